@@ -1,0 +1,1 @@
+//! emission formula (see the crate README).

@@ -1,0 +1,1 @@
+//! enode formula (see the crate README).

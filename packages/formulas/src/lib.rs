@@ -1,0 +1,9 @@
+//! The formulas of the BitHive seeds, implemented once in fixed-point decimals
+//! (`cosmwasm_std::Decimal`, 18 fractional digits) so that contracts and off-chain engines
+//! compute bit-identical results.
+
+pub mod emission;
+pub mod enode;
+pub mod rpatient;
+pub mod tscore;
+pub mod vscore;

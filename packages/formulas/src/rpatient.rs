@@ -1,0 +1,1 @@
+//! rpatient formula (see the crate README).

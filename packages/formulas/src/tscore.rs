@@ -1,0 +1,1 @@
+//! tscore formula (see the crate README).

@@ -1,0 +1,1 @@
+//! vscore formula (see the crate README).
