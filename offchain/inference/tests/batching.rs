@@ -14,6 +14,17 @@ fn rows() -> Vec<Vec<f32>> {
     serde_json::from_value(v["inputs"].clone()).unwrap()
 }
 
+/// Waits until `n` requests are queued or running on the (only) model.
+async fn wait_in_flight(e: &Engine, n: u64) {
+    for _ in 0..500 {
+        if e.status()[0].queue.as_ref().unwrap().in_flight == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    panic!("requests never reached the queue");
+}
+
 fn engine(max_batch: usize, max_wait_us: u64, capacity: usize) -> Arc<Engine> {
     let mut config = common::config(&["bc_mlp"]);
     config.batching.max_batch_size = max_batch;
@@ -65,8 +76,8 @@ async fn batched_results_equal_unbatched_results() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_queue_pushes_back_then_recovers() {
     let row = rows().remove(0);
-    // Capacity 2; the worker holds the first request up to 300 ms waiting for a batch of 8.
-    let e = engine(8, 300_000, 2);
+    // Capacity 2; the worker holds the first request up to 1 s waiting for a batch of 8.
+    let e = engine(8, 1_000_000, 2);
     let held: Vec<_> = (0..2)
         .map(|i| {
             let e = e.clone();
@@ -74,7 +85,7 @@ async fn full_queue_pushes_back_then_recovers() {
             tokio::spawn(async move { e.infer(&job).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    wait_in_flight(&e, 2).await;
     let job = Job::new("third", "bc_mlp", JobInput::Tabular(row.clone()));
     match e.try_infer(&job).await {
         Err(EngineError::QueueFull { capacity: 2, .. }) => {}
@@ -93,7 +104,8 @@ async fn full_queue_pushes_back_then_recovers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_then_refuses() {
     let row = rows().remove(0);
-    let e = engine(4, 50_000, 16);
+    // The worker would hold the batch for 1 s; shutdown must not wait for that.
+    let e = engine(4, 1_000_000, 16);
     let queued: Vec<_> = (0..3)
         .map(|i| {
             let e = e.clone();
@@ -101,7 +113,7 @@ async fn shutdown_drains_then_refuses() {
             tokio::spawn(async move { e.infer(&job).await })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(10)).await;
+    wait_in_flight(&e, 3).await;
     let e2 = e.clone();
     tokio::task::spawn_blocking(move || e2.shutdown())
         .await
