@@ -103,6 +103,16 @@ impl Engine {
             .unwrap_or_else(|| entry.manifest.display().to_string());
         let workers = self.config.batching.workers_per_model;
         match load_model(&self.runtime, entry, workers) {
+            Ok(loaded) if self.is_serving(&loaded.manifest.name) => {
+                // A second file under a served name never replaces the served model.
+                let name = loaded.manifest.name.clone();
+                let reason = format!(
+                    "model {name} from {} not registered: a model with this name is already served",
+                    entry.manifest.display()
+                );
+                tracing::error!("{reason}");
+                (name, Err(reason))
+            }
             Ok(loaded) => {
                 let name = loaded.manifest.name.clone();
                 let spec = GraphSpec {
@@ -127,11 +137,17 @@ impl Engine {
                 let name = model_name_of(&err).unwrap_or(fallback_name);
                 tracing::error!(model = %name, "model refused: {err}");
                 let reason = err.to_string();
-                self.models
-                    .insert(name.clone(), Slot::Refused(reason.clone()));
+                if !self.is_serving(&name) {
+                    self.models
+                        .insert(name.clone(), Slot::Refused(reason.clone()));
+                }
                 (name, Err(reason))
             }
         }
+    }
+
+    fn is_serving(&self, name: &str) -> bool {
+        matches!(self.models.get(name), Some(Slot::Serving(_)))
     }
 
     pub fn runtime(&self) -> &Runtime {

@@ -119,6 +119,28 @@ async fn bad_models_are_refused_and_the_others_served() {
 }
 
 #[tokio::test]
+async fn a_tampered_copy_never_replaces_the_served_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let tampered = copy_model(dir.path(), "bc_logreg", |onnx, _| onnx[10] ^= 0x40);
+    let mut engine = Engine::with_runtime(common::runtime(), common::config(&["bc_logreg"]));
+    let (name, result) = engine.register(&common::entry(tampered));
+    assert_eq!(name, "bc_logreg");
+    assert!(result.unwrap_err().contains("refusing"));
+    // An intact duplicate is refused too: names are unique.
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    let (_, result) = engine.register(&common::entry(copy_model(&copy, "bc_logreg", |_, _| {})));
+    assert!(result.unwrap_err().contains("already served"));
+    let s = engine
+        .status()
+        .into_iter()
+        .find(|s| s.name == "bc_logreg")
+        .unwrap();
+    assert!(s.serving);
+    still_serves(&engine, "bc_logreg").await;
+}
+
+#[tokio::test]
 async fn missing_onnx_file_names_the_path() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = copy_model(dir.path(), "bc_gbt", |_, _| {});
