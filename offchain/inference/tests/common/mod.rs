@@ -62,11 +62,21 @@ pub fn ort_dylib() -> PathBuf {
     .clone()
 }
 
-/// A real DICOM file shipped in pydicom's wheel.
+/// A real DICOM file shipped in pydicom's wheel (its test_files directory, asked once).
 pub fn pydicom_file(name: &str) -> PathBuf {
-    PathBuf::from(python_output(&format!(
-        "import pydicom.data; print(pydicom.data.get_testdata_file('{name}'))"
-    )))
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        PathBuf::from(python_output(
+            "import os, pydicom.data; print(os.path.dirname(pydicom.data.get_testdata_file('CT_small.dcm')))",
+        ))
+    });
+    let path = dir.join(name);
+    assert!(
+        path.is_file(),
+        "pydicom test file {} missing",
+        path.display()
+    );
+    path
 }
 
 pub fn runtime_config() -> RuntimeConfig {
