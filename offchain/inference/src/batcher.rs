@@ -11,7 +11,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ort::session::Session;
-use ort::value::Tensor;
+use ort::value::TensorRef;
 use serde::Serialize;
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
@@ -228,7 +228,7 @@ fn worker(
         for item in &batch {
             data.extend_from_slice(&item.tensor);
         }
-        match run_batch(&mut session, spec, n, data) {
+        match run_batch(&mut session, spec, n, &data) {
             Ok(outputs) => {
                 stats.batches.fetch_add(1, Ordering::Relaxed);
                 stats.items.fetch_add(n as u64, Ordering::Relaxed);
@@ -248,16 +248,17 @@ fn worker(
     }
 }
 
-/// Runs `n` items as one [n, ...] tensor and splits the outputs per item.
-pub fn run_batch(
+/// Runs `n` items as one [n, ...] tensor (no copy of `data`) and returns the label and
+/// probability outputs, checked against the manifest's class count.
+pub fn execute(
     session: &mut Session,
     spec: &GraphSpec,
     n: usize,
-    data: Vec<f32>,
-) -> Result<Vec<RawOutput>, String> {
+    data: &[f32],
+) -> Result<(Vec<i64>, Vec<f32>), String> {
     let mut shape = spec.input_shape.clone();
     shape[0] = n as i64;
-    let tensor = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
+    let tensor = TensorRef::from_array_view((shape, data)).map_err(|e| e.to_string())?;
     let outputs = session
         .run(ort::inputs![spec.input_name.as_str() => tensor])
         .map_err(|e| e.to_string())?;
@@ -281,6 +282,18 @@ pub fn run_batch(
             labels.len()
         ));
     }
+    Ok((labels.to_vec(), probs.to_vec()))
+}
+
+/// `execute`, then the outputs split per item.
+pub fn run_batch(
+    session: &mut Session,
+    spec: &GraphSpec,
+    n: usize,
+    data: &[f32],
+) -> Result<Vec<RawOutput>, String> {
+    let (labels, probs) = execute(session, spec, n, data)?;
+    let k = spec.classes;
     labels
         .iter()
         .zip(probs.chunks_exact(k))
