@@ -30,8 +30,8 @@ pub enum RuntimeError {
     NotOnnxRuntime { path: PathBuf },
     #[error(
         "ONNX Runtime at {path} is version {found}, this engine needs 1.{required}.x or newer \
-         (built with ort feature api-{required}): install onnxruntime==1.31.1 (`source scripts/setup.sh`), \
-         or rebuild bithive-inference with the api-NN feature matching your runtime"
+         (built with ort feature api-{required}): install a matching runtime (`source scripts/setup.sh` \
+         installs onnxruntime==1.31.1), or rebuild bithive-inference with the api-NN feature of your runtime"
     )]
     VersionMismatch {
         path: PathBuf,

@@ -67,6 +67,11 @@ pub fn probe_library(path: &Path) -> Result<String, RuntimeError> {
     let version = unsafe { CStr::from_ptr(((*base).GetVersionString)()) }
         .to_string_lossy()
         .into_owned();
+    check_version(path, version)
+}
+
+/// The runtime must be 1.x with x at least the API level this crate was built for.
+pub fn check_version(path: &Path, version: String) -> Result<String, RuntimeError> {
     let minor = version
         .split('.')
         .nth(1)
@@ -203,4 +208,30 @@ pub enum SessionError {
     Setup(String),
     Provider(RuntimeError),
     Model(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn older_or_foreign_versions_are_refused_with_the_fix() {
+        let path = Path::new("/venv/libonnxruntime.so");
+        assert!(check_version(path, format!("1.{REQUIRED_MINOR}.1")).is_ok());
+        assert!(check_version(path, format!("1.{}.0", REQUIRED_MINOR + 1)).is_ok());
+        for old in [
+            format!("1.{}.0", REQUIRED_MINOR - 1),
+            "1.16.3".into(),
+            "2.0.0".into(),
+            "garbage".into(),
+        ] {
+            let err = check_version(path, old.clone()).unwrap_err();
+            assert!(matches!(err, RuntimeError::VersionMismatch { .. }), "{old}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains("scripts/setup.sh") && msg.contains("api-NN"),
+                "{msg}"
+            );
+        }
+    }
 }
