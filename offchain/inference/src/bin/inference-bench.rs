@@ -350,10 +350,20 @@ fn main() -> Result<()> {
     let image = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/phantom_gray_80x96.png"),
     )?;
+    // pydicom's real CT (128x128, 16-bit): decode, rescale, normalize, resize to 3x224x224.
+    let ct_path = Command::new(&args.python)
+        .args([
+            "-c",
+            "import pydicom.data; print(pydicom.data.get_testdata_file('CT_small.dcm'))",
+        ])
+        .output()
+        .context("ask Python for pydicom's CT_small.dcm")?;
+    let ct = std::fs::read(String::from_utf8(ct_path.stdout)?.trim())?;
     let cases = [
         ("bc_mlp", JobInput::Tabular(rows[0].clone()), 32usize),
         ("bc_gbt", JobInput::Tabular(rows[1].clone()), 32),
         ("img_cnn_1x64", JobInput::Image(image), 16),
+        ("img_cnn_3x224", JobInput::Image(ct), 8),
     ];
     for (model, input, clients) in cases {
         let mut unbatched_rate = f64::NAN;
