@@ -250,7 +250,9 @@ impl BitChatCore {
             self.end_round(now);
         }
 
-        if app_limited || in_recovery {
+        // During recovery from a congestive loss the window is frozen (one reduction per
+        // epoch, as NewReno); after a random loss it keeps probing.
+        if app_limited || (in_recovery && self.last_loss_congestive) {
             return;
         }
         self.grow(bytes);
@@ -269,13 +271,14 @@ impl BitChatCore {
             return;
         }
         if undo.window > self.window {
+            // Restore the whole pre-loss state, slow start included: the loss carried no
+            // congestion information, and K still ends slow start at the bottleneck.
             self.window = undo.window;
             self.ssthresh = undo.ssthresh.max(self.ssthresh);
-            self.phase = if undo.phase == Phase::SlowStart {
-                Phase::CongestionAvoidance
-            } else {
-                undo.phase
-            };
+            if undo.phase == Phase::SlowStart {
+                self.slow_start_exit = None;
+            }
+            self.phase = undo.phase;
             self.stats.quick_recoveries += 1;
         }
     }

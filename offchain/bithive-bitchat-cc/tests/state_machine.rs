@@ -208,6 +208,24 @@ fn quick_recovery_restores_window_after_two_new_acks_when_no_queue() {
 }
 
 #[test]
+fn random_loss_in_slow_start_is_undone_back_into_slow_start() {
+    let t0 = Instant::now();
+    let mut cc = core(t0);
+    let rtt = 50 * MS;
+    let t = ack_window(&mut cc, t0, rtt);
+    let t = ack_window(&mut cc, t, rtt);
+    let before = cc.window();
+    cc.on_congestion_event(t, t - rtt, false, MTU);
+    assert_eq!(cc.phase(), Phase::CongestionAvoidance);
+    assert_eq!(cc.slow_start_exit(), Some(SlowStartExit::Loss));
+    cc.on_ack(t + rtt, t + MS, MTU, false, rtt);
+    cc.on_ack(t + rtt + MS, t + 2 * MS, MTU, false, rtt);
+    assert_eq!(cc.phase(), Phase::SlowStart);
+    assert_eq!(cc.slow_start_exit(), None);
+    assert!(cc.window() >= before);
+}
+
+#[test]
 fn no_quick_recovery_when_the_loss_was_congestive() {
     let rtt = 40 * MS;
     let (mut cc, mut t) = warmed_up(1_000_000.0, rtt);

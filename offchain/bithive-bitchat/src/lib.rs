@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod chunks;
+pub mod config;
 pub mod e2e;
 pub mod error;
 pub mod frame;
