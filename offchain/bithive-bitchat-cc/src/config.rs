@@ -11,6 +11,8 @@ pub struct BitChatConfig {
     pub min_window_packets: u64,
     /// ACK-rate change that ends slow start early (seed: K > 0.35).
     pub k_threshold: f64,
+    /// Consecutive rounds K must exceed the threshold.
+    pub k_confirm_rounds: u32,
     /// Rounds to observe before K may end slow start (rate samples are noisy at first).
     pub min_slow_start_rounds: u64,
     /// Window (packets) below which K is not evaluated.
@@ -45,6 +47,7 @@ impl Default for BitChatConfig {
             initial_window: 10 * 1200,
             min_window_packets: 2,
             k_threshold: 0.35,
+            k_confirm_rounds: 1,
             min_slow_start_rounds: 3,
             k_min_window_packets: 16,
             vegas_alpha: 0.35,

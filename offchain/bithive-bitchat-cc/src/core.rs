@@ -79,6 +79,8 @@ pub struct BitChatCore {
     prev_rate: Option<f64>,
     prev_window_growth: Option<f64>,
     rounds_completed: u64,
+    /// Consecutive rounds with K above the threshold.
+    k_rounds: u32,
     bandwidth: BandwidthEstimator,
     /// Losses before this instant belong to the current recovery period.
     recovery_start: Option<Instant>,
@@ -120,6 +122,7 @@ impl BitChatCore {
             prev_rate: None,
             prev_window_growth: None,
             rounds_completed: 0,
+            k_rounds: 0,
             recovery_start: None,
             undo: None,
             last_loss_congestive: false,
@@ -374,12 +377,22 @@ impl BitChatCore {
                     return;
                 }
                 let k = ack_rate_change(rate_growth, prev_growth);
-                if k > self.cfg.k_threshold {
-                    // Predicted congestion: set ssthresh and start avoidance early, at the
-                    // saturation window when one is measured.
+                if k <= self.cfg.k_threshold {
+                    self.k_rounds = 0;
+                    return;
+                }
+                // Rate samples are noisy (ACK batching, timer granularity): act only when K
+                // stays above the threshold for `k_confirm_rounds` consecutive rounds.
+                self.k_rounds += 1;
+                if self.k_rounds >= self.cfg.k_confirm_rounds {
+                    // Predicted congestion: set ssthresh and start avoidance early, at 1.25x the
+                    // window of the highest measured rate (the EWMA lags behind in slow start).
                     self.ssthresh = self.window;
-                    if let Some(sat) = self.saturation_window() {
-                        self.window = self.window.min(sat.max(self.min_window()));
+                    if let Some(min) = self.min_rtt {
+                        let sat =
+                            self.cfg.saturation_gain * self.bandwidth.max() * min.as_secs_f64();
+                        let sat = (sat as u64).max(self.min_window());
+                        self.window = self.window.min(sat);
                     }
                     self.leave_slow_start(SlowStartExit::AckRateChange);
                 }

@@ -7,7 +7,6 @@ pub mod chunks;
 pub mod config;
 pub mod e2e;
 pub mod error;
-pub mod frame;
 pub mod identity;
 pub mod inbox;
 pub mod mailbox;
@@ -17,6 +16,8 @@ pub mod ratelimit;
 pub mod registry;
 pub mod transport;
 mod wire;
+
+pub use bithive_bitchat_wire::frame;
 
 pub use error::BitChatError;
 pub use identity::{AccountId, NodeIdentity};

@@ -2,8 +2,8 @@
 //! anything accepted re-encodes to the same bytes.
 #![no_main]
 
-use bithive_bitchat::frame::Frame;
-use bithive_bitchat::inbox::Inner;
+use bithive_bitchat_wire::frame::Frame;
+use bithive_bitchat_wire::inner::Inner;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

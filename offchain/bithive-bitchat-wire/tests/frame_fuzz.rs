@@ -1,8 +1,8 @@
 //! Proptest-based fuzzing of the frame parser (runs in the normal test suite; the cargo-fuzz
 //! target in `fuzz/` explores the same properties with coverage guidance).
 
-use bithive_bitchat::frame::{AckStatus, Envelope, Frame, FrameError, MAX_FRAME};
-use bithive_bitchat::inbox::Inner;
+use bithive_bitchat_wire::frame::{AckStatus, Envelope, Frame, FrameError, MAX_FRAME};
+use bithive_bitchat_wire::inner::Inner;
 use proptest::prelude::*;
 
 fn arb_envelope() -> impl Strategy<Value = Envelope> {
