@@ -13,6 +13,12 @@ pub struct BitChatConfig {
     pub k_threshold: f64,
     /// Consecutive rounds K must exceed the threshold.
     pub k_confirm_rounds: u32,
+    /// Rounds of conservative slow start after a K exit (HyStart++-style spurious-exit check).
+    pub css_rounds: u32,
+    /// Extra growth per ACKed byte during those rounds (1/4 of slow start).
+    pub css_growth: f64,
+    /// Share of window growth that must show up as rate growth to call the exit spurious.
+    pub css_follow: f64,
     /// Rounds to observe before K may end slow start (rate samples are noisy at first).
     pub min_slow_start_rounds: u64,
     /// Window (packets) below which K is not evaluated.
@@ -48,6 +54,9 @@ impl Default for BitChatConfig {
             min_window_packets: 2,
             k_threshold: 0.35,
             k_confirm_rounds: 1,
+            css_rounds: 5,
+            css_growth: 0.25,
+            css_follow: 0.65,
             min_slow_start_rounds: 3,
             k_min_window_packets: 16,
             vegas_alpha: 0.35,

@@ -39,6 +39,8 @@ pub struct ControllerStats {
     pub saturation_entries: u64,
     pub param_updates: u64,
     pub persistent_congestions: u64,
+    /// K exits undone because the ACK rate kept following the window.
+    pub spurious_exits: u64,
 }
 
 /// Window saved at a loss, restored by quick recovery if the loss proves non-congestive.
@@ -81,6 +83,8 @@ pub struct BitChatCore {
     rounds_completed: u64,
     /// Consecutive rounds with K above the threshold.
     k_rounds: u32,
+    /// Rounds of conservative slow start left after a K exit.
+    css_rounds_left: u32,
     bandwidth: BandwidthEstimator,
     /// Losses before this instant belong to the current recovery period.
     recovery_start: Option<Instant>,
@@ -123,6 +127,7 @@ impl BitChatCore {
             prev_window_growth: None,
             rounds_completed: 0,
             k_rounds: 0,
+            css_rounds_left: 0,
             recovery_start: None,
             undo: None,
             last_loss_congestive: false,
@@ -306,7 +311,13 @@ impl BitChatCore {
                     (Some(d), Some(t)) if t > 0.0 => ((t - d) / t).clamp(0.0, 1.0),
                     _ => 0.0,
                 };
-                let inc = (self.mtu as f64 * bytes as f64 / self.window as f64) * (1.0 + headroom);
+                let mut inc =
+                    (self.mtu as f64 * bytes as f64 / self.window as f64) * (1.0 + headroom);
+                if self.css_rounds_left > 0 {
+                    // Conservative slow start after a K exit: probe at 1/4 of slow-start speed
+                    // so that a spurious exit (noisy ACK rate) can be recognized.
+                    inc += bytes as f64 * self.cfg.css_growth;
+                }
                 self.window = self.window.saturating_add(inc.max(1.0) as u64);
             }
             Phase::Saturated => {
@@ -395,6 +406,25 @@ impl BitChatCore {
                         self.window = self.window.min(sat);
                     }
                     self.leave_slow_start(SlowStartExit::AckRateChange);
+                    self.css_rounds_left = self.cfg.css_rounds;
+                }
+            }
+            Phase::CongestionAvoidance if self.css_rounds_left > 0 => {
+                self.css_rounds_left -= 1;
+                if self.queue_building() {
+                    // The exit was right: a queue is forming.
+                    self.css_rounds_left = 0;
+                    self.enter_saturation();
+                } else if prev_growth > 1.05
+                    && rate_followed_window(rate_growth, prev_growth) >= self.cfg.css_follow
+                {
+                    // The ACK rate keeps following the window: the bottleneck was not reached,
+                    // resume slow start.
+                    self.css_rounds_left = 0;
+                    self.ssthresh = u64::MAX;
+                    self.phase = Phase::SlowStart;
+                    self.slow_start_exit = None;
+                    self.stats.spurious_exits += 1;
                 }
             }
             Phase::CongestionAvoidance => {
@@ -444,6 +474,7 @@ impl BitChatCore {
             return; // same congestion epoch
         }
         self.stats.congestion_events += 1;
+        self.css_rounds_left = 0;
         self.recovery_start = Some(now);
         self.last_loss_congestive = self.queue_building();
         self.undo = Some(UndoState {
@@ -485,6 +516,15 @@ pub fn ack_rate_change(rate_growth: f64, window_growth: f64) -> f64 {
         return 0.0;
     }
     (1.0 - rate_growth / window_growth).clamp(0.0, 1.0)
+}
+
+/// Share of the window growth that turned into ACK-rate growth: 1 while the path keeps up,
+/// 0 when the rate is flat.
+pub fn rate_followed_window(rate_growth: f64, window_growth: f64) -> f64 {
+    if window_growth <= 1.0 {
+        return 0.0;
+    }
+    ((rate_growth - 1.0) / (window_growth - 1.0)).clamp(0.0, 1.0)
 }
 
 /// Loss-rate-adaptive backoff `(a, b)`: the more (random) loss the path shows, the less the

@@ -11,7 +11,8 @@ mod quinn_adapter;
 
 pub use crate::config::BitChatConfig;
 pub use crate::core::{
-    ack_rate_change, backoff_for_loss_rate, BitChatCore, ControllerStats, Phase, SlowStartExit,
+    ack_rate_change, backoff_for_loss_rate, rate_followed_window, BitChatCore, ControllerStats,
+    Phase, SlowStartExit,
 };
 pub use crate::estimators::{BandwidthEstimator, LossRateWindow, WindowedMinRtt};
 pub use crate::quinn_adapter::{BitChat, BitChatFactory};

@@ -40,6 +40,9 @@ fn warmed_up(bw: f64, rtt: Duration) -> (BitChatCore, Instant) {
     for _ in 0..n {
         t += gap;
         cc.on_ack(t, t - rtt, MTU, false, rtt);
+        if cc.phase() != Phase::SlowStart {
+            break;
+        }
     }
     assert_eq!(cc.slow_start_exit(), Some(SlowStartExit::AckRateChange));
     assert_ne!(cc.phase(), Phase::SlowStart);
@@ -223,6 +226,45 @@ fn random_loss_in_slow_start_is_undone_back_into_slow_start() {
     assert_eq!(cc.phase(), Phase::SlowStart);
     assert_eq!(cc.slow_start_exit(), None);
     assert!(cc.window() >= before);
+}
+
+#[test]
+fn spurious_k_exit_returns_to_slow_start_when_the_rate_keeps_following() {
+    // The ACK rate stalls for a while (e.g. a busy receiver), K ends slow start, then the
+    // rate follows the window again with no queue: conservative slow start detects the
+    // spurious exit and resumes slow start.
+    let rtt = 40 * MS;
+    let (mut cc, mut t) = warmed_up(1_000_000.0, rtt);
+    assert_eq!(cc.phase(), Phase::CongestionAvoidance);
+    for _ in 0..12 {
+        // One round, ACK-clocked by the window (no bottleneck any more).
+        let packets = (cc.window() / MTU).max(1);
+        let step = rtt / packets as u32;
+        for _ in 0..packets {
+            t += step;
+            cc.on_ack(t, t - rtt, MTU, false, rtt);
+        }
+        if cc.phase() == Phase::SlowStart {
+            break;
+        }
+    }
+    assert_eq!(cc.phase(), Phase::SlowStart);
+    assert_eq!(cc.stats().spurious_exits, 1);
+}
+
+#[test]
+fn real_k_exit_is_kept_when_a_queue_forms() {
+    let rtt = 40 * MS;
+    let (mut cc, mut t) = warmed_up(1_000_000.0, rtt);
+    let gap = Duration::from_secs_f64(MTU as f64 / 1_000_000.0);
+    // Rate stays capped and the RTT grows with the window: the exit was right.
+    for _ in 0..400 {
+        t += gap;
+        let srtt = rtt.mul_f64((cc.window() as f64 / 40_000.0).max(1.0));
+        cc.on_ack(t, t - rtt, MTU, false, srtt);
+    }
+    assert_ne!(cc.phase(), Phase::SlowStart);
+    assert_eq!(cc.stats().spurious_exits, 0);
 }
 
 #[test]
