@@ -27,6 +27,8 @@ pub struct BitChatConfig {
     pub vegas_alpha: f64,
     /// Saturation sending level relative to the saturation window (seed: 1.25x).
     pub saturation_gain: f64,
+    /// Share of the excess over the saturation target removed per window of ACKs.
+    pub saturation_decrease_gain: f64,
     /// Relative rate increment under which the flow counts as saturated (seed: 5 %).
     pub saturation_band: f64,
     /// Loss-rate window for re-computing `(a, b)` (seed: every 100 ACKs).
@@ -62,6 +64,7 @@ impl Default for BitChatConfig {
             vegas_alpha: 0.35,
             saturation_gain: 1.25,
             saturation_band: 0.05,
+            saturation_decrease_gain: 0.25,
             adapt_every_acks: 100,
             quick_recovery_acks: 2,
             base_backoff_a: 0.7,

@@ -286,6 +286,7 @@ impl Shared {
     ) -> Result<(), BitChatError> {
         match frame {
             Frame::Deliver(env) => {
+                let id = env.id;
                 let status = if env.to == self.identity.account_id().0 {
                     self.process_incoming(env).await
                 } else if self.mailbox.is_some() {
@@ -295,14 +296,7 @@ impl Shared {
                     AckStatus::Rejected
                 };
                 // The id is echoed even when rejected, so the sender can match the answer.
-                write_frame(
-                    send,
-                    &Frame::Ack {
-                        id: [0; 16],
-                        status,
-                    },
-                )
-                .await
+                write_frame(send, &Frame::Ack { id, status }).await
             }
             Frame::MailboxFetch => {
                 let items = match &self.mailbox {
@@ -615,13 +609,13 @@ impl Shared {
                 if peer == to {
                     match frames.first() {
                         Some(Frame::Ack {
+                            id: ack,
                             status: AckStatus::Delivered | AckStatus::Duplicate,
-                            ..
-                        }) => outcome = Some(MessageStatus::Delivered),
+                        }) if *ack == env.id => outcome = Some(MessageStatus::Delivered),
                         Some(Frame::Ack {
+                            id: ack,
                             status: AckStatus::Rejected,
-                            ..
-                        }) => outcome = Some(MessageStatus::Failed),
+                        }) if *ack == env.id => outcome = Some(MessageStatus::Failed),
                         _ => {}
                     }
                 }
@@ -631,10 +625,13 @@ impl Shared {
             for relay in self.cfg.relays.clone() {
                 if let Ok((_, frames)) = self.request(relay, &Frame::Deliver(env.clone())).await {
                     if let Some(Frame::Ack {
+                        id: ack,
                         status: AckStatus::Stored | AckStatus::Duplicate,
-                        ..
                     }) = frames.first()
                     {
+                        if *ack != env.id {
+                            continue;
+                        }
                         outcome = Some(MessageStatus::Stored);
                         break;
                     }

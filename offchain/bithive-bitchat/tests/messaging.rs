@@ -365,14 +365,14 @@ async fn hostile_input_is_dropped_and_counted() {
     assert_eq!(
         Frame::decode(&first).unwrap().0,
         Frame::Ack {
-            id: [0; 16],
+            id: env.id,
             status: AckStatus::Delivered
         }
     );
     assert_eq!(
         Frame::decode(&again).unwrap().0,
         Frame::Ack {
-            id: [0; 16],
+            id: env.id,
             status: AckStatus::Duplicate
         }
     );
@@ -388,11 +388,12 @@ async fn hostile_input_is_dropped_and_counted() {
     let env2 = alice
         .seal_envelope(bob_id, 1, 1, b"x", unix_now() + 60)
         .unwrap();
+    let env2_id = env2.id;
     let r = exchange(&bob, relay_addr, &Frame::Deliver(env2).encode()).await;
     assert_eq!(
         Frame::decode(&r).unwrap().0,
         Frame::Ack {
-            id: [0; 16],
+            id: env2_id,
             status: AckStatus::Rejected
         }
     );
@@ -402,6 +403,7 @@ async fn hostile_input_is_dropped_and_counted() {
         .unwrap();
     forged.from = bob_id.0; // unchanged sender is fine...
     forged.from = [7; 20]; // ...a rewritten one breaks the sealed header
+    let forged_id = forged.id;
     let r = exchange(
         &bob,
         alice.local_addr().unwrap(),
@@ -411,7 +413,7 @@ async fn hostile_input_is_dropped_and_counted() {
     assert_eq!(
         Frame::decode(&r).unwrap().0,
         Frame::Ack {
-            id: [0; 16],
+            id: forged_id,
             status: AckStatus::Rejected
         }
     );
