@@ -75,8 +75,6 @@ pub struct BitChatCore {
     slow_start_exit: Option<SlowStartExit>,
     min_rtt: Option<Duration>,
     min_rtt_filter: WindowedMinRtt,
-    /// Lifetime minimum RTT (for telling random from congestive loss).
-    base_rtt: Option<Duration>,
     rtt: Option<Duration>,
     round: Round,
     /// Rate samples and windows of the last completed rounds (newest last).
@@ -118,7 +116,6 @@ impl BitChatCore {
             phase: Phase::SlowStart,
             slow_start_exit: None,
             min_rtt: None,
-            base_rtt: None,
             rtt: None,
             round: Round {
                 started_at: now,
@@ -198,30 +195,6 @@ impl BitChatCore {
         Some(self.cfg.vegas_alpha * bw * min.as_secs_f64())
     }
 
-    /// Loss classification uses the lifetime minimum RTT: a standing queue that has aged into
-    /// the windowed minimum is still a queue, and a loss behind it is congestive.
-    fn queue_above_base(&self) -> bool {
-        let (Some(base), Some(rtt)) = (self.base_rtt, self.rtt) else {
-            return false;
-        };
-        let Some(t) = self.vegas_threshold_with(base) else {
-            return false;
-        };
-        if rtt.is_zero() {
-            return false;
-        }
-        let diff = self.window as f64 * (1.0 - base.as_secs_f64() / rtt.as_secs_f64()).max(0.0);
-        diff >= t
-    }
-
-    fn vegas_threshold_with(&self, min: Duration) -> Option<f64> {
-        let bw = self.bandwidth.average();
-        if bw <= 0.0 {
-            return None;
-        }
-        Some(self.cfg.vegas_alpha * bw * min.as_secs_f64())
-    }
-
     /// True when the delay signal says a queue is building (congestion predicted).
     fn queue_building(&self) -> bool {
         match (self.vegas_diff(), self.vegas_threshold()) {
@@ -266,7 +239,6 @@ impl BitChatCore {
         let sample = now.saturating_duration_since(sent);
         if !sample.is_zero() {
             self.min_rtt_filter.on_sample(now, sample);
-            self.base_rtt = Some(self.base_rtt.map_or(sample, |b| b.min(sample)));
         }
         self.min_rtt = self.min_rtt_filter.get();
         self.rtt = Some(srtt);
@@ -303,7 +275,7 @@ impl BitChatCore {
             return;
         }
         self.undo = None;
-        if self.last_loss_congestive || self.queue_above_base() {
+        if self.last_loss_congestive || self.queue_building() {
             return;
         }
         if undo.window > self.window {
@@ -510,7 +482,7 @@ impl BitChatCore {
         self.stats.congestion_events += 1;
         self.css_rounds_left = 0;
         self.recovery_start = Some(now);
-        self.last_loss_congestive = self.queue_above_base();
+        self.last_loss_congestive = self.queue_building();
         self.undo = Some(UndoState {
             window: self.window,
             ssthresh: self.ssthresh,
