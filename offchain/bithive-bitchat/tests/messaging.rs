@@ -437,3 +437,34 @@ async fn hostile_input_is_dropped_and_counted() {
     assert!(bob.metrics().auth_failures.get() >= 1 || stranger.metrics().auth_failures.get() >= 1);
     assert!(bob.metrics().render().contains("bitchat_dropped_total"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_peer_rate_limit_drops_excess_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Arc::new(StaticAllowlist::new());
+    let mut bc = cfg(dir.path(), "bob");
+    bc.rate_limit = bithive_bitchat::ratelimit::RateLimit {
+        per_sec: 0.5,
+        burst: 3.0,
+    };
+    let bob = start(bc, 2, &reg).await;
+    let bob_addr = bob.local_addr().unwrap();
+    register(&reg, 2, Some(bob_addr));
+    let alice = start(cfg(dir.path(), "alice"), 1, &reg).await;
+    register(&reg, 1, Some(alice.local_addr().unwrap()));
+    let mut answered = 0;
+    for _ in 0..10 {
+        let (mut s, mut r) = alice.raw_stream(bob_addr).await.unwrap();
+        s.write_all(&Frame::ChunkGet { hash: [1; 32] }.encode())
+            .await
+            .ok();
+        let _ = s.finish();
+        if let Ok(bytes) = r.read_to_end(1 << 16).await {
+            if matches!(Frame::decode(&bytes), Ok((Frame::ChunkMissing { .. }, _))) {
+                answered += 1;
+            }
+        }
+    }
+    assert_eq!(answered, 3, "only the burst is served");
+    assert_eq!(bob.metrics().dropped_count("rate_limited"), 7);
+}
