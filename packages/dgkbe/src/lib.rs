@@ -17,4 +17,4 @@ pub use encoding::{G1_BYTES, G2_BYTES};
 pub use error::DgkbeError;
 pub use key::{UserKey, KEY_BYTES, KEY_VERSION};
 pub use roaring::RoaringBitmap;
-pub use server::{PublicParams, ServerSecret, MAX_USERS};
+pub use server::{PublicParams, ServerSecret, SessionKey, MAX_USERS};

@@ -173,6 +173,17 @@ impl ServerSecret {
         aad: &[u8],
         rng: &mut R,
     ) -> Result<Ciphertext, DgkbeError> {
+        let (header, session) = self.encapsulate(s, rng)?;
+        session.seal(header, plaintext, aad)
+    }
+
+    /// The KEM half of ServEnc: the header and the session key, so whoever holds the plaintext
+    /// (e.g. a requester) can run the DEM without handing the plaintext to the server.
+    pub fn encapsulate<R: RngCore + CryptoRng>(
+        &self,
+        s: &RoaringBitmap,
+        rng: &mut R,
+    ) -> Result<(Header, SessionKey), DgkbeError> {
         if s.is_empty() {
             return Err(DgkbeError::EmptyRecipients);
         }
@@ -187,7 +198,7 @@ impl ServerSecret {
             self.g1_table.mul(&e1),
             self.g1_table.mul(&e2),
         ]);
-        let mut session = self.gt_base * t;
+        let session = SessionKey(self.gt_base * t);
         for x in [&mut sigma_s, &mut t, &mut delta, &mut e1, &mut e2] {
             x.zeroize();
         }
@@ -197,12 +208,7 @@ impl ServerSecret {
             c1: pts[1],
             c2: pts[2],
         };
-        let body = dem::seal(&session, &header.to_bytes(), plaintext, aad);
-        session.0.zeroize();
-        Ok(Ciphertext {
-            header,
-            body: body?,
-        })
+        Ok((header, session))
     }
 
     /// Epoch re-keying: S0' = (S0 + joins) - leaves with fresh alpha and gamma. Keys of the old
@@ -218,6 +224,28 @@ impl ServerSecret {
         check_indices(leaves, self.n)?;
         let s0 = &(&self.s0 | joins) - leaves;
         Self::setup(self.n, &s0, self.epoch + 1, rng)
+    }
+}
+
+/// The GT session key e(P,Q)^(t*alpha^(n+1)) of one header. Zeroized on drop.
+pub struct SessionKey(PairingOutput<Bls12_381>);
+
+impl SessionKey {
+    /// The DEM: seals `plaintext` under this key, bound to `header` and `aad`.
+    pub fn seal(
+        self,
+        header: Header,
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<Ciphertext, DgkbeError> {
+        let body = dem::seal(&self.0, &header.to_bytes(), plaintext, aad)?;
+        Ok(Ciphertext { header, body })
+    }
+}
+
+impl Drop for SessionKey {
+    fn drop(&mut self) {
+        self.0 .0.zeroize();
     }
 }
 

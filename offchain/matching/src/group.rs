@@ -1,0 +1,91 @@
+//! Commutative blinding on Ristretto255: tag(x) = H(x)^(a*b).
+//!
+//! `a` is the attribute key of the blinding service (an OPRF: clients send H(x)*r, get back
+//! H(x)*r*a, unblind with 1/r, so the service sees uniformly random points only); `b` is the
+//! matching node's key. Because scalar multiplication commutes, user-side tags (a then b) and
+//! requester-side criteria (a then b, or b then a) land on the same value, and nobody holding only
+//! one key can run a dictionary over the low-entropy attribute space.
+
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use rand_core::{CryptoRng, RngCore};
+use rayon::prelude::*;
+use sha2::Sha512;
+use zeroize::Zeroize;
+
+use crate::MatchingError;
+
+const HASH_DOMAIN: &[u8] = b"bithive/matching/v1/token:";
+
+/// A blinded group element as it travels and is stored (32 bytes, canonical encoding).
+pub type Blinded = [u8; 32];
+
+/// H(x): hash of a token string to a uniformly distributed Ristretto255 point.
+pub fn hash_token(token: &str) -> RistrettoPoint {
+    let mut input = Vec::with_capacity(HASH_DOMAIN.len() + token.len());
+    input.extend_from_slice(HASH_DOMAIN);
+    input.extend_from_slice(token.as_bytes());
+    RistrettoPoint::hash_from_bytes::<Sha512>(&input)
+}
+
+pub fn decode(b: &Blinded) -> Result<RistrettoPoint, MatchingError> {
+    CompressedRistretto(*b)
+        .decompress()
+        .ok_or(MatchingError::InvalidPoint)
+}
+
+/// A blinding key (a or b). Zeroized on drop.
+pub struct BlindingKey(Scalar);
+
+impl BlindingKey {
+    pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        Self(Scalar::random(rng))
+    }
+
+    /// One element: decode, multiply, re-encode.
+    pub fn apply(&self, b: &Blinded) -> Result<Blinded, MatchingError> {
+        Ok((decode(b)? * self.0).compress().to_bytes())
+    }
+
+    /// A batch on all cores (rayon), order preserved.
+    pub fn apply_batch(&self, input: &[Blinded]) -> Result<Vec<Blinded>, MatchingError> {
+        input
+            .par_iter()
+            .with_min_len(256)
+            .map(|b| self.apply(b))
+            .collect()
+    }
+}
+
+impl Drop for BlindingKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// Client half of the OPRF: H(x)*r, and the factor 1/r to undo it.
+pub struct OprfRequest {
+    pub blinded: Blinded,
+    unblind: Scalar,
+}
+
+impl OprfRequest {
+    pub fn new<R: RngCore + CryptoRng>(token: &str, rng: &mut R) -> Self {
+        let mut r = Scalar::random(rng);
+        while r == Scalar::ZERO {
+            r = Scalar::random(rng);
+        }
+        let blinded = (hash_token(token) * r).compress().to_bytes();
+        Self {
+            blinded,
+            unblind: r.invert(),
+        }
+    }
+
+    /// Turns the service's answer H(x)*r*a into H(x)*a.
+    pub fn finish(mut self, answer: &Blinded) -> Result<Blinded, MatchingError> {
+        let out = (decode(answer)? * self.unblind).compress().to_bytes();
+        self.unblind.zeroize();
+        Ok(out)
+    }
+}
