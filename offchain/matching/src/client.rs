@@ -43,6 +43,14 @@ impl BlindingService {
     pub fn evaluate(&self, blinded: &[Blinded]) -> Result<Vec<Blinded>, MatchingError> {
         self.key.apply_batch(blinded)
     }
+
+    /// H(x)^a computed directly from the token: the same bytes the OPRF round produces. The
+    /// service can always do this (which is why it must not see the node's tags); benches use it
+    /// to build large populations without repeating the per-user OPRF, whose cost they measure
+    /// separately.
+    pub fn evaluate_token(&self, token: &str) -> Blinded {
+        self.key.apply_point(&crate::group::hash_token(token))
+    }
 }
 
 /// Runs the OPRF for a list of tokens against `service`: H(x)^a for each.

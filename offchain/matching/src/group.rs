@@ -42,6 +42,10 @@ impl BlindingKey {
         Self(Scalar::random(rng))
     }
 
+    pub fn apply_point(&self, p: &RistrettoPoint) -> Blinded {
+        (p * self.0).compress().to_bytes()
+    }
+
     /// One element: decode, multiply, re-encode.
     pub fn apply(&self, b: &Blinded) -> Result<Blinded, MatchingError> {
         Ok((decode(b)? * self.0).compress().to_bytes())
