@@ -39,6 +39,16 @@ impl TagIndex {
         self.postings.entry(tag).or_default().insert(user);
     }
 
+    /// Adds a whole posting list (the bulk path of `MatchingNode::ingest`).
+    pub fn merge(&mut self, tag: Blinded, users: RoaringBitmap) {
+        match self.postings.get_mut(&tag) {
+            Some(p) => *p |= users,
+            None => {
+                self.postings.insert(tag, users);
+            }
+        }
+    }
+
     pub fn postings(&self, tag: &Blinded) -> Option<&RoaringBitmap> {
         self.postings.get(tag)
     }

@@ -56,19 +56,52 @@ impl MatchingNode {
         Ok(distinct.into_iter().zip(out).collect())
     }
 
-    /// Ingests user submissions (any batch size; call repeatedly to grow the index).
+    /// Ingests user submissions (any batch size; call repeatedly to grow the index). Tags get
+    /// dense ids, (id, user) pairs are sorted in parallel, and each run becomes a bitmap built
+    /// from a sorted iterator, bitmaps in parallel.
     pub fn ingest(&mut self, subs: &[UserSubmission]) -> Result<(), MatchingError> {
         let table = self.blind_distinct(subs.iter().flat_map(|s| s.tags.iter()))?;
-        let mut order: Vec<&UserSubmission> = subs.iter().collect();
-        // Ascending user ids make every bitmap insert an append.
-        order.sort_by_key(|s| s.user);
-        for s in order {
+        let tags: Vec<Blinded> = table.values().copied().collect();
+        let ids: TagMap<u32> = table
+            .iter()
+            .zip(0u32..)
+            .map(|((input, _), id)| (*input, id))
+            .collect();
+        let mut pairs: Vec<u64> = subs
+            .par_iter()
+            .flat_map_iter(|s| {
+                let ids = &ids;
+                s.tags
+                    .iter()
+                    .filter_map(move |t| ids.get(t))
+                    .map(move |id| (u64::from(*id) << 32) | u64::from(s.user))
+            })
+            .collect();
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        let mut starts: Vec<usize> = (0..pairs.len())
+            .into_par_iter()
+            .filter(|&k| k == 0 || pairs[k] >> 32 != pairs[k - 1] >> 32)
+            .collect();
+        starts.push(pairs.len());
+        let bitmaps: Vec<(u32, RoaringBitmap)> = starts
+            .par_windows(2)
+            .map(|w| {
+                let run = &pairs[w[0]..w[1]];
+                let id = (run[0] >> 32) as u32;
+                let users = run.iter().map(|p| *p as u32);
+                (
+                    id,
+                    RoaringBitmap::from_sorted_iter(users).unwrap_or_default(),
+                )
+            })
+            .collect();
+        for (id, users) in bitmaps {
+            self.users |= &users;
+            self.index.merge(tags[id as usize], users);
+        }
+        for s in subs {
             self.users.insert(s.user);
-            for t in &s.tags {
-                if let Some(tag) = table.get(t) {
-                    self.index.insert(*tag, s.user);
-                }
-            }
         }
         Ok(())
     }
