@@ -8,7 +8,7 @@ mod ciphertext;
 mod dem;
 mod encoding;
 mod error;
-mod fixed_base;
+pub mod fixed_base;
 mod key;
 mod server;
 
