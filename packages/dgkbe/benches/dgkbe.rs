@@ -164,10 +164,10 @@ fn main() {
     let table = bithive_dgkbe::fixed_base::FixedBaseTable::new(G1Projective::generator());
     let sc = Fr::rand(&mut rng);
     let fixed = median(iters * 10, || {
-        black_box(table.mul(&sc));
+        let _ = black_box(table.mul(&sc));
     });
     let variable = median(iters * 10, || {
-        black_box(G1Projective::generator() * sc);
+        let _ = black_box(G1Projective::generator() * sc);
     });
     println!(
         "encrypt |S|=1 (constant part): {:.3} ms | fixed-base G1 mul {:.1} us | ark variable-base G1 mul {:.1} us | ratio {:.3}",
