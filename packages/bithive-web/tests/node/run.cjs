@@ -69,4 +69,20 @@ test('commitment verification and contract messages', () => {
   assert.ok(Math.abs(pkg.cosineDistance(new Float32Array([1, 0]), new Float32Array([1, 0]))) < 1e-6);
 });
 
+// A figure, not an assertion: DGKBE decryption inside wasm vs the same call's parse-only cost.
+{
+  const ct = hex(golden.ciphertext);
+  const key = hex(golden.keys[0].key);
+  const aad = utf8(golden.aad);
+  pkg.decrypt(key, ct, aad);
+  const n = 10;
+  let t = process.hrtime.bigint();
+  for (let k = 0; k < n; k++) pkg.decrypt(key, ct, aad);
+  const dec = Number(process.hrtime.bigint() - t) / n / 1e6;
+  t = process.hrtime.bigint();
+  for (let k = 0; k < n; k++) pkg.hashToken(`t${k}`);
+  const h = Number(process.hrtime.bigint() - t) / n / 1e6;
+  console.log(`# wasm (Node ${process.version}): decrypt incl. key parse ${dec.toFixed(1)} ms, hashToken ${h.toFixed(3)} ms`);
+}
+
 console.log(`${passed} passed`);
