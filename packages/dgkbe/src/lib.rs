@@ -4,6 +4,7 @@
 //! HKDF-SHA256 + ChaCha20-Poly1305 DEM. See README.md for the mapping, the correctness
 //! derivation, and the security analysis (the seed algebra does not revoke members of S0).
 
+pub mod bgw;
 mod ciphertext;
 mod dem;
 mod encoding;

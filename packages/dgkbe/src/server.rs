@@ -211,6 +211,52 @@ impl ServerSecret {
         Ok((header, session))
     }
 
+    /// Sound alternative (see README, "Recommended fix" / `bgw`): BGW 2005 public parameters
+    /// g_k = alpha^k * Q for k in 1..=2n, with g_(n+1) withheld (stored as the identity).
+    pub fn bgw_public_params(&self) -> crate::bgw::BgwPublicParams {
+        let n = self.n as usize;
+        let top = self.powers[n + 1];
+        let mut pts = Vec::with_capacity(2 * n + 1);
+        pts.push(G2Projective::zero());
+        for k in 1..=2 * n {
+            let p = match k.cmp(&(n + 1)) {
+                core::cmp::Ordering::Less => self.g2_table.mul(&self.powers[k]),
+                core::cmp::Ordering::Equal => G2Projective::zero(),
+                core::cmp::Ordering::Greater => self.g2_table.mul(&(top * self.powers[k - n - 1])),
+            };
+            pts.push(p);
+        }
+        crate::bgw::BgwPublicParams::new(self.n, self.epoch, G2Projective::normalize_batch(&pts))
+    }
+
+    /// BGW key: d_i = gamma * alpha^i * Q (the seed's d1).
+    pub fn bgw_extract(&self, i: u32) -> Result<crate::bgw::BgwUserKey, DgkbeError> {
+        if i == 0 || i > self.n {
+            return Err(DgkbeError::IndexOutOfRange(i));
+        }
+        let mut e = self.gamma * self.powers[i as usize];
+        let d = self.g2_table.mul(&e).into_affine();
+        e.zeroize();
+        Ok(crate::bgw::BgwUserKey::new(self.epoch, i, d))
+    }
+
+    /// BGW encapsulation: the seed's C0 and C1 without the C2 correction (the client corrects).
+    pub fn bgw_encapsulate<R: RngCore + CryptoRng>(
+        &self,
+        s: &RoaringBitmap,
+        rng: &mut R,
+    ) -> Result<(crate::bgw::BgwHeader, SessionKey), DgkbeError> {
+        let (h, session) = self.encapsulate(s, rng)?;
+        Ok((
+            crate::bgw::BgwHeader {
+                epoch: h.epoch,
+                c0: h.c0,
+                c1: h.c1,
+            },
+            session,
+        ))
+    }
+
     /// Epoch re-keying: S0' = (S0 + joins) - leaves with fresh alpha and gamma. Keys of the old
     /// epoch keep opening old ciphertexts and open nothing of the new epoch; every member of S0'
     /// gets a new key by `extract` on the returned secret.
@@ -231,6 +277,17 @@ impl ServerSecret {
 pub struct SessionKey(PairingOutput<Bls12_381>);
 
 impl SessionKey {
+    /// The DEM for a BGW header (see `bgw`).
+    pub fn seal_bgw(
+        self,
+        header: crate::bgw::BgwHeader,
+        plaintext: &[u8],
+        aad: &[u8],
+    ) -> Result<crate::bgw::BgwCiphertext, DgkbeError> {
+        let body = dem::seal(&self.0, &header.to_bytes(), plaintext, aad)?;
+        Ok(crate::bgw::BgwCiphertext { header, body })
+    }
+
     /// The DEM: seals `plaintext` under this key, bound to `header` and `aad`.
     pub fn seal(
         self,
