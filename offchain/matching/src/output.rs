@@ -56,6 +56,27 @@ pub fn seal_output(
     })
 }
 
+/// Same output sealed with the sound BGW variant (`bithive_dgkbe::bgw`): only members of S_i
+/// can open it, whatever S0 is.
+pub fn seal_output_bgw(
+    request_id: u64,
+    recipients: RoaringBitmap,
+    header: bithive_dgkbe::bgw::BgwHeader,
+    session: SessionKey,
+    details: &[u8],
+) -> Result<MatchOutput, bithive_dgkbe::DgkbeError> {
+    let bytes = session
+        .seal_bgw(header, details, &request_id.to_be_bytes())?
+        .to_bytes();
+    let c = commitment(request_id, &recipients, &bytes);
+    Ok(MatchOutput {
+        request_id,
+        recipients,
+        ciphertext: bytes,
+        commitment: c,
+    })
+}
+
 /// What a chain observer or a recipient checks against an attestation.
 pub fn verify_output(out: &MatchOutput, onchain_commitment: &[u8; 32]) -> bool {
     commitment(out.request_id, &out.recipients, &out.ciphertext) == *onchain_commitment

@@ -155,3 +155,41 @@ fn recipients_decrypt_verify_distance_and_commitment() {
         out.commitment
     );
 }
+
+#[test]
+fn bgw_sealed_outputs_open_only_for_s_i() {
+    use bithive_dgkbe::bgw::BgwCiphertext;
+    use bithive_matching::output::seal_output_bgw;
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let service = BlindingService::new(&mut rng);
+    let mut node = MatchingNode::new(&mut rng);
+    let users = sim::population(N, 3);
+    node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
+        .unwrap();
+    let authority = ServerSecret::setup(N, &(1..=N).collect(), 0, &mut rng).unwrap();
+    let pp = authority.bgw_public_params();
+    let specs: Vec<RequestSpec> = (1..=12).map(|i| sim::request(i, 4)).collect();
+    let reqs: Vec<_> = specs
+        .iter()
+        .map(|s| client::request_submission(s, &lsh, &service, &mut rng).unwrap())
+        .collect();
+    let (id, s_i) = node
+        .match_requests(&reqs)
+        .unwrap()
+        .into_iter()
+        .find(|(_, s)| !s.is_empty())
+        .unwrap();
+    let (h, k) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
+    let out = seal_output_bgw(id, s_i.clone(), h, k, b"details").unwrap();
+    assert!(verify_output(&out, &out.commitment));
+    let ct = BgwCiphertext::from_bytes(&out.ciphertext).unwrap();
+    // Every recipient, and the first 24 users (mostly non-recipients, all in S0).
+    let mut who: Vec<u32> = s_i.iter().collect();
+    who.extend(1..=24);
+    for u in who {
+        let mut key = authority.bgw_extract(u).unwrap();
+        let got = key.decrypt(&pp, &s_i, &ct, &id.to_be_bytes()).map(|r| r.0);
+        assert_eq!(got.is_ok(), s_i.contains(u), "user {u}");
+    }
+}

@@ -14,7 +14,7 @@ use ark_ff::Zero;
 use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
-use crate::encoding::encode_g1;
+use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, G1_BYTES};
 use crate::{dem, DgkbeError};
 
 pub const BGW_VERSION: u8 = 2;
@@ -63,6 +63,37 @@ impl BgwHeader {
 pub struct BgwCiphertext {
     pub header: BgwHeader,
     pub body: Vec<u8>,
+}
+
+impl BgwCiphertext {
+    /// `version 2 || epoch || C0 || C1 || body (u32 length-prefixed)`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(105 + 4 + self.body.len());
+        out.extend_from_slice(&self.header.to_bytes());
+        out.extend_from_slice(&(self.body.len() as u32).to_be_bytes());
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Same checks as the seed ciphertext: curve, subgroup, no identity, canonical bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
+        let mut input = bytes;
+        if take(&mut input, 1)?[0] != BGW_VERSION {
+            return Err(DgkbeError::Malformed("unknown ciphertext version"));
+        }
+        let epoch = take_u64(&mut input)?;
+        let c0 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
+        let c1 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
+        let len = take_u32(&mut input)? as usize;
+        let body = take(&mut input, len)?.to_vec();
+        if !input.is_empty() || body.len() < 16 {
+            return Err(DgkbeError::Malformed("bad body length"));
+        }
+        Ok(Self {
+            header: BgwHeader { epoch, c0, c1 },
+            body,
+        })
+    }
 }
 
 pub struct BgwUserKey {

@@ -1,6 +1,7 @@
 //! The sound variant (client-side differential): exactly the members of S decrypt, including
 //! against members of S0 outside S, which the seed algebra lets in.
 
+use bithive_dgkbe::bgw::BgwCiphertext;
 use bithive_dgkbe::{DgkbeError, RoaringBitmap, ServerSecret};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -52,6 +53,12 @@ fn claiming_a_different_set_or_tampering_fails() {
         member.decrypt(&pp, &set([2]), &ct, b"").map(|r| r.0),
         Err(DgkbeError::Authentication)
     );
+    let bytes = ct.to_bytes();
+    assert_eq!(BgwCiphertext::from_bytes(&bytes).unwrap(), ct);
+    assert!(BgwCiphertext::from_bytes(&bytes[..bytes.len() - 1]).is_err());
+    let mut nc = bytes.clone();
+    nc[9] &= 0x7f;
+    assert!(BgwCiphertext::from_bytes(&nc).is_err());
     let mut t = ct.clone();
     t.body[0] ^= 1;
     assert_eq!(
