@@ -691,7 +691,11 @@ impl Chain {
         events: &mut Vec<Event>,
         depth: u32,
     ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
-        let addr_attr = Attribute::new("_contract_address", contract);
+        // `Attribute::new` refuses `_` keys (reserved for the chain, which is what this is).
+        let addr_attr = Attribute {
+            key: "_contract_address".to_string(),
+            value: contract.to_string(),
+        };
         if !response.attributes.is_empty() {
             let mut e =
                 Event::new("wasm").add_attribute(addr_attr.key.clone(), addr_attr.value.clone());

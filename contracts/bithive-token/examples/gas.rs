@@ -1,8 +1,9 @@
 //! Token figures against cw20-base 2.0 built by the same pipeline, measured in one run:
 //! wasm size, and the gas of transfer, send (to a receiver contract) and transfer_from in
-//! cosmwasm-vm 3 with wasmd's storage gas. Gas is deterministic, so one run per figure suffices.
+//! cosmwasm-vm 3 with wasmd's storage gas. Gas is deterministic (independent of the host build
+//! profile and machine load), so one run per figure suffices and the dev profile is enough.
 //!
-//!     cargo bench -p bithive-token --bench gas
+//!     cargo run -p bithive-token --example gas
 
 use std::path::PathBuf;
 
