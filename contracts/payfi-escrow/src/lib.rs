@@ -1,0 +1,3 @@
+pub mod coding;
+pub mod error;
+pub mod state;
