@@ -68,7 +68,10 @@ pub fn validate(c: &PaymentCoding) -> Result<(), ContractError> {
     for d in &c.diagnosis_codes {
         let first_is_letter = d.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
         if d.len() < 3 || d.len() > 8 || !code_chars(d) || !first_is_letter {
-            return Err(invalid("diagnosis_codes", "ICD-10 style: letter then A-Z 0-9 ."));
+            return Err(invalid(
+                "diagnosis_codes",
+                "ICD-10 style: letter then A-Z 0-9 .",
+            ));
         }
     }
     validate_invoice_ref(&c.invoice_ref)

@@ -76,7 +76,10 @@ pub enum ContractError {
     ChannelClosed { id: u64 },
 
     #[error("voucher for {cumulative} is not above the redeemed {redeemed}")]
-    VoucherAlreadyRedeemed { cumulative: String, redeemed: String },
+    VoucherAlreadyRedeemed {
+        cumulative: String,
+        redeemed: String,
+    },
 
     #[error("voucher for {cumulative} exceeds the deposit {deposit}")]
     VoucherExceedsDeposit { cumulative: String, deposit: String },
