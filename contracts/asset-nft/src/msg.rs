@@ -3,14 +3,9 @@
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, HexBinary, Timestamp, Uint128};
-use cw721::msg::{
-    AllNftInfoResponse, ApprovalResponse, ApprovalsResponse, CollectionInfoAndExtensionResponse,
-    MinterResponse, NftInfoResponse, NumTokensResponse, OperatorResponse, OperatorsResponse,
-    OwnerOfResponse, TokensResponse,
-};
 use cw721::Expiration;
 
-use crate::state::{AssetClass, AssetMetadata, Certification, Jurisdiction, ValuationEntry};
+use crate::state::{AssetClass, Certification, Jurisdiction, ValuationEntry};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -136,55 +131,55 @@ pub enum ExecuteMsg {
 #[derive(QueryResponses)]
 pub enum QueryMsg {
     // ---- cw721 ----
-    #[returns(OwnerOfResponse)]
+    #[returns(cw721::msg::OwnerOfResponse)]
     OwnerOf {
         token_id: String,
         include_expired: Option<bool>,
     },
-    #[returns(ApprovalResponse)]
+    #[returns(cw721::msg::ApprovalResponse)]
     Approval {
         token_id: String,
         spender: String,
         include_expired: Option<bool>,
     },
-    #[returns(ApprovalsResponse)]
+    #[returns(cw721::msg::ApprovalsResponse)]
     Approvals {
         token_id: String,
         include_expired: Option<bool>,
     },
-    #[returns(OperatorResponse)]
+    #[returns(cw721::msg::OperatorResponse)]
     Operator {
         owner: String,
         operator: String,
         include_expired: Option<bool>,
     },
-    #[returns(OperatorsResponse)]
+    #[returns(cw721::msg::OperatorsResponse)]
     AllOperators {
         owner: String,
         include_expired: Option<bool>,
         start_after: Option<String>,
         limit: Option<u32>,
     },
-    #[returns(NumTokensResponse)]
+    #[returns(cw721::msg::NumTokensResponse)]
     NumTokens {},
-    #[returns(CollectionInfoAndExtensionResponse<Option<cosmwasm_std::Empty>>)]
+    #[returns(cw721::msg::CollectionInfoAndExtensionResponse<Option<cosmwasm_std::Empty>>)]
     ContractInfo {},
-    #[returns(MinterResponse)]
+    #[returns(cw721::msg::MinterResponse)]
     Minter {},
-    #[returns(NftInfoResponse<AssetMetadata>)]
+    #[returns(cw721::msg::NftInfoResponse<crate::state::AssetMetadata>)]
     NftInfo { token_id: String },
-    #[returns(AllNftInfoResponse<AssetMetadata>)]
+    #[returns(cw721::msg::AllNftInfoResponse<crate::state::AssetMetadata>)]
     AllNftInfo {
         token_id: String,
         include_expired: Option<bool>,
     },
-    #[returns(TokensResponse)]
+    #[returns(cw721::msg::TokensResponse)]
     Tokens {
         owner: String,
         start_after: Option<String>,
         limit: Option<u32>,
     },
-    #[returns(TokensResponse)]
+    #[returns(cw721::msg::TokensResponse)]
     AllTokens {
         start_after: Option<String>,
         limit: Option<u32>,

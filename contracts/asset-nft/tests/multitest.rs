@@ -236,7 +236,8 @@ fn metadata_validation_errors() {
     let mut e = setup();
     let admin = e.admin.clone();
     let alice = e.alice.clone();
-    let cases: Vec<(Box<dyn Fn(&mut AssetMetadataMsg)>, &str)> = vec![
+    type Mutation = Box<dyn Fn(&mut AssetMetadataMsg)>;
+    let cases: Vec<(Mutation, &str)> = vec![
         (
             Box::new(|m| m.description_uri = "ftp://x/y/z/w".into()),
             "description_uri",

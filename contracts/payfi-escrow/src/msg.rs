@@ -3,7 +3,7 @@ use cosmwasm_std::{Binary, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
 
 use crate::coding::PaymentCoding;
-use crate::state::{Channel, Escrow, Job};
+use crate::state::Escrow;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -146,9 +146,9 @@ pub enum QueryMsg {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
-    #[returns(Channel)]
+    #[returns(crate::state::Channel)]
     Channel { channel_id: u64 },
-    #[returns(Job)]
+    #[returns(crate::state::Job)]
     Job { job_id: String },
     #[returns(bool)]
     IsReporter { address: String },
