@@ -12,3 +12,6 @@ pub mod query;
 pub mod state;
 
 pub use crate::error::ContractError;
+
+#[cfg(test)]
+mod proptests;
