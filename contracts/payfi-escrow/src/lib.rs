@@ -14,6 +14,9 @@ pub mod state;
 
 pub use crate::error::ContractError;
 
+#[cfg(test)]
+mod proptests;
+
 /// Numeric (major, minor, patch); pre-release suffixes are ignored.
 pub fn version_tuple(v: &str) -> (u64, u64, u64) {
     let mut it = v
