@@ -111,7 +111,11 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
     }
     let config = CONFIG.load(deps.storage)?;
     let depositor = deps.api.addr_validate(&msg.sender)?;
-    let id = VAULT_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+    let id = VAULT_SEQ
+        .may_load(deps.storage)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .ok_or_else(|| StdError::generic_err("vault id overflow"))?;
     VAULT_SEQ.save(deps.storage, &id)?;
     let vault = Vault {
         id,
@@ -316,7 +320,8 @@ fn redeem(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
     // The last redeemer takes exactly what is left, so no proceeds stay stuck.
     let payout = vault
         .proceeds_remaining
-        .multiply_ratio(amount, vault.shares_outstanding);
+        .checked_multiply_ratio(amount, vault.shares_outstanding)
+        .map_err(|e| StdError::generic_err(e.to_string()))?;
     vault.proceeds_remaining = vault.proceeds_remaining.checked_sub(payout)?;
     vault.shares_outstanding = vault.shares_outstanding.checked_sub(amount)?;
     VAULTS.save(deps.storage, vault_id, &vault)?;

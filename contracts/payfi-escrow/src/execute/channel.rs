@@ -56,7 +56,11 @@ pub fn open(
         });
     }
     let fee_bps = CONFIG.load(deps.storage)?.fee_bps;
-    let id = CHANNEL_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+    let id = CHANNEL_SEQ
+        .may_load(deps.storage)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .ok_or_else(|| cosmwasm_std::StdError::generic_err("channel id overflow"))?;
     CHANNEL_SEQ.save(deps.storage, &id)?;
     let channel = Channel {
         id,

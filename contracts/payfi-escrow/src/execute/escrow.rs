@@ -89,7 +89,11 @@ pub fn create(
         });
     }
     let config = CONFIG.load(deps.storage)?;
-    let id = ESCROW_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+    let id = ESCROW_SEQ
+        .may_load(deps.storage)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .ok_or_else(|| cosmwasm_std::StdError::generic_err("escrow id overflow"))?;
     ESCROW_SEQ.save(deps.storage, &id)?;
     let escrow = Escrow {
         id,
