@@ -451,3 +451,36 @@ pub fn median(values: &mut [Uint128]) -> Option<Uint128> {
         Some(a + (b - a) / Uint128::new(2))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+    use cosmwasm_std::Uint128;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn median_splits_the_values(values in proptest::collection::vec(0u128..u128::MAX, 1..32)) {
+            let mut v: Vec<Uint128> = values.iter().copied().map(Uint128::new).collect();
+            let m = median(&mut v).unwrap();
+            // At least half the values are <= m and at least half are >= m.
+            let below = v.iter().filter(|x| **x <= m).count();
+            let above = v.iter().filter(|x| **x >= m).count();
+            prop_assert!(2 * below >= v.len() && 2 * above >= v.len());
+            prop_assert!(m >= *v.iter().min().unwrap() && m <= *v.iter().max().unwrap());
+        }
+    }
+
+    #[test]
+    fn median_examples() {
+        let u = |xs: &[u128]| xs.iter().copied().map(Uint128::new).collect::<Vec<_>>();
+        assert_eq!(median(&mut u(&[])), None);
+        assert_eq!(median(&mut u(&[5])), Some(Uint128::new(5)));
+        assert_eq!(median(&mut u(&[9, 1, 5])), Some(Uint128::new(5)));
+        assert_eq!(median(&mut u(&[1, 4])), Some(Uint128::new(2)));
+        assert_eq!(
+            median(&mut u(&[u128::MAX, u128::MAX - 2])),
+            Some(Uint128::new(u128::MAX - 1))
+        );
+    }
+}
