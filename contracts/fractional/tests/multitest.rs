@@ -773,3 +773,84 @@ fn migrate_refuses_downgrade() {
     let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(r, Err(ContractError::WrongContract { .. })));
 }
+
+#[test]
+fn cw20_buyout_at_reserve() {
+    let mut t = setup();
+    let usdc = t.usdc.clone();
+    let msg = FractionalizeMsg {
+        shares: Uint128::new(100),
+        share_name: "Scanner shares".into(),
+        share_symbol: "SCAN".into(),
+        decimals: 0,
+        reserve_price: Price {
+            asset: AssetInfo::Cw20(usdc.clone()),
+            amount: Uint128::new(50_000),
+        },
+    };
+    let alice = t.alice.clone();
+    t.app
+        .execute_contract(
+            alice.clone(),
+            t.nft.clone(),
+            &nft_msg::ExecuteMsg::SendNft {
+                contract: t.frac.to_string(),
+                token_id: "scanner-1".into(),
+                msg: to_json_binary(&msg).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    let clinic = t.clinic.clone();
+    t.approve_holder(&clinic);
+    let send = |t: &mut T, amount: u128| {
+        t.app.execute_contract(
+            clinic.clone(),
+            usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(amount),
+                msg: to_json_binary(&ReceiveMsg::Buyout { vault_id: 1 }).unwrap(),
+            },
+            &[],
+        )
+    };
+    assert!(matches!(
+        err(send(&mut t, 49_999)),
+        ContractError::BelowReserve { .. }
+    ));
+    // Native coins cannot buy a cw20-priced vault.
+    let r = t.app.execute_contract(
+        clinic.clone(),
+        t.frac.clone(),
+        &ExecuteMsg::Buyout { vault_id: 1 },
+        &coins(50_000, "uusd"),
+    );
+    assert!(matches!(err(r), ContractError::WrongAsset { .. }));
+    send(&mut t, 50_000).unwrap();
+    assert_eq!(t.nft_owner("scanner-1"), clinic.to_string());
+    let token = t.shares(1);
+    t.app
+        .execute_contract(
+            alice.clone(),
+            token,
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(100),
+                msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    let b: BalanceResponse = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &usdc,
+            &Cw20QueryMsg::Balance {
+                address: alice.to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(b.balance.u128(), 50_000);
+}

@@ -1077,3 +1077,37 @@ fn migrate_refuses_downgrade() {
     .unwrap();
     payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
 }
+
+#[test]
+fn cw20_compute_job() {
+    let mut t = setup();
+    let (payer, reporter, node) = (t.payer.clone(), t.reporter.clone(), t.node.clone());
+    let expires_at = t.now().plus_seconds(60);
+    t.app
+        .execute_contract(
+            payer.clone(),
+            t.usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(10_000),
+                msg: to_json_binary(&ReceiveMsg::CreateJob(CreateJobMsg {
+                    job_id: "infer:42".into(),
+                    expires_at,
+                }))
+                .unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    t.exec(
+        &reporter,
+        ExecuteMsg::ReportJob {
+            job_id: "infer:42".into(),
+            node: node.to_string(),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.cw20_balance(&t.usdc, &node), 9_900);
+    assert_eq!(t.cw20_balance(&t.usdc, &t.collector), 100);
+}
