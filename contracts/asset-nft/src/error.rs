@@ -1,0 +1,54 @@
+use cosmwasm_std::StdError;
+use cw721::error::Cw721ContractError;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error(transparent)]
+    Std(#[from] StdError),
+
+    #[error(transparent)]
+    Cw721(#[from] Cw721ContractError),
+
+    #[error(transparent)]
+    Version(#[from] cw2::VersionError),
+
+    #[error("unauthorized: {role} only")]
+    Unauthorized { role: &'static str },
+
+    #[error("recipient {recipient} is not approved to hold assets of jurisdiction {jurisdiction}")]
+    RecipientNotApproved {
+        recipient: String,
+        jurisdiction: String,
+    },
+
+    #[error("token id {token_id} was already used")]
+    TokenIdUsed { token_id: String },
+
+    #[error("token {token_id} not found")]
+    TokenNotFound { token_id: String },
+
+    #[error("invalid {field}: {reason}")]
+    InvalidField {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    #[error("token {token_id} has no registered device key")]
+    NoDeviceKey { token_id: String },
+
+    #[error("bad twin nonce: expected {expected}, got {got}")]
+    BadNonce { expected: u64, got: u64 },
+
+    #[error("device signature does not verify")]
+    BadSignature {},
+
+    #[error("{valuer} is not a registered valuer")]
+    NotValuer { valuer: String },
+
+    #[error("cannot migrate from {from} to older {to}")]
+    Downgrade { from: String, to: String },
+
+    #[error("cannot migrate from contract {contract}")]
+    WrongContract { contract: String },
+}

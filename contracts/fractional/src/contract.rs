@@ -1,0 +1,137 @@
+//! Entry points.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Reply, Response, SubMsgResult,
+};
+
+use crate::error::ContractError;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::state::{Config, CONFIG, CW20_ALLOWLIST, NFT_CONTRACTS};
+use crate::{execute as ex, query};
+
+pub const CONTRACT_NAME: &str = "crates.io:bithive-fractional";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let admin = match msg.admin {
+        Some(a) => deps.api.addr_validate(&a)?,
+        None => info.sender,
+    };
+    CONFIG.save(
+        deps.storage,
+        &Config {
+            admin: admin.clone(),
+            share_code_id: msg.share_code_id,
+        },
+    )?;
+    for a in msg.nft_contracts {
+        NFT_CONTRACTS.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
+    }
+    for a in msg.cw20_allowlist {
+        CW20_ALLOWLIST.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
+    }
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("admin", admin))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::ReceiveNft(m) => ex::receive_nft(deps, env, info, m),
+        ExecuteMsg::Receive(m) => ex::receive_cw20(deps, info, m),
+        ExecuteMsg::ShareHook(m) => ex::share_hook(deps, info, m),
+        ExecuteMsg::DepositRevenue { vault_id } => ex::deposit_native(deps, info, vault_id),
+        ExecuteMsg::Buyout { vault_id } => ex::buyout_native(deps, info, vault_id),
+        ExecuteMsg::Claim { vault_id } => ex::claim(deps, info, vault_id),
+        ExecuteMsg::UpdateConfig {
+            admin,
+            share_code_id,
+            add_nft_contracts,
+            remove_nft_contracts,
+            add_cw20,
+            remove_cw20,
+        } => ex::update_config(
+            deps,
+            info,
+            admin,
+            share_code_id,
+            add_nft_contracts,
+            remove_nft_contracts,
+            add_cw20,
+            remove_cw20,
+        ),
+    }
+}
+
+/// The share token's address: from the instantiate response (msg_responses, or the legacy
+/// data field), else from the `instantiate` event.
+fn instantiated_address(reply: &Reply) -> Result<Addr, ContractError> {
+    let SubMsgResult::Ok(res) = &reply.result else {
+        return Err(ContractError::NoShareAddress {});
+    };
+    if let Some(r) = res.msg_responses.first() {
+        if let Ok(parsed) = cw_utils::parse_instantiate_response_data(r.value.as_slice()) {
+            return Ok(Addr::unchecked(parsed.contract_address));
+        }
+    }
+    #[allow(deprecated)]
+    if let Some(data) = &res.data {
+        if let Ok(parsed) = cw_utils::parse_instantiate_response_data(data.as_slice()) {
+            return Ok(Addr::unchecked(parsed.contract_address));
+        }
+    }
+    res.events
+        .iter()
+        .filter(|e| e.ty == "instantiate")
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == "_contract_address")
+        .map(|a| Addr::unchecked(a.value.clone()))
+        .ok_or(ContractError::NoShareAddress {})
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+    let addr = instantiated_address(&reply)?;
+    let addr = deps.api.addr_validate(addr.as_str())?;
+    // Reply ids are vault ids (set in `receive_nft`).
+    ex::share_token_created(deps, reply.id, addr)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    query::query(deps, env, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    if stored.contract != CONTRACT_NAME {
+        return Err(ContractError::WrongContract {
+            contract: stored.contract,
+        });
+    }
+    if asset_shares::version_tuple(&stored.version) > asset_shares::version_tuple(CONTRACT_VERSION)
+    {
+        return Err(ContractError::Downgrade {
+            from: stored.version,
+            to: CONTRACT_VERSION.to_string(),
+        });
+    }
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new().add_attribute("action", "migrate"))
+}

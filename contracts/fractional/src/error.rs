@@ -1,0 +1,71 @@
+use cosmwasm_std::{DivideByZeroError, OverflowError, StdError};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error(transparent)]
+    Std(#[from] StdError),
+
+    #[error(transparent)]
+    Overflow(#[from] OverflowError),
+
+    #[error(transparent)]
+    DivideByZero(#[from] DivideByZeroError),
+
+    #[error(transparent)]
+    Payment(#[from] cw_utils::PaymentError),
+
+    #[error(transparent)]
+    Version(#[from] cw2::VersionError),
+
+    #[error("unauthorized")]
+    Unauthorized {},
+
+    #[error("{contract} is not an accepted cw721 contract")]
+    NftNotAccepted { contract: String },
+
+    #[error("{contract} is not an allowlisted cw20 or share token")]
+    Cw20NotAccepted { contract: String },
+
+    #[error("vault {vault_id} not found")]
+    VaultNotFound { vault_id: u64 },
+
+    #[error("vault {vault_id} is not {expected}")]
+    WrongStatus {
+        vault_id: u64,
+        expected: &'static str,
+    },
+
+    #[error("invalid fractionalization: {reason}")]
+    InvalidFractionalize { reason: &'static str },
+
+    #[error("payment must be in {expected}")]
+    WrongAsset { expected: String },
+
+    #[error("payment {paid} is below the reserve price {reserve}")]
+    BelowReserve { paid: String, reserve: String },
+
+    #[error("zero amount")]
+    ZeroAmount {},
+
+    #[error("vault already has the maximum number of revenue assets")]
+    TooManyRevenueAssets {},
+
+    #[error("reunify needs the whole supply {total}, got {got}")]
+    NotWholeSupply { total: String, got: String },
+
+    #[error("nothing to claim")]
+    NothingToClaim {},
+
+    #[error("share token address missing from the instantiate reply")]
+    NoShareAddress {},
+
+    #[error("unknown reply id {id}")]
+    UnknownReply { id: u64 },
+
+    #[error("cannot migrate from {from} to older {to}")]
+    Downgrade { from: String, to: String },
+
+    #[error("cannot migrate from contract {contract}")]
+    WrongContract { contract: String },
+}

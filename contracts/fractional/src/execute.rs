@@ -1,0 +1,446 @@
+use cosmwasm_std::{
+    from_json, to_json_binary, Addr, BankMsg, Coin, CosmosMsg, DepsMut, Env, MessageInfo, Response,
+    StdError, SubMsg, Uint128, WasmMsg,
+};
+use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
+use cw721::receiver::Cw721ReceiveMsg;
+
+use crate::accrual;
+use crate::error::ContractError;
+use crate::msg::{FractionalizeMsg, ReceiveMsg, ShareHookMsg};
+use crate::state::{
+    AssetInfo, Vault, VaultStatus, CONFIG, CW20_ALLOWLIST, NFT_CONTRACTS, SHARE_TOKENS, VAULTS,
+    VAULT_SEQ,
+};
+
+type Res = Result<Response, ContractError>;
+
+/// cw721 `TransferNft`, serialized by hand to keep the cw721 message enum out of the wasm.
+#[cosmwasm_schema::cw_serde]
+enum NftExecute {
+    TransferNft { recipient: String, token_id: String },
+}
+
+pub fn pay(asset: &AssetInfo, to: &Addr, amount: Uint128) -> Result<CosmosMsg, StdError> {
+    Ok(match asset {
+        AssetInfo::Native(denom) => BankMsg::Send {
+            to_address: to.to_string(),
+            amount: vec![Coin::new(amount, denom.clone())],
+        }
+        .into(),
+        AssetInfo::Cw20(token) => WasmMsg::Execute {
+            contract_addr: token.to_string(),
+            msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
+                recipient: to.to_string(),
+                amount,
+            })?,
+            funds: vec![],
+        }
+        .into(),
+    })
+}
+
+fn transfer_nft(vault: &Vault, to: &Addr) -> Result<CosmosMsg, StdError> {
+    Ok(WasmMsg::Execute {
+        contract_addr: vault.nft_contract.to_string(),
+        msg: to_json_binary(&NftExecute::TransferNft {
+            recipient: to.to_string(),
+            token_id: vault.token_id.clone(),
+        })?,
+        funds: vec![],
+    }
+    .into())
+}
+
+fn burn_shares(share_token: &Addr, amount: Uint128) -> Result<CosmosMsg, StdError> {
+    Ok(WasmMsg::Execute {
+        contract_addr: share_token.to_string(),
+        msg: to_json_binary(&Cw20ExecuteMsg::Burn { amount })?,
+        funds: vec![],
+    }
+    .into())
+}
+
+pub fn load_vault(deps: &DepsMut, vault_id: u64) -> Result<Vault, ContractError> {
+    VAULTS
+        .may_load(deps.storage, vault_id)?
+        .ok_or(ContractError::VaultNotFound { vault_id })
+}
+
+fn require_active(vault: &Vault) -> Result<(), ContractError> {
+    if vault.status != VaultStatus::Active {
+        return Err(ContractError::WrongStatus {
+            vault_id: vault.id,
+            expected: "active",
+        });
+    }
+    Ok(())
+}
+
+/// Locks the NFT that was just sent and instantiates its share token (shares are minted in the
+/// reply, once the token address is known).
+pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721ReceiveMsg) -> Res {
+    if !NFT_CONTRACTS.has(deps.storage, &info.sender) {
+        return Err(ContractError::NftNotAccepted {
+            contract: info.sender.to_string(),
+        });
+    }
+    let f: FractionalizeMsg = from_json(&msg.msg)?;
+    if f.shares.is_zero() {
+        return Err(ContractError::InvalidFractionalize {
+            reason: "shares must be positive",
+        });
+    }
+    if f.reserve_price.amount.is_zero() {
+        return Err(ContractError::InvalidFractionalize {
+            reason: "reserve price must be positive",
+        });
+    }
+    match &f.reserve_price.asset {
+        AssetInfo::Native(d) if d.is_empty() || d.len() > 128 => {
+            return Err(ContractError::InvalidFractionalize {
+                reason: "bad reserve denom",
+            })
+        }
+        AssetInfo::Cw20(a) if !CW20_ALLOWLIST.has(deps.storage, a) => {
+            return Err(ContractError::Cw20NotAccepted {
+                contract: a.to_string(),
+            })
+        }
+        _ => {}
+    }
+    let config = CONFIG.load(deps.storage)?;
+    let depositor = deps.api.addr_validate(&msg.sender)?;
+    let id = VAULT_SEQ
+        .may_load(deps.storage)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .ok_or_else(|| StdError::generic_err("vault id overflow"))?;
+    VAULT_SEQ.save(deps.storage, &id)?;
+    let vault = Vault {
+        id,
+        nft_contract: info.sender.clone(),
+        token_id: msg.token_id.clone(),
+        depositor: depositor.clone(),
+        share_token: None,
+        total_shares: f.shares,
+        reserve_asset: f.reserve_price.asset,
+        reserve_amount: f.reserve_price.amount,
+        status: VaultStatus::Pending,
+        proceeds_remaining: Uint128::zero(),
+        shares_outstanding: Uint128::zero(),
+        revenue_assets: vec![],
+    };
+    VAULTS.save(deps.storage, id, &vault)?;
+    let init = asset_shares::msg::InstantiateMsg {
+        name: f.share_name,
+        symbol: f.share_symbol,
+        decimals: f.decimals,
+        minter: env.contract.address.to_string(),
+        hook: Some(env.contract.address.to_string()),
+    };
+    let sub = SubMsg::reply_on_success(
+        WasmMsg::Instantiate {
+            admin: Some(env.contract.address.to_string()),
+            code_id: config.share_code_id,
+            msg: to_json_binary(&init)?,
+            funds: vec![],
+            label: format!("bithive-asset-shares-{id}"),
+        },
+        id,
+    );
+    Ok(Response::new()
+        .add_submessage(sub)
+        .add_attribute("action", "fractionalize")
+        .add_attribute("vault_id", id.to_string())
+        .add_attribute("nft_contract", info.sender)
+        .add_attribute("token_id", msg.token_id)
+        .add_attribute("depositor", depositor)
+        .add_attribute("shares", vault.total_shares))
+}
+
+/// Share token instantiated: record it and mint the whole supply to the depositor.
+pub fn share_token_created(deps: DepsMut, vault_id: u64, share_token: Addr) -> Res {
+    let mut vault = load_vault(&deps, vault_id)?;
+    if vault.status != VaultStatus::Pending {
+        return Err(ContractError::WrongStatus {
+            vault_id,
+            expected: "pending",
+        });
+    }
+    vault.status = VaultStatus::Active;
+    vault.share_token = Some(share_token.clone());
+    vault.shares_outstanding = vault.total_shares;
+    VAULTS.save(deps.storage, vault_id, &vault)?;
+    SHARE_TOKENS.save(deps.storage, &share_token, &vault_id)?;
+    let mint = WasmMsg::Execute {
+        contract_addr: share_token.to_string(),
+        msg: to_json_binary(&Cw20ExecuteMsg::Mint {
+            recipient: vault.depositor.to_string(),
+            amount: vault.total_shares,
+        })?,
+        funds: vec![],
+    };
+    Ok(Response::new()
+        .add_message(mint)
+        .add_attribute("action", "share_token_created")
+        .add_attribute("vault_id", vault_id.to_string())
+        .add_attribute("share_token", share_token))
+}
+
+/// Settles the holders whose share balance is about to move (sent by the share token only).
+pub fn share_hook(deps: DepsMut, info: MessageInfo, msg: ShareHookMsg) -> Res {
+    let vault_id = SHARE_TOKENS
+        .may_load(deps.storage, &info.sender)?
+        .ok_or(ContractError::Unauthorized {})?;
+    let vault = load_vault(&deps, vault_id)?;
+    for change in &msg.changes {
+        accrual::settle(deps.storage, &vault, &change.address, change.old_balance)?;
+    }
+    Ok(Response::new()
+        .add_attribute("action", "share_hook")
+        .add_attribute("vault_id", vault_id.to_string()))
+}
+
+fn deposit(deps: DepsMut, vault_id: u64, payments: Vec<(AssetInfo, Uint128)>) -> Res {
+    let mut vault = load_vault(&deps, vault_id)?;
+    require_active(&vault)?;
+    let mut res = Response::new()
+        .add_attribute("action", "deposit_revenue")
+        .add_attribute("vault_id", vault_id.to_string());
+    for (asset, amount) in payments {
+        accrual::deposit(deps.storage, &mut vault, &asset, amount)?;
+        res = res
+            .add_attribute("asset", asset.key())
+            .add_attribute("amount", amount);
+    }
+    VAULTS.save(deps.storage, vault_id, &vault)?;
+    Ok(res)
+}
+
+pub fn deposit_native(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
+    if info.funds.is_empty() {
+        return Err(ContractError::Payment(cw_utils::PaymentError::NoFunds {}));
+    }
+    let payments = info
+        .funds
+        .into_iter()
+        .map(|c| (AssetInfo::Native(c.denom), c.amount))
+        .collect();
+    deposit(deps, vault_id, payments)
+}
+
+fn buyout(deps: DepsMut, vault_id: u64, buyer: Addr, asset: AssetInfo, paid: Uint128) -> Res {
+    let mut vault = load_vault(&deps, vault_id)?;
+    require_active(&vault)?;
+    if asset != vault.reserve_asset {
+        return Err(ContractError::WrongAsset {
+            expected: vault.reserve_asset.key(),
+        });
+    }
+    if paid < vault.reserve_amount {
+        return Err(ContractError::BelowReserve {
+            paid: paid.to_string(),
+            reserve: vault.reserve_amount.to_string(),
+        });
+    }
+    vault.status = VaultStatus::BoughtOut {
+        buyer: buyer.clone(),
+    };
+    vault.proceeds_remaining = paid;
+    VAULTS.save(deps.storage, vault_id, &vault)?;
+    Ok(Response::new()
+        .add_message(transfer_nft(&vault, &buyer)?)
+        .add_attribute("action", "buyout")
+        .add_attribute("vault_id", vault_id.to_string())
+        .add_attribute("buyer", buyer)
+        .add_attribute("price", paid))
+}
+
+pub fn buyout_native(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
+    let coin = cw_utils::one_coin(&info)?;
+    buyout(
+        deps,
+        vault_id,
+        info.sender,
+        AssetInfo::Native(coin.denom),
+        coin.amount,
+    )
+}
+
+pub fn receive_cw20(deps: DepsMut, info: MessageInfo, wrapper: Cw20ReceiveMsg) -> Res {
+    let token = info.sender;
+    let sender = deps.api.addr_validate(&wrapper.sender)?;
+    let msg: ReceiveMsg = from_json(&wrapper.msg)?;
+    if let Some(vault_id) = SHARE_TOKENS.may_load(deps.storage, &token)? {
+        return match msg {
+            ReceiveMsg::Redeem {} => redeem(deps, vault_id, sender, wrapper.amount),
+            ReceiveMsg::Reunify {} => reunify(deps, vault_id, sender, wrapper.amount),
+            _ => Err(ContractError::Cw20NotAccepted {
+                contract: token.to_string(),
+            }),
+        };
+    }
+    if !CW20_ALLOWLIST.has(deps.storage, &token) {
+        return Err(ContractError::Cw20NotAccepted {
+            contract: token.to_string(),
+        });
+    }
+    match msg {
+        ReceiveMsg::DepositRevenue { vault_id } => deposit(
+            deps,
+            vault_id,
+            vec![(AssetInfo::Cw20(token), wrapper.amount)],
+        ),
+        ReceiveMsg::Buyout { vault_id } => buyout(
+            deps,
+            vault_id,
+            sender,
+            AssetInfo::Cw20(token),
+            wrapper.amount,
+        ),
+        _ => Err(ContractError::Cw20NotAccepted {
+            contract: token.to_string(),
+        }),
+    }
+}
+
+/// After a buyout: burns `amount` shares (already sent here) for their share of the proceeds.
+fn redeem(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
+    let mut vault = load_vault(&deps, vault_id)?;
+    if !matches!(vault.status, VaultStatus::BoughtOut { .. }) {
+        return Err(ContractError::WrongStatus {
+            vault_id,
+            expected: "bought out",
+        });
+    }
+    if amount.is_zero() {
+        return Err(ContractError::ZeroAmount {});
+    }
+    // The last redeemer takes exactly what is left, so no proceeds stay stuck.
+    let payout = vault
+        .proceeds_remaining
+        .checked_multiply_ratio(amount, vault.shares_outstanding)
+        .map_err(|e| StdError::generic_err(e.to_string()))?;
+    vault.proceeds_remaining = vault.proceeds_remaining.checked_sub(payout)?;
+    vault.shares_outstanding = vault.shares_outstanding.checked_sub(amount)?;
+    VAULTS.save(deps.storage, vault_id, &vault)?;
+    let share_token = vault
+        .share_token
+        .clone()
+        .ok_or(ContractError::Unauthorized {})?;
+    let mut res = Response::new().add_message(burn_shares(&share_token, amount)?);
+    if !payout.is_zero() {
+        res = res.add_message(pay(&vault.reserve_asset, &holder, payout)?);
+    }
+    Ok(res
+        .add_attribute("action", "redeem")
+        .add_attribute("vault_id", vault_id.to_string())
+        .add_attribute("holder", holder)
+        .add_attribute("shares", amount)
+        .add_attribute("payout", payout))
+}
+
+/// The whole supply came back: burn it and hand the NFT to its holder.
+fn reunify(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
+    let mut vault = load_vault(&deps, vault_id)?;
+    require_active(&vault)?;
+    if amount != vault.total_shares {
+        return Err(ContractError::NotWholeSupply {
+            total: vault.total_shares.to_string(),
+            got: amount.to_string(),
+        });
+    }
+    vault.status = VaultStatus::Reunified {
+        holder: holder.clone(),
+    };
+    vault.shares_outstanding = Uint128::zero();
+    VAULTS.save(deps.storage, vault_id, &vault)?;
+    let share_token = vault
+        .share_token
+        .clone()
+        .ok_or(ContractError::Unauthorized {})?;
+    Ok(Response::new()
+        .add_message(burn_shares(&share_token, amount)?)
+        .add_message(transfer_nft(&vault, &holder)?)
+        .add_attribute("action", "reunify")
+        .add_attribute("vault_id", vault_id.to_string())
+        .add_attribute("holder", holder))
+}
+
+pub fn claim(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
+    let vault = load_vault(&deps, vault_id)?;
+    let share_token = vault
+        .share_token
+        .clone()
+        .ok_or(ContractError::WrongStatus {
+            vault_id,
+            expected: "active",
+        })?;
+    let balance: BalanceResponse = deps.querier.query_wasm_smart(
+        &share_token,
+        &Cw20QueryMsg::Balance {
+            address: info.sender.to_string(),
+        },
+    )?;
+    let payouts = accrual::take_claim(deps.storage, &vault, &info.sender, balance.balance)?;
+    if payouts.is_empty() {
+        return Err(ContractError::NothingToClaim {});
+    }
+    let mut res = Response::new()
+        .add_attribute("action", "claim")
+        .add_attribute("vault_id", vault_id.to_string())
+        .add_attribute("holder", info.sender.to_string());
+    for (asset, amount) in payouts {
+        res = res
+            .add_message(pay(&asset, &info.sender, amount)?)
+            .add_attribute("asset", asset.key())
+            .add_attribute("amount", amount);
+    }
+    Ok(res)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    admin: Option<String>,
+    share_code_id: Option<u64>,
+    add_nft: Vec<String>,
+    remove_nft: Vec<String>,
+    add_cw20: Vec<String>,
+    remove_cw20: Vec<String>,
+) -> Res {
+    let mut config = CONFIG.load(deps.storage)?;
+    if info.sender != config.admin {
+        return Err(ContractError::Unauthorized {});
+    }
+    if let Some(a) = admin {
+        config.admin = deps.api.addr_validate(&a)?;
+    }
+    if let Some(c) = share_code_id {
+        config.share_code_id = c;
+    }
+    CONFIG.save(deps.storage, &config)?;
+    for a in add_nft {
+        NFT_CONTRACTS.save(
+            deps.storage,
+            &deps.api.addr_validate(&a)?,
+            &cosmwasm_std::Empty {},
+        )?;
+    }
+    for a in remove_nft {
+        NFT_CONTRACTS.remove(deps.storage, &deps.api.addr_validate(&a)?);
+    }
+    for a in add_cw20 {
+        CW20_ALLOWLIST.save(
+            deps.storage,
+            &deps.api.addr_validate(&a)?,
+            &cosmwasm_std::Empty {},
+        )?;
+    }
+    for a in remove_cw20 {
+        CW20_ALLOWLIST.remove(deps.storage, &deps.api.addr_validate(&a)?);
+    }
+    Ok(Response::new().add_attribute("action", "update_config"))
+}

@@ -1,0 +1,856 @@
+//! cw-multi-test suite of the fractional vault with the real asset-nft and asset-shares
+//! contracts, a cw20-base revenue token, a non-allowlisted cw20 and a malicious share receiver.
+
+use asset_nft::msg as nft_msg;
+use asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use cosmwasm_std::{
+    coin, coins, from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary,
+    MessageInfo, Response, StdResult, Uint128, WasmMsg,
+};
+use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
+use cw721::msg::OwnerOfResponse;
+use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use fractional::msg::*;
+use fractional::state::{AssetInfo, Vault, VaultStatus};
+use fractional::ContractError;
+
+const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
+
+struct T {
+    app: App,
+    nft: Addr,
+    frac: Addr,
+    usdc: Addr,
+    admin: Addr,
+    alice: Addr,
+    bob: Addr,
+    carol: Addr,
+    clinic: Addr,
+    dave: Addr,
+}
+
+fn err(r: anyhow::Result<AppResponse>) -> ContractError {
+    match r.unwrap_err().downcast::<ContractError>() {
+        Ok(e) => e,
+        Err(other) => panic!("not a ContractError: {other:?}"),
+    }
+}
+
+fn cw20_code(app: &mut App) -> u64 {
+    app.store_code(Box::new(ContractWrapper::new(
+        cw20_base::contract::execute,
+        cw20_base::contract::instantiate,
+        cw20_base::contract::query,
+    )))
+}
+
+fn new_cw20(app: &mut App, code: u64, owner: &Addr, holder: &Addr, sym: &str) -> Addr {
+    app.instantiate_contract(
+        code,
+        owner.clone(),
+        &cw20_base::msg::InstantiateMsg {
+            name: format!("{sym} token"),
+            symbol: sym.into(),
+            decimals: 6,
+            initial_balances: vec![Cw20Coin {
+                address: holder.to_string(),
+                amount: Uint128::new(1_000_000),
+            }],
+            mint: None,
+            marketing: None,
+        },
+        &[],
+        sym,
+        None,
+    )
+    .unwrap()
+}
+
+fn setup() -> T {
+    let mut app = App::default();
+    let api = app.api();
+    let [admin, alice, bob, carol, clinic, dave] =
+        ["admin", "alice", "bob", "carol", "clinic", "dave"].map(|n| api.addr_make(n));
+    app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(
+                storage,
+                &clinic,
+                vec![coin(10_000_000, IBC), coin(10_000_000, "uusd")],
+            )
+            .unwrap();
+        for d in [&dave, &carol] {
+            router
+                .bank
+                .init_balance(storage, d, coins(1_000_000, "uusd"))
+                .unwrap();
+        }
+    });
+    let nft_code = app.store_code(Box::new(ContractWrapper::new(
+        asset_nft::contract::execute,
+        asset_nft::contract::instantiate,
+        asset_nft::contract::query,
+    )));
+    let share_code = app.store_code(Box::new(ContractWrapper::new(
+        asset_shares::contract::execute,
+        asset_shares::contract::instantiate,
+        asset_shares::contract::query,
+    )));
+    let frac_code = app.store_code(Box::new(
+        ContractWrapper::new(
+            fractional::contract::execute,
+            fractional::contract::instantiate,
+            fractional::contract::query,
+        )
+        .with_reply(fractional::contract::reply),
+    ));
+    let c20 = cw20_code(&mut app);
+    let usdc = new_cw20(&mut app, c20, &admin, &clinic, "USDC");
+    let nft = app
+        .instantiate_contract(
+            nft_code,
+            admin.clone(),
+            &nft_msg::InstantiateMsg {
+                name: "BitHive Assets".into(),
+                symbol: "BHA".into(),
+                admin: None,
+                compliance_officer: admin.to_string(),
+                valuation: nft_msg::ValuationParams {
+                    unit: "USD".into(),
+                    window: 3,
+                    freshness_secs: 100,
+                    quorum: 1,
+                },
+            },
+            &[],
+            "nft",
+            None,
+        )
+        .unwrap();
+    let frac = app
+        .instantiate_contract(
+            frac_code,
+            admin.clone(),
+            &InstantiateMsg {
+                admin: None,
+                share_code_id: share_code,
+                nft_contracts: vec![nft.to_string()],
+                cw20_allowlist: vec![usdc.to_string()],
+            },
+            &[],
+            "frac",
+            None,
+        )
+        .unwrap();
+    let mut t = T {
+        app,
+        nft,
+        frac,
+        usdc,
+        admin,
+        alice,
+        bob,
+        carol,
+        clinic,
+        dave,
+    };
+    for who in [t.alice.clone(), t.frac.clone()] {
+        t.approve_holder(&who);
+    }
+    t.mint("scanner-1");
+    t
+}
+
+impl T {
+    fn approve_holder(&mut self, who: &Addr) {
+        self.app
+            .execute_contract(
+                self.admin.clone(),
+                self.nft.clone(),
+                &nft_msg::ExecuteMsg::ApproveHolder {
+                    jurisdiction: "US".into(),
+                    holder: who.to_string(),
+                },
+                &[],
+            )
+            .unwrap();
+    }
+    fn mint(&mut self, id: &str) {
+        self.app
+            .execute_contract(
+                self.admin.clone(),
+                self.nft.clone(),
+                &nft_msg::ExecuteMsg::Mint {
+                    token_id: id.into(),
+                    owner: self.alice.to_string(),
+                    token_uri: None,
+                    extension: nft_msg::AssetMetadataMsg {
+                        class: AssetClass::MedicalEquipment,
+                        description_uri: "ipfs://bafyscanner".into(),
+                        content_hash: HexBinary::from([1u8; 32]),
+                        jurisdictions: vec![Jurisdiction {
+                            code: "US".into(),
+                            markers: vec![ComplianceMarker::ApprovedHoldersOnly],
+                        }],
+                        certifications: vec![],
+                        device_pubkey: None,
+                    },
+                },
+                &[],
+            )
+            .unwrap();
+    }
+    fn fractionalize(&mut self, id: &str, shares: u128) -> anyhow::Result<AppResponse> {
+        let msg = FractionalizeMsg {
+            shares: Uint128::new(shares),
+            share_name: "Scanner shares".into(),
+            share_symbol: "SCAN".into(),
+            decimals: 0,
+            reserve_price: Price {
+                asset: AssetInfo::Native("uusd".into()),
+                amount: Uint128::new(10_000),
+            },
+        };
+        self.app.execute_contract(
+            self.alice.clone(),
+            self.nft.clone(),
+            &nft_msg::ExecuteMsg::SendNft {
+                contract: self.frac.to_string(),
+                token_id: id.into(),
+                msg: to_json_binary(&msg).unwrap(),
+            },
+            &[],
+        )
+    }
+    fn vault(&self, id: u64) -> Vault {
+        self.app
+            .wrap()
+            .query_wasm_smart(&self.frac, &QueryMsg::Vault { vault_id: id })
+            .unwrap()
+    }
+    fn shares(&self, id: u64) -> Addr {
+        self.vault(id).share_token.unwrap()
+    }
+    fn share_balance(&self, id: u64, who: &Addr) -> u128 {
+        let b: BalanceResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                self.shares(id),
+                &Cw20QueryMsg::Balance {
+                    address: who.to_string(),
+                },
+            )
+            .unwrap();
+        b.balance.u128()
+    }
+    fn share_transfer(&mut self, id: u64, from: &Addr, to: &Addr, amount: u128) {
+        let token = self.shares(id);
+        self.app
+            .execute_contract(
+                from.clone(),
+                token,
+                &Cw20ExecuteMsg::Transfer {
+                    recipient: to.to_string(),
+                    amount: Uint128::new(amount),
+                },
+                &[],
+            )
+            .unwrap();
+    }
+    fn deposit(&mut self, id: u64, amount: u128, denom: &str) -> anyhow::Result<AppResponse> {
+        self.app.execute_contract(
+            self.clinic.clone(),
+            self.frac.clone(),
+            &ExecuteMsg::DepositRevenue { vault_id: id },
+            &coins(amount, denom),
+        )
+    }
+    fn claimable(&self, id: u64, who: &Addr) -> Vec<(AssetInfo, Uint128)> {
+        let r: ClaimableResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.frac,
+                &QueryMsg::Claimable {
+                    vault_id: id,
+                    holder: who.to_string(),
+                },
+            )
+            .unwrap();
+        r.claimable
+    }
+    fn claim(&mut self, id: u64, who: &Addr) -> anyhow::Result<AppResponse> {
+        self.app.execute_contract(
+            who.clone(),
+            self.frac.clone(),
+            &ExecuteMsg::Claim { vault_id: id },
+            &[],
+        )
+    }
+    fn bank(&self, who: &Addr, denom: &str) -> u128 {
+        self.app
+            .wrap()
+            .query_balance(who, denom)
+            .unwrap()
+            .amount
+            .u128()
+    }
+    fn nft_owner(&self, id: &str) -> String {
+        let r: OwnerOfResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.nft,
+                &nft_msg::QueryMsg::OwnerOf {
+                    token_id: id.into(),
+                    include_expired: None,
+                },
+            )
+            .unwrap();
+        r.owner
+    }
+}
+
+#[test]
+fn lock_mints_shares_through_reply() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let v = t.vault(1);
+    assert_eq!(v.status, VaultStatus::Active);
+    assert_eq!(v.depositor, t.alice);
+    assert_eq!(t.share_balance(1, &t.alice), 1_000);
+    assert_eq!(t.nft_owner("scanner-1"), t.frac.to_string());
+    let by_token: Vault = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.frac,
+            &QueryMsg::VaultByShareToken {
+                share_token: v.share_token.unwrap().to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(by_token.id, 1);
+    let all: VaultsResponse = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.frac,
+            &QueryMsg::Vaults {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(all.vaults.len(), 1);
+}
+
+#[test]
+fn fractionalize_errors() {
+    let mut t = setup();
+    // Zero shares: the whole send reverts, the NFT stays with alice.
+    let r = t.fractionalize("scanner-1", 0);
+    assert!(r.is_err());
+    assert_eq!(t.nft_owner("scanner-1"), t.alice.to_string());
+    // A cw721 that is not accepted (another instance) cannot lock.
+    let alice = t.alice.clone();
+    let fake = t.app.api().addr_make("fake-nft");
+    let r = t.app.execute_contract(
+        fake.clone(),
+        t.frac.clone(),
+        &ExecuteMsg::ReceiveNft(cw721::receiver::Cw721ReceiveMsg {
+            sender: alice.to_string(),
+            token_id: "scanner-1".into(),
+            msg: Binary::default(),
+        }),
+        &[],
+    );
+    assert_eq!(
+        err(r),
+        ContractError::NftNotAccepted {
+            contract: fake.to_string()
+        }
+    );
+}
+
+#[test]
+fn revenue_is_pro_rata_across_transfers() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let (alice, bob, carol) = (t.alice.clone(), t.bob.clone(), t.carol.clone());
+    t.share_transfer(1, &alice, &bob, 400);
+    t.deposit(1, 1_000, IBC).unwrap();
+    assert_eq!(t.claimable(1, &alice)[0].1.u128(), 600);
+    assert_eq!(t.claimable(1, &bob)[0].1.u128(), 400);
+    t.share_transfer(1, &bob, &carol, 100);
+    t.deposit(1, 1_000, IBC).unwrap();
+    t.claim(1, &alice).unwrap();
+    t.claim(1, &bob).unwrap();
+    t.claim(1, &carol).unwrap();
+    assert_eq!(t.bank(&alice, IBC), 1_200);
+    assert_eq!(t.bank(&bob, IBC), 700);
+    assert_eq!(t.bank(&carol, IBC), 100);
+    assert_eq!(err(t.claim(1, &alice)), ContractError::NothingToClaim {});
+    let pools: PoolsResponse = t
+        .app
+        .wrap()
+        .query_wasm_smart(&t.frac, &QueryMsg::Pools { vault_id: 1 })
+        .unwrap();
+    assert_eq!(pools.pools[0].deposited.u128(), 2_000);
+    assert_eq!(pools.pools[0].claimed.u128(), 2_000);
+    // Rounding: 10 units over 3 holders never overpays; the carry is spread later.
+    t.deposit(1, 10, IBC).unwrap();
+    let owed: u128 = [&alice, &bob, &carol]
+        .iter()
+        .map(|h| t.claimable(1, h)[0].1.u128())
+        .sum();
+    assert!((8..=10).contains(&owed));
+}
+
+#[test]
+fn cw20_revenue_and_allowlist() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let (clinic, alice, admin) = (t.clinic.clone(), t.alice.clone(), t.admin.clone());
+    t.app
+        .execute_contract(
+            clinic.clone(),
+            t.usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(5_000),
+                msg: to_json_binary(&ReceiveMsg::DepositRevenue { vault_id: 1 }).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    t.claim(1, &alice).unwrap();
+    let b: BalanceResponse = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.usdc,
+            &Cw20QueryMsg::Balance {
+                address: alice.to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(b.balance.u128(), 5_000);
+    // A cw20 that is not allowlisted is refused (the send reverts).
+    let c20 = cw20_code(&mut t.app);
+    let junk = new_cw20(&mut t.app, c20, &admin, &clinic, "JUNK");
+    let r = t.app.execute_contract(
+        clinic.clone(),
+        junk.clone(),
+        &Cw20ExecuteMsg::Send {
+            contract: t.frac.to_string(),
+            amount: Uint128::new(5),
+            msg: to_json_binary(&ReceiveMsg::DepositRevenue { vault_id: 1 }).unwrap(),
+        },
+        &[],
+    );
+    assert_eq!(
+        err(r),
+        ContractError::Cw20NotAccepted {
+            contract: junk.to_string()
+        }
+    );
+    // Malicious cw20: anyone calling Receive directly with no tokens behind it.
+    let r = t.app.execute_contract(
+        clinic.clone(),
+        t.frac.clone(),
+        &ExecuteMsg::Receive(Cw20ReceiveMsg {
+            sender: clinic.to_string(),
+            amount: Uint128::new(1_000_000),
+            msg: to_json_binary(&ReceiveMsg::DepositRevenue { vault_id: 1 }).unwrap(),
+        }),
+        &[],
+    );
+    assert!(matches!(err(r), ContractError::Cw20NotAccepted { .. }));
+    // Forged share hook from a non-share-token.
+    let r = t.app.execute_contract(
+        clinic.clone(),
+        t.frac.clone(),
+        &ExecuteMsg::ShareHook(ShareHookMsg { changes: vec![] }),
+        &[],
+    );
+    assert_eq!(err(r), ContractError::Unauthorized {});
+    // Allowlisted cw20 trying to redeem: wrong kind of message.
+    let r = t.app.execute_contract(
+        clinic.clone(),
+        t.usdc.clone(),
+        &Cw20ExecuteMsg::Send {
+            contract: t.frac.to_string(),
+            amount: Uint128::new(5),
+            msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
+        },
+        &[],
+    );
+    assert!(matches!(err(r), ContractError::Cw20NotAccepted { .. }));
+    // Nine revenue assets: the ninth is refused.
+    t.app.init_modules(|router, _, storage| {
+        // init_balance replaces the clinic's balances: keep some of the first denom.
+        let mut funds: Vec<_> = (0..8).map(|i| coin(10, format!("ibc/{i:064}"))).collect();
+        funds.push(coin(1_000, IBC));
+        router.bank.init_balance(storage, &clinic, funds).unwrap();
+    });
+    for i in 0..7 {
+        t.deposit(1, 10, &format!("ibc/{i:064}")).unwrap();
+    }
+    assert_eq!(
+        err(t.deposit(1, 10, &format!("ibc/{:064}", 7))),
+        ContractError::TooManyRevenueAssets {}
+    );
+    assert!(t.deposit(1, 0, IBC).is_err());
+    assert_eq!(
+        err(t.deposit(99, 10, IBC)),
+        ContractError::VaultNotFound { vault_id: 99 }
+    );
+}
+
+#[test]
+fn buyout_then_redeem_pro_rata() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let (alice, bob, carol, dave) = (
+        t.alice.clone(),
+        t.bob.clone(),
+        t.carol.clone(),
+        t.dave.clone(),
+    );
+    t.share_transfer(1, &alice, &bob, 300);
+    t.share_transfer(1, &alice, &carol, 100);
+    t.deposit(1, 1_000, IBC).unwrap();
+    let buy = |t: &mut T, who: &Addr, amount: u128, denom: &str| {
+        t.app.execute_contract(
+            who.clone(),
+            t.frac.clone(),
+            &ExecuteMsg::Buyout { vault_id: 1 },
+            &coins(amount, denom),
+        )
+    };
+    assert_eq!(
+        err(buy(&mut t, &dave, 9_999, "uusd")),
+        ContractError::BelowReserve {
+            paid: "9999".into(),
+            reserve: "10000".into()
+        }
+    );
+    t.app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(
+                storage,
+                &dave,
+                vec![coin(1_000_000, "uusd"), coin(20_000, IBC)],
+            )
+            .unwrap();
+    });
+    assert!(matches!(
+        err(buy(&mut t, &dave, 20_000, IBC)),
+        ContractError::WrongAsset { .. }
+    ));
+    // The buyer must be allowed to hold the asset: asset-nft refuses the transfer.
+    let r = buy(&mut t, &dave, 12_000, "uusd");
+    assert!(r.is_err());
+    assert_eq!(t.vault(1).status, VaultStatus::Active);
+    t.approve_holder(&dave);
+    buy(&mut t, &dave, 12_000, "uusd").unwrap();
+    assert_eq!(t.nft_owner("scanner-1"), dave.to_string());
+    assert_eq!(
+        t.vault(1).status,
+        VaultStatus::BoughtOut {
+            buyer: dave.clone()
+        }
+    );
+    assert!(matches!(
+        err(buy(&mut t, &dave, 12_000, "uusd")),
+        ContractError::WrongStatus { .. }
+    ));
+    assert!(matches!(
+        err(t.deposit(1, 10, IBC)),
+        ContractError::WrongStatus { .. }
+    ));
+    let redeem = |t: &mut T, who: &Addr, amount: u128| {
+        let token = t.shares(1);
+        t.app.execute_contract(
+            who.clone(),
+            token,
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(amount),
+                msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
+            },
+            &[],
+        )
+    };
+    let before = t.bank(&carol, "uusd");
+    redeem(&mut t, &carol, 100).unwrap();
+    assert_eq!(t.bank(&carol, "uusd") - before, 1_200);
+    redeem(&mut t, &bob, 300).unwrap();
+    assert_eq!(t.bank(&bob, "uusd"), 3_600);
+    redeem(&mut t, &alice, 600).unwrap();
+    assert_eq!(t.bank(&alice, "uusd"), 7_200);
+    let v = t.vault(1);
+    assert!(v.proceeds_remaining.is_zero() && v.shares_outstanding.is_zero());
+    // Revenue earned before the buyout is still claimable after redeeming.
+    t.claim(1, &bob).unwrap();
+    assert_eq!(t.bank(&bob, IBC), 300);
+    // Reunify is no longer possible.
+    assert!(redeem(&mut t, &alice, 1).is_err());
+}
+
+#[test]
+fn reunify_needs_the_whole_supply() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let (alice, bob) = (t.alice.clone(), t.bob.clone());
+    let reunify = |t: &mut T, who: &Addr, amount: u128| {
+        let token = t.shares(1);
+        t.app.execute_contract(
+            who.clone(),
+            token,
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(amount),
+                msg: to_json_binary(&ReceiveMsg::Reunify {}).unwrap(),
+            },
+            &[],
+        )
+    };
+    t.share_transfer(1, &alice, &bob, 1);
+    assert_eq!(
+        err(reunify(&mut t, &alice, 999)),
+        ContractError::NotWholeSupply {
+            total: "1000".into(),
+            got: "999".into()
+        }
+    );
+    // Redeem before a buyout is refused.
+    let token = t.shares(1);
+    let r = t.app.execute_contract(
+        alice.clone(),
+        token,
+        &Cw20ExecuteMsg::Send {
+            contract: t.frac.to_string(),
+            amount: Uint128::new(10),
+            msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
+        },
+        &[],
+    );
+    assert!(matches!(err(r), ContractError::WrongStatus { .. }));
+    t.share_transfer(1, &bob, &alice, 1);
+    t.deposit(1, 100, IBC).unwrap();
+    reunify(&mut t, &alice, 1_000).unwrap();
+    assert_eq!(t.nft_owner("scanner-1"), alice.to_string());
+    assert_eq!(
+        t.vault(1).status,
+        VaultStatus::Reunified {
+            holder: alice.clone()
+        }
+    );
+    // Accrued revenue survives the burn.
+    t.claim(1, &alice).unwrap();
+    assert_eq!(t.bank(&alice, IBC), 100);
+    // The NFT can be locked again as a new vault.
+    t.fractionalize("scanner-1", 10).unwrap();
+    assert_eq!(t.vault(2).status, VaultStatus::Active);
+}
+
+// ---- malicious share receiver: claims revenue from inside its cw20 Receive (re-entrancy) ----
+
+#[cosmwasm_schema::cw_serde]
+enum GreedyMsg {
+    Receive(Cw20ReceiveMsg),
+}
+
+fn greedy_exec(_d: DepsMut, _e: Env, _i: MessageInfo, msg: GreedyMsg) -> StdResult<Response> {
+    let GreedyMsg::Receive(m) = msg;
+    let frac: String = from_json(&m.msg)?;
+    Ok(Response::new().add_message(WasmMsg::Execute {
+        contract_addr: frac,
+        msg: to_json_binary(&ExecuteMsg::Claim { vault_id: 1 })?,
+        funds: vec![],
+    }))
+}
+fn greedy_init(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
+    Ok(Response::new())
+}
+fn greedy_query(_d: Deps, _e: Env, _m: Empty) -> StdResult<Binary> {
+    to_json_binary(&())
+}
+
+#[test]
+fn receiver_cannot_claim_revenue_it_did_not_earn() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let code = t.app.store_code(Box::new(ContractWrapper::new(
+        greedy_exec,
+        greedy_init,
+        greedy_query,
+    )));
+    let admin = t.admin.clone();
+    let greedy = t
+        .app
+        .instantiate_contract(code, admin, &Empty {}, &[], "greedy", None)
+        .unwrap();
+    t.deposit(1, 1_000, IBC).unwrap();
+    // Alice sends half her shares to the greedy contract, which claims on receipt: the hook
+    // settled it at balance 0 first, so there is nothing for it and the whole send reverts.
+    let token = t.shares(1);
+    let alice = t.alice.clone();
+    let r = t.app.execute_contract(
+        alice.clone(),
+        token.clone(),
+        &Cw20ExecuteMsg::Send {
+            contract: greedy.to_string(),
+            amount: Uint128::new(500),
+            msg: to_json_binary(&t.frac.to_string()).unwrap(),
+        },
+        &[],
+    );
+    assert!(r.is_err());
+    assert_eq!(t.bank(&greedy, IBC), 0);
+    // With a plain transfer it then earns only from later deposits.
+    t.share_transfer(1, &alice, &greedy, 500);
+    assert_eq!(t.claimable(1, &greedy)[0].1.u128(), 0);
+    t.deposit(1, 1_000, IBC).unwrap();
+    t.claim(1, &greedy).unwrap();
+    t.claim(1, &alice).unwrap();
+    assert_eq!(t.bank(&greedy, IBC), 500);
+    assert_eq!(t.bank(&alice, IBC), 1_500);
+}
+
+#[test]
+fn config_admin_only() {
+    let mut t = setup();
+    let alice = t.alice.clone();
+    let upd = |t: &mut T, who: &Addr| {
+        t.app.execute_contract(
+            who.clone(),
+            t.frac.clone(),
+            &ExecuteMsg::UpdateConfig {
+                admin: None,
+                share_code_id: Some(42),
+                add_nft_contracts: vec![],
+                remove_nft_contracts: vec![t.nft.to_string()],
+                add_cw20: vec![],
+                remove_cw20: vec![],
+            },
+            &[],
+        )
+    };
+    assert_eq!(err(upd(&mut t, &alice)), ContractError::Unauthorized {});
+    let admin = t.admin.clone();
+    upd(&mut t, &admin).unwrap();
+    let c: ConfigResponse = t
+        .app
+        .wrap()
+        .query_wasm_smart(&t.frac, &QueryMsg::Config {})
+        .unwrap();
+    assert_eq!(c.share_code_id, 42);
+    assert!(c.nft_contracts.is_empty());
+    assert_eq!(c.cw20_allowlist, vec![t.usdc.clone()]);
+    // The removed cw721 can no longer lock.
+    assert!(t.fractionalize("scanner-1", 10).is_err());
+}
+
+#[test]
+fn migrate_refuses_downgrade() {
+    use cosmwasm_std::testing::{mock_dependencies, mock_env};
+    let mut deps = mock_dependencies();
+    cw2::set_contract_version(
+        deps.as_mut().storage,
+        fractional::contract::CONTRACT_NAME,
+        "7.0.0",
+    )
+    .unwrap();
+    let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    assert!(matches!(r, Err(ContractError::Downgrade { .. })));
+    cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
+    let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    assert!(matches!(r, Err(ContractError::WrongContract { .. })));
+}
+
+#[test]
+fn cw20_buyout_at_reserve() {
+    let mut t = setup();
+    let usdc = t.usdc.clone();
+    let msg = FractionalizeMsg {
+        shares: Uint128::new(100),
+        share_name: "Scanner shares".into(),
+        share_symbol: "SCAN".into(),
+        decimals: 0,
+        reserve_price: Price {
+            asset: AssetInfo::Cw20(usdc.clone()),
+            amount: Uint128::new(50_000),
+        },
+    };
+    let alice = t.alice.clone();
+    t.app
+        .execute_contract(
+            alice.clone(),
+            t.nft.clone(),
+            &nft_msg::ExecuteMsg::SendNft {
+                contract: t.frac.to_string(),
+                token_id: "scanner-1".into(),
+                msg: to_json_binary(&msg).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    let clinic = t.clinic.clone();
+    t.approve_holder(&clinic);
+    let send = |t: &mut T, amount: u128| {
+        t.app.execute_contract(
+            clinic.clone(),
+            usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(amount),
+                msg: to_json_binary(&ReceiveMsg::Buyout { vault_id: 1 }).unwrap(),
+            },
+            &[],
+        )
+    };
+    assert!(matches!(
+        err(send(&mut t, 49_999)),
+        ContractError::BelowReserve { .. }
+    ));
+    // Native coins cannot buy a cw20-priced vault.
+    let r = t.app.execute_contract(
+        clinic.clone(),
+        t.frac.clone(),
+        &ExecuteMsg::Buyout { vault_id: 1 },
+        &coins(50_000, "uusd"),
+    );
+    assert!(matches!(err(r), ContractError::WrongAsset { .. }));
+    send(&mut t, 50_000).unwrap();
+    assert_eq!(t.nft_owner("scanner-1"), clinic.to_string());
+    let token = t.shares(1);
+    t.app
+        .execute_contract(
+            alice.clone(),
+            token,
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(100),
+                msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    let b: BalanceResponse = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &usdc,
+            &Cw20QueryMsg::Balance {
+                address: alice.to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(b.balance.u128(), 50_000);
+}

@@ -1,0 +1,130 @@
+//! Entry points.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
+
+use crate::error::ContractError;
+use crate::execute::{admin, channel, escrow, job, receive_cw20};
+use crate::funds::native_payment;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::state::{Config, CONFIG, CW20_ALLOWLIST, REPORTERS};
+
+pub const CONTRACT_NAME: &str = "crates.io:bithive-payfi-escrow";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    admin::check_fee(msg.fee_bps)?;
+    let config = Config {
+        admin: match msg.admin {
+            Some(a) => deps.api.addr_validate(&a)?,
+            None => info.sender,
+        },
+        fee_bps: msg.fee_bps,
+        fee_collector: deps.api.addr_validate(&msg.fee_collector)?,
+    };
+    CONFIG.save(deps.storage, &config)?;
+    for a in msg.cw20_allowlist {
+        CW20_ALLOWLIST.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
+    }
+    for a in msg.reporters {
+        REPORTERS.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
+    }
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("admin", config.admin)
+        .add_attribute("fee_bps", config.fee_bps.to_string()))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Receive(m) => receive_cw20(deps, env, info, m),
+        ExecuteMsg::CreateEscrow(m) => {
+            let funds = native_payment(&info)?;
+            escrow::create(deps, env, info.sender, funds, m)
+        }
+        ExecuteMsg::ReleaseMilestone {
+            escrow_id,
+            milestone,
+        } => escrow::release(deps, info, escrow_id, milestone),
+        ExecuteMsg::Refund { escrow_id } => escrow::refund(deps, env, escrow_id),
+        ExecuteMsg::Dispute { escrow_id } => escrow::dispute(deps, info, escrow_id),
+        ExecuteMsg::Resolve {
+            escrow_id,
+            payee_amount,
+        } => escrow::resolve(deps, info, escrow_id, payee_amount),
+        ExecuteMsg::OpenChannel(m) => {
+            let funds = native_payment(&info)?;
+            channel::open(deps, info.sender, funds, m)
+        }
+        ExecuteMsg::TopUpChannel { channel_id } => {
+            let funds = native_payment(&info)?;
+            channel::top_up(deps, info.sender, funds, channel_id)
+        }
+        ExecuteMsg::RedeemVoucher {
+            channel_id,
+            cumulative,
+            signature,
+        } => channel::redeem(deps, env, info, channel_id, cumulative, signature),
+        ExecuteMsg::RequestClose { channel_id } => {
+            channel::request_close(deps, env, info, channel_id)
+        }
+        ExecuteMsg::FinalizeClose { channel_id } => {
+            channel::finalize_close(deps, env, info, channel_id)
+        }
+        ExecuteMsg::PayeeClose { channel_id } => channel::payee_close(deps, info, channel_id),
+        ExecuteMsg::CreateJob(m) => {
+            let funds = native_payment(&info)?;
+            job::create(deps, env, info.sender, funds, m)
+        }
+        ExecuteMsg::ReportJob { job_id, node } => job::report(deps, env, info, job_id, node),
+        ExecuteMsg::RefundJob { job_id } => job::refund(deps, env, job_id),
+        ExecuteMsg::UpdateConfig {
+            admin: a,
+            fee_bps,
+            fee_collector,
+        } => admin::update_config(deps, info, a, fee_bps, fee_collector),
+        ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
+            admin::update_cw20(deps, info, add, remove)
+        }
+        ExecuteMsg::UpdateReporters { add, remove } => {
+            admin::update_reporters(deps, info, add, remove)
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    crate::query::query(deps, env, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = cw2::get_contract_version(deps.storage)?;
+    if stored.contract != CONTRACT_NAME {
+        return Err(ContractError::WrongContract {
+            contract: stored.contract,
+        });
+    }
+    if crate::version_tuple(&stored.version) > crate::version_tuple(CONTRACT_VERSION) {
+        return Err(ContractError::Downgrade {
+            from: stored.version,
+            to: CONTRACT_VERSION.to_string(),
+        });
+    }
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new().add_attribute("action", "migrate"))
+}

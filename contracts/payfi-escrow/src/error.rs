@@ -1,0 +1,110 @@
+use cosmwasm_std::{DivideByZeroError, OverflowError, StdError};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error(transparent)]
+    Std(#[from] StdError),
+
+    #[error(transparent)]
+    Overflow(#[from] OverflowError),
+
+    #[error(transparent)]
+    DivideByZero(#[from] DivideByZeroError),
+
+    #[error(transparent)]
+    Payment(#[from] cw_utils::PaymentError),
+
+    #[error(transparent)]
+    Version(#[from] cw2::VersionError),
+
+    #[error("unauthorized: {role} only")]
+    Unauthorized { role: &'static str },
+
+    #[error("{contract} is not an allowlisted cw20")]
+    Cw20NotAccepted { contract: String },
+
+    #[error("invalid payment coding {field}: {reason}")]
+    InvalidCoding {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    #[error("fee {bps} bps above the maximum {max}")]
+    FeeTooHigh { bps: u16, max: u16 },
+
+    #[error("milestones sum to {milestones} but {deposited} was deposited")]
+    MilestoneMismatch {
+        milestones: String,
+        deposited: String,
+    },
+
+    #[error("escrow {id} not found")]
+    EscrowNotFound { id: u64 },
+
+    #[error("escrow {id} is {status}")]
+    EscrowNotOpen { id: u64, status: &'static str },
+
+    #[error("milestone {index} does not exist")]
+    NoSuchMilestone { index: u32 },
+
+    #[error("milestone {index} already released")]
+    MilestoneReleased { index: u32 },
+
+    #[error("not expired until {until}")]
+    NotExpired { until: String },
+
+    #[error("expired at {at}")]
+    Expired { at: String },
+
+    #[error("escrow has no arbiter")]
+    NoArbiter {},
+
+    #[error("payee amount {amount} exceeds the remaining {remaining}")]
+    ResolveTooMuch { amount: String, remaining: String },
+
+    #[error("channel {id} not found")]
+    ChannelNotFound { id: u64 },
+
+    #[error("channel {id} is closed")]
+    ChannelClosed { id: u64 },
+
+    #[error("voucher for {cumulative} is not above the redeemed {redeemed}")]
+    VoucherAlreadyRedeemed {
+        cumulative: String,
+        redeemed: String,
+    },
+
+    #[error("voucher for {cumulative} exceeds the deposit {deposit}")]
+    VoucherExceedsDeposit { cumulative: String, deposit: String },
+
+    #[error("voucher signature does not verify")]
+    BadVoucherSignature {},
+
+    #[error("close not requested")]
+    CloseNotRequested {},
+
+    #[error("challenge period ends at {ends}")]
+    ChallengePeriod { ends: String },
+
+    #[error("job {job_id} not found")]
+    JobNotFound { job_id: String },
+
+    #[error("job {job_id} already exists")]
+    JobExists { job_id: String },
+
+    #[error("job {job_id} is settled")]
+    JobSettled { job_id: String },
+
+    #[error("cannot migrate from {from} to older {to}")]
+    Downgrade { from: String, to: String },
+
+    #[error("cannot migrate from contract {contract}")]
+    WrongContract { contract: String },
+}

@@ -1,0 +1,75 @@
+use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
+
+use super::Res;
+use crate::error::ContractError;
+use crate::funds::MAX_FEE_BPS;
+use crate::state::{CONFIG, CW20_ALLOWLIST, REPORTERS};
+
+fn assert_admin(deps: &DepsMut, info: &MessageInfo) -> Result<(), ContractError> {
+    if CONFIG.load(deps.storage)?.admin != info.sender {
+        return Err(ContractError::Unauthorized { role: "admin" });
+    }
+    Ok(())
+}
+
+pub fn check_fee(bps: u16) -> Result<(), ContractError> {
+    if bps > MAX_FEE_BPS {
+        return Err(ContractError::FeeTooHigh {
+            bps,
+            max: MAX_FEE_BPS,
+        });
+    }
+    Ok(())
+}
+
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    admin: Option<String>,
+    fee_bps: Option<u16>,
+    fee_collector: Option<String>,
+) -> Res {
+    assert_admin(&deps, &info)?;
+    let mut c = CONFIG.load(deps.storage)?;
+    if let Some(a) = admin {
+        c.admin = deps.api.addr_validate(&a)?;
+    }
+    if let Some(b) = fee_bps {
+        check_fee(b)?;
+        c.fee_bps = b;
+    }
+    if let Some(f) = fee_collector {
+        c.fee_collector = deps.api.addr_validate(&f)?;
+    }
+    CONFIG.save(deps.storage, &c)?;
+    Ok(Response::new()
+        .add_attribute("action", "update_config")
+        .add_attribute("fee_bps", c.fee_bps.to_string()))
+}
+
+pub fn update_cw20(deps: DepsMut, info: MessageInfo, add: Vec<String>, remove: Vec<String>) -> Res {
+    assert_admin(&deps, &info)?;
+    for a in add {
+        CW20_ALLOWLIST.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
+    }
+    for a in remove {
+        CW20_ALLOWLIST.remove(deps.storage, &deps.api.addr_validate(&a)?);
+    }
+    Ok(Response::new().add_attribute("action", "update_cw20_allowlist"))
+}
+
+pub fn update_reporters(
+    deps: DepsMut,
+    info: MessageInfo,
+    add: Vec<String>,
+    remove: Vec<String>,
+) -> Res {
+    assert_admin(&deps, &info)?;
+    for a in add {
+        REPORTERS.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
+    }
+    for a in remove {
+        REPORTERS.remove(deps.storage, &deps.api.addr_validate(&a)?);
+    }
+    Ok(Response::new().add_attribute("action", "update_reporters"))
+}

@@ -1,0 +1,119 @@
+//! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry.
+
+use cosmwasm_std::{Addr, DepsMut, Env, MessageInfo, Response, Uint128};
+
+use super::Res;
+use crate::error::ContractError;
+use crate::funds::{pay, pay_with_fee};
+use crate::msg::CreateJobMsg;
+use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, REPORTERS};
+
+fn validate_job_id(id: &str) -> Result<(), ContractError> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    {
+        return Err(ContractError::Invalid {
+            field: "job_id",
+            reason: "1 to 64 of A-Z a-z 0-9 - _ . :",
+        });
+    }
+    Ok(())
+}
+
+fn load(deps: &DepsMut, job_id: &str) -> Result<Job, ContractError> {
+    JOBS.may_load(deps.storage, job_id)?
+        .ok_or_else(|| ContractError::JobNotFound {
+            job_id: job_id.to_string(),
+        })
+}
+
+pub fn create(
+    deps: DepsMut,
+    env: Env,
+    payer: Addr,
+    (asset, amount): (AssetInfo, Uint128),
+    msg: CreateJobMsg,
+) -> Res {
+    validate_job_id(&msg.job_id)?;
+    if amount.is_zero() {
+        return Err(ContractError::Invalid {
+            field: "amount",
+            reason: "must be positive",
+        });
+    }
+    if msg.expires_at <= env.block.time {
+        return Err(ContractError::Invalid {
+            field: "expires_at",
+            reason: "must be in the future",
+        });
+    }
+    if JOBS.has(deps.storage, &msg.job_id) {
+        return Err(ContractError::JobExists { job_id: msg.job_id });
+    }
+    let job = Job {
+        job_id: msg.job_id.clone(),
+        payer: payer.clone(),
+        asset,
+        amount,
+        fee_bps: CONFIG.load(deps.storage)?.fee_bps,
+        expires_at: msg.expires_at,
+        status: JobStatus::Open,
+    };
+    JOBS.save(deps.storage, &msg.job_id, &job)?;
+    Ok(Response::new()
+        .add_attribute("action", "create_job")
+        .add_attribute("job_id", msg.job_id)
+        .add_attribute("payer", payer)
+        .add_attribute("amount", amount))
+}
+
+/// Reports are accepted strictly before expiry, refunds strictly from expiry on: the two can
+/// never both apply.
+pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: String) -> Res {
+    if !REPORTERS.has(deps.storage, &info.sender) {
+        return Err(ContractError::Unauthorized { role: "reporter" });
+    }
+    let mut job = load(&deps, &job_id)?;
+    if job.status != JobStatus::Open {
+        return Err(ContractError::JobSettled { job_id });
+    }
+    if env.block.time >= job.expires_at {
+        return Err(ContractError::Expired {
+            at: job.expires_at.to_string(),
+        });
+    }
+    let node = deps.api.addr_validate(&node)?;
+    let collector = CONFIG.load(deps.storage)?.fee_collector;
+    let (msgs, net, fee) = pay_with_fee(&job.asset, &node, &collector, job.amount, job.fee_bps)?;
+    job.status = JobStatus::Paid { node: node.clone() };
+    JOBS.save(deps.storage, &job_id, &job)?;
+    Ok(Response::new()
+        .add_messages(msgs)
+        .add_attribute("action", "report_job")
+        .add_attribute("job_id", job_id)
+        .add_attribute("node", node)
+        .add_attribute("paid", net)
+        .add_attribute("fee", fee))
+}
+
+pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
+    let mut job = load(&deps, &job_id)?;
+    if job.status != JobStatus::Open {
+        return Err(ContractError::JobSettled { job_id });
+    }
+    if env.block.time < job.expires_at {
+        return Err(ContractError::NotExpired {
+            until: job.expires_at.to_string(),
+        });
+    }
+    job.status = JobStatus::Refunded;
+    JOBS.save(deps.storage, &job_id, &job)?;
+    Ok(Response::new()
+        .add_messages(pay(&job.asset, &job.payer, job.amount)?)
+        .add_attribute("action", "refund_job")
+        .add_attribute("job_id", job_id)
+        .add_attribute("refunded", job.amount))
+}

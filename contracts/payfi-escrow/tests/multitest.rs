@@ -1,0 +1,1113 @@
+//! cw-multi-test suite of payfi-escrow: every message and error, cw20 and native (`ibc/`)
+//! assets, a non-allowlisted and a forged cw20, and a payee contract that rejects every call.
+
+use cosmwasm_std::{
+    coin, coins, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response,
+    StdError, StdResult, Timestamp, Uint128,
+};
+use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
+use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use payfi_escrow::coding::{PaymentCoding, PaymentType};
+use payfi_escrow::msg::*;
+use payfi_escrow::state::{Channel, Escrow, EscrowStatus, Job, JobStatus};
+use payfi_escrow::ContractError;
+use payfi_voucher::VoucherSigner;
+
+const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
+
+struct T {
+    app: App,
+    code: u64,
+    pay: Addr,
+    usdc: Addr,
+    cw20_code: u64,
+    admin: Addr,
+    payer: Addr,
+    payee: Addr,
+    arbiter: Addr,
+    collector: Addr,
+    reporter: Addr,
+    node: Addr,
+    stranger: Addr,
+}
+
+fn err(r: anyhow::Result<AppResponse>) -> ContractError {
+    match r.unwrap_err().downcast::<ContractError>() {
+        Ok(e) => e,
+        Err(other) => panic!("not a ContractError: {other:?}"),
+    }
+}
+
+fn coding(reference: &str) -> PaymentCoding {
+    PaymentCoding {
+        payment_type: PaymentType::Diagnostic,
+        procedure_codes: vec!["70551".into()],
+        diagnosis_codes: vec!["G43.909".into()],
+        invoice_ref: reference.into(),
+    }
+}
+
+fn setup() -> T {
+    let mut app = App::default();
+    let api = app.api();
+    let [admin, payer, payee, arbiter, collector, reporter, node, stranger] = [
+        "admin",
+        "payer",
+        "payee",
+        "arbiter",
+        "collector",
+        "reporter",
+        "node",
+        "stranger",
+    ]
+    .map(|n| api.addr_make(n));
+    app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(
+                storage,
+                &payer,
+                vec![coin(100_000_000, IBC), coin(100_000_000, "uusd")],
+            )
+            .unwrap();
+        router
+            .bank
+            .init_balance(storage, &stranger, coins(1_000, IBC))
+            .unwrap();
+    });
+    let code = app.store_code(Box::new(ContractWrapper::new(
+        payfi_escrow::contract::execute,
+        payfi_escrow::contract::instantiate,
+        payfi_escrow::contract::query,
+    )));
+    let cw20_code = app.store_code(Box::new(ContractWrapper::new(
+        cw20_base::contract::execute,
+        cw20_base::contract::instantiate,
+        cw20_base::contract::query,
+    )));
+    let mut t = T {
+        app,
+        code,
+        pay: Addr::unchecked(""),
+        usdc: Addr::unchecked(""),
+        cw20_code,
+        admin,
+        payer,
+        payee,
+        arbiter,
+        collector,
+        reporter,
+        node,
+        stranger,
+    };
+    t.usdc = t.new_cw20("USDC");
+    t.pay = t.new_payfi();
+    t
+}
+
+impl T {
+    fn new_cw20(&mut self, sym: &str) -> Addr {
+        self.app
+            .instantiate_contract(
+                self.cw20_code,
+                self.admin.clone(),
+                &cw20_base::msg::InstantiateMsg {
+                    name: format!("{sym} token"),
+                    symbol: sym.into(),
+                    decimals: 6,
+                    initial_balances: vec![Cw20Coin {
+                        address: self.payer.to_string(),
+                        amount: Uint128::new(1_000_000),
+                    }],
+                    mint: None,
+                    marketing: None,
+                },
+                &[],
+                sym,
+                None,
+            )
+            .unwrap()
+    }
+    fn new_payfi(&mut self) -> Addr {
+        self.app
+            .instantiate_contract(
+                self.code,
+                self.admin.clone(),
+                &InstantiateMsg {
+                    admin: None,
+                    fee_bps: 100,
+                    fee_collector: self.collector.to_string(),
+                    cw20_allowlist: vec![self.usdc.to_string()],
+                    reporters: vec![self.reporter.to_string()],
+                },
+                &[],
+                "payfi",
+                None,
+            )
+            .unwrap()
+    }
+    fn exec(
+        &mut self,
+        who: &Addr,
+        msg: ExecuteMsg,
+        funds: &[cosmwasm_std::Coin],
+    ) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(who.clone(), self.pay.clone(), &msg, funds)
+    }
+    fn now(&self) -> Timestamp {
+        self.app.block_info().time
+    }
+    fn escrow_msg(&self, milestones: &[u128], arbiter: bool, reference: &str) -> CreateEscrowMsg {
+        CreateEscrowMsg {
+            payee: self.payee.to_string(),
+            arbiter: arbiter.then(|| self.arbiter.to_string()),
+            milestones: milestones.iter().map(|m| Uint128::new(*m)).collect(),
+            expires_at: self.now().plus_seconds(1_000),
+            coding: coding(reference),
+        }
+    }
+    fn create(&mut self, milestones: &[u128], arbiter: bool) -> anyhow::Result<AppResponse> {
+        let total: u128 = milestones.iter().sum();
+        let m = self.escrow_msg(milestones, arbiter, "INV-1");
+        let payer = self.payer.clone();
+        self.exec(&payer, ExecuteMsg::CreateEscrow(m), &coins(total, IBC))
+    }
+    fn escrow(&self, id: u64) -> Escrow {
+        self.app
+            .wrap()
+            .query_wasm_smart(&self.pay, &QueryMsg::Escrow { escrow_id: id })
+            .unwrap()
+    }
+    fn bank(&self, who: &Addr, denom: &str) -> u128 {
+        self.app
+            .wrap()
+            .query_balance(who, denom)
+            .unwrap()
+            .amount
+            .u128()
+    }
+    fn cw20_balance(&self, token: &Addr, who: &Addr) -> u128 {
+        let b: BalanceResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                token,
+                &Cw20QueryMsg::Balance {
+                    address: who.to_string(),
+                },
+            )
+            .unwrap();
+        b.balance.u128()
+    }
+    fn advance(&mut self, secs: u64) {
+        self.app
+            .update_block(|b| b.time = b.time.plus_seconds(secs));
+    }
+}
+
+#[test]
+fn milestones_release_with_fee_then_refund_after_expiry() {
+    let mut t = setup();
+    t.create(&[100, 200, 700], true).unwrap();
+    let (payer, arbiter, stranger, payee) = (
+        t.payer.clone(),
+        t.arbiter.clone(),
+        t.stranger.clone(),
+        t.payee.clone(),
+    );
+    let rel = |i: u32| ExecuteMsg::ReleaseMilestone {
+        escrow_id: 1,
+        milestone: i,
+    };
+    assert_eq!(
+        err(t.exec(&stranger, rel(0), &[])),
+        ContractError::Unauthorized {
+            role: "payer or arbiter"
+        }
+    );
+    assert_eq!(
+        err(t.exec(&payee, rel(0), &[])),
+        ContractError::Unauthorized {
+            role: "payer or arbiter"
+        }
+    );
+    t.exec(&payer, rel(0), &[]).unwrap();
+    assert_eq!(t.bank(&t.payee, IBC), 99);
+    assert_eq!(t.bank(&t.collector, IBC), 1);
+    assert_eq!(
+        err(t.exec(&payer, rel(0), &[])),
+        ContractError::MilestoneReleased { index: 0 }
+    );
+    assert_eq!(
+        err(t.exec(&payer, rel(9), &[])),
+        ContractError::NoSuchMilestone { index: 9 }
+    );
+    t.exec(&arbiter, rel(1), &[]).unwrap();
+    assert_eq!(t.bank(&t.payee, IBC), 99 + 198);
+    assert!(matches!(
+        err(t.exec(&stranger, ExecuteMsg::Refund { escrow_id: 1 }, &[])),
+        ContractError::NotExpired { .. }
+    ));
+    t.advance(1_000);
+    let before = t.bank(&payer, IBC);
+    t.exec(&stranger, ExecuteMsg::Refund { escrow_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(t.bank(&payer, IBC) - before, 700);
+    let e = t.escrow(1);
+    assert_eq!(e.status, EscrowStatus::Closed);
+    assert_eq!(
+        e.paid_to_payee + e.fees_paid + e.refunded,
+        Uint128::new(1_000)
+    );
+    assert_eq!(
+        err(t.exec(&payer, rel(2), &[])),
+        ContractError::EscrowNotOpen {
+            id: 1,
+            status: "closed"
+        }
+    );
+    assert_eq!(
+        err(t.exec(&payer, ExecuteMsg::Refund { escrow_id: 7 }, &[])),
+        ContractError::EscrowNotFound { id: 7 }
+    );
+}
+
+#[test]
+fn all_milestones_released_closes() {
+    let mut t = setup();
+    t.create(&[500, 500], false).unwrap();
+    let payer = t.payer.clone();
+    for i in 0..2 {
+        t.exec(
+            &payer,
+            ExecuteMsg::ReleaseMilestone {
+                escrow_id: 1,
+                milestone: i,
+            },
+            &[],
+        )
+        .unwrap();
+    }
+    assert_eq!(t.escrow(1).status, EscrowStatus::Closed);
+    assert_eq!(t.bank(&t.payee, IBC) + t.bank(&t.collector, IBC), 1_000);
+}
+
+#[test]
+fn create_errors() {
+    let mut t = setup();
+    let payer = t.payer.clone();
+    let m = t.escrow_msg(&[100, 200], true, "INV-1");
+    assert!(matches!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::CreateEscrow(m.clone()),
+            &coins(301, IBC)
+        )),
+        ContractError::MilestoneMismatch { .. }
+    ));
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::CreateEscrow(m.clone()), &[])),
+        ContractError::Payment(_)
+    ));
+    assert!(matches!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::CreateEscrow(m.clone()),
+            &[coin(150, IBC), coin(150, "uusd")]
+        )),
+        ContractError::Payment(_)
+    ));
+    let mut bad = m.clone();
+    bad.expires_at = t.now();
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
+        ContractError::Invalid {
+            field: "expires_at",
+            ..
+        }
+    ));
+    let mut bad = m.clone();
+    bad.coding.invoice_ref = "Jane Roe DOB 1970".into();
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
+        ContractError::InvalidCoding { .. }
+    ));
+    let mut bad = m.clone();
+    bad.payee = payer.to_string();
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
+        ContractError::Invalid {
+            field: "parties",
+            ..
+        }
+    ));
+    let mut bad = m.clone();
+    bad.milestones = vec![];
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
+        ContractError::Invalid {
+            field: "milestones",
+            ..
+        }
+    ));
+    let mut bad = m;
+    bad.milestones = vec![Uint128::zero(), Uint128::new(300)];
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
+        ContractError::Invalid {
+            field: "milestones",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn dispute_freezes_until_arbiter_resolves() {
+    let mut t = setup();
+    t.create(&[400, 600], true).unwrap();
+    t.create(&[10], false).unwrap();
+    let (payer, payee, arbiter, stranger) = (
+        t.payer.clone(),
+        t.payee.clone(),
+        t.arbiter.clone(),
+        t.stranger.clone(),
+    );
+    assert_eq!(
+        err(t.exec(&stranger, ExecuteMsg::Dispute { escrow_id: 1 }, &[])),
+        ContractError::Unauthorized {
+            role: "payer or payee"
+        }
+    );
+    assert_eq!(
+        err(t.exec(&payer, ExecuteMsg::Dispute { escrow_id: 2 }, &[])),
+        ContractError::NoArbiter {}
+    );
+    assert!(matches!(
+        err(t.exec(
+            &arbiter,
+            ExecuteMsg::Resolve {
+                escrow_id: 1,
+                payee_amount: Uint128::zero()
+            },
+            &[]
+        )),
+        ContractError::EscrowNotOpen { .. }
+    ));
+    t.exec(&payee, ExecuteMsg::Dispute { escrow_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::ReleaseMilestone {
+                escrow_id: 1,
+                milestone: 0
+            },
+            &[]
+        )),
+        ContractError::EscrowNotOpen {
+            id: 1,
+            status: "disputed"
+        }
+    );
+    t.advance(2_000);
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::Refund { escrow_id: 1 }, &[])),
+        ContractError::EscrowNotOpen { .. }
+    ));
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::Dispute { escrow_id: 1 }, &[])),
+        ContractError::EscrowNotOpen { .. }
+    ));
+    assert_eq!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::Resolve {
+                escrow_id: 1,
+                payee_amount: Uint128::new(1)
+            },
+            &[]
+        )),
+        ContractError::Unauthorized { role: "arbiter" }
+    );
+    assert!(matches!(
+        err(t.exec(
+            &arbiter,
+            ExecuteMsg::Resolve {
+                escrow_id: 1,
+                payee_amount: Uint128::new(1_001)
+            },
+            &[]
+        )),
+        ContractError::ResolveTooMuch { .. }
+    ));
+    let before = t.bank(&payer, IBC);
+    t.exec(
+        &arbiter,
+        ExecuteMsg::Resolve {
+            escrow_id: 1,
+            payee_amount: Uint128::new(600),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.bank(&payee, IBC), 594);
+    assert_eq!(t.bank(&t.collector, IBC), 6);
+    assert_eq!(t.bank(&payer, IBC) - before, 400);
+    assert_eq!(t.escrow(1).status, EscrowStatus::Closed);
+}
+
+#[test]
+fn queries_by_payer_payee_reference_paginate() {
+    let mut t = setup();
+    let payer = t.payer.clone();
+    for i in 0..5 {
+        let m = t.escrow_msg(&[10], false, if i % 2 == 0 { "INV-A" } else { "INV-B" });
+        t.exec(&payer, ExecuteMsg::CreateEscrow(m), &coins(10, IBC))
+            .unwrap();
+    }
+    let q = |t: &T, msg: QueryMsg| -> Vec<u64> {
+        let r: EscrowsResponse = t.app.wrap().query_wasm_smart(&t.pay, &msg).unwrap();
+        r.escrows.iter().map(|e| e.id).collect()
+    };
+    let page1 = q(
+        &t,
+        QueryMsg::EscrowsByPayer {
+            payer: payer.to_string(),
+            start_after: None,
+            limit: Some(2),
+        },
+    );
+    assert_eq!(page1, vec![1, 2]);
+    let page2 = q(
+        &t,
+        QueryMsg::EscrowsByPayer {
+            payer: payer.to_string(),
+            start_after: Some(2),
+            limit: Some(10),
+        },
+    );
+    assert_eq!(page2, vec![3, 4, 5]);
+    let by_payee = q(
+        &t,
+        QueryMsg::EscrowsByPayee {
+            payee: t.payee.to_string(),
+            start_after: Some(4),
+            limit: None,
+        },
+    );
+    assert_eq!(by_payee, vec![5]);
+    let by_ref = q(
+        &t,
+        QueryMsg::EscrowsByReference {
+            invoice_ref: "INV-A".into(),
+            start_after: None,
+            limit: None,
+        },
+    );
+    assert_eq!(by_ref, vec![1, 3, 5]);
+    let none = q(
+        &t,
+        QueryMsg::EscrowsByPayer {
+            payer: t.stranger.to_string(),
+            start_after: None,
+            limit: None,
+        },
+    );
+    assert!(none.is_empty());
+}
+
+// A payee contract that rejects every execute: cw20 payouts use Transfer, so it cannot block.
+fn reject_exec(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
+    Err(StdError::generic_err("I reject everything"))
+}
+fn reject_init(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
+    Ok(Response::new())
+}
+fn reject_query(_d: Deps, _e: Env, _m: Empty) -> StdResult<Binary> {
+    to_json_binary(&())
+}
+
+#[test]
+fn cw20_escrow_allowlist_forgery_and_rejecting_payee() {
+    let mut t = setup();
+    let code = t.app.store_code(Box::new(ContractWrapper::new(
+        reject_exec,
+        reject_init,
+        reject_query,
+    )));
+    let admin = t.admin.clone();
+    let hostile = t
+        .app
+        .instantiate_contract(code, admin, &Empty {}, &[], "hostile", None)
+        .unwrap();
+    let payer = t.payer.clone();
+    let mut m = t.escrow_msg(&[1_000], false, "INV-C");
+    m.payee = hostile.to_string();
+    t.app
+        .execute_contract(
+            payer.clone(),
+            t.usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(1_000),
+                msg: to_json_binary(&ReceiveMsg::CreateEscrow(m.clone())).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    t.exec(
+        &payer,
+        ExecuteMsg::ReleaseMilestone {
+            escrow_id: 1,
+            milestone: 0,
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.cw20_balance(&t.usdc, &hostile), 990);
+    assert_eq!(t.cw20_balance(&t.usdc, &t.collector), 10);
+    // A cw20 that is not allowlisted.
+    let junk = t.new_cw20("JUNK");
+    let r = t.app.execute_contract(
+        payer.clone(),
+        junk.clone(),
+        &Cw20ExecuteMsg::Send {
+            contract: t.pay.to_string(),
+            amount: Uint128::new(1_000),
+            msg: to_json_binary(&ReceiveMsg::CreateEscrow(m.clone())).unwrap(),
+        },
+        &[],
+    );
+    assert_eq!(
+        err(r),
+        ContractError::Cw20NotAccepted {
+            contract: junk.to_string()
+        }
+    );
+    // A forged Receive: a user pretending to be a cw20 with no tokens behind it.
+    let r = t.exec(
+        &payer,
+        ExecuteMsg::Receive(Cw20ReceiveMsg {
+            sender: payer.to_string(),
+            amount: Uint128::new(1_000_000),
+            msg: to_json_binary(&ReceiveMsg::CreateEscrow(m)).unwrap(),
+        }),
+        &[],
+    );
+    assert!(matches!(err(r), ContractError::Cw20NotAccepted { .. }));
+    // Allowlist management.
+    let admin = t.admin.clone();
+    let stranger = t.stranger.clone();
+    let upd = ExecuteMsg::UpdateCw20Allowlist {
+        add: vec![junk.to_string()],
+        remove: vec![t.usdc.to_string()],
+    };
+    assert_eq!(
+        err(t.exec(&stranger, upd.clone(), &[])),
+        ContractError::Unauthorized { role: "admin" }
+    );
+    t.exec(&admin, upd, &[]).unwrap();
+    let ok: bool = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.pay,
+            &QueryMsg::IsCw20Allowed {
+                address: junk.to_string(),
+            },
+        )
+        .unwrap();
+    assert!(ok);
+}
+
+fn open_channel(t: &mut T, signer: &VoucherSigner, deposit: u128) {
+    let payer = t.payer.clone();
+    let msg = ExecuteMsg::OpenChannel(OpenChannelMsg {
+        payee: t.payee.to_string(),
+        pubkey: Binary::from(signer.public_key_compressed().to_vec()),
+        challenge_period_secs: 3_600,
+    });
+    t.exec(&payer, msg, &coins(deposit, IBC)).unwrap();
+}
+
+#[test]
+fn channel_vouchers_redeem_once_and_close() {
+    let mut t = setup();
+    let signer = VoucherSigner::from_secret(&[11u8; 32]).unwrap();
+    open_channel(&mut t, &signer, 1_000);
+    let chain = t.app.block_info().chain_id;
+    let contract = t.pay.to_string();
+    let (payer, payee, stranger) = (t.payer.clone(), t.payee.clone(), t.stranger.clone());
+    let voucher = |cum: u128, chain: &str, contract: &str| ExecuteMsg::RedeemVoucher {
+        channel_id: 1,
+        cumulative: Uint128::new(cum),
+        signature: Binary::from(signer.sign(chain, contract, 1, cum).unwrap().to_vec()),
+    };
+    assert_eq!(
+        err(t.exec(&stranger, voucher(100, &chain, &contract), &[])),
+        ContractError::Unauthorized { role: "payee" }
+    );
+    t.exec(&payee, voucher(100, &chain, &contract), &[])
+        .unwrap();
+    assert_eq!(t.bank(&payee, IBC), 99);
+    assert!(matches!(
+        err(t.exec(&payee, voucher(100, &chain, &contract), &[])),
+        ContractError::VoucherAlreadyRedeemed { .. }
+    ));
+    assert!(matches!(
+        err(t.exec(&payee, voucher(50, &chain, &contract), &[])),
+        ContractError::VoucherAlreadyRedeemed { .. }
+    ));
+    assert!(matches!(
+        err(t.exec(&payee, voucher(1_001, &chain, &contract), &[])),
+        ContractError::VoucherExceedsDeposit { .. }
+    ));
+    assert_eq!(
+        err(t.exec(&payee, voucher(300, "other-chain", &contract), &[])),
+        ContractError::BadVoucherSignature {}
+    );
+    assert_eq!(
+        err(t.exec(&payee, voucher(300, &chain, t.usdc.as_str()), &[])),
+        ContractError::BadVoucherSignature {}
+    );
+    // Another signer's voucher.
+    let mallory = VoucherSigner::from_secret(&[12u8; 32]).unwrap();
+    let forged = ExecuteMsg::RedeemVoucher {
+        channel_id: 1,
+        cumulative: Uint128::new(300),
+        signature: Binary::from(mallory.sign(&chain, &contract, 1, 300).unwrap().to_vec()),
+    };
+    assert_eq!(
+        err(t.exec(&payee, forged, &[])),
+        ContractError::BadVoucherSignature {}
+    );
+    t.exec(&payee, voucher(300, &chain, &contract), &[])
+        .unwrap();
+    assert_eq!(t.bank(&payee, IBC), 99 + 198);
+    // Top-up by the payer only, same asset only.
+    assert_eq!(
+        err(t.exec(
+            &stranger,
+            ExecuteMsg::TopUpChannel { channel_id: 1 },
+            &coins(5, IBC)
+        )),
+        ContractError::Unauthorized { role: "payer" }
+    );
+    assert!(matches!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::TopUpChannel { channel_id: 1 },
+            &coins(5, "uusd")
+        )),
+        ContractError::Invalid { field: "asset", .. }
+    ));
+    t.exec(
+        &payer,
+        ExecuteMsg::TopUpChannel { channel_id: 1 },
+        &coins(500, IBC),
+    )
+    .unwrap();
+    // Close: request, challenge period, payee can still redeem, then finalize.
+    assert_eq!(
+        err(t.exec(&payer, ExecuteMsg::FinalizeClose { channel_id: 1 }, &[])),
+        ContractError::CloseNotRequested {}
+    );
+    assert_eq!(
+        err(t.exec(&payee, ExecuteMsg::RequestClose { channel_id: 1 }, &[])),
+        ContractError::Unauthorized { role: "payer" }
+    );
+    t.exec(&payer, ExecuteMsg::RequestClose { channel_id: 1 }, &[])
+        .unwrap();
+    t.advance(100);
+    assert!(matches!(
+        err(t.exec(&payer, ExecuteMsg::FinalizeClose { channel_id: 1 }, &[])),
+        ContractError::ChallengePeriod { .. }
+    ));
+    t.exec(&payee, voucher(1_200, &chain, &contract), &[])
+        .unwrap();
+    t.advance(3_600);
+    assert_eq!(
+        err(t.exec(&payee, ExecuteMsg::FinalizeClose { channel_id: 1 }, &[])),
+        ContractError::Unauthorized { role: "payer" }
+    );
+    let before = t.bank(&payer, IBC);
+    t.exec(&payer, ExecuteMsg::FinalizeClose { channel_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(t.bank(&payer, IBC) - before, 300);
+    let c: Channel = t
+        .app
+        .wrap()
+        .query_wasm_smart(&t.pay, &QueryMsg::Channel { channel_id: 1 })
+        .unwrap();
+    assert!(c.closed);
+    assert_eq!(
+        c.paid_to_payee + c.fees_paid + c.refunded,
+        Uint128::new(1_500)
+    );
+    assert_eq!(
+        err(t.exec(&payee, voucher(1_300, &chain, &contract), &[])),
+        ContractError::ChannelClosed { id: 1 }
+    );
+    assert_eq!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::TopUpChannel { channel_id: 1 },
+            &coins(5, IBC)
+        )),
+        ContractError::ChannelClosed { id: 1 }
+    );
+    assert_eq!(
+        err(t.exec(&payee, ExecuteMsg::PayeeClose { channel_id: 9 }, &[])),
+        ContractError::ChannelNotFound { id: 9 }
+    );
+}
+
+#[test]
+fn voucher_is_bound_to_its_contract() {
+    let mut t = setup();
+    let signer = VoucherSigner::from_secret(&[11u8; 32]).unwrap();
+    open_channel(&mut t, &signer, 1_000);
+    let first = t.pay.clone();
+    t.pay = t.new_payfi();
+    open_channel(&mut t, &signer, 1_000);
+    let chain = t.app.block_info().chain_id;
+    // Same channel id 1 on both deployments: a voucher for the first is worthless on the second.
+    let sig = signer.sign(&chain, first.as_str(), 1, 500).unwrap();
+    let payee = t.payee.clone();
+    let r = t.exec(
+        &payee,
+        ExecuteMsg::RedeemVoucher {
+            channel_id: 1,
+            cumulative: Uint128::new(500),
+            signature: Binary::from(sig.to_vec()),
+        },
+        &[],
+    );
+    assert_eq!(err(r), ContractError::BadVoucherSignature {});
+}
+
+#[test]
+fn channel_open_errors_and_payee_close() {
+    let mut t = setup();
+    let payer = t.payer.clone();
+    let signer = VoucherSigner::from_secret(&[11u8; 32]).unwrap();
+    let msg = |pubkey: Vec<u8>, secs: u64, payee: &Addr| {
+        ExecuteMsg::OpenChannel(OpenChannelMsg {
+            payee: payee.to_string(),
+            pubkey: Binary::from(pubkey),
+            challenge_period_secs: secs,
+        })
+    };
+    let pk = signer.public_key_compressed().to_vec();
+    let payee = t.payee.clone();
+    assert!(matches!(
+        err(t.exec(&payer, msg(vec![4u8; 65], 3_600, &payee), &coins(10, IBC))),
+        ContractError::Invalid {
+            field: "pubkey",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(t.exec(&payer, msg(pk.clone(), 10, &payee), &coins(10, IBC))),
+        ContractError::Invalid {
+            field: "challenge_period_secs",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(t.exec(&payer, msg(pk.clone(), 3_600, &payer), &coins(10, IBC))),
+        ContractError::Invalid { field: "payee", .. }
+    ));
+    assert!(matches!(
+        err(t.exec(&payer, msg(pk.clone(), 3_600, &payee), &[])),
+        ContractError::Payment(_)
+    ));
+    // cw20 channel, closed by the payee at once.
+    t.app
+        .execute_contract(
+            payer.clone(),
+            t.usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(800),
+                msg: to_json_binary(&ReceiveMsg::OpenChannel(OpenChannelMsg {
+                    payee: payee.to_string(),
+                    pubkey: Binary::from(pk),
+                    challenge_period_secs: 3_600,
+                }))
+                .unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    t.app
+        .execute_contract(
+            payer.clone(),
+            t.usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(200),
+                msg: to_json_binary(&ReceiveMsg::TopUpChannel { channel_id: 1 }).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        err(t.exec(&payer, ExecuteMsg::PayeeClose { channel_id: 1 }, &[])),
+        ContractError::Unauthorized { role: "payee" }
+    );
+    let before = t.cw20_balance(&t.usdc, &payer);
+    t.exec(&payee, ExecuteMsg::PayeeClose { channel_id: 1 }, &[])
+        .unwrap();
+    assert_eq!(t.cw20_balance(&t.usdc, &payer) - before, 1_000);
+}
+
+#[test]
+fn compute_jobs_pay_the_reported_node_or_refund() {
+    let mut t = setup();
+    let (payer, reporter, node, stranger) = (
+        t.payer.clone(),
+        t.reporter.clone(),
+        t.node.clone(),
+        t.stranger.clone(),
+    );
+    let create = |t: &mut T, id: &str| {
+        let m = ExecuteMsg::CreateJob(CreateJobMsg {
+            job_id: id.into(),
+            expires_at: t.now().plus_seconds(600),
+        });
+        t.exec(&payer, m, &coins(1_000, IBC))
+    };
+    create(&mut t, "job-1").unwrap();
+    create(&mut t, "job-2").unwrap();
+    assert_eq!(
+        err(create(&mut t, "job-1")),
+        ContractError::JobExists {
+            job_id: "job-1".into()
+        }
+    );
+    assert!(matches!(
+        err(create(&mut t, "bad id")),
+        ContractError::Invalid {
+            field: "job_id",
+            ..
+        }
+    ));
+    let report = |id: &str| ExecuteMsg::ReportJob {
+        job_id: id.into(),
+        node: node.to_string(),
+    };
+    assert_eq!(
+        err(t.exec(&stranger, report("job-1"), &[])),
+        ContractError::Unauthorized { role: "reporter" }
+    );
+    t.exec(&reporter, report("job-1"), &[]).unwrap();
+    assert_eq!(t.bank(&node, IBC), 990);
+    assert_eq!(t.bank(&t.collector, IBC), 10);
+    assert_eq!(
+        err(t.exec(&reporter, report("job-1"), &[])),
+        ContractError::JobSettled {
+            job_id: "job-1".into()
+        }
+    );
+    assert!(matches!(
+        err(t.exec(
+            &stranger,
+            ExecuteMsg::RefundJob {
+                job_id: "job-2".into()
+            },
+            &[]
+        )),
+        ContractError::NotExpired { .. }
+    ));
+    t.advance(600);
+    assert!(matches!(
+        err(t.exec(&reporter, report("job-2"), &[])),
+        ContractError::Expired { .. }
+    ));
+    let before = t.bank(&payer, IBC);
+    t.exec(
+        &stranger,
+        ExecuteMsg::RefundJob {
+            job_id: "job-2".into(),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.bank(&payer, IBC) - before, 1_000);
+    let j: Job = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.pay,
+            &QueryMsg::Job {
+                job_id: "job-1".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(j.status, JobStatus::Paid { node: node.clone() });
+    assert_eq!(
+        err(t.exec(
+            &stranger,
+            ExecuteMsg::RefundJob {
+                job_id: "job-9".into()
+            },
+            &[]
+        )),
+        ContractError::JobNotFound {
+            job_id: "job-9".into()
+        }
+    );
+    // Reporter management.
+    let admin = t.admin.clone();
+    t.exec(
+        &admin,
+        ExecuteMsg::UpdateReporters {
+            add: vec![stranger.to_string()],
+            remove: vec![reporter.to_string()],
+        },
+        &[],
+    )
+    .unwrap();
+    let is: bool = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.pay,
+            &QueryMsg::IsReporter {
+                address: reporter.to_string(),
+            },
+        )
+        .unwrap();
+    assert!(!is);
+    assert_eq!(
+        err(t.exec(
+            &reporter,
+            ExecuteMsg::UpdateReporters {
+                add: vec![],
+                remove: vec![]
+            },
+            &[]
+        )),
+        ContractError::Unauthorized { role: "admin" }
+    );
+}
+
+#[test]
+fn fee_config_is_capped_and_snapshotted() {
+    let mut t = setup();
+    t.create(&[1_000], false).unwrap();
+    let admin = t.admin.clone();
+    let upd = |bps: u16| ExecuteMsg::UpdateConfig {
+        admin: None,
+        fee_bps: Some(bps),
+        fee_collector: None,
+    };
+    assert_eq!(
+        err(t.exec(&admin, upd(1_001), &[])),
+        ContractError::FeeTooHigh {
+            bps: 1_001,
+            max: 1_000
+        }
+    );
+    let stranger = t.stranger.clone();
+    assert_eq!(
+        err(t.exec(&stranger, upd(5), &[])),
+        ContractError::Unauthorized { role: "admin" }
+    );
+    t.exec(&admin, upd(1_000), &[]).unwrap();
+    // The existing escrow keeps its 1 % fee.
+    let payer = t.payer.clone();
+    t.exec(
+        &payer,
+        ExecuteMsg::ReleaseMilestone {
+            escrow_id: 1,
+            milestone: 0,
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.bank(&t.collector, IBC), 10);
+    let c: payfi_escrow::state::Config = t
+        .app
+        .wrap()
+        .query_wasm_smart(&t.pay, &QueryMsg::Config {})
+        .unwrap();
+    assert_eq!(c.fee_bps, 1_000);
+    // Instantiating above the cap fails.
+    let code = t.code;
+    let r = t.app.instantiate_contract(
+        code,
+        admin.clone(),
+        &InstantiateMsg {
+            admin: None,
+            fee_bps: 5_000,
+            fee_collector: admin.to_string(),
+            cw20_allowlist: vec![],
+            reporters: vec![],
+        },
+        &[],
+        "bad",
+        None,
+    );
+    assert!(r.is_err());
+}
+
+#[test]
+fn migrate_refuses_downgrade() {
+    use cosmwasm_std::testing::{mock_dependencies, mock_env};
+    let mut deps = mock_dependencies();
+    cw2::set_contract_version(
+        deps.as_mut().storage,
+        payfi_escrow::contract::CONTRACT_NAME,
+        "3.0.0",
+    )
+    .unwrap();
+    let r = payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    assert!(matches!(r, Err(ContractError::Downgrade { .. })));
+    cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
+    let r = payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    assert!(matches!(r, Err(ContractError::WrongContract { .. })));
+    cw2::set_contract_version(
+        deps.as_mut().storage,
+        payfi_escrow::contract::CONTRACT_NAME,
+        "0.0.1",
+    )
+    .unwrap();
+    payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+}
+
+#[test]
+fn cw20_compute_job() {
+    let mut t = setup();
+    let (payer, reporter, node) = (t.payer.clone(), t.reporter.clone(), t.node.clone());
+    let expires_at = t.now().plus_seconds(60);
+    t.app
+        .execute_contract(
+            payer.clone(),
+            t.usdc.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(10_000),
+                msg: to_json_binary(&ReceiveMsg::CreateJob(CreateJobMsg {
+                    job_id: "infer:42".into(),
+                    expires_at,
+                }))
+                .unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    t.exec(
+        &reporter,
+        ExecuteMsg::ReportJob {
+            job_id: "infer:42".into(),
+            node: node.to_string(),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.cw20_balance(&t.usdc, &node), 9_900);
+    assert_eq!(t.cw20_balance(&t.usdc, &t.collector), 100);
+}

@@ -1,0 +1,231 @@
+//! PayFi payment-channel vouchers.
+//!
+//! A voucher authorises the payee of a channel to have been paid, in total, `cumulative` units.
+//! The payer signs (ECDSA secp256k1, low-S, 64-byte r||s) the sha256 digest of a canonical,
+//! domain-separated message:
+//!
+//! ```text
+//! "bithive.payfi.voucher.v1"
+//! || u32 BE len || chain id
+//! || u32 BE len || contract address
+//! || u64 BE channel id
+//! || u128 BE cumulative amount
+//! ```
+//!
+//! Chain id and contract address bind a voucher to one deployment; the channel id binds it to
+//! one channel; cumulative amounts make redeeming idempotent (the contract pays only the
+//! difference to what was already redeemed), so a voucher never pays twice.
+//!
+//! The contract builds the digest with [`voucher_digest`] (no k256 needed) and checks it with
+//! `deps.api.secp256k1_verify`; payers and relayers sign with [`sign_voucher`] (feature
+//! `signing`, on by default).
+
+use sha2::{Digest, Sha256};
+
+/// Domain tag; bump it when the layout changes.
+pub const VOUCHER_DOMAIN: &[u8] = b"bithive.payfi.voucher.v1";
+
+/// The canonical message bytes (before hashing).
+pub fn voucher_message(
+    chain_id: &str,
+    contract: &str,
+    channel_id: u64,
+    cumulative: u128,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(VOUCHER_DOMAIN.len() + 8 + chain_id.len() + contract.len() + 24);
+    m.extend_from_slice(VOUCHER_DOMAIN);
+    for part in [chain_id.as_bytes(), contract.as_bytes()] {
+        m.extend_from_slice(&(part.len() as u32).to_be_bytes());
+        m.extend_from_slice(part);
+    }
+    m.extend_from_slice(&channel_id.to_be_bytes());
+    m.extend_from_slice(&cumulative.to_be_bytes());
+    m
+}
+
+/// sha256 of [`voucher_message`]: the 32-byte prehash that is signed and verified.
+pub fn voucher_digest(
+    chain_id: &str,
+    contract: &str,
+    channel_id: u64,
+    cumulative: u128,
+) -> [u8; 32] {
+    Sha256::digest(voucher_message(chain_id, contract, channel_id, cumulative)).into()
+}
+
+#[cfg(feature = "signing")]
+mod signing {
+    use super::voucher_digest;
+    use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+    use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
+
+    #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+    pub enum VoucherError {
+        #[error("invalid secret key")]
+        BadSecretKey,
+        #[error("invalid public key")]
+        BadPublicKey,
+        #[error("malformed signature")]
+        BadSignature,
+        #[error("signature does not verify")]
+        Mismatch,
+        #[error("signing failed")]
+        Signing,
+    }
+
+    /// A payer's voucher signer; holds the secret key (never printed by `Debug`).
+    pub struct VoucherSigner {
+        key: SigningKey,
+    }
+
+    impl core::fmt::Debug for VoucherSigner {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.debug_struct("VoucherSigner")
+                .field("pubkey", &self.public_key_compressed())
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl VoucherSigner {
+        /// From a 32-byte secret scalar.
+        pub fn from_secret(secret: &[u8; 32]) -> Result<Self, VoucherError> {
+            let key =
+                SigningKey::from_bytes(secret.into()).map_err(|_| VoucherError::BadSecretKey)?;
+            Ok(Self { key })
+        }
+
+        /// 33-byte SEC1 compressed public key, as registered when opening the channel.
+        pub fn public_key_compressed(&self) -> [u8; 33] {
+            let point = self.key.verifying_key().to_encoded_point(true);
+            let mut out = [0u8; 33];
+            out.copy_from_slice(point.as_bytes());
+            out
+        }
+
+        /// 64-byte r||s signature (low-S) over the voucher digest.
+        pub fn sign(
+            &self,
+            chain_id: &str,
+            contract: &str,
+            channel_id: u64,
+            cumulative: u128,
+        ) -> Result<[u8; 64], VoucherError> {
+            let digest = voucher_digest(chain_id, contract, channel_id, cumulative);
+            let sig: Signature = self
+                .key
+                .sign_prehash(&digest)
+                .map_err(|_| VoucherError::Signing)?;
+            let sig = sig.normalize_s().unwrap_or(sig);
+            Ok(sig.to_bytes().into())
+        }
+    }
+
+    /// Signs a voucher with a 32-byte secret key.
+    pub fn sign_voucher(
+        secret: &[u8; 32],
+        chain_id: &str,
+        contract: &str,
+        channel_id: u64,
+        cumulative: u128,
+    ) -> Result<[u8; 64], VoucherError> {
+        VoucherSigner::from_secret(secret)?.sign(chain_id, contract, channel_id, cumulative)
+    }
+
+    /// Off-chain check, the same one the contract performs (payees use it before accepting).
+    pub fn verify_voucher(
+        pubkey: &[u8],
+        signature: &[u8],
+        chain_id: &str,
+        contract: &str,
+        channel_id: u64,
+        cumulative: u128,
+    ) -> Result<(), VoucherError> {
+        let key = VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| VoucherError::BadPublicKey)?;
+        let sig = Signature::from_slice(signature).map_err(|_| VoucherError::BadSignature)?;
+        let digest = voucher_digest(chain_id, contract, channel_id, cumulative);
+        key.verify_prehash(&digest, &sig)
+            .map_err(|_| VoucherError::Mismatch)
+    }
+}
+
+#[cfg(feature = "signing")]
+pub use signing::{sign_voucher, verify_voucher, VoucherError, VoucherSigner};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_layout_is_canonical() {
+        let m = voucher_message("bithive-1", "cosmos1xyz", 7, 1_000);
+        let mut expected = b"bithive.payfi.voucher.v1".to_vec();
+        expected.extend_from_slice(&[0, 0, 0, 9]);
+        expected.extend_from_slice(b"bithive-1");
+        expected.extend_from_slice(&[0, 0, 0, 10]);
+        expected.extend_from_slice(b"cosmos1xyz");
+        expected.extend_from_slice(&7u64.to_be_bytes());
+        expected.extend_from_slice(&1_000u128.to_be_bytes());
+        assert_eq!(m, expected);
+    }
+
+    #[test]
+    fn length_prefix_prevents_field_shifting() {
+        // Without length prefixes "ab"+"c" and "a"+"bc" would collide.
+        assert_ne!(
+            voucher_digest("ab", "c", 1, 1),
+            voucher_digest("a", "bc", 1, 1)
+        );
+    }
+
+    #[test]
+    fn digest_test_vector() {
+        // sha256 of the canonical message above, computed independently with Python hashlib.
+        let d = voucher_digest("bithive-1", "cosmos1xyz", 7, 1_000);
+        assert_eq!(hex::encode(d), EXPECTED_DIGEST);
+    }
+
+    const EXPECTED_DIGEST: &str =
+        "253b01fe327c2d3bc0bf7d2659691781812bd349a82d92f0ca6b9cf5a9bc292b";
+
+    #[cfg(feature = "signing")]
+    #[test]
+    fn sign_verify_and_bindings() {
+        let secret = [7u8; 32];
+        let signer = VoucherSigner::from_secret(&secret).unwrap();
+        let pk = signer.public_key_compressed();
+        let sig = signer.sign("chain-a", "contract-1", 3, 500).unwrap();
+        assert!(verify_voucher(&pk, &sig, "chain-a", "contract-1", 3, 500).is_ok());
+        // Any other chain, contract, channel or amount fails.
+        for (c, k, ch, amt) in [
+            ("chain-b", "contract-1", 3, 500),
+            ("chain-a", "contract-2", 3, 500),
+            ("chain-a", "contract-1", 4, 500),
+            ("chain-a", "contract-1", 3, 501),
+        ] {
+            assert_eq!(
+                verify_voucher(&pk, &sig, c, k, ch, amt),
+                Err(VoucherError::Mismatch)
+            );
+        }
+        // Deterministic (RFC 6979) and low-S.
+        assert_eq!(
+            sig,
+            sign_voucher(&secret, "chain-a", "contract-1", 3, 500).unwrap()
+        );
+        let s = k256::ecdsa::Signature::from_slice(&sig).unwrap();
+        assert!(s.normalize_s().is_none());
+    }
+
+    #[cfg(feature = "signing")]
+    #[test]
+    fn rejects_bad_keys() {
+        assert_eq!(
+            VoucherSigner::from_secret(&[0u8; 32]).unwrap_err(),
+            VoucherError::BadSecretKey
+        );
+        assert_eq!(
+            verify_voucher(&[1u8; 33], &[0u8; 64], "c", "k", 1, 1),
+            Err(VoucherError::BadPublicKey)
+        );
+    }
+}
