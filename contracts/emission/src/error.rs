@@ -1,0 +1,18 @@
+use cosmwasm_std::{OverflowError, StdError};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+    #[error("{0}")]
+    Overflow(#[from] OverflowError),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("nothing is due yet")]
+    NothingDue,
+    #[error("cannot migrate from {from} to {to}")]
+    Downgrade { from: String, to: String },
+    #[error("cannot migrate from contract {0}")]
+    WrongContract(String),
+}
