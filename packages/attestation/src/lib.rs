@@ -28,7 +28,8 @@
 //! The digest is `sha256(canonical bytes)`; the signature is ECDSA over that digest (prehashed,
 //! RFC 6979, low-s), 64 bytes `r || s`. The domain tag keeps these signatures from being valid for
 //! any other BitHive message (or another version of this one).
-#![no_std]
+// no_std + alloc, except with the `schema` feature (schemars derives need std).
+#![cfg_attr(not(feature = "schema"), no_std)]
 
 extern crate alloc;
 
