@@ -1,0 +1,7 @@
+//! Helpers every BitHive contract uses the same way.
+
+pub mod migrate;
+pub mod pagination;
+
+pub use migrate::{ensure_upgrade, MigrateError};
+pub use pagination::{clamp_limit, DEFAULT_LIMIT, MAX_LIMIT};

@@ -1,0 +1,100 @@
+//! Migration guard: a contract may only be migrated to a newer (or equal) version of itself.
+
+use cosmwasm_std::{StdError, Storage};
+use semver::Version;
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum MigrateError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("cannot migrate contract {stored} to {new}: different contract")]
+    WrongContract { stored: String, new: String },
+
+    #[error("cannot migrate from version {stored} down to {new}")]
+    Downgrade { stored: String, new: String },
+
+    #[error("invalid version {version}: {reason}")]
+    InvalidVersion { version: String, reason: String },
+}
+
+fn parse(version: &str) -> Result<Version, MigrateError> {
+    version
+        .parse()
+        .map_err(|e: semver::Error| MigrateError::InvalidVersion {
+            version: version.to_string(),
+            reason: e.to_string(),
+        })
+}
+
+/// Checks the stored cw2 version against `(name, version)` of the code being migrated to and
+/// records the new version. Returns the version migrated from.
+pub fn ensure_upgrade(
+    storage: &mut dyn Storage,
+    name: &str,
+    version: &str,
+) -> Result<Version, MigrateError> {
+    let stored = cw2::get_contract_version(storage)?;
+    if stored.contract != name {
+        return Err(MigrateError::WrongContract {
+            stored: stored.contract,
+            new: name.to_string(),
+        });
+    }
+    let (from, to) = (parse(&stored.version)?, parse(version)?);
+    if from > to {
+        return Err(MigrateError::Downgrade {
+            stored: stored.version,
+            new: version.to_string(),
+        });
+    }
+    cw2::set_contract_version(storage, name, version)?;
+    Ok(from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockStorage;
+
+    #[test]
+    fn upgrade_same_and_newer_pass_and_record() {
+        let mut s = MockStorage::new();
+        cw2::set_contract_version(&mut s, "c", "1.2.0").unwrap();
+        assert_eq!(
+            ensure_upgrade(&mut s, "c", "1.2.0").unwrap(),
+            Version::new(1, 2, 0)
+        );
+        ensure_upgrade(&mut s, "c", "1.10.0").unwrap();
+        assert_eq!(cw2::get_contract_version(&s).unwrap().version, "1.10.0");
+    }
+
+    #[test]
+    fn downgrade_wrong_name_and_garbage_are_refused() {
+        let mut s = MockStorage::new();
+        cw2::set_contract_version(&mut s, "c", "1.10.0").unwrap();
+        assert!(matches!(
+            ensure_upgrade(&mut s, "c", "1.9.9"),
+            Err(MigrateError::Downgrade { .. })
+        ));
+        assert!(matches!(
+            ensure_upgrade(&mut s, "other", "2.0.0"),
+            Err(MigrateError::WrongContract { .. })
+        ));
+        assert!(matches!(
+            ensure_upgrade(&mut s, "c", "two"),
+            Err(MigrateError::InvalidVersion { .. })
+        ));
+        assert_eq!(cw2::get_contract_version(&s).unwrap().version, "1.10.0");
+    }
+
+    #[test]
+    fn missing_version_is_an_error() {
+        let mut s = MockStorage::new();
+        assert!(matches!(
+            ensure_upgrade(&mut s, "c", "1.0.0"),
+            Err(MigrateError::Std(_))
+        ));
+    }
+}
