@@ -38,7 +38,10 @@ pub fn instantiate(
     let mut minters = Vec::with_capacity(msg.minters.len());
     for m in &msg.minters {
         let addr = deps.api.addr_validate(&m.minter)?;
-        if minters.iter().any(|(a, _): &(cosmwasm_std::Addr, Uint128)| *a == addr) {
+        if minters
+            .iter()
+            .any(|(a, _): &(cosmwasm_std::Addr, Uint128)| *a == addr)
+        {
             return Err(ContractError::DuplicateMinter {
                 minter: m.minter.clone(),
             });

@@ -4,7 +4,9 @@ use bithive_emission::ContractError;
 use bithive_formulas::emission::{due, Split, CAP, DAY_SECONDS, ERA_SECONDS};
 use bithive_token::msg::InstantiateMsg as TokenInit;
 use bithive_vesting::msg::{QueryMsg as VestingQuery, SchedulesResponse};
-use cosmwasm_std::{Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Uint128};
+use cosmwasm_std::{
+    Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Uint128,
+};
 use cw20::{BalanceResponse, Cw20QueryMsg, TokenInfoResponse};
 use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
 use proptest::prelude::*;
@@ -52,8 +54,12 @@ fn suite() -> Suite {
     let foundation = app.api().addr_make("foundation");
     let operations = app.api().addr_make("operations");
     let sink_id = app.store_code(sink());
-    let compute = app.instantiate_contract(sink_id, owner.clone(), &Empty {}, &[], "compute", None).unwrap();
-    let app_pool = app.instantiate_contract(sink_id, owner.clone(), &Empty {}, &[], "app", None).unwrap();
+    let compute = app
+        .instantiate_contract(sink_id, owner.clone(), &Empty {}, &[], "compute", None)
+        .unwrap();
+    let app_pool = app
+        .instantiate_contract(sink_id, owner.clone(), &Empty {}, &[], "app", None)
+        .unwrap();
     let token_id = app.store_code(Box::new(ContractWrapper::new(
         bithive_token::contract::execute,
         bithive_token::contract::instantiate,
@@ -87,13 +93,18 @@ fn suite() -> Suite {
         .instantiate_contract(
             vesting_id,
             owner.clone(),
-            &bithive_vesting::msg::InstantiateMsg { owner: owner.to_string(), cw20_allowlist: vec![token.to_string()] },
+            &bithive_vesting::msg::InstantiateMsg {
+                owner: owner.to_string(),
+                cw20_allowlist: vec![token.to_string()],
+            },
             &[],
             "vesting",
             None,
         )
         .unwrap();
-    let id = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate)));
+    let id = app.store_code(Box::new(
+        ContractWrapper::new(execute, instantiate, query).with_migrate(migrate),
+    ));
     let emission = app
         .instantiate_contract(
             id,
@@ -114,9 +125,23 @@ fn suite() -> Suite {
         )
         .unwrap();
     // The emission contract is a minter with an allowance of the whole cap.
-    let set = bithive_token::msg::ExecuteMsg::SetMinter { minter: emission.to_string(), allowance: Uint128::new(CAP) };
-    app.execute_contract(owner.clone(), token.clone(), &set, &[]).unwrap();
-    Suite { app, emission, token, vesting, compute, app_pool, owner, foundation, operations }
+    let set = bithive_token::msg::ExecuteMsg::SetMinter {
+        minter: emission.to_string(),
+        allowance: Uint128::new(CAP),
+    };
+    app.execute_contract(owner.clone(), token.clone(), &set, &[])
+        .unwrap();
+    Suite {
+        app,
+        emission,
+        token,
+        vesting,
+        compute,
+        app_pool,
+        owner,
+        foundation,
+        operations,
+    }
 }
 
 impl Suite {
@@ -128,29 +153,49 @@ impl Suite {
     }
     fn distribute(&mut self) -> anyhow::Result<()> {
         let who = self.app.api().addr_make("anyone");
-        self.app.execute_contract(who, self.emission.clone(), &ExecuteMsg::Distribute {}, &[]).map(|_| ())
+        self.app
+            .execute_contract(who, self.emission.clone(), &ExecuteMsg::Distribute {}, &[])
+            .map(|_| ())
     }
     fn balance(&self, who: &Addr) -> u128 {
         let r: BalanceResponse = self
             .app
             .wrap()
-            .query_wasm_smart(&self.token, &Cw20QueryMsg::Balance { address: who.to_string() })
+            .query_wasm_smart(
+                &self.token,
+                &Cw20QueryMsg::Balance {
+                    address: who.to_string(),
+                },
+            )
             .unwrap();
         r.balance.u128()
     }
     fn supply(&self) -> u128 {
-        let r: TokenInfoResponse = self.app.wrap().query_wasm_smart(&self.token, &Cw20QueryMsg::TokenInfo {}).unwrap();
+        let r: TokenInfoResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(&self.token, &Cw20QueryMsg::TokenInfo {})
+            .unwrap();
         r.total_supply.u128()
     }
     fn status(&self) -> StatusResponse {
-        self.app.wrap().query_wasm_smart(&self.emission, &QueryMsg::Status {}).unwrap()
+        self.app
+            .wrap()
+            .query_wasm_smart(&self.emission, &QueryMsg::Status {})
+            .unwrap()
     }
 }
 
 #[test]
 fn first_day_split_and_vesting() {
     let mut s = suite();
-    assert_eq!(s.distribute().unwrap_err().downcast::<ContractError>().unwrap(), ContractError::NothingDue);
+    assert_eq!(
+        s.distribute()
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
+        ContractError::NothingDue
+    );
     s.advance(DAY_SECONDS);
     s.distribute().unwrap();
     assert_eq!(s.supply(), 500_000 * BTK);
@@ -164,7 +209,11 @@ fn first_day_split_and_vesting() {
             .wrap()
             .query_wasm_smart(
                 &s.vesting,
-                &VestingQuery::SchedulesByBeneficiary { beneficiary: who.to_string(), start_after: None, limit: None },
+                &VestingQuery::SchedulesByBeneficiary {
+                    beneficiary: who.to_string(),
+                    start_after: None,
+                    limit: None,
+                },
             )
             .unwrap();
         assert_eq!(r.schedules.len(), 1);
@@ -172,7 +221,13 @@ fn first_day_split_and_vesting() {
         assert_eq!(r.schedules[0].claimable.u128(), 0);
     }
     // Same block: nothing more is due.
-    assert_eq!(s.distribute().unwrap_err().downcast::<ContractError>().unwrap(), ContractError::NothingDue);
+    assert_eq!(
+        s.distribute()
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap(),
+        ContractError::NothingDue
+    );
     // An hour later: the compute pool grows, foundation/operations wait for the daily flush.
     s.advance(3_600);
     s.distribute().unwrap();
@@ -207,10 +262,18 @@ fn only_owner_updates_config() {
         operations: None,
     };
     let stranger = s.foundation.clone();
-    let e = s.app.execute_contract(stranger, s.emission.clone(), &msg, &[]).unwrap_err();
-    assert_eq!(e.downcast::<ContractError>().unwrap(), ContractError::Unauthorized);
+    let e = s
+        .app
+        .execute_contract(stranger, s.emission.clone(), &msg, &[])
+        .unwrap_err();
+    assert_eq!(
+        e.downcast::<ContractError>().unwrap(),
+        ContractError::Unauthorized
+    );
     let owner = s.owner.clone();
-    s.app.execute_contract(owner, s.emission.clone(), &msg, &[]).unwrap();
+    s.app
+        .execute_contract(owner, s.emission.clone(), &msg, &[])
+        .unwrap();
 }
 
 const HUNDRED_YEARS: u64 = 36_525 * DAY_SECONDS;
