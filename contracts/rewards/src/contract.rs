@@ -102,7 +102,7 @@ pub fn execute(
             activity_id,
             activity,
             attestation,
-        } => patient::claim(deps, env, info, activity_id, activity, attestation),
+        } => patient::claim(deps, env, info, activity_id, activity, *attestation),
         ExecuteMsg::UpdateConfig {
             governance,
             reporter,

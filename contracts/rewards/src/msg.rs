@@ -48,7 +48,7 @@ pub enum ExecuteMsg {
     ClaimPatient {
         activity_id: String,
         activity: RpatientInputs,
-        attestation: SignedAttestation,
+        attestation: Box<SignedAttestation>,
     },
     /// Governance.
     UpdateConfig {

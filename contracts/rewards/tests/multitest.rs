@@ -226,7 +226,7 @@ fn patient_rewards_need_a_verifier_and_are_paid_once() {
     let claim = |id: &str, a: &RpatientInputs, att: SignedAttestation| ExecuteMsg::ClaimPatient {
         activity_id: id.into(),
         activity: a.clone(),
-        attestation: att,
+        attestation: Box::new(att),
     };
     // Unknown verifier.
     let att = patient_attestation(&s, 8, &patient, "act-1", &a);

@@ -65,7 +65,7 @@ pub fn execute(
         ExecuteMsg::Unbond { amount } => execute::unbond(deps, env, info, amount),
         ExecuteMsg::ClaimUnbonded {} => execute::claim_unbonded(deps, env, info),
         ExecuteMsg::SubmitEvidence { first, second } => {
-            slashing::submit_evidence(deps, env, first, second)
+            slashing::submit_evidence(deps, env, *first, *second)
         }
         ExecuteMsg::Slash {
             node,

@@ -68,8 +68,8 @@ pub enum ExecuteMsg {
     /// Permissionless fraud proof: two conflicting signed attestations for the same job by one
     /// operator key.
     SubmitEvidence {
-        first: SignedAttestation,
-        second: SignedAttestation,
+        first: Box<SignedAttestation>,
+        second: Box<SignedAttestation>,
     },
     /// Governance: slash `fraction` of a node's pledge (bonded and unbonding).
     Slash {

@@ -162,8 +162,8 @@ fn fraud_evidence_slashes_once() {
     let e = s.exec(
         &anyone,
         &ExecuteMsg::SubmitEvidence {
-            first: attest(0, "job-1", "a", 1),
-            second: attest(0, "job-1", "a", 2),
+            first: Box::new(attest(0, "job-1", "a", 1)),
+            second: Box::new(attest(0, "job-1", "a", 2)),
         },
     );
     assert_eq!(err(e.unwrap_err()), ContractError::NotConflicting);
@@ -173,8 +173,8 @@ fn fraud_evidence_slashes_once() {
     let e = s.exec(
         &anyone,
         &ExecuteMsg::SubmitEvidence {
-            first: attest(0, "job-1", "a", 1),
-            second: forged,
+            first: Box::new(attest(0, "job-1", "a", 1)),
+            second: Box::new(forged),
         },
     );
     assert!(matches!(err(e.unwrap_err()), ContractError::Attestation(_)));
@@ -182,8 +182,8 @@ fn fraud_evidence_slashes_once() {
     let e = s.exec(
         &anyone,
         &ExecuteMsg::SubmitEvidence {
-            first: attest(7, "job-1", "a", 1),
-            second: attest(7, "job-1", "b", 2),
+            first: Box::new(attest(7, "job-1", "a", 1)),
+            second: Box::new(attest(7, "job-1", "b", 2)),
         },
     );
     assert_eq!(err(e.unwrap_err()), ContractError::UnknownOperator);
@@ -193,8 +193,8 @@ fn fraud_evidence_slashes_once() {
     s.exec(
         &anyone,
         &ExecuteMsg::SubmitEvidence {
-            first: first.clone(),
-            second: second.clone(),
+            first: Box::new(first.clone()),
+            second: Box::new(second.clone()),
         },
     )
     .unwrap();
@@ -211,16 +211,16 @@ fn fraud_evidence_slashes_once() {
     let e = s.exec(
         &anyone,
         &ExecuteMsg::SubmitEvidence {
-            first: second,
-            second: first.clone(),
+            first: Box::new(second),
+            second: Box::new(first.clone()),
         },
     );
     assert_eq!(err(e.unwrap_err()), ContractError::EvidenceReplayed);
     let e = s.exec(
         &anyone,
         &ExecuteMsg::SubmitEvidence {
-            first,
-            second: attest(0, "job-1", "c", 3),
+            first: Box::new(first),
+            second: Box::new(attest(0, "job-1", "c", 3)),
         },
     );
     assert_eq!(err(e.unwrap_err()), ContractError::EvidenceReplayed);

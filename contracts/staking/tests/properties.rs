@@ -50,7 +50,7 @@ proptest! {
                 }
                 Op::Evidence(i, j) => {
                     let job = format!("job-{j}");
-                    let msg = ExecuteMsg::SubmitEvidence { first: attest(i as u8, &job, "a", 1), second: attest(i as u8, &job, "b", 2) };
+                    let msg = ExecuteMsg::SubmitEvidence { first: Box::new(attest(i as u8, &job, "a", 1)), second: Box::new(attest(i as u8, &job, "b", 2)) };
                     s.exec(&gov, &msg)
                 }
                 Op::Wait(d) => { s.advance(d); Ok(()) }

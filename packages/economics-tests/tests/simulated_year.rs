@@ -117,7 +117,7 @@ fn a_simulated_year() {
     // Day 0: nodes 0-4 register; 0-3 pledge in full (T1 4 T = 400 BTK, T2 8 T = 800 BTK), node 4
     // pledges half. Node 5 joins later.
     let join = |w: &mut World, i: usize, pledge: u128| {
-        let (cap, tier) = if i % 2 == 0 {
+        let (cap, tier) = if i.is_multiple_of(2) {
             (4, Tier::T1)
         } else {
             (8, Tier::T2)
@@ -142,7 +142,15 @@ fn a_simulated_year() {
             .unwrap();
     };
     for i in 0..4 {
-        join(&mut w, i, if i % 2 == 0 { 400 * BTK } else { 800 * BTK });
+        join(
+            &mut w,
+            i,
+            if i.is_multiple_of(2) {
+                400 * BTK
+            } else {
+                800 * BTK
+            },
+        );
     }
     join(&mut w, 4, 200 * BTK);
     for (d, weight) in devs.iter().zip([1u128, 2]) {
@@ -212,8 +220,8 @@ fn a_simulated_year() {
         if day == 100 {
             // Node 2 signed two different results for one job: anyone can prove it.
             let m = StakingMsg::SubmitEvidence {
-                first: conflicting(2, "job-7", 1),
-                second: conflicting(2, "job-7", 2),
+                first: Box::new(conflicting(2, "job-7", 1)),
+                second: Box::new(conflicting(2, "job-7", 2)),
             };
             w.app
                 .execute_contract(nodes[5].clone(), w.staking.clone(), &m, &[])
@@ -278,14 +286,14 @@ fn a_simulated_year() {
             let m = RewardsMsg::ClaimPatient {
                 activity_id: "visit-2026-0001".into(),
                 activity: a,
-                attestation: sign(att, &verifier).unwrap(),
+                attestation: Box::new(sign(att, &verifier).unwrap()),
             };
             w.app
                 .execute_contract(patient.clone(), w.rewards.clone(), &m, &[])
                 .unwrap();
             assert_eq!(w.balance(&w.btt.clone(), &patient), 442_500_000);
         }
-        if day % 30 == 0 {
+        if day.is_multiple_of(30) {
             for (i, n) in nodes.iter().enumerate().take(active) {
                 if day == 120 && i == 5 {
                     continue; // joined today: its first epoch is still open

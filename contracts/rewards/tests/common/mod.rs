@@ -71,7 +71,7 @@ pub fn suite(n_nodes: usize) -> Suite {
     let mut holders = nodes.clone();
     holders.push(gov.clone());
     let btk = token(&mut app, cw20_id, &gov, "BTK", &holders);
-    let btt = token(&mut app, cw20_id, &gov, "BTT", &[gov.clone()]);
+    let btt = token(&mut app, cw20_id, &gov, "BTT", std::slice::from_ref(&gov));
     let genesis = app.block_info().time.seconds();
     let vesting_id = app.store_code(Box::new(ContractWrapper::new(
         bithive_vesting::contract::execute,
