@@ -177,3 +177,47 @@ pub fn claim(
         .add_attribute("amount", amount)
         .add_attribute("verifier", a.signer.to_hex()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bithive_formulas::rpatient::ActivityType;
+
+    #[test]
+    fn payload_layout_is_stable() {
+        let a = RpatientInputs {
+            activity: ActivityType::Education,
+            days: 1,
+            avalue: Decimal::percent(150),
+            cfactor: Decimal::one(),
+            hconsistency: Decimal::zero(),
+            tmultiplier: Decimal::one(),
+            padjustment: Decimal::one(),
+        };
+        // The same bytes written out by hand.
+        let mut bytes = b"BITHIVE/PATIENT-ACTIVITY/v1\0".to_vec();
+        bytes.extend_from_slice(&[0, 3]);
+        bytes.extend_from_slice(b"pat");
+        bytes.extend_from_slice(&[0, 2]);
+        bytes.extend_from_slice(b"a1");
+        bytes.push(4);
+        bytes.extend_from_slice(&[0, 0, 0, 1]);
+        for atomics in [
+            1_500_000_000_000_000_000u128,
+            10u128.pow(18),
+            0,
+            10u128.pow(18),
+            10u128.pow(18),
+        ] {
+            bytes.extend_from_slice(&atomics.to_be_bytes());
+        }
+        assert_eq!(bytes.len(), 28 + 5 + 4 + 1 + 4 + 80);
+        let expected: [u8; 32] = Sha256::digest(&bytes).into();
+        assert_eq!(payload_hash("pat", "a1", &a), Hash32(expected));
+        // Any input changes the hash.
+        let mut b = a.clone();
+        b.padjustment = Decimal::percent(101);
+        assert_ne!(payload_hash("pat", "a1", &b), payload_hash("pat", "a1", &a));
+        assert_ne!(payload_hash("pau", "a1", &a), payload_hash("pat", "a1", &a));
+    }
+}

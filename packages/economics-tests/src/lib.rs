@@ -13,16 +13,23 @@ pub const DAY: u64 = 86_400;
 
 macro_rules! wrap {
     ($c:ident) => {
-        Box::new(ContractWrapper::new(
-            $c::contract::execute,
-            $c::contract::instantiate,
-            $c::contract::query,
-        ))
+        Box::new(
+            ContractWrapper::new(
+                $c::contract::execute,
+                $c::contract::instantiate,
+                $c::contract::query,
+            )
+            .with_migrate($c::contract::migrate),
+        )
     };
 }
 
 pub fn token_code() -> Box<dyn Contract<Empty>> {
-    wrap!(bithive_token)
+    Box::new(ContractWrapper::new(
+        bithive_token::contract::execute,
+        bithive_token::contract::instantiate,
+        bithive_token::contract::query,
+    ))
 }
 pub fn emission_code() -> Box<dyn Contract<Empty>> {
     wrap!(bithive_emission)
