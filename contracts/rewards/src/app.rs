@@ -37,6 +37,8 @@ fn settle(pool: &AppPool, dev: &mut Developer) -> Result<(), ContractError> {
     Ok(())
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn fund(deps: DepsMut, amount: Uint128) -> Result<Response, ContractError> {
     let mut pool = APP.load(deps.storage)?;
     pool.funded = pool.funded.checked_add(amount)?;
@@ -48,6 +50,8 @@ pub fn fund(deps: DepsMut, amount: Uint128) -> Result<Response, ContractError> {
         .add_attribute("amount", amount))
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn set_developer(
     deps: DepsMut,
     info: MessageInfo,
@@ -84,6 +88,8 @@ pub fn claimable(pool: &AppPool, dev: &Developer) -> Result<Uint128, ContractErr
     Ok(Uint128::try_from(d.pending.to_uint_floor())?)
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let mut pool = APP.load(deps.storage)?;

@@ -30,6 +30,8 @@ fn dec(x: Uint128) -> Result<Decimal256, ContractError> {
 }
 
 /// Closes the collecting epoch if time has moved past it.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn roll(
     storage: &mut dyn Storage,
     pool: &mut ComputePool,
@@ -62,6 +64,8 @@ fn rate_of(storage: &dyn Storage, epoch: u64) -> StdResult<Decimal256> {
 
 /// Moves a closed epoch's weight into `pending`; the withheld half of under-pledged work goes
 /// back to the pool.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn settle(
     storage: &dyn Storage,
     pool: &mut ComputePool,
@@ -87,6 +91,8 @@ pub fn settle(
     Ok(())
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let mut pool = COMPUTE.load(deps.storage)?;
@@ -103,6 +109,8 @@ pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, Contra
         .add_attribute("amount", amount))
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn report_work(
     deps: DepsMut,
     env: Env,
@@ -168,6 +176,8 @@ pub fn report_work(
         .add_attribute("epoch", pool.epoch.to_string()))
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let now = env.block.time.seconds();
@@ -199,6 +209,8 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, Con
 }
 
 /// Claimable amount and open weight of a node as if it were settled now (for queries).
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn preview(
     deps: Deps,
     env: &Env,

@@ -107,29 +107,38 @@ pub fn execute(
             governance,
             reporter,
             patient_daily_cap,
-        } => {
-            let mut c = CONFIG.load(deps.storage)?;
-            if c.governance != info.sender {
-                return Err(ContractError::Unauthorized);
-            }
-            if let Some(g) = governance {
-                c.governance = deps.api.addr_validate(&g)?;
-            }
-            if let Some(r) = reporter {
-                c.reporter = deps.api.addr_validate(&r)?;
-            }
-            if let Some(cap) = patient_daily_cap {
-                if cap.is_zero() {
-                    return Err(ContractError::InvalidConfig(
-                        "patient_daily_cap must be positive",
-                    ));
-                }
-                c.patient_daily_cap = cap;
-            }
-            CONFIG.save(deps.storage, &c)?;
-            Ok(Response::new().add_attribute("action", "update_config"))
-        }
+        } => update_config(deps, info, governance, reporter, patient_daily_cap),
     }
+}
+
+#[inline(never)]
+fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    governance: Option<String>,
+    reporter: Option<String>,
+    patient_daily_cap: Option<cosmwasm_std::Uint128>,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    if c.governance != info.sender {
+        return Err(ContractError::Unauthorized);
+    }
+    if let Some(g) = governance {
+        c.governance = deps.api.addr_validate(&g)?;
+    }
+    if let Some(r) = reporter {
+        c.reporter = deps.api.addr_validate(&r)?;
+    }
+    if let Some(cap) = patient_daily_cap {
+        if cap.is_zero() {
+            return Err(ContractError::InvalidConfig(
+                "patient_daily_cap must be positive",
+            ));
+        }
+        c.patient_daily_cap = cap;
+    }
+    CONFIG.save(deps.storage, &c)?;
+    Ok(Response::new().add_attribute("action", "update_config"))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -9,6 +9,8 @@ fn std_err(e: crate::ContractError) -> StdError {
     StdError::generic_err(e.to_string())
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn node_rewards(deps: Deps, env: &Env, node: String) -> StdResult<NodeRewardsResponse> {
     let addr = deps.api.addr_validate(&node)?;
     let (claimable, open_weight, claimed) = compute::preview(deps, env, &addr).map_err(std_err)?;
@@ -19,6 +21,8 @@ pub fn node_rewards(deps: Deps, env: &Env, node: String) -> StdResult<NodeReward
     })
 }
 
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
 pub fn developer(deps: Deps, developer: String) -> StdResult<DeveloperResponse> {
     let addr = deps.api.addr_validate(&developer)?;
     let dev = DEVELOPERS
