@@ -98,11 +98,7 @@ pub fn execute(
             institution,
             active,
         } => patient::set_verifier(deps, info, pubkey, institution, active),
-        ExecuteMsg::ClaimPatient {
-            activity_id,
-            activity,
-            attestation,
-        } => patient::claim(deps, env, info, activity_id, activity, *attestation),
+        ExecuteMsg::ClaimPatient { claim } => patient::claim(deps, env, info, *claim),
         ExecuteMsg::UpdateConfig {
             governance,
             reporter,

@@ -1,8 +1,8 @@
-use bithive_attestation::{PubKey33, SignedAttestation};
+use bithive_attestation::{PubKey33, Signature64};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::RpatientInputs;
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Decimal256, Uint128};
+use cosmwasm_std::{Decimal256, Uint128, Uint64};
 use cw20::Cw20ReceiveMsg;
 
 #[cw_serde]
@@ -42,20 +42,29 @@ pub enum ExecuteMsg {
         institution: String,
         active: bool,
     },
-    /// Patient: claim the BTT reward of one activity confirmed by a verifier's signed attestation
-    /// (kind `patient_activity`, this chain and contract, job id = activity id, result hash =
-    /// [`crate::patient::payload_hash`] of the claim).
-    ClaimPatient {
-        activity_id: String,
-        activity: RpatientInputs,
-        attestation: Box<SignedAttestation>,
-    },
+    /// Patient: claim the BTT reward of one activity confirmed by a registered verifier
+    /// (see [`PatientClaim`]).
+    ClaimPatient { claim: Box<PatientClaim> },
     /// Governance.
     UpdateConfig {
         governance: Option<String>,
         reporter: Option<String>,
         patient_daily_cap: Option<Uint128>,
     },
+}
+
+/// A patient's claim. The verifier signed the canonical [`bithive_attestation::Attestation`]
+/// the contract rebuilds from it: this chain and contract, `job_id = activity_id`, kind
+/// `patient_activity`, `result_hash = payload_hash(patient, activity_id, activity)`, no
+/// commitments, `issued_at`, `nonce`, `signer = verifier`.
+#[cw_serde]
+pub struct PatientClaim {
+    pub activity_id: String,
+    pub activity: RpatientInputs,
+    pub verifier: PubKey33,
+    pub issued_at: u64,
+    pub nonce: Uint64,
+    pub signature: Signature64,
 }
 
 #[cw_serde]

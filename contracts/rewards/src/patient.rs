@@ -2,7 +2,7 @@
 //! activity's range, confirmed by a registered institution's signed attestation, under a
 //! per-patient daily cap.
 
-use bithive_attestation::{AttestationKind, Hash32, PubKey33, SignedAttestation};
+use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use bithive_formulas::rpatient::{rpatient, RpatientInputs};
 use cosmwasm_std::{
     to_json_binary, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
@@ -11,6 +11,7 @@ use cw20::Cw20ExecuteMsg;
 use sha2::{Digest, Sha256};
 
 use crate::error::ContractError;
+use crate::msg::PatientClaim;
 use crate::state::{
     Verifier, ACTIVITIES, CONFIG, MAX_ATTESTATION_AGE, PATIENT, PATIENT_DAY, VERIFIERS,
 };
@@ -106,10 +107,16 @@ pub fn claim(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    activity_id: String,
-    activity: RpatientInputs,
-    signed: SignedAttestation,
+    claim: PatientClaim,
 ) -> Result<Response, ContractError> {
+    let PatientClaim {
+        activity_id,
+        activity,
+        verifier,
+        issued_at,
+        nonce,
+        signature,
+    } = claim;
     let config = CONFIG.load(deps.storage)?;
     let now = env.block.time.seconds();
     if activity_id.is_empty() || activity_id.len() > MAX_ACTIVITY_ID {
@@ -120,30 +127,31 @@ pub fn claim(
     if ACTIVITIES.has(deps.storage, &activity_id) {
         return Err(ContractError::ActivityClaimed(activity_id));
     }
-    let a = &signed.attestation;
-    let bad = |why: &str| ContractError::Attestation(why.into());
-    if a.kind != AttestationKind::PatientActivity {
-        return Err(bad("kind must be patient_activity"));
+    if issued_at > now || now - issued_at > MAX_ATTESTATION_AGE {
+        return Err(ContractError::Attestation(
+            "attestation is from the future or older than 30 days".into(),
+        ));
     }
-    if a.chain_id != env.block.chain_id || a.contract != env.contract.address.as_str() {
-        return Err(bad("attestation is for another chain or contract"));
-    }
-    if a.job_id != activity_id {
-        return Err(bad("job id is not the activity id"));
-    }
-    if a.issued_at > now || now - a.issued_at > MAX_ATTESTATION_AGE {
-        return Err(bad("attestation is from the future or older than 30 days"));
-    }
-    if a.result_hash != payload_hash(info.sender.as_str(), &activity_id, &activity) {
-        return Err(bad("result hash does not match this claim"));
-    }
-    match VERIFIERS.may_load(deps.storage, &a.signer.0)? {
+    match VERIFIERS.may_load(deps.storage, &verifier.0)? {
         Some(v) if v.active => {}
         _ => return Err(ContractError::UnknownVerifier),
     }
+    // The statement the verifier must have signed, rebuilt from this claim: the patient, the
+    // activity and every formula input are bound by the result hash.
+    let attestation = Attestation {
+        chain_id: env.block.chain_id.clone(),
+        contract: env.contract.address.to_string(),
+        job_id: activity_id.clone(),
+        kind: AttestationKind::PatientActivity,
+        result_hash: payload_hash(info.sender.as_str(), &activity_id, &activity),
+        commitments: vec![],
+        issued_at,
+        nonce: nonce.u64(),
+        signer: verifier,
+    };
     let api = deps.api;
-    signed
-        .verify_with(|h, s, k| api.secp256k1_verify(h, s, k))
+    attestation
+        .verify_with(&signature, |h, s, k| api.secp256k1_verify(h, s, k))
         .map_err(|e| ContractError::Attestation(e.to_string()))?;
 
     let amount = rpatient(&activity)?;
@@ -181,7 +189,7 @@ pub fn claim(
         .add_attribute("activity_id", activity_id)
         .add_attribute("activity", format!("{:?}", activity.activity))
         .add_attribute("amount", amount)
-        .add_attribute("verifier", a.signer.to_hex()))
+        .add_attribute("verifier", verifier.to_hex()))
 }
 
 #[cfg(test)]

@@ -4,13 +4,13 @@ use bithive_attestation::signing::{public_key, sign, signing_key};
 use bithive_attestation::{Attestation, AttestationKind, SignedAttestation};
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_rewards::msg::{
-    DeveloperResponse, ExecuteMsg, NodeRewardsResponse, QueryMsg, ReceiveMsg,
+    DeveloperResponse, ExecuteMsg, NodeRewardsResponse, PatientClaim, QueryMsg, ReceiveMsg,
 };
 use bithive_rewards::patient::payload_hash;
 use bithive_rewards::ContractError;
 use bithive_vesting::msg::{QueryMsg as VestingQuery, SchedulesResponse};
 use common::*;
-use cosmwasm_std::{Addr, Decimal, Uint128};
+use cosmwasm_std::{Addr, Decimal, Uint128, Uint64};
 
 fn node_rewards(s: &Suite, i: usize) -> NodeRewardsResponse {
     s.app
@@ -224,9 +224,14 @@ fn patient_rewards_need_a_verifier_and_are_paid_once() {
     .unwrap();
     let a = activity(ActivityType::Checkup, 400);
     let claim = |id: &str, a: &RpatientInputs, att: SignedAttestation| ExecuteMsg::ClaimPatient {
-        activity_id: id.into(),
-        activity: a.clone(),
-        attestation: Box::new(att),
+        claim: Box::new(PatientClaim {
+            activity_id: id.into(),
+            activity: a.clone(),
+            verifier: att.attestation.signer,
+            issued_at: att.attestation.issued_at,
+            nonce: Uint64::new(att.attestation.nonce),
+            signature: att.signature,
+        }),
     };
     // Unknown verifier.
     let att = patient_attestation(&s, 8, &patient, "act-1", &a);

@@ -283,10 +283,16 @@ fn a_simulated_year() {
                 nonce: 9,
                 signer: public_key(&verifier),
             };
+            let signed = sign(att, &verifier).unwrap();
             let m = RewardsMsg::ClaimPatient {
-                activity_id: "visit-2026-0001".into(),
-                activity: a,
-                attestation: Box::new(sign(att, &verifier).unwrap()),
+                claim: Box::new(bithive_rewards::msg::PatientClaim {
+                    activity_id: "visit-2026-0001".into(),
+                    activity: a,
+                    verifier: signed.attestation.signer,
+                    issued_at: signed.attestation.issued_at,
+                    nonce: cosmwasm_std::Uint64::new(signed.attestation.nonce),
+                    signature: signed.signature,
+                }),
             };
             w.app
                 .execute_contract(patient.clone(), w.rewards.clone(), &m, &[])
