@@ -11,8 +11,6 @@ pub enum ContractError {
     Unauthorized,
     #[error("nothing is due yet")]
     NothingDue,
-    #[error("cannot migrate from {from} to {to}")]
-    Downgrade { from: String, to: String },
-    #[error("cannot migrate from contract {0}")]
-    WrongContract(String),
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

@@ -42,8 +42,6 @@ pub enum ContractError {
     DailyCap { used: String, cap: String },
     #[error("patient pool holds {0}, not enough")]
     PoolEmpty(String),
-    #[error("cannot migrate from {from} to {to}")]
-    Downgrade { from: String, to: String },
-    #[error("cannot migrate from contract {0}")]
-    WrongContract(String),
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

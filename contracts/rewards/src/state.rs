@@ -2,8 +2,6 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal256, Uint128};
 use cw_storage_plus::{Item, Map};
 
-pub const DEFAULT_LIMIT: u32 = 30;
-pub const MAX_LIMIT: u32 = 100;
 /// Patient attestations older than this are refused.
 pub const MAX_ATTESTATION_AGE: u64 = 30 * 86_400;
 /// Largest units of work in one report (keeps weights far from Decimal256 limits).

@@ -117,21 +117,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != CONTRACT_NAME {
-        return Err(ContractError::WrongContract(stored.contract));
-    }
-    let bad = || ContractError::Downgrade {
-        from: stored.version.clone(),
-        to: CONTRACT_VERSION.into(),
-    };
-    let from: semver::Version = stored.version.parse().map_err(|_| bad())?;
-    let to: semver::Version = CONTRACT_VERSION.parse().map_err(|_| bad())?;
-    if to < from {
-        return Err(bad());
-    }
-    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
+        .add_attribute("from", from.to_string())
         .add_attribute("version", CONTRACT_VERSION))
 }

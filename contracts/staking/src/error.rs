@@ -43,8 +43,6 @@ pub enum ContractError {
     BadCompliance,
     #[error("the attestor set is already up to date for epoch {0}")]
     AttestorSetCurrent(u64),
-    #[error("cannot migrate from {from} to {to}")]
-    Downgrade { from: String, to: String },
-    #[error("cannot migrate from contract {0}")]
-    WrongContract(String),
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

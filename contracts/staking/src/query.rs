@@ -7,9 +7,7 @@ use crate::execute::required_pledge;
 use crate::msg::{
     AttestorSetResponse, NodeResponse, NodesResponse, PledgeStatusResponse, VscoreResponse,
 };
-use crate::state::{
-    Node, ATTESTORS, CONFIG, DEFAULT_LIMIT, MAX_LIMIT, NODES, SCAN, TOTALS, USED_EVIDENCE,
-};
+use crate::state::{Node, ATTESTORS, CONFIG, NODES, SCAN, TOTALS, USED_EVIDENCE};
 
 fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeResponse> {
     let config = CONFIG.load(deps.storage)?;
@@ -43,7 +41,7 @@ pub fn nodes(
     start_after: Option<String>,
     limit: Option<u32>,
 ) -> StdResult<NodesResponse> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let limit = bithive_cw_common::clamp_limit(limit);
     let start = start_after
         .map(|s| deps.api.addr_validate(&s))
         .transpose()?;

@@ -13,8 +13,6 @@ pub const MAX_ATTESTORS: u32 = 100;
 pub const MAX_WINDOW: u32 = 16;
 /// Most nodes one `advance_attestor_set` call scans.
 pub const MAX_SCAN: u32 = 200;
-pub const DEFAULT_LIMIT: u32 = 30;
-pub const MAX_LIMIT: u32 = 100;
 /// 100 BTK (6 decimals) per T.
 pub const PLEDGE_PER_T: u128 = 100_000_000;
 

@@ -89,35 +89,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    ensure_upgrade(deps, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
+        .add_attribute("from", from.to_string())
         .add_attribute("version", CONTRACT_VERSION))
-}
-
-/// Refuses migrations from another contract or to an older version; records the new version.
-pub fn ensure_upgrade(deps: DepsMut, name: &str, version: &str) -> Result<(), ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != name {
-        return Err(ContractError::WrongContract(stored.contract));
-    }
-    let from: semver::Version = stored
-        .version
-        .parse()
-        .map_err(|_| ContractError::Downgrade {
-            from: stored.version.clone(),
-            to: version.into(),
-        })?;
-    let to: semver::Version = version.parse().map_err(|_| ContractError::Downgrade {
-        from: stored.version.clone(),
-        to: version.into(),
-    })?;
-    if to < from {
-        return Err(ContractError::Downgrade {
-            from: stored.version,
-            to: version.into(),
-        });
-    }
-    cw2::set_contract_version(deps.storage, name, version)?;
-    Ok(())
 }

@@ -31,8 +31,6 @@ pub enum ContractError {
     AlreadyRevoked(u64),
     #[error("nothing to claim")]
     NothingToClaim,
-    #[error("cannot migrate from {from} to {to}")]
-    Downgrade { from: String, to: String },
-    #[error("cannot migrate from contract {0}")]
-    WrongContract(String),
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

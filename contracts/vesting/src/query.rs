@@ -2,9 +2,7 @@ use cosmwasm_std::{Deps, Env, Order, StdResult, Uint128};
 use cw_storage_plus::Bound;
 
 use crate::msg::{Asset, ConfigResponse, ScheduleResponse, SchedulesResponse, TotalsResponse};
-use crate::state::{
-    Schedule, BY_BENEFICIARY, CONFIG, DEFAULT_LIMIT, MAX_LIMIT, NEXT_ID, SCHEDULES, TOTALS,
-};
+use crate::state::{Schedule, BY_BENEFICIARY, CONFIG, NEXT_ID, SCHEDULES, TOTALS};
 
 pub fn config(deps: Deps) -> StdResult<ConfigResponse> {
     let c = CONFIG.load(deps.storage)?;
@@ -52,7 +50,7 @@ pub fn by_beneficiary(
     limit: Option<u32>,
 ) -> StdResult<SchedulesResponse> {
     let who = deps.api.addr_validate(&beneficiary)?;
-    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let limit = bithive_cw_common::clamp_limit(limit);
     let now = env.block.time.seconds();
     let schedules = BY_BENEFICIARY
         .prefix(&who)
@@ -77,7 +75,7 @@ pub fn all(
     start_after: Option<u64>,
     limit: Option<u32>,
 ) -> StdResult<SchedulesResponse> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let limit = bithive_cw_common::clamp_limit(limit);
     let now = env.block.time.seconds();
     let schedules = SCHEDULES
         .range(

@@ -9,8 +9,6 @@ use crate::msg::Asset;
 pub const MAX_BATCH: usize = 50;
 /// Largest cw20 allowlist.
 pub const MAX_ALLOWLIST: usize = 32;
-pub const DEFAULT_LIMIT: u32 = 30;
-pub const MAX_LIMIT: u32 = 100;
 
 #[cw_serde]
 pub struct Config {

@@ -460,5 +460,8 @@ fn migrate_refuses_downgrade() {
         .app
         .migrate_contract(owner, vesting, &MigrateMsg {}, code)
         .unwrap_err();
-    assert!(matches!(err(e), ContractError::Downgrade { .. }));
+    assert!(matches!(
+        err(e),
+        ContractError::Migrate(bithive_cw_common::MigrateError::Downgrade { .. })
+    ));
 }
