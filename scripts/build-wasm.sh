@@ -8,7 +8,9 @@
 #   - wasm-opt -Os, then cosmwasm-check.
 #
 # Usage:
-#   scripts/build-wasm.sh                 build all, write artifacts/ (+ checksums.txt, toolchain.txt)
+#   scripts/build-wasm.sh                 build all: contracts/ -> artifacts/, reference/ (benchmark
+#                                         and test-only contracts) -> artifacts/reference/, each with
+#                                         checksums.txt; artifacts/toolchain.txt records the toolchain
 #   scripts/build-wasm.sh --check         rebuild into a temp dir and fail if artifacts/ is stale
 #   scripts/build-wasm.sh --out DIR PKG.. build only the given packages into DIR (used by benches)
 set -euo pipefail
@@ -48,10 +50,10 @@ toolchain_record() {
   echo "wasm-opt: $(wasm-opt --version | head -n1)"
 }
 
-# Contracts: every crate directly under contracts/ whose manifest declares a cdylib.
-list_contracts() {
+# Contract crates directly under DIR (contracts/ or reference/) whose manifest declares a cdylib.
+list_contracts() { # DIR
   local d
-  for d in "$ROOT"/contracts/*/; do
+  for d in "$1"/*/; do
     [ -f "$d/Cargo.toml" ] || continue
     grep -q 'cdylib' "$d/Cargo.toml" || continue
     sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1
@@ -72,27 +74,67 @@ build_one() { # PKG OUTDIR
   cosmwasm-check "$dest/$lib.wasm" >/dev/null || { cosmwasm-check "$dest/$lib.wasm" || true; die "$lib.wasm fails cosmwasm-check"; }
 }
 
-if ((${#pkgs[@]} == 0)); then
-  mapfile -t pkgs < <(list_contracts)
+print_sizes() { # DIR PKG...
+  local dir="$1" f; shift
+  for f in "${@//-/_}"; do
+    printf '  %-36s %8d bytes  sha256 %s\n' "$f.wasm" "$(stat -c %s "$dir/$f.wasm")" "$(sha256sum "$dir/$f.wasm" | cut -c1-16)"
+  done
+}
+
+# write_set SRC_DIR OUT_DIR: build every contract of SRC_DIR into OUT_DIR with its checksums.txt.
+write_set() {
+  local src="$1" dest="$2" set=() p f n
+  mapfile -t set < <(list_contracts "$src")
+  ((${#set[@]})) || return 0
+  mkdir -p "$dest"
+  for p in "${set[@]}"; do build_one "$p" "$dest"; done
+  for f in "$dest"/*.wasm; do
+    [ -e "$f" ] || continue
+    n="$(basename "$f" .wasm)"
+    printf '%s\n' "${set[@]//-/_}" | grep -qx "$n" || { say "removing stale $n.wasm"; rm -f "$f"; }
+  done
+  (cd "$dest" && sha256sum -- *.wasm > checksums.txt)
+  print_sizes "$dest" "${set[@]}"
+}
+
+# check_set SRC_DIR COMMITTED_DIR: rebuild into a temp dir and compare byte for byte.
+check_set() {
+  local src="$1" committed="$2" tmp set=() p f stale=0
+  mapfile -t set < <(list_contracts "$src")
+  ((${#set[@]})) || return 0
+  tmp="$(mktemp -d)"
+  for p in "${set[@]}"; do build_one "$p" "$tmp"; done
+  (cd "$tmp" && sha256sum -- *.wasm > checksums.txt)
+  for p in "${set[@]}"; do
+    f="${p//-/_}.wasm"
+    if [ ! -f "$committed/$f" ]; then
+      echo "  ${committed#"$ROOT"/}/$f is missing (contract $p was never built)" >&2; stale=1
+    elif ! cmp -s "$tmp/$f" "$committed/$f"; then
+      echo "  ${committed#"$ROOT"/}/$f is stale: the source of $p (or a dependency) changed since it was built" >&2; stale=1
+    fi
+  done
+  if ! diff -q "$tmp/checksums.txt" "$committed/checksums.txt" >/dev/null 2>&1; then
+    echo "  ${committed#"$ROOT"/}/checksums.txt does not match the rebuilt artifacts:" >&2
+    diff "$committed/checksums.txt" "$tmp/checksums.txt" 2>&1 | sed 's/^/    /' >&2 || true
+    stale=1
+  fi
+  rm -rf "$tmp"
+  return "$stale"
+}
+
+if ((${#pkgs[@]})); then
+  # Explicit packages: build them into --out (no checksums bookkeeping).
+  mkdir -p "$out"
+  for p in "${pkgs[@]}"; do build_one "$p" "$out"; done
+  print_sizes "$out" "${pkgs[@]}"
+  exit 0
 fi
-((${#pkgs[@]})) || die "no contracts found under contracts/"
 
 case "$mode" in
   build)
-    mkdir -p "$out"
-    for p in "${pkgs[@]}"; do build_one "$p" "$out"; done
-    if [ "$out" = "$ROOT/artifacts" ]; then
-      # Drop artifacts of contracts that no longer exist, then record checksums and toolchain.
-      for f in "$out"/*.wasm; do
-        n="$(basename "$f" .wasm)"
-        printf '%s\n' "${pkgs[@]//-/_}" | grep -qx "$n" || { say "removing stale $n.wasm"; rm -f "$f"; }
-      done
-      (cd "$out" && sha256sum -- *.wasm > checksums.txt)
-      toolchain_record > "$out/toolchain.txt"
-    fi
-    (cd "$out" && for f in "${pkgs[@]//-/_}"; do
-      printf '%-32s %8d bytes  %s\n' "$f.wasm" "$(stat -c %s "$f.wasm")" "$(sha256sum "$f.wasm" | cut -c1-16)"
-    done)
+    write_set "$ROOT/contracts" "$out"
+    write_set "$ROOT/reference" "$out/reference"
+    if [ "$out" = "$ROOT/artifacts" ]; then toolchain_record > "$out/toolchain.txt"; fi
     ;;
   check)
     recorded="$ROOT/artifacts/toolchain.txt"
@@ -100,29 +142,14 @@ case "$mode" in
     if ! diff -q <(toolchain_record) "$recorded" >/dev/null; then
       printf '\033[1;31m[wasm] error:\033[0m the installed wasm toolchain differs from the one that built artifacts/,\n' >&2
       echo "so the committed bytes cannot be reproduced here. Recorded (artifacts/toolchain.txt) vs installed:" >&2
-      diff <(cat "$recorded") <(toolchain_record) | sed 's/^/    /' >&2 || true
+      diff "$recorded" <(toolchain_record) | sed 's/^/    /' >&2 || true
       echo "Rebuild with scripts/build-wasm.sh on this toolchain and commit artifacts/." >&2
       exit 1
     fi
-    tmp="$(mktemp -d)"
-    trap 'rm -rf "$tmp"' EXIT
-    for p in "${pkgs[@]}"; do build_one "$p" "$tmp"; done
-    (cd "$tmp" && sha256sum -- *.wasm > checksums.txt)
-    stale=0
-    for p in "${pkgs[@]}"; do
-      f="${p//-/_}.wasm"
-      if [ ! -f "$ROOT/artifacts/$f" ]; then
-        echo "  artifacts/$f is missing (new contract $p not built)" >&2; stale=1
-      elif ! cmp -s "$tmp/$f" "$ROOT/artifacts/$f"; then
-        echo "  artifacts/$f is stale: the source of $p changed since it was built" >&2; stale=1
-      fi
-    done
-    if ! diff -q "$tmp/checksums.txt" "$ROOT/artifacts/checksums.txt" >/dev/null; then
-      echo "  artifacts/checksums.txt does not match the artifacts:" >&2
-      diff "$ROOT/artifacts/checksums.txt" "$tmp/checksums.txt" | sed 's/^/    /' >&2 || true
-      stale=1
-    fi
-    ((stale == 0)) || die "artifacts/ is stale against the source: run scripts/build-wasm.sh and commit artifacts/"
-    say "all ${#pkgs[@]} artifacts are fresh and pass cosmwasm-check"
+    ok=0
+    check_set "$ROOT/contracts" "$ROOT/artifacts" || ok=1
+    check_set "$ROOT/reference" "$ROOT/artifacts/reference" || ok=1
+    ((ok == 0)) || die "artifacts/ is stale against the source: run scripts/build-wasm.sh and commit artifacts/"
+    say "all artifacts are fresh and pass cosmwasm-check"
     ;;
 esac

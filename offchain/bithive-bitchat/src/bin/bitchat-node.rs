@@ -1,0 +1,73 @@
+//! BitChat node daemon: `bitchat-node CONFIG.toml` (env overrides `BITCHAT_*`, see config.rs).
+//! Serves Prometheus metrics on `metrics_listen` and shuts down gracefully on Ctrl-C.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use bithive_bitchat::config::DaemonConfig;
+use bithive_bitchat::{CongestionChoice, Node, NodeConfig, NodeIdentity, StaticAllowlist};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .init();
+    let path = std::env::args()
+        .nth(1)
+        .context("usage: bitchat-node CONFIG.toml")?;
+    let mut cfg = DaemonConfig::from_toml(&std::fs::read_to_string(&path)?)?;
+    cfg.apply_env(|k| std::env::var(k).ok())?;
+
+    let secret_hex = std::fs::read_to_string(&cfg.account_secret_file)
+        .context("reading the account secret file")?;
+    let secret: [u8; 32] = hex::decode(secret_hex.trim())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .context("account secret must be 32 bytes of hex")?;
+    let identity = NodeIdentity::from_secret(&secret)?;
+
+    let registry = Arc::new(StaticAllowlist::new());
+    for p in &cfg.peers {
+        registry.insert(p.record()?);
+    }
+    let mut node_cfg = NodeConfig::new(cfg.listen, cfg.data_dir.clone());
+    node_cfg.cc = cfg.congestion.parse::<CongestionChoice>()?;
+    node_cfg.relay = cfg.relay;
+    node_cfg.relays = cfg.relays.clone();
+    tracing::info!(
+        account = %identity.account_id(),
+        noise_pubkey = %hex::encode(identity.noise_public()),
+        listen = %cfg.listen,
+        congestion = %node_cfg.cc,
+        relay = cfg.relay,
+        "starting bitchat node"
+    );
+    let node = Node::start(node_cfg, identity, registry).await?;
+
+    if let Some(addr) = cfg.metrics_listen {
+        let metrics = node.metrics().clone();
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        tracing::info!(%addr, "metrics on /metrics");
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let body = metrics.render();
+                tokio::spawn(async move {
+                    let mut req = [0u8; 1024];
+                    let _ = sock.read(&mut req).await;
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+                        body.len(),
+                        body
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+    }
+
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("shutting down");
+    node.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,111 @@
+//! Node identity: the chain account key (secp256k1) and the Noise static key it vouches for.
+
+use k256::ecdsa::signature::{Signer, Verifier};
+use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use crate::error::BitChatError;
+
+/// Chain account id: the first 20 bytes of sha256 of the compressed public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(pub [u8; 20]);
+
+impl AccountId {
+    pub fn from_pubkey(compressed: &[u8; 33]) -> Self {
+        let h = Sha256::digest(compressed);
+        let mut id = [0u8; 20];
+        id.copy_from_slice(&h[..20]);
+        Self(id)
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+/// Everything secret a node holds. Never logged (no `Debug` with key material).
+pub struct NodeIdentity {
+    account: SigningKey,
+    noise_private: Vec<u8>,
+    noise_public: [u8; 32],
+}
+
+impl std::fmt::Debug for NodeIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeIdentity")
+            .field("account", &self.account_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NodeIdentity {
+    /// Fresh random keys.
+    pub fn generate() -> Result<Self, BitChatError> {
+        let account = SigningKey::random(&mut rand::rngs::OsRng);
+        Self::from_account_key(account)
+    }
+
+    /// From a 32-byte account secret; the Noise key is derived from it deterministically so a
+    /// restarted node keeps both.
+    pub fn from_secret(secret: &[u8; 32]) -> Result<Self, BitChatError> {
+        let account = SigningKey::from_bytes(secret.into())
+            .map_err(|e| BitChatError::Crypto(e.to_string()))?;
+        Self::from_account_key(account)
+    }
+
+    fn from_account_key(account: SigningKey) -> Result<Self, BitChatError> {
+        let mut h = Sha256::new();
+        h.update(b"bithive-bitchat-noise-key-v1");
+        h.update(account.to_bytes());
+        let noise_private = h.finalize().to_vec();
+        let noise_public = crate::e2e::public_key(&noise_private)?;
+        Ok(Self {
+            account,
+            noise_private,
+            noise_public,
+        })
+    }
+
+    pub fn account_pubkey(&self) -> [u8; 33] {
+        compressed(self.account.verifying_key())
+    }
+
+    pub fn account_id(&self) -> AccountId {
+        AccountId::from_pubkey(&self.account_pubkey())
+    }
+
+    pub fn noise_public(&self) -> [u8; 32] {
+        self.noise_public
+    }
+
+    pub(crate) fn noise_private(&self) -> &[u8] {
+        &self.noise_private
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
+        let sig: Signature = self.account.sign(msg);
+        let mut out = [0u8; 64];
+        out.copy_from_slice(&sig.to_bytes());
+        out
+    }
+}
+
+fn compressed(vk: &VerifyingKey) -> [u8; 33] {
+    let p = vk.to_encoded_point(true);
+    let mut out = [0u8; 33];
+    out.copy_from_slice(p.as_bytes());
+    out
+}
+
+/// Verify an account signature (ECDSA secp256k1 over sha256, 64-byte r||s).
+pub fn verify(pubkey: &[u8; 33], msg: &[u8], sig: &[u8; 64]) -> bool {
+    let Ok(vk) = VerifyingKey::from_sec1_bytes(pubkey) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(sig) else {
+        return false;
+    };
+    vk.verify(msg, &sig).is_ok()
+}

@@ -1,0 +1,26 @@
+//! BitChat (seed 003, sections 4.3-4.8) on quinn: end-to-end encrypted messaging between chain
+//! identities, store-and-forward mailboxes, content-addressed chunks, and the BitChat
+//! congestion controller (crate `bithive-bitchat-cc`) selectable beside Cubic, BBR and NewReno.
+
+pub mod bench;
+pub mod chunks;
+pub mod config;
+pub mod e2e;
+pub mod error;
+pub mod identity;
+pub mod inbox;
+pub mod mailbox;
+pub mod metrics;
+pub mod node;
+pub mod ratelimit;
+pub mod registry;
+pub mod transport;
+mod wire;
+
+pub use bithive_bitchat_wire::frame;
+
+pub use error::BitChatError;
+pub use identity::{AccountId, NodeIdentity};
+pub use node::{MessageStatus, Node, NodeConfig};
+pub use registry::{PeerRecord, PeerRegistry, StaticAllowlist};
+pub use transport::{endpoint, transport_config, CongestionChoice, NodeCert};

@@ -1,0 +1,144 @@
+//! The attestable result of one job and the canonical encoding its hash is taken over.
+//!
+//! `result_sha256 = sha256(canonical_bytes)`, with `canonical_bytes` the concatenation of:
+//!
+//! | field | encoding |
+//! | --- | --- |
+//! | domain | the 27 ASCII bytes `BITHIVE-INFERENCE-RESULT-V1` |
+//! | job id | u32 big-endian byte length, then UTF-8 |
+//! | model hash | 32 bytes (sha256 of the ONNX file) |
+//! | input hash | 32 bytes (sha256 of the input, see `JobInput::sha256`) |
+//! | label index | u32 big-endian |
+//! | label | u32 big-endian byte length, then UTF-8 |
+//! | probabilities | u32 big-endian count, then each f32 as its IEEE-754 bits, big-endian |
+//! | Tscore | u128 big-endian: the Decimal's atomics (value x 10^18) |
+
+use cosmwasm_std::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::trust::TrustBreakdown;
+
+pub const RESULT_DOMAIN: &[u8] = b"BITHIVE-INFERENCE-RESULT-V1";
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InferenceResult {
+    pub job_id: String,
+    pub model: String,
+    pub model_version: String,
+    /// Lowercase hex.
+    pub model_sha256: String,
+    /// Lowercase hex.
+    pub input_sha256: String,
+    pub label: String,
+    pub label_index: u32,
+    pub probabilities: Vec<f32>,
+    pub tscore: Decimal,
+    pub trust: TrustBreakdown,
+    /// Not hashed: where the result was computed (cpu or cuda) and in how large a batch.
+    pub execution_provider: String,
+    pub batch_size: u32,
+    /// Lowercase hex sha256 of the canonical encoding.
+    pub result_sha256: String,
+}
+
+/// The hashed fields, borrowed.
+pub struct ResultCore<'a> {
+    pub job_id: &'a str,
+    pub model_sha256: &'a [u8; 32],
+    pub input_sha256: &'a [u8; 32],
+    pub label_index: u32,
+    pub label: &'a str,
+    pub probabilities: &'a [f32],
+    pub tscore: Decimal,
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+impl ResultCore<'_> {
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(160 + self.job_id.len() + 4 * self.probabilities.len());
+        out.extend_from_slice(RESULT_DOMAIN);
+        put_str(&mut out, self.job_id);
+        out.extend_from_slice(self.model_sha256);
+        out.extend_from_slice(self.input_sha256);
+        out.extend_from_slice(&self.label_index.to_be_bytes());
+        put_str(&mut out, self.label);
+        out.extend_from_slice(&(self.probabilities.len() as u32).to_be_bytes());
+        for p in self.probabilities {
+            out.extend_from_slice(&p.to_bits().to_be_bytes());
+        }
+        out.extend_from_slice(&self.tscore.atomics().u128().to_be_bytes());
+        out
+    }
+
+    pub fn sha256(&self) -> [u8; 32] {
+        Sha256::digest(self.canonical_bytes()).into()
+    }
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
+impl InferenceResult {
+    /// Recomputes the result hash from the other fields (None if a hash field is not 32-byte hex).
+    pub fn recompute_hash(&self) -> Option<String> {
+        let model = hex32(&self.model_sha256)?;
+        let input = hex32(&self.input_sha256)?;
+        let core = ResultCore {
+            job_id: &self.job_id,
+            model_sha256: &model,
+            input_sha256: &input,
+            label_index: self.label_index,
+            label: &self.label,
+            probabilities: &self.probabilities,
+            tscore: self.tscore,
+        };
+        Some(hex::encode(core.sha256()))
+    }
+
+    /// True when `result_sha256` matches the fields and the Tscore matches its breakdown.
+    pub fn verify(&self) -> bool {
+        self.recompute_hash().as_deref() == Some(self.result_sha256.as_str())
+            && self.trust.tscore == self.tscore
+            && bithive_formulas::tscore::tscore(&self.trust.weights, &self.trust.inputs)
+                == Ok(self.tscore)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    /// Vector cross-checked with Python (hashlib, struct) from the documented encoding:
+    /// b"BITHIVE-INFERENCE-RESULT-V1" + pack(">I", 6) + b"job-42" + bytes(range(32))
+    /// + bytes(range(32, 64)) + pack(">I", 1) + pack(">I", 6) + b"benign" + pack(">I", 2)
+    /// + pack(">ff", 0.25, 0.75) + (880000000000000000).to_bytes(16, "big")
+    #[test]
+    fn canonical_encoding_vector() {
+        let model: [u8; 32] = core::array::from_fn(|i| i as u8);
+        let input: [u8; 32] = core::array::from_fn(|i| 32 + i as u8);
+        let core = ResultCore {
+            job_id: "job-42",
+            model_sha256: &model,
+            input_sha256: &input,
+            label_index: 1,
+            label: "benign",
+            probabilities: &[0.25, 0.75],
+            tscore: Decimal::from_str("0.88").unwrap(),
+        };
+        let bytes = core.canonical_bytes();
+        assert_eq!(bytes.len(), 27 + 4 + 6 + 32 + 32 + 4 + 4 + 6 + 4 + 8 + 16);
+        assert_eq!(hex::encode(core.sha256()), EXPECTED_VECTOR_HASH);
+    }
+
+    const EXPECTED_VECTOR_HASH: &str =
+        "bfbaa75d058c6137c50d7241166de75e744046bee287492129e6388a87019265";
+}

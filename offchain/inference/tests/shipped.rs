@@ -1,0 +1,119 @@
+//! The shipped configuration serves every shipped model, and consensus across them feeds
+//! Hconsensus as documented.
+
+mod common;
+
+use bithive_inference::{Engine, EngineConfig, EngineError, Job, JobInput};
+use cosmwasm_std::Decimal;
+
+fn shipped_engine() -> Engine {
+    let mut config = EngineConfig::load(&common::crate_dir().join("inference.toml")).unwrap();
+    config.runtime.dylib_path = Some(common::ort_dylib());
+    Engine::with_runtime(common::runtime(), config)
+}
+
+fn row(i: usize) -> Vec<f32> {
+    let text = std::fs::read_to_string(common::models_dir().join("bc_test_vectors.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    serde_json::from_value(v["inputs"][i].clone()).unwrap()
+}
+
+#[test]
+fn shipped_config_serves_all_models() {
+    let engine = shipped_engine();
+    let status = engine.status();
+    let names: Vec<&str> = status.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "bc_gbt",
+            "bc_logreg",
+            "bc_mlp",
+            "img_cnn_1x64",
+            "img_cnn_3x224"
+        ]
+    );
+    for s in &status {
+        assert!(s.serving, "{}: {:?}", s.name, s.error);
+    }
+    let m = engine.manifest("img_cnn_3x224").unwrap();
+    assert_eq!(
+        m.tscore.evidence,
+        Decimal::zero(),
+        "the untrained model claims no evidence"
+    );
+}
+
+#[tokio::test]
+async fn consensus_models_and_peers_set_hconsensus() {
+    let engine = shipped_engine();
+    let input = JobInput::Tabular(row(0));
+    let mut labels = Vec::new();
+    for m in ["bc_logreg", "bc_mlp", "bc_gbt"] {
+        labels.push(
+            engine
+                .infer(&Job::new("solo", m, input.clone()))
+                .await
+                .unwrap()
+                .label,
+        );
+    }
+    let mut job = Job::new("ensemble", "bc_logreg", input.clone());
+    job.consensus_models = vec!["bc_mlp".into(), "bc_gbt".into()];
+    job.peer_labels = vec!["malignant".into(), "benign".into()];
+    let r = engine.infer(&job).await.unwrap();
+    let opinions = [
+        labels[1].as_str(),
+        labels[2].as_str(),
+        "malignant",
+        "benign",
+    ];
+    let agree = opinions.iter().filter(|o| **o == labels[0]).count();
+    assert_eq!(
+        r.trust.inputs.h_consensus,
+        Decimal::from_ratio(agree as u128, 4u128)
+    );
+    assert!(r.verify());
+
+    // Alone, there is no corroboration: Hconsensus = 0 and the beta term vanishes.
+    let alone = engine
+        .infer(&Job::new("alone", "bc_logreg", input.clone()))
+        .await
+        .unwrap();
+    assert_eq!(alone.trust.inputs.h_consensus, Decimal::zero());
+    assert_eq!(alone.probabilities, r.probabilities);
+    assert_ne!(alone.result_sha256, r.result_sha256);
+
+    // Models with other labels cannot vote.
+    job.consensus_models = vec!["img_cnn_1x64".into()];
+    assert!(matches!(
+        engine.infer(&job).await,
+        Err(EngineError::ConsensusLabels { .. })
+    ));
+}
+
+#[tokio::test]
+async fn dquality_counts_features_inside_the_training_range() {
+    let engine = shipped_engine();
+    let m = engine.manifest("bc_mlp").unwrap();
+    let (lo, hi) = (
+        m.feature_min.clone().unwrap(),
+        m.feature_max.clone().unwrap(),
+    );
+    let mut x: Vec<f32> = lo.iter().zip(&hi).map(|(a, b)| (a + b) / 2.0).collect();
+    let r = engine
+        .infer(&Job::new("in", "bc_mlp", JobInput::Tabular(x.clone())))
+        .await
+        .unwrap();
+    assert_eq!(r.trust.inputs.d_quality, Decimal::one());
+    x[0] = hi[0] * 10.0; // far outside the radii seen in training
+    x[1] = -5.0;
+    let r2 = engine
+        .infer(&Job::new("out", "bc_mlp", JobInput::Tabular(x)))
+        .await
+        .unwrap();
+    assert_eq!(
+        r2.trust.inputs.d_quality,
+        Decimal::from_ratio(28u128, 30u128)
+    );
+}

@@ -1,0 +1,11 @@
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MatchingError {
+    #[error("a blinded element is not a valid Ristretto255 encoding")]
+    InvalidPoint,
+    #[error("embedding has dimension {got}, the LSH family expects {expected}")]
+    Dimension { got: usize, expected: usize },
+    #[error("request has no criteria")]
+    EmptyRequest,
+    #[error("broadcast encryption failed: {0}")]
+    Dgkbe(#[from] bithive_dgkbe::DgkbeError),
+}

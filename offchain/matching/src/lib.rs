@@ -1,0 +1,18 @@
+//! Double-blind matching of research requests against user profiles.
+//!
+//! Exact criteria are matched on commutatively blinded tags H(x)^(ab) over Ristretto255; fuzzy
+//! criteria (embedding distance) go through SimHash LSH bands that become blinded tags too, with
+//! a candidate threshold. A matching node joins on blinded values with an inverted index of
+//! roaring bitmaps; each request's details are DGKBE-encrypted to its recipient set S_i and
+//! committed by a hash. See docs/ROLES.md for what each role sees.
+
+pub mod client;
+mod error;
+pub mod group;
+pub mod index;
+pub mod lsh;
+pub mod node;
+pub mod output;
+pub mod sim;
+
+pub use error::MatchingError;

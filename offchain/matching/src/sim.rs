@@ -1,0 +1,71 @@
+//! Synthetic populations and requests for tests and benches (no real data anywhere).
+
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+use crate::client::{RequestSpec, UserProfile};
+
+pub const DIM: usize = 32;
+const CENTROIDS: u64 = 16;
+
+fn pick(rng: &mut ChaCha20Rng, n: u32) -> u32 {
+    rng.next_u32() % n
+}
+
+fn centroid(c: u64) -> Vec<f32> {
+    let mut rng = ChaCha20Rng::seed_from_u64(0xce47 ^ c);
+    (0..DIM)
+        .map(|_| (rng.next_u32() as f32 / u32::MAX as f32) * 2.0 - 1.0)
+        .collect()
+}
+
+fn near(c: &[f32], rng: &mut ChaCha20Rng, noise: f32) -> Vec<f32> {
+    c.iter()
+        .map(|x| x + noise * ((rng.next_u32() as f32 / u32::MAX as f32) * 2.0 - 1.0))
+        .collect()
+}
+
+/// Users 1..=n with a condition code (of 20), an age band (of 8), a region (of 10), a consent
+/// flag, and an embedding near one of 16 centroids.
+pub fn profile(user: u32, seed: u64) -> UserProfile {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ (u64::from(user) << 20));
+    let cond = pick(&mut rng, 20);
+    let age = pick(&mut rng, 8);
+    let region = pick(&mut rng, 10);
+    let consent = pick(&mut rng, 10) < 8;
+    let c = centroid(u64::from(pick(&mut rng, CENTROIDS as u32)));
+    UserProfile {
+        user,
+        attributes: vec![
+            format!("cond=C{cond:02}"),
+            format!("age={}0s", age + 2),
+            format!("region=R{region}"),
+            format!("consent={}", if consent { "research" } else { "none" }),
+        ],
+        embedding: near(&c, &mut rng, 0.15),
+    }
+}
+
+pub fn population(n: u32, seed: u64) -> Vec<UserProfile> {
+    (1..=n).map(|u| profile(u, seed)).collect()
+}
+
+/// Request `id`: one condition, two adjacent age bands, consent required, an embedding near a
+/// centroid with a band threshold.
+pub fn request(id: u64, seed: u64) -> RequestSpec {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed ^ id.rotate_left(32));
+    let cond = pick(&mut rng, 20);
+    let age = pick(&mut rng, 7);
+    let c = centroid(u64::from(pick(&mut rng, CENTROIDS as u32)));
+    RequestSpec {
+        id,
+        clauses: vec![
+            vec![format!("cond=C{cond:02}")],
+            vec![format!("age={}0s", age + 2), format!("age={}0s", age + 3)],
+            vec!["consent=research".to_string()],
+        ],
+        embedding: Some(near(&c, &mut rng, 0.05)),
+        min_bands: 3,
+        max_distance: 0.1,
+    }
+}

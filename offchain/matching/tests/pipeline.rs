@@ -1,0 +1,195 @@
+//! The blinded pipeline returns exactly what a plaintext evaluation of the same criteria returns,
+//! and recipients can open and check what was sent to them.
+
+use std::collections::BTreeSet;
+
+use bithive_dgkbe::{Ciphertext, RoaringBitmap, ServerSecret, UserKey};
+use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
+use bithive_matching::lsh::{cosine_distance, SimHash};
+use bithive_matching::node::MatchingNode;
+use bithive_matching::output::{commitment, seal_output, verify_output};
+use bithive_matching::sim;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+
+const N: u32 = 400;
+
+/// Plaintext reference: AND of OR clauses on attributes, then >= min_bands equal band values.
+fn plaintext_match(spec: &RequestSpec, users: &[UserProfile], lsh: &SimHash) -> BTreeSet<u32> {
+    let req_bands = spec.embedding.as_ref().map(|e| lsh.band_values(e).unwrap());
+    users
+        .iter()
+        .filter(|u| {
+            spec.clauses
+                .iter()
+                .all(|c| c.iter().any(|t| u.attributes.contains(t)))
+        })
+        .filter(|u| match &req_bands {
+            None => true,
+            Some(rb) => {
+                let ub = lsh.band_values(&u.embedding).unwrap();
+                let hits = rb.iter().zip(&ub).filter(|(a, b)| a == b).count();
+                hits >= spec.min_bands as usize
+            }
+        })
+        .map(|u| u.user)
+        .collect()
+}
+
+#[test]
+fn blinded_join_equals_plaintext_evaluation() {
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let service = BlindingService::new(&mut rng);
+    let mut node = MatchingNode::new(&mut rng);
+    let users = sim::population(N, 3);
+    // Two ingest batches: the index grows incrementally.
+    let subs = client::user_submissions(&users, &lsh, &service, 9).unwrap();
+    node.ingest(&subs[..150]).unwrap();
+    node.ingest(&subs[150..]).unwrap();
+    assert_eq!(node.users().len(), u64::from(N));
+
+    let specs: Vec<RequestSpec> = (1..=12).map(|i| sim::request(i, 4)).collect();
+    let reqs: Vec<_> = specs
+        .iter()
+        .map(|s| client::request_submission(s, &lsh, &service, &mut rng).unwrap())
+        .collect();
+    let results = node.match_requests(&reqs).unwrap();
+    let mut nonempty = 0;
+    for (spec, (id, got)) in specs.iter().zip(&results) {
+        assert_eq!(*id, spec.id);
+        let want = plaintext_match(spec, &users, &lsh);
+        assert_eq!(got.iter().collect::<BTreeSet<_>>(), want, "request {id}");
+        nonempty += usize::from(!want.is_empty());
+    }
+    // The synthetic requests are not all trivially empty.
+    assert!(nonempty >= 3, "only {nonempty} requests matched anyone");
+
+    // Exact-only and fuzzy-only requests.
+    let mut exact_only = specs[0].clone();
+    exact_only.embedding = None;
+    let mut fuzzy_only = specs[1].clone();
+    fuzzy_only.clauses.clear();
+    for spec in [exact_only, fuzzy_only] {
+        let r = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
+        let got = &node.match_requests(&[r]).unwrap()[0].1;
+        assert_eq!(
+            got.iter().collect::<BTreeSet<_>>(),
+            plaintext_match(&spec, &users, &lsh)
+        );
+    }
+}
+
+#[test]
+fn lsh_bands_agree_more_for_near_embeddings() {
+    let lsh = SimHash::new(1, sim::DIM, 16, 6);
+    let a = sim::profile(1, 0).embedding;
+    let near: Vec<f32> = a.iter().map(|x| x * 1.01 + 0.01).collect();
+    let far: Vec<f32> = a.iter().map(|x| -x).collect();
+    let hits = |x: &[f32], y: &[f32]| {
+        let (bx, by) = (lsh.band_values(x).unwrap(), lsh.band_values(y).unwrap());
+        bx.iter().zip(&by).filter(|(p, q)| p == q).count()
+    };
+    assert_eq!(hits(&a, &a), 16);
+    assert!(hits(&a, &near) >= 12);
+    assert_eq!(hits(&a, &far), 0);
+    assert!(cosine_distance(&a, &near) < 0.01);
+    assert!(lsh.band_values(&a[..5]).is_err());
+}
+
+#[test]
+fn recipients_decrypt_verify_distance_and_commitment() {
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let service = BlindingService::new(&mut rng);
+    let mut node = MatchingNode::new(&mut rng);
+    let users = sim::population(N, 3);
+    node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
+        .unwrap();
+    let s0: RoaringBitmap = (1..=N).collect();
+    let authority = ServerSecret::setup(N, &s0, 0, &mut rng).unwrap();
+
+    let spec = (1..=40)
+        .map(|i| sim::request(i, 4))
+        .find(|s| {
+            let r =
+                client::request_submission(s, &lsh, &service, &mut ChaCha20Rng::seed_from_u64(1))
+                    .unwrap();
+            node.match_requests(&[r]).unwrap()[0].1.len() >= 2
+        })
+        .expect("some synthetic request matches two users");
+    let req = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
+    let s_i = node.match_requests(&[req]).unwrap().remove(0).1;
+    let details = format!(
+        "{:?}|{}",
+        spec.embedding.as_ref().unwrap(),
+        spec.max_distance
+    );
+    let (header, session) = authority.encapsulate(&s_i, &mut rng).unwrap();
+    let out = seal_output(spec.id, s_i.clone(), header, session, details.as_bytes()).unwrap();
+    assert!(verify_output(&out, &out.commitment));
+
+    for u in s_i.iter() {
+        let key = UserKey::from_bytes(&authority.extract(u).unwrap().to_bytes()).unwrap();
+        let ct = Ciphertext::from_bytes(&out.ciphertext).unwrap();
+        let pt = key.decrypt(&ct, &spec.id.to_be_bytes()).unwrap();
+        assert_eq!(pt, details.as_bytes());
+        // The recipient checks the exact distance locally; candidates may fail it (LSH is a filter).
+        let d = cosine_distance(
+            &users[(u - 1) as usize].embedding,
+            spec.embedding.as_ref().unwrap(),
+        );
+        assert!(d.is_finite());
+    }
+
+    // Any change to S_i or the ciphertext changes the commitment.
+    let mut other = s_i.clone();
+    other.insert(s_i.max().unwrap() % N + 1);
+    other.remove(s_i.min().unwrap());
+    assert_ne!(commitment(spec.id, &other, &out.ciphertext), out.commitment);
+    let mut ct = out.ciphertext.clone();
+    ct[20] ^= 1;
+    assert_ne!(commitment(spec.id, &s_i, &ct), out.commitment);
+    assert_ne!(
+        commitment(spec.id + 1, &s_i, &out.ciphertext),
+        out.commitment
+    );
+}
+
+#[test]
+fn bgw_sealed_outputs_open_only_for_s_i() {
+    use bithive_dgkbe::bgw::BgwCiphertext;
+    use bithive_matching::output::seal_output_bgw;
+    let mut rng = ChaCha20Rng::seed_from_u64(13);
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let service = BlindingService::new(&mut rng);
+    let mut node = MatchingNode::new(&mut rng);
+    let users = sim::population(N, 3);
+    node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
+        .unwrap();
+    let authority = ServerSecret::setup(N, &(1..=N).collect(), 0, &mut rng).unwrap();
+    let pp = authority.bgw_public_params();
+    let specs: Vec<RequestSpec> = (1..=12).map(|i| sim::request(i, 4)).collect();
+    let reqs: Vec<_> = specs
+        .iter()
+        .map(|s| client::request_submission(s, &lsh, &service, &mut rng).unwrap())
+        .collect();
+    let (id, s_i) = node
+        .match_requests(&reqs)
+        .unwrap()
+        .into_iter()
+        .find(|(_, s)| !s.is_empty())
+        .unwrap();
+    let (h, k) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
+    let out = seal_output_bgw(id, s_i.clone(), h, k, b"details").unwrap();
+    assert!(verify_output(&out, &out.commitment));
+    let ct = BgwCiphertext::from_bytes(&out.ciphertext).unwrap();
+    // Every recipient, and the first 24 users (mostly non-recipients, all in S0).
+    let mut who: Vec<u32> = s_i.iter().collect();
+    who.extend(1..=24);
+    for u in who {
+        let mut key = authority.bgw_extract(u).unwrap();
+        let got = key.decrypt(&pp, &s_i, &ct, &id.to_be_bytes()).map(|r| r.0);
+        assert_eq!(got.is_ok(), s_i.contains(u), "user {u}");
+    }
+}

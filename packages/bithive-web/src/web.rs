@@ -1,0 +1,104 @@
+//! JavaScript bindings (thin: parse, call `core`, map errors to `JsError`).
+
+use wasm_bindgen::prelude::*;
+
+use crate::core::{self, LshParams};
+
+fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
+    r.map_err(|e| JsError::new(&e))
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, JsError> {
+    serde_json::from_str(s).map_err(|e| JsError::new(&format!("bad JSON: {e}")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, JsError> {
+    serde_json::to_string(v).map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// `attributes_json`: `["cond=C03", ...]`; `lsh_json`: `{"seed":..,"dim":..,"bands":..,"rows":..}`.
+/// Returns the token list as JSON.
+#[wasm_bindgen(js_name = profileTokens)]
+pub fn profile_tokens(
+    attributes_json: &str,
+    embedding: &[f32],
+    lsh_json: &str,
+) -> Result<String, JsError> {
+    let attrs: Vec<String> = from_json(attributes_json)?;
+    let lsh: LshParams = from_json(lsh_json)?;
+    to_json(&js(core::profile_tokens(&attrs, embedding, &lsh))?)
+}
+
+/// One OPRF round: `new OprfBatch(tokensJson)`, send `request()` to the service, pass its answers
+/// to `finish(answersJson)` to get H(x)^a (JSON array of hex).
+#[wasm_bindgen]
+pub struct OprfBatch(Option<core::OprfBatch>);
+
+#[wasm_bindgen]
+impl OprfBatch {
+    #[wasm_bindgen(constructor)]
+    pub fn new(tokens_json: &str) -> Result<OprfBatch, JsError> {
+        let tokens: Vec<String> = from_json(tokens_json)?;
+        let mut rng = js(core::os_rng())?;
+        Ok(OprfBatch(Some(core::OprfBatch::new(&tokens, &mut rng))))
+    }
+
+    pub fn request(&self) -> Result<String, JsError> {
+        match &self.0 {
+            Some(b) => to_json(&b.request()),
+            None => Err(JsError::new("batch already finished")),
+        }
+    }
+
+    pub fn finish(&mut self, answers_json: &str) -> Result<String, JsError> {
+        let answers: Vec<String> = from_json(answers_json)?;
+        let batch = self
+            .0
+            .take()
+            .ok_or_else(|| JsError::new("batch already finished"))?;
+        to_json(&js(batch.finish(&answers))?)
+    }
+}
+
+#[wasm_bindgen(js_name = hashToken)]
+pub fn hash_token(token: &str) -> String {
+    core::hash_token_hex(token)
+}
+
+/// DGKBE decryption with a 301-byte user key; throws on any failure (not a recipient, wrong
+/// epoch, tampering, malformed input).
+#[wasm_bindgen]
+pub fn decrypt(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, JsError> {
+    js(core::decrypt(key, ciphertext, aad))
+}
+
+#[wasm_bindgen(js_name = verifyCommitment)]
+pub fn verify_commitment(
+    request_id: u64,
+    recipients: &[u32],
+    ciphertext: &[u8],
+    commitment_hex: &str,
+) -> Result<bool, JsError> {
+    js(core::verify_commitment(
+        request_id,
+        recipients,
+        ciphertext,
+        commitment_hex,
+    ))
+}
+
+#[wasm_bindgen(js_name = cosineDistance)]
+pub fn cosine_distance(a: &[f32], b: &[f32]) -> Result<f32, JsError> {
+    js(core::distance(a, b))
+}
+
+#[wasm_bindgen(js_name = submitProfileMsg)]
+pub fn submit_profile_msg(user: u32, epoch: u64, tags_json: &str) -> Result<String, JsError> {
+    let tags: Vec<String> = from_json(tags_json)?;
+    js(core::submit_profile_msg(user, epoch, tags))
+}
+
+#[wasm_bindgen(js_name = acceptRequestMsg)]
+pub fn accept_request_msg(request_id: u64, commitment_hex: &str) -> Result<String, JsError> {
+    js(core::accept_request_msg(request_id, commitment_hex))
+}

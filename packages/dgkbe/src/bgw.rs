@@ -1,0 +1,169 @@
+//! The sound variant: BGW 2005 with the seed's "differential" moved to the client.
+//!
+//! Same server secrets, same C0 = tP and C1 = t(gamma + sigma(S))P, no C2. User i holds
+//! d_i = gamma alpha^i Q and the public g_k = alpha^k Q (k != n+1), and computes
+//! W_i(S) = sum_{j in S, j != i} g_(n+1-j+i) itself: the j != i exclusion, which no server-side
+//! correction can apply per user, is what makes users outside S fail. W is kept for the last S
+//! and updated with |S Delta S_prev| G2 additions (the differential, where it is sound).
+//! Dec = FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))) = e(P,Q)^(t alpha^(n+1)) iff i in S.
+
+use ark_bls12_381::{Bls12_381, G1Affine, G2Affine, G2Projective};
+use ark_ec::pairing::Pairing;
+use ark_ec::CurveGroup;
+use ark_ff::Zero;
+use roaring::RoaringBitmap;
+use zeroize::Zeroize;
+
+use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, G1_BYTES};
+use crate::{dem, DgkbeError};
+
+pub const BGW_VERSION: u8 = 2;
+
+/// g_k = alpha^k Q for k in 1..=2n (index 0 and n+1 hold the identity). 2n x 96 bytes
+/// compressed: per group of B users in the grouped design, not per population.
+pub struct BgwPublicParams {
+    n: u32,
+    epoch: u64,
+    g: Vec<G2Affine>,
+}
+
+impl BgwPublicParams {
+    pub(crate) fn new(n: u32, epoch: u64, g: Vec<G2Affine>) -> Self {
+        Self { n, epoch, g }
+    }
+
+    pub fn n(&self) -> u32 {
+        self.n
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BgwHeader {
+    pub epoch: u64,
+    pub c0: G1Affine,
+    pub c1: G1Affine,
+}
+
+impl BgwHeader {
+    pub fn to_bytes(&self) -> [u8; 105] {
+        let mut out = [0u8; 105];
+        out[0] = BGW_VERSION;
+        out[1..9].copy_from_slice(&self.epoch.to_be_bytes());
+        out[9..57].copy_from_slice(&encode_g1(&self.c0));
+        out[57..105].copy_from_slice(&encode_g1(&self.c1));
+        out
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BgwCiphertext {
+    pub header: BgwHeader,
+    pub body: Vec<u8>,
+}
+
+impl BgwCiphertext {
+    /// `version 2 || epoch || C0 || C1 || body (u32 length-prefixed)`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(105 + 4 + self.body.len());
+        out.extend_from_slice(&self.header.to_bytes());
+        out.extend_from_slice(&(self.body.len() as u32).to_be_bytes());
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    /// Same checks as the seed ciphertext: curve, subgroup, no identity, canonical bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
+        let mut input = bytes;
+        if take(&mut input, 1)?[0] != BGW_VERSION {
+            return Err(DgkbeError::Malformed("unknown ciphertext version"));
+        }
+        let epoch = take_u64(&mut input)?;
+        let c0 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
+        let c1 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
+        let len = take_u32(&mut input)? as usize;
+        let body = take(&mut input, len)?.to_vec();
+        if !input.is_empty() || body.len() < 16 {
+            return Err(DgkbeError::Malformed("bad body length"));
+        }
+        Ok(Self {
+            header: BgwHeader { epoch, c0, c1 },
+            body,
+        })
+    }
+}
+
+pub struct BgwUserKey {
+    epoch: u64,
+    index: u32,
+    d: G2Affine,
+    /// The recipient set W was last computed for, and W itself.
+    cached_set: RoaringBitmap,
+    cached_w: G2Projective,
+}
+
+impl BgwUserKey {
+    pub(crate) fn new(epoch: u64, index: u32, d: G2Affine) -> Self {
+        Self {
+            epoch,
+            index,
+            d,
+            cached_set: RoaringBitmap::new(),
+            cached_w: G2Projective::zero(),
+        }
+    }
+
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// Moves the cached W to `s` with |s Delta cached| additions; returns that count.
+    fn update(&mut self, pp: &BgwPublicParams, s: &RoaringBitmap) -> Result<u64, DgkbeError> {
+        if s.max().is_some_and(|m| m > pp.n) || s.contains(0) {
+            return Err(DgkbeError::IndexOutOfRange(s.max().unwrap_or(0)));
+        }
+        let n1 = pp.n as usize + 1;
+        let i = self.index as usize;
+        let added = s - &self.cached_set;
+        let removed = &self.cached_set - s;
+        for j in added.iter().filter(|&j| j != self.index) {
+            self.cached_w += pp.g[n1 - j as usize + i];
+        }
+        for j in removed.iter().filter(|&j| j != self.index) {
+            self.cached_w -= pp.g[n1 - j as usize + i];
+        }
+        self.cached_set = s.clone();
+        Ok(added.len() + removed.len())
+    }
+
+    /// Decrypts a ciphertext for recipient set `s` (public: it travels with the ciphertext and
+    /// is committed). Returns the plaintext and how many G2 additions the differential cost.
+    pub fn decrypt(
+        &mut self,
+        pp: &BgwPublicParams,
+        s: &RoaringBitmap,
+        ct: &BgwCiphertext,
+        aad: &[u8],
+    ) -> Result<(Vec<u8>, u64), DgkbeError> {
+        if pp.epoch != self.epoch || self.index > pp.n {
+            return Err(DgkbeError::Authentication);
+        }
+        let cost = self.update(pp, s)?;
+        let dw = (self.cached_w + self.d).into_affine();
+        let gi = pp.g[self.index as usize];
+        let ml = Bls12_381::multi_miller_loop([ct.header.c1, -ct.header.c0], [gi, dw]);
+        let mut session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
+        let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
+        session.0.zeroize();
+        Ok((out?, cost))
+    }
+}
+
+impl Drop for BgwUserKey {
+    fn drop(&mut self) {
+        self.d.zeroize();
+    }
+}

@@ -1,0 +1,73 @@
+//! Canonical compressed point encoding. Every decode checks the curve equation, the prime-order
+//! subgroup, rejects the identity unless the caller allows it, and rejects any byte string that
+//! does not re-encode to itself (so each point has exactly one accepted encoding).
+
+use ark_bls12_381::{G1Affine, G2Affine};
+use ark_ec::AffineRepr;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+
+use crate::DgkbeError;
+
+pub const G1_BYTES: usize = 48;
+pub const G2_BYTES: usize = 96;
+
+pub fn encode_g1(p: &G1Affine) -> [u8; G1_BYTES] {
+    let mut out = [0u8; G1_BYTES];
+    // Writing a valid point into an exactly sized buffer cannot fail.
+    let _ = p.serialize_compressed(&mut out[..]);
+    out
+}
+
+pub fn encode_g2(p: &G2Affine) -> [u8; G2_BYTES] {
+    let mut out = [0u8; G2_BYTES];
+    let _ = p.serialize_compressed(&mut out[..]);
+    out
+}
+
+pub fn decode_g1(bytes: &[u8], allow_identity: bool) -> Result<G1Affine, DgkbeError> {
+    let p = G1Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes)
+        .map_err(|_| DgkbeError::Malformed("G1 point not on curve or not in subgroup"))?;
+    if !allow_identity && p.is_zero() {
+        return Err(DgkbeError::Malformed("G1 identity"));
+    }
+    if encode_g1(&p)[..] != *bytes {
+        return Err(DgkbeError::Malformed("non-canonical G1 encoding"));
+    }
+    Ok(p)
+}
+
+pub fn decode_g2(bytes: &[u8]) -> Result<G2Affine, DgkbeError> {
+    let p = G2Affine::deserialize_with_mode(bytes, Compress::Yes, Validate::Yes)
+        .map_err(|_| DgkbeError::Malformed("G2 point not on curve or not in subgroup"))?;
+    if p.is_zero() {
+        return Err(DgkbeError::Malformed("G2 identity"));
+    }
+    if encode_g2(&p)[..] != *bytes {
+        return Err(DgkbeError::Malformed("non-canonical G2 encoding"));
+    }
+    Ok(p)
+}
+
+/// Splits `n` bytes off the front of `input`.
+pub fn take<'a>(input: &mut &'a [u8], n: usize) -> Result<&'a [u8], DgkbeError> {
+    if input.len() < n {
+        return Err(DgkbeError::Malformed("truncated"));
+    }
+    let (head, tail) = input.split_at(n);
+    *input = tail;
+    Ok(head)
+}
+
+pub fn take_u64(input: &mut &[u8]) -> Result<u64, DgkbeError> {
+    let b = take(input, 8)?;
+    let mut a = [0u8; 8];
+    a.copy_from_slice(b);
+    Ok(u64::from_be_bytes(a))
+}
+
+pub fn take_u32(input: &mut &[u8]) -> Result<u32, DgkbeError> {
+    let b = take(input, 4)?;
+    let mut a = [0u8; 4];
+    a.copy_from_slice(b);
+    Ok(u32::from_be_bytes(a))
+}

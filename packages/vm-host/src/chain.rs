@@ -1,0 +1,784 @@
+//! The chain: code store, contract calls, message dispatch and events.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use cosmwasm_std::{
+    Addr, Attribute, BankMsg, BlockInfo, Checksum, Coin, ContractInfo as EnvContractInfo,
+    ContractResult, CosmosMsg, Empty, Env, Event, MessageInfo, MsgResponse, Reply, ReplyOn,
+    Response, SubMsgResponse, SubMsgResult, Timestamp, TransactionInfo, Uint256, WasmMsg,
+};
+use cosmwasm_vm::testing::MockApi;
+use cosmwasm_vm::{
+    call_execute, call_instantiate, call_migrate, call_query_raw, call_reply,
+    capabilities_from_csv, Backend, Cache, CacheOptions, Instance, InstanceOptions, Size,
+};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::address::{contract_address, make_addr, valid_prefix};
+use crate::error::HostError;
+use crate::querier::HostQuerier;
+use crate::store::{lock, ContractMeta, ContractStorage, GasConfig, Shared, State};
+
+type HostCache = Cache<MockApi, ContractStorage, HostQuerier>;
+type HostInstance = Instance<MockApi, ContractStorage, HostQuerier>;
+
+/// Default gas limit of one transaction, in CosmWasm gas (= 1e12 / 140 ≈ 7.1e9 SDK gas).
+const DEFAULT_TX_GAS: u64 = 1_000_000_000_000;
+/// Submessages nested deeper than this fail.
+const MAX_CALL_DEPTH: u32 = 20;
+
+#[derive(Clone, Debug)]
+pub struct ChainConfig {
+    pub chain_id: String,
+    pub bech32_prefix: String,
+    pub gas: GasConfig,
+    /// Gas limit of one transaction, in CosmWasm gas.
+    pub tx_gas_limit: u64,
+    /// Block time at genesis.
+    pub genesis_time: Timestamp,
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        ChainConfig {
+            chain_id: "bithive-local-1".into(),
+            bech32_prefix: "bithive".into(),
+            gas: GasConfig::default(),
+            tx_gas_limit: DEFAULT_TX_GAS,
+            genesis_time: Timestamp::from_seconds(1_767_225_600), // 2026-01-01T00:00:00Z
+        }
+    }
+}
+
+/// What a transaction produced.
+#[derive(Clone, Debug, Default)]
+pub struct TxResponse {
+    pub events: Vec<Event>,
+    pub data: Option<cosmwasm_std::Binary>,
+    /// CosmWasm gas used: wasm execution plus wasmd's storage gas (x140). Excludes wasmd's fixed
+    /// per-call and per-event charges, identical for any contract.
+    pub gas_used: u64,
+}
+
+impl TxResponse {
+    /// Value of the first attribute `key` in events of type `ty`.
+    pub fn attr(&self, ty: &str, key: &str) -> Option<&str> {
+        self.events
+            .iter()
+            .filter(|e| e.ty == ty)
+            .flat_map(|e| e.attributes.iter())
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractInfo {
+    pub address: String,
+    pub code_id: u64,
+    pub creator: String,
+    pub admin: Option<String>,
+    pub label: String,
+}
+
+/// Shared by the chain and every querier it hands to an instance.
+pub(crate) struct Runtime {
+    pub(crate) shared: Shared,
+    cache: HostCache,
+    codes: Mutex<Vec<Checksum>>,
+    api: MockApi,
+    gas: GasConfig,
+    block: Mutex<BlockInfo>,
+    // Keeps the module cache directory alive as long as the chain.
+    _cache_dir: tempfile::TempDir,
+}
+
+impl Runtime {
+    fn block(&self) -> BlockInfo {
+        self.block.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn env(&self, contract: &str) -> Env {
+        Env {
+            block: self.block(),
+            transaction: Some(TransactionInfo::new(0, cosmwasm_std::Binary::default())),
+            contract: EnvContractInfo {
+                address: Addr::unchecked(contract),
+            },
+        }
+    }
+
+    fn checksum(&self, code_id: u64) -> Result<Checksum, HostError> {
+        let codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
+        code_id
+            .checked_sub(1)
+            .and_then(|i| codes.get(i as usize).copied())
+            .ok_or(HostError::UnknownCode(code_id))
+    }
+
+    fn instance(
+        self: &Arc<Self>,
+        contract: &str,
+        code_id: u64,
+        gas_limit: u64,
+        depth: u32,
+    ) -> Result<HostInstance, HostError> {
+        let checksum = self.checksum(code_id)?;
+        let backend = Backend {
+            api: self.api,
+            storage: ContractStorage::new(self.shared.clone(), contract.to_string(), self.gas),
+            querier: HostQuerier {
+                runtime: self.clone(),
+                depth,
+            },
+        };
+        let options = InstanceOptions { gas_limit };
+        Ok(self.cache.get_instance(&checksum, backend, options)?)
+    }
+
+    fn code_of(&self, contract: &str) -> Result<u64, HostError> {
+        lock(&self.shared)
+            .contracts
+            .get(contract)
+            .map(|m| m.code_id)
+            .ok_or_else(|| HostError::UnknownContract(contract.to_string()))
+    }
+
+    /// Runs a smart query; returns the contract's result and the gas it used.
+    pub(crate) fn query_smart(
+        self: &Arc<Self>,
+        contract: &str,
+        msg: &[u8],
+        gas_limit: u64,
+        depth: u32,
+    ) -> Result<(ContractResult<cosmwasm_std::Binary>, u64), HostError> {
+        let code_id = self.code_of(contract)?;
+        let mut instance = self.instance(contract, code_id, gas_limit, depth)?;
+        let env = self.env(contract);
+        let result = call_query_raw(&mut instance, &cosmwasm_vm::to_vec(&env)?, msg)?;
+        let gas = gas_limit.saturating_sub(instance.get_gas_left());
+        let result: ContractResult<cosmwasm_std::Binary> =
+            cosmwasm_vm::from_slice(&result, usize::MAX)?;
+        Ok((result, gas))
+    }
+}
+
+/// Gas left in the current transaction.
+struct Meter {
+    left: u64,
+}
+
+impl Meter {
+    fn charge(&mut self, instance: &mut HostInstance, limit: u64) {
+        let used = limit.saturating_sub(instance.get_gas_left());
+        self.left = self.left.saturating_sub(used);
+    }
+}
+
+pub struct Chain {
+    rt: Arc<Runtime>,
+    config: ChainConfig,
+    instance_seq: u64,
+}
+
+fn contract_result<T>(r: ContractResult<T>) -> Result<T, HostError> {
+    match r {
+        ContractResult::Ok(v) => Ok(v),
+        ContractResult::Err(e) => Err(HostError::Contract(e)),
+    }
+}
+
+fn u128_amount(c: &Coin) -> Result<u128, HostError> {
+    cosmwasm_std::Uint128::try_from(c.amount)
+        .map(|a| a.u128())
+        .map_err(|_| HostError::InvalidMessage(format!("amount too large: {c}")))
+}
+
+/// Minimal protobuf: field `n` as length-delimited bytes.
+fn proto_bytes(field: u32, bytes: &[u8], out: &mut Vec<u8>) {
+    if bytes.is_empty() {
+        return;
+    }
+    out.push(((field << 3) | 2) as u8);
+    let mut len = bytes.len();
+    loop {
+        let b = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    }
+    out.extend_from_slice(bytes);
+}
+
+impl Chain {
+    pub fn new(config: ChainConfig) -> Result<Self, HostError> {
+        if !valid_prefix(&config.bech32_prefix) {
+            return Err(HostError::InvalidMessage(format!(
+                "invalid bech32 prefix {:?}",
+                config.bech32_prefix
+            )));
+        }
+        let dir = tempfile::tempdir()
+            .map_err(|e| HostError::Unsupported(format!("cannot create module cache dir: {e}")))?;
+        let capabilities = capabilities_from_csv(
+            "iterator,staking,stargate,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1,cosmwasm_2_2",
+        );
+        let options = CacheOptions::new(dir.path(), capabilities, Size::mebi(200), Size::mebi(32));
+        // SAFETY: the cache directory is a fresh temporary directory owned by this chain, so
+        // nothing else can have written (or tamper with) the compiled modules in it.
+        let cache: HostCache = unsafe { Cache::new(options)? };
+        // The prefix must outlive every instance: leak one small string per chain.
+        let prefix: &'static str = Box::leak(config.bech32_prefix.clone().into_boxed_str());
+        let rt = Runtime {
+            shared: Arc::new(Mutex::new(State::default())),
+            cache,
+            codes: Mutex::new(Vec::new()),
+            api: MockApi::default().with_prefix(prefix),
+            gas: config.gas,
+            block: Mutex::new(BlockInfo {
+                height: 1,
+                time: config.genesis_time,
+                chain_id: config.chain_id.clone(),
+            }),
+            _cache_dir: dir,
+        };
+        Ok(Chain {
+            rt: Arc::new(rt),
+            config,
+            instance_seq: 0,
+        })
+    }
+
+    pub fn config(&self) -> &ChainConfig {
+        &self.config
+    }
+
+    /// A deterministic account address for `name`.
+    pub fn addr(&self, name: &str) -> String {
+        make_addr(&self.config.bech32_prefix, name)
+    }
+
+    pub fn block(&self) -> BlockInfo {
+        self.rt.block()
+    }
+
+    /// Move to the next block, `seconds` later.
+    pub fn advance(&mut self, seconds: u64) {
+        let mut b = self.rt.block.lock().unwrap_or_else(|e| e.into_inner());
+        b.height += 1;
+        b.time = b.time.plus_seconds(seconds);
+    }
+
+    /// Stores (and statically checks) a wasm module; returns its code id.
+    pub fn store_code(&mut self, wasm: &[u8]) -> Result<u64, HostError> {
+        let checksum = self.rt.cache.store_code(wasm, true, true)?;
+        let mut codes = self.rt.codes.lock().unwrap_or_else(|e| e.into_inner());
+        codes.push(checksum);
+        Ok(codes.len() as u64)
+    }
+
+    pub fn code_checksum(&self, code_id: u64) -> Result<Checksum, HostError> {
+        self.rt.checksum(code_id)
+    }
+
+    /// Credits `coins` to `address` out of thin air (genesis funding).
+    pub fn mint_native(&mut self, address: &str, coins: &[Coin]) -> Result<(), HostError> {
+        let mut s = lock(&self.rt.shared);
+        for c in coins {
+            let amount = u128_amount(c)?;
+            let bal = s.balance(address, &c.denom);
+            let supply = s.supply.get(&c.denom).copied().unwrap_or(0);
+            let (Some(nb), Some(ns)) = (bal.checked_add(amount), supply.checked_add(amount)) else {
+                return Err(HostError::InvalidMessage("balance overflow".into()));
+            };
+            s.set_balance(address, &c.denom, nb);
+            s.set_supply(&c.denom, ns);
+        }
+        s.commit();
+        Ok(())
+    }
+
+    pub fn balance(&self, address: &str, denom: &str) -> u128 {
+        lock(&self.rt.shared).balance(address, denom)
+    }
+
+    pub fn contract_info(&self, address: &str) -> Option<ContractInfo> {
+        lock(&self.rt.shared)
+            .contracts
+            .get(address)
+            .map(|m| ContractInfo {
+                address: address.to_string(),
+                code_id: m.code_id,
+                creator: m.creator.clone(),
+                admin: m.admin.clone(),
+                label: m.label.clone(),
+            })
+    }
+
+    /// Reads one raw storage key of a contract.
+    pub fn raw(&self, contract: &str, key: &[u8]) -> Option<Vec<u8>> {
+        lock(&self.rt.shared)
+            .kv
+            .get(contract)
+            .and_then(|m| m.get(key))
+            .cloned()
+    }
+
+    pub fn instantiate<M: Serialize>(
+        &mut self,
+        code_id: u64,
+        sender: &str,
+        msg: &M,
+        funds: &[Coin],
+        label: &str,
+        admin: Option<&str>,
+    ) -> Result<(String, TxResponse), HostError> {
+        let msg = serde_json::to_vec(msg).map_err(|e| HostError::InvalidMessage(e.to_string()))?;
+        let wasm = WasmMsg::Instantiate {
+            admin: admin.map(str::to_string),
+            code_id,
+            msg: msg.into(),
+            funds: funds.to_vec(),
+            label: label.to_string(),
+        };
+        let tx = self.run_tx(sender, CosmosMsg::Wasm(wasm))?;
+        let addr = tx
+            .attr("instantiate", "_contract_address")
+            .map(str::to_string)
+            .ok_or_else(|| HostError::InvalidMessage("no instantiate event".into()))?;
+        Ok((addr, tx))
+    }
+
+    pub fn execute<M: Serialize>(
+        &mut self,
+        contract: &str,
+        sender: &str,
+        msg: &M,
+        funds: &[Coin],
+    ) -> Result<TxResponse, HostError> {
+        let msg = serde_json::to_vec(msg).map_err(|e| HostError::InvalidMessage(e.to_string()))?;
+        self.execute_raw(contract, sender, &msg, funds)
+    }
+
+    /// Executes with the message bytes exactly as given (for fuzzing).
+    pub fn execute_raw(
+        &mut self,
+        contract: &str,
+        sender: &str,
+        msg: &[u8],
+        funds: &[Coin],
+    ) -> Result<TxResponse, HostError> {
+        let wasm = WasmMsg::Execute {
+            contract_addr: contract.to_string(),
+            msg: msg.to_vec().into(),
+            funds: funds.to_vec(),
+        };
+        self.run_tx(sender, CosmosMsg::Wasm(wasm))
+    }
+
+    pub fn migrate<M: Serialize>(
+        &mut self,
+        contract: &str,
+        sender: &str,
+        new_code_id: u64,
+        msg: &M,
+    ) -> Result<TxResponse, HostError> {
+        let msg = serde_json::to_vec(msg).map_err(|e| HostError::InvalidMessage(e.to_string()))?;
+        let wasm = WasmMsg::Migrate {
+            contract_addr: contract.to_string(),
+            new_code_id,
+            msg: msg.into(),
+        };
+        self.run_tx(sender, CosmosMsg::Wasm(wasm))
+    }
+
+    /// Sends native coins (a bank `MsgSend`).
+    pub fn send(
+        &mut self,
+        sender: &str,
+        to: &str,
+        amount: &[Coin],
+    ) -> Result<TxResponse, HostError> {
+        self.run_tx(
+            sender,
+            CosmosMsg::Bank(BankMsg::Send {
+                to_address: to.to_string(),
+                amount: amount.to_vec(),
+            }),
+        )
+    }
+
+    pub fn query<M: Serialize, T: DeserializeOwned>(
+        &self,
+        contract: &str,
+        msg: &M,
+    ) -> Result<T, HostError> {
+        let msg = serde_json::to_vec(msg).map_err(|e| HostError::InvalidMessage(e.to_string()))?;
+        let bin = self.query_raw(contract, &msg)?;
+        serde_json::from_slice(bin.as_slice()).map_err(|e| HostError::InvalidMessage(e.to_string()))
+    }
+
+    /// Smart query with the raw message bytes; returns the raw response.
+    pub fn query_raw(&self, contract: &str, msg: &[u8]) -> Result<cosmwasm_std::Binary, HostError> {
+        let (result, _gas) = self
+            .rt
+            .query_smart(contract, msg, self.config.tx_gas_limit, 0)?;
+        contract_result(result)
+    }
+
+    /// One transaction: runs `msg`, commits on success, reverts everything on failure.
+    pub fn run_tx(&mut self, sender: &str, msg: CosmosMsg) -> Result<TxResponse, HostError> {
+        let checkpoint = lock(&self.rt.shared).checkpoint();
+        let mut meter = Meter {
+            left: self.config.tx_gas_limit,
+        };
+        let mut events = Vec::new();
+        let result = self.dispatch(sender, msg, &mut meter, &mut events, 0);
+        let mut state = lock(&self.rt.shared);
+        match result {
+            Ok(data) => {
+                state.commit();
+                Ok(TxResponse {
+                    events,
+                    data,
+                    gas_used: self.config.tx_gas_limit - meter.left,
+                })
+            }
+            Err(e) => {
+                state.revert_to(checkpoint);
+                state.commit();
+                Err(e)
+            }
+        }
+    }
+
+    fn transfer(
+        &self,
+        from: &str,
+        to: &str,
+        coins: &[Coin],
+        events: &mut Vec<Event>,
+    ) -> Result<(), HostError> {
+        if coins.is_empty() {
+            return Ok(());
+        }
+        let mut s = lock(&self.rt.shared);
+        for c in coins {
+            let amount = u128_amount(c)?;
+            let have = s.balance(from, &c.denom);
+            let Some(left) = have.checked_sub(amount) else {
+                return Err(HostError::InsufficientFunds {
+                    address: from.to_string(),
+                    denom: c.denom.clone(),
+                    available: have,
+                    needed: amount,
+                });
+            };
+            s.set_balance(from, &c.denom, left);
+            let to_bal = s.balance(to, &c.denom);
+            let new = to_bal
+                .checked_add(amount)
+                .ok_or_else(|| HostError::InvalidMessage("balance overflow".into()))?;
+            s.set_balance(to, &c.denom, new);
+        }
+        let amount = coins
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        events.push(
+            Event::new("transfer")
+                .add_attribute("recipient", to)
+                .add_attribute("sender", from)
+                .add_attribute("amount", amount),
+        );
+        Ok(())
+    }
+
+    /// Dispatches one message from `sender`; returns its data (wasmd's msg response data).
+    fn dispatch(
+        &mut self,
+        sender: &str,
+        msg: CosmosMsg,
+        meter: &mut Meter,
+        events: &mut Vec<Event>,
+        depth: u32,
+    ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
+        if depth > MAX_CALL_DEPTH {
+            return Err(HostError::Unsupported(
+                "submessage depth limit exceeded".into(),
+            ));
+        }
+        match msg {
+            CosmosMsg::Bank(BankMsg::Send { to_address, amount }) => {
+                self.rt.api_validate(&to_address)?;
+                self.transfer(sender, &to_address, &amount, events)?;
+                Ok(None)
+            }
+            CosmosMsg::Bank(BankMsg::Burn { amount }) => {
+                let mut s = lock(&self.rt.shared);
+                for c in &amount {
+                    let a = u128_amount(c)?;
+                    let have = s.balance(sender, &c.denom);
+                    let left = have
+                        .checked_sub(a)
+                        .ok_or_else(|| HostError::InsufficientFunds {
+                            address: sender.to_string(),
+                            denom: c.denom.clone(),
+                            available: have,
+                            needed: a,
+                        })?;
+                    s.set_balance(sender, &c.denom, left);
+                    let supply = s.supply.get(&c.denom).copied().unwrap_or(0);
+                    s.set_supply(&c.denom, supply.saturating_sub(a));
+                }
+                Ok(None)
+            }
+            CosmosMsg::Wasm(WasmMsg::Execute {
+                contract_addr,
+                msg,
+                funds,
+            }) => {
+                let code_id = self.rt.code_of(&contract_addr)?;
+                self.transfer(sender, &contract_addr, &funds, events)?;
+                events
+                    .push(Event::new("execute").add_attribute("_contract_address", &contract_addr));
+                let info = MessageInfo {
+                    sender: Addr::unchecked(sender),
+                    funds,
+                };
+                let env = self.rt.env(&contract_addr);
+                let limit = meter.left;
+                let mut instance = self.rt.instance(&contract_addr, code_id, limit, 0)?;
+                let result =
+                    call_execute::<_, _, _, Empty>(&mut instance, &env, &info, msg.as_slice());
+                meter.charge(&mut instance, limit);
+                let response = contract_result(result?)?;
+                let data = self.handle_response(&contract_addr, response, meter, events, depth)?;
+                let mut out = Vec::new();
+                if let Some(d) = &data {
+                    proto_bytes(1, d.as_slice(), &mut out);
+                }
+                Ok(data.map(|_| out.into()))
+            }
+            CosmosMsg::Wasm(WasmMsg::Instantiate {
+                admin,
+                code_id,
+                msg,
+                funds,
+                label,
+            }) => {
+                self.rt.checksum(code_id)?;
+                if let Some(a) = &admin {
+                    self.rt.api_validate(a)?;
+                }
+                self.instance_seq += 1;
+                let addr = contract_address(&self.config.bech32_prefix, code_id, self.instance_seq);
+                lock(&self.rt.shared).set_meta(
+                    &addr,
+                    ContractMeta {
+                        code_id,
+                        creator: sender.to_string(),
+                        admin,
+                        label,
+                    },
+                );
+                self.transfer(sender, &addr, &funds, events)?;
+                events.push(
+                    Event::new("instantiate")
+                        .add_attribute("_contract_address", &addr)
+                        .add_attribute("code_id", code_id.to_string()),
+                );
+                let info = MessageInfo {
+                    sender: Addr::unchecked(sender),
+                    funds,
+                };
+                let env = self.rt.env(&addr);
+                let limit = meter.left;
+                let mut instance = self.rt.instance(&addr, code_id, limit, 0)?;
+                let result =
+                    call_instantiate::<_, _, _, Empty>(&mut instance, &env, &info, msg.as_slice());
+                meter.charge(&mut instance, limit);
+                let response = contract_result(result?)?;
+                let data = self.handle_response(&addr, response, meter, events, depth)?;
+                let mut out = Vec::new();
+                proto_bytes(1, addr.as_bytes(), &mut out);
+                if let Some(d) = &data {
+                    proto_bytes(2, d.as_slice(), &mut out);
+                }
+                Ok(Some(out.into()))
+            }
+            CosmosMsg::Wasm(WasmMsg::Migrate {
+                contract_addr,
+                new_code_id,
+                msg,
+            }) => {
+                let mut meta = lock(&self.rt.shared)
+                    .contracts
+                    .get(&contract_addr)
+                    .cloned()
+                    .ok_or_else(|| HostError::UnknownContract(contract_addr.clone()))?;
+                if meta.admin.as_deref() != Some(sender) {
+                    return Err(HostError::Unauthorized(format!(
+                        "{sender} is not the admin of {contract_addr}"
+                    )));
+                }
+                self.rt.checksum(new_code_id)?;
+                meta.code_id = new_code_id;
+                lock(&self.rt.shared).set_meta(&contract_addr, meta);
+                events.push(
+                    Event::new("migrate")
+                        .add_attribute("_contract_address", &contract_addr)
+                        .add_attribute("code_id", new_code_id.to_string()),
+                );
+                let env = self.rt.env(&contract_addr);
+                let limit = meter.left;
+                let mut instance = self.rt.instance(&contract_addr, new_code_id, limit, 0)?;
+                let result = call_migrate::<_, _, _, Empty>(&mut instance, &env, msg.as_slice());
+                meter.charge(&mut instance, limit);
+                let response = contract_result(result?)?;
+                self.handle_response(&contract_addr, response, meter, events, depth)
+            }
+            CosmosMsg::Wasm(WasmMsg::UpdateAdmin {
+                contract_addr,
+                admin,
+            }) => {
+                self.rt.api_validate(&admin)?;
+                self.set_admin(sender, &contract_addr, Some(admin))
+            }
+            CosmosMsg::Wasm(WasmMsg::ClearAdmin { contract_addr }) => {
+                self.set_admin(sender, &contract_addr, None)
+            }
+            other => Err(HostError::Unsupported(
+                format!("{other:?}").chars().take(80).collect(),
+            )),
+        }
+    }
+
+    fn set_admin(
+        &mut self,
+        sender: &str,
+        contract: &str,
+        admin: Option<String>,
+    ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
+        let mut s = lock(&self.rt.shared);
+        let mut meta = s
+            .contracts
+            .get(contract)
+            .cloned()
+            .ok_or_else(|| HostError::UnknownContract(contract.to_string()))?;
+        if meta.admin.as_deref() != Some(sender) {
+            return Err(HostError::Unauthorized(format!(
+                "{sender} is not the admin of {contract}"
+            )));
+        }
+        meta.admin = admin;
+        s.set_meta(contract, meta);
+        Ok(None)
+    }
+
+    /// Emits the response's events, runs its submessages (with replies), returns its data.
+    fn handle_response(
+        &mut self,
+        contract: &str,
+        response: Response<Empty>,
+        meter: &mut Meter,
+        events: &mut Vec<Event>,
+        depth: u32,
+    ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
+        let addr_attr = Attribute::new("_contract_address", contract);
+        if !response.attributes.is_empty() {
+            let mut e =
+                Event::new("wasm").add_attribute(addr_attr.key.clone(), addr_attr.value.clone());
+            e.attributes.extend(response.attributes.iter().cloned());
+            events.push(e);
+        }
+        for ev in &response.events {
+            let mut e = Event::new(format!("wasm-{}", ev.ty))
+                .add_attribute(addr_attr.key.clone(), addr_attr.value.clone());
+            e.attributes.extend(ev.attributes.iter().cloned());
+            events.push(e);
+        }
+        let mut data = response.data;
+        let mut reply_ids = HashSet::new();
+        for sub in response.messages {
+            let checkpoint = lock(&self.rt.shared).checkpoint();
+            let mut sub_events = Vec::new();
+            let type_url = match &sub.msg {
+                CosmosMsg::Wasm(WasmMsg::Instantiate { .. }) => {
+                    "/cosmwasm.wasm.v1.MsgInstantiateContractResponse"
+                }
+                CosmosMsg::Wasm(WasmMsg::Execute { .. }) => {
+                    "/cosmwasm.wasm.v1.MsgExecuteContractResponse"
+                }
+                CosmosMsg::Wasm(WasmMsg::Migrate { .. }) => {
+                    "/cosmwasm.wasm.v1.MsgMigrateContractResponse"
+                }
+                CosmosMsg::Bank(BankMsg::Send { .. }) => "/cosmos.bank.v1beta1.MsgSendResponse",
+                _ => "",
+            };
+            let result = self.dispatch(contract, sub.msg, meter, &mut sub_events, depth + 1);
+            let reply_result = match (result, &sub.reply_on) {
+                (Ok(d), ReplyOn::Success | ReplyOn::Always) => {
+                    events.extend(sub_events.iter().cloned());
+                    #[allow(deprecated)]
+                    SubMsgResult::Ok(SubMsgResponse {
+                        events: sub_events,
+                        data: d.clone(),
+                        msg_responses: vec![MsgResponse {
+                            type_url: type_url.to_string(),
+                            value: d.unwrap_or_default(),
+                        }],
+                    })
+                }
+                (Ok(_), ReplyOn::Never | ReplyOn::Error) => {
+                    events.extend(sub_events);
+                    continue;
+                }
+                (Err(e), ReplyOn::Error | ReplyOn::Always) => {
+                    lock(&self.rt.shared).revert_to(checkpoint);
+                    SubMsgResult::Err(e.to_string())
+                }
+                (Err(e), ReplyOn::Never | ReplyOn::Success) => return Err(e),
+            };
+            reply_ids.insert(sub.id);
+            let reply = Reply {
+                id: sub.id,
+                payload: sub.payload,
+                gas_used: 0,
+                result: reply_result,
+            };
+            let code_id = self.rt.code_of(contract)?;
+            let env = self.rt.env(contract);
+            let limit = meter.left;
+            let mut instance = self.rt.instance(contract, code_id, limit, 0)?;
+            let result = call_reply::<_, _, _, Empty>(&mut instance, &env, &reply);
+            meter.charge(&mut instance, limit);
+            let response = contract_result(result?)?;
+            if let Some(d) = self.handle_response(contract, response, meter, events, depth + 1)? {
+                data = Some(d);
+            }
+        }
+        Ok(data)
+    }
+}
+
+impl Runtime {
+    fn api_validate(&self, addr: &str) -> Result<(), HostError> {
+        use cosmwasm_vm::BackendApi;
+        self.api
+            .addr_validate(addr)
+            .0
+            .map_err(|e| HostError::InvalidMessage(format!("invalid address {addr}: {e}")))
+    }
+}
+
+/// Convenience: a native coin.
+pub fn coin(amount: u128, denom: &str) -> Coin {
+    Coin::new(Uint256::from(amount), denom)
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Builds packages/bithive-web for wasm32-unknown-unknown with the same Debian toolchain recipe as
+# the contracts (scripts/build-wasm.sh: rustc-web, RUSTC_BOOTSTRAP + -Zbuild-std, target-cpu=mvp,
+# wasm-ld, remapped paths), then wasm-bindgen and wasm-opt -Os.
+#
+# Usage: scripts/build-web.sh [OUT_DIR] [--target nodejs|web]   (default $BITHIVE_CACHE/web-pkg, nodejs)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE="${BITHIVE_CACHE:-$HOME/.cache/bithive}"
+CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
+WASM_TARGET_DIR="${BITHIVE_WASM_TARGET_DIR:-$CACHE/wasm-target}"
+out="$CACHE/web-pkg"
+target=nodejs
+while (($#)); do
+  case "$1" in
+    --target) target="$2"; shift ;;
+    *) out="$1" ;;
+  esac
+  shift
+done
+say() { printf '\033[1;32m[web]\033[0m %s\n' "$*" >&2; }
+for tool in /usr/bin/rustc /usr/bin/cargo wasm-ld wasm-opt wasm-bindgen; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: run scripts/setup.sh first" >&2; exit 1; }
+done
+
+say "building bithive-web (wasm32, Debian toolchain)"
+RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
+RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$ROOT=/code" \
+  /usr/bin/cargo build --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p bithive-web --lib \
+  --profile wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
+raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/bithive_web.wasm"
+mkdir -p "$out"
+wasm-bindgen --target "$target" --out-dir "$out" "$raw"
+wasm-opt -Os --strip-debug "$out/bithive_web_bg.wasm" -o "$out/bithive_web_bg.wasm"
+size=$(stat -c %s "$out/bithive_web_bg.wasm")
+gz=$(gzip -9 -c "$out/bithive_web_bg.wasm" | wc -c)
+say "bithive_web_bg.wasm: $size bytes ($gz gzipped) in $out"
