@@ -4,6 +4,9 @@
 
 pub mod emission;
 pub mod enode;
+mod error;
 pub mod rpatient;
 pub mod tscore;
 pub mod vscore;
+
+pub use error::FormulaError;

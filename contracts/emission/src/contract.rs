@@ -1,0 +1,90 @@
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+
+use crate::error::ContractError;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::state::{Config, State, CONFIG, STATE};
+use crate::{execute, query};
+
+pub const CONTRACT_NAME: &str = "crates.io:bithive-emission";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    env: Env,
+    _info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let api = deps.api;
+    let genesis = msg.genesis.unwrap_or(env.block.time.seconds());
+    let config = Config {
+        owner: api.addr_validate(&msg.owner)?,
+        token: api.addr_validate(&msg.token)?,
+        genesis,
+        compute_pool: api.addr_validate(&msg.compute_pool)?,
+        app_pool: api.addr_validate(&msg.app_pool)?,
+        vesting: api.addr_validate(&msg.vesting)?,
+        foundation: api.addr_validate(&msg.foundation)?,
+        operations: api.addr_validate(&msg.operations)?,
+    };
+    CONFIG.save(deps.storage, &config)?;
+    STATE.save(
+        deps.storage,
+        &State {
+            last_flush: genesis,
+            ..State::default()
+        },
+    )?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("genesis", genesis.to_string()))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Distribute {} => execute::distribute(deps, env),
+        ExecuteMsg::UpdateConfig {
+            compute_pool,
+            app_pool,
+            vesting,
+            foundation,
+            operations,
+        } => execute::update_config(
+            deps,
+            info,
+            compute_pool,
+            app_pool,
+            vesting,
+            foundation,
+            operations,
+        ),
+        ExecuteMsg::UpdateOwner { owner } => execute::update_owner(deps, info, owner),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Status {} => to_json_binary(&query::status(deps, &env)?),
+        QueryMsg::DueAt { elapsed } => to_json_binary(&bithive_formulas::emission::due(elapsed)),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from", from.to_string())
+        .add_attribute("version", CONTRACT_VERSION))
+}

@@ -1,0 +1,10 @@
+//! BitHive BTK emission contract: see README.md.
+
+pub mod contract;
+pub mod error;
+pub mod execute;
+pub mod msg;
+pub mod query;
+pub mod state;
+
+pub use error::ContractError;

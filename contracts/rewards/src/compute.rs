@@ -1,0 +1,246 @@
+//! Compute pool. Work reported during epoch `e` accumulates weight `units x Enode` per node and in
+//! total; at the first transaction after `e` ends, the pool's undistributed funds are allocated to
+//! `e` as a rate per unit of weight (`EPOCH_RATE[e]`). A node's record holds only its latest epoch,
+//! which is settled into `pending` the next time the node is touched, so every message costs O(1)
+//! whatever the number of nodes.
+
+use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
+use bithive_staking::msg::{
+    ExecuteMsg as StakingMsg, PledgeStatusResponse, QueryMsg as StakingQuery,
+};
+use cosmwasm_std::{
+    to_json_binary, Addr, Decimal256, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
+    Storage, Uint128, Uint256, WasmMsg,
+};
+
+use crate::error::ContractError;
+use crate::payout::contributor_release;
+use crate::state::{ComputePool, Config, NodeAcc, COMPUTE, CONFIG, EPOCH_RATE, MAX_UNITS, NODES};
+
+pub fn epoch_of(config: &Config, now: u64) -> u64 {
+    now.saturating_sub(config.genesis) / config.epoch_seconds
+}
+
+fn floor128(d: Decimal256) -> Result<Uint128, ContractError> {
+    Ok(Uint128::try_from(d.to_uint_floor())?)
+}
+
+fn dec(x: Uint128) -> Result<Decimal256, ContractError> {
+    Ok(Decimal256::from_atomics(Uint256::from(x), 0)?)
+}
+
+/// Closes the collecting epoch if time has moved past it.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn roll(
+    storage: &mut dyn Storage,
+    pool: &mut ComputePool,
+    epoch_now: u64,
+) -> Result<(), ContractError> {
+    if epoch_now <= pool.epoch {
+        return Ok(());
+    }
+    if !pool.epoch_weight.is_zero() && !pool.undistributed.is_zero() {
+        let rate = dec(pool.undistributed)?
+            .checked_div(pool.epoch_weight)
+            .map_err(|_| ContractError::DustWeight)?;
+        // rate is floored at 18 decimals, so rate x weight never exceeds the funds.
+        let allocated = floor128(rate.checked_mul(pool.epoch_weight)?)?.min(pool.undistributed);
+        if !rate.is_zero() {
+            EPOCH_RATE.save(storage, pool.epoch, &rate)?;
+        }
+        pool.undistributed -= allocated;
+        pool.allocated = pool.allocated.checked_add(allocated)?;
+    }
+    pool.epoch = epoch_now;
+    pool.epoch_weight = Decimal256::zero();
+    Ok(())
+}
+
+/// Rate of a closed epoch (zero when nothing was allocated to it).
+fn rate_of(storage: &dyn Storage, epoch: u64) -> StdResult<Decimal256> {
+    Ok(EPOCH_RATE.may_load(storage, epoch)?.unwrap_or_default())
+}
+
+/// Moves a closed epoch's weight into `pending`; the withheld half of under-pledged work goes
+/// back to the pool.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn settle(
+    storage: &dyn Storage,
+    pool: &mut ComputePool,
+    acc: &mut NodeAcc,
+) -> Result<(), ContractError> {
+    if acc.epoch >= pool.epoch || (acc.w_full.is_zero() && acc.w_half.is_zero()) {
+        return Ok(());
+    }
+    let rate = rate_of(storage, acc.epoch)?;
+    let full = acc.w_full.checked_mul(rate)?;
+    let half_total = acc.w_half.checked_mul(rate)?;
+    let half = half_total.checked_mul(Decimal256::percent(50))?;
+    acc.pending = acc.pending.checked_add(full)?.checked_add(half)?;
+    pool.recycle = pool.recycle.checked_add(half_total - half)?;
+    let whole = floor128(pool.recycle)?;
+    if !whole.is_zero() {
+        pool.recycle -= dec(whole)?;
+        pool.undistributed = pool.undistributed.checked_add(whole)?;
+        pool.recycled = pool.recycled.checked_add(whole)?;
+    }
+    acc.w_full = Decimal256::zero();
+    acc.w_half = Decimal256::zero();
+    Ok(())
+}
+
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let mut pool = COMPUTE.load(deps.storage)?;
+    roll(
+        deps.storage,
+        &mut pool,
+        epoch_of(&config, env.block.time.seconds()),
+    )?;
+    pool.undistributed = pool.undistributed.checked_add(amount)?;
+    pool.funded = pool.funded.checked_add(amount)?;
+    COMPUTE.save(deps.storage, &pool)?;
+    Ok(Response::new()
+        .add_attribute("action", "fund_compute_pool")
+        .add_attribute("amount", amount))
+}
+
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn report_work(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    node: String,
+    units: Uint128,
+    inputs: EnodeInputs,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if info.sender != config.reporter {
+        return Err(ContractError::Unauthorized);
+    }
+    if units.is_zero() || units.u128() > MAX_UNITS {
+        return Err(ContractError::InvalidConfig("units must be 1..=10^12"));
+    }
+    let addr = deps.api.addr_validate(&node)?;
+    let status: PledgeStatusResponse = deps.querier.query_wasm_smart(
+        &config.staking,
+        &StakingQuery::PledgeStatus {
+            node: addr.to_string(),
+        },
+    )?;
+    if !status.registered {
+        return Err(ContractError::UnknownNode(node));
+    }
+    let e = enode(&inputs)?;
+    let weight = Decimal256::from(weighted_work(units, e)?);
+    if weight.is_zero() {
+        return Err(ContractError::DustWeight);
+    }
+    let mut pool = COMPUTE.load(deps.storage)?;
+    roll(
+        deps.storage,
+        &mut pool,
+        epoch_of(&config, env.block.time.seconds()),
+    )?;
+    let mut acc = NODES.may_load(deps.storage, &addr)?.unwrap_or_default();
+    settle(deps.storage, &mut pool, &mut acc)?;
+    acc.epoch = pool.epoch;
+    if status.full_rate {
+        acc.w_full = acc.w_full.checked_add(weight)?;
+    } else {
+        acc.w_half = acc.w_half.checked_add(weight)?;
+    }
+    pool.epoch_weight = pool.epoch_weight.checked_add(weight)?;
+    NODES.save(deps.storage, &addr, &acc)?;
+    COMPUTE.save(deps.storage, &pool)?;
+    Ok(Response::new()
+        .add_message(WasmMsg::Execute {
+            contract_addr: config.staking.to_string(),
+            msg: to_json_binary(&StakingMsg::RecordWork {
+                node: addr.to_string(),
+                units,
+            })?,
+            funds: vec![],
+        })
+        .add_attribute("action", "report_work")
+        .add_attribute("node", addr)
+        .add_attribute("units", units)
+        .add_attribute("enode", e.to_string())
+        .add_attribute("weight", weight.to_string())
+        .add_attribute("full_rate", status.full_rate.to_string())
+        .add_attribute("epoch", pool.epoch.to_string()))
+}
+
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let now = env.block.time.seconds();
+    let mut pool = COMPUTE.load(deps.storage)?;
+    roll(deps.storage, &mut pool, epoch_of(&config, now))?;
+    let mut acc = NODES
+        .may_load(deps.storage, &info.sender)?
+        .ok_or(ContractError::NothingToClaim)?;
+    settle(deps.storage, &mut pool, &mut acc)?;
+    let amount = floor128(acc.pending)?;
+    if amount.is_zero() {
+        NODES.save(deps.storage, &info.sender, &acc)?;
+        COMPUTE.save(deps.storage, &pool)?;
+        return Err(ContractError::NothingToClaim);
+    }
+    acc.pending -= dec(amount)?;
+    acc.claimed = acc.claimed.checked_add(amount)?;
+    pool.paid = pool.paid.checked_add(amount)?;
+    NODES.save(deps.storage, &info.sender, &acc)?;
+    COMPUTE.save(deps.storage, &pool)?;
+    let (msgs, now_part, vested) = contributor_release(&config, &info.sender, amount, now)?;
+    Ok(Response::new()
+        .add_messages(msgs)
+        .add_attribute("action", "claim_compute")
+        .add_attribute("node", info.sender)
+        .add_attribute("amount", amount)
+        .add_attribute("paid_now", now_part)
+        .add_attribute("vesting", vested))
+}
+
+/// Claimable amount and open weight of a node as if it were settled now (for queries).
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn preview(
+    deps: Deps,
+    env: &Env,
+    node: &Addr,
+) -> Result<(Uint128, Decimal256, Uint128), ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let pool = COMPUTE.load(deps.storage)?;
+    let Some(acc) = NODES.may_load(deps.storage, node)? else {
+        return Ok((Uint128::zero(), Decimal256::zero(), Uint128::zero()));
+    };
+    let now_epoch = epoch_of(&config, env.block.time.seconds());
+    let rate = if acc.epoch < pool.epoch {
+        rate_of(deps.storage, acc.epoch)?
+    } else if now_epoch > pool.epoch {
+        // The collecting epoch is over but not closed yet: simulate its close.
+        if pool.epoch_weight.is_zero() || pool.undistributed.is_zero() {
+            Decimal256::zero()
+        } else {
+            dec(pool.undistributed)?
+                .checked_div(pool.epoch_weight)
+                .map_err(|_| ContractError::DustWeight)?
+        }
+    } else {
+        return Ok((floor128(acc.pending)?, acc.w_full + acc.w_half, acc.claimed));
+    };
+    let full = acc.w_full.checked_mul(rate)?;
+    let half = acc
+        .w_half
+        .checked_mul(rate)?
+        .checked_mul(Decimal256::percent(50))?;
+    let pending = acc.pending.checked_add(full)?.checked_add(half)?;
+    Ok((floor128(pending)?, Decimal256::zero(), acc.claimed))
+}

@@ -1,0 +1,164 @@
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    from_json, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
+};
+use cw20::Cw20ReceiveMsg;
+
+use crate::error::ContractError;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
+use crate::state::{AppPool, ComputePool, Config, PatientPool, APP, COMPUTE, CONFIG, PATIENT};
+use crate::{app, compute, patient, query};
+
+pub const CONTRACT_NAME: &str = "crates.io:bithive-rewards";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    env: Env,
+    _info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    if msg.epoch_seconds == 0 {
+        return Err(ContractError::InvalidConfig(
+            "epoch_seconds must be positive",
+        ));
+    }
+    if msg.patient_daily_cap.is_zero() {
+        return Err(ContractError::InvalidConfig(
+            "patient_daily_cap must be positive",
+        ));
+    }
+    let api = deps.api;
+    let config = Config {
+        governance: api.addr_validate(&msg.governance)?,
+        btk: api.addr_validate(&msg.btk)?,
+        btt: api.addr_validate(&msg.btt)?,
+        staking: api.addr_validate(&msg.staking)?,
+        vesting: api.addr_validate(&msg.vesting)?,
+        reporter: api.addr_validate(&msg.reporter)?,
+        genesis: msg.genesis,
+        epoch_seconds: msg.epoch_seconds,
+        patient_daily_cap: msg.patient_daily_cap,
+    };
+    let epoch = compute::epoch_of(&config, env.block.time.seconds());
+    CONFIG.save(deps.storage, &config)?;
+    COMPUTE.save(
+        deps.storage,
+        &ComputePool {
+            epoch,
+            ..ComputePool::default()
+        },
+    )?;
+    APP.save(deps.storage, &AppPool::default())?;
+    PATIENT.save(deps.storage, &PatientPool::default())?;
+    Ok(Response::new().add_attribute("action", "instantiate"))
+}
+
+fn receive(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    w: Cw20ReceiveMsg,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    match from_json(&w.msg)? {
+        ReceiveMsg::FundComputePool {} if info.sender == config.btk => {
+            compute::fund(deps, env, w.amount)
+        }
+        ReceiveMsg::FundAppPool {} if info.sender == config.btk => app::fund(deps, w.amount),
+        ReceiveMsg::FundPatientPool {} if info.sender == config.btt => {
+            patient::fund(deps, w.amount)
+        }
+        _ => Err(ContractError::WrongToken(info.sender.into())),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Receive(w) => receive(deps, env, info, w),
+        ExecuteMsg::ReportWork { node, units, enode } => {
+            compute::report_work(deps, env, info, node, units, enode)
+        }
+        ExecuteMsg::ClaimCompute {} => compute::claim(deps, env, info),
+        ExecuteMsg::SetDeveloper { developer, weight } => {
+            app::set_developer(deps, info, developer, weight)
+        }
+        ExecuteMsg::ClaimApp {} => app::claim(deps, env, info),
+        ExecuteMsg::SetVerifier {
+            pubkey,
+            institution,
+            active,
+        } => patient::set_verifier(deps, info, pubkey, institution, active),
+        ExecuteMsg::ClaimPatient { claim } => patient::claim(deps, env, info, *claim),
+        ExecuteMsg::UpdateConfig {
+            governance,
+            reporter,
+            patient_daily_cap,
+        } => update_config(deps, info, governance, reporter, patient_daily_cap),
+    }
+}
+
+#[inline(never)]
+fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    governance: Option<String>,
+    reporter: Option<String>,
+    patient_daily_cap: Option<cosmwasm_std::Uint128>,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    if c.governance != info.sender {
+        return Err(ContractError::Unauthorized);
+    }
+    if let Some(g) = governance {
+        c.governance = deps.api.addr_validate(&g)?;
+    }
+    if let Some(r) = reporter {
+        c.reporter = deps.api.addr_validate(&r)?;
+    }
+    if let Some(cap) = patient_daily_cap {
+        if cap.is_zero() {
+            return Err(ContractError::InvalidConfig(
+                "patient_daily_cap must be positive",
+            ));
+        }
+        c.patient_daily_cap = cap;
+    }
+    CONFIG.save(deps.storage, &c)?;
+    Ok(Response::new().add_attribute("action", "update_config"))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    match msg {
+        QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?),
+        QueryMsg::ComputePool {} => to_json_binary(&COMPUTE.load(deps.storage)?),
+        QueryMsg::NodeRewards { node } => to_json_binary(&query::node_rewards(deps, &env, node)?),
+        QueryMsg::AppPool {} => to_json_binary(&APP.load(deps.storage)?),
+        QueryMsg::Developer { developer } => to_json_binary(&query::developer(deps, developer)?),
+        QueryMsg::PatientPool {} => to_json_binary(&PATIENT.load(deps.storage)?),
+        QueryMsg::Activity { activity_id } => to_json_binary(&query::activity(deps, activity_id)?),
+        QueryMsg::PatientDaily { patient, day } => {
+            to_json_binary(&query::patient_daily(deps, &env, patient, day)?)
+        }
+        QueryMsg::Verifier { pubkey } => to_json_binary(&query::verifier(deps, pubkey)?),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from", from.to_string())
+        .add_attribute("version", CONTRACT_VERSION))
+}

@@ -1,0 +1,47 @@
+use cosmwasm_std::{
+    CheckedFromRatioError, ConversionOverflowError, Decimal256RangeExceeded, DecimalRangeExceeded,
+    OverflowError, StdError,
+};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+    #[error("{0}")]
+    Overflow(#[from] OverflowError),
+    #[error("{0}")]
+    Ratio(#[from] CheckedFromRatioError),
+    #[error("{0}")]
+    Range(#[from] DecimalRangeExceeded),
+    #[error("{0}")]
+    Range256(#[from] Decimal256RangeExceeded),
+    #[error("{0}")]
+    Conversion(#[from] ConversionOverflowError),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(&'static str),
+    #[error("wrong token: {0}")]
+    WrongToken(String),
+    #[error("formula: {0}")]
+    Formula(#[from] bithive_formulas::FormulaError),
+    #[error("node is not registered in staking: {0}")]
+    UnknownNode(String),
+    #[error("weight rounds to zero")]
+    DustWeight,
+    #[error("nothing to claim")]
+    NothingToClaim,
+    #[error("attestation: {0}")]
+    Attestation(String),
+    #[error("verifier key is not registered or not active")]
+    UnknownVerifier,
+    #[error("activity {0} was already rewarded")]
+    ActivityClaimed(String),
+    #[error("daily cap reached: {used} of {cap} already paid today")]
+    DailyCap { used: String, cap: String },
+    #[error("patient pool holds {0}, not enough")]
+    PoolEmpty(String),
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
+}

@@ -1,0 +1,13 @@
+//! BitHive rewards contract: see README.md.
+
+pub mod app;
+pub mod compute;
+pub mod contract;
+pub mod error;
+pub mod msg;
+pub mod patient;
+pub mod payout;
+pub mod query;
+pub mod state;
+
+pub use error::ContractError;

@@ -1,0 +1,296 @@
+mod common;
+
+use bithive_attestation::signing::{public_key, sign, signing_key};
+use bithive_attestation::{Attestation, AttestationKind, SignedAttestation};
+use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
+use bithive_rewards::msg::{
+    DeveloperResponse, ExecuteMsg, NodeRewardsResponse, PatientClaim, QueryMsg, ReceiveMsg,
+};
+use bithive_rewards::patient::payload_hash;
+use bithive_rewards::ContractError;
+use bithive_vesting::msg::{QueryMsg as VestingQuery, SchedulesResponse};
+use common::*;
+use cosmwasm_std::{Addr, Decimal, Uint128, Uint64};
+
+fn node_rewards(s: &Suite, i: usize) -> NodeRewardsResponse {
+    s.app
+        .wrap()
+        .query_wasm_smart(
+            &s.rewards,
+            &QueryMsg::NodeRewards {
+                node: s.nodes[i].to_string(),
+            },
+        )
+        .unwrap()
+}
+
+fn schedules(s: &Suite, who: &Addr) -> SchedulesResponse {
+    s.app
+        .wrap()
+        .query_wasm_smart(
+            &s.vesting,
+            &VestingQuery::SchedulesByBeneficiary {
+                beneficiary: who.to_string(),
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap()
+}
+
+#[test]
+fn compute_pool_pro_rata_with_half_rate_rule() {
+    let mut s = suite(3);
+    s.join(0, 400 * BTK); // full pledge for 4 T
+    s.join(1, 100 * BTK); // under-pledged: 50 %
+    s.report(0, 10).unwrap();
+    s.report(1, 10).unwrap();
+    s.fund(ReceiveMsg::FundComputePool {}, 1_000_000).unwrap();
+    // Unregistered node and foreign reporter are refused.
+    assert!(matches!(
+        err(s.report(2, 10).unwrap_err()),
+        ContractError::UnknownNode(_)
+    ));
+    let stranger = s.nodes[2].clone();
+    let msg = ExecuteMsg::ReportWork {
+        node: s.nodes[0].to_string(),
+        units: Uint128::new(1),
+        enode: inputs(),
+    };
+    assert_eq!(
+        err(s.exec(&stranger, &msg).unwrap_err()),
+        ContractError::Unauthorized
+    );
+    // Nothing before the epoch closes.
+    let n0 = s.nodes[0].clone();
+    assert_eq!(
+        err(s.exec(&n0, &ExecuteMsg::ClaimCompute {}).unwrap_err()),
+        ContractError::NothingToClaim
+    );
+    s.advance(DAY);
+    assert_eq!(node_rewards(&s, 0).claimable.u128(), 500_000);
+    assert_eq!(node_rewards(&s, 1).claimable.u128(), 250_000);
+    let before = s.balance(&s.btk.clone(), &n0);
+    s.exec(&n0, &ExecuteMsg::ClaimCompute {}).unwrap();
+    // 20 % now, 80 % into a 180-day schedule.
+    assert_eq!(s.balance(&s.btk.clone(), &n0) - before, 100_000);
+    let sch = schedules(&s, &n0);
+    assert_eq!(sch.schedules.len(), 1);
+    assert_eq!(sch.schedules[0].amount.u128(), 400_000);
+    assert_eq!(sch.schedules[0].claimable.u128(), 0);
+    let n1 = s.nodes[1].clone();
+    s.exec(&n1, &ExecuteMsg::ClaimCompute {}).unwrap();
+    // The withheld half of node 1 went back to the pool for the next epoch.
+    let p = s.pool();
+    assert_eq!(p.undistributed.u128(), 250_000);
+    assert_eq!(p.paid.u128(), 750_000);
+    assert_eq!(s.balance(&s.btk.clone(), &s.rewards.clone()), 250_000);
+    // Next epoch: only node 0 works and gets all of it.
+    s.report(0, 1).unwrap();
+    s.advance(DAY);
+    assert_eq!(node_rewards(&s, 0).claimable.u128(), 250_000);
+    s.advance(DAY);
+    let vest_id = sch.schedules[0].id;
+    let v: Uint128 = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.vesting, &VestingQuery::Claimable { id: vest_id })
+        .unwrap();
+    assert_eq!(v.u128(), 2 * 400_000 / 180);
+}
+
+#[test]
+fn funds_of_idle_epochs_roll_over() {
+    let mut s = suite(1);
+    s.join(0, 400 * BTK);
+    s.fund(ReceiveMsg::FundComputePool {}, 200).unwrap();
+    s.advance(3 * DAY);
+    s.report(0, 5).unwrap();
+    s.advance(DAY);
+    assert_eq!(node_rewards(&s, 0).claimable.u128(), 200);
+    // Small claims are paid whole (the vesting part would round to zero per day).
+    let n0 = s.nodes[0].clone();
+    let before = s.balance(&s.btk.clone(), &n0);
+    s.exec(&n0, &ExecuteMsg::ClaimCompute {}).unwrap();
+    assert_eq!(s.balance(&s.btk.clone(), &n0) - before, 200);
+    // Only BTK funds the compute pool.
+    let send = cw20::Cw20ExecuteMsg::Send {
+        contract: s.rewards.to_string(),
+        amount: Uint128::new(1),
+        msg: cosmwasm_std::to_json_binary(&ReceiveMsg::FundComputePool {}).unwrap(),
+    };
+    let (gov, btt) = (s.gov.clone(), s.btt.clone());
+    let e =
+        cw_multi_test::Executor::execute_contract(&mut s.app, gov, btt, &send, &[]).unwrap_err();
+    assert!(matches!(err(e), ContractError::WrongToken(_)));
+}
+
+#[test]
+fn app_pool_by_weight() {
+    let mut s = suite(2);
+    let (d1, d2) = (s.nodes[0].clone(), s.nodes[1].clone());
+    let gov = s.gov.clone();
+    // Funds before any developer wait for the first weights.
+    s.fund(ReceiveMsg::FundAppPool {}, 4_000).unwrap();
+    let set = |d: &Addr, w: u128| ExecuteMsg::SetDeveloper {
+        developer: d.to_string(),
+        weight: Uint128::new(w),
+    };
+    assert_eq!(
+        err(s.exec(&d1, &set(&d1, 1)).unwrap_err()),
+        ContractError::Unauthorized
+    );
+    s.exec(&gov, &set(&d1, 1)).unwrap();
+    s.exec(&gov, &set(&d2, 3)).unwrap();
+    s.fund(ReceiveMsg::FundAppPool {}, 4_000).unwrap();
+    let q = |s: &Suite, d: &Addr| -> DeveloperResponse {
+        s.app
+            .wrap()
+            .query_wasm_smart(
+                &s.rewards,
+                &QueryMsg::Developer {
+                    developer: d.to_string(),
+                },
+            )
+            .unwrap()
+    };
+    assert_eq!(q(&s, &d1).claimable.u128(), 4_000 + 1_000);
+    assert_eq!(q(&s, &d2).claimable.u128(), 3_000);
+    s.exec(&gov, &set(&d1, 0)).unwrap();
+    s.fund(ReceiveMsg::FundAppPool {}, 3_000).unwrap();
+    assert_eq!(q(&s, &d1).claimable.u128(), 5_000);
+    assert_eq!(q(&s, &d2).claimable.u128(), 6_000);
+    let before = s.balance(&s.btk.clone(), &d2);
+    s.exec(&d2, &ExecuteMsg::ClaimApp {}).unwrap();
+    assert_eq!(s.balance(&s.btk.clone(), &d2) - before, 1_200);
+    assert_eq!(schedules(&s, &d2).schedules[0].amount.u128(), 4_800);
+    assert_eq!(
+        err(s.exec(&d2, &ExecuteMsg::ClaimApp {}).unwrap_err()),
+        ContractError::NothingToClaim
+    );
+}
+
+fn activity(kind: ActivityType, avalue: u64) -> RpatientInputs {
+    RpatientInputs {
+        activity: kind,
+        days: 1,
+        avalue: Decimal::from_ratio(avalue, 1u64),
+        cfactor: Decimal::one(),
+        hconsistency: Decimal::from_ratio(20u64, 1u64),
+        tmultiplier: Decimal::one(),
+        padjustment: Decimal::one(),
+    }
+}
+
+fn patient_attestation(
+    s: &Suite,
+    verifier: u8,
+    patient: &Addr,
+    id: &str,
+    a: &RpatientInputs,
+) -> SignedAttestation {
+    let key = signing_key(&[verifier; 32]).unwrap();
+    let att = Attestation {
+        chain_id: s.app.block_info().chain_id,
+        contract: s.rewards.to_string(),
+        job_id: id.into(),
+        kind: AttestationKind::PatientActivity,
+        result_hash: payload_hash(patient.as_str(), id, a),
+        commitments: vec![],
+        issued_at: s.app.block_info().time.seconds(),
+        nonce: 1,
+        signer: public_key(&key),
+    };
+    sign(att, &key).unwrap()
+}
+
+#[test]
+fn patient_rewards_need_a_verifier_and_are_paid_once() {
+    let mut s = suite(2);
+    let gov = s.gov.clone();
+    let patient = s.nodes[0].clone();
+    let other = s.nodes[1].clone();
+    s.fund(ReceiveMsg::FundPatientPool {}, 10_000 * BTK)
+        .unwrap();
+    let verifier = public_key(&signing_key(&[9; 32]).unwrap());
+    s.exec(
+        &gov,
+        &ExecuteMsg::SetVerifier {
+            pubkey: verifier,
+            institution: "General Hospital".into(),
+            active: true,
+        },
+    )
+    .unwrap();
+    let a = activity(ActivityType::Checkup, 400);
+    let claim = |id: &str, a: &RpatientInputs, att: SignedAttestation| ExecuteMsg::ClaimPatient {
+        claim: Box::new(PatientClaim {
+            activity_id: id.into(),
+            activity: a.clone(),
+            verifier: att.attestation.signer,
+            issued_at: att.attestation.issued_at,
+            nonce: Uint64::new(att.attestation.nonce),
+            signature: att.signature,
+        }),
+    };
+    // Unknown verifier.
+    let att = patient_attestation(&s, 8, &patient, "act-1", &a);
+    assert_eq!(
+        err(s.exec(&patient, &claim("act-1", &a, att)).unwrap_err()),
+        ContractError::UnknownVerifier
+    );
+    // Someone else cannot use the patient's attestation (the payload names the patient).
+    let att = patient_attestation(&s, 9, &patient, "act-1", &a);
+    assert!(matches!(
+        err(s
+            .exec(&other, &claim("act-1", &a, att.clone()))
+            .unwrap_err()),
+        ContractError::Attestation(_)
+    ));
+    // Inflating the claimed value breaks the payload hash.
+    let inflated = activity(ActivityType::Checkup, 590);
+    assert!(matches!(
+        err(s
+            .exec(&patient, &claim("act-1", &inflated, att.clone()))
+            .unwrap_err()),
+        ContractError::Attestation(_)
+    ));
+    s.exec(&patient, &claim("act-1", &a, att.clone())).unwrap();
+    // 400 * 1 + 20 * 1 * 1 = 420 BTT.
+    assert_eq!(s.balance(&s.btt.clone(), &patient), 420 * BTK);
+    assert_eq!(
+        err(s.exec(&patient, &claim("act-1", &a, att)).unwrap_err()),
+        ContractError::ActivityClaimed("act-1".into())
+    );
+    // Daily cap of 2,000 BTT: 420 + 1,500 fits, then another check-up does not.
+    let t = activity(ActivityType::TreatmentCompletion, 5_000);
+    let att = patient_attestation(&s, 9, &patient, "act-2", &t);
+    s.exec(&patient, &claim("act-2", &t, att)).unwrap();
+    let att = patient_attestation(&s, 9, &patient, "act-3", &a);
+    assert!(matches!(
+        err(s.exec(&patient, &claim("act-3", &a, att)).unwrap_err()),
+        ContractError::DailyCap { .. }
+    ));
+    s.advance(DAY);
+    let att = patient_attestation(&s, 9, &patient, "act-3", &a);
+    s.exec(&patient, &claim("act-3", &a, att)).unwrap();
+    assert_eq!(
+        s.balance(&s.btt.clone(), &patient),
+        (420 + 1_500 + 420) * BTK
+    );
+    // A deactivated verifier no longer counts.
+    s.exec(
+        &gov,
+        &ExecuteMsg::SetVerifier {
+            pubkey: verifier,
+            institution: "General Hospital".into(),
+            active: false,
+        },
+    )
+    .unwrap();
+    let att = patient_attestation(&s, 9, &patient, "act-4", &a);
+    assert_eq!(
+        err(s.exec(&patient, &claim("act-4", &a, att)).unwrap_err()),
+        ContractError::UnknownVerifier
+    );
+}

@@ -1,0 +1,48 @@
+use cosmwasm_std::{OverflowError, StdError};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+    #[error("{0}")]
+    Overflow(#[from] OverflowError),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(&'static str),
+    #[error("node already registered")]
+    AlreadyRegistered,
+    #[error("node not registered: {0}")]
+    UnknownNode(String),
+    #[error("capacity {capacity} T is outside the range of tier {tier}")]
+    CapacityOutOfTier { capacity: u32, tier: String },
+    #[error("operator key is invalid or already used by another node")]
+    BadOperatorKey,
+    #[error("wrong token: {0}")]
+    WrongToken(String),
+    #[error("amount must be positive")]
+    ZeroAmount,
+    #[error("only {matured} is out of its lock")]
+    StillLocked { matured: String },
+    #[error("too many open unbonding claims (max {0})")]
+    TooManyClaims(u32),
+    #[error("nothing to claim")]
+    NothingToClaim,
+    #[error("slash fraction must be in (0, 1]")]
+    BadFraction,
+    #[error("the attestations do not conflict")]
+    NotConflicting,
+    #[error("no node has this operator key")]
+    UnknownOperator,
+    #[error("this evidence was already used")]
+    EvidenceReplayed,
+    #[error("attestation: {0}")]
+    Attestation(String),
+    #[error("compliance level must be in [0, 1]")]
+    BadCompliance,
+    #[error("the attestor set is already up to date for epoch {0}")]
+    AttestorSetCurrent(u64),
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
+}

@@ -1,0 +1,357 @@
+use bithive_attestation::PubKey33;
+use bithive_formulas::emission::halvings;
+use cosmwasm_std::{
+    from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
+};
+use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
+
+use crate::attestors::epoch_of;
+use crate::error::ContractError;
+use crate::msg::{ReceiveMsg, Tier};
+use crate::state::{
+    Claim, Config, Lot, Node, CONFIG, EPOCH_WORK, MAX_ATTESTORS, MAX_LOTS, NODES, NODE_WORK,
+    OPERATOR_KEYS, PLEDGE_PER_T, TOTALS,
+};
+
+/// Pledge required now: 100 BTK per T, doubled at every halving of the emission.
+pub fn required_pledge(config: &Config, capacity_t: u32, now: u64) -> Uint128 {
+    let h = halvings(now.saturating_sub(config.genesis));
+    let base = Uint128::new(PLEDGE_PER_T).saturating_mul(Uint128::from(capacity_t));
+    if h >= 128 {
+        return Uint128::MAX;
+    }
+    base.saturating_mul(Uint128::new(1u128 << h))
+}
+
+fn check_tier(capacity_t: u32, tier: Tier) -> Result<(), ContractError> {
+    let (lo, hi) = tier.capacity_range();
+    if capacity_t < lo || capacity_t > hi {
+        return Err(ContractError::CapacityOutOfTier {
+            capacity: capacity_t,
+            tier: format!("{tier:?}"),
+        });
+    }
+    Ok(())
+}
+
+fn load_node(deps: &DepsMut, addr: &Addr) -> Result<Node, ContractError> {
+    NODES
+        .may_load(deps.storage, addr)?
+        .ok_or_else(|| ContractError::UnknownNode(addr.to_string()))
+}
+
+pub fn register(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    capacity_t: u32,
+    tier: Tier,
+    operator_key: PubKey33,
+) -> Result<Response, ContractError> {
+    if NODES.has(deps.storage, &info.sender) {
+        return Err(ContractError::AlreadyRegistered);
+    }
+    check_tier(capacity_t, tier)?;
+    // Compressed SEC1 keys start with 0x02 or 0x03; a key serves one node only.
+    if !matches!(operator_key.0[0], 2 | 3) || OPERATOR_KEYS.has(deps.storage, &operator_key.0) {
+        return Err(ContractError::BadOperatorKey);
+    }
+    OPERATOR_KEYS.save(deps.storage, &operator_key.0, &info.sender)?;
+    let node = Node {
+        capacity_t,
+        tier,
+        operator_key,
+        lots: vec![],
+        claims: vec![],
+        compliance: Decimal::zero(),
+        registered_at: env.block.time.seconds(),
+        slashed: Uint128::zero(),
+    };
+    NODES.save(deps.storage, &info.sender, &node)?;
+    let mut totals = TOTALS.load(deps.storage)?;
+    totals.nodes += 1;
+    TOTALS.save(deps.storage, &totals)?;
+    Ok(Response::new()
+        .add_attribute("action", "register_node")
+        .add_attribute("node", info.sender)
+        .add_attribute("capacity_t", capacity_t.to_string())
+        .add_attribute("tier", format!("{tier:?}")))
+}
+
+pub fn update_node(
+    deps: DepsMut,
+    info: MessageInfo,
+    capacity_t: u32,
+    tier: Tier,
+) -> Result<Response, ContractError> {
+    let mut node = load_node(&deps, &info.sender)?;
+    check_tier(capacity_t, tier)?;
+    node.capacity_t = capacity_t;
+    node.tier = tier;
+    NODES.save(deps.storage, &info.sender, &node)?;
+    Ok(Response::new()
+        .add_attribute("action", "update_node")
+        .add_attribute("node", info.sender)
+        .add_attribute("capacity_t", capacity_t.to_string()))
+}
+
+pub fn receive(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    wrapper: Cw20ReceiveMsg,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if info.sender != config.token {
+        return Err(ContractError::WrongToken(info.sender.into()));
+    }
+    match from_json(&wrapper.msg)? {
+        ReceiveMsg::Bond {} => {
+            let who = deps.api.addr_validate(&wrapper.sender)?;
+            bond(deps, env, &config, who, wrapper.amount)
+        }
+    }
+}
+
+fn bond(
+    deps: DepsMut,
+    env: Env,
+    config: &Config,
+    who: Addr,
+    amount: Uint128,
+) -> Result<Response, ContractError> {
+    if amount.is_zero() {
+        return Err(ContractError::ZeroAmount);
+    }
+    let mut node = load_node(&deps, &who)?;
+    let now = env.block.time.seconds();
+    let unlock_at = now.saturating_add(config.lock_seconds);
+    let full = node.lots.len() >= MAX_LOTS;
+    match node.lots.last_mut() {
+        Some(last) if last.unlock_at == unlock_at || full => {
+            last.amount = last.amount.checked_add(amount)?;
+            last.unlock_at = unlock_at;
+        }
+        _ => node.lots.push(Lot { amount, unlock_at }),
+    }
+    NODES.save(deps.storage, &who, &node)?;
+    let mut totals = TOTALS.load(deps.storage)?;
+    totals.bonded = totals.bonded.checked_add(amount)?;
+    TOTALS.save(deps.storage, &totals)?;
+    let required = required_pledge(config, node.capacity_t, now);
+    Ok(Response::new()
+        .add_attribute("action", "bond")
+        .add_attribute("node", who)
+        .add_attribute("amount", amount)
+        .add_attribute("bonded", node.bonded())
+        .add_attribute("required", required)
+        .add_attribute("unlock_at", unlock_at.to_string()))
+}
+
+pub fn unbond(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    amount: Uint128,
+) -> Result<Response, ContractError> {
+    if amount.is_zero() {
+        return Err(ContractError::ZeroAmount);
+    }
+    let config = CONFIG.load(deps.storage)?;
+    let mut node = load_node(&deps, &info.sender)?;
+    let now = env.block.time.seconds();
+    if node.claims.len() >= config.max_claims as usize {
+        return Err(ContractError::TooManyClaims(config.max_claims));
+    }
+    let matured: Uint128 = node
+        .lots
+        .iter()
+        .filter(|l| l.unlock_at <= now)
+        .map(|l| l.amount)
+        .sum();
+    if matured < amount {
+        return Err(ContractError::StillLocked {
+            matured: matured.to_string(),
+        });
+    }
+    // Take from the oldest matured lots first.
+    let mut left = amount;
+    for lot in node.lots.iter_mut().filter(|l| l.unlock_at <= now) {
+        let take = lot.amount.min(left);
+        lot.amount -= take;
+        left -= take;
+        if left.is_zero() {
+            break;
+        }
+    }
+    node.lots.retain(|l| !l.amount.is_zero());
+    let release_at = now.saturating_add(config.unbonding_seconds);
+    node.claims.push(Claim { amount, release_at });
+    NODES.save(deps.storage, &info.sender, &node)?;
+    let mut totals = TOTALS.load(deps.storage)?;
+    totals.bonded = totals.bonded.checked_sub(amount)?;
+    totals.unbonding = totals.unbonding.checked_add(amount)?;
+    TOTALS.save(deps.storage, &totals)?;
+    Ok(Response::new()
+        .add_attribute("action", "unbond")
+        .add_attribute("node", info.sender)
+        .add_attribute("amount", amount)
+        .add_attribute("release_at", release_at.to_string()))
+}
+
+pub fn claim_unbonded(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let mut node = load_node(&deps, &info.sender)?;
+    let now = env.block.time.seconds();
+    let amount: Uint128 = node
+        .claims
+        .iter()
+        .filter(|c| c.release_at <= now)
+        .map(|c| c.amount)
+        .sum();
+    if amount.is_zero() {
+        return Err(ContractError::NothingToClaim);
+    }
+    node.claims.retain(|c| c.release_at > now);
+    NODES.save(deps.storage, &info.sender, &node)?;
+    let mut totals = TOTALS.load(deps.storage)?;
+    totals.unbonding = totals.unbonding.checked_sub(amount)?;
+    TOTALS.save(deps.storage, &totals)?;
+    Ok(Response::new()
+        .add_message(WasmMsg::Execute {
+            contract_addr: config.token.into(),
+            msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
+                recipient: info.sender.to_string(),
+                amount,
+            })?,
+            funds: vec![],
+        })
+        .add_attribute("action", "claim_unbonded")
+        .add_attribute("node", info.sender)
+        .add_attribute("amount", amount))
+}
+
+pub fn set_compliance(
+    deps: DepsMut,
+    info: MessageInfo,
+    node: String,
+    level: Decimal,
+) -> Result<Response, ContractError> {
+    if CONFIG.load(deps.storage)?.compliance != info.sender {
+        return Err(ContractError::Unauthorized);
+    }
+    if level > Decimal::one() {
+        return Err(ContractError::BadCompliance);
+    }
+    let addr = deps.api.addr_validate(&node)?;
+    let mut n = load_node(&deps, &addr)?;
+    n.compliance = level;
+    NODES.save(deps.storage, &addr, &n)?;
+    Ok(Response::new()
+        .add_attribute("action", "set_compliance")
+        .add_attribute("node", addr)
+        .add_attribute("level", level.to_string()))
+}
+
+pub fn record_work(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    node: String,
+    units: Uint128,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if config.work_reporter.as_ref() != Some(&info.sender) {
+        return Err(ContractError::Unauthorized);
+    }
+    let addr = deps.api.addr_validate(&node)?;
+    if !NODES.has(deps.storage, &addr) {
+        return Err(ContractError::UnknownNode(node));
+    }
+    let epoch = epoch_of(&config, env.block.time.seconds());
+    let n = NODE_WORK
+        .may_load(deps.storage, (&addr, epoch))?
+        .unwrap_or_default()
+        .checked_add(units)?;
+    NODE_WORK.save(deps.storage, (&addr, epoch), &n)?;
+    let e = EPOCH_WORK
+        .may_load(deps.storage, epoch)?
+        .unwrap_or_default()
+        .checked_add(units)?;
+    EPOCH_WORK.save(deps.storage, epoch, &e)?;
+    Ok(Response::new()
+        .add_attribute("action", "record_work")
+        .add_attribute("node", addr)
+        .add_attribute("units", units)
+        .add_attribute("epoch", epoch.to_string()))
+}
+
+pub fn validate_config(c: &Config) -> Result<(), ContractError> {
+    if c.epoch_seconds == 0 {
+        return Err(ContractError::InvalidConfig(
+            "epoch_seconds must be positive",
+        ));
+    }
+    if c.attestor_set_size == 0 || c.attestor_set_size > MAX_ATTESTORS {
+        return Err(ContractError::InvalidConfig(
+            "attestor_set_size must be 1..=100",
+        ));
+    }
+    if c.window_epochs == 0 || c.window_epochs > crate::state::MAX_WINDOW {
+        return Err(ContractError::InvalidConfig("window_epochs must be 1..=16"));
+    }
+    if c.max_claims == 0 || c.max_claims > 32 {
+        return Err(ContractError::InvalidConfig("max_claims must be 1..=32"));
+    }
+    if c.fraud_slash.is_zero() || c.fraud_slash > Decimal::one() {
+        return Err(ContractError::BadFraction);
+    }
+    // A fraction that rounds every pledge slash to zero is dust: require at least 1/10^6.
+    if c.fraud_slash < Decimal::from_ratio(1u128, 1_000_000u128) {
+        return Err(ContractError::InvalidConfig("fraud_slash rounds to zero"));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    governance: Option<String>,
+    compliance: Option<String>,
+    slash_recipient: Option<String>,
+    work_reporter: Option<String>,
+    fraud_slash: Option<Decimal>,
+    attestor_set_size: Option<u32>,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    if c.governance != info.sender {
+        return Err(ContractError::Unauthorized);
+    }
+    let api = deps.api;
+    if let Some(g) = governance {
+        c.governance = api.addr_validate(&g)?;
+    }
+    if let Some(x) = compliance {
+        c.compliance = api.addr_validate(&x)?;
+    }
+    if let Some(x) = slash_recipient {
+        c.slash_recipient = api.addr_validate(&x)?;
+    }
+    if let Some(x) = work_reporter {
+        c.work_reporter = Some(api.addr_validate(&x)?);
+    }
+    if let Some(x) = fraud_slash {
+        c.fraud_slash = x;
+    }
+    if let Some(x) = attestor_set_size {
+        c.attestor_set_size = x;
+    }
+    validate_config(&c)?;
+    CONFIG.save(deps.storage, &c)?;
+    Ok(Response::new().add_attribute("action", "update_config"))
+}

@@ -1,0 +1,119 @@
+//! Slashing: a fraction of every lot and every unbonding claim of a node.
+
+use bithive_attestation::SignedAttestation;
+use cosmwasm_std::{
+    to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
+};
+use cw20::Cw20ExecuteMsg;
+
+use crate::error::ContractError;
+use crate::state::{Node, CONFIG, NODES, OPERATOR_KEYS, TOTALS, USED_EVIDENCE};
+
+/// Cuts `fraction` off the node's lots and claims; returns (from bonded, from unbonding).
+pub fn cut(node: &mut Node, fraction: Decimal) -> (Uint128, Uint128) {
+    let mut from_bonded = Uint128::zero();
+    for lot in node.lots.iter_mut() {
+        let c = lot.amount.mul_floor(fraction);
+        lot.amount -= c;
+        from_bonded += c;
+    }
+    let mut from_unbonding = Uint128::zero();
+    for claim in node.claims.iter_mut() {
+        let c = claim.amount.mul_floor(fraction);
+        claim.amount -= c;
+        from_unbonding += c;
+    }
+    node.lots.retain(|l| !l.amount.is_zero());
+    node.claims.retain(|c| !c.amount.is_zero());
+    (from_bonded, from_unbonding)
+}
+
+fn apply(
+    deps: DepsMut,
+    addr: &Addr,
+    fraction: Decimal,
+    reason: &str,
+) -> Result<Response, ContractError> {
+    if fraction.is_zero() || fraction > Decimal::one() {
+        return Err(ContractError::BadFraction);
+    }
+    let config = CONFIG.load(deps.storage)?;
+    let mut node = NODES
+        .may_load(deps.storage, addr)?
+        .ok_or_else(|| ContractError::UnknownNode(addr.to_string()))?;
+    let (b, u) = cut(&mut node, fraction);
+    let total = b + u;
+    node.slashed = node.slashed.checked_add(total)?;
+    NODES.save(deps.storage, addr, &node)?;
+    let mut totals = TOTALS.load(deps.storage)?;
+    totals.bonded = totals.bonded.checked_sub(b)?;
+    totals.unbonding = totals.unbonding.checked_sub(u)?;
+    totals.slashed = totals.slashed.checked_add(total)?;
+    TOTALS.save(deps.storage, &totals)?;
+    let mut res = Response::new()
+        .add_attribute("action", "slash")
+        .add_attribute("node", addr)
+        .add_attribute("fraction", fraction.to_string())
+        .add_attribute("amount", total)
+        .add_attribute("reason", reason);
+    if !total.is_zero() {
+        res = res.add_message(WasmMsg::Execute {
+            contract_addr: config.token.into(),
+            msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
+                recipient: config.slash_recipient.into(),
+                amount: total,
+            })?,
+            funds: vec![],
+        });
+    }
+    Ok(res)
+}
+
+pub fn governance_slash(
+    deps: DepsMut,
+    info: MessageInfo,
+    node: String,
+    fraction: Decimal,
+    reason: String,
+) -> Result<Response, ContractError> {
+    if CONFIG.load(deps.storage)?.governance != info.sender {
+        return Err(ContractError::Unauthorized);
+    }
+    if reason.len() > 256 {
+        return Err(ContractError::InvalidConfig("reason longer than 256 bytes"));
+    }
+    let addr = deps.api.addr_validate(&node)?;
+    apply(deps, &addr, fraction, &reason)
+}
+
+pub fn submit_evidence(
+    deps: DepsMut,
+    env: Env,
+    first: SignedAttestation,
+    second: SignedAttestation,
+) -> Result<Response, ContractError> {
+    let (a, b) = (&first.attestation, &second.attestation);
+    if !a.conflicts_with(b) {
+        return Err(ContractError::NotConflicting);
+    }
+    let node = OPERATOR_KEYS
+        .may_load(deps.storage, &a.signer.0)?
+        .ok_or(ContractError::UnknownOperator)?;
+    let job_key = a
+        .job_key()
+        .map_err(|e| ContractError::Attestation(e.to_string()))?;
+    if USED_EVIDENCE.has(deps.storage, &job_key.0) {
+        return Err(ContractError::EvidenceReplayed);
+    }
+    let api = deps.api;
+    for s in [&first, &second] {
+        s.verify_with(|h, sig, pk| api.secp256k1_verify(h, sig, pk))
+            .map_err(|e| ContractError::Attestation(e.to_string()))?;
+    }
+    USED_EVIDENCE.save(deps.storage, &job_key.0, &env.block.height)?;
+    let fraction = CONFIG.load(deps.storage)?.fraud_slash;
+    let res = apply(deps, &node, fraction, "fraud: conflicting attestations")?;
+    Ok(res
+        .add_attribute("job_key", job_key.to_hex())
+        .add_attribute("job_id", a.job_id.clone()))
+}

@@ -1,0 +1,111 @@
+use bithive_attestation::PubKey33;
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw_storage_plus::{Item, Map};
+
+use crate::msg::Tier;
+
+/// Bond lots kept per node; a top-up beyond this merges into the newest lot (re-locking it).
+pub const MAX_LOTS: usize = 16;
+/// Largest attestor set.
+pub const MAX_ATTESTORS: u32 = 100;
+/// Largest sliding window, in epochs (bounds the reads per node in a scan).
+pub const MAX_WINDOW: u32 = 16;
+/// Most nodes one `advance_attestor_set` call scans.
+pub const MAX_SCAN: u32 = 200;
+/// 100 BTK (6 decimals) per T.
+pub const PLEDGE_PER_T: u128 = 100_000_000;
+
+#[cw_serde]
+pub struct Config {
+    pub governance: Addr,
+    pub compliance: Addr,
+    pub token: Addr,
+    pub slash_recipient: Addr,
+    /// Allowed to record verified work (the rewards contract).
+    pub work_reporter: Option<Addr>,
+    /// Emission genesis (halvings are counted from it).
+    pub genesis: u64,
+    pub epoch_seconds: u64,
+    pub attestor_set_size: u32,
+    pub window_epochs: u32,
+    pub lock_seconds: u64,
+    pub unbonding_seconds: u64,
+    pub max_claims: u32,
+    pub fraud_slash: Decimal,
+}
+
+#[cw_serde]
+pub struct Lot {
+    pub amount: Uint128,
+    pub unlock_at: u64,
+}
+
+#[cw_serde]
+pub struct Claim {
+    pub amount: Uint128,
+    pub release_at: u64,
+}
+
+#[cw_serde]
+pub struct Node {
+    pub capacity_t: u32,
+    pub tier: Tier,
+    pub operator_key: PubKey33,
+    pub lots: Vec<Lot>,
+    pub claims: Vec<Claim>,
+    pub compliance: Decimal,
+    pub registered_at: u64,
+    pub slashed: Uint128,
+}
+
+impl Node {
+    pub fn bonded(&self) -> Uint128 {
+        self.lots.iter().map(|l| l.amount).sum()
+    }
+
+    pub fn unbonding(&self) -> Uint128 {
+        self.claims.iter().map(|c| c.amount).sum()
+    }
+}
+
+#[cw_serde]
+#[derive(Default)]
+pub struct Totals {
+    pub bonded: Uint128,
+    pub unbonding: Uint128,
+    pub slashed: Uint128,
+    pub nodes: u64,
+}
+
+#[cw_serde]
+pub struct Member {
+    pub node: Addr,
+    pub vscore: Decimal,
+}
+
+#[cw_serde]
+pub struct AttestorSet {
+    pub epoch: u64,
+    pub members: Vec<Member>,
+}
+
+/// An attestor-set computation in progress (spread over several bounded calls).
+#[cw_serde]
+pub struct Scan {
+    pub epoch: u64,
+    pub cursor: Option<Addr>,
+    pub top: Vec<Member>,
+    pub scanned: u64,
+}
+
+pub const CONFIG: Item<Config> = Item::new("config");
+pub const NODES: Map<&Addr, Node> = Map::new("nodes");
+pub const OPERATOR_KEYS: Map<&[u8], Addr> = Map::new("operator_keys");
+pub const TOTALS: Item<Totals> = Item::new("totals");
+pub const NODE_WORK: Map<(&Addr, u64), Uint128> = Map::new("node_work");
+pub const EPOCH_WORK: Map<u64, Uint128> = Map::new("epoch_work");
+/// Job keys of fraud evidence already used -> block height.
+pub const USED_EVIDENCE: Map<&[u8], u64> = Map::new("used_evidence");
+pub const SCAN: Item<Scan> = Item::new("scan");
+pub const ATTESTORS: Item<AttestorSet> = Item::new("attestors");

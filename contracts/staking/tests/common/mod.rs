@@ -1,0 +1,207 @@
+#![allow(dead_code)]
+
+use bithive_attestation::signing::{public_key, sign, signing_key};
+use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, SignedAttestation};
+use bithive_staking::contract::{execute, instantiate, query};
+use bithive_staking::msg::{ExecuteMsg, InstantiateMsg, NodeResponse, QueryMsg, ReceiveMsg, Tier};
+use bithive_staking::state::Totals;
+use bithive_staking::ContractError;
+use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, Uint128};
+use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, MinterResponse};
+use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
+
+pub const BTK: u128 = 1_000_000;
+pub const DAY: u64 = 86_400;
+
+pub fn staking_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(execute, instantiate, query))
+}
+
+pub fn cw20_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(
+        cw20_base::contract::execute,
+        cw20_base::contract::instantiate,
+        cw20_base::contract::query,
+    ))
+}
+
+pub struct Suite {
+    pub app: App,
+    pub staking: Addr,
+    pub token: Addr,
+    pub gov: Addr,
+    pub compliance: Addr,
+    pub reporter: Addr,
+    pub treasury: Addr,
+    pub nodes: Vec<Addr>,
+}
+
+pub fn key(i: u8) -> k256::ecdsa::SigningKey {
+    signing_key(&[i + 1; 32]).unwrap()
+}
+
+pub fn suite(n_nodes: usize) -> Suite {
+    let mut app = AppBuilder::new().build(|_, _, _| {});
+    let gov = app.api().addr_make("gov");
+    let compliance = app.api().addr_make("compliance");
+    let reporter = app.api().addr_make("reporter");
+    let treasury = app.api().addr_make("treasury");
+    let nodes: Vec<Addr> = (0..n_nodes)
+        .map(|i| app.api().addr_make(&format!("node{i}")))
+        .collect();
+    let cw20_id = app.store_code(cw20_contract());
+    let token = app
+        .instantiate_contract(
+            cw20_id,
+            gov.clone(),
+            &cw20_base::msg::InstantiateMsg {
+                name: "BitHive Token".into(),
+                symbol: "BTK".into(),
+                decimals: 6,
+                initial_balances: nodes
+                    .iter()
+                    .map(|n| Cw20Coin {
+                        address: n.to_string(),
+                        amount: Uint128::new(1_000_000 * BTK),
+                    })
+                    .collect(),
+                mint: Some(MinterResponse {
+                    minter: gov.to_string(),
+                    cap: None,
+                }),
+                marketing: None,
+            },
+            &[],
+            "btk",
+            None,
+        )
+        .unwrap();
+    let id = app.store_code(staking_contract());
+    let genesis = app.block_info().time.seconds();
+    let staking = app
+        .instantiate_contract(
+            id,
+            gov.clone(),
+            &InstantiateMsg {
+                governance: gov.to_string(),
+                compliance: compliance.to_string(),
+                token: token.to_string(),
+                slash_recipient: treasury.to_string(),
+                work_reporter: Some(reporter.to_string()),
+                genesis,
+                epoch_seconds: DAY,
+                attestor_set_size: 2,
+                window_epochs: 3,
+                lock_seconds: None,
+                unbonding_seconds: 7 * DAY,
+                max_claims: 3,
+                fraud_slash: Decimal::percent(10),
+            },
+            &[],
+            "staking",
+            None,
+        )
+        .unwrap();
+    Suite {
+        app,
+        staking,
+        token,
+        gov,
+        compliance,
+        reporter,
+        treasury,
+        nodes,
+    }
+}
+
+pub fn err(e: anyhow::Error) -> ContractError {
+    e.downcast().unwrap()
+}
+
+impl Suite {
+    pub fn advance(&mut self, secs: u64) {
+        self.app.update_block(|b| {
+            b.time = b.time.plus_seconds(secs);
+            b.height += 1;
+        });
+    }
+    pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<()> {
+        self.app
+            .execute_contract(who.clone(), self.staking.clone(), msg, &[])
+            .map(|_| ())
+    }
+    pub fn register(&mut self, i: usize, capacity_t: u32, tier: Tier) -> anyhow::Result<()> {
+        let node = self.nodes[i].clone();
+        let operator_key = public_key(&key(i as u8));
+        self.exec(
+            &node,
+            &ExecuteMsg::RegisterNode {
+                capacity_t,
+                tier,
+                operator_key,
+            },
+        )
+    }
+    pub fn bond(&mut self, i: usize, amount: u128) -> anyhow::Result<()> {
+        let node = self.nodes[i].clone();
+        let msg = Cw20ExecuteMsg::Send {
+            contract: self.staking.to_string(),
+            amount: Uint128::new(amount),
+            msg: to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
+        };
+        self.app
+            .execute_contract(node, self.token.clone(), &msg, &[])
+            .map(|_| ())
+    }
+    pub fn node(&self, i: usize) -> NodeResponse {
+        self.app
+            .wrap()
+            .query_wasm_smart(
+                &self.staking,
+                &QueryMsg::Node {
+                    node: self.nodes[i].to_string(),
+                },
+            )
+            .unwrap()
+    }
+    pub fn totals(&self) -> Totals {
+        self.app
+            .wrap()
+            .query_wasm_smart(&self.staking, &QueryMsg::Totals {})
+            .unwrap()
+    }
+    pub fn balance(&self, who: &Addr) -> u128 {
+        let r: BalanceResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.token,
+                &Cw20QueryMsg::Balance {
+                    address: who.to_string(),
+                },
+            )
+            .unwrap();
+        r.balance.u128()
+    }
+}
+
+/// A signed attestation by node `i`'s operator key about `job` with result `result`.
+pub fn attest(i: u8, job: &str, result: &str, nonce: u64) -> SignedAttestation {
+    let k = key(i);
+    let a = Attestation {
+        chain_id: "cosmos-testnet-14002".into(),
+        contract: "bithive-inference".into(),
+        job_id: job.into(),
+        kind: AttestationKind::Inference,
+        result_hash: Hash32([result.as_bytes()[0]; 32]),
+        commitments: vec![],
+        issued_at: 1_700_000_000,
+        nonce,
+        signer: public_key(&k),
+    };
+    sign(a, &k).unwrap()
+}
+
+pub fn pubkey(i: u8) -> PubKey33 {
+    public_key(&key(i))
+}

@@ -1,0 +1,373 @@
+mod common;
+
+use bithive_formulas::emission::ERA_SECONDS;
+use bithive_staking::msg::{
+    AttestorSetResponse, ExecuteMsg, PledgeStatusResponse, QueryMsg, Tier, VscoreResponse,
+};
+use bithive_staking::ContractError;
+use common::*;
+use cosmwasm_std::{Decimal, Uint128};
+
+#[test]
+fn register_and_bond() {
+    let mut s = suite(2);
+    s.register(0, 4, Tier::T1).unwrap();
+    assert!(matches!(
+        err(s.register(1, 5, Tier::T1).unwrap_err()),
+        ContractError::CapacityOutOfTier { .. }
+    ));
+    assert_eq!(
+        err(s.register(0, 4, Tier::T1).unwrap_err()),
+        ContractError::AlreadyRegistered
+    );
+    // Operator key already used by node 0.
+    let node1 = s.nodes[1].clone();
+    let e = s.exec(
+        &node1,
+        &ExecuteMsg::RegisterNode {
+            capacity_t: 8,
+            tier: Tier::T2,
+            operator_key: pubkey(0),
+        },
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorKey);
+    // Bonding an unregistered node fails.
+    assert!(s.bond(1, 100 * BTK).is_err());
+    s.bond(0, 300 * BTK).unwrap();
+    let n = s.node(0);
+    assert_eq!(n.required_pledge.u128(), 400 * BTK);
+    assert!(!n.full_rate);
+    s.bond(0, 100 * BTK).unwrap();
+    let n = s.node(0);
+    assert!(n.full_rate);
+    assert_eq!(n.bonded.u128(), 400 * BTK);
+    assert_eq!(s.totals().bonded.u128(), 400 * BTK);
+}
+
+#[test]
+fn pledge_doubles_with_each_halving() {
+    let mut s = suite(1);
+    s.register(0, 2, Tier::T1).unwrap();
+    s.bond(0, 200 * BTK).unwrap();
+    let q = |s: &Suite| -> PledgeStatusResponse {
+        s.app
+            .wrap()
+            .query_wasm_smart(
+                &s.staking,
+                &QueryMsg::PledgeStatus {
+                    node: s.nodes[0].to_string(),
+                },
+            )
+            .unwrap()
+    };
+    assert!(q(&s).full_rate);
+    s.advance(ERA_SECONDS);
+    let st = q(&s);
+    assert_eq!(st.required.u128(), 400 * BTK);
+    assert!(!st.full_rate, "below the doubled requirement: 50 % rewards");
+    s.bond(0, 200 * BTK).unwrap();
+    assert!(q(&s).full_rate);
+    s.advance(ERA_SECONDS);
+    assert_eq!(q(&s).required.u128(), 800 * BTK);
+}
+
+#[test]
+fn lock_unbond_and_claims() {
+    let mut s = suite(1);
+    s.register(0, 4, Tier::T1).unwrap();
+    s.bond(0, 400 * BTK).unwrap();
+    let node = s.nodes[0].clone();
+    let e = s
+        .exec(
+            &node,
+            &ExecuteMsg::Unbond {
+                amount: Uint128::new(BTK),
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err(e), ContractError::StillLocked { .. }));
+    s.advance(540 * DAY - 1);
+    assert!(s
+        .exec(
+            &node,
+            &ExecuteMsg::Unbond {
+                amount: Uint128::new(BTK)
+            }
+        )
+        .is_err());
+    s.advance(1);
+    // A later top-up is locked on its own.
+    s.bond(0, 50 * BTK).unwrap();
+    let e = s
+        .exec(
+            &node,
+            &ExecuteMsg::Unbond {
+                amount: Uint128::new(401 * BTK),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        err(e),
+        ContractError::StillLocked {
+            matured: (400 * BTK).to_string()
+        }
+    );
+    for _ in 0..3 {
+        s.exec(
+            &node,
+            &ExecuteMsg::Unbond {
+                amount: Uint128::new(100 * BTK),
+            },
+        )
+        .unwrap();
+    }
+    let e = s
+        .exec(
+            &node,
+            &ExecuteMsg::Unbond {
+                amount: Uint128::new(BTK),
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err(e), ContractError::TooManyClaims(3));
+    assert_eq!(
+        err(s.exec(&node, &ExecuteMsg::ClaimUnbonded {}).unwrap_err()),
+        ContractError::NothingToClaim
+    );
+    let before = s.balance(&node);
+    s.advance(7 * DAY);
+    s.exec(&node, &ExecuteMsg::ClaimUnbonded {}).unwrap();
+    assert_eq!(s.balance(&node) - before, 300 * BTK);
+    let t = s.totals();
+    assert_eq!((t.bonded.u128(), t.unbonding.u128()), (150 * BTK, 0));
+}
+
+#[test]
+fn fraud_evidence_slashes_once() {
+    let mut s = suite(2);
+    s.register(0, 4, Tier::T1).unwrap();
+    s.register(1, 4, Tier::T1).unwrap();
+    s.bond(0, 1_000 * BTK).unwrap();
+    s.advance(540 * DAY);
+    let node = s.nodes[0].clone();
+    s.exec(
+        &node,
+        &ExecuteMsg::Unbond {
+            amount: Uint128::new(200 * BTK),
+        },
+    )
+    .unwrap();
+    let anyone = s.nodes[1].clone();
+    // Same result twice is no fraud.
+    let e = s.exec(
+        &anyone,
+        &ExecuteMsg::SubmitEvidence {
+            first: Box::new(attest(0, "job-1", "a", 1)),
+            second: Box::new(attest(0, "job-1", "a", 2)),
+        },
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::NotConflicting);
+    // A forged signature does not verify.
+    let mut forged = attest(0, "job-1", "b", 2);
+    forged.signature.0[10] ^= 0xff;
+    let e = s.exec(
+        &anyone,
+        &ExecuteMsg::SubmitEvidence {
+            first: Box::new(attest(0, "job-1", "a", 1)),
+            second: Box::new(forged),
+        },
+    );
+    assert!(matches!(err(e.unwrap_err()), ContractError::Attestation(_)));
+    // An unregistered key is unknown.
+    let e = s.exec(
+        &anyone,
+        &ExecuteMsg::SubmitEvidence {
+            first: Box::new(attest(7, "job-1", "a", 1)),
+            second: Box::new(attest(7, "job-1", "b", 2)),
+        },
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::UnknownOperator);
+
+    let first = attest(0, "job-1", "a", 1);
+    let second = attest(0, "job-1", "b", 2);
+    s.exec(
+        &anyone,
+        &ExecuteMsg::SubmitEvidence {
+            first: Box::new(first.clone()),
+            second: Box::new(second.clone()),
+        },
+    )
+    .unwrap();
+    let n = s.node(0);
+    assert_eq!(n.bonded.u128(), 720 * BTK);
+    assert_eq!(n.unbonding.u128(), 180 * BTK);
+    assert_eq!(s.balance(&s.treasury.clone()), 100 * BTK);
+    let t = s.totals();
+    assert_eq!(
+        (t.bonded.u128(), t.unbonding.u128(), t.slashed.u128()),
+        (720 * BTK, 180 * BTK, 100 * BTK)
+    );
+    // Replays (same pair, swapped, or a third conflicting statement about the same job) fail.
+    let e = s.exec(
+        &anyone,
+        &ExecuteMsg::SubmitEvidence {
+            first: Box::new(second),
+            second: Box::new(first.clone()),
+        },
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::EvidenceReplayed);
+    let e = s.exec(
+        &anyone,
+        &ExecuteMsg::SubmitEvidence {
+            first: Box::new(first),
+            second: Box::new(attest(0, "job-1", "c", 3)),
+        },
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::EvidenceReplayed);
+    let job_key = attest(0, "job-1", "a", 1)
+        .attestation
+        .job_key()
+        .unwrap()
+        .to_hex();
+    let used: bool = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::EvidenceUsed { job_key })
+        .unwrap();
+    assert!(used);
+}
+
+#[test]
+fn governance_slash_and_compliance_roles() {
+    let mut s = suite(1);
+    s.register(0, 4, Tier::T1).unwrap();
+    s.bond(0, 400 * BTK).unwrap();
+    let node = s.nodes[0].clone();
+    let msg = ExecuteMsg::Slash {
+        node: node.to_string(),
+        fraction: Decimal::percent(25),
+        reason: "downtime".into(),
+    };
+    assert_eq!(
+        err(s.exec(&node, &msg).unwrap_err()),
+        ContractError::Unauthorized
+    );
+    let gov = s.gov.clone();
+    s.exec(&gov, &msg).unwrap();
+    assert_eq!(s.node(0).bonded.u128(), 300 * BTK);
+    let bad = ExecuteMsg::Slash {
+        node: node.to_string(),
+        fraction: Decimal::percent(101),
+        reason: "x".into(),
+    };
+    assert_eq!(
+        err(s.exec(&gov, &bad).unwrap_err()),
+        ContractError::BadFraction
+    );
+    let c = ExecuteMsg::SetCompliance {
+        node: node.to_string(),
+        level: Decimal::percent(80),
+    };
+    assert_eq!(
+        err(s.exec(&gov, &c).unwrap_err()),
+        ContractError::Unauthorized
+    );
+    let compliance = s.compliance.clone();
+    s.exec(&compliance, &c).unwrap();
+    let over = ExecuteMsg::SetCompliance {
+        node: node.to_string(),
+        level: Decimal::percent(120),
+    };
+    assert_eq!(
+        err(s.exec(&compliance, &over).unwrap_err()),
+        ContractError::BadCompliance
+    );
+    assert_eq!(s.node(0).compliance, Decimal::percent(80));
+}
+
+#[test]
+fn attestor_set_by_vscore_in_bounded_steps() {
+    let mut s = suite(5);
+    for i in 0..5 {
+        s.register(i, 4, Tier::T1).unwrap();
+        s.bond(i, (100 + 100 * i as u128) * BTK).unwrap();
+    }
+    let (reporter, compliance) = (s.reporter.clone(), s.compliance.clone());
+    // Node 0 does most of the verified work, node 4 has the largest stake.
+    for (i, units) in [(0usize, 900u128), (1, 100)] {
+        let msg = ExecuteMsg::RecordWork {
+            node: s.nodes[i].to_string(),
+            units: Uint128::new(units),
+        };
+        s.exec(&reporter, &msg).unwrap();
+    }
+    let stranger = s.nodes[2].clone();
+    let e = s.exec(
+        &stranger,
+        &ExecuteMsg::RecordWork {
+            node: s.nodes[0].to_string(),
+            units: Uint128::new(1),
+        },
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::Unauthorized);
+    for i in 0..5 {
+        let msg = ExecuteMsg::SetCompliance {
+            node: s.nodes[i].to_string(),
+            level: Decimal::one(),
+        };
+        s.exec(&compliance, &msg).unwrap();
+    }
+    s.advance(DAY);
+    // Vscore of node 0: S = 100/1500, C = 0.9, M = 1.
+    let v: VscoreResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.staking,
+            &QueryMsg::Vscore {
+                node: s.nodes[0].to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(v.compute, Decimal::percent(90));
+    let expected = Decimal::from_ratio(1u128, 15u128) * Decimal::percent(30)
+        + Decimal::percent(36)
+        + Decimal::percent(30);
+    assert_eq!(v.vscore, expected);
+    // Scan two nodes per call: three calls for five nodes.
+    let anyone = s.nodes[3].clone();
+    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 })
+        .unwrap();
+    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 })
+        .unwrap();
+    let set: AttestorSetResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
+        .unwrap();
+    assert_eq!(set.epoch, None);
+    assert_eq!(set.scanning, Some((1, 4)));
+    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 })
+        .unwrap();
+    let set: AttestorSetResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
+        .unwrap();
+    assert_eq!(set.epoch, Some(1));
+    let members: Vec<_> = set.members.iter().map(|m| m.node.clone()).collect();
+    assert_eq!(members, vec![s.nodes[0].clone(), s.nodes[4].clone()]);
+    let e = s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 });
+    assert_eq!(err(e.unwrap_err()), ContractError::AttestorSetCurrent(1));
+    // Four epochs later node 0's work left the window: stake decides.
+    s.advance(4 * DAY);
+    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 10 })
+        .unwrap();
+    let set: AttestorSetResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
+        .unwrap();
+    let members: Vec<_> = set.members.iter().map(|m| m.node.clone()).collect();
+    assert_eq!(members, vec![s.nodes[4].clone(), s.nodes[3].clone()]);
+}

@@ -1,0 +1,245 @@
+//! The one canonical BitHive attestation.
+//!
+//! An attestation says: "for job `job_id` of `kind` on contract `contract` of chain `chain_id`, the
+//! result hashes to `result_hash` (with these `commitments`)", issued at `issued_at` with a fresh
+//! `nonce`, signed by the secp256k1 key `signer`. The same type is used by contracts (fraud
+//! evidence, patient-activity verification), relayers, engines and the browser package, so it
+//! depends on `serde`, `sha2` and `hex` only (no_std + alloc). Signing needs the `signing` feature
+//! (k256, off-chain only); contracts verify through `deps.api.secp256k1_verify` with
+//! [`Attestation::verify_with`].
+//!
+//! # Canonical bytes (version 1)
+//!
+//! All integers big-endian. Strings are UTF-8, prefixed by their length as `u16`.
+//!
+//! | field        | bytes                                                  |
+//! |--------------|--------------------------------------------------------|
+//! | domain       | `"BITHIVE/ATTESTATION/v1"` (22 bytes) then `0x00`      |
+//! | chain_id     | u16 length + bytes (1..=64)                            |
+//! | contract     | u16 length + bytes (1..=128)                           |
+//! | job_id       | u16 length + bytes (1..=128)                           |
+//! | kind         | u8 ([`AttestationKind::code`])                         |
+//! | result_hash  | 32 bytes                                               |
+//! | commitments  | u8 count (0..=16) then 32 bytes each                   |
+//! | issued_at    | u64 (unix seconds)                                     |
+//! | nonce        | u64                                                    |
+//! | signer       | 33 bytes (compressed SEC1 public key)                  |
+//!
+//! The digest is `sha256(canonical bytes)`; the signature is ECDSA over that digest (prehashed,
+//! RFC 6979, low-s), 64 bytes `r || s`. The domain tag keeps these signatures from being valid for
+//! any other BitHive message (or another version of this one).
+// no_std + alloc, except with the `schema` feature (schemars derives need std).
+#![cfg_attr(not(feature = "schema"), no_std)]
+
+extern crate alloc;
+
+mod bytes;
+#[cfg(feature = "signing")]
+pub mod signing;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use bytes::{u64_string, Hash32, PubKey33, Signature64};
+
+/// Domain separation tag of version 1 (followed by one zero byte in the canonical bytes).
+pub const DOMAIN: &[u8; 22] = b"BITHIVE/ATTESTATION/v1";
+/// Domain of the job key (replay protection of fraud evidence).
+pub const JOB_KEY_DOMAIN: &[u8; 22] = b"BITHIVE/ATTEST-JOB/v1\0";
+pub const MAX_CHAIN_ID_LEN: usize = 64;
+pub const MAX_CONTRACT_LEN: usize = 128;
+pub const MAX_JOB_ID_LEN: usize = 128;
+pub const MAX_COMMITMENTS: usize = 16;
+
+/// What was attested.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AttestationKind {
+    /// An inference result of the inference engine.
+    Inference,
+    /// A double-blind matching result.
+    Matching,
+    /// Verified compute work of a node.
+    ComputeWork,
+    /// An asset valuation.
+    Valuation,
+    /// A patient healthcare activity confirmed by an institution.
+    PatientActivity,
+}
+
+impl AttestationKind {
+    /// Stable byte code in the canonical bytes.
+    pub fn code(self) -> u8 {
+        match self {
+            AttestationKind::Inference => 1,
+            AttestationKind::Matching => 2,
+            AttestationKind::ComputeWork => 3,
+            AttestationKind::Valuation => 4,
+            AttestationKind::PatientActivity => 5,
+        }
+    }
+}
+
+/// The attestation (unsigned body).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Attestation {
+    pub chain_id: String,
+    /// Address of the contract the job belongs to.
+    pub contract: String,
+    /// Job or request id, unique within the contract.
+    pub job_id: String,
+    pub kind: AttestationKind,
+    pub result_hash: Hash32,
+    pub commitments: Vec<Hash32>,
+    /// Unix seconds.
+    pub issued_at: u64,
+    #[serde(with = "u64_string")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub nonce: u64,
+    pub signer: PubKey33,
+}
+
+/// An attestation with its signature.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct SignedAttestation {
+    pub attestation: Attestation,
+    pub signature: Signature64,
+}
+
+/// Why an attestation was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttestationError {
+    /// A field is empty or longer than allowed.
+    FieldLength(&'static str),
+    TooManyCommitments,
+    /// The signature does not verify against `signer`.
+    BadSignature,
+    /// The verifier itself failed (malformed key or signature).
+    Verifier(String),
+}
+
+impl core::fmt::Display for AttestationError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            AttestationError::FieldLength(name) => {
+                write!(f, "attestation field {name} has a bad length")
+            }
+            AttestationError::TooManyCommitments => {
+                write!(f, "attestation has too many commitments")
+            }
+            AttestationError::BadSignature => write!(f, "attestation signature does not verify"),
+            AttestationError::Verifier(e) => write!(f, "attestation verifier failed: {e}"),
+        }
+    }
+}
+
+fn put_str(
+    out: &mut Vec<u8>,
+    s: &str,
+    max: usize,
+    name: &'static str,
+) -> Result<(), AttestationError> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > max {
+        return Err(AttestationError::FieldLength(name));
+    }
+    // max <= 128, fits u16.
+    out.extend_from_slice(&(b.len() as u16).to_be_bytes());
+    out.extend_from_slice(b);
+    Ok(())
+}
+
+impl Attestation {
+    /// Canonical bytes (see the crate doc for the layout).
+    pub fn canonical_bytes(&self) -> Result<Vec<u8>, AttestationError> {
+        if self.commitments.len() > MAX_COMMITMENTS {
+            return Err(AttestationError::TooManyCommitments);
+        }
+        let mut out = Vec::with_capacity(
+            23 + 6
+                + self.chain_id.len()
+                + self.contract.len()
+                + self.job_id.len()
+                + 1
+                + 32
+                + 1
+                + 32 * self.commitments.len()
+                + 16
+                + 33,
+        );
+        out.extend_from_slice(DOMAIN);
+        out.push(0);
+        put_str(&mut out, &self.chain_id, MAX_CHAIN_ID_LEN, "chain_id")?;
+        put_str(&mut out, &self.contract, MAX_CONTRACT_LEN, "contract")?;
+        put_str(&mut out, &self.job_id, MAX_JOB_ID_LEN, "job_id")?;
+        out.push(self.kind.code());
+        out.extend_from_slice(&self.result_hash.0);
+        out.push(self.commitments.len() as u8);
+        for c in &self.commitments {
+            out.extend_from_slice(&c.0);
+        }
+        out.extend_from_slice(&self.issued_at.to_be_bytes());
+        out.extend_from_slice(&self.nonce.to_be_bytes());
+        out.extend_from_slice(&self.signer.0);
+        Ok(out)
+    }
+
+    /// `sha256(canonical bytes)`: what is signed.
+    pub fn digest(&self) -> Result<Hash32, AttestationError> {
+        Ok(Hash32(Sha256::digest(self.canonical_bytes()?).into()))
+    }
+
+    /// Identifies "this signer's statement about this job": two attestations with the same job
+    /// key and different results are conflicting. Used to make fraud evidence single-use.
+    pub fn job_key(&self) -> Result<Hash32, AttestationError> {
+        let mut out = Vec::new();
+        out.extend_from_slice(JOB_KEY_DOMAIN);
+        put_str(&mut out, &self.chain_id, MAX_CHAIN_ID_LEN, "chain_id")?;
+        put_str(&mut out, &self.contract, MAX_CONTRACT_LEN, "contract")?;
+        put_str(&mut out, &self.job_id, MAX_JOB_ID_LEN, "job_id")?;
+        out.push(self.kind.code());
+        out.extend_from_slice(&self.signer.0);
+        Ok(Hash32(Sha256::digest(out).into()))
+    }
+
+    /// True when both attestations are by the same signer about the same job (chain, contract,
+    /// job id, kind) but state different results (result hash or commitments).
+    pub fn conflicts_with(&self, other: &Attestation) -> bool {
+        self.signer == other.signer
+            && self.chain_id == other.chain_id
+            && self.contract == other.contract
+            && self.job_id == other.job_id
+            && self.kind == other.kind
+            && (self.result_hash != other.result_hash || self.commitments != other.commitments)
+    }
+
+    /// Verifies `signature` with a caller-supplied secp256k1 verifier taking
+    /// `(message_hash, signature, public_key)`, e.g. `deps.api.secp256k1_verify` in a contract.
+    pub fn verify_with<E: core::fmt::Display>(
+        &self,
+        signature: &Signature64,
+        verify: impl FnOnce(&[u8], &[u8], &[u8]) -> Result<bool, E>,
+    ) -> Result<(), AttestationError> {
+        let digest = self.digest()?;
+        match verify(&digest.0, &signature.0, &self.signer.0) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(AttestationError::BadSignature),
+            Err(e) => Err(AttestationError::Verifier(alloc::format!("{e}"))),
+        }
+    }
+}
+
+impl SignedAttestation {
+    pub fn verify_with<E: core::fmt::Display>(
+        &self,
+        verify: impl FnOnce(&[u8], &[u8], &[u8]) -> Result<bool, E>,
+    ) -> Result<(), AttestationError> {
+        self.attestation.verify_with(&self.signature, verify)
+    }
+}

@@ -1,0 +1,67 @@
+//! Off-chain signing and verification with k256 (feature `signing`). Never used in contracts:
+//! they verify through the host (`deps.api.secp256k1_verify`).
+
+use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
+
+use crate::{Attestation, AttestationError, PubKey33, Signature64, SignedAttestation};
+
+/// The compressed public key of a signing key.
+pub fn public_key(key: &SigningKey) -> PubKey33 {
+    let point = key.verifying_key().to_encoded_point(true);
+    let mut out = [0u8; 33];
+    out.copy_from_slice(point.as_bytes());
+    PubKey33(out)
+}
+
+/// Signing key from 32 secret bytes.
+pub fn signing_key(secret: &[u8; 32]) -> Result<SigningKey, AttestationError> {
+    SigningKey::from_bytes(secret.into())
+        .map_err(|_| AttestationError::Verifier("invalid secret key".into()))
+}
+
+/// Signs the attestation's digest (RFC 6979, low-s). The attestation's `signer` must be `key`'s
+/// public key.
+pub fn sign(
+    attestation: Attestation,
+    key: &SigningKey,
+) -> Result<SignedAttestation, AttestationError> {
+    if attestation.signer != public_key(key) {
+        return Err(AttestationError::Verifier(
+            "signer is not the signing key's public key".into(),
+        ));
+    }
+    let digest = attestation.digest()?;
+    let sig: Signature = key
+        .sign_prehash(&digest.0)
+        .map_err(|_| AttestationError::Verifier("signing failed".into()))?;
+    let sig = sig.normalize_s().unwrap_or(sig);
+    let mut out = [0u8; 64];
+    out.copy_from_slice(&sig.to_bytes());
+    Ok(SignedAttestation {
+        attestation,
+        signature: Signature64(out),
+    })
+}
+
+/// k256 verifier with the same `(hash, signature, pubkey)` shape as the host function; rejects
+/// high-s signatures like the CosmWasm host does.
+pub fn k256_verify(
+    hash: &[u8],
+    signature: &[u8],
+    public_key: &[u8],
+) -> Result<bool, AttestationError> {
+    let key = VerifyingKey::from_sec1_bytes(public_key)
+        .map_err(|_| AttestationError::Verifier("invalid public key".into()))?;
+    let sig = Signature::from_slice(signature)
+        .map_err(|_| AttestationError::Verifier("invalid signature encoding".into()))?;
+    if sig.normalize_s().is_some() {
+        return Ok(false);
+    }
+    Ok(key.verify_prehash(hash, &sig).is_ok())
+}
+
+/// Verifies a signed attestation with k256.
+pub fn verify(signed: &SignedAttestation) -> Result<(), AttestationError> {
+    signed.verify_with(k256_verify)
+}
