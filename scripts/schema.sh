@@ -2,7 +2,8 @@
 # Generates the JSON schema of every contract into schema/<contract>/ (one command for all).
 #   scripts/schema.sh           regenerate
 #   scripts/schema.sh --check   fail when the committed schema drifted from the code
-# A contract takes part by having src/bin/schema.rs (cosmwasm-schema's write_api!).
+# A contract takes part by having src/bin/schema.rs (cosmwasm-schema's write_api!), declared in its
+# Cargo.toml as the bin `<package>-schema` (unique names: same-named bins collide in target/).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-write}"
@@ -11,7 +12,7 @@ for d in "$ROOT"/contracts/*/; do
   [ -f "$d/src/bin/schema.rs" ] || continue
   pkg="$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1)"
   tmp="$(mktemp -d)"
-  (cd "$tmp" && cargo run --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p "$pkg" --bin schema >/dev/null)
+  (cd "$tmp" && cargo run --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p "$pkg" --bin "$pkg-schema" >/dev/null)
   dest="$ROOT/schema/$pkg"
   if [ "$mode" = "--check" ]; then
     if ! diff -r "$tmp/schema" "$dest" >/dev/null 2>&1; then
