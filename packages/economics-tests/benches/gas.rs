@@ -192,30 +192,22 @@ fn main() {
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!("  {:<24} {:>8} bytes", code.artifact(), bytes);
     }
-    let mut table = Vec::new();
+    println!(
+        "\ncosmwasm gas (wasm + wasmd storage gas x140); (x) = ratio to 10 participants, \
+         [t] = ratio to a cw20 transfer in the same world"
+    );
+    let mut base = None;
     for &n in &sizes {
         let (gas, setup) = measure(n);
-        eprintln!("{n} participants: set up in {setup:.1} s");
-        table.push((n, gas));
-    }
-    let base = table[0].1;
-    println!("\ncosmwasm gas (wasm + wasmd storage gas x140) by participants; (x) = ratio to 10 participants; [t] = ratio to a cw20 transfer");
-    print!("{:<28}", "message");
-    for (n, _) in &table {
-        print!(" {:>30}", format!("{n} participants"));
-    }
-    println!();
-    for (m, name) in MESSAGES.iter().enumerate() {
-        print!("{name:<28}");
-        for (_, gas) in &table {
-            let cell = format!(
-                "{} ({:.3}x) [{:.2}t]",
+        let base = *base.get_or_insert(gas);
+        println!("\n{n} participants (set up through the contracts in {setup:.1} s):");
+        for (m, name) in MESSAGES.iter().enumerate() {
+            println!(
+                "  {name:<28} {:>12} ({:.3}x) [{:.2}t]",
                 gas[m],
                 gas[m] as f64 / base[m] as f64,
                 gas[m] as f64 / gas[0] as f64
             );
-            print!(" {cell:>30}");
         }
-        println!();
     }
 }
