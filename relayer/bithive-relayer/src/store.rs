@@ -159,17 +159,16 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut added = 0;
         {
-            let mut next_seq: i64 =
+            let first_seq: i64 =
                 tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs", [], |r| {
                     r.get(0)
                 })?;
             let mut ins = tx.prepare(
                 "INSERT OR IGNORE INTO jobs (id, chain_id, payload, state, seq) VALUES (?1, ?2, ?3, 'received', ?4)",
             )?;
-            for j in jobs {
+            for (seq, j) in (first_seq..).zip(jobs) {
                 let payload = serde_json::to_string(j).map_err(json_err)?;
-                added += ins.execute(params![j.key(), chain_id, payload, next_seq])?;
-                next_seq += 1;
+                added += ins.execute(params![j.key(), chain_id, payload, seq])?;
             }
         }
         tx.execute(

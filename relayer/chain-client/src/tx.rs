@@ -102,7 +102,7 @@ pub fn parse_expected_sequence(log: &str) -> Option<u64> {
     let rest = &log[log.find("account sequence mismatch")?..];
     let after = &rest[rest.find("expected")? + "expected".len()..];
     let digits: String = after
-        .trim_start_matches(|c: char| c == ' ' || c == ':')
+        .trim_start_matches([' ', ':'])
         .chars()
         .take_while(|c| c.is_ascii_digit())
         .collect();
