@@ -49,10 +49,15 @@ pub fn submit_msg(att: &Attestation, sig: &Signature64) -> serde_json::Value {
     serde_json::json!({ "submit": { "attestation": att, "signature": sig } })
 }
 
-/// Query asking the attestation contract whether a job's attestation of `kind` was accepted
-/// (answers `null` when not). Assumed shape, to align with the attestation contract.
+/// The attestation contract's `attestation` query for a job's accepted attestation of `kind`
+/// (answers `null` when there is none), as in `contracts/attestation` `QueryMsg::Attestation`.
 pub fn accepted_query(att: &Attestation) -> serde_json::Value {
-    serde_json::json!({ "accepted": { "contract": att.contract, "job_id": att.job_id, "kind": att.kind } })
+    serde_json::json!({ "attestation": {
+        "job_id": att.job_id,
+        "kind": att.kind,
+        "contract": att.contract,
+        "chain_id": att.chain_id,
+    }})
 }
 
 #[cfg(test)]

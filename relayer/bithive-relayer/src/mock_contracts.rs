@@ -3,7 +3,7 @@
 //! They implement the agreed message shapes: escrow `create_job {job_id, model, input}` with a
 //! `wasm` event (`action=create_job`, `job_id`, `model`, `input_hash`) and query `job`;
 //! attestation `submit {attestation, signature}` accepted once per (signer, nonce) and once per
-//! (contract, job_id, kind), query `accepted`.
+//! (contract, job_id, kind), query `attestation {job_id, kind, contract, chain_id}`.
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -134,7 +134,7 @@ impl MockContract for MockAttestation {
     }
     fn query(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
         let v: serde_json::Value = serde_json::from_slice(msg).map_err(|e| e.to_string())?;
-        let q = v.get("accepted").ok_or("unknown query")?;
+        let q = v.get("attestation").ok_or("unknown query")?;
         let key = (
             q["contract"].as_str().unwrap_or_default().to_string(),
             q["job_id"].as_str().unwrap_or_default().to_string(),
