@@ -13,6 +13,7 @@ use bithive_chain_client::{ChainClient, FailoverRpc, OperatorKey, RpcEndpoint};
 use bithive_relayer::config::{ChainConfig, JobKind};
 use bithive_relayer::metrics::Metrics;
 use bithive_relayer::mock_contracts::{create_job_msg, DigestWorker, MockAttestation, MockEscrow};
+use bithive_relayer::worker::JobWorker;
 use bithive_relayer::{ChainRelayer, Failpoint, JobState, Store};
 
 pub const CHAIN: &str = "bithive-test-1";
@@ -86,6 +87,15 @@ impl Harness {
         self.dir.path().join("relayer.db")
     }
 
+    /// Queues one job creation with this model and input.
+    pub fn create_job(&mut self, model: &str, input: &[u8]) -> String {
+        let id = format!("job-{}", self.jobs_created);
+        self.jobs_created += 1;
+        self.chain
+            .execute_as(USER, &escrow(), &create_job_msg(&id, model, input));
+        id
+    }
+
     /// Queues `n` job creations by a chain user (committed with the next block).
     pub fn create_jobs(&mut self, n: usize) {
         for _ in 0..n {
@@ -109,6 +119,16 @@ impl Harness {
         db: &Path,
         batch_size: usize,
         failpoint: Option<Failpoint>,
+    ) -> ChainRelayer {
+        self.relayer_with(db, batch_size, failpoint, vec![Arc::new(DigestWorker)])
+    }
+
+    pub fn relayer_with(
+        &self,
+        db: &Path,
+        batch_size: usize,
+        failpoint: Option<Failpoint>,
+        workers: Vec<Arc<dyn JobWorker>>,
     ) -> ChainRelayer {
         let eps: Vec<Arc<dyn RpcEndpoint>> = self
             .endpoints
@@ -137,7 +157,7 @@ impl Harness {
             client,
             Some(failover),
             store,
-            vec![Arc::new(DigestWorker) as Arc<dyn bithive_relayer::worker::JobWorker>],
+            workers,
             self.metrics.clone(),
         )
         .with_failpoint(failpoint)
