@@ -3,7 +3,7 @@ use bithive_formulas::enode::EnodeInputs;
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, HexBinary, Uint128};
 
-use crate::state::{Accepted, Config, Outgoing};
+use crate::state::{Accepted, Outgoing};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -151,7 +151,7 @@ pub struct MigrateMsg {}
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
-    #[returns(Config)]
+    #[returns(crate::state::Config)]
     Config {},
     /// The accepted attestation of (job, kind); `contract` defaults to the kind's consumer,
     /// `chain_id` to this chain.
