@@ -20,10 +20,9 @@ fn submit_dispatches_report_job_to_payfi_escrow() {
     let before = vm.chain.balance(&node, DENOM);
     let a = vm.att(AttestationKind::Inference, "job-1", key(1), 1);
     let relayer = vm.chain.addr("relayer");
-    let tx = vm
-        .chain
-        .execute(&vm.attest, &relayer, &vm.submit_msg(1, &a), &[])
-        .unwrap();
+    let msg = vm.submit_msg(1, &a);
+    let attest = vm.attest.clone();
+    let tx = vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap();
     assert_eq!(vm.chain.balance(&node, DENOM), before + 7_000);
     assert!(tx.events.iter().any(|e| e.ty == "wasm"
         && e.attributes
@@ -44,20 +43,15 @@ fn submit_dispatches_report_job_to_payfi_escrow() {
         .unwrap();
     assert_eq!(rec["node"], json!(node));
     // Replay: a contract error.
-    let e = vm
-        .chain
-        .execute(&vm.attest, &relayer, &vm.submit_msg(1, &a), &[])
-        .unwrap_err();
+    let e = vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap_err();
     assert!(
         matches!(&e, HostError::Contract(m) if m.contains("already attested")),
         "{e}"
     );
     // Consumer failure (no such job) reverts: nothing recorded, the node is not paid.
     let b = vm.att(AttestationKind::Inference, "job-404", key(1), 2);
-    let e = vm
-        .chain
-        .execute(&vm.attest, &relayer, &vm.submit_msg(1, &b), &[])
-        .unwrap_err();
+    let msg = vm.submit_msg(1, &b);
+    let e = vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap_err();
     assert!(e.is_contract_error(), "{e}");
     let used: bool = vm
         .chain
@@ -73,27 +67,18 @@ fn submit_dispatches_report_job_to_payfi_escrow() {
 fn quorums_verify_with_vm_host_functions() {
     let mut vm = setup(3, 2);
     let relayer = vm.chain.addr("relayer");
+    let attest = vm.attest.clone();
     let a = vm.att(AttestationKind::Matching, "m-bls", QUORUM_SIGNER, 1);
-    vm.chain
-        .execute(&vm.attest, &relayer, &vm.quorum_msg(&a, &[0, 2], true), &[])
-        .unwrap();
+    let msg = vm.quorum_msg(&a, &[0, 2], true);
+    vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap();
     let b = vm.att(AttestationKind::Matching, "m-secp", QUORUM_SIGNER, 2);
-    vm.chain
-        .execute(
-            &vm.attest,
-            &relayer,
-            &vm.quorum_msg(&b, &[1, 2], false),
-            &[],
-        )
-        .unwrap();
+    let msg = vm.quorum_msg(&b, &[1, 2], false);
+    vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap();
     // The BLS aggregate of other signers than claimed fails.
     let c = vm.att(AttestationKind::Matching, "m-bad", QUORUM_SIGNER, 3);
     let mut msg = vm.quorum_msg(&c, &[0, 1], true);
     msg["submit_quorum"]["proof"]["bls"]["signers"] = json!([vm.nodes[0], vm.nodes[2]]);
-    let e = vm
-        .chain
-        .execute(&vm.attest, &relayer, &msg, &[])
-        .unwrap_err();
+    let e = vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap_err();
     assert!(
         matches!(&e, HostError::Contract(m) if m.contains("does not verify")),
         "{e}"
