@@ -28,6 +28,21 @@
 //! The digest is `sha256(canonical bytes)`; the signature is ECDSA over that digest (prehashed,
 //! RFC 6979, low-s), 64 bytes `r || s`. The domain tag keeps these signatures from being valid for
 //! any other BitHive message (or another version of this one).
+//!
+//! # Quorum attestations
+//!
+//! K members of the attestor set sign one body whose `signer` is [`QUORUM_SIGNER`] (33 zero
+//! bytes, never a valid key): either K secp256k1 signatures over the digest, or one BLS12-381
+//! aggregate (public keys in G1, signatures in G2, "minimal public key" variant) over the digest
+//! with [`BLS_SIGNATURE_DST`]. Rogue-key defence: every BLS key is registered with a proof of
+//! possession, a signature over [`bls_pop_message`] with the separate [`BLS_POP_DST`].
+//!
+//! # Payloads and commitments
+//!
+//! Typed data a consumer needs (work units and Enode inputs, a valuation) travels next to the
+//! attestation and is bound to it by [`payload_hash`] (equal to `result_hash` or one of the
+//! commitments). Matching results commit to the recipient mask and the DGKBE ciphertext with
+//! [`matching_commitments`].
 // no_std + alloc, except with the `schema` feature (schemars derives need std).
 #![cfg_attr(not(feature = "schema"), no_std)]
 
@@ -45,6 +60,9 @@ use sha2::{Digest, Sha256};
 
 pub use bytes::{u64_string, Hash32, PubKey33, Signature64};
 
+#[cfg(feature = "bls")]
+pub mod bls;
+
 /// Domain separation tag of version 1 (followed by one zero byte in the canonical bytes).
 pub const DOMAIN: &[u8; 22] = b"BITHIVE/ATTESTATION/v1";
 /// Domain of the job key (replay protection of fraud evidence).
@@ -53,6 +71,55 @@ pub const MAX_CHAIN_ID_LEN: usize = 64;
 pub const MAX_CONTRACT_LEN: usize = 128;
 pub const MAX_JOB_ID_LEN: usize = 128;
 pub const MAX_COMMITMENTS: usize = 16;
+
+/// The `signer` of a quorum attestation: 33 zero bytes (not a valid SEC1 key, so no single key can
+/// ever produce a signature for it).
+pub const QUORUM_SIGNER: PubKey33 = PubKey33([0u8; 33]);
+/// Domain of BLS12-381 attestation signatures (hash to G2, SHA-256, SSWU, random oracle).
+pub const BLS_SIGNATURE_DST: &[u8] = b"BITHIVE-ATTESTATION-V1-BLS12381G2_XMD:SHA-256_SSWU_RO_";
+/// Domain of BLS12-381 proofs of possession (distinct from signatures: a PoP is never a vote).
+pub const BLS_POP_DST: &[u8] = b"BITHIVE-ATTESTOR-POP-V1-BLS12381G2_XMD:SHA-256_SSWU_RO_";
+/// Domain of payload hashes.
+pub const PAYLOAD_DOMAIN: &[u8; 19] = b"BITHIVE/PAYLOAD/v1\0";
+/// Domains of the two matching commitments.
+pub const MASK_DOMAIN: &[u8; 23] = b"BITHIVE/MATCH-MASK/v1\0\0";
+pub const CIPHERTEXT_DOMAIN: &[u8; 23] = b"BITHIVE/MATCH-CIPHER/v1";
+
+/// `sha256(PAYLOAD_DOMAIN || kind code || payload)`: binds a typed payload (the exact bytes) to an
+/// attestation of `kind`.
+pub fn payload_hash(kind: AttestationKind, payload: &[u8]) -> Hash32 {
+    let mut h = Sha256::new();
+    h.update(PAYLOAD_DOMAIN);
+    h.update([kind.code()]);
+    h.update(payload);
+    Hash32(h.finalize().into())
+}
+
+/// The commitments of a matching result: `[sha256(MASK_DOMAIN || recipient mask),
+/// sha256(CIPHERTEXT_DOMAIN || 0x00 || DGKBE ciphertext)]`, in this order.
+pub fn matching_commitments(recipient_mask: &[u8], ciphertext: &[u8]) -> [Hash32; 2] {
+    let mask = Sha256::new()
+        .chain_update(MASK_DOMAIN)
+        .chain_update(recipient_mask)
+        .finalize();
+    let ct = Sha256::new()
+        .chain_update(CIPHERTEXT_DOMAIN)
+        .chain_update([0u8])
+        .chain_update(ciphertext)
+        .finalize();
+    [Hash32(mask.into()), Hash32(ct.into())]
+}
+
+/// What a BLS attestor signs to prove possession of its key: `"BITHIVE/BLS-POP/v1" || 0x00 ||
+/// public key (48 bytes, compressed G1) || owner address (UTF-8)`. Binding the owner stops one
+/// account from registering a key another account proved.
+pub fn bls_pop_message(public_key: &[u8], owner: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(19 + public_key.len() + owner.len());
+    out.extend_from_slice(b"BITHIVE/BLS-POP/v1\0");
+    out.extend_from_slice(public_key);
+    out.extend_from_slice(owner.as_bytes());
+    out
+}
 
 /// What was attested.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -206,6 +273,11 @@ impl Attestation {
         out.push(self.kind.code());
         out.extend_from_slice(&self.signer.0);
         Ok(Hash32(Sha256::digest(out).into()))
+    }
+
+    /// True for a quorum body (signed by K attestors, not by `signer`).
+    pub fn is_quorum(&self) -> bool {
+        self.signer == QUORUM_SIGNER
     }
 
     /// True when both attestations are by the same signer about the same job (chain, contract,

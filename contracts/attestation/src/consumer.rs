@@ -1,0 +1,168 @@
+//! The messages this contract sends to its consumers (JSON-compatible mirrors of their
+//! ExecuteMsg variants: depending on the contract crates would tie this artifact to their code),
+//! and the translation of an accepted attestation into one of them.
+
+use bithive_attestation::{Attestation, AttestationKind, SignedAttestation};
+use bithive_formulas::enode::EnodeInputs;
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Uint128, WasmMsg};
+
+use crate::error::ContractError;
+use crate::msg::{InferencePayload, ValuationPayload, WorkPayload};
+use crate::state::Config;
+use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
+
+#[cw_serde]
+pub enum EscrowMsg {
+    ReportJob { job_id: String, node: String },
+}
+
+#[cw_serde]
+pub enum RewardsMsg {
+    ReportWork {
+        node: String,
+        units: Uint128,
+        enode: EnodeInputs,
+    },
+}
+
+#[cw_serde]
+pub enum AssetNftMsg {
+    SubmitValuation { token_id: String, value: Uint128 },
+}
+
+#[cw_serde]
+pub enum StakingMsg {
+    SubmitEvidence {
+        first: Box<SignedAttestation>,
+        second: Box<SignedAttestation>,
+    },
+}
+
+#[cw_serde]
+pub enum StakingQuery {
+    AttestorSet {},
+    PledgeStatus { node: String },
+}
+
+/// Who the node of a job is.
+pub enum NodeSource {
+    /// A single signer: its own node (a payload may repeat it, never change it).
+    Signer(Addr),
+    /// A quorum: the payload names it; it must be registered in staking.
+    Quorum,
+    /// A received packet: the sending chain resolved it.
+    Packet(Option<String>),
+}
+
+/// What acceptance does: the consumer call (None for record-only kinds) and the node involved.
+pub struct Dispatch {
+    pub msg: Option<WasmMsg>,
+    pub node: Option<String>,
+}
+
+fn resolve_node(
+    deps: Deps,
+    config: &Config,
+    source: &NodeSource,
+    named: Option<String>,
+) -> Result<String, ContractError> {
+    match source {
+        NodeSource::Signer(n) => match named {
+            Some(x) if x != n.as_str() => Err(ContractError::NodeMismatch(x)),
+            _ => Ok(n.to_string()),
+        },
+        NodeSource::Quorum => {
+            let n = named.ok_or(ContractError::BadPayload(
+                "a quorum attestation's payload must name the node".into(),
+            ))?;
+            ensure_registered(&deps.querier, &config.staking, &n)?;
+            Ok(n)
+        }
+        NodeSource::Packet(n) => n
+            .clone()
+            .or(named)
+            .ok_or(ContractError::BadPayload("the packet names no node".into())),
+    }
+}
+
+fn exec(contract: &str, msg: &impl serde::Serialize) -> Result<WasmMsg, ContractError> {
+    Ok(WasmMsg::Execute {
+        contract_addr: contract.to_string(),
+        msg: to_json_binary(msg)?,
+        funds: vec![],
+    })
+}
+
+/// Checks the payload and builds the consumer call of `a` (whose `contract` was already checked
+/// to be the kind's consumer when dispatched here).
+pub fn dispatch(
+    deps: Deps,
+    config: &Config,
+    a: &Attestation,
+    payload: Option<&Binary>,
+    source: NodeSource,
+) -> Result<Dispatch, ContractError> {
+    if let Some(p) = payload {
+        payload_bound(a, p)?;
+    }
+    let required = || ContractError::PayloadRequired(kind_name(a.kind));
+    match a.kind {
+        AttestationKind::Inference => {
+            let named = match payload {
+                Some(p) => parse::<InferencePayload>(p)?.node,
+                None => None,
+            };
+            let node = resolve_node(deps, config, &source, named)?;
+            let msg = exec(
+                &a.contract,
+                &EscrowMsg::ReportJob {
+                    job_id: a.job_id.clone(),
+                    node: node.clone(),
+                },
+            )?;
+            Ok(Dispatch {
+                msg: Some(msg),
+                node: Some(node),
+            })
+        }
+        AttestationKind::ComputeWork => {
+            let w: WorkPayload = parse(payload.ok_or_else(required)?)?;
+            let node = resolve_node(deps, config, &source, w.node)?;
+            let msg = exec(
+                &a.contract,
+                &RewardsMsg::ReportWork {
+                    node: node.clone(),
+                    units: w.units,
+                    enode: w.enode,
+                },
+            )?;
+            Ok(Dispatch {
+                msg: Some(msg),
+                node: Some(node),
+            })
+        }
+        AttestationKind::Valuation => {
+            let v: ValuationPayload = parse(payload.ok_or_else(required)?)?;
+            let msg = exec(
+                &a.contract,
+                &AssetNftMsg::SubmitValuation {
+                    token_id: a.job_id.clone(),
+                    value: v.value,
+                },
+            )?;
+            Ok(Dispatch {
+                msg: Some(msg),
+                node: None,
+            })
+        }
+        AttestationKind::Matching | AttestationKind::PatientActivity => Ok(Dispatch {
+            msg: None,
+            node: match source {
+                NodeSource::Signer(n) => Some(n.into()),
+                NodeSource::Packet(n) => n,
+                NodeSource::Quorum => None,
+            },
+        }),
+    }
+}

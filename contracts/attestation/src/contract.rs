@@ -1,0 +1,160 @@
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, StdAck, StdResult,
+};
+
+use crate::error::ContractError;
+use crate::execute::{self, validate_config};
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::query;
+use crate::state::{Config, CONFIG};
+
+pub const CONTRACT_NAME: &str = "crates.io:bithive-attestation-contract";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Reply id of the self-call that processes a received packet.
+pub const REPLY_RECEIVE: u64 = 1;
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    _info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let api = deps.api;
+    let opt = |s: Option<String>| s.map(|s| api.addr_validate(&s)).transpose();
+    let mut quorum_kinds = msg.quorum_kinds;
+    quorum_kinds.sort();
+    quorum_kinds.dedup();
+    let config = Config {
+        governance: api.addr_validate(&msg.governance)?,
+        staking: api.addr_validate(&msg.staking)?,
+        escrow: opt(msg.escrow)?,
+        rewards: opt(msg.rewards)?,
+        asset_nft: opt(msg.asset_nft)?,
+        quorum_threshold: msg.quorum_threshold,
+        quorum_kinds,
+        max_age_seconds: msg.max_age_seconds,
+        max_future_seconds: msg.max_future_seconds,
+        ibc_timeout_seconds: msg.ibc_timeout_seconds,
+        peer_port: msg.peer_port,
+    };
+    validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    Ok(Response::new().add_attribute("action", "instantiate"))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Submit {
+            attestation,
+            signature,
+            payload,
+        } => execute::submit(deps, env, attestation, signature, payload),
+        ExecuteMsg::SubmitQuorum {
+            attestation,
+            proof,
+            payload,
+        } => execute::submit_quorum(deps, env, attestation, proof, payload),
+        ExecuteMsg::RegisterBlsKey {
+            public_key,
+            proof_of_possession,
+        } => execute::register_bls_key(deps, info, public_key, proof_of_possession),
+        ExecuteMsg::SetRoute {
+            chain_id,
+            channel_id,
+        } => execute::set_route(deps, env, info, chain_id, channel_id),
+        ExecuteMsg::RetryPacket { id } => execute::retry_packet(deps, env, id),
+        ExecuteMsg::ProcessPacket { channel_id, packet } => {
+            execute::process_packet(deps, env, info, channel_id, packet)
+        }
+        ExecuteMsg::UpdateConfig {
+            governance,
+            escrow,
+            rewards,
+            asset_nft,
+            quorum_threshold,
+            quorum_kinds,
+            max_age_seconds,
+            max_future_seconds,
+            ibc_timeout_seconds,
+        } => execute::update_config(
+            deps,
+            info,
+            governance,
+            escrow,
+            rewards,
+            asset_nft,
+            quorum_threshold,
+            quorum_kinds,
+            max_age_seconds,
+            max_future_seconds,
+            ibc_timeout_seconds,
+        ),
+    }
+}
+
+/// Only the packet-processing self-call replies (on error): its state changes were reverted by
+/// the host; the reply turns the error into the acknowledgement.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
+    if msg.id != REPLY_RECEIVE {
+        return Err(ContractError::UnknownReply(msg.id));
+    }
+    match msg.result.into_result() {
+        Ok(_) => Ok(Response::new()),
+        Err(error) => Ok(Response::new()
+            .add_attribute("action", "receive_refused")
+            .add_attribute("error", error.clone())
+            .set_data(StdAck::error(error).to_binary())),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
+    match msg {
+        QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?),
+        QueryMsg::Attestation {
+            job_id,
+            kind,
+            contract,
+            chain_id,
+        } => to_json_binary(&query::attestation(
+            deps, &env, job_id, kind, contract, chain_id,
+        )?),
+        QueryMsg::BySigner {
+            signer,
+            start_after,
+            limit,
+        } => to_json_binary(&query::by_signer(deps, signer, start_after, limit)?),
+        QueryMsg::NonceUsed { signer, nonce } => {
+            to_json_binary(&query::nonce_used(deps, signer, nonce))
+        }
+        QueryMsg::BlsKey { node } => to_json_binary(&query::bls_key(deps, node)?),
+        QueryMsg::Route { chain_id } => to_json_binary(&query::route(deps, chain_id)?),
+        QueryMsg::Channels { start_after, limit } => {
+            to_json_binary(&query::channels(deps, start_after, limit)?)
+        }
+        QueryMsg::PendingPackets { start_after, limit } => {
+            to_json_binary(&query::pending(deps, start_after, limit)?)
+        }
+        QueryMsg::Packet { id } => to_json_binary(&query::packet(deps, id)?),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from", from.to_string())
+        .add_attribute("version", CONTRACT_VERSION))
+}

@@ -1,0 +1,87 @@
+use bithive_cw_common::MigrateError;
+use cosmwasm_std::{StdError, VerificationError};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+    #[error("{0}")]
+    Migrate(#[from] MigrateError),
+    #[error("{0}")]
+    Verification(#[from] VerificationError),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("invalid config: {0}")]
+    InvalidConfig(&'static str),
+    #[error("attestation: {0}")]
+    Attestation(String),
+    #[error("attestation is for chain {0}: neither this chain nor a routed one")]
+    WrongChain(String),
+    #[error("attestation names contract {got}, expected {expected}")]
+    WrongContract { expected: String, got: String },
+    #[error("no consumer contract is configured for {0}")]
+    NoConsumer(&'static str),
+    #[error("attestation issued at {issued_at} is outside the freshness window at {now}")]
+    NotFresh { issued_at: u64, now: u64 },
+    #[error("{0} attestations need a quorum")]
+    QuorumRequired(&'static str),
+    #[error("a single-signer attestation cannot use the quorum signer key, and a quorum one must")]
+    SignerMismatch,
+    #[error("no registered node has this operator key")]
+    UnknownOperator,
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("{kind} of job {job_id} was already attested")]
+    AlreadyAttested { job_id: String, kind: &'static str },
+    #[error("nonce {0} of this signer was already used")]
+    NonceUsed(u64),
+    #[error("{0} attestations need a payload")]
+    PayloadRequired(&'static str),
+    #[error("payload hash is neither the result hash nor a commitment")]
+    PayloadNotBound,
+    #[error("payload: {0}")]
+    BadPayload(String),
+    #[error("payload names node {0}, not the signer's node")]
+    NodeMismatch(String),
+    #[error("{0} is not a registered node")]
+    NotRegistered(String),
+    #[error("{0} is not in the active attestor set")]
+    NotAttestor(String),
+    #[error("signer {0} appears twice")]
+    DuplicateSigner(String),
+    #[error("quorum not met: {got} of {need} signatures")]
+    QuorumNotMet { got: u32, need: u32 },
+    #[error("too many signers (at most {0})")]
+    TooManySigners(usize),
+    #[error("staking has no attestor set yet")]
+    NoAttestorSet,
+    #[error("node {0} has no BLS key")]
+    NoBlsKey(String),
+    #[error("BLS key must be 48 bytes and the proof of possession 96")]
+    BadBlsLength,
+    #[error("BLS key is already registered")]
+    BlsKeyTaken,
+    #[error("proof of possession does not verify")]
+    BadProofOfPossession,
+    #[error("channel {0} is unknown or closed")]
+    ChannelClosed(String),
+    #[error("only unordered channels")]
+    BadOrder,
+    #[error("channel version must be {expected}, got {got}")]
+    BadVersion { expected: String, got: String },
+    #[error("counterparty port {0} is not the configured peer")]
+    BadCounterparty(String),
+    #[error("unknown packet {0}")]
+    UnknownPacket(u64),
+    #[error("packet {0} is in flight or delivered: nothing to retry")]
+    NotRetryable(u64),
+    #[error("unknown reply id {0}")]
+    UnknownReply(u64),
+}
+
+impl From<bithive_attestation::AttestationError> for ContractError {
+    fn from(e: bithive_attestation::AttestationError) -> Self {
+        ContractError::Attestation(e.to_string())
+    }
+}

@@ -1,0 +1,552 @@
+use bithive_attestation::{
+    bls_pop_message, Attestation, Signature64, SignedAttestation, BLS_POP_DST,
+};
+use cosmwasm_std::{
+    to_json_binary, Binary, DepsMut, Env, HexBinary, IbcMsg, IbcTimeout, MessageInfo, Response,
+    Storage, SubMsg, WasmMsg,
+};
+
+use crate::consumer::{dispatch, Dispatch, NodeSource, StakingMsg};
+use crate::error::ContractError;
+use crate::msg::{AttestationPacket, PacketProof, QuorumProof};
+use crate::state::{
+    record_key, Accepted, Config, Outgoing, PacketStatus, StoredProof, ACCEPTED, BLS_KEYS,
+    BLS_KEY_OWNERS, BY_SIGNER, CONFIG, NONCES, OUTGOING, OUTGOING_SEQ, PENDING, ROUTES,
+};
+use crate::verify::{
+    attestor_set, bls_aggregate_key, check_fresh, check_nonce, ensure_registered,
+    expected_contract, kind_name, open_channel, operator_node, target, verify_bls,
+    verify_bls_digest, verify_secp, verify_secp_quorum, Target,
+};
+
+pub type Res = Result<Response, ContractError>;
+
+pub fn validate_config(c: &Config) -> Result<(), ContractError> {
+    if c.quorum_threshold == 0 || c.quorum_threshold > 100 {
+        return Err(ContractError::InvalidConfig(
+            "quorum_threshold must be 1..=100",
+        ));
+    }
+    if c.quorum_kinds.len() > 5 {
+        return Err(ContractError::InvalidConfig(
+            "quorum_kinds lists at most the 5 kinds",
+        ));
+    }
+    if c.max_age_seconds == 0 || c.max_age_seconds > 30 * 86_400 {
+        return Err(ContractError::InvalidConfig(
+            "max_age_seconds must be 1..=30 days",
+        ));
+    }
+    if c.max_future_seconds > 3_600 {
+        return Err(ContractError::InvalidConfig(
+            "max_future_seconds must be <= 1 hour",
+        ));
+    }
+    if c.ibc_timeout_seconds == 0 || c.ibc_timeout_seconds > 7 * 86_400 {
+        return Err(ContractError::InvalidConfig(
+            "ibc_timeout_seconds must be 1..=7 days",
+        ));
+    }
+    Ok(())
+}
+
+/// Records the attestation as accepted (record, nonce, signer index) and dispatches it here or
+/// forwards it. Nothing is written before every check passed; a failing consumer submessage
+/// reverts the whole transaction, records included.
+#[allow(clippy::too_many_arguments)]
+fn accept(
+    storage: &mut dyn Storage,
+    env: &Env,
+    config: &Config,
+    a: Attestation,
+    proof: StoredProof,
+    packet_proof: PacketProof,
+    d: Dispatch,
+    payload: Option<Binary>,
+    to: Target,
+) -> Res {
+    let key = record_key(&a)?;
+    let mut res = Response::new()
+        .add_attribute("action", "accept")
+        .add_attribute("kind", kind_name(a.kind))
+        .add_attribute("job_id", a.job_id.clone())
+        .add_attribute("chain_id", a.chain_id.clone())
+        .add_attribute("signer", a.signer.to_hex())
+        .add_attribute("nonce", a.nonce.to_string())
+        .add_attribute("record_key", key.to_hex())
+        .add_attribute("node", d.node.clone().unwrap_or_default());
+    let mut forwarded = None;
+    match to {
+        Target::Local => {
+            res = res.add_attribute("route", "local");
+            if let Some(msg) = d.msg {
+                res = res
+                    .add_attribute("consumer", a.contract.clone())
+                    .add_submessage(SubMsg::new(msg));
+            }
+        }
+        Target::Remote { channel_id } => {
+            let id = OUTGOING_SEQ.may_load(storage)?.unwrap_or_default() + 1;
+            OUTGOING_SEQ.save(storage, &id)?;
+            let packet = AttestationPacket {
+                id,
+                attestation: a.clone(),
+                proof: packet_proof,
+                node: d.node.clone(),
+                payload,
+            };
+            let out = Outgoing {
+                id,
+                chain_id: a.chain_id.clone(),
+                channel_id: channel_id.clone(),
+                packet,
+                status: PacketStatus::InFlight,
+                attempts: 1,
+            };
+            res = res
+                .add_attribute("route", "ibc")
+                .add_attribute("channel_id", channel_id.clone())
+                .add_attribute("packet_id", id.to_string())
+                .add_message(send_packet(env, config, &out)?);
+            OUTGOING.save(storage, id, &out)?;
+            PENDING.save(storage, id, &())?;
+            forwarded = Some(id);
+        }
+    }
+    NONCES.save(storage, (a.signer.as_bytes(), a.nonce), &env.block.height)?;
+    BY_SIGNER.save(storage, (a.signer.as_bytes(), key.as_bytes()), &())?;
+    ACCEPTED.save(
+        storage,
+        key.as_bytes(),
+        &Accepted {
+            attestation: a,
+            proof,
+            node: d.node,
+            height: env.block.height,
+            forwarded,
+        },
+    )?;
+    Ok(res)
+}
+
+fn send_packet(env: &Env, config: &Config, out: &Outgoing) -> Result<IbcMsg, ContractError> {
+    Ok(IbcMsg::SendPacket {
+        channel_id: out.channel_id.clone(),
+        data: to_json_binary(&out.packet)?,
+        timeout: IbcTimeout::with_timestamp(
+            env.block.time.plus_seconds(config.ibc_timeout_seconds),
+        ),
+    })
+}
+
+/// Common front checks: target (and its channel), freshness, digest.
+fn front(
+    deps: &DepsMut,
+    env: &Env,
+    config: &Config,
+    a: &Attestation,
+) -> Result<(Target, bithive_attestation::Hash32), ContractError> {
+    let digest = a.digest()?;
+    let to = target(deps.storage, env, config, a)?;
+    if let Target::Remote { channel_id } = &to {
+        open_channel(deps.storage, channel_id)?;
+    }
+    check_fresh(config, env, a)?;
+    Ok((to, digest))
+}
+
+pub fn submit(
+    deps: DepsMut,
+    env: Env,
+    a: Attestation,
+    signature: Signature64,
+    payload: Option<Binary>,
+) -> Res {
+    let config = CONFIG.load(deps.storage)?;
+    if a.is_quorum() {
+        return Err(ContractError::SignerMismatch);
+    }
+    let (to, digest) = front(&deps, &env, &config, &a)?;
+    if config.quorum_kinds.contains(&a.kind) {
+        return Err(ContractError::QuorumRequired(kind_name(a.kind)));
+    }
+    let node = operator_node(&deps.querier, &config.staking, &a.signer)?;
+    verify_secp(deps.api, &digest, &signature, &a.signer)?;
+    let key = record_key(&a)?;
+    if let Some(prev) = ACCEPTED.may_load(deps.storage, key.as_bytes())? {
+        if let StoredProof::Single { signature: first } = prev.proof {
+            if prev.attestation.conflicts_with(&a) {
+                return evidence(&config, prev.attestation, first, a, signature);
+            }
+        }
+        return Err(ContractError::AlreadyAttested {
+            job_id: a.job_id,
+            kind: kind_name(a.kind),
+        });
+    }
+    check_nonce(deps.storage, &a)?;
+    let d = dispatch(
+        deps.as_ref(),
+        &config,
+        &a,
+        payload.as_ref(),
+        NodeSource::Signer(node),
+    )?;
+    accept(
+        deps.storage,
+        &env,
+        &config,
+        a,
+        StoredProof::Single { signature },
+        PacketProof::Single { signature },
+        d,
+        payload,
+        to,
+    )
+}
+
+/// Same operator key, same job and kind, different result: forwarded to staking as slashing
+/// evidence (staking verifies both signatures again and makes the evidence single-use). The
+/// conflicting attestation itself is not accepted.
+fn evidence(
+    config: &Config,
+    first: Attestation,
+    first_sig: Signature64,
+    second: Attestation,
+    second_sig: Signature64,
+) -> Res {
+    let job_id = second.job_id.clone();
+    let signer = second.signer.to_hex();
+    let msg = StakingMsg::SubmitEvidence {
+        first: Box::new(SignedAttestation {
+            attestation: first,
+            signature: first_sig,
+        }),
+        second: Box::new(SignedAttestation {
+            attestation: second,
+            signature: second_sig,
+        }),
+    };
+    Ok(Response::new()
+        .add_attribute("action", "conflict")
+        .add_attribute("job_id", job_id)
+        .add_attribute("signer", signer)
+        .add_message(WasmMsg::Execute {
+            contract_addr: config.staking.to_string(),
+            msg: to_json_binary(&msg)?,
+            funds: vec![],
+        }))
+}
+
+pub fn submit_quorum(
+    deps: DepsMut,
+    env: Env,
+    a: Attestation,
+    proof: QuorumProof,
+    payload: Option<Binary>,
+) -> Res {
+    let config = CONFIG.load(deps.storage)?;
+    if !a.is_quorum() {
+        return Err(ContractError::SignerMismatch);
+    }
+    let (to, digest) = front(&deps, &env, &config, &a)?;
+    let members = attestor_set(&deps.querier, &config.staking)?;
+    let (stored, packet_proof) = match proof {
+        QuorumProof::Secp256k1 { signatures } => {
+            let keys =
+                verify_secp_quorum(deps.as_ref(), &config, &digest, &signatures, Some(&members))?;
+            (
+                StoredProof::Secp256k1 { signers: keys },
+                PacketProof::Secp256k1 { signatures },
+            )
+        }
+        QuorumProof::Bls { signers, signature } => {
+            let apk = bls_aggregate_key(deps.as_ref(), &config, &signers, &members)?;
+            verify_bls_digest(deps.api, &apk, &digest, signature.as_slice())?;
+            let n = signers.len() as u32;
+            (
+                StoredProof::Bls { signers },
+                PacketProof::Bls {
+                    aggregate_public_key: HexBinary::from(apk.to_vec()),
+                    signature,
+                    signers: n,
+                },
+            )
+        }
+    };
+    let key = record_key(&a)?;
+    if ACCEPTED.has(deps.storage, key.as_bytes()) {
+        return Err(ContractError::AlreadyAttested {
+            job_id: a.job_id,
+            kind: kind_name(a.kind),
+        });
+    }
+    check_nonce(deps.storage, &a)?;
+    let d = dispatch(
+        deps.as_ref(),
+        &config,
+        &a,
+        payload.as_ref(),
+        NodeSource::Quorum,
+    )?;
+    accept(
+        deps.storage,
+        &env,
+        &config,
+        a,
+        stored,
+        packet_proof,
+        d,
+        payload,
+        to,
+    )
+}
+
+/// A received packet, checked against this contract's own rules: this chain and the kind's
+/// consumer, freshness, the signatures of the proof (the quorum count with this contract's K),
+/// single signers refused for quorum kinds, replay. Who may sign (registered operator, attestor
+/// set membership) was checked by the sending contract, authenticated by the IBC channel.
+pub fn process_packet(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    channel_id: String,
+    packet: AttestationPacket,
+) -> Res {
+    if info.sender != env.contract.address {
+        return Err(ContractError::Unauthorized);
+    }
+    let config = CONFIG.load(deps.storage)?;
+    open_channel(deps.storage, &channel_id)?;
+    let a = packet.attestation;
+    if a.chain_id != env.block.chain_id {
+        return Err(ContractError::WrongChain(a.chain_id));
+    }
+    let expected = expected_contract(&config, &env, a.kind)?;
+    if a.contract != expected.as_str() {
+        return Err(ContractError::WrongContract {
+            expected: expected.into(),
+            got: a.contract,
+        });
+    }
+    check_fresh(&config, &env, &a)?;
+    let digest = a.digest()?;
+    match &packet.proof {
+        PacketProof::Single { signature } => {
+            if a.is_quorum() {
+                return Err(ContractError::SignerMismatch);
+            }
+            if config.quorum_kinds.contains(&a.kind) {
+                return Err(ContractError::QuorumRequired(kind_name(a.kind)));
+            }
+            verify_secp(deps.api, &digest, signature, &a.signer)?;
+        }
+        PacketProof::Secp256k1 { signatures } => {
+            if !a.is_quorum() {
+                return Err(ContractError::SignerMismatch);
+            }
+            verify_secp_quorum(deps.as_ref(), &config, &digest, signatures, None)?;
+        }
+        PacketProof::Bls {
+            aggregate_public_key,
+            signature,
+            signers,
+        } => {
+            if !a.is_quorum() {
+                return Err(ContractError::SignerMismatch);
+            }
+            if *signers < config.quorum_threshold {
+                return Err(ContractError::QuorumNotMet {
+                    got: *signers,
+                    need: config.quorum_threshold,
+                });
+            }
+            verify_bls_digest(
+                deps.api,
+                aggregate_public_key.as_slice(),
+                &digest,
+                signature.as_slice(),
+            )?;
+        }
+    }
+    let key = record_key(&a)?;
+    if ACCEPTED.has(deps.storage, key.as_bytes()) {
+        return Err(ContractError::AlreadyAttested {
+            job_id: a.job_id,
+            kind: kind_name(a.kind),
+        });
+    }
+    check_nonce(deps.storage, &a)?;
+    let d = dispatch(
+        deps.as_ref(),
+        &config,
+        &a,
+        packet.payload.as_ref(),
+        NodeSource::Packet(packet.node),
+    )?;
+    let res = accept(
+        deps.storage,
+        &env,
+        &config,
+        a,
+        StoredProof::Ibc {
+            channel_id: channel_id.clone(),
+            packet_id: packet.id,
+        },
+        packet.proof,
+        d,
+        packet.payload,
+        Target::Local,
+    )?;
+    Ok(res
+        .add_attribute("origin_channel", channel_id)
+        .add_attribute("origin_packet", packet.id.to_string()))
+}
+
+pub fn register_bls_key(
+    deps: DepsMut,
+    info: MessageInfo,
+    public_key: HexBinary,
+    pop: HexBinary,
+) -> Res {
+    if public_key.len() != 48 || pop.len() != 96 {
+        return Err(ContractError::BadBlsLength);
+    }
+    // The point at infinity (compression and infinity flags) would verify any "signature".
+    if public_key.as_slice()[0] & 0x40 != 0 {
+        return Err(ContractError::BadProofOfPossession);
+    }
+    let config = CONFIG.load(deps.storage)?;
+    ensure_registered(&deps.querier, &config.staking, info.sender.as_str())?;
+    if let Some(owner) = BLS_KEY_OWNERS.may_load(deps.storage, public_key.as_slice())? {
+        if owner != info.sender {
+            return Err(ContractError::BlsKeyTaken);
+        }
+    }
+    let msg = bls_pop_message(public_key.as_slice(), info.sender.as_str());
+    verify_bls(
+        deps.api,
+        public_key.as_slice(),
+        &msg,
+        BLS_POP_DST,
+        pop.as_slice(),
+    )
+    .map_err(|_| ContractError::BadProofOfPossession)?;
+    if let Some(old) = BLS_KEYS.may_load(deps.storage, &info.sender)? {
+        BLS_KEY_OWNERS.remove(deps.storage, old.as_slice());
+    }
+    BLS_KEYS.save(deps.storage, &info.sender, &public_key)?;
+    BLS_KEY_OWNERS.save(deps.storage, public_key.as_slice(), &info.sender)?;
+    Ok(Response::new()
+        .add_attribute("action", "register_bls_key")
+        .add_attribute("node", info.sender)
+        .add_attribute("public_key", public_key.to_hex()))
+}
+
+pub fn set_route(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    chain_id: String,
+    channel_id: Option<String>,
+) -> Res {
+    let config = CONFIG.load(deps.storage)?;
+    if info.sender != config.governance {
+        return Err(ContractError::Unauthorized);
+    }
+    if chain_id.is_empty() || chain_id.len() > 64 || chain_id == env.block.chain_id {
+        return Err(ContractError::InvalidConfig(
+            "route chain_id must be 1..=64 bytes and not this chain",
+        ));
+    }
+    match &channel_id {
+        Some(ch) => {
+            open_channel(deps.storage, ch)?;
+            ROUTES.save(deps.storage, &chain_id, ch)?;
+        }
+        None => ROUTES.remove(deps.storage, &chain_id),
+    }
+    Ok(Response::new()
+        .add_attribute("action", "set_route")
+        .add_attribute("chain_id", chain_id)
+        .add_attribute("channel_id", channel_id.unwrap_or_default()))
+}
+
+pub fn retry_packet(deps: DepsMut, env: Env, id: u64) -> Res {
+    let config = CONFIG.load(deps.storage)?;
+    let mut out = OUTGOING
+        .may_load(deps.storage, id)?
+        .ok_or(ContractError::UnknownPacket(id))?;
+    if matches!(out.status, PacketStatus::InFlight | PacketStatus::Delivered) {
+        return Err(ContractError::NotRetryable(id));
+    }
+    // The current route of the chain (governance may have moved it to a new channel).
+    let channel_id = ROUTES
+        .may_load(deps.storage, &out.chain_id)?
+        .ok_or_else(|| ContractError::WrongChain(out.chain_id.clone()))?;
+    open_channel(deps.storage, &channel_id)?;
+    out.channel_id = channel_id;
+    out.status = PacketStatus::InFlight;
+    out.attempts = out.attempts.saturating_add(1);
+    let msg = send_packet(&env, &config, &out)?;
+    OUTGOING.save(deps.storage, id, &out)?;
+    Ok(Response::new()
+        .add_attribute("action", "retry_packet")
+        .add_attribute("packet_id", id.to_string())
+        .add_attribute("channel_id", out.channel_id)
+        .add_attribute("attempts", out.attempts.to_string())
+        .add_message(msg))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn update_config(
+    deps: DepsMut,
+    info: MessageInfo,
+    governance: Option<String>,
+    escrow: Option<String>,
+    rewards: Option<String>,
+    asset_nft: Option<String>,
+    quorum_threshold: Option<u32>,
+    quorum_kinds: Option<Vec<bithive_attestation::AttestationKind>>,
+    max_age_seconds: Option<u64>,
+    max_future_seconds: Option<u64>,
+    ibc_timeout_seconds: Option<u64>,
+) -> Res {
+    let mut c = CONFIG.load(deps.storage)?;
+    if info.sender != c.governance {
+        return Err(ContractError::Unauthorized);
+    }
+    let api = deps.api;
+    if let Some(g) = governance {
+        c.governance = api.addr_validate(&g)?;
+    }
+    if let Some(x) = escrow {
+        c.escrow = Some(api.addr_validate(&x)?);
+    }
+    if let Some(x) = rewards {
+        c.rewards = Some(api.addr_validate(&x)?);
+    }
+    if let Some(x) = asset_nft {
+        c.asset_nft = Some(api.addr_validate(&x)?);
+    }
+    if let Some(x) = quorum_threshold {
+        c.quorum_threshold = x;
+    }
+    if let Some(mut x) = quorum_kinds {
+        x.sort();
+        x.dedup();
+        c.quorum_kinds = x;
+    }
+    if let Some(x) = max_age_seconds {
+        c.max_age_seconds = x;
+    }
+    if let Some(x) = max_future_seconds {
+        c.max_future_seconds = x;
+    }
+    if let Some(x) = ibc_timeout_seconds {
+        c.ibc_timeout_seconds = x;
+    }
+    validate_config(&c)?;
+    CONFIG.save(deps.storage, &c)?;
+    Ok(Response::new().add_attribute("action", "update_config"))
+}

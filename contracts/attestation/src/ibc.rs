@@ -1,0 +1,202 @@
+//! IBC: unordered channels of version `bithive-attestation-1` to the peer attestation contract.
+//! Accepted attestations of a routed chain travel as [`AttestationPacket`]s; the receiver runs
+//! them through its own rules in a self-call (atomic: all or nothing) and acknowledges with a
+//! `StdAck`. The sender keeps every packet as an outgoing record until a success ack; error acks
+//! and timeouts leave it retryable (`RetryPacket`).
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{
+    from_json, to_json_binary, DepsMut, Env, Ibc3ChannelOpenResponse, IbcBasicResponse, IbcChannel,
+    IbcChannelCloseMsg, IbcChannelConnectMsg, IbcChannelOpenMsg, IbcChannelOpenResponse, IbcOrder,
+    IbcPacket, IbcPacketAckMsg, IbcPacketReceiveMsg, IbcPacketTimeoutMsg, IbcReceiveResponse,
+    Never, StdAck, Storage, SubMsg, WasmMsg,
+};
+
+use crate::contract::REPLY_RECEIVE;
+use crate::error::ContractError;
+use crate::msg::{AttestationPacket, ExecuteMsg};
+use crate::state::{ChannelInfo, PacketStatus, CHANNELS, CONFIG, IBC_VERSION, OUTGOING, PENDING};
+
+fn check_channel(
+    storage: &dyn Storage,
+    channel: &IbcChannel,
+    counterparty_version: Option<&str>,
+) -> Result<(), ContractError> {
+    if channel.order != IbcOrder::Unordered {
+        return Err(ContractError::BadOrder);
+    }
+    for v in [Some(channel.version.as_str()), counterparty_version]
+        .into_iter()
+        .flatten()
+    {
+        if v != IBC_VERSION {
+            return Err(ContractError::BadVersion {
+                expected: IBC_VERSION.into(),
+                got: v.into(),
+            });
+        }
+    }
+    if let Some(peer) = CONFIG.load(storage)?.peer_port {
+        if channel.counterparty_endpoint.port_id != peer {
+            return Err(ContractError::BadCounterparty(
+                channel.counterparty_endpoint.port_id.clone(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_channel_open(
+    deps: DepsMut,
+    _env: Env,
+    msg: IbcChannelOpenMsg,
+) -> Result<IbcChannelOpenResponse, ContractError> {
+    check_channel(deps.storage, msg.channel(), msg.counterparty_version())?;
+    Ok(Some(Ibc3ChannelOpenResponse {
+        version: IBC_VERSION.into(),
+    }))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_channel_connect(
+    deps: DepsMut,
+    _env: Env,
+    msg: IbcChannelConnectMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let channel = msg.channel();
+    check_channel(deps.storage, channel, msg.counterparty_version())?;
+    let info = ChannelInfo {
+        channel_id: channel.endpoint.channel_id.clone(),
+        counterparty_port: channel.counterparty_endpoint.port_id.clone(),
+        counterparty_channel: channel.counterparty_endpoint.channel_id.clone(),
+        connection_id: channel.connection_id.clone(),
+        open: true,
+    };
+    CHANNELS.save(deps.storage, &info.channel_id, &info)?;
+    Ok(IbcBasicResponse::new()
+        .add_attribute("action", "channel_connect")
+        .add_attribute("channel_id", info.channel_id))
+}
+
+/// A closed channel stays listed (closed): its outgoing records stay queryable and retryable over
+/// a new route.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_channel_close(
+    deps: DepsMut,
+    _env: Env,
+    msg: IbcChannelCloseMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let id = msg.channel().endpoint.channel_id.clone();
+    if let Some(mut c) = CHANNELS.may_load(deps.storage, &id)? {
+        c.open = false;
+        CHANNELS.save(deps.storage, &id, &c)?;
+    }
+    Ok(IbcBasicResponse::new()
+        .add_attribute("action", "channel_close")
+        .add_attribute("channel_id", id))
+}
+
+/// Never fails: undecodable data or an unknown channel is an error ack; a valid packet is
+/// processed in a self-call whose failure (reverted) becomes an error ack in `reply`.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_packet_receive(
+    deps: DepsMut,
+    env: Env,
+    msg: IbcPacketReceiveMsg,
+) -> Result<IbcReceiveResponse, Never> {
+    match receive(deps, env, &msg.packet) {
+        Ok(r) => Ok(r),
+        Err(e) => Ok(
+            IbcReceiveResponse::new(StdAck::error(e.to_string()).to_binary())
+                .add_attribute("action", "receive_refused")
+                .add_attribute("error", e.to_string()),
+        ),
+    }
+}
+
+fn receive(
+    deps: DepsMut,
+    env: Env,
+    packet: &IbcPacket,
+) -> Result<IbcReceiveResponse, ContractError> {
+    let channel_id = packet.dest.channel_id.clone();
+    crate::verify::open_channel(deps.storage, &channel_id)?;
+    let data: AttestationPacket = from_json(&packet.data)?;
+    let process = WasmMsg::Execute {
+        contract_addr: env.contract.address.into(),
+        msg: to_json_binary(&ExecuteMsg::ProcessPacket {
+            channel_id: channel_id.clone(),
+            packet: data,
+        })?,
+        funds: vec![],
+    };
+    Ok(
+        IbcReceiveResponse::new(StdAck::success(b"\x01").to_binary())
+            .add_attribute("action", "receive")
+            .add_attribute("channel_id", channel_id)
+            .add_submessage(SubMsg::reply_on_error(process, REPLY_RECEIVE)),
+    )
+}
+
+fn original_id(packet: &IbcPacket) -> Result<u64, ContractError> {
+    let p: AttestationPacket = from_json(&packet.data)?;
+    Ok(p.id)
+}
+
+fn set_status(
+    storage: &mut dyn Storage,
+    id: u64,
+    status: PacketStatus,
+) -> Result<(), ContractError> {
+    let mut out = OUTGOING
+        .may_load(storage, id)?
+        .ok_or(ContractError::UnknownPacket(id))?;
+    if status == PacketStatus::Delivered {
+        PENDING.remove(storage, id);
+    }
+    out.status = status;
+    OUTGOING.save(storage, id, &out)?;
+    Ok(())
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_packet_ack(
+    deps: DepsMut,
+    _env: Env,
+    msg: IbcPacketAckMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let id = original_id(&msg.original_packet)?;
+    // An undecodable ack counts as an error ack: the record stays retryable.
+    let status = match from_json::<StdAck>(&msg.acknowledgement.data) {
+        Ok(StdAck::Success(_)) => PacketStatus::Delivered,
+        Ok(StdAck::Error(error)) => PacketStatus::Refused { error },
+        Err(e) => PacketStatus::Refused {
+            error: format!("undecodable acknowledgement: {e}"),
+        },
+    };
+    let outcome = match &status {
+        PacketStatus::Delivered => "delivered".to_string(),
+        PacketStatus::Refused { error } => format!("refused: {error}"),
+        _ => String::new(),
+    };
+    set_status(deps.storage, id, status)?;
+    Ok(IbcBasicResponse::new()
+        .add_attribute("action", "packet_ack")
+        .add_attribute("packet_id", id.to_string())
+        .add_attribute("outcome", outcome))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn ibc_packet_timeout(
+    deps: DepsMut,
+    _env: Env,
+    msg: IbcPacketTimeoutMsg,
+) -> Result<IbcBasicResponse, ContractError> {
+    let id = original_id(&msg.packet)?;
+    set_status(deps.storage, id, PacketStatus::TimedOut)?;
+    Ok(IbcBasicResponse::new()
+        .add_attribute("action", "packet_timeout")
+        .add_attribute("packet_id", id.to_string()))
+}

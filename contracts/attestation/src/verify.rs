@@ -1,0 +1,287 @@
+//! The acceptance rules shared by local submissions and received packets: target (chain and
+//! contract), freshness, signatures and quorums, replay, payload binding.
+
+use bithive_attestation::{
+    payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, BLS_SIGNATURE_DST,
+};
+use cosmwasm_std::{
+    from_json, Addr, Api, Binary, Deps, Env, HashFunction, QuerierWrapper, Storage,
+    BLS12_381_G1_GENERATOR,
+};
+use serde::Deserialize;
+
+use crate::consumer::StakingQuery;
+use crate::error::ContractError;
+use crate::msg::KeySignature;
+use crate::state::{
+    Config, BLS_KEYS, CHANNELS, MAX_QUORUM_SIGNERS, NONCES, ROUTES, STAKING_OPERATOR_KEYS,
+};
+
+pub fn kind_name(k: AttestationKind) -> &'static str {
+    match k {
+        AttestationKind::Inference => "inference",
+        AttestationKind::Matching => "matching",
+        AttestationKind::ComputeWork => "compute_work",
+        AttestationKind::Valuation => "valuation",
+        AttestationKind::PatientActivity => "patient_activity",
+    }
+}
+
+/// Where an accepted attestation goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// Dispatched here (to the kind's consumer, or only recorded).
+    Local,
+    /// Forwarded over this channel.
+    Remote { channel_id: String },
+}
+
+/// The contract an attestation of `kind` on this chain must name: its consumer, or this contract
+/// for the record-only kinds (matching, patient activity).
+pub fn expected_contract(
+    config: &Config,
+    env: &Env,
+    kind: AttestationKind,
+) -> Result<Addr, ContractError> {
+    let c = match kind {
+        AttestationKind::Inference => config.escrow.clone(),
+        AttestationKind::ComputeWork => config.rewards.clone(),
+        AttestationKind::Valuation => config.asset_nft.clone(),
+        AttestationKind::Matching | AttestationKind::PatientActivity => {
+            Some(env.contract.address.clone())
+        }
+    };
+    c.ok_or(ContractError::NoConsumer(kind_name(kind)))
+}
+
+/// This chain: the contract must be the kind's consumer. A routed chain: forwarded (its
+/// receiver checks the contract). Any other chain id: rejected.
+pub fn target(
+    storage: &dyn Storage,
+    env: &Env,
+    config: &Config,
+    a: &Attestation,
+) -> Result<Target, ContractError> {
+    if a.chain_id == env.block.chain_id {
+        let expected = expected_contract(config, env, a.kind)?;
+        if a.contract != expected.as_str() {
+            return Err(ContractError::WrongContract {
+                expected: expected.into(),
+                got: a.contract.clone(),
+            });
+        }
+        return Ok(Target::Local);
+    }
+    let channel_id = ROUTES
+        .may_load(storage, &a.chain_id)?
+        .ok_or_else(|| ContractError::WrongChain(a.chain_id.clone()))?;
+    Ok(Target::Remote { channel_id })
+}
+
+/// Fails unless the channel is known and open.
+pub fn open_channel(storage: &dyn Storage, channel_id: &str) -> Result<(), ContractError> {
+    match CHANNELS.may_load(storage, channel_id)? {
+        Some(c) if c.open => Ok(()),
+        _ => Err(ContractError::ChannelClosed(channel_id.to_string())),
+    }
+}
+
+pub fn check_fresh(config: &Config, env: &Env, a: &Attestation) -> Result<(), ContractError> {
+    let now = env.block.time.seconds();
+    let oldest = now.saturating_sub(config.max_age_seconds);
+    let newest = now.saturating_add(config.max_future_seconds);
+    if a.issued_at < oldest || a.issued_at > newest {
+        return Err(ContractError::NotFresh {
+            issued_at: a.issued_at,
+            now,
+        });
+    }
+    Ok(())
+}
+
+pub fn check_nonce(storage: &dyn Storage, a: &Attestation) -> Result<(), ContractError> {
+    if NONCES.has(storage, (a.signer.as_bytes(), a.nonce)) {
+        return Err(ContractError::NonceUsed(a.nonce));
+    }
+    Ok(())
+}
+
+pub fn verify_secp(
+    api: &dyn Api,
+    digest: &Hash32,
+    signature: &Signature64,
+    key: &PubKey33,
+) -> Result<(), ContractError> {
+    match api.secp256k1_verify(&digest.0, &signature.0, &key.0) {
+        Ok(true) => Ok(()),
+        // A malformed key or signature is a bad signature for the submitter.
+        Ok(false) | Err(_) => Err(ContractError::BadSignature),
+    }
+}
+
+/// The node whose operator key is `key` (raw read of staking's index).
+pub fn operator_node(
+    querier: &QuerierWrapper,
+    staking: &Addr,
+    key: &PubKey33,
+) -> Result<Addr, ContractError> {
+    STAKING_OPERATOR_KEYS
+        .query(querier, staking.clone(), key.as_bytes())?
+        .ok_or(ContractError::UnknownOperator)
+}
+
+#[derive(Deserialize)]
+struct MemberResp {
+    node: Addr,
+}
+
+#[derive(Deserialize)]
+struct AttestorSetResp {
+    epoch: Option<u64>,
+    members: Vec<MemberResp>,
+}
+
+#[derive(Deserialize)]
+struct PledgeStatusResp {
+    registered: bool,
+}
+
+/// Members of staking's current attestor set.
+pub fn attestor_set(querier: &QuerierWrapper, staking: &Addr) -> Result<Vec<Addr>, ContractError> {
+    let set: AttestorSetResp = querier.query_wasm_smart(staking, &StakingQuery::AttestorSet {})?;
+    if set.epoch.is_none() || set.members.is_empty() {
+        return Err(ContractError::NoAttestorSet);
+    }
+    Ok(set.members.into_iter().map(|m| m.node).collect())
+}
+
+pub fn ensure_registered(
+    querier: &QuerierWrapper,
+    staking: &Addr,
+    node: &str,
+) -> Result<(), ContractError> {
+    let s: PledgeStatusResp = querier.query_wasm_smart(
+        staking,
+        &StakingQuery::PledgeStatus {
+            node: node.to_string(),
+        },
+    )?;
+    if !s.registered {
+        return Err(ContractError::NotRegistered(node.to_string()));
+    }
+    Ok(())
+}
+
+fn ensure_count(got: usize, need: u32) -> Result<(), ContractError> {
+    if got > MAX_QUORUM_SIGNERS {
+        return Err(ContractError::TooManySigners(MAX_QUORUM_SIGNERS));
+    }
+    if (got as u64) < need as u64 {
+        return Err(ContractError::QuorumNotMet {
+            got: got as u32,
+            need,
+        });
+    }
+    Ok(())
+}
+
+/// K secp256k1 signatures over `digest` by distinct keys. With `members`, every key must be the
+/// operator key of a distinct attestor-set member (local rule); without (received packet), the
+/// sender's check is trusted and only the signatures and the count are verified.
+pub fn verify_secp_quorum(
+    deps: Deps,
+    config: &Config,
+    digest: &Hash32,
+    signatures: &[KeySignature],
+    members: Option<&[Addr]>,
+) -> Result<Vec<PubKey33>, ContractError> {
+    ensure_count(signatures.len(), config.quorum_threshold)?;
+    let mut keys: Vec<PubKey33> = Vec::with_capacity(signatures.len());
+    let mut nodes: Vec<Addr> = Vec::with_capacity(signatures.len());
+    for ks in signatures {
+        if keys.contains(&ks.key) {
+            return Err(ContractError::DuplicateSigner(ks.key.to_hex()));
+        }
+        if let Some(members) = members {
+            let node = operator_node(&deps.querier, &config.staking, &ks.key)?;
+            if !members.contains(&node) {
+                return Err(ContractError::NotAttestor(node.into()));
+            }
+            if nodes.contains(&node) {
+                return Err(ContractError::DuplicateSigner(node.into()));
+            }
+            nodes.push(node);
+        }
+        verify_secp(deps.api, digest, &ks.signature, &ks.key)?;
+        keys.push(ks.key);
+    }
+    Ok(keys)
+}
+
+/// Aggregate key of distinct attestor-set members with registered BLS keys.
+pub fn bls_aggregate_key(
+    deps: Deps,
+    config: &Config,
+    signers: &[String],
+    members: &[Addr],
+) -> Result<[u8; 48], ContractError> {
+    ensure_count(signers.len(), config.quorum_threshold)?;
+    let mut seen: Vec<Addr> = Vec::with_capacity(signers.len());
+    let mut keys = Vec::with_capacity(48 * signers.len());
+    for s in signers {
+        let node = deps.api.addr_validate(s)?;
+        if seen.contains(&node) {
+            return Err(ContractError::DuplicateSigner(node.into()));
+        }
+        if !members.contains(&node) {
+            return Err(ContractError::NotAttestor(node.into()));
+        }
+        let key = BLS_KEYS
+            .may_load(deps.storage, &node)?
+            .ok_or_else(|| ContractError::NoBlsKey(node.to_string()))?;
+        keys.extend_from_slice(key.as_slice());
+        seen.push(node);
+    }
+    Ok(deps.api.bls12_381_aggregate_g1(&keys)?)
+}
+
+/// `e(G1, signature) == e(aggregate key, H(digest))` with the host functions.
+pub fn verify_bls(
+    api: &dyn Api,
+    aggregate_key: &[u8],
+    msg: &[u8],
+    dst: &[u8],
+    signature: &[u8],
+) -> Result<(), ContractError> {
+    if aggregate_key.len() != 48 || signature.len() != 96 {
+        return Err(ContractError::BadBlsLength);
+    }
+    let h = api.bls12_381_hash_to_g2(HashFunction::Sha256, msg, dst)?;
+    match api.bls12_381_pairing_equality(&BLS12_381_G1_GENERATOR, signature, aggregate_key, &h) {
+        Ok(true) => Ok(()),
+        Ok(false) | Err(_) => Err(ContractError::BadSignature),
+    }
+}
+
+pub fn verify_bls_digest(
+    api: &dyn Api,
+    aggregate_key: &[u8],
+    digest: &Hash32,
+    signature: &[u8],
+) -> Result<(), ContractError> {
+    verify_bls(api, aggregate_key, &digest.0, BLS_SIGNATURE_DST, signature)
+}
+
+/// The payload must hash (with the kind) to the result hash or to one of the commitments.
+pub fn payload_bound(a: &Attestation, payload: &Binary) -> Result<(), ContractError> {
+    let h = payload_hash(a.kind, payload.as_slice());
+    if a.result_hash == h || a.commitments.contains(&h) {
+        Ok(())
+    } else {
+        Err(ContractError::PayloadNotBound)
+    }
+}
+
+pub fn parse<T: serde::de::DeserializeOwned>(payload: &Binary) -> Result<T, ContractError> {
+    from_json(payload).map_err(|e| ContractError::BadPayload(e.to_string()))
+}

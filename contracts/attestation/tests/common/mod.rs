@@ -1,0 +1,491 @@
+#![allow(dead_code)]
+//! The attestation contract wired to the real staking, rewards (with vesting), payfi-escrow and
+//! asset-nft contracts in cw-multi-test.
+
+use bithive_attestation::bls::SecretKey;
+use bithive_attestation::signing::{public_key, sign, signing_key};
+use bithive_attestation::{
+    payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, QUORUM_SIGNER,
+};
+use bithive_attestation_contract::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMsg};
+use bithive_attestation_contract::state::Accepted;
+use bithive_attestation_contract::ContractError;
+use bithive_formulas::enode::EnodeInputs;
+use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
+use cosmwasm_std::{coins, to_json_binary, Addr, Binary, Decimal, Empty, HexBinary, Uint128};
+use cw20::{Cw20Coin, Cw20ExecuteMsg, MinterResponse};
+use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use sha2::{Digest, Sha256};
+
+pub const BTK: u128 = 1_000_000;
+pub const DAY: u64 = 86_400;
+pub const DENOM: &str = "ubtk";
+
+pub fn attestation_contract() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            bithive_attestation_contract::contract::execute,
+            bithive_attestation_contract::contract::instantiate,
+            bithive_attestation_contract::contract::query,
+        )
+        .with_reply(bithive_attestation_contract::contract::reply)
+        .with_migrate(bithive_attestation_contract::contract::migrate),
+    )
+}
+
+pub struct Suite {
+    pub app: App,
+    pub gov: Addr,
+    pub payer: Addr,
+    pub btk: Addr,
+    pub staking: Addr,
+    pub rewards: Addr,
+    pub escrow: Addr,
+    pub nft: Addr,
+    pub attest: Addr,
+    pub nodes: Vec<Addr>,
+    pub chain_id: String,
+}
+
+pub fn secret(i: usize) -> [u8; 32] {
+    [i as u8 + 1; 32]
+}
+
+pub fn key(i: usize) -> PubKey33 {
+    public_key(&signing_key(&secret(i)).unwrap())
+}
+
+pub fn bls_key(i: usize) -> SecretKey {
+    SecretKey::from_seed(&secret(i)).unwrap()
+}
+
+pub fn h(s: &str) -> Hash32 {
+    Hash32(Sha256::digest(s.as_bytes()).into())
+}
+
+pub fn inputs() -> EnodeInputs {
+    EnodeInputs {
+        pcompute: Decimal::percent(250),
+        penergy: Decimal::one(),
+        tasks_successful: 9,
+        tasks_total: 10,
+        availability: Decimal::one(),
+        dfactor: Decimal::one(),
+    }
+}
+
+pub fn err(r: anyhow::Result<AppResponse>) -> ContractError {
+    match r.unwrap_err().downcast::<ContractError>() {
+        Ok(e) => e,
+        Err(other) => panic!("not an attestation ContractError: {other:?}"),
+    }
+}
+
+fn cw20(app: &mut App, gov: &Addr, holders: &[Addr]) -> Addr {
+    let id = app.store_code(Box::new(ContractWrapper::new(
+        cw20_base::contract::execute,
+        cw20_base::contract::instantiate,
+        cw20_base::contract::query,
+    )));
+    app.instantiate_contract(
+        id,
+        gov.clone(),
+        &cw20_base::msg::InstantiateMsg {
+            name: "BitSpark".into(),
+            symbol: "BTK".into(),
+            decimals: 6,
+            initial_balances: holders
+                .iter()
+                .map(|h| Cw20Coin {
+                    address: h.to_string(),
+                    amount: Uint128::new(1_000_000 * BTK),
+                })
+                .collect(),
+            mint: Some(MinterResponse {
+                minter: gov.to_string(),
+                cap: None,
+            }),
+            marketing: None,
+        },
+        &[],
+        "btk",
+        None,
+    )
+    .unwrap()
+}
+
+/// `n` nodes registered and bonded (node i pledges (10 - i) x 1000 BTK), attestor set of
+/// `set_size`, K = `k`, `quorum_kinds` need a quorum.
+pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>) -> Suite {
+    let mut app = AppBuilder::new().build(|_, _, _| {});
+    let api = app.api();
+    let gov = api.addr_make("gov");
+    let payer = api.addr_make("payer");
+    let nodes: Vec<Addr> = (0..n).map(|i| api.addr_make(&format!("node{i}"))).collect();
+    app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(storage, &payer, coins(1_000_000 * BTK, DENOM))
+            .unwrap();
+    });
+    let mut holders = nodes.clone();
+    holders.push(gov.clone());
+    let btk = cw20(&mut app, &gov, &holders);
+    let genesis = app.block_info().time.seconds();
+    let chain_id = app.block_info().chain_id;
+
+    let staking_id = app.store_code(Box::new(ContractWrapper::new(
+        bithive_staking::contract::execute,
+        bithive_staking::contract::instantiate,
+        bithive_staking::contract::query,
+    )));
+    let staking = app
+        .instantiate_contract(
+            staking_id,
+            gov.clone(),
+            &bithive_staking::msg::InstantiateMsg {
+                governance: gov.to_string(),
+                compliance: gov.to_string(),
+                token: btk.to_string(),
+                slash_recipient: gov.to_string(),
+                work_reporter: None,
+                genesis,
+                epoch_seconds: DAY,
+                attestor_set_size: set_size,
+                window_epochs: 7,
+                lock_seconds: None,
+                unbonding_seconds: 7 * DAY,
+                max_claims: 4,
+                fraud_slash: Decimal::percent(10),
+            },
+            &[],
+            "staking",
+            None,
+        )
+        .unwrap();
+    let vesting_id = app.store_code(Box::new(ContractWrapper::new(
+        bithive_vesting::contract::execute,
+        bithive_vesting::contract::instantiate,
+        bithive_vesting::contract::query,
+    )));
+    let vesting = app
+        .instantiate_contract(
+            vesting_id,
+            gov.clone(),
+            &bithive_vesting::msg::InstantiateMsg {
+                owner: gov.to_string(),
+                cw20_allowlist: vec![btk.to_string()],
+            },
+            &[],
+            "vesting",
+            None,
+        )
+        .unwrap();
+    let rewards_id = app.store_code(Box::new(ContractWrapper::new(
+        bithive_rewards::contract::execute,
+        bithive_rewards::contract::instantiate,
+        bithive_rewards::contract::query,
+    )));
+    let rewards = app
+        .instantiate_contract(
+            rewards_id,
+            gov.clone(),
+            &bithive_rewards::msg::InstantiateMsg {
+                governance: gov.to_string(),
+                btk: btk.to_string(),
+                btt: btk.to_string(),
+                staking: staking.to_string(),
+                vesting: vesting.to_string(),
+                reporter: gov.to_string(),
+                genesis,
+                epoch_seconds: DAY,
+                patient_daily_cap: Uint128::new(2_000 * BTK),
+            },
+            &[],
+            "rewards",
+            None,
+        )
+        .unwrap();
+    let escrow_id = app.store_code(Box::new(ContractWrapper::new(
+        payfi_escrow::contract::execute,
+        payfi_escrow::contract::instantiate,
+        payfi_escrow::contract::query,
+    )));
+    let escrow = app
+        .instantiate_contract(
+            escrow_id,
+            gov.clone(),
+            &payfi_escrow::msg::InstantiateMsg {
+                admin: Some(gov.to_string()),
+                fee_bps: 0,
+                fee_collector: gov.to_string(),
+                cw20_allowlist: vec![],
+                reporters: vec![],
+            },
+            &[],
+            "escrow",
+            None,
+        )
+        .unwrap();
+    let nft_id = app.store_code(Box::new(ContractWrapper::new(
+        asset_nft::contract::execute,
+        asset_nft::contract::instantiate,
+        asset_nft::contract::query,
+    )));
+    let nft = app
+        .instantiate_contract(
+            nft_id,
+            gov.clone(),
+            &asset_nft::msg::InstantiateMsg {
+                name: "BitHive Assets".into(),
+                symbol: "BHA".into(),
+                admin: None,
+                compliance_officer: gov.to_string(),
+                valuation: asset_nft::msg::ValuationParams {
+                    unit: "USD-cents".into(),
+                    window: 3,
+                    freshness_secs: 10 * DAY,
+                    quorum: 1,
+                },
+            },
+            &[],
+            "assets",
+            None,
+        )
+        .unwrap();
+    let attest_id = app.store_code(attestation_contract());
+    let attest = app
+        .instantiate_contract(
+            attest_id,
+            gov.clone(),
+            &InstantiateMsg {
+                governance: gov.to_string(),
+                staking: staking.to_string(),
+                escrow: Some(escrow.to_string()),
+                rewards: Some(rewards.to_string()),
+                asset_nft: Some(nft.to_string()),
+                quorum_threshold: k,
+                quorum_kinds,
+                max_age_seconds: 3_600,
+                max_future_seconds: 60,
+                ibc_timeout_seconds: 600,
+                peer_port: None,
+            },
+            &[],
+            "attestation",
+            Some(gov.to_string()),
+        )
+        .unwrap();
+    // Wire the consumers: the attestation contract takes the reporter and valuer roles.
+    let wire: [(&Addr, serde_json::Value); 4] = [
+        (
+            &staking,
+            serde_json::json!({"update_config": {"governance": null, "compliance": null,
+                "slash_recipient": null, "work_reporter": rewards, "fraud_slash": null,
+                "attestor_set_size": null}}),
+        ),
+        (
+            &rewards,
+            serde_json::json!({"update_config": {"governance": null, "reporter": attest,
+                "patient_daily_cap": null}}),
+        ),
+        (
+            &escrow,
+            serde_json::json!({"update_reporters": {"add": [attest], "remove": []}}),
+        ),
+        (&nft, serde_json::json!({"add_valuer": {"valuer": attest}})),
+    ];
+    for (c, msg) in wire {
+        app.execute_contract(gov.clone(), c.clone(), &msg, &[])
+            .unwrap();
+    }
+    let mut s = Suite {
+        app,
+        gov,
+        payer,
+        btk,
+        staking,
+        rewards,
+        escrow,
+        nft,
+        attest,
+        nodes,
+        chain_id,
+    };
+    for i in 0..n {
+        s.join(i, (10 - i as u128) * 1_000 * BTK);
+    }
+    s.app
+        .execute_contract(
+            s.gov.clone(),
+            s.staking.clone(),
+            &StakingMsg::AdvanceAttestorSet { limit: 50 },
+            &[],
+        )
+        .unwrap();
+    s
+}
+
+impl Suite {
+    pub fn join(&mut self, i: usize, pledge: u128) {
+        let node = self.nodes[i].clone();
+        let msg = StakingMsg::RegisterNode {
+            capacity_t: 4,
+            tier: Tier::T1,
+            operator_key: key(i),
+        };
+        self.app
+            .execute_contract(node.clone(), self.staking.clone(), &msg, &[])
+            .unwrap();
+        let send = Cw20ExecuteMsg::Send {
+            contract: self.staking.to_string(),
+            amount: Uint128::new(pledge),
+            msg: to_json_binary(&StakingReceive::Bond {}).unwrap(),
+        };
+        self.app
+            .execute_contract(node, self.btk.clone(), &send, &[])
+            .unwrap();
+    }
+
+    pub fn now(&self) -> u64 {
+        self.app.block_info().time.seconds()
+    }
+
+    pub fn advance(&mut self, secs: u64) {
+        self.app.update_block(|b| {
+            b.time = b.time.plus_seconds(secs);
+            b.height += 1;
+        });
+    }
+
+    /// An attestation of `kind` for `job` on this chain, naming the kind's consumer.
+    pub fn att(
+        &self,
+        kind: AttestationKind,
+        job: &str,
+        signer: PubKey33,
+        nonce: u64,
+    ) -> Attestation {
+        let contract = match kind {
+            AttestationKind::Inference => &self.escrow,
+            AttestationKind::ComputeWork => &self.rewards,
+            AttestationKind::Valuation => &self.nft,
+            _ => &self.attest,
+        };
+        Attestation {
+            chain_id: self.chain_id.clone(),
+            contract: contract.to_string(),
+            job_id: job.into(),
+            kind,
+            result_hash: h(job),
+            commitments: vec![],
+            issued_at: self.now(),
+            nonce,
+            signer,
+        }
+    }
+
+    pub fn quorum_att(&self, kind: AttestationKind, job: &str, nonce: u64) -> Attestation {
+        self.att(kind, job, QUORUM_SIGNER, nonce)
+    }
+
+    pub fn sign(&self, i: usize, a: &Attestation) -> Signature64 {
+        sign(a.clone(), &signing_key(&secret(i)).unwrap())
+            .unwrap()
+            .signature
+    }
+
+    /// Node i's signature on a quorum body (signer field = quorum key).
+    pub fn quorum_sig(&self, i: usize, a: &Attestation) -> KeySignature {
+        use k256::ecdsa::signature::hazmat::PrehashSigner;
+        let sk = signing_key(&secret(i)).unwrap();
+        let sig: k256::ecdsa::Signature = sk.sign_prehash(&a.digest().unwrap().0).unwrap();
+        let sig = sig.normalize_s().unwrap_or(sig);
+        KeySignature {
+            key: key(i),
+            signature: Signature64::from_slice(&sig.to_bytes()).unwrap(),
+        }
+    }
+
+    pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(who.clone(), self.attest.clone(), msg, &[])
+    }
+
+    /// Anyone (a relayer) posts a single-signer attestation by node i.
+    pub fn submit(
+        &mut self,
+        i: usize,
+        a: &Attestation,
+        payload: Option<Binary>,
+    ) -> anyhow::Result<AppResponse> {
+        let msg = ExecuteMsg::Submit {
+            attestation: a.clone(),
+            signature: self.sign(i, a),
+            payload,
+        };
+        let relayer = self.app.api().addr_make("relayer");
+        self.exec(&relayer, &msg)
+    }
+
+    pub fn create_job(&mut self, job: &str, amount: u128) {
+        let expires = self.app.block_info().time.plus_seconds(DAY);
+        let msg = serde_json::json!({"create_job": {"job_id": job, "expires_at": expires}});
+        let payer = self.payer.clone();
+        self.app
+            .execute_contract(payer, self.escrow.clone(), &msg, &coins(amount, DENOM))
+            .unwrap();
+    }
+
+    pub fn accepted(&self, job: &str, kind: AttestationKind) -> Option<Accepted> {
+        self.app
+            .wrap()
+            .query_wasm_smart(
+                &self.attest,
+                &QueryMsg::Attestation {
+                    job_id: job.into(),
+                    kind,
+                    contract: None,
+                    chain_id: None,
+                },
+            )
+            .unwrap()
+    }
+
+    pub fn native(&self, who: &Addr) -> u128 {
+        self.app
+            .wrap()
+            .query_balance(who, DENOM)
+            .unwrap()
+            .amount
+            .u128()
+    }
+
+    pub fn register_bls(&mut self, i: usize) -> anyhow::Result<AppResponse> {
+        let sk = bls_key(i);
+        let node = self.nodes[i].clone();
+        let msg = ExecuteMsg::RegisterBlsKey {
+            public_key: HexBinary::from(sk.public_key().to_vec()),
+            proof_of_possession: HexBinary::from(
+                sk.proof_of_possession(node.as_str()).unwrap().to_vec(),
+            ),
+        };
+        self.exec(&node, &msg)
+    }
+}
+
+pub fn work_payload(node: Option<&Addr>, units: u128) -> Binary {
+    Binary::from(
+        serde_json::to_vec(&serde_json::json!({
+            "node": node.map(|n| n.to_string()),
+            "units": units.to_string(),
+            "enode": inputs(),
+        }))
+        .unwrap(),
+    )
+}
+
+/// Binds `payload` to `a` as its result hash.
+pub fn bind(a: &mut Attestation, payload: &Binary) {
+    a.result_hash = payload_hash(a.kind, payload.as_slice());
+}

@@ -1,0 +1,495 @@
+//! IBC with cosmwasm-std's mock_ibc_* helpers (cw-multi-test has no IBC): handshake checks, a
+//! forwarded attestation from chain A received and dispatched on chain B, error acks, timeouts
+//! and retries with nothing lost.
+
+use bithive_attestation::signing::{public_key, sign, signing_key};
+use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
+use bithive_attestation_contract::contract::{execute, instantiate, query, reply, REPLY_RECEIVE};
+use bithive_attestation_contract::ibc::{
+    ibc_channel_close, ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive,
+    ibc_packet_timeout,
+};
+use bithive_attestation_contract::msg::{
+    AttestationPacket, ChannelsResponse, ExecuteMsg, InstantiateMsg, PacketsResponse, QueryMsg,
+};
+use bithive_attestation_contract::state::{Outgoing, PacketStatus, IBC_VERSION};
+use bithive_attestation_contract::ContractError;
+use cosmwasm_std::testing::{
+    message_info, mock_dependencies, mock_env, mock_ibc_channel_close_init,
+    mock_ibc_channel_connect_ack, mock_ibc_channel_open_init, mock_ibc_channel_open_try,
+    mock_ibc_packet_ack, mock_ibc_packet_recv, mock_ibc_packet_timeout, MockApi, MockQuerier,
+    MockStorage,
+};
+use cosmwasm_std::{
+    from_json, to_json_binary, Binary, ContractResult, CosmosMsg, Env, IbcAcknowledgement, IbcMsg,
+    IbcOrder, OwnedDeps, Reply, StdAck, SubMsgResult, SystemResult, WasmMsg, WasmQuery,
+};
+use sha2::{Digest, Sha256};
+
+type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier>;
+
+const CHAIN_A: &str = "chain-a";
+const CHAIN_B: &str = "chain-b";
+
+fn secret(i: u8) -> [u8; 32] {
+    [i + 1; 32]
+}
+
+fn key(i: u8) -> PubKey33 {
+    public_key(&signing_key(&secret(i)).unwrap())
+}
+
+fn env(chain: &str) -> Env {
+    let mut e = mock_env();
+    e.block.chain_id = chain.into();
+    e
+}
+
+/// A chain whose staking contract knows node 0 (operator key 0) and nothing else.
+fn chain(chain_id: &str) -> (Deps, Env) {
+    let mut deps = mock_dependencies();
+    let api = deps.api;
+    let node0 = api.addr_make("node0").to_string();
+    let k0 = key(0);
+    deps.querier.update_wasm(move |q| match q {
+        WasmQuery::Raw { key, .. } => {
+            let v = if key.as_slice().ends_with(k0.as_bytes()) {
+                Some(to_json_binary(&node0).unwrap())
+            } else {
+                None
+            };
+            SystemResult::Ok(ContractResult::Ok(v.unwrap_or_default()))
+        }
+        WasmQuery::Smart { msg, .. } => {
+            let v: serde_json::Value = from_json(msg).unwrap();
+            let out = if v.get("pledge_status").is_some() {
+                serde_json::json!({"registered": true, "bonded": "1", "required": "1", "full_rate": true})
+            } else {
+                serde_json::json!({"epoch": 0, "members": [{"node": node0, "vscore": "1"}],
+                    "current_epoch": 0, "scanning": null})
+            };
+            SystemResult::Ok(ContractResult::Ok(to_json_binary(&out).unwrap()))
+        }
+        _ => SystemResult::Ok(ContractResult::Err("unsupported".into())),
+    });
+    let e = env(chain_id);
+    let gov = deps.api.addr_make("gov");
+    let msg = InstantiateMsg {
+        governance: gov.to_string(),
+        staking: deps.api.addr_make("staking").to_string(),
+        escrow: Some(deps.api.addr_make("escrow").to_string()),
+        rewards: None,
+        asset_nft: None,
+        quorum_threshold: 1,
+        quorum_kinds: vec![],
+        max_age_seconds: 3_600,
+        max_future_seconds: 60,
+        ibc_timeout_seconds: 600,
+        peer_port: Some("their_port".into()),
+    };
+    instantiate(deps.as_mut(), e.clone(), message_info(&gov, &[]), msg).unwrap();
+    (deps, e)
+}
+
+fn connect(deps: &mut Deps, e: &Env, channel: &str) {
+    let open = mock_ibc_channel_open_try(channel, IbcOrder::Unordered, IBC_VERSION);
+    let r = ibc_channel_open(deps.as_mut(), e.clone(), open).unwrap();
+    assert_eq!(r.unwrap().version, IBC_VERSION);
+    let conn = mock_ibc_channel_connect_ack(channel, IbcOrder::Unordered, IBC_VERSION);
+    ibc_channel_connect(deps.as_mut(), e.clone(), conn).unwrap();
+}
+
+fn gov(deps: &Deps) -> cosmwasm_std::Addr {
+    deps.api.addr_make("gov")
+}
+
+/// Chain B's inference job, attested by node 0 on chain A.
+fn remote_attestation(b_escrow: &str, job: &str, nonce: u64, now: u64) -> Attestation {
+    Attestation {
+        chain_id: CHAIN_B.into(),
+        contract: b_escrow.into(),
+        job_id: job.into(),
+        kind: AttestationKind::Inference,
+        result_hash: Hash32(Sha256::digest(job.as_bytes()).into()),
+        commitments: vec![],
+        issued_at: now,
+        nonce,
+        signer: key(0),
+    }
+}
+
+fn sent_packet(res: &cosmwasm_std::Response) -> AttestationPacket {
+    for m in &res.messages {
+        if let CosmosMsg::Ibc(IbcMsg::SendPacket { data, .. }) = &m.msg {
+            return from_json(data).unwrap();
+        }
+    }
+    panic!("no packet sent: {res:?}");
+}
+
+fn outgoing(deps: &Deps, e: &Env, id: u64) -> Outgoing {
+    from_json::<Option<Outgoing>>(query(deps.as_ref(), e.clone(), QueryMsg::Packet { id }).unwrap())
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn handshake_checks_order_version_and_peer() {
+    let (mut deps, e) = chain(CHAIN_A);
+    let ordered = mock_ibc_channel_open_init("channel-0", IbcOrder::Ordered, IBC_VERSION);
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), e.clone(), ordered).unwrap_err(),
+        ContractError::BadOrder
+    );
+    let wrong = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, "ics20-1");
+    assert!(matches!(
+        ibc_channel_open(deps.as_mut(), e.clone(), wrong).unwrap_err(),
+        ContractError::BadVersion { .. }
+    ));
+    let wrong_try = mock_ibc_channel_open_try("channel-0", IbcOrder::Unordered, "v2");
+    assert!(matches!(
+        ibc_channel_open(deps.as_mut(), e.clone(), wrong_try).unwrap_err(),
+        ContractError::BadVersion { .. }
+    ));
+    // The mock counterparty port is "their_port" in open_init (not the configured peer).
+    let mut other = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, IBC_VERSION);
+    if let cosmwasm_std::IbcChannelOpenMsg::OpenInit { channel } = &mut other {
+        channel.counterparty_endpoint.port_id = "wasm.mallory".into();
+    }
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), e.clone(), other).unwrap_err(),
+        ContractError::BadCounterparty("wasm.mallory".into())
+    );
+    connect(&mut deps, &e, "channel-0");
+    let ch: ChannelsResponse = from_json(
+        query(
+            deps.as_ref(),
+            e.clone(),
+            QueryMsg::Channels {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(ch.channels.len(), 1);
+    assert!(ch.channels[0].open);
+    let close = mock_ibc_channel_close_init("channel-0", IbcOrder::Unordered, IBC_VERSION);
+    ibc_channel_close(deps.as_mut(), e.clone(), close).unwrap();
+    let ch: ChannelsResponse = from_json(
+        query(
+            deps.as_ref(),
+            e,
+            QueryMsg::Channels {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(!ch.channels[0].open);
+}
+
+#[test]
+fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
+    let (mut a_deps, a_env) = chain(CHAIN_A);
+    let (mut b_deps, b_env) = chain(CHAIN_B);
+    connect(&mut a_deps, &a_env, "channel-0");
+    connect(&mut b_deps, &b_env, "channel-7");
+    let gov_a = gov(&a_deps);
+    let route = ExecuteMsg::SetRoute {
+        chain_id: CHAIN_B.into(),
+        channel_id: Some("channel-0".into()),
+    };
+    execute(
+        a_deps.as_mut(),
+        a_env.clone(),
+        message_info(&gov_a, &[]),
+        route,
+    )
+    .unwrap();
+    let b_escrow = b_deps.api.addr_make("escrow").to_string();
+    let now = a_env.block.time.seconds();
+    let att = remote_attestation(&b_escrow, "job-x", 1, now);
+    let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
+    let relayer = a_deps.api.addr_make("relayer");
+    let submit = ExecuteMsg::Submit {
+        attestation: att.clone(),
+        signature: signed.signature,
+        payload: None,
+    };
+    let res = execute(
+        a_deps.as_mut(),
+        a_env.clone(),
+        message_info(&relayer, &[]),
+        submit.clone(),
+    )
+    .unwrap();
+    let packet = sent_packet(&res);
+    assert_eq!(packet.id, 1);
+    assert_eq!(
+        packet.node.as_deref(),
+        Some(a_deps.api.addr_make("node0").as_str())
+    );
+    // Accepted on A (replay-protected there too), pending until acknowledged.
+    assert!(matches!(
+        execute(
+            a_deps.as_mut(),
+            a_env.clone(),
+            message_info(&relayer, &[]),
+            submit
+        )
+        .unwrap_err(),
+        ContractError::AlreadyAttested { .. }
+    ));
+    let pending: PacketsResponse = from_json(
+        query(
+            a_deps.as_ref(),
+            a_env.clone(),
+            QueryMsg::PendingPackets {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pending.packets.len(), 1);
+
+    // B receives: a self-call processes it atomically.
+    let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
+    let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
+    assert_eq!(
+        from_json::<StdAck>(r.acknowledgement.clone().unwrap()).unwrap(),
+        StdAck::success(b"\x01")
+    );
+    let sub = &r.messages[0];
+    assert_eq!(sub.id, REPLY_RECEIVE);
+    let CosmosMsg::Wasm(WasmMsg::Execute {
+        contract_addr, msg, ..
+    }) = &sub.msg
+    else {
+        panic!("not a self-call");
+    };
+    assert_eq!(contract_addr, b_env.contract.address.as_str());
+    let process: ExecuteMsg = from_json(msg).unwrap();
+    let me = b_env.contract.address.clone();
+    // Only the contract itself may process.
+    assert_eq!(
+        execute(
+            b_deps.as_mut(),
+            b_env.clone(),
+            message_info(&relayer, &[]),
+            process.clone()
+        )
+        .unwrap_err(),
+        ContractError::Unauthorized
+    );
+    let done = execute(
+        b_deps.as_mut(),
+        b_env.clone(),
+        message_info(&me, &[]),
+        process.clone(),
+    )
+    .unwrap();
+    // Dispatched to B's escrow: ReportJob for the node resolved on A.
+    let CosmosMsg::Wasm(WasmMsg::Execute {
+        contract_addr, msg, ..
+    }) = &done.messages[0].msg
+    else {
+        panic!("no dispatch");
+    };
+    assert_eq!(contract_addr, &b_escrow);
+    let v: serde_json::Value = from_json(msg).unwrap();
+    assert_eq!(v["report_job"]["job_id"], "job-x");
+    // A second delivery is refused on B's own replay rule; the failed self-call becomes an
+    // error ack through reply.
+    let again = execute(
+        b_deps.as_mut(),
+        b_env.clone(),
+        message_info(&me, &[]),
+        process,
+    )
+    .unwrap_err();
+    assert!(matches!(again, ContractError::AlreadyAttested { .. }));
+    #[allow(deprecated)]
+    let rep = Reply {
+        id: REPLY_RECEIVE,
+        payload: Binary::default(),
+        gas_used: 0,
+        result: SubMsgResult::Err(again.to_string()),
+    };
+    let rr = reply(b_deps.as_mut(), b_env.clone(), rep).unwrap();
+    let ack: StdAck = from_json(rr.data.unwrap()).unwrap();
+    assert!(matches!(ack, StdAck::Error(ref e) if e.contains("already attested")));
+
+    // B's own rules: a packet for another chain, a tampered attestation, an unknown channel.
+    let mut wrong_chain = packet.clone();
+    wrong_chain.attestation.chain_id = CHAIN_A.into();
+    let pp = ExecuteMsg::ProcessPacket {
+        channel_id: "channel-7".into(),
+        packet: wrong_chain,
+    };
+    assert_eq!(
+        execute(b_deps.as_mut(), b_env.clone(), message_info(&me, &[]), pp).unwrap_err(),
+        ContractError::WrongChain(CHAIN_A.into())
+    );
+    let mut tampered = packet.clone();
+    tampered.attestation.job_id = "job-y".into();
+    let pp = ExecuteMsg::ProcessPacket {
+        channel_id: "channel-7".into(),
+        packet: tampered,
+    };
+    assert_eq!(
+        execute(b_deps.as_mut(), b_env.clone(), message_info(&me, &[]), pp).unwrap_err(),
+        ContractError::BadSignature
+    );
+    let recv = mock_ibc_packet_recv("channel-9", &packet).unwrap();
+    let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
+    assert!(r.messages.is_empty());
+    assert!(matches!(
+        from_json::<StdAck>(r.acknowledgement.unwrap()).unwrap(),
+        StdAck::Error(_)
+    ));
+
+    // Back on A: success ack delivers it; nothing pending.
+    let ack = mock_ibc_packet_ack(
+        "channel-0",
+        &packet,
+        IbcAcknowledgement::new(StdAck::success(b"\x01")),
+    )
+    .unwrap();
+    ibc_packet_ack(a_deps.as_mut(), a_env.clone(), ack).unwrap();
+    assert_eq!(outgoing(&a_deps, &a_env, 1).status, PacketStatus::Delivered);
+    assert_eq!(
+        execute(
+            a_deps.as_mut(),
+            a_env.clone(),
+            message_info(&relayer, &[]),
+            ExecuteMsg::RetryPacket { id: 1 }
+        )
+        .unwrap_err(),
+        ContractError::NotRetryable(1)
+    );
+}
+
+#[test]
+fn error_acks_and_timeouts_keep_the_packet_retryable() {
+    let (mut deps, e) = chain(CHAIN_A);
+    connect(&mut deps, &e, "channel-0");
+    let g = gov(&deps);
+    let route = ExecuteMsg::SetRoute {
+        chain_id: CHAIN_B.into(),
+        channel_id: Some("channel-0".into()),
+    };
+    execute(deps.as_mut(), e.clone(), message_info(&g, &[]), route).unwrap();
+    let att = remote_attestation("cosmwasm1escrowb", "job-t", 4, e.block.time.seconds());
+    let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
+    let anyone = deps.api.addr_make("anyone");
+    let res = execute(
+        deps.as_mut(),
+        e.clone(),
+        message_info(&anyone, &[]),
+        ExecuteMsg::Submit {
+            attestation: att,
+            signature: signed.signature,
+            payload: None,
+        },
+    )
+    .unwrap();
+    let packet = sent_packet(&res);
+    let retry = |deps: &mut Deps| {
+        execute(
+            deps.as_mut(),
+            e.clone(),
+            message_info(&anyone, &[]),
+            ExecuteMsg::RetryPacket { id: packet.id },
+        )
+    };
+    // In flight: nothing to retry.
+    assert_eq!(
+        retry(&mut deps).unwrap_err(),
+        ContractError::NotRetryable(1)
+    );
+    // Error ack: refused with the reason, still pending, retryable.
+    let ack = mock_ibc_packet_ack(
+        "channel-0",
+        &packet,
+        IbcAcknowledgement::new(StdAck::error("job expired")),
+    )
+    .unwrap();
+    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    assert_eq!(
+        outgoing(&deps, &e, 1).status,
+        PacketStatus::Refused {
+            error: "job expired".into()
+        }
+    );
+    let r = retry(&mut deps).unwrap();
+    assert_eq!(sent_packet(&r), packet);
+    assert_eq!(outgoing(&deps, &e, 1).attempts, 2);
+    // Timeout: same.
+    let t = mock_ibc_packet_timeout("channel-0", &packet).unwrap();
+    ibc_packet_timeout(deps.as_mut(), e.clone(), t).unwrap();
+    assert_eq!(outgoing(&deps, &e, 1).status, PacketStatus::TimedOut);
+    // An undecodable ack counts as refused (never lost).
+    retry(&mut deps).unwrap();
+    let ack = mock_ibc_packet_ack(
+        "channel-0",
+        &packet,
+        IbcAcknowledgement::new(b"??".to_vec()),
+    )
+    .unwrap();
+    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    assert!(matches!(
+        outgoing(&deps, &e, 1).status,
+        PacketStatus::Refused { .. }
+    ));
+    // The channel closes: a retry waits for a new route (the record stays pending).
+    let close = mock_ibc_channel_close_init("channel-0", IbcOrder::Unordered, IBC_VERSION);
+    ibc_channel_close(deps.as_mut(), e.clone(), close).unwrap();
+    assert_eq!(
+        retry(&mut deps).unwrap_err(),
+        ContractError::ChannelClosed("channel-0".into())
+    );
+    connect(&mut deps, &e, "channel-1");
+    let route = ExecuteMsg::SetRoute {
+        chain_id: CHAIN_B.into(),
+        channel_id: Some("channel-1".into()),
+    };
+    execute(deps.as_mut(), e.clone(), message_info(&g, &[]), route).unwrap();
+    let r = retry(&mut deps).unwrap();
+    assert!(matches!(
+        &r.messages[0].msg,
+        CosmosMsg::Ibc(IbcMsg::SendPacket { channel_id, .. }) if channel_id == "channel-1"
+    ));
+    let pending: PacketsResponse = from_json(
+        query(
+            deps.as_ref(),
+            e.clone(),
+            QueryMsg::PendingPackets {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(pending.packets.len(), 1);
+    assert_eq!(pending.packets[0].attempts, 4);
+    // Acks of unknown packets are typed errors.
+    let mut stray = packet.clone();
+    stray.id = 99;
+    let ack = mock_ibc_packet_ack(
+        "channel-1",
+        &stray,
+        IbcAcknowledgement::new(StdAck::success(b"")),
+    )
+    .unwrap();
+    assert_eq!(
+        ibc_packet_ack(deps.as_mut(), e, ack).unwrap_err(),
+        ContractError::UnknownPacket(99)
+    );
+}

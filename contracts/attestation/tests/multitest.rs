@@ -1,0 +1,618 @@
+//! cw-multi-test suite: the attestation contract with the real staking, rewards, payfi-escrow
+//! and asset-nft contracts; every message and error path.
+
+mod common;
+
+use bithive_attestation::{matching_commitments, AttestationKind, Hash32};
+use bithive_attestation_contract::msg::{
+    AttestationsResponse, ExecuteMsg, PacketsResponse, QuorumProof,
+};
+use bithive_attestation_contract::state::{Config, StoredProof};
+use bithive_attestation_contract::ContractError;
+use bithive_staking::msg::NodeResponse;
+use common::*;
+use cosmwasm_std::{Binary, HexBinary, Uint128};
+use cw_multi_test::Executor;
+
+use AttestationKind::*;
+
+#[test]
+fn inference_attestation_pays_the_node_through_escrow() {
+    let mut s = suite(4, 4, 3, vec![]);
+    s.create_job("job-1", 5_000);
+    let before = s.native(&s.nodes[1]);
+    let a = s.att(Inference, "job-1", key(1), 1);
+    let res = s.submit(1, &a, None).unwrap();
+    assert_eq!(s.native(&s.nodes[1]), before + 5_000);
+    let ev = res
+        .events
+        .iter()
+        .find(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "accept"))
+        .unwrap();
+    let attr = |k: &str| {
+        ev.attributes
+            .iter()
+            .find(|a| a.key == k)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(attr("kind").as_deref(), Some("inference"));
+    assert_eq!(attr("node").as_deref(), Some(s.nodes[1].as_str()));
+    assert_eq!(attr("route").as_deref(), Some("local"));
+    // Queryable by (job, kind), by signer, and the nonce is spent.
+    let rec = s.accepted("job-1", Inference).unwrap();
+    assert_eq!(rec.attestation, a);
+    assert_eq!(rec.node.as_deref(), Some(s.nodes[1].as_str()));
+    assert!(matches!(rec.proof, StoredProof::Single { .. }));
+    let by: AttestationsResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.attest,
+            &bithive_attestation_contract::msg::QueryMsg::BySigner {
+                signer: key(1),
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(by.attestations.len(), 1);
+    let used: bool = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.attest,
+            &bithive_attestation_contract::msg::QueryMsg::NonceUsed {
+                signer: key(1),
+                nonce: 1,
+            },
+        )
+        .unwrap();
+    assert!(used);
+}
+
+#[test]
+fn replays_are_refused_and_conflicts_become_slashing_evidence() {
+    let mut s = suite(4, 4, 3, vec![]);
+    s.create_job("job-1", 5_000);
+    s.create_job("job-2", 5_000);
+    let a = s.att(Inference, "job-1", key(0), 1);
+    s.submit(0, &a, None).unwrap();
+    // The same attestation again.
+    assert!(matches!(
+        err(s.submit(0, &a, None)),
+        ContractError::AlreadyAttested { .. }
+    ));
+    // Another node on the same job (no conflict: different signer).
+    let other = s.att(Inference, "job-1", key(1), 1);
+    assert!(matches!(
+        err(s.submit(1, &other, None)),
+        ContractError::AlreadyAttested { .. }
+    ));
+    // A new job with a spent nonce.
+    let b = s.att(Inference, "job-2", key(0), 1);
+    assert_eq!(err(s.submit(0, &b, None)), ContractError::NonceUsed(1));
+    // Same signer, same job, different result: staking slashes node 0 (10 %).
+    let mut c = s.att(Inference, "job-1", key(0), 2);
+    c.result_hash = Hash32([9; 32]);
+    let res = s.submit(0, &c, None).unwrap();
+    assert!(res
+        .events
+        .iter()
+        .any(|e| e.attributes.iter().any(|a| a.value == "conflict")));
+    let node: NodeResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.staking,
+            &bithive_staking::msg::QueryMsg::Node {
+                node: s.nodes[0].to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(node.slashed, Uint128::new(1_000 * BTK));
+    // The conflicting one was not accepted, and the evidence is single-use in staking.
+    assert_eq!(s.accepted("job-1", Inference).unwrap().attestation, a);
+    let mut d = s.att(Inference, "job-1", key(0), 3);
+    d.result_hash = Hash32([8; 32]);
+    let e = s.submit(0, &d, None).unwrap_err();
+    assert!(
+        e.downcast_ref::<bithive_staking::ContractError>()
+            == Some(&bithive_staking::ContractError::EvidenceReplayed),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn target_freshness_and_signer_checks() {
+    let mut s = suite(4, 4, 3, vec![Valuation]);
+    s.create_job("job-1", 100);
+    let good = s.att(Inference, "job-1", key(0), 1);
+    let mut a = good.clone();
+    a.chain_id = "other-chain".into();
+    assert_eq!(
+        err(s.submit(0, &a, None)),
+        ContractError::WrongChain("other-chain".into())
+    );
+    let mut a = good.clone();
+    a.contract = s.rewards.to_string();
+    assert!(matches!(
+        err(s.submit(0, &a, None)),
+        ContractError::WrongContract { .. }
+    ));
+    let mut a = good.clone();
+    a.issued_at = s.now() - 3_601;
+    assert!(matches!(
+        err(s.submit(0, &a, None)),
+        ContractError::NotFresh { .. }
+    ));
+    let mut a = good.clone();
+    a.issued_at = s.now() + 61;
+    assert!(matches!(
+        err(s.submit(0, &a, None)),
+        ContractError::NotFresh { .. }
+    ));
+    // An unregistered key (signs correctly, but no node has it).
+    let stranger = s.att(Inference, "job-1", key(9), 1);
+    assert_eq!(
+        err(s.submit(9, &stranger, None)),
+        ContractError::UnknownOperator
+    );
+    // A signature by another key.
+    let msg = ExecuteMsg::Submit {
+        attestation: good.clone(),
+        signature: s.sign(1, &s.att(Inference, "job-1", key(1), 1)),
+        payload: None,
+    };
+    let relayer = s.gov.clone();
+    assert_eq!(err(s.exec(&relayer, &msg)), ContractError::BadSignature);
+    // The quorum key cannot sign alone; quorum kinds refuse single signers.
+    let q = s.quorum_att(Inference, "job-1", 5);
+    let msg = ExecuteMsg::Submit {
+        attestation: q,
+        signature: s.sign(0, &good),
+        payload: None,
+    };
+    assert_eq!(err(s.exec(&relayer, &msg)), ContractError::SignerMismatch);
+    let v = s.att(Valuation, "scanner-1", key(0), 2);
+    assert_eq!(
+        err(s.submit(0, &v, None)),
+        ContractError::QuorumRequired("valuation")
+    );
+    // Field limits of the canonical bytes.
+    // (cannot be signed off-chain either: any signature is posted)
+    let mut a = good.clone();
+    a.job_id = "x".repeat(129);
+    let msg = ExecuteMsg::Submit {
+        attestation: a,
+        signature: s.sign(0, &good),
+        payload: None,
+    };
+    assert!(matches!(
+        err(s.exec(&relayer, &msg)),
+        ContractError::Attestation(_)
+    ));
+    // Nothing of the above was recorded; the good one still goes through.
+    assert!(s.accepted("job-1", Inference).is_none());
+    s.submit(0, &good, None).unwrap();
+}
+
+#[test]
+fn a_failing_consumer_reverts_the_whole_acceptance() {
+    let mut s = suite(3, 3, 2, vec![]);
+    // No such job in the escrow: ReportJob fails, so nothing is recorded.
+    let a = s.att(Inference, "missing", key(0), 1);
+    let e = s.submit(0, &a, None).unwrap_err();
+    assert!(
+        e.downcast_ref::<payfi_escrow::ContractError>().is_some(),
+        "{e:?}"
+    );
+    assert!(s.accepted("missing", Inference).is_none());
+    let used: bool = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.attest,
+            &bithive_attestation_contract::msg::QueryMsg::NonceUsed {
+                signer: key(0),
+                nonce: 1,
+            },
+        )
+        .unwrap();
+    assert!(!used);
+    // Once the job exists the same attestation is accepted.
+    s.create_job("missing", 10);
+    s.submit(0, &a, None).unwrap();
+}
+
+#[test]
+fn compute_work_credits_rewards_with_enode_inputs() {
+    let mut s = suite(3, 3, 2, vec![]);
+    let node = s.nodes[2].clone();
+    // Payload required, bound to the attestation, naming the signer's node only.
+    let a = s.att(ComputeWork, "work-1", key(2), 1);
+    assert_eq!(
+        err(s.submit(2, &a, None)),
+        ContractError::PayloadRequired("compute_work")
+    );
+    let payload = work_payload(None, 40);
+    assert_eq!(
+        err(s.submit(2, &a, Some(payload.clone()))),
+        ContractError::PayloadNotBound
+    );
+    let wrong_node = work_payload(Some(&s.nodes[0]), 40);
+    let mut b = a.clone();
+    bind(&mut b, &wrong_node);
+    assert!(matches!(
+        err(s.submit(2, &b, Some(wrong_node))),
+        ContractError::NodeMismatch(_)
+    ));
+    let garbage = Binary::from(b"{\"units\":".to_vec());
+    let mut g = a.clone();
+    bind(&mut g, &garbage);
+    assert!(matches!(
+        err(s.submit(2, &g, Some(garbage))),
+        ContractError::BadPayload(_)
+    ));
+    let mut ok = a.clone();
+    bind(&mut ok, &payload);
+    s.submit(2, &ok, Some(payload)).unwrap();
+    let r: bithive_rewards::msg::NodeRewardsResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.rewards,
+            &bithive_rewards::msg::QueryMsg::NodeRewards {
+                node: node.to_string(),
+            },
+        )
+        .unwrap();
+    assert!(!r.open_weight.is_zero());
+    // Bound as a commitment instead of the result hash works too.
+    let payload = work_payload(Some(&node), 7);
+    let mut c = s.att(ComputeWork, "work-2", key(2), 2);
+    c.commitments = vec![bithive_attestation::payload_hash(ComputeWork, &payload)];
+    s.submit(2, &c, Some(payload)).unwrap();
+}
+
+#[test]
+fn valuation_and_record_only_kinds() {
+    let mut s = suite(3, 3, 2, vec![]);
+    let owner = s.gov.clone();
+    let mint = serde_json::json!({"mint": {"token_id": "scanner-1", "owner": owner,
+        "token_uri": null, "extension": {"class": "medical_equipment",
+        "description_uri": "ipfs://bafybeigdyrzt5scanner", "content_hash": hex::encode([7u8; 32]),
+        "jurisdictions": [{"code": "US", "markers": []}], "certifications": [],
+        "device_pubkey": null}}});
+    s.app
+        .execute_contract(owner.clone(), s.nft.clone(), &mint, &[])
+        .unwrap();
+    let payload = Binary::from(br#"{"value":"125000"}"#.to_vec());
+    let mut v = s.att(Valuation, "scanner-1", key(1), 1);
+    bind(&mut v, &payload);
+    s.submit(1, &v, Some(payload)).unwrap();
+    let val: serde_json::Value = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.nft,
+            &serde_json::json!({"valuation": {"token_id": "scanner-1"}}),
+        )
+        .unwrap();
+    assert_eq!(val["value"], "125000", "{val}");
+    // Matching: recorded with its mask and ciphertext commitments, nothing dispatched.
+    let mut m = s.att(Matching, "match-1", key(0), 1);
+    m.commitments = matching_commitments(b"\x01\x01\x00", b"ciphertext").to_vec();
+    let res = s.submit(0, &m, None).unwrap();
+    assert!(!res.events.iter().any(|e| e.ty == "execute"
+        && e.attributes
+            .iter()
+            .any(|a| a.value != s.attest.as_str() && a.key == "_contract_address")));
+    assert_eq!(s.accepted("match-1", Matching).unwrap().attestation, m);
+    let p = s.att(PatientActivity, "act-1", key(0), 2);
+    s.submit(0, &p, None).unwrap();
+    assert!(s.accepted("act-1", PatientActivity).is_some());
+}
+
+#[test]
+fn secp256k1_quorum_of_the_attestor_set() {
+    // 5 nodes, set of 4 (node 4 has the smallest pledge: outside), K = 3, valuations need quorum.
+    let mut s = suite(5, 4, 3, vec![Inference]);
+    s.create_job("job-q", 900);
+    let payload =
+        Binary::from(serde_json::to_vec(&serde_json::json!({"node": s.nodes[3]})).unwrap());
+    let mut a = s.quorum_att(Inference, "job-q", 1);
+    bind(&mut a, &payload);
+    let relayer = s.gov.clone();
+    let q = |s: &Suite, who: &[usize]| ExecuteMsg::SubmitQuorum {
+        attestation: a.clone(),
+        proof: QuorumProof::Secp256k1 {
+            signatures: who.iter().map(|&i| s.quorum_sig(i, &a)).collect(),
+        },
+        payload: Some(payload.clone()),
+    };
+    let m = q(&s, &[0, 1]);
+    assert_eq!(
+        err(s.exec(&relayer, &m)),
+        ContractError::QuorumNotMet { got: 2, need: 3 }
+    );
+    let m = q(&s, &[0, 1, 1]);
+    assert!(matches!(
+        err(s.exec(&relayer, &m)),
+        ContractError::DuplicateSigner(_)
+    ));
+    let m = q(&s, &[0, 1, 4]);
+    assert!(matches!(
+        err(s.exec(&relayer, &m)),
+        ContractError::NotAttestor(_)
+    ));
+    let m = q(&s, &[0, 1, 9]);
+    assert_eq!(err(s.exec(&relayer, &m)), ContractError::UnknownOperator);
+    // A signature swapped to another member's key.
+    let mut bad = s.quorum_sig(2, &a);
+    bad.signature = s.quorum_sig(0, &a).signature;
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: a.clone(),
+        proof: QuorumProof::Secp256k1 {
+            signatures: vec![s.quorum_sig(0, &a), s.quorum_sig(1, &a), bad],
+        },
+        payload: Some(payload.clone()),
+    };
+    assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadSignature);
+    // A single-signer body cannot be a quorum.
+    let single = s.att(Inference, "job-q", key(0), 1);
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: single,
+        proof: QuorumProof::Secp256k1 { signatures: vec![] },
+        payload: None,
+    };
+    assert_eq!(err(s.exec(&relayer, &m)), ContractError::SignerMismatch);
+    // A quorum payload must name a registered node.
+    let stranger = Binary::from(br#"{"node":"cosmwasm1stranger"}"#.to_vec());
+    let mut b = s.quorum_att(Inference, "job-q", 1);
+    bind(&mut b, &stranger);
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: b.clone(),
+        proof: QuorumProof::Secp256k1 {
+            signatures: [0, 1, 2].iter().map(|&i| s.quorum_sig(i, &b)).collect(),
+        },
+        payload: Some(stranger),
+    };
+    assert!(s.exec(&relayer, &m).is_err());
+    // K of the set: accepted, node 3 paid.
+    let before = s.native(&s.nodes[3]);
+    let m = q(&s, &[2, 0, 3]);
+    s.exec(&relayer, &m).unwrap();
+    assert_eq!(s.native(&s.nodes[3]), before + 900);
+    let rec = s.accepted("job-q", Inference).unwrap();
+    assert!(matches!(rec.proof, StoredProof::Secp256k1 { ref signers } if signers.len() == 3));
+    let m = q(&s, &[0, 1, 2]);
+    assert!(matches!(
+        err(s.exec(&relayer, &m)),
+        ContractError::AlreadyAttested { .. }
+    ));
+}
+
+#[test]
+fn bls_keys_with_proof_of_possession_and_aggregate_quorum() {
+    let mut s = suite(5, 4, 3, vec![]);
+    // Registration errors.
+    let node0 = s.nodes[0].clone();
+    let sk = bls_key(0);
+    let pk = HexBinary::from(sk.public_key().to_vec());
+    let bad_len = ExecuteMsg::RegisterBlsKey {
+        public_key: HexBinary::from(vec![1u8; 47]),
+        proof_of_possession: HexBinary::from(vec![1u8; 96]),
+    };
+    assert_eq!(err(s.exec(&node0, &bad_len)), ContractError::BadBlsLength);
+    // A PoP made for another account (rogue-key defence: the owner is in the signed message).
+    let stolen = ExecuteMsg::RegisterBlsKey {
+        public_key: pk.clone(),
+        proof_of_possession: HexBinary::from(
+            sk.proof_of_possession(s.nodes[1].as_str())
+                .unwrap()
+                .to_vec(),
+        ),
+    };
+    assert_eq!(
+        err(s.exec(&node0, &stolen)),
+        ContractError::BadProofOfPossession
+    );
+    // The identity point.
+    let mut identity = vec![0u8; 48];
+    identity[0] = 0xc0;
+    let inf = ExecuteMsg::RegisterBlsKey {
+        public_key: HexBinary::from(identity),
+        proof_of_possession: HexBinary::from(vec![0u8; 96]),
+    };
+    assert_eq!(
+        err(s.exec(&node0, &inf)),
+        ContractError::BadProofOfPossession
+    );
+    let outsider = s.app.api().addr_make("outsider");
+    let msg = ExecuteMsg::RegisterBlsKey {
+        public_key: pk.clone(),
+        proof_of_possession: HexBinary::from(
+            sk.proof_of_possession(outsider.as_str()).unwrap().to_vec(),
+        ),
+    };
+    assert!(matches!(
+        err(s.exec(&outsider, &msg)),
+        ContractError::NotRegistered(_)
+    ));
+    for i in 0..4 {
+        s.register_bls(i).unwrap();
+    }
+    // Node 1 cannot take node 0's key even with a valid PoP for itself.
+    let node1 = s.nodes[1].clone();
+    let take = ExecuteMsg::RegisterBlsKey {
+        public_key: pk.clone(),
+        proof_of_possession: HexBinary::from(
+            sk.proof_of_possession(node1.as_str()).unwrap().to_vec(),
+        ),
+    };
+    assert_eq!(err(s.exec(&node1, &take)), ContractError::BlsKeyTaken);
+    let q: Option<HexBinary> = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.attest,
+            &bithive_attestation_contract::msg::QueryMsg::BlsKey {
+                node: node0.to_string(),
+            },
+        )
+        .unwrap();
+    assert_eq!(q, Some(pk));
+
+    let mut a = s.quorum_att(Matching, "match-bls", 1);
+    a.commitments = matching_commitments(b"\x01", b"ct").to_vec();
+    let keys: Vec<_> = (0..3).map(bls_key).collect();
+    let agg = bithive_attestation::bls::sign_quorum(&a, &keys).unwrap();
+    let relayer = s.gov.clone();
+    let nodes: Vec<String> = s.nodes.iter().map(|n| n.to_string()).collect();
+    let msg = |signers: Vec<usize>, sig: Vec<u8>| ExecuteMsg::SubmitQuorum {
+        attestation: a.clone(),
+        proof: QuorumProof::Bls {
+            signers: signers.iter().map(|&i| nodes[i].clone()).collect(),
+            signature: HexBinary::from(sig),
+        },
+        payload: None,
+    };
+    // Wrong signer list for the aggregate, too few, an outsider, no key, malformed.
+    let m = msg(vec![0, 1, 3], agg.to_vec());
+    assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadSignature);
+    let m = msg(vec![0, 1], agg.to_vec());
+    assert!(matches!(
+        err(s.exec(&relayer, &m)),
+        ContractError::QuorumNotMet { .. }
+    ));
+    let m = msg(vec![0, 1, 4], agg.to_vec());
+    assert!(matches!(
+        err(s.exec(&relayer, &m)),
+        ContractError::NotAttestor(_)
+    ));
+    let m = msg(vec![0, 1, 2], vec![0u8; 95]);
+    assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadBlsLength);
+    let m = msg(vec![0, 1, 2], vec![0x80; 96]);
+    assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadSignature);
+    let m = msg(vec![0, 1, 2], agg.to_vec());
+    s.exec(&relayer, &m).unwrap();
+    assert!(matches!(
+        s.accepted("match-bls", Matching).unwrap().proof,
+        StoredProof::Bls { .. }
+    ));
+    // Another quorum by the same members (fresh nonce).
+    let mut b = s.quorum_att(Matching, "match-bls-2", 2);
+    b.commitments = vec![];
+    let keys: Vec<_> = [0, 1, 2].iter().map(|&i| bls_key(i)).collect();
+    let agg = bithive_attestation::bls::sign_quorum(&b, &keys).unwrap();
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: b.clone(),
+        proof: QuorumProof::Bls {
+            signers: vec![
+                s.nodes[0].to_string(),
+                s.nodes[1].to_string(),
+                s.nodes[2].to_string(),
+            ],
+            signature: HexBinary::from(agg.to_vec()),
+        },
+        payload: None,
+    };
+    s.exec(&relayer, &m).unwrap();
+}
+
+#[test]
+fn governance_routes_packets_and_config() {
+    let mut s = suite(2, 2, 1, vec![]);
+    let gov = s.gov.clone();
+    let mallory = s.app.api().addr_make("mallory");
+    let route = ExecuteMsg::SetRoute {
+        chain_id: "peer-1".into(),
+        channel_id: Some("channel-0".into()),
+    };
+    assert_eq!(err(s.exec(&mallory, &route)), ContractError::Unauthorized);
+    // cw-multi-test has no IBC: no channel ever opens here (see tests/ibc.rs).
+    assert_eq!(
+        err(s.exec(&gov, &route)),
+        ContractError::ChannelClosed("channel-0".into())
+    );
+    let own = ExecuteMsg::SetRoute {
+        chain_id: s.chain_id.clone(),
+        channel_id: None,
+    };
+    assert!(matches!(
+        err(s.exec(&gov, &own)),
+        ContractError::InvalidConfig(_)
+    ));
+    assert_eq!(
+        err(s.exec(&mallory, &ExecuteMsg::RetryPacket { id: 1 })),
+        ContractError::UnknownPacket(1)
+    );
+    let pending: PacketsResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.attest,
+            &bithive_attestation_contract::msg::QueryMsg::PendingPackets {
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap();
+    assert!(pending.packets.is_empty());
+    let update = |k: Option<u32>| ExecuteMsg::UpdateConfig {
+        governance: None,
+        escrow: None,
+        rewards: None,
+        asset_nft: None,
+        quorum_threshold: k,
+        quorum_kinds: Some(vec![Valuation, Valuation]),
+        max_age_seconds: None,
+        max_future_seconds: None,
+        ibc_timeout_seconds: None,
+    };
+    assert_eq!(
+        err(s.exec(&mallory, &update(None))),
+        ContractError::Unauthorized
+    );
+    assert!(matches!(
+        err(s.exec(&gov, &update(Some(0)))),
+        ContractError::InvalidConfig(_)
+    ));
+    s.exec(&gov, &update(Some(2))).unwrap();
+    let c: Config = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.attest,
+            &bithive_attestation_contract::msg::QueryMsg::Config {},
+        )
+        .unwrap();
+    assert_eq!(c.quorum_threshold, 2);
+    assert_eq!(c.quorum_kinds, vec![Valuation]);
+    // Only the contract itself processes packets.
+    let a = s.att(Matching, "m", key(0), 1);
+    let sig = s.sign(0, &a);
+    let pp = ExecuteMsg::ProcessPacket {
+        channel_id: "channel-0".into(),
+        packet: bithive_attestation_contract::msg::AttestationPacket {
+            id: 1,
+            attestation: a,
+            proof: bithive_attestation_contract::msg::PacketProof::Single { signature: sig },
+            node: None,
+            payload: None,
+        },
+    };
+    assert_eq!(err(s.exec(&mallory, &pp)), ContractError::Unauthorized);
+    // Migration (same code: a re-run at the same version is allowed; downgrades are refused by
+    // bithive-cw-common's ensure_upgrade, tested there).
+    let attest = s.attest.clone();
+    let code = s.app.contract_data(&attest).unwrap().code_id;
+    s.app
+        .migrate_contract(
+            gov,
+            attest,
+            &bithive_attestation_contract::msg::MigrateMsg {},
+            code,
+        )
+        .unwrap();
+}

@@ -1,0 +1,247 @@
+#![allow(dead_code)]
+//! The committed artifacts in cosmwasm-vm through bithive-vm-host: cw20 (BTK), staking with
+//! `n` bonded nodes and its attestor set, payfi-escrow, and the attestation contract as the
+//! escrow's reporter. Shared by tests/vm.rs and examples/gas.rs.
+
+use std::path::PathBuf;
+
+use bithive_attestation::bls::SecretKey;
+use bithive_attestation::signing::{public_key, sign, signing_key};
+use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
+use bithive_vm_host::{coin, Chain, ChainConfig};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+pub const DENOM: &str = "ubtk";
+
+pub fn artifact(rel: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../artifacts")
+        .join(rel);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
+}
+
+pub struct Vm {
+    pub chain: Chain,
+    pub gov: String,
+    pub payer: String,
+    pub token: String,
+    pub staking: String,
+    pub escrow: String,
+    pub attest: String,
+    pub nodes: Vec<String>,
+}
+
+pub fn secret(i: usize) -> [u8; 32] {
+    [i as u8 + 1; 32]
+}
+
+pub fn key(i: usize) -> PubKey33 {
+    public_key(&signing_key(&secret(i)).unwrap())
+}
+
+pub fn bls(i: usize) -> SecretKey {
+    SecretKey::from_seed(&secret(i)).unwrap()
+}
+
+/// `n` nodes, attestor set of `n`, quorum threshold `k`.
+pub fn setup(n: usize, k: u32) -> Vm {
+    let mut chain = Chain::new(ChainConfig::default()).unwrap();
+    let gov = chain.addr("gov");
+    let payer = chain.addr("payer");
+    let nodes: Vec<String> = (0..n).map(|i| chain.addr(&format!("node{i}"))).collect();
+    let cw20 = chain
+        .store_code(&artifact("reference/cw20_base_ref.wasm"))
+        .unwrap();
+    let staking_code = chain.store_code(&artifact("bithive_staking.wasm")).unwrap();
+    let escrow_code = chain.store_code(&artifact("payfi_escrow.wasm")).unwrap();
+    let attest_code = chain
+        .store_code(&artifact("bithive_attestation_contract.wasm"))
+        .unwrap();
+    let mut balances: Vec<Value> = nodes
+        .iter()
+        .map(|a| json!({"address": a, "amount": "100000000000000"}))
+        .collect();
+    balances.push(json!({"address": gov, "amount": "1000000"}));
+    let (token, _) = chain
+        .instantiate(
+            cw20,
+            &gov,
+            &json!({"name": "BitSpark", "symbol": "BTK", "decimals": 6,
+                "initial_balances": balances, "mint": null, "marketing": null}),
+            &[],
+            "btk",
+            None,
+        )
+        .unwrap();
+    let genesis = chain.block().time.seconds();
+    let (staking, _) = chain
+        .instantiate(
+            staking_code,
+            &gov,
+            &json!({"governance": gov, "compliance": gov, "token": token,
+                "slash_recipient": gov, "work_reporter": null, "genesis": genesis,
+                "epoch_seconds": 86400, "attestor_set_size": n, "window_epochs": 7,
+                "lock_seconds": null, "unbonding_seconds": 604800, "max_claims": 4,
+                "fraud_slash": "0.1"}),
+            &[],
+            "staking",
+            None,
+        )
+        .unwrap();
+    let (escrow, _) = chain
+        .instantiate(
+            escrow_code,
+            &gov,
+            &json!({"admin": gov, "fee_bps": 0, "fee_collector": gov,
+                "cw20_allowlist": [], "reporters": []}),
+            &[],
+            "escrow",
+            None,
+        )
+        .unwrap();
+    let (attest, _) = chain
+        .instantiate(
+            attest_code,
+            &gov,
+            &json!({"governance": gov, "staking": staking, "escrow": escrow,
+                "rewards": null, "asset_nft": null, "quorum_threshold": k,
+                "quorum_kinds": [], "max_age_seconds": 3600, "max_future_seconds": 60,
+                "ibc_timeout_seconds": 600, "peer_port": null}),
+            &[],
+            "attestation",
+            Some(&gov),
+        )
+        .unwrap();
+    chain
+        .execute(
+            &escrow,
+            &gov,
+            &json!({"update_reporters": {"add": [attest], "remove": []}}),
+            &[],
+        )
+        .unwrap();
+    for (i, node) in nodes.iter().enumerate() {
+        chain
+            .execute(
+                &staking,
+                node,
+                &json!({"register_node": {"capacity_t": 4, "tier": "t1",
+                    "operator_key": key(i)}}),
+                &[],
+            )
+            .unwrap();
+        let bond = cosmwasm_std::to_json_binary(&json!({"bond": {}})).unwrap();
+        let amount = ((10 - i as u128) * 1_000_000_000).to_string();
+        chain
+            .execute(
+                &token,
+                node,
+                &json!({"send": {"contract": staking, "amount": amount, "msg": bond}}),
+                &[],
+            )
+            .unwrap();
+        let sk = bls(i);
+        chain
+            .execute(
+                &attest,
+                node,
+                &json!({"register_bls_key": {
+                    "public_key": hex::encode(sk.public_key()),
+                    "proof_of_possession": hex::encode(sk.proof_of_possession(node).unwrap())}}),
+                &[],
+            )
+            .unwrap();
+    }
+    chain
+        .execute(
+            &staking,
+            &gov,
+            &json!({"advance_attestor_set": {"limit": 50}}),
+            &[],
+        )
+        .unwrap();
+    chain
+        .mint_native(&payer, &[coin(1_000_000_000_000, DENOM)])
+        .unwrap();
+    Vm {
+        chain,
+        gov,
+        payer,
+        token,
+        staking,
+        escrow,
+        attest,
+        nodes,
+    }
+}
+
+impl Vm {
+    pub fn create_job(&mut self, job: &str, amount: u128) {
+        let expires = self.chain.block().time.plus_seconds(86_400);
+        let payer = self.payer.clone();
+        self.chain
+            .execute(
+                &self.escrow,
+                &payer,
+                &json!({"create_job": {"job_id": job, "expires_at": expires}}),
+                &[coin(amount, DENOM)],
+            )
+            .unwrap();
+    }
+
+    pub fn att(
+        &self,
+        kind: AttestationKind,
+        job: &str,
+        signer: PubKey33,
+        nonce: u64,
+    ) -> Attestation {
+        let contract = match kind {
+            AttestationKind::Inference => self.escrow.clone(),
+            _ => self.attest.clone(),
+        };
+        Attestation {
+            chain_id: self.chain.config().chain_id.clone(),
+            contract,
+            job_id: job.into(),
+            kind,
+            result_hash: Hash32(Sha256::digest(job.as_bytes()).into()),
+            commitments: vec![],
+            issued_at: self.chain.block().time.seconds(),
+            nonce,
+            signer,
+        }
+    }
+
+    pub fn submit_msg(&self, i: usize, a: &Attestation) -> Value {
+        let signed = sign(a.clone(), &signing_key(&secret(i)).unwrap()).unwrap();
+        json!({"submit": {"attestation": a, "signature": signed.signature}})
+    }
+
+    /// A quorum message over `who` with secp256k1 signatures or a BLS aggregate.
+    pub fn quorum_msg(&self, a: &Attestation, who: &[usize], use_bls: bool) -> Value {
+        assert_eq!(a.signer, QUORUM_SIGNER);
+        if use_bls {
+            let keys: Vec<SecretKey> = who.iter().map(|&i| bls(i)).collect();
+            let agg = bithive_attestation::bls::sign_quorum(a, &keys).unwrap();
+            let signers: Vec<&String> = who.iter().map(|&i| &self.nodes[i]).collect();
+            json!({"submit_quorum": {"attestation": a, "proof": {"bls": {
+                "signers": signers, "signature": hex::encode(agg)}}}})
+        } else {
+            use k256::ecdsa::signature::hazmat::PrehashSigner;
+            let digest = a.digest().unwrap();
+            let sigs: Vec<Value> = who
+                .iter()
+                .map(|&i| {
+                    let sk = signing_key(&secret(i)).unwrap();
+                    let s: k256::ecdsa::Signature = sk.sign_prehash(&digest.0).unwrap();
+                    let s = s.normalize_s().unwrap_or(s);
+                    json!({"key": key(i), "signature": hex::encode(s.to_bytes())})
+                })
+                .collect();
+            json!({"submit_quorum": {"attestation": a, "proof": {"secp256k1": {"signatures": sigs}}}})
+        }
+    }
+}
