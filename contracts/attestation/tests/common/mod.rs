@@ -430,7 +430,7 @@ impl Suite {
 
     pub fn create_job(&mut self, job: &str, amount: u128) {
         let expires = self.app.block_info().time.plus_seconds(DAY);
-        let msg = serde_json::json!({"create_job": {"job_id": job, "expires_at": expires}});
+        let msg = serde_json::json!({"create_job": {"job_id": job, "expires_at": expires, "model": "bc_logreg", "input": "AAECAw=="}});
         let payer = self.payer.clone();
         self.app
             .execute_contract(payer, self.escrow.clone(), &msg, &coins(amount, DENOM))

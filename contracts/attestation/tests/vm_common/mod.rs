@@ -185,7 +185,7 @@ impl Vm {
             .execute(
                 &self.escrow,
                 &payer,
-                &json!({"create_job": {"job_id": job, "expires_at": expires}}),
+                &json!({"create_job": {"job_id": job, "expires_at": expires, "model": "bc_logreg", "input": "AAECAw=="}}),
                 &[coin(amount, DENOM)],
             )
             .unwrap();
