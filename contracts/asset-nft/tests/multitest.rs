@@ -26,10 +26,7 @@ struct Env_ {
 }
 
 fn err(r: anyhow::Result<AppResponse>) -> ContractError {
-    match r.unwrap_err().downcast::<ContractError>() {
-        Ok(e) => e,
-        Err(other) => panic!("not a ContractError: {other:?}"),
-    }
+    bithive_cw_test_fixtures::contract_err(r)
 }
 
 fn device_key() -> SigningKey {

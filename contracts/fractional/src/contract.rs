@@ -8,7 +8,7 @@ use cosmwasm_std::{
 
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, CONFIG, CW20_ALLOWLIST, NFT_CONTRACTS};
+use crate::state::{Config, CONFIG, NFT_CONTRACTS};
 use crate::{execute as ex, query};
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-fractional";
@@ -36,9 +36,12 @@ pub fn instantiate(
     for a in msg.nft_contracts {
         NFT_CONTRACTS.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
     }
-    for a in msg.cw20_allowlist {
-        CW20_ALLOWLIST.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
-    }
+    bithive_cw_common::funds::update_cw20_allowlist(
+        deps.storage,
+        deps.api,
+        &msg.cw20_allowlist,
+        &[],
+    )?;
     Ok(Response::new()
         .add_attribute("action", "instantiate")
         .add_attribute("admin", admin))

@@ -12,8 +12,9 @@ pub enum ContractError {
     #[error(transparent)]
     DivideByZero(#[from] DivideByZeroError),
 
+    /// Deposit errors (no or several coins, cw20 not allowlisted, zero amount, bad denom).
     #[error(transparent)]
-    Payment(#[from] cw_utils::PaymentError),
+    Funds(#[from] bithive_cw_common::funds::FundsError),
 
     #[error(transparent)]
     Version(#[from] cw2::VersionError),
@@ -23,9 +24,6 @@ pub enum ContractError {
 
     #[error("{contract} is not an accepted cw721 contract")]
     NftNotAccepted { contract: String },
-
-    #[error("{contract} is not an allowlisted cw20 or share token")]
-    Cw20NotAccepted { contract: String },
 
     #[error("vault {vault_id} not found")]
     VaultNotFound { vault_id: u64 },
@@ -59,9 +57,6 @@ pub enum ContractError {
 
     #[error("share token address missing from the instantiate reply")]
     NoShareAddress {},
-
-    #[error("unknown reply id {id}")]
-    UnknownReply { id: u64 },
 
     #[error("cannot migrate from {from} to older {to}")]
     Downgrade { from: String, to: String },

@@ -1,6 +1,10 @@
+use bithive_cw_common::funds::{
+    all_native, allowlisted_cw20, is_cw20_allowed, one_native, update_cw20_allowlist,
+    validate_denom, FundsError,
+};
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, BankMsg, Coin, CosmosMsg, DepsMut, Env, MessageInfo, Response,
-    StdError, SubMsg, Uint128, WasmMsg,
+    from_json, to_json_binary, Addr, CosmosMsg, DepsMut, Env, MessageInfo, Response, StdError,
+    SubMsg, Uint128, WasmMsg,
 };
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
 use cw721::receiver::Cw721ReceiveMsg;
@@ -9,8 +13,7 @@ use crate::accrual;
 use crate::error::ContractError;
 use crate::msg::{FractionalizeMsg, ReceiveMsg, ShareHookMsg};
 use crate::state::{
-    AssetInfo, Vault, VaultStatus, CONFIG, CW20_ALLOWLIST, NFT_CONTRACTS, SHARE_TOKENS, VAULTS,
-    VAULT_SEQ,
+    AssetInfo, Vault, VaultStatus, CONFIG, NFT_CONTRACTS, SHARE_TOKENS, VAULTS, VAULT_SEQ,
 };
 
 type Res = Result<Response, ContractError>;
@@ -19,25 +22,6 @@ type Res = Result<Response, ContractError>;
 #[cosmwasm_schema::cw_serde]
 enum NftExecute {
     TransferNft { recipient: String, token_id: String },
-}
-
-pub fn pay(asset: &AssetInfo, to: &Addr, amount: Uint128) -> Result<CosmosMsg, StdError> {
-    Ok(match asset {
-        AssetInfo::Native(denom) => BankMsg::Send {
-            to_address: to.to_string(),
-            amount: vec![Coin::new(amount, denom.clone())],
-        }
-        .into(),
-        AssetInfo::Cw20(token) => WasmMsg::Execute {
-            contract_addr: token.to_string(),
-            msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
-                recipient: to.to_string(),
-                amount,
-            })?,
-            funds: vec![],
-        }
-        .into(),
-    })
 }
 
 fn transfer_nft(vault: &Vault, to: &Addr) -> Result<CosmosMsg, StdError> {
@@ -97,17 +81,14 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
         });
     }
     match &f.reserve_price.asset {
-        AssetInfo::Native(d) if d.is_empty() || d.len() > 128 => {
-            return Err(ContractError::InvalidFractionalize {
-                reason: "bad reserve denom",
-            })
-        }
-        AssetInfo::Cw20(a) if !CW20_ALLOWLIST.has(deps.storage, a) => {
-            return Err(ContractError::Cw20NotAccepted {
+        AssetInfo::Native(d) => validate_denom(d)?,
+        AssetInfo::Cw20(a) if !is_cw20_allowed(deps.storage, a) => {
+            return Err(FundsError::Cw20NotAccepted {
                 contract: a.to_string(),
-            })
+            }
+            .into())
         }
-        _ => {}
+        AssetInfo::Cw20(_) => {}
     }
     let config = CONFIG.load(deps.storage)?;
     let depositor = deps.api.addr_validate(&msg.sender)?;
@@ -219,14 +200,7 @@ fn deposit(deps: DepsMut, vault_id: u64, payments: Vec<(AssetInfo, Uint128)>) ->
 }
 
 pub fn deposit_native(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
-    if info.funds.is_empty() {
-        return Err(ContractError::Payment(cw_utils::PaymentError::NoFunds {}));
-    }
-    let payments = info
-        .funds
-        .into_iter()
-        .map(|c| (AssetInfo::Native(c.denom), c.amount))
-        .collect();
+    let payments = all_native(&info)?;
     deposit(deps, vault_id, payments)
 }
 
@@ -258,50 +232,32 @@ fn buyout(deps: DepsMut, vault_id: u64, buyer: Addr, asset: AssetInfo, paid: Uin
 }
 
 pub fn buyout_native(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
-    let coin = cw_utils::one_coin(&info)?;
-    buyout(
-        deps,
-        vault_id,
-        info.sender,
-        AssetInfo::Native(coin.denom),
-        coin.amount,
-    )
+    let (asset, paid) = one_native(&info)?;
+    buyout(deps, vault_id, info.sender, asset, paid)
 }
 
+/// Share tokens coming back (redeem, reunify), or a deposit from an allowlisted cw20.
 pub fn receive_cw20(deps: DepsMut, info: MessageInfo, wrapper: Cw20ReceiveMsg) -> Res {
-    let token = info.sender;
-    let sender = deps.api.addr_validate(&wrapper.sender)?;
     let msg: ReceiveMsg = from_json(&wrapper.msg)?;
-    if let Some(vault_id) = SHARE_TOKENS.may_load(deps.storage, &token)? {
+    if let Some(vault_id) = SHARE_TOKENS.may_load(deps.storage, &info.sender)? {
+        let holder = deps.api.addr_validate(&wrapper.sender)?;
         return match msg {
-            ReceiveMsg::Redeem {} => redeem(deps, vault_id, sender, wrapper.amount),
-            ReceiveMsg::Reunify {} => reunify(deps, vault_id, sender, wrapper.amount),
-            _ => Err(ContractError::Cw20NotAccepted {
-                contract: token.to_string(),
-            }),
+            ReceiveMsg::Redeem {} => redeem(deps, vault_id, holder, wrapper.amount),
+            ReceiveMsg::Reunify {} => reunify(deps, vault_id, holder, wrapper.amount),
+            _ => Err(FundsError::Cw20NotAccepted {
+                contract: info.sender.to_string(),
+            }
+            .into()),
         };
     }
-    if !CW20_ALLOWLIST.has(deps.storage, &token) {
-        return Err(ContractError::Cw20NotAccepted {
-            contract: token.to_string(),
-        });
-    }
+    let (sender, (asset, amount)) = allowlisted_cw20(deps.storage, deps.api, &info, &wrapper)?;
     match msg {
-        ReceiveMsg::DepositRevenue { vault_id } => deposit(
-            deps,
-            vault_id,
-            vec![(AssetInfo::Cw20(token), wrapper.amount)],
-        ),
-        ReceiveMsg::Buyout { vault_id } => buyout(
-            deps,
-            vault_id,
-            sender,
-            AssetInfo::Cw20(token),
-            wrapper.amount,
-        ),
-        _ => Err(ContractError::Cw20NotAccepted {
-            contract: token.to_string(),
-        }),
+        ReceiveMsg::DepositRevenue { vault_id } => deposit(deps, vault_id, vec![(asset, amount)]),
+        ReceiveMsg::Buyout { vault_id } => buyout(deps, vault_id, sender, asset, amount),
+        _ => Err(FundsError::Cw20NotAccepted {
+            contract: info.sender.to_string(),
+        }
+        .into()),
     }
 }
 
@@ -329,11 +285,9 @@ fn redeem(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
         .share_token
         .clone()
         .ok_or(ContractError::Unauthorized {})?;
-    let mut res = Response::new().add_message(burn_shares(&share_token, amount)?);
-    if !payout.is_zero() {
-        res = res.add_message(pay(&vault.reserve_asset, &holder, payout)?);
-    }
-    Ok(res
+    Ok(Response::new()
+        .add_message(burn_shares(&share_token, amount)?)
+        .add_messages(vault.reserve_asset.pay(&holder, payout)?)
         .add_attribute("action", "redeem")
         .add_attribute("vault_id", vault_id.to_string())
         .add_attribute("holder", holder)
@@ -393,7 +347,7 @@ pub fn claim(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
         .add_attribute("holder", info.sender.to_string());
     for (asset, amount) in payouts {
         res = res
-            .add_message(pay(&asset, &info.sender, amount)?)
+            .add_messages(asset.pay(&info.sender, amount)?)
             .add_attribute("asset", asset.key())
             .add_attribute("amount", amount);
     }
@@ -432,15 +386,6 @@ pub fn update_config(
     for a in remove_nft {
         NFT_CONTRACTS.remove(deps.storage, &deps.api.addr_validate(&a)?);
     }
-    for a in add_cw20 {
-        CW20_ALLOWLIST.save(
-            deps.storage,
-            &deps.api.addr_validate(&a)?,
-            &cosmwasm_std::Empty {},
-        )?;
-    }
-    for a in remove_cw20 {
-        CW20_ALLOWLIST.remove(deps.storage, &deps.api.addr_validate(&a)?);
-    }
+    update_cw20_allowlist(deps.storage, deps.api, &add_cw20, &remove_cw20)?;
     Ok(Response::new().add_attribute("action", "update_config"))
 }

@@ -12,6 +12,7 @@ pub mod query;
 pub mod state;
 
 pub use crate::error::ContractError;
+pub use bithive_cw_common::funds::FundsError;
 
 #[cfg(test)]
 mod proptests;

@@ -2,22 +2,7 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Empty, Uint128, Uint256};
 use cw_storage_plus::{Item, Map};
 
-/// A payable asset: a bank denom (native or `ibc/...`) or a cw20 contract.
-#[cw_serde]
-pub enum AssetInfo {
-    Native(String),
-    Cw20(Addr),
-}
-
-impl AssetInfo {
-    /// Storage key: "n:<denom>" or "c:<address>".
-    pub fn key(&self) -> String {
-        match self {
-            AssetInfo::Native(d) => format!("n:{d}"),
-            AssetInfo::Cw20(a) => format!("c:{a}"),
-        }
-    }
-}
+pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
 
 #[cw_serde]
 pub enum VaultStatus {
@@ -81,7 +66,6 @@ pub const MAX_REVENUE_ASSETS: usize = 8;
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const NFT_CONTRACTS: Map<&Addr, Empty> = Map::new("nft_contracts");
-pub const CW20_ALLOWLIST: Map<&Addr, Empty> = Map::new("cw20_allowlist");
 pub const VAULT_SEQ: Item<u64> = Item::new("vault_seq");
 pub const VAULTS: Map<u64, Vault> = Map::new("vaults");
 pub const SHARE_TOKENS: Map<&Addr, u64> = Map::new("share_tokens");

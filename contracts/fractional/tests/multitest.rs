@@ -3,16 +3,17 @@
 
 use asset_nft::msg as nft_msg;
 use asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use bithive_cw_test_fixtures::{self as fixtures, contract_err};
 use cosmwasm_std::{
     coin, coins, from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary,
     MessageInfo, Response, StdResult, Uint128, WasmMsg,
 };
-use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
+use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
 use cw721::msg::OwnerOfResponse;
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use fractional::msg::*;
 use fractional::state::{AssetInfo, Vault, VaultStatus};
-use fractional::ContractError;
+use fractional::{ContractError, FundsError};
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
@@ -30,40 +31,15 @@ struct T {
 }
 
 fn err(r: anyhow::Result<AppResponse>) -> ContractError {
-    match r.unwrap_err().downcast::<ContractError>() {
-        Ok(e) => e,
-        Err(other) => panic!("not a ContractError: {other:?}"),
-    }
+    contract_err(r)
 }
 
 fn cw20_code(app: &mut App) -> u64 {
-    app.store_code(Box::new(ContractWrapper::new(
-        cw20_base::contract::execute,
-        cw20_base::contract::instantiate,
-        cw20_base::contract::query,
-    )))
+    fixtures::cw20_base_code(app)
 }
 
 fn new_cw20(app: &mut App, code: u64, owner: &Addr, holder: &Addr, sym: &str) -> Addr {
-    app.instantiate_contract(
-        code,
-        owner.clone(),
-        &cw20_base::msg::InstantiateMsg {
-            name: format!("{sym} token"),
-            symbol: sym.into(),
-            decimals: 6,
-            initial_balances: vec![Cw20Coin {
-                address: holder.to_string(),
-                amount: Uint128::new(1_000_000),
-            }],
-            mint: None,
-            marketing: None,
-        },
-        &[],
-        sym,
-        None,
-    )
-    .unwrap()
+    fixtures::new_cw20(app, code, owner, holder, sym, 1_000_000)
 }
 
 fn setup() -> T {
@@ -290,12 +266,7 @@ impl T {
         )
     }
     fn bank(&self, who: &Addr, denom: &str) -> u128 {
-        self.app
-            .wrap()
-            .query_balance(who, denom)
-            .unwrap()
-            .amount
-            .u128()
+        fixtures::bank_balance(&self.app, who, denom)
     }
     fn nft_owner(&self, id: &str) -> String {
         let r: OwnerOfResponse = self
@@ -372,6 +343,133 @@ fn fractionalize_errors() {
         ContractError::NftNotAccepted {
             contract: fake.to_string()
         }
+    );
+}
+
+/// Each refusal of a lock request, called as the accepted cw721 (its `ReceiveNft` hook), so the
+/// typed error comes back; and refusals of share tokens coming back.
+#[test]
+fn lock_and_share_return_errors_are_typed() {
+    let mut t = setup();
+    let lock = |t: &mut T, shares: u128, asset: AssetInfo, reserve: u128| {
+        let f = FractionalizeMsg {
+            shares: Uint128::new(shares),
+            share_name: "Scanner shares".into(),
+            share_symbol: "SCAN".into(),
+            decimals: 0,
+            reserve_price: Price {
+                asset,
+                amount: Uint128::new(reserve),
+            },
+        };
+        t.app.execute_contract(
+            t.nft.clone(),
+            t.frac.clone(),
+            &ExecuteMsg::ReceiveNft(cw721::receiver::Cw721ReceiveMsg {
+                sender: t.alice.to_string(),
+                token_id: "scanner-1".into(),
+                msg: to_json_binary(&f).unwrap(),
+            }),
+            &[],
+        )
+    };
+    let uusd = AssetInfo::Native("uusd".into());
+    assert_eq!(
+        err(lock(&mut t, 0, uusd.clone(), 10)),
+        ContractError::InvalidFractionalize {
+            reason: "shares must be positive"
+        }
+    );
+    assert_eq!(
+        err(lock(&mut t, 10, uusd.clone(), 0)),
+        ContractError::InvalidFractionalize {
+            reason: "reserve price must be positive"
+        }
+    );
+    // Reserve denoms follow the SDK's rules; `ibc/` needs its 64-hex-digit hash.
+    for bad in ["u", "ibc/1234", "9atom", "u usd"] {
+        assert!(
+            matches!(
+                err(lock(&mut t, 10, AssetInfo::Native(bad.into()), 10)),
+                ContractError::Funds(FundsError::InvalidDenom { .. })
+            ),
+            "{bad}"
+        );
+    }
+    let junk = t.app.api().addr_make("junk-cw20");
+    assert_eq!(
+        err(lock(&mut t, 10, AssetInfo::Cw20(junk.clone()), 10)),
+        ContractError::Funds(FundsError::Cw20NotAccepted {
+            contract: junk.to_string()
+        })
+    );
+    // Native revenue with no coins attached.
+    t.fractionalize("scanner-1", 100).unwrap();
+    let r = t.app.execute_contract(
+        t.clinic.clone(),
+        t.frac.clone(),
+        &ExecuteMsg::DepositRevenue { vault_id: 1 },
+        &[],
+    );
+    assert!(matches!(
+        err(r),
+        ContractError::Funds(FundsError::Payment(_))
+    ));
+    // Revenue for a vault that does not exist.
+    assert_eq!(
+        err(t.deposit(7, 10, IBC)),
+        ContractError::VaultNotFound { vault_id: 7 }
+    );
+    // Share token handing back zero shares (cw20-base refuses zero sends; a direct call from
+    // the token address is the only way): refused before any state changes.
+    let shares = t.shares(1);
+    let back = |t: &mut T, amount: u128, msg: &ReceiveMsg| {
+        t.app.execute_contract(
+            shares.clone(),
+            t.frac.clone(),
+            &ExecuteMsg::Receive(Cw20ReceiveMsg {
+                sender: t.alice.to_string(),
+                amount: Uint128::new(amount),
+                msg: to_json_binary(msg).unwrap(),
+            }),
+            &[],
+        )
+    };
+    // Redeem before any buyout, and a revenue deposit paid in the vault's own shares.
+    assert_eq!(
+        err(back(&mut t, 10, &ReceiveMsg::Redeem {})),
+        ContractError::WrongStatus {
+            vault_id: 1,
+            expected: "bought out"
+        }
+    );
+    assert!(matches!(
+        err(back(
+            &mut t,
+            10,
+            &ReceiveMsg::DepositRevenue { vault_id: 1 }
+        )),
+        ContractError::Funds(FundsError::Cw20NotAccepted { .. })
+    ));
+    let dave = t.dave.clone();
+    t.approve_holder(&dave);
+    t.app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(storage, &dave, coins(10_000, "uusd"))
+            .unwrap();
+    });
+    t.app
+        .execute_contract(
+            dave,
+            t.frac.clone(),
+            &ExecuteMsg::Buyout { vault_id: 1 },
+            &coins(10_000, "uusd"),
+        )
+        .unwrap();
+    assert_eq!(
+        err(back(&mut t, 0, &ReceiveMsg::Redeem {})),
+        ContractError::ZeroAmount {}
     );
 }
 
@@ -453,9 +551,9 @@ fn cw20_revenue_and_allowlist() {
     );
     assert_eq!(
         err(r),
-        ContractError::Cw20NotAccepted {
+        ContractError::Funds(FundsError::Cw20NotAccepted {
             contract: junk.to_string()
-        }
+        })
     );
     // Malicious cw20: anyone calling Receive directly with no tokens behind it.
     let r = t.app.execute_contract(
@@ -468,7 +566,10 @@ fn cw20_revenue_and_allowlist() {
         }),
         &[],
     );
-    assert!(matches!(err(r), ContractError::Cw20NotAccepted { .. }));
+    assert!(matches!(
+        err(r),
+        ContractError::Funds(FundsError::Cw20NotAccepted { .. })
+    ));
     // Forged share hook from a non-share-token.
     let r = t.app.execute_contract(
         clinic.clone(),
@@ -488,7 +589,10 @@ fn cw20_revenue_and_allowlist() {
         },
         &[],
     );
-    assert!(matches!(err(r), ContractError::Cw20NotAccepted { .. }));
+    assert!(matches!(
+        err(r),
+        ContractError::Funds(FundsError::Cw20NotAccepted { .. })
+    ));
     // Nine revenue assets: the ninth is refused.
     t.app.init_modules(|router, _, storage| {
         // init_balance replaces the clinic's balances: keep some of the first denom.

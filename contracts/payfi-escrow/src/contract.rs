@@ -8,7 +8,8 @@ use crate::error::ContractError;
 use crate::execute::{admin, channel, escrow, job, receive_cw20};
 use crate::funds::native_payment;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, CONFIG, CW20_ALLOWLIST, REPORTERS};
+use crate::state::{Config, CONFIG, REPORTERS};
+use bithive_cw_common::funds::update_cw20_allowlist;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-payfi-escrow";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -31,9 +32,7 @@ pub fn instantiate(
         fee_collector: deps.api.addr_validate(&msg.fee_collector)?,
     };
     CONFIG.save(deps.storage, &config)?;
-    for a in msg.cw20_allowlist {
-        CW20_ALLOWLIST.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
-    }
+    update_cw20_allowlist(deps.storage, deps.api, &msg.cw20_allowlist, &[])?;
     for a in msg.reporters {
         REPORTERS.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
     }

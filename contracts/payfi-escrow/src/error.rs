@@ -12,17 +12,15 @@ pub enum ContractError {
     #[error(transparent)]
     DivideByZero(#[from] DivideByZeroError),
 
+    /// Deposit errors (no or several coins, cw20 not allowlisted, zero amount).
     #[error(transparent)]
-    Payment(#[from] cw_utils::PaymentError),
+    Funds(#[from] bithive_cw_common::funds::FundsError),
 
     #[error(transparent)]
     Version(#[from] cw2::VersionError),
 
     #[error("unauthorized: {role} only")]
     Unauthorized { role: &'static str },
-
-    #[error("{contract} is not an allowlisted cw20")]
-    Cw20NotAccepted { contract: String },
 
     #[error("invalid payment coding {field}: {reason}")]
     InvalidCoding {

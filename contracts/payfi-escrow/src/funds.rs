@@ -1,22 +1,16 @@
-//! Payments in and out, and the fee split.
+//! Payouts and the fee split. Deposits (native incl. `ibc/...`, allowlisted cw20) and the
+//! payout messages themselves are shared with fractional: `bithive_cw_common::funds`.
 
-use cosmwasm_std::{
-    to_json_binary, Addr, BankMsg, Coin, CosmosMsg, MessageInfo, StdError, Uint128, WasmMsg,
-};
-use cw20::Cw20ExecuteMsg;
+use cosmwasm_std::{Addr, CosmosMsg, StdError, Uint128};
 
 use crate::error::ContractError;
 use crate::state::AssetInfo;
 
+pub use bithive_cw_common::funds::one_native as native_payment;
+
 pub const BPS_DENOMINATOR: u128 = 10_000;
 /// Fee cap: 10 %.
 pub const MAX_FEE_BPS: u16 = 1_000;
-
-/// The one native coin attached (any bank denom, `ibc/...` included).
-pub fn native_payment(info: &MessageInfo) -> Result<(AssetInfo, Uint128), ContractError> {
-    let coin = cw_utils::one_coin(info)?;
-    Ok((AssetInfo::Native(coin.denom), coin.amount))
-}
 
 /// Splits a gross payout into (to recipient, fee). The fee rounds down.
 pub fn split_fee(gross: Uint128, fee_bps: u16) -> Result<(Uint128, Uint128), ContractError> {
@@ -24,27 +18,9 @@ pub fn split_fee(gross: Uint128, fee_bps: u16) -> Result<(Uint128, Uint128), Con
     Ok((gross.checked_sub(fee)?, fee))
 }
 
+/// The message paying `amount` to `to` (none for zero).
 pub fn pay(asset: &AssetInfo, to: &Addr, amount: Uint128) -> Result<Option<CosmosMsg>, StdError> {
-    if amount.is_zero() {
-        return Ok(None);
-    }
-    Ok(Some(match asset {
-        AssetInfo::Native(denom) => BankMsg::Send {
-            to_address: to.to_string(),
-            amount: vec![Coin::new(amount, denom.clone())],
-        }
-        .into(),
-        // Transfer, never Send: a payee contract cannot block or re-enter a payout.
-        AssetInfo::Cw20(token) => WasmMsg::Execute {
-            contract_addr: token.to_string(),
-            msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
-                recipient: to.to_string(),
-                amount,
-            })?,
-            funds: vec![],
-        }
-        .into(),
-    }))
+    asset.pay(to, amount)
 }
 
 /// Messages paying `gross` to `to`, minus the fee which goes to `collector`.

@@ -33,10 +33,17 @@ pub struct OpenChannelMsg {
     pub challenge_period_secs: u64,
 }
 
+/// A compute job: what the node must run, and the deposit that pays it.
 #[cw_serde]
 pub struct CreateJobMsg {
     pub job_id: String,
     pub expires_at: Timestamp,
+    /// Model the node runs: 1 to 64 of `a-z 0-9 . _ -` (for example `retina-cnn-v2`).
+    pub model: String,
+    /// Model input, at most 4096 bytes: synthetic features or features encrypted to the node,
+    /// never raw patient data (the chain is public). Its sha256 is the job-creation event's
+    /// `input_hash`.
+    pub input: Binary,
 }
 
 /// Attached to a cw20 `send` from an allowlisted token.

@@ -1,5 +1,5 @@
-use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Env, Order, StdResult};
-use cw_storage_plus::Bound;
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, Order, StdResult};
+use cw_storage_plus::{Bound, KeyDeserialize, Map, Prefixer, PrimaryKey};
 
 use crate::error::ContractError;
 use crate::msg::{EscrowsResponse, QueryMsg};
@@ -11,14 +11,29 @@ use crate::state::{
 const DEFAULT_LIMIT: u32 = 10;
 const MAX_LIMIT: u32 = 50;
 
-fn limit(l: Option<u32>) -> usize {
-    l.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
-}
-
-fn load_escrows(deps: Deps, ids: StdResult<Vec<u64>>) -> StdResult<EscrowsResponse> {
-    let escrows = ids?
-        .into_iter()
-        .map(|id| ESCROWS.load(deps.storage, id))
+/// One page of escrows from a secondary index `(key, escrow id) -> ()`: the ids under `key`
+/// after `start_after`, at most `limit` (bounded by `MAX_LIMIT`), each loaded from `ESCROWS`.
+fn escrows_page<'a, K>(
+    deps: Deps,
+    index: &Map<(K, u64), Empty>,
+    key: K,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<EscrowsResponse>
+where
+    K: PrimaryKey<'a> + Prefixer<'a> + KeyDeserialize,
+{
+    let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
+    let escrows = index
+        .prefix(key)
+        .keys(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .take(limit)
+        .map(|id| ESCROWS.load(deps.storage, id?))
         .collect::<StdResult<_>>()?;
     Ok(EscrowsResponse { escrows })
 }
@@ -30,56 +45,42 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
         QueryMsg::EscrowsByPayer {
             payer,
             start_after,
-            limit: l,
+            limit,
         } => {
             let payer = deps.api.addr_validate(&payer)?;
-            let ids = ESCROWS_BY_PAYER
-                .prefix(&payer)
-                .keys(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(limit(l))
-                .collect();
-            to_json_binary(&load_escrows(deps, ids)?)?
+            to_json_binary(&escrows_page(
+                deps,
+                &ESCROWS_BY_PAYER,
+                &payer,
+                start_after,
+                limit,
+            )?)?
         }
         QueryMsg::EscrowsByPayee {
             payee,
             start_after,
-            limit: l,
+            limit,
         } => {
             let payee = deps.api.addr_validate(&payee)?;
-            let ids = ESCROWS_BY_PAYEE
-                .prefix(&payee)
-                .keys(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(limit(l))
-                .collect();
-            to_json_binary(&load_escrows(deps, ids)?)?
+            to_json_binary(&escrows_page(
+                deps,
+                &ESCROWS_BY_PAYEE,
+                &payee,
+                start_after,
+                limit,
+            )?)?
         }
         QueryMsg::EscrowsByReference {
             invoice_ref,
             start_after,
-            limit: l,
-        } => {
-            let ids = ESCROWS_BY_REF
-                .prefix(invoice_ref.as_str())
-                .keys(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(limit(l))
-                .collect();
-            to_json_binary(&load_escrows(deps, ids)?)?
-        }
+            limit,
+        } => to_json_binary(&escrows_page(
+            deps,
+            &ESCROWS_BY_REF,
+            invoice_ref.as_str(),
+            start_after,
+            limit,
+        )?)?,
         QueryMsg::Channel { channel_id } => {
             to_json_binary(&CHANNELS.load(deps.storage, channel_id)?)?
         }

@@ -4,12 +4,7 @@ use cw_storage_plus::{Item, Map};
 
 use crate::coding::PaymentCoding;
 
-/// A payable asset: a bank denom (native or `ibc/...`) or an allowlisted cw20 contract.
-#[cw_serde]
-pub enum AssetInfo {
-    Native(String),
-    Cw20(Addr),
-}
+pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
 
 #[cw_serde]
 pub struct Config {
@@ -83,6 +78,11 @@ pub enum JobStatus {
 #[cw_serde]
 pub struct Job {
     pub job_id: String,
+    /// The job spec the node executes (see `CreateJobMsg`).
+    pub model: String,
+    pub input: Binary,
+    /// sha256 of `input`, lowercase hex (the `input_hash` event attribute).
+    pub input_hash: String,
     pub payer: Addr,
     pub asset: AssetInfo,
     pub amount: Uint128,
@@ -92,7 +92,6 @@ pub struct Job {
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");
-pub const CW20_ALLOWLIST: Map<&Addr, Empty> = Map::new("cw20_allowlist");
 pub const REPORTERS: Map<&Addr, Empty> = Map::new("reporters");
 
 pub const ESCROW_SEQ: Item<u64> = Item::new("escrow_seq");

@@ -1,16 +1,14 @@
 //! cw-multi-test suite of payfi-escrow: every message and error, cw20 and native (`ibc/`)
 //! assets, a non-allowlisted and a forged cw20, and a payee contract that rejects every call.
 
-use cosmwasm_std::{
-    coin, coins, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response,
-    StdError, StdResult, Timestamp, Uint128,
-};
-use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
+use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use cosmwasm_std::{coin, coins, to_json_binary, Addr, Binary, Timestamp, Uint128};
+use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use payfi_escrow::coding::{PaymentCoding, PaymentType};
 use payfi_escrow::msg::*;
 use payfi_escrow::state::{Channel, Escrow, EscrowStatus, Job, JobStatus};
-use payfi_escrow::ContractError;
+use payfi_escrow::{ContractError, FundsError};
 use payfi_voucher::VoucherSigner;
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
@@ -32,10 +30,7 @@ struct T {
 }
 
 fn err(r: anyhow::Result<AppResponse>) -> ContractError {
-    match r.unwrap_err().downcast::<ContractError>() {
-        Ok(e) => e,
-        Err(other) => panic!("not a ContractError: {other:?}"),
-    }
+    contract_err(r)
 }
 
 fn coding(reference: &str) -> PaymentCoding {
@@ -80,11 +75,7 @@ fn setup() -> T {
         payfi_escrow::contract::instantiate,
         payfi_escrow::contract::query,
     )));
-    let cw20_code = app.store_code(Box::new(ContractWrapper::new(
-        cw20_base::contract::execute,
-        cw20_base::contract::instantiate,
-        cw20_base::contract::query,
-    )));
+    let cw20_code = fixtures::cw20_base_code(&mut app);
     let mut t = T {
         app,
         code,
@@ -107,26 +98,14 @@ fn setup() -> T {
 
 impl T {
     fn new_cw20(&mut self, sym: &str) -> Addr {
-        self.app
-            .instantiate_contract(
-                self.cw20_code,
-                self.admin.clone(),
-                &cw20_base::msg::InstantiateMsg {
-                    name: format!("{sym} token"),
-                    symbol: sym.into(),
-                    decimals: 6,
-                    initial_balances: vec![Cw20Coin {
-                        address: self.payer.to_string(),
-                        amount: Uint128::new(1_000_000),
-                    }],
-                    mint: None,
-                    marketing: None,
-                },
-                &[],
-                sym,
-                None,
-            )
-            .unwrap()
+        fixtures::new_cw20(
+            &mut self.app,
+            self.cw20_code,
+            &self.admin,
+            &self.payer,
+            sym,
+            1_000_000,
+        )
     }
     fn new_payfi(&mut self) -> Addr {
         self.app
@@ -180,29 +159,13 @@ impl T {
             .unwrap()
     }
     fn bank(&self, who: &Addr, denom: &str) -> u128 {
-        self.app
-            .wrap()
-            .query_balance(who, denom)
-            .unwrap()
-            .amount
-            .u128()
+        fixtures::bank_balance(&self.app, who, denom)
     }
     fn cw20_balance(&self, token: &Addr, who: &Addr) -> u128 {
-        let b: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                token,
-                &Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
-        b.balance.u128()
+        fixtures::cw20_balance(&self.app, token, who)
     }
     fn advance(&mut self, secs: u64) {
-        self.app
-            .update_block(|b| b.time = b.time.plus_seconds(secs));
+        fixtures::advance(&mut self.app, secs);
     }
 }
 
@@ -308,7 +271,7 @@ fn create_errors() {
     ));
     assert!(matches!(
         err(t.exec(&payer, ExecuteMsg::CreateEscrow(m.clone()), &[])),
-        ContractError::Payment(_)
+        ContractError::Funds(FundsError::Payment(_))
     ));
     assert!(matches!(
         err(t.exec(
@@ -316,7 +279,7 @@ fn create_errors() {
             ExecuteMsg::CreateEscrow(m.clone()),
             &[coin(150, IBC), coin(150, "uusd")]
         )),
-        ContractError::Payment(_)
+        ContractError::Funds(FundsError::Payment(_))
     ));
     let mut bad = m.clone();
     bad.expires_at = t.now();
@@ -517,30 +480,12 @@ fn queries_by_payer_payee_reference_paginate() {
     assert!(none.is_empty());
 }
 
-// A payee contract that rejects every execute: cw20 payouts use Transfer, so it cannot block.
-fn reject_exec(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
-    Err(StdError::generic_err("I reject everything"))
-}
-fn reject_init(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
-    Ok(Response::new())
-}
-fn reject_query(_d: Deps, _e: Env, _m: Empty) -> StdResult<Binary> {
-    to_json_binary(&())
-}
-
 #[test]
 fn cw20_escrow_allowlist_forgery_and_rejecting_payee() {
     let mut t = setup();
-    let code = t.app.store_code(Box::new(ContractWrapper::new(
-        reject_exec,
-        reject_init,
-        reject_query,
-    )));
+    // A payee contract that rejects every execute: cw20 payouts use Transfer, so it cannot block.
     let admin = t.admin.clone();
-    let hostile = t
-        .app
-        .instantiate_contract(code, admin, &Empty {}, &[], "hostile", None)
-        .unwrap();
+    let hostile = fixtures::rejecting_contract(&mut t.app, &admin);
     let payer = t.payer.clone();
     let mut m = t.escrow_msg(&[1_000], false, "INV-C");
     m.payee = hostile.to_string();
@@ -581,9 +526,9 @@ fn cw20_escrow_allowlist_forgery_and_rejecting_payee() {
     );
     assert_eq!(
         err(r),
-        ContractError::Cw20NotAccepted {
+        ContractError::Funds(FundsError::Cw20NotAccepted {
             contract: junk.to_string()
-        }
+        })
     );
     // A forged Receive: a user pretending to be a cw20 with no tokens behind it.
     let r = t.exec(
@@ -595,7 +540,10 @@ fn cw20_escrow_allowlist_forgery_and_rejecting_payee() {
         }),
         &[],
     );
-    assert!(matches!(err(r), ContractError::Cw20NotAccepted { .. }));
+    assert!(matches!(
+        err(r),
+        ContractError::Funds(FundsError::Cw20NotAccepted { .. })
+    ));
     // Allowlist management.
     let admin = t.admin.clone();
     let stranger = t.stranger.clone();
@@ -821,7 +769,7 @@ fn channel_open_errors_and_payee_close() {
     ));
     assert!(matches!(
         err(t.exec(&payer, msg(pk.clone(), 3_600, &payee), &[])),
-        ContractError::Payment(_)
+        ContractError::Funds(FundsError::Payment(_))
     ));
     // cw20 channel, closed by the payee at once.
     t.app
@@ -863,6 +811,80 @@ fn channel_open_errors_and_payee_close() {
     assert_eq!(t.cw20_balance(&t.usdc, &payer) - before, 1_000);
 }
 
+/// Synthetic features (never patient data): what a relayer would hand the node.
+const SYNTHETIC_INPUT: &[u8] = b"{\"features\":[0.12,0.5,0.33],\"synthetic\":true}";
+
+fn sha256_hex(b: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    cosmwasm_std::HexBinary::from(Sha256::digest(b).as_slice()).to_hex()
+}
+
+fn job_msg(id: &str, expires_at: Timestamp) -> CreateJobMsg {
+    CreateJobMsg {
+        job_id: id.into(),
+        expires_at,
+        model: "retina-cnn-v2.1".into(),
+        input: Binary::from(SYNTHETIC_INPUT),
+    }
+}
+
+#[test]
+fn job_spec_is_validated() {
+    let mut t = setup();
+    let payer = t.payer.clone();
+    let expires = t.now().plus_seconds(600);
+    let mut create = |m: CreateJobMsg| t.exec(&payer, ExecuteMsg::CreateJob(m), &coins(10, IBC));
+    for model in ["", "Retina", "retina cnn", "retina/cnn", &"a".repeat(65)] {
+        let m = CreateJobMsg {
+            model: model.into(),
+            ..job_msg("j-model", expires)
+        };
+        assert_eq!(
+            err(create(m)),
+            ContractError::Invalid {
+                field: "model",
+                reason: "1 to 64 of a-z 0-9 . _ -"
+            },
+            "{model:?}"
+        );
+    }
+    let too_big = CreateJobMsg {
+        input: Binary::from(vec![7u8; 4097]),
+        ..job_msg("j-input", expires)
+    };
+    assert_eq!(
+        err(create(too_big)),
+        ContractError::Invalid {
+            field: "input",
+            reason: "at most 4096 bytes"
+        }
+    );
+    // The limits themselves are accepted; an empty input is allowed (a model with no input).
+    let at_limits = CreateJobMsg {
+        model: "a".repeat(64),
+        input: Binary::from(vec![7u8; 4096]),
+        ..job_msg("j-max", expires)
+    };
+    create(at_limits).unwrap();
+    let empty = CreateJobMsg {
+        model: "m".into(),
+        input: Binary::default(),
+        ..job_msg("j-empty", expires)
+    };
+    create(empty).unwrap();
+    let j: Job = t
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &t.pay,
+            &QueryMsg::Job {
+                job_id: "j-empty".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(j.input_hash, sha256_hex(b""));
+}
+
 #[test]
 fn compute_jobs_pay_the_reported_node_or_refund() {
     let mut t = setup();
@@ -873,13 +895,27 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
         t.stranger.clone(),
     );
     let create = |t: &mut T, id: &str| {
-        let m = ExecuteMsg::CreateJob(CreateJobMsg {
-            job_id: id.into(),
-            expires_at: t.now().plus_seconds(600),
-        });
+        let m = ExecuteMsg::CreateJob(job_msg(id, t.now().plus_seconds(600)));
         t.exec(&payer, m, &coins(1_000, IBC))
     };
-    create(&mut t, "job-1").unwrap();
+    let created = create(&mut t, "job-1").unwrap();
+    // The job spec is in the creation event: model, and the sha256 of the input.
+    let ev = created
+        .events
+        .iter()
+        .find(|e| e.ty == "wasm")
+        .expect("wasm event");
+    let attr = |k: &str| {
+        ev.attributes
+            .iter()
+            .find(|a| a.key == k)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(attr("model").as_deref(), Some("retina-cnn-v2.1"));
+    assert_eq!(
+        attr("input_hash").as_deref(),
+        Some(sha256_hex(SYNTHETIC_INPUT).as_str())
+    );
     create(&mut t, "job-2").unwrap();
     assert_eq!(
         err(create(&mut t, "job-1")),
@@ -947,6 +983,9 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
         )
         .unwrap();
     assert_eq!(j.status, JobStatus::Paid { node: node.clone() });
+    assert_eq!(j.model, "retina-cnn-v2.1");
+    assert_eq!(j.input, Binary::from(SYNTHETIC_INPUT));
+    assert_eq!(j.input_hash, sha256_hex(SYNTHETIC_INPUT));
     assert_eq!(
         err(t.exec(
             &stranger,
@@ -1090,11 +1129,8 @@ fn cw20_compute_job() {
             &Cw20ExecuteMsg::Send {
                 contract: t.pay.to_string(),
                 amount: Uint128::new(10_000),
-                msg: to_json_binary(&ReceiveMsg::CreateJob(CreateJobMsg {
-                    job_id: "infer:42".into(),
-                    expires_at,
-                }))
-                .unwrap(),
+                msg: to_json_binary(&ReceiveMsg::CreateJob(job_msg("infer:42", expires_at)))
+                    .unwrap(),
             },
             &[],
         )

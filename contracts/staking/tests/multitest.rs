@@ -1,5 +1,6 @@
 mod common;
 
+use bithive_attestation::SignedAttestation;
 use bithive_formulas::emission::ERA_SECONDS;
 use bithive_staking::msg::{
     AttestorSetResponse, ExecuteMsg, PledgeStatusResponse, QueryMsg, Tier, VscoreResponse,
@@ -7,6 +8,19 @@ use bithive_staking::msg::{
 use bithive_staking::ContractError;
 use common::*;
 use cosmwasm_std::{Decimal, Uint128};
+
+fn evidence(first: SignedAttestation, second: SignedAttestation) -> ExecuteMsg {
+    ExecuteMsg::SubmitEvidence {
+        first: Box::new(first),
+        second: Box::new(second),
+    }
+}
+
+fn unbond(amount: u128) -> ExecuteMsg {
+    ExecuteMsg::Unbond {
+        amount: Uint128::new(amount),
+    }
+}
 
 #[test]
 fn register_and_bond() {
@@ -77,35 +91,14 @@ fn lock_unbond_and_claims() {
     s.register(0, 4, Tier::T1).unwrap();
     s.bond(0, 400 * BTK).unwrap();
     let node = s.nodes[0].clone();
-    let e = s
-        .exec(
-            &node,
-            &ExecuteMsg::Unbond {
-                amount: Uint128::new(BTK),
-            },
-        )
-        .unwrap_err();
+    let e = s.exec(&node, &unbond(BTK)).unwrap_err();
     assert!(matches!(err(e), ContractError::StillLocked { .. }));
     s.advance(540 * DAY - 1);
-    assert!(s
-        .exec(
-            &node,
-            &ExecuteMsg::Unbond {
-                amount: Uint128::new(BTK)
-            }
-        )
-        .is_err());
+    assert!(s.exec(&node, &unbond(BTK)).is_err());
     s.advance(1);
     // A later top-up is locked on its own.
     s.bond(0, 50 * BTK).unwrap();
-    let e = s
-        .exec(
-            &node,
-            &ExecuteMsg::Unbond {
-                amount: Uint128::new(401 * BTK),
-            },
-        )
-        .unwrap_err();
+    let e = s.exec(&node, &unbond(401 * BTK)).unwrap_err();
     assert_eq!(
         err(e),
         ContractError::StillLocked {
@@ -113,22 +106,9 @@ fn lock_unbond_and_claims() {
         }
     );
     for _ in 0..3 {
-        s.exec(
-            &node,
-            &ExecuteMsg::Unbond {
-                amount: Uint128::new(100 * BTK),
-            },
-        )
-        .unwrap();
+        s.exec(&node, &unbond(100 * BTK)).unwrap();
     }
-    let e = s
-        .exec(
-            &node,
-            &ExecuteMsg::Unbond {
-                amount: Uint128::new(BTK),
-            },
-        )
-        .unwrap_err();
+    let e = s.exec(&node, &unbond(BTK)).unwrap_err();
     assert_eq!(err(e), ContractError::TooManyClaims(3));
     assert_eq!(
         err(s.exec(&node, &ExecuteMsg::ClaimUnbonded {}).unwrap_err()),
@@ -150,54 +130,30 @@ fn fraud_evidence_slashes_once() {
     s.bond(0, 1_000 * BTK).unwrap();
     s.advance(540 * DAY);
     let node = s.nodes[0].clone();
-    s.exec(
-        &node,
-        &ExecuteMsg::Unbond {
-            amount: Uint128::new(200 * BTK),
-        },
-    )
-    .unwrap();
+    s.exec(&node, &unbond(200 * BTK)).unwrap();
     let anyone = s.nodes[1].clone();
     // Same result twice is no fraud.
     let e = s.exec(
         &anyone,
-        &ExecuteMsg::SubmitEvidence {
-            first: Box::new(attest(0, "job-1", "a", 1)),
-            second: Box::new(attest(0, "job-1", "a", 2)),
-        },
+        &evidence(attest(0, "job-1", "a", 1), attest(0, "job-1", "a", 2)),
     );
     assert_eq!(err(e.unwrap_err()), ContractError::NotConflicting);
     // A forged signature does not verify.
     let mut forged = attest(0, "job-1", "b", 2);
     forged.signature.0[10] ^= 0xff;
-    let e = s.exec(
-        &anyone,
-        &ExecuteMsg::SubmitEvidence {
-            first: Box::new(attest(0, "job-1", "a", 1)),
-            second: Box::new(forged),
-        },
-    );
+    let e = s.exec(&anyone, &evidence(attest(0, "job-1", "a", 1), forged));
     assert!(matches!(err(e.unwrap_err()), ContractError::Attestation(_)));
     // An unregistered key is unknown.
     let e = s.exec(
         &anyone,
-        &ExecuteMsg::SubmitEvidence {
-            first: Box::new(attest(7, "job-1", "a", 1)),
-            second: Box::new(attest(7, "job-1", "b", 2)),
-        },
+        &evidence(attest(7, "job-1", "a", 1), attest(7, "job-1", "b", 2)),
     );
     assert_eq!(err(e.unwrap_err()), ContractError::UnknownOperator);
 
     let first = attest(0, "job-1", "a", 1);
     let second = attest(0, "job-1", "b", 2);
-    s.exec(
-        &anyone,
-        &ExecuteMsg::SubmitEvidence {
-            first: Box::new(first.clone()),
-            second: Box::new(second.clone()),
-        },
-    )
-    .unwrap();
+    s.exec(&anyone, &evidence(first.clone(), second.clone()))
+        .unwrap();
     let n = s.node(0);
     assert_eq!(n.bonded.u128(), 720 * BTK);
     assert_eq!(n.unbonding.u128(), 180 * BTK);
@@ -208,21 +164,9 @@ fn fraud_evidence_slashes_once() {
         (720 * BTK, 180 * BTK, 100 * BTK)
     );
     // Replays (same pair, swapped, or a third conflicting statement about the same job) fail.
-    let e = s.exec(
-        &anyone,
-        &ExecuteMsg::SubmitEvidence {
-            first: Box::new(second),
-            second: Box::new(first.clone()),
-        },
-    );
+    let e = s.exec(&anyone, &evidence(second, first.clone()));
     assert_eq!(err(e.unwrap_err()), ContractError::EvidenceReplayed);
-    let e = s.exec(
-        &anyone,
-        &ExecuteMsg::SubmitEvidence {
-            first: Box::new(first),
-            second: Box::new(attest(0, "job-1", "c", 3)),
-        },
-    );
+    let e = s.exec(&anyone, &evidence(first, attest(0, "job-1", "c", 3)));
     assert_eq!(err(e.unwrap_err()), ContractError::EvidenceReplayed);
     let job_key = attest(0, "job-1", "a", 1)
         .attestation

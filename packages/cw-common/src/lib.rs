@@ -1,5 +1,7 @@
 //! Helpers every BitHive contract uses the same way.
 
+#[cfg(feature = "funds")]
+pub mod funds;
 pub mod migrate;
 pub mod pagination;
 

@@ -3,7 +3,8 @@ use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 use super::Res;
 use crate::error::ContractError;
 use crate::funds::MAX_FEE_BPS;
-use crate::state::{CONFIG, CW20_ALLOWLIST, REPORTERS};
+use crate::state::{CONFIG, REPORTERS};
+use bithive_cw_common::funds::update_cw20_allowlist;
 
 fn assert_admin(deps: &DepsMut, info: &MessageInfo) -> Result<(), ContractError> {
     if CONFIG.load(deps.storage)?.admin != info.sender {
@@ -49,12 +50,7 @@ pub fn update_config(
 
 pub fn update_cw20(deps: DepsMut, info: MessageInfo, add: Vec<String>, remove: Vec<String>) -> Res {
     assert_admin(&deps, &info)?;
-    for a in add {
-        CW20_ALLOWLIST.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
-    }
-    for a in remove {
-        CW20_ALLOWLIST.remove(deps.storage, &deps.api.addr_validate(&a)?);
-    }
+    update_cw20_allowlist(deps.storage, deps.api, &add, &remove)?;
     Ok(Response::new().add_attribute("action", "update_cw20_allowlist"))
 }
 

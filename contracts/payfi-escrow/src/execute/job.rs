@@ -1,6 +1,7 @@
 //! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry.
 
-use cosmwasm_std::{Addr, DepsMut, Env, MessageInfo, Response, Uint128};
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
+use sha2::{Digest, Sha256};
 
 use super::Res;
 use crate::error::ContractError;
@@ -23,6 +24,30 @@ fn validate_job_id(id: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
+pub const MAX_MODEL_LEN: usize = 64;
+pub const MAX_INPUT_BYTES: usize = 4096;
+
+fn validate_spec(model: &str, input: &[u8]) -> Result<(), ContractError> {
+    if model.is_empty()
+        || model.len() > MAX_MODEL_LEN
+        || !model.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+    {
+        return Err(ContractError::Invalid {
+            field: "model",
+            reason: "1 to 64 of a-z 0-9 . _ -",
+        });
+    }
+    if input.len() > MAX_INPUT_BYTES {
+        return Err(ContractError::Invalid {
+            field: "input",
+            reason: "at most 4096 bytes",
+        });
+    }
+    Ok(())
+}
+
 fn load(deps: &DepsMut, job_id: &str) -> Result<Job, ContractError> {
     JOBS.may_load(deps.storage, job_id)?
         .ok_or_else(|| ContractError::JobNotFound {
@@ -38,6 +63,7 @@ pub fn create(
     msg: CreateJobMsg,
 ) -> Res {
     validate_job_id(&msg.job_id)?;
+    validate_spec(&msg.model, msg.input.as_slice())?;
     if amount.is_zero() {
         return Err(ContractError::Invalid {
             field: "amount",
@@ -53,8 +79,12 @@ pub fn create(
     if JOBS.has(deps.storage, &msg.job_id) {
         return Err(ContractError::JobExists { job_id: msg.job_id });
     }
+    let input_hash = HexBinary::from(Sha256::digest(msg.input.as_slice()).as_slice()).to_hex();
     let job = Job {
         job_id: msg.job_id.clone(),
+        model: msg.model,
+        input: msg.input,
+        input_hash,
         payer: payer.clone(),
         asset,
         amount,
@@ -67,7 +97,9 @@ pub fn create(
         .add_attribute("action", "create_job")
         .add_attribute("job_id", msg.job_id)
         .add_attribute("payer", payer)
-        .add_attribute("amount", amount))
+        .add_attribute("amount", amount)
+        .add_attribute("model", job.model)
+        .add_attribute("input_hash", job.input_hash))
 }
 
 /// Reports are accepted strictly before expiry, refunds strictly from expiry on: the two can

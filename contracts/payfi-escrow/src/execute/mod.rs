@@ -8,21 +8,16 @@ pub mod job;
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
 use cw20::Cw20ReceiveMsg;
 
+use bithive_cw_common::funds::allowlisted_cw20;
+
 use crate::error::ContractError;
 use crate::msg::ReceiveMsg;
-use crate::state::{AssetInfo, CW20_ALLOWLIST};
 
 pub type Res = Result<Response, ContractError>;
 
 /// cw20 deposits: only from allowlisted tokens, on behalf of the cw20 sender.
 pub fn receive_cw20(deps: DepsMut, env: Env, info: MessageInfo, wrapper: Cw20ReceiveMsg) -> Res {
-    if !CW20_ALLOWLIST.has(deps.storage, &info.sender) {
-        return Err(ContractError::Cw20NotAccepted {
-            contract: info.sender.to_string(),
-        });
-    }
-    let sender = deps.api.addr_validate(&wrapper.sender)?;
-    let funds = (AssetInfo::Cw20(info.sender), wrapper.amount);
+    let (sender, funds) = allowlisted_cw20(deps.storage, deps.api, &info, &wrapper)?;
     match cosmwasm_std::from_json(&wrapper.msg)? {
         ReceiveMsg::CreateEscrow(m) => escrow::create(deps, env, sender, funds, m),
         ReceiveMsg::OpenChannel(m) => channel::open(deps, sender, funds, m),

@@ -1,0 +1,141 @@
+//! Gas of the asset flows in cosmwasm-vm 3 (wasmd storage gas) with 10 and 10,000 holders, all
+//! state created by the contracts' own messages: N asset NFTs minted, N share holders made by
+//! share transfers (each one hooked into the vault), revenue deposited, then one of each
+//! operation measured. References from the same run: the 10-holder figure (flat means a ratio of
+//! about 1) and a cw20-base 2.0 transfer on the same chain. Gas is deterministic, so one run of
+//! each suffices and the dev profile is enough.
+//!
+//!     cargo run -p fractional --example fractional_gas            # 10 and 10,000
+//!     cargo run -p fractional --example fractional_gas -- 10 1000 # other sizes
+
+#[path = "../tests/vm_world/mod.rs"]
+mod vm_world;
+
+use std::time::Instant;
+
+use vm_world::{artifact, World};
+
+struct Gas {
+    mint: u64,
+    nft_transfer: u64,
+    share_transfer: u64,
+    deposit: u64,
+    claim: u64,
+    cw20_base_transfer: u64,
+}
+
+fn measure(n: usize) -> Gas {
+    let started = Instant::now();
+    let mut w = World::new();
+    let alice = w.alice.clone();
+    for i in 0..n {
+        w.mint(&format!("asset-{i}"), &alice);
+    }
+    w.mint("scanner", &alice);
+    let (vault, shares) = w.lock(&alice, "scanner", 1_000_000_000, 1_000_000);
+    let holders: Vec<String> = (0..n)
+        .map(|i| w.chain.addr(&format!("holder-{i}")))
+        .collect();
+    for h in &holders {
+        w.share_transfer(&shares, &alice, h, 1_000)
+            .expect("share transfer");
+    }
+    // Revenue accrues to all N holders; a first deposit creates the pool.
+    w.deposit_native(vault, 1_000_000).expect("deposit");
+    let deposit = w
+        .deposit_native(vault, 1_000_000)
+        .expect("deposit")
+        .gas_used;
+    let claim = w.claim(&holders[0], vault).expect("claim").gas_used;
+    // Both holders exist: a steady-state balance update on each side (plus the vault hook).
+    let share_transfer = w
+        .share_transfer(&shares, &holders[1], &holders[2], 1)
+        .expect("share transfer")
+        .gas_used;
+    let mint = w.mint("new-asset", &alice);
+    let bob = w.chain.addr("bob");
+    w.approve(&bob);
+    let nft_transfer = w
+        .transfer_nft(&alice, &bob, "asset-0")
+        .expect("nft transfer")
+        .gas_used;
+    // Reference: a plain cw20-base transfer between two existing accounts, same chain.
+    let (usdc, clinic) = (w.usdc.clone(), w.clinic.clone());
+    w.share_transfer(&usdc, &clinic, &bob, 10)
+        .expect("warm cw20");
+    let cw20_base_transfer = w
+        .share_transfer(&usdc, &clinic, &bob, 10)
+        .expect("cw20 transfer")
+        .gas_used;
+    eprintln!(
+        "n = {n}: state built and measured in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Gas {
+        mint,
+        nft_transfer,
+        share_transfer,
+        deposit,
+        claim,
+        cw20_base_transfer,
+    }
+}
+
+fn main() {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("holder counts are integers"))
+        .collect();
+    let (small, large) = match args[..] {
+        [a, b] => (a, b),
+        _ => (10, 10_000),
+    };
+    assert!(small >= 3, "at least 3 holders");
+    let s = measure(small);
+    let l = measure(large);
+    println!(
+        "| operation (CosmWasm gas) | {small} holders/assets | {large} holders/assets | ratio {large}/{small} | vs cw20-base transfer ({large}) |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let row = |name: &str, a: u64, b: u64| {
+        println!(
+            "| {name} | {a} | {b} | {:.3} | {:.2} |",
+            b as f64 / a as f64,
+            b as f64 / l.cw20_base_transfer as f64
+        );
+    };
+    row("asset NFT mint", s.mint, l.mint);
+    row(
+        "asset NFT transfer (compliance-gated)",
+        s.nft_transfer,
+        l.nft_transfer,
+    );
+    row(
+        "share transfer (incl. vault hook)",
+        s.share_transfer,
+        l.share_transfer,
+    );
+    row("revenue deposit (ibc/ denom)", s.deposit, l.deposit);
+    row("revenue claim", s.claim, l.claim);
+    row(
+        "reference: cw20-base 2.0 transfer",
+        s.cw20_base_transfer,
+        l.cw20_base_transfer,
+    );
+    println!();
+    println!("| artifact | bytes | vs wasmd 800 KiB limit |");
+    println!("| --- | ---: | ---: |");
+    for name in ["asset_nft", "asset_shares", "fractional", "payfi_escrow"] {
+        let bytes = artifact(&format!("{name}.wasm")).len();
+        println!(
+            "| {name}.wasm | {bytes} | {:.3} |",
+            bytes as f64 / 819_200.0
+        );
+    }
+    println!(
+        "| reference/cw20_base_ref.wasm | {} | {:.3} |",
+        artifact("reference/cw20_base_ref.wasm").len(),
+        artifact("reference/cw20_base_ref.wasm").len() as f64 / 819_200.0
+    );
+    println!("\nSDK gas = CosmWasm gas / 140; wasmd's fixed per-call costs are not included.");
+}

@@ -1,0 +1,163 @@
+//! Fixtures every contract multi-test suite needs the same way: the typed contract error of a
+//! failed call, cw20-base tokens, bank and cw20 balances, block time, and a hostile contract that
+//! rejects every call (payouts must never depend on the recipient accepting them).
+
+use std::fmt::{Debug, Display};
+
+use cosmwasm_std::{
+    to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
+    StdResult, Uint128,
+};
+use cw20::{BalanceResponse, Cw20Coin, Cw20QueryMsg};
+use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use serde::de::IgnoredAny;
+
+/// The contract error `E` a failed call returned (panics, naming the error, if it was anything
+/// else, so a test never passes on the wrong failure).
+pub fn contract_err<E>(r: anyhow::Result<AppResponse>) -> E
+where
+    E: Display + Debug + Send + Sync + 'static,
+{
+    match r {
+        Ok(resp) => panic!("expected an error, got {resp:?}"),
+        Err(e) => match e.downcast::<E>() {
+            Ok(e) => e,
+            Err(other) => panic!("not a {}: {other:?}", std::any::type_name::<E>()),
+        },
+    }
+}
+
+/// Stores cw20-base 2.0 (the honest reference token).
+pub fn cw20_base_code(app: &mut App) -> u64 {
+    app.store_code(Box::new(ContractWrapper::new(
+        cw20_base::contract::execute,
+        cw20_base::contract::instantiate,
+        cw20_base::contract::query,
+    )))
+}
+
+/// A cw20-base token `sym` (6 decimals, no minter) with `amount` held by `holder`.
+pub fn new_cw20(
+    app: &mut App,
+    code: u64,
+    owner: &Addr,
+    holder: &Addr,
+    sym: &str,
+    amount: u128,
+) -> Addr {
+    app.instantiate_contract(
+        code,
+        owner.clone(),
+        &cw20_base::msg::InstantiateMsg {
+            name: format!("{sym} token"),
+            symbol: sym.into(),
+            decimals: 6,
+            initial_balances: vec![Cw20Coin {
+                address: holder.to_string(),
+                amount: Uint128::new(amount),
+            }],
+            mint: None,
+            marketing: None,
+        },
+        &[],
+        sym,
+        None,
+    )
+    .expect("instantiate cw20-base")
+}
+
+pub fn bank_balance(app: &App, who: &Addr, denom: &str) -> u128 {
+    app.wrap()
+        .query_balance(who, denom)
+        .expect("bank balance")
+        .amount
+        .u128()
+}
+
+pub fn cw20_balance(app: &App, token: &Addr, who: &Addr) -> u128 {
+    let b: BalanceResponse = app
+        .wrap()
+        .query_wasm_smart(
+            token,
+            &Cw20QueryMsg::Balance {
+                address: who.to_string(),
+            },
+        )
+        .expect("cw20 balance");
+    b.balance.u128()
+}
+
+/// Moves the block clock forward (and the height by one).
+pub fn advance(app: &mut App, secs: u64) {
+    app.update_block(|b| {
+        b.time = b.time.plus_seconds(secs);
+        b.height += 1;
+    });
+}
+
+/// Accepts any message (so it is the contract, not JSON parsing, that refuses).
+fn reject_exec(_d: DepsMut, _e: Env, _i: MessageInfo, _m: IgnoredAny) -> StdResult<Response> {
+    Err(StdError::generic_err("I reject everything"))
+}
+fn plain_init(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
+    Ok(Response::new())
+}
+fn plain_query(_d: Deps, _e: Env, _m: Empty) -> StdResult<Binary> {
+    to_json_binary(&())
+}
+
+/// Instantiates a contract that fails every execute (a hostile payee or receiver).
+pub fn rejecting_contract(app: &mut App, owner: &Addr) -> Addr {
+    let code = app.store_code(Box::new(ContractWrapper::new(
+        reject_exec,
+        plain_init,
+        plain_query,
+    )));
+    app.instantiate_contract(code, owner.clone(), &Empty {}, &[], "rejecting", None)
+        .expect("instantiate rejecting contract")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cw20::Cw20ExecuteMsg;
+
+    #[test]
+    fn fixtures_work_together() {
+        let mut app = App::default();
+        let (owner, alice) = (app.api().addr_make("owner"), app.api().addr_make("alice"));
+        let code = cw20_base_code(&mut app);
+        let token = new_cw20(&mut app, code, &owner, &alice, "USDC", 500);
+        assert_eq!(cw20_balance(&app, &token, &alice), 500);
+        let hostile = rejecting_contract(&mut app, &owner);
+        // A cw20 `send` to the hostile contract fails; the typed error comes back.
+        let r = app.execute_contract(
+            alice.clone(),
+            token.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: hostile.to_string(),
+                amount: Uint128::new(1),
+                msg: Binary::default(),
+            },
+            &[],
+        );
+        let e: StdError = contract_err(r);
+        assert!(e.to_string().contains("I reject everything"), "{e}");
+        // Minting without the minter role is a cw20-base ContractError, not a StdError.
+        let r = app.execute_contract(
+            alice.clone(),
+            token.clone(),
+            &Cw20ExecuteMsg::Mint {
+                recipient: alice.to_string(),
+                amount: Uint128::new(1),
+            },
+            &[],
+        );
+        let e: cw20_base::ContractError = contract_err(r);
+        assert_eq!(e, cw20_base::ContractError::Unauthorized {});
+        assert_eq!(bank_balance(&app, &alice, "uatom"), 0);
+        let t0 = app.block_info().time;
+        advance(&mut app, 60);
+        assert_eq!(app.block_info().time, t0.plus_seconds(60));
+    }
+}

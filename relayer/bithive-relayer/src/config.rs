@@ -1,0 +1,257 @@
+//! Relayer configuration: TOML, then environment overrides `BITHIVE_RELAYER__A__B=value`
+//! (`__` separates keys, numbers index arrays, values are TOML literals or else strings), e.g.
+//! `BITHIVE_RELAYER__CHAINS__0__GAS_PRICE=0.05` or
+//! `BITHIVE_RELAYER__CHAINS__0__RPC='["http://a:26657","http://b:26657"]'`.
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use bithive_chain_client::{CompatVersion, GasConfig};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RelayerError;
+
+pub const ENV_PREFIX: &str = "BITHIVE_RELAYER__";
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// SQLite work queue and event cursor.
+    pub db_path: PathBuf,
+    /// Prometheus `/metrics` and `/health`, e.g. "127.0.0.1:9464". None: no HTTP server.
+    #[serde(default)]
+    pub metrics_addr: Option<String>,
+    /// Keyring file (mode 0600) with the operator keys by name.
+    pub keyring: PathBuf,
+    pub chains: Vec<ChainConfig>,
+    #[serde(default)]
+    pub inference: Option<InferenceSection>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InferenceSection {
+    /// The inference engine's own TOML (offchain/inference `EngineConfig`).
+    pub config: PathBuf,
+}
+
+/// Job kinds a relayer can serve.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Inference,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    pub chain_id: String,
+    /// Several CometBFT RPC endpoints; failover in order.
+    pub rpc: Vec<String>,
+    #[serde(default)]
+    pub compat: CompatVersion,
+    #[serde(default = "default_rpc_timeout_ms")]
+    pub rpc_timeout_ms: u64,
+    pub account_prefix: String,
+    /// Key name in the keyring.
+    pub key: String,
+    pub gas_price: f64,
+    pub gas_adjustment: f64,
+    pub max_gas_price: f64,
+    pub fee_denom: String,
+    #[serde(default = "default_max_gas")]
+    pub max_gas: u64,
+    /// Contract addresses by role: payfi_escrow, attestation, staking, ...
+    pub contracts: BTreeMap<String, String>,
+    pub jobs: Vec<JobKind>,
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// First height scanned when no cursor is stored (default: the chain's latest height).
+    #[serde(default)]
+    pub start_height: Option<u64>,
+    /// Attestations per tx.
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Blocks scanned per poll at most (catching up in bounded steps).
+    #[serde(default = "default_blocks_per_poll")]
+    pub blocks_per_poll: u64,
+    #[serde(default = "default_confirm_timeout_ms")]
+    pub confirm_timeout_ms: u64,
+}
+
+fn default_rpc_timeout_ms() -> u64 {
+    10_000
+}
+fn default_max_gas() -> u64 {
+    20_000_000
+}
+fn default_poll_ms() -> u64 {
+    1_000
+}
+fn default_batch() -> usize {
+    10
+}
+fn default_blocks_per_poll() -> u64 {
+    50
+}
+fn default_confirm_timeout_ms() -> u64 {
+    60_000
+}
+
+impl ChainConfig {
+    pub fn gas(&self) -> GasConfig {
+        GasConfig {
+            gas_price: self.gas_price,
+            gas_adjustment: self.gas_adjustment,
+            max_gas_price: self.max_gas_price,
+            fee_denom: self.fee_denom.clone(),
+            max_gas: self.max_gas,
+        }
+    }
+
+    pub fn contract(&self, role: &str) -> Result<&str, RelayerError> {
+        self.contracts.get(role).map(String::as_str).ok_or_else(|| {
+            RelayerError::Config(format!("chain {}: no contracts.{role}", self.chain_id))
+        })
+    }
+}
+
+impl Config {
+    /// Parses TOML text and applies overrides from `env` (pairs of name and value).
+    pub fn from_toml_with_env(
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, RelayerError> {
+        let mut value: toml::Value =
+            toml::from_str(text).map_err(|e| RelayerError::Config(e.to_string()))?;
+        for (name, raw) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(|k| k.to_lowercase()).collect();
+            set_path(&mut value, &keys, parse_env_value(&raw))
+                .map_err(|e| RelayerError::Config(format!("{name}: {e}")))?;
+        }
+        let cfg: Config = value
+            .try_into()
+            .map_err(|e: toml::de::Error| RelayerError::Config(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn load(path: &Path) -> Result<Config, RelayerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
+        Self::from_toml_with_env(&text, std::env::vars())
+    }
+
+    pub fn validate(&self) -> Result<(), RelayerError> {
+        if self.chains.is_empty() {
+            return Err(RelayerError::Config("no [[chains]]".into()));
+        }
+        for c in &self.chains {
+            if c.rpc.is_empty() {
+                return Err(RelayerError::Config(format!(
+                    "chain {}: no rpc endpoint",
+                    c.chain_id
+                )));
+            }
+            if c.batch_size == 0 || c.batch_size > 200 {
+                return Err(RelayerError::Config(format!(
+                    "chain {}: batch_size 1..=200",
+                    c.chain_id
+                )));
+            }
+            c.gas()
+                .validate()
+                .map_err(|e| RelayerError::Config(format!("chain {}: {e}", c.chain_id)))?;
+            if c.jobs.contains(&JobKind::Inference) {
+                c.contract("payfi_escrow")?;
+            }
+            c.contract("attestation")?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_env_value(raw: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| toml::Value::String(raw.into())),
+        Err(_) => toml::Value::String(raw.into()),
+    }
+}
+
+fn set_path(v: &mut toml::Value, keys: &[String], new: toml::Value) -> Result<(), String> {
+    let Some((first, rest)) = keys.split_first() else {
+        *v = new;
+        return Ok(());
+    };
+    let child = match v {
+        toml::Value::Table(t) => t
+            .entry(first.clone())
+            .or_insert_with(|| toml::Value::Table(Default::default())),
+        toml::Value::Array(a) => {
+            let i: usize = first
+                .parse()
+                .map_err(|_| format!("{first} is not an array index"))?;
+            a.get_mut(i)
+                .ok_or_else(|| format!("index {i} out of range"))?
+        }
+        _ => return Err(format!("{first}: parent is not a table or array")),
+    };
+    set_path(child, rest, new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const EXAMPLE: &str = include_str!("../relayer.example.toml");
+
+    #[test]
+    fn example_parses_and_env_overrides_apply() {
+        let cfg = Config::from_toml_with_env(EXAMPLE, vec![]).unwrap();
+        assert_eq!(cfg.chains[0].jobs, vec![JobKind::Inference]);
+        let env = vec![
+            (
+                "BITHIVE_RELAYER__CHAINS__0__GAS_PRICE".to_string(),
+                "0.05".to_string(),
+            ),
+            (
+                "BITHIVE_RELAYER__CHAINS__0__RPC".to_string(),
+                r#"["http://a:1","http://b:2"]"#.to_string(),
+            ),
+            (
+                "BITHIVE_RELAYER__CHAINS__0__FEE_DENOM".to_string(),
+                "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2".to_string(),
+            ),
+            (
+                "BITHIVE_RELAYER__DB_PATH".to_string(),
+                "/tmp/x.db".to_string(),
+            ),
+            ("OTHER".to_string(), "ignored".to_string()),
+        ];
+        let cfg = Config::from_toml_with_env(EXAMPLE, env).unwrap();
+        assert_eq!(cfg.chains[0].gas_price, 0.05);
+        assert_eq!(cfg.chains[0].rpc, vec!["http://a:1", "http://b:2"]);
+        assert!(cfg.chains[0].fee_denom.starts_with("ibc/"));
+        assert_eq!(cfg.db_path, PathBuf::from("/tmp/x.db"));
+    }
+
+    #[test]
+    fn rejects_price_above_max_and_unknown_keys() {
+        let env = vec![(
+            "BITHIVE_RELAYER__CHAINS__0__GAS_PRICE".to_string(),
+            "9".to_string(),
+        )];
+        assert!(Config::from_toml_with_env(EXAMPLE, env).is_err());
+        let env = vec![(
+            "BITHIVE_RELAYER__CHAINS__5__GAS_PRICE".to_string(),
+            "0.1".to_string(),
+        )];
+        assert!(Config::from_toml_with_env(EXAMPLE, env).is_err());
+        let bad = format!("{EXAMPLE}\ntypo_key = 1\n");
+        assert!(Config::from_toml_with_env(&bad, vec![]).is_err());
+    }
+}

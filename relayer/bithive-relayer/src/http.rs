@@ -1,0 +1,82 @@
+//! `/metrics` (Prometheus text) and `/health` on a small HTTP/1.1 server (GET only).
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::metrics::Metrics;
+use crate::supervisor::{unix_now, Health};
+
+pub struct HealthView {
+    pub chains: Vec<(String, Arc<Health>, u64)>,
+}
+
+impl HealthView {
+    /// Healthy when every chain polled successfully within 10 poll intervals (at least 30 s).
+    fn render(&self) -> (bool, String) {
+        let now = unix_now();
+        let mut ok = true;
+        let mut parts = Vec::new();
+        for (chain, h, poll_ms) in &self.chains {
+            let last = h.last_poll_ok.load(Ordering::Relaxed);
+            let max_age = (poll_ms * 10 / 1000).max(30);
+            let fresh = last > 0 && now.saturating_sub(last) <= max_age;
+            ok &= fresh;
+            parts.push(serde_json::json!({
+                "chain_id": chain,
+                "ok": fresh,
+                "last_height": h.last_height.load(Ordering::Relaxed),
+                "seconds_since_poll": if last == 0 { None } else { Some(now.saturating_sub(last)) },
+            }));
+        }
+        (
+            ok,
+            serde_json::json!({ "ok": ok, "chains": parts }).to_string(),
+        )
+    }
+}
+
+/// Serves until the task is aborted.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<HealthView>) {
+    loop {
+        let Ok((mut sock, _)) = listener.accept().await else {
+            continue;
+        };
+        let metrics = metrics.clone();
+        let health = health.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            let n =
+                match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf))
+                    .await
+                {
+                    Ok(Ok(n)) => n,
+                    _ => return,
+                };
+            let req = String::from_utf8_lossy(&buf[..n]);
+            let path = req.split_whitespace().nth(1).unwrap_or("/");
+            let (status, ctype, body) = match path {
+                "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics.render()),
+                "/health" => {
+                    let (ok, body) = health.render();
+                    (
+                        if ok {
+                            "200 OK"
+                        } else {
+                            "503 Service Unavailable"
+                        },
+                        "application/json",
+                        body,
+                    )
+                }
+                _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
+            };
+            let resp = format!(
+                "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = sock.write_all(resp.as_bytes()).await;
+        });
+    }
+}

@@ -1,0 +1,24 @@
+//! BitHive relayer: watches chains for jobs (pull over `block_results` from a persisted cursor),
+//! runs them through the engines (one [`worker::JobWorker`] per job kind), signs the canonical
+//! attestation with the operator key and posts it to the attestation contract in batches, with
+//! a persisted work queue that survives crashes at every state. Hermes-style layout: chain
+//! endpoints behind a trait (`bithive-chain-client`), a supervisor per chain, telemetry.
+
+pub mod attest;
+pub mod config;
+pub mod error;
+pub mod http;
+#[cfg(feature = "inference")]
+pub mod inference_worker;
+pub mod keyring;
+pub mod metrics;
+pub mod mock_contracts;
+pub mod runtime;
+pub mod store;
+pub mod supervisor;
+pub mod worker;
+
+pub use config::{ChainConfig, Config, JobKind};
+pub use error::RelayerError;
+pub use store::{JobState, Store};
+pub use supervisor::{ChainRelayer, Failpoint};

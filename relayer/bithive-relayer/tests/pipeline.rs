@@ -1,0 +1,219 @@
+//! The relayer pipeline against the mock chain: crash at every job state, RPC outage,
+//! failover, sequence mismatch, batching, graceful shutdown, metrics and health.
+mod common;
+
+use std::time::Duration;
+
+use bithive_relayer::{Failpoint, RelayerError};
+use common::*;
+
+#[tokio::test]
+async fn every_job_attested_once_after_a_crash_at_each_state() {
+    for fp in Failpoint::ALL {
+        let mut h = Harness::new(1);
+        let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+        h.create_jobs(4);
+        h.chain.produce_block();
+        h.create_jobs(3);
+        // First life: runs until the failpoint "kills" it.
+        let mut r = h.relayer(3, Some(fp));
+        let mut crashed = false;
+        for _ in 0..500 {
+            match r.step().await {
+                Err(RelayerError::Crash(_)) => {
+                    crashed = true;
+                    break;
+                }
+                Err(e) => panic!("{fp:?}: {e}"),
+                Ok(()) => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+        assert!(crashed, "{fp:?} never reached");
+        drop(r);
+        // Jobs keep arriving while it is down.
+        h.create_jobs(2);
+        // Second life on the same DB.
+        let mut r = h.relayer(3, None);
+        let total = h.jobs_created;
+        drive(&mut r, Duration::from_secs(30), || {
+            h.accepted().0.len() == total && h.committed_in_store() == total
+        })
+        .await;
+        let (accepted, duplicates) = h.accepted();
+        assert_eq!(accepted.len(), total, "{fp:?}");
+        assert!(accepted.values().all(|&n| n == 1), "{fp:?}");
+        assert_eq!(duplicates, 0, "{fp:?}: a job was posted twice");
+        producer.abort();
+    }
+}
+
+#[tokio::test]
+async fn rpc_outage_loses_no_event() {
+    let mut h = Harness::new(1);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    let mut r = h.relayer(5, None);
+    h.create_jobs(3);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 3
+    })
+    .await;
+    // The only endpoint goes away while jobs keep landing in blocks.
+    h.endpoints[0].set_down(true);
+    for _ in 0..5 {
+        h.create_jobs(2);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        r.step().await.unwrap(); // errors are logged, never fatal
+    }
+    h.endpoints[0].set_down(false);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 13 && h.committed_in_store() == 13
+    })
+    .await;
+    let (accepted, duplicates) = h.accepted();
+    assert!(accepted.values().all(|&n| n == 1));
+    assert_eq!(duplicates, 0);
+    let text = h.metrics.render();
+    assert!(
+        text.contains("bithive_relayer_rpc_errors_total{chain=\"bithive-test-1\"}"),
+        "{text}"
+    );
+    producer.abort();
+}
+
+#[tokio::test]
+async fn fails_over_between_two_endpoints() {
+    let mut h = Harness::new(2);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    let mut r = h.relayer(5, None);
+    h.create_jobs(2);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 2
+    })
+    .await;
+    h.endpoints[0].set_down(true);
+    h.create_jobs(2);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 4
+    })
+    .await;
+    h.endpoints[0].set_down(false);
+    h.endpoints[1].set_down(true);
+    h.create_jobs(2);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 6 && h.committed_in_store() == 6
+    })
+    .await;
+    assert_eq!(h.accepted().1, 0);
+    let text = h.metrics.render();
+    assert!(
+        text.contains("bithive_relayer_rpc_failovers{chain=\"bithive-test-1\"} 2"),
+        "{text}"
+    );
+    producer.abort();
+}
+
+#[tokio::test]
+async fn recovers_when_another_process_moves_the_sequence() {
+    let mut h = Harness::new(1);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    let mut r = h.relayer(2, None);
+    h.create_jobs(2);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 2
+    })
+    .await;
+    h.chain.bump_sequence(h.key.address(), 3);
+    h.create_jobs(4);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.accepted().0.len() == 6 && h.committed_in_store() == 6
+    })
+    .await;
+    let recoveries = r
+        .client()
+        .stats
+        .sequence_recoveries
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert!(recoveries >= 1);
+    producer.abort();
+}
+
+#[tokio::test]
+async fn batches_attestations_per_tx() {
+    let mut h = Harness::new(1);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    h.create_jobs(25);
+    h.chain.produce_block();
+    let mut r = h.relayer(10, None);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.committed_in_store() == 25
+    })
+    .await;
+    // 25 attestations at 10 per tx: 3 txs.
+    assert_eq!(
+        h.chain
+            .broadcasts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
+    producer.abort();
+}
+
+#[tokio::test]
+async fn graceful_shutdown_and_operator_endpoints() {
+    let mut h = Harness::new(1);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    h.create_jobs(2);
+    let r = h.relayer(5, None);
+    let health = r.health.clone();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(r.run(rx));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let view = std::sync::Arc::new(bithive_relayer::http::HealthView {
+        chains: vec![(CHAIN.to_string(), health, 10)],
+    });
+    let server = tokio::spawn(bithive_relayer::http::serve(
+        listener,
+        h.metrics.clone(),
+        view,
+    ));
+    let start = std::time::Instant::now();
+    while h.committed_in_store() < 2 {
+        assert!(start.elapsed() < Duration::from_secs(20));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let get = |path: &'static str| async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    };
+    let health = get("/health").await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let metrics = get("/metrics").await;
+    assert!(
+        metrics.contains("bithive_relayer_jobs{state=\"committed\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("bithive_relayer_tx_confirm_seconds_count"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("bithive_relayer_wallet_balance"),
+        "{metrics}"
+    );
+    tx.send(true).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    server.abort();
+    producer.abort();
+    h.create_jobs(1); // nothing runs any more: the queue is as the shutdown left it
+}

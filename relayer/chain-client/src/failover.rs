@@ -1,0 +1,101 @@
+//! Several endpoints of the same chain: calls go to the active one; a transport error moves to
+//! the next (round robin) and the call is retried there, once per endpoint.
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::error::ChainError;
+use crate::rpc::{AbciQueryResult, BlockEvents, BroadcastResult, RpcEndpoint, TxResult};
+
+pub struct FailoverRpc {
+    endpoints: Vec<Arc<dyn RpcEndpoint>>,
+    active: AtomicUsize,
+    failovers: AtomicU64,
+}
+
+impl FailoverRpc {
+    pub fn new(endpoints: Vec<Arc<dyn RpcEndpoint>>) -> Result<Self, ChainError> {
+        if endpoints.is_empty() {
+            return Err(ChainError::Config("no rpc endpoint configured".into()));
+        }
+        Ok(FailoverRpc {
+            endpoints,
+            active: AtomicUsize::new(0),
+            failovers: AtomicU64::new(0),
+        })
+    }
+
+    /// How many times the active endpoint changed (a metric).
+    pub fn failovers(&self) -> u64 {
+        self.failovers.load(Ordering::Relaxed)
+    }
+
+    pub fn active_name(&self) -> String {
+        self.endpoints[self.active.load(Ordering::Relaxed) % self.endpoints.len()].name()
+    }
+
+    async fn call<T, F, Fut>(&self, f: F) -> Result<T, ChainError>
+    where
+        F: Fn(Arc<dyn RpcEndpoint>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ChainError>>,
+    {
+        let n = self.endpoints.len();
+        let mut last = String::new();
+        for _ in 0..n {
+            let idx = self.active.load(Ordering::Relaxed) % n;
+            let ep = self.endpoints[idx].clone();
+            match f(ep.clone()).await {
+                Err(e) if e.is_transport() => {
+                    last = e.to_string();
+                    let next = (idx + 1) % n;
+                    // Only the first caller to see this endpoint fail moves the pointer.
+                    if n > 1
+                        && self
+                            .active
+                            .compare_exchange(idx, next, Ordering::Relaxed, Ordering::Relaxed)
+                            .is_ok()
+                    {
+                        self.failovers.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(from = %ep.name(), to = %self.endpoints[next].name(), error = %last, "rpc failover");
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(ChainError::AllEndpointsFailed(n, last))
+    }
+}
+
+#[async_trait]
+impl RpcEndpoint for FailoverRpc {
+    fn name(&self) -> String {
+        format!("failover({})", self.active_name())
+    }
+    async fn latest_height(&self) -> Result<u64, ChainError> {
+        self.call(|e| async move { e.latest_height().await }).await
+    }
+    async fn block_results(&self, height: u64) -> Result<BlockEvents, ChainError> {
+        self.call(|e| async move { e.block_results(height).await })
+            .await
+    }
+    async fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciQueryResult, ChainError> {
+        self.call(|e| {
+            let data = data.clone();
+            async move { e.abci_query(path, data).await }
+        })
+        .await
+    }
+    async fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<BroadcastResult, ChainError> {
+        // Re-sending the same bytes to another node is safe: the chain dedups by tx hash and
+        // the sequence makes a second inclusion impossible.
+        self.call(|e| {
+            let tx = tx.clone();
+            async move { e.broadcast_tx_sync(tx).await }
+        })
+        .await
+    }
+    async fn tx(&self, hash_hex: &str) -> Result<Option<TxResult>, ChainError> {
+        self.call(|e| async move { e.tx(hash_hex).await }).await
+    }
+}
