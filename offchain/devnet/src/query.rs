@@ -146,7 +146,7 @@ pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciErro
         }
         "/cosmos.tx.v1beta1.Service/Simulate" => {
             let req: SimulateRequest = decode(data)?;
-            let (gas_used, events, data, msg_responses) = app.simulate(&req.tx_bytes)?;
+            let (gas_used, (events, data, msg_responses)) = app.simulate(&req.tx_bytes)?;
             let events = events
                 .into_iter()
                 .map(|e| ProtoEvent {

@@ -2,7 +2,8 @@
 //! (`broadcast_tx_sync`) and committed in a block, beside the same messages applied directly
 //! through bithive-vm-host (no RPC, no signatures, no ante) in the same run.
 //!
-//! `cargo run --release -p bithive-devnet --example bench [-- N]`
+//! `cargo run --release -p bithive-devnet --example bench [-- N]` (or without `--release`:
+//! the dev profile builds dependencies, the VM included, at opt-level 2)
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -157,11 +158,11 @@ async fn main() {
     println!("| workload | devnet tx/s | vm-host direct msg/s | devnet / direct |");
     println!("|---|---|---|---|");
     println!(
-        "| bank send | {send_rate:.0} | {ref_send:.0} | {:.2} |",
+        "| bank send | {send_rate:.0} | {ref_send:.0} | {:.4} |",
         send_rate / ref_send
     );
     println!(
-        "| cw20 transfer | {cw20_rate:.0} | {ref_cw20:.0} | {:.2} |",
+        "| cw20 transfer | {cw20_rate:.0} | {ref_cw20:.0} | {:.4} |",
         cw20_rate / ref_cw20
     );
 }

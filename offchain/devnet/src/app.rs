@@ -50,6 +50,10 @@ pub struct Block {
     pub results: Vec<ExecTxResult>,
 }
 
+/// What a transaction's messages produced: their events, the `TxMsgData` bytes and the
+/// message responses in it.
+pub type MsgsOutput = (Vec<AbciEvent>, Vec<u8>, Vec<Any>);
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     Check,
@@ -342,7 +346,7 @@ impl App {
         signer: &str,
         sdk_gas_left: u64,
         simulate: bool,
-    ) -> (Result<(Vec<AbciEvent>, Vec<u8>, Vec<Any>), AbciError>, u64) {
+    ) -> (Result<MsgsOutput, AbciError>, u64) {
         let fixed = Self::fixed_msg_gas(&tx.msgs);
         if fixed > sdk_gas_left {
             return (
@@ -400,9 +404,10 @@ impl App {
                         value,
                     });
                 }
+                // `data` (deprecated since SDK 0.46) stays empty, as the SDK leaves it.
                 let data = TxMsgData {
-                    data: Vec::new(),
                     msg_responses: responses.clone(),
+                    ..TxMsgData::default()
                 }
                 .encode_to_vec();
                 (Ok((events, data, responses)), used)
@@ -499,16 +504,12 @@ impl App {
     }
 
     /// `Simulate`: runs the transaction on the current state without keeping anything.
-    /// Returns (gas used, events, TxMsgData bytes, msg responses).
-    pub fn simulate(
-        &mut self,
-        bytes: &[u8],
-    ) -> Result<(u64, Vec<AbciEvent>, Vec<u8>, Vec<Any>), AbciError> {
+    /// Returns (gas used, (events, TxMsgData bytes, msg responses)).
+    pub fn simulate(&mut self, bytes: &[u8]) -> Result<(u64, MsgsOutput), AbciError> {
         let tx = tx::decode(bytes)?;
         let ante = self.ante(&tx, bytes.len(), Mode::Simulate)?;
         let (result, used) = self.run_msgs(&tx, &ante.signer, SIMULATE_GAS, true);
-        let (events, data, responses) = result?;
-        Ok((ante.gas + used, events, data, responses))
+        Ok((ante.gas + used, result?))
     }
 
     /// FinalizeBlock + Commit: executes every mempool transaction in a new block at `time_ns`.

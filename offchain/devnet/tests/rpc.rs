@@ -488,8 +488,8 @@ async fn timer_produces_blocks_and_commit_waits_for_one() {
     let c = client(&url);
     let s = c.status().await.unwrap();
     assert!(s.sync_info.latest_block_height.value() > height);
-    let t1 = c.block(height).await.unwrap().block.header.time;
-    let t2 = c.block(height + 1).await.unwrap().block.header.time;
+    let t1 = c.block(height as u32).await.unwrap().block.header.time;
+    let t2 = c.block(height as u32 + 1).await.unwrap().block.header.time;
     assert!(t2 >= t1);
     h.shutdown().await;
 }
