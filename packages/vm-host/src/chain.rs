@@ -38,6 +38,12 @@ pub struct ChainConfig {
     pub tx_gas_limit: u64,
     /// Block time at genesis.
     pub genesis_time: Timestamp,
+    /// Fixed CosmWasm gas charged before every contract call (wasmd's `DefaultInstanceCost`,
+    /// 60 000 SDK gas, is `60_000 * SDK_TO_CW_GAS`). 0 keeps `gas_used` to the contract's own
+    /// execution and storage, which is what per-contract gas figures compare.
+    pub call_cost: u64,
+    /// SDK gas per wasm byte charged by a `MsgStoreCode` (wasmd's `DefaultCompileCost` = 3).
+    pub compile_cost_per_byte: u64,
 }
 
 impl Default for ChainConfig {
@@ -48,6 +54,8 @@ impl Default for ChainConfig {
             gas: GasConfig::default(),
             tx_gas_limit: DEFAULT_TX_GAS,
             genesis_time: Timestamp::from_seconds(1_767_225_600), // 2026-01-01T00:00:00Z
+            call_cost: 0,
+            compile_cost_per_byte: 3,
         }
     }
 }
@@ -60,6 +68,10 @@ pub struct TxResponse {
     /// CosmWasm gas used: wasm execution plus wasmd's storage gas (x140). Excludes wasmd's fixed
     /// per-call and per-event charges, identical for any contract.
     pub gas_used: u64,
+    /// Where each message's events start in `events` (one entry per message, in order).
+    pub msg_event_starts: Vec<usize>,
+    /// Each message's response data (protobuf `Msg...Response`), in order.
+    pub msg_data: Vec<Option<cosmwasm_std::Binary>>,
 }
 
 impl TxResponse {
@@ -175,6 +187,51 @@ impl Meter {
         let used = limit.saturating_sub(instance.get_gas_left());
         self.left = self.left.saturating_sub(used);
     }
+
+    /// Takes a fixed cost; fails (leaving nothing) when it does not fit.
+    fn take(&mut self, cost: u64) -> Result<(), HostError> {
+        match self.left.checked_sub(cost) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => {
+                self.left = 0;
+                Err(HostError::OutOfGas)
+            }
+        }
+    }
+}
+
+/// One call into a contract: which entry point, with its arguments.
+enum Entry<'a> {
+    Instantiate(&'a MessageInfo, &'a [u8]),
+    Execute(&'a MessageInfo, &'a [u8]),
+    Migrate(&'a [u8]),
+    Reply(&'a Reply),
+}
+
+/// One message of a transaction: a CosmWasm message, or a wasm upload (`MsgStoreCode`).
+#[derive(Clone, Debug)]
+pub enum TxMsg {
+    Cosmos(CosmosMsg),
+    StoreCode(Vec<u8>),
+}
+
+impl From<CosmosMsg> for TxMsg {
+    fn from(msg: CosmosMsg) -> Self {
+        TxMsg::Cosmos(msg)
+    }
+}
+
+/// What a transaction with an explicit gas limit produced: gas is reported on failure too.
+#[derive(Debug)]
+pub struct TxOutcome {
+    pub result: Result<TxResponse, HostError>,
+    /// CosmWasm gas used (of the limit given), whether the transaction succeeded or not.
+    pub gas_used: u64,
+    /// Index of the message that failed, when one did.
+    pub failed_msg: Option<usize>,
 }
 
 pub struct Chain {
@@ -194,6 +251,23 @@ fn u128_amount(c: &Coin) -> Result<u128, HostError> {
     cosmwasm_std::Uint128::try_from(c.amount)
         .map(|a| a.u128())
         .map_err(|_| HostError::InvalidMessage(format!("amount too large: {c}")))
+}
+
+/// Minimal protobuf: field `n` as a varint.
+fn proto_varint(field: u32, mut v: u64, out: &mut Vec<u8>) {
+    if v == 0 {
+        return;
+    }
+    out.push((field << 3) as u8);
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    }
 }
 
 /// Minimal protobuf: field `n` as length-delimited bytes.
@@ -433,28 +507,188 @@ impl Chain {
 
     /// One transaction: runs `msg`, commits on success, reverts everything on failure.
     pub fn run_tx(&mut self, sender: &str, msg: CosmosMsg) -> Result<TxResponse, HostError> {
+        let limit = self.config.tx_gas_limit;
+        self.run_tx_with(sender, vec![msg.into()], limit).result
+    }
+
+    /// Runs `msgs` in order as one atomic transaction within `gas_limit` (CosmWasm gas): commits
+    /// when all succeed, reverts every change otherwise. Each message's events are returned in
+    /// order; gas used is reported either way.
+    pub fn run_tx_with(&mut self, sender: &str, msgs: Vec<TxMsg>, gas_limit: u64) -> TxOutcome {
+        self.run_msgs(sender, msgs, gas_limit, false)
+    }
+
+    /// Runs `msgs` exactly as [`Chain::run_tx_with`] would, then reverts everything (simulation).
+    pub fn simulate(&mut self, sender: &str, msgs: Vec<TxMsg>, gas_limit: u64) -> TxOutcome {
+        self.run_msgs(sender, msgs, gas_limit, true)
+    }
+
+    fn run_msgs(
+        &mut self,
+        sender: &str,
+        msgs: Vec<TxMsg>,
+        gas_limit: u64,
+        always_revert: bool,
+    ) -> TxOutcome {
         let checkpoint = lock(&self.rt.shared).checkpoint();
-        let mut meter = Meter {
-            left: self.config.tx_gas_limit,
-        };
+        let instance_seq = self.instance_seq;
+        let code_count = self.code_count();
+        let mut meter = Meter { left: gas_limit };
         let mut events = Vec::new();
-        let result = self.dispatch(sender, msg, &mut meter, &mut events, 0);
-        let mut state = lock(&self.rt.shared);
-        match result {
-            Ok(data) => {
-                state.commit();
-                Ok(TxResponse {
-                    events,
-                    data,
-                    gas_used: self.config.tx_gas_limit - meter.left,
-                })
-            }
-            Err(e) => {
-                state.revert_to(checkpoint);
-                state.commit();
-                Err(e)
+        let mut data = None;
+        let mut msg_event_starts = Vec::new();
+        let mut msg_data = Vec::new();
+        let mut result = Ok(());
+        let mut failed_msg = None;
+        for (index, msg) in msgs.into_iter().enumerate() {
+            msg_event_starts.push(events.len());
+            let r = match msg {
+                TxMsg::Cosmos(msg) => self.dispatch(sender, msg, &mut meter, &mut events, 0),
+                TxMsg::StoreCode(wasm) => self.store_code_msg(&wasm, &mut meter, &mut events),
+            };
+            match r {
+                Ok(d) => {
+                    msg_data.push(d.clone());
+                    data = d;
+                }
+                Err(e) => {
+                    result = Err(e);
+                    failed_msg = Some(index);
+                    break;
+                }
             }
         }
+        let gas_used = gas_limit.saturating_sub(meter.left);
+        // Running out of gas surfaces as whichever error the VM or host raised at that point.
+        let result = result.map_err(|e| {
+            if meter.left == 0 {
+                HostError::OutOfGas
+            } else {
+                e
+            }
+        });
+        let mut state = lock(&self.rt.shared);
+        if result.is_err() || always_revert {
+            state.revert_to(checkpoint);
+            self.instance_seq = instance_seq;
+            drop(state);
+            self.truncate_codes(code_count);
+            state = lock(&self.rt.shared);
+        }
+        state.commit();
+        TxOutcome {
+            result: result.map(|()| TxResponse {
+                events,
+                data,
+                gas_used,
+                msg_event_starts,
+                msg_data,
+            }),
+            gas_used,
+            failed_msg,
+        }
+    }
+
+    /// `MsgStoreCode` inside a transaction: wasmd's compile cost, the `store_code` event and a
+    /// `MsgStoreCodeResponse` as data.
+    fn store_code_msg(
+        &mut self,
+        wasm: &[u8],
+        meter: &mut Meter,
+        events: &mut Vec<Event>,
+    ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
+        let cost = (wasm.len() as u64)
+            .saturating_mul(self.config.compile_cost_per_byte)
+            .saturating_mul(crate::store::SDK_TO_CW_GAS);
+        meter.take(cost)?;
+        let code_id = self.store_code(wasm)?;
+        let checksum = self.code_checksum(code_id)?;
+        events.push(
+            Event::new("store_code")
+                .add_attribute("code_checksum", checksum.to_hex())
+                .add_attribute("code_id", code_id.to_string()),
+        );
+        let mut out = Vec::new();
+        proto_varint(1, code_id, &mut out);
+        proto_bytes(2, checksum.as_slice(), &mut out);
+        Ok(Some(out.into()))
+    }
+
+    /// Sets the current block (the devnet's block producer drives this).
+    pub fn set_block(&mut self, height: u64, time: Timestamp) {
+        let mut b = self.rt.block.lock().unwrap_or_else(|e| e.into_inner());
+        b.height = height;
+        b.time = time;
+    }
+
+    /// Number of stored codes (the last code id).
+    pub fn code_count(&self) -> u64 {
+        self.rt
+            .codes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len() as u64
+    }
+
+    /// Forgets codes stored after `count` (a transaction that stored code then failed).
+    pub fn truncate_codes(&mut self, count: u64) {
+        let mut codes = self.rt.codes.lock().unwrap_or_else(|e| e.into_inner());
+        codes.truncate(count as usize);
+    }
+
+    /// Every contract address with its info, in address order.
+    pub fn contracts(&self) -> Vec<ContractInfo> {
+        let s = lock(&self.rt.shared);
+        s.contracts
+            .iter()
+            .map(|(address, m)| ContractInfo {
+                address: address.clone(),
+                code_id: m.code_id,
+                creator: m.creator.clone(),
+                admin: m.admin.clone(),
+                label: m.label.clone(),
+            })
+            .collect()
+    }
+
+    /// Every non-zero native balance of `address`, by denom.
+    pub fn all_balances(&self, address: &str) -> Vec<Coin> {
+        let s = lock(&self.rt.shared);
+        s.bank
+            .range((address.to_string(), String::new())..)
+            .take_while(|((a, _), _)| a == address)
+            .filter(|(_, amount)| **amount > 0)
+            .map(|((_, denom), amount)| Coin::new(Uint256::from(*amount), denom.clone()))
+            .collect()
+    }
+
+    /// Total supply of a native denom.
+    pub fn supply(&self, denom: &str) -> u128 {
+        lock(&self.rt.shared)
+            .supply
+            .get(denom)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Raw storage of a contract in key order, starting after `start` (exclusive), at most `limit`.
+    pub fn raw_range(
+        &self,
+        contract: &str,
+        start: Option<&[u8]>,
+        limit: usize,
+    ) -> Vec<(Vec<u8>, Vec<u8>)> {
+        let s = lock(&self.rt.shared);
+        let Some(map) = s.kv.get(contract) else {
+            return Vec::new();
+        };
+        let lower = start.map_or(std::ops::Bound::Unbounded, |k| {
+            std::ops::Bound::Excluded(k.to_vec())
+        });
+        map.range((lower, std::ops::Bound::Unbounded))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     fn transfer(
@@ -491,12 +725,24 @@ impl Chain {
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join(",");
+        // The SDK bank keeper: coin_spent, coin_received, transfer, message{sender}.
+        events.push(
+            Event::new("coin_spent")
+                .add_attribute("spender", from)
+                .add_attribute("amount", &amount),
+        );
+        events.push(
+            Event::new("coin_received")
+                .add_attribute("receiver", to)
+                .add_attribute("amount", &amount),
+        );
         events.push(
             Event::new("transfer")
                 .add_attribute("recipient", to)
                 .add_attribute("sender", from)
                 .add_attribute("amount", amount),
         );
+        events.push(Event::new("message").add_attribute("sender", from));
         Ok(())
     }
 
@@ -552,13 +798,8 @@ impl Chain {
                     sender: Addr::unchecked(sender),
                     funds,
                 };
-                let env = self.rt.env(&contract_addr);
-                let limit = meter.left;
-                let mut instance = self.rt.instance(&contract_addr, code_id, limit, 0)?;
-                let result =
-                    call_execute::<_, _, _, Empty>(&mut instance, &env, &info, msg.as_slice());
-                meter.charge(&mut instance, limit);
-                let response = contract_result(result?)?;
+                let entry = Entry::Execute(&info, msg.as_slice());
+                let response = self.call_contract(&contract_addr, code_id, entry, meter)?;
                 let data = self.handle_response(&contract_addr, response, meter, events, depth)?;
                 let mut out = Vec::new();
                 if let Some(d) = &data {
@@ -598,13 +839,8 @@ impl Chain {
                     sender: Addr::unchecked(sender),
                     funds,
                 };
-                let env = self.rt.env(&addr);
-                let limit = meter.left;
-                let mut instance = self.rt.instance(&addr, code_id, limit, 0)?;
-                let result =
-                    call_instantiate::<_, _, _, Empty>(&mut instance, &env, &info, msg.as_slice());
-                meter.charge(&mut instance, limit);
-                let response = contract_result(result?)?;
+                let entry = Entry::Instantiate(&info, msg.as_slice());
+                let response = self.call_contract(&addr, code_id, entry, meter)?;
                 let data = self.handle_response(&addr, response, meter, events, depth)?;
                 let mut out = Vec::new();
                 proto_bytes(1, addr.as_bytes(), &mut out);
@@ -636,12 +872,8 @@ impl Chain {
                         .add_attribute("_contract_address", &contract_addr)
                         .add_attribute("code_id", new_code_id.to_string()),
                 );
-                let env = self.rt.env(&contract_addr);
-                let limit = meter.left;
-                let mut instance = self.rt.instance(&contract_addr, new_code_id, limit, 0)?;
-                let result = call_migrate::<_, _, _, Empty>(&mut instance, &env, msg.as_slice());
-                meter.charge(&mut instance, limit);
-                let response = contract_result(result?)?;
+                let entry = Entry::Migrate(msg.as_slice());
+                let response = self.call_contract(&contract_addr, new_code_id, entry, meter)?;
                 self.handle_response(&contract_addr, response, meter, events, depth)
             }
             CosmosMsg::Wasm(WasmMsg::UpdateAdmin {
@@ -649,10 +881,10 @@ impl Chain {
                 admin,
             }) => {
                 self.rt.api_validate(&admin)?;
-                self.set_admin(sender, &contract_addr, Some(admin))
+                self.set_admin(sender, &contract_addr, Some(admin), events)
             }
             CosmosMsg::Wasm(WasmMsg::ClearAdmin { contract_addr }) => {
-                self.set_admin(sender, &contract_addr, None)
+                self.set_admin(sender, &contract_addr, None, events)
             }
             other => Err(HostError::Unsupported(
                 format!("{other:?}").chars().take(80).collect(),
@@ -660,11 +892,38 @@ impl Chain {
         }
     }
 
+    /// The one call sequence of every entry point: env, instance, call, meter charge, result.
+    fn call_contract(
+        &self,
+        contract: &str,
+        code_id: u64,
+        entry: Entry<'_>,
+        meter: &mut Meter,
+    ) -> Result<Response<Empty>, HostError> {
+        meter.take(self.config.call_cost)?;
+        let env = self.rt.env(contract);
+        let limit = meter.left;
+        let mut instance = self.rt.instance(contract, code_id, limit, 0)?;
+        let result = match entry {
+            Entry::Instantiate(info, msg) => {
+                call_instantiate::<_, _, _, Empty>(&mut instance, &env, info, msg)
+            }
+            Entry::Execute(info, msg) => {
+                call_execute::<_, _, _, Empty>(&mut instance, &env, info, msg)
+            }
+            Entry::Migrate(msg) => call_migrate::<_, _, _, Empty>(&mut instance, &env, msg),
+            Entry::Reply(reply) => call_reply::<_, _, _, Empty>(&mut instance, &env, reply),
+        };
+        meter.charge(&mut instance, limit);
+        contract_result(result?)
+    }
+
     fn set_admin(
         &mut self,
         sender: &str,
         contract: &str,
         admin: Option<String>,
+        events: &mut Vec<Event>,
     ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
         let mut s = lock(&self.rt.shared);
         let mut meta = s
@@ -677,6 +936,12 @@ impl Chain {
                 "{sender} is not the admin of {contract}"
             )));
         }
+        // wasmd: `update_contract_admin` with the new admin ("" once cleared).
+        events.push(
+            Event::new("update_contract_admin")
+                .add_attribute("_contract_address", contract)
+                .add_attribute("new_admin_address", admin.clone().unwrap_or_default()),
+        );
         meta.admin = admin;
         s.set_meta(contract, meta);
         Ok(None)
@@ -758,12 +1023,7 @@ impl Chain {
                 result: reply_result,
             };
             let code_id = self.rt.code_of(contract)?;
-            let env = self.rt.env(contract);
-            let limit = meter.left;
-            let mut instance = self.rt.instance(contract, code_id, limit, 0)?;
-            let result = call_reply::<_, _, _, Empty>(&mut instance, &env, &reply);
-            meter.charge(&mut instance, limit);
-            let response = contract_result(result?)?;
+            let response = self.call_contract(contract, code_id, Entry::Reply(&reply), meter)?;
             if let Some(d) = self.handle_response(contract, response, meter, events, depth + 1)? {
                 data = Some(d);
             }

@@ -25,11 +25,22 @@ pub enum HostError {
     Unsupported(String),
     #[error("invalid message: {0}")]
     InvalidMessage(String),
+    /// The transaction's gas limit was exhausted.
+    #[error("out of gas")]
+    OutOfGas,
 }
 
 impl HostError {
     /// True when the contract itself rejected the call (as opposed to a VM/host failure).
     pub fn is_contract_error(&self) -> bool {
         matches!(self, HostError::Contract(_))
+    }
+
+    /// True when the transaction ran out of gas (host meter or VM gas depletion).
+    pub fn is_out_of_gas(&self) -> bool {
+        matches!(
+            self,
+            HostError::OutOfGas | HostError::Vm(cosmwasm_vm::VmError::GasDepletion { .. })
+        )
     }
 }

@@ -21,7 +21,7 @@ mod querier;
 mod store;
 
 pub use address::{contract_address, make_addr};
-pub use chain::{coin, Chain, ChainConfig, ContractInfo, TxResponse};
-pub use cosmwasm_std::{Binary, Coin, Event, Timestamp};
+pub use chain::{coin, Chain, ChainConfig, ContractInfo, TxMsg, TxOutcome, TxResponse};
+pub use cosmwasm_std::{Attribute, BankMsg, Binary, Coin, CosmosMsg, Event, Timestamp, WasmMsg};
 pub use error::HostError;
 pub use store::{GasConfig, SDK_TO_CW_GAS};

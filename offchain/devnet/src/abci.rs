@@ -1,0 +1,212 @@
+//! ABCI-level results: error codes as the Cosmos SDK and wasmd report them, and the
+//! `ExecTxResult` every RPC response is built from.
+
+use bithive_vm_host::{Event, HostError};
+use serde::{Deserialize, Serialize};
+
+pub const SDK: &str = "sdk";
+pub const WASM: &str = "wasm";
+
+/// A failed check or execution: codespace, code and the log text clients parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AbciError {
+    pub codespace: &'static str,
+    pub code: u32,
+    pub log: String,
+}
+
+impl AbciError {
+    fn sdk(code: u32, log: String, desc: &str) -> Self {
+        AbciError {
+            codespace: SDK,
+            code,
+            log: format!("{log}: {desc}"),
+        }
+    }
+    pub fn tx_decode(log: impl Into<String>) -> Self {
+        Self::sdk(2, log.into(), "tx parse error")
+    }
+    pub fn unauthorized(log: String) -> Self {
+        Self::sdk(4, log, "unauthorized")
+    }
+    pub fn insufficient_funds(log: String) -> Self {
+        Self::sdk(5, log, "insufficient funds")
+    }
+    pub fn unknown_request(log: String) -> Self {
+        Self::sdk(6, log, "unknown request")
+    }
+    pub fn invalid_address(log: String) -> Self {
+        Self::sdk(7, log, "invalid address")
+    }
+    pub fn invalid_pubkey(log: String) -> Self {
+        Self::sdk(8, log, "invalid pubkey")
+    }
+    pub fn unknown_address(log: String) -> Self {
+        Self::sdk(9, log, "unknown address")
+    }
+    pub fn invalid_coins(log: String) -> Self {
+        Self::sdk(10, log, "invalid coins")
+    }
+    pub fn out_of_gas(location: &str, wanted: u64, used: u64) -> Self {
+        Self::sdk(
+            11,
+            format!("out of gas in location: {location}; gasWanted: {wanted}, gasUsed: {used}"),
+            "out of gas",
+        )
+    }
+    pub fn insufficient_fee(log: String) -> Self {
+        Self::sdk(13, log, "insufficient fee")
+    }
+    pub fn invalid_request(log: String) -> Self {
+        Self::sdk(18, log, "invalid request")
+    }
+    pub fn key_not_found(log: String) -> Self {
+        Self::sdk(22, log, "key not found")
+    }
+    pub fn wrong_sequence(expected: u64, got: u64) -> Self {
+        Self::sdk(
+            32,
+            format!("account sequence mismatch, expected {expected}, got {got}"),
+            "incorrect account sequence",
+        )
+    }
+    pub fn wasm_create(log: String) -> Self {
+        AbciError {
+            codespace: WASM,
+            code: 2,
+            log: format!("{log}: create wasm contract failed"),
+        }
+    }
+
+    /// A message failed during execution (wasmd's and the SDK's wrapping).
+    pub fn from_host(
+        index: usize,
+        type_url: &str,
+        err: &HostError,
+        wanted: u64,
+        used: u64,
+    ) -> Self {
+        if err.is_out_of_gas() {
+            return Self::out_of_gas("wasm contract", wanted, used);
+        }
+        let (codespace, code, desc) = match err {
+            HostError::Contract(_) if type_url.ends_with("MsgInstantiateContract") => {
+                (WASM, 4, "instantiate wasm contract failed")
+            }
+            HostError::Contract(_) if type_url.ends_with("MsgMigrateContract") => {
+                (WASM, 11, "migrate wasm contract failed")
+            }
+            HostError::Contract(_) => (WASM, 5, "execute wasm contract failed"),
+            HostError::Vm(_) if type_url.ends_with("MsgStoreCode") => {
+                (WASM, 2, "create wasm contract failed")
+            }
+            HostError::Vm(_) => (WASM, 5, "execute wasm contract failed"),
+            HostError::UnknownCode(_) | HostError::UnknownContract(_) => (WASM, 8, "not found"),
+            HostError::InsufficientFunds { .. } => (SDK, 5, "insufficient funds"),
+            HostError::Unauthorized(_) => (SDK, 4, "unauthorized"),
+            HostError::InvalidMessage(_) => (SDK, 18, "invalid request"),
+            HostError::Unsupported(_) => (WASM, 20, "unknown message from the contract"),
+            HostError::OutOfGas => (SDK, 11, "out of gas"),
+        };
+        AbciError {
+            codespace,
+            code,
+            log: format!("failed to execute message; message index: {index}: {err}: {desc}"),
+        }
+    }
+}
+
+/// One event attribute as CometBFT 0.38 reports it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AbciAttribute {
+    pub key: String,
+    pub value: String,
+    pub index: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AbciEvent {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub attributes: Vec<AbciAttribute>,
+}
+
+impl AbciEvent {
+    pub fn new(kind: &str, attrs: &[(&str, &str)]) -> Self {
+        AbciEvent {
+            kind: kind.to_string(),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| AbciAttribute {
+                    key: k.to_string(),
+                    value: v.to_string(),
+                    index: true,
+                })
+                .collect(),
+        }
+    }
+
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .map(|a| a.value.as_str())
+    }
+}
+
+impl From<&Event> for AbciEvent {
+    fn from(e: &Event) -> Self {
+        AbciEvent {
+            kind: e.ty.clone(),
+            attributes: e
+                .attributes
+                .iter()
+                .map(|a| AbciAttribute {
+                    key: a.key.clone(),
+                    value: a.value.clone(),
+                    index: true,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The result of `CheckTx` or of a transaction in `FinalizeBlock`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ExecTxResult {
+    pub code: u32,
+    pub codespace: String,
+    pub log: String,
+    /// Protobuf `TxMsgData` on success.
+    #[serde(with = "crate::json::b64")]
+    pub data: Vec<u8>,
+    pub gas_wanted: u64,
+    pub gas_used: u64,
+    pub events: Vec<AbciEvent>,
+}
+
+impl ExecTxResult {
+    pub fn error(e: &AbciError, gas_wanted: u64, gas_used: u64) -> Self {
+        ExecTxResult {
+            code: e.code,
+            codespace: e.codespace.to_string(),
+            log: e.log.clone(),
+            data: Vec::new(),
+            gas_wanted,
+            gas_used,
+            events: Vec::new(),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.code == 0
+    }
+
+    /// Value of the first attribute `key` in events of type `ty`.
+    pub fn attr(&self, ty: &str, key: &str) -> Option<&str> {
+        self.events
+            .iter()
+            .filter(|e| e.kind == ty)
+            .find_map(|e| e.attr(key))
+    }
+}

@@ -1,0 +1,561 @@
+//! The application: accounts, ante checks (signature, sequence, fee, gas), message execution in
+//! the wasmd-like host, blocks and the tx index. No I/O: the node layer drives it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use base64::Engine;
+use bithive_vm_host::{coin, BankMsg, Chain, ChainConfig, CosmosMsg, Timestamp, TxMsg};
+use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
+use cosmrs::proto::prost::Message;
+use cosmrs::proto::Any;
+use sha2::{Digest, Sha256};
+
+use crate::abci::{AbciError, AbciEvent, ExecTxResult};
+use crate::config::{parse_coins, DevnetConfig};
+use crate::error::DevnetError;
+use crate::tx::{self, AppMsg, DecodedTx};
+
+/// SDK gas per byte of transaction (`TxSizeCostPerByte`).
+const TX_SIZE_COST_PER_BYTE: u64 = 10;
+/// SDK gas of one secp256k1 signature check (`SigVerifyCostSecp256k1`).
+const SIG_VERIFY_COST: u64 = 1000;
+/// Account and params reads/writes of the ante handler, at the SDK's KV gas prices.
+const ANTE_STORE_GAS: u64 = 12_000;
+/// KV gas of moving one coin between two balances (two reads, two writes).
+const BANK_SEND_GAS_PER_COIN: u64 = 9_300;
+/// wasmd's `DefaultInstanceCost`: SDK gas per contract call.
+const WASM_INSTANCE_COST: u64 = 60_000;
+/// CosmWasm gas per SDK gas (wasmd's `DefaultGasMultiplier`).
+const CW_PER_SDK: u64 = bithive_vm_host::SDK_TO_CW_GAS;
+/// Gas limit of a simulation.
+const SIMULATE_GAS: u64 = 100_000_000;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Account {
+    pub number: u64,
+    pub sequence: u64,
+    pub pubkey: Option<Vec<u8>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Block {
+    pub height: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub time_ns: u64,
+    pub hash: [u8; 32],
+    pub last_hash: [u8; 32],
+    /// State hash after the previous block (CometBFT's header semantics).
+    pub app_hash: [u8; 32],
+    pub txs: Vec<Vec<u8>>,
+    pub results: Vec<ExecTxResult>,
+}
+
+/// What a transaction's messages produced: their events, the `TxMsgData` bytes and the
+/// message responses in it.
+pub type MsgsOutput = (Vec<AbciEvent>, Vec<u8>, Vec<Any>);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Check,
+    Deliver,
+    Simulate,
+}
+
+/// Signer and gas after the ante checks passed.
+struct Ante {
+    signer: String,
+    gas: u64,
+}
+
+pub struct App {
+    chain: Chain,
+    chain_id: String,
+    denom: String,
+    prefix: String,
+    gas_price: (u128, u128),
+    accounts: BTreeMap<String, Account>,
+    next_account_number: u64,
+    blocks: Vec<Block>,
+    tx_index: HashMap<[u8; 32], (u64, u32)>,
+    mempool: Vec<Vec<u8>>,
+    /// Next sequence per account as CheckTx sees it (deliver state + pending txs).
+    check_seq: HashMap<String, u64>,
+    app_hash: [u8; 32],
+    fee_collector: String,
+}
+
+fn module_address(prefix: &str, name: &str) -> String {
+    let h = Sha256::digest(name.as_bytes());
+    bech32::Hrp::parse(prefix)
+        .ok()
+        .and_then(|hrp| bech32::encode::<bech32::Bech32>(hrp, &h[..20]).ok())
+        .unwrap_or_default()
+}
+
+fn coins_str(coins: &[(u128, String)]) -> String {
+    coins
+        .iter()
+        .map(|(a, d)| format!("{a}{d}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The module name the SDK derives from a message type URL (`/cosmos.bank.v1beta1.MsgSend` ->
+/// `bank`, `/cosmwasm.wasm.v1.MsgExecuteContract` -> `wasm`).
+fn module_of(type_url: &str) -> &str {
+    type_url
+        .trim_start_matches('/')
+        .split('.')
+        .nth(1)
+        .unwrap_or_default()
+}
+
+impl App {
+    pub fn new(config: &DevnetConfig) -> Result<Self, DevnetError> {
+        let chain = Chain::new(ChainConfig {
+            chain_id: config.chain_id.clone(),
+            bech32_prefix: config.bech32_prefix.clone(),
+            call_cost: WASM_INSTANCE_COST * CW_PER_SDK,
+            ..ChainConfig::default()
+        })?;
+        let mut app = App {
+            chain,
+            chain_id: config.chain_id.clone(),
+            denom: config.denom.clone(),
+            prefix: config.bech32_prefix.clone(),
+            gas_price: config.gas_price()?,
+            accounts: BTreeMap::new(),
+            next_account_number: 0,
+            blocks: Vec::new(),
+            tx_index: HashMap::new(),
+            mempool: Vec::new(),
+            check_seq: HashMap::new(),
+            app_hash: [0; 32],
+            fee_collector: module_address(&config.bech32_prefix, "fee_collector"),
+        };
+        let fee_collector = app.fee_collector.clone();
+        app.ensure_account(&fee_collector);
+        for acc in &config.genesis_accounts {
+            if !acc
+                .address
+                .starts_with(&format!("{}1", config.bech32_prefix))
+            {
+                return Err(DevnetError::Config(format!(
+                    "genesis address {} lacks prefix {}",
+                    acc.address, config.bech32_prefix
+                )));
+            }
+            let coins = parse_coins(&acc.coins)?
+                .into_iter()
+                .map(|(a, d)| coin(a, &d))
+                .collect::<Vec<_>>();
+            app.chain.mint_native(&acc.address, &coins)?;
+            app.ensure_account(&acc.address);
+        }
+        Ok(app)
+    }
+
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+    pub fn denom(&self) -> &str {
+        &self.denom
+    }
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+    pub fn account(&self, address: &str) -> Option<&Account> {
+        self.accounts.get(address)
+    }
+    pub fn height(&self) -> u64 {
+        self.blocks.last().map_or(0, |b| b.height)
+    }
+    pub fn blocks(&self) -> &[Block] {
+        &self.blocks
+    }
+    pub fn block(&self, height: u64) -> Option<&Block> {
+        let first = self.blocks.first()?.height;
+        height
+            .checked_sub(first)
+            .and_then(|i| self.blocks.get(i as usize))
+    }
+    pub fn mempool_len(&self) -> usize {
+        self.mempool.len()
+    }
+    /// (height, index in block) of a committed transaction.
+    pub fn tx_location(&self, hash: &[u8; 32]) -> Option<(u64, u32)> {
+        self.tx_index.get(hash).copied()
+    }
+    pub fn app_hash(&self) -> [u8; 32] {
+        self.app_hash
+    }
+
+    fn ensure_account(&mut self, address: &str) {
+        if !self.accounts.contains_key(address) {
+            let number = self.next_account_number;
+            self.next_account_number += 1;
+            self.accounts.insert(
+                address.to_string(),
+                Account {
+                    number,
+                    ..Account::default()
+                },
+            );
+        }
+    }
+
+    fn required_fee(&self, gas_limit: u64) -> u128 {
+        let (num, den) = self.gas_price;
+        // ceil(gas * num / den); u64 * u128 price fits unless the price is absurd.
+        (gas_limit as u128)
+            .checked_mul(num)
+            .map(|p| p.div_ceil(den.max(1)))
+            .unwrap_or(u128::MAX)
+    }
+
+    fn ante(&self, tx: &DecodedTx, tx_len: usize, mode: Mode) -> Result<Ante, AbciError> {
+        // Simulations carry an empty signature: charge what a real one would add.
+        let sig_bytes = if mode == Mode::Simulate { 64 + 2 } else { 0 };
+        let gas =
+            TX_SIZE_COST_PER_BYTE * (tx_len + sig_bytes) as u64 + SIG_VERIFY_COST + ANTE_STORE_GAS;
+        if mode == Mode::Check {
+            let required = self.required_fee(tx.gas_limit);
+            let got = tx
+                .fee
+                .iter()
+                .filter(|(_, d)| *d == self.denom)
+                .map(|(a, _)| *a)
+                .sum::<u128>();
+            if got < required {
+                return Err(AbciError::insufficient_fee(format!(
+                    "insufficient fees; got: {} required: {required}{}",
+                    coins_str(&tx.fee),
+                    self.denom
+                )));
+            }
+        }
+        let signer = match &tx.pubkey {
+            Some(pk) => tx::address_of(pk, &self.prefix)?,
+            None => tx.msgs[0].sender().to_string(),
+        };
+        for m in &tx.msgs {
+            if m.sender() != signer {
+                return Err(AbciError::invalid_pubkey(format!(
+                    "pubKey does not match signer address {} with signer index: 0",
+                    m.sender()
+                )));
+            }
+        }
+        let account = self.accounts.get(&signer).ok_or_else(|| {
+            AbciError::unknown_address(format!("account {signer} does not exist"))
+        })?;
+        let pubkey = match (&account.pubkey, &tx.pubkey) {
+            (Some(a), Some(t)) if a != t => {
+                return Err(AbciError::invalid_pubkey(
+                    "public key does not match the account's".into(),
+                ))
+            }
+            (_, Some(t)) => t.clone(),
+            (Some(a), None) => a.clone(),
+            (None, None) => {
+                return Err(AbciError::invalid_pubkey(
+                    "pubkey on account is not set".into(),
+                ))
+            }
+        };
+        let expected = match mode {
+            Mode::Check => self
+                .check_seq
+                .get(&signer)
+                .copied()
+                .unwrap_or(account.sequence),
+            _ => account.sequence,
+        };
+        if tx.sequence != expected {
+            return Err(AbciError::wrong_sequence(expected, tx.sequence));
+        }
+        if mode != Mode::Simulate && !tx.verify(&pubkey, &self.chain_id, account.number) {
+            return Err(AbciError::unauthorized(format!(
+                "signature verification failed; please verify account number ({}), sequence ({}) and chain-id ({})",
+                account.number, account.sequence, self.chain_id
+            )));
+        }
+        if mode != Mode::Simulate && gas > tx.gas_limit {
+            return Err(AbciError::out_of_gas("txSize", tx.gas_limit, gas));
+        }
+        for (amount, denom) in &tx.fee {
+            let have = self.chain.balance(&signer, denom);
+            if have < *amount {
+                return Err(AbciError::insufficient_funds(format!(
+                    "spendable balance {have}{denom} is smaller than {amount}{denom}"
+                )));
+            }
+        }
+        Ok(Ante { signer, gas })
+    }
+
+    /// CheckTx: admits a transaction to the mempool, or says why not.
+    pub fn check_tx(&mut self, bytes: &[u8]) -> ExecTxResult {
+        let tx = match tx::decode(bytes) {
+            Ok(tx) => tx,
+            Err(e) => return ExecTxResult::error(&e, 0, 0),
+        };
+        match self.ante(&tx, bytes.len(), Mode::Check) {
+            Ok(ante) => {
+                self.check_seq.insert(ante.signer, tx.sequence + 1);
+                self.mempool.push(bytes.to_vec());
+                ExecTxResult {
+                    gas_wanted: tx.gas_limit,
+                    gas_used: ante.gas,
+                    ..ExecTxResult::default()
+                }
+            }
+            Err(e) => ExecTxResult::error(&e, tx.gas_limit, 0),
+        }
+    }
+
+    /// Fixed SDK gas of the messages, outside the VM.
+    fn fixed_msg_gas(msgs: &[AppMsg]) -> u64 {
+        msgs.iter()
+            .map(|m| match m {
+                AppMsg::Host {
+                    msg: CosmosMsg::Bank(BankMsg::Send { amount, .. }),
+                    ..
+                } => BANK_SEND_GAS_PER_COIN * amount.len() as u64,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    fn host_msgs(msgs: &[AppMsg]) -> Vec<TxMsg> {
+        msgs.iter()
+            .map(|m| match m {
+                AppMsg::StoreCode { wasm, .. } => TxMsg::StoreCode(wasm.clone()),
+                AppMsg::Host { msg, .. } => TxMsg::Cosmos(msg.clone()),
+            })
+            .collect()
+    }
+
+    /// Runs the messages; returns events, `TxMsgData` and SDK gas used beyond the ante.
+    fn run_msgs(
+        &mut self,
+        tx: &DecodedTx,
+        signer: &str,
+        sdk_gas_left: u64,
+        simulate: bool,
+    ) -> (Result<MsgsOutput, AbciError>, u64) {
+        let fixed = Self::fixed_msg_gas(&tx.msgs);
+        if fixed > sdk_gas_left {
+            return (
+                Err(AbciError::out_of_gas("bank", tx.gas_limit, tx.gas_limit)),
+                sdk_gas_left,
+            );
+        }
+        let cw_limit = (sdk_gas_left - fixed).saturating_mul(CW_PER_SDK);
+        let msgs = Self::host_msgs(&tx.msgs);
+        let outcome = if simulate {
+            self.chain.simulate(signer, msgs, cw_limit)
+        } else {
+            self.chain.run_tx_with(signer, msgs, cw_limit)
+        };
+        let used = fixed + outcome.gas_used.div_ceil(CW_PER_SDK);
+        match outcome.result {
+            Ok(resp) => {
+                let mut events = Vec::new();
+                let mut responses = Vec::new();
+                for (i, url) in tx.type_urls.iter().enumerate() {
+                    events.push(AbciEvent::new(
+                        "message",
+                        &[
+                            ("action", url),
+                            ("sender", signer),
+                            ("module", module_of(url)),
+                        ],
+                    ));
+                    if module_of(url) == "wasm" {
+                        events.push(AbciEvent::new(
+                            "message",
+                            &[("module", "wasm"), ("sender", signer)],
+                        ));
+                    }
+                    let start = resp
+                        .msg_event_starts
+                        .get(i)
+                        .copied()
+                        .unwrap_or(resp.events.len());
+                    let end = resp
+                        .msg_event_starts
+                        .get(i + 1)
+                        .copied()
+                        .unwrap_or(resp.events.len());
+                    events.extend(resp.events[start..end].iter().map(AbciEvent::from));
+                    let value = resp
+                        .msg_data
+                        .get(i)
+                        .cloned()
+                        .flatten()
+                        .map(|b| b.to_vec())
+                        .unwrap_or_default();
+                    responses.push(Any {
+                        type_url: format!("{url}Response"),
+                        value,
+                    });
+                }
+                // `data` (deprecated since SDK 0.46) stays empty, as the SDK leaves it.
+                let data = TxMsgData {
+                    msg_responses: responses.clone(),
+                    ..TxMsgData::default()
+                }
+                .encode_to_vec();
+                (Ok((events, data, responses)), used)
+            }
+            Err(e) => {
+                let index = outcome.failed_msg.unwrap_or(0);
+                let url = tx.type_urls.get(index).map_or("", String::as_str);
+                let total = used.saturating_add(tx.gas_limit.saturating_sub(sdk_gas_left));
+                (
+                    Err(AbciError::from_host(index, url, &e, tx.gas_limit, total)),
+                    used,
+                )
+            }
+        }
+    }
+
+    /// Executes one transaction of a block (FinalizeBlock's per-tx result).
+    fn deliver(&mut self, bytes: &[u8]) -> ExecTxResult {
+        let tx = match tx::decode(bytes) {
+            Ok(tx) => tx,
+            Err(e) => return ExecTxResult::error(&e, 0, 0),
+        };
+        let ante = match self.ante(&tx, bytes.len(), Mode::Deliver) {
+            Ok(a) => a,
+            Err(e) => return ExecTxResult::error(&e, tx.gas_limit, 0),
+        };
+        // Ante effects persist whatever the messages do: pubkey, sequence, fee.
+        let seq = tx.sequence;
+        if let Some(acc) = self.accounts.get_mut(&ante.signer) {
+            acc.sequence += 1;
+            if acc.pubkey.is_none() {
+                acc.pubkey = tx.pubkey.clone();
+            }
+        }
+        let mut events = Vec::new();
+        let fee: Vec<_> = tx.fee.iter().map(|(a, d)| coin(*a, d)).collect();
+        if !fee.is_empty() {
+            let send = CosmosMsg::Bank(BankMsg::Send {
+                to_address: self.fee_collector.clone(),
+                amount: fee,
+            });
+            let out = self
+                .chain
+                .run_tx_with(&ante.signer, vec![send.into()], u64::MAX);
+            match out.result {
+                Ok(r) => events.extend(r.events.iter().map(AbciEvent::from)),
+                Err(e) => {
+                    let err = AbciError::insufficient_funds(e.to_string());
+                    return ExecTxResult::error(&err, tx.gas_limit, ante.gas);
+                }
+            }
+        }
+        let sig_b64 = base64::engine::general_purpose::STANDARD.encode(&tx.signature);
+        let fee_str = coins_str(&tx.fee);
+        events.push(AbciEvent::new(
+            "tx",
+            &[("fee", &fee_str), ("fee_payer", &ante.signer)],
+        ));
+        events.push(AbciEvent::new(
+            "tx",
+            &[("acc_seq", &format!("{}/{seq}", ante.signer))],
+        ));
+        events.push(AbciEvent::new("tx", &[("signature", &sig_b64)]));
+        let left = tx.gas_limit - ante.gas;
+        let (result, used) = self.run_msgs(&tx, &ante.signer, left, false);
+        let gas_used = ante.gas + used;
+        match result {
+            Ok((msg_events, data, _)) => {
+                for m in &tx.msgs {
+                    if let AppMsg::Host {
+                        msg: CosmosMsg::Bank(BankMsg::Send { to_address, .. }),
+                        ..
+                    } = m
+                    {
+                        self.ensure_account(to_address);
+                    }
+                }
+                events.extend(msg_events);
+                ExecTxResult {
+                    code: 0,
+                    codespace: String::new(),
+                    log: String::new(),
+                    data,
+                    gas_wanted: tx.gas_limit,
+                    gas_used,
+                    events,
+                }
+            }
+            Err(e) => ExecTxResult {
+                events,
+                ..ExecTxResult::error(&e, tx.gas_limit, gas_used.min(tx.gas_limit))
+            },
+        }
+    }
+
+    /// `Simulate`: runs the transaction on the current state without keeping anything.
+    /// Returns (gas used, (events, TxMsgData bytes, msg responses)).
+    pub fn simulate(&mut self, bytes: &[u8]) -> Result<(u64, MsgsOutput), AbciError> {
+        let tx = tx::decode(bytes)?;
+        let ante = self.ante(&tx, bytes.len(), Mode::Simulate)?;
+        let (result, used) = self.run_msgs(&tx, &ante.signer, SIMULATE_GAS, true);
+        Ok((ante.gas + used, result?))
+    }
+
+    /// FinalizeBlock + Commit: executes every mempool transaction in a new block at `time_ns`.
+    pub fn finalize_block(&mut self, time_ns: u64) -> &Block {
+        let txs = std::mem::take(&mut self.mempool);
+        self.apply_block(time_ns, txs)
+    }
+
+    /// Executes a block with exactly these transactions (also used to replay the block log).
+    pub fn apply_block(&mut self, time_ns: u64, txs: Vec<Vec<u8>>) -> &Block {
+        let height = self.height() + 1;
+        let time_ns = time_ns.max(self.blocks.last().map_or(0, |b| b.time_ns));
+        self.chain.set_block(height, Timestamp::from_nanos(time_ns));
+        let results: Vec<ExecTxResult> = txs.iter().map(|t| self.deliver(t)).collect();
+        let last_hash = self.blocks.last().map_or([0; 32], |b| b.hash);
+        let mut h = Sha256::new();
+        h.update(height.to_be_bytes());
+        h.update(time_ns.to_be_bytes());
+        h.update(last_hash);
+        h.update(self.app_hash);
+        for (i, t) in txs.iter().enumerate() {
+            h.update(tx::tx_hash(t));
+            self.tx_index.insert(tx::tx_hash(t), (height, i as u32));
+        }
+        let hash: [u8; 32] = h.finalize().into();
+        let block = Block {
+            height,
+            time_ns,
+            hash,
+            last_hash,
+            app_hash: self.app_hash,
+            txs,
+            results,
+        };
+        // The next app hash commits to this block's results (codes and data).
+        let mut ah = Sha256::new();
+        ah.update(self.app_hash);
+        for r in &block.results {
+            ah.update(r.code.to_be_bytes());
+            ah.update(&r.data);
+        }
+        self.app_hash = ah.finalize().into();
+        self.check_seq.clear();
+        // A tx that stayed in the mempool (none today: every block takes them all) would be
+        // rechecked here.
+        self.blocks.push(block);
+        self.blocks.last().expect("just pushed")
+    }
+}

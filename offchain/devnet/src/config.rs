@@ -1,0 +1,175 @@
+//! Devnet configuration: TOML file with `BITHIVE_DEVNET_*` environment overrides.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DevnetError;
+
+/// One genesis account: an address and its starting balances (`"1000ubhive,5ibc/ABC"`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GenesisAccount {
+    pub address: String,
+    pub coins: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DevnetConfig {
+    pub chain_id: String,
+    /// Fee and staking denom.
+    pub denom: String,
+    pub bech32_prefix: String,
+    /// Minimum gas price in `denom` per unit of gas, as a decimal (`"0.025"`).
+    pub min_gas_price: String,
+    /// Block interval in milliseconds; 0 produces blocks only on demand.
+    pub block_time_ms: u64,
+    /// JSON-RPC listen address (loopback; port 0 picks a free port).
+    pub rpc_listen: SocketAddr,
+    /// Directory of the block log. None keeps the chain in memory only.
+    pub home: Option<PathBuf>,
+    pub genesis_accounts: Vec<GenesisAccount>,
+}
+
+impl Default for DevnetConfig {
+    fn default() -> Self {
+        DevnetConfig {
+            chain_id: "bithive-devnet-1".into(),
+            denom: "ubhive".into(),
+            bech32_prefix: "bithive".into(),
+            min_gas_price: "0.025".into(),
+            block_time_ms: 1000,
+            rpc_listen: SocketAddr::from(([127, 0, 0, 1], 26657)),
+            home: None,
+            genesis_accounts: Vec::new(),
+        }
+    }
+}
+
+impl DevnetConfig {
+    /// Reads a TOML file (missing keys take defaults), then applies environment overrides.
+    pub fn from_file(path: &Path) -> Result<Self, DevnetError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| DevnetError::Config(format!("{}: {e}", path.display())))?;
+        let mut config: DevnetConfig =
+            toml::from_str(&text).map_err(|e| DevnetError::Config(e.to_string()))?;
+        config.apply_env(|k| std::env::var(k).ok())?;
+        Ok(config)
+    }
+
+    /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME}`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
+        let bad = |k: &str, e: &dyn std::fmt::Display| DevnetError::Config(format!("{k}: {e}"));
+        if let Some(v) = get("BITHIVE_DEVNET_CHAIN_ID") {
+            self.chain_id = v;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_DENOM") {
+            self.denom = v;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_PREFIX") {
+            self.bech32_prefix = v;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_MIN_GAS_PRICE") {
+            self.min_gas_price = v;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_BLOCK_TIME_MS") {
+            self.block_time_ms = v
+                .parse()
+                .map_err(|e| bad("BITHIVE_DEVNET_BLOCK_TIME_MS", &e))?;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_RPC_LISTEN") {
+            self.rpc_listen = v
+                .parse()
+                .map_err(|e| bad("BITHIVE_DEVNET_RPC_LISTEN", &e))?;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_HOME") {
+            self.home = Some(PathBuf::from(v));
+        }
+        Ok(())
+    }
+
+    pub fn block_interval(&self) -> Option<Duration> {
+        (self.block_time_ms > 0).then(|| Duration::from_millis(self.block_time_ms))
+    }
+
+    /// The minimum gas price as an exact fraction (numerator, denominator).
+    pub fn gas_price(&self) -> Result<(u128, u128), DevnetError> {
+        parse_decimal(&self.min_gas_price).ok_or_else(|| {
+            DevnetError::Config(format!("bad min_gas_price {:?}", self.min_gas_price))
+        })
+    }
+}
+
+/// "0.025" -> (25, 1000). At most 18 decimals.
+pub(crate) fn parse_decimal(s: &str) -> Option<(u128, u128)> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 18 || (int.is_empty() && frac.is_empty()) {
+        return None;
+    }
+    let digits = |p: &str| p.is_empty() || p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(int) || !digits(frac) {
+        return None;
+    }
+    let den = 10u128.checked_pow(frac.len() as u32)?;
+    let int: u128 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let frac_v: u128 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().ok()?
+    };
+    Some((int.checked_mul(den)?.checked_add(frac_v)?, den))
+}
+
+/// "1000ubhive,5ibc/ABC" -> [(1000, "ubhive"), (5, "ibc/ABC")].
+pub fn parse_coins(s: &str) -> Result<Vec<(u128, String)>, DevnetError> {
+    let mut out = Vec::new();
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let split = part
+            .find(|c: char| !c.is_ascii_digit())
+            .ok_or_else(|| DevnetError::Config(format!("coin without denom: {part:?}")))?;
+        let (amount, denom) = part.split_at(split);
+        let amount = amount
+            .parse::<u128>()
+            .map_err(|e| DevnetError::Config(format!("coin {part:?}: {e}")))?;
+        out.push((amount, denom.to_string()));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals_and_coins_parse() {
+        assert_eq!(parse_decimal("0.025"), Some((25, 1000)));
+        assert_eq!(parse_decimal("1"), Some((1, 1)));
+        assert_eq!(parse_decimal("x"), None);
+        assert_eq!(parse_decimal("."), None);
+        let coins = parse_coins("1000ubhive, 5ibc/27394FB0").unwrap();
+        assert_eq!(
+            coins,
+            vec![(1000, "ubhive".into()), (5, "ibc/27394FB0".into())]
+        );
+        assert!(parse_coins("ubhive").is_err());
+    }
+
+    #[test]
+    fn toml_with_env_overrides() {
+        let mut c: DevnetConfig = toml::from_str(
+            "chain_id = \"x-1\"\nblock_time_ms = 0\n[[genesis_accounts]]\naddress = \"bithive1abc\"\ncoins = \"5ubhive\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.chain_id, "x-1");
+        assert_eq!(c.block_interval(), None);
+        c.apply_env(|k| (k == "BITHIVE_DEVNET_CHAIN_ID").then(|| "y-2".to_string()))
+            .unwrap();
+        assert_eq!(c.chain_id, "y-2");
+        assert_eq!(c.genesis_accounts.len(), 1);
+        assert!(c
+            .apply_env(|k| (k == "BITHIVE_DEVNET_BLOCK_TIME_MS").then(|| "abc".to_string()))
+            .is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! The node: the application behind a lock, the block log, block production and new-block
+//! notifications. Synchronous; the RPC server and the block timer drive it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::broadcast;
+
+use crate::app::App;
+use crate::blocklog::{BlockLog, LoggedBlock};
+use crate::config::DevnetConfig;
+use crate::error::DevnetError;
+use crate::json::Validator;
+
+pub struct Node {
+    app: Mutex<App>,
+    log: Mutex<Option<BlockLog>>,
+    new_blocks: broadcast::Sender<u64>,
+    pub(crate) validator: Validator,
+    pub(crate) config: DevnetConfig,
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+impl Node {
+    /// Builds the chain: genesis, then a replay of the block log when `home` is set, then the
+    /// first block when the chain is new.
+    pub fn open(mut config: DevnetConfig) -> Result<Self, DevnetError> {
+        let mut log = None;
+        let mut replay = Vec::new();
+        if let Some(home) = config.home.clone() {
+            let (l, genesis, blocks) = BlockLog::open(&home, &config)?;
+            genesis.apply(&mut config);
+            log = Some(l);
+            replay = blocks;
+        }
+        let mut app = App::new(&config)?;
+        let n = replay.len();
+        for b in replay {
+            let txs = b.raw_txs().map_err(|reason| DevnetError::Corrupt {
+                line: b.height as usize,
+                reason,
+            })?;
+            let height = app.apply_block(b.time_ns, txs).height;
+            if height != b.height {
+                return Err(DevnetError::Replay(b.height));
+            }
+        }
+        if n > 0 {
+            tracing::info!(blocks = n, height = app.height(), "replayed block log");
+        }
+        let (new_blocks, _) = broadcast::channel(256);
+        let node = Node {
+            validator: Validator::for_chain(app.chain_id()),
+            app: Mutex::new(app),
+            log: Mutex::new(log),
+            new_blocks,
+            config,
+        };
+        if node.app().height() == 0 {
+            node.produce_block()?;
+        }
+        Ok(node)
+    }
+
+    /// The application (locked). Keep the guard short: block production waits on it.
+    pub fn app(&self) -> MutexGuard<'_, App> {
+        self.app.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Executes the mempool in a new block at the wall-clock time (never earlier than the
+    /// previous block), logs it durably, then announces it. Returns the new height.
+    pub fn produce_block(&self) -> Result<u64, DevnetError> {
+        let mut app = self.app();
+        let block = app.finalize_block(now_ns());
+        let logged = LoggedBlock::new(block.height, block.time_ns, &block.txs);
+        let (height, ntx) = (block.height, block.txs.len());
+        if let Some(log) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            log.append(&logged)?;
+        }
+        drop(app);
+        tracing::debug!(height, txs = ntx, "block");
+        let _ = self.new_blocks.send(height);
+        Ok(height)
+    }
+
+    pub fn subscribe_blocks(&self) -> broadcast::Receiver<u64> {
+        self.new_blocks.subscribe()
+    }
+
+    pub fn config(&self) -> &DevnetConfig {
+        &self.config
+    }
+}
+
+pub type SharedNode = Arc<Node>;

@@ -1,0 +1,185 @@
+//! `abci_query` paths: the gRPC query services clients reach through CometBFT RPC.
+
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use cosmrs::proto::cosmos::bank::v1beta1::{
+    QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
+};
+use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
+use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
+use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
+use cosmrs::proto::cosmwasm::wasm::v1::{
+    ContractInfo, QueryContractInfoRequest, QueryContractInfoResponse,
+    QueryRawContractStateRequest, QueryRawContractStateResponse, QuerySmartContractStateRequest,
+    QuerySmartContractStateResponse,
+};
+use cosmrs::proto::prost::Message;
+use cosmrs::proto::tendermint::abci::{Event as ProtoEvent, EventAttribute};
+use cosmrs::proto::Any;
+
+use crate::abci::{AbciError, WASM};
+use crate::app::App;
+use crate::tx::SECP256K1_PUBKEY_URL;
+
+fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AbciError> {
+    M::decode(data).map_err(|e| AbciError::tx_decode(format!("invalid request: {e}")))
+}
+
+fn not_found(what: String) -> AbciError {
+    AbciError::key_not_found(format!("rpc error: code = NotFound desc = {what}"))
+}
+
+fn proto_coin(amount: u128, denom: &str) -> ProtoCoin {
+    ProtoCoin {
+        denom: denom.to_string(),
+        amount: amount.to_string(),
+    }
+}
+
+/// Answers one `abci_query`; the value is the protobuf response of the gRPC method `path`.
+pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciError> {
+    match path {
+        "/cosmos.auth.v1beta1.Query/Account" => {
+            let req: QueryAccountRequest = decode(data)?;
+            let acc = app
+                .account(&req.address)
+                .ok_or_else(|| not_found(format!("account {} not found", req.address)))?;
+            let pub_key = acc.pubkey.as_ref().map(|k| Any {
+                type_url: SECP256K1_PUBKEY_URL.into(),
+                value: PubKey { key: k.clone() }.encode_to_vec(),
+            });
+            let base = BaseAccount {
+                address: req.address,
+                pub_key,
+                account_number: acc.number,
+                sequence: acc.sequence,
+            };
+            Ok(QueryAccountResponse {
+                account: Some(Any {
+                    type_url: "/cosmos.auth.v1beta1.BaseAccount".into(),
+                    value: base.encode_to_vec(),
+                }),
+            }
+            .encode_to_vec())
+        }
+        "/cosmos.bank.v1beta1.Query/Balance" => {
+            let req: QueryBalanceRequest = decode(data)?;
+            if !crate::tx::valid_denom(&req.denom) {
+                return Err(AbciError::invalid_coins(format!(
+                    "invalid denom {}",
+                    req.denom
+                )));
+            }
+            let amount = app.chain().balance(&req.address, &req.denom);
+            Ok(QueryBalanceResponse {
+                balance: Some(proto_coin(amount, &req.denom)),
+            }
+            .encode_to_vec())
+        }
+        "/cosmos.bank.v1beta1.Query/AllBalances" => {
+            let req: QueryAllBalancesRequest = decode(data)?;
+            let balances = app
+                .chain()
+                .all_balances(&req.address)
+                .into_iter()
+                .map(|c| ProtoCoin {
+                    denom: c.denom,
+                    amount: c.amount.to_string(),
+                })
+                .collect();
+            Ok(QueryAllBalancesResponse {
+                balances,
+                pagination: None,
+            }
+            .encode_to_vec())
+        }
+        "/cosmwasm.wasm.v1.Query/SmartContractState" => {
+            let req: QuerySmartContractStateRequest = decode(data)?;
+            if app.chain().contract_info(&req.address).is_none() {
+                return Err(not_found(format!("no such contract: {}", req.address)));
+            }
+            let data = app
+                .chain()
+                .query_raw(&req.address, &req.query_data)
+                .map_err(|e| AbciError {
+                    codespace: WASM,
+                    code: 9,
+                    log: format!("{e}: query wasm contract failed"),
+                })?;
+            Ok(QuerySmartContractStateResponse {
+                data: data.to_vec(),
+            }
+            .encode_to_vec())
+        }
+        "/cosmwasm.wasm.v1.Query/RawContractState" => {
+            let req: QueryRawContractStateRequest = decode(data)?;
+            if app.chain().contract_info(&req.address).is_none() {
+                return Err(not_found(format!("no such contract: {}", req.address)));
+            }
+            let data = app
+                .chain()
+                .raw(&req.address, &req.query_data)
+                .unwrap_or_default();
+            Ok(QueryRawContractStateResponse { data }.encode_to_vec())
+        }
+        "/cosmwasm.wasm.v1.Query/ContractInfo" => {
+            let req: QueryContractInfoRequest = decode(data)?;
+            let info = app
+                .chain()
+                .contract_info(&req.address)
+                .ok_or_else(|| not_found(format!("no such contract: {}", req.address)))?;
+            Ok(QueryContractInfoResponse {
+                address: info.address,
+                contract_info: Some(ContractInfo {
+                    code_id: info.code_id,
+                    creator: info.creator,
+                    admin: info.admin.unwrap_or_default(),
+                    label: info.label,
+                    created: None,
+                    ibc_port_id: String::new(),
+                    extension: None,
+                }),
+            }
+            .encode_to_vec())
+        }
+        "/cosmos.tx.v1beta1.Service/Simulate" => {
+            let req: SimulateRequest = decode(data)?;
+            let (gas_used, (events, data, msg_responses)) = app.simulate(&req.tx_bytes)?;
+            let events = events
+                .into_iter()
+                .map(|e| ProtoEvent {
+                    r#type: e.kind,
+                    attributes: e
+                        .attributes
+                        .into_iter()
+                        .map(|a| EventAttribute {
+                            key: a.key,
+                            value: a.value,
+                            index: a.index,
+                        })
+                        .collect(),
+                })
+                .collect();
+            #[allow(deprecated)]
+            let result = AbciResult {
+                data,
+                log: String::new(),
+                events,
+                msg_responses,
+            };
+            Ok(SimulateResponse {
+                gas_info: Some(GasInfo {
+                    gas_wanted: 0,
+                    gas_used,
+                }),
+                result: Some(result),
+            }
+            .encode_to_vec())
+        }
+        other => Err(AbciError::unknown_request(format!(
+            "no query path registered for {other}"
+        ))),
+    }
+}

@@ -1,0 +1,145 @@
+//! Websocket endpoint: JSON-RPC calls and `subscribe` to new blocks and txs.
+
+use axum::extract::ws::Utf8Bytes;
+use serde_json::{json, Value};
+
+use crate::json;
+use crate::node::SharedNode;
+use crate::rpc::{ws_call, Ws, WsMsg};
+use crate::search::TxQuery;
+
+enum Sub {
+    NewBlock {
+        id: Value,
+        query: String,
+    },
+    Tx {
+        id: Value,
+        query: String,
+        filter: TxQuery,
+    },
+}
+
+fn text(v: &Value) -> WsMsg {
+    WsMsg::Text(Utf8Bytes::from(v.to_string()))
+}
+
+pub(crate) async fn serve(node: SharedNode, mut socket: Ws) {
+    let mut blocks = node.subscribe_blocks();
+    let mut subs: Vec<Sub> = Vec::new();
+    loop {
+        tokio::select! {
+            msg = socket.recv() => {
+                let Some(Ok(msg)) = msg else { return };
+                let WsMsg::Text(t) = msg else { continue };
+                let req: Value = match serde_json::from_str(t.as_str()) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let err = json!({"jsonrpc":"2.0","id":-1,"error":{"code":-32700,"message":"Parse error","data":e.to_string()}});
+                        if socket.send(text(&err)).await.is_err() { return }
+                        continue;
+                    }
+                };
+                let id = req.get("id").cloned().unwrap_or(json!(-1));
+                let method = req.get("method").and_then(Value::as_str).unwrap_or_default();
+                let query = req.pointer("/params/query").and_then(Value::as_str).unwrap_or_default().to_string();
+                let reply = match method {
+                    "subscribe" => match parse_subscription(id.clone(), &query) {
+                        Ok(s) => { subs.push(s); json!({"jsonrpc":"2.0","id":id,"result":{}}) }
+                        Err(e) => json!({"jsonrpc":"2.0","id":id,"error":{"code":-32602,"message":"Invalid params","data":e}}),
+                    },
+                    "unsubscribe" => {
+                        subs.retain(|s| match s { Sub::NewBlock { query: q, .. } | Sub::Tx { query: q, .. } => *q != query });
+                        json!({"jsonrpc":"2.0","id":id,"result":{}})
+                    }
+                    "unsubscribe_all" => { subs.clear(); json!({"jsonrpc":"2.0","id":id,"result":{}}) }
+                    _ => ws_call(&node, req).await,
+                };
+                if socket.send(text(&reply)).await.is_err() { return }
+            }
+            height = blocks.recv() => {
+                let height = match height {
+                    Ok(h) => h,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(_) => return,
+                };
+                for m in events_for(&node, height, &subs) {
+                    if socket.send(text(&m)).await.is_err() { return }
+                }
+            }
+        }
+    }
+}
+
+fn parse_subscription(id: Value, query: &str) -> Result<Sub, String> {
+    let q = query.trim();
+    let rest = q
+        .strip_prefix("tm.event")
+        .map(str::trim_start)
+        .and_then(|r| r.strip_prefix('='))
+        .map(str::trim_start)
+        .ok_or_else(|| format!("subscription needs tm.event: {q:?}"))?;
+    if rest.starts_with("'NewBlock'") {
+        Ok(Sub::NewBlock {
+            id,
+            query: q.to_string(),
+        })
+    } else if let Some(after) = rest.strip_prefix("'Tx'") {
+        let after = after.trim();
+        let filter = match after.get(..4) {
+            Some(and) if and.eq_ignore_ascii_case("AND ") => TxQuery::parse(&after[4..])?,
+            _ if after.is_empty() => TxQuery::parse("tx.height>=0")?,
+            _ => return Err(format!("cannot parse {after:?}")),
+        };
+        Ok(Sub::Tx {
+            id,
+            query: q.to_string(),
+            filter,
+        })
+    } else {
+        Err(format!("unsupported event in {q:?}"))
+    }
+}
+
+fn events_for(node: &SharedNode, height: u64, subs: &[Sub]) -> Vec<Value> {
+    let app = node.app();
+    let Some(block) = app.block(height) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for s in subs {
+        match s {
+            Sub::NewBlock { id, query } => {
+                let b = json::block(
+                    block,
+                    app.block(height.saturating_sub(1)).map_or(0, |p| p.time_ns),
+                    app.chain_id(),
+                    &node.validator,
+                );
+                out.push(json!({"jsonrpc":"2.0","id":id,"result":{
+                    "query": query,
+                    "data": {"type": "tendermint/event/NewBlock", "value": {
+                        "block": b["block"], "block_id": b["block_id"],
+                        "result_finalize_block": {"events": [], "tx_results": block.results.iter().map(json::exec_tx_result).collect::<Vec<_>>(), "validator_updates": [], "consensus_param_updates": null, "app_hash": json::b64(&block.app_hash)},
+                    }},
+                    "events": {"tm.event": ["NewBlock"]},
+                }}));
+            }
+            Sub::Tx { id, query, filter } => {
+                let hits = filter.search(&app);
+                for (h, i) in hits.into_iter().filter(|(h, _)| *h == height) {
+                    let Some(b) = app.block(h) else { continue };
+                    let t = json::tx(b, i);
+                    out.push(json!({"jsonrpc":"2.0","id":id,"result":{
+                        "query": query,
+                        "data": {"type": "tendermint/event/Tx", "value": {"TxResult": {
+                            "height": t["height"], "index": t["index"], "tx": t["tx"], "result": t["tx_result"],
+                        }}},
+                        "events": {"tm.event": ["Tx"], "tx.hash": [t["hash"]], "tx.height": [t["height"]]},
+                    }}));
+                }
+            }
+        }
+    }
+    out
+}

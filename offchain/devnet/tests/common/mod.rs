@@ -1,0 +1,186 @@
+//! Test helpers: a funded key, signed SIGN_MODE_DIRECT txs built with cosmrs, a devnet on port 0.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
+use cosmrs::proto::cosmos::base::v1beta1::Coin;
+use cosmrs::proto::cosmwasm::wasm::v1::{MsgExecuteContract, MsgInstantiateContract, MsgStoreCode};
+use cosmrs::proto::prost::Message;
+use cosmrs::proto::Any;
+use cosmrs::tx::{Body, Fee, SignDoc, SignerInfo};
+
+pub const DENOM: &str = "ubhive";
+pub const CHAIN_ID: &str = "bithive-test-1";
+
+pub struct Key {
+    pub signing: SigningKey,
+    pub address: String,
+}
+
+impl Key {
+    pub fn new(seed: u8) -> Self {
+        let signing = SigningKey::from_slice(&[seed; 32]).unwrap();
+        let pk = signing.public_key().to_bytes();
+        let address = bithive_devnet::tx::address_of(&pk, "bithive").unwrap();
+        Key { signing, address }
+    }
+
+    /// A signed tx for `msgs` with `gas` and a fee of `fee` ubhive.
+    pub fn sign(
+        &self,
+        msgs: Vec<Any>,
+        account_number: u64,
+        sequence: u64,
+        gas: u64,
+        fee: u128,
+    ) -> Vec<u8> {
+        self.sign_for(CHAIN_ID, msgs, account_number, sequence, gas, fee)
+    }
+
+    pub fn sign_for(
+        &self,
+        chain_id: &str,
+        msgs: Vec<Any>,
+        account_number: u64,
+        sequence: u64,
+        gas: u64,
+        fee: u128,
+    ) -> Vec<u8> {
+        let body = Body::new(msgs, "", 0u32);
+        let signer = SignerInfo::single_direct(Some(self.signing.public_key()), sequence);
+        let fee = Fee::from_amount_and_gas(
+            cosmrs::Coin {
+                denom: DENOM.parse().unwrap(),
+                amount: fee,
+            },
+            gas,
+        );
+        let auth = signer.auth_info(fee);
+        let doc = SignDoc::new(&body, &auth, &chain_id.parse().unwrap(), account_number).unwrap();
+        doc.sign(&self.signing).unwrap().to_bytes().unwrap()
+    }
+}
+
+pub fn any<M: Message>(type_url: &str, m: &M) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: m.encode_to_vec(),
+    }
+}
+
+pub fn send(from: &str, to: &str, amount: u128, denom: &str) -> Any {
+    any(
+        "/cosmos.bank.v1beta1.MsgSend",
+        &MsgSend {
+            from_address: from.into(),
+            to_address: to.into(),
+            amount: vec![Coin {
+                denom: denom.into(),
+                amount: amount.to_string(),
+            }],
+        },
+    )
+}
+
+pub fn store(sender: &str, wasm: Vec<u8>) -> Any {
+    any(
+        "/cosmwasm.wasm.v1.MsgStoreCode",
+        &MsgStoreCode {
+            sender: sender.into(),
+            wasm_byte_code: wasm,
+            instantiate_permission: None,
+        },
+    )
+}
+
+pub fn instantiate(
+    sender: &str,
+    code_id: u64,
+    msg: &serde_json::Value,
+    label: &str,
+    admin: &str,
+) -> Any {
+    any(
+        "/cosmwasm.wasm.v1.MsgInstantiateContract",
+        &MsgInstantiateContract {
+            sender: sender.into(),
+            admin: admin.into(),
+            code_id,
+            label: label.into(),
+            msg: serde_json::to_vec(msg).unwrap(),
+            funds: vec![],
+        },
+    )
+}
+
+pub fn execute(sender: &str, contract: &str, msg: &serde_json::Value) -> Any {
+    any(
+        "/cosmwasm.wasm.v1.MsgExecuteContract",
+        &MsgExecuteContract {
+            sender: sender.into(),
+            contract: contract.into(),
+            msg: serde_json::to_vec(msg).unwrap(),
+            funds: vec![],
+        },
+    )
+}
+
+pub fn artifact(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../artifacts")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+pub fn config(funded: &[&Key], home: Option<PathBuf>, block_time_ms: u64) -> DevnetConfig {
+    DevnetConfig {
+        chain_id: CHAIN_ID.into(),
+        rpc_listen: "127.0.0.1:0".parse().unwrap(),
+        block_time_ms,
+        home,
+        genesis_accounts: funded
+            .iter()
+            .map(|k| GenesisAccount {
+                address: k.address.clone(),
+                coins: format!("1000000000000{DENOM},5000ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"),
+            })
+            .collect(),
+        ..DevnetConfig::default()
+    }
+}
+
+pub async fn start(funded: &[&Key], home: Option<PathBuf>, block_time_ms: u64) -> DevnetHandle {
+    Devnet::start(config(funded, home, block_time_ms))
+        .await
+        .unwrap()
+}
+
+/// JSON-RPC POST, returns the whole response object.
+pub async fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+    raw_post(
+        url,
+        &serde_json::json!({"jsonrpc":"2.0","id":1,"method":method,"params":params}).to_string(),
+    )
+    .await
+}
+
+/// A minimal HTTP/1.1 POST over a raw socket (no extra client dependency).
+pub async fn raw_post(url: &str, body: &str) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = url.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out);
+    let (_, body) = text.split_once("\r\n\r\n").unwrap();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}

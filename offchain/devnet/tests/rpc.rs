@@ -1,0 +1,495 @@
+//! The devnet through its RPC: tendermint-rpc's HttpClient parses every response, txs execute
+//! the real cw20 artifact, bad input gets the SDK's codes, and a restart keeps the state.
+
+mod common;
+
+use base64::Engine;
+use common::*;
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+use cosmrs::proto::cosmwasm::wasm::v1::{
+    QueryContractInfoRequest, QueryContractInfoResponse, QuerySmartContractStateRequest,
+    QuerySmartContractStateResponse,
+};
+use cosmrs::proto::prost::Message;
+use serde_json::json;
+use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::{Client, HttpClient};
+
+fn client(url: &str) -> HttpClient {
+    HttpClient::builder(url.parse().unwrap())
+        .compat_mode(CompatMode::V0_38)
+        .build()
+        .unwrap()
+}
+
+async fn query<Req: Message, Resp: Message + Default>(
+    c: &HttpClient,
+    path: &str,
+    req: Req,
+) -> Resp {
+    let r = c
+        .abci_query(Some(path.into()), req.encode_to_vec(), None, false)
+        .await
+        .unwrap();
+    assert!(r.code.is_ok(), "{path}: {}", r.log);
+    Resp::decode(r.value.as_slice()).unwrap()
+}
+
+async fn account(c: &HttpClient, addr: &str) -> BaseAccount {
+    let r: QueryAccountResponse = query(
+        c,
+        "/cosmos.auth.v1beta1.Query/Account",
+        QueryAccountRequest {
+            address: addr.into(),
+        },
+    )
+    .await;
+    BaseAccount::decode(r.account.unwrap().value.as_slice()).unwrap()
+}
+
+async fn balance(c: &HttpClient, addr: &str, denom: &str) -> u128 {
+    let r: QueryBalanceResponse = query(
+        c,
+        "/cosmos.bank.v1beta1.Query/Balance",
+        QueryBalanceRequest {
+            address: addr.into(),
+            denom: denom.into(),
+        },
+    )
+    .await;
+    r.balance.unwrap().amount.parse().unwrap()
+}
+
+/// Broadcasts (sync), produces a block, returns the committed result via `tx`.
+async fn commit(
+    h: &bithive_devnet::DevnetHandle,
+    c: &HttpClient,
+    tx: Vec<u8>,
+) -> tendermint_rpc::endpoint::tx::Response {
+    let r = c.broadcast_tx_sync(tx).await.unwrap();
+    assert!(r.code.is_ok(), "check_tx: {}", r.log);
+    h.produce_block().await.unwrap();
+    c.tx(r.hash, false).await.unwrap()
+}
+
+fn attr(events: &[tendermint::abci::Event], ty: &str, key: &str) -> Option<String> {
+    events
+        .iter()
+        .filter(|e| e.kind == ty)
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key_str().ok() == Some(key))
+        .and_then(|a| a.value_str().ok().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tendermint_rpc_client_drives_bank_and_cw20() {
+    let alice = Key::new(1);
+    let bob = Key::new(2);
+    let h = start(&[&alice], None, 0).await;
+    let c = client(&h.rpc_url());
+
+    let status = c.status().await.unwrap();
+    assert_eq!(status.node_info.network.as_str(), CHAIN_ID);
+    assert_eq!(status.sync_info.latest_block_height.value(), 1);
+    c.health().await.unwrap();
+    let info = c.abci_info().await.unwrap();
+    assert_eq!(info.last_block_height.value(), 1);
+
+    let acc = account(&c, &alice.address).await;
+    assert_eq!(acc.sequence, 0);
+    assert!(acc.pub_key.is_none());
+
+    // Bank send, native and ibc denoms in two messages of one tx.
+    let ibc = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
+    let tx = alice.sign(
+        vec![
+            send(&alice.address, &bob.address, 1234, DENOM),
+            send(&alice.address, &bob.address, 7, ibc),
+        ],
+        acc.account_number,
+        0,
+        200_000,
+        5_000,
+    );
+    let res = commit(&h, &c, tx).await;
+    assert!(res.tx_result.code.is_ok(), "{}", res.tx_result.log);
+    assert_eq!(res.height.value(), 2);
+    assert!(res.tx_result.gas_used > 0 && res.tx_result.gas_used <= res.tx_result.gas_wanted);
+    let ev = &res.tx_result.events;
+    assert_eq!(
+        attr(ev, "message", "action").as_deref(),
+        Some("/cosmos.bank.v1beta1.MsgSend")
+    );
+    assert_eq!(
+        attr(ev, "tx", "acc_seq"),
+        Some(format!("{}/0", alice.address))
+    );
+    assert_eq!(attr(ev, "tx", "fee").as_deref(), Some("5000ubhive"));
+    assert!(attr(ev, "coin_received", "receiver").is_some());
+    assert_eq!(balance(&c, &bob.address, DENOM).await, 1234);
+    assert_eq!(balance(&c, &bob.address, ibc).await, 7);
+    assert_eq!(
+        balance(&c, &alice.address, DENOM).await,
+        1_000_000_000_000 - 1234 - 5000
+    );
+    let acc = account(&c, &alice.address).await;
+    assert_eq!(acc.sequence, 1);
+    assert!(acc.pub_key.is_some(), "pubkey is set by the first tx");
+
+    let results = c.block_results(2u32).await.unwrap();
+    assert_eq!(results.txs_results.unwrap().len(), 1);
+    let block = c.block(2u32).await.unwrap();
+    assert_eq!(block.block.data.len(), 1);
+    let latest = c.latest_block().await.unwrap();
+    assert_eq!(latest.block.header.height.value(), 2);
+
+    // cw20: store, instantiate, execute, smart query.
+    let tx = alice.sign(
+        vec![store(&alice.address, artifact("bithive_token.wasm"))],
+        acc.account_number,
+        1,
+        20_000_000,
+        500_000,
+    );
+    let res = commit(&h, &c, tx).await;
+    assert!(res.tx_result.code.is_ok(), "{}", res.tx_result.log);
+    let code_id: u64 = attr(&res.tx_result.events, "store_code", "code_id")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(code_id, 1);
+
+    let init = json!({
+        "name": "BitSpark Token", "symbol": "BTK", "decimals": 6,
+        "initial_balances": [{"address": alice.address, "amount": "1000000"}],
+        "owner": null, "cap": null, "minters": [], "marketing": null
+    });
+    let tx = alice.sign(
+        vec![instantiate(
+            &alice.address,
+            code_id,
+            &init,
+            "btk",
+            &alice.address,
+        )],
+        acc.account_number,
+        2,
+        1_000_000,
+        25_000,
+    );
+    let res = commit(&h, &c, tx).await;
+    assert!(res.tx_result.code.is_ok(), "{}", res.tx_result.log);
+    let token = attr(&res.tx_result.events, "instantiate", "_contract_address").unwrap();
+
+    let transfer = json!({"transfer": {"recipient": bob.address, "amount": "250"}});
+    let tx = alice.sign(
+        vec![execute(&alice.address, &token, &transfer)],
+        acc.account_number,
+        3,
+        1_000_000,
+        25_000,
+    );
+    let res = commit(&h, &c, tx).await;
+    assert!(res.tx_result.code.is_ok(), "{}", res.tx_result.log);
+    let ev = &res.tx_result.events;
+    assert_eq!(
+        attr(ev, "execute", "_contract_address").as_deref(),
+        Some(token.as_str())
+    );
+    assert_eq!(attr(ev, "wasm", "action").as_deref(), Some("transfer"));
+    assert_eq!(attr(ev, "message", "module").as_deref(), Some("wasm"));
+
+    let r: QuerySmartContractStateResponse = query(
+        &c,
+        "/cosmwasm.wasm.v1.Query/SmartContractState",
+        QuerySmartContractStateRequest {
+            address: token.clone(),
+            query_data: serde_json::to_vec(&json!({"balance": {"address": bob.address}})).unwrap(),
+        },
+    )
+    .await;
+    let v: serde_json::Value = serde_json::from_slice(&r.data).unwrap();
+    assert_eq!(v["balance"], "250");
+    let r: QueryContractInfoResponse = query(
+        &c,
+        "/cosmwasm.wasm.v1.Query/ContractInfo",
+        QueryContractInfoRequest {
+            address: token.clone(),
+        },
+    )
+    .await;
+    let info = r.contract_info.unwrap();
+    assert_eq!(
+        (info.code_id, info.admin.as_str(), info.label.as_str()),
+        (1, alice.address.as_str(), "btk")
+    );
+
+    // tx_search by contract address finds the instantiate and the execute.
+    let found = c
+        .tx_search(
+            tendermint_rpc::query::Query::eq("execute._contract_address", token.as_str()),
+            false,
+            1,
+            30,
+            tendermint_rpc::Order::Ascending,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.total_count, 1);
+    let found = c
+        .tx_search(
+            tendermint_rpc::query::Query::eq("tx.height", 2u64),
+            false,
+            1,
+            30,
+            tendermint_rpc::Order::Ascending,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.total_count, 1);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
+    let alice = Key::new(3);
+    let poor = Key::new(4);
+    let bob = Key::new(5);
+    let h = start(&[&alice], None, 0).await;
+    let url = h.rpc_url();
+    let b64 = |t: &[u8]| base64::engine::general_purpose::STANDARD.encode(t);
+    let check = |r: &serde_json::Value| {
+        (
+            r["result"]["code"].as_u64().unwrap(),
+            r["result"]["log"].as_str().unwrap().to_string(),
+        )
+    };
+    // Malformed bytes.
+    let r = rpc(
+        &url,
+        "broadcast_tx_sync",
+        json!({"tx": b64(b"\xff\x00garbage")}),
+    )
+    .await;
+    assert_eq!(check(&r).0, 2);
+    // Wrong sequence, with the SDK's exact text.
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        5,
+        200_000,
+        5_000,
+    );
+    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+    assert_eq!(code, 32);
+    assert!(
+        log.starts_with("account sequence mismatch, expected 0, got 5"),
+        "{log}"
+    );
+    // Wrong chain id in the signed bytes: signature fails.
+    let tx = alice.sign_for(
+        "other-chain",
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        0,
+        200_000,
+        5_000,
+    );
+    assert_eq!(
+        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
+        4
+    );
+    // Fee below the minimum gas price (0.025 * 200000 = 5000).
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        0,
+        200_000,
+        4_999,
+    );
+    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+    assert_eq!(code, 13, "{log}");
+    // Gas limit below the ante cost.
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        0,
+        1_000,
+        5_000,
+    );
+    assert_eq!(
+        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
+        11
+    );
+    // Unknown account.
+    let tx = poor.sign(
+        vec![send(&poor.address, &bob.address, 1, DENOM)],
+        0,
+        0,
+        200_000,
+        5_000,
+    );
+    assert_eq!(
+        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
+        9
+    );
+    // Fee larger than the balance.
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        0,
+        200_000,
+        10_000_000_000_000,
+    );
+    assert_eq!(
+        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
+        5
+    );
+    // Signer differs from the message sender.
+    let tx = alice.sign(
+        vec![send(&bob.address, &alice.address, 1, DENOM)],
+        1,
+        0,
+        200_000,
+        5_000,
+    );
+    assert_eq!(
+        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
+        8
+    );
+
+    // A valid tx whose message fails at delivery: insufficient funds (code 5), fee still paid,
+    // sequence still bumped.
+    let tx = alice.sign(
+        vec![send(
+            &alice.address,
+            &bob.address,
+            10_000_000_000_000,
+            DENOM,
+        )],
+        1,
+        0,
+        200_000,
+        5_000,
+    );
+    let r = rpc(&url, "broadcast_tx_commit", json!({"tx": b64(&tx)})).await;
+    assert_eq!(r["result"]["check_tx"]["code"], 0, "{r}");
+    assert_eq!(r["result"]["tx_result"]["code"], 5, "{r}");
+    assert!(r["result"]["tx_result"]["log"]
+        .as_str()
+        .unwrap()
+        .contains("message index: 0"));
+    assert_eq!(h.node().app().account(&alice.address).unwrap().sequence, 1);
+    assert_eq!(
+        h.node().app().chain().balance(&alice.address, DENOM),
+        1_000_000_000_000 - 5_000
+    );
+
+    // JSON-RPC errors.
+    let r = raw_post(&url, "{not json").await;
+    assert_eq!(r["error"]["code"], -32700);
+    let r = rpc(&url, "no_such_method", json!({})).await;
+    assert_eq!(r["error"]["code"], -32601);
+    let r = rpc(&url, "broadcast_tx_sync", json!({"tx": "***"})).await;
+    assert_eq!(r["error"]["code"], -32602);
+    let r = rpc(&url, "tx", json!({"hash": b64(&[0u8; 32])})).await;
+    assert!(r["error"].is_object());
+    let r = rpc(
+        &url,
+        "abci_query",
+        json!({"path": "/cosmos.auth.v1beta1.Query/Account", "data": "zz"}),
+    )
+    .await;
+    assert_eq!(r["error"]["code"], -32602);
+    let r = rpc(
+        &url,
+        "abci_query",
+        json!({"path": "/cosmos.auth.v1beta1.Query/Account", "data": "0a03616263"}),
+    )
+    .await;
+    assert_eq!(r["result"]["response"]["code"], 22);
+    assert!(r["result"]["response"]["log"]
+        .as_str()
+        .unwrap()
+        .contains("rpc error: code = NotFound"));
+    let r = rpc(&url, "tx_search", json!({"query": "garbage"})).await;
+    assert_eq!(r["error"]["code"], -32602);
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_replays_the_block_log() {
+    let alice = Key::new(6);
+    let bob = Key::new(7);
+    let dir = tempfile::tempdir().unwrap();
+    let h = start(&[&alice], Some(dir.path().to_path_buf()), 0).await;
+    let c = client(&h.rpc_url());
+    for seq in 0..3 {
+        let tx = alice.sign(
+            vec![send(&alice.address, &bob.address, 100, DENOM)],
+            1,
+            seq,
+            200_000,
+            5_000,
+        );
+        assert!(commit(&h, &c, tx).await.tx_result.code.is_ok());
+    }
+    let height = h.node().app().height();
+    let app_hash = h.node().app().app_hash();
+    h.shutdown().await;
+
+    // A torn tail (crash mid-append) is dropped on restart.
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.path().join("blocks.jsonl"))
+        .unwrap();
+    f.write_all(b"{\"height\":99,\"ti").unwrap();
+    drop(f);
+
+    let h = start(&[], Some(dir.path().to_path_buf()), 0).await;
+    let c = client(&h.rpc_url());
+    assert_eq!(h.node().app().height(), height);
+    assert_eq!(h.node().app().app_hash(), app_hash);
+    assert_eq!(balance(&c, &bob.address, DENOM).await, 300);
+    assert_eq!(account(&c, &alice.address).await.sequence, 3);
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        3,
+        200_000,
+        5_000,
+    );
+    assert!(commit(&h, &c, tx).await.tx_result.code.is_ok());
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timer_produces_blocks_and_commit_waits_for_one() {
+    let alice = Key::new(8);
+    let h = start(&[&alice], None, 100).await;
+    let url = h.rpc_url();
+    let tx = alice.sign(
+        vec![send(&alice.address, &Key::new(9).address, 5, DENOM)],
+        1,
+        0,
+        200_000,
+        5_000,
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&tx);
+    let r = rpc(&url, "broadcast_tx_commit", json!({"tx": b64})).await;
+    assert_eq!(r["result"]["tx_result"]["code"], 0, "{r}");
+    let height: u64 = r["result"]["height"].as_str().unwrap().parse().unwrap();
+    assert!(height >= 2);
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    let c = client(&url);
+    let s = c.status().await.unwrap();
+    assert!(s.sync_info.latest_block_height.value() > height);
+    let t1 = c.block(height as u32).await.unwrap().block.header.time;
+    let t2 = c.block(height as u32 + 1).await.unwrap().block.header.time;
+    assert!(t2 >= t1);
+    h.shutdown().await;
+}

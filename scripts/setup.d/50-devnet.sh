@@ -1,0 +1,3 @@
+# Devnet CosmJS step (scripts/test.d/devnet-cosmjs.sh): Node (30-web.sh installs it) and npm.
+# Some Node packages ship npm, Debian's does not.
+command -v npm >/dev/null 2>&1 || apt_install npm
