@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The main job. For now: build and check every contract artifact, then print sizes and checksums.
-# (The relayer/devnet issue turns this into the end-to-end demo on the embedded local chain.)
+# The main job: the whole platform on the embedded local chain. Starts the devnet (the committed
+# artifacts in cosmwasm-vm behind CometBFT RPC), deploys and wires every contract, starts a
+# relayer with the inference engine, and runs the story (see relayer/bithive/src/demo.rs).
+# Extra arguments go to `bithive demo` (e.g. --home DIR).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$BITHIVE_ROOT"
-scripts/build-wasm.sh --out "$BITHIVE_CACHE/demo-artifacts"
-echo
-echo "committed artifacts/checksums.txt:"
-cat artifacts/checksums.txt
+scripts/build-wasm.sh --check
+cargo build --locked --quiet -p bithive-cli --bin bithive
+exec "$CARGO_TARGET_DIR/debug/bithive" demo "$@"

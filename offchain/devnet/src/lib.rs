@@ -13,6 +13,7 @@
 pub mod abci;
 pub mod app;
 pub mod blocklog;
+pub mod cli;
 pub mod config;
 mod error;
 pub mod json;
@@ -121,6 +122,12 @@ impl DevnetHandle {
         tokio::task::spawn_blocking(move || n.produce_block())
             .await
             .map_err(|e| DevnetError::Config(format!("block task: {e}")))?
+    }
+
+    /// Moves the block clock `seconds` forward and commits a block at the new time.
+    pub async fn advance_time(&self, seconds: u64) -> Result<u64, DevnetError> {
+        self.node.advance_time(seconds);
+        self.produce_block().await
     }
 
     /// Stops the timer and the server (in-flight requests finish); the block log is already

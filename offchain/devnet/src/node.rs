@@ -1,6 +1,7 @@
 //! The node: the application behind a lock, the block log, block production and new-block
 //! notifications. Synchronous; the RPC server and the block timer drive it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -16,6 +17,10 @@ pub struct Node {
     app: Mutex<App>,
     log: Mutex<Option<BlockLog>>,
     new_blocks: broadcast::Sender<u64>,
+    /// Nanoseconds added to the wall clock for block times (`advance_time`, like Anvil's
+    /// `evm_increaseTime`). Not persisted: after a restart the replayed last block time is the
+    /// floor, and the offset is recomputed from it.
+    time_offset_ns: AtomicU64,
     pub(crate) validator: Validator,
     pub(crate) config: DevnetConfig,
 }
@@ -55,7 +60,9 @@ impl Node {
             tracing::info!(blocks = n, height = app.height(), "replayed block log");
         }
         let (new_blocks, _) = broadcast::channel(256);
+        let last = app.blocks().last().map_or(0, |b| b.time_ns);
         let node = Node {
+            time_offset_ns: AtomicU64::new(last.saturating_sub(now_ns())),
             validator: Validator::for_chain(app.chain_id()),
             app: Mutex::new(app),
             log: Mutex::new(log),
@@ -77,7 +84,8 @@ impl Node {
     /// previous block), logs it durably, then announces it. Returns the new height.
     pub fn produce_block(&self) -> Result<u64, DevnetError> {
         let mut app = self.app();
-        let block = app.finalize_block(now_ns());
+        let time = now_ns().saturating_add(self.time_offset_ns.load(Ordering::SeqCst));
+        let block = app.finalize_block(time);
         let logged = LoggedBlock::new(block.height, block.time_ns, &block.txs);
         let (height, ntx) = (block.height, block.txs.len());
         if let Some(log) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
@@ -87,6 +95,13 @@ impl Node {
         tracing::debug!(height, txs = ntx, "block");
         let _ = self.new_blocks.send(height);
         Ok(height)
+    }
+
+    /// Moves the chain clock forward: the next block is `seconds` later than it would have
+    /// been. Lets a local run cover days of emission, vesting and epochs in seconds.
+    pub fn advance_time(&self, seconds: u64) -> u64 {
+        let add = seconds.saturating_mul(1_000_000_000);
+        self.time_offset_ns.fetch_add(add, Ordering::SeqCst) + add
     }
 
     pub fn subscribe_blocks(&self) -> broadcast::Receiver<u64> {

@@ -198,6 +198,23 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
     let n = node.clone();
     match method {
         "health" => Ok(json!({})),
+        // Devnet extension (not CometBFT): move the block clock forward, then commit a block at
+        // the new time. Like Anvil's `evm_increaseTime` + `evm_mine`.
+        "bithive_advance_time" => {
+            let seconds = params
+                .get("seconds")
+                .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
+                .ok_or_else(|| RpcError::invalid_params("seconds: a non-negative integer"))?;
+            blocking(move || {
+                n.advance_time(seconds);
+                let height = n
+                    .produce_block()
+                    .map_err(|e| RpcError::internal(e.to_string()))?;
+                let time_ns = n.app().block(height).map_or(0, |b| b.time_ns);
+                Ok(json!({ "height": height.to_string(), "time_unix": (time_ns / 1_000_000_000).to_string() }))
+            })
+            .await
+        }
         "status" => blocking(move || Ok(status(&n))).await,
         "abci_info" => blocking(move || {
             let app = n.app();

@@ -5,6 +5,7 @@
 //! endpoints behind a trait (`bithive-chain-client`), a supervisor per chain, telemetry.
 
 pub mod attest;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -46,7 +46,16 @@ fn inference_worker(_cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
     ))
 }
 
+/// Runs until SIGTERM or ctrl-c.
 pub async fn run(cfg: Config) -> Result<(), RelayerError> {
+    run_until(cfg, shutdown_signal()).await
+}
+
+/// Runs until `shutdown` completes (embedders such as `bithive demo` stop it this way).
+pub async fn run_until(
+    cfg: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), RelayerError> {
     let keyring = Keyring::new(&cfg.keyring);
     let store = Arc::new(Mutex::new(Store::open(&cfg.db_path)?));
     let metrics = Arc::new(Metrics::new());
@@ -106,7 +115,7 @@ pub async fn run(cfg: Config) -> Result<(), RelayerError> {
         }
         None => None,
     };
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutdown requested: finishing the round in progress");
     let _ = stop_tx.send(true);
     let mut result = Ok(());

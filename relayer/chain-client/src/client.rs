@@ -327,11 +327,32 @@ impl ChainClient {
 
     /// A `MsgExecuteContract` from this operator.
     pub fn execute_msg(&self, contract: &str, msg: &serde_json::Value) -> Result<Any, ChainError> {
+        self.execute_msg_with_funds(contract, msg, &[])
+    }
+
+    /// A `MsgExecuteContract` from this operator sending `funds` (amount, denom) along.
+    pub fn execute_msg_with_funds(
+        &self,
+        contract: &str,
+        msg: &serde_json::Value,
+        funds: &[(u128, &str)],
+    ) -> Result<Any, ChainError> {
+        let funds = funds
+            .iter()
+            .map(|(amount, denom)| {
+                Ok(cosmrs::Coin {
+                    denom: denom
+                        .parse()
+                        .map_err(|e| ChainError::Config(format!("denom {denom}: {e}")))?,
+                    amount: *amount,
+                })
+            })
+            .collect::<Result<Vec<_>, ChainError>>()?;
         MsgExecuteContract {
             sender: self.key.account_id()?,
             contract: Self::account_id(contract)?,
             msg: msg.to_string().into_bytes(),
-            funds: vec![],
+            funds,
         }
         .to_any()
         .map_err(cosmrs_err)

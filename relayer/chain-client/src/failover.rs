@@ -75,6 +75,10 @@ impl RpcEndpoint for FailoverRpc {
     async fn latest_height(&self) -> Result<u64, ChainError> {
         self.call(|e| async move { e.latest_height().await }).await
     }
+    async fn latest_block_time(&self) -> Result<u64, ChainError> {
+        self.call(|e| async move { e.latest_block_time().await })
+            .await
+    }
     async fn block_results(&self, height: u64) -> Result<BlockEvents, ChainError> {
         self.call(|e| async move { e.block_results(height).await })
             .await

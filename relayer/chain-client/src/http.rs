@@ -134,6 +134,15 @@ impl RpcEndpoint for HttpEndpoint {
         Ok(status.sync_info.latest_block_height.value())
     }
 
+    async fn latest_block_time(&self) -> Result<u64, ChainError> {
+        let status = self.client.status().await.map_err(|e| self.transport(e))?;
+        let t = status.sync_info.latest_block_time.unix_timestamp();
+        u64::try_from(t).map_err(|_| ChainError::Decode {
+            what: "status",
+            message: format!("latest_block_time before 1970: {t}"),
+        })
+    }
+
     async fn block_results(&self, height: u64) -> Result<BlockEvents, ChainError> {
         let h = cosmrs::tendermint::block::Height::try_from(height)
             .map_err(|e| ChainError::Config(format!("height {height}: {e}")))?;

@@ -75,6 +75,14 @@ pub trait RpcEndpoint: Send + Sync {
     fn name(&self) -> String;
     /// Latest committed height (`status`).
     async fn latest_height(&self) -> Result<u64, ChainError>;
+    /// Unix seconds of the latest committed block (`status`). Deploy tools use it as the
+    /// genesis of time-based contracts.
+    async fn latest_block_time(&self) -> Result<u64, ChainError> {
+        Err(ChainError::Config(format!(
+            "{}: latest block time not available from this endpoint",
+            self.name()
+        )))
+    }
     async fn block_results(&self, height: u64) -> Result<BlockEvents, ChainError>;
     async fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciQueryResult, ChainError>;
     async fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<BroadcastResult, ChainError>;

@@ -1,0 +1,5 @@
+//! The `bithive` command as a library: the deploy plan and the demo story, so tests drive
+//! exactly what the binary runs.
+
+pub mod demo;
+pub mod deploy;
