@@ -12,7 +12,9 @@ use crate::http::{self, HealthView};
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::supervisor::ChainRelayer;
+use crate::supervisor::{ChainRelayer, Failpoint};
+
+pub const KILL_AT_ENV: &str = "BITHIVE_RELAYER_KILL_AT";
 use crate::worker::JobWorker;
 
 /// The workers a config asks for.
@@ -56,6 +58,16 @@ pub async fn run_until(
     cfg: Config,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), RelayerError> {
+    // Crash-test hook: `BITHIVE_RELAYER_KILL_AT=received|working|signed|broadcast-persisted|
+    // broadcast-sent` makes the process SIGKILL itself right after that durable write.
+    let kill_at = match std::env::var(KILL_AT_ENV) {
+        Ok(name) => Some((
+            Failpoint::from_env_name(&name)
+                .ok_or_else(|| RelayerError::Config(format!("{KILL_AT_ENV}={name}: unknown")))?,
+            name,
+        )),
+        Err(_) => None,
+    };
     let keyring = Keyring::new(&cfg.keyring);
     let store = Arc::new(Mutex::new(Store::open(&cfg.db_path)?));
     let metrics = Arc::new(Metrics::new());
@@ -99,7 +111,23 @@ pub async fn run_until(
             relayer.health.clone(),
             c.poll_interval_ms,
         ));
-        tasks.push(tokio::spawn(relayer.run(stop_rx.clone())));
+        let relayer = relayer.with_failpoint(kill_at.clone().map(|(fp, _)| fp));
+        let stop = stop_rx.clone();
+        let kill = kill_at.is_some();
+        tasks.push(tokio::spawn(async move {
+            let r = relayer.run(stop).await;
+            if kill {
+                if let Err(RelayerError::Crash(at)) = &r {
+                    // Crash tests: die as `kill -9` would, with no cleanup at all.
+                    tracing::warn!(at, "BITHIVE_RELAYER_KILL_AT reached: SIGKILL");
+                    // SAFETY: plain libc calls on this process.
+                    unsafe {
+                        libc::kill(libc::getpid(), libc::SIGKILL);
+                    }
+                }
+            }
+            r
+        }));
     }
     let server = match &cfg.metrics_addr {
         Some(addr) => {

@@ -38,6 +38,18 @@ impl Failpoint {
         Failpoint::AfterBroadcastPersisted,
         Failpoint::AfterBroadcastSent,
     ];
+    /// The names `BITHIVE_RELAYER_KILL_AT` takes.
+    pub fn from_env_name(name: &str) -> Option<Failpoint> {
+        Some(match name {
+            "received" => Failpoint::AfterReceived,
+            "working" => Failpoint::AfterWorking,
+            "signed" => Failpoint::AfterSigned,
+            "broadcast-persisted" => Failpoint::AfterBroadcastPersisted,
+            "broadcast-sent" => Failpoint::AfterBroadcastSent,
+            _ => return None,
+        })
+    }
+
     fn name(self) -> &'static str {
         match self {
             Failpoint::AfterReceived => "received",

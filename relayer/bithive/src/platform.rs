@@ -1,0 +1,413 @@
+//! One machine's BitHive: keys, the devnet, every contract deployed and wired, a registered
+//! node, and the relayer's config. The demo and the end-to-end tests (crash, outage) stand on
+//! it, so they exercise the same code paths.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bithive_chain_client::{
+    ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint, OperatorKey,
+};
+use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
+use serde_json::{json, Value};
+
+use crate::deploy::{deploy, DeployConfig, Deployment};
+
+pub const DAY: u64 = 86_400;
+pub const PREFIX: &str = "bithive";
+pub const DENOM: &str = "ubhive";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{step}: {message}")]
+pub struct DemoError {
+    pub step: String,
+    pub message: String,
+}
+
+pub fn fail(step: &str) -> impl Fn(&dyn std::fmt::Display) -> DemoError + '_ {
+    move |e| DemoError {
+        step: step.to_string(),
+        message: e.to_string(),
+    }
+}
+
+#[macro_export]
+#[doc(hidden)]
+macro_rules! ctx {
+    ($e:expr, $step:expr) => {
+        $e.map_err(|e| $crate::platform::fail($step)(&e))
+    };
+}
+pub use crate::ctx;
+
+/// Where a platform lives and what it runs.
+#[derive(Clone, Debug)]
+pub struct PlatformOptions {
+    /// Run directory (devnet block log, keyring, relayer database, deployment.json). Emptied
+    /// first.
+    pub home: PathBuf,
+    pub artifacts: PathBuf,
+    /// offchain/inference engine config (models and ONNX Runtime).
+    pub inference_config: PathBuf,
+    pub block_time_ms: u64,
+}
+
+/// A running platform. The node account owns the node and is paid; the operator key signs
+/// attestations and is the relayer's account (two keys, so the node's own txs never race the
+/// relayer's). Key names in the keyring: deployer, node, operator, patient.
+pub struct Platform {
+    pub opts: PlatformOptions,
+    devnet: Option<DevnetHandle>,
+    devnet_config: DevnetConfig,
+    pub url: String,
+    pub chain_id: String,
+    pub gov: ChainClient,
+    pub node: ChainClient,
+    pub patient: ChainClient,
+    pub operator_key: OperatorKey,
+    pub deployment: Deployment,
+}
+
+impl Platform {
+    /// Keys, devnet, deployment (written to `deployment.json`), node registration.
+    pub async fn start(
+        opts: PlatformOptions,
+        progress: &mut dyn FnMut(&str),
+    ) -> Result<Self, DemoError> {
+        let home = &opts.home;
+        // Only a directory this tool made (it holds the marker) or an empty one is cleared.
+        const MARKER: &str = ".bithive-platform-home";
+        if home.exists() {
+            let empty = ctx!(std::fs::read_dir(home), "home directory")?
+                .next()
+                .is_none();
+            if !empty && !home.join(MARKER).exists() {
+                return Err(fail("home directory")(&format!(
+                    "{} is not empty and was not made by bithive; refusing to clear it",
+                    home.display()
+                )));
+            }
+            ctx!(std::fs::remove_dir_all(home), "clearing the home directory")?;
+        }
+        ctx!(std::fs::create_dir_all(home), "creating the home directory")?;
+        ctx!(std::fs::write(home.join(MARKER), b""), "home directory")?;
+
+        // Keys: fresh mnemonics in the keyring (mode 0600); never printed.
+        let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
+        let mut keys = Vec::new();
+        for name in ["deployer", "node", "operator", "patient"] {
+            let m = new_mnemonic()?;
+            ctx!(keyring.add(name, &m, PREFIX), "keyring")?;
+            keys.push(ctx!(keyring.get(name, PREFIX), "keyring")?);
+        }
+        let [deployer_key, node_key, operator_key, patient_key]: [OperatorKey; 4] =
+            ctx!(keys.try_into().map_err(|_| "four keys"), "keys")?;
+
+        let mut devnet_config = DevnetConfig {
+            block_time_ms: opts.block_time_ms,
+            rpc_listen: ([127, 0, 0, 1], 0).into(),
+            home: Some(home.join("devnet")),
+            genesis_accounts: [&deployer_key, &node_key, &operator_key, &patient_key]
+                .iter()
+                .map(|k| GenesisAccount {
+                    address: k.address().to_string(),
+                    coins: format!("1000000000000{DENOM}"),
+                })
+                .collect(),
+            ..DevnetConfig::default()
+        };
+        let chain_id = devnet_config.chain_id.clone();
+        let devnet = ctx!(Devnet::start(devnet_config.clone()).await, "devnet start")?;
+        // A restart listens where the clients already point.
+        devnet_config.rpc_listen = devnet.rpc_addr();
+        let url = devnet.rpc_url();
+        progress(&format!("devnet {chain_id} at {url}"));
+        let gov = client(&url, &chain_id, deployer_key)?;
+        let node = client(&url, &chain_id, node_key)?;
+        let patient = client(&url, &chain_id, patient_key)?;
+
+        let deploy_cfg = DeployConfig {
+            artifacts: opts.artifacts.clone(),
+            ..DeployConfig::default()
+        };
+        let deployment = deploy(&gov, &deploy_cfg, &mut |s: &str| {
+            progress(&format!("deploy: {s}"))
+        })
+        .await
+        .map_err(|e| fail("deploy")(&e))?;
+        let text = ctx!(serde_json::to_string_pretty(&deployment), "deployment.json")?;
+        ctx!(
+            std::fs::write(home.join("deployment.json"), text),
+            "deployment.json"
+        )?;
+
+        let p = Platform {
+            opts,
+            devnet: Some(devnet),
+            devnet_config,
+            url,
+            chain_id,
+            gov,
+            node,
+            patient,
+            operator_key,
+            deployment,
+        };
+        // The node registers with its operator key; governance records its compliance.
+        let c = &p.deployment.contracts;
+        let operator_pub = p.operator_key.public_key_compressed();
+        exec(
+            &p.node,
+            &c.staking,
+            json!({"register_node": {"capacity_t": 4, "tier": "t1",
+                "operator_key": hex::encode(operator_pub)}}),
+            "register node",
+        )
+        .await?;
+        exec(
+            &p.gov,
+            &c.staking,
+            json!({"set_compliance": {"node": p.node.address(), "level": "0.9"}}),
+            "node compliance",
+        )
+        .await?;
+        progress(&format!(
+            "node {} registered (operator {})",
+            p.node.address(),
+            p.operator_key.address()
+        ));
+        Ok(p)
+    }
+
+    pub fn devnet(&self) -> Result<&DevnetHandle, DemoError> {
+        self.devnet
+            .as_ref()
+            .ok_or_else(|| fail("devnet")(&"stopped"))
+    }
+
+    /// Stops the devnet (its block log stays on disk).
+    pub async fn stop_devnet(&mut self) {
+        if let Some(d) = self.devnet.take() {
+            d.shutdown().await;
+        }
+    }
+
+    /// Restarts the devnet from its block log on the same address.
+    pub async fn restart_devnet(&mut self) -> Result<(), DemoError> {
+        self.stop_devnet().await;
+        let d = ctx!(
+            Devnet::start(self.devnet_config.clone()).await,
+            "devnet restart"
+        )?;
+        self.devnet = Some(d);
+        Ok(())
+    }
+
+    pub fn relayer_config(&self) -> Result<bithive_relayer::config::Config, DemoError> {
+        relayer_config(
+            &self.opts.home,
+            &self.opts.inference_config,
+            &self.url,
+            &self.chain_id,
+            &self.deployment,
+        )
+    }
+
+    /// The patient pays `price` for an inference job on `DEMO_ROW`; returns the commit height.
+    pub async fn create_inference_job(&self, job_id: &str, price: u128) -> Result<u64, DemoError> {
+        use base64::Engine as _;
+        let now = ctx!(self.patient.rpc().latest_block_time().await, "block time")?;
+        let create = json!({"create_job": {
+            "job_id": job_id,
+            "expires_at": ((now + DAY) * 1_000_000_000).to_string(),
+            "model": "bc_logreg",
+            "input": base64::engine::general_purpose::STANDARD.encode(DEMO_ROW),
+        }});
+        let msg = ctx!(
+            self.patient.execute_msg_with_funds(
+                &self.deployment.contracts.payfi_escrow,
+                &create,
+                &[(price, DENOM)]
+            ),
+            "create job"
+        )?;
+        let created = ctx!(self.patient.submit(vec![msg], "").await, "create job")?;
+        Ok(created.height)
+    }
+
+    /// The accepted inference attestation of `job_id`, or `None`.
+    pub async fn accepted(&self, job_id: &str) -> Result<Option<Value>, DemoError> {
+        let c = &self.deployment.contracts;
+        let q = json!({"attestation": {"job_id": job_id, "kind": "inference",
+            "contract": c.payfi_escrow, "chain_id": self.chain_id}});
+        let v = query(&self.gov, &c.attestation, q, "attestation query").await?;
+        Ok((!v.is_null()).then_some(v))
+    }
+
+    /// Waits (polling) until `job_id` is attested and paid to the node; returns the accepted
+    /// attestation record.
+    pub async fn wait_paid(&self, job_id: &str, timeout: Duration) -> Result<Value, DemoError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(accepted) = self.accepted(job_id).await? {
+                let job = query(
+                    &self.gov,
+                    &self.deployment.contracts.payfi_escrow,
+                    json!({"job": {"job_id": job_id}}),
+                    "job query",
+                )
+                .await?;
+                let paid_to = job["status"]["paid"]["node"].as_str().unwrap_or_default();
+                if paid_to != self.node.address() {
+                    return Err(fail("escrow payment")(&format!(
+                        "job {job_id} status {}",
+                        job["status"]
+                    )));
+                }
+                return Ok(accepted);
+            }
+            if Instant::now() > deadline {
+                return Err(fail("inference attestation")(&format!(
+                    "job {job_id} not attested within {} s",
+                    timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn shutdown(mut self) {
+        self.stop_devnet().await;
+    }
+}
+
+/// One tabular row of the breast-cancer models (30 features), as the engine's test vectors.
+pub const DEMO_ROW: &str = "[13,20,85,550,0.1,0.1,0.08,0.05,0.18,0.06,0.4,1.2,2.8,40,0.007,0.025,0.03,0.012,0.02,0.0038,15,26,100,700,0.13,0.25,0.27,0.11,0.29,0.084]";
+
+/// A fresh BIP-39 mnemonic (24 words) from the OS RNG.
+pub fn new_mnemonic() -> Result<String, DemoError> {
+    let mut entropy = [0u8; 32];
+    ctx!(getrandom::getrandom(&mut entropy), "random key")?;
+    let m = ctx!(bip39::Mnemonic::from_entropy(&entropy), "random key")?;
+    Ok(m.to_string())
+}
+
+pub fn client(url: &str, chain_id: &str, key: OperatorKey) -> Result<ChainClient, DemoError> {
+    let rpc = ctx!(
+        HttpEndpoint::new(url, CompatVersion::V038, Duration::from_secs(10)),
+        "rpc endpoint"
+    )?;
+    let gas = GasConfig {
+        gas_price: 0.025,
+        gas_adjustment: 1.4,
+        max_gas_price: 0.1,
+        fee_denom: DENOM.into(),
+        max_gas: 60_000_000,
+    };
+    let confirm = ConfirmConfig {
+        poll_interval: Duration::from_millis(50),
+        timeout: Duration::from_secs(60),
+    };
+    ctx!(
+        ChainClient::new(Arc::new(rpc), chain_id, key, gas, confirm),
+        "chain client"
+    )
+}
+
+pub async fn query(
+    c: &ChainClient,
+    contract: &str,
+    msg: Value,
+    step: &str,
+) -> Result<Value, DemoError> {
+    let raw = ctx!(c.query_smart(contract, &msg).await, step)?;
+    ctx!(serde_json::from_slice(&raw), step)
+}
+
+pub async fn exec(
+    c: &ChainClient,
+    contract: &str,
+    msg: Value,
+    step: &str,
+) -> Result<u64, DemoError> {
+    let out = ctx!(c.execute_batch(&[(contract.to_string(), msg)]).await, step)?;
+    Ok(out.height)
+}
+
+pub async fn cw20_balance(c: &ChainClient, token: &str, addr: &str) -> Result<u128, DemoError> {
+    let v = query(
+        c,
+        token,
+        json!({"balance": {"address": addr}}),
+        "cw20 balance",
+    )
+    .await?;
+    amount(&v["balance"])
+}
+
+pub fn amount(v: &Value) -> Result<u128, DemoError> {
+    v.as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| fail("amount")(&format!("not a Uint128: {v}")))
+}
+
+pub async fn native_balance(c: &ChainClient, addr: &str) -> Result<u128, DemoError> {
+    ctx!(
+        bithive_chain_client::query::balance(c.rpc().as_ref(), addr, DENOM).await,
+        "bank balance"
+    )
+}
+
+pub fn btk(base: u128) -> String {
+    format!("{}.{:06} BTK", base / 1_000_000, base % 1_000_000)
+}
+
+pub fn bhive(base: u128) -> String {
+    format!("{}.{:06} BHIVE", base / 1_000_000, base % 1_000_000)
+}
+
+pub fn relayer_config(
+    home: &Path,
+    inference_config: &Path,
+    url: &str,
+    chain_id: &str,
+    d: &Deployment,
+) -> Result<bithive_relayer::config::Config, DemoError> {
+    use bithive_relayer::config::{ChainConfig, Config, InferenceSection, JobKind};
+    let cfg = Config {
+        db_path: home.join("relayer.sqlite"),
+        metrics_addr: None,
+        keyring: home.join("keyring.json"),
+        chains: vec![ChainConfig {
+            chain_id: chain_id.into(),
+            rpc: vec![url.into()],
+            compat: CompatVersion::V038,
+            rpc_timeout_ms: 10_000,
+            account_prefix: PREFIX.into(),
+            key: "operator".into(),
+            gas_price: 0.025,
+            gas_adjustment: 1.4,
+            max_gas_price: 0.1,
+            fee_denom: DENOM.into(),
+            max_gas: 60_000_000,
+            contracts: [
+                ("payfi_escrow".to_string(), d.contracts.payfi_escrow.clone()),
+                ("attestation".to_string(), d.contracts.attestation.clone()),
+            ]
+            .into_iter()
+            .collect(),
+            jobs: vec![JobKind::Inference],
+            poll_interval_ms: 200,
+            start_height: Some(1),
+            batch_size: 10,
+            blocks_per_poll: 200,
+            confirm_timeout_ms: 60_000,
+        }],
+        inference: Some(InferenceSection {
+            config: inference_config.to_path_buf(),
+        }),
+    };
+    ctx!(cfg.validate(), "relayer config")?;
+    Ok(cfg)
+}
