@@ -6,9 +6,12 @@
 //! 2. a patient pays for an inference job through payfi-escrow; the relayer sees the event, runs
 //!    the model, signs the attestation and posts it; the attestation contract dispatches the
 //!    report and the escrow pays the node;
-//! 3. the node attests its compute work; a day later emission mints, the epoch closes and the
+//! 3. a research request is matched double-blind over blinded tags, its details encrypted to
+//!    exactly the matched users (DGKBE, BGW variant), the commitments attested on chain, and the
+//!    ciphertext delivered over BitChat to recipients, who verify and decrypt it;
+//! 4. the node attests its compute work; a day later emission mints, the epoch closes and the
 //!    node claims its BTK reward (into vesting, as the rewards contract pays it);
-//! 4. two months later the foundation's emission share has passed its one-month lock and a tenth
+//! 5. two months later the foundation's emission share has passed its one-month lock and a tenth
 //!    of it is released by vesting.
 //!
 //! Every step checks its on-chain result and fails the demo with the step's name when it is not
@@ -168,6 +171,26 @@ async fn story(
         ),
     );
 
+    // A research request, matched double-blind and delivered to exactly its recipients.
+    let r = crate::research::research_request(p, progress).await?;
+    report.row(
+        "research request",
+        format!(
+            "{} of {} users matched double-blind; {} B ciphertext",
+            r.recipients, r.users, r.ciphertext_bytes
+        ),
+    );
+    report.row(
+        "BitChat delivery",
+        format!(
+            "{} recipients decrypted; {} outsider refused; commitment {}.. at height {}",
+            r.decrypted,
+            r.outsiders_refused,
+            &r.commitment[..12],
+            r.attested_height
+        ),
+    );
+
     // Half a day on, emission has minted into the compute pool; the node attests its work of
     // this epoch (single signer: its operator key).
     ctx!(devnet.advance_time(DAY / 2).await, "advance time")?;
@@ -195,7 +218,7 @@ async fn story(
         ),
         commitments: vec![],
         issued_at: now,
-        nonce: 1,
+        nonce: crate::platform::random_nonce()?,
         signer: signing::public_key(&key),
     };
     let signed = ctx!(signing::sign(att, &key), "sign work")?;

@@ -4,3 +4,4 @@
 pub mod demo;
 pub mod deploy;
 pub mod platform;
+pub mod research;

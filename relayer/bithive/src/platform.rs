@@ -285,6 +285,13 @@ impl Platform {
 /// One tabular row of the breast-cancer models (30 features), as the engine's test vectors.
 pub const DEMO_ROW: &str = "[13,20,85,550,0.1,0.1,0.08,0.05,0.18,0.06,0.4,1.2,2.8,40,0.007,0.025,0.03,0.012,0.02,0.0038,15,26,100,700,0.13,0.25,0.27,0.11,0.29,0.084]";
 
+/// A random attestation nonce (the contract accepts each (signer, nonce) once).
+pub fn random_nonce() -> Result<u64, DemoError> {
+    let mut b = [0u8; 8];
+    ctx!(getrandom::getrandom(&mut b), "random nonce")?;
+    Ok(u64::from_le_bytes(b))
+}
+
 /// A fresh BIP-39 mnemonic (24 words) from the OS RNG.
 pub fn new_mnemonic() -> Result<String, DemoError> {
     let mut entropy = [0u8; 32];
