@@ -5,6 +5,8 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$BITHIVE_ROOT"
+# One full build, no edit-compile loop: incremental caches would only cost disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
 
 step "cargo fmt --check"
