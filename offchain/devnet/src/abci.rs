@@ -107,6 +107,7 @@ impl AbciError {
             HostError::InvalidMessage(_) => (SDK, 18, "invalid request"),
             HostError::Unsupported(_) => (WASM, 20, "unknown message from the contract"),
             HostError::OutOfGas => (SDK, 11, "out of gas"),
+            HostError::Ibc(_) => ("channel", 1, "ibc core refused the message"),
         };
         AbciError {
             codespace,

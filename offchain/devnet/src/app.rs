@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
-use bithive_vm_host::{coin, BankMsg, Chain, ChainConfig, CosmosMsg, Timestamp, TxMsg};
+use bithive_vm_host::{coin, BankMsg, Chain, ChainConfig, CosmosMsg, IbcCall, Timestamp, TxMsg};
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
 use cosmrs::proto::prost::Message;
 use cosmrs::proto::Any;
@@ -29,6 +29,48 @@ const WASM_INSTANCE_COST: u64 = 60_000;
 const CW_PER_SDK: u64 = bithive_vm_host::SDK_TO_CW_GAS;
 /// Gas limit of a simulation.
 const SIMULATE_GAS: u64 = 100_000_000;
+/// SDK gas limit of one IBC message of the built-in relay.
+const IBC_GAS: u64 = 10_000_000;
+
+/// Prefix of the devnet's system transactions: the IBC messages its built-in relay delivers
+/// (`ibc`). They go through blocks like any tx, so the block log replays them, but CheckTx
+/// refuses them: clients cannot forge packets.
+pub const IBC_TX_PREFIX: &[u8] = b"BITHIVE-IBC/v1\0";
+
+/// The body of an IBC system transaction.
+#[derive(serde::Serialize, serde::Deserialize, Debug, Clone)]
+pub struct IbcTx {
+    pub contract: String,
+    pub call: IbcCall,
+}
+
+impl IbcTx {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = IBC_TX_PREFIX.to_vec();
+        // Serializing plain data structures to JSON does not fail.
+        out.extend(serde_json::to_vec(self).unwrap_or_default());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Result<Self, String>> {
+        let body = bytes.strip_prefix(IBC_TX_PREFIX)?;
+        Some(serde_json::from_slice(body).map_err(|e| e.to_string()))
+    }
+}
+
+/// The event ibc-go emits for each relayed message kind.
+fn ibc_event_type(call: &IbcCall) -> &'static str {
+    use bithive_vm_host::cosmwasm_std::{IbcChannelConnectMsg as C, IbcChannelOpenMsg as O};
+    match call {
+        IbcCall::ChannelOpen(O::OpenInit { .. }) => "channel_open_init",
+        IbcCall::ChannelOpen(O::OpenTry { .. }) => "channel_open_try",
+        IbcCall::ChannelConnect(C::OpenAck { .. }) => "channel_open_ack",
+        IbcCall::ChannelConnect(C::OpenConfirm { .. }) => "channel_open_confirm",
+        IbcCall::PacketReceive(_) => "recv_packet",
+        IbcCall::PacketAck(_) => "acknowledge_packet",
+        IbcCall::PacketTimeout(_) => "timeout_packet",
+    }
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Account {
@@ -299,6 +341,12 @@ impl App {
 
     /// CheckTx: admits a transaction to the mempool, or says why not.
     pub fn check_tx(&mut self, bytes: &[u8]) -> ExecTxResult {
+        if bytes.starts_with(IBC_TX_PREFIX) {
+            let e = AbciError::unauthorized(
+                "IBC messages come from the devnet's built-in relay only".into(),
+            );
+            return ExecTxResult::error(&e, 0, 0);
+        }
         let tx = match tx::decode(bytes) {
             Ok(tx) => tx,
             Err(e) => return ExecTxResult::error(&e, 0, 0),
@@ -424,8 +472,67 @@ impl App {
         }
     }
 
+    /// Queues a system transaction (an [`IbcTx`]) for the next block.
+    pub fn submit_ibc(&mut self, tx: &IbcTx) -> [u8; 32] {
+        let bytes = tx.encode();
+        let hash = tx::tx_hash(&bytes);
+        self.mempool.push(bytes);
+        hash
+    }
+
+    /// Runs a relayed IBC message as its own atomic transaction, with ibc-go's events.
+    fn deliver_ibc(&mut self, tx: Result<IbcTx, String>) -> ExecTxResult {
+        let tx = match tx {
+            Ok(t) => t,
+            Err(e) => {
+                let err = AbciError::tx_decode(format!("ibc system tx: {e}"));
+                return ExecTxResult::error(&err, 0, 0);
+            }
+        };
+        let gas_limit = IBC_GAS.saturating_mul(CW_PER_SDK);
+        match self.chain.ibc_call(&tx.contract, &tx.call, gas_limit) {
+            Ok(out) => {
+                let mut attrs = vec![("port_id".to_string(), format!("wasm.{}", tx.contract))];
+                if let Some(ack) = &out.acknowledgement {
+                    attrs.push(("packet_ack_hex".into(), hex::encode(ack.as_slice())));
+                }
+                let mut events = vec![AbciEvent::new(
+                    ibc_event_type(&tx.call),
+                    &attrs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect::<Vec<_>>(),
+                )];
+                if out.acknowledgement.is_some() {
+                    let ack = AbciEvent::new(
+                        "write_acknowledgement",
+                        &attrs
+                            .iter()
+                            .map(|(k, v)| (k.as_str(), v.as_str()))
+                            .collect::<Vec<_>>(),
+                    );
+                    events.push(ack);
+                }
+                events.extend(out.events.iter().map(AbciEvent::from));
+                ExecTxResult {
+                    gas_wanted: IBC_GAS,
+                    gas_used: out.gas_used.div_ceil(CW_PER_SDK),
+                    events,
+                    ..ExecTxResult::default()
+                }
+            }
+            Err(e) => {
+                let err = AbciError::from_host(0, "/ibc.core", &e, IBC_GAS, IBC_GAS);
+                ExecTxResult::error(&err, IBC_GAS, IBC_GAS)
+            }
+        }
+    }
+
     /// Executes one transaction of a block (FinalizeBlock's per-tx result).
     fn deliver(&mut self, bytes: &[u8]) -> ExecTxResult {
+        if let Some(ibc) = IbcTx::decode(bytes) {
+            return self.deliver_ibc(ibc);
+        }
         let tx = match tx::decode(bytes) {
             Ok(tx) => tx,
             Err(e) => return ExecTxResult::error(&e, 0, 0),

@@ -12,4 +12,6 @@ pub enum DevnetError {
     Corrupt { line: usize, reason: String },
     #[error("replay diverged at height {0}")]
     Replay(u64),
+    #[error("ibc relay: {0}")]
+    Ibc(String),
 }

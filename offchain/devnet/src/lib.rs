@@ -8,7 +8,8 @@
 //! - [`app`]: accounts, ante checks, message execution, blocks (no I/O),
 //! - [`node`]: the app behind a lock, the block log, block production,
 //! - [`rpc`] / `ws`: the HTTP and websocket servers,
-//! - [`Devnet::start`]: all of it on a tokio runtime, with a handle for shutdown.
+//! - [`Devnet::start`]: all of it on a tokio runtime, with a handle for shutdown,
+//! - [`ibc`]: a built-in packet relay between two devnets (local simulation of IBC).
 
 pub mod abci;
 pub mod app;
@@ -16,6 +17,7 @@ pub mod blocklog;
 pub mod cli;
 pub mod config;
 mod error;
+pub mod ibc;
 pub mod json;
 pub mod node;
 pub mod query;

@@ -275,6 +275,12 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
     )
     .await;
     assert_eq!(check(&r).0, 2);
+    // Clients cannot forge the built-in IBC relay's system transactions.
+    let mut forged = bithive_devnet::app::IBC_TX_PREFIX.to_vec();
+    forged.extend_from_slice(b"{}");
+    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&forged)})).await);
+    assert_eq!(code, 4, "{log}");
+    assert_eq!(h.node().app().mempool_len(), 0);
     // Wrong sequence, with the SDK's exact text.
     let tx = alice.sign(
         vec![send(&alice.address, &bob.address, 1, DENOM)],

@@ -28,6 +28,9 @@ pub enum HostError {
     /// The transaction's gas limit was exhausted.
     #[error("out of gas")]
     OutOfGas,
+    /// An IBC call core IBC refuses (unknown channel order, duplicate receipt, no commitment).
+    #[error("ibc: {0}")]
+    Ibc(String),
 }
 
 impl HostError {

@@ -8,6 +8,8 @@
 //! - message dispatch (bank send/burn, wasm execute/instantiate/migrate/update-admin/clear-admin),
 //!   submessages with `reply_on`, nested revert of state on failure,
 //! - events as wasmd emits them (`execute`, `instantiate`, `wasm`, `wasm-<type>`, `transfer`),
+//! - IBC: `IbcMsg::SendPacket` (ibc-go's `send_packet` event) and the channel and packet entry
+//!   points ([`Chain::ibc_call`]) for a relayer to drive,
 //! - queries between contracts (smart, raw, contract info) and to the bank.
 //!
 //! Contract errors (`ContractResult::Err`) and VM failures (abort, out of gas, invalid module)
@@ -21,7 +23,11 @@ mod querier;
 mod store;
 
 pub use address::{contract_address, make_addr};
-pub use chain::{coin, Chain, ChainConfig, ContractInfo, TxMsg, TxOutcome, TxResponse};
+pub use chain::{
+    coin, Chain, ChainConfig, ContractInfo, IbcCall, IbcOutcome, TxMsg, TxOutcome, TxResponse,
+};
+/// The cosmwasm-std (3.x) types the host speaks, e.g. for building IBC calls.
+pub use cosmwasm_std;
 pub use cosmwasm_std::{Attribute, BankMsg, Binary, Coin, CosmosMsg, Event, Timestamp, WasmMsg};
 pub use error::HostError;
 pub use store::{GasConfig, SDK_TO_CW_GAS};

@@ -363,5 +363,6 @@ pub fn default_options(root: &Path) -> DemoOptions {
         artifacts: root.join("artifacts"),
         inference_config: root.join("offchain/inference/inference.toml"),
         block_time_ms: 200,
+        chain_id: None,
     }
 }

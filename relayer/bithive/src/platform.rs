@@ -51,6 +51,8 @@ pub struct PlatformOptions {
     /// offchain/inference engine config (models and ONNX Runtime).
     pub inference_config: PathBuf,
     pub block_time_ms: u64,
+    /// The devnet's chain id (None: the devnet default); two platforms on one machine need two.
+    pub chain_id: Option<String>,
 }
 
 /// A running platform. The node account owns the node and is paid; the operator key signs
@@ -104,7 +106,9 @@ impl Platform {
         let [deployer_key, node_key, operator_key, patient_key]: [OperatorKey; 4] =
             ctx!(keys.try_into().map_err(|_| "four keys"), "keys")?;
 
+        let defaults = DevnetConfig::default();
         let mut devnet_config = DevnetConfig {
+            chain_id: opts.chain_id.clone().unwrap_or(defaults.chain_id.clone()),
             block_time_ms: opts.block_time_ms,
             rpc_listen: ([127, 0, 0, 1], 0).into(),
             home: Some(home.join("devnet")),
@@ -115,7 +119,7 @@ impl Platform {
                     coins: format!("1000000000000{DENOM}"),
                 })
                 .collect(),
-            ..DevnetConfig::default()
+            ..defaults
         };
         let chain_id = devnet_config.chain_id.clone();
         let devnet = ctx!(Devnet::start(devnet_config.clone()).await, "devnet start")?;

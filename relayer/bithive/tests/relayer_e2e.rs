@@ -28,6 +28,7 @@ async fn platform(home: &Path) -> Platform {
         artifacts: root().join("artifacts"),
         inference_config: root().join("offchain/inference/inference.toml"),
         block_time_ms: 200,
+        chain_id: None,
     };
     Platform::start(opts, &mut |_| {}).await.unwrap()
 }
