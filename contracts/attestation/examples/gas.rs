@@ -48,7 +48,7 @@ fn main() {
     let relayer = vm.chain.addr("relayer");
     let attest = vm.attest.clone();
     let mut nonce = 0u64;
-    let mut run = |vm: &mut Vm, msg: serde_json::Value| {
+    let run = |vm: &mut Vm, msg: serde_json::Value| {
         vm.chain
             .execute(&attest, &relayer, &msg, &[])
             .unwrap()

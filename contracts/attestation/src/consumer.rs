@@ -4,11 +4,12 @@
 
 use bithive_attestation::{Attestation, AttestationKind, SignedAttestation};
 use bithive_formulas::enode::EnodeInputs;
+use bithive_formulas::rpatient::RpatientInputs;
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Uint128, WasmMsg};
 
 use crate::error::ContractError;
-use crate::msg::{InferencePayload, ValuationPayload, WorkPayload};
+use crate::msg::{InferencePayload, PatientPayload, ValuationPayload, WorkPayload};
 use crate::state::Config;
 use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
 
@@ -23,6 +24,11 @@ pub enum RewardsMsg {
         node: String,
         units: Uint128,
         enode: EnodeInputs,
+    },
+    CreditPatient {
+        patient: String,
+        activity_id: String,
+        activity: RpatientInputs,
     },
 }
 
@@ -156,13 +162,33 @@ pub fn dispatch(
                 node: None,
             })
         }
-        AttestationKind::Matching | AttestationKind::PatientActivity => Ok(Dispatch {
+        AttestationKind::PatientActivity => {
+            let p: PatientPayload = parse(payload.ok_or_else(required)?)?;
+            let msg = exec(
+                &a.contract,
+                &RewardsMsg::CreditPatient {
+                    patient: p.patient,
+                    activity_id: a.job_id.clone(),
+                    activity: p.activity,
+                },
+            )?;
+            Ok(Dispatch {
+                msg: Some(msg),
+                node: signer_node(&source),
+            })
+        }
+        AttestationKind::Matching => Ok(Dispatch {
             msg: None,
-            node: match source {
-                NodeSource::Signer(n) => Some(n.into()),
-                NodeSource::Packet(n) => n,
-                NodeSource::Quorum => None,
-            },
+            node: signer_node(&source),
         }),
+    }
+}
+
+/// The node behind the attestation where one is known (recorded, not paid).
+fn signer_node(source: &NodeSource) -> Option<String> {
+    match source {
+        NodeSource::Signer(n) => Some(n.to_string()),
+        NodeSource::Packet(n) => n.clone(),
+        NodeSource::Quorum => None,
     }
 }

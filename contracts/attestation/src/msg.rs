@@ -104,6 +104,14 @@ pub struct InferencePayload {
     pub node: Option<String>,
 }
 
+/// Payload of a `patient_activity` attestation: the rewards contract pays `patient` the
+/// Rpatient reward of `activity` (the attestation's `job_id` is the activity id).
+#[cw_serde]
+pub struct PatientPayload {
+    pub patient: String,
+    pub activity: bithive_formulas::rpatient::RpatientInputs,
+}
+
 #[cw_serde]
 pub struct WorkPayload {
     pub node: Option<String>,

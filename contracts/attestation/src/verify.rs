@@ -37,7 +37,7 @@ pub enum Target {
 }
 
 /// The contract an attestation of `kind` on this chain must name: its consumer, or this contract
-/// for the record-only kinds (matching, patient activity).
+/// for the record-only kind (matching).
 pub fn expected_contract(
     config: &Config,
     env: &Env,
@@ -45,11 +45,9 @@ pub fn expected_contract(
 ) -> Result<Addr, ContractError> {
     let c = match kind {
         AttestationKind::Inference => config.escrow.clone(),
-        AttestationKind::ComputeWork => config.rewards.clone(),
+        AttestationKind::ComputeWork | AttestationKind::PatientActivity => config.rewards.clone(),
         AttestationKind::Valuation => config.asset_nft.clone(),
-        AttestationKind::Matching | AttestationKind::PatientActivity => {
-            Some(env.contract.address.clone())
-        }
+        AttestationKind::Matching => Some(env.contract.address.clone()),
     };
     c.ok_or(ContractError::NoConsumer(kind_name(kind)))
 }

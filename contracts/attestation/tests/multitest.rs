@@ -308,9 +308,92 @@ fn valuation_and_record_only_kinds() {
             .iter()
             .any(|a| a.value != s.attest.as_str() && a.key == "_contract_address")));
     assert_eq!(s.accepted("match-1", Matching).unwrap().attestation, m);
-    let p = s.att(PatientActivity, "act-1", key(0), 2);
-    s.submit(0, &p, None).unwrap();
+}
+
+#[test]
+fn patient_activity_is_paid_by_rewards_once() {
+    use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
+    use cosmwasm_std::Decimal;
+    let mut s = suite(2, 2, 1, vec![]);
+    let patient = s.app.api().addr_make("patient");
+    // BTT (the same cw20 in this suite) into the patient pool.
+    let fund = cw20::Cw20ExecuteMsg::Send {
+        contract: s.rewards.to_string(),
+        amount: Uint128::new(10_000 * BTK),
+        msg: cosmwasm_std::to_json_binary(&bithive_rewards::msg::ReceiveMsg::FundPatientPool {})
+            .unwrap(),
+    };
+    s.app
+        .execute_contract(s.gov.clone(), s.btk.clone(), &fund, &[])
+        .unwrap();
+    let payload = |patient: &str| {
+        let p = bithive_attestation_contract::msg::PatientPayload {
+            patient: patient.to_string(),
+            activity: RpatientInputs {
+                activity: ActivityType::Education,
+                days: 1,
+                avalue: Decimal::percent(15_000),
+                cfactor: Decimal::one(),
+                hconsistency: Decimal::zero(),
+                tmultiplier: Decimal::one(),
+                padjustment: Decimal::one(),
+            },
+        };
+        Binary::from(serde_json::to_vec(&p).unwrap())
+    };
+    let balance = |s: &Suite| -> u128 {
+        let r: cw20::BalanceResponse = s
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &s.btk,
+                &cw20::Cw20QueryMsg::Balance {
+                    address: patient.to_string(),
+                },
+            )
+            .unwrap();
+        r.balance.u128()
+    };
+    // The payload is required and bound to the signed result hash.
+    let a = s.att(PatientActivity, "act-1", key(0), 1);
+    assert_eq!(
+        err(s.submit(0, &a, None)),
+        ContractError::PayloadRequired("patient_activity")
+    );
+    assert_eq!(
+        err(s.submit(0, &a, Some(payload(patient.as_str())))),
+        ContractError::PayloadNotBound
+    );
+    let mut ok = a.clone();
+    let p = payload(patient.as_str());
+    bind(&mut ok, &p);
+    s.submit(0, &ok, Some(p.clone())).unwrap();
+    let paid = balance(&s);
+    assert!(paid > 0, "patient not paid");
     assert!(s.accepted("act-1", PatientActivity).is_some());
+    // Another signer, another nonce, same activity: not paid twice.
+    let mut again = s.att(PatientActivity, "act-1", key(1), 2);
+    bind(&mut again, &p);
+    assert!(s.submit(1, &again, Some(p)).is_err());
+    assert_eq!(balance(&s), paid);
+    // Only the reporter (this contract) may credit directly.
+    let direct = bithive_rewards::msg::ExecuteMsg::CreditPatient {
+        patient: patient.to_string(),
+        activity_id: "act-2".into(),
+        activity: RpatientInputs {
+            activity: ActivityType::Education,
+            days: 1,
+            avalue: Decimal::percent(15_000),
+            cfactor: Decimal::one(),
+            hconsistency: Decimal::zero(),
+            tmultiplier: Decimal::one(),
+            padjustment: Decimal::one(),
+        },
+    };
+    assert!(s
+        .app
+        .execute_contract(patient.clone(), s.rewards.clone(), &direct, &[])
+        .is_err());
 }
 
 #[test]

@@ -61,7 +61,8 @@ fn setup() -> (Deps, Env) {
         governance: gov.to_string(),
         staking: deps.api.addr_make("staking").to_string(),
         escrow: None,
-        rewards: None,
+        // Patient activity dispatches to rewards (as a message: mock deps do not run it).
+        rewards: Some(deps.api.addr_make("rewards").to_string()),
         asset_nft: None,
         quorum_threshold: 2,
         quorum_kinds: vec![],
@@ -74,14 +75,32 @@ fn setup() -> (Deps, Env) {
     (deps, e)
 }
 
+/// A patient-activity payload; attestations bind it through a commitment so the result hash
+/// stays free to differ (conflicts).
+fn patient_payload() -> Binary {
+    Binary::from(
+        br#"{"patient":"patient","activity":{"activity":"education","days":1,"avalue":"150","cfactor":"1","hconsistency":"0","tmultiplier":"1","padjustment":"1"}}"#.to_vec(),
+    )
+}
+
 fn att(e: &Env, signer: u8, job: u8, kind: AttestationKind, nonce: u64, result: u8) -> Attestation {
+    let (contract, commitments) = match kind {
+        AttestationKind::PatientActivity => (
+            MockApi::default().addr_make("rewards").to_string(),
+            vec![bithive_attestation::payload_hash(
+                kind,
+                patient_payload().as_slice(),
+            )],
+        ),
+        _ => (e.contract.address.to_string(), vec![]),
+    };
     Attestation {
         chain_id: e.block.chain_id.clone(),
-        contract: e.contract.address.to_string(),
+        contract,
         job_id: format!("job-{job}"),
         kind,
         result_hash: Hash32([result; 32]),
-        commitments: vec![],
+        commitments,
         issued_at: e.block.time.seconds(),
         nonce,
         signer: key(signer),
@@ -126,7 +145,11 @@ proptest! {
                 deps.as_mut(),
                 e.clone(),
                 message_info(&relayer, &[]),
-                ExecuteMsg::Submit { attestation: a.clone(), signature: signed.signature, payload: None },
+                ExecuteMsg::Submit {
+                    attestation: a.clone(),
+                    signature: signed.signature,
+                    payload: (!matching).then(patient_payload),
+                },
             );
             let prev = jobs.iter().find(|(k, _)| *k == (job, matching)).map(|(_, v)| *v);
             match prev {

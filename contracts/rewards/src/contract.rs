@@ -99,6 +99,11 @@ pub fn execute(
             active,
         } => patient::set_verifier(deps, info, pubkey, institution, active),
         ExecuteMsg::ClaimPatient { claim } => patient::claim(deps, env, info, *claim),
+        ExecuteMsg::CreditPatient {
+            patient,
+            activity_id,
+            activity,
+        } => patient::credit(deps, env, info, patient, activity_id, activity),
         ExecuteMsg::UpdateConfig {
             governance,
             reporter,

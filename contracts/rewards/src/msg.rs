@@ -45,6 +45,13 @@ pub enum ExecuteMsg {
     /// Patient: claim the BTT reward of one activity confirmed by a registered verifier
     /// (see [`PatientClaim`]).
     ClaimPatient { claim: Box<PatientClaim> },
+    /// Reporter (the attestation contract): credit the BTT reward of an activity attested on
+    /// chain (kind `patient_activity`), under the same rules as `claim_patient`.
+    CreditPatient {
+        patient: String,
+        activity_id: String,
+        activity: RpatientInputs,
+    },
     /// Governance.
     UpdateConfig {
         governance: Option<String>,

@@ -5,7 +5,7 @@
 use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use bithive_formulas::rpatient::{rpatient, RpatientInputs};
 use cosmwasm_std::{
-    to_json_binary, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
+    to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
 use sha2::{Digest, Sha256};
@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::error::ContractError;
 use crate::msg::PatientClaim;
 use crate::state::{
-    Verifier, ACTIVITIES, CONFIG, MAX_ATTESTATION_AGE, PATIENT, PATIENT_DAY, VERIFIERS,
+    Config, Verifier, ACTIVITIES, CONFIG, MAX_ATTESTATION_AGE, PATIENT, PATIENT_DAY, VERIFIERS,
 };
 
 /// Domain tag of the patient-activity payload.
@@ -119,14 +119,7 @@ pub fn claim(
     } = claim;
     let config = CONFIG.load(deps.storage)?;
     let now = env.block.time.seconds();
-    if activity_id.is_empty() || activity_id.len() > MAX_ACTIVITY_ID {
-        return Err(ContractError::InvalidConfig(
-            "activity id must be 1-128 bytes",
-        ));
-    }
-    if ACTIVITIES.has(deps.storage, &activity_id) {
-        return Err(ContractError::ActivityClaimed(activity_id));
-    }
+    check_activity_id(deps.storage, &activity_id)?;
     if issued_at > now || now - issued_at > MAX_ATTESTATION_AGE {
         return Err(ContractError::Attestation(
             "attestation is from the future or older than 30 days".into(),
@@ -154,10 +147,62 @@ pub fn claim(
         .verify_with(&signature, |h, s, k| api.secp256k1_verify(h, s, k))
         .map_err(|e| ContractError::Attestation(e.to_string()))?;
 
-    let amount = rpatient(&activity)?;
+    let res = pay(deps, &env, &config, &info.sender, &activity_id, &activity)?;
+    Ok(res
+        .add_attribute("action", "claim_patient")
+        .add_attribute("verifier", verifier.to_hex()))
+}
+
+/// The reporter (the attestation contract) credits an activity attested by a registered node
+/// or a quorum: same formula, cap, pool and once-per-activity rule as a verifier claim.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn credit(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    patient: String,
+    activity_id: String,
+    activity: RpatientInputs,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if info.sender != config.reporter {
+        return Err(ContractError::Unauthorized);
+    }
+    check_activity_id(deps.storage, &activity_id)?;
+    let patient = deps.api.addr_validate(&patient)?;
+    let res = pay(deps, &env, &config, &patient, &activity_id, &activity)?;
+    Ok(res
+        .add_attribute("action", "credit_patient")
+        .add_attribute("reporter", info.sender))
+}
+
+fn check_activity_id(storage: &dyn Storage, activity_id: &str) -> Result<(), ContractError> {
+    if activity_id.is_empty() || activity_id.len() > MAX_ACTIVITY_ID {
+        return Err(ContractError::InvalidConfig(
+            "activity id must be 1-128 bytes",
+        ));
+    }
+    if ACTIVITIES.has(storage, activity_id) {
+        return Err(ContractError::ActivityClaimed(activity_id.to_string()));
+    }
+    Ok(())
+}
+
+/// Rpatient of the activity, within the patient's daily cap, from the pool, once per activity.
+fn pay(
+    deps: DepsMut,
+    env: &Env,
+    config: &Config,
+    patient: &Addr,
+    activity_id: &str,
+    activity: &RpatientInputs,
+) -> Result<Response, ContractError> {
+    let now = env.block.time.seconds();
+    let amount = rpatient(activity)?;
     let day = now / 86_400;
     let used = PATIENT_DAY
-        .may_load(deps.storage, (&info.sender, day))?
+        .may_load(deps.storage, (patient, day))?
         .unwrap_or_default();
     let after = used.checked_add(amount)?;
     if after > config.patient_daily_cap {
@@ -173,23 +218,21 @@ pub fn claim(
     pool.balance -= amount;
     pool.paid = pool.paid.checked_add(amount)?;
     PATIENT.save(deps.storage, &pool)?;
-    PATIENT_DAY.save(deps.storage, (&info.sender, day), &after)?;
-    ACTIVITIES.save(deps.storage, &activity_id, &env.block.height)?;
+    PATIENT_DAY.save(deps.storage, (patient, day), &after)?;
+    ACTIVITIES.save(deps.storage, activity_id, &env.block.height)?;
     Ok(Response::new()
         .add_message(WasmMsg::Execute {
             contract_addr: config.btt.to_string(),
             msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
-                recipient: info.sender.to_string(),
+                recipient: patient.to_string(),
                 amount,
             })?,
             funds: vec![],
         })
-        .add_attribute("action", "claim_patient")
-        .add_attribute("patient", info.sender)
+        .add_attribute("patient", patient.as_str())
         .add_attribute("activity_id", activity_id)
         .add_attribute("activity", format!("{:?}", activity.activity))
-        .add_attribute("amount", amount)
-        .add_attribute("verifier", verifier.to_hex()))
+        .add_attribute("amount", amount))
 }
 
 #[cfg(test)]

@@ -368,7 +368,7 @@ impl Suite {
     ) -> Attestation {
         let contract = match kind {
             AttestationKind::Inference => &self.escrow,
-            AttestationKind::ComputeWork => &self.rewards,
+            AttestationKind::ComputeWork | AttestationKind::PatientActivity => &self.rewards,
             AttestationKind::Valuation => &self.nft,
             _ => &self.attest,
         };
