@@ -314,6 +314,15 @@ fn valuation_and_record_only_kinds() {
 fn patient_activity_is_paid_by_rewards_once() {
     use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
     use cosmwasm_std::Decimal;
+    let education = || RpatientInputs {
+        activity: ActivityType::Education,
+        days: 1,
+        avalue: Decimal::percent(15_000),
+        cfactor: Decimal::one(),
+        hconsistency: Decimal::zero(),
+        tmultiplier: Decimal::one(),
+        padjustment: Decimal::one(),
+    };
     let mut s = suite(2, 2, 1, vec![]);
     let patient = s.app.api().addr_make("patient");
     // BTT (the same cw20 in this suite) into the patient pool.
@@ -329,15 +338,7 @@ fn patient_activity_is_paid_by_rewards_once() {
     let payload = |patient: &str| {
         let p = bithive_attestation_contract::msg::PatientPayload {
             patient: patient.to_string(),
-            activity: RpatientInputs {
-                activity: ActivityType::Education,
-                days: 1,
-                avalue: Decimal::percent(15_000),
-                cfactor: Decimal::one(),
-                hconsistency: Decimal::zero(),
-                tmultiplier: Decimal::one(),
-                padjustment: Decimal::one(),
-            },
+            activity: education(),
         };
         Binary::from(serde_json::to_vec(&p).unwrap())
     };
@@ -380,15 +381,7 @@ fn patient_activity_is_paid_by_rewards_once() {
     let direct = bithive_rewards::msg::ExecuteMsg::CreditPatient {
         patient: patient.to_string(),
         activity_id: "act-2".into(),
-        activity: RpatientInputs {
-            activity: ActivityType::Education,
-            days: 1,
-            avalue: Decimal::percent(15_000),
-            cfactor: Decimal::one(),
-            hconsistency: Decimal::zero(),
-            tmultiplier: Decimal::one(),
-            padjustment: Decimal::one(),
-        },
+        activity: education(),
     };
     assert!(s
         .app

@@ -1046,12 +1046,7 @@ impl Chain {
                 original_packet: p, ..
             })
             | IbcCall::PacketTimeout(IbcPacketTimeoutMsg { packet: p, .. }) => {
-                let key = ibc_key(
-                    "commit",
-                    &p.src.port_id,
-                    &p.src.channel_id,
-                    Some(p.sequence),
-                );
+                let key = commitment_key(p);
                 if p.src.port_id != port || ibc_get(&lock(&self.rt.shared), &key).is_none() {
                     return Err(HostError::Ibc(format!(
                         "no commitment for packet {} on {} (already acknowledged or timed out)",
@@ -1119,13 +1114,7 @@ impl Chain {
                 original_packet: p, ..
             })
             | IbcCall::PacketTimeout(IbcPacketTimeoutMsg { packet: p, .. }) => {
-                let key = ibc_key(
-                    "commit",
-                    &p.src.port_id,
-                    &p.src.channel_id,
-                    Some(p.sequence),
-                );
-                s.kv_set(IBC_NS, &key, None);
+                s.kv_set(IBC_NS, &commitment_key(p), None);
             }
             IbcCall::ChannelConnect(_) => {}
         }
@@ -1304,6 +1293,16 @@ fn ibc_key(what: &str, port: &str, channel: &str, sequence: Option<u64>) -> Vec<
         Some(seq) => format!("{what}/{port}/{channel}/{seq}").into_bytes(),
         None => format!("{what}/{port}/{channel}").into_bytes(),
     }
+}
+
+/// Where the host keeps a sent packet's commitment until its ack or timeout.
+fn commitment_key(p: &cosmwasm_std::IbcPacket) -> Vec<u8> {
+    ibc_key(
+        "commit",
+        &p.src.port_id,
+        &p.src.channel_id,
+        Some(p.sequence),
+    )
 }
 
 fn ibc_get(state: &crate::store::State, key: &[u8]) -> Option<Vec<u8>> {
