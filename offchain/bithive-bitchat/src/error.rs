@@ -32,6 +32,8 @@ pub enum BitChatError {
     Mailbox(String),
     #[error("chunk: {0}")]
     Chunk(String),
+    #[error("journal: {0}")]
+    Journal(String),
     #[error("peer: {0}")]
     Peer(String),
 }

@@ -17,9 +17,11 @@ use crate::e2e;
 use crate::error::BitChatError;
 use crate::frame::{AckStatus, Envelope, Frame, FrameError, MessageId};
 use crate::identity::{verify, AccountId, NodeIdentity};
-use crate::inbox::{Accept, Delivered, Inbox, Inner};
+use crate::inbox::{Accept, Delivered, DurableInbox, Inbox, Inner};
 use crate::mailbox::{Mailbox, MailboxLimits};
 use crate::metrics::Metrics;
+pub use crate::outbox::MessageStatus;
+use crate::outbox::Outbox;
 use crate::ratelimit::{PeerLimiter, RateLimit};
 use crate::registry::PeerRegistry;
 use crate::transport::{endpoint, CongestionChoice, NodeCert};
@@ -30,6 +32,9 @@ pub struct NodeConfig {
     pub listen: SocketAddr,
     pub cc: CongestionChoice,
     pub data_dir: PathBuf,
+    /// Directory of the outbox and inbox journals (crash safety: pending messages are resent
+    /// and delivered ones not handed over again after a restart). `None`: in memory only.
+    pub state_dir: Option<PathBuf>,
     /// Accept envelopes for other accounts into a mailbox.
     pub relay: bool,
     /// Relays to deposit at when the recipient is unreachable.
@@ -47,6 +52,7 @@ impl NodeConfig {
         Self {
             listen,
             cc: CongestionChoice::BitChat,
+            state_dir: Some(data_dir.join("state")),
             data_dir,
             relay: false,
             relays: Vec::new(),
@@ -63,34 +69,6 @@ impl NodeConfig {
     }
 }
 
-/// Where an outgoing message stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MessageStatus {
-    /// Not handed to anyone yet (retrying).
-    Pending,
-    /// In a relay mailbox, waiting for the recipient.
-    Stored,
-    /// The recipient accepted it (directly, or a receipt came back).
-    Delivered,
-    /// Its TTL passed without delivery.
-    Failed,
-}
-
-struct OutboxEntry {
-    expires_at: u64,
-    status: MessageStatus,
-    to: AccountId,
-    /// Kept until a node took responsibility for it.
-    envelope: Option<Envelope>,
-}
-
-#[derive(Default)]
-struct Outbox {
-    entries: HashMap<MessageId, OutboxEntry>,
-    /// (recipient, conversation) -> (next seq, expiry of the last message)
-    seqs: HashMap<(AccountId, u64), (u64, u64)>,
-}
-
 #[derive(Clone)]
 struct AuthedConn {
     conn: Connection,
@@ -104,7 +82,7 @@ struct Shared {
     endpoint: Endpoint,
     mailbox: Option<StdMutex<Mailbox>>,
     chunks: ChunkStore,
-    inbox: StdMutex<Inbox>,
+    inbox: StdMutex<DurableInbox>,
     inbox_tx: mpsc::Sender<Delivered>,
     outbox: StdMutex<Outbox>,
     limiter: StdMutex<PeerLimiter>,
@@ -288,7 +266,12 @@ impl Shared {
             Frame::Deliver(env) => {
                 let id = env.id;
                 let status = if env.to == self.identity.account_id().0 {
-                    self.process_incoming(env).await
+                    let status = self.process_incoming(env).await;
+                    if status == AckStatus::Stored {
+                        // Could not be made durable: no answer, the sender retries.
+                        return Ok(());
+                    }
+                    status
                 } else if self.mailbox.is_some() {
                     self.deposit(peer, env)
                 } else {
@@ -394,15 +377,6 @@ impl Shared {
                 return AckStatus::Rejected;
             }
         }
-        let fresh = self
-            .inbox
-            .lock()
-            .map(|mut i| i.first_sighting(env.id))
-            .unwrap_or(false);
-        if !fresh {
-            self.metrics.drop_reason("replayed");
-            return AckStatus::Duplicate;
-        }
         match Inner::decode(&plaintext) {
             Some(Inner::Message {
                 conversation,
@@ -410,9 +384,20 @@ impl Shared {
                 prev_expires_at,
                 body,
             }) => {
-                let (accept, ready) = match self.inbox.lock() {
-                    Ok(mut i) => i.offer(from, conversation, seq, prev_expires_at, body, now),
+                let res = match self.inbox.lock() {
+                    Ok(mut i) => {
+                        i.accept(env.id, from, conversation, seq, prev_expires_at, body, now)
+                    }
                     Err(_) => return AckStatus::Rejected,
+                };
+                let (accept, ready) = match res {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Not durable yet: `Stored` here means "not taken"; no answer is sent
+                        // (direct) and the mailbox keeps it (fetch), so it comes again.
+                        tracing::warn!("inbox journal: {e}");
+                        return AckStatus::Stored;
+                    }
                 };
                 match accept {
                     Accept::Accepted => {}
@@ -430,13 +415,19 @@ impl Shared {
                 AckStatus::Delivered
             }
             Some(Inner::Receipt { id }) => {
+                let fresh = self
+                    .inbox
+                    .lock()
+                    .map(|mut i| i.inbox.first_sighting(env.id))
+                    .unwrap_or(false);
+                if !fresh {
+                    self.metrics.drop_reason("replayed");
+                    return AckStatus::Duplicate;
+                }
                 self.metrics.receipts_received.inc();
                 if let Ok(mut o) = self.outbox.lock() {
-                    if let Some(e) = o.entries.get_mut(&id) {
-                        if e.to == from {
-                            e.status = MessageStatus::Delivered;
-                            e.envelope = None;
-                        }
+                    if o.entries.get(&id).is_some_and(|e| e.to == from) {
+                        o.set_status(&id, MessageStatus::Delivered);
                     }
                 }
                 AckStatus::Delivered
@@ -458,13 +449,13 @@ impl Shared {
         }
     }
 
-    /// Seal `inner` to `to` and put it in the outbox.
-    fn seal(
+    /// Seal `inner` to `to`.
+    fn seal_env(
         &self,
         to: AccountId,
         inner: &Inner,
         expires_at: u64,
-    ) -> Result<MessageId, BitChatError> {
+    ) -> Result<Envelope, BitChatError> {
         let rec = self
             .registry
             .get(&to)
@@ -483,25 +474,26 @@ impl Shared {
             &header(&env),
             &inner.encode(),
         )?;
-        let mut o = self
-            .outbox
+        Ok(env)
+    }
+
+    /// Seal a receipt and put it in the (durable) outbox.
+    fn seal_receipt(
+        &self,
+        to: AccountId,
+        inner: &Inner,
+        expires_at: u64,
+    ) -> Result<MessageId, BitChatError> {
+        let env = self.seal_env(to, inner, expires_at)?;
+        self.outbox
             .lock()
-            .map_err(|_| BitChatError::Peer("poisoned".into()))?;
-        o.entries.insert(
-            id,
-            OutboxEntry {
-                expires_at,
-                status: MessageStatus::Pending,
-                to,
-                envelope: Some(env),
-            },
-        );
-        Ok(id)
+            .map_err(|_| BitChatError::Peer("poisoned".into()))?
+            .insert(to, None, env)
     }
 
     fn queue_receipt(&self, to: AccountId, id: MessageId) {
         let ttl = self.cfg.mailbox.max_ttl_secs.min(24 * 3600);
-        if let Err(e) = self.seal(to, &Inner::Receipt { id }, unix_now() + ttl) {
+        if let Err(e) = self.seal_receipt(to, &Inner::Receipt { id }, unix_now() + ttl) {
             tracing::debug!("receipt to {to}: {e}");
         }
     }
@@ -588,14 +580,11 @@ impl Shared {
             let Ok(mut o) = self.outbox.lock() else {
                 return;
             };
-            let Some(e) = o.entries.get_mut(&id) else {
+            let Some(e) = o.entries.get(&id) else {
                 return;
             };
             if e.expires_at <= unix_now() {
-                if e.status != MessageStatus::Delivered {
-                    e.status = MessageStatus::Failed;
-                }
-                e.envelope = None;
+                o.set_status(&id, MessageStatus::Failed);
                 return;
             }
             match &e.envelope {
@@ -640,11 +629,8 @@ impl Shared {
         }
         if let Some(status) = outcome {
             if let Ok(mut o) = self.outbox.lock() {
-                if let Some(e) = o.entries.get_mut(&id) {
-                    if e.status == MessageStatus::Pending {
-                        e.status = status;
-                    }
-                    e.envelope = None;
+                if o.entries.get(&id).map(|e| e.status) == Some(MessageStatus::Pending) {
+                    o.set_status(&id, status);
                 }
             }
         }
@@ -655,11 +641,9 @@ impl Shared {
         let now = unix_now();
         let pending: Vec<MessageId> = match self.outbox.lock() {
             Ok(mut o) => {
-                for e in o.entries.values_mut() {
-                    if e.expires_at <= now && e.status != MessageStatus::Delivered {
-                        e.status = MessageStatus::Failed;
-                        e.envelope = None;
-                    }
+                o.expire(now);
+                if let Err(e) = o.maybe_compact(now) {
+                    tracing::warn!("outbox compaction: {e}");
                 }
                 o.entries
                     .iter()
@@ -675,7 +659,12 @@ impl Shared {
         let ready = self
             .inbox
             .lock()
-            .map(|mut i| i.tick(now))
+            .map(|mut i| {
+                if let Err(e) = i.maybe_compact() {
+                    tracing::warn!("inbox compaction: {e}");
+                }
+                i.inbox.tick(now)
+            })
             .unwrap_or_default();
         self.deliver(ready).await;
         if let Some(m) = &self.mailbox {
@@ -705,7 +694,27 @@ impl Node {
             None
         };
         let chunks = ChunkStore::open(&cfg.data_dir.join("chunks"))?;
-        let (inbox_tx, inbox_rx) = mpsc::channel(cfg.inbox_capacity.max(1));
+        let fresh_inbox = Inbox::new(100_000, 4096);
+        let (inbox, outbox, recovered) = match &cfg.state_dir {
+            Some(dir) => {
+                let outbox = Outbox::open(&dir.join("outbox.journal"))?;
+                let (inbox, ready) =
+                    DurableInbox::open(&dir.join("inbox.journal"), fresh_inbox, unix_now())?;
+                (inbox, outbox, ready)
+            }
+            None => (
+                DurableInbox::memory(fresh_inbox),
+                Outbox::memory(),
+                Vec::new(),
+            ),
+        };
+        // Room for the recovered messages beside the configured capacity.
+        let (inbox_tx, inbox_rx) = mpsc::channel(cfg.inbox_capacity.max(1) + recovered.len());
+        for d in recovered {
+            inbox_tx
+                .try_send(d)
+                .map_err(|_| BitChatError::Peer("inbox channel".into()))?;
+        }
         let metrics = Metrics::new();
         if let Some(m) = &mailbox {
             if let Ok(m) = m.lock() {
@@ -720,9 +729,9 @@ impl Node {
             endpoint: ep.clone(),
             mailbox,
             chunks,
-            inbox: StdMutex::new(Inbox::new(100_000, 4096)),
+            inbox: StdMutex::new(inbox),
             inbox_tx,
-            outbox: StdMutex::new(Outbox::default()),
+            outbox: StdMutex::new(outbox),
             conns: Mutex::new(HashMap::new()),
             metrics,
         });
@@ -781,24 +790,24 @@ impl Node {
         ttl: Duration,
     ) -> Result<MessageId, BitChatError> {
         let expires_at = unix_now() + ttl.as_secs().max(1);
-        let (seq, prev) = {
+        // Sequence reservation, sealing and the durable insert under one lock, so the journal
+        // holds a conversation's messages in sequence order.
+        let id = {
             let mut o = self
                 .inner
                 .outbox
                 .lock()
                 .map_err(|_| BitChatError::Peer("poisoned".into()))?;
-            let slot = o.seqs.entry((to, conversation)).or_insert((0, 0));
-            let out = *slot;
-            *slot = (out.0 + 1, expires_at);
-            out
+            let (seq, prev) = o.next_seq(to, conversation, expires_at);
+            let inner = Inner::Message {
+                conversation,
+                seq,
+                prev_expires_at: prev,
+                body: body.to_vec(),
+            };
+            let env = self.inner.seal_env(to, &inner, expires_at)?;
+            o.insert(to, Some((conversation, seq)), env)?
         };
-        let inner = Inner::Message {
-            conversation,
-            seq,
-            prev_expires_at: prev,
-            body: body.to_vec(),
-        };
-        let id = self.inner.seal(to, &inner, expires_at)?;
         self.inner.dispatch_one(id).await;
         Ok(id)
     }
@@ -813,12 +822,23 @@ impl Node {
     }
 
     /// Next delivered message, waiting at most `timeout`.
+    /// Returning a message is its hand-over to the application: it is journaled, and never
+    /// returned again (also not after a restart).
     pub async fn recv(&self, timeout: Duration) -> Option<Delivered> {
         let mut rx = self.inbox_rx.lock().await;
-        tokio::time::timeout(timeout, rx.recv())
+        let d = tokio::time::timeout(timeout, rx.recv())
             .await
             .ok()
-            .flatten()
+            .flatten()?;
+        match self.inner.inbox.lock() {
+            Ok(mut i) => {
+                if let Err(e) = i.handed_over(&d) {
+                    tracing::warn!("inbox journal: {e}");
+                }
+            }
+            Err(_) => tracing::warn!("inbox poisoned"),
+        }
+        Some(d)
     }
 
     /// Collect envelopes waiting at `relay`, process them, and acknowledge them.
@@ -938,16 +958,7 @@ impl Node {
             prev_expires_at: 0,
             body: body.to_vec(),
         };
-        let id = self.inner.seal(to, &inner, expires_at)?;
-        let mut o = self
-            .inner
-            .outbox
-            .lock()
-            .map_err(|_| BitChatError::Peer("poisoned".into()))?;
-        o.entries
-            .remove(&id)
-            .and_then(|e| e.envelope)
-            .ok_or_else(|| BitChatError::Peer("sealing failed".into()))
+        self.inner.seal_env(to, &inner, expires_at)
     }
 
     /// An authenticated raw stream to `addr`, for sending hand-made (also malformed) bytes.

@@ -1,0 +1,307 @@
+//! Append-only, fsynced journal of opaque records.
+//!
+//! File format: a sequence of records `[len: u32 LE][check: 8 bytes][payload: len bytes]` where
+//! `check` is the first 8 bytes of SHA-256 over the length and the payload. Every append is
+//! followed by `fdatasync`, so a record returned by [`Journal::append`] survives a crash.
+//!
+//! On open, records are read until the first one that is incomplete (a torn write) or whose
+//! checksum does not match (a corrupt record); the file is truncated there. Records after a
+//! corrupt one are dropped too: with length-prefixed records a damaged length cannot be trusted
+//! to find the next record boundary, and a journal is only ever damaged at its tail by a crash.
+//!
+//! [`Journal::compact`] rewrites the journal with the live records only (temporary file, fsync,
+//! atomic rename, directory fsync), so a crash during compaction leaves either the old or the new
+//! journal, never a mix.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::BitChatError;
+
+/// Largest record accepted (guards allocation against a damaged length field).
+pub const MAX_RECORD: usize = 16 << 20;
+
+const HEADER: usize = 12;
+
+fn check(payload: &[u8]) -> [u8; 8] {
+    let mut h = Sha256::new();
+    h.update((payload.len() as u32).to_le_bytes());
+    h.update(payload);
+    let d = h.finalize();
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&d[..8]);
+    out
+}
+
+fn encode(payload: &[u8]) -> Result<Vec<u8>, BitChatError> {
+    if payload.len() > MAX_RECORD {
+        return Err(BitChatError::Journal(format!(
+            "record of {} bytes exceeds {MAX_RECORD}",
+            payload.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&check(payload));
+    out.extend_from_slice(payload);
+    Ok(out)
+}
+
+/// What [`Journal::open`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Recovery {
+    /// Intact records, in append order.
+    pub records: Vec<Vec<u8>>,
+    /// Bytes cut from the tail (torn or corrupt).
+    pub truncated_bytes: u64,
+}
+
+/// An open journal file.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    records: usize,
+    bytes: u64,
+}
+
+/// Parse `buf`; returns the intact records and the length of the intact prefix.
+fn parse(buf: &[u8]) -> (Vec<Vec<u8>>, usize) {
+    let mut records = Vec::new();
+    let mut pos = 0usize;
+    while buf.len() - pos >= HEADER {
+        let mut len_bytes = [0u8; 4];
+        len_bytes.copy_from_slice(&buf[pos..pos + 4]);
+        let len = u32::from_le_bytes(len_bytes) as usize;
+        if len > MAX_RECORD || buf.len() - pos - HEADER < len {
+            break;
+        }
+        let payload = &buf[pos + HEADER..pos + HEADER + len];
+        if buf[pos + 4..pos + HEADER] != check(payload) {
+            break;
+        }
+        records.push(payload.to_vec());
+        pos += HEADER + len;
+    }
+    (records, pos)
+}
+
+fn sync_dir(path: &Path) {
+    if let Some(dir) = path.parent() {
+        // Directory fsync makes a rename/create durable; not supported everywhere, so best effort.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+impl Journal {
+    /// Open (or create) the journal at `path`, recover its records and cut a damaged tail.
+    pub fn open(path: &Path) -> Result<(Self, Recovery), BitChatError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let existed = path.exists();
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let mut buf = Vec::new();
+        file.read_to_end(&mut buf)?;
+        let (records, good) = parse(&buf);
+        let truncated_bytes = (buf.len() - good) as u64;
+        if truncated_bytes > 0 {
+            tracing::warn!(
+                "journal {}: cut {truncated_bytes} damaged tail bytes after {} records",
+                path.display(),
+                records.len()
+            );
+            file.set_len(good as u64)?;
+            file.sync_all()?;
+        }
+        file.seek(SeekFrom::End(0))?;
+        if !existed {
+            sync_dir(path);
+        }
+        let j = Self {
+            path: path.to_path_buf(),
+            file,
+            records: records.len(),
+            bytes: good as u64,
+        };
+        Ok((
+            j,
+            Recovery {
+                records,
+                truncated_bytes,
+            },
+        ))
+    }
+
+    /// Append one record and fsync it.
+    pub fn append(&mut self, payload: &[u8]) -> Result<(), BitChatError> {
+        let rec = encode(payload)?;
+        if let Err(e) = self
+            .file
+            .write_all(&rec)
+            .and_then(|_| self.file.sync_data())
+        {
+            // Leave no partial record behind that a later append would follow.
+            let _ = self.file.set_len(self.bytes);
+            let _ = self.file.seek(SeekFrom::End(0));
+            return Err(e.into());
+        }
+        self.records += 1;
+        self.bytes += rec.len() as u64;
+        Ok(())
+    }
+
+    /// Records appended since open or the last compaction (including recovered ones).
+    pub fn records(&self) -> usize {
+        self.records
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Replace the journal's content with `live` records, atomically.
+    pub fn compact<'a>(
+        &mut self,
+        live: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(), BitChatError> {
+        let tmp = self.path.with_extension("compact");
+        let mut out = Vec::new();
+        let mut n = 0usize;
+        for r in live {
+            out.extend_from_slice(&encode(r)?);
+            n += 1;
+        }
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(&out)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        sync_dir(&self.path);
+        let mut file = OpenOptions::new().read(true).write(true).open(&self.path)?;
+        file.seek(SeekFrom::End(0))?;
+        self.file = file;
+        self.records = n;
+        self.bytes = out.len() as u64;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reopen(p: &Path) -> (Journal, Recovery) {
+        Journal::open(p).unwrap()
+    }
+
+    #[test]
+    fn records_survive_reopen() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j");
+        let (mut j, r) = reopen(&p);
+        assert!(r.records.is_empty());
+        j.append(b"one").unwrap();
+        j.append(b"").unwrap();
+        j.append(&[7u8; 1000]).unwrap();
+        drop(j);
+        let (j, r) = reopen(&p);
+        assert_eq!(r.records, vec![b"one".to_vec(), vec![], vec![7u8; 1000]]);
+        assert_eq!(r.truncated_bytes, 0);
+        assert_eq!(j.records(), 3);
+    }
+
+    #[test]
+    fn torn_tail_is_cut_and_appends_continue() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j");
+        let (mut j, _) = reopen(&p);
+        j.append(b"first").unwrap();
+        j.append(b"second record").unwrap();
+        drop(j);
+        let full = std::fs::metadata(&p).unwrap().len();
+        // Every possible torn length of the last record.
+        for cut in 1..(HEADER as u64 + 13) {
+            let d2 = tempfile::tempdir().unwrap();
+            let p2 = d2.path().join("j");
+            std::fs::copy(&p, &p2).unwrap();
+            OpenOptions::new()
+                .write(true)
+                .open(&p2)
+                .unwrap()
+                .set_len(full - cut)
+                .unwrap();
+            let (mut j2, r) = reopen(&p2);
+            assert_eq!(r.records, vec![b"first".to_vec()], "cut {cut}");
+            assert_eq!(r.truncated_bytes, HEADER as u64 + 13 - cut);
+            j2.append(b"third").unwrap();
+            drop(j2);
+            let (_, r) = reopen(&p2);
+            assert_eq!(r.records, vec![b"first".to_vec(), b"third".to_vec()]);
+        }
+    }
+
+    #[test]
+    fn corrupt_record_ends_the_log() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j");
+        let (mut j, _) = reopen(&p);
+        for r in [&b"aaaa"[..], b"bbbb", b"cccc"] {
+            j.append(r).unwrap();
+        }
+        drop(j);
+        let mut bytes = std::fs::read(&p).unwrap();
+        // Flip a payload bit of the second record.
+        bytes[2 * HEADER + 4 + 1] ^= 0x01;
+        std::fs::write(&p, &bytes).unwrap();
+        let (_, r) = reopen(&p);
+        assert_eq!(r.records, vec![b"aaaa".to_vec()]);
+        assert_eq!(r.truncated_bytes, 2 * (HEADER as u64 + 4));
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), HEADER as u64 + 4);
+        // A damaged length field (huge) is refused, not allocated.
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes.extend_from_slice(&u32::MAX.to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 8]);
+        std::fs::write(&p, &bytes).unwrap();
+        let (_, r) = reopen(&p);
+        assert_eq!(r.records, vec![b"aaaa".to_vec()]);
+    }
+
+    #[test]
+    fn compaction_keeps_only_live_records() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j");
+        let (mut j, _) = reopen(&p);
+        for i in 0..100u32 {
+            j.append(&i.to_le_bytes()).unwrap();
+        }
+        let before = j.bytes();
+        let live: Vec<Vec<u8>> = (95..100u32).map(|i| i.to_le_bytes().to_vec()).collect();
+        j.compact(live.iter().map(|v| v.as_slice())).unwrap();
+        assert!(j.bytes() < before / 10);
+        assert_eq!(j.records(), 5);
+        j.append(b"after").unwrap();
+        drop(j);
+        let (_, r) = reopen(&p);
+        let mut want = live.clone();
+        want.push(b"after".to_vec());
+        assert_eq!(r.records, want);
+        assert!(!p.with_extension("compact").exists());
+        assert!(Journal::open(&p)
+            .unwrap()
+            .0
+            .append(&vec![0; MAX_RECORD + 1])
+            .is_err());
+    }
+}
