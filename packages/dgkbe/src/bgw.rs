@@ -8,7 +8,7 @@
 //! Dec = FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))) = e(P,Q)^(t alpha^(n+1)) iff i in S.
 
 use ark_bls12_381::{Bls12_381, G1Affine, G2Affine, G2Projective};
-use ark_ec::pairing::Pairing;
+use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::AffineRepr;
 use ark_ec::CurveGroup;
 use ark_ff::Zero;
@@ -230,17 +230,29 @@ impl BgwUserKey {
         ct: &BgwCiphertext,
         aad: &[u8],
     ) -> Result<(Vec<u8>, u64), DgkbeError> {
+        let (mut session, cost) = self.session(pp, s, &ct.header.c0, &ct.header.c1)?;
+        let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
+        session.0.zeroize();
+        Ok((out?, cost))
+    }
+
+    /// The KEM half: FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))), and the differential's cost.
+    pub(crate) fn session(
+        &mut self,
+        pp: &BgwPublicParams,
+        s: &RoaringBitmap,
+        c0: &G1Affine,
+        c1: &G1Affine,
+    ) -> Result<(PairingOutput<Bls12_381>, u64), DgkbeError> {
         if pp.epoch != self.epoch || self.index > pp.n {
             return Err(DgkbeError::Authentication);
         }
         let cost = self.update(pp, s)?;
         let dw = (self.cached_w + self.d).into_affine();
         let gi = pp.g[self.index as usize];
-        let ml = Bls12_381::multi_miller_loop([ct.header.c1, -ct.header.c0], [gi, dw]);
-        let mut session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
-        let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
-        session.0.zeroize();
-        Ok((out?, cost))
+        let ml = Bls12_381::multi_miller_loop([*c1, -*c0], [gi, dw]);
+        let session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
+        Ok((session, cost))
     }
 }
 
