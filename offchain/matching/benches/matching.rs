@@ -241,7 +241,7 @@ fn main() {
         if s_i.is_empty() {
             continue;
         }
-        let (h, sk) = authority.encapsulate(&s_i, &mut rng).unwrap();
+        let (h, sk) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
         let details = format!("{:?}", spec.embedding);
         black_box(seal_output(id, s_i, h, sk, details.as_bytes()).unwrap());
         sealed += 1;

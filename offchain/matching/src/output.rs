@@ -36,9 +36,10 @@ pub fn commitment(request_id: u64, recipients: &RoaringBitmap, ciphertext: &[u8]
     h.finalize().into()
 }
 
-/// Seals the details under a DGKBE header for S_i (the requester runs this with the session key
-/// the key authority encapsulated, so the authority never handles the plaintext).
-pub fn seal_output(
+/// The seed algebra's variant (header with the C2 correction). UNSOUND for restricting to S_i:
+/// every member of S0 can open it (dgkbe README, Security). Kept for comparison and the seed's
+/// golden vectors; use [`seal_output`].
+pub fn seal_output_seed(
     request_id: u64,
     recipients: RoaringBitmap,
     header: Header,
@@ -56,9 +57,10 @@ pub fn seal_output(
     })
 }
 
-/// Same output sealed with the sound BGW variant (`bithive_dgkbe::bgw`): only members of S_i
-/// can open it, whatever S0 is.
-pub fn seal_output_bgw(
+/// Seals the details under a BGW header for S_i (`bithive_dgkbe::bgw`, the product scheme): only
+/// members of S_i can open it, whatever S0 is. The requester runs this with the session key the
+/// key authority encapsulated, so the authority never handles the plaintext.
+pub fn seal_output(
     request_id: u64,
     recipients: RoaringBitmap,
     header: bithive_dgkbe::bgw::BgwHeader,
@@ -75,6 +77,18 @@ pub fn seal_output_bgw(
         ciphertext: bytes,
         commitment: c,
     })
+}
+
+/// A recipient's side: parses the ciphertext and opens it with its key for S_i (the request id
+/// is the AAD). Any failure (not in S_i, wrong epoch, tampering) is an error, never a plaintext.
+pub fn open_output(
+    out: &MatchOutput,
+    key: &mut bithive_dgkbe::bgw::BgwUserKey,
+    pp: &bithive_dgkbe::bgw::BgwPublicParams,
+) -> Result<Vec<u8>, bithive_dgkbe::DgkbeError> {
+    let ct = bithive_dgkbe::bgw::BgwCiphertext::from_bytes(&out.ciphertext)?;
+    let (pt, _) = key.decrypt(pp, &out.recipients, &ct, &out.request_id.to_be_bytes())?;
+    Ok(pt)
 }
 
 /// What a chain observer or a recipient checks against an attestation.

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 
-use bithive_dgkbe::{Ciphertext, RoaringBitmap, ServerSecret, UserKey};
+use bithive_dgkbe::bgw::{BgwPublicParams, BgwUserKey};
+use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::lsh::{cosine_distance, SimHash};
 use bithive_matching::node::MatchingNode;
-use bithive_matching::output::{commitment, seal_output, verify_output};
+use bithive_matching::output::{commitment, open_output, seal_output, verify_output};
 use bithive_matching::sim;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -125,14 +126,16 @@ fn recipients_decrypt_verify_distance_and_commitment() {
         spec.embedding.as_ref().unwrap(),
         spec.max_distance
     );
-    let (header, session) = authority.encapsulate(&s_i, &mut rng).unwrap();
+    let (header, session) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
     let out = seal_output(spec.id, s_i.clone(), header, session, details.as_bytes()).unwrap();
     assert!(verify_output(&out, &out.commitment));
+    // Public parameters and keys travel as bytes.
+    let pp = BgwPublicParams::from_bytes(&authority.bgw_public_params().to_bytes()).unwrap();
 
     for u in s_i.iter() {
-        let key = UserKey::from_bytes(&authority.extract(u).unwrap().to_bytes()).unwrap();
-        let ct = Ciphertext::from_bytes(&out.ciphertext).unwrap();
-        let pt = key.decrypt(&ct, &spec.id.to_be_bytes()).unwrap();
+        let mut key =
+            BgwUserKey::from_bytes(&authority.bgw_extract(u).unwrap().to_bytes()).unwrap();
+        let pt = open_output(&out, &mut key, &pp).unwrap();
         assert_eq!(pt, details.as_bytes());
         // The recipient checks the exact distance locally; candidates may fail it (LSH is a filter).
         let d = cosine_distance(
@@ -157,9 +160,7 @@ fn recipients_decrypt_verify_distance_and_commitment() {
 }
 
 #[test]
-fn bgw_sealed_outputs_open_only_for_s_i() {
-    use bithive_dgkbe::bgw::BgwCiphertext;
-    use bithive_matching::output::seal_output_bgw;
+fn sealed_outputs_open_only_for_s_i() {
     let mut rng = ChaCha20Rng::seed_from_u64(13);
     let lsh = SimHash::new(5, sim::DIM, 12, 6);
     let service = BlindingService::new(&mut rng);
@@ -181,15 +182,20 @@ fn bgw_sealed_outputs_open_only_for_s_i() {
         .find(|(_, s)| !s.is_empty())
         .unwrap();
     let (h, k) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-    let out = seal_output_bgw(id, s_i.clone(), h, k, b"details").unwrap();
+    let out = seal_output(id, s_i.clone(), h, k, b"details").unwrap();
     assert!(verify_output(&out, &out.commitment));
-    let ct = BgwCiphertext::from_bytes(&out.ciphertext).unwrap();
     // Every recipient, and the first 24 users (mostly non-recipients, all in S0).
     let mut who: Vec<u32> = s_i.iter().collect();
     who.extend(1..=24);
     for u in who {
         let mut key = authority.bgw_extract(u).unwrap();
-        let got = key.decrypt(&pp, &s_i, &ct, &id.to_be_bytes()).map(|r| r.0);
-        assert_eq!(got.is_ok(), s_i.contains(u), "user {u}");
+        let got = open_output(&out, &mut key, &pp);
+        match got {
+            Ok(pt) => assert!(s_i.contains(u) && pt == b"details", "user {u}"),
+            Err(e) => assert!(
+                !s_i.contains(u) && e == bithive_dgkbe::DgkbeError::Authentication,
+                "user {u}: {e}"
+            ),
+        }
     }
 }

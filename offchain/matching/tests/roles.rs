@@ -146,7 +146,7 @@ fn build_world() -> World {
         }
         // The key authority (same operator as the blinding service here) sees S_i only.
         svc_v.add(&bm);
-        let (header, session) = authority.encapsulate(&s_i, &mut rng).unwrap();
+        let (header, session) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
         let details = format!("criteria={:?} embedding={:?}", spec.clauses, spec.embedding);
         let out = seal_output(id, s_i.clone(), header, session, details.as_bytes()).unwrap();
         // The node relays ciphertexts; the requester gets its commitment and |S_i|; the chain

@@ -1,5 +1,6 @@
 //! Host-testable logic behind the JavaScript API.
 
+use bithive_dgkbe::bgw::{BgwCiphertext, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::{Ciphertext, RoaringBitmap, UserKey};
 use bithive_matching::group::{hash_token, Blinded, OprfRequest};
 use bithive_matching::lsh::{cosine_distance, SimHash};
@@ -82,7 +83,35 @@ pub fn hash_token_hex(token: &str) -> String {
     hex::encode(hash_token(token).compress().to_bytes())
 }
 
-pub fn decrypt(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, String> {
+fn recipient_set(recipients: &[u32]) -> Result<RoaringBitmap, String> {
+    let set: RoaringBitmap = recipients.iter().copied().collect();
+    if set.len() != recipients.len() as u64 {
+        return Err("duplicate recipients".into());
+    }
+    Ok(set)
+}
+
+/// BGW decryption (the product scheme): the user's 109-byte key, the group's public parameters,
+/// the recipient set S (public, committed with the ciphertext) and the ciphertext.
+pub fn decrypt(
+    key: &[u8],
+    public_params: &[u8],
+    recipients: &[u32],
+    ciphertext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, String> {
+    let mut key = BgwUserKey::from_bytes(key).map_err(|e| e.to_string())?;
+    let pp = BgwPublicParams::from_bytes(public_params).map_err(|e| e.to_string())?;
+    let s = recipient_set(recipients)?;
+    let ct = BgwCiphertext::from_bytes(ciphertext).map_err(|e| e.to_string())?;
+    key.decrypt(&pp, &s, &ct, aad)
+        .map(|(pt, _)| pt)
+        .map_err(|e| e.to_string())
+}
+
+/// The seed algebra's decryption (301-byte key). UNSOUND for restricting to S: every member of
+/// S0 opens every ciphertext (dgkbe README, Security). For comparison only.
+pub fn decrypt_seed(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, String> {
     let key = UserKey::from_bytes(key).map_err(|e| e.to_string())?;
     let ct = Ciphertext::from_bytes(ciphertext).map_err(|e| e.to_string())?;
     key.decrypt(&ct, aad).map_err(|e| e.to_string())
@@ -95,10 +124,7 @@ pub fn verify_commitment(
     ciphertext: &[u8],
     expected: &str,
 ) -> Result<bool, String> {
-    let set: RoaringBitmap = recipients.iter().copied().collect();
-    if set.len() != recipients.len() as u64 {
-        return Err("duplicate recipients".into());
-    }
+    let set = recipient_set(recipients)?;
     Ok(hex::encode(commitment(request_id, &set, ciphertext)) == expected.to_ascii_lowercase())
 }
 

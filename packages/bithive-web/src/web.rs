@@ -65,11 +65,31 @@ pub fn hash_token(token: &str) -> String {
     core::hash_token_hex(token)
 }
 
-/// DGKBE decryption with a 301-byte user key; throws on any failure (not a recipient, wrong
-/// epoch, tampering, malformed input).
+/// BGW decryption (the product scheme) with a 109-byte user key, the group's public parameters
+/// and the recipient set; throws on any failure (not a recipient, wrong epoch, tampering,
+/// malformed input).
 #[wasm_bindgen]
-pub fn decrypt(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, JsError> {
-    js(core::decrypt(key, ciphertext, aad))
+pub fn decrypt(
+    key: &[u8],
+    public_params: &[u8],
+    recipients: &[u32],
+    ciphertext: &[u8],
+    aad: &[u8],
+) -> Result<Vec<u8>, JsError> {
+    js(core::decrypt(
+        key,
+        public_params,
+        recipients,
+        ciphertext,
+        aad,
+    ))
+}
+
+/// The seed algebra's decryption (301-byte key). Unsound for restricting to S (every member of
+/// S0 decrypts); for comparison only.
+#[wasm_bindgen(js_name = decryptSeed)]
+pub fn decrypt_seed(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, JsError> {
+    js(core::decrypt_seed(key, ciphertext, aad))
 }
 
 #[wasm_bindgen(js_name = verifyCommitment)]

@@ -15,6 +15,47 @@ fn golden() -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+fn bgw_golden() -> Value {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../dgkbe/tests/vectors/bgw_golden.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn h(g: &Value, k: &str) -> Vec<u8> {
+    hex::decode(g[k].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn bgw_golden_ciphertext_decrypts_for_s_only() {
+    let g = bgw_golden();
+    let (pp, ct) = (h(&g, "public_params"), h(&g, "ciphertext"));
+    let s: Vec<u32> = g["s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    for k in g["keys"].as_array().unwrap() {
+        let key = hex::decode(k["key"].as_str().unwrap()).unwrap();
+        let got = core::decrypt(&key, &pp, &s, &ct, b"request-1");
+        if g["decrypts"].as_array().unwrap().contains(&k["index"]) {
+            assert_eq!(got.unwrap(), b"golden request details");
+        } else {
+            assert!(got.unwrap_err().contains("decryption failed"));
+        }
+    }
+    let member = key_of(&g, 5);
+    assert!(core::decrypt(&member, &pp, &s, &ct, b"request-2").is_err());
+    assert!(core::decrypt(&member, &pp, &s[1..], &ct, b"request-1").is_err());
+    assert!(core::decrypt(&member, &pp, &s, &ct[..100], b"request-1").is_err());
+    assert!(core::decrypt(&member, &pp[..200], &s, &ct, b"request-1").is_err());
+    let mut tampered = ct.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    assert!(core::decrypt(&member, &pp, &s, &tampered, b"request-1").is_err());
+}
+
 fn key_of(g: &Value, index: u64) -> Vec<u8> {
     let k = g["keys"]
         .as_array()
@@ -26,16 +67,16 @@ fn key_of(g: &Value, index: u64) -> Vec<u8> {
 }
 
 #[test]
-fn golden_ciphertext_decrypts_for_recipients_only() {
+fn seed_golden_ciphertext_decrypts_as_recorded() {
     let g = golden();
     let ct = hex::decode(g["ciphertext"].as_str().unwrap()).unwrap();
     assert_eq!(
-        core::decrypt(&key_of(&g, 5), &ct, b"request-1").unwrap(),
+        core::decrypt_seed(&key_of(&g, 5), &ct, b"request-1").unwrap(),
         b"golden request details"
     );
-    assert!(core::decrypt(&key_of(&g, 30), &ct, b"request-1").is_err());
-    assert!(core::decrypt(&key_of(&g, 5), &ct, b"request-2").is_err());
-    assert!(core::decrypt(&key_of(&g, 5), &ct[..100], b"request-1").is_err());
+    assert!(core::decrypt_seed(&key_of(&g, 30), &ct, b"request-1").is_err());
+    assert!(core::decrypt_seed(&key_of(&g, 5), &ct, b"request-2").is_err());
+    assert!(core::decrypt_seed(&key_of(&g, 5), &ct[..100], b"request-1").is_err());
 }
 
 #[test]

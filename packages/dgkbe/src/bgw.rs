@@ -8,16 +8,21 @@
 //! Dec = FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))) = e(P,Q)^(t alpha^(n+1)) iff i in S.
 
 use ark_bls12_381::{Bls12_381, G1Affine, G2Affine, G2Projective};
-use ark_ec::pairing::Pairing;
+use ark_ec::pairing::{Pairing, PairingOutput};
+use ark_ec::AffineRepr;
 use ark_ec::CurveGroup;
 use ark_ff::Zero;
 use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
-use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, G1_BYTES};
+use crate::encoding::{
+    decode_g1, decode_g2, encode_g1, encode_g2, take, take_u32, take_u64, G1_BYTES, G2_BYTES,
+};
 use crate::{dem, DgkbeError};
 
 pub const BGW_VERSION: u8 = 2;
+/// `version (2) || epoch (8) || index (4) || d (96)`.
+pub const BGW_KEY_BYTES: usize = 1 + 8 + 4 + G2_BYTES;
 
 /// g_k = alpha^k Q for k in 1..=2n (index 0 and n+1 hold the identity). 2n x 96 bytes
 /// compressed: per group of B users in the grouped design, not per population.
@@ -38,6 +43,52 @@ impl BgwPublicParams {
 
     pub fn epoch(&self) -> u64 {
         self.epoch
+    }
+
+    /// `version (2) || n (4) || epoch (8) || g_k for k in 1..=2n, k != n+1 ((2n-1) x 96)`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let n = self.n as usize;
+        let mut out = Vec::with_capacity(13 + (2 * n - 1) * G2_BYTES);
+        out.push(BGW_VERSION);
+        out.extend_from_slice(&self.n.to_be_bytes());
+        out.extend_from_slice(&self.epoch.to_be_bytes());
+        for (k, g) in self.g.iter().enumerate().skip(1) {
+            if k != n + 1 {
+                out.extend_from_slice(&encode_g2(g));
+            }
+        }
+        out
+    }
+
+    /// Decodes and checks every point (curve, subgroup, not the identity, canonical).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
+        let mut input = bytes;
+        if take(&mut input, 1)?[0] != BGW_VERSION {
+            return Err(DgkbeError::Malformed("unknown public parameter version"));
+        }
+        let n = take_u32(&mut input)?;
+        let epoch = take_u64(&mut input)?;
+        if n == 0 || n > crate::MAX_USERS {
+            return Err(DgkbeError::BadUserCount {
+                got: u64::from(n),
+                max: crate::MAX_USERS,
+            });
+        }
+        let nu = n as usize;
+        // Length first, so a short input cannot make us allocate for a huge n.
+        if input.len() != (2 * nu - 1) * G2_BYTES {
+            return Err(DgkbeError::Malformed("bad public parameter length"));
+        }
+        let mut g = Vec::with_capacity(2 * nu + 1);
+        g.push(G2Affine::zero());
+        for k in 1..=2 * nu {
+            if k == nu + 1 {
+                g.push(G2Affine::zero());
+            } else {
+                g.push(decode_g2(take(&mut input, G2_BYTES)?)?);
+            }
+        }
+        Ok(Self { n, epoch, g })
     }
 }
 
@@ -120,6 +171,37 @@ impl BgwUserKey {
         self.index
     }
 
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// `version (2) || epoch || index || d`; the W cache is not serialized.
+    pub fn to_bytes(&self) -> [u8; BGW_KEY_BYTES] {
+        let mut out = [0u8; BGW_KEY_BYTES];
+        out[0] = BGW_VERSION;
+        out[1..9].copy_from_slice(&self.epoch.to_be_bytes());
+        out[9..13].copy_from_slice(&self.index.to_be_bytes());
+        out[13..].copy_from_slice(&encode_g2(&self.d));
+        out
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
+        let mut input = bytes;
+        if take(&mut input, 1)?[0] != BGW_VERSION {
+            return Err(DgkbeError::Malformed("unknown key version"));
+        }
+        let epoch = take_u64(&mut input)?;
+        let index = take_u32(&mut input)?;
+        if index == 0 {
+            return Err(DgkbeError::IndexOutOfRange(0));
+        }
+        let d = decode_g2(take(&mut input, G2_BYTES)?)?;
+        if !input.is_empty() {
+            return Err(DgkbeError::Malformed("trailing bytes"));
+        }
+        Ok(Self::new(epoch, index, d))
+    }
+
     /// Moves the cached W to `s` with |s Delta cached| additions; returns that count.
     fn update(&mut self, pp: &BgwPublicParams, s: &RoaringBitmap) -> Result<u64, DgkbeError> {
         if s.max().is_some_and(|m| m > pp.n) || s.contains(0) {
@@ -148,17 +230,29 @@ impl BgwUserKey {
         ct: &BgwCiphertext,
         aad: &[u8],
     ) -> Result<(Vec<u8>, u64), DgkbeError> {
+        let (mut session, cost) = self.session(pp, s, &ct.header.c0, &ct.header.c1)?;
+        let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
+        session.0.zeroize();
+        Ok((out?, cost))
+    }
+
+    /// The KEM half: FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))), and the differential's cost.
+    pub(crate) fn session(
+        &mut self,
+        pp: &BgwPublicParams,
+        s: &RoaringBitmap,
+        c0: &G1Affine,
+        c1: &G1Affine,
+    ) -> Result<(PairingOutput<Bls12_381>, u64), DgkbeError> {
         if pp.epoch != self.epoch || self.index > pp.n {
             return Err(DgkbeError::Authentication);
         }
         let cost = self.update(pp, s)?;
         let dw = (self.cached_w + self.d).into_affine();
         let gi = pp.g[self.index as usize];
-        let ml = Bls12_381::multi_miller_loop([ct.header.c1, -ct.header.c0], [gi, dw]);
-        let mut session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
-        let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
-        session.0.zeroize();
-        Ok((out?, cost))
+        let ml = Bls12_381::multi_miller_loop([*c1, -*c0], [gi, dw]);
+        let session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
+        Ok((session, cost))
     }
 }
 

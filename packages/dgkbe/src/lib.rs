@@ -10,6 +10,7 @@ mod dem;
 mod encoding;
 mod error;
 pub mod fixed_base;
+pub mod grouped;
 mod key;
 mod server;
 

@@ -31,20 +31,20 @@ pub struct PublicParams {
 
 /// ServS = {g, alpha, gamma, S0, t0} of the seed, plus the derived tables.
 pub struct ServerSecret {
-    n: u32,
-    epoch: u64,
+    pub(crate) n: u32,
+    pub(crate) epoch: u64,
     alpha: Fr,
     gamma: Fr,
     gamma_inv: Fr,
     /// powers[k] = alpha^k for k in 0..=n+1.
-    powers: Vec<Fr>,
+    pub(crate) powers: Vec<Fr>,
     s0: RoaringBitmap,
     /// sigma(S0) = sum_{j in S0} alpha^(n+1-j): the reference the differential C2 corrects against.
     sigma0: Fr,
     /// e(P, Q)^(alpha^(n+1)): the KEM key is this to the power t.
-    gt_base: PairingOutput<Bls12_381>,
-    g1_table: FixedBaseTable<G1Projective>,
-    g2_table: FixedBaseTable<G2Projective>,
+    pub(crate) gt_base: PairingOutput<Bls12_381>,
+    pub(crate) g1_table: FixedBaseTable<G1Projective>,
+    pub(crate) g2_table: FixedBaseTable<G2Projective>,
 }
 
 impl Drop for ServerSecret {
@@ -58,7 +58,7 @@ impl Drop for ServerSecret {
     }
 }
 
-fn nonzero_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
+pub(crate) fn nonzero_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Fr {
     // Rejection happens with probability 2^-255: the loop is not a timing channel in practice.
     loop {
         let x = Fr::rand(rng);
@@ -132,7 +132,7 @@ impl ServerSecret {
     }
 
     /// sigma(S) = sum_{j in S} alpha^(n+1-j): |S| field additions over the table.
-    fn sigma(&self, s: &RoaringBitmap) -> Result<Fr, DgkbeError> {
+    pub(crate) fn sigma(&self, s: &RoaringBitmap) -> Result<Fr, DgkbeError> {
         check_indices(s, self.n)?;
         let top = self.n as usize + 1;
         let mut acc = Fr::zero();
@@ -274,7 +274,7 @@ impl ServerSecret {
 }
 
 /// The GT session key e(P,Q)^(t*alpha^(n+1)) of one header. Zeroized on drop.
-pub struct SessionKey(PairingOutput<Bls12_381>);
+pub struct SessionKey(pub(crate) PairingOutput<Bls12_381>);
 
 impl SessionKey {
     /// The DEM for a BGW header (see `bgw`).

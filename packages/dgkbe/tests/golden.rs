@@ -63,3 +63,82 @@ fn golden_vectors_are_reproduced_and_decrypt() {
             .unwrap();
     assert_eq!(committed, fresh);
 }
+
+const BGW_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/bgw_golden.json");
+
+/// The product scheme (`bgw`): public parameters, keys and a ciphertext from a fixed RNG. Only
+/// members of S decrypt, including S0 members outside S (2) failing, unlike the seed algebra.
+fn generate_bgw() -> Value {
+    use bithive_dgkbe::bgw::BgwUserKey;
+    let mut rng = ChaCha20Rng::seed_from_u64(0x0b17_4172);
+    let s0: RoaringBitmap = (1..=16).collect();
+    let server = ServerSecret::setup(16, &s0, 7, &mut rng).unwrap();
+    let pp = server.bgw_public_params();
+    let s: RoaringBitmap = [1u32, 5, 8, 13].into_iter().collect();
+    let (h, k) = server.bgw_encapsulate(&s, &mut rng).unwrap();
+    let ct = k
+        .seal_bgw(h, b"golden request details", b"request-1")
+        .unwrap();
+    let keys: Vec<BgwUserKey> = [1u32, 5, 13, 2, 16]
+        .iter()
+        .map(|&i| server.bgw_extract(i).unwrap())
+        .collect();
+    json!({
+        "rng": "ChaCha20Rng::seed_from_u64(0x0b174172)",
+        "n": 16, "epoch": 7, "s0": "1..=16", "s": [1, 5, 8, 13],
+        "plaintext": "golden request details", "aad": "request-1",
+        "public_params": hex::encode(pp.to_bytes()),
+        "ciphertext": hex::encode(ct.to_bytes()),
+        "keys": keys.iter().map(|k| json!({"index": k.index(), "key": hex::encode(k.to_bytes())})).collect::<Vec<_>>(),
+        "decrypts": [1, 5, 13], "fails": [2, 16],
+    })
+}
+
+#[test]
+fn bgw_golden_vectors_are_reproduced_and_decrypt_for_s_only() {
+    use bithive_dgkbe::bgw::{BgwCiphertext, BgwPublicParams, BgwUserKey};
+    let fresh = generate_bgw();
+    if std::env::var_os("DGKBE_WRITE_GOLDEN").is_some() {
+        std::fs::write(
+            BGW_PATH,
+            serde_json::to_string_pretty(&fresh).unwrap() + "\n",
+        )
+        .unwrap();
+    }
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(BGW_PATH).expect("bgw_golden.json committed"),
+    )
+    .unwrap();
+    assert_eq!(committed, fresh);
+
+    // Decrypt from the committed bytes alone.
+    let h = |k: &str| hex::decode(committed[k].as_str().unwrap()).unwrap();
+    let pp = BgwPublicParams::from_bytes(&h("public_params")).unwrap();
+    let ct = BgwCiphertext::from_bytes(&h("ciphertext")).unwrap();
+    let s: RoaringBitmap = committed["s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let mut decrypts = vec![];
+    let mut fails = vec![];
+    for k in committed["keys"].as_array().unwrap() {
+        let bytes = hex::decode(k["key"].as_str().unwrap()).unwrap();
+        let mut key = BgwUserKey::from_bytes(&bytes).unwrap();
+        assert_eq!(key.to_bytes().to_vec(), bytes);
+        match key.decrypt(&pp, &s, &ct, b"request-1") {
+            Ok((pt, _)) => {
+                assert_eq!(pt, b"golden request details");
+                decrypts.push(json!(key.index()));
+            }
+            Err(e) => {
+                assert_eq!(e, bithive_dgkbe::DgkbeError::Authentication);
+                fails.push(json!(key.index()));
+            }
+        }
+    }
+    assert_eq!(json!(decrypts), committed["decrypts"]);
+    assert_eq!(json!(fails), committed["fails"]);
+    assert_eq!(pp.to_bytes(), h("public_params"));
+}

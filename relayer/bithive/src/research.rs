@@ -22,7 +22,7 @@ use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
-use bithive_matching::output::{seal_output_bgw, verify_output, MatchOutput};
+use bithive_matching::output::{seal_output, verify_output, MatchOutput};
 use bithive_matching::sim;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -147,7 +147,7 @@ pub async fn research_request(
     );
     let (header, session) = ctx!(authority.bgw_encapsulate(&s_i, &mut rng), "encapsulate")?;
     let out = ctx!(
-        seal_output_bgw(id, s_i.clone(), header, session, details.as_bytes()),
+        seal_output(id, s_i.clone(), header, session, details.as_bytes()),
         "seal"
     )?;
     progress(&format!(

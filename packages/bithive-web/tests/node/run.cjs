@@ -7,26 +7,46 @@ const path = require('node:path');
 const pkg = require(path.resolve(process.argv[2], 'bithive_web.js'));
 const here = __dirname;
 const golden = JSON.parse(fs.readFileSync(path.join(here, '../../../dgkbe/tests/vectors/golden.json'), 'utf8'));
+const bgw = JSON.parse(fs.readFileSync(path.join(here, '../../../dgkbe/tests/vectors/bgw_golden.json'), 'utf8'));
 const hex = (s) => Uint8Array.from(Buffer.from(s, 'hex'));
 const utf8 = (s) => new TextEncoder().encode(s);
 let passed = 0;
 function test(name, f) { f(); passed++; console.log(`ok - ${name}`); }
 
-test('DGKBE golden ciphertext decrypts for recipients', () => {
+test('BGW golden ciphertext decrypts for S only', () => {
+  const ct = hex(bgw.ciphertext);
+  const pp = hex(bgw.public_params);
+  const s = new Uint32Array(bgw.s);
+  const aad = utf8(bgw.aad);
+  for (const k of bgw.keys) {
+    const key = hex(k.key);
+    if (bgw.decrypts.includes(k.index)) {
+      const pt = pkg.decrypt(key, pp, s, ct, aad);
+      assert.equal(Buffer.from(pt).toString('utf8'), bgw.plaintext);
+    } else {
+      assert.throws(() => pkg.decrypt(key, pp, s, ct, aad), /decryption failed/);
+    }
+  }
+  const tampered = hex(bgw.ciphertext);
+  tampered[tampered.length - 1] ^= 1;
+  // keys[1] is user 5; s.slice(1) drops user 1, so the claimed set differs in another member.
+  const member = hex(bgw.keys[1].key);
+  assert.throws(() => pkg.decrypt(member, pp, s, tampered, aad), /decryption failed/);
+  assert.throws(() => pkg.decrypt(member, pp, s.slice(1), ct, aad), /decryption failed/);
+  assert.throws(() => pkg.decrypt(member, pp, s, ct.slice(0, 40), aad), /malformed/);
+});
+
+test('seed golden ciphertext decrypts as recorded (incl. the S0 member outside S)', () => {
   const ct = hex(golden.ciphertext);
   for (const k of golden.keys) {
     const key = hex(k.key);
     if (golden.decrypts.includes(k.index)) {
-      const pt = pkg.decrypt(key, ct, utf8(golden.aad));
+      const pt = pkg.decryptSeed(key, ct, utf8(golden.aad));
       assert.equal(Buffer.from(pt).toString('utf8'), golden.plaintext);
     } else {
-      assert.throws(() => pkg.decrypt(key, ct, utf8(golden.aad)), /decryption failed/);
+      assert.throws(() => pkg.decryptSeed(key, ct, utf8(golden.aad)), /decryption failed/);
     }
   }
-  const tampered = hex(golden.ciphertext);
-  tampered[tampered.length - 1] ^= 1;
-  assert.throws(() => pkg.decrypt(hex(golden.keys[0].key), tampered, utf8(golden.aad)));
-  assert.throws(() => pkg.decrypt(hex(golden.keys[0].key), ct.slice(0, 40), utf8(golden.aad)), /malformed/);
 });
 
 test('hash-to-group equals the host build', () => {
@@ -69,20 +89,23 @@ test('commitment verification and contract messages', () => {
   assert.ok(Math.abs(pkg.cosineDistance(new Float32Array([1, 0]), new Float32Array([1, 0]))) < 1e-6);
 });
 
-// A figure, not an assertion: DGKBE decryption inside wasm vs the same call's parse-only cost.
+// A figure, not an assertion: BGW decryption inside wasm (incl. parsing key, the n = 16 public
+// parameters with their subgroup checks, and the ciphertext).
 {
-  const ct = hex(golden.ciphertext);
-  const key = hex(golden.keys[0].key);
-  const aad = utf8(golden.aad);
-  pkg.decrypt(key, ct, aad);
+  const ct = hex(bgw.ciphertext);
+  const pp = hex(bgw.public_params);
+  const s = new Uint32Array(bgw.s);
+  const key = hex(bgw.keys[0].key);
+  const aad = utf8(bgw.aad);
+  pkg.decrypt(key, pp, s, ct, aad);
   const n = 10;
   let t = process.hrtime.bigint();
-  for (let k = 0; k < n; k++) pkg.decrypt(key, ct, aad);
+  for (let k = 0; k < n; k++) pkg.decrypt(key, pp, s, ct, aad);
   const dec = Number(process.hrtime.bigint() - t) / n / 1e6;
   t = process.hrtime.bigint();
   for (let k = 0; k < n; k++) pkg.hashToken(`t${k}`);
   const h = Number(process.hrtime.bigint() - t) / n / 1e6;
-  console.log(`# wasm (Node ${process.version}): decrypt incl. key parse ${dec.toFixed(1)} ms, hashToken ${h.toFixed(3)} ms`);
+  console.log(`# wasm (Node ${process.version}): BGW decrypt incl. parsing (n = 16 params) ${dec.toFixed(1)} ms, hashToken ${h.toFixed(3)} ms`);
 }
 
 console.log(`${passed} passed`);

@@ -1,0 +1,75 @@
+// Same checks as tests/node/run.cjs, in the browser: BGW and seed golden vectors, hash-to-group
+// and commitment pinned values, OPRF round, contract messages. Writes "PASS n ..." or
+// "FAIL <message>" into #result.
+import init, * as pkg from './pkg/bithive_web.js';
+
+const out = document.getElementById('result');
+const hex = (s) => Uint8Array.from(s.match(/../g).map((b) => parseInt(b, 16)));
+const utf8 = (s) => new TextEncoder().encode(s);
+const text = (b) => new TextDecoder().decode(b);
+function assert(c, msg) { if (!c) throw new Error(msg); }
+function throws(f, re, msg) {
+  try { f(); } catch (e) { assert(re.test(String(e.message ?? e)), `${msg}: wrong error ${e}`); return; }
+  throw new Error(`${msg}: no exception`);
+}
+const get = async (p) => (await fetch(p)).text();
+
+try {
+  await init();
+  const bgw = JSON.parse(await get('vectors/bgw_golden.json'));
+  const golden = JSON.parse(await get('vectors/golden.json'));
+  let passed = 0;
+
+  { // BGW golden: exactly S decrypts
+    const ct = hex(bgw.ciphertext), pp = hex(bgw.public_params), s = new Uint32Array(bgw.s), aad = utf8(bgw.aad);
+    for (const k of bgw.keys) {
+      if (bgw.decrypts.includes(k.index)) {
+        assert(text(pkg.decrypt(hex(k.key), pp, s, ct, aad)) === bgw.plaintext, `bgw member ${k.index}`);
+      } else {
+        throws(() => pkg.decrypt(hex(k.key), pp, s, ct, aad), /decryption failed/, `bgw non-member ${k.index}`);
+      }
+    }
+    const tampered = hex(bgw.ciphertext);
+    tampered[tampered.length - 1] ^= 1;
+    const member = hex(bgw.keys[1].key);
+    throws(() => pkg.decrypt(member, pp, s, tampered, aad), /decryption failed/, 'bgw tampered');
+    throws(() => pkg.decrypt(member, pp, s.slice(1), ct, aad), /decryption failed/, 'bgw other set');
+    throws(() => pkg.decrypt(member, pp, s, ct.slice(0, 40), aad), /malformed/, 'bgw truncated');
+    passed++;
+  }
+  { // seed golden, as recorded
+    const ct = hex(golden.ciphertext), aad = utf8(golden.aad);
+    for (const k of golden.keys) {
+      if (golden.decrypts.includes(k.index)) {
+        assert(text(pkg.decryptSeed(hex(k.key), ct, aad)) === golden.plaintext, `seed ${k.index}`);
+      } else {
+        throws(() => pkg.decryptSeed(hex(k.key), ct, aad), /decryption failed/, `seed ${k.index}`);
+      }
+    }
+    passed++;
+  }
+  { // pinned host values
+    assert(pkg.hashToken('cond=C03') === (await get('node/hash_cond_C03.txt')).trim(), 'hashToken');
+    const want = (await get('node/golden_commitment.txt')).trim();
+    const rec = new Uint32Array(golden.s), ct = hex(golden.ciphertext);
+    assert(pkg.verifyCommitment(1n, rec, ct, want) === true, 'commitment');
+    assert(pkg.verifyCommitment(2n, rec, ct, want) === false, 'commitment other id');
+    passed++;
+  }
+  { // OPRF with a key-1 service (answers = requests) gives back H(x); crypto.getRandomValues
+    const lsh = JSON.stringify({ seed: 5, dim: 4, bands: 3, rows: 4 });
+    const tokens = JSON.parse(pkg.profileTokens('["cond=C03","age=40s"]', new Float32Array([0.1, -0.2, 0.3, 0.9]), lsh));
+    assert(tokens.length === 5, 'token count');
+    const b = new pkg.OprfBatch(JSON.stringify(tokens));
+    const req = JSON.parse(b.request());
+    const res = JSON.parse(b.finish(JSON.stringify(req)));
+    assert(JSON.stringify(res) === JSON.stringify(tokens.map((t) => pkg.hashToken(t))), 'oprf');
+    const sub = JSON.parse(pkg.submitProfileMsg(4, 1n, JSON.stringify([res[0]])));
+    assert(sub.submit_profile.user === 4, 'submit msg');
+    passed++;
+  }
+  // No timing here: under --virtual-time-budget the page's clock is virtual (Node gives the figure).
+  out.textContent = `PASS ${passed} | ${navigator.userAgent.match(/(Headless)?Chrome\/[0-9.]+/)?.[0]}`;
+} catch (e) {
+  out.textContent = `FAIL ${e?.stack ?? e}`;
+}
