@@ -154,6 +154,27 @@ pub struct BgwUserKey {
     /// The recipient set W was last computed for, and W itself.
     cached_set: RoaringBitmap,
     cached_w: G2Projective,
+    /// Line coefficients of the last d + W and g_i paired, keyed by those points: preparing a
+    /// G2 point is a large share of a Miller loop, and both stay the same for every ciphertext
+    /// to the same recipient set. Secret (derived from d): zeroized on drop.
+    prepared: Option<PreparedPair>,
+}
+
+type G2Prep = <Bls12_381 as Pairing>::G2Prepared;
+
+struct PreparedPair {
+    dw: G2Affine,
+    dw_prep: G2Prep,
+    gi: G2Affine,
+    gi_prep: G2Prep,
+}
+
+fn wipe(p: &mut G2Prep) {
+    for (a, b, c) in p.ell_coeffs.iter_mut() {
+        a.zeroize();
+        b.zeroize();
+        c.zeroize();
+    }
 }
 
 impl BgwUserKey {
@@ -164,6 +185,7 @@ impl BgwUserKey {
             d,
             cached_set: RoaringBitmap::new(),
             cached_w: G2Projective::zero(),
+            prepared: None,
         }
     }
 
@@ -250,7 +272,23 @@ impl BgwUserKey {
         let cost = self.update(pp, s)?;
         let dw = (self.cached_w + self.d).into_affine();
         let gi = pp.g[self.index as usize];
-        let ml = Bls12_381::multi_miller_loop([*c1, -*c0], [gi, dw]);
+        let fresh = match &self.prepared {
+            Some(p) => p.dw != dw || p.gi != gi,
+            None => true,
+        };
+        if fresh {
+            if let Some(mut old) = self.prepared.take() {
+                wipe(&mut old.dw_prep);
+            }
+            self.prepared = Some(PreparedPair {
+                dw,
+                dw_prep: dw.into(),
+                gi,
+                gi_prep: gi.into(),
+            });
+        }
+        let p = self.prepared.as_ref().ok_or(DgkbeError::Authentication)?;
+        let ml = Bls12_381::multi_miller_loop([*c1, -*c0], [p.gi_prep.clone(), p.dw_prep.clone()]);
         let session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
         Ok((session, cost))
     }
@@ -259,5 +297,9 @@ impl BgwUserKey {
 impl Drop for BgwUserKey {
     fn drop(&mut self) {
         self.d.zeroize();
+        if let Some(p) = self.prepared.as_mut() {
+            p.dw.zeroize();
+            wipe(&mut p.dw_prep);
+        }
     }
 }

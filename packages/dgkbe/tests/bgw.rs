@@ -83,6 +83,9 @@ fn the_differential_costs_the_symmetric_difference() {
         let (pt, cost) = key.decrypt(&pp, s, &ct, b"").unwrap();
         assert_eq!(pt, b"m");
         assert_eq!(cost, (s ^ &prev).len());
+        // Again for the same set: the prepared points are reused, nothing recomputed.
+        let (pt, cost) = key.decrypt(&pp, s, &ct, b"").unwrap();
+        assert_eq!((pt.as_slice(), cost), (&b"m"[..], 0));
         // A fresh key (no cache) agrees.
         let mut fresh = server.bgw_extract(5).unwrap();
         assert_eq!(fresh.decrypt(&pp, s, &ct, b"").unwrap().0, b"m");
