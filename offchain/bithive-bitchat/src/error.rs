@@ -36,4 +36,11 @@ pub enum BitChatError {
     Journal(String),
     #[error("peer: {0}")]
     Peer(String),
+    /// Another node holds the state directory (its journals must have a single writer).
+    #[error(
+        "state dir is in use by another BitChat node: lock file {} is held; \
+         stop the other node or give this one its own state_dir",
+        path.display()
+    )]
+    StateLocked { path: std::path::PathBuf },
 }

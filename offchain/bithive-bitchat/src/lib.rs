@@ -10,6 +10,7 @@ pub mod error;
 pub mod identity;
 pub mod inbox;
 pub mod journal;
+pub mod lock;
 pub mod mailbox;
 pub mod metrics;
 pub mod node;

@@ -18,6 +18,7 @@ use crate::error::BitChatError;
 use crate::frame::{AckStatus, Envelope, Frame, FrameError, MessageId};
 use crate::identity::{verify, AccountId, NodeIdentity};
 use crate::inbox::{Accept, Delivered, DurableInbox, Inbox, Inner};
+use crate::lock::StateLock;
 use crate::mailbox::{Mailbox, MailboxLimits};
 use crate::metrics::Metrics;
 pub use crate::outbox::MessageStatus;
@@ -34,6 +35,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     /// Directory of the outbox and inbox journals (crash safety: pending messages are resent
     /// and delivered ones not handed over again after a restart). `None`: in memory only.
+    /// The node holds `<state_dir>/LOCK` while it runs; a second node on the same directory
+    /// fails to start with [`BitChatError::StateLocked`].
     pub state_dir: Option<PathBuf>,
     /// Accept envelopes for other accounts into a mailbox.
     pub relay: bool,
@@ -94,6 +97,19 @@ pub struct Node {
     inner: Arc<Shared>,
     inbox_rx: Mutex<mpsc::Receiver<Delivered>>,
     tasks: Vec<JoinHandle<()>>,
+    /// Exclusive lock on the state dir, released when the node is shut down or dropped.
+    state_lock: Option<StateLock>,
+}
+
+impl Drop for Node {
+    /// A node dropped without [`Node::shutdown`] stops its tasks and endpoint too, so that the
+    /// state-dir lock (released with the node) is not outlived by a journal writer.
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.inner.endpoint.close(0u32.into(), b"dropped");
+    }
 }
 
 /// Result of a chunked fetch.
@@ -683,6 +699,12 @@ impl Node {
         registry: Arc<dyn PeerRegistry>,
     ) -> Result<Self, BitChatError> {
         std::fs::create_dir_all(&cfg.data_dir)?;
+        // Before anything opens the journals or binds the port.
+        let state_lock = cfg
+            .state_dir
+            .as_deref()
+            .map(StateLock::acquire)
+            .transpose()?;
         let cert = NodeCert::generate()?;
         let ep = endpoint(cfg.listen, &cert, cfg.cc)?;
         let mailbox = if cfg.relay {
@@ -762,6 +784,7 @@ impl Node {
             inner,
             inbox_rx: Mutex::new(inbox_rx),
             tasks: vec![accept, retry],
+            state_lock,
         })
     }
 
@@ -971,12 +994,17 @@ impl Node {
         Ok(c.conn.open_bi().await?)
     }
 
-    /// Stop serving and close every connection.
-    pub async fn shutdown(self) {
+    /// Stop serving and close every connection, then release the state-dir lock.
+    pub async fn shutdown(mut self) {
         for t in &self.tasks {
             t.abort();
         }
         self.inner.endpoint.close(0u32.into(), b"shutdown");
+        // Wait until the aborted tasks are gone, so that no journal writer outlives the lock.
+        for t in self.tasks.drain(..) {
+            let _ = t.await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(2), self.inner.endpoint.wait_idle()).await;
+        drop(self.state_lock.take());
     }
 }

@@ -2,72 +2,18 @@
 //! delivery through a (restarted) relay mailbox with receipts, TTL failure, chunk transfer that
 //! resumes after a peer restart, and hostile input dropped and counted.
 
+mod common;
+
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Frame};
 use bithive_bitchat::node::unix_now;
-use bithive_bitchat::{
-    AccountId, MessageStatus, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist,
-};
+use bithive_bitchat::{MessageStatus, Node, NodeIdentity, StaticAllowlist};
 use bithive_linkemu::{LinkConfig, LinkEmulator};
-
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn secret(n: u8) -> [u8; 32] {
-    let mut s = [0x11u8; 32];
-    s[0] = n;
-    s
-}
-
-fn cfg(dir: &Path, name: &str) -> NodeConfig {
-    let mut c = NodeConfig::new(local(), dir.join(name));
-    c.connect_timeout = Duration::from_millis(700);
-    c.request_timeout = Duration::from_secs(3);
-    c.retry_interval = Duration::from_millis(200);
-    c
-}
-
-async fn start(c: NodeConfig, n: u8, reg: &Arc<StaticAllowlist>) -> Node {
-    Node::start(
-        c,
-        NodeIdentity::from_secret(&secret(n)).unwrap(),
-        reg.clone(),
-    )
-    .await
-    .unwrap()
-}
-
-fn register(reg: &StaticAllowlist, n: u8, addr: Option<SocketAddr>) -> AccountId {
-    let id = NodeIdentity::from_secret(&secret(n)).unwrap();
-    reg.insert(PeerRecord::of(&id, addr));
-    id.account_id()
-}
-
-fn lossy(loss: f64, seed: u64) -> LinkConfig {
-    LinkConfig {
-        delay: Duration::from_millis(5),
-        loss,
-        seed,
-        ..LinkConfig::default()
-    }
-}
-
-async fn wait_status(node: &Node, id: &[u8; 16], want: MessageStatus, within: Duration) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < within {
-        if node.status(id) == Some(want) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
-}
+use common::{cfg, local, lossy, register, start, wait_status};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_delivery_over_lossy_link_is_exactly_once_and_in_order() {

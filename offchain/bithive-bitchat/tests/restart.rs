@@ -3,58 +3,28 @@
 //! application exactly once and in order per conversation, pending messages are resent after
 //! the sender's restart, and a message whose TTL passed while undeliverable is reported failed.
 
+mod common;
+
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bithive_bitchat::{
-    AccountId, MessageStatus, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist,
-};
-use bithive_linkemu::{LinkConfig, LinkEmulator};
-
-fn local() -> SocketAddr {
-    "127.0.0.1:0".parse().unwrap()
-}
-
-fn secret(n: u8) -> [u8; 32] {
-    let mut s = [0x22u8; 32];
-    s[0] = n;
-    s
-}
+use bithive_bitchat::{AccountId, BitChatError, MessageStatus, Node, NodeConfig, StaticAllowlist};
+use bithive_linkemu::LinkEmulator;
+use common::{cfg_with, local, lossy, register, wait_status};
 
 fn cfg(dir: &Path, name: &str) -> NodeConfig {
-    let mut c = NodeConfig::new(local(), dir.join(name));
-    c.connect_timeout = Duration::from_millis(400);
-    c.request_timeout = Duration::from_secs(2);
-    c.retry_interval = Duration::from_millis(200);
-    c
+    cfg_with(
+        dir,
+        name,
+        Duration::from_millis(400),
+        Duration::from_secs(2),
+    )
 }
 
 async fn start(dir: &Path, name: &str, n: u8, reg: &Arc<StaticAllowlist>) -> Node {
-    Node::start(
-        cfg(dir, name),
-        NodeIdentity::from_secret(&secret(n)).unwrap(),
-        reg.clone(),
-    )
-    .await
-    .unwrap()
-}
-
-fn register(reg: &StaticAllowlist, n: u8, addr: Option<SocketAddr>) -> AccountId {
-    let id = NodeIdentity::from_secret(&secret(n)).unwrap();
-    reg.insert(PeerRecord::of(&id, addr));
-    id.account_id()
-}
-
-fn lossy(seed: u64) -> LinkConfig {
-    LinkConfig {
-        delay: Duration::from_millis(5),
-        loss: 0.05,
-        seed,
-        ..LinkConfig::default()
-    }
+    common::start(cfg(dir, name), n, reg).await
 }
 
 /// Bob behind a lossy emulator, registered at the emulator's address.
@@ -63,8 +33,8 @@ async fn start_bob(dir: &Path, reg: &Arc<StaticAllowlist>, seed: u64) -> (Node, 
     let emu = LinkEmulator::start(
         local(),
         bob.local_addr().unwrap(),
-        lossy(seed),
-        lossy(seed + 1),
+        lossy(0.05, seed),
+        lossy(0.05, seed + 1),
     )
     .await
     .unwrap();
@@ -95,17 +65,6 @@ async fn take(bob: &Node, n: usize, got: &mut HashMap<u64, Vec<Vec<u8>>>, alice:
         assert_eq!(m.body, body(m.conversation, m.seq));
         conv.push(m.body);
     }
-}
-
-async fn wait_status(node: &Node, id: &[u8; 16], want: MessageStatus, within: Duration) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < within {
-        if node.status(id) == Some(want) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,4 +163,36 @@ async fn sender_and_receiver_restarts_keep_delivery_exactly_once_in_order() {
     assert_eq!(alice.status(&doomed), Some(MessageStatus::Failed));
     alice.shutdown().await;
     bob.shutdown().await;
+}
+
+/// Two nodes must never write the same journals: the second start on a state dir in use fails
+/// with a typed error, and succeeds once the first node has shut down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_node_on_the_same_state_dir_is_refused_until_the_first_shuts_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = Arc::new(StaticAllowlist::new());
+    let first = start(dir.path(), "alice", 1, &reg).await;
+    let lock = dir.path().join("alice").join("state").join("LOCK");
+    match Node::start(cfg(dir.path(), "alice"), common::identity(1), reg.clone()).await {
+        Err(BitChatError::StateLocked { path }) => {
+            assert_eq!(path, lock);
+            let msg = BitChatError::StateLocked { path }.to_string();
+            assert!(msg.contains("in use by another BitChat node"), "{msg}");
+        }
+        Err(e) => panic!("expected StateLocked, got {e}"),
+        Ok(_) => panic!("a second node opened a state dir in use"),
+    }
+    // Another data dir pointing at the same state dir is refused as well.
+    let mut other = cfg(dir.path(), "other");
+    other.state_dir = Some(dir.path().join("alice").join("state"));
+    assert!(matches!(
+        Node::start(other, common::identity(2), reg.clone()).await,
+        Err(BitChatError::StateLocked { .. })
+    ));
+    first.shutdown().await;
+    let second = start(dir.path(), "alice", 1, &reg).await;
+    // Dropping without shutdown releases the lock too.
+    drop(second);
+    let third = start(dir.path(), "alice", 1, &reg).await;
+    third.shutdown().await;
 }
