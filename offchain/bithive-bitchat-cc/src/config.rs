@@ -25,10 +25,16 @@ pub struct BitChatConfig {
     pub k_min_window_packets: u64,
     /// Vegas prediction factor: congestion predicted when DIFF >= alpha * avgbw * minrtt (seed 0.35).
     pub vegas_alpha: f64,
-    /// Saturation sending level relative to the saturation window (seed: 1.25x).
+    /// Slow-start exit cap relative to the measured window (seed: 1.25x).
     pub saturation_gain: f64,
-    /// Share of the excess over the saturation target removed per window of ACKs.
-    pub saturation_decrease_gain: f64,
+    /// Saturated window relative to the measured rate x min RTT (the proportional part).
+    pub saturation_rate_gain: f64,
+    /// Packets each saturated flow keeps queued at the bottleneck on top of the proportional
+    /// part (the same for every flow, which makes equal rates the only equilibrium between
+    /// BitChat flows).
+    pub saturation_queue_packets: f64,
+    /// Share of the distance to the saturation target covered per window of ACKs.
+    pub saturation_update_gain: f64,
     /// Relative rate increment under which the flow counts as saturated (seed: 5 %).
     pub saturation_band: f64,
     /// Loss-rate window for re-computing `(a, b)` (seed: every 100 ACKs).
@@ -64,7 +70,9 @@ impl Default for BitChatConfig {
             vegas_alpha: 0.35,
             saturation_gain: 1.25,
             saturation_band: 0.05,
-            saturation_decrease_gain: 0.25,
+            saturation_rate_gain: 1.1,
+            saturation_queue_packets: 32.0,
+            saturation_update_gain: 0.5,
             adapt_every_acks: 100,
             quick_recovery_acks: 2,
             base_backoff_a: 0.7,

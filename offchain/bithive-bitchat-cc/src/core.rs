@@ -165,6 +165,10 @@ impl BitChatCore {
     pub fn max_bandwidth(&self) -> f64 {
         self.bandwidth.max()
     }
+    /// Windowed minimum RTT.
+    pub fn min_rtt(&self) -> Option<Duration> {
+        self.min_rtt
+    }
     pub fn mtu(&self) -> u64 {
         self.mtu
     }
@@ -203,15 +207,31 @@ impl BitChatCore {
         }
     }
 
-    /// Saturation window: 1.25x the window that carries the measured average rate at min RTT.
+    /// Saturation window: `saturation_rate_gain` (1.1) x the window that carries the measured
+    /// average rate at min RTT, plus a fixed allowance of `saturation_queue_packets` (32)
+    /// packets. The allowance is the same for every flow, which makes equal rates the only
+    /// equilibrium between BitChat flows (see `grow`); the proportional 10 % keeps the pipe
+    /// full when the RTT jitters by a few milliseconds.
     pub fn saturation_window(&self) -> Option<u64> {
         let min = self.min_rtt?;
         let bw = self.bandwidth.average();
         if bw <= 0.0 {
             return None;
         }
-        let w = self.cfg.saturation_gain * bw * min.as_secs_f64();
+        let w = self.cfg.saturation_rate_gain * bw * min.as_secs_f64()
+            + self.cfg.saturation_queue_packets * self.mtu as f64;
         Some((w as u64).max(self.min_window()))
+    }
+
+    /// True when this flow keeps at least the queue its saturation window implies.
+    fn saturation_queue_reached(&self) -> bool {
+        let (Some(d), Some(min)) = (self.vegas_diff(), self.min_rtt) else {
+            return false;
+        };
+        let bw = self.bandwidth.average();
+        bw > 0.0
+            && d >= (self.cfg.saturation_rate_gain - 1.0) * bw * min.as_secs_f64()
+                + self.cfg.saturation_queue_packets * self.mtu as f64
     }
 
     /// Westwood window after a loss: `BWE * RTTmin` with the windowed-max estimate.
@@ -301,7 +321,10 @@ impl BitChatCore {
                 }
             }
             Phase::CongestionAvoidance => {
-                if self.queue_building() {
+                // Saturated once the Vegas prediction fires, or once this flow keeps its
+                // allowance queued (otherwise a flow left in avoidance grows past a saturated
+                // competitor and the shares never meet).
+                if self.queue_building() || self.saturation_queue_reached() {
                     self.enter_saturation();
                     return;
                 }
@@ -324,20 +347,16 @@ impl BitChatCore {
                 let Some(target) = self.saturation_window() else {
                     return;
                 };
-                if self.window > target {
-                    // Window decreases instead of enlarging, down to 1.25x the saturation window.
-                    // The step is a share of the excess, so the decrease is proportional to the
-                    // window (the target scales with the flow's own rate): with the additive
-                    // increase that makes AIMD, and competing BitChat flows converge to equal
-                    // shares. A fixed 1 MSS per RTT step (AIAD) froze any initial imbalance.
-                    let excess = (self.window - target) as f64;
-                    let dec = excess * self.cfg.saturation_decrease_gain * bytes as f64
-                        / self.window as f64;
-                    self.window = self.window.saturating_sub((dec as u64).max(1)).max(target);
-                } else if !self.queue_building() {
-                    let inc = (self.mtu as f64 * bytes as f64 / self.window as f64) as u64;
-                    self.window = self.window.saturating_add(inc.max(1)).min(target);
-                }
+                // FAST-style update towards the target, in both directions: a share
+                // `saturation_update_gain` of the distance per window of ACKs. With the
+                // allowance, the distance is `queued bytes - allowance`, larger for the flow
+                // with the larger rate (both see the same queue delay), so the flows converge
+                // at a rate of gain x allowance / window per RTT instead of the 1 MSS / window
+                // of the earlier proportional decrease with additive increase.
+                let w = self.window as f64;
+                let step = (target as f64 - w) * self.cfg.saturation_update_gain * bytes as f64 / w;
+                let next = (w + step).max(self.min_window() as f64);
+                self.window = next as u64;
             }
         }
     }

@@ -85,7 +85,7 @@ fn slow_start_exits_on_ack_rate_change_before_any_loss() {
     assert_eq!(f.losses, 0);
     assert_eq!(f.cc.slow_start_exit(), Some(SlowStartExit::AckRateChange));
     let bdp = 20e6 / 8.0 * 0.05;
-    // The window settles near 1.25x BDP, not at the 10 MB buffer.
+    // The window settles near 1.1x the BDP plus the 32-packet allowance, not at the 10 MB buffer.
     let w = f.cc.window() as f64;
     assert!(w > 0.8 * bdp && w < 2.5 * bdp, "window {w} vs bdp {bdp}");
     // Goodput close to the link rate.
@@ -121,21 +121,26 @@ fn vegas_diff_grows_window_without_queue_and_saturates_with_one() {
 }
 
 #[test]
-fn saturated_window_decreases_toward_125_percent_of_measured_window() {
-    let bw = 1_000_000.0;
+fn saturated_window_decreases_toward_1_1x_rate_times_min_rtt_plus_allowance() {
+    // 10 MB/s x 40 ms = 333 packets: large enough that halving the rate brings the target
+    // (1.1 x BDP + 32 packets) below the window.
+    let bw = 10_000_000.0;
     let rtt = 40 * MS;
+    let allowance = 32.0 * MTU as f64;
     let (mut cc, mut t) = warmed_up(bw, rtt);
     let target = cc.saturation_window().unwrap();
     assert!(
-        (target as f64 - 1.25 * bw * 0.04).abs() < 0.15 * target as f64,
+        (target as f64 - (1.1 * bw * 0.04 + allowance)).abs() < 0.15 * target as f64,
         "{target}"
     );
     // A queue appears (smoothed RTT 3x the minimum) and the delivery rate halves: the flow is
-    // saturated and its window shrinks instead of growing, down to 1.25x the new rate * minRTT.
+    // saturated and its window shrinks instead of growing, down to 1.1x the new rate * minRTT
+    // plus the allowance of 32 queued packets.
     let w0 = cc.window();
     let gap = Duration::from_secs_f64(2.0 * MTU as f64 / bw);
     let mut last = cc.window();
-    for _ in 0..1000 {
+    // 10 000 ACKs = 2.4 s = 20 rounds of 120 ms: the rate EWMA (gain 1/4) has settled.
+    for _ in 0..10_000 {
         t += gap;
         cc.on_ack(t, t - 3 * rtt, MTU, false, 3 * rtt);
         assert!(
@@ -147,7 +152,10 @@ fn saturated_window_decreases_toward_125_percent_of_measured_window() {
     assert_eq!(cc.phase(), Phase::Saturated);
     assert!(cc.stats().saturation_entries >= 1);
     let new_target = cc.saturation_window().unwrap();
-    assert!((new_target as f64 - 1.25 * bw / 2.0 * 0.04).abs() < 0.2 * new_target as f64);
+    assert!(
+        (new_target as f64 - (1.1 * bw / 2.0 * 0.04 + allowance)).abs() < 0.2 * new_target as f64,
+        "{new_target}"
+    );
     assert!(cc.window() < w0);
     assert!(cc.window() >= new_target);
     assert!(
@@ -397,27 +405,34 @@ proptest! {
     }
 }
 
-/// Two flows, the second 2 s later, one-BDP drop-tail queue, at 20 and 100 Mbit/s and 50 and
-/// 100 ms: the older flow keeps a larger share (see the README's fairness analysis), but Jain
-/// stays above the 0.9 in the simulator.
+/// Two flows, the second 0.2 s later (as in the bench, where the second connection starts
+/// once the first delivers) or 2 s later, one-BDP drop-tail queue, at 20 and 100 Mbit/s and
+/// 50 and 100 ms, measured from 4 s to 12 s. With the earlier rate-proportional saturation
+/// target (1.25x, no allowance) the 0.2 s cells gave 0.70 (50 ms / 100 Mbit/s), 0.93
+/// (100 ms / 100), 0.81 (100 ms / 20); see the README's fairness analysis.
 #[test]
 fn two_bitchat_flows_share_fairly_at_large_bdp() {
-    for (rtt, rate) in [(50u32, 100e6), (100, 100e6), (100, 20e6), (50, 20e6)] {
-        let link = Link {
-            rate_bytes_per_sec: rate / 8.0,
-            one_way: rtt / 2 * MS,
-            queue_bytes: (rate / 8.0 * f64::from(rtt) / 1000.0) as u64,
-            random_loss: 0.0,
-        };
-        let out = sim::run_measured(
-            &link,
-            &[Duration::ZERO, Duration::from_secs(2)],
-            Duration::from_secs(12),
-            Duration::from_secs(4),
-            3,
-        );
-        let x: Vec<f64> = out.iter().map(|f| f.delivered as f64).collect();
-        let j = jain(&x);
-        assert!(j > 0.9, "{rtt} ms, {rate} bit/s: jain {j}: {x:?}");
+    for offset_ms in [200u64, 2000] {
+        for (rtt, rate) in [(50u32, 100e6), (100, 100e6), (100, 20e6), (50, 20e6)] {
+            let link = Link {
+                rate_bytes_per_sec: rate / 8.0,
+                one_way: rtt / 2 * MS,
+                queue_bytes: (rate / 8.0 * f64::from(rtt) / 1000.0) as u64,
+                random_loss: 0.0,
+            };
+            let out = sim::run_measured(
+                &link,
+                &[Duration::ZERO, Duration::from_millis(offset_ms)],
+                Duration::from_secs(12),
+                Duration::from_secs(4),
+                3,
+            );
+            let x: Vec<f64> = out.iter().map(|f| f.delivered as f64).collect();
+            let j = jain(&x);
+            assert!(
+                j > 0.94,
+                "{rtt} ms, {rate} bit/s, offset {offset_ms} ms: jain {j}: {x:?}"
+            );
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! BitChat congestion-control benchmark through the userspace link emulator.
 //!
-//! `cargo run --release -p bithive-bitchat --bin bitchat-bench -- [--quick] [--size MB] [--cap S]`
+//! `cargo run --release -p bithive-bitchat --bin bitchat-bench -- [--quick] [--size MB] [--cap S]
+//! [--rtts 50,100] [--rates 20,100] [--losses 0,5] [--fair-only | --no-fair]`
+//! (`--rtts`/`--rates`/`--losses` in ms, Mbit/s and percent select a subset of the matrix; the
+//! fairness table uses the selected RTTs among 50 and 100 ms.)
 //! Prints markdown tables: goodput per controller with its ratio to Cubic measured in the same
 //! run, completion time, and Jain fairness of two competing flows.
 
@@ -15,6 +18,25 @@ struct Args {
     size: u64,
     cap: Duration,
     fair_secs: u64,
+    rtts: Option<Vec<u64>>,
+    rates: Option<Vec<u64>>,
+    losses: Option<Vec<f64>>,
+    transfers: bool,
+    fairness: bool,
+}
+
+fn list<T: std::str::FromStr>(v: Option<String>, what: &str) -> Result<Vec<T>>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let v = v.with_context(|| format!("{what} needs a comma-separated list"))?;
+    v.split(',')
+        .map(|x| {
+            x.trim()
+                .parse::<T>()
+                .with_context(|| format!("{what}: {x}"))
+        })
+        .collect()
 }
 
 fn parse_args() -> Result<Args> {
@@ -23,6 +45,11 @@ fn parse_args() -> Result<Args> {
         size: 8 << 20,
         cap: Duration::from_secs(10),
         fair_secs: 10,
+        rtts: None,
+        rates: None,
+        losses: None,
+        transfers: true,
+        fairness: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -31,6 +58,14 @@ fn parse_args() -> Result<Args> {
             "--size" => a.size = it.next().context("--size MB")?.parse::<u64>()? << 20,
             "--cap" => a.cap = Duration::from_secs(it.next().context("--cap S")?.parse()?),
             "--fair-secs" => a.fair_secs = it.next().context("--fair-secs S")?.parse()?,
+            "--rtts" => a.rtts = Some(list(it.next(), "--rtts")?),
+            "--rates" => a.rates = Some(list(it.next(), "--rates")?),
+            "--losses" => {
+                let l: Vec<f64> = list(it.next(), "--losses")?;
+                a.losses = Some(l.into_iter().map(|p| p / 100.0).collect());
+            }
+            "--fair-only" => a.transfers = false,
+            "--no-fair" => a.fairness = false,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -45,11 +80,23 @@ fn mbit(bps: f64) -> String {
 async fn main() -> Result<()> {
     let args = parse_args()?;
     let started = Instant::now();
-    let (rtts, losses, rates): (Vec<u64>, Vec<f64>, Vec<u64>) = if args.quick {
+    let (mut rtts, mut losses, mut rates): (Vec<u64>, Vec<f64>, Vec<u64>) = if args.quick {
         (vec![100], vec![0.0, 0.05], vec![20])
     } else {
         (vec![50, 100, 200], vec![0.0, 0.01, 0.05], vec![20, 100])
     };
+    if let Some(v) = args.rtts.clone() {
+        rtts = v;
+    }
+    if let Some(v) = args.rates.clone() {
+        rates = v;
+    }
+    if let Some(v) = args.losses.clone() {
+        losses = v;
+    }
+    if !args.transfers {
+        losses.clear();
+    }
     let ccs = [
         CongestionChoice::BitChat,
         CongestionChoice::Cubic,
@@ -113,7 +160,16 @@ async fn main() -> Result<()> {
         [CongestionChoice::BitChat, CongestionChoice::Cubic],
         [CongestionChoice::Cubic, CongestionChoice::Cubic],
     ];
-    let fair_rtts: Vec<u64> = if args.quick { vec![100] } else { vec![50, 100] };
+    let fair_rtts: Vec<u64> = if !args.fairness {
+        Vec::new()
+    } else if args.quick {
+        vec![100]
+    } else {
+        rtts.iter()
+            .copied()
+            .filter(|r| [50, 100].contains(r))
+            .collect()
+    };
     for &rate in &rates {
         for &rtt in &fair_rtts {
             for pair in pairs {
