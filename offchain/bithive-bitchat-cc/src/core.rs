@@ -348,9 +348,9 @@ impl BitChatCore {
                     return;
                 };
                 // FAST-style update towards the target, in both directions: a share
-                // `saturation_update_gain` of the distance per window of ACKs. With the
-                // allowance, the distance is `queued bytes - allowance`, larger for the flow
-                // with the larger rate (both see the same queue delay), so the flows converge
+                // `saturation_update_gain` of the distance per window of ACKs. The distance is
+                // `allowance - r x (queue delay - 0.1 x minRTT)`: both flows see the same queue
+                // delay, so the one with the larger rate `r` is pushed down and the flows converge
                 // at a rate of gain x allowance / window per RTT instead of the 1 MSS / window
                 // of the earlier proportional decrease with additive increase.
                 let w = self.window as f64;
