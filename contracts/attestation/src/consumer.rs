@@ -9,7 +9,9 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Uint128, WasmMsg};
 
 use crate::error::ContractError;
-use crate::msg::{InferencePayload, PatientPayload, ValuationPayload, WorkPayload};
+use crate::msg::{
+    InferencePayload, MatchingPayload, PatientPayload, ValuationPayload, WorkPayload,
+};
 use crate::state::Config;
 use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
 
@@ -177,10 +179,32 @@ pub fn dispatch(
                 node: signer_node(&source),
             })
         }
-        AttestationKind::Matching => Ok(Dispatch {
-            msg: None,
-            node: signer_node(&source),
-        }),
+        // Record-only, unless the payload names the escrow job that paid for the request.
+        AttestationKind::Matching => match payload {
+            None => Ok(Dispatch {
+                msg: None,
+                node: signer_node(&source),
+            }),
+            Some(p) => {
+                let m: MatchingPayload = parse(p)?;
+                let escrow = config
+                    .escrow
+                    .as_ref()
+                    .ok_or(ContractError::NoConsumer("matching (paid)"))?;
+                let node = resolve_node(deps, config, &source, m.node)?;
+                let msg = exec(
+                    escrow.as_str(),
+                    &EscrowMsg::ReportJob {
+                        job_id: m.escrow_job_id,
+                        node: node.clone(),
+                    },
+                )?;
+                Ok(Dispatch {
+                    msg: Some(msg),
+                    node: Some(node),
+                })
+            }
+        },
     }
 }
 

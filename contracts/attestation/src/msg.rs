@@ -119,6 +119,16 @@ pub struct WorkPayload {
     pub enode: EnodeInputs,
 }
 
+/// Payload of a paid `matching` attestation: the research request was paid as a compute job
+/// of payfi-escrow (`model = "bithive/matching-v1"`); on acceptance the escrow pays the
+/// attesting node. Without a payload a matching attestation is only recorded.
+#[cw_serde]
+pub struct MatchingPayload {
+    pub escrow_job_id: String,
+    /// Node that ran the matching (required for quorum attestations; a single signer's own).
+    pub node: Option<String>,
+}
+
 #[cw_serde]
 pub struct ValuationPayload {
     pub value: Uint128,

@@ -3,7 +3,7 @@
 
 mod common;
 
-use bithive_attestation::{matching_commitments, AttestationKind, Hash32};
+use bithive_attestation::{matching_commitments, payload_hash, AttestationKind, Hash32};
 use bithive_attestation_contract::msg::{
     AttestationsResponse, ExecuteMsg, PacketsResponse, QuorumProof,
 };
@@ -308,6 +308,47 @@ fn valuation_and_record_only_kinds() {
             .iter()
             .any(|a| a.value != s.attest.as_str() && a.key == "_contract_address")));
     assert_eq!(s.accepted("match-1", Matching).unwrap().attestation, m);
+}
+
+#[test]
+fn paid_matching_is_paid_once_through_its_escrow_job() {
+    let mut s = suite(4, 4, 3, vec![]);
+    s.create_job("research-1", 7_000);
+    let before = s.native(&s.nodes[2]);
+    let payload = |job: &str| {
+        Binary::from(serde_json::to_vec(&serde_json::json!({"escrow_job_id": job})).unwrap())
+    };
+    // The payload must be bound to the signed bytes (as a commitment next to S_i and the
+    // ciphertext).
+    let mut m = s.att(Matching, "research-1", key(2), 1);
+    m.commitments = matching_commitments(b"\x01\x02", b"ct").to_vec();
+    assert!(s.submit(2, &m, Some(payload("research-1"))).is_err());
+    m.commitments
+        .push(payload_hash(Matching, payload("research-1").as_slice()));
+    s.submit(2, &m, Some(payload("research-1"))).unwrap();
+    assert_eq!(s.native(&s.nodes[2]), before + 7_000);
+    assert_eq!(
+        s.accepted("research-1", Matching).unwrap().node.as_deref(),
+        Some(s.nodes[2].as_str())
+    );
+    // A second matching attestation of the same escrow job (other job id, other signer) is
+    // refused by the escrow and pays nothing.
+    let mut m2 = s.att(Matching, "research-1-again", key(1), 2);
+    m2.commitments = vec![payload_hash(Matching, payload("research-1").as_slice())];
+    assert!(s.submit(1, &m2, Some(payload("research-1"))).is_err());
+    assert!(s.accepted("research-1-again", Matching).is_none());
+    assert_eq!(s.native(&s.nodes[2]), before + 7_000);
+    // A payload naming another node than the single signer's is refused.
+    s.create_job("research-2", 7_000);
+    let named = Binary::from(
+        serde_json::to_vec(
+            &serde_json::json!({"escrow_job_id": "research-2", "node": s.nodes[1].as_str()}),
+        )
+        .unwrap(),
+    );
+    let mut m3 = s.att(Matching, "research-2", key(2), 3);
+    m3.commitments = vec![payload_hash(Matching, named.as_slice())];
+    assert!(s.submit(2, &m3, Some(named)).is_err());
 }
 
 #[test]

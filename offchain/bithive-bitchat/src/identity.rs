@@ -84,6 +84,28 @@ impl NodeIdentity {
         &self.noise_private
     }
 
+    /// Seals `plaintext` to the holder of `recipient_noise` outside any session (one Noise `X`
+    /// message: this identity is authenticated to the recipient), binding `header`. For
+    /// payloads that travel through a third party, e.g. a research request posted on chain.
+    pub fn seal_to(
+        &self,
+        recipient_noise: &[u8; 32],
+        header: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, BitChatError> {
+        crate::e2e::seal(&self.noise_private, recipient_noise, header, plaintext)
+    }
+
+    /// Opens what [`NodeIdentity::seal_to`] sealed to this identity: the sender's Noise public
+    /// key and the plaintext. A wrong header, recipient or any altered byte is an error.
+    pub fn open_sealed(
+        &self,
+        header: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<([u8; 32], Vec<u8>), BitChatError> {
+        crate::e2e::open(&self.noise_private, header, ciphertext)
+    }
+
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
         let sig: Signature = self.account.sign(msg);
         let mut out = [0u8; 64];
@@ -108,4 +130,30 @@ pub fn verify(pubkey: &[u8; 33], msg: &[u8], sig: &[u8; 64]) -> bool {
         return false;
     };
     vk.verify(msg, &sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_to_an_identity_opens_only_there_with_its_header() {
+        let (a, b, c) = (
+            NodeIdentity::generate().unwrap(),
+            NodeIdentity::generate().unwrap(),
+            NodeIdentity::generate().unwrap(),
+        );
+        let ct = a.seal_to(&b.noise_public(), b"hdr", b"request").unwrap();
+        let (sender, plain) = b.open_sealed(b"hdr", &ct).unwrap();
+        assert_eq!(
+            (sender, plain.as_slice()),
+            (a.noise_public(), &b"request"[..])
+        );
+        assert!(b.open_sealed(b"other", &ct).is_err());
+        assert!(c.open_sealed(b"hdr", &ct).is_err());
+        let mut bad = ct.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(b.open_sealed(b"hdr", &bad).is_err());
+    }
 }

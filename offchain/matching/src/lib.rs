@@ -14,5 +14,6 @@ pub mod lsh;
 pub mod node;
 pub mod output;
 pub mod sim;
+pub mod wire;
 
 pub use error::MatchingError;

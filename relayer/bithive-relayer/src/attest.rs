@@ -20,10 +20,12 @@ pub fn job_nonce(job: &NewJob, kind: AttestationKind) -> u64 {
     u64::from_be_bytes(b)
 }
 
-/// The attestation of `out` for `job`, signed with `key`. `issued_at` is the block time proxy
-/// chosen by the caller (the event height's job record is persisted with it).
+/// The attestation of `out` for `job` naming `contract`, signed with `key`. `issued_at` is
+/// the block time proxy chosen by the caller (the event height's job record is persisted with
+/// it).
 pub fn build_and_sign(
     job: &NewJob,
+    contract: &str,
     kind: AttestationKind,
     out: &WorkOutput,
     issued_at: u64,
@@ -31,7 +33,7 @@ pub fn build_and_sign(
 ) -> Result<(Attestation, Signature64), RelayerError> {
     let att = Attestation {
         chain_id: job.chain_id.clone(),
-        contract: job.contract.clone(),
+        contract: contract.to_string(),
         job_id: job.job_id.clone(),
         kind,
         result_hash: Hash32(out.result_hash),
@@ -44,9 +46,19 @@ pub fn build_and_sign(
     Ok((signed.attestation, signed.signature))
 }
 
-/// The agreed execute message of the attestation contract.
-pub fn submit_msg(att: &Attestation, sig: &Signature64) -> serde_json::Value {
-    serde_json::json!({ "submit": { "attestation": att, "signature": sig } })
+/// The agreed execute message of the attestation contract (`payload`: the consumer payload,
+/// sent as base64 `Binary`).
+pub fn submit_msg(
+    att: &Attestation,
+    sig: &Signature64,
+    payload: Option<&[u8]>,
+) -> serde_json::Value {
+    use base64::Engine as _;
+    let mut m = serde_json::json!({ "submit": { "attestation": att, "signature": sig } });
+    if let Some(p) = payload {
+        m["submit"]["payload"] = base64::engine::general_purpose::STANDARD.encode(p).into();
+    }
+    m
 }
 
 /// The attestation contract's `attestation` query for a job's accepted attestation of `kind`
@@ -79,9 +91,10 @@ mod tests {
             result_hash: [1; 32],
             commitments: vec![[2; 32]],
             summary: serde_json::Value::Null,
+            payload: None,
         };
-        let a = build_and_sign(&job, AttestationKind::Inference, &out, 100, &key).unwrap();
-        let b = build_and_sign(&job, AttestationKind::Inference, &out, 100, &key).unwrap();
+        let a = build_and_sign(&job, "esc", AttestationKind::Inference, &out, 100, &key).unwrap();
+        let b = build_and_sign(&job, "esc", AttestationKind::Inference, &out, 100, &key).unwrap();
         assert_eq!(a, b);
         signing::verify(&bithive_attestation::SignedAttestation {
             attestation: a.0.clone(),
@@ -94,8 +107,11 @@ mod tests {
             job_nonce(&job, AttestationKind::Inference),
             job_nonce(&other, AttestationKind::Inference)
         );
-        let msg = submit_msg(&a.0, &a.1);
+        let msg = submit_msg(&a.0, &a.1, None);
         assert_eq!(msg["submit"]["attestation"]["kind"], "inference");
         assert!(msg["submit"]["signature"].is_string());
+        assert!(msg["submit"].get("payload").is_none());
+        let msg = submit_msg(&a.0, &a.1, Some(b"{}"));
+        assert_eq!(msg["submit"]["payload"], "e30=");
     }
 }

@@ -25,6 +25,39 @@ pub struct Config {
     pub chains: Vec<ChainConfig>,
     #[serde(default)]
     pub inference: Option<InferenceSection>,
+    #[serde(default)]
+    pub matching: Option<MatchingSection>,
+}
+
+/// The matching worker: a matching node and DGKBE key authority over the enrolled users, and a
+/// BitChat node (identity: the keyring key `key`) that delivers each request's ciphertext.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingSection {
+    /// Keyring key of the BitChat identity; requesters seal requests to its Noise key.
+    pub key: String,
+    /// BitChat UDP listen address, e.g. "0.0.0.0:7447".
+    pub listen: String,
+    /// BitChat data directory (outbox and inbox journals, chunks).
+    pub data_dir: PathBuf,
+    /// Seeds of the DGKBE key authority and the matching node's blinding key (JSON, mode 0600;
+    /// created by `bithive` enrollment tooling, never logged).
+    pub secret_file: PathBuf,
+    /// Enrolled users, one JSON object per line (`bithive_relayer::matching_worker::Enrollment`).
+    pub enrollment: PathBuf,
+    /// DGKBE epoch of the enrollment.
+    #[serde(default)]
+    pub epoch: u64,
+    /// How long an undelivered ciphertext is retried (store-and-forward through `relays`).
+    #[serde(default = "default_delivery_ttl_secs")]
+    pub delivery_ttl_secs: u64,
+    /// BitChat mailbox relays for recipients that are offline.
+    #[serde(default)]
+    pub relays: Vec<String>,
+}
+
+fn default_delivery_ttl_secs() -> u64 {
+    86_400
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -39,6 +72,7 @@ pub struct InferenceSection {
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Inference,
+    Matching,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -76,6 +110,11 @@ pub struct ChainConfig {
     pub blocks_per_poll: u64,
     #[serde(default = "default_confirm_timeout_ms")]
     pub confirm_timeout_ms: u64,
+    /// Cross-chain jobs: post this chain's attestations on the configured chain with this id,
+    /// whose attestation contract forwards them over IBC to this chain (its route for this
+    /// chain id must be set). The signing key is that chain's `key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attest_on: Option<String>,
 }
 
 fn default_rpc_timeout_ms() -> u64 {
@@ -164,10 +203,39 @@ impl Config {
             c.gas()
                 .validate()
                 .map_err(|e| RelayerError::Config(format!("chain {}: {e}", c.chain_id)))?;
-            if c.jobs.contains(&JobKind::Inference) {
+            if c.jobs.contains(&JobKind::Inference) || c.jobs.contains(&JobKind::Matching) {
                 c.contract("payfi_escrow")?;
             }
-            c.contract("attestation")?;
+            match &c.attest_on {
+                None => {
+                    c.contract("attestation")?;
+                }
+                Some(target) => {
+                    let t = self
+                        .chains
+                        .iter()
+                        .find(|t| &t.chain_id == target && t.chain_id != c.chain_id)
+                        .ok_or_else(|| {
+                            RelayerError::Config(format!(
+                                "chain {}: attest_on {target} is not another configured chain",
+                                c.chain_id
+                            ))
+                        })?;
+                    if t.attest_on.is_some() {
+                        return Err(RelayerError::Config(format!(
+                            "chain {}: attest_on {target}, which itself attests elsewhere",
+                            c.chain_id
+                        )));
+                    }
+                    t.contract("attestation")?;
+                }
+            }
+            if c.jobs.contains(&JobKind::Matching) && self.matching.is_none() {
+                return Err(RelayerError::Config(format!(
+                    "chain {}: jobs include matching but there is no [matching] section",
+                    c.chain_id
+                )));
+            }
         }
         Ok(())
     }
@@ -253,5 +321,29 @@ mod tests {
         assert!(Config::from_toml_with_env(EXAMPLE, env).is_err());
         let bad = format!("{EXAMPLE}\ntypo_key = 1\n");
         assert!(Config::from_toml_with_env(&bad, vec![]).is_err());
+    }
+
+    #[test]
+    fn attest_on_must_name_another_chain_with_an_attestation_contract() {
+        let mut cfg = Config::from_toml_with_env(EXAMPLE, vec![]).unwrap();
+        let mut b = cfg.chains[0].clone();
+        b.chain_id = "chain-b".into();
+        b.contracts.remove("attestation");
+        cfg.chains.push(b);
+        // Without attest_on, chain-b has no attestation contract.
+        assert!(cfg.validate().is_err());
+        cfg.chains[1].attest_on = Some("nowhere".into());
+        assert!(cfg.validate().is_err());
+        cfg.chains[1].attest_on = Some("chain-b".into());
+        assert!(cfg.validate().is_err(), "itself");
+        let a = cfg.chains[0].chain_id.clone();
+        cfg.chains[1].attest_on = Some(a.clone());
+        cfg.validate().unwrap();
+        cfg.chains[0].attest_on = Some("chain-b".into());
+        assert!(cfg.validate().is_err(), "chains of attest_on");
+        // Matching needs its section.
+        cfg.chains[0].attest_on = None;
+        cfg.chains[0].jobs.push(JobKind::Matching);
+        assert!(cfg.validate().is_err());
     }
 }

@@ -12,6 +12,7 @@ pub mod http;
 #[cfg(feature = "inference")]
 pub mod inference_worker;
 pub mod keyring;
+pub mod matching_worker;
 pub mod metrics;
 pub mod mock_contracts;
 pub mod runtime;

@@ -166,6 +166,10 @@ impl JobWorker for DigestWorker {
         "payfi_escrow"
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
+        // Stands in for the inference worker, which leaves research requests alone.
+        if event.attr("model") == Some(crate::matching_worker::MATCHING_MODEL) {
+            return None;
+        }
         worker::create_job_id(event)
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
@@ -178,6 +182,7 @@ impl JobWorker for DigestWorker {
             result_hash: h.finalize().into(),
             commitments: vec![input_hash],
             summary: serde_json::json!({ "model": model }),
+            payload: None,
         })
     }
 }

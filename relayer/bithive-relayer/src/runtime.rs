@@ -1,5 +1,6 @@
 //! Builds the per-chain supervisors from the config and runs them with the metrics server until
 //! SIGTERM or ctrl-c.
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,23 +13,73 @@ use crate::http::{self, HealthView};
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use crate::supervisor::{ChainRelayer, Failpoint};
+use crate::supervisor::{ChainRelayer, Failpoint, SubmitTarget};
 
 pub const KILL_AT_ENV: &str = "BITHIVE_RELAYER_KILL_AT";
 use crate::worker::JobWorker;
+use zeroize::Zeroize;
 
-/// The workers a config asks for.
-pub fn build_workers(
-    cfg: &Config,
-    kinds: &[JobKind],
-) -> Result<Vec<Arc<dyn JobWorker>>, RelayerError> {
-    let mut out: Vec<Arc<dyn JobWorker>> = Vec::new();
-    for k in kinds {
-        match k {
-            JobKind::Inference => out.push(inference_worker(cfg)?),
+/// The workers the chains' `jobs` ask for, each built once (one inference engine, one BitChat
+/// node) and shared by every chain that serves its kind.
+pub struct Workers {
+    by_kind: BTreeMap<JobKind, Arc<dyn JobWorker>>,
+    matching: Option<Arc<crate::matching_worker::MatchingWorker>>,
+}
+
+impl Workers {
+    pub async fn build(cfg: &Config, keyring: &Keyring) -> Result<Self, RelayerError> {
+        let kinds: BTreeSet<JobKind> = cfg.chains.iter().flat_map(|c| c.jobs.clone()).collect();
+        let mut w = Workers {
+            by_kind: BTreeMap::new(),
+            matching: None,
+        };
+        for k in kinds {
+            let worker: Arc<dyn JobWorker> = match k {
+                JobKind::Inference => inference_worker(cfg)?,
+                JobKind::Matching => {
+                    let m = Arc::new(matching_worker(cfg, keyring).await?);
+                    w.matching = Some(m.clone());
+                    m
+                }
+            };
+            w.by_kind.insert(k, worker);
+        }
+        Ok(w)
+    }
+
+    /// The workers of one chain's `jobs`.
+    pub fn for_kinds(&self, kinds: &[JobKind]) -> Vec<Arc<dyn JobWorker>> {
+        kinds
+            .iter()
+            .filter_map(|k| self.by_kind.get(k).cloned())
+            .collect()
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(m) = &self.matching {
+            m.shutdown().await;
         }
     }
-    Ok(out)
+}
+
+async fn matching_worker(
+    cfg: &Config,
+    keyring: &Keyring,
+) -> Result<crate::matching_worker::MatchingWorker, RelayerError> {
+    let section = cfg.matching.as_ref().ok_or_else(|| {
+        RelayerError::Config("jobs include matching but there is no [matching] section".into())
+    })?;
+    // The prefix only shapes the address; the BitChat identity is the key's secret.
+    let prefix = cfg
+        .chains
+        .first()
+        .map(|c| c.account_prefix.as_str())
+        .unwrap_or("bithive");
+    let key = keyring.get(&section.key, prefix)?;
+    let mut secret: [u8; 32] = key.k256().to_bytes().into();
+    let worker = crate::matching_worker::MatchingWorker::start(section, &secret).await;
+    secret.zeroize();
+    worker
 }
 
 #[cfg(feature = "inference")]
@@ -70,10 +121,13 @@ pub async fn run_until(
     };
     let keyring = Keyring::new(&cfg.keyring);
     let store = Arc::new(Mutex::new(Store::open(&cfg.db_path)?));
+    let workers = Workers::build(&cfg, &keyring).await?;
     let metrics = Arc::new(Metrics::new());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut tasks = Vec::new();
     let mut health = Vec::new();
+    // Clients first: a chain that attests on another (`attest_on`) shares that chain's client.
+    let mut clients = BTreeMap::new();
     for c in &cfg.chains {
         let timeout = Duration::from_millis(c.rpc_timeout_ms);
         let endpoints = c
@@ -85,7 +139,7 @@ pub async fn run_until(
             .collect::<Result<Vec<_>, _>>()?;
         let failover = Arc::new(FailoverRpc::new(endpoints)?);
         let key = keyring.get(&c.key, &c.account_prefix)?;
-        tracing::info!(chain = %c.chain_id, operator = %key.address(), endpoints = c.rpc.len(), "chain configured");
+        tracing::info!(chain = %c.chain_id, operator = %key.address(), endpoints = c.rpc.len(), attest_on = ?c.attest_on, "chain configured");
         let confirm = ConfirmConfig {
             poll_interval: Duration::from_millis(c.poll_interval_ms.clamp(100, 2_000) / 2),
             timeout: Duration::from_millis(c.confirm_timeout_ms),
@@ -97,15 +151,39 @@ pub async fn run_until(
             c.gas(),
             confirm,
         )?);
-        let workers = build_workers(&cfg, &c.jobs)?;
+        clients.insert(c.chain_id.clone(), (client, failover));
+    }
+    for c in &cfg.chains {
+        let (client, failover) = clients
+            .get(&c.chain_id)
+            .cloned()
+            .ok_or_else(|| RelayerError::Config(format!("chain {}: no client", c.chain_id)))?;
+        let submit = match &c.attest_on {
+            None => None,
+            Some(target) => {
+                let t = cfg
+                    .chains
+                    .iter()
+                    .find(|t| &t.chain_id == target)
+                    .ok_or_else(|| RelayerError::Config(format!("attest_on {target}: unknown")))?;
+                let (tc, _) = clients.get(target).cloned().ok_or_else(|| {
+                    RelayerError::Config(format!("attest_on {target}: no client"))
+                })?;
+                Some(SubmitTarget {
+                    client: tc,
+                    attestation: t.contract("attestation")?.to_string(),
+                })
+            }
+        };
         let relayer = ChainRelayer::new(
             c.clone(),
             client,
             Some(failover),
             store.clone(),
-            workers,
+            workers.for_kinds(&c.jobs),
             metrics.clone(),
-        );
+        )
+        .with_submit_target(submit);
         health.push((
             c.chain_id.clone(),
             relayer.health.clone(),
@@ -157,6 +235,7 @@ pub async fn run_until(
     if let Some(s) = server {
         s.abort();
     }
+    workers.shutdown().await;
     result
 }
 

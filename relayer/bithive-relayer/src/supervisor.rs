@@ -14,7 +14,7 @@ use crate::config::ChainConfig;
 use crate::error::RelayerError;
 use crate::metrics::Metrics;
 use crate::store::{JobRecord, JobState, NewJob, Store};
-use crate::worker::{JobWorker, WorkError};
+use crate::worker::{JobWorker, WorkError, WorkOutput};
 
 /// A job is given up (state `failed`) after this many work or submission attempts.
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -76,9 +76,19 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Where a chain's attestations are posted when not on the chain itself (`attest_on`): that
+/// chain's client (shared with its own supervisor, so one local sequence per account) and its
+/// attestation contract, which forwards them over IBC to the job's chain.
+#[derive(Clone)]
+pub struct SubmitTarget {
+    pub client: Arc<ChainClient>,
+    pub attestation: String,
+}
+
 pub struct ChainRelayer {
     cfg: ChainConfig,
     client: Arc<ChainClient>,
+    submit: Option<SubmitTarget>,
     failover: Option<Arc<FailoverRpc>>,
     store: Arc<Mutex<Store>>,
     workers: Vec<Arc<dyn JobWorker>>,
@@ -106,6 +116,7 @@ impl ChainRelayer {
         ChainRelayer {
             cfg,
             client,
+            submit: None,
             failover,
             store,
             workers,
@@ -124,6 +135,24 @@ impl ChainRelayer {
 
     pub fn client(&self) -> &Arc<ChainClient> {
         &self.client
+    }
+
+    /// Posts this chain's attestations on another chain (cross-chain jobs).
+    pub fn with_submit_target(mut self, target: Option<SubmitTarget>) -> Self {
+        self.submit = target;
+        self
+    }
+
+    /// The client that signs and posts attestations (this chain's, or `attest_on`'s).
+    fn submitter(&self) -> &Arc<ChainClient> {
+        self.submit.as_ref().map_or(&self.client, |s| &s.client)
+    }
+
+    fn attestation_contract(&self) -> Result<&str, RelayerError> {
+        match &self.submit {
+            Some(s) => Ok(&s.attestation),
+            None => self.cfg.contract("attestation"),
+        }
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -236,12 +265,17 @@ impl ChainRelayer {
             self.crash_at(Failpoint::AfterWorking)?;
             match worker.run(&j.job, &self.client).await {
                 Ok(out) => {
+                    let contract = match worker.attestation_contract_role() {
+                        Some(role) => self.cfg.contract(role)?.to_string(),
+                        None => j.job.contract.clone(),
+                    };
                     let (att, sig) = attest::build_and_sign(
                         &j.job,
+                        &contract,
                         worker.attestation_kind(),
                         &out,
                         unix_now(),
-                        self.client.key().k256(),
+                        self.submitter().key().k256(),
                     )?;
                     self.store().mark_signed(
                         &j.id,
@@ -278,11 +312,22 @@ impl ChainRelayer {
         Ok((att, sig))
     }
 
+    /// The consumer payload the worker produced (kept with its result).
+    fn parse_payload(j: &JobRecord) -> Result<Option<Vec<u8>>, RelayerError> {
+        let Some(result) = j.result.as_deref() else {
+            return Ok(None);
+        };
+        let out: WorkOutput = serde_json::from_str(result).map_err(|e| {
+            RelayerError::Attestation(format!("job {} has no valid work output: {e}", j.id))
+        })?;
+        Ok(out.payload)
+    }
+
     /// True when the attestation contract already holds this job's attestation.
     async fn accepted_on_chain(&self, att: &Attestation) -> Result<bool, RelayerError> {
-        let contract = self.cfg.contract("attestation")?;
+        let contract = self.attestation_contract()?;
         let answer = self
-            .client
+            .submitter()
             .query_smart(contract, &attest::accepted_query(att))
             .await?;
         let v: serde_json::Value =
@@ -294,7 +339,7 @@ impl ChainRelayer {
     async fn settle_unconfirmed(&mut self, j: &JobRecord, why: &str) -> Result<(), RelayerError> {
         let (att, _) = Self::parse_signed(j)?;
         if self.accepted_on_chain(&att).await? {
-            let h = self.client.rpc().latest_height().await?;
+            let h = self.submitter().rpc().latest_height().await?;
             self.store()
                 .mark_committed(std::slice::from_ref(&j.id), h)?;
             tracing::info!(job = %j.id, "attestation found on chain; not posting again");
@@ -324,7 +369,7 @@ impl ChainRelayer {
             let found = if hash.is_empty() {
                 None
             } else {
-                self.client.rpc().tx(&hash).await?
+                self.submitter().rpc().tx(&hash).await?
             };
             match found {
                 Some(r) if r.code == 0 => {
@@ -384,14 +429,16 @@ impl ChainRelayer {
     /// `Some(n)`: committed; `None`: the batch failed (jobs already settled one by one when
     /// alone, or left signed to be retried singly).
     async fn submit_batch(&mut self, jobs: &[JobRecord]) -> Result<Option<usize>, RelayerError> {
-        let attestation = self.cfg.contract("attestation")?.to_string();
+        let attestation = self.attestation_contract()?.to_string();
+        let submitter = self.submitter().clone();
         let mut msgs = Vec::with_capacity(jobs.len());
         for j in jobs {
             let (att, sig) = Self::parse_signed(j)?;
-            msgs.push(
-                self.client
-                    .execute_msg(&attestation, &attest::submit_msg(&att, &sig))?,
-            );
+            let payload = Self::parse_payload(j)?;
+            msgs.push(submitter.execute_msg(
+                &attestation,
+                &attest::submit_msg(&att, &sig, payload.as_deref()),
+            )?);
         }
         let ids: Vec<String> = jobs.iter().map(|j| j.id.clone()).collect();
         let store = self.store.clone();
@@ -408,8 +455,7 @@ impl ChainRelayer {
                 persist(hash)?;
                 Err("failpoint".to_string())
             };
-            let _ = self
-                .client
+            let _ = submitter
                 .broadcast_with(msgs, "bithive-relayer", &mut crash)
                 .await;
             return Err(RelayerError::Crash(
@@ -417,8 +463,7 @@ impl ChainRelayer {
             ));
         }
         let started = Instant::now();
-        let sent = self
-            .client
+        let sent = submitter
             .broadcast_with(msgs, "bithive-relayer", &mut persist)
             .await;
         let chain = self.cfg.chain_id.clone();
@@ -434,7 +479,7 @@ impl ChainRelayer {
             .with_label_values(&[&chain])
             .observe(started.elapsed().as_secs_f64());
         self.crash_at(Failpoint::AfterBroadcastSent)?;
-        match self.client.confirm(&b.hash).await {
+        match submitter.confirm(&b.hash).await {
             Ok(out) => {
                 self.store().mark_committed(&ids, out.height)?;
                 self.metrics
@@ -496,7 +541,7 @@ impl ChainRelayer {
             for j in jobs {
                 let (att, _) = Self::parse_signed(j)?;
                 if self.accepted_on_chain(&att).await? {
-                    let h = self.client.rpc().latest_height().await?;
+                    let h = self.submitter().rpc().latest_height().await?;
                     self.store()
                         .mark_committed(std::slice::from_ref(&j.id), h)?;
                 } else {
@@ -524,7 +569,7 @@ impl ChainRelayer {
                 .set(f.failovers() as i64);
         }
         if self.steps % 20 == 1 {
-            if let Ok(b) = self.client.fee_balance().await {
+            if let Ok(b) = self.submitter().fee_balance().await {
                 self.metrics
                     .wallet_balance
                     .with_label_values(&[self.chain(), &self.cfg.fee_denom])

@@ -15,6 +15,10 @@ pub struct WorkOutput {
     pub commitments: Vec<[u8; 32]>,
     /// Human-readable summary kept in the work queue (label, score, ...).
     pub summary: serde_json::Value,
+    /// Consumer payload submitted with the attestation (JSON bytes; a worker binds it by
+    /// putting its `payload_hash` among the commitments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,11 @@ pub trait JobWorker: Send + Sync {
     /// Whether a `wasm` event of the source contract creates a job of this kind; returns the
     /// job id.
     fn job_id_of(&self, event: &bithive_chain_client::Event) -> Option<String>;
+    /// Contract role the attestation names, when it is not the source contract (matching
+    /// attestations name the attestation contract itself).
+    fn attestation_contract_role(&self) -> Option<&'static str> {
+        None
+    }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError>;
 }
 

@@ -60,6 +60,7 @@ pub fn chain_config(batch_size: usize) -> ChainConfig {
         batch_size,
         blocks_per_poll: 50,
         confirm_timeout_ms: 300,
+        attest_on: None,
     }
 }
 

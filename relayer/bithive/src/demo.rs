@@ -6,9 +6,11 @@
 //! 2. a patient pays for an inference job through payfi-escrow; the relayer sees the event, runs
 //!    the model, signs the attestation and posts it; the attestation contract dispatches the
 //!    report and the escrow pays the node;
-//! 3. a research request is matched double-blind over blinded tags, its details encrypted to
-//!    exactly the matched users (DGKBE, BGW variant), the commitments attested on chain, and the
-//!    ciphertext delivered over BitChat to recipients, who verify and decrypt it;
+//! 3. a researcher pays for a research request sealed to the relayer (an escrow job); the
+//!    relayer's matching worker matches it double-blind over blinded tags, encrypts its details
+//!    to exactly the matched users (DGKBE, BGW variant), attests the commitments (the escrow
+//!    pays the node) and delivers the ciphertext over BitChat to recipients, who verify and
+//!    decrypt it;
 //! 4. the node attests its compute work; a day later emission mints, the epoch closes and the
 //!    node claims its BTK reward (into vesting, as the rewards contract pays it);
 //! 5. two months later the foundation's emission share has passed its one-month lock and a tenth
@@ -89,8 +91,11 @@ pub async fn run(
         ),
     );
 
-    // The relayer, in this process, serving inference jobs for the escrow.
-    let relayer_cfg = p.relayer_config()?;
+    // Users enroll with the matching node before it starts.
+    let enrolled = crate::research::enroll(&p, progress).await?;
+    // The relayer, in this process, serving inference and research requests for the escrow.
+    let mut relayer_cfg = p.relayer_config()?;
+    crate::research::enable_matching(&mut relayer_cfg, &enrolled);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let relayer = tokio::spawn(bithive_relayer::runtime::run_until(
         relayer_cfg,
@@ -98,8 +103,8 @@ pub async fn run(
             let _ = stop_rx.await;
         },
     ));
-    progress("relayer started (inference worker on the ONNX models)");
-    let result = story(&p, &mut report, progress).await;
+    progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node)");
+    let result = story(&p, enrolled, &mut report, progress).await;
     let _ = stop_tx.send(());
     let stopped = relayer.await;
     p.shutdown().await;
@@ -118,6 +123,7 @@ pub async fn run(
 
 async fn story(
     p: &Platform,
+    enrolled: crate::research::Enrolled,
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
@@ -172,12 +178,15 @@ async fn story(
     );
 
     // A research request, matched double-blind and delivered to exactly its recipients.
-    let r = crate::research::research_request(p, progress).await?;
+    let r = crate::research::research_request(p, enrolled, progress).await?;
     report.row(
         "research request",
         format!(
-            "{} of {} users matched double-blind; {} B ciphertext",
-            r.recipients, r.users, r.ciphertext_bytes
+            "{} of {} users matched double-blind; {} B ciphertext; node paid {}",
+            r.recipients,
+            r.users,
+            r.ciphertext_bytes,
+            bhive(r.node_paid)
         ),
     );
     report.row(

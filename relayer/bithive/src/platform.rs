@@ -414,10 +414,12 @@ pub fn relayer_config(
             batch_size: 10,
             blocks_per_poll: 200,
             confirm_timeout_ms: 60_000,
+            attest_on: None,
         }],
         inference: Some(InferenceSection {
             config: inference_config.to_path_buf(),
         }),
+        matching: None,
     };
     ctx!(cfg.validate(), "relayer config")?;
     Ok(cfg)

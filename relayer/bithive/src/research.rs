@@ -1,39 +1,51 @@
-//! The demo's research request: matched double-blind, broadcast-encrypted to exactly the
-//! matched users, committed on chain, delivered over BitChat, decrypted by the recipients.
+//! The demo's research request, served by the relayer's matching worker
+//! (`bithive_relayer::matching_worker`): matched double-blind, broadcast-encrypted to exactly
+//! the matched users, paid through the escrow on an on-chain attestation, delivered over
+//! BitChat, decrypted by the recipients only.
 //!
-//! Roles, each in this process but each given only what it would have:
-//! - user clients blind their profile tags through the blinding service (OPRF) and keep their
-//!   own DGKBE key (extracted for them at enrollment);
-//! - the matching node (the relayer's operator) joins blinded tags and learns S_i only;
-//! - the key authority encapsulates a session key for S_i (BGW variant: only S_i can open);
-//! - the chain sees one attestation of kind `matching` whose commitments bind S_i and the
-//!   ciphertext;
-//! - recipients get the ciphertext over BitChat (QUIC + Noise, sender bound to its chain key),
-//!   check it against the on-chain commitments, and decrypt. A user outside S_i cannot.
+//! This process plays the roles outside the relayer, each given only what it would have:
+//! - user clients blind their profile tags through the blinding service (OPRF), enroll them
+//!   with the matching node together with their BitChat contact, and keep their own DGKBE key
+//!   (handed out by the enrollment tooling, which shares the key authority's seed file);
+//! - the researcher blinds the request's criteria through the same service, seals the request
+//!   (criteria + details) to the relayer's BitChat Noise key and posts it as a paid escrow job:
+//!   the chain sees a ciphertext, its hash and the payment;
+//! - the relayer (matching worker) learns S_i only, encrypts the details to S_i, queues the
+//!   ciphertext to each recipient and attests commitments; the escrow pays the node;
+//! - recipients check the delivery against the on-chain commitment and decrypt; a user outside
+//!   S_i handed the same bytes cannot.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use bithive_attestation::{matching_commitments, signing, Attestation, AttestationKind, Hash32};
 use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
 use bithive_dgkbe::bgw::BgwCiphertext;
-use bithive_dgkbe::{RoaringBitmap, ServerSecret};
-use bithive_matching::client::{self, BlindingService};
+use bithive_dgkbe::RoaringBitmap;
+use bithive_matching::client::{self, BlindingService, RequestSpec};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
-use bithive_matching::output::{seal_output, verify_output, MatchOutput};
+use bithive_matching::output::verify_output;
 use bithive_matching::sim;
+use bithive_matching::wire::ResearchRequest;
+use bithive_relayer::config::{Config, JobKind, MatchingSection};
+use bithive_relayer::matching_worker::{
+    append_enrollments, decode_delivery, request_header, Enrollment, MatchingSecrets,
+    MATCHING_MODEL,
+};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::json;
 
-use crate::platform::{ctx, exec, fail, query, DemoError, Platform};
+use crate::platform::{ctx, fail, native_balance, query, DemoError, Platform, DAY, DENOM};
 
 /// Synthetic population size of the demo.
 pub const USERS: u32 = 2_000;
-/// Recipients the demo delivers to over BitChat (plus one user outside S_i).
-const DELIVER_TO: usize = 3;
+/// Recipients the demo brings online to receive over BitChat (plus one user outside S_i).
+const ONLINE_RECIPIENTS: usize = 3;
+/// What the researcher pays for the matching (2 BHIVE).
+const RESEARCH_PRICE: u128 = 2_000_000;
+const RESEARCH_JOB: &str = "research-1";
 
 #[derive(Clone, Debug)]
 pub struct ResearchOutcome {
@@ -42,11 +54,26 @@ pub struct ResearchOutcome {
     pub ciphertext_bytes: usize,
     pub commitment: String,
     pub attested_height: u64,
-    /// Recipients that received the ciphertext over BitChat, verified it against the chain
-    /// and decrypted the request.
+    /// Paid by the escrow to the node on the matching attestation (after the escrow fee).
+    pub node_paid: u128,
+    /// Online recipients that received the ciphertext over BitChat, verified it against the
+    /// chain and decrypted the request.
     pub decrypted: usize,
-    /// Users outside S_i given the same ciphertext whose decryption failed authentication.
+    /// Users outside S_i handed the same ciphertext whose decryption failed authentication.
     pub outsiders_refused: usize,
+}
+
+/// Everything enrollment leaves to the rest of the story.
+pub struct Enrolled {
+    section: MatchingSection,
+    service: BlindingService,
+    lsh: SimHash,
+    spec: RequestSpec,
+    /// S_i as the dry run found it (the demo checks the relayer's result against it).
+    expected: RoaringBitmap,
+    /// (user, BitChat node) of the online recipients, then the outsider last.
+    online: Vec<(u32, Node)>,
+    secrets: MatchingSecrets,
 }
 
 fn rng() -> Result<ChaCha20Rng, DemoError> {
@@ -55,76 +82,36 @@ fn rng() -> Result<ChaCha20Rng, DemoError> {
     Ok(ChaCha20Rng::from_seed(seed))
 }
 
-/// What a recipient receives: request id, S_i (portable roaring bytes) and the ciphertext.
-fn encode_delivery(out: &MatchOutput) -> Result<Vec<u8>, DemoError> {
-    let mut mask = Vec::new();
-    ctx!(out.recipients.serialize_into(&mut mask), "serialize S_i")?;
-    let mut body = Vec::with_capacity(16 + mask.len() + out.ciphertext.len());
-    body.extend_from_slice(&out.request_id.to_be_bytes());
-    body.extend_from_slice(&(mask.len() as u32).to_be_bytes());
-    body.extend_from_slice(&mask);
-    body.extend_from_slice(&out.ciphertext);
-    Ok(body)
-}
-
-fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), DemoError> {
-    let bad = || fail("delivery")(&"malformed delivery");
-    let id = u64::from_be_bytes(
-        body.get(..8)
-            .ok_or_else(bad)?
-            .try_into()
-            .map_err(|_| bad())?,
-    );
-    let len = u32::from_be_bytes(
-        body.get(8..12)
-            .ok_or_else(bad)?
-            .try_into()
-            .map_err(|_| bad())?,
-    ) as usize;
-    let mask = body.get(12..12 + len).ok_or_else(bad)?.to_vec();
-    let ct = body.get(12 + len..).ok_or_else(bad)?.to_vec();
-    let recipients = ctx!(RoaringBitmap::deserialize_from(&mask[..]), "S_i")?;
-    let commitment = bithive_matching::output::commitment(id, &recipients, &ct);
-    Ok((
-        MatchOutput {
-            request_id: id,
-            recipients,
-            ciphertext: ct,
-            commitment,
-        },
-        mask,
-    ))
-}
-
 fn local() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
-pub async fn research_request(
-    p: &Platform,
-    progress: &mut dyn FnMut(&str),
-) -> Result<ResearchOutcome, DemoError> {
-    let mut rng = rng()?;
-    let c = &p.deployment.contracts;
+fn relayer_identity(p: &Platform) -> Result<NodeIdentity, DemoError> {
+    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
+    ctx!(
+        NodeIdentity::from_secret(&secret),
+        "relayer BitChat identity"
+    )
+}
 
-    // Enrollment: users blind their tags; the key authority gives each its DGKBE key.
+/// Enrollment, before the relayer starts: users blind their tags and enroll them with their
+/// BitChat contact; the key authority's secret file is created. To show a non-trivial story
+/// the demo picks a request that a few users match, by a dry run on a scratch matching node (a
+/// different blinding key gives the same S_i: the key cancels out in the join), and brings
+/// those users online.
+pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enrolled, DemoError> {
+    let mut rng = rng()?;
+    let home = &p.opts.home;
     let lsh = SimHash::new(5, sim::DIM, 12, 6);
     let service = BlindingService::new(&mut rng);
-    let mut node = MatchingNode::new(&mut rng);
     let users = sim::population(USERS, 7);
     let subs = ctx!(
         client::user_submissions(&users, &lsh, &service, 1),
         "blinding"
     )?;
-    ctx!(node.ingest(&subs), "matching node ingest")?;
-    let s0: RoaringBitmap = (1..=USERS).collect();
-    let authority = ctx!(ServerSecret::setup(USERS, &s0, 0, &mut rng), "DGKBE setup")?;
-    let pp = authority.bgw_public_params();
-    progress(&format!(
-        "{USERS} users enrolled with blinded tags and DGKBE keys"
-    ));
 
-    // A research request that matches a few users.
+    let mut scratch = MatchingNode::new(&mut rng);
+    ctx!(scratch.ingest(&subs), "dry-run ingest")?;
     let mut found = None;
     for i in 1..=200u64 {
         let spec = sim::request(i, 11);
@@ -132,102 +119,177 @@ pub async fn research_request(
             client::request_submission(&spec, &lsh, &service, &mut rng),
             "request blinding"
         )?;
-        let (id, s_i) = ctx!(node.match_requests(&[sub]), "matching")?
+        let (_, s_i) = ctx!(scratch.match_requests(&[sub]), "dry run")?
             .pop()
-            .ok_or_else(|| fail("matching")(&"no result"))?;
-        if s_i.len() >= 3 && s_i.len() < u64::from(USERS) {
-            found = Some((spec, id, s_i));
+            .ok_or_else(|| fail("dry run")(&"no result"))?;
+        if s_i.len() > ONLINE_RECIPIENTS as u64 && s_i.len() < u64::from(USERS) {
+            found = Some((spec, s_i));
             break;
         }
     }
-    let (spec, id, s_i) = found.ok_or_else(|| fail("matching")(&"no request matched"))?;
+    let (spec, expected) = found.ok_or_else(|| fail("dry run")(&"no request matched"))?;
+
+    // BitChat: users accept the relayer (known by its chain key); the online ones listen.
+    let registry = Arc::new(StaticAllowlist::new());
+    registry.insert(PeerRecord::of(&relayer_identity(p)?, None));
+    let outsider = (1..=USERS)
+        .find(|u| !expected.contains(*u))
+        .ok_or_else(|| fail("dry run")(&"everyone matched"))?;
+    let online_users: Vec<u32> = expected
+        .iter()
+        .take(ONLINE_RECIPIENTS)
+        .chain(std::iter::once(outsider))
+        .collect();
+    let dir = home.join("bitchat");
+    let mut online = Vec::new();
+    let mut rows = Vec::with_capacity(subs.len());
+    for sub in &subs {
+        let ident = ctx!(NodeIdentity::generate(), "user identity")?;
+        let mut contact = PeerRecord::of(&ident, None);
+        if online_users.contains(&sub.user) {
+            let cfg = NodeConfig::new(local(), dir.join(format!("user-{}", sub.user)));
+            let node = ctx!(
+                Node::start(cfg, ident, registry.clone()).await,
+                "user BitChat node"
+            )?;
+            contact.addr = Some(ctx!(node.local_addr(), "user BitChat node")?);
+            online.push((sub.user, node));
+        }
+        rows.push(ctx!(Enrollment::new(sub, &contact), "enrollment")?);
+    }
+    // The outsider last.
+    online.sort_by_key(|(u, _)| *u == outsider);
+
+    let secrets = ctx!(MatchingSecrets::generate(), "matching secrets")?;
+    let section = MatchingSection {
+        key: "operator".into(),
+        listen: "127.0.0.1:0".into(),
+        data_dir: home.join("relayer-bitchat"),
+        secret_file: home.join("matching-secret.json"),
+        enrollment: home.join("enrollment.jsonl"),
+        epoch: 0,
+        delivery_ttl_secs: 600,
+        relays: Vec::new(),
+    };
+    ctx!(secrets.save(&section.secret_file), "matching secret file")?;
+    ctx!(
+        append_enrollments(&section.enrollment, &rows),
+        "enrollment file"
+    )?;
+    progress(&format!(
+        "{USERS} users enrolled with blinded tags and BitChat contacts ({} online)",
+        online.len()
+    ));
+    Ok(Enrolled {
+        section,
+        service,
+        lsh,
+        spec,
+        expected,
+        online,
+        secrets,
+    })
+}
+
+/// Turns on the matching worker in a relayer config.
+pub fn enable_matching(cfg: &mut Config, e: &Enrolled) {
+    cfg.matching = Some(e.section.clone());
+    for c in &mut cfg.chains {
+        if !c.jobs.contains(&JobKind::Matching) {
+            c.jobs.push(JobKind::Matching);
+        }
+    }
+}
+
+/// The researcher posts the sealed request as a paid escrow job; the relayer matches, attests
+/// and delivers; the online users check and decrypt.
+pub async fn research_request(
+    p: &Platform,
+    e: Enrolled,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ResearchOutcome, DemoError> {
+    use base64::Engine as _;
+    let mut rng = rng()?;
+    let c = &p.deployment.contracts;
+    let researcher = &p.gov;
+
+    // The researcher: blinded criteria + details, sealed to the relayer's Noise key.
+    let submission = ctx!(
+        client::request_submission(&e.spec, &e.lsh, &e.service, &mut rng),
+        "request blinding"
+    )?;
+    let id = submission.id;
     let details = format!(
         "research request {id}: clauses {:?}; max embedding distance {}; contact via BitHive",
-        spec.clauses, spec.max_distance
+        e.spec.clauses, e.spec.max_distance
     );
-    let (header, session) = ctx!(authority.bgw_encapsulate(&s_i, &mut rng), "encapsulate")?;
-    let out = ctx!(
-        seal_output(id, s_i.clone(), header, session, details.as_bytes()),
-        "seal"
-    )?;
-    progress(&format!(
-        "research request {id} matched double-blind: {} of {USERS} users; ciphertext {} bytes",
-        s_i.len(),
-        out.ciphertext.len()
-    ));
-
-    // The matching node attests the commitments (never S_i or the ciphertext) on chain.
-    let delivery = encode_delivery(&out)?;
-    let (_, mask) = decode_delivery(&delivery)?;
-    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
-    let key = ctx!(signing::signing_key(&secret), "operator key")?;
-    let now = ctx!(p.node.rpc().latest_block_time().await, "block time")?;
-    let att = Attestation {
-        chain_id: p.chain_id.clone(),
-        contract: c.attestation.clone(),
-        job_id: format!("research-{id}"),
-        kind: AttestationKind::Matching,
-        result_hash: Hash32(out.commitment),
-        commitments: matching_commitments(&mask, &out.ciphertext).to_vec(),
-        issued_at: now,
-        nonce: crate::platform::random_nonce()?,
-        signer: signing::public_key(&key),
+    let request = ResearchRequest {
+        submission,
+        details: details.as_bytes().to_vec(),
     };
-    let signed = ctx!(signing::sign(att, &key), "sign matching")?;
-    let attested_height = exec(
-        &p.node,
-        &c.attestation,
-        json!({"submit": {"attestation": signed.attestation, "signature": signed.signature}}),
-        "attest matching",
-    )
-    .await?;
+    let plain = ctx!(request.to_bytes(), "research request")?;
+    let researcher_id = ctx!(NodeIdentity::generate(), "researcher identity")?;
+    let sealed = ctx!(
+        researcher_id.seal_to(
+            &relayer_identity(p)?.noise_public(),
+            &request_header(&p.chain_id),
+            &plain
+        ),
+        "sealing the request"
+    )?;
+    let now = ctx!(researcher.rpc().latest_block_time().await, "block time")?;
+    let create = json!({"create_job": {
+        "job_id": RESEARCH_JOB,
+        "expires_at": ((now + DAY) * 1_000_000_000).to_string(),
+        "model": MATCHING_MODEL,
+        "input": base64::engine::general_purpose::STANDARD.encode(&sealed),
+    }});
+    let msg = ctx!(
+        researcher.execute_msg_with_funds(&c.payfi_escrow, &create, &[(RESEARCH_PRICE, DENOM)]),
+        "research job"
+    )?;
+    let node_before = native_balance(&p.node, p.node.address()).await?;
+    let created = ctx!(researcher.submit(vec![msg], "").await, "research job")?;
     progress(&format!(
-        "matching attested on chain at height {attested_height} (commitments only)"
+        "researcher paid {} for research request {id} (sealed to the relayer: {} B on chain) at height {}",
+        crate::platform::bhive(RESEARCH_PRICE),
+        sealed.len(),
+        created.height
     ));
 
-    // Delivery over BitChat: the relayer's node identity is its chain operator key.
-    let dir = p.opts.home.join("bitchat");
-    let registry = Arc::new(StaticAllowlist::new());
-    let relayer_id = ctx!(NodeIdentity::from_secret(&secret), "bitchat identity")?;
-    registry.insert(PeerRecord::of(&relayer_id, None));
-    let recipients: Vec<u32> = s_i.iter().take(DELIVER_TO).collect();
-    let outsider = (1..=USERS)
-        .find(|u| !s_i.contains(*u))
-        .ok_or_else(|| fail("matching")(&"everyone matched"))?;
-    let mut inboxes = Vec::new();
-    for &u in recipients.iter().chain(std::iter::once(&outsider)) {
-        let mut user_secret = [0u8; 32];
-        ctx!(getrandom::getrandom(&mut user_secret), "random key")?;
-        let ident = ctx!(NodeIdentity::from_secret(&user_secret), "bitchat identity")?;
-        let (account, mut rec) = (ident.account_id(), PeerRecord::of(&ident, None));
-        let cfg = NodeConfig::new(local(), dir.join(format!("user-{u}")));
-        let user_node = ctx!(Node::start(cfg, ident, registry.clone()).await, "user node")?;
-        rec.addr = Some(ctx!(user_node.local_addr(), "user node")?);
-        registry.insert(rec);
-        inboxes.push((u, account, user_node));
-    }
-    let sender = ctx!(
-        Node::start(
-            NodeConfig::new(local(), dir.join("relayer")),
-            relayer_id,
-            registry.clone()
-        )
-        .await,
-        "relayer bitchat node"
-    )?;
-    for (_, account, _) in &inboxes {
-        ctx!(
-            sender
-                .send(*account, id, &delivery, Duration::from_secs(600))
-                .await,
-            "bitchat send"
-        )?;
-    }
-
-    // Each user: receive, check against the chain, decrypt with its own key.
-    let q = json!({"attestation": {"job_id": format!("research-{id}"), "kind": "matching",
+    // The relayer's matching worker attests; the escrow pays the node.
+    let q = json!({"attestation": {"job_id": RESEARCH_JOB, "kind": "matching",
         "contract": c.attestation, "chain_id": p.chain_id}});
-    let onchain = query(&p.gov, &c.attestation, q, "matching attestation query").await?;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let onchain = loop {
+        let v = query(
+            &p.gov,
+            &c.attestation,
+            q.clone(),
+            "matching attestation query",
+        )
+        .await?;
+        if !v.is_null() {
+            break v;
+        }
+        if Instant::now() > deadline {
+            return Err(fail("matching attestation")(&format!(
+                "{RESEARCH_JOB} not attested within 120 s"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let attested_height = onchain["height"].as_u64().unwrap_or(0);
+    let node_paid = native_balance(&p.node, p.node.address())
+        .await?
+        .saturating_sub(node_before);
+    let fee = RESEARCH_PRICE * 50 / 10_000;
+    if node_paid != RESEARCH_PRICE - fee {
+        return Err(fail("research payment")(&format!(
+            "node balance rose by {node_paid}, expected {}",
+            RESEARCH_PRICE - fee
+        )));
+    }
     let onchain_commitment = hex::decode(
         onchain["attestation"]["result_hash"]
             .as_str()
@@ -236,16 +298,34 @@ pub async fn research_request(
     .ok()
     .and_then(|v| <[u8; 32]>::try_from(v).ok())
     .ok_or_else(|| fail("matching attestation")(&format!("no result hash in {onchain}")))?;
-    let (mut decrypted, mut refused) = (0, 0);
-    for (u, _, user_node) in &inboxes {
-        let got = user_node
-            .recv(Duration::from_secs(30))
+    progress(&format!(
+        "relayer matched and attested at height {attested_height} (commitments only); escrow paid the node"
+    ));
+
+    // Users: receive, check against the chain, decrypt with their own keys.
+    let authority = ctx!(
+        e.secrets.authority(USERS, &(1..=USERS).collect(), 0),
+        "key authority"
+    )?;
+    let pp = authority.bgw_public_params();
+    let (mut decrypted, mut refused, mut seen) = (0, 0, None::<(Vec<u8>, u64, usize)>);
+    let (recipients, outsider) = e.online.split_at(e.online.len() - 1);
+    for (u, node) in recipients {
+        let got = node
+            .recv(Duration::from_secs(60))
             .await
-            .ok_or_else(|| fail("bitchat delivery")(&format!("user {u} received nothing")))?;
-        let (received, _) = decode_delivery(&got.body)?;
+            .ok_or_else(|| fail("BitChat delivery")(&format!("user {u} received nothing")))?;
+        let (received, _) = ctx!(decode_delivery(&got.body), "delivery")?;
         if !verify_output(&received, &onchain_commitment) {
             return Err(fail("delivery check")(&format!(
                 "user {u}: ciphertext does not match the on-chain commitment"
+            )));
+        }
+        if received.recipients != e.expected {
+            return Err(fail("matching")(&format!(
+                "the relayer matched {} users, the dry run {}",
+                received.recipients.len(),
+                e.expected.len()
             )));
         }
         let mut key = ctx!(authority.bgw_extract(*u), "user key")?;
@@ -254,30 +334,52 @@ pub async fn research_request(
             "ciphertext"
         )?;
         match key.decrypt(&pp, &received.recipients, &ct, &id.to_be_bytes()) {
-            Ok((plain, _)) if plain == details.as_bytes() && s_i.contains(*u) => decrypted += 1,
-            Err(_) if !s_i.contains(*u) => refused += 1,
-            other => {
+            Ok((plain, _)) if plain == details.as_bytes() => decrypted += 1,
+            _ => {
                 return Err(fail("decryption")(&format!(
-                    "user {u} (in S_i: {}): unexpected outcome {}",
-                    s_i.contains(*u),
-                    if other.is_ok() { "plaintext" } else { "error" }
+                    "recipient {u} could not decrypt the request"
                 )))
             }
         }
+        seen = Some((
+            got.body.clone(),
+            received.recipients.len(),
+            received.ciphertext.len(),
+        ));
+    }
+    let (body, n_recipients, ct_len) =
+        seen.ok_or_else(|| fail("BitChat delivery")(&"no recipient online"))?;
+    // A user outside S_i handed a recipient's bytes cannot open them.
+    for (u, _) in outsider {
+        let (received, _) = ctx!(decode_delivery(&body), "delivery")?;
+        let mut key = ctx!(authority.bgw_extract(*u), "user key")?;
+        let ct = ctx!(
+            BgwCiphertext::from_bytes(&received.ciphertext),
+            "ciphertext"
+        )?;
+        if key
+            .decrypt(&pp, &received.recipients, &ct, &id.to_be_bytes())
+            .is_ok()
+        {
+            return Err(fail("decryption")(&format!(
+                "user {u} outside S_i decrypted the request"
+            )));
+        }
+        refused += 1;
     }
     progress(&format!(
-        "delivered over BitChat: {decrypted} recipients decrypted the request; the user outside S_i could not"
+        "delivered over BitChat: {decrypted} online recipients decrypted the request; the user outside S_i could not"
     ));
-    sender.shutdown().await;
-    for (_, _, n) in inboxes {
+    for (_, n) in e.online {
         n.shutdown().await;
     }
     Ok(ResearchOutcome {
         users: USERS,
-        recipients: s_i.len(),
-        ciphertext_bytes: out.ciphertext.len(),
-        commitment: hex::encode(out.commitment),
+        recipients: n_recipients,
+        ciphertext_bytes: ct_len,
+        commitment: hex::encode(onchain_commitment),
         attested_height,
+        node_paid,
         decrypted,
         outsiders_refused: refused,
     })

@@ -1,5 +1,6 @@
 //! The README's main command, end to end: devnet, deploy, relayer with the real inference
-//! engine, the paid job attested and paid, rewards, emission and vesting.
+//! engine and the matching worker, the paid job attested and paid, the paid research request
+//! matched, attested, paid and delivered over BitChat, rewards, emission and vesting.
 
 use bithive_cli::demo;
 
@@ -25,6 +26,8 @@ async fn demo_runs_end_to_end() {
     for row in [
         "inference job",
         "escrow to node",
+        "research request",
+        "BitChat delivery",
         "node compute reward",
         "vesting released",
     ] {

@@ -1,5 +1,6 @@
 //! The IBC path end to end on two devnets with the built-in relay (local simulation of IBC):
-//! a job paid on chain B is attested on chain A, where the node is registered; A's attestation
+//! a job paid on chain B is attested on chain A, where the node is registered, by a relayer in
+//! cross-chain mode (`attest_on`: it watches B and posts on A); A's attestation
 //! contract forwards it over its channel, B's contract checks it again and pays the node. Then
 //! a packet times out (B's clock runs past it before it is relayed): nothing is paid, the
 //! record stays, a retry delivers it, and nothing is delivered twice, also after B restarts
@@ -128,13 +129,25 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     .await
     .unwrap();
 
-    // 1. Delivered by the running relay.
+    // 1. A relayer in cross-chain mode: it watches B's escrow, runs the model, and posts the
+    // attestation on A (`attest_on`, signed by A's registered operator key); the running relay
+    // delivers it to B, whose escrow pays A's node.
+    let mut cfg = a.relayer_config().unwrap();
+    cfg.chains[0].jobs.clear();
+    let mut on_b = b.relayer_config().unwrap().chains.remove(0);
+    on_b.attest_on = Some(a.chain_id.clone());
+    on_b.contracts.remove("attestation");
+    cfg.chains.push(on_b);
+    cfg.validate().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let relayer = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
+        let _ = stop_rx.await;
+    }));
     let relay = link.spawn(Duration::from_millis(100));
-    b.create_inference_job("x-1", PRICE).await.unwrap();
     let before = bithive_cli::platform::native_balance(&b.gov, &a_node)
         .await
         .unwrap();
-    attest_on_a(&a, &b, "x-1").await;
+    b.create_inference_job("x-1", PRICE).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let j = job(&b, "x-1").await;
@@ -154,6 +167,23 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     relay.stop().await;
+    let _ = stop_tx.send(());
+    relayer.await.unwrap().unwrap();
+    // The record on A is the relayer's (the job's chain and contract are B's).
+    let rec = query(
+        &a.gov,
+        &a.deployment.contracts.attestation,
+        json!({"attestation": {"job_id": "x-1", "kind": "inference",
+            "contract": b.deployment.contracts.payfi_escrow, "chain_id": b.chain_id}}),
+        "record on A",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rec["attestation"]["signer"],
+        json!(hex::encode(a.operator_key.public_key_compressed())),
+        "{rec}"
+    );
 
     // 2. Timed out: B's clock passes the packet's timeout before anyone relays it.
     b.create_inference_job("x-2", PRICE).await.unwrap();
