@@ -222,14 +222,16 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
         raw1.cpu / blind1.cpu
     );
     println!(
-        "blinding apply_batch {threads} threads: {:.0}/s ({:.0}/s per core) = {:.3} x raw one thread per core, {:.3} x raw on {threads} threads ({:.0}/s) wall | per CPU-second {:.0}/s = {:.3} x raw one thread per CPU-second",
+        "blinding apply_batch {threads} threads: {:.0}/s ({:.0}/s per core) = {:.3} x raw one thread per core, {:.3} x raw on {threads} threads ({:.0}/s) wall | per CPU-second {:.0}/s = {:.3} x raw one thread per CPU-second, {:.3} x raw on {threads} threads per CPU-second ({:.0}/s)",
         n / blind2.wall,
         n / blind2.wall / threads as f64,
         raw1.wall / blind2.wall / threads as f64,
         raw2.wall / blind2.wall,
         n / raw2.wall,
         n / blind2.cpu,
-        raw1.cpu / blind2.cpu
+        raw1.cpu / blind2.cpu,
+        raw2.cpu / blind2.cpu,
+        n / raw2.cpu
     );
     n / blind2.wall
 }

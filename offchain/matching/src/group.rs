@@ -54,7 +54,7 @@ impl BlindingKey {
         Ok((decode(b)? * self.0).compress().to_bytes())
     }
 
-    /// A batch on all cores (rayon), order preserved, written in place (no per-chunk vectors).
+    /// A batch on all cores (rayon), order preserved, each chunk encoded straight into the output.
     /// Each chunk multiplies by b/2 and encodes with `double_and_compress_batch`, which needs no
     /// square root and shares one field inversion across the chunk, so what remains beside the
     /// scalar multiplication is the decode (one inverse square root per element: Ristretto has
