@@ -3,7 +3,7 @@
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
-use crate::group::{Blinded, BlindingKey, OprfRequest};
+use crate::group::{Blinded, BlindingKey, OprfBatch};
 use crate::lsh::SimHash;
 use crate::node::{RequestSubmission, UserSubmission};
 use crate::MatchingError;
@@ -59,13 +59,8 @@ pub fn oprf_tokens<R: RngCore + CryptoRng>(
     service: &BlindingService,
     rng: &mut R,
 ) -> Result<Vec<Blinded>, MatchingError> {
-    let reqs: Vec<OprfRequest> = tokens.iter().map(|t| OprfRequest::new(t, rng)).collect();
-    let wire: Vec<Blinded> = reqs.iter().map(|r| r.blinded).collect();
-    let answers = service.evaluate(&wire)?;
-    reqs.into_iter()
-        .zip(answers.iter())
-        .map(|(r, a)| r.finish(a))
-        .collect()
+    let (batch, wire) = OprfBatch::new(tokens, rng);
+    batch.finish(&service.evaluate(&wire)?)
 }
 
 pub fn profile_tokens(p: &UserProfile, lsh: &SimHash) -> Result<Vec<String>, MatchingError> {

@@ -4,6 +4,8 @@ pub enum MatchingError {
     InvalidPoint,
     #[error("embedding has dimension {got}, the LSH family expects {expected}")]
     Dimension { got: usize, expected: usize },
+    #[error("the blinding service returned {got} elements for {expected} requests")]
+    AnswerCount { got: usize, expected: usize },
     #[error("request has no criteria")]
     EmptyRequest,
     #[error("broadcast encryption failed: {0}")]

@@ -111,12 +111,9 @@ impl GroupedSecret {
             .gammas
             .get(a as usize)
             .ok_or(DgkbeError::IndexOutOfRange(user))?;
-        let mut e = *gamma * self.base.powers[i as usize];
-        let d = self.base.g2_table.mul(&e).into_affine();
-        e.zeroize();
         Ok(GroupedUserKey {
             group: a,
-            key: BgwUserKey::new(self.base.epoch, i, d),
+            key: BgwUserKey::new(self.base.epoch, i, self.base.bgw_key_point(gamma, i)),
         })
     }
 
@@ -138,9 +135,9 @@ impl GroupedSecret {
                 .gammas
                 .get(*a as usize)
                 .ok_or(DgkbeError::IndexOutOfRange(s.max().unwrap_or(0)))?;
-            let mut e = t * (*gamma + self.base.sigma(local)?);
-            pts.push(self.base.g1_table.mul(&e));
-            e.zeroize();
+            let mut sigma = self.base.sigma(local)?;
+            pts.push(self.base.c1_point(&t, gamma, &sigma));
+            sigma.zeroize();
         }
         let pts = G1Projective::normalize_batch(&pts);
         let session = SessionKey(self.base.gt_base * t);

@@ -4,7 +4,7 @@
 //! every exponent is assembled in the scalar field from a table of alpha^k (32 bytes per user) and
 //! turned into a group element by one fixed-base scalar multiplication.
 
-use ark_bls12_381::{Bls12_381, Fr, G1Projective, G2Projective};
+use ark_bls12_381::{Bls12_381, Fr, G1Projective, G2Affine, G2Projective};
 use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::{CurveGroup, Group};
 use ark_ff::{Field, Zero};
@@ -191,15 +191,14 @@ impl ServerSecret {
         let mut t = nonzero_scalar(rng);
         // Differential against the precomputed S0 sum: sum over S\S0 minus sum over S0\S.
         let mut delta = sigma_s - self.sigma0;
-        let mut e1 = t * (self.gamma + sigma_s);
         let mut e2 = t * self.gamma_inv * delta;
         let pts = G1Projective::normalize_batch(&[
             self.g1_table.mul(&t),
-            self.g1_table.mul(&e1),
+            self.c1_point(&t, &self.gamma, &sigma_s),
             self.g1_table.mul(&e2),
         ]);
         let session = SessionKey(self.gt_base * t);
-        for x in [&mut sigma_s, &mut t, &mut delta, &mut e1, &mut e2] {
+        for x in [&mut sigma_s, &mut t, &mut delta, &mut e2] {
             x.zeroize();
         }
         let header = Header {
@@ -234,10 +233,29 @@ impl ServerSecret {
         if i == 0 || i > self.n {
             return Err(DgkbeError::IndexOutOfRange(i));
         }
-        let mut e = self.gamma * self.powers[i as usize];
+        Ok(crate::bgw::BgwUserKey::new(
+            self.epoch,
+            i,
+            self.bgw_key_point(&self.gamma, i),
+        ))
+    }
+
+    /// C1 = t*(gamma + sigma(S))*P, with `sigma_s` = sigma(S) and `gamma` this instance's gamma
+    /// or, in `grouped`, a group's gamma_a. The secret exponent is wiped.
+    pub(crate) fn c1_point(&self, t: &Fr, gamma: &Fr, sigma_s: &Fr) -> G1Projective {
+        let mut e = *t * (*gamma + sigma_s);
+        let c1 = self.g1_table.mul(&e);
+        e.zeroize();
+        c1
+    }
+
+    /// BGW key point d = gamma * alpha^i * Q for slot i (1..=n, checked by the callers), with
+    /// `gamma` this instance's gamma or a group's gamma_a. The secret exponent is wiped.
+    pub(crate) fn bgw_key_point(&self, gamma: &Fr, i: u32) -> G2Affine {
+        let mut e = *gamma * self.powers[i as usize];
         let d = self.g2_table.mul(&e).into_affine();
         e.zeroize();
-        Ok(crate::bgw::BgwUserKey::new(self.epoch, i, d))
+        d
     }
 
     /// BGW encapsulation: the seed's C0 and C1 without the C2 correction (the client corrects).
