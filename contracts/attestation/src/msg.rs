@@ -120,7 +120,7 @@ pub struct WorkPayload {
 }
 
 /// Payload of a paid `matching` attestation: the research request was paid as a compute job
-/// of payfi-escrow (`model = "bithive/matching-v1"`); on acceptance the escrow pays the
+/// of payfi-escrow (`model = "bithive-matching-v1"`); on acceptance the escrow pays the
 /// attesting node. Without a payload a matching attestation is only recorded.
 #[cw_serde]
 pub struct MatchingPayload {

@@ -137,18 +137,11 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     while states() != [2, 1] {
         if start.elapsed() > Duration::from_secs(60) {
             let s = bithive_relayer::Store::open(&db).unwrap();
-            let all: Vec<_> = [
-                JobState::Received,
-                JobState::Working,
-                JobState::Signed,
-                JobState::Broadcast,
-                JobState::Committed,
-                JobState::Failed,
-            ]
-            .iter()
-            .flat_map(|st| s.jobs_in_state(CHAIN, *st, 10).unwrap())
-            .map(|j| (j.job.job_id, j.state, j.last_error))
-            .collect();
+            let all: Vec<_> = JobState::ALL
+                .iter()
+                .flat_map(|st| s.jobs_in_state(CHAIN, *st, 10).unwrap())
+                .map(|j| (j.job.job_id, j.state, j.last_error))
+                .collect();
             panic!("not done in 60 s: {all:?}");
         }
         r.step().await.unwrap();
