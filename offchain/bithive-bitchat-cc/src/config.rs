@@ -51,6 +51,15 @@ pub struct BitChatConfig {
     pub bandwidth_max_rounds: usize,
     /// Ageing period of the windowed minimum RTT (samples live one to two periods).
     pub min_rtt_period: Duration,
+    /// When no RTT sample has come down to the lowest one seen since the last probe for this
+    /// long, the flow probes the minimum RTT (BBR: 10 s).
+    pub min_rtt_expiry: Duration,
+    /// Window during an RTT probe, in packets (BBR: 4): small enough to drain the queue even
+    /// when the other flows on the bottleneck do not probe at the same time.
+    pub probe_rtt_packets: u64,
+    /// How long the probe keeps the small window once its first packet is acknowledged
+    /// (at least one minimum RTT; BBR: 200 ms).
+    pub probe_rtt_duration: Duration,
     /// Shortest round that yields a rate sample (timer granularity guard).
     pub min_round_duration: Duration,
 }
@@ -80,6 +89,9 @@ impl Default for BitChatConfig {
             bandwidth_ewma_gain: 0.25,
             bandwidth_max_rounds: 4,
             min_rtt_period: Duration::from_secs(2),
+            min_rtt_expiry: Duration::from_secs(10),
+            probe_rtt_packets: 4,
+            probe_rtt_duration: Duration::from_millis(200),
             min_round_duration: Duration::from_millis(2),
         }
     }

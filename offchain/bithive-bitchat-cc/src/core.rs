@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use crate::config::BitChatConfig;
-use crate::estimators::{BandwidthEstimator, LossRateWindow, WindowedMinRtt};
+use crate::estimators::{BandwidthEstimator, ExpiringMinRtt, LossRateWindow, WindowedMinRtt};
 
 /// Which stage of the window controller is active.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,19 @@ pub struct ControllerStats {
     pub persistent_congestions: u64,
     /// K exits undone because the ACK rate kept following the window.
     pub spurious_exits: u64,
+    /// RTT probes (queue drains after the minimum RTT expired).
+    pub rtt_probes: u64,
+}
+
+/// An RTT probe in progress: the window is held at `probe_rtt_packets` so that the queue
+/// drains and the RTT samples show the propagation delay again.
+#[derive(Debug, Clone, Copy)]
+struct RttProbe {
+    /// Window to return to.
+    saved_window: u64,
+    started_at: Instant,
+    /// Set once a packet sent during the probe is acknowledged (the queue has drained).
+    ends_at: Option<Instant>,
 }
 
 /// Window saved at a loss, restored by quick recovery if the loss proves non-congestive.
@@ -75,6 +88,9 @@ pub struct BitChatCore {
     slow_start_exit: Option<SlowStartExit>,
     min_rtt: Option<Duration>,
     min_rtt_filter: WindowedMinRtt,
+    /// Lowest RTT since the last drained queue; its expiry starts an RTT probe.
+    probe_trigger: ExpiringMinRtt,
+    rtt_probe: Option<RttProbe>,
     rtt: Option<Duration>,
     round: Round,
     /// Rate samples and windows of the last completed rounds (newest last).
@@ -108,6 +124,8 @@ impl BitChatCore {
             backoff_b: cfg.base_backoff_b,
             loss_window: LossRateWindow::new(cfg.adapt_every_acks),
             min_rtt_filter: WindowedMinRtt::new(cfg.min_rtt_period),
+            probe_trigger: ExpiringMinRtt::new(cfg.min_rtt_expiry),
+            rtt_probe: None,
             bandwidth: BandwidthEstimator::new(cfg.bandwidth_ewma_gain, cfg.bandwidth_max_rounds),
             cfg,
             mtu,
@@ -207,20 +225,27 @@ impl BitChatCore {
         }
     }
 
-    /// Saturation window: `saturation_rate_gain` (1.1) x the window that carries the measured
-    /// average rate at min RTT, plus a fixed allowance of `saturation_queue_packets` (32)
+    /// Saturation window: `saturation_rate_gain` (1.1) x the window that carries this flow's
+    /// rate `W / sRTT` at min RTT, i.e. `1.1 x W x minRTT / sRTT` (FAST TCP's target), plus a fixed allowance of `saturation_queue_packets` (32)
     /// packets. The allowance is the same for every flow, which makes equal rates the only
     /// equilibrium between BitChat flows (see `grow`); the proportional 10 % keeps the pipe
     /// full when the RTT jitters by a few milliseconds.
     pub fn saturation_window(&self) -> Option<u64> {
         let min = self.min_rtt?;
-        let bw = self.bandwidth.average();
-        if bw <= 0.0 {
-            return None;
-        }
+        let bw = self.window_rate()?;
         let w = self.cfg.saturation_rate_gain * bw * min.as_secs_f64()
             + self.cfg.saturation_queue_packets * self.mtu as f64;
         Some((w as u64).max(self.min_window()))
+    }
+
+    /// The rate the window gives at the smoothed RTT, `W / sRTT` (FAST TCP's rate estimate).
+    /// It moves with the window within one RTT, where the measured delivery rate (an EWMA per
+    /// round) lags by several: with the lagging estimate a flow that shrinks keeps its old
+    /// target for a while, which slowed convergence between two flows about threefold in the
+    /// simulator (see the README's fairness analysis).
+    fn window_rate(&self) -> Option<f64> {
+        let rtt = self.rtt?.as_secs_f64();
+        (rtt > 0.0).then(|| self.window as f64 / rtt)
     }
 
     /// True when this flow keeps at least the queue its saturation window implies.
@@ -228,10 +253,11 @@ impl BitChatCore {
         let (Some(d), Some(min)) = (self.vegas_diff(), self.min_rtt) else {
             return false;
         };
-        let bw = self.bandwidth.average();
-        bw > 0.0
-            && d >= (self.cfg.saturation_rate_gain - 1.0) * bw * min.as_secs_f64()
-                + self.cfg.saturation_queue_packets * self.mtu as f64
+        let Some(bw) = self.window_rate() else {
+            return false;
+        };
+        d >= (self.cfg.saturation_rate_gain - 1.0) * bw * min.as_secs_f64()
+            + self.cfg.saturation_queue_packets * self.mtu as f64
     }
 
     /// Westwood window after a loss: `BWE * RTTmin` with the windowed-max estimate.
@@ -246,7 +272,8 @@ impl BitChatCore {
 
     /// A packet of `bytes` acknowledged at `now`; it was sent at `sent`; `srtt` is the smoothed
     /// RTT. The minimum RTT is filtered here from `now - sent` samples (windowed, see
-    /// [`WindowedMinRtt`]).
+    /// [`WindowedMinRtt`]; [`ExpiringMinRtt`] starts an RTT probe when no sample came down to the
+    /// lowest one for `min_rtt_expiry`).
     pub fn on_ack(
         &mut self,
         now: Instant,
@@ -259,8 +286,21 @@ impl BitChatCore {
         let sample = now.saturating_duration_since(sent);
         if !sample.is_zero() {
             self.min_rtt_filter.on_sample(now, sample);
+            if self.probe_trigger.on_sample(now, sample) && self.rtt_probe.is_none() {
+                self.start_rtt_probe(now);
+            }
         }
         self.min_rtt = self.min_rtt_filter.get();
+        if self.rtt_probe.is_some() {
+            self.rtt = Some(srtt);
+            // Rounds of the probe measure the probe's window, not the path.
+            self.round.app_limited = true;
+            if sent >= self.round.started_at {
+                self.end_round(now);
+            }
+            self.continue_rtt_probe(now, sent);
+            return;
+        }
         self.rtt = Some(srtt);
         self.round.acked += bytes;
         self.round.app_limited |= app_limited;
@@ -284,6 +324,55 @@ impl BitChatCore {
             return;
         }
         self.grow(bytes);
+    }
+
+    /// The minimum RTT expired: hold the window at a few packets so that this flow's queue
+    /// drains (and, with the window this small, the whole queue unless another flow keeps more
+    /// than one BDP queued), then measure the minimum again. Every flow on the bottleneck sees
+    /// the drained queue renew its own minimum, so their probes fall together afterwards.
+    fn start_rtt_probe(&mut self, now: Instant) {
+        self.stats.rtt_probes += 1;
+        // A pending undo would restore a pre-loss window in the middle of the probe.
+        self.undo = None;
+        self.rtt_probe = Some(RttProbe {
+            saved_window: self.window,
+            started_at: now,
+            ends_at: None,
+        });
+        self.window = self.window.min(self.probe_window());
+    }
+
+    fn probe_window(&self) -> u64 {
+        (self.cfg.probe_rtt_packets * self.mtu).max(self.min_window())
+    }
+
+    fn continue_rtt_probe(&mut self, now: Instant, sent: Instant) {
+        let Some(mut probe) = self.rtt_probe else {
+            return;
+        };
+        match probe.ends_at {
+            // The first packet sent during the probe left only once the old flight was
+            // acknowledged: from here the samples see the drained queue.
+            None if sent >= probe.started_at => {
+                let hold = self
+                    .cfg
+                    .probe_rtt_duration
+                    .max(self.min_rtt.unwrap_or_default());
+                probe.ends_at = Some(now + hold);
+                self.rtt_probe = Some(probe);
+            }
+            Some(end) if now >= end => self.end_rtt_probe(),
+            _ => {}
+        }
+    }
+
+    fn end_rtt_probe(&mut self) {
+        if let Some(probe) = self.rtt_probe.take() {
+            self.window = self.window.max(probe.saved_window);
+            // The probe's rounds carry no rate to compare the next one with (K, saturation).
+            self.prev_rate = None;
+            self.prev_window_growth = None;
+        }
     }
 
     /// Two new ACKs after a loss with no queue in sight: the loss was random, restore the window.
@@ -486,6 +575,8 @@ impl BitChatCore {
     ) {
         self.loss_window
             .on_lost(lost_bytes.div_ceil(self.mtu).max(1));
+        // A loss during an RTT probe is judged against the window the flow had before it.
+        self.end_rtt_probe();
         if persistent {
             self.stats.persistent_congestions += 1;
             self.undo = None;

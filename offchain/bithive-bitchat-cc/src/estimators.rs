@@ -89,6 +89,8 @@ impl LossRateWindow {
 /// Windowed minimum RTT: the minimum over the current and the previous period (so samples age
 /// out after one to two periods). A lifetime minimum lets a flow that started behind another
 /// flow's standing queue believe that queue is propagation delay, which starves the older flow.
+/// Ageing alone lets a standing queue age into the estimate instead; the RTT probe driven by
+/// [`ExpiringMinRtt`] drains it every few seconds.
 #[derive(Debug, Clone)]
 pub struct WindowedMinRtt {
     period: Duration,
@@ -122,5 +124,45 @@ impl WindowedMinRtt {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
+    }
+}
+
+/// Minimum RTT that expires (BBR's filter): the estimate is the lowest sample since it was last
+/// set, and a sample that matches it renews it. When no sample has matched it for `expiry` (the
+/// queue never drained in that time), the next sample replaces it and
+/// [`ExpiringMinRtt::on_sample`] reports the expiry, so the owner drains its queue to measure the
+/// propagation delay again (see `BitChatCore`'s RTT probe). Without the probe a standing queue
+/// ages into the [`WindowedMinRtt`], and every saturated flow's target, and the queue with it,
+/// creeps up until the buffer overflows.
+#[derive(Debug, Clone)]
+pub struct ExpiringMinRtt {
+    expiry: Duration,
+    min: Option<Duration>,
+    renewed_at: Option<Instant>,
+}
+
+impl ExpiringMinRtt {
+    pub fn new(expiry: Duration) -> Self {
+        Self {
+            expiry,
+            min: None,
+            renewed_at: None,
+        }
+    }
+
+    /// Feeds one RTT sample; true when the estimate had expired (it is now this sample).
+    pub fn on_sample(&mut self, now: Instant, rtt: Duration) -> bool {
+        let expired = self
+            .renewed_at
+            .is_some_and(|at| now.saturating_duration_since(at) >= self.expiry);
+        if expired || self.min.is_none_or(|m| rtt <= m) {
+            self.min = Some(rtt);
+            self.renewed_at = Some(now);
+        }
+        expired
+    }
+
+    pub fn get(&self) -> Option<Duration> {
+        self.min
     }
 }

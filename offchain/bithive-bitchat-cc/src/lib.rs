@@ -14,5 +14,5 @@ pub use crate::core::{
     ack_rate_change, backoff_for_loss_rate, rate_followed_window, BitChatCore, ControllerStats,
     Phase, SlowStartExit,
 };
-pub use crate::estimators::{BandwidthEstimator, LossRateWindow, WindowedMinRtt};
+pub use crate::estimators::{BandwidthEstimator, ExpiringMinRtt, LossRateWindow, WindowedMinRtt};
 pub use crate::quinn_adapter::{BitChat, BitChatFactory};

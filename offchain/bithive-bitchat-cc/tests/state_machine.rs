@@ -5,7 +5,8 @@ mod sim;
 use std::time::{Duration, Instant};
 
 use bithive_bitchat_cc::{
-    ack_rate_change, backoff_for_loss_rate, BitChatConfig, BitChatCore, Phase, SlowStartExit,
+    ack_rate_change, backoff_for_loss_rate, BitChatConfig, BitChatCore, ExpiringMinRtt, Phase,
+    SlowStartExit,
 };
 use proptest::prelude::*;
 use sim::{jain, Link, MTU};
@@ -121,46 +122,49 @@ fn vegas_diff_grows_window_without_queue_and_saturates_with_one() {
 }
 
 #[test]
-fn saturated_window_decreases_toward_1_1x_rate_times_min_rtt_plus_allowance() {
-    // 10 MB/s x 40 ms = 333 packets: large enough that halving the rate brings the target
-    // (1.1 x BDP + 32 packets) below the window.
+fn saturated_window_converges_to_the_fast_fixed_point() {
+    // 10 MB/s x 40 ms = 333 packets.
     let bw = 10_000_000.0;
     let rtt = 40 * MS;
     let allowance = 32.0 * MTU as f64;
     let (mut cc, mut t) = warmed_up(bw, rtt);
-    let target = cc.saturation_window().unwrap();
+    // The target is 1.1 x the window's rate (W / sRTT) x minRTT plus the allowance; with no
+    // queue (sRTT = minRTT) that is 1.1 x W + 32 packets.
+    let target = cc.saturation_window().unwrap() as f64;
+    let expected = 1.1 * cc.window() as f64 + allowance;
     assert!(
-        (target as f64 - (1.1 * bw * 0.04 + allowance)).abs() < 0.15 * target as f64,
-        "{target}"
+        (target - expected).abs() <= MTU as f64,
+        "{target} vs {expected}"
     );
-    // A queue appears (smoothed RTT 3x the minimum) and the delivery rate halves: the flow is
-    // saturated and its window shrinks instead of growing, down to 1.1x the new rate * minRTT
-    // plus the allowance of 32 queued packets.
+    // A queue appears: the smoothed RTT is 3x the minimum. The flow is saturated and its window
+    // shrinks, never grows, towards the fixed point W = 1.1 x W / 3 + allowance, i.e.
+    // allowance / (1 - 1.1 / 3) = 50.5 packets: FAST TCP's equilibrium, where the flow keeps
+    // 10 % of its window at minRTT plus the allowance queued.
     let w0 = cc.window();
     let gap = Duration::from_secs_f64(2.0 * MTU as f64 / bw);
     let mut last = cc.window();
-    // 10 000 ACKs = 2.4 s = 20 rounds of 120 ms: the rate EWMA (gain 1/4) has settled.
     for _ in 0..10_000 {
         t += gap;
         cc.on_ack(t, t - 3 * rtt, MTU, false, 3 * rtt);
         assert!(
-            cc.window() <= last.max(target),
+            cc.window() <= last.max(target as u64),
             "window must not grow while saturated"
         );
         last = cc.window();
     }
     assert_eq!(cc.phase(), Phase::Saturated);
     assert!(cc.stats().saturation_entries >= 1);
-    let new_target = cc.saturation_window().unwrap();
-    assert!(
-        (new_target as f64 - (1.1 * bw / 2.0 * 0.04 + allowance)).abs() < 0.2 * new_target as f64,
-        "{new_target}"
-    );
+    let fixed_point = allowance / (1.0 - 1.1 / 3.0);
     assert!(cc.window() < w0);
-    assert!(cc.window() >= new_target);
     assert!(
-        cc.window() <= new_target + 2 * MTU,
-        "window {} target {new_target}",
+        (cc.window() as f64 - fixed_point).abs() <= 2.0 * MTU as f64,
+        "window {} fixed point {fixed_point}",
+        cc.window()
+    );
+    let new_target = cc.saturation_window().unwrap() as f64;
+    assert!(
+        (new_target - cc.window() as f64).abs() <= 2.0 * MTU as f64,
+        "at the fixed point the target is the window: {new_target} vs {}",
         cc.window()
     );
 }
@@ -435,4 +439,119 @@ fn two_bitchat_flows_share_fairly_at_large_bdp() {
             );
         }
     }
+}
+
+#[test]
+fn expiring_min_rtt_renews_on_matching_samples_and_expires_otherwise() {
+    let t0 = Instant::now();
+    let mut f = ExpiringMinRtt::new(Duration::from_secs(10));
+    assert!(!f.on_sample(t0, 100 * MS));
+    // Higher samples do not move it; one that matches it renews it.
+    assert!(!f.on_sample(t0 + Duration::from_secs(6), 130 * MS));
+    assert!(!f.on_sample(t0 + Duration::from_secs(9), 100 * MS));
+    assert!(!f.on_sample(t0 + Duration::from_secs(18), 130 * MS));
+    assert_eq!(f.get(), Some(100 * MS));
+    // Ten seconds without a sample at the minimum: it expires and takes the new sample.
+    assert!(f.on_sample(t0 + Duration::from_secs(19), 130 * MS));
+    assert_eq!(f.get(), Some(130 * MS));
+    assert!(!f.on_sample(t0 + Duration::from_secs(19) + MS, 101 * MS));
+    assert_eq!(f.get(), Some(101 * MS));
+}
+
+#[test]
+fn rtt_probe_drains_then_restores_the_window() {
+    let bw = 10_000_000.0;
+    let rtt = 40 * MS;
+    let (mut cc, mut t) = warmed_up(bw, rtt);
+    let gap = Duration::from_secs_f64(MTU as f64 / bw);
+    // A standing queue: every sample is 1.5x the minimum, for just under the expiry.
+    let expiry = cc.config().min_rtt_expiry;
+    let queued = rtt * 3 / 2;
+    let until = t + expiry - 10 * MS;
+    while t < until {
+        t += gap;
+        cc.on_ack(t, t - queued, MTU, false, queued);
+    }
+    assert_eq!(cc.stats().rtt_probes, 0);
+    let before = cc.window();
+    // The next samples come after the expiry: the probe holds the window at 4 packets.
+    let mut probe_start = None;
+    for _ in 0..1000 {
+        t += gap;
+        cc.on_ack(t, t - queued, MTU, false, queued);
+        if cc.stats().rtt_probes == 1 {
+            probe_start = Some(t);
+            break;
+        }
+    }
+    let probe_start = probe_start.expect("the probe starts once the minimum expired");
+    assert_eq!(cc.window(), 4 * MTU);
+    // ACKs of the old flight keep coming: the window stays small.
+    for _ in 0..20 {
+        t += gap;
+        cc.on_ack(t, t - queued, MTU, false, queued);
+    }
+    assert_eq!(cc.window(), 4 * MTU);
+    // Packets sent during the probe come back at the propagation delay; the window is held
+    // for 200 ms from the first of them, then restored.
+    let first = probe_start + rtt + MS;
+    t = first;
+    cc.on_ack(t, t - rtt, MTU, false, rtt);
+    while t + 10 * MS < first + Duration::from_millis(200) {
+        t += 10 * MS;
+        cc.on_ack(t, t - rtt, MTU, false, rtt);
+        assert_eq!(cc.window(), 4 * MTU, "still probing at {:?}", t - first);
+    }
+    t = first + Duration::from_millis(200);
+    cc.on_ack(t, t - rtt, MTU, false, rtt);
+    assert!(cc.window() >= before, "{} < {before}", cc.window());
+    assert_eq!(cc.min_rtt(), Some(rtt));
+    assert_eq!(cc.stats().rtt_probes, 1);
+}
+
+/// Two saturated flows for 60 s at 100 ms / 100 Mbit/s: the RTT probes keep the standing queue
+/// from ageing into the minimum RTT. Without them (a 1000 s expiry) the minimum reaches 198 ms
+/// and the one-BDP buffer overflows thousands of times between 30 and 60 s.
+#[test]
+fn rtt_probes_keep_the_queue_from_creeping_up() {
+    let link = Link {
+        rate_bytes_per_sec: 100e6 / 8.0,
+        one_way: 50 * MS,
+        queue_bytes: (100e6 / 8.0 * 0.1) as u64,
+        random_loss: 0.0,
+    };
+    let starts = [Duration::ZERO, Duration::from_millis(200)];
+    let run = |cfg: BitChatConfig, secs: u64, from: u64| {
+        sim::run_with(
+            cfg,
+            &link,
+            &starts,
+            Duration::from_secs(secs),
+            Duration::from_secs(from),
+            3,
+        )
+    };
+    let losses = |out: &[sim::FlowResult]| out.iter().map(|f| f.losses).sum::<u64>();
+    let cfg = BitChatConfig::default();
+    let at30 = losses(&run(cfg.clone(), 30, 30));
+    let out = run(cfg.clone(), 60, 30);
+    for f in &out {
+        assert!(f.cc.stats().rtt_probes >= 4, "{:?}", f.cc.stats());
+        let min = f.cc.min_rtt().unwrap();
+        assert!(min < 125 * MS, "minimum RTT crept to {min:?}");
+    }
+    let delivered: u64 = out.iter().map(|f| f.delivered).sum();
+    let utilization = delivered as f64 / (link.rate_bytes_per_sec * 30.0);
+    assert!(utilization > 0.95, "{utilization}");
+    let late = losses(&out) - at30;
+    assert!(late < 1000, "{late} losses between 30 and 60 s");
+
+    let no_probe = BitChatConfig {
+        min_rtt_expiry: Duration::from_secs(1000),
+        ..cfg
+    };
+    let at30 = losses(&run(no_probe.clone(), 30, 30));
+    let out = run(no_probe, 60, 30);
+    assert!(out.iter().all(|f| f.cc.min_rtt().unwrap() > 150 * MS));
+    assert!(losses(&out) - at30 > 3000);
 }

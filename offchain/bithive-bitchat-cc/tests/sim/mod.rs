@@ -67,11 +67,30 @@ pub fn run_measured(
     measure_from: Duration,
     seed: u64,
 ) -> Vec<FlowResult> {
+    run_with(
+        BitChatConfig::default(),
+        link,
+        starts,
+        duration,
+        measure_from,
+        seed,
+    )
+}
+
+/// Like [`run_measured`] with a given controller configuration.
+pub fn run_with(
+    cfg: BitChatConfig,
+    link: &Link,
+    starts: &[Duration],
+    duration: Duration,
+    measure_from: Duration,
+    seed: u64,
+) -> Vec<FlowResult> {
     let t0 = Instant::now();
     let mut flows: Vec<Flow> = starts
         .iter()
         .map(|s| Flow {
-            cc: BitChatCore::new(BitChatConfig::default(), t0 + *s, MTU as u16),
+            cc: BitChatCore::new(cfg.clone(), t0 + *s, MTU as u16),
             inflight: 0,
             delivered: 0,
             srtt: None,
