@@ -65,16 +65,38 @@ impl IbcEnd {
 
     /// Runs a system transaction in a block of its own chain and returns its result.
     fn run(&self, call: IbcCall) -> Result<ExecTxResult, DevnetError> {
-        let tx = IbcTx {
-            contract: self.contract.clone(),
-            call,
+        self.run_batch(vec![call])?
+            .pop()
+            .ok_or_else(|| DevnetError::Ibc("relayed message missing from its block".into()))
+    }
+
+    /// Runs system transactions, one per call, in one new block of its own chain (unless
+    /// another producer cuts a block in between) and returns their results in order.
+    fn run_batch(&self, calls: Vec<IbcCall>) -> Result<Vec<ExecTxResult>, DevnetError> {
+        let hashes: Vec<[u8; 32]> = {
+            let mut app = self.node.app();
+            calls
+                .into_iter()
+                .map(|call| {
+                    app.submit_ibc(&IbcTx {
+                        contract: self.contract.clone(),
+                        call,
+                    })
+                })
+                .collect()
         };
-        let hash = self.node.app().submit_ibc(&tx);
         self.node.produce_block()?;
         let app = self.node.app();
-        app.tx_location(&hash)
-            .and_then(|(h, i)| app.block(h)?.results.get(i as usize).cloned())
-            .ok_or_else(|| DevnetError::Ibc("relayed message missing from its block".into()))
+        hashes
+            .iter()
+            .map(|hash| {
+                app.tx_location(hash)
+                    .and_then(|(h, i)| app.block(h)?.results.get(i as usize).cloned())
+                    .ok_or_else(|| {
+                        DevnetError::Ibc("relayed message missing from its block".into())
+                    })
+            })
+            .collect()
     }
 
     fn run_ok(&self, call: IbcCall, step: &str) -> Result<ExecTxResult, DevnetError> {
@@ -96,6 +118,35 @@ impl IbcEnd {
 enum Dir {
     AtoB,
     BtoA,
+}
+
+/// What a pass has done with one packet so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Still open (possibly advanced, e.g. received, and waiting for the other chain).
+    Open,
+    /// Acknowledged, timed out, or already finished by someone else.
+    Done,
+    /// A message refused: counts as a failed attempt.
+    Failed,
+}
+
+/// A packet's next message.
+#[derive(Debug)]
+enum Step {
+    Receive,
+    Ack(Vec<u8>),
+    Timeout,
+}
+
+impl Step {
+    fn name(&self) -> &'static str {
+        match self {
+            Step::Receive => "receive",
+            Step::Ack(_) => "acknowledgement",
+            Step::Timeout => "timeout",
+        }
+    }
 }
 
 /// What one relay pass did.
@@ -237,90 +288,116 @@ impl IbcLink {
         }
     }
 
-    /// One pass: every open packet is received, acknowledged or timed out as far as it can go.
+    /// One pass, at most one block per chain: first `b`'s block (packets from `a` received,
+    /// packets from `b` acknowledged or timed out), then `a`'s block (the acks `b` just wrote
+    /// delivered, timeouts, packets from `b` received). A packet from `a` finishes in one pass;
+    /// one from `b` gets its ack in the next pass's block on `b`. Each message is its own
+    /// system transaction, so each succeeds or fails alone.
     pub fn relay_pending(&mut self) -> Result<RelayStats, DevnetError> {
         self.discover();
         let mut stats = RelayStats::default();
-        let mut keep = Vec::new();
-        for (dir, packet, attempts) in std::mem::take(&mut self.pending) {
-            match self.advance(dir, &packet, &mut stats)? {
-                true => {}
-                false if attempts + 1 >= MAX_ATTEMPTS => {
+        let items = std::mem::take(&mut self.pending);
+        let mut outcome = vec![Outcome::Open; items.len()];
+        for side in [Dir::AtoB, Dir::BtoA] {
+            // `AtoB` names the block on `b` (where packets from `a` arrive), `BtoA` the one on `a`.
+            let chain = match side {
+                Dir::AtoB => &self.b,
+                Dir::BtoA => &self.a,
+            };
+            let mut batch = Vec::new();
+            for (i, (dir, packet, _)) in items.iter().enumerate() {
+                if outcome[i] != Outcome::Open {
+                    continue;
+                }
+                match self.next_step(*dir, packet) {
+                    None => outcome[i] = Outcome::Done,
+                    Some((on, step)) if on == side => batch.push((i, step)),
+                    Some(_) => {}
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let calls: Vec<IbcCall> = batch
+                .iter()
+                .map(|(i, step)| self.call(step, &items[*i].1))
+                .collect();
+            let results = chain.run_batch(calls)?;
+            for ((i, step), r) in batch.into_iter().zip(results) {
+                let seq = items[i].1.sequence;
+                if !r.is_ok() {
+                    // A receive past the timeout fails; the next pass times the packet out.
+                    tracing::warn!(seq, log = %r.log, "{} refused", step.name());
+                    outcome[i] = Outcome::Failed;
+                    continue;
+                }
+                match step {
+                    Step::Receive => stats.received += 1,
+                    Step::Ack(_) => {
+                        stats.acknowledged += 1;
+                        outcome[i] = Outcome::Done;
+                    }
+                    Step::Timeout => {
+                        stats.timed_out += 1;
+                        outcome[i] = Outcome::Done;
+                    }
+                }
+            }
+        }
+        for ((dir, packet, attempts), outcome) in items.into_iter().zip(outcome) {
+            match outcome {
+                Outcome::Done => {}
+                Outcome::Open => self.pending.push((dir, packet, attempts)),
+                Outcome::Failed if attempts + 1 >= MAX_ATTEMPTS => {
                     stats.failed += 1;
                     tracing::error!(seq = packet.sequence, channel = %packet.src.channel_id,
                         "packet given up after {MAX_ATTEMPTS} failed deliveries");
                 }
-                false => keep.push((dir, packet, attempts + 1)),
+                Outcome::Failed => self.pending.push((dir, packet, attempts + 1)),
             }
         }
-        self.pending = keep;
         Ok(stats)
     }
 
-    /// Moves one packet to its end: receive, then ack; or timeout. True when finished.
-    fn advance(
-        &self,
-        dir: Dir,
-        packet: &IbcPacket,
-        stats: &mut RelayStats,
-    ) -> Result<bool, DevnetError> {
+    /// The next message a packet needs and the chain it runs on (named by the direction whose
+    /// destination it is); `None` when the packet is finished.
+    fn next_step(&self, dir: Dir, packet: &IbcPacket) -> Option<(Dir, Step)> {
         let (src, _, dst, _) = self.ends(dir);
         let seq = packet.sequence;
-        let open = |end: &IbcEnd| {
-            end.node.app().chain().ibc_packet_pending(
-                &packet.src.port_id,
-                &packet.src.channel_id,
-                seq,
-            )
-        };
-        if !open(src) {
-            return Ok(true);
+        let open = src.node.app().chain().ibc_packet_pending(
+            &packet.src.port_id,
+            &packet.src.channel_id,
+            seq,
+        );
+        if !open {
+            return None;
         }
-        let ack_of = || {
-            dst.node.app().chain().ibc_acknowledgement(
-                &packet.dest.port_id,
-                &packet.dest.channel_id,
-                seq,
-            )
+        let on_src = match dir {
+            Dir::AtoB => Dir::BtoA,
+            Dir::BtoA => Dir::AtoB,
         };
-        let mut ack = ack_of();
-        if ack.is_none() {
-            if timed_out(packet, &dst.node) {
-                let r = src.run(IbcCall::PacketTimeout(IbcPacketTimeoutMsg::new(
-                    packet.clone(),
-                    self.relayer.clone(),
-                )))?;
-                if r.is_ok() {
-                    stats.timed_out += 1;
-                    return Ok(true);
-                }
-                tracing::warn!(seq, log = %r.log, "timeout refused");
-                return Ok(false);
-            }
-            let r = dst.run(IbcCall::PacketReceive(IbcPacketReceiveMsg::new(
-                packet.clone(),
-                self.relayer.clone(),
-            )))?;
-            if !r.is_ok() {
-                // A receive past the timeout fails; the next pass times the packet out.
-                tracing::warn!(seq, log = %r.log, "receive refused");
-                return Ok(false);
-            }
-            stats.received += 1;
-            ack = ack_of();
-        }
-        let ack = ack.unwrap_or_default();
-        let r = src.run(IbcCall::PacketAck(IbcPacketAckMsg::new(
-            IbcAcknowledgement::new(Binary::from(ack)),
-            packet.clone(),
-            self.relayer.clone(),
-        )))?;
-        if r.is_ok() {
-            stats.acknowledged += 1;
-            Ok(true)
-        } else {
-            tracing::warn!(seq, log = %r.log, "acknowledgement refused");
-            Ok(false)
+        let ack = dst.node.app().chain().ibc_acknowledgement(
+            &packet.dest.port_id,
+            &packet.dest.channel_id,
+            seq,
+        );
+        Some(match ack {
+            Some(ack) => (on_src, Step::Ack(ack)),
+            None if timed_out(packet, &dst.node) => (on_src, Step::Timeout),
+            None => (dir, Step::Receive),
+        })
+    }
+
+    fn call(&self, step: &Step, packet: &IbcPacket) -> IbcCall {
+        let (packet, relayer) = (packet.clone(), self.relayer.clone());
+        match step {
+            Step::Receive => IbcCall::PacketReceive(IbcPacketReceiveMsg::new(packet, relayer)),
+            Step::Ack(ack) => IbcCall::PacketAck(IbcPacketAckMsg::new(
+                IbcAcknowledgement::new(Binary::from(ack.clone())),
+                packet,
+                relayer,
+            )),
+            Step::Timeout => IbcCall::PacketTimeout(IbcPacketTimeoutMsg::new(packet, relayer)),
         }
     }
 

@@ -994,6 +994,8 @@ impl Chain {
     ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
         let code_id = self.rt.code_of(contract)?;
         let port = format!("wasm.{contract}");
+        // One env per call: the timeout check sees the block the contract sees.
+        let env = self.rt.env(contract);
         // The core IBC checks ibc-go makes before calling the contract: channel identifiers
         // allocated in order, each packet received once, acked or timed out once.
         match call {
@@ -1017,7 +1019,7 @@ impl Chain {
                 if d.port_id != port {
                     return Err(HostError::Ibc("packet for a foreign port".into()));
                 }
-                let block = self.rt.env(contract).block;
+                let block = &env.block;
                 let timeout = &m.packet.timeout;
                 let by_time = timeout.timestamp().is_some_and(|t| block.time >= t);
                 let by_height = timeout
@@ -1056,7 +1058,6 @@ impl Chain {
             }
         }
         meter.take(self.config.call_cost)?;
-        let env = self.rt.env(contract);
         let limit = meter.left;
         let (response, ack) = {
             let mut instance = self.rt.instance(contract, code_id, limit, 0)?;
