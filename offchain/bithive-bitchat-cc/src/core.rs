@@ -291,8 +291,8 @@ impl BitChatCore {
             }
         }
         self.min_rtt = self.min_rtt_filter.get();
+        self.rtt = Some(srtt);
         if self.rtt_probe.is_some() {
-            self.rtt = Some(srtt);
             // Rounds of the probe measure the probe's window, not the path.
             self.round.app_limited = true;
             if sent >= self.round.started_at {
@@ -301,7 +301,6 @@ impl BitChatCore {
             self.continue_rtt_probe(now, sent);
             return;
         }
-        self.rtt = Some(srtt);
         self.round.acked += bytes;
         self.round.app_limited |= app_limited;
         self.loss_window.on_acked(1);

@@ -137,32 +137,27 @@ impl WindowedMinRtt {
 #[derive(Debug, Clone)]
 pub struct ExpiringMinRtt {
     expiry: Duration,
-    min: Option<Duration>,
-    renewed_at: Option<Instant>,
+    /// The estimate and when a sample last set or matched it.
+    min: Option<(Duration, Instant)>,
 }
 
 impl ExpiringMinRtt {
     pub fn new(expiry: Duration) -> Self {
-        Self {
-            expiry,
-            min: None,
-            renewed_at: None,
-        }
+        Self { expiry, min: None }
     }
 
     /// Feeds one RTT sample; true when the estimate had expired (it is now this sample).
     pub fn on_sample(&mut self, now: Instant, rtt: Duration) -> bool {
         let expired = self
-            .renewed_at
-            .is_some_and(|at| now.saturating_duration_since(at) >= self.expiry);
-        if expired || self.min.is_none_or(|m| rtt <= m) {
-            self.min = Some(rtt);
-            self.renewed_at = Some(now);
+            .min
+            .is_some_and(|(_, at)| now.saturating_duration_since(at) >= self.expiry);
+        if expired || self.min.is_none_or(|(m, _)| rtt <= m) {
+            self.min = Some((rtt, now));
         }
         expired
     }
 
     pub fn get(&self) -> Option<Duration> {
-        self.min
+        self.min.map(|(m, _)| m)
     }
 }

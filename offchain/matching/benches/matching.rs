@@ -117,6 +117,33 @@ fn brute_force(reqs: &[RequestSubmission], users: &[UserSubmission]) -> Vec<Roar
 
 /// CPU seconds of `clock` (the calling thread's or the whole process's): unlike wall time it
 /// does not count time spent descheduled while other jobs run on the shared cores.
+/// DGKBE key authority over users 1..=n (set up outside the timed outputs stage).
+fn key_authority(n: u32, rng: &mut ChaCha20Rng) -> ServerSecret {
+    let s0: RoaringBitmap = (1..=n).collect();
+    ServerSecret::setup(n, &s0, 0, rng).unwrap()
+}
+
+/// The outputs stage: encapsulation, seal and commitment for every non-empty request. Returns
+/// how many requests were sealed.
+fn seal_outputs(
+    authority: &ServerSecret,
+    results: Vec<(u64, RoaringBitmap)>,
+    specs: &[RequestSpec],
+    rng: &mut ChaCha20Rng,
+) -> usize {
+    let mut sealed = 0;
+    for ((id, s_i), spec) in results.into_iter().zip(specs) {
+        if s_i.is_empty() {
+            continue;
+        }
+        let (h, sk) = authority.bgw_encapsulate(&s_i, rng).unwrap();
+        let details = format!("{:?}", spec.embedding);
+        black_box(seal_output(id, s_i, h, sk, details.as_bytes()).unwrap());
+        sealed += 1;
+    }
+    sealed
+}
+
 fn cpu_secs(clock: libc::clockid_t) -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -335,17 +362,9 @@ fn end_to_end(n: u32) {
         "join differs from brute force"
     );
 
-    let s0: RoaringBitmap = (1..=n).collect();
-    let authority = ServerSecret::setup(n, &s0, 0, &mut rng).unwrap();
+    let authority = key_authority(n, &mut rng);
     let t = Instant::now();
-    for ((id, s_i), spec) in results.into_iter().zip(&specs) {
-        if s_i.is_empty() {
-            continue;
-        }
-        let (h, sk) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-        let details = format!("{:?}", spec.embedding);
-        black_box(seal_output(id, s_i, h, sk, details.as_bytes()).unwrap());
-    }
+    seal_outputs(&authority, results, &specs, &mut rng);
     let t_out = secs(t.elapsed());
     println!(
         "end to end {m} x {n} (blinding included, run): {:.1} s wall | requests' OPRF {:.2} s | users' OPRF {tags} tags: client {:.1} s + service {:.1} s ({:.0} tags/s on {threads} threads) | ingest {:.2} s ({} distinct tags) | match {:.2} s ({:.1} recipients/request; first {bm} requests x {check_n} users equal to brute force) | outputs {:.2} s | RSS {:.0} MiB",
@@ -472,19 +491,9 @@ fn main() {
     );
 
     // 5. Outputs: DGKBE encapsulation + seal + commitment for every request.
-    let s0: RoaringBitmap = (1..=n).collect();
-    let authority = ServerSecret::setup(n, &s0, 0, &mut rng).unwrap();
+    let authority = key_authority(n, &mut rng);
     let t = Instant::now();
-    let mut sealed = 0;
-    for ((id, s_i), spec) in results.into_iter().zip(&specs) {
-        if s_i.is_empty() {
-            continue;
-        }
-        let (h, sk) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-        let details = format!("{:?}", spec.embedding);
-        black_box(seal_output(id, s_i, h, sk, details.as_bytes()).unwrap());
-        sealed += 1;
-    }
+    let sealed = seal_outputs(&authority, results, &specs, &mut rng);
     let outputs = t.elapsed();
     println!(
         "outputs: {sealed} non-empty requests sealed + committed in {:.3} s",
