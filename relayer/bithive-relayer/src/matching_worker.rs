@@ -89,21 +89,25 @@ impl MatchingSecrets {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
         let mut f = opts.open(path).map_err(err)?;
-        let text = serde_json::to_vec(self).map_err(|e| RelayerError::Config(e.to_string()))?;
-        f.write_all(&text).map_err(err)?;
-        f.sync_all().map_err(err)
+        let mut text = serde_json::to_vec(self).map_err(|e| RelayerError::Config(e.to_string()))?;
+        let written = f.write_all(&text).and_then(|_| f.sync_all());
+        // The serialized seeds are as secret as the seeds (the keyring does the same).
+        text.zeroize();
+        written.map_err(err)
     }
 
     pub fn load(path: &Path) -> Result<Self, RelayerError> {
-        let text = std::fs::read(path)
+        let mut text = std::fs::read(path)
             .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
         // Never echo the file's content in an error.
-        serde_json::from_slice(&text).map_err(|_| {
+        let secrets = serde_json::from_slice(&text).map_err(|_| {
             RelayerError::Config(format!(
                 "{}: not a matching secret file (dgkbe_seed, node_seed)",
                 path.display()
             ))
-        })
+        });
+        text.zeroize();
+        secrets
     }
 
     /// The key authority for `s0` over slots 1..=n.
