@@ -14,6 +14,9 @@ pub struct Link {
     pub one_way: Duration,
     pub queue_bytes: u64,
     pub random_loss: f64,
+    /// Extra delay of each ACK, uniform in `[0, ack_jitter)`: host processing and ACK timing,
+    /// which the loopback bench shows as an RTT 10-15 % above the minimum with an empty queue.
+    pub ack_jitter: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -123,7 +126,13 @@ pub fn run_with(
                     events.push(Reverse((at, Kind::Lost, i, now, Duration::ZERO)));
                 } else {
                     next_free = next_free.max(now) + tx;
-                    let at = next_free + 2 * link.one_way;
+                    // Drawn only when enabled, so jitter-free runs keep their loss sequence.
+                    let jitter = if link.ack_jitter.is_zero() {
+                        Duration::ZERO
+                    } else {
+                        link.ack_jitter.mul_f64(rng.next_f64())
+                    };
+                    let at = next_free + 2 * link.one_way + jitter;
                     events.push(Reverse((at, Kind::Ack, i, now, at - now)));
                 }
             }
