@@ -386,17 +386,17 @@ impl BitChatCore {
         if self.last_loss_congestive || self.queue_building() {
             return;
         }
-        if undo.window > self.window {
-            // Restore the whole pre-loss state, slow start included: the loss carried no
-            // congestion information, and K still ends slow start at the bottleneck.
-            self.window = undo.window;
-            self.ssthresh = undo.ssthresh.max(self.ssthresh);
-            if undo.phase == Phase::SlowStart {
-                self.slow_start_exit = None;
-            }
-            self.phase = undo.phase;
-            self.stats.quick_recoveries += 1;
+        // Restore the whole pre-loss state, slow start included: the loss carried no
+        // congestion information, and K still ends slow start at the bottleneck. The window
+        // may already have grown past the saved one (the avoidance step is fast below the
+        // target); the phase is restored all the same.
+        self.window = self.window.max(undo.window);
+        self.ssthresh = undo.ssthresh.max(self.ssthresh);
+        if undo.phase == Phase::SlowStart {
+            self.slow_start_exit = None;
         }
+        self.phase = undo.phase;
+        self.stats.quick_recoveries += 1;
     }
 
     fn grow(&mut self, bytes: u64) {
