@@ -386,10 +386,15 @@ impl BitChatCore {
         if self.last_loss_congestive || self.queue_building() {
             return;
         }
-        // Restore the whole pre-loss state, slow start included: the loss carried no
-        // congestion information, and K still ends slow start at the bottleneck. The window
-        // may already have grown past the saved one (the avoidance step is fast below the
-        // target); the phase is restored all the same.
+        // Restore the pre-loss state: the loss carried no congestion information. A loss in
+        // slow start returns to slow start even when the window has already regrown past the
+        // saved one (the avoidance step is fast below the target; K still ends slow start at
+        // the bottleneck). Otherwise only a window still below the saved one is restored:
+        // against Cubic, whose standing queue ages into the windowed minimum RTT so that its
+        // overflow losses look random, restoring the phase as well took a larger share.
+        if undo.window <= self.window && undo.phase != Phase::SlowStart {
+            return;
+        }
         self.window = self.window.max(undo.window);
         self.ssthresh = undo.ssthresh.max(self.ssthresh);
         if undo.phase == Phase::SlowStart {
