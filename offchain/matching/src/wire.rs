@@ -1,12 +1,16 @@
 //! Byte encodings of what crosses a process boundary: a user's enrollment (its blinded tags),
-//! a requester's blinded request, and the research request a requester seals to a matching
-//! node (blinded request + the details that only the matched users will read).
+//! a requester's blinded request, the research request a requester seals to a matching
+//! node (blinded request + the details that only the matched users will read), and the
+//! delivery a matched user receives (S_i + the ciphertext, checked against the commitment).
 //!
 //! Big-endian lengths, a version byte first, every count bounded before anything is allocated,
 //! and no trailing bytes: decoding arbitrary input returns an error, never panics.
 
+use roaring::RoaringBitmap;
+
 use crate::group::Blinded;
 use crate::node::{RequestSubmission, UserSubmission};
+use crate::output::{commitment, MatchOutput};
 
 const VERSION: u8 = 1;
 /// Bounds that keep a hostile encoding from allocating much: far above what a profile or a
@@ -29,6 +33,8 @@ pub enum WireError {
     },
     #[error("{0} trailing bytes")]
     Trailing(usize),
+    #[error("recipient set: {0}")]
+    RecipientSet(String),
 }
 
 /// A research request as the requester seals it to the matching node.
@@ -202,6 +208,50 @@ impl ResearchRequest {
     }
 }
 
+/// A delivery as a recipient receives it (over BitChat): request id (u64 BE), the length of
+/// S_i's portable roaring serialization (u32 BE), that serialization, then the DGKBE
+/// ciphertext to the end. There is no version byte: the format is bound by the on-chain
+/// commitment, which [`decode_delivery`] recomputes for the recipient to check.
+pub fn encode_delivery(out: &MatchOutput) -> Result<Vec<u8>, WireError> {
+    let mut mask = Vec::new();
+    out.recipients
+        .serialize_into(&mut mask)
+        .map_err(|e| WireError::RecipientSet(e.to_string()))?;
+    let len = u32::try_from(mask.len()).map_err(|_| WireError::TooLarge {
+        what: "recipient set",
+        got: mask.len(),
+        max: u32::MAX as usize,
+    })?;
+    let mut body = Vec::with_capacity(12 + mask.len() + out.ciphertext.len());
+    body.extend_from_slice(&out.request_id.to_be_bytes());
+    body.extend_from_slice(&len.to_be_bytes());
+    body.extend_from_slice(&mask);
+    body.extend_from_slice(&out.ciphertext);
+    Ok(body)
+}
+
+/// Parses a delivery: the output with its commitment recomputed from the received bytes, and
+/// S_i's serialization as received.
+pub fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), WireError> {
+    let mut r = Reader { rest: body };
+    let request_id = r.u64("delivery request id")?;
+    let len = r.u32("recipient set length")? as usize;
+    let mask = r.take(len, "recipient set")?.to_vec();
+    let ciphertext = r.rest.to_vec();
+    let recipients = RoaringBitmap::deserialize_from(&mask[..])
+        .map_err(|e| WireError::RecipientSet(e.to_string()))?;
+    let commitment = commitment(request_id, &recipients, &ciphertext);
+    Ok((
+        MatchOutput {
+            request_id,
+            recipients,
+            ciphertext,
+            commitment,
+        },
+        mask,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,6 +313,53 @@ mod tests {
         ));
     }
 
+    fn delivery() -> MatchOutput {
+        let recipients: RoaringBitmap = [3u32, 5, 70_000, 1 << 20].into_iter().collect();
+        let ciphertext = b"header and sealed details".to_vec();
+        MatchOutput {
+            request_id: 42,
+            commitment: commitment(42, &recipients, &ciphertext),
+            recipients,
+            ciphertext,
+        }
+    }
+
+    #[test]
+    fn delivery_round_trips_with_its_commitment() {
+        let out = delivery();
+        let body = encode_delivery(&out).unwrap();
+        let (got, mask) = decode_delivery(&body).unwrap();
+        assert_eq!(got, out);
+        assert_eq!(&body[12..12 + mask.len()], &mask[..]);
+    }
+
+    #[test]
+    fn delivery_rejects_truncation_and_a_bad_recipient_set() {
+        let body = encode_delivery(&delivery()).unwrap();
+        // Cut inside the header or the recipient set: an error. Cut inside the ciphertext: it
+        // decodes, and the recomputed commitment no longer matches the chain's.
+        let mask_end = 12 + u32::from_be_bytes(body[8..12].try_into().unwrap()) as usize;
+        for n in 0..mask_end {
+            assert!(decode_delivery(&body[..n]).is_err(), "{n}");
+        }
+        let (cut, _) = decode_delivery(&body[..body.len() - 1]).unwrap();
+        assert_ne!(cut.commitment, delivery().commitment);
+        // A recipient set that is not a roaring serialization.
+        let mut bad = body.clone();
+        bad[12] ^= 0xff;
+        assert!(matches!(
+            decode_delivery(&bad),
+            Err(WireError::RecipientSet(_))
+        ));
+        // A claimed length beyond the body.
+        let mut long = body[..12].to_vec();
+        long[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert_eq!(
+            decode_delivery(&long),
+            Err(WireError::Truncated("recipient set"))
+        );
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic() {
         // A deterministic sweep of pseudo-random inputs (the relayer decodes these from chain).
@@ -279,6 +376,7 @@ mod tests {
             let _ = ResearchRequest::from_bytes(&bytes);
             let _ = RequestSubmission::from_bytes(&bytes);
             let _ = UserSubmission::from_bytes(&bytes);
+            let _ = decode_delivery(&bytes);
         }
     }
 }

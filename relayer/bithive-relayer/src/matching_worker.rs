@@ -29,7 +29,7 @@ use bithive_chain_client::{ChainClient, Event};
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::node::{MatchingNode, UserSubmission};
 use bithive_matching::output::{seal_output, MatchOutput};
-use bithive_matching::wire::ResearchRequest;
+use bithive_matching::wire::{decode_delivery, encode_delivery, ResearchRequest};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -260,50 +260,6 @@ pub struct MatchingWorker {
     bitchat: tokio::sync::Mutex<Option<Node>>,
     contact: PeerRecord,
     ttl: Duration,
-}
-
-/// What a recipient receives over BitChat: request id, S_i (portable roaring bytes) and the
-/// ciphertext; checked against the on-chain commitment before decryption.
-pub fn encode_delivery(out: &MatchOutput) -> Result<Vec<u8>, std::io::Error> {
-    let mut mask = Vec::new();
-    out.recipients.serialize_into(&mut mask)?;
-    let mut body = Vec::with_capacity(12 + mask.len() + out.ciphertext.len());
-    body.extend_from_slice(&out.request_id.to_be_bytes());
-    body.extend_from_slice(&(mask.len() as u32).to_be_bytes());
-    body.extend_from_slice(&mask);
-    body.extend_from_slice(&out.ciphertext);
-    Ok(body)
-}
-
-/// Parses a delivery; returns the output (commitment recomputed) and the mask bytes.
-pub fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), String> {
-    let id = body
-        .get(..8)
-        .and_then(|b| b.try_into().ok())
-        .map(u64::from_be_bytes)
-        .ok_or("truncated delivery")?;
-    let len = body
-        .get(8..12)
-        .and_then(|b| b.try_into().ok())
-        .map(u32::from_be_bytes)
-        .ok_or("truncated delivery")? as usize;
-    let mask = body
-        .get(12..12usize.saturating_add(len))
-        .ok_or("truncated delivery")?
-        .to_vec();
-    let ciphertext = body.get(12 + len..).ok_or("truncated delivery")?.to_vec();
-    let recipients =
-        RoaringBitmap::deserialize_from(&mask[..]).map_err(|e| format!("recipient set: {e}"))?;
-    let commitment = bithive_matching::output::commitment(id, &recipients, &ciphertext);
-    Ok((
-        MatchOutput {
-            request_id: id,
-            recipients,
-            ciphertext,
-            commitment,
-        },
-        mask,
-    ))
 }
 
 impl MatchingWorker {

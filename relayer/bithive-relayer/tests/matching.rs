@@ -14,11 +14,10 @@ use bithive_matching::client::{self, BlindingService};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::output::verify_output;
 use bithive_matching::sim;
-use bithive_matching::wire::ResearchRequest;
+use bithive_matching::wire::{decode_delivery, ResearchRequest};
 use bithive_relayer::config::MatchingSection;
 use bithive_relayer::matching_worker::{
-    append_enrollments, decode_delivery, request_header, Enrollment, MatchingSecrets,
-    MatchingWorker, MATCHING_MODEL,
+    append_enrollments, request_header, Enrollment, MatchingSecrets, MatchingWorker, MATCHING_MODEL,
 };
 use bithive_relayer::mock_contracts::{DigestWorker, MockAttestation};
 use bithive_relayer::worker::JobWorker;

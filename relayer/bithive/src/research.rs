@@ -27,11 +27,10 @@ use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
 use bithive_matching::output::verify_output;
 use bithive_matching::sim;
-use bithive_matching::wire::ResearchRequest;
+use bithive_matching::wire::{decode_delivery, ResearchRequest};
 use bithive_relayer::config::{Config, JobKind, MatchingSection};
 use bithive_relayer::matching_worker::{
-    append_enrollments, decode_delivery, request_header, Enrollment, MatchingSecrets,
-    MATCHING_MODEL,
+    append_enrollments, request_header, Enrollment, MatchingSecrets, MATCHING_MODEL,
 };
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
