@@ -230,16 +230,23 @@ pub fn encode_delivery(out: &MatchOutput) -> Result<Vec<u8>, WireError> {
     Ok(body)
 }
 
-/// Parses a delivery: the output with its commitment recomputed from the received bytes, and
-/// S_i's serialization as received.
-pub fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), WireError> {
+/// Splits a delivery into request id, S_i's serialization and ciphertext without parsing S_i
+/// (what the sender needs for the attestation's commitments).
+pub fn split_delivery(body: &[u8]) -> Result<(u64, &[u8], &[u8]), WireError> {
     let mut r = Reader { rest: body };
     let request_id = r.u64("delivery request id")?;
     let len = r.u32("recipient set length")? as usize;
-    let mask = r.take(len, "recipient set")?.to_vec();
-    let ciphertext = r.rest.to_vec();
-    let recipients = RoaringBitmap::deserialize_from(&mask[..])
+    let mask = r.take(len, "recipient set")?;
+    Ok((request_id, mask, r.rest))
+}
+
+/// Parses a delivery: the output with its commitment recomputed from the received bytes, and
+/// S_i's serialization as received.
+pub fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), WireError> {
+    let (request_id, mask, ciphertext) = split_delivery(body)?;
+    let recipients = RoaringBitmap::deserialize_from(mask)
         .map_err(|e| WireError::RecipientSet(e.to_string()))?;
+    let ciphertext = ciphertext.to_vec();
     let commitment = commitment(request_id, &recipients, &ciphertext);
     Ok((
         MatchOutput {
@@ -248,7 +255,7 @@ pub fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), WireError>
             ciphertext,
             commitment,
         },
-        mask,
+        mask.to_vec(),
     ))
 }
 
@@ -331,6 +338,10 @@ mod tests {
         let (got, mask) = decode_delivery(&body).unwrap();
         assert_eq!(got, out);
         assert_eq!(&body[12..12 + mask.len()], &mask[..]);
+        assert_eq!(
+            split_delivery(&body).unwrap(),
+            (42, &mask[..], &out.ciphertext[..])
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use bithive_chain_client::{ChainClient, Event};
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::node::{MatchingNode, UserSubmission};
 use bithive_matching::output::{seal_output, MatchOutput};
-use bithive_matching::wire::{decode_delivery, encode_delivery, ResearchRequest};
+use bithive_matching::wire::{encode_delivery, split_delivery, ResearchRequest};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -396,8 +396,8 @@ impl JobWorker for MatchingWorker {
         let out = self.compute(job, input).await?;
         let delivery = encode_delivery(&out)
             .map_err(|e| WorkError::Permanent(format!("delivery encoding: {e}")))?;
-        let (_, mask) =
-            decode_delivery(&delivery).map_err(|e| WorkError::Permanent(e.to_string()))?;
+        let (_, mask, _) =
+            split_delivery(&delivery).map_err(|e| WorkError::Permanent(e.to_string()))?;
         // Queue to every recipient (durable outbox); a missing contact is counted, not fatal.
         let (mut queued, mut no_contact) = (0u64, 0u64);
         let bitchat = self.bitchat.lock().await;
@@ -418,7 +418,7 @@ impl JobWorker for MatchingWorker {
         }
         let payload = serde_json::to_vec(&serde_json::json!({ "escrow_job_id": job.job_id }))
             .map_err(|e| WorkError::Permanent(e.to_string()))?;
-        let mut commitments: Vec<[u8; 32]> = matching_commitments(&mask, &out.ciphertext)
+        let mut commitments: Vec<[u8; 32]> = matching_commitments(mask, &out.ciphertext)
             .iter()
             .map(|h| h.0)
             .collect();
