@@ -227,9 +227,10 @@ impl BitChatCore {
 
     /// Saturation window: `saturation_rate_gain` (1.1) x the window that carries this flow's
     /// rate `W / sRTT` at min RTT, i.e. `1.1 x W x minRTT / sRTT` (FAST TCP's target), plus a
-    /// fixed allowance of `saturation_queue_packets` (32) packets. The allowance is the same for every flow, which makes equal rates the only
-    /// equilibrium between BitChat flows (see `grow`); the proportional 10 % keeps the pipe
-    /// full when the RTT jitters by a few milliseconds.
+    /// fixed allowance of `saturation_queue_packets` (32) packets. The allowance is the same for
+    /// every flow, which makes equal rates the only equilibrium between BitChat flows (see
+    /// `saturation_step`); the proportional 10 % keeps the pipe full when the RTT jitters by a
+    /// few milliseconds.
     pub fn saturation_window(&self) -> Option<u64> {
         let min = self.min_rtt?;
         let bw = self.window_rate()?;

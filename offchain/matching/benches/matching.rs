@@ -115,8 +115,6 @@ fn brute_force(reqs: &[RequestSubmission], users: &[UserSubmission]) -> Vec<Roar
         .collect()
 }
 
-/// CPU seconds of `clock` (the calling thread's or the whole process's): unlike wall time it
-/// does not count time spent descheduled while other jobs run on the shared cores.
 /// DGKBE key authority over users 1..=n (set up outside the timed outputs stage).
 fn key_authority(n: u32, rng: &mut ChaCha20Rng) -> ServerSecret {
     let s0: RoaringBitmap = (1..=n).collect();
@@ -144,6 +142,8 @@ fn seal_outputs(
     sealed
 }
 
+/// CPU seconds of `clock` (the calling thread's or the whole process's): unlike wall time it
+/// does not count time spent descheduled while other jobs run on the shared cores.
 fn cpu_secs(clock: libc::clockid_t) -> f64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
