@@ -18,6 +18,8 @@ use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
 use bithive_matching::output::seal_output;
 use bithive_matching::sim;
+use curve25519_dalek::edwards::EdwardsPoint;
+use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use rand_chacha::rand_core::SeedableRng;
@@ -184,9 +186,20 @@ fn raw_batch(points: &[RistrettoPoint], s: &Scalar) {
     });
 }
 
+/// The ladder `u * s` for every u-coordinate (x-only, constant time, affine output), non-inlined
+/// like `raw_batch`.
+#[inline(never)]
+fn ladder_batch(us: &[MontgomeryPoint], s: &Scalar) {
+    for u in us {
+        black_box(u * s);
+    }
+}
+
 /// Section 1: `apply_batch` (decode + mul + batched encode) against the raw variable-base
 /// multiplication `p * s` of the same library on already-decoded points, on one thread and on
-/// all threads, plus the decode and the batched encode alone (they explain the gap). The machine
+/// all threads, plus the decode and the batched encode alone (they explain the gap), and the
+/// x-only Montgomery ladder on the same curve (the one way to skip the decode's square root:
+/// its input needs no decoding, but the ladder is its own, slower, multiplication). The machine
 /// is shared, so the operations alternate chunk by chunk (a load change hits both sides of a
 /// ratio alike) and each is timed in wall time and in CPU time (thread CPU time on one thread,
 /// process CPU time on all threads: descheduled time is not counted). Returns the all-threads
@@ -195,6 +208,10 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
     let threads = rayon::current_num_threads();
     let points: Vec<RistrettoPoint> = (0..k).map(|i| hash_token(&format!("t{i}"))).collect();
     let wire: Vec<Blinded> = points.iter().map(|p| p.compress().to_bytes()).collect();
+    // u-coordinates of points on the curve (the ladder is constant time: any valid u will do).
+    let montgomery: Vec<MontgomeryPoint> = (1..=k as u64)
+        .map(|i| EdwardsPoint::mul_base(&Scalar::from(i)).to_montgomery())
+        .collect();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     // A full-size random scalar, like the blinding key.
     let s = Scalar::random(&mut rng);
@@ -207,11 +224,15 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
         libc::CLOCK_THREAD_CPUTIME_ID,
         libc::CLOCK_PROCESS_CPUTIME_ID,
     );
-    // raw1, decode, encode, blind1 (one thread); raw2, blind2 (all threads)
-    let mut a = [Acc::default(); 6];
+    // raw1, decode, encode, blind1, ladder (one thread); raw2, blind2 (all threads)
+    let mut a = [Acc::default(); 7];
     for _ in 0..rounds {
         one_pool.install(|| {
-            for (p, w) in points.chunks(512).zip(wire.chunks(512)) {
+            for ((p, w), u) in points
+                .chunks(512)
+                .zip(wire.chunks(512))
+                .zip(montgomery.chunks(512))
+            {
                 a[0].time(thread, || raw_batch(p, &s));
                 a[1].time(thread, || {
                     for b in w {
@@ -222,6 +243,7 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
                     black_box(RistrettoPoint::double_and_compress_batch(p));
                 });
                 a[3].time(thread, || black_box(key.apply_batch(w).unwrap()));
+                a[6].time(thread, || ladder_batch(u, &s));
             }
         });
         let step = 512 * 4 * threads;
@@ -232,7 +254,7 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
     }
     let n = (k * rounds) as f64;
     let us = |x: f64| x / n * 1e6;
-    let [raw1, dec, enc, blind1, raw2, blind2] = a;
+    let [raw1, dec, enc, blind1, raw2, blind2, ladder] = a;
     println!(
         "blinding ({k} elements x {rounds} rounds, alternating in chunks): per element, wall (CPU): raw variable-base mul {:.2} ({:.2}) us one thread, decode {:.2} ({:.2}) us, double_and_compress_batch {:.2} ({:.2}) us -> sum of the parts raw/(raw+decode+encode) {:.3} ({:.3})",
         us(raw1.wall),
@@ -243,6 +265,13 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
         us(enc.cpu),
         raw1.wall / (raw1.wall + dec.wall + enc.wall),
         raw1.cpu / (raw1.cpu + dec.cpu + enc.cpu)
+    );
+    println!(
+        "blinding alternative without a decode: x-only Montgomery ladder {:.2} ({:.2}) us per element one thread = {:.2}x the time of decode + raw mul ({:.2}x in CPU time)",
+        us(ladder.wall),
+        us(ladder.cpu),
+        ladder.wall / (dec.wall + raw1.wall),
+        ladder.cpu / (dec.cpu + raw1.cpu)
     );
     println!(
         "blinding apply_batch 1 thread: {:.0}/s vs raw {:.0}/s = {:.3} wall, {:.3} CPU time",
