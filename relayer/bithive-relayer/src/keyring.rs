@@ -1,11 +1,12 @@
-//! Operator keys by name in a JSON file created with mode 0600. The mnemonic of key `NAME` can
+//! Operator keys by name in a JSON file created with mode 0600 (`bithive_secret_file`: replaced
+//! atomically, refused when group or others can access it). The mnemonic of key `NAME` can
 //! instead come from the environment variable `BITHIVE_RELAYER_MNEMONIC_<NAME>` (upper case,
 //! `-` as `_`), which wins over the file. Mnemonics are never printed or logged.
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use bithive_chain_client::OperatorKey;
+use bithive_secret_file::Zeroizing;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
@@ -44,37 +45,20 @@ impl Keyring {
     }
 
     fn read(&self) -> Result<KeyFile, RelayerError> {
-        match std::fs::read(&self.path) {
+        match bithive_secret_file::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| RelayerError::Keyring(format!("{}: {e}", self.path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(KeyFile::default()),
-            Err(e) => Err(RelayerError::Keyring(format!(
-                "{}: {e}",
-                self.path.display()
-            ))),
+            Err(e) if e.is_not_found() => Ok(KeyFile::default()),
+            Err(e) => Err(RelayerError::Keyring(e.to_string())),
         }
     }
 
     fn write(&self, file: &KeyFile) -> Result<(), RelayerError> {
-        let err =
-            |e: std::io::Error| RelayerError::Keyring(format!("{}: {e}", self.path.display()));
-        let mut text =
-            serde_json::to_vec_pretty(file).map_err(|e| RelayerError::Keyring(e.to_string()))?;
-        let tmp = self.path.with_extension("tmp");
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        {
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create(true).truncate(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&tmp).map_err(err)?;
-            f.write_all(&text).map_err(err)?;
-            f.sync_all().map_err(err)?;
-        }
-        text.zeroize();
-        std::fs::rename(&tmp, &self.path).map_err(err)
+        let text = Zeroizing::new(
+            serde_json::to_vec_pretty(file).map_err(|e| RelayerError::Keyring(e.to_string()))?,
+        );
+        bithive_secret_file::replace(&self.path, text)
+            .map_err(|e| RelayerError::Keyring(e.to_string()))
     }
 
     /// Adds `name` from a mnemonic (checked by deriving the key); returns the address.

@@ -30,6 +30,7 @@ use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::node::{MatchingNode, UserSubmission};
 use bithive_matching::output::{seal_output, MatchOutput};
 use bithive_matching::wire::{encode_delivery, split_delivery, ResearchRequest};
+use bithive_secret_file::Zeroizing;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -82,32 +83,23 @@ impl MatchingSecrets {
 
     /// Writes the file with mode 0600 (created new: an existing file is never overwritten).
     pub fn save(&self, path: &Path) -> Result<(), RelayerError> {
-        use std::io::Write as _;
-        let err = |e: std::io::Error| RelayerError::Config(format!("{}: {e}", path.display()));
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(path).map_err(err)?;
-        let mut text = serde_json::to_vec(self).map_err(|e| RelayerError::Config(e.to_string()))?;
-        let written = f.write_all(&text).and_then(|_| f.sync_all());
-        // The serialized seeds are as secret as the seeds (the keyring does the same).
-        text.zeroize();
-        written.map_err(err)
+        let text = Zeroizing::new(
+            serde_json::to_vec(self).map_err(|e| RelayerError::Config(e.to_string()))?,
+        );
+        bithive_secret_file::create_new(path, text).map_err(|e| RelayerError::Config(e.to_string()))
     }
 
+    /// Reads the file; refused when group or others can access it.
     pub fn load(path: &Path) -> Result<Self, RelayerError> {
-        let mut text = std::fs::read(path)
-            .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
+        let text =
+            bithive_secret_file::read(path).map_err(|e| RelayerError::Config(e.to_string()))?;
         // Never echo the file's content in an error.
-        let secrets = serde_json::from_slice(&text).map_err(|_| {
+        serde_json::from_slice(&text).map_err(|_| {
             RelayerError::Config(format!(
                 "{}: not a matching secret file (dgkbe_seed, node_seed)",
                 path.display()
             ))
-        });
-        text.zeroize();
-        secrets
+        })
     }
 
     /// The key authority for `s0` over slots 1..=n.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use bithive_bitchat::config::DaemonConfig;
 use bithive_bitchat::{CongestionChoice, Node, NodeConfig, NodeIdentity, StaticAllowlist};
+use bithive_secret_file::Zeroizing;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::main]
@@ -19,13 +20,7 @@ async fn main() -> Result<()> {
     let mut cfg = DaemonConfig::from_toml(&std::fs::read_to_string(&path)?)?;
     cfg.apply_env(|k| std::env::var(k).ok())?;
 
-    let secret_hex = std::fs::read_to_string(&cfg.account_secret_file)
-        .context("reading the account secret file")?;
-    let secret: [u8; 32] = hex::decode(secret_hex.trim())
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .context("account secret must be 32 bytes of hex")?;
-    let identity = NodeIdentity::from_secret(&secret)?;
+    let identity = read_identity(&cfg.account_secret_file)?;
 
     let registry = Arc::new(StaticAllowlist::new());
     for p in &cfg.peers {
@@ -70,4 +65,19 @@ async fn main() -> Result<()> {
     tracing::info!("shutting down");
     node.shutdown().await;
     Ok(())
+}
+
+/// The account key from its file (32 bytes of hex, mode 0600: refused when others can read it).
+/// Every copy of the secret is zeroized; errors never include the file's content.
+fn read_identity(path: &std::path::Path) -> Result<NodeIdentity> {
+    let text = bithive_secret_file::read(path).context("reading the account secret file")?;
+    let mut secret = Zeroizing::new([0u8; 32]);
+    let trimmed = text.trim_ascii();
+    if trimmed.len() != 64 || hex::decode_to_slice(trimmed, &mut secret[..]).is_err() {
+        anyhow::bail!(
+            "{}: the account secret must be 32 bytes of hex",
+            path.display()
+        );
+    }
+    Ok(NodeIdentity::from_secret(&secret)?)
 }
