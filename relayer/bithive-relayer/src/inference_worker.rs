@@ -76,11 +76,7 @@ impl JobWorker for InferenceWorker {
         "payfi_escrow"
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
-        // Research requests are escrow jobs too; the matching worker serves them.
-        if event.attr("model") == Some(crate::matching_worker::MATCHING_MODEL) {
-            return None;
-        }
-        worker::create_job_id(event)
+        worker::inference_job_id(event)
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
         let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;

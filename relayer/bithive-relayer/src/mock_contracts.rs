@@ -166,11 +166,7 @@ impl JobWorker for DigestWorker {
         "payfi_escrow"
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
-        // Stands in for the inference worker, which leaves research requests alone.
-        if event.attr("model") == Some(crate::matching_worker::MATCHING_MODEL) {
-            return None;
-        }
-        worker::create_job_id(event)
+        worker::inference_job_id(event)
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
         let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;

@@ -58,6 +58,15 @@ pub fn create_job_id(event: &bithive_chain_client::Event) -> Option<String> {
     event.attr("job_id").map(str::to_string)
 }
 
+/// An escrow job for an inference worker: every `create_job` except research requests (model
+/// `MATCHING_MODEL`), which the matching worker serves.
+pub fn inference_job_id(event: &bithive_chain_client::Event) -> Option<String> {
+    if event.attr("model") == Some(crate::matching_worker::MATCHING_MODEL) {
+        return None;
+    }
+    create_job_id(event)
+}
+
 /// A compute job as the escrow answers `{"job": {"job_id": ..}}` (fields the relayer uses).
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct EscrowJob {
