@@ -10,9 +10,6 @@ pub enum ContractError {
     #[error(transparent)]
     Cw721(#[from] Cw721ContractError),
 
-    #[error(transparent)]
-    Version(#[from] cw2::VersionError),
-
     #[error("unauthorized: {role} only")]
     Unauthorized { role: &'static str },
 
@@ -46,9 +43,6 @@ pub enum ContractError {
     #[error("{valuer} is not a registered valuer")]
     NotValuer { valuer: String },
 
-    #[error("cannot migrate from {from} to older {to}")]
-    Downgrade { from: String, to: String },
-
-    #[error("cannot migrate from contract {contract}")]
-    WrongContract { contract: String },
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

@@ -13,7 +13,6 @@ pub mod validate;
 
 pub use crate::error::ContractError;
 
-use cosmwasm_std::DepsMut;
 use sha2::{Digest, Sha256};
 
 /// Domain tag of digital-twin updates; bump it if the message layout changes.
@@ -43,34 +42,4 @@ pub fn twin_update_digest(
     h.update(nonce.to_be_bytes());
     h.update(state_hash);
     h.finalize().into()
-}
-
-/// Refuses migrating from another contract or from a newer version.
-pub fn migrate_guard(deps: DepsMut, name: &str, version: &str) -> Result<(), ContractError> {
-    let stored = cw2::get_contract_version(deps.storage)?;
-    if stored.contract != name {
-        return Err(ContractError::WrongContract {
-            contract: stored.contract,
-        });
-    }
-    if parse_version(&stored.version) > parse_version(version) {
-        return Err(ContractError::Downgrade {
-            from: stored.version,
-            to: version.to_string(),
-        });
-    }
-    cw2::set_contract_version(deps.storage, name, version)?;
-    Ok(())
-}
-
-/// Numeric (major, minor, patch); pre-release suffixes are ignored.
-fn parse_version(v: &str) -> (u64, u64, u64) {
-    let mut it = v
-        .split(['.', '-', '+'])
-        .map(|p| p.parse::<u64>().unwrap_or(0));
-    (
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-    )
 }

@@ -4,6 +4,7 @@ use asset_nft::contract::{execute, instantiate, query};
 use asset_nft::msg::*;
 use asset_nft::state::{AssetClass, AssetMetadata, Certification, ComplianceMarker, Jurisdiction};
 use asset_nft::{twin_update_digest, ContractError};
+use bithive_cw_common::MigrateError;
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo, Response,
     StdError, StdResult, Timestamp, Uint128, WasmMsg,
@@ -1046,10 +1047,16 @@ fn migrate_refuses_downgrade_and_foreign_contracts() {
     )
     .unwrap();
     let r = asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::Downgrade { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
+    ));
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:other", "0.0.1").unwrap();
     let r = asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::WrongContract { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
+    ));
     cw2::set_contract_version(
         deps.as_mut().storage,
         asset_nft::contract::CONTRACT_NAME,

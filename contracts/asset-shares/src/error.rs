@@ -9,12 +9,6 @@ pub enum ContractError {
     #[error(transparent)]
     Cw20(#[from] cw20_base::ContractError),
 
-    #[error(transparent)]
-    Version(#[from] cw2::VersionError),
-
-    #[error("cannot migrate from {from} to older {to}")]
-    Downgrade { from: String, to: String },
-
-    #[error("cannot migrate from contract {contract}")]
-    WrongContract { contract: String },
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

@@ -9,15 +9,3 @@ pub mod msg;
 pub mod state;
 
 pub use crate::error::ContractError;
-
-/// Numeric (major, minor, patch); pre-release suffixes are ignored.
-pub fn version_tuple(v: &str) -> (u64, u64, u64) {
-    let mut it = v
-        .split(['.', '-', '+'])
-        .map(|p| p.parse::<u64>().unwrap_or(0));
-    (
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-    )
-}

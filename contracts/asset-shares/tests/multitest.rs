@@ -2,6 +2,7 @@
 
 use asset_shares::msg::{ExecuteMsg, HookExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use asset_shares::ContractError;
+use bithive_cw_common::MigrateError;
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult,
     Uint128,
@@ -300,8 +301,14 @@ fn migrate_refuses_downgrade() {
     )
     .unwrap();
     let r = asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::Downgrade { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
+    ));
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:cw20-base", "0.1.0").unwrap();
     let r = asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::WrongContract { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
+    ));
 }

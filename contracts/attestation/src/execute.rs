@@ -274,14 +274,7 @@ pub fn submit_quorum(
             )
         }
     };
-    let key = record_key(&a)?;
-    if ACCEPTED.has(deps.storage, key.as_bytes()) {
-        return Err(ContractError::AlreadyAttested {
-            job_id: a.job_id,
-            kind: kind_name(a.kind),
-        });
-    }
-    check_nonce(deps.storage, &a)?;
+    ensure_new(deps.storage, &a)?;
     let d = dispatch(
         deps.as_ref(),
         &config,
@@ -369,14 +362,7 @@ pub fn process_packet(
             )?;
         }
     }
-    let key = record_key(&a)?;
-    if ACCEPTED.has(deps.storage, key.as_bytes()) {
-        return Err(ContractError::AlreadyAttested {
-            job_id: a.job_id,
-            kind: kind_name(a.kind),
-        });
-    }
-    check_nonce(deps.storage, &a)?;
+    ensure_new(deps.storage, &a)?;
     let d = dispatch(
         deps.as_ref(),
         &config,
@@ -401,6 +387,18 @@ pub fn process_packet(
     Ok(res
         .add_attribute("origin_channel", channel_id)
         .add_attribute("origin_packet", packet.id.to_string()))
+}
+
+/// Refuses an attestation already accepted for its job and kind, or whose nonce its signer has
+/// used (the quorum and packet paths; the single-signer path also looks for a conflicting record).
+fn ensure_new(storage: &dyn Storage, a: &Attestation) -> Result<(), ContractError> {
+    if ACCEPTED.has(storage, record_key(a)?.as_bytes()) {
+        return Err(ContractError::AlreadyAttested {
+            job_id: a.job_id.clone(),
+            kind: kind_name(a.kind),
+        });
+    }
+    check_nonce(storage, a)
 }
 
 pub fn register_bls_key(

@@ -16,9 +16,6 @@ pub enum ContractError {
     #[error(transparent)]
     Funds(#[from] bithive_cw_common::funds::FundsError),
 
-    #[error(transparent)]
-    Version(#[from] cw2::VersionError),
-
     #[error("unauthorized")]
     Unauthorized {},
 
@@ -58,9 +55,6 @@ pub enum ContractError {
     #[error("share token address missing from the instantiate reply")]
     NoShareAddress {},
 
-    #[error("cannot migrate from {from} to older {to}")]
-    Downgrade { from: String, to: String },
-
-    #[error("cannot migrate from contract {contract}")]
-    WrongContract { contract: String },
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

@@ -3,6 +3,7 @@
 
 use asset_nft::msg as nft_msg;
 use asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use bithive_cw_common::MigrateError;
 use bithive_cw_test_fixtures::{self as fixtures, contract_err};
 use cosmwasm_std::{
     coin, coins, from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary,
@@ -872,10 +873,16 @@ fn migrate_refuses_downgrade() {
     )
     .unwrap();
     let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::Downgrade { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
+    ));
     cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
     let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::WrongContract { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
+    ));
 }
 
 #[test]

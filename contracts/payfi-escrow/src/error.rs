@@ -16,9 +16,6 @@ pub enum ContractError {
     #[error(transparent)]
     Funds(#[from] bithive_cw_common::funds::FundsError),
 
-    #[error(transparent)]
-    Version(#[from] cw2::VersionError),
-
     #[error("unauthorized: {role} only")]
     Unauthorized { role: &'static str },
 
@@ -100,9 +97,6 @@ pub enum ContractError {
     #[error("job {job_id} is settled")]
     JobSettled { job_id: String },
 
-    #[error("cannot migrate from {from} to older {to}")]
-    Downgrade { from: String, to: String },
-
-    #[error("cannot migrate from contract {contract}")]
-    WrongContract { contract: String },
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
 }

@@ -17,15 +17,3 @@ pub use bithive_cw_common::funds::FundsError;
 
 #[cfg(test)]
 mod proptests;
-
-/// Numeric (major, minor, patch); pre-release suffixes are ignored.
-pub fn version_tuple(v: &str) -> (u64, u64, u64) {
-    let mut it = v
-        .split(['.', '-', '+'])
-        .map(|p| p.parse::<u64>().unwrap_or(0));
-    (
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-        it.next().unwrap_or(0),
-    )
-}

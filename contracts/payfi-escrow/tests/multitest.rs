@@ -1,6 +1,7 @@
 //! cw-multi-test suite of payfi-escrow: every message and error, cw20 and native (`ibc/`)
 //! assets, a non-allowlisted and a forged cw20, and a payee contract that rejects every call.
 
+use bithive_cw_common::MigrateError;
 use bithive_cw_test_fixtures::{self as fixtures, contract_err};
 use cosmwasm_std::{coin, coins, to_json_binary, Addr, Binary, Timestamp, Uint128};
 use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
@@ -1104,10 +1105,16 @@ fn migrate_refuses_downgrade() {
     )
     .unwrap();
     let r = payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::Downgrade { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
+    ));
     cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
     let r = payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(r, Err(ContractError::WrongContract { .. })));
+    assert!(matches!(
+        r,
+        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
+    ));
     cw2::set_contract_version(
         deps.as_mut().storage,
         payfi_escrow::contract::CONTRACT_NAME,
