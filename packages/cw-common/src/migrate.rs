@@ -87,6 +87,17 @@ mod tests {
             Err(MigrateError::InvalidVersion { .. })
         ));
         assert_eq!(cw2::get_contract_version(&s).unwrap().version, "1.10.0");
+        // A pre-release of the stored version is older than it (semver), and so is refused.
+        assert!(matches!(
+            ensure_upgrade(&mut s, "c", "1.10.0-rc.1"),
+            Err(MigrateError::Downgrade { .. })
+        ));
+        // A stored version that does not parse is an error, not version 0.
+        cw2::set_contract_version(&mut s, "c", "garbage").unwrap();
+        assert!(matches!(
+            ensure_upgrade(&mut s, "c", "2.0.0"),
+            Err(MigrateError::InvalidVersion { .. })
+        ));
     }
 
     #[test]
