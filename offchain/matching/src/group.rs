@@ -10,7 +10,7 @@ use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
-use sha2::Sha512;
+use sha2::{Digest, Sha512};
 use zeroize::Zeroize;
 
 use crate::MatchingError;
@@ -23,12 +23,35 @@ const HASH_DOMAIN: &[u8] = b"bithive/matching/v1/token:";
 /// A blinded group element as it travels and is stored (32 bytes, canonical encoding).
 pub type Blinded = [u8; 32];
 
-/// H(x): hash of a token string to a uniformly distributed Ristretto255 point.
+/// H(x): hash of a token string to a uniformly distributed Ristretto255 point (SHA-512 of the
+/// domain and the token, through the two-Elligator map: RFC 9496's hash-to-group, the same
+/// points as dalek's `hash_from_bytes::<Sha512>`).
 pub fn hash_token(token: &str) -> RistrettoPoint {
-    let mut input = Vec::with_capacity(HASH_DOMAIN.len() + token.len());
-    input.extend_from_slice(HASH_DOMAIN);
-    input.extend_from_slice(token.as_bytes());
-    RistrettoPoint::hash_from_bytes::<Sha512>(&input)
+    let digest = Sha512::new()
+        .chain_update(HASH_DOMAIN)
+        .chain_update(token.as_bytes())
+        .finalize();
+    RistrettoPoint::from_uniform_bytes(&digest.into())
+}
+
+/// A uniformly random scalar: 64 random bytes reduced mod l (what dalek's `Scalar::random` does,
+/// kept here so the crate takes its randomness from any `rand_core` 0.6 generator).
+pub(crate) fn random_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
+    let mut wide = [0u8; 64];
+    rng.fill_bytes(&mut wide);
+    let s = Scalar::from_bytes_mod_order_wide(&wide);
+    wide.zeroize();
+    s
+}
+
+/// A uniformly random non-zero scalar (an OPRF blinding factor must be invertible).
+fn random_nonzero_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
+    loop {
+        let r = random_scalar(rng);
+        if r != Scalar::ZERO {
+            return r;
+        }
+    }
 }
 
 pub fn decode(b: &Blinded) -> Result<RistrettoPoint, MatchingError> {
@@ -42,7 +65,7 @@ pub struct BlindingKey(Scalar);
 
 impl BlindingKey {
     pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
-        Self(Scalar::random(rng))
+        Self(random_scalar(rng))
     }
 
     pub fn apply_point(&self, p: &RistrettoPoint) -> Blinded {
@@ -109,15 +132,11 @@ pub struct OprfRequest {
 
 impl OprfRequest {
     pub fn new<R: RngCore + CryptoRng>(token: &str, rng: &mut R) -> Self {
-        let mut r = Scalar::random(rng);
-        while r == Scalar::ZERO {
-            r = Scalar::random(rng);
-        }
+        let mut r = random_nonzero_scalar(rng);
         let blinded = (hash_token(token) * r).compress().to_bytes();
-        Self {
-            blinded,
-            unblind: r.invert(),
-        }
+        let unblind = r.invert();
+        r.zeroize();
+        Self { blinded, unblind }
     }
 
     /// Turns the service's answer H(x)*r*a into H(x)*a.
@@ -130,7 +149,7 @@ impl OprfRequest {
 
 /// Client half of the OPRF for a list of tokens at once (what `client::oprf_tokens` runs): the
 /// same outputs as one `OprfRequest` per token, with the blinded points encoded in one batch
-/// (shared inversion, no square root), the r_i inverted together (`Scalar::batch_invert`) and the
+/// (shared inversion, no square root), the r_i inverted together (`Scalar::invert_batch_alloc`) and the
 /// answers decoded, unblinded and encoded in one batch.
 pub struct OprfBatch {
     /// 1/(2 r_i): unblinding by half, then the doubling encode.
@@ -144,16 +163,7 @@ impl OprfBatch {
         rng: &mut R,
     ) -> (Self, Vec<Blinded>) {
         let h = half();
-        let mut r: Vec<Scalar> = tokens
-            .iter()
-            .map(|_| {
-                let mut r = Scalar::random(rng);
-                while r == Scalar::ZERO {
-                    r = Scalar::random(rng);
-                }
-                r
-            })
-            .collect();
+        let mut r: Vec<Scalar> = tokens.iter().map(|_| random_nonzero_scalar(rng)).collect();
         let pts: Vec<RistrettoPoint> = tokens
             .iter()
             .zip(&r)
@@ -162,7 +172,7 @@ impl OprfBatch {
         let mut wire = vec![[0u8; 32]; pts.len()];
         encode_doubled(&pts, &mut wire);
         // Every r_i is non-zero, so the batch inversion is defined.
-        Scalar::batch_invert(&mut r);
+        Scalar::invert_batch_alloc(&mut r);
         let unblind_half = r.iter().map(|ri| ri * h).collect();
         r.zeroize();
         (Self { unblind_half }, wire)
@@ -261,6 +271,31 @@ mod tests {
         let (empty, wire) = OprfBatch::new::<String, _>(&[], &mut rng);
         assert!(empty.is_empty() && wire.is_empty());
         assert_eq!(empty.finish(&[]).unwrap(), Vec::<Blinded>::new());
+    }
+
+    /// Enrolled tags and keys derived before the move to dalek 5 stay valid: H(x), the random
+    /// scalars (same generator stream) and the blinding are byte-identical to dalek 4's.
+    #[test]
+    fn same_bytes_as_dalek_4() {
+        use curve25519_dalek_4 as d4;
+        for i in 0..200 {
+            let token = format!("cond=C{i:02}");
+            let mut input = HASH_DOMAIN.to_vec();
+            input.extend_from_slice(token.as_bytes());
+            let old = d4::RistrettoPoint::hash_from_bytes::<Sha512>(&input);
+            assert_eq!(
+                hash_token(&token).compress().to_bytes(),
+                old.compress().to_bytes()
+            );
+            let (mut r5, mut r4) = (ChaCha20Rng::seed_from_u64(i), ChaCha20Rng::seed_from_u64(i));
+            let s4 = d4::Scalar::random(&mut r4);
+            let key = BlindingKey::random(&mut r5);
+            assert_eq!(key.0.to_bytes(), s4.to_bytes());
+            assert_eq!(
+                key.apply_point(&hash_token(&token)),
+                (old * s4).compress().to_bytes()
+            );
+        }
     }
 
     #[test]
