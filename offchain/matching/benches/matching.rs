@@ -210,7 +210,8 @@ fn ladder_batch(us: &[MontgomeryPoint], s: &Scalar) {
 /// multiplication `p * s` of the same library on already-decoded points, on one thread and on
 /// all threads, plus the decode and the batched encode alone (they explain the gap), and the
 /// x-only Montgomery ladder on the same curve (the one way to skip the decode's square root:
-/// its input needs no decoding, but the ladder is its own, slower, multiplication). The machine
+/// its input needs no decoding, but the ladder is its own, slower, multiplication), and the raw
+/// multiplication of dalek 4, the library used before, against this one's. The machine
 /// is shared, so the operations alternate chunk by chunk (a load change hits both sides of a
 /// ratio alike) and each is timed in wall time and in CPU time (thread CPU time on one thread,
 /// process CPU time on all threads: descheduled time is not counted). Returns the all-threads
