@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
-use bithive_matching::group::{decode, hash_token, Blinded, BlindingKey, OprfBatch};
+use bithive_matching::group::{decode, hash_token, random_scalar, Blinded, BlindingKey, OprfBatch};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
 use bithive_matching::output::seal_output;
@@ -22,7 +22,7 @@ use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rayon::prelude::*;
 
@@ -176,20 +176,13 @@ impl Acc {
 /// The reference: `p * s` for every point, through the same parallel structure as `apply_batch`
 /// (chunks of 512 on the current rayon pool), in one non-inlined function so the one-thread and
 /// all-threads figures run the same machine code (an inlined loop measured up to 20 % apart
-/// depending on where it was inlined).
+/// depending on where it was inlined). Generic so that the same function also times dalek 4's
+/// types (AVX2 backend: 4.x has no stable IFMA path), the library this crate used before.
 #[inline(never)]
-fn raw_batch(points: &[RistrettoPoint], s: &Scalar) {
-    points.par_chunks(512).for_each(|c| {
-        for q in c {
-            black_box(q * s);
-        }
-    });
-}
-
-/// The same reference in curve25519-dalek 4 (AVX2 backend: 4.x has no stable AVX-512 IFMA path),
-/// the library this crate used before: what the upgrade to 5.x buys, in the same run.
-#[inline(never)]
-fn raw_batch_dalek4(points: &[curve25519_dalek_4::RistrettoPoint], s: &curve25519_dalek_4::Scalar) {
+fn raw_batch<P: Sync, S: Sync>(points: &[P], s: &S)
+where
+    for<'a> &'a P: std::ops::Mul<&'a S>,
+{
     points.par_chunks(512).for_each(|c| {
         for q in c {
             black_box(q * s);
@@ -226,9 +219,7 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
         .collect();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     // A full-size random scalar, like the blinding key.
-    let mut wide = [0u8; 64];
-    rng.fill_bytes(&mut wide);
-    let s = Scalar::from_bytes_mod_order_wide(&wide);
+    let s = random_scalar(&mut rng);
     let key = BlindingKey::random(&mut rng);
     // The same points and scalar in dalek 4, decoded from the same bytes.
     let points4: Vec<curve25519_dalek_4::RistrettoPoint> = wire
@@ -239,7 +230,7 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
                 .unwrap()
         })
         .collect();
-    let s4 = curve25519_dalek_4::Scalar::from_bytes_mod_order_wide(&wide);
+    let s4 = curve25519_dalek_4::Scalar::from_bytes_mod_order(s.to_bytes());
     let one_pool = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
@@ -274,7 +265,7 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
             // IFMA code every 512 elements slowed the AVX2 code by about 25 % on this machine
             // (and not at all from 2048 up), which would flatter the new library.
             for (p, p4) in points.chunks(4096).zip(points4.chunks(4096)) {
-                a[7].time(thread, || raw_batch_dalek4(p4, &s4));
+                a[7].time(thread, || raw_batch(p4, &s4));
                 a[8].time(thread, || raw_batch(p, &s));
             }
         });

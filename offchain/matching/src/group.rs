@@ -36,7 +36,7 @@ pub fn hash_token(token: &str) -> RistrettoPoint {
 
 /// A uniformly random scalar: 64 random bytes reduced mod l (what dalek's `Scalar::random` does,
 /// kept here so the crate takes its randomness from any `rand_core` 0.6 generator).
-pub(crate) fn random_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
+pub fn random_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
     let mut wide = [0u8; 64];
     rng.fill_bytes(&mut wide);
     let s = Scalar::from_bytes_mod_order_wide(&wide);
@@ -149,8 +149,8 @@ impl OprfRequest {
 
 /// Client half of the OPRF for a list of tokens at once (what `client::oprf_tokens` runs): the
 /// same outputs as one `OprfRequest` per token, with the blinded points encoded in one batch
-/// (shared inversion, no square root), the r_i inverted together (`Scalar::invert_batch_alloc`) and the
-/// answers decoded, unblinded and encoded in one batch.
+/// (shared inversion, no square root), the r_i inverted together (`Scalar::invert_batch_alloc`)
+/// and the answers decoded, unblinded and encoded in one batch.
 pub struct OprfBatch {
     /// 1/(2 r_i): unblinding by half, then the doubling encode.
     unblind_half: Vec<Scalar>,
