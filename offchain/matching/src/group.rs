@@ -382,6 +382,7 @@ mod tests {
             })
             .collect();
         encodings.push(RistrettoPoint::default().compress().to_bytes()); // the identity
+        let first = witness(&encodings[0]).unwrap();
         for b in &encodings {
             let w = witness(b).unwrap();
             assert_eq!(&w[..32], b);
@@ -400,7 +401,7 @@ mod tests {
             }
             // The same point with another encoding's witness.
             let mut other = w;
-            other[32..].copy_from_slice(&witness(&encodings[0]).unwrap()[32..]);
+            other[32..].copy_from_slice(&first[32..]);
             if b != &encodings[0] {
                 assert_eq!(decode_witnessed(&other), Err(MatchingError::InvalidPoint));
             }
