@@ -143,7 +143,7 @@ fn env_fills_deploy_and_is_not_shown() {
     );
     assert_eq!(d.key, "env-deployer");
     assert_eq!(d.keyring, std::path::Path::new("keyring.json"));
-    assert_eq!(d.gas_price, 0.025);
+    assert!((d.gas_price - 0.025).abs() < f64::EPSILON);
     assert_eq!(d.fee_denom, "ubhive");
     assert_eq!(d.out, std::path::Path::new("deployment.json"));
     assert!(help.contains("BITHIVE_RPC_URL"), "{help}");
