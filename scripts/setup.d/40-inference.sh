@@ -38,7 +38,7 @@ for pin in sys.argv[2:]:
 if sys.argv[1] == "test":
     import onnxruntime  # fails while a --no-deps install from the demo profile lacks its deps
 PY
-  log "pip: installing ${BITHIVE_INFERENCE_PIP_ARGS[*]} ${BITHIVE_INFERENCE_PY_PINS[*]}"
+  log "pip: installing ${BITHIVE_INFERENCE_PY_PINS[*]}${BITHIVE_INFERENCE_PIP_ARGS[*]:+ (${BITHIVE_INFERENCE_PIP_ARGS[*]})}"
   "$BITHIVE_INFERENCE_VENV/bin/pip" install --disable-pip-version-check --progress-bar off \
     "${BITHIVE_INFERENCE_PIP_ARGS[@]}" "${BITHIVE_INFERENCE_PY_PINS[@]}"
 else
