@@ -2,6 +2,13 @@
 # Idempotent machine setup for a fresh Debian box. Sourced by scripts/test.sh and scripts/demo.sh
 # (so the env it exports reaches them), or run on its own. Every step checks before it installs.
 # Component-specific steps live in scripts/setup.d/*.sh and are sourced in name order.
+#
+# Profiles (first argument, or BITHIVE_SETUP_PROFILE; default test):
+#   demo  only what `bithive demo` needs to build and run (scripts/demo.sh)
+#   test  everything: the wasm toolchain, browser, cargo tools, the full Python venv
+# Each step declares the smallest profile that needs it with a `# profile: demo|test` line; test
+# runs every step.
+#   bash scripts/setup.sh [demo|test]      source scripts/setup.sh [demo|test]
 set -euo pipefail
 
 BITHIVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,6 +19,28 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$BITHIVE_CACHE/target}"
 mkdir -p "$BITHIVE_CACHE"
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+# A sourcing script's own arguments reach us as "$@" (bench-inference.sh's --seconds ...), so
+# only demo/test are taken as a profile; anything else is an error only when run directly.
+case "${1:-}" in
+  demo|test) BITHIVE_SETUP_PROFILE="$1" ;;
+  "") ;;
+  *) if [ "${BASH_SOURCE[0]}" = "$0" ]; then echo "usage: scripts/setup.sh [demo|test]" >&2; exit 2; fi ;;
+esac
+BITHIVE_SETUP_PROFILE="${BITHIVE_SETUP_PROFILE:-test}"
+case "$BITHIVE_SETUP_PROFILE" in
+  demo|test) ;;
+  *) echo "BITHIVE_SETUP_PROFILE=$BITHIVE_SETUP_PROFILE: expected demo or test" >&2; exit 2 ;;
+esac
+export BITHIVE_SETUP_PROFILE
+
+# now_s: seconds since the epoch with milliseconds, for step timings.
+now_s() { date +%s.%3N; }
+# elapsed START: "12.3 s" or "4 min 05 s" since START (a now_s value).
+elapsed() {
+  awk -v a="$1" -v b="$(now_s)" 'BEGIN { d = b - a; if (d < 60) printf "%.1f s", d;
+    else printf "%d min %02d s", int(d / 60), int(d) % 60 }'
+}
 
 # apt_install PKG... : installs only the packages that are missing.
 apt_install() {
@@ -25,6 +54,8 @@ apt_install() {
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    log "apt: already installed: $*"
   fi
 }
 
@@ -33,16 +64,33 @@ cargo_install_pinned() {
   local bin="$1" crate="$2" version="$3"
   shift 3
   if ! command -v "$bin" >/dev/null 2>&1 || ! "$bin" --version 2>/dev/null | grep -q "$version"; then
-    log "cargo install $crate@$version (one-off, several minutes)"
-    CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" cargo install --locked --quiet "$crate" --version "=$version" "$@"
+    log "cargo install $crate@$version (one-off, several minutes; cargo's progress follows)"
+    CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" cargo install --locked "$crate" --version "=$version" "$@"
+  else
+    log "$crate $version already installed"
   fi
 }
 
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v cargo >/dev/null || { echo "cargo (rustup, Rust 1.95) is required" >&2; exit 1; }
 
+# step_profile FILE: the profile its `# profile:` line names (test when it names none).
+step_profile() { sed -n 's/^# profile: *\([a-z]*\).*/\1/p' "$1" | head -n1 | grep . || echo test; }
+
+setup_started="$(now_s)"
+log "profile $BITHIVE_SETUP_PROFILE"
 for f in "$BITHIVE_ROOT"/scripts/setup.d/*.sh; do
   [ -e "$f" ] || continue
+  step="$(basename "$f" .sh)"
+  if [ "$BITHIVE_SETUP_PROFILE" = demo ] && [ "$(step_profile "$f")" != demo ]; then
+    continue
+  fi
+  # The step's first comment line says what it installs.
+  log "$step: $(sed -n '1s/^# *//p' "$f")"
+  step_started="$(now_s)"
   # shellcheck source=/dev/null
   source "$f"
+  log "$step: done in $(elapsed "$step_started")"
 done
+log "setup (profile $BITHIVE_SETUP_PROFILE) done in $(elapsed "$setup_started")"
+unset f step step_started setup_started

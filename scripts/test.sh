@@ -3,7 +3,7 @@
 # vendored-source check, fmt, clippy -D warnings, schema drift, artifact freshness, component test steps, then the
 # whole workspace test suite (which also drives the committed artifacts in cosmwasm-vm).
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 cd "$BITHIVE_ROOT"
 # One full build, no edit-compile loop: incremental caches would only cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"

@@ -1,11 +1,14 @@
-# Browser package (offchain/web): wasm-bindgen-cli pinned to the wasm-bindgen crate
-# version in Cargo.lock (0.2.130), and Node to run the wasm tests. Reuses the Debian wasm
-# toolchain of 10-wasm.sh. Not --locked: the CLI's lockfile pins webpki-roots 1.0.11, absent from
-# the registry index here; without TLS features (not needed: we never download a browser driver)
-# that dependency is not built at all.
+# Browser package (offchain/web): Node and wasm-bindgen-cli 0.2.130.
+# profile: test
+# wasm-bindgen-cli is pinned to the wasm-bindgen crate version in Cargo.lock (0.2.130); Node runs
+# the wasm tests. Reuses the Debian wasm toolchain of 10-wasm.sh. Not --locked: the CLI's lockfile
+# pins webpki-roots 1.0.11, absent from the registry index here; without TLS features (not needed:
+# we never download a browser driver) that dependency is not built at all.
 apt_install nodejs
 if ! command -v wasm-bindgen >/dev/null 2>&1 || ! wasm-bindgen --version 2>/dev/null | grep -q "0.2.130"; then
-  log "cargo install wasm-bindgen-cli@0.2.130 (one-off, several minutes)"
-  CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" cargo install --quiet wasm-bindgen-cli \
+  log "cargo install wasm-bindgen-cli@0.2.130 (one-off, several minutes; cargo's progress follows)"
+  CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" cargo install wasm-bindgen-cli \
     --version "=0.2.130" --no-default-features
+else
+  log "wasm-bindgen-cli 0.2.130 already installed"
 fi
