@@ -62,6 +62,7 @@ try {
     assert(tokens.length === 5, 'token count');
     const b = new pkg.OprfBatch(JSON.stringify(tokens));
     const req = JSON.parse(b.request());
+    assert(req.every((r) => /^[0-9a-f]{64}$/.test(r)), '32-byte points');
     const res = JSON.parse(b.finish(JSON.stringify(req)));
     assert(JSON.stringify(res) === JSON.stringify(tokens.map((t) => pkg.hashToken(t))), 'oprf');
     const sub = JSON.parse(pkg.submitProfileMsg(4, 1n, JSON.stringify([res[0]])));

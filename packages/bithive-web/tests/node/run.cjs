@@ -59,9 +59,11 @@ test('profile tokens and OPRF blinding', () => {
   const tokens = JSON.parse(pkg.profileTokens('["cond=C03","age=40s"]', new Float32Array([0.1, -0.2, 0.3, 0.9]), lsh));
   assert.equal(tokens.length, 5);
   assert.match(tokens[2], /^lsh\/0\/[0-9a-f]+$/);
-  // A service with key 1 answers with its input: finishing must then give back H(x) itself.
+  // Each request element is a 32-byte point (no witness: plain upstream decoding). A service
+  // with key 1 answers with its input: finishing must then give back H(x) itself.
   const b = new pkg.OprfBatch(JSON.stringify(tokens));
   const req = JSON.parse(b.request());
+  req.forEach((r) => assert.match(r, /^[0-9a-f]{64}$/));
   const again = JSON.parse(new pkg.OprfBatch(JSON.stringify(tokens)).request());
   assert.notDeepEqual(req, again, 'blinding is randomized');
   const out = JSON.parse(b.finish(JSON.stringify(req)));
