@@ -1,0 +1,140 @@
+//! The `bithive` command line (clap). The relayer, keys and devnet flags are the libraries' own
+//! (`bithive_relayer::cli`, `bithive_devnet::cli`), so `bithive relayer start` and
+//! `bithive-relayer start` parse the same definition.
+use std::path::{Path, PathBuf};
+
+use bithive_devnet::cli::DevnetArgs;
+use bithive_relayer::cli::{CompletionsArgs, KeysCommand, StartArgs};
+use clap::{Args, Parser, Subcommand};
+
+use crate::demo::{default_options, DemoOptions};
+
+/// The `bithive` command.
+#[derive(Debug, Parser)]
+#[command(name = "bithive", version, propagate_version = true)]
+#[command(
+    about = "BitHive: local devnet, deployment of every contract, relayer, keys and the \
+                   end-to-end demo"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The whole platform on one machine: devnet, deploy, relayer and the story
+    Demo(DemoArgs),
+    /// The embedded local chain
+    #[command(subcommand)]
+    Devnet(DevnetCommand),
+    /// Store every artifact, instantiate and wire all contracts; writes deployment.json
+    Deploy(DeployArgs),
+    /// The relayer daemon
+    #[command(subcommand)]
+    Relayer(RelayerCommand),
+    /// Operator keys in the keyring file
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Print a shell completion script to stdout
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevnetCommand {
+    /// Run the devnet until ctrl-c or SIGTERM; prints the RPC URL once listening
+    Start(DevnetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RelayerCommand {
+    /// Run the relayer until SIGTERM or ctrl-c (JSON logs, filter from RUST_LOG)
+    Start(StartArgs),
+}
+
+/// `bithive demo` (defaults relative to the current directory, the repository root).
+#[derive(Clone, Debug, Args)]
+pub struct DemoArgs {
+    /// Run directory (devnet block log, keyring, relayer database); emptied first
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value_os_t = default_options(Path::new(".")).home,
+        env = "BITHIVE_DEMO_HOME",
+        hide_env_values = true
+    )]
+    pub home: PathBuf,
+    /// Directory of the contract artifacts (*.wasm)
+    #[arg(long, value_name = "DIR", default_value_os_t = default_options(Path::new(".")).artifacts)]
+    pub artifacts: PathBuf,
+    /// Inference engine configuration (models and ONNX Runtime)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value_os_t = default_options(Path::new(".")).inference_config
+    )]
+    pub inference_config: PathBuf,
+    /// Devnet block interval in milliseconds
+    #[arg(long, value_name = "N", default_value_t = default_options(Path::new(".")).block_time_ms)]
+    pub block_time_ms: u64,
+}
+
+impl DemoArgs {
+    pub fn options(&self) -> DemoOptions {
+        DemoOptions {
+            home: self.home.clone(),
+            artifacts: self.artifacts.clone(),
+            inference_config: self.inference_config.clone(),
+            block_time_ms: self.block_time_ms,
+            ..default_options(Path::new("."))
+        }
+    }
+}
+
+/// `bithive deploy`: the chain, the deployer key and the fees.
+#[derive(Clone, Debug, Args)]
+pub struct DeployArgs {
+    /// CometBFT RPC URL of the chain
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BITHIVE_RPC_URL",
+        hide_env_values = true
+    )]
+    pub rpc: String,
+    /// Chain id
+    #[arg(
+        long,
+        value_name = "ID",
+        env = "BITHIVE_CHAIN_ID",
+        hide_env_values = true
+    )]
+    pub chain_id: String,
+    /// Name of the deployer key in the keyring
+    #[arg(long, value_name = "NAME", env = "BITHIVE_KEY", hide_env_values = true)]
+    pub key: String,
+    /// Keyring file (mode 0600)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "keyring.json",
+        env = "BITHIVE_KEYRING",
+        hide_env_values = true
+    )]
+    pub keyring: PathBuf,
+    /// Bech32 address prefix
+    #[arg(long, value_name = "P", default_value = "bithive")]
+    pub prefix: String,
+    /// Deploy plan (TOML) [default: the built-in plan]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the deployment (addresses, code ids) is written
+    #[arg(long, value_name = "FILE", default_value = "deployment.json")]
+    pub out: PathBuf,
+    /// Gas price in the fee denom (the maximum is 4x)
+    #[arg(long, value_name = "PRICE", default_value_t = 0.025)]
+    pub gas_price: f64,
+    /// Fee denom
+    #[arg(long, value_name = "DENOM", default_value = "ubhive")]
+    pub fee_denom: String,
+}

@@ -1,0 +1,90 @@
+//! `bithive`: devnet, deploy, relayer, keys and the end-to-end demo (flags in
+//! `bithive_cli::cli`).
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use bithive_chain_client::{ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint};
+use bithive_cli::cli::{Cli, Command, DemoArgs, DeployArgs, DevnetCommand, RelayerCommand};
+use bithive_cli::{demo, deploy};
+use clap::{CommandFactory, Parser};
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Demo(args) => run_demo(&args),
+        Command::Devnet(DevnetCommand::Start(args)) => {
+            init_logs();
+            let config = args.to_config()?;
+            tokio::runtime::Runtime::new()?
+                .block_on(bithive_devnet::cli::run_until_signal(config))?;
+            Ok(())
+        }
+        Command::Deploy(args) => run_deploy(&args),
+        Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
+        Command::Keys(cmd) => Ok(bithive_relayer::cli::keys(&cmd)?),
+        Command::Completions(c) => {
+            c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+fn init_logs() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
+    init_logs();
+    let opts = args.options();
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut step = 0;
+    let report = rt.block_on(demo::run(&opts, &mut |line: &str| {
+        step += 1;
+        println!("[{step:>2}] {line}");
+    }))?;
+    println!("\nBitHive demo: done ({})\n", opts.home.display());
+    print!("{}", report.table());
+    Ok(())
+}
+
+fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
+    init_logs();
+    let keyring = bithive_relayer::keyring::Keyring::new(&args.keyring);
+    let key = keyring.get(&args.key, &args.prefix)?;
+    let config = match &args.config {
+        Some(p) => deploy::DeployConfig::from_toml(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?,
+        None => deploy::DeployConfig::default(),
+    };
+    let gas = GasConfig {
+        gas_price: args.gas_price,
+        gas_adjustment: 1.4,
+        max_gas_price: args.gas_price * 4.0,
+        fee_denom: args.fee_denom.clone(),
+        max_gas: 60_000_000,
+    };
+    let endpoint = HttpEndpoint::new(&args.rpc, CompatVersion::V038, Duration::from_secs(20))?;
+    let client = ChainClient::new(
+        Arc::new(endpoint),
+        &args.chain_id,
+        key,
+        gas,
+        ConfirmConfig::default(),
+    )?;
+    let out = &args.out;
+    let rt = tokio::runtime::Runtime::new()?;
+    let d = rt.block_on(deploy::deploy(&client, &config, &mut |s: &str| {
+        println!("{s}")
+    }))?;
+    std::fs::write(out, serde_json::to_string_pretty(&d)?)
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("deployment written to {}", out.display());
+    Ok(())
+}

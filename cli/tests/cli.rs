@@ -1,0 +1,206 @@
+//! The `bithive` command line: `--help` on every subcommand, env fallbacks (values never shown
+//! in help), completions, and the built binary itself.
+use std::process::Command as Process;
+
+use bithive_cli::cli::{Cli, Command, DemoArgs};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+
+/// Calls `--help` on `cmd` and every subcommand below it; returns the paths visited.
+fn help_everywhere(root: &clap::Command) -> Vec<Vec<String>> {
+    fn walk(
+        root: &clap::Command,
+        cmd: &clap::Command,
+        path: &mut Vec<String>,
+        seen: &mut Vec<Vec<String>>,
+    ) {
+        let argv: Vec<String> = std::iter::once(root.get_name().to_string())
+            .chain(path.iter().cloned())
+            .chain(["--help".to_string()])
+            .collect();
+        let err = root.clone().try_get_matches_from(&argv).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DisplayHelp, "{argv:?}: {err}");
+        seen.push(path.clone());
+        for sub in cmd.get_subcommands() {
+            path.push(sub.get_name().to_string());
+            walk(root, sub, path, seen);
+            path.pop();
+        }
+    }
+    let mut seen = Vec::new();
+    walk(root, root, &mut Vec::new(), &mut seen);
+    seen
+}
+
+#[test]
+fn help_on_every_subcommand() {
+    Cli::command().debug_assert();
+    let seen = help_everywhere(&Cli::command());
+    for path in [
+        &[][..],
+        &["demo"],
+        &["devnet", "start"],
+        &["deploy"],
+        &["relayer", "start"],
+        &["keys", "add"],
+        &["keys", "list"],
+        &["keys", "show"],
+        &["completions"],
+    ] {
+        assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
+    }
+    let err = Cli::command()
+        .try_get_matches_from(["bithive", "--version"])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::DisplayVersion);
+}
+
+#[test]
+fn flags_and_defaults_as_before() {
+    let cli = Cli::try_parse_from([
+        "bithive",
+        "demo",
+        "--home",
+        "/tmp/h",
+        "--artifacts",
+        "art",
+        "--inference-config",
+        "inf.toml",
+        "--block-time-ms",
+        "50",
+    ])
+    .unwrap();
+    let Command::Demo(d) = cli.command else {
+        panic!("not demo")
+    };
+    let o = d.options();
+    assert_eq!(o.home, std::path::Path::new("/tmp/h"));
+    assert_eq!(o.artifacts, std::path::Path::new("art"));
+    assert_eq!(o.inference_config, std::path::Path::new("inf.toml"));
+    assert_eq!(o.block_time_ms, 50);
+
+    let Command::Demo(d) = Cli::try_parse_from(["bithive", "demo"]).unwrap().command else {
+        panic!("not demo")
+    };
+    let defaults = bithive_cli::demo::default_options(std::path::Path::new("."));
+    let DemoArgs {
+        artifacts,
+        inference_config,
+        block_time_ms,
+        ..
+    } = d;
+    assert_eq!(artifacts, defaults.artifacts);
+    assert_eq!(inference_config, defaults.inference_config);
+    assert_eq!(block_time_ms, defaults.block_time_ms);
+
+    let cli = Cli::try_parse_from([
+        "bithive",
+        "devnet",
+        "start",
+        "--rpc",
+        "127.0.0.1:0",
+        "--block-time-ms",
+        "0",
+        "--genesis-account",
+        "bithive1x=5ubhive",
+    ])
+    .unwrap();
+    let Command::Devnet(bithive_cli::cli::DevnetCommand::Start(a)) = cli.command else {
+        panic!("not devnet start")
+    };
+    let config = a.to_config().unwrap();
+    assert_eq!(config.rpc_listen.port(), 0);
+    assert_eq!(config.block_time_ms, 0);
+    assert_eq!(config.genesis_accounts.len(), 1);
+
+    assert!(Cli::try_parse_from(["bithive", "devnet", "start", "--bogus"]).is_err());
+    assert!(Cli::try_parse_from(["bithive", "nope"]).is_err());
+}
+
+/// The only test that sets environment variables (deploy's, which no other test reads).
+#[test]
+fn env_fills_deploy_and_is_not_shown() {
+    let secret_rpc = "http://user:s3cret-token@127.0.0.1:9";
+    std::env::set_var("BITHIVE_RPC_URL", secret_rpc);
+    std::env::set_var("BITHIVE_CHAIN_ID", "env-chain-7");
+    std::env::set_var("BITHIVE_KEY", "env-deployer");
+    let cli = Cli::try_parse_from(["bithive", "deploy", "--chain-id", "flag-chain"]).unwrap();
+    let help = Cli::command()
+        .try_get_matches_from(["bithive", "deploy", "--help"])
+        .unwrap_err()
+        .to_string();
+    std::env::remove_var("BITHIVE_RPC_URL");
+    std::env::remove_var("BITHIVE_CHAIN_ID");
+    std::env::remove_var("BITHIVE_KEY");
+
+    let Command::Deploy(d) = cli.command else {
+        panic!("not deploy")
+    };
+    assert_eq!(d.rpc, secret_rpc);
+    assert_eq!(
+        d.chain_id, "flag-chain",
+        "the flag wins over the environment"
+    );
+    assert_eq!(d.key, "env-deployer");
+    assert_eq!(d.keyring, std::path::Path::new("keyring.json"));
+    assert!((d.gas_price - 0.025).abs() < f64::EPSILON);
+    assert_eq!(d.fee_denom, "ubhive");
+    assert_eq!(d.out, std::path::Path::new("deployment.json"));
+    assert!(help.contains("BITHIVE_RPC_URL"), "{help}");
+    for value in [secret_rpc, "s3cret", "env-chain-7", "env-deployer"] {
+        assert!(!help.contains(value), "help shows {value}:\n{help}");
+    }
+    // Without the environment, the missing required flags are an error, not a panic.
+    assert!(Cli::try_parse_from(["bithive", "deploy"]).is_err());
+}
+
+#[test]
+fn completions_generate() {
+    use clap_complete::Shell;
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ] {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), "bithive", &mut out);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("deploy") && text.contains("genesis-account"),
+            "{shell}"
+        );
+    }
+}
+
+/// The built binary: help, version, completions, and errors for bad input.
+#[test]
+fn binary_help_version_completions() {
+    let bin = env!("CARGO_BIN_EXE_bithive");
+    let run = |args: &[&str]| Process::new(bin).args(args).output().unwrap();
+    for args in [
+        &["--help"][..],
+        &["devnet", "start", "--help"],
+        &["relayer", "start", "--help"],
+        &["keys", "add", "--help"],
+        &["deploy", "--help"],
+    ] {
+        let o = run(args);
+        assert!(o.status.success(), "{args:?}: {o:?}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage: bithive"));
+    }
+    let o = run(&["--version"]);
+    assert!(o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("bithive {}", env!("CARGO_PKG_VERSION"))
+    );
+    let o = run(&["completions", "bash"]);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("_bithive"));
+    let o = run(&["devnet", "start", "--genesis-account", "no-equals"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}

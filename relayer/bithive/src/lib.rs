@@ -1,7 +1,0 @@
-//! The `bithive` command as a library: the deploy plan and the demo story, so tests drive
-//! exactly what the binary runs.
-
-pub mod demo;
-pub mod deploy;
-pub mod platform;
-pub mod research;

@@ -1,0 +1,224 @@
+//! The `bithive-relayer` command line: `--help` on every subcommand, env fallbacks (values never
+//! shown in help), completions, and the built binary with a keyring.
+use std::io::Write;
+use std::process::{Command as Process, Stdio};
+
+use bithive_relayer::cli::{KeysCommand, RelayerCli, RelayerCommand};
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+
+const MNEMONIC: &str =
+    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+
+fn help_everywhere(root: &clap::Command) -> Vec<Vec<String>> {
+    fn walk(
+        root: &clap::Command,
+        cmd: &clap::Command,
+        path: &mut Vec<String>,
+        seen: &mut Vec<Vec<String>>,
+    ) {
+        let argv: Vec<String> = std::iter::once(root.get_name().to_string())
+            .chain(path.iter().cloned())
+            .chain(["--help".to_string()])
+            .collect();
+        let err = root.clone().try_get_matches_from(&argv).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::DisplayHelp, "{argv:?}: {err}");
+        seen.push(path.clone());
+        for sub in cmd.get_subcommands() {
+            path.push(sub.get_name().to_string());
+            walk(root, sub, path, seen);
+            path.pop();
+        }
+    }
+    let mut seen = Vec::new();
+    walk(root, root, &mut Vec::new(), &mut seen);
+    seen
+}
+
+#[test]
+fn help_on_every_subcommand() {
+    RelayerCli::command().debug_assert();
+    let seen = help_everywhere(&RelayerCli::command());
+    for path in [
+        &[][..],
+        &["start"],
+        &["keys"],
+        &["keys", "add"],
+        &["keys", "list"],
+        &["keys", "show"],
+        &["completions"],
+    ] {
+        assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
+    }
+    let err = RelayerCli::command()
+        .try_get_matches_from(["bithive-relayer", "--version"])
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::DisplayVersion);
+}
+
+#[test]
+fn flags_and_defaults_as_before() {
+    let cli = RelayerCli::try_parse_from(["bithive-relayer", "start"]).unwrap();
+    let RelayerCommand::Start(s) = cli.command else {
+        panic!("not start")
+    };
+    // BITHIVE_RELAYER_CONFIG is only set by `env_fills_options`, on `keys`-free parses.
+    if std::env::var_os("BITHIVE_RELAYER_CONFIG").is_none() {
+        assert_eq!(s.config, std::path::Path::new("relayer.toml"));
+    }
+    // Flags after the name, before it, or mixed, as the hand parser took them.
+    for argv in [
+        &[
+            "bithive-relayer",
+            "keys",
+            "show",
+            "op",
+            "--prefix",
+            "cosmos",
+            "--keyring",
+            "k.json",
+        ][..],
+        &[
+            "bithive-relayer",
+            "keys",
+            "show",
+            "--keyring",
+            "k.json",
+            "op",
+            "--prefix",
+            "cosmos",
+        ],
+    ] {
+        let cli = RelayerCli::try_parse_from(argv).unwrap();
+        let RelayerCommand::Keys(KeysCommand::Show { name, keyring }) = cli.command else {
+            panic!("not keys show")
+        };
+        assert_eq!(name, "op");
+        assert_eq!(keyring.prefix, "cosmos");
+        assert_eq!(keyring.keyring, std::path::Path::new("k.json"));
+    }
+    assert!(RelayerCli::try_parse_from(["bithive-relayer", "keys", "show"]).is_err());
+    assert!(RelayerCli::try_parse_from(["bithive-relayer", "keys", "nope"]).is_err());
+    // The mnemonic is never an argument.
+    assert!(
+        RelayerCli::try_parse_from(["bithive-relayer", "keys", "add", "op", MNEMONIC]).is_err()
+    );
+}
+
+/// The only test that sets environment variables in this process.
+#[test]
+fn env_fills_options() {
+    std::env::set_var("BITHIVE_RELAYER_CONFIG", "/etc/secret-dir/relayer.toml");
+    let cli = RelayerCli::try_parse_from(["bithive-relayer", "start"]).unwrap();
+    let help = RelayerCli::command()
+        .try_get_matches_from(["bithive-relayer", "start", "--help"])
+        .unwrap_err()
+        .to_string();
+    std::env::remove_var("BITHIVE_RELAYER_CONFIG");
+    let RelayerCommand::Start(s) = cli.command else {
+        panic!("not start")
+    };
+    assert_eq!(
+        s.config,
+        std::path::Path::new("/etc/secret-dir/relayer.toml")
+    );
+    assert!(help.contains("BITHIVE_RELAYER_CONFIG"), "{help}");
+    assert!(!help.contains("secret-dir"), "{help}");
+}
+
+#[test]
+fn completions_generate() {
+    use clap_complete::Shell;
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::PowerShell,
+        Shell::Elvish,
+    ] {
+        let mut out = Vec::new();
+        clap_complete::generate(
+            shell,
+            &mut RelayerCli::command(),
+            "bithive-relayer",
+            &mut out,
+        );
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("keys") && text.contains("mnemonic-file"),
+            "{shell}"
+        );
+    }
+}
+
+/// The built binary: help, version, completions, and `keys` on a keyring named only by
+/// BITHIVE_KEYRING, with the mnemonic from stdin and from BITHIVE_MNEMONIC_FILE.
+#[test]
+fn binary_keys_from_env() {
+    let bin = env!("CARGO_BIN_EXE_bithive-relayer");
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = dir.path().join("keyring.json");
+    let cmd = |args: &[&str]| {
+        let mut c = Process::new(bin);
+        c.args(args)
+            .current_dir(dir.path())
+            .env("BITHIVE_KEYRING", &keyring)
+            .env_remove("BITHIVE_MNEMONIC_FILE")
+            .env_remove("BITHIVE_RELAYER_MNEMONIC_OP")
+            .env_remove("BITHIVE_RELAYER_MNEMONIC_OP2");
+        c
+    };
+    for args in [
+        &["--help"][..],
+        &["start", "--help"],
+        &["keys", "add", "--help"],
+    ] {
+        let o = cmd(args).output().unwrap();
+        assert!(o.status.success(), "{args:?}: {o:?}");
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Usage: bithive-relayer"));
+    }
+    let o = cmd(&["--version"]).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("bithive-relayer {}", env!("CARGO_PKG_VERSION"))
+    );
+    let o = cmd(&["completions", "fish"]).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bithive-relayer"));
+
+    let mut child = cmd(&["keys", "add", "op"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(MNEMONIC.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let added = String::from_utf8(o.stdout).unwrap();
+    assert!(added.starts_with("op\tbithive1"), "{added}");
+    assert!(keyring.exists(), "the keyring came from BITHIVE_KEYRING");
+
+    let file = dir.path().join("m.txt");
+    std::fs::write(&file, MNEMONIC).unwrap();
+    let o = cmd(&["keys", "add", "op2"])
+        .env("BITHIVE_MNEMONIC_FILE", &file)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+
+    let o = cmd(&["keys", "list"]).output().unwrap();
+    let list = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(list.lines().count(), 2, "{list}");
+    let o = cmd(&["keys", "show", "op", "--prefix", "cosmos"])
+        .output()
+        .unwrap();
+    let show = String::from_utf8(o.stdout).unwrap();
+    assert!(show.starts_with("op\tcosmos1"), "{show}");
+    assert!(!show.contains("abandon") && !list.contains("abandon") && !added.contains("abandon"));
+}
