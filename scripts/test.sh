@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine (installs what it needs first):
-# vendored-source check, fmt, clippy -D warnings, schema drift, artifact freshness, component test steps, then the
+# fmt, clippy -D warnings, schema drift, artifact freshness, component test steps, then the
 # whole workspace test suite (which also drives the committed artifacts in cosmwasm-vm).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
@@ -8,9 +8,6 @@ cd "$BITHIVE_ROOT"
 # One full build, no edit-compile loop: incremental caches would only cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
-
-step "vendored curve25519-dalek = crates.io 5.0.0 + vendor/curve25519-dalek.patch"
-scripts/vendor-dalek.sh --check
 
 step "cargo fmt --check"
 cargo fmt --all --check

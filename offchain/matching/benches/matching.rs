@@ -13,10 +13,7 @@ use std::time::{Duration, Instant};
 
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
-use bithive_matching::group::{
-    decode, decode_witnessed, hash_token, random_scalar, witness, Blinded, BlindingKey, OprfBatch,
-    Witnessed,
-};
+use bithive_matching::group::{decode, hash_token, random_scalar, Blinded, BlindingKey, OprfBatch};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
 use bithive_matching::output::seal_output;
@@ -202,23 +199,20 @@ fn ladder_batch(us: &[MontgomeryPoint], s: &Scalar) {
     }
 }
 
-/// Section 1: blinding (decode + mul + batched encode) against the raw variable-base
+/// Section 1: `apply_batch` (decode + mul + batched encode) against the raw variable-base
 /// multiplication `p * s` of the same library on already-decoded points, on one thread and on
-/// all threads: `apply_batch_witnessed` (the service's OPRF inputs carry their decompression
-/// witness) and `apply_batch` (plain encodings, the node's distinct values), plus both decodes
-/// and the batched encode alone (they explain the gap), and the
+/// all threads, plus the decode and the batched encode alone (they explain the gap), and the
 /// x-only Montgomery ladder on the same curve (the one way to skip the decode's square root:
 /// its input needs no decoding, but the ladder is its own, slower, multiplication), and the raw
 /// multiplication of dalek 4, the library used before, against this one's. The machine
 /// is shared, so the operations alternate chunk by chunk (a load change hits both sides of a
 /// ratio alike) and each is timed in wall time and in CPU time (thread CPU time on one thread,
 /// process CPU time on all threads: descheduled time is not counted). Returns the all-threads
-/// wall-clock rate of witnessed blinding (what the service runs).
+/// wall-clock blinding rate (what the service runs).
 fn blinding_rates(k: usize, rounds: usize) -> f64 {
     let threads = rayon::current_num_threads();
     let points: Vec<RistrettoPoint> = (0..k).map(|i| hash_token(&format!("t{i}"))).collect();
     let wire: Vec<Blinded> = points.iter().map(|p| p.compress().to_bytes()).collect();
-    let witnessed: Vec<Witnessed> = wire.iter().map(|b| witness(b).unwrap()).collect();
     // u-coordinates of points on the curve (the ladder is constant time: any valid u will do).
     let montgomery: Vec<MontgomeryPoint> = (1..=k as u64)
         .map(|i| EdwardsPoint::mul_base(&Scalar::from(i)).to_montgomery())
@@ -246,14 +240,13 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
         libc::CLOCK_PROCESS_CPUTIME_ID,
     );
     // raw1, decode, encode, blind1, raw2, blind2 (all threads), ladder, raw1 in dalek 4 and
-    // raw1 again, both in blocks of 4096, witnessed decode, witnessed blind1, witnessed blind2
-    let mut a = [Acc::default(); 12];
+    // raw1 again, both in blocks of 4096
+    let mut a = [Acc::default(); 9];
     for _ in 0..rounds {
         one_pool.install(|| {
-            for (((p, w), ww), u) in points
+            for ((p, w), u) in points
                 .chunks(512)
                 .zip(wire.chunks(512))
-                .zip(witnessed.chunks(512))
                 .zip(montgomery.chunks(512))
             {
                 a[0].time(thread, || raw_batch(p, &s));
@@ -262,16 +255,10 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
                         black_box(decode(b).unwrap());
                     }
                 });
-                a[9].time(thread, || {
-                    for b in ww {
-                        black_box(decode_witnessed(b).unwrap());
-                    }
-                });
                 a[2].time(thread, || {
                     black_box(RistrettoPoint::double_and_compress_batch(p));
                 });
                 a[3].time(thread, || black_box(key.apply_batch(w).unwrap()));
-                a[10].time(thread, || black_box(key.apply_batch_witnessed(ww).unwrap()));
                 a[6].time(thread, || ladder_batch(u, &s));
             }
             // dalek 4 against dalek 5 in blocks of 4096: alternating the AVX2 code with the
@@ -283,35 +270,24 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
             }
         });
         let step = 512 * 4 * threads;
-        for ((p, w), ww) in points
-            .chunks(step)
-            .zip(wire.chunks(step))
-            .zip(witnessed.chunks(step))
-        {
+        for (p, w) in points.chunks(step).zip(wire.chunks(step)) {
             a[4].time(process, || raw_batch(p, &s));
-            a[11].time(process, || {
-                black_box(key.apply_batch_witnessed(ww).unwrap())
-            });
             a[5].time(process, || black_box(key.apply_batch(w).unwrap()));
         }
     }
     let n = (k * rounds) as f64;
     let us = |x: f64| x / n * 1e6;
-    let [raw1, dec, enc, blind1, raw2, blind2, ladder, raw4, raw5, dec_w, blind1_w, blind2_w] = a;
+    let [raw1, dec, enc, blind1, raw2, blind2, ladder, raw4, raw5] = a;
     println!(
-        "blinding ({k} elements x {rounds} rounds, alternating in chunks): per element, wall (CPU): raw variable-base mul {:.2} ({:.2}) us one thread, decode {:.2} ({:.2}) us, witnessed decode {:.2} ({:.2}) us, double_and_compress_batch {:.2} ({:.2}) us -> sum of the parts raw/(raw+decode+encode) {:.3} ({:.3}), witnessed {:.3} ({:.3})",
+        "blinding ({k} elements x {rounds} rounds, alternating in chunks): per element, wall (CPU): raw variable-base mul {:.2} ({:.2}) us one thread, decode {:.2} ({:.2}) us, double_and_compress_batch {:.2} ({:.2}) us -> sum of the parts raw/(raw+decode+encode) {:.3} ({:.3})",
         us(raw1.wall),
         us(raw1.cpu),
         us(dec.wall),
         us(dec.cpu),
-        us(dec_w.wall),
-        us(dec_w.cpu),
         us(enc.wall),
         us(enc.cpu),
         raw1.wall / (raw1.wall + dec.wall + enc.wall),
-        raw1.cpu / (raw1.cpu + dec.cpu + enc.cpu),
-        raw1.wall / (raw1.wall + dec_w.wall + enc.wall),
-        raw1.cpu / (raw1.cpu + dec_w.cpu + enc.cpu)
+        raw1.cpu / (raw1.cpu + dec.cpu + enc.cpu)
     );
     println!(
         "blinding alternative without a decode: x-only Montgomery ladder {:.2} ({:.2}) us per element one thread = {:.2}x the time of decode + raw mul ({:.2}x in CPU time)",
@@ -320,48 +296,36 @@ fn blinding_rates(k: usize, rounds: usize) -> f64 {
         ladder.wall / (dec.wall + raw1.wall),
         ladder.cpu / (dec.cpu + raw1.cpu)
     );
-    for (name, b) in [
-        ("apply_batch_witnessed (service)", blind1_w),
-        ("apply_batch (plain decode)", blind1),
-    ] {
-        println!(
-            "blinding {name} 1 thread: {:.0}/s vs raw {:.0}/s = {:.3} wall, {:.3} CPU time",
-            n / b.wall,
-            n / raw1.wall,
-            raw1.wall / b.wall,
-            raw1.cpu / b.cpu
-        );
-    }
     println!(
-        "blinding vs curve25519-dalek 4 (AVX2), one thread, blocks of 4096: its raw mul {:.2} ({:.2}) us per element vs {:.2} ({:.2}) us for this crate's library ({:.3}x faster); apply_batch_witnessed = {:.3}x the rate of dalek 4's raw mul wall ({:.3} CPU time), apply_batch {:.3}x ({:.3})",
+        "blinding apply_batch 1 thread: {:.0}/s vs raw {:.0}/s = {:.3} wall, {:.3} CPU time",
+        n / blind1.wall,
+        n / raw1.wall,
+        raw1.wall / blind1.wall,
+        raw1.cpu / blind1.cpu
+    );
+    println!(
+        "blinding vs curve25519-dalek 4 (AVX2), one thread, blocks of 4096: its raw mul {:.2} ({:.2}) us per element vs {:.2} ({:.2}) us for this crate's library ({:.3}x faster); apply_batch = {:.3}x the rate of dalek 4's raw mul wall ({:.3} CPU time)",
         us(raw4.wall),
         us(raw4.cpu),
         us(raw5.wall),
         us(raw5.cpu),
         raw4.wall / raw5.wall,
-        raw4.wall / blind1_w.wall,
-        raw4.cpu / blind1_w.cpu,
         raw4.wall / blind1.wall,
         raw4.cpu / blind1.cpu
     );
-    for (name, b) in [
-        ("apply_batch_witnessed (service)", blind2_w),
-        ("apply_batch (plain decode)", blind2),
-    ] {
-        println!(
-            "blinding {name} {threads} threads: {:.0}/s ({:.0}/s per core) = {:.3} x raw one thread per core, {:.3} x raw on {threads} threads ({:.0}/s) wall | per CPU-second {:.0}/s = {:.3} x raw one thread per CPU-second, {:.3} x raw on {threads} threads per CPU-second ({:.0}/s)",
-            n / b.wall,
-            n / b.wall / threads as f64,
-            raw1.wall / b.wall / threads as f64,
-            raw2.wall / b.wall,
-            n / raw2.wall,
-            n / b.cpu,
-            raw1.cpu / b.cpu,
-            raw2.cpu / b.cpu,
-            n / raw2.cpu
-        );
-    }
-    n / blind2_w.wall
+    println!(
+        "blinding apply_batch {threads} threads: {:.0}/s ({:.0}/s per core) = {:.3} x raw one thread per core, {:.3} x raw on {threads} threads ({:.0}/s) wall | per CPU-second {:.0}/s = {:.3} x raw one thread per CPU-second, {:.3} x raw on {threads} threads per CPU-second ({:.0}/s)",
+        n / blind2.wall,
+        n / blind2.wall / threads as f64,
+        raw1.wall / blind2.wall / threads as f64,
+        raw2.wall / blind2.wall,
+        n / raw2.wall,
+        n / blind2.cpu,
+        raw1.cpu / blind2.cpu,
+        raw2.cpu / blind2.cpu,
+        n / raw2.cpu
+    );
+    n / blind2.wall
 }
 
 /// `--e2e N`: 10^3 requests x N users with every user's OPRF run for real (client blind,
@@ -390,17 +354,17 @@ fn end_to_end(n: u32) {
     while first <= n {
         let last = n.min(first + (chunk - 1));
         let t = Instant::now();
-        let batches: Vec<(u32, OprfBatch, Vec<Witnessed>)> = (first..=last)
+        let batches: Vec<(u32, OprfBatch, Vec<Blinded>)> = (first..=last)
             .into_par_iter()
             .map(|u| {
                 let p = sim::profile(u, 3);
                 let tokens = client::profile_tokens(&p, &lsh).unwrap();
                 let mut rng = ChaCha20Rng::seed_from_u64(1 ^ u64::from(u));
-                let (b, wire) = OprfBatch::new(&tokens, &mut rng).unwrap();
+                let (b, wire) = OprfBatch::new(&tokens, &mut rng);
                 (u, b, wire)
             })
             .collect();
-        let wire: Vec<Witnessed> = batches
+        let wire: Vec<Blinded> = batches
             .iter()
             .flat_map(|(_, _, w)| w.iter().copied())
             .collect();

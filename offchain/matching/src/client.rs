@@ -3,7 +3,7 @@
 use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 
-use crate::group::{Blinded, BlindingKey, OprfBatch, Witnessed};
+use crate::group::{Blinded, BlindingKey, OprfBatch};
 use crate::lsh::SimHash;
 use crate::node::{RequestSubmission, UserSubmission};
 use crate::MatchingError;
@@ -28,8 +28,7 @@ pub struct RequestSpec {
     pub max_distance: f32,
 }
 
-/// The blinding service's side of the OPRF (holds key a). It sees only H(x)*r for random r
-/// (with its decompression witness, a function of the encoding).
+/// The blinding service's side of the OPRF (holds key a). It sees only H(x)*r for random r.
 pub struct BlindingService {
     key: BlindingKey,
 }
@@ -41,8 +40,8 @@ impl BlindingService {
         }
     }
 
-    pub fn evaluate(&self, wire: &[Witnessed]) -> Result<Vec<Blinded>, MatchingError> {
-        self.key.apply_batch_witnessed(wire)
+    pub fn evaluate(&self, blinded: &[Blinded]) -> Result<Vec<Blinded>, MatchingError> {
+        self.key.apply_batch(blinded)
     }
 
     /// H(x)^a computed directly from the token: the same bytes the OPRF round produces. The
@@ -60,7 +59,7 @@ pub fn oprf_tokens<R: RngCore + CryptoRng>(
     service: &BlindingService,
     rng: &mut R,
 ) -> Result<Vec<Blinded>, MatchingError> {
-    let (batch, wire) = OprfBatch::new(tokens, rng)?;
+    let (batch, wire) = OprfBatch::new(tokens, rng);
     batch.finish(&service.evaluate(&wire)?)
 }
 

@@ -5,11 +5,6 @@
 //! matching node's key. Because scalar multiplication commutes, user-side tags (a then b) and
 //! requester-side criteria (a then b, or b then a) land on the same value, and nobody holding only
 //! one key can run a dictionary over the low-entropy attribute space.
-//!
-//! What clients send to the service is [`Witnessed`]: the encoding of H(x)*r followed by its
-//! decompression witness (the inverse square root the decoding would compute), so the service
-//! checks it with two multiplications instead of computing it (vendored dalek patch,
-//! `vendor/README.md`). The point is still determined by the 32-byte encoding alone.
 
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -27,11 +22,6 @@ const HASH_DOMAIN: &[u8] = b"bithive/matching/v1/token:";
 
 /// A blinded group element as it travels and is stored (32 bytes, canonical encoding).
 pub type Blinded = [u8; 32];
-
-/// An element sent to the blinding service: its canonical encoding (32 bytes) followed by its
-/// decompression witness (32 bytes, canonical and unique for the encoding, so a 64-byte
-/// element has exactly one valid form).
-pub type Witnessed = [u8; 64];
 
 /// H(x): hash of a token string to a uniformly distributed Ristretto255 point (SHA-512 of the
 /// domain and the token, through the two-Elligator map: RFC 9496's hash-to-group, the same
@@ -64,35 +54,9 @@ fn random_nonzero_scalar<R: RngCore + CryptoRng>(rng: &mut R) -> Scalar {
     }
 }
 
-/// The plain decoding: one inverse square root.
 pub fn decode(b: &Blinded) -> Result<RistrettoPoint, MatchingError> {
     CompressedRistretto(*b)
         .decompress()
-        .ok_or(MatchingError::InvalidPoint)
-}
-
-/// The sender's side: an encoding with its decompression witness appended (one inverse square
-/// root, the cost the receiver no longer pays).
-pub fn witness(b: &Blinded) -> Result<Witnessed, MatchingError> {
-    let w = CompressedRistretto(*b)
-        .decompression_witness()
-        .ok_or(MatchingError::InvalidPoint)?;
-    let mut out = [0u8; 64];
-    out[..32].copy_from_slice(b);
-    out[32..].copy_from_slice(&w);
-    Ok(out)
-}
-
-/// The receiver's side: the same point as [`decode`] of the first 32 bytes, or `InvalidPoint`
-/// if the encoding is invalid or the witness is not its witness.
-pub fn decode_witnessed(w: &Witnessed) -> Result<RistrettoPoint, MatchingError> {
-    let (point, witness) = w.split_at(32);
-    let (Ok(point), Ok(witness)) = (<[u8; 32]>::try_from(point), <&[u8; 32]>::try_from(witness))
-    else {
-        return Err(MatchingError::InvalidPoint);
-    };
-    CompressedRistretto(point)
-        .decompress_with_witness(witness)
         .ok_or(MatchingError::InvalidPoint)
 }
 
@@ -113,36 +77,13 @@ impl BlindingKey {
         Ok((decode(b)? * self.0).compress().to_bytes())
     }
 
-    /// One witnessed element: checked decode, multiply, re-encode.
-    pub fn apply_witnessed(&self, w: &Witnessed) -> Result<Blinded, MatchingError> {
-        Ok((decode_witnessed(w)? * self.0).compress().to_bytes())
-    }
-
-    /// A batch of plain encodings (the node's distinct values): each decode computes an
-    /// inverse square root, 30 % of a multiplication.
+    /// A batch on all cores (rayon), order preserved. Each chunk returns its own vector (writing
+    /// into one shared output buffer from the workers measured 5-10 % slower on two threads) and
+    /// multiplies by b/2 and encodes with `double_and_compress_batch`, which needs no
+    /// square root and shares one field inversion across the chunk, so what remains beside the
+    /// scalar multiplication is the decode (one inverse square root per element: Ristretto has
+    /// no batch decompression).
     pub fn apply_batch(&self, input: &[Blinded]) -> Result<Vec<Blinded>, MatchingError> {
-        self.blind_batch(input, decode)
-    }
-
-    /// A batch of witnessed elements (the service's OPRF inputs): each decode is checked with
-    /// two multiplications instead.
-    pub fn apply_batch_witnessed(
-        &self,
-        input: &[Witnessed],
-    ) -> Result<Vec<Blinded>, MatchingError> {
-        self.blind_batch(input, decode_witnessed)
-    }
-
-    /// On all cores (rayon), order preserved. Each chunk returns its own vector (writing into
-    /// one shared output buffer from the workers measured 5-10 % slower on two threads) and
-    /// multiplies by key/2 and encodes with `double_and_compress_batch`, which needs no square
-    /// root and shares one field inversion across the chunk, so what remains beside the scalar
-    /// multiplication is the decode.
-    fn blind_batch<T: Sync>(
-        &self,
-        input: &[T],
-        decode: fn(&T) -> Result<RistrettoPoint, MatchingError>,
-    ) -> Result<Vec<Blinded>, MatchingError> {
         let mut half = self.0 * half();
         let res = input
             .par_chunks(BATCH_CHUNK)
@@ -183,22 +124,19 @@ impl Drop for BlindingKey {
     }
 }
 
-/// Client half of the OPRF: H(x)*r with its witness, and the factor 1/r to undo it.
+/// Client half of the OPRF: H(x)*r, and the factor 1/r to undo it.
 pub struct OprfRequest {
-    pub wire: Witnessed,
+    pub blinded: Blinded,
     unblind: Scalar,
 }
 
 impl OprfRequest {
-    pub fn new<R: RngCore + CryptoRng>(token: &str, rng: &mut R) -> Result<Self, MatchingError> {
+    pub fn new<R: RngCore + CryptoRng>(token: &str, rng: &mut R) -> Self {
         let mut r = random_nonzero_scalar(rng);
-        let wire = witness(&(hash_token(token) * r).compress().to_bytes());
+        let blinded = (hash_token(token) * r).compress().to_bytes();
         let unblind = r.invert();
         r.zeroize();
-        Ok(Self {
-            wire: wire?,
-            unblind,
-        })
+        Self { blinded, unblind }
     }
 
     /// Turns the service's answer H(x)*r*a into H(x)*a.
@@ -211,19 +149,19 @@ impl OprfRequest {
 
 /// Client half of the OPRF for a list of tokens at once (what `client::oprf_tokens` runs): the
 /// same outputs as one `OprfRequest` per token, with the blinded points encoded in one batch
-/// (shared inversion; the witness is one inverse square root each), the r_i inverted together
-/// (`Scalar::invert_batch_alloc`) and the answers decoded, unblinded and encoded in one batch.
+/// (shared inversion, no square root), the r_i inverted together (`Scalar::invert_batch_alloc`)
+/// and the answers decoded, unblinded and encoded in one batch.
 pub struct OprfBatch {
     /// 1/(2 r_i): unblinding by half, then the doubling encode.
     unblind_half: Vec<Scalar>,
 }
 
 impl OprfBatch {
-    /// Returns the batch state and the wire elements H(x_i)*r_i (witnessed), in token order.
+    /// Returns the batch state and the wire elements H(x_i)*r_i, in token order.
     pub fn new<T: AsRef<str>, R: RngCore + CryptoRng>(
         tokens: &[T],
         rng: &mut R,
-    ) -> Result<(Self, Vec<Witnessed>), MatchingError> {
+    ) -> (Self, Vec<Blinded>) {
         let h = half();
         let mut r: Vec<Scalar> = tokens.iter().map(|_| random_nonzero_scalar(rng)).collect();
         let pts: Vec<RistrettoPoint> = tokens
@@ -231,15 +169,13 @@ impl OprfBatch {
             .zip(&r)
             .map(|(t, r)| hash_token(t.as_ref()) * (r * h))
             .collect();
-        let mut encoded = vec![[0u8; 32]; pts.len()];
-        encode_doubled(&pts, &mut encoded);
+        let mut wire = vec![[0u8; 32]; pts.len()];
+        encode_doubled(&pts, &mut wire);
         // Every r_i is non-zero, so the batch inversion is defined.
         Scalar::invert_batch_alloc(&mut r);
         let unblind_half = r.iter().map(|ri| ri * h).collect();
         r.zeroize();
-        let batch = Self { unblind_half };
-        let wire = encoded.iter().map(witness).collect::<Result<_, _>>()?;
-        Ok((batch, wire))
+        (Self { unblind_half }, wire)
     }
 
     pub fn len(&self) -> usize {
@@ -302,8 +238,8 @@ mod tests {
     fn oprf_output_equals_direct_evaluation() {
         let mut rng = ChaCha20Rng::seed_from_u64(4);
         let a = BlindingKey::random(&mut rng);
-        let req = OprfRequest::new("cond=C07", &mut rng).unwrap();
-        let answer = a.apply_witnessed(&req.wire).unwrap();
+        let req = OprfRequest::new("cond=C07", &mut rng);
+        let answer = a.apply(&req.blinded).unwrap();
         assert_eq!(
             req.finish(&answer).unwrap(),
             a.apply_point(&hash_token("cond=C07"))
@@ -315,30 +251,24 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(6);
         let a = BlindingKey::random(&mut rng);
         let tokens: Vec<String> = (0..700).map(|i| format!("band{i}")).collect();
-        let (batch, wire) = OprfBatch::new(&tokens, &mut rng).unwrap();
+        let (batch, wire) = OprfBatch::new(&tokens, &mut rng);
         assert_eq!(batch.len(), tokens.len());
-        let out = batch
-            .finish(&a.apply_batch_witnessed(&wire).unwrap())
-            .unwrap();
+        let out = batch.finish(&a.apply_batch(&wire).unwrap()).unwrap();
         for (t, o) in tokens.iter().zip(&out) {
             assert_eq!(*o, a.apply_point(&hash_token(t)));
-            let single = OprfRequest::new(t, &mut rng).unwrap();
-            let answer = a.apply_witnessed(&single.wire).unwrap();
+            let single = OprfRequest::new(t, &mut rng);
+            let answer = a.apply(&single.blinded).unwrap();
             assert_eq!(single.finish(&answer).unwrap(), *o);
         }
-        let (batch, wire) = OprfBatch::new(&tokens[..3], &mut rng).unwrap();
-        let answers: Vec<Blinded> = wire[..2]
-            .iter()
-            .map(|w| decode_witnessed(w).unwrap().compress().to_bytes())
-            .collect();
+        let (batch, wire) = OprfBatch::new(&tokens[..3], &mut rng);
         assert_eq!(
-            batch.finish(&answers),
+            batch.finish(&wire[..2]),
             Err(MatchingError::AnswerCount {
                 got: 2,
                 expected: 3
             })
         );
-        let (empty, wire) = OprfBatch::new::<String, _>(&[], &mut rng).unwrap();
+        let (empty, wire) = OprfBatch::new::<String, _>(&[], &mut rng);
         assert!(empty.is_empty() && wire.is_empty());
         assert_eq!(empty.finish(&[]).unwrap(), Vec::<Blinded>::new());
     }
@@ -368,62 +298,6 @@ mod tests {
         }
     }
 
-    /// The witnessed decode accepts exactly the witness its encoding has and gives the same
-    /// point as the plain decode.
-    #[test]
-    fn witnessed_decode_equals_decode_and_refuses_anything_else() {
-        let mut rng = ChaCha20Rng::seed_from_u64(7);
-        let a = BlindingKey::random(&mut rng);
-        let mut encodings: Vec<Blinded> = (0..300)
-            .map(|i| {
-                (hash_token(&format!("w{i}")) * random_scalar(&mut rng))
-                    .compress()
-                    .to_bytes()
-            })
-            .collect();
-        encodings.push(RistrettoPoint::default().compress().to_bytes()); // the identity
-        let first = witness(&encodings[0]).unwrap();
-        for b in &encodings {
-            let w = witness(b).unwrap();
-            assert_eq!(&w[..32], b);
-            assert_eq!(decode_witnessed(&w).unwrap(), decode(b).unwrap());
-            assert_eq!(a.apply_witnessed(&w).unwrap(), a.apply(b).unwrap());
-            // Any flipped bit in the witness is refused: the root is unique up to sign, the
-            // other sign is negative, and non-canonical encodings are refused.
-            for bit in [0, 1, 77, 128, 254, 255] {
-                let mut bad = w;
-                bad[32 + bit / 8] ^= 1 << (bit % 8);
-                assert_eq!(
-                    decode_witnessed(&bad),
-                    Err(MatchingError::InvalidPoint),
-                    "{bit}"
-                );
-            }
-            // The same point with another encoding's witness.
-            let mut other = w;
-            other[32..].copy_from_slice(&first[32..]);
-            if b != &encodings[0] {
-                assert_eq!(decode_witnessed(&other), Err(MatchingError::InvalidPoint));
-            }
-        }
-        // Invalid encodings have no witness, whatever is appended.
-        for bad in [[0xff; 32], {
-            let mut n = [0u8; 32];
-            n[0] = 1; // s = 1 is negative
-            n
-        }] {
-            assert_eq!(witness(&bad), Err(MatchingError::InvalidPoint));
-            let mut w = [0u8; 64];
-            w[..32].copy_from_slice(&bad);
-            assert_eq!(decode_witnessed(&w), Err(MatchingError::InvalidPoint));
-        }
-        let batch: Vec<Witnessed> = encodings.iter().map(|b| witness(b).unwrap()).collect();
-        assert_eq!(
-            a.apply_batch_witnessed(&batch).unwrap(),
-            a.apply_batch(&encodings).unwrap()
-        );
-    }
-
     #[test]
     fn invalid_encodings_are_rejected() {
         let a = BlindingKey::random(&mut ChaCha20Rng::seed_from_u64(5));
@@ -431,20 +305,5 @@ mod tests {
         let mut batch = vec![hash_token("t").compress().to_bytes(); 3];
         batch[1] = [0xff; 32];
         assert_eq!(a.apply_batch(&batch), Err(MatchingError::InvalidPoint));
-        // The invalid element gets a zero witness (it has none).
-        let witnessed: Vec<Witnessed> = batch
-            .iter()
-            .map(|b| {
-                witness(b).unwrap_or_else(|_| {
-                    let mut w = [0u8; 64];
-                    w[..32].copy_from_slice(b);
-                    w
-                })
-            })
-            .collect();
-        assert_eq!(
-            a.apply_batch_witnessed(&witnessed),
-            Err(MatchingError::InvalidPoint)
-        );
     }
 }

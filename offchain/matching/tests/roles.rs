@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use aho_corasick::AhoCorasick;
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
-use bithive_matching::group::{hash_token, Blinded, OprfRequest, Witnessed};
+use bithive_matching::group::{hash_token, Blinded, OprfRequest};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
 use bithive_matching::output::{seal_output, MatchOutput};
@@ -36,11 +36,8 @@ fn oprf(
     svc_view: &mut View,
     rng: &mut ChaCha20Rng,
 ) -> Vec<Blinded> {
-    let reqs: Vec<OprfRequest> = tokens
-        .iter()
-        .map(|t| OprfRequest::new(t, rng).unwrap())
-        .collect();
-    let wire: Vec<Witnessed> = reqs.iter().map(|r| r.wire).collect();
+    let reqs: Vec<OprfRequest> = tokens.iter().map(|t| OprfRequest::new(t, rng)).collect();
+    let wire: Vec<Blinded> = reqs.iter().map(|r| r.blinded).collect();
     let answers = svc.evaluate(&wire).unwrap();
     for (w, a) in wire.iter().zip(&answers) {
         svc_view.add(w);

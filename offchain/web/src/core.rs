@@ -48,18 +48,18 @@ pub struct OprfBatch {
 }
 
 impl OprfBatch {
-    pub fn new(tokens: &[String], rng: &mut ChaCha20Rng) -> Result<Self, String> {
-        let pending = tokens
-            .iter()
-            .map(|t| OprfRequest::new(t, rng).map_err(|e| e.to_string()))
-            .collect::<Result<_, _>>()?;
-        Ok(Self { pending })
+    pub fn new(tokens: &[String], rng: &mut ChaCha20Rng) -> Self {
+        Self {
+            pending: tokens.iter().map(|t| OprfRequest::new(t, rng)).collect(),
+        }
     }
 
-    /// What to send to the blinding service, in hex: each element is the 32-byte point H(x)*r
-    /// followed by its 32-byte decompression witness (64 bytes).
+    /// Hex points to send to the blinding service.
     pub fn request(&self) -> Vec<String> {
-        self.pending.iter().map(|r| hex::encode(r.wire)).collect()
+        self.pending
+            .iter()
+            .map(|r| hex::encode(r.blinded))
+            .collect()
     }
 
     /// Unblinds the service's answers into H(x)^a (hex), consuming the batch.

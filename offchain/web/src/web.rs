@@ -40,9 +40,7 @@ impl OprfBatch {
     pub fn new(tokens_json: &str) -> Result<OprfBatch, JsError> {
         let tokens: Vec<String> = from_json(tokens_json)?;
         let mut rng = js(core::os_rng())?;
-        Ok(OprfBatch(Some(js(core::OprfBatch::new(
-            &tokens, &mut rng,
-        ))?)))
+        Ok(OprfBatch(Some(core::OprfBatch::new(&tokens, &mut rng))))
     }
 
     pub fn request(&self) -> Result<String, JsError> {

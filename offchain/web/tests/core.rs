@@ -97,8 +97,8 @@ fn oprf_round_matches_the_service_direct_evaluation() {
     .unwrap();
     assert_eq!(tokens.len(), 5);
     assert!(tokens[2].starts_with("lsh/0/"));
-    let batch = OprfBatch::new(&tokens, &mut core::os_rng().unwrap()).unwrap();
-    let wire: Vec<[u8; 64]> = batch
+    let batch = OprfBatch::new(&tokens, &mut core::os_rng().unwrap());
+    let wire: Vec<[u8; 32]> = batch
         .request()
         .iter()
         .map(|h| hex::decode(h).unwrap().try_into().unwrap())
@@ -114,7 +114,7 @@ fn oprf_round_matches_the_service_direct_evaluation() {
         assert_eq!(*o, hex::encode(svc.evaluate_token(t)));
     }
     assert!(core::profile_tokens(&[], &[0.1], &lsh).is_err());
-    let b2 = OprfBatch::new(&tokens, &mut core::os_rng().unwrap()).unwrap();
+    let b2 = OprfBatch::new(&tokens, &mut core::os_rng().unwrap());
     assert!(b2.finish(&answers[..1]).is_err());
 }
 
