@@ -8,8 +8,16 @@ use std::path::{Path, PathBuf};
 
 /// The documents whose headings are link targets.
 const DOCS: [&str; 2] = ["glossary", "seeds"];
-/// Directories never scanned: build output, vendored code, dependencies, VCS data.
-const SKIP_DIRS: [&str; 5] = ["target", "vendor", "node_modules", ".git", "pkg"];
+/// Directories never scanned (besides hidden ones: `.git`, worktrees under `.wt`): build output,
+/// vendored code, dependencies, fuzz corpora.
+const SKIP_DIRS: [&str; 6] = [
+    "target",
+    "vendor",
+    "node_modules",
+    "pkg",
+    "corpus",
+    "__pycache__",
+];
 const TEXT_EXTS: [&str; 14] = [
     "rs", "md", "toml", "json", "ts", "js", "mjs", "sh", "py", "yml", "yaml", "txt", "html", "css",
 ];
@@ -38,7 +46,7 @@ fn text_files(dir: &Path, out: &mut Vec<PathBuf>) {
             continue;
         };
         if kind.is_dir() {
-            if !SKIP_DIRS.contains(&name.as_str()) {
+            if !name.starts_with('.') && !SKIP_DIRS.contains(&name.as_str()) {
                 text_files(&path, out);
             }
         } else if kind.is_file()
