@@ -8,7 +8,7 @@
 #   - wasm-opt -Os, then cosmwasm-check.
 #
 # Usage:
-#   scripts/build-wasm.sh                 build all: contracts/ -> artifacts/, reference/ (benchmark
+#   scripts/build-wasm.sh                 build all: contracts/ -> artifacts/, testing/reference/ (benchmark
 #                                         and test-only contracts) -> artifacts/reference/, each with
 #                                         checksums.txt; artifacts/toolchain.txt records the toolchain
 #   scripts/build-wasm.sh --check         rebuild into a temp dir and fail if artifacts/ is stale
@@ -50,7 +50,7 @@ toolchain_record() {
   echo "wasm-opt: $(wasm-opt --version | head -n1)"
 }
 
-# Contract crates directly under DIR (contracts/ or reference/) whose manifest declares a cdylib.
+# Contract crates directly under DIR (contracts/ or testing/reference/) whose manifest declares a cdylib.
 list_contracts() { # DIR
   local d
   for d in "$1"/*/; do
@@ -133,7 +133,7 @@ fi
 case "$mode" in
   build)
     write_set "$ROOT/contracts" "$out"
-    write_set "$ROOT/reference" "$out/reference"
+    write_set "$ROOT/testing/reference" "$out/reference"
     if [ "$out" = "$ROOT/artifacts" ]; then toolchain_record > "$out/toolchain.txt"; fi
     ;;
   check)
@@ -148,7 +148,7 @@ case "$mode" in
     fi
     ok=0
     check_set "$ROOT/contracts" "$ROOT/artifacts" || ok=1
-    check_set "$ROOT/reference" "$ROOT/artifacts/reference" || ok=1
+    check_set "$ROOT/testing/reference" "$ROOT/artifacts/reference" || ok=1
     ((ok == 0)) || die "artifacts/ is stale against the source: run scripts/build-wasm.sh and commit artifacts/"
     say "all artifacts are fresh and pass cosmwasm-check"
     ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds packages/bithive-web for wasm32-unknown-unknown with the same Debian toolchain recipe as
+# Builds offchain/web for wasm32-unknown-unknown with the same Debian toolchain recipe as
 # the contracts (scripts/build-wasm.sh: rustc-web, RUSTC_BOOTSTRAP + -Zbuild-std, target-cpu=mvp,
 # wasm-ld, remapped paths), then wasm-bindgen and wasm-opt -Os.
 #

@@ -1,4 +1,4 @@
-# Browser package (packages/bithive-web): wasm-bindgen-cli pinned to the wasm-bindgen crate
+# Browser package (offchain/web): wasm-bindgen-cli pinned to the wasm-bindgen crate
 # version in Cargo.lock (0.2.130), and Node to run the wasm tests. Reuses the Debian wasm
 # toolchain of 10-wasm.sh. Not --locked: the CLI's lockfile pins webpki-roots 1.0.11, absent from
 # the registry index here; without TLS features (not needed: we never download a browser driver)

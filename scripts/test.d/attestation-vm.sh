@@ -4,4 +4,4 @@
 # the crate's `vm` feature because it links wasmer; needs artifacts/ (scripts/build-wasm.sh).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-cargo test --locked -p bithive-attestation-contract --features vm --test vm
+cargo test --locked -p bithive-attestation --features vm --test vm

@@ -7,7 +7,7 @@ if [ "${BITHIVE_FUZZ:-0}" != 1 ]; then
   echo "bitchat fuzz skipped (set BITHIVE_FUZZ=1; proptest fuzzing runs in the test suite)"
   exit 0
 fi
-cd "$(dirname "${BASH_SOURCE[0]}")/../../offchain/bithive-bitchat-wire/fuzz"
+cd "$(dirname "${BASH_SOURCE[0]}")/../../offchain/bitchat-wire/fuzz"
 export CARGO_TARGET_DIR="${BITHIVE_CACHE:-$HOME/.cache/bithive}/fuzz-target"
 RUSTC_BOOTSTRAP=1 cargo fuzz run frame_parser -- \
   -max_total_time="${BITCHAT_FUZZ_SECS:-20}" -rss_limit_mb=2048 -max_len=4096

@@ -5,6 +5,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cargo build --quiet --locked -p bithive-devnet --bin bithive-devnet
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive-devnet"
-cd "$ROOT/offchain/devnet/cosmjs-test"
+cd "$ROOT/dev/devnet/cosmjs-test"
 npm ci --no-audit --no-fund --silent
 node test.mjs "$BIN" "$ROOT/artifacts"

@@ -1,9 +1,11 @@
 //! cw-multi-test suite: every message and error of asset-nft, with a malicious receiver.
 
-use asset_nft::contract::{execute, instantiate, query};
-use asset_nft::msg::*;
-use asset_nft::state::{AssetClass, AssetMetadata, Certification, ComplianceMarker, Jurisdiction};
-use asset_nft::{twin_update_digest, ContractError};
+use bithive_asset_nft::contract::{execute, instantiate, query};
+use bithive_asset_nft::msg::*;
+use bithive_asset_nft::state::{
+    AssetClass, AssetMetadata, Certification, ComplianceMarker, Jurisdiction,
+};
+use bithive_asset_nft::{twin_update_digest, ContractError};
 use bithive_cw_common::MigrateError;
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo, Response,
@@ -1042,28 +1044,28 @@ fn migrate_refuses_downgrade_and_foreign_contracts() {
     let mut deps = mock_dependencies();
     cw2::set_contract_version(
         deps.as_mut().storage,
-        asset_nft::contract::CONTRACT_NAME,
+        bithive_asset_nft::contract::CONTRACT_NAME,
         "9.0.0",
     )
     .unwrap();
-    let r = asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
     ));
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:other", "0.0.1").unwrap();
-    let r = asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
     ));
     cw2::set_contract_version(
         deps.as_mut().storage,
-        asset_nft::contract::CONTRACT_NAME,
+        bithive_asset_nft::contract::CONTRACT_NAME,
         "0.0.1",
     )
     .unwrap();
-    asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    bithive_asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
     let v = cw2::get_contract_version(deps.as_ref().storage).unwrap();
-    assert_eq!(v.version, asset_nft::contract::CONTRACT_VERSION);
+    assert_eq!(v.version, bithive_asset_nft::contract::CONTRACT_VERSION);
 }

@@ -1,7 +1,7 @@
 //! The share token notifies its hook of every balance change, first, with pre-change balances.
 
-use asset_shares::msg::{ExecuteMsg, HookExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use asset_shares::ContractError;
+use bithive_asset_shares::msg::{ExecuteMsg, HookExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use bithive_asset_shares::ContractError;
 use bithive_cw_common::MigrateError;
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult,
@@ -68,9 +68,9 @@ fn setup(with_hook: bool) -> T {
         .instantiate_contract(rec_code, minter.clone(), &Empty {}, &[], "rec", None)
         .unwrap();
     let code = app.store_code(Box::new(ContractWrapper::new(
-        asset_shares::contract::execute,
-        asset_shares::contract::instantiate,
-        asset_shares::contract::query,
+        bithive_asset_shares::contract::execute,
+        bithive_asset_shares::contract::instantiate,
+        bithive_asset_shares::contract::query,
     )));
     let token = app
         .instantiate_contract(
@@ -296,17 +296,17 @@ fn migrate_refuses_downgrade() {
     let mut deps = mock_dependencies();
     cw2::set_contract_version(
         deps.as_mut().storage,
-        asset_shares::contract::CONTRACT_NAME,
+        bithive_asset_shares::contract::CONTRACT_NAME,
         "5.0.0",
     )
     .unwrap();
-    let r = asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
     ));
     cw2::set_contract_version(deps.as_mut().storage, "crates.io:cw20-base", "0.1.0").unwrap();
-    let r = asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::WrongContract { .. }))

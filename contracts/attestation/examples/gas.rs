@@ -3,12 +3,12 @@
 //! `ReportJob` sent directly by a plain reporter account (the path the attestation contract
 //! replaces). Gas is deterministic, so one run per figure suffices.
 //!
-//!     cargo run -p bithive-attestation-contract --example gas
+//!     cargo run -p bithive-attestation --example gas
 
 #[path = "../tests/vm_common/mod.rs"]
 mod vm_common;
 
-use bithive_attestation::{AttestationKind, QUORUM_SIGNER};
+use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
 use serde_json::json;
 use vm_common::*;
 

@@ -2,9 +2,9 @@
 //! ExecuteMsg variants: depending on the contract crates would tie this artifact to their code),
 //! and the translation of an accepted attestation into one of them.
 
-use bithive_attestation::{Attestation, AttestationKind, SignedAttestation};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::RpatientInputs;
+use bithive_signed_attestation::{Attestation, AttestationKind, SignedAttestation};
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Uint128, WasmMsg};
 

@@ -10,7 +10,9 @@ use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{Config, CONFIG};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-attestation-contract";
+pub const CONTRACT_NAME: &str = "crates.io:bithive-attestation";
+/// The cw2 name before the crate was renamed: deployments made with it migrate to this code.
+pub const FORMER_CONTRACT_NAMES: &[&str] = &["crates.io:bithive-attestation-contract"];
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Reply id of the self-call that processes a received packet.
 pub const REPLY_RECEIVE: u64 = 1;
@@ -152,7 +154,12 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let from = bithive_cw_common::ensure_upgrade_renamed(
+        deps.storage,
+        CONTRACT_NAME,
+        FORMER_CONTRACT_NAMES,
+        CONTRACT_VERSION,
+    )?;
     Ok(Response::new()
         .add_attribute("action", "migrate")
         .add_attribute("from", from.to_string())

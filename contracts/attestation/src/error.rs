@@ -80,8 +80,8 @@ pub enum ContractError {
     UnknownReply(u64),
 }
 
-impl From<bithive_attestation::AttestationError> for ContractError {
-    fn from(e: bithive_attestation::AttestationError) -> Self {
+impl From<bithive_signed_attestation::AttestationError> for ContractError {
+    fn from(e: bithive_signed_attestation::AttestationError) -> Self {
         ContractError::Attestation(e.to_string())
     }
 }

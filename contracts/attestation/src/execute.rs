@@ -1,4 +1,4 @@
-use bithive_attestation::{
+use bithive_signed_attestation::{
     bls_pop_message, Attestation, Signature64, SignedAttestation, BLS_POP_DST,
 };
 use cosmwasm_std::{
@@ -145,7 +145,7 @@ fn front(
     env: &Env,
     config: &Config,
     a: &Attestation,
-) -> Result<(Target, bithive_attestation::Hash32), ContractError> {
+) -> Result<(Target, bithive_signed_attestation::Hash32), ContractError> {
     let digest = a.digest()?;
     let to = target(deps.storage, env, config, a)?;
     if let Target::Remote { channel_id } = &to {
@@ -505,7 +505,7 @@ pub fn update_config(
     rewards: Option<String>,
     asset_nft: Option<String>,
     quorum_threshold: Option<u32>,
-    quorum_kinds: Option<Vec<bithive_attestation::AttestationKind>>,
+    quorum_kinds: Option<Vec<bithive_signed_attestation::AttestationKind>>,
     max_age_seconds: Option<u64>,
     max_future_seconds: Option<u64>,
     ibc_timeout_seconds: Option<u64>,

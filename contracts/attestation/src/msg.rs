@@ -1,5 +1,5 @@
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use bithive_formulas::enode::EnodeInputs;
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, HexBinary, Uint128};
 

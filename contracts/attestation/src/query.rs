@@ -1,5 +1,5 @@
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
 use bithive_cw_common::clamp_limit;
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
 use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult};
 use cw_storage_plus::Bound;
 

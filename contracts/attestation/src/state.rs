@@ -1,4 +1,4 @@
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, HexBinary};
 use cw_storage_plus::{Item, Map};
@@ -108,8 +108,8 @@ pub const STAKING_OPERATOR_KEYS: Map<&[u8], Addr> = Map::new("operator_keys");
 
 /// Key of "(job, kind) on this contract of this chain": the attestation's job key with the
 /// quorum signer, i.e. independent of who signed.
-pub fn record_key(a: &Attestation) -> Result<Hash32, bithive_attestation::AttestationError> {
+pub fn record_key(a: &Attestation) -> Result<Hash32, bithive_signed_attestation::AttestationError> {
     let mut anon = a.clone();
-    anon.signer = bithive_attestation::QUORUM_SIGNER;
+    anon.signer = bithive_signed_attestation::QUORUM_SIGNER;
     anon.job_key()
 }

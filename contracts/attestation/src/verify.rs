@@ -1,7 +1,7 @@
 //! The acceptance rules shared by local submissions and received packets: target (chain and
 //! contract), freshness, signatures and quorums, replay, payload binding.
 
-use bithive_attestation::{
+use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, BLS_SIGNATURE_DST,
 };
 use cosmwasm_std::{

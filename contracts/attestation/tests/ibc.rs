@@ -2,18 +2,18 @@
 //! forwarded attestation from chain A received and dispatched on chain B, error acks, timeouts
 //! and retries with nothing lost.
 
-use bithive_attestation::signing::{public_key, sign, signing_key};
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
-use bithive_attestation_contract::contract::{execute, instantiate, query, reply, REPLY_RECEIVE};
-use bithive_attestation_contract::ibc::{
+use bithive_attestation::contract::{execute, instantiate, query, reply, REPLY_RECEIVE};
+use bithive_attestation::ibc::{
     ibc_channel_close, ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive,
     ibc_packet_timeout,
 };
-use bithive_attestation_contract::msg::{
+use bithive_attestation::msg::{
     AttestationPacket, ChannelsResponse, ExecuteMsg, InstantiateMsg, PacketsResponse, QueryMsg,
 };
-use bithive_attestation_contract::state::{Outgoing, PacketStatus, IBC_VERSION};
-use bithive_attestation_contract::ContractError;
+use bithive_attestation::state::{Outgoing, PacketStatus, IBC_VERSION};
+use bithive_attestation::ContractError;
+use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use cosmwasm_std::testing::{
     message_info, mock_dependencies, mock_env, mock_ibc_channel_close_init,
     mock_ibc_channel_connect_ack, mock_ibc_channel_open_init, mock_ibc_channel_open_try,

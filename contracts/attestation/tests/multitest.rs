@@ -3,12 +3,10 @@
 
 mod common;
 
-use bithive_attestation::{matching_commitments, payload_hash, AttestationKind, Hash32};
-use bithive_attestation_contract::msg::{
-    AttestationsResponse, ExecuteMsg, PacketsResponse, QuorumProof,
-};
-use bithive_attestation_contract::state::{Config, StoredProof};
-use bithive_attestation_contract::ContractError;
+use bithive_attestation::msg::{AttestationsResponse, ExecuteMsg, PacketsResponse, QuorumProof};
+use bithive_attestation::state::{Config, StoredProof};
+use bithive_attestation::ContractError;
+use bithive_signed_attestation::{matching_commitments, payload_hash, AttestationKind, Hash32};
 use bithive_staking::msg::NodeResponse;
 use common::*;
 use cosmwasm_std::{Binary, HexBinary, Uint128};
@@ -48,7 +46,7 @@ fn inference_attestation_pays_the_node_through_escrow() {
         .wrap()
         .query_wasm_smart(
             &s.attest,
-            &bithive_attestation_contract::msg::QueryMsg::BySigner {
+            &bithive_attestation::msg::QueryMsg::BySigner {
                 signer: key(1),
                 start_after: None,
                 limit: None,
@@ -61,7 +59,7 @@ fn inference_attestation_pays_the_node_through_escrow() {
         .wrap()
         .query_wasm_smart(
             &s.attest,
-            &bithive_attestation_contract::msg::QueryMsg::NonceUsed {
+            &bithive_attestation::msg::QueryMsg::NonceUsed {
                 signer: key(1),
                 nonce: 1,
             },
@@ -203,7 +201,8 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
     let a = s.att(Inference, "missing", key(0), 1);
     let e = s.submit(0, &a, None).unwrap_err();
     assert!(
-        e.downcast_ref::<payfi_escrow::ContractError>().is_some(),
+        e.downcast_ref::<bithive_payfi_escrow::ContractError>()
+            .is_some(),
         "{e:?}"
     );
     assert!(s.accepted("missing", Inference).is_none());
@@ -212,7 +211,7 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
         .wrap()
         .query_wasm_smart(
             &s.attest,
-            &bithive_attestation_contract::msg::QueryMsg::NonceUsed {
+            &bithive_attestation::msg::QueryMsg::NonceUsed {
                 signer: key(0),
                 nonce: 1,
             },
@@ -270,7 +269,10 @@ fn compute_work_credits_rewards_with_enode_inputs() {
     // Bound as a commitment instead of the result hash works too.
     let payload = work_payload(Some(&node), 7);
     let mut c = s.att(ComputeWork, "work-2", key(2), 2);
-    c.commitments = vec![bithive_attestation::payload_hash(ComputeWork, &payload)];
+    c.commitments = vec![bithive_signed_attestation::payload_hash(
+        ComputeWork,
+        &payload,
+    )];
     s.submit(2, &c, Some(payload)).unwrap();
 }
 
@@ -377,7 +379,7 @@ fn patient_activity_is_paid_by_rewards_once() {
         .execute_contract(s.gov.clone(), s.btk.clone(), &fund, &[])
         .unwrap();
     let payload = |patient: &str| {
-        let p = bithive_attestation_contract::msg::PatientPayload {
+        let p = bithive_attestation::msg::PatientPayload {
             patient: patient.to_string(),
             activity: education(),
         };
@@ -573,7 +575,7 @@ fn bls_keys_with_proof_of_possession_and_aggregate_quorum() {
         .wrap()
         .query_wasm_smart(
             &s.attest,
-            &bithive_attestation_contract::msg::QueryMsg::BlsKey {
+            &bithive_attestation::msg::QueryMsg::BlsKey {
                 node: node0.to_string(),
             },
         )
@@ -583,7 +585,7 @@ fn bls_keys_with_proof_of_possession_and_aggregate_quorum() {
     let mut a = s.quorum_att(Matching, "match-bls", 1);
     a.commitments = matching_commitments(b"\x01", b"ct").to_vec();
     let keys: Vec<_> = (0..3).map(bls_key).collect();
-    let agg = bithive_attestation::bls::sign_quorum(&a, &keys).unwrap();
+    let agg = bithive_signed_attestation::bls::sign_quorum(&a, &keys).unwrap();
     let relayer = s.gov.clone();
     let nodes: Vec<String> = s.nodes.iter().map(|n| n.to_string()).collect();
     let msg = |signers: Vec<usize>, sig: Vec<u8>| ExecuteMsg::SubmitQuorum {
@@ -621,7 +623,7 @@ fn bls_keys_with_proof_of_possession_and_aggregate_quorum() {
     let mut b = s.quorum_att(Matching, "match-bls-2", 2);
     b.commitments = vec![];
     let keys: Vec<_> = [0, 1, 2].iter().map(|&i| bls_key(i)).collect();
-    let agg = bithive_attestation::bls::sign_quorum(&b, &keys).unwrap();
+    let agg = bithive_signed_attestation::bls::sign_quorum(&b, &keys).unwrap();
     let m = ExecuteMsg::SubmitQuorum {
         attestation: b.clone(),
         proof: QuorumProof::Bls {
@@ -669,7 +671,7 @@ fn governance_routes_packets_and_config() {
         .wrap()
         .query_wasm_smart(
             &s.attest,
-            &bithive_attestation_contract::msg::QueryMsg::PendingPackets {
+            &bithive_attestation::msg::QueryMsg::PendingPackets {
                 start_after: None,
                 limit: None,
             },
@@ -699,10 +701,7 @@ fn governance_routes_packets_and_config() {
     let c: Config = s
         .app
         .wrap()
-        .query_wasm_smart(
-            &s.attest,
-            &bithive_attestation_contract::msg::QueryMsg::Config {},
-        )
+        .query_wasm_smart(&s.attest, &bithive_attestation::msg::QueryMsg::Config {})
         .unwrap();
     assert_eq!(c.quorum_threshold, 2);
     assert_eq!(c.quorum_kinds, vec![Valuation]);
@@ -711,10 +710,10 @@ fn governance_routes_packets_and_config() {
     let sig = s.sign(0, &a);
     let pp = ExecuteMsg::ProcessPacket {
         channel_id: "channel-0".into(),
-        packet: bithive_attestation_contract::msg::AttestationPacket {
+        packet: bithive_attestation::msg::AttestationPacket {
             id: 1,
             attestation: a,
-            proof: bithive_attestation_contract::msg::PacketProof::Single { signature: sig },
+            proof: bithive_attestation::msg::PacketProof::Single { signature: sig },
             node: None,
             payload: None,
         },
@@ -725,11 +724,6 @@ fn governance_routes_packets_and_config() {
     let attest = s.attest.clone();
     let code = s.app.contract_data(&attest).unwrap().code_id;
     s.app
-        .migrate_contract(
-            gov,
-            attest,
-            &bithive_attestation_contract::msg::MigrateMsg {},
-            code,
-        )
+        .migrate_contract(gov, attest, &bithive_attestation::msg::MigrateMsg {}, code)
         .unwrap();
 }

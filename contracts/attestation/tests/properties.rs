@@ -6,15 +6,15 @@
 
 use std::collections::HashSet;
 
-use bithive_attestation::signing::{public_key, sign, signing_key};
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
-use bithive_attestation_contract::contract::{execute, instantiate, query};
-use bithive_attestation_contract::ibc::{
+use bithive_attestation::contract::{execute, instantiate, query};
+use bithive_attestation::ibc::{
     ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive,
 };
-use bithive_attestation_contract::msg::{ExecuteMsg, InstantiateMsg, QueryMsg};
-use bithive_attestation_contract::state::Accepted;
-use bithive_attestation_contract::state::IBC_VERSION;
+use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, QueryMsg};
+use bithive_attestation::state::Accepted;
+use bithive_attestation::state::IBC_VERSION;
+use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_std::testing::{
     message_info, mock_dependencies, mock_env, mock_ibc_channel_connect_ack,
     mock_ibc_channel_open_try, mock_ibc_packet_ack, mock_ibc_packet_recv, MockApi, MockQuerier,
@@ -87,7 +87,7 @@ fn att(e: &Env, signer: u8, job: u8, kind: AttestationKind, nonce: u64, result: 
     let (contract, commitments) = match kind {
         AttestationKind::PatientActivity => (
             MockApi::default().addr_make("rewards").to_string(),
-            vec![bithive_attestation::payload_hash(
+            vec![bithive_signed_attestation::payload_hash(
                 kind,
                 patient_payload().as_slice(),
             )],

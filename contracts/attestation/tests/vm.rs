@@ -5,7 +5,7 @@
 
 mod vm_common;
 
-use bithive_attestation::{AttestationKind, QUORUM_SIGNER};
+use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
 use bithive_vm_host::HostError;
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;

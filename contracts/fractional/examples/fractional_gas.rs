@@ -5,8 +5,8 @@
 //! about 1) and a cw20-base 2.0 transfer on the same chain. Gas is deterministic, so one run of
 //! each suffices and the dev profile is enough.
 //!
-//!     cargo run -p fractional --example fractional_gas            # 10 and 10,000
-//!     cargo run -p fractional --example fractional_gas -- 10 1000 # other sizes
+//!     cargo run -p bithive-fractional --example fractional_gas            # 10 and 10,000
+//!     cargo run -p bithive-fractional --example fractional_gas -- 10 1000 # other sizes
 
 #[path = "../tests/vm_world/mod.rs"]
 mod vm_world;

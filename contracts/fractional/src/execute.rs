@@ -113,7 +113,7 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
         revenue_assets: vec![],
     };
     VAULTS.save(deps.storage, id, &vault)?;
-    let init = asset_shares::msg::InstantiateMsg {
+    let init = bithive_asset_shares::msg::InstantiateMsg {
         name: f.share_name,
         symbol: f.share_symbol,
         decimals: f.decimals,

@@ -3,7 +3,7 @@ use cosmwasm_std::{Addr, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw721::receiver::Cw721ReceiveMsg;
 
-pub use asset_shares::msg::ShareHookMsg;
+pub use bithive_asset_shares::msg::ShareHookMsg;
 
 use crate::state::{AssetInfo, Vault};
 

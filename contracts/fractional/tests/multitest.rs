@@ -1,10 +1,13 @@
 //! cw-multi-test suite of the fractional vault with the real asset-nft and asset-shares
 //! contracts, a cw20-base revenue token, a non-allowlisted cw20 and a malicious share receiver.
 
-use asset_nft::msg as nft_msg;
-use asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use bithive_asset_nft::msg as nft_msg;
+use bithive_asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
 use bithive_cw_common::MigrateError;
 use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use bithive_fractional::msg::*;
+use bithive_fractional::state::{AssetInfo, Vault, VaultStatus};
+use bithive_fractional::{ContractError, FundsError};
 use cosmwasm_std::{
     coin, coins, from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary,
     MessageInfo, Response, StdResult, Uint128, WasmMsg,
@@ -12,9 +15,6 @@ use cosmwasm_std::{
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
 use cw721::msg::OwnerOfResponse;
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
-use fractional::msg::*;
-use fractional::state::{AssetInfo, Vault, VaultStatus};
-use fractional::{ContractError, FundsError};
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
@@ -65,22 +65,22 @@ fn setup() -> T {
         }
     });
     let nft_code = app.store_code(Box::new(ContractWrapper::new(
-        asset_nft::contract::execute,
-        asset_nft::contract::instantiate,
-        asset_nft::contract::query,
+        bithive_asset_nft::contract::execute,
+        bithive_asset_nft::contract::instantiate,
+        bithive_asset_nft::contract::query,
     )));
     let share_code = app.store_code(Box::new(ContractWrapper::new(
-        asset_shares::contract::execute,
-        asset_shares::contract::instantiate,
-        asset_shares::contract::query,
+        bithive_asset_shares::contract::execute,
+        bithive_asset_shares::contract::instantiate,
+        bithive_asset_shares::contract::query,
     )));
     let frac_code = app.store_code(Box::new(
         ContractWrapper::new(
-            fractional::contract::execute,
-            fractional::contract::instantiate,
-            fractional::contract::query,
+            bithive_fractional::contract::execute,
+            bithive_fractional::contract::instantiate,
+            bithive_fractional::contract::query,
         )
-        .with_reply(fractional::contract::reply),
+        .with_reply(bithive_fractional::contract::reply),
     ));
     let c20 = cw20_code(&mut app);
     let usdc = new_cw20(&mut app, c20, &admin, &clinic, "USDC");
@@ -868,17 +868,17 @@ fn migrate_refuses_downgrade() {
     let mut deps = mock_dependencies();
     cw2::set_contract_version(
         deps.as_mut().storage,
-        fractional::contract::CONTRACT_NAME,
+        bithive_fractional::contract::CONTRACT_NAME,
         "7.0.0",
     )
     .unwrap();
-    let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
     ));
     cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
-    let r = fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::WrongContract { .. }))

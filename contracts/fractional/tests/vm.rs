@@ -2,12 +2,12 @@
 //! cosmwasm-vm 3 through bithive-vm-host, with wasmd's storage gas: mint an asset NFT, lock it
 //! (the share token is instantiated through a reply and the shares minted to the depositor),
 //! native (`ibc/...`) and allowlisted-cw20 revenue claimed pro rata across share transfers,
-//! buyout then redeem, and reunify. Gas figures: `cargo run -p fractional --example fractional_gas`.
+//! buyout then redeem, and reunify. Gas figures: `cargo run -p bithive-fractional --example fractional_gas`.
 
 mod vm_world;
 
-use fractional::msg::ReceiveMsg;
-use fractional::state::VaultStatus;
+use bithive_fractional::msg::ReceiveMsg;
+use bithive_fractional::state::VaultStatus;
 use vm_world::{contract_error, World, IBC, RESERVE_DENOM};
 
 #[test]
@@ -86,7 +86,7 @@ fn mint_lock_revenue_across_transfers_buyout_redeem() {
         .mint_native(&dave, &[bithive_vm_host::coin(20_000, RESERVE_DENOM)])
         .unwrap();
     let frac = w.frac.clone();
-    let buyout = fractional::msg::ExecuteMsg::Buyout { vault_id: vault };
+    let buyout = bithive_fractional::msg::ExecuteMsg::Buyout { vault_id: vault };
     let low = [bithive_vm_host::coin(9_999, RESERVE_DENOM)];
     let e = contract_error(w.chain.execute(&frac, &dave, &buyout, &low));
     assert!(e.contains("reserve"), "{e}");

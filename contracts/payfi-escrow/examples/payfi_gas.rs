@@ -13,10 +13,10 @@ mod vm_world;
 
 use std::time::Instant;
 
+use bithive_payfi_escrow::msg::ExecuteMsg;
+use bithive_payfi_voucher::VoucherSigner;
 use cosmwasm_std::Uint128;
 use cw20::{Cw20Coin, Cw20ExecuteMsg};
-use payfi_escrow::msg::ExecuteMsg;
-use payfi_voucher::VoucherSigner;
 use vm_world::{artifact, World};
 
 struct Gas {

@@ -144,7 +144,7 @@ proptest! {
             cw20_allowlist: vec![],
             reporters: vec![],
         }).unwrap();
-        let signer = payfi_voucher::VoucherSigner::from_secret(&[5u8; 32]).unwrap();
+        let signer = bithive_payfi_voucher::VoucherSigner::from_secret(&[5u8; 32]).unwrap();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(deposit, DENOM)),
             ExecuteMsg::OpenChannel(OpenChannelMsg {
                 payee: p.payee.to_string(),

@@ -3,14 +3,14 @@
 
 use bithive_cw_common::MigrateError;
 use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use bithive_payfi_escrow::coding::{PaymentCoding, PaymentType};
+use bithive_payfi_escrow::msg::*;
+use bithive_payfi_escrow::state::{Channel, Escrow, EscrowStatus, Job, JobStatus};
+use bithive_payfi_escrow::{ContractError, FundsError};
+use bithive_payfi_voucher::VoucherSigner;
 use cosmwasm_std::{coin, coins, to_json_binary, Addr, Binary, Timestamp, Uint128};
 use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
-use payfi_escrow::coding::{PaymentCoding, PaymentType};
-use payfi_escrow::msg::*;
-use payfi_escrow::state::{Channel, Escrow, EscrowStatus, Job, JobStatus};
-use payfi_escrow::{ContractError, FundsError};
-use payfi_voucher::VoucherSigner;
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
@@ -72,9 +72,9 @@ fn setup() -> T {
             .unwrap();
     });
     let code = app.store_code(Box::new(ContractWrapper::new(
-        payfi_escrow::contract::execute,
-        payfi_escrow::contract::instantiate,
-        payfi_escrow::contract::query,
+        bithive_payfi_escrow::contract::execute,
+        bithive_payfi_escrow::contract::instantiate,
+        bithive_payfi_escrow::contract::query,
     )));
     let cw20_code = fixtures::cw20_base_code(&mut app);
     let mut t = T {
@@ -1069,7 +1069,7 @@ fn fee_config_is_capped_and_snapshotted() {
     )
     .unwrap();
     assert_eq!(t.bank(&t.collector, IBC), 10);
-    let c: payfi_escrow::state::Config = t
+    let c: bithive_payfi_escrow::state::Config = t
         .app
         .wrap()
         .query_wasm_smart(&t.pay, &QueryMsg::Config {})
@@ -1100,28 +1100,28 @@ fn migrate_refuses_downgrade() {
     let mut deps = mock_dependencies();
     cw2::set_contract_version(
         deps.as_mut().storage,
-        payfi_escrow::contract::CONTRACT_NAME,
+        bithive_payfi_escrow::contract::CONTRACT_NAME,
         "3.0.0",
     )
     .unwrap();
-    let r = payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
     ));
     cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
-    let r = payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
+    let r = bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
     assert!(matches!(
         r,
         Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
     ));
     cw2::set_contract_version(
         deps.as_mut().storage,
-        payfi_escrow::contract::CONTRACT_NAME,
+        bithive_payfi_escrow::contract::CONTRACT_NAME,
         "0.0.1",
     )
     .unwrap();
-    payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The committed `payfi_escrow.wasm` executed in cosmwasm-vm 3 through bithive-vm-host, with
+//! The committed `bithive_payfi_escrow.wasm` executed in cosmwasm-vm 3 through bithive-vm-host, with
 //! wasmd's storage gas: milestone escrow with fee, dispute resolved by the arbiter, refund after
 //! expiry; a payment channel paid by vouchers signed off chain by `payfi_voucher` (k256) and
 //! verified in the VM by `secp256k1_verify` (highest voucher redeemed, replays, other chains and
@@ -7,10 +7,10 @@
 
 mod vm_world;
 
+use bithive_payfi_escrow::msg::ExecuteMsg;
+use bithive_payfi_escrow::state::{EscrowStatus, JobStatus};
+use bithive_payfi_voucher::VoucherSigner;
 use cosmwasm_std::Uint128;
-use payfi_escrow::msg::ExecuteMsg;
-use payfi_escrow::state::{EscrowStatus, JobStatus};
-use payfi_voucher::VoucherSigner;
 use sha2::{Digest, Sha256};
 use vm_world::{contract_error, World, FEE_BPS};
 

@@ -1,6 +1,6 @@
-use bithive_attestation::{PubKey33, Signature64};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::RpatientInputs;
+use bithive_signed_attestation::{PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Decimal256, Uint128, Uint64};
 use cw20::Cw20ReceiveMsg;
@@ -60,7 +60,7 @@ pub enum ExecuteMsg {
     },
 }
 
-/// A patient's claim. The verifier signed the canonical [`bithive_attestation::Attestation`]
+/// A patient's claim. The verifier signed the canonical [`bithive_signed_attestation::Attestation`]
 /// the contract rebuilds from it: this chain and contract, `job_id = activity_id`, kind
 /// `patient_activity`, `result_hash = payload_hash(patient, activity_id, activity)`, no
 /// commitments, `issued_at`, `nonce`, `signer = verifier`.

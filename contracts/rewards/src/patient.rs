@@ -2,8 +2,8 @@
 //! activity's range, confirmed by a registered institution's signed attestation, under a
 //! per-patient daily cap.
 
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use bithive_formulas::rpatient::{rpatient, RpatientInputs};
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
 };

@@ -1,4 +1,4 @@
-use bithive_attestation::PubKey33;
+use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{Deps, Env, StdError, StdResult, Uint128};
 
 use crate::msg::{DeveloperResponse, NodeRewardsResponse};

@@ -1,13 +1,13 @@
 mod common;
 
-use bithive_attestation::signing::{public_key, sign, signing_key};
-use bithive_attestation::{Attestation, AttestationKind, SignedAttestation};
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_rewards::msg::{
     DeveloperResponse, ExecuteMsg, NodeRewardsResponse, PatientClaim, QueryMsg, ReceiveMsg,
 };
 use bithive_rewards::patient::payload_hash;
 use bithive_rewards::ContractError;
+use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::{Attestation, AttestationKind, SignedAttestation};
 use bithive_vesting::msg::{QueryMsg as VestingQuery, SchedulesResponse};
 use common::*;
 use cosmwasm_std::{Addr, Decimal, Uint128, Uint64};

@@ -1,5 +1,5 @@
-use bithive_attestation::PubKey33;
 use bithive_formulas::emission::halvings;
+use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
 };

@@ -1,4 +1,4 @@
-use bithive_attestation::{PubKey33, SignedAttestation};
+use bithive_signed_attestation::{PubKey33, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Decimal, Uint128};
 use cw20::Cw20ReceiveMsg;

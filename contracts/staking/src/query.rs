@@ -103,7 +103,7 @@ pub fn attestor_set(deps: Deps, env: &Env) -> StdResult<AttestorSetResponse> {
 }
 
 pub fn evidence_used(deps: Deps, job_key: String) -> StdResult<bool> {
-    let key = bithive_attestation::Hash32::from_hex(&job_key)
+    let key = bithive_signed_attestation::Hash32::from_hex(&job_key)
         .ok_or_else(|| cosmwasm_std::StdError::generic_err("job_key must be 32 bytes hex"))?;
     Ok(USED_EVIDENCE.has(deps.storage, &key.0))
 }

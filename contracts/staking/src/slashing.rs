@@ -1,6 +1,6 @@
 //! Slashing: a fraction of every lot and every unbonding claim of a node.
 
-use bithive_attestation::SignedAttestation;
+use bithive_signed_attestation::SignedAttestation;
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
 };

@@ -1,4 +1,4 @@
-use bithive_attestation::PubKey33;
+use bithive_signed_attestation::PubKey33;
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, Uint128};
 use cw_storage_plus::{Item, Map};

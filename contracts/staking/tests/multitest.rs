@@ -1,7 +1,7 @@
 mod common;
 
-use bithive_attestation::SignedAttestation;
 use bithive_formulas::emission::ERA_SECONDS;
+use bithive_signed_attestation::SignedAttestation;
 use bithive_staking::msg::{
     AttestorSetResponse, ExecuteMsg, PledgeStatusResponse, QueryMsg, Tier, VscoreResponse,
 };

@@ -5,5 +5,5 @@ pub mod funds;
 pub mod migrate;
 pub mod pagination;
 
-pub use migrate::{ensure_upgrade, MigrateError};
+pub use migrate::{ensure_upgrade, ensure_upgrade_renamed, MigrateError};
 pub use pagination::{clamp_limit, DEFAULT_LIMIT, MAX_LIMIT};

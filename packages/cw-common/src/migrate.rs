@@ -35,8 +35,19 @@ pub fn ensure_upgrade(
     name: &str,
     version: &str,
 ) -> Result<Version, MigrateError> {
+    ensure_upgrade_renamed(storage, name, &[], version)
+}
+
+/// [`ensure_upgrade`] for a contract whose cw2 name changed: a stored name in `former_names` is
+/// the same contract under an older name, and the new name is recorded.
+pub fn ensure_upgrade_renamed(
+    storage: &mut dyn Storage,
+    name: &str,
+    former_names: &[&str],
+    version: &str,
+) -> Result<Version, MigrateError> {
     let stored = cw2::get_contract_version(storage)?;
-    if stored.contract != name {
+    if stored.contract != name && !former_names.contains(&stored.contract.as_str()) {
         return Err(MigrateError::WrongContract {
             stored: stored.contract,
             new: name.to_string(),
@@ -98,6 +109,26 @@ mod tests {
             ensure_upgrade(&mut s, "c", "2.0.0"),
             Err(MigrateError::InvalidVersion { .. })
         ));
+    }
+
+    #[test]
+    fn a_former_name_upgrades_and_records_the_new_name() {
+        let mut s = MockStorage::new();
+        cw2::set_contract_version(&mut s, "old", "1.0.0").unwrap();
+        assert!(matches!(
+            ensure_upgrade_renamed(&mut s, "new", &["older"], "1.1.0"),
+            Err(MigrateError::WrongContract { .. })
+        ));
+        assert!(matches!(
+            ensure_upgrade_renamed(&mut s, "new", &["old"], "0.9.0"),
+            Err(MigrateError::Downgrade { .. })
+        ));
+        ensure_upgrade_renamed(&mut s, "new", &["old"], "1.1.0").unwrap();
+        let stored = cw2::get_contract_version(&s).unwrap();
+        assert_eq!(
+            (stored.contract.as_str(), stored.version.as_str()),
+            ("new", "1.1.0")
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-use asset_nft::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use bithive_asset_nft::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use cosmwasm_schema::write_api;
 
 fn main() {

@@ -1,4 +1,4 @@
-use bithive_attestation_contract::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use cosmwasm_schema::write_api;
 
 fn main() {

@@ -2,15 +2,15 @@
 //! The attestation contract wired to the real staking, rewards (with vesting), payfi-escrow and
 //! asset-nft contracts in cw-multi-test.
 
-use bithive_attestation::bls::SecretKey;
-use bithive_attestation::signing::{public_key, sign, signing_key};
-use bithive_attestation::{
+use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMsg};
+use bithive_attestation::state::Accepted;
+use bithive_attestation::ContractError;
+use bithive_formulas::enode::EnodeInputs;
+use bithive_signed_attestation::bls::SecretKey;
+use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, QUORUM_SIGNER,
 };
-use bithive_attestation_contract::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMsg};
-use bithive_attestation_contract::state::Accepted;
-use bithive_attestation_contract::ContractError;
-use bithive_formulas::enode::EnodeInputs;
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
 use cosmwasm_std::{coins, to_json_binary, Addr, Binary, Decimal, Empty, HexBinary, Uint128};
 use cw20::{Cw20Coin, Cw20ExecuteMsg, MinterResponse};
@@ -24,12 +24,12 @@ pub const DENOM: &str = "ubtk";
 pub fn attestation_contract() -> Box<dyn Contract<Empty>> {
     Box::new(
         ContractWrapper::new(
-            bithive_attestation_contract::contract::execute,
-            bithive_attestation_contract::contract::instantiate,
-            bithive_attestation_contract::contract::query,
+            bithive_attestation::contract::execute,
+            bithive_attestation::contract::instantiate,
+            bithive_attestation::contract::query,
         )
-        .with_reply(bithive_attestation_contract::contract::reply)
-        .with_migrate(bithive_attestation_contract::contract::migrate),
+        .with_reply(bithive_attestation::contract::reply)
+        .with_migrate(bithive_attestation::contract::migrate),
     )
 }
 
@@ -207,15 +207,15 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
         )
         .unwrap();
     let escrow_id = app.store_code(Box::new(ContractWrapper::new(
-        payfi_escrow::contract::execute,
-        payfi_escrow::contract::instantiate,
-        payfi_escrow::contract::query,
+        bithive_payfi_escrow::contract::execute,
+        bithive_payfi_escrow::contract::instantiate,
+        bithive_payfi_escrow::contract::query,
     )));
     let escrow = app
         .instantiate_contract(
             escrow_id,
             gov.clone(),
-            &payfi_escrow::msg::InstantiateMsg {
+            &bithive_payfi_escrow::msg::InstantiateMsg {
                 admin: Some(gov.to_string()),
                 fee_bps: 0,
                 fee_collector: gov.to_string(),
@@ -228,20 +228,20 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
         )
         .unwrap();
     let nft_id = app.store_code(Box::new(ContractWrapper::new(
-        asset_nft::contract::execute,
-        asset_nft::contract::instantiate,
-        asset_nft::contract::query,
+        bithive_asset_nft::contract::execute,
+        bithive_asset_nft::contract::instantiate,
+        bithive_asset_nft::contract::query,
     )));
     let nft = app
         .instantiate_contract(
             nft_id,
             gov.clone(),
-            &asset_nft::msg::InstantiateMsg {
+            &bithive_asset_nft::msg::InstantiateMsg {
                 name: "BitHive Assets".into(),
                 symbol: "BHA".into(),
                 admin: None,
                 compliance_officer: gov.to_string(),
-                valuation: asset_nft::msg::ValuationParams {
+                valuation: bithive_asset_nft::msg::ValuationParams {
                     unit: "USD-cents".into(),
                     window: 3,
                     freshness_secs: 10 * DAY,

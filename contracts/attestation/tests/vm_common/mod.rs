@@ -5,9 +5,9 @@
 
 use std::path::PathBuf;
 
-use bithive_attestation::bls::SecretKey;
-use bithive_attestation::signing::{public_key, sign, signing_key};
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
+use bithive_signed_attestation::bls::SecretKey;
+use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
 use bithive_vm_host::{coin, Chain, ChainConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -55,9 +55,11 @@ pub fn setup(n: usize, k: u32) -> Vm {
         .store_code(&artifact("reference/cw20_base_ref.wasm"))
         .unwrap();
     let staking_code = chain.store_code(&artifact("bithive_staking.wasm")).unwrap();
-    let escrow_code = chain.store_code(&artifact("payfi_escrow.wasm")).unwrap();
+    let escrow_code = chain
+        .store_code(&artifact("bithive_payfi_escrow.wasm"))
+        .unwrap();
     let attest_code = chain
-        .store_code(&artifact("bithive_attestation_contract.wasm"))
+        .store_code(&artifact("bithive_attestation.wasm"))
         .unwrap();
     let mut balances: Vec<Value> = nodes
         .iter()
@@ -225,7 +227,7 @@ impl Vm {
         assert_eq!(a.signer, QUORUM_SIGNER);
         if use_bls {
             let keys: Vec<SecretKey> = who.iter().map(|&i| bls(i)).collect();
-            let agg = bithive_attestation::bls::sign_quorum(a, &keys).unwrap();
+            let agg = bithive_signed_attestation::bls::sign_quorum(a, &keys).unwrap();
             let signers: Vec<&String> = who.iter().map(|&i| &self.nodes[i]).collect();
             json!({"submit_quorum": {"attestation": a, "proof": {"bls": {
                 "signers": signers, "signature": hex::encode(agg)}}}})

@@ -5,14 +5,16 @@
 
 use std::path::PathBuf;
 
-use asset_nft::msg::{AssetMetadataMsg, ExecuteMsg as NftMsg, InstantiateMsg as NftInit};
-use asset_nft::msg::{QueryMsg as NftQuery, ValuationParams};
-use asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use bithive_asset_nft::msg::{AssetMetadataMsg, ExecuteMsg as NftMsg, InstantiateMsg as NftInit};
+use bithive_asset_nft::msg::{QueryMsg as NftQuery, ValuationParams};
+use bithive_asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use bithive_fractional::msg::{
+    ExecuteMsg, FractionalizeMsg, InstantiateMsg, Price, QueryMsg, ReceiveMsg,
+};
+use bithive_fractional::state::{AssetInfo, Vault};
 use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
 use cosmwasm_std::{to_json_binary, HexBinary, Uint128};
 use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg};
-use fractional::msg::{ExecuteMsg, FractionalizeMsg, InstantiateMsg, Price, QueryMsg, ReceiveMsg};
-use fractional::state::{AssetInfo, Vault};
 
 pub const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 pub const RESERVE_DENOM: &str = "uusd";
@@ -40,12 +42,14 @@ pub struct World {
 impl World {
     pub fn new() -> World {
         let mut chain = Chain::new(ChainConfig::default()).expect("chain");
-        let nft_code = chain.store_code(&artifact("asset_nft.wasm")).expect("nft");
+        let nft_code = chain
+            .store_code(&artifact("bithive_asset_nft.wasm"))
+            .expect("nft");
         let share_code = chain
-            .store_code(&artifact("asset_shares.wasm"))
+            .store_code(&artifact("bithive_asset_shares.wasm"))
             .expect("shares");
         let frac_code = chain
-            .store_code(&artifact("fractional.wasm"))
+            .store_code(&artifact("bithive_fractional.wasm"))
             .expect("fractional");
         let cw20_code = chain
             .store_code(&artifact("reference/cw20_base_ref.wasm"))

@@ -137,7 +137,7 @@ pub fn redeem(
             deposit: c.deposit.to_string(),
         });
     }
-    let digest = payfi_voucher::voucher_digest(
+    let digest = bithive_payfi_voucher::voucher_digest(
         &env.block.chain_id,
         env.contract.address.as_str(),
         channel_id,

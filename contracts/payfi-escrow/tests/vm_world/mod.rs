@@ -1,17 +1,17 @@
-//! The committed `payfi_escrow.wasm` on a wasmd-like chain (bithive-vm-host over cosmwasm-vm 3),
+//! The committed `bithive_payfi_escrow.wasm` on a wasmd-like chain (bithive-vm-host over cosmwasm-vm 3),
 //! driven with the contract's own typed messages. Shared by `tests/vm.rs` and `examples/gas.rs`.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
 
-use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
-use cosmwasm_std::{Binary, Timestamp, Uint128};
-use payfi_escrow::coding::{PaymentCoding, PaymentType};
-use payfi_escrow::msg::{
+use bithive_payfi_escrow::coding::{PaymentCoding, PaymentType};
+use bithive_payfi_escrow::msg::{
     CreateEscrowMsg, CreateJobMsg, ExecuteMsg, InstantiateMsg, OpenChannelMsg, QueryMsg,
 };
-use payfi_escrow::state::{Channel, Escrow, Job};
-use payfi_voucher::VoucherSigner;
+use bithive_payfi_escrow::state::{Channel, Escrow, Job};
+use bithive_payfi_voucher::VoucherSigner;
+use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
+use cosmwasm_std::{Binary, Timestamp, Uint128};
 
 pub const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 pub const FEE_BPS: u16 = 100;
@@ -41,8 +41,8 @@ impl World {
     pub fn new() -> World {
         let mut chain = Chain::new(ChainConfig::default()).expect("chain");
         let code = chain
-            .store_code(&artifact("payfi_escrow.wasm"))
-            .expect("store payfi_escrow.wasm");
+            .store_code(&artifact("bithive_payfi_escrow.wasm"))
+            .expect("store bithive_payfi_escrow.wasm");
         let [admin, payer, payee, arbiter, collector, reporter, node] = [
             "admin",
             "payer",

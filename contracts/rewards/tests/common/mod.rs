@@ -198,8 +198,8 @@ impl Suite {
     /// Registers node `i` (4 T) with the given pledge.
     pub fn join(&mut self, i: usize, pledge: u128) {
         let node = self.nodes[i].clone();
-        let key = bithive_attestation::signing::public_key(
-            &bithive_attestation::signing::signing_key(&[i as u8 + 1; 32]).unwrap(),
+        let key = bithive_signed_attestation::signing::public_key(
+            &bithive_signed_attestation::signing::signing_key(&[i as u8 + 1; 32]).unwrap(),
         );
         let msg = StakingMsg::RegisterNode {
             capacity_t: 4,

@@ -1,7 +1,9 @@
 #![allow(dead_code)]
 
-use bithive_attestation::signing::{public_key, sign, signing_key};
-use bithive_attestation::{Attestation, AttestationKind, Hash32, PubKey33, SignedAttestation};
+use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::{
+    Attestation, AttestationKind, Hash32, PubKey33, SignedAttestation,
+};
 use bithive_staking::contract::{execute, instantiate, query};
 use bithive_staking::msg::{ExecuteMsg, InstantiateMsg, NodeResponse, QueryMsg, ReceiveMsg, Tier};
 use bithive_staking::state::Totals;

@@ -1,0 +1,377 @@
+//! `bithive demo`: the whole platform on one machine. It starts the devnet (the real artifacts in
+//! cosmwasm-vm behind CometBFT RPC), deploys and wires every contract with signed transactions,
+//! starts a relayer, and runs the story:
+//!
+//! 1. a node registers in staking with its operator key (the relayer's key);
+//! 2. a patient pays for an inference job through payfi-escrow; the relayer sees the event, runs
+//!    the model, signs the attestation and posts it; the attestation contract dispatches the
+//!    report and the escrow pays the node;
+//! 3. a researcher pays for a research request sealed to the relayer (an escrow job); the
+//!    relayer's matching worker matches it double-blind over blinded tags, encrypts its details
+//!    to exactly the matched users (DGKBE, BGW variant), attests the commitments (the escrow
+//!    pays the node) and delivers the ciphertext over BitChat to recipients, who verify and
+//!    decrypt it;
+//! 4. the node attests its compute work; a day later emission mints, the epoch closes and the
+//!    node claims its BTK reward (into vesting, as the rewards contract pays it);
+//! 5. two months later the foundation's emission share has passed its one-month lock and a tenth
+//!    of it is released by vesting.
+//!
+//! Every step checks its on-chain result and fails the demo with the step's name when it is not
+//! what it should be. Keys are generated fresh for each run and live only in the run's home
+//! directory.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bithive_signed_attestation::{signing, Attestation, AttestationKind};
+use serde_json::json;
+
+use crate::deploy::Deployment;
+use crate::platform::{
+    amount, bhive, btk, ctx, cw20_balance, exec, fail, native_balance, query, Platform, DAY,
+};
+pub use crate::platform::{DemoError, PlatformOptions as DemoOptions};
+
+/// The patient's payment for one inference job (5 BHIVE).
+const JOB_PRICE: u128 = 5_000_000;
+
+/// One line of the closing table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub what: String,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DemoReport {
+    pub deployment: Deployment,
+    pub rows: Vec<Row>,
+    /// Blocks from the job's creation to its committed attestation.
+    pub attestation_latency_blocks: u64,
+}
+
+impl DemoReport {
+    fn row(&mut self, what: &str, value: impl std::fmt::Display) {
+        self.rows.push(Row {
+            what: what.into(),
+            value: value.to_string(),
+        });
+    }
+
+    /// The summary table, aligned.
+    pub fn table(&self) -> String {
+        let w = self.rows.iter().map(|r| r.what.len()).max().unwrap_or(0);
+        let mut out = String::new();
+        for r in &self.rows {
+            out.push_str(&format!("  {:<w$}  {}\n", r.what, r.value));
+        }
+        out
+    }
+}
+
+/// Runs the demo; `progress` gets one line per step.
+pub async fn run(
+    opts: &DemoOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<DemoReport, DemoError> {
+    let started = Instant::now();
+    let p = Platform::start(opts.clone(), progress).await?;
+    let mut report = DemoReport {
+        deployment: p.deployment.clone(),
+        ..Default::default()
+    };
+    let instances = ctx!(serde_json::to_value(&p.deployment.contracts), "contracts")?
+        .as_object()
+        .map_or(0, |m| m.len());
+    report.row(
+        "contracts deployed",
+        format!(
+            "{} codes, {instances} contracts, wired",
+            p.deployment.codes.len()
+        ),
+    );
+
+    // Users enroll with the matching node before it starts.
+    let enrolled = crate::research::enroll(&p, progress).await?;
+    // The relayer, in this process, serving inference and research requests for the escrow.
+    let mut relayer_cfg = p.relayer_config()?;
+    crate::research::enable_matching(&mut relayer_cfg, &enrolled);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let relayer = tokio::spawn(bithive_relayer::runtime::run_until(
+        relayer_cfg,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node)");
+    let result = story(&p, enrolled, &mut report, progress).await;
+    let _ = stop_tx.send(());
+    let stopped = relayer.await;
+    p.shutdown().await;
+    result?;
+    match stopped {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(fail("relayer")(&e)),
+        Err(e) => return Err(fail("relayer task")(&e)),
+    }
+    report.row(
+        "demo wall time",
+        format!("{:.1} s", started.elapsed().as_secs_f64()),
+    );
+    Ok(report)
+}
+
+async fn story(
+    p: &Platform,
+    enrolled: crate::research::Enrolled,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    use base64::Engine as _;
+    let (gov, node) = (&p.gov, &p.node);
+    let c = &p.deployment.contracts;
+    let devnet = p.devnet()?;
+    let node_secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
+
+    // A patient pays for an inference job; the relayer attests; the escrow pays.
+    let node_before = native_balance(node, node.address()).await?;
+    let created = p
+        .create_inference_job("demo-inference-1", JOB_PRICE)
+        .await?;
+    progress(&format!(
+        "patient paid {} for job demo-inference-1 (model bc_logreg) at height {created}",
+        bhive(JOB_PRICE)
+    ));
+    let accepted = p
+        .wait_paid("demo-inference-1", Duration::from_secs(120))
+        .await?;
+    let attested_height = accepted["height"].as_u64().unwrap_or(0);
+    let node_after = native_balance(node, node.address()).await?;
+    // The node account pays no gas here (the operator key posts), so it gained exactly the
+    // price less the escrow fee.
+    let gained = node_after.saturating_sub(node_before);
+    let fee = JOB_PRICE * 50 / 10_000;
+    if gained != JOB_PRICE - fee {
+        return Err(fail("escrow payment")(&format!(
+            "node balance rose by {gained}, expected {}",
+            JOB_PRICE - fee
+        )));
+    }
+    report.attestation_latency_blocks = attested_height.saturating_sub(created);
+    progress(&format!(
+        "relayer attested the result (height {attested_height}); escrow paid the node"
+    ));
+    report.row(
+        "inference job",
+        format!("paid {} by the patient", bhive(JOB_PRICE)),
+    );
+    report.row(
+        "escrow to node",
+        format!("{} (escrow fee {})", bhive(gained), bhive(fee)),
+    );
+    report.row(
+        "event -> attestation",
+        format!(
+            "{} blocks (job at {}, attestation at {attested_height})",
+            report.attestation_latency_blocks, created
+        ),
+    );
+
+    // A research request, matched double-blind and delivered to exactly its recipients.
+    let r = crate::research::research_request(p, enrolled, progress).await?;
+    report.row(
+        "research request",
+        format!(
+            "{} of {} users matched double-blind; {} B ciphertext; node paid {}",
+            r.recipients,
+            r.users,
+            r.ciphertext_bytes,
+            bhive(r.node_paid)
+        ),
+    );
+    report.row(
+        "BitChat delivery",
+        format!(
+            "{} recipients decrypted; {} outsider refused; commitment {}.. at height {}",
+            r.decrypted,
+            r.outsiders_refused,
+            &r.commitment[..12],
+            r.attested_height
+        ),
+    );
+
+    // Half a day on, emission has minted into the compute pool; the node attests its work of
+    // this epoch (single signer: its operator key).
+    ctx!(devnet.advance_time(DAY / 2).await, "advance time")?;
+    exec(
+        gov,
+        &c.emission,
+        json!({"distribute": {}}),
+        "emission distribute",
+    )
+    .await?;
+    let key = ctx!(signing::signing_key(&node_secret), "node key")?;
+    let payload = json!({"node": null, "units": "100", "enode": {
+        "pcompute": "2.5", "penergy": "1", "tasks_successful": 9, "tasks_total": 10,
+        "availability": "1", "dfactor": "1"}});
+    let payload_bytes = payload.to_string().into_bytes();
+    let now = ctx!(node.rpc().latest_block_time().await, "block time")?;
+    let att = Attestation {
+        chain_id: node.chain_id().into(),
+        contract: c.rewards.clone(),
+        job_id: "work-day-0".into(),
+        kind: AttestationKind::ComputeWork,
+        result_hash: bithive_signed_attestation::payload_hash(
+            AttestationKind::ComputeWork,
+            &payload_bytes,
+        ),
+        commitments: vec![],
+        issued_at: now,
+        nonce: crate::platform::random_nonce()?,
+        signer: signing::public_key(&key),
+    };
+    let signed = ctx!(signing::sign(att, &key), "sign work")?;
+    exec(
+        node,
+        &c.attestation,
+        json!({"submit": {"attestation": signed.attestation, "signature": signed.signature,
+            "payload": base64::engine::general_purpose::STANDARD.encode(&payload_bytes)}}),
+        "attest compute work",
+    )
+    .await?;
+    progress("node attested 100 units of compute work (Enode 2.25)");
+
+    // The epoch closes a day after genesis: its pool is shared by its work, the node claims.
+    ctx!(devnet.advance_time(DAY / 2 + 60).await, "advance time")?;
+    exec(
+        gov,
+        &c.emission,
+        json!({"distribute": {}}),
+        "emission distribute",
+    )
+    .await?;
+    let status = query(gov, &c.emission, json!({"status": {}}), "emission status").await?;
+    let minted = amount(&status["minted"])?;
+    progress(&format!("day 1: emission minted {}", btk(minted)));
+    let pool = cw20_balance(gov, &c.btk, &c.rewards).await?;
+    exec(
+        node,
+        &c.rewards,
+        json!({"claim_compute": {}}),
+        "claim compute",
+    )
+    .await?;
+    let node_vesting = query(
+        node,
+        &c.vesting,
+        json!({"schedules_by_beneficiary": {"beneficiary": node.address(), "start_after": null, "limit": 10}}),
+        "node vesting",
+    )
+    .await?;
+    let reward: u128 = node_vesting["schedules"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|x| amount(&x["amount"]).ok()).sum())
+        .unwrap_or(0);
+    if reward == 0 {
+        return Err(fail("compute reward")(&format!(
+            "no vesting schedule for the node: {node_vesting}"
+        )));
+    }
+    progress(&format!(
+        "node claimed its compute reward: {} into vesting",
+        btk(reward)
+    ));
+    report.row(
+        "emission, day 1",
+        format!("{} minted, rewards pool {}", btk(minted), btk(pool)),
+    );
+    report.row(
+        "node compute reward",
+        format!("{} (half rate: no pledge yet)", btk(reward)),
+    );
+
+    // Two months on: the foundation's share vests after its one-month lock.
+    ctx!(devnet.advance_time(31 * DAY).await, "advance time")?;
+    exec(
+        gov,
+        &c.emission,
+        json!({"distribute": {}}),
+        "emission distribute",
+    )
+    .await?;
+    ctx!(devnet.advance_time(31 * DAY).await, "advance time")?;
+    exec(
+        gov,
+        &c.emission,
+        json!({"distribute": {}}),
+        "emission distribute",
+    )
+    .await?;
+    let treasury = gov.address().to_string();
+    let schedules = query(
+        gov,
+        &c.vesting,
+        json!({"schedules_by_beneficiary": {"beneficiary": treasury, "start_after": null, "limit": 30}}),
+        "treasury vesting",
+    )
+    .await?;
+    let all: Vec<u64> = schedules["schedules"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|x| x["id"].as_u64()).collect())
+        .unwrap_or_default();
+    // Only schedules past their lock: claiming one with nothing vested is an error.
+    let mut ids = Vec::new();
+    for id in all {
+        let v = query(
+            gov,
+            &c.vesting,
+            json!({"claimable": {"id": id}}),
+            "claimable",
+        )
+        .await?;
+        if amount(&v).or_else(|_| amount(&v["amount"])).unwrap_or(0) > 0 {
+            ids.push(id);
+        }
+    }
+    let before = cw20_balance(gov, &c.btk, &treasury).await?;
+    exec(
+        gov,
+        &c.vesting,
+        json!({"claim": {"ids": ids}}),
+        "vesting claim",
+    )
+    .await?;
+    let released = cw20_balance(gov, &c.btk, &treasury)
+        .await?
+        .saturating_sub(before);
+    if released == 0 {
+        return Err(fail("vesting")(&"nothing released after the lock"));
+    }
+    let status = query(gov, &c.emission, json!({"status": {}}), "emission status").await?;
+    let minted = amount(&status["minted"])?;
+    progress(&format!(
+        "day 63: emission minted {} in all; vesting released {} to the treasury",
+        btk(minted),
+        btk(released)
+    ));
+    report.row("emission, day 63", btk(minted));
+    report.row(
+        "vesting released",
+        format!(
+            "{} (foundation + operations, after the lock)",
+            btk(released)
+        ),
+    );
+    Ok(())
+}
+
+/// Default paths relative to the workspace root (`bithive demo` run from the repository).
+pub fn default_options(root: &Path) -> DemoOptions {
+    DemoOptions {
+        home: std::env::temp_dir().join("bithive-demo"),
+        artifacts: root.join("artifacts"),
+        inference_config: root.join("offchain/inference/inference.toml"),
+        block_time_ms: 200,
+        chain_id: None,
+    }
+}

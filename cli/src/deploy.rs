@@ -1,0 +1,528 @@
+//! `bithive deploy`: stores every artifact, instantiates and wires all contracts from one config
+//! file, and returns a [`Deployment`] (written as JSON by the CLI). It signs real Cosmos SDK
+//! transactions with [`ChainClient`], so the same plan runs against the devnet and a public
+//! testnet.
+//!
+//! Wiring (who may call whom):
+//! - BTK's minter is the emission contract (allowance = the whole cap).
+//! - Emission pays the rewards compute and app pools and puts the foundation and operations
+//!   shares into vesting.
+//! - The attestation contract holds every reporter role: rewards `reporter`, escrow
+//!   `reporters`, asset-nft valuer. Staking takes work reports from rewards only.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use cosmwasm_std::{Decimal, Uint128};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use bithive_chain_client::{ChainClient, ChainError};
+
+/// One artifact per contract kind; file names as `scripts/build-wasm.sh` writes them.
+pub const ARTIFACTS: &[(&str, &str)] = &[
+    ("token", "bithive_token.wasm"),
+    ("emission", "bithive_emission.wasm"),
+    ("vesting", "bithive_vesting.wasm"),
+    ("staking", "bithive_staking.wasm"),
+    ("rewards", "bithive_rewards.wasm"),
+    ("asset_nft", "bithive_asset_nft.wasm"),
+    ("asset_shares", "bithive_asset_shares.wasm"),
+    ("fractional", "bithive_fractional.wasm"),
+    ("payfi_escrow", "bithive_payfi_escrow.wasm"),
+    ("attestation", "bithive_attestation.wasm"),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: checksum {actual} does not match checksums.txt ({expected}); rebuild with scripts/build-wasm.sh")]
+    Checksum {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0} is not listed in checksums.txt")]
+    Unlisted(String),
+    #[error("config: {0}")]
+    Config(String),
+    #[error("{step}: {source}")]
+    Chain {
+        step: String,
+        #[source]
+        source: ChainError,
+    },
+}
+
+/// `deploy.toml`. Every field has a default, so an empty file deploys a working platform.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeployConfig {
+    /// Directory with the `.wasm` files and `checksums.txt`.
+    pub artifacts: PathBuf,
+    /// Label prefix of every contract.
+    pub label_prefix: String,
+    pub decimals: u8,
+    /// BTT minted to the deployer at instantiation (base units).
+    pub btt_supply: Uint128,
+    /// BTT put into the rewards patient pool.
+    pub btt_patient_pool: Uint128,
+    pub staking: StakingParams,
+    pub rewards_epoch_seconds: u64,
+    pub patient_daily_cap: Uint128,
+    pub escrow_fee_bps: u16,
+    pub attestation: AttestationParams,
+    /// Receives escrow fees, slashed pledges, foundation and operations vesting; the deployer when
+    /// unset.
+    pub treasury: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StakingParams {
+    pub epoch_seconds: u64,
+    pub attestor_set_size: u32,
+    pub window_epochs: u32,
+    /// Pledge lock; the contract's default (540 days) when unset.
+    pub lock_seconds: Option<u64>,
+    pub unbonding_seconds: u64,
+    pub max_claims: u32,
+    pub fraud_slash: Decimal,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttestationParams {
+    pub quorum_threshold: u32,
+    pub max_age_seconds: u64,
+    pub max_future_seconds: u64,
+    pub ibc_timeout_seconds: u64,
+}
+
+impl Default for AttestationParams {
+    fn default() -> Self {
+        AttestationParams {
+            quorum_threshold: 3,
+            max_age_seconds: 3_600,
+            max_future_seconds: 120,
+            ibc_timeout_seconds: 600,
+        }
+    }
+}
+
+impl Default for StakingParams {
+    fn default() -> Self {
+        StakingParams {
+            epoch_seconds: 86_400,
+            attestor_set_size: 5,
+            window_epochs: 7,
+            lock_seconds: None,
+            unbonding_seconds: 21 * 86_400,
+            max_claims: 8,
+            fraud_slash: Decimal::percent(10),
+        }
+    }
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            artifacts: PathBuf::from("artifacts"),
+            label_prefix: "bithive".into(),
+            decimals: 6,
+            btt_supply: Uint128::new(1_000_000_000_000_000),
+            btt_patient_pool: Uint128::new(100_000_000_000_000),
+            staking: StakingParams::default(),
+            rewards_epoch_seconds: 86_400,
+            patient_daily_cap: Uint128::new(5_000_000_000),
+            escrow_fee_bps: 50,
+            attestation: AttestationParams::default(),
+            treasury: None,
+        }
+    }
+}
+
+impl DeployConfig {
+    pub fn from_toml(text: &str) -> Result<Self, DeployError> {
+        toml::from_str(text).map_err(|e| DeployError::Config(e.to_string()))
+    }
+}
+
+/// What `deploy` produced: written as `deployment.json`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Deployment {
+    pub chain_id: String,
+    pub deployer: String,
+    /// Unix seconds of the block the plan started in (genesis of emission, staking, rewards).
+    pub genesis: u64,
+    /// Code id and sha256 of each artifact.
+    pub codes: BTreeMap<String, StoredCode>,
+    pub contracts: Contracts,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StoredCode {
+    pub code_id: u64,
+    pub checksum: String,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Contracts {
+    pub btk: String,
+    pub btt: String,
+    pub vesting: String,
+    pub staking: String,
+    pub rewards: String,
+    pub emission: String,
+    pub asset_nft: String,
+    pub fractional: String,
+    pub payfi_escrow: String,
+    pub attestation: String,
+}
+
+/// Reads the artifacts and checks each against `checksums.txt` before anything is uploaded.
+pub fn load_artifacts(dir: &Path) -> Result<BTreeMap<String, (Vec<u8>, String)>, DeployError> {
+    let sums_path = dir.join("checksums.txt");
+    let sums = std::fs::read_to_string(&sums_path).map_err(|source| DeployError::Io {
+        path: sums_path,
+        source,
+    })?;
+    let expected: BTreeMap<&str, &str> = sums
+        .lines()
+        .filter_map(|l| l.split_once("  "))
+        .map(|(sum, file)| (file.trim(), sum.trim()))
+        .collect();
+    let mut out = BTreeMap::new();
+    for (kind, file) in ARTIFACTS {
+        let path = dir.join(file);
+        let wasm = std::fs::read(&path).map_err(|source| DeployError::Io { path, source })?;
+        let actual = hex::encode(Sha256::digest(&wasm));
+        let want = expected
+            .get(file)
+            .ok_or_else(|| DeployError::Unlisted(file.to_string()))?;
+        if *want != actual {
+            return Err(DeployError::Checksum {
+                file: file.to_string(),
+                expected: want.to_string(),
+                actual,
+            });
+        }
+        out.insert(kind.to_string(), (wasm, actual));
+    }
+    Ok(out)
+}
+
+/// Signs the plan's transactions and reports progress.
+struct Plan<'a> {
+    client: &'a ChainClient,
+    progress: &'a mut dyn FnMut(&str),
+}
+
+impl Plan<'_> {
+    async fn instantiate<M: Serialize>(
+        &mut self,
+        code_id: u64,
+        msg: &M,
+        label: &str,
+    ) -> Result<String, DeployError> {
+        let msg = serde_json::to_value(msg).map_err(|e| DeployError::Config(e.to_string()))?;
+        let admin = self.client.address().to_string();
+        let (addr, _) = self
+            .client
+            .instantiate(code_id, &msg, label, Some(&admin))
+            .await
+            .map_err(step(&format!("instantiate {label}")))?;
+        (self.progress)(&format!("instantiated {label:<22} {addr}"));
+        Ok(addr)
+    }
+
+    async fn execute(
+        &mut self,
+        what: &str,
+        contract: &str,
+        msg: serde_json::Value,
+    ) -> Result<(), DeployError> {
+        self.client
+            .execute_batch(&[(contract.to_string(), msg)])
+            .await
+            .map_err(step(what))?;
+        (self.progress)(what);
+        Ok(())
+    }
+}
+
+/// Runs the whole plan with `client`'s account as deployer (admin of every contract, governance
+/// and owner until handed over), reporting each step through `progress`.
+pub async fn deploy(
+    client: &ChainClient,
+    config: &DeployConfig,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Deployment, DeployError> {
+    let artifacts = load_artifacts(&config.artifacts)?;
+    let me = client.address().to_string();
+    let treasury = config.treasury.clone().unwrap_or_else(|| me.clone());
+    let genesis = client
+        .rpc()
+        .latest_block_time()
+        .await
+        .map_err(step("latest block time"))?;
+    let mut d = Deployment {
+        chain_id: client.chain_id().to_string(),
+        deployer: me.clone(),
+        genesis,
+        ..Default::default()
+    };
+    let mut p = Plan { client, progress };
+
+    for (kind, (wasm, checksum)) in &artifacts {
+        let (code_id, _) = client
+            .store_code(wasm.clone())
+            .await
+            .map_err(step(&format!("store {kind}")))?;
+        (p.progress)(&format!(
+            "stored {kind:<13} code {code_id:>3}  {:>4} KiB",
+            wasm.len() / 1024
+        ));
+        d.codes.insert(
+            kind.clone(),
+            StoredCode {
+                code_id,
+                checksum: checksum.clone(),
+            },
+        );
+    }
+    let codes = d.codes.clone();
+    let code = |kind: &str| codes.get(kind).map_or(0, |c| c.code_id);
+    let label = |name: &str| format!("{}-{name}", config.label_prefix);
+
+    // Tokens. BTK starts with no minter: emission becomes its only minter below.
+    let token_msg = |name: &str, symbol: &str, initial: Vec<cw20::Cw20Coin>| {
+        bithive_token::msg::InstantiateMsg {
+            name: name.into(),
+            symbol: symbol.into(),
+            decimals: config.decimals,
+            initial_balances: initial,
+            owner: Some(me.clone()),
+            cap: None,
+            minters: vec![],
+            marketing: None,
+        }
+    };
+    let btk_cap = Uint128::new(2_100_000_000u128 * 10u128.pow(u32::from(config.decimals)));
+    let mut btk_msg = token_msg("BitSpark Token", "BTK", vec![]);
+    btk_msg.cap = Some(btk_cap);
+    d.contracts.btk = p
+        .instantiate(code("token"), &btk_msg, &label("btk"))
+        .await?;
+    let btt_msg = token_msg(
+        "BitHive Token",
+        "BTT",
+        vec![cw20::Cw20Coin {
+            address: me.clone(),
+            amount: config.btt_supply,
+        }],
+    );
+    d.contracts.btt = p
+        .instantiate(code("token"), &btt_msg, &label("btt"))
+        .await?;
+
+    d.contracts.vesting = p
+        .instantiate(
+            code("vesting"),
+            &bithive_vesting::msg::InstantiateMsg {
+                owner: me.clone(),
+                cw20_allowlist: vec![d.contracts.btk.clone(), d.contracts.btt.clone()],
+            },
+            &label("vesting"),
+        )
+        .await?;
+
+    let s = &config.staking;
+    d.contracts.staking = p
+        .instantiate(
+            code("staking"),
+            &bithive_staking::msg::InstantiateMsg {
+                governance: me.clone(),
+                compliance: me.clone(),
+                token: d.contracts.btk.clone(),
+                slash_recipient: treasury.clone(),
+                work_reporter: None,
+                genesis,
+                epoch_seconds: s.epoch_seconds,
+                attestor_set_size: s.attestor_set_size,
+                window_epochs: s.window_epochs,
+                lock_seconds: s.lock_seconds,
+                unbonding_seconds: s.unbonding_seconds,
+                max_claims: s.max_claims,
+                fraud_slash: s.fraud_slash,
+            },
+            &label("staking"),
+        )
+        .await?;
+
+    d.contracts.rewards = p
+        .instantiate(
+            code("rewards"),
+            &bithive_rewards::msg::InstantiateMsg {
+                governance: me.clone(),
+                btk: d.contracts.btk.clone(),
+                btt: d.contracts.btt.clone(),
+                staking: d.contracts.staking.clone(),
+                vesting: d.contracts.vesting.clone(),
+                reporter: me.clone(),
+                genesis,
+                epoch_seconds: config.rewards_epoch_seconds,
+                patient_daily_cap: config.patient_daily_cap,
+            },
+            &label("rewards"),
+        )
+        .await?;
+
+    d.contracts.emission = p
+        .instantiate(
+            code("emission"),
+            &bithive_emission::msg::InstantiateMsg {
+                owner: me.clone(),
+                token: d.contracts.btk.clone(),
+                genesis: Some(genesis),
+                compute_pool: d.contracts.rewards.clone(),
+                app_pool: d.contracts.rewards.clone(),
+                vesting: d.contracts.vesting.clone(),
+                foundation: treasury.clone(),
+                operations: treasury.clone(),
+            },
+            &label("emission"),
+        )
+        .await?;
+    let set_minter = to_value(&bithive_token::msg::ExecuteMsg::SetMinter {
+        minter: d.contracts.emission.clone(),
+        allowance: btk_cap,
+    })?;
+    p.execute("emission is the BTK minter", &d.contracts.btk, set_minter)
+        .await?;
+
+    if !config.btt_patient_pool.is_zero() {
+        let hook =
+            cosmwasm_std::to_json_binary(&bithive_rewards::msg::ReceiveMsg::FundPatientPool {})
+                .map_err(|e| DeployError::Config(e.to_string()))?;
+        let send = to_value(&bithive_token::msg::ExecuteMsg::Send {
+            contract: d.contracts.rewards.clone(),
+            amount: config.btt_patient_pool,
+            msg: hook,
+        })?;
+        p.execute("BTT patient pool funded", &d.contracts.btt, send)
+            .await?;
+    }
+
+    d.contracts.asset_nft = p
+        .instantiate(
+            code("asset_nft"),
+            &bithive_asset_nft::msg::InstantiateMsg {
+                name: "BitHive Healthcare Assets".into(),
+                symbol: "BHA".into(),
+                admin: Some(me.clone()),
+                compliance_officer: me.clone(),
+                valuation: bithive_asset_nft::msg::ValuationParams {
+                    unit: "uusdc".into(),
+                    window: 5,
+                    freshness_secs: 30 * 86_400,
+                    quorum: 1,
+                },
+            },
+            &label("asset-nft"),
+        )
+        .await?;
+    d.contracts.fractional = p
+        .instantiate(
+            code("fractional"),
+            &bithive_fractional::msg::InstantiateMsg {
+                admin: Some(me.clone()),
+                share_code_id: code("asset_shares"),
+                nft_contracts: vec![d.contracts.asset_nft.clone()],
+                cw20_allowlist: vec![d.contracts.btt.clone()],
+            },
+            &label("fractional"),
+        )
+        .await?;
+    d.contracts.payfi_escrow = p
+        .instantiate(
+            code("payfi_escrow"),
+            &bithive_payfi_escrow::msg::InstantiateMsg {
+                admin: Some(me.clone()),
+                fee_bps: config.escrow_fee_bps,
+                fee_collector: treasury.clone(),
+                cw20_allowlist: vec![d.contracts.btt.clone(), d.contracts.btk.clone()],
+                reporters: vec![],
+            },
+            &label("payfi-escrow"),
+        )
+        .await?;
+
+    let a = &config.attestation;
+    d.contracts.attestation = p
+        .instantiate(
+            code("attestation"),
+            &bithive_attestation::msg::InstantiateMsg {
+                governance: me.clone(),
+                staking: d.contracts.staking.clone(),
+                escrow: Some(d.contracts.payfi_escrow.clone()),
+                rewards: Some(d.contracts.rewards.clone()),
+                asset_nft: Some(d.contracts.asset_nft.clone()),
+                quorum_threshold: a.quorum_threshold,
+                quorum_kinds: vec![bithive_signed_attestation::AttestationKind::Valuation],
+                max_age_seconds: a.max_age_seconds,
+                max_future_seconds: a.max_future_seconds,
+                ibc_timeout_seconds: a.ibc_timeout_seconds,
+                peer_port: None,
+            },
+            &label("attestation"),
+        )
+        .await?;
+
+    // The attestation contract takes every reporter role; staking hears about work from rewards.
+    let attest = d.contracts.attestation.clone();
+    let wiring = [
+        (
+            "staking takes work reports from rewards",
+            &d.contracts.staking,
+            serde_json::json!({"update_config": {"governance": null, "compliance": null,
+                "slash_recipient": null, "work_reporter": d.contracts.rewards,
+                "fraud_slash": null, "attestor_set_size": null}}),
+        ),
+        (
+            "rewards takes reports from the attestation contract",
+            &d.contracts.rewards,
+            serde_json::json!({"update_config": {"governance": null, "reporter": attest,
+                "patient_daily_cap": null}}),
+        ),
+        (
+            "escrow takes job reports from the attestation contract",
+            &d.contracts.payfi_escrow,
+            serde_json::json!({"update_reporters": {"add": [attest], "remove": []}}),
+        ),
+        (
+            "asset-nft takes valuations from the attestation contract",
+            &d.contracts.asset_nft,
+            serde_json::json!({"add_valuer": {"valuer": attest}}),
+        ),
+    ];
+    for (what, contract, msg) in wiring {
+        p.execute(what, contract, msg).await?;
+    }
+    Ok(d)
+}
+
+fn to_value<M: Serialize>(msg: &M) -> Result<serde_json::Value, DeployError> {
+    serde_json::to_value(msg).map_err(|e| DeployError::Config(e.to_string()))
+}
+
+fn step(name: &str) -> impl Fn(ChainError) -> DeployError + '_ {
+    move |source| DeployError::Chain {
+        step: name.to_string(),
+        source,
+    }
+}

@@ -1,0 +1,230 @@
+//! The IBC path end to end on two devnets with the built-in relay (local simulation of IBC):
+//! a job paid on chain B is attested on chain A, where the node is registered, by a relayer in
+//! cross-chain mode (`attest_on`: it watches B and posts on A); A's attestation
+//! contract forwards it over its channel, B's contract checks it again and pays the node. Then
+//! a packet times out (B's clock runs past it before it is relayed): nothing is paid, the
+//! record stays, a retry delivers it, and nothing is delivered twice, also after B restarts
+//! from its block log.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bithive_cli::platform::{exec, query, Platform, PlatformOptions};
+use bithive_devnet::ibc::{IbcEnd, IbcLink, RelayStats};
+use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+const VERSION: &str = "bithive-attestation-1";
+const PRICE: u128 = 2_000_000;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+async fn platform(home: &Path, chain_id: &str) -> Platform {
+    let opts = PlatformOptions {
+        home: home.to_path_buf(),
+        artifacts: root().join("artifacts"),
+        inference_config: root().join("offchain/inference/inference.toml"),
+        block_time_ms: 200,
+        chain_id: Some(chain_id.into()),
+    };
+    Platform::start(opts, &mut |_| {}).await.unwrap()
+}
+
+fn end(p: &Platform) -> IbcEnd {
+    IbcEnd::new(
+        p.devnet().unwrap().node().clone(),
+        p.deployment.contracts.attestation.clone(),
+    )
+}
+
+/// A's node operator attests B's inference job on chain A.
+async fn attest_on_a(a: &Platform, b: &Platform, job_id: &str) {
+    let secret: [u8; 32] = a.operator_key.k256().to_bytes().into();
+    let key = signing::signing_key(&secret).unwrap();
+    let now = a.node.rpc().latest_block_time().await.unwrap();
+    let att = Attestation {
+        chain_id: b.chain_id.clone(),
+        contract: b.deployment.contracts.payfi_escrow.clone(),
+        job_id: job_id.into(),
+        kind: AttestationKind::Inference,
+        result_hash: Hash32(Sha256::digest(job_id.as_bytes()).into()),
+        commitments: vec![],
+        issued_at: now,
+        nonce: bithive_cli::platform::random_nonce().unwrap(),
+        signer: signing::public_key(&key),
+    };
+    let signed = signing::sign(att, &key).unwrap();
+    exec(
+        &a.node,
+        &a.deployment.contracts.attestation,
+        json!({"submit": {"attestation": signed.attestation, "signature": signed.signature}}),
+        "attest on A",
+    )
+    .await
+    .unwrap();
+}
+
+async fn job(b: &Platform, job_id: &str) -> Value {
+    query(
+        &b.gov,
+        &b.deployment.contracts.payfi_escrow,
+        json!({"job": {"job_id": job_id}}),
+        "job",
+    )
+    .await
+    .unwrap()
+}
+
+async fn packet_status(a: &Platform, id: u64) -> Value {
+    let v = query(
+        &a.gov,
+        &a.deployment.contracts.attestation,
+        json!({"packet": {"id": id}}),
+        "packet",
+    )
+    .await
+    .unwrap();
+    v["status"].clone()
+}
+
+async fn pass(link: IbcLink) -> (IbcLink, RelayStats) {
+    tokio::task::spawn_blocking(move || {
+        let mut link = link;
+        let stats = link.relay_pending().unwrap();
+        (link, stats)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = platform(&dir.path().join("a"), "bithive-a").await;
+    let mut b = platform(&dir.path().join("b"), "bithive-b").await;
+    let a_node = a.node.address().to_string();
+
+    // Handshake through both contracts' entry points.
+    let (ea, eb) = (end(&a), end(&b));
+    let link = tokio::task::spawn_blocking(move || IbcLink::open(ea, eb, VERSION))
+        .await
+        .unwrap()
+        .unwrap();
+    let (ch_a, ch_b) = (link.channels().0.to_string(), link.channels().1.to_string());
+    // A wrong version is refused by the contracts, and allocates nothing.
+    let (ea, eb) = (end(&a), end(&b));
+    let refused = tokio::task::spawn_blocking(move || IbcLink::open(ea, eb, "ics20-1"))
+        .await
+        .unwrap();
+    assert!(refused.is_err(), "a channel of another version opened");
+    exec(
+        &a.gov,
+        &a.deployment.contracts.attestation,
+        json!({"set_route": {"chain_id": b.chain_id, "channel_id": ch_a}}),
+        "route",
+    )
+    .await
+    .unwrap();
+
+    // 1. A relayer in cross-chain mode: it watches B's escrow, runs the model, and posts the
+    // attestation on A (`attest_on`, signed by A's registered operator key); the running relay
+    // delivers it to B, whose escrow pays A's node.
+    let mut cfg = a.relayer_config().unwrap();
+    cfg.chains[0].jobs.clear();
+    let mut on_b = b.relayer_config().unwrap().chains.remove(0);
+    on_b.attest_on = Some(a.chain_id.clone());
+    on_b.contracts.remove("attestation");
+    cfg.chains.push(on_b);
+    cfg.validate().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let relayer = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
+        let _ = stop_rx.await;
+    }));
+    let relay = link.spawn(Duration::from_millis(100));
+    let before = bithive_cli::platform::native_balance(&b.gov, &a_node)
+        .await
+        .unwrap();
+    b.create_inference_job("x-1", PRICE).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = job(&b, "x-1").await;
+        if j["status"]["paid"]["node"] == json!(a_node) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "job x-1 not paid on B: {j}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = bithive_cli::platform::native_balance(&b.gov, &a_node)
+        .await
+        .unwrap();
+    assert!(after > before, "node not paid on B");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while packet_status(&a, 1).await != json!("delivered") {
+        assert!(Instant::now() < deadline, "packet 1 never acknowledged");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    relay.stop().await;
+    let _ = stop_tx.send(());
+    relayer.await.unwrap().unwrap();
+    // The record on A is the relayer's (the job's chain and contract are B's).
+    let rec = query(
+        &a.gov,
+        &a.deployment.contracts.attestation,
+        json!({"attestation": {"job_id": "x-1", "kind": "inference",
+            "contract": b.deployment.contracts.payfi_escrow, "chain_id": b.chain_id}}),
+        "record on A",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rec["attestation"]["signer"],
+        json!(hex::encode(a.operator_key.public_key_compressed())),
+        "{rec}"
+    );
+
+    // 2. Timed out: B's clock passes the packet's timeout before anyone relays it.
+    b.create_inference_job("x-2", PRICE).await.unwrap();
+    attest_on_a(&a, &b, "x-2").await;
+    assert_eq!(packet_status(&a, 2).await, json!("in_flight"));
+    b.devnet().unwrap().advance_time(700).await.unwrap();
+    let link = IbcLink::existing(end(&a), end(&b), ch_a.clone(), ch_b.clone());
+    let (link, stats) = pass(link).await;
+    assert_eq!((stats.timed_out, stats.received), (1, 0), "{stats:?}");
+    assert_eq!(packet_status(&a, 2).await, json!("timed_out"));
+    assert!(job(&b, "x-2").await["status"]["paid"].is_null());
+
+    // Retried once A's clock caught up: delivered, paid once.
+    a.devnet().unwrap().advance_time(700).await.unwrap();
+    exec(
+        &a.node,
+        &a.deployment.contracts.attestation,
+        json!({"retry_packet": {"id": 2}}),
+        "retry",
+    )
+    .await
+    .unwrap();
+    let (link, stats) = pass(link).await;
+    assert_eq!((stats.received, stats.acknowledged), (1, 1), "{stats:?}");
+    assert_eq!(packet_status(&a, 2).await, json!("delivered"));
+    assert_eq!(
+        job(&b, "x-2").await["status"]["paid"]["node"],
+        json!(a_node)
+    );
+    let (_, stats) = pass(link).await;
+    assert!(stats.is_idle(), "relayed twice: {stats:?}");
+
+    // 3. B restarts from its block log: the relayed messages replay with it.
+    b.restart_devnet().await.unwrap();
+    assert_eq!(
+        job(&b, "x-2").await["status"]["paid"]["node"],
+        json!(a_node)
+    );
+    let fresh = IbcLink::existing(end(&a), end(&b), ch_a, ch_b);
+    let (_, stats) = pass(fresh).await;
+    assert!(stats.is_idle(), "work redone after restart: {stats:?}");
+    a.shutdown().await;
+    b.shutdown().await;
+}

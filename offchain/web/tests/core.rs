@@ -1,0 +1,166 @@
+//! Host tests of the logic the wasm bindings expose. The same golden vectors are checked again in
+//! Node against the built .wasm (scripts/test.d/bithive-web.sh).
+
+use bithive_matching::client::BlindingService;
+use bithive_web::core::{self, LshParams, OprfBatch};
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde_json::Value;
+
+fn golden() -> Value {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../packages/dgkbe/tests/vectors/golden.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn bgw_golden() -> Value {
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../packages/dgkbe/tests/vectors/bgw_golden.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn h(g: &Value, k: &str) -> Vec<u8> {
+    hex::decode(g[k].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn bgw_golden_ciphertext_decrypts_for_s_only() {
+    let g = bgw_golden();
+    let (pp, ct) = (h(&g, "public_params"), h(&g, "ciphertext"));
+    let s: Vec<u32> = g["s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    for k in g["keys"].as_array().unwrap() {
+        let key = hex::decode(k["key"].as_str().unwrap()).unwrap();
+        let got = core::decrypt(&key, &pp, &s, &ct, b"request-1");
+        if g["decrypts"].as_array().unwrap().contains(&k["index"]) {
+            assert_eq!(got.unwrap(), b"golden request details");
+        } else {
+            assert!(got.unwrap_err().contains("decryption failed"));
+        }
+    }
+    let member = key_of(&g, 5);
+    assert!(core::decrypt(&member, &pp, &s, &ct, b"request-2").is_err());
+    assert!(core::decrypt(&member, &pp, &s[1..], &ct, b"request-1").is_err());
+    assert!(core::decrypt(&member, &pp, &s, &ct[..100], b"request-1").is_err());
+    assert!(core::decrypt(&member, &pp[..200], &s, &ct, b"request-1").is_err());
+    let mut tampered = ct.clone();
+    *tampered.last_mut().unwrap() ^= 1;
+    assert!(core::decrypt(&member, &pp, &s, &tampered, b"request-1").is_err());
+}
+
+fn key_of(g: &Value, index: u64) -> Vec<u8> {
+    let k = g["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["index"] == index)
+        .unwrap();
+    hex::decode(k["key"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn seed_golden_ciphertext_decrypts_as_recorded() {
+    let g = golden();
+    let ct = hex::decode(g["ciphertext"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        core::decrypt_seed(&key_of(&g, 5), &ct, b"request-1").unwrap(),
+        b"golden request details"
+    );
+    assert!(core::decrypt_seed(&key_of(&g, 30), &ct, b"request-1").is_err());
+    assert!(core::decrypt_seed(&key_of(&g, 5), &ct, b"request-2").is_err());
+    assert!(core::decrypt_seed(&key_of(&g, 5), &ct[..100], b"request-1").is_err());
+}
+
+#[test]
+fn oprf_round_matches_the_service_direct_evaluation() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let svc = BlindingService::new(&mut rng);
+    let lsh = LshParams {
+        seed: 5,
+        dim: 4,
+        bands: 3,
+        rows: 4,
+    };
+    let tokens = core::profile_tokens(
+        &["cond=C03".into(), "age=40s".into()],
+        &[0.1, -0.2, 0.3, 0.9],
+        &lsh,
+    )
+    .unwrap();
+    assert_eq!(tokens.len(), 5);
+    assert!(tokens[2].starts_with("lsh/0/"));
+    let batch = OprfBatch::new(&tokens, &mut core::os_rng().unwrap()).unwrap();
+    let wire: Vec<[u8; 64]> = batch
+        .request()
+        .iter()
+        .map(|h| hex::decode(h).unwrap().try_into().unwrap())
+        .collect();
+    let answers: Vec<String> = svc
+        .evaluate(&wire)
+        .unwrap()
+        .iter()
+        .map(hex::encode)
+        .collect();
+    let out = batch.finish(&answers).unwrap();
+    for (t, o) in tokens.iter().zip(&out) {
+        assert_eq!(*o, hex::encode(svc.evaluate_token(t)));
+    }
+    assert!(core::profile_tokens(&[], &[0.1], &lsh).is_err());
+    let b2 = OprfBatch::new(&tokens, &mut core::os_rng().unwrap()).unwrap();
+    assert!(b2.finish(&answers[..1]).is_err());
+}
+
+#[test]
+fn hash_to_group_is_pinned() {
+    // The Node test checks the same value from the .wasm build.
+    assert_eq!(
+        core::hash_token_hex("cond=C03"),
+        include_str!("node/hash_cond_C03.txt").trim()
+    );
+}
+
+#[test]
+fn golden_commitment_is_pinned() {
+    let g = golden();
+    let ct = hex::decode(g["ciphertext"].as_str().unwrap()).unwrap();
+    let s: Vec<u32> = g["s"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as u32)
+        .collect();
+    let want = include_str!("node/golden_commitment.txt").trim();
+    assert!(core::verify_commitment(1, &s, &ct, want).unwrap());
+}
+
+#[test]
+fn commitments_and_messages() {
+    use bithive_matching::output::commitment;
+    let set: bithive_dgkbe::RoaringBitmap = [3u32, 9, 12].into_iter().collect();
+    let c = hex::encode(commitment(7, &set, b"ct"));
+    assert!(core::verify_commitment(7, &[3, 9, 12], b"ct", &c).unwrap());
+    assert!(!core::verify_commitment(7, &[3, 9], b"ct", &c).unwrap());
+    assert!(!core::verify_commitment(8, &[3, 9, 12], b"ct", &c).unwrap());
+    assert!(core::verify_commitment(7, &[3, 3], b"ct", &c).is_err());
+
+    let msg = core::accept_request_msg(7, &c.to_uppercase()).unwrap();
+    let v: Value = serde_json::from_str(&msg).unwrap();
+    assert_eq!(v["accept_request"]["request_id"], 7);
+    assert_eq!(v["accept_request"]["commitment"], c);
+    assert!(core::accept_request_msg(7, "abcd").is_err());
+    let tag = core::hash_token_hex("x");
+    let msg = core::submit_profile_msg(4, 1, vec![tag.clone()]).unwrap();
+    let v: Value = serde_json::from_str(&msg).unwrap();
+    assert_eq!(v["submit_profile"]["tags"][0], tag);
+    assert!(core::submit_profile_msg(4, 1, vec!["zz".into()]).is_err());
+    assert!((core::distance(&[1.0, 0.0], &[1.0, 0.0]).unwrap()).abs() < 1e-6);
+    assert!(core::distance(&[1.0], &[1.0, 0.0]).is_err());
+}

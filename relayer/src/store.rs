@@ -1,0 +1,408 @@
+//! The persisted work queue and event cursor (SQLite, WAL, synchronous=FULL).
+//!
+//! A job moves `received -> working -> signed -> broadcast -> committed` (or `failed`). Each
+//! transition is one SQLite transaction, and a block's new jobs are written in the same
+//! transaction as the cursor move past that block: a crash never skips an event, and a block
+//! read twice inserts nothing twice (`INSERT OR IGNORE` on the job id).
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::error::RelayerError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Received,
+    Working,
+    Signed,
+    Broadcast,
+    Committed,
+    Failed,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] = [
+        JobState::Received,
+        JobState::Working,
+        JobState::Signed,
+        JobState::Broadcast,
+        JobState::Committed,
+        JobState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Received => "received",
+            JobState::Working => "working",
+            JobState::Signed => "signed",
+            JobState::Broadcast => "broadcast",
+            JobState::Committed => "committed",
+            JobState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A job as found in a chain event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewJob {
+    pub chain_id: String,
+    pub contract: String,
+    /// `inference`, ...
+    pub kind: String,
+    pub job_id: String,
+    pub height: u64,
+    /// The event's attributes (model, input_hash, ...).
+    pub attributes: Vec<(String, String)>,
+}
+
+impl NewJob {
+    /// Unique key of a job in the queue.
+    pub fn key(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.chain_id, self.contract, self.kind, self.job_id
+        )
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRecord {
+    pub id: String,
+    pub job: NewJob,
+    pub state: JobState,
+    /// Worker result (JSON).
+    pub result: Option<String>,
+    /// `bithive_signed_attestation::Attestation` JSON.
+    pub attestation: Option<String>,
+    /// `Signature64` JSON.
+    pub signature: Option<String>,
+    pub tx_hash: Option<String>,
+    pub committed_height: Option<u64>,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS cursor (
+    chain_id TEXT PRIMARY KEY,
+    height INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    chain_id TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    result TEXT,
+    attestation TEXT,
+    signature TEXT,
+    tx_hash TEXT,
+    committed_height INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (chain_id, state, seq);
+";
+
+fn json_err(e: serde_json::Error) -> RelayerError {
+    RelayerError::Config(format!("corrupt job payload: {e}"))
+}
+
+impl Store {
+    pub fn open(path: &Path) -> Result<Store, RelayerError> {
+        let conn = Connection::open(path)?;
+        Self::init(conn)
+    }
+
+    pub fn open_in_memory() -> Result<Store, RelayerError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Store, RelayerError> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Store { conn })
+    }
+
+    pub fn cursor(&self, chain_id: &str) -> Result<Option<u64>, RelayerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT height FROM cursor WHERE chain_id = ?1",
+                params![chain_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|h| h as u64))
+    }
+
+    /// Records the jobs of block `height` and moves the cursor to it, atomically. Returns the
+    /// number of jobs that were new.
+    pub fn ingest_block(
+        &mut self,
+        chain_id: &str,
+        height: u64,
+        jobs: &[NewJob],
+    ) -> Result<usize, RelayerError> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let first_seq: i64 =
+                tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs", [], |r| {
+                    r.get(0)
+                })?;
+            let mut ins = tx.prepare(
+                "INSERT OR IGNORE INTO jobs (id, chain_id, payload, state, seq) VALUES (?1, ?2, ?3, 'received', ?4)",
+            )?;
+            for (seq, j) in (first_seq..).zip(jobs) {
+                let payload = serde_json::to_string(j).map_err(json_err)?;
+                added += ins.execute(params![j.key(), chain_id, payload, seq])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO cursor (chain_id, height) VALUES (?1, ?2)
+             ON CONFLICT(chain_id) DO UPDATE SET height = excluded.height",
+            params![chain_id, height as i64],
+        )?;
+        tx.commit()?;
+        Ok(added)
+    }
+
+    fn row_to_record(
+        r: &rusqlite::Row<'_>,
+    ) -> rusqlite::Result<(String, String, String, JobRecordTail)> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            JobRecordTail {
+                result: r.get(3)?,
+                attestation: r.get(4)?,
+                signature: r.get(5)?,
+                tx_hash: r.get(6)?,
+                committed_height: r.get::<_, Option<i64>>(7)?.map(|h| h as u64),
+                attempts: r.get::<_, i64>(8)? as u32,
+                last_error: r.get(9)?,
+            },
+        ))
+    }
+
+    /// Jobs of `chain_id` in `state`, oldest first.
+    pub fn jobs_in_state(
+        &self,
+        chain_id: &str,
+        state: JobState,
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, RelayerError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, payload, state, result, attestation, signature, tx_hash, committed_height, attempts, last_error
+             FROM jobs WHERE chain_id = ?1 AND state = ?2 ORDER BY seq LIMIT ?3",
+        )?;
+        let rows = st.query_map(
+            params![chain_id, state.as_str(), limit as i64],
+            Self::row_to_record,
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, payload, state, tail) = row?;
+            out.push(JobRecord {
+                id,
+                job: serde_json::from_str(&payload).map_err(json_err)?,
+                state: JobState::parse(&state)
+                    .ok_or_else(|| RelayerError::Config(format!("unknown job state {state}")))?,
+                result: tail.result,
+                attestation: tail.attestation,
+                signature: tail.signature,
+                tx_hash: tail.tx_hash,
+                committed_height: tail.committed_height,
+                attempts: tail.attempts,
+                last_error: tail.last_error,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<JobRecord>, RelayerError> {
+        let chain: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT chain_id FROM jobs WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(chain) = chain else { return Ok(None) };
+        for s in JobState::ALL {
+            if let Some(j) = self
+                .jobs_in_state(&chain, s, usize::MAX >> 1)?
+                .into_iter()
+                .find(|j| j.id == id)
+            {
+                return Ok(Some(j));
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn count_by_state(&self) -> Result<Vec<(JobState, u64)>, RelayerError> {
+        let mut out = Vec::new();
+        for s in JobState::ALL {
+            let n: i64 = self.conn.query_row(
+                "SELECT COUNT(*) FROM jobs WHERE state = ?1",
+                params![s.as_str()],
+                |r| r.get(0),
+            )?;
+            out.push((s, n as u64));
+        }
+        Ok(out)
+    }
+
+    fn update(&self, sql: &str, p: impl rusqlite::Params) -> Result<(), RelayerError> {
+        self.conn.execute(sql, p)?;
+        Ok(())
+    }
+
+    pub fn mark_working(&self, id: &str) -> Result<(), RelayerError> {
+        self.update(
+            "UPDATE jobs SET state = 'working', attempts = attempts + 1 WHERE id = ?1",
+            params![id],
+        )
+    }
+
+    /// Result, attestation and signature in one write: a signed job never lacks its bytes.
+    pub fn mark_signed(
+        &self,
+        id: &str,
+        result: &str,
+        attestation: &str,
+        signature: &str,
+    ) -> Result<(), RelayerError> {
+        self.update(
+            "UPDATE jobs SET state = 'signed', result = ?2, attestation = ?3, signature = ?4, last_error = NULL WHERE id = ?1",
+            params![id, result, attestation, signature],
+        )
+    }
+
+    /// The tx hash is stored before the tx is sent.
+    pub fn mark_broadcast(&mut self, ids: &[String], tx_hash: &str) -> Result<(), RelayerError> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE jobs SET state = 'broadcast', tx_hash = ?2 WHERE id = ?1",
+                params![id, tx_hash],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn mark_committed(&mut self, ids: &[String], height: u64) -> Result<(), RelayerError> {
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            tx.execute(
+                "UPDATE jobs SET state = 'committed', committed_height = ?2, last_error = NULL WHERE id = ?1",
+                params![id, height as i64],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Back to `signed` (the same attestation bytes are posted again).
+    pub fn mark_resign(&self, id: &str, error: &str) -> Result<(), RelayerError> {
+        self.update(
+            "UPDATE jobs SET state = 'signed', tx_hash = NULL, attempts = attempts + 1, last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )
+    }
+
+    /// Back to `received` after a worker error (retried later).
+    pub fn mark_retry(&self, id: &str, error: &str) -> Result<(), RelayerError> {
+        self.update(
+            "UPDATE jobs SET state = 'received', last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )
+    }
+
+    pub fn mark_failed(&self, id: &str, error: &str) -> Result<(), RelayerError> {
+        self.update(
+            "UPDATE jobs SET state = 'failed', last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )
+    }
+}
+
+struct JobRecordTail {
+    result: Option<String>,
+    attestation: Option<String>,
+    signature: Option<String>,
+    tx_hash: Option<String>,
+    committed_height: Option<u64>,
+    attempts: u32,
+    last_error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, h: u64) -> NewJob {
+        NewJob {
+            chain_id: "c".into(),
+            contract: "esc".into(),
+            kind: "inference".into(),
+            job_id: id.into(),
+            height: h,
+            attributes: vec![("model".into(), "m".into())],
+        }
+    }
+
+    #[test]
+    fn ingest_is_idempotent_and_moves_cursor_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.db");
+        {
+            let mut s = Store::open(&path).unwrap();
+            assert_eq!(s.cursor("c").unwrap(), None);
+            assert_eq!(
+                s.ingest_block("c", 5, &[job("a", 5), job("b", 5)]).unwrap(),
+                2
+            );
+            // The same block again (e.g. after a crash before the next poll): nothing new.
+            assert_eq!(s.ingest_block("c", 5, &[job("a", 5)]).unwrap(), 0);
+            assert_eq!(s.ingest_block("c", 6, &[]).unwrap(), 0);
+        }
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.cursor("c").unwrap(), Some(6));
+        let r = s.jobs_in_state("c", JobState::Received, 10).unwrap();
+        assert_eq!(
+            r.iter().map(|j| j.job.job_id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        s.mark_working(&r[0].id).unwrap();
+        s.mark_signed(&r[0].id, "{}", "{\"a\":1}", "\"sig\"")
+            .unwrap();
+        s.mark_broadcast(std::slice::from_ref(&r[0].id), "HASH")
+            .unwrap();
+        let b = s.get(&r[0].id).unwrap().unwrap();
+        assert_eq!(b.state, JobState::Broadcast);
+        assert_eq!(b.tx_hash.as_deref(), Some("HASH"));
+        assert_eq!(b.attempts, 1);
+        s.mark_committed(std::slice::from_ref(&r[0].id), 9).unwrap();
+        let counts = s.count_by_state().unwrap();
+        assert!(counts.contains(&(JobState::Committed, 1)));
+        assert!(counts.contains(&(JobState::Received, 1)));
+    }
+}

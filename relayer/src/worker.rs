@@ -1,0 +1,111 @@
+//! Job workers: one implementation per job kind. A worker turns a job found on chain into the
+//! result an attestation states (result hash + commitments). Workers must be deterministic for
+//! a given job: after a crash in `working` the job is run again.
+use async_trait::async_trait;
+use bithive_chain_client::ChainClient;
+use bithive_signed_attestation::AttestationKind;
+
+use crate::store::NewJob;
+
+/// What a worker hands to the attester.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WorkOutput {
+    pub result_hash: [u8; 32],
+    /// E.g. the input hash (inference), the recipient mask and ciphertext hashes (matching).
+    pub commitments: Vec<[u8; 32]>,
+    /// Human-readable summary kept in the work queue (label, score, ...).
+    pub summary: serde_json::Value,
+    /// Consumer payload submitted with the attestation (JSON bytes; a worker binds it by
+    /// putting its `payload_hash` among the commitments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Vec<u8>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    /// Worth retrying later (engine busy, chain query failed).
+    #[error("retryable: {0}")]
+    Retryable(String),
+    /// The job can never succeed (bad input, unknown model): the job is marked failed.
+    #[error("permanent: {0}")]
+    Permanent(String),
+}
+
+#[async_trait]
+pub trait JobWorker: Send + Sync {
+    /// Job kind name, as in the config (`inference`).
+    fn kind(&self) -> &'static str;
+    fn attestation_kind(&self) -> AttestationKind;
+    /// Contract role whose events carry this kind's jobs (`payfi_escrow`).
+    fn source_role(&self) -> &'static str;
+    /// Whether a `wasm` event of the source contract creates a job of this kind; returns the
+    /// job id.
+    fn job_id_of(&self, event: &bithive_chain_client::Event) -> Option<String>;
+    /// Contract role the attestation names, when it is not the source contract (matching
+    /// attestations name the attestation contract itself).
+    fn attestation_contract_role(&self) -> Option<&'static str> {
+        None
+    }
+    async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError>;
+}
+
+/// The escrow's compute-job event: `wasm` with `action = create_job` and `job_id` (plus `model`
+/// and `input_hash` once payfi-escrow carries the inference request).
+pub fn create_job_id(event: &bithive_chain_client::Event) -> Option<String> {
+    if event.kind != "wasm" || event.attr("action") != Some("create_job") {
+        return None;
+    }
+    event.attr("job_id").map(str::to_string)
+}
+
+/// An escrow job for an inference worker: every `create_job` except research requests (model
+/// `MATCHING_MODEL`), which the matching worker serves.
+pub fn inference_job_id(event: &bithive_chain_client::Event) -> Option<String> {
+    if event.attr("model") == Some(crate::matching_worker::MATCHING_MODEL) {
+        return None;
+    }
+    create_job_id(event)
+}
+
+/// A compute job as the escrow answers `{"job": {"job_id": ..}}` (fields the relayer uses).
+#[derive(Clone, Debug, serde::Deserialize)]
+pub struct EscrowJob {
+    pub job_id: String,
+    pub model: String,
+    /// base64 (cosmwasm `Binary`).
+    pub input: String,
+}
+
+/// Reads the job's request from the escrow and checks its input against the event's
+/// `input_hash` (when the event has one). Returns (model, input bytes, sha256(input)).
+pub async fn fetch_escrow_job(
+    chain: &ChainClient,
+    job: &NewJob,
+) -> Result<(String, Vec<u8>, [u8; 32]), WorkError> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let q = serde_json::json!({ "job": { "job_id": job.job_id } });
+    let bytes = chain
+        .query_smart(&job.contract, &q)
+        .await
+        .map_err(|e| WorkError::Retryable(format!("escrow job query: {e}")))?;
+    let ej: EscrowJob = serde_json::from_slice(&bytes)
+        .map_err(|e| WorkError::Permanent(format!("escrow job answer without model/input: {e}")))?;
+    let input = base64::engine::general_purpose::STANDARD
+        .decode(ej.input.as_bytes())
+        .map_err(|e| WorkError::Permanent(format!("job input is not base64: {e}")))?;
+    let hash: [u8; 32] = sha2::Sha256::digest(&input).into();
+    if let Some(expected) = job
+        .attributes
+        .iter()
+        .find(|(k, _)| k == "input_hash")
+        .map(|(_, v)| v)
+    {
+        if !expected.eq_ignore_ascii_case(&hex::encode(hash)) {
+            return Err(WorkError::Permanent(format!(
+                "input does not match the event's input_hash {expected}"
+            )));
+        }
+    }
+    Ok((ej.model, input, hash))
+}

@@ -1,0 +1,202 @@
+//! The matching worker in the relayer pipeline, on the mock chain: a research request sealed to
+//! the relayer is matched, sealed to S_i, delivered over BitChat to an online recipient who
+//! decrypts it, and attested (naming the attestation contract, payload bound); bad requests
+//! fail for good; the inference worker leaves research requests alone.
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
+use bithive_matching::client::{self, BlindingService};
+use bithive_matching::lsh::SimHash;
+use bithive_matching::output::verify_output;
+use bithive_matching::sim;
+use bithive_matching::wire::{decode_delivery, ResearchRequest};
+use bithive_relayer::config::MatchingSection;
+use bithive_relayer::matching_worker::{
+    append_enrollments, request_header, Enrollment, MatchingSecrets, MatchingWorker, MATCHING_MODEL,
+};
+use bithive_relayer::mock_contracts::{DigestWorker, MockAttestation};
+use bithive_relayer::worker::JobWorker;
+use bithive_relayer::JobState;
+use bithive_signed_attestation::{payload_hash, AttestationKind};
+use common::*;
+use rand_chacha::rand_core::SeedableRng;
+
+const USERS: u32 = 300;
+
+fn local() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn research_request_is_matched_sealed_delivered_and_attested() {
+    let mut h = Harness::new(1);
+    let dir = h.dir.path().to_path_buf();
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let service = BlindingService::new(&mut rng);
+    let subs = client::user_submissions(&sim::population(USERS, 7), &lsh, &service, 1).unwrap();
+    // A request that matches someone (found on a scratch node: S_i does not depend on the key).
+    let mut scratch = bithive_matching::node::MatchingNode::new(&mut rng);
+    scratch.ingest(&subs).unwrap();
+    let (spec, expected) = (1..200u64)
+        .find_map(|i| {
+            let spec = sim::request(i, 11);
+            let sub = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
+            let (_, s) = scratch.match_requests(&[sub]).unwrap().pop().unwrap();
+            (!s.is_empty() && s.len() < u64::from(USERS)).then_some((spec, s))
+        })
+        .unwrap();
+    let online_user = expected.min().unwrap();
+
+    // The relayer's BitChat identity is its operator key.
+    let operator_secret: [u8; 32] = h.key.k256().to_bytes().into();
+    let relayer_id = NodeIdentity::from_secret(&operator_secret).unwrap();
+    let registry = Arc::new(StaticAllowlist::new());
+    registry.insert(PeerRecord::of(&relayer_id, None));
+    let mut rows = Vec::new();
+    let mut online = None;
+    for sub in &subs {
+        let ident = NodeIdentity::generate().unwrap();
+        let mut contact = PeerRecord::of(&ident, None);
+        if sub.user == online_user {
+            let node = Node::start(
+                NodeConfig::new(local(), dir.join("user")),
+                ident,
+                registry.clone(),
+            )
+            .await
+            .unwrap();
+            contact.addr = Some(node.local_addr().unwrap());
+            online = Some(node);
+        }
+        rows.push(Enrollment::new(sub, &contact).unwrap());
+    }
+    let user_node = online.unwrap();
+    let section = MatchingSection {
+        key: "operator".into(),
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.join("relayer-bitchat"),
+        secret_file: dir.join("secret.json"),
+        enrollment: dir.join("enrollment.jsonl"),
+        epoch: 0,
+        delivery_ttl_secs: 60,
+        relays: vec![],
+    };
+    let secrets = MatchingSecrets::generate().unwrap();
+    secrets.save(&section.secret_file).unwrap();
+    // Never overwritten.
+    assert!(secrets.save(&section.secret_file).is_err());
+    append_enrollments(&section.enrollment, &rows).unwrap();
+    let worker = Arc::new(
+        MatchingWorker::start(&section, &operator_secret)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(worker.contact().noise_pubkey, relayer_id.noise_public());
+
+    // Three escrow jobs: a good request, one sealed for another chain, one of another model.
+    let researcher = NodeIdentity::generate().unwrap();
+    let sub = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
+    let id = sub.id;
+    let request = ResearchRequest {
+        submission: sub,
+        details: b"study details for the matched users only".to_vec(),
+    }
+    .to_bytes()
+    .unwrap();
+    let seal = |chain: &str| {
+        researcher
+            .seal_to(&relayer_id.noise_public(), &request_header(chain), &request)
+            .unwrap()
+    };
+    let good = h.create_job(MATCHING_MODEL, &seal(CHAIN));
+    let wrong_chain = h.create_job(MATCHING_MODEL, &seal("other-chain"));
+    let inference = h.create_job("bc_logreg", b"[1, 2]");
+    h.chain.produce_block();
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(20));
+
+    let workers: Vec<Arc<dyn JobWorker>> = vec![worker.clone(), Arc::new(DigestWorker)];
+    let mut r = h.relayer_with(&h.db(), 10, None, workers);
+    let db = h.db();
+    let states = || {
+        let s = bithive_relayer::Store::open(&db).unwrap();
+        [JobState::Committed, JobState::Failed].map(|st| {
+            s.count_by_state()
+                .unwrap()
+                .into_iter()
+                .find(|(x, _)| *x == st)
+                .map_or(0, |(_, n)| n)
+        })
+    };
+    let start = std::time::Instant::now();
+    while states() != [2, 1] {
+        if start.elapsed() > Duration::from_secs(60) {
+            let s = bithive_relayer::Store::open(&db).unwrap();
+            let all: Vec<_> = JobState::ALL
+                .iter()
+                .flat_map(|st| s.jobs_in_state(CHAIN, *st, 10).unwrap())
+                .map(|j| (j.job.job_id, j.state, j.last_error))
+                .collect();
+            panic!("not done in 60 s: {all:?}");
+        }
+        r.step().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // The research request was attested as matching, naming the attestation contract, once;
+    // the inference job only as inference; the wrong-chain request failed.
+    let accepted = h
+        .chain
+        .with_contract::<MockAttestation, _>(&attest(), |c| c.accepted.clone())
+        .unwrap();
+    let m = accepted
+        .get(&(attest(), good.clone(), "matching".to_string()))
+        .expect("matching attestation");
+    assert_eq!(m.attestation.kind, AttestationKind::Matching);
+    let payload = serde_json::to_vec(&serde_json::json!({ "escrow_job_id": good })).unwrap();
+    assert!(m
+        .attestation
+        .commitments
+        .contains(&payload_hash(AttestationKind::Matching, &payload)));
+    assert!(accepted.contains_key(&(escrow(), inference.clone(), "inference".to_string())));
+    assert_eq!(accepted.len(), 2, "{:?}", accepted.keys());
+    let store = bithive_relayer::Store::open(&db).unwrap();
+    let failed = store.jobs_in_state(CHAIN, JobState::Failed, 10).unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].job.job_id, wrong_chain);
+    assert!(failed[0]
+        .last_error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("not sealed to this node"));
+
+    // The online recipient gets the ciphertext, checks it against the attestation, decrypts.
+    let got = user_node
+        .recv(Duration::from_secs(30))
+        .await
+        .expect("delivery");
+    let (out, _) = decode_delivery(&got.body).unwrap();
+    assert!(verify_output(&out, &m.attestation.result_hash.0));
+    assert_eq!(out.recipients, expected);
+    let authority = secrets.authority(USERS, &(1..=USERS).collect(), 0).unwrap();
+    let pp = authority.bgw_public_params();
+    let ct = bithive_dgkbe::bgw::BgwCiphertext::from_bytes(&out.ciphertext).unwrap();
+    let mut key = authority.bgw_extract(online_user).unwrap();
+    let (plain, _) = key
+        .decrypt(&pp, &out.recipients, &ct, &id.to_be_bytes())
+        .unwrap();
+    assert_eq!(plain, b"study details for the matched users only");
+    let outsider = (1..=USERS).find(|u| !expected.contains(*u)).unwrap();
+    let mut other = authority.bgw_extract(outsider).unwrap();
+    assert!(other
+        .decrypt(&pp, &out.recipients, &ct, &id.to_be_bytes())
+        .is_err());
+
+    producer.abort();
+    worker.shutdown().await;
+    user_node.shutdown().await;
+}
