@@ -1,5 +1,5 @@
-//! Contributor release (seed 002, 6.5): 20 % of a claim is paid at once, the rest goes into an
-//! irrevocable vesting schedule releasing 1/180 a day.
+//! Contributor release (docs/glossary.md#contributor-release): 20 % of a claim is paid at once,
+//! the rest goes into an irrevocable vesting schedule releasing 1/180 a day.
 
 use bithive_vesting::curve::Curve;
 use bithive_vesting::msg::{NewSchedule, ReceiveMsg as VestingHook};

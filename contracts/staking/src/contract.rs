@@ -9,7 +9,7 @@ use crate::{attestors, execute, query, slashing};
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-staking";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
-/// 540 days (seed 002, 6.3).
+/// 540 days (docs/glossary.md#lock-period).
 pub const DEFAULT_LOCK_SECONDS: u64 = 540 * 86_400;
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -5,8 +5,8 @@ use cw20::Cw20ReceiveMsg;
 
 use crate::state::{Claim, Lot, Member};
 
-/// Node tiers of seed 000 (T1 basic ... T4 healthcare centre). Each admits a range of capacity in
-/// T, after seed 002's machine classes (4T household, 8T pool, 16T merchant; T4 clusters above).
+/// Node tiers T1 basic ... T4 healthcare centre (docs/glossary.md#node-tiers). Each admits a range
+/// of capacity in T, after the machine classes (4T household, 8T pool, 16T merchant; T4 above).
 #[cw_serde]
 #[derive(Copy, Eq)]
 pub enum Tier {

@@ -36,7 +36,7 @@ pub enum Curve {
 }
 
 impl Curve {
-    /// Contributors (seed 002, 6.5): 20 % at once, the rest 1/180 a day.
+    /// Contributors (docs/glossary.md#contributor-release): 20 % at once, the rest 1/180 a day.
     pub fn contributor(start: u64, amount: Uint128) -> Curve {
         Curve::Stepped {
             start,
@@ -58,7 +58,8 @@ impl Curve {
         }
     }
 
-    /// Foundation and operations (seed 002, 6.5): locked one month, then 10 % a month.
+    /// Foundation and operations (docs/glossary.md#foundation-release): locked one month, then
+    /// 10 % a month.
     pub fn foundation(start: u64) -> Curve {
         Curve::Stepped {
             start,
@@ -69,7 +70,7 @@ impl Curve {
         }
     }
 
-    /// Team style: 20 months locked, then 5 % a month.
+    /// Team style (docs/glossary.md#vesting-curves): 20 months locked, then 5 % a month.
     pub fn team(start: u64) -> Curve {
         Curve::Stepped {
             start,

@@ -1,4 +1,5 @@
-//! Tunables of the BitChat controller. Defaults follow seed section 4.8 where it gives numbers.
+//! Tunables of the BitChat controller. Defaults follow the seed where it gives numbers
+//! (docs/seeds.md#seed-003-48-transmission-and-congestion-control).
 
 use std::time::Duration;
 
@@ -23,7 +24,8 @@ pub struct BitChatConfig {
     pub min_slow_start_rounds: u64,
     /// Window (packets) below which K is not evaluated.
     pub k_min_window_packets: u64,
-    /// Vegas prediction factor: congestion predicted when DIFF >= alpha * avgbw * minrtt (seed 0.35).
+    /// Vegas prediction factor: congestion predicted when DIFF >= alpha * avgbw * minrtt
+    /// (seed: 0.35).
     pub vegas_alpha: f64,
     /// Slow-start exit cap relative to the measured window (seed: 1.25x).
     pub saturation_gain: f64,

@@ -1,4 +1,5 @@
-//! The BitChat congestion-control state machine (seed section 4.8), free of any I/O.
+//! The BitChat congestion-control state machine, free of any I/O
+//! (docs/glossary.md#bitchat-congestion-control).
 //!
 //! Every input is an explicit event with its own timestamp, so the machine can be driven by
 //! quinn (see [`crate::quinn_adapter`]) or by synthetic ACK/loss traces in tests.
@@ -195,7 +196,8 @@ impl BitChatCore {
         self.cfg.min_window_packets * self.mtu
     }
 
-    /// Vegas DIFF (seed 4.8.1): `minrtt * (wnd/minrtt - wnd/rtt)`, the bytes this flow keeps queued.
+    /// Vegas DIFF (docs/seeds.md#seed-003-48-transmission-and-congestion-control):
+    /// `minrtt * (wnd/minrtt - wnd/rtt)`, the bytes this flow keeps queued.
     pub fn vegas_diff(&self) -> Option<f64> {
         let (min, rtt) = (self.min_rtt?, self.rtt?);
         if rtt.is_zero() {
@@ -422,8 +424,9 @@ impl BitChatCore {
                     self.enter_saturation();
                     return;
                 }
-                // ACK-driven growth (seed 4.8.3): 1 MSS per window of ACKed bytes, scaled by the
-                // headroom left below the Vegas threshold, so it may exceed 1 MSS per RTT.
+                // ACK-driven growth (docs/seeds.md#seed-003-48-transmission-and-congestion-control):
+                // 1 MSS per window of ACKed bytes, scaled by the headroom left below the Vegas
+                // threshold, so it may exceed 1 MSS per RTT.
                 let headroom = match (self.vegas_diff(), self.vegas_threshold()) {
                     (Some(d), Some(t)) if t > 0.0 => ((t - d) / t).clamp(0.0, 1.0),
                     _ => 0.0,

@@ -1,8 +1,9 @@
-//! BitChat congestion control (seed 003, section 4.8) for quinn.
+//! BitChat congestion control (docs/glossary.md#bitchat-congestion-control) for quinn.
 //!
 //! [`BitChatCore`] is a pure state machine (no I/O, explicit timestamps); [`BitChat`] and
 //! [`BitChatFactory`] plug it into quinn-proto's `congestion::Controller` interface.
-//! See README.md for how each seed rule was read.
+//! See README.md for how each seed rule was read
+//! (docs/seeds.md#seed-003-48-transmission-and-congestion-control).
 
 mod config;
 mod core;

@@ -1,4 +1,4 @@
-//! BitChat (seed 003, sections 4.3-4.8) on quinn: end-to-end encrypted messaging between chain
+//! BitChat (docs/glossary.md#bitchat) on quinn: end-to-end encrypted messaging between chain
 //! identities, store-and-forward mailboxes, content-addressed chunks, and the BitChat
 //! congestion controller (crate `bithive-bitchat-cc`) selectable beside Cubic, BBR and NewReno.
 

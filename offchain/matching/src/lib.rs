@@ -1,4 +1,5 @@
-//! Double-blind matching of research requests against user profiles.
+//! Double-blind matching of research requests against user profiles
+//! (docs/glossary.md#double-blind-matching).
 //!
 //! Exact criteria are matched on commutatively blinded tags H(x)^(ab) over Ristretto255; fuzzy
 //! criteria (embedding distance) go through SimHash LSH bands that become blinded tags too, with

@@ -1,4 +1,5 @@
-//! The sound variant: BGW 2005 with the seed's "differential" moved to the client.
+//! The sound variant: BGW 2005 with the seed's "differential" moved to the client
+//! (docs/glossary.md#bgw).
 //!
 //! Same server secrets, same C0 = tP and C1 = t(gamma + sigma(S))P, no C2. User i holds
 //! d_i = gamma alpha^i Q and the public g_k = alpha^k Q (k != n+1), and computes

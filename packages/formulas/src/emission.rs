@@ -1,4 +1,4 @@
-//! BTK emission curve.
+//! BTK emission curve (docs/glossary.md#emission).
 //!
 //! 500,000 BTK a day for the first 2100 days, then half of that for the next 2100 days, and so on.
 //! The cumulative amount `due(t)` is computed from the seconds elapsed since genesis (never from
@@ -63,11 +63,11 @@ pub fn daily_rate(elapsed_seconds: u64) -> Uint128 {
     Uint128::new(DAILY_BASE.checked_shr(era).unwrap_or(0))
 }
 
-/// The 75 / 15 / 5 / 5 split of a cumulative emitted amount. Each share is the floor of its
-/// percentage of the cumulative total, so each is monotonic and the amounts handed out between two
-/// calls are differences of cumulative shares: rounding never accumulates. The at most 3 base units
-/// of `total - shares` are not lost but carried: they are handed out as soon as the cumulative
-/// total makes them whole.
+/// The 75 / 15 / 5 / 5 split (docs/glossary.md#distribution-split) of a cumulative emitted
+/// amount. Each share is the floor of its percentage of the cumulative total, so each is monotonic
+/// and the amounts handed out between two calls are differences of cumulative shares: rounding
+/// never accumulates. The at most 3 base units of `total - shares` are not lost but carried: they
+/// are handed out as soon as the cumulative total makes them whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Split {
     pub compute: Uint128,
@@ -128,7 +128,8 @@ mod tests {
 
     #[test]
     fn first_year_matches_seed_table() {
-        // Seed 002, 6.2: year 1 = 182,500,000; years 1-5 = 912,500,000.
+        // docs/seeds.md#seed-002-62-block-generation-rules: year 1 = 182,500,000;
+        // years 1-5 = 912,500,000.
         assert_eq!(due(365 * DAY_SECONDS), Uint128::new(182_500_000 * BTK));
         assert_eq!(due(5 * 365 * DAY_SECONDS), Uint128::new(912_500_000 * BTK));
     }

@@ -1,4 +1,4 @@
-//! Node efficiency of seed 000:
+//! Node efficiency (docs/glossary.md#enode):
 //! `Enode = (Pcompute / Penergy) x (Tsuccessful / Ttotal) x Ravailability x Dfactor`.
 //!
 //! Pcompute in TFLOPS and Penergy in watts, so the first factor is TFLOPS/W (the seed's tier table

@@ -1,4 +1,4 @@
-//! The formulas of the BitHive seeds, implemented once in fixed-point decimals
+//! The formulas of the BitHive seeds (docs/glossary.md), implemented once in fixed-point decimals
 //! (`cosmwasm_std::Decimal`, 18 fractional digits) so that contracts and off-chain engines
 //! compute bit-identical results.
 

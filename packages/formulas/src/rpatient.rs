@@ -1,8 +1,8 @@
-//! Patient incentive of seed 000:
+//! Patient incentive (docs/glossary.md#rpatient):
 //! `Rpatient = (Avalue x Cfactor) + (Hconsistency x Tmultiplier) x Padjustment`,
 //! read with the usual precedence (the personal adjustment scales the consistency bonus), then
-//! clamped to the range of the activity type (seed 000 table). The chronic programme is paid per
-//! day, so its range is multiplied by the number of days claimed.
+//! clamped to the range of the activity type (docs/glossary.md#activity-types). The chronic
+//! programme is paid per day, so its range is multiplied by the number of days claimed.
 //!
 //! Values are in BTT (Decimal), the result in BTT base units (6 decimals, floored).
 
@@ -20,7 +20,7 @@ pub const MAX_CFACTOR: Decimal = Decimal::raw(2_000_000_000_000_000_000);
 pub const MAX_TMULTIPLIER: Decimal = Decimal::raw(3_000_000_000_000_000_000);
 pub const MAX_PADJUSTMENT: Decimal = Decimal::raw(2_000_000_000_000_000_000);
 
-/// The six activity types of the seed 000 table.
+/// The six activity types (docs/glossary.md#activity-types).
 #[cw_serde]
 #[derive(Copy, Eq, Hash, PartialOrd, Ord)]
 pub enum ActivityType {

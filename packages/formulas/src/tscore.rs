@@ -1,4 +1,4 @@
-//! Trustworthiness score of a healthcare AI result (seed 000, "Healthcare AI System"):
+//! Trustworthiness score of a healthcare AI result (docs/glossary.md#tscore):
 //!
 //! ```text
 //! Tscore = alpha * (Dquality * Mconfidence) + beta * Hconsensus * (1 - Ufactor) + gamma * Eevidence

@@ -1,4 +1,4 @@
-//! Validator (attestor) score of seed 000:
+//! Validator (attestor) score (docs/glossary.md#vscore):
 //! `Vscore = 0.3 * S + 0.4 * C + 0.3 * M`, with S the stake share, C the verified compute share
 //! over a sliding window and M the compliance level, each in [0, 1]; so Vscore is in [0, 1].
 
