@@ -9,6 +9,7 @@ use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG};
 use crate::{execute as ex, query, validate};
+use bithive_interface::asset_nft::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-asset-nft";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -56,9 +57,9 @@ pub fn instantiate(
             },
         )?;
     Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("admin", admin)
-        .add_attribute("compliance_officer", config.compliance_officer))
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::ADMIN, admin)
+        .add_attribute(ev::attr::COMPLIANCE_OFFICER, config.compliance_officer))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -141,7 +142,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

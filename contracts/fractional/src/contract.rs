@@ -10,6 +10,7 @@ use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, NFT_CONTRACTS};
 use crate::{execute as ex, query};
+use bithive_interface::fractional::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-fractional";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -43,8 +44,8 @@ pub fn instantiate(
         &[],
     )?;
     Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("admin", admin))
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::ADMIN, admin))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -124,7 +125,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

@@ -11,6 +11,7 @@ use crate::state::{
     AttestorSet, Config, Member, Node, Scan, ATTESTORS, CONFIG, EPOCH_WORK, MAX_SCAN, NODES,
     NODE_WORK, SCAN, TOTALS,
 };
+use bithive_interface::staking::events as ev;
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
     now.saturating_sub(config.genesis) / config.epoch_seconds
@@ -129,13 +130,13 @@ pub fn advance(deps: DepsMut, env: Env, limit: u32) -> Result<Response, Contract
     scan.scanned += batch.len() as u64;
     let done = batch.len() < limit;
     let mut res = Response::new()
-        .add_attribute("action", "advance_attestor_set")
-        .add_attribute("epoch", epoch.to_string())
-        .add_attribute("scanned", scan.scanned.to_string());
+        .add_attribute(ev::ACTION, ev::ADVANCE_ATTESTOR_SET)
+        .add_attribute(ev::attr::EPOCH, epoch.to_string())
+        .add_attribute(ev::attr::SCANNED, scan.scanned.to_string());
     if done {
         res = res
-            .add_attribute("members", scan.top.len().to_string())
-            .add_attribute("complete", "true");
+            .add_attribute(ev::attr::MEMBERS, scan.top.len().to_string())
+            .add_attribute(ev::attr::COMPLETE, "true");
         ATTESTORS.save(
             deps.storage,
             &AttestorSet {
@@ -147,7 +148,7 @@ pub fn advance(deps: DepsMut, env: Env, limit: u32) -> Result<Response, Contract
     } else {
         scan.cursor = batch.last().map(|(a, _)| a.clone());
         SCAN.save(deps.storage, &scan)?;
-        res = res.add_attribute("complete", "false");
+        res = res.add_attribute(ev::attr::COMPLETE, "false");
     }
     Ok(res)
 }

@@ -7,6 +7,7 @@ use cw20_base::state::{ALLOWANCES, BALANCES, TOKEN_INFO};
 
 use crate::error::ContractError;
 use crate::state::{MINTERS, MINT_STATE};
+use bithive_interface::token::events as ev;
 
 /// cw20-base 2.0 accepts zero amounts; a zero transfer or mint is always a client bug here.
 pub fn nonzero(amount: Uint128) -> Result<Uint128, ContractError> {
@@ -111,11 +112,11 @@ pub fn mint(
     })?;
 
     Ok(Response::new()
-        .add_attribute("action", "mint")
-        .add_attribute("minter", info.sender)
-        .add_attribute("to", recipient)
-        .add_attribute("amount", amount)
-        .add_attribute("minter_allowance", remaining_allowance))
+        .add_attribute(ev::ACTION, ev::MINT)
+        .add_attribute(ev::attr::MINTER, info.sender)
+        .add_attribute(ev::attr::TO, recipient)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::MINTER_ALLOWANCE, remaining_allowance))
 }
 
 pub fn set_minter(
@@ -128,9 +129,9 @@ pub fn set_minter(
     let addr = deps.api.addr_validate(&minter)?;
     MINTERS.save(deps.storage, &addr, &allowance)?;
     Ok(Response::new()
-        .add_attribute("action", "set_minter")
-        .add_attribute("minter", minter)
-        .add_attribute("allowance", allowance))
+        .add_attribute(ev::ACTION, ev::SET_MINTER)
+        .add_attribute(ev::attr::MINTER, minter)
+        .add_attribute(ev::attr::ALLOWANCE, allowance))
 }
 
 pub fn remove_minter(
@@ -145,6 +146,6 @@ pub fn remove_minter(
     }
     MINTERS.remove(deps.storage, &addr);
     Ok(Response::new()
-        .add_attribute("action", "remove_minter")
-        .add_attribute("minter", minter))
+        .add_attribute(ev::ACTION, ev::REMOVE_MINTER)
+        .add_attribute(ev::attr::MINTER, minter))
 }
