@@ -1,8 +1,7 @@
 //! Storage. cw721's own `Cw721Config` (tokens, owner index, operators) holds ownership; the maps
 //! here hold what the asset layer adds, keyed by token id.
 
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Empty};
 use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
@@ -10,8 +9,6 @@ pub use bithive_interface::asset_nft::{
     AssetClass, AssetMetadata, Certification, ComplianceMarker, Config, DigitalTwin, Jurisdiction,
     ValuationEntry,
 };
-
-use crate::msg::ValuationParams;
 
 pub const CONFIG: Item<Config> = Item::new("asset_config");
 pub const ASSETS: Map<&str, AssetMetadata> = Map::new("asset_meta");

@@ -1,5 +1,4 @@
-use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
-use cosmwasm_schema::cw_serde;
+use bithive_signed_attestation::{Attestation, Hash32};
 use cosmwasm_std::{Addr, HexBinary};
 use cw_storage_plus::{Item, Map};
 
@@ -7,8 +6,6 @@ use cw_storage_plus::{Item, Map};
 pub use bithive_interface::attestation::{
     Accepted, ChannelInfo, Config, Outgoing, PacketStatus, StoredProof,
 };
-
-use crate::msg::AttestationPacket;
 
 /// Most signatures or signers one quorum proof may carry (the staking attestor set is <= 100).
 pub const MAX_QUORUM_SIGNERS: usize = 100;

@@ -1,6 +1,7 @@
 //! The acceptance rules shared by local submissions and received packets: target (chain and
 //! contract), freshness, signatures and quorums, replay, payload binding.
 
+use bithive_interface::staking::StakingContract;
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, BLS_SIGNATURE_DST,
 };
@@ -8,7 +9,6 @@ use cosmwasm_std::{
     from_json, Addr, Api, Binary, Deps, Env, HashFunction, QuerierWrapper, Storage,
     BLS12_381_G1_GENERATOR,
 };
-use bithive_interface::staking::StakingContract;
 
 use crate::error::ContractError;
 use crate::msg::KeySignature;

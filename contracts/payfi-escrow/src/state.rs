@@ -1,13 +1,10 @@
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Binary, Empty, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Empty};
 use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
 pub use bithive_interface::payfi_escrow::{
     Channel, Config, Escrow, EscrowStatus, Job, JobStatus, Milestone,
 };
-
-use crate::coding::PaymentCoding;
 
 pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
 

@@ -2,7 +2,7 @@
 //! unchanged; the asset part adds metadata, compliance, digital twin and valuation.
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Binary, HexBinary, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp, Uint128};
 use cw721::Expiration;
 
 #[cw_serde]
@@ -347,7 +347,14 @@ pub mod events {
     pub const UPDATE_TWIN: &str = "update_twin";
     pub const UPDATE_VALUATION_PARAMS: &str = "update_valuation_params";
 
-    /// Attribute keys.
+    // Emitted by cw721-base for the standard cw721 messages this contract forwards to it.
+    pub const SEND_NFT: &str = "send_nft";
+    pub const APPROVE: &str = "approve";
+    pub const REVOKE: &str = "revoke";
+    pub const APPROVE_ALL: &str = "approve_all";
+    pub const REVOKE_ALL: &str = "revoke_all";
+    pub const BURN: &str = "burn";
+
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         ADD_VALUER,
@@ -365,8 +372,15 @@ pub mod events {
         UPDATE_COMPLIANCE_OFFICER,
         UPDATE_TWIN,
         UPDATE_VALUATION_PARAMS,
+        SEND_NFT,
+        APPROVE,
+        REVOKE,
+        APPROVE_ALL,
+        REVOKE_ALL,
+        BURN,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const ADMIN: &str = "admin";
         pub const COMPLIANCE_OFFICER: &str = "compliance_officer";

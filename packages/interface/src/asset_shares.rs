@@ -45,20 +45,22 @@ pub mod events {
 
     pub const MIGRATE: &str = "migrate";
 
-    /// Attribute keys.
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
-        MIGRATE,
-    ];
+    // Emitted by cw20-base for the standard cw20 messages this contract forwards to it.
+    pub const TRANSFER: &str = "transfer";
+    pub const SEND: &str = "send";
+    pub const BURN: &str = "burn";
+    pub const MINT: &str = "mint";
+    pub const TRANSFER_FROM: &str = "transfer_from";
 
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[MIGRATE, TRANSFER, SEND, BURN, MINT, TRANSFER_FROM];
+
+    /// Attribute keys.
     pub mod attr {
         pub const FROM: &str = "from";
         pub const VERSION: &str = "version";
 
         /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            FROM,
-            VERSION,
-        ];
+        pub const ATTRIBUTES: &[&str] = &[FROM, VERSION];
     }
 }

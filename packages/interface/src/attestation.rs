@@ -1,7 +1,7 @@
 use bithive_formulas::enode::EnodeInputs;
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Binary, HexBinary, Uint128};
+use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -317,7 +317,6 @@ pub mod events {
     pub const SET_ROUTE: &str = "set_route";
     pub const UPDATE_CONFIG: &str = "update_config";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         ACCEPT,
@@ -336,6 +335,7 @@ pub mod events {
         UPDATE_CONFIG,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const ATTEMPTS: &str = "attempts";
         pub const CHAIN_ID: &str = "chain_id";

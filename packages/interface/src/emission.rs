@@ -101,7 +101,6 @@ pub mod events {
     pub const UPDATE_CONFIG: &str = "update_config";
     pub const UPDATE_OWNER: &str = "update_owner";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         DISTRIBUTE,
@@ -111,6 +110,7 @@ pub mod events {
         UPDATE_OWNER,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const APP: &str = "app";
         pub const COMPUTE: &str = "compute";
@@ -126,16 +126,7 @@ pub mod events {
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[
-            APP,
-            COMPUTE,
-            DUE,
-            FOUNDATION,
-            FROM,
-            GENESIS,
-            MINTED,
-            OPERATIONS,
-            OWNER,
-            VERSION,
+            APP, COMPUTE, DUE, FOUNDATION, FROM, GENESIS, MINTED, OPERATIONS, OWNER, VERSION,
             VESTED,
         ];
     }

@@ -181,7 +181,6 @@ pub mod events {
     pub const SHARE_TOKEN_CREATED: &str = "share_token_created";
     pub const UPDATE_CONFIG: &str = "update_config";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         BUYOUT,
@@ -197,6 +196,7 @@ pub mod events {
         UPDATE_CONFIG,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const ADMIN: &str = "admin";
         pub const AMOUNT: &str = "amount";

@@ -1,5 +1,5 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{QuerierWrapper, StdResult, Binary, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Binary, QuerierWrapper, StdResult, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
 
 pub use bithive_cw_common::funds::AssetInfo;
@@ -304,7 +304,6 @@ pub mod events {
     pub const UPDATE_CW20_ALLOWLIST: &str = "update_cw20_allowlist";
     pub const UPDATE_REPORTERS: &str = "update_reporters";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         CREATE_ESCROW,
@@ -328,6 +327,7 @@ pub mod events {
         UPDATE_REPORTERS,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const ADMIN: &str = "admin";
         pub const AMOUNT: &str = "amount";
@@ -389,6 +389,11 @@ crate::helpers::contract_helper!(
 
 impl EscrowContract {
     pub fn job(&self, querier: &QuerierWrapper, job_id: impl Into<String>) -> StdResult<Job> {
-        self.query(querier, &QueryMsg::Job { job_id: job_id.into() })
+        self.query(
+            querier,
+            &QueryMsg::Job {
+                job_id: job_id.into(),
+            },
+        )
     }
 }

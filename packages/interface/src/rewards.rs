@@ -2,7 +2,7 @@ use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::RpatientInputs;
 use bithive_signed_attestation::{PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Decimal256, Uint128, Uint64};
+use cosmwasm_std::{Addr, Decimal256, Uint128, Uint64};
 use cw20::Cw20ReceiveMsg;
 
 #[cw_serde]
@@ -204,7 +204,6 @@ pub mod events {
     pub const SET_VERIFIER: &str = "set_verifier";
     pub const UPDATE_CONFIG: &str = "update_config";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         CLAIM_APP,
@@ -222,6 +221,7 @@ pub mod events {
         UPDATE_CONFIG,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const ACTIVE: &str = "active";
         pub const ACTIVITY: &str = "activity";

@@ -1,6 +1,6 @@
 use bithive_signed_attestation::{PubKey33, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{QuerierWrapper, StdResult, Decimal, Uint128};
+use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Uint128};
 use cw20::Cw20ReceiveMsg;
 
 /// Node tiers of seed 000 (T1 basic ... T4 healthcare centre). Each admits a range of capacity in
@@ -247,7 +247,6 @@ pub mod events {
     pub const UPDATE_CONFIG: &str = "update_config";
     pub const UPDATE_NODE: &str = "update_node";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         ADVANCE_ATTESTOR_SET,
@@ -264,6 +263,7 @@ pub mod events {
         UPDATE_NODE,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const AMOUNT: &str = "amount";
         pub const BONDED: &str = "bonded";
@@ -288,26 +288,8 @@ pub mod events {
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[
-            AMOUNT,
-            BONDED,
-            CAPACITY_T,
-            COMPLETE,
-            EPOCH,
-            FRACTION,
-            FROM,
-            JOB_ID,
-            JOB_KEY,
-            LEVEL,
-            MEMBERS,
-            NODE,
-            REASON,
-            RELEASE_AT,
-            REQUIRED,
-            SCANNED,
-            TIER,
-            UNITS,
-            UNLOCK_AT,
-            VERSION,
+            AMOUNT, BONDED, CAPACITY_T, COMPLETE, EPOCH, FRACTION, FROM, JOB_ID, JOB_KEY, LEVEL,
+            MEMBERS, NODE, REASON, RELEASE_AT, REQUIRED, SCANNED, TIER, UNITS, UNLOCK_AT, VERSION,
         ];
     }
 }

@@ -176,7 +176,6 @@ pub mod events {
     pub const TRANSFER: &str = "transfer";
     pub const TRANSFER_FROM: &str = "transfer_from";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         INSTANTIATE,
@@ -195,6 +194,7 @@ pub mod events {
         TRANSFER_FROM,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const ALLOWANCE: &str = "allowance";
         pub const AMOUNT: &str = "amount";

@@ -1,5 +1,5 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::Uint128;
+use cosmwasm_std::{QuerierWrapper, StdResult, Uint128};
 use cw20::Cw20ReceiveMsg;
 
 #[cw_serde]
@@ -271,7 +271,6 @@ pub mod events {
     pub const UPDATE_ALLOWLIST: &str = "update_allowlist";
     pub const UPDATE_OWNER: &str = "update_owner";
 
-    /// Attribute keys.
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
         CLAIM,
@@ -284,6 +283,7 @@ pub mod events {
         UPDATE_OWNER,
     ];
 
+    /// Attribute keys.
     pub mod attr {
         pub const AMOUNT: &str = "amount";
         pub const ASSET: &str = "asset";
