@@ -397,3 +397,63 @@ impl EscrowContract {
         )
     }
 }
+
+/// The `create_job` event, typed: what a compute node or the relayer needs to pick up a job.
+#[cw_serde]
+pub struct CreateJobEvent {
+    pub job_id: String,
+    pub payer: String,
+    pub amount: Uint128,
+    pub model: String,
+    /// sha256 of the job input, lowercase hex.
+    pub input_hash: String,
+}
+
+impl CreateJobEvent {
+    /// The `wasm` event the contract emits (same attributes, same order).
+    pub fn into_event(self) -> cosmwasm_std::Event {
+        cosmwasm_std::Event::new(crate::WASM_EVENT)
+            .add_attribute(events::ACTION, events::CREATE_JOB)
+            .add_attribute(events::attr::JOB_ID, self.job_id)
+            .add_attribute(events::attr::PAYER, self.payer)
+            .add_attribute(events::attr::AMOUNT, self.amount)
+            .add_attribute(events::attr::MODEL, self.model)
+            .add_attribute(events::attr::INPUT_HASH, self.input_hash)
+    }
+
+    /// Reads a `create_job` event from its attributes (any event source: cosmwasm `Event`,
+    /// CometBFT event JSON); `None` for another action or a missing or malformed attribute.
+    pub fn from_attributes<'a>(
+        attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<Self> {
+        let attrs: Vec<(&str, &str)> = attrs.into_iter().collect();
+        let get = |k: &str| {
+            attrs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        };
+        if get(events::ACTION)? != events::CREATE_JOB {
+            return None;
+        }
+        Some(Self {
+            job_id: get(events::attr::JOB_ID)?,
+            payer: get(events::attr::PAYER)?,
+            amount: get(events::attr::AMOUNT)?.parse().ok()?,
+            model: get(events::attr::MODEL)?,
+            input_hash: get(events::attr::INPUT_HASH)?,
+        })
+    }
+
+    pub fn from_event(event: &cosmwasm_std::Event) -> Option<Self> {
+        if event.ty != crate::WASM_EVENT {
+            return None;
+        }
+        Self::from_attributes(
+            event
+                .attributes
+                .iter()
+                .map(|a| (a.key.as_str(), a.value.as_str())),
+        )
+    }
+}

@@ -49,3 +49,19 @@ fn helper_builds_execute() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn create_job_event_round_trip() {
+    let e = payfi_escrow::CreateJobEvent {
+        job_id: "j1".into(),
+        payer: "payer".into(),
+        amount: 42u128.into(),
+        model: "llama".into(),
+        input_hash: "ab".repeat(32),
+    };
+    let event = e.clone().into_event();
+    assert_eq!(event.attributes[0].value, "create_job");
+    assert_eq!(payfi_escrow::CreateJobEvent::from_event(&event), Some(e));
+    let other = cosmwasm_std::Event::new("wasm").add_attribute("action", "report_job");
+    assert_eq!(payfi_escrow::CreateJobEvent::from_event(&other), None);
+}
