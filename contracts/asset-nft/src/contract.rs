@@ -1,5 +1,6 @@
 //! Entry points.
 
+use bithive_interface::asset_nft::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response};
@@ -9,7 +10,6 @@ use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG};
 use crate::{execute as ex, query, validate};
-use bithive_interface::asset_nft::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-asset-nft";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,7 @@
 //! Execute handlers. Ownership, approvals and operators are cw721 0.22's own functions on its own
 //! storage; this module adds the compliance gate in front of them and the asset operations.
 
+use bithive_interface::asset_nft::events as ev;
 use cosmwasm_std::{
     Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Order, Response, Storage, Uint128,
 };
@@ -15,7 +16,6 @@ use crate::state::{
     CONFIG, USED_IDS, VALUATIONS, VALUATION_SEQ, VALUERS,
 };
 use crate::{twin_update_digest, validate};
-use bithive_interface::asset_nft::events as ev;
 
 type Res = Result<Response, ContractError>;
 type Nft = NftInfo<Option<Empty>>;

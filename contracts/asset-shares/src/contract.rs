@@ -1,5 +1,6 @@
 //! Entry points.
 
+use bithive_interface::asset_shares::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
@@ -8,7 +9,6 @@ use cw20::MinterResponse;
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::HOOK;
-use bithive_interface::asset_shares::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-asset-shares";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

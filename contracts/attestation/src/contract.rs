@@ -1,3 +1,4 @@
+use bithive_interface::attestation::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -9,7 +10,6 @@ use crate::execute::{self, validate_config};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{Config, CONFIG};
-use bithive_interface::attestation::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-attestation";
 /// The cw2 name before the crate was renamed: deployments made with it migrate to this code.

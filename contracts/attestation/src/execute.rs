@@ -1,3 +1,4 @@
+use bithive_interface::attestation::events as ev;
 use bithive_signed_attestation::{
     bls_pop_message, Attestation, Signature64, SignedAttestation, BLS_POP_DST,
 };
@@ -18,7 +19,6 @@ use crate::verify::{
     expected_contract, kind_name, open_channel, operator_node, target, verify_bls,
     verify_bls_digest, verify_secp, verify_secp_quorum, Target,
 };
-use bithive_interface::attestation::events as ev;
 use bithive_interface::staking::ExecuteMsg as StakingMsg;
 
 pub type Res = Result<Response, ContractError>;

@@ -4,6 +4,7 @@
 //! `StdAck`. The sender keeps every packet as an outgoing record until a success ack; error acks
 //! and timeouts leave it retryable (`RetryPacket`).
 
+use bithive_interface::attestation::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -17,7 +18,6 @@ use crate::contract::REPLY_RECEIVE;
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, ExecuteMsg};
 use crate::state::{ChannelInfo, PacketStatus, CHANNELS, CONFIG, IBC_VERSION, OUTGOING, PENDING};
-use bithive_interface::attestation::events as ev;
 
 fn check_channel(
     storage: &dyn Storage,

@@ -1,3 +1,4 @@
+use bithive_interface::emission::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
@@ -6,7 +7,6 @@ use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, State, CONFIG, STATE};
 use crate::{execute, query};
-use bithive_interface::emission::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-emission";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,4 +1,5 @@
 use bithive_formulas::emission::{due, Split};
+use bithive_interface::emission::events as ev;
 use bithive_interface::vesting::Curve;
 use bithive_interface::vesting::{NewSchedule, ReceiveMsg as VestingHook};
 use cosmwasm_std::{
@@ -9,7 +10,6 @@ use cw20::Cw20ExecuteMsg;
 use crate::error::ContractError;
 use crate::msg::PoolHook;
 use crate::state::{CONFIG, STATE, VESTING_FLUSH_SECONDS};
-use bithive_interface::emission::events as ev;
 
 fn cw20_msg(token: &str, msg: &Cw20ExecuteMsg) -> Result<CosmosMsg, ContractError> {
     Ok(WasmMsg::Execute {

@@ -1,5 +1,6 @@
 //! Entry points.
 
+use bithive_interface::fractional::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -10,7 +11,6 @@ use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, NFT_CONTRACTS};
 use crate::{execute as ex, query};
-use bithive_interface::fractional::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-fractional";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -2,6 +2,7 @@ use bithive_cw_common::funds::{
     all_native, allowlisted_cw20, is_cw20_allowed, one_native, update_cw20_allowlist,
     validate_denom, FundsError,
 };
+use bithive_interface::fractional::events as ev;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, CosmosMsg, DepsMut, Env, MessageInfo, Response, StdError,
     SubMsg, Uint128, WasmMsg,
@@ -15,7 +16,6 @@ use crate::msg::{FractionalizeMsg, ReceiveMsg, ShareHookMsg};
 use crate::state::{
     AssetInfo, Vault, VaultStatus, CONFIG, NFT_CONTRACTS, SHARE_TOKENS, VAULTS, VAULT_SEQ,
 };
-use bithive_interface::fractional::events as ev;
 
 type Res = Result<Response, ContractError>;
 

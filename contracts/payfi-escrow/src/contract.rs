@@ -1,5 +1,6 @@
 //! Entry points.
 
+use bithive_interface::payfi_escrow::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
@@ -10,7 +11,6 @@ use crate::funds::native_payment;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, REPORTERS};
 use bithive_cw_common::funds::update_cw20_allowlist;
-use bithive_interface::payfi_escrow::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-payfi-escrow";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,12 +1,12 @@
 //! App pool: dApp developers with governance-set weights share the 15 % application share
 //! through a reward-per-weight accumulator (O(1) per message).
 
+use bithive_interface::rewards::events as ev;
 use cosmwasm_std::{Decimal256, DepsMut, Env, MessageInfo, Response, Uint128, Uint256};
 
 use crate::error::ContractError;
 use crate::payout::contributor_release;
 use crate::state::{AppPool, Developer, APP, CONFIG, DEVELOPERS};
-use bithive_interface::rewards::events as ev;
 
 fn dec(x: Uint128) -> Result<Decimal256, ContractError> {
     Ok(Decimal256::from_atomics(Uint256::from(x), 0)?)

@@ -5,6 +5,7 @@
 //! whatever the number of nodes.
 
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
+use bithive_interface::rewards::events as ev;
 use bithive_interface::staking::{
     ExecuteMsg as StakingMsg, PledgeStatusResponse, QueryMsg as StakingQuery,
 };
@@ -16,7 +17,6 @@ use cosmwasm_std::{
 use crate::error::ContractError;
 use crate::payout::contributor_release;
 use crate::state::{ComputePool, Config, NodeAcc, COMPUTE, CONFIG, EPOCH_RATE, MAX_UNITS, NODES};
-use bithive_interface::rewards::events as ev;
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
     now.saturating_sub(config.genesis) / config.epoch_seconds

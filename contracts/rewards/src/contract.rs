@@ -1,3 +1,4 @@
+use bithive_interface::rewards::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -9,7 +10,6 @@ use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
 use crate::state::{AppPool, ComputePool, Config, PatientPool, APP, COMPUTE, CONFIG, PATIENT};
 use crate::{app, compute, patient, query};
-use bithive_interface::rewards::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-rewards";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -3,6 +3,7 @@
 //! per-patient daily cap.
 
 use bithive_formulas::rpatient::{rpatient, RpatientInputs};
+use bithive_interface::rewards::events as ev;
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
@@ -15,7 +16,6 @@ use crate::msg::PatientClaim;
 use crate::state::{
     Config, Verifier, ACTIVITIES, CONFIG, MAX_ATTESTATION_AGE, PATIENT, PATIENT_DAY, VERIFIERS,
 };
-use bithive_interface::rewards::events as ev;
 
 /// Domain tag of the patient-activity payload.
 pub const PAYLOAD_DOMAIN: &[u8] = b"BITHIVE/PATIENT-ACTIVITY/v1\0";

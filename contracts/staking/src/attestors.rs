@@ -2,6 +2,7 @@
 //! permissionless crank that scans at most `limit` nodes per call.
 
 use bithive_formulas::vscore::{share, vscore};
+use bithive_interface::staking::events as ev;
 use cosmwasm_std::{Addr, Decimal, DepsMut, Env, Order, Response, StdResult, Storage, Uint128};
 use cw_storage_plus::Bound;
 
@@ -11,7 +12,6 @@ use crate::state::{
     AttestorSet, Config, Member, Node, Scan, ATTESTORS, CONFIG, EPOCH_WORK, MAX_SCAN, NODES,
     NODE_WORK, SCAN, TOTALS,
 };
-use bithive_interface::staking::events as ev;
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
     now.saturating_sub(config.genesis) / config.epoch_seconds

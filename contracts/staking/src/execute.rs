@@ -1,4 +1,5 @@
 use bithive_formulas::emission::halvings;
+use bithive_interface::staking::events as ev;
 use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
@@ -12,7 +13,6 @@ use crate::state::{
     Claim, Config, Lot, Node, CONFIG, EPOCH_WORK, MAX_ATTESTORS, MAX_LOTS, NODES, NODE_WORK,
     OPERATOR_KEYS, PLEDGE_PER_T, TOTALS,
 };
-use bithive_interface::staking::events as ev;
 
 /// Pledge required now: 100 BTK per T, doubled at every halving of the emission.
 pub fn required_pledge(config: &Config, capacity_t: u32, now: u64) -> Uint128 {

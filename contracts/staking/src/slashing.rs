@@ -1,5 +1,6 @@
 //! Slashing: a fraction of every lot and every unbonding claim of a node.
 
+use bithive_interface::staking::events as ev;
 use bithive_signed_attestation::SignedAttestation;
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
@@ -8,7 +9,6 @@ use cw20::Cw20ExecuteMsg;
 
 use crate::error::ContractError;
 use crate::state::{Node, CONFIG, NODES, OPERATOR_KEYS, TOTALS, USED_EVIDENCE};
-use bithive_interface::staking::events as ev;
 
 /// Cuts `fraction` off the node's lots and claims; returns (from bonded, from unbonding).
 pub fn cut(node: &mut Node, fraction: Decimal) -> (Uint128, Uint128) {

@@ -1,6 +1,7 @@
 //! Entry points. Behaviour shared with cw20-base is delegated to it; this contract adds typed
 //! input checks in front of it and replaces its single-minter model.
 
+use bithive_interface::token::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -15,7 +16,6 @@ use crate::execute;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{MintState, MINTERS, MINT_STATE};
-use bithive_interface::token::events as ev;
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-token";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");

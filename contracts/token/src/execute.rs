@@ -1,5 +1,6 @@
 //! Execute logic this contract adds to cw20-base: input guards and capped multi-minter minting.
 
+use bithive_interface::token::events as ev;
 use cosmwasm_std::{Deps, DepsMut, Env, MessageInfo, Response, StdResult, Uint128};
 use cw20::{Cw20Coin, Expiration};
 use cw20_base::allowances as base_allowances;
@@ -7,7 +8,6 @@ use cw20_base::state::{ALLOWANCES, BALANCES, TOKEN_INFO};
 
 use crate::error::ContractError;
 use crate::state::{MINTERS, MINT_STATE};
-use bithive_interface::token::events as ev;
 
 /// cw20-base 2.0 accepts zero amounts; a zero transfer or mint is always a client bug here.
 pub fn nonzero(amount: Uint128) -> Result<Uint128, ContractError> {

@@ -1,5 +1,6 @@
 use std::collections::BTreeMap;
 
+use bithive_interface::vesting::events as ev;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, BankMsg, Coin, CosmosMsg, DepsMut, Env, MessageInfo, Response,
     Uint128, WasmMsg,
@@ -12,7 +13,6 @@ use crate::msg::{Asset, NewSchedule, ReceiveMsg};
 use crate::state::{
     Schedule, Totals, BY_BENEFICIARY, CONFIG, MAX_ALLOWLIST, MAX_BATCH, NEXT_ID, SCHEDULES, TOTALS,
 };
-use bithive_interface::vesting::events as ev;
 
 /// Bank denoms: 3-128 characters, a letter first, then letters, digits and `/:._-`
 /// (covers `ibc/<hash>` and `factory/<addr>/<sub>`).

@@ -1,3 +1,4 @@
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 
 use super::Res;
@@ -5,7 +6,6 @@ use crate::error::ContractError;
 use crate::funds::MAX_FEE_BPS;
 use crate::state::{CONFIG, REPORTERS};
 use bithive_cw_common::funds::update_cw20_allowlist;
-use bithive_interface::payfi_escrow::events as ev;
 
 fn assert_admin(deps: &DepsMut, info: &MessageInfo) -> Result<(), ContractError> {
     if CONFIG.load(deps.storage)?.admin != info.sender {

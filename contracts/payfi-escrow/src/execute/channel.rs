@@ -1,5 +1,6 @@
 //! Unidirectional payment channels with cumulative secp256k1 vouchers.
 
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, MessageInfo, Response, Uint128};
 
 use super::Res;
@@ -7,7 +8,6 @@ use crate::error::ContractError;
 use crate::funds::{pay, pay_with_fee};
 use crate::msg::OpenChannelMsg;
 use crate::state::{AssetInfo, Channel, CHANNELS, CHANNEL_SEQ, CONFIG};
-use bithive_interface::payfi_escrow::events as ev;
 
 pub const MIN_CHALLENGE_SECS: u64 = 60;
 pub const MAX_CHALLENGE_SECS: u64 = 30 * 24 * 3600;

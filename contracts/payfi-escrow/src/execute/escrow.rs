@@ -1,5 +1,6 @@
 //! Milestone escrows with an optional arbiter (e.g. an insurer).
 
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, Uint128};
 
 use super::Res;
@@ -11,7 +12,6 @@ use crate::state::{
     AssetInfo, Escrow, EscrowStatus, Milestone, CONFIG, ESCROWS, ESCROWS_BY_PAYEE,
     ESCROWS_BY_PAYER, ESCROWS_BY_REF, ESCROW_SEQ,
 };
-use bithive_interface::payfi_escrow::events as ev;
 
 pub const MAX_MILESTONES: usize = 32;
 

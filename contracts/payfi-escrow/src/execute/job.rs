@@ -1,5 +1,6 @@
 //! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry.
 
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
 use sha2::{Digest, Sha256};
 
@@ -8,7 +9,6 @@ use crate::error::ContractError;
 use crate::funds::{pay, pay_with_fee};
 use crate::msg::CreateJobMsg;
 use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, REPORTERS};
-use bithive_interface::payfi_escrow::events as ev;
 
 fn validate_job_id(id: &str) -> Result<(), ContractError> {
     if id.is_empty()
