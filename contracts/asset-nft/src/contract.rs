@@ -1,5 +1,6 @@
 //! Entry points.
 
+use bithive_interface::asset_nft::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response};
@@ -56,9 +57,9 @@ pub fn instantiate(
             },
         )?;
     Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("admin", admin)
-        .add_attribute("compliance_officer", config.compliance_officer))
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::ADMIN, admin)
+        .add_attribute(ev::attr::COMPLIANCE_OFFICER, config.compliance_officer))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -141,7 +142,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

@@ -1,6 +1,7 @@
 //! Execute handlers. Ownership, approvals and operators are cw721 0.22's own functions on its own
 //! storage; this module adds the compliance gate in front of them and the asset operations.
 
+use bithive_interface::asset_nft::events as ev;
 use cosmwasm_std::{
     Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Order, Response, Storage, Uint128,
 };
@@ -69,10 +70,10 @@ pub fn transfer_nft(
     check_compliance(&deps, &asset, &recipient)?;
     cw721_exec::transfer_nft::<Option<Empty>>(deps, &env, &info, &recipient, &token_id)?;
     Ok(Response::new()
-        .add_attribute("action", "transfer_nft")
-        .add_attribute("sender", info.sender)
-        .add_attribute("recipient", recipient)
-        .add_attribute("token_id", token_id))
+        .add_attribute(ev::ACTION, ev::TRANSFER_NFT)
+        .add_attribute(ev::attr::SENDER, info.sender)
+        .add_attribute(ev::attr::RECIPIENT, recipient)
+        .add_attribute(ev::attr::TOKEN_ID, token_id))
 }
 
 pub fn send_nft(
@@ -182,10 +183,10 @@ pub fn mint(
     USED_IDS.save(deps.storage, &token_id, &Empty {})?;
     ASSETS.save(deps.storage, &token_id, &asset)?;
     Ok(Response::new()
-        .add_attribute("action", "mint")
-        .add_attribute("minter", info.sender)
-        .add_attribute("owner", owner)
-        .add_attribute("token_id", token_id))
+        .add_attribute(ev::ACTION, ev::MINT)
+        .add_attribute(ev::attr::MINTER, info.sender)
+        .add_attribute(ev::attr::OWNER, owner)
+        .add_attribute(ev::attr::TOKEN_ID, token_id))
 }
 
 pub fn burn(mut deps: DepsMut, env: Env, info: MessageInfo, token_id: String) -> Res {
@@ -200,8 +201,8 @@ pub fn update_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Res {
     config.admin = deps.api.addr_validate(&admin)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new()
-        .add_attribute("action", "update_admin")
-        .add_attribute("admin", admin))
+        .add_attribute(ev::ACTION, ev::UPDATE_ADMIN)
+        .add_attribute(ev::attr::ADMIN, admin))
 }
 
 pub fn update_compliance_officer(deps: DepsMut, info: MessageInfo, officer: String) -> Res {
@@ -210,8 +211,8 @@ pub fn update_compliance_officer(deps: DepsMut, info: MessageInfo, officer: Stri
     config.compliance_officer = deps.api.addr_validate(&officer)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new()
-        .add_attribute("action", "update_compliance_officer")
-        .add_attribute("officer", officer))
+        .add_attribute(ev::ACTION, ev::UPDATE_COMPLIANCE_OFFICER)
+        .add_attribute(ev::attr::OFFICER, officer))
 }
 
 pub fn update_valuation_params(deps: DepsMut, info: MessageInfo, params: ValuationParams) -> Res {
@@ -220,7 +221,7 @@ pub fn update_valuation_params(deps: DepsMut, info: MessageInfo, params: Valuati
     validate::valuation_params(&params)?;
     config.valuation = params;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_valuation_params"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_VALUATION_PARAMS))
 }
 
 pub fn set_valuer(deps: DepsMut, info: MessageInfo, valuer: String, add: bool) -> Res {
@@ -233,8 +234,15 @@ pub fn set_valuer(deps: DepsMut, info: MessageInfo, valuer: String, add: bool) -
         VALUERS.remove(deps.storage, &addr);
     }
     Ok(Response::new()
-        .add_attribute("action", if add { "add_valuer" } else { "remove_valuer" })
-        .add_attribute("valuer", valuer))
+        .add_attribute(
+            ev::ACTION,
+            if add {
+                ev::ADD_VALUER
+            } else {
+                ev::REMOVE_VALUER
+            },
+        )
+        .add_attribute(ev::attr::VALUER, valuer))
 }
 
 pub fn set_device_key(
@@ -253,8 +261,8 @@ pub fn set_device_key(
     asset.twin.device_pubkey = device_pubkey;
     ASSETS.save(deps.storage, &token_id, &asset)?;
     Ok(Response::new()
-        .add_attribute("action", "set_device_key")
-        .add_attribute("token_id", token_id))
+        .add_attribute(ev::ACTION, ev::SET_DEVICE_KEY)
+        .add_attribute(ev::attr::TOKEN_ID, token_id))
 }
 
 pub fn set_certifications(
@@ -270,8 +278,8 @@ pub fn set_certifications(
     asset.certifications = certifications;
     ASSETS.save(deps.storage, &token_id, &asset)?;
     Ok(Response::new()
-        .add_attribute("action", "set_certifications")
-        .add_attribute("token_id", token_id))
+        .add_attribute(ev::ACTION, ev::SET_CERTIFICATIONS)
+        .add_attribute(ev::attr::TOKEN_ID, token_id))
 }
 
 pub fn set_holder(
@@ -296,15 +304,15 @@ pub fn set_holder(
     }
     Ok(Response::new()
         .add_attribute(
-            "action",
+            ev::ACTION,
             if approve {
-                "approve_holder"
+                ev::APPROVE_HOLDER
             } else {
-                "revoke_holder"
+                ev::REVOKE_HOLDER
             },
         )
-        .add_attribute("jurisdiction", jurisdiction)
-        .add_attribute("holder", holder))
+        .add_attribute(ev::attr::JURISDICTION, jurisdiction)
+        .add_attribute(ev::attr::HOLDER, holder))
 }
 
 pub fn update_twin(
@@ -357,10 +365,10 @@ pub fn update_twin(
     asset.twin.updated_at = Some(env.block.time);
     ASSETS.save(deps.storage, &token_id, &asset)?;
     Ok(Response::new()
-        .add_attribute("action", "update_twin")
-        .add_attribute("token_id", token_id)
-        .add_attribute("nonce", nonce.to_string())
-        .add_attribute("state_hash", state_hash.to_hex()))
+        .add_attribute(ev::ACTION, ev::UPDATE_TWIN)
+        .add_attribute(ev::attr::TOKEN_ID, token_id)
+        .add_attribute(ev::attr::NONCE, nonce.to_string())
+        .add_attribute(ev::attr::STATE_HASH, state_hash.to_hex()))
 }
 
 pub fn submit_valuation(
@@ -398,11 +406,11 @@ pub fn submit_valuation(
     };
     VALUATIONS.save(deps.storage, (&token_id, seq), &entry)?;
     Ok(Response::new()
-        .add_attribute("action", "submit_valuation")
-        .add_attribute("token_id", token_id)
-        .add_attribute("valuer", info.sender)
-        .add_attribute("value", value)
-        .add_attribute("seq", seq.to_string()))
+        .add_attribute(ev::ACTION, ev::SUBMIT_VALUATION)
+        .add_attribute(ev::attr::TOKEN_ID, token_id)
+        .add_attribute(ev::attr::VALUER, info.sender)
+        .add_attribute(ev::attr::VALUE, value)
+        .add_attribute(ev::attr::SEQ, seq.to_string()))
 }
 
 /// The latest `window` submissions that are still fresh, keeping only the newest one of each

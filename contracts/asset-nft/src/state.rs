@@ -1,78 +1,14 @@
 //! Storage. cw721's own `Cw721Config` (tokens, owner index, operators) holds ownership; the maps
 //! here hold what the asset layer adds, keyed by token id.
 
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Binary, Empty, HexBinary, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Empty};
 use cw_storage_plus::{Item, Map};
 
-use crate::msg::ValuationParams;
-
-#[cw_serde]
-pub enum AssetClass {
-    MedicalEquipment,
-    ComputeResource,
-    DataAndIp,
-    ServiceDeliveryRights,
-}
-
-#[cw_serde]
-pub enum ComplianceMarker {
-    /// Transfers (and mint) only to holders the compliance officer approved for the jurisdiction.
-    ApprovedHoldersOnly,
-    MedicalDeviceRegulated,
-    DataProtectionRegulated,
-    ExportControlled,
-}
-
-#[cw_serde]
-pub struct Jurisdiction {
-    /// Upper-case code, e.g. "US", "EU", "DE-BY" (2..=8 of A-Z, 0-9, '-').
-    pub code: String,
-    pub markers: Vec<ComplianceMarker>,
-}
-
-#[cw_serde]
-pub struct Certification {
-    /// e.g. "ISO13485", "CE-MDR" (1..=32 of A-Z a-z 0-9 '-' '.' '_').
-    pub standard: String,
-    pub issuer: String,
-    pub certificate_id: String,
-    pub expires_at: Timestamp,
-}
-
-#[cw_serde]
-pub struct DigitalTwin {
-    pub device_pubkey: Option<Binary>,
-    pub state_hash: Option<HexBinary>,
-    /// Last accepted nonce; the next update must carry `nonce + 1`.
-    pub nonce: u64,
-    pub updated_at: Option<Timestamp>,
-}
-
-#[cw_serde]
-pub struct AssetMetadata {
-    pub class: AssetClass,
-    pub description_uri: String,
-    pub content_hash: HexBinary,
-    pub jurisdictions: Vec<Jurisdiction>,
-    pub certifications: Vec<Certification>,
-    pub twin: DigitalTwin,
-}
-
-#[cw_serde]
-pub struct ValuationEntry {
-    pub seq: u64,
-    pub valuer: Addr,
-    pub value: Uint128,
-    pub submitted_at: Timestamp,
-}
-
-#[cw_serde]
-pub struct Config {
-    pub admin: Addr,
-    pub compliance_officer: Addr,
-    pub valuation: ValuationParams,
-}
+// Stored as-is and returned by queries, so they live with the messages.
+pub use bithive_interface::asset_nft::{
+    AssetClass, AssetMetadata, Certification, ComplianceMarker, Config, DigitalTwin, Jurisdiction,
+    ValuationEntry,
+};
 
 pub const CONFIG: Item<Config> = Item::new("asset_config");
 pub const ASSETS: Map<&str, AssetMetadata> = Map::new("asset_meta");

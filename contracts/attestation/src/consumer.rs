@@ -1,12 +1,10 @@
-//! The messages this contract sends to its consumers (JSON-compatible mirrors of their
-//! ExecuteMsg variants: depending on the contract crates would tie this artifact to their code),
-//! and the translation of an accepted attestation into one of them.
+//! The translation of an accepted attestation into its consumer's call (the consumers' messages
+//! come from `bithive-interface`, not from their contract crates, so this artifact does not
+//! depend on their code).
 
-use bithive_formulas::enode::EnodeInputs;
-use bithive_formulas::rpatient::RpatientInputs;
-use bithive_signed_attestation::{Attestation, AttestationKind, SignedAttestation};
-use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Uint128, WasmMsg};
+use bithive_interface::{asset_nft, payfi_escrow, rewards};
+use bithive_signed_attestation::{Attestation, AttestationKind};
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, WasmMsg};
 
 use crate::error::ContractError;
 use crate::msg::{
@@ -14,44 +12,6 @@ use crate::msg::{
 };
 use crate::state::Config;
 use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
-
-#[cw_serde]
-pub enum EscrowMsg {
-    ReportJob { job_id: String, node: String },
-}
-
-#[cw_serde]
-pub enum RewardsMsg {
-    ReportWork {
-        node: String,
-        units: Uint128,
-        enode: EnodeInputs,
-    },
-    CreditPatient {
-        patient: String,
-        activity_id: String,
-        activity: RpatientInputs,
-    },
-}
-
-#[cw_serde]
-pub enum AssetNftMsg {
-    SubmitValuation { token_id: String, value: Uint128 },
-}
-
-#[cw_serde]
-pub enum StakingMsg {
-    SubmitEvidence {
-        first: Box<SignedAttestation>,
-        second: Box<SignedAttestation>,
-    },
-}
-
-#[cw_serde]
-pub enum StakingQuery {
-    AttestorSet {},
-    PledgeStatus { node: String },
-}
 
 /// Who the node of a job is.
 pub enum NodeSource {
@@ -124,7 +84,7 @@ pub fn dispatch(
             let node = resolve_node(deps, config, &source, named)?;
             let msg = exec(
                 &a.contract,
-                &EscrowMsg::ReportJob {
+                &payfi_escrow::ExecuteMsg::ReportJob {
                     job_id: a.job_id.clone(),
                     node: node.clone(),
                 },
@@ -139,7 +99,7 @@ pub fn dispatch(
             let node = resolve_node(deps, config, &source, w.node)?;
             let msg = exec(
                 &a.contract,
-                &RewardsMsg::ReportWork {
+                &rewards::ExecuteMsg::ReportWork {
                     node: node.clone(),
                     units: w.units,
                     enode: w.enode,
@@ -154,7 +114,7 @@ pub fn dispatch(
             let v: ValuationPayload = parse(payload.ok_or_else(required)?)?;
             let msg = exec(
                 &a.contract,
-                &AssetNftMsg::SubmitValuation {
+                &asset_nft::ExecuteMsg::SubmitValuation {
                     token_id: a.job_id.clone(),
                     value: v.value,
                 },
@@ -168,7 +128,7 @@ pub fn dispatch(
             let p: PatientPayload = parse(payload.ok_or_else(required)?)?;
             let msg = exec(
                 &a.contract,
-                &RewardsMsg::CreditPatient {
+                &rewards::ExecuteMsg::CreditPatient {
                     patient: p.patient,
                     activity_id: a.job_id.clone(),
                     activity: p.activity,
@@ -194,7 +154,7 @@ pub fn dispatch(
                 let node = resolve_node(deps, config, &source, m.node)?;
                 let msg = exec(
                     escrow.as_str(),
-                    &EscrowMsg::ReportJob {
+                    &payfi_escrow::ExecuteMsg::ReportJob {
                         job_id: m.escrow_job_id,
                         node: node.clone(),
                     },

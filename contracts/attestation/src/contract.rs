@@ -1,3 +1,4 @@
+use bithive_interface::attestation::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -45,7 +46,7 @@ pub fn instantiate(
     };
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "instantiate"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -114,8 +115,8 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
     match msg.result.into_result() {
         Ok(_) => Ok(Response::new()),
         Err(error) => Ok(Response::new()
-            .add_attribute("action", "receive_refused")
-            .add_attribute("error", error.clone())
+            .add_attribute(ev::ACTION, ev::RECEIVE_REFUSED)
+            .add_attribute(ev::attr::ERROR, error.clone())
             .set_data(StdAck::error(error).to_binary())),
     }
 }
@@ -161,7 +162,7 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
         CONTRACT_VERSION,
     )?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

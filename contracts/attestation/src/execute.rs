@@ -1,3 +1,4 @@
+use bithive_interface::attestation::events as ev;
 use bithive_signed_attestation::{
     bls_pop_message, Attestation, Signature64, SignedAttestation, BLS_POP_DST,
 };
@@ -6,7 +7,7 @@ use cosmwasm_std::{
     Storage, SubMsg, WasmMsg,
 };
 
-use crate::consumer::{dispatch, Dispatch, NodeSource, StakingMsg};
+use crate::consumer::{dispatch, Dispatch, NodeSource};
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, PacketProof, QuorumProof};
 use crate::state::{
@@ -18,6 +19,7 @@ use crate::verify::{
     expected_contract, kind_name, open_channel, operator_node, target, verify_bls,
     verify_bls_digest, verify_secp, verify_secp_quorum, Target,
 };
+use bithive_interface::staking::ExecuteMsg as StakingMsg;
 
 pub type Res = Result<Response, ContractError>;
 
@@ -67,21 +69,21 @@ fn accept(
 ) -> Res {
     let key = record_key(&a)?;
     let mut res = Response::new()
-        .add_attribute("action", "accept")
-        .add_attribute("kind", kind_name(a.kind))
-        .add_attribute("job_id", a.job_id.clone())
-        .add_attribute("chain_id", a.chain_id.clone())
-        .add_attribute("signer", a.signer.to_hex())
-        .add_attribute("nonce", a.nonce.to_string())
-        .add_attribute("record_key", key.to_hex())
-        .add_attribute("node", d.node.clone().unwrap_or_default());
+        .add_attribute(ev::ACTION, ev::ACCEPT)
+        .add_attribute(ev::attr::KIND, kind_name(a.kind))
+        .add_attribute(ev::attr::JOB_ID, a.job_id.clone())
+        .add_attribute(ev::attr::CHAIN_ID, a.chain_id.clone())
+        .add_attribute(ev::attr::SIGNER, a.signer.to_hex())
+        .add_attribute(ev::attr::NONCE, a.nonce.to_string())
+        .add_attribute(ev::attr::RECORD_KEY, key.to_hex())
+        .add_attribute(ev::attr::NODE, d.node.clone().unwrap_or_default());
     let mut forwarded = None;
     match to {
         Target::Local => {
-            res = res.add_attribute("route", "local");
+            res = res.add_attribute(ev::attr::ROUTE, "local");
             if let Some(msg) = d.msg {
                 res = res
-                    .add_attribute("consumer", a.contract.clone())
+                    .add_attribute(ev::attr::CONSUMER, a.contract.clone())
                     .add_submessage(SubMsg::new(msg));
             }
         }
@@ -104,9 +106,9 @@ fn accept(
                 attempts: 1,
             };
             res = res
-                .add_attribute("route", "ibc")
-                .add_attribute("channel_id", channel_id.clone())
-                .add_attribute("packet_id", id.to_string())
+                .add_attribute(ev::attr::ROUTE, "ibc")
+                .add_attribute(ev::attr::CHANNEL_ID, channel_id.clone())
+                .add_attribute(ev::attr::PACKET_ID, id.to_string())
                 .add_message(send_packet(env, config, &out)?);
             OUTGOING.save(storage, id, &out)?;
             PENDING.save(storage, id, &())?;
@@ -228,9 +230,9 @@ fn evidence(
         }),
     };
     Ok(Response::new()
-        .add_attribute("action", "conflict")
-        .add_attribute("job_id", job_id)
-        .add_attribute("signer", signer)
+        .add_attribute(ev::ACTION, ev::CONFLICT)
+        .add_attribute(ev::attr::JOB_ID, job_id)
+        .add_attribute(ev::attr::SIGNER, signer)
         .add_message(WasmMsg::Execute {
             contract_addr: config.staking.to_string(),
             msg: to_json_binary(&msg)?,
@@ -385,8 +387,8 @@ pub fn process_packet(
         Target::Local,
     )?;
     Ok(res
-        .add_attribute("origin_channel", channel_id)
-        .add_attribute("origin_packet", packet.id.to_string()))
+        .add_attribute(ev::attr::ORIGIN_CHANNEL, channel_id)
+        .add_attribute(ev::attr::ORIGIN_PACKET, packet.id.to_string()))
 }
 
 /// Refuses an attestation already accepted for its job and kind, or whose nonce its signer has
@@ -436,9 +438,9 @@ pub fn register_bls_key(
     BLS_KEYS.save(deps.storage, &info.sender, &public_key)?;
     BLS_KEY_OWNERS.save(deps.storage, public_key.as_slice(), &info.sender)?;
     Ok(Response::new()
-        .add_attribute("action", "register_bls_key")
-        .add_attribute("node", info.sender)
-        .add_attribute("public_key", public_key.to_hex()))
+        .add_attribute(ev::ACTION, ev::REGISTER_BLS_KEY)
+        .add_attribute(ev::attr::NODE, info.sender)
+        .add_attribute(ev::attr::PUBLIC_KEY, public_key.to_hex()))
 }
 
 pub fn set_route(
@@ -465,9 +467,9 @@ pub fn set_route(
         None => ROUTES.remove(deps.storage, &chain_id),
     }
     Ok(Response::new()
-        .add_attribute("action", "set_route")
-        .add_attribute("chain_id", chain_id)
-        .add_attribute("channel_id", channel_id.unwrap_or_default()))
+        .add_attribute(ev::ACTION, ev::SET_ROUTE)
+        .add_attribute(ev::attr::CHAIN_ID, chain_id)
+        .add_attribute(ev::attr::CHANNEL_ID, channel_id.unwrap_or_default()))
 }
 
 pub fn retry_packet(deps: DepsMut, env: Env, id: u64) -> Res {
@@ -489,10 +491,10 @@ pub fn retry_packet(deps: DepsMut, env: Env, id: u64) -> Res {
     let msg = send_packet(&env, &config, &out)?;
     OUTGOING.save(deps.storage, id, &out)?;
     Ok(Response::new()
-        .add_attribute("action", "retry_packet")
-        .add_attribute("packet_id", id.to_string())
-        .add_attribute("channel_id", out.channel_id)
-        .add_attribute("attempts", out.attempts.to_string())
+        .add_attribute(ev::ACTION, ev::RETRY_PACKET)
+        .add_attribute(ev::attr::PACKET_ID, id.to_string())
+        .add_attribute(ev::attr::CHANNEL_ID, out.channel_id)
+        .add_attribute(ev::attr::ATTEMPTS, out.attempts.to_string())
         .add_message(msg))
 }
 
@@ -546,5 +548,5 @@ pub fn update_config(
     }
     validate_config(&c)?;
     CONFIG.save(deps.storage, &c)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }

@@ -4,6 +4,7 @@
 //! `StdAck`. The sender keeps every packet as an outgoing record until a success ack; error acks
 //! and timeouts leave it retryable (`RetryPacket`).
 
+use bithive_interface::attestation::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -76,8 +77,8 @@ pub fn ibc_channel_connect(
     };
     CHANNELS.save(deps.storage, &info.channel_id, &info)?;
     Ok(IbcBasicResponse::new()
-        .add_attribute("action", "channel_connect")
-        .add_attribute("channel_id", info.channel_id))
+        .add_attribute(ev::ACTION, ev::CHANNEL_CONNECT)
+        .add_attribute(ev::attr::CHANNEL_ID, info.channel_id))
 }
 
 /// A closed channel stays listed (closed): its outgoing records stay queryable and retryable over
@@ -94,8 +95,8 @@ pub fn ibc_channel_close(
         CHANNELS.save(deps.storage, &id, &c)?;
     }
     Ok(IbcBasicResponse::new()
-        .add_attribute("action", "channel_close")
-        .add_attribute("channel_id", id))
+        .add_attribute(ev::ACTION, ev::CHANNEL_CLOSE)
+        .add_attribute(ev::attr::CHANNEL_ID, id))
 }
 
 /// Never fails: undecodable data or an unknown channel is an error ack; a valid packet is
@@ -110,8 +111,8 @@ pub fn ibc_packet_receive(
         Ok(r) => Ok(r),
         Err(e) => Ok(
             IbcReceiveResponse::new(StdAck::error(e.to_string()).to_binary())
-                .add_attribute("action", "receive_refused")
-                .add_attribute("error", e.to_string()),
+                .add_attribute(ev::ACTION, ev::RECEIVE_REFUSED)
+                .add_attribute(ev::attr::ERROR, e.to_string()),
         ),
     }
 }
@@ -134,8 +135,8 @@ fn receive(
     };
     Ok(
         IbcReceiveResponse::new(StdAck::success(b"\x01").to_binary())
-            .add_attribute("action", "receive")
-            .add_attribute("channel_id", channel_id)
+            .add_attribute(ev::ACTION, ev::RECEIVE)
+            .add_attribute(ev::attr::CHANNEL_ID, channel_id)
             .add_submessage(SubMsg::reply_on_error(process, REPLY_RECEIVE)),
     )
 }
@@ -183,9 +184,9 @@ pub fn ibc_packet_ack(
     };
     set_status(deps.storage, id, status)?;
     Ok(IbcBasicResponse::new()
-        .add_attribute("action", "packet_ack")
-        .add_attribute("packet_id", id.to_string())
-        .add_attribute("outcome", outcome))
+        .add_attribute(ev::ACTION, ev::PACKET_ACK)
+        .add_attribute(ev::attr::PACKET_ID, id.to_string())
+        .add_attribute(ev::attr::OUTCOME, outcome))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -197,6 +198,6 @@ pub fn ibc_packet_timeout(
     let id = original_id(&msg.packet)?;
     set_status(deps.storage, id, PacketStatus::TimedOut)?;
     Ok(IbcBasicResponse::new()
-        .add_attribute("action", "packet_timeout")
-        .add_attribute("packet_id", id.to_string()))
+        .add_attribute(ev::ACTION, ev::PACKET_TIMEOUT)
+        .add_attribute(ev::attr::PACKET_ID, id.to_string()))
 }

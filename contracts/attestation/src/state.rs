@@ -1,88 +1,15 @@
-use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
-use cosmwasm_schema::cw_serde;
+use bithive_signed_attestation::{Attestation, Hash32};
 use cosmwasm_std::{Addr, HexBinary};
 use cw_storage_plus::{Item, Map};
 
-use crate::msg::AttestationPacket;
+// Stored as-is and returned by queries, so they live with the messages.
+pub use bithive_interface::attestation::{
+    Accepted, ChannelInfo, Config, Outgoing, PacketStatus, StoredProof,
+};
 
 /// Most signatures or signers one quorum proof may carry (the staking attestor set is <= 100).
 pub const MAX_QUORUM_SIGNERS: usize = 100;
 pub const IBC_VERSION: &str = "bithive-attestation-1";
-
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub staking: Addr,
-    pub escrow: Option<Addr>,
-    pub rewards: Option<Addr>,
-    pub asset_nft: Option<Addr>,
-    pub quorum_threshold: u32,
-    pub quorum_kinds: Vec<AttestationKind>,
-    pub max_age_seconds: u64,
-    pub max_future_seconds: u64,
-    pub ibc_timeout_seconds: u64,
-    pub peer_port: Option<String>,
-}
-
-/// How an accepted attestation was proven.
-#[cw_serde]
-pub enum StoredProof {
-    Single {
-        signature: Signature64,
-    },
-    Secp256k1 {
-        signers: Vec<PubKey33>,
-    },
-    Bls {
-        signers: Vec<String>,
-    },
-    /// Received over IBC (verified against the packet's proof and this contract's rules).
-    Ibc {
-        channel_id: String,
-        packet_id: u64,
-    },
-}
-
-#[cw_serde]
-pub struct Accepted {
-    pub attestation: Attestation,
-    pub proof: StoredProof,
-    /// Node paid or credited (if the kind has one).
-    pub node: Option<String>,
-    pub height: u64,
-    /// Outgoing packet id when forwarded instead of dispatched here.
-    pub forwarded: Option<u64>,
-}
-
-#[cw_serde]
-pub struct ChannelInfo {
-    pub channel_id: String,
-    pub counterparty_port: String,
-    pub counterparty_channel: String,
-    pub connection_id: String,
-    pub open: bool,
-}
-
-#[cw_serde]
-pub enum PacketStatus {
-    InFlight,
-    Delivered,
-    /// The receiver refused it (error acknowledgement).
-    Refused {
-        error: String,
-    },
-    TimedOut,
-}
-
-#[cw_serde]
-pub struct Outgoing {
-    pub id: u64,
-    pub chain_id: String,
-    pub channel_id: String,
-    pub packet: AttestationPacket,
-    pub status: PacketStatus,
-    pub attempts: u32,
-}
 
 pub const CONFIG: Item<Config> = Item::new("config");
 /// Record key (see `record_key`) -> accepted attestation: (job, kind) accepted once.

@@ -1,6 +1,7 @@
 //! The acceptance rules shared by local submissions and received packets: target (chain and
 //! contract), freshness, signatures and quorums, replay, payload binding.
 
+use bithive_interface::staking::StakingContract;
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, BLS_SIGNATURE_DST,
 };
@@ -8,9 +9,7 @@ use cosmwasm_std::{
     from_json, Addr, Api, Binary, Deps, Env, HashFunction, QuerierWrapper, Storage,
     BLS12_381_G1_GENERATOR,
 };
-use serde::Deserialize;
 
-use crate::consumer::StakingQuery;
 use crate::error::ContractError;
 use crate::msg::KeySignature;
 use crate::state::{
@@ -128,25 +127,9 @@ pub fn operator_node(
         .ok_or(ContractError::UnknownOperator)
 }
 
-#[derive(Deserialize)]
-struct MemberResp {
-    node: Addr,
-}
-
-#[derive(Deserialize)]
-struct AttestorSetResp {
-    epoch: Option<u64>,
-    members: Vec<MemberResp>,
-}
-
-#[derive(Deserialize)]
-struct PledgeStatusResp {
-    registered: bool,
-}
-
 /// Members of staking's current attestor set.
 pub fn attestor_set(querier: &QuerierWrapper, staking: &Addr) -> Result<Vec<Addr>, ContractError> {
-    let set: AttestorSetResp = querier.query_wasm_smart(staking, &StakingQuery::AttestorSet {})?;
+    let set = StakingContract(staking.clone()).attestor_set(querier)?;
     if set.epoch.is_none() || set.members.is_empty() {
         return Err(ContractError::NoAttestorSet);
     }
@@ -158,12 +141,7 @@ pub fn ensure_registered(
     staking: &Addr,
     node: &str,
 ) -> Result<(), ContractError> {
-    let s: PledgeStatusResp = querier.query_wasm_smart(
-        staking,
-        &StakingQuery::PledgeStatus {
-            node: node.to_string(),
-        },
-    )?;
+    let s = StakingContract(staking.clone()).pledge_status(querier, node)?;
     if !s.registered {
         return Err(ContractError::NotRegistered(node.to_string()));
     }

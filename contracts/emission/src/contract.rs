@@ -1,3 +1,4 @@
+use bithive_interface::emission::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
@@ -39,8 +40,8 @@ pub fn instantiate(
         },
     )?;
     Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("genesis", genesis.to_string()))
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::GENESIS, genesis.to_string()))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -84,7 +85,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

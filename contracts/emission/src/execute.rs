@@ -1,6 +1,7 @@
 use bithive_formulas::emission::{due, Split};
-use bithive_vesting::curve::Curve;
-use bithive_vesting::msg::{NewSchedule, ReceiveMsg as VestingHook};
+use bithive_interface::emission::events as ev;
+use bithive_interface::vesting::Curve;
+use bithive_interface::vesting::{NewSchedule, ReceiveMsg as VestingHook};
 use cosmwasm_std::{
     to_json_binary, CosmosMsg, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
 };
@@ -104,14 +105,14 @@ pub fn distribute(deps: DepsMut, env: Env) -> Result<Response, ContractError> {
     STATE.save(deps.storage, &state)?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "distribute")
-        .add_attribute("minted", total)
-        .add_attribute("compute", split.compute)
-        .add_attribute("app", split.app)
-        .add_attribute("foundation", split.foundation)
-        .add_attribute("operations", split.operations)
-        .add_attribute("vested", flushed)
-        .add_attribute("due", due_now))
+        .add_attribute(ev::ACTION, ev::DISTRIBUTE)
+        .add_attribute(ev::attr::MINTED, total)
+        .add_attribute(ev::attr::COMPUTE, split.compute)
+        .add_attribute(ev::attr::APP, split.app)
+        .add_attribute(ev::attr::FOUNDATION, split.foundation)
+        .add_attribute(ev::attr::OPERATIONS, split.operations)
+        .add_attribute(ev::attr::VESTED, flushed)
+        .add_attribute(ev::attr::DUE, due_now))
 }
 
 pub fn update_config(
@@ -140,7 +141,7 @@ pub fn update_config(
     set(&mut c.foundation, foundation)?;
     set(&mut c.operations, operations)?;
     CONFIG.save(deps.storage, &c)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }
 
 pub fn update_owner(
@@ -155,6 +156,6 @@ pub fn update_owner(
     c.owner = deps.api.addr_validate(&owner)?;
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new()
-        .add_attribute("action", "update_owner")
-        .add_attribute("owner", c.owner))
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNER)
+        .add_attribute(ev::attr::OWNER, c.owner))
 }

@@ -2,6 +2,7 @@ use bithive_cw_common::funds::{
     all_native, allowlisted_cw20, is_cw20_allowed, one_native, update_cw20_allowlist,
     validate_denom, FundsError,
 };
+use bithive_interface::fractional::events as ev;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, CosmosMsg, DepsMut, Env, MessageInfo, Response, StdError,
     SubMsg, Uint128, WasmMsg,
@@ -113,7 +114,7 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
         revenue_assets: vec![],
     };
     VAULTS.save(deps.storage, id, &vault)?;
-    let init = bithive_asset_shares::msg::InstantiateMsg {
+    let init = bithive_interface::asset_shares::InstantiateMsg {
         name: f.share_name,
         symbol: f.share_symbol,
         decimals: f.decimals,
@@ -132,12 +133,12 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
     );
     Ok(Response::new()
         .add_submessage(sub)
-        .add_attribute("action", "fractionalize")
-        .add_attribute("vault_id", id.to_string())
-        .add_attribute("nft_contract", info.sender)
-        .add_attribute("token_id", msg.token_id)
-        .add_attribute("depositor", depositor)
-        .add_attribute("shares", vault.total_shares))
+        .add_attribute(ev::ACTION, ev::FRACTIONALIZE)
+        .add_attribute(ev::attr::VAULT_ID, id.to_string())
+        .add_attribute(ev::attr::NFT_CONTRACT, info.sender)
+        .add_attribute(ev::attr::TOKEN_ID, msg.token_id)
+        .add_attribute(ev::attr::DEPOSITOR, depositor)
+        .add_attribute(ev::attr::SHARES, vault.total_shares))
 }
 
 /// Share token instantiated: record it and mint the whole supply to the depositor.
@@ -164,9 +165,9 @@ pub fn share_token_created(deps: DepsMut, vault_id: u64, share_token: Addr) -> R
     };
     Ok(Response::new()
         .add_message(mint)
-        .add_attribute("action", "share_token_created")
-        .add_attribute("vault_id", vault_id.to_string())
-        .add_attribute("share_token", share_token))
+        .add_attribute(ev::ACTION, ev::SHARE_TOKEN_CREATED)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())
+        .add_attribute(ev::attr::SHARE_TOKEN, share_token))
 }
 
 /// Settles the holders whose share balance is about to move (sent by the share token only).
@@ -179,21 +180,21 @@ pub fn share_hook(deps: DepsMut, info: MessageInfo, msg: ShareHookMsg) -> Res {
         accrual::settle(deps.storage, &vault, &change.address, change.old_balance)?;
     }
     Ok(Response::new()
-        .add_attribute("action", "share_hook")
-        .add_attribute("vault_id", vault_id.to_string()))
+        .add_attribute(ev::ACTION, ev::SHARE_HOOK)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string()))
 }
 
 fn deposit(deps: DepsMut, vault_id: u64, payments: Vec<(AssetInfo, Uint128)>) -> Res {
     let mut vault = load_vault(&deps, vault_id)?;
     require_active(&vault)?;
     let mut res = Response::new()
-        .add_attribute("action", "deposit_revenue")
-        .add_attribute("vault_id", vault_id.to_string());
+        .add_attribute(ev::ACTION, ev::DEPOSIT_REVENUE)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string());
     for (asset, amount) in payments {
         accrual::deposit(deps.storage, &mut vault, &asset, amount)?;
         res = res
-            .add_attribute("asset", asset.key())
-            .add_attribute("amount", amount);
+            .add_attribute(ev::attr::ASSET, asset.key())
+            .add_attribute(ev::attr::AMOUNT, amount);
     }
     VAULTS.save(deps.storage, vault_id, &vault)?;
     Ok(res)
@@ -225,10 +226,10 @@ fn buyout(deps: DepsMut, vault_id: u64, buyer: Addr, asset: AssetInfo, paid: Uin
     VAULTS.save(deps.storage, vault_id, &vault)?;
     Ok(Response::new()
         .add_message(transfer_nft(&vault, &buyer)?)
-        .add_attribute("action", "buyout")
-        .add_attribute("vault_id", vault_id.to_string())
-        .add_attribute("buyer", buyer)
-        .add_attribute("price", paid))
+        .add_attribute(ev::ACTION, ev::BUYOUT)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())
+        .add_attribute(ev::attr::BUYER, buyer)
+        .add_attribute(ev::attr::PRICE, paid))
 }
 
 pub fn buyout_native(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
@@ -288,11 +289,11 @@ fn redeem(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
     Ok(Response::new()
         .add_message(burn_shares(&share_token, amount)?)
         .add_messages(vault.reserve_asset.pay(&holder, payout)?)
-        .add_attribute("action", "redeem")
-        .add_attribute("vault_id", vault_id.to_string())
-        .add_attribute("holder", holder)
-        .add_attribute("shares", amount)
-        .add_attribute("payout", payout))
+        .add_attribute(ev::ACTION, ev::REDEEM)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())
+        .add_attribute(ev::attr::HOLDER, holder)
+        .add_attribute(ev::attr::SHARES, amount)
+        .add_attribute(ev::attr::PAYOUT, payout))
 }
 
 /// The whole supply came back: burn it and hand the NFT to its holder.
@@ -317,9 +318,9 @@ fn reunify(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
     Ok(Response::new()
         .add_message(burn_shares(&share_token, amount)?)
         .add_message(transfer_nft(&vault, &holder)?)
-        .add_attribute("action", "reunify")
-        .add_attribute("vault_id", vault_id.to_string())
-        .add_attribute("holder", holder))
+        .add_attribute(ev::ACTION, ev::REUNIFY)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())
+        .add_attribute(ev::attr::HOLDER, holder))
 }
 
 pub fn claim(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
@@ -342,14 +343,14 @@ pub fn claim(deps: DepsMut, info: MessageInfo, vault_id: u64) -> Res {
         return Err(ContractError::NothingToClaim {});
     }
     let mut res = Response::new()
-        .add_attribute("action", "claim")
-        .add_attribute("vault_id", vault_id.to_string())
-        .add_attribute("holder", info.sender.to_string());
+        .add_attribute(ev::ACTION, ev::CLAIM)
+        .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())
+        .add_attribute(ev::attr::HOLDER, info.sender.to_string());
     for (asset, amount) in payouts {
         res = res
             .add_messages(asset.pay(&info.sender, amount)?)
-            .add_attribute("asset", asset.key())
-            .add_attribute("amount", amount);
+            .add_attribute(ev::attr::ASSET, asset.key())
+            .add_attribute(ev::attr::AMOUNT, amount);
     }
     Ok(res)
 }
@@ -387,5 +388,5 @@ pub fn update_config(
         NFT_CONTRACTS.remove(deps.storage, &deps.api.addr_validate(&a)?);
     }
     update_cw20_allowlist(deps.storage, deps.api, &add_cw20, &remove_cw20)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }

@@ -2,38 +2,10 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Empty, Uint128, Uint256};
 use cw_storage_plus::{Item, Map};
 
+// Stored as-is and returned by queries, so they live with the messages.
+pub use bithive_interface::fractional::{Config, Vault, VaultStatus};
+
 pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
-
-#[cw_serde]
-pub enum VaultStatus {
-    /// Share token being instantiated (within the locking transaction only).
-    Pending,
-    Active,
-    BoughtOut {
-        buyer: Addr,
-    },
-    Reunified {
-        holder: Addr,
-    },
-}
-
-#[cw_serde]
-pub struct Vault {
-    pub id: u64,
-    pub nft_contract: Addr,
-    pub token_id: String,
-    pub depositor: Addr,
-    pub share_token: Option<Addr>,
-    pub total_shares: Uint128,
-    pub reserve_asset: AssetInfo,
-    pub reserve_amount: Uint128,
-    pub status: VaultStatus,
-    /// Buyout proceeds not yet redeemed, and the shares still able to redeem them.
-    pub proceeds_remaining: Uint128,
-    pub shares_outstanding: Uint128,
-    /// Revenue assets seen so far (bounded by `MAX_REVENUE_ASSETS`).
-    pub revenue_assets: Vec<AssetInfo>,
-}
 
 /// Per vault and revenue asset: the accumulator (revenue per share, scaled by `SCALE`).
 #[cw_serde]
@@ -53,12 +25,6 @@ pub struct Pool {
 pub struct HolderAccrual {
     pub acc_snapshot: Uint256,
     pub pending: Uint256,
-}
-
-#[cw_serde]
-pub struct Config {
-    pub admin: Addr,
-    pub share_code_id: u64,
 }
 
 pub const SCALE: u128 = 1_000_000_000_000_000_000;

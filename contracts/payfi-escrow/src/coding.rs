@@ -1,32 +1,9 @@
 //! Healthcare payment coding: structured fields with bounded lengths and code-only charsets, so
 //! nothing resembling free text (a name, a note, a record) can be stored with a payment.
 
-use cosmwasm_schema::cw_serde;
-
 use crate::error::ContractError;
 
-#[cw_serde]
-pub enum PaymentType {
-    Consultation,
-    Procedure,
-    Diagnostic,
-    Pharmacy,
-    Hospitalization,
-    Telehealth,
-    InsuranceClaim,
-    ComputeService,
-}
-
-#[cw_serde]
-pub struct PaymentCoding {
-    pub payment_type: PaymentType,
-    /// Procedure codes (CPT "99213", HCPCS "G0008", ICD-10-PCS "0DTJ4ZZ"): 3..=10 of A-Z 0-9 '.'.
-    pub procedure_codes: Vec<String>,
-    /// Diagnosis codes (ICD-10 "E11.9"): 3..=8 of A-Z 0-9 '.', starting with a letter.
-    pub diagnosis_codes: Vec<String>,
-    /// Invoice reference: 1..=40 of A-Z a-z 0-9 '-' '_' '/' '.'.
-    pub invoice_ref: String,
-}
+pub use bithive_interface::payfi_escrow::{PaymentCoding, PaymentType};
 
 pub const MAX_PROCEDURE_CODES: usize = 10;
 pub const MAX_DIAGNOSIS_CODES: usize = 12;

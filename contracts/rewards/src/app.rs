@@ -1,6 +1,7 @@
 //! App pool: dApp developers with governance-set weights share the 15 % application share
 //! through a reward-per-weight accumulator (O(1) per message).
 
+use bithive_interface::rewards::events as ev;
 use cosmwasm_std::{Decimal256, DepsMut, Env, MessageInfo, Response, Uint128, Uint256};
 
 use crate::error::ContractError;
@@ -46,8 +47,8 @@ pub fn fund(deps: DepsMut, amount: Uint128) -> Result<Response, ContractError> {
     spread(&mut pool)?;
     APP.save(deps.storage, &pool)?;
     Ok(Response::new()
-        .add_attribute("action", "fund_app_pool")
-        .add_attribute("amount", amount))
+        .add_attribute(ev::ACTION, ev::FUND_APP_POOL)
+        .add_attribute(ev::attr::AMOUNT, amount))
 }
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
@@ -77,9 +78,9 @@ pub fn set_developer(
     DEVELOPERS.save(deps.storage, &addr, &dev)?;
     APP.save(deps.storage, &pool)?;
     Ok(Response::new()
-        .add_attribute("action", "set_developer")
-        .add_attribute("developer", addr)
-        .add_attribute("weight", weight))
+        .add_attribute(ev::ACTION, ev::SET_DEVELOPER)
+        .add_attribute(ev::attr::DEVELOPER, addr)
+        .add_attribute(ev::attr::WEIGHT, weight))
 }
 
 pub fn claimable(pool: &AppPool, dev: &Developer) -> Result<Uint128, ContractError> {
@@ -110,9 +111,9 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, Con
         contributor_release(&config, &info.sender, amount, env.block.time.seconds())?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "claim_app")
-        .add_attribute("developer", info.sender)
-        .add_attribute("amount", amount)
-        .add_attribute("paid_now", now_part)
-        .add_attribute("vesting", vested))
+        .add_attribute(ev::ACTION, ev::CLAIM_APP)
+        .add_attribute(ev::attr::DEVELOPER, info.sender)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::PAID_NOW, now_part)
+        .add_attribute(ev::attr::VESTING, vested))
 }

@@ -5,7 +5,8 @@
 //! whatever the number of nodes.
 
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
-use bithive_staking::msg::{
+use bithive_interface::rewards::events as ev;
+use bithive_interface::staking::{
     ExecuteMsg as StakingMsg, PledgeStatusResponse, QueryMsg as StakingQuery,
 };
 use cosmwasm_std::{
@@ -105,8 +106,8 @@ pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, Contra
     pool.funded = pool.funded.checked_add(amount)?;
     COMPUTE.save(deps.storage, &pool)?;
     Ok(Response::new()
-        .add_attribute("action", "fund_compute_pool")
-        .add_attribute("amount", amount))
+        .add_attribute(ev::ACTION, ev::FUND_COMPUTE_POOL)
+        .add_attribute(ev::attr::AMOUNT, amount))
 }
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
@@ -167,13 +168,13 @@ pub fn report_work(
             })?,
             funds: vec![],
         })
-        .add_attribute("action", "report_work")
-        .add_attribute("node", addr)
-        .add_attribute("units", units)
-        .add_attribute("enode", e.to_string())
-        .add_attribute("weight", weight.to_string())
-        .add_attribute("full_rate", status.full_rate.to_string())
-        .add_attribute("epoch", pool.epoch.to_string()))
+        .add_attribute(ev::ACTION, ev::REPORT_WORK)
+        .add_attribute(ev::attr::NODE, addr)
+        .add_attribute(ev::attr::UNITS, units)
+        .add_attribute(ev::attr::ENODE, e.to_string())
+        .add_attribute(ev::attr::WEIGHT, weight.to_string())
+        .add_attribute(ev::attr::FULL_RATE, status.full_rate.to_string())
+        .add_attribute(ev::attr::EPOCH, pool.epoch.to_string()))
 }
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
@@ -201,11 +202,11 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, Con
     let (msgs, now_part, vested) = contributor_release(&config, &info.sender, amount, now)?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "claim_compute")
-        .add_attribute("node", info.sender)
-        .add_attribute("amount", amount)
-        .add_attribute("paid_now", now_part)
-        .add_attribute("vesting", vested))
+        .add_attribute(ev::ACTION, ev::CLAIM_COMPUTE)
+        .add_attribute(ev::attr::NODE, info.sender)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::PAID_NOW, now_part)
+        .add_attribute(ev::attr::VESTING, vested))
 }
 
 /// Claimable amount and open weight of a node as if it were settled now (for queries).

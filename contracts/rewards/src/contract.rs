@@ -1,3 +1,4 @@
+use bithive_interface::rewards::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -54,7 +55,7 @@ pub fn instantiate(
     )?;
     APP.save(deps.storage, &AppPool::default())?;
     PATIENT.save(deps.storage, &PatientPool::default())?;
-    Ok(Response::new().add_attribute("action", "instantiate"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
 fn receive(
@@ -139,7 +140,7 @@ fn update_config(
         c.patient_daily_cap = cap;
     }
     CONFIG.save(deps.storage, &c)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -163,7 +164,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

@@ -3,6 +3,7 @@
 //! per-patient daily cap.
 
 use bithive_formulas::rpatient::{rpatient, RpatientInputs};
+use bithive_interface::rewards::events as ev;
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
@@ -60,8 +61,8 @@ pub fn fund(deps: DepsMut, amount: Uint128) -> Result<Response, ContractError> {
     pool.funded = pool.funded.checked_add(amount)?;
     PATIENT.save(deps.storage, &pool)?;
     Ok(Response::new()
-        .add_attribute("action", "fund_patient_pool")
-        .add_attribute("amount", amount))
+        .add_attribute(ev::ACTION, ev::FUND_PATIENT_POOL)
+        .add_attribute(ev::attr::AMOUNT, amount))
 }
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
@@ -95,10 +96,10 @@ pub fn set_verifier(
         },
     )?;
     Ok(Response::new()
-        .add_attribute("action", "set_verifier")
-        .add_attribute("pubkey", pubkey.to_hex())
-        .add_attribute("institution", institution)
-        .add_attribute("active", active.to_string()))
+        .add_attribute(ev::ACTION, ev::SET_VERIFIER)
+        .add_attribute(ev::attr::PUBKEY, pubkey.to_hex())
+        .add_attribute(ev::attr::INSTITUTION, institution)
+        .add_attribute(ev::attr::ACTIVE, active.to_string()))
 }
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
@@ -149,8 +150,8 @@ pub fn claim(
 
     let res = pay(deps, &env, &config, &info.sender, &activity_id, &activity)?;
     Ok(res
-        .add_attribute("action", "claim_patient")
-        .add_attribute("verifier", verifier.to_hex()))
+        .add_attribute(ev::ACTION, ev::CLAIM_PATIENT)
+        .add_attribute(ev::attr::VERIFIER, verifier.to_hex()))
 }
 
 /// The reporter (the attestation contract) credits an activity attested by a registered node
@@ -173,8 +174,8 @@ pub fn credit(
     let patient = deps.api.addr_validate(&patient)?;
     let res = pay(deps, &env, &config, &patient, &activity_id, &activity)?;
     Ok(res
-        .add_attribute("action", "credit_patient")
-        .add_attribute("reporter", info.sender))
+        .add_attribute(ev::ACTION, ev::CREDIT_PATIENT)
+        .add_attribute(ev::attr::REPORTER, info.sender))
 }
 
 fn check_activity_id(storage: &dyn Storage, activity_id: &str) -> Result<(), ContractError> {
@@ -229,10 +230,10 @@ fn pay(
             })?,
             funds: vec![],
         })
-        .add_attribute("patient", patient.as_str())
-        .add_attribute("activity_id", activity_id)
-        .add_attribute("activity", format!("{:?}", activity.activity))
-        .add_attribute("amount", amount))
+        .add_attribute(ev::attr::PATIENT, patient.as_str())
+        .add_attribute(ev::attr::ACTIVITY_ID, activity_id)
+        .add_attribute(ev::attr::ACTIVITY, format!("{:?}", activity.activity))
+        .add_attribute(ev::attr::AMOUNT, amount))
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! Contributor release (docs/glossary.md#contributor-release): 20 % of a claim is paid at once,
 //! the rest goes into an irrevocable vesting schedule releasing 1/180 a day.
 
-use bithive_vesting::curve::Curve;
-use bithive_vesting::msg::{NewSchedule, ReceiveMsg as VestingHook};
+use bithive_interface::vesting::Curve;
+use bithive_interface::vesting::{NewSchedule, ReceiveMsg as VestingHook};
 use cosmwasm_std::{to_json_binary, Addr, CosmosMsg, Uint128, WasmMsg};
 use cw20::Cw20ExecuteMsg;
 

@@ -2,41 +2,13 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal256, Uint128};
 use cw_storage_plus::{Item, Map};
 
+// Stored as-is and returned by queries, so they live with the messages.
+pub use bithive_interface::rewards::{AppPool, ComputePool, Config, PatientPool, Verifier};
+
 /// Patient attestations older than this are refused.
 pub const MAX_ATTESTATION_AGE: u64 = 30 * 86_400;
 /// Largest units of work in one report (keeps weights far from Decimal256 limits).
 pub const MAX_UNITS: u128 = 1_000_000_000_000;
-
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub btk: Addr,
-    pub btt: Addr,
-    pub staking: Addr,
-    pub vesting: Addr,
-    pub reporter: Addr,
-    pub genesis: u64,
-    pub epoch_seconds: u64,
-    pub patient_daily_cap: Uint128,
-}
-
-/// Compute pool: funds of epoch `e` are shared at its close pro rata to the weighted work of `e`.
-#[cw_serde]
-#[derive(Default)]
-pub struct ComputePool {
-    /// Epoch currently collecting work.
-    pub epoch: u64,
-    pub epoch_weight: Decimal256,
-    /// Funds not yet allocated to a closed epoch.
-    pub undistributed: Uint128,
-    /// Withheld halves of under-pledged nodes, below one base unit (whole units go back to
-    /// `undistributed`).
-    pub recycle: Decimal256,
-    pub funded: Uint128,
-    pub allocated: Uint128,
-    pub recycled: Uint128,
-    pub paid: Uint128,
-}
 
 #[cw_serde]
 #[derive(Default)]
@@ -51,17 +23,6 @@ pub struct NodeAcc {
     pub claimed: Uint128,
 }
 
-/// App pool: `acc` is the reward per unit of developer weight since genesis.
-#[cw_serde]
-#[derive(Default)]
-pub struct AppPool {
-    pub total_weight: Uint128,
-    pub acc: Decimal256,
-    pub undistributed: Uint128,
-    pub funded: Uint128,
-    pub paid: Uint128,
-}
-
 #[cw_serde]
 #[derive(Default)]
 pub struct Developer {
@@ -69,20 +30,6 @@ pub struct Developer {
     pub snapshot: Decimal256,
     pub pending: Decimal256,
     pub claimed: Uint128,
-}
-
-#[cw_serde]
-pub struct Verifier {
-    pub institution: String,
-    pub active: bool,
-}
-
-#[cw_serde]
-#[derive(Default)]
-pub struct PatientPool {
-    pub balance: Uint128,
-    pub funded: Uint128,
-    pub paid: Uint128,
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");

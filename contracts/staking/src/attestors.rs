@@ -2,6 +2,7 @@
 //! permissionless crank that scans at most `limit` nodes per call.
 
 use bithive_formulas::vscore::{share, vscore};
+use bithive_interface::staking::events as ev;
 use cosmwasm_std::{Addr, Decimal, DepsMut, Env, Order, Response, StdResult, Storage, Uint128};
 use cw_storage_plus::Bound;
 
@@ -129,13 +130,13 @@ pub fn advance(deps: DepsMut, env: Env, limit: u32) -> Result<Response, Contract
     scan.scanned += batch.len() as u64;
     let done = batch.len() < limit;
     let mut res = Response::new()
-        .add_attribute("action", "advance_attestor_set")
-        .add_attribute("epoch", epoch.to_string())
-        .add_attribute("scanned", scan.scanned.to_string());
+        .add_attribute(ev::ACTION, ev::ADVANCE_ATTESTOR_SET)
+        .add_attribute(ev::attr::EPOCH, epoch.to_string())
+        .add_attribute(ev::attr::SCANNED, scan.scanned.to_string());
     if done {
         res = res
-            .add_attribute("members", scan.top.len().to_string())
-            .add_attribute("complete", "true");
+            .add_attribute(ev::attr::MEMBERS, scan.top.len().to_string())
+            .add_attribute(ev::attr::COMPLETE, "true");
         ATTESTORS.save(
             deps.storage,
             &AttestorSet {
@@ -147,7 +148,7 @@ pub fn advance(deps: DepsMut, env: Env, limit: u32) -> Result<Response, Contract
     } else {
         scan.cursor = batch.last().map(|(a, _)| a.clone());
         SCAN.save(deps.storage, &scan)?;
-        res = res.add_attribute("complete", "false");
+        res = res.add_attribute(ev::attr::COMPLETE, "false");
     }
     Ok(res)
 }

@@ -1,3 +1,4 @@
+use bithive_interface::staking::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
@@ -42,7 +43,7 @@ pub fn instantiate(
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
-    Ok(Response::new().add_attribute("action", "instantiate"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -119,7 +120,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

@@ -1,4 +1,5 @@
 use bithive_formulas::emission::halvings;
+use bithive_interface::staking::events as ev;
 use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
@@ -72,10 +73,10 @@ pub fn register(
     totals.nodes += 1;
     TOTALS.save(deps.storage, &totals)?;
     Ok(Response::new()
-        .add_attribute("action", "register_node")
-        .add_attribute("node", info.sender)
-        .add_attribute("capacity_t", capacity_t.to_string())
-        .add_attribute("tier", format!("{tier:?}")))
+        .add_attribute(ev::ACTION, ev::REGISTER_NODE)
+        .add_attribute(ev::attr::NODE, info.sender)
+        .add_attribute(ev::attr::CAPACITY_T, capacity_t.to_string())
+        .add_attribute(ev::attr::TIER, format!("{tier:?}")))
 }
 
 pub fn update_node(
@@ -90,9 +91,9 @@ pub fn update_node(
     node.tier = tier;
     NODES.save(deps.storage, &info.sender, &node)?;
     Ok(Response::new()
-        .add_attribute("action", "update_node")
-        .add_attribute("node", info.sender)
-        .add_attribute("capacity_t", capacity_t.to_string()))
+        .add_attribute(ev::ACTION, ev::UPDATE_NODE)
+        .add_attribute(ev::attr::NODE, info.sender)
+        .add_attribute(ev::attr::CAPACITY_T, capacity_t.to_string()))
 }
 
 pub fn receive(
@@ -140,12 +141,12 @@ fn bond(
     TOTALS.save(deps.storage, &totals)?;
     let required = required_pledge(config, node.capacity_t, now);
     Ok(Response::new()
-        .add_attribute("action", "bond")
-        .add_attribute("node", who)
-        .add_attribute("amount", amount)
-        .add_attribute("bonded", node.bonded())
-        .add_attribute("required", required)
-        .add_attribute("unlock_at", unlock_at.to_string()))
+        .add_attribute(ev::ACTION, ev::BOND)
+        .add_attribute(ev::attr::NODE, who)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::BONDED, node.bonded())
+        .add_attribute(ev::attr::REQUIRED, required)
+        .add_attribute(ev::attr::UNLOCK_AT, unlock_at.to_string()))
 }
 
 pub fn unbond(
@@ -193,10 +194,10 @@ pub fn unbond(
     totals.unbonding = totals.unbonding.checked_add(amount)?;
     TOTALS.save(deps.storage, &totals)?;
     Ok(Response::new()
-        .add_attribute("action", "unbond")
-        .add_attribute("node", info.sender)
-        .add_attribute("amount", amount)
-        .add_attribute("release_at", release_at.to_string()))
+        .add_attribute(ev::ACTION, ev::UNBOND)
+        .add_attribute(ev::attr::NODE, info.sender)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::RELEASE_AT, release_at.to_string()))
 }
 
 pub fn claim_unbonded(
@@ -230,9 +231,9 @@ pub fn claim_unbonded(
             })?,
             funds: vec![],
         })
-        .add_attribute("action", "claim_unbonded")
-        .add_attribute("node", info.sender)
-        .add_attribute("amount", amount))
+        .add_attribute(ev::ACTION, ev::CLAIM_UNBONDED)
+        .add_attribute(ev::attr::NODE, info.sender)
+        .add_attribute(ev::attr::AMOUNT, amount))
 }
 
 pub fn set_compliance(
@@ -252,9 +253,9 @@ pub fn set_compliance(
     n.compliance = level;
     NODES.save(deps.storage, &addr, &n)?;
     Ok(Response::new()
-        .add_attribute("action", "set_compliance")
-        .add_attribute("node", addr)
-        .add_attribute("level", level.to_string()))
+        .add_attribute(ev::ACTION, ev::SET_COMPLIANCE)
+        .add_attribute(ev::attr::NODE, addr)
+        .add_attribute(ev::attr::LEVEL, level.to_string()))
 }
 
 pub fn record_work(
@@ -284,10 +285,10 @@ pub fn record_work(
         .checked_add(units)?;
     EPOCH_WORK.save(deps.storage, epoch, &e)?;
     Ok(Response::new()
-        .add_attribute("action", "record_work")
-        .add_attribute("node", addr)
-        .add_attribute("units", units)
-        .add_attribute("epoch", epoch.to_string()))
+        .add_attribute(ev::ACTION, ev::RECORD_WORK)
+        .add_attribute(ev::attr::NODE, addr)
+        .add_attribute(ev::attr::UNITS, units)
+        .add_attribute(ev::attr::EPOCH, epoch.to_string()))
 }
 
 pub fn validate_config(c: &Config) -> Result<(), ContractError> {
@@ -353,5 +354,5 @@ pub fn update_config(
     }
     validate_config(&c)?;
     CONFIG.save(deps.storage, &c)?;
-    Ok(Response::new().add_attribute("action", "update_config"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }

@@ -1,5 +1,6 @@
 //! Slashing: a fraction of every lot and every unbonding claim of a node.
 
+use bithive_interface::staking::events as ev;
 use bithive_signed_attestation::SignedAttestation;
 use cosmwasm_std::{
     to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
@@ -51,11 +52,11 @@ fn apply(
     totals.slashed = totals.slashed.checked_add(total)?;
     TOTALS.save(deps.storage, &totals)?;
     let mut res = Response::new()
-        .add_attribute("action", "slash")
-        .add_attribute("node", addr)
-        .add_attribute("fraction", fraction.to_string())
-        .add_attribute("amount", total)
-        .add_attribute("reason", reason);
+        .add_attribute(ev::ACTION, ev::SLASH)
+        .add_attribute(ev::attr::NODE, addr)
+        .add_attribute(ev::attr::FRACTION, fraction.to_string())
+        .add_attribute(ev::attr::AMOUNT, total)
+        .add_attribute(ev::attr::REASON, reason);
     if !total.is_zero() {
         res = res.add_message(WasmMsg::Execute {
             contract_addr: config.token.into(),
@@ -114,6 +115,6 @@ pub fn submit_evidence(
     let fraction = CONFIG.load(deps.storage)?.fraud_slash;
     let res = apply(deps, &node, fraction, "fraud: conflicting attestations")?;
     Ok(res
-        .add_attribute("job_key", job_key.to_hex())
-        .add_attribute("job_id", a.job_id.clone()))
+        .add_attribute(ev::attr::JOB_KEY, job_key.to_hex())
+        .add_attribute(ev::attr::JOB_ID, a.job_id.clone()))
 }

@@ -3,6 +3,9 @@ use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Decimal, Uint128};
 use cw_storage_plus::{Item, Map};
 
+// Stored as-is and returned by queries, so they live with the messages.
+pub use bithive_interface::staking::{Claim, Config, Lot, Member, Totals};
+
 use crate::msg::Tier;
 
 /// Bond lots kept per node; a top-up beyond this merges into the newest lot (re-locking it).
@@ -15,37 +18,6 @@ pub const MAX_WINDOW: u32 = 16;
 pub const MAX_SCAN: u32 = 200;
 /// 100 BTK (6 decimals) per T.
 pub const PLEDGE_PER_T: u128 = 100_000_000;
-
-#[cw_serde]
-pub struct Config {
-    pub governance: Addr,
-    pub compliance: Addr,
-    pub token: Addr,
-    pub slash_recipient: Addr,
-    /// Allowed to record verified work (the rewards contract).
-    pub work_reporter: Option<Addr>,
-    /// Emission genesis (halvings are counted from it).
-    pub genesis: u64,
-    pub epoch_seconds: u64,
-    pub attestor_set_size: u32,
-    pub window_epochs: u32,
-    pub lock_seconds: u64,
-    pub unbonding_seconds: u64,
-    pub max_claims: u32,
-    pub fraud_slash: Decimal,
-}
-
-#[cw_serde]
-pub struct Lot {
-    pub amount: Uint128,
-    pub unlock_at: u64,
-}
-
-#[cw_serde]
-pub struct Claim {
-    pub amount: Uint128,
-    pub release_at: u64,
-}
 
 #[cw_serde]
 pub struct Node {
@@ -67,21 +39,6 @@ impl Node {
     pub fn unbonding(&self) -> Uint128 {
         self.claims.iter().map(|c| c.amount).sum()
     }
-}
-
-#[cw_serde]
-#[derive(Default)]
-pub struct Totals {
-    pub bonded: Uint128,
-    pub unbonding: Uint128,
-    pub slashed: Uint128,
-    pub nodes: u64,
-}
-
-#[cw_serde]
-pub struct Member {
-    pub node: Addr,
-    pub vscore: Decimal,
 }
 
 #[cw_serde]

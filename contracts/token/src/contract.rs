@@ -1,6 +1,7 @@
 //! Entry points. Behaviour shared with cw20-base is delegated to it; this contract adds typed
 //! input checks in front of it and replaces its single-minter model.
 
+use bithive_interface::token::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
@@ -81,11 +82,11 @@ pub fn instantiate(
     }
 
     Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("owner", owner)
-        .add_attribute("initial_supply", supply)
-        .add_attribute("cap", cap_attr(msg.cap))
-        .add_attribute("minters", minters.len().to_string()))
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::OWNER, owner)
+        .add_attribute(ev::attr::INITIAL_SUPPLY, supply)
+        .add_attribute(ev::attr::CAP, cap_attr(msg.cap))
+        .add_attribute(ev::attr::MINTERS, minters.len().to_string()))
 }
 
 pub(crate) fn cap_attr(cap: Option<Uint128>) -> String {
@@ -192,7 +193,7 @@ pub fn execute(
         ExecuteMsg::UpdateOwnership(action) => {
             let ownership = cw_ownable::update_ownership(deps, &env.block, &info.sender, action)?;
             Ok(Response::new()
-                .add_attribute("action", "update_ownership")
+                .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
                 .add_attributes(ownership.into_attributes()))
         }
     }
@@ -247,7 +248,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", from.to_string())
-        .add_attribute("to_version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM_VERSION, from.to_string())
+        .add_attribute(ev::attr::TO_VERSION, CONTRACT_VERSION))
 }

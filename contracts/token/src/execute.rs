@@ -1,5 +1,6 @@
 //! Execute logic this contract adds to cw20-base: input guards and capped multi-minter minting.
 
+use bithive_interface::token::events as ev;
 use cosmwasm_std::{Deps, DepsMut, Env, MessageInfo, Response, StdResult, Uint128};
 use cw20::{Cw20Coin, Expiration};
 use cw20_base::allowances as base_allowances;
@@ -111,11 +112,11 @@ pub fn mint(
     })?;
 
     Ok(Response::new()
-        .add_attribute("action", "mint")
-        .add_attribute("minter", info.sender)
-        .add_attribute("to", recipient)
-        .add_attribute("amount", amount)
-        .add_attribute("minter_allowance", remaining_allowance))
+        .add_attribute(ev::ACTION, ev::MINT)
+        .add_attribute(ev::attr::MINTER, info.sender)
+        .add_attribute(ev::attr::TO, recipient)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::MINTER_ALLOWANCE, remaining_allowance))
 }
 
 pub fn set_minter(
@@ -128,9 +129,9 @@ pub fn set_minter(
     let addr = deps.api.addr_validate(&minter)?;
     MINTERS.save(deps.storage, &addr, &allowance)?;
     Ok(Response::new()
-        .add_attribute("action", "set_minter")
-        .add_attribute("minter", minter)
-        .add_attribute("allowance", allowance))
+        .add_attribute(ev::ACTION, ev::SET_MINTER)
+        .add_attribute(ev::attr::MINTER, minter)
+        .add_attribute(ev::attr::ALLOWANCE, allowance))
 }
 
 pub fn remove_minter(
@@ -145,6 +146,6 @@ pub fn remove_minter(
     }
     MINTERS.remove(deps.storage, &addr);
     Ok(Response::new()
-        .add_attribute("action", "remove_minter")
-        .add_attribute("minter", minter))
+        .add_attribute(ev::ACTION, ev::REMOVE_MINTER)
+        .add_attribute(ev::attr::MINTER, minter))
 }

@@ -1,3 +1,4 @@
+use bithive_interface::vesting::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
@@ -38,8 +39,8 @@ pub fn instantiate(
     )?;
     NEXT_ID.save(deps.storage, &1)?;
     Ok(Response::new()
-        .add_attribute("action", "instantiate")
-        .add_attribute("owner", owner))
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::OWNER, owner))
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -91,7 +92,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from", from.to_string())
-        .add_attribute("version", CONTRACT_VERSION))
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
 }

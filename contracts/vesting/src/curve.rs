@@ -1,88 +1,20 @@
-//! Release curves. All times are unix seconds; amounts are cumulative (what has vested by `t`).
+//! Release curves (the types live in `bithive-interface`); validation stays here because its
+//! errors are this contract's.
 
-use cosmwasm_schema::cw_serde;
 use cosmwasm_std::Uint128;
 
 use crate::ContractError;
 
-pub const DAY: u64 = 86_400;
-/// A "month" of the seeds: 30 days.
-pub const MONTH: u64 = 30 * DAY;
-pub const MAX_POINTS: usize = 32;
+pub use bithive_interface::vesting::{Curve, Point, DAY, MAX_POINTS, MONTH};
 
-#[cw_serde]
-pub struct Point {
-    pub at: u64,
-    /// Cumulative amount vested at `at`.
-    pub amount: Uint128,
+/// Schedule-time checks of a [`Curve`].
+pub trait CurveExt {
+    fn validate(&self, amount: Uint128) -> Result<(), ContractError>;
 }
 
-#[cw_serde]
-pub enum Curve {
-    /// `immediate` vests at `start`; nothing more until `start + cliff`; then the rest vests in
-    /// `steps` equal steps, one every `period` seconds (the first at `start + cliff + period`).
-    /// `period = 1` is a continuous (per-second) release.
-    Stepped {
-        start: u64,
-        immediate: Uint128,
-        cliff: u64,
-        period: u64,
-        steps: u64,
-    },
-    /// Piecewise linear through `points` (non-decreasing in time and amount): zero before the
-    /// first point, the last amount after the last point. Two points at the same time are a jump,
-    /// which expresses a cliff.
-    Piecewise { points: Vec<Point> },
-}
-
-impl Curve {
-    /// Contributors (docs/glossary.md#contributor-release): 20 % at once, the rest 1/180 a day.
-    pub fn contributor(start: u64, amount: Uint128) -> Curve {
-        Curve::Stepped {
-            start,
-            immediate: amount.multiply_ratio(20u128, 100u128),
-            cliff: 0,
-            period: DAY,
-            steps: 180,
-        }
-    }
-
-    /// Contributors' locked part when the 20 % was already paid out: 1/180 a day.
-    pub fn daily_180(start: u64) -> Curve {
-        Curve::Stepped {
-            start,
-            immediate: Uint128::zero(),
-            cliff: 0,
-            period: DAY,
-            steps: 180,
-        }
-    }
-
-    /// Foundation and operations (docs/glossary.md#foundation-release): locked one month, then
-    /// 10 % a month.
-    pub fn foundation(start: u64) -> Curve {
-        Curve::Stepped {
-            start,
-            immediate: Uint128::zero(),
-            cliff: MONTH,
-            period: MONTH,
-            steps: 10,
-        }
-    }
-
-    /// Team style (docs/glossary.md#vesting-curves): 20 months locked, then 5 % a month.
-    pub fn team(start: u64) -> Curve {
-        Curve::Stepped {
-            start,
-            immediate: Uint128::zero(),
-            cliff: 20 * MONTH,
-            period: MONTH,
-            steps: 20,
-        }
-    }
-
+impl CurveExt for Curve {
     /// Checks the curve against the schedule amount. Rejects rates that round to zero.
-    pub fn validate(&self, amount: Uint128) -> Result<(), ContractError> {
+    fn validate(&self, amount: Uint128) -> Result<(), ContractError> {
         if amount.is_zero() {
             return Err(ContractError::InvalidCurve("zero amount"));
         }
@@ -128,51 +60,6 @@ impl Curve {
                     ));
                 }
                 Ok(())
-            }
-        }
-    }
-
-    /// Cumulative amount vested at `t` for a schedule of `amount` (validated curve).
-    pub fn vested(&self, amount: Uint128, t: u64) -> Uint128 {
-        match self {
-            Curve::Stepped {
-                start,
-                immediate,
-                cliff,
-                period,
-                steps,
-            } => {
-                if t < *start {
-                    return Uint128::zero();
-                }
-                let immediate = (*immediate).min(amount);
-                let since_cliff = match (t - start).checked_sub(*cliff) {
-                    Some(s) => s,
-                    None => return immediate,
-                };
-                let done = (since_cliff / (*period).max(1)).min(*steps);
-                let rest = amount - immediate;
-                immediate + rest.multiply_ratio(done, (*steps).max(1))
-            }
-            Curve::Piecewise { points } => {
-                let Some(first) = points.first() else {
-                    return Uint128::zero();
-                };
-                if t < first.at {
-                    return Uint128::zero();
-                }
-                // Last point at or before t (points are sorted by time).
-                let i = points.partition_point(|p| p.at <= t) - 1;
-                let p = &points[i];
-                let v = match points.get(i + 1) {
-                    None => p.amount,
-                    Some(q) => {
-                        // q.at > t >= p.at, so the span is positive.
-                        let rise = q.amount - p.amount;
-                        p.amount + rise.multiply_ratio(t - p.at, q.at - p.at)
-                    }
-                };
-                v.min(amount)
             }
         }
     }

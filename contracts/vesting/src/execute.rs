@@ -1,11 +1,13 @@
 use std::collections::BTreeMap;
 
+use bithive_interface::vesting::events as ev;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, BankMsg, Coin, CosmosMsg, DepsMut, Env, MessageInfo, Response,
     Uint128, WasmMsg,
 };
 use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
 
+use crate::curve::CurveExt;
 use crate::error::ContractError;
 use crate::msg::{Asset, NewSchedule, ReceiveMsg};
 use crate::state::{
@@ -128,11 +130,11 @@ fn create(
     totals.funded = totals.funded.checked_add(funded)?;
     TOTALS.save(deps.storage, &key, &totals)?;
     Ok(Response::new()
-        .add_attribute("action", "create_schedules")
-        .add_attribute("asset", key)
-        .add_attribute("amount", funded)
-        .add_attribute("first_id", first.to_string())
-        .add_attribute("last_id", (id - 1).to_string()))
+        .add_attribute(ev::ACTION, ev::CREATE_SCHEDULES)
+        .add_attribute(ev::attr::ASSET, key)
+        .add_attribute(ev::attr::AMOUNT, funded)
+        .add_attribute(ev::attr::FIRST_ID, first.to_string())
+        .add_attribute(ev::attr::LAST_ID, (id - 1).to_string()))
 }
 
 /// Pays what has vested on `ids`. With `only_own`, the sender must be the beneficiary of each
@@ -183,8 +185,11 @@ pub fn claim(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", if only_own { "claim" } else { "distribute" })
-        .add_attribute("amount", total))
+        .add_attribute(
+            ev::ACTION,
+            if only_own { ev::CLAIM } else { ev::DISTRIBUTE },
+        )
+        .add_attribute(ev::attr::AMOUNT, total))
 }
 
 pub fn revoke(
@@ -210,10 +215,10 @@ pub fn revoke(
     s.revoked_at = Some(now);
     SCHEDULES.save(deps.storage, id, &s)?;
     let mut res = Response::new()
-        .add_attribute("action", "revoke")
-        .add_attribute("schedule_id", id.to_string())
-        .add_attribute("returned", unvested)
-        .add_attribute("vested", vested);
+        .add_attribute(ev::ACTION, ev::REVOKE)
+        .add_attribute(ev::attr::SCHEDULE_ID, id.to_string())
+        .add_attribute(ev::attr::RETURNED, unvested)
+        .add_attribute(ev::attr::VESTED, vested);
     if !unvested.is_zero() {
         let key = s.asset.key();
         let mut totals: Totals = TOTALS.load(deps.storage, &key)?;
@@ -250,7 +255,7 @@ pub fn update_allowlist(
         });
     }
     CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new().add_attribute("action", "update_allowlist"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_ALLOWLIST))
 }
 
 pub fn update_owner(
@@ -265,6 +270,6 @@ pub fn update_owner(
     config.owner = deps.api.addr_validate(&owner)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new()
-        .add_attribute("action", "update_owner")
-        .add_attribute("owner", config.owner))
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNER)
+        .add_attribute(ev::attr::OWNER, config.owner))
 }

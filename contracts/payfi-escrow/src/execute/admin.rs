@@ -1,3 +1,4 @@
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 
 use super::Res;
@@ -44,14 +45,14 @@ pub fn update_config(
     }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new()
-        .add_attribute("action", "update_config")
-        .add_attribute("fee_bps", c.fee_bps.to_string()))
+        .add_attribute(ev::ACTION, ev::UPDATE_CONFIG)
+        .add_attribute(ev::attr::FEE_BPS, c.fee_bps.to_string()))
 }
 
 pub fn update_cw20(deps: DepsMut, info: MessageInfo, add: Vec<String>, remove: Vec<String>) -> Res {
     assert_admin(&deps, &info)?;
     update_cw20_allowlist(deps.storage, deps.api, &add, &remove)?;
-    Ok(Response::new().add_attribute("action", "update_cw20_allowlist"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CW20_ALLOWLIST))
 }
 
 pub fn update_reporters(
@@ -67,5 +68,5 @@ pub fn update_reporters(
     for a in remove {
         REPORTERS.remove(deps.storage, &deps.api.addr_validate(&a)?);
     }
-    Ok(Response::new().add_attribute("action", "update_reporters"))
+    Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_REPORTERS))
 }

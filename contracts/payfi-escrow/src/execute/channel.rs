@@ -1,5 +1,6 @@
 //! Unidirectional payment channels with cumulative secp256k1 vouchers.
 
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, MessageInfo, Response, Uint128};
 
 use super::Res;
@@ -80,11 +81,11 @@ pub fn open(
     };
     CHANNELS.save(deps.storage, id, &channel)?;
     Ok(Response::new()
-        .add_attribute("action", "open_channel")
-        .add_attribute("channel_id", id.to_string())
-        .add_attribute("payer", payer)
-        .add_attribute("payee", payee)
-        .add_attribute("deposit", amount))
+        .add_attribute(ev::ACTION, ev::OPEN_CHANNEL)
+        .add_attribute(ev::attr::CHANNEL_ID, id.to_string())
+        .add_attribute(ev::attr::PAYER, payer)
+        .add_attribute(ev::attr::PAYEE, payee)
+        .add_attribute(ev::attr::DEPOSIT, amount))
 }
 
 pub fn top_up(
@@ -107,9 +108,9 @@ pub fn top_up(
     c.deposit = c.deposit.checked_add(amount)?;
     CHANNELS.save(deps.storage, channel_id, &c)?;
     Ok(Response::new()
-        .add_attribute("action", "top_up_channel")
-        .add_attribute("channel_id", channel_id.to_string())
-        .add_attribute("deposit", c.deposit))
+        .add_attribute(ev::ACTION, ev::TOP_UP_CHANNEL)
+        .add_attribute(ev::attr::CHANNEL_ID, channel_id.to_string())
+        .add_attribute(ev::attr::DEPOSIT, c.deposit))
 }
 
 pub fn redeem(
@@ -159,11 +160,11 @@ pub fn redeem(
     CHANNELS.save(deps.storage, channel_id, &c)?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "redeem_voucher")
-        .add_attribute("channel_id", channel_id.to_string())
-        .add_attribute("cumulative", cumulative)
-        .add_attribute("paid", net)
-        .add_attribute("fee", fee))
+        .add_attribute(ev::ACTION, ev::REDEEM_VOUCHER)
+        .add_attribute(ev::attr::CHANNEL_ID, channel_id.to_string())
+        .add_attribute(ev::attr::CUMULATIVE, cumulative)
+        .add_attribute(ev::attr::PAID, net)
+        .add_attribute(ev::attr::FEE, fee))
 }
 
 pub fn request_close(deps: DepsMut, env: Env, info: MessageInfo, channel_id: u64) -> Res {
@@ -178,9 +179,9 @@ pub fn request_close(deps: DepsMut, env: Env, info: MessageInfo, channel_id: u64
     }
     let ends = env.block.time.plus_seconds(c.challenge_period_secs);
     Ok(Response::new()
-        .add_attribute("action", "request_close")
-        .add_attribute("channel_id", channel_id.to_string())
-        .add_attribute("challenge_ends", ends.seconds().to_string()))
+        .add_attribute(ev::ACTION, ev::REQUEST_CLOSE)
+        .add_attribute(ev::attr::CHANNEL_ID, channel_id.to_string())
+        .add_attribute(ev::attr::CHALLENGE_ENDS, ends.seconds().to_string()))
 }
 
 fn close(deps: DepsMut, mut c: Channel, action: &'static str) -> Res {
@@ -190,9 +191,9 @@ fn close(deps: DepsMut, mut c: Channel, action: &'static str) -> Res {
     CHANNELS.save(deps.storage, c.id, &c)?;
     Ok(Response::new()
         .add_messages(pay(&c.asset, &c.payer, back)?)
-        .add_attribute("action", action)
-        .add_attribute("channel_id", c.id.to_string())
-        .add_attribute("refunded", back))
+        .add_attribute(ev::ACTION, action)
+        .add_attribute(ev::attr::CHANNEL_ID, c.id.to_string())
+        .add_attribute(ev::attr::REFUNDED, back))
 }
 
 pub fn finalize_close(deps: DepsMut, env: Env, info: MessageInfo, channel_id: u64) -> Res {
@@ -210,7 +211,7 @@ pub fn finalize_close(deps: DepsMut, env: Env, info: MessageInfo, channel_id: u6
             ends: ends.seconds().to_string(),
         });
     }
-    close(deps, c, "finalize_close")
+    close(deps, c, ev::FINALIZE_CLOSE)
 }
 
 pub fn payee_close(deps: DepsMut, info: MessageInfo, channel_id: u64) -> Res {
@@ -219,5 +220,5 @@ pub fn payee_close(deps: DepsMut, info: MessageInfo, channel_id: u64) -> Res {
         return Err(ContractError::Unauthorized { role: "payee" });
     }
     require_live(&c)?;
-    close(deps, c, "payee_close")
+    close(deps, c, ev::PAYEE_CLOSE)
 }

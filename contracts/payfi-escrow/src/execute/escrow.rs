@@ -1,5 +1,6 @@
 //! Milestone escrows with an optional arbiter (e.g. an insurer).
 
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, Uint128};
 
 use super::Res;
@@ -124,12 +125,12 @@ pub fn create(
     ESCROWS_BY_PAYEE.save(deps.storage, (&payee, id), &Empty {})?;
     ESCROWS_BY_REF.save(deps.storage, (&escrow.coding.invoice_ref, id), &Empty {})?;
     Ok(Response::new()
-        .add_attribute("action", "create_escrow")
-        .add_attribute("escrow_id", id.to_string())
-        .add_attribute("payer", payer)
-        .add_attribute("payee", payee)
-        .add_attribute("amount", amount)
-        .add_attribute("invoice_ref", escrow.coding.invoice_ref))
+        .add_attribute(ev::ACTION, ev::CREATE_ESCROW)
+        .add_attribute(ev::attr::ESCROW_ID, id.to_string())
+        .add_attribute(ev::attr::PAYER, payer)
+        .add_attribute(ev::attr::PAYEE, payee)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::INVOICE_REF, escrow.coding.invoice_ref))
 }
 
 pub fn release(deps: DepsMut, info: MessageInfo, escrow_id: u64, index: u32) -> Res {
@@ -159,11 +160,11 @@ pub fn release(deps: DepsMut, info: MessageInfo, escrow_id: u64, index: u32) -> 
     ESCROWS.save(deps.storage, escrow_id, &e)?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "release_milestone")
-        .add_attribute("escrow_id", escrow_id.to_string())
-        .add_attribute("milestone", index.to_string())
-        .add_attribute("paid", net)
-        .add_attribute("fee", fee))
+        .add_attribute(ev::ACTION, ev::RELEASE_MILESTONE)
+        .add_attribute(ev::attr::ESCROW_ID, escrow_id.to_string())
+        .add_attribute(ev::attr::MILESTONE, index.to_string())
+        .add_attribute(ev::attr::PAID, net)
+        .add_attribute(ev::attr::FEE, fee))
 }
 
 pub fn refund(deps: DepsMut, env: Env, escrow_id: u64) -> Res {
@@ -180,9 +181,9 @@ pub fn refund(deps: DepsMut, env: Env, escrow_id: u64) -> Res {
     ESCROWS.save(deps.storage, escrow_id, &e)?;
     Ok(Response::new()
         .add_messages(pay(&e.asset, &e.payer, amount)?)
-        .add_attribute("action", "refund_escrow")
-        .add_attribute("escrow_id", escrow_id.to_string())
-        .add_attribute("refunded", amount))
+        .add_attribute(ev::ACTION, ev::REFUND_ESCROW)
+        .add_attribute(ev::attr::ESCROW_ID, escrow_id.to_string())
+        .add_attribute(ev::attr::REFUNDED, amount))
 }
 
 pub fn dispute(deps: DepsMut, info: MessageInfo, escrow_id: u64) -> Res {
@@ -199,9 +200,9 @@ pub fn dispute(deps: DepsMut, info: MessageInfo, escrow_id: u64) -> Res {
     e.status = EscrowStatus::Disputed;
     ESCROWS.save(deps.storage, escrow_id, &e)?;
     Ok(Response::new()
-        .add_attribute("action", "dispute_escrow")
-        .add_attribute("escrow_id", escrow_id.to_string())
-        .add_attribute("by", info.sender))
+        .add_attribute(ev::ACTION, ev::DISPUTE_ESCROW)
+        .add_attribute(ev::attr::ESCROW_ID, escrow_id.to_string())
+        .add_attribute(ev::attr::BY, info.sender))
 }
 
 pub fn resolve(deps: DepsMut, info: MessageInfo, escrow_id: u64, payee_amount: Uint128) -> Res {
@@ -234,9 +235,9 @@ pub fn resolve(deps: DepsMut, info: MessageInfo, escrow_id: u64, payee_amount: U
     ESCROWS.save(deps.storage, escrow_id, &e)?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "resolve_escrow")
-        .add_attribute("escrow_id", escrow_id.to_string())
-        .add_attribute("paid", net)
-        .add_attribute("fee", fee)
-        .add_attribute("refunded", back))
+        .add_attribute(ev::ACTION, ev::RESOLVE_ESCROW)
+        .add_attribute(ev::attr::ESCROW_ID, escrow_id.to_string())
+        .add_attribute(ev::attr::PAID, net)
+        .add_attribute(ev::attr::FEE, fee)
+        .add_attribute(ev::attr::REFUNDED, back))
 }

@@ -1,5 +1,6 @@
 //! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry.
 
+use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
 use sha2::{Digest, Sha256};
 
@@ -94,12 +95,12 @@ pub fn create(
     };
     JOBS.save(deps.storage, &msg.job_id, &job)?;
     Ok(Response::new()
-        .add_attribute("action", "create_job")
-        .add_attribute("job_id", msg.job_id)
-        .add_attribute("payer", payer)
-        .add_attribute("amount", amount)
-        .add_attribute("model", job.model)
-        .add_attribute("input_hash", job.input_hash))
+        .add_attribute(ev::ACTION, ev::CREATE_JOB)
+        .add_attribute(ev::attr::JOB_ID, msg.job_id)
+        .add_attribute(ev::attr::PAYER, payer)
+        .add_attribute(ev::attr::AMOUNT, amount)
+        .add_attribute(ev::attr::MODEL, job.model)
+        .add_attribute(ev::attr::INPUT_HASH, job.input_hash))
 }
 
 /// Reports are accepted strictly before expiry, refunds strictly from expiry on: the two can
@@ -124,11 +125,11 @@ pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: 
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(Response::new()
         .add_messages(msgs)
-        .add_attribute("action", "report_job")
-        .add_attribute("job_id", job_id)
-        .add_attribute("node", node)
-        .add_attribute("paid", net)
-        .add_attribute("fee", fee))
+        .add_attribute(ev::ACTION, ev::REPORT_JOB)
+        .add_attribute(ev::attr::JOB_ID, job_id)
+        .add_attribute(ev::attr::NODE, node)
+        .add_attribute(ev::attr::PAID, net)
+        .add_attribute(ev::attr::FEE, fee))
 }
 
 pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
@@ -145,7 +146,7 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(Response::new()
         .add_messages(pay(&job.asset, &job.payer, job.amount)?)
-        .add_attribute("action", "refund_job")
-        .add_attribute("job_id", job_id)
-        .add_attribute("refunded", job.amount))
+        .add_attribute(ev::ACTION, ev::REFUND_JOB)
+        .add_attribute(ev::attr::JOB_ID, job_id)
+        .add_attribute(ev::attr::REFUNDED, job.amount))
 }

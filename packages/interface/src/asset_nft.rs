@@ -1,0 +1,431 @@
+//! Messages. The cw721 part keeps the cw721 0.22 JSON names so wallets and marketplaces work
+//! unchanged; the asset part adds metadata, compliance, digital twin and valuation.
+
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp, Uint128};
+use cw721::Expiration;
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub name: String,
+    pub symbol: String,
+    /// Mints, manages valuers, device keys and certifications. Defaults to the sender.
+    pub admin: Option<String>,
+    /// Approves holders per jurisdiction.
+    pub compliance_officer: String,
+    pub valuation: ValuationParams,
+}
+
+#[cw_serde]
+pub struct ValuationParams {
+    /// Unit of every submitted value (e.g. "USD-cents"); informational.
+    pub unit: String,
+    /// How many of the latest submissions (distinct valuers) enter the median (1..=32).
+    pub window: u32,
+    /// Submissions older than this many seconds are ignored.
+    pub freshness_secs: u64,
+    /// Minimum fresh submissions from distinct valuers for a valuation (1..=window).
+    pub quorum: u32,
+}
+
+/// Metadata given at mint. The device key is a compressed secp256k1 public key (33 bytes).
+#[cw_serde]
+pub struct AssetMetadataMsg {
+    pub class: AssetClass,
+    pub description_uri: String,
+    /// sha256 of the document at `description_uri` (32 bytes).
+    pub content_hash: HexBinary,
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub certifications: Vec<Certification>,
+    pub device_pubkey: Option<Binary>,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    // ---- cw721 ----
+    TransferNft {
+        recipient: String,
+        token_id: String,
+    },
+    SendNft {
+        contract: String,
+        token_id: String,
+        msg: Binary,
+    },
+    Approve {
+        spender: String,
+        token_id: String,
+        expires: Option<Expiration>,
+    },
+    Revoke {
+        spender: String,
+        token_id: String,
+    },
+    ApproveAll {
+        operator: String,
+        expires: Option<Expiration>,
+    },
+    RevokeAll {
+        operator: String,
+    },
+    Mint {
+        token_id: String,
+        owner: String,
+        token_uri: Option<String>,
+        extension: AssetMetadataMsg,
+    },
+    Burn {
+        token_id: String,
+    },
+    // ---- administration ----
+    UpdateAdmin {
+        admin: String,
+    },
+    UpdateComplianceOfficer {
+        officer: String,
+    },
+    UpdateValuationParams {
+        params: ValuationParams,
+    },
+    AddValuer {
+        valuer: String,
+    },
+    RemoveValuer {
+        valuer: String,
+    },
+    SetDeviceKey {
+        token_id: String,
+        device_pubkey: Option<Binary>,
+    },
+    SetCertifications {
+        token_id: String,
+        certifications: Vec<Certification>,
+    },
+    // ---- compliance officer ----
+    ApproveHolder {
+        jurisdiction: String,
+        holder: String,
+    },
+    RevokeHolder {
+        jurisdiction: String,
+        holder: String,
+    },
+    // ---- device ----
+    /// Signed by the token's device key over `twin_update_digest` (see README); anyone may relay.
+    UpdateTwin {
+        token_id: String,
+        state_hash: HexBinary,
+        nonce: u64,
+        signature: Binary,
+    },
+    // ---- valuers ----
+    SubmitValuation {
+        token_id: String,
+        value: Uint128,
+    },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    // ---- cw721 ----
+    #[returns(cw721::msg::OwnerOfResponse)]
+    OwnerOf {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
+    #[returns(cw721::msg::ApprovalResponse)]
+    Approval {
+        token_id: String,
+        spender: String,
+        include_expired: Option<bool>,
+    },
+    #[returns(cw721::msg::ApprovalsResponse)]
+    Approvals {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
+    #[returns(cw721::msg::OperatorResponse)]
+    Operator {
+        owner: String,
+        operator: String,
+        include_expired: Option<bool>,
+    },
+    #[returns(cw721::msg::OperatorsResponse)]
+    AllOperators {
+        owner: String,
+        include_expired: Option<bool>,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(cw721::msg::NumTokensResponse)]
+    NumTokens {},
+    #[returns(cw721::msg::CollectionInfoAndExtensionResponse<Option<cosmwasm_std::Empty>>)]
+    ContractInfo {},
+    #[returns(cw721::msg::MinterResponse)]
+    Minter {},
+    #[returns(cw721::msg::NftInfoResponse<AssetMetadata>)]
+    NftInfo { token_id: String },
+    #[returns(cw721::msg::AllNftInfoResponse<AssetMetadata>)]
+    AllNftInfo {
+        token_id: String,
+        include_expired: Option<bool>,
+    },
+    #[returns(cw721::msg::TokensResponse)]
+    Tokens {
+        owner: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(cw721::msg::TokensResponse)]
+    AllTokens {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    // ---- asset ----
+    #[returns(ConfigResponse)]
+    Config {},
+    #[returns(CertificationsResponse)]
+    Certifications { token_id: String },
+    #[returns(ValuationResponse)]
+    Valuation { token_id: String },
+    #[returns(ValuationHistoryResponse)]
+    ValuationHistory {
+        token_id: String,
+        /// Sequence number to start after (descending: newest first).
+        start_before: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(AddressesResponse)]
+    Valuers {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    #[returns(bool)]
+    HolderApproved {
+        jurisdiction: String,
+        holder: String,
+    },
+    #[returns(AddressesResponse)]
+    ApprovedHolders {
+        jurisdiction: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub admin: String,
+    pub compliance_officer: String,
+    pub valuation: ValuationParams,
+}
+
+#[cw_serde]
+pub struct CertificationStatus {
+    pub certification: Certification,
+    pub valid: bool,
+}
+
+#[cw_serde]
+pub struct CertificationsResponse {
+    pub certifications: Vec<CertificationStatus>,
+}
+
+#[cw_serde]
+pub struct ValuationResponse {
+    /// Median of the fresh submissions, present only when `quorum_met`.
+    pub value: Option<Uint128>,
+    pub unit: String,
+    /// Fresh submissions (distinct valuers, at most `window`) used.
+    pub submissions: u32,
+    pub quorum: u32,
+    pub quorum_met: bool,
+    /// Oldest submission time that entered the median.
+    pub oldest: Option<Timestamp>,
+}
+
+#[cw_serde]
+pub struct ValuationHistoryResponse {
+    pub entries: Vec<ValuationEntry>,
+}
+
+#[cw_serde]
+pub struct AddressesResponse {
+    pub addresses: Vec<String>,
+}
+
+#[cw_serde]
+pub enum AssetClass {
+    MedicalEquipment,
+    ComputeResource,
+    DataAndIp,
+    ServiceDeliveryRights,
+}
+
+#[cw_serde]
+pub enum ComplianceMarker {
+    /// Transfers (and mint) only to holders the compliance officer approved for the jurisdiction.
+    ApprovedHoldersOnly,
+    MedicalDeviceRegulated,
+    DataProtectionRegulated,
+    ExportControlled,
+}
+
+#[cw_serde]
+pub struct Jurisdiction {
+    /// Upper-case code, e.g. "US", "EU", "DE-BY" (2..=8 of A-Z, 0-9, '-').
+    pub code: String,
+    pub markers: Vec<ComplianceMarker>,
+}
+
+#[cw_serde]
+pub struct Certification {
+    /// e.g. "ISO13485", "CE-MDR" (1..=32 of A-Z a-z 0-9 '-' '.' '_').
+    pub standard: String,
+    pub issuer: String,
+    pub certificate_id: String,
+    pub expires_at: Timestamp,
+}
+
+#[cw_serde]
+pub struct DigitalTwin {
+    pub device_pubkey: Option<Binary>,
+    pub state_hash: Option<HexBinary>,
+    /// Last accepted nonce; the next update must carry `nonce + 1`.
+    pub nonce: u64,
+    pub updated_at: Option<Timestamp>,
+}
+
+#[cw_serde]
+pub struct AssetMetadata {
+    pub class: AssetClass,
+    pub description_uri: String,
+    pub content_hash: HexBinary,
+    pub jurisdictions: Vec<Jurisdiction>,
+    pub certifications: Vec<Certification>,
+    pub twin: DigitalTwin,
+}
+
+#[cw_serde]
+pub struct ValuationEntry {
+    pub seq: u64,
+    pub valuer: Addr,
+    pub value: Uint128,
+    pub submitted_at: Timestamp,
+}
+
+#[cw_serde]
+pub struct Config {
+    pub admin: Addr,
+    pub compliance_officer: Addr,
+    pub valuation: ValuationParams,
+}
+
+/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
+/// Contracts emit them with these constants and readers match on the same ones; the contract
+/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
+pub mod events {
+    pub use crate::ACTION;
+
+    pub const ADD_VALUER: &str = "add_valuer";
+    pub const APPROVE_HOLDER: &str = "approve_holder";
+    pub const INSTANTIATE: &str = "instantiate";
+    pub const MIGRATE: &str = "migrate";
+    pub const MINT: &str = "mint";
+    pub const REMOVE_VALUER: &str = "remove_valuer";
+    pub const REVOKE_HOLDER: &str = "revoke_holder";
+    pub const SET_CERTIFICATIONS: &str = "set_certifications";
+    pub const SET_DEVICE_KEY: &str = "set_device_key";
+    pub const SUBMIT_VALUATION: &str = "submit_valuation";
+    pub const TRANSFER_NFT: &str = "transfer_nft";
+    pub const UPDATE_ADMIN: &str = "update_admin";
+    pub const UPDATE_COMPLIANCE_OFFICER: &str = "update_compliance_officer";
+    pub const UPDATE_TWIN: &str = "update_twin";
+    pub const UPDATE_VALUATION_PARAMS: &str = "update_valuation_params";
+
+    // Emitted by cw721-base for the standard cw721 messages this contract forwards to it.
+    pub const SEND_NFT: &str = "send_nft";
+    pub const APPROVE: &str = "approve";
+    pub const REVOKE: &str = "revoke";
+    pub const APPROVE_ALL: &str = "approve_all";
+    pub const REVOKE_ALL: &str = "revoke_all";
+    pub const BURN: &str = "burn";
+
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[
+        ADD_VALUER,
+        APPROVE_HOLDER,
+        INSTANTIATE,
+        MIGRATE,
+        MINT,
+        REMOVE_VALUER,
+        REVOKE_HOLDER,
+        SET_CERTIFICATIONS,
+        SET_DEVICE_KEY,
+        SUBMIT_VALUATION,
+        TRANSFER_NFT,
+        UPDATE_ADMIN,
+        UPDATE_COMPLIANCE_OFFICER,
+        UPDATE_TWIN,
+        UPDATE_VALUATION_PARAMS,
+        SEND_NFT,
+        APPROVE,
+        REVOKE,
+        APPROVE_ALL,
+        REVOKE_ALL,
+        BURN,
+    ];
+
+    /// Attribute keys.
+    pub mod attr {
+        pub const ADMIN: &str = "admin";
+        pub const COMPLIANCE_OFFICER: &str = "compliance_officer";
+        pub const FROM: &str = "from";
+        pub const HOLDER: &str = "holder";
+        pub const JURISDICTION: &str = "jurisdiction";
+        pub const MINTER: &str = "minter";
+        pub const NONCE: &str = "nonce";
+        pub const OFFICER: &str = "officer";
+        pub const OWNER: &str = "owner";
+        pub const RECIPIENT: &str = "recipient";
+        pub const SENDER: &str = "sender";
+        pub const SEQ: &str = "seq";
+        pub const STATE_HASH: &str = "state_hash";
+        pub const TOKEN_ID: &str = "token_id";
+        pub const VALUE: &str = "value";
+        pub const VALUER: &str = "valuer";
+        pub const VERSION: &str = "version";
+
+        /// Every attribute key above.
+        pub const ATTRIBUTES: &[&str] = &[
+            ADMIN,
+            COMPLIANCE_OFFICER,
+            FROM,
+            HOLDER,
+            JURISDICTION,
+            MINTER,
+            NONCE,
+            OFFICER,
+            OWNER,
+            RECIPIENT,
+            SENDER,
+            SEQ,
+            STATE_HASH,
+            TOKEN_ID,
+            VALUE,
+            VALUER,
+            VERSION,
+        ];
+    }
+}
+
+crate::helpers::contract_helper!(
+    /// Address of the asset NFT contract.
+    AssetNftContract,
+    ExecuteMsg,
+    QueryMsg
+);

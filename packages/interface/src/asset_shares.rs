@@ -1,0 +1,66 @@
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Uint128};
+
+pub use cw20::Cw20ExecuteMsg as ExecuteMsg;
+pub use cw20_base::msg::QueryMsg;
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub name: String,
+    pub symbol: String,
+    pub decimals: u8,
+    /// The only account allowed to mint (the fractional vault).
+    pub minter: String,
+    /// Contract told about every balance change before anything else runs (the fractional vault).
+    pub hook: Option<String>,
+}
+
+/// One account whose balance is about to change, with its balance before the change.
+#[cw_serde]
+pub struct BalanceChange {
+    pub address: Addr,
+    pub old_balance: Uint128,
+}
+
+/// Sent to the hook contract as `{"share_hook": {...}}`, as the first message of every balance
+/// change (so it runs before a cw20 `Send` receiver can act).
+#[cw_serde]
+pub struct ShareHookMsg {
+    pub changes: Vec<BalanceChange>,
+}
+
+#[cw_serde]
+pub enum HookExecuteMsg {
+    ShareHook(ShareHookMsg),
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
+/// Contracts emit them with these constants and readers match on the same ones; the contract
+/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
+pub mod events {
+    pub use crate::ACTION;
+
+    pub const MIGRATE: &str = "migrate";
+
+    // Emitted by cw20-base for the standard cw20 messages this contract forwards to it.
+    pub const TRANSFER: &str = "transfer";
+    pub const SEND: &str = "send";
+    pub const BURN: &str = "burn";
+    pub const MINT: &str = "mint";
+    pub const TRANSFER_FROM: &str = "transfer_from";
+
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[MIGRATE, TRANSFER, SEND, BURN, MINT, TRANSFER_FROM];
+
+    /// Attribute keys.
+    pub mod attr {
+        pub const FROM: &str = "from";
+        pub const VERSION: &str = "version";
+
+        /// Every attribute key above.
+        pub const ATTRIBUTES: &[&str] = &[FROM, VERSION];
+    }
+}

@@ -1,0 +1,390 @@
+use bithive_formulas::enode::EnodeInputs;
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub governance: String,
+    /// The staking contract: operator keys and the attestor set.
+    pub staking: String,
+    /// payfi-escrow (inference jobs), rewards (compute work), asset-nft (valuations).
+    pub escrow: Option<String>,
+    pub rewards: Option<String>,
+    pub asset_nft: Option<String>,
+    /// K: signatures a quorum attestation needs (1..=100).
+    pub quorum_threshold: u32,
+    /// Kinds a single signer may not attest (they need a quorum).
+    pub quorum_kinds: Vec<AttestationKind>,
+    /// Oldest accepted `issued_at`, seconds before the block time.
+    pub max_age_seconds: u64,
+    /// Latest accepted `issued_at`, seconds after the block time (clock skew).
+    pub max_future_seconds: u64,
+    /// Timeout of forwarded packets.
+    pub ibc_timeout_seconds: u64,
+    /// Only channels whose counterparty port is this one open (e.g. `wasm.<peer contract>`).
+    pub peer_port: Option<String>,
+}
+
+/// One attestor's secp256k1 signature in a quorum.
+#[cw_serde]
+pub struct KeySignature {
+    pub key: PubKey33,
+    pub signature: Signature64,
+}
+
+#[cw_serde]
+pub enum QuorumProof {
+    /// K signatures by operator keys of attestor-set members.
+    Secp256k1 { signatures: Vec<KeySignature> },
+    /// One BLS12-381 aggregate (G2, 96 bytes) by the registered BLS keys of `signers` (nodes).
+    Bls {
+        signers: Vec<String>,
+        signature: HexBinary,
+    },
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// A single-signer attestation by the operator key of a registered node. `payload`: the typed
+    /// consumer data (see README) bound by `payload_hash(kind, payload)` = `result_hash` or a
+    /// commitment.
+    Submit {
+        attestation: Attestation,
+        signature: Signature64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<Binary>,
+    },
+    /// A quorum attestation (`signer` = the all-zero quorum key) signed by K attestors.
+    SubmitQuorum {
+        attestation: Attestation,
+        proof: QuorumProof,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        payload: Option<Binary>,
+    },
+    /// A registered node registers its BLS12-381 key (G1, 48 bytes) with a proof of possession
+    /// (G2, 96 bytes) over `bls_pop_message(public_key, sender)`.
+    RegisterBlsKey {
+        public_key: HexBinary,
+        proof_of_possession: HexBinary,
+    },
+    /// Governance: attestations of `chain_id` are forwarded over `channel_id` (None removes).
+    SetRoute {
+        chain_id: String,
+        channel_id: Option<String>,
+    },
+    /// Permissionless: re-send a forwarded attestation whose packet timed out or was refused.
+    RetryPacket { id: u64 },
+    /// Internal: the contract processes a received packet in a submessage to itself, so a
+    /// failure reverts everything it did and becomes an error acknowledgement.
+    ProcessPacket {
+        channel_id: String,
+        packet: AttestationPacket,
+    },
+    /// Governance.
+    UpdateConfig {
+        governance: Option<String>,
+        escrow: Option<String>,
+        rewards: Option<String>,
+        asset_nft: Option<String>,
+        quorum_threshold: Option<u32>,
+        quorum_kinds: Option<Vec<AttestationKind>>,
+        max_age_seconds: Option<u64>,
+        max_future_seconds: Option<u64>,
+        ibc_timeout_seconds: Option<u64>,
+    },
+}
+
+/// Consumer payloads (JSON bytes, hashed with `payload_hash`).
+#[cw_serde]
+pub struct InferencePayload {
+    /// Node that ran the job (required for quorum attestations; a single signer's own node).
+    pub node: Option<String>,
+}
+
+/// Payload of a `patient_activity` attestation: the rewards contract pays `patient` the
+/// Rpatient reward of `activity` (the attestation's `job_id` is the activity id).
+#[cw_serde]
+pub struct PatientPayload {
+    pub patient: String,
+    pub activity: bithive_formulas::rpatient::RpatientInputs,
+}
+
+#[cw_serde]
+pub struct WorkPayload {
+    pub node: Option<String>,
+    pub units: Uint128,
+    pub enode: EnodeInputs,
+}
+
+/// Payload of a paid `matching` attestation: the research request was paid as a compute job
+/// of payfi-escrow (`model = "bithive-matching-v1"`); on acceptance the escrow pays the
+/// attesting node. Without a payload a matching attestation is only recorded.
+#[cw_serde]
+pub struct MatchingPayload {
+    pub escrow_job_id: String,
+    /// Node that ran the matching (required for quorum attestations; a single signer's own).
+    pub node: Option<String>,
+}
+
+#[cw_serde]
+pub struct ValuationPayload {
+    pub value: Uint128,
+}
+
+/// How a forwarded attestation proves itself to the receiving chain.
+#[cw_serde]
+pub enum PacketProof {
+    Single {
+        signature: Signature64,
+    },
+    Secp256k1 {
+        signatures: Vec<KeySignature>,
+    },
+    /// Aggregate key of the signers (checked against the sender's registry) and signature.
+    Bls {
+        aggregate_public_key: HexBinary,
+        signature: HexBinary,
+        signers: u32,
+    },
+}
+
+/// IBC packet data (JSON).
+#[cw_serde]
+pub struct AttestationPacket {
+    /// Outgoing record id on the sending chain.
+    pub id: u64,
+    pub attestation: Attestation,
+    pub proof: PacketProof,
+    /// Node to pay or credit, resolved by the sender from its staking contract.
+    pub node: Option<String>,
+    pub payload: Option<Binary>,
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(Config)]
+    Config {},
+    /// The accepted attestation of (job, kind); `contract` defaults to the kind's consumer,
+    /// `chain_id` to this chain.
+    #[returns(Option<Accepted>)]
+    Attestation {
+        job_id: String,
+        kind: AttestationKind,
+        contract: Option<String>,
+        chain_id: Option<String>,
+    },
+    /// Attestations by one signer (the quorum key for quorum attestations), by record key.
+    #[returns(AttestationsResponse)]
+    BySigner {
+        signer: PubKey33,
+        start_after: Option<Hash32>,
+        limit: Option<u32>,
+    },
+    #[returns(bool)]
+    NonceUsed { signer: PubKey33, nonce: u64 },
+    #[returns(Option<HexBinary>)]
+    BlsKey { node: String },
+    #[returns(Option<String>)]
+    Route { chain_id: String },
+    #[returns(ChannelsResponse)]
+    Channels {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    /// Forwarded attestations not yet acknowledged with success.
+    #[returns(PacketsResponse)]
+    PendingPackets {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(Option<Outgoing>)]
+    Packet { id: u64 },
+}
+
+#[cw_serde]
+pub struct AttestationsResponse {
+    pub attestations: Vec<(Hash32, Accepted)>,
+}
+
+#[cw_serde]
+pub struct ChannelsResponse {
+    pub channels: Vec<ChannelInfo>,
+}
+
+#[cw_serde]
+pub struct PacketsResponse {
+    pub packets: Vec<Outgoing>,
+}
+
+#[cw_serde]
+pub struct Config {
+    pub governance: Addr,
+    pub staking: Addr,
+    pub escrow: Option<Addr>,
+    pub rewards: Option<Addr>,
+    pub asset_nft: Option<Addr>,
+    pub quorum_threshold: u32,
+    pub quorum_kinds: Vec<AttestationKind>,
+    pub max_age_seconds: u64,
+    pub max_future_seconds: u64,
+    pub ibc_timeout_seconds: u64,
+    pub peer_port: Option<String>,
+}
+
+/// How an accepted attestation was proven.
+#[cw_serde]
+pub enum StoredProof {
+    Single {
+        signature: Signature64,
+    },
+    Secp256k1 {
+        signers: Vec<PubKey33>,
+    },
+    Bls {
+        signers: Vec<String>,
+    },
+    /// Received over IBC (verified against the packet's proof and this contract's rules).
+    Ibc {
+        channel_id: String,
+        packet_id: u64,
+    },
+}
+
+#[cw_serde]
+pub struct Accepted {
+    pub attestation: Attestation,
+    pub proof: StoredProof,
+    /// Node paid or credited (if the kind has one).
+    pub node: Option<String>,
+    pub height: u64,
+    /// Outgoing packet id when forwarded instead of dispatched here.
+    pub forwarded: Option<u64>,
+}
+
+#[cw_serde]
+pub struct ChannelInfo {
+    pub channel_id: String,
+    pub counterparty_port: String,
+    pub counterparty_channel: String,
+    pub connection_id: String,
+    pub open: bool,
+}
+
+#[cw_serde]
+pub enum PacketStatus {
+    InFlight,
+    Delivered,
+    /// The receiver refused it (error acknowledgement).
+    Refused {
+        error: String,
+    },
+    TimedOut,
+}
+
+#[cw_serde]
+pub struct Outgoing {
+    pub id: u64,
+    pub chain_id: String,
+    pub channel_id: String,
+    pub packet: AttestationPacket,
+    pub status: PacketStatus,
+    pub attempts: u32,
+}
+
+/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
+/// Contracts emit them with these constants and readers match on the same ones; the contract
+/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
+pub mod events {
+    pub use crate::ACTION;
+
+    pub const ACCEPT: &str = "accept";
+    pub const CHANNEL_CLOSE: &str = "channel_close";
+    pub const CHANNEL_CONNECT: &str = "channel_connect";
+    pub const CONFLICT: &str = "conflict";
+    pub const INSTANTIATE: &str = "instantiate";
+    pub const MIGRATE: &str = "migrate";
+    pub const PACKET_ACK: &str = "packet_ack";
+    pub const PACKET_TIMEOUT: &str = "packet_timeout";
+    pub const RECEIVE: &str = "receive";
+    pub const RECEIVE_REFUSED: &str = "receive_refused";
+    pub const REGISTER_BLS_KEY: &str = "register_bls_key";
+    pub const RETRY_PACKET: &str = "retry_packet";
+    pub const SET_ROUTE: &str = "set_route";
+    pub const UPDATE_CONFIG: &str = "update_config";
+
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[
+        ACCEPT,
+        CHANNEL_CLOSE,
+        CHANNEL_CONNECT,
+        CONFLICT,
+        INSTANTIATE,
+        MIGRATE,
+        PACKET_ACK,
+        PACKET_TIMEOUT,
+        RECEIVE,
+        RECEIVE_REFUSED,
+        REGISTER_BLS_KEY,
+        RETRY_PACKET,
+        SET_ROUTE,
+        UPDATE_CONFIG,
+    ];
+
+    /// Attribute keys.
+    pub mod attr {
+        pub const ATTEMPTS: &str = "attempts";
+        pub const CHAIN_ID: &str = "chain_id";
+        pub const CHANNEL_ID: &str = "channel_id";
+        pub const CONSUMER: &str = "consumer";
+        pub const ERROR: &str = "error";
+        pub const FROM: &str = "from";
+        pub const JOB_ID: &str = "job_id";
+        pub const KIND: &str = "kind";
+        pub const NODE: &str = "node";
+        pub const NONCE: &str = "nonce";
+        pub const ORIGIN_CHANNEL: &str = "origin_channel";
+        pub const ORIGIN_PACKET: &str = "origin_packet";
+        pub const OUTCOME: &str = "outcome";
+        pub const PACKET_ID: &str = "packet_id";
+        pub const PUBLIC_KEY: &str = "public_key";
+        pub const RECORD_KEY: &str = "record_key";
+        pub const ROUTE: &str = "route";
+        pub const SIGNER: &str = "signer";
+        pub const VERSION: &str = "version";
+
+        /// Every attribute key above.
+        pub const ATTRIBUTES: &[&str] = &[
+            ATTEMPTS,
+            CHAIN_ID,
+            CHANNEL_ID,
+            CONSUMER,
+            ERROR,
+            FROM,
+            JOB_ID,
+            KIND,
+            NODE,
+            NONCE,
+            ORIGIN_CHANNEL,
+            ORIGIN_PACKET,
+            OUTCOME,
+            PACKET_ID,
+            PUBLIC_KEY,
+            RECORD_KEY,
+            ROUTE,
+            SIGNER,
+            VERSION,
+        ];
+    }
+}
+
+crate::helpers::contract_helper!(
+    /// Address of the attestation contract.
+    AttestationContract,
+    ExecuteMsg,
+    QueryMsg
+);

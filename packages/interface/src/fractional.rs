@@ -1,0 +1,243 @@
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Uint128};
+use cw20::Cw20ReceiveMsg;
+use cw721::receiver::Cw721ReceiveMsg;
+
+pub use crate::asset_shares::ShareHookMsg;
+
+pub use bithive_cw_common::funds::AssetInfo;
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub admin: Option<String>,
+    /// Code id of `asset-shares`, instantiated once per locked asset.
+    pub share_code_id: u64,
+    /// cw721 contracts whose NFTs may be locked.
+    pub nft_contracts: Vec<String>,
+    /// cw20 tokens accepted for revenue and buyouts.
+    pub cw20_allowlist: Vec<String>,
+}
+
+/// Attached to `send_nft` when locking an NFT.
+#[cw_serde]
+pub struct FractionalizeMsg {
+    pub shares: Uint128,
+    pub share_name: String,
+    pub share_symbol: String,
+    pub decimals: u8,
+    /// Anyone paying at least this takes the NFT; shares then redeem the proceeds pro rata.
+    pub reserve_price: Price,
+}
+
+#[cw_serde]
+pub struct Price {
+    pub asset: AssetInfo,
+    pub amount: Uint128,
+}
+
+/// Attached to a cw20 `send` to this contract.
+#[cw_serde]
+pub enum ReceiveMsg {
+    /// From an allowlisted cw20: revenue for the vault's share holders.
+    DepositRevenue { vault_id: u64 },
+    /// From the reserve-price cw20: buy the NFT.
+    Buyout { vault_id: u64 },
+    /// From a vault's share token, after a buyout: burn these shares for proceeds.
+    Redeem {},
+    /// From a vault's share token, with the whole supply: burn it and take the NFT back.
+    Reunify {},
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    /// cw721 hook: lock the NFT (msg = `FractionalizeMsg`).
+    ReceiveNft(Cw721ReceiveMsg),
+    /// cw20 hook (msg = `ReceiveMsg`).
+    Receive(Cw20ReceiveMsg),
+    /// Balance-change notification from a vault's share token.
+    ShareHook(ShareHookMsg),
+    /// Native revenue (any bank denom, including `ibc/...`) attached as funds.
+    DepositRevenue { vault_id: u64 },
+    /// Native buyout payment attached as funds.
+    Buyout { vault_id: u64 },
+    /// Pay out the sender's accrued revenue of a vault, every denom.
+    Claim { vault_id: u64 },
+    UpdateConfig {
+        admin: Option<String>,
+        share_code_id: Option<u64>,
+        add_nft_contracts: Vec<String>,
+        remove_nft_contracts: Vec<String>,
+        add_cw20: Vec<String>,
+        remove_cw20: Vec<String>,
+    },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(ConfigResponse)]
+    Config {},
+    #[returns(Vault)]
+    Vault { vault_id: u64 },
+    #[returns(VaultsResponse)]
+    Vaults {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(Vault)]
+    VaultByShareToken { share_token: String },
+    #[returns(PoolsResponse)]
+    Pools { vault_id: u64 },
+    /// Revenue the holder could claim now, per denom.
+    #[returns(ClaimableResponse)]
+    Claimable { vault_id: u64, holder: String },
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+pub struct ConfigResponse {
+    pub admin: Addr,
+    pub share_code_id: u64,
+    pub nft_contracts: Vec<Addr>,
+    pub cw20_allowlist: Vec<Addr>,
+}
+
+#[cw_serde]
+pub struct VaultsResponse {
+    pub vaults: Vec<Vault>,
+}
+
+#[cw_serde]
+pub struct PoolInfo {
+    pub asset: AssetInfo,
+    pub deposited: Uint128,
+    pub claimed: Uint128,
+}
+
+#[cw_serde]
+pub struct PoolsResponse {
+    pub pools: Vec<PoolInfo>,
+}
+
+#[cw_serde]
+pub struct ClaimableResponse {
+    pub claimable: Vec<(AssetInfo, Uint128)>,
+}
+
+#[cw_serde]
+pub enum VaultStatus {
+    /// Share token being instantiated (within the locking transaction only).
+    Pending,
+    Active,
+    BoughtOut {
+        buyer: Addr,
+    },
+    Reunified {
+        holder: Addr,
+    },
+}
+
+#[cw_serde]
+pub struct Vault {
+    pub id: u64,
+    pub nft_contract: Addr,
+    pub token_id: String,
+    pub depositor: Addr,
+    pub share_token: Option<Addr>,
+    pub total_shares: Uint128,
+    pub reserve_asset: AssetInfo,
+    pub reserve_amount: Uint128,
+    pub status: VaultStatus,
+    /// Buyout proceeds not yet redeemed, and the shares still able to redeem them.
+    pub proceeds_remaining: Uint128,
+    pub shares_outstanding: Uint128,
+    /// Revenue assets seen so far (bounded by `MAX_REVENUE_ASSETS`).
+    pub revenue_assets: Vec<AssetInfo>,
+}
+
+#[cw_serde]
+pub struct Config {
+    pub admin: Addr,
+    pub share_code_id: u64,
+}
+
+/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
+/// Contracts emit them with these constants and readers match on the same ones; the contract
+/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
+pub mod events {
+    pub use crate::ACTION;
+
+    pub const BUYOUT: &str = "buyout";
+    pub const CLAIM: &str = "claim";
+    pub const DEPOSIT_REVENUE: &str = "deposit_revenue";
+    pub const FRACTIONALIZE: &str = "fractionalize";
+    pub const INSTANTIATE: &str = "instantiate";
+    pub const MIGRATE: &str = "migrate";
+    pub const REDEEM: &str = "redeem";
+    pub const REUNIFY: &str = "reunify";
+    pub const SHARE_HOOK: &str = "share_hook";
+    pub const SHARE_TOKEN_CREATED: &str = "share_token_created";
+    pub const UPDATE_CONFIG: &str = "update_config";
+
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[
+        BUYOUT,
+        CLAIM,
+        DEPOSIT_REVENUE,
+        FRACTIONALIZE,
+        INSTANTIATE,
+        MIGRATE,
+        REDEEM,
+        REUNIFY,
+        SHARE_HOOK,
+        SHARE_TOKEN_CREATED,
+        UPDATE_CONFIG,
+    ];
+
+    /// Attribute keys.
+    pub mod attr {
+        pub const ADMIN: &str = "admin";
+        pub const AMOUNT: &str = "amount";
+        pub const ASSET: &str = "asset";
+        pub const BUYER: &str = "buyer";
+        pub const DEPOSITOR: &str = "depositor";
+        pub const FROM: &str = "from";
+        pub const HOLDER: &str = "holder";
+        pub const NFT_CONTRACT: &str = "nft_contract";
+        pub const PAYOUT: &str = "payout";
+        pub const PRICE: &str = "price";
+        pub const SHARE_TOKEN: &str = "share_token";
+        pub const SHARES: &str = "shares";
+        pub const TOKEN_ID: &str = "token_id";
+        pub const VAULT_ID: &str = "vault_id";
+        pub const VERSION: &str = "version";
+
+        /// Every attribute key above.
+        pub const ATTRIBUTES: &[&str] = &[
+            ADMIN,
+            AMOUNT,
+            ASSET,
+            BUYER,
+            DEPOSITOR,
+            FROM,
+            HOLDER,
+            NFT_CONTRACT,
+            PAYOUT,
+            PRICE,
+            SHARE_TOKEN,
+            SHARES,
+            TOKEN_ID,
+            VAULT_ID,
+            VERSION,
+        ];
+    }
+}
+
+crate::helpers::contract_helper!(
+    /// Address of the fractional vault contract.
+    FractionalContract,
+    ExecuteMsg,
+    QueryMsg
+);

@@ -1,0 +1,459 @@
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Binary, QuerierWrapper, StdResult, Timestamp, Uint128};
+use cw20::Cw20ReceiveMsg;
+
+pub use bithive_cw_common::funds::AssetInfo;
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub admin: Option<String>,
+    pub fee_bps: u16,
+    pub fee_collector: String,
+    pub cw20_allowlist: Vec<String>,
+    /// Accounts allowed to report compute-job completion (stand-in for the attestation contract).
+    pub reporters: Vec<String>,
+}
+
+#[cw_serde]
+pub struct CreateEscrowMsg {
+    pub payee: String,
+    pub arbiter: Option<String>,
+    /// Amounts per milestone; they must sum to the deposit.
+    pub milestones: Vec<Uint128>,
+    pub expires_at: Timestamp,
+    pub coding: PaymentCoding,
+}
+
+#[cw_serde]
+pub struct OpenChannelMsg {
+    pub payee: String,
+    /// Compressed secp256k1 public key (33 bytes) that signs the payer's vouchers.
+    pub pubkey: Binary,
+    pub challenge_period_secs: u64,
+}
+
+/// A compute job: what the node must run, and the deposit that pays it.
+#[cw_serde]
+pub struct CreateJobMsg {
+    pub job_id: String,
+    pub expires_at: Timestamp,
+    /// Model the node runs: 1 to 64 of `a-z 0-9 . _ -` (for example `retina-cnn-v2`).
+    pub model: String,
+    /// Model input, at most 4096 bytes: synthetic features or features encrypted to the node,
+    /// never raw patient data (the chain is public). Its sha256 is the job-creation event's
+    /// `input_hash`.
+    pub input: Binary,
+}
+
+/// Attached to a cw20 `send` from an allowlisted token.
+#[cw_serde]
+pub enum ReceiveMsg {
+    CreateEscrow(CreateEscrowMsg),
+    OpenChannel(OpenChannelMsg),
+    TopUpChannel { channel_id: u64 },
+    CreateJob(CreateJobMsg),
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    Receive(Cw20ReceiveMsg),
+    // ---- escrow (native deposit attached) ----
+    CreateEscrow(CreateEscrowMsg),
+    /// Payer or arbiter releases one milestone to the payee.
+    ReleaseMilestone {
+        escrow_id: u64,
+        milestone: u32,
+    },
+    /// After expiry, returns everything unreleased to the payer (not while disputed).
+    Refund {
+        escrow_id: u64,
+    },
+    /// Payer or payee freezes the escrow until the arbiter resolves it.
+    Dispute {
+        escrow_id: u64,
+    },
+    /// Arbiter splits what is left: `payee_amount` to the payee, the rest back to the payer.
+    Resolve {
+        escrow_id: u64,
+        payee_amount: Uint128,
+    },
+    // ---- payment channels ----
+    OpenChannel(OpenChannelMsg),
+    TopUpChannel {
+        channel_id: u64,
+    },
+    /// Payee redeems the payer's cumulative voucher; pays the difference to what was redeemed.
+    RedeemVoucher {
+        channel_id: u64,
+        cumulative: Uint128,
+        signature: Binary,
+    },
+    /// Payer starts the challenge period.
+    RequestClose {
+        channel_id: u64,
+    },
+    /// Payer, after the challenge period: the unredeemed deposit returns to the payer.
+    FinalizeClose {
+        channel_id: u64,
+    },
+    /// Payee closes at once; the unredeemed deposit returns to the payer.
+    PayeeClose {
+        channel_id: u64,
+    },
+    // ---- compute jobs ----
+    CreateJob(CreateJobMsg),
+    /// Reporter names the node that ran the job (before expiry); it is paid.
+    ReportJob {
+        job_id: String,
+        node: String,
+    },
+    /// After expiry, an unreported job's deposit returns to the payer.
+    RefundJob {
+        job_id: String,
+    },
+    // ---- admin ----
+    UpdateConfig {
+        admin: Option<String>,
+        fee_bps: Option<u16>,
+        fee_collector: Option<String>,
+    },
+    UpdateCw20Allowlist {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+    UpdateReporters {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(Config)]
+    Config {},
+    #[returns(Escrow)]
+    Escrow { escrow_id: u64 },
+    #[returns(EscrowsResponse)]
+    EscrowsByPayer {
+        payer: String,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(EscrowsResponse)]
+    EscrowsByPayee {
+        payee: String,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(EscrowsResponse)]
+    EscrowsByReference {
+        invoice_ref: String,
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+    #[returns(Channel)]
+    Channel { channel_id: u64 },
+    #[returns(Job)]
+    Job { job_id: String },
+    #[returns(bool)]
+    IsReporter { address: String },
+    #[returns(bool)]
+    IsCw20Allowed { address: String },
+}
+
+#[cw_serde]
+pub struct EscrowsResponse {
+    pub escrows: Vec<Escrow>,
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+pub struct Config {
+    pub admin: Addr,
+    /// Platform fee in basis points, taken from every payout to a payee or node.
+    pub fee_bps: u16,
+    pub fee_collector: Addr,
+}
+
+#[cw_serde]
+pub struct Milestone {
+    pub amount: Uint128,
+    pub released: bool,
+}
+
+#[cw_serde]
+pub enum EscrowStatus {
+    Open,
+    /// Frozen until the arbiter resolves it.
+    Disputed,
+    Closed,
+}
+
+#[cw_serde]
+pub struct Escrow {
+    pub id: u64,
+    pub payer: Addr,
+    pub payee: Addr,
+    pub arbiter: Option<Addr>,
+    pub asset: AssetInfo,
+    pub total: Uint128,
+    pub milestones: Vec<Milestone>,
+    pub expires_at: Timestamp,
+    /// Fee rate fixed at creation, so a later config change cannot touch existing escrows.
+    pub fee_bps: u16,
+    pub status: EscrowStatus,
+    pub paid_to_payee: Uint128,
+    pub fees_paid: Uint128,
+    pub refunded: Uint128,
+    pub coding: PaymentCoding,
+    pub created_at: Timestamp,
+}
+
+#[cw_serde]
+pub struct Channel {
+    pub id: u64,
+    pub payer: Addr,
+    pub payee: Addr,
+    /// Compressed secp256k1 key that signs vouchers.
+    pub pubkey: Binary,
+    pub asset: AssetInfo,
+    pub deposit: Uint128,
+    /// Highest cumulative voucher amount redeemed so far (gross, fee included).
+    pub redeemed: Uint128,
+    pub fee_bps: u16,
+    pub challenge_period_secs: u64,
+    pub close_requested_at: Option<Timestamp>,
+    pub closed: bool,
+    pub paid_to_payee: Uint128,
+    pub fees_paid: Uint128,
+    pub refunded: Uint128,
+}
+
+#[cw_serde]
+pub enum JobStatus {
+    Open,
+    Paid { node: Addr },
+    Refunded,
+}
+
+#[cw_serde]
+pub struct Job {
+    pub job_id: String,
+    /// The job spec the node executes (see `CreateJobMsg`).
+    pub model: String,
+    pub input: Binary,
+    /// sha256 of `input`, lowercase hex (the `input_hash` event attribute).
+    pub input_hash: String,
+    pub payer: Addr,
+    pub asset: AssetInfo,
+    pub amount: Uint128,
+    pub fee_bps: u16,
+    pub expires_at: Timestamp,
+    pub status: JobStatus,
+}
+
+#[cw_serde]
+pub enum PaymentType {
+    Consultation,
+    Procedure,
+    Diagnostic,
+    Pharmacy,
+    Hospitalization,
+    Telehealth,
+    InsuranceClaim,
+    ComputeService,
+}
+
+#[cw_serde]
+pub struct PaymentCoding {
+    pub payment_type: PaymentType,
+    /// Procedure codes (CPT "99213", HCPCS "G0008", ICD-10-PCS "0DTJ4ZZ"): 3..=10 of A-Z 0-9 '.'.
+    pub procedure_codes: Vec<String>,
+    /// Diagnosis codes (ICD-10 "E11.9"): 3..=8 of A-Z 0-9 '.', starting with a letter.
+    pub diagnosis_codes: Vec<String>,
+    /// Invoice reference: 1..=40 of A-Z a-z 0-9 '-' '_' '/' '.'.
+    pub invoice_ref: String,
+}
+
+/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
+/// Contracts emit them with these constants and readers match on the same ones; the contract
+/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
+pub mod events {
+    pub use crate::ACTION;
+
+    pub const CREATE_ESCROW: &str = "create_escrow";
+    pub const CREATE_JOB: &str = "create_job";
+    pub const DISPUTE_ESCROW: &str = "dispute_escrow";
+    pub const FINALIZE_CLOSE: &str = "finalize_close";
+    pub const INSTANTIATE: &str = "instantiate";
+    pub const MIGRATE: &str = "migrate";
+    pub const OPEN_CHANNEL: &str = "open_channel";
+    pub const PAYEE_CLOSE: &str = "payee_close";
+    pub const REDEEM_VOUCHER: &str = "redeem_voucher";
+    pub const REFUND_ESCROW: &str = "refund_escrow";
+    pub const REFUND_JOB: &str = "refund_job";
+    pub const RELEASE_MILESTONE: &str = "release_milestone";
+    pub const REPORT_JOB: &str = "report_job";
+    pub const REQUEST_CLOSE: &str = "request_close";
+    pub const RESOLVE_ESCROW: &str = "resolve_escrow";
+    pub const TOP_UP_CHANNEL: &str = "top_up_channel";
+    pub const UPDATE_CONFIG: &str = "update_config";
+    pub const UPDATE_CW20_ALLOWLIST: &str = "update_cw20_allowlist";
+    pub const UPDATE_REPORTERS: &str = "update_reporters";
+
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[
+        CREATE_ESCROW,
+        CREATE_JOB,
+        DISPUTE_ESCROW,
+        FINALIZE_CLOSE,
+        INSTANTIATE,
+        MIGRATE,
+        OPEN_CHANNEL,
+        PAYEE_CLOSE,
+        REDEEM_VOUCHER,
+        REFUND_ESCROW,
+        REFUND_JOB,
+        RELEASE_MILESTONE,
+        REPORT_JOB,
+        REQUEST_CLOSE,
+        RESOLVE_ESCROW,
+        TOP_UP_CHANNEL,
+        UPDATE_CONFIG,
+        UPDATE_CW20_ALLOWLIST,
+        UPDATE_REPORTERS,
+    ];
+
+    /// Attribute keys.
+    pub mod attr {
+        pub const ADMIN: &str = "admin";
+        pub const AMOUNT: &str = "amount";
+        pub const BY: &str = "by";
+        pub const CHALLENGE_ENDS: &str = "challenge_ends";
+        pub const CHANNEL_ID: &str = "channel_id";
+        pub const CUMULATIVE: &str = "cumulative";
+        pub const DEPOSIT: &str = "deposit";
+        pub const ESCROW_ID: &str = "escrow_id";
+        pub const FEE: &str = "fee";
+        pub const FEE_BPS: &str = "fee_bps";
+        pub const FROM: &str = "from";
+        pub const INPUT_HASH: &str = "input_hash";
+        pub const INVOICE_REF: &str = "invoice_ref";
+        pub const JOB_ID: &str = "job_id";
+        pub const MILESTONE: &str = "milestone";
+        pub const MODEL: &str = "model";
+        pub const NODE: &str = "node";
+        pub const PAID: &str = "paid";
+        pub const PAYEE: &str = "payee";
+        pub const PAYER: &str = "payer";
+        pub const REFUNDED: &str = "refunded";
+        pub const VERSION: &str = "version";
+
+        /// Every attribute key above.
+        pub const ATTRIBUTES: &[&str] = &[
+            ADMIN,
+            AMOUNT,
+            BY,
+            CHALLENGE_ENDS,
+            CHANNEL_ID,
+            CUMULATIVE,
+            DEPOSIT,
+            ESCROW_ID,
+            FEE,
+            FEE_BPS,
+            FROM,
+            INPUT_HASH,
+            INVOICE_REF,
+            JOB_ID,
+            MILESTONE,
+            MODEL,
+            NODE,
+            PAID,
+            PAYEE,
+            PAYER,
+            REFUNDED,
+            VERSION,
+        ];
+    }
+}
+
+crate::helpers::contract_helper!(
+    /// Address of the PayFi escrow contract.
+    EscrowContract,
+    ExecuteMsg,
+    QueryMsg
+);
+
+impl EscrowContract {
+    pub fn job(&self, querier: &QuerierWrapper, job_id: impl Into<String>) -> StdResult<Job> {
+        self.query(
+            querier,
+            &QueryMsg::Job {
+                job_id: job_id.into(),
+            },
+        )
+    }
+}
+
+/// The `create_job` event, typed: what a compute node or the relayer needs to pick up a job.
+#[cw_serde]
+pub struct CreateJobEvent {
+    pub job_id: String,
+    pub payer: String,
+    pub amount: Uint128,
+    pub model: String,
+    /// sha256 of the job input, lowercase hex.
+    pub input_hash: String,
+}
+
+impl CreateJobEvent {
+    /// The `wasm` event the contract emits (same attributes, same order).
+    pub fn into_event(self) -> cosmwasm_std::Event {
+        cosmwasm_std::Event::new(crate::WASM_EVENT)
+            .add_attribute(events::ACTION, events::CREATE_JOB)
+            .add_attribute(events::attr::JOB_ID, self.job_id)
+            .add_attribute(events::attr::PAYER, self.payer)
+            .add_attribute(events::attr::AMOUNT, self.amount)
+            .add_attribute(events::attr::MODEL, self.model)
+            .add_attribute(events::attr::INPUT_HASH, self.input_hash)
+    }
+
+    /// Reads a `create_job` event from its attributes (any event source: cosmwasm `Event`,
+    /// CometBFT event JSON); `None` for another action or a missing or malformed attribute.
+    pub fn from_attributes<'a>(
+        attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Option<Self> {
+        let attrs: Vec<(&str, &str)> = attrs.into_iter().collect();
+        let get = |k: &str| {
+            attrs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        };
+        if get(events::ACTION)? != events::CREATE_JOB {
+            return None;
+        }
+        Some(Self {
+            job_id: get(events::attr::JOB_ID)?,
+            payer: get(events::attr::PAYER)?,
+            amount: get(events::attr::AMOUNT)?.parse().ok()?,
+            model: get(events::attr::MODEL)?,
+            input_hash: get(events::attr::INPUT_HASH)?,
+        })
+    }
+
+    pub fn from_event(event: &cosmwasm_std::Event) -> Option<Self> {
+        if event.ty != crate::WASM_EVENT {
+            return None;
+        }
+        Self::from_attributes(
+            event
+                .attributes
+                .iter()
+                .map(|a| (a.key.as_str(), a.value.as_str())),
+        )
+    }
+}

@@ -1,0 +1,318 @@
+use bithive_signed_attestation::{PubKey33, SignedAttestation};
+use cosmwasm_schema::{cw_serde, QueryResponses};
+use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Uint128};
+use cw20::Cw20ReceiveMsg;
+
+/// Node tiers T1 basic ... T4 healthcare centre (docs/glossary.md#node-tiers). Each admits a range
+/// of capacity in T, after the machine classes (4T household, 8T pool, 16T merchant; T4 above).
+#[cw_serde]
+#[derive(Copy, Eq)]
+pub enum Tier {
+    T1,
+    T2,
+    T3,
+    T4,
+}
+
+impl Tier {
+    /// Inclusive capacity range in T.
+    pub fn capacity_range(self) -> (u32, u32) {
+        match self {
+            Tier::T1 => (1, 4),
+            Tier::T2 => (5, 8),
+            Tier::T3 => (9, 16),
+            Tier::T4 => (17, 1024),
+        }
+    }
+}
+
+#[cw_serde]
+pub struct InstantiateMsg {
+    pub governance: String,
+    pub compliance: String,
+    pub token: String,
+    pub slash_recipient: String,
+    pub work_reporter: Option<String>,
+    pub genesis: u64,
+    pub epoch_seconds: u64,
+    pub attestor_set_size: u32,
+    pub window_epochs: u32,
+    /// Default 540 days.
+    pub lock_seconds: Option<u64>,
+    pub unbonding_seconds: u64,
+    pub max_claims: u32,
+    pub fraud_slash: Decimal,
+}
+
+#[cw_serde]
+pub enum ExecuteMsg {
+    RegisterNode {
+        capacity_t: u32,
+        tier: Tier,
+        operator_key: PubKey33,
+    },
+    UpdateNode {
+        capacity_t: u32,
+        tier: Tier,
+    },
+    /// cw20 hook: `msg` is a [`ReceiveMsg`].
+    Receive(Cw20ReceiveMsg),
+    /// Start unbonding `amount` out of the lots whose lock has expired.
+    Unbond {
+        amount: Uint128,
+    },
+    /// Pay the matured unbonding claims.
+    ClaimUnbonded {},
+    /// Permissionless fraud proof: two conflicting signed attestations for the same job by one
+    /// operator key.
+    SubmitEvidence {
+        first: Box<SignedAttestation>,
+        second: Box<SignedAttestation>,
+    },
+    /// Governance: slash `fraction` of a node's pledge (bonded and unbonding).
+    Slash {
+        node: String,
+        fraction: Decimal,
+        reason: String,
+    },
+    /// Compliance role: set the node's compliance level M in [0, 1].
+    SetCompliance {
+        node: String,
+        level: Decimal,
+    },
+    /// Work reporter: verified compute units of a node in the current epoch.
+    RecordWork {
+        node: String,
+        units: Uint128,
+    },
+    /// Permissionless crank: scan up to `limit` nodes towards this epoch's attestor set.
+    AdvanceAttestorSet {
+        limit: u32,
+    },
+    /// Governance.
+    UpdateConfig {
+        governance: Option<String>,
+        compliance: Option<String>,
+        slash_recipient: Option<String>,
+        work_reporter: Option<String>,
+        fraud_slash: Option<Decimal>,
+        attestor_set_size: Option<u32>,
+    },
+}
+
+#[cw_serde]
+pub enum ReceiveMsg {
+    /// Add the received tokens to the sender's pledge (locked for `lock_seconds`).
+    Bond {},
+}
+
+#[cw_serde]
+pub struct MigrateMsg {}
+
+#[cw_serde]
+#[derive(QueryResponses)]
+pub enum QueryMsg {
+    #[returns(Config)]
+    Config {},
+    #[returns(NodeResponse)]
+    Node { node: String },
+    #[returns(NodesResponse)]
+    Nodes {
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    /// What the rewards contract asks before weighting work.
+    #[returns(PledgeStatusResponse)]
+    PledgeStatus { node: String },
+    #[returns(Totals)]
+    Totals {},
+    #[returns(VscoreResponse)]
+    Vscore { node: String },
+    #[returns(AttestorSetResponse)]
+    AttestorSet {},
+    #[returns(bool)]
+    EvidenceUsed { job_key: String },
+}
+
+#[cw_serde]
+pub struct NodeResponse {
+    pub node: String,
+    pub capacity_t: u32,
+    pub tier: Tier,
+    pub operator_key: PubKey33,
+    pub bonded: Uint128,
+    pub unbonding: Uint128,
+    pub lots: Vec<Lot>,
+    pub claims: Vec<Claim>,
+    pub required_pledge: Uint128,
+    pub full_rate: bool,
+    pub compliance: Decimal,
+    pub slashed: Uint128,
+}
+
+#[cw_serde]
+pub struct NodesResponse {
+    pub nodes: Vec<NodeResponse>,
+}
+
+#[cw_serde]
+pub struct PledgeStatusResponse {
+    pub registered: bool,
+    pub bonded: Uint128,
+    pub required: Uint128,
+    /// Pledge at or above the current requirement: full rewards; otherwise 50 %.
+    pub full_rate: bool,
+}
+
+#[cw_serde]
+pub struct VscoreResponse {
+    pub stake: Decimal,
+    pub compute: Decimal,
+    pub compliance: Decimal,
+    pub vscore: Decimal,
+}
+
+#[cw_serde]
+pub struct AttestorSetResponse {
+    /// Epoch the set was computed for (None before the first one).
+    pub epoch: Option<u64>,
+    pub members: Vec<Member>,
+    pub current_epoch: u64,
+    /// Epoch of a scan in progress and how many nodes it covered.
+    pub scanning: Option<(u64, u64)>,
+}
+
+#[cw_serde]
+pub struct Config {
+    pub governance: Addr,
+    pub compliance: Addr,
+    pub token: Addr,
+    pub slash_recipient: Addr,
+    /// Allowed to record verified work (the rewards contract).
+    pub work_reporter: Option<Addr>,
+    /// Emission genesis (halvings are counted from it).
+    pub genesis: u64,
+    pub epoch_seconds: u64,
+    pub attestor_set_size: u32,
+    pub window_epochs: u32,
+    pub lock_seconds: u64,
+    pub unbonding_seconds: u64,
+    pub max_claims: u32,
+    pub fraud_slash: Decimal,
+}
+
+#[cw_serde]
+pub struct Lot {
+    pub amount: Uint128,
+    pub unlock_at: u64,
+}
+
+#[cw_serde]
+pub struct Claim {
+    pub amount: Uint128,
+    pub release_at: u64,
+}
+
+#[cw_serde]
+#[derive(Default)]
+pub struct Totals {
+    pub bonded: Uint128,
+    pub unbonding: Uint128,
+    pub slashed: Uint128,
+    pub nodes: u64,
+}
+
+#[cw_serde]
+pub struct Member {
+    pub node: Addr,
+    pub vscore: Decimal,
+}
+
+/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
+/// Contracts emit them with these constants and readers match on the same ones; the contract
+/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
+pub mod events {
+    pub use crate::ACTION;
+
+    pub const ADVANCE_ATTESTOR_SET: &str = "advance_attestor_set";
+    pub const BOND: &str = "bond";
+    pub const CLAIM_UNBONDED: &str = "claim_unbonded";
+    pub const INSTANTIATE: &str = "instantiate";
+    pub const MIGRATE: &str = "migrate";
+    pub const RECORD_WORK: &str = "record_work";
+    pub const REGISTER_NODE: &str = "register_node";
+    pub const SET_COMPLIANCE: &str = "set_compliance";
+    pub const SLASH: &str = "slash";
+    pub const UNBOND: &str = "unbond";
+    pub const UPDATE_CONFIG: &str = "update_config";
+    pub const UPDATE_NODE: &str = "update_node";
+
+    /// Every `action` value above.
+    pub const ACTIONS: &[&str] = &[
+        ADVANCE_ATTESTOR_SET,
+        BOND,
+        CLAIM_UNBONDED,
+        INSTANTIATE,
+        MIGRATE,
+        RECORD_WORK,
+        REGISTER_NODE,
+        SET_COMPLIANCE,
+        SLASH,
+        UNBOND,
+        UPDATE_CONFIG,
+        UPDATE_NODE,
+    ];
+
+    /// Attribute keys.
+    pub mod attr {
+        pub const AMOUNT: &str = "amount";
+        pub const BONDED: &str = "bonded";
+        pub const CAPACITY_T: &str = "capacity_t";
+        pub const COMPLETE: &str = "complete";
+        pub const EPOCH: &str = "epoch";
+        pub const FRACTION: &str = "fraction";
+        pub const FROM: &str = "from";
+        pub const JOB_ID: &str = "job_id";
+        pub const JOB_KEY: &str = "job_key";
+        pub const LEVEL: &str = "level";
+        pub const MEMBERS: &str = "members";
+        pub const NODE: &str = "node";
+        pub const REASON: &str = "reason";
+        pub const RELEASE_AT: &str = "release_at";
+        pub const REQUIRED: &str = "required";
+        pub const SCANNED: &str = "scanned";
+        pub const TIER: &str = "tier";
+        pub const UNITS: &str = "units";
+        pub const UNLOCK_AT: &str = "unlock_at";
+        pub const VERSION: &str = "version";
+
+        /// Every attribute key above.
+        pub const ATTRIBUTES: &[&str] = &[
+            AMOUNT, BONDED, CAPACITY_T, COMPLETE, EPOCH, FRACTION, FROM, JOB_ID, JOB_KEY, LEVEL,
+            MEMBERS, NODE, REASON, RELEASE_AT, REQUIRED, SCANNED, TIER, UNITS, UNLOCK_AT, VERSION,
+        ];
+    }
+}
+
+crate::helpers::contract_helper!(
+    /// Address of the staking contract.
+    StakingContract,
+    ExecuteMsg,
+    QueryMsg
+);
+
+impl StakingContract {
+    /// The current attestor set (what the attestation contract's quorums are checked against).
+    pub fn attestor_set(&self, querier: &QuerierWrapper) -> StdResult<AttestorSetResponse> {
+        self.query(querier, &QueryMsg::AttestorSet {})
+    }
+
+    /// What the rewards contract asks before weighting work.
+    pub fn pledge_status(
+        &self,
+        querier: &QuerierWrapper,
+        node: impl Into<String>,
+    ) -> StdResult<PledgeStatusResponse> {
+        self.query(querier, &QueryMsg::PledgeStatus { node: node.into() })
+    }
+}

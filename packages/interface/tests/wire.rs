@@ -1,0 +1,67 @@
+//! The JSON the interface types produce is the JSON the contracts always accepted (spot checks of
+//! the messages other programs build by hand).
+
+use bithive_interface::{payfi_escrow, staking};
+use cosmwasm_std::{to_json_string, Addr, CosmosMsg, WasmMsg};
+
+#[test]
+fn report_job_json() {
+    let msg = payfi_escrow::ExecuteMsg::ReportJob {
+        job_id: "j1".into(),
+        node: "n1".into(),
+    };
+    assert_eq!(
+        to_json_string(&msg).unwrap(),
+        r#"{"report_job":{"job_id":"j1","node":"n1"}}"#
+    );
+}
+
+#[test]
+fn staking_queries_json() {
+    assert_eq!(
+        to_json_string(&staking::QueryMsg::AttestorSet {}).unwrap(),
+        r#"{"attestor_set":{}}"#
+    );
+    assert_eq!(
+        to_json_string(&staking::QueryMsg::PledgeStatus { node: "n".into() }).unwrap(),
+        r#"{"pledge_status":{"node":"n"}}"#
+    );
+}
+
+#[test]
+fn helper_builds_execute() {
+    let escrow = payfi_escrow::EscrowContract(Addr::unchecked("escrow"));
+    let msg = escrow
+        .call(payfi_escrow::ExecuteMsg::RefundJob {
+            job_id: "j1".into(),
+        })
+        .unwrap();
+    match msg {
+        CosmosMsg::Wasm(WasmMsg::Execute {
+            contract_addr,
+            msg,
+            funds,
+        }) => {
+            assert_eq!(contract_addr, "escrow");
+            assert!(funds.is_empty());
+            assert_eq!(msg.to_vec(), br#"{"refund_job":{"job_id":"j1"}}"#.to_vec());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn create_job_event_round_trip() {
+    let e = payfi_escrow::CreateJobEvent {
+        job_id: "j1".into(),
+        payer: "payer".into(),
+        amount: 42u128.into(),
+        model: "llama".into(),
+        input_hash: "ab".repeat(32),
+    };
+    let event = e.clone().into_event();
+    assert_eq!(event.attributes[0].value, "create_job");
+    assert_eq!(payfi_escrow::CreateJobEvent::from_event(&event), Some(e));
+    let other = cosmwasm_std::Event::new("wasm").add_attribute("action", "report_job");
+    assert_eq!(payfi_escrow::CreateJobEvent::from_event(&other), None);
+}
