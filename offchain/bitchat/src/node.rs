@@ -273,27 +273,6 @@ impl Shared {
         }
     }
 
-    /// Make the queued requests of message `msg`'s delivery round (the recipient, then each
-    /// relay), leaving other rounds' requests to the timer.
-    async fn run_round(&self, msg: MessageId) {
-        loop {
-            let next = {
-                let core = self.core();
-                let mut q = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-                let pos = q
-                    .iter()
-                    .position(|(id, _, _)| core.round_of(*id) == Some(msg));
-                pos.and_then(|i| q.remove(i))
-            };
-            let Some((id, addr, frame)) = next else {
-                return;
-            };
-            let answer = self.request(addr, &frame).await.ok();
-            self.core().handle_response(now(), id, answer);
-            self.pump().await;
-        }
-    }
-
     /// Drive the core's timeouts: handshake deadlines and the retry tick.
     async fn timer_loop(&self) {
         loop {
@@ -715,9 +694,9 @@ impl Node {
         ttl: Duration,
     ) -> Result<MessageId, BitChatError> {
         let id = self.inner.core().send(now(), to, conversation, body, ttl)?;
-        // This message's first delivery round, before returning (as a retry would).
+        // The first delivery round, before returning (as a retry would).
         self.inner.pump().await;
-        self.inner.run_round(id).await;
+        self.inner.run_requests().await;
         Ok(id)
     }
 

@@ -742,11 +742,6 @@ impl NodeCore {
         Some(e.status)
     }
 
-    /// The message whose delivery round request `id` belongs to, while it is outstanding.
-    pub fn round_of(&self, id: RequestId) -> Option<MessageId> {
-        self.rounds.get(&id).map(|r| r.msg)
-    }
-
     fn request(&mut self, addr: SocketAddr, frame: Frame) -> RequestId {
         let id = self.next_request;
         self.next_request += 1;
