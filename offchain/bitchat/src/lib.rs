@@ -15,7 +15,6 @@ pub mod mailbox;
 pub mod metrics;
 pub mod node;
 pub mod outbox;
-pub mod proto;
 pub mod ratelimit;
 pub mod registry;
 pub mod transport;

@@ -1,37 +1,32 @@
-//! A BitChat node: the tokio driver of [`NodeCore`]. It owns the QUIC endpoint, the clock and
-//! the API, feeds the core what arrives (connections, request frames, responses, time) and
-//! carries out what the core asks for (replies, requests, closes, messages for the
-//! application). The protocol itself lives in `proto.rs`.
+//! A BitChat node: serves authenticated peers (direct delivery, relay mailbox, chunks) and
+//! sends end-to-end sealed messages with delivery tracking.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex as StdMutex, MutexGuard};
+use std::sync::{Arc, Mutex as StdMutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use quinn::{Connection, Endpoint, RecvStream, SendStream};
-use tokio::sync::{mpsc, watch, Mutex, Notify};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, Mutex};
 use tokio::task::JoinHandle;
 
 use crate::chunks::{ChunkStore, Manifest};
+use crate::e2e;
 use crate::error::BitChatError;
 use crate::frame::{AckStatus, Envelope, Frame, FrameError, MessageId};
-use crate::identity::{AccountId, NodeIdentity};
-use crate::inbox::{Delivered, DurableInbox, Inbox};
+use crate::identity::{verify, AccountId, NodeIdentity};
+use crate::inbox::{Accept, Delivered, DurableInbox, Inbox, Inner};
 use crate::lock::StateLock;
 use crate::mailbox::{Mailbox, MailboxLimits};
 use crate::metrics::Metrics;
 pub use crate::outbox::MessageStatus;
 use crate::outbox::Outbox;
-use crate::proto::{
-    ConnId, CoreConfig, Event, NodeCore, Now, RequestId, Source, StreamId, Transmit,
-    AUTH_EXPORTER_LABEL,
-};
-use crate::ratelimit::RateLimit;
+use crate::ratelimit::{PeerLimiter, RateLimit};
 use crate::registry::PeerRegistry;
 use crate::transport::{endpoint, CongestionChoice, NodeCert};
-use crate::wire::{read_datagram, read_frame, write_frame};
+use crate::wire::{read_frame, write_frame};
 
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -80,40 +75,22 @@ impl NodeConfig {
 #[derive(Clone)]
 struct AuthedConn {
     conn: Connection,
-    id: ConnId,
     peer: AccountId,
-}
-
-/// What the core answered on an inbound stream.
-enum StreamOut {
-    Frame(Frame),
-    Finish,
-    Reset(u32),
 }
 
 struct Shared {
     cfg: NodeConfig,
+    identity: NodeIdentity,
+    registry: Arc<dyn PeerRegistry>,
     endpoint: Endpoint,
-    core: StdMutex<NodeCore>,
-    account: AccountId,
+    mailbox: Option<StdMutex<Mailbox>>,
     chunks: ChunkStore,
-    metrics: Metrics,
-    /// Messages on their way into the inbox channel, numbered in the core's order.
-    deliver_q: mpsc::UnboundedSender<(u64, Delivered)>,
-    event_seq: AtomicU64,
-    /// Number of the last message put into the inbox channel.
-    delivered: watch::Receiver<u64>,
-    /// Authenticated outgoing connections by address (reused).
+    inbox: StdMutex<DurableInbox>,
+    inbox_tx: mpsc::Sender<Delivered>,
+    outbox: StdMutex<Outbox>,
+    limiter: StdMutex<PeerLimiter>,
     conns: Mutex<HashMap<SocketAddr, AuthedConn>>,
-    /// Every connection the core knows, for its `Transmit::Close`.
-    live: StdMutex<HashMap<ConnId, Connection>>,
-    /// Inbound streams waiting for their answer.
-    streams: StdMutex<HashMap<StreamId, mpsc::UnboundedSender<StreamOut>>>,
-    /// Requests the core asked for, not yet made.
-    requests: StdMutex<VecDeque<(RequestId, SocketAddr, Frame)>>,
-    ids: AtomicU64,
-    /// Wakes the timer when the core's next timeout may have moved.
-    timer: Notify,
+    metrics: Metrics,
 }
 
 pub struct Node {
@@ -149,17 +126,32 @@ pub fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// The one place the node reads the clock.
-fn now() -> Now {
-    Now {
-        instant: Instant::now(),
-        unix: unix_now(),
-    }
+fn header(e: &Envelope) -> Vec<u8> {
+    let mut h = Vec::with_capacity(64);
+    h.extend_from_slice(b"bitchat-envelope-v1");
+    h.extend_from_slice(&e.id);
+    h.extend_from_slice(&e.from);
+    h.extend_from_slice(&e.to);
+    h.extend_from_slice(&e.expires_at.to_be_bytes());
+    h
+}
+
+const AUTH_LABEL: &[u8] = b"bithive-bitchat-auth";
+const ROLE_CLIENT: u8 = 0;
+const ROLE_SERVER: u8 = 1;
+
+fn auth_message(role: u8, exporter: &[u8; 32], noise: &[u8; 32]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(b"bithive-bitchat-auth-v1");
+    h.update([role]);
+    h.update(exporter);
+    h.update(noise);
+    h.finalize().to_vec()
 }
 
 fn exporter(conn: &Connection) -> Result<[u8; 32], BitChatError> {
     let mut out = [0u8; 32];
-    conn.export_keying_material(&mut out, AUTH_EXPORTER_LABEL, b"")
+    conn.export_keying_material(&mut out, AUTH_LABEL, b"")
         .map_err(|_| BitChatError::Auth("no exporter".into()))?;
     Ok(out)
 }
@@ -173,276 +165,353 @@ fn frame_error_reason(e: &BitChatError) -> &'static str {
 }
 
 impl Shared {
-    fn core(&self) -> MutexGuard<'_, NodeCore> {
-        // The core is left consistent between inputs; a panic elsewhere does not poison it.
-        self.core.lock().unwrap_or_else(|e| e.into_inner())
+    fn my_auth(&self, conn: &Connection, role: u8) -> Result<Frame, BitChatError> {
+        let msg = auth_message(role, &exporter(conn)?, &self.identity.noise_public());
+        Ok(Frame::Auth {
+            account_pubkey: self.identity.account_pubkey(),
+            noise_pubkey: self.identity.noise_public(),
+            signature: self.identity.sign(&msg),
+        })
     }
 
-    fn next_id(&self) -> u64 {
-        self.ids.fetch_add(1, Ordering::Relaxed)
-    }
-
-    fn to_stream(&self, stream: StreamId, out: StreamOut, last: bool) {
-        let mut streams = self.streams.lock().unwrap_or_else(|e| e.into_inner());
-        let tx = if last {
-            streams.remove(&stream)
-        } else {
-            streams.get(&stream).cloned()
+    /// Check a peer's Auth frame against this session and the registry.
+    fn check_auth(
+        &self,
+        conn: &Connection,
+        role: u8,
+        f: &Frame,
+    ) -> Result<AccountId, BitChatError> {
+        let Frame::Auth {
+            account_pubkey,
+            noise_pubkey,
+            signature,
+        } = f
+        else {
+            return Err(BitChatError::Auth("expected auth frame".into()));
         };
-        if let Some(tx) = tx {
-            let _ = tx.send(out);
+        let msg = auth_message(role, &exporter(conn)?, noise_pubkey);
+        if !verify(account_pubkey, &msg, signature) {
+            return Err(BitChatError::Auth("bad signature".into()));
         }
-    }
-
-    /// Carry out everything the core has queued: messages to the deliverer (in the core's
-    /// order), then, once they are in the bounded inbox channel (back-pressure on the sender,
-    /// whose answer was queued after them), answers to their streams and closes; requests are
-    /// queued for [`Shared::run_requests`].
-    async fn pump(&self) {
-        let (last_event, transmits) = {
-            let mut core = self.core();
-            let mut last = None;
-            while let Some(ev) = core.poll_event() {
-                match ev {
-                    Event::Message(d) => {
-                        // Numbered and queued under the core's lock: one order for everyone.
-                        let seq = self.event_seq.fetch_add(1, Ordering::Relaxed) + 1;
-                        if self.deliver_q.send((seq, d)).is_err() {
-                            self.metrics.drop_reason("queue_full");
-                        }
-                        last = Some(seq);
-                    }
-                    Event::Authenticated { conn, peer } => {
-                        tracing::debug!("connection {conn}: peer {peer} authenticated");
-                    }
-                    Event::HandshakeFailed { .. } => {}
-                }
-            }
-            let transmits: Vec<Transmit> = std::iter::from_fn(|| core.poll_transmit()).collect();
-            (last, transmits)
-        };
-        if let Some(seq) = last_event {
-            let mut delivered = self.delivered.clone();
-            // Err: the deliverer is gone (shutdown); nothing left to wait for.
-            let _ = delivered.wait_for(|&d| d >= seq).await;
+        let id = AccountId::from_pubkey(account_pubkey);
+        let rec = self
+            .registry
+            .get(&id)
+            .ok_or_else(|| BitChatError::Auth(format!("{id} not registered")))?;
+        if &rec.account_pubkey != account_pubkey || &rec.noise_pubkey != noise_pubkey {
+            return Err(BitChatError::Auth("keys differ from registry".into()));
         }
-        for t in transmits {
-            match t {
-                Transmit::Reply { stream, frame } => {
-                    self.to_stream(stream, StreamOut::Frame(frame), false)
-                }
-                Transmit::Finish { stream } => self.to_stream(stream, StreamOut::Finish, true),
-                Transmit::Reset { stream, code } => {
-                    self.to_stream(stream, StreamOut::Reset(code), true)
-                }
-                Transmit::Request { id, addr, frame } => self
-                    .requests
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_back((id, addr, frame)),
-                Transmit::Close { conn, code, reason } => {
-                    let c = self
-                        .live
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .remove(&conn);
-                    if let Some(c) = c {
-                        c.close(code.into(), reason);
-                    }
-                }
-            }
-        }
-        self.timer.notify_one();
-    }
-
-    /// Make the queued requests one after the other, handing each answer to the core, until
-    /// the core asks for no more (a delivery round: the recipient, then each relay).
-    async fn run_requests(&self) {
-        loop {
-            let next = self
-                .requests
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pop_front();
-            let Some((id, addr, frame)) = next else {
-                return;
-            };
-            let answer = self.request(addr, &frame).await.ok();
-            self.core().handle_response(now(), id, answer);
-            self.pump().await;
-        }
-    }
-
-    /// Drive the core's timeouts: handshake deadlines and the retry tick.
-    async fn timer_loop(&self) {
-        loop {
-            let due = self.core().poll_timeout();
-            if let Some(t) = due {
-                if t > Instant::now() {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(t.into()) => {}
-                        _ = self.timer.notified() => continue,
-                    }
-                }
-            }
-            self.core().handle_timeout(now());
-            self.pump().await;
-            self.run_requests().await;
-        }
-    }
-
-    fn forget(&self, conn: ConnId, reason: &str) {
-        self.core().handle_conn_lost(now(), conn, reason);
-        self.live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&conn);
+        Ok(id)
     }
 
     async fn serve_connection(self: Arc<Self>, conn: Connection) {
-        let cid = self.next_id();
-        self.live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(cid, conn.clone());
-        let handshake = match exporter(&conn) {
-            Ok(x) => {
-                self.core().accept(now(), cid, x);
-                self.timer.notify_one();
-                self.server_handshake(cid, &conn).await
-            }
+        let peer = match self.server_handshake(&conn).await {
+            Ok(p) => p,
             Err(e) => {
-                // Registered only to be failed (and counted) below; nothing is checked with it.
-                self.core().accept(now(), cid, [0; 32]);
-                Err(e)
+                self.metrics.auth_failures.inc();
+                self.metrics.drop_reason("unauthenticated");
+                tracing::debug!("auth failed from {}: {e}", conn.remote_address());
+                conn.close(1u32.into(), b"auth");
+                return;
             }
         };
-        if let Err(e) = handshake {
-            tracing::debug!("auth failed from {}: {e}", conn.remote_address());
-            self.forget(cid, &e.to_string());
-        }
-        self.pump().await;
-        if self.core().peer(cid).is_none() {
-            // The core closed it (a `Transmit::Close`); make sure, whatever the reason.
-            conn.close(1u32.into(), b"auth");
-            self.forget(cid, "closed");
-            return;
-        }
         while let Ok((send, recv)) = conn.accept_bi().await {
             let me = self.clone();
-            tokio::spawn(async move { me.handle_stream(cid, send, recv).await });
+            tokio::spawn(async move { me.handle_stream(peer, send, recv).await });
         }
-        self.forget(cid, "closed");
     }
 
-    /// Read the client's `Auth` and write ours: the core decides, this moves the bytes.
-    async fn server_handshake(&self, cid: ConnId, conn: &Connection) -> Result<(), BitChatError> {
+    async fn server_handshake(&self, conn: &Connection) -> Result<AccountId, BitChatError> {
         let (mut send, mut recv) = tokio::time::timeout(self.cfg.request_timeout, conn.accept_bi())
             .await
             .map_err(|_| BitChatError::Auth("timeout".into()))??;
-        let bytes = tokio::time::timeout(self.cfg.request_timeout, read_datagram(&mut recv))
+        let f = tokio::time::timeout(self.cfg.request_timeout, read_frame(&mut recv))
             .await
             .map_err(|_| BitChatError::Auth("timeout".into()))??
             .ok_or_else(|| BitChatError::Auth("no auth frame".into()))?;
-        let sid = self.next_id();
-        let mut rx = self.open_stream(sid);
-        self.core().handle_datagram(
-            now(),
-            Source {
-                conn: cid,
-                stream: sid,
-            },
-            &bytes,
-        );
-        self.pump().await;
-        self.write_answer(&mut rx, &mut send).await;
-        self.close_stream(sid);
-        Ok(())
-    }
-
-    fn open_stream(&self, sid: StreamId) -> mpsc::UnboundedReceiver<StreamOut> {
-        let (tx, rx) = mpsc::unbounded_channel();
-        self.streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(sid, tx);
-        rx
-    }
-
-    /// Forget stream `sid` (its answer may have ended without a `Finish`, e.g. a failed
-    /// handshake).
-    fn close_stream(&self, sid: StreamId) {
-        self.streams
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&sid);
-    }
-
-    /// Write what the core answered on a stream (all of it is queued once `pump` returned).
-    async fn write_answer(
-        &self,
-        rx: &mut mpsc::UnboundedReceiver<StreamOut>,
-        send: &mut SendStream,
-    ) {
-        while let Ok(out) = rx.try_recv() {
-            match out {
-                StreamOut::Frame(f) => {
-                    if let Err(e) = write_frame(send, &f).await {
-                        tracing::debug!("answer not written: {e}");
-                        break;
-                    }
-                }
-                StreamOut::Finish => {
-                    let _ = send.finish();
-                    return;
-                }
-                StreamOut::Reset(code) => {
-                    let _ = send.reset(code.into());
-                    return;
-                }
-            }
-        }
-        let _ = send.finish();
+        let peer = self.check_auth(conn, ROLE_CLIENT, &f)?;
+        write_frame(&mut send, &self.my_auth(conn, ROLE_SERVER)?).await?;
+        send.finish()?;
+        Ok(peer)
     }
 
     async fn handle_stream(
         self: Arc<Self>,
-        cid: ConnId,
+        peer: AccountId,
         mut send: SendStream,
         mut recv: RecvStream,
     ) {
-        let sid = self.next_id();
-        let src = Source {
-            conn: cid,
-            stream: sid,
-        };
-        let mut rx = self.open_stream(sid);
-        let admitted = self.core().handle_stream(now(), src);
-        if admitted {
-            match tokio::time::timeout(self.cfg.request_timeout, read_datagram(&mut recv)).await {
-                Ok(Ok(Some(bytes))) => self.core().handle_datagram(now(), src, &bytes),
-                Ok(Ok(None)) => {
-                    self.close_stream(sid);
-                    return;
-                }
+        let allowed = self
+            .limiter
+            .lock()
+            .map(|mut l| l.allow(peer, Instant::now()))
+            .unwrap_or(false);
+        if !allowed {
+            self.metrics.drop_reason("rate_limited");
+            let _ = send.reset(2u32.into());
+            return;
+        }
+        let frame =
+            match tokio::time::timeout(self.cfg.request_timeout, read_frame(&mut recv)).await {
+                Ok(Ok(Some(f))) => f,
+                Ok(Ok(None)) => return,
                 Ok(Err(e)) => {
                     self.metrics.drop_reason(frame_error_reason(&e));
-                    self.close_stream(sid);
                     let _ = send.reset(3u32.into());
                     return;
                 }
                 Err(_) => {
                     self.metrics.drop_reason("timeout");
-                    self.close_stream(sid);
                     return;
                 }
+            };
+        self.metrics.frames_received.inc();
+        if let Err(e) = self.dispatch(peer, frame, &mut send).await {
+            tracing::debug!("request from {peer} failed: {e}");
+        }
+        let _ = send.finish();
+    }
+
+    async fn dispatch(
+        &self,
+        peer: AccountId,
+        frame: Frame,
+        send: &mut SendStream,
+    ) -> Result<(), BitChatError> {
+        match frame {
+            Frame::Deliver(env) => {
+                let id = env.id;
+                let status = if env.to == self.identity.account_id().0 {
+                    let status = self.process_incoming(env).await;
+                    if status == AckStatus::Stored {
+                        // Could not be made durable: no answer, the sender retries.
+                        return Ok(());
+                    }
+                    status
+                } else if self.mailbox.is_some() {
+                    self.deposit(peer, env)
+                } else {
+                    self.metrics.drop_reason("not_relay");
+                    AckStatus::Rejected
+                };
+                // The id is echoed even when rejected, so the sender can match the answer.
+                write_frame(send, &Frame::Ack { id, status }).await
+            }
+            Frame::MailboxFetch => {
+                let items = match &self.mailbox {
+                    Some(m) => m
+                        .lock()
+                        .map(|m| m.pending_for(&peer.0, unix_now(), 256))
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                for e in items {
+                    write_frame(send, &Frame::MailboxItem(e)).await?;
+                }
+                write_frame(send, &Frame::MailboxEnd).await
+            }
+            Frame::MailboxAck { ids } => {
+                if let Some(m) = &self.mailbox {
+                    let left = m
+                        .lock()
+                        .map_err(|_| BitChatError::Mailbox("poisoned".into()))?;
+                    let mut left = left;
+                    left.acknowledge(&peer.0, &ids)?;
+                    self.metrics.mailbox_envelopes.set(left.len() as i64);
+                }
+                Ok(())
+            }
+            Frame::ChunkGet { hash } => match self.chunks.get(&hash)? {
+                Some(data) => {
+                    self.metrics.chunks_served.inc();
+                    write_frame(send, &Frame::ChunkData { hash, data }).await
+                }
+                None => write_frame(send, &Frame::ChunkMissing { hash }).await,
+            },
+            _ => {
+                self.metrics.drop_reason("unexpected");
+                Ok(())
             }
         }
-        // Requests this moves out of the core are made by whoever queued them (`send`, the
-        // timer), which runs `run_requests` after its own pump.
-        self.pump().await;
-        self.write_answer(&mut rx, &mut send).await;
-        self.close_stream(sid);
+    }
+
+    /// Relay: store an envelope for an offline recipient. The sender must be the authenticated
+    /// peer (no quota spending in someone else's name).
+    fn deposit(&self, peer: AccountId, env: Envelope) -> AckStatus {
+        if env.from != peer.0 {
+            self.metrics.drop_reason("spoofed");
+            return AckStatus::Rejected;
+        }
+        let Some(m) = &self.mailbox else {
+            return AckStatus::Rejected;
+        };
+        let Ok(mut m) = m.lock() else {
+            return AckStatus::Rejected;
+        };
+        match m.deposit(env, unix_now()) {
+            Ok(Ok(())) => {
+                self.metrics.mailbox_stored.inc();
+                self.metrics.mailbox_envelopes.set(m.len() as i64);
+                AckStatus::Stored
+            }
+            Ok(Err(crate::mailbox::Refusal::Duplicate)) => {
+                self.metrics.drop_reason("replayed");
+                AckStatus::Duplicate
+            }
+            Ok(Err(r)) => {
+                tracing::debug!("mailbox refused: {r:?}");
+                self.metrics.mailbox_refused.inc();
+                AckStatus::Rejected
+            }
+            Err(e) => {
+                tracing::warn!("mailbox error: {e}");
+                AckStatus::Rejected
+            }
+        }
+    }
+
+    /// An envelope addressed to this node: authenticate, de-duplicate, order, deliver, receipt.
+    async fn process_incoming(&self, env: Envelope) -> AckStatus {
+        let now = unix_now();
+        if env.expires_at <= now {
+            self.metrics.drop_reason("expired");
+            return AckStatus::Rejected;
+        }
+        let Ok((sender_noise, plaintext)) = e2e::open(
+            self.identity.noise_private(),
+            &header(&env),
+            &env.ciphertext,
+        ) else {
+            self.metrics.drop_reason("undecryptable");
+            return AckStatus::Rejected;
+        };
+        let from = AccountId(env.from);
+        match self.registry.get(&from) {
+            Some(r) if r.noise_pubkey == sender_noise => {}
+            _ => {
+                self.metrics.drop_reason("spoofed");
+                return AckStatus::Rejected;
+            }
+        }
+        match Inner::decode(&plaintext) {
+            Some(Inner::Message {
+                conversation,
+                seq,
+                prev_expires_at,
+                body,
+            }) => {
+                let res = match self.inbox.lock() {
+                    Ok(mut i) => {
+                        i.accept(env.id, from, conversation, seq, prev_expires_at, body, now)
+                    }
+                    Err(_) => return AckStatus::Rejected,
+                };
+                let (accept, ready) = match res {
+                    Ok(r) => r,
+                    Err(e) => {
+                        // Not durable yet: `Stored` here means "not taken"; no answer is sent
+                        // (direct) and the mailbox keeps it (fetch), so it comes again.
+                        tracing::warn!("inbox journal: {e}");
+                        return AckStatus::Stored;
+                    }
+                };
+                match accept {
+                    Accept::Accepted => {}
+                    Accept::Duplicate => {
+                        self.metrics.drop_reason("replayed");
+                        return AckStatus::Duplicate;
+                    }
+                    Accept::Overflow => {
+                        self.metrics.drop_reason("queue_full");
+                        return AckStatus::Rejected;
+                    }
+                }
+                self.deliver(ready).await;
+                self.queue_receipt(from, env.id);
+                AckStatus::Delivered
+            }
+            Some(Inner::Receipt { id }) => {
+                let fresh = self
+                    .inbox
+                    .lock()
+                    .map(|mut i| i.inbox.first_sighting(env.id))
+                    .unwrap_or(false);
+                if !fresh {
+                    self.metrics.drop_reason("replayed");
+                    return AckStatus::Duplicate;
+                }
+                self.metrics.receipts_received.inc();
+                if let Ok(mut o) = self.outbox.lock() {
+                    if o.entries.get(&id).is_some_and(|e| e.to == from) {
+                        o.set_status(&id, MessageStatus::Delivered);
+                    }
+                }
+                AckStatus::Delivered
+            }
+            None => {
+                self.metrics.drop_reason("malformed");
+                AckStatus::Rejected
+            }
+        }
+    }
+
+    async fn deliver(&self, ready: Vec<Delivered>) {
+        for d in ready {
+            self.metrics.messages_delivered.inc();
+            // Bounded queue: back-pressure on the sender's stream instead of unbounded memory.
+            if self.inbox_tx.send(d).await.is_err() {
+                self.metrics.drop_reason("queue_full");
+            }
+        }
+    }
+
+    /// Seal `inner` to `to`.
+    fn seal_env(
+        &self,
+        to: AccountId,
+        inner: &Inner,
+        expires_at: u64,
+    ) -> Result<Envelope, BitChatError> {
+        let rec = self
+            .registry
+            .get(&to)
+            .ok_or_else(|| BitChatError::Peer(format!("{to} unknown")))?;
+        let id: MessageId = rand::random();
+        let mut env = Envelope {
+            id,
+            from: self.identity.account_id().0,
+            to: to.0,
+            expires_at,
+            ciphertext: Vec::new(),
+        };
+        env.ciphertext = e2e::seal(
+            self.identity.noise_private(),
+            &rec.noise_pubkey,
+            &header(&env),
+            &inner.encode(),
+        )?;
+        Ok(env)
+    }
+
+    /// Seal a receipt and put it in the (durable) outbox.
+    fn seal_receipt(
+        &self,
+        to: AccountId,
+        inner: &Inner,
+        expires_at: u64,
+    ) -> Result<MessageId, BitChatError> {
+        let env = self.seal_env(to, inner, expires_at)?;
+        self.outbox
+            .lock()
+            .map_err(|_| BitChatError::Peer("poisoned".into()))?
+            .insert(to, None, env)
+    }
+
+    fn queue_receipt(&self, to: AccountId, id: MessageId) {
+        let ttl = self.cfg.mailbox.max_ttl_secs.min(24 * 3600);
+        if let Err(e) = self.seal_receipt(to, &Inner::Receipt { id }, unix_now() + ttl) {
+            tracing::debug!("receipt to {to}: {e}");
+        }
     }
 
     /// Authenticated (cached) connection to `addr`.
@@ -452,60 +521,30 @@ impl Shared {
             if c.conn.close_reason().is_none() {
                 return Ok(c.clone());
             }
-            self.forget(c.id, "closed");
             conns.remove(&addr);
         }
         let connecting = self.endpoint.connect(addr, "bitchat.node")?;
         let conn = tokio::time::timeout(self.cfg.connect_timeout, connecting)
             .await
             .map_err(|_| BitChatError::Peer(format!("connect to {addr} timed out")))??;
-        let cid = self.next_id();
-        let auth = self.core().connect(now(), cid, exporter(&conn)?);
-        self.live
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(cid, conn.clone());
-        self.timer.notify_one();
-        let exchange = async {
-            let (mut send, mut recv) = conn.open_bi().await?;
-            write_frame(&mut send, &auth).await?;
-            send.finish()?;
-            tokio::time::timeout(self.cfg.request_timeout, read_datagram(&mut recv))
-                .await
-                .map_err(|_| BitChatError::Auth("timeout".into()))??
-                .ok_or_else(|| BitChatError::Auth("no auth".into()))
-        };
-        match exchange.await {
-            Ok(bytes) => {
-                let src = Source {
-                    conn: cid,
-                    stream: self.next_id(),
-                };
-                self.core().handle_datagram(now(), src, &bytes);
-            }
+        let (mut send, mut recv) = conn.open_bi().await?;
+        write_frame(&mut send, &self.my_auth(&conn, ROLE_CLIENT)?).await?;
+        send.finish()?;
+        let f = tokio::time::timeout(self.cfg.request_timeout, read_frame(&mut recv))
+            .await
+            .map_err(|_| BitChatError::Auth("timeout".into()))??
+            .ok_or_else(|| BitChatError::Auth("no auth".into()))?;
+        let peer = match self.check_auth(&conn, ROLE_SERVER, &f) {
+            Ok(p) => p,
             Err(e) => {
-                self.forget(cid, &e.to_string());
-                self.pump().await;
+                self.metrics.auth_failures.inc();
+                conn.close(1u32.into(), b"auth");
                 return Err(e);
             }
-        }
-        self.pump().await;
-        let Some(peer) = self.core().peer(cid) else {
-            return Err(BitChatError::Auth(format!("{addr} failed to authenticate")));
         };
-        let c = AuthedConn {
-            conn,
-            id: cid,
-            peer,
-        };
+        let c = AuthedConn { conn, peer };
         conns.insert(addr, c.clone());
         Ok(c)
-    }
-
-    async fn drop_conn(&self, addr: SocketAddr) {
-        if let Some(c) = self.conns.lock().await.remove(&addr) {
-            self.forget(c.id, "request failed");
-        }
     }
 
     /// One request/response exchange; returns every response frame.
@@ -541,12 +580,113 @@ impl Shared {
         match tokio::time::timeout(self.cfg.request_timeout, exchange).await {
             Ok(Ok(frames)) => Ok((c.peer, frames)),
             Ok(Err(e)) => {
-                self.drop_conn(addr).await;
+                self.conns.lock().await.remove(&addr);
                 Err(e)
             }
             Err(_) => {
-                self.drop_conn(addr).await;
+                self.conns.lock().await.remove(&addr);
                 Err(BitChatError::Peer(format!("request to {addr} timed out")))
+            }
+        }
+    }
+
+    /// Hand one outbox envelope to its recipient, else to a relay.
+    async fn dispatch_one(&self, id: MessageId) {
+        let (env, to) = {
+            let Ok(mut o) = self.outbox.lock() else {
+                return;
+            };
+            let Some(e) = o.entries.get(&id) else {
+                return;
+            };
+            if e.expires_at <= unix_now() {
+                o.set_status(&id, MessageStatus::Failed);
+                return;
+            }
+            match &e.envelope {
+                Some(env) if e.status == MessageStatus::Pending => (env.clone(), e.to),
+                _ => return,
+            }
+        };
+        let mut outcome = None;
+        if let Some(addr) = self.registry.get(&to).and_then(|r| r.addr) {
+            if let Ok((peer, frames)) = self.request(addr, &Frame::Deliver(env.clone())).await {
+                if peer == to {
+                    match frames.first() {
+                        Some(Frame::Ack {
+                            id: ack,
+                            status: AckStatus::Delivered | AckStatus::Duplicate,
+                        }) if *ack == env.id => outcome = Some(MessageStatus::Delivered),
+                        Some(Frame::Ack {
+                            id: ack,
+                            status: AckStatus::Rejected,
+                        }) if *ack == env.id => outcome = Some(MessageStatus::Failed),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        if outcome.is_none() {
+            for relay in self.cfg.relays.clone() {
+                if let Ok((_, frames)) = self.request(relay, &Frame::Deliver(env.clone())).await {
+                    if let Some(Frame::Ack {
+                        id: ack,
+                        status: AckStatus::Stored | AckStatus::Duplicate,
+                    }) = frames.first()
+                    {
+                        if *ack != env.id {
+                            continue;
+                        }
+                        outcome = Some(MessageStatus::Stored);
+                        break;
+                    }
+                }
+            }
+        }
+        if let Some(status) = outcome {
+            if let Ok(mut o) = self.outbox.lock() {
+                if o.entries.get(&id).map(|e| e.status) == Some(MessageStatus::Pending) {
+                    o.set_status(&id, status);
+                }
+            }
+        }
+    }
+
+    /// Retry undelivered envelopes, expire old ones, release ordered messages past gaps.
+    async fn maintenance(&self) {
+        let now = unix_now();
+        let pending: Vec<MessageId> = match self.outbox.lock() {
+            Ok(mut o) => {
+                o.expire(now);
+                if let Err(e) = o.maybe_compact(now) {
+                    tracing::warn!("outbox compaction: {e}");
+                }
+                o.entries
+                    .iter()
+                    .filter(|(_, e)| e.envelope.is_some())
+                    .map(|(id, _)| *id)
+                    .collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        for id in pending {
+            self.dispatch_one(id).await;
+        }
+        let ready = self
+            .inbox
+            .lock()
+            .map(|mut i| {
+                if let Err(e) = i.maybe_compact() {
+                    tracing::warn!("inbox compaction: {e}");
+                }
+                i.inbox.tick(now)
+            })
+            .unwrap_or_default();
+        self.deliver(ready).await;
+        if let Some(m) = &self.mailbox {
+            if let Ok(mut m) = m.lock() {
+                let _ = m.purge(now);
+                self.metrics.mailbox_envelopes.set(m.len() as i64);
             }
         }
     }
@@ -568,10 +708,10 @@ impl Node {
         let cert = NodeCert::generate()?;
         let ep = endpoint(cfg.listen, &cert, cfg.cc)?;
         let mailbox = if cfg.relay {
-            Some(Mailbox::open(
+            Some(StdMutex::new(Mailbox::open(
                 &cfg.data_dir.join("mailbox.json"),
                 cfg.mailbox,
-            )?)
+            )?))
         } else {
             None
         };
@@ -598,42 +738,24 @@ impl Node {
                 .map_err(|_| BitChatError::Peer("inbox channel".into()))?;
         }
         let metrics = Metrics::new();
-        let core_cfg = CoreConfig {
-            relays: cfg.relays.clone(),
-            max_ttl_secs: cfg.mailbox.max_ttl_secs,
-            rate_limit: cfg.rate_limit,
-            handshake_timeout: cfg.request_timeout,
-            retry_interval: cfg.retry_interval,
-        };
-        let account = identity.account_id();
-        let (deliver_q, mut deliver_rx) = mpsc::unbounded_channel();
-        let (delivered_tx, delivered) = watch::channel(0u64);
-        let core = NodeCore::new(
-            core_cfg,
+        if let Some(m) = &mailbox {
+            if let Ok(m) = m.lock() {
+                metrics.mailbox_envelopes.set(m.len() as i64);
+            }
+        }
+        let inner = Arc::new(Shared {
+            limiter: StdMutex::new(PeerLimiter::new(cfg.rate_limit, 10_000)),
+            cfg,
             identity,
             registry,
-            mailbox,
-            chunks.clone(),
-            inbox,
-            outbox,
-            metrics.clone(),
-        );
-        let inner = Arc::new(Shared {
-            cfg,
             endpoint: ep.clone(),
-            core: StdMutex::new(core),
-            account,
+            mailbox,
             chunks,
-            metrics: metrics.clone(),
-            deliver_q,
-            event_seq: AtomicU64::new(0),
-            delivered,
+            inbox: StdMutex::new(inbox),
+            inbox_tx,
+            outbox: StdMutex::new(outbox),
             conns: Mutex::new(HashMap::new()),
-            live: StdMutex::new(HashMap::new()),
-            streams: StdMutex::new(HashMap::new()),
-            requests: StdMutex::new(VecDeque::new()),
-            ids: AtomicU64::new(0),
-            timer: Notify::new(),
+            metrics,
         });
         let accept = {
             let inner = inner.clone();
@@ -648,23 +770,20 @@ impl Node {
                 }
             })
         };
-        let timer = {
+        let retry = {
             let inner = inner.clone();
-            tokio::spawn(async move { inner.timer_loop().await })
-        };
-        // Moves messages into the bounded inbox channel in order, waiting for room there.
-        let deliverer = tokio::spawn(async move {
-            while let Some((seq, d)) = deliver_rx.recv().await {
-                if inbox_tx.send(d).await.is_err() {
-                    metrics.drop_reason("queue_full");
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(inner.cfg.retry_interval);
+                loop {
+                    tick.tick().await;
+                    inner.maintenance().await;
                 }
-                let _ = delivered_tx.send(seq);
-            }
-        });
+            })
+        };
         Ok(Self {
             inner,
             inbox_rx: Mutex::new(inbox_rx),
-            tasks: vec![accept, timer, deliverer],
+            tasks: vec![accept, retry],
             state_lock,
         })
     }
@@ -674,7 +793,7 @@ impl Node {
     }
 
     pub fn account_id(&self) -> AccountId {
-        self.inner.account
+        self.inner.identity.account_id()
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -693,15 +812,36 @@ impl Node {
         body: &[u8],
         ttl: Duration,
     ) -> Result<MessageId, BitChatError> {
-        let id = self.inner.core().send(now(), to, conversation, body, ttl)?;
-        // The first delivery round, before returning (as a retry would).
-        self.inner.pump().await;
-        self.inner.run_requests().await;
+        let expires_at = unix_now() + ttl.as_secs().max(1);
+        // Sequence reservation, sealing and the durable insert under one lock, so the journal
+        // holds a conversation's messages in sequence order.
+        let id = {
+            let mut o = self
+                .inner
+                .outbox
+                .lock()
+                .map_err(|_| BitChatError::Peer("poisoned".into()))?;
+            let (seq, prev) = o.next_seq(to, conversation, expires_at);
+            let inner = Inner::Message {
+                conversation,
+                seq,
+                prev_expires_at: prev,
+                body: body.to_vec(),
+            };
+            let env = self.inner.seal_env(to, &inner, expires_at)?;
+            o.insert(to, Some((conversation, seq)), env)?
+        };
+        self.inner.dispatch_one(id).await;
         Ok(id)
     }
 
     pub fn status(&self, id: &MessageId) -> Option<MessageStatus> {
-        self.inner.core().status(now(), id)
+        let o = self.inner.outbox.lock().ok()?;
+        let e = o.entries.get(id)?;
+        if e.status != MessageStatus::Delivered && e.expires_at <= unix_now() {
+            return Some(MessageStatus::Failed);
+        }
+        Some(e.status)
     }
 
     /// Next delivered message, waiting at most `timeout`.
@@ -713,8 +853,13 @@ impl Node {
             .await
             .ok()
             .flatten()?;
-        if let Err(e) = self.inner.core().handed_over(&d) {
-            tracing::warn!("inbox journal: {e}");
+        match self.inner.inbox.lock() {
+            Ok(mut i) => {
+                if let Err(e) = i.handed_over(&d) {
+                    tracing::warn!("inbox journal: {e}");
+                }
+            }
+            Err(_) => tracing::warn!("inbox poisoned"),
         }
         Some(d)
     }
@@ -727,8 +872,7 @@ impl Node {
             match f {
                 Frame::MailboxItem(env) if env.to == self.account_id().0 => {
                     let id = env.id;
-                    let status = self.inner.core().process_incoming(now(), env);
-                    self.inner.pump().await;
+                    let status = self.inner.process_incoming(env).await;
                     // Acknowledge what was handled (also duplicates and permanent rejections).
                     if status != AckStatus::Stored {
                         ids.push(id);
@@ -831,9 +975,13 @@ impl Node {
         body: &[u8],
         expires_at: u64,
     ) -> Result<Envelope, BitChatError> {
-        self.inner
-            .core()
-            .seal_message(to, conversation, seq, body, expires_at)
+        let inner = Inner::Message {
+            conversation,
+            seq,
+            prev_expires_at: 0,
+            body: body.to_vec(),
+        };
+        self.inner.seal_env(to, &inner, expires_at)
     }
 
     /// An authenticated raw stream to `addr`, for sending hand-made (also malformed) bytes.
