@@ -15,7 +15,7 @@ pub enum RelayerError {
     Worker { kind: String, message: String },
     #[error("attestation: {0}")]
     Attestation(String),
-    /// Test failpoint: the supervisor stops as if killed right after persisting `0`.
+    /// Test failpoint: the pipeline stops as if killed right after persisting `0`.
     #[error("simulated crash after {0}")]
     Crash(&'static str),
 }

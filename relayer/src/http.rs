@@ -6,7 +6,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use crate::metrics::Metrics;
-use crate::supervisor::{unix_now, Health};
+use crate::pipeline::{unix_now, Health};
 
 pub struct HealthView {
     pub chains: Vec<(String, Arc<Health>, u64)>,

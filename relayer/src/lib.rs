@@ -1,8 +1,9 @@
 //! BitHive relayer: watches chains for jobs (pull over `block_results` from a persisted cursor),
 //! runs them through the engines (one [`worker::JobWorker`] per job kind), signs the canonical
 //! attestation with the operator key and posts it to the attestation contract in batches, with
-//! a persisted work queue that survives crashes at every state. Hermes-style layout: chain
-//! endpoints behind a trait (`bithive-chain-client`), a supervisor per chain, telemetry.
+//! a persisted work queue that survives crashes at every state. Layout: chain endpoints behind a
+//! trait (`bithive-chain-client`), one sequential pipeline per chain ([`pipeline`]: each round
+//! runs its stages in order; no per-role worker tasks), telemetry.
 
 pub mod attest;
 pub mod cli;
@@ -15,12 +16,12 @@ pub mod keyring;
 pub mod matching_worker;
 pub mod metrics;
 pub mod mock_contracts;
+pub mod pipeline;
 pub mod runtime;
 pub mod store;
-pub mod supervisor;
 pub mod worker;
 
 pub use config::{ChainConfig, Config, JobKind};
 pub use error::RelayerError;
+pub use pipeline::{ChainRelayer, Failpoint};
 pub use store::{JobState, Store};
-pub use supervisor::{ChainRelayer, Failpoint};

@@ -1,4 +1,4 @@
-//! Builds the per-chain supervisors from the config and runs them with the metrics server until
+//! Builds the per-chain pipelines from the config and runs them with the metrics server until
 //! SIGTERM or ctrl-c.
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -12,8 +12,8 @@ use crate::error::RelayerError;
 use crate::http::{self, HealthView};
 use crate::keyring::Keyring;
 use crate::metrics::Metrics;
+use crate::pipeline::{ChainRelayer, Failpoint, SubmitTarget};
 use crate::store::Store;
-use crate::supervisor::{ChainRelayer, Failpoint, SubmitTarget};
 
 pub const KILL_AT_ENV: &str = "BITHIVE_RELAYER_KILL_AT";
 use crate::worker::JobWorker;

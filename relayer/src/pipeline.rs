@@ -1,6 +1,8 @@
 //! One chain's pipeline: event source (pull over `block_results` from the persisted cursor) ->
 //! work queue -> workers -> attestation signing -> batched submission -> confirmation, with
-//! reconciliation of whatever a crash left in flight.
+//! reconciliation of whatever a crash left in flight. Each round runs these stages one after
+//! the other in one task (a failed stage is retried next round); it is not a supervisor of
+//! per-role worker tasks.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -77,7 +79,7 @@ pub fn unix_now() -> u64 {
 }
 
 /// Where a chain's attestations are posted when not on the chain itself (`attest_on`): that
-/// chain's client (shared with its own supervisor, so one local sequence per account) and its
+/// chain's client (shared with its own pipeline, so one local sequence per account) and its
 /// attestation contract, which forwards them over IBC to the job's chain.
 #[derive(Clone)]
 pub struct SubmitTarget {
