@@ -2,6 +2,7 @@
 //! exactly what the binary runs.
 
 pub mod demo;
-pub mod deploy;
+/// The deploy plan lives in `bithive-deploy` (shared with the devnet test fixture).
+pub use bithive_deploy as deploy;
 pub mod platform;
 pub mod research;
