@@ -14,7 +14,6 @@ pub mod inference_worker;
 pub mod keyring;
 pub mod matching_worker;
 pub mod metrics;
-pub mod mock_contracts;
 pub mod runtime;
 pub mod store;
 pub mod supervisor;
