@@ -152,7 +152,11 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .into_iter()
         .map(|a| {
             let kind = serde_json::to_value(a.kind).unwrap();
-            let key = (a.contract.clone(), a.job_id.clone(), kind.as_str().unwrap().to_string());
+            let key = (
+                a.contract.clone(),
+                a.job_id.clone(),
+                kind.as_str().unwrap().to_string(),
+            );
             (key, a)
         })
         .collect();

@@ -117,8 +117,7 @@ async fn recovers_when_another_process_moves_the_sequence() {
         .await;
     // Another process signs with the operator key: the chain's sequence moves past the
     // relayer's cached one.
-    let other =
-        bithive_chain_fixture::client(&h.fx.url, CHAIN, h.key.clone()).unwrap();
+    let other = bithive_chain_fixture::client(&h.fx.url, CHAIN, h.key.clone()).unwrap();
     for _ in 0..3 {
         other
             .submit(vec![bank_send(&other, h.fx.node.address())], "")

@@ -13,8 +13,8 @@ mod linkbench;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use linkbench::{competing, jain, single_transfer, LinkParams};
 use bithive_bitchat::CongestionChoice;
+use linkbench::{competing, jain, single_transfer, LinkParams};
 
 struct Args {
     quick: bool,

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 mod linkbench;
 
-use linkbench::{competing, single_transfer, LinkParams};
 use bithive_bitchat::{endpoint, CongestionChoice, NodeCert};
 use bithive_bitchat_cc::{BitChat, Phase};
+use linkbench::{competing, single_transfer, LinkParams};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bitchat_controller_drives_the_quinn_connection() {

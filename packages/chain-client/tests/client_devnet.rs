@@ -17,8 +17,15 @@ const CHAIN: &str = "bithive-test-1";
 const MNEMONIC: &str =
     "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
+
 /// Receives one cw20 unit per "increment": its balance is the counter.
-const COUNTER: &str = "bithive1qyqszqgpqyqszqgpqyqszqgpqyqszqgpjnp7du";
+fn counter_addr() -> String {
+    let sk = k256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+    OperatorKey::from_signing_key(sk, "bithive")
+        .unwrap()
+        .address()
+        .to_string()
+}
 
 fn gas(price: f64, max: f64) -> GasConfig {
     GasConfig {
@@ -77,10 +84,7 @@ fn artifact(name: &str) -> Vec<u8> {
 
 /// Stores and instantiates the cw20 artifact with the whole supply on `c`'s account.
 async fn token(c: &ChainClient) -> String {
-    let (code, _) = c
-        .store_code(artifact("bithive_token.wasm"))
-        .await
-        .unwrap();
+    let (code, _) = c.store_code(artifact("bithive_token.wasm")).await.unwrap();
     let init = json!({
         "name": "Counter Token", "symbol": "CNT", "decimals": 0,
         "initial_balances": [{"address": c.address(), "amount": "1000000"}],
@@ -92,13 +96,13 @@ async fn token(c: &ChainClient) -> String {
 fn inc(token: &str) -> (String, serde_json::Value) {
     (
         token.to_string(),
-        json!({"transfer": {"recipient": COUNTER, "amount": "1"}}),
+        json!({"transfer": {"recipient": counter_addr(), "amount": "1"}}),
     )
 }
 
 async fn counter(c: &ChainClient, token: &str) -> u64 {
     let raw = c
-        .query_smart(token, &json!({"balance": {"address": COUNTER}}))
+        .query_smart(token, &json!({"balance": {"address": counter_addr()}}))
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
@@ -131,7 +135,7 @@ async fn failed_execution_reverts_and_reports() {
         inc(&t),
         (
             t.clone(),
-            json!({"transfer": {"recipient": COUNTER, "amount": "99999999"}}),
+            json!({"transfer": {"recipient": counter_addr(), "amount": "99999999"}}),
         ),
     ];
     let e = c.execute_batch(&calls).await.unwrap_err();
@@ -140,7 +144,11 @@ async fn failed_execution_reverts_and_reports() {
         matches!(e, ChainError::Simulate(_) | ChainError::TxFailed { .. }),
         "{e}"
     );
-    assert_eq!(counter(&c, &t).await, 0, "first message of the failed tx reverted");
+    assert_eq!(
+        counter(&c, &t).await,
+        0,
+        "first message of the failed tx reverted"
+    );
     // The local sequence is still right; the next submission works.
     c.execute_batch(&calls[..1]).await.unwrap();
     assert_eq!(counter(&c, &t).await, 1);
@@ -200,7 +208,10 @@ async fn several_broadcasts_in_one_block_use_consecutive_sequences() {
     assert_eq!(b.sequence, a.sequence + 1);
     assert_eq!(d.node().app().mempool_len(), 2);
     d.produce_block().await.unwrap();
-    let (ra, rb) = (c.confirm(&a.hash).await.unwrap(), c.confirm(&b.hash).await.unwrap());
+    let (ra, rb) = (
+        c.confirm(&a.hash).await.unwrap(),
+        c.confirm(&b.hash).await.unwrap(),
+    );
     assert_eq!(ra.height, rb.height, "both in one block");
     assert_eq!(counter(&c, &t).await, 2);
     d.shutdown().await;
@@ -240,11 +251,16 @@ async fn a_failed_broadcast_is_retried_on_the_other_endpoint() {
     let rpc = Arc::new(FailoverRpc::new(vec![Arc::new(a.clone()), Arc::new(b.clone())]).unwrap());
     let c = client(rpc.clone(), key(), gas(0.0, 0.1));
     let t = token(&c).await;
+    let (through_a, through_b) = (a.broadcasts(), b.broadcasts());
     a.set_fail_broadcast(true);
     c.execute_batch(&[inc(&t)]).await.unwrap();
     assert_eq!(rpc.active_name(), "b");
-    assert_eq!(a.broadcasts(), 1, "only the setup tx went through a");
-    assert!(b.broadcasts() >= 1);
+    assert_eq!(
+        a.broadcasts(),
+        through_a,
+        "the refused broadcast never reached the node"
+    );
+    assert_eq!(b.broadcasts(), through_b + 1);
     // A slow endpoint still answers.
     b.set_delay(Duration::from_millis(50));
     c.execute_batch(&[inc(&t)]).await.unwrap();
@@ -273,7 +289,7 @@ async fn unfunded_account_is_reported() {
     let d = devnet("0", 20, false).await;
     let c = client(Arc::new(http(&d)), key(), gas(0.0, 0.1));
     let e = c
-        .execute_batch(&[(COUNTER.to_string(), json!({}))])
+        .execute_batch(&[(counter_addr(), json!({}))])
         .await
         .unwrap_err();
     assert!(matches!(e, ChainError::AccountNotFound(_)), "{e}");

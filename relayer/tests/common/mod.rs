@@ -255,8 +255,7 @@ impl Harness {
         loop {
             if last_check.elapsed() >= Duration::from_millis(100) {
                 last_check = Instant::now();
-                if self.committed_in(db) >= committed
-                    && self.attestations().await.len() >= accepted
+                if self.committed_in(db) >= committed && self.attestations().await.len() >= accepted
                 {
                     return;
                 }

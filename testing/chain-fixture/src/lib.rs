@@ -182,7 +182,10 @@ impl Fixture {
     }
 
     /// Creates the jobs `(job_id, model, input)` in one tx of the patient; returns its height.
-    pub async fn create_jobs(&self, jobs: &[(String, String, Vec<u8>)]) -> Result<u64, FixtureError> {
+    pub async fn create_jobs(
+        &self,
+        jobs: &[(String, String, Vec<u8>)],
+    ) -> Result<u64, FixtureError> {
         let mut msgs = Vec::with_capacity(jobs.len());
         for (id, model, input) in jobs {
             msgs.push(self.create_job_msg(id, model, input).await?);
@@ -197,7 +200,8 @@ impl Fixture {
         let mut out = Vec::new();
         let mut start_after: Value = Value::Null;
         loop {
-            let q = json!({"by_signer": {"signer": signer, "start_after": start_after, "limit": 30}});
+            let q =
+                json!({"by_signer": {"signer": signer, "start_after": start_after, "limit": 30}});
             let raw = self.gov.query_smart(self.attestation(), &q).await?;
             let v: Value = serde_json::from_slice(&raw)
                 .map_err(|e| FixtureError::Other(format!("by_signer answer: {e}")))?;
