@@ -166,7 +166,7 @@ impl Platform {
             &p.operator_key.public_key_compressed(),
         )
         .await
-        .map_err(|e| fail("register node")(&e))?;
+        .map_err(|e| fail("platform")(&e))?;
         progress(&format!(
             "node {} registered (operator {})",
             p.node.address(),
