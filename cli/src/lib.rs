@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod demo;
-pub mod deploy;
+/// The deploy plan lives in `bithive-deploy` (shared with the devnet test fixture).
+pub use bithive_deploy as deploy;
 pub mod platform;
 pub mod research;

@@ -1,11 +1,13 @@
 //! The controller choice reaches quinn, and the benchmark harness moves real bytes through the
-//! emulator for every controller (small and fast; the numbers come from `bitchat-bench`).
+//! emulator for every controller (small and fast; the numbers come from the `bitchat-bench` example).
 
 use std::time::Duration;
 
-use bithive_bitchat::bench::{competing, single_transfer, LinkParams};
+mod linkbench;
+
 use bithive_bitchat::{endpoint, CongestionChoice, NodeCert};
 use bithive_bitchat_cc::{BitChat, Phase};
+use linkbench::{competing, single_transfer, LinkParams};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bitchat_controller_drives_the_quinn_connection() {
