@@ -3,7 +3,6 @@
 
 pub mod cli;
 pub mod demo;
-/// The deploy plan lives in `bithive-deploy` (shared with the devnet test fixture).
-pub use bithive_deploy as deploy;
+pub mod deploy;
 pub mod platform;
 pub mod research;

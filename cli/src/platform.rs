@@ -159,14 +159,23 @@ impl Platform {
             deployment,
         };
         // The node registers with its operator key; governance records its compliance.
-        crate::deploy::register_node(
-            &p.gov,
+        let c = &p.deployment.contracts;
+        let operator_pub = p.operator_key.public_key_compressed();
+        exec(
             &p.node,
-            &p.deployment,
-            &p.operator_key.public_key_compressed(),
+            &c.staking,
+            json!({"register_node": {"capacity_t": 4, "tier": "t1",
+                "operator_key": hex::encode(operator_pub)}}),
+            "register node",
         )
-        .await
-        .map_err(|e| fail("platform")(&e))?;
+        .await?;
+        exec(
+            &p.gov,
+            &c.staking,
+            json!({"set_compliance": {"node": p.node.address(), "level": "0.9"}}),
+            "node compliance",
+        )
+        .await?;
         progress(&format!(
             "node {} registered (operator {})",
             p.node.address(),

@@ -11,6 +11,7 @@ use std::time::Duration;
 use bithive_inference::config::{ModelEntry, RuntimeConfig};
 use bithive_inference::{Engine, EngineConfig, Job};
 use bithive_relayer::inference_worker::{parse_input, InferenceWorker};
+use bithive_relayer::mock_contracts::MockAttestation;
 use bithive_signed_attestation::AttestationKind;
 use common::*;
 use sha2::{Digest, Sha256};
@@ -44,27 +45,29 @@ fn rows() -> Vec<Vec<f32>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inference_jobs_are_run_and_attested() {
     let engine = Arc::new(engine());
-    let mut h = Harness::new(1).await;
+    let mut h = Harness::new(1);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
     let inputs: Vec<Vec<u8>> = rows()
         .into_iter()
         .take(3)
         .map(|r| serde_json::to_vec(&r).unwrap())
         .collect();
-    let mut ids = Vec::new();
-    for i in &inputs {
-        ids.push(h.create_job("bc_logreg", i).await);
-    }
+    let ids: Vec<String> = inputs
+        .iter()
+        .map(|i| h.create_job("bc_logreg", i))
+        .collect();
     // An input the engine refuses (wrong feature count): the job fails, the others go on.
-    h.create_job("bc_logreg", b"[1, 2]").await;
+    h.create_job("bc_logreg", b"[1, 2]");
     let mut r = h.relayer_with(
         &h.db(),
         10,
         None,
         vec![Arc::new(InferenceWorker::new(engine.clone()))],
     );
-    h.drive_until(&mut r, &h.db(), Duration::from_secs(60), 3, 3)
-        .await;
-    let accepted = h.attestations().await;
+    drive(&mut r, Duration::from_secs(60), || {
+        h.accepted().0.len() == 3
+    })
+    .await;
     for (id, input) in ids.iter().zip(&inputs) {
         let expected = engine
             .infer(&Job::new(
@@ -74,10 +77,16 @@ async fn inference_jobs_are_run_and_attested() {
             ))
             .await
             .unwrap();
-        let att = accepted
-            .iter()
-            .find(|a| &a.job_id == id)
-            .expect("accepted attestation");
+        let att = h
+            .chain
+            .with_contract::<MockAttestation, _>(&attest(), |c| {
+                c.accepted
+                    .values()
+                    .find(|s| &s.attestation.job_id == id)
+                    .map(|s| s.attestation.clone())
+            })
+            .unwrap()
+            .unwrap();
         assert_eq!(att.kind, AttestationKind::Inference);
         assert_eq!(att.result_hash.to_hex(), expected.result_sha256);
         let input_hash: [u8; 32] = Sha256::digest(input).into();
@@ -92,5 +101,5 @@ async fn inference_jobs_are_run_and_attested() {
             .contains(&(bithive_relayer::JobState::Failed, 1))
     })
     .await;
-    h.fx.shutdown().await;
+    producer.abort();
 }

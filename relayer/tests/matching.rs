@@ -1,4 +1,4 @@
-//! The matching worker in the relayer pipeline, on the devnet with the real contracts: a research request sealed to
+//! The matching worker in the relayer pipeline, on the mock chain: a research request sealed to
 //! the relayer is matched, sealed to S_i, delivered over BitChat to an online recipient who
 //! decrypts it, and attested (naming the attestation contract, payload bound); bad requests
 //! fail for good; the inference worker leaves research requests alone.
@@ -18,6 +18,7 @@ use bithive_relayer::config::MatchingSection;
 use bithive_relayer::matching_worker::{
     append_enrollments, request_header, Enrollment, MatchingSecrets, MatchingWorker, MATCHING_MODEL,
 };
+use bithive_relayer::mock_contracts::{DigestWorker, MockAttestation};
 use bithive_relayer::worker::JobWorker;
 use bithive_relayer::JobState;
 use bithive_signed_attestation::{payload_hash, AttestationKind};
@@ -32,7 +33,7 @@ fn local() -> SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn research_request_is_matched_sealed_delivered_and_attested() {
-    let mut h = Harness::new(1).await;
+    let mut h = Harness::new(1);
     let dir = h.dir.path().to_path_buf();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
     let lsh = SimHash::new(5, sim::DIM, 12, 6);
@@ -112,9 +113,11 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
             .seal_to(&relayer_id.noise_public(), &request_header(chain), &request)
             .unwrap()
     };
-    let good = h.create_job(MATCHING_MODEL, &seal(CHAIN)).await;
-    let wrong_chain = h.create_job(MATCHING_MODEL, &seal("other-chain")).await;
-    let inference = h.create_job("bc_logreg", b"[1, 2]").await;
+    let good = h.create_job(MATCHING_MODEL, &seal(CHAIN));
+    let wrong_chain = h.create_job(MATCHING_MODEL, &seal("other-chain"));
+    let inference = h.create_job("bc_logreg", b"[1, 2]");
+    h.chain.produce_block();
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(20));
 
     let workers: Vec<Arc<dyn JobWorker>> = vec![worker.clone(), Arc::new(DigestWorker)];
     let mut r = h.relayer_with(&h.db(), 10, None, workers);
@@ -146,29 +149,20 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
 
     // The research request was attested as matching, naming the attestation contract, once;
     // the inference job only as inference; the wrong-chain request failed.
-    let accepted: std::collections::BTreeMap<_, _> = h
-        .attestations()
-        .await
-        .into_iter()
-        .map(|a| {
-            let kind = serde_json::to_value(a.kind).unwrap();
-            let key = (
-                a.contract.clone(),
-                a.job_id.clone(),
-                kind.as_str().unwrap().to_string(),
-            );
-            (key, a)
-        })
-        .collect();
+    let accepted = h
+        .chain
+        .with_contract::<MockAttestation, _>(&attest(), |c| c.accepted.clone())
+        .unwrap();
     let m = accepted
-        .get(&(h.attest(), good.clone(), "matching".to_string()))
+        .get(&(attest(), good.clone(), "matching".to_string()))
         .expect("matching attestation");
-    assert_eq!(m.kind, AttestationKind::Matching);
+    assert_eq!(m.attestation.kind, AttestationKind::Matching);
     let payload = serde_json::to_vec(&serde_json::json!({ "escrow_job_id": good })).unwrap();
     assert!(m
+        .attestation
         .commitments
         .contains(&payload_hash(AttestationKind::Matching, &payload)));
-    assert!(accepted.contains_key(&(h.escrow(), inference.clone(), "inference".to_string())));
+    assert!(accepted.contains_key(&(escrow(), inference.clone(), "inference".to_string())));
     assert_eq!(accepted.len(), 2, "{:?}", accepted.keys());
     let store = bithive_relayer::Store::open(&db).unwrap();
     let failed = store.jobs_in_state(CHAIN, JobState::Failed, 10).unwrap();
@@ -186,7 +180,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .await
         .expect("delivery");
     let (out, _) = decode_delivery(&got.body).unwrap();
-    assert!(verify_output(&out, &m.result_hash.0));
+    assert!(verify_output(&out, &m.attestation.result_hash.0));
     assert_eq!(out.recipients, expected);
     let authority = secrets.authority(USERS, &(1..=USERS).collect(), 0).unwrap();
     let pp = authority.bgw_public_params();
@@ -202,7 +196,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .decrypt(&pp, &out.recipients, &ct, &id.to_be_bytes())
         .is_err());
 
+    producer.abort();
     worker.shutdown().await;
     user_node.shutdown().await;
-    h.fx.shutdown().await;
 }

@@ -227,14 +227,6 @@ impl App {
     pub fn mempool_len(&self) -> usize {
         self.mempool.len()
     }
-    /// Changes the minimum gas price CheckTx asks for (a node-local setting, like a validator's
-    /// `minimum-gas-prices`; blocks already committed are not affected). Tests use it for fee
-    /// spikes.
-    pub fn set_min_gas_price(&mut self, price: &str) -> Result<(), DevnetError> {
-        self.gas_price = crate::config::parse_decimal(price)
-            .ok_or_else(|| DevnetError::Config(format!("bad min_gas_price {price:?}")))?;
-        Ok(())
-    }
     /// (height, index in block) of a committed transaction.
     pub fn tx_location(&self, hash: &[u8; 32]) -> Option<(u64, u32)> {
         self.tx_index.get(hash).copied()

@@ -1,13 +1,11 @@
 //! The controller choice reaches quinn, and the benchmark harness moves real bytes through the
-//! emulator for every controller (small and fast; the numbers come from the `bitchat-bench` example).
+//! emulator for every controller (small and fast; the numbers come from `bitchat-bench`).
 
 use std::time::Duration;
 
-mod linkbench;
-
+use bithive_bitchat::bench::{competing, single_transfer, LinkParams};
 use bithive_bitchat::{endpoint, CongestionChoice, NodeCert};
 use bithive_bitchat_cc::{BitChat, Phase};
-use linkbench::{competing, single_transfer, LinkParams};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bitchat_controller_drives_the_quinn_connection() {

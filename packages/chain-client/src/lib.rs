@@ -5,19 +5,18 @@
 //! "account sequence mismatch", and confirmation by polling `tx`.
 //!
 //! The chain endpoint is the [`RpcEndpoint`] trait: [`HttpEndpoint`] talks to a real node
-//! (tendermint-rpc `HttpClient`), [`FailoverRpc`] rotates over several, and with the `testing`
-//! feature (dev-dependencies only) `testing::FaultyEndpoint` injects outages, delays and failed
-//! broadcasts for failover tests against a real node (the in-process devnet).
+//! (tendermint-rpc `HttpClient`), [`FailoverRpc`] rotates over several, and with the `mock`
+//! feature [`mock::MockChain`] is an in-memory chain for tests and benches.
 
 pub mod client;
 pub mod error;
 pub mod failover;
 pub mod http;
 pub mod keys;
+#[cfg(feature = "mock")]
+pub mod mock;
 pub mod query;
 pub mod rpc;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod tx;
 
 pub use client::{ChainClient, ConfirmConfig, TxOutcome};

@@ -1,20 +1,17 @@
 //! BitChat congestion-control benchmark through the userspace link emulator.
 //!
-//! `cargo run --release -p bithive-bitchat --example bitchat-bench -- [--quick] [--size MB] [--cap S]
+//! `cargo run --release -p bithive-bitchat --bin bitchat-bench -- [--quick] [--size MB] [--cap S]
 //! [--rtts 50,100] [--rates 20,100] [--losses 0,5] [--fair-only | --no-fair]`
 //! (`--rtts`/`--rates`/`--losses` in ms, Mbit/s and percent select a subset of the matrix; the
 //! fairness table uses the selected RTTs among 50 and 100 ms.)
 //! Prints markdown tables: goodput per controller with its ratio to Cubic measured in the same
 //! run, completion time, and Jain fairness of two competing flows.
 
-#[path = "../tests/linkbench/mod.rs"]
-mod linkbench;
-
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use bithive_bitchat::bench::{competing, jain, single_transfer, LinkParams};
 use bithive_bitchat::CongestionChoice;
-use linkbench::{competing, jain, single_transfer, LinkParams};
 
 struct Args {
     quick: bool,
@@ -130,7 +127,7 @@ async fn main() -> Result<()> {
                     );
                 }
                 let cubic = res[1].goodput_bps();
-                let secs = |r: &linkbench::TransferResult| {
+                let secs = |r: &bithive_bitchat::bench::TransferResult| {
                     if r.completed {
                         format!("{:.2}", r.elapsed.as_secs_f64())
                     } else {

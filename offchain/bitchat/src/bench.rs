@@ -1,7 +1,5 @@
-//! Throughput measurements through the link emulator (used by the `bitchat-bench` example and a
-//! small smoke test in tests/transport.rs). Each run builds fresh endpoints and a fresh emulator.
-//! Kept out of the library so production builds do not link the emulator.
-#![allow(dead_code)] // each includer uses a different part
+//! Throughput measurements through the link emulator (used by the `bitchat-bench` binary and a
+//! small smoke test). Each run builds fresh endpoints and a fresh emulator.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,8 +10,8 @@ use bithive_linkemu::{LinkConfig, LinkEmulator};
 use quinn::Endpoint;
 use tokio::sync::oneshot;
 
-use bithive_bitchat::transport::{endpoint, CongestionChoice, NodeCert};
-use bithive_bitchat::BitChatError;
+use crate::error::BitChatError;
+use crate::transport::{endpoint, CongestionChoice, NodeCert};
 
 /// One cell of the benchmark matrix.
 #[derive(Debug, Clone, Copy)]

@@ -516,29 +516,6 @@ pub async fn deploy(
     Ok(d)
 }
 
-/// Registers `node`'s account as a compute node whose attestations `operator_key` (compressed
-/// secp256k1) signs, and has governance (`gov`, the deployer) record its compliance: the
-/// attestation contract accepts, and the escrow pays, registered nodes only.
-pub async fn register_node(
-    gov: &ChainClient,
-    node: &ChainClient,
-    d: &Deployment,
-    operator_key: &[u8],
-) -> Result<(), DeployError> {
-    let staking = d.contracts.staking.clone();
-    let register = serde_json::json!({"register_node": {"capacity_t": 4, "tier": "t1",
-        "operator_key": hex::encode(operator_key)}});
-    node.execute_batch(&[(staking.clone(), register)])
-        .await
-        .map_err(step("register node"))?;
-    let compliance =
-        serde_json::json!({"set_compliance": {"node": node.address(), "level": "0.9"}});
-    gov.execute_batch(&[(staking, compliance)])
-        .await
-        .map_err(step("node compliance"))?;
-    Ok(())
-}
-
 fn to_value<M: Serialize>(msg: &M) -> Result<serde_json::Value, DeployError> {
     serde_json::to_value(msg).map_err(|e| DeployError::Config(e.to_string()))
 }
