@@ -173,9 +173,6 @@ impl Chain {
         }
     }
 
-    /// Runs one IBC entry point of `contract` as its own atomic transaction (as wasmd does for
-    /// a relayer's IBC message): messages it returns are dispatched, everything reverts on
-
     /// `MsgStoreCode` inside a transaction: wasmd's compile cost, the `store_code` event and a
     /// `MsgStoreCodeResponse` as data.
     pub(super) fn store_code_msg(
