@@ -6,8 +6,8 @@ const path = require('node:path');
 
 const pkg = require(path.resolve(process.argv[2], 'bithive_web.js'));
 const here = __dirname;
-const golden = JSON.parse(fs.readFileSync(path.join(here, '../../../dgkbe/tests/vectors/golden.json'), 'utf8'));
-const bgw = JSON.parse(fs.readFileSync(path.join(here, '../../../dgkbe/tests/vectors/bgw_golden.json'), 'utf8'));
+const golden = JSON.parse(fs.readFileSync(path.join(here, '../../../../packages/dgkbe/tests/vectors/golden.json'), 'utf8'));
+const bgw = JSON.parse(fs.readFileSync(path.join(here, '../../../../packages/dgkbe/tests/vectors/bgw_golden.json'), 'utf8'));
 const hex = (s) => Uint8Array.from(Buffer.from(s, 'hex'));
 const utf8 = (s) => new TextEncoder().encode(s);
 let passed = 0;
