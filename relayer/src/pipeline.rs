@@ -181,7 +181,7 @@ impl ChainRelayer {
                     let Ok(source) = self.cfg.contract(w.source_role()) else {
                         continue;
                     };
-                    if ev.attr("_contract_address") != Some(source) {
+                    if ev.attr(bithive_interface::CONTRACT_ADDRESS) != Some(source) {
                         continue;
                     }
                     if let Some(job_id) = w.job_id_of(ev) {

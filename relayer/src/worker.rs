@@ -3,6 +3,8 @@
 //! a given job: after a crash in `working` the job is run again.
 use async_trait::async_trait;
 use bithive_chain_client::ChainClient;
+use bithive_interface::payfi_escrow::{events as escrow_events, QueryMsg as EscrowQuery};
+use bithive_interface::{ACTION, WASM_EVENT};
 use bithive_signed_attestation::AttestationKind;
 
 use crate::store::NewJob;
@@ -52,28 +54,28 @@ pub trait JobWorker: Send + Sync {
 /// The escrow's compute-job event: `wasm` with `action = create_job` and `job_id` (plus `model`
 /// and `input_hash` once payfi-escrow carries the inference request).
 pub fn create_job_id(event: &bithive_chain_client::Event) -> Option<String> {
-    if event.kind != "wasm" || event.attr("action") != Some("create_job") {
+    if event.kind != WASM_EVENT || event.attr(ACTION) != Some(escrow_events::CREATE_JOB) {
         return None;
     }
-    event.attr("job_id").map(str::to_string)
+    event.attr(escrow_events::attr::JOB_ID).map(str::to_string)
 }
 
 /// An escrow job for an inference worker: every `create_job` except research requests (model
 /// `MATCHING_MODEL`), which the matching worker serves.
 pub fn inference_job_id(event: &bithive_chain_client::Event) -> Option<String> {
-    if event.attr("model") == Some(crate::matching_worker::MATCHING_MODEL) {
+    if event.attr(escrow_events::attr::MODEL) == Some(crate::matching_worker::MATCHING_MODEL) {
         return None;
     }
     create_job_id(event)
 }
 
-/// A compute job as the escrow answers `{"job": {"job_id": ..}}` (fields the relayer uses).
+/// The fields of the escrow's `Job` answer (`bithive_interface::payfi_escrow::Job`) the relayer
+/// uses. A subset on purpose: the in-memory mock chain of the relayer tests answers only these.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct EscrowJob {
     pub job_id: String,
     pub model: String,
-    /// base64 (cosmwasm `Binary`).
-    pub input: String,
+    pub input: cosmwasm_std::Binary,
 }
 
 /// Reads the job's request from the escrow and checks its input against the event's
@@ -82,23 +84,23 @@ pub async fn fetch_escrow_job(
     chain: &ChainClient,
     job: &NewJob,
 ) -> Result<(String, Vec<u8>, [u8; 32]), WorkError> {
-    use base64::Engine as _;
     use sha2::Digest as _;
-    let q = serde_json::json!({ "job": { "job_id": job.job_id } });
+    let q = serde_json::to_value(EscrowQuery::Job {
+        job_id: job.job_id.clone(),
+    })
+    .map_err(|e| WorkError::Permanent(format!("escrow job query: {e}")))?;
     let bytes = chain
         .query_smart(&job.contract, &q)
         .await
         .map_err(|e| WorkError::Retryable(format!("escrow job query: {e}")))?;
     let ej: EscrowJob = serde_json::from_slice(&bytes)
         .map_err(|e| WorkError::Permanent(format!("escrow job answer without model/input: {e}")))?;
-    let input = base64::engine::general_purpose::STANDARD
-        .decode(ej.input.as_bytes())
-        .map_err(|e| WorkError::Permanent(format!("job input is not base64: {e}")))?;
+    let input = ej.input.to_vec();
     let hash: [u8; 32] = sha2::Sha256::digest(&input).into();
     if let Some(expected) = job
         .attributes
         .iter()
-        .find(|(k, _)| k == "input_hash")
+        .find(|(k, _)| k == escrow_events::attr::INPUT_HASH)
         .map(|(_, v)| v)
     {
         if !expected.eq_ignore_ascii_case(&hex::encode(hash)) {
