@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use bithive_cli::platform::{Platform, PlatformOptions, DEMO_ROW};
-use serde_json::json;
+use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
+use cosmwasm_std::{Binary, Timestamp};
 
 const PRICE: u128 = 1_000_000;
 const DENOM: &str = "ubhive";
@@ -50,17 +51,15 @@ async fn run(root: &Path, n: usize, block_ms: u64, batch: usize) -> Result<Run> 
     }));
 
     // N jobs in one transaction: one event block.
-    use base64::Engine as _;
     let now = p.patient.rpc().latest_block_time().await?;
-    let input = base64::engine::general_purpose::STANDARD.encode(DEMO_ROW);
     let msgs = (0..n)
         .map(|i| {
-            let create = json!({"create_job": {
-                "job_id": format!("lat-{batch}-{i}"),
-                "expires_at": ((now + 86_400) * 1_000_000_000).to_string(),
-                "model": "bc_logreg",
-                "input": input,
-            }});
+            let create = EscrowMsg::CreateJob(CreateJobMsg {
+                job_id: format!("lat-{batch}-{i}"),
+                expires_at: Timestamp::from_seconds(now + 86_400),
+                model: "bc_logreg".into(),
+                input: Binary::from(DEMO_ROW.as_bytes()),
+            });
             p.patient.execute_msg_with_funds(
                 &p.deployment.contracts.payfi_escrow,
                 &create,
@@ -77,7 +76,7 @@ async fn run(root: &Path, n: usize, block_ms: u64, batch: usize) -> Result<Run> 
             if h.is_none() {
                 let job = format!("lat-{batch}-{i}");
                 if let Some(v) = p.accepted(&job).await.map_err(|e| anyhow!("{e}"))? {
-                    *h = v["height"].as_u64();
+                    *h = Some(v.height);
                 }
             }
         }

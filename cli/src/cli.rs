@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use bithive_devnet::cli::DevnetArgs;
-use bithive_relayer::cli::{CompletionsArgs, KeysCommand, StartArgs};
+use bithive_relayer::cli::{CompletionsArgs, KeyringArgs, KeysCommand, StartArgs};
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::{default_options, DemoOptions};
@@ -113,18 +113,8 @@ pub struct DeployArgs {
     /// Name of the deployer key in the keyring
     #[arg(long, value_name = "NAME", env = "BITHIVE_KEY", hide_env_values = true)]
     pub key: String,
-    /// Keyring file (mode 0600)
-    #[arg(
-        long,
-        value_name = "FILE",
-        default_value = "keyring.json",
-        env = "BITHIVE_KEYRING",
-        hide_env_values = true
-    )]
-    pub keyring: PathBuf,
-    /// Bech32 address prefix
-    #[arg(long, value_name = "P", default_value = "bithive")]
-    pub prefix: String,
+    #[command(flatten)]
+    pub keys: KeyringArgs,
     /// Deploy plan (TOML) [default: the built-in plan]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

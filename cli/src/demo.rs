@@ -23,12 +23,22 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bithive_chain_client::ChainClient;
+use bithive_formulas::enode::EnodeInputs;
+use bithive_interface::attestation::{ExecuteMsg as AttestationMsg, WorkPayload};
+use bithive_interface::emission::{
+    ExecuteMsg as EmissionMsg, QueryMsg as EmissionQuery, StatusResponse,
+};
+use bithive_interface::rewards::ExecuteMsg as RewardsMsg;
+use bithive_interface::vesting::{
+    ExecuteMsg as VestingMsg, QueryMsg as VestingQuery, SchedulesResponse,
+};
 use bithive_signed_attestation::{signing, Attestation, AttestationKind};
-use serde_json::json;
+use cosmwasm_std::{Binary, Decimal, Uint128};
 
 use crate::deploy::Deployment;
 use crate::platform::{
-    amount, bhive, btk, ctx, cw20_balance, exec, fail, native_balance, query, Platform, DAY,
+    bhive, btk, ctx, cw20_balance, exec, fail, native_balance, query, Platform, DAY,
 };
 pub use crate::platform::{DemoError, PlatformOptions as DemoOptions};
 
@@ -127,7 +137,6 @@ async fn story(
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
-    use base64::Engine as _;
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
     let devnet = p.devnet()?;
@@ -145,7 +154,7 @@ async fn story(
     let accepted = p
         .wait_paid("demo-inference-1", Duration::from_secs(120))
         .await?;
-    let attested_height = accepted["height"].as_u64().unwrap_or(0);
+    let attested_height = accepted.height;
     let node_after = native_balance(node, node.address()).await?;
     // The node account pays no gas here (the operator key posts), so it gained exactly the
     // price less the escrow fee.
@@ -203,18 +212,21 @@ async fn story(
     // Half a day on, emission has minted into the compute pool; the node attests its work of
     // this epoch (single signer: its operator key).
     ctx!(devnet.advance_time(DAY / 2).await, "advance time")?;
-    exec(
-        gov,
-        &c.emission,
-        json!({"distribute": {}}),
-        "emission distribute",
-    )
-    .await?;
+    distribute(gov, &c.emission).await?;
     let key = ctx!(signing::signing_key(&node_secret), "node key")?;
-    let payload = json!({"node": null, "units": "100", "enode": {
-        "pcompute": "2.5", "penergy": "1", "tasks_successful": 9, "tasks_total": 10,
-        "availability": "1", "dfactor": "1"}});
-    let payload_bytes = payload.to_string().into_bytes();
+    let payload = WorkPayload {
+        node: None,
+        units: Uint128::new(100),
+        enode: EnodeInputs {
+            pcompute: Decimal::permille(2500),
+            penergy: Decimal::one(),
+            tasks_successful: 9,
+            tasks_total: 10,
+            availability: Decimal::one(),
+            dfactor: Decimal::one(),
+        },
+    };
+    let payload_bytes = ctx!(serde_json::to_vec(&payload), "work payload")?;
     let now = ctx!(node.rpc().latest_block_time().await, "block time")?;
     let att = Attestation {
         chain_id: node.chain_id().into(),
@@ -234,8 +246,11 @@ async fn story(
     exec(
         node,
         &c.attestation,
-        json!({"submit": {"attestation": signed.attestation, "signature": signed.signature,
-            "payload": base64::engine::general_purpose::STANDARD.encode(&payload_bytes)}}),
+        &AttestationMsg::Submit {
+            attestation: signed.attestation,
+            signature: signed.signature,
+            payload: Some(Binary::from(payload_bytes)),
+        },
         "attest compute work",
     )
     .await?;
@@ -243,39 +258,31 @@ async fn story(
 
     // The epoch closes a day after genesis: its pool is shared by its work, the node claims.
     ctx!(devnet.advance_time(DAY / 2 + 60).await, "advance time")?;
-    exec(
-        gov,
-        &c.emission,
-        json!({"distribute": {}}),
-        "emission distribute",
-    )
-    .await?;
-    let status = query(gov, &c.emission, json!({"status": {}}), "emission status").await?;
-    let minted = amount(&status["minted"])?;
+    distribute(gov, &c.emission).await?;
+    let minted = emission_minted(gov, &c.emission).await?;
     progress(&format!("day 1: emission minted {}", btk(minted)));
     let pool = cw20_balance(gov, &c.btk, &c.rewards).await?;
     exec(
         node,
         &c.rewards,
-        json!({"claim_compute": {}}),
+        &RewardsMsg::ClaimCompute {},
         "claim compute",
     )
     .await?;
-    let node_vesting = query(
+    let node_vesting: SchedulesResponse = query(
         node,
         &c.vesting,
-        json!({"schedules_by_beneficiary": {"beneficiary": node.address(), "start_after": null, "limit": 10}}),
+        &VestingQuery::SchedulesByBeneficiary {
+            beneficiary: node.address().to_string(),
+            start_after: None,
+            limit: Some(10),
+        },
         "node vesting",
     )
     .await?;
-    let reward: u128 = node_vesting["schedules"]
-        .as_array()
-        .map(|s| s.iter().filter_map(|x| amount(&x["amount"]).ok()).sum())
-        .unwrap_or(0);
+    let reward: u128 = node_vesting.schedules.iter().map(|s| s.amount.u128()).sum();
     if reward == 0 {
-        return Err(fail("compute reward")(&format!(
-            "no vesting schedule for the node: {node_vesting}"
-        )));
+        return Err(fail("compute reward")(&"no vesting schedule for the node"));
     }
     progress(&format!(
         "node claimed its compute reward: {} into vesting",
@@ -292,63 +299,45 @@ async fn story(
 
     // Two months on: the foundation's share vests after its one-month lock.
     ctx!(devnet.advance_time(31 * DAY).await, "advance time")?;
-    exec(
-        gov,
-        &c.emission,
-        json!({"distribute": {}}),
-        "emission distribute",
-    )
-    .await?;
+    distribute(gov, &c.emission).await?;
     ctx!(devnet.advance_time(31 * DAY).await, "advance time")?;
-    exec(
-        gov,
-        &c.emission,
-        json!({"distribute": {}}),
-        "emission distribute",
-    )
-    .await?;
+    distribute(gov, &c.emission).await?;
     let treasury = gov.address().to_string();
-    let schedules = query(
+    let schedules: SchedulesResponse = query(
         gov,
         &c.vesting,
-        json!({"schedules_by_beneficiary": {"beneficiary": treasury, "start_after": null, "limit": 30}}),
+        &VestingQuery::SchedulesByBeneficiary {
+            beneficiary: treasury.clone(),
+            start_after: None,
+            limit: Some(30),
+        },
         "treasury vesting",
     )
     .await?;
-    let all: Vec<u64> = schedules["schedules"]
-        .as_array()
-        .map(|s| s.iter().filter_map(|x| x["id"].as_u64()).collect())
-        .unwrap_or_default();
+    let all: Vec<u64> = schedules.schedules.iter().map(|s| s.id).collect();
     // Only schedules past their lock: claiming one with nothing vested is an error.
     let mut ids = Vec::new();
     for id in all {
-        let v = query(
+        let v: Uint128 = query(
             gov,
             &c.vesting,
-            json!({"claimable": {"id": id}}),
+            &VestingQuery::Claimable { id },
             "claimable",
         )
         .await?;
-        if amount(&v).or_else(|_| amount(&v["amount"])).unwrap_or(0) > 0 {
+        if !v.is_zero() {
             ids.push(id);
         }
     }
     let before = cw20_balance(gov, &c.btk, &treasury).await?;
-    exec(
-        gov,
-        &c.vesting,
-        json!({"claim": {"ids": ids}}),
-        "vesting claim",
-    )
-    .await?;
+    exec(gov, &c.vesting, &VestingMsg::Claim { ids }, "vesting claim").await?;
     let released = cw20_balance(gov, &c.btk, &treasury)
         .await?
         .saturating_sub(before);
     if released == 0 {
         return Err(fail("vesting")(&"nothing released after the lock"));
     }
-    let status = query(gov, &c.emission, json!({"status": {}}), "emission status").await?;
-    let minted = amount(&status["minted"])?;
+    let minted = emission_minted(gov, &c.emission).await?;
     progress(&format!(
         "day 63: emission minted {} in all; vesting released {} to the treasury",
         btk(minted),
@@ -366,6 +355,24 @@ async fn story(
 }
 
 /// Default paths relative to the workspace root (`bithive demo` run from the repository).
+/// Anyone may crank emission; the demo's governance does.
+async fn distribute(gov: &ChainClient, emission: &str) -> Result<u64, DemoError> {
+    exec(
+        gov,
+        emission,
+        &EmissionMsg::Distribute {},
+        "emission distribute",
+    )
+    .await
+}
+
+/// Everything emission has minted so far.
+async fn emission_minted(c: &ChainClient, emission: &str) -> Result<u128, DemoError> {
+    let status: StatusResponse =
+        query(c, emission, &EmissionQuery::Status {}, "emission status").await?;
+    Ok(status.minted.u128())
+}
+
 pub fn default_options(root: &Path) -> DemoOptions {
     DemoOptions {
         home: std::env::temp_dir().join("bithive-demo"),

@@ -301,7 +301,7 @@ pub async fn deploy(
 
     // Tokens. BTK starts with no minter: emission becomes its only minter below.
     let token_msg = |name: &str, symbol: &str, initial: Vec<cw20::Cw20Coin>| {
-        bithive_token::msg::InstantiateMsg {
+        bithive_interface::token::InstantiateMsg {
             name: name.into(),
             symbol: symbol.into(),
             decimals: config.decimals,
@@ -333,7 +333,7 @@ pub async fn deploy(
     d.contracts.vesting = p
         .instantiate(
             code("vesting"),
-            &bithive_vesting::msg::InstantiateMsg {
+            &bithive_interface::vesting::InstantiateMsg {
                 owner: me.clone(),
                 cw20_allowlist: vec![d.contracts.btk.clone(), d.contracts.btt.clone()],
             },
@@ -345,7 +345,7 @@ pub async fn deploy(
     d.contracts.staking = p
         .instantiate(
             code("staking"),
-            &bithive_staking::msg::InstantiateMsg {
+            &bithive_interface::staking::InstantiateMsg {
                 governance: me.clone(),
                 compliance: me.clone(),
                 token: d.contracts.btk.clone(),
@@ -367,7 +367,7 @@ pub async fn deploy(
     d.contracts.rewards = p
         .instantiate(
             code("rewards"),
-            &bithive_rewards::msg::InstantiateMsg {
+            &bithive_interface::rewards::InstantiateMsg {
                 governance: me.clone(),
                 btk: d.contracts.btk.clone(),
                 btt: d.contracts.btt.clone(),
@@ -385,7 +385,7 @@ pub async fn deploy(
     d.contracts.emission = p
         .instantiate(
             code("emission"),
-            &bithive_emission::msg::InstantiateMsg {
+            &bithive_interface::emission::InstantiateMsg {
                 owner: me.clone(),
                 token: d.contracts.btk.clone(),
                 genesis: Some(genesis),
@@ -398,7 +398,7 @@ pub async fn deploy(
             &label("emission"),
         )
         .await?;
-    let set_minter = to_value(&bithive_token::msg::ExecuteMsg::SetMinter {
+    let set_minter = to_value(&bithive_interface::token::ExecuteMsg::SetMinter {
         minter: d.contracts.emission.clone(),
         allowance: btk_cap,
     })?;
@@ -406,10 +406,11 @@ pub async fn deploy(
         .await?;
 
     if !config.btt_patient_pool.is_zero() {
-        let hook =
-            cosmwasm_std::to_json_binary(&bithive_rewards::msg::ReceiveMsg::FundPatientPool {})
-                .map_err(|e| DeployError::Config(e.to_string()))?;
-        let send = to_value(&bithive_token::msg::ExecuteMsg::Send {
+        let hook = cosmwasm_std::to_json_binary(
+            &bithive_interface::rewards::ReceiveMsg::FundPatientPool {},
+        )
+        .map_err(|e| DeployError::Config(e.to_string()))?;
+        let send = to_value(&bithive_interface::token::ExecuteMsg::Send {
             contract: d.contracts.rewards.clone(),
             amount: config.btt_patient_pool,
             msg: hook,
@@ -421,12 +422,12 @@ pub async fn deploy(
     d.contracts.asset_nft = p
         .instantiate(
             code("asset_nft"),
-            &bithive_asset_nft::msg::InstantiateMsg {
+            &bithive_interface::asset_nft::InstantiateMsg {
                 name: "BitHive Healthcare Assets".into(),
                 symbol: "BHA".into(),
                 admin: Some(me.clone()),
                 compliance_officer: me.clone(),
-                valuation: bithive_asset_nft::msg::ValuationParams {
+                valuation: bithive_interface::asset_nft::ValuationParams {
                     unit: "uusdc".into(),
                     window: 5,
                     freshness_secs: 30 * 86_400,
@@ -439,7 +440,7 @@ pub async fn deploy(
     d.contracts.fractional = p
         .instantiate(
             code("fractional"),
-            &bithive_fractional::msg::InstantiateMsg {
+            &bithive_interface::fractional::InstantiateMsg {
                 admin: Some(me.clone()),
                 share_code_id: code("asset_shares"),
                 nft_contracts: vec![d.contracts.asset_nft.clone()],
@@ -451,7 +452,7 @@ pub async fn deploy(
     d.contracts.payfi_escrow = p
         .instantiate(
             code("payfi_escrow"),
-            &bithive_payfi_escrow::msg::InstantiateMsg {
+            &bithive_interface::payfi_escrow::InstantiateMsg {
                 admin: Some(me.clone()),
                 fee_bps: config.escrow_fee_bps,
                 fee_collector: treasury.clone(),
@@ -466,7 +467,7 @@ pub async fn deploy(
     d.contracts.attestation = p
         .instantiate(
             code("attestation"),
-            &bithive_attestation::msg::InstantiateMsg {
+            &bithive_interface::attestation::InstantiateMsg {
                 governance: me.clone(),
                 staking: d.contracts.staking.clone(),
                 escrow: Some(d.contracts.payfi_escrow.clone()),
@@ -489,25 +490,40 @@ pub async fn deploy(
         (
             "staking takes work reports from rewards",
             &d.contracts.staking,
-            serde_json::json!({"update_config": {"governance": null, "compliance": null,
-                "slash_recipient": null, "work_reporter": d.contracts.rewards,
-                "fraud_slash": null, "attestor_set_size": null}}),
+            to_value(&bithive_interface::staking::ExecuteMsg::UpdateConfig {
+                governance: None,
+                compliance: None,
+                slash_recipient: None,
+                work_reporter: Some(d.contracts.rewards.clone()),
+                fraud_slash: None,
+                attestor_set_size: None,
+            })?,
         ),
         (
             "rewards takes reports from the attestation contract",
             &d.contracts.rewards,
-            serde_json::json!({"update_config": {"governance": null, "reporter": attest,
-                "patient_daily_cap": null}}),
+            to_value(&bithive_interface::rewards::ExecuteMsg::UpdateConfig {
+                governance: None,
+                reporter: Some(attest.clone()),
+                patient_daily_cap: None,
+            })?,
         ),
         (
             "escrow takes job reports from the attestation contract",
             &d.contracts.payfi_escrow,
-            serde_json::json!({"update_reporters": {"add": [attest], "remove": []}}),
+            to_value(
+                &bithive_interface::payfi_escrow::ExecuteMsg::UpdateReporters {
+                    add: vec![attest.clone()],
+                    remove: vec![],
+                },
+            )?,
         ),
         (
             "asset-nft takes valuations from the attestation contract",
             &d.contracts.asset_nft,
-            serde_json::json!({"add_valuer": {"valuer": attest}}),
+            to_value(&bithive_interface::asset_nft::ExecuteMsg::AddValuer {
+                valuer: attest.clone(),
+            })?,
         ),
     ];
     for (what, contract, msg) in wiring {

@@ -55,8 +55,8 @@ fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
 
 fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
     init_logs();
-    let keyring = bithive_relayer::keyring::Keyring::new(&args.keyring);
-    let key = keyring.get(&args.key, &args.prefix)?;
+    let keyring = bithive_relayer::keyring::Keyring::new(&args.keys.keyring);
+    let key = keyring.get(&args.key, &args.keys.prefix)?;
     let config = match &args.config {
         Some(p) => deploy::DeployConfig::from_toml(
             &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,

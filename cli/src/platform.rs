@@ -10,7 +10,15 @@ use bithive_chain_client::{
     ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint, OperatorKey,
 };
 use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
-use serde_json::{json, Value};
+use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
+use bithive_interface::payfi_escrow::{
+    CreateJobMsg, ExecuteMsg as EscrowMsg, Job, JobStatus, QueryMsg as EscrowQuery,
+};
+use bithive_interface::staking::{ExecuteMsg as StakingMsg, Tier};
+use bithive_signed_attestation::{AttestationKind, PubKey33};
+use cosmwasm_std::{Binary, Decimal, Timestamp};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::deploy::{deploy, DeployConfig, Deployment};
 
@@ -164,15 +172,21 @@ impl Platform {
         exec(
             &p.node,
             &c.staking,
-            json!({"register_node": {"capacity_t": 4, "tier": "t1",
-                "operator_key": hex::encode(operator_pub)}}),
+            &StakingMsg::RegisterNode {
+                capacity_t: 4,
+                tier: Tier::T1,
+                operator_key: PubKey33(operator_pub),
+            },
             "register node",
         )
         .await?;
         exec(
             &p.gov,
             &c.staking,
-            json!({"set_compliance": {"node": p.node.address(), "level": "0.9"}}),
+            &StakingMsg::SetCompliance {
+                node: p.node.address().to_string(),
+                level: Decimal::permille(900),
+            },
             "node compliance",
         )
         .await?;
@@ -220,14 +234,13 @@ impl Platform {
 
     /// The patient pays `price` for an inference job on `DEMO_ROW`; returns the commit height.
     pub async fn create_inference_job(&self, job_id: &str, price: u128) -> Result<u64, DemoError> {
-        use base64::Engine as _;
         let now = ctx!(self.patient.rpc().latest_block_time().await, "block time")?;
-        let create = json!({"create_job": {
-            "job_id": job_id,
-            "expires_at": ((now + DAY) * 1_000_000_000).to_string(),
-            "model": "bc_logreg",
-            "input": base64::engine::general_purpose::STANDARD.encode(DEMO_ROW),
-        }});
+        let create = EscrowMsg::CreateJob(CreateJobMsg {
+            job_id: job_id.to_string(),
+            expires_at: Timestamp::from_seconds(now + DAY),
+            model: "bc_logreg".into(),
+            input: Binary::from(DEMO_ROW.as_bytes()),
+        });
         let msg = ctx!(
             self.patient.execute_msg_with_funds(
                 &self.deployment.contracts.payfi_escrow,
@@ -241,32 +254,37 @@ impl Platform {
     }
 
     /// The accepted inference attestation of `job_id`, or `None`.
-    pub async fn accepted(&self, job_id: &str) -> Result<Option<Value>, DemoError> {
+    pub async fn accepted(&self, job_id: &str) -> Result<Option<Accepted>, DemoError> {
         let c = &self.deployment.contracts;
-        let q = json!({"attestation": {"job_id": job_id, "kind": "inference",
-            "contract": c.payfi_escrow, "chain_id": self.chain_id}});
-        let v = query(&self.gov, &c.attestation, q, "attestation query").await?;
-        Ok((!v.is_null()).then_some(v))
+        let q = AttestationQuery::Attestation {
+            job_id: job_id.to_string(),
+            kind: AttestationKind::Inference,
+            contract: Some(c.payfi_escrow.clone()),
+            chain_id: Some(self.chain_id.clone()),
+        };
+        query(&self.gov, &c.attestation, &q, "attestation query").await
     }
 
     /// Waits (polling) until `job_id` is attested and paid to the node; returns the accepted
     /// attestation record.
-    pub async fn wait_paid(&self, job_id: &str, timeout: Duration) -> Result<Value, DemoError> {
+    pub async fn wait_paid(&self, job_id: &str, timeout: Duration) -> Result<Accepted, DemoError> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(accepted) = self.accepted(job_id).await? {
-                let job = query(
+                let job: Job = query(
                     &self.gov,
                     &self.deployment.contracts.payfi_escrow,
-                    json!({"job": {"job_id": job_id}}),
+                    &EscrowQuery::Job {
+                        job_id: job_id.to_string(),
+                    },
                     "job query",
                 )
                 .await?;
-                let paid_to = job["status"]["paid"]["node"].as_str().unwrap_or_default();
-                if paid_to != self.node.address() {
+                let paid_to_node = matches!(&job.status, JobStatus::Paid { node } if node.as_str() == self.node.address());
+                if !paid_to_node {
                     return Err(fail("escrow payment")(&format!(
-                        "job {job_id} status {}",
-                        job["status"]
+                        "job {job_id} status {:?}",
+                        job.status
                     )));
                 }
                 return Ok(accepted);
@@ -326,41 +344,39 @@ pub fn client(url: &str, chain_id: &str, key: OperatorKey) -> Result<ChainClient
     )
 }
 
-pub async fn query(
+/// A smart query with a `bithive-interface` message, answered as its response type.
+pub async fn query<M: Serialize + ?Sized, R: DeserializeOwned>(
     c: &ChainClient,
     contract: &str,
-    msg: Value,
+    msg: &M,
     step: &str,
-) -> Result<Value, DemoError> {
-    let raw = ctx!(c.query_smart(contract, &msg).await, step)?;
-    ctx!(serde_json::from_slice(&raw), step)
+) -> Result<R, DemoError> {
+    ctx!(c.query_typed(contract, msg).await, step)
 }
 
-pub async fn exec(
+/// Executes one `bithive-interface` message; returns the commit height.
+pub async fn exec<M: Serialize>(
     c: &ChainClient,
     contract: &str,
-    msg: Value,
+    msg: &M,
     step: &str,
 ) -> Result<u64, DemoError> {
-    let out = ctx!(c.execute_batch(&[(contract.to_string(), msg)]).await, step)?;
+    let any = ctx!(c.execute_msg(contract, msg), step)?;
+    let out = ctx!(c.submit(vec![any], "").await, step)?;
     Ok(out.height)
 }
 
 pub async fn cw20_balance(c: &ChainClient, token: &str, addr: &str) -> Result<u128, DemoError> {
-    let v = query(
+    let b: cw20::BalanceResponse = query(
         c,
         token,
-        json!({"balance": {"address": addr}}),
+        &cw20::Cw20QueryMsg::Balance {
+            address: addr.to_string(),
+        },
         "cw20 balance",
     )
     .await?;
-    amount(&v["balance"])
-}
-
-pub fn amount(v: &Value) -> Result<u128, DemoError> {
-    v.as_str()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| fail("amount")(&format!("not a Uint128: {v}")))
+    Ok(b.balance.u128())
 }
 
 pub async fn native_balance(c: &ChainClient, addr: &str) -> Result<u128, DemoError> {

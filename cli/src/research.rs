@@ -22,6 +22,8 @@ use std::time::{Duration, Instant};
 use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
 use bithive_dgkbe::bgw::BgwCiphertext;
 use bithive_dgkbe::RoaringBitmap;
+use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
+use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
 use bithive_matching::client::{self, BlindingService, RequestSpec};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
@@ -32,9 +34,10 @@ use bithive_relayer::config::{Config, JobKind, MatchingSection};
 use bithive_relayer::matching_worker::{
     append_enrollments, request_header, Enrollment, MatchingSecrets, MATCHING_MODEL,
 };
+use bithive_signed_attestation::AttestationKind;
+use cosmwasm_std::{Binary, Timestamp};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
-use serde_json::json;
 
 use crate::platform::{ctx, fail, native_balance, query, DemoError, Platform, DAY, DENOM};
 
@@ -207,7 +210,6 @@ pub async fn research_request(
     e: Enrolled,
     progress: &mut dyn FnMut(&str),
 ) -> Result<ResearchOutcome, DemoError> {
-    use base64::Engine as _;
     let mut rng = rng()?;
     let c = &p.deployment.contracts;
     let researcher = &p.gov;
@@ -237,12 +239,12 @@ pub async fn research_request(
         "sealing the request"
     )?;
     let now = ctx!(researcher.rpc().latest_block_time().await, "block time")?;
-    let create = json!({"create_job": {
-        "job_id": RESEARCH_JOB,
-        "expires_at": ((now + DAY) * 1_000_000_000).to_string(),
-        "model": MATCHING_MODEL,
-        "input": base64::engine::general_purpose::STANDARD.encode(&sealed),
-    }});
+    let create = EscrowMsg::CreateJob(CreateJobMsg {
+        job_id: RESEARCH_JOB.into(),
+        expires_at: Timestamp::from_seconds(now + DAY),
+        model: MATCHING_MODEL.into(),
+        input: Binary::from(sealed.as_slice()),
+    });
     let msg = ctx!(
         researcher.execute_msg_with_funds(&c.payfi_escrow, &create, &[(RESEARCH_PRICE, DENOM)]),
         "research job"
@@ -257,18 +259,17 @@ pub async fn research_request(
     ));
 
     // The relayer's matching worker attests; the escrow pays the node.
-    let q = json!({"attestation": {"job_id": RESEARCH_JOB, "kind": "matching",
-        "contract": c.attestation, "chain_id": p.chain_id}});
+    let q = AttestationQuery::Attestation {
+        job_id: RESEARCH_JOB.into(),
+        kind: AttestationKind::Matching,
+        contract: Some(c.attestation.clone()),
+        chain_id: Some(p.chain_id.clone()),
+    };
     let deadline = Instant::now() + Duration::from_secs(120);
     let onchain = loop {
-        let v = query(
-            &p.gov,
-            &c.attestation,
-            q.clone(),
-            "matching attestation query",
-        )
-        .await?;
-        if !v.is_null() {
+        let v: Option<Accepted> =
+            query(&p.gov, &c.attestation, &q, "matching attestation query").await?;
+        if let Some(v) = v {
             break v;
         }
         if Instant::now() > deadline {
@@ -278,7 +279,7 @@ pub async fn research_request(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    let attested_height = onchain["height"].as_u64().unwrap_or(0);
+    let attested_height = onchain.height;
     let node_paid = native_balance(&p.node, p.node.address())
         .await?
         .saturating_sub(node_before);
@@ -289,14 +290,7 @@ pub async fn research_request(
             RESEARCH_PRICE - fee
         )));
     }
-    let onchain_commitment = hex::decode(
-        onchain["attestation"]["result_hash"]
-            .as_str()
-            .unwrap_or_default(),
-    )
-    .ok()
-    .and_then(|v| <[u8; 32]>::try_from(v).ok())
-    .ok_or_else(|| fail("matching attestation")(&format!("no result hash in {onchain}")))?;
+    let onchain_commitment = onchain.attestation.result_hash.0;
     progress(&format!(
         "relayer matched and attested at height {attested_height} (commitments only); escrow paid the node"
     ));

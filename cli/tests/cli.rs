@@ -6,31 +6,9 @@ use bithive_cli::cli::{Cli, Command, DemoArgs};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
-/// Calls `--help` on `cmd` and every subcommand below it; returns the paths visited.
-fn help_everywhere(root: &clap::Command) -> Vec<Vec<String>> {
-    fn walk(
-        root: &clap::Command,
-        cmd: &clap::Command,
-        path: &mut Vec<String>,
-        seen: &mut Vec<Vec<String>>,
-    ) {
-        let argv: Vec<String> = std::iter::once(root.get_name().to_string())
-            .chain(path.iter().cloned())
-            .chain(["--help".to_string()])
-            .collect();
-        let err = root.clone().try_get_matches_from(&argv).unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::DisplayHelp, "{argv:?}: {err}");
-        seen.push(path.clone());
-        for sub in cmd.get_subcommands() {
-            path.push(sub.get_name().to_string());
-            walk(root, sub, path, seen);
-            path.pop();
-        }
-    }
-    let mut seen = Vec::new();
-    walk(root, root, &mut Vec::new(), &mut seen);
-    seen
-}
+#[path = "../../relayer/tests/support/clap_help.rs"]
+mod clap_help;
+use clap_help::help_everywhere;
 
 #[test]
 fn help_on_every_subcommand() {
@@ -142,7 +120,7 @@ fn env_fills_deploy_and_is_not_shown() {
         "the flag wins over the environment"
     );
     assert_eq!(d.key, "env-deployer");
-    assert_eq!(d.keyring, std::path::Path::new("keyring.json"));
+    assert_eq!(d.keys.keyring, std::path::Path::new("keyring.json"));
     assert!((d.gas_price - 0.025).abs() < f64::EPSILON);
     assert_eq!(d.fee_denom, "ubhive");
     assert_eq!(d.out, std::path::Path::new("deployment.json"));

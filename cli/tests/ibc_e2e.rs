@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 
 use bithive_cli::platform::{exec, query, Platform, PlatformOptions};
 use bithive_devnet::ibc::{IbcEnd, IbcLink, RelayStats};
-use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32};
-use serde_json::{json, Value};
+use bithive_interface::attestation::{
+    Accepted, ExecuteMsg as AttestationMsg, Outgoing, PacketStatus, QueryMsg as AttestationQuery,
+};
+use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
+use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32, PubKey33};
 use sha2::{Digest, Sha256};
 
 const VERSION: &str = "bithive-attestation-1";
@@ -60,34 +63,48 @@ async fn attest_on_a(a: &Platform, b: &Platform, job_id: &str) {
     exec(
         &a.node,
         &a.deployment.contracts.attestation,
-        json!({"submit": {"attestation": signed.attestation, "signature": signed.signature}}),
+        &AttestationMsg::Submit {
+            attestation: signed.attestation,
+            signature: signed.signature,
+            payload: None,
+        },
         "attest on A",
     )
     .await
     .unwrap();
 }
 
-async fn job(b: &Platform, job_id: &str) -> Value {
+async fn job(b: &Platform, job_id: &str) -> Job {
     query(
         &b.gov,
         &b.deployment.contracts.payfi_escrow,
-        json!({"job": {"job_id": job_id}}),
+        &EscrowQuery::Job {
+            job_id: job_id.into(),
+        },
         "job",
     )
     .await
     .unwrap()
 }
 
-async fn packet_status(a: &Platform, id: u64) -> Value {
-    let v = query(
+/// The node a job was paid to, if it was paid.
+async fn paid_node(b: &Platform, job_id: &str) -> Option<String> {
+    match job(b, job_id).await.status {
+        JobStatus::Paid { node } => Some(node.into_string()),
+        _ => None,
+    }
+}
+
+async fn packet_status(a: &Platform, id: u64) -> PacketStatus {
+    let v: Option<Outgoing> = query(
         &a.gov,
         &a.deployment.contracts.attestation,
-        json!({"packet": {"id": id}}),
+        &AttestationQuery::Packet { id },
         "packet",
     )
     .await
     .unwrap();
-    v["status"].clone()
+    v.expect("packet recorded").status
 }
 
 async fn pass(link: IbcLink) -> (IbcLink, RelayStats) {
@@ -123,7 +140,10 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     exec(
         &a.gov,
         &a.deployment.contracts.attestation,
-        json!({"set_route": {"chain_id": b.chain_id, "channel_id": ch_a}}),
+        &AttestationMsg::SetRoute {
+            chain_id: b.chain_id.clone(),
+            channel_id: Some(ch_a.clone()),
+        },
         "route",
     )
     .await
@@ -151,10 +171,10 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let j = job(&b, "x-1").await;
-        if j["status"]["paid"]["node"] == json!(a_node) {
+        if matches!(&j.status, JobStatus::Paid { node } if node.as_str() == a_node) {
             break;
         }
-        assert!(Instant::now() < deadline, "job x-1 not paid on B: {j}");
+        assert!(Instant::now() < deadline, "job x-1 not paid on B: {j:?}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let after = bithive_cli::platform::native_balance(&b.gov, &a_node)
@@ -162,7 +182,7 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
         .unwrap();
     assert!(after > before, "node not paid on B");
     let deadline = Instant::now() + Duration::from_secs(10);
-    while packet_status(&a, 1).await != json!("delivered") {
+    while packet_status(&a, 1).await != PacketStatus::Delivered {
         assert!(Instant::now() < deadline, "packet 1 never acknowledged");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -170,58 +190,57 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     let _ = stop_tx.send(());
     relayer.await.unwrap().unwrap();
     // The record on A is the relayer's (the job's chain and contract are B's).
-    let rec = query(
+    let rec: Option<Accepted> = query(
         &a.gov,
         &a.deployment.contracts.attestation,
-        json!({"attestation": {"job_id": "x-1", "kind": "inference",
-            "contract": b.deployment.contracts.payfi_escrow, "chain_id": b.chain_id}}),
+        &AttestationQuery::Attestation {
+            job_id: "x-1".into(),
+            kind: AttestationKind::Inference,
+            contract: Some(b.deployment.contracts.payfi_escrow.clone()),
+            chain_id: Some(b.chain_id.clone()),
+        },
         "record on A",
     )
     .await
     .unwrap();
+    let rec = rec.expect("x-1 recorded on A");
     assert_eq!(
-        rec["attestation"]["signer"],
-        json!(hex::encode(a.operator_key.public_key_compressed())),
-        "{rec}"
+        rec.attestation.signer,
+        PubKey33(a.operator_key.public_key_compressed()),
+        "{rec:?}"
     );
 
     // 2. Timed out: B's clock passes the packet's timeout before anyone relays it.
     b.create_inference_job("x-2", PRICE).await.unwrap();
     attest_on_a(&a, &b, "x-2").await;
-    assert_eq!(packet_status(&a, 2).await, json!("in_flight"));
+    assert_eq!(packet_status(&a, 2).await, PacketStatus::InFlight);
     b.devnet().unwrap().advance_time(700).await.unwrap();
     let link = IbcLink::existing(end(&a), end(&b), ch_a.clone(), ch_b.clone());
     let (link, stats) = pass(link).await;
     assert_eq!((stats.timed_out, stats.received), (1, 0), "{stats:?}");
-    assert_eq!(packet_status(&a, 2).await, json!("timed_out"));
-    assert!(job(&b, "x-2").await["status"]["paid"].is_null());
+    assert_eq!(packet_status(&a, 2).await, PacketStatus::TimedOut);
+    assert_eq!(paid_node(&b, "x-2").await, None);
 
     // Retried once A's clock caught up: delivered, paid once.
     a.devnet().unwrap().advance_time(700).await.unwrap();
     exec(
         &a.node,
         &a.deployment.contracts.attestation,
-        json!({"retry_packet": {"id": 2}}),
+        &AttestationMsg::RetryPacket { id: 2 },
         "retry",
     )
     .await
     .unwrap();
     let (link, stats) = pass(link).await;
     assert_eq!((stats.received, stats.acknowledged), (1, 1), "{stats:?}");
-    assert_eq!(packet_status(&a, 2).await, json!("delivered"));
-    assert_eq!(
-        job(&b, "x-2").await["status"]["paid"]["node"],
-        json!(a_node)
-    );
+    assert_eq!(packet_status(&a, 2).await, PacketStatus::Delivered);
+    assert_eq!(paid_node(&b, "x-2").await, Some(a_node.clone()));
     let (_, stats) = pass(link).await;
     assert!(stats.is_idle(), "relayed twice: {stats:?}");
 
     // 3. B restarts from its block log: the relayed messages replay with it.
     b.restart_devnet().await.unwrap();
-    assert_eq!(
-        job(&b, "x-2").await["status"]["paid"]["node"],
-        json!(a_node)
-    );
+    assert_eq!(paid_node(&b, "x-2").await, Some(a_node.clone()));
     let fresh = IbcLink::existing(end(&a), end(&b), ch_a, ch_b);
     let (_, stats) = pass(fresh).await;
     assert!(stats.is_idle(), "work redone after restart: {stats:?}");

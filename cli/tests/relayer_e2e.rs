@@ -7,8 +7,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use bithive_cli::platform::{Platform, PlatformOptions};
+use bithive_interface::attestation::{AttestationsResponse, QueryMsg as AttestationQuery};
 use bithive_relayer::store::{JobState, Store};
-use serde_json::json;
+use bithive_signed_attestation::PubKey33;
 use tokio::process::{Child, Command};
 
 const PRICE: u128 = 2_000_000;
@@ -71,26 +72,16 @@ async fn terminate(mut child: Child) -> std::process::ExitStatus {
 /// Attestations the contract accepted from the operator key, by job id.
 async fn accepted_jobs(p: &Platform) -> Vec<String> {
     let c = &p.deployment.contracts;
-    let signer = hex::encode(p.operator_key.public_key_compressed());
-    let raw = p
-        .gov
-        .query_smart(
-            &c.attestation,
-            &json!({"by_signer": {"signer": signer, "start_after": null, "limit": 100}}),
-        )
-        .await
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&raw).unwrap();
-    let mut jobs: Vec<String> = v["attestations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|pair| {
-            pair[1]["attestation"]["job_id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+    let q = AttestationQuery::BySigner {
+        signer: PubKey33(p.operator_key.public_key_compressed()),
+        start_after: None,
+        limit: Some(100),
+    };
+    let v: AttestationsResponse = p.gov.query_typed(&c.attestation, &q).await.unwrap();
+    let mut jobs: Vec<String> = v
+        .attestations
+        .into_iter()
+        .map(|(_, accepted)| accepted.attestation.job_id)
         .collect();
     jobs.sort();
     jobs

@@ -1,5 +1,7 @@
 //! Builds and signs the canonical attestation of a job.
+use bithive_interface::attestation::{ExecuteMsg, QueryMsg};
 use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32, Signature64};
+use cosmwasm_std::Binary;
 use k256::ecdsa::SigningKey;
 use sha2::{Digest, Sha256};
 
@@ -46,30 +48,24 @@ pub fn build_and_sign(
     Ok((signed.attestation, signed.signature))
 }
 
-/// The agreed execute message of the attestation contract (`payload`: the consumer payload,
-/// sent as base64 `Binary`).
-pub fn submit_msg(
-    att: &Attestation,
-    sig: &Signature64,
-    payload: Option<&[u8]>,
-) -> serde_json::Value {
-    use base64::Engine as _;
-    let mut m = serde_json::json!({ "submit": { "attestation": att, "signature": sig } });
-    if let Some(p) = payload {
-        m["submit"]["payload"] = base64::engine::general_purpose::STANDARD.encode(p).into();
+/// The attestation contract's `Submit` (`payload`: the consumer payload, sent as `Binary`).
+pub fn submit_msg(att: &Attestation, sig: &Signature64, payload: Option<&[u8]>) -> ExecuteMsg {
+    ExecuteMsg::Submit {
+        attestation: att.clone(),
+        signature: *sig,
+        payload: payload.map(Binary::from),
     }
-    m
 }
 
-/// The attestation contract's `attestation` query for a job's accepted attestation of `kind`
-/// (answers `null` when there is none), as in `contracts/attestation` `QueryMsg::Attestation`.
-pub fn accepted_query(att: &Attestation) -> serde_json::Value {
-    serde_json::json!({ "attestation": {
-        "job_id": att.job_id,
-        "kind": att.kind,
-        "contract": att.contract,
-        "chain_id": att.chain_id,
-    }})
+/// The attestation contract's query for a job's accepted attestation of `kind` (answers `null`
+/// when there is none).
+pub fn accepted_query(att: &Attestation) -> QueryMsg {
+    QueryMsg::Attestation {
+        job_id: att.job_id.clone(),
+        kind: att.kind,
+        contract: Some(att.contract.clone()),
+        chain_id: Some(att.chain_id.clone()),
+    }
 }
 
 #[cfg(test)]
@@ -90,7 +86,7 @@ mod tests {
         let out = WorkOutput {
             result_hash: [1; 32],
             commitments: vec![[2; 32]],
-            summary: serde_json::Value::Null,
+            summary: None,
             payload: None,
         };
         let a = build_and_sign(&job, "esc", AttestationKind::Inference, &out, 100, &key).unwrap();
@@ -107,11 +103,11 @@ mod tests {
             job_nonce(&job, AttestationKind::Inference),
             job_nonce(&other, AttestationKind::Inference)
         );
-        let msg = submit_msg(&a.0, &a.1, None);
+        let msg = serde_json::to_value(submit_msg(&a.0, &a.1, None)).unwrap();
         assert_eq!(msg["submit"]["attestation"]["kind"], "inference");
         assert!(msg["submit"]["signature"].is_string());
         assert!(msg["submit"].get("payload").is_none());
-        let msg = submit_msg(&a.0, &a.1, Some(b"{}"));
+        let msg = serde_json::to_value(submit_msg(&a.0, &a.1, Some(b"{}"))).unwrap();
         assert_eq!(msg["submit"]["payload"], "e30=");
     }
 }

@@ -12,28 +12,44 @@ pub struct HealthView {
     pub chains: Vec<(String, Arc<Health>, u64)>,
 }
 
+/// The `/health` answer.
+#[derive(serde::Serialize)]
+struct HealthReport<'a> {
+    ok: bool,
+    chains: Vec<ChainHealth<'a>>,
+}
+
+#[derive(serde::Serialize)]
+struct ChainHealth<'a> {
+    chain_id: &'a str,
+    ok: bool,
+    last_height: u64,
+    /// `None` until the first successful poll.
+    seconds_since_poll: Option<u64>,
+}
+
 impl HealthView {
     /// Healthy when every chain polled successfully within 10 poll intervals (at least 30 s).
     fn render(&self) -> (bool, String) {
         let now = unix_now();
-        let mut ok = true;
-        let mut parts = Vec::new();
-        for (chain, h, poll_ms) in &self.chains {
-            let last = h.last_poll_ok.load(Ordering::Relaxed);
-            let max_age = (poll_ms * 10 / 1000).max(30);
-            let fresh = last > 0 && now.saturating_sub(last) <= max_age;
-            ok &= fresh;
-            parts.push(serde_json::json!({
-                "chain_id": chain,
-                "ok": fresh,
-                "last_height": h.last_height.load(Ordering::Relaxed),
-                "seconds_since_poll": if last == 0 { None } else { Some(now.saturating_sub(last)) },
-            }));
-        }
-        (
-            ok,
-            serde_json::json!({ "ok": ok, "chains": parts }).to_string(),
-        )
+        let chains: Vec<ChainHealth> = self
+            .chains
+            .iter()
+            .map(|(chain, h, poll_ms)| {
+                let last = h.last_poll_ok.load(Ordering::Relaxed);
+                let max_age = (poll_ms * 10 / 1000).max(30);
+                ChainHealth {
+                    chain_id: chain,
+                    ok: last > 0 && now.saturating_sub(last) <= max_age,
+                    last_height: h.last_height.load(Ordering::Relaxed),
+                    seconds_since_poll: (last != 0).then(|| now.saturating_sub(last)),
+                }
+            })
+            .collect();
+        let ok = chains.iter().all(|c| c.ok);
+        let body = serde_json::to_string(&HealthReport { ok, chains })
+            .unwrap_or_else(|_| r#"{"ok":false}"#.into());
+        (ok, body)
     }
 }
 

@@ -14,7 +14,7 @@ use bithive_signed_attestation::AttestationKind;
 
 use crate::error::RelayerError;
 use crate::store::NewJob;
-use crate::worker::{self, JobWorker, WorkError, WorkOutput};
+use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
 
 pub struct InferenceWorker {
     engine: Arc<Engine>,
@@ -92,11 +92,11 @@ impl JobWorker for InferenceWorker {
         Ok(WorkOutput {
             result_hash,
             commitments: vec![input_hash],
-            summary: serde_json::json!({
-                "model": result.model,
-                "label": result.label,
-                "tscore": result.tscore.to_string(),
-                "execution_provider": result.execution_provider,
+            summary: Some(WorkSummary::Inference {
+                model: result.model,
+                label: result.label,
+                tscore: result.tscore.to_string(),
+                execution_provider: result.execution_provider,
             }),
             payload: None,
         })

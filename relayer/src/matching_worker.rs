@@ -26,6 +26,7 @@ use async_trait::async_trait;
 use bithive_bitchat::{AccountId, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
 use bithive_chain_client::{ChainClient, Event};
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
+use bithive_interface::attestation::MatchingPayload;
 use bithive_matching::node::{MatchingNode, UserSubmission};
 use bithive_matching::output::{seal_output, MatchOutput};
 use bithive_matching::wire::{encode_delivery, split_delivery, ResearchRequest};
@@ -40,7 +41,7 @@ use zeroize::Zeroize;
 use crate::config::MatchingSection;
 use crate::error::RelayerError;
 use crate::store::NewJob;
-use crate::worker::{self, JobWorker, WorkError, WorkOutput};
+use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
 
 /// The escrow `model` of a research request.
 pub const MATCHING_MODEL: &str = "bithive-matching-v1";
@@ -408,8 +409,11 @@ impl JobWorker for MatchingWorker {
                 None => no_contact += 1,
             }
         }
-        let payload = serde_json::to_vec(&serde_json::json!({ "escrow_job_id": job.job_id }))
-            .map_err(|e| WorkError::Permanent(e.to_string()))?;
+        let payload = serde_json::to_vec(&MatchingPayload {
+            escrow_job_id: job.job_id.clone(),
+            node: None,
+        })
+        .map_err(|e| WorkError::Permanent(e.to_string()))?;
         let mut commitments: Vec<[u8; 32]> = matching_commitments(mask, &out.ciphertext)
             .iter()
             .map(|h| h.0)
@@ -419,12 +423,12 @@ impl JobWorker for MatchingWorker {
         Ok(WorkOutput {
             result_hash: out.commitment,
             commitments,
-            summary: serde_json::json!({
-                "request_id": out.request_id,
-                "recipients": out.recipients.len(),
-                "ciphertext_bytes": out.ciphertext.len(),
-                "delivery_queued": queued,
-                "no_contact": no_contact,
+            summary: Some(WorkSummary::Matching {
+                request_id: out.request_id,
+                recipients: out.recipients.len(),
+                ciphertext_bytes: out.ciphertext.len() as u64,
+                delivery_queued: queued,
+                no_contact,
             }),
             payload: Some(payload),
         })

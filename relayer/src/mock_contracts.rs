@@ -177,7 +177,7 @@ impl JobWorker for DigestWorker {
         Ok(WorkOutput {
             result_hash: h.finalize().into(),
             commitments: vec![input_hash],
-            summary: serde_json::json!({ "model": model }),
+            summary: Some(crate::worker::WorkSummary::Model { model }),
             payload: None,
         })
     }

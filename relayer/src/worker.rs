@@ -16,11 +16,34 @@ pub struct WorkOutput {
     /// E.g. the input hash (inference), the recipient mask and ciphertext hashes (matching).
     pub commitments: Vec<[u8; 32]>,
     /// Human-readable summary kept in the work queue (label, score, ...).
-    pub summary: serde_json::Value,
+    #[serde(default)]
+    pub summary: Option<WorkSummary>,
     /// Consumer payload submitted with the attestation (JSON bytes; a worker binds it by
     /// putting its `payload_hash` among the commitments).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload: Option<Vec<u8>>,
+}
+
+/// What the work queue records about a finished job, for operators (never sent on chain).
+/// Untagged so records written before it was typed still read.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum WorkSummary {
+    Inference {
+        model: String,
+        label: String,
+        tscore: String,
+        execution_provider: String,
+    },
+    Matching {
+        request_id: u64,
+        recipients: u64,
+        ciphertext_bytes: u64,
+        delivery_queued: u64,
+        no_contact: u64,
+    },
+    /// A job answered from its model name alone (the test chain's stand-in worker).
+    Model { model: String },
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
+use bithive_interface::attestation::MatchingPayload;
 use bithive_matching::client::{self, BlindingService};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::output::verify_output;
@@ -157,7 +158,11 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .get(&(attest(), good.clone(), "matching".to_string()))
         .expect("matching attestation");
     assert_eq!(m.attestation.kind, AttestationKind::Matching);
-    let payload = serde_json::to_vec(&serde_json::json!({ "escrow_job_id": good })).unwrap();
+    let payload = serde_json::to_vec(&MatchingPayload {
+        escrow_job_id: good.to_string(),
+        node: None,
+    })
+    .unwrap();
     assert!(m
         .attestation
         .commitments

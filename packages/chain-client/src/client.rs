@@ -133,12 +133,26 @@ impl ChainClient {
         query::balance(self.rpc.as_ref(), self.key.address(), &self.gas.fee_denom).await
     }
 
-    pub async fn query_smart(
+    /// A smart query; `msg` is any serialisable message, normally a `bithive-interface` type.
+    pub async fn query_smart<M: serde::Serialize + ?Sized>(
         &self,
         contract: &str,
-        msg: &serde_json::Value,
+        msg: &M,
     ) -> Result<Vec<u8>, ChainError> {
-        query::wasm_smart(self.rpc.as_ref(), contract, msg.to_string().as_bytes()).await
+        query::wasm_smart(self.rpc.as_ref(), contract, &encode_msg(msg)?).await
+    }
+
+    /// A smart query answered as `R`.
+    pub async fn query_typed<M: serde::Serialize + ?Sized, R: serde::de::DeserializeOwned>(
+        &self,
+        contract: &str,
+        msg: &M,
+    ) -> Result<R, ChainError> {
+        let raw = self.query_smart(contract, msg).await?;
+        serde_json::from_slice(&raw).map_err(|e| ChainError::Decode {
+            what: "smart query answer",
+            message: e.to_string(),
+        })
     }
 
     /// Simulates, signs and broadcasts `msgs` as one tx (`broadcast_tx_sync`).
@@ -326,15 +340,19 @@ impl ChainClient {
     }
 
     /// A `MsgExecuteContract` from this operator.
-    pub fn execute_msg(&self, contract: &str, msg: &serde_json::Value) -> Result<Any, ChainError> {
+    pub fn execute_msg<M: serde::Serialize + ?Sized>(
+        &self,
+        contract: &str,
+        msg: &M,
+    ) -> Result<Any, ChainError> {
         self.execute_msg_with_funds(contract, msg, &[])
     }
 
     /// A `MsgExecuteContract` from this operator sending `funds` (amount, denom) along.
-    pub fn execute_msg_with_funds(
+    pub fn execute_msg_with_funds<M: serde::Serialize + ?Sized>(
         &self,
         contract: &str,
-        msg: &serde_json::Value,
+        msg: &M,
         funds: &[(u128, &str)],
     ) -> Result<Any, ChainError> {
         let funds = funds
@@ -351,7 +369,7 @@ impl ChainClient {
         MsgExecuteContract {
             sender: self.key.account_id()?,
             contract: Self::account_id(contract)?,
-            msg: msg.to_string().into_bytes(),
+            msg: encode_msg(msg)?,
             funds,
         }
         .to_any()
@@ -359,9 +377,9 @@ impl ChainClient {
     }
 
     /// Several contract executions in one tx.
-    pub async fn execute_batch(
+    pub async fn execute_batch<M: serde::Serialize>(
         &self,
-        calls: &[(String, serde_json::Value)],
+        calls: &[(String, M)],
     ) -> Result<TxOutcome, ChainError> {
         let msgs = calls
             .iter()
@@ -391,10 +409,10 @@ impl ChainClient {
     }
 
     /// Instantiates a code; returns the contract address (from the `instantiate` event).
-    pub async fn instantiate(
+    pub async fn instantiate<M: serde::Serialize + ?Sized>(
         &self,
         code_id: u64,
-        msg: &serde_json::Value,
+        msg: &M,
         label: &str,
         admin: Option<&str>,
     ) -> Result<(String, TxOutcome), ChainError> {
@@ -403,7 +421,7 @@ impl ChainClient {
             admin: admin.map(Self::account_id).transpose()?,
             code_id,
             label: Some(label.to_string()),
-            msg: msg.to_string().into_bytes(),
+            msg: encode_msg(msg)?,
             funds: vec![],
         }
         .to_any()
@@ -418,4 +436,9 @@ impl ChainClient {
             })?;
         Ok((addr, out))
     }
+}
+
+/// JSON bytes of a contract message.
+fn encode_msg<M: serde::Serialize + ?Sized>(msg: &M) -> Result<Vec<u8>, ChainError> {
+    serde_json::to_vec(msg).map_err(|e| ChainError::Config(format!("contract message: {e}")))
 }
