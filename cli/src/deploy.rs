@@ -101,6 +101,10 @@ pub struct AttestationParams {
     pub max_age_seconds: u64,
     pub max_future_seconds: u64,
     pub ibc_timeout_seconds: u64,
+    /// IBC counterparties (connection on this chain, counterparty port) the attestation
+    /// contract pins; none by default (no channel opens until governance pins one).
+    #[serde(default)]
+    pub ibc_peers: Vec<bithive_interface::attestation::PeerEndpoint>,
 }
 
 impl Default for AttestationParams {
@@ -110,6 +114,7 @@ impl Default for AttestationParams {
             max_age_seconds: 3_600,
             max_future_seconds: 120,
             ibc_timeout_seconds: 600,
+            ibc_peers: vec![],
         }
     }
 }
@@ -478,7 +483,7 @@ pub async fn deploy(
                 max_age_seconds: a.max_age_seconds,
                 max_future_seconds: a.max_future_seconds,
                 ibc_timeout_seconds: a.ibc_timeout_seconds,
-                peer_port: None,
+                peers: config.attestation.ibc_peers.clone(),
             },
             &label("attestation"),
         )

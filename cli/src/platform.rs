@@ -167,35 +167,45 @@ impl Platform {
             deployment,
         };
         // The node registers with its operator key; governance records its compliance.
-        let c = &p.deployment.contracts;
-        let operator_pub = p.operator_key.public_key_compressed();
-        exec(
-            &p.node,
-            &c.staking,
-            &StakingMsg::RegisterNode {
-                capacity_t: 4,
-                tier: Tier::T1,
-                operator_key: PubKey33(operator_pub),
-            },
-            "register node",
-        )
-        .await?;
-        exec(
-            &p.gov,
-            &c.staking,
-            &StakingMsg::SetCompliance {
-                node: p.node.address().to_string(),
-                level: Decimal::permille(900),
-            },
-            "node compliance",
-        )
-        .await?;
+        p.register_node(&p.node, &p.operator_key).await?;
         progress(&format!(
             "node {} registered (operator {})",
             p.node.address(),
             p.operator_key.address()
         ));
         Ok(p)
+    }
+
+    /// `node` registers as a node with `operator` as its operator key (which then signs its
+    /// attestations); governance records its compliance.
+    pub async fn register_node(
+        &self,
+        node: &ChainClient,
+        operator: &OperatorKey,
+    ) -> Result<(), DemoError> {
+        let c = &self.deployment.contracts;
+        exec(
+            node,
+            &c.staking,
+            &StakingMsg::RegisterNode {
+                capacity_t: 4,
+                tier: Tier::T1,
+                operator_key: PubKey33(operator.public_key_compressed()),
+            },
+            "register node",
+        )
+        .await?;
+        exec(
+            &self.gov,
+            &c.staking,
+            &StakingMsg::SetCompliance {
+                node: node.address().to_string(),
+                level: Decimal::permille(900),
+            },
+            "node compliance",
+        )
+        .await?;
+        Ok(())
     }
 
     pub fn devnet(&self) -> Result<&DevnetHandle, DemoError> {

@@ -1,7 +1,9 @@
 //! The IBC path end to end on two devnets with the built-in relay (local simulation of IBC):
-//! a job paid on chain B is attested on chain A, where the node is registered, by a relayer in
-//! cross-chain mode (`attest_on`: it watches B and posts on A); A's attestation
-//! contract forwards it over its channel, B's contract checks it again and pays the node. Then
+//! a job paid on chain B is attested on chain A by a relayer in cross-chain mode (`attest_on`:
+//! it watches B and posts on A); A's attestation contract forwards it over its channel, and B's
+//! contract checks it again against B's own registry (the operator key is registered on both
+//! chains) and pays the node B holds for that key. Both contracts pin each other as peers
+//! (connection, port) before the handshake, and B accepts packets only on its route to A. Then
 //! a packet times out (B's clock runs past it before it is relayed): nothing is paid, the
 //! record stays, a retry delivers it, and nothing is delivered twice, also after B restarts
 //! from its block log.
@@ -10,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bithive_cli::platform::{exec, query, Platform, PlatformOptions};
-use bithive_devnet::ibc::{IbcEnd, IbcLink, RelayStats};
+use bithive_devnet::ibc::{IbcEnd, IbcLink, RelayStats, CONNECTION_ID};
 use bithive_interface::attestation::{
-    Accepted, ExecuteMsg as AttestationMsg, Outgoing, PacketStatus, QueryMsg as AttestationQuery,
+    Accepted, ExecuteMsg as AttestationMsg, Outgoing, PacketStatus, PeerEndpoint,
+    QueryMsg as AttestationQuery,
 };
 use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
 use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32, PubKey33};
@@ -107,6 +110,39 @@ async fn packet_status(a: &Platform, id: u64) -> PacketStatus {
     v.expect("packet recorded").status
 }
 
+/// Governance of `p` pins `other`'s attestation contract (over the devnets' connection).
+async fn pin_peer(p: &Platform, other: &Platform) {
+    exec(
+        &p.gov,
+        &p.deployment.contracts.attestation,
+        &AttestationMsg::UpdatePeers {
+            add: vec![PeerEndpoint {
+                connection_id: CONNECTION_ID.into(),
+                port_id: end(other).port(),
+            }],
+            remove: vec![],
+        },
+        "pin peer",
+    )
+    .await
+    .unwrap();
+}
+
+/// Governance of `p` routes `chain_id` over `channel_id`.
+async fn set_route(p: &Platform, chain_id: &str, channel_id: &str) {
+    exec(
+        &p.gov,
+        &p.deployment.contracts.attestation,
+        &AttestationMsg::SetRoute {
+            chain_id: chain_id.into(),
+            channel_id: Some(channel_id.into()),
+        },
+        "route",
+    )
+    .await
+    .unwrap();
+}
+
 async fn pass(link: IbcLink) -> (IbcLink, RelayStats) {
     tokio::task::spawn_blocking(move || {
         let mut link = link;
@@ -122,7 +158,23 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     let dir = tempfile::tempdir().unwrap();
     let a = platform(&dir.path().join("a"), "bithive-a").await;
     let mut b = platform(&dir.path().join("b"), "bithive-b").await;
-    let a_node = a.node.address().to_string();
+    // A's operator key is registered on B too, by the account that is its node there: B pays
+    // whom its own registry names, never whom a packet names.
+    let b_node_of_a =
+        bithive_cli::platform::client(&b.url, &b.chain_id, b.operator_key.clone()).unwrap();
+    b.register_node(&b_node_of_a, &a.operator_key)
+        .await
+        .unwrap();
+    let a_node = b_node_of_a.address().to_string();
+
+    // No channel opens before the peers are pinned.
+    let (ea, eb) = (end(&a), end(&b));
+    let unpinned = tokio::task::spawn_blocking(move || IbcLink::open(ea, eb, VERSION))
+        .await
+        .unwrap();
+    assert!(unpinned.is_err(), "a channel opened to an unpinned peer");
+    pin_peer(&a, &b).await;
+    pin_peer(&b, &a).await;
 
     // Handshake through both contracts' entry points.
     let (ea, eb) = (end(&a), end(&b));
@@ -137,17 +189,8 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
         .await
         .unwrap();
     assert!(refused.is_err(), "a channel of another version opened");
-    exec(
-        &a.gov,
-        &a.deployment.contracts.attestation,
-        &AttestationMsg::SetRoute {
-            chain_id: b.chain_id.clone(),
-            channel_id: Some(ch_a.clone()),
-        },
-        "route",
-    )
-    .await
-    .unwrap();
+    set_route(&a, &b.chain_id, &ch_a).await;
+    set_route(&b, &a.chain_id, &ch_b).await;
 
     // 1. A relayer in cross-chain mode: it watches B's escrow, runs the model, and posts the
     // attestation on A (`attest_on`, signed by A's registered operator key); the running relay

@@ -19,8 +19,6 @@ pub enum NodeSource {
     Signer(Addr),
     /// A quorum: the payload names it; it must be registered in staking.
     Quorum,
-    /// A received packet: the sending chain resolved it.
-    Packet(Option<String>),
 }
 
 /// What acceptance does: the consumer call (None for record-only kinds) and the node involved.
@@ -47,10 +45,6 @@ fn resolve_node(
             ensure_registered(&deps.querier, &config.staking, &n)?;
             Ok(n)
         }
-        NodeSource::Packet(n) => n
-            .clone()
-            .or(named)
-            .ok_or(ContractError::BadPayload("the packet names no node".into())),
     }
 }
 
@@ -172,7 +166,6 @@ pub fn dispatch(
 fn signer_node(source: &NodeSource) -> Option<String> {
     match source {
         NodeSource::Signer(n) => Some(n.to_string()),
-        NodeSource::Packet(n) => n.clone(),
         NodeSource::Quorum => None,
     }
 }

@@ -42,7 +42,7 @@ pub fn instantiate(
         max_age_seconds: msg.max_age_seconds,
         max_future_seconds: msg.max_future_seconds,
         ibc_timeout_seconds: msg.ibc_timeout_seconds,
-        peer_port: msg.peer_port,
+        peers: msg.peers,
     };
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
@@ -71,6 +71,7 @@ pub fn execute(
             public_key,
             proof_of_possession,
         } => execute::register_bls_key(deps, info, public_key, proof_of_possession),
+        ExecuteMsg::UpdatePeers { add, remove } => execute::update_peers(deps, info, add, remove),
         ExecuteMsg::SetRoute {
             chain_id,
             channel_id,
@@ -161,8 +162,27 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
         FORMER_CONTRACT_NAMES,
         CONTRACT_VERSION,
     )?;
+    upgrade_state(deps.storage)?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::MIGRATE)
         .add_attribute(ev::attr::FROM, from.to_string())
         .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+}
+
+/// Brings state written by earlier versions to this one: the 0.1 config (`peer_port`) becomes
+/// one with no pinned peer, and the reverse route index is built from the routes (governance
+/// set them, so they are few).
+fn upgrade_state(storage: &mut dyn cosmwasm_std::Storage) -> Result<(), ContractError> {
+    use crate::state::{ConfigV1, ROUTED, ROUTES};
+    if CONFIG.load(storage).is_err() {
+        let old: ConfigV1 = cw_storage_plus::Item::new("config").load(storage)?;
+        CONFIG.save(storage, &old.upgrade())?;
+    }
+    let routes: Vec<(String, String)> = ROUTES
+        .range(storage, None, None, cosmwasm_std::Order::Ascending)
+        .collect::<Result<_, _>>()?;
+    for (chain, channel) in routes {
+        ROUTED.save(storage, &channel, &chain)?;
+    }
+    Ok(())
 }

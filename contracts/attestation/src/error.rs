@@ -70,8 +70,12 @@ pub enum ContractError {
     BadOrder,
     #[error("channel version must be {expected}, got {got}")]
     BadVersion { expected: String, got: String },
-    #[error("counterparty port {0} is not the configured peer")]
+    #[error("counterparty {0} (connection/port) is not a pinned peer")]
     BadCounterparty(String),
+    #[error("channel {0} is not the route of any chain: governance routes a chain over it first")]
+    UnroutedChannel(String),
+    #[error("channel {channel} is already the route of chain {chain}")]
+    ChannelRouted { channel: String, chain: String },
     #[error("unknown packet {0}")]
     UnknownPacket(u64),
     #[error("packet {0} is in flight or delivered: nothing to retry")]

@@ -9,21 +9,22 @@ use cosmwasm_std::{
 
 use crate::consumer::{dispatch, Dispatch, NodeSource};
 use crate::error::ContractError;
-use crate::msg::{AttestationPacket, PacketProof, QuorumProof};
+use crate::msg::{AttestationPacket, PacketProof, PeerEndpoint, QuorumProof, MAX_PEERS};
 use crate::state::{
     record_key, Accepted, Config, Outgoing, PacketStatus, StoredProof, ACCEPTED, BLS_KEYS,
-    BLS_KEY_OWNERS, BY_SIGNER, CONFIG, NONCES, OUTGOING, OUTGOING_SEQ, PENDING, ROUTES,
+    BLS_KEY_OWNERS, BY_SIGNER, CONFIG, NONCES, OUTGOING, OUTGOING_SEQ, PENDING, ROUTED, ROUTES,
 };
 use crate::verify::{
     attestor_set, bls_aggregate_key, check_fresh, check_nonce, ensure_registered,
-    expected_contract, kind_name, open_channel, operator_node, target, verify_bls,
-    verify_bls_digest, verify_secp, verify_secp_quorum, Target,
+    expected_contract, kind_name, operator_node, receiving_channel, target, usable_channel,
+    verify_bls, verify_bls_digest, verify_secp, verify_secp_quorum, Target,
 };
 use bithive_interface::staking::ExecuteMsg as StakingMsg;
 
 pub type Res = Result<Response, ContractError>;
 
 pub fn validate_config(c: &Config) -> Result<(), ContractError> {
+    validate_peers(&c.peers)?;
     if c.quorum_threshold == 0 || c.quorum_threshold > 100 {
         return Err(ContractError::InvalidConfig(
             "quorum_threshold must be 1..=100",
@@ -94,7 +95,6 @@ fn accept(
                 id,
                 attestation: a.clone(),
                 proof: packet_proof,
-                node: d.node.clone(),
                 payload,
             };
             let out = Outgoing {
@@ -151,7 +151,7 @@ fn front(
     let digest = a.digest()?;
     let to = target(deps.storage, env, config, a)?;
     if let Target::Remote { channel_id } = &to {
-        open_channel(deps.storage, channel_id)?;
+        usable_channel(deps.storage, config, channel_id)?;
     }
     check_fresh(config, env, a)?;
     Ok((to, digest))
@@ -265,14 +265,11 @@ pub fn submit_quorum(
         QuorumProof::Bls { signers, signature } => {
             let apk = bls_aggregate_key(deps.as_ref(), &config, &signers, &members)?;
             verify_bls_digest(deps.api, &apk, &digest, signature.as_slice())?;
-            let n = signers.len() as u32;
             (
-                StoredProof::Bls { signers },
-                PacketProof::Bls {
-                    aggregate_public_key: HexBinary::from(apk.to_vec()),
-                    signature,
-                    signers: n,
+                StoredProof::Bls {
+                    signers: signers.clone(),
                 },
+                PacketProof::Bls { signers, signature },
             )
         }
     };
@@ -297,10 +294,11 @@ pub fn submit_quorum(
     )
 }
 
-/// A received packet, checked against this contract's own rules: this chain and the kind's
-/// consumer, freshness, the signatures of the proof (the quorum count with this contract's K),
-/// single signers refused for quorum kinds, replay. Who may sign (registered operator, attestor
-/// set membership) was checked by the sending contract, authenticated by the IBC channel.
+/// A received packet, checked as if submitted here: this chain and the kind's consumer,
+/// freshness, replay, and the proof against this chain's own registry (a single signer must be
+/// a registered operator key here, a quorum members of this chain's attestor set with this
+/// contract's K). Nothing in the packet is trusted for who signed or whom to pay; the channel
+/// must still be a pinned peer's and a route.
 pub fn process_packet(
     deps: DepsMut,
     env: Env,
@@ -312,7 +310,7 @@ pub fn process_packet(
         return Err(ContractError::Unauthorized);
     }
     let config = CONFIG.load(deps.storage)?;
-    open_channel(deps.storage, &channel_id)?;
+    receiving_channel(deps.storage, &config, &channel_id)?;
     let a = packet.attestation;
     if a.chain_id != env.block.chain_id {
         return Err(ContractError::WrongChain(a.chain_id));
@@ -326,7 +324,7 @@ pub fn process_packet(
     }
     check_fresh(&config, &env, &a)?;
     let digest = a.digest()?;
-    match &packet.proof {
+    let source = match &packet.proof {
         PacketProof::Single { signature } => {
             if a.is_quorum() {
                 return Err(ContractError::SignerMismatch);
@@ -334,44 +332,30 @@ pub fn process_packet(
             if config.quorum_kinds.contains(&a.kind) {
                 return Err(ContractError::QuorumRequired(kind_name(a.kind)));
             }
+            let node = operator_node(&deps.querier, &config.staking, &a.signer)?;
             verify_secp(deps.api, &digest, signature, &a.signer)?;
+            NodeSource::Signer(node)
         }
         PacketProof::Secp256k1 { signatures } => {
             if !a.is_quorum() {
                 return Err(ContractError::SignerMismatch);
             }
-            verify_secp_quorum(deps.as_ref(), &config, &digest, signatures, None)?;
+            let members = attestor_set(&deps.querier, &config.staking)?;
+            verify_secp_quorum(deps.as_ref(), &config, &digest, signatures, Some(&members))?;
+            NodeSource::Quorum
         }
-        PacketProof::Bls {
-            aggregate_public_key,
-            signature,
-            signers,
-        } => {
+        PacketProof::Bls { signers, signature } => {
             if !a.is_quorum() {
                 return Err(ContractError::SignerMismatch);
             }
-            if *signers < config.quorum_threshold {
-                return Err(ContractError::QuorumNotMet {
-                    got: *signers,
-                    need: config.quorum_threshold,
-                });
-            }
-            verify_bls_digest(
-                deps.api,
-                aggregate_public_key.as_slice(),
-                &digest,
-                signature.as_slice(),
-            )?;
+            let members = attestor_set(&deps.querier, &config.staking)?;
+            let apk = bls_aggregate_key(deps.as_ref(), &config, signers, &members)?;
+            verify_bls_digest(deps.api, &apk, &digest, signature.as_slice())?;
+            NodeSource::Quorum
         }
-    }
+    };
     ensure_new(deps.storage, &a)?;
-    let d = dispatch(
-        deps.as_ref(),
-        &config,
-        &a,
-        packet.payload.as_ref(),
-        NodeSource::Packet(packet.node),
-    )?;
+    let d = dispatch(deps.as_ref(), &config, &a, packet.payload.as_ref(), source)?;
     let res = accept(
         deps.storage,
         &env,
@@ -459,10 +443,25 @@ pub fn set_route(
             "route chain_id must be 1..=64 bytes and not this chain",
         ));
     }
+    if let Some(ch) = &channel_id {
+        usable_channel(deps.storage, &config, ch)?;
+        // A channel leads to one chain: it cannot be the route of two.
+        if let Some(other) = ROUTED.may_load(deps.storage, ch)? {
+            if other != chain_id {
+                return Err(ContractError::ChannelRouted {
+                    channel: ch.clone(),
+                    chain: other,
+                });
+            }
+        }
+    }
+    if let Some(old) = ROUTES.may_load(deps.storage, &chain_id)? {
+        ROUTED.remove(deps.storage, &old);
+    }
     match &channel_id {
         Some(ch) => {
-            open_channel(deps.storage, ch)?;
             ROUTES.save(deps.storage, &chain_id, ch)?;
+            ROUTED.save(deps.storage, ch, &chain_id)?;
         }
         None => ROUTES.remove(deps.storage, &chain_id),
     }
@@ -484,7 +483,7 @@ pub fn retry_packet(deps: DepsMut, env: Env, id: u64) -> Res {
     let channel_id = ROUTES
         .may_load(deps.storage, &out.chain_id)?
         .ok_or_else(|| ContractError::WrongChain(out.chain_id.clone()))?;
-    open_channel(deps.storage, &channel_id)?;
+    usable_channel(deps.storage, &config, &channel_id)?;
     out.channel_id = channel_id;
     out.status = PacketStatus::InFlight;
     out.attempts = out.attempts.saturating_add(1);
@@ -549,4 +548,59 @@ pub fn update_config(
     validate_config(&c)?;
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
+}
+
+/// At most `MAX_PEERS`, each a plausible IBC identifier pair, no duplicates.
+fn validate_peers(peers: &[PeerEndpoint]) -> Result<(), ContractError> {
+    if peers.len() > MAX_PEERS {
+        return Err(ContractError::InvalidConfig("at most 16 peers"));
+    }
+    let ident = |s: &str, max: usize| {
+        !s.is_empty()
+            && s.len() <= max
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-_+#[]<>".contains(&b))
+    };
+    for (i, p) in peers.iter().enumerate() {
+        if !ident(&p.connection_id, 64) || !ident(&p.port_id, 128) {
+            return Err(ContractError::InvalidConfig(
+                "a peer is a connection id (1..=64) and a port id (1..=128) of IBC identifier characters",
+            ));
+        }
+        if peers[..i].contains(p) {
+            return Err(ContractError::InvalidConfig("a peer is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// Governance pins and unpins IBC peers. Unpinning one stops its channels at once: nothing is
+/// sent or accepted over them until it is pinned again.
+pub fn update_peers(
+    deps: DepsMut,
+    info: MessageInfo,
+    add: Vec<PeerEndpoint>,
+    remove: Vec<PeerEndpoint>,
+) -> Res {
+    let mut c = CONFIG.load(deps.storage)?;
+    if info.sender != c.governance {
+        return Err(ContractError::Unauthorized);
+    }
+    c.peers.retain(|p| !remove.contains(p));
+    for p in add {
+        if !c.peers.contains(&p) {
+            c.peers.push(p);
+        }
+    }
+    c.peers.sort();
+    validate_config(&c)?;
+    CONFIG.save(deps.storage, &c)?;
+    let list: Vec<String> = c
+        .peers
+        .iter()
+        .map(|p| format!("{}/{}", p.connection_id, p.port_id))
+        .collect();
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::UPDATE_PEERS)
+        .add_attribute(ev::attr::PEERS, list.join(",")))
 }

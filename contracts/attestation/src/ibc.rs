@@ -1,7 +1,8 @@
 //! IBC: unordered channels of version `bithive-attestation-1` to the peer attestation contract.
 //! Accepted attestations of a routed chain travel as [`AttestationPacket`]s; the receiver runs
 //! them through its own rules in a self-call (atomic: all or nothing) and acknowledges with a
-//! `StdAck`. The sender keeps every packet as an outgoing record until a success ack; error acks
+//! `StdAck`. Channels open only to pinned peers (connection, counterparty port), and packets are
+//! accepted only on a channel that is a route and whose peer is still pinned. The sender keeps every packet as an outgoing record until a success ack; error acks
 //! and timeouts leave it retryable (`RetryPacket`).
 
 use bithive_interface::attestation::events as ev;
@@ -38,14 +39,13 @@ fn check_channel(
             });
         }
     }
-    if let Some(peer) = CONFIG.load(storage)?.peer_port {
-        if channel.counterparty_endpoint.port_id != peer {
-            return Err(ContractError::BadCounterparty(
-                channel.counterparty_endpoint.port_id.clone(),
-            ));
-        }
-    }
-    Ok(())
+    // Only to a pinned (light-client connection, counterparty port): any other port on any
+    // connected chain could otherwise open a channel and send packets.
+    crate::verify::ensure_peer(
+        &CONFIG.load(storage)?,
+        &channel.connection_id,
+        &channel.counterparty_endpoint.port_id,
+    )
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
@@ -123,7 +123,7 @@ fn receive(
     packet: &IbcPacket,
 ) -> Result<IbcReceiveResponse, ContractError> {
     let channel_id = packet.dest.channel_id.clone();
-    crate::verify::open_channel(deps.storage, &channel_id)?;
+    crate::verify::receiving_channel(deps.storage, &CONFIG.load(deps.storage)?, &channel_id)?;
     let data: AttestationPacket = from_json(&packet.data)?;
     let process = WasmMsg::Execute {
         contract_addr: env.contract.address.into(),

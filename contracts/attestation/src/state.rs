@@ -24,6 +24,9 @@ pub const BLS_KEY_OWNERS: Map<&[u8], Addr> = Map::new("bls_key_owners");
 pub const CHANNELS: Map<&str, ChannelInfo> = Map::new("channels");
 /// Remote chain id -> channel its attestations are forwarded over.
 pub const ROUTES: Map<&str, String> = Map::new("routes");
+/// Channel -> the chain routed over it (the reverse of `ROUTES`): packets are accepted only on
+/// a channel governance routed.
+pub const ROUTED: Map<&str, String> = Map::new("routed");
 pub const OUTGOING: Map<u64, Outgoing> = Map::new("outgoing");
 /// Ids of outgoing packets not yet delivered (bounded pending query).
 pub const PENDING: Map<u64, ()> = Map::new("pending");
@@ -39,4 +42,40 @@ pub fn record_key(a: &Attestation) -> Result<Hash32, bithive_signed_attestation:
     let mut anon = a.clone();
     anon.signer = bithive_signed_attestation::QUORUM_SIGNER;
     anon.job_key()
+}
+
+/// The config as stored by 0.1 (`peer_port`, no pinned peers): read once by `migrate`.
+#[cosmwasm_schema::cw_serde]
+pub struct ConfigV1 {
+    pub governance: Addr,
+    pub staking: Addr,
+    pub escrow: Option<Addr>,
+    pub rewards: Option<Addr>,
+    pub asset_nft: Option<Addr>,
+    pub quorum_threshold: u32,
+    pub quorum_kinds: Vec<bithive_signed_attestation::AttestationKind>,
+    pub max_age_seconds: u64,
+    pub max_future_seconds: u64,
+    pub ibc_timeout_seconds: u64,
+    pub peer_port: Option<String>,
+}
+
+impl ConfigV1 {
+    /// No peer is pinned: a port alone names no light client, so governance pins
+    /// (connection, port) pairs with `UpdatePeers` before packets flow again.
+    pub fn upgrade(self) -> Config {
+        Config {
+            governance: self.governance,
+            staking: self.staking,
+            escrow: self.escrow,
+            rewards: self.rewards,
+            asset_nft: self.asset_nft,
+            quorum_threshold: self.quorum_threshold,
+            quorum_kinds: self.quorum_kinds,
+            max_age_seconds: self.max_age_seconds,
+            max_future_seconds: self.max_future_seconds,
+            ibc_timeout_seconds: self.ibc_timeout_seconds,
+            peers: vec![],
+        }
+    }
 }

@@ -13,7 +13,7 @@ use cosmwasm_std::{
 use crate::error::ContractError;
 use crate::msg::KeySignature;
 use crate::state::{
-    Config, BLS_KEYS, CHANNELS, MAX_QUORUM_SIGNERS, NONCES, ROUTES, STAKING_OPERATOR_KEYS,
+    Config, BLS_KEYS, CHANNELS, MAX_QUORUM_SIGNERS, NONCES, ROUTED, ROUTES, STAKING_OPERATOR_KEYS,
 };
 
 pub fn kind_name(k: AttestationKind) -> &'static str {
@@ -81,6 +81,50 @@ pub fn open_channel(storage: &dyn Storage, channel_id: &str) -> Result<(), Contr
         Some(c) if c.open => Ok(()),
         _ => Err(ContractError::ChannelClosed(channel_id.to_string())),
     }
+}
+
+/// Fails unless (connection, counterparty port) is a pinned peer.
+pub fn ensure_peer(
+    config: &Config,
+    connection_id: &str,
+    port_id: &str,
+) -> Result<(), ContractError> {
+    if config
+        .peers
+        .iter()
+        .any(|p| p.connection_id == connection_id && p.port_id == port_id)
+    {
+        Ok(())
+    } else {
+        Err(ContractError::BadCounterparty(format!(
+            "{connection_id}/{port_id}"
+        )))
+    }
+}
+
+/// A channel attestations may travel over: known, open, and to a peer that is still pinned.
+pub fn usable_channel(
+    storage: &dyn Storage,
+    config: &Config,
+    channel_id: &str,
+) -> Result<(), ContractError> {
+    match CHANNELS.may_load(storage, channel_id)? {
+        Some(c) if c.open => ensure_peer(config, &c.connection_id, &c.counterparty_port),
+        _ => Err(ContractError::ChannelClosed(channel_id.to_string())),
+    }
+}
+
+/// A channel packets may arrive on: usable, and the route of some chain (governance chose it).
+pub fn receiving_channel(
+    storage: &dyn Storage,
+    config: &Config,
+    channel_id: &str,
+) -> Result<(), ContractError> {
+    usable_channel(storage, config, channel_id)?;
+    if !ROUTED.has(storage, channel_id) {
+        return Err(ContractError::UnroutedChannel(channel_id.to_string()));
+    }
+    Ok(())
 }
 
 pub fn check_fresh(config: &Config, env: &Env, a: &Attestation) -> Result<(), ContractError> {

@@ -8,7 +8,8 @@ use bithive_attestation::ibc::{
     ibc_packet_timeout,
 };
 use bithive_attestation::msg::{
-    AttestationPacket, ChannelsResponse, ExecuteMsg, InstantiateMsg, PacketsResponse, QueryMsg,
+    AttestationPacket, ChannelsResponse, ExecuteMsg, InstantiateMsg, PacketsResponse, PeerEndpoint,
+    QueryMsg,
 };
 use bithive_attestation::state::{Outgoing, PacketStatus, IBC_VERSION};
 use bithive_attestation::ContractError;
@@ -85,10 +86,28 @@ fn chain(chain_id: &str) -> (Deps, Env) {
         max_age_seconds: 3_600,
         max_future_seconds: 60,
         ibc_timeout_seconds: 600,
-        peer_port: Some("their_port".into()),
+        peers: vec![peer()],
     };
     instantiate(deps.as_mut(), e.clone(), message_info(&gov, &[]), msg).unwrap();
     (deps, e)
+}
+
+/// The peer every mock channel leads to (cosmwasm-std's mock channels).
+fn peer() -> PeerEndpoint {
+    PeerEndpoint {
+        connection_id: "connection-2".into(),
+        port_id: "their_port".into(),
+    }
+}
+
+/// Governance routes `chain` over `channel` (needed to send to it, and to receive on it).
+fn route(deps: &mut Deps, e: &Env, chain: &str, channel: &str) {
+    let g = gov(deps);
+    let msg = ExecuteMsg::SetRoute {
+        chain_id: chain.into(),
+        channel_id: Some(channel.into()),
+    };
+    execute(deps.as_mut(), e.clone(), message_info(&g, &[]), msg).unwrap();
 }
 
 fn connect(deps: &mut Deps, e: &Env, channel: &str) {
@@ -151,14 +170,23 @@ fn handshake_checks_order_version_and_peer() {
         ibc_channel_open(deps.as_mut(), e.clone(), wrong_try).unwrap_err(),
         ContractError::BadVersion { .. }
     ));
-    // The mock counterparty port is "their_port" in open_init (not the configured peer).
+    // Another port on the pinned connection, or the pinned port over another connection
+    // (another light client, so possibly another chain), cannot open a channel.
     let mut other = mock_ibc_channel_open_init("channel-0", IbcOrder::Unordered, IBC_VERSION);
     if let cosmwasm_std::IbcChannelOpenMsg::OpenInit { channel } = &mut other {
         channel.counterparty_endpoint.port_id = "wasm.mallory".into();
     }
     assert_eq!(
         ibc_channel_open(deps.as_mut(), e.clone(), other).unwrap_err(),
-        ContractError::BadCounterparty("wasm.mallory".into())
+        ContractError::BadCounterparty("connection-2/wasm.mallory".into())
+    );
+    let mut elsewhere = mock_ibc_channel_open_try("channel-0", IbcOrder::Unordered, IBC_VERSION);
+    if let cosmwasm_std::IbcChannelOpenMsg::OpenTry { channel, .. } = &mut elsewhere {
+        channel.connection_id = "connection-66".into();
+    }
+    assert_eq!(
+        ibc_channel_open(deps.as_mut(), e.clone(), elsewhere).unwrap_err(),
+        ContractError::BadCounterparty("connection-66/their_port".into())
     );
     connect(&mut deps, &e, "channel-0");
     let ch: ChannelsResponse = from_json(
@@ -198,18 +226,7 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     let (mut b_deps, b_env) = chain(CHAIN_B);
     connect(&mut a_deps, &a_env, "channel-0");
     connect(&mut b_deps, &b_env, "channel-7");
-    let gov_a = gov(&a_deps);
-    let route = ExecuteMsg::SetRoute {
-        chain_id: CHAIN_B.into(),
-        channel_id: Some("channel-0".into()),
-    };
-    execute(
-        a_deps.as_mut(),
-        a_env.clone(),
-        message_info(&gov_a, &[]),
-        route,
-    )
-    .unwrap();
+    route(&mut a_deps, &a_env, CHAIN_B, "channel-0");
     let b_escrow = b_deps.api.addr_make("escrow").to_string();
     let now = a_env.block.time.seconds();
     let att = remote_attestation(&b_escrow, "job-x", 1, now);
@@ -229,10 +246,6 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     .unwrap();
     let packet = sent_packet(&res);
     assert_eq!(packet.id, 1);
-    assert_eq!(
-        packet.node.as_deref(),
-        Some(a_deps.api.addr_make("node0").as_str())
-    );
     // Accepted on A (replay-protected there too), pending until acknowledged.
     assert!(matches!(
         execute(
@@ -258,7 +271,9 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     .unwrap();
     assert_eq!(pending.packets.len(), 1);
 
-    // B receives: a self-call processes it atomically.
+    // B receives over the channel its governance routed to A: a self-call processes it
+    // atomically.
+    route(&mut b_deps, &b_env, CHAIN_A, "channel-7");
     let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
     let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
     assert_eq!(
@@ -294,7 +309,7 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
         process.clone(),
     )
     .unwrap();
-    // Dispatched to B's escrow: ReportJob for the node resolved on A.
+    // Dispatched to B's escrow: ReportJob for the node B's own registry holds for the key.
     let CosmosMsg::Wasm(WasmMsg::Execute {
         contract_addr, msg, ..
     }) = &done.messages[0].msg
@@ -304,6 +319,10 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     assert_eq!(contract_addr, &b_escrow);
     let v: serde_json::Value = from_json(msg).unwrap();
     assert_eq!(v["report_job"]["job_id"], "job-x");
+    assert_eq!(
+        v["report_job"]["node"],
+        b_deps.api.addr_make("node0").as_str()
+    );
     // A second delivery is refused on B's own replay rule; the failed self-call becomes an
     // error ack through reply.
     let again = execute(
@@ -492,4 +511,228 @@ fn error_acks_and_timeouts_keep_the_packet_retryable() {
         ibc_packet_ack(deps.as_mut(), e, ack).unwrap_err(),
         ContractError::UnknownPacket(99)
     );
+}
+
+/// A hostile counterparty: whatever it puts in a packet, chain B pays nothing unless B's own
+/// registry and rules accept it, and only over a channel B's governance pinned and routed.
+mod hostile_counterparty {
+    use super::*;
+    use bithive_attestation::msg::{KeySignature, PacketProof};
+    use bithive_signed_attestation::QUORUM_SIGNER;
+    use cosmwasm_std::HexBinary;
+
+    /// Chain B connected on channel-7 and routed to A; returns B and its escrow.
+    fn chain_b() -> (Deps, Env, String) {
+        let (mut deps, e) = chain(CHAIN_B);
+        connect(&mut deps, &e, "channel-7");
+        route(&mut deps, &e, CHAIN_A, "channel-7");
+        let escrow = deps.api.addr_make("escrow").to_string();
+        (deps, e, escrow)
+    }
+
+    fn process(deps: &mut Deps, e: &Env, packet: AttestationPacket) -> Result<(), ContractError> {
+        let me = e.contract.address.clone();
+        let msg = ExecuteMsg::ProcessPacket {
+            channel_id: "channel-7".into(),
+            packet,
+        };
+        execute(deps.as_mut(), e.clone(), message_info(&me, &[]), msg).map(|_| ())
+    }
+
+    fn single(att: Attestation, signer: u8) -> AttestationPacket {
+        let signed = sign(att, &signing_key(&secret(signer)).unwrap()).unwrap();
+        AttestationPacket {
+            id: 1,
+            attestation: signed.attestation,
+            proof: PacketProof::Single {
+                signature: signed.signature,
+            },
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn a_key_not_registered_here_is_refused() {
+        let (mut deps, e, escrow) = chain_b();
+        let mut att = remote_attestation(&escrow, "job-m", 1, e.block.time.seconds());
+        att.signer = key(5);
+        assert_eq!(
+            process(&mut deps, &e, single(att, 5)).unwrap_err(),
+            ContractError::UnknownOperator
+        );
+    }
+
+    #[test]
+    fn a_quorum_of_strangers_is_refused() {
+        let (mut deps, e, escrow) = chain_b();
+        let mut att = remote_attestation(&escrow, "job-q", 2, e.block.time.seconds());
+        att.signer = QUORUM_SIGNER;
+        let digest = att.digest().unwrap();
+        // Valid signatures over the quorum body, by keys B has never seen.
+        let signatures = [5u8, 6]
+            .iter()
+            .map(|i| {
+                use k256::ecdsa::signature::hazmat::PrehashSigner;
+                let sk = signing_key(&secret(*i)).unwrap();
+                let sig: k256::ecdsa::Signature = sk.sign_prehash(&digest.0).unwrap();
+                let sig = sig.normalize_s().unwrap_or(sig);
+                KeySignature {
+                    key: key(*i),
+                    signature: bithive_signed_attestation::Signature64(sig.to_bytes().into()),
+                }
+            })
+            .collect();
+        let packet = AttestationPacket {
+            id: 2,
+            attestation: att,
+            proof: PacketProof::Secp256k1 { signatures },
+            payload: None,
+        };
+        assert_eq!(
+            process(&mut deps, &e, packet).unwrap_err(),
+            ContractError::UnknownOperator
+        );
+    }
+
+    #[test]
+    fn a_bls_proof_is_checked_against_keys_registered_here() {
+        let (mut deps, e, escrow) = chain_b();
+        let mut att = remote_attestation(&escrow, "job-b", 3, e.block.time.seconds());
+        att.signer = QUORUM_SIGNER;
+        let mallory = deps.api.addr_make("mallory").to_string();
+        let packet = AttestationPacket {
+            id: 3,
+            attestation: att.clone(),
+            proof: PacketProof::Bls {
+                signers: vec![mallory.clone()],
+                signature: HexBinary::from(vec![0xc0; 96]),
+            },
+            payload: None,
+        };
+        assert_eq!(
+            process(&mut deps, &e, packet).unwrap_err(),
+            ContractError::NotAttestor(mallory)
+        );
+        // A member of B's set without a BLS key registered on B.
+        let node0 = deps.api.addr_make("node0").to_string();
+        let packet = AttestationPacket {
+            id: 4,
+            attestation: att,
+            proof: PacketProof::Bls {
+                signers: vec![node0.clone()],
+                signature: HexBinary::from(vec![0xc0; 96]),
+            },
+            payload: None,
+        };
+        assert_eq!(
+            process(&mut deps, &e, packet).unwrap_err(),
+            ContractError::NoBlsKey(node0)
+        );
+    }
+
+    #[test]
+    fn packets_only_on_a_routed_channel_of_a_pinned_peer() {
+        let (mut deps, e) = chain(CHAIN_B);
+        connect(&mut deps, &e, "channel-7");
+        let escrow = deps.api.addr_make("escrow").to_string();
+        let packet = single(
+            remote_attestation(&escrow, "job-r", 1, e.block.time.seconds()),
+            0,
+        );
+        // Open, pinned, but no chain is routed over it: error ack, nothing dispatched.
+        let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
+        let r = ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap();
+        assert!(r.messages.is_empty());
+        assert!(
+            matches!(from_json::<StdAck>(r.acknowledgement.unwrap()).unwrap(), StdAck::Error(ref m) if m.contains("not the route"))
+        );
+        assert_eq!(
+            process(&mut deps, &e, packet.clone()).unwrap_err(),
+            ContractError::UnroutedChannel("channel-7".into())
+        );
+        // Routed: accepted.
+        route(&mut deps, &e, CHAIN_A, "channel-7");
+        let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
+        let r = ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap();
+        assert_eq!(r.messages.len(), 1);
+        // One channel leads to one chain.
+        let g = gov(&deps);
+        let twice = ExecuteMsg::SetRoute {
+            chain_id: "chain-c".into(),
+            channel_id: Some("channel-7".into()),
+        };
+        assert_eq!(
+            execute(deps.as_mut(), e.clone(), message_info(&g, &[]), twice).unwrap_err(),
+            ContractError::ChannelRouted {
+                channel: "channel-7".into(),
+                chain: CHAIN_A.into()
+            }
+        );
+        // Only governance pins peers; unpinning stops the channel at once.
+        let unpin = ExecuteMsg::UpdatePeers {
+            add: vec![],
+            remove: vec![peer()],
+        };
+        let stranger = deps.api.addr_make("stranger");
+        assert_eq!(
+            execute(
+                deps.as_mut(),
+                e.clone(),
+                message_info(&stranger, &[]),
+                unpin.clone()
+            )
+            .unwrap_err(),
+            ContractError::Unauthorized
+        );
+        execute(deps.as_mut(), e.clone(), message_info(&g, &[]), unpin).unwrap();
+        let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
+        let r = ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap();
+        assert!(r.messages.is_empty());
+        assert_eq!(
+            process(&mut deps, &e, packet).unwrap_err(),
+            ContractError::BadCounterparty("connection-2/their_port".into())
+        );
+        // Bad peers are typed errors and change nothing.
+        let bad = ExecuteMsg::UpdatePeers {
+            add: vec![PeerEndpoint {
+                connection_id: String::new(),
+                port_id: "p".into(),
+            }],
+            remove: vec![],
+        };
+        assert!(matches!(
+            execute(deps.as_mut(), e.clone(), message_info(&g, &[]), bad).unwrap_err(),
+            ContractError::InvalidConfig(_)
+        ));
+    }
+
+    #[test]
+    fn migrating_from_a_port_only_config_pins_no_peer() {
+        use bithive_attestation::contract::migrate;
+        use bithive_attestation::msg::MigrateMsg;
+        use bithive_attestation::state::{Config, ConfigV1, CONFIG};
+        let (mut deps, e) = chain(CHAIN_B);
+        let now: Config = CONFIG.load(&deps.storage).unwrap();
+        let old = ConfigV1 {
+            governance: now.governance,
+            staking: now.staking,
+            escrow: now.escrow,
+            rewards: now.rewards,
+            asset_nft: now.asset_nft,
+            quorum_threshold: now.quorum_threshold,
+            quorum_kinds: now.quorum_kinds,
+            max_age_seconds: now.max_age_seconds,
+            max_future_seconds: now.max_future_seconds,
+            ibc_timeout_seconds: now.ibc_timeout_seconds,
+            peer_port: Some("wasm.peer".into()),
+        };
+        cw_storage_plus::Item::<ConfigV1>::new("config")
+            .save(&mut deps.storage, &old)
+            .unwrap();
+        cw2::set_contract_version(&mut deps.storage, "crates.io:bithive-attestation", "0.0.1")
+            .unwrap();
+        migrate(deps.as_mut(), e, MigrateMsg {}).unwrap();
+        let migrated: Config = CONFIG.load(&deps.storage).unwrap();
+        assert!(migrated.peers.is_empty());
+    }
 }

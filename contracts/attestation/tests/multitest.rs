@@ -714,7 +714,6 @@ fn governance_routes_packets_and_config() {
             id: 1,
             attestation: a,
             proof: bithive_attestation::msg::PacketProof::Single { signature: sig },
-            node: None,
             payload: None,
         },
     };

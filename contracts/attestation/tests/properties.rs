@@ -69,7 +69,11 @@ fn setup() -> (Deps, Env) {
         max_age_seconds: 3_600,
         max_future_seconds: 60,
         ibc_timeout_seconds: 600,
-        peer_port: None,
+        // cosmwasm-std's mock channels lead here.
+        peers: vec![bithive_attestation::msg::PeerEndpoint {
+            connection_id: "connection-2".into(),
+            port_id: "their_port".into(),
+        }],
     };
     instantiate(deps.as_mut(), e.clone(), message_info(&gov, &[]), msg).unwrap();
     (deps, e)
@@ -187,6 +191,10 @@ proptest! {
         ibc_channel_open(deps.as_mut(), e.clone(), open).unwrap();
         let conn = mock_ibc_channel_connect_ack("channel-0", IbcOrder::Unordered, IBC_VERSION);
         ibc_channel_connect(deps.as_mut(), e.clone(), conn).unwrap();
+        // Routed, so packet data reaches the decoder.
+        let gov = deps.api.addr_make("gov");
+        let route = ExecuteMsg::SetRoute { chain_id: "chain-a".into(), channel_id: Some("channel-0".into()) };
+        execute(deps.as_mut(), e.clone(), message_info(&gov, &[]), route).unwrap();
         let anyone = deps.api.addr_make("anyone");
         // As an execute message: a decoding error, or a message handled without panic.
         if let Ok(msg) = from_json::<ExecuteMsg>(&bytes) {

@@ -22,8 +22,21 @@ pub struct InstantiateMsg {
     pub max_future_seconds: u64,
     /// Timeout of forwarded packets.
     pub ibc_timeout_seconds: u64,
-    /// Only channels whose counterparty port is this one open (e.g. `wasm.<peer contract>`).
-    pub peer_port: Option<String>,
+    /// The IBC counterparties a channel may open with (at most [`MAX_PEERS`]); empty: none.
+    pub peers: Vec<PeerEndpoint>,
+}
+
+/// Most IBC peers one contract pins.
+pub const MAX_PEERS: usize = 16;
+
+/// An IBC counterparty this contract trusts to carry attestations: the light-client connection
+/// on this chain and the counterparty's port (`wasm.<peer attestation contract>`). A channel
+/// opens only to a pinned peer, and packets are refused once its peer is unpinned.
+#[cw_serde]
+#[derive(Eq, PartialOrd, Ord)]
+pub struct PeerEndpoint {
+    pub connection_id: String,
+    pub port_id: String,
 }
 
 /// One attestor's secp256k1 signature in a quorum.
@@ -68,7 +81,13 @@ pub enum ExecuteMsg {
         public_key: HexBinary,
         proof_of_possession: HexBinary,
     },
-    /// Governance: attestations of `chain_id` are forwarded over `channel_id` (None removes).
+    /// Governance: pin (`add`) or unpin (`remove`) IBC peers.
+    UpdatePeers {
+        add: Vec<PeerEndpoint>,
+        remove: Vec<PeerEndpoint>,
+    },
+    /// Governance: attestations of `chain_id` are forwarded over `channel_id` (None removes), and
+    /// packets are accepted over a channel only while it is the route of some chain.
     SetRoute {
         chain_id: String,
         channel_id: Option<String>,
@@ -141,11 +160,11 @@ pub enum PacketProof {
     Secp256k1 {
         signatures: Vec<KeySignature>,
     },
-    /// Aggregate key of the signers (checked against the sender's registry) and signature.
+    /// BLS aggregate by `signers` (nodes): the receiver aggregates their keys from its own
+    /// registry and attestor set, never from the packet.
     Bls {
-        aggregate_public_key: HexBinary,
+        signers: Vec<String>,
         signature: HexBinary,
-        signers: u32,
     },
 }
 
@@ -156,8 +175,6 @@ pub struct AttestationPacket {
     pub id: u64,
     pub attestation: Attestation,
     pub proof: PacketProof,
-    /// Node to pay or credit, resolved by the sender from its staking contract.
-    pub node: Option<String>,
     pub payload: Option<Binary>,
 }
 
@@ -233,7 +250,7 @@ pub struct Config {
     pub max_age_seconds: u64,
     pub max_future_seconds: u64,
     pub ibc_timeout_seconds: u64,
-    pub peer_port: Option<String>,
+    pub peers: Vec<PeerEndpoint>,
 }
 
 /// How an accepted attestation was proven.
@@ -316,6 +333,7 @@ pub mod events {
     pub const RETRY_PACKET: &str = "retry_packet";
     pub const SET_ROUTE: &str = "set_route";
     pub const UPDATE_CONFIG: &str = "update_config";
+    pub const UPDATE_PEERS: &str = "update_peers";
 
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
@@ -333,6 +351,7 @@ pub mod events {
         RETRY_PACKET,
         SET_ROUTE,
         UPDATE_CONFIG,
+        UPDATE_PEERS,
     ];
 
     /// Attribute keys.
@@ -351,6 +370,8 @@ pub mod events {
         pub const ORIGIN_PACKET: &str = "origin_packet";
         pub const OUTCOME: &str = "outcome";
         pub const PACKET_ID: &str = "packet_id";
+        /// `connection/port` of every pinned peer after the change, comma-separated.
+        pub const PEERS: &str = "peers";
         pub const PUBLIC_KEY: &str = "public_key";
         pub const RECORD_KEY: &str = "record_key";
         pub const ROUTE: &str = "route";
@@ -373,6 +394,7 @@ pub mod events {
             ORIGIN_PACKET,
             OUTCOME,
             PACKET_ID,
+            PEERS,
             PUBLIC_KEY,
             RECORD_KEY,
             ROUTE,

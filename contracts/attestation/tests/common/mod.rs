@@ -269,7 +269,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
                 max_age_seconds: 3_600,
                 max_future_seconds: 60,
                 ibc_timeout_seconds: 600,
-                peer_port: None,
+                peers: vec![],
             },
             &[],
             "attestation",

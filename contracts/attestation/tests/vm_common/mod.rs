@@ -110,7 +110,7 @@ pub fn setup(n: usize, k: u32) -> Vm {
             &json!({"governance": gov, "staking": staking, "escrow": escrow,
                 "rewards": null, "asset_nft": null, "quorum_threshold": k,
                 "quorum_kinds": [], "max_age_seconds": 3600, "max_future_seconds": 60,
-                "ibc_timeout_seconds": 600, "peer_port": null}),
+                "ibc_timeout_seconds": 600, "peers": []}),
             &[],
             "attestation",
             Some(&gov),
