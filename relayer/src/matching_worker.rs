@@ -44,7 +44,7 @@ use crate::store::NewJob;
 use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
 
 /// The escrow `model` of a research request.
-pub const MATCHING_MODEL: &str = "bithive-matching-v1";
+pub use bithive_interface::attestation::MATCHING_MODEL;
 
 /// The Noise prologue a research request is sealed under: binds it to the chain.
 pub fn request_header(chain_id: &str) -> Vec<u8> {

@@ -2,6 +2,8 @@
 //! come from `bithive-interface`, not from their contract crates, so this artifact does not
 //! depend on their code).
 
+use bithive_interface::attestation::MATCHING_MODEL;
+use bithive_interface::payfi_escrow::EscrowContract;
 use bithive_interface::{asset_nft, payfi_escrow, rewards};
 use bithive_signed_attestation::{Attestation, AttestationKind};
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, WasmMsg};
@@ -56,14 +58,35 @@ fn exec(contract: &str, msg: &impl serde::Serialize) -> Result<WasmMsg, Contract
     })
 }
 
+/// Fails unless escrow job `job_id` is (`matching`) or is not (`!matching`) a research request:
+/// the escrow pays any job on `ReportJob`, so the job's kind is checked here, where the
+/// attestation kind's quorum rule applies.
+fn ensure_job_kind(
+    deps: Deps,
+    escrow: &str,
+    job_id: &str,
+    matching: bool,
+) -> Result<(), ContractError> {
+    let job = EscrowContract(Addr::unchecked(escrow)).job(&deps.querier, job_id)?;
+    if (job.model == MATCHING_MODEL) != matching {
+        return Err(ContractError::WrongJobKind {
+            job_id: job_id.to_string(),
+            model: job.model,
+        });
+    }
+    Ok(())
+}
+
 /// Checks the payload and builds the consumer call of `a` (whose `contract` was already checked
-/// to be the kind's consumer when dispatched here).
+/// to be the kind's consumer when dispatched here). `local`: the consumer is on this chain (it is
+/// queried); otherwise the attestation is forwarded and the receiver checks it.
 pub fn dispatch(
     deps: Deps,
     config: &Config,
     a: &Attestation,
     payload: Option<&Binary>,
     source: NodeSource,
+    local: bool,
 ) -> Result<Dispatch, ContractError> {
     if let Some(p) = payload {
         payload_bound(a, p)?;
@@ -76,6 +99,9 @@ pub fn dispatch(
                 None => None,
             };
             let node = resolve_node(deps, config, &source, named)?;
+            if local {
+                ensure_job_kind(deps, &a.contract, &a.job_id, false)?;
+            }
             let msg = exec(
                 &a.contract,
                 &payfi_escrow::ExecuteMsg::ReportJob {
@@ -145,7 +171,16 @@ pub fn dispatch(
                     .escrow
                     .as_ref()
                     .ok_or(ContractError::NoConsumer("matching (paid)"))?;
+                // Paid like an inference job, so under the inference quorum rule.
+                if matches!(source, NodeSource::Signer(_))
+                    && config.quorum_kinds.contains(&AttestationKind::Inference)
+                {
+                    return Err(ContractError::QuorumRequired("matching (paid)"));
+                }
                 let node = resolve_node(deps, config, &source, m.node)?;
+                if local {
+                    ensure_job_kind(deps, escrow.as_str(), &m.escrow_job_id, true)?;
+                }
                 let msg = exec(
                     escrow.as_str(),
                     &payfi_escrow::ExecuteMsg::ReportJob {

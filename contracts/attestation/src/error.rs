@@ -76,6 +76,8 @@ pub enum ContractError {
     UnroutedChannel(String),
     #[error("channel {channel} is already the route of chain {chain}")]
     ChannelRouted { channel: String, chain: String },
+    #[error("escrow job {job_id} (model {model}) is not a job of this attestation's kind")]
+    WrongJobKind { job_id: String, model: String },
     #[error("unknown packet {0}")]
     UnknownPacket(u64),
     #[error("packet {0} is in flight or delivered: nothing to retry")]

@@ -193,6 +193,7 @@ pub fn submit(
         &a,
         payload.as_ref(),
         NodeSource::Signer(node),
+        matches!(to, Target::Local),
     )?;
     accept(
         deps.storage,
@@ -280,6 +281,7 @@ pub fn submit_quorum(
         &a,
         payload.as_ref(),
         NodeSource::Quorum,
+        matches!(to, Target::Local),
     )?;
     accept(
         deps.storage,
@@ -355,7 +357,14 @@ pub fn process_packet(
         }
     };
     ensure_new(deps.storage, &a)?;
-    let d = dispatch(deps.as_ref(), &config, &a, packet.payload.as_ref(), source)?;
+    let d = dispatch(
+        deps.as_ref(),
+        &config,
+        &a,
+        packet.payload.as_ref(),
+        source,
+        true,
+    )?;
     let res = accept(
         deps.storage,
         &env,

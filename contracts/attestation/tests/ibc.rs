@@ -22,8 +22,9 @@ use cosmwasm_std::testing::{
     MockStorage,
 };
 use cosmwasm_std::{
-    from_json, to_json_binary, Binary, ContractResult, CosmosMsg, Env, IbcAcknowledgement, IbcMsg,
-    IbcOrder, OwnedDeps, Reply, StdAck, SubMsgResult, SystemResult, WasmMsg, WasmQuery,
+    from_json, to_json_binary, Addr, Binary, ContractResult, CosmosMsg, Env, IbcAcknowledgement,
+    IbcMsg, IbcOrder, OwnedDeps, Reply, StdAck, SubMsgResult, SystemResult, Timestamp, Uint128,
+    WasmMsg, WasmQuery,
 };
 use sha2::{Digest, Sha256};
 
@@ -63,6 +64,22 @@ fn chain(chain_id: &str) -> (Deps, Env) {
         }
         WasmQuery::Smart { msg, .. } => {
             let v: serde_json::Value = from_json(msg).unwrap();
+            if v.get("job").is_some() {
+                // The escrow's answer: an inference job.
+                let job = bithive_interface::payfi_escrow::Job {
+                    job_id: v["job"]["job_id"].as_str().unwrap_or_default().into(),
+                    model: "bc_logreg".into(),
+                    input: Binary::default(),
+                    input_hash: String::new(),
+                    payer: Addr::unchecked("payer"),
+                    asset: bithive_cw_common::funds::AssetInfo::Native("ustake".into()),
+                    amount: Uint128::new(1),
+                    fee_bps: 0,
+                    expires_at: Timestamp::from_seconds(u64::MAX / 2_000_000_000),
+                    status: bithive_interface::payfi_escrow::JobStatus::Open,
+                };
+                return SystemResult::Ok(ContractResult::Ok(to_json_binary(&job).unwrap()));
+            }
             let out = if v.get("pledge_status").is_some() {
                 serde_json::json!({"registered": true, "bonded": "1", "required": "1", "full_rate": true})
             } else {

@@ -3,7 +3,9 @@
 
 mod common;
 
-use bithive_attestation::msg::{AttestationsResponse, ExecuteMsg, PacketsResponse, QuorumProof};
+use bithive_attestation::msg::{
+    AttestationsResponse, ExecuteMsg, PacketsResponse, QuorumProof, MATCHING_MODEL,
+};
 use bithive_attestation::state::{Config, StoredProof};
 use bithive_attestation::ContractError;
 use bithive_signed_attestation::{matching_commitments, payload_hash, AttestationKind, Hash32};
@@ -197,15 +199,22 @@ fn target_freshness_and_signer_checks() {
 #[test]
 fn a_failing_consumer_reverts_the_whole_acceptance() {
     let mut s = suite(3, 3, 2, vec![]);
-    // No such job in the escrow: ReportJob fails, so nothing is recorded.
-    let a = s.att(Inference, "missing", key(0), 1);
+    // No such job in the escrow: refused before anything is recorded.
+    let missing = s.att(Inference, "missing", key(0), 7);
+    s.submit(0, &missing, None).unwrap_err();
+    assert!(s.accepted("missing", Inference).is_none());
+    // The job expired before it was reported: escrow's ReportJob fails, so nothing is recorded.
+    s.create_job("late", 1_000);
+    s.app
+        .update_block(|b| b.time = b.time.plus_seconds(DAY + 1));
+    let a = s.att(Inference, "late", key(0), 1);
     let e = s.submit(0, &a, None).unwrap_err();
     assert!(
         e.downcast_ref::<bithive_payfi_escrow::ContractError>()
             .is_some(),
         "{e:?}"
     );
-    assert!(s.accepted("missing", Inference).is_none());
+    assert!(s.accepted("late", Inference).is_none());
     let used: bool = s
         .app
         .wrap()
@@ -218,9 +227,10 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
         )
         .unwrap();
     assert!(!used);
-    // Once the job exists the same attestation is accepted.
+    // Once the job exists the refused attestation is accepted.
     s.create_job("missing", 10);
-    s.submit(0, &a, None).unwrap();
+    let missing = s.att(Inference, "missing", key(0), 7);
+    s.submit(0, &missing, None).unwrap();
 }
 
 #[test]
@@ -315,7 +325,7 @@ fn valuation_and_record_only_kinds() {
 #[test]
 fn paid_matching_is_paid_once_through_its_escrow_job() {
     let mut s = suite(4, 4, 3, vec![]);
-    s.create_job("research-1", 7_000);
+    s.create_job_of("research-1", MATCHING_MODEL, 7_000);
     let before = s.native(&s.nodes[2]);
     let payload = |job: &str| {
         Binary::from(serde_json::to_vec(&serde_json::json!({"escrow_job_id": job})).unwrap())
@@ -341,7 +351,7 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
     assert!(s.accepted("research-1-again", Matching).is_none());
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     // A payload naming another node than the single signer's is refused.
-    s.create_job("research-2", 7_000);
+    s.create_job_of("research-2", MATCHING_MODEL, 7_000);
     let named = Binary::from(
         serde_json::to_vec(
             &serde_json::json!({"escrow_job_id": "research-2", "node": s.nodes[1].as_str()}),
@@ -725,4 +735,62 @@ fn governance_routes_packets_and_config() {
     s.app
         .migrate_contract(gov, attest, &bithive_attestation::msg::MigrateMsg {}, code)
         .unwrap();
+}
+
+/// A rogue node tries to be paid through the kind whose rule is weaker: a single-signer paid
+/// matching attestation naming an inference job, or an inference attestation of a research
+/// request. Each is refused and nothing is paid.
+#[test]
+fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
+    let payload = |job: &str| {
+        Binary::from(
+            serde_json::to_vec(&bithive_attestation::msg::MatchingPayload {
+                escrow_job_id: job.into(),
+                node: None,
+            })
+            .unwrap(),
+        )
+    };
+    let matching = |s: &Suite, job: &str, nonce: u64| {
+        let mut m = s.att(Matching, job, key(2), nonce);
+        m.commitments = vec![payload_hash(Matching, payload(job).as_slice())];
+        m
+    };
+    // Inference needs a quorum here: a single signer's paid matching is refused before any
+    // payment, whatever job it names.
+    let mut s = suite(4, 4, 3, vec![Inference]);
+    s.create_job("infer-1", 7_000);
+    s.create_job_of("research-1", MATCHING_MODEL, 7_000);
+    let before = s.native(&s.nodes[2]);
+    for job in ["infer-1", "research-1"] {
+        let m = matching(&s, job, 1);
+        assert_eq!(
+            err(s.submit(2, &m, Some(payload(job)))),
+            ContractError::QuorumRequired("matching (paid)")
+        );
+    }
+    assert_eq!(s.native(&s.nodes[2]), before);
+    // Without the inference quorum: a paid matching must name a research request, and an
+    // inference attestation must not.
+    let mut s = suite(4, 4, 3, vec![]);
+    s.create_job("infer-1", 7_000);
+    s.create_job_of("research-1", MATCHING_MODEL, 7_000);
+    let before = s.native(&s.nodes[2]);
+    let m = matching(&s, "infer-1", 1);
+    assert_eq!(
+        err(s.submit(2, &m, Some(payload("infer-1")))),
+        ContractError::WrongJobKind {
+            job_id: "infer-1".into(),
+            model: "bc_logreg".into()
+        }
+    );
+    let i = s.att(Inference, "research-1", key(2), 2);
+    assert_eq!(
+        err(s.submit(2, &i, None)),
+        ContractError::WrongJobKind {
+            job_id: "research-1".into(),
+            model: MATCHING_MODEL.into()
+        }
+    );
+    assert_eq!(s.native(&s.nodes[2]), before);
 }

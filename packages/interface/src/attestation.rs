@@ -136,6 +136,10 @@ pub struct WorkPayload {
     pub enode: EnodeInputs,
 }
 
+/// The escrow model of a research request: a paid `matching` attestation may name only a job of
+/// this model, and an `inference` attestation never one.
+pub const MATCHING_MODEL: &str = "bithive-matching-v1";
+
 /// Payload of a paid `matching` attestation: the research request was paid as a compute job
 /// of payfi-escrow (`model = "bithive-matching-v1"`); on acceptance the escrow pays the
 /// attesting node. Without a payload a matching attestation is only recorded.

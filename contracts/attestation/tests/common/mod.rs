@@ -429,8 +429,13 @@ impl Suite {
     }
 
     pub fn create_job(&mut self, job: &str, amount: u128) {
+        self.create_job_of(job, "bc_logreg", amount)
+    }
+
+    /// A job of `model` (e.g. `MATCHING_MODEL` for a research request).
+    pub fn create_job_of(&mut self, job: &str, model: &str, amount: u128) {
         let expires = self.app.block_info().time.plus_seconds(DAY);
-        let msg = serde_json::json!({"create_job": {"job_id": job, "expires_at": expires, "model": "bc_logreg", "input": "AAECAw=="}});
+        let msg = serde_json::json!({"create_job": {"job_id": job, "expires_at": expires, "model": model, "input": "AAECAw=="}});
         let payer = self.payer.clone();
         self.app
             .execute_contract(payer, self.escrow.clone(), &msg, &coins(amount, DENOM))
