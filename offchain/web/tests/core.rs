@@ -56,6 +56,31 @@ fn bgw_golden_ciphertext_decrypts_for_s_only() {
     assert!(core::decrypt(&member, &pp, &s, &tampered, b"request-1").is_err());
 }
 
+/// The keyless attacker's ciphertexts of the golden file (#20): each is aimed at user 2 (not in
+/// S) with a body sealed under a key anyone can compute; the browser package must refuse all.
+#[test]
+fn bgw_golden_forgeries_are_refused() {
+    let g = bgw_golden();
+    let pp = h(&g, "public_params");
+    let forgeries = g["forgeries"].as_array().unwrap();
+    assert_eq!(forgeries.len(), 4);
+    for f in forgeries {
+        let s: Vec<u32> = f["s"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let key = key_of(&g, f["index"].as_u64().unwrap());
+        let got = core::decrypt(&key, &pp, &s, &h(f, "ciphertext"), b"request-1");
+        assert!(
+            got.as_ref().is_err_and(|e| e.contains("decryption failed")),
+            "{}: {got:?}",
+            f["case"]
+        );
+    }
+}
+
 fn key_of(g: &Value, index: u64) -> Vec<u8> {
     let k = g["keys"]
         .as_array()
