@@ -4,7 +4,8 @@
 
 mod common;
 
-use bithive_dgkbe::{Ciphertext, RoaringBitmap, ServerSecret, UserKey};
+use bithive_dgkbe::seed::{Ciphertext, SeedSecret, UserKey};
+use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
@@ -14,7 +15,7 @@ const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/golden.js
 fn generate() -> Value {
     let mut rng = ChaCha20Rng::seed_from_u64(0x0b17_4172);
     let s0: RoaringBitmap = (1..=24).collect();
-    let server = ServerSecret::setup(32, &s0, 7, &mut rng).unwrap();
+    let server = SeedSecret::setup(32, &s0, 7, &mut rng).unwrap();
     let s: RoaringBitmap = [1u32, 5, 8, 13, 21, 30].into_iter().collect();
     let ct = server
         .encrypt(&s, b"golden request details", b"request-1", &mut rng)
