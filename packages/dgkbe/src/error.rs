@@ -20,6 +20,8 @@ pub enum DgkbeError {
     Malformed(&'static str),
     #[error("plaintext too long for the AEAD")]
     PlaintextTooLong,
-    #[error("decryption failed (not a recipient, wrong epoch or tampered ciphertext)")]
+    #[error(
+        "decryption failed (not a recipient, header not made for the claimed set, wrong epoch or tampered ciphertext)"
+    )]
     Authentication,
 }
