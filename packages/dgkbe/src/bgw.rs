@@ -342,8 +342,10 @@ impl BgwUserKey {
         if pp.epoch != self.epoch || self.index > pp.n {
             return Err(DgkbeError::Authentication);
         }
-        // Outside S the Dec value is the GT identity: anyone could have sealed the body.
-        if !s.contains(self.index) {
+        // Outside S the Dec value is the GT identity: anyone could have sealed the body. An
+        // identity C0 or C1 (refused by decoding, but the fields are public) passes the check
+        // trivially and also gives the identity.
+        if !s.contains(self.index) || c0.is_zero() || c1.is_zero() {
             return Err(DgkbeError::Authentication);
         }
         let cost = self.update(pp, s)?;

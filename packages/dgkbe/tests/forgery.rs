@@ -101,6 +101,26 @@ fn claimed_superset_is_refused_for_the_identity_and_for_a_public_value() {
 }
 
 #[test]
+fn a_member_refuses_an_identity_header_built_in_memory() {
+    // Decoding refuses identity points, but the header's fields are public: (O, O) passes the
+    // pairing check trivially and gives every key the GT identity.
+    let (server, _, honest, s) = instance(45);
+    let pp = server.bgw_public_params();
+    let zero = ark_ec::AffineRepr::zero();
+    let header = BgwHeader {
+        epoch: honest.epoch,
+        c0: zero,
+        c1: zero,
+    };
+    let ct = forge(header, &one());
+    let mut key = server.bgw_extract(2).unwrap();
+    assert_eq!(
+        key.decrypt(&pp, &s, &ct, b"id").map(|r| r.0),
+        Err(DgkbeError::Authentication)
+    );
+}
+
+#[test]
 fn grouped_non_member_and_superset_forgeries_are_refused() {
     let mut rng = ChaCha20Rng::seed_from_u64(44);
     // 3 groups of 8; S touches groups 0 and 1. User 12 (group 1, slot 4) is not in S.
