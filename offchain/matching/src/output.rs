@@ -1,7 +1,7 @@
 //! Per-request output: recipient set S_i (roaring bitmap), the DGKBE ciphertext of the request
 //! details for S_i, and the commitment an attestation carries on chain.
 
-use bithive_dgkbe::{Ciphertext, Header, SessionKey};
+use bithive_dgkbe::SessionKey;
 use roaring::RoaringBitmap;
 use sha2::{Digest, Sha256};
 
@@ -36,27 +36,6 @@ pub fn commitment(request_id: u64, recipients: &RoaringBitmap, ciphertext: &[u8]
     h.finalize().into()
 }
 
-/// The seed algebra's variant (header with the C2 correction). UNSOUND for restricting to S_i:
-/// every member of S0 can open it (dgkbe README, Security). Kept for comparison and the seed's
-/// golden vectors; use [`seal_output`].
-pub fn seal_output_seed(
-    request_id: u64,
-    recipients: RoaringBitmap,
-    header: Header,
-    session: SessionKey,
-    details: &[u8],
-) -> Result<MatchOutput, bithive_dgkbe::DgkbeError> {
-    let ct: Ciphertext = session.seal(header, details, &request_id.to_be_bytes())?;
-    let bytes = ct.to_bytes();
-    let c = commitment(request_id, &recipients, &bytes);
-    Ok(MatchOutput {
-        request_id,
-        recipients,
-        ciphertext: bytes,
-        commitment: c,
-    })
-}
-
 /// Seals the details under a BGW header for S_i (`bithive_dgkbe::bgw`, the product scheme): only
 /// members of S_i can open it, whatever S0 is. The requester runs this with the session key the
 /// key authority encapsulated, so the authority never handles the plaintext.
@@ -80,7 +59,10 @@ pub fn seal_output(
 }
 
 /// A recipient's side: parses the ciphertext and opens it with its key for S_i (the request id
-/// is the AAD). Any failure (not in S_i, wrong epoch, tampering) is an error, never a plaintext.
+/// is the AAD). Any failure is an error, never a plaintext: a key not in S_i and a header that
+/// does not match S_i (e(C1, Q) != e(C0, v + sum_{j in S_i} g_(n+1-j))) are refused before any
+/// key is derived, so a body a keyless outsider sealed does not open; then wrong epoch or
+/// tampering fail authentication.
 pub fn open_output(
     out: &MatchOutput,
     key: &mut bithive_dgkbe::bgw::BgwUserKey,

@@ -1,7 +1,7 @@
 //! Host-testable logic behind the JavaScript API.
 
 use bithive_dgkbe::bgw::{BgwCiphertext, BgwPublicParams, BgwUserKey};
-use bithive_dgkbe::{Ciphertext, RoaringBitmap, UserKey};
+use bithive_dgkbe::RoaringBitmap;
 use bithive_matching::group::{hash_token, Blinded, OprfRequest};
 use bithive_matching::lsh::{cosine_distance, SimHash};
 use bithive_matching::output::commitment;
@@ -91,8 +91,10 @@ fn recipient_set(recipients: &[u32]) -> Result<RoaringBitmap, String> {
     Ok(set)
 }
 
-/// BGW decryption (the product scheme): the user's 109-byte key, the group's public parameters,
-/// the recipient set S (public, committed with the ciphertext) and the ciphertext.
+/// BGW decryption (the product scheme): the user's 109-byte key, the group's public parameters
+/// (version 4, with v = gamma Q), the recipient set S (public, committed with the ciphertext) and
+/// the ciphertext. A key not in S and a header that does not match S are refused before any key
+/// is derived, so a body sealed by someone without a key never opens.
 pub fn decrypt(
     key: &[u8],
     public_params: &[u8],
@@ -107,14 +109,6 @@ pub fn decrypt(
     key.decrypt(&pp, &s, &ct, aad)
         .map(|(pt, _)| pt)
         .map_err(|e| e.to_string())
-}
-
-/// The seed algebra's decryption (301-byte key). UNSOUND for restricting to S: every member of
-/// S0 opens every ciphertext (dgkbe README, Security). For comparison only.
-pub fn decrypt_seed(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, String> {
-    let key = UserKey::from_bytes(key).map_err(|e| e.to_string())?;
-    let ct = Ciphertext::from_bytes(ciphertext).map_err(|e| e.to_string())?;
-    key.decrypt(&ct, aad).map_err(|e| e.to_string())
 }
 
 /// Checks an attestation's commitment against the recipient set and ciphertext received off chain.

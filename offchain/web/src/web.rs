@@ -66,8 +66,8 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// BGW decryption (the product scheme) with a 109-byte user key, the group's public parameters
-/// and the recipient set; throws on any failure (not a recipient, wrong epoch, tampering,
-/// malformed input).
+/// and the recipient set; throws on any failure (not a recipient, a header not made for the
+/// set, wrong epoch, tampering, malformed input or an old format version).
 #[wasm_bindgen]
 pub fn decrypt(
     key: &[u8],
@@ -83,13 +83,6 @@ pub fn decrypt(
         ciphertext,
         aad,
     ))
-}
-
-/// The seed algebra's decryption (301-byte key). Unsound for restricting to S (every member of
-/// S0 decrypts); for comparison only.
-#[wasm_bindgen(js_name = decryptSeed)]
-pub fn decrypt_seed(key: &[u8], ciphertext: &[u8], aad: &[u8]) -> Result<Vec<u8>, JsError> {
-    js(core::decrypt_seed(key, ciphertext, aad))
 }
 
 #[wasm_bindgen(js_name = verifyCommitment)]

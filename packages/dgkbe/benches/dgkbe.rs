@@ -15,7 +15,8 @@ use ark_ff::Zero;
 use ark_serialize::CanonicalSerialize;
 use ark_std::UniformRand;
 use bithive_dgkbe::bgw::BgwCiphertext;
-use bithive_dgkbe::{Ciphertext, RoaringBitmap, ServerSecret};
+use bithive_dgkbe::seed::{Ciphertext, SeedSecret};
+use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -109,7 +110,7 @@ fn main() {
     let s0: RoaringBitmap = (1..=n).collect();
     let rss0 = rss_kib();
     let t = Instant::now();
-    let server = ServerSecret::setup(n, &s0, 0, &mut rng).unwrap();
+    let server = SeedSecret::setup(n, &s0, 0, &mut rng).unwrap();
     let setup = t.elapsed();
     let rss1 = rss_kib();
     println!(

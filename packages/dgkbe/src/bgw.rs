@@ -1,12 +1,19 @@
 //! The sound variant: BGW 2005 with the seed's "differential" moved to the client
 //! (docs/glossary.md#bgw).
 //!
-//! Same server secrets, same C0 = tP and C1 = t(gamma + sigma(S))P, no C2. User i holds
-//! d_i = gamma alpha^i Q and the public g_k = alpha^k Q (k != n+1), and computes
-//! W_i(S) = sum_{j in S, j != i} g_(n+1-j+i) itself: the j != i exclusion, which no server-side
-//! correction can apply per user, is what makes users outside S fail. W is kept for the last S
-//! and updated with |S Delta S_prev| G2 additions (the differential, where it is sound).
+//! Server secrets alpha and gamma; header C0 = tP and C1 = t(gamma + sigma(S))P, no C2. User i
+//! holds d_i = gamma alpha^i Q; the public parameters are g_k = alpha^k Q (k != n+1) and
+//! v = gamma Q. The user computes W_i(S) = sum_{j in S, j != i} g_(n+1-j+i) itself: the j != i
+//! exclusion, which no server-side correction can apply per user, is what makes users outside S
+//! fail. W is kept for the last S and updated with |S Delta S_prev| G2 additions (the
+//! differential, where it is sound).
 //! Dec = FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))) = e(P,Q)^(t alpha^(n+1)) iff i in S.
+//!
+//! For i outside S that value is the GT identity, and for a header not made for S (a claimed
+//! superset, C1 shifted by uP) it can be a value anyone computes from the public g_k, so Dec
+//! alone would open a body anyone sealed (#20). Before deriving any key, decryption therefore
+//! refuses an index not in S and checks the header against S:
+//! e(C1, Q) == e(C0, v + sum_{j in S} g_(n+1-j)), i.e. C1 = (gamma + sigma(S)) C0.
 
 use ark_bls12_381::{Bls12_381, G1Affine, G2Affine, G2Projective};
 use ark_ec::pairing::{Pairing, PairingOutput};
@@ -17,25 +24,33 @@ use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
 use crate::encoding::{
-    decode_g1, decode_g2, encode_g1, encode_g2, take, take_u32, take_u64, G1_BYTES, G2_BYTES,
+    decode_g1, decode_g2, encode_g1, encode_g2, take, take_u32, take_u64, take_version, G1_BYTES,
+    G2_BYTES,
 };
 use crate::{dem, DgkbeError};
 
+/// Version of the header, ciphertext and user key encodings (unchanged since v = gamma Q was
+/// added: honest v2 headers pass the header check).
 pub const BGW_VERSION: u8 = 2;
+/// Version of the public parameter encoding: 4 carries v = gamma Q per group. Version 2 (g_k
+/// only) cannot be checked against a set and is refused with `UnsupportedVersion`.
+pub const BGW_PARAMS_VERSION: u8 = 4;
 /// `version (2) || epoch (8) || index (4) || d (96)`.
 pub const BGW_KEY_BYTES: usize = 1 + 8 + 4 + G2_BYTES;
 
-/// g_k = alpha^k Q for k in 1..=2n (index 0 and n+1 hold the identity). 2n x 96 bytes
-/// compressed: per group of B users in the grouped design, not per population.
+/// g_k = alpha^k Q for k in 1..=2n (index 0 and n+1 hold the identity), shared by every group,
+/// and v_a = gamma_a Q for each group a (one for a single instance). (2n-1) x 96 bytes plus 96
+/// per group, compressed.
 pub struct BgwPublicParams {
     n: u32,
     epoch: u64,
     g: Vec<G2Affine>,
+    v: Vec<G2Affine>,
 }
 
 impl BgwPublicParams {
-    pub(crate) fn new(n: u32, epoch: u64, g: Vec<G2Affine>) -> Self {
-        Self { n, epoch, g }
+    pub(crate) fn new(n: u32, epoch: u64, g: Vec<G2Affine>, v: Vec<G2Affine>) -> Self {
+        Self { n, epoch, g, v }
     }
 
     pub fn n(&self) -> u32 {
@@ -46,11 +61,21 @@ impl BgwPublicParams {
         self.epoch
     }
 
-    /// `version (2) || n (4) || epoch (8) || g_k for k in 1..=2n, k != n+1 ((2n-1) x 96)`.
+    /// Number of groups (gamma_a) the parameters carry a v for: 1 for a single instance.
+    pub fn groups(&self) -> u32 {
+        self.v.len() as u32
+    }
+
+    pub(crate) fn v(&self, group: u32) -> Option<&G2Affine> {
+        self.v.get(group as usize)
+    }
+
+    /// `version (4) || n (4) || epoch (8) || g_k for k in 1..=2n, k != n+1 ((2n-1) x 96) ||
+    /// groups (4) || v_a for each group (groups x 96)`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let n = self.n as usize;
-        let mut out = Vec::with_capacity(13 + (2 * n - 1) * G2_BYTES);
-        out.push(BGW_VERSION);
+        let mut out = Vec::with_capacity(17 + (2 * n - 1 + self.v.len()) * G2_BYTES);
+        out.push(BGW_PARAMS_VERSION);
         out.extend_from_slice(&self.n.to_be_bytes());
         out.extend_from_slice(&self.epoch.to_be_bytes());
         for (k, g) in self.g.iter().enumerate().skip(1) {
@@ -58,15 +83,17 @@ impl BgwPublicParams {
                 out.extend_from_slice(&encode_g2(g));
             }
         }
+        out.extend_from_slice(&(self.v.len() as u32).to_be_bytes());
+        for v in &self.v {
+            out.extend_from_slice(&encode_g2(v));
+        }
         out
     }
 
     /// Decodes and checks every point (curve, subgroup, not the identity, canonical).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        if take(&mut input, 1)?[0] != BGW_VERSION {
-            return Err(DgkbeError::Malformed("unknown public parameter version"));
-        }
+        take_version(&mut input, "BGW public parameter", BGW_PARAMS_VERSION)?;
         let n = take_u32(&mut input)?;
         let epoch = take_u64(&mut input)?;
         if n == 0 || n > crate::MAX_USERS {
@@ -76,8 +103,21 @@ impl BgwPublicParams {
             });
         }
         let nu = n as usize;
-        // Length first, so a short input cannot make us allocate for a huge n.
-        if input.len() != (2 * nu - 1) * G2_BYTES {
+        // Lengths first, so a short input cannot make us allocate for a huge n or group count.
+        let g_len = (2 * nu - 1) * G2_BYTES;
+        if input.len() < g_len + 4 {
+            return Err(DgkbeError::Malformed("bad public parameter length"));
+        }
+        let groups = u32::from_be_bytes([
+            input[g_len],
+            input[g_len + 1],
+            input[g_len + 2],
+            input[g_len + 3],
+        ]);
+        if groups == 0 || u64::from(groups) * u64::from(n) > u64::from(u32::MAX) {
+            return Err(DgkbeError::Malformed("bad group count"));
+        }
+        if (input.len() - g_len - 4) as u64 != u64::from(groups) * G2_BYTES as u64 {
             return Err(DgkbeError::Malformed("bad public parameter length"));
         }
         let mut g = Vec::with_capacity(2 * nu + 1);
@@ -89,7 +129,11 @@ impl BgwPublicParams {
                 g.push(decode_g2(take(&mut input, G2_BYTES)?)?);
             }
         }
-        Ok(Self { n, epoch, g })
+        take_u32(&mut input)?;
+        let v = (0..groups)
+            .map(|_| decode_g2(take(&mut input, G2_BYTES)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { n, epoch, g, v })
     }
 }
 
@@ -130,9 +174,7 @@ impl BgwCiphertext {
     /// Same checks as the seed ciphertext: curve, subgroup, no identity, canonical bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        if take(&mut input, 1)?[0] != BGW_VERSION {
-            return Err(DgkbeError::Malformed("unknown ciphertext version"));
-        }
+        take_version(&mut input, "BGW ciphertext", BGW_VERSION)?;
         let epoch = take_u64(&mut input)?;
         let c0 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
         let c1 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
@@ -152,13 +194,23 @@ pub struct BgwUserKey {
     epoch: u64,
     index: u32,
     d: G2Affine,
-    /// The recipient set W was last computed for, and W itself.
+    /// The recipient set W and Sigma were last computed for, W itself, and the public
+    /// Sigma(S) = sum_{j in S} g_(n+1-j) of the header check.
     cached_set: RoaringBitmap,
     cached_w: G2Projective,
+    cached_sigma: G2Projective,
     /// Line coefficients of the last d + W and g_i paired, keyed by those points: preparing a
     /// G2 point is a large share of a Miller loop, and both stay the same for every ciphertext
     /// to the same recipient set. Secret (derived from d): zeroized on drop.
     prepared: Option<PreparedPair>,
+    /// Line coefficients of Q and of the last v + Sigma(S) (public), for the header check.
+    check: Option<PreparedCheck>,
+}
+
+struct PreparedCheck {
+    q_prep: G2Prep,
+    vs: G2Affine,
+    vs_prep: G2Prep,
 }
 
 type G2Prep = <Bls12_381 as Pairing>::G2Prepared;
@@ -186,7 +238,9 @@ impl BgwUserKey {
             d,
             cached_set: RoaringBitmap::new(),
             cached_w: G2Projective::zero(),
+            cached_sigma: G2Projective::zero(),
             prepared: None,
+            check: None,
         }
     }
 
@@ -210,9 +264,7 @@ impl BgwUserKey {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        if take(&mut input, 1)?[0] != BGW_VERSION {
-            return Err(DgkbeError::Malformed("unknown key version"));
-        }
+        take_version(&mut input, "BGW key", BGW_VERSION)?;
         let epoch = take_u64(&mut input)?;
         let index = take_u32(&mut input)?;
         if index == 0 {
@@ -225,7 +277,8 @@ impl BgwUserKey {
         Ok(Self::new(epoch, index, d))
     }
 
-    /// Moves the cached W to `s` with |s Delta cached| additions; returns that count.
+    /// Moves the cached W and Sigma to `s` with |s Delta cached| additions each; returns that
+    /// count.
     fn update(&mut self, pp: &BgwPublicParams, s: &RoaringBitmap) -> Result<u64, DgkbeError> {
         if s.max().is_some_and(|m| m > pp.n) || s.contains(0) {
             return Err(DgkbeError::IndexOutOfRange(s.max().unwrap_or(0)));
@@ -234,18 +287,26 @@ impl BgwUserKey {
         let i = self.index as usize;
         let added = s - &self.cached_set;
         let removed = &self.cached_set - s;
-        for j in added.iter().filter(|&j| j != self.index) {
-            self.cached_w += pp.g[n1 - j as usize + i];
+        for j in added.iter() {
+            self.cached_sigma += pp.g[n1 - j as usize];
+            if j != self.index {
+                self.cached_w += pp.g[n1 - j as usize + i];
+            }
         }
-        for j in removed.iter().filter(|&j| j != self.index) {
-            self.cached_w -= pp.g[n1 - j as usize + i];
+        for j in removed.iter() {
+            self.cached_sigma -= pp.g[n1 - j as usize];
+            if j != self.index {
+                self.cached_w -= pp.g[n1 - j as usize + i];
+            }
         }
         self.cached_set = s.clone();
         Ok(added.len() + removed.len())
     }
 
     /// Decrypts a ciphertext for recipient set `s` (public: it travels with the ciphertext and
-    /// is committed). Returns the plaintext and how many G2 additions the differential cost.
+    /// is committed). Refuses, as [`DgkbeError::Authentication`], a key not in `s` and a header
+    /// that fails the check against `s`, before any key is derived. Returns the plaintext and
+    /// how many set changes the differential applied.
     pub fn decrypt(
         &mut self,
         pp: &BgwPublicParams,
@@ -253,16 +314,27 @@ impl BgwUserKey {
         ct: &BgwCiphertext,
         aad: &[u8],
     ) -> Result<(Vec<u8>, u64), DgkbeError> {
-        let (mut session, cost) = self.session(pp, s, &ct.header.c0, &ct.header.c1)?;
+        // A single instance publishes exactly one v; grouped parameters need the group's key.
+        let v = match pp.groups() {
+            1 => *pp.v(0).ok_or(DgkbeError::Authentication)?,
+            _ => return Err(DgkbeError::Malformed("parameters of a grouped instance")),
+        };
+        if ct.header.epoch != pp.epoch {
+            return Err(DgkbeError::Authentication);
+        }
+        let (mut session, cost) = self.session(pp, &v, s, &ct.header.c0, &ct.header.c1)?;
         let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
         session.0.zeroize();
         Ok((out?, cost))
     }
 
-    /// The KEM half: FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))), and the differential's cost.
+    /// The KEM half: refuses unless this key's index is in `s` and
+    /// e(C1, Q) == e(C0, v + Sigma(S)) (v = gamma Q of this key's group), then returns
+    /// FE(ML(C1, g_i) ML(-C0, d_i + W_i(S))) and the differential's cost.
     pub(crate) fn session(
         &mut self,
         pp: &BgwPublicParams,
+        v: &G2Affine,
         s: &RoaringBitmap,
         c0: &G1Affine,
         c1: &G1Affine,
@@ -270,7 +342,14 @@ impl BgwUserKey {
         if pp.epoch != self.epoch || self.index > pp.n {
             return Err(DgkbeError::Authentication);
         }
+        // Outside S the Dec value is the GT identity: anyone could have sealed the body. An
+        // identity C0 or C1 (refused by decoding, but the fields are public) passes the check
+        // trivially and also gives the identity.
+        if !s.contains(self.index) || c0.is_zero() || c1.is_zero() {
+            return Err(DgkbeError::Authentication);
+        }
         let cost = self.update(pp, s)?;
+        self.check_header(v, c0, c1)?;
         let dw = (self.cached_w + self.d).into_affine();
         let gi = pp.g[self.index as usize];
         let fresh = match &self.prepared {
@@ -292,6 +371,38 @@ impl BgwUserKey {
         let ml = Bls12_381::multi_miller_loop([*c1, -*c0], [p.gi_prep.clone(), p.dw_prep.clone()]);
         let session = Bls12_381::final_exponentiation(ml).ok_or(DgkbeError::Authentication)?;
         Ok((session, cost))
+    }
+}
+
+impl BgwUserKey {
+    /// e(C1, Q) == e(C0, v + Sigma(S)) for the cached S, as FE(ML(C1, Q) ML(-C0, v + Sigma))
+    /// == 1. Binds the header to S: a header not made for S (a claimed superset, C1 shifted or
+    /// combined) fails, so no public value can stand in for the session key.
+    fn check_header(
+        &mut self,
+        v: &G2Affine,
+        c0: &G1Affine,
+        c1: &G1Affine,
+    ) -> Result<(), DgkbeError> {
+        let vs = (self.cached_sigma + v).into_affine();
+        let stale = self.check.as_ref().is_none_or(|c| c.vs != vs);
+        if stale {
+            let q_prep = match self.check.take() {
+                Some(c) => c.q_prep,
+                None => G2Affine::generator().into(),
+            };
+            self.check = Some(PreparedCheck {
+                q_prep,
+                vs,
+                vs_prep: vs.into(),
+            });
+        }
+        let c = self.check.as_ref().ok_or(DgkbeError::Authentication)?;
+        let ml = Bls12_381::multi_miller_loop([*c1, -*c0], [c.q_prep.clone(), c.vs_prep.clone()]);
+        match Bls12_381::final_exponentiation(ml) {
+            Some(r) if r.is_zero() => Ok(()),
+            _ => Err(DgkbeError::Authentication),
+        }
     }
 }
 

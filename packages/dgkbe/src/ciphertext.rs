@@ -5,7 +5,7 @@
 
 use ark_bls12_381::G1Affine;
 
-use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, G1_BYTES};
+use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, take_version, G1_BYTES};
 use crate::DgkbeError;
 
 pub const CIPHERTEXT_VERSION: u8 = 1;
@@ -32,10 +32,7 @@ impl Header {
     }
 
     fn read(input: &mut &[u8]) -> Result<Self, DgkbeError> {
-        let version = take(input, 1)?[0];
-        if version != CIPHERTEXT_VERSION {
-            return Err(DgkbeError::Malformed("unknown ciphertext version"));
-        }
+        take_version(input, "seed ciphertext", CIPHERTEXT_VERSION)?;
         let epoch = take_u64(input)?;
         // C0 = t*P and C1 = t*(gamma + sigma(S))*P are never the identity for honest t != 0;
         // C2 is the identity exactly when S = S0 (no correction needed).

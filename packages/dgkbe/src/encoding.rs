@@ -71,3 +71,20 @@ pub fn take_u32(input: &mut &[u8]) -> Result<u32, DgkbeError> {
     a.copy_from_slice(b);
     Ok(u32::from_be_bytes(a))
 }
+
+/// Reads the version byte and refuses any other with a typed error.
+pub fn take_version(
+    input: &mut &[u8],
+    what: &'static str,
+    supported: u8,
+) -> Result<(), DgkbeError> {
+    let got = take(input, 1)?[0];
+    if got != supported {
+        return Err(DgkbeError::UnsupportedVersion {
+            what,
+            got,
+            supported,
+        });
+    }
+    Ok(())
+}

@@ -5,9 +5,11 @@
 //!
 //! Encapsulation for a global set S: one C0 = tP and, per touched group a, C1_a =
 //! t(gamma_a + sum_{j in S_a} alpha^(B+1-j)) P; the session key e(P,Q)^(t alpha^(B+1)) is common.
-//! User (a, i) decrypts with (C0, C1_a) and its group's local set S_a exactly as in `bgw`.
-//! Ciphertext: 57 + 52 bytes per touched group; public parameters: (2B-1) x 96 bytes in total;
-//! server: alpha^k table for k <= B+1 plus 32 bytes per group.
+//! User (a, i) decrypts with (C0, C1_a) and its group's local set S_a exactly as in `bgw`,
+//! including its checks: i must be in S_a and e(C1_a, Q) == e(C0, v_a + sum_{j in S_a} g_(B+1-j))
+//! with v_a = gamma_a Q.
+//! Ciphertext: 57 + 52 bytes per touched group; public parameters: (2B-1) x 96 bytes plus 96 per
+//! group (v_a); server: alpha^k table for k <= B+1 plus 32 bytes per group.
 
 use ark_bls12_381::{Fr, G1Affine, G1Projective};
 use ark_ec::CurveGroup;
@@ -16,7 +18,7 @@ use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
 use crate::bgw::{BgwPublicParams, BgwUserKey};
-use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, G1_BYTES};
+use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, take_version, G1_BYTES};
 use crate::server::{nonzero_scalar, ServerSecret, SessionKey};
 use crate::{dem, DgkbeError};
 
@@ -99,9 +101,9 @@ impl GroupedSecret {
         self.base.table_bytes() + self.gammas.capacity() * core::mem::size_of::<Fr>()
     }
 
-    /// The public parameters, shared by every group.
+    /// The public parameters: the g_k shared by every group and each group's v_a = gamma_a Q.
     pub fn public_params(&self) -> BgwPublicParams {
-        self.base.bgw_public_params()
+        self.base.bgw_params_for(&self.gammas)
     }
 
     /// Key of global user `user`: d = gamma_a alpha^i Q.
@@ -220,9 +222,7 @@ impl GroupedCiphertext {
     /// Every point checked (curve, subgroup, identity, canonical); groups strictly ascending.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        if take(&mut input, 1)?[0] != GROUPED_VERSION {
-            return Err(DgkbeError::Malformed("unknown ciphertext version"));
-        }
+        take_version(&mut input, "grouped ciphertext", GROUPED_VERSION)?;
         let epoch = take_u64(&mut input)?;
         let c0 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
         let count = take_u32(&mut input)? as usize;
@@ -265,7 +265,8 @@ impl GroupedUserKey {
     }
 
     /// Decrypts for the global recipient set `s` (public, committed with the ciphertext). Users
-    /// of untouched groups and non-members of touched groups get an authentication error.
+    /// of untouched groups, non-members of touched groups and a C1_a that does not match the
+    /// group's part of `s` get an authentication error, before any key is derived.
     pub fn decrypt(
         &mut self,
         pp: &BgwPublicParams,
@@ -296,7 +297,8 @@ impl GroupedUserKey {
         if ct.header.epoch != pp.epoch() {
             return Err(DgkbeError::Authentication);
         }
-        let (mut session, _) = self.key.session(pp, &local, &ct.header.c0, &c1)?;
+        let v = *pp.v(self.group).ok_or(DgkbeError::Authentication)?;
+        let (mut session, _) = self.key.session(pp, &v, &local, &ct.header.c0, &c1)?;
         let out = dem::open(&session, &ct.header.to_bytes(), &ct.body, aad);
         session.0.zeroize();
         out

@@ -7,7 +7,7 @@ use ark_ec::CurveGroup;
 use zeroize::Zeroize;
 
 use crate::ciphertext::Ciphertext;
-use crate::encoding::{decode_g2, encode_g2, take, take_u32, take_u64, G2_BYTES};
+use crate::encoding::{decode_g2, encode_g2, take, take_u32, take_u64, take_version, G2_BYTES};
 use crate::{dem, DgkbeError};
 
 pub const KEY_VERSION: u8 = 1;
@@ -83,9 +83,7 @@ impl UserKey {
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        if take(&mut input, 1)?[0] != KEY_VERSION {
-            return Err(DgkbeError::Malformed("unknown key version"));
-        }
+        take_version(&mut input, "seed key", KEY_VERSION)?;
         let epoch = take_u64(&mut input)?;
         let index = take_u32(&mut input)?;
         if index == 0 {

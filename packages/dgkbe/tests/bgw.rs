@@ -92,3 +92,53 @@ fn the_differential_costs_the_symmetric_difference() {
         prev = s.clone();
     }
 }
+
+/// The public parameters carry v = gamma Q (version 4); version-2 parameters (g_k only, which
+/// cannot check a header against S) are refused with a typed error, as are bad group counts.
+#[test]
+fn public_parameters_are_versioned_and_carry_v() {
+    use bithive_dgkbe::bgw::{BgwPublicParams, BGW_PARAMS_VERSION};
+    use bithive_dgkbe::grouped::GroupedSecret;
+    let mut rng = ChaCha20Rng::seed_from_u64(24);
+    let server = ServerSecret::setup(4, &set(1..=4), 0, &mut rng).unwrap();
+    let pp = server.bgw_public_params();
+    let bytes = pp.to_bytes();
+    assert_eq!(bytes[0], BGW_PARAMS_VERSION);
+    assert_eq!(bytes.len(), 13 + 7 * 96 + 4 + 96);
+    let back = BgwPublicParams::from_bytes(&bytes).unwrap();
+    assert_eq!((back.n(), back.groups()), (4, 1));
+    assert_eq!(back.to_bytes(), bytes);
+    // The old layout: version 2 and no v.
+    let mut old = bytes[..13 + 7 * 96].to_vec();
+    old[0] = 2;
+    assert_eq!(
+        BgwPublicParams::from_bytes(&old).err(),
+        Some(DgkbeError::UnsupportedVersion {
+            what: "BGW public parameter",
+            got: 2,
+            supported: BGW_PARAMS_VERSION
+        })
+    );
+    let mut zero_groups = bytes[..13 + 7 * 96].to_vec();
+    zero_groups.extend_from_slice(&0u32.to_be_bytes());
+    assert!(matches!(
+        BgwPublicParams::from_bytes(&zero_groups),
+        Err(DgkbeError::Malformed(_))
+    ));
+    let mut short = bytes.clone();
+    short.pop();
+    assert!(BgwPublicParams::from_bytes(&short).is_err());
+    // Grouped parameters carry one v per group and are no use to a single-instance key.
+    let grouped = GroupedSecret::setup(4, 3, 0, &mut rng).unwrap();
+    let gpp = BgwPublicParams::from_bytes(&grouped.public_params().to_bytes()).unwrap();
+    assert_eq!(gpp.groups(), 3);
+    let s = set([1, 2]);
+    let (h, k) = server.bgw_encapsulate(&s, &mut rng).unwrap();
+    let ct = k.seal_bgw(h, b"x", b"").unwrap();
+    let mut key = server.bgw_extract(1).unwrap();
+    assert!(matches!(
+        key.decrypt(&gpp, &s, &ct, b""),
+        Err(DgkbeError::Malformed(_))
+    ));
+    assert_eq!(key.decrypt(&back, &s, &ct, b"").unwrap().0, b"x");
+}

@@ -2,7 +2,10 @@
 //! must be reproduced exactly and must decrypt. Regenerate (after an intended format change) with
 //! `DGKBE_WRITE_GOLDEN=1 cargo test -p bithive-dgkbe --test golden`.
 
-use bithive_dgkbe::{Ciphertext, RoaringBitmap, ServerSecret, UserKey};
+mod common;
+
+use bithive_dgkbe::seed::{Ciphertext, SeedSecret, UserKey};
+use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
@@ -12,7 +15,7 @@ const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/golden.js
 fn generate() -> Value {
     let mut rng = ChaCha20Rng::seed_from_u64(0x0b17_4172);
     let s0: RoaringBitmap = (1..=24).collect();
-    let server = ServerSecret::setup(32, &s0, 7, &mut rng).unwrap();
+    let server = SeedSecret::setup(32, &s0, 7, &mut rng).unwrap();
     let s: RoaringBitmap = [1u32, 5, 8, 13, 21, 30].into_iter().collect();
     let ct = server
         .encrypt(&s, b"golden request details", b"request-1", &mut rng)
@@ -83,6 +86,7 @@ fn generate_bgw() -> Value {
         .iter()
         .map(|&i| server.bgw_extract(i).unwrap())
         .collect();
+    let forgeries = bgw_forgeries(&pp.to_bytes(), &ct.header);
     json!({
         "rng": "ChaCha20Rng::seed_from_u64(0x0b174172)",
         "n": 16, "epoch": 7, "s0": "1..=16", "s": [1, 5, 8, 13],
@@ -91,7 +95,46 @@ fn generate_bgw() -> Value {
         "ciphertext": hex::encode(ct.to_bytes()),
         "keys": keys.iter().map(|k| json!({"index": k.index(), "key": hex::encode(k.to_bytes())})).collect::<Vec<_>>(),
         "decrypts": [1, 5, 13], "fails": [2, 16],
+        "forgeries": forgeries,
     })
+}
+
+/// A keyless attacker's ciphertexts aimed at user 2 (not in S), each with a body sealed under a
+/// session key it can compute (#20). Every one must be refused: user 2 is not in S, and a
+/// claimed set with 2 in it does not match the header.
+fn bgw_forgeries(pp: &[u8], honest: &bithive_dgkbe::bgw::BgwHeader) -> Value {
+    use ark_bls12_381::{Bls12_381, Fr, G1Projective};
+    use ark_ec::pairing::Pairing;
+    use ark_ec::{CurveGroup, Group};
+    use bithive_dgkbe::bgw::{BgwCiphertext, BgwHeader};
+    let forge = |header: BgwHeader, k| {
+        let body = common::seal_under(k, &header.to_bytes(), b"forged details", b"request-1");
+        hex::encode(BgwCiphertext { header, body }.to_bytes())
+    };
+    let one = common::one();
+    let r = Fr::from(0x5eedu64);
+    let rerandomised = BgwHeader {
+        epoch: honest.epoch,
+        c0: (G1Projective::from(honest.c0) * r).into_affine(),
+        c1: (G1Projective::from(honest.c1) * r).into_affine(),
+    };
+    let u = Fr::from(77u64);
+    let shifted = BgwHeader {
+        epoch: honest.epoch,
+        c0: honest.c0,
+        c1: (G1Projective::from(honest.c1) + G1Projective::generator() * u).into_affine(),
+    };
+    let public = Bls12_381::pairing(G1Projective::generator(), common::public_g(pp, 2)) * u;
+    json!([
+        {"case": "non-member, honest header, body sealed under the GT identity",
+         "index": 2, "s": [1, 5, 8, 13], "ciphertext": forge(honest.clone(), &one)},
+        {"case": "non-member, header re-randomised by r, body under the GT identity",
+         "index": 2, "s": [1, 5, 8, 13], "ciphertext": forge(rerandomised, &one)},
+        {"case": "claimed superset S + {2}, honest header, body under the GT identity",
+         "index": 2, "s": [1, 2, 5, 8, 13], "ciphertext": forge(honest.clone(), &one)},
+        {"case": "claimed superset S + {2}, C1 + uP, body under the public e(P, g_2)^u",
+         "index": 2, "s": [1, 2, 5, 8, 13], "ciphertext": forge(shifted, &public)},
+    ])
 }
 
 #[test]
@@ -140,5 +183,30 @@ fn bgw_golden_vectors_are_reproduced_and_decrypt_for_s_only() {
     }
     assert_eq!(json!(decrypts), committed["decrypts"]);
     assert_eq!(json!(fails), committed["fails"]);
+    for f in committed["forgeries"].as_array().unwrap() {
+        let key = committed["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["index"] == f["index"])
+            .unwrap();
+        let mut key =
+            BgwUserKey::from_bytes(&hex::decode(key["key"].as_str().unwrap()).unwrap()).unwrap();
+        let s: RoaringBitmap = f["s"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let ct =
+            BgwCiphertext::from_bytes(&hex::decode(f["ciphertext"].as_str().unwrap()).unwrap())
+                .unwrap();
+        assert_eq!(
+            key.decrypt(&pp, &s, &ct, b"request-1").map(|r| r.0),
+            Err(bithive_dgkbe::DgkbeError::Authentication),
+            "{}",
+            f["case"]
+        );
+    }
     assert_eq!(pp.to_bytes(), h("public_params"));
 }

@@ -1,6 +1,10 @@
-//! Behaviour of the seed's algebra: who can decrypt what, tampering, encodings, epochs.
+//! Behaviour of the seed's algebra (test-only, `insecure-seed-scheme`): who can decrypt what,
+//! including the flaws that keep it out of production, tampering, encodings, epochs.
 
-use bithive_dgkbe::{Ciphertext, DgkbeError, RoaringBitmap, ServerSecret, UserKey, HEADER_BYTES};
+mod common;
+
+use bithive_dgkbe::seed::{Ciphertext, SeedSecret, UserKey, HEADER_BYTES};
+use bithive_dgkbe::{DgkbeError, RoaringBitmap};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -10,10 +14,10 @@ fn set(xs: impl IntoIterator<Item = u32>) -> RoaringBitmap {
     xs.into_iter().collect()
 }
 
-fn instance(seed: u64) -> (ServerSecret, ChaCha20Rng) {
+fn instance(seed: u64) -> (SeedSecret, ChaCha20Rng) {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let s0 = set(1..=12);
-    let server = ServerSecret::setup(N, &s0, 0, &mut rng).unwrap();
+    let server = SeedSecret::setup(N, &s0, 0, &mut rng).unwrap();
     (server, rng)
 }
 
@@ -69,6 +73,25 @@ fn seed_algebra_does_not_revoke_members_of_s0() {
         outsider_in_s0.decrypt(&ct, b"").unwrap(),
         b"meant for 1 and 2"
     );
+}
+
+/// Keyless forgery (#20), pinned: for a user outside S0 the seed's Dec is the GT identity for any
+/// header, so a body anyone seals under it opens. `UserKey::decrypt` takes no S and cannot be
+/// fixed by a client-side check (an S0 member skips it and reads everything anyway), which is
+/// why the seed algebra is test-only and the product scheme is `bgw`.
+#[test]
+fn seed_algebra_lets_anyone_forge_for_users_outside_s0() {
+    let (server, mut rng) = instance(11);
+    let (header, _) = server.encapsulate(&set([1, 2]), &mut rng).unwrap();
+    let body = common::seal_under(&common::one(), &header.to_bytes(), b"forged", b"");
+    let forged = Ciphertext { header, body };
+    for i in [13, 16] {
+        assert_eq!(
+            server.extract(i).unwrap().decrypt(&forged, b"").unwrap(),
+            b"forged"
+        );
+    }
+    assert!(server.extract(1).unwrap().decrypt(&forged, b"").is_err());
 }
 
 #[test]
@@ -214,7 +237,7 @@ fn indices_are_checked() {
             .err(),
         Some(DgkbeError::EmptyRecipients)
     );
-    assert!(ServerSecret::setup(0, &RoaringBitmap::new(), 0, &mut rng).is_err());
+    assert!(SeedSecret::setup(0, &RoaringBitmap::new(), 0, &mut rng).is_err());
 }
 
 #[test]

@@ -1,4 +1,5 @@
-// Same checks as tests/node/run.cjs, in the browser: BGW and seed golden vectors, hash-to-group
+// Same checks as tests/node/run.cjs, in the browser: BGW golden vectors and forgeries, refusal of
+// seed ciphertexts and old parameters, hash-to-group
 // and commitment pinned values, OPRF round, contract messages. Writes "PASS n ..." or
 // "FAIL <message>" into #result.
 import init, * as pkg from './pkg/bithive_web.js';
@@ -37,15 +38,21 @@ try {
     throws(() => pkg.decrypt(member, pp, s, ct.slice(0, 40), aad), /malformed/, 'bgw truncated');
     passed++;
   }
-  { // seed golden, as recorded
-    const ct = hex(golden.ciphertext), aad = utf8(golden.aad);
-    for (const k of golden.keys) {
-      if (golden.decrypts.includes(k.index)) {
-        assert(text(pkg.decryptSeed(hex(k.key), ct, aad)) === golden.plaintext, `seed ${k.index}`);
-      } else {
-        throws(() => pkg.decryptSeed(hex(k.key), ct, aad), /decryption failed/, `seed ${k.index}`);
-      }
+  { // keyless forgeries (#20): each aimed at user 2 (not in S), all refused
+    const pp = hex(bgw.public_params), aad = utf8(bgw.aad);
+    assert(bgw.forgeries.length === 4, 'forgery count');
+    for (const f of bgw.forgeries) {
+      const key = hex(bgw.keys.find((k) => k.index === f.index).key);
+      throws(() => pkg.decrypt(key, pp, new Uint32Array(f.s), hex(f.ciphertext), aad), /decryption failed/, f.case);
     }
+    passed++;
+  }
+  { // the seed algebra is not offered: seed ciphertexts and version-2 parameters are refused
+    const member = hex(bgw.keys[1].key), s = new Uint32Array(bgw.s), aad = utf8(bgw.aad);
+    throws(() => pkg.decrypt(member, hex(bgw.public_params), s, hex(golden.ciphertext), aad), /unsupported BGW ciphertext version 1/, 'seed ct');
+    const old = hex(bgw.public_params);
+    old[0] = 2;
+    throws(() => pkg.decrypt(member, old, s, hex(bgw.ciphertext), aad), /unsupported BGW public parameter version 2/, 'v2 params');
     passed++;
   }
   { // pinned host values

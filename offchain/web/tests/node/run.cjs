@@ -36,17 +36,28 @@ test('BGW golden ciphertext decrypts for S only', () => {
   assert.throws(() => pkg.decrypt(member, pp, s, ct.slice(0, 40), aad), /malformed/);
 });
 
-test('seed golden ciphertext decrypts as recorded (incl. the S0 member outside S)', () => {
-  const ct = hex(golden.ciphertext);
-  for (const k of golden.keys) {
-    const key = hex(k.key);
-    if (golden.decrypts.includes(k.index)) {
-      const pt = pkg.decryptSeed(key, ct, utf8(golden.aad));
-      assert.equal(Buffer.from(pt).toString('utf8'), golden.plaintext);
-    } else {
-      assert.throws(() => pkg.decryptSeed(key, ct, utf8(golden.aad)), /decryption failed/);
-    }
+test('keyless forgeries of the BGW golden file are refused (#20)', () => {
+  // Each is aimed at user 2 (not in S) with a body sealed under a key anyone can compute: an
+  // honest or re-randomised header (GT identity), or a claimed superset S + {2} (identity, or
+  // e(P, g_2)^u for C1 + uP). Refused by the membership and header checks.
+  const pp = hex(bgw.public_params);
+  const aad = utf8(bgw.aad);
+  assert.equal(bgw.forgeries.length, 4);
+  for (const f of bgw.forgeries) {
+    const key = hex(bgw.keys.find((k) => k.index === f.index).key);
+    assert.throws(() => pkg.decrypt(key, pp, new Uint32Array(f.s), hex(f.ciphertext), aad), /decryption failed/, f.case);
   }
+});
+
+test('seed ciphertexts and version-2 public parameters are refused', () => {
+  // The seed algebra is not in the browser package (every S0 member opens; keyless forgery).
+  const member = hex(bgw.keys[1].key);
+  const s = new Uint32Array(bgw.s);
+  const aad = utf8(bgw.aad);
+  assert.throws(() => pkg.decrypt(member, hex(bgw.public_params), s, hex(golden.ciphertext), aad), /unsupported BGW ciphertext version 1/);
+  const old = hex(bgw.public_params);
+  old[0] = 2;
+  assert.throws(() => pkg.decrypt(member, old, s, hex(bgw.ciphertext), aad), /unsupported BGW public parameter version 2/);
 });
 
 test('hash-to-group equals the host build', () => {
