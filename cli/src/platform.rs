@@ -218,7 +218,8 @@ impl Platform {
         )
     }
 
-    /// The patient pays `price` for an inference job on `DEMO_ROW`; returns the commit height.
+    /// The patient pays `price` for an inference job on `DEMO_ROW` (its own id `job_id`; the
+    /// escrow's id is [`Platform::job_id`]); returns the commit height.
     pub async fn create_inference_job(&self, job_id: &str, price: u128) -> Result<u64, DemoError> {
         use base64::Engine as _;
         let now = ctx!(self.patient.rpc().latest_block_time().await, "block time")?;
@@ -240,8 +241,14 @@ impl Platform {
         Ok(created.height)
     }
 
-    /// The accepted inference attestation of `job_id`, or `None`.
-    pub async fn accepted(&self, job_id: &str) -> Result<Option<Value>, DemoError> {
+    /// The escrow's id of the patient's job `client_id` (ids are scoped to the payer).
+    pub fn job_id(&self, client_id: &str) -> String {
+        bithive_payfi_escrow::msg::job_id(self.patient.address(), client_id)
+    }
+
+    /// The accepted inference attestation of the patient's job `client_id`, or `None`.
+    pub async fn accepted(&self, client_id: &str) -> Result<Option<Value>, DemoError> {
+        let job_id = self.job_id(client_id);
         let c = &self.deployment.contracts;
         let q = json!({"attestation": {"job_id": job_id, "kind": "inference",
             "contract": c.payfi_escrow, "chain_id": self.chain_id}});
@@ -249,12 +256,13 @@ impl Platform {
         Ok((!v.is_null()).then_some(v))
     }
 
-    /// Waits (polling) until `job_id` is attested and paid to the node; returns the accepted
-    /// attestation record.
-    pub async fn wait_paid(&self, job_id: &str, timeout: Duration) -> Result<Value, DemoError> {
+    /// Waits (polling) until the patient's job `client_id` is attested and paid to the node;
+    /// returns the accepted attestation record.
+    pub async fn wait_paid(&self, client_id: &str, timeout: Duration) -> Result<Value, DemoError> {
+        let job_id = self.job_id(client_id);
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(accepted) = self.accepted(job_id).await? {
+            if let Some(accepted) = self.accepted(client_id).await? {
                 let job = query(
                     &self.gov,
                     &self.deployment.contracts.payfi_escrow,

@@ -256,8 +256,10 @@ pub async fn research_request(
         created.height
     ));
 
-    // The relayer's matching worker attests; the escrow pays the node.
-    let q = json!({"attestation": {"job_id": RESEARCH_JOB, "kind": "matching",
+    // The relayer's matching worker attests (under the escrow's job id, scoped to the
+    // researcher); the escrow pays the node.
+    let job_id = bithive_payfi_escrow::msg::job_id(researcher.address(), RESEARCH_JOB);
+    let q = json!({"attestation": {"job_id": job_id, "kind": "matching",
         "contract": c.attestation, "chain_id": p.chain_id}});
     let deadline = Instant::now() + Duration::from_secs(120);
     let onchain = loop {

@@ -19,7 +19,7 @@ fn inference_attestation_pays_the_node_through_escrow() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);
     let before = s.native(&s.nodes[1]);
-    let a = s.att(Inference, "job-1", key(1), 1);
+    let a = s.att(Inference, &s.job("job-1"), key(1), 1);
     let res = s.submit(1, &a, None).unwrap();
     assert_eq!(s.native(&s.nodes[1]), before + 5_000);
     let ev = res
@@ -37,7 +37,7 @@ fn inference_attestation_pays_the_node_through_escrow() {
     assert_eq!(attr("node").as_deref(), Some(s.nodes[1].as_str()));
     assert_eq!(attr("route").as_deref(), Some("local"));
     // Queryable by (job, kind), by signer, and the nonce is spent.
-    let rec = s.accepted("job-1", Inference).unwrap();
+    let rec = s.accepted(&s.job("job-1"), Inference).unwrap();
     assert_eq!(rec.attestation, a);
     assert_eq!(rec.node.as_deref(), Some(s.nodes[1].as_str()));
     assert!(matches!(rec.proof, StoredProof::Single { .. }));
@@ -73,7 +73,7 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);
     s.create_job("job-2", 5_000);
-    let a = s.att(Inference, "job-1", key(0), 1);
+    let a = s.att(Inference, &s.job("job-1"), key(0), 1);
     s.submit(0, &a, None).unwrap();
     // The same attestation again.
     assert!(matches!(
@@ -81,16 +81,16 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
         ContractError::AlreadyAttested { .. }
     ));
     // Another node on the same job (no conflict: different signer).
-    let other = s.att(Inference, "job-1", key(1), 1);
+    let other = s.att(Inference, &s.job("job-1"), key(1), 1);
     assert!(matches!(
         err(s.submit(1, &other, None)),
         ContractError::AlreadyAttested { .. }
     ));
     // A new job with a spent nonce.
-    let b = s.att(Inference, "job-2", key(0), 1);
+    let b = s.att(Inference, &s.job("job-2"), key(0), 1);
     assert_eq!(err(s.submit(0, &b, None)), ContractError::NonceUsed(1));
     // Same signer, same job, different result: staking slashes node 0 (10 %).
-    let mut c = s.att(Inference, "job-1", key(0), 2);
+    let mut c = s.att(Inference, &s.job("job-1"), key(0), 2);
     c.result_hash = Hash32([9; 32]);
     let res = s.submit(0, &c, None).unwrap();
     assert!(res
@@ -109,8 +109,11 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
         .unwrap();
     assert_eq!(node.slashed, Uint128::new(1_000 * BTK));
     // The conflicting one was not accepted, and the evidence is single-use in staking.
-    assert_eq!(s.accepted("job-1", Inference).unwrap().attestation, a);
-    let mut d = s.att(Inference, "job-1", key(0), 3);
+    assert_eq!(
+        s.accepted(&s.job("job-1"), Inference).unwrap().attestation,
+        a
+    );
+    let mut d = s.att(Inference, &s.job("job-1"), key(0), 3);
     d.result_hash = Hash32([8; 32]);
     let e = s.submit(0, &d, None).unwrap_err();
     assert!(
@@ -124,7 +127,7 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
 fn target_freshness_and_signer_checks() {
     let mut s = suite(4, 4, 3, vec![Valuation]);
     s.create_job("job-1", 100);
-    let good = s.att(Inference, "job-1", key(0), 1);
+    let good = s.att(Inference, &s.job("job-1"), key(0), 1);
     let mut a = good.clone();
     a.chain_id = "other-chain".into();
     assert_eq!(
@@ -150,7 +153,7 @@ fn target_freshness_and_signer_checks() {
         ContractError::NotFresh { .. }
     ));
     // An unregistered key (signs correctly, but no node has it).
-    let stranger = s.att(Inference, "job-1", key(9), 1);
+    let stranger = s.att(Inference, &s.job("job-1"), key(9), 1);
     assert_eq!(
         err(s.submit(9, &stranger, None)),
         ContractError::UnknownOperator
@@ -158,13 +161,13 @@ fn target_freshness_and_signer_checks() {
     // A signature by another key.
     let msg = ExecuteMsg::Submit {
         attestation: good.clone(),
-        signature: s.sign(1, &s.att(Inference, "job-1", key(1), 1)),
+        signature: s.sign(1, &s.att(Inference, &s.job("job-1"), key(1), 1)),
         payload: None,
     };
     let relayer = s.gov.clone();
     assert_eq!(err(s.exec(&relayer, &msg)), ContractError::BadSignature);
     // The quorum key cannot sign alone; quorum kinds refuse single signers.
-    let q = s.quorum_att(Inference, "job-1", 5);
+    let q = s.quorum_att(Inference, &s.job("job-1"), 5);
     let msg = ExecuteMsg::Submit {
         attestation: q,
         signature: s.sign(0, &good),
@@ -190,7 +193,7 @@ fn target_freshness_and_signer_checks() {
         ContractError::Attestation(_)
     ));
     // Nothing of the above was recorded; the good one still goes through.
-    assert!(s.accepted("job-1", Inference).is_none());
+    assert!(s.accepted(&s.job("job-1"), Inference).is_none());
     s.submit(0, &good, None).unwrap();
 }
 
@@ -198,14 +201,14 @@ fn target_freshness_and_signer_checks() {
 fn a_failing_consumer_reverts_the_whole_acceptance() {
     let mut s = suite(3, 3, 2, vec![]);
     // No such job in the escrow: ReportJob fails, so nothing is recorded.
-    let a = s.att(Inference, "missing", key(0), 1);
+    let a = s.att(Inference, &s.job("missing"), key(0), 1);
     let e = s.submit(0, &a, None).unwrap_err();
     assert!(
         e.downcast_ref::<bithive_payfi_escrow::ContractError>()
             .is_some(),
         "{e:?}"
     );
-    assert!(s.accepted("missing", Inference).is_none());
+    assert!(s.accepted(&s.job("missing"), Inference).is_none());
     let used: bool = s
         .app
         .wrap()
@@ -324,10 +327,15 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
     // ciphertext).
     let mut m = s.att(Matching, "research-1", key(2), 1);
     m.commitments = matching_commitments(b"\x01\x02", b"ct").to_vec();
-    assert!(s.submit(2, &m, Some(payload("research-1"))).is_err());
-    m.commitments
-        .push(payload_hash(Matching, payload("research-1").as_slice()));
-    s.submit(2, &m, Some(payload("research-1"))).unwrap();
+    assert!(s
+        .submit(2, &m, Some(payload(&s.job("research-1"))))
+        .is_err());
+    m.commitments.push(payload_hash(
+        Matching,
+        payload(&s.job("research-1")).as_slice(),
+    ));
+    s.submit(2, &m, Some(payload(&s.job("research-1"))))
+        .unwrap();
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     assert_eq!(
         s.accepted("research-1", Matching).unwrap().node.as_deref(),
@@ -336,15 +344,20 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
     // A second matching attestation of the same escrow job (other job id, other signer) is
     // refused by the escrow and pays nothing.
     let mut m2 = s.att(Matching, "research-1-again", key(1), 2);
-    m2.commitments = vec![payload_hash(Matching, payload("research-1").as_slice())];
-    assert!(s.submit(1, &m2, Some(payload("research-1"))).is_err());
+    m2.commitments = vec![payload_hash(
+        Matching,
+        payload(&s.job("research-1")).as_slice(),
+    )];
+    assert!(s
+        .submit(1, &m2, Some(payload(&s.job("research-1"))))
+        .is_err());
     assert!(s.accepted("research-1-again", Matching).is_none());
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     // A payload naming another node than the single signer's is refused.
     s.create_job("research-2", 7_000);
     let named = Binary::from(
         serde_json::to_vec(
-            &serde_json::json!({"escrow_job_id": "research-2", "node": s.nodes[1].as_str()}),
+            &serde_json::json!({"escrow_job_id": s.job("research-2"), "node": s.nodes[1].as_str()}),
         )
         .unwrap(),
     );
@@ -439,7 +452,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     s.create_job("job-q", 900);
     let payload =
         Binary::from(serde_json::to_vec(&serde_json::json!({"node": s.nodes[3]})).unwrap());
-    let mut a = s.quorum_att(Inference, "job-q", 1);
+    let mut a = s.quorum_att(Inference, &s.job("job-q"), 1);
     bind(&mut a, &payload);
     let relayer = s.gov.clone();
     let q = |s: &Suite, who: &[usize]| ExecuteMsg::SubmitQuorum {
@@ -478,7 +491,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     };
     assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadSignature);
     // A single-signer body cannot be a quorum.
-    let single = s.att(Inference, "job-q", key(0), 1);
+    let single = s.att(Inference, &s.job("job-q"), key(0), 1);
     let m = ExecuteMsg::SubmitQuorum {
         attestation: single,
         proof: QuorumProof::Secp256k1 { signatures: vec![] },
@@ -487,7 +500,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     assert_eq!(err(s.exec(&relayer, &m)), ContractError::SignerMismatch);
     // A quorum payload must name a registered node.
     let stranger = Binary::from(br#"{"node":"cosmwasm1stranger"}"#.to_vec());
-    let mut b = s.quorum_att(Inference, "job-q", 1);
+    let mut b = s.quorum_att(Inference, &s.job("job-q"), 1);
     bind(&mut b, &stranger);
     let m = ExecuteMsg::SubmitQuorum {
         attestation: b.clone(),
@@ -502,7 +515,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     let m = q(&s, &[2, 0, 3]);
     s.exec(&relayer, &m).unwrap();
     assert_eq!(s.native(&s.nodes[3]), before + 900);
-    let rec = s.accepted("job-q", Inference).unwrap();
+    let rec = s.accepted(&s.job("job-q"), Inference).unwrap();
     assert!(matches!(rec.proof, StoredProof::Secp256k1 { ref signers } if signers.len() == 3));
     let m = q(&s, &[0, 1, 2]);
     assert!(matches!(
