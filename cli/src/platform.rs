@@ -242,7 +242,8 @@ impl Platform {
         )
     }
 
-    /// The patient pays `price` for an inference job on `DEMO_ROW`; returns the commit height.
+    /// The patient pays `price` for an inference job on `DEMO_ROW` (its own id `job_id`; the
+    /// escrow's id is [`Platform::job_id`]); returns the commit height.
     pub async fn create_inference_job(&self, job_id: &str, price: u128) -> Result<u64, DemoError> {
         let now = ctx!(self.patient.rpc().latest_block_time().await, "block time")?;
         let create = EscrowMsg::CreateJob(CreateJobMsg {
@@ -263,8 +264,14 @@ impl Platform {
         Ok(created.height)
     }
 
-    /// The accepted inference attestation of `job_id`, or `None`.
-    pub async fn accepted(&self, job_id: &str) -> Result<Option<Accepted>, DemoError> {
+    /// The escrow's id of the patient's job `client_id` (ids are scoped to the payer).
+    pub fn job_id(&self, client_id: &str) -> String {
+        bithive_interface::payfi_escrow::job_id(self.patient.address(), client_id)
+    }
+
+    /// The accepted inference attestation of the patient's job `client_id`, or `None`.
+    pub async fn accepted(&self, client_id: &str) -> Result<Option<Accepted>, DemoError> {
+        let job_id = self.job_id(client_id);
         let c = &self.deployment.contracts;
         let q = AttestationQuery::Attestation {
             job_id: job_id.to_string(),
@@ -275,12 +282,17 @@ impl Platform {
         query(&self.gov, &c.attestation, &q, "attestation query").await
     }
 
-    /// Waits (polling) until `job_id` is attested and paid to the node; returns the accepted
-    /// attestation record.
-    pub async fn wait_paid(&self, job_id: &str, timeout: Duration) -> Result<Accepted, DemoError> {
+    /// Waits (polling) until the patient's job `client_id` is attested and paid to the node;
+    /// returns the accepted attestation record.
+    pub async fn wait_paid(
+        &self,
+        client_id: &str,
+        timeout: Duration,
+    ) -> Result<Accepted, DemoError> {
+        let job_id = self.job_id(client_id);
         let deadline = Instant::now() + timeout;
         loop {
-            if let Some(accepted) = self.accepted(job_id).await? {
+            if let Some(accepted) = self.accepted(client_id).await? {
                 let job: Job = query(
                     &self.gov,
                     &self.deployment.contracts.payfi_escrow,

@@ -258,9 +258,11 @@ pub async fn research_request(
         created.height
     ));
 
-    // The relayer's matching worker attests; the escrow pays the node.
+    // The relayer's matching worker attests (under the escrow's job id, scoped to the
+    // researcher); the escrow pays the node.
+    let job_id = bithive_interface::payfi_escrow::job_id(researcher.address(), RESEARCH_JOB);
     let q = AttestationQuery::Attestation {
-        job_id: RESEARCH_JOB.into(),
+        job_id,
         kind: AttestationKind::Matching,
         contract: Some(c.attestation.clone()),
         chain_id: Some(p.chain_id.clone()),

@@ -54,7 +54,7 @@ async fn attest_on_a(a: &Platform, b: &Platform, job_id: &str) {
     let att = Attestation {
         chain_id: b.chain_id.clone(),
         contract: b.deployment.contracts.payfi_escrow.clone(),
-        job_id: job_id.into(),
+        job_id: b.job_id(job_id),
         kind: AttestationKind::Inference,
         result_hash: Hash32(Sha256::digest(job_id.as_bytes()).into()),
         commitments: vec![],
@@ -82,7 +82,7 @@ async fn job(b: &Platform, job_id: &str) -> Job {
         &b.gov,
         &b.deployment.contracts.payfi_escrow,
         &EscrowQuery::Job {
-            job_id: job_id.into(),
+            job_id: b.job_id(job_id),
         },
         "job",
     )
@@ -237,7 +237,7 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
         &a.gov,
         &a.deployment.contracts.attestation,
         &AttestationQuery::Attestation {
-            job_id: "x-1".into(),
+            job_id: b.job_id("x-1"),
             kind: AttestationKind::Inference,
             contract: Some(b.deployment.contracts.payfi_escrow.clone()),
             chain_id: Some(b.chain_id.clone()),

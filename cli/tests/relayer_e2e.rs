@@ -81,7 +81,12 @@ async fn accepted_jobs(p: &Platform) -> Vec<String> {
     let mut jobs: Vec<String> = v
         .attestations
         .into_iter()
-        .map(|(_, accepted)| accepted.attestation.job_id)
+        .map(|(_, accepted)| {
+            // The escrow's ids are scoped to the patient: compare the patient's own ids.
+            let id = accepted.attestation.job_id;
+            let own = p.job_id("");
+            id.strip_prefix(&own).map(str::to_string).unwrap_or(id)
+        })
         .collect();
     jobs.sort();
     jobs

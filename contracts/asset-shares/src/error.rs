@@ -11,4 +11,9 @@ pub enum ContractError {
 
     #[error("{0}")]
     Migrate(#[from] bithive_cw_common::MigrateError),
+
+    /// Burning moves no funds out of the vault and leaves its `total_shares` unchanged, so a
+    /// holder's burn would strand revenue and make reunify impossible: only the vault burns.
+    #[error("only the minter (the vault) may burn shares")]
+    BurnNotAllowed {},
 }

@@ -6,7 +6,7 @@ use cosmwasm_std::{
 };
 use cw20_base::allowances as allow;
 use cw20_base::contract as base;
-use cw20_base::state::BALANCES;
+use cw20_base::state::{BALANCES, TOKEN_INFO};
 
 use crate::error::ContractError;
 use crate::msg::{BalanceChange, ExecuteMsg, HookExecuteMsg, ShareHookMsg};
@@ -53,6 +53,14 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     let sender: Addr = info.sender.clone();
+    // Issue #20: only the minter (the vault, burning shares sent back to it for redeem or
+    // reunify) may burn; the vault's `total_shares` would not see anyone else's burn.
+    if matches!(msg, ExecuteMsg::Burn { .. } | ExecuteMsg::BurnFrom { .. }) {
+        let minter = TOKEN_INFO.load(deps.storage)?.mint.map(|m| m.minter);
+        if minter.as_ref() != Some(&sender) {
+            return Err(ContractError::BurnNotAllowed {});
+        }
+    }
     let touched: Vec<String> = match &msg {
         ExecuteMsg::Transfer { recipient, .. } => vec![sender.to_string(), recipient.clone()],
         ExecuteMsg::Send { contract, .. } => vec![sender.to_string(), contract.clone()],

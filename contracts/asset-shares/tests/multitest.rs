@@ -133,10 +133,11 @@ fn every_balance_change_is_hooked_with_old_balances() {
         t.bob.clone(),
         t.rec.clone(),
     );
-    let (a, b, r) = (
+    let (a, b, r, m) = (
         short(alice.as_str()),
         short(bob.as_str()),
         short(rec.as_str()),
+        short(minter.as_str()),
     );
     t.exec(
         &minter,
@@ -154,8 +155,29 @@ fn every_balance_change_is_hooked_with_old_balances() {
         },
     )
     .unwrap();
+    // Only the minter (the vault) burns (issue #20): a holder's burn is refused, unhooked.
+    assert_eq!(
+        t.exec(
+            &bob,
+            ExecuteMsg::Burn {
+                amount: Uint128::new(5),
+            },
+        )
+        .unwrap_err()
+        .downcast::<ContractError>()
+        .unwrap(),
+        ContractError::BurnNotAllowed {}
+    );
     t.exec(
         &bob,
+        ExecuteMsg::Transfer {
+            recipient: minter.to_string(),
+            amount: Uint128::new(5),
+        },
+    )
+    .unwrap();
+    t.exec(
+        &minter,
         ExecuteMsg::Burn {
             amount: Uint128::new(5),
         },
@@ -189,8 +211,31 @@ fn every_balance_change_is_hooked_with_old_balances() {
         },
     )
     .unwrap();
+    // A spender's burn_from is refused too; the minter's, with an allowance, is hooked.
+    assert_eq!(
+        t.exec(
+            &bob,
+            ExecuteMsg::BurnFrom {
+                owner: alice.to_string(),
+                amount: Uint128::new(10),
+            },
+        )
+        .unwrap_err()
+        .downcast::<ContractError>()
+        .unwrap(),
+        ContractError::BurnNotAllowed {}
+    );
     t.exec(
-        &bob,
+        &alice,
+        ExecuteMsg::IncreaseAllowance {
+            spender: minter.to_string(),
+            amount: Uint128::new(10),
+            expires: None,
+        },
+    )
+    .unwrap();
+    t.exec(
+        &minter,
         ExecuteMsg::BurnFrom {
             owner: alice.to_string(),
             amount: Uint128::new(10),
@@ -222,7 +267,8 @@ fn every_balance_change_is_hooked_with_old_balances() {
         vec![
             format!("hook {a}=0"),
             format!("hook {a}=100,{b}=0"),
-            format!("hook {b}=30"),
+            format!("hook {b}=30,{m}=0"),
+            format!("hook {m}=5"),
             format!("hook {a}=70,{b}=25"),
             format!("hook {a}=60"),
             format!("hook {a}=50,{r}=0"),

@@ -33,13 +33,13 @@ fn main() {
             &[],
         )
         .unwrap();
-    vm.create_job("ref-job", 1_000);
+    let ref_job = vm.create_job("ref-job", 1_000);
     let direct_report = vm
         .chain
         .execute(
             &escrow,
             &gov,
-            &json!({"report_job": {"job_id": "ref-job", "node": node1}}),
+            &json!({"report_job": {"job_id": ref_job, "node": node1}}),
             &[],
         )
         .unwrap()
@@ -69,14 +69,9 @@ fn main() {
     );
     let m = vm.submit_msg(0, &a);
     let single_record = run(&mut vm, m);
-    vm.create_job("job-1", 1_000);
+    let job1 = vm.create_job("job-1", 1_000);
     nonce += 1;
-    let a = vm.att(
-        AttestationKind::Inference,
-        "job-1",
-        vm_common::key(0),
-        nonce,
-    );
+    let a = vm.att(AttestationKind::Inference, &job1, vm_common::key(0), nonce);
     let m = vm.submit_msg(0, &a);
     let single_dispatch = run(&mut vm, m);
 

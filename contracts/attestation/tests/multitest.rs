@@ -21,7 +21,7 @@ fn inference_attestation_pays_the_node_through_escrow() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);
     let before = s.native(&s.nodes[1]);
-    let a = s.att(Inference, "job-1", key(1), 1);
+    let a = s.att(Inference, &s.job("job-1"), key(1), 1);
     let res = s.submit(1, &a, None).unwrap();
     assert_eq!(s.native(&s.nodes[1]), before + 5_000);
     let ev = res
@@ -39,7 +39,7 @@ fn inference_attestation_pays_the_node_through_escrow() {
     assert_eq!(attr("node").as_deref(), Some(s.nodes[1].as_str()));
     assert_eq!(attr("route").as_deref(), Some("local"));
     // Queryable by (job, kind), by signer, and the nonce is spent.
-    let rec = s.accepted("job-1", Inference).unwrap();
+    let rec = s.accepted(&s.job("job-1"), Inference).unwrap();
     assert_eq!(rec.attestation, a);
     assert_eq!(rec.node.as_deref(), Some(s.nodes[1].as_str()));
     assert!(matches!(rec.proof, StoredProof::Single { .. }));
@@ -75,7 +75,7 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);
     s.create_job("job-2", 5_000);
-    let a = s.att(Inference, "job-1", key(0), 1);
+    let a = s.att(Inference, &s.job("job-1"), key(0), 1);
     s.submit(0, &a, None).unwrap();
     // The same attestation again.
     assert!(matches!(
@@ -83,16 +83,16 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
         ContractError::AlreadyAttested { .. }
     ));
     // Another node on the same job (no conflict: different signer).
-    let other = s.att(Inference, "job-1", key(1), 1);
+    let other = s.att(Inference, &s.job("job-1"), key(1), 1);
     assert!(matches!(
         err(s.submit(1, &other, None)),
         ContractError::AlreadyAttested { .. }
     ));
     // A new job with a spent nonce.
-    let b = s.att(Inference, "job-2", key(0), 1);
+    let b = s.att(Inference, &s.job("job-2"), key(0), 1);
     assert_eq!(err(s.submit(0, &b, None)), ContractError::NonceUsed(1));
     // Same signer, same job, different result: staking slashes node 0 (10 %).
-    let mut c = s.att(Inference, "job-1", key(0), 2);
+    let mut c = s.att(Inference, &s.job("job-1"), key(0), 2);
     c.result_hash = Hash32([9; 32]);
     let res = s.submit(0, &c, None).unwrap();
     assert!(res
@@ -111,8 +111,11 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
         .unwrap();
     assert_eq!(node.slashed, Uint128::new(1_000 * BTK));
     // The conflicting one was not accepted, and the evidence is single-use in staking.
-    assert_eq!(s.accepted("job-1", Inference).unwrap().attestation, a);
-    let mut d = s.att(Inference, "job-1", key(0), 3);
+    assert_eq!(
+        s.accepted(&s.job("job-1"), Inference).unwrap().attestation,
+        a
+    );
+    let mut d = s.att(Inference, &s.job("job-1"), key(0), 3);
     d.result_hash = Hash32([8; 32]);
     let e = s.submit(0, &d, None).unwrap_err();
     assert!(
@@ -126,7 +129,7 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
 fn target_freshness_and_signer_checks() {
     let mut s = suite(4, 4, 3, vec![Valuation]);
     s.create_job("job-1", 100);
-    let good = s.att(Inference, "job-1", key(0), 1);
+    let good = s.att(Inference, &s.job("job-1"), key(0), 1);
     let mut a = good.clone();
     a.chain_id = "other-chain".into();
     assert_eq!(
@@ -152,7 +155,7 @@ fn target_freshness_and_signer_checks() {
         ContractError::NotFresh { .. }
     ));
     // An unregistered key (signs correctly, but no node has it).
-    let stranger = s.att(Inference, "job-1", key(9), 1);
+    let stranger = s.att(Inference, &s.job("job-1"), key(9), 1);
     assert_eq!(
         err(s.submit(9, &stranger, None)),
         ContractError::UnknownOperator
@@ -160,13 +163,13 @@ fn target_freshness_and_signer_checks() {
     // A signature by another key.
     let msg = ExecuteMsg::Submit {
         attestation: good.clone(),
-        signature: s.sign(1, &s.att(Inference, "job-1", key(1), 1)),
+        signature: s.sign(1, &s.att(Inference, &s.job("job-1"), key(1), 1)),
         payload: None,
     };
     let relayer = s.gov.clone();
     assert_eq!(err(s.exec(&relayer, &msg)), ContractError::BadSignature);
     // The quorum key cannot sign alone; quorum kinds refuse single signers.
-    let q = s.quorum_att(Inference, "job-1", 5);
+    let q = s.quorum_att(Inference, &s.job("job-1"), 5);
     let msg = ExecuteMsg::Submit {
         attestation: q,
         signature: s.sign(0, &good),
@@ -192,7 +195,7 @@ fn target_freshness_and_signer_checks() {
         ContractError::Attestation(_)
     ));
     // Nothing of the above was recorded; the good one still goes through.
-    assert!(s.accepted("job-1", Inference).is_none());
+    assert!(s.accepted(&s.job("job-1"), Inference).is_none());
     s.submit(0, &good, None).unwrap();
 }
 
@@ -200,21 +203,21 @@ fn target_freshness_and_signer_checks() {
 fn a_failing_consumer_reverts_the_whole_acceptance() {
     let mut s = suite(3, 3, 2, vec![]);
     // No such job in the escrow: refused before anything is recorded.
-    let missing = s.att(Inference, "missing", key(0), 7);
+    let missing = s.att(Inference, &s.job("missing"), key(0), 7);
     s.submit(0, &missing, None).unwrap_err();
-    assert!(s.accepted("missing", Inference).is_none());
+    assert!(s.accepted(&s.job("missing"), Inference).is_none());
     // The job expired before it was reported: escrow's ReportJob fails, so nothing is recorded.
     s.create_job("late", 1_000);
     s.app
         .update_block(|b| b.time = b.time.plus_seconds(DAY + 1));
-    let a = s.att(Inference, "late", key(0), 1);
+    let a = s.att(Inference, &s.job("late"), key(0), 1);
     let e = s.submit(0, &a, None).unwrap_err();
     assert!(
         e.downcast_ref::<bithive_payfi_escrow::ContractError>()
             .is_some(),
         "{e:?}"
     );
-    assert!(s.accepted("late", Inference).is_none());
+    assert!(s.accepted(&s.job("late"), Inference).is_none());
     let used: bool = s
         .app
         .wrap()
@@ -229,7 +232,7 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
     assert!(!used);
     // Once the job exists the refused attestation is accepted.
     s.create_job("missing", 10);
-    let missing = s.att(Inference, "missing", key(0), 7);
+    let missing = s.att(Inference, &s.job("missing"), key(0), 7);
     s.submit(0, &missing, None).unwrap();
 }
 
@@ -334,10 +337,15 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
     // ciphertext).
     let mut m = s.att(Matching, "research-1", key(2), 1);
     m.commitments = matching_commitments(b"\x01\x02", b"ct").to_vec();
-    assert!(s.submit(2, &m, Some(payload("research-1"))).is_err());
-    m.commitments
-        .push(payload_hash(Matching, payload("research-1").as_slice()));
-    s.submit(2, &m, Some(payload("research-1"))).unwrap();
+    assert!(s
+        .submit(2, &m, Some(payload(&s.job("research-1"))))
+        .is_err());
+    m.commitments.push(payload_hash(
+        Matching,
+        payload(&s.job("research-1")).as_slice(),
+    ));
+    s.submit(2, &m, Some(payload(&s.job("research-1"))))
+        .unwrap();
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     assert_eq!(
         s.accepted("research-1", Matching).unwrap().node.as_deref(),
@@ -346,15 +354,20 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
     // A second matching attestation of the same escrow job (other job id, other signer) is
     // refused by the escrow and pays nothing.
     let mut m2 = s.att(Matching, "research-1-again", key(1), 2);
-    m2.commitments = vec![payload_hash(Matching, payload("research-1").as_slice())];
-    assert!(s.submit(1, &m2, Some(payload("research-1"))).is_err());
+    m2.commitments = vec![payload_hash(
+        Matching,
+        payload(&s.job("research-1")).as_slice(),
+    )];
+    assert!(s
+        .submit(1, &m2, Some(payload(&s.job("research-1"))))
+        .is_err());
     assert!(s.accepted("research-1-again", Matching).is_none());
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     // A payload naming another node than the single signer's is refused.
     s.create_job_of("research-2", MATCHING_MODEL, 7_000);
     let named = Binary::from(
         serde_json::to_vec(
-            &serde_json::json!({"escrow_job_id": "research-2", "node": s.nodes[1].as_str()}),
+            &serde_json::json!({"escrow_job_id": s.job("research-2"), "node": s.nodes[1].as_str()}),
         )
         .unwrap(),
     );
@@ -449,7 +462,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     s.create_job("job-q", 900);
     let payload =
         Binary::from(serde_json::to_vec(&serde_json::json!({"node": s.nodes[3]})).unwrap());
-    let mut a = s.quorum_att(Inference, "job-q", 1);
+    let mut a = s.quorum_att(Inference, &s.job("job-q"), 1);
     bind(&mut a, &payload);
     let relayer = s.gov.clone();
     let q = |s: &Suite, who: &[usize]| ExecuteMsg::SubmitQuorum {
@@ -488,7 +501,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     };
     assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadSignature);
     // A single-signer body cannot be a quorum.
-    let single = s.att(Inference, "job-q", key(0), 1);
+    let single = s.att(Inference, &s.job("job-q"), key(0), 1);
     let m = ExecuteMsg::SubmitQuorum {
         attestation: single,
         proof: QuorumProof::Secp256k1 { signatures: vec![] },
@@ -497,7 +510,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     assert_eq!(err(s.exec(&relayer, &m)), ContractError::SignerMismatch);
     // A quorum payload must name a registered node.
     let stranger = Binary::from(br#"{"node":"cosmwasm1stranger"}"#.to_vec());
-    let mut b = s.quorum_att(Inference, "job-q", 1);
+    let mut b = s.quorum_att(Inference, &s.job("job-q"), 1);
     bind(&mut b, &stranger);
     let m = ExecuteMsg::SubmitQuorum {
         attestation: b.clone(),
@@ -512,7 +525,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     let m = q(&s, &[2, 0, 3]);
     s.exec(&relayer, &m).unwrap();
     assert_eq!(s.native(&s.nodes[3]), before + 900);
-    let rec = s.accepted("job-q", Inference).unwrap();
+    let rec = s.accepted(&s.job("job-q"), Inference).unwrap();
     assert!(matches!(rec.proof, StoredProof::Secp256k1 { ref signers } if signers.len() == 3));
     let m = q(&s, &[0, 1, 2]);
     assert!(matches!(
@@ -751,9 +764,10 @@ fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
             .unwrap(),
         )
     };
+    // The attestation's own id is the request's; the payload names the escrow job.
     let matching = |s: &Suite, job: &str, nonce: u64| {
         let mut m = s.att(Matching, job, key(2), nonce);
-        m.commitments = vec![payload_hash(Matching, payload(job).as_slice())];
+        m.commitments = vec![payload_hash(Matching, payload(&s.job(job)).as_slice())];
         m
     };
     // Inference needs a quorum here: a single signer's paid matching is refused before any
@@ -765,7 +779,7 @@ fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
     for job in ["infer-1", "research-1"] {
         let m = matching(&s, job, 1);
         assert_eq!(
-            err(s.submit(2, &m, Some(payload(job)))),
+            err(s.submit(2, &m, Some(payload(&s.job(job))))),
             ContractError::QuorumRequired("matching (paid)")
         );
     }
@@ -778,17 +792,17 @@ fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
     let before = s.native(&s.nodes[2]);
     let m = matching(&s, "infer-1", 1);
     assert_eq!(
-        err(s.submit(2, &m, Some(payload("infer-1")))),
+        err(s.submit(2, &m, Some(payload(&s.job("infer-1"))))),
         ContractError::WrongJobKind {
-            job_id: "infer-1".into(),
+            job_id: s.job("infer-1"),
             model: "bc_logreg".into()
         }
     );
-    let i = s.att(Inference, "research-1", key(2), 2);
+    let i = s.att(Inference, &s.job("research-1"), key(2), 2);
     assert_eq!(
         err(s.submit(2, &i, None)),
         ContractError::WrongJobKind {
-            job_id: "research-1".into(),
+            job_id: s.job("research-1"),
             model: MATCHING_MODEL.into()
         }
     );

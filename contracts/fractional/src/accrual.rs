@@ -9,7 +9,7 @@
 use cosmwasm_std::{Addr, Storage, Uint128, Uint256};
 
 use crate::error::ContractError;
-use crate::state::{AssetInfo, Pool, Vault, ACCRUALS, MAX_REVENUE_ASSETS, POOLS, SCALE};
+use crate::state::{AssetInfo, Pool, Vault, ACCRUALS, POOLS, SCALE};
 
 /// Credits `holder` for holding `balance` shares since its last settlement, for every asset.
 pub fn settle(
@@ -38,10 +38,11 @@ pub fn settle(
     Ok(())
 }
 
-/// Spreads `amount` of `asset` over the vault's `total_shares`.
+/// Spreads `amount` of `asset` over the vault's `total_shares`. Only the vault's revenue
+/// assets (fixed at lock) are accepted.
 pub fn deposit(
     storage: &mut dyn Storage,
-    vault: &mut Vault,
+    vault: &Vault,
     asset: &AssetInfo,
     amount: Uint128,
 ) -> Result<(), ContractError> {
@@ -49,10 +50,10 @@ pub fn deposit(
         return Err(ContractError::ZeroAmount {});
     }
     if !vault.revenue_assets.contains(asset) {
-        if vault.revenue_assets.len() >= MAX_REVENUE_ASSETS {
-            return Err(ContractError::TooManyRevenueAssets {});
-        }
-        vault.revenue_assets.push(asset.clone());
+        return Err(ContractError::RevenueAssetNotAccepted {
+            vault_id: vault.id,
+            asset: asset.key(),
+        });
     }
     let key = asset.key();
     let mut pool = POOLS

@@ -46,6 +46,9 @@ pub enum ContractError {
     #[error("vault already has the maximum number of revenue assets")]
     TooManyRevenueAssets {},
 
+    #[error("vault {vault_id} does not accept {asset} as revenue")]
+    RevenueAssetNotAccepted { vault_id: u64, asset: String },
+
     #[error("reunify needs the whole supply {total}, got {got}")]
     NotWholeSupply { total: String, got: String },
 

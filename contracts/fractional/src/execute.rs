@@ -5,7 +5,7 @@ use bithive_cw_common::funds::{
 use bithive_interface::fractional::events as ev;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, CosmosMsg, DepsMut, Env, MessageInfo, Response, StdError,
-    SubMsg, Uint128, WasmMsg,
+    Storage, SubMsg, Uint128, WasmMsg,
 };
 use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
 use cw721::receiver::Cw721ReceiveMsg;
@@ -14,7 +14,8 @@ use crate::accrual;
 use crate::error::ContractError;
 use crate::msg::{FractionalizeMsg, ReceiveMsg, ShareHookMsg};
 use crate::state::{
-    AssetInfo, Vault, VaultStatus, CONFIG, NFT_CONTRACTS, SHARE_TOKENS, VAULTS, VAULT_SEQ,
+    AssetInfo, Vault, VaultStatus, CONFIG, MAX_REVENUE_ASSETS, NFT_CONTRACTS, SHARE_TOKENS, VAULTS,
+    VAULT_SEQ,
 };
 
 type Res = Result<Response, ContractError>;
@@ -62,6 +63,47 @@ fn require_active(vault: &Vault) -> Result<(), ContractError> {
     Ok(())
 }
 
+/// A native denom must be a valid SDK denom, a cw20 allowlisted.
+fn check_asset(storage: &dyn Storage, asset: &AssetInfo) -> Result<(), ContractError> {
+    match asset {
+        AssetInfo::Native(d) => validate_denom(d)?,
+        AssetInfo::Cw20(a) if !is_cw20_allowed(storage, a) => {
+            return Err(FundsError::Cw20NotAccepted {
+                contract: a.to_string(),
+            }
+            .into())
+        }
+        AssetInfo::Cw20(_) => {}
+    }
+    Ok(())
+}
+
+/// The vault's revenue assets, fixed at lock (issue #20: deposits used to add any asset until
+/// eight slots were full, so junk denoms could lock real revenue out): the declared ones, or
+/// the reserve-price asset alone.
+fn revenue_assets(
+    storage: &dyn Storage,
+    f: &FractionalizeMsg,
+) -> Result<Vec<AssetInfo>, ContractError> {
+    if f.revenue_assets.is_empty() {
+        return Ok(vec![f.reserve_price.asset.clone()]);
+    }
+    if f.revenue_assets.len() > MAX_REVENUE_ASSETS {
+        return Err(ContractError::TooManyRevenueAssets {});
+    }
+    let mut out: Vec<AssetInfo> = Vec::with_capacity(f.revenue_assets.len());
+    for a in &f.revenue_assets {
+        check_asset(storage, a)?;
+        if out.contains(a) {
+            return Err(ContractError::InvalidFractionalize {
+                reason: "revenue assets must be distinct",
+            });
+        }
+        out.push(a.clone());
+    }
+    Ok(out)
+}
+
 /// Locks the NFT that was just sent and instantiates its share token (shares are minted in the
 /// reply, once the token address is known).
 pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721ReceiveMsg) -> Res {
@@ -81,16 +123,8 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
             reason: "reserve price must be positive",
         });
     }
-    match &f.reserve_price.asset {
-        AssetInfo::Native(d) => validate_denom(d)?,
-        AssetInfo::Cw20(a) if !is_cw20_allowed(deps.storage, a) => {
-            return Err(FundsError::Cw20NotAccepted {
-                contract: a.to_string(),
-            }
-            .into())
-        }
-        AssetInfo::Cw20(_) => {}
-    }
+    check_asset(deps.storage, &f.reserve_price.asset)?;
+    let revenue_assets = revenue_assets(deps.storage, &f)?;
     let config = CONFIG.load(deps.storage)?;
     let depositor = deps.api.addr_validate(&msg.sender)?;
     let id = VAULT_SEQ
@@ -111,7 +145,7 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
         status: VaultStatus::Pending,
         proceeds_remaining: Uint128::zero(),
         shares_outstanding: Uint128::zero(),
-        revenue_assets: vec![],
+        revenue_assets,
     };
     VAULTS.save(deps.storage, id, &vault)?;
     let init = bithive_interface::asset_shares::InstantiateMsg {
@@ -187,16 +221,21 @@ pub fn share_hook(deps: DepsMut, info: MessageInfo, msg: ShareHookMsg) -> Res {
 fn deposit(deps: DepsMut, vault_id: u64, payments: Vec<(AssetInfo, Uint128)>) -> Res {
     let mut vault = load_vault(&deps, vault_id)?;
     require_active(&vault)?;
+    // Vaults locked before revenue assets were fixed at lock and that saw no revenue yet:
+    // the reserve-price asset (what the contract now fixes when none is declared).
+    if vault.revenue_assets.is_empty() {
+        vault.revenue_assets.push(vault.reserve_asset.clone());
+        VAULTS.save(deps.storage, vault_id, &vault)?;
+    }
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::DEPOSIT_REVENUE)
         .add_attribute(ev::attr::VAULT_ID, vault_id.to_string());
     for (asset, amount) in payments {
-        accrual::deposit(deps.storage, &mut vault, &asset, amount)?;
+        accrual::deposit(deps.storage, &vault, &asset, amount)?;
         res = res
             .add_attribute(ev::attr::ASSET, asset.key())
             .add_attribute(ev::attr::AMOUNT, amount);
     }
-    VAULTS.save(deps.storage, vault_id, &vault)?;
     Ok(res)
 }
 

@@ -33,7 +33,7 @@ proptest! {
         let mut storage = MockStorage::new();
         let holders: Vec<Addr> = (0..4).map(|i| Addr::unchecked(format!("holder{i}"))).collect();
         let asset = AssetInfo::Native("ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2".into());
-        let mut vault = Vault {
+        let vault = Vault {
             id: 1,
             nft_contract: Addr::unchecked("nft"),
             token_id: "t".into(),
@@ -45,7 +45,7 @@ proptest! {
             status: VaultStatus::Active,
             proceeds_remaining: Uint128::zero(),
             shares_outstanding: Uint128::from(total),
-            revenue_assets: vec![],
+            revenue_assets: vec![asset.clone()],
         };
         let mut bal = [total as u128, 0, 0, 0];
         let mut exact_num = [0u128; 4]; // exact earnings * total
@@ -54,7 +54,7 @@ proptest! {
         for op in ops {
             match op {
                 Op::Deposit(a) => {
-                    accrual::deposit(&mut storage, &mut vault, &asset, Uint128::from(a)).unwrap();
+                    accrual::deposit(&mut storage, &vault, &asset, Uint128::from(a)).unwrap();
                     deposited += a as u128;
                     for h in 0..4 { exact_num[h] += a as u128 * bal[h]; }
                 }

@@ -54,7 +54,10 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
             let vault = VAULTS.load(deps.storage, vault_id)?;
             let mut pools = Vec::new();
             for asset in vault.revenue_assets {
-                let p = POOLS.load(deps.storage, (vault_id, &asset.key()))?;
+                // Declared at lock, no deposit yet: an empty pool.
+                let p = POOLS
+                    .may_load(deps.storage, (vault_id, &asset.key()))?
+                    .unwrap_or_default();
                 pools.push(PoolInfo {
                     asset,
                     deposited: p.deposited,

@@ -188,6 +188,10 @@ impl T {
                 asset: AssetInfo::Native("uusd".into()),
                 amount: Uint128::new(10_000),
             },
+            revenue_assets: vec![
+                AssetInfo::Native(IBC.into()),
+                AssetInfo::Cw20(self.usdc.clone()),
+            ],
         };
         self.app.execute_contract(
             self.alice.clone(),
@@ -352,7 +356,11 @@ fn fractionalize_errors() {
 #[test]
 fn lock_and_share_return_errors_are_typed() {
     let mut t = setup();
-    let lock = |t: &mut T, shares: u128, asset: AssetInfo, reserve: u128| {
+    let lock_with = |t: &mut T,
+                     shares: u128,
+                     asset: AssetInfo,
+                     reserve: u128,
+                     revenue_assets: Vec<AssetInfo>| {
         let f = FractionalizeMsg {
             shares: Uint128::new(shares),
             share_name: "Scanner shares".into(),
@@ -362,6 +370,7 @@ fn lock_and_share_return_errors_are_typed() {
                 asset,
                 amount: Uint128::new(reserve),
             },
+            revenue_assets,
         };
         t.app.execute_contract(
             t.nft.clone(),
@@ -373,6 +382,9 @@ fn lock_and_share_return_errors_are_typed() {
             }),
             &[],
         )
+    };
+    let lock = |t: &mut T, shares: u128, asset: AssetInfo, reserve: u128| {
+        lock_with(t, shares, asset, reserve, vec![])
     };
     let uusd = AssetInfo::Native("uusd".into());
     assert_eq!(
@@ -400,6 +412,48 @@ fn lock_and_share_return_errors_are_typed() {
     let junk = t.app.api().addr_make("junk-cw20");
     assert_eq!(
         err(lock(&mut t, 10, AssetInfo::Cw20(junk.clone()), 10)),
+        ContractError::Funds(FundsError::Cw20NotAccepted {
+            contract: junk.to_string()
+        })
+    );
+    // Revenue assets (fixed at lock): at most 8, distinct, valid denoms, allowlisted cw20s.
+    let nine: Vec<_> = (0..9)
+        .map(|i| AssetInfo::Native(format!("ibc/{i:064}")))
+        .collect();
+    assert_eq!(
+        err(lock_with(&mut t, 10, uusd.clone(), 10, nine.clone())),
+        ContractError::TooManyRevenueAssets {}
+    );
+    assert_eq!(
+        err(lock_with(
+            &mut t,
+            10,
+            uusd.clone(),
+            10,
+            vec![uusd.clone(), uusd.clone()]
+        )),
+        ContractError::InvalidFractionalize {
+            reason: "revenue assets must be distinct"
+        }
+    );
+    assert!(matches!(
+        err(lock_with(
+            &mut t,
+            10,
+            uusd.clone(),
+            10,
+            vec![AssetInfo::Native("u".into())]
+        )),
+        ContractError::Funds(FundsError::InvalidDenom { .. })
+    ));
+    assert_eq!(
+        err(lock_with(
+            &mut t,
+            10,
+            uusd.clone(),
+            10,
+            vec![AssetInfo::Cw20(junk.clone())]
+        )),
         ContractError::Funds(FundsError::Cw20NotAccepted {
             contract: junk.to_string()
         })
@@ -594,19 +648,13 @@ fn cw20_revenue_and_allowlist() {
         err(r),
         ContractError::Funds(FundsError::Cw20NotAccepted { .. })
     ));
-    // Nine revenue assets: the ninth is refused.
-    t.app.init_modules(|router, _, storage| {
-        // init_balance replaces the clinic's balances: keep some of the first denom.
-        let mut funds: Vec<_> = (0..8).map(|i| coin(10, format!("ibc/{i:064}"))).collect();
-        funds.push(coin(1_000, IBC));
-        router.bank.init_balance(storage, &clinic, funds).unwrap();
-    });
-    for i in 0..7 {
-        t.deposit(1, 10, &format!("ibc/{i:064}")).unwrap();
-    }
+    // An asset the vault did not declare at lock is refused, even a valid one.
     assert_eq!(
-        err(t.deposit(1, 10, &format!("ibc/{:064}", 7))),
-        ContractError::TooManyRevenueAssets {}
+        err(t.deposit(1, 10, "uusd")),
+        ContractError::RevenueAssetNotAccepted {
+            vault_id: 1,
+            asset: AssetInfo::Native("uusd".into()).key(),
+        }
     );
     assert!(t.deposit(1, 0, IBC).is_err());
     assert_eq!(
@@ -898,6 +946,7 @@ fn cw20_buyout_at_reserve() {
             asset: AssetInfo::Cw20(usdc.clone()),
             amount: Uint128::new(50_000),
         },
+        revenue_assets: vec![],
     };
     let alice = t.alice.clone();
     t.app
@@ -964,4 +1013,102 @@ fn cw20_buyout_at_reserve() {
         )
         .unwrap();
     assert_eq!(b.balance.u128(), 50_000);
+}
+
+// ---- issue #20 attacks ----
+
+/// Eight 1-unit deposits of junk native denoms used to fill the vault's revenue asset slots for
+/// good, so the asset's real revenue was refused. Revenue assets are now fixed at lock time:
+/// other denoms are refused and change nothing.
+#[test]
+fn junk_denoms_cannot_fill_revenue_slots() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let (dave, alice) = (t.dave.clone(), t.alice.clone());
+    t.app.init_modules(|router, _, storage| {
+        let junk: Vec<_> = (0..8).map(|i| coin(1, format!("junk{i}"))).collect();
+        router.bank.init_balance(storage, &dave, junk).unwrap();
+    });
+    for i in 0..8 {
+        let r = t.app.execute_contract(
+            dave.clone(),
+            t.frac.clone(),
+            &ExecuteMsg::DepositRevenue { vault_id: 1 },
+            &coins(1, format!("junk{i}")),
+        );
+        if r.is_ok() {
+            continue;
+        }
+        assert_eq!(
+            err(r),
+            ContractError::RevenueAssetNotAccepted {
+                vault_id: 1,
+                asset: AssetInfo::Native(format!("junk{i}")).key(),
+            }
+        );
+        assert_eq!(t.bank(&dave, &format!("junk{i}")), 1);
+    }
+    // The asset's real revenue is still accepted and paid out.
+    t.deposit(1, 1_000, IBC).unwrap();
+    t.claim(1, &alice).unwrap();
+    assert_eq!(t.bank(&alice, IBC), 1_000);
+}
+
+/// A holder burning shares while the vault is active left `total_shares` unchanged: revenue
+/// kept being spread over shares that no longer exist (stranded) and reunify needed a supply
+/// that could never be gathered. The share token now lets only its vault burn.
+#[test]
+fn holders_cannot_burn_shares_of_an_active_vault() {
+    let mut t = setup();
+    t.fractionalize("scanner-1", 1_000).unwrap();
+    let (alice, bob) = (t.alice.clone(), t.bob.clone());
+    let token = t.shares(1);
+    let burn = t.app.execute_contract(
+        alice.clone(),
+        token.clone(),
+        &Cw20ExecuteMsg::Burn {
+            amount: Uint128::new(1),
+        },
+        &[],
+    );
+    assert!(burn.is_err(), "a holder burned vault shares");
+    t.app
+        .execute_contract(
+            alice.clone(),
+            token.clone(),
+            &Cw20ExecuteMsg::IncreaseAllowance {
+                spender: bob.to_string(),
+                amount: Uint128::new(10),
+                expires: None,
+            },
+            &[],
+        )
+        .unwrap();
+    let burn_from = t.app.execute_contract(
+        bob.clone(),
+        token.clone(),
+        &Cw20ExecuteMsg::BurnFrom {
+            owner: alice.to_string(),
+            amount: Uint128::new(1),
+        },
+        &[],
+    );
+    assert!(burn_from.is_err(), "a spender burned vault shares");
+    // Nothing moved: the whole supply is still there and reunify works.
+    assert_eq!(t.share_balance(1, &alice), 1_000);
+    t.deposit(1, 1_000, IBC).unwrap();
+    t.app
+        .execute_contract(
+            alice.clone(),
+            token,
+            &Cw20ExecuteMsg::Send {
+                contract: t.frac.to_string(),
+                amount: Uint128::new(1_000),
+                msg: to_json_binary(&ReceiveMsg::Reunify {}).unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    t.claim(1, &alice).unwrap();
+    assert_eq!(t.bank(&alice, IBC), 1_000);
 }

@@ -879,7 +879,7 @@ fn job_spec_is_validated() {
         .query_wasm_smart(
             &t.pay,
             &QueryMsg::Job {
-                job_id: "j-empty".into(),
+                job_id: job_id(t.payer.as_str(), "j-empty"),
             },
         )
         .unwrap();
@@ -921,7 +921,7 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
     assert_eq!(
         err(create(&mut t, "job-1")),
         ContractError::JobExists {
-            job_id: "job-1".into()
+            job_id: job_id(payer.as_str(), "job-1")
         }
     );
     assert!(matches!(
@@ -936,23 +936,24 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
         node: node.to_string(),
     };
     assert_eq!(
-        err(t.exec(&stranger, report("job-1"), &[])),
+        err(t.exec(&stranger, report(&job_id(payer.as_str(), "job-1")), &[])),
         ContractError::Unauthorized { role: "reporter" }
     );
-    t.exec(&reporter, report("job-1"), &[]).unwrap();
+    t.exec(&reporter, report(&job_id(payer.as_str(), "job-1")), &[])
+        .unwrap();
     assert_eq!(t.bank(&node, IBC), 990);
     assert_eq!(t.bank(&t.collector, IBC), 10);
     assert_eq!(
-        err(t.exec(&reporter, report("job-1"), &[])),
+        err(t.exec(&reporter, report(&job_id(payer.as_str(), "job-1")), &[])),
         ContractError::JobSettled {
-            job_id: "job-1".into()
+            job_id: job_id(payer.as_str(), "job-1")
         }
     );
     assert!(matches!(
         err(t.exec(
             &stranger,
             ExecuteMsg::RefundJob {
-                job_id: "job-2".into()
+                job_id: job_id(payer.as_str(), "job-2")
             },
             &[]
         )),
@@ -960,14 +961,14 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
     ));
     t.advance(600);
     assert!(matches!(
-        err(t.exec(&reporter, report("job-2"), &[])),
+        err(t.exec(&reporter, report(&job_id(payer.as_str(), "job-2")), &[])),
         ContractError::Expired { .. }
     ));
     let before = t.bank(&payer, IBC);
     t.exec(
         &stranger,
         ExecuteMsg::RefundJob {
-            job_id: "job-2".into(),
+            job_id: job_id(payer.as_str(), "job-2"),
         },
         &[],
     )
@@ -979,7 +980,7 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
         .query_wasm_smart(
             &t.pay,
             &QueryMsg::Job {
-                job_id: "job-1".into(),
+                job_id: job_id(payer.as_str(), "job-1"),
             },
         )
         .unwrap();
@@ -1145,7 +1146,7 @@ fn cw20_compute_job() {
     t.exec(
         &reporter,
         ExecuteMsg::ReportJob {
-            job_id: "infer:42".into(),
+            job_id: job_id(payer.as_str(), "infer:42"),
             node: node.to_string(),
         },
         &[],
@@ -1153,4 +1154,75 @@ fn cw20_compute_job() {
     .unwrap();
     assert_eq!(t.cw20_balance(&t.usdc, &node), 9_900);
     assert_eq!(t.cw20_balance(&t.usdc, &t.collector), 100);
+}
+
+/// The `job_id` of the `create_job` event in `res`.
+fn created_job_id(res: &AppResponse) -> String {
+    res.events
+        .iter()
+        .filter(|e| e.ty == "wasm")
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == "job_id")
+        .map(|a| a.value.clone())
+        .expect("create_job event with a job_id")
+}
+
+/// Issue #20: job ids were one global namespace. An attacker who saw a payer's pending
+/// `create_job` created the same id first with a dust deposit: the payer's job was refused, and a
+/// node attesting the id would have been paid the dust. Ids are now scoped to the payer.
+#[test]
+fn job_ids_cannot_be_front_run() {
+    let mut t = setup();
+    let (payer, stranger, reporter, node) = (
+        t.payer.clone(),
+        t.stranger.clone(),
+        t.reporter.clone(),
+        t.node.clone(),
+    );
+    let expires = t.now().plus_seconds(600);
+    let dust = t
+        .exec(
+            &stranger,
+            ExecuteMsg::CreateJob(job_msg("infer-7", expires)),
+            &coins(1, IBC),
+        )
+        .unwrap();
+    let created = t
+        .exec(
+            &payer,
+            ExecuteMsg::CreateJob(job_msg("infer-7", expires)),
+            &coins(1_000, IBC),
+        )
+        .expect("the payer's job is created despite the front-runner");
+    let (id, dust_id) = (created_job_id(&created), created_job_id(&dust));
+    assert_ne!(id, dust_id);
+    assert_eq!(id, job_id(payer.as_str(), "infer-7"));
+    assert_eq!(dust_id, job_id(stranger.as_str(), "infer-7"));
+    // The id in the event is the one the query answers and a report pays.
+    let j: Job = t
+        .app
+        .wrap()
+        .query_wasm_smart(&t.pay, &QueryMsg::Job { job_id: id.clone() })
+        .unwrap();
+    assert_eq!((j.payer.clone(), j.amount.u128()), (payer.clone(), 1_000));
+    assert_eq!(j.job_id, id);
+    t.exec(
+        &reporter,
+        ExecuteMsg::ReportJob {
+            job_id: id.clone(),
+            node: node.to_string(),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.bank(&node, IBC), 990);
+    // The payer's own id cannot be reused, even by the payer.
+    assert!(matches!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::CreateJob(job_msg("infer-7", expires)),
+            &coins(1_000, IBC),
+        )),
+        ContractError::JobExists { .. }
+    ));
 }

@@ -147,7 +147,9 @@ fn compute_job_create_report_refund_in_the_vm() {
     assert_eq!(tx.attr("wasm", "model"), Some("retina-cnn-v2"));
     let hash = cosmwasm_std::HexBinary::from(Sha256::digest(input).as_slice()).to_hex();
     assert_eq!(tx.attr("wasm", "input_hash"), Some(hash.as_str()));
-    let job = w.job("job-1");
+    // The job's id (scoped to the payer) is the event's.
+    let job1 = tx.attr("wasm", "job_id").expect("job_id").to_string();
+    let job = w.job(&job1);
     assert_eq!(
         (job.model.as_str(), job.input.as_slice()),
         ("retina-cnn-v2", &input[..])
@@ -161,28 +163,29 @@ fn compute_job_create_report_refund_in_the_vm() {
         job_id: id.into(),
         node: node.clone(),
     };
-    let e = contract_error(w.exec(&payer, &report("job-1"), 0));
+    let e = contract_error(w.exec(&payer, &report(&job1), 0));
     assert!(e.contains("reporter"), "{e}");
-    w.exec(&reporter, &report("job-1"), 0).unwrap();
+    w.exec(&reporter, &report(&job1), 0).unwrap();
     assert_eq!(w.bank(&node), 1_000 - 1_000 * u128::from(FEE_BPS) / 10_000);
     assert_eq!(
-        w.job("job-1").status,
+        w.job(&job1).status,
         JobStatus::Paid {
             node: cosmwasm_std::Addr::unchecked(node.clone())
         }
     );
     // Unreported job: refunded from expiry on, and then it can no longer be reported.
-    w.exec(&payer, &w.job_msg("job-2", 600, b""), 700).unwrap();
+    let tx = w.exec(&payer, &w.job_msg("job-2", 600, b""), 700).unwrap();
+    let job2 = tx.attr("wasm", "job_id").expect("job_id").to_string();
     let refund = ExecuteMsg::RefundJob {
-        job_id: "job-2".into(),
+        job_id: job2.clone(),
     };
     let e = contract_error(w.exec(&payer, &refund, 0));
     assert!(e.contains("not expired"), "{e}");
     w.chain.advance(600);
-    let e = contract_error(w.exec(&reporter, &report("job-2"), 0));
+    let e = contract_error(w.exec(&reporter, &report(&job2), 0));
     assert!(e.contains("expired"), "{e}");
     let before = w.bank(&payer);
     w.exec(&payer, &refund, 0).unwrap();
     assert_eq!(w.bank(&payer) - before, 700);
-    assert_eq!(w.job("job-2").status, JobStatus::Refunded);
+    assert_eq!(w.job(&job2).status, JobStatus::Refunded);
 }

@@ -1,5 +1,6 @@
 //! App pool: dApp developers with governance-set weights share the 15 % application share
-//! through a reward-per-weight accumulator (O(1) per message).
+//! through a reward-per-weight accumulator (O(1) per message). The remainder of each spread is
+//! carried exactly (`remainder`), never spread twice.
 
 use bithive_interface::rewards::events as ev;
 use cosmwasm_std::{Decimal256, DepsMut, Env, MessageInfo, Response, Uint128, Uint256};
@@ -12,20 +13,22 @@ fn dec(x: Uint128) -> Result<Decimal256, ContractError> {
     Ok(Decimal256::from_atomics(Uint256::from(x), 0)?)
 }
 
-/// Spreads `undistributed` over the current weights.
+/// Spreads `undistributed` + `remainder` over the current weights. Developers are credited
+/// exactly `per_weight x total_weight` (weights are integers, so no further rounding); the rest,
+/// fraction included, stays for the next spread.
 fn spread(pool: &mut AppPool) -> Result<(), ContractError> {
-    if pool.total_weight.is_zero() || pool.undistributed.is_zero() {
+    let available = dec(pool.undistributed)?.checked_add(pool.remainder)?;
+    if pool.total_weight.is_zero() || available.is_zero() {
         return Ok(());
     }
-    let per_weight = Decimal256::checked_from_ratio(pool.undistributed, pool.total_weight)?;
-    let used = Uint128::try_from(
-        per_weight
-            .checked_mul(dec(pool.total_weight)?)?
-            .to_uint_floor(),
-    )?;
+    let total = dec(pool.total_weight)?;
+    let per_weight = available.checked_div(total)?;
+    let credit = per_weight.checked_mul(total)?;
+    let rest = available.checked_sub(credit)?;
+    let whole = Uint128::try_from(rest.to_uint_floor())?;
     pool.acc = pool.acc.checked_add(per_weight)?;
-    // What the floored rate could not spread stays for the next funding.
-    pool.undistributed -= used.min(pool.undistributed);
+    pool.undistributed = whole;
+    pool.remainder = rest.checked_sub(dec(whole)?)?;
     Ok(())
 }
 

@@ -1,8 +1,9 @@
 //! Compute pool. Work reported during epoch `e` accumulates weight `units x Enode` per node and in
 //! total; at the first transaction after `e` ends, the pool's undistributed funds are allocated to
-//! `e` as a rate per unit of weight (`EPOCH_RATE[e]`). A node's record holds only its latest epoch,
-//! which is settled into `pending` the next time the node is touched, so every message costs O(1)
-//! whatever the number of nodes.
+//! `e` as a rate per unit of weight (`EPOCH_CLOSE[e]`); the exact remainder of that division is
+//! carried to the next epoch (`remainder`), so no fraction is ever credited twice. A node's record
+//! holds only its latest epoch, which is settled into `pending` the next time the node is
+//! touched, so every message costs O(1) whatever the number of nodes.
 
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
 use bithive_interface::rewards::events as ev;
@@ -16,7 +17,10 @@ use cosmwasm_std::{
 
 use crate::error::ContractError;
 use crate::payout::contributor_release;
-use crate::state::{ComputePool, Config, NodeAcc, COMPUTE, CONFIG, EPOCH_RATE, MAX_UNITS, NODES};
+use crate::state::{
+    ComputePool, Config, EpochClose, NodeAcc, COMPUTE, CONFIG, EPOCH_CLOSE, EPOCH_RATE, MAX_UNITS,
+    NODES,
+};
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
     now.saturating_sub(config.genesis) / config.epoch_seconds
@@ -30,7 +34,15 @@ fn dec(x: Uint128) -> Result<Decimal256, ContractError> {
     Ok(Decimal256::from_atomics(Uint256::from(x), 0)?)
 }
 
-/// Closes the collecting epoch if time has moved past it.
+/// Splits `rest` into whole base units and the fraction below one.
+fn split_whole(rest: Decimal256) -> Result<(Uint128, Decimal256), ContractError> {
+    let whole = floor128(rest)?;
+    Ok((whole, rest.checked_sub(dec(whole)?)?))
+}
+
+/// Closes the collecting epoch if time has moved past it: the epoch is credited exactly
+/// `rate x weight` (rate floored at 18 decimals), and everything else of the pool's funds,
+/// fractions included, stays in `undistributed` + `remainder` for the next epoch.
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
 #[inline(never)]
 pub fn roll(
@@ -41,17 +53,28 @@ pub fn roll(
     if epoch_now <= pool.epoch {
         return Ok(());
     }
-    if !pool.epoch_weight.is_zero() && !pool.undistributed.is_zero() {
-        let rate = dec(pool.undistributed)?
+    let available = dec(pool.undistributed)?.checked_add(pool.remainder)?;
+    if !pool.epoch_weight.is_zero() && !available.is_zero() {
+        let rate = available
             .checked_div(pool.epoch_weight)
             .map_err(|_| ContractError::DustWeight)?;
-        // rate is floored at 18 decimals, so rate x weight never exceeds the funds.
-        let allocated = floor128(rate.checked_mul(pool.epoch_weight)?)?.min(pool.undistributed);
         if !rate.is_zero() {
-            EPOCH_RATE.save(storage, pool.epoch, &rate)?;
+            // Floored twice (rate, product), so the credit never exceeds the funds.
+            let credit = rate.checked_mul(pool.epoch_weight)?;
+            let (whole, fraction) = split_whole(available.checked_sub(credit)?)?;
+            EPOCH_CLOSE.save(
+                storage,
+                pool.epoch,
+                &EpochClose {
+                    rate,
+                    weight_left: pool.epoch_weight,
+                    credit_left: credit,
+                },
+            )?;
+            pool.undistributed = whole;
+            pool.remainder = fraction;
+            pool.allocated = pool.allocated.checked_add(credit)?;
         }
-        pool.undistributed -= allocated;
-        pool.allocated = pool.allocated.checked_add(allocated)?;
     }
     pool.epoch = epoch_now;
     pool.epoch_weight = Decimal256::zero();
@@ -60,27 +83,47 @@ pub fn roll(
 
 /// Rate of a closed epoch (zero when nothing was allocated to it).
 fn rate_of(storage: &dyn Storage, epoch: u64) -> StdResult<Decimal256> {
+    if let Some(close) = EPOCH_CLOSE.may_load(storage, epoch)? {
+        return Ok(close.rate);
+    }
     Ok(EPOCH_RATE.may_load(storage, epoch)?.unwrap_or_default())
 }
 
 /// Moves a closed epoch's weight into `pending`; the withheld half of under-pledged work goes
-/// back to the pool.
+/// back to the pool. The epoch's reserved credit shrinks by what the node got; the last node to
+/// settle hands the rounding dust back to the pool's `remainder`.
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
 #[inline(never)]
 pub fn settle(
-    storage: &dyn Storage,
+    storage: &mut dyn Storage,
     pool: &mut ComputePool,
     acc: &mut NodeAcc,
 ) -> Result<(), ContractError> {
     if acc.epoch >= pool.epoch || (acc.w_full.is_zero() && acc.w_half.is_zero()) {
         return Ok(());
     }
-    let rate = rate_of(storage, acc.epoch)?;
+    let close = EPOCH_CLOSE.may_load(storage, acc.epoch)?;
+    let rate = match &close {
+        Some(c) => c.rate,
+        None => rate_of(storage, acc.epoch)?,
+    };
     let full = acc.w_full.checked_mul(rate)?;
     let half_total = acc.w_half.checked_mul(rate)?;
     let half = half_total.checked_mul(Decimal256::percent(50))?;
+    if let Some(mut c) = close {
+        c.weight_left = c
+            .weight_left
+            .checked_sub(acc.w_full.checked_add(acc.w_half)?)?;
+        c.credit_left = c.credit_left.checked_sub(full.checked_add(half_total)?)?;
+        if c.weight_left.is_zero() {
+            pool.remainder = pool.remainder.checked_add(c.credit_left)?;
+            EPOCH_CLOSE.remove(storage, acc.epoch);
+        } else {
+            EPOCH_CLOSE.save(storage, acc.epoch, &c)?;
+        }
+    }
     acc.pending = acc.pending.checked_add(full)?.checked_add(half)?;
-    pool.recycle = pool.recycle.checked_add(half_total - half)?;
+    pool.recycle = pool.recycle.checked_add(half_total.checked_sub(half)?)?;
     let whole = floor128(pool.recycle)?;
     if !whole.is_zero() {
         pool.recycle -= dec(whole)?;
@@ -227,10 +270,11 @@ pub fn preview(
         rate_of(deps.storage, acc.epoch)?
     } else if now_epoch > pool.epoch {
         // The collecting epoch is over but not closed yet: simulate its close.
-        if pool.epoch_weight.is_zero() || pool.undistributed.is_zero() {
+        let available = dec(pool.undistributed)?.checked_add(pool.remainder)?;
+        if pool.epoch_weight.is_zero() || available.is_zero() {
             Decimal256::zero()
         } else {
-            dec(pool.undistributed)?
+            available
                 .checked_div(pool.epoch_weight)
                 .map_err(|_| ContractError::DustWeight)?
         }

@@ -23,6 +23,16 @@ pub struct NodeAcc {
     pub claimed: Uint128,
 }
 
+/// What a closed epoch still owes: its nodes' weight not yet settled and the credit reserved for
+/// it. Each settlement takes its weight and its (floored) credit; when the weight reaches zero
+/// the credit left is the rounding dust, which goes back to the pool's `remainder`.
+#[cw_serde]
+pub struct EpochClose {
+    pub rate: Decimal256,
+    pub weight_left: Decimal256,
+    pub credit_left: Decimal256,
+}
+
 #[cw_serde]
 #[derive(Default)]
 pub struct Developer {
@@ -34,7 +44,10 @@ pub struct Developer {
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const COMPUTE: Item<ComputePool> = Item::new("compute");
+/// Rates of epochs closed before `EPOCH_CLOSE` existed (read only, for nodes not yet settled).
 pub const EPOCH_RATE: Map<u64, Decimal256> = Map::new("epoch_rate");
+/// A closed epoch with a non-zero rate, until every node with weight in it has settled.
+pub const EPOCH_CLOSE: Map<u64, EpochClose> = Map::new("epoch_close");
 pub const NODES: Map<&Addr, NodeAcc> = Map::new("nodes");
 pub const APP: Item<AppPool> = Item::new("app");
 pub const DEVELOPERS: Map<&Addr, Developer> = Map::new("developers");
@@ -44,3 +57,31 @@ pub const PATIENT: Item<PatientPool> = Item::new("patient");
 pub const ACTIVITIES: Map<&str, u64> = Map::new("activities");
 /// (patient, day) -> BTT paid that day.
 pub const PATIENT_DAY: Map<(&Addr, u64), Uint128> = Map::new("patient_day");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockStorage;
+    use cosmwasm_std::Storage;
+
+    /// Pools stored before issue #20 (no `remainder`, integer `allocated`) still load after
+    /// `migrate`, with a zero remainder.
+    #[test]
+    fn pools_stored_by_older_versions_load() {
+        let mut store = MockStorage::new();
+        store.set(
+            b"compute",
+            br#"{"epoch":3,"epoch_weight":"2.5","undistributed":"1","recycle":"0.5","funded":"10","allocated":"9","recycled":"0","paid":"9"}"#,
+        );
+        store.set(
+            b"app",
+            br#"{"total_weight":"3","acc":"3.333333333333333333","undistributed":"1","funded":"10","paid":"9"}"#,
+        );
+        let c = COMPUTE.load(&store).unwrap();
+        assert_eq!(c.allocated, Decimal256::from_ratio(9u8, 1u8));
+        assert_eq!(c.remainder, Decimal256::zero());
+        let a = APP.load(&store).unwrap();
+        assert_eq!(a.remainder, Decimal256::zero());
+        assert_eq!(a.undistributed, Uint128::one());
+    }
+}

@@ -27,6 +27,12 @@ pub struct FractionalizeMsg {
     pub decimals: u8,
     /// Anyone paying at least this takes the NFT; shares then redeem the proceeds pro rata.
     pub reserve_price: Price,
+    /// The assets this vault accepts as revenue, fixed here for the vault's life (at most 8,
+    /// distinct; native denoms valid, cw20s allowlisted). Empty: the reserve-price asset only.
+    /// Deposits of any other asset are refused (`RevenueAssetNotAccepted`), so nobody can fill
+    /// the vault's asset slots with junk denoms.
+    #[serde(default)]
+    pub revenue_assets: Vec<AssetInfo>,
 }
 
 #[cw_serde]
@@ -38,7 +44,8 @@ pub struct Price {
 /// Attached to a cw20 `send` to this contract.
 #[cw_serde]
 pub enum ReceiveMsg {
-    /// From an allowlisted cw20: revenue for the vault's share holders.
+    /// From an allowlisted cw20 that is one of the vault's revenue assets: revenue for the
+    /// vault's share holders.
     DepositRevenue { vault_id: u64 },
     /// From the reserve-price cw20: buy the NFT.
     Buyout { vault_id: u64 },
@@ -56,7 +63,7 @@ pub enum ExecuteMsg {
     Receive(Cw20ReceiveMsg),
     /// Balance-change notification from a vault's share token.
     ShareHook(ShareHookMsg),
-    /// Native revenue (any bank denom, including `ibc/...`) attached as funds.
+    /// Native revenue attached as funds: only the vault's revenue assets (fixed at lock).
     DepositRevenue { vault_id: u64 },
     /// Native buyout payment attached as funds.
     Buyout { vault_id: u64 },
@@ -153,7 +160,7 @@ pub struct Vault {
     /// Buyout proceeds not yet redeemed, and the shares still able to redeem them.
     pub proceeds_remaining: Uint128,
     pub shares_outstanding: Uint128,
-    /// Revenue assets seen so far (bounded by `MAX_REVENUE_ASSETS`).
+    /// Revenue assets accepted by this vault, fixed at lock (at most 8).
     pub revenue_assets: Vec<AssetInfo>,
 }
 

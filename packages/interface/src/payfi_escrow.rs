@@ -32,9 +32,22 @@ pub struct OpenChannelMsg {
     pub challenge_period_secs: u64,
 }
 
+/// Longest full job id: what an attestation can name (`bithive-signed-attestation`).
+pub const MAX_JOB_ID_LEN: usize = 128;
+
+/// The id of the job `payer` creates with `CreateJobMsg { job_id: client_id, .. }`:
+/// `<payer>/<client_id>`. This is the id in the `create_job` event, the `job` query, `report_job`,
+/// `refund_job` and attestations; scoped to the payer, so nobody else can create it first.
+pub fn job_id(payer: &str, client_id: &str) -> String {
+    format!("{payer}/{client_id}")
+}
+
 /// A compute job: what the node must run, and the deposit that pays it.
 #[cw_serde]
 pub struct CreateJobMsg {
+    /// The payer's own id for the job: 1 to 64 of `A-Z a-z 0-9 - _ . :`. The job's id is
+    /// [`job_id`]`(payer, this)` (at most [`MAX_JOB_ID_LEN`] bytes), read from the `create_job`
+    /// event.
     pub job_id: String,
     pub expires_at: Timestamp,
     /// Model the node runs: 1 to 64 of `a-z 0-9 . _ -` (for example `retina-cnn-v2`).
@@ -241,6 +254,8 @@ pub enum JobStatus {
 
 #[cw_serde]
 pub struct Job {
+    /// `<payer>/<payer's id>` (see [`job_id`]), or a bare id for jobs created before ids were
+    /// scoped to the payer.
     pub job_id: String,
     /// The job spec the node executes (see `CreateJobMsg`).
     pub model: String,

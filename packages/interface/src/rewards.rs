@@ -148,15 +148,22 @@ pub struct ComputePool {
     /// Epoch currently collecting work.
     pub epoch: u64,
     pub epoch_weight: Decimal256,
-    /// Funds not yet allocated to a closed epoch.
+    /// Funds not yet allocated to a closed epoch (whole base units).
     pub undistributed: Uint128,
     /// Withheld halves of under-pledged nodes, below one base unit (whole units go back to
     /// `undistributed`).
     pub recycle: Decimal256,
     pub funded: Uint128,
-    pub allocated: Uint128,
+    /// Credited to closed epochs so far (exactly `rate x weight` of each epoch).
+    pub allocated: Decimal256,
     pub recycled: Uint128,
     pub paid: Uint128,
+    /// Fraction of a base unit left over by the last epoch's division (and the rounding dust of
+    /// fully settled epochs), carried into the next epoch: funds that were not credited to
+    /// anyone, so never credited twice and never lost.
+    /// Invariant: `funded - paid = undistributed + remainder + recycle + unclaimed`.
+    #[serde(default)]
+    pub remainder: Decimal256,
 }
 
 /// App pool: `acc` is the reward per unit of developer weight since genesis.
@@ -165,9 +172,15 @@ pub struct ComputePool {
 pub struct AppPool {
     pub total_weight: Uint128,
     pub acc: Decimal256,
+    /// Funds not yet spread over weights (whole base units).
     pub undistributed: Uint128,
     pub funded: Uint128,
     pub paid: Uint128,
+    /// Fraction of a base unit the floored per-weight rate could not spread, carried into the
+    /// next spread (never credited twice, never lost).
+    /// Invariant: `funded - paid = undistributed + remainder + unclaimed`.
+    #[serde(default)]
+    pub remainder: Decimal256,
 }
 
 #[cw_serde]

@@ -428,6 +428,11 @@ impl Suite {
         self.exec(&relayer, &msg)
     }
 
+    /// The escrow's id of the job the payer creates as `client_id` (ids are scoped to the payer).
+    pub fn job(&self, client_id: &str) -> String {
+        bithive_interface::payfi_escrow::job_id(self.payer.as_str(), client_id)
+    }
+
     pub fn create_job(&mut self, job: &str, amount: u128) {
         self.create_job_of(job, "bc_logreg", amount)
     }

@@ -180,10 +180,13 @@ pub fn setup(n: usize, k: u32) -> Vm {
 }
 
 impl Vm {
-    pub fn create_job(&mut self, job: &str, amount: u128) {
+    /// Creates the payer's job `job`; returns the job id the escrow's `create_job` event names
+    /// (scoped to the payer), the one attestations, reports and queries use.
+    pub fn create_job(&mut self, job: &str, amount: u128) -> String {
         let expires = self.chain.block().time.plus_seconds(86_400);
         let payer = self.payer.clone();
-        self.chain
+        let tx = self
+            .chain
             .execute(
                 &self.escrow,
                 &payer,
@@ -191,6 +194,9 @@ impl Vm {
                 &[coin(amount, DENOM)],
             )
             .unwrap();
+        tx.attr("wasm", "job_id")
+            .expect("create_job event")
+            .to_string()
     }
 
     pub fn att(

@@ -13,7 +13,7 @@ use bithive_fractional::msg::{
 };
 use bithive_fractional::state::{AssetInfo, Vault};
 use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
-use cosmwasm_std::{to_json_binary, HexBinary, Uint128};
+use cosmwasm_std::{to_json_binary, Addr, HexBinary, Uint128};
 use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg};
 
 pub const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
@@ -182,6 +182,10 @@ impl World {
                 asset: AssetInfo::Native(RESERVE_DENOM.into()),
                 amount: Uint128::new(reserve),
             },
+            revenue_assets: vec![
+                AssetInfo::Native(IBC.into()),
+                AssetInfo::Cw20(Addr::unchecked(self.usdc.clone())),
+            ],
         };
         let msg = NftMsg::SendNft {
             contract: self.frac.clone(),

@@ -1,6 +1,8 @@
-//! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry.
+//! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry. A job's
+//! id is `<payer>/<payer's id>`, derived here, so a job id cannot be front-run.
 
 use bithive_interface::payfi_escrow::events as ev;
+use bithive_interface::payfi_escrow::{job_id as full_job_id, MAX_JOB_ID_LEN};
 use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
 use sha2::{Digest, Sha256};
 
@@ -64,6 +66,14 @@ pub fn create(
     msg: CreateJobMsg,
 ) -> Res {
     validate_job_id(&msg.job_id)?;
+    // Issue #20: ids are scoped to the payer, so nobody can take a payer's id first.
+    let job_id = full_job_id(payer.as_str(), &msg.job_id);
+    if job_id.len() > MAX_JOB_ID_LEN {
+        return Err(ContractError::Invalid {
+            field: "job_id",
+            reason: "payer address, '/' and job id: at most 128 bytes",
+        });
+    }
     validate_spec(&msg.model, msg.input.as_slice())?;
     if amount.is_zero() {
         return Err(ContractError::Invalid {
@@ -77,12 +87,12 @@ pub fn create(
             reason: "must be in the future",
         });
     }
-    if JOBS.has(deps.storage, &msg.job_id) {
-        return Err(ContractError::JobExists { job_id: msg.job_id });
+    if JOBS.has(deps.storage, &job_id) {
+        return Err(ContractError::JobExists { job_id });
     }
     let input_hash = HexBinary::from(Sha256::digest(msg.input.as_slice()).as_slice()).to_hex();
     let job = Job {
-        job_id: msg.job_id.clone(),
+        job_id: job_id.clone(),
         model: msg.model,
         input: msg.input,
         input_hash,
@@ -93,10 +103,10 @@ pub fn create(
         expires_at: msg.expires_at,
         status: JobStatus::Open,
     };
-    JOBS.save(deps.storage, &msg.job_id, &job)?;
+    JOBS.save(deps.storage, &job_id, &job)?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::CREATE_JOB)
-        .add_attribute(ev::attr::JOB_ID, msg.job_id)
+        .add_attribute(ev::attr::JOB_ID, job_id)
         .add_attribute(ev::attr::PAYER, payer)
         .add_attribute(ev::attr::AMOUNT, amount)
         .add_attribute(ev::attr::MODEL, job.model)
