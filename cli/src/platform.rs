@@ -158,14 +158,29 @@ impl Platform {
             operator_key,
             deployment,
         };
-        // The node registers with its operator key; governance records its compliance.
+        // The node registers with its operator key, which signs for the node account (proof of
+        // possession); governance records its compliance.
         let c = &p.deployment.contracts;
         let operator_pub = p.operator_key.public_key_compressed();
+        let operator_signature = ctx!(
+            bithive_signed_attestation::signing::sign_operator_pop(
+                p.operator_key.k256(),
+                &p.chain_id,
+                &c.staking,
+                p.node.address(),
+            ),
+            "operator key proof"
+        )?;
+        let register = bithive_staking::msg::ExecuteMsg::RegisterNode {
+            capacity_t: 4,
+            tier: bithive_staking::msg::Tier::T1,
+            operator_key: bithive_signed_attestation::PubKey33(operator_pub),
+            operator_signature,
+        };
         exec(
             &p.node,
             &c.staking,
-            json!({"register_node": {"capacity_t": 4, "tier": "t1",
-                "operator_key": hex::encode(operator_pub)}}),
+            ctx!(serde_json::to_value(&register), "register node")?,
             "register node",
         )
         .await?;
