@@ -329,7 +329,7 @@ fn operator_key_cannot_be_squatted() {
     let register = |sig| ExecuteMsg::RegisterNode {
         capacity_t: 4,
         tier: Tier::T1,
-        operator_key: victim_key.clone(),
+        operator_key: victim_key,
         operator_signature: sig,
     };
     // No valid signature at all.
@@ -340,7 +340,7 @@ fn operator_key_cannot_be_squatted() {
     assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
     // The victim's real proof, made for the victim, replayed by the squatter.
     let victims_pop = s.pop(0, &victim);
-    let e = s.exec(&squatter, &register(victims_pop.clone()));
+    let e = s.exec(&squatter, &register(victims_pop));
     assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
     // A proof for the squatter made by another key (the squatter's own).
     let own = s.pop(1, &squatter);
