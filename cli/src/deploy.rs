@@ -4,7 +4,11 @@
 //! testnet.
 //!
 //! Wiring (who may call whom):
-//! - BTK's minter is the emission contract (allowance = the whole cap).
+//! - BTK's only minter is the emission contract (allowance = the whole cap). BTT has a fixed
+//!   supply: `btt_supply` minted to the deployer at instantiation, cap = that supply, no minter.
+//! - Last step: the deployer renounces ownership of BTK and BTT, so nobody can add a minter or
+//!   raise an allowance ever again (no issuance beyond emission). Their wasm admin (who may
+//!   migrate the code) is `token_admin`, or nobody.
 //! - Emission pays the rewards compute and app pools and puts the foundation and operations
 //!   shares into vesting.
 //! - The attestation contract holds every reporter role: rewards `reporter`, escrow
@@ -67,7 +71,8 @@ pub struct DeployConfig {
     /// Label prefix of every contract.
     pub label_prefix: String,
     pub decimals: u8,
-    /// BTT minted to the deployer at instantiation (base units).
+    /// BTT minted to the deployer at instantiation (base units): the whole BTT supply for good
+    /// (the cap equals it and nobody can mint). Must be > 0.
     pub btt_supply: Uint128,
     /// BTT put into the rewards patient pool.
     pub btt_patient_pool: Uint128,
@@ -79,6 +84,10 @@ pub struct DeployConfig {
     /// Receives escrow fees, slashed pledges, foundation and operations vesting; the deployer when
     /// unset.
     pub treasury: Option<String>,
+    /// Wasm admin of BTK and BTT: the only account that may migrate their code (a governance
+    /// contract). Unset: nobody, the token code is immutable. Never the deployer by default: a
+    /// migration can change minting.
+    pub token_admin: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -147,6 +156,7 @@ impl Default for DeployConfig {
             escrow_fee_bps: 50,
             attestation: AttestationParams::default(),
             treasury: None,
+            token_admin: None,
         }
     }
 }
@@ -228,17 +238,29 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// Instantiates with the deployer as wasm admin.
     async fn instantiate<M: Serialize>(
         &mut self,
         code_id: u64,
         msg: &M,
         label: &str,
     ) -> Result<String, DeployError> {
-        let msg = serde_json::to_value(msg).map_err(|e| DeployError::Config(e.to_string()))?;
         let admin = self.client.address().to_string();
+        self.instantiate_with_admin(code_id, msg, label, Some(&admin))
+            .await
+    }
+
+    async fn instantiate_with_admin<M: Serialize>(
+        &mut self,
+        code_id: u64,
+        msg: &M,
+        label: &str,
+        admin: Option<&str>,
+    ) -> Result<String, DeployError> {
+        let msg = serde_json::to_value(msg).map_err(|e| DeployError::Config(e.to_string()))?;
         let (addr, _) = self
             .client
-            .instantiate(code_id, &msg, label, Some(&admin))
+            .instantiate(code_id, &msg, label, admin)
             .await
             .map_err(step(&format!("instantiate {label}")))?;
         (self.progress)(&format!("instantiated {label:<22} {addr}"));
@@ -267,6 +289,11 @@ pub async fn deploy(
     config: &DeployConfig,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Deployment, DeployError> {
+    if config.btt_supply.is_zero() {
+        return Err(DeployError::Config(
+            "btt_supply must be > 0: it is the whole BTT supply".into(),
+        ));
+    }
     let artifacts = load_artifacts(&config.artifacts)?;
     let me = client.address().to_string();
     let treasury = config.treasury.clone().unwrap_or_else(|| me.clone());
@@ -304,7 +331,8 @@ pub async fn deploy(
     let code = |kind: &str| codes.get(kind).map_or(0, |c| c.code_id);
     let label = |name: &str| format!("{}-{name}", config.label_prefix);
 
-    // Tokens. BTK starts with no minter: emission becomes its only minter below.
+    // Tokens. BTK starts with no minter: emission becomes its only minter below. The deployer
+    // owns both only until the last step, which renounces ownership.
     let token_msg = |name: &str, symbol: &str, initial: Vec<cw20::Cw20Coin>| {
         bithive_interface::token::InstantiateMsg {
             name: name.into(),
@@ -320,10 +348,11 @@ pub async fn deploy(
     let btk_cap = Uint128::new(2_100_000_000u128 * 10u128.pow(u32::from(config.decimals)));
     let mut btk_msg = token_msg("BitSpark Token", "BTK", vec![]);
     btk_msg.cap = Some(btk_cap);
+    let token_admin = config.token_admin.as_deref();
     d.contracts.btk = p
-        .instantiate(code("token"), &btk_msg, &label("btk"))
+        .instantiate_with_admin(code("token"), &btk_msg, &label("btk"), token_admin)
         .await?;
-    let btt_msg = token_msg(
+    let mut btt_msg = token_msg(
         "BitHive Token",
         "BTT",
         vec![cw20::Cw20Coin {
@@ -331,8 +360,10 @@ pub async fn deploy(
             amount: config.btt_supply,
         }],
     );
+    // Fixed supply: everything there will ever be is minted here.
+    btt_msg.cap = Some(config.btt_supply);
     d.contracts.btt = p
-        .instantiate(code("token"), &btt_msg, &label("btt"))
+        .instantiate_with_admin(code("token"), &btt_msg, &label("btt"), token_admin)
         .await?;
 
     d.contracts.vesting = p
@@ -533,6 +564,20 @@ pub async fn deploy(
     ];
     for (what, contract, msg) in wiring {
         p.execute(what, contract, msg).await?;
+    }
+
+    // Last: nobody may change the minters of BTK (emission only) or BTT (none) again.
+    let renounce = to_value(&bithive_interface::token::ExecuteMsg::UpdateOwnership(
+        cw_ownable::Action::RenounceOwnership,
+    ))?;
+    for (what, token) in [
+        (
+            "BTK ownership renounced: emission is its only minter",
+            &d.contracts.btk,
+        ),
+        ("BTT ownership renounced: fixed supply", &d.contracts.btt),
+    ] {
+        p.execute(what, token, renounce.clone()).await?;
     }
     Ok(d)
 }

@@ -166,7 +166,8 @@ impl Platform {
             operator_key,
             deployment,
         };
-        // The node registers with its operator key; governance records its compliance.
+        // The node registers with its operator key, which signs for the node account (proof of
+        // possession); governance records its compliance.
         p.register_node(&p.node, &p.operator_key).await?;
         progress(&format!(
             "node {} registered (operator {})",
@@ -184,6 +185,15 @@ impl Platform {
         operator: &OperatorKey,
     ) -> Result<(), DemoError> {
         let c = &self.deployment.contracts;
+        let operator_signature = ctx!(
+            bithive_signed_attestation::signing::sign_operator_pop(
+                operator.k256(),
+                &self.chain_id,
+                &c.staking,
+                node.address(),
+            ),
+            "operator key proof"
+        )?;
         exec(
             node,
             &c.staking,
@@ -191,6 +201,7 @@ impl Platform {
                 capacity_t: 4,
                 tier: Tier::T1,
                 operator_key: PubKey33(operator.public_key_compressed()),
+                operator_signature,
             },
             "register node",
         )

@@ -12,8 +12,9 @@ use crate::error::ContractError;
 use crate::msg::{
     InferencePayload, MatchingPayload, PatientPayload, ValuationPayload, WorkPayload,
 };
-use crate::state::Config;
+use crate::state::{Config, VALUATION_ROUNDS};
 use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
+use bithive_interface::attestation::parse_valuation_job_id;
 
 /// Who the node of a job is.
 pub enum NodeSource {
@@ -131,11 +132,12 @@ pub fn dispatch(
             })
         }
         AttestationKind::Valuation => {
+            let (token_id, _round) = valuation_round(a)?;
             let v: ValuationPayload = parse(payload.ok_or_else(required)?)?;
             let msg = exec(
                 &a.contract,
                 &asset_nft::ExecuteMsg::SubmitValuation {
-                    token_id: a.job_id.clone(),
+                    token_id: token_id.to_string(),
                     value: v.value,
                 },
             )?;
@@ -195,6 +197,34 @@ pub fn dispatch(
             }
         },
     }
+}
+
+/// (token id, round) of a valuation attestation: its `job_id` is `"<token id>#<round>"`
+/// (`bithive_interface::attestation::valuation_job_id`), so each round has its own record key.
+pub fn valuation_round(a: &Attestation) -> Result<(&str, u64), ContractError> {
+    parse_valuation_job_id(&a.job_id)
+        .ok_or_else(|| ContractError::BadValuationJobId(a.job_id.clone()))
+}
+
+/// Refuses a valuation round not above the token's last accepted one (a replay, or an older
+/// round held back to overwrite a newer value) and records it. Local valuations only: a
+/// forwarded one is checked by the chain that applies it.
+pub fn advance_valuation_round(
+    storage: &mut dyn cosmwasm_std::Storage,
+    a: &Attestation,
+) -> Result<u64, ContractError> {
+    let (token_id, round) = valuation_round(a)?;
+    let key = (a.contract.as_str(), token_id);
+    let last = VALUATION_ROUNDS.may_load(storage, key)?.unwrap_or(0);
+    if round <= last {
+        return Err(ContractError::StaleValuationRound {
+            token_id: token_id.to_string(),
+            round,
+            last,
+        });
+    }
+    VALUATION_ROUNDS.save(storage, key, &round)?;
+    Ok(round)
 }
 
 /// The node behind the attestation where one is known (recorded, not paid).

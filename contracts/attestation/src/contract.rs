@@ -151,6 +151,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
             to_json_binary(&query::pending(deps, start_after, limit)?)
         }
         QueryMsg::Packet { id } => to_json_binary(&query::packet(deps, id)?),
+        QueryMsg::ValuationRound { token_id } => {
+            to_json_binary(&query::valuation_round(deps, token_id)?)
+        }
     }
 }
 

@@ -82,6 +82,14 @@ pub enum ContractError {
     UnknownPacket(u64),
     #[error("packet {0} is in flight or delivered: nothing to retry")]
     NotRetryable(u64),
+    #[error("valuation job_id {0} is not \"<token id>#<round>\" with a canonical round >= 1")]
+    BadValuationJobId(String),
+    #[error("valuation round {round} of {token_id} is not above its last accepted round {last}")]
+    StaleValuationRound {
+        token_id: String,
+        round: u64,
+        last: u64,
+    },
     #[error("unknown reply id {0}")]
     UnknownReply(u64),
 }

@@ -1,13 +1,13 @@
 use bithive_interface::attestation::events as ev;
 use bithive_signed_attestation::{
-    bls_pop_message, Attestation, Signature64, SignedAttestation, BLS_POP_DST,
+    bls_pop_message, Attestation, AttestationKind, Signature64, SignedAttestation, BLS_POP_DST,
 };
 use cosmwasm_std::{
     to_json_binary, Binary, DepsMut, Env, HexBinary, IbcMsg, IbcTimeout, MessageInfo, Response,
     Storage, SubMsg, WasmMsg,
 };
 
-use crate::consumer::{dispatch, Dispatch, NodeSource};
+use crate::consumer::{advance_valuation_round, dispatch, Dispatch, NodeSource};
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, PacketProof, PeerEndpoint, QuorumProof, MAX_PEERS};
 use crate::state::{
@@ -81,6 +81,10 @@ fn accept(
     let mut forwarded = None;
     match to {
         Target::Local => {
+            if a.kind == AttestationKind::Valuation {
+                let round = advance_valuation_round(storage, &a)?;
+                res = res.add_attribute(ev::attr::ROUND, round.to_string());
+            }
             res = res.add_attribute(ev::attr::ROUTE, "local");
             if let Some(msg) = d.msg {
                 res = res

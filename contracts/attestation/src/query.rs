@@ -6,7 +6,7 @@ use cw_storage_plus::Bound;
 use crate::msg::{AttestationsResponse, ChannelsResponse, PacketsResponse};
 use crate::state::{
     record_key, Accepted, Outgoing, ACCEPTED, BLS_KEYS, BY_SIGNER, CHANNELS, CONFIG, NONCES,
-    OUTGOING, PENDING, ROUTES,
+    OUTGOING, PENDING, ROUTES, VALUATION_ROUNDS,
 };
 use crate::verify::expected_contract;
 
@@ -114,4 +114,15 @@ pub fn pending(
 
 pub fn packet(deps: Deps, id: u64) -> StdResult<Option<Outgoing>> {
     OUTGOING.may_load(deps.storage, id)
+}
+
+/// Last accepted valuation round of `token_id` on the configured asset-nft contract (0: none).
+pub fn valuation_round(deps: Deps, token_id: String) -> StdResult<u64> {
+    let config = CONFIG.load(deps.storage)?;
+    let Some(nft) = config.asset_nft else {
+        return Ok(0);
+    };
+    Ok(VALUATION_ROUNDS
+        .may_load(deps.storage, (nft.as_str(), token_id.as_str()))?
+        .unwrap_or(0))
 }

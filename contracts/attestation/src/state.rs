@@ -31,6 +31,8 @@ pub const OUTGOING: Map<u64, Outgoing> = Map::new("outgoing");
 /// Ids of outgoing packets not yet delivered (bounded pending query).
 pub const PENDING: Map<u64, ()> = Map::new("pending");
 pub const OUTGOING_SEQ: Item<u64> = Item::new("outgoing_seq");
+/// (asset-nft contract, token id) -> last accepted valuation round: rounds only go up.
+pub const VALUATION_ROUNDS: Map<(&str, &str), u64> = Map::new("valuation_rounds");
 
 /// The staking contract's operator key index (`Map<&[u8], Addr>` "operator_keys"), read with a
 /// raw query: staking has no smart query by operator key.

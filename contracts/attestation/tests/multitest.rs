@@ -302,7 +302,7 @@ fn valuation_and_record_only_kinds() {
         .execute_contract(owner.clone(), s.nft.clone(), &mint, &[])
         .unwrap();
     let payload = Binary::from(br#"{"value":"125000"}"#.to_vec());
-    let mut v = s.att(Valuation, "scanner-1", key(1), 1);
+    let mut v = s.att(Valuation, "scanner-1#1", key(1), 1);
     bind(&mut v, &payload);
     s.submit(1, &v, Some(payload)).unwrap();
     let val: serde_json::Value = s
@@ -807,4 +807,98 @@ fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
         }
     );
     assert_eq!(s.native(&s.nodes[2]), before);
+}
+
+/// Valuations are keyed by (token, round): an asset is re-valued every round (before this, the
+/// token id alone was the accepted-once key, so an asset was valued once ever and had no
+/// valuation after `freshness_secs`), while a replayed round, a round held back and posted after
+/// a newer one, and a job id without a canonical round are refused.
+#[test]
+fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
+    use bithive_interface::attestation::valuation_job_id;
+    let mut s = suite(3, 3, 2, vec![]);
+    let owner = s.gov.clone();
+    let mint = serde_json::json!({"mint": {"token_id": "scanner-1", "owner": owner,
+        "token_uri": null, "extension": {"class": "medical_equipment",
+        "description_uri": "ipfs://bafybeigdyrzt5scanner", "content_hash": hex::encode([7u8; 32]),
+        "jurisdictions": [{"code": "US", "markers": []}], "certifications": [],
+        "device_pubkey": null}}});
+    s.app
+        .execute_contract(owner.clone(), s.nft.clone(), &mint, &[])
+        .unwrap();
+    let value_of = |s: &Suite| -> serde_json::Value {
+        let v: serde_json::Value = s
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &s.nft,
+                &serde_json::json!({"valuation": {"token_id": "scanner-1"}}),
+            )
+            .unwrap();
+        v["value"].clone()
+    };
+    let round = |s: &Suite| -> u64 {
+        s.app
+            .wrap()
+            .query_wasm_smart(
+                &s.attest,
+                &bithive_attestation::msg::QueryMsg::ValuationRound {
+                    token_id: "scanner-1".into(),
+                },
+            )
+            .unwrap()
+    };
+    let valued = |s: &mut Suite, signer: usize, job: &str, value: u128, nonce: u64| {
+        let payload = Binary::from(
+            serde_json::to_vec(&serde_json::json!({"value": value.to_string()})).unwrap(),
+        );
+        let mut v = s.att(Valuation, job, key(signer), nonce);
+        bind(&mut v, &payload);
+        s.submit(signer, &v, Some(payload))
+    };
+    assert_eq!(round(&s), 0);
+    let res = valued(&mut s, 1, &valuation_job_id("scanner-1", 1), 125_000, 10).unwrap();
+    assert!(res.events.iter().any(|e| e
+        .attributes
+        .iter()
+        .any(|a| a.key == "round" && a.value == "1")));
+    assert_eq!(value_of(&s), "125000");
+    // Past freshness the asset has no valuation until it is valued again.
+    s.advance(11 * DAY);
+    assert!(value_of(&s).is_null());
+    valued(&mut s, 1, &valuation_job_id("scanner-1", 2), 130_000, 11).unwrap();
+    assert_eq!(value_of(&s), "130000");
+    assert_eq!(round(&s), 2);
+    // Replay of round 2 (another signer, fresh nonce): refused, the value stays.
+    assert!(matches!(
+        err(valued(&mut s, 2, &valuation_job_id("scanner-1", 2), 1, 12)),
+        ContractError::AlreadyAttested { .. }
+    ));
+    // Round 4 accepted, then round 3 (signed earlier, held back) is refused.
+    valued(&mut s, 1, &valuation_job_id("scanner-1", 4), 140_000, 13).unwrap();
+    assert_eq!(
+        err(valued(&mut s, 2, &valuation_job_id("scanner-1", 3), 1, 14)),
+        ContractError::StaleValuationRound {
+            token_id: "scanner-1".into(),
+            round: 3,
+            last: 4
+        }
+    );
+    assert_eq!(value_of(&s), "140000");
+    assert_eq!(round(&s), 4);
+    // Job ids without a canonical round.
+    for job in [
+        "scanner-1",
+        "scanner-1#0",
+        "scanner-1#05",
+        "scanner-1#",
+        "#5",
+        "scanner-1#x",
+    ] {
+        assert_eq!(
+            err(valued(&mut s, 1, job, 1, 20)),
+            ContractError::BadValuationJobId(job.into()),
+            "{job}"
+        );
+    }
 }

@@ -58,7 +58,16 @@ pub fn execute(
             capacity_t,
             tier,
             operator_key,
-        } => execute::register(deps, env, info, capacity_t, tier, operator_key),
+            operator_signature,
+        } => execute::register(
+            deps,
+            env,
+            info,
+            capacity_t,
+            tier,
+            operator_key,
+            operator_signature,
+        ),
         ExecuteMsg::UpdateNode { capacity_t, tier } => {
             execute::update_node(deps, info, capacity_t, tier)
         }

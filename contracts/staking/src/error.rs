@@ -19,6 +19,8 @@ pub enum ContractError {
     CapacityOutOfTier { capacity: u32, tier: String },
     #[error("operator key is invalid or already used by another node")]
     BadOperatorKey,
+    #[error("operator_signature is not the operator key's signature for this sender, contract and chain")]
+    BadOperatorSignature,
     #[error("wrong token: {0}")]
     WrongToken(String),
     #[error("amount must be positive")]

@@ -1,6 +1,6 @@
 use bithive_formulas::emission::halvings;
 use bithive_interface::staking::events as ev;
-use bithive_signed_attestation::PubKey33;
+use bithive_signed_attestation::{operator_pop_digest, PubKey33, Signature64};
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
 };
@@ -48,6 +48,7 @@ pub fn register(
     capacity_t: u32,
     tier: Tier,
     operator_key: PubKey33,
+    operator_signature: Signature64,
 ) -> Result<Response, ContractError> {
     if NODES.has(deps.storage, &info.sender) {
         return Err(ContractError::AlreadyRegistered);
@@ -56,6 +57,22 @@ pub fn register(
     // Compressed SEC1 keys start with 0x02 or 0x03; a key serves one node only.
     if !matches!(operator_key.0[0], 2 | 3) || OPERATOR_KEYS.has(deps.storage, &operator_key.0) {
         return Err(ContractError::BadOperatorKey);
+    }
+    // Proof of possession: the key signed for this sender on this contract of this chain, so
+    // nobody registers (and is paid for) a key it does not hold.
+    let digest = operator_pop_digest(
+        &env.block.chain_id,
+        env.contract.address.as_str(),
+        info.sender.as_str(),
+        &operator_key,
+    )
+    .map_err(|e| ContractError::Attestation(e.to_string()))?;
+    let valid = deps
+        .api
+        .secp256k1_verify(&digest.0, &operator_signature.0, &operator_key.0)
+        .unwrap_or(false);
+    if !valid {
+        return Err(ContractError::BadOperatorSignature);
     }
     OPERATOR_KEYS.save(deps.storage, &operator_key.0, &info.sender)?;
     let node = Node {

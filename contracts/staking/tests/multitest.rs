@@ -36,12 +36,14 @@ fn register_and_bond() {
     );
     // Operator key already used by node 0.
     let node1 = s.nodes[1].clone();
+    let operator_signature = s.pop(0, &node1);
     let e = s.exec(
         &node1,
         &ExecuteMsg::RegisterNode {
             capacity_t: 8,
             tier: Tier::T2,
             operator_key: pubkey(0),
+            operator_signature,
         },
     );
     assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorKey);
@@ -314,4 +316,66 @@ fn attestor_set_by_vscore_in_bounded_steps() {
         .unwrap();
     let members: Vec<_> = set.members.iter().map(|m| m.node.clone()).collect();
     assert_eq!(members, vec![s.nodes[4].clone(), s.nodes[3].clone()]);
+}
+
+/// Squatter: registers a victim's operator key (public) before the victim, to be paid for every
+/// attestation the victim signs. Refused: the key must sign for the sender, this contract and
+/// this chain, and a signature made for another sender, contract or chain does not transfer.
+#[test]
+fn operator_key_cannot_be_squatted() {
+    let mut s = suite(2);
+    let (squatter, victim) = (s.nodes[1].clone(), s.nodes[0].clone());
+    let victim_key = pubkey(0);
+    let register = |sig| ExecuteMsg::RegisterNode {
+        capacity_t: 4,
+        tier: Tier::T1,
+        operator_key: victim_key,
+        operator_signature: sig,
+    };
+    // No valid signature at all.
+    let e = s.exec(
+        &squatter,
+        &register(bithive_signed_attestation::Signature64([7; 64])),
+    );
+    assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
+    // The victim's real proof, made for the victim, replayed by the squatter.
+    let victims_pop = s.pop(0, &victim);
+    let e = s.exec(&squatter, &register(victims_pop));
+    assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
+    // A proof for the squatter made by another key (the squatter's own).
+    let own = s.pop(1, &squatter);
+    let e = s.exec(&squatter, &register(own));
+    assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
+    // A proof for the squatter on another staking contract or another chain.
+    let key0 = key(0);
+    let other_contract = bithive_signed_attestation::signing::sign_operator_pop(
+        &key0,
+        &s.app.block_info().chain_id,
+        s.token.as_str(),
+        squatter.as_str(),
+    )
+    .unwrap();
+    let e = s.exec(&squatter, &register(other_contract));
+    assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
+    let other_chain = bithive_signed_attestation::signing::sign_operator_pop(
+        &key0,
+        "other-chain-1",
+        s.staking.as_str(),
+        squatter.as_str(),
+    )
+    .unwrap();
+    let e = s.exec(&squatter, &register(other_chain));
+    assert_eq!(err(e.unwrap_err()), ContractError::BadOperatorSignature);
+    // Nothing was registered; the victim registers its own key with its own proof.
+    assert!(s
+        .app
+        .wrap()
+        .query_wasm_smart::<bithive_staking::msg::NodeResponse>(
+            &s.staking,
+            &QueryMsg::Node {
+                node: squatter.to_string()
+            }
+        )
+        .is_err());
+    s.exec(&victim, &register(victims_pop)).unwrap();
 }

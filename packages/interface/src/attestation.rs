@@ -150,9 +150,33 @@ pub struct MatchingPayload {
     pub node: Option<String>,
 }
 
+/// Payload of a `valuation` attestation. Its `job_id` is [`valuation_job_id`]`(token id, round)`.
 #[cw_serde]
 pub struct ValuationPayload {
     pub value: Uint128,
+}
+
+/// Separates the token id from the round in a valuation attestation's `job_id`.
+pub const VALUATION_ROUND_SEPARATOR: char = '#';
+
+/// `job_id` of the valuation of `token_id` in `round` (`"<token id>#<round>"`, round >= 1 in
+/// decimal). The attestation contract accepts each (token, round) once and only rounds above the
+/// token's last accepted round, so an asset is re-valued every round while a replay (or an older
+/// round held back) is refused.
+pub fn valuation_job_id(token_id: &str, round: u64) -> String {
+    format!("{token_id}{VALUATION_ROUND_SEPARATOR}{round}")
+}
+
+/// The (token id, round) of a valuation `job_id`; `None` unless it is exactly what
+/// [`valuation_job_id`] builds (non-empty token id, canonical decimal round >= 1).
+pub fn parse_valuation_job_id(job_id: &str) -> Option<(&str, u64)> {
+    let (token_id, round) = job_id.rsplit_once(VALUATION_ROUND_SEPARATOR)?;
+    let canonical =
+        !round.is_empty() && !round.starts_with('0') && round.bytes().all(|b| b.is_ascii_digit());
+    if token_id.is_empty() || !canonical {
+        return None;
+    }
+    Some((token_id, round.parse().ok()?))
 }
 
 /// How a forwarded attestation proves itself to the receiving chain.
@@ -225,6 +249,10 @@ pub enum QueryMsg {
     },
     #[returns(Option<Outgoing>)]
     Packet { id: u64 },
+    /// Last accepted valuation round of `token_id` on the configured asset-nft contract (0: none
+    /// yet); the next valuation attestation names a higher round.
+    #[returns(u64)]
+    ValuationRound { token_id: String },
 }
 
 #[cw_serde]
@@ -378,6 +406,7 @@ pub mod events {
         pub const PEERS: &str = "peers";
         pub const PUBLIC_KEY: &str = "public_key";
         pub const RECORD_KEY: &str = "record_key";
+        pub const ROUND: &str = "round";
         pub const ROUTE: &str = "route";
         pub const SIGNER: &str = "signer";
         pub const VERSION: &str = "version";
@@ -401,6 +430,7 @@ pub mod events {
             PEERS,
             PUBLIC_KEY,
             RECORD_KEY,
+            ROUND,
             ROUTE,
             SIGNER,
             VERSION,

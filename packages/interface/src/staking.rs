@@ -1,4 +1,4 @@
-use bithive_signed_attestation::{PubKey33, SignedAttestation};
+use bithive_signed_attestation::{PubKey33, Signature64, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Uint128};
 use cw20::Cw20ReceiveMsg;
@@ -46,10 +46,15 @@ pub struct InstantiateMsg {
 
 #[cw_serde]
 pub enum ExecuteMsg {
+    /// Registers the sender as a node whose attestations `operator_key` signs. The key proves
+    /// possession: `operator_signature` is its signature over
+    /// `bithive_signed_attestation::operator_pop_digest(chain id, this contract, sender, key)`
+    /// (build it with `signing::sign_operator_pop`), so nobody can register a key it does not hold.
     RegisterNode {
         capacity_t: u32,
         tier: Tier,
         operator_key: PubKey33,
+        operator_signature: Signature64,
     },
     UpdateNode {
         capacity_t: u32,

@@ -65,3 +65,25 @@ fn create_job_event_round_trip() {
     let other = cosmwasm_std::Event::new("wasm").add_attribute("action", "report_job");
     assert_eq!(payfi_escrow::CreateJobEvent::from_event(&other), None);
 }
+
+#[test]
+fn valuation_job_ids_round_trip_and_refuse_non_canonical_rounds() {
+    use bithive_interface::attestation::{parse_valuation_job_id, valuation_job_id};
+    assert_eq!(valuation_job_id("scanner-1", 7), "scanner-1#7");
+    assert_eq!(
+        parse_valuation_job_id(&valuation_job_id("a#b", u64::MAX)),
+        Some(("a#b", u64::MAX))
+    );
+    for bad in [
+        "scanner-1",
+        "scanner-1#",
+        "#3",
+        "scanner-1#0",
+        "scanner-1#03",
+        "scanner-1#+3",
+        "scanner-1#3a",
+        "scanner-1#18446744073709551616",
+    ] {
+        assert_eq!(parse_valuation_job_id(bad), None, "{bad}");
+    }
+}

@@ -121,6 +121,33 @@ pub fn bls_pop_message(public_key: &[u8], owner: &str) -> Vec<u8> {
     out
 }
 
+/// Domain of an operator key's proof of possession (followed by one zero byte).
+pub const OPERATOR_POP_DOMAIN: &[u8; 23] = b"BITHIVE/OPERATOR-POP/v1";
+
+/// What an operator key signs (ECDSA over this digest, prehashed, low-s) to be registered by
+/// `sender` on the staking contract `staking` of chain `chain_id`: `sha256("BITHIVE/OPERATOR-POP/v1"
+/// || 0x00 || u16 len + chain_id || u16 len + staking || u16 len + sender || operator key (33
+/// bytes))`. Binding the sender, the contract and the chain stops anyone from registering a key
+/// whose owner did not sign for them (key squatting), here or on another deployment. The domain
+/// keeps the signature from being valid as an attestation.
+pub fn operator_pop_digest(
+    chain_id: &str,
+    staking: &str,
+    sender: &str,
+    operator_key: &PubKey33,
+) -> Result<Hash32, AttestationError> {
+    let mut out = Vec::with_capacity(
+        OPERATOR_POP_DOMAIN.len() + 7 + chain_id.len() + staking.len() + sender.len() + 33,
+    );
+    out.extend_from_slice(OPERATOR_POP_DOMAIN);
+    out.push(0);
+    put_str(&mut out, chain_id, MAX_CHAIN_ID_LEN, "chain_id")?;
+    put_str(&mut out, staking, MAX_CONTRACT_LEN, "staking")?;
+    put_str(&mut out, sender, MAX_CONTRACT_LEN, "sender")?;
+    out.extend_from_slice(&operator_key.0);
+    Ok(Hash32(Sha256::digest(&out).into()))
+}
+
 /// What was attested.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

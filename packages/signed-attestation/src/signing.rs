@@ -32,16 +32,34 @@ pub fn sign(
         ));
     }
     let digest = attestation.digest()?;
+    let signature = sign_digest(key, &digest.0)?;
+    Ok(SignedAttestation {
+        attestation,
+        signature,
+    })
+}
+
+/// Signs a prehashed digest (RFC 6979, low-s).
+fn sign_digest(key: &SigningKey, digest: &[u8; 32]) -> Result<Signature64, AttestationError> {
     let sig: Signature = key
-        .sign_prehash(&digest.0)
+        .sign_prehash(digest)
         .map_err(|_| AttestationError::Verifier("signing failed".into()))?;
     let sig = sig.normalize_s().unwrap_or(sig);
     let mut out = [0u8; 64];
     out.copy_from_slice(&sig.to_bytes());
-    Ok(SignedAttestation {
-        attestation,
-        signature: Signature64(out),
-    })
+    Ok(Signature64(out))
+}
+
+/// The operator key's proof of possession for `RegisterNode` sent by `sender` to the staking
+/// contract `staking` on `chain_id` (see [`crate::operator_pop_digest`]).
+pub fn sign_operator_pop(
+    key: &SigningKey,
+    chain_id: &str,
+    staking: &str,
+    sender: &str,
+) -> Result<Signature64, AttestationError> {
+    let digest = crate::operator_pop_digest(chain_id, staking, sender, &public_key(key))?;
+    sign_digest(key, &digest.0)
 }
 
 /// k256 verifier with the same `(hash, signature, pubkey)` shape as the host function; rejects

@@ -119,3 +119,39 @@ fn json_shape() {
     let back: Attestation = serde_json::from_value(json).unwrap();
     assert_eq!(back, a);
 }
+
+/// The operator key's proof of possession verifies only for the (chain, contract, sender, key) it
+/// was made for, and is never valid as an attestation signature.
+#[test]
+fn operator_pop_binds_chain_contract_sender_and_key() {
+    use bithive_signed_attestation::operator_pop_digest;
+    use bithive_signed_attestation::signing::{
+        k256_verify, public_key, sign_operator_pop, signing_key,
+    };
+    let key = signing_key(&[9u8; 32]).unwrap();
+    let pk = public_key(&key);
+    let sig = sign_operator_pop(&key, "bithive-1", "staking", "node").unwrap();
+    let ok = |c: &str, s: &str, n: &str, k: &bithive_signed_attestation::PubKey33| {
+        let d = operator_pop_digest(c, s, n, k).unwrap();
+        k256_verify(&d.0, &sig.0, &k.0).unwrap()
+    };
+    assert!(ok("bithive-1", "staking", "node", &pk));
+    assert!(!ok("bithive-2", "staking", "node", &pk));
+    assert!(!ok("bithive-1", "staking2", "node", &pk));
+    assert!(!ok("bithive-1", "staking", "squatter", &pk));
+    let other = public_key(&signing_key(&[8u8; 32]).unwrap());
+    assert!(!k256_verify(
+        &operator_pop_digest("bithive-1", "staking", "node", &other)
+            .unwrap()
+            .0,
+        &sig.0,
+        &other.0
+    )
+    .unwrap());
+    // Length-prefixed fields: moving bytes between fields changes the digest.
+    assert_ne!(
+        operator_pop_digest("ab", "c", "node", &pk).unwrap(),
+        operator_pop_digest("a", "bc", "node", &pk).unwrap()
+    );
+    assert!(operator_pop_digest("", "staking", "node", &pk).is_err());
+}

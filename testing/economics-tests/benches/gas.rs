@@ -16,7 +16,7 @@ use std::time::Instant;
 use bithive_economics_tests::{Code, Ledger, Vm, World, BTK, DAY};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_rewards::msg::ExecuteMsg as RewardsMsg;
-use bithive_signed_attestation::PubKey33;
+use bithive_signed_attestation::signing::{public_key, sign_operator_pop, signing_key};
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as Bond, Tier};
 use bithive_vesting::curve::Curve;
 use bithive_vesting::msg::{ExecuteMsg as VestingMsg, NewSchedule, ReceiveMsg as VestingHook};
@@ -36,11 +36,19 @@ fn enode() -> EnodeInputs {
     }
 }
 
-/// A distinct operator key per node (registration checks the SEC1 prefix and uniqueness).
-fn operator_key(i: usize) -> PubKey33 {
-    let mut key = [2u8; 33];
-    key[1..9].copy_from_slice(&(i as u64).to_be_bytes());
-    PubKey33(key)
+/// Node `i`'s `register_node`: a distinct operator key per node, with its proof of possession
+/// for `node` (registration checks both).
+fn register(w: &World<Vm>, i: usize, node: &str, staking: &str) -> StakingMsg {
+    let mut secret = [1u8; 32];
+    secret[..8].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    let key = signing_key(&secret).expect("operator key");
+    StakingMsg::RegisterNode {
+        capacity_t: 4,
+        tier: Tier::T1,
+        operator_key: public_key(&key),
+        operator_signature: sign_operator_pop(&key, &w.ledger.chain_id(), staking, node)
+            .expect("operator key proof"),
+    }
 }
 
 const MESSAGES: [&str; 7] = [
@@ -80,11 +88,7 @@ fn measure(n: usize) -> ([u64; 7], f64) {
     // Day 0: every node gets BTK, registers (T1, 4 T) and bonds its 400 BTK pledge.
     for (i, node) in nodes.iter().enumerate() {
         exec(&mut w, &faucet, &btk, &transfer(node, 500 * BTK));
-        let reg = StakingMsg::RegisterNode {
-            capacity_t: 4,
-            tier: Tier::T1,
-            operator_key: operator_key(i),
-        };
+        let reg = register(&w, i, node, &staking);
         exec(&mut w, node, &staking, &reg);
         w.send(&btk, node, &staking, 400 * BTK, &Bond::Bond {})
             .expect("bond");
@@ -149,16 +153,10 @@ fn measure(n: usize) -> ([u64; 7], f64) {
                 .expect("top up");
             w.ledger.last_gas
         },
-        exec(
-            &mut w,
-            &late,
-            &staking,
-            &StakingMsg::RegisterNode {
-                capacity_t: 4,
-                tier: Tier::T1,
-                operator_key: operator_key(n + 1),
-            },
-        ),
+        {
+            let reg = register(&w, n + 1, &late, &staking);
+            exec(&mut w, &late, &staking, &reg)
+        },
     ];
     (gas, setup)
 }

@@ -71,6 +71,7 @@ impl<L: Ledger> World<L> {
             })
             .collect();
         let btk = token(&mut ledger, "BTK", balances, Some(CAP));
+        // BTT: fixed supply, the cap is what is minted here (as `bithive deploy`).
         let btt = token(
             &mut ledger,
             "BTT",
@@ -78,7 +79,7 @@ impl<L: Ledger> World<L> {
                 address: gov.clone(),
                 amount: Uint128::new(1_000_000_000 * BTK),
             }],
-            None,
+            Some(1_000_000_000 * BTK),
         );
         let vesting = ledger.instantiate(
             Code::Vesting,
@@ -177,6 +178,14 @@ impl<L: Ledger> World<L> {
         let (gov, btk, staking) = (w.gov.clone(), w.btk.clone(), w.staking.clone());
         w.exec(&gov, &btk, &set_minter).expect("set minter");
         w.exec(&gov, &staking, &wire).expect("wire staking");
+        // Last, as `bithive deploy`: nobody may change either token's minters again.
+        let renounce =
+            bithive_token::msg::ExecuteMsg::UpdateOwnership(cw_ownable::Action::RenounceOwnership);
+        let btt = w.btt.clone();
+        for token in [&btk, &btt] {
+            w.exec(&gov, token, &renounce)
+                .expect("renounce token ownership");
+        }
         w
     }
 

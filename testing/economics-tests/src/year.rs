@@ -136,6 +136,13 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
             capacity_t: cap,
             tier,
             operator_key: public_key(&operator_key(i)),
+            operator_signature: bithive_signed_attestation::signing::sign_operator_pop(
+                &operator_key(i),
+                &w.ledger.chain_id(),
+                &staking,
+                &nodes[i],
+            )
+            .expect("operator key proof"),
         };
         w.exec(&nodes[i], &staking, &msg).expect("register");
         w.send(&btk, &nodes[i], &staking, pledge, &Bond::Bond {})

@@ -7,7 +7,7 @@ use bithive_attestation::state::Accepted;
 use bithive_attestation::ContractError;
 use bithive_formulas::enode::EnodeInputs;
 use bithive_signed_attestation::bls::SecretKey;
-use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, QUORUM_SIGNER,
 };
@@ -333,6 +333,13 @@ impl Suite {
             capacity_t: 4,
             tier: Tier::T1,
             operator_key: key(i),
+            operator_signature: sign_operator_pop(
+                &signing_key(&secret(i)).unwrap(),
+                &self.chain_id,
+                self.staking.as_str(),
+                node.as_str(),
+            )
+            .unwrap(),
         };
         self.app
             .execute_contract(node.clone(), self.staking.clone(), &msg, &[])

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use bithive_signed_attestation::bls::SecretKey;
-use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
 use bithive_vm_host::{coin, Chain, ChainConfig};
 use serde_json::{json, Value};
@@ -124,13 +124,16 @@ pub fn setup(n: usize, k: u32) -> Vm {
             &[],
         )
         .unwrap();
+    let chain_id = chain.block().chain_id;
     for (i, node) in nodes.iter().enumerate() {
+        let pop = sign_operator_pop(&signing_key(&secret(i)).unwrap(), &chain_id, &staking, node)
+            .unwrap();
         chain
             .execute(
                 &staking,
                 node,
                 &json!({"register_node": {"capacity_t": 4, "tier": "t1",
-                    "operator_key": key(i)}}),
+                    "operator_key": key(i), "operator_signature": pop}}),
                 &[],
             )
             .unwrap();

@@ -198,13 +198,20 @@ impl Suite {
     /// Registers node `i` (4 T) with the given pledge.
     pub fn join(&mut self, i: usize, pledge: u128) {
         let node = self.nodes[i].clone();
-        let key = bithive_signed_attestation::signing::public_key(
-            &bithive_signed_attestation::signing::signing_key(&[i as u8 + 1; 32]).unwrap(),
-        );
+        let sk = bithive_signed_attestation::signing::signing_key(&[i as u8 + 1; 32]).unwrap();
+        let key = bithive_signed_attestation::signing::public_key(&sk);
+        let operator_signature = bithive_signed_attestation::signing::sign_operator_pop(
+            &sk,
+            &self.app.block_info().chain_id,
+            self.staking.as_str(),
+            node.as_str(),
+        )
+        .unwrap();
         let msg = StakingMsg::RegisterNode {
             capacity_t: 4,
             tier: Tier::T1,
             operator_key: key,
+            operator_signature,
         };
         self.app
             .execute_contract(node.clone(), self.staking.clone(), &msg, &[])

@@ -1,8 +1,8 @@
 #![allow(dead_code)]
 
-use bithive_signed_attestation::signing::{public_key, sign, signing_key};
+use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
-    Attestation, AttestationKind, Hash32, PubKey33, SignedAttestation,
+    Attestation, AttestationKind, Hash32, PubKey33, Signature64, SignedAttestation,
 };
 use bithive_staking::contract::{execute, instantiate, query};
 use bithive_staking::msg::{ExecuteMsg, InstantiateMsg, NodeResponse, QueryMsg, ReceiveMsg, Tier};
@@ -135,14 +135,21 @@ impl Suite {
     pub fn register(&mut self, i: usize, capacity_t: u32, tier: Tier) -> anyhow::Result<()> {
         let node = self.nodes[i].clone();
         let operator_key = public_key(&key(i as u8));
+        let operator_signature = self.pop(i as u8, &node);
         self.exec(
             &node,
             &ExecuteMsg::RegisterNode {
                 capacity_t,
                 tier,
                 operator_key,
+                operator_signature,
             },
         )
+    }
+    /// Operator key `key(i)`'s proof of possession for `sender` on this staking contract.
+    pub fn pop(&self, i: u8, sender: &Addr) -> Signature64 {
+        let chain_id = self.app.block_info().chain_id;
+        sign_operator_pop(&key(i), &chain_id, self.staking.as_str(), sender.as_str()).unwrap()
     }
     pub fn bond(&mut self, i: usize, amount: u128) -> anyhow::Result<()> {
         let node = self.nodes[i].clone();

@@ -1,0 +1,99 @@
+//! `bithive deploy` on the devnet with the committed artifacts, attacked by its own deployer:
+//! once the deployment returns, the deployer can neither add a BTK or BTT minter, nor raise
+//! emission's allowance, nor mint, nor take ownership back. Emission is BTK's only minter;
+//! BTT's supply is fixed.
+
+use std::path::Path;
+
+use bithive_chain_client::OperatorKey;
+use bithive_cli::deploy::{deploy, DeployConfig};
+use bithive_cli::platform::{client, new_mnemonic, query, DENOM, PREFIX};
+use bithive_devnet::{Devnet, DevnetConfig, GenesisAccount};
+use bithive_interface::token::{
+    ExecuteMsg as TokenMsg, MintInfoResponse, MinterAllowance, MintersResponse,
+    QueryMsg as TokenQuery,
+};
+use cosmwasm_std::{Addr, Uint128};
+use cw20::TokenInfoResponse;
+use cw_ownable::Ownership;
+
+fn minters_query() -> TokenQuery {
+    TokenQuery::Minters {
+        start_after: None,
+        limit: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployer_keeps_no_minting_power() {
+    let key = OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
+    let config = DevnetConfig {
+        chain_id: "bithive-deploy-test-1".into(),
+        block_time_ms: 100,
+        rpc_listen: ([127, 0, 0, 1], 0).into(),
+        genesis_accounts: vec![GenesisAccount {
+            address: key.address().to_string(),
+            coins: format!("1000000000000{DENOM}"),
+        }],
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::start(config.clone()).await.unwrap();
+    let gov = client(&devnet.rpc_url(), &config.chain_id, key).unwrap();
+    let cfg = DeployConfig {
+        artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
+        ..DeployConfig::default()
+    };
+    let d = deploy(&gov, &cfg, &mut |_| {}).await.unwrap();
+    let (btk, btt, emission) = (&d.contracts.btk, &d.contracts.btt, &d.contracts.emission);
+    let me = gov.address().to_string();
+
+    let minters: MintersResponse = query(&gov, btk, &minters_query(), "minters").await.unwrap();
+    assert_eq!(
+        minters.minters,
+        vec![MinterAllowance {
+            minter: emission.clone(),
+            allowance: Uint128::new(2_100_000_000_000_000),
+        }]
+    );
+    for token in [btk, btt] {
+        let owner: Ownership<Addr> = query(&gov, token, &TokenQuery::Ownership {}, "ownership")
+            .await
+            .unwrap();
+        assert!(owner.owner.is_none(), "{token}: {owner:?}");
+        let supply: TokenInfoResponse = query(&gov, token, &TokenQuery::TokenInfo {}, "info")
+            .await
+            .unwrap();
+        for msg in [
+            TokenMsg::SetMinter {
+                minter: me.clone(),
+                allowance: Uint128::new(1_000_000),
+            },
+            TokenMsg::SetMinter {
+                minter: emission.clone(),
+                allowance: Uint128::new(3_000_000_000_000_000),
+            },
+            TokenMsg::Mint {
+                recipient: me.clone(),
+                amount: Uint128::one(),
+            },
+            TokenMsg::UpdateOwnership(cw_ownable::Action::TransferOwnership {
+                new_owner: me.clone(),
+                expiry: None,
+            }),
+        ] {
+            let refused = gov.execute_batch(&[(token.to_string(), msg.clone())]).await;
+            assert!(refused.is_err(), "{token} accepted {msg:?}");
+        }
+        let after: TokenInfoResponse = query(&gov, token, &TokenQuery::TokenInfo {}, "info")
+            .await
+            .unwrap();
+        assert_eq!(after.total_supply, supply.total_supply);
+    }
+    let btt_mint: MintInfoResponse = query(&gov, btt, &TokenQuery::MintInfo {}, "mint_info")
+        .await
+        .unwrap();
+    assert_eq!(btt_mint.remaining, Some(Uint128::zero()));
+    let btt_minters: MintersResponse = query(&gov, btt, &minters_query(), "minters").await.unwrap();
+    assert!(btt_minters.minters.is_empty());
+    devnet.shutdown().await;
+}
