@@ -15,10 +15,10 @@ use vm_common::*;
 #[test]
 fn submit_dispatches_report_job_to_payfi_escrow() {
     let mut vm = setup(3, 2);
-    let job = vm.create_job("job-1", 7_000);
+    let job_id = vm.create_job("job-1", 7_000);
     let node = vm.nodes[1].clone();
     let before = vm.chain.balance(&node, DENOM);
-    let a = vm.att(AttestationKind::Inference, &job, key(1), 1);
+    let a = vm.att(AttestationKind::Inference, &job_id, key(1), 1);
     let relayer = vm.chain.addr("relayer");
     let msg = vm.submit_msg(1, &a);
     let attest = vm.attest.clone();
@@ -30,14 +30,14 @@ fn submit_dispatches_report_job_to_payfi_escrow() {
             .any(|x| x.key == "action" && x.value == "report_job")));
     let job: Value = vm
         .chain
-        .query(&vm.escrow, &json!({"job": {"job_id": job}}))
+        .query(&vm.escrow, &json!({"job": {"job_id": job_id}}))
         .unwrap();
     assert!(job.to_string().contains(&node), "{job}");
     let rec: Value = vm
         .chain
         .query(
             &vm.attest,
-            &json!({"attestation": {"job_id": job, "kind": "inference",
+            &json!({"attestation": {"job_id": job_id, "kind": "inference",
                 "contract": null, "chain_id": null}}),
         )
         .unwrap();
