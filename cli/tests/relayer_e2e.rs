@@ -146,9 +146,12 @@ async fn relayer_killed_at_each_job_state_attests_every_job_once() {
     assert_eq!(node_balance(&p).await - before, paid(jobs.len() as u128));
     let store = Store::open(&p.opts.home.join("relayer.sqlite")).unwrap();
     for job in &jobs {
+        // The queue is keyed by the escrow's job id (scoped to the patient).
         let key = format!(
-            "{}/{}/inference/{job}",
-            p.chain_id, p.deployment.contracts.payfi_escrow
+            "{}/{}/inference/{}",
+            p.chain_id,
+            p.deployment.contracts.payfi_escrow,
+            p.job_id(job)
         );
         let rec = store
             .get(&key)
