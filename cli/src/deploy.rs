@@ -110,6 +110,9 @@ pub struct AttestationParams {
     pub max_age_seconds: u64,
     pub max_future_seconds: u64,
     pub ibc_timeout_seconds: u64,
+    /// Kinds a single signer may not attest (they need K of the attestor set), stated
+    /// explicitly; by default only `valuation`.
+    pub quorum_kinds: Vec<bithive_signed_attestation::AttestationKind>,
     /// IBC counterparties (connection on this chain, counterparty port) the attestation
     /// contract pins; none by default (no channel opens until governance pins one).
     #[serde(default)]
@@ -123,6 +126,7 @@ impl Default for AttestationParams {
             max_age_seconds: 3_600,
             max_future_seconds: 120,
             ibc_timeout_seconds: 600,
+            quorum_kinds: vec![bithive_signed_attestation::AttestationKind::Valuation],
             ibc_peers: vec![],
         }
     }
@@ -510,7 +514,7 @@ pub async fn deploy(
                 rewards: Some(d.contracts.rewards.clone()),
                 asset_nft: Some(d.contracts.asset_nft.clone()),
                 quorum_threshold: a.quorum_threshold,
-                quorum_kinds: vec![bithive_signed_attestation::AttestationKind::Valuation],
+                quorum_kinds: a.quorum_kinds.clone(),
                 max_age_seconds: a.max_age_seconds,
                 max_future_seconds: a.max_future_seconds,
                 ibc_timeout_seconds: a.ibc_timeout_seconds,
@@ -590,5 +594,41 @@ fn step(name: &str) -> impl Fn(ChainError) -> DeployError + '_ {
     move |source| DeployError::Chain {
         step: name.to_string(),
         source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bithive_signed_attestation::AttestationKind;
+
+    #[test]
+    fn quorum_kinds_and_ibc_peers_come_from_the_plan() {
+        let empty = DeployConfig::from_toml("").unwrap();
+        assert_eq!(
+            empty.attestation.quorum_kinds,
+            vec![AttestationKind::Valuation]
+        );
+        assert!(empty.attestation.ibc_peers.is_empty());
+        let plan = DeployConfig::from_toml(
+            r#"
+            [attestation]
+            quorum_kinds = ["valuation", "compute_work", "patient_activity"]
+            ibc_peers = [{ connection_id = "connection-0", port_id = "wasm.peer" }]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(
+            plan.attestation.quorum_kinds,
+            vec![
+                AttestationKind::Valuation,
+                AttestationKind::ComputeWork,
+                AttestationKind::PatientActivity
+            ]
+        );
+        assert_eq!(plan.attestation.ibc_peers[0].port_id, "wasm.peer");
+        // A typo is an error, not a silently ignored field.
+        assert!(DeployConfig::from_toml("[attestation]\nquorum_kind = []").is_err());
+        assert!(DeployConfig::from_toml("[attestation]\nquorum_kinds = [\"bogus\"]").is_err());
     }
 }
