@@ -616,33 +616,25 @@ mod hostile_counterparty {
         let (mut deps, e, escrow) = chain_b();
         let mut att = remote_attestation(&escrow, "job-b", 3, e.block.time.seconds());
         att.signer = QUORUM_SIGNER;
-        let mallory = deps.api.addr_make("mallory").to_string();
-        let packet = AttestationPacket {
-            id: 3,
+        // Whatever aggregate the sender made, the signers are looked up here.
+        let bls = |id: u64, signer: &str| AttestationPacket {
+            id,
             attestation: att.clone(),
             proof: PacketProof::Bls {
-                signers: vec![mallory.clone()],
+                signers: vec![signer.to_string()],
                 signature: HexBinary::from(vec![0xc0; 96]),
             },
             payload: None,
         };
+        let mallory = deps.api.addr_make("mallory").to_string();
         assert_eq!(
-            process(&mut deps, &e, packet).unwrap_err(),
+            process(&mut deps, &e, bls(3, &mallory)).unwrap_err(),
             ContractError::NotAttestor(mallory)
         );
         // A member of B's set without a BLS key registered on B.
         let node0 = deps.api.addr_make("node0").to_string();
-        let packet = AttestationPacket {
-            id: 4,
-            attestation: att,
-            proof: PacketProof::Bls {
-                signers: vec![node0.clone()],
-                signature: HexBinary::from(vec![0xc0; 96]),
-            },
-            payload: None,
-        };
         assert_eq!(
-            process(&mut deps, &e, packet).unwrap_err(),
+            process(&mut deps, &e, bls(4, &node0)).unwrap_err(),
             ContractError::NoBlsKey(node0)
         );
     }

@@ -289,9 +289,8 @@ fn compute_work_credits_rewards_with_enode_inputs() {
     s.submit(2, &c, Some(payload)).unwrap();
 }
 
-#[test]
-fn valuation_and_record_only_kinds() {
-    let mut s = suite(3, 3, 2, vec![]);
+/// Governance mints asset NFT `scanner-1` to itself.
+fn mint_scanner(s: &mut Suite) {
     let owner = s.gov.clone();
     let mint = serde_json::json!({"mint": {"token_id": "scanner-1", "owner": owner,
         "token_uri": null, "extension": {"class": "medical_equipment",
@@ -299,8 +298,14 @@ fn valuation_and_record_only_kinds() {
         "jurisdictions": [{"code": "US", "markers": []}], "certifications": [],
         "device_pubkey": null}}});
     s.app
-        .execute_contract(owner.clone(), s.nft.clone(), &mint, &[])
+        .execute_contract(owner, s.nft.clone(), &mint, &[])
         .unwrap();
+}
+
+#[test]
+fn valuation_and_record_only_kinds() {
+    let mut s = suite(3, 3, 2, vec![]);
+    mint_scanner(&mut s);
     let payload = Binary::from(br#"{"value":"125000"}"#.to_vec());
     let mut v = s.att(Valuation, "scanner-1#1", key(1), 1);
     bind(&mut v, &payload);
@@ -817,15 +822,7 @@ fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
 fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
     use bithive_interface::attestation::valuation_job_id;
     let mut s = suite(3, 3, 2, vec![]);
-    let owner = s.gov.clone();
-    let mint = serde_json::json!({"mint": {"token_id": "scanner-1", "owner": owner,
-        "token_uri": null, "extension": {"class": "medical_equipment",
-        "description_uri": "ipfs://bafybeigdyrzt5scanner", "content_hash": hex::encode([7u8; 32]),
-        "jurisdictions": [{"code": "US", "markers": []}], "certifications": [],
-        "device_pubkey": null}}});
-    s.app
-        .execute_contract(owner.clone(), s.nft.clone(), &mint, &[])
-        .unwrap();
+    mint_scanner(&mut s);
     let value_of = |s: &Suite| -> serde_json::Value {
         let v: serde_json::Value = s
             .app
