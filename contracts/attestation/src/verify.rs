@@ -75,14 +75,6 @@ pub fn target(
     Ok(Target::Remote { channel_id })
 }
 
-/// Fails unless the channel is known and open.
-pub fn open_channel(storage: &dyn Storage, channel_id: &str) -> Result<(), ContractError> {
-    match CHANNELS.may_load(storage, channel_id)? {
-        Some(c) if c.open => Ok(()),
-        _ => Err(ContractError::ChannelClosed(channel_id.to_string())),
-    }
-}
-
 /// Fails unless (connection, counterparty port) is a pinned peer.
 pub fn ensure_peer(
     config: &Config,
