@@ -16,12 +16,21 @@ use crate::state::{Config, VALUATION_ROUNDS};
 use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
 use bithive_interface::attestation::parse_valuation_job_id;
 
-/// Who the node of a job is.
+/// Who signed: the node of a single signer, or the nodes of a quorum's members.
 pub enum NodeSource {
     /// A single signer: its own node (a payload may repeat it, never change it).
     Signer(Addr),
-    /// A quorum: the payload names it; it must be registered in staking.
-    Quorum,
+    /// A quorum, by these member nodes: the payload names the job's node; it must be registered.
+    Quorum(Vec<Addr>),
+}
+
+impl NodeSource {
+    fn signed_by(&self, node: &str) -> bool {
+        match self {
+            NodeSource::Signer(n) => n.as_str() == node,
+            NodeSource::Quorum(members) => members.iter().any(|m| m.as_str() == node),
+        }
+    }
 }
 
 /// What acceptance does: the consumer call (None for record-only kinds) and the node involved.
@@ -41,7 +50,7 @@ fn resolve_node(
             Some(x) if x != n.as_str() => Err(ContractError::NodeMismatch(x)),
             _ => Ok(n.to_string()),
         },
-        NodeSource::Quorum => {
+        NodeSource::Quorum(_) => {
             let n = named.ok_or(ContractError::BadPayload(
                 "a quorum attestation's payload must name the node".into(),
             ))?;
@@ -49,6 +58,30 @@ fn resolve_node(
             Ok(n)
         }
     }
+}
+
+/// The node whose compute work is attested: named by the payload, registered, and not among
+/// those who signed (issue #20: a node's own word on its units would pay it what it claims).
+fn worked_node(
+    deps: Deps,
+    config: &Config,
+    source: &NodeSource,
+    named: Option<String>,
+) -> Result<String, ContractError> {
+    let n = match (named, source) {
+        (Some(n), _) => n,
+        (None, NodeSource::Signer(own)) => own.to_string(),
+        (None, NodeSource::Quorum(_)) => {
+            return Err(ContractError::BadPayload(
+                "a compute_work payload must name the node".into(),
+            ))
+        }
+    };
+    if source.signed_by(&n) {
+        return Err(ContractError::SelfAttestation(n));
+    }
+    ensure_registered(&deps.querier, &config.staking, &n)?;
+    Ok(n)
 }
 
 fn exec(contract: &str, msg: &impl serde::Serialize) -> Result<WasmMsg, ContractError> {
@@ -117,7 +150,7 @@ pub fn dispatch(
         }
         AttestationKind::ComputeWork => {
             let w: WorkPayload = parse(payload.ok_or_else(required)?)?;
-            let node = resolve_node(deps, config, &source, w.node)?;
+            let node = worked_node(deps, config, &source, w.node)?;
             let msg = exec(
                 &a.contract,
                 &rewards::ExecuteMsg::ReportWork {
@@ -231,6 +264,6 @@ pub fn advance_valuation_round(
 fn signer_node(source: &NodeSource) -> Option<String> {
     match source {
         NodeSource::Signer(n) => Some(n.to_string()),
-        NodeSource::Quorum => None,
+        NodeSource::Quorum(_) => None,
     }
 }

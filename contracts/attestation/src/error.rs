@@ -90,6 +90,8 @@ pub enum ContractError {
         round: u64,
         last: u64,
     },
+    #[error("node {0} cannot attest its own work: other attestors must")]
+    SelfAttestation(String),
     #[error("unknown reply id {0}")]
     UnknownReply(u64),
 }

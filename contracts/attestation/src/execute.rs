@@ -15,9 +15,8 @@ use crate::state::{
     BLS_KEY_OWNERS, BY_SIGNER, CONFIG, NONCES, OUTGOING, OUTGOING_SEQ, PENDING, ROUTED, ROUTES,
 };
 use crate::verify::{
-    attestor_set, bls_aggregate_key, check_fresh, check_nonce, ensure_registered,
-    expected_contract, kind_name, operator_node, receiving_channel, target, usable_channel,
-    verify_bls, verify_bls_digest, verify_secp, verify_secp_quorum, Target,
+    check_fresh, check_nonce, ensure_registered, expected_contract, kind_name, receiving_channel,
+    target, usable_channel, verify_bls, verify_proof, Target,
 };
 use bithive_interface::staking::ExecuteMsg as StakingMsg;
 
@@ -169,15 +168,9 @@ pub fn submit(
     payload: Option<Binary>,
 ) -> Res {
     let config = CONFIG.load(deps.storage)?;
-    if a.is_quorum() {
-        return Err(ContractError::SignerMismatch);
-    }
     let (to, digest) = front(&deps, &env, &config, &a)?;
-    if config.quorum_kinds.contains(&a.kind) {
-        return Err(ContractError::QuorumRequired(kind_name(a.kind)));
-    }
-    let node = operator_node(&deps.querier, &config.staking, &a.signer)?;
-    verify_secp(deps.api, &digest, &signature, &a.signer)?;
+    let proof = PacketProof::Single { signature };
+    let (source, stored) = verify_proof(deps.as_ref(), &config, &a, &digest, &proof)?;
     let key = record_key(&a)?;
     if let Some(prev) = ACCEPTED.may_load(deps.storage, key.as_bytes())? {
         if let StoredProof::Single { signature: first } = prev.proof {
@@ -191,21 +184,36 @@ pub fn submit(
         });
     }
     check_nonce(deps.storage, &a)?;
+    dispatch_and_accept(deps, &env, &config, a, (source, stored), proof, payload, to)
+}
+
+/// Dispatches a verified, new attestation and records it (shared by every path).
+#[allow(clippy::too_many_arguments)]
+fn dispatch_and_accept(
+    deps: DepsMut,
+    env: &Env,
+    config: &Config,
+    a: Attestation,
+    (source, stored): (NodeSource, StoredProof),
+    packet_proof: PacketProof,
+    payload: Option<Binary>,
+    to: Target,
+) -> Res {
     let d = dispatch(
         deps.as_ref(),
-        &config,
+        config,
         &a,
         payload.as_ref(),
-        NodeSource::Signer(node),
+        source,
         matches!(to, Target::Local),
     )?;
     accept(
         deps.storage,
-        &env,
-        &config,
+        env,
+        config,
         a,
-        StoredProof::Single { signature },
-        PacketProof::Single { signature },
+        stored,
+        packet_proof,
         d,
         payload,
         to,
@@ -257,47 +265,10 @@ pub fn submit_quorum(
         return Err(ContractError::SignerMismatch);
     }
     let (to, digest) = front(&deps, &env, &config, &a)?;
-    let members = attestor_set(&deps.querier, &config.staking)?;
-    let (stored, packet_proof) = match proof {
-        QuorumProof::Secp256k1 { signatures } => {
-            let keys =
-                verify_secp_quorum(deps.as_ref(), &config, &digest, &signatures, Some(&members))?;
-            (
-                StoredProof::Secp256k1 { signers: keys },
-                PacketProof::Secp256k1 { signatures },
-            )
-        }
-        QuorumProof::Bls { signers, signature } => {
-            let apk = bls_aggregate_key(deps.as_ref(), &config, &signers, &members)?;
-            verify_bls_digest(deps.api, &apk, &digest, signature.as_slice())?;
-            (
-                StoredProof::Bls {
-                    signers: signers.clone(),
-                },
-                PacketProof::Bls { signers, signature },
-            )
-        }
-    };
+    let proof = PacketProof::from(proof);
+    let verified = verify_proof(deps.as_ref(), &config, &a, &digest, &proof)?;
     ensure_new(deps.storage, &a)?;
-    let d = dispatch(
-        deps.as_ref(),
-        &config,
-        &a,
-        payload.as_ref(),
-        NodeSource::Quorum,
-        matches!(to, Target::Local),
-    )?;
-    accept(
-        deps.storage,
-        &env,
-        &config,
-        a,
-        stored,
-        packet_proof,
-        d,
-        payload,
-        to,
-    )
+    dispatch_and_accept(deps, &env, &config, a, verified, proof, payload, to)
 }
 
 /// A received packet, checked as if submitted here: this chain and the kind's consumer,
@@ -330,56 +301,19 @@ pub fn process_packet(
     }
     check_fresh(&config, &env, &a)?;
     let digest = a.digest()?;
-    let source = match &packet.proof {
-        PacketProof::Single { signature } => {
-            if a.is_quorum() {
-                return Err(ContractError::SignerMismatch);
-            }
-            if config.quorum_kinds.contains(&a.kind) {
-                return Err(ContractError::QuorumRequired(kind_name(a.kind)));
-            }
-            let node = operator_node(&deps.querier, &config.staking, &a.signer)?;
-            verify_secp(deps.api, &digest, signature, &a.signer)?;
-            NodeSource::Signer(node)
-        }
-        PacketProof::Secp256k1 { signatures } => {
-            if !a.is_quorum() {
-                return Err(ContractError::SignerMismatch);
-            }
-            let members = attestor_set(&deps.querier, &config.staking)?;
-            verify_secp_quorum(deps.as_ref(), &config, &digest, signatures, Some(&members))?;
-            NodeSource::Quorum
-        }
-        PacketProof::Bls { signers, signature } => {
-            if !a.is_quorum() {
-                return Err(ContractError::SignerMismatch);
-            }
-            let members = attestor_set(&deps.querier, &config.staking)?;
-            let apk = bls_aggregate_key(deps.as_ref(), &config, signers, &members)?;
-            verify_bls_digest(deps.api, &apk, &digest, signature.as_slice())?;
-            NodeSource::Quorum
-        }
-    };
+    let (source, _) = verify_proof(deps.as_ref(), &config, &a, &digest, &packet.proof)?;
     ensure_new(deps.storage, &a)?;
-    let d = dispatch(
-        deps.as_ref(),
-        &config,
-        &a,
-        packet.payload.as_ref(),
-        source,
-        true,
-    )?;
-    let res = accept(
-        deps.storage,
+    let stored = StoredProof::Ibc {
+        channel_id: channel_id.clone(),
+        packet_id: packet.id,
+    };
+    let res = dispatch_and_accept(
+        deps,
         &env,
         &config,
         a,
-        StoredProof::Ibc {
-            channel_id: channel_id.clone(),
-            packet_id: packet.id,
-        },
+        (source, stored),
         packet.proof,
-        d,
         packet.payload,
         Target::Local,
     )?;

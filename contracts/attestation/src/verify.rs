@@ -10,10 +10,12 @@ use cosmwasm_std::{
     BLS12_381_G1_GENERATOR,
 };
 
+use crate::consumer::NodeSource;
 use crate::error::ContractError;
-use crate::msg::KeySignature;
+use crate::msg::{KeySignature, PacketProof};
 use crate::state::{
-    Config, BLS_KEYS, CHANNELS, MAX_QUORUM_SIGNERS, NONCES, ROUTED, ROUTES, STAKING_OPERATOR_KEYS,
+    Config, StoredProof, BLS_KEYS, CHANNELS, MAX_QUORUM_SIGNERS, NONCES, ROUTED, ROUTES,
+    STAKING_OPERATOR_KEYS,
 };
 
 pub fn kind_name(k: AttestationKind) -> &'static str {
@@ -197,16 +199,15 @@ fn ensure_count(got: usize, need: u32) -> Result<(), ContractError> {
     Ok(())
 }
 
-/// K secp256k1 signatures over `digest` by distinct keys. With `members`, every key must be the
-/// operator key of a distinct attestor-set member (local rule); without (received packet), the
-/// sender's check is trusted and only the signatures and the count are verified.
+/// K secp256k1 signatures over `digest` by distinct keys, each the operator key of a distinct
+/// attestor-set member. Returns the keys and their nodes.
 pub fn verify_secp_quorum(
     deps: Deps,
     config: &Config,
     digest: &Hash32,
     signatures: &[KeySignature],
-    members: Option<&[Addr]>,
-) -> Result<Vec<PubKey33>, ContractError> {
+    members: &[Addr],
+) -> Result<(Vec<PubKey33>, Vec<Addr>), ContractError> {
     ensure_count(signatures.len(), config.quorum_threshold)?;
     let mut keys: Vec<PubKey33> = Vec::with_capacity(signatures.len());
     let mut nodes: Vec<Addr> = Vec::with_capacity(signatures.len());
@@ -214,29 +215,27 @@ pub fn verify_secp_quorum(
         if keys.contains(&ks.key) {
             return Err(ContractError::DuplicateSigner(ks.key.to_hex()));
         }
-        if let Some(members) = members {
-            let node = operator_node(&deps.querier, &config.staking, &ks.key)?;
-            if !members.contains(&node) {
-                return Err(ContractError::NotAttestor(node.into()));
-            }
-            if nodes.contains(&node) {
-                return Err(ContractError::DuplicateSigner(node.into()));
-            }
-            nodes.push(node);
+        let node = operator_node(&deps.querier, &config.staking, &ks.key)?;
+        if !members.contains(&node) {
+            return Err(ContractError::NotAttestor(node.into()));
+        }
+        if nodes.contains(&node) {
+            return Err(ContractError::DuplicateSigner(node.into()));
         }
         verify_secp(deps.api, digest, &ks.signature, &ks.key)?;
+        nodes.push(node);
         keys.push(ks.key);
     }
-    Ok(keys)
+    Ok((keys, nodes))
 }
 
-/// Aggregate key of distinct attestor-set members with registered BLS keys.
+/// Aggregate key of distinct attestor-set members with registered BLS keys, and those members.
 pub fn bls_aggregate_key(
     deps: Deps,
     config: &Config,
     signers: &[String],
     members: &[Addr],
-) -> Result<[u8; 48], ContractError> {
+) -> Result<([u8; 48], Vec<Addr>), ContractError> {
     ensure_count(signers.len(), config.quorum_threshold)?;
     let mut seen: Vec<Addr> = Vec::with_capacity(signers.len());
     let mut keys = Vec::with_capacity(48 * signers.len());
@@ -254,7 +253,57 @@ pub fn bls_aggregate_key(
         keys.extend_from_slice(key.as_slice());
         seen.push(node);
     }
-    Ok(deps.api.bls12_381_aggregate_g1(&keys)?)
+    Ok((deps.api.bls12_381_aggregate_g1(&keys)?, seen))
+}
+
+/// The one proof check of every path (`submit`, `submit_quorum`, a received packet), against
+/// this chain's registry only: a single signer must be a registered operator key and its kind
+/// must not need a quorum; a quorum must be K members of this chain's attestor set. Returns who
+/// signed and what is stored as the record's proof.
+pub fn verify_proof(
+    deps: Deps,
+    config: &Config,
+    a: &Attestation,
+    digest: &Hash32,
+    proof: &PacketProof,
+) -> Result<(NodeSource, StoredProof), ContractError> {
+    if a.is_quorum() != !matches!(proof, PacketProof::Single { .. }) {
+        return Err(ContractError::SignerMismatch);
+    }
+    match proof {
+        PacketProof::Single { signature } => {
+            if config.quorum_kinds.contains(&a.kind) {
+                return Err(ContractError::QuorumRequired(kind_name(a.kind)));
+            }
+            let node = operator_node(&deps.querier, &config.staking, &a.signer)?;
+            verify_secp(deps.api, digest, signature, &a.signer)?;
+            Ok((
+                NodeSource::Signer(node),
+                StoredProof::Single {
+                    signature: *signature,
+                },
+            ))
+        }
+        PacketProof::Secp256k1 { signatures } => {
+            let members = attestor_set(&deps.querier, &config.staking)?;
+            let (keys, nodes) = verify_secp_quorum(deps, config, digest, signatures, &members)?;
+            Ok((
+                NodeSource::Quorum(nodes),
+                StoredProof::Secp256k1 { signers: keys },
+            ))
+        }
+        PacketProof::Bls { signers, signature } => {
+            let members = attestor_set(&deps.querier, &config.staking)?;
+            let (apk, nodes) = bls_aggregate_key(deps, config, signers, &members)?;
+            verify_bls_digest(deps.api, &apk, digest, signature.as_slice())?;
+            Ok((
+                NodeSource::Quorum(nodes),
+                StoredProof::Bls {
+                    signers: signers.clone(),
+                },
+            ))
+        }
+    }
 }
 
 /// `e(G1, signature) == e(aggregate key, H(digest))` with the host functions.

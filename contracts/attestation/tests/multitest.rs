@@ -239,25 +239,18 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
 #[test]
 fn compute_work_credits_rewards_with_enode_inputs() {
     let mut s = suite(3, 3, 2, vec![]);
-    let node = s.nodes[2].clone();
-    // Payload required, bound to the attestation, naming the signer's node only.
+    let node = s.nodes[0].clone();
+    // Payload required, bound to the attestation, naming the node whose work it attests.
     let a = s.att(ComputeWork, "work-1", key(2), 1);
     assert_eq!(
         err(s.submit(2, &a, None)),
         ContractError::PayloadRequired("compute_work")
     );
-    let payload = work_payload(None, 40);
+    let payload = work_payload(Some(&node), 40);
     assert_eq!(
         err(s.submit(2, &a, Some(payload.clone()))),
         ContractError::PayloadNotBound
     );
-    let wrong_node = work_payload(Some(&s.nodes[0]), 40);
-    let mut b = a.clone();
-    bind(&mut b, &wrong_node);
-    assert!(matches!(
-        err(s.submit(2, &b, Some(wrong_node))),
-        ContractError::NodeMismatch(_)
-    ));
     let garbage = Binary::from(b"{\"units\":".to_vec());
     let mut g = a.clone();
     bind(&mut g, &garbage);
@@ -265,6 +258,7 @@ fn compute_work_credits_rewards_with_enode_inputs() {
         err(s.submit(2, &g, Some(garbage))),
         ContractError::BadPayload(_)
     ));
+    // Node 2 attests node 0's work.
     let mut ok = a.clone();
     bind(&mut ok, &payload);
     s.submit(2, &ok, Some(payload)).unwrap();
@@ -280,13 +274,94 @@ fn compute_work_credits_rewards_with_enode_inputs() {
         .unwrap();
     assert!(!r.open_weight.is_zero());
     // Bound as a commitment instead of the result hash works too.
-    let payload = work_payload(Some(&node), 7);
+    let payload = work_payload(Some(&s.nodes[1]), 7);
     let mut c = s.att(ComputeWork, "work-2", key(2), 2);
     c.commitments = vec![bithive_signed_attestation::payload_hash(
         ComputeWork,
         &payload,
     )];
     s.submit(2, &c, Some(payload)).unwrap();
+}
+
+/// Issue #20 (rogue node): a node attesting its own compute work, alone or as one of a quorum,
+/// was credited (it chose its own units). Refused now, and nothing is credited.
+#[test]
+fn a_node_never_attests_its_own_work() {
+    let mut s = suite(5, 4, 3, vec![ComputeWork]);
+    let node = s.nodes[2].clone();
+    let open_weight = |s: &Suite| {
+        let r: bithive_rewards::msg::NodeRewardsResponse = s
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &s.rewards,
+                &bithive_rewards::msg::QueryMsg::NodeRewards {
+                    node: node.to_string(),
+                },
+            )
+            .unwrap();
+        r.open_weight
+    };
+    // Alone (where the deployment does not ask a quorum), naming itself or no one.
+    let mut solo = suite(3, 3, 2, vec![]);
+    for named in [Some(&solo.nodes[2].clone()), None] {
+        let payload = work_payload(named, 40);
+        let mut a = solo.att(ComputeWork, "self-1", key(2), 1);
+        bind(&mut a, &payload);
+        let e = err(solo.submit(2, &a, Some(payload)));
+        assert!(
+            matches!(
+                e,
+                ContractError::SelfAttestation(ref n) if n == solo.nodes[2].as_str()
+            ),
+            "{e:?}"
+        );
+    }
+    // In a quorum: the worked node's signature is one of the K.
+    let payload = work_payload(Some(&node), 1_000);
+    let mut a = s.quorum_att(ComputeWork, "self-q", 1);
+    bind(&mut a, &payload);
+    let relayer = s.gov.clone();
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: a.clone(),
+        proof: QuorumProof::Secp256k1 {
+            signatures: [0, 1, 2].iter().map(|&i| s.quorum_sig(i, &a)).collect(),
+        },
+        payload: Some(payload.clone()),
+    };
+    assert_eq!(
+        err(s.exec(&relayer, &m)),
+        ContractError::SelfAttestation(node.to_string())
+    );
+    // The same with one BLS aggregate.
+    for i in 0..4 {
+        s.register_bls(i).unwrap();
+    }
+    let keys: Vec<_> = [0, 1, 2].iter().map(|&i| bls_key(i)).collect();
+    let agg = bithive_signed_attestation::bls::sign_quorum(&a, &keys).unwrap();
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: a.clone(),
+        proof: QuorumProof::Bls {
+            signers: [0, 1, 2].iter().map(|&i| s.nodes[i].to_string()).collect(),
+            signature: HexBinary::from(agg.to_vec()),
+        },
+        payload: Some(payload.clone()),
+    };
+    assert_eq!(
+        err(s.exec(&relayer, &m)),
+        ContractError::SelfAttestation(node.to_string())
+    );
+    assert!(open_weight(&s).is_zero());
+    // Three other members: accepted.
+    let m = ExecuteMsg::SubmitQuorum {
+        attestation: a.clone(),
+        proof: QuorumProof::Secp256k1 {
+            signatures: [0, 1, 3].iter().map(|&i| s.quorum_sig(i, &a)).collect(),
+        },
+        payload: Some(payload),
+    };
+    s.exec(&relayer, &m).unwrap();
+    assert!(!open_weight(&s).is_zero());
 }
 
 /// Governance mints asset NFT `scanner-1` to itself.

@@ -206,6 +206,15 @@ pub struct AttestationPacket {
     pub payload: Option<Binary>,
 }
 
+impl From<QuorumProof> for PacketProof {
+    fn from(p: QuorumProof) -> Self {
+        match p {
+            QuorumProof::Secp256k1 { signatures } => PacketProof::Secp256k1 { signatures },
+            QuorumProof::Bls { signers, signature } => PacketProof::Bls { signers, signature },
+        }
+    }
+}
+
 #[cw_serde]
 pub struct MigrateMsg {}
 
