@@ -59,6 +59,7 @@ async fn run(root: &Path, n: usize, block_ms: u64, batch: usize) -> Result<Run> 
                 expires_at: Timestamp::from_seconds(now + 86_400),
                 model: "bc_logreg".into(),
                 input: Binary::from(DEMO_ROW.as_bytes()),
+                node: Some(p.node.address().to_string()),
             });
             p.patient.execute_msg_with_funds(
                 &p.deployment.contracts.payfi_escrow,

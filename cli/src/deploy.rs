@@ -498,6 +498,8 @@ pub async fn deploy(
                 fee_collector: treasury.clone(),
                 cw20_allowlist: vec![d.contracts.btt.clone(), d.contracts.btk.clone()],
                 reporters: vec![],
+                // Claims of unbound jobs are for nodes staking says may earn.
+                staking: Some(d.contracts.staking.clone()),
             },
             &label("payfi-escrow"),
         )

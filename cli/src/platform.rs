@@ -250,18 +250,31 @@ impl Platform {
             &self.url,
             &self.chain_id,
             &self.deployment,
+            self.node.address(),
         )
     }
 
-    /// The patient pays `price` for an inference job on `DEMO_ROW` (its own id `job_id`; the
-    /// escrow's id is [`Platform::job_id`]); returns the commit height.
+    /// The patient pays `price` for an inference job on `DEMO_ROW` for the platform's node (its
+    /// own id `job_id`; the escrow's id is [`Platform::job_id`]); returns the commit height.
     pub async fn create_inference_job(&self, job_id: &str, price: u128) -> Result<u64, DemoError> {
+        self.create_inference_job_for(job_id, price, self.node.address())
+            .await
+    }
+
+    /// The same for the job bound to `node` (the only node the escrow pays for it).
+    pub async fn create_inference_job_for(
+        &self,
+        job_id: &str,
+        price: u128,
+        node: &str,
+    ) -> Result<u64, DemoError> {
         let now = ctx!(self.patient.rpc().latest_block_time().await, "block time")?;
         let create = EscrowMsg::CreateJob(CreateJobMsg {
             job_id: job_id.to_string(),
             expires_at: Timestamp::from_seconds(now + DAY),
             model: "bc_logreg".into(),
             input: Binary::from(DEMO_ROW.as_bytes()),
+            node: Some(node.to_string()),
         });
         let msg = ctx!(
             self.patient.execute_msg_with_funds(
@@ -433,6 +446,7 @@ pub fn relayer_config(
     url: &str,
     chain_id: &str,
     d: &Deployment,
+    node: &str,
 ) -> Result<bithive_relayer::config::Config, DemoError> {
     use bithive_relayer::config::{ChainConfig, Config, InferenceSection, JobKind};
     let cfg = Config {
@@ -464,6 +478,7 @@ pub fn relayer_config(
             blocks_per_poll: 200,
             confirm_timeout_ms: 60_000,
             attest_on: None,
+            node: Some(node.into()),
         }],
         inference: Some(InferenceSection {
             config: inference_config.to_path_buf(),

@@ -244,6 +244,8 @@ pub async fn research_request(
         expires_at: Timestamp::from_seconds(now + DAY),
         model: MATCHING_MODEL.into(),
         input: Binary::from(sealed.as_slice()),
+        // Sealed to the relayer's node, so only that node can be paid for it.
+        node: Some(p.node.address().to_string()),
     });
     let msg = ctx!(
         researcher.execute_msg_with_funds(&c.payfi_escrow, &create, &[(RESEARCH_PRICE, DENOM)]),

@@ -199,6 +199,8 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     cfg.chains[0].jobs.clear();
     let mut on_b = b.relayer_config().unwrap().chains.remove(0);
     on_b.attest_on = Some(a.chain_id.clone());
+    // On B the relayer works for A's operator's node there.
+    on_b.node = Some(a_node.clone());
     on_b.contracts.remove("attestation");
     cfg.chains.push(on_b);
     cfg.validate().unwrap();
@@ -210,7 +212,9 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     let before = bithive_cli::platform::native_balance(&b.gov, &a_node)
         .await
         .unwrap();
-    b.create_inference_job("x-1", PRICE).await.unwrap();
+    b.create_inference_job_for("x-1", PRICE, &a_node)
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let j = job(&b, "x-1").await;
@@ -254,7 +258,9 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     );
 
     // 2. Timed out: B's clock passes the packet's timeout before anyone relays it.
-    b.create_inference_job("x-2", PRICE).await.unwrap();
+    b.create_inference_job_for("x-2", PRICE, &a_node)
+        .await
+        .unwrap();
     attest_on_a(&a, &b, "x-2").await;
     assert_eq!(packet_status(&a, 2).await, PacketStatus::InFlight);
     b.devnet().unwrap().advance_time(700).await.unwrap();

@@ -115,6 +115,11 @@ pub struct ChainConfig {
     /// chain id must be set). The signing key is that chain's `key`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attest_on: Option<String>,
+    /// The staking node this relayer works for. When set, escrow jobs bound to another node (or
+    /// to none: an eligible node claims those first) are skipped, since the escrow pays only a
+    /// job's bound node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 fn default_rpc_timeout_ms() -> u64 {

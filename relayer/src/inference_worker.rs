@@ -73,7 +73,7 @@ impl JobWorker for InferenceWorker {
         AttestationKind::Inference
     }
     fn source_role(&self) -> &'static str {
-        "payfi_escrow"
+        crate::worker::ESCROW_ROLE
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
         worker::inference_job_id(event)

@@ -367,7 +367,7 @@ impl JobWorker for MatchingWorker {
         AttestationKind::Matching
     }
     fn source_role(&self) -> &'static str {
-        "payfi_escrow"
+        crate::worker::ESCROW_ROLE
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
         if event.attr("model") != Some(MATCHING_MODEL) {

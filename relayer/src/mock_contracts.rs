@@ -37,14 +37,18 @@ impl MockContract for MockEscrow {
         }
         let input_hash = hex::encode(Sha256::digest(&input));
         self.jobs.insert(job_id.clone(), (model.clone(), input));
+        let mut attributes = vec![
+            ("action".into(), "create_job".into()),
+            ("job_id".into(), job_id),
+            ("model".into(), model),
+            ("input_hash".into(), input_hash),
+        ];
+        if let Some(node) = c["node"].as_str() {
+            attributes.push(("node".into(), node.to_string()));
+        }
         Ok(vec![Event {
             kind: "wasm".into(),
-            attributes: vec![
-                ("action".into(), "create_job".into()),
-                ("job_id".into(), job_id),
-                ("model".into(), model),
-                ("input_hash".into(), input_hash),
-            ],
+            attributes,
         }])
     }
     fn query(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
@@ -69,10 +73,21 @@ impl MockContract for MockEscrow {
 
 /// The `create_job` message a chain user sends.
 pub fn create_job_msg(job_id: &str, model: &str, input: &[u8]) -> serde_json::Value {
+    create_job_msg_for(job_id, model, input, None)
+}
+
+/// The same, bound to `node` (the only node the escrow pays).
+pub fn create_job_msg_for(
+    job_id: &str,
+    model: &str,
+    input: &[u8],
+    node: Option<&str>,
+) -> serde_json::Value {
     serde_json::json!({ "create_job": {
         "job_id": job_id,
         "model": model,
         "input": base64::engine::general_purpose::STANDARD.encode(input),
+        "node": node,
     }})
 }
 

@@ -185,6 +185,14 @@ impl ChainRelayer {
                         continue;
                     }
                     if let Some(job_id) = w.job_id_of(ev) {
+                        if let Some(node) = &self.cfg.node {
+                            if w.source_role() == crate::worker::ESCROW_ROLE
+                                && !crate::worker::job_bound_to(ev, node)
+                            {
+                                tracing::debug!(chain = %self.cfg.chain_id, %job_id, "job not bound to this node: skipped");
+                                continue;
+                            }
+                        }
                         out.push(NewJob {
                             chain_id: self.cfg.chain_id.clone(),
                             contract: source.to_string(),

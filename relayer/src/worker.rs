@@ -83,6 +83,15 @@ pub fn create_job_id(event: &bithive_chain_client::Event) -> Option<String> {
     event.attr(escrow_events::attr::JOB_ID).map(str::to_string)
 }
 
+/// Contract role of the payfi escrow in a chain's `contracts` table.
+pub const ESCROW_ROLE: &str = "payfi_escrow";
+
+/// Whether a `create_job` event's job may pay `node`: the escrow pays only the node the job is
+/// bound to (its `node` attribute; a job without one must be claimed first).
+pub fn job_bound_to(event: &bithive_chain_client::Event, node: &str) -> bool {
+    event.attr(escrow_events::attr::NODE) == Some(node)
+}
+
 /// An escrow job for an inference worker: every `create_job` except research requests (model
 /// `MATCHING_MODEL`), which the matching worker serves.
 pub fn inference_job_id(event: &bithive_chain_client::Event) -> Option<String> {

@@ -35,6 +35,8 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
     pub metrics: Arc<Metrics>,
     pub jobs_created: usize,
+    /// The relayer's `node` (jobs bound elsewhere are skipped).
+    pub node: Option<String>,
 }
 
 pub fn chain_config(batch_size: usize) -> ChainConfig {
@@ -61,6 +63,7 @@ pub fn chain_config(batch_size: usize) -> ChainConfig {
         blocks_per_poll: 50,
         confirm_timeout_ms: 300,
         attest_on: None,
+        node: None,
     }
 }
 
@@ -81,6 +84,7 @@ impl Harness {
             dir: tempfile::tempdir().unwrap(),
             metrics: Arc::new(Metrics::new()),
             jobs_created: 0,
+            node: None,
         }
     }
 
@@ -137,7 +141,8 @@ impl Harness {
             .map(|e| Arc::new(e.clone()) as Arc<dyn RpcEndpoint>)
             .collect();
         let failover = Arc::new(FailoverRpc::new(eps).unwrap());
-        let cfg = chain_config(batch_size);
+        let mut cfg = chain_config(batch_size);
+        cfg.node = self.node.clone();
         let confirm = ConfirmConfig {
             poll_interval: Duration::from_millis(5),
             timeout: Duration::from_secs(5),

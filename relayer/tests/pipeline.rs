@@ -158,6 +158,41 @@ async fn batches_attestations_per_tx() {
     producer.abort();
 }
 
+/// Issue #20: the escrow pays only a job's bound node, so a relayer working for one node works
+/// the jobs bound to it and skips those bound to another node or to none.
+#[tokio::test]
+async fn works_only_the_jobs_bound_to_its_node() {
+    use bithive_relayer::mock_contracts::create_job_msg_for;
+    let mut h = Harness::new(1);
+    h.node = Some("bithive1nodea".into());
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    for (id, node) in [
+        ("other", Some("bithive1nodeb")),
+        ("mine", Some("bithive1nodea")),
+        ("unbound", None),
+    ] {
+        h.chain.execute_as(
+            USER,
+            &escrow(),
+            &create_job_msg_for(id, "bc_logreg", b"[1.0, 2.0]", node),
+        );
+    }
+    h.chain.produce_block();
+    let mut r = h.relayer(10, None);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.committed_in_store() == 1
+    })
+    .await;
+    // A few more rounds: nothing else is ever queued.
+    for _ in 0..5 {
+        r.step().await.unwrap();
+    }
+    let (accepted, _) = h.accepted();
+    assert_eq!(accepted.keys().collect::<Vec<_>>(), vec!["mine"]);
+    assert_eq!(h.committed_in_store(), 1);
+    producer.abort();
+}
+
 #[tokio::test]
 async fn graceful_shutdown_and_operator_endpoints() {
     let mut h = Harness::new(1);

@@ -33,7 +33,7 @@ fn main() {
             &[],
         )
         .unwrap();
-    let ref_job = vm.create_job("ref-job", 1_000);
+    let ref_job = vm.create_job("ref-job", 1_000, 1);
     let direct_report = vm
         .chain
         .execute(
@@ -69,7 +69,7 @@ fn main() {
     );
     let m = vm.submit_msg(0, &a);
     let single_record = run(&mut vm, m);
-    let job1 = vm.create_job("job-1", 1_000);
+    let job1 = vm.create_job("job-1", 1_000, 0);
     nonce += 1;
     let a = vm.att(AttestationKind::Inference, &job1, vm_common::key(0), nonce);
     let m = vm.submit_msg(0, &a);

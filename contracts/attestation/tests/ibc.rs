@@ -77,6 +77,7 @@ fn chain(chain_id: &str) -> (Deps, Env) {
                     fee_bps: 0,
                     expires_at: Timestamp::from_seconds(u64::MAX / 2_000_000_000),
                     status: bithive_interface::payfi_escrow::JobStatus::Open,
+                    node: None,
                 };
                 return SystemResult::Ok(ContractResult::Ok(to_json_binary(&job).unwrap()));
             }

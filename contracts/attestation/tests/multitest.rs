@@ -20,7 +20,20 @@ use AttestationKind::*;
 fn inference_attestation_pays_the_node_through_escrow() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);
+    s.claim_job("job-1", 1).unwrap();
     let before = s.native(&s.nodes[1]);
+    // Issue #20: node 2 attesting the job node 1 claimed is refused by the escrow, and its
+    // attempt records nothing (node 1's attestation is still accepted).
+    let taken = s.att(Inference, &s.job("job-1"), key(2), 1);
+    let e = s.submit(2, &taken, None).unwrap_err();
+    assert!(
+        matches!(
+            e.downcast_ref::<bithive_payfi_escrow::ContractError>(),
+            Some(bithive_payfi_escrow::ContractError::NotJobNode { .. })
+        ),
+        "{e:?}"
+    );
+    assert!(s.accepted(&s.job("job-1"), Inference).is_none());
     let a = s.att(Inference, &s.job("job-1"), key(1), 1);
     let res = s.submit(1, &a, None).unwrap();
     assert_eq!(s.native(&s.nodes[1]), before + 5_000);
@@ -74,7 +87,9 @@ fn inference_attestation_pays_the_node_through_escrow() {
 fn replays_are_refused_and_conflicts_become_slashing_evidence() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);
+    s.claim_job("job-1", 0).unwrap();
     s.create_job("job-2", 5_000);
+    s.claim_job("job-2", 0).unwrap();
     let a = s.att(Inference, &s.job("job-1"), key(0), 1);
     s.submit(0, &a, None).unwrap();
     // The same attestation again.
@@ -129,6 +144,7 @@ fn replays_are_refused_and_conflicts_become_slashing_evidence() {
 fn target_freshness_and_signer_checks() {
     let mut s = suite(4, 4, 3, vec![Valuation]);
     s.create_job("job-1", 100);
+    s.claim_job("job-1", 0).unwrap();
     let good = s.att(Inference, &s.job("job-1"), key(0), 1);
     let mut a = good.clone();
     a.chain_id = "other-chain".into();
@@ -208,6 +224,7 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
     assert!(s.accepted(&s.job("missing"), Inference).is_none());
     // The job expired before it was reported: escrow's ReportJob fails, so nothing is recorded.
     s.create_job("late", 1_000);
+    s.claim_job("late", 0).unwrap();
     s.app
         .update_block(|b| b.time = b.time.plus_seconds(DAY + 1));
     let a = s.att(Inference, &s.job("late"), key(0), 1);
@@ -232,6 +249,7 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
     assert!(!used);
     // Once the job exists the refused attestation is accepted.
     s.create_job("missing", 10);
+    s.claim_job("missing", 0).unwrap();
     let missing = s.att(Inference, &s.job("missing"), key(0), 7);
     s.submit(0, &missing, None).unwrap();
 }
@@ -409,6 +427,7 @@ fn valuation_and_record_only_kinds() {
 fn paid_matching_is_paid_once_through_its_escrow_job() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job_of("research-1", MATCHING_MODEL, 7_000);
+    s.claim_job("research-1", 2).unwrap();
     let before = s.native(&s.nodes[2]);
     let payload = |job: &str| {
         Binary::from(serde_json::to_vec(&serde_json::json!({"escrow_job_id": job})).unwrap())
@@ -445,6 +464,7 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     // A payload naming another node than the single signer's is refused.
     s.create_job_of("research-2", MATCHING_MODEL, 7_000);
+    s.claim_job("research-2", 2).unwrap();
     let named = Binary::from(
         serde_json::to_vec(
             &serde_json::json!({"escrow_job_id": s.job("research-2"), "node": s.nodes[1].as_str()}),
@@ -540,6 +560,7 @@ fn secp256k1_quorum_of_the_attestor_set() {
     // 5 nodes, set of 4 (node 4 has the smallest pledge: outside), K = 3, valuations need quorum.
     let mut s = suite(5, 4, 3, vec![Inference]);
     s.create_job("job-q", 900);
+    s.claim_job("job-q", 3).unwrap();
     let payload =
         Binary::from(serde_json::to_vec(&serde_json::json!({"node": s.nodes[3]})).unwrap());
     let mut a = s.quorum_att(Inference, &s.job("job-q"), 1);

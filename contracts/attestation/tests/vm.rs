@@ -15,7 +15,7 @@ use vm_common::*;
 #[test]
 fn submit_dispatches_report_job_to_payfi_escrow() {
     let mut vm = setup(3, 2);
-    let job_id = vm.create_job("job-1", 7_000);
+    let job_id = vm.create_job("job-1", 7_000, 1);
     let node = vm.nodes[1].clone();
     let before = vm.chain.balance(&node, DENOM);
     let a = vm.att(AttestationKind::Inference, &job_id, key(1), 1);

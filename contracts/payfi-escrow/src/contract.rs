@@ -31,6 +31,10 @@ pub fn instantiate(
         },
         fee_bps: msg.fee_bps,
         fee_collector: deps.api.addr_validate(&msg.fee_collector)?,
+        staking: msg
+            .staking
+            .map(|s| deps.api.addr_validate(&s))
+            .transpose()?,
     };
     CONFIG.save(deps.storage, &config)?;
     update_cw20_allowlist(deps.storage, deps.api, &msg.cw20_allowlist, &[])?;
@@ -90,13 +94,15 @@ pub fn execute(
             let funds = native_payment(&info)?;
             job::create(deps, env, info.sender, funds, m)
         }
+        ExecuteMsg::ClaimJob { job_id } => job::claim(deps, env, info, job_id),
         ExecuteMsg::ReportJob { job_id, node } => job::report(deps, env, info, job_id, node),
         ExecuteMsg::RefundJob { job_id } => job::refund(deps, env, job_id),
         ExecuteMsg::UpdateConfig {
             admin: a,
             fee_bps,
             fee_collector,
-        } => admin::update_config(deps, info, a, fee_bps, fee_collector),
+            staking,
+        } => admin::update_config(deps, info, a, fee_bps, fee_collector, staking),
         ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
             admin::update_cw20(deps, info, add, remove)
         }

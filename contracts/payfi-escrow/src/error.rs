@@ -96,6 +96,22 @@ pub enum ContractError {
 
     #[error("job {job_id} is settled")]
     JobSettled { job_id: String },
+    #[error("job {job_id} is bound to no node: an eligible node claims it first")]
+    JobNotClaimed { job_id: String },
+    #[error("job {job_id} is bound to node {bound}, not {node}")]
+    NotJobNode {
+        job_id: String,
+        bound: String,
+        node: String,
+    },
+    #[error("job {job_id} is already bound to node {node}")]
+    JobClaimed { job_id: String, node: String },
+    #[error(
+        "{0} is not a staking node eligible to earn (registered, pledge covering its capacity)"
+    )]
+    NotEligibleNode(String),
+    #[error("no staking contract is configured: jobs can only be bound by their payer")]
+    NoStaking,
 
     #[error("{0}")]
     Migrate(#[from] bithive_cw_common::MigrateError),

@@ -79,6 +79,7 @@ proptest! {
             fee_collector: p.collector.to_string(),
             cw20_allowlist: vec![],
             reporters: vec![],
+            staking: None,
         }).unwrap();
         let total: u128 = milestones.iter().sum();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(total, DENOM)),
@@ -143,6 +144,7 @@ proptest! {
             fee_collector: p.collector.to_string(),
             cw20_allowlist: vec![],
             reporters: vec![],
+            staking: None,
         }).unwrap();
         let signer = bithive_payfi_voucher::VoucherSigner::from_secret(&[5u8; 32]).unwrap();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(deposit, DENOM)),

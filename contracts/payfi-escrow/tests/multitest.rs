@@ -119,6 +119,7 @@ impl T {
                     fee_collector: self.collector.to_string(),
                     cw20_allowlist: vec![self.usdc.to_string()],
                     reporters: vec![self.reporter.to_string()],
+                    staking: None,
                 },
                 &[],
                 "payfi",
@@ -826,7 +827,168 @@ fn job_msg(id: &str, expires_at: Timestamp) -> CreateJobMsg {
         expires_at,
         model: "retina-cnn-v2.1".into(),
         input: Binary::from(SYNTHETIC_INPUT),
+        // The payer chooses the suite's node.
+        node: Some(
+            cosmwasm_std::testing::MockApi::default()
+                .addr_make("node")
+                .to_string(),
+        ),
     }
+}
+
+/// A staking stand-in answering `pledge_status`: only `eligible` is a pledged node.
+fn staking_stub(app: &mut App, eligible: &Addr) -> Addr {
+    use bithive_interface::staking::{PledgeStatusResponse, QueryMsg as StakingQuery};
+    use cosmwasm_std::{Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult};
+    fn instantiate(deps: DepsMut, _: Env, _: MessageInfo, node: String) -> StdResult<Response> {
+        deps.storage.set(b"node", node.as_bytes());
+        Ok(Response::new())
+    }
+    fn execute(_: DepsMut, _: Env, _: MessageInfo, _: Empty) -> StdResult<Response> {
+        Ok(Response::new())
+    }
+    fn query(deps: Deps, _: Env, msg: StakingQuery) -> StdResult<Binary> {
+        let StakingQuery::PledgeStatus { node } = msg else {
+            return Err(cosmwasm_std::StdError::generic_err("stub"));
+        };
+        let pledged = deps.storage.get(b"node").as_deref() == Some(node.as_bytes());
+        to_json_binary(&PledgeStatusResponse {
+            registered: pledged,
+            bonded: Uint128::new(if pledged { 400 } else { 0 }),
+            required: Uint128::new(400),
+            full_rate: pledged,
+        })
+    }
+    let code = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
+    app.instantiate_contract(
+        code,
+        Addr::unchecked("deployer"),
+        &eligible.to_string(),
+        &[],
+        "staking",
+        None,
+    )
+    .unwrap()
+}
+
+/// Issue #20 (rogue node): the reporter paid whichever node it named, so a node that attested
+/// an open job first was paid for a job another node ran. Now a job pays only its bound node:
+/// the payer's choice, or the eligible node that claimed it before working.
+#[test]
+fn a_job_pays_only_its_bound_node() {
+    let mut t = setup();
+    let (payer, reporter, node, stranger, admin) = (
+        t.payer.clone(),
+        t.reporter.clone(),
+        t.node.clone(),
+        t.stranger.clone(),
+        t.admin.clone(),
+    );
+    let expires = t.now().plus_seconds(600);
+    let report = |id: &str, who: &Addr| ExecuteMsg::ReportJob {
+        job_id: job_id(payer.as_str(), id),
+        node: who.to_string(),
+    };
+    // Bound by the payer: another node is refused, nothing moves.
+    t.exec(
+        &payer,
+        ExecuteMsg::CreateJob(job_msg("bound", expires)),
+        &coins(1_000, IBC),
+    )
+    .unwrap();
+    assert_eq!(
+        err(t.exec(&reporter, report("bound", &stranger), &[])),
+        ContractError::NotJobNode {
+            job_id: job_id(payer.as_str(), "bound"),
+            bound: node.to_string(),
+            node: stranger.to_string(),
+        }
+    );
+    assert_eq!(t.bank(&stranger, IBC), 1_000);
+    t.exec(&reporter, report("bound", &node), &[]).unwrap();
+    assert_eq!(t.bank(&node, IBC), 990);
+    // Unbound: nobody is paid until an eligible node claims it.
+    let open = CreateJobMsg {
+        node: None,
+        ..job_msg("open", expires)
+    };
+    let created = t
+        .exec(&payer, ExecuteMsg::CreateJob(open), &coins(1_000, IBC))
+        .unwrap();
+    assert!(!created
+        .events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .any(|a| a.key == "node"));
+    assert_eq!(
+        err(t.exec(&reporter, report("open", &stranger), &[])),
+        ContractError::JobNotClaimed {
+            job_id: job_id(payer.as_str(), "open")
+        }
+    );
+    let claim = ExecuteMsg::ClaimJob {
+        job_id: job_id(payer.as_str(), "open"),
+    };
+    assert_eq!(
+        err(t.exec(&node, claim.clone(), &[])),
+        ContractError::NoStaking
+    );
+    let staking = staking_stub(&mut t.app, &node);
+    let set_staking = ExecuteMsg::UpdateConfig {
+        admin: None,
+        fee_bps: None,
+        fee_collector: None,
+        staking: Some(staking.to_string()),
+    };
+    assert_eq!(
+        err(t.exec(&stranger, set_staking.clone(), &[])),
+        ContractError::Unauthorized { role: "admin" }
+    );
+    t.exec(&admin, set_staking, &[]).unwrap();
+    assert_eq!(
+        err(t.exec(&stranger, claim.clone(), &[])),
+        ContractError::NotEligibleNode(stranger.to_string())
+    );
+    let claimed = t.exec(&node, claim.clone(), &[]).unwrap();
+    assert!(claimed
+        .events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .any(|a| a.key == "action" && a.value == "claim_job"));
+    assert_eq!(
+        err(t.exec(&node, claim.clone(), &[])),
+        ContractError::JobClaimed {
+            job_id: job_id(payer.as_str(), "open"),
+            node: node.to_string(),
+        }
+    );
+    assert!(matches!(
+        err(t.exec(&reporter, report("open", &stranger), &[])),
+        ContractError::NotJobNode { .. }
+    ));
+    t.exec(&reporter, report("open", &node), &[]).unwrap();
+    assert_eq!(t.bank(&node, IBC), 1_980);
+    // A claim after expiry is refused (the deposit is the payer's again).
+    t.exec(
+        &payer,
+        ExecuteMsg::CreateJob(CreateJobMsg {
+            node: None,
+            ..job_msg("late", expires)
+        }),
+        &coins(1_000, IBC),
+    )
+    .unwrap();
+    t.advance(600);
+    assert!(matches!(
+        err(t.exec(
+            &node,
+            ExecuteMsg::ClaimJob {
+                job_id: job_id(payer.as_str(), "late")
+            },
+            &[]
+        )),
+        ContractError::Expired { .. }
+    ));
 }
 
 #[test]
@@ -1044,6 +1206,7 @@ fn fee_config_is_capped_and_snapshotted() {
         admin: None,
         fee_bps: Some(bps),
         fee_collector: None,
+        staking: None,
     };
     assert_eq!(
         err(t.exec(&admin, upd(1_001), &[])),
@@ -1087,6 +1250,7 @@ fn fee_config_is_capped_and_snapshotted() {
             fee_collector: admin.to_string(),
             cw20_allowlist: vec![],
             reporters: vec![],
+            staking: None,
         },
         &[],
         "bad",

@@ -12,6 +12,10 @@ pub struct InstantiateMsg {
     pub cw20_allowlist: Vec<String>,
     /// Accounts allowed to report compute-job completion (stand-in for the attestation contract).
     pub reporters: Vec<String>,
+    /// Staking contract asked whether a node may `claim_job` (eligible to earn); without it,
+    /// only jobs the payer bound to a node at creation can be reported.
+    #[serde(default)]
+    pub staking: Option<String>,
 }
 
 #[cw_serde]
@@ -56,6 +60,10 @@ pub struct CreateJobMsg {
     /// never raw patient data (the chain is public). Its sha256 is the job-creation event's
     /// `input_hash`.
     pub input: Binary,
+    /// The node that may report the job, chosen by the payer. Without one, the job must be
+    /// claimed (`claim_job`) by an eligible staking node before it can be reported.
+    #[serde(default)]
+    pub node: Option<String>,
 }
 
 /// Attached to a cw20 `send` from an allowlisted token.
@@ -115,7 +123,13 @@ pub enum ExecuteMsg {
     },
     // ---- compute jobs ----
     CreateJob(CreateJobMsg),
-    /// Reporter names the node that ran the job (before expiry); it is paid.
+    /// An eligible staking node binds an open job that no node was chosen for to itself, before
+    /// it works on it (first claim wins; before expiry).
+    ClaimJob {
+        job_id: String,
+    },
+    /// Reporter names the node that ran the job (before expiry): it must be the job's bound
+    /// node; it is paid.
     ReportJob {
         job_id: String,
         node: String,
@@ -129,6 +143,8 @@ pub enum ExecuteMsg {
         admin: Option<String>,
         fee_bps: Option<u16>,
         fee_collector: Option<String>,
+        #[serde(default)]
+        staking: Option<String>,
     },
     UpdateCw20Allowlist {
         add: Vec<String>,
@@ -189,6 +205,9 @@ pub struct Config {
     /// Platform fee in basis points, taken from every payout to a payee or node.
     pub fee_bps: u16,
     pub fee_collector: Addr,
+    /// Asked whether a node may `claim_job` (None: claims are refused).
+    #[serde(default)]
+    pub staking: Option<Addr>,
 }
 
 #[cw_serde]
@@ -268,6 +287,9 @@ pub struct Job {
     pub fee_bps: u16,
     pub expires_at: Timestamp,
     pub status: JobStatus,
+    /// The only node a report may pay: chosen by the payer, or the node that claimed it.
+    #[serde(default)]
+    pub node: Option<Addr>,
 }
 
 #[cw_serde]
@@ -300,6 +322,7 @@ pub mod events {
     pub use crate::ACTION;
 
     pub const CREATE_ESCROW: &str = "create_escrow";
+    pub const CLAIM_JOB: &str = "claim_job";
     pub const CREATE_JOB: &str = "create_job";
     pub const DISPUTE_ESCROW: &str = "dispute_escrow";
     pub const FINALIZE_CLOSE: &str = "finalize_close";
@@ -321,6 +344,7 @@ pub mod events {
 
     /// Every `action` value above.
     pub const ACTIONS: &[&str] = &[
+        CLAIM_JOB,
         CREATE_ESCROW,
         CREATE_JOB,
         DISPUTE_ESCROW,

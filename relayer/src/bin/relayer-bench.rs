@@ -67,6 +67,7 @@ async fn run(jobs: usize, batch: usize, block_ms: u64) -> anyhow::Result<Run> {
         blocks_per_poll: 1000,
         confirm_timeout_ms: 60_000,
         attest_on: None,
+        node: None,
     };
     let rpc: Arc<dyn RpcEndpoint> = Arc::new(chain.endpoint("mock"));
     let confirm = ConfirmConfig {

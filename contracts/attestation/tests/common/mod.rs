@@ -6,6 +6,7 @@ use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMs
 use bithive_attestation::state::Accepted;
 use bithive_attestation::ContractError;
 use bithive_formulas::enode::EnodeInputs;
+use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
 use bithive_signed_attestation::bls::SecretKey;
 use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
@@ -221,6 +222,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
                 fee_collector: gov.to_string(),
                 cw20_allowlist: vec![],
                 reporters: vec![],
+                staking: Some(staking.to_string()),
             },
             &[],
             "escrow",
@@ -444,14 +446,29 @@ impl Suite {
         self.create_job_of(job, "bc_logreg", amount)
     }
 
-    /// A job of `model` (e.g. `MATCHING_MODEL` for a research request).
+    /// A job of `model` (e.g. `MATCHING_MODEL` for a research request), bound to no node.
     pub fn create_job_of(&mut self, job: &str, model: &str, amount: u128) {
-        let expires = self.app.block_info().time.plus_seconds(DAY);
-        let msg = serde_json::json!({"create_job": {"job_id": job, "expires_at": expires, "model": model, "input": "AAECAw=="}});
+        let msg = EscrowMsg::CreateJob(CreateJobMsg {
+            job_id: job.into(),
+            expires_at: self.app.block_info().time.plus_seconds(DAY),
+            model: model.into(),
+            input: Binary::from(&[0u8, 1, 2, 3]),
+            node: None,
+        });
         let payer = self.payer.clone();
         self.app
             .execute_contract(payer, self.escrow.clone(), &msg, &coins(amount, DENOM))
             .unwrap();
+    }
+
+    /// Node `i` claims the payer's job `client_id` (binds it to itself) in the escrow.
+    pub fn claim_job(&mut self, client_id: &str, i: usize) -> anyhow::Result<AppResponse> {
+        let msg = EscrowMsg::ClaimJob {
+            job_id: self.job(client_id),
+        };
+        let node = self.nodes[i].clone();
+        self.app
+            .execute_contract(node, self.escrow.clone(), &msg, &[])
     }
 
     pub fn accepted(&self, job: &str, kind: AttestationKind) -> Option<Accepted> {

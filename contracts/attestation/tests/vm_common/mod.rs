@@ -183,17 +183,20 @@ pub fn setup(n: usize, k: u32) -> Vm {
 }
 
 impl Vm {
-    /// Creates the payer's job `job`; returns the job id the escrow's `create_job` event names
-    /// (scoped to the payer), the one attestations, reports and queries use.
-    pub fn create_job(&mut self, job: &str, amount: u128) -> String {
+    /// Creates the payer's job `job` for node `node` (the only node it pays); returns the job id
+    /// the escrow's `create_job` event names (scoped to the payer), the one attestations, reports
+    /// and queries use.
+    pub fn create_job(&mut self, job: &str, amount: u128, node: usize) -> String {
         let expires = self.chain.block().time.plus_seconds(86_400);
         let payer = self.payer.clone();
+        let node = self.nodes[node].clone();
         let tx = self
             .chain
             .execute(
                 &self.escrow,
                 &payer,
-                &json!({"create_job": {"job_id": job, "expires_at": expires, "model": "bc_logreg", "input": "AAECAw=="}}),
+                &json!({"create_job": {"job_id": job, "expires_at": expires, "model": "bc_logreg",
+                    "input": "AAECAw==", "node": node}}),
                 &[coin(amount, DENOM)],
             )
             .unwrap();

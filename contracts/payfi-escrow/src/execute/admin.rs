@@ -30,6 +30,7 @@ pub fn update_config(
     admin: Option<String>,
     fee_bps: Option<u16>,
     fee_collector: Option<String>,
+    staking: Option<String>,
 ) -> Res {
     assert_admin(&deps, &info)?;
     let mut c = CONFIG.load(deps.storage)?;
@@ -42,6 +43,9 @@ pub fn update_config(
     }
     if let Some(f) = fee_collector {
         c.fee_collector = deps.api.addr_validate(&f)?;
+    }
+    if let Some(s) = staking {
+        c.staking = Some(deps.api.addr_validate(&s)?);
     }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new()

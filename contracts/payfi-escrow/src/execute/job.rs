@@ -1,8 +1,11 @@
-//! Compute-job escrow: paid to the node an authorized reporter names, refunded on expiry. A job's
-//! id is `<payer>/<payer's id>`, derived here, so a job id cannot be front-run.
+//! Compute-job escrow: paid to the job's bound node when an authorized reporter names it, refunded
+//! on expiry. A job's id is `<payer>/<payer's id>`, derived here, so a job id cannot be
+//! front-run; its node is chosen by the payer or claimed by an eligible node before it works, so
+//! nobody else can be paid for a job another node ran.
 
 use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::{job_id as full_job_id, MAX_JOB_ID_LEN};
+use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
 use sha2::{Digest, Sha256};
 
@@ -90,6 +93,7 @@ pub fn create(
     if JOBS.has(deps.storage, &job_id) {
         return Err(ContractError::JobExists { job_id });
     }
+    let node = msg.node.map(|n| deps.api.addr_validate(&n)).transpose()?;
     let input_hash = HexBinary::from(Sha256::digest(msg.input.as_slice()).as_slice()).to_hex();
     let job = Job {
         job_id: job_id.clone(),
@@ -102,15 +106,54 @@ pub fn create(
         fee_bps: CONFIG.load(deps.storage)?.fee_bps,
         expires_at: msg.expires_at,
         status: JobStatus::Open,
+        node,
     };
     JOBS.save(deps.storage, &job_id, &job)?;
-    Ok(Response::new()
+    let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::CREATE_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
         .add_attribute(ev::attr::PAYER, payer)
         .add_attribute(ev::attr::AMOUNT, amount)
         .add_attribute(ev::attr::MODEL, job.model)
-        .add_attribute(ev::attr::INPUT_HASH, job.input_hash))
+        .add_attribute(ev::attr::INPUT_HASH, job.input_hash);
+    if let Some(n) = job.node {
+        res = res.add_attribute(ev::attr::NODE, n);
+    }
+    Ok(res)
+}
+
+/// The sender binds an open, unbound job to itself. It must be a staking node eligible to earn,
+/// so a claim costs a pledge (sybil accounts cannot hoard jobs), and the first claim wins.
+pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res {
+    let staking = CONFIG
+        .load(deps.storage)?
+        .staking
+        .ok_or(ContractError::NoStaking)?;
+    let mut job = load(&deps, &job_id)?;
+    if job.status != JobStatus::Open {
+        return Err(ContractError::JobSettled { job_id });
+    }
+    if env.block.time >= job.expires_at {
+        return Err(ContractError::Expired {
+            at: job.expires_at.to_string(),
+        });
+    }
+    if let Some(node) = job.node {
+        return Err(ContractError::JobClaimed {
+            job_id,
+            node: node.into(),
+        });
+    }
+    let status = StakingContract(staking).pledge_status(&deps.querier, info.sender.as_str())?;
+    if !status.registered || !status.full_rate {
+        return Err(ContractError::NotEligibleNode(info.sender.into()));
+    }
+    job.node = Some(info.sender.clone());
+    JOBS.save(deps.storage, &job_id, &job)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::CLAIM_JOB)
+        .add_attribute(ev::attr::JOB_ID, job_id)
+        .add_attribute(ev::attr::NODE, info.sender))
 }
 
 /// Reports are accepted strictly before expiry, refunds strictly from expiry on: the two can
@@ -129,6 +172,17 @@ pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: 
         });
     }
     let node = deps.api.addr_validate(&node)?;
+    match &job.node {
+        None => return Err(ContractError::JobNotClaimed { job_id }),
+        Some(bound) if *bound != node => {
+            return Err(ContractError::NotJobNode {
+                job_id,
+                bound: bound.to_string(),
+                node: node.into(),
+            })
+        }
+        Some(_) => {}
+    }
     let collector = CONFIG.load(deps.storage)?.fee_collector;
     let (msgs, net, fee) = pay_with_fee(&job.asset, &node, &collector, job.amount, job.fee_bps)?;
     job.status = JobStatus::Paid { node: node.clone() };

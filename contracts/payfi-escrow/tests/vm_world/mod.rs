@@ -80,6 +80,7 @@ impl World {
             fee_collector: self.collector.clone(),
             cw20_allowlist: vec![],
             reporters: vec![self.reporter.clone()],
+            staking: None,
         };
         let admin = self.admin.clone();
         self.chain
@@ -231,6 +232,7 @@ impl World {
             expires_at: self.now().plus_seconds(expires_in),
             model: "retina-cnn-v2".into(),
             input: Binary::from(input),
+            node: Some(self.node.clone()),
         })
     }
 
