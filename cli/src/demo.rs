@@ -11,10 +11,12 @@
 //!    to exactly the matched users (DGKBE, BGW variant), attests the commitments (the escrow
 //!    pays the node) and delivers the ciphertext over BitChat to recipients, who verify and
 //!    decrypt it;
-//! 4. the node attests its compute work; a day later emission mints, the epoch closes and the
-//!    node claims its BTK reward (into vesting, as the rewards contract pays it);
-//! 5. two months later the foundation's emission share has passed its one-month lock and a tenth
-//!    of it is released by vesting.
+//! 4. two months on, the foundation's emission share has passed its one-month lock and vesting
+//!    releases part of it to the treasury;
+//! 5. the treasury grants the node its pledge (mining needs one) and three attestors the minimum
+//!    bond; staking picks the attestor set from bonded nodes; three attestors (never the node
+//!    itself) attest the node's compute work as a quorum; a day later the epoch closes and the
+//!    node claims its BTK reward at the full rate (into vesting, as the rewards contract pays it).
 //!
 //! Every step checks its on-chain result and fails the demo with the step's name when it is not
 //! what it should be. Keys are generated fresh for each run and live only in the run's home
@@ -25,15 +27,21 @@ use std::time::{Duration, Instant};
 
 use bithive_chain_client::ChainClient;
 use bithive_formulas::enode::EnodeInputs;
-use bithive_interface::attestation::{ExecuteMsg as AttestationMsg, WorkPayload};
+use bithive_interface::attestation::{
+    ExecuteMsg as AttestationMsg, KeySignature, QuorumProof, WorkPayload,
+};
 use bithive_interface::emission::{
     ExecuteMsg as EmissionMsg, QueryMsg as EmissionQuery, StatusResponse,
 };
 use bithive_interface::rewards::ExecuteMsg as RewardsMsg;
+use bithive_interface::staking::{
+    AttestorSetResponse, Config as StakingConfig, ExecuteMsg as StakingMsg, PledgeStatusResponse,
+    QueryMsg as StakingQuery,
+};
 use bithive_interface::vesting::{
     ExecuteMsg as VestingMsg, QueryMsg as VestingQuery, SchedulesResponse,
 };
-use bithive_signed_attestation::{signing, Attestation, AttestationKind};
+use bithive_signed_attestation::{signing, Attestation, AttestationKind, QUORUM_SIGNER};
 use cosmwasm_std::{Binary, Decimal, Uint128};
 
 use crate::deploy::Deployment;
@@ -209,13 +217,77 @@ async fn story(
         ),
     );
 
-    // Half a day on, emission has minted into the compute pool; the node attests its work of
-    // this epoch (single signer: its operator key).
-    ctx!(devnet.advance_time(DAY / 2).await, "advance time")?;
-    distribute(gov, &c.emission).await?;
-    let key = ctx!(signing::signing_key(&node_secret), "node key")?;
+    // Two months on: emission has minted every day, and the foundation's share has passed its
+    // one-month lock: vesting releases part of it to the treasury.
+    for days in [1, 31, 31] {
+        ctx!(devnet.advance_time(days * DAY).await, "advance time")?;
+        distribute(gov, &c.emission).await?;
+    }
+    let released = claim_treasury_vesting(gov, &c.vesting, &c.btk).await?;
+    let minted = emission_minted(gov, &c.emission).await?;
+    progress(&format!(
+        "day 63: emission minted {} in all; vesting released {} to the treasury",
+        btk(minted),
+        btk(released)
+    ));
+    report.row("emission, day 63", btk(minted));
+    report.row(
+        "vesting released",
+        format!(
+            "{} (foundation + operations, after the lock)",
+            btk(released)
+        ),
+    );
+
+    // Mining needs a pledge: the treasury grants the node its pledge (100 BTK per T) and three
+    // attestors the minimum bond; staking picks the attestor set from bonded nodes only.
+    let status: PledgeStatusResponse = query(
+        gov,
+        &c.staking,
+        &StakingQuery::PledgeStatus {
+            node: node.address().to_string(),
+        },
+        "pledge status",
+    )
+    .await?;
+    p.pledge(node, status.required.u128()).await?;
+    let staking: StakingConfig =
+        query(gov, &c.staking, &StakingQuery::Config {}, "staking config").await?;
+    for (client, key) in &p.attestors {
+        p.register_node(client, key).await?;
+        p.pledge(client, staking.min_bond.u128()).await?;
+    }
+    exec(
+        gov,
+        &c.staking,
+        &StakingMsg::AdvanceAttestorSet { limit: 200 },
+        "attestor set",
+    )
+    .await?;
+    let set: AttestorSetResponse =
+        query(gov, &c.staking, &StakingQuery::AttestorSet {}, "attestor set").await?;
+    progress(&format!(
+        "node pledged {}; {} attestors bonded {} each; attestor set of {}",
+        btk(status.required.u128()),
+        p.attestors.len(),
+        btk(staking.min_bond.u128()),
+        set.members.len()
+    ));
+    report.row(
+        "pledges",
+        format!(
+            "node {} (4 T), {} attestors {} each; attestor set of {}",
+            btk(status.required.u128()),
+            p.attestors.len(),
+            btk(staking.min_bond.u128()),
+            set.members.len()
+        ),
+    );
+
+    // The attestors attest the node's compute work of this epoch: a quorum of K members, never
+    // the node itself (compute work needs a quorum in the default deployment).
     let payload = WorkPayload {
-        node: None,
+        node: Some(node.address().to_string()),
         units: Uint128::new(100),
         enode: EnodeInputs {
             pcompute: Decimal::permille(2500),
@@ -231,7 +303,7 @@ async fn story(
     let att = Attestation {
         chain_id: node.chain_id().into(),
         contract: c.rewards.clone(),
-        job_id: "work-day-0".into(),
+        job_id: "work-day-63".into(),
         kind: AttestationKind::ComputeWork,
         result_hash: bithive_signed_attestation::payload_hash(
             AttestationKind::ComputeWork,
@@ -240,27 +312,38 @@ async fn story(
         commitments: vec![],
         issued_at: now,
         nonce: crate::platform::random_nonce()?,
-        signer: signing::public_key(&key),
+        signer: QUORUM_SIGNER,
     };
-    let signed = ctx!(signing::sign(att, &key), "sign work")?;
+    let signatures = p
+        .attestors
+        .iter()
+        .map(|(_, key)| {
+            let (key, signature) = ctx!(
+                signing::sign_as_quorum_member(&att, key.k256()),
+                "attestor signature"
+            )?;
+            Ok(KeySignature { key, signature })
+        })
+        .collect::<Result<Vec<_>, DemoError>>()?;
+    let signers = signatures.len();
     exec(
-        node,
+        gov,
         &c.attestation,
-        &AttestationMsg::Submit {
-            attestation: signed.attestation,
-            signature: signed.signature,
+        &AttestationMsg::SubmitQuorum {
+            attestation: att,
+            proof: QuorumProof::Secp256k1 { signatures },
             payload: Some(Binary::from(payload_bytes)),
         },
         "attest compute work",
     )
     .await?;
-    progress("node attested 100 units of compute work (Enode 2.25)");
+    progress(&format!(
+        "{signers} attestors attested the node's 100 units of compute work (Enode 2.25)"
+    ));
 
-    // The epoch closes a day after genesis: its pool is shared by its work, the node claims.
-    ctx!(devnet.advance_time(DAY / 2 + 60).await, "advance time")?;
+    // The epoch closes a day later: its pool is shared by its work, and the node claims.
+    ctx!(devnet.advance_time(DAY + 60).await, "advance time")?;
     distribute(gov, &c.emission).await?;
-    let minted = emission_minted(gov, &c.emission).await?;
-    progress(&format!("day 1: emission minted {}", btk(minted)));
     let pool = cw20_balance(gov, &c.btk, &c.rewards).await?;
     exec(
         node,
@@ -289,23 +372,26 @@ async fn story(
         btk(reward)
     ));
     report.row(
-        "emission, day 1",
-        format!("{} minted, rewards pool {}", btk(minted), btk(pool)),
-    );
-    report.row(
         "node compute reward",
-        format!("{} (half rate: no pledge yet)", btk(reward)),
+        format!(
+            "{} of a {} pool (full rate: pledged; attested by {signers} others)",
+            btk(reward),
+            btk(pool)
+        ),
     );
+    Ok(())
+}
 
-    // Two months on: the foundation's share vests after its one-month lock.
-    ctx!(devnet.advance_time(31 * DAY).await, "advance time")?;
-    distribute(gov, &c.emission).await?;
-    ctx!(devnet.advance_time(31 * DAY).await, "advance time")?;
-    distribute(gov, &c.emission).await?;
+/// Claims every treasury vesting schedule past its lock; returns the BTK released.
+async fn claim_treasury_vesting(
+    gov: &ChainClient,
+    vesting: &str,
+    btk_token: &str,
+) -> Result<u128, DemoError> {
     let treasury = gov.address().to_string();
     let schedules: SchedulesResponse = query(
         gov,
-        &c.vesting,
+        vesting,
         &VestingQuery::SchedulesByBeneficiary {
             beneficiary: treasury.clone(),
             start_after: None,
@@ -314,44 +400,29 @@ async fn story(
         "treasury vesting",
     )
     .await?;
-    let all: Vec<u64> = schedules.schedules.iter().map(|s| s.id).collect();
     // Only schedules past their lock: claiming one with nothing vested is an error.
     let mut ids = Vec::new();
-    for id in all {
+    for s in schedules.schedules {
         let v: Uint128 = query(
             gov,
-            &c.vesting,
-            &VestingQuery::Claimable { id },
+            vesting,
+            &VestingQuery::Claimable { id: s.id },
             "claimable",
         )
         .await?;
         if !v.is_zero() {
-            ids.push(id);
+            ids.push(s.id);
         }
     }
-    let before = cw20_balance(gov, &c.btk, &treasury).await?;
-    exec(gov, &c.vesting, &VestingMsg::Claim { ids }, "vesting claim").await?;
-    let released = cw20_balance(gov, &c.btk, &treasury)
+    let before = cw20_balance(gov, btk_token, &treasury).await?;
+    exec(gov, vesting, &VestingMsg::Claim { ids }, "vesting claim").await?;
+    let released = cw20_balance(gov, btk_token, &treasury)
         .await?
         .saturating_sub(before);
     if released == 0 {
         return Err(fail("vesting")(&"nothing released after the lock"));
     }
-    let minted = emission_minted(gov, &c.emission).await?;
-    progress(&format!(
-        "day 63: emission minted {} in all; vesting released {} to the treasury",
-        btk(minted),
-        btk(released)
-    ));
-    report.row("emission, day 63", btk(minted));
-    report.row(
-        "vesting released",
-        format!(
-            "{} (foundation + operations, after the lock)",
-            btk(released)
-        ),
-    );
-    Ok(())
+    Ok(released)
 }
 
 /// Default paths relative to the workspace root (`bithive demo` run from the repository).

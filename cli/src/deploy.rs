@@ -111,7 +111,9 @@ pub struct AttestationParams {
     pub max_future_seconds: u64,
     pub ibc_timeout_seconds: u64,
     /// Kinds a single signer may not attest (they need K of the attestor set), stated
-    /// explicitly; by default only `valuation`.
+    /// explicitly; by default every kind that pays from a pool or sets a price: `valuation`,
+    /// `compute_work` and `patient_activity` (issue #20). `inference` and `matching` are signed
+    /// by the job's bound node, whose conflicting statements are slashable.
     pub quorum_kinds: Vec<bithive_signed_attestation::AttestationKind>,
     /// IBC counterparties (connection on this chain, counterparty port) the attestation
     /// contract pins; none by default (no channel opens until governance pins one).
@@ -126,7 +128,11 @@ impl Default for AttestationParams {
             max_age_seconds: 3_600,
             max_future_seconds: 120,
             ibc_timeout_seconds: 600,
-            quorum_kinds: vec![bithive_signed_attestation::AttestationKind::Valuation],
+            quorum_kinds: vec![
+                bithive_signed_attestation::AttestationKind::ComputeWork,
+                bithive_signed_attestation::AttestationKind::Valuation,
+                bithive_signed_attestation::AttestationKind::PatientActivity,
+            ],
             ibc_peers: vec![],
         }
     }
@@ -606,10 +612,15 @@ mod tests {
 
     #[test]
     fn quorum_kinds_and_ibc_peers_come_from_the_plan() {
+        // Issue #20: by default every kind paid from a pool or setting a price needs a quorum.
         let empty = DeployConfig::from_toml("").unwrap();
         assert_eq!(
             empty.attestation.quorum_kinds,
-            vec![AttestationKind::Valuation]
+            vec![
+                AttestationKind::ComputeWork,
+                AttestationKind::Valuation,
+                AttestationKind::PatientActivity
+            ]
         );
         assert!(empty.attestation.ibc_peers.is_empty());
         let plan = DeployConfig::from_toml(

@@ -14,9 +14,10 @@ use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, Job, JobStatus, QueryMsg as EscrowQuery,
 };
-use bithive_interface::staking::{ExecuteMsg as StakingMsg, Tier};
+use bithive_interface::staking::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
+use bithive_interface::token::ExecuteMsg as TokenMsg;
 use bithive_signed_attestation::{AttestationKind, PubKey33};
-use cosmwasm_std::{Binary, Decimal, Timestamp};
+use cosmwasm_std::{to_json_binary, Binary, Decimal, Timestamp, Uint128};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -65,7 +66,9 @@ pub struct PlatformOptions {
 
 /// A running platform. The node account owns the node and is paid; the operator key signs
 /// attestations and is the relayer's account (two keys, so the node's own txs never race the
-/// relayer's). Key names in the keyring: deployer, node, operator, patient.
+/// relayer's). Three attestor accounts (their own operator keys) can join the attestor set, so
+/// the node's compute work is attested by others. Key names in the keyring: deployer, node,
+/// operator, patient, attestor-1..3.
 pub struct Platform {
     pub opts: PlatformOptions,
     devnet: Option<DevnetHandle>,
@@ -76,6 +79,8 @@ pub struct Platform {
     pub node: ChainClient,
     pub patient: ChainClient,
     pub operator_key: OperatorKey,
+    /// Attestor accounts, each its own operator key (not registered until they join).
+    pub attestors: Vec<(ChainClient, OperatorKey)>,
     pub deployment: Deployment,
 }
 
@@ -106,11 +111,21 @@ impl Platform {
         // Keys: fresh mnemonics in the keyring (mode 0600); never printed.
         let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
         let mut keys = Vec::new();
-        for name in ["deployer", "node", "operator", "patient"] {
+        for name in [
+            "deployer",
+            "node",
+            "operator",
+            "patient",
+            "attestor-1",
+            "attestor-2",
+            "attestor-3",
+        ] {
             let m = new_mnemonic()?;
             ctx!(keyring.add(name, &m, PREFIX), "keyring")?;
             keys.push(ctx!(keyring.get(name, PREFIX), "keyring")?);
         }
+        let funded: Vec<String> = keys.iter().map(|k| k.address().to_string()).collect();
+        let attestor_keys = keys.split_off(4);
         let [deployer_key, node_key, operator_key, patient_key]: [OperatorKey; 4] =
             ctx!(keys.try_into().map_err(|_| "four keys"), "keys")?;
 
@@ -120,10 +135,10 @@ impl Platform {
             block_time_ms: opts.block_time_ms,
             rpc_listen: ([127, 0, 0, 1], 0).into(),
             home: Some(home.join("devnet")),
-            genesis_accounts: [&deployer_key, &node_key, &operator_key, &patient_key]
-                .iter()
-                .map(|k| GenesisAccount {
-                    address: k.address().to_string(),
+            genesis_accounts: funded
+                .into_iter()
+                .map(|address| GenesisAccount {
+                    address,
                     coins: format!("1000000000000{DENOM}"),
                 })
                 .collect(),
@@ -138,6 +153,10 @@ impl Platform {
         let gov = client(&url, &chain_id, deployer_key)?;
         let node = client(&url, &chain_id, node_key)?;
         let patient = client(&url, &chain_id, patient_key)?;
+        let attestors = attestor_keys
+            .into_iter()
+            .map(|k| Ok((client(&url, &chain_id, k.clone())?, k)))
+            .collect::<Result<Vec<_>, DemoError>>()?;
 
         let deploy_cfg = DeployConfig {
             artifacts: opts.artifacts.clone(),
@@ -164,6 +183,7 @@ impl Platform {
             node,
             patient,
             operator_key,
+            attestors,
             deployment,
         };
         // The node registers with its operator key, which signs for the node account (proof of
@@ -214,6 +234,34 @@ impl Platform {
                 level: Decimal::permille(900),
             },
             "node compliance",
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The treasury (deployer) grants `node` `amount` BTK, which it bonds in staking as its pledge.
+    pub async fn pledge(&self, node: &ChainClient, amount: u128) -> Result<(), DemoError> {
+        let c = &self.deployment.contracts;
+        exec(
+            &self.gov,
+            &c.btk,
+            &TokenMsg::Transfer {
+                recipient: node.address().to_string(),
+                amount: Uint128::new(amount),
+            },
+            "pledge grant",
+        )
+        .await?;
+        let bond = ctx!(to_json_binary(&StakingReceive::Bond {}), "bond hook")?;
+        exec(
+            node,
+            &c.btk,
+            &TokenMsg::Send {
+                contract: c.staking.clone(),
+                amount: Uint128::new(amount),
+                msg: bond,
+            },
+            "pledge",
         )
         .await?;
         Ok(())

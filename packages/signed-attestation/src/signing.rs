@@ -39,6 +39,21 @@ pub fn sign(
     })
 }
 
+/// One attestor's secp256k1 signature on a quorum attestation (its `signer` is the quorum
+/// key): (this key's public key, signature over the digest), the pair a quorum proof lists.
+pub fn sign_as_quorum_member(
+    attestation: &Attestation,
+    key: &SigningKey,
+) -> Result<(PubKey33, Signature64), AttestationError> {
+    if !attestation.is_quorum() {
+        return Err(AttestationError::Verifier(
+            "not a quorum attestation (its signer is not the quorum key)".into(),
+        ));
+    }
+    let digest = attestation.digest()?;
+    Ok((public_key(key), sign_digest(key, &digest.0)?))
+}
+
 /// Signs a prehashed digest (RFC 6979, low-s).
 fn sign_digest(key: &SigningKey, digest: &[u8; 32]) -> Result<Signature64, AttestationError> {
     let sig: Signature = key

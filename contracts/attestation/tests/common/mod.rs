@@ -406,14 +406,10 @@ impl Suite {
 
     /// Node i's signature on a quorum body (signer field = quorum key).
     pub fn quorum_sig(&self, i: usize, a: &Attestation) -> KeySignature {
-        use k256::ecdsa::signature::hazmat::PrehashSigner;
-        let sk = signing_key(&secret(i)).unwrap();
-        let sig: k256::ecdsa::Signature = sk.sign_prehash(&a.digest().unwrap().0).unwrap();
-        let sig = sig.normalize_s().unwrap_or(sig);
-        KeySignature {
-            key: key(i),
-            signature: Signature64::from_slice(&sig.to_bytes()).unwrap(),
-        }
+        let (key, signature) =
+            bithive_signed_attestation::signing::sign_as_quorum_member(a, &signing_key(&secret(i)).unwrap())
+                .unwrap();
+        KeySignature { key, signature }
     }
 
     pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<AppResponse> {
