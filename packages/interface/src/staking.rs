@@ -183,7 +183,9 @@ pub struct NodeResponse {
     pub claims: Vec<Claim>,
     pub required_pledge: Uint128,
     pub full_rate: bool,
-    /// May earn compute rewards at all (see [`PledgeStatusResponse::eligible`]).
+    /// May earn compute rewards at all (see [`PledgeStatusResponse::eligible`]; replies of
+    /// older staking contracts read false).
+    #[serde(default)]
     pub eligible: bool,
     pub compliance: Decimal,
     pub slashed: Uint128,
