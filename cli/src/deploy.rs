@@ -405,6 +405,8 @@ pub async fn deploy(
                 unbonding_seconds: s.unbonding_seconds,
                 max_claims: s.max_claims,
                 fraud_slash: s.fraud_slash,
+                min_bond: None,
+                topup_grace_seconds: None,
             },
             &label("staking"),
         )
@@ -423,6 +425,7 @@ pub async fn deploy(
                 genesis,
                 epoch_seconds: config.rewards_epoch_seconds,
                 patient_daily_cap: config.patient_daily_cap,
+                max_units_per_t: None,
             },
             &label("rewards"),
         )
@@ -545,6 +548,8 @@ pub async fn deploy(
                 work_reporter: Some(d.contracts.rewards.clone()),
                 fraud_slash: None,
                 attestor_set_size: None,
+                min_bond: None,
+                topup_grace_seconds: None,
             })?,
         ),
         (
@@ -554,6 +559,7 @@ pub async fn deploy(
                 governance: None,
                 reporter: Some(attest.clone()),
                 patient_daily_cap: None,
+                max_units_per_t: None,
             })?,
         ),
         (

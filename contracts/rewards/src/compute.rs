@@ -180,6 +180,15 @@ pub fn report_work(
     if !status.registered {
         return Err(ContractError::UnknownNode(node));
     }
+    // The pledge is the condition for mining: below it (outside a halving's top-up grace) the
+    // work earns nothing and is not recorded.
+    if !status.eligible {
+        return Err(ContractError::NotPledged {
+            node,
+            bonded: status.bonded,
+            required: status.required,
+        });
+    }
     let e = enode(&inputs)?;
     let weight = Decimal256::from(weighted_work(units, e)?);
     if weight.is_zero() {
@@ -193,6 +202,20 @@ pub fn report_work(
     )?;
     let mut acc = NODES.may_load(deps.storage, &addr)?.unwrap_or_default();
     settle(deps.storage, &mut pool, &mut acc)?;
+    if acc.epoch != pool.epoch {
+        acc.epoch_units = Uint128::zero();
+    }
+    // A node cannot report more work per epoch than its registered capacity allows.
+    let limit = Uint128::from(status.capacity_t).saturating_mul(config.max_units_per_t);
+    let reported = acc.epoch_units.checked_add(units)?;
+    if reported > limit {
+        return Err(ContractError::UnitsAboveCapacity {
+            node: addr.into_string(),
+            reported,
+            limit,
+        });
+    }
+    acc.epoch_units = reported;
     acc.epoch = pool.epoch;
     if status.full_rate {
         acc.w_full = acc.w_full.checked_add(weight)?;

@@ -1,8 +1,9 @@
-use bithive_interface::rewards::events as ev;
+use bithive_interface::rewards::{events as ev, DEFAULT_MAX_UNITS_PER_T};
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
     from_json, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
+    Uint128,
 };
 use cw20::Cw20ReceiveMsg;
 
@@ -32,6 +33,14 @@ pub fn instantiate(
             "patient_daily_cap must be positive",
         ));
     }
+    let max_units_per_t = msg
+        .max_units_per_t
+        .unwrap_or(Uint128::new(DEFAULT_MAX_UNITS_PER_T));
+    if max_units_per_t.is_zero() {
+        return Err(ContractError::InvalidConfig(
+            "max_units_per_t must be positive",
+        ));
+    }
     let api = deps.api;
     let config = Config {
         governance: api.addr_validate(&msg.governance)?,
@@ -43,6 +52,7 @@ pub fn instantiate(
         genesis: msg.genesis,
         epoch_seconds: msg.epoch_seconds,
         patient_daily_cap: msg.patient_daily_cap,
+        max_units_per_t,
     };
     let epoch = compute::epoch_of(&config, env.block.time.seconds());
     CONFIG.save(deps.storage, &config)?;
@@ -109,7 +119,15 @@ pub fn execute(
             governance,
             reporter,
             patient_daily_cap,
-        } => update_config(deps, info, governance, reporter, patient_daily_cap),
+            max_units_per_t,
+        } => update_config(
+            deps,
+            info,
+            governance,
+            reporter,
+            patient_daily_cap,
+            max_units_per_t,
+        ),
     }
 }
 
@@ -119,7 +137,8 @@ fn update_config(
     info: MessageInfo,
     governance: Option<String>,
     reporter: Option<String>,
-    patient_daily_cap: Option<cosmwasm_std::Uint128>,
+    patient_daily_cap: Option<Uint128>,
+    max_units_per_t: Option<Uint128>,
 ) -> Result<Response, ContractError> {
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
@@ -138,6 +157,14 @@ fn update_config(
             ));
         }
         c.patient_daily_cap = cap;
+    }
+    if let Some(m) = max_units_per_t {
+        if m.is_zero() {
+            return Err(ContractError::InvalidConfig(
+                "max_units_per_t must be positive",
+            ));
+        }
+        c.max_units_per_t = m;
     }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))

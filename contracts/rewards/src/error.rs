@@ -1,6 +1,6 @@
 use cosmwasm_std::{
     CheckedFromRatioError, ConversionOverflowError, Decimal256RangeExceeded, DecimalRangeExceeded,
-    OverflowError, StdError,
+    OverflowError, StdError, Uint128,
 };
 use thiserror::Error;
 
@@ -28,6 +28,20 @@ pub enum ContractError {
     Formula(#[from] bithive_formulas::FormulaError),
     #[error("node is not registered in staking: {0}")]
     UnknownNode(String),
+    #[error("node {node} is not pledged: bonded {bonded}, required {required} (the pledge is the condition for mining)")]
+    NotPledged {
+        node: String,
+        bonded: Uint128,
+        required: Uint128,
+    },
+    #[error(
+        "node {node} would report {reported} units this epoch, above its capacity limit {limit}"
+    )]
+    UnitsAboveCapacity {
+        node: String,
+        reported: Uint128,
+        limit: Uint128,
+    },
     #[error("weight rounds to zero")]
     DustWeight,
     #[error("nothing to claim")]

@@ -21,6 +21,10 @@ pub struct NodeAcc {
     /// Earned, not claimed (fractions carried).
     pub pending: Decimal256,
     pub claimed: Uint128,
+    /// Units reported in `epoch` (bounded by capacity x `max_units_per_t`; records stored before
+    /// it read 0).
+    #[serde(default)]
+    pub epoch_units: Uint128,
 }
 
 /// What a closed epoch still owes: its nodes' weight not yet settled and the credit reserved for
@@ -83,5 +87,29 @@ mod tests {
         let a = APP.load(&store).unwrap();
         assert_eq!(a.remainder, Decimal256::zero());
         assert_eq!(a.undistributed, Uint128::one());
+    }
+
+    /// Node records and configs stored before #20 (no `epoch_units`, no `max_units_per_t`) load
+    /// with 0 units reported and the default bound.
+    #[test]
+    fn node_records_and_config_stored_before_the_units_bound_load() {
+        let mut store = MockStorage::new();
+        let node = Addr::unchecked("node");
+        let key = NODES.key(&node);
+        store.set(
+            &key,
+            br#"{"epoch":3,"w_full":"1","w_half":"0","pending":"0","claimed":"0"}"#,
+        );
+        let acc = NODES.load(&store, &node).unwrap();
+        assert_eq!(acc.epoch_units, Uint128::zero());
+        store.set(
+            b"config",
+            br#"{"governance":"g","btk":"b","btt":"t","staking":"s","vesting":"v","reporter":"r","genesis":0,"epoch_seconds":1,"patient_daily_cap":"1"}"#,
+        );
+        let c = CONFIG.load(&store).unwrap();
+        assert_eq!(
+            c.max_units_per_t,
+            Uint128::new(bithive_interface::rewards::DEFAULT_MAX_UNITS_PER_T)
+        );
     }
 }

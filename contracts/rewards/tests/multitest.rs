@@ -1,5 +1,6 @@
 mod common;
 
+use bithive_formulas::emission::ERA_SECONDS;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_rewards::msg::{
     DeveloperResponse, ExecuteMsg, NodeRewardsResponse, PatientClaim, QueryMsg, ReceiveMsg,
@@ -40,9 +41,10 @@ fn schedules(s: &Suite, who: &Addr) -> SchedulesResponse {
 
 #[test]
 fn compute_pool_pro_rata_with_half_rate_rule() {
-    let mut s = suite(3);
-    s.join(0, 400 * BTK); // full pledge for 4 T
-    s.join(1, 100 * BTK); // under-pledged: 50 %
+    // The first halving is now: 4 T needs 800 BTK.
+    let mut s = suite_with(3, ERA_SECONDS, None);
+    s.join(0, 800 * BTK); // full pledge for 4 T
+    s.join(1, 400 * BTK); // covered the requirement before the halving: 50 % during the grace
     s.report(0, 10).unwrap();
     s.report(1, 10).unwrap();
     s.fund(ReceiveMsg::FundComputePool {}, 1_000_000).unwrap();
@@ -97,6 +99,117 @@ fn compute_pool_pro_rata_with_half_rate_rule() {
         .query_wasm_smart(&s.vesting, &VestingQuery::Claimable { id: vest_id })
         .unwrap();
     assert_eq!(v.u128(), 2 * 400_000 / 180);
+}
+
+/// Free rider (#20): a registered node with no pledge at all had its reported work paid at 50 %.
+/// The pledge is the condition for mining: its work is refused and it earns nothing.
+#[test]
+fn unpledged_node_earns_nothing() {
+    let mut s = suite(2);
+    s.join(0, 400 * BTK);
+    s.join(1, 0);
+    s.report(0, 10).unwrap();
+    let refused = s.report(1, 10);
+    s.fund(ReceiveMsg::FundComputePool {}, 1_000_000).unwrap();
+    s.advance(DAY);
+    assert!(refused.is_err(), "unpledged node's work was accepted");
+    assert_eq!(
+        err(refused.unwrap_err()),
+        ContractError::NotPledged {
+            node: s.nodes[1].to_string(),
+            bonded: Uint128::zero(),
+            required: Uint128::new(400 * BTK),
+        }
+    );
+    // A partial pledge (no halving has happened, so no grace) is not enough either.
+    s.bond(1, 399 * BTK);
+    assert!(matches!(
+        err(s.report(1, 10).unwrap_err()),
+        ContractError::NotPledged { .. }
+    ));
+    s.bond(1, BTK);
+    s.report(1, 10).unwrap();
+    assert_eq!(node_rewards(&s, 1).claimable.u128(), 0);
+    assert_eq!(node_rewards(&s, 0).claimable.u128(), 1_000_000);
+}
+
+/// Inflated work (#20): the reporter (or a compromised attestation path) reports far more units
+/// than the node's registered capacity could compute, to take the epoch's pool. Units per epoch
+/// are bounded by capacity_t x max_units_per_t; a report above it is refused and changes nothing.
+#[test]
+fn work_above_capacity_is_refused() {
+    let mut s = suite(2);
+    s.join(0, 400 * BTK); // 4 T: 4 x 10^6 units per epoch by default
+    s.join(1, 400 * BTK);
+    s.report(0, 3_000_000).unwrap();
+    s.report(0, 1_000_000).unwrap();
+    let before = s.pool();
+    let refused = s.report(0, 1);
+    assert!(refused.is_err(), "work above capacity was accepted");
+    assert_eq!(
+        err(refused.unwrap_err()),
+        ContractError::UnitsAboveCapacity {
+            node: s.nodes[0].to_string(),
+            reported: Uint128::new(4_000_001),
+            limit: Uint128::new(4_000_000),
+        }
+    );
+    assert_eq!(s.pool(), before, "a refused report changes nothing");
+    // The bound is per node and per epoch: another node, or the next epoch, is not affected.
+    s.report(1, 4_000_000).unwrap();
+    s.advance(DAY);
+    s.report(0, 4_000_000).unwrap();
+}
+
+/// After a halving a node that covered the old requirement earns at 50 % for the top-up grace
+/// (30 days by default), then nothing until it tops up; a top-up restores the full rate.
+#[test]
+fn half_rate_only_during_top_up_grace() {
+    let mut s = suite_with(2, ERA_SECONDS, None);
+    s.join(0, 800 * BTK);
+    s.join(1, 400 * BTK);
+    s.report(1, 10).unwrap();
+    s.advance(30 * DAY - 1);
+    s.report(1, 10).unwrap();
+    s.advance(1);
+    assert_eq!(
+        err(s.report(1, 10).unwrap_err()),
+        ContractError::NotPledged {
+            node: s.nodes[1].to_string(),
+            bonded: Uint128::new(400 * BTK),
+            required: Uint128::new(800 * BTK),
+        }
+    );
+    s.bond(1, 400 * BTK);
+    s.report(0, 10).unwrap();
+    s.report(1, 10).unwrap();
+    s.fund(ReceiveMsg::FundComputePool {}, 1_000).unwrap();
+    s.advance(DAY);
+    // Same work, both at full rate now.
+    assert_eq!(node_rewards(&s, 0).claimable, node_rewards(&s, 1).claimable);
+}
+
+#[test]
+fn max_units_per_t_is_governed_and_positive() {
+    let mut s = suite(1);
+    s.join(0, 400 * BTK);
+    let gov = s.gov.clone();
+    let update = |m: u128| ExecuteMsg::UpdateConfig {
+        governance: None,
+        reporter: None,
+        patient_daily_cap: None,
+        max_units_per_t: Some(Uint128::new(m)),
+    };
+    assert!(matches!(
+        err(s.exec(&gov, &update(0)).unwrap_err()),
+        ContractError::InvalidConfig(_)
+    ));
+    s.exec(&gov, &update(10)).unwrap();
+    s.report(0, 40).unwrap();
+    assert!(matches!(
+        err(s.report(0, 1).unwrap_err()),
+        ContractError::UnitsAboveCapacity { .. }
+    ));
 }
 
 #[test]

@@ -9,8 +9,8 @@ use cw_storage_plus::Bound;
 use crate::error::ContractError;
 use crate::msg::VscoreResponse;
 use crate::state::{
-    AttestorSet, Config, Member, Node, Scan, ATTESTORS, CONFIG, EPOCH_WORK, MAX_SCAN, NODES,
-    NODE_WORK, SCAN, TOTALS,
+    AttestorSet, Config, Member, Node, Scan, ATTESTORS, BONDED, CONFIG, EPOCH_WORK, MAX_SCAN,
+    NODES, NODE_WORK, SCAN, TOTALS,
 };
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
@@ -97,21 +97,25 @@ pub fn advance(deps: DepsMut, env: Env, limit: u32) -> Result<Response, Contract
     let totals = TOTALS.load(deps.storage)?;
     let total_work = window_total(deps.storage, &config, epoch)?;
     let start = scan.cursor.as_ref().map(Bound::exclusive);
-    let batch: Vec<(Addr, Node)> = NODES
-        .range(deps.storage, start, None, Order::Ascending)
+    // Only the bonded-node index: unbonded registrations (free) never cost the crank a step.
+    let batch: Vec<Addr> = BONDED
+        .keys(deps.storage, start, None, Order::Ascending)
         .take(limit)
         .collect::<StdResult<_>>()?;
     let k = config.attestor_set_size as usize;
-    for (addr, node) in &batch {
-        // Only nodes with a pledge can attest.
-        if node.bonded().is_zero() {
+    for addr in &batch {
+        let Some(node) = NODES.may_load(deps.storage, addr)? else {
+            continue;
+        };
+        // Governance may have raised min_bond since the node was indexed.
+        if node.bonded() < config.min_bond {
             continue;
         }
         let s = score(
             deps.storage,
             &config,
             addr,
-            node,
+            &node,
             epoch,
             totals.bonded,
             total_work,
@@ -146,7 +150,7 @@ pub fn advance(deps: DepsMut, env: Env, limit: u32) -> Result<Response, Contract
         )?;
         SCAN.remove(deps.storage);
     } else {
-        scan.cursor = batch.last().map(|(a, _)| a.clone());
+        scan.cursor = batch.last().cloned();
         SCAN.save(deps.storage, &scan)?;
         res = res.add_attribute(ev::attr::COMPLETE, "false");
     }

@@ -1,11 +1,14 @@
-use bithive_interface::staking::events as ev;
+use bithive_interface::staking::{events as ev, DEFAULT_MIN_BOND, DEFAULT_TOPUP_GRACE_SECONDS};
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+use cosmwasm_std::{
+    to_json_binary, Addr, Binary, Deps, DepsMut, Env, MessageInfo, Order, Response, StdResult,
+    Uint128,
+};
 
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, Totals, CONFIG, TOTALS};
+use crate::state::{Config, Node, Totals, CONFIG, NODES, TOTALS};
 use crate::{attestors, execute, query, slashing};
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-staking";
@@ -39,6 +42,10 @@ pub fn instantiate(
         unbonding_seconds: msg.unbonding_seconds,
         max_claims: msg.max_claims,
         fraud_slash: msg.fraud_slash,
+        min_bond: msg.min_bond.unwrap_or(Uint128::new(DEFAULT_MIN_BOND)),
+        topup_grace_seconds: msg
+            .topup_grace_seconds
+            .unwrap_or(DEFAULT_TOPUP_GRACE_SECONDS),
     };
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
@@ -96,6 +103,8 @@ pub fn execute(
             work_reporter,
             fraud_slash,
             attestor_set_size,
+            min_bond,
+            topup_grace_seconds,
         } => execute::update_config(
             deps,
             info,
@@ -105,6 +114,8 @@ pub fn execute(
             work_reporter,
             fraud_slash,
             attestor_set_size,
+            min_bond,
+            topup_grace_seconds,
         ),
     }
 }
@@ -128,8 +139,107 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // Stored configs load with the default min_bond and grace; store them explicitly.
+    let config = CONFIG.load(deps.storage)?;
+    execute::validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    // Build the bonded-node index: iterates every registered node once (a one-off, governance-run
+    // upgrade; no message does this).
+    let nodes: Vec<(Addr, Node)> = NODES
+        .range(deps.storage, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()?;
+    for (addr, node) in &nodes {
+        execute::sync_bonded(deps.storage, &config, addr, node)?;
+    }
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::MIGRATE)
         .add_attribute(ev::attr::FROM, from.to_string())
         .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::msg::{Lot, Tier};
+    use crate::state::BONDED;
+    use bithive_signed_attestation::PubKey33;
+    use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env};
+    use cosmwasm_std::{Decimal, Storage};
+
+    fn node(amount: u128) -> Node {
+        Node {
+            capacity_t: 1,
+            tier: Tier::T1,
+            operator_key: PubKey33([2; 33]),
+            lots: vec![Lot {
+                amount: Uint128::new(amount),
+                unlock_at: 0,
+            }],
+            claims: vec![],
+            compliance: Decimal::zero(),
+            registered_at: 0,
+            slashed: Uint128::zero(),
+        }
+    }
+
+    /// A contract deployed before #20 (config without min_bond/grace, no bonded-node index)
+    /// loads its config with the defaults, and `migrate` builds the index from the nodes.
+    #[test]
+    fn migrate_builds_the_bonded_index_from_older_state() {
+        let mut deps = mock_dependencies();
+        let api = deps.api;
+        let a = |s: &str| api.addr_make(s).to_string();
+        let msg = InstantiateMsg {
+            governance: a("gov"),
+            compliance: a("gov"),
+            token: a("btk"),
+            slash_recipient: a("gov"),
+            work_reporter: None,
+            genesis: 0,
+            epoch_seconds: 86_400,
+            attestor_set_size: 3,
+            window_epochs: 3,
+            lock_seconds: None,
+            unbonding_seconds: 1,
+            max_claims: 3,
+            fraud_slash: Decimal::percent(10),
+            min_bond: None,
+            topup_grace_seconds: None,
+        };
+        let info = message_info(&api.addr_make("gov"), &[]);
+        instantiate(deps.as_mut(), mock_env(), info, msg).unwrap();
+        // Rewrite the stored config as an older version wrote it.
+        let json = String::from_utf8(
+            cosmwasm_std::to_json_vec(&CONFIG.load(&deps.storage).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let old = json.replace(
+            r#","min_bond":"100000000","topup_grace_seconds":2592000"#,
+            "",
+        );
+        assert_ne!(old, json);
+        deps.storage.set(b"config", old.as_bytes());
+        let c = CONFIG.load(&deps.storage).unwrap();
+        assert_eq!(c.min_bond, Uint128::new(DEFAULT_MIN_BOND));
+        assert_eq!(c.topup_grace_seconds, DEFAULT_TOPUP_GRACE_SECONDS);
+        let (rich, poor, stale) = (
+            api.addr_make("rich"),
+            api.addr_make("poor"),
+            api.addr_make("stale"),
+        );
+        NODES
+            .save(&mut deps.storage, &rich, &node(100_000_000))
+            .unwrap();
+        NODES
+            .save(&mut deps.storage, &poor, &node(99_999_999))
+            .unwrap();
+        NODES.save(&mut deps.storage, &stale, &node(1)).unwrap();
+        BONDED.save(&mut deps.storage, &stale, &()).unwrap();
+        cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert!(BONDED.has(&deps.storage, &rich));
+        assert!(!BONDED.has(&deps.storage, &poor));
+        assert!(!BONDED.has(&deps.storage, &stale));
+        assert!(deps.storage.get(b"config").unwrap().len() > old.len());
+    }
 }

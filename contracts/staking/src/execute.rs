@@ -1,8 +1,9 @@
-use bithive_formulas::emission::halvings;
-use bithive_interface::staking::events as ev;
+use bithive_formulas::emission::{halvings, ERA_SECONDS};
+use bithive_interface::staking::{events as ev, MAX_TOPUP_GRACE_SECONDS};
 use bithive_signed_attestation::{operator_pop_digest, PubKey33, Signature64};
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
+    from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, StdResult,
+    Storage, Uint128, WasmMsg,
 };
 use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
 
@@ -10,18 +11,73 @@ use crate::attestors::epoch_of;
 use crate::error::ContractError;
 use crate::msg::{ReceiveMsg, Tier};
 use crate::state::{
-    Claim, Config, Lot, Node, CONFIG, EPOCH_WORK, MAX_ATTESTORS, MAX_LOTS, NODES, NODE_WORK,
-    OPERATOR_KEYS, PLEDGE_PER_T, TOTALS,
+    Claim, Config, Lot, Node, BONDED, CONFIG, EPOCH_WORK, MAX_ATTESTORS, MAX_LOTS, NODES,
+    NODE_WORK, OPERATOR_KEYS, PLEDGE_PER_T, TOTALS,
 };
 
-/// Pledge required now: 100 BTK per T, doubled at every halving of the emission.
-pub fn required_pledge(config: &Config, capacity_t: u32, now: u64) -> Uint128 {
-    let h = halvings(now.saturating_sub(config.genesis));
+/// Pledge after `h` halvings: 100 BTK per T, doubled at every halving of the emission.
+fn pledge_at(capacity_t: u32, h: u64) -> Uint128 {
     let base = Uint128::new(PLEDGE_PER_T).saturating_mul(Uint128::from(capacity_t));
     if h >= 128 {
         return Uint128::MAX;
     }
     base.saturating_mul(Uint128::new(1u128 << h))
+}
+
+/// Pledge required now.
+pub fn required_pledge(config: &Config, capacity_t: u32, now: u64) -> Uint128 {
+    pledge_at(capacity_t, halvings(now.saturating_sub(config.genesis)))
+}
+
+/// What a node's pledge entitles it to now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PledgeTerms {
+    pub required: Uint128,
+    /// Bonded covers the current requirement: full rewards.
+    pub full_rate: bool,
+    /// May earn at all: full rate, or 50 % during the top-up grace.
+    pub eligible: bool,
+    /// End of the grace the node is earning under (only when it earns at 50 %).
+    pub grace_until: Option<u64>,
+}
+
+/// The pledge is the condition for mining. The 50 % rate only bridges a halving: a node that
+/// covered the requirement before the latest halving earns at 50 % until `topup_grace_seconds`
+/// after it; any other node below the requirement earns nothing.
+pub fn pledge_terms(config: &Config, capacity_t: u32, bonded: Uint128, now: u64) -> PledgeTerms {
+    let h = halvings(now.saturating_sub(config.genesis));
+    let required = pledge_at(capacity_t, h);
+    let full_rate = bonded >= required;
+    let mut grace_until = None;
+    if !full_rate && h > 0 && bonded >= pledge_at(capacity_t, h - 1) {
+        let halving_at = config.genesis.saturating_add(h.saturating_mul(ERA_SECONDS));
+        let until = halving_at.saturating_add(config.topup_grace_seconds);
+        if now < until {
+            grace_until = Some(until);
+        }
+    }
+    PledgeTerms {
+        required,
+        full_rate,
+        eligible: full_rate || grace_until.is_some(),
+        grace_until,
+    }
+}
+
+/// Keeps the bonded-node index exact: a node is in it iff its bond is at least `min_bond`. Called
+/// by everything that changes lots (bond, unbond, both slash paths) and by `migrate`.
+pub fn sync_bonded(
+    storage: &mut dyn Storage,
+    config: &Config,
+    addr: &Addr,
+    node: &Node,
+) -> StdResult<()> {
+    if node.bonded() >= config.min_bond {
+        BONDED.save(storage, addr, &())
+    } else {
+        BONDED.remove(storage, addr);
+        Ok(())
+    }
 }
 
 fn check_tier(capacity_t: u32, tier: Tier) -> Result<(), ContractError> {
@@ -153,6 +209,7 @@ fn bond(
         _ => node.lots.push(Lot { amount, unlock_at }),
     }
     NODES.save(deps.storage, &who, &node)?;
+    sync_bonded(deps.storage, config, &who, &node)?;
     let mut totals = TOTALS.load(deps.storage)?;
     totals.bonded = totals.bonded.checked_add(amount)?;
     TOTALS.save(deps.storage, &totals)?;
@@ -206,6 +263,7 @@ pub fn unbond(
     let release_at = now.saturating_add(config.unbonding_seconds);
     node.claims.push(Claim { amount, release_at });
     NODES.save(deps.storage, &info.sender, &node)?;
+    sync_bonded(deps.storage, &config, &info.sender, &node)?;
     let mut totals = TOTALS.load(deps.storage)?;
     totals.bonded = totals.bonded.checked_sub(amount)?;
     totals.unbonding = totals.unbonding.checked_add(amount)?;
@@ -332,6 +390,15 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
     if c.fraud_slash < Decimal::from_ratio(1u128, 1_000_000u128) {
         return Err(ContractError::InvalidConfig("fraud_slash rounds to zero"));
     }
+    // A zero min_bond would index unbonded nodes again (the sybil flood of #20).
+    if c.min_bond.is_zero() {
+        return Err(ContractError::InvalidConfig("min_bond must be positive"));
+    }
+    if c.topup_grace_seconds > MAX_TOPUP_GRACE_SECONDS {
+        return Err(ContractError::InvalidConfig(
+            "topup_grace_seconds must be at most 540 days",
+        ));
+    }
     Ok(())
 }
 
@@ -345,6 +412,8 @@ pub fn update_config(
     work_reporter: Option<String>,
     fraud_slash: Option<Decimal>,
     attestor_set_size: Option<u32>,
+    min_bond: Option<Uint128>,
+    topup_grace_seconds: Option<u64>,
 ) -> Result<Response, ContractError> {
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
@@ -368,6 +437,12 @@ pub fn update_config(
     }
     if let Some(x) = attestor_set_size {
         c.attestor_set_size = x;
+    }
+    if let Some(x) = min_bond {
+        c.min_bond = x;
+    }
+    if let Some(x) = topup_grace_seconds {
+        c.topup_grace_seconds = x;
     }
     validate_config(&c)?;
     CONFIG.save(deps.storage, &c)?;

@@ -3,7 +3,7 @@ use cw_storage_plus::Bound;
 
 use crate::attestors::{epoch_of, score, window_total};
 use crate::error::ContractError;
-use crate::execute::required_pledge;
+use crate::execute::pledge_terms;
 use crate::msg::{
     AttestorSetResponse, NodeResponse, NodesResponse, PledgeStatusResponse, VscoreResponse,
 };
@@ -11,8 +11,8 @@ use crate::state::{Node, ATTESTORS, CONFIG, NODES, SCAN, TOTALS, USED_EVIDENCE};
 
 fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeResponse> {
     let config = CONFIG.load(deps.storage)?;
-    let required = required_pledge(&config, n.capacity_t, env.block.time.seconds());
     let bonded = n.bonded();
+    let terms = pledge_terms(&config, n.capacity_t, bonded, env.block.time.seconds());
     Ok(NodeResponse {
         node: addr.into(),
         capacity_t: n.capacity_t,
@@ -20,8 +20,9 @@ fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeRe
         operator_key: n.operator_key,
         bonded,
         unbonding: n.unbonding(),
-        full_rate: bonded >= required,
-        required_pledge: required,
+        full_rate: terms.full_rate,
+        eligible: terms.eligible,
+        required_pledge: terms.required,
         lots: n.lots,
         claims: n.claims,
         compliance: n.compliance,
@@ -66,16 +67,22 @@ pub fn pledge_status(deps: Deps, env: &Env, node: String) -> StdResult<PledgeSta
             bonded: Uint128::zero(),
             required: Uint128::zero(),
             full_rate: false,
+            eligible: false,
+            capacity_t: 0,
+            grace_until: None,
         });
     };
     let config = CONFIG.load(deps.storage)?;
-    let required = required_pledge(&config, n.capacity_t, env.block.time.seconds());
     let bonded = n.bonded();
+    let terms = pledge_terms(&config, n.capacity_t, bonded, env.block.time.seconds());
     Ok(PledgeStatusResponse {
         registered: true,
         bonded,
-        required,
-        full_rate: bonded >= required,
+        required: terms.required,
+        full_rate: terms.full_rate,
+        eligible: terms.eligible,
+        capacity_t: n.capacity_t,
+        grace_until: terms.grace_until,
     })
 }
 

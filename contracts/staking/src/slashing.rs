@@ -8,6 +8,7 @@ use cosmwasm_std::{
 use cw20::Cw20ExecuteMsg;
 
 use crate::error::ContractError;
+use crate::execute::sync_bonded;
 use crate::state::{Node, CONFIG, NODES, OPERATOR_KEYS, TOTALS, USED_EVIDENCE};
 
 /// Cuts `fraction` off the node's lots and claims; returns (from bonded, from unbonding).
@@ -46,6 +47,7 @@ fn apply(
     let total = b + u;
     node.slashed = node.slashed.checked_add(total)?;
     NODES.save(deps.storage, addr, &node)?;
+    sync_bonded(deps.storage, &config, addr, &node)?;
     let mut totals = TOTALS.load(deps.storage)?;
     totals.bonded = totals.bonded.checked_sub(b)?;
     totals.unbonding = totals.unbonding.checked_sub(u)?;

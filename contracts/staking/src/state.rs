@@ -4,7 +4,7 @@ use cosmwasm_std::{Addr, Decimal, Uint128};
 use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
-pub use bithive_interface::staking::{Claim, Config, Lot, Member, Totals};
+pub use bithive_interface::staking::{Claim, Config, Lot, Member, Totals, PLEDGE_PER_T};
 
 use crate::msg::Tier;
 
@@ -16,8 +16,6 @@ pub const MAX_ATTESTORS: u32 = 100;
 pub const MAX_WINDOW: u32 = 16;
 /// Most nodes one `advance_attestor_set` call scans.
 pub const MAX_SCAN: u32 = 200;
-/// 100 BTK (6 decimals) per T.
-pub const PLEDGE_PER_T: u128 = 100_000_000;
 
 #[cw_serde]
 pub struct Node {
@@ -58,6 +56,9 @@ pub struct Scan {
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const NODES: Map<&Addr, Node> = Map::new("nodes");
+/// Exactly the nodes whose bonded amount was at least `min_bond` at their last bond change: the
+/// only nodes the attestor crank scans, so free registrations cannot slow it down.
+pub const BONDED: Map<&Addr, ()> = Map::new("bonded");
 pub const OPERATOR_KEYS: Map<&[u8], Addr> = Map::new("operator_keys");
 pub const TOTALS: Item<Totals> = Item::new("totals");
 pub const NODE_WORK: Map<(&Addr, u64), Uint128> = Map::new("node_work");

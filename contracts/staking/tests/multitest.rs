@@ -3,7 +3,7 @@ mod common;
 use bithive_formulas::emission::ERA_SECONDS;
 use bithive_signed_attestation::SignedAttestation;
 use bithive_staking::msg::{
-    AttestorSetResponse, ExecuteMsg, PledgeStatusResponse, QueryMsg, Tier, VscoreResponse,
+    AttestorSetResponse, Config, ExecuteMsg, PledgeStatusResponse, QueryMsg, Tier, VscoreResponse,
 };
 use bithive_staking::ContractError;
 use common::*;
@@ -13,6 +13,60 @@ fn evidence(first: SignedAttestation, second: SignedAttestation) -> ExecuteMsg {
     ExecuteMsg::SubmitEvidence {
         first: Box::new(first),
         second: Box::new(second),
+    }
+}
+
+fn genesis(s: &Suite) -> u64 {
+    let c: Config = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::Config {})
+        .unwrap();
+    c.genesis
+}
+
+fn pledge(s: &Suite, i: usize) -> PledgeStatusResponse {
+    s.app
+        .wrap()
+        .query_wasm_smart(
+            &s.staking,
+            &QueryMsg::PledgeStatus {
+                node: s.nodes[i].to_string(),
+            },
+        )
+        .unwrap()
+}
+
+fn members(s: &mut Suite) -> Vec<cosmwasm_std::Addr> {
+    let anyone = s.gov.clone();
+    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 200 })
+        .unwrap();
+    let set: AttestorSetResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
+        .unwrap();
+    assert_eq!(set.epoch, Some(set.current_epoch));
+    let mut m: Vec<_> = set.members.into_iter().map(|m| m.node).collect();
+    m.sort();
+    m
+}
+
+fn sorted(mut v: Vec<cosmwasm_std::Addr>) -> Vec<cosmwasm_std::Addr> {
+    v.sort();
+    v
+}
+
+fn update_bond_config(min_bond: Option<u128>, grace: Option<u64>) -> ExecuteMsg {
+    ExecuteMsg::UpdateConfig {
+        governance: None,
+        compliance: None,
+        slash_recipient: None,
+        work_reporter: None,
+        fraud_slash: None,
+        attestor_set_size: None,
+        min_bond: min_bond.map(Uint128::new),
+        topup_grace_seconds: grace,
     }
 }
 
@@ -81,6 +135,10 @@ fn pledge_doubles_with_each_halving() {
     let st = q(&s);
     assert_eq!(st.required.u128(), 400 * BTK);
     assert!(!st.full_rate, "below the doubled requirement: 50 % rewards");
+    // ... during the top-up grace only.
+    assert!(st.eligible);
+    assert_eq!(st.capacity_t, 2);
+    assert_eq!(st.grace_until, Some(genesis(&s) + ERA_SECONDS + 30 * DAY));
     s.bond(0, 200 * BTK).unwrap();
     assert!(q(&s).full_rate);
     s.advance(ERA_SECONDS);
@@ -316,6 +374,144 @@ fn attestor_set_by_vscore_in_bounded_steps() {
         .unwrap();
     let members: Vec<_> = set.members.iter().map(|m| m.node.clone()).collect();
     assert_eq!(members, vec![s.nodes[4].clone(), s.nodes[3].clone()]);
+}
+
+/// Sybil flood (#20): registration is free, so an attacker registers hundreds of unbonded nodes
+/// to make the permissionless attestor crank page through all of them (at most 200 per call)
+/// and keep a stale attestor set in force. Now the crank scans only the bonded-node index: one
+/// call completes, and the set holds only bonded nodes.
+#[test]
+fn unbonded_registrations_do_not_stall_the_attestor_crank() {
+    const SYBILS: usize = 400;
+    let mut s = suite(SYBILS + 3);
+    for i in 0..SYBILS {
+        s.register_wide(i, 1, Tier::T1).unwrap();
+    }
+    for i in SYBILS..SYBILS + 3 {
+        s.register_wide(i, 4, Tier::T1).unwrap();
+        s.bond(i, 400 * BTK).unwrap();
+    }
+    s.advance(DAY);
+    let anyone = s.nodes[0].clone();
+    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 200 })
+        .unwrap();
+    let set: AttestorSetResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
+        .unwrap();
+    assert_eq!(set.epoch, Some(1), "one bounded call completes the set");
+    assert_eq!(set.scanning, None);
+    assert_eq!(set.members.len(), 2);
+    for m in &set.members {
+        assert!(s.nodes[SYBILS..].contains(&m.node), "only bonded nodes");
+    }
+}
+
+/// The pledge is the condition for mining (#20): an unpledged or under-pledged node is not
+/// eligible; the 50 % rate is only for a node that covered the requirement before the latest
+/// halving, until `topup_grace_seconds` after it.
+#[test]
+fn pledge_is_the_condition_for_mining() {
+    let mut s = suite(2);
+    s.register(0, 2, Tier::T1).unwrap();
+    s.register(1, 2, Tier::T1).unwrap();
+    let st = pledge(&s, 0);
+    assert!(st.registered && !st.eligible && !st.full_rate);
+    assert_eq!((st.capacity_t, st.grace_until), (2, None));
+    s.bond(0, 100 * BTK).unwrap();
+    assert!(
+        !pledge(&s, 0).eligible,
+        "half the requirement is not a pledge"
+    );
+    assert!(!s.node(0).eligible);
+    s.bond(1, 200 * BTK).unwrap();
+    let st = pledge(&s, 1);
+    assert!(st.eligible && st.full_rate && st.grace_until.is_none());
+    assert!(s.node(1).eligible);
+    // First halving: node 1 (200 BTK) covered the old requirement: 50 % for 30 days.
+    s.advance(ERA_SECONDS + 30 * DAY - 1);
+    let st = pledge(&s, 1);
+    assert!(st.eligible && !st.full_rate);
+    assert_eq!(st.grace_until, Some(genesis(&s) + ERA_SECONDS + 30 * DAY));
+    assert!(!pledge(&s, 0).eligible);
+    s.advance(1);
+    let st = pledge(&s, 1);
+    assert!(!st.eligible && st.grace_until.is_none(), "grace over");
+    s.bond(1, 200 * BTK).unwrap();
+    assert!(pledge(&s, 1).full_rate && pledge(&s, 1).eligible);
+    // Unregistered: nothing.
+    let none: PledgeStatusResponse = s
+        .app
+        .wrap()
+        .query_wasm_smart(
+            &s.staking,
+            &QueryMsg::PledgeStatus {
+                node: s.gov.to_string(),
+            },
+        )
+        .unwrap();
+    assert!(!none.registered && !none.eligible);
+}
+
+/// The bonded-node index follows every change of a node's bond (bond, unbond, governance slash,
+/// fraud slash) and governance's min_bond; the crank sees exactly the nodes at or above it.
+#[test]
+fn bonded_index_follows_bonds_slashes_and_min_bond() {
+    let mut s = suite(4);
+    for i in 0..4 {
+        s.register(i, 4, Tier::T1).unwrap();
+    }
+    s.bond(0, 400 * BTK).unwrap();
+    s.bond(1, 50 * BTK).unwrap(); // below min_bond (100 BTK): not a candidate
+    s.bond(2, 150 * BTK).unwrap();
+    s.advance(DAY);
+    let n = s.nodes.clone();
+    assert_eq!(members(&mut s), sorted(vec![n[0].clone(), n[2].clone()]));
+    // Governance slash takes node 2 below min_bond.
+    let gov = s.gov.clone();
+    let slash = ExecuteMsg::Slash {
+        node: n[2].to_string(),
+        fraction: Decimal::percent(50),
+        reason: "test".into(),
+    };
+    s.exec(&gov, &slash).unwrap();
+    // Node 1 tops up above it.
+    s.bond(1, 100 * BTK).unwrap();
+    s.advance(DAY);
+    assert_eq!(members(&mut s), sorted(vec![n[0].clone(), n[1].clone()]));
+    // Fraud evidence (10 %) takes node 3 (105 BTK) below min_bond: the set stays nodes 0 and 1.
+    s.bond(3, 105 * BTK).unwrap();
+    let e = ExecuteMsg::SubmitEvidence {
+        first: Box::new(attest(3, "job-1", "a", 1)),
+        second: Box::new(attest(3, "job-1", "b", 2)),
+    };
+    s.exec(&gov, &e).unwrap();
+    assert_eq!(s.node(3).bonded.u128(), 94_500_000);
+    s.advance(DAY);
+    assert_eq!(members(&mut s), sorted(vec![n[0].clone(), n[1].clone()]));
+    // Governance raises min_bond: node 1 (150 BTK) is skipped at once.
+    s.exec(&gov, &update_bond_config(Some(200 * BTK), None))
+        .unwrap();
+    s.advance(DAY);
+    assert_eq!(members(&mut s), vec![n[0].clone()]);
+    // Unbonding below it drops node 0 too.
+    s.advance(540 * DAY);
+    let node0 = n[0].clone();
+    s.exec(&node0, &unbond(250 * BTK)).unwrap();
+    assert!(members(&mut s).is_empty());
+    // Bad values are refused.
+    for bad in [
+        update_bond_config(Some(0), None),
+        update_bond_config(None, Some(540 * DAY + 1)),
+    ] {
+        assert!(matches!(
+            err(s.exec(&gov, &bad).unwrap_err()),
+            ContractError::InvalidConfig(_)
+        ));
+    }
+    s.exec(&gov, &update_bond_config(None, Some(540 * DAY)))
+        .unwrap();
 }
 
 /// Squatter: registers a victim's operator key (public) before the victim, to be paid for every

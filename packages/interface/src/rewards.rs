@@ -18,6 +18,18 @@ pub struct InstantiateMsg {
     pub epoch_seconds: u64,
     /// Most BTT (base units) one patient may receive per day.
     pub patient_daily_cap: Uint128,
+    /// Most work units a node may report per T of registered capacity per epoch (default
+    /// [`DEFAULT_MAX_UNITS_PER_T`]; nonzero).
+    #[serde(default)]
+    pub max_units_per_t: Option<Uint128>,
+}
+
+/// Default `max_units_per_t`: 10^6 units per T per epoch (a report carries a job's units; the
+/// attestation contract reports on the order of 10^2 per job).
+pub const DEFAULT_MAX_UNITS_PER_T: u128 = 1_000_000;
+
+fn default_max_units_per_t() -> Uint128 {
+    Uint128::new(DEFAULT_MAX_UNITS_PER_T)
 }
 
 #[cw_serde]
@@ -57,6 +69,8 @@ pub enum ExecuteMsg {
         governance: Option<String>,
         reporter: Option<String>,
         patient_daily_cap: Option<Uint128>,
+        #[serde(default)]
+        max_units_per_t: Option<Uint128>,
     },
 }
 
@@ -139,6 +153,10 @@ pub struct Config {
     pub genesis: u64,
     pub epoch_seconds: u64,
     pub patient_daily_cap: Uint128,
+    /// Most work units per T of the node's registered capacity per epoch (stored configs from
+    /// before it load with [`DEFAULT_MAX_UNITS_PER_T`]).
+    #[serde(default = "default_max_units_per_t")]
+    pub max_units_per_t: Uint128,
 }
 
 /// Compute pool: funds of epoch `e` are shared at its close pro rata to the weighted work of `e`.

@@ -42,6 +42,32 @@ pub struct InstantiateMsg {
     pub unbonding_seconds: u64,
     pub max_claims: u32,
     pub fraud_slash: Decimal,
+    /// Least bond for a node to be indexed as an attestor candidate (default
+    /// [`DEFAULT_MIN_BOND`], 100 BTK).
+    #[serde(default)]
+    pub min_bond: Option<Uint128>,
+    /// How long after a halving a node that covered the requirement before it still earns (at
+    /// 50 %) before topping up (default [`DEFAULT_TOPUP_GRACE_SECONDS`], 30 days; at most 540
+    /// days).
+    #[serde(default)]
+    pub topup_grace_seconds: Option<u64>,
+}
+
+/// 100 BTK (6 decimals): the pledge per T before the first halving.
+pub const PLEDGE_PER_T: u128 = 100_000_000;
+/// Default `min_bond`: one T's pledge, 100 BTK.
+pub const DEFAULT_MIN_BOND: u128 = PLEDGE_PER_T;
+/// Default top-up grace after a halving: 30 days.
+pub const DEFAULT_TOPUP_GRACE_SECONDS: u64 = 30 * 86_400;
+/// Longest top-up grace: 540 days (the lock period).
+pub const MAX_TOPUP_GRACE_SECONDS: u64 = 540 * 86_400;
+
+fn default_min_bond() -> Uint128 {
+    Uint128::new(DEFAULT_MIN_BOND)
+}
+
+fn default_topup_grace_seconds() -> u64 {
+    DEFAULT_TOPUP_GRACE_SECONDS
 }
 
 #[cw_serde]
@@ -102,6 +128,12 @@ pub enum ExecuteMsg {
         work_reporter: Option<String>,
         fraud_slash: Option<Decimal>,
         attestor_set_size: Option<u32>,
+        /// Raising it drops under-bonded nodes from the attestor scan at once; lowering it
+        /// admits a node at its next bond change.
+        #[serde(default)]
+        min_bond: Option<Uint128>,
+        #[serde(default)]
+        topup_grace_seconds: Option<u64>,
     },
 }
 
@@ -151,6 +183,10 @@ pub struct NodeResponse {
     pub claims: Vec<Claim>,
     pub required_pledge: Uint128,
     pub full_rate: bool,
+    /// May earn compute rewards at all (see [`PledgeStatusResponse::eligible`]; replies of
+    /// older staking contracts read false).
+    #[serde(default)]
+    pub eligible: bool,
     pub compliance: Decimal,
     pub slashed: Uint128,
 }
@@ -165,8 +201,20 @@ pub struct PledgeStatusResponse {
     pub registered: bool,
     pub bonded: Uint128,
     pub required: Uint128,
-    /// Pledge at or above the current requirement: full rewards; otherwise 50 %.
+    /// Pledge at or above the current requirement: full rewards.
     pub full_rate: bool,
+    /// May earn at all: `full_rate`, or (at 50 %) the pledge covered the requirement before the
+    /// latest halving and its top-up grace has not ended. The pledge is the condition for
+    /// mining: an unpledged node is never eligible. (Defaults keep older staking replies
+    /// readable, and read as not eligible.)
+    #[serde(default)]
+    pub eligible: bool,
+    /// Registered capacity in T (bounds the work rewards accepts per epoch).
+    #[serde(default)]
+    pub capacity_t: u32,
+    /// End of the top-up grace, when the node earns at 50 % only thanks to it.
+    #[serde(default)]
+    pub grace_until: Option<u64>,
 }
 
 #[cw_serde]
@@ -204,6 +252,14 @@ pub struct Config {
     pub unbonding_seconds: u64,
     pub max_claims: u32,
     pub fraud_slash: Decimal,
+    /// Least bond for a node to be an attestor candidate (stored configs from before it load
+    /// with 100 BTK).
+    #[serde(default = "default_min_bond")]
+    pub min_bond: Uint128,
+    /// Top-up grace after a halving, in seconds (stored configs from before it load with 30
+    /// days).
+    #[serde(default = "default_topup_grace_seconds")]
+    pub topup_grace_seconds: u64,
 }
 
 #[cw_serde]

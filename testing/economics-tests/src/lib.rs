@@ -108,6 +108,8 @@ impl<L: Ledger> World<L> {
                 unbonding_seconds: 21 * DAY,
                 max_claims: 8,
                 fraud_slash: Decimal::percent(20),
+                min_bond: None,
+                topup_grace_seconds: None,
             },
             "staking",
             Some(&gov),
@@ -125,6 +127,7 @@ impl<L: Ledger> World<L> {
                 genesis,
                 epoch_seconds: DAY,
                 patient_daily_cap: Uint128::new(3_000 * BTK),
+                max_units_per_t: None,
             },
             "rewards",
             Some(&gov),
@@ -174,6 +177,8 @@ impl<L: Ledger> World<L> {
             work_reporter: Some(w.rewards.clone()),
             fraud_slash: None,
             attestor_set_size: None,
+            min_bond: None,
+            topup_grace_seconds: None,
         };
         let (gov, btk, staking) = (w.gov.clone(), w.btk.clone(), w.staking.clone());
         w.exec(&gov, &btk, &set_minter).expect("set minter");

@@ -125,7 +125,7 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
     let (staking, rewards, emission) = (w.staking.clone(), w.rewards.clone(), w.emission.clone());
 
     // Day 0: nodes 0-4 register; 0-3 pledge in full (T1 4 T = 400 BTK, T2 8 T = 800 BTK), node 4
-    // pledges half. Node 5 joins later.
+    // pledges half, so it may not mine (#20): its work is refused all year. Node 5 joins later.
     let join = |w: &mut World<L>, i: usize, pledge: u128| {
         let (cap, tier) = if i.is_multiple_of(2) {
             (4, Tier::T1)
@@ -191,7 +191,8 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
         )
         .expect("distribute");
         if day == 120 {
-            join(&mut w, 5, 400 * BTK);
+            // T2 8 T: the full 800 BTK (400 BTK was paid 50 % before #20; now it may not mine).
+            join(&mut w, 5, 800 * BTK);
         }
         let active = if day >= 120 { NODES } else { NODES - 1 };
         let reporter = w.reporter.clone();
@@ -201,7 +202,16 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
                 units: Uint128::new(100),
                 enode: enode_inputs(i % 2),
             };
-            w.exec(&reporter, &rewards, &m).expect("report work");
+            // Below the pledge (no halving this year, so no top-up grace) the work is refused:
+            // node 4 always, node 2 from its slash (day 100) until its top-up (day 110).
+            let pledged = i != 4 && !(i == 2 && (101..=110).contains(&day));
+            match w.exec(&reporter, &rewards, &m) {
+                Ok(()) => assert!(pledged, "under-pledged node {i} mined on day {day}"),
+                Err(e) => assert!(
+                    !pledged && e.contains("not pledged"),
+                    "node {i} day {day}: {e}"
+                ),
+            }
         }
         // Attestor set for the new epoch, four nodes per call.
         while w
@@ -279,8 +289,8 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
         }
         if day.is_multiple_of(30) {
             for (i, n) in nodes.iter().enumerate().take(active) {
-                if day == 120 && i == 5 {
-                    continue; // joined today: its first epoch is still open
+                if (day == 120 && i == 5) || i == 4 {
+                    continue; // joined today (its first epoch is still open) / never pledged
                 }
                 w.exec(n, &rewards, &RewardsMsg::ClaimCompute {})
                     .expect("claim compute");
@@ -304,10 +314,9 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
     };
     assert!(w.exec(&nodes[0], &staking, &m).is_err(), "unbonded early");
 
-    // Half-rate node 4 earned half of what node 0 (same work, same Enode) earned.
+    // Under-pledged node 4 earned nothing (before #20 it was paid 50 %).
     assert!(earned_by_day_110[0] > 0);
-    let ratio = earned_by_day_110[4] as f64 / earned_by_day_110[0] as f64;
-    assert!((ratio - 0.5).abs() < 1e-6, "half-rate ratio {ratio}");
+    assert_eq!(earned_by_day_110[4], 0);
     // Node 2 (slashed at day 100) earned less than node 0 by day 110.
     assert!(earned_by_day_110[2] < earned_by_day_110[0]);
 

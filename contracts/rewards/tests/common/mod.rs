@@ -61,6 +61,13 @@ fn token(app: &mut App, id: u64, gov: &Addr, symbol: &str, holders: &[Addr]) -> 
 }
 
 pub fn suite(n_nodes: usize) -> Suite {
+    suite_with(n_nodes, 0, None)
+}
+
+/// A suite whose genesis lies `since_genesis` seconds in the past (`ERA_SECONDS`: the first
+/// halving is now, so a 4 T node needs 800 BTK and one holding 400 BTK earns at 50 % during the
+/// top-up grace), with staking's `topup_grace_seconds` (default 30 days).
+pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Suite {
     let mut app = AppBuilder::new().build(|_, _, _| {});
     let gov = app.api().addr_make("gov");
     let reporter = app.api().addr_make("reporter");
@@ -72,7 +79,7 @@ pub fn suite(n_nodes: usize) -> Suite {
     holders.push(gov.clone());
     let btk = token(&mut app, cw20_id, &gov, "BTK", &holders);
     let btt = token(&mut app, cw20_id, &gov, "BTT", std::slice::from_ref(&gov));
-    let genesis = app.block_info().time.seconds();
+    let genesis = app.block_info().time.seconds() - since_genesis;
     let vesting_id = app.store_code(Box::new(ContractWrapper::new(
         bithive_vesting::contract::execute,
         bithive_vesting::contract::instantiate,
@@ -114,6 +121,8 @@ pub fn suite(n_nodes: usize) -> Suite {
                 unbonding_seconds: 7 * DAY,
                 max_claims: 4,
                 fraud_slash: Decimal::percent(10),
+                min_bond: None,
+                topup_grace_seconds: grace,
             },
             &[],
             "staking",
@@ -139,6 +148,7 @@ pub fn suite(n_nodes: usize) -> Suite {
                 genesis,
                 epoch_seconds: DAY,
                 patient_daily_cap: Uint128::new(2_000 * BTK),
+                max_units_per_t: None,
             },
             &[],
             "rewards",
@@ -152,6 +162,8 @@ pub fn suite(n_nodes: usize) -> Suite {
         work_reporter: Some(rewards.to_string()),
         fraud_slash: None,
         attestor_set_size: None,
+        min_bond: None,
+        topup_grace_seconds: None,
     };
     app.execute_contract(gov.clone(), staking.clone(), &update, &[])
         .unwrap();
@@ -226,6 +238,17 @@ impl Suite {
                 .execute_contract(node, self.btk.clone(), &send, &[])
                 .unwrap();
         }
+    }
+    /// Adds `amount` to node `i`'s pledge.
+    pub fn bond(&mut self, i: usize, amount: u128) {
+        let send = Cw20ExecuteMsg::Send {
+            contract: self.staking.to_string(),
+            amount: Uint128::new(amount),
+            msg: to_json_binary(&StakingReceive::Bond {}).unwrap(),
+        };
+        self.app
+            .execute_contract(self.nodes[i].clone(), self.btk.clone(), &send, &[])
+            .unwrap();
     }
     pub fn fund(&mut self, hook: ReceiveMsg, amount: u128) -> anyhow::Result<()> {
         let token = if matches!(hook, ReceiveMsg::FundPatientPool {}) {

@@ -98,6 +98,8 @@ pub fn suite(n_nodes: usize) -> Suite {
                 unbonding_seconds: 7 * DAY,
                 max_claims: 3,
                 fraud_slash: Decimal::percent(10),
+                min_bond: None,
+                topup_grace_seconds: None,
             },
             &[],
             "staking",
@@ -142,6 +144,26 @@ impl Suite {
                 capacity_t,
                 tier,
                 operator_key,
+                operator_signature,
+            },
+        )
+    }
+    /// Registers node `i` with an operator key from a 32-bit seed (for suites of more than 255
+    /// nodes, where `key(i)` would repeat).
+    pub fn register_wide(&mut self, i: usize, capacity_t: u32, tier: Tier) -> anyhow::Result<()> {
+        let node = self.nodes[i].clone();
+        let mut seed = [7u8; 32];
+        seed[28..].copy_from_slice(&(i as u32).to_be_bytes());
+        let sk = signing_key(&seed).unwrap();
+        let chain_id = self.app.block_info().chain_id;
+        let operator_signature =
+            sign_operator_pop(&sk, &chain_id, self.staking.as_str(), node.as_str()).unwrap();
+        self.exec(
+            &node,
+            &ExecuteMsg::RegisterNode {
+                capacity_t,
+                tier,
+                operator_key: public_key(&sk),
                 operator_signature,
             },
         )
