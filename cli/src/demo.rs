@@ -148,7 +148,6 @@ async fn story(
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
     let devnet = p.devnet()?;
-    let node_secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
 
     // A patient pays for an inference job; the relayer attests; the escrow pays.
     let node_before = native_balance(node, node.address()).await?;

@@ -857,6 +857,9 @@ fn staking_stub(app: &mut App, eligible: &Addr) -> Addr {
             bonded: Uint128::new(if pledged { 400 } else { 0 }),
             required: Uint128::new(400),
             full_rate: pledged,
+            eligible: pledged,
+            capacity_t: 4,
+            grace_until: None,
         })
     }
     let code = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));

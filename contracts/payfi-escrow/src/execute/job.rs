@@ -145,7 +145,7 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
         });
     }
     let status = StakingContract(staking).pledge_status(&deps.querier, info.sender.as_str())?;
-    if !status.registered || !status.full_rate {
+    if !status.registered || !status.eligible {
         return Err(ContractError::NotEligibleNode(info.sender.into()));
     }
     job.node = Some(info.sender.clone());
