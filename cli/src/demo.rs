@@ -15,8 +15,9 @@
 //!    releases part of it to the treasury;
 //! 5. the treasury grants the node its pledge (mining needs one) and three attestors the minimum
 //!    bond; staking picks the attestor set from bonded nodes; three attestors (never the node
-//!    itself) attest the node's compute work as a quorum; a day later the epoch closes and the
-//!    node claims its BTK reward at the full rate (into vesting, as the rewards contract pays it).
+//!    itself) attest the node's compute work as a quorum; the report waits out its challenge
+//!    window and is finalized; a day later the epoch closes and the node claims its BTK reward at
+//!    the full rate (into vesting, as the rewards contract pays it).
 //!
 //! Every step checks its on-chain result and fails the demo with the step's name when it is not
 //! what it should be. Keys are generated fresh for each run and live only in the run's home
@@ -33,7 +34,7 @@ use bithive_interface::attestation::{
 use bithive_interface::emission::{
     ExecuteMsg as EmissionMsg, QueryMsg as EmissionQuery, StatusResponse,
 };
-use bithive_interface::rewards::ExecuteMsg as RewardsMsg;
+use bithive_interface::rewards::{ExecuteMsg as RewardsMsg, PendingWork, QueryMsg as RewardsQuery};
 use bithive_interface::staking::{
     AttestorSetResponse, Config as StakingConfig, ExecuteMsg as StakingMsg, PledgeStatusResponse,
     QueryMsg as StakingQuery,
@@ -263,8 +264,13 @@ async fn story(
         "attestor set",
     )
     .await?;
-    let set: AttestorSetResponse =
-        query(gov, &c.staking, &StakingQuery::AttestorSet {}, "attestor set").await?;
+    let set: AttestorSetResponse = query(
+        gov,
+        &c.staking,
+        &StakingQuery::AttestorSet {},
+        "attestor set",
+    )
+    .await?;
     progress(&format!(
         "node pledged {}; {} attestors bonded {} each; attestor set of {}",
         btk(status.required.u128()),
@@ -338,6 +344,36 @@ async fn story(
     .await?;
     progress(&format!(
         "{signers} attestors attested the node's 100 units of compute work (Enode 2.25)"
+    ));
+
+    // The report waits out its challenge window (any attestor may dispute it), then anyone
+    // finalizes it and it counts.
+    let held: Vec<PendingWork> = query(
+        gov,
+        &c.rewards,
+        &RewardsQuery::PendingWorks {
+            start_after: None,
+            limit: None,
+        },
+        "pending work",
+    )
+    .await?;
+    let work = held
+        .iter()
+        .find(|w| w.node.as_str() == node.address())
+        .ok_or_else(|| fail("compute work")(&"the report is not held for its challenge window"))?;
+    let wait = work.challenge_ends.saturating_sub(now) + 1;
+    ctx!(devnet.advance_time(wait).await, "advance time")?;
+    exec(
+        gov,
+        &c.rewards,
+        &RewardsMsg::FinalizeWork { id: work.id },
+        "finalize work",
+    )
+    .await?;
+    progress(&format!(
+        "work report {} finalized after its {wait} s challenge window",
+        work.id
     ));
 
     // The epoch closes a day later: its pool is shared by its work, and the node claims.

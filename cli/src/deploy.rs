@@ -78,6 +78,9 @@ pub struct DeployConfig {
     pub btt_patient_pool: Uint128,
     pub staking: StakingParams,
     pub rewards_epoch_seconds: u64,
+    /// Seconds a compute-work report stays disputable by the attestor set before it counts
+    /// (issue #20); at most 7 days, 0 credits at once.
+    pub work_challenge_seconds: u64,
     pub patient_daily_cap: Uint128,
     pub escrow_fee_bps: u16,
     pub attestation: AttestationParams,
@@ -162,6 +165,7 @@ impl Default for DeployConfig {
             btt_patient_pool: Uint128::new(100_000_000_000_000),
             staking: StakingParams::default(),
             rewards_epoch_seconds: 86_400,
+            work_challenge_seconds: 3_600,
             patient_daily_cap: Uint128::new(5_000_000_000),
             escrow_fee_bps: 50,
             attestation: AttestationParams::default(),
@@ -426,6 +430,7 @@ pub async fn deploy(
                 epoch_seconds: config.rewards_epoch_seconds,
                 patient_daily_cap: config.patient_daily_cap,
                 max_units_per_t: None,
+                challenge_seconds: Some(config.work_challenge_seconds),
             },
             &label("rewards"),
         )
@@ -560,6 +565,7 @@ pub async fn deploy(
                 reporter: Some(attest.clone()),
                 patient_daily_cap: None,
                 max_units_per_t: None,
+                challenge_seconds: None,
             })?,
         ),
         (

@@ -18,8 +18,8 @@ use cosmwasm_std::{
 use crate::error::ContractError;
 use crate::payout::contributor_release;
 use crate::state::{
-    ComputePool, Config, EpochClose, NodeAcc, COMPUTE, CONFIG, EPOCH_CLOSE, EPOCH_RATE, MAX_UNITS,
-    NODES,
+    ComputePool, Config, EpochClose, NodeAcc, PendingWork, WorkStatus, COMPUTE, CONFIG,
+    EPOCH_CLOSE, EPOCH_RATE, MAX_UNITS, NODES, PENDING_WORK, WORK_SEQ,
 };
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
@@ -216,31 +216,72 @@ pub fn report_work(
         });
     }
     acc.epoch_units = reported;
+    let mut res = Response::new()
+        .add_attribute(ev::ACTION, ev::REPORT_WORK)
+        .add_attribute(ev::attr::NODE, addr.clone())
+        .add_attribute(ev::attr::UNITS, units)
+        .add_attribute(ev::attr::ENODE, e.to_string())
+        .add_attribute(ev::attr::WEIGHT, weight.to_string());
+    if config.challenge_seconds > 0 {
+        // Held for the challenge window: it counts (and staking records it) on finalize.
+        acc.epoch = pool.epoch;
+        NODES.save(deps.storage, &addr, &acc)?;
+        COMPUTE.save(deps.storage, &pool)?;
+        let now = env.block.time.seconds();
+        let id = WORK_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+        WORK_SEQ.save(deps.storage, &id)?;
+        let pending = PendingWork {
+            id,
+            node: addr,
+            units,
+            enode: inputs,
+            weight,
+            reported_at: now,
+            challenge_ends: now.saturating_add(config.challenge_seconds),
+            status: WorkStatus::Pending,
+        };
+        PENDING_WORK.save(deps.storage, id, &pending)?;
+        return Ok(res
+            .add_attribute(ev::attr::WORK_ID, id.to_string())
+            .add_attribute(ev::attr::CHALLENGE_ENDS, pending.challenge_ends.to_string()));
+    }
+    credit(&mut pool, &mut acc, weight, status.full_rate)?;
+    NODES.save(deps.storage, &addr, &acc)?;
+    COMPUTE.save(deps.storage, &pool)?;
+    res = res
+        .add_message(record_work(&config, &addr, units)?)
+        .add_attribute(ev::attr::FULL_RATE, status.full_rate.to_string())
+        .add_attribute(ev::attr::EPOCH, pool.epoch.to_string());
+    Ok(res)
+}
+
+/// Adds verified weight to the collecting epoch (the node's account already settled).
+pub fn credit(
+    pool: &mut ComputePool,
+    acc: &mut NodeAcc,
+    weight: Decimal256,
+    full_rate: bool,
+) -> Result<(), ContractError> {
     acc.epoch = pool.epoch;
-    if status.full_rate {
+    if full_rate {
         acc.w_full = acc.w_full.checked_add(weight)?;
     } else {
         acc.w_half = acc.w_half.checked_add(weight)?;
     }
     pool.epoch_weight = pool.epoch_weight.checked_add(weight)?;
-    NODES.save(deps.storage, &addr, &acc)?;
-    COMPUTE.save(deps.storage, &pool)?;
-    Ok(Response::new()
-        .add_message(WasmMsg::Execute {
-            contract_addr: config.staking.to_string(),
-            msg: to_json_binary(&StakingMsg::RecordWork {
-                node: addr.to_string(),
-                units,
-            })?,
-            funds: vec![],
-        })
-        .add_attribute(ev::ACTION, ev::REPORT_WORK)
-        .add_attribute(ev::attr::NODE, addr)
-        .add_attribute(ev::attr::UNITS, units)
-        .add_attribute(ev::attr::ENODE, e.to_string())
-        .add_attribute(ev::attr::WEIGHT, weight.to_string())
-        .add_attribute(ev::attr::FULL_RATE, status.full_rate.to_string())
-        .add_attribute(ev::attr::EPOCH, pool.epoch.to_string()))
+    Ok(())
+}
+
+/// Staking's record of verified work (its C term of Vscore).
+pub fn record_work(config: &Config, node: &Addr, units: Uint128) -> StdResult<WasmMsg> {
+    Ok(WasmMsg::Execute {
+        contract_addr: config.staking.to_string(),
+        msg: to_json_binary(&StakingMsg::RecordWork {
+            node: node.to_string(),
+            units,
+        })?,
+        funds: vec![],
+    })
 }
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.

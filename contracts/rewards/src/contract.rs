@@ -10,7 +10,7 @@ use cw20::Cw20ReceiveMsg;
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
 use crate::state::{AppPool, ComputePool, Config, PatientPool, APP, COMPUTE, CONFIG, PATIENT};
-use crate::{app, compute, patient, query};
+use crate::{app, challenge, compute, patient, query};
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-rewards";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -41,6 +41,8 @@ pub fn instantiate(
             "max_units_per_t must be positive",
         ));
     }
+    let challenge_seconds = msg.challenge_seconds.unwrap_or(0);
+    check_challenge(challenge_seconds)?;
     let api = deps.api;
     let config = Config {
         governance: api.addr_validate(&msg.governance)?,
@@ -53,6 +55,7 @@ pub fn instantiate(
         epoch_seconds: msg.epoch_seconds,
         patient_daily_cap: msg.patient_daily_cap,
         max_units_per_t,
+        challenge_seconds,
     };
     let epoch = compute::epoch_of(&config, env.block.time.seconds());
     CONFIG.save(deps.storage, &config)?;
@@ -99,6 +102,9 @@ pub fn execute(
         ExecuteMsg::ReportWork { node, units, enode } => {
             compute::report_work(deps, env, info, node, units, enode)
         }
+        ExecuteMsg::FinalizeWork { id } => challenge::finalize(deps, env, id),
+        ExecuteMsg::DisputeWork { id, reason } => challenge::dispute(deps, env, info, id, reason),
+        ExecuteMsg::ResolveWork { id, valid } => challenge::resolve(deps, env, info, id, valid),
         ExecuteMsg::ClaimCompute {} => compute::claim(deps, env, info),
         ExecuteMsg::SetDeveloper { developer, weight } => {
             app::set_developer(deps, info, developer, weight)
@@ -120,15 +126,25 @@ pub fn execute(
             reporter,
             patient_daily_cap,
             max_units_per_t,
+            challenge_seconds,
         } => update_config(
             deps,
             info,
             governance,
             reporter,
             patient_daily_cap,
-            max_units_per_t,
+            (max_units_per_t, challenge_seconds),
         ),
     }
+}
+
+fn check_challenge(seconds: u64) -> Result<(), ContractError> {
+    if seconds > bithive_interface::rewards::MAX_CHALLENGE_SECONDS {
+        return Err(ContractError::InvalidConfig(
+            "challenge_seconds must be at most 7 days",
+        ));
+    }
+    Ok(())
 }
 
 #[inline(never)]
@@ -138,7 +154,7 @@ fn update_config(
     governance: Option<String>,
     reporter: Option<String>,
     patient_daily_cap: Option<Uint128>,
-    max_units_per_t: Option<Uint128>,
+    (max_units_per_t, challenge_seconds): (Option<Uint128>, Option<u64>),
 ) -> Result<Response, ContractError> {
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
@@ -166,6 +182,10 @@ fn update_config(
         }
         c.max_units_per_t = m;
     }
+    if let Some(w) = challenge_seconds {
+        check_challenge(w)?;
+        c.challenge_seconds = w;
+    }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }
@@ -184,6 +204,10 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
             to_json_binary(&query::patient_daily(deps, &env, patient, day)?)
         }
         QueryMsg::Verifier { pubkey } => to_json_binary(&query::verifier(deps, pubkey)?),
+        QueryMsg::PendingWork { id } => to_json_binary(&query::pending_work(deps, id)?),
+        QueryMsg::PendingWorks { start_after, limit } => {
+            to_json_binary(&query::pending_works(deps, start_after, limit)?)
+        }
     }
 }
 

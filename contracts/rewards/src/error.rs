@@ -42,6 +42,16 @@ pub enum ContractError {
         reported: Uint128,
         limit: Uint128,
     },
+    #[error("unknown work report {0}")]
+    UnknownWork(u64),
+    #[error("work report {id} is in its challenge window until {until}")]
+    ChallengeOpen { id: u64, until: u64 },
+    #[error("the challenge window of work report {id} ended at {at}")]
+    ChallengeClosed { id: u64, at: u64 },
+    #[error("work report {0} is disputed: governance resolves it")]
+    WorkDisputed(u64),
+    #[error("{0} is not in staking's attestor set")]
+    NotAttestor(String),
     #[error("weight rounds to zero")]
     DustWeight,
     #[error("nothing to claim")]

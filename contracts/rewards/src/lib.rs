@@ -1,6 +1,7 @@
 //! BitHive rewards contract: see README.md.
 
 pub mod app;
+pub mod challenge;
 pub mod compute;
 pub mod contract;
 pub mod error;

@@ -2,7 +2,9 @@ use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{Deps, Env, StdError, StdResult, Uint128};
 
 use crate::msg::{DeveloperResponse, NodeRewardsResponse};
-use crate::state::{Verifier, ACTIVITIES, APP, DEVELOPERS, PATIENT_DAY, VERIFIERS};
+use crate::state::{
+    PendingWork, Verifier, ACTIVITIES, APP, DEVELOPERS, PATIENT_DAY, PENDING_WORK, VERIFIERS,
+};
 use crate::{app, compute};
 
 fn std_err(e: crate::ContractError) -> StdError {
@@ -51,6 +53,29 @@ pub fn patient_daily(
     Ok(PATIENT_DAY
         .may_load(deps.storage, (&addr, day))?
         .unwrap_or_default())
+}
+
+pub fn pending_work(deps: Deps, id: u64) -> StdResult<Option<PendingWork>> {
+    PENDING_WORK.may_load(deps.storage, id)
+}
+
+#[inline(never)]
+pub fn pending_works(
+    deps: Deps,
+    start_after: Option<u64>,
+    limit: Option<u32>,
+) -> StdResult<Vec<PendingWork>> {
+    let limit = bithive_cw_common::clamp_limit(limit);
+    PENDING_WORK
+        .range(
+            deps.storage,
+            start_after.map(cw_storage_plus::Bound::exclusive),
+            None,
+            cosmwasm_std::Order::Ascending,
+        )
+        .take(limit)
+        .map(|r| r.map(|(_, w)| w))
+        .collect()
 }
 
 pub fn verifier(deps: Deps, pubkey: PubKey33) -> StdResult<Option<Verifier>> {

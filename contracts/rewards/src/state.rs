@@ -3,7 +3,9 @@ use cosmwasm_std::{Addr, Decimal256, Uint128};
 use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
-pub use bithive_interface::rewards::{AppPool, ComputePool, Config, PatientPool, Verifier};
+pub use bithive_interface::rewards::{
+    AppPool, ComputePool, Config, PatientPool, PendingWork, Verifier, WorkStatus,
+};
 
 /// Patient attestations older than this are refused.
 pub const MAX_ATTESTATION_AGE: u64 = 30 * 86_400;
@@ -53,6 +55,10 @@ pub const EPOCH_RATE: Map<u64, Decimal256> = Map::new("epoch_rate");
 /// A closed epoch with a non-zero rate, until every node with weight in it has settled.
 pub const EPOCH_CLOSE: Map<u64, EpochClose> = Map::new("epoch_close");
 pub const NODES: Map<&Addr, NodeAcc> = Map::new("nodes");
+/// Last work report id.
+pub const WORK_SEQ: Item<u64> = Item::new("work_seq");
+/// Work reports in their challenge window or disputed (removed once they count or are dropped).
+pub const PENDING_WORK: Map<u64, PendingWork> = Map::new("pending_work");
 pub const APP: Item<AppPool> = Item::new("app");
 pub const DEVELOPERS: Map<&Addr, Developer> = Map::new("developers");
 pub const VERIFIERS: Map<&[u8], Verifier> = Map::new("verifiers");

@@ -199,6 +199,7 @@ fn max_units_per_t_is_governed_and_positive() {
         reporter: None,
         patient_daily_cap: None,
         max_units_per_t: Some(Uint128::new(m)),
+        challenge_seconds: None,
     };
     assert!(matches!(
         err(s.exec(&gov, &update(0)).unwrap_err()),
@@ -405,5 +406,130 @@ fn patient_rewards_need_a_verifier_and_are_paid_once() {
     assert_eq!(
         err(s.exec(&patient, &claim("act-4", &a, att)).unwrap_err()),
         ContractError::UnknownVerifier
+    );
+}
+
+/// Issue #20: a work report waits out a challenge window before it pays. An attestor-set member
+/// disputes a report (a stranger cannot), governance drops it and nothing is credited or
+/// recorded; an undisputed report counts once anyone finalizes it after the window.
+#[test]
+fn work_reports_are_disputable_before_they_pay() {
+    use bithive_rewards::state::{PendingWork, WorkStatus};
+    use bithive_staking::msg::ExecuteMsg as StakingMsg;
+    use cw_multi_test::Executor;
+    let mut s = suite(3);
+    for i in 0..3 {
+        s.join(i, 400 * BTK);
+    }
+    let (gov, node0, node1) = (s.gov.clone(), s.nodes[0].clone(), s.nodes[1].clone());
+    let window = |w: u64| ExecuteMsg::UpdateConfig {
+        governance: None,
+        reporter: None,
+        patient_daily_cap: None,
+        max_units_per_t: None,
+        challenge_seconds: Some(w),
+    };
+    assert!(matches!(
+        err(s.exec(&gov, &window(8 * DAY)).unwrap_err()),
+        ContractError::InvalidConfig(_)
+    ));
+    assert!(matches!(
+        err(s.exec(&node0, &window(0)).unwrap_err()),
+        ContractError::Unauthorized
+    ));
+    s.exec(&gov, &window(3_600)).unwrap();
+    s.app
+        .execute_contract(
+            gov.clone(),
+            s.staking.clone(),
+            &StakingMsg::AdvanceAttestorSet { limit: 200 },
+            &[],
+        )
+        .unwrap();
+    let open_weight = |s: &Suite| {
+        let r: NodeRewardsResponse = s
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &s.rewards,
+                &QueryMsg::NodeRewards {
+                    node: s.nodes[0].to_string(),
+                },
+            )
+            .unwrap();
+        r.open_weight
+    };
+    let pending = |s: &Suite, id: u64| -> Option<PendingWork> {
+        s.app
+            .wrap()
+            .query_wasm_smart(&s.rewards, &QueryMsg::PendingWork { id })
+            .unwrap()
+    };
+    // Held, not credited.
+    s.report(0, 100).unwrap();
+    assert!(open_weight(&s).is_zero());
+    assert_eq!(pending(&s, 1).unwrap().status, WorkStatus::Pending);
+    assert_eq!(
+        err(s
+            .exec(&node0, &ExecuteMsg::FinalizeWork { id: 1 })
+            .unwrap_err()),
+        ContractError::ChallengeOpen {
+            id: 1,
+            until: s.app.block_info().time.seconds() + 3_600
+        }
+    );
+    // A stranger cannot dispute; an attestor can.
+    let stranger = s.app.api().addr_make("stranger");
+    let dispute = |id: u64| ExecuteMsg::DisputeWork {
+        id,
+        reason: "units above what the node served".into(),
+    };
+    assert_eq!(
+        err(s.exec(&stranger, &dispute(1)).unwrap_err()),
+        ContractError::NotAttestor(stranger.to_string())
+    );
+    s.exec(&node1, &dispute(1)).unwrap();
+    assert!(matches!(
+        pending(&s, 1).unwrap().status,
+        WorkStatus::Disputed { ref by, .. } if *by == node1
+    ));
+    s.advance(3_600);
+    assert_eq!(
+        err(s
+            .exec(&node0, &ExecuteMsg::FinalizeWork { id: 1 })
+            .unwrap_err()),
+        ContractError::WorkDisputed(1)
+    );
+    let resolve = |valid| ExecuteMsg::ResolveWork { id: 1, valid };
+    assert!(matches!(
+        err(s.exec(&node1, &resolve(false)).unwrap_err()),
+        ContractError::Unauthorized
+    ));
+    s.exec(&gov, &resolve(false)).unwrap();
+    assert!(pending(&s, 1).is_none());
+    assert!(open_weight(&s).is_zero());
+    // Undisputed: counts once finalized after the window, by anyone.
+    s.report(0, 100).unwrap();
+    assert_eq!(
+        err(s.exec(&stranger, &dispute(1)).unwrap_err()),
+        ContractError::UnknownWork(1)
+    );
+    s.advance(3_600);
+    assert_eq!(
+        err(s.exec(&node1, &dispute(2)).unwrap_err()),
+        ContractError::ChallengeClosed {
+            id: 2,
+            at: s.app.block_info().time.seconds()
+        }
+    );
+    s.exec(&stranger, &ExecuteMsg::FinalizeWork { id: 2 })
+        .unwrap();
+    assert!(!open_weight(&s).is_zero());
+    assert!(pending(&s, 2).is_none());
+    assert_eq!(
+        err(s
+            .exec(&stranger, &ExecuteMsg::FinalizeWork { id: 2 })
+            .unwrap_err()),
+        ContractError::UnknownWork(2)
     );
 }

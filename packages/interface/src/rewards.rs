@@ -22,7 +22,16 @@ pub struct InstantiateMsg {
     /// [`DEFAULT_MAX_UNITS_PER_T`]; nonzero).
     #[serde(default)]
     pub max_units_per_t: Option<Uint128>,
+    /// Seconds a work report waits, disputable, before it counts (at most
+    /// [`MAX_CHALLENGE_SECONDS`]); 0 or unset: credited at once.
+    #[serde(default)]
+    pub challenge_seconds: Option<u64>,
 }
+
+/// Longest challenge window (7 days).
+pub const MAX_CHALLENGE_SECONDS: u64 = 7 * 86_400;
+/// Longest dispute reason, in bytes.
+pub const MAX_REASON_LEN: usize = 256;
 
 /// Default `max_units_per_t`: 10^6 units per T per epoch (a report carries a job's units; the
 /// attestation contract reports on the order of 10^2 per job).
@@ -42,6 +51,14 @@ pub enum ExecuteMsg {
         units: Uint128,
         enode: EnodeInputs,
     },
+    /// Anyone, once its challenge window has ended undisputed: the reported work counts in the
+    /// epoch collecting now, and staking records it.
+    FinalizeWork { id: u64 },
+    /// A member of staking's attestor set (or governance), before the window ends: holds the
+    /// report until governance resolves it.
+    DisputeWork { id: u64, reason: String },
+    /// Governance: a disputed (or pending) report counts (`valid`) or is dropped.
+    ResolveWork { id: u64, valid: bool },
     /// Node owner: claim compute rewards (20 % now, the rest vesting 1/180 a day).
     ClaimCompute {},
     /// Governance: set a dApp developer's weight (0 removes).
@@ -71,6 +88,8 @@ pub enum ExecuteMsg {
         patient_daily_cap: Option<Uint128>,
         #[serde(default)]
         max_units_per_t: Option<Uint128>,
+        #[serde(default)]
+        challenge_seconds: Option<u64>,
     },
 }
 
@@ -124,6 +143,35 @@ pub enum QueryMsg {
     PatientDaily { patient: String, day: Option<u64> },
     #[returns(Option<Verifier>)]
     Verifier { pubkey: PubKey33 },
+    /// A work report still in its challenge window or disputed.
+    #[returns(Option<PendingWork>)]
+    PendingWork { id: u64 },
+    /// Open work reports by id (page of `bithive_cw_common::clamp_limit`).
+    #[returns(Vec<PendingWork>)]
+    PendingWorks {
+        start_after: Option<u64>,
+        limit: Option<u32>,
+    },
+}
+
+/// A work report waiting out its challenge window (or a governance decision).
+#[cw_serde]
+pub struct PendingWork {
+    pub id: u64,
+    pub node: Addr,
+    pub units: Uint128,
+    pub enode: EnodeInputs,
+    /// `units x Enode`, fixed at report time.
+    pub weight: Decimal256,
+    pub reported_at: u64,
+    pub challenge_ends: u64,
+    pub status: WorkStatus,
+}
+
+#[cw_serde]
+pub enum WorkStatus {
+    Pending,
+    Disputed { by: Addr, reason: String },
 }
 
 #[cw_serde]
@@ -157,6 +205,10 @@ pub struct Config {
     /// before it load with [`DEFAULT_MAX_UNITS_PER_T`]).
     #[serde(default = "default_max_units_per_t")]
     pub max_units_per_t: Uint128,
+    /// Seconds a work report stays disputable before it counts (0: credited at once; configs
+    /// stored before it load with 0).
+    #[serde(default)]
+    pub challenge_seconds: u64,
 }
 
 /// Compute pool: funds of epoch `e` are shared at its close pro rata to the weighted work of `e`.
@@ -225,12 +277,15 @@ pub mod events {
     pub const CLAIM_COMPUTE: &str = "claim_compute";
     pub const CLAIM_PATIENT: &str = "claim_patient";
     pub const CREDIT_PATIENT: &str = "credit_patient";
+    pub const DISPUTE_WORK: &str = "dispute_work";
+    pub const FINALIZE_WORK: &str = "finalize_work";
     pub const FUND_APP_POOL: &str = "fund_app_pool";
     pub const FUND_COMPUTE_POOL: &str = "fund_compute_pool";
     pub const FUND_PATIENT_POOL: &str = "fund_patient_pool";
     pub const INSTANTIATE: &str = "instantiate";
     pub const MIGRATE: &str = "migrate";
     pub const REPORT_WORK: &str = "report_work";
+    pub const RESOLVE_WORK: &str = "resolve_work";
     pub const SET_DEVELOPER: &str = "set_developer";
     pub const SET_VERIFIER: &str = "set_verifier";
     pub const UPDATE_CONFIG: &str = "update_config";
@@ -241,12 +296,15 @@ pub mod events {
         CLAIM_COMPUTE,
         CLAIM_PATIENT,
         CREDIT_PATIENT,
+        DISPUTE_WORK,
+        FINALIZE_WORK,
         FUND_APP_POOL,
         FUND_COMPUTE_POOL,
         FUND_PATIENT_POOL,
         INSTANTIATE,
         MIGRATE,
         REPORT_WORK,
+        RESOLVE_WORK,
         SET_DEVELOPER,
         SET_VERIFIER,
         UPDATE_CONFIG,
@@ -258,6 +316,9 @@ pub mod events {
         pub const ACTIVITY: &str = "activity";
         pub const ACTIVITY_ID: &str = "activity_id";
         pub const AMOUNT: &str = "amount";
+        pub const BY: &str = "by";
+        pub const CHALLENGE_ENDS: &str = "challenge_ends";
+        pub const CREDITED: &str = "credited";
         pub const DEVELOPER: &str = "developer";
         pub const ENODE: &str = "enode";
         pub const EPOCH: &str = "epoch";
@@ -268,12 +329,15 @@ pub mod events {
         pub const PAID_NOW: &str = "paid_now";
         pub const PATIENT: &str = "patient";
         pub const PUBKEY: &str = "pubkey";
+        pub const REASON: &str = "reason";
         pub const REPORTER: &str = "reporter";
         pub const UNITS: &str = "units";
+        pub const VALID: &str = "valid";
         pub const VERIFIER: &str = "verifier";
         pub const VERSION: &str = "version";
         pub const VESTING: &str = "vesting";
         pub const WEIGHT: &str = "weight";
+        pub const WORK_ID: &str = "work_id";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[
@@ -281,6 +345,9 @@ pub mod events {
             ACTIVITY,
             ACTIVITY_ID,
             AMOUNT,
+            BY,
+            CHALLENGE_ENDS,
+            CREDITED,
             DEVELOPER,
             ENODE,
             EPOCH,
@@ -291,12 +358,15 @@ pub mod events {
             PAID_NOW,
             PATIENT,
             PUBKEY,
+            REASON,
             REPORTER,
             UNITS,
+            VALID,
             VERIFIER,
             VERSION,
             VESTING,
             WEIGHT,
+            WORK_ID,
         ];
     }
 }

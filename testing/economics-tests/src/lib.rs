@@ -128,6 +128,7 @@ impl<L: Ledger> World<L> {
                 epoch_seconds: DAY,
                 patient_daily_cap: Uint128::new(3_000 * BTK),
                 max_units_per_t: None,
+                challenge_seconds: None,
             },
             "rewards",
             Some(&gov),

@@ -204,6 +204,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
                 epoch_seconds: DAY,
                 patient_daily_cap: Uint128::new(2_000 * BTK),
                 max_units_per_t: None,
+                challenge_seconds: None,
             },
             &[],
             "rewards",
@@ -409,9 +410,11 @@ impl Suite {
 
     /// Node i's signature on a quorum body (signer field = quorum key).
     pub fn quorum_sig(&self, i: usize, a: &Attestation) -> KeySignature {
-        let (key, signature) =
-            bithive_signed_attestation::signing::sign_as_quorum_member(a, &signing_key(&secret(i)).unwrap())
-                .unwrap();
+        let (key, signature) = bithive_signed_attestation::signing::sign_as_quorum_member(
+            a,
+            &signing_key(&secret(i)).unwrap(),
+        )
+        .unwrap();
         KeySignature { key, signature }
     }
 

@@ -149,6 +149,7 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
                 epoch_seconds: DAY,
                 patient_daily_cap: Uint128::new(2_000 * BTK),
                 max_units_per_t: None,
+                challenge_seconds: None,
             },
             &[],
             "rewards",
