@@ -1,6 +1,7 @@
 //! The README's main command, end to end: devnet, deploy, relayer with the real inference
 //! engine and the matching worker, the paid job attested and paid, the paid research request
-//! matched, attested, paid and delivered over BitChat, rewards, emission and vesting.
+//! matched, attested, paid and delivered over BitChat, emission and vesting, the node's pledge
+//! and its compute work attested by a quorum of others and paid at the full rate.
 
 use bithive_cli::demo;
 
@@ -28,11 +29,14 @@ async fn demo_runs_end_to_end() {
         "escrow to node",
         "research request",
         "BitChat delivery",
-        "node compute reward",
         "vesting released",
+        "pledges",
+        "node compute reward",
     ] {
         assert!(table.contains(row), "{table}");
     }
+    // Issue #20: the node earns because it pledged, on work others attested.
+    assert!(table.contains("full rate: pledged"), "{table}");
     // The run's deployment file lists every contract.
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(opts.home.join("deployment.json")).unwrap()).unwrap();
