@@ -746,3 +746,73 @@ mod hostile_counterparty {
         assert!(migrated.peers.is_empty());
     }
 }
+
+/// Issue #20 review: forwarding and retries go only over a still-pinned peer. Once governance
+/// unpins the peer behind a route, a new forward and a retry of a refused packet are both
+/// refused (`BadCounterparty`) and nothing is sent; pinned again, the retry goes out.
+#[test]
+fn unpinned_peers_get_no_forward_and_no_retry() {
+    let (mut deps, e) = chain(CHAIN_A);
+    connect(&mut deps, &e, "channel-0");
+    route(&mut deps, &e, CHAIN_B, "channel-0");
+    let anyone = deps.api.addr_make("anyone");
+    let submit = |deps: &mut Deps, job: &str, nonce: u64| {
+        let att = remote_attestation("cosmwasm1escrowb", job, nonce, e.block.time.seconds());
+        let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
+        execute(
+            deps.as_mut(),
+            e.clone(),
+            message_info(&anyone, &[]),
+            ExecuteMsg::Submit {
+                attestation: att,
+                signature: signed.signature,
+                payload: None,
+            },
+        )
+    };
+    let packet = sent_packet(&submit(&mut deps, "job-p", 1).unwrap());
+    let ack = mock_ibc_packet_ack(
+        "channel-0",
+        &packet,
+        IbcAcknowledgement::new(StdAck::error("job expired")),
+    )
+    .unwrap();
+    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    let g = gov(&deps);
+    let peers =
+        |add: Vec<PeerEndpoint>, remove: Vec<PeerEndpoint>| ExecuteMsg::UpdatePeers { add, remove };
+    execute(
+        deps.as_mut(),
+        e.clone(),
+        message_info(&g, &[]),
+        peers(vec![], vec![peer()]),
+    )
+    .unwrap();
+    let unpinned =
+        ContractError::BadCounterparty(format!("{}/{}", peer().connection_id, peer().port_id));
+    assert_eq!(submit(&mut deps, "job-q", 2).unwrap_err(), unpinned);
+    let retry = ExecuteMsg::RetryPacket { id: packet.id };
+    assert_eq!(
+        execute(
+            deps.as_mut(),
+            e.clone(),
+            message_info(&anyone, &[]),
+            retry.clone()
+        )
+        .unwrap_err(),
+        unpinned
+    );
+    assert!(matches!(
+        outgoing(&deps, &e, packet.id).status,
+        PacketStatus::Refused { .. }
+    ));
+    execute(
+        deps.as_mut(),
+        e.clone(),
+        message_info(&g, &[]),
+        peers(vec![peer()], vec![]),
+    )
+    .unwrap();
+    let r = execute(deps.as_mut(), e.clone(), message_info(&anyone, &[]), retry).unwrap();
+    assert_eq!(sent_packet(&r), packet);
+}
