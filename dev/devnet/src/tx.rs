@@ -261,6 +261,7 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedTx, AbciError> {
             _ => Err(AbciError::invalid_coins(format!("{}{}", c.amount, c.denom))),
         })
         .collect::<Result<Vec<_>, _>>()?;
+    validate_fee(&fee_coins)?;
     let msgs = body
         .messages
         .iter()
@@ -279,6 +280,21 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedTx, AbciError> {
         body_bytes: raw.body_bytes,
         auth_info_bytes: raw.auth_info_bytes,
     })
+}
+
+/// The SDK's `Coins.IsValid` for a fee, checked before any state changes (its `DeductFees`
+/// refuses the same with code 13): denoms strictly ascending (so no duplicates), every amount
+/// positive. A fee listing its denom twice used to pass the fee check and pay nothing.
+fn validate_fee(coins: &[(u128, String)]) -> Result<(), AbciError> {
+    let sorted = coins.windows(2).all(|w| w[0].1 < w[1].1);
+    if sorted && coins.iter().all(|(a, _)| *a > 0) {
+        return Ok(());
+    }
+    let shown: Vec<String> = coins.iter().map(|(a, d)| format!("{a}{d}")).collect();
+    Err(AbciError::insufficient_fee(format!(
+        "invalid fee amount: {}: insufficient fee",
+        shown.join(",")
+    )))
 }
 
 /// `ripemd160(sha256(pubkey))` in bech32: the account address of a secp256k1 key.

@@ -318,6 +318,30 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
     );
     let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
     assert_eq!(code, 13, "{log}");
+    // Issue #27: a fee listing the fee denom twice (or unsorted, or with a zero amount) is
+    // refused at CheckTx like the SDK's coin validation, before any fee or sequence moves.
+    let coin = |amount: u128, denom: &str| cosmrs::Coin {
+        denom: denom.parse().unwrap(),
+        amount,
+    };
+    for fee in [
+        vec![coin(5_000, DENOM), coin(5_000, DENOM)],
+        vec![coin(5_000, DENOM), coin(1, "uatom")],
+        vec![coin(0, "uatom"), coin(5_000, DENOM)],
+    ] {
+        let tx = alice.sign_with_fee(
+            CHAIN_ID,
+            vec![send(&alice.address, &bob.address, 1, DENOM)],
+            1,
+            0,
+            200_000,
+            fee,
+        );
+        let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+        assert_eq!(code, 13, "{log}");
+        assert!(log.starts_with("invalid fee amount"), "{log}");
+    }
+    assert_eq!(h.node().app().mempool_len(), 0);
     // Gas limit below the ante cost.
     let tx = alice.sign(
         vec![send(&alice.address, &bob.address, 1, DENOM)],

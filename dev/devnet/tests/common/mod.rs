@@ -50,15 +50,31 @@ impl Key {
         gas: u64,
         fee: u128,
     ) -> Vec<u8> {
+        let fee = vec![cosmrs::Coin {
+            denom: DENOM.parse().unwrap(),
+            amount: fee,
+        }];
+        self.sign_with_fee(chain_id, msgs, account_number, sequence, gas, fee)
+    }
+
+    /// A signed tx whose fee lists exactly `fee` (any order, duplicates, zeros).
+    pub fn sign_with_fee(
+        &self,
+        chain_id: &str,
+        msgs: Vec<Any>,
+        account_number: u64,
+        sequence: u64,
+        gas: u64,
+        fee: Vec<cosmrs::Coin>,
+    ) -> Vec<u8> {
         let body = Body::new(msgs, "", 0u32);
         let signer = SignerInfo::single_direct(Some(self.signing.public_key()), sequence);
-        let fee = Fee::from_amount_and_gas(
-            cosmrs::Coin {
-                denom: DENOM.parse().unwrap(),
-                amount: fee,
-            },
-            gas,
-        );
+        let fee = Fee {
+            amount: fee,
+            gas_limit: gas,
+            payer: None,
+            granter: None,
+        };
         let auth = signer.auth_info(fee);
         let doc = SignDoc::new(&body, &auth, &chain_id.parse().unwrap(), account_number).unwrap();
         doc.sign(&self.signing).unwrap().to_bytes().unwrap()
