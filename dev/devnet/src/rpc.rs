@@ -118,11 +118,22 @@ async fn get_rpc(
 ) -> Response {
     let mut params = serde_json::Map::new();
     for (k, v) in args {
-        let v = v
-            .strip_prefix('"')
-            .and_then(|s| s.strip_suffix('"'))
-            .map(str::to_string)
-            .unwrap_or(v);
+        let v = match v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+            Some(quoted) => quoted.to_string(),
+            // URI byte arguments are `0x` hex; JSON-RPC's are base64: translated here, so each
+            // encoding is read only where it is documented.
+            None if URI_BYTES_ARGS.contains(&k.as_str()) => match v.strip_prefix("0x") {
+                Some(h) => match hex::decode(h) {
+                    Ok(b) => base64::engine::general_purpose::STANDARD.encode(b),
+                    Err(e) => {
+                        let err = RpcError::invalid_params(format!("{k}: {e}"));
+                        return Json(envelope(json!(-1), Err(err))).into_response();
+                    }
+                },
+                None => v,
+            },
+            None => v,
+        };
         params.insert(k, Value::String(v));
     }
     Json(envelope(
@@ -156,13 +167,14 @@ fn u64_param(params: &Value, name: &str) -> Result<Option<u64>, RpcError> {
     }
 }
 
-/// Bytes given as base64 (JSON-RPC) or `0x` hex (URI).
+/// URI arguments given as `0x` hex that JSON-RPC takes as base64 bytes.
+const URI_BYTES_ARGS: &[&str] = &["hash", "tx"];
+
+/// Bytes, base64 as JSON-RPC sends them (URI hex was translated by `get_rpc`). Never read as hex
+/// here: a base64 hash may itself start with `0x` (issue #27: 1 in 4096 hashes was misread).
 fn bytes_param(params: &Value, name: &str) -> Result<Vec<u8>, RpcError> {
     let s = str_param(params, name)
         .ok_or_else(|| RpcError::invalid_params(format!("missing {name}")))?;
-    if let Some(h) = s.strip_prefix("0x") {
-        return hex::decode(h).map_err(|e| RpcError::invalid_params(format!("{name}: {e}")));
-    }
     base64::engine::general_purpose::STANDARD
         .decode(&s)
         .map_err(|e| RpcError::invalid_params(format!("{name}: {e}")))

@@ -253,6 +253,42 @@ async fn tendermint_rpc_client_drives_bank_and_cw20() {
     h.shutdown().await;
 }
 
+/// Issue #27: the `tx` method read a JSON-RPC (base64) hash starting with `0x` as hex, so 1 in
+/// 4096 transactions could never be looked up (a relayer waiting for its attestation waited
+/// forever). Base64 is read as base64; URI hashes are `0x` hex.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tx_hashes_are_read_in_their_documented_encoding() {
+    use sha2::Digest;
+    let alice = Key::new(6);
+    let bob = Key::new(7);
+    let h = start(&[&alice], None, 0).await;
+    let url = h.rpc_url();
+    let b64 = |t: &[u8]| base64::engine::general_purpose::STANDARD.encode(t);
+    // A transfer whose hash's base64 starts with "0x" (vary the gas limit until it does).
+    let (tx, hash) = (0..100_000u64)
+        .map(|i| {
+            let tx = alice.sign(
+                vec![send(&alice.address, &bob.address, 1, DENOM)],
+                1,
+                0,
+                200_000 + i,
+                10_000,
+            );
+            let hash: [u8; 32] = sha2::Sha256::digest(&tx).into();
+            (tx, hash)
+        })
+        .find(|(_, hash)| b64(hash).starts_with("0x"))
+        .expect("a hash with base64 prefix 0x within 100,000 tries");
+    let r = rpc(&url, "broadcast_tx_commit", json!({"tx": b64(&tx)})).await;
+    assert_eq!(r["result"]["tx_result"]["code"], 0, "{r}");
+    let r = rpc(&url, "tx", json!({"hash": b64(&hash)})).await;
+    assert_eq!(r["result"]["hash"], hex::encode_upper(hash), "{r}");
+    let r = raw_get(&url, &format!("/tx?hash=0x{}", hex::encode(hash))).await;
+    assert_eq!(r["result"]["hash"], hex::encode_upper(hash), "{r}");
+    let r = raw_get(&url, "/tx?hash=0xzz").await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
     let alice = Key::new(3);

@@ -186,13 +186,24 @@ pub async fn rpc(url: &str, method: &str, params: serde_json::Value) -> serde_js
 
 /// A minimal HTTP/1.1 POST over a raw socket (no extra client dependency).
 pub async fn raw_post(url: &str, body: &str) -> serde_json::Value {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = url.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let req = format!(
         "POST / HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
+    raw_http(addr, &req).await
+}
+
+/// A URI-style GET (`/tx?hash=0x...`), the same way.
+pub async fn raw_get(url: &str, path_and_query: &str) -> serde_json::Value {
+    let addr = url.trim_start_matches("http://");
+    let req = format!("GET {path_and_query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    raw_http(addr, &req).await
+}
+
+async fn raw_http(addr: &str, req: &str) -> serde_json::Value {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = Vec::new();
     s.read_to_end(&mut out).await.unwrap();
