@@ -162,6 +162,11 @@ fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     assert_eq!(w.bank(&node0), 0);
     assert!(w.job(&bound).node.is_some_and(|n| n.as_str() == node1));
     assert!(w.job(&open).node.is_none());
+
+    // Control: the bound node's own report pays it (less the 0.5 % fee).
+    let a = w.attestation(AttestationKind::Inference, &bound, b"", operator_key(1), 1);
+    w.submit(1, &a, None).expect("the job's node reports it");
+    assert_eq!(w.bank(&node1), 995 * BTK);
 }
 
 #[test]
@@ -191,6 +196,18 @@ fn claims_need_an_eligible_node() {
     }
     w.assert_unchanged(&before, &accounts);
     assert!(w.job(&open).node.is_none());
+
+    // Control: a pledged node claims it.
+    let node0 = w.node(0);
+    w.exec(
+        &node0,
+        &escrow,
+        &EscrowMsg::ClaimJob {
+            job_id: open.clone(),
+        },
+    )
+    .expect("an eligible node claims");
+    assert!(w.job(&open).node.is_some_and(|n| n.as_str() == node0));
 }
 
 #[test]
