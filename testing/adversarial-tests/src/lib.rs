@@ -178,11 +178,14 @@ pub fn refused(r: Result<TxResponse, HostError>, expected: &str) -> String {
     m
 }
 
+/// A contract's raw storage, in key order.
+type Kv = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Every contract's whole storage and every native balance of the world's accounts: equal
 /// snapshots mean nothing moved and nothing was written.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Snapshot {
-    storage: BTreeMap<String, Vec<(Vec<u8>, Vec<u8>)>>,
+    storage: BTreeMap<String, Kv>,
     bank: BTreeMap<String, Vec<String>>,
 }
 
@@ -707,6 +710,29 @@ impl World {
         let msg = AttestationMsg::SubmitQuorum {
             attestation: a.clone(),
             proof: QuorumProof::Secp256k1 { signatures },
+            payload,
+        };
+        let (relayer, attestation) = (self.addr("relayer"), self.c.attestation.clone());
+        self.exec(&relayer, &attestation, &msg)
+    }
+
+    /// A relayer submits `a` as a BLS quorum naming nodes `signers`, aggregated from the BLS
+    /// keys of nodes `signing` (the same nodes for an honest proof).
+    pub fn submit_bls(
+        &mut self,
+        a: &Attestation,
+        signers: &[usize],
+        signing: &[usize],
+        payload: Option<Binary>,
+    ) -> Result<TxResponse, HostError> {
+        let keys: Vec<BlsKey> = signing.iter().map(|&i| bls_key(i)).collect();
+        let signature = bithive_signed_attestation::bls::sign_quorum(a, &keys).expect("aggregate");
+        let msg = AttestationMsg::SubmitQuorum {
+            attestation: a.clone(),
+            proof: QuorumProof::Bls {
+                signers: signers.iter().map(|&i| self.node(i)).collect(),
+                signature: signature.to_vec().into(),
+            },
             payload,
         };
         let (relayer, attestation) = (self.addr("relayer"), self.c.attestation.clone());

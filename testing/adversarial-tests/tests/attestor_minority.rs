@@ -86,6 +86,73 @@ fn a_minority_cannot_pass_a_quorum() {
 }
 
 #[test]
+fn a_minority_cannot_pass_a_bls_quorum() {
+    let mut w = World::deploy(Plan::default());
+    let node0 = w.node(0);
+    // Node 5: pledged, with a BLS key, but not in the set.
+    w.register_node(5).unwrap();
+    w.bond(5, bithive_adversarial_tests::PLEDGE).unwrap();
+    w.register_bls(5).unwrap();
+    let node5 = w.node(5);
+    let accounts = [node0.as_str(), node5.as_str()];
+    let before = w.snapshot(&accounts);
+    let (a, payload) = w.work(&node0, 1_000, "work-bls", QUORUM_SIGNER, 1);
+    let p = || Some(payload.clone());
+
+    refused(
+        w.submit_bls(&a, &[1, 2], &[1, 2], p()),
+        "quorum not met: 2 of 3 signatures",
+    );
+    refused(
+        w.submit_bls(&a, &[1, 2, 5], &[1, 2, 5], p()),
+        &format!("{node5} is not in the active attestor set"),
+    );
+    refused(
+        w.submit_bls(&a, &[1, 1, 2], &[1, 1, 2], p()),
+        &format!("signer {} appears twice", w.node(1)),
+    );
+    // Three members named, only two of them signed.
+    refused(
+        w.submit_bls(&a, &[1, 2, 3], &[1, 2], p()),
+        "signature does not verify",
+    );
+    w.assert_unchanged(&before, &accounts);
+    // Control: the three named members sign.
+    w.submit_bls(&a, &[1, 2, 3], &[1, 2, 3], p())
+        .expect("an honest BLS quorum");
+}
+
+#[test]
+fn a_quorum_statement_counts_once_and_only_while_fresh() {
+    let mut w = World::deploy(Plan::default());
+    let node0 = w.node(0);
+    let accounts = [node0.as_str()];
+    // Signed now, held back by a relayer past the freshness window (one hour).
+    let (stale, stale_payload) = w.work(&node0, 1_000, "work-stale", QUORUM_SIGNER, 7);
+    let stale_sigs = w.quorum_signatures(&stale, &[1, 2, 3]);
+
+    let (a, payload) = w.work(&node0, 1_000, "work-replay", QUORUM_SIGNER, 1);
+    let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
+    w.submit_quorum(&a, sigs.clone(), Some(payload.clone()))
+        .expect("accepted once");
+    let before = w.snapshot(&accounts);
+    refused(
+        w.submit_quorum(&a, sigs, Some(payload)),
+        "compute_work of job work-replay was already attested",
+    );
+    w.advance(3_601);
+    let now = w.now();
+    refused(
+        w.submit_quorum(&stale, stale_sigs, Some(stale_payload)),
+        &format!(
+            "attestation issued at {} is outside the freshness window at {now}",
+            stale.issued_at
+        ),
+    );
+    w.assert_unchanged(&before, &accounts);
+}
+
+#[test]
 fn a_disputed_report_dropped_by_governance_pays_nothing() {
     let mut w = World::deploy(Plan::default());
     let (node0, node4, stranger) = (w.node(0), w.node(4), w.addr("stranger"));

@@ -8,7 +8,7 @@ use bithive_adversarial_tests::{
     contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T,
 };
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
-use bithive_interface::attestation::PatientPayload;
+use bithive_interface::attestation::{InferencePayload, PatientPayload};
 use bithive_interface::payfi_escrow::ExecuteMsg as EscrowMsg;
 use bithive_interface::rewards::{ExecuteMsg as RewardsMsg, DEFAULT_MAX_UNITS_PER_T};
 use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
@@ -150,6 +150,22 @@ fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     refused(
         w.submit(0, &a, None),
         &format!("job {bound} is bound to node {node1}, not {node0}"),
+    );
+    // Node 0 signs a payload naming the bound node: a statement in node 1's name.
+    let payload = to_json_binary(&InferencePayload {
+        node: Some(node1.clone()),
+    })
+    .expect("payload");
+    let a = w.attestation(
+        AttestationKind::Inference,
+        &bound,
+        payload.as_slice(),
+        operator_key(0),
+        3,
+    );
+    refused(
+        w.submit(0, &a, Some(payload)),
+        &format!("payload names node {node1}, not the signer's node"),
     );
     let a = w.attestation(AttestationKind::Inference, &open, b"", operator_key(0), 2);
     refused(
