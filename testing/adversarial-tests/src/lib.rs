@@ -1,0 +1,834 @@
+//! The shared world of the adversarial suite (issue #20): the ten committed artifacts
+//! (`artifacts/*.wasm`, each checked against `artifacts/checksums.txt`) deployed in cosmwasm-vm
+//! through `bithive-vm-host` in the order and with the messages of `bithive deploy`
+//! (`cli/src/deploy.rs`), then `pledged` nodes registered, bonded, with BLS keys, and the
+//! attestor set computed. Each file under `tests/` is one attacker.
+//!
+//! One deviation from the deploy: the node operators (`node0`..`node9`) get BTK at BTK's
+//! instantiation (a genesis allocation) so they can pledge without waiting for emission.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use bithive_formulas::enode::EnodeInputs;
+use bithive_interface::attestation::{
+    ExecuteMsg as AttestationMsg, KeySignature, QuorumProof, WorkPayload,
+};
+use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
+use bithive_interface::staking::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
+use bithive_interface::{
+    asset_nft, attestation, emission, fractional, payfi_escrow, rewards, staking, token, vesting,
+};
+use bithive_signed_attestation::bls::SecretKey as BlsKey;
+use bithive_signed_attestation::signing::{
+    public_key, sign, sign_as_quorum_member, sign_operator_pop, signing_key,
+};
+use bithive_signed_attestation::{
+    payload_hash, Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER,
+};
+use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
+use cosmwasm_std::{to_json_binary, Binary, Decimal, Timestamp, Uint128};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// One BTK (or BTT) in base units (6 decimals).
+pub const BTK: u128 = 1_000_000;
+/// Native denom escrow jobs are paid in.
+pub const JOB_DENOM: &str = "uusdc";
+/// Capacity every node registers with (tier T1): rewards accepts at most
+/// `CAPACITY_T * DEFAULT_MAX_UNITS_PER_T` units per epoch from it.
+pub const CAPACITY_T: u32 = 4;
+/// What a pledged node bonds: 100 BTK per T, its whole requirement.
+pub const PLEDGE: u128 = 100 * BTK * CAPACITY_T as u128;
+/// Node operators with a genesis BTK balance.
+pub const OPERATORS: usize = 10;
+
+/// What the deployment is configured with (`deploy.toml`); [`Plan::default`] is the deploy's
+/// default.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub quorum_kinds: Vec<AttestationKind>,
+    pub quorum_threshold: u32,
+    pub work_challenge_seconds: u64,
+    pub attestor_set_size: u32,
+    /// Nodes `node0`.. registered, pledged, with BLS keys (the attestor set).
+    pub pledged: usize,
+}
+
+impl Default for Plan {
+    fn default() -> Self {
+        Plan {
+            quorum_kinds: vec![
+                AttestationKind::ComputeWork,
+                AttestationKind::Valuation,
+                AttestationKind::PatientActivity,
+            ],
+            quorum_threshold: 3,
+            work_challenge_seconds: 3_600,
+            attestor_set_size: 5,
+            pledged: 5,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Contracts {
+    pub btk: String,
+    pub btt: String,
+    pub vesting: String,
+    pub staking: String,
+    pub rewards: String,
+    pub emission: String,
+    pub asset_nft: String,
+    pub fractional: String,
+    pub escrow: String,
+    pub attestation: String,
+}
+
+impl Contracts {
+    pub fn all(&self) -> [&str; 10] {
+        [
+            &self.btk,
+            &self.btt,
+            &self.vesting,
+            &self.staking,
+            &self.rewards,
+            &self.emission,
+            &self.asset_nft,
+            &self.fractional,
+            &self.escrow,
+            &self.attestation,
+        ]
+    }
+}
+
+pub struct World {
+    pub chain: Chain,
+    pub chain_id: String,
+    /// The deploying account: wasm admin of every contract but the tokens, governance, owner,
+    /// compliance and treasury (the deploy's defaults).
+    pub deployer: String,
+    pub genesis: u64,
+    pub c: Contracts,
+    pub plan: Plan,
+}
+
+/// The committed artifacts by file name, each checked against `artifacts/checksums.txt`.
+pub fn artifacts() -> BTreeMap<String, Vec<u8>> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    let sums = std::fs::read_to_string(dir.join("checksums.txt")).expect("artifacts/checksums.txt");
+    let mut out = BTreeMap::new();
+    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
+        let (sum, name) = line.split_once("  ").expect("`<sha256>  <file>` lines");
+        let wasm = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(
+            hex::encode(Sha256::digest(&wasm)),
+            sum,
+            "{name} does not match artifacts/checksums.txt"
+        );
+        out.insert(name.to_string(), wasm);
+    }
+    assert_eq!(out.len(), 10, "the ten BitHive artifacts");
+    out
+}
+
+/// Operator (secp256k1) signing key of node `i`.
+pub fn operator_secret(i: usize) -> [u8; 32] {
+    Sha256::digest(format!("bithive adversarial operator {i}")).into()
+}
+
+pub fn operator_key(i: usize) -> PubKey33 {
+    public_key(&signing_key(&operator_secret(i)).expect("secret"))
+}
+
+pub fn bls_key(i: usize) -> BlsKey {
+    BlsKey::from_seed(&operator_secret(i)).expect("bls seed")
+}
+
+pub fn enode() -> EnodeInputs {
+    EnodeInputs {
+        pcompute: Decimal::from_ratio(20u64, 1u64),
+        penergy: Decimal::from_ratio(10u64, 1u64),
+        tasks_successful: 95,
+        tasks_total: 100,
+        availability: Decimal::percent(99),
+        dfactor: Decimal::one(),
+    }
+}
+
+/// The contract's error message; panics when the call succeeded or failed outside the contract
+/// (a VM abort would be a bug: an attack must only ever meet a contract error).
+pub fn contract_error(r: Result<TxResponse, HostError>) -> String {
+    match r {
+        Err(HostError::Contract(m)) => m,
+        Err(other) => panic!("expected a contract error, got a host/VM error: {other}"),
+        Ok(tx) => panic!("the attack succeeded: {:?}", tx.events),
+    }
+}
+
+/// Asserts the call was refused by a contract with an error containing `expected`; returns it.
+#[track_caller]
+pub fn refused(r: Result<TxResponse, HostError>, expected: &str) -> String {
+    let m = contract_error(r);
+    assert!(
+        m.contains(expected),
+        "refused, but not for the expected reason:\n  expected: {expected}\n  got: {m}"
+    );
+    m
+}
+
+/// A contract's raw storage, in key order.
+type Kv = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Every contract's whole storage and every native balance of the world's accounts: equal
+/// snapshots mean nothing moved and nothing was written.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    storage: BTreeMap<String, Kv>,
+    bank: BTreeMap<String, Vec<String>>,
+}
+
+impl World {
+    /// Deploys as `bithive deploy` with `plan`.
+    pub fn deploy(plan: Plan) -> World {
+        let mut chain = Chain::new(ChainConfig::default()).expect("chain");
+        let chain_id = chain.block().chain_id;
+        let deployer = chain.addr("deployer");
+        let genesis = chain.block().time.seconds();
+        let mut code = BTreeMap::new();
+        for (name, wasm) in artifacts() {
+            let id = chain
+                .store_code(&wasm)
+                .unwrap_or_else(|e| panic!("store {name}: {e}"));
+            let kind = name
+                .trim_start_matches("bithive_")
+                .trim_end_matches(".wasm")
+                .to_string();
+            code.insert(kind, id);
+        }
+        let mut w = World {
+            chain,
+            chain_id,
+            deployer: deployer.clone(),
+            genesis,
+            c: Contracts::default(),
+            plan: plan.clone(),
+        };
+        let treasury = deployer.clone();
+        let me = Some(deployer.as_str());
+
+        let token_msg =
+            |name: &str, symbol: &str, initial: Vec<cw20::Cw20Coin>| token::InstantiateMsg {
+                name: name.into(),
+                symbol: symbol.into(),
+                decimals: 6,
+                initial_balances: initial,
+                owner: Some(deployer.clone()),
+                cap: None,
+                minters: vec![],
+                marketing: None,
+            };
+        let btk_cap = Uint128::new(2_100_000_000 * BTK);
+        let operators = (0..OPERATORS)
+            .map(|i| cw20::Cw20Coin {
+                address: w.node(i),
+                amount: Uint128::new(1_000 * BTK),
+            })
+            .collect();
+        let mut btk = token_msg("BitSpark Token", "BTK", operators);
+        btk.cap = Some(btk_cap);
+        w.c.btk = w.instantiate(code["token"], &btk, "btk", None);
+        let btt_supply = Uint128::new(1_000_000_000 * BTK);
+        let mut btt = token_msg(
+            "BitHive Token",
+            "BTT",
+            vec![cw20::Cw20Coin {
+                address: deployer.clone(),
+                amount: btt_supply,
+            }],
+        );
+        btt.cap = Some(btt_supply);
+        w.c.btt = w.instantiate(code["token"], &btt, "btt", None);
+        w.c.vesting = w.instantiate(
+            code["vesting"],
+            &vesting::InstantiateMsg {
+                owner: deployer.clone(),
+                cw20_allowlist: vec![w.c.btk.clone(), w.c.btt.clone()],
+            },
+            "vesting",
+            me,
+        );
+        w.c.staking = w.instantiate(
+            code["staking"],
+            &staking::InstantiateMsg {
+                governance: deployer.clone(),
+                compliance: deployer.clone(),
+                token: w.c.btk.clone(),
+                slash_recipient: treasury.clone(),
+                work_reporter: None,
+                genesis,
+                epoch_seconds: 86_400,
+                attestor_set_size: plan.attestor_set_size,
+                window_epochs: 7,
+                lock_seconds: None,
+                unbonding_seconds: 21 * 86_400,
+                max_claims: 8,
+                fraud_slash: Decimal::percent(10),
+                min_bond: None,
+                topup_grace_seconds: None,
+            },
+            "staking",
+            me,
+        );
+        w.c.rewards = w.instantiate(
+            code["rewards"],
+            &rewards::InstantiateMsg {
+                governance: deployer.clone(),
+                btk: w.c.btk.clone(),
+                btt: w.c.btt.clone(),
+                staking: w.c.staking.clone(),
+                vesting: w.c.vesting.clone(),
+                reporter: deployer.clone(),
+                genesis,
+                epoch_seconds: 86_400,
+                patient_daily_cap: Uint128::new(5_000 * BTK),
+                max_units_per_t: None,
+                challenge_seconds: Some(plan.work_challenge_seconds),
+            },
+            "rewards",
+            me,
+        );
+        w.c.emission = w.instantiate(
+            code["emission"],
+            &emission::InstantiateMsg {
+                owner: deployer.clone(),
+                token: w.c.btk.clone(),
+                genesis: Some(genesis),
+                compute_pool: w.c.rewards.clone(),
+                app_pool: w.c.rewards.clone(),
+                vesting: w.c.vesting.clone(),
+                foundation: treasury.clone(),
+                operations: treasury.clone(),
+            },
+            "emission",
+            me,
+        );
+        let (btk_addr, btt_addr, rewards_addr) =
+            (w.c.btk.clone(), w.c.btt.clone(), w.c.rewards.clone());
+        w.ok(
+            &deployer,
+            &btk_addr,
+            &token::ExecuteMsg::SetMinter {
+                minter: w.c.emission.clone(),
+                allowance: btk_cap,
+            },
+        );
+        w.ok(
+            &deployer,
+            &btt_addr,
+            &token::ExecuteMsg::Send {
+                contract: rewards_addr,
+                amount: Uint128::new(100_000_000 * BTK),
+                msg: to_json_binary(&rewards::ReceiveMsg::FundPatientPool {}).expect("hook"),
+            },
+        );
+        w.c.asset_nft = w.instantiate(
+            code["asset_nft"],
+            &asset_nft::InstantiateMsg {
+                name: "BitHive Healthcare Assets".into(),
+                symbol: "BHA".into(),
+                admin: Some(deployer.clone()),
+                compliance_officer: deployer.clone(),
+                valuation: asset_nft::ValuationParams {
+                    unit: "uusdc".into(),
+                    window: 5,
+                    freshness_secs: 30 * 86_400,
+                    quorum: 1,
+                },
+            },
+            "asset-nft",
+            me,
+        );
+        w.c.fractional = w.instantiate(
+            code["fractional"],
+            &fractional::InstantiateMsg {
+                admin: Some(deployer.clone()),
+                share_code_id: code["asset_shares"],
+                nft_contracts: vec![w.c.asset_nft.clone()],
+                cw20_allowlist: vec![w.c.btt.clone()],
+            },
+            "fractional",
+            me,
+        );
+        w.c.escrow = w.instantiate(
+            code["payfi_escrow"],
+            &payfi_escrow::InstantiateMsg {
+                admin: Some(deployer.clone()),
+                fee_bps: 50,
+                fee_collector: treasury.clone(),
+                cw20_allowlist: vec![w.c.btt.clone(), w.c.btk.clone()],
+                reporters: vec![],
+                staking: Some(w.c.staking.clone()),
+            },
+            "payfi-escrow",
+            me,
+        );
+        w.c.attestation = w.instantiate(
+            code["attestation"],
+            &attestation::InstantiateMsg {
+                governance: deployer.clone(),
+                staking: w.c.staking.clone(),
+                escrow: Some(w.c.escrow.clone()),
+                rewards: Some(w.c.rewards.clone()),
+                asset_nft: Some(w.c.asset_nft.clone()),
+                quorum_threshold: plan.quorum_threshold,
+                quorum_kinds: plan.quorum_kinds.clone(),
+                max_age_seconds: 3_600,
+                max_future_seconds: 120,
+                ibc_timeout_seconds: 600,
+                peers: vec![],
+            },
+            "attestation",
+            me,
+        );
+        let c = w.c.clone();
+        w.ok(
+            &deployer,
+            &c.staking,
+            &StakingMsg::UpdateConfig {
+                governance: None,
+                compliance: None,
+                slash_recipient: None,
+                work_reporter: Some(c.rewards.clone()),
+                fraud_slash: None,
+                attestor_set_size: None,
+                min_bond: None,
+                topup_grace_seconds: None,
+            },
+        );
+        w.ok(
+            &deployer,
+            &c.rewards,
+            &rewards::ExecuteMsg::UpdateConfig {
+                governance: None,
+                reporter: Some(c.attestation.clone()),
+                patient_daily_cap: None,
+                max_units_per_t: None,
+                challenge_seconds: None,
+            },
+        );
+        w.ok(
+            &deployer,
+            &c.escrow,
+            &EscrowMsg::UpdateReporters {
+                add: vec![c.attestation.clone()],
+                remove: vec![],
+            },
+        );
+        w.ok(
+            &deployer,
+            &c.asset_nft,
+            &asset_nft::ExecuteMsg::AddValuer {
+                valuer: c.attestation.clone(),
+            },
+        );
+        for t in [&c.btk, &c.btt] {
+            w.ok(&deployer, t, &renounce_ownership());
+        }
+
+        for i in 0..plan.pledged {
+            w.register_node(i).expect("register node");
+            w.bond(i, PLEDGE).expect("bond");
+            w.register_bls(i).expect("bls key");
+        }
+        if plan.pledged > 0 {
+            w.advance_attestor_set(50).expect("attestor set");
+        }
+        w
+    }
+
+    fn instantiate<M: Serialize>(
+        &mut self,
+        code_id: u64,
+        msg: &M,
+        label: &str,
+        admin: Option<&str>,
+    ) -> String {
+        let deployer = self.deployer.clone();
+        self.chain
+            .instantiate(
+                code_id,
+                &deployer,
+                msg,
+                &[],
+                &format!("bithive-{label}"),
+                admin,
+            )
+            .unwrap_or_else(|e| panic!("instantiate {label}: {e}"))
+            .0
+    }
+
+    /// Executes and expects success (setup steps).
+    #[track_caller]
+    pub fn ok<M: Serialize>(&mut self, sender: &str, contract: &str, msg: &M) -> TxResponse {
+        self.exec(sender, contract, msg)
+            .unwrap_or_else(|e| panic!("setup step failed: {e}"))
+    }
+
+    pub fn exec<M: Serialize>(
+        &mut self,
+        sender: &str,
+        contract: &str,
+        msg: &M,
+    ) -> Result<TxResponse, HostError> {
+        self.chain.execute(contract, sender, msg, &[])
+    }
+
+    pub fn query<M: Serialize, T: DeserializeOwned>(&self, contract: &str, msg: &M) -> T {
+        self.chain
+            .query(contract, msg)
+            .unwrap_or_else(|e| panic!("query {contract}: {e}"))
+    }
+
+    pub fn addr(&self, name: &str) -> String {
+        self.chain.addr(name)
+    }
+
+    /// Address of node operator `i`.
+    pub fn node(&self, i: usize) -> String {
+        self.chain.addr(&format!("node{i}"))
+    }
+
+    pub fn now(&self) -> u64 {
+        self.chain.block().time.seconds()
+    }
+
+    pub fn advance(&mut self, seconds: u64) {
+        self.chain.advance(seconds);
+    }
+
+    pub fn cw20_balance(&self, token: &str, who: &str) -> u128 {
+        let r: cw20::BalanceResponse = self.query(
+            token,
+            &cw20::Cw20QueryMsg::Balance {
+                address: who.to_string(),
+            },
+        );
+        r.balance.u128()
+    }
+
+    pub fn btk(&self, who: &str) -> u128 {
+        self.cw20_balance(&self.c.btk, who)
+    }
+
+    pub fn btt(&self, who: &str) -> u128 {
+        self.cw20_balance(&self.c.btt, who)
+    }
+
+    pub fn supply(&self, token: &str) -> u128 {
+        let r: cw20::TokenInfoResponse = self.query(token, &cw20::Cw20QueryMsg::TokenInfo {});
+        r.total_supply.u128()
+    }
+
+    /// The operator-key proof of possession node `key_of` signs for `sender` on `chain_id`.
+    pub fn operator_pop(
+        &self,
+        key_of: usize,
+        chain_id: &str,
+        staking: &str,
+        sender: &str,
+    ) -> bithive_signed_attestation::Signature64 {
+        let key = signing_key(&operator_secret(key_of)).expect("secret");
+        sign_operator_pop(&key, chain_id, staking, sender).expect("pop")
+    }
+
+    pub fn register_msg(&self, i: usize) -> StakingMsg {
+        let pop = self.operator_pop(i, &self.chain_id, &self.c.staking, &self.node(i));
+        StakingMsg::RegisterNode {
+            capacity_t: CAPACITY_T,
+            tier: Tier::T1,
+            operator_key: operator_key(i),
+            operator_signature: pop,
+        }
+    }
+
+    /// Node `i` registers (capacity 4 T, its own operator key and proof).
+    pub fn register_node(&mut self, i: usize) -> Result<TxResponse, HostError> {
+        let (node, staking, msg) = (self.node(i), self.c.staking.clone(), self.register_msg(i));
+        self.exec(&node, &staking, &msg)
+    }
+
+    /// Node `i` bonds `amount` BTK.
+    pub fn bond(&mut self, i: usize, amount: u128) -> Result<TxResponse, HostError> {
+        let node = self.node(i);
+        let msg = token::ExecuteMsg::Send {
+            contract: self.c.staking.clone(),
+            amount: Uint128::new(amount),
+            msg: to_json_binary(&StakingReceive::Bond {}).expect("hook"),
+        };
+        let btk = self.c.btk.clone();
+        self.exec(&node, &btk, &msg)
+    }
+
+    pub fn register_bls(&mut self, i: usize) -> Result<TxResponse, HostError> {
+        let node = self.node(i);
+        let sk = bls_key(i);
+        let msg = AttestationMsg::RegisterBlsKey {
+            public_key: sk.public_key().to_vec().into(),
+            proof_of_possession: sk.proof_of_possession(&node).expect("pop").to_vec().into(),
+        };
+        let attestation = self.c.attestation.clone();
+        self.exec(&node, &attestation, &msg)
+    }
+
+    pub fn advance_attestor_set(&mut self, limit: u32) -> Result<TxResponse, HostError> {
+        let (who, staking) = (self.addr("cranker"), self.c.staking.clone());
+        self.exec(&who, &staking, &StakingMsg::AdvanceAttestorSet { limit })
+    }
+
+    pub fn attestor_set(&self) -> Vec<String> {
+        let set: staking::AttestorSetResponse =
+            self.query(&self.c.staking, &staking::QueryMsg::AttestorSet {});
+        set.members
+            .into_iter()
+            .map(|m| m.node.to_string())
+            .collect()
+    }
+
+    pub fn pledge_status(&self, node: &str) -> staking::PledgeStatusResponse {
+        self.query(
+            &self.c.staking,
+            &staking::QueryMsg::PledgeStatus {
+                node: node.to_string(),
+            },
+        )
+    }
+
+    pub fn node_rewards(&self, node: &str) -> rewards::NodeRewardsResponse {
+        self.query(
+            &self.c.rewards,
+            &rewards::QueryMsg::NodeRewards {
+                node: node.to_string(),
+            },
+        )
+    }
+
+    /// An attestation of `kind` on this chain for `job`, naming the kind's consumer.
+    pub fn attestation(
+        &self,
+        kind: AttestationKind,
+        job: &str,
+        payload: &[u8],
+        signer: PubKey33,
+        nonce: u64,
+    ) -> Attestation {
+        let contract = match kind {
+            AttestationKind::Inference | AttestationKind::Matching => &self.c.escrow,
+            AttestationKind::ComputeWork | AttestationKind::PatientActivity => &self.c.rewards,
+            AttestationKind::Valuation => &self.c.asset_nft,
+        };
+        Attestation {
+            chain_id: self.chain_id.clone(),
+            contract: contract.clone(),
+            job_id: job.into(),
+            kind,
+            result_hash: if payload.is_empty() {
+                Hash32(Sha256::digest(job.as_bytes()).into())
+            } else {
+                payload_hash(kind, payload)
+            },
+            commitments: vec![],
+            issued_at: self.now(),
+            nonce,
+            signer,
+        }
+    }
+
+    /// A compute-work attestation (job `job`) of `units` by `worked`, and its payload.
+    pub fn work(
+        &self,
+        worked: &str,
+        units: u128,
+        job: &str,
+        signer: PubKey33,
+        nonce: u64,
+    ) -> (Attestation, Binary) {
+        let payload = to_json_binary(&WorkPayload {
+            node: Some(worked.to_string()),
+            units: Uint128::new(units),
+            enode: enode(),
+        })
+        .expect("payload");
+        let a = self.attestation(
+            AttestationKind::ComputeWork,
+            job,
+            payload.as_slice(),
+            signer,
+            nonce,
+        );
+        (a, payload)
+    }
+
+    /// Node `i` submits `a` alone, signed with its operator key.
+    pub fn submit(
+        &mut self,
+        i: usize,
+        a: &Attestation,
+        payload: Option<Binary>,
+    ) -> Result<TxResponse, HostError> {
+        let key = signing_key(&operator_secret(i)).expect("secret");
+        let signed = sign(a.clone(), &key).expect("sign");
+        let msg = AttestationMsg::Submit {
+            attestation: a.clone(),
+            signature: signed.signature,
+            payload,
+        };
+        let (node, attestation) = (self.node(i), self.c.attestation.clone());
+        self.exec(&node, &attestation, &msg)
+    }
+
+    /// Secp256k1 quorum signatures of nodes `who` on `a` (signer: the quorum key).
+    pub fn quorum_signatures(&self, a: &Attestation, who: &[usize]) -> Vec<KeySignature> {
+        assert_eq!(a.signer, QUORUM_SIGNER);
+        who.iter()
+            .map(|&i| {
+                let key = signing_key(&operator_secret(i)).expect("secret");
+                let (key, signature) = sign_as_quorum_member(a, &key).expect("sign");
+                KeySignature { key, signature }
+            })
+            .collect()
+    }
+
+    /// A relayer (any account) submits `a` with `signatures`.
+    pub fn submit_quorum(
+        &mut self,
+        a: &Attestation,
+        signatures: Vec<KeySignature>,
+        payload: Option<Binary>,
+    ) -> Result<TxResponse, HostError> {
+        let msg = AttestationMsg::SubmitQuorum {
+            attestation: a.clone(),
+            proof: QuorumProof::Secp256k1 { signatures },
+            payload,
+        };
+        let (relayer, attestation) = (self.addr("relayer"), self.c.attestation.clone());
+        self.exec(&relayer, &attestation, &msg)
+    }
+
+    /// A relayer submits `a` as a BLS quorum naming nodes `signers`, aggregated from the BLS
+    /// keys of nodes `signing` (the same nodes for an honest proof).
+    pub fn submit_bls(
+        &mut self,
+        a: &Attestation,
+        signers: &[usize],
+        signing: &[usize],
+        payload: Option<Binary>,
+    ) -> Result<TxResponse, HostError> {
+        let keys: Vec<BlsKey> = signing.iter().map(|&i| bls_key(i)).collect();
+        let signature = bithive_signed_attestation::bls::sign_quorum(a, &keys).expect("aggregate");
+        let msg = AttestationMsg::SubmitQuorum {
+            attestation: a.clone(),
+            proof: QuorumProof::Bls {
+                signers: signers.iter().map(|&i| self.node(i)).collect(),
+                signature: signature.to_vec().into(),
+            },
+            payload,
+        };
+        let (relayer, attestation) = (self.addr("relayer"), self.c.attestation.clone());
+        self.exec(&relayer, &attestation, &msg)
+    }
+
+    /// `payer` creates escrow job `client_id` paying `amount` (native), bound to `node` or
+    /// unbound; returns the job's id.
+    pub fn create_job(
+        &mut self,
+        payer: &str,
+        client_id: &str,
+        node: Option<String>,
+        amount: u128,
+    ) -> String {
+        self.chain
+            .mint_native(payer, &[coin(amount, JOB_DENOM)])
+            .expect("fund payer");
+        let msg = EscrowMsg::CreateJob(CreateJobMsg {
+            job_id: client_id.into(),
+            expires_at: Timestamp::from_seconds(self.now() + 86_400),
+            model: "retina-cnn-v2".into(),
+            input: Binary::from(b"synthetic features".as_slice()),
+            node,
+        });
+        let escrow = self.c.escrow.clone();
+        let tx = self
+            .chain
+            .execute(&escrow, payer, &msg, &[coin(amount, JOB_DENOM)])
+            .unwrap_or_else(|e| panic!("create job: {e}"));
+        tx.attr("wasm", "job_id").expect("job_id").to_string()
+    }
+
+    pub fn job(&self, job_id: &str) -> payfi_escrow::Job {
+        self.query(
+            &self.c.escrow,
+            &payfi_escrow::QueryMsg::Job {
+                job_id: job_id.into(),
+            },
+        )
+    }
+
+    pub fn bank(&self, who: &str) -> u128 {
+        self.chain.balance(who, JOB_DENOM)
+    }
+
+    /// The whole state (every contract's storage, native balances of `accounts` and of the
+    /// contracts).
+    pub fn snapshot(&self, accounts: &[&str]) -> Snapshot {
+        let mut storage = BTreeMap::new();
+        for c in self.chain.contracts() {
+            let mut all = Vec::new();
+            let mut start: Option<Vec<u8>> = None;
+            loop {
+                let page = self.chain.raw_range(&c.address, start.as_deref(), 500);
+                let done = page.len() < 500;
+                start = page.last().map(|(k, _)| k.clone());
+                all.extend(page);
+                if done {
+                    break;
+                }
+            }
+            storage.insert(c.address, all);
+        }
+        let bank = accounts
+            .iter()
+            .copied()
+            .chain(self.c.all())
+            .map(|a| {
+                let coins = self.chain.all_balances(a);
+                (a.to_string(), coins.iter().map(|c| c.to_string()).collect())
+            })
+            .collect();
+        Snapshot { storage, bank }
+    }
+
+    /// Asserts nothing changed since `before`: no balance moved, no state written.
+    #[track_caller]
+    pub fn assert_unchanged(&self, before: &Snapshot, accounts: &[&str]) {
+        let now = self.snapshot(accounts);
+        assert!(now.bank == before.bank, "a native balance moved");
+        assert_eq!(
+            now.storage.keys().collect::<Vec<_>>(),
+            before.storage.keys().collect::<Vec<_>>(),
+            "contracts were created or removed"
+        );
+        for (contract, kv) in &before.storage {
+            assert!(
+                now.storage.get(contract) == Some(kv),
+                "storage of {contract} changed"
+            );
+        }
+    }
+}
+
+/// `UpdateOwnership(RenounceOwnership)` of a token, the deploy's last step.
+pub fn renounce_ownership() -> token::ExecuteMsg {
+    token::ExecuteMsg::UpdateOwnership(cw_ownable::Action::RenounceOwnership)
+}

@@ -1,0 +1,237 @@
+//! The outsider: a keyless stranger (no node, no operator key, no role) calls every privileged
+//! execute path it can reach. Each is refused with the contract's unauthorized error, and the
+//! whole state (every contract's storage, every balance) is unchanged.
+
+use bithive_adversarial_tests::{enode, Plan, World, BTK};
+use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
+use bithive_interface::attestation::{
+    AttestationPacket, ExecuteMsg as AttestationMsg, PacketProof, PeerEndpoint,
+};
+use bithive_interface::{emission, payfi_escrow, rewards, staking, vesting};
+use bithive_signed_attestation::{AttestationKind, Signature64};
+use cosmwasm_std::{Decimal, Uint128};
+
+#[test]
+fn a_stranger_reaches_no_privileged_path() {
+    let mut w = World::deploy(Plan::default());
+    let stranger = w.addr("stranger");
+    let node0 = w.node(0);
+    let c = w.c.clone();
+    // An escrow job bound to node0, so a report of it would pay.
+    let payer = w.addr("payer");
+    let job = w.create_job(&payer, "job-1", Some(node0.clone()), 1_000 * BTK);
+    let accounts = [stranger.as_str(), node0.as_str(), payer.as_str()];
+    let before = w.snapshot(&accounts);
+    let btk_before = w.btk(&stranger);
+
+    let patient = RpatientInputs {
+        activity: ActivityType::Checkup,
+        days: 1,
+        avalue: Decimal::from_ratio(400u64, 1u64),
+        cfactor: Decimal::one(),
+        hconsistency: Decimal::zero(),
+        tmultiplier: Decimal::one(),
+        padjustment: Decimal::one(),
+    };
+    let rewards_calls = [
+        rewards::ExecuteMsg::ReportWork {
+            node: node0.clone(),
+            units: Uint128::new(1_000),
+            enode: enode(),
+        },
+        rewards::ExecuteMsg::CreditPatient {
+            patient: stranger.clone(),
+            activity_id: "act-1".into(),
+            activity: patient,
+        },
+        rewards::ExecuteMsg::ResolveWork { id: 1, valid: true },
+        rewards::ExecuteMsg::SetDeveloper {
+            developer: stranger.clone(),
+            weight: Uint128::new(1),
+        },
+        rewards::ExecuteMsg::SetVerifier {
+            pubkey: bithive_adversarial_tests::operator_key(99),
+            institution: "fake clinic".into(),
+            active: true,
+        },
+        rewards::ExecuteMsg::UpdateConfig {
+            governance: Some(stranger.clone()),
+            reporter: Some(stranger.clone()),
+            patient_daily_cap: None,
+            max_units_per_t: None,
+            challenge_seconds: Some(0),
+        },
+    ];
+    for msg in &rewards_calls {
+        let e = w.exec(&stranger, &c.rewards, msg);
+        assert_eq!(
+            bithive_adversarial_tests::contract_error(e),
+            "unauthorized",
+            "rewards {msg:?}"
+        );
+    }
+
+    let escrow_calls = [
+        (
+            payfi_escrow::ExecuteMsg::ReportJob {
+                job_id: job.clone(),
+                node: node0.clone(),
+            },
+            "unauthorized: reporter only",
+        ),
+        (
+            payfi_escrow::ExecuteMsg::UpdateReporters {
+                add: vec![stranger.clone()],
+                remove: vec![],
+            },
+            "unauthorized: admin only",
+        ),
+        (
+            payfi_escrow::ExecuteMsg::UpdateConfig {
+                admin: Some(stranger.clone()),
+                fee_bps: Some(1_000),
+                fee_collector: Some(stranger.clone()),
+                staking: None,
+            },
+            "unauthorized: admin only",
+        ),
+    ];
+    for (msg, expected) in &escrow_calls {
+        let e = w.exec(&stranger, &c.escrow, msg);
+        assert_eq!(
+            bithive_adversarial_tests::contract_error(e),
+            *expected,
+            "escrow {msg:?}"
+        );
+    }
+
+    let staking_calls = [
+        staking::ExecuteMsg::RecordWork {
+            node: node0.clone(),
+            units: Uint128::new(1_000),
+        },
+        staking::ExecuteMsg::Slash {
+            node: node0.clone(),
+            fraction: Decimal::one(),
+            reason: "grief".into(),
+        },
+        staking::ExecuteMsg::SetCompliance {
+            node: node0.clone(),
+            level: Decimal::zero(),
+        },
+        staking::ExecuteMsg::UpdateConfig {
+            governance: Some(stranger.clone()),
+            compliance: None,
+            slash_recipient: Some(stranger.clone()),
+            work_reporter: Some(stranger.clone()),
+            fraud_slash: None,
+            attestor_set_size: None,
+            min_bond: None,
+            topup_grace_seconds: None,
+        },
+    ];
+    for msg in &staking_calls {
+        let e = w.exec(&stranger, &c.staking, msg);
+        assert_eq!(
+            bithive_adversarial_tests::contract_error(e),
+            "unauthorized",
+            "staking {msg:?}"
+        );
+    }
+
+    let forged = w.attestation(
+        AttestationKind::Inference,
+        &job,
+        b"",
+        bithive_adversarial_tests::operator_key(0),
+        1,
+    );
+    let attestation_calls = [
+        AttestationMsg::UpdateConfig {
+            governance: Some(stranger.clone()),
+            escrow: None,
+            rewards: None,
+            asset_nft: None,
+            quorum_threshold: Some(1),
+            quorum_kinds: Some(vec![]),
+            max_age_seconds: None,
+            max_future_seconds: None,
+            ibc_timeout_seconds: None,
+        },
+        AttestationMsg::UpdatePeers {
+            add: vec![PeerEndpoint {
+                connection_id: "connection-0".into(),
+                port_id: "wasm.evil".into(),
+            }],
+            remove: vec![],
+        },
+        AttestationMsg::SetRoute {
+            chain_id: "other-chain".into(),
+            channel_id: Some("channel-0".into()),
+        },
+        // The packet path is the contract's own (it calls itself after the IBC checks).
+        AttestationMsg::ProcessPacket {
+            channel_id: "channel-0".into(),
+            packet: AttestationPacket {
+                id: 1,
+                attestation: forged,
+                proof: PacketProof::Single {
+                    signature: Signature64([0; 64]),
+                },
+                payload: None,
+            },
+        },
+    ];
+    for msg in &attestation_calls {
+        let e = w.exec(&stranger, &c.attestation, msg);
+        assert_eq!(
+            bithive_adversarial_tests::contract_error(e),
+            "unauthorized",
+            "attestation {msg:?}"
+        );
+    }
+
+    let emission_calls = [
+        emission::ExecuteMsg::UpdateConfig {
+            compute_pool: Some(stranger.clone()),
+            app_pool: Some(stranger.clone()),
+            vesting: None,
+            foundation: Some(stranger.clone()),
+            operations: None,
+        },
+        emission::ExecuteMsg::UpdateOwner {
+            owner: stranger.clone(),
+        },
+    ];
+    for msg in &emission_calls {
+        let e = w.exec(&stranger, &c.emission, msg);
+        assert_eq!(
+            bithive_adversarial_tests::contract_error(e),
+            "unauthorized",
+            "emission {msg:?}"
+        );
+    }
+
+    let vesting_calls = [
+        vesting::ExecuteMsg::UpdateAllowlist {
+            add: vec![stranger.clone()],
+            remove: vec![c.btk.clone()],
+        },
+        vesting::ExecuteMsg::UpdateOwner {
+            owner: stranger.clone(),
+        },
+    ];
+    for msg in &vesting_calls {
+        let e = w.exec(&stranger, &c.vesting, msg);
+        assert_eq!(
+            bithive_adversarial_tests::contract_error(e),
+            "unauthorized",
+            "vesting {msg:?}"
+        );
+    }
+
+    w.assert_unchanged(&before, &accounts);
+    assert_eq!(w.btk(&stranger), btk_before);
+    assert_eq!(w.btk(&stranger), 0);
+    assert_eq!(w.bank(&stranger), 0);
+}

@@ -1,0 +1,272 @@
+//! The rogue node: a registered operator tries to be paid for work nobody verified. It reports
+//! without a pledge, attests its own work (alone or as one of a quorum), reports more units than
+//! its capacity, reports escrow jobs bound to another node or to none, claims jobs without
+//! being eligible, and signs alone what the deployment says needs a quorum. Every attempt is
+//! refused with its specific error and nothing moves.
+
+use bithive_adversarial_tests::{
+    contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T,
+};
+use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
+use bithive_interface::attestation::{InferencePayload, PatientPayload};
+use bithive_interface::payfi_escrow::ExecuteMsg as EscrowMsg;
+use bithive_interface::rewards::{ExecuteMsg as RewardsMsg, DEFAULT_MAX_UNITS_PER_T};
+use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
+use cosmwasm_std::{to_json_binary, Decimal, Uint128};
+
+/// Node 5: registered, never bonded (the attestor set is nodes 0..5).
+const ROGUE: usize = 5;
+
+fn world(plan: Plan) -> World {
+    let mut w = World::deploy(plan);
+    w.register_node(ROGUE).expect("register the rogue node");
+    w
+}
+
+#[test]
+fn an_unpledged_node_earns_nothing() {
+    let mut w = world(Plan::default());
+    let rogue = w.node(ROGUE);
+    assert!(w.pledge_status(&rogue).registered);
+    assert!(!w.pledge_status(&rogue).eligible);
+    let accounts = [rogue.as_str()];
+    let before = w.snapshot(&accounts);
+    let rewards = w.c.rewards.clone();
+
+    // Straight to rewards: only the reporter (the attestation contract) reports work.
+    let e = w.exec(
+        &rogue,
+        &rewards,
+        &RewardsMsg::ReportWork {
+            node: rogue.clone(),
+            units: Uint128::new(1_000),
+            enode: bithive_adversarial_tests::enode(),
+        },
+    );
+    assert_eq!(contract_error(e), "unauthorized");
+
+    // Even a genuine quorum of attestors vouching for its work: rewards refuses, unpledged.
+    let (a, payload) = w.work(&rogue, 1_000, "work-rogue", QUORUM_SIGNER, 1);
+    let sigs = w.quorum_signatures(&a, &[0, 1, 2]);
+    let e = w.submit_quorum(&a, sigs, Some(payload));
+    refused(
+        e,
+        &format!(
+            "node {rogue} is not pledged: bonded 0, required {}",
+            100 * BTK * CAPACITY_T as u128
+        ),
+    );
+
+    w.assert_unchanged(&before, &accounts);
+    assert_eq!(w.node_rewards(&rogue).claimable, Uint128::zero());
+}
+
+#[test]
+fn a_node_cannot_attest_its_own_work() {
+    // A deployment that lets single signers attest compute work: the node still cannot vouch
+    // for itself.
+    let mut w = world(Plan {
+        quorum_kinds: vec![],
+        ..Plan::default()
+    });
+    let node0 = w.node(0);
+    let accounts = [node0.as_str()];
+    let before = w.snapshot(&accounts);
+    let (a, payload) = w.work(&node0, 1_000, "work-self", operator_key(0), 1);
+    let e = w.submit(0, &a, Some(payload));
+    refused(
+        e,
+        &format!("node {node0} cannot attest its own work: other attestors must"),
+    );
+    w.assert_unchanged(&before, &accounts);
+
+    // The deploy's defaults (compute work needs a quorum): the node as one of the quorum.
+    let mut w = world(Plan::default());
+    let before = w.snapshot(&accounts);
+    let (a, payload) = w.work(&node0, 1_000, "work-self", QUORUM_SIGNER, 1);
+    let sigs = w.quorum_signatures(&a, &[0, 1, 2]);
+    let e = w.submit_quorum(&a, sigs, Some(payload));
+    refused(
+        e,
+        &format!("node {node0} cannot attest its own work: other attestors must"),
+    );
+    w.assert_unchanged(&before, &accounts);
+    assert_eq!(w.node_rewards(&node0).claimable, Uint128::zero());
+}
+
+#[test]
+fn units_above_capacity_are_refused() {
+    let mut w = world(Plan::default());
+    let node0 = w.node(0);
+    let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
+    let accounts = [node0.as_str()];
+
+    // One report above the epoch's limit.
+    let before = w.snapshot(&accounts);
+    let (a, payload) = w.work(&node0, limit + 1, "work-big", QUORUM_SIGNER, 1);
+    let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
+    refused(
+        w.submit_quorum(&a, sigs, Some(payload)),
+        &format!(
+            "node {node0} would report {} units this epoch, above its capacity limit {limit}",
+            limit + 1
+        ),
+    );
+    w.assert_unchanged(&before, &accounts);
+
+    // Split in two: the first fits (held for the challenge window), the second would exceed.
+    let (a, payload) = w.work(&node0, limit - 10, "work-1", QUORUM_SIGNER, 2);
+    let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
+    w.submit_quorum(&a, sigs, Some(payload))
+        .expect("an honest report within capacity");
+    let before = w.snapshot(&accounts);
+    let (a, payload) = w.work(&node0, 11, "work-2", QUORUM_SIGNER, 3);
+    let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
+    refused(
+        w.submit_quorum(&a, sigs, Some(payload)),
+        &format!(
+            "node {node0} would report {} units this epoch, above its capacity limit {limit}",
+            limit + 1
+        ),
+    );
+    w.assert_unchanged(&before, &accounts);
+}
+
+#[test]
+fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
+    let mut w = world(Plan::default());
+    let (node0, node1) = (w.node(0), w.node(1));
+    let payer = w.addr("payer");
+    let bound = w.create_job(&payer, "job-bound", Some(node1.clone()), 1_000 * BTK);
+    let open = w.create_job(&payer, "job-open", None, 1_000 * BTK);
+    let escrow = w.c.escrow.clone();
+    let accounts = [node0.as_str(), node1.as_str(), payer.as_str()];
+    let before = w.snapshot(&accounts);
+    let escrow_funds = w.bank(&escrow);
+    assert_eq!(escrow_funds, 2_000 * BTK);
+
+    // Inference attestations are signed by the job's node alone (not a quorum kind).
+    let a = w.attestation(AttestationKind::Inference, &bound, b"", operator_key(0), 1);
+    refused(
+        w.submit(0, &a, None),
+        &format!("job {bound} is bound to node {node1}, not {node0}"),
+    );
+    // Node 0 signs a payload naming the bound node: a statement in node 1's name.
+    let payload = to_json_binary(&InferencePayload {
+        node: Some(node1.clone()),
+    })
+    .expect("payload");
+    let a = w.attestation(
+        AttestationKind::Inference,
+        &bound,
+        payload.as_slice(),
+        operator_key(0),
+        3,
+    );
+    refused(
+        w.submit(0, &a, Some(payload)),
+        &format!("payload names node {node1}, not the signer's node"),
+    );
+    let a = w.attestation(AttestationKind::Inference, &open, b"", operator_key(0), 2);
+    refused(
+        w.submit(0, &a, None),
+        &format!("job {open} is bound to no node: an eligible node claims it first"),
+    );
+
+    w.assert_unchanged(&before, &accounts);
+    assert_eq!(w.bank(&escrow), escrow_funds);
+    assert_eq!(w.bank(&node0), 0);
+    assert!(w.job(&bound).node.is_some_and(|n| n.as_str() == node1));
+    assert!(w.job(&open).node.is_none());
+
+    // Control: the bound node's own report pays it (less the 0.5 % fee).
+    let a = w.attestation(AttestationKind::Inference, &bound, b"", operator_key(1), 1);
+    w.submit(1, &a, None).expect("the job's node reports it");
+    assert_eq!(w.bank(&node1), 995 * BTK);
+}
+
+#[test]
+fn claims_need_an_eligible_node() {
+    let mut w = world(Plan::default());
+    let rogue = w.node(ROGUE);
+    let stranger = w.addr("stranger");
+    let payer = w.addr("payer");
+    let open = w.create_job(&payer, "job-open", None, 1_000 * BTK);
+    let escrow = w.c.escrow.clone();
+    let accounts = [rogue.as_str(), stranger.as_str(), payer.as_str()];
+    let before = w.snapshot(&accounts);
+    for who in [&rogue, &stranger] {
+        let e = w.exec(
+            who,
+            &escrow,
+            &EscrowMsg::ClaimJob {
+                job_id: open.clone(),
+            },
+        );
+        refused(
+            e,
+            &format!(
+                "{who} is not a staking node eligible to earn (registered, pledge covering its capacity)"
+            ),
+        );
+    }
+    w.assert_unchanged(&before, &accounts);
+    assert!(w.job(&open).node.is_none());
+
+    // Control: a pledged node claims it.
+    let node0 = w.node(0);
+    w.exec(
+        &node0,
+        &escrow,
+        &EscrowMsg::ClaimJob {
+            job_id: open.clone(),
+        },
+    )
+    .expect("an eligible node claims");
+    assert!(w.job(&open).node.is_some_and(|n| n.as_str() == node0));
+}
+
+#[test]
+fn a_single_signer_cannot_attest_quorum_kinds() {
+    let mut w = world(Plan::default());
+    let (node0, node1) = (w.node(0), w.node(1));
+    let patient = w.addr("patient");
+    let accounts = [node0.as_str(), node1.as_str(), patient.as_str()];
+    let before = w.snapshot(&accounts);
+
+    // Node 0 vouches alone for node 1's work.
+    let (a, payload) = w.work(&node1, 1_000, "work-alone", operator_key(0), 1);
+    refused(
+        w.submit(0, &a, Some(payload)),
+        "compute_work attestations need a quorum",
+    );
+
+    // Node 0 confirms a patient activity alone (BTT from the patient pool).
+    let payload = to_json_binary(&PatientPayload {
+        patient: patient.clone(),
+        activity: RpatientInputs {
+            activity: ActivityType::Checkup,
+            days: 1,
+            avalue: Decimal::from_ratio(400u64, 1u64),
+            cfactor: Decimal::one(),
+            hconsistency: Decimal::zero(),
+            tmultiplier: Decimal::one(),
+            padjustment: Decimal::one(),
+        },
+    })
+    .expect("payload");
+    let a = w.attestation(
+        AttestationKind::PatientActivity,
+        "activity-1",
+        payload.as_slice(),
+        operator_key(0),
+        2,
+    );
+    refused(
+        w.submit(0, &a, Some(payload)),
+        "patient_activity attestations need a quorum",
+    );
+
+    w.assert_unchanged(&before, &accounts);
+    assert_eq!(w.btt(&patient), 0);
+}
