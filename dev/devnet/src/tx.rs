@@ -262,6 +262,14 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedTx, AbciError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     validate_fee(&fee_coins)?;
+    // The SDK's `Tx.ValidateBasic`: gas is an int64 downstream (`gas_wanted` in block results),
+    // so a larger limit would produce results no CometBFT client can parse (issue #27).
+    if fee.gas_limit > MAX_GAS_WANTED {
+        return Err(AbciError::invalid_request(format!(
+            "invalid gas supplied; {} > {MAX_GAS_WANTED}",
+            fee.gas_limit
+        )));
+    }
     let msgs = body
         .messages
         .iter()
@@ -282,10 +290,18 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedTx, AbciError> {
     })
 }
 
+/// The SDK's `MaxGasWanted` (`1 << 63 - 1`).
+pub const MAX_GAS_WANTED: u64 = i64::MAX as u64;
+
 /// The SDK's `Coins.IsValid` for a fee, checked before any state changes (its `DeductFees`
 /// refuses the same with code 13): denoms strictly ascending (so no duplicates), every amount
-/// positive. A fee listing its denom twice used to pass the fee check and pay nothing.
+/// positive. A fee listing its denom twice used to pass the fee check and pay nothing. As in the
+/// SDK, an all-zero fee (a simulation's, or under a zero gas price) deducts nothing and is not
+/// checked.
 fn validate_fee(coins: &[(u128, String)]) -> Result<(), AbciError> {
+    if coins.iter().all(|(a, _)| *a == 0) {
+        return Ok(());
+    }
     let sorted = coins.windows(2).all(|w| w[0].1 < w[1].1);
     if sorted && coins.iter().all(|(a, _)| *a > 0) {
         return Ok(());

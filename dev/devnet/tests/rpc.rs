@@ -378,6 +378,18 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
         assert!(log.starts_with("invalid fee amount"), "{log}");
     }
     assert_eq!(h.node().app().mempool_len(), 0);
+    // Issue #27: a gas limit above the SDK's int64 maximum is refused before any fee check
+    // (it made `block_results` unparseable for CometBFT clients, the relayer among them).
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 1, DENOM)],
+        1,
+        0,
+        u64::MAX,
+        5_000,
+    );
+    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+    assert_eq!(code, 18, "{log}");
+    assert!(log.starts_with("invalid gas supplied"), "{log}");
     // Gas limit below the ante cost.
     let tx = alice.sign(
         vec![send(&alice.address, &bob.address, 1, DENOM)],
