@@ -14,6 +14,7 @@ pub struct Metrics {
     pub broadcast_errors: IntCounterVec,
     pub simulate_errors: IntCounterVec,
     pub rpc_errors: IntCounterVec,
+    pub blocks_skipped: IntCounterVec,
     pub rpc_failovers: IntGaugeVec,
     pub wallet_balance: GaugeVec,
     pub attestations_committed: IntCounterVec,
@@ -90,6 +91,17 @@ impl Metrics {
                 &r,
                 IntCounterVec::new(
                     opts("rpc_errors_total", "event source rpc errors"),
+                    &["chain"],
+                )
+                .expect("valid"),
+            ),
+            blocks_skipped: reg(
+                &r,
+                IntCounterVec::new(
+                    opts(
+                        "blocks_skipped_total",
+                        "blocks whose results could not be decoded, skipped after retries",
+                    ),
                     &["chain"],
                 )
                 .expect("valid"),

@@ -100,7 +100,13 @@ pub struct ChainRelayer {
     /// Broadcast txs not found on chain, since when (re-posted after the confirm timeout).
     missing_since: HashMap<String, Instant>,
     steps: u64,
+    /// A block whose results failed to decode, and how many polls in a row it did.
+    undecodable: Option<(u64, u32)>,
 }
+
+/// Polls a block that does not decode is retried before it is skipped (a node can serve a
+/// bad response once; a poison block never decodes, and the relayer must not stop on it).
+pub const UNDECODABLE_RETRIES: u32 = 3;
 
 fn store_err(e: RelayerError) -> String {
     e.to_string()
@@ -127,6 +133,7 @@ impl ChainRelayer {
             failpoint: None,
             missing_since: HashMap::new(),
             steps: 0,
+            undecodable: None,
         }
     }
 
@@ -220,8 +227,32 @@ impl ChainRelayer {
         let to = latest.min(from.saturating_add(self.cfg.blocks_per_poll.max(1) - 1));
         let mut found = 0;
         for h in from..=to {
-            let block = rpc.block_results(h).await?;
-            let jobs = self.extract_jobs(&block);
+            let jobs = match rpc.block_results(h).await {
+                Ok(block) => {
+                    self.undecodable = None;
+                    self.extract_jobs(&block)
+                }
+                Err(e @ ChainError::Decode { .. }) => {
+                    let tries = match self.undecodable {
+                        Some((at, n)) if at == h => n + 1,
+                        _ => 1,
+                    };
+                    if tries < UNDECODABLE_RETRIES {
+                        self.undecodable = Some((h, tries));
+                        return Err(e.into());
+                    }
+                    // Skipped loudly: its jobs (if any) are lost to this relayer, and operators
+                    // see it in the log and in `blocks_skipped_total`.
+                    self.undecodable = None;
+                    self.metrics
+                        .blocks_skipped
+                        .with_label_values(&[self.chain()])
+                        .inc();
+                    tracing::error!(chain = %self.cfg.chain_id, height = h, error = %e, tries, "block results do not decode: block skipped");
+                    Vec::new()
+                }
+                Err(e) => return Err(e.into()),
+            };
             let added = self.store().ingest_block(&self.cfg.chain_id, h, &jobs)?;
             found += added;
             self.metrics

@@ -193,6 +193,34 @@ async fn works_only_the_jobs_bound_to_its_node() {
     producer.abort();
 }
 
+/// Issue #27: a block whose results never decode (a poison block) kept the relayer at that height
+/// for good. It is retried a few polls, then skipped loudly (`blocks_skipped_total`), and the
+/// jobs of later blocks are served.
+#[tokio::test]
+async fn a_poison_block_is_skipped_after_retries() {
+    let mut h = Harness::new(1);
+    h.create_job("bc_logreg", b"[1.0, 2.0]");
+    let poison = h.chain.produce_block();
+    h.endpoints[0].set_undecodable(poison);
+    h.create_job("bc_logreg", b"[3.0, 4.0]");
+    h.chain.produce_block();
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    let mut r = h.relayer(10, None);
+    drive(&mut r, Duration::from_secs(20), || {
+        h.committed_in_store() == 1
+    })
+    .await;
+    let (accepted, _) = h.accepted();
+    assert_eq!(accepted.keys().collect::<Vec<_>>(), vec!["job-1"]);
+    let skipped = h.metrics.blocks_skipped.with_label_values(&[CHAIN]).get();
+    assert_eq!(skipped, 1);
+    assert!(
+        h.metrics.rpc_errors.with_label_values(&[CHAIN]).get()
+            >= u64::from(bithive_relayer::pipeline::UNDECODABLE_RETRIES - 1)
+    );
+    producer.abort();
+}
+
 #[tokio::test]
 async fn graceful_shutdown_and_operator_endpoints() {
     let mut h = Harness::new(1);

@@ -146,11 +146,18 @@ impl RpcEndpoint for HttpEndpoint {
     async fn block_results(&self, height: u64) -> Result<BlockEvents, ChainError> {
         let h = cosmrs::tendermint::block::Height::try_from(height)
             .map_err(|e| ChainError::Config(format!("height {height}: {e}")))?;
-        let resp = self
-            .client
-            .block_results(h)
-            .await
-            .map_err(|e| self.transport(e))?;
+        let resp = self.client.block_results(h).await.map_err(|e| {
+            use tendermint_rpc::error::ErrorDetail;
+            // A body that arrived but does not parse is the block's fault, not the endpoint's:
+            // failing over would not help, and the caller decides what to do with the block.
+            match e.detail() {
+                ErrorDetail::Serde(_) | ErrorDetail::Parse(_) => ChainError::Decode {
+                    what: "block_results",
+                    message: format!("height {height}: {e}"),
+                },
+                _ => self.transport(e),
+            }
+        })?;
         Ok(block_events_from_response(&resp))
     }
 

@@ -219,6 +219,7 @@ impl MockChain {
             chain: self.clone(),
             name: name.into(),
             down: Arc::new(AtomicBool::new(false)),
+            undecodable: Arc::new(AtomicU64::new(0)),
             calls: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -679,6 +680,8 @@ pub struct MockEndpoint {
     chain: MockChain,
     name: String,
     down: Arc<AtomicBool>,
+    /// A height whose block results cannot be decoded (a poison block; 0: none).
+    undecodable: Arc<AtomicU64>,
     /// Calls answered (a test probe).
     pub calls: Arc<AtomicU64>,
 }
@@ -686,6 +689,12 @@ pub struct MockEndpoint {
 impl MockEndpoint {
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Makes the block results at `height` undecodable, as a real node's can be (a tx with
+    /// `gas_wanted` beyond int64 on a chain that accepted it).
+    pub fn set_undecodable(&self, height: u64) {
+        self.undecodable.store(height, Ordering::SeqCst);
     }
 
     fn check(&self) -> Result<(), ChainError> {
@@ -711,6 +720,12 @@ impl RpcEndpoint for MockEndpoint {
     }
     async fn block_results(&self, height: u64) -> Result<BlockEvents, ChainError> {
         self.check()?;
+        if self.undecodable.load(Ordering::SeqCst) == height {
+            return Err(ChainError::Decode {
+                what: "block_results",
+                message: "serde parse error (mock poison block)".into(),
+            });
+        }
         let s = self.chain.lock();
         s.blocks
             .get(&height)
