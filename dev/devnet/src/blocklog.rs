@@ -72,6 +72,9 @@ impl Genesis {
 pub struct BlockLog {
     file: File,
     path: PathBuf,
+    /// Bytes written (the file's length after the last good append).
+    len: u64,
+    max_bytes: Option<u64>,
 }
 
 impl BlockLog {
@@ -136,7 +139,14 @@ impl BlockLog {
             // Cut a torn tail so the next append starts on a clean line.
             file.set_len(good_len)?;
         }
-        Ok((BlockLog { file, path }, genesis, blocks))
+        let len = file.metadata()?.len();
+        let log = BlockLog {
+            file,
+            path,
+            len,
+            max_bytes: config.block_log_max_bytes,
+        };
+        Ok((log, genesis, blocks))
     }
 
     /// Appends a block and fsyncs before returning: once a client hears of a block, it is durable.
@@ -146,8 +156,17 @@ impl BlockLog {
             reason: e.to_string(),
         })?;
         line.push(b'\n');
+        let len = self.len.saturating_add(line.len() as u64);
+        if self.max_bytes.is_some_and(|max| len > max) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "block log quota (block_log_max_bytes) reached",
+            )
+            .into());
+        }
         self.file.write_all(&line)?;
         self.file.sync_data()?;
+        self.len = len;
         Ok(())
     }
 

@@ -31,6 +31,9 @@ pub struct DevnetConfig {
     /// Directory of the block log. None keeps the chain in memory only.
     pub home: Option<PathBuf>,
     pub genesis_accounts: Vec<GenesisAccount>,
+    /// A quota on the block log's size in bytes: an append that would grow it past this fails as
+    /// on a full disk, and the chain halts (see README, "Durability"). None: no quota.
+    pub block_log_max_bytes: Option<u64>,
 }
 
 impl Default for DevnetConfig {
@@ -44,6 +47,7 @@ impl Default for DevnetConfig {
             rpc_listen: SocketAddr::from(([127, 0, 0, 1], 26657)),
             home: None,
             genesis_accounts: Vec::new(),
+            block_log_max_bytes: None,
         }
     }
 }
@@ -59,7 +63,8 @@ impl DevnetConfig {
         Ok(config)
     }
 
-    /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME}`.
+    /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME,
+    /// BLOCK_LOG_MAX_BYTES}`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
         let bad = |k: &str, e: &dyn std::fmt::Display| DevnetError::Config(format!("{k}: {e}"));
         if let Some(v) = get("BITHIVE_DEVNET_CHAIN_ID") {
@@ -86,6 +91,12 @@ impl DevnetConfig {
         }
         if let Some(v) = get("BITHIVE_DEVNET_HOME") {
             self.home = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_BLOCK_LOG_MAX_BYTES") {
+            self.block_log_max_bytes = Some(
+                v.parse()
+                    .map_err(|e| bad("BITHIVE_DEVNET_BLOCK_LOG_MAX_BYTES", &e))?,
+            );
         }
         Ok(())
     }

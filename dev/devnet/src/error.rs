@@ -14,4 +14,6 @@ pub enum DevnetError {
     Replay(u64),
     #[error("ibc relay: {0}")]
     Ibc(String),
+    #[error("devnet halted: {0}")]
+    Halted(String),
 }

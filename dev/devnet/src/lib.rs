@@ -89,6 +89,10 @@ impl Devnet {
                     let n = n.clone();
                     match tokio::task::spawn_blocking(move || n.produce_block()).await {
                         Ok(Ok(_)) => {}
+                        Ok(Err(e @ DevnetError::Halted(_))) => {
+                            tracing::error!(error = %e, "block production stopped");
+                            return;
+                        }
                         Ok(Err(e)) => tracing::error!(error = %e, "block production failed"),
                         Err(e) => tracing::error!(error = %e, "block task failed"),
                     }

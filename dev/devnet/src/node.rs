@@ -16,6 +16,8 @@ use crate::json::Validator;
 pub struct Node {
     app: Mutex<App>,
     log: Mutex<Option<BlockLog>>,
+    /// Set once a block could not be logged: the chain serves nothing after it.
+    halted: std::sync::OnceLock<String>,
     new_blocks: broadcast::Sender<u64>,
     /// Nanoseconds added to the wall clock for block times (`advance_time`, like Anvil's
     /// `evm_increaseTime`). Not persisted: after a restart the replayed last block time is the
@@ -66,6 +68,7 @@ impl Node {
             validator: Validator::for_chain(app.chain_id()),
             app: Mutex::new(app),
             log: Mutex::new(log),
+            halted: std::sync::OnceLock::new(),
             new_blocks,
             config,
         };
@@ -82,14 +85,26 @@ impl Node {
 
     /// Executes the mempool in a new block at the wall-clock time (never earlier than the
     /// previous block), logs it durably, then announces it. Returns the new height.
+    ///
+    /// A block that cannot be logged halts the chain for good (issue #27: it went on serving a
+    /// block that a restart would lose): it is never announced, and every later block and RPC
+    /// request fails with the reason, until the process restarts from the log's last block.
     pub fn produce_block(&self) -> Result<u64, DevnetError> {
         let mut app = self.app();
+        if let Some(why) = self.halted() {
+            return Err(DevnetError::Halted(why));
+        }
         let time = now_ns().saturating_add(self.time_offset_ns.load(Ordering::SeqCst));
         let block = app.finalize_block(time);
         let logged = LoggedBlock::new(block.height, block.time_ns, &block.txs);
         let (height, ntx) = (block.height, block.txs.len());
         if let Some(log) = self.log.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
-            log.append(&logged)?;
+            if let Err(e) = log.append(&logged) {
+                let why = format!("block {height} could not be logged ({e}); restart the devnet once the disk has room: it resumes from block {}", height - 1);
+                tracing::error!(height, error = %e, "block log append failed: devnet halted");
+                let _ = self.halted.set(why.clone());
+                return Err(DevnetError::Halted(why));
+            }
         }
         drop(app);
         tracing::debug!(height, txs = ntx, "block");
@@ -102,6 +117,11 @@ impl Node {
     pub fn advance_time(&self, seconds: u64) -> u64 {
         let add = seconds.saturating_mul(1_000_000_000);
         self.time_offset_ns.fetch_add(add, Ordering::SeqCst) + add
+    }
+
+    /// Why the chain halted, if it did (a block could not be logged).
+    pub fn halted(&self) -> Option<String> {
+        self.halted.get().cloned()
     }
 
     pub fn subscribe_blocks(&self) -> broadcast::Receiver<u64> {

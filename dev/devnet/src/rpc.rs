@@ -207,6 +207,10 @@ fn check_tx_json(r: &ExecTxResult, hash: &[u8; 32]) -> Value {
 }
 
 pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Value, RpcError> {
+    // A halted chain holds a block in memory that is not durable: nothing is served from it.
+    if let Some(why) = node.halted() {
+        return Err(RpcError::internal(format!("devnet halted: {why}")));
+    }
     let n = node.clone();
     match method {
         "health" => Ok(json!({})),

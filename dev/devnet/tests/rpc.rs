@@ -571,3 +571,51 @@ async fn timer_produces_blocks_and_commit_waits_for_one() {
     assert!(t2 >= t1);
     h.shutdown().await;
 }
+
+/// Issue #27: when the block log could not take a block (a full disk; here its quota), the
+/// devnet went on serving that block, which a restart then lost without a word. Now the chain
+/// halts: the block is never served, every request fails with the reason, and a restart resumes
+/// from the last logged block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_that_cannot_be_logged_halts_the_chain() {
+    let alice = Key::new(8);
+    let bob = Key::new(9);
+    let dir = tempfile::tempdir().unwrap();
+    let home = Some(dir.path().to_path_buf());
+    start(&[&alice], home.clone(), 0).await.shutdown().await;
+    let log_len = std::fs::metadata(dir.path().join("blocks.jsonl"))
+        .unwrap()
+        .len();
+    // Room for an empty block, not for one with a transaction.
+    let mut cfg = config(&[&alice], home.clone(), 0);
+    cfg.block_log_max_bytes = Some(log_len + 150);
+    let h = bithive_devnet::Devnet::start(cfg).await.unwrap();
+    let url = h.rpc_url();
+    let logged = h.produce_block().await.unwrap();
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 100, DENOM)],
+        1,
+        0,
+        200_000,
+        5_000,
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&tx);
+    let r = rpc(&url, "broadcast_tx_commit", json!({ "tx": b64 })).await;
+    assert!(r["error"].is_object(), "{r}");
+    for method in ["status", "health", "abci_info"] {
+        let r = rpc(&url, method, json!({})).await;
+        let data = r["error"]["data"].as_str().unwrap_or_default();
+        assert!(data.starts_with("devnet halted"), "{method}: {r}");
+    }
+    assert!(matches!(
+        h.produce_block().await,
+        Err(bithive_devnet::DevnetError::Halted(_))
+    ));
+    h.shutdown().await;
+    // Restarted with room: the last logged block, without the transaction.
+    let h = start(&[], home, 0).await;
+    let c = client(&h.rpc_url());
+    assert_eq!(h.node().app().height(), logged);
+    assert_eq!(balance(&c, &bob.address, DENOM).await, 0);
+    assert_eq!(account(&c, &alice.address).await.sequence, 0);
+}
