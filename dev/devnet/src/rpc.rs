@@ -298,8 +298,9 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                     hits.reverse();
                 }
                 let total = hits.len();
-                let start = ((page - 1) * per_page) as usize;
-                if start > 0 && start >= total {
+                // Checked: `page` is whatever the client sent (issue #27: it overflowed).
+                let start = (page - 1).saturating_mul(per_page);
+                if start > 0 && start >= total as u64 {
                     return Err(RpcError::invalid_params(format!(
                         "page should be within [1, {}] range, given {page}",
                         total.div_ceil(per_page as usize).max(1)
@@ -307,7 +308,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 }
                 let txs: Vec<Value> = hits
                     .iter()
-                    .skip(start)
+                    .skip(start as usize)
                     .take(per_page as usize)
                     .filter_map(|(h, i)| app.block(*h).map(|b| json::tx(b, *i)))
                     .collect();

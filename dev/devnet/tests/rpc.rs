@@ -475,6 +475,21 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
     assert_eq!(r["error"]["code"], -32602);
     let r = rpc(&url, "tx", json!({"hash": b64(&[0u8; 32])})).await;
     assert!(r["error"].is_object());
+    // Issue #27: a huge page overflowed (a panic in the handler); it is out of range.
+    let r = rpc(
+        &url,
+        "tx_search",
+        json!({"query": "tx.height>0", "page": u64::MAX.to_string(), "per_page": "100"}),
+    )
+    .await;
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(
+        r["error"]["data"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("page should be within"),
+        "{r}"
+    );
     let r = rpc(
         &url,
         "abci_query",
