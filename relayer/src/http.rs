@@ -5,6 +5,8 @@ use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+use bithive_bitchat::accept::{accept_loop, ACCEPT_BACKOFF};
+
 use crate::metrics::Metrics;
 use crate::pipeline::{unix_now, Health};
 
@@ -55,10 +57,12 @@ impl HealthView {
 
 /// Serves until the task is aborted.
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<HealthView>) {
-    loop {
-        let Ok((mut sock, _)) = listener.accept().await else {
-            continue;
-        };
+    let listener = Arc::new(listener);
+    let accept = move || {
+        let l = listener.clone();
+        async move { l.accept().await.map(|(sock, _)| sock) }
+    };
+    accept_loop(accept, move |mut sock: tokio::net::TcpStream| {
         let metrics = metrics.clone();
         let health = health.clone();
         tokio::spawn(async move {
@@ -94,5 +98,6 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<Hea
             );
             let _ = sock.write_all(resp.as_bytes()).await;
         });
-    }
+    }, ACCEPT_BACKOFF)
+    .await
 }

@@ -2,6 +2,7 @@
 //! identities, store-and-forward mailboxes, content-addressed chunks, and the BitChat
 //! congestion controller (crate `bithive-bitchat-cc`) selectable beside Cubic, BBR and NewReno.
 
+pub mod accept;
 pub mod bench;
 pub mod chunks;
 pub mod config;

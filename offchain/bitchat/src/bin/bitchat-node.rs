@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use bithive_bitchat::accept::{accept_loop, ACCEPT_BACKOFF};
 use bithive_bitchat::config::DaemonConfig;
 use bithive_bitchat::{CongestionChoice, Node, NodeConfig, NodeIdentity, StaticAllowlist};
 use bithive_secret_file::Zeroizing;
@@ -44,8 +45,15 @@ async fn main() -> Result<()> {
         let metrics = node.metrics().clone();
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "metrics on /metrics");
-        tokio::spawn(async move {
-            while let Ok((mut sock, _)) = listener.accept().await {
+        // Issue #27: the listener died for good on its first accept error; now it backs off.
+        let listener = std::sync::Arc::new(listener);
+        let accept = move || {
+            let l = listener.clone();
+            async move { l.accept().await.map(|(sock, _)| sock) }
+        };
+        tokio::spawn(accept_loop(
+            accept,
+            move |mut sock: tokio::net::TcpStream| {
                 let body = metrics.render();
                 tokio::spawn(async move {
                     let mut req = [0u8; 1024];
@@ -57,8 +65,9 @@ async fn main() -> Result<()> {
                     );
                     let _ = sock.write_all(resp.as_bytes()).await;
                 });
-            }
-        });
+            },
+            ACCEPT_BACKOFF,
+        ));
     }
 
     tokio::signal::ctrl_c().await?;
