@@ -97,6 +97,35 @@ pub struct Chain {
     instance_seq: u64,
 }
 
+/// Module-cache directories are `<temp>/bithive-vm-<pid>-<random>`.
+pub const CACHE_DIR_PREFIX: &str = "bithive-vm-";
+
+/// Removes the module-cache directories of processes that no longer exist (issue #27: a chain
+/// killed with SIGKILL never drops its `TempDir`, so each kill leaked its compiled modules).
+/// Linux only (`/proc` tells which pids are alive); elsewhere nothing is removed.
+pub fn sweep_stale_cache_dirs(base: &std::path::Path) {
+    let proc = std::path::Path::new("/proc");
+    if !proc.join("self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let pid = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(CACHE_DIR_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
 impl Chain {
     pub fn new(config: ChainConfig) -> Result<Self, HostError> {
         if !valid_prefix(&config.bech32_prefix) {
@@ -105,7 +134,11 @@ impl Chain {
                 config.bech32_prefix
             )));
         }
-        let dir = tempfile::tempdir()
+        let base = std::env::temp_dir();
+        sweep_stale_cache_dirs(&base);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{CACHE_DIR_PREFIX}{}-", std::process::id()))
+            .tempdir_in(&base)
             .map_err(|e| HostError::Unsupported(format!("cannot create module cache dir: {e}")))?;
         let capabilities = capabilities_from_csv(
             "iterator,staking,stargate,cosmwasm_1_1,cosmwasm_1_2,cosmwasm_1_3,cosmwasm_1_4,cosmwasm_2_0,cosmwasm_2_1,cosmwasm_2_2",

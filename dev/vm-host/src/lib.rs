@@ -24,7 +24,8 @@ mod store;
 
 pub use address::{contract_address, make_addr};
 pub use chain::{
-    coin, Chain, ChainConfig, ContractInfo, IbcCall, IbcOutcome, TxMsg, TxOutcome, TxResponse,
+    coin, sweep_stale_cache_dirs, Chain, ChainConfig, ContractInfo, IbcCall, IbcOutcome, TxMsg,
+    TxOutcome, TxResponse, CACHE_DIR_PREFIX,
 };
 /// The cosmwasm-std (3.x) types the host speaks, e.g. for building IBC calls.
 pub use cosmwasm_std;

@@ -117,3 +117,29 @@ fn store_instantiate_gas_limit_and_simulation() {
     assert_eq!(chain.contract_info(&token).unwrap().admin, None);
     assert_eq!(chain.contracts().len(), 1);
 }
+
+/// Issue #27: a chain killed with SIGKILL leaves its module-cache directory behind. A new chain
+/// removes those of dead processes, and never a live one's (its own included).
+#[test]
+fn module_caches_of_dead_processes_are_swept() {
+    let base = std::env::temp_dir();
+    // pid_max is at most 2^22 on Linux: this pid is never alive.
+    let stale = base.join(format!("{}4294967-test", bithive_vm_host::CACHE_DIR_PREFIX));
+    std::fs::create_dir_all(stale.join("modules")).unwrap();
+    std::fs::write(stale.join("modules/m.bin"), b"compiled").unwrap();
+    let chain = Chain::new(ChainConfig::default()).unwrap();
+    assert!(!stale.exists(), "the dead process's cache dir is left");
+    // A live process's directory (this one's, from the chain just made) stays.
+    let mine = format!(
+        "{}{}-",
+        bithive_vm_host::CACHE_DIR_PREFIX,
+        std::process::id()
+    );
+    bithive_vm_host::sweep_stale_cache_dirs(&base);
+    let live = std::fs::read_dir(&base)
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with(&mine));
+    assert!(live, "a live chain's cache dir was removed");
+    drop(chain);
+}
