@@ -26,28 +26,42 @@ pub struct TxQuery {
     conditions: Vec<Condition>,
 }
 
+/// Longest query accepted, in bytes, and most conditions in one (`tx_search` and `subscribe`).
+pub const MAX_QUERY_LEN: usize = 4096;
+pub const MAX_CONDITIONS: usize = 32;
+
+/// Splits on ` AND ` (any case) in one pass: the query is upper-cased once, and ASCII case
+/// changes keep every byte offset (issue #27: it was upper-cased again after each `AND`, so a
+/// long query took quadratic time on the RPC workers).
 fn split_and(q: &str) -> Vec<&str> {
+    let upper = q.to_ascii_uppercase();
     let mut out = Vec::new();
-    let mut rest = q;
-    loop {
-        let upper = rest.to_ascii_uppercase();
-        match upper.find(" AND ") {
-            Some(i) => {
-                out.push(&rest[..i]);
-                rest = &rest[i + 5..];
-            }
-            None => {
-                out.push(rest);
-                return out;
-            }
-        }
+    let mut start = 0;
+    while let Some(i) = upper[start..].find(" AND ") {
+        out.push(&q[start..start + i]);
+        start += i + 5;
     }
+    out.push(&q[start..]);
+    out
 }
 
 impl TxQuery {
     pub fn parse(q: &str) -> Result<Self, String> {
+        if q.len() > MAX_QUERY_LEN {
+            return Err(format!(
+                "query is {} bytes, at most {MAX_QUERY_LEN}",
+                q.len()
+            ));
+        }
+        let parts = split_and(q.trim());
+        if parts.len() > MAX_CONDITIONS {
+            return Err(format!(
+                "query has {} conditions, at most {MAX_CONDITIONS}",
+                parts.len()
+            ));
+        }
         let mut conditions = Vec::new();
-        for part in split_and(q.trim()) {
+        for part in parts {
             let part = part.trim();
             let (pos, op, len) = ["<=", ">=", "=", "<", ">"]
                 .iter()
@@ -146,5 +160,29 @@ mod tests {
         assert!(TxQuery::parse("nonsense").is_err());
         assert!(TxQuery::parse("tx.height='x'").is_err());
         assert!(TxQuery::parse("a.b>3").is_err());
+    }
+
+    /// Issue #27: a 1.5 MB query took 262 s to parse. Queries are bounded (length, conditions)
+    /// and split in one pass; the largest accepted query still parses.
+    #[test]
+    fn queries_are_bounded() {
+        let cond = "wasm.action='x'";
+        let many = vec![cond; MAX_CONDITIONS].join(" AND ");
+        assert_eq!(
+            TxQuery::parse(&many).unwrap().conditions.len(),
+            MAX_CONDITIONS
+        );
+        let too_many = vec![cond; MAX_CONDITIONS + 1].join(" and ");
+        assert!(TxQuery::parse(&too_many)
+            .unwrap_err()
+            .contains("conditions, at most"));
+        let huge = vec![cond; 100_000].join(" AND ");
+        assert!(TxQuery::parse(&huge).unwrap_err().starts_with("query is"));
+        let long_value = format!("wasm.action='{}'", "x".repeat(MAX_QUERY_LEN));
+        assert!(TxQuery::parse(&long_value).is_err());
+        // Mixed-case AND with non-ASCII values keeps offsets right.
+        let q = TxQuery::parse("wasm.a='é' aNd wasm.b='ü'").unwrap();
+        assert_eq!(q.conditions[0].value, "é");
+        assert_eq!(q.conditions[1].value, "ü");
     }
 }
