@@ -34,6 +34,10 @@ pub struct DevnetConfig {
     /// A quota on the block log's size in bytes: an append that would grow it past this fails as
     /// on a full disk, and the chain halts (see README, "Durability"). None: no quota.
     pub block_log_max_bytes: Option<u64>,
+    /// Most requests in one JSON-RPC batch (CometBFT's `max_request_batch_size`).
+    pub max_batch_requests: usize,
+    /// Largest JSON-RPC answer (a batch's in total), in bytes: past it, an error instead.
+    pub max_response_bytes: usize,
 }
 
 impl Default for DevnetConfig {
@@ -48,6 +52,8 @@ impl Default for DevnetConfig {
             home: None,
             genesis_accounts: Vec::new(),
             block_log_max_bytes: None,
+            max_batch_requests: 10,
+            max_response_bytes: 16 << 20,
         }
     }
 }
@@ -64,7 +70,7 @@ impl DevnetConfig {
     }
 
     /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME,
-    /// BLOCK_LOG_MAX_BYTES}`.
+    /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES}`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
         let bad = |k: &str, e: &dyn std::fmt::Display| DevnetError::Config(format!("{k}: {e}"));
         if let Some(v) = get("BITHIVE_DEVNET_CHAIN_ID") {
@@ -91,6 +97,16 @@ impl DevnetConfig {
         }
         if let Some(v) = get("BITHIVE_DEVNET_HOME") {
             self.home = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_MAX_BATCH_REQUESTS") {
+            self.max_batch_requests = v
+                .parse()
+                .map_err(|e| bad("BITHIVE_DEVNET_MAX_BATCH_REQUESTS", &e))?;
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_MAX_RESPONSE_BYTES") {
+            self.max_response_bytes = v
+                .parse()
+                .map_err(|e| bad("BITHIVE_DEVNET_MAX_RESPONSE_BYTES", &e))?;
         }
         if let Some(v) = get("BITHIVE_DEVNET_BLOCK_LOG_MAX_BYTES") {
             self.block_log_max_bytes = Some(

@@ -84,16 +84,57 @@ async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
             return Json(envelope(json!(-1), Err(err))).into_response();
         }
     };
+    let (max_batch, max_bytes) = (
+        node.config().max_batch_requests,
+        node.config().max_response_bytes,
+    );
     match parsed {
+        Value::Array(batch) if batch.len() > max_batch => {
+            let err = RpcError {
+                code: -32600,
+                message: "Invalid Request",
+                data: format!(
+                    "batch of {} requests exceeds the maximum of {max_batch}",
+                    batch.len()
+                ),
+            };
+            Json(envelope(json!(-1), Err(err))).into_response()
+        }
         Value::Array(batch) => {
+            // Answers are counted as they are made: a batch stops growing at the cap (issue
+            // #27: a 468 KB batch made a 507 MB answer).
             let mut out = Vec::with_capacity(batch.len());
+            let mut bytes = 0usize;
             for req in batch {
-                out.push(one_request(&node, req).await);
+                let id = req.get("id").cloned().unwrap_or(json!(-1));
+                let answer = one_request(&node, req).await;
+                bytes = bytes.saturating_add(answer.to_string().len());
+                if bytes > max_bytes {
+                    out.push(too_large(id, max_bytes));
+                    break;
+                }
+                out.push(answer);
             }
             Json(Value::Array(out)).into_response()
         }
-        req => Json(one_request(&node, req).await).into_response(),
+        req => {
+            let id = req.get("id").cloned().unwrap_or(json!(-1));
+            let answer = one_request(&node, req).await;
+            if answer.to_string().len() > max_bytes {
+                return Json(too_large(id, max_bytes)).into_response();
+            }
+            Json(answer).into_response()
+        }
     }
+}
+
+fn too_large(id: Value, max: usize) -> Value {
+    envelope(
+        id,
+        Err(RpcError::internal(format!(
+            "response exceeds the maximum of {max} bytes (max_response_bytes); ask for less"
+        ))),
+    )
 }
 
 async fn one_request(node: &SharedNode, req: Value) -> Value {

@@ -634,3 +634,36 @@ async fn a_block_that_cannot_be_logged_halts_the_chain() {
     assert_eq!(balance(&c, &bob.address, DENOM).await, 0);
     assert_eq!(account(&c, &alice.address).await.sequence, 0);
 }
+
+/// Issue #27: a 468 KB batch produced a 507 MB answer. Batches hold at most
+/// `max_batch_requests` (CometBFT's default 10) and answers stop at `max_response_bytes`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batches_and_answers_are_bounded() {
+    let mut cfg = config(&[], None, 0);
+    cfg.max_response_bytes = 3_000;
+    let h = bithive_devnet::Devnet::start(cfg).await.unwrap();
+    let url = h.rpc_url();
+    let batch = |n: usize, method: &str| {
+        let reqs: Vec<_> = (0..n)
+            .map(|i| json!({"jsonrpc": "2.0", "id": i, "method": method, "params": {}}))
+            .collect();
+        serde_json::Value::Array(reqs).to_string()
+    };
+    let r = raw_post(&url, &batch(11, "health")).await;
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    let r = raw_post(&url, &batch(10, "health")).await;
+    assert_eq!(r.as_array().map(Vec::len), Some(10), "{r}");
+    // `status` answers are about 1 KB: three fit in 3,000 bytes, the batch stops after.
+    let r = raw_post(&url, &batch(10, "status")).await;
+    let answers = r.as_array().unwrap();
+    assert!(answers.len() < 10, "{r}");
+    let last = answers.last().unwrap();
+    assert!(
+        last["error"]["data"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("response exceeds the maximum"),
+        "{last}"
+    );
+    assert!(answers[0]["result"].is_object());
+}
