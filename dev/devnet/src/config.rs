@@ -38,6 +38,9 @@ pub struct DevnetConfig {
     pub max_batch_requests: usize,
     /// Largest JSON-RPC answer (a batch's in total), in bytes: past it, an error instead.
     pub max_response_bytes: usize,
+    /// Most event subscriptions one websocket connection holds (CometBFT's
+    /// `max_subscriptions_per_client`).
+    pub max_subscriptions_per_client: usize,
 }
 
 impl Default for DevnetConfig {
@@ -54,6 +57,7 @@ impl Default for DevnetConfig {
             block_log_max_bytes: None,
             max_batch_requests: 10,
             max_response_bytes: 16 << 20,
+            max_subscriptions_per_client: 5,
         }
     }
 }

@@ -115,28 +115,35 @@ impl TxQuery {
 
     /// Matching (height, index) pairs in chain order.
     pub fn search(&self, app: &App) -> Vec<(u64, u32)> {
+        app.blocks()
+            .iter()
+            .flat_map(|b| self.search_block(b).into_iter().map(|i| (b.height, i)))
+            .collect()
+    }
+
+    /// Indices of the matching transactions of one block (a subscription looks at each new
+    /// block once, instead of searching the whole history every block: issue #27).
+    pub fn search_block(&self, b: &crate::app::Block) -> Vec<u32> {
+        if !self.height_ok(b.height) {
+            return Vec::new();
+        }
         let mut out = Vec::new();
-        for b in app.blocks() {
-            if !self.height_ok(b.height) {
-                continue;
-            }
-            for (i, (tx, result)) in b.txs.iter().zip(&b.results).enumerate() {
-                let ok = self.conditions.iter().all(|c| match c.key.as_str() {
-                    "tx.height" => true,
-                    "tx.hash" => upper_hex(&tx_hash(tx)).eq_ignore_ascii_case(&c.value),
-                    key => {
-                        let (ty, attr) = key.rsplit_once('.').unwrap_or((key, ""));
-                        result.events.iter().any(|e| {
-                            e.kind == ty
-                                && e.attributes
-                                    .iter()
-                                    .any(|a| a.key == attr && a.value == c.value)
-                        })
-                    }
-                });
-                if ok {
-                    out.push((b.height, i as u32));
+        for (i, (tx, result)) in b.txs.iter().zip(&b.results).enumerate() {
+            let ok = self.conditions.iter().all(|c| match c.key.as_str() {
+                "tx.height" => true,
+                "tx.hash" => upper_hex(&tx_hash(tx)).eq_ignore_ascii_case(&c.value),
+                key => {
+                    let (ty, attr) = key.rsplit_once('.').unwrap_or((key, ""));
+                    result.events.iter().any(|e| {
+                        e.kind == ty
+                            && e.attributes
+                                .iter()
+                                .any(|a| a.key == attr && a.value == c.value)
+                    })
                 }
+            });
+            if ok {
+                out.push(i as u32);
             }
         }
         out

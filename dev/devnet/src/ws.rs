@@ -44,6 +44,12 @@ pub(crate) async fn serve(node: SharedNode, mut socket: Ws) {
                 let method = req.get("method").and_then(Value::as_str).unwrap_or_default();
                 let query = req.pointer("/params/query").and_then(Value::as_str).unwrap_or_default().to_string();
                 let reply = match method {
+                    // Bounded per connection, as CometBFT's `max_subscriptions_per_client`
+                    // (issue #27: one client held 365 MB of subscriptions).
+                    "subscribe" if subs.len() >= node.config().max_subscriptions_per_client => {
+                        let e = format!("at most {} subscriptions per connection", node.config().max_subscriptions_per_client);
+                        json!({"jsonrpc":"2.0","id":id,"error":{"code":-32603,"message":"Internal error","data":e}})
+                    }
                     "subscribe" => match parse_subscription(id.clone(), &query) {
                         Ok(s) => { subs.push(s); json!({"jsonrpc":"2.0","id":id,"result":{}}) }
                         Err(e) => json!({"jsonrpc":"2.0","id":id,"error":{"code":-32602,"message":"Invalid params","data":e}}),
@@ -126,10 +132,8 @@ fn events_for(node: &SharedNode, height: u64, subs: &[Sub]) -> Vec<Value> {
                 }}));
             }
             Sub::Tx { id, query, filter } => {
-                let hits = filter.search(&app);
-                for (h, i) in hits.into_iter().filter(|(h, _)| *h == height) {
-                    let Some(b) = app.block(h) else { continue };
-                    let t = json::tx(b, i);
+                for i in filter.search_block(block) {
+                    let t = json::tx(block, i);
                     out.push(json!({"jsonrpc":"2.0","id":id,"result":{
                         "query": query,
                         "data": {"type": "tendermint/event/Tx", "value": {"TxResult": {

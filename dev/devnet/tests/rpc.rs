@@ -557,6 +557,21 @@ async fn restart_replays_the_block_log() {
         5_000,
     );
     assert!(commit(&h, &c, tx).await.tx_result.code.is_ok());
+    // Websocket subscriptions match each new block on its own (issue #27: every block they
+    // searched the whole history under the app lock): the same answers, block by block.
+    {
+        let app = h.node().app();
+        let q =
+            bithive_devnet::search::TxQuery::parse(&format!("message.sender='{}'", alice.address))
+                .unwrap();
+        let per_block: Vec<(u64, u32)> = app
+            .blocks()
+            .iter()
+            .flat_map(|b| q.search_block(b).into_iter().map(move |i| (b.height, i)))
+            .collect();
+        assert_eq!(per_block.len(), 4);
+        assert_eq!(per_block, q.search(&app));
+    }
     h.shutdown().await;
 }
 
