@@ -74,49 +74,45 @@ impl DevnetConfig {
     }
 
     /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME,
-    /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES}`.
+    /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES,MAX_SUBSCRIPTIONS_PER_CLIENT}`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
-        let bad = |k: &str, e: &dyn std::fmt::Display| DevnetError::Config(format!("{k}: {e}"));
-        if let Some(v) = get("BITHIVE_DEVNET_CHAIN_ID") {
-            self.chain_id = v;
+        /// Parses variable `BITHIVE_DEVNET_<name>` into `field` when it is set.
+        fn parsed<T: std::str::FromStr>(
+            get: &impl Fn(&str) -> Option<String>,
+            name: &str,
+            field: &mut T,
+        ) -> Result<(), DevnetError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            let key = format!("BITHIVE_DEVNET_{name}");
+            if let Some(v) = get(&key) {
+                *field = v
+                    .parse()
+                    .map_err(|e| DevnetError::Config(format!("{key}: {e}")))?;
+            }
+            Ok(())
         }
-        if let Some(v) = get("BITHIVE_DEVNET_DENOM") {
-            self.denom = v;
-        }
-        if let Some(v) = get("BITHIVE_DEVNET_PREFIX") {
-            self.bech32_prefix = v;
-        }
-        if let Some(v) = get("BITHIVE_DEVNET_MIN_GAS_PRICE") {
-            self.min_gas_price = v;
-        }
-        if let Some(v) = get("BITHIVE_DEVNET_BLOCK_TIME_MS") {
-            self.block_time_ms = v
-                .parse()
-                .map_err(|e| bad("BITHIVE_DEVNET_BLOCK_TIME_MS", &e))?;
-        }
-        if let Some(v) = get("BITHIVE_DEVNET_RPC_LISTEN") {
-            self.rpc_listen = v
-                .parse()
-                .map_err(|e| bad("BITHIVE_DEVNET_RPC_LISTEN", &e))?;
-        }
+        parsed(&get, "CHAIN_ID", &mut self.chain_id)?;
+        parsed(&get, "DENOM", &mut self.denom)?;
+        parsed(&get, "PREFIX", &mut self.bech32_prefix)?;
+        parsed(&get, "MIN_GAS_PRICE", &mut self.min_gas_price)?;
+        parsed(&get, "BLOCK_TIME_MS", &mut self.block_time_ms)?;
+        parsed(&get, "RPC_LISTEN", &mut self.rpc_listen)?;
+        parsed(&get, "MAX_BATCH_REQUESTS", &mut self.max_batch_requests)?;
+        parsed(&get, "MAX_RESPONSE_BYTES", &mut self.max_response_bytes)?;
+        parsed(
+            &get,
+            "MAX_SUBSCRIPTIONS_PER_CLIENT",
+            &mut self.max_subscriptions_per_client,
+        )?;
         if let Some(v) = get("BITHIVE_DEVNET_HOME") {
             self.home = Some(PathBuf::from(v));
         }
-        if let Some(v) = get("BITHIVE_DEVNET_MAX_BATCH_REQUESTS") {
-            self.max_batch_requests = v
-                .parse()
-                .map_err(|e| bad("BITHIVE_DEVNET_MAX_BATCH_REQUESTS", &e))?;
-        }
-        if let Some(v) = get("BITHIVE_DEVNET_MAX_RESPONSE_BYTES") {
-            self.max_response_bytes = v
-                .parse()
-                .map_err(|e| bad("BITHIVE_DEVNET_MAX_RESPONSE_BYTES", &e))?;
-        }
-        if let Some(v) = get("BITHIVE_DEVNET_BLOCK_LOG_MAX_BYTES") {
-            self.block_log_max_bytes = Some(
-                v.parse()
-                    .map_err(|e| bad("BITHIVE_DEVNET_BLOCK_LOG_MAX_BYTES", &e))?,
-            );
+        if get("BITHIVE_DEVNET_BLOCK_LOG_MAX_BYTES").is_some() {
+            let mut quota = 0u64;
+            parsed(&get, "BLOCK_LOG_MAX_BYTES", &mut quota)?;
+            self.block_log_max_bytes = Some(quota);
         }
         Ok(())
     }

@@ -332,13 +332,13 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
         "{log}"
     );
     // Wrong chain id in the signed bytes: signature fails.
-    let tx = alice.sign_for(
+    let tx = alice.sign_with_fee(
         "other-chain",
         vec![send(&alice.address, &bob.address, 1, DENOM)],
         1,
         0,
         200_000,
-        5_000,
+        vec![ubhive(5_000)],
     );
     assert_eq!(
         check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,

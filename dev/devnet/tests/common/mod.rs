@@ -38,23 +38,8 @@ impl Key {
         gas: u64,
         fee: u128,
     ) -> Vec<u8> {
-        self.sign_for(CHAIN_ID, msgs, account_number, sequence, gas, fee)
-    }
-
-    pub fn sign_for(
-        &self,
-        chain_id: &str,
-        msgs: Vec<Any>,
-        account_number: u64,
-        sequence: u64,
-        gas: u64,
-        fee: u128,
-    ) -> Vec<u8> {
-        let fee = vec![cosmrs::Coin {
-            denom: DENOM.parse().unwrap(),
-            amount: fee,
-        }];
-        self.sign_with_fee(chain_id, msgs, account_number, sequence, gas, fee)
+        let fee = vec![ubhive(fee)];
+        self.sign_with_fee(CHAIN_ID, msgs, account_number, sequence, gas, fee)
     }
 
     /// A signed tx whose fee lists exactly `fee` (any order, duplicates, zeros).
@@ -78,6 +63,14 @@ impl Key {
         let auth = signer.auth_info(fee);
         let doc = SignDoc::new(&body, &auth, &chain_id.parse().unwrap(), account_number).unwrap();
         doc.sign(&self.signing).unwrap().to_bytes().unwrap()
+    }
+}
+
+/// `amount` of the fee denom.
+pub fn ubhive(amount: u128) -> cosmrs::Coin {
+    cosmrs::Coin {
+        denom: DENOM.parse().unwrap(),
+        amount,
     }
 }
 
