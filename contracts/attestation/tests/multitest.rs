@@ -280,17 +280,7 @@ fn compute_work_credits_rewards_with_enode_inputs() {
     let mut ok = a.clone();
     bind(&mut ok, &payload);
     s.submit(2, &ok, Some(payload)).unwrap();
-    let r: bithive_rewards::msg::NodeRewardsResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.rewards,
-            &bithive_rewards::msg::QueryMsg::NodeRewards {
-                node: node.to_string(),
-            },
-        )
-        .unwrap();
-    assert!(!r.open_weight.is_zero());
+    assert!(!s.open_weight(&node).is_zero());
     // Bound as a commitment instead of the result hash works too.
     let payload = work_payload(Some(&s.nodes[1]), 7);
     let mut c = s.att(ComputeWork, "work-2", key(2), 2);
@@ -307,19 +297,6 @@ fn compute_work_credits_rewards_with_enode_inputs() {
 fn a_node_never_attests_its_own_work() {
     let mut s = suite(5, 4, 3, vec![ComputeWork]);
     let node = s.nodes[2].clone();
-    let open_weight = |s: &Suite| {
-        let r: bithive_rewards::msg::NodeRewardsResponse = s
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &s.rewards,
-                &bithive_rewards::msg::QueryMsg::NodeRewards {
-                    node: node.to_string(),
-                },
-            )
-            .unwrap();
-        r.open_weight
-    };
     // Alone (where the deployment does not ask a quorum), naming itself or no one.
     let mut solo = suite(3, 3, 2, vec![]);
     for named in [Some(&solo.nodes[2].clone()), None] {
@@ -369,7 +346,7 @@ fn a_node_never_attests_its_own_work() {
         err(s.exec(&relayer, &m)),
         ContractError::SelfAttestation(node.to_string())
     );
-    assert!(open_weight(&s).is_zero());
+    assert!(s.open_weight(&node).is_zero());
     // Three other members: accepted.
     let m = ExecuteMsg::SubmitQuorum {
         attestation: a.clone(),
@@ -379,7 +356,7 @@ fn a_node_never_attests_its_own_work() {
         payload: Some(payload),
     };
     s.exec(&relayer, &m).unwrap();
-    assert!(!open_weight(&s).is_zero());
+    assert!(!s.open_weight(&node).is_zero());
 }
 
 /// Governance mints asset NFT `scanner-1` to itself.

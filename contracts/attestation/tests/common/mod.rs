@@ -488,6 +488,21 @@ impl Suite {
             .unwrap()
     }
 
+    /// Weight of `node` in the rewards epoch collecting now.
+    pub fn open_weight(&self, node: &Addr) -> cosmwasm_std::Decimal256 {
+        let r: bithive_rewards::msg::NodeRewardsResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                &self.rewards,
+                &bithive_rewards::msg::QueryMsg::NodeRewards {
+                    node: node.to_string(),
+                },
+            )
+            .unwrap();
+        r.open_weight
+    }
+
     pub fn native(&self, who: &Addr) -> u128 {
         self.app
             .wrap()
