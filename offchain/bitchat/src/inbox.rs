@@ -104,6 +104,11 @@ impl Inbox {
         body: Vec<u8>,
         now: u64,
     ) -> (Accept, Vec<Delivered>) {
+        // The last sequence number has no successor (`next` would overflow): a peer sending it
+        // would crash the node (issue #27), so the sequence space ends one before it.
+        if seq == u64::MAX {
+            return (Accept::Overflow, Vec::new());
+        }
         let conv = self.convs.entry((from, conversation)).or_default();
         if seq < conv.next || conv.buffer.contains_key(&seq) {
             return (Accept::Duplicate, Vec::new());
@@ -124,7 +129,9 @@ impl Inbox {
         while let Some((&seq, &(prev_exp, _))) = conv.buffer.iter().next() {
             if seq != conv.next {
                 if prev_exp != 0 && prev_exp < now {
-                    self.gaps_skipped += seq - conv.next;
+                    self.gaps_skipped = self
+                        .gaps_skipped
+                        .saturating_add(seq.saturating_sub(conv.next));
                     conv.next = seq;
                 } else {
                     break;
@@ -428,6 +435,22 @@ mod tests {
         );
         let (_, out) = ib.accept([8; 16], a, 3, 1200, 50, vec![2], 10).unwrap();
         assert_eq!(out.len(), 1);
+    }
+
+    /// Issue #27: a peer's sequence number u64::MAX after an expired gap overflowed `next`
+    /// (a panic on peer input). It is refused; the one before it is the last delivered.
+    #[test]
+    fn the_last_sequence_number_cannot_overflow() {
+        let mut ib = Inbox::new(100, 10);
+        let a = AccountId([1; 20]);
+        let (r, d) = ib.offer(a, 7, u64::MAX, 5, b"x".to_vec(), 10);
+        assert_eq!((r, d.len()), (Accept::Overflow, 0));
+        let (r, d) = ib.offer(a, 7, u64::MAX - 1, 5, b"y".to_vec(), 10);
+        assert_eq!((r, d.len()), (Accept::Accepted, 1));
+        assert_eq!(
+            ib.offer(a, 7, u64::MAX - 1, 5, b"y".to_vec(), 10).0,
+            Accept::Duplicate
+        );
     }
 
     #[test]
