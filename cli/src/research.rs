@@ -10,8 +10,13 @@
 //! - the researcher blinds the request's criteria through the same service, seals the request
 //!   (criteria + details) to the relayer's BitChat Noise key and posts it as a paid escrow job:
 //!   the chain sees a ciphertext, its hash and the payment;
-//! - the relayer (matching worker) learns S_i only, encrypts the details to S_i, queues the
-//!   ciphertext to each recipient and attests commitments; the escrow pays the node;
+//! - the relayer (matching worker) opens the sealed request, matches its blinded criteria
+//!   (no user attribute or token reaches it), encrypts the details to S_i, queues the
+//!   ciphertext to each recipient and attests commitments; the escrow pays the node. It reads
+//!   the request's details in plaintext to encrypt them, and its one secret file holds both the
+//!   DGKBE authority seed and the blinding key: the role split of `offchain/matching/docs/ROLES.md`
+//!   (the requester encrypts; authority and matching node apart) is issue #20 item 3, not yet
+//!   built;
 //! - recipients check the delivery against the on-chain commitment and decrypt; a user outside
 //!   S_i handed the same bytes cannot.
 
