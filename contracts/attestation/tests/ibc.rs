@@ -585,19 +585,16 @@ mod hostile_counterparty {
         let (mut deps, e, escrow) = chain_b();
         let mut att = remote_attestation(&escrow, "job-q", 2, e.block.time.seconds());
         att.signer = QUORUM_SIGNER;
-        let digest = att.digest().unwrap();
         // Valid signatures over the quorum body, by keys B has never seen.
         let signatures = [5u8, 6]
             .iter()
             .map(|i| {
-                use k256::ecdsa::signature::hazmat::PrehashSigner;
-                let sk = signing_key(&secret(*i)).unwrap();
-                let sig: k256::ecdsa::Signature = sk.sign_prehash(&digest.0).unwrap();
-                let sig = sig.normalize_s().unwrap_or(sig);
-                KeySignature {
-                    key: key(*i),
-                    signature: bithive_signed_attestation::Signature64(sig.to_bytes().into()),
-                }
+                let (key, signature) = bithive_signed_attestation::signing::sign_as_quorum_member(
+                    &att,
+                    &signing_key(&secret(*i)).unwrap(),
+                )
+                .unwrap();
+                KeySignature { key, signature }
             })
             .collect();
         let packet = AttestationPacket {

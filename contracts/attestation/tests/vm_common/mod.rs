@@ -244,15 +244,16 @@ impl Vm {
             json!({"submit_quorum": {"attestation": a, "proof": {"bls": {
                 "signers": signers, "signature": hex::encode(agg)}}}})
         } else {
-            use k256::ecdsa::signature::hazmat::PrehashSigner;
-            let digest = a.digest().unwrap();
             let sigs: Vec<Value> = who
                 .iter()
                 .map(|&i| {
-                    let sk = signing_key(&secret(i)).unwrap();
-                    let s: k256::ecdsa::Signature = sk.sign_prehash(&digest.0).unwrap();
-                    let s = s.normalize_s().unwrap_or(s);
-                    json!({"key": key(i), "signature": hex::encode(s.to_bytes())})
+                    let (key, signature) =
+                        bithive_signed_attestation::signing::sign_as_quorum_member(
+                            a,
+                            &signing_key(&secret(i)).unwrap(),
+                        )
+                        .unwrap();
+                    json!({"key": key, "signature": hex::encode(signature.0)})
                 })
                 .collect();
             json!({"submit_quorum": {"attestation": a, "proof": {"secp256k1": {"signatures": sigs}}}})
