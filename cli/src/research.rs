@@ -1,40 +1,46 @@
-//! The demo's research request, served by the relayer's matching worker
-//! (`bithive_relayer::matching_worker`): matched double-blind, broadcast-encrypted to exactly
-//! the matched users, paid through the escrow on an on-chain attestation, delivered over
-//! BitChat, decrypted by the recipients only.
+//! The demo's research request, with the roles of `offchain/matching/docs/ROLES.md` apart:
+//! matched double-blind by the relayer's matching worker, paid through the escrow on an
+//! on-chain attestation, encrypted by the researcher itself to exactly the matched users,
+//! delivered over BitChat, decrypted by the recipients only.
 //!
-//! This process plays the roles outside the relayer, each given only what it would have:
-//! - user clients blind their profile tags through the blinding service (OPRF), enroll them
-//!   with the matching node together with their BitChat contact, and keep their own DGKBE key
-//!   (handed out by the enrollment tooling, which shares the key authority's seed file);
-//! - the researcher blinds the request's criteria through the same service, seals the request
-//!   (criteria + details) to the relayer's BitChat Noise key and posts it as a paid escrow job:
-//!   the chain sees a ciphertext, its hash and the payment;
-//! - the relayer (matching worker) opens the sealed request, matches its blinded criteria
-//!   (no user attribute or token reaches it), encrypts the details to S_i, queues the
-//!   ciphertext to each recipient and attests commitments; the escrow pays the node. It reads
-//!   the request's details in plaintext to encrypt them, and its one secret file holds both the
-//!   DGKBE authority seed and the blinding key: the role split of `offchain/matching/docs/ROLES.md`
-//!   (the requester encrypts; authority and matching node apart) is issue #20 item 3, not yet
-//!   built;
-//! - recipients check the delivery against the on-chain commitment and decrypt; a user outside
-//!   S_i handed the same bytes cannot.
+//! This process plays the parties outside the relayer, each given only what it would have:
+//! - the key authority keeps its own seed file (`key-authority-secret.json`), publishes the BGW
+//!   public parameters and encryption key (`dgkbe-params.bin`, `dgkbe-encryption-key.bin`) and
+//!   hands each enrolled user its key; it never sees a request, S_i or a ciphertext;
+//! - user clients blind their profile tags through the blinding service (OPRF) and enroll them
+//!   with the matching node together with their BitChat contact;
+//! - the researcher blinds the request's criteria through the same service, seals them (no
+//!   details) with its BitChat contact to the relayer's Noise key and posts that as a paid
+//!   escrow job; on the match notice it checks S_i against the attestation, encrypts the
+//!   details to S_i with the published key, signs with its chain key and hands the delivery
+//!   to the relayer to forward;
+//! - the relayer (matching worker) holds only the blinding key: it matches, attests
+//!   `(request id, S_i)`, tells the researcher S_i and forwards the researcher's signed
+//!   ciphertext to S_i; it never reads the details;
+//! - recipients check the delivery against the chain (S_i attested, signed by the job's payer)
+//!   and decrypt; a user outside S_i handed the same bytes cannot.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
-use bithive_dgkbe::bgw::BgwCiphertext;
+use bithive_bitchat::{AccountId, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
+use bithive_chain_client::cosmrs::crypto::{secp256k1::VerifyingKey, PublicKey};
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams};
 use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
-use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
+use bithive_interface::payfi_escrow::{
+    CreateJobMsg, ExecuteMsg as EscrowMsg, Job, QueryMsg as EscrowQuery,
+};
+use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
-use bithive_matching::output::verify_output;
+use bithive_matching::output::{
+    open_output, seal_output, sign_delivery, verify_delivery, verify_output,
+};
 use bithive_matching::sim;
-use bithive_matching::wire::{decode_delivery, ResearchRequest};
+use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
 use bithive_relayer::config::{Config, JobKind, MatchingSection};
 use bithive_relayer::matching_worker::{
     append_enrollments, request_header, Enrollment, MatchingSecrets, MATCHING_MODEL,
@@ -53,6 +59,9 @@ const ONLINE_RECIPIENTS: usize = 3;
 /// What the researcher pays for the matching (2 BHIVE).
 const RESEARCH_PRICE: u128 = 2_000_000;
 const RESEARCH_JOB: &str = "research-1";
+/// What the key authority publishes (public files in the demo home).
+pub const PARAMS_FILE: &str = "dgkbe-params.bin";
+pub const ENCRYPTION_KEY_FILE: &str = "dgkbe-encryption-key.bin";
 
 #[derive(Clone, Debug)]
 pub struct ResearchOutcome {
@@ -63,8 +72,8 @@ pub struct ResearchOutcome {
     pub attested_height: u64,
     /// Paid by the escrow to the node on the matching attestation (after the escrow fee).
     pub node_paid: u128,
-    /// Online recipients that received the ciphertext over BitChat, verified it against the
-    /// chain and decrypted the request.
+    /// Online recipients that received the researcher's delivery over BitChat, verified it
+    /// against the chain and decrypted the request.
     pub decrypted: usize,
     /// Users outside S_i handed the same ciphertext whose decryption failed authentication.
     pub outsiders_refused: usize,
@@ -80,7 +89,8 @@ pub struct Enrolled {
     expected: RoaringBitmap,
     /// (user, BitChat node) of the online recipients, then the outsider last.
     online: Vec<(u32, Node)>,
-    secrets: MatchingSecrets,
+    /// The key authority (this process, not the relayer): user keys for the online users.
+    authority: KeyAuthority,
 }
 
 fn rng() -> Result<ChaCha20Rng, DemoError> {
@@ -101,11 +111,18 @@ fn relayer_identity(p: &Platform) -> Result<NodeIdentity, DemoError> {
     )
 }
 
-/// Enrollment, before the relayer starts: users blind their tags and enroll them with their
-/// BitChat contact; the key authority's secret file is created. To show a non-trivial story
-/// the demo picks a request that a few users match, by a dry run on a scratch matching node (a
-/// different blinding key gives the same S_i: the key cancels out in the join), and brings
-/// those users online.
+/// A free loopback UDP port for the relayer's BitChat node, so the researcher can reach it.
+fn free_udp_addr() -> Result<SocketAddr, DemoError> {
+    let s = ctx!(std::net::UdpSocket::bind(local()), "free UDP port")?;
+    ctx!(s.local_addr(), "free UDP port")
+}
+
+/// Enrollment, before the relayer starts: the key authority sets up over the population and
+/// publishes; users blind their tags and enroll them with their BitChat contact; the matching
+/// node's secret file (blinding seed only) is created. To show a non-trivial story the demo
+/// picks a request that a few users match, by a dry run on a scratch matching node (a different
+/// blinding key gives the same S_i: the key cancels out in the join), and brings those users
+/// online.
 pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enrolled, DemoError> {
     let mut rng = rng()?;
     let home = &p.opts.home;
@@ -167,10 +184,32 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
     // The outsider last.
     online.sort_by_key(|(u, _)| *u == outsider);
 
+    // The key authority: its own seed file, its published parameters.
+    let authority_secret = ctx!(KeyAuthoritySecret::generate(), "key authority seed")?;
+    ctx!(
+        authority_secret.save(&home.join("key-authority-secret.json")),
+        "key authority secret file"
+    )?;
+    let enrolled: RoaringBitmap = (1..=USERS).collect();
+    let authority = ctx!(
+        authority_secret.instance(USERS, &enrolled, 0),
+        "key authority"
+    )?;
+    let published = authority.publish();
+    ctx!(
+        std::fs::write(home.join(PARAMS_FILE), &published.params),
+        "public parameters"
+    )?;
+    ctx!(
+        std::fs::write(home.join(ENCRYPTION_KEY_FILE), &published.encryption_key),
+        "encryption key"
+    )?;
+
+    // The matching node: its blinding seed only.
     let secrets = ctx!(MatchingSecrets::generate(), "matching secrets")?;
     let section = MatchingSection {
         key: "operator".into(),
-        listen: "127.0.0.1:0".into(),
+        listen: free_udp_addr()?.to_string(),
         data_dir: home.join("relayer-bitchat"),
         secret_file: home.join("matching-secret.json"),
         enrollment: home.join("enrollment.jsonl"),
@@ -184,8 +223,9 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
         "enrollment file"
     )?;
     progress(&format!(
-        "{USERS} users enrolled with blinded tags and BitChat contacts ({} online)",
-        online.len()
+        "{USERS} users enrolled with blinded tags and BitChat contacts ({} online); key authority published {} KB of public parameters",
+        online.len(),
+        (published.params.len() + published.encryption_key.len()) / 1024
     ));
     Ok(Enrolled {
         section,
@@ -194,7 +234,7 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
         spec,
         expected,
         online,
-        secrets,
+        authority,
     })
 }
 
@@ -208,8 +248,60 @@ pub fn enable_matching(cfg: &mut Config, e: &Enrolled) {
     }
 }
 
-/// The researcher posts the sealed request as a paid escrow job; the relayer matches, attests
-/// and delivers; the online users check and decrypt.
+/// The researcher's side after the match: checks S_i against the chain, encrypts the details
+/// to it with the published key, signs, and hands the delivery to the relayer.
+struct Researcher {
+    node: Node,
+    identity: NodeIdentity,
+}
+
+/// What a recipient checks before decrypting: the delivery's S_i is the attested one and its
+/// signer is the escrow job's payer.
+async fn check_delivery(
+    p: &Platform,
+    d: &SignedDelivery,
+    onchain: &[u8; 32],
+) -> Result<(), DemoError> {
+    if !verify_output(&d.output, onchain) {
+        return Err(fail("delivery check")(
+            &"the recipient set is not the one attested on chain",
+        ));
+    }
+    ctx!(
+        verify_delivery(
+            &d.signer,
+            &d.signature,
+            &p.chain_id,
+            &d.escrow_job_id,
+            &d.output
+        ),
+        "delivery signature"
+    )?;
+    let job: Job = query(
+        &p.gov,
+        &p.deployment.contracts.payfi_escrow,
+        &EscrowQuery::Job {
+            job_id: d.escrow_job_id.clone(),
+        },
+        "escrow job query",
+    )
+    .await?;
+    let signer = VerifyingKey::from_sec1_bytes(&d.signer)
+        .ok()
+        .and_then(|vk| PublicKey::from(vk).account_id(p.gov.key().prefix()).ok())
+        .ok_or_else(|| fail("delivery signature")(&"signer key"))?;
+    if signer.as_ref() != job.payer.as_str() {
+        return Err(fail("delivery check")(&format!(
+            "signed by {signer}, not by the job's payer {}",
+            job.payer
+        )));
+    }
+    Ok(())
+}
+
+/// The researcher posts the blinded request as a paid escrow job; the relayer matches, attests
+/// and tells the researcher S_i; the researcher encrypts and signs; the relayer forwards; the
+/// online users check and decrypt.
 pub async fn research_request(
     p: &Platform,
     e: Enrolled,
@@ -219,7 +311,28 @@ pub async fn research_request(
     let c = &p.deployment.contracts;
     let researcher = &p.gov;
 
-    // The researcher: blinded criteria + details, sealed to the relayer's Noise key.
+    // The researcher's BitChat identity is its chain account key (what signs the delivery).
+    let relayer = PeerRecord {
+        addr: Some(ctx!(e.section.listen.parse(), "relayer BitChat address")?),
+        ..PeerRecord::of(&relayer_identity(p)?, None)
+    };
+    let secret: [u8; 32] = researcher.key().k256().to_bytes().into();
+    let registry = Arc::new(StaticAllowlist::new());
+    registry.insert(relayer.clone());
+    let me = Researcher {
+        identity: ctx!(NodeIdentity::from_secret(&secret), "researcher identity")?,
+        node: ctx!(
+            Node::start(
+                NodeConfig::new(local(), p.opts.home.join("bitchat").join("researcher")),
+                ctx!(NodeIdentity::from_secret(&secret), "researcher identity")?,
+                registry,
+            )
+            .await,
+            "researcher BitChat node"
+        )?,
+    };
+
+    // Blinded criteria and where to answer, sealed to the relayer's Noise key. No details.
     let submission = ctx!(
         client::request_submission(&e.spec, &e.lsh, &e.service, &mut rng),
         "request blinding"
@@ -231,16 +344,16 @@ pub async fn research_request(
     );
     let request = ResearchRequest {
         submission,
-        details: details.as_bytes().to_vec(),
+        reply_to: ReplyTo {
+            account_pubkey: me.identity.account_pubkey(),
+            noise_pubkey: me.identity.noise_public(),
+            addr: Some(ctx!(me.node.local_addr(), "researcher BitChat node")?),
+        },
     };
     let plain = ctx!(request.to_bytes(), "research request")?;
-    let researcher_id = ctx!(NodeIdentity::generate(), "researcher identity")?;
     let sealed = ctx!(
-        researcher_id.seal_to(
-            &relayer_identity(p)?.noise_public(),
-            &request_header(&p.chain_id),
-            &plain
-        ),
+        me.identity
+            .seal_to(&relayer.noise_pubkey, &request_header(&p.chain_id), &plain),
         "sealing the request"
     )?;
     let now = ctx!(researcher.rpc().latest_block_time().await, "block time")?;
@@ -259,7 +372,7 @@ pub async fn research_request(
     let node_before = native_balance(&p.node, p.node.address()).await?;
     let created = ctx!(researcher.submit(vec![msg], "").await, "research job")?;
     progress(&format!(
-        "researcher paid {} for research request {id} (sealed to the relayer: {} B on chain) at height {}",
+        "researcher paid {} for research request {id} (blinded criteria sealed to the relayer: {} B on chain) at height {}",
         crate::platform::bhive(RESEARCH_PRICE),
         sealed.len(),
         created.height
@@ -269,7 +382,7 @@ pub async fn research_request(
     // researcher); the escrow pays the node.
     let job_id = bithive_interface::payfi_escrow::job_id(researcher.address(), RESEARCH_JOB);
     let q = AttestationQuery::Attestation {
-        job_id,
+        job_id: job_id.clone(),
         kind: AttestationKind::Matching,
         contract: Some(c.attestation.clone()),
         chain_id: Some(p.chain_id.clone()),
@@ -301,68 +414,107 @@ pub async fn research_request(
     }
     let onchain_commitment = onchain.attestation.result_hash.0;
     progress(&format!(
-        "relayer matched and attested at height {attested_height} (commitments only); escrow paid the node"
+        "relayer matched and attested (request id, S_i) at height {attested_height}; escrow paid the node"
     ));
 
-    // Users: receive, check against the chain, decrypt with their own keys.
-    let authority = ctx!(
-        e.secrets.authority(USERS, &(1..=USERS).collect(), 0),
-        "key authority"
+    // The researcher: S_i from the relayer, checked against the chain, encrypted to itself.
+    let got = me
+        .node
+        .recv(Duration::from_secs(60))
+        .await
+        .ok_or_else(|| fail("match notice")(&"the researcher received no S_i"))?;
+    let notice = ctx!(MatchNotice::from_bytes(&got.body), "match notice")?;
+    if notice.request_id != id || notice.recipients != e.expected {
+        return Err(fail("matching")(&format!(
+            "the relayer matched {} users, the dry run {}",
+            notice.recipients.len(),
+            e.expected.len()
+        )));
+    }
+    let pp = ctx!(
+        BgwPublicParams::from_bytes(&ctx!(
+            std::fs::read(p.opts.home.join(PARAMS_FILE)),
+            "public parameters"
+        )?),
+        "public parameters"
     )?;
-    let pp = authority.bgw_public_params();
-    let (mut decrypted, mut refused, mut seen) = (0, 0, None::<(Vec<u8>, u64, usize)>);
+    let ek = ctx!(
+        BgwEncryptionKey::from_bytes(&ctx!(
+            std::fs::read(p.opts.home.join(ENCRYPTION_KEY_FILE)),
+            "encryption key"
+        )?),
+        "encryption key"
+    )?;
+    ctx!(ek.verify(&pp, &mut rng), "encryption key check")?;
+    let out = ctx!(
+        seal_output(
+            &ek,
+            &pp,
+            id,
+            notice.recipients,
+            details.as_bytes(),
+            &mut rng
+        ),
+        "encrypting to S_i"
+    )?;
+    if !verify_output(&out, &onchain_commitment) {
+        return Err(fail("match notice")(
+            &"S_i does not match the on-chain commitment",
+        ));
+    }
+    let delivery = SignedDelivery {
+        escrow_job_id: job_id.clone(),
+        signer: me.identity.account_pubkey(),
+        signature: ctx!(
+            sign_delivery(researcher.key().k256(), &p.chain_id, &job_id, &out),
+            "signing the delivery"
+        )?,
+        output: out,
+    };
+    let body = ctx!(delivery.to_bytes(), "delivery")?;
+    ctx!(
+        me.node
+            .send(
+                AccountId::from_pubkey(&relayer.account_pubkey),
+                id,
+                &body,
+                Duration::from_secs(600)
+            )
+            .await,
+        "sending the delivery"
+    )?;
+    progress(&format!(
+        "researcher encrypted the details to S_i ({} users) with the key authority's public key and signed the delivery",
+        delivery.output.recipients.len()
+    ));
+
+    // Users: receive (forwarded by the relayer), check against the chain, decrypt.
+    let (mut decrypted, mut refused, mut seen) = (0, 0, None::<Vec<u8>>);
     let (recipients, outsider) = e.online.split_at(e.online.len() - 1);
     for (u, node) in recipients {
         let got = node
             .recv(Duration::from_secs(60))
             .await
             .ok_or_else(|| fail("BitChat delivery")(&format!("user {u} received nothing")))?;
-        let (received, _) = ctx!(decode_delivery(&got.body), "delivery")?;
-        if !verify_output(&received, &onchain_commitment) {
-            return Err(fail("delivery check")(&format!(
-                "user {u}: ciphertext does not match the on-chain commitment"
-            )));
-        }
-        if received.recipients != e.expected {
-            return Err(fail("matching")(&format!(
-                "the relayer matched {} users, the dry run {}",
-                received.recipients.len(),
-                e.expected.len()
-            )));
-        }
-        let mut key = ctx!(authority.bgw_extract(*u), "user key")?;
-        let ct = ctx!(
-            BgwCiphertext::from_bytes(&received.ciphertext),
-            "ciphertext"
-        )?;
-        match key.decrypt(&pp, &received.recipients, &ct, &id.to_be_bytes()) {
-            Ok((plain, _)) if plain == details.as_bytes() => decrypted += 1,
+        let received = ctx!(SignedDelivery::from_bytes(&got.body), "delivery")?;
+        check_delivery(p, &received, &onchain_commitment).await?;
+        let mut key = ctx!(e.authority.user_key(*u), "user key")?;
+        match open_output(&received.output, &mut key, &pp) {
+            Ok(plain) if plain == details.as_bytes() => decrypted += 1,
             _ => {
                 return Err(fail("decryption")(&format!(
                     "recipient {u} could not decrypt the request"
                 )))
             }
         }
-        seen = Some((
-            got.body.clone(),
-            received.recipients.len(),
-            received.ciphertext.len(),
-        ));
+        seen = Some(got.body.clone());
     }
-    let (body, n_recipients, ct_len) =
-        seen.ok_or_else(|| fail("BitChat delivery")(&"no recipient online"))?;
+    let body = seen.ok_or_else(|| fail("BitChat delivery")(&"no recipient online"))?;
     // A user outside S_i handed a recipient's bytes cannot open them.
     for (u, _) in outsider {
-        let (received, _) = ctx!(decode_delivery(&body), "delivery")?;
-        let mut key = ctx!(authority.bgw_extract(*u), "user key")?;
-        let ct = ctx!(
-            BgwCiphertext::from_bytes(&received.ciphertext),
-            "ciphertext"
-        )?;
-        if key
-            .decrypt(&pp, &received.recipients, &ct, &id.to_be_bytes())
-            .is_ok()
-        {
+        let received = ctx!(SignedDelivery::from_bytes(&body), "delivery")?;
+        let mut key = ctx!(e.authority.user_key(*u), "user key")?;
+        if open_output(&received.output, &mut key, &pp).is_ok() {
             return Err(fail("decryption")(&format!(
                 "user {u} outside S_i decrypted the request"
             )));
@@ -370,15 +522,16 @@ pub async fn research_request(
         refused += 1;
     }
     progress(&format!(
-        "delivered over BitChat: {decrypted} online recipients decrypted the request; the user outside S_i could not"
+        "delivered over BitChat: {decrypted} online recipients checked the delivery against the chain and decrypted it; the user outside S_i could not"
     ));
     for (_, n) in e.online {
         n.shutdown().await;
     }
+    me.node.shutdown().await;
     Ok(ResearchOutcome {
         users: USERS,
-        recipients: n_recipients,
-        ciphertext_bytes: ct_len,
+        recipients: delivery.output.recipients.len(),
+        ciphertext_bytes: delivery.output.ciphertext.len(),
         commitment: hex::encode(onchain_commitment),
         attested_height,
         node_paid,

@@ -29,8 +29,9 @@ pub struct Config {
     pub matching: Option<MatchingSection>,
 }
 
-/// The matching worker: a matching node and DGKBE key authority over the enrolled users, and a
-/// BitChat node (identity: the keyring key `key`) that delivers each request's ciphertext.
+/// The matching worker: the matching node over the enrolled users' blinded tags, and a BitChat
+/// node (identity: the keyring key `key`) that sends each researcher its S_i and forwards the
+/// researcher's signed ciphertext to S_i. The DGKBE key authority is not part of it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MatchingSection {
@@ -40,12 +41,13 @@ pub struct MatchingSection {
     pub listen: String,
     /// BitChat data directory (outbox and inbox journals, chunks).
     pub data_dir: PathBuf,
-    /// Seeds of the DGKBE key authority and the matching node's blinding key (JSON, mode 0600;
-    /// created by `bithive` enrollment tooling, never logged).
+    /// Seed of the matching node's blinding key (JSON `{"node_seed": hex}`, mode 0600; never
+    /// logged). A file that also holds the DGKBE authority seed is refused.
     pub secret_file: PathBuf,
     /// Enrolled users, one JSON object per line (`bithive_relayer::matching_worker::Enrollment`).
     pub enrollment: PathBuf,
-    /// DGKBE epoch of the enrollment.
+    /// DGKBE epoch of the enrollment (informational: the key authority, not this node, keys
+    /// users per epoch).
     #[serde(default)]
     pub epoch: u64,
     /// How long an undelivered ciphertext is retried (store-and-forward through `relays`).

@@ -1,41 +1,47 @@
 //! The matching worker: research requests are paid escrow jobs of model [`MATCHING_MODEL`]
-//! whose input is a [`ResearchRequest`] sealed to this relayer's BitChat Noise key (so the
-//! chain sees only ciphertext). The worker
-//! 1. opens the request and matches its blinded criteria on the enrolled users' blinded tags
-//!    (hash join; the node sees no attribute, embedding or token),
-//! 2. as DGKBE key authority encapsulates a session key for exactly S_i and seals the details
-//!    (BGW: only members of S_i can open),
-//! 3. queues the ciphertext to every recipient over BitChat (durable outbox, store-and-forward
-//!    through the configured relays until the TTL), and
-//! 4. attests `result_hash` = the matching commitment, with commitments to S_i, the ciphertext
-//!    and the escrow payload; the attestation contract then pays the node through the escrow.
+//! whose input is a [`ResearchRequest`] (blinded criteria and the researcher's BitChat contact,
+//! no details) sealed to this relayer's BitChat Noise key, so the chain sees only ciphertext.
+//! The worker is the matching node of `offchain/matching/docs/ROLES.md` and nothing else:
+//! 1. it opens the request and matches its blinded criteria on the enrolled users' blinded tags
+//!    (hash join; the node sees no attribute, embedding, token or request detail),
+//! 2. records the match durably, sends S_i to the researcher over BitChat ([`MatchNotice`]) and
+//!    attests `result_hash` = [`match_commitment`]`(request id, S_i)` with commitments to S_i and
+//!    the escrow payload; the attestation contract then pays the node through the escrow;
+//! 3. the researcher encrypts the details to S_i itself with the key authority's published
+//!    encryption key and sends the signed delivery back; the worker's forwarder checks it
+//!    against the recorded match (same S_i, sent and signed by that researcher) and queues it
+//!    to every recipient over BitChat (durable outbox, store-and-forward until the TTL).
 //!
-//! Deterministic per job (the encapsulation randomness is derived from the authority seed and
-//! the job key), so a rerun after a crash produces the same ciphertext and commitment; a
-//! recipient may then receive the same delivery twice and keeps one (same request id, same
-//! bytes).
+//! The DGKBE key authority is a separate party with its own secret
+//! (`bithive_matching::authority`); this worker's secret file holds only the blinding key seed
+//! and is refused if it carries anything else.
+//!
+//! Deterministic per job: a rerun after a crash finds the same S_i, records the same match and
+//! sends the same notice (the researcher keeps one).
 
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bithive_bitchat::{AccountId, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
+use bithive_bitchat::{
+    inbox::Delivered, AccountId, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist,
+};
 use bithive_chain_client::{ChainClient, Event};
-use bithive_dgkbe::{RoaringBitmap, ServerSecret};
+use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::attestation::MatchingPayload;
 use bithive_matching::node::{MatchingNode, UserSubmission};
-use bithive_matching::output::{seal_output, MatchOutput};
-use bithive_matching::wire::{encode_delivery, split_delivery, ResearchRequest};
+use bithive_matching::output::{match_commitment, verify_delivery, verify_output};
+use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
 use bithive_secret_file::Zeroizing;
-use bithive_signed_attestation::{matching_commitments, payload_hash, AttestationKind};
+use bithive_signed_attestation::{mask_commitment, payload_hash, AttestationKind};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use crate::config::MatchingSection;
@@ -53,32 +59,28 @@ pub fn request_header(chain_id: &str) -> Vec<u8> {
     h
 }
 
-/// Secret seeds of the matching role (file mode 0600). The DGKBE authority and the node's
-/// blinding key are re-derived from them at start, so a restart keeps every user key valid.
+/// The matching node's secret (file mode 0600): the seed of its blinding key b, re-derived at
+/// start so a restart keeps every enrolled tag valid. Nothing else: a file that also carries
+/// the DGKBE authority seed (the layout before the roles were split) is refused, so the two
+/// secrets cannot end up in one process by accident.
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MatchingSecrets {
-    #[serde(with = "hex::serde")]
-    pub dgkbe_seed: [u8; 32],
     #[serde(with = "hex::serde")]
     pub node_seed: [u8; 32],
 }
 
 impl Drop for MatchingSecrets {
     fn drop(&mut self) {
-        self.dgkbe_seed.zeroize();
         self.node_seed.zeroize();
     }
 }
 
 impl MatchingSecrets {
     pub fn generate() -> Result<Self, RelayerError> {
-        let mut s = MatchingSecrets {
-            dgkbe_seed: [0; 32],
-            node_seed: [0; 32],
-        };
-        getrandom::getrandom(&mut s.dgkbe_seed)
-            .and_then(|_| getrandom::getrandom(&mut s.node_seed))
-            .map_err(|e| RelayerError::Config(format!("random seeds: {e}")))?;
+        let mut s = MatchingSecrets { node_seed: [0; 32] };
+        getrandom::getrandom(&mut s.node_seed)
+            .map_err(|e| RelayerError::Config(format!("random seed: {e}")))?;
         Ok(s)
     }
 
@@ -97,34 +99,15 @@ impl MatchingSecrets {
         // Never echo the file's content in an error.
         serde_json::from_slice(&text).map_err(|_| {
             RelayerError::Config(format!(
-                "{}: not a matching secret file (dgkbe_seed, node_seed)",
+                "{}: not a matching node secret file (exactly one field, node_seed; the DGKBE \
+                 key authority's seed belongs to the key authority, not to the matching node)",
                 path.display()
             ))
         })
     }
 
-    /// The key authority for `s0` over slots 1..=n.
-    pub fn authority(
-        &self,
-        n: u32,
-        s0: &RoaringBitmap,
-        epoch: u64,
-    ) -> Result<ServerSecret, RelayerError> {
-        ServerSecret::setup(n, s0, epoch, &mut ChaCha20Rng::from_seed(self.dgkbe_seed))
-            .map_err(|e| RelayerError::Config(format!("DGKBE setup: {e}")))
-    }
-
     pub fn node(&self) -> MatchingNode {
         MatchingNode::new(&mut ChaCha20Rng::from_seed(self.node_seed))
-    }
-
-    /// Per-job encapsulation randomness: secret (from the authority seed) and fixed per job.
-    fn job_rng(&self, job_key: &str) -> ChaCha20Rng {
-        let mut h = Sha256::new();
-        h.update(b"BITHIVE/MATCHING/ENCAPSULATION/v1\0");
-        h.update(self.dgkbe_seed);
-        h.update(job_key.as_bytes());
-        ChaCha20Rng::from_seed(h.finalize().into())
     }
 }
 
@@ -198,7 +181,6 @@ pub fn append_enrollments(path: &Path, rows: &[Enrollment]) -> Result<(), Relaye
 /// What the worker serves from: the loaded enrollment.
 struct Roster {
     node: MatchingNode,
-    authority: ServerSecret,
     contacts: HashMap<u32, AccountId>,
 }
 
@@ -210,7 +192,7 @@ fn load_roster(
     let path = &section.enrollment;
     let file = std::fs::File::open(path)
         .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
-    let (mut subs, mut contacts, mut s0) = (Vec::new(), HashMap::new(), RoaringBitmap::new());
+    let (mut subs, mut contacts, mut seen) = (Vec::new(), HashMap::new(), RoaringBitmap::new());
     let mut records = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
         let line = line.map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
@@ -221,43 +203,108 @@ fn load_roster(
             |e: String| RelayerError::Config(format!("{} line {}: {e}", path.display(), i + 1));
         let row: Enrollment = serde_json::from_str(&line).map_err(|e| bad(e.to_string()))?;
         let (sub, contact) = row.parse().map_err(bad)?;
-        if !s0.insert(sub.user) {
+        if !seen.insert(sub.user) {
             return Err(bad(format!("user {} enrolled twice", sub.user)));
         }
         contacts.insert(sub.user, AccountId::from_pubkey(&contact.account_pubkey));
         records.push(contact);
         subs.push(sub);
     }
-    let n = s0
-        .max()
-        .ok_or_else(|| RelayerError::Config(format!("{}: no user enrolled", path.display())))?;
+    if subs.is_empty() {
+        return Err(RelayerError::Config(format!(
+            "{}: no user enrolled",
+            path.display()
+        )));
+    }
     let mut node = secrets.node();
     node.ingest(&subs)
         .map_err(|e| RelayerError::Config(format!("matching ingest: {e}")))?;
-    let authority = secrets.authority(n, &s0, section.epoch)?;
-    Ok((
-        Roster {
-            node,
-            authority,
-            contacts,
-        },
-        records,
-    ))
+    Ok((Roster { node, contacts }, records))
+}
+
+/// A match this node attested: what a researcher's delivery is checked against before it is
+/// forwarded. Appended (fsynced) to `matches.jsonl` in the BitChat data directory before the
+/// notice is sent, so a restart still forwards deliveries for earlier matches.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MatchRecord {
+    pub chain_id: String,
+    pub escrow_job_id: String,
+    pub request_id: u64,
+    #[serde(with = "hex::serde")]
+    pub match_commitment: [u8; 32],
+    /// The researcher's compressed secp256k1 key: its BitChat account and its signing key.
+    #[serde(with = "hex::serde")]
+    pub researcher: Vec<u8>,
+    /// The rest of its BitChat contact, so a restarted node still accepts its delivery.
+    #[serde(with = "hex::serde")]
+    pub researcher_noise: [u8; 32],
+    #[serde(default)]
+    pub researcher_addr: Option<SocketAddr>,
+}
+
+fn matches_path(section: &MatchingSection) -> PathBuf {
+    section.data_dir.join("matches.jsonl")
+}
+
+fn load_matches(path: &Path) -> Result<HashMap<String, MatchRecord>, RelayerError> {
+    let mut out = HashMap::new();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(RelayerError::Config(format!("{}: {e}", path.display()))),
+    };
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<MatchRecord>(&line) {
+            Ok(r) => {
+                out.insert(r.escrow_job_id.clone(), r);
+            }
+            // A torn last line after a crash: that match is recorded again when its job reruns.
+            Err(e) => tracing::warn!(line = i + 1, "matches journal: {e}"),
+        }
+    }
+    Ok(out)
+}
+
+fn append_line(path: &Path, row: &impl Serialize) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut line = serde_json::to_vec(row).map_err(|e| e.to_string())?;
+    line.push(b'\n');
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(&line)
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Shared by the job path and the forwarder.
+struct Shared {
+    roster: Roster,
+    registry: Arc<StaticAllowlist>,
+    matches: Mutex<HashMap<String, MatchRecord>>,
+    matches_path: PathBuf,
+    ttl: Duration,
+    stopping: AtomicBool,
 }
 
 pub struct MatchingWorker {
-    secrets: MatchingSecrets,
-    roster: Arc<Roster>,
+    shared: Arc<Shared>,
     identity: NodeIdentity,
     /// Taken by `shutdown`; sends after it fail as retryable.
-    bitchat: tokio::sync::Mutex<Option<Node>>,
+    bitchat: tokio::sync::Mutex<Option<Arc<Node>>>,
+    forwarder: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     contact: PeerRecord,
-    ttl: Duration,
 }
 
 impl MatchingWorker {
-    /// Loads secrets and enrollment and starts the BitChat node. `identity_secret`: the
-    /// keyring key's 32 bytes.
+    /// Loads the node's secret, the enrollment and the match journal, starts the BitChat node
+    /// and the delivery forwarder. `identity_secret`: the keyring key's 32 bytes.
     pub async fn start(
         section: &MatchingSection,
         identity_secret: &[u8; 32],
@@ -267,13 +314,13 @@ impl MatchingWorker {
         };
         let secrets = MatchingSecrets::load(&section.secret_file)?;
         let s = section.clone();
-        let (loaded, secrets) = tokio::task::spawn_blocking(move || {
-            let r = load_roster(&s, &secrets);
-            (r, secrets)
-        })
-        .await
-        .map_err(|e| cfg_err("enrollment task", &e))?;
+        let loaded = tokio::task::spawn_blocking(move || load_roster(&s, &secrets))
+            .await
+            .map_err(|e| cfg_err("enrollment task", &e))?;
         let (roster, rows) = loaded?;
+        std::fs::create_dir_all(&section.data_dir).map_err(|e| cfg_err("data directory", &e))?;
+        let journal = matches_path(section);
+        let matches = load_matches(&journal)?;
         let registry = Arc::new(StaticAllowlist::new());
         for rec in rows {
             registry.insert(rec);
@@ -289,21 +336,45 @@ impl MatchingWorker {
         let bitchat = Node::start(
             cfg,
             NodeIdentity::from_secret(identity_secret).map_err(|e| cfg_err("identity", &e))?,
-            registry,
+            registry.clone(),
         )
         .await
         .map_err(|e| cfg_err("BitChat node", &e))?;
         let addr = bitchat
             .local_addr()
             .map_err(|e| cfg_err("BitChat address", &e))?;
-        tracing::info!(users = roster.contacts.len(), bitchat = %addr, "matching worker ready");
+        let bitchat = Arc::new(bitchat);
+        let shared = Arc::new(Shared {
+            roster,
+            registry,
+            matches: Mutex::new(matches),
+            matches_path: journal,
+            ttl: Duration::from_secs(section.delivery_ttl_secs.max(1)),
+            stopping: AtomicBool::new(false),
+        });
+        // Researchers of recorded matches may still send their deliveries.
+        let known: Vec<MatchRecord> = shared
+            .matches
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
+        for r in known {
+            if let Ok(pk) = <[u8; 33]>::try_from(r.researcher.as_slice()) {
+                shared.registry.insert(PeerRecord {
+                    account_pubkey: pk,
+                    noise_pubkey: r.researcher_noise,
+                    addr: r.researcher_addr,
+                });
+            }
+        }
+        let forwarder = tokio::spawn(forward_deliveries(shared.clone(), bitchat.clone()));
+        tracing::info!(users = shared.roster.contacts.len(), bitchat = %addr, "matching worker ready");
         Ok(MatchingWorker {
-            secrets,
-            roster: Arc::new(roster),
+            shared,
             contact: PeerRecord::of(&identity, Some(addr)),
             identity,
             bitchat: tokio::sync::Mutex::new(Some(bitchat)),
-            ttl: Duration::from_secs(section.delivery_ttl_secs.max(1)),
+            forwarder: std::sync::Mutex::new(Some(forwarder)),
         })
     }
 
@@ -312,15 +383,29 @@ impl MatchingWorker {
         &self.contact
     }
 
-    /// Stops the BitChat node (its outbox journal keeps what was not delivered yet).
+    /// Stops the forwarder and the BitChat node (its outbox journal keeps what was not
+    /// delivered yet).
     pub async fn shutdown(&self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        let handle = self.forwarder.lock().ok().and_then(|mut f| f.take());
+        if let Some(h) = handle {
+            h.abort();
+            let _ = h.await;
+        }
         if let Some(node) = self.bitchat.lock().await.take() {
-            node.shutdown().await;
+            match Arc::try_unwrap(node) {
+                Ok(node) => node.shutdown().await,
+                Err(_) => tracing::warn!("BitChat node still in use at shutdown"),
+            }
         }
     }
 
-    /// Opens, matches and seals a request (CPU work, on the blocking pool).
-    async fn compute(&self, job: &NewJob, input: Vec<u8>) -> Result<MatchOutput, WorkError> {
+    /// Opens and matches a request (CPU work, on the blocking pool).
+    async fn compute(
+        &self,
+        job: &NewJob,
+        input: Vec<u8>,
+    ) -> Result<(u64, RoaringBitmap, ReplyTo), WorkError> {
         let (_, plain) = self
             .identity
             .open_sealed(&request_header(&job.chain_id), &input)
@@ -331,11 +416,11 @@ impl MatchingWorker {
             })?;
         let req = ResearchRequest::from_bytes(&plain)
             .map_err(|e| WorkError::Permanent(format!("research request: {e}")))?;
-        let roster = self.roster.clone();
-        let mut rng = self.secrets.job_rng(&job.key());
+        let shared = self.shared.clone();
         tokio::task::spawn_blocking(move || {
             let id = req.submission.id;
-            let (_, s_i) = roster
+            let (_, s_i) = shared
+                .roster
                 .node
                 .match_requests(std::slice::from_ref(&req.submission))
                 .map_err(|e| WorkError::Permanent(format!("matching: {e}")))?
@@ -346,15 +431,72 @@ impl MatchingWorker {
                     "the request matched no enrolled user".into(),
                 ));
             }
-            let (header, session) = roster
-                .authority
-                .bgw_encapsulate(&s_i, &mut rng)
-                .map_err(|e| WorkError::Permanent(format!("encapsulation: {e}")))?;
-            seal_output(id, s_i, header, session, &req.details)
-                .map_err(|e| WorkError::Permanent(format!("sealing: {e}")))
+            Ok((id, s_i, req.reply_to))
         })
         .await
         .map_err(|e| WorkError::Retryable(format!("matching task: {e}")))?
+    }
+}
+
+/// Why a delivery was not forwarded (logged; the researcher may send a correct one).
+fn check_delivery(shared: &Shared, d: &Delivered) -> Result<(SignedDelivery, Vec<u8>), String> {
+    let signed = SignedDelivery::from_bytes(&d.body).map_err(|e| format!("not a delivery: {e}"))?;
+    let record = shared
+        .matches
+        .lock()
+        .map_err(|_| "matches poisoned".to_string())?
+        .get(&signed.escrow_job_id)
+        .cloned()
+        .ok_or_else(|| format!("no match recorded for job {}", signed.escrow_job_id))?;
+    // Only the researcher of that request, and only with the set this node matched.
+    if signed.signer.as_slice() != record.researcher.as_slice()
+        || d.from != AccountId::from_pubkey(&signed.signer)
+    {
+        return Err("not sent and signed by the researcher of this request".into());
+    }
+    if signed.output.request_id != record.request_id
+        || !verify_output(&signed.output, &record.match_commitment)
+    {
+        return Err("the recipient set is not the one this node matched".into());
+    }
+    verify_delivery(
+        &signed.signer,
+        &signed.signature,
+        &record.chain_id,
+        &record.escrow_job_id,
+        &signed.output,
+    )
+    .map_err(|e| e.to_string())?;
+    Ok((signed, d.body.clone()))
+}
+
+/// Receives researchers' signed deliveries and queues each valid one to every recipient in S_i.
+async fn forward_deliveries(shared: Arc<Shared>, node: Arc<Node>) {
+    while !shared.stopping.load(Ordering::SeqCst) {
+        let Some(d) = node.recv(Duration::from_millis(500)).await else {
+            continue;
+        };
+        let (signed, body) = match check_delivery(&shared, &d) {
+            Ok(x) => x,
+            Err(why) => {
+                tracing::warn!(from = %d.from, "delivery refused: {why}");
+                continue;
+            }
+        };
+        let (mut queued, mut no_contact) = (0u64, 0u64);
+        for u in signed.output.recipients.iter() {
+            match shared.roster.contacts.get(&u) {
+                Some(account) => match node
+                    .send(*account, signed.output.request_id, &body, shared.ttl)
+                    .await
+                {
+                    Ok(_) => queued += 1,
+                    Err(e) => tracing::warn!(user = u, "BitChat queue: {e}"),
+                },
+                None => no_contact += 1,
+            }
+        }
+        tracing::info!(job = %signed.escrow_job_id, queued, no_contact, "research delivery forwarded");
     }
 }
 
@@ -386,49 +528,88 @@ impl JobWorker for MatchingWorker {
                 "escrow job of model {model}, not {MATCHING_MODEL}"
             )));
         }
-        let out = self.compute(job, input).await?;
-        let delivery = encode_delivery(&out)
-            .map_err(|e| WorkError::Permanent(format!("delivery encoding: {e}")))?;
-        let (_, mask, _) =
-            split_delivery(&delivery).map_err(|e| WorkError::Permanent(e.to_string()))?;
-        // Queue to every recipient (durable outbox); a missing contact is counted, not fatal.
-        let (mut queued, mut no_contact) = (0u64, 0u64);
-        let bitchat = self.bitchat.lock().await;
-        let bitchat = bitchat
-            .as_ref()
-            .ok_or_else(|| WorkError::Retryable("BitChat node stopped".into()))?;
-        for u in out.recipients.iter() {
-            match self.roster.contacts.get(&u) {
-                Some(account) => {
-                    bitchat
-                        .send(*account, out.request_id, &delivery, self.ttl)
-                        .await
-                        .map_err(|e| WorkError::Retryable(format!("BitChat queue: {e}")))?;
-                    queued += 1;
-                }
-                None => no_contact += 1,
-            }
+        let (request_id, s_i, reply_to) = self.compute(job, input).await?;
+        let committed = match_commitment(request_id, &s_i);
+        let notice = MatchNotice {
+            request_id,
+            recipients: s_i.clone(),
+        }
+        .to_bytes()
+        .map_err(|e| WorkError::Permanent(format!("match notice: {e}")))?;
+        // Durable before anyone hears of the match: the forwarder checks deliveries against it.
+        let record = MatchRecord {
+            chain_id: job.chain_id.clone(),
+            escrow_job_id: job.job_id.clone(),
+            request_id,
+            match_commitment: committed,
+            researcher: reply_to.account_pubkey.to_vec(),
+            researcher_noise: reply_to.noise_pubkey,
+            researcher_addr: reply_to.addr,
+        };
+        let known = self
+            .shared
+            .matches
+            .lock()
+            .map_err(|_| WorkError::Retryable("matches poisoned".into()))?
+            .get(&job.job_id)
+            == Some(&record);
+        if !known {
+            let path = self.shared.matches_path.clone();
+            let row = record.clone();
+            tokio::task::spawn_blocking(move || append_line(&path, &row))
+                .await
+                .map_err(|e| WorkError::Retryable(format!("matches journal task: {e}")))?
+                .map_err(|e| WorkError::Retryable(format!("matches journal: {e}")))?;
+            self.shared
+                .matches
+                .lock()
+                .map_err(|_| WorkError::Retryable("matches poisoned".into()))?
+                .insert(job.job_id.clone(), record);
+        }
+        let researcher = PeerRecord {
+            account_pubkey: reply_to.account_pubkey,
+            noise_pubkey: reply_to.noise_pubkey,
+            addr: reply_to.addr,
+        };
+        self.shared.registry.insert(researcher);
+        {
+            let bitchat = self.bitchat.lock().await;
+            let bitchat = bitchat
+                .as_ref()
+                .ok_or_else(|| WorkError::Retryable("BitChat node stopped".into()))?;
+            bitchat
+                .send(
+                    AccountId::from_pubkey(&reply_to.account_pubkey),
+                    request_id,
+                    &notice,
+                    self.shared.ttl,
+                )
+                .await
+                .map_err(|e| WorkError::Retryable(format!("BitChat queue: {e}")))?;
         }
         let payload = serde_json::to_vec(&MatchingPayload {
             escrow_job_id: job.job_id.clone(),
             node: None,
         })
         .map_err(|e| WorkError::Permanent(e.to_string()))?;
-        let mut commitments: Vec<[u8; 32]> = matching_commitments(mask, &out.ciphertext)
-            .iter()
-            .map(|h| h.0)
-            .collect();
-        commitments.push(payload_hash(AttestationKind::Matching, &payload).0);
-        tracing::info!(job = %job.job_id, recipients = out.recipients.len(), queued, no_contact, "research request matched and sealed");
+        let mut mask = Vec::new();
+        s_i.serialize_into(&mut mask)
+            .map_err(|e| WorkError::Permanent(format!("recipient set: {e}")))?;
+        let commitments = vec![
+            mask_commitment(&mask).0,
+            payload_hash(AttestationKind::Matching, &payload).0,
+        ];
+        tracing::info!(job = %job.job_id, recipients = s_i.len(), "research request matched; S_i sent to the researcher");
         Ok(WorkOutput {
-            result_hash: out.commitment,
+            result_hash: committed,
             commitments,
             summary: Some(WorkSummary::Matching {
-                request_id: out.request_id,
-                recipients: out.recipients.len(),
-                ciphertext_bytes: out.ciphertext.len() as u64,
-                delivery_queued: queued,
-                no_contact,
+                request_id,
+                recipients: s_i.len(),
+                // The node makes no ciphertext; the researcher's delivery is forwarded later.
+                ciphertext_bytes: 0,
+                delivery_queued: 1,
+                no_contact: 0,
             }),
             payload: Some(payload),
         })

@@ -1,7 +1,11 @@
-//! The matching worker in the relayer pipeline, on the mock chain: a research request sealed to
-//! the relayer is matched, sealed to S_i, delivered over BitChat to an online recipient who
-//! decrypts it, and attested (naming the attestation contract, payload bound); bad requests
-//! fail for good; the inference worker leaves research requests alone.
+//! The matching worker in the relayer pipeline, on the mock chain, with the roles of
+//! offchain/matching/docs/ROLES.md apart: a research request (blinded criteria only) sealed to
+//! the relayer is matched and attested (naming the attestation contract, payload bound); S_i
+//! goes to the researcher over BitChat; the researcher encrypts its details to S_i with the key
+//! authority's published key and signs; the relayer forwards only that delivery to the online
+//! recipient, who checks it against the chain and decrypts. Bad requests fail for good; a
+//! delivery for another set or from someone else is not forwarded; the inference worker leaves
+//! research requests alone.
 mod common;
 
 use std::net::SocketAddr;
@@ -10,11 +14,12 @@ use std::time::Duration;
 
 use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
 use bithive_interface::attestation::MatchingPayload;
+use bithive_matching::authority::KeyAuthoritySecret;
 use bithive_matching::client::{self, BlindingService};
 use bithive_matching::lsh::SimHash;
-use bithive_matching::output::verify_output;
+use bithive_matching::output::{seal_output, sign_delivery, verify_delivery, verify_output};
 use bithive_matching::sim;
-use bithive_matching::wire::{decode_delivery, ResearchRequest};
+use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
 use bithive_relayer::config::MatchingSection;
 use bithive_relayer::matching_worker::{
     append_enrollments, request_header, Enrollment, MatchingSecrets, MatchingWorker, MATCHING_MODEL,
@@ -87,10 +92,39 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         delivery_ttl_secs: 60,
         relays: vec![],
     };
+    // The matching node's file holds its blinding seed only; the old combined layout (with the
+    // DGKBE authority seed) is refused.
+    let combined = dir.join("combined.json");
+    bithive_secret_file::create_new(
+        &combined,
+        bithive_secret_file::Zeroizing::new(
+            format!(
+                r#"{{"dgkbe_seed":"{}","node_seed":"{}"}}"#,
+                "11".repeat(32),
+                "22".repeat(32)
+            )
+            .into_bytes(),
+        ),
+    )
+    .unwrap();
+    let refused = MatchingSecrets::load(&combined).err().unwrap().to_string();
+    assert!(refused.contains("key authority"), "{refused}");
+    assert!(
+        !refused.contains("1111"),
+        "the file's content is never echoed"
+    );
     let secrets = MatchingSecrets::generate().unwrap();
     secrets.save(&section.secret_file).unwrap();
     // Never overwritten.
     assert!(secrets.save(&section.secret_file).is_err());
+    // The key authority: its own secret, published parameters and encryption key, user keys.
+    let authority = KeyAuthoritySecret::generate()
+        .unwrap()
+        .instance(USERS, &(1..=USERS).collect(), 0)
+        .unwrap();
+    let pp = authority.public_params();
+    let ek = authority.encryption_key();
+    ek.verify(&pp, &mut rng).unwrap();
     append_enrollments(&section.enrollment, &rows).unwrap();
     let worker = Arc::new(
         MatchingWorker::start(&section, &operator_secret)
@@ -99,13 +133,32 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     );
     assert_eq!(worker.contact().noise_pubkey, relayer_id.noise_public());
 
+    // The researcher: a chain account key that is also its BitChat identity, online to hear
+    // the match notice.
+    let researcher_key = k256::ecdsa::SigningKey::from_slice(&[0x5a; 32]).unwrap();
+    let researcher_secret: [u8; 32] = researcher_key.to_bytes().into();
+    let researcher = NodeIdentity::from_secret(&researcher_secret).unwrap();
+    let researcher_registry = Arc::new(StaticAllowlist::new());
+    researcher_registry.insert(worker.contact().clone());
+    let researcher_node = Node::start(
+        NodeConfig::new(local(), dir.join("researcher")),
+        NodeIdentity::from_secret(&researcher_secret).unwrap(),
+        researcher_registry,
+    )
+    .await
+    .unwrap();
+    let reply_to = ReplyTo {
+        account_pubkey: researcher.account_pubkey(),
+        noise_pubkey: researcher.noise_public(),
+        addr: Some(researcher_node.local_addr().unwrap()),
+    };
+
     // Three escrow jobs: a good request, one sealed for another chain, one of another model.
-    let researcher = NodeIdentity::generate().unwrap();
     let sub = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
     let id = sub.id;
     let request = ResearchRequest {
         submission: sub,
-        details: b"study details for the matched users only".to_vec(),
+        reply_to,
     }
     .to_bytes()
     .unwrap();
@@ -179,27 +232,69 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .unwrap_or_default()
         .contains("not sealed to this node"));
 
-    // The online recipient gets the ciphertext, checks it against the attestation, decrypts.
+    let onchain = m.attestation.result_hash.0;
+
+    // The researcher hears S_i, checks it against the attestation and encrypts to it itself.
+    let got = researcher_node
+        .recv(Duration::from_secs(30))
+        .await
+        .expect("match notice");
+    let notice = MatchNotice::from_bytes(&got.body).unwrap();
+    assert_eq!(notice.recipients, expected);
+    let details = b"study details for the matched users only";
+    let out = seal_output(&ek, &pp, id, notice.recipients, details, &mut rng).unwrap();
+    assert!(verify_output(&out, &onchain));
+    let relayer_account = bithive_bitchat::AccountId::from_pubkey(&worker.contact().account_pubkey);
+    let signed = |out: &bithive_matching::output::MatchOutput, key: &k256::ecdsa::SigningKey| {
+        SignedDelivery {
+            escrow_job_id: good.to_string(),
+            signer: researcher.account_pubkey(),
+            signature: sign_delivery(key, CHAIN, &good, out).unwrap(),
+            output: out.clone(),
+        }
+        .to_bytes()
+        .unwrap()
+    };
+    // Refused by the forwarder: a wider set than the node matched, and a signature by another
+    // key. Then the real one.
+    let mut wider = expected.clone();
+    wider.insert(expected.max().unwrap() % USERS + 1);
+    wider.insert(1);
+    let wide = seal_output(&ek, &pp, id, wider, b"spam", &mut rng).unwrap();
+    let other_key = k256::ecdsa::SigningKey::from_slice(&[0x6b; 32]).unwrap();
+    for body in [
+        signed(&wide, &researcher_key),
+        signed(&out, &other_key),
+        signed(&out, &researcher_key),
+    ] {
+        researcher_node
+            .send(relayer_account, id, &body, Duration::from_secs(60))
+            .await
+            .unwrap();
+    }
+
+    // The online recipient gets only the real delivery, checks it against the chain (S_i
+    // attested, signed by the job's payer) and decrypts.
     let got = user_node
         .recv(Duration::from_secs(30))
         .await
         .expect("delivery");
-    let (out, _) = decode_delivery(&got.body).unwrap();
-    assert!(verify_output(&out, &m.attestation.result_hash.0));
-    assert_eq!(out.recipients, expected);
-    let authority = secrets.authority(USERS, &(1..=USERS).collect(), 0).unwrap();
-    let pp = authority.bgw_public_params();
-    let ct = bithive_dgkbe::bgw::BgwCiphertext::from_bytes(&out.ciphertext).unwrap();
-    let mut key = authority.bgw_extract(online_user).unwrap();
-    let (plain, _) = key
-        .decrypt(&pp, &out.recipients, &ct, &id.to_be_bytes())
-        .unwrap();
-    assert_eq!(plain, b"study details for the matched users only");
+    let d = SignedDelivery::from_bytes(&got.body).unwrap();
+    assert!(verify_output(&d.output, &onchain));
+    assert_eq!(d.output.recipients, expected);
+    verify_delivery(&d.signer, &d.signature, CHAIN, &d.escrow_job_id, &d.output).unwrap();
+    assert_eq!(d.signer, researcher.account_pubkey());
+    let mut key = authority.user_key(online_user).unwrap();
+    let plain = bithive_matching::output::open_output(&d.output, &mut key, &pp).unwrap();
+    assert_eq!(plain, details);
     let outsider = (1..=USERS).find(|u| !expected.contains(*u)).unwrap();
-    let mut other = authority.bgw_extract(outsider).unwrap();
-    assert!(other
-        .decrypt(&pp, &out.recipients, &ct, &id.to_be_bytes())
-        .is_err());
+    let mut other = authority.user_key(outsider).unwrap();
+    assert!(bithive_matching::output::open_output(&d.output, &mut other, &pp).is_err());
+    assert!(
+        user_node.recv(Duration::from_secs(2)).await.is_none(),
+        "the refused deliveries were not forwarded"
+    );
+    researcher_node.shutdown().await;
 
     producer.abort();
     worker.shutdown().await;

@@ -16,7 +16,7 @@ use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::group::{decode, hash_token, random_scalar, Blinded, BlindingKey, OprfBatch};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
-use bithive_matching::output::seal_output;
+use bithive_matching::output::seal_session;
 use bithive_matching::sim;
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::montgomery::MontgomeryPoint;
@@ -138,7 +138,7 @@ fn seal_outputs(
         }
         let (h, sk) = authority.bgw_encapsulate(&s_i, rng).unwrap();
         let details = format!("{:?}", spec.embedding);
-        black_box(seal_output(id, s_i, h, sk, details.as_bytes()).unwrap());
+        black_box(seal_session(id, s_i, h, sk, details.as_bytes()).unwrap());
         sealed += 1;
     }
     sealed

@@ -8,6 +8,8 @@ pub enum MatchingError {
     AnswerCount { got: usize, expected: usize },
     #[error("request has no criteria")]
     EmptyRequest,
+    #[error("the delivery is not signed by the key it names")]
+    Signature,
     #[error("broadcast encryption failed: {0}")]
     Dgkbe(#[from] bithive_dgkbe::DgkbeError),
 }

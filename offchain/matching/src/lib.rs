@@ -7,6 +7,7 @@
 //! roaring bitmaps; each request's details are DGKBE-encrypted to its recipient set S_i and
 //! committed by a hash. See docs/ROLES.md for what each role sees.
 
+pub mod authority;
 pub mod client;
 mod error;
 pub mod group;

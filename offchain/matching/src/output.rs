@@ -1,12 +1,27 @@
-//! Per-request output: recipient set S_i (roaring bitmap), the DGKBE ciphertext of the request
-//! details for S_i, and the commitment an attestation carries on chain.
+//! Per-request output in two steps (docs/ROLES.md):
+//! 1. the matching node finds S_i and commits to it on chain: [`match_commitment`] is the
+//!    matching attestation's `result_hash`; S_i itself goes only to the researcher;
+//! 2. the researcher encrypts the request details to S_i with the key authority's public
+//!    encryption key ([`seal_output`]) and signs the delivery ([`sign_delivery`]) with the key
+//!    that paid for the request; recipients check both against the chain and decrypt.
+//!
+//! Neither the matching node nor the key authority ever handles the details.
 
-use bithive_dgkbe::SessionKey;
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams};
+use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use rand_core::{CryptoRng, RngCore};
 use roaring::RoaringBitmap;
 use sha2::{Digest, Sha256};
 
-const COMMIT_DOMAIN: &[u8] = b"bithive/matching/v1/commitment";
+use crate::MatchingError;
 
+const COMMIT_DOMAIN: &[u8] = b"bithive/matching/v1/commitment";
+const MATCH_DOMAIN: &[u8] = b"bithive/matching/v2/match";
+const DELIVERY_DOMAIN: &[u8] = b"BITHIVE/RESEARCH-DELIVERY/v1\0";
+
+/// What a recipient receives: S_i, the DGKBE ciphertext of the details and [`commitment`] over
+/// both (what the researcher signs).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatchOutput {
     pub request_id: u64,
@@ -15,11 +30,7 @@ pub struct MatchOutput {
     pub commitment: [u8; 32],
 }
 
-/// sha256(domain || request_id || |S| || members ascending (u32 BE) || |ct| || ct): canonical by
-/// construction (a set has exactly one ascending listing), independent of the bitmap's layout.
-pub fn commitment(request_id: u64, recipients: &RoaringBitmap, ciphertext: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(COMMIT_DOMAIN);
+fn hash_set(h: &mut Sha256, request_id: u64, recipients: &RoaringBitmap) {
     h.update(request_id.to_be_bytes());
     h.update(recipients.len().to_be_bytes());
     let mut buf = Vec::with_capacity(4096);
@@ -31,19 +42,50 @@ pub fn commitment(request_id: u64, recipients: &RoaringBitmap, ciphertext: &[u8]
         }
     }
     h.update(&buf);
+}
+
+/// The matching node's on-chain claim: sha256(domain || request_id || |S| || members ascending
+/// (u32 BE)). Canonical by construction (a set has one ascending listing).
+pub fn match_commitment(request_id: u64, recipients: &RoaringBitmap) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(MATCH_DOMAIN);
+    hash_set(&mut h, request_id, recipients);
+    h.finalize().into()
+}
+
+/// sha256(domain || request_id || |S| || members ascending (u32 BE) || |ct| || ct): binds the
+/// ciphertext to S_i; the researcher signs it.
+pub fn commitment(request_id: u64, recipients: &RoaringBitmap, ciphertext: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(COMMIT_DOMAIN);
+    hash_set(&mut h, request_id, recipients);
     h.update((ciphertext.len() as u64).to_be_bytes());
     h.update(ciphertext);
     h.finalize().into()
 }
 
-/// Seals the details under a BGW header for S_i (`bithive_dgkbe::bgw`, the product scheme): only
-/// members of S_i can open it, whatever S0 is. The requester runs this with the session key the
-/// key authority encapsulated, so the authority never handles the plaintext.
-pub fn seal_output(
+/// The researcher's side: encapsulates with the authority's public encryption key (checked
+/// against `pp` by the caller once, `BgwEncryptionKey::verify`) and seals the details for S_i;
+/// the request id is the AAD.
+pub fn seal_output<R: RngCore + CryptoRng>(
+    ek: &BgwEncryptionKey,
+    pp: &BgwPublicParams,
+    request_id: u64,
+    recipients: RoaringBitmap,
+    details: &[u8],
+    rng: &mut R,
+) -> Result<MatchOutput, bithive_dgkbe::DgkbeError> {
+    let (header, session) = ek.encapsulate(pp, &recipients, rng)?;
+    seal_session(request_id, recipients, header, session, details)
+}
+
+/// Seals under a header already made for `recipients` (by [`seal_output`]; tests and benches
+/// also pass the authority's own encapsulation).
+pub fn seal_session(
     request_id: u64,
     recipients: RoaringBitmap,
     header: bithive_dgkbe::bgw::BgwHeader,
-    session: SessionKey,
+    session: bithive_dgkbe::SessionKey,
     details: &[u8],
 ) -> Result<MatchOutput, bithive_dgkbe::DgkbeError> {
     let bytes = session
@@ -73,7 +115,53 @@ pub fn open_output(
     Ok(pt)
 }
 
-/// What a chain observer or a recipient checks against an attestation.
-pub fn verify_output(out: &MatchOutput, onchain_commitment: &[u8; 32]) -> bool {
-    commitment(out.request_id, &out.recipients, &out.ciphertext) == *onchain_commitment
+/// What a chain observer, the matching node or a recipient checks: S_i of this output is the
+/// set the matching attestation committed to.
+pub fn verify_output(out: &MatchOutput, onchain_result_hash: &[u8; 32]) -> bool {
+    match_commitment(out.request_id, &out.recipients) == *onchain_result_hash
+}
+
+/// sha256(domain || |chain_id| || chain_id || |job| || job || commitment): what the researcher
+/// signs, bound to the chain and to the escrow job that paid for the match.
+pub fn delivery_digest(chain_id: &str, escrow_job_id: &str, out: &MatchOutput) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(DELIVERY_DOMAIN);
+    h.update((chain_id.len() as u64).to_be_bytes());
+    h.update(chain_id.as_bytes());
+    h.update((escrow_job_id.len() as u64).to_be_bytes());
+    h.update(escrow_job_id.as_bytes());
+    h.update(commitment(out.request_id, &out.recipients, &out.ciphertext));
+    h.finalize().into()
+}
+
+/// The researcher signs the delivery with the secp256k1 key of the account that created the
+/// escrow job (low-S ECDSA over [`delivery_digest`]).
+pub fn sign_delivery(
+    key: &SigningKey,
+    chain_id: &str,
+    escrow_job_id: &str,
+    out: &MatchOutput,
+) -> Result<[u8; 64], MatchingError> {
+    let sig: Signature = key
+        .sign_prehash(&delivery_digest(chain_id, escrow_job_id, out))
+        .map_err(|_| MatchingError::Signature)?;
+    Ok(sig.normalize_s().unwrap_or(sig).to_bytes().into())
+}
+
+/// Checks the researcher's signature; the caller then checks that `signer` (compressed SEC1)
+/// is the key of the escrow job's payer.
+pub fn verify_delivery(
+    signer: &[u8; 33],
+    signature: &[u8; 64],
+    chain_id: &str,
+    escrow_job_id: &str,
+    out: &MatchOutput,
+) -> Result<(), MatchingError> {
+    let vk = VerifyingKey::from_sec1_bytes(signer).map_err(|_| MatchingError::Signature)?;
+    let sig = Signature::from_slice(signature).map_err(|_| MatchingError::Signature)?;
+    if sig.normalize_s().is_some() {
+        return Err(MatchingError::Signature);
+    }
+    vk.verify_prehash(&delivery_digest(chain_id, escrow_job_id, out), &sig)
+        .map_err(|_| MatchingError::Signature)
 }

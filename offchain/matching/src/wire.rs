@@ -1,7 +1,8 @@
 //! Byte encodings of what crosses a process boundary: a user's enrollment (its blinded tags),
-//! a requester's blinded request, the research request a requester seals to a matching
-//! node (blinded request + the details that only the matched users will read), and the
-//! delivery a matched user receives (S_i + the ciphertext, checked against the commitment).
+//! a requester's blinded request, the research request a requester seals to a matching node
+//! (blinded request + where to send the match), the match notice the node sends back (S_i),
+//! and the signed delivery a matched user receives (S_i + the ciphertext + the researcher's
+//! signature, checked against the chain).
 //!
 //! Big-endian lengths, a version byte first, every count bounded before anything is allocated,
 //! and no trailing bytes: decoding arbitrary input returns an error, never panics.
@@ -13,6 +14,14 @@ use crate::node::{RequestSubmission, UserSubmission};
 use crate::output::{commitment, MatchOutput};
 
 const VERSION: u8 = 1;
+/// Version 1 carried the details in plaintext for the node to encrypt; version 2 carries none
+/// (the researcher encrypts them itself) and is the only one accepted.
+const RESEARCH_VERSION: u8 = 2;
+const NOTICE_VERSION: u8 = 1;
+const SIGNED_DELIVERY_VERSION: u8 = 1;
+/// Longest escrow job id a signed delivery may name (the escrow's ids are far shorter).
+pub const MAX_JOB_ID: usize = 256;
+const MAX_ADDR: usize = 64;
 /// Bounds that keep a hostile encoding from allocating much: far above what a profile or a
 /// request has (a few exact tokens and a dozen LSH bands).
 pub const MAX_TAGS: usize = 4096;
@@ -35,14 +44,44 @@ pub enum WireError {
     Trailing(usize),
     #[error("recipient set: {0}")]
     RecipientSet(String),
+    #[error("invalid {0}")]
+    Invalid(&'static str),
 }
 
-/// A research request as the requester seals it to the matching node.
+/// Where the matching node sends the match notice: the researcher's BitChat contact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplyTo {
+    /// Compressed secp256k1 key: the researcher's BitChat account, and the key that signs the
+    /// delivery (that of the chain account paying for the request).
+    pub account_pubkey: [u8; 33],
+    pub noise_pubkey: [u8; 32],
+    pub addr: Option<std::net::SocketAddr>,
+}
+
+/// A research request as the requester seals it to the matching node: blinded criteria only.
+/// The details never reach the node; the researcher encrypts them to S_i itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResearchRequest {
     pub submission: RequestSubmission,
-    /// What the matched users will read (encrypted to exactly them by the node).
-    pub details: Vec<u8>,
+    pub reply_to: ReplyTo,
+}
+
+/// The matching node's answer to the researcher (over BitChat, never on chain): S_i, which the
+/// researcher checks against the matching attestation before encrypting to it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchNotice {
+    pub request_id: u64,
+    pub recipients: RoaringBitmap,
+}
+
+/// A delivery as the researcher signs it and recipients receive it (through the matching node,
+/// which knows their contacts but cannot read or alter the details).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignedDelivery {
+    pub escrow_job_id: String,
+    pub signer: [u8; 33],
+    pub signature: [u8; 64],
+    pub output: MatchOutput,
 }
 
 struct Reader<'a> {
@@ -90,10 +129,18 @@ impl<'a> Reader<'a> {
             .collect())
     }
     fn version(&mut self) -> Result<(), WireError> {
+        self.expect_version(VERSION)
+    }
+    fn expect_version(&mut self, want: u8) -> Result<(), WireError> {
         match self.u8("version")? {
-            VERSION => Ok(()),
+            v if v == want => Ok(()),
             v => Err(WireError::Version(v)),
         }
+    }
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], WireError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N, what)?);
+        Ok(out)
     }
     fn finish(self) -> Result<(), WireError> {
         match self.rest.len() {
@@ -186,24 +233,125 @@ impl RequestSubmission {
 
 impl ResearchRequest {
     pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
-        check("details", self.details.len(), MAX_DETAILS)?;
-        let mut out = vec![VERSION];
+        let mut out = vec![RESEARCH_VERSION];
         put_request(&mut out, &self.submission)?;
-        out.extend_from_slice(&(self.details.len() as u32).to_be_bytes());
-        out.extend_from_slice(&self.details);
+        out.extend_from_slice(&self.reply_to.account_pubkey);
+        out.extend_from_slice(&self.reply_to.noise_pubkey);
+        let addr = self
+            .reply_to
+            .addr
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        check("reply address", addr.len(), MAX_ADDR)?;
+        out.push(addr.len() as u8);
+        out.extend_from_slice(addr.as_bytes());
         Ok(out)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
         let mut r = Reader { rest: bytes };
-        r.version()?;
+        r.expect_version(RESEARCH_VERSION)?;
         let submission = read_request(&mut r)?;
-        let n = r.count("details", MAX_DETAILS)?;
-        let details = r.take(n, "details")?.to_vec();
+        let account_pubkey = r.array::<33>("reply account key")?;
+        let noise_pubkey = r.array::<32>("reply noise key")?;
+        let n = usize::from(r.u8("reply address length")?);
+        check("reply address", n, MAX_ADDR)?;
+        let addr = match n {
+            0 => None,
+            _ => Some(
+                std::str::from_utf8(r.take(n, "reply address")?)
+                    .ok()
+                    .and_then(|a| a.parse().ok())
+                    .ok_or(WireError::Invalid("reply address"))?,
+            ),
+        };
         r.finish()?;
         Ok(Self {
             submission,
-            details,
+            reply_to: ReplyTo {
+                account_pubkey,
+                noise_pubkey,
+                addr,
+            },
+        })
+    }
+}
+
+fn put_set(out: &mut Vec<u8>, set: &RoaringBitmap) -> Result<(), WireError> {
+    let mut mask = Vec::new();
+    set.serialize_into(&mut mask)
+        .map_err(|e| WireError::RecipientSet(e.to_string()))?;
+    let len = u32::try_from(mask.len()).map_err(|_| WireError::TooLarge {
+        what: "recipient set",
+        got: mask.len(),
+        max: u32::MAX as usize,
+    })?;
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&mask);
+    Ok(())
+}
+
+fn read_set(r: &mut Reader<'_>) -> Result<RoaringBitmap, WireError> {
+    let len = r.u32("recipient set length")? as usize;
+    let mask = r.take(len, "recipient set")?;
+    RoaringBitmap::deserialize_from(mask).map_err(|e| WireError::RecipientSet(e.to_string()))
+}
+
+impl MatchNotice {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
+        let mut out = vec![NOTICE_VERSION];
+        out.extend_from_slice(&self.request_id.to_be_bytes());
+        put_set(&mut out, &self.recipients)?;
+        Ok(out)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader { rest: bytes };
+        r.expect_version(NOTICE_VERSION)?;
+        let request_id = r.u64("request id")?;
+        let recipients = read_set(&mut r)?;
+        r.finish()?;
+        Ok(Self {
+            request_id,
+            recipients,
+        })
+    }
+}
+
+impl SignedDelivery {
+    /// `version || |job| (u16) || job || signer (33) || signature (64) || delivery`.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
+        check("escrow job id", self.escrow_job_id.len(), MAX_JOB_ID)?;
+        let delivery = encode_delivery(&self.output)?;
+        let mut out = Vec::with_capacity(100 + self.escrow_job_id.len() + delivery.len());
+        out.push(SIGNED_DELIVERY_VERSION);
+        out.extend_from_slice(&(self.escrow_job_id.len() as u16).to_be_bytes());
+        out.extend_from_slice(self.escrow_job_id.as_bytes());
+        out.extend_from_slice(&self.signer);
+        out.extend_from_slice(&self.signature);
+        out.extend_from_slice(&delivery);
+        Ok(out)
+    }
+
+    /// Parses; the output's commitment is recomputed from the received bytes. The signature is
+    /// not checked here (`output::verify_delivery`).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader { rest: bytes };
+        r.expect_version(SIGNED_DELIVERY_VERSION)?;
+        let hi = usize::from(r.u8("escrow job id length")?);
+        let n = hi << 8 | usize::from(r.u8("escrow job id length")?);
+        check("escrow job id", n, MAX_JOB_ID)?;
+        let escrow_job_id = std::str::from_utf8(r.take(n, "escrow job id")?)
+            .map_err(|_| WireError::Invalid("escrow job id"))?
+            .to_string();
+        let signer = r.array::<33>("signer")?;
+        let signature = r.array::<64>("signature")?;
+        let (output, _) = decode_delivery(r.rest)?;
+        Ok(Self {
+            escrow_job_id,
+            signer,
+            signature,
+            output,
         })
     }
 }
@@ -275,7 +423,11 @@ mod tests {
                 bands: vec![tag(4), tag(5), tag(6)],
                 min_bands: 2,
             },
-            details: b"cohort study, contact via BitHive".to_vec(),
+            reply_to: ReplyTo {
+                account_pubkey: [2; 33],
+                noise_pubkey: [7; 32],
+                addr: Some("127.0.0.1:4100".parse().unwrap()),
+            },
         }
     }
 
@@ -308,9 +460,17 @@ mod tests {
             ResearchRequest::from_bytes(&long),
             Err(WireError::Trailing(1))
         );
-        let mut v2 = bytes.clone();
-        v2[0] = 2;
-        assert_eq!(ResearchRequest::from_bytes(&v2), Err(WireError::Version(2)));
+        // Version 1 carried the details in plaintext for the node: refused.
+        let mut v1 = bytes.clone();
+        v1[0] = 1;
+        assert_eq!(ResearchRequest::from_bytes(&v1), Err(WireError::Version(1)));
+        let mut bad_addr = bytes.clone();
+        let at = bytes.len() - 1;
+        bad_addr[at] = b'x';
+        assert_eq!(
+            ResearchRequest::from_bytes(&bad_addr),
+            Err(WireError::Invalid("reply address"))
+        );
         // A claimed count of 2^32 - 1 tags is refused before any allocation.
         let mut huge = vec![VERSION, 0, 0, 0, 1];
         huge.extend_from_slice(&u32::MAX.to_be_bytes());
@@ -388,6 +548,41 @@ mod tests {
             let _ = RequestSubmission::from_bytes(&bytes);
             let _ = UserSubmission::from_bytes(&bytes);
             let _ = decode_delivery(&bytes);
+            let _ = MatchNotice::from_bytes(&bytes);
+            let _ = SignedDelivery::from_bytes(&bytes);
         }
+    }
+
+    #[test]
+    fn notice_and_signed_delivery_round_trip_and_refuse_damage() {
+        let n = MatchNotice {
+            request_id: 9,
+            recipients: [1u32, 4, 99].into_iter().collect(),
+        };
+        let b = n.to_bytes().unwrap();
+        assert_eq!(MatchNotice::from_bytes(&b).unwrap(), n);
+        for cut in 0..b.len() {
+            assert!(MatchNotice::from_bytes(&b[..cut]).is_err(), "{cut}");
+        }
+        let d = SignedDelivery {
+            escrow_job_id: "bithive1payer/research-1".into(),
+            signer: [3; 33],
+            signature: [5; 64],
+            output: delivery(),
+        };
+        let b = d.to_bytes().unwrap();
+        assert_eq!(SignedDelivery::from_bytes(&b).unwrap(), d);
+        let mut long_id = d.clone();
+        long_id.escrow_job_id = "j".repeat(MAX_JOB_ID + 1);
+        assert!(matches!(
+            long_id.to_bytes(),
+            Err(WireError::TooLarge { .. })
+        ));
+        let mut bad = b.clone();
+        bad[1..3].copy_from_slice(&u16::MAX.to_be_bytes());
+        assert!(matches!(
+            SignedDelivery::from_bytes(&bad),
+            Err(WireError::TooLarge { .. })
+        ));
     }
 }

@@ -8,7 +8,7 @@ use ark_ec::{CurveGroup, Group};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use bithive_dgkbe::bgw::{BgwCiphertext, BgwHeader};
 use bithive_dgkbe::{DgkbeError, RoaringBitmap, ServerSecret};
-use bithive_matching::output::{commitment, open_output, seal_output, MatchOutput};
+use bithive_matching::output::{commitment, open_output, seal_session, MatchOutput};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
@@ -65,7 +65,7 @@ fn forged_outputs_never_open_for_a_non_recipient() {
     let pp = authority.bgw_public_params();
     let s_i: RoaringBitmap = [3u32, 4, 11].into_iter().collect();
     let (honest, k) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-    let real = seal_output(8, s_i.clone(), honest.clone(), k, b"real details").unwrap();
+    let real = seal_session(8, s_i.clone(), honest.clone(), k, b"real details").unwrap();
     let victim = 6u32;
     let mut key = authority.bgw_extract(victim).unwrap();
 

@@ -3,12 +3,14 @@
 
 use std::collections::BTreeSet;
 
-use bithive_dgkbe::bgw::{BgwPublicParams, BgwUserKey};
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::lsh::{cosine_distance, SimHash};
 use bithive_matching::node::MatchingNode;
-use bithive_matching::output::{commitment, open_output, seal_output, verify_output};
+use bithive_matching::output::{
+    commitment, match_commitment, open_output, seal_output, verify_output,
+};
 use bithive_matching::sim;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -126,11 +128,13 @@ fn recipients_decrypt_verify_distance_and_commitment() {
         spec.embedding.as_ref().unwrap(),
         spec.max_distance
     );
-    let (header, session) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-    let out = seal_output(spec.id, s_i.clone(), header, session, details.as_bytes()).unwrap();
-    assert!(verify_output(&out, &out.commitment));
-    // Public parameters and keys travel as bytes.
+    // Public parameters, the encryption key and user keys travel as bytes; the requester
+    // encrypts with the published key (the authority never sees the details).
     let pp = BgwPublicParams::from_bytes(&authority.bgw_public_params().to_bytes()).unwrap();
+    let ek = BgwEncryptionKey::from_bytes(&authority.bgw_encryption_key().to_bytes()).unwrap();
+    ek.verify(&pp, &mut rng).unwrap();
+    let out = seal_output(&ek, &pp, spec.id, s_i.clone(), details.as_bytes(), &mut rng).unwrap();
+    assert!(verify_output(&out, &match_commitment(spec.id, &s_i)));
 
     for u in s_i.iter() {
         let mut key =
@@ -181,9 +185,14 @@ fn sealed_outputs_open_only_for_s_i() {
         .into_iter()
         .find(|(_, s)| !s.is_empty())
         .unwrap();
-    let (h, k) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-    let out = seal_output(id, s_i.clone(), h, k, b"details").unwrap();
-    assert!(verify_output(&out, &out.commitment));
+    let ek = authority.bgw_encryption_key();
+    let out = seal_output(&ek, &pp, id, s_i.clone(), b"details", &mut rng).unwrap();
+    assert!(verify_output(&out, &match_commitment(id, &s_i)));
+    // The match commitment binds S_i: another set does not verify.
+    let mut wider = out.clone();
+    wider.recipients.insert(N);
+    wider.recipients.insert(1);
+    assert!(wider.recipients != s_i && !verify_output(&wider, &match_commitment(id, &s_i)));
     // Every recipient, and the first 24 users (mostly non-recipients, all in S0).
     let mut who: Vec<u32> = s_i.iter().collect();
     who.extend(1..=24);
@@ -198,4 +207,42 @@ fn sealed_outputs_open_only_for_s_i() {
             ),
         }
     }
+}
+
+#[test]
+fn the_researchers_signature_binds_chain_job_set_and_ciphertext() {
+    use bithive_matching::output::{sign_delivery, verify_delivery};
+    let mut rng = ChaCha20Rng::seed_from_u64(14);
+    let authority = ServerSecret::setup(N, &(1..=N).collect(), 0, &mut rng).unwrap();
+    let pp = authority.bgw_public_params();
+    let ek = authority.bgw_encryption_key();
+    let s_i: RoaringBitmap = [2u32, 9].into_iter().collect();
+    let out = seal_output(&ek, &pp, 5, s_i, b"details", &mut rng).unwrap();
+    let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let signer: [u8; 33] = key
+        .verifying_key()
+        .to_encoded_point(true)
+        .as_bytes()
+        .try_into()
+        .unwrap();
+    let sig = sign_delivery(&key, "chain-1", "payer/job-1", &out).unwrap();
+    verify_delivery(&signer, &sig, "chain-1", "payer/job-1", &out).unwrap();
+    // Another chain, another job, another ciphertext or set, another key: refused.
+    assert!(verify_delivery(&signer, &sig, "chain-2", "payer/job-1", &out).is_err());
+    assert!(verify_delivery(&signer, &sig, "chain-1", "payer/job-2", &out).is_err());
+    let mut ct = out.clone();
+    ct.ciphertext[110] ^= 1;
+    assert!(verify_delivery(&signer, &sig, "chain-1", "payer/job-1", &ct).is_err());
+    let mut set = out.clone();
+    set.recipients.insert(3);
+    assert!(verify_delivery(&signer, &sig, "chain-1", "payer/job-1", &set).is_err());
+    let other = k256::ecdsa::SigningKey::from_slice(&[8u8; 32]).unwrap();
+    let other_pk: [u8; 33] = other
+        .verifying_key()
+        .to_encoded_point(true)
+        .as_bytes()
+        .try_into()
+        .unwrap();
+    assert!(verify_delivery(&other_pk, &sig, "chain-1", "payer/job-1", &out).is_err());
+    assert!(verify_delivery(&[0u8; 33], &sig, "chain-1", "payer/job-1", &out).is_err());
 }

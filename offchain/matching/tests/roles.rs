@@ -10,12 +10,14 @@ use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::group::{hash_token, Blinded, OprfRequest};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
-use bithive_matching::output::{seal_output, MatchOutput};
+use bithive_matching::output::{match_commitment, seal_output, MatchOutput};
 use bithive_matching::sim;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 const N: u32 = 200;
+/// Marks every request's details, which only the requester and S_i may ever read.
+const DETAILS: &str = "REQUEST-DETAILS-";
 
 #[derive(Default)]
 struct View(Vec<u8>);
@@ -135,7 +137,11 @@ fn build_world() -> World {
     dictionary.dedup();
 
     let s0: RoaringBitmap = (1..=N).collect();
+    // The key authority publishes its parameters and encryption key once; it takes no part in
+    // any request (it never sees S_i, a ciphertext or the details).
     let authority = ServerSecret::setup(N, &s0, 0, &mut rng).unwrap();
+    let pp = authority.bgw_public_params();
+    let ek = authority.bgw_encryption_key();
     let mut outputs = Vec::new();
     for ((id, s_i), spec) in node.match_requests(&reqs).unwrap().into_iter().zip(&specs) {
         let mut bm = Vec::new();
@@ -144,19 +150,22 @@ fn build_world() -> World {
         if s_i.is_empty() {
             continue;
         }
-        // The key authority (same operator as the blinding service here) sees S_i only.
-        svc_v.add(&bm);
-        let (header, session) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-        let details = format!("criteria={:?} embedding={:?}", spec.clauses, spec.embedding);
-        let out = seal_output(id, s_i.clone(), header, session, details.as_bytes()).unwrap();
-        // The node relays ciphertexts; the requester gets its commitment and |S_i|; the chain
-        // records (request id, commitment); recipients get the ciphertext.
+        // The node commits to S_i on chain and sends S_i to the requester (match notice),
+        // who encrypts its own details to S_i and hands the node the ciphertext to relay.
+        let matched = match_commitment(id, &s_i);
+        req_v.add(&bm);
+        let details = format!(
+            "{DETAILS}{id} criteria={:?} embedding={:?}",
+            spec.clauses, spec.embedding
+        );
+        let out = seal_output(&ek, &pp, id, s_i.clone(), details.as_bytes(), &mut rng).unwrap();
+        req_v.add(&out.ciphertext);
         node_v.add(&out.ciphertext);
-        req_v.add(&out.commitment);
-        req_v.add(&s_i.len().to_be_bytes());
+        node_v.add(&out.commitment);
         chain_v.add(&id.to_be_bytes());
-        chain_v.add(&out.commitment);
+        chain_v.add(&matched);
         for u in s_i.iter() {
+            user_views[(u - 1) as usize].add(&bm);
             user_views[(u - 1) as usize].add(&out.ciphertext);
         }
         outputs.push(out);
@@ -269,7 +278,33 @@ fn matching_node_sees_only_blinded_values() {
 }
 
 #[test]
-fn blinding_service_sees_only_randomized_points_and_recipient_sets() {
+fn neither_the_node_nor_the_authority_handles_request_details() {
+    // The requester encrypts to S_i itself: the details exist in plaintext only on its side.
+    let w = world();
+    for (name, v) in [
+        ("node", &w.node),
+        ("service", &w.service),
+        ("chain", &w.chain),
+    ] {
+        assert!(
+            !v.contains(DETAILS.as_bytes()),
+            "{name} saw request details"
+        );
+    }
+    // The key authority's view is its OPRF traffic only: no recipient set reaches it.
+    for o in &w.outputs {
+        let mut bm = Vec::new();
+        o.recipients.serialize_into(&mut bm).unwrap();
+        assert!(
+            !w.service.contains(&bm),
+            "the key authority saw S_{}",
+            o.request_id
+        );
+    }
+}
+
+#[test]
+fn blinding_service_sees_only_randomized_points() {
     let w = world();
     assert_eq!(
         plaintext_leaks(&w.service, w, None, false),

@@ -29,6 +29,8 @@ use crate::encoding::{
 };
 use crate::{dem, DgkbeError};
 
+pub use crate::bgw_public::{BgwEncryptionKey, BGW_ENCRYPTION_KEY_VERSION};
+
 /// Version of the header, ciphertext and user key encodings (unchanged since v = gamma Q was
 /// added: honest v2 headers pass the header check).
 pub const BGW_VERSION: u8 = 2;
@@ -68,6 +70,11 @@ impl BgwPublicParams {
 
     pub(crate) fn v(&self, group: u32) -> Option<&G2Affine> {
         self.v.get(group as usize)
+    }
+
+    /// g_k for k in 1..=2n (the identity at n+1 and out of range: callers pass 1..=n).
+    pub(crate) fn g_point(&self, k: usize) -> G2Affine {
+        self.g.get(k).copied().unwrap_or_else(G2Affine::zero)
     }
 
     /// `version (4) || n (4) || epoch (8) || g_k for k in 1..=2n, k != n+1 ((2n-1) x 96) ||

@@ -9,6 +9,7 @@
 //! docs/seeds.md#seed-002-552-double-blind-matching-and-dgkbe.
 
 pub mod bgw;
+mod bgw_public;
 #[cfg(feature = "insecure-seed-scheme")]
 mod ciphertext;
 mod dem;

@@ -41,8 +41,8 @@
 //!
 //! Typed data a consumer needs (work units and Enode inputs, a valuation) travels next to the
 //! attestation and is bound to it by [`payload_hash`] (equal to `result_hash` or one of the
-//! commitments). Matching results commit to the recipient mask and the DGKBE ciphertext with
-//! [`matching_commitments`].
+//! commitments). Matching attestations commit to the recipient mask with [`mask_commitment`]
+//! ([`matching_commitments`] adds a DGKBE ciphertext, for a result that has one).
 // no_std + alloc, except with the `schema` feature (schemars derives need std).
 #![cfg_attr(not(feature = "schema"), no_std)]
 
@@ -98,16 +98,25 @@ pub fn payload_hash(kind: AttestationKind, payload: &[u8]) -> Hash32 {
 /// The commitments of a matching result: `[sha256(MASK_DOMAIN || recipient mask),
 /// sha256(CIPHERTEXT_DOMAIN || 0x00 || DGKBE ciphertext)]`, in this order.
 pub fn matching_commitments(recipient_mask: &[u8], ciphertext: &[u8]) -> [Hash32; 2] {
-    let mask = Sha256::new()
-        .chain_update(MASK_DOMAIN)
-        .chain_update(recipient_mask)
-        .finalize();
+    let mask = mask_commitment(recipient_mask);
     let ct = Sha256::new()
         .chain_update(CIPHERTEXT_DOMAIN)
         .chain_update([0u8])
         .chain_update(ciphertext)
         .finalize();
-    [Hash32(mask.into()), Hash32(ct.into())]
+    [mask, Hash32(ct.into())]
+}
+
+/// `sha256(MASK_DOMAIN || recipient mask)`: the commitment to S_i a matching attestation
+/// carries (the ciphertext is the researcher's, made after the match).
+pub fn mask_commitment(recipient_mask: &[u8]) -> Hash32 {
+    Hash32(
+        Sha256::new()
+            .chain_update(MASK_DOMAIN)
+            .chain_update(recipient_mask)
+            .finalize()
+            .into(),
+    )
 }
 
 /// What a BLS attestor signs to prove possession of its key: `"BITHIVE/BLS-POP/v1" || 0x00 ||

@@ -1,0 +1,123 @@
+//! The DGKBE key authority: its own party, with its own secret, apart from the matching node
+//! (docs/ROLES.md). It sets up an instance over the enrolled slots, publishes the public
+//! parameters and the encryption key (what researchers encrypt with and recipients check
+//! against), and hands each enrolled user its key. It never sees a request, S_i, a ciphertext or
+//! any detail; the matching node never holds its seed.
+
+use std::path::Path;
+
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
+use bithive_dgkbe::{DgkbeError, RoaringBitmap, ServerSecret};
+use bithive_secret_file::Zeroizing;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorityError {
+    #[error("{path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("random seed: {0}")]
+    Random(String),
+    #[error("DGKBE: {0}")]
+    Dgkbe(#[from] DgkbeError),
+}
+
+/// The authority's seed (file mode 0600, JSON `{"dgkbe_seed": hex}`); alpha and gamma of each
+/// instance are derived from it, so a restart re-derives the same keys.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyAuthoritySecret {
+    #[serde(with = "hex::serde")]
+    dgkbe_seed: [u8; 32],
+}
+
+impl Drop for KeyAuthoritySecret {
+    fn drop(&mut self) {
+        self.dgkbe_seed.zeroize();
+    }
+}
+
+/// A published instance: public parameters and encryption key (both public), as bytes.
+pub struct Published {
+    pub params: Vec<u8>,
+    pub encryption_key: Vec<u8>,
+}
+
+impl KeyAuthoritySecret {
+    pub fn generate() -> Result<Self, AuthorityError> {
+        let mut dgkbe_seed = [0u8; 32];
+        getrandom::getrandom(&mut dgkbe_seed).map_err(|e| AuthorityError::Random(e.to_string()))?;
+        Ok(Self { dgkbe_seed })
+    }
+
+    /// Writes the file with mode 0600; an existing file is never overwritten.
+    pub fn save(&self, path: &Path) -> Result<(), AuthorityError> {
+        let file_err = |reason: String| AuthorityError::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = Zeroizing::new(serde_json::to_vec(self).map_err(|e| file_err(e.to_string()))?);
+        bithive_secret_file::create_new(path, text).map_err(|e| file_err(e.to_string()))
+    }
+
+    /// Reads the file; refused when group or others can access it. The content is never echoed.
+    pub fn load(path: &Path) -> Result<Self, AuthorityError> {
+        let file_err = |reason: String| AuthorityError::File {
+            path: path.display().to_string(),
+            reason,
+        };
+        let text = bithive_secret_file::read(path).map_err(|e| file_err(e.to_string()))?;
+        serde_json::from_slice(&text)
+            .map_err(|_| file_err("not a key authority secret file (dgkbe_seed)".into()))
+    }
+
+    /// The instance over slots 1..=n for epoch `epoch`, S0 = `enrolled`.
+    pub fn instance(
+        &self,
+        n: u32,
+        enrolled: &RoaringBitmap,
+        epoch: u64,
+    ) -> Result<KeyAuthority, AuthorityError> {
+        let mut seed = self.dgkbe_seed;
+        seed[..8]
+            .iter_mut()
+            .zip(epoch.to_be_bytes())
+            .for_each(|(s, e)| *s ^= e);
+        let secret = ServerSecret::setup(n, enrolled, epoch, &mut ChaCha20Rng::from_seed(seed))?;
+        seed.zeroize();
+        Ok(KeyAuthority { secret })
+    }
+}
+
+/// One keyed instance of the authority.
+pub struct KeyAuthority {
+    secret: ServerSecret,
+}
+
+impl KeyAuthority {
+    pub fn public_params(&self) -> BgwPublicParams {
+        self.secret.bgw_public_params()
+    }
+
+    pub fn encryption_key(&self) -> BgwEncryptionKey {
+        self.secret.bgw_encryption_key()
+    }
+
+    /// What the authority publishes for researchers and user devices.
+    pub fn publish(&self) -> Published {
+        Published {
+            params: self.public_params().to_bytes(),
+            encryption_key: self.encryption_key().to_bytes(),
+        }
+    }
+
+    /// The key of enrolled user `i` (refused for a slot not enrolled in S0).
+    pub fn user_key(&self, i: u32) -> Result<BgwUserKey, AuthorityError> {
+        if !self.secret.s0().contains(i) {
+            return Err(DgkbeError::IndexOutOfRange(i).into());
+        }
+        Ok(self.secret.bgw_extract(i)?)
+    }
+}
