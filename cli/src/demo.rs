@@ -160,9 +160,12 @@ async fn story(
         bhive(JOB_PRICE)
     ));
     let accepted = p
-        .wait_paid("demo-inference-1", Duration::from_secs(120))
+        .wait_reported("demo-inference-1", Duration::from_secs(120))
         .await?;
     let attested_height = accepted.height;
+    // The patient may dispute the result for the escrow's window; undisputed, it pays.
+    progress("relayer attested the result; the escrow holds the payment for its dispute window");
+    p.finalize_job(&p.job_id("demo-inference-1")).await?;
     let node_after = native_balance(node, node.address()).await?;
     // The node account pays no gas here (the operator key posts), so it gained exactly the
     // price less the escrow fee.
@@ -176,7 +179,7 @@ async fn story(
     }
     report.attestation_latency_blocks = attested_height.saturating_sub(created);
     progress(&format!(
-        "relayer attested the result (height {attested_height}); escrow paid the node"
+        "dispute window passed undisputed (attested at height {attested_height}); escrow paid the node"
     ));
     report.row(
         "inference job",

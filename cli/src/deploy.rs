@@ -83,6 +83,9 @@ pub struct DeployConfig {
     pub work_challenge_seconds: u64,
     pub patient_daily_cap: Uint128,
     pub escrow_fee_bps: u16,
+    /// Seconds a reported escrow job waits before it pays, during which its payer may dispute
+    /// the result (issue #20); at most 30 days, 0 pays at the report.
+    pub job_dispute_seconds: u64,
     pub attestation: AttestationParams,
     /// Receives escrow fees, slashed pledges, foundation and operations vesting; the deployer when
     /// unset.
@@ -168,6 +171,7 @@ impl Default for DeployConfig {
             work_challenge_seconds: 3_600,
             patient_daily_cap: Uint128::new(5_000_000_000),
             escrow_fee_bps: 50,
+            job_dispute_seconds: 3_600,
             attestation: AttestationParams::default(),
             treasury: None,
             token_admin: None,
@@ -514,6 +518,7 @@ pub async fn deploy(
                 reporters: vec![],
                 // Claims of unbound jobs are for nodes staking says may earn.
                 staking: Some(d.contracts.staking.clone()),
+                job_dispute_seconds: config.job_dispute_seconds,
             },
             &label("payfi-escrow"),
         )

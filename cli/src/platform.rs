@@ -354,43 +354,91 @@ impl Platform {
         query(&self.gov, &c.attestation, &q, "attestation query").await
     }
 
-    /// Waits (polling) until the patient's job `client_id` is attested and paid to the node;
-    /// returns the accepted attestation record.
-    pub async fn wait_paid(
+    /// The escrow's record of the patient's job `client_id`.
+    pub async fn job(&self, client_id: &str) -> Result<Job, DemoError> {
+        query(
+            &self.gov,
+            &self.deployment.contracts.payfi_escrow,
+            &EscrowQuery::Job {
+                job_id: self.job_id(client_id),
+            },
+            "job query",
+        )
+        .await
+    }
+
+    /// Waits (polling) until the patient's job `client_id` is attested and the escrow holds it
+    /// as reported by the node (or paid it, without a dispute window); returns the accepted
+    /// attestation record.
+    pub async fn wait_reported(
         &self,
         client_id: &str,
         timeout: Duration,
     ) -> Result<Accepted, DemoError> {
-        let job_id = self.job_id(client_id);
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(accepted) = self.accepted(client_id).await? {
-                let job: Job = query(
-                    &self.gov,
-                    &self.deployment.contracts.payfi_escrow,
-                    &EscrowQuery::Job {
-                        job_id: job_id.to_string(),
-                    },
-                    "job query",
-                )
-                .await?;
-                let paid_to_node = matches!(&job.status, JobStatus::Paid { node } if node.as_str() == self.node.address());
-                if !paid_to_node {
-                    return Err(fail("escrow payment")(&format!(
-                        "job {job_id} status {:?}",
-                        job.status
+                let job = self.job(client_id).await?;
+                let me = self.node.address();
+                let reported = match &job.status {
+                    JobStatus::Reported { node, .. } | JobStatus::Paid { node } => {
+                        node.as_str() == me
+                    }
+                    _ => false,
+                };
+                if !reported {
+                    return Err(fail("escrow report")(&format!(
+                        "job {} status {:?}",
+                        job.job_id, job.status
                     )));
                 }
                 return Ok(accepted);
             }
             if Instant::now() > deadline {
                 return Err(fail("inference attestation")(&format!(
-                    "job {job_id} not attested within {} s",
+                    "job {} not attested within {} s",
+                    self.job_id(client_id),
                     timeout.as_secs()
                 )));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Lets the dispute window of a reported job (of any payer: `job_id` is the escrow's id)
+    /// pass on the devnet's clock and finalizes it (anyone may); the escrow then pays the node.
+    /// Returns the seconds the clock was advanced.
+    pub async fn finalize_job(&self, job_id: &str) -> Result<u64, DemoError> {
+        let c = &self.deployment.contracts;
+        let job: Job = query(
+            &self.gov,
+            &c.payfi_escrow,
+            &EscrowQuery::Job {
+                job_id: job_id.to_string(),
+            },
+            "job query",
+        )
+        .await?;
+        let JobStatus::Reported {
+            disputable_until, ..
+        } = job.status
+        else {
+            // Paid at the report (no dispute window): nothing to finalize.
+            return Ok(0);
+        };
+        let now = ctx!(self.gov.rpc().latest_block_time().await, "block time")?;
+        let wait = disputable_until.seconds().saturating_sub(now) + 1;
+        ctx!(self.devnet()?.advance_time(wait).await, "advance time")?;
+        exec(
+            &self.gov,
+            &c.payfi_escrow,
+            &EscrowMsg::FinalizeJob {
+                job_id: job_id.to_string(),
+            },
+            "finalize job",
+        )
+        .await?;
+        Ok(wait)
     }
 
     pub async fn shutdown(mut self) {

@@ -402,6 +402,8 @@ pub async fn research_request(
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let attested_height = onchain.height;
+    // The researcher may dispute the match for the escrow's window; undisputed, it pays.
+    p.finalize_job(&job_id).await?;
     let node_paid = native_balance(&p.node, p.node.address())
         .await?
         .saturating_sub(node_before);
@@ -414,7 +416,7 @@ pub async fn research_request(
     }
     let onchain_commitment = onchain.attestation.result_hash.0;
     progress(&format!(
-        "relayer matched and attested (request id, S_i) at height {attested_height}; escrow paid the node"
+        "relayer matched and attested (request id, S_i) at height {attested_height}; after the dispute window the escrow paid the node"
     ));
 
     // The researcher: S_i from the relayer, checked against the chain, encrypted to itself.

@@ -90,10 +90,10 @@ async fn job(b: &Platform, job_id: &str) -> Job {
     .unwrap()
 }
 
-/// The node a job was paid to, if it was paid.
+/// The node a job was reported for (held for the escrow's dispute window, or paid), if any.
 async fn paid_node(b: &Platform, job_id: &str) -> Option<String> {
     match job(b, job_id).await.status {
-        JobStatus::Paid { node } => Some(node.into_string()),
+        JobStatus::Reported { node, .. } | JobStatus::Paid { node } => Some(node.into_string()),
         _ => None,
     }
 }
@@ -218,12 +218,19 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let j = job(&b, "x-1").await;
-        if matches!(&j.status, JobStatus::Paid { node } if node.as_str() == a_node) {
+        if paid_node(&b, "x-1").await.as_deref() == Some(a_node.as_str()) {
             break;
         }
-        assert!(Instant::now() < deadline, "job x-1 not paid on B: {j:?}");
+        assert!(
+            Instant::now() < deadline,
+            "job x-1 not reported on B: {j:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Reported over IBC; the escrow holds it for its dispute window, then pays.
+    let waited = b.finalize_job(&b.job_id("x-1")).await.unwrap();
+    // A's clock keeps pace with B's (the packet timeouts below compare them).
+    a.devnet().unwrap().advance_time(waited).await.unwrap();
     let after = bithive_cli::platform::native_balance(&b.gov, &a_node)
         .await
         .unwrap();

@@ -137,7 +137,9 @@ async fn relayer_killed_at_each_job_state_attests_every_job_once() {
     // Restarted without a failpoint, it finishes every job from its database.
     let child = relayer(&config, None);
     for job in &jobs {
-        p.wait_paid(job, Duration::from_secs(120)).await.unwrap();
+        p.wait_reported(job, Duration::from_secs(120))
+            .await
+            .unwrap();
     }
     let status = terminate(child).await;
     assert!(status.success(), "graceful stop: {status:?}");
@@ -171,7 +173,7 @@ async fn relayer_rides_out_a_ten_second_chain_outage() {
     let mut child = relayer(&config, None);
 
     p.create_inference_job("before", PRICE).await.unwrap();
-    p.wait_paid("before", Duration::from_secs(120))
+    p.wait_reported("before", Duration::from_secs(120))
         .await
         .unwrap();
 
@@ -187,7 +189,9 @@ async fn relayer_rides_out_a_ten_second_chain_outage() {
 
     p.create_inference_job("after", PRICE).await.unwrap();
     for job in ["before", "during", "after"] {
-        p.wait_paid(job, Duration::from_secs(120)).await.unwrap();
+        p.wait_reported(job, Duration::from_secs(120))
+            .await
+            .unwrap();
     }
     let status = terminate(child).await;
     assert!(status.success(), "graceful stop: {status:?}");

@@ -813,3 +813,113 @@ fn unpinned_peers_get_no_forward_and_no_retry() {
     let r = execute(deps.as_mut(), e.clone(), message_info(&anyone, &[]), retry).unwrap();
     assert_eq!(sent_packet(&r), packet);
 }
+
+/// Issue #20 over IBC: a node's word on its own compute work is refused on the packet path as on
+/// the local one. Chain A does not forward it; and a hostile chain A that sends such a packet
+/// anyway (the receiver trusts nothing in it but the proof) gets an error ack on B, and B's
+/// rewards contract is never called.
+#[test]
+fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
+    use bithive_formulas::enode::EnodeInputs;
+    use bithive_interface::attestation::{PacketProof, WorkPayload};
+    use bithive_signed_attestation::payload_hash;
+    use cosmwasm_std::Decimal;
+
+    let (mut a_deps, a_env) = chain(CHAIN_A);
+    let (mut b_deps, b_env) = chain(CHAIN_B);
+    connect(&mut a_deps, &a_env, "channel-0");
+    connect(&mut b_deps, &b_env, "channel-7");
+    route(&mut a_deps, &a_env, CHAIN_B, "channel-0");
+    route(&mut b_deps, &b_env, CHAIN_A, "channel-7");
+    let b_rewards = b_deps.api.addr_make("rewards").to_string();
+    // B's governance names its rewards contract (the compute-work consumer).
+    let g = gov(&b_deps);
+    let set_rewards = ExecuteMsg::UpdateConfig {
+        governance: None,
+        escrow: None,
+        rewards: Some(b_rewards.clone()),
+        asset_nft: None,
+        quorum_threshold: None,
+        quorum_kinds: None,
+        max_age_seconds: None,
+        max_future_seconds: None,
+        ibc_timeout_seconds: None,
+    };
+    execute(
+        b_deps.as_mut(),
+        b_env.clone(),
+        message_info(&g, &[]),
+        set_rewards,
+    )
+    .unwrap();
+    // Node 0 (operator key 0) claims 10^6 units for itself (the payload names no other node).
+    let payload = to_json_binary(&WorkPayload {
+        node: None,
+        units: Uint128::new(1_000_000),
+        enode: EnodeInputs {
+            pcompute: Decimal::percent(250),
+            penergy: Decimal::one(),
+            tasks_successful: 9,
+            tasks_total: 10,
+            availability: Decimal::one(),
+            dfactor: Decimal::one(),
+        },
+    })
+    .unwrap();
+    let att = Attestation {
+        chain_id: CHAIN_B.into(),
+        contract: b_rewards.clone(),
+        job_id: "work-epoch-1".into(),
+        kind: AttestationKind::ComputeWork,
+        result_hash: payload_hash(AttestationKind::ComputeWork, payload.as_slice()),
+        commitments: vec![],
+        issued_at: a_env.block.time.seconds(),
+        nonce: 1,
+        signer: key(0),
+    };
+    let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
+    let relayer = a_deps.api.addr_make("relayer");
+    let node0 = a_deps.api.addr_make("node0").to_string();
+    let submit = ExecuteMsg::Submit {
+        attestation: att.clone(),
+        signature: signed.signature,
+        payload: Some(payload.clone()),
+    };
+    assert_eq!(
+        execute(
+            a_deps.as_mut(),
+            a_env.clone(),
+            message_info(&relayer, &[]),
+            submit
+        )
+        .unwrap_err(),
+        ContractError::SelfAttestation(node0.clone())
+    );
+
+    // The hostile sender's packet, with a valid signature by node 0.
+    let packet = AttestationPacket {
+        id: 1,
+        attestation: att,
+        proof: PacketProof::Single {
+            signature: signed.signature,
+        },
+        payload: Some(payload),
+    };
+    let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
+    let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
+    let CosmosMsg::Wasm(WasmMsg::Execute { msg, .. }) = &r.messages[0].msg else {
+        panic!("not a self-call");
+    };
+    let process: ExecuteMsg = from_json(msg).unwrap();
+    let me = b_env.contract.address.clone();
+    assert_eq!(
+        execute(
+            b_deps.as_mut(),
+            b_env.clone(),
+            message_info(&me, &[]),
+            process
+        )
+        .unwrap_err(),
+        ContractError::SelfAttestation(b_deps.api.addr_make("node0").to_string())
+    );
+}

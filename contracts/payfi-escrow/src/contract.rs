@@ -35,6 +35,7 @@ pub fn instantiate(
             .staking
             .map(|s| deps.api.addr_validate(&s))
             .transpose()?,
+        job_dispute_seconds: admin::check_dispute_window(msg.job_dispute_seconds)?,
     };
     CONFIG.save(deps.storage, &config)?;
     update_cw20_allowlist(deps.storage, deps.api, &msg.cw20_allowlist, &[])?;
@@ -96,13 +97,26 @@ pub fn execute(
         }
         ExecuteMsg::ClaimJob { job_id } => job::claim(deps, env, info, job_id),
         ExecuteMsg::ReportJob { job_id, node } => job::report(deps, env, info, job_id, node),
+        ExecuteMsg::FinalizeJob { job_id } => job::finalize(deps, env, job_id),
+        ExecuteMsg::DisputeJob { job_id, reason } => job::dispute(deps, env, info, job_id, reason),
+        ExecuteMsg::ResolveJobDispute { job_id, pay_node } => {
+            job::resolve(deps, info, job_id, pay_node)
+        }
         ExecuteMsg::RefundJob { job_id } => job::refund(deps, env, job_id),
         ExecuteMsg::UpdateConfig {
             admin: a,
             fee_bps,
             fee_collector,
             staking,
-        } => admin::update_config(deps, info, a, fee_bps, fee_collector, staking),
+            job_dispute_seconds,
+        } => admin::update_config(
+            deps,
+            info,
+            a,
+            fee_bps,
+            fee_collector,
+            (staking, job_dispute_seconds),
+        ),
         ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
             admin::update_cw20(deps, info, add, remove)
         }

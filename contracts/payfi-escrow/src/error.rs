@@ -96,6 +96,14 @@ pub enum ContractError {
 
     #[error("job {job_id} is settled")]
     JobSettled { job_id: String },
+    #[error("job {job_id} is not reported and inside its dispute window")]
+    NotDisputable { job_id: String },
+    #[error("job {job_id} may be disputed until {until}")]
+    DisputeWindowOpen { job_id: String, until: String },
+    #[error("job {job_id} is not reported")]
+    JobNotReported { job_id: String },
+    #[error("job {job_id} is not disputed")]
+    JobNotDisputed { job_id: String },
     #[error("job {job_id} is bound to no node: an eligible node claims it first")]
     JobNotClaimed { job_id: String },
     #[error("job {job_id} is bound to node {bound}, not {node}")]

@@ -80,6 +80,7 @@ proptest! {
             cw20_allowlist: vec![],
             reporters: vec![],
             staking: None,
+            job_dispute_seconds: 0,
         }).unwrap();
         let total: u128 = milestones.iter().sum();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(total, DENOM)),
@@ -145,6 +146,7 @@ proptest! {
             cw20_allowlist: vec![],
             reporters: vec![],
             staking: None,
+            job_dispute_seconds: 0,
         }).unwrap();
         let signer = bithive_payfi_voucher::VoucherSigner::from_secret(&[5u8; 32]).unwrap();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(deposit, DENOM)),

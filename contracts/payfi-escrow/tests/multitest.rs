@@ -120,6 +120,7 @@ impl T {
                     cw20_allowlist: vec![self.usdc.to_string()],
                     reporters: vec![self.reporter.to_string()],
                     staking: None,
+                    job_dispute_seconds: 0,
                 },
                 &[],
                 "payfi",
@@ -942,6 +943,7 @@ fn a_job_pays_only_its_bound_node() {
         fee_bps: None,
         fee_collector: None,
         staking: Some(staking.to_string()),
+        job_dispute_seconds: None,
     };
     assert_eq!(
         err(t.exec(&stranger, set_staking.clone(), &[])),
@@ -1210,6 +1212,7 @@ fn fee_config_is_capped_and_snapshotted() {
         fee_bps: Some(bps),
         fee_collector: None,
         staking: None,
+        job_dispute_seconds: None,
     };
     assert_eq!(
         err(t.exec(&admin, upd(1_001), &[])),
@@ -1254,6 +1257,7 @@ fn fee_config_is_capped_and_snapshotted() {
             cw20_allowlist: vec![],
             reporters: vec![],
             staking: None,
+            job_dispute_seconds: 0,
         },
         &[],
         "bad",
@@ -1392,4 +1396,168 @@ fn job_ids_cannot_be_front_run() {
         )),
         ContractError::JobExists { .. }
     ));
+}
+
+/// Issue #20: a wrong result was paid at the report and could not be contested. With a dispute
+/// window the payment waits; the payer (only the payer, only inside the window) holds it for
+/// the admin, who pays the node or refunds the payer; an undisputed job pays once, to anyone's
+/// finalize, after the window. Nothing pays twice and a reported job is never refunded on expiry.
+#[test]
+fn a_reported_job_waits_out_its_dispute_window() {
+    let mut t = setup();
+    let (admin, payer, reporter, node, stranger, collector) = (
+        t.admin.clone(),
+        t.payer.clone(),
+        t.reporter.clone(),
+        t.node.clone(),
+        t.stranger.clone(),
+        t.collector.clone(),
+    );
+    let set_window = ExecuteMsg::UpdateConfig {
+        admin: None,
+        fee_bps: None,
+        fee_collector: None,
+        staking: None,
+        job_dispute_seconds: Some(MAX_JOB_DISPUTE_SECONDS + 1),
+    };
+    assert!(matches!(
+        err(t.exec(&admin, set_window, &[])),
+        ContractError::Invalid {
+            field: "job_dispute_seconds",
+            ..
+        }
+    ));
+    let set_window = ExecuteMsg::UpdateConfig {
+        admin: None,
+        fee_bps: None,
+        fee_collector: None,
+        staking: None,
+        job_dispute_seconds: Some(3_600),
+    };
+    t.exec(&admin, set_window, &[]).unwrap();
+    let mut jobs = Vec::new();
+    for id in ["good", "wrong", "late", "right"] {
+        let m = ExecuteMsg::CreateJob(job_msg(id, t.now().plus_seconds(600)));
+        t.exec(&payer, m, &coins(1_000, IBC)).unwrap();
+        let full = job_id(payer.as_str(), id);
+        t.exec(
+            &reporter,
+            ExecuteMsg::ReportJob {
+                job_id: full.clone(),
+                node: node.to_string(),
+            },
+            &[],
+        )
+        .unwrap();
+        jobs.push(full);
+    }
+    let [good, wrong, late, right] = [&jobs[0], &jobs[1], &jobs[2], &jobs[3]].map(String::clone);
+    // Reported, not paid.
+    assert_eq!(t.bank(&node, IBC), 0);
+    let status = |t: &T, id: &str| -> JobStatus {
+        let j: Job = t
+            .app
+            .wrap()
+            .query_wasm_smart(&t.pay, &QueryMsg::Job { job_id: id.into() })
+            .unwrap();
+        j.status
+    };
+    assert!(matches!(status(&t, &good), JobStatus::Reported { .. }));
+    let finalize = |id: &str| ExecuteMsg::FinalizeJob { job_id: id.into() };
+    let dispute = |id: &str| ExecuteMsg::DisputeJob {
+        job_id: id.into(),
+        reason: "the label is wrong".into(),
+    };
+    assert!(matches!(
+        err(t.exec(&stranger, finalize(&good), &[])),
+        ContractError::DisputeWindowOpen { .. }
+    ));
+    // Only the payer disputes, with a bounded reason.
+    assert_eq!(
+        err(t.exec(&stranger, dispute(&wrong), &[])),
+        ContractError::Unauthorized { role: "job payer" }
+    );
+    assert_eq!(
+        err(t.exec(&node, dispute(&wrong), &[])),
+        ContractError::Unauthorized { role: "job payer" }
+    );
+    let long = ExecuteMsg::DisputeJob {
+        job_id: wrong.clone(),
+        reason: "x".repeat(257),
+    };
+    assert!(matches!(
+        err(t.exec(&payer, long, &[])),
+        ContractError::Invalid {
+            field: "reason",
+            ..
+        }
+    ));
+    t.exec(&payer, dispute(&wrong), &[]).unwrap();
+    t.exec(&payer, dispute(&right), &[]).unwrap();
+    assert!(matches!(status(&t, &wrong), JobStatus::Disputed { .. }));
+    // A disputed job cannot be finalized, disputed again, reported again or refunded.
+    assert_eq!(
+        err(t.exec(&stranger, finalize(&wrong), &[])),
+        ContractError::JobNotReported {
+            job_id: wrong.clone()
+        }
+    );
+    assert_eq!(
+        err(t.exec(&payer, dispute(&wrong), &[])),
+        ContractError::NotDisputable {
+            job_id: wrong.clone()
+        }
+    );
+    t.advance(3_600);
+    // The window is over: no more disputes; anyone finalizes an undisputed job, once.
+    assert_eq!(
+        err(t.exec(&payer, dispute(&late), &[])),
+        ContractError::NotDisputable {
+            job_id: late.clone()
+        }
+    );
+    t.exec(&stranger, finalize(&good), &[]).unwrap();
+    assert_eq!(t.bank(&node, IBC), 990);
+    assert_eq!(t.bank(&collector, IBC), 10);
+    assert!(matches!(
+        err(t.exec(&stranger, finalize(&good), &[])),
+        ContractError::JobNotReported { .. }
+    ));
+    // Past expiry, a reported job is the node's, not the payer's: no refund.
+    assert!(matches!(
+        err(t.exec(
+            &payer,
+            ExecuteMsg::RefundJob {
+                job_id: late.clone()
+            },
+            &[]
+        )),
+        ContractError::JobSettled { .. }
+    ));
+    t.exec(&stranger, finalize(&late), &[]).unwrap();
+    assert_eq!(t.bank(&node, IBC), 1_980);
+    // The admin resolves disputes, nobody else; once.
+    let resolve = |id: &str, pay_node: bool| ExecuteMsg::ResolveJobDispute {
+        job_id: id.into(),
+        pay_node,
+    };
+    assert_eq!(
+        err(t.exec(&payer, resolve(&wrong, false), &[])),
+        ContractError::Unauthorized { role: "admin" }
+    );
+    let payer_before = t.bank(&payer, IBC);
+    t.exec(&admin, resolve(&wrong, false), &[]).unwrap();
+    assert_eq!(t.bank(&payer, IBC), payer_before + 1_000);
+    assert!(matches!(status(&t, &wrong), JobStatus::Refunded));
+    assert_eq!(
+        err(t.exec(&admin, resolve(&wrong, true), &[])),
+        ContractError::JobNotDisputed {
+            job_id: wrong.clone()
+        }
+    );
+    t.exec(&admin, resolve(&right, true), &[]).unwrap();
+    assert_eq!(t.bank(&node, IBC), 2_970);
+    // paid <= funded: four jobs of 1,000, one refunded, three paid net of the 1 % fee.
+    assert_eq!(t.bank(&t.pay.clone(), IBC), 0);
+    assert_eq!(t.bank(&collector, IBC), 30);
 }

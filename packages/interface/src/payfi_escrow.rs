@@ -16,7 +16,16 @@ pub struct InstantiateMsg {
     /// only jobs the payer bound to a node at creation can be reported.
     #[serde(default)]
     pub staking: Option<String>,
+    /// Seconds a reported job waits before it pays, during which its payer may dispute the
+    /// result (0: paid at the report, no dispute). At most [`MAX_JOB_DISPUTE_SECONDS`].
+    #[serde(default)]
+    pub job_dispute_seconds: u64,
 }
+
+/// Longest job dispute window (30 days).
+pub const MAX_JOB_DISPUTE_SECONDS: u64 = 30 * 86_400;
+/// Longest dispute reason, bytes.
+pub const MAX_DISPUTE_REASON_LEN: usize = 256;
 
 #[cw_serde]
 pub struct CreateEscrowMsg {
@@ -129,10 +138,27 @@ pub enum ExecuteMsg {
         job_id: String,
     },
     /// Reporter names the node that ran the job (before expiry): it must be the job's bound
-    /// node; it is paid.
+    /// node. It is paid at once without a dispute window, else the job is `Reported` until
+    /// the window ends.
     ReportJob {
         job_id: String,
         node: String,
+    },
+    /// Anyone, once a reported job's dispute window has ended undisputed: pays the node.
+    FinalizeJob {
+        job_id: String,
+    },
+    /// The job's payer, inside the dispute window: the result is wrong. The payment is held
+    /// until the admin resolves it.
+    DisputeJob {
+        job_id: String,
+        reason: String,
+    },
+    /// Admin (governance): a disputed job pays its node (`pay_node`) or refunds its payer. A
+    /// node found to have reported a wrong result is slashed in staking (`slash`).
+    ResolveJobDispute {
+        job_id: String,
+        pay_node: bool,
     },
     /// After expiry, an unreported job's deposit returns to the payer.
     RefundJob {
@@ -145,6 +171,8 @@ pub enum ExecuteMsg {
         fee_collector: Option<String>,
         #[serde(default)]
         staking: Option<String>,
+        #[serde(default)]
+        job_dispute_seconds: Option<u64>,
     },
     UpdateCw20Allowlist {
         add: Vec<String>,
@@ -208,6 +236,9 @@ pub struct Config {
     /// Asked whether a node may `claim_job` (None: claims are refused).
     #[serde(default)]
     pub staking: Option<Addr>,
+    /// Dispute window of reported jobs (0: paid at the report).
+    #[serde(default)]
+    pub job_dispute_seconds: u64,
 }
 
 #[cw_serde]
@@ -267,7 +298,19 @@ pub struct Channel {
 #[cw_serde]
 pub enum JobStatus {
     Open,
-    Paid { node: Addr },
+    /// Reported for `node`; pays when `disputable_until` has passed undisputed.
+    Reported {
+        node: Addr,
+        disputable_until: Timestamp,
+    },
+    /// Disputed by the payer; held until the admin resolves it.
+    Disputed {
+        node: Addr,
+        reason: String,
+    },
+    Paid {
+        node: Addr,
+    },
     Refunded,
 }
 
@@ -325,7 +368,9 @@ pub mod events {
     pub const CLAIM_JOB: &str = "claim_job";
     pub const CREATE_JOB: &str = "create_job";
     pub const DISPUTE_ESCROW: &str = "dispute_escrow";
+    pub const DISPUTE_JOB: &str = "dispute_job";
     pub const FINALIZE_CLOSE: &str = "finalize_close";
+    pub const FINALIZE_JOB: &str = "finalize_job";
     pub const INSTANTIATE: &str = "instantiate";
     pub const MIGRATE: &str = "migrate";
     pub const OPEN_CHANNEL: &str = "open_channel";
@@ -337,6 +382,7 @@ pub mod events {
     pub const REPORT_JOB: &str = "report_job";
     pub const REQUEST_CLOSE: &str = "request_close";
     pub const RESOLVE_ESCROW: &str = "resolve_escrow";
+    pub const RESOLVE_JOB_DISPUTE: &str = "resolve_job_dispute";
     pub const TOP_UP_CHANNEL: &str = "top_up_channel";
     pub const UPDATE_CONFIG: &str = "update_config";
     pub const UPDATE_CW20_ALLOWLIST: &str = "update_cw20_allowlist";
@@ -348,7 +394,9 @@ pub mod events {
         CREATE_ESCROW,
         CREATE_JOB,
         DISPUTE_ESCROW,
+        DISPUTE_JOB,
         FINALIZE_CLOSE,
+        FINALIZE_JOB,
         INSTANTIATE,
         MIGRATE,
         OPEN_CHANNEL,
@@ -360,6 +408,7 @@ pub mod events {
         REPORT_JOB,
         REQUEST_CLOSE,
         RESOLVE_ESCROW,
+        RESOLVE_JOB_DISPUTE,
         TOP_UP_CHANNEL,
         UPDATE_CONFIG,
         UPDATE_CW20_ALLOWLIST,
@@ -375,6 +424,7 @@ pub mod events {
         pub const CHANNEL_ID: &str = "channel_id";
         pub const CUMULATIVE: &str = "cumulative";
         pub const DEPOSIT: &str = "deposit";
+        pub const DISPUTABLE_UNTIL: &str = "disputable_until";
         pub const ESCROW_ID: &str = "escrow_id";
         pub const FEE: &str = "fee";
         pub const FEE_BPS: &str = "fee_bps";
@@ -388,6 +438,7 @@ pub mod events {
         pub const PAID: &str = "paid";
         pub const PAYEE: &str = "payee";
         pub const PAYER: &str = "payer";
+        pub const REASON: &str = "reason";
         pub const REFUNDED: &str = "refunded";
         pub const VERSION: &str = "version";
 
@@ -400,6 +451,7 @@ pub mod events {
             CHANNEL_ID,
             CUMULATIVE,
             DEPOSIT,
+            DISPUTABLE_UNTIL,
             ESCROW_ID,
             FEE,
             FEE_BPS,
@@ -413,6 +465,7 @@ pub mod events {
             PAID,
             PAYEE,
             PAYER,
+            REASON,
             REFUNDED,
             VERSION,
         ];

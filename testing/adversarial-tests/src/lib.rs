@@ -370,6 +370,7 @@ impl World {
                 cw20_allowlist: vec![w.c.btt.clone(), w.c.btk.clone()],
                 reporters: vec![],
                 staking: Some(w.c.staking.clone()),
+                job_dispute_seconds: 3_600,
             },
             "payfi-escrow",
             me,

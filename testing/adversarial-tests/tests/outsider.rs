@@ -92,6 +92,7 @@ fn a_stranger_reaches_no_privileged_path() {
                 fee_bps: Some(1_000),
                 fee_collector: Some(stranger.clone()),
                 staking: None,
+                job_dispute_seconds: Some(0),
             },
             "unauthorized: admin only",
         ),

@@ -227,6 +227,8 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
                 cw20_allowlist: vec![],
                 reporters: vec![],
                 staking: Some(staking.to_string()),
+                // Paid at the report: these tests are about what the attestation accepts.
+                job_dispute_seconds: 0,
             },
             &[],
             "escrow",

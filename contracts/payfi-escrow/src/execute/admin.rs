@@ -1,4 +1,5 @@
 use bithive_interface::payfi_escrow::events as ev;
+use bithive_interface::payfi_escrow::MAX_JOB_DISPUTE_SECONDS;
 use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 
 use super::Res;
@@ -24,13 +25,23 @@ pub fn check_fee(bps: u16) -> Result<(), ContractError> {
     Ok(())
 }
 
+pub fn check_dispute_window(seconds: u64) -> Result<u64, ContractError> {
+    if seconds > MAX_JOB_DISPUTE_SECONDS {
+        return Err(ContractError::Invalid {
+            field: "job_dispute_seconds",
+            reason: "at most 30 days",
+        });
+    }
+    Ok(seconds)
+}
+
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
     admin: Option<String>,
     fee_bps: Option<u16>,
     fee_collector: Option<String>,
-    staking: Option<String>,
+    (staking, job_dispute_seconds): (Option<String>, Option<u64>),
 ) -> Res {
     assert_admin(&deps, &info)?;
     let mut c = CONFIG.load(deps.storage)?;
@@ -46,6 +57,10 @@ pub fn update_config(
     }
     if let Some(s) = staking {
         c.staking = Some(deps.api.addr_validate(&s)?);
+    }
+    // Jobs already reported keep the window they were reported with.
+    if let Some(w) = job_dispute_seconds {
+        c.job_dispute_seconds = check_dispute_window(w)?;
     }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new()

@@ -1,10 +1,13 @@
-//! Compute-job escrow: paid to the job's bound node when an authorized reporter names it, refunded
-//! on expiry. A job's id is `<payer>/<payer's id>`, derived here, so a job id cannot be
+//! Compute-job escrow: paid to the job's bound node when an authorized reporter names it (after
+//! a dispute window in which the payer may contest the result, when the config sets one),
+//! refunded on expiry. A job's id is `<payer>/<payer's id>`, derived here, so a job id cannot be
 //! front-run; its node is chosen by the payer or claimed by an eligible node before it works, so
 //! nobody else can be paid for a job another node ran.
 
 use bithive_interface::payfi_escrow::events as ev;
-use bithive_interface::payfi_escrow::{job_id as full_job_id, MAX_JOB_ID_LEN};
+use bithive_interface::payfi_escrow::{
+    job_id as full_job_id, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
+};
 use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
 use sha2::{Digest, Sha256};
@@ -183,17 +186,110 @@ pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: 
         }
         Some(_) => {}
     }
+    let window = CONFIG.load(deps.storage)?.job_dispute_seconds;
+    let res = Response::new()
+        .add_attribute(ev::ACTION, ev::REPORT_JOB)
+        .add_attribute(ev::attr::JOB_ID, job_id.clone())
+        .add_attribute(ev::attr::NODE, node.clone());
+    if window == 0 {
+        return pay_node(deps, job, node, res);
+    }
+    let until = env.block.time.plus_seconds(window);
+    job.status = JobStatus::Reported {
+        node,
+        disputable_until: until,
+    };
+    JOBS.save(deps.storage, &job_id, &job)?;
+    Ok(res.add_attribute(ev::attr::DISPUTABLE_UNTIL, until.seconds().to_string()))
+}
+
+/// Pays `node` (net of the fee) and marks the job paid: the one place a job pays.
+fn pay_node(deps: DepsMut, mut job: Job, node: Addr, res: Response) -> Res {
     let collector = CONFIG.load(deps.storage)?.fee_collector;
     let (msgs, net, fee) = pay_with_fee(&job.asset, &node, &collector, job.amount, job.fee_bps)?;
-    job.status = JobStatus::Paid { node: node.clone() };
-    JOBS.save(deps.storage, &job_id, &job)?;
-    Ok(Response::new()
+    job.status = JobStatus::Paid { node };
+    JOBS.save(deps.storage, &job.job_id, &job)?;
+    Ok(res
         .add_messages(msgs)
-        .add_attribute(ev::ACTION, ev::REPORT_JOB)
-        .add_attribute(ev::attr::JOB_ID, job_id)
-        .add_attribute(ev::attr::NODE, node)
         .add_attribute(ev::attr::PAID, net)
         .add_attribute(ev::attr::FEE, fee))
+}
+
+/// Anyone, after the window: an undisputed report pays its node.
+pub fn finalize(deps: DepsMut, env: Env, job_id: String) -> Res {
+    let job = load(&deps, &job_id)?;
+    let JobStatus::Reported {
+        node,
+        disputable_until,
+    } = job.status.clone()
+    else {
+        return Err(ContractError::JobNotReported { job_id });
+    };
+    if env.block.time < disputable_until {
+        return Err(ContractError::DisputeWindowOpen {
+            job_id,
+            until: disputable_until.to_string(),
+        });
+    }
+    let res = Response::new()
+        .add_attribute(ev::ACTION, ev::FINALIZE_JOB)
+        .add_attribute(ev::attr::JOB_ID, job_id)
+        .add_attribute(ev::attr::NODE, node.clone());
+    pay_node(deps, job, node, res)
+}
+
+/// The payer, inside the window: holds the payment for the admin to resolve.
+pub fn dispute(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, reason: String) -> Res {
+    let mut job = load(&deps, &job_id)?;
+    if info.sender != job.payer {
+        return Err(ContractError::Unauthorized { role: "job payer" });
+    }
+    if reason.is_empty() || reason.len() > MAX_DISPUTE_REASON_LEN {
+        return Err(ContractError::Invalid {
+            field: "reason",
+            reason: "1 to 256 bytes",
+        });
+    }
+    let node = match &job.status {
+        JobStatus::Reported {
+            node,
+            disputable_until,
+        } if env.block.time < *disputable_until => node.clone(),
+        _ => return Err(ContractError::NotDisputable { job_id }),
+    };
+    job.status = JobStatus::Disputed {
+        node: node.clone(),
+        reason: reason.clone(),
+    };
+    JOBS.save(deps.storage, &job_id, &job)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::DISPUTE_JOB)
+        .add_attribute(ev::attr::JOB_ID, job_id)
+        .add_attribute(ev::attr::NODE, node)
+        .add_attribute(ev::attr::REASON, reason))
+}
+
+/// Admin: a disputed job pays its node or refunds its payer (whole deposit, no fee).
+pub fn resolve(deps: DepsMut, info: MessageInfo, job_id: String, pay_to_node: bool) -> Res {
+    if CONFIG.load(deps.storage)?.admin != info.sender {
+        return Err(ContractError::Unauthorized { role: "admin" });
+    }
+    let mut job = load(&deps, &job_id)?;
+    let JobStatus::Disputed { node, .. } = job.status.clone() else {
+        return Err(ContractError::JobNotDisputed { job_id });
+    };
+    let res = Response::new()
+        .add_attribute(ev::ACTION, ev::RESOLVE_JOB_DISPUTE)
+        .add_attribute(ev::attr::JOB_ID, job_id.clone())
+        .add_attribute(ev::attr::NODE, node.clone());
+    if pay_to_node {
+        return pay_node(deps, job, node, res);
+    }
+    job.status = JobStatus::Refunded;
+    JOBS.save(deps.storage, &job_id, &job)?;
+    Ok(res
+        .add_messages(pay(&job.asset, &job.payer, job.amount)?)
+        .add_attribute(ev::attr::REFUNDED, job.amount))
 }
 
 pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {

@@ -81,6 +81,7 @@ impl World {
             cw20_allowlist: vec![],
             reporters: vec![self.reporter.clone()],
             staking: None,
+            job_dispute_seconds: 0,
         };
         let admin = self.admin.clone();
         self.chain
