@@ -44,16 +44,24 @@ mkdir -p "$CACHE"
 cd "$ROOT/testing/wasmd"
 tmp="$CACHE/wasmd.tmp.$$"
 buildlog="$CACHE/build.log"
-# -v names each package as it is compiled: print a count every 50 so the log shows progress;
-# the whole output goes to build.log, whose tail is shown if the build fails.
+# -v names each package as it is compiled: a count every 50 packages (and every 50 modules
+# downloaded) shows progress; the whole output goes to build.log, whose tail shows on failure.
 set +e
 go build -v -trimpath -tags netgo -ldflags "$LDFLAGS" -o "$tmp" github.com/CosmWasm/wasmd/cmd/wasmd 2>&1 \
-  | tee "$buildlog" | awk -v t0="$started" '{ n++; if (n % 50 == 0) {
-      printf "[wasmd-build] %d packages compiled (%d s)\n", n, systime() - t0 > "/dev/stderr"; fflush() } }'
+  | tee "$buildlog" | {
+    mods=0 pkgs=0
+    while IFS= read -r line; do
+      case "$line" in
+        "go: downloading "*) mods=$((mods + 1)); ((mods % 50)) || log "$mods modules downloaded ($(($(date +%s) - started)) s)" ;;
+        *" "*) ;;
+        *) pkgs=$((pkgs + 1)); ((pkgs % 50)) || log "$pkgs packages compiled ($(($(date +%s) - started)) s)" ;;
+      esac
+    done
+  }
 rc="${PIPESTATUS[0]}"
 set -e
 if [ "$rc" != 0 ] || [ ! -x "$tmp" ]; then
-  grep -vE '^[a-zA-Z0-9_.~/-]+$' "$buildlog" | tail -n 30 >&2
+  grep -vE '^([a-zA-Z0-9_.~/-]+|go: downloading .*)$' "$buildlog" | tail -n 30 >&2
   log "go build failed (exit $rc); whole output: $buildlog"
   rm -f "$tmp"
   exit 1
