@@ -19,13 +19,24 @@ cargo build --quiet --locked -p bithive-cli --bin bithive
 BITHIVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
 
 H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-wasmd.XXXXXX")"
+H2="$H/second"
 cleanup() {
   local rc=$?
+  scripts/wasmd-net.sh stop "$H2" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H" || true
   if [ "$rc" = 0 ]; then rm -rf "$H"; else say "kept $H (node log: $H/wasmd.log)"; fi
 }
 trap cleanup EXIT
 scripts/wasmd-net.sh start "$H" --chain-id bithive-wasmd-test-1
+# A second chain side by side (the IBC tests need two): its own home, ports and chain id.
+scripts/wasmd-net.sh start "$H2" --chain-id bithive-wasmd-test-2
+for home in "$H" "$H2"; do
+  # shellcheck source=/dev/null
+  (source "$home/wasmd-net.env"
+    [ "$(curl -sf "$WASMD_RPC/status" | jq -r .result.node_info.network)" = "$WASMD_CHAIN_ID" ] \
+      || fail "$WASMD_RPC does not serve $WASMD_CHAIN_ID")
+done
+scripts/wasmd-net.sh stop "$H2"
 # shellcheck source=/dev/null
 source "$H/wasmd-net.env"
 w() { "$WASMD_BIN" --home "$WASMD_NODE_HOME" "$@"; }
