@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The product on a real chain: builds (or reuses) the pinned wasmd (scripts/wasmd-build.sh),
-# starts a local wasmd network (scripts/wasmd-net.sh), stores the reference artifacts with wasmd's
-# own CLI, runs `bithive deploy` (stores every artifacts/*.wasm through wasmd's checks,
-# instantiates and wires the platform), then checks the deployment with wasmd's queries: code
-# checksums, admins, BTK's only minter is emission, nobody owns BTK or BTT.
+# starts two local wasmd networks side by side (scripts/wasmd-net.sh), stores and instantiates the
+# reference artifacts with wasmd's own CLI, runs `bithive deploy` (stores every artifacts/*.wasm
+# through wasmd's checks, instantiates and wires the platform; asset_shares, a code only there, is
+# instantiated with the CLI), then checks the deployment with wasmd's queries: code checksums,
+# admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -42,17 +43,32 @@ source "$H/wasmd-net.env"
 w() { "$WASMD_BIN" --home "$WASMD_NODE_HOME" "$@"; }
 q() { w query --node "$WASMD_RPC" -o json "$@"; }
 
-# wasmd's CLI: store each reference artifact (artifacts/reference) and wait for its tx.
+# wtx ARGS...: a tx from the deployer through wasmd's CLI; prints the committed result (JSON).
+wtx() {
+  local out
+  out="$(w tx "$@" --from deployer --keyring-backend test --chain-id "$WASMD_CHAIN_ID" \
+    --node "$WASMD_RPC" --gas-prices "$WASMD_MIN_GAS_PRICE$WASMD_DENOM" -y -o json)"
+  [ "$(jq -r .code <<<"$out")" = 0 ] || fail "tx $* refused: $out"
+  w query wait-tx "$(jq -r .txhash <<<"$out")" --node "$WASMD_RPC" --timeout 30s -o json
+}
+# instantiate CODE_ID MSG LABEL: with wasmd's CLI; fails the step unless the contract is created.
+instantiate() {
+  local res
+  res="$(wtx wasm instantiate "$1" "$2" --label "$3" --no-admin --gas auto --gas-adjustment 1.4)"
+  [ "$(jq -r .code <<<"$res")" = 0 ] || fail "instantiate $3 (code $1) failed: $(jq -r .raw_log <<<"$res")"
+  say "instantiated $3 (code $1) with wasmd's CLI: gas used $(jq -r .gas_used <<<"$res")"
+}
+
+# wasmd's CLI: store and instantiate each reference artifact (artifacts/reference).
+declare -A ref_code
 for f in artifacts/reference/*.wasm; do
-  out="$(w tx wasm store "$f" --from deployer --keyring-backend test --chain-id "$WASMD_CHAIN_ID" \
-    --node "$WASMD_RPC" --gas auto --gas-adjustment 1.4 --gas-prices "$WASMD_MIN_GAS_PRICE$WASMD_DENOM" \
-    -y -o json)"
-  [ "$(jq -r .code <<<"$out")" = 0 ] || fail "store $f refused: $out"
-  hash="$(jq -r .txhash <<<"$out")"
-  res="$(w query wait-tx "$hash" --node "$WASMD_RPC" --timeout 30s -o json)"
+  res="$(wtx wasm store "$f" --gas auto --gas-adjustment 1.4)"
   [ "$(jq -r .code <<<"$res")" = 0 ] || fail "store $f failed: $(jq -r .raw_log <<<"$res")"
-  say "stored $(basename "$f") with wasmd's CLI: gas used $(jq -r .gas_used <<<"$res")"
+  ref_code[$(basename "$f" .wasm)]="$(jq -r '[.events[] | select(.type == "store_code") | .attributes[] | select(.key == "code_id") | .value][0]' <<<"$res")"
+  say "stored $(basename "$f") with wasmd's CLI: code ${ref_code[$(basename "$f" .wasm)]}, gas used $(jq -r .gas_used <<<"$res")"
 done
+instantiate "${ref_code[cw20_base_ref]}" '{"name":"Reference","symbol":"REF","decimals":6,"initial_balances":[]}' ref-cw20
+instantiate "${ref_code[cw20_receiver_probe]}" '{}' ref-probe
 
 # bithive deploy from the test deployer key.
 "$BITHIVE" keys add deployer --mnemonic-file "$WASMD_DEPLOYER_MNEMONIC_FILE" --keyring "$H/keyring.json" >/dev/null
@@ -80,6 +96,10 @@ for kind in $(jq -r '.codes | keys[]' "$D"); do
 done
 say "$(jq '.code_infos | length' <<<"$codes") codes on wasmd, each artifact's checksum matches"
 
+# asset_shares is a code only in the deployment (fractional instantiates it per asset): here too.
+instantiate "$(jq -r .codes.asset_shares.code_id "$D")" \
+  "{\"name\":\"Shares\",\"symbol\":\"SHR\",\"decimals\":6,\"minter\":\"$WASMD_DEPLOYER\"}" test-asset-shares
+
 # Every contract exists, with the code deployment.json names; the tokens have no wasm admin.
 smart() { q wasm contract-state smart "$1" "$2" | jq -c .data; }
 for name in $(jq -r '.contracts | keys[]' "$D"); do
@@ -103,11 +123,7 @@ bal="$(smart "$BTT" "{\"balance\":{\"address\":\"$WASMD_DEPLOYER\"}}" | jq -r .b
 say "BTK minters $minters; BTT $info; deployer's BTT $bal"
 [ "$(jq -r .total_supply <<<"$info")" != 0 ] || fail "BTT supply is 0"
 # The deployer can no longer add a minter: wasmd runs the contract and fails the tx.
-out="$(w tx wasm execute "$BTK" "{\"set_minter\":{\"minter\":\"$WASMD_DEPLOYER\",\"allowance\":\"1\"}}" \
-  --from deployer --keyring-backend test --chain-id "$WASMD_CHAIN_ID" --node "$WASMD_RPC" \
-  --gas 400000 --gas-prices "$WASMD_MIN_GAS_PRICE$WASMD_DENOM" -y -o json)"
-[ "$(jq -r .code <<<"$out")" = 0 ] || fail "set_minter refused before execution: $out"
-res="$(w query wait-tx "$(jq -r .txhash <<<"$out")" --node "$WASMD_RPC" --timeout 30s -o json)"
+res="$(wtx wasm execute "$BTK" "{\"set_minter\":{\"minter\":\"$WASMD_DEPLOYER\",\"allowance\":\"1\"}}" --gas 400000)"
 [ "$(jq -r .code <<<"$res")" != 0 ] || fail "the deployer added a BTK minter on wasmd"
 say "deployer's set_minter fails on wasmd: code $(jq -r .code <<<"$res") ($(jq -r .codespace <<<"$res")): $(jq -r .raw_log <<<"$res")"
 [ "$(smart "$BTK" '{"minters":{}}')" = "$minters" ] || fail "BTK minters changed"
