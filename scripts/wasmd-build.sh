@@ -2,6 +2,7 @@
 # Builds (or reuses) the pinned wasmd node, test tooling only: prints the binary's path on stdout.
 #   scripts/wasmd-build.sh            build once, then reuse the cached binary
 #   scripts/wasmd-build.sh --force    rebuild
+#   WASMD_PREFIX=wasm scripts/wasmd-build.sh   another address prefix (its own cached binary)
 # The binary is built from testing/wasmd (go.mod requires wasmd and repeats its replaces) with the
 # bech32 prefix `bithive`, so addresses match the devnet's. It is cached outside the clone under
 # $BITHIVE_CACHE/wasmd/<version>-bithive/ with libwasmvm beside it (rpath $ORIGIN), so it keeps
@@ -9,7 +10,10 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WASMD_VERSION=v0.61.14
-PREFIX=bithive
+# The chain's bech32 address prefix, set at link time: bithive like the devnet, or another
+# (WASMD_PREFIX=wasm), as a chain team's own chain has; each prefix is its own cached binary.
+PREFIX="${WASMD_PREFIX:-bithive}"
+[[ "$PREFIX" =~ ^[a-z]{1,20}$ ]] || { echo "WASMD_PREFIX=$PREFIX: lower-case letters only" >&2; exit 2; }
 CACHE="${BITHIVE_CACHE:-$HOME/.cache/bithive}/wasmd/$WASMD_VERSION-$PREFIX"
 BIN="$CACHE/wasmd"
 log() { printf '\033[1;35m[wasmd-build]\033[0m %s\n' "$*" >&2; }

@@ -12,11 +12,11 @@
 # and waits for the first blocks. HOME/wasmd-net.env holds WASMD_RPC, WASMD_REST, WASMD_GRPC,
 # WASMD_CHAIN_ID, WASMD_DENOM, WASMD_PREFIX, WASMD_BIN, WASMD_NODE_HOME, WASMD_DEPLOYER, for tests
 # to source. Two chains side by side: two HOMEs and two chain ids. The node log is HOME/wasmd.log.
-# WASMD_BIN picks the binary; otherwise scripts/wasmd-build.sh builds or reuses the pinned one.
+# WASMD_BIN picks the binary; otherwise scripts/wasmd-build.sh builds or reuses the pinned one
+# (WASMD_PREFIX=wasm: a chain whose addresses start with wasm1...).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DENOM=ubhive
-PREFIX=bithive
 MIN_GAS_PRICE=0.025
 TEST_MNEMONIC="abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
 log() { printf '\033[1;35m[wasmd-net]\033[0m %s\n' "$*" >&2; }
@@ -92,6 +92,7 @@ start() {
   local val deployer
   val="$("${w[@]}" keys show validator -a --keyring-backend test)"
   deployer="$("${w[@]}" keys show deployer -a --keyring-backend test)"
+  local prefix="${deployer%%1*}"
   "${w[@]}" genesis add-genesis-account "$val" "1000000000000000$DENOM" >/dev/null
   "${w[@]}" genesis add-genesis-account "$deployer" "1000000000000000$DENOM" >/dev/null
   for a in "${accounts[@]}"; do
@@ -140,7 +141,7 @@ WASMD_REST=http://127.0.0.1:$rest
 WASMD_GRPC=127.0.0.1:$grpc
 WASMD_P2P=127.0.0.1:$p2p
 WASMD_DENOM=$DENOM
-WASMD_PREFIX=$PREFIX
+WASMD_PREFIX=$prefix
 WASMD_MIN_GAS_PRICE=$MIN_GAS_PRICE
 WASMD_BIN=$bin
 WASMD_NODE_HOME=$NODE

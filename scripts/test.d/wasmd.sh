@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The product on a real chain: builds (or reuses) the pinned wasmd (scripts/wasmd-build.sh),
-# starts two local wasmd networks side by side (scripts/wasmd-net.sh), stores and instantiates the
+# starts two local wasmd networks side by side (scripts/wasmd-net.sh; the second with the address
+# prefix `wasm`, where the whole deploy runs again with --prefix wasm), stores and instantiates the
 # reference artifacts with wasmd's own CLI, runs `bithive deploy` (stores every artifacts/*.wasm
 # through wasmd's checks, instantiates and wires the platform; asset_shares, a code only there, is
 # instantiated with the CLI), then checks the deployment with wasmd's queries: code checksums,
@@ -13,6 +14,8 @@ fail() { say "FAIL: $*"; exit 1; }
 
 WASMD_BIN="$(scripts/wasmd-build.sh)"
 export WASMD_BIN
+# The second chain has its own address prefix, as a chain team's chain has (a relink: seconds).
+WASMD_BIN_WASM="$(WASMD_PREFIX=wasm scripts/wasmd-build.sh)"
 say "wasmd version --long:"
 "$WASMD_BIN" version --long 2>&1 | grep -vE '^- |^build_deps:' | sed 's/^/    /' >&2
 
@@ -29,15 +32,14 @@ cleanup() {
 }
 trap cleanup EXIT
 scripts/wasmd-net.sh start "$H" --chain-id bithive-wasmd-test-1
-# A second chain side by side (the IBC tests need two): its own home, ports and chain id.
-scripts/wasmd-net.sh start "$H2" --chain-id bithive-wasmd-test-2
+# A second chain side by side (the IBC tests need two): its own home, ports, chain id and prefix.
+WASMD_BIN="$WASMD_BIN_WASM" scripts/wasmd-net.sh start "$H2" --chain-id wasm-test-2
 for home in "$H" "$H2"; do
   # shellcheck source=/dev/null
   (source "$home/wasmd-net.env"
     [ "$(curl -sf "$WASMD_RPC/status" | jq -r .result.node_info.network)" = "$WASMD_CHAIN_ID" ] \
       || fail "$WASMD_RPC does not serve $WASMD_CHAIN_ID")
 done
-scripts/wasmd-net.sh stop "$H2"
 # shellcheck source=/dev/null
 source "$H/wasmd-net.env"
 w() { "$WASMD_BIN" --home "$WASMD_NODE_HOME" "$@"; }
@@ -127,4 +129,21 @@ res="$(wtx wasm execute "$BTK" "{\"set_minter\":{\"minter\":\"$WASMD_DEPLOYER\",
 [ "$(jq -r .code <<<"$res")" != 0 ] || fail "the deployer added a BTK minter on wasmd"
 say "deployer's set_minter fails on wasmd: code $(jq -r .code <<<"$res") ($(jq -r .codespace <<<"$res")): $(jq -r .raw_log <<<"$res")"
 [ "$(smart "$BTK" '{"minters":{}}')" = "$minters" ] || fail "BTK minters changed"
-say "ok: bithive deploy and the platform's wiring on wasmd $WASMD_CHAIN_ID"
+
+# The same deployment on the second chain, whose addresses start with wasm1 (--prefix wasm).
+(
+  # shellcheck source=/dev/null
+  source "$H2/wasmd-net.env"
+  "$BITHIVE" keys add deployer --prefix "$WASMD_PREFIX" --mnemonic-file "$WASMD_DEPLOYER_MNEMONIC_FILE" \
+    --keyring "$H2/keyring.json" >/dev/null
+  "$BITHIVE" deploy --rpc "$WASMD_RPC" --chain-id "$WASMD_CHAIN_ID" --key deployer --prefix "$WASMD_PREFIX" \
+    --keyring "$H2/keyring.json" --out "$H2/deployment.json" >/dev/null
+  [ "$(jq -r .deployer "$H2/deployment.json")" = "$WASMD_DEPLOYER" ] || fail "prefix $WASMD_PREFIX: deployer"
+  btk="$(jq -r .contracts.btk "$H2/deployment.json")" emission="$(jq -r .contracts.emission "$H2/deployment.json")"
+  [[ "$btk" == "$WASMD_PREFIX"1* ]] || fail "prefix $WASMD_PREFIX: BTK at $btk"
+  minters="$("$WASMD_BIN_WASM" query wasm contract-state smart "$btk" '{"minters":{}}' --node "$WASMD_RPC" -o json \
+    | jq -c '[.data.minters[].minter]')"
+  [ "$minters" = "[\"$emission\"]" ] || fail "prefix $WASMD_PREFIX: BTK minters $minters"
+  say "bithive deploy on $WASMD_CHAIN_ID (prefix $WASMD_PREFIX): BTK $btk, its only minter emission"
+)
+say "ok: bithive deploy and the platform's wiring on wasmd ($WASMD_CHAIN_ID and wasm-test-2)"
