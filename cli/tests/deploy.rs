@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use bithive_chain_client::OperatorKey;
-use bithive_cli::deploy::{deploy, DeployConfig};
+use bithive_cli::deploy::{deploy, load_artifacts, DeployConfig};
 use bithive_cli::platform::{client, new_mnemonic, query, DENOM, PREFIX};
 use bithive_devnet::{Devnet, DevnetConfig, GenesisAccount};
 use bithive_interface::token::{
@@ -96,4 +96,27 @@ async fn deployer_keeps_no_minting_power() {
     let btt_minters: MintersResponse = query(&gov, btt, &minters_query(), "minters").await.unwrap();
     assert!(btt_minters.minters.is_empty());
     devnet.shutdown().await;
+}
+
+/// CometBFT's default `rpc.max_body_bytes` (wasmd and public chains keep it).
+const COMETBFT_MAX_BODY_BYTES: usize = 1_000_000;
+
+/// Found on wasmd (#26): the fee simulation sends the whole store tx hex-encoded in an
+/// `abci_query` request, so a raw artifact over ~500 KB (asset_nft) made a default CometBFT node
+/// answer `400 Bad Request` and `bithive deploy` stopped. Every committed artifact's store
+/// message, hex-encoded with room for the signature, fee and JSON-RPC envelope, must fit.
+#[test]
+fn every_store_tx_fits_the_default_rpc_body_limit() {
+    let key = OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
+    let c = client("http://127.0.0.1:1", "any-1", key).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts");
+    for (kind, (wasm, _)) in load_artifacts(&dir).unwrap() {
+        let any = c.store_code_msg(&wasm).unwrap();
+        let body = 2 * (any.value.len() + 1024) + 1024;
+        assert!(
+            body <= COMETBFT_MAX_BODY_BYTES,
+            "{kind}: {} KiB of wasm make a {body}-byte simulate request",
+            wasm.len() / 1024
+        );
+    }
 }
