@@ -191,13 +191,7 @@ async fn story(
     let gained = native_balance(node, node.address())
         .await?
         .saturating_sub(node_before);
-    let fee = JOB_PRICE * 50 / 10_000;
-    if gained != JOB_PRICE - fee {
-        return Err(fail("escrow payment")(&format!(
-            "node balance rose by {gained}, expected {}",
-            JOB_PRICE - fee
-        )));
-    }
+    let fee = crate::platform::expect_paid("escrow payment", gained, JOB_PRICE, 50)?;
     r.node_paid = crate::research::finalize_and_check(p, &r).await?;
     progress("dispute windows passed undisputed; the escrow paid the node for both jobs");
     report.row(

@@ -423,18 +423,16 @@ pub async fn research_request(
             e.expected.len()
         )));
     }
+    // What the key authority published, as any researcher would fetch it.
+    let published = |file: &str| {
+        std::fs::read(p.opts.home.join(file)).map_err(|e| fail("published key authority file")(&e))
+    };
     let pp = ctx!(
-        BgwPublicParams::from_bytes(&ctx!(
-            std::fs::read(p.opts.home.join(PARAMS_FILE)),
-            "public parameters"
-        )?),
+        BgwPublicParams::from_bytes(&published(PARAMS_FILE)?),
         "public parameters"
     )?;
     let ek = ctx!(
-        BgwEncryptionKey::from_bytes(&ctx!(
-            std::fs::read(p.opts.home.join(ENCRYPTION_KEY_FILE)),
-            "encryption key"
-        )?),
+        BgwEncryptionKey::from_bytes(&published(ENCRYPTION_KEY_FILE)?),
         "encryption key"
     )?;
     ctx!(ek.verify(&pp, &mut rng), "encryption key check")?;
@@ -541,12 +539,6 @@ pub async fn finalize_and_check(p: &Platform, r: &ResearchOutcome) -> Result<u12
     let paid = native_balance(&p.node, p.node.address())
         .await?
         .saturating_sub(before);
-    let fee = RESEARCH_PRICE * 50 / 10_000;
-    if paid != RESEARCH_PRICE - fee {
-        return Err(fail("research payment")(&format!(
-            "node balance rose by {paid}, expected {}",
-            RESEARCH_PRICE - fee
-        )));
-    }
+    crate::platform::expect_paid("research payment", paid, RESEARCH_PRICE, 50)?;
     Ok(paid)
 }
