@@ -502,9 +502,17 @@ async fn broadcast_commit(node: &SharedNode, params: &Value) -> Result<Value, Rp
 }
 
 /// Websocket: JSON-RPC calls, plus `subscribe` to `tm.event='NewBlock'` and `tm.event='Tx'`.
-async fn websocket(State(node): State<SharedNode>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| crate::ws::serve(node, socket))
-        .into_response()
+/// The connection's slot (see `server`) moves into the websocket and is freed when it closes.
+async fn websocket(
+    State(node): State<SharedNode>,
+    slot: Option<axum::Extension<crate::server::ConnSlot>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        let _slot = slot;
+        crate::ws::serve(node, socket).await
+    })
+    .into_response()
 }
 
 pub(crate) async fn ws_call(node: &SharedNode, req: Value) -> Value {

@@ -1,0 +1,107 @@
+//! Faults and abuse (issue #27), each a bounded test on loopback: connections that never send
+//! or never finish.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// A config with `BITHIVE_DEVNET_*` overrides, as an operator would set them.
+fn config_with(vars: &[(&str, &str)]) -> bithive_devnet::DevnetConfig {
+    let mut cfg = config(&[], None, 0);
+    cfg.apply_env(|k| {
+        vars.iter()
+            .find(|(n, _)| k == format!("BITHIVE_DEVNET_{n}"))
+            .map(|(_, v)| v.to_string())
+    })
+    .unwrap();
+    cfg
+}
+
+/// Reads what the server sends until it closes; None if it is still open after `secs`.
+async fn closed_within(s: &mut TcpStream, secs: u64) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    match timeout(Duration::from_secs(secs), s.read_to_end(&mut out)).await {
+        Ok(_) => Some(out),
+        Err(_) => None,
+    }
+}
+
+/// Issue #27: with no header or idle timeout and no connection cap, idle sockets locked out new
+/// clients. Now `max_connections` sockets held open (silent, half a header, a silent websocket,
+/// a keep-alive connection after its answer) leave a new client a clear 503 refusal at once,
+/// each held socket is closed by its header or idle timeout, and then a client is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_slow_connections_are_closed_and_capped() {
+    let cfg = config_with(&[
+        ("MAX_CONNECTIONS", "4"),
+        ("RPC_HEADER_TIMEOUT_MS", "300"),
+        ("RPC_IDLE_TIMEOUT_MS", "500"),
+    ]);
+    let h = bithive_devnet::Devnet::start(cfg).await.unwrap();
+    let (url, addr) = (h.rpc_url(), h.rpc_addr());
+    let mut buf = vec![0u8; 4096];
+
+    let silent = TcpStream::connect(addr).await.unwrap();
+    let mut slow = TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut ws = TcpStream::connect(addr).await.unwrap();
+    ws.write_all(b"GET /websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").await.unwrap();
+    let n = ws.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 101"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    let mut kept = TcpStream::connect(addr).await.unwrap();
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"health"}"#;
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    kept.write_all(req.as_bytes()).await.unwrap();
+    let n = kept.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+
+    // Over the cap: refused at once, with the reason.
+    let r = timeout(Duration::from_secs(5), rpc(&url, "status", json!({})))
+        .await
+        .expect("a client over the cap waited");
+    let data = r["error"]["data"].as_str().unwrap_or_default();
+    assert!(data.contains("max_connections 4"), "{r}");
+
+    // Each held socket is closed by the server (header timeout, idle timeout, websocket idle).
+    for (name, mut s) in [
+        ("silent", silent),
+        ("half header", slow),
+        ("websocket", ws),
+        ("keep-alive", kept),
+    ] {
+        assert!(
+            closed_within(&mut s, 5).await.is_some(),
+            "{name} connection still open"
+        );
+    }
+    // Their slots are free again.
+    let mut served = false;
+    for _ in 0..50 {
+        if rpc(&url, "status", json!({})).await.get("result").is_some() {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "no client served after the held connections closed");
+    h.shutdown().await;
+}
