@@ -50,6 +50,8 @@ pub struct DevnetConfig {
     /// A connection with no request in progress (keep-alive, a stalled answer, a websocket that
     /// answers no ping) is closed after this many ms. 0: no limit.
     pub rpc_idle_timeout_ms: u64,
+    /// SDK gas of one smart contract query (wasmd's `smart_query_gas_limit`).
+    pub smart_query_gas_limit: u64,
 }
 
 impl Default for DevnetConfig {
@@ -70,6 +72,7 @@ impl Default for DevnetConfig {
             max_connections: 900,
             rpc_header_timeout_ms: 10_000,
             rpc_idle_timeout_ms: 30_000,
+            smart_query_gas_limit: 3_000_000,
         }
     }
 }
@@ -87,7 +90,7 @@ impl DevnetConfig {
 
     /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME,
     /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES,MAX_SUBSCRIPTIONS_PER_CLIENT,
-    /// MAX_CONNECTIONS,RPC_HEADER_TIMEOUT_MS,RPC_IDLE_TIMEOUT_MS}`.
+    /// MAX_CONNECTIONS,RPC_HEADER_TIMEOUT_MS,RPC_IDLE_TIMEOUT_MS,SMART_QUERY_GAS_LIMIT}`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
         /// Parses variable `BITHIVE_DEVNET_<name>` into `field` when it is set.
         fn parsed<T: std::str::FromStr>(
@@ -126,6 +129,11 @@ impl DevnetConfig {
             &mut self.rpc_header_timeout_ms,
         )?;
         parsed(&get, "RPC_IDLE_TIMEOUT_MS", &mut self.rpc_idle_timeout_ms)?;
+        parsed(
+            &get,
+            "SMART_QUERY_GAS_LIMIT",
+            &mut self.smart_query_gas_limit,
+        )?;
         if let Some(v) = get("BITHIVE_DEVNET_HOME") {
             self.home = Some(PathBuf::from(v));
         }

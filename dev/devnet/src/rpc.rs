@@ -267,14 +267,14 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 let height = n
                     .produce_block()
                     .map_err(|e| RpcError::internal(e.to_string()))?;
-                let time_ns = n.app().block(height).map_or(0, |b| b.time_ns);
+                let time_ns = n.app_read().block(height).map_or(0, |b| b.time_ns);
                 Ok(json!({ "height": height.to_string(), "time_unix": (time_ns / 1_000_000_000).to_string() }))
             })
             .await
         }
         "status" => blocking(move || Ok(status(&n))).await,
         "abci_info" => blocking(move || {
-            let app = n.app();
+            let app = n.app_read();
             Ok(json!({ "response": {
                 "data": "bithive-devnet",
                 "version": env!("CARGO_PKG_VERSION"),
@@ -288,10 +288,16 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let path = str_param(&params, "path").unwrap_or_default();
             let data = hex_param(&params, "data")?;
             blocking(move || {
-                let mut app = n.app();
-                let height = app.height();
-                let result = crate::query::query(&mut app, &path, &data);
-                Ok(json::abci_query(&result, height))
+                // Simulate runs the tx and reverts it: it needs the app alone. Every other
+                // query reads, beside other readers.
+                if path == crate::query::SIMULATE {
+                    let mut app = n.app();
+                    let result = crate::query::simulate(&mut app, &data);
+                    return Ok(json::abci_query(&result, app.height()));
+                }
+                let app = n.app_read();
+                let result = crate::query::query(&app, &path, &data, n.config());
+                Ok(json::abci_query(&result, app.height()))
             })
             .await
         }
@@ -313,7 +319,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 .try_into()
                 .map_err(|_| RpcError::invalid_params("hash must be 32 bytes"))?;
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let (height, index) = app.tx_location(&hash).ok_or_else(|| {
                     RpcError::internal(format!("tx ({}) not found", json::upper_hex(&hash)))
                 })?;
@@ -333,7 +339,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 .clamp(1, MAX_PER_PAGE);
             let desc = str_param(&params, "order_by").as_deref() == Some("desc");
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let mut hits = query.search(&app);
                 if desc {
                     hits.reverse();
@@ -361,7 +367,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let height = u64_param(&params, "height")?;
             let method = method.to_string();
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let h = height.filter(|h| *h > 0).unwrap_or(app.height());
                 let block = app.block(h).ok_or_else(|| {
                     RpcError::internal(format!(
@@ -382,7 +388,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let min = u64_param(&params, "minHeight")?;
             let max = u64_param(&params, "maxHeight")?;
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let last = app.height();
                 let max = max.filter(|m| *m > 0).unwrap_or(last).min(last);
                 let min = min.unwrap_or(1).max(1).max(max.saturating_sub(19));
@@ -403,7 +409,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             .await
         }
         "num_unconfirmed_txs" => blocking(move || {
-            let pending = n.app().mempool_len();
+            let pending = n.app_read().mempool_len();
             Ok(json!({ "n_txs": pending.to_string(), "total": pending.to_string(), "total_bytes": "0", "txs": Value::Null }))
         })
         .await,
@@ -412,7 +418,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
 }
 
 fn status(node: &SharedNode) -> Value {
-    let app = node.app();
+    let app = node.app_read();
     let first = app.blocks().first();
     let last = app.blocks().last();
     let v = &node.validator;
@@ -476,7 +482,7 @@ async fn broadcast_commit(node: &SharedNode, params: &Value) -> Result<Value, Rp
     let deadline = tokio::time::Instant::now() + COMMIT_TIMEOUT;
     loop {
         let found = {
-            let app = node.app();
+            let app = node.app_read();
             app.tx_location(&hash).and_then(|(h, i)| {
                 app.block(h)
                     .map(|b| (h, b.results.get(i as usize).cloned()))

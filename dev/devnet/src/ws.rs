@@ -124,7 +124,7 @@ fn parse_subscription(id: Value, query: &str) -> Result<Sub, String> {
 }
 
 fn events_for(node: &SharedNode, height: u64, subs: &[Sub]) -> Vec<Value> {
-    let app = node.app();
+    let app = node.app_read();
     let Some(block) = app.block(height) else {
         return Vec::new();
     };

@@ -1,5 +1,5 @@
 //! Faults and abuse (issue #27), each a bounded test on loopback: connections that never send
-//! or never finish.
+//! or never finish, a looping contract query, a simulate that must not touch the disk.
 
 mod common;
 
@@ -103,5 +103,100 @@ async fn idle_and_slow_connections_are_closed_and_capped() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(served, "no client served after the held connections closed");
+    h.shutdown().await;
+}
+
+/// Broadcasts with `broadcast_tx_commit` (blocks on demand: committed at once); the tx result.
+async fn commit_tx(url: &str, tx: Vec<u8>) -> serde_json::Value {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&tx);
+    let r = rpc(url, "broadcast_tx_commit", json!({ "tx": b64 })).await;
+    assert_eq!(r["result"]["check_tx"]["code"], 0, "{r}");
+    assert_eq!(r["result"]["tx_result"]["code"], 0, "{r}");
+    r["result"]["tx_result"].clone()
+}
+
+fn event_attr(result: &serde_json::Value, ty: &str, key: &str) -> Option<String> {
+    result["events"]
+        .as_array()?
+        .iter()
+        .filter(|e| e["type"] == ty)
+        .flat_map(|e| e["attributes"].as_array().cloned().unwrap_or_default())
+        .find(|a| a["key"] == key)
+        .and_then(|a| a["value"].as_str().map(str::to_string))
+}
+
+/// Uploads and instantiates the looping-query contract; its address.
+async fn looping_contract(url: &str, alice: &Key) -> String {
+    let tx = alice.sign(
+        vec![store(&alice.address, looping_query_contract())],
+        1,
+        0,
+        5_000_000,
+        200_000,
+    );
+    let r = commit_tx(url, tx).await;
+    let code_id: u64 = event_attr(&r, "store_code", "code_id")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let tx = alice.sign(
+        vec![instantiate(&alice.address, code_id, &json!({}), "loop", "")],
+        1,
+        1,
+        5_000_000,
+        200_000,
+    );
+    let r = commit_tx(url, tx).await;
+    event_attr(&r, "instantiate", "_contract_address").unwrap()
+}
+
+async fn smart_query(url: &str, contract: &str) -> serde_json::Value {
+    use cosmrs::proto::cosmwasm::wasm::v1::QuerySmartContractStateRequest;
+    use cosmrs::proto::prost::Message;
+    let req = QuerySmartContractStateRequest {
+        address: contract.into(),
+        query_data: b"{}".to_vec(),
+    };
+    let data = hex::encode(req.encode_to_vec());
+    let path = "/cosmwasm.wasm.v1.Query/SmartContractState";
+    rpc(url, "abci_query", json!({ "path": path, "data": data })).await["result"]["response"]
+        .clone()
+}
+
+/// Issue #27: smart queries ran on 10^12 CosmWasm gas under the one app lock (16 looping
+/// queries stalled block production for 8 s). Now a query gets wasmd's 3 000 000 SDK gas and
+/// fails with the SDK's out-of-gas (code 11) when it loops, and queries read under a shared
+/// lock, so blocks are made while they run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_looping_query_runs_out_of_gas_and_blocks_go_on() {
+    let alice = Key::new(21);
+    let h = start(&[&alice], None, 0).await;
+    let url = h.rpc_url();
+    let contract = looping_contract(&url, &alice).await;
+    let queries: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, contract) = (url.clone(), contract.clone());
+            tokio::spawn(async move { smart_query(&url, &contract).await })
+        })
+        .collect();
+    let before = h.node().app().height();
+    for _ in 0..3 {
+        timeout(Duration::from_secs(60), h.produce_block())
+            .await
+            .expect("block production stalled behind queries")
+            .unwrap();
+    }
+    assert_eq!(h.node().app().height(), before + 3);
+    for q in queries {
+        let r = timeout(Duration::from_secs(120), q).await.unwrap().unwrap();
+        assert_eq!(r["code"], 11, "{r}");
+        assert_eq!(r["codespace"], "sdk", "{r}");
+        let log = r["log"].as_str().unwrap_or_default();
+        assert!(
+            log.contains("out of gas") && log.contains("gasWanted: 3000000"),
+            "{r}"
+        );
+    }
     h.shutdown().await;
 }

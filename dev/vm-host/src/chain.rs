@@ -340,9 +340,28 @@ impl Chain {
 
     /// Smart query with the raw message bytes; returns the raw response.
     pub fn query_raw(&self, contract: &str, msg: &[u8]) -> Result<cosmwasm_std::Binary, HostError> {
+        self.query_raw_with(contract, msg, self.config.tx_gas_limit)
+    }
+
+    /// Smart query within `gas_limit` (CosmWasm gas, nested queries included): a contract that
+    /// loops fails with [`HostError::OutOfGas`] (a node serves queries with a cap, as wasmd's
+    /// `smart_query_gas_limit`).
+    pub fn query_raw_with(
+        &self,
+        contract: &str,
+        msg: &[u8],
+        gas_limit: u64,
+    ) -> Result<cosmwasm_std::Binary, HostError> {
         let (result, _gas) = self
             .rt
-            .query_smart(contract, msg, self.config.tx_gas_limit, 0)?;
+            .query_smart(contract, msg, gas_limit, 0)
+            .map_err(|e| {
+                if e.is_out_of_gas() {
+                    HostError::OutOfGas
+                } else {
+                    e
+                }
+            })?;
         contract_result(result)
     }
 
