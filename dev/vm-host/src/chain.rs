@@ -191,7 +191,14 @@ impl Chain {
 
     /// Stores (and statically checks) a wasm module; returns its code id.
     pub fn store_code(&mut self, wasm: &[u8]) -> Result<u64, HostError> {
-        let checksum = self.rt.cache.store_code(wasm, true, true)?;
+        self.store_code_with(wasm, true)
+    }
+
+    /// Checks and compiles `wasm`; `persist` writes it and its module to the cache directory
+    /// (a simulation passes false: it writes nothing to disk, issue #27; the code cannot then be
+    /// instantiated within the same simulated transaction).
+    fn store_code_with(&mut self, wasm: &[u8], persist: bool) -> Result<u64, HostError> {
+        let checksum = self.rt.cache.store_code(wasm, true, persist)?;
         let mut codes = self.rt.codes.lock().unwrap_or_else(|e| e.into_inner());
         codes.push(checksum);
         Ok(codes.len() as u64)
@@ -404,7 +411,9 @@ impl Chain {
             msg_event_starts.push(events.len());
             let r = match msg {
                 TxMsg::Cosmos(msg) => self.dispatch(sender, msg, &mut meter, &mut events, 0),
-                TxMsg::StoreCode(wasm) => self.store_code_msg(&wasm, &mut meter, &mut events),
+                TxMsg::StoreCode(wasm) => {
+                    self.store_code_msg(&wasm, !always_revert, &mut meter, &mut events)
+                }
             };
             match r {
                 Ok(d) => {

@@ -333,3 +333,18 @@ pub fn looping_query_contract() -> Vec<u8> {
         .section(&data);
     m.finish()
 }
+
+/// Total size of the files under `dir` (0 when it does not exist).
+pub fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
