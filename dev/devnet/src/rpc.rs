@@ -30,6 +30,10 @@ pub struct RpcError {
 }
 
 impl RpcError {
+    /// The JSON-RPC error code (-32700 parse, -32600 request, -32602 params, ...).
+    pub fn code(&self) -> i64 {
+        self.code
+    }
     fn invalid_params(data: impl Into<String>) -> Self {
         RpcError {
             code: -32602,
@@ -72,35 +76,40 @@ pub fn router(node: SharedNode) -> Router {
         .with_state(node)
 }
 
-async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
-    let parsed: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            let err = RpcError {
-                code: -32700,
-                message: "Parse error",
-                data: e.to_string(),
-            };
-            return Json(envelope(json!(-1), Err(err))).into_response();
-        }
-    };
-    let (max_batch, max_bytes) = (
-        node.config().max_batch_requests,
-        node.config().max_response_bytes,
-    );
+/// What a POST body holds: one JSON-RPC request, or a batch of them.
+#[derive(Debug)]
+pub enum Incoming {
+    One(Value),
+    Batch(Vec<Value>),
+}
+
+/// Reads a POST body as JSON-RPC (a fuzz target, issue #27): bad JSON is -32700, a batch over
+/// `max_batch` requests -32600, before anything runs.
+pub fn parse_request(body: &[u8], max_batch: usize) -> Result<Incoming, RpcError> {
+    let parsed: Value = serde_json::from_slice(body).map_err(|e| RpcError {
+        code: -32700,
+        message: "Parse error",
+        data: e.to_string(),
+    })?;
     match parsed {
-        Value::Array(batch) if batch.len() > max_batch => {
-            let err = RpcError {
-                code: -32600,
-                message: "Invalid Request",
-                data: format!(
-                    "batch of {} requests exceeds the maximum of {max_batch}",
-                    batch.len()
-                ),
-            };
-            Json(envelope(json!(-1), Err(err))).into_response()
-        }
-        Value::Array(batch) => {
+        Value::Array(batch) if batch.len() > max_batch => Err(RpcError {
+            code: -32600,
+            message: "Invalid Request",
+            data: format!(
+                "batch of {} requests exceeds the maximum of {max_batch}",
+                batch.len()
+            ),
+        }),
+        Value::Array(batch) => Ok(Incoming::Batch(batch)),
+        req => Ok(Incoming::One(req)),
+    }
+}
+
+async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
+    let max_bytes = node.config().max_response_bytes;
+    match parse_request(&body, node.config().max_batch_requests) {
+        Err(e) => Json(envelope(json!(-1), Err(e))).into_response(),
+        Ok(Incoming::Batch(batch)) => {
             // Answers are counted as they are made: a batch stops growing at the cap (issue
             // #27: a 468 KB batch made a 507 MB answer).
             let mut out = Vec::with_capacity(batch.len());
@@ -117,7 +126,7 @@ async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
             }
             Json(Value::Array(out)).into_response()
         }
-        req => {
+        Ok(Incoming::One(req)) => {
             let id = req.get("id").cloned().unwrap_or(json!(-1));
             let answer = one_request(&node, req).await;
             if answer.to_string().len() > max_bytes {
@@ -157,6 +166,16 @@ async fn get_rpc(
     Path(method): Path<String>,
     Query(args): Query<HashMap<String, String>>,
 ) -> Response {
+    let result = match uri_params(args) {
+        Ok(params) => call(&node, &method, params).await,
+        Err(e) => Err(e),
+    };
+    Json(envelope(json!(-1), result)).into_response()
+}
+
+/// URI arguments as JSON-RPC params (a fuzz target, issue #27): quotes dropped, `0x` hex byte
+/// arguments turned into the base64 JSON-RPC takes.
+pub fn uri_params(args: impl IntoIterator<Item = (String, String)>) -> Result<Value, RpcError> {
     let mut params = serde_json::Map::new();
     for (k, v) in args {
         let v = match v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
@@ -166,10 +185,7 @@ async fn get_rpc(
             None if URI_BYTES_ARGS.contains(&k.as_str()) => match v.strip_prefix("0x") {
                 Some(h) => match hex::decode(h) {
                     Ok(b) => base64::engine::general_purpose::STANDARD.encode(b),
-                    Err(e) => {
-                        let err = RpcError::invalid_params(format!("{k}: {e}"));
-                        return Json(envelope(json!(-1), Err(err))).into_response();
-                    }
+                    Err(e) => return Err(RpcError::invalid_params(format!("{k}: {e}"))),
                 },
                 None => v,
             },
@@ -177,11 +193,7 @@ async fn get_rpc(
         };
         params.insert(k, Value::String(v));
     }
-    Json(envelope(
-        json!(-1),
-        call(&node, &method, Value::Object(params)).await,
-    ))
-    .into_response()
+    Ok(Value::Object(params))
 }
 
 fn param<'a>(params: &'a Value, name: &str) -> Option<&'a Value> {
