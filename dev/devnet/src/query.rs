@@ -21,6 +21,7 @@ use cosmrs::proto::Any;
 
 use crate::abci::{AbciError, WASM};
 use crate::app::App;
+use crate::config::DevnetConfig;
 use crate::tx::SECP256K1_PUBKEY_URL;
 
 fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AbciError> {
@@ -38,8 +39,17 @@ fn proto_coin(amount: u128, denom: &str) -> ProtoCoin {
     }
 }
 
-/// Answers one `abci_query`; the value is the protobuf response of the gRPC method `path`.
-pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciError> {
+/// The `abci_query` path of `Simulate` (the one query that runs a transaction).
+pub const SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+
+/// Answers one read-only `abci_query` (every path but [`SIMULATE`]); the value is the protobuf
+/// response of the gRPC method `path`.
+pub fn query(
+    app: &App,
+    path: &str,
+    data: &[u8],
+    config: &DevnetConfig,
+) -> Result<Vec<u8>, AbciError> {
     match path {
         "/cosmos.auth.v1beta1.Query/Account" => {
             let req: QueryAccountRequest = decode(data)?;
@@ -100,13 +110,24 @@ pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciErro
             if app.chain().contract_info(&req.address).is_none() {
                 return Err(not_found(format!("no such contract: {}", req.address)));
             }
+            // wasmd's `smart_query_gas_limit` (3 000 000 SDK gas by default), in CosmWasm gas
+            // at the devnet's multiplier (SDK_TO_CW_GAS = 140, wasmd's DefaultGasMultiplier;
+            // issue #26 revisits it). Issue #27: queries ran on 10^12 gas.
+            let sdk_limit = config.smart_query_gas_limit;
+            let cw_limit = sdk_limit.saturating_mul(bithive_vm_host::SDK_TO_CW_GAS);
             let data = app
                 .chain()
-                .query_raw(&req.address, &req.query_data)
-                .map_err(|e| AbciError {
-                    codespace: WASM,
-                    code: 9,
-                    log: format!("{e}: query wasm contract failed"),
+                .query_raw_with(&req.address, &req.query_data, cw_limit)
+                .map_err(|e| {
+                    if e.is_out_of_gas() {
+                        AbciError::out_of_gas("wasm query", sdk_limit, sdk_limit)
+                    } else {
+                        AbciError {
+                            codespace: WASM,
+                            code: 9,
+                            log: format!("{e}: query wasm contract failed"),
+                        }
+                    }
                 })?;
             Ok(QuerySmartContractStateResponse {
                 data: data.to_vec(),
@@ -144,42 +165,45 @@ pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciErro
             }
             .encode_to_vec())
         }
-        "/cosmos.tx.v1beta1.Service/Simulate" => {
-            let req: SimulateRequest = decode(data)?;
-            let (gas_used, (events, data, msg_responses)) = app.simulate(&req.tx_bytes)?;
-            let events = events
-                .into_iter()
-                .map(|e| ProtoEvent {
-                    r#type: e.kind,
-                    attributes: e
-                        .attributes
-                        .into_iter()
-                        .map(|a| EventAttribute {
-                            key: a.key,
-                            value: a.value,
-                            index: a.index,
-                        })
-                        .collect(),
-                })
-                .collect();
-            #[allow(deprecated)]
-            let result = AbciResult {
-                data,
-                log: String::new(),
-                events,
-                msg_responses,
-            };
-            Ok(SimulateResponse {
-                gas_info: Some(GasInfo {
-                    gas_wanted: 0,
-                    gas_used,
-                }),
-                result: Some(result),
-            }
-            .encode_to_vec())
-        }
         other => Err(AbciError::unknown_request(format!(
             "no query path registered for {other}"
         ))),
     }
+}
+
+/// `Simulate`: runs the transaction on the current state and keeps nothing (no block, no log
+/// line, no mempool entry).
+pub fn simulate(app: &mut App, data: &[u8]) -> Result<Vec<u8>, AbciError> {
+    let req: SimulateRequest = decode(data)?;
+    let (gas_used, (events, data, msg_responses)) = app.simulate(&req.tx_bytes)?;
+    let events = events
+        .into_iter()
+        .map(|e| ProtoEvent {
+            r#type: e.kind,
+            attributes: e
+                .attributes
+                .into_iter()
+                .map(|a| EventAttribute {
+                    key: a.key,
+                    value: a.value,
+                    index: a.index,
+                })
+                .collect(),
+        })
+        .collect();
+    #[allow(deprecated)]
+    let result = AbciResult {
+        data,
+        log: String::new(),
+        events,
+        msg_responses,
+    };
+    Ok(SimulateResponse {
+        gas_info: Some(GasInfo {
+            gas_wanted: 0,
+            gas_used,
+        }),
+        result: Some(result),
+    }
+    .encode_to_vec())
 }
