@@ -111,10 +111,12 @@ pub fn query(
                 return Err(not_found(format!("no such contract: {}", req.address)));
             }
             // wasmd's `smart_query_gas_limit` (3 000 000 SDK gas by default), in CosmWasm gas
-            // at the devnet's multiplier (SDK_TO_CW_GAS = 140, wasmd's DefaultGasMultiplier;
-            // issue #26 revisits it). Issue #27: queries ran on 10^12 gas.
+            // at wasmd's DefaultGasMultiplier (140 000), not the devnet's tx multiplier (140,
+            // 1000x too low, issue #26): at 140 the limit refused honest paginated queries.
+            // Issue #27: queries ran on 10^12 gas.
+            const WASMD_GAS_MULTIPLIER: u64 = 140_000;
             let sdk_limit = config.smart_query_gas_limit;
-            let cw_limit = sdk_limit.saturating_mul(bithive_vm_host::SDK_TO_CW_GAS);
+            let cw_limit = sdk_limit.saturating_mul(WASMD_GAS_MULTIPLIER);
             let data = app
                 .chain()
                 .query_raw_with(&req.address, &req.query_data, cw_limit)
