@@ -27,6 +27,8 @@ const BANK_SEND_GAS_PER_COIN: u64 = 9_300;
 const WASM_INSTANCE_COST: u64 = 60_000;
 /// CosmWasm gas per SDK gas (wasmd's `DefaultGasMultiplier`).
 const CW_PER_SDK: u64 = bithive_vm_host::SDK_TO_CW_GAS;
+/// x/auth's `MaxMemoCharacters` default: a longer memo is refused before any fee.
+const MAX_MEMO_CHARACTERS: usize = 256;
 /// Gas limit of a simulation.
 const SIMULATE_GAS: u64 = 100_000_000;
 /// SDK gas limit of one IBC message of the built-in relay.
@@ -259,6 +261,13 @@ impl App {
     }
 
     fn ante(&self, tx: &DecodedTx, tx_len: usize, mode: Mode) -> Result<Ante, AbciError> {
+        // The SDK's `ValidateMemoDecorator`, before any fee: bytes, not characters.
+        if tx.memo.len() > MAX_MEMO_CHARACTERS {
+            return Err(AbciError::memo_too_large(
+                MAX_MEMO_CHARACTERS,
+                tx.memo.len(),
+            ));
+        }
         // Simulations carry an empty signature: charge what a real one would add.
         let sig_bytes = if mode == Mode::Simulate { 64 + 2 } else { 0 };
         let gas =
@@ -415,20 +424,6 @@ impl App {
                 let mut events = Vec::new();
                 let mut responses = Vec::new();
                 for (i, url) in tx.type_urls.iter().enumerate() {
-                    events.push(AbciEvent::new(
-                        "message",
-                        &[
-                            ("action", url),
-                            ("sender", signer),
-                            ("module", module_of(url)),
-                        ],
-                    ));
-                    if module_of(url) == "wasm" {
-                        events.push(AbciEvent::new(
-                            "message",
-                            &[("module", "wasm"), ("sender", signer)],
-                        ));
-                    }
                     let start = resp
                         .msg_event_starts
                         .get(i)
@@ -439,7 +434,28 @@ impl App {
                         .get(i + 1)
                         .copied()
                         .unwrap_or(resp.events.len());
-                    events.extend(resp.events[start..end].iter().map(AbciEvent::from));
+                    let own = &resp.events[start..end];
+                    // baseapp's `createEvents`: the `message` event leads each message's events,
+                    // with `module` unless one of them already has that attribute; then every
+                    // event of the message gets `msg_index` (SDK 0.50+).
+                    let mut message = vec![("action", url.as_str()), ("sender", signer)];
+                    if !own
+                        .iter()
+                        .any(|e| e.attributes.iter().any(|a| a.key == "module"))
+                    {
+                        message.push(("module", module_of(url)));
+                    }
+                    let index = i.to_string();
+                    let first = events.len();
+                    events.push(AbciEvent::new("message", &message));
+                    events.extend(own.iter().map(AbciEvent::from));
+                    for e in &mut events[first..] {
+                        e.attributes.push(crate::abci::AbciAttribute {
+                            key: "msg_index".into(),
+                            value: index.clone(),
+                            index: true,
+                        });
+                    }
                     let value = resp
                         .msg_data
                         .get(i)

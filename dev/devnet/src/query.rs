@@ -19,7 +19,9 @@ use cosmrs::proto::prost::Message;
 use cosmrs::proto::tendermint::abci::{Event as ProtoEvent, EventAttribute};
 use cosmrs::proto::Any;
 
-use crate::abci::{AbciError, WASM};
+use bithive_vm_host::HostError;
+
+use crate::abci::AbciError;
 use crate::app::App;
 use crate::tx::SECP256K1_PUBKEY_URL;
 
@@ -98,16 +100,13 @@ pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciErro
         "/cosmwasm.wasm.v1.Query/SmartContractState" => {
             let req: QuerySmartContractStateRequest = decode(data)?;
             if app.chain().contract_info(&req.address).is_none() {
-                return Err(not_found(format!("no such contract: {}", req.address)));
+                let e = HostError::UnknownContract(req.address.clone());
+                return Err(AbciError::from_query(&e));
             }
             let data = app
                 .chain()
                 .query_raw(&req.address, &req.query_data)
-                .map_err(|e| AbciError {
-                    codespace: WASM,
-                    code: 9,
-                    log: format!("{e}: query wasm contract failed"),
-                })?;
+                .map_err(|e| AbciError::from_query(&e))?;
             Ok(QuerySmartContractStateResponse {
                 data: data.to_vec(),
             }
