@@ -374,7 +374,7 @@ impl Chain {
         let checkpoint = lock(&self.rt.shared).checkpoint();
         let instance_seq = self.instance_seq;
         let code_count = self.code_count();
-        let mut meter = Meter { left: gas_limit };
+        let mut meter = Meter::new(gas_limit);
         let mut events = Vec::new();
         let mut data = None;
         let mut msg_event_starts = Vec::new();
@@ -517,7 +517,7 @@ impl Chain {
     ) -> Result<IbcOutcome, HostError> {
         let checkpoint = lock(&self.rt.shared).checkpoint();
         let instance_seq = self.instance_seq;
-        let mut meter = Meter { left: gas_limit };
+        let mut meter = Meter::new(gas_limit);
         let mut events = Vec::new();
         let result = self.ibc_call_inner(contract, call, &mut meter, &mut events);
         let gas_used = gas_limit.saturating_sub(meter.left);

@@ -7,9 +7,19 @@ use super::runtime::HostInstance;
 /// Gas left in the current transaction.
 pub(super) struct Meter {
     pub(super) left: u64,
+    /// Codes already loaded in this transaction: wasmd charges a later call into the same code
+    /// its `DefaultInstanceCostDiscount` (the module is in memory).
+    pub(super) loaded: std::collections::HashSet<u64>,
 }
 
 impl Meter {
+    pub(super) fn new(left: u64) -> Self {
+        Meter {
+            left,
+            loaded: std::collections::HashSet::new(),
+        }
+    }
+
     pub(super) fn charge(&mut self, instance: &mut HostInstance, limit: u64) {
         let used = limit.saturating_sub(instance.get_gas_left());
         self.left = self.left.saturating_sub(used);
