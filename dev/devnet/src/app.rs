@@ -529,6 +529,16 @@ impl App {
                 let index = outcome.failed_msg.unwrap_or(0);
                 let url = tx.type_urls.get(index).map_or("", String::as_str);
                 let total = used.saturating_add(tx.gas_limit.saturating_sub(sdk_gas_left));
+                // A fixed charge that did not fit: the SDK's meter counts it whole before it
+                // panics, so wasmd reports gas used past the limit, at the charge's name.
+                if let (true, Some((over, location))) = (e.is_out_of_gas(), outcome.overrun) {
+                    let used = used.saturating_add(over.div_ceil(CW_PER_SDK));
+                    let total = used.saturating_add(tx.gas_limit.saturating_sub(sdk_gas_left));
+                    return (
+                        Err(AbciError::out_of_gas(location, tx.gas_limit, total)),
+                        used,
+                    );
+                }
                 (
                     Err(AbciError::from_host(index, url, &e, tx.gas_limit, total)),
                     used,
@@ -668,9 +678,18 @@ impl App {
                     events,
                 }
             }
+            // Out of gas at a fixed charge reports the gas used past the limit, as wasmd does.
             Err(e) => ExecTxResult {
                 events,
-                ..ExecTxResult::error(&e, tx.gas_limit, gas_used.min(tx.gas_limit))
+                ..ExecTxResult::error(
+                    &e,
+                    tx.gas_limit,
+                    if e.code == 11 {
+                        gas_used
+                    } else {
+                        gas_used.min(tx.gas_limit)
+                    },
+                )
             },
         }
     }

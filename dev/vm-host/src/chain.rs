@@ -89,6 +89,9 @@ pub struct TxOutcome {
     pub gas_used: u64,
     /// Index of the message that failed, when one did.
     pub failed_msg: Option<usize>,
+    /// Out of gas at a fixed charge: by how much (CosmWasm gas) it overran the limit, and the
+    /// charge's name in wasmd's gas meter. `None` for any other outcome.
+    pub overrun: Option<(u64, &'static str)>,
 }
 
 pub struct Chain {
@@ -427,6 +430,7 @@ impl Chain {
             }),
             gas_used,
             failed_msg,
+            overrun: if meter.left == 0 { meter.overrun } else { None },
         }
     }
 

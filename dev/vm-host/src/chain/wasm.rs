@@ -233,11 +233,20 @@ impl Chain {
         meter: &mut Meter,
     ) -> Result<Response<Empty>, HostError> {
         let first_load = meter.loaded.insert(code_id);
-        meter.take(if first_load {
-            self.config.call_cost
-        } else {
-            self.config.call_cost_discount.min(self.config.call_cost)
-        })?;
+        let location = match entry {
+            Entry::Instantiate(..) => "Loading CosmWasm module: instantiate",
+            Entry::Execute(..) => "Loading CosmWasm module: execute",
+            Entry::Migrate(..) => "Loading CosmWasm module: migrate",
+            Entry::Reply(..) => "Loading CosmWasm module: reply",
+        };
+        meter.take_at(
+            if first_load {
+                self.config.call_cost
+            } else {
+                self.config.call_cost_discount.min(self.config.call_cost)
+            },
+            location,
+        )?;
         let env = self.rt.env(contract);
         let limit = meter.left;
         let mut instance = self.rt.instance(contract, code_id, limit, 0)?;
