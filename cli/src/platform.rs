@@ -356,11 +356,16 @@ impl Platform {
 
     /// The escrow's record of the patient's job `client_id`.
     pub async fn job(&self, client_id: &str) -> Result<Job, DemoError> {
+        self.job_by_id(&self.job_id(client_id)).await
+    }
+
+    /// The escrow's record of job `job_id` (the escrow's id, of any payer).
+    pub async fn job_by_id(&self, job_id: &str) -> Result<Job, DemoError> {
         query(
             &self.gov,
             &self.deployment.contracts.payfi_escrow,
             &EscrowQuery::Job {
-                job_id: self.job_id(client_id),
+                job_id: job_id.to_string(),
             },
             "job query",
         )
@@ -410,15 +415,7 @@ impl Platform {
     /// Returns the seconds the clock was advanced.
     pub async fn finalize_job(&self, job_id: &str) -> Result<u64, DemoError> {
         let c = &self.deployment.contracts;
-        let job: Job = query(
-            &self.gov,
-            &c.payfi_escrow,
-            &EscrowQuery::Job {
-                job_id: job_id.to_string(),
-            },
-            "job query",
-        )
-        .await?;
+        let job = self.job_by_id(job_id).await?;
         let JobStatus::Reported {
             disputable_until, ..
         } = job.status
@@ -583,4 +580,22 @@ pub fn relayer_config(
     };
     ctx!(cfg.validate(), "relayer config")?;
     Ok(cfg)
+}
+
+/// Fails `step` unless the node gained exactly `price` less the escrow's fee (`fee_bps`);
+/// returns the fee.
+pub fn expect_paid(
+    step: &str,
+    gained: u128,
+    price: u128,
+    fee_bps: u128,
+) -> Result<u128, DemoError> {
+    let fee = price * fee_bps / 10_000;
+    if gained != price - fee {
+        return Err(fail(step)(&format!(
+            "node balance rose by {gained}, expected {}",
+            price - fee
+        )));
+    }
+    Ok(fee)
 }

@@ -70,8 +70,11 @@ pub struct ResearchOutcome {
     pub ciphertext_bytes: usize,
     pub commitment: String,
     pub attested_height: u64,
-    /// Paid by the escrow to the node on the matching attestation (after the escrow fee).
+    /// Paid by the escrow to the node for the match (after the escrow fee), once its dispute
+    /// window has passed ([`finalize_and_check`]).
     pub node_paid: u128,
+    /// The escrow's id of the research job.
+    pub job_id: String,
     /// Online recipients that received the researcher's delivery over BitChat, verified it
     /// against the chain and decrypted the request.
     pub decrypted: usize,
@@ -369,7 +372,6 @@ pub async fn research_request(
         researcher.execute_msg_with_funds(&c.payfi_escrow, &create, &[(RESEARCH_PRICE, DENOM)]),
         "research job"
     )?;
-    let node_before = native_balance(&p.node, p.node.address()).await?;
     let created = ctx!(researcher.submit(vec![msg], "").await, "research job")?;
     progress(&format!(
         "researcher paid {} for research request {id} (blinded criteria sealed to the relayer: {} B on chain) at height {}",
@@ -402,21 +404,9 @@ pub async fn research_request(
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let attested_height = onchain.height;
-    // The researcher may dispute the match for the escrow's window; undisputed, it pays.
-    p.finalize_job(&job_id).await?;
-    let node_paid = native_balance(&p.node, p.node.address())
-        .await?
-        .saturating_sub(node_before);
-    let fee = RESEARCH_PRICE * 50 / 10_000;
-    if node_paid != RESEARCH_PRICE - fee {
-        return Err(fail("research payment")(&format!(
-            "node balance rose by {node_paid}, expected {}",
-            RESEARCH_PRICE - fee
-        )));
-    }
     let onchain_commitment = onchain.attestation.result_hash.0;
     progress(&format!(
-        "relayer matched and attested (request id, S_i) at height {attested_height}; after the dispute window the escrow paid the node"
+        "relayer matched and attested (request id, S_i) at height {attested_height}; the escrow holds the payment for its dispute window"
     ));
 
     // The researcher: S_i from the relayer, checked against the chain, encrypted to itself.
@@ -433,18 +423,16 @@ pub async fn research_request(
             e.expected.len()
         )));
     }
+    // What the key authority published, as any researcher would fetch it.
+    let published = |file: &str| {
+        std::fs::read(p.opts.home.join(file)).map_err(|e| fail("published key authority file")(&e))
+    };
     let pp = ctx!(
-        BgwPublicParams::from_bytes(&ctx!(
-            std::fs::read(p.opts.home.join(PARAMS_FILE)),
-            "public parameters"
-        )?),
+        BgwPublicParams::from_bytes(&published(PARAMS_FILE)?),
         "public parameters"
     )?;
     let ek = ctx!(
-        BgwEncryptionKey::from_bytes(&ctx!(
-            std::fs::read(p.opts.home.join(ENCRYPTION_KEY_FILE)),
-            "encryption key"
-        )?),
+        BgwEncryptionKey::from_bytes(&published(ENCRYPTION_KEY_FILE)?),
         "encryption key"
     )?;
     ctx!(ek.verify(&pp, &mut rng), "encryption key check")?;
@@ -536,8 +524,21 @@ pub async fn research_request(
         ciphertext_bytes: delivery.output.ciphertext.len(),
         commitment: hex::encode(onchain_commitment),
         attested_height,
-        node_paid,
+        node_paid: 0,
+        job_id,
         decrypted,
         outsiders_refused: refused,
     })
+}
+
+/// After the research job's dispute window: finalizes it and checks the node was paid the price
+/// less the escrow fee; returns what it was paid.
+pub async fn finalize_and_check(p: &Platform, r: &ResearchOutcome) -> Result<u128, DemoError> {
+    let before = native_balance(&p.node, p.node.address()).await?;
+    p.finalize_job(&r.job_id).await?;
+    let paid = native_balance(&p.node, p.node.address())
+        .await?
+        .saturating_sub(before);
+    crate::platform::expect_paid("research payment", paid, RESEARCH_PRICE, 50)?;
+    Ok(paid)
 }

@@ -17,7 +17,7 @@ use bithive_interface::attestation::{
     Accepted, ExecuteMsg as AttestationMsg, Outgoing, PacketStatus, PeerEndpoint,
     QueryMsg as AttestationQuery,
 };
-use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
+use bithive_interface::payfi_escrow::{Job, JobStatus};
 use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32, PubKey33};
 use sha2::{Digest, Sha256};
 
@@ -78,16 +78,7 @@ async fn attest_on_a(a: &Platform, b: &Platform, job_id: &str) {
 }
 
 async fn job(b: &Platform, job_id: &str) -> Job {
-    query(
-        &b.gov,
-        &b.deployment.contracts.payfi_escrow,
-        &EscrowQuery::Job {
-            job_id: b.job_id(job_id),
-        },
-        "job",
-    )
-    .await
-    .unwrap()
+    b.job(job_id).await.unwrap()
 }
 
 /// The node a job was reported for (held for the escrow's dispute window, or paid), if any.

@@ -145,6 +145,10 @@ async fn relayer_killed_at_each_job_state_attests_every_job_once() {
     assert!(status.success(), "graceful stop: {status:?}");
 
     assert_eq!(accepted_jobs(&p).await, jobs, "one attestation per job");
+    // Each is paid once its dispute window has passed (and never twice).
+    for job in &jobs {
+        p.finalize_job(&p.job_id(job)).await.unwrap();
+    }
     assert_eq!(node_balance(&p).await - before, paid(jobs.len() as u128));
     let store = Store::open(&p.opts.home.join("relayer.sqlite")).unwrap();
     for job in &jobs {
@@ -196,6 +200,9 @@ async fn relayer_rides_out_a_ten_second_chain_outage() {
     let status = terminate(child).await;
     assert!(status.success(), "graceful stop: {status:?}");
     assert_eq!(accepted_jobs(&p).await, ["after", "before", "during"]);
+    for job in ["before", "during", "after"] {
+        p.finalize_job(&p.job_id(job)).await.unwrap();
+    }
     assert_eq!(node_balance(&p).await - before, paid(3));
     p.shutdown().await;
 }

@@ -41,6 +41,17 @@ pub struct DevnetConfig {
     /// Most event subscriptions one websocket connection holds (CometBFT's
     /// `max_subscriptions_per_client`).
     pub max_subscriptions_per_client: usize,
+    /// Most open RPC connections (websockets included; CometBFT's `max_open_connections`); one
+    /// more is answered 503 and closed.
+    pub max_connections: usize,
+    /// A request's headers and body must arrive within this many ms of its first byte (of the
+    /// connection's opening for the first request). 0: no limit.
+    pub rpc_header_timeout_ms: u64,
+    /// A connection with no request in progress (keep-alive, a stalled answer, a websocket that
+    /// answers no ping) is closed after this many ms. 0: no limit.
+    pub rpc_idle_timeout_ms: u64,
+    /// SDK gas of one smart contract query (wasmd's `smart_query_gas_limit`).
+    pub smart_query_gas_limit: u64,
 }
 
 impl Default for DevnetConfig {
@@ -58,6 +69,10 @@ impl Default for DevnetConfig {
             max_batch_requests: 10,
             max_response_bytes: 16 << 20,
             max_subscriptions_per_client: 5,
+            max_connections: 900,
+            rpc_header_timeout_ms: 10_000,
+            rpc_idle_timeout_ms: 30_000,
+            smart_query_gas_limit: 3_000_000,
         }
     }
 }
@@ -74,7 +89,8 @@ impl DevnetConfig {
     }
 
     /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME,
-    /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES,MAX_SUBSCRIPTIONS_PER_CLIENT}`.
+    /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES,MAX_SUBSCRIPTIONS_PER_CLIENT,
+    /// MAX_CONNECTIONS,RPC_HEADER_TIMEOUT_MS,RPC_IDLE_TIMEOUT_MS,SMART_QUERY_GAS_LIMIT}`.
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
         /// Parses variable `BITHIVE_DEVNET_<name>` into `field` when it is set.
         fn parsed<T: std::str::FromStr>(
@@ -106,6 +122,18 @@ impl DevnetConfig {
             "MAX_SUBSCRIPTIONS_PER_CLIENT",
             &mut self.max_subscriptions_per_client,
         )?;
+        parsed(&get, "MAX_CONNECTIONS", &mut self.max_connections)?;
+        parsed(
+            &get,
+            "RPC_HEADER_TIMEOUT_MS",
+            &mut self.rpc_header_timeout_ms,
+        )?;
+        parsed(&get, "RPC_IDLE_TIMEOUT_MS", &mut self.rpc_idle_timeout_ms)?;
+        parsed(
+            &get,
+            "SMART_QUERY_GAS_LIMIT",
+            &mut self.smart_query_gas_limit,
+        )?;
         if let Some(v) = get("BITHIVE_DEVNET_HOME") {
             self.home = Some(PathBuf::from(v));
         }
@@ -119,6 +147,16 @@ impl DevnetConfig {
 
     pub fn block_interval(&self) -> Option<Duration> {
         (self.block_time_ms > 0).then(|| Duration::from_millis(self.block_time_ms))
+    }
+
+    /// The RPC server's connection limits.
+    pub fn rpc_limits(&self) -> crate::server::Limits {
+        let ms = |v: u64| (v > 0).then(|| Duration::from_millis(v));
+        crate::server::Limits {
+            max_connections: self.max_connections,
+            header_timeout: ms(self.rpc_header_timeout_ms),
+            idle_timeout: ms(self.rpc_idle_timeout_ms),
+        }
     }
 
     /// The minimum gas price as an exact fraction (numerator, denominator).

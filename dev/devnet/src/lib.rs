@@ -23,6 +23,7 @@ pub mod node;
 pub mod query;
 pub mod rpc;
 pub mod search;
+pub mod server;
 pub mod tx;
 mod ws;
 
@@ -61,18 +62,13 @@ impl Devnet {
         let mut tasks = Vec::new();
 
         let app = rpc::router(node.clone());
-        let mut rx = stopped.clone();
-        tasks.push(tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = rx.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await
-            {
-                tracing::error!(error = %e, "rpc server stopped");
-            }
-        }));
+        let limits = node.config().rpc_limits();
+        tasks.push(tokio::spawn(server::serve(
+            listener,
+            app,
+            limits,
+            stopped.clone(),
+        )));
 
         if let Some(every) = interval {
             let n = node.clone();

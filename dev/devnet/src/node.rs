@@ -2,7 +2,7 @@
 //! notifications. Synchronous; the RPC server and the block timer drive it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::broadcast;
@@ -14,7 +14,8 @@ use crate::error::DevnetError;
 use crate::json::Validator;
 
 pub struct Node {
-    app: Mutex<App>,
+    /// Readers (queries, blocks, status) share it; block production and CheckTx take it alone.
+    app: RwLock<App>,
     log: Mutex<Option<BlockLog>>,
     /// Set once a block could not be logged: the chain serves nothing after it.
     halted: std::sync::OnceLock<String>,
@@ -66,7 +67,7 @@ impl Node {
         let node = Node {
             time_offset_ns: AtomicU64::new(last.saturating_sub(now_ns())),
             validator: Validator::for_chain(app.chain_id()),
-            app: Mutex::new(app),
+            app: RwLock::new(app),
             log: Mutex::new(log),
             halted: std::sync::OnceLock::new(),
             new_blocks,
@@ -78,9 +79,16 @@ impl Node {
         Ok(node)
     }
 
-    /// The application (locked). Keep the guard short: block production waits on it.
-    pub fn app(&self) -> MutexGuard<'_, App> {
-        self.app.lock().unwrap_or_else(|e| e.into_inner())
+    /// The application, locked for changes. Keep the guard short: block production waits on it.
+    pub fn app(&self) -> RwLockWriteGuard<'_, App> {
+        self.app.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The application, shared with other readers (issue #27: queries held the one lock block
+    /// production needs). Readers wait only while a block is made; a writer waits for the
+    /// readers already in, each bounded (a smart query by its gas limit).
+    pub fn app_read(&self) -> RwLockReadGuard<'_, App> {
+        self.app.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Executes the mempool in a new block at the wall-clock time (never earlier than the

@@ -23,6 +23,7 @@ use bithive_vm_host::HostError;
 
 use crate::abci::AbciError;
 use crate::app::App;
+use crate::config::DevnetConfig;
 use crate::tx::SECP256K1_PUBKEY_URL;
 
 fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AbciError> {
@@ -40,8 +41,17 @@ fn proto_coin(amount: u128, denom: &str) -> ProtoCoin {
     }
 }
 
-/// Answers one `abci_query`; the value is the protobuf response of the gRPC method `path`.
-pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciError> {
+/// The `abci_query` path of `Simulate` (the one query that runs a transaction).
+pub const SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
+
+/// Answers one read-only `abci_query` (every path but [`SIMULATE`]); the value is the protobuf
+/// response of the gRPC method `path`.
+pub fn query(
+    app: &App,
+    path: &str,
+    data: &[u8],
+    config: &DevnetConfig,
+) -> Result<Vec<u8>, AbciError> {
     match path {
         "/cosmos.auth.v1beta1.Query/Account" => {
             let req: QueryAccountRequest = decode(data)?;
@@ -103,10 +113,21 @@ pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciErro
                 let e = HostError::UnknownContract(req.address.clone());
                 return Err(AbciError::from_query(&e));
             }
+            // wasmd's `smart_query_gas_limit` (3 000 000 SDK gas by default), in CosmWasm gas
+            // at wasmd's DefaultGasMultiplier (SDK_TO_CW_GAS = 140 000, issue #26). Issue #27:
+            // queries ran on 10^12 gas.
+            let sdk_limit = config.smart_query_gas_limit;
+            let cw_limit = sdk_limit.saturating_mul(bithive_vm_host::SDK_TO_CW_GAS);
             let data = app
                 .chain()
-                .query_raw(&req.address, &req.query_data)
-                .map_err(|e| AbciError::from_query(&e))?;
+                .query_raw_with(&req.address, &req.query_data, cw_limit)
+                .map_err(|e| {
+                    if e.is_out_of_gas() {
+                        AbciError::out_of_gas("wasm query", sdk_limit, sdk_limit)
+                    } else {
+                        AbciError::from_query(&e)
+                    }
+                })?;
             Ok(QuerySmartContractStateResponse {
                 data: data.to_vec(),
             }
@@ -143,42 +164,45 @@ pub fn query(app: &mut App, path: &str, data: &[u8]) -> Result<Vec<u8>, AbciErro
             }
             .encode_to_vec())
         }
-        "/cosmos.tx.v1beta1.Service/Simulate" => {
-            let req: SimulateRequest = decode(data)?;
-            let (gas_used, (events, data, msg_responses)) = app.simulate(&req.tx_bytes)?;
-            let events = events
-                .into_iter()
-                .map(|e| ProtoEvent {
-                    r#type: e.kind,
-                    attributes: e
-                        .attributes
-                        .into_iter()
-                        .map(|a| EventAttribute {
-                            key: a.key,
-                            value: a.value,
-                            index: a.index,
-                        })
-                        .collect(),
-                })
-                .collect();
-            #[allow(deprecated)]
-            let result = AbciResult {
-                data,
-                log: String::new(),
-                events,
-                msg_responses,
-            };
-            Ok(SimulateResponse {
-                gas_info: Some(GasInfo {
-                    gas_wanted: 0,
-                    gas_used,
-                }),
-                result: Some(result),
-            }
-            .encode_to_vec())
-        }
         other => Err(AbciError::unknown_request(format!(
             "no query path registered for {other}"
         ))),
     }
+}
+
+/// `Simulate`: runs the transaction on the current state and keeps nothing (no block, no log
+/// line, no mempool entry).
+pub fn simulate(app: &mut App, data: &[u8]) -> Result<Vec<u8>, AbciError> {
+    let req: SimulateRequest = decode(data)?;
+    let (gas_used, (events, data, msg_responses)) = app.simulate(&req.tx_bytes)?;
+    let events = events
+        .into_iter()
+        .map(|e| ProtoEvent {
+            r#type: e.kind,
+            attributes: e
+                .attributes
+                .into_iter()
+                .map(|a| EventAttribute {
+                    key: a.key,
+                    value: a.value,
+                    index: a.index,
+                })
+                .collect(),
+        })
+        .collect();
+    #[allow(deprecated)]
+    let result = AbciResult {
+        data,
+        log: String::new(),
+        events,
+        msg_responses,
+    };
+    Ok(SimulateResponse {
+        gas_info: Some(GasInfo {
+            gas_wanted: 0,
+            gas_used,
+        }),
+        result: Some(result),
+    }
+    .encode_to_vec())
 }

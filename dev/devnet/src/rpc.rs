@@ -30,6 +30,10 @@ pub struct RpcError {
 }
 
 impl RpcError {
+    /// The JSON-RPC error code (-32700 parse, -32600 request, -32602 params, ...).
+    pub fn code(&self) -> i64 {
+        self.code
+    }
     fn invalid_params(data: impl Into<String>) -> Self {
         RpcError {
             code: -32602,
@@ -72,35 +76,40 @@ pub fn router(node: SharedNode) -> Router {
         .with_state(node)
 }
 
-async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
-    let parsed: Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
-        Err(e) => {
-            let err = RpcError {
-                code: -32700,
-                message: "Parse error",
-                data: e.to_string(),
-            };
-            return Json(envelope(json!(-1), Err(err))).into_response();
-        }
-    };
-    let (max_batch, max_bytes) = (
-        node.config().max_batch_requests,
-        node.config().max_response_bytes,
-    );
+/// What a POST body holds: one JSON-RPC request, or a batch of them.
+#[derive(Debug)]
+pub enum Incoming {
+    One(Value),
+    Batch(Vec<Value>),
+}
+
+/// Reads a POST body as JSON-RPC (a fuzz target, issue #27): bad JSON is -32700, a batch over
+/// `max_batch` requests -32600, before anything runs.
+pub fn parse_request(body: &[u8], max_batch: usize) -> Result<Incoming, RpcError> {
+    let parsed: Value = serde_json::from_slice(body).map_err(|e| RpcError {
+        code: -32700,
+        message: "Parse error",
+        data: e.to_string(),
+    })?;
     match parsed {
-        Value::Array(batch) if batch.len() > max_batch => {
-            let err = RpcError {
-                code: -32600,
-                message: "Invalid Request",
-                data: format!(
-                    "batch of {} requests exceeds the maximum of {max_batch}",
-                    batch.len()
-                ),
-            };
-            Json(envelope(json!(-1), Err(err))).into_response()
-        }
-        Value::Array(batch) => {
+        Value::Array(batch) if batch.len() > max_batch => Err(RpcError {
+            code: -32600,
+            message: "Invalid Request",
+            data: format!(
+                "batch of {} requests exceeds the maximum of {max_batch}",
+                batch.len()
+            ),
+        }),
+        Value::Array(batch) => Ok(Incoming::Batch(batch)),
+        req => Ok(Incoming::One(req)),
+    }
+}
+
+async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
+    let max_bytes = node.config().max_response_bytes;
+    match parse_request(&body, node.config().max_batch_requests) {
+        Err(e) => Json(envelope(json!(-1), Err(e))).into_response(),
+        Ok(Incoming::Batch(batch)) => {
             // Answers are counted as they are made: a batch stops growing at the cap (issue
             // #27: a 468 KB batch made a 507 MB answer).
             let mut out = Vec::with_capacity(batch.len());
@@ -117,7 +126,7 @@ async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
             }
             Json(Value::Array(out)).into_response()
         }
-        req => {
+        Ok(Incoming::One(req)) => {
             let id = req.get("id").cloned().unwrap_or(json!(-1));
             let answer = one_request(&node, req).await;
             if answer.to_string().len() > max_bytes {
@@ -157,6 +166,16 @@ async fn get_rpc(
     Path(method): Path<String>,
     Query(args): Query<HashMap<String, String>>,
 ) -> Response {
+    let result = match uri_params(args) {
+        Ok(params) => call(&node, &method, params).await,
+        Err(e) => Err(e),
+    };
+    Json(envelope(json!(-1), result)).into_response()
+}
+
+/// URI arguments as JSON-RPC params (a fuzz target, issue #27): quotes dropped, `0x` hex byte
+/// arguments turned into the base64 JSON-RPC takes.
+pub fn uri_params(args: impl IntoIterator<Item = (String, String)>) -> Result<Value, RpcError> {
     let mut params = serde_json::Map::new();
     for (k, v) in args {
         let v = match v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
@@ -166,10 +185,7 @@ async fn get_rpc(
             None if URI_BYTES_ARGS.contains(&k.as_str()) => match v.strip_prefix("0x") {
                 Some(h) => match hex::decode(h) {
                     Ok(b) => base64::engine::general_purpose::STANDARD.encode(b),
-                    Err(e) => {
-                        let err = RpcError::invalid_params(format!("{k}: {e}"));
-                        return Json(envelope(json!(-1), Err(err))).into_response();
-                    }
+                    Err(e) => return Err(RpcError::invalid_params(format!("{k}: {e}"))),
                 },
                 None => v,
             },
@@ -177,11 +193,7 @@ async fn get_rpc(
         };
         params.insert(k, Value::String(v));
     }
-    Json(envelope(
-        json!(-1),
-        call(&node, &method, Value::Object(params)).await,
-    ))
-    .into_response()
+    Ok(Value::Object(params))
 }
 
 fn param<'a>(params: &'a Value, name: &str) -> Option<&'a Value> {
@@ -267,14 +279,14 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 let height = n
                     .produce_block()
                     .map_err(|e| RpcError::internal(e.to_string()))?;
-                let time_ns = n.app().block(height).map_or(0, |b| b.time_ns);
+                let time_ns = n.app_read().block(height).map_or(0, |b| b.time_ns);
                 Ok(json!({ "height": height.to_string(), "time_unix": (time_ns / 1_000_000_000).to_string() }))
             })
             .await
         }
         "status" => blocking(move || Ok(status(&n))).await,
         "abci_info" => blocking(move || {
-            let app = n.app();
+            let app = n.app_read();
             Ok(json!({ "response": {
                 "data": "bithive-devnet",
                 "version": env!("CARGO_PKG_VERSION"),
@@ -288,10 +300,16 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let path = str_param(&params, "path").unwrap_or_default();
             let data = hex_param(&params, "data")?;
             blocking(move || {
-                let mut app = n.app();
-                let height = app.height();
-                let result = crate::query::query(&mut app, &path, &data);
-                Ok(json::abci_query(&result, height))
+                // Simulate runs the tx and reverts it: it needs the app alone. Every other
+                // query reads, beside other readers.
+                if path == crate::query::SIMULATE {
+                    let mut app = n.app();
+                    let result = crate::query::simulate(&mut app, &data);
+                    return Ok(json::abci_query(&result, app.height()));
+                }
+                let app = n.app_read();
+                let result = crate::query::query(&app, &path, &data, n.config());
+                Ok(json::abci_query(&result, app.height()))
             })
             .await
         }
@@ -313,7 +331,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 .try_into()
                 .map_err(|_| RpcError::invalid_params("hash must be 32 bytes"))?;
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let (height, index) = app.tx_location(&hash).ok_or_else(|| {
                     RpcError::internal(format!("tx ({}) not found", json::upper_hex(&hash)))
                 })?;
@@ -333,7 +351,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 .clamp(1, MAX_PER_PAGE);
             let desc = str_param(&params, "order_by").as_deref() == Some("desc");
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let mut hits = query.search(&app);
                 if desc {
                     hits.reverse();
@@ -361,7 +379,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let height = u64_param(&params, "height")?;
             let method = method.to_string();
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let h = height.filter(|h| *h > 0).unwrap_or(app.height());
                 let block = app.block(h).ok_or_else(|| {
                     RpcError::internal(format!(
@@ -382,7 +400,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let min = u64_param(&params, "minHeight")?;
             let max = u64_param(&params, "maxHeight")?;
             blocking(move || {
-                let app = n.app();
+                let app = n.app_read();
                 let last = app.height();
                 let max = max.filter(|m| *m > 0).unwrap_or(last).min(last);
                 let min = min.unwrap_or(1).max(1).max(max.saturating_sub(19));
@@ -403,7 +421,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             .await
         }
         "num_unconfirmed_txs" => blocking(move || {
-            let pending = n.app().mempool_len();
+            let pending = n.app_read().mempool_len();
             Ok(json!({ "n_txs": pending.to_string(), "total": pending.to_string(), "total_bytes": "0", "txs": Value::Null }))
         })
         .await,
@@ -412,7 +430,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
 }
 
 fn status(node: &SharedNode) -> Value {
-    let app = node.app();
+    let app = node.app_read();
     let first = app.blocks().first();
     let last = app.blocks().last();
     let v = &node.validator;
@@ -476,7 +494,7 @@ async fn broadcast_commit(node: &SharedNode, params: &Value) -> Result<Value, Rp
     let deadline = tokio::time::Instant::now() + COMMIT_TIMEOUT;
     loop {
         let found = {
-            let app = node.app();
+            let app = node.app_read();
             app.tx_location(&hash).and_then(|(h, i)| {
                 app.block(h)
                     .map(|b| (h, b.results.get(i as usize).cloned()))
@@ -502,9 +520,17 @@ async fn broadcast_commit(node: &SharedNode, params: &Value) -> Result<Value, Rp
 }
 
 /// Websocket: JSON-RPC calls, plus `subscribe` to `tm.event='NewBlock'` and `tm.event='Tx'`.
-async fn websocket(State(node): State<SharedNode>, ws: WebSocketUpgrade) -> Response {
-    ws.on_upgrade(move |socket| crate::ws::serve(node, socket))
-        .into_response()
+/// The connection's slot (see `server`) moves into the websocket and is freed when it closes.
+async fn websocket(
+    State(node): State<SharedNode>,
+    slot: Option<axum::Extension<crate::server::ConnSlot>>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        let _slot = slot;
+        crate::ws::serve(node, socket).await
+    })
+    .into_response()
 }
 
 pub(crate) async fn ws_call(node: &SharedNode, req: Value) -> Value {

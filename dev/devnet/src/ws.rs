@@ -27,10 +27,26 @@ fn text(v: &Value) -> WsMsg {
 pub(crate) async fn serve(node: SharedNode, mut socket: Ws) {
     let mut blocks = node.subscribe_blocks();
     let mut subs: Vec<Sub> = Vec::new();
+    // Idle timeout (issue #27): a ping every half of it; a connection that sends nothing, not
+    // even the pong, for all of it is closed (CometBFT pings and drops likewise).
+    let idle = node.config().rpc_limits().idle_timeout;
+    let mut ping =
+        tokio::time::interval(idle.map_or(std::time::Duration::from_secs(3600), |d| d / 2));
+    ping.tick().await;
+    let mut last_heard = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            _ = ping.tick() => {
+                if idle.is_some_and(|d| last_heard.elapsed() > d) {
+                    tracing::debug!("websocket closed: idle timeout");
+                    let _ = socket.send(WsMsg::Close(None)).await;
+                    return;
+                }
+                if idle.is_some() && socket.send(WsMsg::Ping(Default::default())).await.is_err() { return }
+            }
             msg = socket.recv() => {
                 let Some(Ok(msg)) = msg else { return };
+                last_heard = tokio::time::Instant::now();
                 let WsMsg::Text(t) = msg else { continue };
                 let req: Value = match serde_json::from_str(t.as_str()) {
                     Ok(v) => v,
@@ -108,7 +124,7 @@ fn parse_subscription(id: Value, query: &str) -> Result<Sub, String> {
 }
 
 fn events_for(node: &SharedNode, height: u64, subs: &[Sub]) -> Vec<Value> {
-    let app = node.app();
+    let app = node.app_read();
     let Some(block) = app.block(height) else {
         return Vec::new();
     };

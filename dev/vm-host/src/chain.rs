@@ -194,7 +194,14 @@ impl Chain {
 
     /// Stores (and statically checks) a wasm module; returns its code id.
     pub fn store_code(&mut self, wasm: &[u8]) -> Result<u64, HostError> {
-        let checksum = self.rt.cache.store_code(wasm, true, true)?;
+        self.store_code_with(wasm, true)
+    }
+
+    /// Checks and compiles `wasm`; `persist` writes it and its module to the cache directory
+    /// (a simulation passes false: it writes nothing to disk, issue #27; the code cannot then be
+    /// instantiated within the same simulated transaction).
+    fn store_code_with(&mut self, wasm: &[u8], persist: bool) -> Result<u64, HostError> {
+        let checksum = self.rt.cache.store_code(wasm, true, persist)?;
         let mut codes = self.rt.codes.lock().unwrap_or_else(|e| e.into_inner());
         codes.push(checksum);
         Ok(codes.len() as u64)
@@ -343,9 +350,28 @@ impl Chain {
 
     /// Smart query with the raw message bytes; returns the raw response.
     pub fn query_raw(&self, contract: &str, msg: &[u8]) -> Result<cosmwasm_std::Binary, HostError> {
+        self.query_raw_with(contract, msg, self.config.tx_gas_limit)
+    }
+
+    /// Smart query within `gas_limit` (CosmWasm gas, nested queries included): a contract that
+    /// loops fails with [`HostError::OutOfGas`] (a node serves queries with a cap, as wasmd's
+    /// `smart_query_gas_limit`).
+    pub fn query_raw_with(
+        &self,
+        contract: &str,
+        msg: &[u8],
+        gas_limit: u64,
+    ) -> Result<cosmwasm_std::Binary, HostError> {
         let (result, _gas) = self
             .rt
-            .query_smart(contract, msg, self.config.tx_gas_limit, 0)?;
+            .query_smart(contract, msg, gas_limit, 0)
+            .map_err(|e| {
+                if e.is_out_of_gas() {
+                    HostError::OutOfGas
+                } else {
+                    e
+                }
+            })?;
         contract_result(result)
     }
 
@@ -388,7 +414,9 @@ impl Chain {
             msg_event_starts.push(events.len());
             let r = match msg {
                 TxMsg::Cosmos(msg) => self.dispatch(sender, msg, &mut meter, &mut events, 0),
-                TxMsg::StoreCode(wasm) => self.store_code_msg(&wasm, &mut meter, &mut events),
+                TxMsg::StoreCode(wasm) => {
+                    self.store_code_msg(&wasm, !always_revert, &mut meter, &mut events)
+                }
             };
             match r {
                 Ok(d) => {

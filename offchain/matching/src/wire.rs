@@ -361,19 +361,9 @@ impl SignedDelivery {
 /// ciphertext to the end. There is no version byte: the format is bound by the on-chain
 /// commitment, which [`decode_delivery`] recomputes for the recipient to check.
 pub fn encode_delivery(out: &MatchOutput) -> Result<Vec<u8>, WireError> {
-    let mut mask = Vec::new();
-    out.recipients
-        .serialize_into(&mut mask)
-        .map_err(|e| WireError::RecipientSet(e.to_string()))?;
-    let len = u32::try_from(mask.len()).map_err(|_| WireError::TooLarge {
-        what: "recipient set",
-        got: mask.len(),
-        max: u32::MAX as usize,
-    })?;
-    let mut body = Vec::with_capacity(12 + mask.len() + out.ciphertext.len());
+    let mut body = Vec::with_capacity(12 + out.ciphertext.len() + 1024);
     body.extend_from_slice(&out.request_id.to_be_bytes());
-    body.extend_from_slice(&len.to_be_bytes());
-    body.extend_from_slice(&mask);
+    put_set(&mut body, &out.recipients)?;
     body.extend_from_slice(&out.ciphertext);
     Ok(body)
 }

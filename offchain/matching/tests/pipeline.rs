@@ -209,6 +209,14 @@ fn sealed_outputs_open_only_for_s_i() {
     }
 }
 
+fn pubkey(k: &k256::ecdsa::SigningKey) -> [u8; 33] {
+    k.verifying_key()
+        .to_encoded_point(true)
+        .as_bytes()
+        .try_into()
+        .unwrap()
+}
+
 #[test]
 fn the_researchers_signature_binds_chain_job_set_and_ciphertext() {
     use bithive_matching::output::{sign_delivery, verify_delivery};
@@ -219,12 +227,7 @@ fn the_researchers_signature_binds_chain_job_set_and_ciphertext() {
     let s_i: RoaringBitmap = [2u32, 9].into_iter().collect();
     let out = seal_output(&ek, &pp, 5, s_i, b"details", &mut rng).unwrap();
     let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
-    let signer: [u8; 33] = key
-        .verifying_key()
-        .to_encoded_point(true)
-        .as_bytes()
-        .try_into()
-        .unwrap();
+    let signer = pubkey(&key);
     let sig = sign_delivery(&key, "chain-1", "payer/job-1", &out).unwrap();
     verify_delivery(&signer, &sig, "chain-1", "payer/job-1", &out).unwrap();
     // Another chain, another job, another ciphertext or set, another key: refused.
@@ -237,12 +240,7 @@ fn the_researchers_signature_binds_chain_job_set_and_ciphertext() {
     set.recipients.insert(3);
     assert!(verify_delivery(&signer, &sig, "chain-1", "payer/job-1", &set).is_err());
     let other = k256::ecdsa::SigningKey::from_slice(&[8u8; 32]).unwrap();
-    let other_pk: [u8; 33] = other
-        .verifying_key()
-        .to_encoded_point(true)
-        .as_bytes()
-        .try_into()
-        .unwrap();
+    let other_pk = pubkey(&other);
     assert!(verify_delivery(&other_pk, &sig, "chain-1", "payer/job-1", &out).is_err());
     assert!(verify_delivery(&[0u8; 33], &sig, "chain-1", "payer/job-1", &out).is_err());
 }

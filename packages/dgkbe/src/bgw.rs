@@ -24,8 +24,8 @@ use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
 use crate::encoding::{
-    decode_g1, decode_g2, encode_g1, encode_g2, take, take_u32, take_u64, take_version, G1_BYTES,
-    G2_BYTES,
+    decode_g1, decode_g2, encode_g1, encode_g2, take, take_sized_head, take_u32, take_u64,
+    take_version, G1_BYTES, G2_BYTES,
 };
 use crate::{dem, DgkbeError};
 
@@ -100,15 +100,7 @@ impl BgwPublicParams {
     /// Decodes and checks every point (curve, subgroup, not the identity, canonical).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        take_version(&mut input, "BGW public parameter", BGW_PARAMS_VERSION)?;
-        let n = take_u32(&mut input)?;
-        let epoch = take_u64(&mut input)?;
-        if n == 0 || n > crate::MAX_USERS {
-            return Err(DgkbeError::BadUserCount {
-                got: u64::from(n),
-                max: crate::MAX_USERS,
-            });
-        }
+        let (n, epoch) = take_sized_head(&mut input, "BGW public parameter", BGW_PARAMS_VERSION)?;
         let nu = n as usize;
         // Lengths first, so a short input cannot make us allocate for a huge n or group count.
         let g_len = (2 * nu - 1) * G2_BYTES;

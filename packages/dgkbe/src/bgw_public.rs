@@ -22,7 +22,7 @@ use rand_core::{CryptoRng, RngCore};
 use roaring::RoaringBitmap;
 
 use crate::bgw::{BgwHeader, BgwPublicParams};
-use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, take_version, G1_BYTES};
+use crate::encoding::{decode_g1, encode_g1, take, take_sized_head, G1_BYTES};
 use crate::server::{check_indices, nonzero_scalar, ServerSecret, SessionKey};
 use crate::DgkbeError;
 
@@ -87,15 +87,8 @@ impl BgwEncryptionKey {
     /// length is checked before anything is allocated.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
-        take_version(&mut input, "BGW encryption key", BGW_ENCRYPTION_KEY_VERSION)?;
-        let n = take_u32(&mut input)?;
-        let epoch = take_u64(&mut input)?;
-        if n == 0 || n > crate::MAX_USERS {
-            return Err(DgkbeError::BadUserCount {
-                got: u64::from(n),
-                max: crate::MAX_USERS,
-            });
-        }
+        let (n, epoch) =
+            take_sized_head(&mut input, "BGW encryption key", BGW_ENCRYPTION_KEY_VERSION)?;
         if input.len() as u64 != (u64::from(n) + 1) * G1_BYTES as u64 {
             return Err(DgkbeError::Malformed("bad encryption key length"));
         }

@@ -88,3 +88,22 @@ pub fn take_version(
     }
     Ok(())
 }
+
+/// Version byte, slot count n (1..=MAX_USERS) and epoch: the head of every parameter and key
+/// encoding that is sized by n.
+pub fn take_sized_head(
+    input: &mut &[u8],
+    what: &'static str,
+    supported: u8,
+) -> Result<(u32, u64), DgkbeError> {
+    take_version(input, what, supported)?;
+    let n = take_u32(input)?;
+    let epoch = take_u64(input)?;
+    if n == 0 || n > crate::MAX_USERS {
+        return Err(DgkbeError::BadUserCount {
+            got: u64::from(n),
+            max: crate::MAX_USERS,
+        });
+    }
+    Ok((n, epoch))
+}

@@ -179,9 +179,14 @@ fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     assert!(w.job(&bound).node.is_some_and(|n| n.as_str() == node1));
     assert!(w.job(&open).node.is_none());
 
-    // Control: the bound node's own report pays it (less the 0.5 % fee).
+    // Control: the bound node's own report pays it (less the 0.5 % fee) once the payer's
+    // dispute window has passed.
     let a = w.attestation(AttestationKind::Inference, &bound, b"", operator_key(1), 1);
     w.submit(1, &a, None).expect("the job's node reports it");
+    assert_eq!(w.bank(&node1), 0, "held for the dispute window");
+    w.advance(3_600);
+    let anyone = w.addr("anyone");
+    w.ok(&anyone, &escrow, &EscrowMsg::FinalizeJob { job_id: bound });
     assert_eq!(w.bank(&node1), 995 * BTK);
 }
 

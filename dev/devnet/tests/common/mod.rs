@@ -204,3 +204,147 @@ async fn raw_http(addr: &str, req: &str) -> serde_json::Value {
     let (_, body) = text.split_once("\r\n\r\n").unwrap();
     serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
+
+/// A minimal CosmWasm contract (built here with wasm-encoder, no toolchain needed) whose
+/// `instantiate` succeeds with an empty response and whose `query` loops forever: what an
+/// attacker uploads to burn a node's query gas.
+pub fn looping_query_contract() -> Vec<u8> {
+    use wasm_encoder::{
+        CodeSection, ConstExpr, DataSection, ExportKind, ExportSection, Function, FunctionSection,
+        GlobalSection, GlobalType, Instruction as I, MemArg, MemorySection, MemoryType, Module,
+        TypeSection, ValType,
+    };
+    const I32: ValType = ValType::I32;
+    let mut types = TypeSection::new();
+    types.ty().function([I32], [I32]); // allocate
+    types.ty().function([I32], []); // deallocate
+    types.ty().function([], []); // interface_version_8
+    types.ty().function([I32, I32, I32], [I32]); // instantiate(env, info, msg)
+    types.ty().function([I32, I32], [I32]); // query(env, msg)
+    let mut funcs = FunctionSection::new();
+    for t in 0..5 {
+        funcs.function(t);
+    }
+    let mut memory = MemorySection::new();
+    memory.memory(MemoryType {
+        minimum: 17,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    // A bump allocator from 64 KiB; nothing is ever freed (an instance lives for one call).
+    let mut globals = GlobalSection::new();
+    globals.global(
+        GlobalType {
+            val_type: I32,
+            mutable: true,
+            shared: false,
+        },
+        &ConstExpr::i32_const(65536),
+    );
+    let mut exports = ExportSection::new();
+    exports.export("memory", ExportKind::Memory, 0);
+    for (i, name) in [
+        "allocate",
+        "deallocate",
+        "interface_version_8",
+        "instantiate",
+        "query",
+    ]
+    .iter()
+    .enumerate()
+    {
+        exports.export(name, ExportKind::Func, i as u32);
+    }
+    let arg = |offset| MemArg {
+        offset,
+        align: 2,
+        memory_index: 0,
+    };
+    let mut code = CodeSection::new();
+    // allocate(size): a Region {offset, capacity, length} followed by its bytes.
+    let mut f = Function::new([(1, I32)]);
+    for ins in [
+        I::GlobalGet(0),
+        I::LocalSet(1),
+        I::LocalGet(1),
+        I::LocalGet(1),
+        I::I32Const(12),
+        I::I32Add,
+        I::I32Store(arg(0)),
+        I::LocalGet(1),
+        I::LocalGet(0),
+        I::I32Store(arg(4)),
+        I::LocalGet(1),
+        I::I32Const(0),
+        I::I32Store(arg(8)),
+        I::GlobalGet(0),
+        I::LocalGet(0),
+        I::I32Add,
+        I::I32Const(19),
+        I::I32Add,
+        I::I32Const(-8),
+        I::I32And,
+        I::GlobalSet(0),
+        I::LocalGet(1),
+        I::End,
+    ] {
+        f.instruction(&ins);
+    }
+    code.function(&f);
+    let mut f = Function::new([]);
+    f.instruction(&I::End);
+    code.function(&f); // deallocate
+    let mut f = Function::new([]);
+    f.instruction(&I::End);
+    code.function(&f); // interface_version_8
+    let mut f = Function::new([]);
+    f.instruction(&I::I32Const(8)).instruction(&I::End);
+    code.function(&f); // instantiate: the Region at 8 holds the answer
+    let mut f = Function::new([]);
+    for ins in [
+        I::Loop(wasm_encoder::BlockType::Empty),
+        I::Br(0),
+        I::End,
+        I::Unreachable,
+        I::End,
+    ] {
+        f.instruction(&ins);
+    }
+    code.function(&f); // query: loops until the gas runs out
+    let answer = br#"{"ok":{"messages":[],"attributes":[],"events":[],"data":null}}"#;
+    let len = answer.len() as u32;
+    let mut bytes = Vec::new();
+    for v in [32u32, len, len] {
+        bytes.extend_from_slice(&v.to_le_bytes());
+    }
+    bytes.resize(24, 0);
+    bytes.extend_from_slice(answer);
+    let mut data = DataSection::new();
+    data.active(0, &ConstExpr::i32_const(8), bytes);
+    let mut m = Module::new();
+    m.section(&types)
+        .section(&funcs)
+        .section(&memory)
+        .section(&globals)
+        .section(&exports)
+        .section(&code)
+        .section(&data);
+    m.finish()
+}
+
+/// Total size of the files under `dir` (0 when it does not exist).
+pub fn dir_size(dir: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}

@@ -204,6 +204,7 @@ impl Chain {
     pub(super) fn store_code_msg(
         &mut self,
         wasm: &[u8],
+        persist: bool,
         meter: &mut Meter,
         events: &mut Vec<Event>,
     ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
@@ -211,7 +212,7 @@ impl Chain {
             .saturating_mul(self.config.compile_cost_per_byte)
             .saturating_mul(crate::store::SDK_TO_CW_GAS);
         meter.take(cost)?;
-        let code_id = self.store_code(wasm)?;
+        let code_id = self.store_code_with(wasm, persist)?;
         let checksum = self.code_checksum(code_id)?;
         events.push(
             Event::new("store_code")

@@ -1,0 +1,308 @@
+//! The RPC listener: HTTP/1.1 connections served by hyper with a connection cap, a header
+//! timeout and an idle timeout (issue #27: with none of them, idle sockets locked out every new
+//! client). `axum::serve` has none of the three, hence this accept loop.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::Router;
+use hyper::body::{Body as HttpBody, Frame, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::Service;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+
+/// What the server accepts (see README, "Limits").
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    /// From a connection's first byte of a request (or its opening), the request's headers and
+    /// body must arrive within this. None: no limit.
+    pub header_timeout: Option<Duration>,
+    /// A connection with no request in progress (keep-alive between requests, a stalled answer,
+    /// a silent websocket) is closed after this. None: no limit.
+    pub idle_timeout: Option<Duration>,
+}
+
+/// A connection's slot under `max_connections`; a websocket keeps it (a request extension
+/// carries it into the upgrade) until it closes.
+#[derive(Clone)]
+pub(crate) struct ConnSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+
+const IDLE: u8 = 0;
+const READING: u8 = 1;
+const BUSY: u8 = 2;
+
+/// Where a connection is: waiting (IDLE), receiving a request (READING) or running one (BUSY),
+/// and since when (ms after `start`).
+struct ConnState {
+    start: Instant,
+    phase: AtomicU8,
+    since_ms: AtomicU64,
+}
+
+impl ConnState {
+    fn new() -> Self {
+        // A new connection is owed its first request: the header timeout runs from accept.
+        ConnState {
+            start: Instant::now(),
+            phase: AtomicU8::new(READING),
+            since_ms: AtomicU64::new(0),
+        }
+    }
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+    fn set(&self, phase: u8) {
+        self.since_ms.store(self.now_ms(), Ordering::SeqCst);
+        self.phase.store(phase, Ordering::SeqCst);
+    }
+    /// Bytes moved: an idle connection starts reading a request (reads), or is still
+    /// delivering an answer (writes: the idle clock restarts).
+    fn activity(&self, read: bool) {
+        if self.phase.load(Ordering::SeqCst) == IDLE {
+            self.set(if read { READING } else { IDLE });
+        }
+    }
+    fn expired(&self, limits: &Limits) -> bool {
+        let limit = match self.phase.load(Ordering::SeqCst) {
+            IDLE => limits.idle_timeout,
+            READING => limits.header_timeout,
+            _ => None,
+        };
+        let waited = self
+            .now_ms()
+            .saturating_sub(self.since_ms.load(Ordering::SeqCst));
+        limit.is_some_and(|l| u128::from(waited) > l.as_millis())
+    }
+}
+
+/// The TCP stream, telling `ConnState` when bytes move.
+struct Watched {
+    inner: TcpStream,
+    state: Arc<ConnState>,
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.state.activity(true);
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.state.activity(false);
+        }
+        r
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A request body that marks the connection BUSY once it has been read to the end: the header
+/// timeout covers a body that trickles in, not the work done after it.
+struct Marked {
+    inner: Incoming,
+    state: Arc<ConnState>,
+}
+
+impl HttpBody for Marked {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let r = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(r, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.state.set(BUSY);
+        }
+        r
+    }
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Resolves once `stop` is set (no guard held across awaits).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
+}
+
+const BACKOFF_MIN: Duration = Duration::from_millis(10);
+const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// How long shutdown waits for open connections to finish.
+const DRAIN: Duration = Duration::from_secs(5);
+
+/// Accepts connections until `stop`: at most `max_connections` at once; one more is answered
+/// `503` with a JSON-RPC error and closed, so a client learns at once why.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let max = limits.max_connections.min(Semaphore::MAX_PERMITS);
+    let slots = Arc::new(Semaphore::new(max));
+    let mut backoff = BACKOFF_MIN;
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => { backoff = BACKOFF_MIN; s }
+                // Out of descriptors and the like: wait, never spin (issue #27).
+                Err(e) => {
+                    tracing::warn!(error = %e, "rpc accept failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_MAX);
+                    continue;
+                }
+            },
+            _ = stopped(&mut stop) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        match slots.clone().try_acquire_owned() {
+            Ok(slot) => {
+                let slot = ConnSlot(Arc::new(slot));
+                tokio::spawn(connection(stream, app.clone(), slot, limits, stop.clone()));
+            }
+            Err(_) => {
+                tokio::spawn(refuse(stream, max));
+            }
+        }
+    }
+    // Every slot back: every connection (websockets included) has closed.
+    let all = u32::try_from(max).unwrap_or(u32::MAX);
+    let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;
+}
+
+async fn connection(
+    stream: TcpStream,
+    app: Router,
+    slot: ConnSlot,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) {
+    let state = Arc::new(ConnState::new());
+    let io = TokioIo::new(Watched {
+        inner: stream,
+        state: state.clone(),
+    });
+    let router = TowerToHyperService::new(app);
+    let st = state.clone();
+    let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let st = st.clone();
+        let (mut parts, body) = req.into_parts();
+        if body.is_end_stream() {
+            st.set(BUSY);
+        }
+        parts.extensions.insert(slot.clone());
+        let req = hyper::Request::from_parts(
+            parts,
+            Body::new(Marked {
+                inner: body,
+                state: st.clone(),
+            }),
+        );
+        let answer = router.call(req);
+        async move {
+            let r = answer.await;
+            st.set(IDLE);
+            r
+        }
+    });
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(io, svc)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let tick_every = [limits.header_timeout, limits.idle_timeout]
+        .into_iter()
+        .flatten()
+        .min()
+        .map_or(Duration::from_secs(3600), |d| d / 4)
+        .max(Duration::from_millis(10));
+    let mut tick = tokio::time::interval(tick_every);
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "rpc connection ended");
+                }
+                return;
+            }
+            _ = tick.tick() => if state.expired(&limits) {
+                tracing::debug!("rpc connection closed: header or idle timeout");
+                return;
+            },
+            _ = stopped(&mut stop) => {
+                conn.as_mut().graceful_shutdown();
+                let _ = tokio::time::timeout(DRAIN, conn.as_mut()).await;
+                return;
+            }
+        }
+    }
+}
+
+/// Over the cap: a short `503` with the reason, then close. The request is drained first (a
+/// close with unread bytes would reset the connection and lose the answer); all of it bounded.
+async fn refuse(mut stream: TcpStream, max: usize) {
+    let body = serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": -1,
+        "error": {
+            "code": -32603,
+            "message": "Internal error",
+            "data": format!("too many open connections (max_connections {max}); retry later"),
+        },
+    })
+    .to_string();
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut buf = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buf)).await;
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(answer.as_bytes()).await?;
+        stream.shutdown().await?;
+        let mut drained = 0usize;
+        while drained < 64 * 1024 {
+            match stream.read(&mut buf).await? {
+                0 => break,
+                n => drained += n,
+            }
+        }
+        Ok::<_, std::io::Error>(())
+    })
+    .await;
+}
