@@ -44,6 +44,13 @@ impl AbciError {
     pub fn unknown_address(log: String) -> Self {
         Self::sdk(9, log, "unknown address")
     }
+    pub fn memo_too_large(max: usize, got: usize) -> Self {
+        Self::sdk(
+            12,
+            format!("maximum number of characters is {max} but received {got} characters"),
+            "memo too large",
+        )
+    }
     pub fn invalid_coins(log: String) -> Self {
         Self::sdk(10, log, "invalid coins")
     }
@@ -101,7 +108,9 @@ impl AbciError {
                 (WASM, 2, "create wasm contract failed")
             }
             HostError::Vm(_) => (WASM, 5, "execute wasm contract failed"),
-            HostError::UnknownCode(_) | HostError::UnknownContract(_) => (WASM, 8, "not found"),
+            // wasmd's `ErrNoSuchContractFn` (22) and `ErrNoSuchCodeFn` (28).
+            HostError::UnknownContract(_) => (WASM, 22, "no such contract"),
+            HostError::UnknownCode(_) => (WASM, 28, "no such code"),
             HostError::InsufficientFunds { .. } => (SDK, 5, "insufficient funds"),
             HostError::Unauthorized(_) => (SDK, 4, "unauthorized"),
             HostError::InvalidMessage(_) => (SDK, 18, "invalid request"),
@@ -112,8 +121,32 @@ impl AbciError {
         AbciError {
             codespace,
             code,
-            log: format!("failed to execute message; message index: {index}: {err}: {desc}"),
+            log: format!(
+                "failed to execute message; message index: {index}: {}: {desc}",
+                wasmd_text(err)
+            ),
         }
+    }
+
+    /// A smart query that failed, as wasmd's gRPC query answers it through ABCI: the SDK turns
+    /// the error into `unknown request` (code 6).
+    pub fn from_query(err: &HostError) -> Self {
+        let text = match err {
+            HostError::UnknownContract(_) => format!("{}: no such contract", wasmd_text(err)),
+            _ => format!("{}: query wasm contract failed", wasmd_text(err)),
+        };
+        Self::unknown_request(text)
+    }
+}
+
+/// The error text wasmd puts before its error's description: a contract's own error string
+/// as the contract returned it (no prefix), `address X` / `code id N` for unknown ones.
+pub fn wasmd_text(err: &HostError) -> String {
+    match err {
+        HostError::Contract(msg) => msg.clone(),
+        HostError::UnknownContract(addr) => format!("address {addr}"),
+        HostError::UnknownCode(id) => format!("code id {id}"),
+        other => other.to_string(),
     }
 }
 

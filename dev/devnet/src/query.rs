@@ -19,7 +19,9 @@ use cosmrs::proto::prost::Message;
 use cosmrs::proto::tendermint::abci::{Event as ProtoEvent, EventAttribute};
 use cosmrs::proto::Any;
 
-use crate::abci::{AbciError, WASM};
+use bithive_vm_host::HostError;
+
+use crate::abci::AbciError;
 use crate::app::App;
 use crate::config::DevnetConfig;
 use crate::tx::SECP256K1_PUBKEY_URL;
@@ -108,15 +110,14 @@ pub fn query(
         "/cosmwasm.wasm.v1.Query/SmartContractState" => {
             let req: QuerySmartContractStateRequest = decode(data)?;
             if app.chain().contract_info(&req.address).is_none() {
-                return Err(not_found(format!("no such contract: {}", req.address)));
+                let e = HostError::UnknownContract(req.address.clone());
+                return Err(AbciError::from_query(&e));
             }
             // wasmd's `smart_query_gas_limit` (3 000 000 SDK gas by default), in CosmWasm gas
-            // at wasmd's DefaultGasMultiplier (140 000), not the devnet's tx multiplier (140,
-            // 1000x too low, issue #26): at 140 the limit refused honest paginated queries.
-            // Issue #27: queries ran on 10^12 gas.
-            const WASMD_GAS_MULTIPLIER: u64 = 140_000;
+            // at wasmd's DefaultGasMultiplier (SDK_TO_CW_GAS = 140 000, issue #26). Issue #27:
+            // queries ran on 10^12 gas.
             let sdk_limit = config.smart_query_gas_limit;
-            let cw_limit = sdk_limit.saturating_mul(WASMD_GAS_MULTIPLIER);
+            let cw_limit = sdk_limit.saturating_mul(bithive_vm_host::SDK_TO_CW_GAS);
             let data = app
                 .chain()
                 .query_raw_with(&req.address, &req.query_data, cw_limit)
@@ -124,11 +125,7 @@ pub fn query(
                     if e.is_out_of_gas() {
                         AbciError::out_of_gas("wasm query", sdk_limit, sdk_limit)
                     } else {
-                        AbciError {
-                            codespace: WASM,
-                            code: 9,
-                            log: format!("{e}: query wasm contract failed"),
-                        }
+                        AbciError::from_query(&e)
                     }
                 })?;
             Ok(QuerySmartContractStateResponse {

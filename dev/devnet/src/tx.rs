@@ -30,12 +30,12 @@ pub enum AppMsg {
     StoreCode {
         sender: String,
         wasm: Vec<u8>,
+        /// Bytes of the gzip archive the wasm came in (0 when sent plain): wasmd charges for
+        /// uncompressing them.
+        gzip_len: usize,
     },
     /// Bank send and every wasm message other than store, as the host runs them.
-    Host {
-        sender: String,
-        msg: CosmosMsg,
-    },
+    Host { sender: String, msg: CosmosMsg },
 }
 
 impl AppMsg {
@@ -134,6 +134,11 @@ fn to_app_msg(any: &Any) -> Result<AppMsg, AbciError> {
         }
         "/cosmwasm.wasm.v1.MsgStoreCode" => {
             let m: MsgStoreCode = decode_any(any)?;
+            let gzip_len = if m.wasm_byte_code.starts_with(&[0x1f, 0x8b]) {
+                m.wasm_byte_code.len()
+            } else {
+                0
+            };
             let wasm = gunzip_if_needed(m.wasm_byte_code)?;
             if wasm.is_empty() || wasm.len() > MAX_WASM_SIZE {
                 return Err(AbciError::wasm_create(format!(
@@ -144,6 +149,7 @@ fn to_app_msg(any: &Any) -> Result<AppMsg, AbciError> {
             Ok(AppMsg::StoreCode {
                 sender: m.sender,
                 wasm,
+                gzip_len,
             })
         }
         "/cosmwasm.wasm.v1.MsgInstantiateContract" => {

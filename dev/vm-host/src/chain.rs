@@ -89,6 +89,9 @@ pub struct TxOutcome {
     pub gas_used: u64,
     /// Index of the message that failed, when one did.
     pub failed_msg: Option<usize>,
+    /// Out of gas at a fixed charge: by how much (CosmWasm gas) it overran the limit, and the
+    /// charge's name in wasmd's gas meter. `None` for any other outcome.
+    pub overrun: Option<(u64, &'static str)>,
 }
 
 pub struct Chain {
@@ -400,7 +403,7 @@ impl Chain {
         let checkpoint = lock(&self.rt.shared).checkpoint();
         let instance_seq = self.instance_seq;
         let code_count = self.code_count();
-        let mut meter = Meter { left: gas_limit };
+        let mut meter = Meter::new(gas_limit);
         let mut events = Vec::new();
         let mut data = None;
         let mut msg_event_starts = Vec::new();
@@ -455,6 +458,7 @@ impl Chain {
             }),
             gas_used,
             failed_msg,
+            overrun: if meter.left == 0 { meter.overrun } else { None },
         }
     }
 
@@ -545,7 +549,7 @@ impl Chain {
     ) -> Result<IbcOutcome, HostError> {
         let checkpoint = lock(&self.rt.shared).checkpoint();
         let instance_seq = self.instance_seq;
-        let mut meter = Meter { left: gas_limit };
+        let mut meter = Meter::new(gas_limit);
         let mut events = Vec::new();
         let result = self.ibc_call_inner(contract, call, &mut meter, &mut events);
         let gas_used = gas_limit.saturating_sub(meter.left);

@@ -9,8 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use cosmwasm_std::{Order, Record};
 use cosmwasm_vm::{BackendError, BackendResult, GasInfo, Storage};
 
-/// wasmd multiplies SDK gas by 140 to get CosmWasm gas (`DefaultGasMultiplier`).
-pub const SDK_TO_CW_GAS: u64 = 140;
+/// CosmWasm gas per SDK gas: wasmd v0.61's `DefaultGasMultiplier` (140 000 since CosmWasm 2.0
+/// cut the VM's costs by 1000; it was 140 before, which priced wasm execution 1000x too high).
+pub const SDK_TO_CW_GAS: u64 = 140_000;
 
 /// The SDK's `KVGasConfig` (in SDK gas), which wasmd charges for every storage access.
 #[derive(Clone, Copy, Debug)]
@@ -190,16 +191,21 @@ pub struct ContractStorage {
     shared: Shared,
     contract: String,
     gas: GasConfig,
+    /// Bytes wasmd's store prefix adds to every key the SDK's gas meter sees (0x03 || the
+    /// contract's address bytes): the per-byte costs count them.
+    prefix_len: u64,
     iterators: HashMap<u32, Iter>,
     next_iterator: u32,
 }
 
 impl ContractStorage {
     pub(crate) fn new(shared: Shared, contract: String, gas: GasConfig) -> Self {
+        let prefix_len = 1 + bech32::decode(&contract).map_or(32, |(_, b)| b.len()) as u64;
         ContractStorage {
             shared,
             contract,
             gas,
+            prefix_len,
             iterators: HashMap::new(),
             next_iterator: 1,
         }
@@ -214,8 +220,8 @@ impl Storage for ContractStorage {
             .get(&self.contract)
             .and_then(|m| m.get(key))
             .cloned();
-        let bytes = key.len() + value.as_ref().map_or(0, Vec::len);
-        let gas = self.gas.read_cost_flat + self.gas.read_cost_per_byte * bytes as u64;
+        let bytes = self.prefix_len + (key.len() + value.as_ref().map_or(0, Vec::len)) as u64;
+        let gas = self.gas.read_cost_flat + self.gas.read_cost_per_byte * bytes;
         (Ok(value), cw(gas))
     }
 
@@ -268,14 +274,16 @@ impl Storage for ContractStorage {
         if record.is_some() {
             it.position += 1;
         }
-        let bytes = record.as_ref().map_or(0, |(k, v)| k.len() + v.len()) as u64;
+        let bytes = record
+            .as_ref()
+            .map_or(0, |(k, v)| self.prefix_len + (k.len() + v.len()) as u64);
         let gas = self.gas.iter_next_cost_flat + self.gas.read_cost_per_byte * bytes;
         (Ok(record), cw(gas))
     }
 
     fn set(&mut self, key: &[u8], value: &[u8]) -> BackendResult<()> {
         lock(&self.shared).kv_set(&self.contract, key, Some(value.to_vec()));
-        let bytes = (key.len() + value.len()) as u64;
+        let bytes = self.prefix_len + (key.len() + value.len()) as u64;
         (
             Ok(()),
             cw(self.gas.write_cost_flat + self.gas.write_cost_per_byte * bytes),

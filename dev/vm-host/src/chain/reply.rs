@@ -14,6 +14,32 @@ use super::gas::Meter;
 use super::wasm::Entry;
 use super::Chain;
 
+/// wasmd's `EventCosts` (SDK gas) of a response's attributes and custom events: 10 per
+/// attribute, 1 per byte of keys and values past a 100-byte free tier shared by all, and per
+/// custom event 20 plus 1 per byte of its type.
+fn event_costs(attrs: &[Attribute], events: &[Event]) -> u64 {
+    fn attr_costs(attrs: &[Attribute], free: &mut u64) -> u64 {
+        if attrs.is_empty() {
+            return 0;
+        }
+        let bytes: u64 = attrs
+            .iter()
+            .map(|a| (a.key.len() + a.value.len()) as u64)
+            .sum();
+        let charged = bytes.saturating_sub(*free);
+        *free = free.saturating_sub(bytes);
+        charged.saturating_add(10 * attrs.len() as u64)
+    }
+    let mut free = 100;
+    let mut gas = attr_costs(attrs, &mut free);
+    for e in events {
+        gas = gas
+            .saturating_add(20 + e.ty.len() as u64)
+            .saturating_add(attr_costs(&e.attributes, &mut free));
+    }
+    gas
+}
+
 impl Chain {
     /// Emits the response's events, runs its submessages (with replies), returns its data.
     pub(super) fn handle_response(
@@ -24,6 +50,10 @@ impl Chain {
         events: &mut Vec<Event>,
         depth: u32,
     ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
+        meter.take(
+            event_costs(&response.attributes, &response.events)
+                .saturating_mul(crate::store::SDK_TO_CW_GAS),
+        )?;
         // `Attribute::new` refuses `_` keys (reserved for the chain, which is what this is).
         let addr_attr = Attribute {
             key: "_contract_address".to_string(),

@@ -63,6 +63,7 @@ impl Chain {
                 msg,
                 funds,
             }) => {
+                meter.take(self.config.lookup_cost)?;
                 let code_id = self.rt.code_of(&contract_addr)?;
                 self.transfer(sender, &contract_addr, &funds, events)?;
                 events
@@ -91,6 +92,31 @@ impl Chain {
                 if let Some(a) = &admin {
                     self.rt.api_validate(a)?;
                 }
+                // wasmd writes the message to the history, label, admin and (for a code with IBC
+                // entry points) its port id `wasm.ADDR` to the contract info.
+                let checksum = self.rt.checksum(code_id)?;
+                let ibc = self
+                    .rt
+                    .cache
+                    .analyze(&checksum)
+                    .is_ok_and(|r| r.has_ibc_entry_points);
+                let port = if ibc { "wasm.".len() + 2 } else { 0 };
+                let addr_len = if ibc {
+                    contract_address(&self.config.bech32_prefix, code_id, self.instance_seq + 1)
+                        .len()
+                } else {
+                    0
+                };
+                let bytes = (msg.len()
+                    + label.len()
+                    + admin.as_ref().map_or(0, String::len)
+                    + port
+                    + addr_len) as u64;
+                meter.take(
+                    self.config.instantiate_cost.saturating_add(
+                        bytes.saturating_mul(self.config.instantiate_cost_per_byte),
+                    ),
+                )?;
                 self.instance_seq += 1;
                 let addr = contract_address(&self.config.bech32_prefix, code_id, self.instance_seq);
                 lock(&self.rt.shared).set_meta(
@@ -207,7 +233,21 @@ impl Chain {
         entry: Entry<'_>,
         meter: &mut Meter,
     ) -> Result<Response<Empty>, HostError> {
-        meter.take(self.config.call_cost)?;
+        let first_load = meter.loaded.insert(code_id);
+        let location = match entry {
+            Entry::Instantiate(..) => "Loading CosmWasm module: instantiate",
+            Entry::Execute(..) => "Loading CosmWasm module: execute",
+            Entry::Migrate(..) => "Loading CosmWasm module: migrate",
+            Entry::Reply(..) => "Loading CosmWasm module: reply",
+        };
+        meter.take_at(
+            if first_load {
+                self.config.call_cost
+            } else {
+                self.config.call_cost_discount.min(self.config.call_cost)
+            },
+            location,
+        )?;
         let env = self.rt.env(contract);
         let limit = meter.left;
         let mut instance = self.rt.instance(contract, code_id, limit, 0)?;
@@ -222,7 +262,13 @@ impl Chain {
             Entry::Reply(reply) => call_reply::<_, _, _, Empty>(&mut instance, &env, reply),
         };
         meter.charge(&mut instance, limit);
-        contract_result(result?)
+        let result = result?;
+        // wasmd's `costJSONDeserialization` of the result the contract returned.
+        if self.config.result_cost_per_byte > 0 {
+            let len = serde_json::to_vec(&result).map_or(0, |v| v.len()) as u64;
+            meter.take(len.saturating_mul(self.config.result_cost_per_byte))?;
+        }
+        contract_result(result)
     }
 
     fn set_admin(
