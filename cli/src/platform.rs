@@ -545,6 +545,7 @@ pub fn relayer_config(
     let cfg = Config {
         db_path: home.join("relayer.sqlite"),
         metrics_addr: None,
+        metrics_limits: Default::default(),
         keyring: home.join("keyring.json"),
         chains: vec![ChainConfig {
             chain_id: chain_id.into(),

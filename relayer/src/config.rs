@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use bithive_bitchat::endpoint::EndpointLimits;
 use bithive_chain_client::{CompatVersion, GasConfig};
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +21,9 @@ pub struct Config {
     /// Prometheus `/metrics` and `/health`, e.g. "127.0.0.1:9464". None: no HTTP server.
     #[serde(default)]
     pub metrics_addr: Option<String>,
+    /// Connection cap and read/write deadlines of the `/metrics` + `/health` server.
+    #[serde(default)]
+    pub metrics_limits: EndpointLimits,
     /// Keyring file (mode 0600) with the operator keys by name.
     pub keyring: PathBuf,
     pub chains: Vec<ChainConfig>,

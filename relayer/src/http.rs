@@ -2,10 +2,9 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use bithive_bitchat::accept::{accept_loop, ACCEPT_BACKOFF};
+use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
 
 use crate::metrics::Metrics;
 use crate::pipeline::{unix_now, Health};
@@ -56,48 +55,27 @@ impl HealthView {
 }
 
 /// Serves until the task is aborted.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, health: Arc<HealthView>) {
-    let listener = Arc::new(listener);
-    let accept = move || {
-        let l = listener.clone();
-        async move { l.accept().await.map(|(sock, _)| sock) }
-    };
-    accept_loop(accept, move |mut sock: tokio::net::TcpStream| {
-        let metrics = metrics.clone();
-        let health = health.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 2048];
-            let n =
-                match tokio::time::timeout(std::time::Duration::from_secs(5), sock.read(&mut buf))
-                    .await
-                {
-                    Ok(Ok(n)) => n,
-                    _ => return,
-                };
-            let req = String::from_utf8_lossy(&buf[..n]);
-            let path = req.split_whitespace().nth(1).unwrap_or("/");
-            let (status, ctype, body) = match path {
-                "/metrics" => ("200 OK", "text/plain; version=0.0.4", metrics.render()),
-                "/health" => {
-                    let (ok, body) = health.render();
-                    (
-                        if ok {
-                            "200 OK"
-                        } else {
-                            "503 Service Unavailable"
-                        },
-                        "application/json",
-                        body,
-                    )
-                }
-                _ => ("404 Not Found", "text/plain", "not found\n".to_string()),
-            };
-            let resp = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: {ctype}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = sock.write_all(resp.as_bytes()).await;
-        });
-    }, ACCEPT_BACKOFF)
+pub async fn serve(
+    listener: TcpListener,
+    limits: EndpointLimits,
+    metrics: Arc<Metrics>,
+    health: Arc<HealthView>,
+) {
+    endpoint::serve(listener, limits, move |path: &str| match path {
+        "/metrics" => Reply::ok("text/plain; version=0.0.4", metrics.render()),
+        "/health" => {
+            let (ok, body) = health.render();
+            Reply {
+                status: if ok {
+                    "200 OK"
+                } else {
+                    "503 Service Unavailable"
+                },
+                content_type: "application/json",
+                body,
+            }
+        }
+        _ => Reply::not_found(),
+    })
     .await
 }

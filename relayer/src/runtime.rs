@@ -215,6 +215,7 @@ pub async fn run_until(
             tracing::info!(%addr, "serving /metrics and /health");
             Some(tokio::spawn(http::serve(
                 listener,
+                cfg.metrics_limits,
                 metrics.clone(),
                 Arc::new(HealthView { chains: health }),
             )))

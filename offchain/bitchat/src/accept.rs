@@ -1,5 +1,5 @@
-//! The accept loop of the small TCP endpoints (`/metrics`, `/health`) of BitChat nodes and the
-//! relayer: a failed accept is retried after a back-off, never in a spin and never by giving up.
+//! The accept loop of the small TCP endpoints (`/metrics`, `/health`, see `endpoint`) of BitChat
+//! nodes and the relayer: a failed accept is retried after a back-off, never in a spin and never by giving up.
 
 use std::time::Duration;
 

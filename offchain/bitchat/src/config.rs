@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::endpoint::EndpointLimits;
 use crate::error::BitChatError;
 use crate::registry::PeerRecord;
 
@@ -47,6 +48,9 @@ pub struct DaemonConfig {
     #[serde(default)]
     pub relays: Vec<SocketAddr>,
     pub metrics_listen: Option<SocketAddr>,
+    /// Connection cap and read/write deadlines of the `/metrics` listener.
+    #[serde(default)]
+    pub metrics_limits: EndpointLimits,
     #[serde(default)]
     pub peers: Vec<PeerEntry>,
 }

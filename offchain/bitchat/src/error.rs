@@ -36,6 +36,8 @@ pub enum BitChatError {
     Journal(String),
     #[error("peer: {0}")]
     Peer(String),
+    #[error("sequence of a conversation exhausted, or ttl past the end of time")]
+    Overflow,
     /// Another node holds the state directory (its journals must have a single writer).
     #[error(
         "state dir is in use by another BitChat node: lock file {} is held; \

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod chunks;
 pub mod config;
 pub mod e2e;
+pub mod endpoint;
 pub mod error;
 pub mod identity;
 pub mod inbox;

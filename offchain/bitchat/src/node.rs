@@ -509,7 +509,9 @@ impl Shared {
 
     fn queue_receipt(&self, to: AccountId, id: MessageId) {
         let ttl = self.cfg.mailbox.max_ttl_secs.min(24 * 3600);
-        if let Err(e) = self.seal_receipt(to, &Inner::Receipt { id }, unix_now() + ttl) {
+        if let Err(e) =
+            self.seal_receipt(to, &Inner::Receipt { id }, unix_now().saturating_add(ttl))
+        {
             tracing::debug!("receipt to {to}: {e}");
         }
     }
@@ -812,7 +814,9 @@ impl Node {
         body: &[u8],
         ttl: Duration,
     ) -> Result<MessageId, BitChatError> {
-        let expires_at = unix_now() + ttl.as_secs().max(1);
+        let expires_at = unix_now()
+            .checked_add(ttl.as_secs().max(1))
+            .ok_or(BitChatError::Overflow)?;
         // Sequence reservation, sealing and the durable insert under one lock, so the journal
         // holds a conversation's messages in sequence order.
         let id = {
@@ -821,7 +825,7 @@ impl Node {
                 .outbox
                 .lock()
                 .map_err(|_| BitChatError::Peer("poisoned".into()))?;
-            let (seq, prev) = o.next_seq(to, conversation, expires_at);
+            let (seq, prev) = o.next_seq(to, conversation, expires_at)?;
             let inner = Inner::Message {
                 conversation,
                 seq,

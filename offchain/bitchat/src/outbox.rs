@@ -187,11 +187,19 @@ impl Outbox {
     }
 
     /// Next (seq, expiry of the previous message) of a conversation; reserves the seq.
-    pub fn next_seq(&mut self, to: AccountId, conversation: u64, expires_at: u64) -> (u64, u64) {
+    pub fn next_seq(
+        &mut self,
+        to: AccountId,
+        conversation: u64,
+        expires_at: u64,
+    ) -> Result<(u64, u64), BitChatError> {
         let slot = self.seqs.entry((to, conversation)).or_insert((0, 0));
         let out = *slot;
-        *slot = (out.0 + 1, expires_at);
-        out
+        *slot = (
+            out.0.checked_add(1).ok_or(BitChatError::Overflow)?,
+            expires_at,
+        );
+        Ok(out)
     }
 
     /// Add a sealed envelope (durably, when journaled) as Pending.
@@ -336,7 +344,7 @@ mod tests {
         {
             let mut o = Outbox::open(&p).unwrap();
             for i in 0..3u8 {
-                let (seq, _) = o.next_seq(bob, 5, 100 + i as u64);
+                let (seq, _) = o.next_seq(bob, 5, 100 + i as u64).unwrap();
                 o.insert(bob, Some((5, seq)), env(i, 100 + i as u64))
                     .unwrap();
             }
@@ -348,7 +356,7 @@ mod tests {
         assert_eq!(o.entries[&[1; 16]].status, MessageStatus::Stored);
         assert!(o.entries[&[1; 16]].envelope.is_none());
         assert_eq!(o.entries[&[2; 16]].envelope, Some(env(2, 102)));
-        assert_eq!(o.next_seq(bob, 5, 200), (3, 102), "seq continues");
+        assert_eq!(o.next_seq(bob, 5, 200).unwrap(), (3, 102), "seq continues");
         o.set_status(&[0; 16], MessageStatus::Failed);
         o.expire(150);
         assert_eq!(o.entries[&[0; 16]].status, MessageStatus::Delivered);
@@ -365,7 +373,7 @@ mod tests {
             for i in 0..600u32 {
                 let mut e = env(0, 10);
                 e.id[..4].copy_from_slice(&i.to_le_bytes());
-                let (seq, _) = o.next_seq(bob, 1, 10);
+                let (seq, _) = o.next_seq(bob, 1, 10).unwrap();
                 let id = o.insert(bob, Some((1, seq)), e).unwrap();
                 if i < 599 {
                     o.set_status(&id, MessageStatus::Delivered);
@@ -378,6 +386,6 @@ mod tests {
         let mut o = Outbox::open(&p).unwrap();
         assert_eq!(o.entries.len(), 1);
         assert!(o.entries.values().all(|e| e.envelope.is_some()));
-        assert_eq!(o.next_seq(bob, 1, 20).0, 600);
+        assert_eq!(o.next_seq(bob, 1, 20).unwrap().0, 600);
     }
 }

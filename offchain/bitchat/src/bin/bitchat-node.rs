@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use bithive_bitchat::accept::{accept_loop, ACCEPT_BACKOFF};
 use bithive_bitchat::config::DaemonConfig;
+use bithive_bitchat::endpoint::{self, Reply};
 use bithive_bitchat::{CongestionChoice, Node, NodeConfig, NodeIdentity, StaticAllowlist};
 use bithive_secret_file::Zeroizing;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -45,28 +44,14 @@ async fn main() -> Result<()> {
         let metrics = node.metrics().clone();
         let listener = tokio::net::TcpListener::bind(addr).await?;
         tracing::info!(%addr, "metrics on /metrics");
-        // Issue #27: the listener died for good on its first accept error; now it backs off.
-        let listener = std::sync::Arc::new(listener);
-        let accept = move || {
-            let l = listener.clone();
-            async move { l.accept().await.map(|(sock, _)| sock) }
-        };
-        tokio::spawn(accept_loop(
-            accept,
-            move |mut sock: tokio::net::TcpStream| {
-                let body = metrics.render();
-                tokio::spawn(async move {
-                    let mut req = [0u8; 1024];
-                    let _ = sock.read(&mut req).await;
-                    let resp = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
-                        body.len(),
-                        body
-                    );
-                    let _ = sock.write_all(resp.as_bytes()).await;
-                });
+        // Issue #27: accept errors back off; idle clients are capped and timed out.
+        tokio::spawn(endpoint::serve(
+            listener,
+            cfg.metrics_limits,
+            move |path: &str| match path {
+                "/metrics" => Reply::ok("text/plain; version=0.0.4", metrics.render()),
+                _ => Reply::not_found(),
             },
-            ACCEPT_BACKOFF,
         ));
     }
 

@@ -1,0 +1,239 @@
+//! The small HTTP/1.1 endpoints (`/metrics`, `/health`) of BitChat nodes and the relayer: GET
+//! only, one request per connection, with a connection cap and read/write deadlines so that idle
+//! or slow clients cannot hold the server (issue #27).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+use crate::accept::{accept_loop, ACCEPT_BACKOFF};
+
+/// Longest request head read; the rest of a longer one is never read.
+pub const MAX_REQUEST_HEAD: usize = 2048;
+
+/// What an endpoint accepts. TOML: `[metrics_limits]` with these keys.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EndpointLimits {
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Time to receive the request head (slowloris bound).
+    pub read_timeout_ms: u64,
+    /// Time to send the answer to a client that does not read.
+    pub write_timeout_ms: u64,
+}
+
+impl Default for EndpointLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 64,
+            read_timeout_ms: 5_000,
+            write_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// One answer.
+pub struct Reply {
+    pub status: &'static str,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn ok(content_type: &'static str, body: String) -> Self {
+        Self {
+            status: "200 OK",
+            content_type,
+            body,
+        }
+    }
+
+    pub fn not_found() -> Self {
+        Self {
+            status: "404 Not Found",
+            content_type: "text/plain",
+            body: "not found\n".into(),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 {}\r\ncontent-type: {}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{}",
+            self.status,
+            self.content_type,
+            self.body.len(),
+            self.body
+        )
+        .into_bytes()
+    }
+}
+
+const BUSY: &[u8] =
+    b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 5\r\nconnection: close\r\n\r\nbusy\n";
+const BAD_METHOD: &[u8] =
+    b"HTTP/1.1 405 Method Not Allowed\r\nallow: GET\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+
+/// Serves `route(path)` for GET requests until the task is aborted.
+pub async fn serve<R>(listener: TcpListener, limits: EndpointLimits, route: R)
+where
+    R: Fn(&str) -> Reply + Send + Sync + 'static,
+{
+    let listener = Arc::new(listener);
+    let route = Arc::new(route);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let accept = move || {
+        let l = listener.clone();
+        async move { l.accept().await.map(|(sock, _)| sock) }
+    };
+    accept_loop(
+        accept,
+        move |sock: TcpStream| match permits.clone().try_acquire_owned() {
+            Ok(permit) => {
+                let route = route.clone();
+                tokio::spawn(async move {
+                    handle(sock, limits, &*route).await;
+                    drop(permit);
+                });
+            }
+            // Over the cap: one non-blocking write, no task, then the socket is dropped (a
+            // request already received makes that a reset: the client sees an error).
+            Err(_) => {
+                let _ = sock.try_write(BUSY);
+            }
+        },
+        ACCEPT_BACKOFF,
+    )
+    .await
+}
+
+async fn handle(
+    mut sock: TcpStream,
+    limits: EndpointLimits,
+    route: &(dyn Fn(&str) -> Reply + Send + Sync),
+) {
+    let read = Duration::from_millis(limits.read_timeout_ms);
+    let Ok(Some(head)) = tokio::time::timeout(read, read_head(&mut sock)).await else {
+        return;
+    };
+    let mut words = head.split_whitespace();
+    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
+    let bytes = if method == "GET" {
+        route(path).encode()
+    } else {
+        BAD_METHOD.to_vec()
+    };
+    let write = Duration::from_millis(limits.write_timeout_ms);
+    let _ = tokio::time::timeout(write, sock.write_all(&bytes)).await;
+}
+
+/// The request line, once the head is complete (or [`MAX_REQUEST_HEAD`] bytes came); None when
+/// the client closed first.
+async fn read_head(sock: &mut TcpStream) -> Option<String> {
+    let mut buf = vec![0u8; MAX_REQUEST_HEAD];
+    let mut len = 0;
+    while len < buf.len() {
+        let n = sock.read(&mut buf[len..]).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        len += n;
+        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..len]);
+    Some(head.lines().next().unwrap_or("").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn start(limits: EndpointLimits) -> std::net::SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(serve(l, limits, |path: &str| match path {
+            "/metrics" => Reply::ok("text/plain", "up 1\n".into()),
+            _ => Reply::not_found(),
+        }));
+        addr
+    }
+
+    async fn get(addr: std::net::SocketAddr, req: &[u8]) -> String {
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let _ = s.write_all(req).await;
+        let mut out = String::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut out)).await;
+        out
+    }
+
+    #[tokio::test]
+    async fn routes_get_and_refuses_other_methods() {
+        let addr = start(EndpointLimits::default()).await;
+        let ok = get(addr, b"GET /metrics HTTP/1.1\r\nhost: x\r\n\r\n").await;
+        assert!(
+            ok.starts_with("HTTP/1.1 200 OK") && ok.ends_with("up 1\n"),
+            "{ok}"
+        );
+        let nf = get(addr, b"GET /nope HTTP/1.1\r\n\r\n").await;
+        assert!(nf.starts_with("HTTP/1.1 404"), "{nf}");
+        let post = get(addr, b"POST /metrics HTTP/1.1\r\n\r\n").await;
+        assert!(post.starts_with("HTTP/1.1 405"), "{post}");
+    }
+
+    /// Issue #27: idle connections held the metrics listener's tasks forever (no read timeout,
+    /// no cap). Now the cap answers 503 past `max_connections`, and an idle client is dropped
+    /// after `read_timeout_ms`, after which the server answers again.
+    #[tokio::test]
+    async fn idle_clients_hit_the_cap_and_are_timed_out() {
+        let limits = EndpointLimits {
+            max_connections: 4,
+            read_timeout_ms: 300,
+            write_timeout_ms: 300,
+        };
+        let addr = start(limits).await;
+        let mut idle = Vec::new();
+        for _ in 0..4 {
+            idle.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Past the cap: `503 busy`, then closed (read before writing: a request the server
+        // never reads turns its close into a reset, which may drop the 503 in flight).
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let mut busy = String::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut busy)).await;
+        assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
+        let sent = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n").await;
+        assert!(!sent.contains("200 OK"), "{sent}");
+        // The idle ones are closed by the server after the read timeout...
+        for s in &mut idle {
+            let mut b = [0u8; 16];
+            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b))
+                .await
+                .expect("idle connection not closed by the server")
+                .unwrap_or(0);
+            assert_eq!(n, 0);
+        }
+        // ...and their permits are back.
+        let ok = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n").await;
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    }
+
+    /// A request head longer than MAX_REQUEST_HEAD is cut there, not read forever.
+    #[tokio::test]
+    async fn long_heads_are_cut() {
+        let addr = start(EndpointLimits::default()).await;
+        let mut req = b"GET /metrics HTTP/1.1\r\nx: ".to_vec();
+        req.extend(std::iter::repeat_n(b'a', 10 * MAX_REQUEST_HEAD));
+        let mut s = TcpStream::connect(addr).await.unwrap();
+        let _ = s.write_all(&req).await;
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(String::from_utf8_lossy(&out).starts_with("HTTP/1.1 200"));
+    }
+}
