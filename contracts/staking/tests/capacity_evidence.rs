@@ -69,7 +69,7 @@ struct World {
     chain_id: String,
 }
 
-/// Node 0: the subject (4 T, unbonded). Nodes 1..n: attestors with 1 000 BTK each. The staking
+/// Node 0: the subject (4 T). Every node bonds 1 000 BTK (nodes 1..n attest). The staking
 /// contract's work reporter is a rewards stand-in with 10^6 units per T.
 fn world(n: usize) -> World {
     world_with(n, n)
@@ -104,6 +104,8 @@ fn world_with(n: usize, registered: usize) -> World {
     )
     .unwrap();
     s.register(0, CAP, Tier::T1).unwrap();
+    // The subject is bonded too, so a slash of it would show.
+    s.bond(0, 1_000 * BTK).unwrap();
     for i in 1..registered {
         s.register(i, 4, Tier::T1).unwrap();
         s.bond(i, 1_000 * BTK).unwrap();
@@ -274,7 +276,7 @@ fn an_over_capacity_report_slashes_its_signer_once() {
     assert_eq!(attr(ev::attr::CAPACITY_T), CAP.to_string());
     assert_eq!(attr(ev::attr::AMOUNT), (100 * BTK).to_string());
     let (stakes, treasury) = w.stakes();
-    assert_eq!(stakes[0], (0, 0));
+    assert_eq!(stakes[0], (1_000 * BTK, 0));
     assert_eq!(stakes[1], (900 * BTK, 100 * BTK));
     assert_eq!(stakes[2], (1_000 * BTK, 0));
     assert_eq!(treasury, 100 * BTK);
@@ -445,7 +447,7 @@ fn a_quorum_report_slashes_each_signer() {
     want.sort();
     assert_eq!(got, want);
     let (stakes, treasury) = w.stakes();
-    assert_eq!(stakes[0], (0, 0));
+    assert_eq!(stakes[0], (1_000 * BTK, 0));
     for s in &stakes[1..4] {
         assert_eq!(*s, (900 * BTK, 100 * BTK));
     }
@@ -584,8 +586,7 @@ proptest! {
         prop_assert_eq!(r.is_ok(), slash);
         for i in 0..6u8 {
             let signed = who.contains(&i);
-            // Node 0 (the subject) has no bond: a slash of it takes nothing.
-            let expect = if slash && signed && i != 0 {
+            let expect = if slash && signed {
                 (900 * BTK, 100 * BTK)
             } else {
                 before.0[i as usize]
