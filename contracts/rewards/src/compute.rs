@@ -5,6 +5,7 @@
 //! holds only its latest epoch, which is settled into `pending` the next time the node is
 //! touched, so every message costs O(1) whatever the number of nodes.
 
+use bithive_formulas::capacity::epoch_unit_limit;
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
 use bithive_interface::rewards::events as ev;
 use bithive_interface::staking::{
@@ -205,8 +206,9 @@ pub fn report_work(
     if acc.epoch != pool.epoch {
         acc.epoch_units = Uint128::zero();
     }
-    // A node cannot report more work per epoch than its registered capacity allows.
-    let limit = Uint128::from(status.capacity_t).saturating_mul(config.max_units_per_t);
+    // A node cannot report more work per epoch than its registered capacity allows (the bound
+    // staking's over-capacity evidence is judged by).
+    let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t);
     let reported = acc.epoch_units.checked_add(units)?;
     if reported > limit {
         return Err(ContractError::UnitsAboveCapacity {

@@ -56,6 +56,7 @@ pub fn instantiate(
         patient_daily_cap: msg.patient_daily_cap,
         max_units_per_t,
         challenge_seconds,
+        units_per_t_ceiling: max_units_per_t,
     };
     let epoch = compute::epoch_of(&config, env.block.time.seconds());
     CONFIG.save(deps.storage, &config)?;
@@ -180,6 +181,7 @@ fn update_config(
                 "max_units_per_t must be positive",
             ));
         }
+        c.units_per_t_ceiling = c.evidence_units_per_t().max(m);
         c.max_units_per_t = m;
     }
     if let Some(w) = challenge_seconds {

@@ -211,6 +211,23 @@ fn max_units_per_t_is_governed_and_positive() {
         err(s.report(0, 1).unwrap_err()),
         ContractError::UnitsAboveCapacity { .. }
     ));
+    // The ceiling staking judges evidence by only grows: the default (10^6) stays after
+    // lowering, and a raise above it lifts it.
+    let ceiling = |s: &Suite| {
+        let c: bithive_interface::rewards::Config = s
+            .app
+            .wrap()
+            .query_wasm_smart(&s.rewards, &bithive_interface::rewards::QueryMsg::Config {})
+            .unwrap();
+        (
+            c.units_per_t_ceiling.u128(),
+            c.evidence_units_per_t().u128(),
+        )
+    };
+    assert_eq!(ceiling(&s), (1_000_000, 1_000_000));
+    s.exec(&gov, &update(2_000_000)).unwrap();
+    s.exec(&gov, &update(5)).unwrap();
+    assert_eq!(ceiling(&s), (2_000_000, 2_000_000));
 }
 
 #[test]

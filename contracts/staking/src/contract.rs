@@ -8,8 +8,8 @@ use cosmwasm_std::{
 
 use crate::error::ContractError;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, Node, Totals, CONFIG, NODES, TOTALS};
-use crate::{attestors, execute, query, slashing};
+use crate::state::{Config, Node, Totals, CAPACITY_LOG_FROM, CONFIG, NODES, TOTALS};
+use crate::{attestors, capacity, execute, query, slashing};
 
 pub const CONTRACT_NAME: &str = "crates.io:bithive-staking";
 pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -50,6 +50,8 @@ pub fn instantiate(
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
+    // Every node's capacity is logged from its registration.
+    CAPACITY_LOG_FROM.save(deps.storage, &0)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
@@ -76,7 +78,7 @@ pub fn execute(
             operator_signature,
         ),
         ExecuteMsg::UpdateNode { capacity_t, tier } => {
-            execute::update_node(deps, info, capacity_t, tier)
+            execute::update_node(deps, env, info, capacity_t, tier)
         }
         ExecuteMsg::Receive(w) => execute::receive(deps, env, info, w),
         ExecuteMsg::Unbond { amount } => execute::unbond(deps, env, info, amount),
@@ -84,6 +86,11 @@ pub fn execute(
         ExecuteMsg::SubmitEvidence { first, second } => {
             slashing::submit_evidence(deps, env, *first, *second)
         }
+        ExecuteMsg::SubmitCapacityEvidence {
+            attestation,
+            proof,
+            payload,
+        } => slashing::submit_capacity_evidence(deps, env, *attestation, proof, payload),
         ExecuteMsg::Slash {
             node,
             fraction,
@@ -137,7 +144,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Stored configs load with the default min_bond and grace; store them explicitly.
     let config = CONFIG.load(deps.storage)?;
@@ -150,6 +157,16 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
         .collect::<StdResult<_>>()?;
     for (addr, node) in &nodes {
         execute::sync_bonded(deps.storage, &config, addr, node)?;
+    }
+    // Start the capacity history on a deployment from before it: each node's capacity now, and
+    // over-capacity evidence only about epochs after this one (earlier capacities are unknown).
+    if !CAPACITY_LOG_FROM.exists(deps.storage) {
+        let now = env.block.time.seconds();
+        for (addr, node) in &nodes {
+            capacity::log_change(deps.storage, &config, addr, None, node.capacity_t, now)?;
+        }
+        let from = attestors::epoch_of(&config, now).saturating_add(1);
+        CAPACITY_LOG_FROM.save(deps.storage, &from)?;
     }
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::MIGRATE)
@@ -219,6 +236,8 @@ mod tests {
         );
         assert_ne!(old, json);
         deps.storage.set(b"config", old.as_bytes());
+        // Older state has no capacity history either.
+        deps.storage.remove(b"capacity_log_from");
         let c = CONFIG.load(&deps.storage).unwrap();
         assert_eq!(c.min_bond, Uint128::new(DEFAULT_MIN_BOND));
         assert_eq!(c.topup_grace_seconds, DEFAULT_TOPUP_GRACE_SECONDS);
@@ -241,5 +260,23 @@ mod tests {
         assert!(!BONDED.has(&deps.storage, &poor));
         assert!(!BONDED.has(&deps.storage, &stale));
         assert!(deps.storage.get(b"config").unwrap().len() > old.len());
+        // The capacity history starts at the migration: each node's capacity now, evidence
+        // only about the epochs after it.
+        let env = mock_env();
+        let epoch = attestors::epoch_of(&c, env.block.time.seconds());
+        assert_eq!(CAPACITY_LOG_FROM.load(&deps.storage).unwrap(), epoch + 1);
+        for n in [&rich, &poor, &stale] {
+            let known = capacity::max_in(&deps.storage, n, epoch + 1, epoch + 3).unwrap();
+            assert_eq!(known, Some(1));
+        }
+        // A second migration keeps the history as it is.
+        capacity::log_change(&mut deps.storage, &c, &rich, Some(1), 3, 0).unwrap();
+        cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.2").unwrap();
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert_eq!(CAPACITY_LOG_FROM.load(&deps.storage).unwrap(), epoch + 1);
+        assert_eq!(
+            capacity::max_in(&deps.storage, &rich, 0, 0).unwrap(),
+            Some(3)
+        );
     }
 }

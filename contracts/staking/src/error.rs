@@ -1,4 +1,4 @@
-use cosmwasm_std::{OverflowError, StdError};
+use cosmwasm_std::{OverflowError, StdError, Uint128};
 use thiserror::Error;
 
 #[derive(Error, Debug, PartialEq)]
@@ -41,6 +41,28 @@ pub enum ContractError {
     EvidenceReplayed,
     #[error("attestation: {0}")]
     Attestation(String),
+    #[error("over-capacity evidence must be a compute_work attestation")]
+    NotComputeWork,
+    #[error("the evidence is for chain {0}, not this one")]
+    WrongChain(String),
+    #[error(
+        "the evidence is for contract {got}, not this deployment's rewards contract {expected}"
+    )]
+    WrongContract { expected: String, got: String },
+    #[error("no work reporter (rewards contract) is configured")]
+    NoWorkReporter,
+    #[error("the payload is not bound to the attestation (payload_hash matches neither result_hash nor a commitment)")]
+    PayloadNotBound,
+    #[error("bad compute_work payload: {0}")]
+    BadPayload(String),
+    #[error("bad evidence proof: {0}")]
+    BadProof(&'static str),
+    #[error("operator key {0} signs twice")]
+    DuplicateSigner(String),
+    #[error("the capacity of node {node} in the report's epochs is not known")]
+    CapacityUnknown { node: String },
+    #[error("{units} units are within the capacity limit {limit}: not evidence")]
+    WithinCapacity { units: Uint128, limit: Uint128 },
     #[error("compliance level must be in [0, 1]")]
     BadCompliance,
     #[error("the attestor set is already up to date for epoch {0}")]

@@ -1,6 +1,7 @@
 //! BitHive node staking contract: see README.md.
 
 pub mod attestors;
+pub mod capacity;
 pub mod contract;
 pub mod error;
 pub mod execute;

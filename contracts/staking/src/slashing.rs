@@ -1,15 +1,26 @@
 //! Slashing: a fraction of every lot and every unbonding claim of a node.
 
-use bithive_interface::staking::events as ev;
-use bithive_signed_attestation::SignedAttestation;
+use bithive_formulas::capacity::epoch_unit_limit;
+use bithive_interface::attestation::WorkPayload;
+use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
+use bithive_interface::staking::{events as ev, EvidenceProof, OVER_CAPACITY_REASON};
+use bithive_signed_attestation::{
+    payload_hash, Attestation, AttestationKind, PubKey33, SignedAttestation,
+};
 use cosmwasm_std::{
-    to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Uint128, WasmMsg,
+    from_json, to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, Event, MessageInfo,
+    Response, Storage, Uint128, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
 
+use crate::attestors::epoch_of;
+use crate::capacity;
 use crate::error::ContractError;
 use crate::execute::sync_bonded;
-use crate::state::{Node, CONFIG, NODES, OPERATOR_KEYS, TOTALS, USED_EVIDENCE};
+use crate::state::{
+    Config, Node, CAPACITY_LOG_FROM, CONFIG, MAX_ATTESTORS, NODES, OPERATOR_KEYS, TOTALS,
+    USED_EVIDENCE,
+};
 
 /// Cuts `fraction` off the node's lots and claims; returns (from bonded, from unbonding).
 pub fn cut(node: &mut Node, fraction: Decimal) -> (Uint128, Uint128) {
@@ -30,46 +41,63 @@ pub fn cut(node: &mut Node, fraction: Decimal) -> (Uint128, Uint128) {
     (from_bonded, from_unbonding)
 }
 
+/// Cuts `fraction` off `addr`'s pledge and updates the totals; returns the amount taken (to be
+/// sent to `slash_recipient` by the caller).
+fn take(
+    storage: &mut dyn Storage,
+    config: &Config,
+    addr: &Addr,
+    fraction: Decimal,
+) -> Result<Uint128, ContractError> {
+    if fraction.is_zero() || fraction > Decimal::one() {
+        return Err(ContractError::BadFraction);
+    }
+    let mut node = NODES
+        .may_load(storage, addr)?
+        .ok_or_else(|| ContractError::UnknownNode(addr.to_string()))?;
+    let (b, u) = cut(&mut node, fraction);
+    let total = b.checked_add(u)?;
+    node.slashed = node.slashed.checked_add(total)?;
+    NODES.save(storage, addr, &node)?;
+    sync_bonded(storage, config, addr, &node)?;
+    let mut totals = TOTALS.load(storage)?;
+    totals.bonded = totals.bonded.checked_sub(b)?;
+    totals.unbonding = totals.unbonding.checked_sub(u)?;
+    totals.slashed = totals.slashed.checked_add(total)?;
+    TOTALS.save(storage, &totals)?;
+    Ok(total)
+}
+
+/// The transfer of slashed tokens to `slash_recipient` (None when nothing was taken).
+fn payout(config: &Config, total: Uint128) -> Result<Option<WasmMsg>, ContractError> {
+    if total.is_zero() {
+        return Ok(None);
+    }
+    Ok(Some(WasmMsg::Execute {
+        contract_addr: config.token.to_string(),
+        msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
+            recipient: config.slash_recipient.to_string(),
+            amount: total,
+        })?,
+        funds: vec![],
+    }))
+}
+
 fn apply(
     deps: DepsMut,
     addr: &Addr,
     fraction: Decimal,
     reason: &str,
 ) -> Result<Response, ContractError> {
-    if fraction.is_zero() || fraction > Decimal::one() {
-        return Err(ContractError::BadFraction);
-    }
     let config = CONFIG.load(deps.storage)?;
-    let mut node = NODES
-        .may_load(deps.storage, addr)?
-        .ok_or_else(|| ContractError::UnknownNode(addr.to_string()))?;
-    let (b, u) = cut(&mut node, fraction);
-    let total = b + u;
-    node.slashed = node.slashed.checked_add(total)?;
-    NODES.save(deps.storage, addr, &node)?;
-    sync_bonded(deps.storage, &config, addr, &node)?;
-    let mut totals = TOTALS.load(deps.storage)?;
-    totals.bonded = totals.bonded.checked_sub(b)?;
-    totals.unbonding = totals.unbonding.checked_sub(u)?;
-    totals.slashed = totals.slashed.checked_add(total)?;
-    TOTALS.save(deps.storage, &totals)?;
-    let mut res = Response::new()
+    let total = take(deps.storage, &config, addr, fraction)?;
+    let res = Response::new()
         .add_attribute(ev::ACTION, ev::SLASH)
         .add_attribute(ev::attr::NODE, addr)
         .add_attribute(ev::attr::FRACTION, fraction.to_string())
         .add_attribute(ev::attr::AMOUNT, total)
         .add_attribute(ev::attr::REASON, reason);
-    if !total.is_zero() {
-        res = res.add_message(WasmMsg::Execute {
-            contract_addr: config.token.into(),
-            msg: to_json_binary(&Cw20ExecuteMsg::Transfer {
-                recipient: config.slash_recipient.into(),
-                amount: total,
-            })?,
-            funds: vec![],
-        });
-    }
-    Ok(res)
+    Ok(res.add_messages(payout(&config, total)?))
 }
 
 pub fn governance_slash(
@@ -119,4 +147,164 @@ pub fn submit_evidence(
     Ok(res
         .add_attribute(ev::attr::JOB_KEY, job_key.to_hex())
         .add_attribute(ev::attr::JOB_ID, a.job_id.clone()))
+}
+
+fn attestation_err(e: bithive_signed_attestation::AttestationError) -> ContractError {
+    ContractError::Attestation(e.to_string())
+}
+
+/// The registered nodes whose operator keys signed `a` (each signature verified; every key must
+/// be registered, so a forged or stranger's signature slashes nobody and refuses the evidence).
+fn signers(
+    deps: Deps,
+    a: &Attestation,
+    proof: &EvidenceProof,
+) -> Result<Vec<(PubKey33, Addr)>, ContractError> {
+    let digest = a.digest().map_err(attestation_err)?;
+    let pairs: Vec<(PubKey33, &[u8])> = match proof {
+        EvidenceProof::Single { signature } => {
+            if a.is_quorum() {
+                return Err(ContractError::BadProof(
+                    "a quorum attestation needs its members' signatures",
+                ));
+            }
+            vec![(a.signer, &signature.0[..])]
+        }
+        EvidenceProof::Secp256k1 { signatures } => {
+            if !a.is_quorum() {
+                return Err(ContractError::BadProof(
+                    "a single-signer attestation has one signature",
+                ));
+            }
+            if signatures.is_empty() || signatures.len() > MAX_ATTESTORS as usize {
+                return Err(ContractError::BadProof("1..=100 signatures"));
+            }
+            signatures
+                .iter()
+                .map(|s| (s.key, &s.signature.0[..]))
+                .collect()
+        }
+    };
+    let mut out: Vec<(PubKey33, Addr)> = Vec::with_capacity(pairs.len());
+    for (key, sig) in pairs {
+        if out.iter().any(|(k, _)| *k == key) {
+            return Err(ContractError::DuplicateSigner(key.to_hex()));
+        }
+        let node = OPERATOR_KEYS
+            .may_load(deps.storage, &key.0)?
+            .ok_or(ContractError::UnknownOperator)?;
+        let valid = deps
+            .api
+            .secp256k1_verify(&digest.0, sig, &key.0)
+            .unwrap_or(false);
+        if !valid {
+            return Err(ContractError::Attestation(
+                bithive_signed_attestation::AttestationError::BadSignature.to_string(),
+            ));
+        }
+        out.push((key, node));
+    }
+    Ok(out)
+}
+
+/// Permissionless fraud proof of an over-capacity `compute_work` report: slashes every
+/// registered signer of it (never the subject node unless it signed), once per (job, signer).
+pub fn submit_capacity_evidence(
+    deps: DepsMut,
+    env: Env,
+    a: Attestation,
+    proof: EvidenceProof,
+    payload: Binary,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    // Bound to this deployment: this chain's rewards contract, the only consumer of the kind.
+    if a.kind != AttestationKind::ComputeWork {
+        return Err(ContractError::NotComputeWork);
+    }
+    if a.chain_id != env.block.chain_id {
+        return Err(ContractError::WrongChain(a.chain_id));
+    }
+    let rewards = config
+        .work_reporter
+        .clone()
+        .ok_or(ContractError::NoWorkReporter)?;
+    if a.contract != rewards.as_str() {
+        return Err(ContractError::WrongContract {
+            expected: rewards.into_string(),
+            got: a.contract,
+        });
+    }
+    let bound = payload_hash(AttestationKind::ComputeWork, &payload);
+    if a.result_hash != bound && !a.commitments.contains(&bound) {
+        return Err(ContractError::PayloadNotBound);
+    }
+    let work: WorkPayload =
+        from_json(&payload).map_err(|e| ContractError::BadPayload(e.to_string()))?;
+    let signed_by = signers(deps.as_ref(), &a, &proof)?;
+    // The subject: named by the payload, or a single signer's own node.
+    let subject = match (&work.node, &proof) {
+        (Some(n), _) => deps.api.addr_validate(n)?,
+        (None, EvidenceProof::Single { .. }) => signed_by[0].1.clone(),
+        (None, EvidenceProof::Secp256k1 { .. }) => {
+            return Err(ContractError::BadPayload(
+                "a quorum attestation's payload must name the node".into(),
+            ))
+        }
+    };
+    // The largest capacity the subject had in the report's epoch and either neighbour (clock
+    // skew between the signer's view and `issued_at`), never a later one.
+    let e = epoch_of(&config, a.issued_at);
+    let (from, to) = (e.saturating_sub(1), e.saturating_add(1));
+    let unknown = || ContractError::CapacityUnknown {
+        node: subject.to_string(),
+    };
+    if from < CAPACITY_LOG_FROM.may_load(deps.storage)?.unwrap_or(0) {
+        return Err(unknown());
+    }
+    let capacity_t = capacity::max_in(deps.storage, &subject, from, to)?.ok_or_else(unknown)?;
+    let rc: RewardsConfig = deps
+        .querier
+        .query_wasm_smart(&rewards, &RewardsQuery::Config {})?;
+    let limit = epoch_unit_limit(capacity_t, rc.evidence_units_per_t());
+    if work.units <= limit {
+        return Err(ContractError::WithinCapacity {
+            units: work.units,
+            limit,
+        });
+    }
+    let fraction = config.fraud_slash;
+    let mut total = Uint128::zero();
+    let mut events = vec![];
+    for (key, node) in &signed_by {
+        let k = a.over_capacity_key(key).map_err(attestation_err)?;
+        // A signer already slashed for this job is skipped (a subset cannot shield the rest).
+        if USED_EVIDENCE.has(deps.storage, &k.0) {
+            continue;
+        }
+        USED_EVIDENCE.save(deps.storage, &k.0, &env.block.height)?;
+        let amount = take(deps.storage, &config, node, fraction)?;
+        total = total.checked_add(amount)?;
+        events.push(
+            Event::new(ev::SLASH)
+                .add_attribute(ev::attr::NODE, node)
+                .add_attribute(ev::attr::FRACTION, fraction.to_string())
+                .add_attribute(ev::attr::AMOUNT, amount)
+                .add_attribute(ev::attr::REASON, OVER_CAPACITY_REASON)
+                .add_attribute(ev::attr::EVIDENCE, k.to_hex()),
+        );
+    }
+    if events.is_empty() {
+        return Err(ContractError::EvidenceReplayed);
+    }
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::SUBMIT_CAPACITY_EVIDENCE)
+        .add_attribute(ev::attr::JOB_ID, a.job_id.clone())
+        .add_attribute(ev::attr::SUBJECT, subject)
+        .add_attribute(ev::attr::UNITS, work.units)
+        .add_attribute(ev::attr::CAPACITY_T, capacity_t.to_string())
+        .add_attribute(ev::attr::LIMIT, limit)
+        .add_attribute(ev::attr::SIGNERS, events.len().to_string())
+        .add_attribute(ev::attr::AMOUNT, total)
+        .add_events(events)
+        .add_messages(payout(&config, total)?))
 }

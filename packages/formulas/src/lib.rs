@@ -2,6 +2,7 @@
 //! (`cosmwasm_std::Decimal`, 18 fractional digits) so that contracts and off-chain engines
 //! compute bit-identical results.
 
+pub mod capacity;
 pub mod emission;
 pub mod enode;
 mod error;

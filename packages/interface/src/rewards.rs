@@ -209,6 +209,18 @@ pub struct Config {
     /// stored before it load with 0).
     #[serde(default)]
     pub challenge_seconds: u64,
+    /// The largest `max_units_per_t` ever configured (0 in configs stored before it: read as
+    /// `max_units_per_t`). Staking judges over-capacity evidence with it, so lowering
+    /// `max_units_per_t` never makes a report that was within the bound when signed slashable.
+    #[serde(default)]
+    pub units_per_t_ceiling: Uint128,
+}
+
+impl Config {
+    /// Units per T that over-capacity evidence is judged by: the largest ever configured.
+    pub fn evidence_units_per_t(&self) -> Uint128 {
+        self.max_units_per_t.max(self.units_per_t_ceiling)
+    }
 }
 
 /// Compute pool: funds of epoch `e` are shared at its close pro rata to the weighted work of `e`.

@@ -1,6 +1,8 @@
-use bithive_signed_attestation::{PubKey33, Signature64, SignedAttestation};
+use bithive_signed_attestation::{Attestation, PubKey33, Signature64, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Uint128};
+use cosmwasm_std::{Addr, Binary, Decimal, QuerierWrapper, StdResult, Uint128};
+
+pub use crate::attestation::KeySignature;
 use cw20::Cw20ReceiveMsg;
 
 /// Node tiers T1 basic ... T4 healthcare centre (docs/glossary.md#node-tiers). Each admits a range
@@ -100,6 +102,16 @@ pub enum ExecuteMsg {
         first: Box<SignedAttestation>,
         second: Box<SignedAttestation>,
     },
+    /// Permissionless fraud proof: a `compute_work` attestation for this chain's rewards contract
+    /// (`work_reporter`) whose payload (`payload`, bound by `payload_hash`) reports more units
+    /// than the subject node's capacity can do in an epoch (`bithive_formulas::capacity`, the
+    /// bound rewards refuses by). Slashes `fraud_slash` from each registered operator key that
+    /// signed it, never from a node that did not sign; single-use per (job, signer).
+    SubmitCapacityEvidence {
+        attestation: Box<Attestation>,
+        proof: EvidenceProof,
+        payload: Binary,
+    },
     /// Governance: slash `fraction` of a node's pledge (bonded and unbonding).
     Slash {
         node: String,
@@ -136,6 +148,19 @@ pub enum ExecuteMsg {
         topup_grace_seconds: Option<u64>,
     },
 }
+
+/// Who signed an over-capacity attestation.
+#[cw_serde]
+pub enum EvidenceProof {
+    /// A single-signer attestation: the signature of its `signer`.
+    Single { signature: Signature64 },
+    /// A quorum attestation (`signer` = the quorum key): the members' secp256k1 signatures
+    /// (1..=100, distinct keys; every one must verify and belong to a registered node).
+    Secp256k1 { signatures: Vec<KeySignature> },
+}
+
+/// Attribute value of `reason` for an over-capacity slash.
+pub const OVER_CAPACITY_REASON: &str = "fraud: units above capacity";
 
 #[cw_serde]
 pub enum ReceiveMsg {
@@ -304,6 +329,7 @@ pub mod events {
     pub const REGISTER_NODE: &str = "register_node";
     pub const SET_COMPLIANCE: &str = "set_compliance";
     pub const SLASH: &str = "slash";
+    pub const SUBMIT_CAPACITY_EVIDENCE: &str = "submit_capacity_evidence";
     pub const UNBOND: &str = "unbond";
     pub const UPDATE_CONFIG: &str = "update_config";
     pub const UPDATE_NODE: &str = "update_node";
@@ -319,6 +345,7 @@ pub mod events {
         REGISTER_NODE,
         SET_COMPLIANCE,
         SLASH,
+        SUBMIT_CAPACITY_EVIDENCE,
         UNBOND,
         UPDATE_CONFIG,
         UPDATE_NODE,
@@ -331,17 +358,21 @@ pub mod events {
         pub const CAPACITY_T: &str = "capacity_t";
         pub const COMPLETE: &str = "complete";
         pub const EPOCH: &str = "epoch";
+        pub const EVIDENCE: &str = "evidence";
         pub const FRACTION: &str = "fraction";
         pub const FROM: &str = "from";
         pub const JOB_ID: &str = "job_id";
         pub const JOB_KEY: &str = "job_key";
         pub const LEVEL: &str = "level";
+        pub const LIMIT: &str = "limit";
         pub const MEMBERS: &str = "members";
         pub const NODE: &str = "node";
         pub const REASON: &str = "reason";
         pub const RELEASE_AT: &str = "release_at";
         pub const REQUIRED: &str = "required";
         pub const SCANNED: &str = "scanned";
+        pub const SIGNERS: &str = "signers";
+        pub const SUBJECT: &str = "subject";
         pub const TIER: &str = "tier";
         pub const UNITS: &str = "units";
         pub const UNLOCK_AT: &str = "unlock_at";
@@ -349,8 +380,9 @@ pub mod events {
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[
-            AMOUNT, BONDED, CAPACITY_T, COMPLETE, EPOCH, FRACTION, FROM, JOB_ID, JOB_KEY, LEVEL,
-            MEMBERS, NODE, REASON, RELEASE_AT, REQUIRED, SCANNED, TIER, UNITS, UNLOCK_AT, VERSION,
+            AMOUNT, BONDED, CAPACITY_T, COMPLETE, EPOCH, EVIDENCE, FRACTION, FROM, JOB_ID, JOB_KEY,
+            LEVEL, LIMIT, MEMBERS, NODE, REASON, RELEASE_AT, REQUIRED, SCANNED, SIGNERS, SUBJECT,
+            TIER, UNITS, UNLOCK_AT, VERSION,
         ];
     }
 }
