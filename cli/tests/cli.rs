@@ -24,6 +24,7 @@ fn help_on_every_subcommand() {
         &["keys", "list"],
         &["keys", "show"],
         &["completions"],
+        &["web"],
     ] {
         assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
     }

@@ -1,0 +1,132 @@
+// Wallet: BHIVE, BTT and BTK balances, send, history (tx search by sender and recipient events).
+import { fromBech32 } from "@cosmjs/encoding";
+import type { IndexedTx } from "@cosmjs/stargate";
+import { TokenQueryClient } from "../contracts/Token.client";
+import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
+import { Chain, executeMsg, runTx, sendMsg } from "../chain";
+import { NATIVE, PREFIX } from "../chaininfo";
+import { field, fmt, h, parseAmount, section, select, short, table, txStatus } from "../ui";
+import type { Screen } from "../main";
+
+export interface Balances {
+  BHIVE: string;
+  BTT: string;
+  BTK: string;
+}
+
+export async function balances(chain: Chain, address: string): Promise<Balances> {
+  const c = chain.d.contracts;
+  const [n, btt, btk] = await Promise.all([
+    chain.query.getBalance(address, NATIVE.coinMinimalDenom),
+    new TokenQueryClient(chain.query, c.btt).balance({ address }),
+    new TokenQueryClient(chain.query, c.btk).balance({ address }),
+  ]);
+  return { BHIVE: n.amount, BTT: btt.balance, BTK: btk.balance };
+}
+
+export function balanceList(b: Balances): HTMLElement {
+  return h(
+    "dl",
+    { class: "balances", "data-testid": "balances" },
+    ...(Object.keys(b) as (keyof Balances)[]).flatMap((k) => [h("dt", {}, k), h("dd", { "data-testid": `balance-${k}` }, fmt(b[k]))]),
+  );
+}
+
+export function checkAddress(a: string): string {
+  const t = a.trim();
+  let prefix: string;
+  try {
+    prefix = fromBech32(t).prefix;
+  } catch {
+    throw new Error(`"${t}" is not an address`);
+  }
+  if (prefix !== PREFIX) throw new Error(`"${t}" is a ${prefix} address, not a ${PREFIX} one`);
+  return t;
+}
+
+function describe(tx: IndexedTx, me: string): string {
+  const wasm = tx.events.filter((e) => e.type === "wasm");
+  const attr = (k: string) => wasm.flatMap((e) => e.attributes).find((a) => a.key === k)?.value;
+  const action = attr("action");
+  if (action === "transfer" || action === "send") {
+    const to = attr("to") ?? "";
+    const dir = attr("from") === me ? `to ${short(to)}` : `from ${short(attr("from") ?? "")}`;
+    return `${action} ${fmt(attr("amount") ?? "0")} cw20 ${dir}`;
+  }
+  if (action) return `contract: ${action}`;
+  const transfer = tx.events.find((e) => e.type === "transfer" && e.attributes.some((a) => a.key === "recipient" && a.value !== me) );
+  const amount = transfer?.attributes.find((a) => a.key === "amount")?.value;
+  const rcpt = transfer?.attributes.find((a) => a.key === "recipient")?.value;
+  if (amount && rcpt) return `bank send ${amount} to ${short(rcpt)}`;
+  const got = tx.events.find((e) => e.type === "transfer" && e.attributes.some((a) => a.key === "recipient" && a.value === me));
+  const gotAmount = got?.attributes.find((a) => a.key === "amount")?.value;
+  return gotAmount ? `received ${gotAmount}` : "transaction";
+}
+
+export async function history(chain: Chain, me: string): Promise<IndexedTx[]> {
+  const queries = [`message.sender='${me}'`, `transfer.recipient='${me}'`, `wasm.to='${me}'`];
+  const found = await Promise.all(queries.map((q) => chain.query.searchTx(q).catch(() => [] as IndexedTx[])));
+  const byHash = new Map<string, IndexedTx>();
+  for (const tx of found.flat()) byHash.set(tx.hash, tx);
+  return [...byHash.values()].sort((a, b) => b.height - a.height).slice(0, 25);
+}
+
+export const walletScreen: Screen = {
+  id: "wallet",
+  title: "Wallet",
+  async render(chain) {
+    const s = chain.session;
+    if (!s) return h("p", { "data-testid": "need-wallet" }, "Connect your wallet (top right) to see your balances, send tokens and see your history.");
+    const box = h("div", {});
+    const refresh = async () => {
+      const [b, txs] = await Promise.all([balances(chain, s.address), history(chain, s.address)]);
+      box.replaceChildren(
+        section("Balances", h("p", { class: "addr" }, "Account ", h("code", { "data-testid": "address" }, s.address)), balanceList(b)),
+        sendForm,
+        section(
+          "History",
+          table(
+            "Your recent transactions",
+            ["Block", "Transaction", "What", "Result"],
+            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address), t.code === 0 ? "ok" : `failed (${t.code})`]),
+            "history",
+          ),
+        ),
+      );
+    };
+
+    const [assetF, asset] = select("Asset", [["BHIVE", "BHIVE (native)"], ["BTT", "BTT (cw20)"], ["BTK", "BTK (cw20)"]]);
+    const [toF, to] = field("Recipient", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "send-to" }, `A ${PREFIX}1… address`);
+    const [amtF, amt] = field("Amount", { required: true, inputmode: "decimal", "data-testid": "send-amount" }, "In whole tokens, up to 6 decimals");
+    const [status, report] = txStatus("send-status");
+    const submit = h("button", { type: "submit", "data-testid": "send-submit" }, "Send");
+    const form = h("form", { "aria-label": "Send tokens" }, assetF, toF, amtF, submit, status);
+    const sendForm = section("Send", form);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      let recipient: string, amount: string;
+      try {
+        recipient = checkAddress(to.value);
+        amount = parseAmount(amt.value);
+      } catch (e) {
+        report("failed", `Not sent: ${(e as Error).message}.`);
+        return;
+      }
+      const c = chain.d.contracts;
+      const msg =
+        asset.value === "BHIVE"
+          ? sendMsg(s.address, recipient, NATIVE.coinMinimalDenom, amount)
+          : executeMsg(s.address, asset.value === "BTT" ? c.btt : c.btk, { transfer: { recipient, amount } } satisfies TokenExecuteMsg);
+      submit.disabled = true;
+      const done = await runTx(chain, [msg], "", report);
+      submit.disabled = false;
+      if (done) {
+        const keep = status.textContent;
+        await refresh();
+        report("included", keep ?? "");
+      }
+    });
+    await refresh();
+    return box;
+  },
+};
