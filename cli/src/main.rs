@@ -47,10 +47,14 @@ fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
     let opts = args.options();
     let rt = tokio::runtime::Runtime::new()?;
     let mut step = 0;
-    let report = rt.block_on(demo::run_then(&opts, args.keep_running(), &mut |line: &str| {
-        step += 1;
-        println!("[{step:>2}] {line}");
-    }))?;
+    let report = rt.block_on(demo::run_then(
+        &opts,
+        args.keep_running(),
+        &mut |line: &str| {
+            step += 1;
+            println!("[{step:>2}] {line}");
+        },
+    ))?;
     println!("\nBitHive demo: done ({})\n", opts.home.display());
     print!("{}", report.table());
     Ok(())

@@ -150,7 +150,10 @@ fn harden(mut r: Response) -> Response {
              form-action 'none'",
         ),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     r
 }
 
@@ -316,10 +319,7 @@ mod tests {
         ] {
             assert_eq!(safe_relative_path(evil), None, "{evil}");
         }
-        assert_eq!(
-            safe_relative_path("/"),
-            Some(PathBuf::from("index.html"))
-        );
+        assert_eq!(safe_relative_path("/"), Some(PathBuf::from("index.html")));
         assert_eq!(
             safe_relative_path("/assets/index-AbC_12.js"),
             Some(PathBuf::from("assets/index-AbC_12.js"))
@@ -329,7 +329,10 @@ mod tests {
     #[test]
     fn only_plain_http_rpc_urls() {
         let u = parse_rpc("http://127.0.0.1:26657").unwrap();
-        assert_eq!((u.authority.as_str(), u.base.as_str()), ("127.0.0.1:26657", ""));
+        assert_eq!(
+            (u.authority.as_str(), u.base.as_str()),
+            ("127.0.0.1:26657", "")
+        );
         let u = parse_rpc("http://node:80/rpc/").unwrap();
         assert_eq!((u.authority.as_str(), u.base.as_str()), ("node:80", "/rpc"));
         for bad in ["https://x:1", "ftp://x", "http://", "http://user@host:1/"] {
