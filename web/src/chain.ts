@@ -100,8 +100,10 @@ export function explain(e: unknown): string {
   if (/insufficient funds|insufficient fee/i.test(m)) {
     return `Not enough funds: your account cannot pay this amount and its fee (${core(m)}).`;
   }
+  // cw20's balance check is a checked subtraction (cosmwasm-std 2 no longer names the operands).
   const sub = m.match(/Cannot Sub with (\d+) and (\d+)/);
   if (sub) return `Not enough balance: you have ${sub[1]} base units and this needs ${sub[2]}.`;
+  if (/Overflow: Cannot Sub/.test(m)) return "Not enough balance: the amount is more than this account holds.";
   if (/account .* not found|does not exist on chain/i.test(m)) {
     return "Your account does not exist on this chain yet: it needs some BHIVE to pay fees first.";
   }
@@ -118,6 +120,7 @@ function core(m: string): string {
   s = s.replace(/^(Broadcasting transaction failed with code \d+ \(codespace: \w+\)\. Log: )/, "");
   s = s.replace(/\[CosmWasm \d+\.\d+\.\d+\/[^\]]*\]/g, "");
   s = s.replace(/Generic error: /g, "");
+  s = s.replace(/^\s*contract error: /, "");
   return s.trim().replace(/\s+/g, " ");
 }
 

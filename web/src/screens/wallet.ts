@@ -1,6 +1,8 @@
 // Wallet: BHIVE, BTT and BTK balances, send, history (tx search by sender and recipient events).
 import { fromBech32 } from "@cosmjs/encoding";
 import type { IndexedTx } from "@cosmjs/stargate";
+import { decodeTxRaw } from "@cosmjs/proto-signing";
+import { MsgSend } from "cosmjs-types/cosmos/bank/v1beta1/tx";
 import { TokenQueryClient } from "../contracts/Token.client";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, runTx, sendMsg } from "../chain";
@@ -54,13 +56,14 @@ function describe(tx: IndexedTx, me: string): string {
     return `${action} ${fmt(attr("amount") ?? "0")} cw20 ${dir}`;
   }
   if (action) return `contract: ${action}`;
-  const transfer = tx.events.find((e) => e.type === "transfer" && e.attributes.some((a) => a.key === "recipient" && a.value !== me) );
-  const amount = transfer?.attributes.find((a) => a.key === "amount")?.value;
-  const rcpt = transfer?.attributes.find((a) => a.key === "recipient")?.value;
-  if (amount && rcpt) return `bank send ${amount} to ${short(rcpt)}`;
-  const got = tx.events.find((e) => e.type === "transfer" && e.attributes.some((a) => a.key === "recipient" && a.value === me));
-  const gotAmount = got?.attributes.find((a) => a.key === "amount")?.value;
-  return gotAmount ? `received ${gotAmount}` : "transaction";
+  // Bank sends: the message itself (the fee's transfer event is not the payment).
+  for (const m of decodeTxRaw(tx.tx).body.messages) {
+    if (m.typeUrl !== "/cosmos.bank.v1beta1.MsgSend") continue;
+    const send = MsgSend.decode(m.value);
+    const amount = send.amount.map((c) => (c.denom === NATIVE.coinMinimalDenom ? `${fmt(c.amount)} BHIVE` : `${c.amount} ${c.denom}`)).join(", ");
+    return send.fromAddress === me ? `send ${amount} to ${short(send.toAddress)}` : `received ${amount} from ${short(send.fromAddress)}`;
+  }
+  return "transaction";
 }
 
 export async function history(chain: Chain, me: string): Promise<IndexedTx[]> {
