@@ -13,7 +13,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { injectWallet, type TestWallet } from "./wallet";
-import { TestNode } from "./node";
+import { TestNode, operatorPop } from "./node";
 
 const URL_ = () => process.env.BITHIVE_WEB_URL!.replace(/\/$/, "");
 const dep = () => JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
@@ -276,4 +276,77 @@ test.describe("patient", () => {
     expect((await chain.getSequence(w.address)).sequence).toBe(seq);
     expect(await cw20(d.contracts.btt, w.address)).toBe(before);
   });
+});
+
+test("node operator: registers, pledges BTK, sees the lock and its vesting, claims what vested", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const d = dep();
+  await open(page, "operator");
+  await connect(page, w);
+  await expect(page.getByTestId("node")).toContainText("not a registered node");
+  await expect(page.getByTestId("vesting")).toContainText("50");
+  await axe(page, "operator");
+
+  // A proof made for another account is refused by staking: nothing registered.
+  const other = await fresh();
+  const forged = await operatorPop(d.chain_id, d.contracts.staking, other);
+  await page.getByTestId("op-key").fill(forged.key);
+  await page.getByTestId("op-sig").fill(forged.signature);
+  await page.getByTestId("register-submit").click();
+  await expect(page.getByTestId("register-status")).toHaveAttribute("data-state", "failed");
+  expect((await chain.queryContractSmart(d.contracts.staking, { pledge_status: { node: w.address } })).registered).toBe(false);
+
+  const pop = await operatorPop(d.chain_id, d.contracts.staking, w.address);
+  await page.getByTestId("op-key").fill(pop.key);
+  await page.getByTestId("op-sig").fill(pop.signature);
+  await page.getByTestId("register-submit").click();
+  await expect(page.getByTestId("operator-done")).toContainText("Included in block");
+  const registered = await chain.queryContractSmart(d.contracts.staking, { node: { node: w.address } });
+  expect(registered.operator_key).toBe(pop.key);
+  await expect(page.getByTestId("node")).toContainText(pop.key);
+
+  // Pledge: too much first (refused, nothing bonded), then the tier's 100 BTK.
+  const btkBefore = BigInt(await cw20(d.contracts.btk, w.address));
+  await page.getByTestId("pledge-amount").fill("5000");
+  await page.getByTestId("pledge-submit").click();
+  await expect(page.getByTestId("pledge-status")).toContainText("Not enough balance");
+  await page.getByTestId("pledge-amount").fill("100");
+  await page.getByTestId("pledge-submit").click();
+  await expect(page.getByTestId("operator-done")).toContainText("Included in block");
+  await expect(page.getByTestId("bonded")).toHaveText("100 BTK");
+  const n = await chain.queryContractSmart(d.contracts.staking, { node: { node: w.address } });
+  expect(n.bonded).toBe("100000000");
+  expect(n.lots.length).toBe(1);
+  expect(BigInt(await cw20(d.contracts.btk, w.address))).toBe(btkBefore - 100_000_000n);
+  await expect(page.getByTestId("lots")).toContainText("100 BTK");
+
+  // No compute work yet: the claim is refused and says why.
+  await page.getByTestId("rewards-claim").click();
+  await expect(page.getByTestId("rewards-status")).toHaveAttribute("data-state", "failed");
+
+  // Two days on, two of ten steps vested: claim them.
+  const rpc = process.env.BITHIVE_RPC!;
+  await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds: 2 * 86_400 + 60 } }) });
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+  await connect(page, w);
+  const before = BigInt(await cw20(d.contracts.btk, w.address));
+  await page.getByTestId("vesting-claim").click();
+  await expect(page.getByTestId("vesting-status")).toHaveAttribute("data-state", "included");
+  expect(BigInt(await cw20(d.contracts.btk, w.address))).toBe(before + 10_000_000n);
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+  await connect(page, w);
+  await expect(page.getByTestId("vesting")).toContainText("10");
+  await shot(page, "operator");
+  await axe(page, "operator after pledge");
+});
+
+test("investor: browses assets by class and vaults", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await open(page, "investor");
+  await connect(page, w);
+  await expect(page.getByLabel("Asset class")).toBeVisible();
+  await shot(page, "investor");
+  await axe(page, "investor");
 });

@@ -82,6 +82,32 @@ export default async function globalSetup() {
     const gov = await SigningCosmWasmClient.connectWithSigner(rpc, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
     await gov.execute(d.address, dep.contracts.btt, { transfer: { recipient: u.address, amount: "1000000000" } }, "auto");
 
+    // BTK exists only through emission: two days on, `distribute` mints and puts the
+    // treasury's (the deployer's) shares into vesting (one-month lock, then 10 % a month); two
+    // months later the deployer claims what vested and hands the test wallet 1,000 BTK, plus a
+    // BTK vesting schedule (10 daily steps) for the node operator screen.
+    const advance = async (seconds: number) => {
+      const r = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds } }) });
+      const j = await r.json();
+      if (j.error) throw new Error(`advance time: ${JSON.stringify(j.error)}`);
+    };
+    const DAY = 86_400;
+    await advance(2 * DAY);
+    await gov.execute(d.address, dep.contracts.emission, { distribute: {} }, "auto");
+    await advance(62 * DAY);
+    await gov.execute(d.address, dep.contracts.emission, { distribute: {} }, "auto");
+    const { schedules } = await gov.queryContractSmart(dep.contracts.vesting, { schedules_by_beneficiary: { beneficiary: d.address, limit: 30 } });
+    const ids = schedules.filter((x: any) => BigInt(x.claimable) > 0n).map((x: any) => x.id);
+    if (ids.length === 0) throw new Error(`nothing vested for the deployer: ${JSON.stringify(schedules)}`);
+    await gov.execute(d.address, dep.contracts.vesting, { claim: { ids } }, "auto");
+    await gov.execute(d.address, dep.contracts.btk, { transfer: { recipient: u.address, amount: "1000000000" } }, "auto");
+    const now = Math.floor(new Date((await gov.getBlock()).header.time).getTime() / 1000);
+    const create = { create: { schedules: [{ amount: "50000000", beneficiary: u.address, revoker: null,
+      curve: { stepped: { start: now, immediate: "0", cliff: 0, period: DAY, steps: 10 } } }] } };
+    await gov.execute(d.address, dep.contracts.btk, { send: { contract: dep.contracts.vesting, amount: "50000000",
+      msg: Buffer.from(JSON.stringify(create)).toString("base64") } }, "auto");
+
     const [web, url] = await startAndRead(
       bithive,
       ["web", "--listen", "127.0.0.1:0", "--rpc", rpc, "--deployment", deployment, "--dist", path.join(ROOT, "web", "dist")],

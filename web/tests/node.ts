@@ -29,6 +29,14 @@ async function sign(digest: Uint8Array, priv: Uint8Array): Promise<string> {
   return toHex(concat(s.r(32), s.s(32)));
 }
 
+/** An operator key and its proof of possession for `sender` (what an operator's tool signs). */
+export async function operatorPop(chainId: string, staking: string, sender: string): Promise<{ key: string; signature: string }> {
+  const priv = Random.getBytes(32);
+  const key = Secp256k1.compressPubkey((await Secp256k1.makeKeypair(priv)).pubkey);
+  const digest = sha256(concat(toUtf8("BITHIVE/OPERATOR-POP/v1"), new Uint8Array([0]), str(chainId), str(staking), str(sender), key));
+  return { key: toHex(key), signature: await sign(digest, priv) };
+}
+
 export class TestNode {
   private constructor(readonly address: string, readonly client: SigningCosmWasmClient, private priv: Uint8Array, readonly operatorKey: Uint8Array) {}
 

@@ -12,6 +12,9 @@ import { Chain, executeMsg, runTx } from "../chain";
 import { field, fmt, h, parseAmount, section, select, table, txStatus } from "../ui";
 import type { Screen } from "../main";
 
+/** The last included transaction's message, shown again after the screen re-reads the chain. */
+let flash: string | null = null;
+
 const when = (secs: number) => new Date(secs * 1000).toISOString().replace(".000Z", "Z");
 
 /** Next time a schedule vests more, from its curve (contracts/vesting), or null when done. */
@@ -91,7 +94,12 @@ export const operatorScreen: Screen = {
       chain.query.getBlock(),
     ]);
     const now = Math.floor(new Date(block.header.time).getTime() / 1000);
-    const rerender = () => window.dispatchEvent(new HashChangeEvent("hashchange"));
+    const rerender = (el: HTMLElement) => {
+      flash = el.textContent;
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    };
+    const shown = flash;
+    flash = null;
 
     // Register.
     const [keyF, key] = field("Operator public key (hex, 33 bytes)", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "op-key" }, "`bithive keys show NAME` prints it");
@@ -106,7 +114,7 @@ export const operatorScreen: Screen = {
       if (!hex.test(key.value.trim()) || key.value.trim().length !== 66) return regReport("failed", "Not sent: the operator key must be 66 hex digits.");
       if (!hex.test(sig.value.trim()) || sig.value.trim().length !== 128) return regReport("failed", "Not sent: the proof must be 128 hex digits.");
       const msg: StakingExecuteMsg = { register_node: { capacity_t: Number(cap.value), tier: tier.value as Tier, operator_key: key.value.trim().toLowerCase(), operator_signature: sig.value.trim().toLowerCase() } };
-      if (await runTx(chain, [executeMsg(s.address, c.staking, msg)], "", regReport)) rerender();
+      if (await runTx(chain, [executeMsg(s.address, c.staking, msg)], "", regReport)) rerender(regStatus);
     });
 
     // Pledge.
@@ -124,7 +132,7 @@ export const operatorScreen: Screen = {
       // staking's cw20 hook (bithive_interface::staking::ReceiveMsg; not in the schema).
       const hook = { bond: {} };
       const msg: TokenExecuteMsg = { send: { contract: c.staking, amount, msg: toBase64(toUtf8(JSON.stringify(hook))) } };
-      if (await runTx(chain, [executeMsg(s.address, c.btk, msg)], "", pledgeReport)) rerender();
+      if (await runTx(chain, [executeMsg(s.address, c.btk, msg)], "", pledgeReport)) rerender(pledgeStatus);
     });
 
     // Rewards.
@@ -132,13 +140,14 @@ export const operatorScreen: Screen = {
     const claimBtn = h("button", { type: "button", "data-testid": "rewards-claim" }, "Claim compute rewards");
     claimBtn.addEventListener("click", async () => {
       const msg: RewardsExecuteMsg = { claim_compute: {} };
-      if (await runTx(chain, [executeMsg(s.address, c.rewards, msg)], "", claimReport)) rerender();
+      if (await runTx(chain, [executeMsg(s.address, c.rewards, msg)], "", claimReport)) rerender(claimStatus);
     });
     const [vestStatus, vestReport] = txStatus("vesting-status");
 
     return h(
       "div",
       {},
+      shown ? h("p", { class: "tx", role: "status", "data-state": "included", "data-testid": "operator-done" }, shown) : null,
       section("Pledge and lock", pledgeFacts(node, status.full_rate), status.registered ? pledgeForm : regForm),
       section(
         "Rewards",

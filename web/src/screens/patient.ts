@@ -88,7 +88,14 @@ export const patientScreen: Screen = {
         report("failed", `Not sent: ${(e as Error).message}.`);
         return;
       }
-      const now = Math.floor(Date.now() / 1000);
+      // Expiry from the chain's clock (the latest block), not the browser's.
+      let now: number;
+      try {
+        now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+      } catch (e) {
+        report("failed", `Not sent: could not read the chain's time (${plain(e)}).`);
+        return;
+      }
       const hook: EscrowReceiveMsg = {
         create_job: {
           job_id: id.value.trim(),
