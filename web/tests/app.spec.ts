@@ -342,11 +342,47 @@ test("node operator: registers, pledges BTK, sees the lock and its vesting, clai
   await axe(page, "operator after pledge");
 });
 
-test("investor: browses assets by class and vaults", async ({ page }) => {
+test("investor: browses assets by class, sees its shares and claims revenue (a rejected claim changes nothing)", async ({ page }) => {
+  const d = dep();
+  const c = d.contracts;
+  // The deployer (asset admin) mints two assets, fractionalizes one into 1,000 shares with BTT
+  // as its revenue asset, gives the test wallet 250 shares and pays 100 BTT of revenue.
+  const deployer = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_DEPLOYER_MNEMONIC!, { prefix: "bithive" });
+  const [da] = await deployer.getAccounts();
+  const gov = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
+  const mint = (token_id: string, cls: string, uri: string) => gov.execute(da.address, c.asset_nft, { mint: { token_id, owner: da.address, token_uri: null,
+    extension: { class: cls, description_uri: uri, content_hash: "01".repeat(32), jurisdictions: [{ code: "US", markers: [] }], certifications: [], device_pubkey: null } } }, "auto");
+  await mint("scanner-1", "medical_equipment", "ipfs://scanner-1");
+  await mint("gpu-rack-1", "compute_resource", "ipfs://gpu-rack-1");
+  const frac = { shares: "1000", share_name: "Scanner shares", share_symbol: "SCAN", decimals: 0,
+    reserve_price: { asset: { native: "ubhive" }, amount: "1000000000000" }, revenue_assets: [{ cw20: c.btt }] };
+  await gov.execute(da.address, c.asset_nft, { send_nft: { contract: c.fractional, token_id: "scanner-1", msg: Buffer.from(JSON.stringify(frac)).toString("base64") } }, "auto");
+  const { vaults } = await chain.queryContractSmart(c.fractional, { vaults: {} });
+  const vault = vaults.find((v: any) => v.token_id === "scanner-1");
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await gov.execute(da.address, vault.share_token, { transfer: { recipient: w.address, amount: "250" } }, "auto");
+  await gov.execute(da.address, c.btt, { send: { contract: c.fractional, amount: "100000000", msg: Buffer.from(JSON.stringify({ deposit_revenue: { vault_id: vault.id } })).toString("base64") } }, "auto");
+
   await open(page, "investor");
   await connect(page, w);
-  await expect(page.getByLabel("Asset class")).toBeVisible();
-  await shot(page, "investor");
+  await expect(page.getByTestId("assets")).toContainText("scanner-1");
+  await expect(page.getByTestId("assets")).toContainText("gpu-rack-1");
+  await page.getByLabel("Asset class").selectOption("compute_resource");
+  await expect(page.getByTestId("assets")).not.toContainText("scanner-1");
+  await expect(page.getByTestId("assets")).toContainText("gpu-rack-1");
+  await expect(page.getByTestId("vaults")).toContainText("25 BTT");
   await axe(page, "investor");
+
+  const before = BigInt(await cw20(c.btt, w.address));
+  w.mode = "reject";
+  await page.getByTestId(`claim-vault-${vault.id}`).click();
+  await expect(page.getByTestId("claim-revenue-status")).toContainText("You rejected");
+  expect(BigInt(await cw20(c.btt, w.address))).toBe(before);
+  w.mode = "approve";
+  await page.getByTestId(`claim-vault-${vault.id}`).click();
+  await expect(page.getByTestId("claim-revenue-status")).toHaveAttribute("data-state", "included");
+  expect(BigInt(await cw20(c.btt, w.address))).toBe(before + 25_000_000n);
+  expect((await chain.queryContractSmart(c.fractional, { claimable: { vault_id: vault.id, holder: w.address } })).claimable.every(([, n]: [unknown, string]) => n === "0")).toBe(true);
+  await page.getByLabel("Asset class").selectOption("");
+  await shot(page, "investor");
 });
