@@ -115,7 +115,7 @@ test("wallet: sends BHIVE and BTT, each checked on chain and in the history", as
   expect(await cw20(d.contracts.btt, to)).toBe("2250000");
   expect(BigInt(await cw20(d.contracts.btt, w.address))).toBe(bttBefore - 2_250_000n);
   await expect(page.getByTestId("balance-BTT")).toHaveText(fmt((bttBefore - 2_250_000n).toString()));
-  await expect(page.getByTestId("history")).toContainText("transfer 2.25 cw20");
+  await expect(page.getByTestId("history")).toContainText("transfer 2.25 BTT");
   await expect(page.getByTestId("history")).toContainText(`send 1.5 BHIVE to ${to.slice(0, 12)}`);
   await shot(page, "wallet");
   await axe(page, "wallet after sends");

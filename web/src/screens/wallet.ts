@@ -46,14 +46,15 @@ export function checkAddress(a: string): string {
   return t;
 }
 
-function describe(tx: IndexedTx, me: string): string {
+function describe(tx: IndexedTx, me: string, tokens: Record<string, string>): string {
   const wasm = tx.events.filter((e) => e.type === "wasm");
   const attr = (k: string) => wasm.flatMap((e) => e.attributes).find((a) => a.key === k)?.value;
   const action = attr("action");
   if (action === "transfer" || action === "send") {
     const to = attr("to") ?? "";
     const dir = attr("from") === me ? `to ${short(to)}` : `from ${short(attr("from") ?? "")}`;
-    return `${action} ${fmt(attr("amount") ?? "0")} cw20 ${dir}`;
+    const token = tokens[attr("_contract_address") ?? ""] ?? "cw20";
+    return `${action} ${fmt(attr("amount") ?? "0")} ${token} ${dir}`;
   }
   if (action) return `contract: ${action}`;
   // Bank sends: the message itself (the fee's transfer event is not the payment).
@@ -91,7 +92,7 @@ export const walletScreen: Screen = {
           table(
             "Your recent transactions",
             ["Block", "Transaction", "What", "Result"],
-            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address), t.code === 0 ? "ok" : `failed (${t.code})`]),
+            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address, { [chain.d.contracts.btt]: "BTT", [chain.d.contracts.btk]: "BTK" }), t.code === 0 ? "ok" : `failed (${t.code})`]),
             "history",
           ),
         ),
