@@ -21,7 +21,7 @@ function svg(tag: string, attrs: Record<string, string | number>, text?: string)
 
 /** Cumulative emission against time (years), the schedule as a line and "now" as a dot. */
 function chart(points: [number, bigint][], nowDays: number, minted: bigint, cap: bigint): SVGElement {
-  const W = 640, H = 260, L = 70, B = 36, T = 12, R = 16;
+  const W = 640, H = 260, L = 70, B = 36, T = 12, R = 40;
   const maxDays = points[points.length - 1][0];
   const x = (d: number) => L + ((W - L - R) * d) / maxDays;
   const y = (v: bigint) => H - B - Number(((BigInt(H - B - T) * 1000n * v) / cap)) / 1000;
