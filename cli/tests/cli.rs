@@ -119,7 +119,10 @@ fn web_and_demo_keep_running_flags() {
     let Command::Demo(d) = Cli::try_parse_from(["bithive", "demo"]).unwrap().command else {
         panic!("not demo")
     };
-    assert!(d.keep_running().is_none(), "the demo stops after its story by default");
+    assert!(
+        d.keep_running().is_none(),
+        "the demo stops after its story by default"
+    );
     let Command::Demo(d) = Cli::try_parse_from([
         "bithive",
         "demo",

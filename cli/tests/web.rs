@@ -28,7 +28,11 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(dist.join("assets")).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>BitHive</title>").unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>BitHive</title>",
+    )
+    .unwrap();
     std::fs::write(dist.join("assets/index-abc.js"), "console.log(1)").unwrap();
     // Secrets beside the app that no request may read.
     std::fs::write(dir.path().join("keyring.json"), "SECRET").unwrap();
@@ -79,7 +83,10 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
     assert!(head.contains("text/javascript") && head.contains("immutable"));
 
     let (status, _, body) = http(addr, "GET", "/deployment.json", "").await;
-    assert_eq!((status, body.as_str()), (200, r#"{"chain_id":"web-test-1"}"#));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"{"chain_id":"web-test-1"}"#)
+    );
 
     let rpc = r#"{"jsonrpc":"2.0","id":1,"method":"status"}"#;
     let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
