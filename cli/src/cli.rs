@@ -1,6 +1,7 @@
 //! The `bithive` command line (clap). The relayer, keys and devnet flags are the libraries' own
 //! (`bithive_relayer::cli`, `bithive_devnet::cli`), so `bithive relayer start` and
 //! `bithive-relayer start` parse the same definition.
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use bithive_devnet::cli::DevnetArgs;
@@ -36,6 +37,8 @@ pub enum Command {
     /// Operator keys in the keyring file
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Serve the web app (web/dist) with deployment.json, forwarding /rpc to the chain
+    Web(WebArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
 }
@@ -77,9 +80,59 @@ pub struct DemoArgs {
     /// Devnet block interval in milliseconds
     #[arg(long, value_name = "N", default_value_t = default_options(Path::new(".")).block_time_ms)]
     pub block_time_ms: u64,
+    /// After the story, keep the devnet and relayer up and serve the web app until ctrl-c
+    #[arg(long)]
+    pub keep_running: bool,
+    /// Address of the web app with --keep-running
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub web_listen: SocketAddr,
+    /// The built web app (scripts/build-webapp.sh) served with --keep-running
+    #[arg(long, value_name = "DIR", default_value = "web/dist")]
+    pub web_dist: PathBuf,
+}
+
+/// `bithive web`: the app, its deployment and the chain's RPC on one origin.
+#[derive(Clone, Debug, Args)]
+pub struct WebArgs {
+    /// Address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// CometBFT RPC URL of the chain (forwarded at /rpc)
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BITHIVE_RPC_URL",
+        hide_env_values = true
+    )]
+    pub rpc: String,
+    /// deployment.json written by `bithive deploy`
+    #[arg(long, value_name = "FILE", default_value = "deployment.json")]
+    pub deployment: PathBuf,
+    /// The built app (scripts/build-webapp.sh)
+    #[arg(long, value_name = "DIR", default_value = "web/dist")]
+    pub dist: PathBuf,
+}
+
+impl WebArgs {
+    pub fn config(&self) -> crate::web::WebConfig {
+        crate::web::WebConfig {
+            listen: self.listen,
+            dist: self.dist.clone(),
+            deployment: self.deployment.clone(),
+            rpc: self.rpc.clone(),
+        }
+    }
 }
 
 impl DemoArgs {
+    /// What `--keep-running` keeps up after the story (None without the flag).
+    pub fn keep_running(&self) -> Option<crate::demo::KeepRunning> {
+        self.keep_running.then(|| crate::demo::KeepRunning {
+            listen: self.web_listen,
+            dist: self.web_dist.clone(),
+        })
+    }
+
     pub fn options(&self) -> DemoOptions {
         DemoOptions {
             home: self.home.clone(),

@@ -94,6 +94,25 @@ pub async fn run(
     opts: &DemoOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<DemoReport, DemoError> {
+    run_then(opts, None, progress).await
+}
+
+/// After the story, what `--keep-running` keeps up: the devnet and the relayer (so jobs paid from
+/// the web app are attested), and the web app served on `listen` until ctrl-c or SIGTERM.
+#[derive(Clone, Debug)]
+pub struct KeepRunning {
+    pub listen: std::net::SocketAddr,
+    /// The built app (`web/dist`).
+    pub dist: std::path::PathBuf,
+}
+
+/// [`run`], then, with `keep`, serves the web app against the still running platform until a
+/// signal; the report comes back after that.
+pub async fn run_then(
+    opts: &DemoOptions,
+    keep: Option<KeepRunning>,
+    progress: &mut dyn FnMut(&str),
+) -> Result<DemoReport, DemoError> {
     let started = Instant::now();
     let p = Platform::start(opts.clone(), progress).await?;
     let mut report = DemoReport {
@@ -124,7 +143,10 @@ pub async fn run(
         },
     ));
     progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node)");
-    let result = story(&p, enrolled, &mut report, progress).await;
+    let mut result = story(&p, enrolled, &mut report, progress).await;
+    if let (Ok(()), Some(keep)) = (&result, keep) {
+        result = keep_running(&p, &keep, progress).await;
+    }
     let _ = stop_tx.send(());
     let stopped = relayer.await;
     p.shutdown().await;
@@ -139,6 +161,46 @@ pub async fn run(
         format!("{:.1} s", started.elapsed().as_secs_f64()),
     );
     Ok(report)
+}
+
+/// Serves the web app against the platform until ctrl-c or SIGTERM.
+async fn keep_running(
+    p: &Platform,
+    keep: &KeepRunning,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let config = crate::web::WebConfig {
+        listen: keep.listen,
+        dist: keep.dist.clone(),
+        deployment: p.opts.home.join("deployment.json"),
+        rpc: p.url.clone(),
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = async move {
+        let mut tx = Some(tx);
+        crate::web::serve(
+            &config,
+            move |a| {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(a);
+                }
+            },
+            crate::web::shutdown_signal(),
+        )
+        .await
+    };
+    let handle = tokio::spawn(task);
+    if let Ok(addr) = rx.await {
+        progress(&format!(
+            "kept running: web app on http://{addr}/ (chain {}, RPC {}); ctrl-c stops",
+            p.chain_id, p.url
+        ));
+    }
+    match handle.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(fail("web app")(&e)),
+        Err(e) => Err(fail("web app task")(&e)),
+    }
 }
 
 async fn story(

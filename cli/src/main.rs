@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use bithive_chain_client::{ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint};
-use bithive_cli::cli::{Cli, Command, DemoArgs, DeployArgs, DevnetCommand, RelayerCommand};
-use bithive_cli::{demo, deploy};
+use bithive_cli::cli::{
+    Cli, Command, DemoArgs, DeployArgs, DevnetCommand, RelayerCommand, WebArgs,
+};
+use bithive_cli::{demo, deploy, web};
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -22,6 +24,7 @@ fn main() -> anyhow::Result<()> {
         Command::Deploy(args) => run_deploy(&args),
         Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
         Command::Keys(cmd) => Ok(bithive_relayer::cli::keys(&cmd)?),
+        Command::Web(args) => run_web(&args),
         Command::Completions(c) => {
             c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());
             Ok(())
@@ -44,13 +47,30 @@ fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
     let opts = args.options();
     let rt = tokio::runtime::Runtime::new()?;
     let mut step = 0;
-    let report = rt.block_on(demo::run(&opts, &mut |line: &str| {
-        step += 1;
-        println!("[{step:>2}] {line}");
-    }))?;
+    let report = rt.block_on(demo::run_then(
+        &opts,
+        args.keep_running(),
+        &mut |line: &str| {
+            step += 1;
+            println!("[{step:>2}] {line}");
+        },
+    ))?;
     println!("\nBitHive demo: done ({})\n", opts.home.display());
     print!("{}", report.table());
     Ok(())
+}
+
+fn run_web(args: &WebArgs) -> anyhow::Result<()> {
+    init_logs();
+    let config = args.config();
+    tokio::runtime::Runtime::new()?.block_on(web::serve(
+        &config,
+        |addr| {
+            // Scripts and tests read this line for the bound address (port 0 picks one).
+            println!("web: http://{addr}/ (rpc {} at /rpc)", config.rpc);
+        },
+        web::shutdown_signal(),
+    ))
 }
 
 fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {

@@ -24,6 +24,7 @@ fn help_on_every_subcommand() {
         &["keys", "list"],
         &["keys", "show"],
         &["completions"],
+        &["web"],
     ] {
         assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
     }
@@ -93,6 +94,50 @@ fn flags_and_defaults_as_before() {
 
     assert!(Cli::try_parse_from(["bithive", "devnet", "start", "--bogus"]).is_err());
     assert!(Cli::try_parse_from(["bithive", "nope"]).is_err());
+}
+
+#[test]
+fn web_and_demo_keep_running_flags() {
+    let cli = Cli::try_parse_from([
+        "bithive",
+        "web",
+        "--rpc",
+        "http://127.0.0.1:26657",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .unwrap();
+    let Command::Web(w) = cli.command else {
+        panic!("not web")
+    };
+    let c = w.config();
+    assert_eq!(c.rpc, "http://127.0.0.1:26657");
+    assert_eq!(c.listen.port(), 0);
+    assert_eq!(c.dist, std::path::Path::new("web/dist"));
+    assert_eq!(c.deployment, std::path::Path::new("deployment.json"));
+
+    let Command::Demo(d) = Cli::try_parse_from(["bithive", "demo"]).unwrap().command else {
+        panic!("not demo")
+    };
+    assert!(
+        d.keep_running().is_none(),
+        "the demo stops after its story by default"
+    );
+    let Command::Demo(d) = Cli::try_parse_from([
+        "bithive",
+        "demo",
+        "--keep-running",
+        "--web-listen",
+        "127.0.0.1:9090",
+    ])
+    .unwrap()
+    .command
+    else {
+        panic!("not demo")
+    };
+    let keep = d.keep_running().unwrap();
+    assert_eq!(keep.listen.port(), 9090);
+    assert_eq!(keep.dist, std::path::Path::new("web/dist"));
 }
 
 /// The only test that sets environment variables (deploy's, which no other test reads).

@@ -12,3 +12,7 @@ if ! command -v wasm-bindgen >/dev/null 2>&1 || ! wasm-bindgen --version 2>/dev/
 else
   log "wasm-bindgen-cli 0.2.130 already installed"
 fi
+# The web app (web/, scripts/build-webapp.sh, test.d/web-app.sh): npm (some Node packages ship
+# it, Debian's does not); its Playwright test drives Debian's Chromium (35-chromium.sh), never a
+# downloaded browser.
+command -v npm >/dev/null 2>&1 || apt_install npm

@@ -1,0 +1,189 @@
+// The chain over CometBFT RPC with CosmJS, and the wallet through Keplr's injected API.
+import { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import type { EncodeObject, OfflineSigner } from "@cosmjs/proto-signing";
+import { calculateFee, GasPrice } from "@cosmjs/stargate";
+import { toUtf8 } from "@cosmjs/encoding";
+import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx";
+import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
+import { chainInfo, GAS_PRICE, NATIVE } from "./chaininfo";
+import type { Deployment } from "./deployment";
+
+/** The part of Keplr's injected API the app uses (any wallet injecting it works). */
+export interface KeplrLike {
+  experimentalSuggestChain(info: unknown): Promise<void>;
+  enable(chainId: string | string[]): Promise<void>;
+  getKey(chainId: string): Promise<{ name: string; bech32Address: string; isNanoLedger?: boolean }>;
+  getOfflineSignerAuto?(chainId: string): Promise<OfflineSigner>;
+  getOfflineSigner(chainId: string): OfflineSigner;
+}
+
+declare global {
+  interface Window {
+    keplr?: KeplrLike;
+  }
+}
+
+export interface Session {
+  address: string;
+  name: string;
+  client: SigningCosmWasmClient;
+}
+
+export class Chain {
+  readonly rpc: string;
+  query!: CosmWasmClient;
+  session: Session | null = null;
+  private listeners: (() => void)[] = [];
+
+  constructor(readonly d: Deployment, base: string) {
+    this.rpc = new URL("rpc", base).toString();
+  }
+
+  async connect(): Promise<void> {
+    this.query = await CosmWasmClient.connect(this.rpc);
+    const id = await this.query.getChainId();
+    if (id !== this.d.chain_id) {
+      throw new UserError(
+        `Wrong network: the RPC serves chain "${id}" but the deployment is for "${this.d.chain_id}".`,
+      );
+    }
+  }
+
+  onSession(f: () => void) {
+    this.listeners.push(f);
+  }
+
+  /** Suggests the chain, asks the wallet for access and builds a signing client. */
+  async connectWallet(): Promise<Session> {
+    const keplr = window.keplr;
+    if (!keplr) {
+      throw new UserError("No wallet found: install Keplr (or a wallet with Keplr's API) and reload.");
+    }
+    const id = this.d.chain_id;
+    try {
+      await keplr.experimentalSuggestChain(chainInfo(this.d, this.rpc, new URL("rest", window.location.href).toString()));
+      await keplr.enable(id);
+    } catch (e) {
+      throw new UserError(`The wallet did not connect: ${plain(e)}. Nothing changed.`);
+    }
+    const key = await keplr.getKey(id);
+    const signer = keplr.getOfflineSignerAuto ? await keplr.getOfflineSignerAuto(id) : keplr.getOfflineSigner(id);
+    const [account] = await signer.getAccounts();
+    if (!account || account.address !== key.bech32Address) {
+      throw new UserError("The wallet's signer and key disagree on the account: reconnect the wallet.");
+    }
+    const client = await SigningCosmWasmClient.connectWithSigner(this.rpc, signer, {
+      gasPrice: GasPrice.fromString(`${GAS_PRICE.average}${NATIVE.coinMinimalDenom}`),
+    });
+    this.session = { address: account.address, name: key.name, client };
+    this.listeners.forEach((f) => f());
+    return this.session;
+  }
+
+  requireSession(): Session {
+    if (!this.session) throw new UserError("Connect your wallet first.");
+    return this.session;
+  }
+}
+
+/** An error the user caused or can fix; its message is shown as is. */
+export class UserError extends Error {}
+
+export function plain(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The chain's or the wallet's error in plain words. */
+export function explain(e: unknown): string {
+  const m = plain(e);
+  if (/reject|denied|declined|cancel/i.test(m)) return "You rejected the request in your wallet. Nothing was sent.";
+  if (/insufficient funds|insufficient fee/i.test(m)) {
+    return `Not enough funds: your account cannot pay this amount and its fee (${core(m)}).`;
+  }
+  // cw20's balance check is a checked subtraction (cosmwasm-std 2 no longer names the operands).
+  const sub = m.match(/Cannot Sub with (\d+) and (\d+)/);
+  if (sub) return `Not enough balance: you have ${sub[1]} base units and this needs ${sub[2]}.`;
+  if (/Overflow: Cannot Sub/.test(m)) return "Not enough balance: the amount is more than this account holds.";
+  if (/account .* not found|does not exist on chain/i.test(m)) {
+    return "Your account does not exist on this chain yet: it needs some BHIVE to pay fees first.";
+  }
+  return core(m);
+}
+
+/** Strips CosmJS' and wasmd's wrapping ("Query failed with (6): ... : execute wasm contract failed"). */
+function core(m: string): string {
+  let s = m;
+  const idx = s.lastIndexOf("message index: 0:");
+  if (idx >= 0) s = s.slice(idx + "message index: 0:".length);
+  s = s.replace(/^.*?rpc error: code = \w+ desc = /, "");
+  s = s.replace(/: (execute|instantiate) wasm contract failed.*$/, "");
+  s = s.replace(/^(Broadcasting transaction failed with code \d+ \(codespace: \w+\)\. Log: )/, "");
+  s = s.replace(/\[CosmWasm \d+\.\d+\.\d+\/[^\]]*\]/g, "");
+  s = s.replace(/Generic error: /g, "");
+  s = s.replace(/^\s*contract error: /, "");
+  return s.trim().replace(/\s+/g, " ");
+}
+
+export function executeMsg(sender: string, contract: string, msg: object, funds: { denom: string; amount: string }[] = []): EncodeObject {
+  return {
+    typeUrl: "/cosmwasm.wasm.v1.MsgExecuteContract",
+    value: MsgExecuteContract.fromPartial({ sender, contract, msg: toUtf8(JSON.stringify(msg)), funds }),
+  };
+}
+
+export function sendMsg(from: string, to: string, denom: string, amount: string): EncodeObject {
+  return {
+    typeUrl: "/cosmos.bank.v1beta1.MsgSend",
+    value: { fromAddress: from, toAddress: to, amount: [{ denom, amount }] },
+  };
+}
+
+export type TxState = "checking" | "signing" | "broadcast" | "included" | "failed";
+
+export interface TxOutcome {
+  hash: string;
+  height: number;
+  events: readonly { type: string; attributes: readonly { key: string; value: string }[] }[];
+}
+
+/**
+ * Simulates (so a refused transaction is caught before the wallet asks anything), asks the wallet
+ * to sign, broadcasts and waits for the block; `report` hears each state.
+ */
+export async function runTx(
+  chain: Chain,
+  msgs: EncodeObject[],
+  memo: string,
+  report: (s: TxState, text: string) => void,
+): Promise<TxOutcome | null> {
+  let s: Session;
+  try {
+    s = chain.requireSession();
+    report("checking", "Checking the transaction with the chain…");
+    const gas = await s.client.simulate(s.address, msgs, memo);
+    const fee = calculateFee(Math.ceil(gas * 1.4), GasPrice.fromString(`${GAS_PRICE.average}${NATIVE.coinMinimalDenom}`));
+    report("signing", "Waiting for your signature in the wallet…");
+    const raw = await s.client.sign(s.address, msgs, fee, memo);
+    report("broadcast", "Broadcast: waiting for the next block…");
+    const hash = await s.client.broadcastTxSync(TxRaw.encode(raw).finish());
+    for (let i = 0; i < 120; i++) {
+      const tx = await s.client.getTx(hash);
+      if (tx) {
+        if (tx.code !== 0) {
+          report("failed", `Failed in block ${tx.height}: ${explain(tx.rawLog)}`);
+          return null;
+        }
+        report("included", `Included in block ${tx.height} (tx ${hash.slice(0, 12)}…).`);
+        return { hash, height: tx.height, events: tx.events };
+      }
+      await sleep(250);
+    }
+    report("failed", `Not included after 30 s (tx ${hash}); check your history later.`);
+    return null;
+  } catch (e) {
+    report("failed", `Failed: ${e instanceof UserError ? e.message : explain(e)}`);
+    return null;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

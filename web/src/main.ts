@@ -1,0 +1,81 @@
+// BitHive web app: one page, a screen per group of users, hash routing (#wallet, #network, …).
+import "./style.css";
+import { Chain, plain, UserError } from "./chain";
+import { loadDeployment } from "./deployment";
+import { h, short } from "./ui";
+import { walletScreen } from "./screens/wallet";
+import { networkScreen } from "./screens/network";
+import { patientScreen } from "./screens/patient";
+import { operatorScreen } from "./screens/operator";
+import { investorScreen } from "./screens/investor";
+
+export interface Screen {
+  id: string;
+  title: string;
+  render(chain: Chain): Promise<HTMLElement>;
+}
+
+const screens: Screen[] = [walletScreen, networkScreen, patientScreen, operatorScreen, investorScreen];
+
+async function boot() {
+  const main = document.getElementById("main")!;
+  const nav = document.getElementById("nav")!;
+  const account = document.getElementById("account")!;
+  let chain: Chain;
+  try {
+    const d = await loadDeployment(new URL("deployment.json", window.location.href).toString());
+    chain = new Chain(d, window.location.href);
+    await chain.connect();
+  } catch (e) {
+    main.replaceChildren(h("p", { role: "alert", class: "error" }, e instanceof UserError ? e.message : `The app could not reach the chain: ${plain(e)}`));
+    return;
+  }
+
+  const connectBtn = h("button", { type: "button", "data-testid": "connect" }, "Connect wallet");
+  const accountMsg = h("span", { role: "status", "aria-live": "polite", "data-testid": "account" });
+  account.replaceChildren(connectBtn, accountMsg);
+  connectBtn.addEventListener("click", async () => {
+    connectBtn.disabled = true;
+    accountMsg.textContent = "Connecting…";
+    try {
+      const s = await chain.connectWallet();
+      accountMsg.textContent = `${s.name}: ${short(s.address)}`;
+      accountMsg.title = s.address;
+      connectBtn.hidden = true;
+    } catch (e) {
+      accountMsg.textContent = e instanceof UserError ? e.message : `The wallet did not connect: ${plain(e)}`;
+      accountMsg.classList.add("error");
+      connectBtn.disabled = false;
+    }
+  });
+
+  const links = screens.map((s) => h("a", { href: `#${s.id}`, "data-screen": s.id }, s.title));
+  nav.replaceChildren(h("ul", {}, ...links.map((a) => h("li", {}, a))));
+
+  let seq = 0;
+  const show = async () => {
+    const id = window.location.hash.slice(1) || screens[0].id;
+    const screen = screens.find((s) => s.id === id) ?? screens[0];
+    links.forEach((a) => (a.dataset.screen === screen.id ? a.setAttribute("aria-current", "page") : a.removeAttribute("aria-current")));
+    const mine = ++seq;
+    main.setAttribute("aria-busy", "true");
+    let el: HTMLElement;
+    try {
+      el = await screen.render(chain);
+    } catch (e) {
+      el = h("p", { role: "alert", class: "error" }, `This screen could not load: ${plain(e)}`);
+    }
+    if (mine !== seq) return;
+    main.replaceChildren(h("h2", { class: "screen-title", "data-testid": `screen-${screen.id}` }, screen.title), el);
+    main.removeAttribute("aria-busy");
+    document.title = `BitHive: ${screen.title}`;
+  };
+  window.addEventListener("hashchange", show);
+  chain.onSession(show);
+  await show();
+  // Time to the first screen rendered with chain data (read by the browser test).
+  document.body.dataset.readyMs = performance.now().toFixed(0);
+  document.body.dataset.ready = "true";
+}
+
+boot();

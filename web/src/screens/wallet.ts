@@ -1,0 +1,136 @@
+// Wallet: BHIVE, BTT and BTK balances, send, history (tx search by sender and recipient events).
+import { fromBech32 } from "@cosmjs/encoding";
+import type { IndexedTx } from "@cosmjs/stargate";
+import { decodeTxRaw } from "@cosmjs/proto-signing";
+import { MsgSend } from "cosmjs-types/cosmos/bank/v1beta1/tx";
+import { TokenQueryClient } from "../contracts/Token.client";
+import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
+import { Chain, executeMsg, runTx, sendMsg } from "../chain";
+import { NATIVE, PREFIX } from "../chaininfo";
+import { field, fmt, h, parseAmount, section, select, short, table, txStatus } from "../ui";
+import type { Screen } from "../main";
+
+export interface Balances {
+  BHIVE: string;
+  BTT: string;
+  BTK: string;
+}
+
+export async function balances(chain: Chain, address: string): Promise<Balances> {
+  const c = chain.d.contracts;
+  const [n, btt, btk] = await Promise.all([
+    chain.query.getBalance(address, NATIVE.coinMinimalDenom),
+    new TokenQueryClient(chain.query, c.btt).balance({ address }),
+    new TokenQueryClient(chain.query, c.btk).balance({ address }),
+  ]);
+  return { BHIVE: n.amount, BTT: btt.balance, BTK: btk.balance };
+}
+
+export function balanceList(b: Balances): HTMLElement {
+  return h(
+    "dl",
+    { class: "balances", "data-testid": "balances" },
+    ...(Object.keys(b) as (keyof Balances)[]).flatMap((k) => [h("dt", {}, k), h("dd", { "data-testid": `balance-${k}` }, fmt(b[k]))]),
+  );
+}
+
+export function checkAddress(a: string): string {
+  const t = a.trim();
+  let prefix: string;
+  try {
+    prefix = fromBech32(t).prefix;
+  } catch {
+    throw new Error(`"${t}" is not an address`);
+  }
+  if (prefix !== PREFIX) throw new Error(`"${t}" is a ${prefix} address, not a ${PREFIX} one`);
+  return t;
+}
+
+function describe(tx: IndexedTx, me: string, tokens: Record<string, string>): string {
+  const wasm = tx.events.filter((e) => e.type === "wasm");
+  const attr = (k: string) => wasm.flatMap((e) => e.attributes).find((a) => a.key === k)?.value;
+  const action = attr("action");
+  if (action === "transfer" || action === "send") {
+    const to = attr("to") ?? "";
+    const dir = attr("from") === me ? `to ${short(to)}` : `from ${short(attr("from") ?? "")}`;
+    const token = tokens[attr("_contract_address") ?? ""] ?? "cw20";
+    return `${action} ${fmt(attr("amount") ?? "0")} ${token} ${dir}`;
+  }
+  if (action) return `contract: ${action}`;
+  // Bank sends: the message itself (the fee's transfer event is not the payment).
+  for (const m of decodeTxRaw(tx.tx).body.messages) {
+    if (m.typeUrl !== "/cosmos.bank.v1beta1.MsgSend") continue;
+    const send = MsgSend.decode(m.value);
+    const amount = send.amount.map((c) => (c.denom === NATIVE.coinMinimalDenom ? `${fmt(c.amount)} BHIVE` : `${c.amount} ${c.denom}`)).join(", ");
+    return send.fromAddress === me ? `send ${amount} to ${short(send.toAddress)}` : `received ${amount} from ${short(send.fromAddress)}`;
+  }
+  return "transaction";
+}
+
+export async function history(chain: Chain, me: string): Promise<IndexedTx[]> {
+  const queries = [`message.sender='${me}'`, `transfer.recipient='${me}'`, `wasm.to='${me}'`];
+  const found = await Promise.all(queries.map((q) => chain.query.searchTx(q).catch(() => [] as IndexedTx[])));
+  const byHash = new Map<string, IndexedTx>();
+  for (const tx of found.flat()) byHash.set(tx.hash, tx);
+  return [...byHash.values()].sort((a, b) => b.height - a.height).slice(0, 25);
+}
+
+export const walletScreen: Screen = {
+  id: "wallet",
+  title: "Wallet",
+  async render(chain) {
+    const s = chain.session;
+    if (!s) return h("p", { "data-testid": "need-wallet" }, "Connect your wallet (top right) to see your balances, send tokens and see your history.");
+    const box = h("div", {});
+    const refresh = async () => {
+      const [b, txs] = await Promise.all([balances(chain, s.address), history(chain, s.address)]);
+      box.replaceChildren(
+        section("Balances", h("p", { class: "addr" }, "Account ", h("code", { "data-testid": "address" }, s.address)), balanceList(b)),
+        sendForm,
+        section(
+          "History",
+          table(
+            "Your recent transactions",
+            ["Block", "Transaction", "What", "Result"],
+            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address, { [chain.d.contracts.btt]: "BTT", [chain.d.contracts.btk]: "BTK" }), t.code === 0 ? "ok" : `failed (${t.code})`]),
+            "history",
+          ),
+        ),
+      );
+    };
+
+    const [assetF, asset] = select("Asset", [["BHIVE", "BHIVE (native)"], ["BTT", "BTT (cw20)"], ["BTK", "BTK (cw20)"]]);
+    const [toF, to] = field("Recipient", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "send-to" }, `A ${PREFIX}1… address`);
+    const [amtF, amt] = field("Amount", { required: true, inputmode: "decimal", "data-testid": "send-amount" }, "In whole tokens, up to 6 decimals");
+    const [status, report] = txStatus("send-status");
+    const submit = h("button", { type: "submit", "data-testid": "send-submit" }, "Send");
+    const form = h("form", { "aria-label": "Send tokens" }, assetF, toF, amtF, submit, status);
+    const sendForm = section("Send", form);
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      let recipient: string, amount: string;
+      try {
+        recipient = checkAddress(to.value);
+        amount = parseAmount(amt.value);
+      } catch (e) {
+        report("failed", `Not sent: ${(e as Error).message}.`);
+        return;
+      }
+      const c = chain.d.contracts;
+      const msg =
+        asset.value === "BHIVE"
+          ? sendMsg(s.address, recipient, NATIVE.coinMinimalDenom, amount)
+          : executeMsg(s.address, asset.value === "BTT" ? c.btt : c.btk, { transfer: { recipient, amount } } satisfies TokenExecuteMsg);
+      submit.disabled = true;
+      const done = await runTx(chain, [msg], "", report);
+      submit.disabled = false;
+      if (done) {
+        const keep = status.textContent;
+        await refresh();
+        report("included", keep ?? "");
+      }
+    });
+    await refresh();
+    return box;
+  },
+};

@@ -1,0 +1,87 @@
+// Small DOM helpers: elements, forms with labelled fields, a live transaction status.
+import type { TxState } from "./chain";
+
+type Attrs = Record<string, string | number | boolean | undefined>;
+type Child = Node | string | null | undefined | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    el.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
+  return el;
+}
+
+let ids = 0;
+/** A labelled input; returns the wrapper and the input. */
+export function field(label: string, attrs: Attrs = {}, hint?: string): [HTMLElement, HTMLInputElement] {
+  const id = `f${++ids}`;
+  const input = h("input", { id, name: id, ...attrs });
+  const hintEl = hint ? h("small", { id: `${id}-hint` }, hint) : null;
+  if (hintEl) input.setAttribute("aria-describedby", `${id}-hint`);
+  return [h("div", { class: "field" }, h("label", { for: id }, label), input, hintEl), input];
+}
+
+export function select(label: string, options: [string, string][]): [HTMLElement, HTMLSelectElement] {
+  const id = `f${++ids}`;
+  const sel = h("select", { id, name: id }, ...options.map(([v, t]) => h("option", { value: v }, t)));
+  return [h("div", { class: "field" }, h("label", { for: id }, label), sel), sel];
+}
+
+/** A status line announced to screen readers; `data-state` carries the transaction state. */
+export function txStatus(testid: string): [HTMLElement, (s: TxState, text: string) => void] {
+  const el = h("p", { class: "tx", role: "status", "aria-live": "polite", "data-testid": testid });
+  return [
+    el,
+    (s, text) => {
+      el.dataset.state = s;
+      el.textContent = text;
+    },
+  ];
+}
+
+export function section(title: string, ...children: Child[]): HTMLElement {
+  return h("section", {}, h("h3", {}, title), ...children);
+}
+
+export function table(caption: string, head: string[], rows: (string | Node)[][], testid?: string): HTMLElement {
+  if (rows.length === 0) return h("p", { class: "empty", "data-testid": testid }, `${caption}: none yet.`);
+  return h(
+    "table",
+    { "data-testid": testid },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, ...head.map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))),
+  );
+}
+
+const DECIMALS = 6;
+
+/** Base units to a decimal string with the token's 6 decimals (no floating point). */
+export function fmt(base: string | bigint, decimals = DECIMALS): string {
+  const v = BigInt(base);
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  const unit = 10n ** BigInt(decimals);
+  const frac = (a % unit).toString().padStart(decimals, "0").replace(/0+$/, "");
+  const whole = (a / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${neg ? "-" : ""}${whole}${frac ? "." + frac : ""}`;
+}
+
+/** A decimal amount typed by the user to base units; throws a plain message when it is not one. */
+export function parseAmount(text: string, decimals = DECIMALS): string {
+  const t = text.trim();
+  const m = t.match(/^(\d+)(?:\.(\d+))?$/);
+  if (!m) throw new Error(`"${t}" is not an amount: use digits and at most one dot, e.g. 12.5`);
+  const frac = m[2] ?? "";
+  if (frac.length > decimals) throw new Error(`at most ${decimals} decimals`);
+  const v = BigInt(m[1]) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, "0") || "0");
+  if (v === 0n) throw new Error("the amount must be more than zero");
+  return v.toString();
+}
+
+export function short(addr: string): string {
+  return addr.length > 20 ? `${addr.slice(0, 12)}…${addr.slice(-6)}` : addr;
+}

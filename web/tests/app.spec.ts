@@ -1,0 +1,388 @@
+// The web app in Debian's Chromium against a devnet with a deployment (global-setup.ts), with a
+// test wallet injected (wallet.ts). Every flow is checked on chain after the UI says included,
+// with a negative case each (wallet rejects, not enough funds, refused by the chain) that must
+// change nothing; axe finds no serious or critical violation on any screen.
+import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { GasPrice } from "@cosmjs/stargate";
+import { toUtf8 } from "@cosmjs/encoding";
+import { gzipSync } from "node:zlib";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { injectWallet, type TestWallet } from "./wallet";
+import { TestNode, operatorPop } from "./node";
+
+const URL_ = () => process.env.BITHIVE_WEB_URL!.replace(/\/$/, "");
+const dep = () => JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const SHOTS = path.join(HERE, "..", "screenshots");
+mkdirSync(SHOTS, { recursive: true });
+const figures: Record<string, number | string> = {};
+
+let chain: CosmWasmClient;
+const cw20 = async (token: string, address: string) => (await chain.queryContractSmart(token, { balance: { address } })).balance as string;
+const bhive = async (address: string) => (await chain.getBalance(address, "ubhive")).amount;
+const fresh = async () => (await (await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" })).getAccounts())[0].address;
+const fmt = (base: string) => {
+  const v = BigInt(base), unit = 1_000_000n;
+  const frac = (v % unit).toString().padStart(6, "0").replace(/0+$/, "");
+  return `${(v / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${frac ? "." + frac : ""}`;
+};
+
+async function open(page: Page, screen: string) {
+  await page.goto(`${URL_()}/#${screen}`);
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+}
+
+async function connect(page: Page, w: TestWallet) {
+  await page.getByTestId("connect").click();
+  await expect(page.getByTestId("account")).toContainText(w.address.slice(0, 12));
+}
+
+async function axe(page: Page, name: string) {
+  const r = await new AxeBuilder({ page }).analyze();
+  const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.map((v) => `${name}: ${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async () => {
+  chain = await CosmWasmClient.connect(process.env.BITHIVE_RPC!);
+});
+
+test.afterAll(() => {
+  const dist = path.join(HERE, "..", "dist", "assets");
+  let raw = 0, gz = 0;
+  for (const f of readdirSync(dist)) {
+    const b = readFileSync(path.join(dist, f));
+    raw += b.length;
+    gz += gzipSync(b, { level: 9 }).length;
+  }
+  figures.bundle_bytes = raw;
+  figures.bundle_gzip_bytes = gz;
+  writeFileSync(path.join(SHOTS, "figures.json"), JSON.stringify(figures, null, 2));
+  console.log(`figures: bundle ${(raw / 1024).toFixed(0)} KiB, gzipped ${(gz / 1024).toFixed(0)} KiB; ` +
+    `first contentful paint ${figures.fcp_ms} ms, first screen with chain data ${figures.ready_ms} ms`);
+});
+
+test("wallet: connects, suggests the chain, shows the balances the chain holds", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await open(page, "wallet");
+  const timing = await page.evaluate(() => ({
+    fcp: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? -1,
+    ready: Number(document.body.dataset.readyMs),
+  }));
+  figures.fcp_ms = Math.round(timing.fcp);
+  figures.ready_ms = timing.ready;
+  await expect(page.getByTestId("need-wallet")).toBeVisible();
+  await connect(page, w);
+  const d = dep();
+  const info = w.suggested[0] as any;
+  expect(info.chainId).toBe(d.chain_id);
+  expect(info.features).toContain("cosmwasm");
+  expect(info.currencies.map((c: any) => c.coinMinimalDenom)).toEqual(["ubhive", `cw20:${d.contracts.btt}:BTT`, `cw20:${d.contracts.btk}:BTK`]);
+  expect(w.calls.slice(0, 2)).toEqual(["suggest", "enable"]);
+  await expect(page.getByTestId("balance-BHIVE")).toHaveText(fmt(await bhive(w.address)));
+  await expect(page.getByTestId("balance-BTT")).toHaveText(fmt(await cw20(d.contracts.btt, w.address)));
+  await expect(page.getByTestId("balance-BTK")).toHaveText(fmt(await cw20(d.contracts.btk, w.address)));
+  await axe(page, "wallet");
+});
+
+test("wallet: sends BHIVE and BTT, each checked on chain and in the history", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const d = dep();
+  await open(page, "wallet");
+  await connect(page, w);
+  const to = await fresh();
+  await page.getByTestId("send-to").fill(to);
+  await page.getByTestId("send-amount").fill("1.5");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "included");
+  expect(await bhive(to)).toBe("1500000");
+
+  const bttBefore = BigInt(await cw20(d.contracts.btt, w.address));
+  await page.getByLabel("Asset").selectOption("BTT");
+  await page.getByTestId("send-to").fill(to);
+  await page.getByTestId("send-amount").fill("2.25");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "included");
+  expect(await cw20(d.contracts.btt, to)).toBe("2250000");
+  expect(BigInt(await cw20(d.contracts.btt, w.address))).toBe(bttBefore - 2_250_000n);
+  await expect(page.getByTestId("balance-BTT")).toHaveText(fmt((bttBefore - 2_250_000n).toString()));
+  await expect(page.getByTestId("history")).toContainText("transfer 2.25 BTT");
+  await expect(page.getByTestId("history")).toContainText(`send 1.5 BHIVE to ${to.slice(0, 12)}`);
+  await shot(page, "wallet");
+  await axe(page, "wallet after sends");
+});
+
+test("wallet: a rejected signature, too little balance and a bad address send nothing", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const d = dep();
+  await open(page, "wallet");
+  await connect(page, w);
+  const to = await fresh();
+  const seq = (await chain.getSequence(w.address)).sequence;
+  const before = { bhive: await bhive(w.address), btt: await cw20(d.contracts.btt, w.address) };
+
+  w.mode = "reject";
+  await page.getByTestId("send-to").fill(to);
+  await page.getByTestId("send-amount").fill("1");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "failed");
+  await expect(page.getByTestId("send-status")).toContainText("You rejected the request in your wallet");
+  w.mode = "approve";
+
+  await page.getByLabel("Asset").selectOption("BTT");
+  await page.getByTestId("send-amount").fill("99999999");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "failed");
+  await expect(page.getByTestId("send-status")).toContainText("Not enough balance");
+
+  await page.getByLabel("Asset").selectOption("BHIVE");
+  await page.getByTestId("send-amount").fill("1000000");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toContainText("Not enough funds");
+
+  const signs = w.calls.filter((c) => c === "signDirect").length;
+  await page.getByTestId("send-to").fill("cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+  await page.getByTestId("send-amount").fill("1");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toContainText("is not an address");
+  expect(w.calls.filter((c) => c === "signDirect").length).toBe(signs);
+  await shot(page, "wallet-refused");
+
+  expect((await chain.getSequence(w.address)).sequence).toBe(seq);
+  expect(await bhive(w.address)).toBe(before.bhive);
+  expect(await cw20(d.contracts.btt, w.address)).toBe(before.btt);
+  expect(await bhive(to)).toBe("0");
+});
+
+test("wallet: a wallet that refuses to connect and a wrong network are explained", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  w.mode = "reject";
+  await open(page, "wallet");
+  await page.getByTestId("connect").click();
+  await expect(page.getByTestId("account")).toContainText("The wallet did not connect");
+  await expect(page.getByTestId("connect")).toBeEnabled();
+
+  await page.route("**/deployment.json", async (route) => {
+    const body = { ...dep(), chain_id: "some-other-chain-1" };
+    await route.fulfill({ json: body });
+  });
+  await page.reload();
+  await expect(page.getByRole("alert")).toContainText('Wrong network: the RPC serves chain "bithive-web-1" but the deployment is for "some-other-chain-1"');
+});
+
+test("network: emission against the halving schedule, supply as on chain", async ({ page }) => {
+  const d = dep();
+  await open(page, "network");
+  const status = await chain.queryContractSmart(d.contracts.emission, { status: {} });
+  await expect(page.getByTestId("emission-minted")).toContainText(`${fmt(status.minted)} BTK`);
+  await expect(page.getByTestId("emission-chart").locator("polyline")).toHaveCount(1);
+  const btt = await chain.queryContractSmart(d.contracts.btt, { token_info: {} });
+  const btk = await chain.queryContractSmart(d.contracts.btk, { token_info: {} });
+  await expect(page.getByTestId("supply-BTT")).toContainText(fmt(btt.total_supply));
+  await expect(page.getByTestId("supply-BTK")).toContainText(fmt(btk.total_supply));
+  await shot(page, "network");
+  await axe(page, "network");
+});
+
+test.describe("patient", () => {
+  let node: TestNode;
+  test.beforeAll(async () => {
+    const d = dep();
+    const wallet = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_NODE_MNEMONIC!, { prefix: "bithive" });
+    const [acc] = await wallet.getAccounts();
+    const client = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!, wallet, { gasPrice: GasPrice.fromString("0.025ubhive") });
+    node = await TestNode.create(acc.address, client);
+    await node.register(d.chain_id, d.contracts.staking);
+  });
+
+  test("pays a job in BTT through the escrow and follows it until the attestation lands", async ({ page }) => {
+    const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+    const d = dep();
+    await open(page, "patient");
+    await connect(page, w);
+    const before = BigInt(await cw20(d.contracts.btt, w.address));
+    const jobId = `web-${Date.now()}`;
+    await page.getByTestId("job-id").fill(jobId);
+    await page.getByTestId("job-amount").fill("5");
+    await page.getByTestId("job-node").fill(node.address);
+    await page.getByTestId("job-submit").click();
+    await expect(page.getByTestId("job-status-tx")).toHaveAttribute("data-state", "included");
+    const full = `${w.address}/${jobId}`;
+    const job = await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } });
+    expect(job.amount).toBe("5000000");
+    expect(job.status).toBe("open");
+    expect(job.node).toBe(node.address);
+    expect(BigInt(await cw20(d.contracts.btt, w.address))).toBe(before - 5_000_000n);
+    await expect(page.getByTestId("job-status")).toContainText("open: waiting for node");
+    await axe(page, "patient");
+
+    const block = await chain.getBlock();
+    const issued = Math.floor(new Date(block.header.time).getTime() / 1000);
+    const { resultHash } = await node.attestInference(d.chain_id, d.contracts.payfi_escrow, d.contracts.attestation, full, toUtf8('{"label":"benign","p":0.93}'), issued);
+    await expect(page.getByTestId("result-hash")).toHaveText(resultHash);
+    await expect(page.getByTestId("attestor")).toContainText(node.address);
+    await expect(page.getByTestId("job-status")).toContainText(`attested by ${node.address}`);
+    const acc = await chain.queryContractSmart(d.contracts.attestation, { attestation: { job_id: full, kind: "inference", contract: d.contracts.payfi_escrow, chain_id: d.chain_id } });
+    expect(acc.attestation.result_hash).toBe(resultHash);
+    expect((await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } })).status.reported.node).toBe(node.address);
+    await shot(page, "patient");
+
+    await page.goto(`${URL_()}/#network`);
+    await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+    await expect(page.getByTestId("recent-jobs")).toContainText("bc_logreg");
+    await expect(page.getByTestId("recent-attestations")).toContainText("inference");
+    await shot(page, "network-activity");
+  });
+
+  test("a refused job, too little BTT and a forged reward claim change nothing", async ({ page }) => {
+    const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+    const d = dep();
+    await open(page, "patient");
+    await connect(page, w);
+    const seq = (await chain.getSequence(w.address)).sequence;
+    const before = await cw20(d.contracts.btt, w.address);
+
+    // The chain refuses a model name the escrow does not accept.
+    await page.getByTestId("job-model").fill("Not A Model!");
+    await page.getByTestId("job-submit").click();
+    await expect(page.getByTestId("job-status-tx")).toHaveAttribute("data-state", "failed");
+    const refused = await page.getByTestId("job-status-tx").textContent();
+    expect(refused).toMatch(/^Failed: /);
+    expect(refused).not.toMatch(/execute wasm contract failed|rpc error/);
+
+    await page.getByTestId("job-model").fill("bc_logreg");
+    await page.getByTestId("job-amount").fill("5000000");
+    await page.getByTestId("job-submit").click();
+    await expect(page.getByTestId("job-status-tx")).toContainText("Not enough balance");
+
+    await page.getByTestId("claim-json").fill(JSON.stringify({
+      activity: { activity: "checkup", avalue: "1", cfactor: "1", days: 1, hconsistency: "1", padjustment: "1", tmultiplier: "1" },
+      activity_id: "forged-1", issued_at: Math.floor(Date.now() / 1000), nonce: "1",
+      signature: "00".repeat(64), verifier: "02" + "11".repeat(32),
+    }));
+    await page.getByTestId("claim-submit").click();
+    await expect(page.getByTestId("claim-status")).toHaveAttribute("data-state", "failed");
+    await shot(page, "patient-refused");
+
+    expect((await chain.getSequence(w.address)).sequence).toBe(seq);
+    expect(await cw20(d.contracts.btt, w.address)).toBe(before);
+  });
+});
+
+test("node operator: registers, pledges BTK, sees the lock and its vesting, claims what vested", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const d = dep();
+  await open(page, "operator");
+  await connect(page, w);
+  await expect(page.getByTestId("node")).toContainText("not a registered node");
+  await expect(page.getByTestId("vesting")).toContainText("50");
+  await axe(page, "operator");
+
+  // A proof made for another account is refused by staking: nothing registered.
+  const other = await fresh();
+  const forged = await operatorPop(d.chain_id, d.contracts.staking, other);
+  await page.getByTestId("op-key").fill(forged.key);
+  await page.getByTestId("op-sig").fill(forged.signature);
+  await page.getByTestId("register-submit").click();
+  await expect(page.getByTestId("register-status")).toHaveAttribute("data-state", "failed");
+  expect((await chain.queryContractSmart(d.contracts.staking, { pledge_status: { node: w.address } })).registered).toBe(false);
+
+  const pop = await operatorPop(d.chain_id, d.contracts.staking, w.address);
+  await page.getByTestId("op-key").fill(pop.key);
+  await page.getByTestId("op-sig").fill(pop.signature);
+  await page.getByTestId("register-submit").click();
+  await expect(page.getByTestId("operator-done")).toContainText("Included in block");
+  const registered = await chain.queryContractSmart(d.contracts.staking, { node: { node: w.address } });
+  expect(registered.operator_key).toBe(pop.key);
+  await expect(page.getByTestId("node")).toContainText(pop.key);
+
+  // Pledge: too much first (refused, nothing bonded), then the tier's 100 BTK.
+  const btkBefore = BigInt(await cw20(d.contracts.btk, w.address));
+  await page.getByTestId("pledge-amount").fill("5000");
+  await page.getByTestId("pledge-submit").click();
+  await expect(page.getByTestId("pledge-status")).toContainText("Not enough balance");
+  await page.getByTestId("pledge-amount").fill("100");
+  await page.getByTestId("pledge-submit").click();
+  await expect(page.getByTestId("operator-done")).toContainText("Included in block");
+  await expect(page.getByTestId("bonded")).toHaveText("100 BTK");
+  const n = await chain.queryContractSmart(d.contracts.staking, { node: { node: w.address } });
+  expect(n.bonded).toBe("100000000");
+  expect(n.lots.length).toBe(1);
+  expect(BigInt(await cw20(d.contracts.btk, w.address))).toBe(btkBefore - 100_000_000n);
+  await expect(page.getByTestId("lots")).toContainText("100 BTK");
+
+  // No compute work yet: the claim is refused and says why.
+  await page.getByTestId("rewards-claim").click();
+  await expect(page.getByTestId("rewards-status")).toHaveAttribute("data-state", "failed");
+
+  // Two days on, two of ten steps vested: claim them.
+  const rpc = process.env.BITHIVE_RPC!;
+  await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds: 2 * 86_400 + 60 } }) });
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+  await connect(page, w);
+  const before = BigInt(await cw20(d.contracts.btk, w.address));
+  await page.getByTestId("vesting-claim").click();
+  await expect(page.getByTestId("vesting-status")).toHaveAttribute("data-state", "included");
+  expect(BigInt(await cw20(d.contracts.btk, w.address))).toBe(before + 10_000_000n);
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+  await connect(page, w);
+  await expect(page.getByTestId("vesting")).toContainText("10");
+  await shot(page, "operator");
+  await axe(page, "operator after pledge");
+});
+
+test("investor: browses assets by class, sees its shares and claims revenue (a rejected claim changes nothing)", async ({ page }) => {
+  const d = dep();
+  const c = d.contracts;
+  // The deployer (asset admin) mints two assets, fractionalizes one into 1,000 shares with BTT
+  // as its revenue asset, gives the test wallet 250 shares and pays 100 BTT of revenue.
+  const deployer = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_DEPLOYER_MNEMONIC!, { prefix: "bithive" });
+  const [da] = await deployer.getAccounts();
+  const gov = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
+  const mint = (token_id: string, cls: string, uri: string) => gov.execute(da.address, c.asset_nft, { mint: { token_id, owner: da.address, token_uri: null,
+    extension: { class: cls, description_uri: uri, content_hash: "01".repeat(32), jurisdictions: [{ code: "US", markers: [] }], certifications: [], device_pubkey: null } } }, "auto");
+  await mint("scanner-1", "medical_equipment", "ipfs://scanner-1");
+  await mint("gpu-rack-1", "compute_resource", "ipfs://gpu-rack-1");
+  const frac = { shares: "1000", share_name: "Scanner shares", share_symbol: "SCAN", decimals: 0,
+    reserve_price: { asset: { native: "ubhive" }, amount: "1000000000000" }, revenue_assets: [{ cw20: c.btt }] };
+  await gov.execute(da.address, c.asset_nft, { send_nft: { contract: c.fractional, token_id: "scanner-1", msg: Buffer.from(JSON.stringify(frac)).toString("base64") } }, "auto");
+  const { vaults } = await chain.queryContractSmart(c.fractional, { vaults: {} });
+  const vault = vaults.find((v: any) => v.token_id === "scanner-1");
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await gov.execute(da.address, vault.share_token, { transfer: { recipient: w.address, amount: "250" } }, "auto");
+  await gov.execute(da.address, c.btt, { send: { contract: c.fractional, amount: "100000000", msg: Buffer.from(JSON.stringify({ deposit_revenue: { vault_id: vault.id } })).toString("base64") } }, "auto");
+
+  await open(page, "investor");
+  await connect(page, w);
+  await expect(page.getByTestId("assets")).toContainText("scanner-1");
+  await expect(page.getByTestId("assets")).toContainText("gpu-rack-1");
+  await page.getByLabel("Asset class").selectOption("compute_resource");
+  await expect(page.getByTestId("assets")).not.toContainText("scanner-1");
+  await expect(page.getByTestId("assets")).toContainText("gpu-rack-1");
+  await expect(page.getByTestId("vaults")).toContainText("25 BTT");
+  await axe(page, "investor");
+
+  const before = BigInt(await cw20(c.btt, w.address));
+  w.mode = "reject";
+  await page.getByTestId(`claim-vault-${vault.id}`).click();
+  await expect(page.getByTestId("claim-revenue-status")).toContainText("You rejected");
+  expect(BigInt(await cw20(c.btt, w.address))).toBe(before);
+  w.mode = "approve";
+  await page.getByTestId(`claim-vault-${vault.id}`).click();
+  await expect(page.getByTestId("claim-revenue-status")).toHaveAttribute("data-state", "included");
+  expect(BigInt(await cw20(c.btt, w.address))).toBe(before + 25_000_000n);
+  expect((await chain.queryContractSmart(c.fractional, { claimable: { vault_id: vault.id, holder: w.address } })).claimable.every(([, n]: [unknown, string]) => n === "0")).toBe(true);
+  await page.getByLabel("Asset class").selectOption("");
+  await shot(page, "investor");
+});

@@ -1,0 +1,131 @@
+// One devnet with a deployment and `bithive web` in front of it, for every test: starts
+// `bithive devnet start`, adds the deployer key, runs `bithive deploy` (as cli tests and
+// dev/devnet/cosmjs-test do), funds the test wallet with BTT, and serves the app.
+// Env in: BITHIVE_BIN (the `bithive` binary). Env out (to the tests): BITHIVE_WEB_URL,
+// BITHIVE_RPC, BITHIVE_DEPLOYMENT (path), BITHIVE_USER_MNEMONIC, BITHIVE_NODE_MNEMONIC,
+// BITHIVE_DEPLOYER_MNEMONIC.
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { GasPrice } from "@cosmjs/stargate";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const DEPLOYER_MNEMONIC =
+  "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+const CHAIN_ID = "bithive-web-1";
+
+function bin(): string {
+  const b = process.env.BITHIVE_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug", "bithive");
+  if (!existsSync(b)) throw new Error(`${b} not found: cargo build -p bithive-cli (or set BITHIVE_BIN)`);
+  return b;
+}
+
+/** Starts `cmd` and resolves with the first stdout match of `re`. */
+function startAndRead(cmd: string, args: string[], re: RegExp, what: string): Promise<[ChildProcess, string]> {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 60_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const m = line.match(re);
+      if (m) {
+        clearTimeout(timer);
+        resolve([child, m[1]]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`${what} exited with ${code}`)));
+  });
+}
+
+export default async function globalSetup() {
+  const bithive = bin();
+  if (!existsSync(path.join(ROOT, "web", "dist", "index.html"))) throw new Error("web/dist missing: run scripts/build-webapp.sh");
+  const dir = mkdtempSync(path.join(tmpdir(), "bithive-web-"));
+  const deployer = await DirectSecp256k1HdWallet.fromMnemonic(DEPLOYER_MNEMONIC, { prefix: "bithive" });
+  const user = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+  const node = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+  const [d] = await deployer.getAccounts();
+  const [u] = await user.getAccounts();
+  const [n] = await node.getAccounts();
+
+  const [devnet, rpc] = await startAndRead(
+    bithive,
+    ["devnet", "start", "--rpc", "127.0.0.1:0", "--block-time-ms", "200", "--chain-id", CHAIN_ID, "--home", path.join(dir, "devnet"),
+      "--genesis-account", `${d.address}=100000000000000ubhive`,
+      "--genesis-account", `${u.address}=50000000ubhive`,
+      "--genesis-account", `${n.address}=50000000ubhive`],
+    /^rpc: (http:\/\/\S+)/,
+    "devnet",
+  );
+  const children: ChildProcess[] = [devnet];
+  const stop = async () => children.forEach((c) => c.kill("SIGTERM"));
+  try {
+    const keyring = path.join(dir, "keyring.json");
+    writeFileSync(path.join(dir, "mnemonic"), DEPLOYER_MNEMONIC, { mode: 0o600 });
+    const run = (args: string[]) => {
+      const r = spawnSync(bithive, args, { encoding: "utf8", cwd: ROOT });
+      if (r.status !== 0) throw new Error(`bithive ${args.join(" ")}: ${r.stdout}\n${r.stderr}`);
+      return r.stdout;
+    };
+    run(["keys", "add", "deployer", "--mnemonic-file", path.join(dir, "mnemonic"), "--keyring", keyring]);
+    const deployment = path.join(dir, "deployment.json");
+    const t0 = Date.now();
+    run(["deploy", "--rpc", rpc, "--chain-id", CHAIN_ID, "--key", "deployer", "--keyring", keyring, "--out", deployment]);
+    console.log(`deployed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const dep = JSON.parse(readFileSync(deployment, "utf8"));
+
+    // The test wallet gets 1,000 BTT from the deployer (who holds the whole supply).
+    const gov = await SigningCosmWasmClient.connectWithSigner(rpc, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
+    await gov.execute(d.address, dep.contracts.btt, { transfer: { recipient: u.address, amount: "1000000000" } }, "auto");
+
+    // BTK exists only through emission: two days on, `distribute` mints and puts the
+    // treasury's (the deployer's) shares into vesting (one-month lock, then 10 % a month); two
+    // months later the deployer claims what vested and hands the test wallet 1,000 BTK, plus a
+    // BTK vesting schedule (10 daily steps) for the node operator screen.
+    const advance = async (seconds: number) => {
+      const r = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds } }) });
+      const j = await r.json();
+      if (j.error) throw new Error(`advance time: ${JSON.stringify(j.error)}`);
+    };
+    const DAY = 86_400;
+    await advance(2 * DAY);
+    await gov.execute(d.address, dep.contracts.emission, { distribute: {} }, "auto");
+    await advance(62 * DAY);
+    await gov.execute(d.address, dep.contracts.emission, { distribute: {} }, "auto");
+    const { schedules } = await gov.queryContractSmart(dep.contracts.vesting, { schedules_by_beneficiary: { beneficiary: d.address, limit: 30 } });
+    const ids = schedules.filter((x: any) => BigInt(x.claimable) > 0n).map((x: any) => x.id);
+    if (ids.length === 0) throw new Error(`nothing vested for the deployer: ${JSON.stringify(schedules)}`);
+    await gov.execute(d.address, dep.contracts.vesting, { claim: { ids } }, "auto");
+    await gov.execute(d.address, dep.contracts.btk, { transfer: { recipient: u.address, amount: "1000000000" } }, "auto");
+    const now = Math.floor(new Date((await gov.getBlock()).header.time).getTime() / 1000);
+    const create = { create: { schedules: [{ amount: "50000000", beneficiary: u.address, revoker: null,
+      curve: { stepped: { start: now, immediate: "0", cliff: 0, period: DAY, steps: 10 } } }] } };
+    await gov.execute(d.address, dep.contracts.btk, { send: { contract: dep.contracts.vesting, amount: "50000000",
+      msg: Buffer.from(JSON.stringify(create)).toString("base64") } }, "auto");
+
+    const [web, url] = await startAndRead(
+      bithive,
+      ["web", "--listen", "127.0.0.1:0", "--rpc", rpc, "--deployment", deployment, "--dist", path.join(ROOT, "web", "dist")],
+      /^web: (http:\/\/\S+)/,
+      "bithive web",
+    );
+    children.push(web);
+    Object.assign(process.env, {
+      BITHIVE_WEB_URL: url,
+      BITHIVE_RPC: rpc,
+      BITHIVE_DEPLOYMENT: deployment,
+      BITHIVE_DEPLOYER_MNEMONIC: DEPLOYER_MNEMONIC,
+      BITHIVE_USER_MNEMONIC: user.mnemonic,
+      BITHIVE_NODE_MNEMONIC: node.mnemonic,
+    });
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return stop;
+}

@@ -1,0 +1,77 @@
+// The node side of a job, played by the test: registers a node in staking with an operator key
+// (proof of possession) and signs and submits the inference attestation of a job, as the
+// relayer does (packages/signed-attestation: canonical bytes, sha256, ECDSA secp256k1 low-s).
+import { Random, Secp256k1, sha256 } from "@cosmjs/crypto";
+import { toHex, toUtf8 } from "@cosmjs/encoding";
+import type { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+
+const concat = (...parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+const str = (s: string) => {
+  const b = toUtf8(s);
+  return concat(new Uint8Array([b.length >> 8, b.length & 0xff]), b);
+};
+const u64 = (v: bigint) => {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, v);
+  return b;
+};
+
+async function sign(digest: Uint8Array, priv: Uint8Array): Promise<string> {
+  const s = await Secp256k1.createSignature(digest, priv);
+  return toHex(concat(s.r(32), s.s(32)));
+}
+
+/** An operator key and its proof of possession for `sender` (what an operator's tool signs). */
+export async function operatorPop(chainId: string, staking: string, sender: string): Promise<{ key: string; signature: string }> {
+  const priv = Random.getBytes(32);
+  const key = Secp256k1.compressPubkey((await Secp256k1.makeKeypair(priv)).pubkey);
+  const digest = sha256(concat(toUtf8("BITHIVE/OPERATOR-POP/v1"), new Uint8Array([0]), str(chainId), str(staking), str(sender), key));
+  return { key: toHex(key), signature: await sign(digest, priv) };
+}
+
+export class TestNode {
+  private constructor(readonly address: string, readonly client: SigningCosmWasmClient, private priv: Uint8Array, readonly operatorKey: Uint8Array) {}
+
+  static async create(address: string, client: SigningCosmWasmClient): Promise<TestNode> {
+    const priv = Random.getBytes(32);
+    const kp = await Secp256k1.makeKeypair(priv);
+    return new TestNode(address, client, priv, Secp256k1.compressPubkey(kp.pubkey));
+  }
+
+  async register(chainId: string, staking: string) {
+    const digest = sha256(concat(toUtf8("BITHIVE/OPERATOR-POP/v1"), new Uint8Array([0]), str(chainId), str(staking), str(this.address), this.operatorKey));
+    await this.client.execute(
+      this.address,
+      staking,
+      { register_node: { capacity_t: 1, tier: "t1", operator_key: toHex(this.operatorKey), operator_signature: await sign(digest, this.priv) } },
+      "auto",
+    );
+  }
+
+  /** Signs and submits an inference attestation for `jobId` (the escrow's full id). */
+  async attestInference(chainId: string, escrow: string, attestation: string, jobId: string, result: Uint8Array, issuedAt: number) {
+    const nonce = BigInt(Date.now());
+    const resultHash = sha256(result);
+    const canonical = concat(
+      toUtf8("BITHIVE/ATTESTATION/v1"), new Uint8Array([0]),
+      str(chainId), str(escrow), str(jobId),
+      new Uint8Array([1]), resultHash, new Uint8Array([0]),
+      u64(BigInt(issuedAt)), u64(nonce), this.operatorKey,
+    );
+    const att = {
+      chain_id: chainId, contract: escrow, job_id: jobId, kind: "inference",
+      result_hash: toHex(resultHash), commitments: [], issued_at: issuedAt,
+      nonce: nonce.toString(), signer: toHex(this.operatorKey),
+    };
+    const r = await this.client.execute(this.address, attestation, { submit: { attestation: att, signature: await sign(sha256(canonical), this.priv) } }, "auto");
+    return { tx: r, resultHash: toHex(resultHash) };
+  }
+}

@@ -1,0 +1,105 @@
+// A test wallet injected into the page: window.keplr implements the Keplr API surface the app
+// uses (experimentalSuggestChain, enable, getKey, getOfflineSigner, getOfflineSignerAuto,
+// signDirect, signAmino) and forwards every call to a CosmJS DirectSecp256k1HdWallet in the test
+// process (page.exposeFunction). `mode` makes it approve or reject like a user would.
+import type { Page } from "@playwright/test";
+import { fromBase64, toBase64 } from "@cosmjs/encoding";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { Secp256k1HdWallet, type StdSignDoc } from "@cosmjs/amino";
+
+export interface TestWallet {
+  address: string;
+  /** approve: sign everything; reject: refuse every signature ("Request rejected"). */
+  mode: "approve" | "reject";
+  calls: string[];
+  suggested: unknown[];
+}
+
+export async function injectWallet(page: Page, mnemonic: string): Promise<TestWallet> {
+  const direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
+  const amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
+  const [acc] = await direct.getAccounts();
+  const w: TestWallet = { address: acc.address, mode: "approve", calls: [], suggested: [] };
+  const enabled = new Set<string>();
+
+  await page.exposeFunction("__bithiveTestWallet", async (method: string, arg: any) => {
+    w.calls.push(method);
+    switch (method) {
+      case "suggest":
+        w.suggested.push(arg);
+        return null;
+      case "enable":
+        if (w.mode === "reject") throw new Error("Request rejected");
+        enabled.add(arg);
+        return null;
+      case "key":
+        if (!enabled.has(arg)) throw new Error(`${arg} is not enabled`);
+        return { name: "test wallet", bech32Address: acc.address, pubKey: toBase64(acc.pubkey), algo: "secp256k1" };
+      case "signDirect": {
+        if (w.mode === "reject") throw new Error("Request rejected");
+        if (arg.signer !== acc.address) throw new Error("unknown signer");
+        const r = await direct.signDirect(acc.address, {
+          bodyBytes: fromBase64(arg.bodyBytes),
+          authInfoBytes: fromBase64(arg.authInfoBytes),
+          chainId: arg.chainId,
+          accountNumber: BigInt(arg.accountNumber),
+        });
+        return {
+          bodyBytes: toBase64(r.signed.bodyBytes),
+          authInfoBytes: toBase64(r.signed.authInfoBytes),
+          chainId: r.signed.chainId,
+          accountNumber: r.signed.accountNumber.toString(),
+          signature: r.signature,
+        };
+      }
+      case "signAmino": {
+        if (w.mode === "reject") throw new Error("Request rejected");
+        const r = await amino.signAmino(acc.address, arg.doc as StdSignDoc);
+        return { signed: r.signed, signature: r.signature };
+      }
+      default:
+        throw new Error(`test wallet: no method ${method}`);
+    }
+  });
+
+  await page.addInitScript(() => {
+    const call = (m: string, a?: unknown) => (window as any).__bithiveTestWallet(m, a);
+    const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
+    const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+    const signDirect = async (_chainId: string, signer: string, doc: any) => {
+      const r = await call("signDirect", {
+        signer,
+        bodyBytes: b64(doc.bodyBytes),
+        authInfoBytes: b64(doc.authInfoBytes),
+        chainId: doc.chainId,
+        accountNumber: doc.accountNumber.toString(),
+      });
+      return {
+        signed: { bodyBytes: unb64(r.bodyBytes), authInfoBytes: unb64(r.authInfoBytes), chainId: r.chainId, accountNumber: BigInt(r.accountNumber) },
+        signature: r.signature,
+      };
+    };
+    const signAmino = (_chainId: string, _signer: string, doc: unknown) => call("signAmino", { doc });
+    const signer = (chainId: string) => ({
+      async getAccounts() {
+        const k = await call("key", chainId);
+        return [{ address: k.bech32Address, algo: k.algo, pubkey: unb64(k.pubKey) }];
+      },
+      signDirect: (signerAddress: string, doc: unknown) => signDirect(chainId, signerAddress, doc),
+    });
+    (window as any).keplr = {
+      version: "test",
+      experimentalSuggestChain: (info: unknown) => call("suggest", info),
+      enable: (chainId: string) => call("enable", chainId),
+      async getKey(chainId: string) {
+        const k = await call("key", chainId);
+        return { ...k, pubKey: unb64(k.pubKey), isNanoLedger: false };
+      },
+      getOfflineSigner: signer,
+      getOfflineSignerAuto: async (chainId: string) => signer(chainId),
+      signDirect,
+      signAmino,
+    };
+  });
+  return w;
+}
