@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Coverage-guided fuzzing of the BitChat frame parser (cargo-fuzz / libFuzzer + ASan), opt-in
-# with BITHIVE_FUZZ=1 (see scripts/setup.d/40-bitchat-fuzz.sh). cargo-fuzz needs nightly flags;
+# Coverage-guided fuzzing of the BitChat frame parser (cargo-fuzz / libFuzzer + ASan), on by
+# default (BITHIVE_FUZZ=0 skips it; see scripts/setup.d/40-bitchat-fuzz.sh). cargo-fuzz needs nightly flags;
 # RUSTC_BOOTSTRAP=1 enables them on the stable toolchain. BITCHAT_FUZZ_SECS sets the run time.
 set -euo pipefail
-if [ "${BITHIVE_FUZZ:-0}" != 1 ]; then
-  echo "bitchat fuzz skipped (set BITHIVE_FUZZ=1; proptest fuzzing runs in the test suite)"
+if [ "${BITHIVE_FUZZ:-1}" != 1 ]; then
+  echo "bitchat fuzz skipped (BITHIVE_FUZZ=0; proptest fuzzing runs in the test suite)"
   exit 0
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")/../../offchain/bitchat-wire/fuzz"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of the devnet's JSON-RPC request parser, event-query parser and tx
-# decoder (cargo-fuzz / libFuzzer + ASan), opt-in with BITHIVE_FUZZ=1 (see
+# decoder (cargo-fuzz / libFuzzer + ASan), opt-in with BITHIVE_FUZZ=1 (its ASan build of the
+# devnet, wasmer included, is a long cold build; the BitChat fuzzer runs by default; see
 # scripts/setup.d/40-bitchat-fuzz.sh, which installs cargo-fuzz). RUSTC_BOOTSTRAP=1 enables the
 # nightly flags on the stable toolchain. DEVNET_FUZZ_SECS sets each target's run time.
 set -euo pipefail
