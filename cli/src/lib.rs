@@ -6,3 +6,4 @@ pub mod demo;
 pub mod deploy;
 pub mod platform;
 pub mod research;
+pub mod wallet;

@@ -425,7 +425,8 @@ fn keplrs_rules_refuse_what_keplr_refuses() {
 
 #[test]
 fn facts_keplr_or_the_registry_would_refuse_are_named() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut ChainFacts)>)> = vec![
+    type Change = Box<dyn Fn(&mut ChainFacts)>;
+    let cases: Vec<(&str, Change)> = vec![
         (
             "registry_name",
             Box::new(|f| f.registry_name = "BitHive".into()),
