@@ -8,7 +8,10 @@ use bithive_devnet::cli::DevnetArgs;
 use bithive_relayer::cli::{CompletionsArgs, KeyringArgs, KeysCommand, StartArgs};
 use clap::{Args, Parser, Subcommand};
 
+use bithive_wallet_files::registry::NetworkType;
+
 use crate::demo::{default_options, DemoOptions};
+use crate::wallet::WalletOptions;
 
 /// The `bithive` command.
 #[derive(Debug, Parser)]
@@ -29,8 +32,12 @@ pub enum Command {
     /// The embedded local chain
     #[command(subcommand)]
     Devnet(DevnetCommand),
-    /// Store every artifact, instantiate and wire all contracts; writes deployment.json
+    /// Store every artifact, instantiate and wire all contracts; writes deployment.json and,
+    /// beside it, the wallet and chain-registry files (as `chain-info`)
     Deploy(DeployArgs),
+    /// Write a deployment's Keplr ChainInfo (keplr-chain-info.json) and chain-registry
+    /// chain.json and assetlist.json
+    ChainInfo(ChainInfoArgs),
     /// The relayer daemon
     #[command(subcommand)]
     Relayer(RelayerCommand),
@@ -180,4 +187,96 @@ pub struct DeployArgs {
     /// Fee denom
     #[arg(long, value_name = "DENOM", default_value = "ubhive")]
     pub fee_denom: String,
+    #[command(flatten)]
+    pub wallet: WalletArgs,
+}
+
+/// `bithive chain-info`: the files wallets and the chain registry read, for a deployment.
+#[derive(Clone, Debug, Args)]
+pub struct ChainInfoArgs {
+    /// deployment.json written by `bithive deploy`
+    #[arg(long, value_name = "FILE", default_value = "deployment.json")]
+    pub deployment: PathBuf,
+    /// CometBFT RPC URL of the chain: wallets use it, and the token contracts are queried there
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BITHIVE_RPC_URL",
+        hide_env_values = true
+    )]
+    pub rpc: String,
+    /// Directory the three files are written to [default: the deployment file's directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Fee denom [default: the one deployment.json records]
+    #[arg(long, value_name = "DENOM")]
+    pub fee_denom: Option<String>,
+    /// Gas price in the fee denom; the high step is 4x [default: deployment.json's]
+    #[arg(long, value_name = "PRICE")]
+    pub gas_price: Option<f64>,
+    #[command(flatten)]
+    pub wallet: WalletArgs,
+}
+
+/// What the wallet files say that the chain does not tell.
+#[derive(Clone, Debug, Default, Args)]
+pub struct WalletArgs {
+    /// RPC URL written into the files, for wallets [default: --rpc; never one with
+    /// credentials]
+    #[arg(long, value_name = "URL")]
+    pub public_rpc: Option<String>,
+    /// REST (API server) URL wallets use [default: the public RPC URL's host on port 1317,
+    /// the devnet's and the Cosmos SDK's default REST port]
+    #[arg(long, value_name = "URL")]
+    pub rest: Option<String>,
+    /// Chain name Keplr shows, at most 30 characters [default: "BitHive <chain id>"]
+    #[arg(long, value_name = "NAME")]
+    pub chain_name: Option<String>,
+    /// The chain registry's name (directory) for the chain, lower-case letters and digits
+    /// [default: the chain id without its revision and punctuation]
+    #[arg(long, value_name = "NAME")]
+    pub registry_name: Option<String>,
+    /// mainnet, testnet or devnet [default: devnet when the chain id says devnet, else testnet]
+    #[arg(long, value_name = "TYPE")]
+    pub network_type: Option<NetworkType>,
+    /// Ticker of the native coin when the chain has no bank metadata for it [default: from
+    /// the denom, ubhive -> BHIVE]
+    #[arg(long, value_name = "SYMBOL")]
+    pub native_symbol: Option<String>,
+    /// Decimals of the native coin when the chain has no bank metadata for it [default: from
+    /// the denom's SI prefix: u 6, m 3, n 9, a 18]
+    #[arg(long, value_name = "N")]
+    pub native_decimals: Option<u8>,
+}
+
+impl WalletArgs {
+    pub fn options(&self, rpc: &str) -> WalletOptions {
+        WalletOptions {
+            rpc: self.public_rpc.clone().unwrap_or_else(|| rpc.to_string()),
+            rest: self.rest.clone(),
+            chain_name: self.chain_name.clone(),
+            registry_name: self.registry_name.clone(),
+            network_type: self.network_type,
+            native_symbol: self.native_symbol.clone(),
+            native_decimals: self.native_decimals,
+            fee_denom: None,
+            gas_price: None,
+        }
+    }
+}
+
+impl ChainInfoArgs {
+    pub fn options(&self) -> WalletOptions {
+        WalletOptions {
+            fee_denom: self.fee_denom.clone(),
+            gas_price: self.gas_price,
+            ..self.wallet.options(&self.rpc)
+        }
+    }
+
+    pub fn out_dir(&self) -> PathBuf {
+        self.out
+            .clone()
+            .unwrap_or_else(|| crate::wallet::dir_of(&self.deployment))
+    }
 }

@@ -195,6 +195,31 @@ pub struct Deployment {
     /// Code id and sha256 of each artifact.
     pub codes: BTreeMap<String, StoredCode>,
     pub contracts: Contracts,
+    /// The fee denom and gas prices the deployer paid with: what wallet files offer (#21).
+    /// Absent in deployments written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fees: Option<DeployFees>,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DeployFees {
+    pub denom: String,
+    /// Gas price the chain accepted (per unit of gas, in `denom`).
+    pub gas_price: Decimal,
+    /// The most the client raises it to when the chain asks for more.
+    pub max_gas_price: Decimal,
+}
+
+impl DeployFees {
+    /// From the client's gas config; None if a price is not a finite non-negative decimal.
+    pub fn from_gas(gas: &bithive_chain_client::GasConfig) -> Option<Self> {
+        let dec = |v: f64| v.to_string().parse::<Decimal>().ok();
+        Some(DeployFees {
+            denom: gas.fee_denom.clone(),
+            gas_price: dec(gas.gas_price)?,
+            max_gas_price: dec(gas.max_gas_price.max(gas.gas_price))?,
+        })
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -324,6 +349,7 @@ pub async fn deploy(
         chain_id: client.chain_id().to_string(),
         deployer: me.clone(),
         genesis,
+        fees: DeployFees::from_gas(client.gas()),
         ..Default::default()
     };
     let mut p = Plan { client, progress };

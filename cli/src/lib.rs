@@ -6,4 +6,5 @@ pub mod demo;
 pub mod deploy;
 pub mod platform;
 pub mod research;
+pub mod wallet;
 pub mod web;

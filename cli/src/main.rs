@@ -6,9 +6,9 @@ use std::time::Duration;
 use anyhow::Context;
 use bithive_chain_client::{ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint};
 use bithive_cli::cli::{
-    Cli, Command, DemoArgs, DeployArgs, DevnetCommand, RelayerCommand, WebArgs,
+    ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs, DevnetCommand, RelayerCommand, WebArgs,
 };
-use bithive_cli::{demo, deploy, web};
+use bithive_cli::{demo, deploy, wallet, web};
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -22,6 +22,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Deploy(args) => run_deploy(&args),
+        Command::ChainInfo(args) => run_chain_info(&args),
         Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
         Command::Keys(cmd) => Ok(bithive_relayer::cli::keys(&cmd)?),
         Command::Web(args) => run_web(&args),
@@ -106,5 +107,50 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
     std::fs::write(out, serde_json::to_string_pretty(&d)?)
         .with_context(|| format!("writing {}", out.display()))?;
     println!("deployment written to {}", out.display());
+    // The deployment stands either way: a wallet file problem is a warning with the fix.
+    let opts = args.wallet.options(&args.rpc);
+    match rt.block_on(wallet::write(
+        client.rpc().as_ref(),
+        &d,
+        &opts,
+        &wallet::dir_of(out),
+    )) {
+        Ok(w) => print_written(&w),
+        Err(e) => eprintln!(
+            "warning: wallet files not written: {e}\n  the deployment is complete; write them \
+             with `bithive chain-info --deployment {} --rpc URL`",
+            out.display()
+        ),
+    }
     Ok(())
+}
+
+fn run_chain_info(args: &ChainInfoArgs) -> anyhow::Result<()> {
+    init_logs();
+    let path = &args.deployment;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let d: deploy::Deployment =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let endpoint = HttpEndpoint::new(&args.rpc, CompatVersion::V038, Duration::from_secs(20))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let w = rt
+        .block_on(wallet::write(
+            &endpoint,
+            &d,
+            &args.options(),
+            &args.out_dir(),
+        ))
+        .with_context(|| format!("wallet files for {}", path.display()))?;
+    print_written(&w);
+    Ok(())
+}
+
+fn print_written(w: &wallet::Written) {
+    for n in &w.notes {
+        println!("note: {n}");
+    }
+    for p in &w.paths {
+        println!("wrote {}", p.display());
+    }
 }

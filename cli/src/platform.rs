@@ -172,6 +172,27 @@ impl Platform {
             std::fs::write(home.join("deployment.json"), text),
             "deployment.json"
         )?;
+        // Keplr and chain-registry files beside it (#21), from the chain's own answers.
+        let wallet_opts = crate::wallet::WalletOptions {
+            rpc: url.clone(),
+            network_type: Some(bithive_wallet_files::registry::NetworkType::Devnet),
+            ..Default::default()
+        };
+        let written = ctx!(
+            crate::wallet::write(gov.rpc().as_ref(), &deployment, &wallet_opts, home).await,
+            "wallet files"
+        )?;
+        progress(&format!(
+            "wallet files: {} ({} cw20 currencies; REST {})",
+            written
+                .paths
+                .iter()
+                .filter_map(|p| p.file_name().and_then(|n| n.to_str()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            written.files.assetlist.assets.len().saturating_sub(1),
+            written.files.keplr.rest
+        ));
 
         let p = Platform {
             opts,

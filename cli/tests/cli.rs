@@ -19,6 +19,7 @@ fn help_on_every_subcommand() {
         &["demo"],
         &["devnet", "start"],
         &["deploy"],
+        &["chain-info"],
         &["relayer", "start"],
         &["keys", "add"],
         &["keys", "list"],
@@ -208,6 +209,7 @@ fn binary_help_version_completions() {
         &["relayer", "start", "--help"],
         &["keys", "add", "--help"],
         &["deploy", "--help"],
+        &["chain-info", "--help"],
     ] {
         let o = run(args);
         assert!(o.status.success(), "{args:?}: {o:?}");

@@ -79,11 +79,25 @@ instantiate "${ref_code[cw20_receiver_probe]}" '{}' ref-probe
 started=$(date +%s.%N)
 "$BITHIVE" deploy --rpc "$WASMD_RPC" --chain-id "$WASMD_CHAIN_ID" --key deployer \
   --keyring "$H/keyring.json" --gas-price "$WASMD_MIN_GAS_PRICE" --fee-denom "$WASMD_DENOM" \
-  --out "$H/deployment.json" | sed 's/^/    /' >&2
+  --rest "$WASMD_REST" --out "$H/deployment.json" | sed 's/^/    /' >&2
 say "bithive deploy on wasmd: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 D="$H/deployment.json"
 [ "$(jq -r .chain_id "$D")" = "$WASMD_CHAIN_ID" ] || fail "deployment.json chain_id"
 [ "$(jq -r .deployer "$D")" = "$WASMD_DEPLOYER" ] || fail "deployment.json deployer"
+
+# The wallet and registry files beside it (#21): wasmd has x/staking, so Keplr gets a stake
+# currency and chain.json a staking token; BTT and BTK are cw20 currencies at their addresses.
+K="$H/keplr-chain-info.json"
+for f in "$K" "$H/chain.json" "$H/assetlist.json"; do [ -s "$f" ] || fail "bithive deploy wrote no $f"; done
+[ "$(jq -r .rest "$K")" = "$WASMD_REST" ] || fail "keplr rest $(jq -r .rest "$K")"
+[ "$(jq -r .stakeCurrency.coinMinimalDenom "$K")" = "$WASMD_DENOM" ] || fail "keplr stakeCurrency"
+[ "$(jq -r '.staking.staking_tokens[0].denom' "$H/chain.json")" = "$WASMD_DENOM" ] || fail "chain.json staking"
+want="$(jq -r '[.contracts.btt, .contracts.btk] | join(" ")' "$D")"
+got="$(jq -r '[.currencies[] | select(.type == "cw20") | .contractAddress] | join(" ")' "$K")"
+[ "$got" = "$want" ] || fail "keplr cw20 currencies $got, deployment $want"
+got="$(jq -r '[.assets[] | select(.type_asset == "cw20") | .address] | join(" ")' "$H/assetlist.json")"
+[ "$got" = "$want" ] || fail "assetlist cw20 assets $got, deployment $want"
+say "wallet files: Keplr ChainInfo (stake currency $WASMD_DENOM, cw20 BTT and BTK), chain.json, assetlist.json"
 
 # Every committed artifact is stored on wasmd with the checksum wasmd computed.
 codes="$(q wasm list-code --limit 100)"
