@@ -189,17 +189,28 @@ mod tests {
         ])
         .unwrap();
         let config = args.to_config().unwrap();
-        assert_eq!(config.rest_addr(), "127.0.0.1:1318".parse().unwrap());
+        assert_eq!(
+            config.rest_addr(),
+            "127.0.0.1:1318".parse::<std::net::SocketAddr>().unwrap()
+        );
         assert_eq!(
             config.cors_allowed_origins,
-            vec!["http://a.example".to_string(), "http://b.example".to_string()]
+            vec![
+                "http://a.example".to_string(),
+                "http://b.example".to_string()
+            ]
         );
         assert!(parse(&["--rest", "nope"]).is_err());
         // Defaults: the SDK's port 1317 beside the RPC; a free port beside a port-0 RPC.
         let d = crate::DevnetConfig::default();
-        assert_eq!(d.rest_addr(), "127.0.0.1:1317".parse().unwrap());
-        let mut t = crate::DevnetConfig::default();
-        t.rpc_listen = "127.0.0.1:0".parse().unwrap();
+        assert_eq!(
+            d.rest_addr(),
+            "127.0.0.1:1317".parse::<std::net::SocketAddr>().unwrap()
+        );
+        let t = crate::DevnetConfig {
+            rpc_listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        };
         assert_eq!(t.rest_addr().port(), 0);
     }
 

@@ -278,7 +278,10 @@ mod tests {
             _ => None,
         })
         .unwrap();
-        assert_eq!(c.rest_addr(), "127.0.0.1:2317".parse().unwrap());
+        assert_eq!(
+            c.rest_addr(),
+            "127.0.0.1:2317".parse::<SocketAddr>().unwrap()
+        );
         assert_eq!(c.cors_allowed_origins, vec!["http://x".to_string()]);
         assert!(c
             .apply_env(|k| (k == "BITHIVE_DEVNET_REST_LISTEN").then(|| "x".to_string()))

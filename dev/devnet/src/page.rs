@@ -124,12 +124,19 @@ mod tests {
 
     #[test]
     fn pages_are_bounded() {
-        let many: Vec<(Vec<u8>, u32)> = (0..1000u32).map(|i| (i.to_be_bytes().to_vec(), i)).collect();
+        let many: Vec<(Vec<u8>, u32)> = (0..1000u32)
+            .map(|i| (i.to_be_bytes().to_vec(), i))
+            .collect();
         let (p, r) = paginate(many, Some(&req(&[], 0, u64::MAX, true, false)), Rules::Sdk).unwrap();
         assert_eq!(p.len() as u64, MAX_LIMIT);
         assert_eq!(r.next_key, 100u32.to_be_bytes().to_vec());
         // A huge offset is an empty page, not an overflow.
-        let (p, _) = paginate(items(3), Some(&req(&[], u64::MAX, 0, false, false)), Rules::Sdk).unwrap();
+        let (p, _) = paginate(
+            items(3),
+            Some(&req(&[], u64::MAX, 0, false, false)),
+            Rules::Sdk,
+        )
+        .unwrap();
         assert!(p.is_empty());
     }
 

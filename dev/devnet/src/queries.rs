@@ -8,8 +8,7 @@ use cosmrs::proto::cosmos::bank::v1beta1::{
     DenomUnit, Metadata, QueryAllBalancesRequest, QueryAllBalancesResponse,
     QueryDenomMetadataRequest, QueryDenomMetadataResponse, QueryDenomsMetadataRequest,
     QueryDenomsMetadataResponse, QuerySpendableBalancesRequest, QuerySpendableBalancesResponse,
-    QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest,
-    QueryTotalSupplyResponse,
+    QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest, QueryTotalSupplyResponse,
 };
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmwasm::wasm::v1::{
@@ -154,12 +153,7 @@ pub fn denom_metadata(config: &DevnetConfig) -> Metadata {
 }
 
 /// The answer to `path`, or `None` when this module does not serve it.
-pub fn query(
-    app: &App,
-    path: &str,
-    data: &[u8],
-    config: &DevnetConfig,
-) -> Option<Answer> {
+pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Option<Answer> {
     let prefix = app.prefix();
     let r = match path {
         "/cosmwasm.wasm.v1.Query/Code" => (|| -> Answer {
@@ -339,7 +333,10 @@ pub fn query(
         "/cosmos.bank.v1beta1.Query/DenomMetadata" => (|| -> Answer {
             let req: QueryDenomMetadataRequest = decode(data)?;
             if req.denom != config.denom {
-                return Err(not_found(format!("client metadata for denom {}", req.denom)));
+                return Err(not_found(format!(
+                    "client metadata for denom {}",
+                    req.denom
+                )));
             }
             Ok(QueryDenomMetadataResponse {
                 metadata: Some(denom_metadata(config)),

@@ -233,7 +233,8 @@ proptest! {
 #[test]
 fn long_rest_uris_parse_fast() {
     let q = "pagination.limit=1&".repeat(50_000);
-    let e = timed(|| bithive_devnet::rest::parse::route("GET", "/cosmwasm/wasm/v1/code", &q)).unwrap_err();
+    let e = timed(|| bithive_devnet::rest::parse::route("GET", "/cosmwasm/wasm/v1/code", &q))
+        .unwrap_err();
     assert_eq!(e.status, 400);
     let fits = "events=a.b%3D%27c%27&".repeat(bithive_devnet::rest::parse::MAX_URI_LEN / 22);
     let _ = timed(|| bithive_devnet::rest::parse::route("GET", "/cosmos/tx/v1beta1/txs", &fits));

@@ -7,11 +7,11 @@ mod common;
 
 use base64::Engine;
 use common::*;
+use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::cosmwasm::wasm::v1::{
     MsgMigrateContract, QueryCodesRequest, QueryCodesResponse, QueryContractHistoryRequest,
     QueryContractHistoryResponse, QueryContractsByCodeRequest, QueryContractsByCodeResponse,
 };
-use cosmrs::proto::cosmos::base::query::v1beta1::PageRequest;
 use cosmrs::proto::prost::Message;
 use serde_json::{json, Value};
 
@@ -120,7 +120,13 @@ fn same_error(name: &str, got: &Answer, want_status: u16) {
     assert_eq!(got.body["message"], fixture(name)["message"], "{name}");
 }
 
-const NULLABLE: &[&str] = &["next_key", "pub_key", "admin", "extension", "timeout_timestamp"];
+const NULLABLE: &[&str] = &[
+    "next_key",
+    "pub_key",
+    "admin",
+    "extension",
+    "timeout_timestamp",
+];
 
 async fn abci(url: &str, path: &str, data: Vec<u8>) -> Vec<u8> {
     let r = rpc(
@@ -181,7 +187,10 @@ async fn rest_answers_as_wasmd() {
     // Accounts: no pubkey until the first tx; unknown and bad addresses as wasmd.
     let acc = get(format!("/cosmos/auth/v1beta1/accounts/{a}")).await;
     assert_eq!(acc.status, 200, "{}", acc.body);
-    assert_eq!(acc.body["account"]["@type"], "/cosmos.auth.v1beta1.BaseAccount");
+    assert_eq!(
+        acc.body["account"]["@type"],
+        "/cosmos.auth.v1beta1.BaseAccount"
+    );
     assert_eq!(acc.body["account"]["pub_key"], Value::Null);
     let missing = get(format!("/cosmos/auth/v1beta1/accounts/{nobody}")).await;
     same_error("account_missing", &missing, 404);
@@ -217,12 +226,18 @@ async fn rest_answers_as_wasmd() {
         200,
         NULLABLE,
     );
-    let by = get(format!("/cosmos/bank/v1beta1/balances/{a}/by_denom?denom=ubhive")).await;
+    let by = get(format!(
+        "/cosmos/bank/v1beta1/balances/{a}/by_denom?denom=ubhive"
+    ))
+    .await;
     same_shape("by_denom", &by, 200, &[]);
     assert_eq!(by.body["balance"]["amount"], "1000000000000");
     same_error(
         "by_denom_bad",
-        &get(format!("/cosmos/bank/v1beta1/balances/{a}/by_denom?denom=1x")).await,
+        &get(format!(
+            "/cosmos/bank/v1beta1/balances/{a}/by_denom?denom=1x"
+        ))
+        .await,
         400,
     );
     let supply = get("/cosmos/bank/v1beta1/supply".into()).await;
@@ -246,11 +261,25 @@ async fn rest_answers_as_wasmd() {
 
     // Simulate a bank send (wasmd's fixture is one), then broadcast a store and an instantiate.
     let send0 = alice.sign(vec![send(&a, nobody, 5, DENOM)], 1, 0, 200_000, 5_000);
-    let sim = post("/cosmos/tx/v1beta1/simulate", json!({ "tx_bytes": b64(&send0) })).await;
+    let sim = post(
+        "/cosmos/tx/v1beta1/simulate",
+        json!({ "tx_bytes": b64(&send0) }),
+    )
+    .await;
     same_shape("simulate", &sim, 200, &[]);
     assert_eq!(sim.body["gas_info"]["gas_wanted"], u64::MAX.to_string());
-    let store_tx = alice.sign(vec![store(&a, artifact("bithive_token.wasm"))], 1, 0, 20_000_000, 500_000);
-    let sim = post("/cosmos/tx/v1beta1/simulate", json!({ "tx_bytes": b64(&store_tx) })).await;
+    let store_tx = alice.sign(
+        vec![store(&a, artifact("bithive_token.wasm"))],
+        1,
+        0,
+        20_000_000,
+        500_000,
+    );
+    let sim = post(
+        "/cosmos/tx/v1beta1/simulate",
+        json!({ "tx_bytes": b64(&store_tx) }),
+    )
+    .await;
     assert_eq!(sim.status, 200, "{}", sim.body);
     assert_eq!(
         sim.body["result"]["msg_responses"][0]["@type"],
@@ -270,7 +299,11 @@ async fn rest_answers_as_wasmd() {
     same_shape("simulate_badjson", &badjson, 400, &[]);
     same_error(
         "broadcast_nomode",
-        &post("/cosmos/tx/v1beta1/txs", json!({ "tx_bytes": b64(&store_tx) })).await,
+        &post(
+            "/cosmos/tx/v1beta1/txs",
+            json!({ "tx_bytes": b64(&store_tx) }),
+        )
+        .await,
         500,
     );
     same_error(
@@ -303,14 +336,23 @@ async fn rest_answers_as_wasmd() {
         200,
         &[],
     );
-    let store_hash = sent.body["tx_response"]["txhash"].as_str().unwrap().to_string();
+    let store_hash = sent.body["tx_response"]["txhash"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let init = json!({
         "name": "BitHive Token", "symbol": "BTT", "decimals": 6,
         "initial_balances": [{"address": a, "amount": "1000"}],
         "owner": null, "cap": null, "minters": [], "marketing": null,
     });
-    let inst = alice.sign(vec![instantiate(&a, 1, &init, "btt", &a)], 1, 1, 2_000_000, 50_000);
+    let inst = alice.sign(
+        vec![instantiate(&a, 1, &init, "btt", &a)],
+        1,
+        1,
+        2_000_000,
+        50_000,
+    );
     let r = post(
         "/cosmos/tx/v1beta1/txs",
         json!({ "tx_bytes": b64(&inst), "mode": "BROADCAST_MODE_ASYNC" }),
@@ -325,18 +367,28 @@ async fn rest_answers_as_wasmd() {
     )
     .await;
     assert_eq!(r.body["tx_response"]["code"], 0, "{}", r.body);
-    let send_hash = r.body["tx_response"]["txhash"].as_str().unwrap().to_string();
+    let send_hash = r.body["tx_response"]["txhash"]
+        .as_str()
+        .unwrap()
+        .to_string();
     h.produce_block().await.unwrap();
 
     // Transactions by hash and by events.
     let tx = get(format!("/cosmos/tx/v1beta1/txs/{send_hash}")).await;
     same_shape("tx_send", &tx, 200, NULLABLE);
-    assert_eq!(tx.body["tx"]["body"]["messages"][0]["amount"][0]["amount"], "5");
+    assert_eq!(
+        tx.body["tx"]["body"]["messages"][0]["amount"][0]["amount"],
+        "5"
+    );
     assert_eq!(
         tx.body["tx_response"]["tx"]["auth_info"]["signer_infos"][0]["mode_info"]["single"]["mode"],
         "SIGN_MODE_DIRECT"
     );
-    let lower = get(format!("/cosmos/tx/v1beta1/txs/{}", send_hash.to_lowercase())).await;
+    let lower = get(format!(
+        "/cosmos/tx/v1beta1/txs/{}",
+        send_hash.to_lowercase()
+    ))
+    .await;
     assert_eq!(lower.status, 200);
     let st = get(format!("/cosmos/tx/v1beta1/txs/{store_hash}")).await;
     assert_eq!(st.body["tx_response"]["code"], 0);
@@ -351,12 +403,18 @@ async fn rest_answers_as_wasmd() {
     same_shape("txs_send", &found, 200, NULLABLE);
     assert_eq!(found.body["total"], "1");
     // SDK 0.47's `events=` (a devnet extension on 0.50+'s `query=`).
-    let ev = get(format!("/cosmos/tx/v1beta1/txs?events=transfer.recipient%3D%27{nobody}%27")).await;
+    let ev = get(format!(
+        "/cosmos/tx/v1beta1/txs?events=transfer.recipient%3D%27{nobody}%27"
+    ))
+    .await;
     assert_eq!(ev.body["total"], "1");
     let none = get("/cosmos/tx/v1beta1/txs".into()).await;
     assert_eq!((none.status, &none.body["code"]), (500, &json!(13)));
     assert_eq!(none.body["message"], "query cannot be empty");
-    let page = get(format!("/cosmos/tx/v1beta1/txs?query=message.sender%3D%27{a}%27&page=5&limit=1")).await;
+    let page = get(format!(
+        "/cosmos/tx/v1beta1/txs?query=message.sender%3D%27{a}%27&page=5&limit=1"
+    ))
+    .await;
     same_shape("txs_page2", &page, 500, &[]);
     assert_eq!(
         page.body["message"],
@@ -374,8 +432,16 @@ async fn rest_answers_as_wasmd() {
     assert_eq!(codes.body["code_infos"][0]["creator"], a.as_str());
     let code = get("/cosmwasm/wasm/v1/code/1".into()).await;
     same_shape("code", &code, 200, &["data"]);
-    same_error("code_missing", &get("/cosmwasm/wasm/v1/code/99".into()).await, 500);
-    same_error("code_badid", &get("/cosmwasm/wasm/v1/code/abc".into()).await, 400);
+    same_error(
+        "code_missing",
+        &get("/cosmwasm/wasm/v1/code/99".into()).await,
+        500,
+    );
+    same_error(
+        "code_badid",
+        &get("/cosmwasm/wasm/v1/code/abc".into()).await,
+        400,
+    );
     same_error(
         "codes_badlim",
         &get("/cosmwasm/wasm/v1/code?pagination.limit=abc".into()).await,
@@ -397,7 +463,12 @@ async fn rest_answers_as_wasmd() {
     );
     let info = get(format!("/cosmwasm/wasm/v1/contract/{c}")).await;
     same_shape("contract", &info, 200, NULLABLE);
-    let height = st.body["tx_response"]["height"].as_str().unwrap().parse::<u64>().unwrap() + 1;
+    let height = st.body["tx_response"]["height"]
+        .as_str()
+        .unwrap()
+        .parse::<u64>()
+        .unwrap()
+        + 1;
     assert_eq!(
         info.body["contract_info"]["created"],
         json!({"block_height": height.to_string(), "tx_index": "0"})
@@ -417,7 +488,10 @@ async fn rest_answers_as_wasmd() {
         200,
         NULLABLE,
     );
-    let state = get(format!("/cosmwasm/wasm/v1/contract/{c}/state?pagination.limit=2")).await;
+    let state = get(format!(
+        "/cosmwasm/wasm/v1/contract/{c}/state?pagination.limit=2"
+    ))
+    .await;
     same_shape("state", &state, 200, NULLABLE);
     assert_eq!(state.body["models"].as_array().unwrap().len(), 2);
     let next = state.body["pagination"]["next_key"].as_str().unwrap();
@@ -428,7 +502,11 @@ async fn rest_answers_as_wasmd() {
     .await;
     assert_ne!(state2.body["models"][0], state.body["models"][0]);
     let query = b64(format!(r#"{{"balance":{{"address":"{a}"}}}}"#).as_bytes());
-    let smart = get(format!("/cosmwasm/wasm/v1/contract/{c}/smart/{}", urlencode(&query))).await;
+    let smart = get(format!(
+        "/cosmwasm/wasm/v1/contract/{c}/smart/{}",
+        urlencode(&query)
+    ))
+    .await;
     same_shape("smart", &smart, 200, &[]);
     assert_eq!(smart.body["data"]["balance"], "1000");
     same_error(
@@ -438,10 +516,18 @@ async fn rest_answers_as_wasmd() {
     );
     same_error(
         "smart_badjson",
-        &get(format!("/cosmwasm/wasm/v1/contract/{c}/smart/{}", b64(b"nojson"))).await,
+        &get(format!(
+            "/cosmwasm/wasm/v1/contract/{c}/smart/{}",
+            b64(b"nojson")
+        ))
+        .await,
         400,
     );
-    let unknown = get(format!("/cosmwasm/wasm/v1/contract/{c}/smart/{}", b64(br#"{"nope":{}}"#))).await;
+    let unknown = get(format!(
+        "/cosmwasm/wasm/v1/contract/{c}/smart/{}",
+        b64(br#"{"nope":{}}"#)
+    ))
+    .await;
     same_shape("smart_unknown_msg", &unknown, 500, &[]);
     assert!(unknown.body["message"]
         .as_str()
@@ -450,11 +536,19 @@ async fn rest_answers_as_wasmd() {
     let sm = get(format!("/cosmwasm/wasm/v1/contract/{nobody}/smart/e30=")).await;
     same_shape("smart_missing", &sm, 500, &[]);
     assert_eq!(sm.body["message"], cm.body["message"]);
-    let raw = get(format!("/cosmwasm/wasm/v1/contract/{c}/raw/{}", b64(b"token_info"))).await;
+    let raw = get(format!(
+        "/cosmwasm/wasm/v1/contract/{c}/raw/{}",
+        b64(b"token_info")
+    ))
+    .await;
     same_shape("raw", &raw, 200, &[]);
     same_shape(
         "raw_missing",
-        &get(format!("/cosmwasm/wasm/v1/contract/{c}/raw/{}", b64(b"nokey"))).await,
+        &get(format!(
+            "/cosmwasm/wasm/v1/contract/{c}/raw/{}",
+            b64(b"nokey")
+        ))
+        .await,
         200,
         &[],
     );
@@ -483,7 +577,10 @@ async fn rest_answers_as_wasmd() {
         "/cosmos/bank/v1beta1/balances/{a}?pagination.offset=18446744073709551615"
     ))
     .await;
-    assert_eq!((huge.status, huge.body["balances"].as_array().unwrap().len()), (200, 0));
+    assert_eq!(
+        (huge.status, huge.body["balances"].as_array().unwrap().len()),
+        (200, 0)
+    );
     let both = get(format!(
         "/cosmos/bank/v1beta1/balances/{a}?pagination.offset=1&pagination.key=AA%3D%3D"
     ))
@@ -492,9 +589,13 @@ async fn rest_answers_as_wasmd() {
 
     // The same queries over abci_query, as CosmJS makes them.
     let codes = QueryCodesResponse::decode(
-        abci(&url, "/cosmwasm.wasm.v1.Query/Codes", QueryCodesRequest { pagination: None }.encode_to_vec())
-            .await
-            .as_slice(),
+        abci(
+            &url,
+            "/cosmwasm.wasm.v1.Query/Codes",
+            QueryCodesRequest { pagination: None }.encode_to_vec(),
+        )
+        .await
+        .as_slice(),
     )
     .unwrap();
     assert_eq!(codes.code_infos.len(), 1);
@@ -518,8 +619,16 @@ async fn rest_answers_as_wasmd() {
     .await;
     assert_eq!(r.body["tx_response"]["code"], 0, "{}", r.body);
     let mig_height = h.produce_block().await.unwrap();
-    let res = get(format!("/cosmos/tx/v1beta1/txs/{}", r.body["tx_response"]["txhash"].as_str().unwrap())).await;
-    assert_eq!(res.body["tx_response"]["code"], 0, "{}", res.body["tx_response"]["raw_log"]);
+    let res = get(format!(
+        "/cosmos/tx/v1beta1/txs/{}",
+        r.body["tx_response"]["txhash"].as_str().unwrap()
+    ))
+    .await;
+    assert_eq!(
+        res.body["tx_response"]["code"], 0,
+        "{}",
+        res.body["tx_response"]["raw_log"]
+    );
     let hist = QueryContractHistoryResponse::decode(
         abci(
             &url,
@@ -536,7 +645,10 @@ async fn rest_answers_as_wasmd() {
     .unwrap();
     assert_eq!(hist.entries.len(), 2);
     assert_eq!(hist.entries[1].operation, 2);
-    assert_eq!(hist.entries[1].updated.as_ref().unwrap().block_height, mig_height);
+    assert_eq!(
+        hist.entries[1].updated.as_ref().unwrap().block_height,
+        mig_height
+    );
     let by_code = QueryContractsByCodeResponse::decode(
         abci(
             &url,
@@ -560,7 +672,9 @@ async fn rest_answers_as_wasmd() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    s.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -582,9 +696,17 @@ async fn cors_on_rest_and_rpc() {
         )
         .await;
         assert_eq!(pre.status, 204, "{addr}");
-        assert!(pre.headers.contains("access-control-allow-origin: *"), "{}", pre.headers);
-        assert!(pre.headers.contains("access-control-allow-methods: get, post, options"));
-        assert!(pre.headers.contains("access-control-allow-headers: content-type"));
+        assert!(
+            pre.headers.contains("access-control-allow-origin: *"),
+            "{}",
+            pre.headers
+        );
+        assert!(pre
+            .headers
+            .contains("access-control-allow-methods: get, post, options"));
+        assert!(pre
+            .headers
+            .contains("access-control-allow-headers: content-type"));
     }
     let r = http(
         &h.rest_addr().to_string(),
@@ -605,8 +727,17 @@ async fn cors_on_rest_and_rpc() {
     config.cors_allowed_origins = vec!["http://app.example".into()];
     let h = bithive_devnet::Devnet::start(config).await.unwrap();
     let rest = h.rest_addr().to_string();
-    let ok = http(&rest, "GET", "/cosmos/base/tendermint/v1beta1/syncing", "", origin).await;
-    assert!(ok.headers.contains("access-control-allow-origin: http://app.example"));
+    let ok = http(
+        &rest,
+        "GET",
+        "/cosmos/base/tendermint/v1beta1/syncing",
+        "",
+        origin,
+    )
+    .await;
+    assert!(ok
+        .headers
+        .contains("access-control-allow-origin: http://app.example"));
     let evil = http(
         &rest,
         "OPTIONS",
@@ -615,7 +746,11 @@ async fn cors_on_rest_and_rpc() {
         "Origin: http://evil.example\r\nAccess-Control-Request-Method: GET\r\n",
     )
     .await;
-    assert!(!evil.headers.contains("access-control-allow-origin"), "{}", evil.headers);
+    assert!(
+        !evil.headers.contains("access-control-allow-origin"),
+        "{}",
+        evil.headers
+    );
     let evil = http(
         &h.rpc_addr().to_string(),
         "GET",
@@ -631,7 +766,14 @@ async fn cors_on_rest_and_rpc() {
     let mut config = common::config(&[&alice], None, 0);
     config.cors_allowed_origins = vec![];
     let h = bithive_devnet::Devnet::start(config).await.unwrap();
-    let r = http(&h.rest_addr().to_string(), "GET", "/cosmos/base/tendermint/v1beta1/syncing", "", origin).await;
+    let r = http(
+        &h.rest_addr().to_string(),
+        "GET",
+        "/cosmos/base/tendermint/v1beta1/syncing",
+        "",
+        origin,
+    )
+    .await;
     assert!(!r.headers.contains("access-control-allow-origin"));
     h.shutdown().await;
 }
@@ -642,7 +784,14 @@ async fn rest_body_is_capped() {
     let alice = Key::new(9);
     let h = start(&[&alice], None, 0).await;
     let big = format!("{{\"tx_bytes\":\"{}\"}}", "A".repeat(3 << 20));
-    let r = http(&h.rest_addr().to_string(), "POST", "/cosmos/tx/v1beta1/simulate", &big, "").await;
+    let r = http(
+        &h.rest_addr().to_string(),
+        "POST",
+        "/cosmos/tx/v1beta1/simulate",
+        &big,
+        "",
+    )
+    .await;
     assert_eq!(r.status, 413);
     h.shutdown().await;
 }
@@ -659,7 +808,7 @@ async fn rest_has_the_rpc_limits() {
     cfg.max_connections = 2;
     cfg.rpc_header_timeout_ms = 1000;
     cfg.smart_query_gas_limit = 300_000;
-    cfg.max_response_bytes = 100_000;
+    cfg.max_response_bytes = 3_000;
     let h = bithive_devnet::Devnet::start(cfg).await.unwrap();
     let rest = h.rest_addr().to_string();
     let a = alice.address.clone();
@@ -670,28 +819,68 @@ async fn rest_has_the_rpc_limits() {
             http(&rest, "POST", "/cosmos/tx/v1beta1/txs", &body, "").await
         }
     };
-    let r = broadcast(alice.sign(vec![store(&a, looping_query_contract())], 1, 0, 5_000_000, 200_000)).await;
+    let r = broadcast(alice.sign(
+        vec![store(&a, looping_query_contract())],
+        1,
+        0,
+        5_000_000,
+        200_000,
+    ))
+    .await;
     assert_eq!(r.body["tx_response"]["code"], 0, "{}", r.body);
-    let store_hash = r.body["tx_response"]["txhash"].as_str().unwrap().to_string();
+    let store_hash = r.body["tx_response"]["txhash"]
+        .as_str()
+        .unwrap()
+        .to_string();
     h.produce_block().await.unwrap();
-    let r = broadcast(alice.sign(vec![instantiate(&a, 1, &json!({}), "loop", "")], 1, 1, 5_000_000, 200_000)).await;
+    let r = broadcast(alice.sign(
+        vec![instantiate(&a, 1, &json!({}), "loop", "")],
+        1,
+        1,
+        5_000_000,
+        200_000,
+    ))
+    .await;
     assert_eq!(r.body["tx_response"]["code"], 0, "{}", r.body);
     h.produce_block().await.unwrap();
-    let c = http(&rest, "GET", "/cosmwasm/wasm/v1/code/1/contracts", "", "").await.body["contracts"][0]
+    let c = http(&rest, "GET", "/cosmwasm/wasm/v1/code/1/contracts", "", "")
+        .await
+        .body["contracts"][0]
         .as_str()
         .unwrap()
         .to_string();
 
     let t = Instant::now();
-    let r = http(&rest, "GET", &format!("/cosmwasm/wasm/v1/contract/{c}/smart/e30="), "", "").await;
+    let r = http(
+        &rest,
+        "GET",
+        &format!("/cosmwasm/wasm/v1/contract/{c}/smart/e30="),
+        "",
+        "",
+    )
+    .await;
     assert_eq!((r.status, &r.body["code"]), (500, &json!(2)), "{}", r.body);
-    assert!(r.body["message"].as_str().unwrap().contains("out of gas"), "{}", r.body);
+    assert!(
+        r.body["message"].as_str().unwrap().contains("out of gas"),
+        "{}",
+        r.body
+    );
     assert!(t.elapsed() < Duration::from_secs(30));
 
     // An answer over max_response_bytes (a tx carrying a wasm upload): refused, not sent.
-    let r = http(&rest, "GET", &format!("/cosmos/tx/v1beta1/txs/{store_hash}"), "", "").await;
+    let r = http(
+        &rest,
+        "GET",
+        &format!("/cosmos/tx/v1beta1/txs/{store_hash}"),
+        "",
+        "",
+    )
+    .await;
     assert_eq!((r.status, &r.body["code"]), (500, &json!(13)), "{}", r.body);
-    assert!(r.body["message"].as_str().unwrap().contains("max_response_bytes"));
+    assert!(r.body["message"]
+        .as_str()
+        .unwrap()
+        .contains("max_response_bytes"));
 
     // Two silent connections fill the cap: the next client gets a 503 at once.
     let mut held = Vec::new();
@@ -701,7 +890,13 @@ async fn rest_has_the_rpc_limits() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let r = tokio::time::timeout(
         Duration::from_secs(5),
-        http(&rest, "GET", "/cosmos/base/tendermint/v1beta1/syncing", "", ""),
+        http(
+            &rest,
+            "GET",
+            "/cosmos/base/tendermint/v1beta1/syncing",
+            "",
+            "",
+        ),
     )
     .await
     .unwrap();
@@ -712,7 +907,14 @@ async fn rest_has_the_rpc_limits() {
         let closed = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
         assert!(closed.is_ok(), "a silent REST connection stayed open");
     }
-    let r = http(&rest, "GET", "/cosmos/base/tendermint/v1beta1/syncing", "", "").await;
+    let r = http(
+        &rest,
+        "GET",
+        "/cosmos/base/tendermint/v1beta1/syncing",
+        "",
+        "",
+    )
+    .await;
     assert_eq!(r.status, 200);
     h.shutdown().await;
 }

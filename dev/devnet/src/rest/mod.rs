@@ -13,22 +13,23 @@ use axum::extract::State;
 use axum::http::{header, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use cosmrs::proto::cosmos::auth::v1beta1::{BaseAccount, QueryAccountRequest, QueryAccountResponse};
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
 use cosmrs::proto::cosmos::bank::v1beta1::{
     QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
     QueryDenomMetadataRequest, QueryDenomMetadataResponse, QueryDenomsMetadataRequest,
     QueryDenomsMetadataResponse, QuerySpendableBalancesRequest, QuerySpendableBalancesResponse,
-    QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest,
-    QueryTotalSupplyResponse,
+    QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest, QueryTotalSupplyResponse,
 };
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use cosmrs::proto::cosmwasm::wasm::v1::{
-    QueryAllContractStateRequest, QueryAllContractStateResponse, QueryCodeRequest,
-    QueryCodeResponse, QueryCodesRequest, QueryCodesResponse, QueryContractHistoryRequest,
-    QueryContractHistoryResponse, QueryContractInfoRequest, QueryContractInfoResponse,
-    QueryContractsByCodeRequest, QueryContractsByCodeResponse, QueryParamsRequest,
-    QueryParamsResponse, QueryRawContractStateRequest, QueryRawContractStateResponse,
-    QuerySmartContractStateRequest, QuerySmartContractStateResponse,
+    QueryAllContractStateRequest, QueryAllContractStateResponse, QueryCodesRequest,
+    QueryCodesResponse, QueryContractHistoryRequest, QueryContractHistoryResponse,
+    QueryContractInfoRequest, QueryContractInfoResponse, QueryContractsByCodeRequest,
+    QueryContractsByCodeResponse, QueryParamsRequest, QueryParamsResponse,
+    QueryRawContractStateRequest, QueryRawContractStateResponse, QuerySmartContractStateRequest,
+    QuerySmartContractStateResponse,
 };
 use cosmrs::proto::prost::Message;
 use serde_json::{json, Value};
@@ -187,7 +188,8 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
         Endpoint::NodeInfo => {
             let status = crate::rpc::status(node);
             let ni = &status["node_info"];
-            let channels = hex::decode(ni["channels"].as_str().unwrap_or_default()).unwrap_or_default();
+            let channels =
+                hex::decode(ni["channels"].as_str().unwrap_or_default()).unwrap_or_default();
             v(json!({
                 "default_node_info": {
                     "protocol_version": ni["protocol_version"],
@@ -261,7 +263,9 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     resolve_denom: false,
                 },
             )?;
-            v(json!({ "balances": render::coins(&r.balances), "pagination": render::page(r.pagination.as_ref()) }))
+            v(
+                json!({ "balances": render::coins(&r.balances), "pagination": render::page(r.pagination.as_ref()) }),
+            )
         }
         Endpoint::SpendableBalances { address, page } => {
             let r: QuerySpendableBalancesResponse = abci(
@@ -272,7 +276,9 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(json!({ "balances": render::coins(&r.balances), "pagination": render::page(r.pagination.as_ref()) }))
+            v(
+                json!({ "balances": render::coins(&r.balances), "pagination": render::page(r.pagination.as_ref()) }),
+            )
         }
         Endpoint::BalanceByDenom { address, denom } => {
             // The SDK checks the address first, then the denom.
@@ -296,7 +302,9 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(json!({ "supply": render::coins(&r.supply), "pagination": render::page(r.pagination.as_ref()) }))
+            v(
+                json!({ "supply": render::coins(&r.supply), "pagination": render::page(r.pagination.as_ref()) }),
+            )
         }
         Endpoint::SupplyOf { denom } => {
             let r: QuerySupplyOfResponse = abci(
@@ -422,7 +430,8 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
             v(render::broadcast_response(&r, &hash))
         }
         Endpoint::Tx(hash_hex) => {
-            let bytes = hex::decode(&hash_hex).map_err(|e| RestError::unknown(format!("encoding/hex: {e}")))?;
+            let bytes = hex::decode(&hash_hex)
+                .map_err(|e| RestError::unknown(format!("encoding/hex: {e}")))?;
             let hash: [u8; 32] = bytes
                 .try_into()
                 .map_err(|_| RestError::not_found(format!("tx not found: {hash_hex}")))?;
@@ -433,9 +442,18 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
             let block = app
                 .block(height)
                 .ok_or_else(|| RestError::internal("block pruned"))?;
-            let tx = render::tx(block.txs.get(index as usize).map(Vec::as_slice).unwrap_or_default())
-                .map_or(J::V(Value::Null), J::O);
-            J::O(vec![("tx", tx), ("tx_response", render::tx_response(block, index))])
+            let tx = render::tx(
+                block
+                    .txs
+                    .get(index as usize)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            )
+            .map_or(J::V(Value::Null), J::O);
+            J::O(vec![
+                ("tx", tx),
+                ("tx_response", render::tx_response(block, index)),
+            ])
         }
         Endpoint::TxSearch {
             query,
@@ -472,7 +490,11 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                 .take(usize::try_from(limit).unwrap_or(usize::MAX))
             {
                 if let Some(b) = app.block(*h) {
-                    let bytes = b.txs.get(*i as usize).map(Vec::as_slice).unwrap_or_default();
+                    let bytes = b
+                        .txs
+                        .get(*i as usize)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
                     txs.push(render::tx(bytes).map_or(J::V(Value::Null), J::O));
                     responses.push(render::tx_response(b, *i));
                 }
@@ -628,10 +650,16 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(json!({ "contracts": r.contracts, "pagination": render::page(r.pagination.as_ref()) }))
+            v(
+                json!({ "contracts": r.contracts, "pagination": render::page(r.pagination.as_ref()) }),
+            )
         }
         Endpoint::WasmParams => {
-            let r: QueryParamsResponse = abci(node, "/cosmwasm.wasm.v1.Query/Params", QueryParamsRequest {})?;
+            let r: QueryParamsResponse = abci(
+                node,
+                "/cosmwasm.wasm.v1.Query/Params",
+                QueryParamsRequest {},
+            )?;
             let p = r.params.unwrap_or_default();
             v(json!({ "params": {
                 "code_upload_access": render::access_config(p.code_upload_access.as_ref()),

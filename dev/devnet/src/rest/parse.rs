@@ -181,13 +181,15 @@ fn page(pairs: &[(String, String)]) -> Result<PageRequest, RestError> {
 
 /// A path parameter of type u64, with the gateway's `type mismatch` text.
 fn path_u64(name: &str, v: &str) -> Result<u64, RestError> {
-    parse_u64(v)
-        .map_err(|e| RestError::bad_request(format!("type mismatch, parameter: {name}, error: {e}")))
+    parse_u64(v).map_err(|e| {
+        RestError::bad_request(format!("type mismatch, parameter: {name}, error: {e}"))
+    })
 }
 
 fn path_bytes(name: &str, v: &str) -> Result<Vec<u8>, RestError> {
-    parse_bytes(v)
-        .map_err(|e| RestError::bad_request(format!("type mismatch, parameter: {name}, error: {e}")))
+    parse_bytes(v).map_err(|e| {
+        RestError::bad_request(format!("type mismatch, parameter: {name}, error: {e}"))
+    })
 }
 
 /// `GetTxsEvent`'s parameters: `query` (SDK 0.50+) or repeated `events` (SDK 0.47, joined with
@@ -220,7 +222,11 @@ fn tx_search(pairs: &[(String, String)]) -> Result<Endpoint, RestError> {
         }
     }
     let desc = match last(pairs, "order_by") {
-        None | Some("") | Some("ORDER_BY_UNSPECIFIED") | Some("ORDER_BY_ASC") | Some("0")
+        None
+        | Some("")
+        | Some("ORDER_BY_UNSPECIFIED")
+        | Some("ORDER_BY_ASC")
+        | Some("0")
         | Some("1") => false,
         Some("ORDER_BY_DESC") | Some("2") => true,
         Some(other) => {
@@ -292,11 +298,9 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Endpoint, RestErro
         (["cosmos", "bank", "v1beta1", "denoms_metadata"], true, _) => Endpoint::DenomsMetadata {
             page: page(&pairs)?,
         },
-        (["cosmos", "bank", "v1beta1", "denoms_metadata", d], true, _) => {
-            Endpoint::DenomMetadata {
-                denom: d.to_string(),
-            }
-        }
+        (["cosmos", "bank", "v1beta1", "denoms_metadata", d], true, _) => Endpoint::DenomMetadata {
+            denom: d.to_string(),
+        },
         (["cosmos", "bank", "v1beta1", "denoms_metadata_by_query_string"], true, _) => {
             Endpoint::DenomMetadata { denom: q("denom") }
         }
@@ -329,12 +333,10 @@ pub fn route(method: &str, path: &str, query: &str) -> Result<Endpoint, RestErro
         (["cosmwasm", "wasm", "v1", "code", id], true, _) => {
             Endpoint::Code(path_u64("code_id", id)?)
         }
-        (["cosmwasm", "wasm", "v1", "code", id, "contracts"], true, _) => {
-            Endpoint::CodeContracts {
-                code_id: path_u64("code_id", id)?,
-                page: page(&pairs)?,
-            }
-        }
+        (["cosmwasm", "wasm", "v1", "code", id, "contracts"], true, _) => Endpoint::CodeContracts {
+            code_id: path_u64("code_id", id)?,
+            page: page(&pairs)?,
+        },
         (["cosmwasm", "wasm", "v1", "codes", "params"], true, _) => Endpoint::WasmParams,
         _ => return Err(RestError::not_implemented()),
     };
@@ -390,18 +392,37 @@ mod tests {
                 desc: true
             }
         );
-        let e = route("GET", "/cosmos/tx/v1beta1/txs", "events=a.b%3D%27x%27&events=c.d='y'")
-            .unwrap();
-        assert!(matches!(e, Endpoint::TxSearch { ref query, .. } if query == "a.b='x' AND c.d='y'"));
+        let e = route(
+            "GET",
+            "/cosmos/tx/v1beta1/txs",
+            "events=a.b%3D%27x%27&events=c.d='y'",
+        )
+        .unwrap();
+        assert!(
+            matches!(e, Endpoint::TxSearch { ref query, .. } if query == "a.b='x' AND c.d='y'")
+        );
     }
 
     #[test]
     fn errors_read_as_the_gateway() {
         let e = route("GET", "/nothing/here", "").unwrap_err();
-        assert_eq!((e.status, e.code, e.message.as_str()), (501, 12, "Not Implemented"));
+        assert_eq!(
+            (e.status, e.code, e.message.as_str()),
+            (501, 12, "Not Implemented")
+        );
         // A known path with the wrong method is not implemented either.
-        assert_eq!(route("POST", "/cosmwasm/wasm/v1/code", "").unwrap_err().status, 501);
-        assert_eq!(route("GET", "/cosmos/tx/v1beta1/simulate", "").unwrap_err().status, 501);
+        assert_eq!(
+            route("POST", "/cosmwasm/wasm/v1/code", "")
+                .unwrap_err()
+                .status,
+            501
+        );
+        assert_eq!(
+            route("GET", "/cosmos/tx/v1beta1/simulate", "")
+                .unwrap_err()
+                .status,
+            501
+        );
         let e = route("GET", "/cosmwasm/wasm/v1/code/abc", "").unwrap_err();
         assert_eq!((e.status, e.code), (400, 3));
         assert_eq!(
@@ -414,9 +435,16 @@ mod tests {
             "type mismatch, parameter: query_data, error: illegal base64 data at input byte 0"
         );
         let e = route("GET", "/cosmwasm/wasm/v1/code", "pagination.limit=abc").unwrap_err();
-        assert_eq!(e.message, "strconv.ParseUint: parsing \"abc\": invalid syntax");
-        let e = route("GET", "/cosmwasm/wasm/v1/code", "pagination.limit=99999999999999999999")
-            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "strconv.ParseUint: parsing \"abc\": invalid syntax"
+        );
+        let e = route(
+            "GET",
+            "/cosmwasm/wasm/v1/code",
+            "pagination.limit=99999999999999999999",
+        )
+        .unwrap_err();
         assert_eq!(e.status, 400);
         let long = "a".repeat(MAX_URI_LEN + 1);
         assert_eq!(route("GET", &long, "").unwrap_err().status, 400);

@@ -137,7 +137,9 @@ pub fn code_info(c: &CodeInfoResponse) -> Value {
 
 pub fn position(p: Option<&AbsoluteTxPosition>) -> Value {
     match p {
-        Some(p) => json!({ "block_height": p.block_height.to_string(), "tx_index": p.tx_index.to_string() }),
+        Some(p) => {
+            json!({ "block_height": p.block_height.to_string(), "tx_index": p.tx_index.to_string() })
+        }
         None => Value::Null,
     }
 }
@@ -162,7 +164,9 @@ pub fn pubkey(any: Option<&Any>) -> Value {
     match any {
         None => Value::Null,
         Some(a) if a.type_url == crate::tx::SECP256K1_PUBKEY_URL => {
-            let key = PubKey::decode(a.value.as_slice()).map(|k| k.key).unwrap_or_default();
+            let key = PubKey::decode(a.value.as_slice())
+                .map(|k| k.key)
+                .unwrap_or_default();
             json!({ "@type": a.type_url, "key": b64(&key) })
         }
         Some(a) => json!({ "@type": a.type_url, "value": b64(&a.value) }),
@@ -496,6 +500,9 @@ mod tests {
 
     #[test]
     fn seconds_only_timestamps() {
-        assert_eq!(rfc3339_seconds(1_500_000_000_123_456_789), "2017-07-14T02:40:00Z");
+        assert_eq!(
+            rfc3339_seconds(1_500_000_000_123_456_789),
+            "2017-07-14T02:40:00Z"
+        );
     }
 }
