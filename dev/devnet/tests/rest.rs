@@ -806,7 +806,7 @@ async fn rest_has_the_rpc_limits() {
     let alice = Key::new(10);
     let mut cfg = common::config(&[&alice], None, 0);
     cfg.max_connections = 2;
-    cfg.rpc_header_timeout_ms = 1000;
+    cfg.rpc_header_timeout_ms = 3000;
     cfg.smart_query_gas_limit = 300_000;
     cfg.max_response_bytes = 3_000;
     let h = bithive_devnet::Devnet::start(cfg).await.unwrap();
@@ -887,7 +887,8 @@ async fn rest_has_the_rpc_limits() {
     for _ in 0..2 {
         held.push(tokio::net::TcpStream::connect(&rest).await.unwrap());
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Time for the server to accept both, on a loaded machine.
+    tokio::time::sleep(Duration::from_millis(700)).await;
     let r = tokio::time::timeout(
         Duration::from_secs(5),
         http(
