@@ -1,13 +1,18 @@
 // CosmJS against the devnet, with no devnet-specific code: connect, query a balance, upload the
-// cw20 artifact, instantiate, execute a transfer, smart-query it, send a bank transfer.
+// cw20 artifact, instantiate, execute a transfer, smart-query it, send a bank transfer; the code,
+// contract, history, raw-state and bank supply/metadata queries wallets and explorers use (issue
+// #21); and the REST API the devnet prints beside the RPC.
 // Usage: node test.mjs <path to bithive-devnet binary> <path to artifacts dir>
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { createInterface } from "node:readline";
 import assert from "node:assert/strict";
 import { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
-import { GasPrice } from "@cosmjs/stargate";
+import { GasPrice, QueryClient, setupBankExtension } from "@cosmjs/stargate";
+import { Tendermint37Client } from "@cosmjs/tendermint-rpc";
+import { toUtf8, fromUtf8, toHex } from "@cosmjs/encoding";
 
 const [devnetBin, artifacts] = process.argv.slice(2);
 // A throwaway test mnemonic (never holds anything of value).
@@ -24,11 +29,14 @@ const devnet = spawn(
    "--genesis-account", `${alice.address}=1000000000000ubhive`],
   { stdio: ["ignore", "pipe", "inherit"] },
 );
-const rpc = await new Promise((resolve, reject) => {
+// The devnet prints `rpc: URL` then `rest: URL` once listening.
+const { rpc, rest } = await new Promise((resolve, reject) => {
   const timer = setTimeout(() => reject(new Error("devnet did not start")), 60000);
+  const urls = {};
   createInterface({ input: devnet.stdout }).on("line", (line) => {
-    const m = line.match(/^rpc: (http:\/\/\S+)/);
-    if (m) { clearTimeout(timer); resolve(m[1]); }
+    const m = line.match(/^(rpc|rest): (http:\/\/\S+)/);
+    if (m) urls[m[1]] = m[2];
+    if (urls.rpc && urls.rest) { clearTimeout(timer); resolve(urls); }
   });
   devnet.on("exit", (code) => reject(new Error(`devnet exited with ${code}`)));
 });
@@ -76,6 +84,62 @@ try {
   assert.equal((await client.getBalance(bob, "ubhive")).amount, "777");
   const tx = await client.getTx(sent.transactionHash);
   assert.equal(tx.height, sent.height);
+
+  // Codes, contracts by code, code history, raw state (issue #21: "no query path registered").
+  const codes = await client.getCodes();
+  const code = codes.find((c) => c.id === upload.codeId);
+  assert.ok(code, "getCodes lists the upload");
+  assert.equal(code.creator, alice.address);
+  assert.equal(code.checksum, upload.checksum);
+  const details = await client.getCodeDetails(upload.codeId);
+  assert.equal(details.creator, alice.address);
+  assert.equal(toHex(createHash("sha256").update(details.data).digest()), upload.checksum);
+  console.log("getCodes / getCodeDetails:", codes.length, "code(s),", details.data.length, "wasm bytes");
+  assert.deepEqual(await client.getContracts(upload.codeId), [inst.contractAddress]);
+  const history = await client.getContractCodeHistory(inst.contractAddress);
+  assert.equal(history.length, 1);
+  assert.equal(history[0].operation, "Init");
+  assert.equal(history[0].codeId, upload.codeId);
+  assert.deepEqual(history[0].msg, init);
+  const raw = await client.queryContractRaw(inst.contractAddress, toUtf8("token_info"));
+  assert.equal(JSON.parse(fromUtf8(raw)).symbol, "BTK");
+  const none = await client.queryContractRaw(inst.contractAddress, toUtf8("no such key"));
+  assert.ok(none === null || none.length === 0, "a missing key reads as empty");
+  console.log("getContracts / getContractCodeHistory / queryContractRaw: OK");
+
+  // Bank supply and denom metadata through CosmJS's bank extension.
+  const tm = await Tendermint37Client.connect(rpc);
+  const bank = QueryClient.withExtensions(tm, setupBankExtension).bank;
+  const supply = await bank.totalSupply();
+  assert.equal(supply.supply.find((c) => c.denom === "ubhive").amount, "1000000000000");
+  assert.equal((await bank.supplyOf("ubhive")).amount, "1000000000000");
+  const meta = await bank.denomMetadata("ubhive");
+  assert.equal(meta.display, "bhive");
+  assert.equal(meta.denomUnits.find((u) => u.denom === "bhive").exponent, 6);
+  assert.equal((await bank.denomsMetadata()).length, 1);
+  tm.disconnect();
+  console.log("bank totalSupply / supplyOf / denomMetadata: OK");
+
+  // The REST API (what Keplr's `rest` and explorers read).
+  const get = async (path) => {
+    const r = await fetch(rest + path);
+    return { status: r.status, body: await r.json() };
+  };
+  const ni = await get("/cosmos/base/tendermint/v1beta1/node_info");
+  assert.equal(ni.body.default_node_info.network, "bithive-cosmjs-1");
+  const acct = await get(`/cosmos/auth/v1beta1/accounts/${alice.address}`);
+  assert.equal(acct.body.account["@type"], "/cosmos.auth.v1beta1.BaseAccount");
+  assert.equal(acct.body.account.pub_key["@type"], "/cosmos.crypto.secp256k1.PubKey");
+  const bobBal = await get(`/cosmos/bank/v1beta1/balances/${bob}`);
+  assert.deepEqual(bobBal.body.balances, [{ denom: "ubhive", amount: "777" }]);
+  const qb = Buffer.from(JSON.stringify({ balance: { address: bob } })).toString("base64");
+  const smart = await get(`/cosmwasm/wasm/v1/contract/${inst.contractAddress}/smart/${encodeURIComponent(qb)}`);
+  assert.equal(smart.body.data.balance, "250");
+  const restTx = await get(`/cosmos/tx/v1beta1/txs/${sent.transactionHash}`);
+  assert.equal(restTx.body.tx_response.height, String(sent.height));
+  const missing = await get("/cosmos/staking/v1beta1/params");
+  assert.equal(missing.status, 501);
+  console.log("rest:", rest, "OK");
   console.log("cosmjs: OK");
 } finally {
   devnet.kill("SIGTERM");

@@ -155,6 +155,9 @@ pub struct App {
     check_seq: HashMap<String, u64>,
     app_hash: [u8; 32],
     fee_collector: String,
+    /// Transactions of the current block that passed the ante (wasmd's tx counter, recorded
+    /// in contract history as `AbsoluteTxPosition.tx_index`).
+    block_tx_counter: u64,
 }
 
 fn module_address(prefix: &str, name: &str) -> String {
@@ -210,6 +213,7 @@ impl App {
             check_seq: HashMap::new(),
             app_hash: [0; 32],
             fee_collector: module_address(&config.bech32_prefix, "fee_collector"),
+            block_tx_counter: 0,
         };
         let fee_collector = app.fee_collector.clone();
         app.ensure_account(&fee_collector);
@@ -616,6 +620,8 @@ impl App {
             Ok(a) => a,
             Err(e) => return ExecTxResult::error(&e, tx.gas_limit, 0),
         };
+        self.chain.set_tx_index(self.block_tx_counter);
+        self.block_tx_counter += 1;
         // Ante effects persist whatever the messages do: pubkey, sequence, fee.
         let seq = tx.sequence;
         if let Some(acc) = self.accounts.get_mut(&ante.signer) {
@@ -714,6 +720,7 @@ impl App {
         let height = self.height() + 1;
         let time_ns = time_ns.max(self.blocks.last().map_or(0, |b| b.time_ns));
         self.chain.set_block(height, Timestamp::from_nanos(time_ns));
+        self.block_tx_counter = 0;
         let results: Vec<ExecTxResult> = txs.iter().map(|t| self.deliver(t)).collect();
         let last_hash = self.blocks.last().map_or([0; 32], |b| b.hash);
         let mut h = Sha256::new();

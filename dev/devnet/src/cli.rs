@@ -28,6 +28,24 @@ pub struct DevnetArgs {
         hide_env_values = true
     )]
     pub rpc: Option<SocketAddr>,
+    /// Cosmos SDK REST listen address [default: the RPC's host, port 1317; a free port when the
+    /// RPC's port is 0]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "BITHIVE_DEVNET_REST_LISTEN",
+        hide_env_values = true
+    )]
+    pub rest: Option<SocketAddr>,
+    /// Origins allowed to call RPC and REST from a browser (CORS), comma-separated; `*` for any
+    /// [default: *]
+    #[arg(
+        long,
+        value_name = "ORIGINS",
+        env = "BITHIVE_DEVNET_CORS_ALLOWED_ORIGINS",
+        hide_env_values = true
+    )]
+    pub cors_allowed_origins: Option<String>,
     /// Block interval in milliseconds; 0 produces blocks only on demand [default: 1000]
     #[arg(
         long,
@@ -77,6 +95,12 @@ impl DevnetArgs {
         if let Some(rpc) = self.rpc {
             config.rpc_listen = rpc;
         }
+        if let Some(rest) = self.rest {
+            config.rest_listen = Some(rest);
+        }
+        if let Some(origins) = &self.cors_allowed_origins {
+            config.cors_allowed_origins = crate::config::split_origins(origins);
+        }
         if let Some(ms) = self.block_time_ms {
             config.block_time_ms = ms;
         }
@@ -94,6 +118,7 @@ impl DevnetArgs {
 pub async fn run_until_signal(config: DevnetConfig) -> Result<(), DevnetError> {
     let handle = Devnet::start(config).await?;
     println!("rpc: {}", handle.rpc_url());
+    println!("rest: {}", handle.rest_url());
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
@@ -152,6 +177,41 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn rest_and_cors_flags() {
+        let args = parse(&[
+            "--rest",
+            "127.0.0.1:1318",
+            "--cors-allowed-origins",
+            "http://a.example, http://b.example",
+        ])
+        .unwrap();
+        let config = args.to_config().unwrap();
+        assert_eq!(
+            config.rest_addr(),
+            "127.0.0.1:1318".parse::<std::net::SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            config.cors_allowed_origins,
+            vec![
+                "http://a.example".to_string(),
+                "http://b.example".to_string()
+            ]
+        );
+        assert!(parse(&["--rest", "nope"]).is_err());
+        // Defaults: the SDK's port 1317 beside the RPC; a free port beside a port-0 RPC.
+        let d = crate::DevnetConfig::default();
+        assert_eq!(
+            d.rest_addr(),
+            "127.0.0.1:1317".parse::<std::net::SocketAddr>().unwrap()
+        );
+        let t = crate::DevnetConfig {
+            rpc_listen: "127.0.0.1:0".parse().unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(t.rest_addr().port(), 0);
     }
 
     #[test]

@@ -52,6 +52,12 @@ pub struct DevnetConfig {
     pub rpc_idle_timeout_ms: u64,
     /// SDK gas of one smart contract query (wasmd's `smart_query_gas_limit`).
     pub smart_query_gas_limit: u64,
+    /// Cosmos SDK REST (gRPC-gateway JSON) listen address. None: the RPC's host, port 1317 (the
+    /// SDK's), or a free port when the RPC's port is 0 (tests start devnets side by side).
+    pub rest_listen: Option<SocketAddr>,
+    /// Origins a browser page may call the RPC and REST servers from (CORS): `*` for any, or
+    /// exact origins (`http://localhost:5173`). Empty: no CORS headers, same-origin only.
+    pub cors_allowed_origins: Vec<String>,
 }
 
 impl Default for DevnetConfig {
@@ -73,6 +79,9 @@ impl Default for DevnetConfig {
             rpc_header_timeout_ms: 10_000,
             rpc_idle_timeout_ms: 30_000,
             smart_query_gas_limit: 3_000_000,
+            rest_listen: None,
+            // A devnet is local and for development: any page may call it.
+            cors_allowed_origins: vec!["*".into()],
         }
     }
 }
@@ -90,7 +99,8 @@ impl DevnetConfig {
 
     /// Overrides from `BITHIVE_DEVNET_{CHAIN_ID,DENOM,PREFIX,MIN_GAS_PRICE,BLOCK_TIME_MS,RPC_LISTEN,HOME,
     /// BLOCK_LOG_MAX_BYTES,MAX_BATCH_REQUESTS,MAX_RESPONSE_BYTES,MAX_SUBSCRIPTIONS_PER_CLIENT,
-    /// MAX_CONNECTIONS,RPC_HEADER_TIMEOUT_MS,RPC_IDLE_TIMEOUT_MS,SMART_QUERY_GAS_LIMIT}`.
+    /// MAX_CONNECTIONS,RPC_HEADER_TIMEOUT_MS,RPC_IDLE_TIMEOUT_MS,SMART_QUERY_GAS_LIMIT,REST_LISTEN,
+    /// CORS_ALLOWED_ORIGINS}` (origins comma-separated).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), DevnetError> {
         /// Parses variable `BITHIVE_DEVNET_<name>` into `field` when it is set.
         fn parsed<T: std::str::FromStr>(
@@ -134,6 +144,15 @@ impl DevnetConfig {
             "SMART_QUERY_GAS_LIMIT",
             &mut self.smart_query_gas_limit,
         )?;
+        if let Some(v) = get("BITHIVE_DEVNET_REST_LISTEN") {
+            let addr = v
+                .parse()
+                .map_err(|e| DevnetError::Config(format!("BITHIVE_DEVNET_REST_LISTEN: {e}")))?;
+            self.rest_listen = Some(addr);
+        }
+        if let Some(v) = get("BITHIVE_DEVNET_CORS_ALLOWED_ORIGINS") {
+            self.cors_allowed_origins = split_origins(&v);
+        }
         if let Some(v) = get("BITHIVE_DEVNET_HOME") {
             self.home = Some(PathBuf::from(v));
         }
@@ -143,6 +162,14 @@ impl DevnetConfig {
             self.block_log_max_bytes = Some(quota);
         }
         Ok(())
+    }
+
+    /// Where the REST server listens (see [`DevnetConfig::rest_listen`]).
+    pub fn rest_addr(&self) -> SocketAddr {
+        self.rest_listen.unwrap_or_else(|| {
+            let port = if self.rpc_listen.port() == 0 { 0 } else { 1317 };
+            SocketAddr::new(self.rpc_listen.ip(), port)
+        })
     }
 
     pub fn block_interval(&self) -> Option<Duration> {
@@ -165,6 +192,15 @@ impl DevnetConfig {
             DevnetError::Config(format!("bad min_gas_price {:?}", self.min_gas_price))
         })
     }
+}
+
+/// `"http://a, http://b"` -> the origins, blanks dropped.
+pub fn split_origins(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// "0.025" -> (25, 1000). At most 18 decimals.
@@ -236,5 +272,23 @@ mod tests {
         assert!(c
             .apply_env(|k| (k == "BITHIVE_DEVNET_BLOCK_TIME_MS").then(|| "abc".to_string()))
             .is_err());
+        c.apply_env(|k| match k {
+            "BITHIVE_DEVNET_REST_LISTEN" => Some("127.0.0.1:2317".to_string()),
+            "BITHIVE_DEVNET_CORS_ALLOWED_ORIGINS" => Some(" http://x , ".to_string()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(
+            c.rest_addr(),
+            "127.0.0.1:2317".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(c.cors_allowed_origins, vec!["http://x".to_string()]);
+        assert!(c
+            .apply_env(|k| (k == "BITHIVE_DEVNET_REST_LISTEN").then(|| "x".to_string()))
+            .is_err());
+        let t: DevnetConfig =
+            toml::from_str("rest_listen = \"127.0.0.1:9\"\ncors_allowed_origins = []\n").unwrap();
+        assert_eq!(t.rest_addr().port(), 9);
+        assert!(t.cors_allowed_origins.is_empty());
     }
 }

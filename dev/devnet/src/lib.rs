@@ -16,11 +16,15 @@ pub mod app;
 pub mod blocklog;
 pub mod cli;
 pub mod config;
+pub mod cors;
 mod error;
 pub mod ibc;
 pub mod json;
 pub mod node;
+pub mod page;
+pub mod queries;
 pub mod query;
+pub mod rest;
 pub mod rpc;
 pub mod search;
 pub mod server;
@@ -42,6 +46,7 @@ pub struct Devnet;
 /// A running devnet: its RPC address, on-demand blocks, and a clean shutdown.
 pub struct DevnetHandle {
     rpc_addr: SocketAddr,
+    rest_addr: SocketAddr,
     node: Arc<Node>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
@@ -51,6 +56,7 @@ impl Devnet {
     /// Opens (or replays) the chain, binds the RPC listener and starts the block timer.
     pub async fn start(config: DevnetConfig) -> Result<DevnetHandle, DevnetError> {
         let listen = config.rpc_listen;
+        let rest_listen = config.rest_addr();
         let interval = config.block_interval();
         let node = tokio::task::spawn_blocking(move || Node::open(config))
             .await
@@ -58,14 +64,25 @@ impl Devnet {
         let node = Arc::new(node);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let rpc_addr = listener.local_addr()?;
+        let rest_listener = tokio::net::TcpListener::bind(rest_listen).await?;
+        let rest_addr = rest_listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
         let mut tasks = Vec::new();
 
-        let app = rpc::router(node.clone());
+        let origins = &node.config().cors_allowed_origins;
+        let app = cors::apply(rpc::router(node.clone()), origins);
         let limits = node.config().rpc_limits();
         tasks.push(tokio::spawn(server::serve(
             listener,
             app,
+            limits,
+            stopped.clone(),
+        )));
+        // The REST server: the RPC's listener code and limits, its own port.
+        let rest_app = cors::apply(rest::router(node.clone()), origins);
+        tasks.push(tokio::spawn(server::serve(
+            rest_listener,
+            rest_app,
             limits,
             stopped.clone(),
         )));
@@ -95,9 +112,10 @@ impl Devnet {
                 }
             }));
         }
-        tracing::info!(%rpc_addr, chain_id = %node.config().chain_id, height = node.app().height(), "devnet started");
+        tracing::info!(%rpc_addr, %rest_addr, chain_id = %node.config().chain_id, height = node.app().height(), "devnet started");
         Ok(DevnetHandle {
             rpc_addr,
+            rest_addr,
             node,
             stop,
             tasks,
@@ -112,6 +130,16 @@ impl DevnetHandle {
 
     pub fn rpc_url(&self) -> String {
         format!("http://{}", self.rpc_addr)
+    }
+
+    /// The Cosmos SDK REST (gRPC-gateway) address.
+    pub fn rest_addr(&self) -> SocketAddr {
+        self.rest_addr
+    }
+
+    /// `http://<rest_addr>`: a Keplr `ChainInfo`'s `rest`.
+    pub fn rest_url(&self) -> String {
+        format!("http://{}", self.rest_addr)
     }
 
     pub fn node(&self) -> &Arc<Node> {

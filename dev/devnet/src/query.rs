@@ -3,9 +3,7 @@
 use cosmrs::proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
-use cosmrs::proto::cosmos::bank::v1beta1::{
-    QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
-};
+use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
 use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
@@ -55,6 +53,8 @@ pub fn query(
     match path {
         "/cosmos.auth.v1beta1.Query/Account" => {
             let req: QueryAccountRequest = decode(data)?;
+            crate::queries::address_bytes(&req.address, app.prefix())
+                .map_err(AbciError::invalid_request)?;
             let acc = app
                 .account(&req.address)
                 .ok_or_else(|| not_found(format!("account {} not found", req.address)))?;
@@ -78,6 +78,7 @@ pub fn query(
         }
         "/cosmos.bank.v1beta1.Query/Balance" => {
             let req: QueryBalanceRequest = decode(data)?;
+            crate::queries::bank_address(&req.address, app.prefix())?;
             if !crate::tx::valid_denom(&req.denom) {
                 return Err(AbciError::invalid_coins(format!(
                     "invalid denom {}",
@@ -90,25 +91,14 @@ pub fn query(
             }
             .encode_to_vec())
         }
-        "/cosmos.bank.v1beta1.Query/AllBalances" => {
-            let req: QueryAllBalancesRequest = decode(data)?;
-            let balances = app
-                .chain()
-                .all_balances(&req.address)
-                .into_iter()
-                .map(|c| ProtoCoin {
-                    denom: c.denom,
-                    amount: c.amount.to_string(),
-                })
-                .collect();
-            Ok(QueryAllBalancesResponse {
-                balances,
-                pagination: None,
-            }
-            .encode_to_vec())
-        }
         "/cosmwasm.wasm.v1.Query/SmartContractState" => {
             let req: QuerySmartContractStateRequest = decode(data)?;
+            crate::queries::address_bytes(&req.address, app.prefix())
+                .map_err(AbciError::invalid_request)?;
+            // wasmd refuses a query that is not JSON before looking the contract up.
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&req.query_data).is_err() {
+                return Err(crate::page::invalid_argument("invalid query data"));
+            }
             if app.chain().contract_info(&req.address).is_none() {
                 let e = HostError::UnknownContract(req.address.clone());
                 return Err(AbciError::from_query(&e));
@@ -135,8 +125,12 @@ pub fn query(
         }
         "/cosmwasm.wasm.v1.Query/RawContractState" => {
             let req: QueryRawContractStateRequest = decode(data)?;
+            crate::queries::address_bytes(&req.address, app.prefix())
+                .map_err(AbciError::invalid_request)?;
+            // wasmd: an unknown contract is `address X: no such contract` (sdk 6).
             if app.chain().contract_info(&req.address).is_none() {
-                return Err(not_found(format!("no such contract: {}", req.address)));
+                let e = HostError::UnknownContract(req.address.clone());
+                return Err(AbciError::from_query(&e));
             }
             let data = app
                 .chain()
@@ -146,10 +140,12 @@ pub fn query(
         }
         "/cosmwasm.wasm.v1.Query/ContractInfo" => {
             let req: QueryContractInfoRequest = decode(data)?;
-            let info = app
-                .chain()
-                .contract_info(&req.address)
-                .ok_or_else(|| not_found(format!("no such contract: {}", req.address)))?;
+            crate::queries::address_bytes(&req.address, app.prefix())
+                .map_err(AbciError::invalid_request)?;
+            let info = app.chain().contract_info(&req.address).ok_or_else(|| {
+                AbciError::from_query(&HostError::UnknownContract(req.address.clone()))
+            })?;
+            let created = crate::queries::created(app, &info.address);
             Ok(QueryContractInfoResponse {
                 address: info.address,
                 contract_info: Some(ContractInfo {
@@ -157,16 +153,18 @@ pub fn query(
                     creator: info.creator,
                     admin: info.admin.unwrap_or_default(),
                     label: info.label,
-                    created: None,
+                    created,
                     ibc_port_id: String::new(),
                     extension: None,
                 }),
             }
             .encode_to_vec())
         }
-        other => Err(AbciError::unknown_request(format!(
-            "no query path registered for {other}"
-        ))),
+        other => crate::queries::query(app, other, data, config).unwrap_or_else(|| {
+            Err(AbciError::unknown_request(format!(
+                "no query path registered for {other}"
+            )))
+        }),
     }
 }
 
@@ -199,7 +197,8 @@ pub fn simulate(app: &mut App, data: &[u8]) -> Result<Vec<u8>, AbciError> {
     };
     Ok(SimulateResponse {
         gas_info: Some(GasInfo {
-            gas_wanted: 0,
+            // wasmd reports a simulation's gas limit: none (`u64::MAX`).
+            gas_wanted: u64::MAX,
             gas_used,
         }),
         result: Some(result),

@@ -429,7 +429,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
     }
 }
 
-fn status(node: &SharedNode) -> Value {
+pub(crate) fn status(node: &SharedNode) -> Value {
     let app = node.app_read();
     let first = app.blocks().first();
     let last = app.blocks().last();

@@ -144,3 +144,98 @@ fn long_queries_parse_fast() {
     let huge = cond.repeat(200_000);
     assert!(timed(|| TxQuery::parse(&huge)).is_err());
 }
+
+/// REST-shaped requests (issue #21): known path prefixes with random segments, percent escapes
+/// and pagination parameters, and plain random text.
+fn rest_request() -> impl Strategy<Value = (String, String, String)> {
+    let method = prop_oneof![
+        Just("GET".to_string()),
+        Just("POST".to_string()),
+        Just("OPTIONS".to_string()),
+        "[A-Z]{0,7}",
+    ];
+    let prefix = prop_oneof![
+        Just("/cosmos/bank/v1beta1/balances/"),
+        Just("/cosmos/auth/v1beta1/accounts/"),
+        Just("/cosmwasm/wasm/v1/contract/"),
+        Just("/cosmwasm/wasm/v1/code/"),
+        Just("/cosmos/tx/v1beta1/txs/"),
+        Just("/cosmos/base/tendermint/v1beta1/blocks/"),
+        Just("/"),
+    ];
+    let seg = prop_oneof![
+        "[a-z0-9]{0,20}",
+        "(%[0-9A-Fa-f]{2}|%|%[g-z]{1,2}|[A-Za-z0-9+/=_-]){0,40}",
+        Just("smart".to_string()),
+        Just("raw".to_string()),
+        Just("by_denom".to_string()),
+        Just("contracts".to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+    ];
+    let path = (prefix, prop::collection::vec(seg, 0..5))
+        .prop_map(|(p, segs)| format!("{p}{}", segs.join("/")));
+    let param = prop_oneof![
+        Just("pagination.limit"),
+        Just("pagination.offset"),
+        Just("pagination.key"),
+        Just("pagination.count_total"),
+        Just("pagination.reverse"),
+        Just("query"),
+        Just("events"),
+        Just("page"),
+        Just("limit"),
+        Just("order_by"),
+        Just("denom"),
+    ];
+    let value = prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string()),
+        "[ -~]{0,40}",
+        Just("18446744073709551616".to_string()),
+        Just("true".to_string()),
+    ];
+    let query = prop::collection::vec((param, value), 0..6).prop_map(|ps| {
+        ps.into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    (method, path, query)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The REST parser takes any method, path and query: an endpoint, or the gateway's 400 or
+    /// 501, quickly.
+    #[test]
+    fn rest_parser_takes_rest_shaped_requests((method, path, query) in rest_request()) {
+        if let Err(e) = timed(|| bithive_devnet::rest::parse::route(&method, &path, &query)) {
+            prop_assert!([(400, 3), (501, 12)].contains(&(e.status, e.code)), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn rest_parser_takes_any_text(method in "[ -~]{0,10}", path in "[ -~]{0,300}", query in "[ -~]{0,300}") {
+        if let Err(e) = timed(|| bithive_devnet::rest::parse::route(&method, &path, &query)) {
+            prop_assert!([400, 501].contains(&e.status));
+        }
+    }
+
+    #[test]
+    fn rest_percent_decoding_takes_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let s = String::from_utf8_lossy(&bytes);
+        let _ = timed(|| bithive_devnet::rest::parse::percent_decode(&s, true));
+        let _ = timed(|| bithive_devnet::rest::parse::query_pairs(&s));
+    }
+}
+
+/// The longest accepted URI and far longer ones are handled in linear time.
+#[test]
+fn long_rest_uris_parse_fast() {
+    let q = "pagination.limit=1&".repeat(50_000);
+    let e = timed(|| bithive_devnet::rest::parse::route("GET", "/cosmwasm/wasm/v1/code", &q))
+        .unwrap_err();
+    assert_eq!(e.status, 400);
+    let fits = "events=a.b%3D%27c%27&".repeat(bithive_devnet::rest::parse::MAX_URI_LEN / 22);
+    let _ = timed(|| bithive_devnet::rest::parse::route("GET", "/cosmos/tx/v1beta1/txs", &fits));
+}

@@ -497,10 +497,14 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
     )
     .await;
     assert_eq!(r["error"]["code"], -32602);
+    // An unknown account is NotFound (22); "abc" is no address at all, which wasmd v0.61.14
+    // refuses as an invalid request (18, `decoding bech32 failed`; issue #21: it was 22).
+    let unknown = "bithive1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5uk7h8g";
+    let data = format!("0a{:02x}{}", unknown.len(), hex::encode(unknown));
     let r = rpc(
         &url,
         "abci_query",
-        json!({"path": "/cosmos.auth.v1beta1.Query/Account", "data": "0a03616263"}),
+        json!({"path": "/cosmos.auth.v1beta1.Query/Account", "data": data}),
     )
     .await;
     assert_eq!(r["result"]["response"]["code"], 22);
@@ -508,6 +512,17 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
         .as_str()
         .unwrap()
         .contains("rpc error: code = NotFound"));
+    let r = rpc(
+        &url,
+        "abci_query",
+        json!({"path": "/cosmos.auth.v1beta1.Query/Account", "data": "0a03616263"}),
+    )
+    .await;
+    assert_eq!(r["result"]["response"]["code"], 18);
+    assert!(r["result"]["response"]["log"]
+        .as_str()
+        .unwrap()
+        .starts_with("decoding bech32 failed"));
     let r = rpc(&url, "tx_search", json!({"query": "garbage"})).await;
     assert_eq!(r["error"]["code"], -32602);
     h.shutdown().await;

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::address::{make_addr, valid_prefix};
 use crate::error::HostError;
-use crate::store::{lock, State};
+use crate::store::{lock, HistoryEntry, State};
 
 use bank::u128_amount;
 pub use config::ChainConfig;
@@ -156,6 +156,7 @@ impl Chain {
             shared: Arc::new(Mutex::new(State::default())),
             cache,
             codes: Mutex::new(Vec::new()),
+            tx_index: std::sync::atomic::AtomicU64::new(0),
             api: MockApi::default().with_prefix(prefix),
             gas: config.gas,
             block: Mutex::new(BlockInfo {
@@ -194,16 +195,21 @@ impl Chain {
 
     /// Stores (and statically checks) a wasm module; returns its code id.
     pub fn store_code(&mut self, wasm: &[u8]) -> Result<u64, HostError> {
-        self.store_code_with(wasm, true)
+        self.store_code_with(wasm, true, "")
     }
 
     /// Checks and compiles `wasm`; `persist` writes it and its module to the cache directory
     /// (a simulation passes false: it writes nothing to disk, issue #27; the code cannot then be
     /// instantiated within the same simulated transaction).
-    fn store_code_with(&mut self, wasm: &[u8], persist: bool) -> Result<u64, HostError> {
+    fn store_code_with(
+        &mut self,
+        wasm: &[u8],
+        persist: bool,
+        creator: &str,
+    ) -> Result<u64, HostError> {
         let checksum = self.rt.cache.store_code(wasm, true, persist)?;
         let mut codes = self.rt.codes.lock().unwrap_or_else(|e| e.into_inner());
-        codes.push(checksum);
+        codes.push((checksum, creator.to_string()));
         Ok(codes.len() as u64)
     }
 
@@ -415,7 +421,7 @@ impl Chain {
             let r = match msg {
                 TxMsg::Cosmos(msg) => self.dispatch(sender, msg, &mut meter, &mut events, 0),
                 TxMsg::StoreCode(wasm) => {
-                    self.store_code_msg(&wasm, !always_revert, &mut meter, &mut events)
+                    self.store_code_msg(sender, &wasm, !always_revert, &mut meter, &mut events)
                 }
             };
             match r {
@@ -538,6 +544,46 @@ impl Chain {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
+
+    /// The account that stored code `code_id` ("" when stored outside a transaction).
+    pub fn code_creator(&self, code_id: u64) -> Option<String> {
+        let codes = self.rt.codes.lock().unwrap_or_else(|e| e.into_inner());
+        let i = usize::try_from(code_id.checked_sub(1)?).ok()?;
+        codes.get(i).map(|c| c.1.clone())
+    }
+
+    /// The wasm bytes of code `code_id`, as stored (read back from the module cache).
+    pub fn code_wasm(&self, code_id: u64) -> Result<Vec<u8>, HostError> {
+        let checksum = self.rt.checksum(code_id)?;
+        Ok(self.rt.cache.load_wasm(&checksum)?)
+    }
+
+    /// Sets the position of the next transaction in its block (wasmd's tx counter), recorded
+    /// in the history of contracts it instantiates or migrates.
+    pub fn set_tx_index(&mut self, index: u64) {
+        self.rt
+            .tx_index
+            .store(index, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A contract's code history (instantiation, then each migration), oldest first.
+    pub fn contract_history(&self, address: &str) -> Option<Vec<HistoryEntry>> {
+        lock(&self.rt.shared)
+            .contracts
+            .get(address)
+            .map(|m| m.history.clone())
+    }
+
+    /// Every native denom with its total supply, by denom.
+    pub fn supplies(&self) -> Vec<(String, u128)> {
+        lock(&self.rt.shared)
+            .supply
+            .iter()
+            .filter(|(_, a)| **a > 0)
+            .map(|(d, a)| (d.clone(), *a))
+            .collect()
+    }
+
     /// Runs one IBC entry point of `contract` as its own atomic transaction (as wasmd does for
     /// a relayer's IBC message): messages it returns are dispatched, everything reverts on
     /// error. A receive's acknowledgement is returned.

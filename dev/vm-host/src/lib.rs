@@ -31,4 +31,4 @@ pub use chain::{
 pub use cosmwasm_std;
 pub use cosmwasm_std::{Attribute, BankMsg, Binary, Coin, CosmosMsg, Event, Timestamp, WasmMsg};
 pub use error::HostError;
-pub use store::{GasConfig, SDK_TO_CW_GAS};
+pub use store::{GasConfig, HistoryEntry, HistoryOp, SDK_TO_CW_GAS};

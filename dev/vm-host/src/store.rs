@@ -49,6 +49,26 @@ pub(crate) struct ContractMeta {
     pub creator: String,
     pub admin: Option<String>,
     pub label: String,
+    /// wasmd's contract code history: the instantiation, then each migration.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// What changed a contract's code (wasmd's `ContractCodeHistoryOperationType`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HistoryOp {
+    Init,
+    Migrate,
+}
+
+/// One entry of a contract's code history (wasmd's `ContractCodeHistoryEntry`): the message
+/// and where it ran (`AbsoluteTxPosition`: block height, transaction index in the block).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub operation: HistoryOp,
+    pub code_id: u64,
+    pub height: u64,
+    pub tx_index: u64,
+    pub msg: Vec<u8>,
 }
 
 enum Undo {

@@ -21,7 +21,11 @@ pub(super) type HostInstance = Instance<MockApi, ContractStorage, HostQuerier>;
 pub(crate) struct Runtime {
     pub(crate) shared: Shared,
     pub(super) cache: HostCache,
-    pub(super) codes: Mutex<Vec<Checksum>>,
+    /// Each code's checksum and the account that stored it ("" for codes stored outside a tx).
+    pub(super) codes: Mutex<Vec<(Checksum, String)>>,
+    /// Position of the running transaction in its block, as wasmd's `AbsoluteTxPosition`
+    /// records it in contract history (the devnet sets it before each transaction).
+    pub(super) tx_index: std::sync::atomic::AtomicU64,
     pub(super) api: MockApi,
     pub(super) gas: GasConfig,
     pub(super) block: Mutex<BlockInfo>,
@@ -48,7 +52,7 @@ impl Runtime {
         let codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
         code_id
             .checked_sub(1)
-            .and_then(|i| codes.get(i as usize).copied())
+            .and_then(|i| codes.get(i as usize).map(|c| c.0))
             .ok_or(HostError::UnknownCode(code_id))
     }
 

@@ -9,7 +9,7 @@ use cosmwasm_vm::{call_execute, call_instantiate, call_migrate, call_reply};
 
 use crate::address::contract_address;
 use crate::error::HostError;
-use crate::store::{lock, ContractMeta};
+use crate::store::{lock, ContractMeta, HistoryEntry, HistoryOp};
 
 use super::gas::Meter;
 use super::proto::{proto_bytes, proto_varint};
@@ -119,6 +119,7 @@ impl Chain {
                 )?;
                 self.instance_seq += 1;
                 let addr = contract_address(&self.config.bech32_prefix, code_id, self.instance_seq);
+                let history = vec![self.history_entry(HistoryOp::Init, code_id, &msg)];
                 lock(&self.rt.shared).set_meta(
                     &addr,
                     ContractMeta {
@@ -126,6 +127,7 @@ impl Chain {
                         creator: sender.to_string(),
                         admin,
                         label,
+                        history,
                     },
                 );
                 self.transfer(sender, &addr, &funds, events)?;
@@ -165,6 +167,8 @@ impl Chain {
                 }
                 self.rt.checksum(new_code_id)?;
                 meta.code_id = new_code_id;
+                meta.history
+                    .push(self.history_entry(HistoryOp::Migrate, new_code_id, &msg));
                 lock(&self.rt.shared).set_meta(&contract_addr, meta);
                 events.push(
                     Event::new("migrate")
@@ -203,6 +207,7 @@ impl Chain {
     /// `MsgStoreCodeResponse` as data.
     pub(super) fn store_code_msg(
         &mut self,
+        sender: &str,
         wasm: &[u8],
         persist: bool,
         meter: &mut Meter,
@@ -212,7 +217,7 @@ impl Chain {
             .saturating_mul(self.config.compile_cost_per_byte)
             .saturating_mul(crate::store::SDK_TO_CW_GAS);
         meter.take(cost)?;
-        let code_id = self.store_code_with(wasm, persist)?;
+        let code_id = self.store_code_with(wasm, persist, sender)?;
         let checksum = self.code_checksum(code_id)?;
         events.push(
             Event::new("store_code")
@@ -269,6 +274,17 @@ impl Chain {
             meter.take(len.saturating_mul(self.config.result_cost_per_byte))?;
         }
         contract_result(result)
+    }
+
+    /// A code history entry at the current block and transaction.
+    fn history_entry(&self, operation: HistoryOp, code_id: u64, msg: &[u8]) -> HistoryEntry {
+        HistoryEntry {
+            operation,
+            code_id,
+            height: self.rt.block().height,
+            tx_index: self.rt.tx_index.load(std::sync::atomic::Ordering::SeqCst),
+            msg: msg.to_vec(),
+        }
     }
 
     fn set_admin(
