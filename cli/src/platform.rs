@@ -148,6 +148,7 @@ impl Platform {
         let devnet = ctx!(Devnet::start(devnet_config.clone()).await, "devnet start")?;
         // A restart listens where the clients already point.
         devnet_config.rpc_listen = devnet.rpc_addr();
+        devnet_config.rest_listen = Some(devnet.rest_addr());
         let url = devnet.rpc_url();
         progress(&format!("devnet {chain_id} at {url}"));
         let gov = client(&url, &chain_id, deployer_key)?;
@@ -175,6 +176,7 @@ impl Platform {
         // Keplr and chain-registry files beside it (#21), from the chain's own answers.
         let wallet_opts = crate::wallet::WalletOptions {
             rpc: url.clone(),
+            rest: Some(devnet.rest_url()),
             network_type: Some(bithive_wallet_files::registry::NetworkType::Devnet),
             ..Default::default()
         };

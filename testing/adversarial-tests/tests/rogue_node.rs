@@ -137,7 +137,6 @@ fn units_above_capacity_are_refused() {
 /// node, which did not sign, and an attestor that did not, lose nothing. Re-signed by nobody
 /// else, forged, or within capacity, it slashes nobody.
 #[test]
-#[ignore = "needs artifacts rebuilt (staking submit_capacity_evidence)"]
 fn an_over_capacity_report_is_slashable_evidence() {
     use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg, NodeResponse};
     let mut w = world(Plan::default());

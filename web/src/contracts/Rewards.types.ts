@@ -183,6 +183,7 @@ export interface Config {
   patient_daily_cap: Uint128;
   reporter: Addr;
   staking: Addr;
+  units_per_t_ceiling?: Uint128 & string;
   vesting: Addr;
 }
 export interface DeveloperResponse {

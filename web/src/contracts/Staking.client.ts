@@ -6,7 +6,7 @@
 
 import { CosmWasmClient, SigningCosmWasmClient, ExecuteResult } from "@cosmjs/cosmwasm-stargate";
 import { Coin, StdFee } from "@cosmjs/amino";
-import { Decimal, Uint128, InstantiateMsg, ExecuteMsg, PubKey33, Signature64, Tier, Binary, Hash32, AttestationKind, Cw20ReceiveMsg, SignedAttestation, Attestation, QueryMsg, MigrateMsg, Addr, AttestorSetResponse, Member, Config, Boolean, NodeResponse, Claim, Lot, NodesResponse, PledgeStatusResponse, Totals, VscoreResponse } from "./Staking.types";
+import { Decimal, Uint128, InstantiateMsg, ExecuteMsg, PubKey33, Signature64, Tier, Binary, Hash32, AttestationKind, EvidenceProof, Cw20ReceiveMsg, SignedAttestation, Attestation, KeySignature, QueryMsg, MigrateMsg, Addr, AttestorSetResponse, Member, Config, Boolean, NodeResponse, Claim, Lot, NodesResponse, PledgeStatusResponse, Totals, VscoreResponse } from "./Staking.types";
 export interface StakingReadOnlyInterface {
   contractAddress: string;
   config: () => Promise<Config>;
@@ -174,6 +174,15 @@ export interface StakingInterface extends StakingReadOnlyInterface {
     first: SignedAttestation;
     second: SignedAttestation;
   }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
+  submitCapacityEvidence: ({
+    attestation,
+    payload,
+    proof
+  }: {
+    attestation: Attestation;
+    payload: Binary;
+    proof: EvidenceProof;
+  }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
   slash: ({
     fraction,
     node,
@@ -238,6 +247,7 @@ export class StakingClient extends StakingQueryClient implements StakingInterfac
     this.unbond = this.unbond.bind(this);
     this.claimUnbonded = this.claimUnbonded.bind(this);
     this.submitEvidence = this.submitEvidence.bind(this);
+    this.submitCapacityEvidence = this.submitCapacityEvidence.bind(this);
     this.slash = this.slash.bind(this);
     this.setCompliance = this.setCompliance.bind(this);
     this.recordWork = this.recordWork.bind(this);
@@ -323,6 +333,23 @@ export class StakingClient extends StakingQueryClient implements StakingInterfac
       submit_evidence: {
         first,
         second
+      }
+    }, fee, memo, _funds);
+  };
+  submitCapacityEvidence = async ({
+    attestation,
+    payload,
+    proof
+  }: {
+    attestation: Attestation;
+    payload: Binary;
+    proof: EvidenceProof;
+  }, fee: number | StdFee | "auto" = "auto", memo?: string, _funds?: Coin[]): Promise<ExecuteResult> => {
+    return await this.client.execute(this.sender, this.contractAddress, {
+      submit_capacity_evidence: {
+        attestation,
+        payload,
+        proof
       }
     }, fee, memo, _funds);
   };

@@ -49,6 +49,12 @@ export type ExecuteMsg = {
     second: SignedAttestation;
   };
 } | {
+  submit_capacity_evidence: {
+    attestation: Attestation;
+    payload: Binary;
+    proof: EvidenceProof;
+  };
+} | {
   slash: {
     fraction: Decimal;
     node: string;
@@ -86,6 +92,15 @@ export type Tier = "t1" | "t2" | "t3" | "t4";
 export type Binary = string;
 export type Hash32 = string;
 export type AttestationKind = "inference" | "matching" | "compute_work" | "valuation" | "patient_activity";
+export type EvidenceProof = {
+  single: {
+    signature: Signature64;
+  };
+} | {
+  secp256k1: {
+    signatures: KeySignature[];
+  };
+};
 export interface Cw20ReceiveMsg {
   amount: Uint128;
   msg: Binary;
@@ -105,6 +120,10 @@ export interface Attestation {
   nonce: string;
   result_hash: Hash32;
   signer: PubKey33;
+}
+export interface KeySignature {
+  key: PubKey33;
+  signature: Signature64;
 }
 export type QueryMsg = {
   config: {};
