@@ -237,6 +237,7 @@ async fn graceful_shutdown_and_operator_endpoints() {
     });
     let server = tokio::spawn(bithive_relayer::http::serve(
         listener,
+        Default::default(),
         h.metrics.clone(),
         view,
     ));
