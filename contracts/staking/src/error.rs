@@ -67,6 +67,12 @@ pub enum ContractError {
     BadCompliance,
     #[error("the attestor set is already up to date for epoch {0}")]
     AttestorSetCurrent(u64),
+    #[error("node {0} has no BLS key in the attestation contract")]
+    NoBlsKey(String),
+    #[error("rewards' reporter {0} answers no BLS key queries (not an attestation contract)")]
+    NoBlsRegistry(String),
+    #[error("BLS: {0}")]
+    Bls(#[from] cosmwasm_std::VerificationError),
     #[error("{0}")]
     Migrate(#[from] bithive_cw_common::MigrateError),
 }

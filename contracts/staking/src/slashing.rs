@@ -1,15 +1,16 @@
 //! Slashing: a fraction of every lot and every unbonding claim of a node.
 
 use bithive_formulas::capacity::epoch_unit_limit;
-use bithive_interface::attestation::WorkPayload;
+use bithive_interface::attestation::{QueryMsg as AttestationQuery, WorkPayload};
 use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
 use bithive_interface::staking::{events as ev, EvidenceProof, OVER_CAPACITY_REASON};
 use bithive_signed_attestation::{
-    payload_hash, Attestation, AttestationKind, PubKey33, SignedAttestation,
+    payload_hash, Attestation, AttestationKind, Hash32, PubKey33, SignedAttestation,
+    BLS_SIGNATURE_DST,
 };
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, Event, MessageInfo,
-    Response, Storage, Uint128, WasmMsg,
+    from_json, to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Env, Event, HashFunction,
+    HexBinary, MessageInfo, Response, Storage, Uint128, WasmMsg, BLS12_381_G1_GENERATOR,
 };
 use cw20::Cw20ExecuteMsg;
 
@@ -155,13 +156,19 @@ fn attestation_err(e: bithive_signed_attestation::AttestationError) -> ContractE
 
 /// The registered nodes whose operator keys signed `a` (each signature verified; every key must
 /// be registered, so a forged or stranger's signature slashes nobody and refuses the evidence).
+/// Returns each signer's operator key (for a BLS member: its node's operator key, so a node is
+/// slashed once per job whichever proof names it) and node.
 fn signers(
     deps: Deps,
     a: &Attestation,
     proof: &EvidenceProof,
+    rewards: &RewardsConfig,
 ) -> Result<Vec<(PubKey33, Addr)>, ContractError> {
     let digest = a.digest().map_err(attestation_err)?;
     let pairs: Vec<(PubKey33, &[u8])> = match proof {
+        EvidenceProof::Bls { signers, signature } => {
+            return bls_signers(deps, a, &digest, signers, signature, &rewards.reporter)
+        }
         EvidenceProof::Single { signature } => {
             if a.is_quorum() {
                 return Err(ContractError::BadProof(
@@ -207,6 +214,67 @@ fn signers(
     Ok(out)
 }
 
+/// The members of a BLS-aggregate quorum attestation, verified against the keys they registered
+/// (with a proof of possession, so no rogue-key aggregate) in `registry`, the attestation contract
+/// that reports work to rewards. Every member must be a registered node with a key there.
+fn bls_signers(
+    deps: Deps,
+    a: &Attestation,
+    digest: &Hash32,
+    members: &[String],
+    signature: &HexBinary,
+    registry: &Addr,
+) -> Result<Vec<(PubKey33, Addr)>, ContractError> {
+    if !a.is_quorum() {
+        return Err(ContractError::BadProof(
+            "a single-signer attestation has one signature",
+        ));
+    }
+    if members.is_empty() || members.len() > MAX_ATTESTORS as usize {
+        return Err(ContractError::BadProof("1..=100 signers"));
+    }
+    if signature.len() != 96 {
+        return Err(ContractError::BadProof(
+            "a BLS aggregate signature is 96 bytes",
+        ));
+    }
+    let mut out: Vec<(PubKey33, Addr)> = Vec::with_capacity(members.len());
+    let mut keys = Vec::with_capacity(48 * members.len());
+    for m in members {
+        let addr = deps.api.addr_validate(m)?;
+        if out.iter().any(|(_, n)| *n == addr) {
+            return Err(ContractError::DuplicateSigner(addr.into_string()));
+        }
+        let node = NODES
+            .may_load(deps.storage, &addr)?
+            .ok_or_else(|| ContractError::UnknownNode(addr.to_string()))?;
+        let key: Option<HexBinary> = deps
+            .querier
+            .query_wasm_smart(
+                registry,
+                &AttestationQuery::BlsKey {
+                    node: addr.to_string(),
+                },
+            )
+            .map_err(|_| ContractError::NoBlsRegistry(registry.to_string()))?;
+        let key = key.ok_or_else(|| ContractError::NoBlsKey(addr.to_string()))?;
+        if key.len() != 48 {
+            return Err(ContractError::NoBlsKey(addr.to_string()));
+        }
+        keys.extend_from_slice(key.as_slice());
+        out.push((node.operator_key, addr));
+    }
+    let api = deps.api;
+    let aggregate = api.bls12_381_aggregate_g1(&keys)?;
+    let h = api.bls12_381_hash_to_g2(HashFunction::Sha256, &digest.0, BLS_SIGNATURE_DST)?;
+    match api.bls12_381_pairing_equality(&BLS12_381_G1_GENERATOR, signature, &aggregate, &h) {
+        Ok(true) => Ok(out),
+        Ok(false) | Err(_) => Err(ContractError::Attestation(
+            bithive_signed_attestation::AttestationError::BadSignature.to_string(),
+        )),
+    }
+}
+
 /// Permissionless fraud proof of an over-capacity `compute_work` report: slashes every
 /// registered signer of it (never the subject node unless it signed), once per (job, signer).
 pub fn submit_capacity_evidence(
@@ -240,12 +308,15 @@ pub fn submit_capacity_evidence(
     }
     let work: WorkPayload =
         from_json(&payload).map_err(|e| ContractError::BadPayload(e.to_string()))?;
-    let signed_by = signers(deps.as_ref(), &a, &proof)?;
+    let rc: RewardsConfig = deps
+        .querier
+        .query_wasm_smart(&rewards, &RewardsQuery::Config {})?;
+    let signed_by = signers(deps.as_ref(), &a, &proof, &rc)?;
     // The subject: named by the payload, or a single signer's own node.
     let subject = match (&work.node, &proof) {
         (Some(n), _) => deps.api.addr_validate(n)?,
         (None, EvidenceProof::Single { .. }) => signed_by[0].1.clone(),
-        (None, EvidenceProof::Secp256k1 { .. }) => {
+        (None, EvidenceProof::Secp256k1 { .. } | EvidenceProof::Bls { .. }) => {
             return Err(ContractError::BadPayload(
                 "a quorum attestation's payload must name the node".into(),
             ))
@@ -262,9 +333,6 @@ pub fn submit_capacity_evidence(
         return Err(unknown());
     }
     let capacity_t = capacity::max_in(deps.storage, &subject, from, to)?.ok_or_else(unknown)?;
-    let rc: RewardsConfig = deps
-        .querier
-        .query_wasm_smart(&rewards, &RewardsQuery::Config {})?;
     let limit = epoch_unit_limit(capacity_t, rc.evidence_units_per_t());
     if work.units <= limit {
         return Err(ContractError::WithinCapacity {

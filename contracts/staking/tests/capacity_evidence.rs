@@ -5,9 +5,12 @@
 mod common;
 
 use bithive_formulas::enode::EnodeInputs;
-use bithive_interface::attestation::WorkPayload;
+use bithive_interface::attestation::{
+    ExecuteMsg as AttestationExec, InstantiateMsg as AttestationInit, WorkPayload,
+};
 use bithive_interface::rewards::Config as RewardsConfig;
 use bithive_interface::staking::{events as ev, EvidenceProof, KeySignature, OVER_CAPACITY_REASON};
+use bithive_signed_attestation::bls::{sign_quorum, SecretKey as BlsSecretKey};
 use bithive_signed_attestation::signing::{public_key, sign, sign_as_quorum_member, signing_key};
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, PubKey33, QUORUM_SIGNER,
@@ -16,8 +19,8 @@ use bithive_staking::msg::{ExecuteMsg, QueryMsg, Tier};
 use bithive_staking::ContractError;
 use common::*;
 use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response,
-    StdResult, Uint128,
+    to_json_binary, Addr, Binary, Decimal, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo,
+    Response, StdResult, Uint128,
 };
 use cw_multi_test::{ContractWrapper, Executor};
 use proptest::prelude::*;
@@ -594,4 +597,194 @@ proptest! {
             prop_assert_eq!(after[i as usize], expect, "node {}", i);
         }
     }
+}
+
+// ---- BLS-aggregate quorum reports ----
+
+fn bls(i: u8) -> BlsSecretKey {
+    BlsSecretKey::from_seed(&[i + 100; 32]).unwrap()
+}
+
+impl World {
+    /// The real attestation contract as rewards' reporter, and nodes `with_keys` registered in it
+    /// with their BLS keys (each with its proof of possession).
+    fn with_bls_registry(&mut self, with_keys: &[usize]) -> Addr {
+        let id = self.s.app.store_code(Box::new(
+            ContractWrapper::new(
+                bithive_attestation::contract::execute,
+                bithive_attestation::contract::instantiate,
+                bithive_attestation::contract::query,
+            )
+            .with_reply(bithive_attestation::contract::reply),
+        ));
+        let gov = self.s.gov.clone();
+        let registry = self
+            .s
+            .app
+            .instantiate_contract(
+                id,
+                gov.clone(),
+                &AttestationInit {
+                    governance: gov.to_string(),
+                    staking: self.s.staking.to_string(),
+                    escrow: None,
+                    rewards: Some(self.rewards.to_string()),
+                    asset_nft: None,
+                    quorum_threshold: 2,
+                    quorum_kinds: vec![AttestationKind::ComputeWork],
+                    max_age_seconds: DAY,
+                    max_future_seconds: 60,
+                    ibc_timeout_seconds: 600,
+                    peers: vec![],
+                },
+                &[],
+                "attestation",
+                None,
+            )
+            .unwrap();
+        for &i in with_keys {
+            let node = self.s.nodes[i].clone();
+            let sk = bls(i as u8);
+            let msg = AttestationExec::RegisterBlsKey {
+                public_key: HexBinary::from(sk.public_key().to_vec()),
+                proof_of_possession: HexBinary::from(
+                    sk.proof_of_possession(node.as_str()).unwrap().to_vec(),
+                ),
+            };
+            self.s
+                .app
+                .execute_contract(node, registry.clone(), &msg, &[])
+                .unwrap();
+        }
+        let mut cfg = rewards_config(&self.s, UNITS_PER_T, UNITS_PER_T);
+        cfg.reporter = registry.clone();
+        self.s
+            .app
+            .execute_contract(gov, self.rewards.clone(), &cfg, &[])
+            .unwrap();
+        registry
+    }
+
+    /// Evidence naming `named` as the members, aggregated from the keys of `signed`.
+    fn bls_quorum(
+        &mut self,
+        a: &Attestation,
+        named: &[usize],
+        signed: &[usize],
+        payload: &Binary,
+    ) -> anyhow::Result<cw_multi_test::AppResponse> {
+        let keys: Vec<BlsSecretKey> = signed.iter().map(|&i| bls(i as u8)).collect();
+        let signature = HexBinary::from(sign_quorum(a, &keys).unwrap().to_vec());
+        let signers = named.iter().map(|&i| self.s.nodes[i].to_string()).collect();
+        self.submit(a, EvidenceProof::Bls { signers, signature }, payload)
+    }
+}
+
+/// A BLS-aggregate quorum report above capacity slashes each member once (whichever proof names
+/// it later), and never the subject that did not sign.
+#[test]
+fn a_bls_quorum_report_slashes_each_member_once() {
+    let mut w = world(6);
+    w.with_bls_registry(&[1, 2, 3, 4]);
+    let (a, payload) = w.report(Some(0), LIMIT + 1, "work-bls", QUORUM_SIGNER);
+
+    let r = w.bls_quorum(&a, &[1, 2, 3], &[1, 2, 3], &payload).unwrap();
+    let mut got = slashed_nodes(&r);
+    got.sort();
+    let mut want: Vec<String> = (1..4).map(|i| w.s.nodes[i].to_string()).collect();
+    want.sort();
+    assert_eq!(got, want);
+    let (stakes, treasury) = w.stakes();
+    assert_eq!(stakes[0], (1_000 * BTK, 0));
+    for s in &stakes[1..4] {
+        assert_eq!(*s, (900 * BTK, 100 * BTK));
+    }
+    assert_eq!(treasury, 300 * BTK);
+
+    // The same members again, by BLS or by their secp256k1 signatures: already slashed.
+    let e = w.bls_quorum(&a, &[1, 2], &[1, 2], &payload).unwrap_err();
+    assert_eq!(err(e), ContractError::EvidenceReplayed);
+    let e = w.quorum(&a, &[2, 3], &payload).unwrap_err();
+    assert_eq!(err(e), ContractError::EvidenceReplayed);
+    // A new member's signature: only it.
+    let r = w.bls_quorum(&a, &[3, 4], &[3, 4], &payload).unwrap();
+    assert_eq!(slashed_nodes(&r), vec![w.s.nodes[4].to_string()]);
+}
+
+/// An aggregate cannot name a node that did not sign, nor one without a registered key, and a
+/// report within capacity is no evidence whatever the proof.
+#[test]
+fn a_bls_aggregate_cannot_frame_a_node() {
+    let mut w = world(6);
+    w.with_bls_registry(&[1, 2, 3, 4]);
+    let before = w.stakes();
+    let (a, payload) = w.report(Some(0), LIMIT + 1, "work-bls", QUORUM_SIGNER);
+
+    // Node 4 named, but only 1 and 2 signed.
+    let e = w.bls_quorum(&a, &[1, 2, 4], &[1, 2], &payload).unwrap_err();
+    assert!(matches!(err(e), ContractError::Attestation(_)));
+    // An attacker (node 1) aggregates its own key under node 2's name.
+    let e = w.bls_quorum(&a, &[2], &[1], &payload).unwrap_err();
+    assert!(matches!(err(e), ContractError::Attestation(_)));
+    // Node 5 has no BLS key: nothing to verify it by.
+    let e = w.bls_quorum(&a, &[1, 5], &[1, 5], &payload).unwrap_err();
+    assert_eq!(err(e), ContractError::NoBlsKey(w.s.nodes[5].to_string()));
+    // The signature over another body (nonce changed after signing).
+    let mut other = a.clone();
+    other.nonce = 9;
+    let sig = HexBinary::from(sign_quorum(&other, &[bls(1), bls(2)]).unwrap().to_vec());
+    let signers = vec![w.s.nodes[1].to_string(), w.s.nodes[2].to_string()];
+    let e = w
+        .submit(
+            &a,
+            EvidenceProof::Bls {
+                signers: signers.clone(),
+                signature: sig,
+            },
+            &payload,
+        )
+        .unwrap_err();
+    assert!(matches!(err(e), ContractError::Attestation(_)));
+    // Malformed proofs.
+    for (signers, signature) in [
+        (vec![], HexBinary::from(vec![0u8; 96])),
+        (signers.clone(), HexBinary::from(vec![0u8; 95])),
+        (
+            vec![w.s.nodes[1].to_string(), w.s.nodes[1].to_string()],
+            HexBinary::from(vec![0u8; 96]),
+        ),
+    ] {
+        let e = w
+            .submit(&a, EvidenceProof::Bls { signers, signature }, &payload)
+            .unwrap_err();
+        assert!(matches!(
+            err(e),
+            ContractError::BadProof(_) | ContractError::DuplicateSigner(_)
+        ));
+    }
+    // A single-signer body with a BLS proof.
+    let (single, single_payload) = w.report(Some(0), LIMIT + 1, "work-1", pubkey(1));
+    let e = w
+        .bls_quorum(&single, &[1, 2], &[1, 2], &single_payload)
+        .unwrap_err();
+    assert!(matches!(err(e), ContractError::BadProof(_)));
+    // Within capacity.
+    let (ok, ok_payload) = w.report(Some(0), LIMIT, "work-ok", QUORUM_SIGNER);
+    let e = w
+        .bls_quorum(&ok, &[1, 2], &[1, 2], &ok_payload)
+        .unwrap_err();
+    assert!(matches!(err(e), ContractError::WithinCapacity { .. }));
+    assert_eq!(w.stakes(), before);
+}
+
+/// Without an attestation contract as rewards' reporter there are no BLS keys to check against:
+/// the evidence is refused, nobody is slashed.
+#[test]
+fn bls_evidence_needs_the_key_registry() {
+    let mut w = world(4);
+    let before = w.stakes();
+    let (a, payload) = w.report(Some(0), LIMIT + 1, "work-bls", QUORUM_SIGNER);
+    let e = w.bls_quorum(&a, &[1, 2], &[1, 2], &payload).unwrap_err();
+    assert_eq!(err(e), ContractError::NoBlsRegistry(w.s.gov.to_string()));
+    assert_eq!(w.stakes(), before);
 }

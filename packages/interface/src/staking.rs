@@ -1,6 +1,6 @@
 use bithive_signed_attestation::{Attestation, PubKey33, Signature64, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, Decimal, QuerierWrapper, StdResult, Uint128};
+use cosmwasm_std::{Addr, Binary, Decimal, HexBinary, QuerierWrapper, StdResult, Uint128};
 
 pub use crate::attestation::KeySignature;
 use cw20::Cw20ReceiveMsg;
@@ -157,6 +157,15 @@ pub enum EvidenceProof {
     /// A quorum attestation (`signer` = the quorum key): the members' secp256k1 signatures
     /// (1..=100, distinct keys; every one must verify and belong to a registered node).
     Secp256k1 { signatures: Vec<KeySignature> },
+    /// A quorum attestation signed with one BLS12-381 aggregate: the member nodes (1..=100,
+    /// distinct registered nodes) and the aggregate (G2, 96 bytes) over the attestation digest.
+    /// Each member's key is the one it registered, with a proof of possession, in the attestation
+    /// contract that reports work to rewards (rewards' `reporter`), so an aggregate cannot name a
+    /// node that did not sign.
+    Bls {
+        signers: Vec<String>,
+        signature: HexBinary,
+    },
 }
 
 /// Attribute value of `reason` for an over-capacity slash.
