@@ -4,6 +4,8 @@
 //! (the devnet does not yet): the browser then allows the calls without any.
 //!
 //! Routes: `GET /deployment.json` (the file `bithive deploy` wrote, read on each request),
+//! `GET /keplr-chain-info.json` (the wallet chain info written beside it, the only ChainInfo the
+//! page suggests to the wallet),
 //! `/rpc` and `/rpc/...` (POST JSON-RPC or GET, forwarded to the configured RPC URL only),
 //! everything else a file under the dist directory (`/` is `index.html`). File paths are
 //! restricted to `[A-Za-z0-9._-]` segments, none starting with a dot, so no request reads outside
@@ -18,6 +20,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use bithive_wallet_files::KEPLR_FILE;
 
 /// Largest RPC request body forwarded (CometBFT's default `max_body_bytes`).
 const MAX_RPC_BODY: usize = 1_000_000;
@@ -203,6 +206,9 @@ async fn static_file(State(s): State<AppState>, method: Method, uri: Uri) -> Res
     }
     let (file, cache) = if uri.path() == "/deployment.json" {
         (s.deployment.clone(), "no-store")
+    } else if uri.path() == format!("/{KEPLR_FILE}") {
+        // Written beside deployment.json by `bithive deploy` / `bithive chain-info`.
+        (s.deployment.with_file_name(KEPLR_FILE), "no-store")
     } else {
         match safe_relative_path(uri.path()) {
             Some(rel) => {

@@ -88,6 +88,15 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         (200, r#"{"chain_id":"web-test-1"}"#)
     );
 
+    // The wallet chain info beside deployment.json: absent is a 404, written is served as is.
+    let (status, _, _) = http(addr, "GET", "/keplr-chain-info.json", "").await;
+    assert_eq!(status, 404);
+    let info = r#"{"chainId":"web-test-1"}"#;
+    std::fs::write(dir.path().join("keplr-chain-info.json"), info).unwrap();
+    let (status, head, body) = http(addr, "GET", "/keplr-chain-info.json", "").await;
+    assert_eq!((status, body.as_str()), (200, info));
+    assert!(head.contains("application/json") && head.contains("no-store"));
+
     let rpc = r#"{"jsonrpc":"2.0","id":1,"method":"status"}"#;
     let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
     assert_eq!(status, 200);

@@ -5,7 +5,7 @@ import { calculateFee, GasPrice } from "@cosmjs/stargate";
 import { toUtf8 } from "@cosmjs/encoding";
 import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
-import { chainInfo, GAS_PRICE, NATIVE } from "./chaininfo";
+import { type ChainInfo, gasPrice } from "./chaininfo";
 import type { Deployment } from "./deployment";
 
 /** The part of Keplr's injected API the app uses (any wallet injecting it works). */
@@ -35,7 +35,11 @@ export class Chain {
   session: Session | null = null;
   private listeners: (() => void)[] = [];
 
-  constructor(readonly d: Deployment, base: string) {
+  constructor(
+    readonly d: Deployment,
+    readonly info: ChainInfo,
+    base: string,
+  ) {
     this.rpc = new URL("rpc", base).toString();
   }
 
@@ -61,7 +65,7 @@ export class Chain {
     }
     const id = this.d.chain_id;
     try {
-      await keplr.experimentalSuggestChain(chainInfo(this.d, this.rpc, new URL("rest", window.location.href).toString()));
+      await keplr.experimentalSuggestChain(this.info);
       await keplr.enable(id);
     } catch (e) {
       throw new UserError(`The wallet did not connect: ${plain(e)}. Nothing changed.`);
@@ -73,7 +77,7 @@ export class Chain {
       throw new UserError("The wallet's signer and key disagree on the account: reconnect the wallet.");
     }
     const client = await SigningCosmWasmClient.connectWithSigner(this.rpc, signer, {
-      gasPrice: GasPrice.fromString(`${GAS_PRICE.average}${NATIVE.coinMinimalDenom}`),
+      gasPrice: GasPrice.fromString(gasPrice(this.info)),
     });
     this.session = { address: account.address, name: key.name, client };
     this.listeners.forEach((f) => f());
@@ -161,7 +165,7 @@ export async function runTx(
     s = chain.requireSession();
     report("checking", "Checking the transaction with the chain…");
     const gas = await s.client.simulate(s.address, msgs, memo);
-    const fee = calculateFee(Math.ceil(gas * 1.4), GasPrice.fromString(`${GAS_PRICE.average}${NATIVE.coinMinimalDenom}`));
+    const fee = calculateFee(Math.ceil(gas * 1.4), GasPrice.fromString(gasPrice(chain.info)));
     report("signing", "Waiting for your signature in the wallet…");
     const raw = await s.client.sign(s.address, msgs, fee, memo);
     report("broadcast", "Broadcast: waiting for the next block…");

@@ -1,17 +1,18 @@
-// The Keplr ChainInfo the app suggests (experimentalSuggestChain), built from the deployment.
-// TODO(#21 item 2): take the ChainInfo `bithive` writes for the deployment (the chaininfo
-// generator, branch `chaininfo`) instead of building it here; this module is the only place
-// that knows its shape, so swapping it changes nothing else.
+// The Keplr ChainInfo of the deployment: the `keplr-chain-info.json` that `bithive deploy` (or
+// `bithive chain-info`) wrote beside deployment.json from what the chain says (packages/
+// wallet-files), served by `bithive web`. The app suggests exactly that file to the wallet and
+// reads the native coin, the address prefix and the gas price from it, so nothing here can drift
+// from what the wallet is told.
 import type { Deployment } from "./deployment";
-
-export const PREFIX = "bithive";
-export const NATIVE = { coinDenom: "BHIVE", coinMinimalDenom: "ubhive", coinDecimals: 6 };
-export const GAS_PRICE = { low: 0.025, average: 0.025, high: 0.1 };
 
 export interface Currency {
   coinDenom: string;
   coinMinimalDenom: string;
   coinDecimals: number;
+}
+
+export interface FeeCurrency extends Currency {
+  gasPriceStep: { low: number; average: number; high: number };
 }
 
 export interface ChainInfo {
@@ -20,41 +21,40 @@ export interface ChainInfo {
   rpc: string;
   rest: string;
   bip44: { coinType: number };
-  bech32Config: Record<string, string>;
+  bech32Config: { bech32PrefixAccAddr: string } & Record<string, string>;
   currencies: Currency[];
-  feeCurrencies: (Currency & { gasPriceStep: typeof GAS_PRICE })[];
-  stakeCurrency: Currency;
-  features: string[];
+  feeCurrencies: FeeCurrency[];
+  stakeCurrency?: Currency;
+  features?: string[];
 }
 
 /** Keplr's cw20 currency denom: `cw20:<contract>:<symbol>`. */
 export const cw20Denom = (contract: string, symbol: string) => `cw20:${contract}:${symbol}`;
 
-export function chainInfo(d: Deployment, rpc: string, rest: string): ChainInfo {
-  const p = PREFIX;
-  return {
-    chainId: d.chain_id,
-    chainName: `BitHive (${d.chain_id})`,
-    rpc,
-    // TODO(#21 item 1): the devnet's REST API (branch `rest`); until then Keplr shows no
-    // balances of its own for this chain, the app reads them over RPC.
-    rest,
-    bip44: { coinType: 118 },
-    bech32Config: {
-      bech32PrefixAccAddr: p,
-      bech32PrefixAccPub: `${p}pub`,
-      bech32PrefixValAddr: `${p}valoper`,
-      bech32PrefixValPub: `${p}valoperpub`,
-      bech32PrefixConsAddr: `${p}valcons`,
-      bech32PrefixConsPub: `${p}valconspub`,
-    },
-    currencies: [
-      NATIVE,
-      { coinDenom: "BTT", coinMinimalDenom: cw20Denom(d.contracts.btt, "BTT"), coinDecimals: 6 },
-      { coinDenom: "BTK", coinMinimalDenom: cw20Denom(d.contracts.btk, "BTK"), coinDecimals: 6 },
-    ],
-    feeCurrencies: [{ ...NATIVE, gasPriceStep: GAS_PRICE }],
-    stakeCurrency: NATIVE,
-    features: ["cosmwasm"],
-  };
+/** Fetches and checks the deployment's ChainInfo (the wallet is only ever told this file). */
+export async function loadChainInfo(d: Deployment, url: string): Promise<ChainInfo> {
+  const r = await fetch(url, { cache: "no-store" });
+  if (!r.ok) {
+    throw new Error(`no wallet chain info at ${url} (HTTP ${r.status}): write it with \`bithive chain-info\``);
+  }
+  const info = (await r.json()) as ChainInfo;
+  if (info.chainId !== d.chain_id) {
+    throw new Error(`${url} is for chain "${info.chainId}", the deployment for "${d.chain_id}": run \`bithive chain-info\` again`);
+  }
+  const fee = info.feeCurrencies?.[0];
+  if (!info.bech32Config?.bech32PrefixAccAddr || !fee?.gasPriceStep || !info.currencies?.length) {
+    throw new Error(`${url} is not a Keplr ChainInfo (bech32 prefix, currencies and fee currency with gasPriceStep needed)`);
+  }
+  return info;
 }
+
+/** The chain's own fee coin (the first fee currency). */
+export const feeCurrency = (info: ChainInfo): FeeCurrency => info.feeCurrencies[0];
+
+/** `<average><denom>`, the gas price the app pays by (CosmJS `GasPrice.fromString`). */
+export const gasPrice = (info: ChainInfo): string => {
+  const f = feeCurrency(info);
+  return `${f.gasPriceStep.average}${f.coinMinimalDenom}`;
+};
+
+export const addressPrefix = (info: ChainInfo): string => info.bech32Config.bech32PrefixAccAddr;

@@ -84,6 +84,12 @@ test("wallet: connects, suggests the chain, shows the balances the chain holds",
   await connect(page, w);
   const d = dep();
   const info = w.suggested[0] as any;
+  // Exactly the ChainInfo `bithive deploy` wrote beside deployment.json, whose REST API answers.
+  const written = JSON.parse(readFileSync(path.join(path.dirname(process.env.BITHIVE_DEPLOYMENT!), "keplr-chain-info.json"), "utf8"));
+  expect(info).toEqual(written);
+  expect(info.rest.replace(/\/$/, "")).toBe(process.env.BITHIVE_REST!.replace(/\/$/, ""));
+  const nodeInfo = await (await fetch(`${info.rest.replace(/\/$/, "")}/cosmos/base/tendermint/v1beta1/node_info`)).json();
+  expect(nodeInfo.default_node_info.network).toBe(d.chain_id);
   expect(info.chainId).toBe(d.chain_id);
   expect(info.features).toContain("cosmwasm");
   expect(info.currencies.map((c: any) => c.coinMinimalDenom)).toEqual(["ubhive", `cw20:${d.contracts.btt}:BTT`, `cw20:${d.contracts.btk}:BTK`]);

@@ -2,7 +2,7 @@
 // `bithive devnet start`, adds the deployer key, runs `bithive deploy` (as cli tests and
 // dev/devnet/cosmjs-test do), funds the test wallet with BTT, and serves the app.
 // Env in: BITHIVE_BIN (the `bithive` binary). Env out (to the tests): BITHIVE_WEB_URL,
-// BITHIVE_RPC, BITHIVE_DEPLOYMENT (path), BITHIVE_USER_MNEMONIC, BITHIVE_NODE_MNEMONIC,
+// BITHIVE_RPC, BITHIVE_REST, BITHIVE_DEPLOYMENT (path), BITHIVE_USER_MNEMONIC, BITHIVE_NODE_MNEMONIC,
 // BITHIVE_DEPLOYER_MNEMONIC.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
@@ -26,15 +26,25 @@ function bin(): string {
 }
 
 /** Starts `cmd` and resolves with the first stdout match of `re`. */
-function startAndRead(cmd: string, args: string[], re: RegExp, what: string): Promise<[ChildProcess, string]> {
+async function startAndRead(cmd: string, args: string[], re: RegExp, what: string): Promise<[ChildProcess, string]> {
+  const [child, [m]] = await startAndReadAll(cmd, args, [re], what);
+  return [child, m];
+}
+
+/** Starts `cmd` and resolves once stdout has matched every one of `res` (first group of each). */
+function startAndReadAll(cmd: string, args: string[], res: RegExp[], what: string): Promise<[ChildProcess, string[]]> {
   const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+  const found: (string | undefined)[] = res.map(() => undefined);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start`)), 60_000);
     createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = line.match(re);
-      if (m) {
+      res.forEach((re, i) => {
+        const m = line.match(re);
+        if (m && found[i] === undefined) found[i] = m[1];
+      });
+      if (found.every((f) => f !== undefined)) {
         clearTimeout(timer);
-        resolve([child, m[1]]);
+        resolve([child, found as string[]]);
       }
     });
     child.on("exit", (code) => reject(new Error(`${what} exited with ${code}`)));
@@ -52,13 +62,13 @@ export default async function globalSetup() {
   const [u] = await user.getAccounts();
   const [n] = await node.getAccounts();
 
-  const [devnet, rpc] = await startAndRead(
+  const [devnet, [rpc, rest]] = await startAndReadAll(
     bithive,
     ["devnet", "start", "--rpc", "127.0.0.1:0", "--block-time-ms", "200", "--chain-id", CHAIN_ID, "--home", path.join(dir, "devnet"),
       "--genesis-account", `${d.address}=100000000000000ubhive`,
       "--genesis-account", `${u.address}=50000000ubhive`,
       "--genesis-account", `${n.address}=50000000ubhive`],
-    /^rpc: (http:\/\/\S+)/,
+    [/^rpc: (http:\/\/\S+)/, /^rest: (http:\/\/\S+)/],
     "devnet",
   );
   const children: ChildProcess[] = [devnet];
@@ -74,7 +84,8 @@ export default async function globalSetup() {
     run(["keys", "add", "deployer", "--mnemonic-file", path.join(dir, "mnemonic"), "--keyring", keyring]);
     const deployment = path.join(dir, "deployment.json");
     const t0 = Date.now();
-    run(["deploy", "--rpc", rpc, "--chain-id", CHAIN_ID, "--key", "deployer", "--keyring", keyring, "--out", deployment]);
+    run(["deploy", "--rpc", rpc, "--chain-id", CHAIN_ID, "--key", "deployer", "--keyring", keyring, "--out", deployment,
+      "--rest", rest]);
     console.log(`deployed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     const dep = JSON.parse(readFileSync(deployment, "utf8"));
 
@@ -118,6 +129,7 @@ export default async function globalSetup() {
     Object.assign(process.env, {
       BITHIVE_WEB_URL: url,
       BITHIVE_RPC: rpc,
+      BITHIVE_REST: rest,
       BITHIVE_DEPLOYMENT: deployment,
       BITHIVE_DEPLOYER_MNEMONIC: DEPLOYER_MNEMONIC,
       BITHIVE_USER_MNEMONIC: user.mnemonic,

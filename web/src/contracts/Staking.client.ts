@@ -6,7 +6,7 @@
 
 import { CosmWasmClient, SigningCosmWasmClient, ExecuteResult } from "@cosmjs/cosmwasm-stargate";
 import { Coin, StdFee } from "@cosmjs/amino";
-import { Decimal, Uint128, InstantiateMsg, ExecuteMsg, PubKey33, Signature64, Tier, Binary, Hash32, AttestationKind, EvidenceProof, Cw20ReceiveMsg, SignedAttestation, Attestation, KeySignature, QueryMsg, MigrateMsg, Addr, AttestorSetResponse, Member, Config, Boolean, NodeResponse, Claim, Lot, NodesResponse, PledgeStatusResponse, Totals, VscoreResponse } from "./Staking.types";
+import { Decimal, Uint128, InstantiateMsg, ExecuteMsg, PubKey33, Signature64, Tier, Binary, Hash32, AttestationKind, EvidenceProof, HexBinary, Cw20ReceiveMsg, SignedAttestation, Attestation, KeySignature, QueryMsg, MigrateMsg, Addr, AttestorSetResponse, Member, Config, Boolean, NodeResponse, Claim, Lot, NodesResponse, PledgeStatusResponse, Totals, VscoreResponse } from "./Staking.types";
 export interface StakingReadOnlyInterface {
   contractAddress: string;
   config: () => Promise<Config>;

@@ -100,7 +100,13 @@ export type EvidenceProof = {
   secp256k1: {
     signatures: KeySignature[];
   };
+} | {
+  bls: {
+    signature: HexBinary;
+    signers: string[];
+  };
 };
+export type HexBinary = string;
 export interface Cw20ReceiveMsg {
   amount: Uint128;
   msg: Binary;

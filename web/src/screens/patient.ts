@@ -81,7 +81,7 @@ export const patientScreen: Screen = {
       let amt: string, nodeAddr: string | null, hrs: number;
       try {
         amt = parseAmount(amount.value);
-        nodeAddr = node.value.trim() ? checkAddress(node.value) : null;
+        nodeAddr = node.value.trim() ? checkAddress(chain, node.value) : null;
         hrs = Number(hours.value);
         if (!Number.isInteger(hrs) || hrs < 1 || hrs > 24 * 30) throw new Error("expiry must be 1 to 720 hours");
       } catch (e) {

@@ -6,7 +6,7 @@ import { MsgSend } from "cosmjs-types/cosmos/bank/v1beta1/tx";
 import { TokenQueryClient } from "../contracts/Token.client";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, runTx, sendMsg } from "../chain";
-import { NATIVE, PREFIX } from "../chaininfo";
+import { addressPrefix, type Currency, feeCurrency } from "../chaininfo";
 import { field, fmt, h, parseAmount, section, select, short, table, txStatus } from "../ui";
 import type { Screen } from "../main";
 
@@ -19,7 +19,7 @@ export interface Balances {
 export async function balances(chain: Chain, address: string): Promise<Balances> {
   const c = chain.d.contracts;
   const [n, btt, btk] = await Promise.all([
-    chain.query.getBalance(address, NATIVE.coinMinimalDenom),
+    chain.query.getBalance(address, feeCurrency(chain.info).coinMinimalDenom),
     new TokenQueryClient(chain.query, c.btt).balance({ address }),
     new TokenQueryClient(chain.query, c.btk).balance({ address }),
   ]);
@@ -34,7 +34,9 @@ export function balanceList(b: Balances): HTMLElement {
   );
 }
 
-export function checkAddress(a: string): string {
+/** `a` as an account address of this chain (its bech32 prefix from the chain info). */
+export function checkAddress(chain: Chain, a: string): string {
+  const want = addressPrefix(chain.info);
   const t = a.trim();
   let prefix: string;
   try {
@@ -42,11 +44,11 @@ export function checkAddress(a: string): string {
   } catch {
     throw new Error(`"${t}" is not an address`);
   }
-  if (prefix !== PREFIX) throw new Error(`"${t}" is a ${prefix} address, not a ${PREFIX} one`);
+  if (prefix !== want) throw new Error(`"${t}" is a ${prefix} address, not a ${want} one`);
   return t;
 }
 
-function describe(tx: IndexedTx, me: string, tokens: Record<string, string>): string {
+function describe(tx: IndexedTx, me: string, tokens: Record<string, string>, native: Currency): string {
   const wasm = tx.events.filter((e) => e.type === "wasm");
   const attr = (k: string) => wasm.flatMap((e) => e.attributes).find((a) => a.key === k)?.value;
   const action = attr("action");
@@ -61,7 +63,7 @@ function describe(tx: IndexedTx, me: string, tokens: Record<string, string>): st
   for (const m of decodeTxRaw(tx.tx).body.messages) {
     if (m.typeUrl !== "/cosmos.bank.v1beta1.MsgSend") continue;
     const send = MsgSend.decode(m.value);
-    const amount = send.amount.map((c) => (c.denom === NATIVE.coinMinimalDenom ? `${fmt(c.amount)} BHIVE` : `${c.amount} ${c.denom}`)).join(", ");
+    const amount = send.amount.map((c) => (c.denom === native.coinMinimalDenom ? `${fmt(c.amount)} ${native.coinDenom}` : `${c.amount} ${c.denom}`)).join(", ");
     return send.fromAddress === me ? `send ${amount} to ${short(send.toAddress)}` : `received ${amount} from ${short(send.fromAddress)}`;
   }
   return "transaction";
@@ -92,7 +94,7 @@ export const walletScreen: Screen = {
           table(
             "Your recent transactions",
             ["Block", "Transaction", "What", "Result"],
-            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address, { [chain.d.contracts.btt]: "BTT", [chain.d.contracts.btk]: "BTK" }), t.code === 0 ? "ok" : `failed (${t.code})`]),
+            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address, { [chain.d.contracts.btt]: "BTT", [chain.d.contracts.btk]: "BTK" }, feeCurrency(chain.info)), t.code === 0 ? "ok" : `failed (${t.code})`]),
             "history",
           ),
         ),
@@ -100,7 +102,7 @@ export const walletScreen: Screen = {
     };
 
     const [assetF, asset] = select("Asset", [["BHIVE", "BHIVE (native)"], ["BTT", "BTT (cw20)"], ["BTK", "BTK (cw20)"]]);
-    const [toF, to] = field("Recipient", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "send-to" }, `A ${PREFIX}1… address`);
+    const [toF, to] = field("Recipient", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "send-to" }, `A ${addressPrefix(chain.info)}1… address`);
     const [amtF, amt] = field("Amount", { required: true, inputmode: "decimal", "data-testid": "send-amount" }, "In whole tokens, up to 6 decimals");
     const [status, report] = txStatus("send-status");
     const submit = h("button", { type: "submit", "data-testid": "send-submit" }, "Send");
@@ -110,7 +112,7 @@ export const walletScreen: Screen = {
       ev.preventDefault();
       let recipient: string, amount: string;
       try {
-        recipient = checkAddress(to.value);
+        recipient = checkAddress(chain, to.value);
         amount = parseAmount(amt.value);
       } catch (e) {
         report("failed", `Not sent: ${(e as Error).message}.`);
@@ -119,7 +121,7 @@ export const walletScreen: Screen = {
       const c = chain.d.contracts;
       const msg =
         asset.value === "BHIVE"
-          ? sendMsg(s.address, recipient, NATIVE.coinMinimalDenom, amount)
+          ? sendMsg(s.address, recipient, feeCurrency(chain.info).coinMinimalDenom, amount)
           : executeMsg(s.address, asset.value === "BTT" ? c.btt : c.btk, { transfer: { recipient, amount } } satisfies TokenExecuteMsg);
       submit.disabled = true;
       const done = await runTx(chain, [msg], "", report);
