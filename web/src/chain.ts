@@ -5,7 +5,7 @@ import { calculateFee, GasPrice } from "@cosmjs/stargate";
 import { toUtf8 } from "@cosmjs/encoding";
 import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx";
 import { TxRaw } from "cosmjs-types/cosmos/tx/v1beta1/tx";
-import { type ChainInfo, gasPrice } from "./chaininfo";
+import { type ChainInfo, gasPrice, loadChainInfo } from "./chaininfo";
 import type { Deployment } from "./deployment";
 
 /** The part of Keplr's injected API the app uses (any wallet injecting it works). */
@@ -35,12 +35,16 @@ export class Chain {
   session: Session | null = null;
   private listeners: (() => void)[] = [];
 
+  /** The deployment's wallet chain info (loaded by `connect`). */
+  info!: ChainInfo;
+  private readonly infoUrl: string;
+
   constructor(
     readonly d: Deployment,
-    readonly info: ChainInfo,
     base: string,
   ) {
     this.rpc = new URL("rpc", base).toString();
+    this.infoUrl = new URL("keplr-chain-info.json", base).toString();
   }
 
   async connect(): Promise<void> {
@@ -51,6 +55,7 @@ export class Chain {
         `Wrong network: the RPC serves chain "${id}" but the deployment is for "${this.d.chain_id}".`,
       );
     }
+    this.info = await loadChainInfo(this.d, this.infoUrl);
   }
 
   onSession(f: () => void) {

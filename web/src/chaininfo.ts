@@ -28,9 +28,6 @@ export interface ChainInfo {
   features?: string[];
 }
 
-/** Keplr's cw20 currency denom: `cw20:<contract>:<symbol>`. */
-export const cw20Denom = (contract: string, symbol: string) => `cw20:${contract}:${symbol}`;
-
 /** Fetches and checks the deployment's ChainInfo (the wallet is only ever told this file). */
 export async function loadChainInfo(d: Deployment, url: string): Promise<ChainInfo> {
   const r = await fetch(url, { cache: "no-store" });

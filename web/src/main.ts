@@ -2,7 +2,6 @@
 import "./style.css";
 import { Chain, plain, UserError } from "./chain";
 import { loadDeployment } from "./deployment";
-import { loadChainInfo } from "./chaininfo";
 import { h, short } from "./ui";
 import { walletScreen } from "./screens/wallet";
 import { networkScreen } from "./screens/network";
@@ -24,10 +23,8 @@ async function boot() {
   const account = document.getElementById("account")!;
   let chain: Chain;
   try {
-    const here = window.location.href;
-    const d = await loadDeployment(new URL("deployment.json", here).toString());
-    const info = await loadChainInfo(d, new URL("keplr-chain-info.json", here).toString());
-    chain = new Chain(d, info, here);
+    const d = await loadDeployment(new URL("deployment.json", window.location.href).toString());
+    chain = new Chain(d, window.location.href);
     await chain.connect();
   } catch (e) {
     main.replaceChildren(h("p", { role: "alert", class: "error" }, e instanceof UserError ? e.message : `The app could not reach the chain: ${plain(e)}`));
