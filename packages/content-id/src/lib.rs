@@ -13,9 +13,10 @@
 //!
 //! BitHive's profile is [`Profile::KUBO_V1`] (256 KiB chunks, 174 links per node): kubo's
 //! `ipfs add --cid-version=1 --chunker=size-262144` (CIDv1 implies raw leaves) gives the same
-//! CIDs, and so does `@helia/unixfs` with that chunker and layout. `@helia/unixfs`'s own defaults
-//! (1 MiB chunks, 1024 links: [`Profile::HELIA_DEFAULT`], kubo's `unixfs-v1-2025`) are supported
-//! too but are not the default, because kubo's HTTP API cannot select 1024 links per request.
+//! CIDs, and so does `@helia/unixfs` with that chunker and layout. `@helia/unixfs`'s own
+//! defaults (1 MiB chunks, 1024 links: [`Profile::HELIA_DEFAULT`], the importer's
+//! `unixfs-v1-2025` profile) are supported too but are not the default, because kubo's HTTP API
+//! cannot select 1024 links per request.
 
 #![no_std]
 extern crate alloc;
@@ -50,7 +51,7 @@ impl Profile {
         max_children: 174,
     };
     /// `@helia/unixfs` `addBytes` defaults (`defaultImporterSettings`: 1 MiB chunks, 1024 links);
-    /// kubo's `unixfs-v1-2025` import profile.
+    /// ipfs-unixfs-importer's `unixfs-v1-2025` profile (IPIP-499).
     pub const HELIA_DEFAULT: Profile = Profile {
         chunk_size: 1_048_576,
         max_children: 1024,
