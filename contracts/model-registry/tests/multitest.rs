@@ -366,7 +366,8 @@ fn unconfigured_roles_refuse() {
 fn fields_are_bounded_and_shaped() {
     let mut t = setup();
     let owner = t.owner.clone();
-    let cases: Vec<(&str, Box<dyn Fn(&mut PublishMsg)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut PublishMsg)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("name", Box::new(|m| m.name = "Retina".into())),
         ("name", Box::new(|m| m.name = "retina@2".into())),
         ("name", Box::new(|m| m.name = "r".repeat(65))),

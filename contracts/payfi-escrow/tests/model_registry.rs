@@ -210,6 +210,17 @@ impl T {
             )
             .unwrap()
     }
+    fn snapshot(&self, id: &str) -> Option<JobModel> {
+        self.app
+            .wrap()
+            .query_wasm_smart(
+                &self.pay,
+                &QueryMsg::JobModel {
+                    job_id: self.full_id(id),
+                },
+            )
+            .unwrap()
+    }
     fn model(&self, model_id: u64) -> reg::ModelResponse {
         self.app
             .wrap()
@@ -291,7 +302,7 @@ fn a_paid_job_pays_the_owner_its_price_and_the_node_the_rest_then_records_it() {
     assert_eq!(attr(&r, "model_id"), Some("1"));
     assert_eq!(attr(&r, "model_owner"), Some(t.owner.as_str()));
     assert_eq!(attr(&r, "model_price"), Some("250"));
-    let snap = t.job("j1").registered_model.unwrap();
+    let snap = t.snapshot("j1").unwrap();
     assert_eq!(
         (
             snap.model_id,
@@ -510,10 +521,7 @@ fn a_job_keeps_its_snapshot_when_the_model_changes() {
     // New jobs by name get version 2 and its price; 1,000 less 10 covers 900.
     let r = t.create("j3", "retina-cnn", &coins(1_000, BTT)).unwrap();
     assert_eq!(attr(&r, "model_id"), Some("2"));
-    assert_eq!(
-        t.job("j3").registered_model.unwrap().price,
-        Uint128::new(900)
-    );
+    assert_eq!(t.snapshot("j3").unwrap().price, Uint128::new(900));
 }
 
 #[test]
@@ -571,7 +579,7 @@ fn without_a_registry_jobs_are_unchanged() {
     let node0 = t.bal(&t.node);
     t.create("j1", "anything-local", &coins(1_000, "uusd"))
         .unwrap();
-    assert_eq!(t.job("j1").registered_model, None);
+    assert_eq!(t.snapshot("j1"), None);
     let r = t.report("j1").unwrap();
     assert_eq!(attr(&r, "paid"), Some("990"));
     assert!(attr(&r, "owner_paid").is_none());

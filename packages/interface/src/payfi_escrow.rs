@@ -220,6 +220,9 @@ pub enum QueryMsg {
     Channel { channel_id: u64 },
     #[returns(Job)]
     Job { job_id: String },
+    /// The registered model snapshot of a job; `None` for a job created without a registry.
+    #[returns(Option<JobModel>)]
+    JobModel { job_id: String },
     #[returns(bool)]
     IsReporter { address: String },
     #[returns(bool)]
@@ -343,13 +346,11 @@ pub struct Job {
     /// The only node a report may pay: chosen by the payer, or the node that claimed it.
     #[serde(default)]
     pub node: Option<Addr>,
-    /// The registered model `model` resolved to at creation (with a model registry configured):
-    /// what the job pays its owner, fixed for the job's life.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub registered_model: Option<JobModel>,
 }
 
-/// A job's snapshot of its registered model, taken at creation.
+/// A job's snapshot of its registered model, taken at creation (with a model registry
+/// configured): what the job pays the model's owner, fixed for the job's life. Kept beside the
+/// job (`job_model` query) so the `Job` record and its readers are unchanged.
 #[cw_serde]
 pub struct JobModel {
     /// The registry the model was resolved in (told when the job is paid).

@@ -17,7 +17,7 @@ use super::Res;
 use crate::error::ContractError;
 use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
-use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, REPORTERS};
+use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, JOB_MODELS, REPORTERS};
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
 pub const RECORD_JOB_REPLY: u64 = 1;
@@ -174,9 +174,11 @@ pub fn create(
         expires_at: msg.expires_at,
         status: JobStatus::Open,
         node,
-        registered_model: registered,
     };
     JOBS.save(deps.storage, &job_id, &job)?;
+    if let Some(m) = &registered {
+        JOB_MODELS.save(deps.storage, &job_id, m)?;
+    }
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::CREATE_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
@@ -187,7 +189,7 @@ pub fn create(
     if let Some(n) = job.node {
         res = res.add_attribute(ev::attr::NODE, n);
     }
-    if let Some(m) = job.registered_model {
+    if let Some(m) = registered {
         res = res
             .add_attribute(ev::attr::MODEL_ID, m.model_id.to_string())
             .add_attribute(ev::attr::MODEL_OWNER, m.owner)
@@ -282,20 +284,18 @@ pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: 
 fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
     let collector = CONFIG.load(deps.storage)?.fee_collector;
     let (net, fee) = split_fee(job.amount, job.fee_bps)?;
-    let owner_price = job
-        .registered_model
-        .as_ref()
-        .map_or(Uint128::zero(), |m| m.price);
+    let registered = JOB_MODELS.may_load(deps.storage, &job.job_id)?;
+    let owner_price = registered.as_ref().map_or(Uint128::zero(), |m| m.price);
     let to_node = net.checked_sub(owner_price)?;
     let mut msgs = vec![pay(&job.asset, &node, to_node)?];
-    if let Some(m) = &job.registered_model {
+    if let Some(m) = &registered {
         msgs.push(pay(&job.asset, &m.owner, m.price)?);
         res = res
             .add_attribute(ev::attr::MODEL_OWNER, m.owner.clone())
             .add_attribute(ev::attr::OWNER_PAID, m.price);
     }
     msgs.push(pay(&job.asset, &collector, fee)?);
-    if let Some(m) = &job.registered_model {
+    if let Some(m) = &registered {
         let record = ModelRegistryContract(m.registry.clone()).call(
             model_registry::ExecuteMsg::RecordJob {
                 model_id: m.model_id,
