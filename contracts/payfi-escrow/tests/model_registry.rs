@@ -717,3 +717,77 @@ fn migrate_reads_a_config_stored_before_the_registry_field_as_unset() {
         }
     ));
 }
+
+/// The deployment prices models in the BTT cw20: a job funded by a cw20 `send` pays the owner in
+/// BTT; another allowlisted cw20 is refused.
+#[test]
+fn cw20_btt_jobs_pay_the_owner_in_btt() {
+    let mut t = setup();
+    let cw20 = fixtures::cw20_base_code(&mut t.app);
+    let (admin, payer, owner) = (t.admin.clone(), t.payer.clone(), t.owner.clone());
+    let btt = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "BTT", 1_000_000);
+    let usdc = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "USDC", 1_000_000);
+    // A registry priced in the BTT cw20, wired to this escrow.
+    let reg_code = t.app.store_code(Box::new(ContractWrapper::new(
+        bithive_model_registry::contract::execute,
+        bithive_model_registry::contract::instantiate,
+        bithive_model_registry::contract::query,
+    )));
+    t.reg = t
+        .app
+        .instantiate_contract(
+            reg_code,
+            admin.clone(),
+            &reg::InstantiateMsg {
+                admin: None,
+                evaluator: None,
+                escrow: Some(t.pay.to_string()),
+                price_asset: reg::AssetInfo::Cw20(btt.clone()),
+            },
+            &[],
+            "models-btt",
+            None,
+        )
+        .unwrap();
+    t.set_registry();
+    t.reg_exec(&owner, publish("retina-cnn", 1, PRICE)).unwrap();
+    let allow = ExecuteMsg::UpdateCw20Allowlist {
+        add: vec![btt.to_string(), usdc.to_string()],
+        remove: vec![],
+    };
+    t.exec(&admin, allow, &[]).unwrap();
+    let send = |token: &Addr, id: &str, t: &T| {
+        let job = ReceiveMsg::CreateJob(CreateJobMsg {
+            job_id: id.into(),
+            expires_at: t.expiry(),
+            model: "retina-cnn".into(),
+            input: Binary::from(b"synthetic".as_slice()),
+            node: Some(t.node.to_string()),
+        });
+        (
+            token.clone(),
+            cw20::Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(1_000),
+                msg: cosmwasm_std::to_json_binary(&job).unwrap(),
+            },
+        )
+    };
+    let (token, msg) = send(&usdc, "j0", &t);
+    let e: ContractError = contract_err(t.app.execute_contract(payer.clone(), token, &msg, &[]));
+    assert_eq!(
+        e,
+        ContractError::WrongAsset {
+            expected: format!("cw20:{btt}")
+        }
+    );
+    let (token, msg) = send(&btt, "j1", &t);
+    t.app
+        .execute_contract(payer.clone(), token, &msg, &[])
+        .unwrap();
+    t.report("j1").unwrap();
+    assert_eq!(fixtures::cw20_balance(&t.app, &btt, &owner), PRICE);
+    assert_eq!(fixtures::cw20_balance(&t.app, &btt, &t.node), 740);
+    assert_eq!(fixtures::cw20_balance(&t.app, &btt, &t.collector), 10);
+    assert_eq!(t.model(1).model.jobs_served, 1);
+}
