@@ -295,22 +295,23 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
             .add_attribute(ev::attr::OWNER_PAID, m.price);
     }
     msgs.push(pay(&job.asset, &collector, fee)?);
-    if let Some(m) = &registered {
-        let record = ModelRegistryContract(m.registry.clone()).call(
-            model_registry::ExecuteMsg::RecordJob {
-                model_id: m.model_id,
-                job_id: job.job_id.clone(),
-                tscore: None,
-            },
-        )?;
-        res = res.add_submessage(SubMsg::reply_on_error(record, RECORD_JOB_REPLY));
-    }
+    // Paid before the record is sent: nothing the registry does can see an unpaid job.
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
-    Ok(res
+    res = res
         .add_messages(msgs.into_iter().flatten())
         .add_attribute(ev::attr::PAID, to_node)
-        .add_attribute(ev::attr::FEE, fee))
+        .add_attribute(ev::attr::FEE, fee);
+    if let Some(m) = registered {
+        let record =
+            ModelRegistryContract(m.registry).call(model_registry::ExecuteMsg::RecordJob {
+                model_id: m.model_id,
+                job_id: job.job_id,
+                tscore: None,
+            })?;
+        res = res.add_submessage(SubMsg::reply_on_error(record, RECORD_JOB_REPLY));
+    }
+    Ok(res)
 }
 
 /// Anyone, after the window: an undisputed report pays its node.
