@@ -3,7 +3,7 @@
 use bithive_interface::payfi_escrow::events as ev;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
+use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Reply, Response, SubMsgResult};
 
 use crate::error::ContractError;
 use crate::execute::{admin, channel, escrow, job, receive_cw20};
@@ -36,6 +36,8 @@ pub fn instantiate(
             .map(|s| deps.api.addr_validate(&s))
             .transpose()?,
         job_dispute_seconds: admin::check_dispute_window(msg.job_dispute_seconds)?,
+        // Set by `update_config` (the registry is deployed knowing the escrow's address).
+        model_registry: None,
     };
     CONFIG.save(deps.storage, &config)?;
     update_cw20_allowlist(deps.storage, deps.api, &msg.cw20_allowlist, &[])?;
@@ -109,13 +111,14 @@ pub fn execute(
             fee_collector,
             staking,
             job_dispute_seconds,
+            model_registry,
         } => admin::update_config(
             deps,
             info,
             a,
             fee_bps,
             fee_collector,
-            (staking, job_dispute_seconds),
+            (staking, job_dispute_seconds, model_registry),
         ),
         ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
             admin::update_cw20(deps, info, add, remove)
@@ -132,8 +135,28 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
+    match (msg.id, msg.result) {
+        // The payment stands; the registry's refusal is only reported.
+        (job::RECORD_JOB_REPLY, SubMsgResult::Err(e)) => {
+            Ok(Response::new().add_attribute(ev::attr::MODEL_RECORD_FAILED, e))
+        }
+        (job::RECORD_JOB_REPLY, SubMsgResult::Ok(_)) => Ok(Response::new()),
+        _ => Err(ContractError::Invalid {
+            field: "reply",
+            reason: "unknown reply id",
+        }),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // Rewrites the config in the current shape: a config stored before `model_registry`
+    // existed loads with `None` (serde default) and is saved with it.
+    if let Some(config) = CONFIG.may_load(deps.storage)? {
+        CONFIG.save(deps.storage, &config)?;
+    }
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::MIGRATE)
         .add_attribute(ev::attr::FROM, from.to_string())

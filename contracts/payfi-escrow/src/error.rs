@@ -121,6 +121,19 @@ pub enum ContractError {
     #[error("no staking contract is configured: jobs can only be bound by their payer")]
     NoStaking,
 
+    #[error("model {model} is not registered")]
+    UnknownModel { model: String },
+    #[error("model {model} (id {model_id}) is deprecated")]
+    ModelDeprecated { model: String, model_id: u64 },
+    #[error("deposit {amount} less the fee {fee} does not cover the model price {price}")]
+    Underfunded {
+        amount: String,
+        fee: String,
+        price: String,
+    },
+    #[error("model prices are in {expected}: the job must be funded in it")]
+    WrongAsset { expected: String },
+
     #[error("{0}")]
     Migrate(#[from] bithive_cw_common::MigrateError),
 }

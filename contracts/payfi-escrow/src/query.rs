@@ -5,7 +5,7 @@ use crate::error::ContractError;
 use crate::msg::{EscrowsResponse, QueryMsg};
 use crate::state::{
     CHANNELS, CONFIG, CW20_ALLOWLIST, ESCROWS, ESCROWS_BY_PAYEE, ESCROWS_BY_PAYER, ESCROWS_BY_REF,
-    JOBS, REPORTERS,
+    JOBS, JOB_MODELS, REPORTERS,
 };
 
 const DEFAULT_LIMIT: u32 = 10;
@@ -85,6 +85,9 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
             to_json_binary(&CHANNELS.load(deps.storage, channel_id)?)?
         }
         QueryMsg::Job { job_id } => to_json_binary(&JOBS.load(deps.storage, &job_id)?)?,
+        QueryMsg::JobModel { job_id } => {
+            to_json_binary(&JOB_MODELS.may_load(deps.storage, &job_id)?)?
+        }
         QueryMsg::IsReporter { address } => {
             to_json_binary(&REPORTERS.has(deps.storage, &Addr::unchecked(address)))?
         }

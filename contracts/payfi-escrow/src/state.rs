@@ -3,7 +3,7 @@ use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
 pub use bithive_interface::payfi_escrow::{
-    Channel, Config, Escrow, EscrowStatus, Job, JobStatus, Milestone,
+    Channel, Config, Escrow, EscrowStatus, Job, JobModel, JobStatus, Milestone,
 };
 
 pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
@@ -21,3 +21,5 @@ pub const CHANNEL_SEQ: Item<u64> = Item::new("channel_seq");
 pub const CHANNELS: Map<u64, Channel> = Map::new("channels");
 
 pub const JOBS: Map<&str, Job> = Map::new("jobs");
+/// job id -> its registered model snapshot (jobs created with a model registry configured).
+pub const JOB_MODELS: Map<&str, JobModel> = Map::new("job_models");

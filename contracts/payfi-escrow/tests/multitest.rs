@@ -944,6 +944,7 @@ fn a_job_pays_only_its_bound_node() {
         fee_collector: None,
         staking: Some(staking.to_string()),
         job_dispute_seconds: None,
+        model_registry: None,
     };
     assert_eq!(
         err(t.exec(&stranger, set_staking.clone(), &[])),
@@ -1011,7 +1012,7 @@ fn job_spec_is_validated() {
             err(create(m)),
             ContractError::Invalid {
                 field: "model",
-                reason: "1 to 64 of a-z 0-9 . _ -"
+                reason: "1 to 64 of a-z 0-9 . _ - @"
             },
             "{model:?}"
         );
@@ -1213,6 +1214,7 @@ fn fee_config_is_capped_and_snapshotted() {
         fee_collector: None,
         staking: None,
         job_dispute_seconds: None,
+        model_registry: None,
     };
     assert_eq!(
         err(t.exec(&admin, upd(1_001), &[])),
@@ -1419,6 +1421,7 @@ fn a_reported_job_waits_out_its_dispute_window() {
         fee_collector: None,
         staking: None,
         job_dispute_seconds: Some(MAX_JOB_DISPUTE_SECONDS + 1),
+        model_registry: None,
     };
     assert!(matches!(
         err(t.exec(&admin, set_window, &[])),
@@ -1433,6 +1436,7 @@ fn a_reported_job_waits_out_its_dispute_window() {
         fee_collector: None,
         staking: None,
         job_dispute_seconds: Some(3_600),
+        model_registry: None,
     };
     t.exec(&admin, set_window, &[]).unwrap();
     let mut jobs = Vec::new();

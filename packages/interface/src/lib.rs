@@ -11,6 +11,7 @@ pub mod asset_shares;
 pub mod attestation;
 pub mod emission;
 pub mod fractional;
+pub mod model_registry;
 pub mod payfi_escrow;
 pub mod rewards;
 pub mod staking;

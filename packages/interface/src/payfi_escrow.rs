@@ -63,7 +63,10 @@ pub struct CreateJobMsg {
     /// event.
     pub job_id: String,
     pub expires_at: Timestamp,
-    /// Model the node runs: 1 to 64 of `a-z 0-9 . _ -` (for example `retina-cnn-v2`).
+    /// Model the node runs: 1 to 64 of `a-z 0-9 . _ - @` (for example `retina-cnn-v2`). With a
+    /// model registry configured it names a registered model: `<name>` (its latest version at
+    /// creation) or `<name>@<version>` (that version), not deprecated; see
+    /// `bithive_interface::model_registry::ModelRef`.
     pub model: String,
     /// Model input, at most 4096 bytes: synthetic features or features encrypted to the node,
     /// never raw patient data (the chain is public). Its sha256 is the job-creation event's
@@ -173,6 +176,10 @@ pub enum ExecuteMsg {
         staking: Option<String>,
         #[serde(default)]
         job_dispute_seconds: Option<u64>,
+        /// Model registry jobs must name (set only: it cannot be unset). Omitted when `None`, so
+        /// the message still parses in escrows built before the field existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        model_registry: Option<String>,
     },
     UpdateCw20Allowlist {
         add: Vec<String>,
@@ -213,6 +220,9 @@ pub enum QueryMsg {
     Channel { channel_id: u64 },
     #[returns(Job)]
     Job { job_id: String },
+    /// The registered model snapshot of a job; `None` for a job created without a registry.
+    #[returns(Option<JobModel>)]
+    JobModel { job_id: String },
     #[returns(bool)]
     IsReporter { address: String },
     #[returns(bool)]
@@ -239,6 +249,9 @@ pub struct Config {
     /// Dispute window of reported jobs (0: paid at the report).
     #[serde(default)]
     pub job_dispute_seconds: u64,
+    /// When set, every new job names a registered, non-deprecated model whose owner it pays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_registry: Option<Addr>,
 }
 
 #[cw_serde]
@@ -333,6 +346,19 @@ pub struct Job {
     /// The only node a report may pay: chosen by the payer, or the node that claimed it.
     #[serde(default)]
     pub node: Option<Addr>,
+}
+
+/// A job's snapshot of its registered model, taken at creation (with a model registry
+/// configured): what the job pays the model's owner, fixed for the job's life. Kept beside the
+/// job (`job_model` query) so the `Job` record and its readers are unchanged.
+#[cw_serde]
+pub struct JobModel {
+    /// The registry the model was resolved in (told when the job is paid).
+    pub registry: Addr,
+    pub model_id: u64,
+    /// Paid `price` when the job pays; nothing on a refund.
+    pub owner: Addr,
+    pub price: Uint128,
 }
 
 #[cw_serde]
@@ -434,7 +460,13 @@ pub mod events {
         pub const JOB_ID: &str = "job_id";
         pub const MILESTONE: &str = "milestone";
         pub const MODEL: &str = "model";
+        pub const MODEL_ID: &str = "model_id";
+        pub const MODEL_OWNER: &str = "model_owner";
+        pub const MODEL_PRICE: &str = "model_price";
+        pub const MODEL_RECORD_FAILED: &str = "model_record_failed";
+        pub const MODEL_REGISTRY: &str = "model_registry";
         pub const NODE: &str = "node";
+        pub const OWNER_PAID: &str = "owner_paid";
         pub const PAID: &str = "paid";
         pub const PAYEE: &str = "payee";
         pub const PAYER: &str = "payer";
@@ -461,7 +493,13 @@ pub mod events {
             JOB_ID,
             MILESTONE,
             MODEL,
+            MODEL_ID,
+            MODEL_OWNER,
+            MODEL_PRICE,
+            MODEL_RECORD_FAILED,
+            MODEL_REGISTRY,
             NODE,
+            OWNER_PAID,
             PAID,
             PAYEE,
             PAYER,

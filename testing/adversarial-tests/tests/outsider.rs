@@ -93,6 +93,7 @@ fn a_stranger_reaches_no_privileged_path() {
                 fee_collector: Some(stranger.clone()),
                 staking: None,
                 job_dispute_seconds: Some(0),
+                model_registry: None,
             },
             "unauthorized: admin only",
         ),

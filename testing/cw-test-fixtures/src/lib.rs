@@ -2,6 +2,8 @@
 //! failed call, cw20-base tokens, bank and cw20 balances, block time, and a hostile contract that
 //! rejects every call (payouts must never depend on the recipient accepting them).
 
+pub mod gas;
+
 use std::fmt::{Debug, Display};
 
 use cosmwasm_std::{

@@ -41,7 +41,7 @@ pub fn update_config(
     admin: Option<String>,
     fee_bps: Option<u16>,
     fee_collector: Option<String>,
-    (staking, job_dispute_seconds): (Option<String>, Option<u64>),
+    (staking, job_dispute_seconds, model_registry): (Option<String>, Option<u64>, Option<String>),
 ) -> Res {
     assert_admin(&deps, &info)?;
     let mut c = CONFIG.load(deps.storage)?;
@@ -62,10 +62,18 @@ pub fn update_config(
     if let Some(w) = job_dispute_seconds {
         c.job_dispute_seconds = check_dispute_window(w)?;
     }
+    // Jobs already created keep the model snapshot they were created with.
+    if let Some(r) = model_registry {
+        c.model_registry = Some(deps.api.addr_validate(&r)?);
+    }
     CONFIG.save(deps.storage, &c)?;
-    Ok(Response::new()
+    let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::UPDATE_CONFIG)
-        .add_attribute(ev::attr::FEE_BPS, c.fee_bps.to_string()))
+        .add_attribute(ev::attr::FEE_BPS, c.fee_bps.to_string());
+    if let Some(r) = &c.model_registry {
+        res = res.add_attribute(ev::attr::MODEL_REGISTRY, r);
+    }
+    Ok(res)
 }
 
 pub fn update_cw20(deps: DepsMut, info: MessageInfo, add: Vec<String>, remove: Vec<String>) -> Res {

@@ -4,19 +4,23 @@
 //! front-run; its node is chosen by the payer or claimed by an eligible node before it works, so
 //! nobody else can be paid for a job another node ran.
 
+use bithive_interface::model_registry::{self, ModelRegistryContract};
 use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::{
-    job_id as full_job_id, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
+    job_id as full_job_id, JobModel, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
 };
 use bithive_interface::staking::StakingContract;
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, Uint128};
+use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128};
 use sha2::{Digest, Sha256};
 
 use super::Res;
 use crate::error::ContractError;
-use crate::funds::{pay, pay_with_fee};
+use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
-use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, REPORTERS};
+use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, JOB_MODELS, REPORTERS};
+
+/// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
+pub const RECORD_JOB_REPLY: u64 = 1;
 
 fn validate_job_id(id: &str) -> Result<(), ContractError> {
     if id.is_empty()
@@ -40,12 +44,12 @@ fn validate_spec(model: &str, input: &[u8]) -> Result<(), ContractError> {
     if model.is_empty()
         || model.len() > MAX_MODEL_LEN
         || !model.bytes().all(|b| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-' | b'@')
         })
     {
         return Err(ContractError::Invalid {
             field: "model",
-            reason: "1 to 64 of a-z 0-9 . _ -",
+            reason: "1 to 64 of a-z 0-9 . _ - @",
         });
     }
     if input.len() > MAX_INPUT_BYTES {
@@ -55,6 +59,55 @@ fn validate_spec(model: &str, input: &[u8]) -> Result<(), ContractError> {
         });
     }
     Ok(())
+}
+
+fn describe(asset: &AssetInfo) -> String {
+    match asset {
+        AssetInfo::Native(d) => format!("native:{d}"),
+        AssetInfo::Cw20(a) => format!("cw20:{a}"),
+    }
+}
+
+/// Issue #23: the registered model a job's `model` names, checked and snapshotted: it exists,
+/// is not deprecated, and the deposit is in the price asset and covers the price after the fee
+/// (the fee is taken on the whole deposit, the owner's price from the rest).
+fn registered_model(
+    deps: &DepsMut,
+    registry: &Addr,
+    model: &str,
+    (asset, amount): (&AssetInfo, Uint128),
+    fee_bps: u16,
+) -> Result<JobModel, ContractError> {
+    let found: model_registry::ModelResponse = ModelRegistryContract(registry.clone())
+        .resolve(&deps.querier, model)?
+        .ok_or_else(|| ContractError::UnknownModel {
+            model: model.to_string(),
+        })?;
+    if found.model.deprecated {
+        return Err(ContractError::ModelDeprecated {
+            model: model.to_string(),
+            model_id: found.model.id,
+        });
+    }
+    if found.price_asset != *asset {
+        return Err(ContractError::WrongAsset {
+            expected: describe(&found.price_asset),
+        });
+    }
+    let (net, fee) = split_fee(amount, fee_bps)?;
+    if net < found.model.price {
+        return Err(ContractError::Underfunded {
+            amount: amount.to_string(),
+            fee: fee.to_string(),
+            price: found.model.price.to_string(),
+        });
+    }
+    Ok(JobModel {
+        registry: registry.clone(),
+        model_id: found.model.id,
+        owner: found.model.owner,
+        price: found.model.price,
+    })
 }
 
 fn load(deps: &DepsMut, job_id: &str) -> Result<Job, ContractError> {
@@ -97,6 +150,17 @@ pub fn create(
         return Err(ContractError::JobExists { job_id });
     }
     let node = msg.node.map(|n| deps.api.addr_validate(&n)).transpose()?;
+    let config = CONFIG.load(deps.storage)?;
+    let registered = match &config.model_registry {
+        None => None,
+        Some(r) => Some(registered_model(
+            &deps,
+            r,
+            &msg.model,
+            (&asset, amount),
+            config.fee_bps,
+        )?),
+    };
     let input_hash = HexBinary::from(Sha256::digest(msg.input.as_slice()).as_slice()).to_hex();
     let job = Job {
         job_id: job_id.clone(),
@@ -106,12 +170,15 @@ pub fn create(
         payer: payer.clone(),
         asset,
         amount,
-        fee_bps: CONFIG.load(deps.storage)?.fee_bps,
+        fee_bps: config.fee_bps,
         expires_at: msg.expires_at,
         status: JobStatus::Open,
         node,
     };
     JOBS.save(deps.storage, &job_id, &job)?;
+    if let Some(m) = &registered {
+        JOB_MODELS.save(deps.storage, &job_id, m)?;
+    }
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::CREATE_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
@@ -121,6 +188,12 @@ pub fn create(
         .add_attribute(ev::attr::INPUT_HASH, job.input_hash);
     if let Some(n) = job.node {
         res = res.add_attribute(ev::attr::NODE, n);
+    }
+    if let Some(m) = registered {
+        res = res
+            .add_attribute(ev::attr::MODEL_ID, m.model_id.to_string())
+            .add_attribute(ev::attr::MODEL_OWNER, m.owner)
+            .add_attribute(ev::attr::MODEL_PRICE, m.price);
     }
     Ok(res)
 }
@@ -203,16 +276,42 @@ pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: 
     Ok(res.add_attribute(ev::attr::DISPUTABLE_UNTIL, until.seconds().to_string()))
 }
 
-/// Pays `node` (net of the fee) and marks the job paid: the one place a job pays.
-fn pay_node(deps: DepsMut, mut job: Job, node: Addr, res: Response) -> Res {
+/// Pays the job and marks it paid: the one place a job pays, reached only from a non-final
+/// status, so each payout happens once. The fee is taken on the whole deposit; a registered
+/// model's owner gets its snapshotted price from the rest (creation checked it fits); the node
+/// gets what is left. The registry is then told, best effort: a failing record is reported in
+/// `model_record_failed` and never blocks the payment.
+fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
     let collector = CONFIG.load(deps.storage)?.fee_collector;
-    let (msgs, net, fee) = pay_with_fee(&job.asset, &node, &collector, job.amount, job.fee_bps)?;
+    let (net, fee) = split_fee(job.amount, job.fee_bps)?;
+    let registered = JOB_MODELS.may_load(deps.storage, &job.job_id)?;
+    let owner_price = registered.as_ref().map_or(Uint128::zero(), |m| m.price);
+    let to_node = net.checked_sub(owner_price)?;
+    let mut msgs = vec![pay(&job.asset, &node, to_node)?];
+    if let Some(m) = &registered {
+        msgs.push(pay(&job.asset, &m.owner, m.price)?);
+        res = res
+            .add_attribute(ev::attr::MODEL_OWNER, m.owner.clone())
+            .add_attribute(ev::attr::OWNER_PAID, m.price);
+    }
+    msgs.push(pay(&job.asset, &collector, fee)?);
+    // Paid before the record is sent: nothing the registry does can see an unpaid job.
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
-    Ok(res
-        .add_messages(msgs)
-        .add_attribute(ev::attr::PAID, net)
-        .add_attribute(ev::attr::FEE, fee))
+    res = res
+        .add_messages(msgs.into_iter().flatten())
+        .add_attribute(ev::attr::PAID, to_node)
+        .add_attribute(ev::attr::FEE, fee);
+    if let Some(m) = registered {
+        let record =
+            ModelRegistryContract(m.registry).call(model_registry::ExecuteMsg::RecordJob {
+                model_id: m.model_id,
+                job_id: job.job_id,
+                tscore: None,
+            })?;
+        res = res.add_submessage(SubMsg::reply_on_error(record, RECORD_JOB_REPLY));
+    }
+    Ok(res)
 }
 
 /// Anyone, after the window: an undisputed report pays its node.

@@ -1,0 +1,78 @@
+//! Entry points.
+
+use bithive_interface::model_registry::events as ev;
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response};
+
+use crate::error::ContractError;
+use crate::execute;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::state::{Config, CONFIG, MODEL_SEQ};
+
+pub const CONTRACT_NAME: &str = "crates.io:bithive-model-registry";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let valid = |a: Option<String>| a.map(|a| deps.api.addr_validate(&a)).transpose();
+    let config = Config {
+        admin: valid(msg.admin)?.unwrap_or(info.sender),
+        evaluator: valid(msg.evaluator)?,
+        escrow: valid(msg.escrow)?,
+        price_asset: execute::validate_asset(deps.as_ref(), msg.price_asset)?,
+    };
+    CONFIG.save(deps.storage, &config)?;
+    MODEL_SEQ.save(deps.storage, &0)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::INSTANTIATE)
+        .add_attribute(ev::attr::ADMIN, config.admin))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::Publish(m) => execute::publish(deps, env, info, m),
+        ExecuteMsg::Deprecate { model_id } => execute::deprecate(deps, info, model_id),
+        ExecuteMsg::SetAccuracy {
+            model_id,
+            accuracy,
+            evaluation,
+        } => execute::set_accuracy(deps, info, model_id, accuracy, evaluation),
+        ExecuteMsg::RecordJob {
+            model_id,
+            job_id,
+            tscore,
+        } => execute::record_job(deps, info, model_id, job_id, tscore),
+        ExecuteMsg::UpdateConfig {
+            admin,
+            evaluator,
+            escrow,
+        } => execute::update_config(deps, info, admin, evaluator, escrow),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    crate::query::query(deps, msg)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::MIGRATE)
+        .add_attribute(ev::attr::FROM, from.to_string())
+        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+}

@@ -1,0 +1,48 @@
+use cosmwasm_std::{OverflowError, StdError};
+use thiserror::Error;
+
+#[derive(Error, Debug, PartialEq)]
+pub enum ContractError {
+    #[error(transparent)]
+    Std(#[from] StdError),
+
+    #[error(transparent)]
+    Overflow(#[from] OverflowError),
+
+    #[error("unauthorized: {role} only")]
+    Unauthorized { role: &'static str },
+
+    #[error("invalid {field}: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+
+    #[error("model {model_id} not found")]
+    ModelNotFound { model_id: u64 },
+
+    #[error("no model is named {name}")]
+    NameNotFound { name: String },
+
+    #[error("model {name} version {version} not found")]
+    VersionNotFound { name: String, version: u32 },
+
+    #[error("model name {name} is owned by {owner}")]
+    NameTaken { name: String, owner: String },
+
+    #[error("version {version} of {name} is not above its latest version {latest}")]
+    VersionNotHigher {
+        name: String,
+        latest: u32,
+        version: u32,
+    },
+
+    #[error("model {model_id} is already deprecated")]
+    AlreadyDeprecated { model_id: u64 },
+
+    #[error("no {role} is configured")]
+    NotConfigured { role: &'static str },
+
+    #[error("{0}")]
+    Migrate(#[from] bithive_cw_common::MigrateError),
+}

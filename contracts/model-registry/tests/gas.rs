@@ -1,0 +1,161 @@
+//! Gas is flat in the number of models: the storage cost (reads, writes, bytes, priced with the
+//! SDK's KVGasConfig) of each execute path with 10 and with 10,000 models registered. The counts
+//! must be equal; the bytes differ only by the width of the ids written in the records.
+//!
+//!     cargo test -p bithive-model-registry --test gas -- --nocapture   # prints the table
+
+use bithive_cw_test_fixtures::gas::{CountingStorage, Meter, StorageCost};
+use bithive_model_registry::msg::*;
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw_multi_test::{AppBuilder, ContractWrapper, Executor};
+
+fn publish(name: &str, version: u32) -> PublishMsg {
+    PublishMsg {
+        name: name.into(),
+        version,
+        specialty: "radiology".into(),
+        input_spec: "float32[1,3,224,224]".into(),
+        output_spec: "float32[1,5]".into(),
+        onnx_sha256: "ab".repeat(32),
+        content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4".into(),
+        size_bytes: 1_000_000,
+        price: Uint128::new(100),
+        licence: "Apache-2.0".into(),
+    }
+}
+
+struct Figures {
+    publish_new: StorageCost,
+    publish_version: StorageCost,
+    deprecate: StorageCost,
+    set_accuracy: StorageCost,
+    record_job: StorageCost,
+    resolve: StorageCost,
+}
+
+fn measure(n: u32) -> Figures {
+    let (storage, meter): (CountingStorage, Meter) = CountingStorage::new();
+    let mut app = AppBuilder::new().with_storage(storage).build(|_, _, _| {});
+    let api = app.api();
+    let [admin, evaluator, escrow] = ["admin", "evaluator", "escrow"].map(|n| api.addr_make(n));
+    let publishers: Vec<Addr> = (0..10)
+        .map(|i| api.addr_make(&format!("inst{i}")))
+        .collect();
+    let code = app.store_code(Box::new(ContractWrapper::new(
+        bithive_model_registry::contract::execute,
+        bithive_model_registry::contract::instantiate,
+        bithive_model_registry::contract::query,
+    )));
+    let reg = app
+        .instantiate_contract(
+            code,
+            admin.clone(),
+            &InstantiateMsg {
+                admin: None,
+                evaluator: Some(evaluator.to_string()),
+                escrow: Some(escrow.to_string()),
+                price_asset: AssetInfo::Native("ubtt".into()),
+            },
+            &[],
+            "models",
+            None,
+        )
+        .unwrap();
+    // n models from 10 institutes, each name with 1 version (names share the measured one's
+    // prefix so the index pages it lands in are as full as they get).
+    for i in 0..n {
+        let who = &publishers[(i % 10) as usize];
+        let m = ExecuteMsg::Publish(publish(&format!("model-{i:05}"), 1));
+        app.execute_contract(who.clone(), reg.clone(), &m, &[])
+            .unwrap();
+    }
+    let owner = publishers[3].clone();
+    let mut run = |who: &Addr, msg: ExecuteMsg| {
+        meter.reset();
+        app.execute_contract(who.clone(), reg.clone(), &msg, &[])
+            .unwrap();
+        meter.get()
+    };
+    let publish_new = run(&owner, ExecuteMsg::Publish(publish("measured", 1)));
+    let id = u64::from(n) + 1;
+    let publish_version = run(&owner, ExecuteMsg::Publish(publish("measured", 2)));
+    let deprecate = run(&owner, ExecuteMsg::Deprecate { model_id: id });
+    let set_accuracy = run(
+        &evaluator,
+        ExecuteMsg::SetAccuracy {
+            model_id: id + 1,
+            accuracy: Decimal::percent(93),
+            evaluation: "attestation:7".into(),
+        },
+    );
+    let record_job = run(
+        &escrow,
+        ExecuteMsg::RecordJob {
+            model_id: id + 1,
+            job_id: "payer/job-1".into(),
+            tscore: Some(Decimal::percent(88)),
+        },
+    );
+    meter.reset();
+    let r: Option<ModelResponse> = app
+        .wrap()
+        .query_wasm_smart(
+            &reg,
+            &QueryMsg::Resolve {
+                model: "measured".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(r.unwrap().model.version, 2);
+    let resolve = meter.get();
+    Figures {
+        publish_new,
+        publish_version,
+        deprecate,
+        set_accuracy,
+        record_job,
+        resolve,
+    }
+}
+
+#[test]
+fn storage_cost_is_flat_in_the_number_of_models() {
+    let (small, large) = (10, 10_000);
+    let s = measure(small);
+    let l = measure(large);
+    println!(
+        "| operation (storage, SDK KVGasConfig gas) | {small} models | {large} models | ratio | reads / writes / iterated ({large}) |"
+    );
+    println!("| --- | ---: | ---: | ---: | --- |");
+    for (name, a, b) in [
+        ("publish (new name)", s.publish_new, l.publish_new),
+        (
+            "publish (new version, supersedes)",
+            s.publish_version,
+            l.publish_version,
+        ),
+        ("deprecate", s.deprecate, l.deprecate),
+        ("set_accuracy (evaluator)", s.set_accuracy, l.set_accuracy),
+        ("record_job (escrow)", s.record_job, l.record_job),
+        ("resolve query", s.resolve, l.resolve),
+    ] {
+        let ratio = b.sdk_gas() as f64 / a.sdk_gas() as f64;
+        println!(
+            "| {name} | {} | {} | {ratio:.3} | {} / {} / {} |",
+            a.sdk_gas(),
+            b.sdk_gas(),
+            b.reads,
+            b.writes,
+            b.iterated
+        );
+        // Same keys touched whatever the number of models; nothing iterated.
+        assert_eq!(
+            (a.reads, a.writes, a.deletes, a.iterated),
+            (b.reads, b.writes, b.deletes, b.iterated),
+            "{name}"
+        );
+        assert_eq!(b.iterated, 0, "{name} iterates");
+        // Bytes differ only by the decimal width of ids in stored records.
+        assert!((0.99..=1.01).contains(&ratio), "{name}: ratio {ratio}");
+    }
+}

@@ -1,0 +1,177 @@
+//! Issue #23: the cost of a job on a registered model does not grow with the number of models.
+//! Storage reads, writes and bytes (priced with the SDK's KVGasConfig) of `create_job` (which
+//! resolves the model in the registry) and of a paying `report_job` (owner payout and the
+//! registry record) with 10 and with 10,000 models registered.
+//!
+//!     cargo test -p bithive-payfi-escrow --test model_gas -- --nocapture   # prints the table
+
+use bithive_cw_test_fixtures::gas::{CountingStorage, StorageCost};
+use bithive_interface::model_registry as reg;
+use bithive_payfi_escrow::msg::*;
+use cosmwasm_std::{coin, coins, Binary, Uint128};
+use cw_multi_test::{AppBuilder, ContractWrapper, Executor};
+
+struct Figures {
+    create_job: StorageCost,
+    report_job: StorageCost,
+}
+
+fn measure(n: u32) -> Figures {
+    let (storage, meter) = CountingStorage::new();
+    let mut app = AppBuilder::new().with_storage(storage).build(|_, _, _| {});
+    let api = app.api();
+    let [admin, payer, reporter, node, collector] =
+        ["admin", "payer", "reporter", "node", "collector"].map(|n| api.addr_make(n));
+    let publishers: Vec<_> = (0..10)
+        .map(|i| api.addr_make(&format!("inst{i}")))
+        .collect();
+    app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(storage, &payer, vec![coin(1_000_000_000, "ubtt")])
+            .unwrap();
+    });
+    let pay_code = app.store_code(Box::new(
+        ContractWrapper::new(
+            bithive_payfi_escrow::contract::execute,
+            bithive_payfi_escrow::contract::instantiate,
+            bithive_payfi_escrow::contract::query,
+        )
+        .with_reply(bithive_payfi_escrow::contract::reply),
+    ));
+    let reg_code = app.store_code(Box::new(ContractWrapper::new(
+        bithive_model_registry::contract::execute,
+        bithive_model_registry::contract::instantiate,
+        bithive_model_registry::contract::query,
+    )));
+    let pay = app
+        .instantiate_contract(
+            pay_code,
+            admin.clone(),
+            &InstantiateMsg {
+                admin: None,
+                fee_bps: 100,
+                fee_collector: collector.to_string(),
+                cw20_allowlist: vec![],
+                reporters: vec![reporter.to_string()],
+                staking: None,
+                job_dispute_seconds: 0,
+            },
+            &[],
+            "payfi",
+            None,
+        )
+        .unwrap();
+    let registry = app
+        .instantiate_contract(
+            reg_code,
+            admin.clone(),
+            &reg::InstantiateMsg {
+                admin: None,
+                evaluator: None,
+                escrow: Some(pay.to_string()),
+                price_asset: reg::AssetInfo::Native("ubtt".into()),
+            },
+            &[],
+            "models",
+            None,
+        )
+        .unwrap();
+    let wire = ExecuteMsg::UpdateConfig {
+        admin: None,
+        fee_bps: None,
+        fee_collector: None,
+        staking: None,
+        job_dispute_seconds: None,
+        model_registry: Some(registry.to_string()),
+    };
+    app.execute_contract(admin, pay.clone(), &wire, &[])
+        .unwrap();
+    for i in 0..n {
+        let m = reg::ExecuteMsg::Publish(reg::PublishMsg {
+            name: format!("model-{i:05}"),
+            version: 1,
+            specialty: "radiology".into(),
+            input_spec: "float32[1,3,224,224]".into(),
+            output_spec: "float32[1,5]".into(),
+            onnx_sha256: "ab".repeat(32),
+            content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4".into(),
+            size_bytes: 1_000_000,
+            price: Uint128::new(100),
+            licence: "Apache-2.0".into(),
+        });
+        let who = publishers[(i % 10) as usize].clone();
+        app.execute_contract(who, registry.clone(), &m, &[])
+            .unwrap();
+    }
+    // The job names a model in the middle of the id range.
+    let model = format!("model-{:05}", n / 2);
+    let create = ExecuteMsg::CreateJob(CreateJobMsg {
+        job_id: "measured".into(),
+        expires_at: app.block_info().time.plus_seconds(600),
+        model,
+        input: Binary::from([7u8; 256].as_slice()),
+        node: Some(node.to_string()),
+    });
+    meter.reset();
+    app.execute_contract(payer.clone(), pay.clone(), &create, &coins(1_000, "ubtt"))
+        .unwrap();
+    let create_job = meter.get();
+    let report = ExecuteMsg::ReportJob {
+        job_id: job_id(payer.as_str(), "measured"),
+        node: node.to_string(),
+    };
+    meter.reset();
+    let r = app
+        .execute_contract(reporter, pay.clone(), &report, &[])
+        .unwrap();
+    let report_job = meter.get();
+    assert!(r
+        .events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .any(|a| a.key == "owner_paid" && a.value == "100"));
+    Figures {
+        create_job,
+        report_job,
+    }
+}
+
+#[test]
+fn job_cost_is_flat_in_the_number_of_models() {
+    let (small, large) = (10, 10_000);
+    let s = measure(small);
+    let l = measure(large);
+    println!(
+        "| operation (storage, SDK KVGasConfig gas) | {small} models | {large} models | ratio | reads / writes / iterated ({large}) |"
+    );
+    println!("| --- | ---: | ---: | ---: | --- |");
+    for (name, a, b) in [
+        (
+            "create_job on a registered model (resolve + snapshot)",
+            s.create_job,
+            l.create_job,
+        ),
+        (
+            "report_job paying node + owner + fee, record_job",
+            s.report_job,
+            l.report_job,
+        ),
+    ] {
+        let ratio = b.sdk_gas() as f64 / a.sdk_gas() as f64;
+        println!(
+            "| {name} | {} | {} | {ratio:.3} | {} / {} / {} |",
+            a.sdk_gas(),
+            b.sdk_gas(),
+            b.reads,
+            b.writes,
+            b.iterated
+        );
+        assert_eq!(
+            (a.reads, a.writes, a.deletes, a.iterated),
+            (b.reads, b.writes, b.deletes, b.iterated),
+            "{name}"
+        );
+        assert!((0.99..=1.01).contains(&ratio), "{name}: ratio {ratio}");
+    }
+}

@@ -1,0 +1,793 @@
+//! payfi-escrow with the model registry (issue #23): jobs name a registered, non-deprecated
+//! model, funded in the registry's price asset with at least its price after the fee; a paid job
+//! pays the model's owner its price exactly once, a refund pays it nothing; the registry records
+//! every paid job. Attacks first, then the proptest of the payout books.
+
+use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use bithive_interface::model_registry as reg;
+use bithive_payfi_escrow::msg::*;
+use bithive_payfi_escrow::state::{Job, JobStatus};
+use bithive_payfi_escrow::ContractError;
+use cosmwasm_std::{coin, coins, Addr, Binary, Decimal, Timestamp, Uint128};
+use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use proptest::prelude::*;
+
+const BTT: &str = "ubtt";
+const CID: &str = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
+const PRICE: u128 = 250;
+/// Escrow fee: 1 %.
+const FEE_BPS: u16 = 100;
+
+struct T {
+    app: App,
+    pay: Addr,
+    reg: Addr,
+    admin: Addr,
+    payer: Addr,
+    owner: Addr,
+    rival: Addr,
+    reporter: Addr,
+    node: Addr,
+    collector: Addr,
+}
+
+fn err(r: anyhow::Result<AppResponse>) -> ContractError {
+    contract_err(r)
+}
+
+fn publish(name: &str, version: u32, price: u128) -> reg::ExecuteMsg {
+    reg::ExecuteMsg::Publish(reg::PublishMsg {
+        name: name.into(),
+        version,
+        specialty: "radiology".into(),
+        input_spec: "float32[1,3,224,224]".into(),
+        output_spec: "float32[1,5]".into(),
+        onnx_sha256: "cd".repeat(32),
+        content_id: CID.into(),
+        size_bytes: 9_000_000,
+        price: Uint128::new(price),
+        licence: "CC-BY-4.0".into(),
+    })
+}
+
+/// Escrow (fee 1 %, dispute window `window` s) wired both ways to a registry with
+/// `retina-cnn` v1 at [`PRICE`] published by `owner` (model id 1).
+fn setup_with(window: u64, fee_bps: u16, price: u128) -> T {
+    let mut app = App::default();
+    let api = app.api();
+    let [admin, payer, owner, rival, reporter, node, collector] = [
+        "admin",
+        "payer",
+        "owner",
+        "rival",
+        "reporter",
+        "node",
+        "collector",
+    ]
+    .map(|n| api.addr_make(n));
+    app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(
+                storage,
+                &payer,
+                vec![coin(1_000_000_000, BTT), coin(1_000_000, "uusd")],
+            )
+            .unwrap();
+    });
+    let pay_code = app.store_code(Box::new(
+        ContractWrapper::new(
+            bithive_payfi_escrow::contract::execute,
+            bithive_payfi_escrow::contract::instantiate,
+            bithive_payfi_escrow::contract::query,
+        )
+        .with_reply(bithive_payfi_escrow::contract::reply),
+    ));
+    let reg_code = app.store_code(Box::new(ContractWrapper::new(
+        bithive_model_registry::contract::execute,
+        bithive_model_registry::contract::instantiate,
+        bithive_model_registry::contract::query,
+    )));
+    let pay = app
+        .instantiate_contract(
+            pay_code,
+            admin.clone(),
+            &InstantiateMsg {
+                admin: None,
+                fee_bps,
+                fee_collector: collector.to_string(),
+                cw20_allowlist: vec![],
+                reporters: vec![reporter.to_string()],
+                staking: None,
+                job_dispute_seconds: window,
+            },
+            &[],
+            "payfi",
+            None,
+        )
+        .unwrap();
+    let reg = app
+        .instantiate_contract(
+            reg_code,
+            admin.clone(),
+            &reg::InstantiateMsg {
+                admin: None,
+                evaluator: None,
+                escrow: Some(pay.to_string()),
+                price_asset: reg::AssetInfo::Native(BTT.into()),
+            },
+            &[],
+            "models",
+            None,
+        )
+        .unwrap();
+    let mut t = T {
+        app,
+        pay,
+        reg,
+        admin,
+        payer,
+        owner,
+        rival,
+        reporter,
+        node,
+        collector,
+    };
+    t.set_registry();
+    let owner = t.owner.clone();
+    t.reg_exec(&owner, publish("retina-cnn", 1, price)).unwrap();
+    t
+}
+
+fn setup() -> T {
+    setup_with(0, FEE_BPS, PRICE)
+}
+
+impl T {
+    fn set_registry(&mut self) {
+        let msg = ExecuteMsg::UpdateConfig {
+            admin: None,
+            fee_bps: None,
+            fee_collector: None,
+            staking: None,
+            job_dispute_seconds: None,
+            model_registry: Some(self.reg.to_string()),
+        };
+        let admin = self.admin.clone();
+        self.exec(&admin, msg, &[]).unwrap();
+    }
+    fn exec(
+        &mut self,
+        who: &Addr,
+        msg: ExecuteMsg,
+        funds: &[cosmwasm_std::Coin],
+    ) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(who.clone(), self.pay.clone(), &msg, funds)
+    }
+    fn reg_exec(&mut self, who: &Addr, msg: reg::ExecuteMsg) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(who.clone(), self.reg.clone(), &msg, &[])
+    }
+    fn expiry(&self) -> Timestamp {
+        self.app.block_info().time.plus_seconds(600)
+    }
+    fn create(
+        &mut self,
+        id: &str,
+        model: &str,
+        funds: &[cosmwasm_std::Coin],
+    ) -> anyhow::Result<AppResponse> {
+        let msg = ExecuteMsg::CreateJob(CreateJobMsg {
+            job_id: id.into(),
+            expires_at: self.expiry(),
+            model: model.into(),
+            input: Binary::from(b"synthetic features".as_slice()),
+            node: Some(self.node.to_string()),
+        });
+        let payer = self.payer.clone();
+        self.exec(&payer, msg, funds)
+    }
+    fn full_id(&self, id: &str) -> String {
+        job_id(self.payer.as_str(), id)
+    }
+    fn report(&mut self, id: &str) -> anyhow::Result<AppResponse> {
+        let msg = ExecuteMsg::ReportJob {
+            job_id: self.full_id(id),
+            node: self.node.to_string(),
+        };
+        let r = self.reporter.clone();
+        self.exec(&r, msg, &[])
+    }
+    fn job(&self, id: &str) -> Job {
+        self.app
+            .wrap()
+            .query_wasm_smart(
+                &self.pay,
+                &QueryMsg::Job {
+                    job_id: self.full_id(id),
+                },
+            )
+            .unwrap()
+    }
+    fn snapshot(&self, id: &str) -> Option<JobModel> {
+        self.app
+            .wrap()
+            .query_wasm_smart(
+                &self.pay,
+                &QueryMsg::JobModel {
+                    job_id: self.full_id(id),
+                },
+            )
+            .unwrap()
+    }
+    fn model(&self, model_id: u64) -> reg::ModelResponse {
+        self.app
+            .wrap()
+            .query_wasm_smart(&self.reg, &reg::QueryMsg::Model { model_id })
+            .unwrap()
+    }
+    fn bal(&self, who: &Addr) -> u128 {
+        fixtures::bank_balance(&self.app, who, BTT)
+    }
+}
+
+fn attr<'a>(r: &'a AppResponse, key: &str) -> Option<&'a str> {
+    r.events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .find(|a| a.key == key)
+        .map(|a| a.value.as_str())
+}
+
+#[test]
+fn attack_a_job_for_an_unknown_model_is_refused() {
+    let mut t = setup();
+    for model in ["ghost-model", "retina-cnn@2"] {
+        assert_eq!(
+            err(t.create("j1", model, &coins(1_000, BTT))),
+            ContractError::UnknownModel {
+                model: model.into()
+            }
+        );
+    }
+}
+
+#[test]
+fn attack_a_job_for_a_deprecated_model_is_refused() {
+    let mut t = setup();
+    let owner = t.owner.clone();
+    t.reg_exec(&owner, reg::ExecuteMsg::Deprecate { model_id: 1 })
+        .unwrap();
+    for model in ["retina-cnn", "retina-cnn@1"] {
+        assert_eq!(
+            err(t.create("j1", model, &coins(1_000, BTT))),
+            ContractError::ModelDeprecated {
+                model: model.into(),
+                model_id: 1
+            }
+        );
+    }
+}
+
+#[test]
+fn attack_an_underfunded_job_is_refused() {
+    let mut t = setup();
+    // 251 less the 1 % fee (2) is 249 < 250.
+    for amount in [1, 249, 250, 251] {
+        assert!(
+            matches!(
+                err(t.create("j1", "retina-cnn", &coins(amount, BTT))),
+                ContractError::Underfunded { .. }
+            ),
+            "{amount}"
+        );
+    }
+    // 253 less 2 covers the price: the node gets 1.
+    t.create("j1", "retina-cnn", &coins(253, BTT)).unwrap();
+    // Prices are in BTT: another denom cannot be compared with them.
+    assert_eq!(
+        err(t.create("j2", "retina-cnn", &coins(1_000, "uusd"))),
+        ContractError::WrongAsset {
+            expected: "native:ubtt".into()
+        }
+    );
+}
+
+#[test]
+fn a_paid_job_pays_the_owner_its_price_and_the_node_the_rest_then_records_it() {
+    let mut t = setup();
+    let before = (t.bal(&t.owner), t.bal(&t.node), t.bal(&t.collector));
+    let r = t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    assert_eq!(attr(&r, "model_id"), Some("1"));
+    assert_eq!(attr(&r, "model_owner"), Some(t.owner.as_str()));
+    assert_eq!(attr(&r, "model_price"), Some("250"));
+    let snap = t.snapshot("j1").unwrap();
+    assert_eq!(
+        (
+            snap.model_id,
+            snap.owner.clone(),
+            snap.price,
+            snap.registry.clone()
+        ),
+        (1, t.owner.clone(), Uint128::new(PRICE), t.reg.clone())
+    );
+    let r = t.report("j1").unwrap();
+    // Fee 1 % of 1,000 = 10; owner 250; node 740.
+    assert_eq!(attr(&r, "owner_paid"), Some("250"));
+    assert_eq!(attr(&r, "paid"), Some("740"));
+    assert_eq!(attr(&r, "fee"), Some("10"));
+    assert_eq!(
+        (t.bal(&t.owner), t.bal(&t.node), t.bal(&t.collector)),
+        (before.0 + 250, before.1 + 740, before.2 + 10)
+    );
+    let m = t.model(1);
+    assert_eq!(m.model.jobs_served, 1);
+    assert!(attr(&r, "model_record_failed").is_none());
+}
+
+#[test]
+fn attack_someone_other_than_the_escrow_cannot_record_jobs() {
+    let mut t = setup();
+    let (owner, rival, payer) = (t.owner.clone(), t.rival.clone(), t.payer.clone());
+    for who in [&owner, &rival, &payer] {
+        let e: bithive_model_registry::ContractError = contract_err(t.reg_exec(
+            who,
+            reg::ExecuteMsg::RecordJob {
+                model_id: 1,
+                job_id: "x/y".into(),
+                tscore: Some(Decimal::one()),
+            },
+        ));
+        assert_eq!(
+            e,
+            bithive_model_registry::ContractError::Unauthorized { role: "escrow" }
+        );
+    }
+    assert_eq!(t.model(1).model.jobs_served, 0);
+}
+
+#[test]
+fn attack_the_owner_cannot_set_its_own_accuracy() {
+    let mut t = setup();
+    let (owner, admin) = (t.owner.clone(), t.admin.clone());
+    let set = reg::ExecuteMsg::SetAccuracy {
+        model_id: 1,
+        accuracy: Decimal::one(),
+        evaluation: "self-assessed".into(),
+    };
+    // No evaluator configured yet: nobody may.
+    let e: bithive_model_registry::ContractError = contract_err(t.reg_exec(&owner, set.clone()));
+    assert_eq!(
+        e,
+        bithive_model_registry::ContractError::NotConfigured { role: "evaluator" }
+    );
+    let evaluator = t.app.api().addr_make("attestation");
+    t.reg_exec(
+        &admin,
+        reg::ExecuteMsg::UpdateConfig {
+            admin: None,
+            evaluator: Some(evaluator.to_string()),
+            escrow: None,
+        },
+    )
+    .unwrap();
+    for who in [&owner, &admin] {
+        let e: bithive_model_registry::ContractError = contract_err(t.reg_exec(who, set.clone()));
+        assert_eq!(
+            e,
+            bithive_model_registry::ContractError::Unauthorized { role: "evaluator" }
+        );
+    }
+    t.reg_exec(&evaluator, set).unwrap();
+    assert_eq!(t.model(1).model.accuracy, Some(Decimal::one()));
+}
+
+#[test]
+fn attack_the_owner_is_paid_once_finalize_twice() {
+    let mut t = setup_with(3_600, FEE_BPS, PRICE);
+    let owner0 = t.bal(&t.owner);
+    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    t.report("j1").unwrap();
+    assert_eq!(
+        t.bal(&t.owner),
+        owner0,
+        "a report inside a window pays nobody"
+    );
+    fixtures::advance(&mut t.app, 3_600);
+    let fin = ExecuteMsg::FinalizeJob {
+        job_id: t.full_id("j1"),
+    };
+    let payer = t.payer.clone();
+    t.exec(&payer, fin.clone(), &[]).unwrap();
+    assert!(matches!(
+        err(t.exec(&payer, fin, &[])),
+        ContractError::JobNotReported { .. }
+    ));
+    assert_eq!(t.bal(&t.owner), owner0 + PRICE);
+    assert_eq!(t.model(1).model.jobs_served, 1);
+}
+
+#[test]
+fn attack_the_owner_is_paid_once_dispute_then_finalize() {
+    let mut t = setup_with(3_600, FEE_BPS, PRICE);
+    let owner0 = t.bal(&t.owner);
+    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    t.report("j1").unwrap();
+    let (payer, admin) = (t.payer.clone(), t.admin.clone());
+    let id = t.full_id("j1");
+    t.exec(
+        &payer,
+        ExecuteMsg::DisputeJob {
+            job_id: id.clone(),
+            reason: "wrong class".into(),
+        },
+        &[],
+    )
+    .unwrap();
+    fixtures::advance(&mut t.app, 3_600);
+    let fin = ExecuteMsg::FinalizeJob { job_id: id.clone() };
+    assert!(matches!(
+        err(t.exec(&payer, fin.clone(), &[])),
+        ContractError::JobNotReported { .. }
+    ));
+    let resolve = ExecuteMsg::ResolveJobDispute {
+        job_id: id.clone(),
+        pay_node: true,
+    };
+    t.exec(&admin, resolve.clone(), &[]).unwrap();
+    assert!(matches!(
+        err(t.exec(&admin, resolve, &[])),
+        ContractError::JobNotDisputed { .. }
+    ));
+    assert!(matches!(
+        err(t.exec(&payer, fin, &[])),
+        ContractError::JobNotReported { .. }
+    ));
+    assert_eq!(t.bal(&t.owner), owner0 + PRICE);
+    assert_eq!(t.model(1).model.jobs_served, 1);
+}
+
+#[test]
+fn refunds_pay_the_owner_nothing() {
+    let mut t = setup_with(3_600, FEE_BPS, PRICE);
+    let (owner0, payer0) = (t.bal(&t.owner), t.bal(&t.payer));
+    let (payer, admin) = (t.payer.clone(), t.admin.clone());
+    // A disputed job the admin refunds.
+    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    t.report("j1").unwrap();
+    let id = t.full_id("j1");
+    t.exec(
+        &payer,
+        ExecuteMsg::DisputeJob {
+            job_id: id.clone(),
+            reason: "no result".into(),
+        },
+        &[],
+    )
+    .unwrap();
+    t.exec(
+        &admin,
+        ExecuteMsg::ResolveJobDispute {
+            job_id: id,
+            pay_node: false,
+        },
+        &[],
+    )
+    .unwrap();
+    // A job never reported, refunded at expiry.
+    t.create("j2", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    fixtures::advance(&mut t.app, 600);
+    t.exec(
+        &payer,
+        ExecuteMsg::RefundJob {
+            job_id: t.full_id("j2"),
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(t.bal(&t.owner), owner0);
+    assert_eq!(t.bal(&t.payer), payer0);
+    assert_eq!(t.job("j2").status, JobStatus::Refunded);
+    assert_eq!(t.model(1).model.jobs_served, 0);
+}
+
+#[test]
+fn a_job_keeps_its_snapshot_when_the_model_changes() {
+    let mut t = setup_with(3_600, FEE_BPS, PRICE);
+    let owner = t.owner.clone();
+    let owner0 = t.bal(&owner);
+    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    // Pinned to version 1 while it is still the latest.
+    t.create("j2", "retina-cnn@1", &coins(1_000, BTT)).unwrap();
+    // The owner publishes a dearer version and deprecates the one the jobs were created on.
+    t.reg_exec(&owner, publish("retina-cnn", 2, 900)).unwrap();
+    t.reg_exec(&owner, reg::ExecuteMsg::Deprecate { model_id: 1 })
+        .unwrap();
+    for id in ["j1", "j2"] {
+        t.report(id).unwrap();
+    }
+    fixtures::advance(&mut t.app, 3_600);
+    let payer = t.payer.clone();
+    for id in ["j1", "j2"] {
+        let fin = ExecuteMsg::FinalizeJob {
+            job_id: t.full_id(id),
+        };
+        t.exec(&payer, fin, &[]).unwrap();
+    }
+    assert_eq!(t.bal(&owner), owner0 + 2 * PRICE);
+    assert_eq!(t.model(1).model.jobs_served, 2);
+    assert_eq!(t.model(2).model.jobs_served, 0);
+    // New jobs by name get version 2 and its price; 1,000 less 10 covers 900.
+    let r = t.create("j3", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    assert_eq!(attr(&r, "model_id"), Some("2"));
+    assert_eq!(t.snapshot("j3").unwrap().price, Uint128::new(900));
+}
+
+#[test]
+fn a_failing_record_never_blocks_the_payment() {
+    let mut t = setup();
+    // The registry is rewired to another escrow: this escrow's record is refused.
+    let (admin, rival) = (t.admin.clone(), t.rival.clone());
+    t.reg_exec(
+        &admin,
+        reg::ExecuteMsg::UpdateConfig {
+            admin: None,
+            evaluator: None,
+            escrow: Some(rival.to_string()),
+        },
+    )
+    .unwrap();
+    let owner0 = t.bal(&t.owner);
+    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    let r = t.report("j1").unwrap();
+    assert!(attr(&r, "model_record_failed").is_some());
+    assert_eq!(t.bal(&t.owner), owner0 + PRICE);
+    assert!(matches!(t.job("j1").status, JobStatus::Paid { .. }));
+    assert_eq!(t.model(1).model.jobs_served, 0);
+}
+
+#[test]
+fn without_a_registry_jobs_are_unchanged() {
+    let mut t = setup();
+    // A fresh escrow with no registry configured takes any well-formed model and pays the node.
+    let code = t.app.store_code(Box::new(ContractWrapper::new(
+        bithive_payfi_escrow::contract::execute,
+        bithive_payfi_escrow::contract::instantiate,
+        bithive_payfi_escrow::contract::query,
+    )));
+    let admin = t.admin.clone();
+    t.pay = t
+        .app
+        .instantiate_contract(
+            code,
+            admin,
+            &InstantiateMsg {
+                admin: None,
+                fee_bps: FEE_BPS,
+                fee_collector: t.collector.to_string(),
+                cw20_allowlist: vec![],
+                reporters: vec![t.reporter.to_string()],
+                staking: None,
+                job_dispute_seconds: 0,
+            },
+            &[],
+            "payfi",
+            None,
+        )
+        .unwrap();
+    let node0 = t.bal(&t.node);
+    t.create("j1", "anything-local", &coins(1_000, "uusd"))
+        .unwrap();
+    assert_eq!(t.snapshot("j1"), None);
+    let r = t.report("j1").unwrap();
+    assert_eq!(attr(&r, "paid"), Some("990"));
+    assert!(attr(&r, "owner_paid").is_none());
+    assert_eq!(t.bal(&t.node), node0);
+    assert_eq!(fixtures::bank_balance(&t.app, &t.node, "uusd"), 990);
+}
+
+/// How a job ends in the proptest.
+#[derive(Clone, Copy, Debug)]
+enum End {
+    /// Reported with no window: paid at once.
+    PaidAtReport,
+    /// Reported, window waited out, finalized.
+    Finalized,
+    /// Disputed, resolved for the node.
+    DisputePaid,
+    /// Disputed, resolved for the payer.
+    DisputeRefunded,
+    /// Never reported, refunded at expiry.
+    Expired,
+}
+
+fn end() -> impl Strategy<Value = End> {
+    prop_oneof![
+        Just(End::PaidAtReport),
+        Just(End::Finalized),
+        Just(End::DisputePaid),
+        Just(End::DisputeRefunded),
+        Just(End::Expired),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// The owner is paid exactly its price once per paid job and nothing on a refund, whatever
+    /// is retried afterwards; node + owner + fee never exceeds the deposit (equals it when paid).
+    #[test]
+    fn the_owner_is_paid_exactly_once_per_paid_job(
+        fee_bps in 0u16..=1_000,
+        price in 0u128..5_000,
+        extra in 0u128..5_000,
+        end in end(),
+    ) {
+        let window = if matches!(end, End::PaidAtReport) { 0 } else { 3_600 };
+        let mut t = setup_with(window, fee_bps, price);
+        // The smallest deposit that covers price + fee(deposit), plus `extra`.
+        let mut amount = price.max(1);
+        while amount - amount * u128::from(fee_bps) / 10_000 < price {
+            amount += 1;
+        }
+        amount += extra;
+        let (owner, node, collector, payer, admin) =
+            (t.owner.clone(), t.node.clone(), t.collector.clone(), t.payer.clone(), t.admin.clone());
+        let before = [t.bal(&owner), t.bal(&node), t.bal(&collector), t.bal(&payer)];
+        t.create("j", "retina-cnn", &coins(amount, BTT)).unwrap();
+        let id = t.full_id("j");
+        let fin = ExecuteMsg::FinalizeJob { job_id: id.clone() };
+        let dispute = ExecuteMsg::DisputeJob { job_id: id.clone(), reason: "r".into() };
+        let resolve = |pay_node| ExecuteMsg::ResolveJobDispute { job_id: id.clone(), pay_node };
+        let refund = ExecuteMsg::RefundJob { job_id: id.clone() };
+        match end {
+            End::PaidAtReport => { t.report("j").unwrap(); }
+            End::Finalized => {
+                t.report("j").unwrap();
+                fixtures::advance(&mut t.app, 3_600);
+                t.exec(&payer, fin.clone(), &[]).unwrap();
+            }
+            End::DisputePaid | End::DisputeRefunded => {
+                t.report("j").unwrap();
+                t.exec(&payer, dispute.clone(), &[]).unwrap();
+                t.exec(&admin, resolve(matches!(end, End::DisputePaid)), &[]).unwrap();
+            }
+            End::Expired => {
+                fixtures::advance(&mut t.app, 600);
+                t.exec(&payer, refund.clone(), &[]).unwrap();
+            }
+        }
+        // Every retry of every settling message fails once the job is settled.
+        fixtures::advance(&mut t.app, 7_200);
+        prop_assert!(t.report("j").is_err());
+        for m in [fin, dispute, resolve(true), resolve(false), refund] {
+            let who = if matches!(m, ExecuteMsg::ResolveJobDispute { .. }) { &admin } else { &payer };
+            prop_assert!(t.exec(who, m, &[]).is_err());
+        }
+        let after = [t.bal(&owner), t.bal(&node), t.bal(&collector), t.bal(&payer)];
+        let gained: Vec<u128> = (0..3).map(|i| after[i] - before[i]).collect();
+        let paid = !matches!(end, End::DisputeRefunded | End::Expired);
+        let fee = amount * u128::from(fee_bps) / 10_000;
+        if paid {
+            prop_assert_eq!(gained[0], price);
+            prop_assert_eq!(gained[2], fee);
+            prop_assert_eq!(gained[1], amount - fee - price);
+            prop_assert_eq!(t.model(1).model.jobs_served, 1);
+            prop_assert_eq!(after[3], before[3] - amount);
+        } else {
+            prop_assert_eq!(&gained, &vec![0, 0, 0]);
+            prop_assert_eq!(after[3], before[3]);
+            prop_assert_eq!(t.model(1).model.jobs_served, 0);
+        }
+        prop_assert!(gained.iter().sum::<u128>() <= amount);
+    }
+}
+
+#[test]
+fn migrate_reads_a_config_stored_before_the_registry_field_as_unset() {
+    use cosmwasm_std::testing::{mock_dependencies, mock_env};
+    let mut deps = mock_dependencies();
+    cw2::set_contract_version(
+        deps.as_mut().storage,
+        bithive_payfi_escrow::contract::CONTRACT_NAME,
+        "0.0.1",
+    )
+    .unwrap();
+    let admin = deps.api.addr_make("admin");
+    // The config as the previous code stored it: no `model_registry` key.
+    let old = format!(
+        r#"{{"admin":"{admin}","fee_bps":100,"fee_collector":"{admin}","staking":null,"job_dispute_seconds":3600}}"#
+    );
+    deps.as_mut().storage.set(b"config", old.as_bytes());
+    bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    let c: Config = cosmwasm_std::from_json(deps.as_ref().storage.get(b"config").unwrap()).unwrap();
+    assert_eq!(c.model_registry, None);
+    assert_eq!(c.job_dispute_seconds, 3_600);
+    // An old `update_config` without the field still parses.
+    let m: ExecuteMsg = cosmwasm_std::from_json(
+        br#"{"update_config":{"admin":null,"fee_bps":50,"fee_collector":null}}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        m,
+        ExecuteMsg::UpdateConfig {
+            model_registry: None,
+            ..
+        }
+    ));
+}
+
+/// The deployment prices models in the BTT cw20: a job funded by a cw20 `send` pays the owner in
+/// BTT; another allowlisted cw20 is refused.
+#[test]
+fn cw20_btt_jobs_pay_the_owner_in_btt() {
+    let mut t = setup();
+    let cw20 = fixtures::cw20_base_code(&mut t.app);
+    let (admin, payer, owner) = (t.admin.clone(), t.payer.clone(), t.owner.clone());
+    let btt = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "BTT", 1_000_000);
+    let usdc = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "USDC", 1_000_000);
+    // A registry priced in the BTT cw20, wired to this escrow.
+    let reg_code = t.app.store_code(Box::new(ContractWrapper::new(
+        bithive_model_registry::contract::execute,
+        bithive_model_registry::contract::instantiate,
+        bithive_model_registry::contract::query,
+    )));
+    t.reg = t
+        .app
+        .instantiate_contract(
+            reg_code,
+            admin.clone(),
+            &reg::InstantiateMsg {
+                admin: None,
+                evaluator: None,
+                escrow: Some(t.pay.to_string()),
+                price_asset: reg::AssetInfo::Cw20(btt.clone()),
+            },
+            &[],
+            "models-btt",
+            None,
+        )
+        .unwrap();
+    t.set_registry();
+    t.reg_exec(&owner, publish("retina-cnn", 1, PRICE)).unwrap();
+    let allow = ExecuteMsg::UpdateCw20Allowlist {
+        add: vec![btt.to_string(), usdc.to_string()],
+        remove: vec![],
+    };
+    t.exec(&admin, allow, &[]).unwrap();
+    let send = |token: &Addr, id: &str, t: &T| {
+        let job = ReceiveMsg::CreateJob(CreateJobMsg {
+            job_id: id.into(),
+            expires_at: t.expiry(),
+            model: "retina-cnn".into(),
+            input: Binary::from(b"synthetic".as_slice()),
+            node: Some(t.node.to_string()),
+        });
+        (
+            token.clone(),
+            cw20::Cw20ExecuteMsg::Send {
+                contract: t.pay.to_string(),
+                amount: Uint128::new(1_000),
+                msg: cosmwasm_std::to_json_binary(&job).unwrap(),
+            },
+        )
+    };
+    let (token, msg) = send(&usdc, "j0", &t);
+    let e: ContractError = contract_err(t.app.execute_contract(payer.clone(), token, &msg, &[]));
+    assert_eq!(
+        e,
+        ContractError::WrongAsset {
+            expected: format!("cw20:{btt}")
+        }
+    );
+    let (token, msg) = send(&btt, "j1", &t);
+    t.app
+        .execute_contract(payer.clone(), token, &msg, &[])
+        .unwrap();
+    t.report("j1").unwrap();
+    assert_eq!(fixtures::cw20_balance(&t.app, &btt, &owner), PRICE);
+    assert_eq!(fixtures::cw20_balance(&t.app, &btt, &t.node), 740);
+    assert_eq!(fixtures::cw20_balance(&t.app, &btt, &t.collector), 10);
+    assert_eq!(t.model(1).model.jobs_served, 1);
+}
