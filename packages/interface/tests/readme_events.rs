@@ -87,6 +87,7 @@ readme_test!(asset_shares, "asset-shares", asset_shares);
 readme_test!(fractional, "fractional", fractional);
 readme_test!(payfi_escrow, "payfi-escrow", payfi_escrow);
 readme_test!(attestation, "attestation", attestation);
+readme_test!(data_vault, "data-vault", data_vault);
 
 #[test]
 fn constants_are_unique_per_contract() {
@@ -105,6 +106,11 @@ fn constants_are_unique_per_contract() {
             "attestation",
             i::attestation::events::ACTIONS,
             i::attestation::events::attr::ATTRIBUTES,
+        ),
+        (
+            "data_vault",
+            i::data_vault::events::ACTIONS,
+            i::data_vault::events::attr::ATTRIBUTES,
         ),
     ] {
         for list in [actions, attrs] {
