@@ -142,7 +142,7 @@ pub fn execute(
         ExecuteMsg::LeaveDataset {
             dataset_id,
             token_id,
-        } => dataset::leave(deps, info, dataset_id, token_id),
+        } => dataset::leave(deps, env, info, dataset_id, token_id),
         ExecuteMsg::SubmitQuery(m) => {
             let funds = one_native(&info)?;
             dataset::submit_query(deps, env, info.sender, funds, m)

@@ -1101,19 +1101,9 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
         limit: None,
     });
     assert!(!m.members[0].live);
-    // Alice can no longer withdraw it; Bob can.
-    assert!(matches!(
-        err(t.exec(
-            &alice,
-            &ExecuteMsg::LeaveDataset {
-                dataset_id: ds,
-                token_id: lab.clone()
-            }
-        )),
-        ContractError::Unauthorized { .. }
-    ));
+    // A voided consent can be pruned by anyone, freeing its place.
     t.exec(
-        &bob,
+        &mallory,
         &ExecuteMsg::LeaveDataset {
             dataset_id: ds,
             token_id: lab.clone(),
@@ -1122,7 +1112,20 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
     .unwrap();
     let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
     assert_eq!(d.members, 0);
-    // The dataset holds at most max_members (3) records.
+    assert_eq!(
+        err(t.exec(
+            &bob,
+            &ExecuteMsg::LeaveDataset {
+                dataset_id: ds,
+                token_id: lab.clone()
+            }
+        )),
+        ContractError::NotMember {
+            dataset_id: ds,
+            token_id: lab.clone()
+        }
+    );
+    // The dataset holds at most max_members (3) records; an expired one can be pruned.
     let now = t.now();
     for _ in 0..3 {
         let tok = t.mint(&alice, RecordType::LabPanel);
@@ -1137,6 +1140,17 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
         )
         .unwrap();
     }
+    // A live consent is withdrawn only by its owner.
+    assert!(matches!(
+        err(t.exec(
+            &mallory,
+            &ExecuteMsg::LeaveDataset {
+                dataset_id: ds,
+                token_id: "3".into()
+            }
+        )),
+        ContractError::Unauthorized { .. }
+    ));
     let tok = t.mint(&alice, RecordType::LabPanel);
     assert_eq!(
         err(t.exec(
@@ -1150,6 +1164,17 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
         )),
         ContractError::DatasetFull { id: ds, max: 3 }
     );
+    advance(&mut t.app, DAY);
+    t.exec(
+        &mallory,
+        &ExecuteMsg::LeaveDataset {
+            dataset_id: ds,
+            token_id: "3".into(),
+        },
+    )
+    .unwrap();
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(d.members, 2);
 }
 
 #[test]

@@ -51,6 +51,18 @@ pub enum RecordType {
     Other,
 }
 
+impl RecordType {
+    /// Event value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RecordType::DicomStudy => "dicom_study",
+            RecordType::LabPanel => "lab_panel",
+            RecordType::WearableSeries => "wearable_series",
+            RecordType::Other => "other",
+        }
+    }
+}
+
 /// Why a grantee may access a record.
 #[cw_serde]
 #[derive(Copy, Eq, PartialOrd, Ord)]
@@ -225,7 +237,8 @@ pub enum ExecuteMsg {
         /// The record key encrypted to the answerers' key.
         wrapped_key: Binary,
     },
-    /// Record owner withdraws the record.
+    /// Record owner withdraws the record; anyone may remove a consent that is no longer live
+    /// (expired, or the record changed hands or was burned), freeing its place.
     LeaveDataset {
         dataset_id: u64,
         token_id: String,

@@ -68,7 +68,7 @@ pub fn create(deps: DepsMut, info: MessageInfo, m: CreateDatasetMsg) -> Res {
         .add_attribute(ev::ACTION, ev::CREATE_DATASET)
         .add_attribute(ev::attr::DATASET_ID, id.to_string())
         .add_attribute(ev::attr::OWNER, info.sender)
-        .add_attribute(ev::attr::RECORD_TYPE, to_json_string(&d.record_type)?)
+        .add_attribute(ev::attr::RECORD_TYPE, d.record_type.as_str())
         .add_attribute(ev::attr::EPSILON, d.total_epsilon.to_string()))
 }
 
@@ -141,16 +141,19 @@ pub fn join(
         .add_attribute(ev::attr::EXPIRES_AT, expires_at.seconds().to_string()))
 }
 
-/// The record's current owner withdraws it (also frees the place a voided consent held).
-pub fn leave(deps: DepsMut, info: MessageInfo, id: u64, token_id: String) -> Res {
-    owned(deps.storage, &info, &token_id)?;
+/// The record's current owner withdraws it; anyone may prune a consent that is no longer live,
+/// so expired or voided consents cannot keep a dataset full.
+pub fn leave(deps: DepsMut, env: Env, info: MessageInfo, id: u64, token_id: String) -> Res {
     let mut d = load(&deps, id)?;
     let key = (id, token_id.as_str());
-    if !MEMBERS.has(deps.storage, key) {
-        return Err(ContractError::NotMember {
+    let m = MEMBERS
+        .may_load(deps.storage, key)?
+        .ok_or_else(|| ContractError::NotMember {
             dataset_id: id,
-            token_id,
-        });
+            token_id: token_id.clone(),
+        })?;
+    if membership_live(deps.storage, env.block.time, &m) {
+        owned(deps.storage, &info, &token_id)?;
     }
     MEMBERS.remove(deps.storage, key);
     d.members = d.members.saturating_sub(1);

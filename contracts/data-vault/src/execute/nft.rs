@@ -79,10 +79,7 @@ pub fn mint(deps: DepsMut, env: Env, info: MessageInfo, msg: RecordMsg) -> Res {
         .add_attribute(ev::attr::OWNER, info.sender)
         .add_attribute(ev::attr::TOKEN_ID, token_id)
         .add_attribute(ev::attr::CONTENT_ID, record.content_id)
-        .add_attribute(
-            ev::attr::RECORD_TYPE,
-            cosmwasm_std::to_json_string(&record.record_type)?,
-        ))
+        .add_attribute(ev::attr::RECORD_TYPE, record.record_type.as_str()))
 }
 
 pub fn transfer(
