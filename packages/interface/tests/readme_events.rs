@@ -88,6 +88,7 @@ readme_test!(fractional, "fractional", fractional);
 readme_test!(payfi_escrow, "payfi-escrow", payfi_escrow);
 readme_test!(attestation, "attestation", attestation);
 readme_test!(model_registry, "model-registry", model_registry);
+readme_test!(data_vault, "data-vault", data_vault);
 
 #[test]
 fn constants_are_unique_per_contract() {
@@ -111,6 +112,11 @@ fn constants_are_unique_per_contract() {
             "model_registry",
             i::model_registry::events::ACTIONS,
             i::model_registry::events::attr::ATTRIBUTES,
+        ),
+        (
+            "data_vault",
+            i::data_vault::events::ACTIONS,
+            i::data_vault::events::attr::ATTRIBUTES,
         ),
     ] {
         for list in [actions, attrs] {

@@ -87,3 +87,34 @@ fn valuation_job_ids_round_trip_and_refuse_non_canonical_rounds() {
         assert_eq!(parse_valuation_job_id(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn data_vault_json_and_access_event() {
+    use bithive_interface::data_vault::{AccessEvent, ExecuteMsg, Purpose};
+    let msg = ExecuteMsg::LogAccess {
+        token_id: "7".into(),
+        purpose: Purpose::PublicHealth,
+    };
+    assert_eq!(
+        to_json_string(&msg).unwrap(),
+        r#"{"log_access":{"token_id":"7","purpose":"public_health"}}"#
+    );
+    assert_eq!(
+        to_json_string(&Purpose::PublicHealth).unwrap(),
+        format!("\"{}\"", Purpose::PublicHealth.as_str())
+    );
+    let e = AccessEvent {
+        token_id: "7".into(),
+        grantee: "node".into(),
+        purpose: "research".into(),
+        time: 1_700_000_000,
+        seq: 3,
+    };
+    let ev = e.clone().into_event();
+    let back = AccessEvent::from_attributes(
+        ev.attributes
+            .iter()
+            .map(|a| (a.key.as_str(), a.value.as_str())),
+    );
+    assert_eq!(back, Some(e));
+}

@@ -1,0 +1,322 @@
+//! Execute paths are flat in the number of records, grants and dataset members: every handler
+//! touches a fixed set of keys. Measured as storage operations (reads, writes, removes, range
+//! scans and bytes moved, which is what wasmd's gas meter charges for storage) on one handler call
+//! after 10 and after 10,000 records (each with a grant to the same node, and 10 or 10,000 grants
+//! on the measured record). Run with `--nocapture` to print the figures.
+
+use std::cell::RefCell;
+
+use bithive_data_vault::contract::{execute, instantiate};
+use bithive_data_vault::msg::*;
+use cosmwasm_std::testing::{message_info, mock_env, MockApi, MockQuerier, MockStorage};
+use cosmwasm_std::{
+    coins, Binary, Decimal, Env, HexBinary, Order, OwnedDeps, Record, SignedDecimal, Storage,
+    Uint128,
+};
+
+#[derive(Default, Debug, Clone, Copy, PartialEq)]
+struct Ops {
+    reads: u64,
+    writes: u64,
+    removes: u64,
+    scans: u64,
+    bytes: u64,
+}
+
+#[derive(Default)]
+struct Counting {
+    inner: MockStorage,
+    ops: RefCell<Ops>,
+}
+
+impl Storage for Counting {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        let v = self.inner.get(key);
+        let mut o = self.ops.borrow_mut();
+        o.reads += 1;
+        o.bytes += key.len() as u64 + v.as_ref().map_or(0, |v| v.len() as u64);
+        v
+    }
+    fn range<'a>(
+        &'a self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: Order,
+    ) -> Box<dyn Iterator<Item = Record> + 'a> {
+        self.ops.borrow_mut().scans += 1;
+        self.inner.range(start, end, order)
+    }
+    fn set(&mut self, key: &[u8], value: &[u8]) {
+        let o = self.ops.get_mut();
+        o.writes += 1;
+        o.bytes += (key.len() + value.len()) as u64;
+        self.inner.set(key, value)
+    }
+    fn remove(&mut self, key: &[u8]) {
+        self.ops.get_mut().removes += 1;
+        self.inner.remove(key)
+    }
+}
+
+type Deps = OwnedDeps<Counting, MockApi, MockQuerier>;
+
+fn addr(n: &str) -> cosmwasm_std::Addr {
+    MockApi::default().addr_make(n)
+}
+
+fn record() -> RecordMsg {
+    RecordMsg {
+        content_id: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy".into(),
+        record_type: RecordType::LabPanel,
+        size: 4096,
+        ciphertext_sha256: HexBinary::from([9u8; 32]),
+    }
+}
+
+fn run(deps: &mut Deps, env: &Env, who: &str, msg: ExecuteMsg, pay: u128) -> Ops {
+    *deps.storage.ops.borrow_mut() = Ops::default();
+    let funds = if pay > 0 { coins(pay, "ubtt") } else { vec![] };
+    execute(
+        deps.as_mut(),
+        env.clone(),
+        message_info(&addr(who), &funds),
+        msg,
+    )
+    .unwrap();
+    *deps.storage.ops.borrow()
+}
+
+fn grant(token: &str, grantee: &str, env: &Env) -> ExecuteMsg {
+    ExecuteMsg::GrantAccess {
+        token_id: token.into(),
+        grantee: addr(grantee).to_string(),
+        purpose: Purpose::Research,
+        expires_at: env.block.time.plus_seconds(86_400),
+        wrapped_key: Binary::from(vec![5u8; 80]),
+    }
+}
+
+/// State with `n` records, each granted to `node`, `n` grants on record 1, a dataset with `n`
+/// members (when `n` fits) and `n` queries; then one call of each handler, measured.
+fn measure(n: u32) -> Vec<(&'static str, Ops)> {
+    let mut deps: Deps = OwnedDeps {
+        storage: Counting::default(),
+        api: MockApi::default(),
+        querier: MockQuerier::default(),
+        custom_query_type: Default::default(),
+    };
+    let env = mock_env();
+    instantiate(
+        deps.as_mut(),
+        env.clone(),
+        message_info(&addr("admin"), &[]),
+        InstantiateMsg {
+            name: "v".into(),
+            symbol: "V".into(),
+            admin: None,
+            max_grant_seconds: 365 * 86_400,
+            curators: vec![],
+            answerers: vec![addr("answerer").to_string()],
+            cw20_allowlist: vec![],
+        },
+    )
+    .unwrap();
+    let ds_msg = ExecuteMsg::CreateDataset(CreateDatasetMsg {
+        name: "d".into(),
+        record_type: RecordType::LabPanel,
+        total_epsilon: Decimal::from_ratio(1_000_000u64, 1u64),
+        max_query_epsilon: Decimal::one(),
+        price_asset: AssetInfo::Native("ubtt".into()),
+        price_per_epsilon: Uint128::new(10),
+        query_ttl_seconds: 100,
+        max_members: MAX_DATASET_MEMBERS,
+    });
+    run(&mut deps, &env, "admin", ds_msg, 0);
+    let join = |token: &str| ExecuteMsg::JoinDataset {
+        dataset_id: 1,
+        token_id: token.into(),
+        expires_at: env.block.time.plus_seconds(86_400),
+        wrapped_key: Binary::from(vec![5u8; 80]),
+    };
+    let submit = || {
+        ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+            dataset_id: 1,
+            kind: QueryKind::Count {},
+            epsilon: Decimal::percent(10),
+        })
+    };
+    for i in 0..n {
+        let owner = format!("owner{}", i % 100);
+        run(
+            &mut deps,
+            &env,
+            &owner,
+            ExecuteMsg::Mint { record: record() },
+            0,
+        );
+        let token = (i + 1).to_string();
+        run(&mut deps, &env, &owner, grant(&token, "node", &env), 0);
+        run(&mut deps, &env, &owner, join(&token), 0);
+        run(
+            &mut deps,
+            &env,
+            "owner0",
+            grant("1", &format!("g{i}"), &env),
+            0,
+        );
+        run(&mut deps, &env, "researcher", submit(), 1);
+    }
+    let mut out = vec![];
+    out.push((
+        "mint",
+        run(
+            &mut deps,
+            &env,
+            "alice",
+            ExecuteMsg::Mint { record: record() },
+            0,
+        ),
+    ));
+    let fresh = (n + 1).to_string();
+    out.push((
+        "grant_access",
+        run(&mut deps, &env, "alice", grant(&fresh, "node", &env), 0),
+    ));
+    out.push((
+        "log_access",
+        run(
+            &mut deps,
+            &env,
+            "node",
+            ExecuteMsg::LogAccess {
+                token_id: fresh.clone(),
+                purpose: Purpose::Research,
+            },
+            0,
+        ),
+    ));
+    out.push((
+        "join_dataset",
+        run(&mut deps, &env, "alice", join(&fresh), 0),
+    ));
+    out.push((
+        "revoke_access",
+        run(
+            &mut deps,
+            &env,
+            "alice",
+            ExecuteMsg::RevokeAccess {
+                token_id: fresh.clone(),
+                grantee: addr("node").to_string(),
+                purpose: Purpose::Research,
+            },
+            0,
+        ),
+    ));
+    out.push((
+        "transfer_nft",
+        run(
+            &mut deps,
+            &env,
+            "alice",
+            ExecuteMsg::TransferNft {
+                recipient: addr("bob").to_string(),
+                token_id: fresh.clone(),
+            },
+            0,
+        ),
+    ));
+    // Record 1 (n grants on it) is transferred too: voiding n grants costs the same.
+    out.push((
+        "transfer_nft (record with n grants)",
+        run(
+            &mut deps,
+            &env,
+            "owner0",
+            ExecuteMsg::TransferNft {
+                recipient: addr("bob").to_string(),
+                token_id: "1".into(),
+            },
+            0,
+        ),
+    ));
+    out.push((
+        "submit_query",
+        run(&mut deps, &env, "researcher", submit(), 1),
+    ));
+    let q = u64::from(n) + 1;
+    out.push((
+        "submit_answer",
+        run(
+            &mut deps,
+            &env,
+            "answerer",
+            ExecuteMsg::SubmitAnswer {
+                query_id: q,
+                answer: DpAnswer::Count {
+                    value: SignedDecimal::one(),
+                },
+            },
+            0,
+        ),
+    ));
+    let mut late = env.clone();
+    late.block.time = env.block.time.plus_seconds(100);
+    *deps.storage.ops.borrow_mut() = Ops::default();
+    execute(
+        deps.as_mut(),
+        late,
+        message_info(&addr("anyone"), &[]),
+        ExecuteMsg::RefundQuery { query_id: 1 },
+    )
+    .unwrap();
+    out.push(("refund_query", *deps.storage.ops.borrow()));
+    out.push((
+        "burn",
+        run(
+            &mut deps,
+            &env,
+            "bob",
+            ExecuteMsg::Burn {
+                token_id: fresh.clone(),
+            },
+            0,
+        ),
+    ));
+    out
+}
+
+#[test]
+fn storage_operations_flat_in_records_and_grants() {
+    let small = measure(10);
+    let large = measure(10_000);
+    println!("handler | n=10 (reads/writes/removes/scans/bytes) | n=10,000");
+    for ((name, a), (_, b)) in small.iter().zip(&large) {
+        println!(
+            "{name} | {}/{}/{}/{}/{} | {}/{}/{}/{}/{}",
+            a.reads,
+            a.writes,
+            a.removes,
+            a.scans,
+            a.bytes,
+            b.reads,
+            b.writes,
+            b.removes,
+            b.scans,
+            b.bytes
+        );
+        // Same keys touched; bytes differ only by the longer decimal ids ("11" vs "10001").
+        assert_eq!(
+            (a.reads, a.writes, a.removes, a.scans),
+            (b.reads, b.writes, b.removes, b.scans),
+            "{name}"
+        );
+        assert_eq!(a.scans, 0, "{name} scans storage");
+        assert!(
+            b.bytes <= a.bytes + 64,
+            "{name}: {} vs {} bytes",
+            a.bytes,
+            b.bytes
+        );
+    }
+}

@@ -1,0 +1,1304 @@
+//! cw-multi-test suite of the data vault: records, consent and access log, datasets and paid
+//! differential-privacy queries, with the attacks first (each names what stops it).
+
+use bithive_cw_test_fixtures::{
+    advance, bank_balance, cw20_balance, cw20_base_code, new_cw20, rejecting_contract,
+};
+use bithive_data_vault::contract::{execute, instantiate, migrate, query};
+use bithive_data_vault::msg::*;
+use bithive_data_vault::ContractError;
+use cosmwasm_std::{
+    coin, coins, from_json, to_json_binary, Addr, Binary, Decimal, HexBinary, SignedDecimal,
+    Timestamp, Uint128,
+};
+use cw20::Cw20ExecuteMsg;
+use cw721::msg::{NftInfoResponse, NumTokensResponse, OwnerOfResponse, TokensResponse};
+use cw_multi_test::{App, AppResponse, BankSudo, ContractWrapper, Executor, SudoMsg};
+
+const DENOM: &str = "ubtt";
+const DAY: u64 = 86_400;
+const CID: &str = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+
+struct T {
+    app: App,
+    vault: Addr,
+    admin: Addr,
+    curator: Addr,
+    answerer: Addr,
+    alice: Addr,
+    bob: Addr,
+    researcher: Addr,
+    mallory: Addr,
+    btt: Addr,
+    code: u64,
+}
+
+fn err(r: anyhow::Result<AppResponse>) -> ContractError {
+    bithive_cw_test_fixtures::contract_err(r)
+}
+
+fn attr(r: &AppResponse, key: &str) -> Option<String> {
+    r.events
+        .iter()
+        .filter(|e| e.ty == "wasm")
+        .flat_map(|e| e.attributes.iter())
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+}
+
+fn setup() -> T {
+    let mut app = App::default();
+    let api = app.api();
+    let [admin, curator, answerer, alice, bob, researcher, mallory] = [
+        "admin",
+        "curator",
+        "answerer",
+        "alice",
+        "bob",
+        "researcher",
+        "mallory",
+    ]
+    .map(|n| api.addr_make(n));
+    for who in [&researcher, &mallory] {
+        app.sudo(SudoMsg::Bank(BankSudo::Mint {
+            to_address: who.to_string(),
+            amount: coins(1_000_000, DENOM),
+        }))
+        .unwrap();
+    }
+    let c20 = cw20_base_code(&mut app);
+    let btt = new_cw20(&mut app, c20, &admin, &researcher, "BTT", 1_000_000);
+    let code = app.store_code(Box::new(
+        ContractWrapper::new(execute, instantiate, query).with_migrate(migrate),
+    ));
+    let vault = app
+        .instantiate_contract(
+            code,
+            admin.clone(),
+            &InstantiateMsg {
+                name: "BitHive records".into(),
+                symbol: "BHREC".into(),
+                admin: None,
+                max_grant_seconds: 365 * DAY,
+                curators: vec![curator.to_string()],
+                answerers: vec![answerer.to_string()],
+                cw20_allowlist: vec![btt.to_string()],
+            },
+            &[],
+            "vault",
+            Some(admin.to_string()),
+        )
+        .unwrap();
+    T {
+        app,
+        vault,
+        admin,
+        curator,
+        answerer,
+        alice,
+        bob,
+        researcher,
+        mallory,
+        btt,
+        code,
+    }
+}
+
+fn record(t: RecordType) -> RecordMsg {
+    RecordMsg {
+        content_id: CID.into(),
+        record_type: t,
+        size: 1_048_576,
+        ciphertext_sha256: HexBinary::from([0xab; 32]),
+    }
+}
+
+impl T {
+    fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(who.clone(), self.vault.clone(), msg, &[])
+    }
+
+    fn exec_paid(
+        &mut self,
+        who: &Addr,
+        msg: &ExecuteMsg,
+        amount: u128,
+    ) -> anyhow::Result<AppResponse> {
+        self.app
+            .execute_contract(who.clone(), self.vault.clone(), msg, &coins(amount, DENOM))
+    }
+
+    fn q<R: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> R {
+        self.app.wrap().query_wasm_smart(&self.vault, msg).unwrap()
+    }
+
+    fn now(&self) -> Timestamp {
+        self.app.block_info().time
+    }
+
+    fn mint(&mut self, who: &Addr, t: RecordType) -> String {
+        let who = who.clone();
+        let r = self
+            .exec(&who, &ExecuteMsg::Mint { record: record(t) })
+            .unwrap();
+        let data: MintResponse = from_json(r.data.clone().unwrap()).unwrap();
+        assert_eq!(
+            attr(&r, "token_id").as_deref(),
+            Some(data.token_id.as_str())
+        );
+        data.token_id
+    }
+
+    fn grant(&mut self, owner: &Addr, token: &str, grantee: &Addr, purpose: Purpose, secs: u64) {
+        let expires_at = self.now().plus_seconds(secs);
+        let owner = owner.clone();
+        self.exec(
+            &owner,
+            &ExecuteMsg::GrantAccess {
+                token_id: token.into(),
+                grantee: grantee.to_string(),
+                purpose,
+                expires_at,
+                wrapped_key: Binary::from(vec![7u8; 80]),
+            },
+        )
+        .unwrap();
+    }
+
+    fn log(&mut self, who: &Addr, token: &str, purpose: Purpose) -> anyhow::Result<AppResponse> {
+        let who = who.clone();
+        self.exec(
+            &who,
+            &ExecuteMsg::LogAccess {
+                token_id: token.into(),
+                purpose,
+            },
+        )
+    }
+
+    /// A dataset priced at 100 ubtt per epsilon, budget `total`, per-query max 1, TTL one day.
+    fn dataset(&mut self, total: &str, asset: AssetInfo) -> u64 {
+        let curator = self.curator.clone();
+        let r = self
+            .exec(
+                &curator,
+                &ExecuteMsg::CreateDataset(CreateDatasetMsg {
+                    name: "hba1c-2026".into(),
+                    record_type: RecordType::LabPanel,
+                    total_epsilon: total.parse().unwrap(),
+                    max_query_epsilon: Decimal::one(),
+                    price_asset: asset,
+                    price_per_epsilon: Uint128::new(100),
+                    query_ttl_seconds: DAY,
+                    max_members: 3,
+                }),
+            )
+            .unwrap();
+        from_json(r.data.unwrap()).unwrap()
+    }
+
+    fn native_dataset(&mut self, total: &str) -> u64 {
+        self.dataset(total, AssetInfo::Native(DENOM.into()))
+    }
+
+    fn submit(&mut self, ds: u64, eps: &str, pay: u128) -> anyhow::Result<AppResponse> {
+        let r = self.researcher.clone();
+        self.exec_paid(
+            &r,
+            &ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+                dataset_id: ds,
+                kind: QueryKind::Count {},
+                epsilon: eps.parse().unwrap(),
+            }),
+            pay,
+        )
+    }
+
+    fn submit_id(&mut self, ds: u64, eps: &str, pay: u128) -> u64 {
+        let r = self.submit(ds, eps, pay).unwrap();
+        from_json::<SubmitQueryResponse>(r.data.unwrap())
+            .unwrap()
+            .query_id
+    }
+
+    fn answer(&mut self, who: &Addr, id: u64) -> anyhow::Result<AppResponse> {
+        let who = who.clone();
+        self.exec(
+            &who,
+            &ExecuteMsg::SubmitAnswer {
+                query_id: id,
+                answer: DpAnswer::Count {
+                    value: SignedDecimal::from_ratio(4213, 10),
+                },
+            },
+        )
+    }
+
+    fn refund(&mut self, id: u64) -> anyhow::Result<AppResponse> {
+        let who = self.mallory.clone();
+        self.exec(&who, &ExecuteMsg::RefundQuery { query_id: id })
+    }
+}
+
+// ---------------------------------------------------------------- attacks: records
+
+#[test]
+fn attack_approval_based_transfer_by_non_owner() {
+    let mut t = setup();
+    let (alice, mallory) = (t.alice.clone(), t.mallory.clone());
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    // cw721 would let an approved spender or an operator move the token; both are refused.
+    for msg in [
+        ExecuteMsg::Approve {
+            spender: mallory.to_string(),
+            token_id: token.clone(),
+            expires: None,
+        },
+        ExecuteMsg::ApproveAll {
+            operator: mallory.to_string(),
+            expires: None,
+        },
+        ExecuteMsg::Revoke {
+            spender: mallory.to_string(),
+            token_id: token.clone(),
+        },
+        ExecuteMsg::RevokeAll {
+            operator: mallory.to_string(),
+        },
+    ] {
+        assert_eq!(
+            err(t.exec(&alice, &msg)),
+            ContractError::ApprovalsDisabled {}
+        );
+    }
+    // Nobody but the owner moves or burns it.
+    for msg in [
+        ExecuteMsg::TransferNft {
+            recipient: mallory.to_string(),
+            token_id: token.clone(),
+        },
+        ExecuteMsg::SendNft {
+            contract: mallory.to_string(),
+            token_id: token.clone(),
+            msg: Binary::default(),
+        },
+        ExecuteMsg::Burn {
+            token_id: token.clone(),
+        },
+    ] {
+        assert_eq!(
+            err(t.exec(&mallory, &msg)),
+            ContractError::Unauthorized {
+                role: "record owner"
+            }
+        );
+    }
+    let o: OwnerOfResponse = t.q(&QueryMsg::OwnerOf {
+        token_id: token,
+        include_expired: None,
+    });
+    assert_eq!(o.owner, alice.to_string());
+    assert!(o.approvals.is_empty());
+}
+
+#[test]
+fn mint_is_for_oneself_and_validates_the_record() {
+    let mut t = setup();
+    let alice = t.alice.clone();
+    let a = t.mint(&alice, RecordType::DicomStudy);
+    let b = t.mint(&alice, RecordType::WearableSeries);
+    assert_eq!((a.as_str(), b.as_str()), ("1", "2"));
+    let info: NftInfoResponse<Record> = t.q(&QueryMsg::NftInfo {
+        token_id: a.clone(),
+    });
+    assert_eq!(info.extension.content_id, CID);
+    assert_eq!(info.extension.record_type, RecordType::DicomStudy);
+    assert_eq!(info.extension.size, 1_048_576);
+    let tokens: TokensResponse = t.q(&QueryMsg::Tokens {
+        owner: alice.to_string(),
+        start_after: None,
+        limit: None,
+    });
+    assert_eq!(tokens.tokens, vec![a, b]);
+    let bad = [
+        ("Qmabc", "12 to 128 characters"),
+        (&"b".repeat(200), "12 to 128 characters"),
+        (
+            "zafkreigh2akiscaildcqabsyg3dfr6chu3f",
+            "multibase prefix must be 'b' (base32)",
+        ),
+        ("bqfkreigh2akiscaildcqabsyg3dfr6chu3f", "not a CIDv1"),
+        (
+            "bafkreigh2akiscaildcqabsyg3dfr6chu3F",
+            "base32 digits are a-z 2-7",
+        ),
+        (
+            "bafkreigh2akiscaildcqabsyg3dfr6chu31",
+            "base32 digits are a-z 2-7",
+        ),
+    ];
+    for (cid, reason) in bad {
+        let mut r = record(RecordType::Other);
+        r.content_id = cid.into();
+        assert_eq!(
+            err(t.exec(&alice, &ExecuteMsg::Mint { record: r })),
+            ContractError::InvalidField {
+                field: "content_id",
+                reason
+            },
+            "{cid}"
+        );
+    }
+    let mut r = record(RecordType::Other);
+    r.ciphertext_sha256 = HexBinary::from([1u8; 31]);
+    assert!(matches!(
+        err(t.exec(&alice, &ExecuteMsg::Mint { record: r })),
+        ContractError::InvalidField {
+            field: "ciphertext_sha256",
+            ..
+        }
+    ));
+    let mut r = record(RecordType::Other);
+    r.size = 0;
+    assert!(matches!(
+        err(t.exec(&alice, &ExecuteMsg::Mint { record: r })),
+        ContractError::InvalidField { field: "size", .. }
+    ));
+}
+
+#[test]
+fn owner_transfers_and_burns() {
+    let mut t = setup();
+    let (alice, bob) = (t.alice.clone(), t.bob.clone());
+    let token = t.mint(&alice, RecordType::LabPanel);
+    let r = t
+        .exec(
+            &alice,
+            &ExecuteMsg::TransferNft {
+                recipient: bob.to_string(),
+                token_id: token.clone(),
+            },
+        )
+        .unwrap();
+    assert_eq!(attr(&r, "epoch").as_deref(), Some("1"));
+    // Alice no longer owns it.
+    assert_eq!(
+        err(t.exec(
+            &alice,
+            &ExecuteMsg::Burn {
+                token_id: token.clone()
+            }
+        )),
+        ContractError::Unauthorized {
+            role: "record owner"
+        }
+    );
+    t.exec(
+        &bob,
+        &ExecuteMsg::Burn {
+            token_id: token.clone(),
+        },
+    )
+    .unwrap();
+    let n: NumTokensResponse = t.q(&QueryMsg::NumTokens {});
+    assert_eq!(n.count, 0);
+    assert_eq!(
+        err(t.exec(
+            &bob,
+            &ExecuteMsg::Burn {
+                token_id: token.clone()
+            }
+        )),
+        ContractError::RecordNotFound { token_id: token }
+    );
+}
+
+#[test]
+fn send_nft_to_a_rejecting_contract_reverts_whole() {
+    let mut t = setup();
+    let alice = t.alice.clone();
+    let token = t.mint(&alice, RecordType::LabPanel);
+    let hostile = rejecting_contract(&mut t.app, &alice);
+    assert!(t
+        .exec(
+            &alice,
+            &ExecuteMsg::SendNft {
+                contract: hostile.to_string(),
+                token_id: token.clone(),
+                msg: Binary::default(),
+            },
+        )
+        .is_err());
+    let o: OwnerOfResponse = t.q(&QueryMsg::OwnerOf {
+        token_id: token,
+        include_expired: None,
+    });
+    assert_eq!(o.owner, alice.to_string());
+}
+
+// ---------------------------------------------------------------- attacks: consent
+
+#[test]
+fn attack_log_access_by_non_grantee() {
+    let mut t = setup();
+    let (alice, bob, mallory) = (t.alice.clone(), t.bob.clone(), t.mallory.clone());
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    t.grant(&alice, &token, &bob, Purpose::Treatment, DAY);
+    assert_eq!(
+        err(t.log(&mallory, &token, Purpose::Treatment)),
+        ContractError::NoGrant {
+            token_id: token.clone(),
+            grantee: mallory.to_string(),
+            purpose: "treatment"
+        }
+    );
+    // The grant is per purpose: Bob's treatment grant is no research grant.
+    assert_eq!(
+        err(t.log(&bob, &token, Purpose::Research)),
+        ContractError::NoGrant {
+            token_id: token.clone(),
+            grantee: bob.to_string(),
+            purpose: "research"
+        }
+    );
+    // Only the owner grants.
+    let expires_at = t.now().plus_seconds(DAY);
+    assert_eq!(
+        err(t.exec(
+            &mallory,
+            &ExecuteMsg::GrantAccess {
+                token_id: token.clone(),
+                grantee: mallory.to_string(),
+                purpose: Purpose::Research,
+                expires_at,
+                wrapped_key: Binary::from(vec![1u8; 8]),
+            }
+        )),
+        ContractError::Unauthorized {
+            role: "record owner"
+        }
+    );
+    // And only the owner revokes.
+    assert_eq!(
+        err(t.exec(
+            &mallory,
+            &ExecuteMsg::RevokeAccess {
+                token_id: token.clone(),
+                grantee: bob.to_string(),
+                purpose: Purpose::Treatment,
+            }
+        )),
+        ContractError::Unauthorized {
+            role: "record owner"
+        }
+    );
+    let r = t.log(&bob, &token, Purpose::Treatment).unwrap();
+    let ev = r
+        .events
+        .iter()
+        .find_map(|e| {
+            AccessEvent::from_attributes(
+                e.attributes
+                    .iter()
+                    .map(|a| (a.key.as_str(), a.value.as_str())),
+            )
+        })
+        .unwrap();
+    assert_eq!(
+        ev,
+        AccessEvent {
+            token_id: token,
+            grantee: bob.to_string(),
+            purpose: "treatment".into(),
+            time: t.now().seconds(),
+            seq: 1,
+        }
+    );
+}
+
+#[test]
+fn attack_log_access_under_revoked_grant() {
+    let mut t = setup();
+    let (alice, bob) = (t.alice.clone(), t.bob.clone());
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    t.grant(&alice, &token, &bob, Purpose::Research, DAY);
+    t.log(&bob, &token, Purpose::Research).unwrap();
+    t.exec(
+        &alice,
+        &ExecuteMsg::RevokeAccess {
+            token_id: token.clone(),
+            grantee: bob.to_string(),
+            purpose: Purpose::Research,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        err(t.log(&bob, &token, Purpose::Research)),
+        ContractError::GrantRevoked {
+            token_id: token.clone(),
+            grantee: bob.to_string(),
+            purpose: "research"
+        }
+    );
+    let g: GrantResponse = t.q(&QueryMsg::Grant {
+        token_id: token.clone(),
+        grantee: bob.to_string(),
+        purpose: Purpose::Research,
+    });
+    assert!(!g.live);
+    assert!(g.grant.unwrap().wrapped_key.is_empty());
+    // A fresh grant restores access.
+    t.grant(&alice, &token, &bob, Purpose::Research, DAY);
+    t.log(&bob, &token, Purpose::Research).unwrap();
+}
+
+#[test]
+fn attack_log_access_under_expired_grant() {
+    let mut t = setup();
+    let (alice, bob) = (t.alice.clone(), t.bob.clone());
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    t.grant(&alice, &token, &bob, Purpose::Treatment, 100);
+    let expires = t.now().plus_seconds(100);
+    advance(&mut t.app, 99);
+    t.log(&bob, &token, Purpose::Treatment).unwrap();
+    advance(&mut t.app, 1);
+    assert_eq!(
+        err(t.log(&bob, &token, Purpose::Treatment)),
+        ContractError::GrantExpired {
+            token_id: token.clone(),
+            grantee: bob.to_string(),
+            purpose: "treatment",
+            expired_at: expires
+        }
+    );
+    let g: GrantResponse = t.q(&QueryMsg::Grant {
+        token_id: token,
+        grantee: bob.to_string(),
+        purpose: Purpose::Treatment,
+    });
+    assert!(!g.live);
+}
+
+#[test]
+fn grant_expiry_and_key_are_bounded() {
+    let mut t = setup();
+    let (alice, bob) = (t.alice.clone(), t.bob.clone());
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    let now = t.now();
+    let grant = |expires_at: Timestamp, key: Vec<u8>| ExecuteMsg::GrantAccess {
+        token_id: token.clone(),
+        grantee: bob.to_string(),
+        purpose: Purpose::Treatment,
+        expires_at,
+        wrapped_key: Binary::from(key),
+    };
+    for at in [now, now.plus_seconds(365 * DAY + 1)] {
+        assert_eq!(
+            err(t.exec(&alice, &grant(at, vec![1]))),
+            ContractError::BadExpiry {
+                expires_at: at,
+                max_seconds: 365 * DAY
+            }
+        );
+    }
+    for key in [vec![], vec![0u8; MAX_WRAPPED_KEY_LEN + 1]] {
+        assert!(matches!(
+            err(t.exec(&alice, &grant(now.plus_seconds(10), key))),
+            ContractError::InvalidField {
+                field: "wrapped_key",
+                ..
+            }
+        ));
+    }
+    t.exec(&alice, &grant(now.plus_seconds(365 * DAY), vec![1; 512]))
+        .unwrap();
+}
+
+#[test]
+fn attack_log_access_after_transfer_or_burn() {
+    let mut t = setup();
+    let (alice, bob, mallory) = (t.alice.clone(), t.bob.clone(), t.mallory.clone());
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    // Alice granted Mallory before selling the record to Bob: Bob never consented.
+    t.grant(&alice, &token, &mallory, Purpose::Research, DAY);
+    t.log(&mallory, &token, Purpose::Research).unwrap();
+    t.exec(
+        &alice,
+        &ExecuteMsg::TransferNft {
+            recipient: bob.to_string(),
+            token_id: token.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        err(t.log(&mallory, &token, Purpose::Research)),
+        ContractError::GrantVoided {
+            token_id: token.clone(),
+            grantee: mallory.to_string()
+        }
+    );
+    // Even if the record comes back to Alice, the old grant stays void.
+    t.exec(
+        &bob,
+        &ExecuteMsg::TransferNft {
+            recipient: alice.to_string(),
+            token_id: token.clone(),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        err(t.log(&mallory, &token, Purpose::Research)),
+        ContractError::GrantVoided { .. }
+    ));
+    // The new owner's own grant works; after a burn nothing does.
+    t.grant(&alice, &token, &bob, Purpose::Treatment, DAY);
+    t.log(&bob, &token, Purpose::Treatment).unwrap();
+    t.exec(
+        &alice,
+        &ExecuteMsg::Burn {
+            token_id: token.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        err(t.log(&bob, &token, Purpose::Treatment)),
+        ContractError::RecordNotFound { token_id: token }
+    );
+}
+
+#[test]
+fn grants_are_listed_both_ways() {
+    let mut t = setup();
+    let (alice, bob, mallory) = (t.alice.clone(), t.bob.clone(), t.mallory.clone());
+    let a = t.mint(&alice, RecordType::DicomStudy);
+    let b = t.mint(&alice, RecordType::LabPanel);
+    t.grant(&alice, &a, &bob, Purpose::Treatment, DAY);
+    t.grant(&alice, &a, &bob, Purpose::Research, DAY);
+    t.grant(&alice, &a, &mallory, Purpose::Education, DAY);
+    t.grant(&alice, &b, &bob, Purpose::Treatment, DAY);
+    let of_a: GrantsResponse = t.q(&QueryMsg::Grants {
+        token_id: a.clone(),
+        start_after: None,
+        limit: None,
+    });
+    assert_eq!(of_a.grants.len(), 3);
+    assert!(of_a.grants.iter().all(|g| g.live));
+    let of_bob: GrantsResponse = t.q(&QueryMsg::GrantsOf {
+        grantee: bob.to_string(),
+        start_after: None,
+        limit: Some(2),
+    });
+    assert_eq!(of_bob.grants.len(), 2);
+    let last = of_bob.grants[1].grant.clone().unwrap();
+    let rest: GrantsResponse = t.q(&QueryMsg::GrantsOf {
+        grantee: bob.to_string(),
+        start_after: Some((last.token_id, last.purpose)),
+        limit: None,
+    });
+    assert_eq!(rest.grants.len(), 1);
+    assert_eq!(rest.grants[0].grant.as_ref().unwrap().token_id, b);
+}
+
+// ---------------------------------------------------------------- attacks: DP budget and payment
+
+#[test]
+fn attack_query_past_budget() {
+    let mut t = setup();
+    let ds = t.native_dataset("1.5");
+    t.submit_id(ds, "1", 100);
+    assert_eq!(
+        err(t.submit(ds, "0.6", 60)),
+        ContractError::BudgetExceeded {
+            epsilon: "0.6".into(),
+            remaining: "0.5".into()
+        }
+    );
+    // Above the per-query cap even with budget left.
+    let ds2 = t.native_dataset("10");
+    assert!(matches!(
+        err(t.submit(ds2, "1.01", 102)),
+        ContractError::EpsilonTooLarge { .. }
+    ));
+    assert!(matches!(
+        err(t.submit(ds2, "0", 1)),
+        ContractError::InvalidField {
+            field: "epsilon",
+            ..
+        }
+    ));
+    t.submit_id(ds, "0.5", 50);
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(d.spent_epsilon, d.total_epsilon);
+}
+
+#[test]
+fn attack_two_queries_racing_the_last_budget() {
+    let mut t = setup();
+    let ds = t.native_dataset("1");
+    t.submit_id(ds, "0.7", 70);
+    // Both want the last 0.3: transactions are applied one after the other, the first spends it.
+    t.submit_id(ds, "0.3", 30);
+    assert_eq!(
+        err(t.submit(ds, "0.3", 30)),
+        ContractError::BudgetExceeded {
+            epsilon: "0.3".into(),
+            remaining: "0".into()
+        }
+    );
+    // A refund does not give budget back (the answer may have been handed over off chain).
+    let q1 = 1;
+    advance(&mut t.app, DAY);
+    t.refund(q1).unwrap();
+    assert!(matches!(
+        err(t.submit(ds, "0.1", 10)),
+        ContractError::BudgetExceeded { .. }
+    ));
+}
+
+#[test]
+fn attack_underpay_or_wrong_asset() {
+    let mut t = setup();
+    let ds = t.native_dataset("5");
+    // ceil(100 * 0.333) = 34.
+    assert_eq!(
+        err(t.submit(ds, "0.333", 33)),
+        ContractError::Underpaid {
+            paid: "33".into(),
+            price: "34".into()
+        }
+    );
+    t.submit_id(ds, "0.333", 34);
+    // Another denom.
+    let researcher = t.researcher.clone();
+    t.app
+        .sudo(SudoMsg::Bank(BankSudo::Mint {
+            to_address: researcher.to_string(),
+            amount: coins(100, "uother"),
+        }))
+        .unwrap();
+    let r = t.app.execute_contract(
+        researcher.clone(),
+        t.vault.clone(),
+        &ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+            dataset_id: ds,
+            kind: QueryKind::Count {},
+            epsilon: Decimal::percent(10),
+        }),
+        &[coin(100, "uother")],
+    );
+    assert!(matches!(err(r), ContractError::WrongAsset { .. }));
+    // A cw20 the vault does not accept.
+    let c20 = cw20_base_code(&mut t.app);
+    let fake = new_cw20(&mut t.app, c20, &researcher, &researcher, "FAKE", 1_000);
+    let r = t.app.execute_contract(
+        researcher.clone(),
+        fake,
+        &Cw20ExecuteMsg::Send {
+            contract: t.vault.to_string(),
+            amount: Uint128::new(100),
+            msg: to_json_binary(&ReceiveMsg::SubmitQuery(SubmitQueryMsg {
+                dataset_id: ds,
+                kind: QueryKind::Count {},
+                epsilon: Decimal::percent(10),
+            }))
+            .unwrap(),
+        },
+        &[],
+    );
+    assert!(matches!(err(r), ContractError::Funds(_)));
+}
+
+#[test]
+fn attack_answer_by_non_answerer() {
+    let mut t = setup();
+    let ds = t.native_dataset("5");
+    let id = t.submit_id(ds, "1", 100);
+    for who in [t.mallory.clone(), t.researcher.clone(), t.curator.clone()] {
+        assert_eq!(
+            err(t.answer(&who, id)),
+            ContractError::Unauthorized { role: "answerer" }
+        );
+    }
+    // A removed answerer can no longer answer.
+    let (admin, answerer) = (t.admin.clone(), t.answerer.clone());
+    t.exec(
+        &admin,
+        &ExecuteMsg::UpdateAnswerers {
+            add: vec![],
+            remove: vec![answerer.to_string()],
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        err(t.answer(&answerer, id)),
+        ContractError::Unauthorized { role: "answerer" }
+    );
+}
+
+#[test]
+fn attack_answer_twice_and_refund_after_answer() {
+    let mut t = setup();
+    let ds = t.native_dataset("5");
+    let id = t.submit_id(ds, "1", 100);
+    let (answerer, researcher) = (t.answerer.clone(), t.researcher.clone());
+    let before = bank_balance(&t.app, &researcher, DENOM);
+    let r = t.answer(&answerer, id).unwrap();
+    assert_eq!(
+        attr(&r, "answer").unwrap(),
+        r#"{"count":{"value":"421.3"}}"#
+    );
+    assert_eq!(bank_balance(&t.app, &answerer, DENOM), 100);
+    assert_eq!(
+        err(t.answer(&answerer, id)),
+        ContractError::QuerySettled {
+            id,
+            status: "answered"
+        }
+    );
+    advance(&mut t.app, DAY);
+    assert_eq!(
+        err(t.refund(id)),
+        ContractError::QuerySettled {
+            id,
+            status: "answered"
+        }
+    );
+    assert_eq!(bank_balance(&t.app, &answerer, DENOM), 100);
+    assert_eq!(bank_balance(&t.app, &researcher, DENOM), before);
+    assert_eq!(bank_balance(&t.app, &t.vault, DENOM), 0);
+    let q: DpQuery = t.q(&QueryMsg::DpQuery { query_id: id });
+    assert!(matches!(q.status, DpQueryStatus::Answered { .. }));
+}
+
+#[test]
+fn attack_refund_twice_and_answer_after_expiry() {
+    let mut t = setup();
+    let ds = t.native_dataset("5");
+    let id = t.submit_id(ds, "1", 150);
+    let (answerer, researcher) = (t.answerer.clone(), t.researcher.clone());
+    let before = bank_balance(&t.app, &researcher, DENOM);
+    advance(&mut t.app, DAY - 1);
+    assert!(matches!(
+        err(t.refund(id)),
+        ContractError::QueryNotExpired { .. }
+    ));
+    advance(&mut t.app, 1);
+    // From the expiry on the answerer is too late, whatever it computed.
+    assert!(matches!(
+        err(t.answer(&answerer, id)),
+        ContractError::QueryExpired { .. }
+    ));
+    t.refund(id).unwrap();
+    assert_eq!(bank_balance(&t.app, &researcher, DENOM), before + 150);
+    assert_eq!(
+        err(t.refund(id)),
+        ContractError::QuerySettled {
+            id,
+            status: "refunded"
+        }
+    );
+    assert_eq!(
+        err(t.answer(&answerer, id)),
+        ContractError::QuerySettled {
+            id,
+            status: "refunded"
+        }
+    );
+    assert_eq!(bank_balance(&t.app, &researcher, DENOM), before + 150);
+    assert_eq!(bank_balance(&t.app, &t.vault, DENOM), 0);
+}
+
+#[test]
+fn answer_must_match_the_query() {
+    let mut t = setup();
+    let ds = t.native_dataset("5");
+    let researcher = t.researcher.clone();
+    let r = t
+        .exec_paid(
+            &researcher,
+            &ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+                dataset_id: ds,
+                kind: QueryKind::Histogram {
+                    field: "hba1c".into(),
+                    lower: 4,
+                    upper: 14,
+                    bins: 5,
+                },
+                epsilon: Decimal::one(),
+            }),
+            100,
+        )
+        .unwrap();
+    let id = from_json::<SubmitQueryResponse>(r.data.unwrap())
+        .unwrap()
+        .query_id;
+    let answerer = t.answerer.clone();
+    let counts = |n: usize| DpAnswer::Histogram {
+        counts: vec![SignedDecimal::one(); n],
+    };
+    for a in [
+        counts(4),
+        DpAnswer::Count {
+            value: SignedDecimal::one(),
+        },
+    ] {
+        assert!(matches!(
+            err(t.exec(
+                &answerer,
+                &ExecuteMsg::SubmitAnswer {
+                    query_id: id,
+                    answer: a
+                }
+            )),
+            ContractError::AnswerMismatch { .. }
+        ));
+    }
+    t.exec(
+        &answerer,
+        &ExecuteMsg::SubmitAnswer {
+            query_id: id,
+            answer: counts(5),
+        },
+    )
+    .unwrap();
+    // Bad query shapes are refused up front.
+    for kind in [
+        QueryKind::Mean {
+            field: "HbA1c".into(),
+            lower: 0,
+            upper: 1,
+        },
+        QueryKind::Mean {
+            field: "x".into(),
+            lower: 1,
+            upper: 1,
+        },
+        QueryKind::Histogram {
+            field: "x".into(),
+            lower: 0,
+            upper: 1,
+            bins: 65,
+        },
+    ] {
+        let r = t.exec_paid(
+            &researcher,
+            &ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+                dataset_id: ds,
+                kind,
+                epsilon: Decimal::percent(1),
+            }),
+            100,
+        );
+        assert!(matches!(err(r), ContractError::InvalidField { .. }));
+    }
+}
+
+#[test]
+fn cw20_paid_query_pays_the_answerer() {
+    let mut t = setup();
+    let btt = t.btt.clone();
+    let ds = t.dataset("3", AssetInfo::Cw20(btt.clone()));
+    let researcher = t.researcher.clone();
+    let r = t
+        .app
+        .execute_contract(
+            researcher.clone(),
+            btt.clone(),
+            &Cw20ExecuteMsg::Send {
+                contract: t.vault.to_string(),
+                amount: Uint128::new(50),
+                msg: to_json_binary(&ReceiveMsg::SubmitQuery(SubmitQueryMsg {
+                    dataset_id: ds,
+                    kind: QueryKind::Mean {
+                        field: "hba1c".into(),
+                        lower: 4,
+                        upper: 14,
+                    },
+                    epsilon: Decimal::percent(50),
+                }))
+                .unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+    assert_eq!(attr(&r, "remaining_epsilon").as_deref(), Some("2.5"));
+    assert_eq!(cw20_balance(&t.app, &btt, &t.vault), 50);
+    // Native coins for a cw20-priced dataset are refused.
+    assert!(matches!(
+        err(t.submit(ds, "0.1", 10)),
+        ContractError::WrongAsset { .. }
+    ));
+    let answerer = t.answerer.clone();
+    t.exec(
+        &answerer,
+        &ExecuteMsg::SubmitAnswer {
+            query_id: 1,
+            answer: DpAnswer::Mean {
+                value: SignedDecimal::percent(712),
+            },
+        },
+    )
+    .unwrap();
+    assert_eq!(cw20_balance(&t.app, &btt, &answerer), 50);
+    assert_eq!(cw20_balance(&t.app, &btt, &t.vault), 0);
+}
+
+// ---------------------------------------------------------------- datasets: consent per record
+
+#[test]
+fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
+    let mut t = setup();
+    let (alice, bob, mallory) = (t.alice.clone(), t.bob.clone(), t.mallory.clone());
+    let ds = t.native_dataset("5");
+    let lab = t.mint(&alice, RecordType::LabPanel);
+    let dicom = t.mint(&alice, RecordType::DicomStudy);
+    let now = t.now();
+    let join = |token: &str, secs: u64| ExecuteMsg::JoinDataset {
+        dataset_id: ds,
+        token_id: token.into(),
+        expires_at: now.plus_seconds(secs),
+        wrapped_key: Binary::from(vec![3u8; 64]),
+    };
+    // Only the owner can enrol a record; its type must match; the consent expiry is bounded.
+    assert_eq!(
+        err(t.exec(&mallory, &join(&lab, DAY))),
+        ContractError::Unauthorized {
+            role: "record owner"
+        }
+    );
+    assert_eq!(
+        err(t.exec(&alice, &join(&dicom, DAY))),
+        ContractError::WrongRecordType { token_id: dicom }
+    );
+    assert!(matches!(
+        err(t.exec(&alice, &join(&lab, 366 * DAY))),
+        ContractError::BadExpiry { .. }
+    ));
+    t.exec(&alice, &join(&lab, DAY)).unwrap();
+    // Rejoining updates, it does not count twice.
+    t.exec(&alice, &join(&lab, 2 * DAY)).unwrap();
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(d.members, 1);
+    let m: MembersResponse = t.q(&QueryMsg::Members {
+        dataset_id: ds,
+        start_after: None,
+        limit: None,
+    });
+    assert!(m.members[0].live);
+    // Selling the record voids the consent.
+    t.exec(
+        &alice,
+        &ExecuteMsg::TransferNft {
+            recipient: bob.to_string(),
+            token_id: lab.clone(),
+        },
+    )
+    .unwrap();
+    let m: MembersResponse = t.q(&QueryMsg::Members {
+        dataset_id: ds,
+        start_after: None,
+        limit: None,
+    });
+    assert!(!m.members[0].live);
+    // A voided consent can be pruned by anyone, freeing its place.
+    t.exec(
+        &mallory,
+        &ExecuteMsg::LeaveDataset {
+            dataset_id: ds,
+            token_id: lab.clone(),
+        },
+    )
+    .unwrap();
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(d.members, 0);
+    assert_eq!(
+        err(t.exec(
+            &bob,
+            &ExecuteMsg::LeaveDataset {
+                dataset_id: ds,
+                token_id: lab.clone()
+            }
+        )),
+        ContractError::NotMember {
+            dataset_id: ds,
+            token_id: lab.clone()
+        }
+    );
+    // The dataset holds at most max_members (3) records; an expired one can be pruned.
+    let now = t.now();
+    for _ in 0..3 {
+        let tok = t.mint(&alice, RecordType::LabPanel);
+        t.exec(
+            &alice,
+            &ExecuteMsg::JoinDataset {
+                dataset_id: ds,
+                token_id: tok,
+                expires_at: now.plus_seconds(DAY),
+                wrapped_key: Binary::from(vec![3u8; 64]),
+            },
+        )
+        .unwrap();
+    }
+    // A live consent is withdrawn only by its owner.
+    assert!(matches!(
+        err(t.exec(
+            &mallory,
+            &ExecuteMsg::LeaveDataset {
+                dataset_id: ds,
+                token_id: "3".into()
+            }
+        )),
+        ContractError::Unauthorized { .. }
+    ));
+    let tok = t.mint(&alice, RecordType::LabPanel);
+    assert_eq!(
+        err(t.exec(
+            &alice,
+            &ExecuteMsg::JoinDataset {
+                dataset_id: ds,
+                token_id: tok,
+                expires_at: now.plus_seconds(DAY),
+                wrapped_key: Binary::from(vec![3u8; 64]),
+            }
+        )),
+        ContractError::DatasetFull { id: ds, max: 3 }
+    );
+    advance(&mut t.app, DAY);
+    t.exec(
+        &mallory,
+        &ExecuteMsg::LeaveDataset {
+            dataset_id: ds,
+            token_id: "3".into(),
+        },
+    )
+    .unwrap();
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(d.members, 2);
+}
+
+#[test]
+fn datasets_are_created_by_admin_or_curator_and_closed() {
+    let mut t = setup();
+    let (mallory, admin, curator) = (t.mallory.clone(), t.admin.clone(), t.curator.clone());
+    let msg = |total: &str, max: &str| {
+        ExecuteMsg::CreateDataset(CreateDatasetMsg {
+            name: "x".into(),
+            record_type: RecordType::Other,
+            total_epsilon: total.parse().unwrap(),
+            max_query_epsilon: max.parse().unwrap(),
+            price_asset: AssetInfo::Native(DENOM.into()),
+            price_per_epsilon: Uint128::zero(),
+            query_ttl_seconds: 60,
+            max_members: 10,
+        })
+    };
+    assert_eq!(
+        err(t.exec(&mallory, &msg("1", "1"))),
+        ContractError::Unauthorized {
+            role: "admin or curator"
+        }
+    );
+    for (total, max) in [("0", "0"), ("1", "2"), ("1", "0")] {
+        assert!(matches!(
+            err(t.exec(&admin, &msg(total, max))),
+            ContractError::InvalidField { .. }
+        ));
+    }
+    t.exec(&admin, &msg("1", "1")).unwrap();
+    let ds = t.native_dataset("1");
+    assert!(matches!(
+        err(t.exec(&mallory, &ExecuteMsg::CloseDataset { dataset_id: ds })),
+        ContractError::Unauthorized { .. }
+    ));
+    t.exec(&curator, &ExecuteMsg::CloseDataset { dataset_id: ds })
+        .unwrap();
+    assert_eq!(
+        err(t.submit(ds, "0.1", 10)),
+        ContractError::DatasetClosed { id: ds }
+    );
+    let all: DatasetsResponse = t.q(&QueryMsg::Datasets {
+        start_after: None,
+        limit: None,
+    });
+    assert_eq!(all.datasets.len(), 2);
+    let qs: DpQueriesResponse = t.q(&QueryMsg::DpQueries {
+        dataset_id: ds,
+        start_after: None,
+        limit: None,
+    });
+    assert!(qs.queries.is_empty());
+}
+
+// ---------------------------------------------------------------- admin, cw2, migrate
+
+#[test]
+fn admin_only_and_migrate() {
+    let mut t = setup();
+    let (mallory, admin) = (t.mallory.clone(), t.admin.clone());
+    for msg in [
+        ExecuteMsg::UpdateConfig {
+            admin: None,
+            max_grant_seconds: Some(10),
+        },
+        ExecuteMsg::UpdateCurators {
+            add: vec![mallory.to_string()],
+            remove: vec![],
+        },
+        ExecuteMsg::UpdateAnswerers {
+            add: vec![mallory.to_string()],
+            remove: vec![],
+        },
+        ExecuteMsg::UpdateCw20Allowlist {
+            add: vec![mallory.to_string()],
+            remove: vec![],
+        },
+    ] {
+        assert_eq!(
+            err(t.exec(&mallory, &msg)),
+            ContractError::Unauthorized { role: "admin" }
+        );
+    }
+    assert!(matches!(
+        err(t.exec(
+            &admin,
+            &ExecuteMsg::UpdateConfig {
+                admin: None,
+                max_grant_seconds: Some(MAX_GRANT_SECONDS_CAP + 1)
+            }
+        )),
+        ContractError::InvalidField { .. }
+    ));
+    t.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig {
+            admin: None,
+            max_grant_seconds: Some(3600),
+        },
+    )
+    .unwrap();
+    let c: Config = t.q(&QueryMsg::Config {});
+    assert_eq!(c.max_grant_seconds, 3600);
+    let a: AddressesResponse = t.q(&QueryMsg::Answerers {
+        start_after: None,
+        limit: None,
+    });
+    assert_eq!(a.addresses, vec![t.answerer.to_string()]);
+    let v = cw2::query_contract_info(&t.app.wrap(), t.vault.to_string()).unwrap();
+    assert_eq!(v.contract, "crates.io:bithive-data-vault");
+    // Migrating to the same code keeps state and answers from/version.
+    let alice = t.alice.clone();
+    let token = t.mint(&alice, RecordType::Other);
+    let code = t.code;
+    let r = t
+        .app
+        .migrate_contract(admin.clone(), t.vault.clone(), &MigrateMsg {}, code)
+        .unwrap();
+    assert_eq!(attr(&r, "action").as_deref(), Some("migrate"));
+    assert_eq!(attr(&r, "from").as_deref(), Some("0.1.0"));
+    let o: OwnerOfResponse = t.q(&QueryMsg::OwnerOf {
+        token_id: token,
+        include_expired: None,
+    });
+    assert_eq!(o.owner, alice.to_string());
+}
