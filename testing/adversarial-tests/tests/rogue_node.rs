@@ -5,7 +5,7 @@
 //! refused with its specific error and nothing moves.
 
 use bithive_adversarial_tests::{
-    contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T, PLEDGE,
+    bls_key, contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T, PLEDGE,
 };
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{InferencePayload, PatientPayload};
@@ -191,6 +191,61 @@ fn an_over_capacity_report_is_slashable_evidence() {
     // Used once.
     refused(
         w.exec(&anyone, &staking, &evidence(&a, signatures, payload)),
+        "this evidence was already used",
+    );
+}
+
+/// The same offence signed as one BLS12-381 aggregate (keys from the attestation contract, where
+/// each node registered its own with a proof of possession): the aggregate cannot name a node
+/// that did not sign, and each member is slashed once, on the artifacts in cosmwasm-vm.
+#[test]
+fn a_bls_quorum_over_capacity_report_is_slashable_evidence() {
+    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg, NodeResponse};
+    let mut w = world(Plan::default());
+    let node0 = w.node(0);
+    let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
+    let slashed = |w: &World, i: usize| -> u128 {
+        let r: NodeResponse = w.query(
+            &w.c.staking,
+            &bithive_interface::staking::QueryMsg::Node { node: w.node(i) },
+        );
+        r.slashed.u128()
+    };
+    let (staking, anyone) = (w.c.staking.clone(), w.addr("watcher"));
+    let (a, payload) = w.work(&node0, limit + 1, "work-bls", QUORUM_SIGNER, 1);
+    // Rewards refuses the report itself.
+    assert!(w.submit_bls(&a, &[1, 2, 3], &[1, 2, 3], Some(payload.clone())).is_err());
+    let evidence = |w: &World, named: &[usize], signing: &[usize]| {
+        let keys: Vec<_> = signing.iter().map(|&i| bls_key(i)).collect();
+        let signature = bithive_signed_attestation::bls::sign_quorum(&a, &keys).expect("aggregate");
+        StakingMsg::SubmitCapacityEvidence {
+            attestation: Box::new(a.clone()),
+            proof: EvidenceProof::Bls {
+                signers: named.iter().map(|&i| w.node(i)).collect(),
+                signature: signature.to_vec().into(),
+            },
+            payload: payload.clone(),
+        }
+    };
+    // Framing node 4: named, but only 1 to 3 signed.
+    let accounts = [node0.as_str()];
+    let before = w.snapshot(&accounts);
+    let framed = evidence(&w, &[1, 2, 3, 4], &[1, 2, 3]);
+    assert!(w.exec(&anyone, &staking, &framed).is_err());
+    w.assert_unchanged(&before, &accounts);
+    for i in 0..5 {
+        assert_eq!(slashed(&w, i), 0, "node {i} after a framing attempt");
+    }
+    let honest = evidence(&w, &[1, 2, 3], &[1, 2, 3]);
+    w.ok(&anyone, &staking, &honest);
+    for i in [1, 2, 3] {
+        assert_eq!(slashed(&w, i), PLEDGE / 10, "signer {i}");
+    }
+    for i in [0, 4] {
+        assert_eq!(slashed(&w, i), 0, "node {i} did not sign");
+    }
+    refused(
+        w.exec(&anyone, &staking, &honest),
         "this evidence was already used",
     );
 }

@@ -6,7 +6,7 @@
 
 import { CosmWasmClient, SigningCosmWasmClient, ExecuteResult } from "@cosmjs/cosmwasm-stargate";
 import { Coin, StdFee } from "@cosmjs/amino";
-import { InstantiateMsg, ExecuteMsg, Uint128, Binary, PaymentType, Timestamp, Uint64, Cw20ReceiveMsg, CreateEscrowMsg, PaymentCoding, OpenChannelMsg, CreateJobMsg, QueryMsg, MigrateMsg, AssetInfo, Addr, Channel, Config, EscrowStatus, Escrow, Milestone, EscrowsResponse, Boolean, JobStatus, Job } from "./PayfiEscrow.types";
+import { InstantiateMsg, ExecuteMsg, Uint128, Binary, PaymentType, Timestamp, Uint64, Cw20ReceiveMsg, CreateEscrowMsg, PaymentCoding, OpenChannelMsg, CreateJobMsg, QueryMsg, MigrateMsg, AssetInfo, Addr, Channel, Config, EscrowStatus, Escrow, Milestone, EscrowsResponse, Boolean, JobStatus, Job, NullableJobModel, JobModel } from "./PayfiEscrow.types";
 export interface PayfiEscrowReadOnlyInterface {
   contractAddress: string;
   config: () => Promise<Config>;
@@ -52,6 +52,11 @@ export interface PayfiEscrowReadOnlyInterface {
   }: {
     jobId: string;
   }) => Promise<Job>;
+  jobModel: ({
+    jobId
+  }: {
+    jobId: string;
+  }) => Promise<NullableJobModel>;
   isReporter: ({
     address
   }: {
@@ -77,6 +82,7 @@ export class PayfiEscrowQueryClient implements PayfiEscrowReadOnlyInterface {
     this.escrowsByReference = this.escrowsByReference.bind(this);
     this.channel = this.channel.bind(this);
     this.job = this.job.bind(this);
+    this.jobModel = this.jobModel.bind(this);
     this.isReporter = this.isReporter.bind(this);
     this.isCw20Allowed = this.isCw20Allowed.bind(this);
   }
@@ -166,6 +172,17 @@ export class PayfiEscrowQueryClient implements PayfiEscrowReadOnlyInterface {
   }): Promise<Job> => {
     return this.client.queryContractSmart(this.contractAddress, {
       job: {
+        job_id: jobId
+      }
+    });
+  };
+  jobModel = async ({
+    jobId
+  }: {
+    jobId: string;
+  }): Promise<NullableJobModel> => {
+    return this.client.queryContractSmart(this.contractAddress, {
+      job_model: {
         job_id: jobId
       }
     });
@@ -334,12 +351,14 @@ export interface PayfiEscrowInterface extends PayfiEscrowReadOnlyInterface {
     feeBps,
     feeCollector,
     jobDisputeSeconds,
+    modelRegistry,
     staking
   }: {
     admin?: string;
     feeBps?: number;
     feeCollector?: string;
     jobDisputeSeconds?: number;
+    modelRegistry?: string;
     staking?: string;
   }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
   updateCw20Allowlist: ({
@@ -662,12 +681,14 @@ export class PayfiEscrowClient extends PayfiEscrowQueryClient implements PayfiEs
     feeBps,
     feeCollector,
     jobDisputeSeconds,
+    modelRegistry,
     staking
   }: {
     admin?: string;
     feeBps?: number;
     feeCollector?: string;
     jobDisputeSeconds?: number;
+    modelRegistry?: string;
     staking?: string;
   }, fee: number | StdFee | "auto" = "auto", memo?: string, _funds?: Coin[]): Promise<ExecuteResult> => {
     return await this.client.execute(this.sender, this.contractAddress, {
@@ -676,6 +697,7 @@ export class PayfiEscrowClient extends PayfiEscrowQueryClient implements PayfiEs
         fee_bps: feeBps,
         fee_collector: feeCollector,
         job_dispute_seconds: jobDisputeSeconds,
+        model_registry: modelRegistry,
         staking
       }
     }, fee, memo, _funds);

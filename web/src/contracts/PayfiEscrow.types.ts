@@ -94,6 +94,7 @@ export type ExecuteMsg = {
     fee_bps?: number | null;
     fee_collector?: string | null;
     job_dispute_seconds?: number | null;
+    model_registry?: string | null;
     staking?: string | null;
   };
 } | {
@@ -175,6 +176,10 @@ export type QueryMsg = {
     job_id: string;
   };
 } | {
+  job_model: {
+    job_id: string;
+  };
+} | {
   is_reporter: {
     address: string;
   };
@@ -211,6 +216,7 @@ export interface Config {
   fee_bps: number;
   fee_collector: Addr;
   job_dispute_seconds?: number;
+  model_registry?: Addr | null;
   staking?: Addr | null;
 }
 export type EscrowStatus = ("open" | "closed") | "disputed";
@@ -266,4 +272,11 @@ export interface Job {
   node?: Addr | null;
   payer: Addr;
   status: JobStatus;
+}
+export type NullableJobModel = JobModel | null;
+export interface JobModel {
+  model_id: number;
+  owner: Addr;
+  price: Uint128;
+  registry: Addr;
 }

@@ -10,20 +10,24 @@ import * as _2 from "./AssetShares.types";
 import * as _3 from "./AssetShares.client";
 import * as _4 from "./Attestation.types";
 import * as _5 from "./Attestation.client";
-import * as _6 from "./Emission.types";
-import * as _7 from "./Emission.client";
-import * as _8 from "./Fractional.types";
-import * as _9 from "./Fractional.client";
-import * as _10 from "./PayfiEscrow.types";
-import * as _11 from "./PayfiEscrow.client";
-import * as _12 from "./Rewards.types";
-import * as _13 from "./Rewards.client";
-import * as _14 from "./Staking.types";
-import * as _15 from "./Staking.client";
-import * as _16 from "./Token.types";
-import * as _17 from "./Token.client";
-import * as _18 from "./Vesting.types";
-import * as _19 from "./Vesting.client";
+import * as _6 from "./DataVault.types";
+import * as _7 from "./DataVault.client";
+import * as _8 from "./Emission.types";
+import * as _9 from "./Emission.client";
+import * as _10 from "./Fractional.types";
+import * as _11 from "./Fractional.client";
+import * as _12 from "./ModelRegistry.types";
+import * as _13 from "./ModelRegistry.client";
+import * as _14 from "./PayfiEscrow.types";
+import * as _15 from "./PayfiEscrow.client";
+import * as _16 from "./Rewards.types";
+import * as _17 from "./Rewards.client";
+import * as _18 from "./Staking.types";
+import * as _19 from "./Staking.client";
+import * as _20 from "./Token.types";
+import * as _21 from "./Token.client";
+import * as _22 from "./Vesting.types";
+import * as _23 from "./Vesting.client";
 export namespace contracts {
   export const AssetNft = { ..._0,
     ..._1
@@ -34,25 +38,31 @@ export namespace contracts {
   export const Attestation = { ..._4,
     ..._5
   };
-  export const Emission = { ..._6,
+  export const DataVault = { ..._6,
     ..._7
   };
-  export const Fractional = { ..._8,
+  export const Emission = { ..._8,
     ..._9
   };
-  export const PayfiEscrow = { ..._10,
+  export const Fractional = { ..._10,
     ..._11
   };
-  export const Rewards = { ..._12,
+  export const ModelRegistry = { ..._12,
     ..._13
   };
-  export const Staking = { ..._14,
+  export const PayfiEscrow = { ..._14,
     ..._15
   };
-  export const Token = { ..._16,
+  export const Rewards = { ..._16,
     ..._17
   };
-  export const Vesting = { ..._18,
+  export const Staking = { ..._18,
     ..._19
+  };
+  export const Token = { ..._20,
+    ..._21
+  };
+  export const Vesting = { ..._22,
+    ..._23
   };
 }
