@@ -214,7 +214,9 @@ fn a_bls_quorum_over_capacity_report_is_slashable_evidence() {
     let (staking, anyone) = (w.c.staking.clone(), w.addr("watcher"));
     let (a, payload) = w.work(&node0, limit + 1, "work-bls", QUORUM_SIGNER, 1);
     // Rewards refuses the report itself.
-    assert!(w.submit_bls(&a, &[1, 2, 3], &[1, 2, 3], Some(payload.clone())).is_err());
+    assert!(w
+        .submit_bls(&a, &[1, 2, 3], &[1, 2, 3], Some(payload.clone()))
+        .is_err());
     let evidence = |w: &World, named: &[usize], signing: &[usize]| {
         let keys: Vec<_> = signing.iter().map(|&i| bls_key(i)).collect();
         let signature = bithive_signed_attestation::bls::sign_quorum(&a, &keys).expect("aggregate");
