@@ -35,6 +35,8 @@ pub const ARTIFACTS: &[(&str, &str)] = &[
     ("fractional", "bithive_fractional.wasm"),
     ("payfi_escrow", "bithive_payfi_escrow.wasm"),
     ("attestation", "bithive_attestation.wasm"),
+    ("model_registry", "bithive_model_registry.wasm"),
+    ("data_vault", "bithive_data_vault.wasm"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -240,6 +242,11 @@ pub struct Contracts {
     pub fractional: String,
     pub payfi_escrow: String,
     pub attestation: String,
+    /// Absent in deployments written before #23.
+    #[serde(default)]
+    pub model_registry: String,
+    #[serde(default)]
+    pub data_vault: String,
 }
 
 /// Reads the artifacts and checks each against `checksums.txt` before anything is uploaded.
@@ -568,6 +575,39 @@ pub async fn deploy(
                 peers: config.attestation.ibc_peers.clone(),
             },
             &label("attestation"),
+        )
+        .await?;
+
+    // The model registry (#23): the escrow records served jobs, the attestation contract sets
+    // accuracy; prices in BTT. The escrow is not told about it here, so jobs need not name a
+    // registered model until governance sets the escrow's `model_registry`.
+    d.contracts.model_registry = p
+        .instantiate(
+            code("model_registry"),
+            &bithive_interface::model_registry::InstantiateMsg {
+                admin: Some(me.clone()),
+                evaluator: Some(d.contracts.attestation.clone()),
+                escrow: Some(d.contracts.payfi_escrow.clone()),
+                price_asset: bithive_interface::model_registry::AssetInfo::Cw20(
+                    cosmwasm_std::Addr::unchecked(d.contracts.btt.clone()),
+                ),
+            },
+            &label("model-registry"),
+        )
+        .await?;
+    d.contracts.data_vault = p
+        .instantiate(
+            code("data_vault"),
+            &bithive_interface::data_vault::InstantiateMsg {
+                name: "BitHive Personal Data".into(),
+                symbol: "BHPD".into(),
+                admin: Some(me.clone()),
+                max_grant_seconds: 365 * 86_400,
+                curators: vec![],
+                answerers: vec![],
+                cw20_allowlist: vec![d.contracts.btt.clone()],
+            },
+            &label("data-vault"),
         )
         .await?;
 

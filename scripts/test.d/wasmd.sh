@@ -84,6 +84,12 @@ say "bithive deploy on wasmd: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN
 D="$H/deployment.json"
 [ "$(jq -r .chain_id "$D")" = "$WASMD_CHAIN_ID" ] || fail "deployment.json chain_id"
 [ "$(jq -r .deployer "$D")" = "$WASMD_DEPLOYER" ] || fail "deployment.json deployer"
+# The model registry and data vault (#23) are instantiated from their own codes.
+for c in model_registry data_vault; do
+  addr="$(jq -r ".contracts.$c" "$D")"; want="$(jq -r ".codes.$c.code_id" "$D")"
+  got="$(q wasm contract "$addr" | jq -r .contract_info.code_id)"
+  [ "$got" = "$want" ] || fail "$c at '$addr' has code '$got', deployment says '$want'"
+done
 
 # The wallet and registry files beside it (#21): wasmd has x/staking, so Keplr gets a stake
 # currency and chain.json a staking token; BTT and BTK are cw20 currencies at their addresses.
