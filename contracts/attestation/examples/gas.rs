@@ -92,7 +92,10 @@ fn main() {
     let bls5 = quorum(&mut vm, &[0, 1, 2, 3, 4], true);
 
     let r = |x: u64, base: u64| x as f64 / base as f64;
-    println!("Attestation gas (CosmWasm gas; SDK gas = /140), cosmwasm-vm 3.0.10 via vm-host");
+    println!(
+        "Attestation gas (CosmWasm gas; SDK gas = /{}), cosmwasm-vm 3.0.10 via vm-host",
+        bithive_vm_host::SDK_TO_CW_GAS
+    );
     println!("reference cw20-base transfer:             {cw20_transfer:>12}");
     println!("reference direct escrow ReportJob:        {direct_report:>12}");
     println!("| figure | CosmWasm gas | x cw20 transfer | x direct ReportJob |");

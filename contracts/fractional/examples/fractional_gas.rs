@@ -126,9 +126,9 @@ fn main() {
     println!("| artifact | bytes | vs wasmd 800 KiB limit |");
     println!("| --- | ---: | ---: |");
     for name in ["asset_nft", "asset_shares", "fractional", "payfi_escrow"] {
-        let bytes = artifact(&format!("{name}.wasm")).len();
+        let bytes = artifact(&format!("bithive_{name}.wasm")).len();
         println!(
-            "| {name}.wasm | {bytes} | {:.3} |",
+            "| bithive_{name}.wasm | {bytes} | {:.3} |",
             bytes as f64 / 819_200.0
         );
     }
@@ -137,5 +137,8 @@ fn main() {
         artifact("reference/cw20_base_ref.wasm").len(),
         artifact("reference/cw20_base_ref.wasm").len() as f64 / 819_200.0
     );
-    println!("\nSDK gas = CosmWasm gas / 140; wasmd's fixed per-call costs are not included.");
+    println!(
+        "\nSDK gas = CosmWasm gas / {} (wasmd v0.61's multiplier); wasmd's fixed per-call costs are not included.",
+        bithive_vm_host::SDK_TO_CW_GAS
+    );
 }

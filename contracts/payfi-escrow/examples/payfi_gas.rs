@@ -49,7 +49,7 @@ fn measure(n: u64) -> Gas {
         )
         .expect("job");
         let report = ExecuteMsg::ReportJob {
-            job_id: format!("job-{i}"),
+            job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), &format!("job-{i}")),
             node: node.clone(),
         };
         w.exec(&reporter, &report, 0).expect("report");
@@ -64,7 +64,7 @@ fn measure(n: u64) -> Gas {
         .expect("job")
         .gas_used;
     let report = ExecuteMsg::ReportJob {
-        job_id: "job-last".into(),
+        job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), "job-last"),
         node: node.clone(),
     };
     let job_report = w.exec(&reporter, &report, 0).expect("report").gas_used;
@@ -158,5 +158,8 @@ fn main() {
         s.cw20_base_transfer,
         l.cw20_base_transfer,
     );
-    println!("\nSDK gas = CosmWasm gas / 140; wasmd's fixed per-call costs are not included.");
+    println!(
+        "\nSDK gas = CosmWasm gas / {} (wasmd v0.61's multiplier); wasmd's fixed per-call costs are not included.",
+        bithive_vm_host::SDK_TO_CW_GAS
+    );
 }

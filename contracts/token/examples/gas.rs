@@ -103,6 +103,7 @@ fn main() {
         base.transfer_from,
     );
     println!(
-        "\nSDK gas = CosmWasm gas / 140; wasmd adds fixed per-call costs that are the same for both."
+        "\nSDK gas = CosmWasm gas / {} (wasmd v0.61's multiplier); wasmd adds fixed per-call costs that are the same for both.",
+        bithive_vm_host::SDK_TO_CW_GAS
     );
 }

@@ -191,8 +191,9 @@ fn main() {
         println!("  {:<24} {:>8} bytes", code.artifact(), bytes);
     }
     println!(
-        "\ncosmwasm gas (wasm + wasmd storage gas x140); (x) = ratio to 10 participants, \
-         [t] = ratio to a cw20 transfer in the same world"
+        "\ncosmwasm gas (wasm + wasmd storage gas x{}); (x) = ratio to 10 participants, \
+         [t] = ratio to a cw20 transfer in the same world",
+        bithive_vm_host::SDK_TO_CW_GAS
     );
     let mut base = None;
     for &n in &sizes {
