@@ -1,142 +1,63 @@
-//! ABCI-level results: error codes as the Cosmos SDK and wasmd report them, and the
-//! `ExecTxResult` every RPC response is built from.
+//! ABCI-level results: the errors of messages the VM ran (wasmd's wrapping of a host error), and
+//! the `ExecTxResult` every RPC response is built from. The SDK's error codes themselves are
+//! [`bithive_devnet_wire::abci::AbciError`].
 
 use bithive_vm_host::{Event, HostError};
 use serde::{Deserialize, Serialize};
 
-pub const SDK: &str = "sdk";
-pub const WASM: &str = "wasm";
+pub use bithive_devnet_wire::abci::{AbciError, SDK, WASM};
 
-/// A failed check or execution: codespace, code and the log text clients parse.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AbciError {
-    pub codespace: &'static str,
-    pub code: u32,
-    pub log: String,
+/// A message failed during execution (wasmd's and the SDK's wrapping).
+pub fn host_error(
+    index: usize,
+    type_url: &str,
+    err: &HostError,
+    wanted: u64,
+    used: u64,
+) -> AbciError {
+    if err.is_out_of_gas() {
+        return AbciError::out_of_gas("wasm contract", wanted, used);
+    }
+    let (codespace, code, desc) = match err {
+        HostError::Contract(_) if type_url.ends_with("MsgInstantiateContract") => {
+            (WASM, 4, "instantiate wasm contract failed")
+        }
+        HostError::Contract(_) if type_url.ends_with("MsgMigrateContract") => {
+            (WASM, 11, "migrate wasm contract failed")
+        }
+        HostError::Contract(_) => (WASM, 5, "execute wasm contract failed"),
+        HostError::Vm(_) if type_url.ends_with("MsgStoreCode") => {
+            (WASM, 2, "create wasm contract failed")
+        }
+        HostError::Vm(_) => (WASM, 5, "execute wasm contract failed"),
+        // wasmd's `ErrNoSuchContractFn` (22) and `ErrNoSuchCodeFn` (28).
+        HostError::UnknownContract(_) => (WASM, 22, "no such contract"),
+        HostError::UnknownCode(_) => (WASM, 28, "no such code"),
+        HostError::InsufficientFunds { .. } => (SDK, 5, "insufficient funds"),
+        HostError::Unauthorized(_) => (SDK, 4, "unauthorized"),
+        HostError::InvalidMessage(_) => (SDK, 18, "invalid request"),
+        HostError::Unsupported(_) => (WASM, 20, "unknown message from the contract"),
+        HostError::OutOfGas => (SDK, 11, "out of gas"),
+        HostError::Ibc(_) => ("channel", 1, "ibc core refused the message"),
+    };
+    AbciError {
+        codespace,
+        code,
+        log: format!(
+            "failed to execute message; message index: {index}: {}: {desc}",
+            wasmd_text(err)
+        ),
+    }
 }
 
-impl AbciError {
-    fn sdk(code: u32, log: String, desc: &str) -> Self {
-        AbciError {
-            codespace: SDK,
-            code,
-            log: format!("{log}: {desc}"),
-        }
-    }
-    pub fn tx_decode(log: impl Into<String>) -> Self {
-        Self::sdk(2, log.into(), "tx parse error")
-    }
-    pub fn unauthorized(log: String) -> Self {
-        Self::sdk(4, log, "unauthorized")
-    }
-    pub fn insufficient_funds(log: String) -> Self {
-        Self::sdk(5, log, "insufficient funds")
-    }
-    pub fn unknown_request(log: String) -> Self {
-        Self::sdk(6, log, "unknown request")
-    }
-    pub fn invalid_address(log: String) -> Self {
-        Self::sdk(7, log, "invalid address")
-    }
-    pub fn invalid_pubkey(log: String) -> Self {
-        Self::sdk(8, log, "invalid pubkey")
-    }
-    pub fn unknown_address(log: String) -> Self {
-        Self::sdk(9, log, "unknown address")
-    }
-    pub fn memo_too_large(max: usize, got: usize) -> Self {
-        Self::sdk(
-            12,
-            format!("maximum number of characters is {max} but received {got} characters"),
-            "memo too large",
-        )
-    }
-    pub fn invalid_coins(log: String) -> Self {
-        Self::sdk(10, log, "invalid coins")
-    }
-    pub fn out_of_gas(location: &str, wanted: u64, used: u64) -> Self {
-        Self::sdk(
-            11,
-            format!("out of gas in location: {location}; gasWanted: {wanted}, gasUsed: {used}"),
-            "out of gas",
-        )
-    }
-    pub fn insufficient_fee(log: String) -> Self {
-        Self::sdk(13, log, "insufficient fee")
-    }
-    pub fn invalid_request(log: String) -> Self {
-        Self::sdk(18, log, "invalid request")
-    }
-    pub fn key_not_found(log: String) -> Self {
-        Self::sdk(22, log, "key not found")
-    }
-    pub fn wrong_sequence(expected: u64, got: u64) -> Self {
-        Self::sdk(
-            32,
-            format!("account sequence mismatch, expected {expected}, got {got}"),
-            "incorrect account sequence",
-        )
-    }
-    pub fn wasm_create(log: String) -> Self {
-        AbciError {
-            codespace: WASM,
-            code: 2,
-            log: format!("{log}: create wasm contract failed"),
-        }
-    }
-
-    /// A message failed during execution (wasmd's and the SDK's wrapping).
-    pub fn from_host(
-        index: usize,
-        type_url: &str,
-        err: &HostError,
-        wanted: u64,
-        used: u64,
-    ) -> Self {
-        if err.is_out_of_gas() {
-            return Self::out_of_gas("wasm contract", wanted, used);
-        }
-        let (codespace, code, desc) = match err {
-            HostError::Contract(_) if type_url.ends_with("MsgInstantiateContract") => {
-                (WASM, 4, "instantiate wasm contract failed")
-            }
-            HostError::Contract(_) if type_url.ends_with("MsgMigrateContract") => {
-                (WASM, 11, "migrate wasm contract failed")
-            }
-            HostError::Contract(_) => (WASM, 5, "execute wasm contract failed"),
-            HostError::Vm(_) if type_url.ends_with("MsgStoreCode") => {
-                (WASM, 2, "create wasm contract failed")
-            }
-            HostError::Vm(_) => (WASM, 5, "execute wasm contract failed"),
-            // wasmd's `ErrNoSuchContractFn` (22) and `ErrNoSuchCodeFn` (28).
-            HostError::UnknownContract(_) => (WASM, 22, "no such contract"),
-            HostError::UnknownCode(_) => (WASM, 28, "no such code"),
-            HostError::InsufficientFunds { .. } => (SDK, 5, "insufficient funds"),
-            HostError::Unauthorized(_) => (SDK, 4, "unauthorized"),
-            HostError::InvalidMessage(_) => (SDK, 18, "invalid request"),
-            HostError::Unsupported(_) => (WASM, 20, "unknown message from the contract"),
-            HostError::OutOfGas => (SDK, 11, "out of gas"),
-            HostError::Ibc(_) => ("channel", 1, "ibc core refused the message"),
-        };
-        AbciError {
-            codespace,
-            code,
-            log: format!(
-                "failed to execute message; message index: {index}: {}: {desc}",
-                wasmd_text(err)
-            ),
-        }
-    }
-
-    /// A smart query that failed, as wasmd's gRPC query answers it through ABCI: the SDK turns
-    /// the error into `unknown request` (code 6).
-    pub fn from_query(err: &HostError) -> Self {
-        let text = match err {
-            HostError::UnknownContract(_) => format!("{}: no such contract", wasmd_text(err)),
-            _ => format!("{}: query wasm contract failed", wasmd_text(err)),
-        };
-        Self::unknown_request(text)
-    }
+/// A smart query that failed, as wasmd's gRPC query answers it through ABCI: the SDK turns
+/// the error into `unknown request` (code 6).
+pub fn query_error(err: &HostError) -> AbciError {
+    let text = match err {
+        HostError::UnknownContract(_) => format!("{}: no such contract", wasmd_text(err)),
+        _ => format!("{}: query wasm contract failed", wasmd_text(err)),
+    };
+    AbciError::unknown_request(text)
 }
 
 /// The error text wasmd puts before its error's description: a contract's own error string

@@ -10,7 +10,7 @@ use cosmrs::proto::prost::Message;
 use cosmrs::proto::Any;
 use sha2::{Digest, Sha256};
 
-use crate::abci::{AbciError, AbciEvent, ExecTxResult};
+use crate::abci::{host_error, AbciError, AbciEvent, ExecTxResult};
 use crate::config::{parse_coins, DevnetConfig};
 use crate::error::DevnetError;
 use crate::tx::{self, AppMsg, DecodedTx};
@@ -543,10 +543,7 @@ impl App {
                         used,
                     );
                 }
-                (
-                    Err(AbciError::from_host(index, url, &e, tx.gas_limit, total)),
-                    used,
-                )
+                (Err(host_error(index, url, &e, tx.gas_limit, total)), used)
             }
         }
     }
@@ -601,7 +598,7 @@ impl App {
                 }
             }
             Err(e) => {
-                let err = AbciError::from_host(0, "/ibc.core", &e, IBC_GAS, IBC_GAS);
+                let err = host_error(0, "/ibc.core", &e, IBC_GAS, IBC_GAS);
                 ExecTxResult::error(&err, IBC_GAS, IBC_GAS)
             }
         }

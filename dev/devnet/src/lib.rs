@@ -28,7 +28,7 @@ pub mod rest;
 pub mod rpc;
 pub mod search;
 pub mod server;
-pub mod tx;
+pub use bithive_devnet_wire::tx;
 mod ws;
 
 use std::net::SocketAddr;

@@ -23,7 +23,7 @@ use cosmrs::proto::prost::Message;
 
 use bithive_vm_host::{HistoryEntry, HistoryOp, HostError};
 
-use crate::abci::AbciError;
+use crate::abci::{query_error, AbciError};
 use crate::app::App;
 use crate::config::DevnetConfig;
 use crate::page::{invalid_argument, paginate, Rules};
@@ -247,7 +247,7 @@ pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Optio
             wasm_address(&req.address, prefix)?;
             if app.chain().contract_info(&req.address).is_none() {
                 let e = HostError::UnknownContract(req.address.clone());
-                return Err(AbciError::from_query(&e));
+                return Err(query_error(&e));
             }
             let all = app
                 .chain()

@@ -19,7 +19,7 @@ use cosmrs::proto::Any;
 
 use bithive_vm_host::HostError;
 
-use crate::abci::AbciError;
+use crate::abci::{query_error, AbciError};
 use crate::app::App;
 use crate::config::DevnetConfig;
 use crate::tx::SECP256K1_PUBKEY_URL;
@@ -101,7 +101,7 @@ pub fn query(
             }
             if app.chain().contract_info(&req.address).is_none() {
                 let e = HostError::UnknownContract(req.address.clone());
-                return Err(AbciError::from_query(&e));
+                return Err(query_error(&e));
             }
             // wasmd's `smart_query_gas_limit` (3 000 000 SDK gas by default), in CosmWasm gas
             // at wasmd's DefaultGasMultiplier (SDK_TO_CW_GAS = 140 000, issue #26). Issue #27:
@@ -115,7 +115,7 @@ pub fn query(
                     if e.is_out_of_gas() {
                         AbciError::out_of_gas("wasm query", sdk_limit, sdk_limit)
                     } else {
-                        AbciError::from_query(&e)
+                        query_error(&e)
                     }
                 })?;
             Ok(QuerySmartContractStateResponse {
@@ -130,7 +130,7 @@ pub fn query(
             // wasmd: an unknown contract is `address X: no such contract` (sdk 6).
             if app.chain().contract_info(&req.address).is_none() {
                 let e = HostError::UnknownContract(req.address.clone());
-                return Err(AbciError::from_query(&e));
+                return Err(query_error(&e));
             }
             let data = app
                 .chain()
@@ -142,9 +142,10 @@ pub fn query(
             let req: QueryContractInfoRequest = decode(data)?;
             crate::queries::address_bytes(&req.address, app.prefix())
                 .map_err(AbciError::invalid_request)?;
-            let info = app.chain().contract_info(&req.address).ok_or_else(|| {
-                AbciError::from_query(&HostError::UnknownContract(req.address.clone()))
-            })?;
+            let info = app
+                .chain()
+                .contract_info(&req.address)
+                .ok_or_else(|| query_error(&HostError::UnknownContract(req.address.clone())))?;
             let created = crate::queries::created(app, &info.address);
             Ok(QueryContractInfoResponse {
                 address: info.address,

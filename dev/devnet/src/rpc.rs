@@ -17,45 +17,11 @@ use crate::json;
 use crate::node::SharedNode;
 use crate::search::TxQuery;
 use crate::tx::tx_hash;
+pub use bithive_devnet_wire::jsonrpc::{parse_request, uri_params, Incoming, RpcError};
 
 /// CometBFT's `timeout_broadcast_tx_commit` default.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_PER_PAGE: u64 = 100;
-
-#[derive(Debug)]
-pub struct RpcError {
-    code: i64,
-    message: &'static str,
-    data: String,
-}
-
-impl RpcError {
-    /// The JSON-RPC error code (-32700 parse, -32600 request, -32602 params, ...).
-    pub fn code(&self) -> i64 {
-        self.code
-    }
-    fn invalid_params(data: impl Into<String>) -> Self {
-        RpcError {
-            code: -32602,
-            message: "Invalid params",
-            data: data.into(),
-        }
-    }
-    fn internal(data: impl Into<String>) -> Self {
-        RpcError {
-            code: -32603,
-            message: "Internal error",
-            data: data.into(),
-        }
-    }
-    fn not_found(method: &str) -> Self {
-        RpcError {
-            code: -32601,
-            message: "Method not found",
-            data: format!("unknown method {method}"),
-        }
-    }
-}
 
 fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
     match result {
@@ -63,7 +29,7 @@ fn envelope(id: Value, result: Result<Value, RpcError>) -> Value {
         Err(e) => json!({
             "jsonrpc": "2.0",
             "id": id,
-            "error": { "code": e.code, "message": e.message, "data": e.data },
+            "error": { "code": e.code(), "message": e.message(), "data": e.data() },
         }),
     }
 }
@@ -74,35 +40,6 @@ pub fn router(node: SharedNode) -> Router {
         .route("/websocket", get(websocket))
         .route("/{method}", get(get_rpc))
         .with_state(node)
-}
-
-/// What a POST body holds: one JSON-RPC request, or a batch of them.
-#[derive(Debug)]
-pub enum Incoming {
-    One(Value),
-    Batch(Vec<Value>),
-}
-
-/// Reads a POST body as JSON-RPC (a fuzz target, issue #27): bad JSON is -32700, a batch over
-/// `max_batch` requests -32600, before anything runs.
-pub fn parse_request(body: &[u8], max_batch: usize) -> Result<Incoming, RpcError> {
-    let parsed: Value = serde_json::from_slice(body).map_err(|e| RpcError {
-        code: -32700,
-        message: "Parse error",
-        data: e.to_string(),
-    })?;
-    match parsed {
-        Value::Array(batch) if batch.len() > max_batch => Err(RpcError {
-            code: -32600,
-            message: "Invalid Request",
-            data: format!(
-                "batch of {} requests exceeds the maximum of {max_batch}",
-                batch.len()
-            ),
-        }),
-        Value::Array(batch) => Ok(Incoming::Batch(batch)),
-        req => Ok(Incoming::One(req)),
-    }
 }
 
 async fn post_rpc(State(node): State<SharedNode>, body: Bytes) -> Response {
@@ -149,12 +86,7 @@ fn too_large(id: Value, max: usize) -> Value {
 async fn one_request(node: &SharedNode, req: Value) -> Value {
     let id = req.get("id").cloned().unwrap_or(json!(-1));
     let Some(method) = req.get("method").and_then(Value::as_str) else {
-        let err = RpcError {
-            code: -32600,
-            message: "Invalid Request",
-            data: "missing method".into(),
-        };
-        return envelope(id, Err(err));
+        return envelope(id, Err(RpcError::invalid_request("missing method")));
     };
     let params = req.get("params").cloned().unwrap_or(json!({}));
     envelope(id, call(node, method, params).await)
@@ -171,29 +103,6 @@ async fn get_rpc(
         Err(e) => Err(e),
     };
     Json(envelope(json!(-1), result)).into_response()
-}
-
-/// URI arguments as JSON-RPC params (a fuzz target, issue #27): quotes dropped, `0x` hex byte
-/// arguments turned into the base64 JSON-RPC takes.
-pub fn uri_params(args: impl IntoIterator<Item = (String, String)>) -> Result<Value, RpcError> {
-    let mut params = serde_json::Map::new();
-    for (k, v) in args {
-        let v = match v.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-            Some(quoted) => quoted.to_string(),
-            // URI byte arguments are `0x` hex; JSON-RPC's are base64: translated here, so each
-            // encoding is read only where it is documented.
-            None if URI_BYTES_ARGS.contains(&k.as_str()) => match v.strip_prefix("0x") {
-                Some(h) => match hex::decode(h) {
-                    Ok(b) => base64::engine::general_purpose::STANDARD.encode(b),
-                    Err(e) => return Err(RpcError::invalid_params(format!("{k}: {e}"))),
-                },
-                None => v,
-            },
-            None => v,
-        };
-        params.insert(k, Value::String(v));
-    }
-    Ok(Value::Object(params))
 }
 
 fn param<'a>(params: &'a Value, name: &str) -> Option<&'a Value> {
@@ -219,9 +128,6 @@ fn u64_param(params: &Value, name: &str) -> Result<Option<u64>, RpcError> {
         Some(_) => Err(RpcError::invalid_params(format!("{name}: not a u64"))),
     }
 }
-
-/// URI arguments given as `0x` hex that JSON-RPC takes as base64 bytes.
-const URI_BYTES_ARGS: &[&str] = &["hash", "tx"];
 
 /// Bytes, base64 as JSON-RPC sends them (URI hex was translated by `get_rpc`). Never read as hex
 /// here: a base64 hash may itself start with `0x` (issue #27: 1 in 4096 hashes was misread).
@@ -352,7 +258,7 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let desc = str_param(&params, "order_by").as_deref() == Some("desc");
             blocking(move || {
                 let app = n.app_read();
-                let mut hits = query.search(&app);
+                let mut hits = crate::search::search(&query, &app);
                 if desc {
                     hits.reverse();
                 }

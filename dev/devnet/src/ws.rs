@@ -148,7 +148,7 @@ fn events_for(node: &SharedNode, height: u64, subs: &[Sub]) -> Vec<Value> {
                 }}));
             }
             Sub::Tx { id, query, filter } => {
-                for i in filter.search_block(block) {
+                for i in crate::search::search_block(filter, block) {
                     let t = json::tx(block, i);
                     out.push(json!({"jsonrpc":"2.0","id":id,"result":{
                         "query": query,

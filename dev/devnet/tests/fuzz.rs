@@ -1,8 +1,8 @@
 //! Always-run fuzzing (issue #27): random bytes and strings into the JSON-RPC request parser,
 //! the URI argument reader, the event-query parser and the tx decoder: no panic, a typed
 //! error, and each input handled within a generous time bound (the quadratic query parser took
-//! minutes on 1.5 MB). Coverage-guided fuzzing of the same entry points: `dev/devnet/fuzz`
-//! (`BITHIVE_FUZZ=1 scripts/test.d/devnet-fuzz.sh`).
+//! minutes on 1.5 MB). Coverage-guided fuzzing of the same entry points (which live in
+//! `bithive-devnet-wire`): `dev/devnet-wire/fuzz`, run by `scripts/test.d/fuzz.sh`.
 
 mod common;
 

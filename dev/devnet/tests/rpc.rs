@@ -576,16 +576,15 @@ async fn restart_replays_the_block_log() {
     // searched the whole history under the app lock): the same answers, block by block.
     {
         let app = h.node().app();
-        let q =
-            bithive_devnet::search::TxQuery::parse(&format!("message.sender='{}'", alice.address))
-                .unwrap();
+        use bithive_devnet::search::{search, search_block, TxQuery};
+        let q = TxQuery::parse(&format!("message.sender='{}'", alice.address)).unwrap();
         let per_block: Vec<(u64, u32)> = app
             .blocks()
             .iter()
-            .flat_map(|b| q.search_block(b).into_iter().map(move |i| (b.height, i)))
+            .flat_map(|b| search_block(&q, b).into_iter().map(move |i| (b.height, i)))
             .collect();
         assert_eq!(per_block.len(), 4);
-        assert_eq!(per_block, q.search(&app));
+        assert_eq!(per_block, search(&q, &app));
     }
     h.shutdown().await;
 }

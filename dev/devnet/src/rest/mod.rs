@@ -5,8 +5,9 @@
 //! `{"code": <gRPC code>, "message": ..., "details": []}`. Served by the RPC's listener code
 //! ([`crate::server::serve`]) with the same limits.
 
-pub mod parse;
 pub mod render;
+
+pub use bithive_devnet_wire::rest::{parse, RestError};
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -34,82 +35,11 @@ use cosmrs::proto::cosmwasm::wasm::v1::{
 use cosmrs::proto::prost::Message;
 use serde_json::{json, Value};
 
-use crate::abci::{AbciError, ExecTxResult};
+use crate::abci::ExecTxResult;
 use crate::node::SharedNode;
 use crate::search::TxQuery;
 use parse::Endpoint;
 use render::J;
-
-/// An error as the gRPC-gateway answers it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RestError {
-    /// HTTP status.
-    pub status: u16,
-    /// gRPC status code.
-    pub code: u32,
-    pub message: String,
-}
-
-impl RestError {
-    fn new(status: u16, code: u32, message: impl Into<String>) -> Self {
-        RestError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-    /// gRPC `InvalidArgument`: 400.
-    pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(400, 3, message)
-    }
-    /// gRPC `NotFound`: 404.
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(404, 5, message)
-    }
-    /// gRPC `Unknown` (an error that is not a gRPC status): 500.
-    pub fn unknown(message: impl Into<String>) -> Self {
-        Self::new(500, 2, message)
-    }
-    /// gRPC `Internal`: 500.
-    pub fn internal(message: impl Into<String>) -> Self {
-        Self::new(500, 13, message)
-    }
-    /// No route: the gateway's `Unimplemented`, 501.
-    pub fn not_implemented() -> Self {
-        Self::new(501, 12, "Not Implemented")
-    }
-
-    /// An `abci_query` error as the gateway reports the same gRPC error: `InvalidArgument` 400,
-    /// `NotFound` 404, a module's error 500 with `codespace X code N: ...` (wasmd's texts).
-    pub fn from_abci(e: &AbciError) -> Self {
-        let log = e.log.as_str();
-        if let Some(m) = log.strip_prefix("rpc error: code = InvalidArgument desc = ") {
-            return Self::bad_request(m.strip_suffix(": invalid request").unwrap_or(m));
-        }
-        if let Some(m) = log.strip_prefix("rpc error: code = NotFound desc = ") {
-            return Self::not_found(m.strip_suffix(": key not found").unwrap_or(m));
-        }
-        let m = [": unknown request", ": invalid request"]
-            .iter()
-            .find_map(|s| log.strip_suffix(s))
-            .unwrap_or(log);
-        // wasmd's registered errors keep their codespace and code in the gateway's text.
-        for (desc, code) in [("no such contract", 22), ("no such code", 28)] {
-            if let Some(wrapped) = m.strip_suffix(&format!(": {desc}")) {
-                return Self::unknown(format!("codespace wasm code {code}: {desc}: {wrapped}"));
-            }
-        }
-        Self::unknown(m)
-    }
-}
-
-impl IntoResponse for RestError {
-    fn into_response(self) -> Response {
-        let body = json!({ "code": self.code, "message": self.message, "details": [] });
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(body)).into_response()
-    }
-}
 
 /// The REST router: every path goes through [`parse::route`].
 pub fn router(node: SharedNode) -> Router {
@@ -470,7 +400,7 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
             let page = page.max(1);
             let limit = if limit == 0 { 100 } else { limit.min(100) };
             let app = node.app_read();
-            let mut hits = q.search(&app);
+            let mut hits = crate::search::search(&q, &app);
             if desc {
                 hits.reverse();
             }

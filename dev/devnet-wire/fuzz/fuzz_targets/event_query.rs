@@ -1,7 +1,7 @@
 //! Fuzz the event-query parser (`tx_search`, `subscribe`): no panic, over-long queries refused.
 #![no_main]
 
-use bithive_devnet::search::{TxQuery, MAX_QUERY_LEN};
+use bithive_devnet_wire::event_query::{TxQuery, MAX_QUERY_LEN};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,6 @@
 
 use std::io::Read;
 
-use bithive_vm_host::{BankMsg, Coin, CosmosMsg, WasmMsg};
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
@@ -14,6 +13,7 @@ use cosmrs::proto::cosmwasm::wasm::v1::{
 };
 use cosmrs::proto::prost::Message;
 use cosmrs::proto::Any;
+use cosmwasm_std::{BankMsg, Coin, CosmosMsg, WasmMsg};
 use k256::ecdsa::signature::Verifier;
 use sha2::{Digest, Sha256};
 
@@ -84,7 +84,7 @@ fn coins(list: &[ProtoCoin]) -> Result<Vec<Coin>, AbciError> {
                     c.denom
                 )));
             }
-            Ok(bithive_vm_host::coin(amount, &c.denom))
+            Ok(cosmwasm_std::coin(amount, &c.denom))
         })
         .collect()
 }

@@ -2,7 +2,7 @@
 //! strings): no panic, only the JSON-RPC error codes, batches within the cap.
 #![no_main]
 
-use bithive_devnet::rpc::{parse_request, uri_params, Incoming};
+use bithive_devnet_wire::jsonrpc::{parse_request, uri_params, Incoming};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

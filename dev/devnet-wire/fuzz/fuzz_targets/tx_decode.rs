@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = bithive_devnet::tx::decode(data);
+    let _ = bithive_devnet_wire::tx::decode(data);
 });

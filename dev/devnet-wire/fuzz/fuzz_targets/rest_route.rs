@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     let method = parts.next().unwrap_or_default();
     let path = parts.next().unwrap_or_default();
     let query = parts.next().unwrap_or_default();
-    if let Err(e) = bithive_devnet::rest::parse::route(method, path, query) {
+    if let Err(e) = bithive_devnet_wire::rest::parse::route(method, path, query) {
         assert!(e.status == 400 || e.status == 501);
     }
 });
