@@ -5,7 +5,8 @@
 # reference artifacts with wasmd's own CLI, runs `bithive deploy` (stores every artifacts/*.wasm
 # through wasmd's checks, instantiates and wires the platform; asset_shares, a code only there, is
 # instantiated with the CLI), then checks the deployment with wasmd's queries: code checksums,
-# admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails.
+# admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails;
+# runs the devnet's CosmJS checks on the same chain; then the devnet differential (below).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -151,6 +152,15 @@ res="$(wtx wasm execute "$BTK" "{\"set_minter\":{\"minter\":\"$WASMD_DEPLOYER\",
 [ "$(jq -r .code <<<"$res")" != 0 ] || fail "the deployer added a BTK minter on wasmd"
 say "deployer's set_minter fails on wasmd: code $(jq -r .code <<<"$res") ($(jq -r .codespace <<<"$res")): $(jq -r .raw_log <<<"$res")"
 [ "$(smart "$BTK" '{"minters":{}}')" = "$minters" ] || fail "BTK minters changed"
+
+# The CosmJS checks the devnet step runs (scripts/test.d/devnet-cosmjs.sh), unchanged, on wasmd
+# (#26 item 3): upload, instantiate, execute, queries, code/contract/history/raw queries, bank
+# supply, and the REST API, signed by the test deployer.
+(cd dev/devnet/cosmjs-test && npm ci --no-audit --no-fund --silent \
+  && COSMJS_RPC="$WASMD_RPC" COSMJS_REST="$WASMD_REST" COSMJS_CHAIN_ID="$WASMD_CHAIN_ID" \
+    COSMJS_PREFIX="$WASMD_PREFIX" node test.mjs --external "$ROOT/artifacts") >&2 \
+  || fail "the CosmJS checks on wasmd (dev/devnet/cosmjs-test/test.mjs --external)"
+say "ok: the devnet's CosmJS checks pass on wasmd ($WASMD_CHAIN_ID)"
 
 # The same deployment on the second chain, whose addresses start with wasm1 (--prefix wasm).
 (

@@ -661,13 +661,18 @@ impl App {
         let gas_used = ante.gas + used;
         match result {
             Ok((msg_events, data, _)) => {
-                for m in &tx.msgs {
-                    if let AppMsg::Host {
-                        msg: CosmosMsg::Bank(BankMsg::Send { to_address, .. }),
-                        ..
-                    } = m
-                    {
-                        self.ensure_account(to_address);
+                // Accounts come into being in execution order, as in wasmd: every instantiated
+                // contract gets one (`NewAccountWithAddress`, taking the next account number),
+                // and so does every new recipient of a bank transfer, a contract's included
+                // (the bank keeper's `SendCoins`). The events record both, in that order.
+                for e in &msg_events {
+                    let created = match e.kind.as_str() {
+                        "transfer" => e.attr("recipient"),
+                        "instantiate" => e.attr("_contract_address"),
+                        _ => None,
+                    };
+                    if let Some(address) = created {
+                        self.ensure_account(address);
                     }
                 }
                 events.extend(msg_events);

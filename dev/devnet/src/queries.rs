@@ -45,8 +45,10 @@ pub fn address_bytes(address: &str, prefix: &str) -> Result<Vec<u8>, String> {
     if address.trim().is_empty() {
         return Err("empty address string is not allowed".into());
     }
-    let (hrp, data) =
-        bech32::decode(address).map_err(|e| format!("decoding bech32 failed: {e}"))?;
+    let (hrp, data) = bech32::decode(address).map_err(|e| {
+        let why = go_bech32_error(address).unwrap_or_else(|| e.to_string());
+        format!("decoding bech32 failed: {why}")
+    })?;
     if hrp.as_str() != prefix {
         return Err(format!(
             "invalid Bech32 prefix; expected {prefix}, got {}",
@@ -57,6 +59,32 @@ pub fn address_bytes(address: &str, prefix: &str) -> Result<Vec<u8>, String> {
         return Err(format!("address length {} is invalid", data.len()));
     }
     Ok(data)
+}
+
+/// Why Go's bech32 (`btcutil/bech32.DecodeNoLimit`, which the SDK's address parsing calls)
+/// refuses `s`, in its words and in its order of checks: length, characters, case, separator,
+/// charset. `None` for a string those checks pass (a bad checksum: the caller's text stands).
+fn go_bech32_error(s: &str) -> Option<String> {
+    const CHARSET: &[u8] = b"qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+    let b = s.as_bytes();
+    if b.len() < 8 {
+        return Some(format!("invalid bech32 string length {}", b.len()));
+    }
+    if let Some(&c) = b.iter().find(|&&c| !(33..=126).contains(&c)) {
+        return Some(format!("invalid character in string: '{}'", c as char));
+    }
+    if b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_uppercase) {
+        return Some("string not all lowercase or all uppercase".into());
+    }
+    let lower = s.to_ascii_lowercase();
+    let one = lower.rfind('1').map_or(-1, |i| i as i64);
+    if one < 1 || one + 7 > b.len() as i64 {
+        return Some(format!("invalid separator index {one}"));
+    }
+    lower.as_bytes()[one as usize + 1..]
+        .iter()
+        .find(|c| !CHARSET.contains(c))
+        .map(|&c| format!("invalid character not part of charset: {c}"))
 }
 
 /// A wasm query's address check: wasmd answers a bad address as an invalid request (sdk 18).
@@ -376,6 +404,38 @@ mod tests {
         assert!(address_bytes(good, "cosmos")
             .unwrap_err()
             .contains("expected cosmos, got bithive"));
+    }
+
+    /// The SDK's texts for a bad address are Go's bech32 errors (issue #26: the REST
+    /// differential against wasmd found "parsing failed" where wasmd says "invalid separator
+    /// index -1"); each check in Go's order.
+    #[test]
+    fn bad_addresses_read_as_go_bech32_errors() {
+        let why = |a: &str| address_bytes(a, "bithive").unwrap_err();
+        assert_eq!(
+            why("notanaddress"),
+            "decoding bech32 failed: invalid separator index -1"
+        );
+        assert_eq!(
+            why("xyz"),
+            "decoding bech32 failed: invalid bech32 string length 3"
+        );
+        assert_eq!(
+            why("bithive1 qypqxpq9"),
+            "decoding bech32 failed: invalid character in string: ' '"
+        );
+        assert_eq!(
+            why("bithive1Qypqxpq9qcrsszg2"),
+            "decoding bech32 failed: string not all lowercase or all uppercase"
+        );
+        assert_eq!(
+            why("bithive1qypq"),
+            "decoding bech32 failed: invalid separator index 7"
+        );
+        assert_eq!(
+            why("bithive1qypqbxpq9qcrs"),
+            "decoding bech32 failed: invalid character not part of charset: 98"
+        );
     }
 
     #[test]

@@ -25,12 +25,12 @@ use cosmrs::proto::cosmos::bank::v1beta1::{
 };
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use cosmrs::proto::cosmwasm::wasm::v1::{
-    QueryAllContractStateRequest, QueryAllContractStateResponse, QueryCodesRequest,
-    QueryCodesResponse, QueryContractHistoryRequest, QueryContractHistoryResponse,
-    QueryContractInfoRequest, QueryContractInfoResponse, QueryContractsByCodeRequest,
-    QueryContractsByCodeResponse, QueryParamsRequest, QueryParamsResponse,
-    QueryRawContractStateRequest, QueryRawContractStateResponse, QuerySmartContractStateRequest,
-    QuerySmartContractStateResponse,
+    QueryAllContractStateRequest, QueryAllContractStateResponse, QueryCodeRequest,
+    QueryCodeResponse, QueryCodesRequest, QueryCodesResponse, QueryContractHistoryRequest,
+    QueryContractHistoryResponse, QueryContractInfoRequest, QueryContractInfoResponse,
+    QueryContractsByCodeRequest, QueryContractsByCodeResponse, QueryParamsRequest,
+    QueryParamsResponse, QueryRawContractStateRequest, QueryRawContractStateResponse,
+    QuerySmartContractStateRequest, QuerySmartContractStateResponse,
 };
 use cosmrs::proto::prost::Message;
 use serde_json::{json, Value};
@@ -484,8 +484,14 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     "created": render::position(c.created.as_ref()),
                     "ibc_port_id": c.ibc_port_id,
                     "extension": Value::Null,
-                    // wasmd v0.61 gives every contract an IBC v2 port `wasm2<address>`.
-                    "ibc2_port_id": format!("wasm2{}", r.address),
+                    // wasmd v0.61 gives every contract an IBC v2 port: `wasm2` and the address
+                    // without its bech32 prefix (`PortIDForContractV2`).
+                    "ibc2_port_id": format!(
+                        "wasm2{}",
+                        r.address
+                            .strip_prefix(node.config().bech32_prefix.as_str())
+                            .unwrap_or(&r.address)
+                    ),
                 },
             }))
         }
@@ -550,26 +556,15 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
             }))
         }
         Endpoint::Code(code_id) => {
-            // The code's info only: its wasm (up to 800 KiB) is left out (`data` empty);
-            // `abci_query` `/cosmwasm.wasm.v1.Query/Code` serves it.
-            let info = {
-                let app = node.app_read();
-                if code_id == 0 {
-                    return Err(RestError::unknown("code id: invalid"));
-                }
-                let checksum = app.chain().code_checksum(code_id).map_err(|_| {
-                    RestError::unknown(format!(
-                        "codespace wasm code 28: no such code: code id {code_id}"
-                    ))
-                })?;
-                json!({
-                    "code_id": code_id.to_string(),
-                    "creator": app.chain().code_creator(code_id).unwrap_or_default(),
-                    "data_hash": hex::encode_upper(checksum.as_slice()),
-                    "instantiate_permission": { "permission": "Everybody", "addresses": [] },
-                })
-            };
-            v(json!({ "code_info": info, "data": Value::Null }))
+            // The code's info and its wasm, base64, as wasmd serves them (held to a live wasmd
+            // by cli/tests/wasmd_diff.rs; up to 800 KiB of wasm, within `max_response_bytes`).
+            let r: QueryCodeResponse = abci(
+                node,
+                "/cosmwasm.wasm.v1.Query/Code",
+                QueryCodeRequest { code_id },
+            )?;
+            let info = r.code_info.as_ref().map_or(Value::Null, render::code_info);
+            v(json!({ "code_info": info, "data": render::b64(&r.data) }))
         }
         Endpoint::CodeContracts { code_id, page } => {
             let r: QueryContractsByCodeResponse = abci(
