@@ -13,7 +13,12 @@ const outPath = process.argv[2] ?? path.join(here, "src", "contracts");
 // bithive-payfi-escrow -> PayfiEscrow
 const pascal = (s) =>
   s.replace(/^bithive-/, "").split("-").map((w) => w[0].toUpperCase() + w.slice(1)).join("");
+// Left out: bithive-ics20 (cw20-ics20's messages). Its TransferMsg has a field `memo`, which
+// ts-codegen 0.35 also uses for the tx memo parameter of every execute method, so the generated
+// client does not type-check; the app does not send over IBC yet.
+const skip = new Set(["bithive-ics20"]);
 const contracts = readdirSync(schemaRoot)
+  .filter((d) => !skip.has(d))
   .sort()
   .map((d) => ({ name: pascal(d), dir: path.join(schemaRoot, d) }));
 

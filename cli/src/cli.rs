@@ -44,6 +44,9 @@ pub enum Command {
     /// Operator keys in the keyring file
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// IBC between two deployments: the Hermes config and the chain-registry IBC file
+    #[command(subcommand)]
+    Ibc(IbcCommand),
     /// Serve the web app (web/dist) with deployment.json, forwarding /rpc to the chain
     Web(WebArgs),
     /// Print a shell completion script to stdout
@@ -54,6 +57,62 @@ pub enum Command {
 pub enum DevnetCommand {
     /// Run the devnet until ctrl-c or SIGTERM; prints the RPC URL once listening
     Start(DevnetArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IbcCommand {
+    /// Find the open channels between two deployments (ibc-go `transfer`, cw20-ics20 and
+    /// attestation ports), checked from both ends, and write hermes.toml (packet filters for
+    /// exactly those channels) and _IBC/<chain_1>-<chain_2>.json
+    Files(Box<IbcFilesArgs>),
+    /// Print the denom ibc-go mints for BASE arriving over PATH (port/channel[/port/channel..])
+    Denom {
+        /// The trace, e.g. transfer/channel-0
+        path: String,
+        /// The base denom, e.g. uatom or cw20:<contract>
+        base: String,
+    },
+}
+
+/// `bithive ibc files`.
+#[derive(Clone, Debug, Args)]
+pub struct IbcFilesArgs {
+    /// First chain's deployment.json
+    #[arg(long, value_name = "FILE")]
+    pub a_deployment: PathBuf,
+    /// First chain's CometBFT RPC URL
+    #[arg(long, value_name = "URL")]
+    pub a_rpc: String,
+    /// First chain's gRPC URL (for Hermes)
+    #[arg(long, value_name = "URL")]
+    pub a_grpc: String,
+    /// First chain's registry name [default: from its chain id]
+    #[arg(long, value_name = "NAME")]
+    pub a_name: Option<String>,
+    /// Second chain's deployment.json
+    #[arg(long, value_name = "FILE")]
+    pub b_deployment: PathBuf,
+    /// Second chain's CometBFT RPC URL
+    #[arg(long, value_name = "URL")]
+    pub b_rpc: String,
+    /// Second chain's gRPC URL (for Hermes)
+    #[arg(long, value_name = "URL")]
+    pub b_grpc: String,
+    /// Second chain's registry name [default: from its chain id]
+    #[arg(long, value_name = "NAME")]
+    pub b_name: Option<String>,
+    /// The relayer's key name in Hermes's keyring, on both chains
+    #[arg(long, value_name = "NAME", default_value = "relayer")]
+    pub key_name: String,
+    /// Hermes's keyring directory [default: Hermes's, ~/.hermes/keys]
+    #[arg(long, value_name = "DIR")]
+    pub key_store: Option<PathBuf>,
+    /// Serve Hermes's Prometheus telemetry on this address
+    #[arg(long, value_name = "ADDR")]
+    pub telemetry: Option<SocketAddr>,
+    /// Directory for hermes.toml and _IBC/
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,6 +37,7 @@ pub const ARTIFACTS: &[(&str, &str)] = &[
     ("attestation", "bithive_attestation.wasm"),
     ("model_registry", "bithive_model_registry.wasm"),
     ("data_vault", "bithive_data_vault.wasm"),
+    ("ics20", "bithive_ics20.wasm"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +93,8 @@ pub struct DeployConfig {
     /// Receives escrow fees, slashed pledges, foundation and operations vesting; the deployer when
     /// unset.
     pub treasury: Option<String>,
+    /// ICS-20 for BTT and BTK (cw20-ics20, issue #25).
+    pub ics20: Ics20Params,
     /// Wasm admin of BTK and BTT: the only account that may migrate their code (a governance
     /// contract). Unset: nobody, the token code is immutable. Never the deployer by default: a
     /// migration can change minting.
@@ -109,6 +112,30 @@ pub struct StakingParams {
     pub unbonding_seconds: u64,
     pub max_claims: u32,
     pub fraud_slash: Decimal,
+}
+
+/// `[ics20]`: the cw20-ics20 contract that sends BTT and BTK over IBC.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ics20Params {
+    /// Packet timeout when a transfer names none (seconds).
+    pub default_timeout_seconds: u64,
+    /// Its governance: the only account that may allow another cw20 token or change the
+    /// admin. The deployer when unset.
+    pub admin: Option<String>,
+    /// Gas limit of the cw20 transfer that pays a returning token out (None: no limit; BTT
+    /// and BTK are BitHive's own code, so they run unlimited like a native transfer).
+    pub gas_limit: Option<u64>,
+}
+
+impl Default for Ics20Params {
+    fn default() -> Self {
+        Ics20Params {
+            default_timeout_seconds: 600,
+            admin: None,
+            gas_limit: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -175,6 +202,7 @@ impl Default for DeployConfig {
             escrow_fee_bps: 50,
             job_dispute_seconds: 3_600,
             attestation: AttestationParams::default(),
+            ics20: Ics20Params::default(),
             treasury: None,
             token_admin: None,
         }
@@ -247,6 +275,9 @@ pub struct Contracts {
     pub model_registry: String,
     #[serde(default)]
     pub data_vault: String,
+    /// cw20-ics20 (#25): its IBC port is `wasm.<address>`. Absent in deployments written before.
+    #[serde(default)]
+    pub ics20: String,
 }
 
 /// Reads the artifacts and checks each against `checksums.txt` before anything is uploaded.
@@ -342,6 +373,13 @@ pub async fn deploy(
     if config.btt_supply.is_zero() {
         return Err(DeployError::Config(
             "btt_supply must be > 0: it is the whole BTT supply".into(),
+        ));
+    }
+    if config.ics20.default_timeout_seconds == 0 {
+        return Err(DeployError::Config(
+            "ics20.default_timeout_seconds must be > 0: a packet without a timeout could \
+             never be refunded"
+                .into(),
         ));
     }
     let artifacts = load_artifacts(&config.artifacts)?;
@@ -608,6 +646,28 @@ pub async fn deploy(
                 cw20_allowlist: vec![d.contracts.btt.clone()],
             },
             &label("data-vault"),
+        )
+        .await?;
+
+    // ICS-20 (#25): BTT and BTK, and no other cw20, may leave over IBC; new tokens only by
+    // the configured admin.
+    let ics20_admin = config.ics20.admin.clone().unwrap_or_else(|| me.clone());
+    d.contracts.ics20 = p
+        .instantiate(
+            code("ics20"),
+            &bithive_interface::ics20::InitMsg {
+                default_timeout: config.ics20.default_timeout_seconds,
+                gov_contract: ics20_admin,
+                allowlist: [&d.contracts.btt, &d.contracts.btk]
+                    .into_iter()
+                    .map(|t| bithive_interface::ics20::AllowMsg {
+                        contract: t.clone(),
+                        gas_limit: config.ics20.gas_limit,
+                    })
+                    .collect(),
+                default_gas_limit: None,
+            },
+            &label("ics20"),
         )
         .await?;
 

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod demo;
 pub mod deploy;
+pub mod ibc;
 pub mod platform;
 pub mod research;
 pub mod wallet;

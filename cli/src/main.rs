@@ -6,9 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use bithive_chain_client::{ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint};
 use bithive_cli::cli::{
-    ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs, DevnetCommand, RelayerCommand, WebArgs,
+    ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs, DevnetCommand, IbcCommand, IbcFilesArgs,
+    RelayerCommand, WebArgs,
 };
-use bithive_cli::{demo, deploy, wallet, web};
+use bithive_cli::{demo, deploy, ibc, wallet, web};
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -25,6 +26,11 @@ fn main() -> anyhow::Result<()> {
         Command::ChainInfo(args) => run_chain_info(&args),
         Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
         Command::Keys(cmd) => Ok(bithive_relayer::cli::keys(&cmd)?),
+        Command::Ibc(IbcCommand::Files(args)) => run_ibc_files(&args),
+        Command::Ibc(IbcCommand::Denom { path, base }) => {
+            println!("{}", bithive_ibc_files::ibc_denom(&path, &base));
+            Ok(())
+        }
         Command::Web(args) => run_web(&args),
         Command::Completions(c) => {
             c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());
@@ -143,6 +149,94 @@ fn run_chain_info(args: &ChainInfoArgs) -> anyhow::Result<()> {
         ))
         .with_context(|| format!("wallet files for {}", path.display()))?;
     print_written(&w);
+    Ok(())
+}
+
+fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
+    init_logs();
+    let read = |path: &std::path::Path| -> anyhow::Result<deploy::Deployment> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    };
+    let (da, db) = (read(&args.a_deployment)?, read(&args.b_deployment)?);
+    let ea = HttpEndpoint::new(&args.a_rpc, CompatVersion::V038, Duration::from_secs(20))?;
+    let eb = HttpEndpoint::new(&args.b_rpc, CompatVersion::V038, Duration::from_secs(20))?;
+    let side = |d: &'_ deploy::Deployment, rpc: &str, grpc: &str, name: &Option<String>| {
+        let prefix = d
+            .deployer
+            .split_once('1')
+            .map(|(hrp, _)| hrp.to_string())
+            .with_context(|| format!("deployer {} of {} is not bech32", d.deployer, d.chain_id))?;
+        let (denom, price) = match &d.fees {
+            Some(f) => (
+                f.denom.clone(),
+                f.gas_price.to_string().parse::<f64>().unwrap_or(0.025),
+            ),
+            None => ("ubhive".to_string(), 0.025),
+        };
+        anyhow::Ok(bithive_ibc_files::ChainEndpoint {
+            chain_id: d.chain_id.clone(),
+            rpc: rpc.to_string(),
+            grpc: grpc.to_string(),
+            account_prefix: prefix,
+            key_name: args.key_name.clone(),
+            gas_denom: denom,
+            gas_price: price,
+        })
+        .map(|endpoint| {
+            (
+                endpoint,
+                name.clone()
+                    .unwrap_or_else(|| bithive_wallet_files::registry_name(&d.chain_id)),
+            )
+        })
+    };
+    let (end_a, name_a) = side(&da, &args.a_rpc, &args.a_grpc, &args.a_name)?;
+    let (end_b, name_b) = side(&db, &args.b_rpc, &args.b_grpc, &args.b_name)?;
+    let a = ibc::Side {
+        deployment: &da,
+        rpc: &ea,
+        endpoint: end_a,
+        chain_name: name_a,
+    };
+    let b = ibc::Side {
+        deployment: &db,
+        rpc: &eb,
+        endpoint: end_b,
+        chain_name: name_b,
+    };
+    let opts = bithive_ibc_files::hermes::HermesOptions {
+        telemetry: args.telemetry.map(|t| (t.ip().to_string(), t.port())),
+        key_store_folder: args.key_store.as_ref().map(|p| p.display().to_string()),
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let w = rt.block_on(ibc::write(&a, &b, &opts, &args.out))?;
+    for n in &w.discovered.notes {
+        println!("note: {n}");
+    }
+    for c in &w.discovered.channels {
+        println!(
+            "channel {}/{} on {} <-> {}/{} on {} ({})",
+            c.a.port_id,
+            c.a.channel_id,
+            da.chain_id,
+            c.b.port_id,
+            c.b.channel_id,
+            db.chain_id,
+            c.version
+        );
+    }
+    if w.discovered.channels.is_empty() {
+        println!(
+            "no open channels between the deployments yet: hermes.toml relays nothing; create \
+             them with `hermes create channel`, then run this again"
+        );
+    }
+    for p in &w.paths {
+        println!("wrote {}", p.display());
+    }
     Ok(())
 }
 

@@ -21,7 +21,7 @@ async fn demo_runs_end_to_end() {
     let report = demo::run(&opts, &mut |l: &str| lines.push(l.to_string()))
         .await
         .unwrap_or_else(|e| panic!("demo failed: {e}\nprogress:\n{}", lines.join("\n")));
-    assert_eq!(report.deployment.codes.len(), 12);
+    assert_eq!(report.deployment.codes.len(), 13);
     assert!(report.attestation_latency_blocks >= 1, "{report:?}");
     let table = report.table();
     for row in [

@@ -12,6 +12,8 @@ pub mod attestation;
 pub mod data_vault;
 pub mod emission;
 pub mod fractional;
+#[cfg(feature = "ics20")]
+pub mod ics20;
 pub mod model_registry;
 pub mod payfi_escrow;
 pub mod rewards;

@@ -1,0 +1,238 @@
+//! The files an IBC operator needs for a BitHive deployment's channels, built from facts the
+//! caller queried from the chains (this crate does no I/O):
+//! - [`hermes::HermesConfig`]: a Hermes relayer config for two chains, whose packet filters allow
+//!   exactly the deployment's channels;
+//! - [`registry::IbcData`]: the Cosmos chain-registry `_IBC/<a>-<b>.json` file.
+//!
+//! A [`Link`] is what both are made from: two chains, the client and connection each holds for
+//! the other, and the channels between them.
+
+pub mod hermes;
+pub mod registry;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("{what}: {message}")]
+    Invalid { what: String, message: String },
+    #[error("serialising {what}: {message}")]
+    Serialize { what: &'static str, message: String },
+}
+
+fn invalid(what: impl Into<String>, message: impl Into<String>) -> Error {
+    Error::Invalid {
+        what: what.into(),
+        message: message.into(),
+    }
+}
+
+/// How to reach a chain and pay for a relayer's transactions on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChainEndpoint {
+    pub chain_id: String,
+    /// CometBFT RPC, `http(s)://host:port`.
+    pub rpc: String,
+    /// Cosmos SDK gRPC, `http(s)://host:port`.
+    pub grpc: String,
+    pub account_prefix: String,
+    /// The relayer's key in its keyring (`hermes keys add --key-name`).
+    pub key_name: String,
+    pub gas_denom: String,
+    pub gas_price: f64,
+}
+
+/// One end of a channel.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ChannelEnd {
+    pub port_id: String,
+    pub channel_id: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ordering {
+    Ordered,
+    Unordered,
+}
+
+/// A channel between the two chains of a [`Link`]: `a` on `Link::a`, `b` on `Link::b`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub a: ChannelEnd,
+    pub b: ChannelEnd,
+    pub ordering: Ordering,
+    pub version: String,
+}
+
+/// A chain's side of a link: its id, its registry name, and its light client of the other
+/// chain with the connection built on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkEnd {
+    pub chain_id: String,
+    pub chain_name: String,
+    pub client_id: String,
+    pub connection_id: String,
+}
+
+/// Two chains joined by one connection, and the channels on it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    pub a: LinkEnd,
+    pub b: LinkEnd,
+    pub channels: Vec<Channel>,
+}
+
+impl Link {
+    /// Identifiers are ICS-24 identifiers (the checks ibc-go makes), channels distinct, the two
+    /// chains different.
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.a.chain_id == self.b.chain_id {
+            return Err(invalid(
+                "link",
+                format!("both ends are chain {}", self.a.chain_id),
+            ));
+        }
+        for end in [&self.a, &self.b] {
+            identifier(
+                &format!("{} client_id", end.chain_id),
+                &end.client_id,
+                9,
+                64,
+            )?;
+            identifier(
+                &format!("{} connection_id", end.chain_id),
+                &end.connection_id,
+                10,
+                64,
+            )?;
+            if end.chain_id.is_empty() || end.chain_name.is_empty() {
+                return Err(invalid("link", "empty chain id or chain name"));
+            }
+        }
+        validate_channels(&self.a.chain_id, &self.b.chain_id, &self.channels)
+    }
+}
+
+/// Each channel end an ICS-24 port and channel identifier, none listed twice.
+pub fn validate_channels(chain_a: &str, chain_b: &str, channels: &[Channel]) -> Result<(), Error> {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in channels {
+        for (end, chain) in [(&c.a, chain_a), (&c.b, chain_b)] {
+            let what = format!("{chain} channel {}/{}", end.port_id, end.channel_id);
+            identifier(&what, &end.port_id, 2, 128)?;
+            identifier(&what, &end.channel_id, 8, 64)?;
+            if !seen.insert((chain.to_string(), end.clone())) {
+                return Err(invalid(what, "listed twice"));
+            }
+        }
+        if c.version.is_empty() {
+            return Err(invalid("channel version", "empty"));
+        }
+    }
+    Ok(())
+}
+
+/// ICS-24: `[a-zA-Z0-9.\_+\-#\[\]<>]`, with the length bounds of the identifier kind.
+fn identifier(what: &str, id: &str, min: usize, max: usize) -> Result<(), Error> {
+    if id.len() < min || id.len() > max {
+        return Err(invalid(
+            what,
+            format!("identifier {id:?} must be {min} to {max} characters"),
+        ));
+    }
+    let ok = |c: char| c.is_ascii_alphanumeric() || "._+-#[]<>".contains(c);
+    if let Some(c) = id.chars().find(|&c| !ok(c)) {
+        return Err(invalid(
+            what,
+            format!("identifier {id:?} has the character {c:?}, outside ICS-24's set"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn link() -> Link {
+        Link {
+            a: LinkEnd {
+                chain_id: "bithive-a-1".into(),
+                chain_name: "bithivea".into(),
+                client_id: "07-tendermint-0".into(),
+                connection_id: "connection-0".into(),
+            },
+            b: LinkEnd {
+                chain_id: "wasm-b-2".into(),
+                chain_name: "wasmb".into(),
+                client_id: "07-tendermint-0".into(),
+                connection_id: "connection-0".into(),
+            },
+            channels: vec![Channel {
+                a: ChannelEnd {
+                    port_id: "transfer".into(),
+                    channel_id: "channel-0".into(),
+                },
+                b: ChannelEnd {
+                    port_id: "transfer".into(),
+                    channel_id: "channel-0".into(),
+                },
+                ordering: Ordering::Unordered,
+                version: "ics20-1".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_valid_link_passes() {
+        link().validate().unwrap();
+    }
+
+    #[test]
+    fn bad_identifiers_and_duplicates_are_refused() {
+        let mut l = link();
+        l.b.chain_id = l.a.chain_id.clone();
+        assert!(l.validate().is_err());
+        let mut l = link();
+        l.a.connection_id = "connection 0".into();
+        assert!(l.validate().unwrap_err().to_string().contains("ICS-24"));
+        let mut l = link();
+        l.channels[0].b.port_id = "x".into();
+        assert!(l.validate().is_err());
+        let mut l = link();
+        l.channels.push(l.channels[0].clone());
+        assert!(l.validate().unwrap_err().to_string().contains("twice"));
+    }
+}
+
+/// The denom ibc-go's transfer module mints for `base` arriving over `path`
+/// (`port/channel[/port/channel...]`): `ibc/` and the upper-case hex SHA-256 of `path/base`.
+pub fn ibc_denom(path: &str, base: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let full = format!("{path}/{base}");
+    let hash = Sha256::digest(full.as_bytes());
+    let mut s = String::with_capacity(4 + 64);
+    s.push_str("ibc/");
+    for b in hash {
+        s.push_str(&format!("{b:02X}"));
+    }
+    s
+}
+
+/// `cw20:<contract>`: the ICS-20 denom cw20-ics20 sends a cw20 token under.
+pub fn cw20_denom(contract: &str) -> String {
+    format!("cw20:{contract}")
+}
+
+#[cfg(test)]
+mod denom_tests {
+    #[test]
+    fn ibc_gos_vector() {
+        // ibc-go's own example (docs/apps/transfer and the issue): transfer/channel-0/uatom.
+        assert_eq!(
+            super::ibc_denom("transfer/channel-0", "uatom"),
+            "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2"
+        );
+    }
+}
