@@ -15,6 +15,7 @@ pub mod inference_worker;
 pub mod keyring;
 pub mod matching_worker;
 pub mod metrics;
+#[cfg(feature = "mock")]
 pub mod mock_contracts;
 pub mod pipeline;
 pub mod runtime;
