@@ -227,39 +227,14 @@ impl Platform {
         node: &ChainClient,
         operator: &OperatorKey,
     ) -> Result<(), DemoError> {
-        let c = &self.deployment.contracts;
-        let operator_signature = ctx!(
-            bithive_signed_attestation::signing::sign_operator_pop(
-                operator.k256(),
-                &self.chain_id,
-                &c.staking,
-                node.address(),
-            ),
-            "operator key proof"
-        )?;
-        exec(
-            node,
-            &c.staking,
-            &StakingMsg::RegisterNode {
-                capacity_t: 4,
-                tier: Tier::T1,
-                operator_key: PubKey33(operator.public_key_compressed()),
-                operator_signature,
-            },
-            "register node",
-        )
-        .await?;
-        exec(
+        register_node_on(
             &self.gov,
-            &c.staking,
-            &StakingMsg::SetCompliance {
-                node: node.address().to_string(),
-                level: Decimal::permille(900),
-            },
-            "node compliance",
+            &self.chain_id,
+            &self.deployment.contracts,
+            node,
+            operator,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// The treasury (deployer) grants `node` `amount` BTK, which it bonds in staking as its pledge.
@@ -466,6 +441,50 @@ impl Platform {
     }
 }
 
+/// `node` registers in `contracts`' staking with `operator` as its operator key (a proof of
+/// possession signed for this chain, staking contract and node account); governance (`gov`)
+/// records its compliance. On any chain: the platform's devnet or a real one.
+pub async fn register_node_on(
+    gov: &ChainClient,
+    chain_id: &str,
+    contracts: &crate::deploy::Contracts,
+    node: &ChainClient,
+    operator: &OperatorKey,
+) -> Result<(), DemoError> {
+    let operator_signature = ctx!(
+        bithive_signed_attestation::signing::sign_operator_pop(
+            operator.k256(),
+            chain_id,
+            &contracts.staking,
+            node.address(),
+        ),
+        "operator key proof"
+    )?;
+    exec(
+        node,
+        &contracts.staking,
+        &StakingMsg::RegisterNode {
+            capacity_t: 4,
+            tier: Tier::T1,
+            operator_key: PubKey33(operator.public_key_compressed()),
+            operator_signature,
+        },
+        "register node",
+    )
+    .await?;
+    exec(
+        gov,
+        &contracts.staking,
+        &StakingMsg::SetCompliance {
+            node: node.address().to_string(),
+            level: Decimal::permille(900),
+        },
+        "node compliance",
+    )
+    .await?;
+    Ok(())
+}
+
 /// One tabular row of the breast-cancer models (30 features), as the engine's test vectors.
 pub const DEMO_ROW: &str = "[13,20,85,550,0.1,0.1,0.08,0.05,0.18,0.06,0.4,1.2,2.8,40,0.007,0.025,0.03,0.012,0.02,0.0038,15,26,100,700,0.13,0.25,0.27,0.11,0.29,0.084]";
 
@@ -542,8 +561,17 @@ pub async fn cw20_balance(c: &ChainClient, token: &str, addr: &str) -> Result<u1
 }
 
 pub async fn native_balance(c: &ChainClient, addr: &str) -> Result<u128, DemoError> {
+    native_balance_of(c, addr, DENOM).await
+}
+
+/// `addr`'s bank balance of `denom` (an `ibc/...` voucher, for example).
+pub async fn native_balance_of(
+    c: &ChainClient,
+    addr: &str,
+    denom: &str,
+) -> Result<u128, DemoError> {
     ctx!(
-        bithive_chain_client::query::balance(c.rpc().as_ref(), addr, DENOM).await,
+        bithive_chain_client::query::balance(c.rpc().as_ref(), addr, denom).await,
         "bank balance"
     )
 }

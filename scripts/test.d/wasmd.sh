@@ -6,7 +6,8 @@
 # through wasmd's checks, instantiates and wires the platform; asset_shares, a code only there, is
 # instantiated with the CLI), then checks the deployment with wasmd's queries: code checksums,
 # admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails;
-# runs the devnet's CosmJS checks on the same chain; then the devnet differential (below).
+# runs the devnet's CosmJS checks on the same chain and the relayer on it (an inference job paid,
+# attested and paid out); then the devnet differential (below).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -161,6 +162,13 @@ say "deployer's set_minter fails on wasmd: code $(jq -r .code <<<"$res") ($(jq -
     COSMJS_PREFIX="$WASMD_PREFIX" node test.mjs --external "$ROOT/artifacts") >&2 \
   || fail "the CosmJS checks on wasmd (dev/devnet/cosmjs-test/test.mjs --external)"
 say "ok: the devnet's CosmJS checks pass on wasmd ($WASMD_CHAIN_ID)"
+
+# The relayer on wasmd (#26 item 3): a platform deployed with jobs paid at the report, a node
+# registered, `bithive relayer start` following wasmd's blocks with the real inference engine; a
+# patient's job is attested and the node paid once (cli/tests/wasmd_relayer.rs).
+WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_relayer \
+  -- --ignored --nocapture >&2 || fail "the relayer on wasmd (cli/tests/wasmd_relayer.rs)"
+say "ok: the relayer attested an inference job on wasmd and the escrow paid the node once"
 
 # The same deployment on the second chain, whose addresses start with wasm1 (--prefix wasm).
 (
