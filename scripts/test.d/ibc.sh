@@ -6,15 +6,18 @@
 # A cw20-ics20 <-> B transfer); then, relayed by Hermes:
 #   - native ubhive A -> B and back: the voucher's denom is ibc-go's rule (`bithive ibc denom`,
 #     checked against ibc-go's vector in packages/ibc-files) and B's denom trace says so;
-#   - BTT (cw20) A -> B through cw20-ics20, arriving as an ibc/ voucher, and back to A, released
-#     from cw20-ics20's escrow;
+#   - BTT (cw20) A -> B through cw20-ics20, arriving as an ibc/ voucher that pays for an inference
+#     job in B's escrow (B's relayer runs and attests it, cli/tests/wasmd_relayer.rs); the rest
+#     back to A, released from cw20-ics20's escrow;
 #   - an error acknowledgement (a receiver B cannot decode) refunds the sender exactly once, native
 #     and cw20;
 #   - Hermes killed (SIGKILL) with packets in flight, some of which time out while it is down:
 #     after the restart each delivered packet arrives once and each timed-out one is refunded once;
 #   - bad input refused with ibc-go's or cw20-ics20's error and no balance moved: a cw20 outside
 #     the allowlist, an unknown channel (native and cw20), an amount above the balance, a channel
-#     handshake with another version.
+#     handshake with another version;
+#   - the attestation contracts' channel: refused until governance pins the peer (connection and
+#     port) on both sides, then opened by Hermes and listed in the files.
 # Writes the chain-registry _IBC file and checks it against the registry's schema. Prints the
 # batch throughput (transfers/s relayed end to end) and blocks from transfer to voucher.
 set -euo pipefail
@@ -158,7 +161,8 @@ start_hermes() {
 start_hermes
 
 # Users: Bob on B (funded by B's deployer for fees).
-"$BIN_B" keys add bob --keyring-backend test --home "$B_HOME" >/dev/null 2>&1
+"$BIN_B" keys add bob --keyring-backend test --home "$B_HOME" --output json 2>&1 | jq -r .mnemonic >"$H/bob.mnemonic"
+chmod 600 "$H/bob.mnemonic"
 BOB="$("$BIN_B" keys show bob -a --keyring-backend test --home "$B_HOME")"
 ok "$(txb deployer bank send deployer "$BOB" 10000000ubhive)" "fund bob"
 
@@ -179,24 +183,34 @@ wait_for "A's escrow to release" eq 0 bal_a "$ESCROW_T" ubhive
 [ "$(qb bank total-supply-of "$VOUCHER" | jq -r '.amount.amount')" = 0 ] || fail "voucher supply on B after the return"
 say "native: back on A; escrow 0, B's voucher supply 0"
 
-# 2. BTT (cw20) A -> B through cw20-ics20, and back.
+# 2. BTT (cw20) A -> B through cw20-ics20; on B the voucher pays for an inference job in B's
+# escrow, which the relayer runs and attests (cli/tests/wasmd_relayer.rs with JOB_DENOM); the rest
+# goes back to A, released from cw20-ics20's escrow.
 CW_VOUCHER="$("$BITHIVE" ibc denom "transfer/$C_B" "cw20:$BTT")"
 send_cw20() { # AMOUNT CHANNEL RECEIVER [TIMEOUT]
   local t="${4:-}" msg
   msg="$(jq -cn --arg c "$2" --arg r "$3" --arg t "$t" '{channel: $c, remote_address: $r} + (if $t == "" then {} else {timeout: ($t | tonumber)} end)' | base64 -w0)"
   txa deployer wasm execute "$BTT" "{\"send\":{\"contract\":\"$ICS20\",\"amount\":\"$1\",\"msg\":\"$msg\"}}" --gas 600000
 }
+SENT=5000000 JOB_PRICE=2000000   # cli/tests/wasmd_relayer.rs's PRICE
 btt0="$(cw20_bal "$BTT" "$ALICE")"
-ok "$(send_cw20 500 "$C_A" "$BOB")" "BTT to cw20-ics20"
-wait_for "the BTT voucher on B" eq 500 bal_b "$BOB" "$CW_VOUCHER"
-[ "$(cw20_bal "$BTT" "$ICS20")" = 500 ] || fail "cw20-ics20 escrow holds $(cw20_bal "$BTT" "$ICS20") BTT"
-[ "$(qa wasm contract-state smart "$ICS20" "{\"channel\":{\"id\":\"$C_A\"}}" | jq -r '.data.balances[0].cw20.amount')" = 500 ] \
+ok "$(send_cw20 "$SENT" "$C_A" "$BOB")" "BTT to cw20-ics20"
+wait_for "the BTT voucher on B" eq "$SENT" bal_b "$BOB" "$CW_VOUCHER"
+[ "$(cw20_bal "$BTT" "$ICS20")" = "$SENT" ] || fail "cw20-ics20 escrow holds $(cw20_bal "$BTT" "$ICS20") BTT"
+[ "$(qa wasm contract-state smart "$ICS20" "{\"channel\":{\"id\":\"$C_A\"}}" | jq -r '.data.balances[0].cw20.amount')" = "$SENT" ] \
   || fail "cw20-ics20 channel balance"
-say "cw20: 500 BTT A->B as $CW_VOUCHER, escrowed in cw20-ics20"
-ok "$(txb bob ibc-transfer transfer transfer "$C_B" "$ALICE" "500$CW_VOUCHER")" "BTT voucher back B->A"
-wait_for "BTT released to Alice" eq "$btt0" cw20_bal "$BTT" "$ALICE"
-[ "$(cw20_bal "$BTT" "$ICS20")" = 0 ] || fail "cw20-ics20 still holds BTT"
-say "cw20: back on A, released from cw20-ics20's escrow"
+say "cw20: $SENT BTT A->B as $CW_VOUCHER, escrowed in cw20-ics20"
+WASMD_NET_ENV="$H/b/wasmd-net.env" JOB_DENOM="$CW_VOUCHER" JOB_FUNDER_MNEMONIC_FILE="$H/bob.mnemonic" \
+  cargo test --quiet --locked -p bithive-cli --test wasmd_relayer -- --ignored --nocapture >&2 \
+  || fail "an inference job on B paid in the BTT voucher (cli/tests/wasmd_relayer.rs)"
+say "cw20: the voucher paid an inference job in B's escrow; B's relayer attested it and the node was paid"
+REST=$((SENT - JOB_PRICE))
+[ "$(bal_b "$BOB" "$CW_VOUCHER")" = "$REST" ] || fail "Bob holds $(bal_b "$BOB" "$CW_VOUCHER") of the voucher, expected $REST"
+ok "$(txb bob ibc-transfer transfer transfer "$C_B" "$ALICE" "$REST$CW_VOUCHER")" "BTT voucher back B->A"
+wait_for "BTT released to Alice" eq "$((btt0 - JOB_PRICE))" cw20_bal "$BTT" "$ALICE"
+[ "$(cw20_bal "$BTT" "$ICS20")" = "$JOB_PRICE" ] || fail "cw20-ics20 holds $(cw20_bal "$BTT" "$ICS20"), expected the $JOB_PRICE still on B"
+btt0="$(cw20_bal "$BTT" "$ALICE")" esc0="$JOB_PRICE"
+say "cw20: the rest ($REST) back on A, released from cw20-ics20's escrow; $JOB_PRICE stays escrowed for the vouchers on B"
 
 # 3. Error acknowledgements: B cannot decode the receiver; the sender is refunded once.
 u0="$(bal_a "$ALICE" ubhive)"
@@ -204,7 +218,7 @@ ok "$(txa deployer ibc-transfer transfer transfer "$T_A" not-an-address 777ubhiv
 wait_for "the native refund" eq "$((u0 - FEE_AMOUNT))" bal_a "$ALICE" ubhive
 ok "$(send_cw20 300 "$C_A" not-an-address)" "cw20 to a bad receiver"
 wait_for "the cw20 refund" eq "$btt0" cw20_bal "$BTT" "$ALICE"
-[ "$(bal_a "$ESCROW_T" ubhive)" = 0 ] && [ "$(cw20_bal "$BTT" "$ICS20")" = 0 ] || fail "escrow after error acks"
+[ "$(bal_a "$ESCROW_T" ubhive)" = 0 ] && [ "$(cw20_bal "$BTT" "$ICS20")" = "$esc0" ] || fail "escrow after error acks"
 say "error acks: native and cw20 refunded exactly (balances back to before, less the fee)"
 
 # 4. Hermes killed with packets in flight; two of them time out while it is down.
@@ -227,7 +241,7 @@ sleep 3  # a second delivery or refund would land here
 [ "$(bal_b "$BOB" "$VOUCHER")" = "$((v0 + 4000))" ] && [ "$(bal_b "$BOB" "$CW_VOUCHER")" = "$((cv0 + 40))" ] \
   && [ "$(bal_a "$ALICE" ubhive)" = "$((u0 - 4000 - 4 * FEE_AMOUNT))" ] && [ "$(cw20_bal "$BTT" "$ALICE")" = "$((btt0 - 40))" ] \
   || fail "after the restart, a packet was delivered or refunded twice"
-[ "$(bal_a "$ESCROW_T" ubhive)" = 4000 ] && [ "$(cw20_bal "$BTT" "$ICS20")" = 40 ] || fail "escrows after the restart"
+[ "$(bal_a "$ESCROW_T" ubhive)" = 4000 ] && [ "$(cw20_bal "$BTT" "$ICS20")" = "$((esc0 + 40))" ] || fail "escrows after the restart"
 [ "$(qa ibc channel packet-commitments transfer "$T_A" | jq '.commitments | length')" = 0 ] || fail "unrelayed packets on $T_A"
 say "hermes SIGKILLed mid-flight and restarted: 2 packets delivered once, 2 timed out and refunded once"
 
@@ -267,7 +281,31 @@ grep -q "Only supports channel with ibc version ics20-1, got ics20-2" "$H/create
   || fail "a channel opened"
 say "refused, a channel with version ics20-2: cw20-ics20's 'Only supports channel with ibc version ics20-1'"
 
-# 6. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
+# 6. The attestation contracts' channel over the same connection: refused by A's contract until
+# governance pins B's attestation port on A's connection (and A's on B's), then opened by Hermes.
+ATT_A="$(jq -r .contracts.attestation "$H/a/deployment.json")" ATT_B="$(jq -r .contracts.attestation "$H/b/deployment.json")"
+CONN_B="$(qb ibc connection connections | jq -r '.connections[0].id')"
+att_channel() {
+  timeout 180 "$HERMES" --config "$CFG" create channel --a-chain "$A_ID" --a-connection "$CONN_A" \
+    --a-port "wasm.$ATT_A" --b-port "wasm.$ATT_B" --channel-version bithive-attestation-1 --yes >"$H/create-att.log" 2>&1
+}
+if att_channel; then fail "an attestation channel opened to an unpinned peer"; fi
+grep -q "counterparty $CONN_A/wasm.$ATT_B (connection/port) is not a pinned peer" "$H/create-att.log" \
+  || { tail -5 "$H/create-att.log" >&2; fail "the unpinned attestation handshake failed for another reason"; }
+say "refused, an attestation channel to an unpinned peer: 'counterparty $CONN_A/wasm.$ATT_B (connection/port) is not a pinned peer'"
+ok "$(txa deployer wasm execute "$ATT_A" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_A\",\"port_id\":\"wasm.$ATT_B\"}],\"remove\":[]}}" --gas 400000)" "pin B on A"
+ok "$(txb deployer wasm execute "$ATT_B" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_B\",\"port_id\":\"wasm.$ATT_A\"}],\"remove\":[]}}" --gas 400000)" "pin A on B"
+att_channel || { tail -20 "$H/create-att.log" >&2; fail "hermes could not open the pinned attestation channel"; }
+a_ch="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -c '[.data.channels[] | {c: .connection_id, p: .counterparty_port, open}]')"
+b_ch="$(qb wasm contract-state smart "$ATT_B" '{"channels":{}}' | jq -c '[.data.channels[] | {c: .connection_id, p: .counterparty_port, open}]')"
+[ "$a_ch" = "[{\"c\":\"$CONN_A\",\"p\":\"wasm.$ATT_B\",\"open\":true}]" ] || fail "A's attestation channels: $a_ch"
+[ "$b_ch" = "[{\"c\":\"$CONN_B\",\"p\":\"wasm.$ATT_A\",\"open\":true}]" ] || fail "B's attestation channels: $b_ch"
+ibc_files | sed 's/^/    /' >&2
+grep -qF "\"wasm.$ATT_A\"" "$CFG" && grep -qF "\"wasm.$ATT_B\"" "$CFG" || fail "hermes.toml does not relay the attestation channel"
+[ "$(jq '.channels | length' "$IBCF")" = 3 ] || fail "$IBCF: expected 3 channels"
+say "attestation: pinned peers on both sides, channel opened by Hermes on $CONN_A, recorded by both contracts; hermes.toml and $(basename "$IBCF") list it"
+
+# 7. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
 # reference, in the same run, is the same batch as plain bank sends on A, until committed.
 N="${IBC_BATCH:-50}"
 # batch_tx FILE ARGS...: one signed tx holding N copies of the message `tx ARGS --generate-only` makes.

@@ -129,7 +129,7 @@ pub fn artifacts() -> BTreeMap<String, Vec<u8>> {
         );
         out.insert(name.to_string(), wasm);
     }
-    assert_eq!(out.len(), 12, "the twelve BitHive artifacts");
+    assert_eq!(out.len(), 13, "the thirteen BitHive artifacts");
     out
 }
 
