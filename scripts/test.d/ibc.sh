@@ -17,7 +17,8 @@
 #     the allowlist, an unknown channel (native and cw20), an amount above the balance, a channel
 #     handshake with another version;
 #   - the attestation contracts' channel: refused until governance pins the peer (connection and
-#     port) on both sides, then opened by Hermes and listed in the files.
+#     port) on both sides, then opened by Hermes and listed in the files; a job paid on B,
+#     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs).
 # Writes the chain-registry _IBC file and checks it against the registry's schema. Prints the
 # batch throughput (transfers/s relayed end to end) and blocks from transfer to voucher.
 set -euo pipefail
@@ -304,6 +305,17 @@ ibc_files | sed 's/^/    /' >&2
 grep -qF "\"wasm.$ATT_A\"" "$CFG" && grep -qF "\"wasm.$ATT_B\"" "$CFG" || fail "hermes.toml does not relay the attestation channel"
 [ "$(jq '.channels | length' "$IBCF")" = 3 ] || fail "$IBCF: expected 3 channels"
 say "attestation: pinned peers on both sides, channel opened by Hermes on $CONN_A, recorded by both contracts; hermes.toml and $(basename "$IBCF") list it"
+# Hermes again with the config that now relays the attestation channel; then the cross-chain
+# path: a job paid on B, attested on A, forwarded over the channel and reported on B.
+kill "$HERMES_PID"; wait "$HERMES_PID" 2>/dev/null || true; HERMES_PID=
+start_hermes
+ATT_CH_A="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.data.channels[0].channel_id')"
+ATT_CH_B="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.data.channels[0].counterparty_channel')"
+IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
+  IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
+  cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- --ignored --nocapture >&2 \
+  || fail "the attestation's cross-chain path over Hermes (cli/tests/wasmd_ibc_attest.rs)"
+say "attestation: a job paid on B, attested on A, forwarded over $ATT_CH_A and reported on B for B's node; acknowledged on A"
 
 # 7. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
 # reference, in the same run, is the same batch as plain bank sends on A, until committed.
