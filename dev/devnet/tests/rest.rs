@@ -887,21 +887,31 @@ async fn rest_has_the_rpc_limits() {
     for _ in 0..2 {
         held.push(tokio::net::TcpStream::connect(&rest).await.unwrap());
     }
-    // Time for the server to accept both, on a loaded machine.
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let r = tokio::time::timeout(
-        Duration::from_secs(5),
-        http(
-            &rest,
-            "GET",
-            "/cosmos/base/tendermint/v1beta1/syncing",
-            "",
-            "",
-        ),
-    )
-    .await
-    .unwrap();
-    assert_eq!(r.status, 503);
+    // Once the server has accepted both (on a loaded machine that can take a while: nothing
+    // tells the client), every new client gets a 503 without waiting. Ask until it does.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        let r = tokio::time::timeout(
+            Duration::from_secs(5),
+            http(
+                &rest,
+                "GET",
+                "/cosmos/base/tendermint/v1beta1/syncing",
+                "",
+                "",
+            ),
+        )
+        .await
+        .unwrap();
+        if r.status == 503 || Instant::now() > deadline {
+            break r.status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        status, 503,
+        "two held connections did not fill the cap of 2"
+    );
     // The header timeout closes them; then a client is served.
     for s in &mut held {
         let mut out = Vec::new();
