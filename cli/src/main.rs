@@ -134,10 +134,7 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
 fn run_chain_info(args: &ChainInfoArgs) -> anyhow::Result<()> {
     init_logs();
     let path = &args.deployment;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let d: deploy::Deployment =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let d = read_deployment(path)?;
     let endpoint = HttpEndpoint::new(&args.rpc, CompatVersion::V038, Duration::from_secs(20))?;
     let rt = tokio::runtime::Runtime::new()?;
     let w = rt
@@ -152,22 +149,24 @@ fn run_chain_info(args: &ChainInfoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A `deployment.json` written by `bithive deploy`.
+fn read_deployment(path: &std::path::Path) -> anyhow::Result<deploy::Deployment> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
 fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
     init_logs();
-    let read = |path: &std::path::Path| -> anyhow::Result<deploy::Deployment> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
-    };
-    let (da, db) = (read(&args.a_deployment)?, read(&args.b_deployment)?);
+    let (da, db) = (
+        read_deployment(&args.a_deployment)?,
+        read_deployment(&args.b_deployment)?,
+    );
     let ea = HttpEndpoint::new(&args.a_rpc, CompatVersion::V038, Duration::from_secs(20))?;
     let eb = HttpEndpoint::new(&args.b_rpc, CompatVersion::V038, Duration::from_secs(20))?;
     let side = |d: &'_ deploy::Deployment, rpc: &str, grpc: &str, name: &Option<String>| {
-        let prefix = d
-            .deployer
-            .split_once('1')
-            .map(|(hrp, _)| hrp.to_string())
-            .with_context(|| format!("deployer {} of {} is not bech32", d.deployer, d.chain_id))?;
+        let prefix = bithive_wallet_files::address_prefix("deployer", &d.deployer)
+            .with_context(|| format!("deployment of {}", d.chain_id))?;
         let (denom, price) = match &d.fees {
             Some(f) => (
                 f.denom.clone(),

@@ -32,6 +32,10 @@ use cosmwasm_std::Uint128;
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::{Client, HttpClient, Order};
 
+// `bank_send` is for the tests that fund accounts; this one signs its own txs.
+#[allow(dead_code)]
+mod common;
+
 const DENOM: &str = "ubhive";
 /// Every scenario tx has the same gas limit and fee on both chains, so both sign the same bytes.
 const GAS: u64 = 3_000_000;
@@ -402,13 +406,7 @@ fn set_aside(v: &mut serde_json::Value) {
 
 fn wasmd_env() -> Option<BTreeMap<String, String>> {
     let path = std::env::var("WASMD_NET_ENV").ok()?;
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    Some(
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    )
+    Some(common::wasmd_env_file(&path))
 }
 
 /// One row of the comparison: a step, a field, both values, and the verdict.

@@ -13,10 +13,6 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use bithive_chain_client::cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
-use bithive_chain_client::cosmrs::proto::cosmos::base::v1beta1::Coin;
-use bithive_chain_client::cosmrs::proto::prost::Message;
-use bithive_chain_client::cosmrs::Any;
 use bithive_chain_client::{ChainClient, OperatorKey};
 use bithive_cli::deploy::Deployment;
 use bithive_cli::platform::{
@@ -32,6 +28,8 @@ use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32};
 use cosmwasm_std::{Binary, Timestamp};
 use sha2::{Digest, Sha256};
 
+mod common;
+
 const PRICE: u128 = 2_000_000;
 
 fn var(name: &str) -> String {
@@ -40,13 +38,7 @@ fn var(name: &str) -> String {
 }
 
 fn env_file(name: &str) -> BTreeMap<String, String> {
-    let path = var(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    common::wasmd_env_file(&var(name))
 }
 
 fn deployment(name: &str) -> Deployment {
@@ -84,19 +76,7 @@ impl Chain {
     }
 
     async fn fund(&self, to: &str) {
-        let msg = MsgSend {
-            from_address: self.gov.address().to_string(),
-            to_address: to.to_string(),
-            amount: vec![Coin {
-                denom: self.env["WASMD_DENOM"].clone(),
-                amount: "50000000".into(),
-            }],
-        };
-        let any = Any {
-            type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
-            value: msg.encode_to_vec(),
-        };
-        self.gov.submit(vec![any], "").await.unwrap();
+        common::bank_send(&self.gov, to, 50_000_000, &self.env["WASMD_DENOM"]).await;
     }
 
     async fn job(&self, id: &str) -> Job {
@@ -213,15 +193,6 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
     }
     let to_b = started.elapsed();
     // The acknowledgement comes back: A marks its outgoing packet delivered.
-    let outgoing: Option<Outgoing> = query(
-        &a.gov,
-        &a.d.contracts.attestation,
-        &AttestationQuery::Packet { id: 1 },
-        "packet",
-    )
-    .await
-    .unwrap();
-    assert!(outgoing.is_some(), "A recorded no outgoing packet 1");
     loop {
         let o: Option<Outgoing> = query(
             &a.gov,
@@ -231,7 +202,7 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
         )
         .await
         .unwrap();
-        let status = o.unwrap().status;
+        let status = o.expect("A recorded no outgoing packet 1").status;
         if status == PacketStatus::Delivered {
             break;
         }

@@ -15,10 +15,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use bithive_chain_client::cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
-use bithive_chain_client::cosmrs::proto::cosmos::base::v1beta1::Coin;
-use bithive_chain_client::cosmrs::proto::prost::Message;
-use bithive_chain_client::cosmrs::Any;
 use bithive_chain_client::{ChainClient, OperatorKey};
 use bithive_cli::deploy::{deploy, DeployConfig};
 use bithive_cli::platform::{client, new_mnemonic, register_node_on, relayer_config, DEMO_ROW};
@@ -30,6 +26,8 @@ use bithive_signed_attestation::AttestationKind;
 use cosmwasm_std::{Binary, Timestamp};
 use tokio::process::Command;
 
+mod common;
+
 const PRICE: u128 = 2_000_000;
 const FEE_BPS: u128 = 50;
 
@@ -40,33 +38,13 @@ fn root() -> PathBuf {
 fn wasmd_env() -> BTreeMap<String, String> {
     let path = std::env::var("WASMD_NET_ENV")
         .expect("WASMD_NET_ENV: the wasmd-net.env of a running wasmd net");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    common::wasmd_env_file(&path)
 }
 
 fn key(mnemonic_file: &str, prefix: &str) -> OperatorKey {
     let m =
         std::fs::read_to_string(mnemonic_file).unwrap_or_else(|e| panic!("{mnemonic_file}: {e}"));
     OperatorKey::from_mnemonic(m.trim(), prefix).unwrap()
-}
-
-async fn send(from: &ChainClient, to: &str, amount: u128, denom: &str) {
-    let msg = MsgSend {
-        from_address: from.address().to_string(),
-        to_address: to.to_string(),
-        amount: vec![Coin {
-            denom: denom.into(),
-            amount: amount.to_string(),
-        }],
-    };
-    let any = Any {
-        type_url: "/cosmos.bank.v1beta1.MsgSend".into(),
-        value: msg.encode_to_vec(),
-    };
-    from.submit(vec![any], "").await.unwrap();
 }
 
 async fn balance(c: &ChainClient, addr: &str, denom: &str) -> u128 {
@@ -107,13 +85,13 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
     let node = client(&rpc, &chain_id, keys["node"].clone()).unwrap();
     let patient = client(&rpc, &chain_id, keys["patient"].clone()).unwrap();
     for k in keys.values() {
-        send(&gov, k.address(), 50_000_000, &fee_denom).await;
+        common::bank_send(&gov, k.address(), 50_000_000, &fee_denom).await;
     }
     if job_denom != fee_denom {
         let file = std::env::var("JOB_FUNDER_MNEMONIC_FILE")
             .expect("JOB_FUNDER_MNEMONIC_FILE: an account holding JOB_DENOM");
         let funder = client(&rpc, &chain_id, key(&file, &prefix)).unwrap();
-        send(&funder, patient.address(), PRICE, &job_denom).await;
+        common::bank_send(&funder, patient.address(), PRICE, &job_denom).await;
     }
 
     // The platform, with jobs paid at the report (no dispute window: there is no clock to move
