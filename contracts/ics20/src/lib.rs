@@ -113,3 +113,21 @@ pub fn ibc_packet_timeout(
 ) -> Result<IbcBasicResponse, ContractError> {
     cw20_ics20::ibc::ibc_packet_timeout(deps, env, msg)
 }
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::testing::{mock_dependencies, mock_env, mock_ibc_channel_close_init};
+    use cosmwasm_std::IbcOrder;
+
+    #[test]
+    fn closing_a_channel_is_refused_with_the_reason() {
+        // cw20-ics20 2.0 aborts here (`unimplemented!()`); a relayer or a user must see why.
+        let mut deps = mock_dependencies();
+        let msg = mock_ibc_channel_close_init("channel-0", IbcOrder::Unordered, "ics20-1");
+        let err = super::ibc_channel_close(deps.as_mut(), mock_env(), msg).unwrap_err();
+        assert!(
+            err.to_string().contains(super::CHANNEL_CLOSE_REFUSED),
+            "{err}"
+        );
+    }
+}
