@@ -14,8 +14,8 @@
 #   - Hermes killed (SIGKILL) with packets in flight, some of which time out while it is down:
 #     after the restart each delivered packet arrives once and each timed-out one is refunded once;
 #   - bad input refused with ibc-go's or cw20-ics20's error and no balance moved: a cw20 outside
-#     the allowlist, an unknown channel (native and cw20), an amount above the balance, a channel
-#     handshake with another version;
+#     the allowlist (and a stranger's attempt to allow it), an unknown channel (native and cw20),
+#     an amount above the balance, a channel handshake with another version;
 #   - the attestation contracts' channel: refused until governance pins the peer (connection and
 #     port) on both sides, then opened by Hermes and listed in the files; a job paid on B,
 #     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs).
@@ -264,6 +264,11 @@ tok_code="$(jq -r .codes.token.code_id "$H/a/deployment.json")"
 res="$(txa deployer wasm instantiate "$tok_code" "{\"name\":\"Other\",\"symbol\":\"OTH\",\"decimals\":6,\"initial_balances\":[{\"address\":\"$ALICE\",\"amount\":\"1000\"}],\"minters\":[]}" --label other --no-admin --gas 600000)"
 ok "$res" "instantiate another cw20"
 OTHER="$(jq -r '[.events[] | select(.type == "instantiate") | .attributes[] | select(.key == "_contract_address") | .value][0]' <<<"$res")"
+# A stranger (the relayer's account) cannot allow it: only cw20-ics20's admin may (cw-controllers' error).
+refused "a stranger allowing another cw20" "Caller is not admin" \
+  "$(tx "$BIN_A" "$H/keys" "$A_ID" "$A_RPC" relayer wasm execute "$ICS20" "{\"allow\":{\"contract\":\"$OTHER\"}}" --gas 400000)"
+[ "$(qa wasm contract-state smart "$ICS20" "{\"allowed\":{\"contract\":\"$OTHER\"}}" | jq -r .data.is_allowed)" = false ] \
+  || fail "the stranger's allow took effect"
 msg="$(jq -cn --arg c "$C_A" --arg r "$BOB" '{channel: $c, remote_address: $r}' | base64 -w0)"
 refused "a cw20 outside the allowlist" "You can only send cw20 tokens that have been explicitly allowed by governance" \
   "$(txa deployer wasm execute "$OTHER" "{\"send\":{\"contract\":\"$ICS20\",\"amount\":\"10\",\"msg\":\"$msg\"}}" --gas 600000)"
