@@ -7,6 +7,7 @@ pub mod accept;
 pub mod bench;
 pub mod chunks;
 pub mod config;
+pub mod core;
 pub mod e2e;
 pub mod endpoint;
 pub mod error;
