@@ -89,6 +89,10 @@ pub struct IbcFilesArgs {
     /// First chain's registry name [default: from its chain id]
     #[arg(long, value_name = "NAME")]
     pub a_name: Option<String>,
+    /// First chain's gas price for Hermes, as `<amount><denom>` (e.g. `0.025ubhive`) [default:
+    /// the fees its deployment.json records; required when it records none]
+    #[arg(long, value_name = "PRICE")]
+    pub a_gas_price: Option<String>,
     /// Second chain's deployment.json
     #[arg(long, value_name = "FILE")]
     pub b_deployment: PathBuf,
@@ -101,6 +105,10 @@ pub struct IbcFilesArgs {
     /// Second chain's registry name [default: from its chain id]
     #[arg(long, value_name = "NAME")]
     pub b_name: Option<String>,
+    /// Second chain's gas price for Hermes, as `<amount><denom>` [default: from its
+    /// deployment.json; required when it records none]
+    #[arg(long, value_name = "PRICE")]
+    pub b_gas_price: Option<String>,
     /// The relayer's key name in Hermes's keyring, on both chains
     #[arg(long, value_name = "NAME", default_value = "relayer")]
     pub key_name: String,

@@ -156,6 +156,36 @@ fn read_deployment(path: &std::path::Path) -> anyhow::Result<deploy::Deployment>
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
+/// Hermes's gas price on a deployment's chain: `flag`'s `<amount><denom>` if given, else the fees
+/// the deployment records. A deployment that records none (written before #21) is refused
+/// rather than guessed at: a wrong denom or price only shows as Hermes's failing transactions.
+fn hermes_gas_price(
+    d: &deploy::Deployment,
+    flag: &str,
+    given: Option<&str>,
+) -> anyhow::Result<(String, f64)> {
+    let (amount, denom) = match (given, &d.fees) {
+        (Some(p), _) => {
+            let split = p
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .filter(|&i| i > 0)
+                .with_context(|| format!("{flag} {p:?}: expected <amount><denom>, e.g. 0.025ubhive"))?;
+            (p[..split].to_string(), p[split..].to_string())
+        }
+        (None, Some(f)) => (f.gas_price.to_string(), f.denom.clone()),
+        (None, None) => anyhow::bail!(
+            "the deployment of {} records no fees (written before #21): pass {flag} <amount><denom>",
+            d.chain_id
+        ),
+    };
+    let price: f64 = amount
+        .parse()
+        .ok()
+        .filter(|p: &f64| p.is_finite() && *p >= 0.0)
+        .with_context(|| format!("gas price {amount:?} of {} is not a number", d.chain_id))?;
+    Ok((denom, price))
+}
+
 fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
     init_logs();
     let (da, db) = (
@@ -164,16 +194,14 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
     );
     let ea = HttpEndpoint::new(&args.a_rpc, CompatVersion::V038, Duration::from_secs(20))?;
     let eb = HttpEndpoint::new(&args.b_rpc, CompatVersion::V038, Duration::from_secs(20))?;
-    let side = |d: &'_ deploy::Deployment, rpc: &str, grpc: &str, name: &Option<String>| {
+    let side = |d: &'_ deploy::Deployment,
+                rpc: &str,
+                grpc: &str,
+                name: &Option<String>,
+                (flag, price): (&str, &Option<String>)| {
         let prefix = bithive_wallet_files::address_prefix("deployer", &d.deployer)
             .with_context(|| format!("deployment of {}", d.chain_id))?;
-        let (denom, price) = match &d.fees {
-            Some(f) => (
-                f.denom.clone(),
-                f.gas_price.to_string().parse::<f64>().unwrap_or(0.025),
-            ),
-            None => ("ubhive".to_string(), 0.025),
-        };
+        let (denom, price) = hermes_gas_price(d, flag, price.as_deref())?;
         anyhow::Ok(bithive_ibc_files::ChainEndpoint {
             chain_id: d.chain_id.clone(),
             rpc: rpc.to_string(),
@@ -191,8 +219,20 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
             )
         })
     };
-    let (end_a, name_a) = side(&da, &args.a_rpc, &args.a_grpc, &args.a_name)?;
-    let (end_b, name_b) = side(&db, &args.b_rpc, &args.b_grpc, &args.b_name)?;
+    let (end_a, name_a) = side(
+        &da,
+        &args.a_rpc,
+        &args.a_grpc,
+        &args.a_name,
+        ("--a-gas-price", &args.a_gas_price),
+    )?;
+    let (end_b, name_b) = side(
+        &db,
+        &args.b_rpc,
+        &args.b_grpc,
+        &args.b_name,
+        ("--b-gas-price", &args.b_gas_price),
+    )?;
     let a = ibc::Side {
         deployment: &da,
         rpc: &ea,
@@ -245,5 +285,55 @@ fn print_written(w: &wallet::Written) {
     }
     for p in &w.paths {
         println!("wrote {}", p.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(fees: Option<deploy::DeployFees>) -> deploy::Deployment {
+        deploy::Deployment {
+            chain_id: "bithive-a-1".into(),
+            fees,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn hermes_gas_price_comes_from_the_deployment_or_the_flag() {
+        let recorded = deployment(Some(deploy::DeployFees {
+            denom: "ubhive".into(),
+            gas_price: "0.03".parse().unwrap(),
+            max_gas_price: "0.1".parse().unwrap(),
+        }));
+        assert_eq!(
+            hermes_gas_price(&recorded, "--a-gas-price", None).unwrap(),
+            ("ubhive".to_string(), 0.03)
+        );
+        assert_eq!(
+            hermes_gas_price(&recorded, "--a-gas-price", Some("0.5ustake")).unwrap(),
+            ("ustake".to_string(), 0.5)
+        );
+    }
+
+    #[test]
+    fn a_deployment_without_fees_is_refused_unless_a_price_is_given() {
+        let old = deployment(None);
+        let err = hermes_gas_price(&old, "--b-gas-price", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("records no fees"), "{err}");
+        assert!(err.contains("--b-gas-price"), "{err}");
+        assert_eq!(
+            hermes_gas_price(&old, "--b-gas-price", Some("0.025ubhive")).unwrap(),
+            ("ubhive".to_string(), 0.025)
+        );
+        for bad in ["ubhive", "0.025", "", "1.2.3ubhive", "-1ubhive"] {
+            assert!(
+                hermes_gas_price(&old, "--b-gas-price", Some(bad)).is_err(),
+                "{bad:?} accepted"
+            );
+        }
     }
 }
