@@ -18,7 +18,11 @@
 //!    bond; staking picks the attestor set from bonded nodes; three attestors (never the node
 //!    itself) attest the node's compute work as a quorum; the report waits out its challenge
 //!    window and is finalized; a day later the epoch closes and the node claims its BTK reward at
-//!    the full rate (into vesting, as the rewards contract pays it).
+//!    the full rate (into vesting, as the rewards contract pays it);
+//! 6. the AIM story ([`crate::aim`]): an institute publishes a model and is paid per job on it;
+//!    a patient stores encrypted records, grants and revokes a researcher's access; a
+//!    differentially private count is answered within the dataset's budget and the next query
+//!    past it is refused.
 //!
 //! Every step checks its on-chain result and fails the demo with the step's name when it is not
 //! what it should be. Keys are generated fresh for each run and live only in the run's home
@@ -246,7 +250,13 @@ async fn story(
     // A research request, matched double-blind and delivered to exactly its recipients.
     let mut r = crate::research::research_request(p, enrolled, progress).await?;
 
-    // Both jobs' dispute windows pass undisputed (the devnet's clock moves; the relayer's work
+    // AIM (#23): an institute publishes a model; from now on jobs name a registered model and
+    // pay its owner. Attested before the clock moves (the relayer signs with the wall clock).
+    let store = crate::aim::content_store(p)?;
+    let mut aim = crate::aim::AimReport::default();
+    let model_job = crate::aim::publish_and_order(p, &store, &mut aim, progress).await?;
+
+    // The jobs' dispute windows pass undisputed (the devnet's clock moves; the relayer's work
     // is done): anyone finalizes, the escrow pays the node. The node account pays no gas here
     // (the operator key posts), so it gains exactly each price less the escrow fee.
     p.finalize_job(&p.job_id("demo-inference-1")).await?;
@@ -255,7 +265,8 @@ async fn story(
         .saturating_sub(node_before);
     let fee = crate::platform::expect_paid("escrow payment", gained, JOB_PRICE, 50)?;
     r.node_paid = crate::research::finalize_and_check(p, &r).await?;
-    progress("dispute windows passed undisputed; the escrow paid the node for both jobs");
+    crate::aim::settle(p, model_job, &mut aim, progress).await?;
+    progress("dispute windows passed undisputed; the escrow paid the node for all three jobs");
     report.row(
         "escrow to node",
         format!("{} (escrow fee {})", bhive(gained), bhive(fee)),
@@ -476,6 +487,34 @@ async fn story(
             "{} of a {} pool (full rate: pledged; attested by {signers} others)",
             btk(reward),
             btk(pool)
+        ),
+    );
+
+    // AIM (#23), the rest: records, consent and private statistics.
+    crate::aim::records_and_queries(p, &store, &mut aim, progress).await?;
+    report.row(
+        "model registry",
+        format!(
+            "{} v1 (model {}) paid its owner {} for a job (node {}); {} job(s) served; unregistered model refused",
+            crate::aim::MODEL,
+            aim.model_id,
+            crate::aim::btt(aim.owner_paid),
+            crate::aim::btt(aim.node_paid),
+            aim.jobs_served
+        ),
+    );
+    report.row(
+        "data vault",
+        format!(
+            "{} encrypted records minted; a grant read then revoked (access refused after)",
+            aim.records
+        ),
+    );
+    report.row(
+        "private query",
+        format!(
+            "count {} at epsilon {} spent; the next query refused past the budget",
+            aim.answer, aim.spent_epsilon
         ),
     );
     Ok(())

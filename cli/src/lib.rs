@@ -1,6 +1,7 @@
 //! The `bithive` command as a library: the command line, the deploy plan and the demo story, so
 //! tests drive exactly what the binary runs.
 
+pub mod aim;
 pub mod cli;
 pub mod demo;
 pub mod deploy;

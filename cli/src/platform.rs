@@ -67,8 +67,9 @@ pub struct PlatformOptions {
 /// A running platform. The node account owns the node and is paid; the operator key signs
 /// attestations and is the relayer's account (two keys, so the node's own txs never race the
 /// relayer's). Three attestor accounts (their own operator keys) can join the attestor set, so
-/// the node's compute work is attested by others. Key names in the keyring: deployer, node,
-/// operator, patient, attestor-1..3.
+/// the node's compute work is attested by others. A research institute publishes models and a
+/// researcher buys data access (the AIM story). Key names in the keyring: deployer, node,
+/// operator, patient, institute, researcher, attestor-1..3.
 pub struct Platform {
     pub opts: PlatformOptions,
     devnet: Option<DevnetHandle>,
@@ -78,6 +79,10 @@ pub struct Platform {
     pub gov: ChainClient,
     pub node: ChainClient,
     pub patient: ChainClient,
+    /// Publishes models in the registry and is paid per job on them.
+    pub institute: ChainClient,
+    /// Reads a record under the patient's grant and pays for privacy-preserving queries.
+    pub researcher: ChainClient,
     pub operator_key: OperatorKey,
     /// Attestor accounts, each its own operator key (not registered until they join).
     pub attestors: Vec<(ChainClient, OperatorKey)>,
@@ -116,6 +121,8 @@ impl Platform {
             "node",
             "operator",
             "patient",
+            "institute",
+            "researcher",
             "attestor-1",
             "attestor-2",
             "attestor-3",
@@ -125,9 +132,9 @@ impl Platform {
             keys.push(ctx!(keyring.get(name, PREFIX), "keyring")?);
         }
         let funded: Vec<String> = keys.iter().map(|k| k.address().to_string()).collect();
-        let attestor_keys = keys.split_off(4);
-        let [deployer_key, node_key, operator_key, patient_key]: [OperatorKey; 4] =
-            ctx!(keys.try_into().map_err(|_| "four keys"), "keys")?;
+        let attestor_keys = keys.split_off(6);
+        let [deployer_key, node_key, operator_key, patient_key, institute_key, researcher_key]: [OperatorKey; 6] =
+            ctx!(keys.try_into().map_err(|_| "six keys"), "keys")?;
 
         let defaults = DevnetConfig::default();
         let mut devnet_config = DevnetConfig {
@@ -154,6 +161,8 @@ impl Platform {
         let gov = client(&url, &chain_id, deployer_key)?;
         let node = client(&url, &chain_id, node_key)?;
         let patient = client(&url, &chain_id, patient_key)?;
+        let institute = client(&url, &chain_id, institute_key)?;
+        let researcher = client(&url, &chain_id, researcher_key)?;
         let attestors = attestor_keys
             .into_iter()
             .map(|k| Ok((client(&url, &chain_id, k.clone())?, k)))
@@ -205,6 +214,8 @@ impl Platform {
             gov,
             node,
             patient,
+            institute,
+            researcher,
             operator_key,
             attestors,
             deployment,

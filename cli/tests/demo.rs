@@ -1,7 +1,9 @@
 //! The README's main command, end to end: devnet, deploy, relayer with the real inference
 //! engine and the matching worker, the paid job attested and paid, the paid research request
 //! matched, attested, paid and delivered over BitChat, emission and vesting, the node's pledge
-//! and its compute work attested by a quorum of others and paid at the full rate.
+//! and its compute work attested by a quorum of others and paid at the full rate; a published
+//! model paid per job, records with a grant and its revocation, and private queries within and
+//! past the dataset's budget (issue #23).
 
 use bithive_cli::demo;
 
@@ -32,11 +34,20 @@ async fn demo_runs_end_to_end() {
         "vesting released",
         "pledges",
         "node compute reward",
+        "model registry",
+        "data vault",
+        "private query",
     ] {
         assert!(table.contains(row), "{table}");
     }
     // Issue #20: the node earns because it pledged, on work others attested.
     assert!(table.contains("full rate: pledged"), "{table}");
+    // Issue #23: the model's owner is paid its price, the second query is refused.
+    assert!(table.contains("paid its owner 1.000000 BTT"), "{table}");
+    assert!(
+        table.contains("the next query refused past the budget"),
+        "{table}"
+    );
     // The run's deployment file lists every contract.
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(opts.home.join("deployment.json")).unwrap()).unwrap();

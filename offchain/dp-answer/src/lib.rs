@@ -3,13 +3,14 @@
 //! it through OpenDP's Laplace mechanism, checking with OpenDP's own privacy map that the release
 //! costs at most the query's epsilon (neighbouring datasets: one record added or removed).
 //!
-//! - `count {}`: discrete Laplace on the record count, sensitivity 1, all of epsilon.
+//! - `count {}`: discrete Laplace on the record count, sensitivity 1, all of epsilon; clamped at
+//!   0 (post-processing, free).
 //! - `mean {field, lower, upper}`: values clamped to `[lower, upper]`; half of epsilon on a noisy
 //!   sum (sensitivity `max(|lower|, |upper|)`), half on a noisy count; the mean is their ratio
 //!   (post-processing, free).
 //! - `histogram {field, lower, upper, bins}`: equal-width bins over `[lower, upper]`, values
 //!   outside clamped into the edge bins; one record moves one bin by one, so a vector discrete
-//!   Laplace with L1 sensitivity 1 spends epsilon once for all bins.
+//!   Laplace with L1 sensitivity 1 spends epsilon once for all bins; each bin clamped at 0.
 //!
 //! Integer-valued fields only (the contract's bounds are integers); scale fixed-point values
 //! (e.g. HbA1c in tenths of a percent) before answering.
@@ -100,8 +101,10 @@ pub fn answer(
     let eps = epsilon_f64(epsilon)?;
     let n = i64::try_from(records.len()).map_err(|_| DpError::Overflow)?;
     match kind {
+        // A count below zero says nothing the clamped one does not: clamping is
+        // post-processing, free under differential privacy, and spares readers a negative count.
         QueryKind::Count {} => Ok(DpAnswer::Count {
-            value: int(noisy_scalar(n, 1, eps)?),
+            value: int(noisy_scalar(n, 1, eps)?.max(0)),
         }),
         QueryKind::Mean { lower, upper, .. } => {
             bounds(*lower, *upper)?;
@@ -153,7 +156,7 @@ pub fn answer(
             check(m.map(&1)?, eps)?;
             let noisy = m.invoke(&counts)?;
             Ok(DpAnswer::Histogram {
-                counts: noisy.into_iter().map(int).collect(),
+                counts: noisy.into_iter().map(|c| int(c.max(0))).collect(),
             })
         }
     }
@@ -165,6 +168,28 @@ mod tests {
 
     fn f(d: &SignedDecimal) -> f64 {
         d.to_string().parse().unwrap()
+    }
+
+    #[test]
+    fn counts_are_never_negative() {
+        // An empty dataset at a small epsilon: the noise alone is negative half of the time.
+        let eps = Decimal::from_str("0.05").unwrap();
+        for _ in 0..200 {
+            let DpAnswer::Count { value } = answer(&QueryKind::Count {}, eps, &[]).unwrap() else {
+                panic!()
+            };
+            assert!(f(&value) >= 0.0, "{value}");
+            let kind = QueryKind::Histogram {
+                field: "x".into(),
+                lower: 0,
+                upper: 10,
+                bins: 4,
+            };
+            let DpAnswer::Histogram { counts } = answer(&kind, eps, &[]).unwrap() else {
+                panic!()
+            };
+            assert!(counts.iter().all(|c| f(c) >= 0.0), "{counts:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,760 @@
+//! The AIM part of the demo (issue #23): the model registry and the data vault on the running
+//! platform.
+//!
+//! 1. A research institute publishes the shipped `bc_logreg` model: the sha256 of its ONNX file,
+//!    the file's IPFS CIDv1 (it is stored in the node's encrypted content store), its specialty,
+//!    input and output spec, licence and a price per inference in BTT. Governance points the
+//!    escrow at the registry; from then on a job must name a registered model (an unregistered
+//!    one is refused) and be funded in BTT.
+//! 2. The patient pays for a job on the model in BTT; the relayer runs and attests it; after the
+//!    dispute window the escrow pays the institute its price and the node the rest, and the
+//!    registry counts the job (jobs served, mean Tscore).
+//! 3. The patient encrypts three lab panels on the client (XChaCha20-Poly1305, a fresh key each),
+//!    stores the ciphertexts content-addressed and mints a record NFT for each. It grants the
+//!    researcher access to one for research, the record key sealed to the researcher's key; the
+//!    researcher logs the access on chain, fetches the ciphertext by its content id, unwraps the
+//!    key and reads the record. Once the patient revokes the grant, a logged access is refused.
+//! 4. Governance opens a dataset of lab panels with a privacy budget of epsilon 1; the patient's
+//!    records join it (keys sealed to the answerer, the node). The researcher pays for a count
+//!    at epsilon 0.6; the node unwraps and reads the live members' records and answers with
+//!    OpenDP's Laplace mechanism (`bithive-dp-answer`), and the vault pays it. A second query at
+//!    epsilon 0.6 would exceed the budget: the vault refuses it.
+//!
+//! Every step checks its result on chain and fails the demo with the step's name otherwise.
+
+use bithive_bitchat::NodeIdentity;
+use bithive_chain_client::{ChainClient, TxOutcome};
+use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
+use bithive_interface::data_vault::{
+    self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse,
+    MembersResponse, Purpose, QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
+};
+use bithive_interface::model_registry::{
+    self as registry, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
+};
+use bithive_interface::payfi_escrow::{
+    CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
+};
+use bithive_interface::WASM_EVENT;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use cosmwasm_std::{to_json_binary, Binary, Decimal, HexBinary, Timestamp, Uint128};
+use sha2::{Digest, Sha256};
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::platform::{
+    bhive, ctx, cw20_balance, exec, fail, native_balance, query, DemoError, Platform, DAY, DENOM,
+};
+
+/// The model the institute publishes (one of the shipped ONNX models).
+pub const MODEL: &str = "bc_logreg";
+/// Its price per inference: 1 BTT.
+const MODEL_PRICE: u128 = 1_000_000;
+/// What the patient deposits for the job: 3 BTT (fee, the institute's price, the node's share).
+const MODEL_JOB_DEPOSIT: u128 = 3_000_000;
+/// The dataset's privacy budget and each query's epsilon: a second query does not fit.
+const TOTAL_EPSILON: &str = "1";
+const QUERY_EPSILON: &str = "0.6";
+/// Price of one epsilon of queries: 1 BHIVE.
+const PRICE_PER_EPSILON: u128 = 1_000_000;
+/// The lab panels the patient stores (HbA1c, mmol/mol).
+const HBA1C: [i64; 3] = [54, 61, 48];
+
+/// What the AIM story measured, for the closing table.
+#[derive(Debug, Default)]
+pub struct AimReport {
+    pub model_id: u64,
+    pub content_id: String,
+    pub owner_paid: u128,
+    pub node_paid: u128,
+    pub jobs_served: u64,
+    pub mean_tscore: Option<Decimal>,
+    pub unregistered_refused: String,
+    pub records: usize,
+    pub access_refused_after_revoke: String,
+    pub answer: String,
+    pub spent_epsilon: Decimal,
+    pub over_budget_refused: String,
+}
+
+/// Executes `msg`; returns the committed outcome (its events).
+async fn exec_outcome<M: serde::Serialize>(
+    c: &ChainClient,
+    contract: &str,
+    msg: &M,
+    step: &str,
+) -> Result<TxOutcome, DemoError> {
+    let any = ctx!(c.execute_msg(contract, msg), step)?;
+    ctx!(c.submit(vec![any], "").await, step)
+}
+
+/// Executes `msg` expecting the chain to refuse it with a message containing `expect`;
+/// returns the refusal.
+async fn expect_refused<M: serde::Serialize>(
+    c: &ChainClient,
+    contract: &str,
+    msg: &M,
+    funds: &[(u128, &str)],
+    step: &str,
+    expect: &str,
+) -> Result<String, DemoError> {
+    let any = ctx!(c.execute_msg_with_funds(contract, msg, funds), step)?;
+    match c.submit(vec![any], "").await {
+        Ok(out) => Err(fail(step)(&format!(
+            "accepted at height {}; it must be refused",
+            out.height
+        ))),
+        Err(e) => {
+            let text = e.to_string();
+            if !text.contains(expect) {
+                return Err(fail(step)(&format!(
+                    "refused for another reason than \"{expect}\": {text}"
+                )));
+            }
+            Ok(refusal(&text, expect))
+        }
+    }
+}
+
+/// The contract's own sentence out of a chain error (from `expect` to the end of its clause).
+fn refusal(text: &str, expect: &str) -> String {
+    let start = text
+        .find(expect)
+        .map(|i| text[..i].rfind(": ").map_or(i, |j| j + 2))
+        .unwrap_or(0);
+    let rest = &text[start..];
+    let end = rest
+        .find(": execute wasm contract failed")
+        .unwrap_or(rest.len());
+    rest[..end].trim().to_string()
+}
+
+fn wasm_attr(out: &TxOutcome, key: &str, step: &str) -> Result<String, DemoError> {
+    out.attr(WASM_EVENT, key)
+        .map(str::to_string)
+        .ok_or_else(|| fail(step)(&format!("no `{key}` attribute in the transaction's events")))
+}
+
+/// The BitChat identity (Noise key) of a chain account: where record keys are sealed to.
+fn identity_of(c: &ChainClient) -> Result<NodeIdentity, DemoError> {
+    let secret: [u8; 32] = c.key().k256().to_bytes().into();
+    ctx!(NodeIdentity::from_secret(&secret), "identity")
+}
+
+/// A record encrypted on the client: nonce || ciphertext, and its key.
+fn seal_record(plaintext: &[u8]) -> Result<(Vec<u8>, [u8; 32]), DemoError> {
+    let key = XChaCha20Poly1305::generate_key(&mut OsRng);
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let ct = XChaCha20Poly1305::new(&key)
+        .encrypt(&nonce, plaintext)
+        .map_err(|_| fail("record encryption")(&"aead"))?;
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&ct);
+    Ok((out, key.into()))
+}
+
+fn open_record(sealed: &[u8], key: &[u8]) -> Result<Vec<u8>, DemoError> {
+    if sealed.len() < 24 || key.len() != 32 {
+        return Err(fail("record decryption")(&"malformed record or key"));
+    }
+    let (nonce, ct) = sealed.split_at(24);
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(XNonce::from_slice(nonce), ct)
+        .map_err(|_| fail("record decryption")(&"the record does not open with its key"))
+}
+
+/// The bytes a wrapped record key is bound to: the vault, the record and who may open it.
+fn key_header(vault: &str, token_id: &str, to: &str) -> Vec<u8> {
+    format!("bithive-record-key-v1|{vault}|{token_id}|{to}").into_bytes()
+}
+
+/// A lab panel as the patient's app writes it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct LabPanel {
+    hba1c_mmol_mol: i64,
+}
+
+/// The node's content store (blocks encrypted at rest under the node's own key).
+pub fn content_store(p: &Platform) -> Result<LocalStore, DemoError> {
+    ctx!(
+        LocalStore::open(LocalStoreConfig::new(
+            p.opts.home.join("content-store"),
+            StoreKey::from_bytes(rand_key()?),
+        )),
+        "content store"
+    )
+}
+
+/// The patient's job on the published model, attested, waiting out its dispute window.
+pub struct ModelJob {
+    client_id: &'static str,
+    institute_before: u128,
+    node_before: u128,
+}
+
+fn rand_key() -> Result<[u8; 32], DemoError> {
+    let mut k = [0u8; 32];
+    ctx!(getrandom::getrandom(&mut k), "random key")?;
+    Ok(k)
+}
+
+/// Step 1 and the start of 2: publish the model, point the escrow at the registry, a job on an
+/// unregistered model refused, a BTT job on the model attested by the relayer. Runs before the
+/// devnet's clock moves on: the relayer signs with the wall clock.
+pub async fn publish_and_order(
+    p: &Platform,
+    store: &LocalStore,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ModelJob, DemoError> {
+    let c = &p.deployment.contracts;
+    let engine = ctx!(
+        bithive_inference::EngineConfig::load(&p.opts.inference_config),
+        "inference config"
+    )?;
+    let (manifest, onnx_path) = engine
+        .models
+        .iter()
+        .filter_map(|m| bithive_inference::manifest::Manifest::load(&m.manifest).ok())
+        .find(|(m, _)| m.name == MODEL)
+        .ok_or_else(|| fail("model file")(&format!("{MODEL} is not in the inference config")))?;
+    let onnx = ctx!(std::fs::read(&onnx_path), "model file")?;
+    let onnx_sha256 = hex::encode(Sha256::digest(&onnx));
+    if onnx_sha256 != manifest.sha256 {
+        return Err(fail("model file")(&format!(
+            "{} hashes to {onnx_sha256}, its manifest says {}",
+            onnx_path.display(),
+            manifest.sha256
+        )));
+    }
+    let cid = ctx!(store.put(&onnx).await, "store the model")?;
+    r.content_id = cid.to_string();
+    let published = exec_outcome(
+        &p.institute,
+        &c.model_registry,
+        &registry::ExecuteMsg::Publish(PublishMsg {
+            name: MODEL.into(),
+            version: 1,
+            specialty: manifest.specialty.clone(),
+            input_spec: format!("float32[1,{}] tabular row", manifest.item_len()),
+            output_spec: format!("label in {:?} with probabilities", manifest.labels),
+            onnx_sha256,
+            content_id: r.content_id.clone(),
+            size_bytes: onnx.len() as u64,
+            price: Uint128::new(MODEL_PRICE),
+            licence: "Apache-2.0".into(),
+        }),
+        "publish model",
+    )
+    .await?;
+    r.model_id = ctx!(
+        wasm_attr(
+            &published,
+            registry::events::attr::MODEL_ID,
+            "publish model"
+        )?
+        .parse::<u64>(),
+        "publish model"
+    )?;
+    exec(
+        &p.gov,
+        &c.payfi_escrow,
+        &EscrowMsg::UpdateConfig {
+            admin: None,
+            fee_bps: None,
+            fee_collector: None,
+            staking: None,
+            job_dispute_seconds: None,
+            model_registry: Some(c.model_registry.clone()),
+        },
+        "escrow uses the model registry",
+    )
+    .await?;
+    progress(&format!(
+        "institute published {MODEL} v1 (model {}, {} B, content id {}, {} per inference); escrow jobs must now name a registered model",
+        r.model_id,
+        onnx.len(),
+        r.content_id,
+        btt(MODEL_PRICE)
+    ));
+
+    // The patient buys BTT from the treasury and pays for a job on the model.
+    exec(
+        &p.gov,
+        &c.btt,
+        &cw20::Cw20ExecuteMsg::Transfer {
+            recipient: p.patient.address().to_string(),
+            amount: Uint128::new(10 * MODEL_JOB_DEPOSIT),
+        },
+        "patient buys BTT",
+    )
+    .await?;
+    let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
+    let job = |client_id: &str, model: &str| CreateJobMsg {
+        job_id: client_id.into(),
+        expires_at: Timestamp::from_seconds(now + DAY),
+        model: model.into(),
+        input: Binary::from(crate::platform::DEMO_ROW.as_bytes()),
+        node: Some(p.node.address().to_string()),
+    };
+    let send = |job: CreateJobMsg| -> Result<cw20::Cw20ExecuteMsg, DemoError> {
+        Ok(cw20::Cw20ExecuteMsg::Send {
+            contract: c.payfi_escrow.clone(),
+            amount: Uint128::new(MODEL_JOB_DEPOSIT),
+            msg: ctx!(
+                to_json_binary(&EscrowReceive::CreateJob(job)),
+                "job message"
+            )?,
+        })
+    };
+    r.unregistered_refused = expect_refused(
+        &p.patient,
+        &c.btt,
+        &send(job("demo-unregistered-1", "no_such_model"))?,
+        &[],
+        "job on an unregistered model",
+        "is not registered",
+    )
+    .await?;
+    let institute_before = cw20_balance(&p.gov, &c.btt, p.institute.address()).await?;
+    let node_before = cw20_balance(&p.gov, &c.btt, p.node.address()).await?;
+    exec(
+        &p.patient,
+        &c.btt,
+        &send(job("demo-model-job-1", MODEL))?,
+        "job on the registered model",
+    )
+    .await?;
+    let client_id = "demo-model-job-1";
+    let accepted = p.wait_reported(client_id, Duration::from_secs(120)).await?;
+    progress(&format!(
+        "patient paid {} for job {client_id} on {MODEL}; the relayer attested it at height {}",
+        btt(MODEL_JOB_DEPOSIT),
+        accepted.height
+    ));
+    Ok(ModelJob {
+        client_id,
+        institute_before,
+        node_before,
+    })
+}
+
+/// The rest of step 2, once the job's dispute window has passed (anyone finalizes): the escrow
+/// pays the institute the model's price and the node the rest; the registry counts the job.
+pub async fn settle(
+    p: &Platform,
+    job: ModelJob,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let c = &p.deployment.contracts;
+    p.finalize_job(&p.job_id(job.client_id)).await?;
+    r.owner_paid = cw20_balance(&p.gov, &c.btt, p.institute.address())
+        .await?
+        .saturating_sub(job.institute_before);
+    r.node_paid = cw20_balance(&p.gov, &c.btt, p.node.address())
+        .await?
+        .saturating_sub(job.node_before);
+    if r.owner_paid != MODEL_PRICE {
+        return Err(fail("model owner payment")(&format!(
+            "the institute received {} BTT base units, the model's price is {MODEL_PRICE}",
+            r.owner_paid
+        )));
+    }
+    let fee = MODEL_JOB_DEPOSIT - MODEL_PRICE - r.node_paid;
+    crate::platform::expect_paid(
+        "node payment in BTT",
+        r.node_paid + MODEL_PRICE,
+        MODEL_JOB_DEPOSIT,
+        50,
+    )
+    .map(|_| ())?;
+    let m: ModelResponse = query(
+        &p.gov,
+        &c.model_registry,
+        &RegistryQuery::Model {
+            model_id: r.model_id,
+        },
+        "model record",
+    )
+    .await?;
+    r.jobs_served = m.model.jobs_served;
+    r.mean_tscore = m.mean_tscore;
+    if r.jobs_served != 1 {
+        return Err(fail("model record")(&format!(
+            "jobs served {}, expected 1",
+            r.jobs_served
+        )));
+    }
+    progress(&format!(
+        "job on {MODEL} paid out: the institute earned {}, the node {} (fee {}); the model has served {} job(s), mean Tscore {}",
+        btt(r.owner_paid),
+        btt(r.node_paid),
+        btt(fee),
+        r.jobs_served,
+        r.mean_tscore.map_or("-".into(), |t| t.to_string())
+    ));
+    Ok(())
+}
+
+/// Steps 3 and 4: records, consent, private queries.
+pub async fn records_and_queries(
+    p: &Platform,
+    store: &LocalStore,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let tokens = records_and_grants(p, store, r, progress).await?;
+    private_queries(p, store, &tokens, r, progress).await
+}
+
+/// Step 3: records encrypted on the client, stored by content id, minted; a grant, a logged
+/// access, a revocation. Returns the record token ids with their keys.
+async fn records_and_grants(
+    p: &Platform,
+    store: &LocalStore,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Vec<(String, [u8; 32], Cid)>, DemoError> {
+    let c = &p.deployment.contracts;
+    let mut tokens = Vec::new();
+    for value in HBA1C {
+        let plain = ctx!(
+            serde_json::to_vec(&LabPanel {
+                hba1c_mmol_mol: value
+            }),
+            "lab panel"
+        )?;
+        let (sealed, key) = seal_record(&plain)?;
+        let cid = ctx!(store.put(&sealed).await, "store a record")?;
+        let out = exec_outcome(
+            &p.patient,
+            &c.data_vault,
+            &vault::ExecuteMsg::Mint {
+                record: RecordMsg {
+                    content_id: cid.to_string(),
+                    record_type: RecordType::LabPanel,
+                    size: sealed.len() as u64,
+                    ciphertext_sha256: HexBinary::from(Sha256::digest(&sealed).as_slice()),
+                },
+            },
+            "mint a record",
+        )
+        .await?;
+        let token_id = wasm_attr(&out, vault::events::attr::TOKEN_ID, "mint a record")?;
+        tokens.push((token_id, key, cid));
+    }
+    r.records = tokens.len();
+
+    // A research grant of the first record: its key sealed to the researcher.
+    let (token_id, key, cid) = &tokens[0];
+    let patient_id = identity_of(&p.patient)?;
+    let researcher_id = identity_of(&p.researcher)?;
+    let researcher = p.researcher.address().to_string();
+    let wrapped = ctx!(
+        patient_id.seal_to(
+            &researcher_id.noise_public(),
+            &key_header(&c.data_vault, token_id, &researcher),
+            key
+        ),
+        "wrap the record key"
+    )?;
+    let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
+    exec(
+        &p.patient,
+        &c.data_vault,
+        &vault::ExecuteMsg::GrantAccess {
+            token_id: token_id.clone(),
+            grantee: researcher.clone(),
+            purpose: Purpose::Research,
+            expires_at: Timestamp::from_seconds(now + 30 * DAY),
+            wrapped_key: Binary::from(wrapped),
+        },
+        "grant access",
+    )
+    .await?;
+    // The researcher logs its access (the patient's audit trail), then reads the record.
+    let logged = exec_outcome(
+        &p.researcher,
+        &c.data_vault,
+        &vault::ExecuteMsg::LogAccess {
+            token_id: token_id.clone(),
+            purpose: Purpose::Research,
+        },
+        "log access",
+    )
+    .await?;
+    let grant: GrantResponse = query(
+        &p.researcher,
+        &c.data_vault,
+        &vault::QueryMsg::Grant {
+            token_id: token_id.clone(),
+            grantee: researcher.clone(),
+            purpose: Purpose::Research,
+        },
+        "grant query",
+    )
+    .await?;
+    let g = grant
+        .grant
+        .filter(|_| grant.live)
+        .ok_or_else(|| fail("grant query")(&"no live grant"))?;
+    let (sender, record_key) = ctx!(
+        researcher_id.open_sealed(
+            &key_header(&c.data_vault, token_id, &researcher),
+            g.wrapped_key.as_slice()
+        ),
+        "unwrap the record key"
+    )?;
+    if sender != patient_id.noise_public() {
+        return Err(fail("unwrap the record key")(
+            &"not sealed by the record's owner",
+        ));
+    }
+    let fetched = ctx!(store.get(cid).await, "fetch the record by content id")?;
+    let panel: LabPanel = ctx!(
+        serde_json::from_slice(&open_record(&fetched, &record_key)?),
+        "read the record"
+    )?;
+    if panel.hba1c_mmol_mol != HBA1C[0] {
+        return Err(fail("read the record")(
+            &"the record read is not the one stored",
+        ));
+    }
+    progress(&format!(
+        "patient stored {} encrypted lab panels (content ids, record NFTs {}); granted the researcher record {token_id} for research; the researcher logged the access at height {} and read it (HbA1c {} mmol/mol)",
+        tokens.len(),
+        tokens.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", "),
+        logged.height,
+        panel.hba1c_mmol_mol
+    ));
+
+    exec(
+        &p.patient,
+        &c.data_vault,
+        &vault::ExecuteMsg::RevokeAccess {
+            token_id: token_id.clone(),
+            grantee: researcher.clone(),
+            purpose: Purpose::Research,
+        },
+        "revoke access",
+    )
+    .await?;
+    r.access_refused_after_revoke = expect_refused(
+        &p.researcher,
+        &c.data_vault,
+        &vault::ExecuteMsg::LogAccess {
+            token_id: token_id.clone(),
+            purpose: Purpose::Research,
+        },
+        &[],
+        "access after revocation",
+        "was revoked",
+    )
+    .await?;
+    progress(&format!(
+        "patient revoked the grant; the researcher's next access is refused: {}",
+        r.access_refused_after_revoke
+    ));
+    Ok(tokens)
+}
+
+/// Step 4: a dataset with a privacy budget, a count answered by the node, one query past the
+/// budget refused.
+async fn private_queries(
+    p: &Platform,
+    store: &LocalStore,
+    tokens: &[(String, [u8; 32], Cid)],
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let c = &p.deployment.contracts;
+    let dec = |s: &str| Decimal::from_str(s).map_err(|e| fail("epsilon")(&e));
+    let created = exec_outcome(
+        &p.gov,
+        &c.data_vault,
+        &vault::ExecuteMsg::CreateDataset(CreateDatasetMsg {
+            name: "hba1c-panels".into(),
+            record_type: RecordType::LabPanel,
+            total_epsilon: dec(TOTAL_EPSILON)?,
+            max_query_epsilon: dec(QUERY_EPSILON)?,
+            price_asset: vault::AssetInfo::Native(DENOM.into()),
+            price_per_epsilon: Uint128::new(PRICE_PER_EPSILON),
+            query_ttl_seconds: DAY,
+            max_members: 1000,
+        }),
+        "create dataset",
+    )
+    .await?;
+    let dataset_id: u64 = ctx!(
+        wasm_attr(&created, vault::events::attr::DATASET_ID, "create dataset")?.parse::<u64>(),
+        "create dataset"
+    )?;
+    // The node answers queries: the vault registers it, and members seal their keys to it.
+    let node_addr = p.node.address().to_string();
+    exec(
+        &p.gov,
+        &c.data_vault,
+        &vault::ExecuteMsg::UpdateAnswerers {
+            add: vec![node_addr.clone()],
+            remove: vec![],
+        },
+        "register the answerer",
+    )
+    .await?;
+    let patient_id = identity_of(&p.patient)?;
+    let node_id = identity_of(&p.node)?;
+    let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
+    for (token_id, key, _) in tokens {
+        let wrapped = ctx!(
+            patient_id.seal_to(
+                &node_id.noise_public(),
+                &key_header(&c.data_vault, token_id, &node_addr),
+                key
+            ),
+            "wrap the record key"
+        )?;
+        exec(
+            &p.patient,
+            &c.data_vault,
+            &vault::ExecuteMsg::JoinDataset {
+                dataset_id,
+                token_id: token_id.clone(),
+                expires_at: Timestamp::from_seconds(now + 30 * DAY),
+                wrapped_key: Binary::from(wrapped),
+            },
+            "join dataset",
+        )
+        .await?;
+    }
+
+    // The researcher pays for a count at epsilon 0.6.
+    let epsilon = dec(QUERY_EPSILON)?;
+    let submit = vault::ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+        dataset_id,
+        kind: QueryKind::Count {},
+        epsilon,
+    });
+    let price = PRICE_PER_EPSILON * 6 / 10;
+    let any = ctx!(
+        p.researcher
+            .execute_msg_with_funds(&c.data_vault, &submit, &[(price, DENOM)]),
+        "submit query"
+    )?;
+    let submitted = ctx!(p.researcher.submit(vec![any], "").await, "submit query")?;
+    let query_id: u64 = ctx!(
+        wasm_attr(&submitted, vault::events::attr::QUERY_ID, "submit query")?.parse::<u64>(),
+        "submit query"
+    )?;
+
+    // The node reads the live members' records (keys sealed to it) and answers with noise.
+    let members: MembersResponse = query(
+        &p.node,
+        &c.data_vault,
+        &vault::QueryMsg::Members {
+            dataset_id,
+            start_after: None,
+            limit: None,
+        },
+        "dataset members",
+    )
+    .await?;
+    let mut values = Vec::new();
+    for m in members.members.iter().filter(|m| m.live) {
+        let (_, key) = ctx!(
+            node_id.open_sealed(
+                &key_header(&c.data_vault, &m.membership.token_id, &node_addr),
+                m.membership.wrapped_key.as_slice()
+            ),
+            "unwrap a member's key"
+        )?;
+        let info: cw721::msg::NftInfoResponse<vault::Record> = query(
+            &p.node,
+            &c.data_vault,
+            &vault::QueryMsg::NftInfo {
+                token_id: m.membership.token_id.clone(),
+            },
+            "record info",
+        )
+        .await?;
+        let cid = ctx!(
+            bithive_content_id::parse_cid(&info.extension.content_id),
+            "record content id"
+        )?;
+        let sealed = ctx!(store.get(&cid).await, "fetch a member's record")?;
+        let panel: LabPanel = ctx!(
+            serde_json::from_slice(&open_record(&sealed, &key)?),
+            "read a member's record"
+        )?;
+        values.push(Some(panel.hba1c_mmol_mol));
+    }
+    let answer = ctx!(
+        bithive_dp_answer::answer(&QueryKind::Count {}, epsilon, &values),
+        "differentially private answer"
+    )?;
+    let node_before = native_balance(&p.node, &node_addr).await?;
+    let answered = exec(
+        &p.node,
+        &c.data_vault,
+        &vault::ExecuteMsg::SubmitAnswer {
+            query_id,
+            answer: answer.clone(),
+        },
+        "answer query",
+    )
+    .await?;
+    let q: DpQuery = query(
+        &p.researcher,
+        &c.data_vault,
+        &vault::QueryMsg::DpQuery { query_id },
+        "query status",
+    )
+    .await?;
+    let DpQueryStatus::Answered {
+        answer: DpAnswer::Count { value },
+        ..
+    } = q.status
+    else {
+        return Err(fail("query status")(&format!("{:?}", q.status)));
+    };
+    r.answer = value.to_string();
+    let node_after = native_balance(&p.node, &node_addr).await?;
+    let dataset: vault::Dataset = query(
+        &p.gov,
+        &c.data_vault,
+        &vault::QueryMsg::Dataset { dataset_id },
+        "dataset",
+    )
+    .await?;
+    r.spent_epsilon = dataset.spent_epsilon;
+    progress(&format!(
+        "researcher paid {} for a count over dataset {dataset_id} at epsilon {epsilon}; the node read {} live records and answered {} (OpenDP Laplace) at height {answered}; budget spent {} of {}; node balance {:+} (payment less gas)",
+        bhive(price),
+        values.len(),
+        r.answer,
+        dataset.spent_epsilon,
+        dataset.total_epsilon,
+        node_after as i128 - node_before as i128
+    ));
+
+    // A second query at 0.6 would spend 1.2 of a budget of 1.
+    r.over_budget_refused = expect_refused(
+        &p.researcher,
+        &c.data_vault,
+        &submit,
+        &[(price, DENOM)],
+        "query past the budget",
+        "exceeds the remaining budget",
+    )
+    .await?;
+    progress(&format!(
+        "a second query at epsilon {epsilon} is refused: {}",
+        r.over_budget_refused
+    ));
+    Ok(())
+}
+
+pub fn btt(base: u128) -> String {
+    format!("{}.{:06} BTT", base / 1_000_000, base % 1_000_000)
+}
