@@ -15,19 +15,21 @@
 //!    researcher logs the access on chain, fetches the ciphertext by its content id, unwraps the
 //!    key and reads the record. Once the patient revokes the grant, a logged access is refused.
 //! 4. Governance opens a dataset of lab panels with a privacy budget of epsilon 1; the patient's
-//!    records join it (keys sealed to the answerer, the node). The researcher pays for a count
-//!    at epsilon 0.6; the node unwraps and reads the live members' records and answers with
-//!    OpenDP's Laplace mechanism (`bithive-dp-answer`), and the vault pays it. A second query at
-//!    epsilon 0.6 would exceed the budget: the vault refuses it.
+//!    records join it, each key sealed to the relayer's operator key, a registered answerer. The
+//!    researcher pays for a count at epsilon 0.6; the relayer's answerer
+//!    (`bithive_relayer::dp_answerer`) reads the live members' records by CID, answers with
+//!    OpenDP's Laplace mechanism and is paid. A second query at epsilon 0.6 would exceed the
+//!    budget: the vault refuses it.
 //!
 //! Every step checks its result on chain and fails the demo with the step's name otherwise.
 
 use bithive_bitchat::NodeIdentity;
 use bithive_chain_client::{ChainClient, TxOutcome};
+use bithive_content_store::record::{key_header, open_record, seal_record};
 use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
 use bithive_interface::data_vault::{
-    self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse,
-    MembersResponse, Purpose, QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
+    self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
+    QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
 };
 use bithive_interface::model_registry::{
     self as registry, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
@@ -36,15 +38,13 @@ use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
 use bithive_interface::WASM_EVENT;
-use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, HexBinary, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
 use std::time::Duration;
 
 use crate::platform::{
-    bhive, ctx, cw20_balance, exec, fail, native_balance, query, DemoError, Platform, DAY, DENOM,
+    bhive, ctx, cw20_balance, exec, fail, query, DemoError, Platform, DAY, DENOM,
 };
 
 /// The model the institute publishes (one of the shipped ONNX models).
@@ -142,46 +142,65 @@ fn identity_of(c: &ChainClient) -> Result<NodeIdentity, DemoError> {
     ctx!(NodeIdentity::from_secret(&secret), "identity")
 }
 
-/// A record encrypted on the client: nonce || ciphertext, and its key.
-fn seal_record(plaintext: &[u8]) -> Result<(Vec<u8>, [u8; 32]), DemoError> {
-    let key = XChaCha20Poly1305::generate_key(&mut OsRng);
-    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-    let ct = XChaCha20Poly1305::new(&key)
-        .encrypt(&nonce, plaintext)
-        .map_err(|_| fail("record encryption")(&"aead"))?;
-    let mut out = nonce.to_vec();
-    out.extend_from_slice(&ct);
-    Ok((out, key.into()))
-}
-
-fn open_record(sealed: &[u8], key: &[u8]) -> Result<Vec<u8>, DemoError> {
-    if sealed.len() < 24 || key.len() != 32 {
-        return Err(fail("record decryption")(&"malformed record or key"));
-    }
-    let (nonce, ct) = sealed.split_at(24);
-    XChaCha20Poly1305::new(key.into())
-        .decrypt(XNonce::from_slice(nonce), ct)
-        .map_err(|_| fail("record decryption")(&"the record does not open with its key"))
-}
-
-/// The bytes a wrapped record key is bound to: the vault, the record and who may open it.
-fn key_header(vault: &str, token_id: &str, to: &str) -> Vec<u8> {
-    format!("bithive-record-key-v1|{vault}|{token_id}|{to}").into_bytes()
-}
-
 /// A lab panel as the patient's app writes it.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct LabPanel {
     hba1c_mmol_mol: i64,
 }
 
-/// The node's content store (blocks encrypted at rest under the node's own key).
+/// The node's content store in the platform's home and the file holding its key.
+fn store_paths(p: &Platform) -> (std::path::PathBuf, std::path::PathBuf) {
+    (
+        p.opts.home.join("content-store"),
+        p.opts.home.join("content-store.key"),
+    )
+}
+
+/// Gives the relayer the differential-privacy answerer (`[dp]`) on the platform's chain, over the
+/// node's content store; creates the store's key (mode 0600) the first time.
+pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Result<(), DemoError> {
+    let (dir, key_file) = store_paths(p);
+    if !key_file.exists() {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = ctx!(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&key_file),
+            "content store key"
+        )?;
+        ctx!(
+            f.write_all(hex::encode(rand_key()?).as_bytes()),
+            "content store key"
+        )?;
+    }
+    let chain = cfg
+        .chains
+        .first_mut()
+        .ok_or_else(|| fail("relayer config")(&"no chain"))?;
+    chain.contracts.insert(
+        "data_vault".into(),
+        p.deployment.contracts.data_vault.clone(),
+    );
+    cfg.dp = Some(bithive_relayer::config::DpSection {
+        chain_id: chain.chain_id.clone(),
+        store_dir: dir,
+        store_key_file: key_file,
+        poll_interval_ms: 200,
+    });
+    ctx!(cfg.validate(), "relayer config")
+}
+
+/// The node's content store (blocks encrypted at rest under the node's own key), as the
+/// relayer opens it; [`enable_dp`] made its key.
 pub fn content_store(p: &Platform) -> Result<LocalStore, DemoError> {
+    let (dir, key_file) = store_paths(p);
+    let hex_key = ctx!(std::fs::read_to_string(&key_file), "content store key")?;
+    let key = ctx!(StoreKey::from_hex(hex_key.trim()), "content store key")?;
     ctx!(
-        LocalStore::open(LocalStoreConfig::new(
-            p.opts.home.join("content-store"),
-            StoreKey::from_bytes(rand_key()?),
-        )),
+        LocalStore::open(LocalStoreConfig::new(dir, key)),
         "content store"
     )
 }
@@ -406,7 +425,7 @@ pub async fn records_and_queries(
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
     let tokens = records_and_grants(p, store, r, progress).await?;
-    private_queries(p, store, &tokens, r, progress).await
+    private_queries(p, &tokens, r, progress).await
 }
 
 /// Step 3: records encrypted on the client, stored by content id, minted; a grant, a logged
@@ -426,7 +445,7 @@ async fn records_and_grants(
             }),
             "lab panel"
         )?;
-        let (sealed, key) = seal_record(&plain)?;
+        let (sealed, key) = ctx!(seal_record(&plain), "record encryption")?;
         let cid = ctx!(store.put(&sealed).await, "store a record")?;
         let out = exec_outcome(
             &p.patient,
@@ -514,7 +533,14 @@ async fn records_and_grants(
     }
     let fetched = ctx!(store.get(cid).await, "fetch the record by content id")?;
     let panel: LabPanel = ctx!(
-        serde_json::from_slice(&open_record(&fetched, &record_key)?),
+        serde_json::from_slice(&ctx!(
+            open_record(
+                &fetched,
+                &<[u8; 32]>::try_from(record_key)
+                    .map_err(|_| fail("record key")(&"not 32 bytes"))?
+            ),
+            "record decryption"
+        )?),
         "read the record"
     )?;
     if panel.hba1c_mmol_mol != HBA1C[0] {
@@ -560,11 +586,10 @@ async fn records_and_grants(
     Ok(tokens)
 }
 
-/// Step 4: a dataset with a privacy budget, a count answered by the node, one query past the
-/// budget refused.
+/// Step 4: a dataset with a privacy budget, a count answered by the relayer (the node's
+/// operator key is the registered answerer), one query past the budget refused.
 async fn private_queries(
     p: &Platform,
-    store: &LocalStore,
     tokens: &[(String, [u8; 32], Cid)],
     r: &mut AimReport,
     progress: &mut dyn FnMut(&str),
@@ -591,26 +616,28 @@ async fn private_queries(
         wasm_attr(&created, vault::events::attr::DATASET_ID, "create dataset")?.parse::<u64>(),
         "create dataset"
     )?;
-    // The node answers queries: the vault registers it, and members seal their keys to it.
-    let node_addr = p.node.address().to_string();
+    // The relayer answers: its operator account is registered, and members seal keys to it.
+    let answerer = p.operator_key.address().to_string();
     exec(
         &p.gov,
         &c.data_vault,
         &vault::ExecuteMsg::UpdateAnswerers {
-            add: vec![node_addr.clone()],
+            add: vec![answerer.clone()],
             remove: vec![],
         },
         "register the answerer",
     )
     .await?;
     let patient_id = identity_of(&p.patient)?;
-    let node_id = identity_of(&p.node)?;
+    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
+    let answerer_noise =
+        ctx!(NodeIdentity::from_secret(&secret), "answerer identity")?.noise_public();
     let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
     for (token_id, key, _) in tokens {
         let wrapped = ctx!(
             patient_id.seal_to(
-                &node_id.noise_public(),
-                &key_header(&c.data_vault, token_id, &node_addr),
+                &answerer_noise,
+                &key_header(&c.data_vault, token_id, &answerer),
                 key
             ),
             "wrap the record key"
@@ -629,7 +656,7 @@ async fn private_queries(
         .await?;
     }
 
-    // The researcher pays for a count at epsilon 0.6.
+    // The researcher pays for a count at epsilon 0.6; the relayer answers it.
     let epsilon = dec(QUERY_EPSILON)?;
     let submit = vault::ExecuteMsg::SubmitQuery(SubmitQueryMsg {
         dataset_id,
@@ -647,79 +674,37 @@ async fn private_queries(
         wasm_attr(&submitted, vault::events::attr::QUERY_ID, "submit query")?.parse::<u64>(),
         "submit query"
     )?;
-
-    // The node reads the live members' records (keys sealed to it) and answers with noise.
-    let members: MembersResponse = query(
-        &p.node,
-        &c.data_vault,
-        &vault::QueryMsg::Members {
-            dataset_id,
-            start_after: None,
-            limit: None,
-        },
-        "dataset members",
-    )
-    .await?;
-    let mut values = Vec::new();
-    for m in members.members.iter().filter(|m| m.live) {
-        let (_, key) = ctx!(
-            node_id.open_sealed(
-                &key_header(&c.data_vault, &m.membership.token_id, &node_addr),
-                m.membership.wrapped_key.as_slice()
-            ),
-            "unwrap a member's key"
-        )?;
-        let info: cw721::msg::NftInfoResponse<vault::Record> = query(
-            &p.node,
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let (value, answerer_seen) = loop {
+        let q: DpQuery = query(
+            &p.researcher,
             &c.data_vault,
-            &vault::QueryMsg::NftInfo {
-                token_id: m.membership.token_id.clone(),
-            },
-            "record info",
+            &vault::QueryMsg::DpQuery { query_id },
+            "query status",
         )
         .await?;
-        let cid = ctx!(
-            bithive_content_id::parse_cid(&info.extension.content_id),
-            "record content id"
-        )?;
-        let sealed = ctx!(store.get(&cid).await, "fetch a member's record")?;
-        let panel: LabPanel = ctx!(
-            serde_json::from_slice(&open_record(&sealed, &key)?),
-            "read a member's record"
-        )?;
-        values.push(Some(panel.hba1c_mmol_mol));
-    }
-    let answer = ctx!(
-        bithive_dp_answer::answer(&QueryKind::Count {}, epsilon, &values),
-        "differentially private answer"
-    )?;
-    let node_before = native_balance(&p.node, &node_addr).await?;
-    let answered = exec(
-        &p.node,
-        &c.data_vault,
-        &vault::ExecuteMsg::SubmitAnswer {
-            query_id,
-            answer: answer.clone(),
-        },
-        "answer query",
-    )
-    .await?;
-    let q: DpQuery = query(
-        &p.researcher,
-        &c.data_vault,
-        &vault::QueryMsg::DpQuery { query_id },
-        "query status",
-    )
-    .await?;
-    let DpQueryStatus::Answered {
-        answer: DpAnswer::Count { value },
-        ..
-    } = q.status
-    else {
-        return Err(fail("query status")(&format!("{:?}", q.status)));
+        match q.status {
+            DpQueryStatus::Answered {
+                answer: DpAnswer::Count { value },
+                answerer,
+                ..
+            } => break (value, answerer),
+            DpQueryStatus::Pending if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            other => {
+                return Err(fail("dp answer")(&format!(
+                    "query {query_id} not answered by the relayer within 60 s: {other:?}"
+                )))
+            }
+        }
     };
+    if answerer_seen.as_str() != answerer {
+        return Err(fail("dp answer")(&format!(
+            "answered by {answerer_seen}, not the relayer's {answerer}"
+        )));
+    }
     r.answer = value.to_string();
-    let node_after = native_balance(&p.node, &node_addr).await?;
     let dataset: vault::Dataset = query(
         &p.gov,
         &c.data_vault,
@@ -729,13 +714,12 @@ async fn private_queries(
     .await?;
     r.spent_epsilon = dataset.spent_epsilon;
     progress(&format!(
-        "researcher paid {} for a count over dataset {dataset_id} at epsilon {epsilon}; the node read {} live records and answered {} (OpenDP Laplace) at height {answered}; budget spent {} of {}; node balance {:+} (payment less gas)",
+        "researcher paid {} for a count over dataset {dataset_id} ({} records) at epsilon {epsilon}; the relayer read the records by content id and answered {} (OpenDP Laplace); budget spent {} of {}",
         bhive(price),
-        values.len(),
+        tokens.len(),
         r.answer,
         dataset.spent_epsilon,
         dataset.total_epsilon,
-        node_after as i128 - node_before as i128
     ));
 
     // A second query at 0.6 would spend 1.2 of a budget of 1.

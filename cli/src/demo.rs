@@ -139,6 +139,7 @@ pub async fn run_then(
     // The relayer, in this process, serving inference and research requests for the escrow.
     let mut relayer_cfg = p.relayer_config()?;
     crate::research::enable_matching(&mut relayer_cfg, &enrolled);
+    crate::aim::enable_dp(&mut relayer_cfg, &p)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let relayer = tokio::spawn(bithive_relayer::runtime::run_until(
         relayer_cfg,
@@ -146,7 +147,7 @@ pub async fn run_then(
             let _ = stop_rx.await;
         },
     ));
-    progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node)");
+    progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node; differential-privacy answerer)");
     let mut result = story(&p, enrolled, &mut report, progress).await;
     if let (Ok(()), Some(keep)) = (&result, keep) {
         result = keep_running(&p, &keep, progress).await;

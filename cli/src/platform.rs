@@ -640,6 +640,7 @@ pub fn relayer_config(
             config: inference_config.to_path_buf(),
         }),
         matching: None,
+        dp: None,
     };
     ctx!(cfg.validate(), "relayer config")?;
     Ok(cfg)

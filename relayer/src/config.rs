@@ -31,6 +31,27 @@ pub struct Config {
     pub inference: Option<InferenceSection>,
     #[serde(default)]
     pub matching: Option<MatchingSection>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp: Option<DpSection>,
+}
+
+/// The differential-privacy answerer (issue #23): this relayer's operator key on `chain_id` is a
+/// registered answerer of that chain's `data_vault`; members seal their record keys to its
+/// Noise key (derived from the same key), and it reads their records from the content store.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DpSection {
+    pub chain_id: String,
+    /// The node's local content store (blocks encrypted at rest).
+    pub store_dir: PathBuf,
+    /// The store's 32-byte key, hex (mode 0600; never logged).
+    pub store_key_file: PathBuf,
+    #[serde(default = "default_dp_poll_ms")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_dp_poll_ms() -> u64 {
+    1_000
 }
 
 /// The matching worker: the matching node over the enrolled users' blinded tags, and a BitChat
@@ -248,6 +269,18 @@ impl Config {
                 )));
             }
         }
+        if let Some(dp) = &self.dp {
+            self.chains
+                .iter()
+                .find(|c| c.chain_id == dp.chain_id)
+                .ok_or_else(|| {
+                    RelayerError::Config(format!(
+                        "dp.chain_id {} is not a configured chain",
+                        dp.chain_id
+                    ))
+                })?
+                .contract("data_vault")?;
+        }
         Ok(())
     }
 }
@@ -356,5 +389,33 @@ mod tests {
         cfg.chains[0].attest_on = None;
         cfg.chains[0].jobs.push(JobKind::Matching);
         assert!(cfg.validate().is_err());
+    }
+
+    #[test]
+    fn dp_needs_a_configured_chain_with_a_data_vault() {
+        let mut cfg = Config::from_toml_with_env(EXAMPLE, vec![]).unwrap();
+        let chain = cfg.chains[0].chain_id.clone();
+        cfg.dp = Some(DpSection {
+            chain_id: "nowhere".into(),
+            store_dir: "/var/lib/bithive/content".into(),
+            store_key_file: "/etc/bithive/content.key".into(),
+            poll_interval_ms: default_dp_poll_ms(),
+        });
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("not a configured chain"), "{err}");
+        cfg.dp.as_mut().unwrap().chain_id = chain;
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("data_vault"), "{err}");
+        cfg.chains[0]
+            .contracts
+            .insert("data_vault".into(), "bithive1vault".into());
+        cfg.validate().unwrap();
+        // The section reads from TOML as documented.
+        let text = format!(
+            "{EXAMPLE}\n[dp]\nchain_id = \"{}\"\nstore_dir = \"/d\"\nstore_key_file = \"/k\"\n",
+            cfg.chains[0].chain_id
+        );
+        let parsed: Config = toml::from_str(&text).unwrap();
+        assert_eq!(parsed.dp.unwrap().poll_interval_ms, 1_000);
     }
 }

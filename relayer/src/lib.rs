@@ -8,6 +8,7 @@
 pub mod attest;
 pub mod cli;
 pub mod config;
+pub mod dp_answerer;
 pub mod error;
 pub mod http;
 #[cfg(feature = "inference")]

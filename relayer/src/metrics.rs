@@ -18,6 +18,8 @@ pub struct Metrics {
     pub rpc_failovers: IntGaugeVec,
     pub wallet_balance: GaugeVec,
     pub attestations_committed: IntCounterVec,
+    /// Data-vault queries this answerer handled, by outcome (answered, failed).
+    pub dp_queries: IntCounterVec,
 }
 
 fn reg<T: prometheus::core::Collector + Clone + 'static>(r: &Registry, m: T) -> T {
@@ -127,6 +129,17 @@ impl Metrics {
                         "attestations committed on chain",
                     ),
                     &["chain"],
+                )
+                .expect("valid"),
+            ),
+            dp_queries: reg(
+                &r,
+                IntCounterVec::new(
+                    opts(
+                        "dp_queries_total",
+                        "differential-privacy queries handled, by outcome",
+                    ),
+                    &["chain", "outcome"],
                 )
                 .expect("valid"),
             ),

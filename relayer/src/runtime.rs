@@ -207,6 +207,27 @@ pub async fn run_until(
             r
         }));
     }
+    if let Some(dp) = &cfg.dp {
+        let chain = cfg
+            .chains
+            .iter()
+            .find(|c| c.chain_id == dp.chain_id)
+            .ok_or_else(|| RelayerError::Config(format!("dp.chain_id {}: unknown", dp.chain_id)))?;
+        let (client, _) = clients.get(&dp.chain_id).cloned().ok_or_else(|| {
+            RelayerError::Config(format!("dp.chain_id {}: no client", dp.chain_id))
+        })?;
+        // The answering account is the chain's operator key; its Noise key is derived from it.
+        let mut secret: [u8; 32] = client.key().k256().to_bytes().into();
+        let answerer = crate::dp_answerer::DpAnswerer::new(
+            dp,
+            chain.contract("data_vault")?.to_string(),
+            &secret,
+        );
+        secret.zeroize();
+        let answerer = answerer?;
+        let (metrics, stop) = (metrics.clone(), stop_rx.clone());
+        tasks.push(tokio::spawn(answerer.run(client, metrics, stop)));
+    }
     let server = match &cfg.metrics_addr {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)

@@ -1,0 +1,302 @@
+//! The differential-privacy answerer (issue #23): answers the data vault's paid aggregate
+//! queries as a registered answerer.
+//!
+//! Each round it lists the vault's open datasets and their pending, unexpired queries (bounded
+//! pages), and answers each: it reads the dataset's live members, opens each record key sealed
+//! to this relayer's Noise key (derived from its operator key, bound to the vault, the record
+//! and this account), fetches the record from the content store by its CID (checked against
+//! it), decrypts it, and releases the aggregate through OpenDP (`bithive-dp-answer`), which
+//! checks the release costs at most the query's epsilon. The vault pays the answerer once and
+//! keeps the budget; the chain is the only state, so a restart simply looks again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bithive_bitchat::NodeIdentity;
+use bithive_chain_client::ChainClient;
+use bithive_content_store::record::{field_value, key_header, open_record};
+use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, StoreKey};
+use bithive_interface::data_vault::{
+    Dataset, DatasetsResponse, DpQueriesResponse, DpQuery, DpQueryStatus, ExecuteMsg,
+    MembersResponse, QueryKind, QueryMsg, Record,
+};
+use zeroize::Zeroize;
+
+use crate::config::DpSection;
+use crate::error::RelayerError;
+use crate::metrics::Metrics;
+
+/// Page size of every listing (the vault's own maximum is 30).
+const PAGE: u32 = 30;
+/// Pages read per listing and round: a bound on one round's work.
+const MAX_PAGES: usize = 20;
+
+/// Why one query was not answered this round.
+#[derive(Debug, thiserror::Error)]
+pub enum DpAnswerError {
+    #[error("chain: {0}")]
+    Chain(String),
+    #[error("record {token_id}: {why}")]
+    Record { token_id: String, why: String },
+    #[error("answer: {0}")]
+    Answer(#[from] bithive_dp_answer::DpError),
+}
+
+pub struct DpAnswerer {
+    vault: String,
+    store: LocalStore,
+    identity: NodeIdentity,
+    poll: Duration,
+}
+
+impl DpAnswerer {
+    /// From the config section and the operator's secret key (the answering account).
+    pub fn new(
+        section: &DpSection,
+        vault: String,
+        operator_secret: &[u8; 32],
+    ) -> Result<Self, RelayerError> {
+        let mut hex_key = std::fs::read_to_string(&section.store_key_file).map_err(|e| {
+            RelayerError::Config(format!(
+                "dp.store_key_file {}: {e}",
+                section.store_key_file.display()
+            ))
+        })?;
+        let key = StoreKey::from_hex(hex_key.trim())
+            .map_err(|e| RelayerError::Config(format!("dp.store_key_file: {e}")));
+        hex_key.zeroize();
+        let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, key?))
+            .map_err(|e| RelayerError::Config(format!("dp.store_dir: {e}")))?;
+        let identity = NodeIdentity::from_secret(operator_secret)
+            .map_err(|e| RelayerError::Config(format!("dp identity: {e}")))?;
+        Ok(Self {
+            vault,
+            store,
+            identity,
+            poll: Duration::from_millis(section.poll_interval_ms.clamp(100, 60_000)),
+        })
+    }
+
+    /// Answers until `stop` turns true.
+    pub async fn run(
+        self,
+        client: Arc<ChainClient>,
+        metrics: Arc<Metrics>,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), RelayerError> {
+        let chain = client.chain_id().to_string();
+        tracing::info!(%chain, vault = %self.vault, answerer = %client.address(), "dp answerer started");
+        loop {
+            match self.round(&client, &metrics, &chain).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(%chain, answered = n, "dp queries answered"),
+                Err(e) => tracing::warn!(%chain, error = %e, "dp round"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.poll) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One pass over the open datasets; returns the queries answered.
+    pub async fn round(
+        &self,
+        client: &ChainClient,
+        metrics: &Metrics,
+        chain: &str,
+    ) -> Result<usize, DpAnswerError> {
+        let now = client
+            .rpc()
+            .latest_block_time()
+            .await
+            .map_err(|e| DpAnswerError::Chain(e.to_string()))?;
+        let mut answered = 0;
+        for dataset in self.datasets(client).await? {
+            if dataset.closed {
+                continue;
+            }
+            for q in self.pending(client, dataset.id, now).await? {
+                match self.answer(client, &q).await {
+                    Ok(()) => {
+                        answered += 1;
+                        metrics
+                            .dp_queries
+                            .with_label_values(&[chain, "answered"])
+                            .inc();
+                    }
+                    Err(e) => {
+                        metrics
+                            .dp_queries
+                            .with_label_values(&[chain, "failed"])
+                            .inc();
+                        tracing::warn!(%chain, query = q.id, error = %e, "dp query not answered");
+                    }
+                }
+            }
+        }
+        Ok(answered)
+    }
+
+    async fn query<M: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        client: &ChainClient,
+        msg: &M,
+    ) -> Result<R, DpAnswerError> {
+        client
+            .query_typed(&self.vault, msg)
+            .await
+            .map_err(|e| DpAnswerError::Chain(e.to_string()))
+    }
+
+    async fn datasets(&self, client: &ChainClient) -> Result<Vec<Dataset>, DpAnswerError> {
+        let mut out: Vec<Dataset> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let page: DatasetsResponse = self
+                .query(
+                    client,
+                    &QueryMsg::Datasets {
+                        start_after: out.last().map(|d| d.id),
+                        limit: Some(PAGE),
+                    },
+                )
+                .await?;
+            let n = page.datasets.len();
+            out.extend(page.datasets);
+            if n < PAGE as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The dataset's queries still pending and answerable (strictly before their expiry).
+    async fn pending(
+        &self,
+        client: &ChainClient,
+        dataset_id: u64,
+        now: u64,
+    ) -> Result<Vec<DpQuery>, DpAnswerError> {
+        let mut out = Vec::new();
+        let mut start_after = None;
+        for _ in 0..MAX_PAGES {
+            let page: DpQueriesResponse = self
+                .query(
+                    client,
+                    &QueryMsg::DpQueries {
+                        dataset_id,
+                        start_after,
+                        limit: Some(PAGE),
+                    },
+                )
+                .await?;
+            let n = page.queries.len();
+            start_after = page.queries.last().map(|q| q.id);
+            out.extend(
+                page.queries
+                    .into_iter()
+                    .filter(|q| q.status == DpQueryStatus::Pending && q.expires_at.seconds() > now),
+            );
+            if n < PAGE as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The values the query reads, one per live member: its field (count: any record counts).
+    async fn member_values(
+        &self,
+        client: &ChainClient,
+        q: &DpQuery,
+    ) -> Result<Vec<Option<i64>>, DpAnswerError> {
+        let field = match &q.kind {
+            QueryKind::Count {} => None,
+            QueryKind::Mean { field, .. } | QueryKind::Histogram { field, .. } => Some(field),
+        };
+        let me = client.address().to_string();
+        let mut values = Vec::new();
+        let mut start_after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page: MembersResponse = self
+                .query(
+                    client,
+                    &QueryMsg::Members {
+                        dataset_id: q.dataset_id,
+                        start_after: start_after.clone(),
+                        limit: Some(PAGE),
+                    },
+                )
+                .await?;
+            let n = page.members.len();
+            start_after = page.members.last().map(|m| m.membership.token_id.clone());
+            for m in page.members.into_iter().filter(|m| m.live) {
+                let token_id = m.membership.token_id;
+                let bad = |why: String| DpAnswerError::Record {
+                    token_id: token_id.clone(),
+                    why,
+                };
+                // Refused before anything is fetched: a key sealed to another holder or record.
+                let (_, key) = self
+                    .identity
+                    .open_sealed(
+                        &key_header(&self.vault, &token_id, &me),
+                        m.membership.wrapped_key.as_slice(),
+                    )
+                    .map_err(|e| bad(format!("record key: {e}")))?;
+                let mut key: [u8; 32] = key
+                    .try_into()
+                    .map_err(|_| bad("record key is not 32 bytes".into()))?;
+                let info: cw721::msg::NftInfoResponse<Record> = self
+                    .query(
+                        client,
+                        &QueryMsg::NftInfo {
+                            token_id: token_id.clone(),
+                        },
+                    )
+                    .await?;
+                let cid = bithive_content_id::parse_cid(&info.extension.content_id)
+                    .map_err(|e| bad(format!("content id: {e}")))?;
+                let sealed = self
+                    .store
+                    .get(&cid)
+                    .await
+                    .map_err(|e| bad(format!("fetch: {e}")))?;
+                let plain = open_record(&sealed, &key).map_err(|e| bad(e.to_string()));
+                key.zeroize();
+                let plain = plain?;
+                values.push(match field {
+                    None => Some(0),
+                    Some(f) => field_value(&plain, f),
+                });
+            }
+            if n < PAGE as usize {
+                break;
+            }
+        }
+        Ok(values)
+    }
+
+    async fn answer(&self, client: &ChainClient, q: &DpQuery) -> Result<(), DpAnswerError> {
+        let values = self.member_values(client, q).await?;
+        let answer = bithive_dp_answer::answer(&q.kind, q.epsilon, &values)?;
+        let msg = client
+            .execute_msg(
+                &self.vault,
+                &ExecuteMsg::SubmitAnswer {
+                    query_id: q.id,
+                    answer,
+                },
+            )
+            .map_err(|e| DpAnswerError::Chain(e.to_string()))?;
+        let out = client
+            .submit(vec![msg], "")
+            .await
+            .map_err(|e| DpAnswerError::Chain(e.to_string()))?;
+        tracing::info!(query = q.id, dataset = q.dataset_id, epsilon = %q.epsilon, members = values.len(), height = out.height, "dp query answered");
+        Ok(())
+    }
+}
