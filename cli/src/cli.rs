@@ -185,6 +185,10 @@ pub struct WebArgs {
     /// The built app (scripts/build-webapp.sh)
     #[arg(long, value_name = "DIR", default_value = "web/dist")]
     pub dist: PathBuf,
+    /// PEM certificates to trust for an https RPC URL besides the public roots (a node behind
+    /// a private CA)
+    #[arg(long, value_name = "FILE")]
+    pub rpc_ca: Option<PathBuf>,
 }
 
 impl WebArgs {
@@ -194,6 +198,7 @@ impl WebArgs {
             dist: self.dist.clone(),
             deployment: self.deployment.clone(),
             rpc: self.rpc.clone(),
+            rpc_ca: self.rpc_ca.clone(),
         }
     }
 }

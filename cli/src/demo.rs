@@ -179,6 +179,7 @@ async fn keep_running(
         dist: keep.dist.clone(),
         deployment: p.opts.home.join("deployment.json"),
         rpc: p.url.clone(),
+        rpc_ca: None,
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = async move {

@@ -13,6 +13,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -21,6 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
 use bithive_wallet_files::KEPLR_FILE;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
 
 /// Largest RPC request body forwarded (CometBFT's default `max_body_bytes`).
 const MAX_RPC_BODY: usize = 1_000_000;
@@ -33,16 +36,20 @@ pub struct WebConfig {
     pub dist: PathBuf,
     /// `deployment.json` as `bithive deploy` writes it.
     pub deployment: PathBuf,
-    /// The chain's CometBFT RPC URL (`http://host:port[/path]`).
+    /// The chain's CometBFT RPC URL: `http://` or `https://`, `host[:port][/path]`.
     pub rpc: String,
+    /// PEM certificates trusted for an `https` RPC besides the public (Mozilla) roots.
+    pub rpc_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {
     #[error("{0} has no index.html: build the app with scripts/build-webapp.sh")]
     NoDist(PathBuf),
-    #[error("rpc URL {0}: only http://host:port[/path] is forwarded")]
+    #[error("rpc URL {0}: only http:// or https://host[:port][/path] is forwarded")]
     RpcUrl(String),
+    #[error("rpc CA file {path}: {why}")]
+    RpcCa { path: PathBuf, why: String },
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -52,10 +59,14 @@ pub enum WebError {
 
 #[derive(Clone, Debug)]
 struct Upstream {
-    /// `host:port` to connect to.
+    /// `host:port` to connect to (the scheme's port when the URL names none).
+    connect: String,
+    /// The URL's authority as written: the `Host` header.
     authority: String,
     /// Path prefix of the RPC URL, without a trailing slash.
     base: String,
+    /// `https`: the name the node's certificate must carry, and the roots it must chain to.
+    tls: Option<(ServerName<'static>, Arc<rustls::ClientConfig>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -65,9 +76,47 @@ struct AppState {
     upstream: Upstream,
 }
 
-fn parse_rpc(url: &str) -> Result<Upstream, WebError> {
+/// The TLS client config for `https` RPC URLs: the public roots, plus `extra` PEM certificates.
+fn tls_config(extra: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, WebError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = extra {
+        let bad = |why: String| WebError::RpcCa {
+            path: path.to_path_buf(),
+            why,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let mut n = 0;
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            roots
+                .add(cert.map_err(|e| bad(e.to_string()))?)
+                .map_err(|e| bad(e.to_string()))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(bad("no PEM certificate in it".into()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| WebError::RpcCa {
+            path: extra.map(Path::to_path_buf).unwrap_or_default(),
+            why: e.to_string(),
+        })?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+fn parse_rpc(url: &str, ca: Option<&Path>) -> Result<Upstream, WebError> {
     let bad = || WebError::RpcUrl(url.to_string());
-    let rest = url.strip_prefix("http://").ok_or_else(bad)?;
+    let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(r), _) => (r, false),
+        (_, Some(r)) => (r, true),
+        _ => return Err(bad()),
+    };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -75,9 +124,35 @@ fn parse_rpc(url: &str) -> Result<Upstream, WebError> {
     if authority.is_empty() || authority.contains('@') {
         return Err(bad());
     }
+    // `host`, `host:port`, `[v6]` or `[v6]:port`.
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => {
+            let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+            (h, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() || port.is_some_and(|p| p.parse::<u16>().is_err()) {
+        return Err(bad());
+    }
+    let connect = match port {
+        Some(_) => authority.to_string(),
+        None => format!("{authority}:{}", if https { 443 } else { 80 }),
+    };
+    let tls = if https {
+        let name = ServerName::try_from(host.to_string()).map_err(|_| bad())?;
+        Some((name, tls_config(ca)?))
+    } else {
+        None
+    };
     Ok(Upstream {
+        connect,
         authority: authority.to_string(),
         base: path.trim_end_matches('/').to_string(),
+        tls,
     })
 }
 
@@ -89,7 +164,7 @@ pub fn router(config: &WebConfig) -> Result<Router, WebError> {
     let state = AppState {
         dist: config.dist.clone(),
         deployment: config.deployment.clone(),
-        upstream: parse_rpc(&config.rpc)?,
+        upstream: parse_rpc(&config.rpc, config.rpc_ca.as_deref())?,
     };
     Ok(Router::new()
         .route("/rpc", any(rpc))
@@ -289,13 +364,16 @@ async fn forward(up: &Upstream, req: Request) -> anyhow::Result<Response> {
         .header(header::HOST, &up.authority)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body))?;
-    let stream = tokio::net::TcpStream::connect(&up.authority).await?;
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    let answer = sender.send_request(out).await?;
+    let stream = tokio::net::TcpStream::connect(&up.connect).await?;
+    let answer = match &up.tls {
+        None => send(stream, out).await?,
+        Some((name, config)) => {
+            let tls = tokio_rustls::TlsConnector::from(config.clone())
+                .connect(name.clone(), stream)
+                .await?;
+            send(tls, out).await?
+        }
+    };
     let (parts, incoming) = answer.into_parts();
     let mut r = Response::new(Body::new(incoming));
     *r.status_mut() = parts.status;
@@ -303,6 +381,22 @@ async fn forward(up: &Upstream, req: Request) -> anyhow::Result<Response> {
         r.headers_mut().insert(header::CONTENT_TYPE, ct.clone());
     }
     Ok(r)
+}
+
+/// One HTTP/1.1 exchange over `io` (plain TCP or TLS).
+async fn send<IO>(
+    io: IO,
+    req: axum::http::Request<Body>,
+) -> anyhow::Result<hyper::Response<hyper::body::Incoming>>
+where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io)).await?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender.send_request(req).await?)
 }
 
 #[cfg(test)]
@@ -333,16 +427,46 @@ mod tests {
     }
 
     #[test]
-    fn only_plain_http_rpc_urls() {
-        let u = parse_rpc("http://127.0.0.1:26657").unwrap();
+    fn http_and_https_rpc_urls() {
+        let u = parse_rpc("http://127.0.0.1:26657", None).unwrap();
         assert_eq!(
-            (u.authority.as_str(), u.base.as_str()),
-            ("127.0.0.1:26657", "")
+            (u.connect.as_str(), u.base.as_str(), u.tls.is_none()),
+            ("127.0.0.1:26657", "", true)
         );
-        let u = parse_rpc("http://node:80/rpc/").unwrap();
-        assert_eq!((u.authority.as_str(), u.base.as_str()), ("node:80", "/rpc"));
-        for bad in ["https://x:1", "ftp://x", "http://", "http://user@host:1/"] {
-            assert!(parse_rpc(bad).is_err(), "{bad}");
+        let u = parse_rpc("http://node:80/rpc/", None).unwrap();
+        assert_eq!((u.connect.as_str(), u.base.as_str()), ("node:80", "/rpc"));
+        let u = parse_rpc("https://rpc.example.org/cometbft", None).unwrap();
+        assert_eq!(
+            (u.connect.as_str(), u.authority.as_str(), u.base.as_str()),
+            ("rpc.example.org:443", "rpc.example.org", "/cometbft")
+        );
+        assert!(u.tls.is_some());
+        let u = parse_rpc("http://[::1]:26657", None).unwrap();
+        assert_eq!(u.connect, "[::1]:26657");
+        for bad in [
+            "ftp://x",
+            "http://",
+            "https://",
+            "http://user@host:1/",
+            "http://host:port/",
+            "http://host:99999",
+            "https://[::1",
+            "http://:26657",
+        ] {
+            assert!(parse_rpc(bad, None).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_ca_file_without_certificates_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("ca.pem");
+        std::fs::write(&f, "not a certificate").unwrap();
+        let err = parse_rpc("https://node:443", Some(&f))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no PEM certificate"), "{err}");
+        let missing = dir.path().join("missing.pem");
+        assert!(parse_rpc("https://node:443", Some(&missing)).is_err());
     }
 }

@@ -53,6 +53,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         dist,
         deployment,
         rpc: format!("http://{node_addr}/base"),
+        rpc_ca: None,
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -131,6 +132,7 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
         dist: dir.path().join("missing"),
         deployment: dir.path().join("deployment.json"),
         rpc: "http://127.0.0.1:1".into(),
+        rpc_ca: None,
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
@@ -138,9 +140,128 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
     std::fs::write(dir.path().join("dist/index.html"), "x").unwrap();
     let config = WebConfig {
         dist: dir.path().join("dist"),
-        rpc: "https://node.example:443".into(),
+        rpc: "ftp://node.example:21".into(),
         ..config
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
-    assert!(err.to_string().contains("only http://"), "{err}");
+    assert!(
+        err.to_string().contains("only http:// or https://"),
+        "{err}"
+    );
+}
+
+/// A node behind TLS whose certificate (for `localhost`) comes from its own CA: it answers each
+/// request with its request line and body. Returns its port and the CA's PEM.
+async fn tls_node() -> (u16, String) {
+    use tokio_rustls::rustls;
+    let ca = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(ca.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![ca.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Head, then as many body bytes as Content-Length says.
+                let body_len = loop {
+                    let Ok(n) = tls.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got).to_string();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            break (
+                                head.lines().next().unwrap_or("").to_string(),
+                                body.to_string(),
+                            );
+                        }
+                    }
+                };
+                let answer = format!("tls node got {} {}", body_len.0, body_len.1);
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = tls.write_all(resp.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (port, ca.cert.pem())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "x").unwrap();
+    let (port, ca_pem) = tls_node().await;
+    let ca = dir.path().join("node-ca.pem");
+    std::fs::write(&ca, ca_pem).unwrap();
+    let rpc = r#"{"jsonrpc":"2.0","id":1,"method":"status"}"#;
+
+    for (trusted, expect) in [(Some(ca), 200u16), (None, 502)] {
+        let config = WebConfig {
+            listen: ([127, 0, 0, 1], 0).into(),
+            dist: dist.clone(),
+            deployment: dir.path().join("deployment.json"),
+            rpc: format!("https://localhost:{port}/base"),
+            rpc_ca: trusted.clone(),
+        };
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            serve(
+                &config,
+                |a| {
+                    let _ = tx.send(a);
+                },
+                async move {
+                    let _ = stop_rx.await;
+                },
+            )
+            .await
+        });
+        let addr = rx.await.unwrap();
+        let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
+        // Without the node's CA its certificate is not trusted: nothing is forwarded.
+        assert_eq!(status, expect, "trusted {trusted:?}: {body}");
+        if expect == 200 {
+            assert_eq!(body, format!("tls node got POST /base HTTP/1.1 {rpc}"));
+        } else {
+            assert!(!body.contains("tls node got"), "{body}");
+        }
+        stop_tx.send(()).unwrap();
+        server.await.unwrap().unwrap();
+    }
 }
