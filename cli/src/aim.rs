@@ -44,7 +44,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::platform::{
-    bhive, ctx, cw20_balance, exec, fail, query, DemoError, Platform, DAY, DENOM,
+    bhive, ctx, cw20_balance, exec, exec_outcome, fail, query, DemoError, Platform, DAY, DENOM,
 };
 
 /// The model the institute publishes (one of the shipped ONNX models).
@@ -76,17 +76,6 @@ pub struct AimReport {
     pub answer: String,
     pub spent_epsilon: Decimal,
     pub over_budget_refused: String,
-}
-
-/// Executes `msg`; returns the committed outcome (its events).
-async fn exec_outcome<M: serde::Serialize>(
-    c: &ChainClient,
-    contract: &str,
-    msg: &M,
-    step: &str,
-) -> Result<TxOutcome, DemoError> {
-    let any = ctx!(c.execute_msg(contract, msg), step)?;
-    ctx!(c.submit(vec![any], "").await, step)
 }
 
 /// Executes `msg` expecting the chain to refuse it with a message containing `expect`;

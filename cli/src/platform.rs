@@ -553,9 +553,18 @@ pub async fn exec<M: Serialize>(
     msg: &M,
     step: &str,
 ) -> Result<u64, DemoError> {
+    Ok(exec_outcome(c, contract, msg, step).await?.height)
+}
+
+/// Executes one `bithive-interface` message; returns the committed outcome (its events).
+pub async fn exec_outcome<M: Serialize>(
+    c: &ChainClient,
+    contract: &str,
+    msg: &M,
+    step: &str,
+) -> Result<bithive_chain_client::TxOutcome, DemoError> {
     let any = ctx!(c.execute_msg(contract, msg), step)?;
-    let out = ctx!(c.submit(vec![any], "").await, step)?;
-    Ok(out.height)
+    ctx!(c.submit(vec![any], "").await, step)
 }
 
 pub async fn cw20_balance(c: &ChainClient, token: &str, addr: &str) -> Result<u128, DemoError> {

@@ -23,6 +23,31 @@ async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, S
     (status, head.to_ascii_lowercase(), body.to_string())
 }
 
+/// Serves `config` on a free port; returns its address, the stop switch and the server task.
+async fn start(
+    config: WebConfig,
+) -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        serve(
+            &config,
+            |a| {
+                let _ = tx.send(a);
+            },
+            async move {
+                let _ = stop_rx.await;
+            },
+        )
+        .await
+    });
+    (rx.await.unwrap(), stop_tx, server)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_the_app_and_forwards_rpc_on_one_origin() {
     let dir = tempfile::tempdir().unwrap();
@@ -55,21 +80,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         rpc: format!("http://{node_addr}/base"),
         rpc_ca: None,
     };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        serve(
-            &config,
-            |a| {
-                let _ = tx.send(a);
-            },
-            async move {
-                let _ = stop_rx.await;
-            },
-        )
-        .await
-    });
-    let addr = rx.await.unwrap();
+    let (addr, stop_tx, server) = start(config).await;
 
     let (status, head, body) = http(addr, "GET", "/", "").await;
     assert_eq!(status, 200);
@@ -238,21 +249,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
             rpc: format!("https://localhost:{port}/base"),
             rpc_ca: trusted.clone(),
         };
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            serve(
-                &config,
-                |a| {
-                    let _ = tx.send(a);
-                },
-                async move {
-                    let _ = stop_rx.await;
-                },
-            )
-            .await
-        });
-        let addr = rx.await.unwrap();
+        let (addr, stop_tx, server) = start(config).await;
         let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
         // Without the node's CA its certificate is not trusted: nothing is forwarded.
         assert_eq!(status, expect, "trusted {trusted:?}: {body}");

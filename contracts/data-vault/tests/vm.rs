@@ -8,7 +8,7 @@
 //! the contract's own `ContractError` and leaves every contract's storage and every balance
 //! exactly as it was.
 
-use bithive_adversarial_tests::{artifacts, contract_error, Contracts, Plan, Snapshot, World};
+use bithive_adversarial_tests::{artifacts, contract_error, Snapshot, World};
 use bithive_cw_common::MigrateError;
 use bithive_data_vault::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use bithive_data_vault::ContractError;
@@ -18,7 +18,7 @@ use bithive_interface::data_vault::{
     QueryKind, QueryMsg, Record, RecordMsg, RecordType, SubmitQueryMsg,
 };
 use bithive_interface::WASM_EVENT;
-use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
+use bithive_vm_host::{coin, HostError, TxResponse};
 use cosmwasm_std::{Binary, Decimal, HexBinary, SignedDecimal, Timestamp, Uint128};
 use cw721::msg::{NftInfoResponse, NumTokensResponse, OwnerOfResponse, TokensResponse};
 
@@ -43,31 +43,10 @@ struct Vm {
     mallory: String,
 }
 
-/// A `World` holding just the chain (none of the ten deployed contracts: `c` is empty).
-fn world() -> World {
-    let chain = Chain::new(ChainConfig::default()).expect("chain");
-    let (chain_id, genesis, deployer) = (
-        chain.block().chain_id,
-        chain.block().time.seconds(),
-        chain.addr("deployer"),
-    );
-    World {
-        chain,
-        chain_id,
-        deployer,
-        genesis,
-        c: Contracts::default(),
-        plan: Plan {
-            pledged: 0,
-            ..Plan::default()
-        },
-    }
-}
-
 /// The vault artifact, instantiated by the deployer (admin) with one curator and one answerer;
 /// the researcher and mallory hold 1,000,000 [`BTT`].
 fn setup() -> Vm {
-    let mut w = world();
+    let mut w = World::bare();
     let code = w
         .chain
         .store_code(&artifacts()["bithive_data_vault.wasm"])

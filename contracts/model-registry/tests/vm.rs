@@ -7,7 +7,7 @@
 //! every refusal is the text of the contract's own `ContractError` and leaves every contract's
 //! storage and every balance exactly as it was.
 
-use bithive_adversarial_tests::{artifacts, contract_error, Contracts, Plan, Snapshot, World};
+use bithive_adversarial_tests::{artifacts, contract_error, Snapshot, World};
 use bithive_cw_common::MigrateError;
 use bithive_interface::model_registry::{
     events as ev, AssetInfo, Config, ExecuteMsg, InstantiateMsg, MigrateMsg, ModelResponse,
@@ -16,7 +16,7 @@ use bithive_interface::model_registry::{
 use bithive_interface::{payfi_escrow, WASM_EVENT};
 use bithive_model_registry::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use bithive_model_registry::ContractError;
-use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
+use bithive_vm_host::{coin, HostError, TxResponse};
 use cosmwasm_std::{Binary, Decimal, Timestamp, Uint128};
 
 /// `ipfs add --cid-version 1` of "hello world\n": a real CIDv1.
@@ -37,32 +37,10 @@ struct Vm {
     escrow: String,
 }
 
-/// A `World` holding just the chain with the committed artifacts' bytes at hand (none of the
-/// ten deployed contracts: `c` is empty).
-fn world() -> World {
-    let chain = Chain::new(ChainConfig::default()).expect("chain");
-    let (chain_id, genesis, deployer) = (
-        chain.block().chain_id,
-        chain.block().time.seconds(),
-        chain.addr("deployer"),
-    );
-    World {
-        chain,
-        chain_id,
-        deployer,
-        genesis,
-        c: Contracts::default(),
-        plan: Plan {
-            pledged: 0,
-            ..Plan::default()
-        },
-    }
-}
-
 /// The registry artifact, instantiated by the deployer (admin) with an evaluator and an escrow
 /// account, prices in [`BTT`].
 fn setup() -> Vm {
-    let mut w = world();
+    let mut w = World::bare();
     let code = w
         .chain
         .store_code(&artifacts()["bithive_model_registry.wasm"])

@@ -190,6 +190,28 @@ pub struct Snapshot {
 }
 
 impl World {
+    /// A `World` holding just a fresh chain and the deploying account: none of the deployed
+    /// contracts (`c` is empty), nothing pledged. For tests of one artifact on its own.
+    pub fn bare() -> World {
+        let chain = Chain::new(ChainConfig::default()).expect("chain");
+        let (chain_id, genesis, deployer) = (
+            chain.block().chain_id,
+            chain.block().time.seconds(),
+            chain.addr("deployer"),
+        );
+        World {
+            chain,
+            chain_id,
+            deployer,
+            genesis,
+            c: Contracts::default(),
+            plan: Plan {
+                pledged: 0,
+                ..Plan::default()
+            },
+        }
+    }
+
     /// Deploys as `bithive deploy` with `plan`.
     pub fn deploy(plan: Plan) -> World {
         let mut chain = Chain::new(ChainConfig::default()).expect("chain");
