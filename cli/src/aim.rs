@@ -6,9 +6,11 @@
 //!    input and output spec, licence and a price per inference in BTT. Governance points the
 //!    escrow at the registry; from then on a job must name a registered model (an unregistered
 //!    one is refused) and be funded in BTT.
-//! 2. The patient pays for a job on the model in BTT; the relayer runs and attests it; after the
-//!    dispute window the escrow pays the institute its price and the node the rest, and the
-//!    registry counts the job (jobs served, mean Tscore).
+//! 2. The patient pays for a job on the model in BTT; the relayer checks its file against the
+//!    registered sha256, runs and attests it; after the dispute window the escrow pays the
+//!    institute its price and the node the rest, and the registry counts the job (jobs served,
+//!    mean Tscore). A job on a model registered with a hash the node's file does not have is
+//!    refused by the relayer, not run.
 //! 3. The patient encrypts three lab panels on the client (XChaCha20-Poly1305, a fresh key each),
 //!    stores the ciphertexts content-addressed and mints a record NFT for each. It grants the
 //!    researcher access to one for research, the record key sealed to the researcher's key; the
@@ -71,6 +73,8 @@ pub struct AimReport {
     pub jobs_served: u64,
     pub mean_tscore: Option<Decimal>,
     pub unregistered_refused: String,
+    /// Why the relayer refused a job on a model registered with another file's hash.
+    pub mismatch_refused: String,
     pub records: usize,
     pub access_refused_after_revoke: String,
     pub answer: String,
@@ -341,11 +345,82 @@ pub async fn publish_and_order(
         btt(MODEL_JOB_DEPOSIT),
         accepted.height
     ));
+
+    // A model registered with a hash the node's file does not have: the node does not run it.
+    let other = "bc_gbt";
+    exec(
+        &p.institute,
+        &c.model_registry,
+        &registry::ExecuteMsg::Publish(PublishMsg {
+            name: other.into(),
+            version: 1,
+            specialty: manifest.specialty.clone(),
+            input_spec: format!("float32[1,{}] tabular row", manifest.item_len()),
+            output_spec: format!("label in {:?} with probabilities", manifest.labels),
+            // Not the sha256 of the node's bc_gbt.onnx (it is bc_logreg's).
+            onnx_sha256: manifest.sha256.clone(),
+            content_id: r.content_id.clone(),
+            size_bytes: onnx.len() as u64,
+            price: Uint128::new(MODEL_PRICE),
+            licence: "Apache-2.0".into(),
+        }),
+        "publish a second model",
+    )
+    .await?;
+    exec(
+        &p.patient,
+        &c.btt,
+        &send(job("demo-mismatch-1", other))?,
+        "job on a model the node's file does not match",
+    )
+    .await?;
+    r.mismatch_refused = relayer_refusal(p, "demo-mismatch-1").await?;
+    progress(&format!(
+        "a job on {other}, registered with a hash the node's file does not have, is not run: {}",
+        r.mismatch_refused
+    ));
     Ok(ModelJob {
         client_id,
         institute_before,
         node_before,
     })
+}
+
+/// Waits until the relayer has given up on the patient's job `client_id` for good; returns why.
+async fn relayer_refusal(p: &Platform, client_id: &str) -> Result<String, DemoError> {
+    let store = ctx!(
+        bithive_relayer::Store::open(&p.opts.home.join("relayer.sqlite")),
+        "relayer store"
+    )?;
+    let key = bithive_relayer::store::NewJob {
+        chain_id: p.chain_id.clone(),
+        contract: p.deployment.contracts.payfi_escrow.clone(),
+        kind: "inference".into(),
+        job_id: p.job_id(client_id),
+        height: 0,
+        attributes: vec![],
+    }
+    .key();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let rec = ctx!(store.get(&key), "relayer store")?;
+        match rec {
+            Some(r) if r.state == bithive_relayer::JobState::Failed => {
+                return Ok(r.last_error.unwrap_or_default())
+            }
+            Some(r) if r.state == bithive_relayer::JobState::Committed => {
+                return Err(fail("model hash check")(&format!(
+                    "the relayer attested job {client_id} on a model whose hash differs"
+                )))
+            }
+            _ if std::time::Instant::now() > deadline => {
+                return Err(fail("model hash check")(&format!(
+                    "the relayer did not refuse job {client_id} within 60 s"
+                )))
+            }
+            _ => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 }
 
 /// The rest of step 2, once the job's dispute window has passed (anyone finalizes): the escrow

@@ -497,7 +497,7 @@ async fn story(
     report.row(
         "model registry",
         format!(
-            "{} v1 (model {}) paid its owner {} for a job (node {}); {} job(s) served; unregistered model refused",
+            "{} v1 (model {}) paid its owner {} for a job (node {}); {} job(s) served; unregistered model refused; a registered hash the node's file lacks: not run",
             crate::aim::MODEL,
             aim.model_id,
             crate::aim::btt(aim.owner_paid),

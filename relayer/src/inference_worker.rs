@@ -10,6 +10,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bithive_chain_client::{ChainClient, Event};
 use bithive_inference::{Engine, EngineConfig, EngineError, Job, JobInput};
+use bithive_interface::model_registry::{ModelResponse, QueryMsg as RegistryQuery};
+use bithive_interface::payfi_escrow::{JobModel, QueryMsg as EscrowQuery};
 use bithive_signed_attestation::AttestationKind;
 
 use crate::error::RelayerError;
@@ -36,6 +38,69 @@ impl InferenceWorker {
             }
         }
         Ok(Self::new(Arc::new(engine)))
+    }
+}
+
+/// The registry's record of the model the job paid for, when the escrow took a snapshot of one
+/// at creation (an escrow with a model registry); `None` otherwise, also for an escrow built
+/// before the `job_model` query existed.
+async fn registered_model(
+    chain: &ChainClient,
+    job: &NewJob,
+) -> Result<Option<ModelResponse>, WorkError> {
+    let snapshot: Option<JobModel> = match chain
+        .query_typed(
+            &job.contract,
+            &EscrowQuery::JobModel {
+                job_id: job.job_id.clone(),
+            },
+        )
+        .await
+    {
+        Ok(s) => s,
+        Err(e) if e.to_string().contains("unknown variant") => None,
+        Err(e) => return Err(WorkError::Retryable(format!("escrow job_model query: {e}"))),
+    };
+    let Some(snapshot) = snapshot else {
+        return Ok(None);
+    };
+    chain
+        .query_typed(
+            snapshot.registry.as_str(),
+            &RegistryQuery::Model {
+                model_id: snapshot.model_id,
+            },
+        )
+        .await
+        .map(Some)
+        .map_err(|e| WorkError::Retryable(format!("model registry query: {e}")))
+}
+
+impl InferenceWorker {
+    /// The engine model to run for registered model `m`: the one of that name, and only if its
+    /// ONNX file hashes to the registered sha256 (a node never attests a result of another file
+    /// than the one the patient paid for).
+    fn check_registered(&self, m: &ModelResponse) -> Result<String, WorkError> {
+        let name = &m.model.name;
+        let served = self
+            .engine
+            .status()
+            .into_iter()
+            .find(|s| &s.name == name && s.serving)
+            .ok_or_else(|| {
+                WorkError::Permanent(format!(
+                    "registered model {} ({name} v{}) is not served by this node",
+                    m.model.id, m.model.version
+                ))
+            })?;
+        let ours = served.sha256.unwrap_or_default();
+        if !ours.eq_ignore_ascii_case(&m.model.onnx_sha256) {
+            return Err(WorkError::Permanent(format!(
+                "this node's {name} (sha256 {ours}) is not registered model {} v{} (sha256 {})",
+                m.model.id, m.model.version, m.model.onnx_sha256
+            )));
+        }
+        Ok(name.clone())
     }
 }
 
@@ -80,6 +145,10 @@ impl JobWorker for InferenceWorker {
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
         let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;
+        let model = match registered_model(chain, job).await? {
+            Some(m) => self.check_registered(&m)?,
+            None => model,
+        };
         let result = self
             .engine
             .infer(&Job::new(job.job_id.clone(), model, parse_input(&input)?))
