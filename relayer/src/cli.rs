@@ -98,6 +98,25 @@ pub enum KeysCommand {
         #[command(flatten)]
         keyring: KeyringArgs,
     },
+    /// Proof that operator key NAME lets account NODE register it on a staking contract: prints
+    /// the key and its signature (hex), what `register_node` (or the web app's operator screen)
+    /// takes
+    #[command(after_help = KEYS_AFTER_HELP)]
+    Pop {
+        /// Operator key name
+        name: String,
+        /// Chain id the registration is for
+        #[arg(long, value_name = "ID")]
+        chain_id: String,
+        /// Staking contract address
+        #[arg(long, value_name = "ADDR")]
+        staking: String,
+        /// The node account that sends `register_node`
+        #[arg(long, value_name = "ADDR")]
+        node: String,
+        #[command(flatten)]
+        keyring: KeyringArgs,
+    },
 }
 
 /// `completions SHELL`.
@@ -146,7 +165,7 @@ pub fn start(args: &StartArgs) -> Result<(), RelayerError> {
     rt.block_on(crate::runtime::run(cfg))
 }
 
-/// `keys add|list|show`. Mnemonics are read from a file or stdin, never from arguments, and
+/// `keys add|list|show|pop`. Mnemonics are read from a file or stdin, never from arguments, and
 /// never printed.
 pub fn keys(cmd: &KeysCommand) -> Result<(), RelayerError> {
     match cmd {
@@ -176,6 +195,24 @@ pub fn keys(cmd: &KeysCommand) -> Result<(), RelayerError> {
                 let k = ring.get(&name, &keyring.prefix)?;
                 println!("{name}\t{}", k.address());
             }
+        }
+        KeysCommand::Pop {
+            name,
+            chain_id,
+            staking,
+            node,
+            keyring,
+        } => {
+            let k = Keyring::new(&keyring.keyring).get(name, &keyring.prefix)?;
+            let sig = bithive_signed_attestation::signing::sign_operator_pop(
+                k.k256(),
+                chain_id,
+                staking,
+                node,
+            )
+            .map_err(|e| RelayerError::Config(format!("proof of possession: {e}")))?;
+            println!("operator_key\t{}", hex::encode(k.public_key_compressed()));
+            println!("operator_signature\t{}", hex::encode(sig.0));
         }
         KeysCommand::Show { name, keyring } => {
             let k = Keyring::new(&keyring.keyring).get(name, &keyring.prefix)?;

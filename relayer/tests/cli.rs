@@ -26,6 +26,7 @@ fn help_on_every_subcommand() {
         &["keys", "add"],
         &["keys", "list"],
         &["keys", "show"],
+        &["keys", "pop"],
         &["completions"],
     ] {
         assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
@@ -201,4 +202,41 @@ fn binary_keys_from_env() {
     let show = String::from_utf8(o.stdout).unwrap();
     assert!(show.starts_with("op\tcosmos1"), "{show}");
     assert!(!show.contains("abandon") && !list.contains("abandon") && !added.contains("abandon"));
+
+    // The proof a node account needs to register the operator key: it verifies against the
+    // registration digest for exactly that chain, contract and node, and no other.
+    let o = cmd(&[
+        "keys",
+        "pop",
+        "op",
+        "--chain-id",
+        "bithive-1",
+        "--staking",
+        "bithive1staking",
+        "--node",
+        "bithive1node",
+    ])
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let text = String::from_utf8(o.stdout).unwrap();
+    let field = |name: &str| -> Vec<u8> {
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}\t")))
+            .unwrap_or_else(|| panic!("no {name} in {text}"));
+        hex::decode(line).unwrap()
+    };
+    let (key, sig) = (field("operator_key"), field("operator_signature"));
+    assert_eq!(sig.len(), 64);
+    let pk = bithive_signed_attestation::PubKey33(key.clone().try_into().unwrap());
+    let digest = |node: &str| {
+        bithive_signed_attestation::operator_pop_digest("bithive-1", "bithive1staking", node, &pk)
+            .unwrap()
+            .0
+    };
+    let verify = bithive_signed_attestation::signing::k256_verify;
+    assert!(verify(&digest("bithive1node"), &sig, &key).unwrap());
+    assert!(!verify(&digest("bithive1other"), &sig, &key).unwrap());
+    assert!(!text.contains("abandon"));
 }

@@ -103,7 +103,7 @@ export const operatorScreen: Screen = {
 
     // Register.
     const [keyF, key] = field("Operator public key (hex, 33 bytes)", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "op-key" }, "`bithive keys show NAME` prints it");
-    const [sigF, sig] = field("Proof of possession (hex, 64 bytes)", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "op-sig" }, "The operator key's signature binding this account, this staking contract and this chain");
+    const [sigF, sig] = field("Proof of possession (hex, 64 bytes)", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "op-sig" }, "The operator key's signature binding this account, this staking contract and this chain: `bithive keys pop NAME --chain-id ID --staking ADDR --node YOUR_ADDRESS` prints it");
     const [tierF, tier] = select("Tier", [["t1", "T1 (1–4 T)"], ["t2", "T2"], ["t3", "T3"], ["t4", "T4"]]);
     const [capF, cap] = field("Capacity in T", { required: true, value: "1", inputmode: "numeric", "data-testid": "op-capacity" });
     const [regStatus, regReport] = txStatus("register-status");
