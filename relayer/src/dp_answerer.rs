@@ -18,7 +18,7 @@ use bithive_content_store::record::{field_value, key_header, open_record};
 use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, StoreKey};
 use bithive_interface::data_vault::{
     Dataset, DatasetsResponse, DpQueriesResponse, DpQuery, DpQueryStatus, ExecuteMsg,
-    MembersResponse, QueryKind, QueryMsg, Record,
+    MembersResponse, Membership, QueryKind, QueryMsg, Record,
 };
 use zeroize::Zeroize;
 
@@ -36,8 +36,6 @@ const MAX_PAGES: usize = 20;
 pub enum DpAnswerError {
     #[error("chain: {0}")]
     Chain(String),
-    #[error("record {token_id}: {why}")]
-    Record { token_id: String, why: String },
     #[error("answer: {0}")]
     Answer(#[from] bithive_dp_answer::DpError),
 }
@@ -120,7 +118,7 @@ impl DpAnswerer {
                 continue;
             }
             for q in self.pending(client, dataset.id, now).await? {
-                match self.answer(client, &q).await {
+                match self.answer(client, &q, metrics).await {
                     Ok(()) => {
                         answered += 1;
                         metrics
@@ -207,17 +205,24 @@ impl DpAnswerer {
         Ok(out)
     }
 
-    /// The values the query reads, one per live member: its field (count: any record counts).
+    /// The values the query reads, one per readable live member: its field (count: any record
+    /// counts). A member this answerer cannot read (its key sealed to someone else or garbage,
+    /// its record absent from the store, altered or undecryptable) is left out, with a warning
+    /// and the `skipped` metric: otherwise any record owner could stop every query of a dataset
+    /// by joining it with a bad key. Leaving one record out is within differential privacy's
+    /// neighbouring datasets, so the epsilon accounting holds. Chain errors fail the round.
     async fn member_values(
         &self,
         client: &ChainClient,
         q: &DpQuery,
+        metrics: &Metrics,
     ) -> Result<Vec<Option<i64>>, DpAnswerError> {
         let field = match &q.kind {
             QueryKind::Count {} => None,
             QueryKind::Mean { field, .. } | QueryKind::Histogram { field, .. } => Some(field),
         };
         let me = client.address().to_string();
+        let chain = client.chain_id().to_string();
         let mut values = Vec::new();
         let mut start_after: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -234,44 +239,20 @@ impl DpAnswerer {
             let n = page.members.len();
             start_after = page.members.last().map(|m| m.membership.token_id.clone());
             for m in page.members.into_iter().filter(|m| m.live) {
-                let token_id = m.membership.token_id;
-                let bad = |why: String| DpAnswerError::Record {
-                    token_id: token_id.clone(),
-                    why,
-                };
-                // Refused before anything is fetched: a key sealed to another holder or record.
-                let (_, key) = self
-                    .identity
-                    .open_sealed(
-                        &key_header(&self.vault, &token_id, &me),
-                        m.membership.wrapped_key.as_slice(),
-                    )
-                    .map_err(|e| bad(format!("record key: {e}")))?;
-                let mut key: [u8; 32] = key
-                    .try_into()
-                    .map_err(|_| bad("record key is not 32 bytes".into()))?;
-                let info: cw721::msg::NftInfoResponse<Record> = self
-                    .query(
-                        client,
-                        &QueryMsg::NftInfo {
-                            token_id: token_id.clone(),
-                        },
-                    )
-                    .await?;
-                let cid = bithive_content_id::parse_cid(&info.extension.content_id)
-                    .map_err(|e| bad(format!("content id: {e}")))?;
-                let sealed = self
-                    .store
-                    .get(&cid)
-                    .await
-                    .map_err(|e| bad(format!("fetch: {e}")))?;
-                let plain = open_record(&sealed, &key).map_err(|e| bad(e.to_string()));
-                key.zeroize();
-                let plain = plain?;
-                values.push(match field {
-                    None => Some(0),
-                    Some(f) => field_value(&plain, f),
-                });
+                let token_id = m.membership.token_id.clone();
+                match self.read_member(client, &me, &m.membership).await? {
+                    Ok(plain) => values.push(match field {
+                        None => Some(0),
+                        Some(f) => field_value(&plain, f),
+                    }),
+                    Err(why) => {
+                        metrics
+                            .dp_queries
+                            .with_label_values(&[chain.as_str(), "member_skipped"])
+                            .inc();
+                        tracing::warn!(query = q.id, dataset = q.dataset_id, %token_id, %why, "dataset member unreadable: left out");
+                    }
+                }
             }
             if n < PAGE as usize {
                 break;
@@ -280,8 +261,50 @@ impl DpAnswerer {
         Ok(values)
     }
 
-    async fn answer(&self, client: &ChainClient, q: &DpQuery) -> Result<(), DpAnswerError> {
-        let values = self.member_values(client, q).await?;
+    /// One member's record plaintext; the inner error says why it cannot be read.
+    async fn read_member(
+        &self,
+        client: &ChainClient,
+        me: &str,
+        m: &Membership,
+    ) -> Result<Result<Vec<u8>, String>, DpAnswerError> {
+        // Refused before anything is fetched: a key sealed to another holder or record.
+        let key = match self.identity.open_sealed(
+            &key_header(&self.vault, &m.token_id, me),
+            m.wrapped_key.as_slice(),
+        ) {
+            Ok((_, key)) => key,
+            Err(e) => return Ok(Err(format!("record key: {e}"))),
+        };
+        let Ok(mut key) = <[u8; 32]>::try_from(key) else {
+            return Ok(Err("record key is not 32 bytes".into()));
+        };
+        let info: cw721::msg::NftInfoResponse<Record> = self
+            .query(
+                client,
+                &QueryMsg::NftInfo {
+                    token_id: m.token_id.clone(),
+                },
+            )
+            .await?;
+        let plain = match bithive_content_id::parse_cid(&info.extension.content_id) {
+            Err(e) => Err(format!("content id: {e}")),
+            Ok(cid) => match self.store.get(&cid).await {
+                Err(e) => Err(format!("fetch: {e}")),
+                Ok(sealed) => open_record(&sealed, &key).map_err(|e| e.to_string()),
+            },
+        };
+        key.zeroize();
+        Ok(plain)
+    }
+
+    async fn answer(
+        &self,
+        client: &ChainClient,
+        q: &DpQuery,
+        metrics: &Metrics,
+    ) -> Result<(), DpAnswerError> {
+        let values = self.member_values(client, q, metrics).await?;
         let answer = bithive_dp_answer::answer(&q.kind, q.epsilon, &values)?;
         let msg = client
             .execute_msg(

@@ -18,7 +18,8 @@ pub struct Metrics {
     pub rpc_failovers: IntGaugeVec,
     pub wallet_balance: GaugeVec,
     pub attestations_committed: IntCounterVec,
-    /// Data-vault queries this answerer handled, by outcome (answered, failed).
+    /// Data-vault queries this answerer handled, by outcome (answered, failed), and dataset
+    /// members it could not read and left out (member_skipped).
     pub dp_queries: IntCounterVec,
 }
 

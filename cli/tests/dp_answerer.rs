@@ -1,0 +1,170 @@
+//! The relayer's differential-privacy answerer on the devnet with the real artifacts, attacked: a
+//! record owner joins a dataset with a record key the answerer cannot open, to stop every query
+//! of that dataset. The answerer leaves that member out and answers from the others.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bithive_bitchat::NodeIdentity;
+use bithive_chain_client::ChainClient;
+use bithive_cli::platform::{exec, exec_outcome, query, Platform, PlatformOptions, DAY, DENOM};
+use bithive_content_store::record::{key_header, seal_record};
+use bithive_content_store::ContentStore;
+use bithive_interface::data_vault::{
+    events, AssetInfo, CreateDatasetMsg, DpQuery, DpQueryStatus, ExecuteMsg, QueryKind, QueryMsg,
+    RecordMsg, RecordType, SubmitQueryMsg,
+};
+use bithive_interface::WASM_EVENT;
+use cosmwasm_std::{Binary, Decimal, HexBinary, Timestamp, Uint128};
+use sha2::{Digest, Sha256};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn attr(out: &bithive_chain_client::TxOutcome, key: &str) -> String {
+    out.attr(WASM_EVENT, key).unwrap().to_string()
+}
+
+/// `owner` stores a lab panel in the node's store, mints it and returns (token id, record key).
+async fn record(
+    p: &Platform,
+    store: &bithive_content_store::LocalStore,
+    owner: &ChainClient,
+    value: i64,
+) -> (String, [u8; 32]) {
+    let plain = format!(r#"{{"hba1c_mmol_mol":{value}}}"#);
+    let (sealed, key) = seal_record(plain.as_bytes()).unwrap();
+    let cid = store.put(&sealed).await.unwrap();
+    let mint = ExecuteMsg::Mint {
+        record: RecordMsg {
+            content_id: cid.to_string(),
+            record_type: RecordType::LabPanel,
+            size: sealed.len() as u64,
+            ciphertext_sha256: HexBinary::from(Sha256::digest(&sealed).as_slice()),
+        },
+    };
+    let out = exec_outcome(owner, &p.deployment.contracts.data_vault, &mint, "mint")
+        .await
+        .unwrap();
+    (attr(&out, events::attr::TOKEN_ID), key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
+    assert!(
+        std::env::var_os("ORT_DYLIB_PATH").is_some(),
+        "ORT_DYLIB_PATH is not set: run through scripts/test.sh (source scripts/setup.sh)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let opts = PlatformOptions {
+        home: dir.path().join("p"),
+        artifacts: root().join("artifacts"),
+        inference_config: root().join("offchain/inference/inference.toml"),
+        block_time_ms: 200,
+        chain_id: None,
+    };
+    let p = Platform::start(opts, &mut |_| {}).await.unwrap();
+    let mut cfg = p.relayer_config().unwrap();
+    bithive_cli::aim::enable_dp(&mut cfg, &p).unwrap();
+    let store = bithive_cli::aim::content_store(&p).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let relayer = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
+        let _ = stop_rx.await;
+    }));
+    let vault = p.deployment.contracts.data_vault.clone();
+
+    let created = exec_outcome(
+        &p.gov,
+        &vault,
+        &ExecuteMsg::CreateDataset(CreateDatasetMsg {
+            name: "attacked".into(),
+            record_type: RecordType::LabPanel,
+            total_epsilon: Decimal::percent(200),
+            max_query_epsilon: Decimal::one(),
+            price_asset: AssetInfo::Native(DENOM.into()),
+            price_per_epsilon: Uint128::new(1_000),
+            query_ttl_seconds: DAY,
+            max_members: 100,
+        }),
+        "create dataset",
+    )
+    .await
+    .unwrap();
+    let dataset_id: u64 = attr(&created, events::attr::DATASET_ID).parse().unwrap();
+    let answerer = p.operator_key.address().to_string();
+    let add = ExecuteMsg::UpdateAnswerers {
+        add: vec![answerer.clone()],
+        remove: vec![],
+    };
+    exec(&p.gov, &vault, &add, "answerer").await.unwrap();
+    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
+    let answerer_noise = NodeIdentity::from_secret(&secret).unwrap().noise_public();
+    let now = p.gov.rpc().latest_block_time().await.unwrap();
+    let join = |token_id: &str, wrapped: Vec<u8>| ExecuteMsg::JoinDataset {
+        dataset_id,
+        token_id: token_id.into(),
+        expires_at: Timestamp::from_seconds(now + 30 * DAY),
+        wrapped_key: Binary::from(wrapped),
+    };
+
+    // Two honest members: keys sealed to the answerer, bound to vault, record and answerer.
+    let patient_id = {
+        let s: [u8; 32] = p.patient.key().k256().to_bytes().into();
+        NodeIdentity::from_secret(&s).unwrap()
+    };
+    for value in [50, 60] {
+        let (token, key) = record(&p, &store, &p.patient, value).await;
+        let wrapped = patient_id
+            .seal_to(
+                &answerer_noise,
+                &key_header(&vault, &token, &answerer),
+                &key,
+            )
+            .unwrap();
+        exec(&p.patient, &vault, &join(&token, wrapped), "join")
+            .await
+            .unwrap();
+    }
+    // The attacker: a real record, joined with a key nobody can open.
+    let (bad_token, _) = record(&p, &store, &p.institute, 70).await;
+    exec(
+        &p.institute,
+        &vault,
+        &join(&bad_token, vec![7u8; 96]),
+        "join",
+    )
+    .await
+    .unwrap();
+
+    let submit = ExecuteMsg::SubmitQuery(SubmitQueryMsg {
+        dataset_id,
+        kind: QueryKind::Count {},
+        epsilon: Decimal::one(),
+    });
+    let any = p
+        .researcher
+        .execute_msg_with_funds(&vault, &submit, &[(1_000, DENOM)])
+        .unwrap();
+    let out = p.researcher.submit(vec![any], "").await.unwrap();
+    let query_id: u64 = attr(&out, events::attr::QUERY_ID).parse().unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        let q: DpQuery = query(&p.gov, &vault, &QueryMsg::DpQuery { query_id }, "query")
+            .await
+            .unwrap();
+        if q.status != DpQueryStatus::Pending || Instant::now() > deadline {
+            break q.status;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let DpQueryStatus::Answered { answerer: by, .. } = status else {
+        panic!("the query was not answered despite the bad member: {status:?}");
+    };
+    assert_eq!(by.as_str(), answerer);
+
+    let _ = stop_tx.send(());
+    relayer.await.unwrap().unwrap();
+    p.shutdown().await;
+}
