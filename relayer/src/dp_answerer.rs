@@ -18,7 +18,7 @@ use bithive_content_store::record::{field_value, key_header, open_record};
 use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, StoreKey};
 use bithive_interface::data_vault::{
     Dataset, DatasetsResponse, DpQueriesResponse, DpQuery, DpQueryStatus, ExecuteMsg,
-    MembersResponse, Membership, QueryKind, QueryMsg, Record,
+    MembersResponse, Membership, QueryKind, QueryMsg, Record, MAX_DATASET_MEMBERS,
 };
 use zeroize::Zeroize;
 
@@ -28,7 +28,9 @@ use crate::metrics::Metrics;
 
 /// Page size of every listing (the vault's own maximum is 30).
 const PAGE: u32 = 30;
-/// Pages read per listing and round: a bound on one round's work.
+/// Pages of datasets, and of one dataset's queries, read per round: a bound on one round's
+/// work. Queries resume each round after the last settled one ([`DpAnswerer::cursors`]), so a
+/// long history is caught up over rounds, never skipped.
 const MAX_PAGES: usize = 20;
 
 /// Why one query was not answered this round.
@@ -41,6 +43,9 @@ pub enum DpAnswerError {
 }
 
 pub struct DpAnswerer {
+    /// Per dataset: the id of the last query of its settled prefix (answered, refunded or
+    /// expired), where the next round starts reading. In memory: a restart reads from the start.
+    cursors: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
     vault: String,
     store: LocalStore,
     identity: NodeIdentity,
@@ -68,6 +73,7 @@ impl DpAnswerer {
         let identity = NodeIdentity::from_secret(operator_secret)
             .map_err(|e| RelayerError::Config(format!("dp identity: {e}")))?;
         Ok(Self {
+            cursors: Default::default(),
             vault,
             store,
             identity,
@@ -165,21 +171,31 @@ impl DpAnswerer {
             let n = page.datasets.len();
             out.extend(page.datasets);
             if n < PAGE as usize {
-                break;
+                return Ok(out);
             }
         }
+        tracing::warn!(
+            datasets = out.len(),
+            "more datasets than one round reads: only the first are served"
+        );
         Ok(out)
     }
 
-    /// The dataset's queries still pending and answerable (strictly before their expiry).
+    /// The dataset's queries still pending and answerable (strictly before their expiry), from
+    /// its cursor on; moves the cursor past the settled prefix.
     async fn pending(
         &self,
         client: &ChainClient,
         dataset_id: u64,
         now: u64,
     ) -> Result<Vec<DpQuery>, DpAnswerError> {
-        let mut out = Vec::new();
-        let mut start_after = None;
+        let from = self
+            .cursors
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&dataset_id).copied());
+        let (mut out, mut start_after, mut settled) = (Vec::new(), from, from);
+        let mut prefix = true;
         for _ in 0..MAX_PAGES {
             let page: DpQueriesResponse = self
                 .query(
@@ -192,15 +208,22 @@ impl DpAnswerer {
                 )
                 .await?;
             let n = page.queries.len();
-            start_after = page.queries.last().map(|q| q.id);
-            out.extend(
-                page.queries
-                    .into_iter()
-                    .filter(|q| q.status == DpQueryStatus::Pending && q.expires_at.seconds() > now),
-            );
+            start_after = page.queries.last().map(|q| q.id).or(start_after);
+            for q in page.queries {
+                let open = q.status == DpQueryStatus::Pending && q.expires_at.seconds() > now;
+                if open {
+                    prefix = false;
+                    out.push(q);
+                } else if prefix {
+                    settled = Some(q.id);
+                }
+            }
             if n < PAGE as usize {
                 break;
             }
+        }
+        if let (Some(id), Ok(mut c)) = (settled, self.cursors.lock()) {
+            c.insert(dataset_id, id);
         }
         Ok(out)
     }
@@ -225,7 +248,9 @@ impl DpAnswerer {
         let chain = client.chain_id().to_string();
         let mut values = Vec::new();
         let mut start_after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
+        // Every member counts: pages up to the vault's cap on a dataset's members.
+        let max_pages = MAX_DATASET_MEMBERS.div_ceil(PAGE) as usize + 1;
+        for _ in 0..max_pages {
             let page: MembersResponse = self
                 .query(
                     client,
