@@ -25,7 +25,6 @@
 //!
 //! Every step checks its result on chain and fails the demo with the step's name otherwise.
 
-use bithive_bitchat::NodeIdentity;
 use bithive_chain_client::{ChainClient, TxOutcome};
 use bithive_content_store::record::{key_header, open_record, seal_record};
 use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
@@ -46,7 +45,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::platform::{
-    bhive, ctx, cw20_balance, exec, exec_outcome, fail, query, DemoError, Platform, DAY, DENOM,
+    bhive, bitchat_identity, ctx, cw20_balance, exec, exec_outcome, fail, query, DemoError,
+    Platform, DAY, DENOM,
 };
 
 /// The model the institute publishes (one of the shipped ONNX models).
@@ -129,12 +129,6 @@ fn wasm_attr(out: &TxOutcome, key: &str, step: &str) -> Result<String, DemoError
         .ok_or_else(|| fail(step)(&format!("no `{key}` attribute in the transaction's events")))
 }
 
-/// The BitChat identity (Noise key) of a chain account: where record keys are sealed to.
-fn identity_of(c: &ChainClient) -> Result<NodeIdentity, DemoError> {
-    let secret: [u8; 32] = c.key().k256().to_bytes().into();
-    ctx!(NodeIdentity::from_secret(&secret), "identity")
-}
-
 /// A lab panel as the patient's app writes it.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct LabPanel {
@@ -190,8 +184,7 @@ pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Res
 /// relayer opens it; [`enable_dp`] made its key.
 pub fn content_store(p: &Platform) -> Result<LocalStore, DemoError> {
     let (dir, key_file) = store_paths(p);
-    let hex_key = ctx!(std::fs::read_to_string(&key_file), "content store key")?;
-    let key = ctx!(StoreKey::from_hex(hex_key.trim()), "content store key")?;
+    let key = ctx!(StoreKey::from_hex_file(&key_file), "content store key")?;
     ctx!(
         LocalStore::open(LocalStoreConfig::new(dir, key)),
         "content store"
@@ -242,21 +235,25 @@ pub async fn publish_and_order(
     }
     let cid = ctx!(store.put(&onnx).await, "store the model")?;
     r.content_id = cid.to_string();
-    let published = exec_outcome(
-        &p.institute,
-        &c.model_registry,
-        &registry::ExecuteMsg::Publish(PublishMsg {
-            name: MODEL.into(),
+    // Version 1 of `name`, described by the shipped manifest and stored file, claiming `sha256`.
+    let publish = |name: &str, sha256: String| {
+        registry::ExecuteMsg::Publish(PublishMsg {
+            name: name.into(),
             version: 1,
             specialty: manifest.specialty.clone(),
             input_spec: format!("float32[1,{}] tabular row", manifest.item_len()),
             output_spec: format!("label in {:?} with probabilities", manifest.labels),
-            onnx_sha256,
+            onnx_sha256: sha256,
             content_id: r.content_id.clone(),
             size_bytes: onnx.len() as u64,
             price: Uint128::new(MODEL_PRICE),
             licence: "Apache-2.0".into(),
-        }),
+        })
+    };
+    let published = exec_outcome(
+        &p.institute,
+        &c.model_registry,
+        &publish(MODEL, onnx_sha256),
         "publish model",
     )
     .await?;
@@ -351,19 +348,8 @@ pub async fn publish_and_order(
     exec(
         &p.institute,
         &c.model_registry,
-        &registry::ExecuteMsg::Publish(PublishMsg {
-            name: other.into(),
-            version: 1,
-            specialty: manifest.specialty.clone(),
-            input_spec: format!("float32[1,{}] tabular row", manifest.item_len()),
-            output_spec: format!("label in {:?} with probabilities", manifest.labels),
-            // Not the sha256 of the node's bc_gbt.onnx (it is bc_logreg's).
-            onnx_sha256: manifest.sha256.clone(),
-            content_id: r.content_id.clone(),
-            size_bytes: onnx.len() as u64,
-            price: Uint128::new(MODEL_PRICE),
-            licence: "Apache-2.0".into(),
-        }),
+        // Not the sha256 of the node's bc_gbt.onnx: it is bc_logreg's.
+        &publish(other, manifest.sha256.clone()),
         "publish a second model",
     )
     .await?;
@@ -532,8 +518,8 @@ async fn records_and_grants(
 
     // A research grant of the first record: its key sealed to the researcher.
     let (token_id, key, cid) = &tokens[0];
-    let patient_id = identity_of(&p.patient)?;
-    let researcher_id = identity_of(&p.researcher)?;
+    let patient_id = bitchat_identity(p.patient.key())?;
+    let researcher_id = bitchat_identity(p.researcher.key())?;
     let researcher = p.researcher.address().to_string();
     let wrapped = ctx!(
         patient_id.seal_to(
@@ -692,10 +678,9 @@ async fn private_queries(
         "register the answerer",
     )
     .await?;
-    let patient_id = identity_of(&p.patient)?;
-    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
-    let answerer_noise =
-        ctx!(NodeIdentity::from_secret(&secret), "answerer identity")?.noise_public();
+    let patient_id = bitchat_identity(p.patient.key())?;
+    // The relayer's operator key answers (its BitChat identity, as the relayer derives it).
+    let answerer_noise = bitchat_identity(&p.operator_key)?.noise_public();
     let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
     for (token_id, key, _) in tokens {
         let wrapped = ctx!(

@@ -567,6 +567,16 @@ pub async fn exec_outcome<M: Serialize>(
     ctx!(c.submit(vec![any], "").await, step)
 }
 
+/// The BitChat identity of a chain key: its Noise key is what messages and record keys are
+/// sealed to (the same derivation the relayer uses for its operator key).
+pub fn bitchat_identity(key: &OperatorKey) -> Result<bithive_bitchat::NodeIdentity, DemoError> {
+    let secret: [u8; 32] = key.k256().to_bytes().into();
+    ctx!(
+        bithive_bitchat::NodeIdentity::from_secret(&secret),
+        "BitChat identity"
+    )
+}
+
 pub async fn cw20_balance(c: &ChainClient, token: &str, addr: &str) -> Result<u128, DemoError> {
     let b: cw20::BalanceResponse = query(
         c,

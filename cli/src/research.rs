@@ -107,11 +107,7 @@ fn local() -> SocketAddr {
 }
 
 fn relayer_identity(p: &Platform) -> Result<NodeIdentity, DemoError> {
-    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
-    ctx!(
-        NodeIdentity::from_secret(&secret),
-        "relayer BitChat identity"
-    )
+    crate::platform::bitchat_identity(&p.operator_key)
 }
 
 /// A free loopback UDP port for the relayer's BitChat node, so the researcher can reach it.
@@ -319,15 +315,14 @@ pub async fn research_request(
         addr: Some(ctx!(e.section.listen.parse(), "relayer BitChat address")?),
         ..PeerRecord::of(&relayer_identity(p)?, None)
     };
-    let secret: [u8; 32] = researcher.key().k256().to_bytes().into();
     let registry = Arc::new(StaticAllowlist::new());
     registry.insert(relayer.clone());
     let me = Researcher {
-        identity: ctx!(NodeIdentity::from_secret(&secret), "researcher identity")?,
+        identity: crate::platform::bitchat_identity(researcher.key())?,
         node: ctx!(
             Node::start(
                 NodeConfig::new(local(), p.opts.home.join("bitchat").join("researcher")),
-                ctx!(NodeIdentity::from_secret(&secret), "researcher identity")?,
+                crate::platform::bitchat_identity(researcher.key())?,
                 registry,
             )
             .await,

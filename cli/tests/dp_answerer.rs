@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bithive_bitchat::NodeIdentity;
 use bithive_chain_client::ChainClient;
-use bithive_cli::platform::{exec, exec_outcome, query, Platform, PlatformOptions, DAY, DENOM};
+use bithive_cli::platform::{
+    bitchat_identity, exec, exec_outcome, query, Platform, PlatformOptions, DAY, DENOM,
+};
 use bithive_content_store::record::{key_header, seal_record};
 use bithive_content_store::ContentStore;
 use bithive_interface::data_vault::{
@@ -98,8 +99,7 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
         remove: vec![],
     };
     exec(&p.gov, &vault, &add, "answerer").await.unwrap();
-    let secret: [u8; 32] = p.operator_key.k256().to_bytes().into();
-    let answerer_noise = NodeIdentity::from_secret(&secret).unwrap().noise_public();
+    let answerer_noise = bitchat_identity(&p.operator_key).unwrap().noise_public();
     let now = p.gov.rpc().latest_block_time().await.unwrap();
     let join = |token_id: &str, wrapped: Vec<u8>| ExecuteMsg::JoinDataset {
         dataset_id,
@@ -109,10 +109,7 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
     };
 
     // Two honest members: keys sealed to the answerer, bound to vault, record and answerer.
-    let patient_id = {
-        let s: [u8; 32] = p.patient.key().k256().to_bytes().into();
-        NodeIdentity::from_secret(&s).unwrap()
-    };
+    let patient_id = bitchat_identity(p.patient.key()).unwrap();
     for value in [50, 60] {
         let (token, key) = record(&p, &store, &p.patient, value).await;
         let wrapped = patient_id

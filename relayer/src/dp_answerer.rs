@@ -59,16 +59,9 @@ impl DpAnswerer {
         vault: String,
         operator_secret: &[u8; 32],
     ) -> Result<Self, RelayerError> {
-        let mut hex_key = std::fs::read_to_string(&section.store_key_file).map_err(|e| {
-            RelayerError::Config(format!(
-                "dp.store_key_file {}: {e}",
-                section.store_key_file.display()
-            ))
-        })?;
-        let key = StoreKey::from_hex(hex_key.trim())
-            .map_err(|e| RelayerError::Config(format!("dp.store_key_file: {e}")));
-        hex_key.zeroize();
-        let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, key?))
+        let key = StoreKey::from_hex_file(&section.store_key_file)
+            .map_err(|e| RelayerError::Config(format!("dp.store_key_file: {e}")))?;
+        let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, key))
             .map_err(|e| RelayerError::Config(format!("dp.store_dir: {e}")))?;
         let identity = NodeIdentity::from_secret(operator_secret)
             .map_err(|e| RelayerError::Config(format!("dp identity: {e}")))?;

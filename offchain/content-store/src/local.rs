@@ -50,6 +50,16 @@ impl StoreKey {
         Ok(Self(key))
     }
 
+    /// The key in file `path`: 64 hex digits (surrounding white space allowed). The file's text
+    /// is wiped from memory once parsed.
+    pub fn from_hex_file(path: &Path) -> Result<Self, StoreError> {
+        let mut text = fs::read_to_string(path)
+            .map_err(|e| StoreError::Config(format!("store key file {}: {e}", path.display())))?;
+        let key = Self::from_hex(&text);
+        zeroize::Zeroize::zeroize(&mut text);
+        key
+    }
+
     fn derive(&self, label: &[u8]) -> [u8; 32] {
         let mut m =
             <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
