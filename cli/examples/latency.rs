@@ -37,11 +37,12 @@ async fn run(root: &Path, n: usize, block_ms: u64, batch: usize) -> Result<Run> 
         inference_config: root.join("offchain/inference/inference.toml"),
         block_time_ms: block_ms,
         chain_id: None,
+        external: None,
     };
     let p = Platform::start(opts, &mut |_| {})
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let mut cfg = p.relayer_config().map_err(|e| anyhow!("{e}"))?;
+    let mut cfg = p.relayer_config().await.map_err(|e| anyhow!("{e}"))?;
     for c in &mut cfg.chains {
         c.batch_size = batch;
     }

@@ -46,7 +46,7 @@ use std::time::Duration;
 
 use crate::platform::{
     bhive, bitchat_identity, ctx, cw20_balance, exec, exec_outcome, fail, query, DemoError,
-    Platform, DAY, DENOM,
+    Platform, DAY,
 };
 
 /// The model the institute publishes (one of the shipped ONNX models).
@@ -654,7 +654,7 @@ async fn private_queries(
             record_type: RecordType::LabPanel,
             total_epsilon: dec(TOTAL_EPSILON)?,
             max_query_epsilon: dec(QUERY_EPSILON)?,
-            price_asset: vault::AssetInfo::Native(DENOM.into()),
+            price_asset: vault::AssetInfo::Native(p.denom.clone()),
             price_per_epsilon: Uint128::new(PRICE_PER_EPSILON),
             query_ttl_seconds: DAY,
             max_members: 1000,
@@ -715,7 +715,7 @@ async fn private_queries(
     let price = PRICE_PER_EPSILON * 6 / 10;
     let any = ctx!(
         p.researcher
-            .execute_msg_with_funds(&c.data_vault, &submit, &[(price, DENOM)]),
+            .execute_msg_with_funds(&c.data_vault, &submit, &[(price, p.denom.as_str())]),
         "submit query"
     )?;
     let submitted = ctx!(p.researcher.submit(vec![any], "").await, "submit query")?;
@@ -776,7 +776,7 @@ async fn private_queries(
         &p.researcher,
         &c.data_vault,
         &submit,
-        &[(price, DENOM)],
+        &[(price, p.denom.as_str())],
         "query past the budget",
         "exceeds the remaining budget",
     )

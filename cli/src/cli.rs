@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use bithive_wallet_files::registry::NetworkType;
 
 use crate::demo::{default_options, DemoOptions};
+use crate::platform::ExternalChain;
 use crate::wallet::WalletOptions;
 
 /// The `bithive` command.
@@ -157,6 +158,35 @@ pub struct DemoArgs {
     /// After the story, keep the devnet and relayer up and serve the web app until ctrl-c
     #[arg(long)]
     pub keep_running: bool,
+    /// Run the story on a chain that is already running (CometBFT RPC URL) instead of the
+    /// devnet; needs --chain-id and --funder-mnemonic-file
+    #[arg(long, value_name = "URL", requires_all = ["chain_id", "funder_mnemonic_file"])]
+    pub rpc: Option<String>,
+    /// With --rpc: the chain's id
+    #[arg(long, value_name = "ID", requires = "rpc")]
+    pub chain_id: Option<String>,
+    /// With --rpc: the chain's REST (LCD) URL, written into the wallet files
+    #[arg(long, value_name = "URL", requires = "rpc")]
+    pub rest: Option<String>,
+    /// With --rpc: mnemonic of a funded account; it pays each fresh key of the run 10,000 of the
+    /// fee token
+    #[arg(long, value_name = "FILE", requires = "rpc")]
+    pub funder_mnemonic_file: Option<PathBuf>,
+    /// With --rpc: bech32 address prefix
+    #[arg(long, value_name = "PREFIX", default_value = "bithive")]
+    pub prefix: String,
+    /// With --rpc: fee and payment denom
+    #[arg(long, value_name = "DENOM", default_value = "ubhive")]
+    pub denom: String,
+    /// With --rpc: gas price in the fee denom
+    #[arg(long, value_name = "PRICE", default_value_t = 0.025)]
+    pub gas_price: f64,
+    /// With --rpc: seconds a reported job and a work report stay disputable
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub window_seconds: u64,
+    /// With --rpc: the rewards epoch in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub epoch_seconds: u64,
     /// Address of the web app with --keep-running
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub web_listen: SocketAddr,
@@ -218,7 +248,18 @@ impl DemoArgs {
             artifacts: self.artifacts.clone(),
             inference_config: self.inference_config.clone(),
             block_time_ms: self.block_time_ms,
-            ..default_options(Path::new("."))
+            chain_id: self.chain_id.clone(),
+            external: self.rpc.as_ref().map(|rpc| ExternalChain {
+                rpc: rpc.clone(),
+                rest: self.rest.clone(),
+                // clap requires it with --rpc.
+                funder_mnemonic_file: self.funder_mnemonic_file.clone().unwrap_or_default(),
+                prefix: self.prefix.clone(),
+                denom: self.denom.clone(),
+                gas_price: self.gas_price,
+                window_seconds: self.window_seconds,
+                epoch_seconds: self.epoch_seconds,
+            }),
         }
     }
 }

@@ -27,6 +27,14 @@
 //! Every step checks its on-chain result and fails the demo with the step's name when it is not
 //! what it should be. Keys are generated fresh for each run and live only in the run's home
 //! directory.
+//!
+//! With `--rpc` (an [`crate::platform::ExternalChain`]) the same story runs on a chain that is
+//! already running, wasmd say: a funded account pays the run's fresh keys, the deployment's
+//! dispute and challenge windows and its rewards epoch are seconds long, and the story waits them
+//! out on the chain's clock. Time is real there, so step 4 becomes one emission crank (emission
+//! counts from a day before the deployment) and the treasury's claim as the app pool's first
+//! developer (20 % paid at once, which funds the pledges); the node's reward still goes into
+//! vesting and an early claim of it is refused.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -39,7 +47,9 @@ use bithive_interface::attestation::{
 use bithive_interface::emission::{
     ExecuteMsg as EmissionMsg, QueryMsg as EmissionQuery, StatusResponse,
 };
-use bithive_interface::rewards::{ExecuteMsg as RewardsMsg, PendingWork, QueryMsg as RewardsQuery};
+use bithive_interface::rewards::{
+    Config as RewardsConfig, ExecuteMsg as RewardsMsg, PendingWork, QueryMsg as RewardsQuery,
+};
 use bithive_interface::staking::{
     AttestorSetResponse, Config as StakingConfig, ExecuteMsg as StakingMsg, PledgeStatusResponse,
     QueryMsg as StakingQuery,
@@ -51,9 +61,7 @@ use bithive_signed_attestation::{signing, Attestation, AttestationKind, QUORUM_S
 use cosmwasm_std::{Binary, Decimal, Uint128};
 
 use crate::deploy::Deployment;
-use crate::platform::{
-    bhive, btk, ctx, cw20_balance, exec, fail, native_balance, query, Platform, DAY,
-};
+use crate::platform::{bhive, btk, ctx, cw20_balance, exec, fail, query, Platform, DAY};
 pub use crate::platform::{DemoError, PlatformOptions as DemoOptions};
 
 /// The patient's payment for one inference job (5 BHIVE).
@@ -137,7 +145,7 @@ pub async fn run_then(
     // Users enroll with the matching node before it starts.
     let enrolled = crate::research::enroll(&p, progress).await?;
     // The relayer, in this process, serving inference and research requests for the escrow.
-    let mut relayer_cfg = p.relayer_config()?;
+    let mut relayer_cfg = p.relayer_config().await?;
     crate::research::enable_matching(&mut relayer_cfg, &enrolled);
     crate::aim::enable_dp(&mut relayer_cfg, &p)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -217,10 +225,9 @@ async fn story(
 ) -> Result<(), DemoError> {
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
-    let devnet = p.devnet()?;
 
     // A patient pays for an inference job; the relayer attests; the escrow pays.
-    let node_before = native_balance(node, node.address()).await?;
+    let node_before = p.balance(node.address()).await?;
     let created = p
         .create_inference_job("demo-inference-1", JOB_PRICE)
         .await?;
@@ -258,13 +265,11 @@ async fn story(
     let mut aim = crate::aim::AimReport::default();
     let model_job = crate::aim::publish_and_order(p, &store, &mut aim, progress).await?;
 
-    // The jobs' dispute windows pass undisputed (the devnet's clock moves; the relayer's work
-    // is done): anyone finalizes, the escrow pays the node. The node account pays no gas here
+    // The jobs' dispute windows pass undisputed (the devnet's clock moves, or a real chain's
+    // seconds-long windows are waited out; the relayer's work is done): anyone finalizes, the escrow pays the node. The node account pays no gas here
     // (the operator key posts), so it gains exactly each price less the escrow fee.
     p.finalize_job(&p.job_id("demo-inference-1")).await?;
-    let gained = native_balance(node, node.address())
-        .await?
-        .saturating_sub(node_before);
+    let gained = p.balance(node.address()).await?.saturating_sub(node_before);
     let fee = crate::platform::expect_paid("escrow payment", gained, JOB_PRICE, 50)?;
     r.node_paid = crate::research::finalize_and_check(p, &r).await?;
     crate::aim::settle(p, model_job, &mut aim, progress).await?;
@@ -294,27 +299,64 @@ async fn story(
         ),
     );
 
-    // Two months on: emission has minted every day, and the foundation's share has passed its
-    // one-month lock: vesting releases part of it to the treasury.
-    for days in [1, 31, 31] {
-        ctx!(devnet.advance_time(days * DAY).await, "advance time")?;
+    if p.is_external() {
+        // Real time: emission counts from a day before the deployment (an announced launch), so
+        // its first crank mints a day's BTK; the foundation's share goes into vesting, locked a
+        // month. The treasury is the app pool's first developer: its claim pays 20 % at once
+        // (what funds the pledges below) and vests the rest.
+        exec(
+            gov,
+            &c.rewards,
+            &RewardsMsg::SetDeveloper {
+                developer: gov.address().to_string(),
+                weight: Uint128::one(),
+            },
+            "app developer",
+        )
+        .await?;
         distribute(gov, &c.emission).await?;
-    }
-    let released = claim_treasury_vesting(gov, &c.vesting, &c.btk).await?;
-    let minted = emission_minted(gov, &c.emission).await?;
-    progress(&format!(
-        "day 63: emission minted {} in all; vesting released {} to the treasury",
-        btk(minted),
-        btk(released)
-    ));
-    report.row("emission, day 63", btk(minted));
-    report.row(
-        "vesting released",
-        format!(
-            "{} (foundation + operations, after the lock)",
+        let minted = emission_minted(gov, &c.emission).await?;
+        let before = cw20_balance(gov, &c.btk, gov.address()).await?;
+        exec(gov, &c.rewards, &RewardsMsg::ClaimApp {}, "app pool claim").await?;
+        let paid = cw20_balance(gov, &c.btk, gov.address())
+            .await?
+            .saturating_sub(before);
+        progress(&format!(
+            "emission minted {} (a day, real time); the treasury claimed its app-pool share: {} at once, the rest into vesting",
+            btk(minted),
+            btk(paid)
+        ));
+        report.row("emission, first day", btk(minted));
+        report.row(
+            "app pool claim",
+            format!(
+                "{} to the treasury at once (20 %), the rest vesting",
+                btk(paid)
+            ),
+        );
+    } else {
+        // Two months on: emission has minted every day, and the foundation's share has passed
+        // its one-month lock: vesting releases part of it to the treasury.
+        for days in [1, 31, 31] {
+            p.pass_time(days * DAY).await?;
+            distribute(gov, &c.emission).await?;
+        }
+        let released = claim_treasury_vesting(gov, &c.vesting, &c.btk).await?;
+        let minted = emission_minted(gov, &c.emission).await?;
+        progress(&format!(
+            "day 63: emission minted {} in all; vesting released {} to the treasury",
+            btk(minted),
             btk(released)
-        ),
-    );
+        ));
+        report.row("emission, day 63", btk(minted));
+        report.row(
+            "vesting released",
+            format!(
+                "{} (foundation + operations, after the lock)",
+                btk(released)
+            ),
+        );
+    }
 
     // Mining needs a pledge: the treasury grants the node its pledge (100 BTK per T) and three
     // attestors the minimum bond; staking picks the attestor set from bonded nodes only.
@@ -440,7 +482,7 @@ async fn story(
         .find(|w| w.node.as_str() == node.address())
         .ok_or_else(|| fail("compute work")(&"the report is not held for its challenge window"))?;
     let wait = work.challenge_ends.saturating_sub(now) + 1;
-    ctx!(devnet.advance_time(wait).await, "advance time")?;
+    p.pass_time(wait).await?;
     exec(
         gov,
         &c.rewards,
@@ -453,8 +495,15 @@ async fn story(
         work.id
     ));
 
-    // The epoch closes a day later: its pool is shared by its work, and the node claims.
-    ctx!(devnet.advance_time(DAY + 60).await, "advance time")?;
+    // The epoch closes (a day on the devnet, seconds on a real chain): its pool is shared by
+    // its work, and the node claims.
+    let rewards: RewardsConfig =
+        query(gov, &c.rewards, &RewardsQuery::Config {}, "rewards config").await?;
+    let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
+    let epoch_ends = rewards
+        .genesis
+        .saturating_add((epoch_of(now, &rewards) + 1).saturating_mul(rewards.epoch_seconds));
+    p.pass_time(epoch_ends.saturating_sub(now) + 1).await?;
     distribute(gov, &c.emission).await?;
     let pool = cw20_balance(gov, &c.btk, &c.rewards).await?;
     exec(
@@ -479,14 +528,29 @@ async fn story(
     if reward == 0 {
         return Err(fail("compute reward")(&"no vesting schedule for the node"));
     }
+    // Nothing is released early: the locked part vests 1/180 a day, so claiming it now is
+    // refused.
+    let ids = node_vesting.schedules.iter().map(|s| s.id).collect();
+    let early = exec(node, &c.vesting, &VestingMsg::Claim { ids }, "early claim").await;
+    match early {
+        Err(e) if e.message.contains("nothing to claim") => {}
+        Err(e) => return Err(fail("early vesting claim")(&e)),
+        Ok(h) => {
+            return Err(fail("early vesting claim")(&format!(
+                "the node claimed its reward before any of it vested (height {h})"
+            )))
+        }
+    }
     progress(&format!(
-        "node claimed its compute reward: {} into vesting",
+        "node claimed its compute reward: {} into vesting; claiming it now is refused (nothing vested yet)",
         btk(reward)
     ));
+
     report.row(
         "node compute reward",
         format!(
-            "{} of a {} pool (full rate: pledged; attested by {signers} others)",
+            "{} of a {} pool (full rate: pledged; attested by {signers} others); \
+             into vesting, an early claim refused",
             btk(reward),
             btk(pool)
         ),
@@ -577,6 +641,11 @@ async fn distribute(gov: &ChainClient, emission: &str) -> Result<u64, DemoError>
     .await
 }
 
+/// The rewards epoch collecting at `now`.
+fn epoch_of(now: u64, c: &RewardsConfig) -> u64 {
+    now.saturating_sub(c.genesis) / c.epoch_seconds.max(1)
+}
+
 /// Everything emission has minted so far.
 async fn emission_minted(c: &ChainClient, emission: &str) -> Result<u128, DemoError> {
     let status: StatusResponse =
@@ -591,5 +660,6 @@ pub fn default_options(root: &Path) -> DemoOptions {
         inference_config: root.join("offchain/inference/inference.toml"),
         block_time_ms: 200,
         chain_id: None,
+        external: None,
     }
 }

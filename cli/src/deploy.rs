@@ -99,6 +99,9 @@ pub struct DeployConfig {
     /// contract). Unset: nobody, the token code is immutable. Never the deployer by default: a
     /// migration can change minting.
     pub token_admin: Option<String>,
+    /// Unix seconds emission counts from; unset: the deployment's genesis. An announced launch
+    /// time before the deployment makes the first crank mint what was due since then.
+    pub emission_genesis: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -205,6 +208,7 @@ impl Default for DeployConfig {
             ics20: Ics20Params::default(),
             treasury: None,
             token_admin: None,
+            emission_genesis: None,
         }
     }
 }
@@ -517,7 +521,7 @@ pub async fn deploy(
             &bithive_interface::emission::InstantiateMsg {
                 owner: me.clone(),
                 token: d.contracts.btk.clone(),
-                genesis: Some(genesis),
+                genesis: Some(config.emission_genesis.unwrap_or(genesis)),
                 compute_pool: d.contracts.rewards.clone(),
                 app_pool: d.contracts.rewards.clone(),
                 vesting: d.contracts.vesting.clone(),

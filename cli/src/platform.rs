@@ -61,8 +61,54 @@ pub struct PlatformOptions {
     pub inference_config: PathBuf,
     pub block_time_ms: u64,
     /// The devnet's chain id (None: the devnet default); two platforms on one machine need two.
+    /// With `external`, the external chain's id (required there).
     pub chain_id: Option<String>,
+    /// Run on a chain already running (wasmd, say) instead of starting the devnet.
+    pub external: Option<ExternalChain>,
 }
+
+/// A running chain the platform deploys to instead of the devnet. Time there is real: the
+/// deployment's dispute and challenge windows and its rewards epoch are seconds long
+/// ([`ExternalChain::deploy_config`]), and the story waits them out on the chain's clock.
+#[derive(Clone, Debug)]
+pub struct ExternalChain {
+    /// CometBFT RPC URL.
+    pub rpc: String,
+    /// REST (LCD) URL written into the wallet files; without it none are written.
+    pub rest: Option<String>,
+    /// A funded account's mnemonic: it pays each fresh key of the run [`FUND_EACH`].
+    pub funder_mnemonic_file: PathBuf,
+    /// Bech32 address prefix.
+    pub prefix: String,
+    /// Fee and payment denom.
+    pub denom: String,
+    /// Gas price in `denom`.
+    pub gas_price: f64,
+    /// Seconds a reported job and a work report stay disputable.
+    pub window_seconds: u64,
+    /// The rewards epoch in seconds.
+    pub epoch_seconds: u64,
+}
+
+impl ExternalChain {
+    /// The deployment for real time: windows and the rewards epoch in seconds, and emission
+    /// counted from a day before `now` (an announced launch), so its first crank mints a day's
+    /// BTK and the app pool has something to pay.
+    fn deploy_config(&self, artifacts: &Path, now: u64) -> DeployConfig {
+        DeployConfig {
+            artifacts: artifacts.to_path_buf(),
+            emission_genesis: Some(now.saturating_sub(DAY)),
+            job_dispute_seconds: self.window_seconds,
+            work_challenge_seconds: self.window_seconds,
+            rewards_epoch_seconds: self.epoch_seconds,
+            ..DeployConfig::default()
+        }
+    }
+}
+
+/// What the funder pays each fresh key on an external chain (10,000 of the fee token, six
+/// decimals): every job price, fee and bond the story pays, with room to spare.
+pub const FUND_EACH: u128 = 10_000_000_000;
 
 /// A running platform. The node account owns the node and is paid; the operator key signs
 /// attestations and is the relayer's account (two keys, so the node's own txs never race the
@@ -76,6 +122,9 @@ pub struct Platform {
     devnet_config: DevnetConfig,
     pub url: String,
     pub chain_id: String,
+    /// Address prefix and fee/payment denom of the chain.
+    pub prefix: String,
+    pub denom: String,
     pub gov: ChainClient,
     pub node: ChainClient,
     pub patient: ChainClient,
@@ -114,6 +163,10 @@ impl Platform {
         ctx!(std::fs::write(home.join(MARKER), b""), "home directory")?;
 
         // Keys: fresh mnemonics in the keyring (mode 0600); never printed.
+        let (prefix, denom, gas_price) = match &opts.external {
+            Some(x) => (x.prefix.clone(), x.denom.clone(), x.gas_price),
+            None => (PREFIX.to_string(), DENOM.to_string(), 0.025),
+        };
         let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
         let mut keys = Vec::new();
         for name in [
@@ -128,13 +181,10 @@ impl Platform {
             "attestor-3",
         ] {
             let m = new_mnemonic()?;
-            ctx!(keyring.add(name, &m, PREFIX), "keyring")?;
-            keys.push(ctx!(keyring.get(name, PREFIX), "keyring")?);
+            ctx!(keyring.add(name, &m, &prefix), "keyring")?;
+            keys.push(ctx!(keyring.get(name, &prefix), "keyring")?);
         }
         let funded: Vec<String> = keys.iter().map(|k| k.address().to_string()).collect();
-        let attestor_keys = keys.split_off(6);
-        let [deployer_key, node_key, operator_key, patient_key, institute_key, researcher_key]: [OperatorKey; 6] =
-            ctx!(keys.try_into().map_err(|_| "six keys"), "keys")?;
 
         let defaults = DevnetConfig::default();
         let mut devnet_config = DevnetConfig {
@@ -143,34 +193,56 @@ impl Platform {
             rpc_listen: ([127, 0, 0, 1], 0).into(),
             home: Some(home.join("devnet")),
             genesis_accounts: funded
-                .into_iter()
+                .iter()
                 .map(|address| GenesisAccount {
-                    address,
+                    address: address.clone(),
                     coins: format!("1000000000000{DENOM}"),
                 })
                 .collect(),
             ..defaults
         };
-        let chain_id = devnet_config.chain_id.clone();
-        let devnet = ctx!(Devnet::start(devnet_config.clone()).await, "devnet start")?;
-        // A restart listens where the clients already point.
-        devnet_config.rpc_listen = devnet.rpc_addr();
-        devnet_config.rest_listen = Some(devnet.rest_addr());
-        let url = devnet.rpc_url();
-        progress(&format!("devnet {chain_id} at {url}"));
-        let gov = client(&url, &chain_id, deployer_key)?;
-        let node = client(&url, &chain_id, node_key)?;
-        let patient = client(&url, &chain_id, patient_key)?;
-        let institute = client(&url, &chain_id, institute_key)?;
-        let researcher = client(&url, &chain_id, researcher_key)?;
+        let (devnet, url, chain_id, rest) = match &opts.external {
+            None => {
+                let devnet = ctx!(Devnet::start(devnet_config.clone()).await, "devnet start")?;
+                // A restart listens where the clients already point.
+                devnet_config.rpc_listen = devnet.rpc_addr();
+                devnet_config.rest_listen = Some(devnet.rest_addr());
+                let url = devnet.rpc_url();
+                let rest = Some(devnet.rest_url());
+                progress(&format!("devnet {} at {url}", devnet_config.chain_id));
+                (Some(devnet), url, devnet_config.chain_id.clone(), rest)
+            }
+            Some(x) => {
+                let chain_id = opts.chain_id.clone().ok_or_else(|| {
+                    fail("external chain")(&"the chain id is required with an external chain")
+                })?;
+                fund_from(x, &chain_id, &funded, progress).await?;
+                (None, x.rpc.clone(), chain_id, x.rest.clone())
+            }
+        };
+        let attestor_keys = keys.split_off(6);
+        let [deployer_key, node_key, operator_key, patient_key, institute_key, researcher_key]: [OperatorKey; 6] =
+            ctx!(keys.try_into().map_err(|_| "six keys"), "keys")?;
+        let client = |k: OperatorKey| client_paying(&url, &chain_id, k, &denom, gas_price);
+        let gov = client(deployer_key)?;
+        let node = client(node_key)?;
+        let patient = client(patient_key)?;
+        let institute = client(institute_key)?;
+        let researcher = client(researcher_key)?;
         let attestors = attestor_keys
             .into_iter()
-            .map(|k| Ok((client(&url, &chain_id, k.clone())?, k)))
+            .map(|k| Ok((client(k.clone())?, k)))
             .collect::<Result<Vec<_>, DemoError>>()?;
 
-        let deploy_cfg = DeployConfig {
-            artifacts: opts.artifacts.clone(),
-            ..DeployConfig::default()
+        let deploy_cfg = match &opts.external {
+            Some(x) => x.deploy_config(
+                &opts.artifacts,
+                ctx!(gov.rpc().latest_block_time().await, "block time")?,
+            ),
+            None => DeployConfig {
+                artifacts: opts.artifacts.clone(),
+                ..DeployConfig::default()
+            },
         };
         let deployment = deploy(&gov, &deploy_cfg, &mut |s: &str| {
             progress(&format!("deploy: {s}"))
@@ -183,34 +255,40 @@ impl Platform {
             "deployment.json"
         )?;
         // Keplr and chain-registry files beside it (#21), from the chain's own answers.
-        let wallet_opts = crate::wallet::WalletOptions {
-            rpc: url.clone(),
-            rest: Some(devnet.rest_url()),
-            network_type: Some(bithive_wallet_files::registry::NetworkType::Devnet),
-            ..Default::default()
-        };
-        let written = ctx!(
-            crate::wallet::write(gov.rpc().as_ref(), &deployment, &wallet_opts, home).await,
-            "wallet files"
-        )?;
-        progress(&format!(
-            "wallet files: {} ({} cw20 currencies; REST {})",
-            written
-                .paths
-                .iter()
-                .filter_map(|p| p.file_name().and_then(|n| n.to_str()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            written.files.assetlist.assets.len().saturating_sub(1),
-            written.files.keplr.rest
-        ));
+        if let Some(rest) = rest {
+            let wallet_opts = crate::wallet::WalletOptions {
+                rpc: url.clone(),
+                rest: Some(rest),
+                network_type: devnet
+                    .is_some()
+                    .then_some(bithive_wallet_files::registry::NetworkType::Devnet),
+                ..Default::default()
+            };
+            let written = ctx!(
+                crate::wallet::write(gov.rpc().as_ref(), &deployment, &wallet_opts, home).await,
+                "wallet files"
+            )?;
+            progress(&format!(
+                "wallet files: {} ({} cw20 currencies; REST {})",
+                written
+                    .paths
+                    .iter()
+                    .filter_map(|p| p.file_name().and_then(|n| n.to_str()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                written.files.assetlist.assets.len().saturating_sub(1),
+                written.files.keplr.rest
+            ));
+        }
 
         let p = Platform {
             opts,
-            devnet: Some(devnet),
+            devnet,
             devnet_config,
             url,
             chain_id,
+            prefix,
+            denom,
             gov,
             node,
             patient,
@@ -300,15 +378,59 @@ impl Platform {
         Ok(())
     }
 
-    pub fn relayer_config(&self) -> Result<bithive_relayer::config::Config, DemoError> {
-        relayer_config(
+    /// Whether this platform runs on a chain it did not start (real time, no devnet).
+    pub fn is_external(&self) -> bool {
+        self.opts.external.is_some()
+    }
+
+    /// Lets `seconds` pass on the chain's clock: the devnet's clock is moved; on an external
+    /// chain this waits until its blocks are that much later (printing nothing; a minute's
+    /// window is the longest the story waits).
+    pub async fn pass_time(&self, seconds: u64) -> Result<(), DemoError> {
+        if let Some(devnet) = &self.devnet {
+            ctx!(devnet.advance_time(seconds).await, "advance time")?;
+            return Ok(());
+        }
+        let rpc = self.gov.rpc();
+        let target = ctx!(rpc.latest_block_time().await, "block time")?.saturating_add(seconds);
+        let deadline = Instant::now() + Duration::from_secs(seconds.saturating_mul(2) + 60);
+        while ctx!(rpc.latest_block_time().await, "block time")? < target {
+            if Instant::now() > deadline {
+                return Err(fail("waiting for the chain's clock")(&format!(
+                    "its blocks did not move {seconds} s on within {} s",
+                    seconds * 2 + 60
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        Ok(())
+    }
+
+    /// `addr`'s balance of the chain's fee denom.
+    pub async fn balance(&self, addr: &str) -> Result<u128, DemoError> {
+        native_balance_of(&self.gov, addr, &self.denom).await
+    }
+
+    pub async fn relayer_config(&self) -> Result<bithive_relayer::config::Config, DemoError> {
+        let mut cfg = relayer_config(
             &self.opts.home,
             &self.opts.inference_config,
             &self.url,
             &self.chain_id,
             &self.deployment,
             self.node.address(),
-        )
+        )?;
+        let chain = &mut cfg.chains[0];
+        chain.account_prefix = self.prefix.clone();
+        chain.fee_denom = self.denom.clone();
+        chain.gas_price = self.gov.gas().gas_price;
+        chain.max_gas_price = self.gov.gas().max_gas_price;
+        if self.is_external() {
+            // A long-lived chain: follow it from now (before any job), not from its first block.
+            let height = ctx!(self.gov.rpc().latest_height().await, "latest height")?;
+            chain.start_height = Some(height);
+        }
+        Ok(cfg)
     }
 
     /// The patient pays `price` for an inference job on `DEMO_ROW` for the platform's node (its
@@ -337,7 +459,7 @@ impl Platform {
             self.patient.execute_msg_with_funds(
                 &self.deployment.contracts.payfi_escrow,
                 &create,
-                &[(price, DENOM)]
+                &[(price, self.denom.as_str())]
             ),
             "create job"
         )?;
@@ -420,8 +542,8 @@ impl Platform {
     }
 
     /// Lets the dispute window of a reported job (of any payer: `job_id` is the escrow's id)
-    /// pass on the devnet's clock and finalizes it (anyone may); the escrow then pays the node.
-    /// Returns the seconds the clock was advanced.
+    /// pass on the chain's clock and finalizes it (anyone may); the escrow then pays the node.
+    /// Returns the seconds the clock moved.
     pub async fn finalize_job(&self, job_id: &str) -> Result<u64, DemoError> {
         let c = &self.deployment.contracts;
         let job = self.job_by_id(job_id).await?;
@@ -434,7 +556,7 @@ impl Platform {
         };
         let now = ctx!(self.gov.rpc().latest_block_time().await, "block time")?;
         let wait = disputable_until.seconds().saturating_sub(now) + 1;
-        ctx!(self.devnet()?.advance_time(wait).await, "advance time")?;
+        self.pass_time(wait).await?;
         exec(
             &self.gov,
             &c.payfi_escrow,
@@ -450,6 +572,44 @@ impl Platform {
     pub async fn shutdown(mut self) {
         self.stop_devnet().await;
     }
+}
+
+/// The funder of `x` pays each of `addresses` [`FUND_EACH`] in one tx.
+async fn fund_from(
+    x: &ExternalChain,
+    chain_id: &str,
+    addresses: &[String],
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let mnemonic = ctx!(
+        std::fs::read_to_string(&x.funder_mnemonic_file),
+        &format!("funder mnemonic {}", x.funder_mnemonic_file.display())
+    )?;
+    let key = ctx!(
+        OperatorKey::from_mnemonic(mnemonic.trim(), &x.prefix),
+        "funder mnemonic"
+    )?;
+    let funder = client_paying(&x.rpc, chain_id, key, &x.denom, x.gas_price)?;
+    let msgs = addresses
+        .iter()
+        .map(|a| {
+            ctx!(
+                funder.send_msg(a, &[(FUND_EACH, x.denom.as_str())]),
+                "funding"
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let done = ctx!(funder.submit(msgs, "").await, "funding the run's keys")?;
+    progress(&format!(
+        "chain {chain_id} at {}: {} paid {} {} to each of {} fresh keys at height {}",
+        x.rpc,
+        funder.address(),
+        FUND_EACH,
+        x.denom,
+        addresses.len(),
+        done.height
+    ));
+    Ok(())
 }
 
 /// `node` registers in `contracts`' staking with `operator` as its operator key (a proof of
@@ -515,15 +675,26 @@ pub fn new_mnemonic() -> Result<String, DemoError> {
 }
 
 pub fn client(url: &str, chain_id: &str, key: OperatorKey) -> Result<ChainClient, DemoError> {
+    client_paying(url, chain_id, key, DENOM, 0.025)
+}
+
+/// [`client`] paying fees in `denom` at `gas_price`.
+pub fn client_paying(
+    url: &str,
+    chain_id: &str,
+    key: OperatorKey,
+    denom: &str,
+    gas_price: f64,
+) -> Result<ChainClient, DemoError> {
     let rpc = ctx!(
         HttpEndpoint::new(url, CompatVersion::V038, Duration::from_secs(10)),
         "rpc endpoint"
     )?;
     let gas = GasConfig {
-        gas_price: 0.025,
+        gas_price,
         gas_adjustment: 1.4,
-        max_gas_price: 0.1,
-        fee_denom: DENOM.into(),
+        max_gas_price: (4.0 * gas_price).max(0.1),
+        fee_denom: denom.into(),
         max_gas: 60_000_000,
     };
     let confirm = ConfirmConfig {

@@ -50,7 +50,7 @@ use cosmwasm_std::{Binary, Timestamp};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use crate::platform::{ctx, fail, native_balance, query, DemoError, Platform, DAY, DENOM};
+use crate::platform::{ctx, fail, query, DemoError, Platform, DAY};
 
 /// Synthetic population size of the demo.
 pub const USERS: u32 = 2_000;
@@ -364,7 +364,11 @@ pub async fn research_request(
         node: Some(p.node.address().to_string()),
     });
     let msg = ctx!(
-        researcher.execute_msg_with_funds(&c.payfi_escrow, &create, &[(RESEARCH_PRICE, DENOM)]),
+        researcher.execute_msg_with_funds(
+            &c.payfi_escrow,
+            &create,
+            &[(RESEARCH_PRICE, p.denom.as_str())]
+        ),
         "research job"
     )?;
     let created = ctx!(researcher.submit(vec![msg], "").await, "research job")?;
@@ -529,11 +533,9 @@ pub async fn research_request(
 /// After the research job's dispute window: finalizes it and checks the node was paid the price
 /// less the escrow fee; returns what it was paid.
 pub async fn finalize_and_check(p: &Platform, r: &ResearchOutcome) -> Result<u128, DemoError> {
-    let before = native_balance(&p.node, p.node.address()).await?;
+    let before = p.balance(p.node.address()).await?;
     p.finalize_job(&r.job_id).await?;
-    let paid = native_balance(&p.node, p.node.address())
-        .await?
-        .saturating_sub(before);
+    let paid = p.balance(p.node.address()).await?.saturating_sub(before);
     crate::platform::expect_paid("research payment", paid, RESEARCH_PRICE, 50)?;
     Ok(paid)
 }

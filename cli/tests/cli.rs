@@ -35,6 +35,59 @@ fn help_on_every_subcommand() {
     assert_eq!(err.kind(), ErrorKind::DisplayVersion);
 }
 
+/// `bithive demo --rpc` runs on an external chain: it needs the chain id and a funder, and the
+/// devnet default (no --rpc) stays when neither is given.
+#[test]
+fn demo_on_an_external_chain_needs_its_chain_id_and_funder() {
+    for args in [
+        &["bithive", "demo", "--rpc", "http://127.0.0.1:26657"][..],
+        &[
+            "bithive",
+            "demo",
+            "--rpc",
+            "http://127.0.0.1:26657",
+            "--chain-id",
+            "c-1",
+        ],
+        &["bithive", "demo", "--chain-id", "c-1"],
+    ] {
+        let err = Cli::try_parse_from(args).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument, "{args:?}");
+    }
+    let cli = Cli::try_parse_from([
+        "bithive",
+        "demo",
+        "--rpc",
+        "http://127.0.0.1:26657",
+        "--chain-id",
+        "c-1",
+        "--funder-mnemonic-file",
+        "funder.txt",
+        "--prefix",
+        "wasm",
+        "--denom",
+        "ustake",
+        "--gas-price",
+        "0.1",
+    ])
+    .unwrap();
+    let Command::Demo(d) = cli.command else {
+        panic!("not demo")
+    };
+    let o = d.options();
+    assert_eq!(o.chain_id.as_deref(), Some("c-1"));
+    let x = o.external.expect("an external chain");
+    assert_eq!(x.rpc, "http://127.0.0.1:26657");
+    assert_eq!(x.funder_mnemonic_file, std::path::Path::new("funder.txt"));
+    assert_eq!((x.prefix.as_str(), x.denom.as_str()), ("wasm", "ustake"));
+    assert_eq!(x.gas_price, 0.1);
+    assert_eq!((x.window_seconds, x.epoch_seconds), (10, 30));
+    let Command::Demo(d) = Cli::try_parse_from(["bithive", "demo"]).unwrap().command else {
+        panic!("not demo")
+    };
+    assert!(d.options().external.is_none());
+}
+
 #[test]
 fn flags_and_defaults_as_before() {
     let cli = Cli::try_parse_from([

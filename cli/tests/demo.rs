@@ -7,6 +7,8 @@
 
 use bithive_cli::demo;
 
+mod common;
+
 fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -26,18 +28,7 @@ async fn demo_runs_end_to_end() {
     assert_eq!(report.deployment.codes.len(), 13);
     assert!(report.attestation_latency_blocks >= 1, "{report:?}");
     let table = report.table();
-    for row in [
-        "inference job",
-        "escrow to node",
-        "research request",
-        "BitChat delivery",
-        "vesting released",
-        "pledges",
-        "node compute reward",
-        "model registry",
-        "data vault",
-        "private query",
-    ] {
+    for row in common::STORY_ROWS.iter().chain(&["vesting released"]) {
         assert!(table.contains(row), "{table}");
     }
     // Issue #20: the node earns because it pledged, on work others attested.

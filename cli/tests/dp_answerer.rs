@@ -64,9 +64,10 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
         inference_config: root().join("offchain/inference/inference.toml"),
         block_time_ms: 200,
         chain_id: None,
+        external: None,
     };
     let p = Platform::start(opts, &mut |_| {}).await.unwrap();
-    let mut cfg = p.relayer_config().unwrap();
+    let mut cfg = p.relayer_config().await.unwrap();
     bithive_cli::aim::enable_dp(&mut cfg, &p).unwrap();
     let store = bithive_cli::aim::content_store(&p).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();

@@ -35,6 +35,7 @@ async fn platform(home: &Path, chain_id: &str) -> Platform {
         inference_config: root().join("offchain/inference/inference.toml"),
         block_time_ms: 200,
         chain_id: Some(chain_id.into()),
+        external: None,
     };
     Platform::start(opts, &mut |_| {}).await.unwrap()
 }
@@ -186,9 +187,9 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     // 1. A relayer in cross-chain mode: it watches B's escrow, runs the model, and posts the
     // attestation on A (`attest_on`, signed by A's registered operator key); the running relay
     // delivers it to B, whose escrow pays A's node.
-    let mut cfg = a.relayer_config().unwrap();
+    let mut cfg = a.relayer_config().await.unwrap();
     cfg.chains[0].jobs.clear();
-    let mut on_b = b.relayer_config().unwrap().chains.remove(0);
+    let mut on_b = b.relayer_config().await.unwrap().chains.remove(0);
     on_b.attest_on = Some(a.chain_id.clone());
     // On B the relayer works for A's operator's node there.
     on_b.node = Some(a_node.clone());

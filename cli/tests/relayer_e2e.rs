@@ -30,13 +30,14 @@ async fn platform(home: &Path) -> Platform {
         inference_config: root().join("offchain/inference/inference.toml"),
         block_time_ms: 200,
         chain_id: None,
+        external: None,
     };
     Platform::start(opts, &mut |_| {}).await.unwrap()
 }
 
-fn write_config(p: &Platform) -> PathBuf {
+async fn write_config(p: &Platform) -> PathBuf {
     let path = p.opts.home.join("relayer.toml");
-    let text = toml::to_string(&p.relayer_config().unwrap()).unwrap();
+    let text = toml::to_string(&p.relayer_config().await.unwrap()).unwrap();
     std::fs::write(&path, text).unwrap();
     path
 }
@@ -106,7 +107,7 @@ fn paid(jobs: u128) -> u128 {
 async fn relayer_killed_at_each_job_state_attests_every_job_once() {
     let dir = tempfile::tempdir().unwrap();
     let p = platform(&dir.path().join("crash")).await;
-    let config = write_config(&p);
+    let config = write_config(&p).await;
     let before = node_balance(&p).await;
 
     let states = [
@@ -172,7 +173,7 @@ async fn relayer_killed_at_each_job_state_attests_every_job_once() {
 async fn relayer_rides_out_a_ten_second_chain_outage() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = platform(&dir.path().join("outage")).await;
-    let config = write_config(&p);
+    let config = write_config(&p).await;
     let before = node_balance(&p).await;
     let mut child = relayer(&config, None);
 

@@ -32,8 +32,6 @@ use cosmwasm_std::Uint128;
 use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::{Client, HttpClient, Order};
 
-// `bank_send` is for the tests that fund accounts; this one signs its own txs.
-#[allow(dead_code)]
 mod common;
 
 const DENOM: &str = "ubhive";

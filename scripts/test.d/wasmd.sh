@@ -7,7 +7,8 @@
 # instantiated with the CLI), then checks the deployment with wasmd's queries: code checksums,
 # admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails;
 # runs the devnet's CosmJS checks on the same chain and the relayer on it (an inference job paid,
-# attested and paid out); then the devnet differential (below).
+# attested and paid out), and the demo story on it (`bithive demo --rpc`); then the devnet
+# differential (below).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -169,6 +170,16 @@ say "ok: the devnet's CosmJS checks pass on wasmd ($WASMD_CHAIN_ID)"
 WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_relayer \
   -- --ignored --nocapture >&2 || fail "the relayer on wasmd (cli/tests/wasmd_relayer.rs)"
 say "ok: the relayer attested an inference job on wasmd and the escrow paid the node once"
+
+# The demo story on wasmd (#26 item 3): `bithive demo --rpc` runs the whole story on the chain
+# (fresh keys paid by the deployer, seconds-long windows waited out in real time), then the devnet
+# demo in the same run for the wall-time comparison (cli/tests/wasmd_demo.rs).
+WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_demo \
+  -- --ignored --nocapture >"$H/wasmd-demo.log" 2>&1 \
+  || { tail -n 80 "$H/wasmd-demo.log" >&2; fail "the demo story on wasmd (cli/tests/wasmd_demo.rs)"; }
+# The story's progress and table on wasmd, and the two wall times.
+sed -n '/^\[ 1\] chain /,/demo wall time/p; /^demo story wall time/p' "$H/wasmd-demo.log" | sed 's/^/    /' >&2
+say "ok: the demo story ran on wasmd"
 
 # The same deployment on the second chain, whose addresses start with wasm1 (--prefix wasm).
 (

@@ -31,6 +31,21 @@ impl Default for ConfirmConfig {
     }
 }
 
+/// (amount, denom) pairs as cosmrs coins; a malformed denom is a config error.
+fn coins(amounts: &[(u128, &str)]) -> Result<Vec<cosmrs::Coin>, ChainError> {
+    amounts
+        .iter()
+        .map(|(amount, denom)| {
+            Ok(cosmrs::Coin {
+                denom: denom
+                    .parse()
+                    .map_err(|e| ChainError::Config(format!("denom {denom}: {e}")))?,
+                amount: *amount,
+            })
+        })
+        .collect()
+}
+
 /// A tx accepted into the mempool.
 #[derive(Clone, Debug)]
 pub struct Broadcasted {
@@ -355,22 +370,22 @@ impl ChainClient {
         msg: &M,
         funds: &[(u128, &str)],
     ) -> Result<Any, ChainError> {
-        let funds = funds
-            .iter()
-            .map(|(amount, denom)| {
-                Ok(cosmrs::Coin {
-                    denom: denom
-                        .parse()
-                        .map_err(|e| ChainError::Config(format!("denom {denom}: {e}")))?,
-                    amount: *amount,
-                })
-            })
-            .collect::<Result<Vec<_>, ChainError>>()?;
         MsgExecuteContract {
             sender: self.key.account_id()?,
             contract: Self::account_id(contract)?,
             msg: encode_msg(msg)?,
-            funds,
+            funds: coins(funds)?,
+        }
+        .to_any()
+        .map_err(cosmrs_err)
+    }
+
+    /// A bank `MsgSend` of `amount` (amount, denom) from this operator to `to`.
+    pub fn send_msg(&self, to: &str, amount: &[(u128, &str)]) -> Result<Any, ChainError> {
+        cosmrs::bank::MsgSend {
+            from_address: self.key.account_id()?,
+            to_address: Self::account_id(to)?,
+            amount: coins(amount)?,
         }
         .to_any()
         .map_err(cosmrs_err)
