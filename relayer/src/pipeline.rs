@@ -251,6 +251,12 @@ impl ChainRelayer {
                     tracing::error!(chain = %self.cfg.chain_id, height = h, error = %e, tries, "block results do not decode: block skipped");
                     Vec::new()
                 }
+                Err(e) if h == latest => {
+                    // CometBFT stores a block before its results, so for a moment the tip has
+                    // none: retried next round. An error below the tip is reported.
+                    tracing::debug!(chain = %self.cfg.chain_id, height = h, error = %e, "tip's block results not there yet");
+                    break;
+                }
                 Err(e) => return Err(e.into()),
             };
             let added = self.store().ingest_block(&self.cfg.chain_id, h, &jobs)?;

@@ -221,6 +221,31 @@ async fn a_poison_block_is_skipped_after_retries() {
     producer.abort();
 }
 
+/// Seen on wasmd: the tip's block results are missing for a moment after the block is stored.
+/// That is no error (no warning, no `rpc_errors`): the tip is read again next round and its job
+/// is served.
+#[tokio::test]
+async fn results_missing_at_the_tip_are_read_next_round() {
+    let mut h = Harness::new(1);
+    h.create_job("bc_logreg", b"[1.0, 2.0]");
+    h.chain.produce_block();
+    h.endpoints[0].set_results_lag(true);
+    let mut r = h.relayer(10, None);
+    for _ in 0..3 {
+        r.step().await.unwrap();
+    }
+    assert_eq!(h.committed_in_store(), 0);
+    assert_eq!(h.metrics.rpc_errors.with_label_values(&[CHAIN]).get(), 0);
+    h.endpoints[0].set_results_lag(false);
+    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    drive(&mut r, Duration::from_secs(20), || {
+        h.committed_in_store() == 1
+    })
+    .await;
+    assert_eq!(h.metrics.rpc_errors.with_label_values(&[CHAIN]).get(), 0);
+    producer.abort();
+}
+
 #[tokio::test]
 async fn graceful_shutdown_and_operator_endpoints() {
     let mut h = Harness::new(1);

@@ -220,6 +220,7 @@ impl MockChain {
             name: name.into(),
             down: Arc::new(AtomicBool::new(false)),
             undecodable: Arc::new(AtomicU64::new(0)),
+            results_lag: Arc::new(AtomicBool::new(false)),
             calls: Arc::new(AtomicU64::new(0)),
         }
     }
@@ -682,6 +683,8 @@ pub struct MockEndpoint {
     down: Arc<AtomicBool>,
     /// A height whose block results cannot be decoded (a poison block; 0: none).
     undecodable: Arc<AtomicU64>,
+    /// The tip's block results are not stored yet (CometBFT saves a block before its results).
+    results_lag: Arc<AtomicBool>,
     /// Calls answered (a test probe).
     pub calls: Arc<AtomicU64>,
 }
@@ -695,6 +698,12 @@ impl MockEndpoint {
     /// `gas_wanted` beyond int64 on a chain that accepted it).
     pub fn set_undecodable(&self, height: u64) {
         self.undecodable.store(height, Ordering::SeqCst);
+    }
+
+    /// While set, the block results of the latest height are missing, as a CometBFT node's are
+    /// between storing a block and storing its results.
+    pub fn set_results_lag(&self, lag: bool) {
+        self.results_lag.store(lag, Ordering::SeqCst);
     }
 
     fn check(&self) -> Result<(), ChainError> {
@@ -727,6 +736,14 @@ impl RpcEndpoint for MockEndpoint {
             });
         }
         let s = self.chain.lock();
+        if self.results_lag.load(Ordering::SeqCst) && height == s.height {
+            return Err(ChainError::Transport {
+                endpoint: self.name.clone(),
+                message: format!(
+                    "Internal error: could not find results for height #{height} (code: -32603)"
+                ),
+            });
+        }
         s.blocks
             .get(&height)
             .cloned()
