@@ -828,6 +828,7 @@ pub fn relayer_config(
         }],
         inference: Some(InferenceSection {
             config: inference_config.to_path_buf(),
+            sealed_models: None,
         }),
         matching: None,
         dp: None,

@@ -92,6 +92,24 @@ fn default_delivery_ttl_secs() -> u64 {
 pub struct InferenceSection {
     /// The inference engine's own TOML (offchain/inference `EngineConfig`).
     pub config: PathBuf,
+    /// Registered models are fetched by their content id, sealed to this node, and opened in
+    /// memory (issue #23); without it a registered model runs from the engine's own files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_models: Option<SealedModelsSection>,
+}
+
+/// Where sealed models come from and the node's key to open them.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SealedModelsSection {
+    /// The node's local content store (blocks encrypted at rest).
+    pub store_dir: PathBuf,
+    /// The store's 32-byte key, hex (mode 0600; never logged).
+    pub store_key_file: PathBuf,
+    /// The model key authority's BGW public parameters (public).
+    pub params_file: PathBuf,
+    /// This node's BGW key from that authority (mode 0600; never logged).
+    pub key_file: PathBuf,
 }
 
 /// Job kinds a relayer can serve.

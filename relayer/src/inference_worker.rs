@@ -4,8 +4,23 @@
 //!
 //! The escrow's `input` bytes are either an encoded image (PNG, JPEG or DICOM Part 10, detected
 //! from the bytes) or a JSON array of numbers (one tabular row).
+//!
+//! A job on a registered model runs the registry's model. With `[inference.sealed_models]` the
+//! worker fetches it by its content id, opens it with the node's BGW key in memory (the plaintext
+//! is never written anywhere), checks the ONNX against the registered sha256 and serves it
+//! under `<name>@<sha256>`; a node outside the model's recipients, a tampered bundle or a file
+//! of another hash is refused, and the job fails without an attestation. Without it, the
+//! engine's own file of that name runs, and only if it hashes to the registered sha256.
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use bithive_content_store::model::{open_model, SealedModelError};
+use bithive_content_store::{
+    Cid, ContentStore, LocalStore, LocalStoreConfig, StoreError, StoreKey,
+};
+use bithive_dgkbe::bgw::{BgwPublicParams, BgwUserKey};
+use bithive_inference::manifest::Manifest;
+use sha2::{Digest, Sha256};
 
 use async_trait::async_trait;
 use bithive_chain_client::{ChainClient, Event};
@@ -14,17 +29,131 @@ use bithive_interface::model_registry::{ModelResponse, QueryMsg as RegistryQuery
 use bithive_interface::payfi_escrow::{JobModel, QueryMsg as EscrowQuery};
 use bithive_signed_attestation::AttestationKind;
 
+use crate::config::SealedModelsSection;
 use crate::error::RelayerError;
 use crate::store::NewJob;
 use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
 
 pub struct InferenceWorker {
     engine: Arc<Engine>,
+    sealed: Option<SealedModels>,
+}
+
+/// Registered models fetched by content id and opened in memory, each served once by its own
+/// engine (on the main engine's runtime).
+pub struct SealedModels {
+    store: LocalStore,
+    params: BgwPublicParams,
+    key: Mutex<BgwUserKey>,
+    engine: tokio::sync::RwLock<Engine>,
+}
+
+impl SealedModels {
+    /// From the config section, on `engine`'s runtime.
+    pub fn open(section: &SealedModelsSection, engine: &Engine) -> Result<Self, RelayerError> {
+        let cfg = |what: &str, e: &dyn std::fmt::Display| {
+            RelayerError::Config(format!("inference.sealed_models.{what}: {e}"))
+        };
+        let store_key = StoreKey::from_hex_file(&section.store_key_file)
+            .map_err(|e| cfg("store_key_file", &e))?;
+        let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, store_key))
+            .map_err(|e| cfg("store_dir", &e))?;
+        let params = std::fs::read(&section.params_file)
+            .map_err(|e| cfg("params_file", &e))
+            .and_then(|b| BgwPublicParams::from_bytes(&b).map_err(|e| cfg("params_file", &e)))?;
+        let key = bithive_secret_file::read(&section.key_file)
+            .map_err(|e| cfg("key_file", &e))
+            .and_then(|b| BgwUserKey::from_bytes(&b).map_err(|e| cfg("key_file", &e)))?;
+        if key.epoch() != params.epoch() || key.index() == 0 || key.index() > params.n() {
+            return Err(cfg(
+                "key_file",
+                &"the key is not of these public parameters (epoch or index)",
+            ));
+        }
+        Ok(SealedModels {
+            store,
+            params,
+            key: Mutex::new(key),
+            engine: tokio::sync::RwLock::new(engine.empty_like()),
+        })
+    }
+
+    /// The engine serving the opened models.
+    pub async fn engine(&self) -> tokio::sync::RwLockReadGuard<'_, Engine> {
+        self.engine.read().await
+    }
+
+    /// The served name of registered model `m`, fetching and opening it the first time.
+    pub async fn load(&self, m: &ModelResponse) -> Result<String, WorkError> {
+        let model = &m.model;
+        let serve_as = format!("{}@{}", model.name, model.onnx_sha256);
+        let serving = |e: &Engine| e.status().iter().any(|s| s.name == serve_as && s.serving);
+        if serving(&*self.engine.read().await) {
+            return Ok(serve_as);
+        }
+        let refused = |why: String| {
+            WorkError::Permanent(format!(
+                "registered model {} ({} v{}) refused: {why}",
+                model.id, model.name, model.version
+            ))
+        };
+        let cid: Cid = model
+            .content_id
+            .parse()
+            .map_err(|e| refused(format!("content id {}: {e}", model.content_id)))?;
+        let bytes = match self.store.get(&cid).await {
+            Ok(b) => b,
+            // Not replicated here yet: worth another try.
+            Err(e @ StoreError::NotFound(_)) => return Err(WorkError::Retryable(e.to_string())),
+            Err(e) => return Err(refused(e.to_string())),
+        };
+        let files = {
+            let mut key = self.key.lock().map_err(|_| refused("key lock".into()))?;
+            open_model(&bytes, &model.name, &mut key, &self.params)
+        }
+        .map_err(|e| match e {
+            SealedModelError::NotRecipient { .. } => {
+                refused(format!("not sealed to this node: {e}"))
+            }
+            e => refused(e.to_string()),
+        })?;
+        let actual = hex::encode(Sha256::digest(&*files.onnx));
+        if !actual.eq_ignore_ascii_case(&model.onnx_sha256) {
+            return Err(refused(format!(
+                "the sealed ONNX has sha256 {actual}, the registry {}",
+                model.onnx_sha256
+            )));
+        }
+        let mut manifest =
+            Manifest::parse(&files.manifest).map_err(|e| refused(format!("manifest: {e}")))?;
+        manifest.name = serve_as.clone();
+        let mut engine = self.engine.write().await;
+        if !serving(&engine) {
+            engine
+                .register_bytes(manifest, &files.onnx, &format!("content:{cid}"))
+                .map_err(|e| refused(e.to_string()))?;
+            tracing::info!(model = %model.name, model_id = model.id, content_id = %cid, "sealed model opened in memory and served");
+        }
+        Ok(serve_as)
+    }
 }
 
 impl InferenceWorker {
     pub fn new(engine: Arc<Engine>) -> Self {
-        InferenceWorker { engine }
+        InferenceWorker {
+            engine,
+            sealed: None,
+        }
+    }
+
+    /// Registered models come sealed by content id (see the module docs).
+    pub fn with_sealed_models(mut self, sealed: SealedModels) -> Self {
+        self.sealed = Some(sealed);
+        self
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     pub fn from_config_file(path: &Path) -> Result<Self, RelayerError> {
@@ -145,15 +274,26 @@ impl JobWorker for InferenceWorker {
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
         let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;
-        let model = match registered_model(chain, job).await? {
-            Some(m) => self.check_registered(&m)?,
-            None => model,
-        };
-        let result = self
-            .engine
-            .infer(&Job::new(job.job_id.clone(), model, parse_input(&input)?))
-            .await
-            .map_err(classify)?;
+        let input = parse_input(&input)?;
+        let result = match (registered_model(chain, job).await?, &self.sealed) {
+            (Some(m), Some(sealed)) => {
+                let name = sealed.load(&m).await?;
+                let engine = sealed.engine.read().await;
+                engine
+                    .infer(&Job::new(job.job_id.clone(), name, input))
+                    .await
+            }
+            (registered, _) => {
+                let model = match registered {
+                    Some(m) => self.check_registered(&m)?,
+                    None => model,
+                };
+                self.engine
+                    .infer(&Job::new(job.job_id.clone(), model, input))
+                    .await
+            }
+        }
+        .map_err(classify)?;
         let mut result_hash = [0u8; 32];
         hex::decode_to_slice(&result.result_sha256, &mut result_hash).map_err(|_| {
             WorkError::Permanent("engine result hash is not 32 bytes of hex".into())

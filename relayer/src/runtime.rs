@@ -87,9 +87,12 @@ fn inference_worker(cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
     let section = cfg.inference.as_ref().ok_or_else(|| {
         RelayerError::Config("jobs include inference but there is no [inference] section".into())
     })?;
-    Ok(Arc::new(
-        crate::inference_worker::InferenceWorker::from_config_file(&section.config)?,
-    ))
+    let mut worker = crate::inference_worker::InferenceWorker::from_config_file(&section.config)?;
+    if let Some(sealed) = &section.sealed_models {
+        let models = crate::inference_worker::SealedModels::open(sealed, worker.engine())?;
+        worker = worker.with_sealed_models(models);
+    }
+    Ok(Arc::new(worker))
 }
 
 #[cfg(not(feature = "inference"))]

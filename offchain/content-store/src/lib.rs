@@ -17,6 +17,7 @@ pub use bithive_content_id::{Cid, ContentIdError, Profile};
 
 mod ipfs;
 mod local;
+pub mod model;
 pub mod record;
 
 pub use ipfs::{IpfsHttpConfig, IpfsHttpStore};

@@ -13,7 +13,7 @@ use crate::config::{EngineConfig, ModelEntry};
 use crate::error::{EngineError, InputError, ModelError, RuntimeError};
 use crate::input::{self, JobInput, Prepared};
 use crate::manifest::Manifest;
-use crate::registry::load_model;
+use crate::registry::{load_model, load_model_bytes, LoadedModel};
 use crate::runtime::Runtime;
 use crate::trust;
 
@@ -113,26 +113,7 @@ impl Engine {
                 tracing::error!("{reason}");
                 (name, Err(reason))
             }
-            Ok(loaded) => {
-                let name = loaded.manifest.name.clone();
-                let spec = GraphSpec {
-                    model: name.clone(),
-                    input_name: loaded.manifest.input_name.clone(),
-                    input_shape: loaded.manifest.input_shape.clone(),
-                    label_output: loaded.manifest.label_output.clone(),
-                    probabilities_output: loaded.manifest.probabilities_output.clone(),
-                    classes: loaded.manifest.labels.len(),
-                };
-                let queue = ModelQueue::start(spec, loaded.sessions, &self.config.batching);
-                let served = ServedModel {
-                    manifest: loaded.manifest,
-                    sha256: loaded.sha256,
-                    queue,
-                };
-                self.models
-                    .insert(name.clone(), Slot::Serving(Arc::new(served)));
-                (name, Ok(()))
-            }
+            Ok(loaded) => (self.serve(loaded), Ok(())),
             Err(err) => {
                 let name = model_name_of(&err).unwrap_or(fallback_name);
                 tracing::error!(model = %name, "model refused: {err}");
@@ -144,6 +125,60 @@ impl Engine {
                 (name, Err(reason))
             }
         }
+    }
+
+    /// Serves a model whose manifest and ONNX bytes are already in memory (a sealed model,
+    /// opened by its recipient): the bytes must hash to the manifest's sha256. Refused when a
+    /// model of the manifest's name is already served; returns the name.
+    pub fn register_bytes(
+        &mut self,
+        manifest: Manifest,
+        onnx: &[u8],
+        origin: &str,
+    ) -> Result<String, ModelError> {
+        let name = manifest.name.clone();
+        if self.is_serving(&name) {
+            return Err(ModelError::Manifest {
+                path: origin.into(),
+                reason: format!("a model named {name} is already served"),
+            });
+        }
+        let workers = self.config.batching.workers_per_model;
+        let loaded = load_model_bytes(&self.runtime, manifest, origin.into(), onnx, workers)?;
+        Ok(self.serve(loaded))
+    }
+
+    /// An engine on the same runtime and settings, serving no model yet.
+    pub fn empty_like(&self) -> Engine {
+        Engine {
+            runtime: self.runtime.clone(),
+            config: EngineConfig {
+                models: Vec::new(),
+                ..self.config.clone()
+            },
+            models: BTreeMap::new(),
+        }
+    }
+
+    fn serve(&mut self, loaded: LoadedModel) -> String {
+        let name = loaded.manifest.name.clone();
+        let spec = GraphSpec {
+            model: name.clone(),
+            input_name: loaded.manifest.input_name.clone(),
+            input_shape: loaded.manifest.input_shape.clone(),
+            label_output: loaded.manifest.label_output.clone(),
+            probabilities_output: loaded.manifest.probabilities_output.clone(),
+            classes: loaded.manifest.labels.len(),
+        };
+        let queue = ModelQueue::start(spec, loaded.sessions, &self.config.batching);
+        let served = ServedModel {
+            manifest: loaded.manifest,
+            sha256: loaded.sha256,
+            queue,
+        };
+        self.models
+            .insert(name.clone(), Slot::Serving(Arc::new(served)));
+        name
     }
 
     fn is_serving(&self, name: &str) -> bool {

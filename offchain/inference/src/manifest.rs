@@ -76,14 +76,20 @@ impl Manifest {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        manifest.validate().map_err(bad)?;
+        let manifest = Manifest::parse(&text).map_err(bad)?;
         let dir = path.parent().unwrap_or_else(|| Path::new("."));
         let file = match &manifest.file {
             Some(f) => dir.join(f),
             None => path.with_extension("onnx"),
         };
         Ok((manifest, file))
+    }
+
+    /// A manifest from its TOML text, validated (a sealed model carries it beside the ONNX).
+    pub fn parse(text: &str) -> Result<Manifest, String> {
+        let manifest: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
+        manifest.validate()?;
+        Ok(manifest)
     }
 
     pub fn weights(&self) -> TscoreWeights {

@@ -47,7 +47,31 @@ pub fn load_model(
         }
     }
     let bytes = read_bounded(&path)?;
-    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    load_model_bytes(runtime, manifest, path, &bytes, sessions)
+}
+
+/// Verifies `bytes` against the manifest's sha256, then opens `sessions` sessions on them (the
+/// model never needs to be a file: a sealed model is opened in memory). `path` names where the
+/// bytes came from, in errors and logs.
+pub fn load_model_bytes(
+    runtime: &Runtime,
+    manifest: Manifest,
+    path: PathBuf,
+    bytes: &[u8],
+    sessions: usize,
+) -> Result<LoadedModel, ModelError> {
+    let name = manifest.name.clone();
+    let expected = manifest.sha256.to_ascii_lowercase();
+    if bytes.len() as u64 > MAX_MODEL_BYTES {
+        return Err(ModelError::Io {
+            path,
+            reason: format!(
+                "{} bytes exceeds the {MAX_MODEL_BYTES}-byte model limit",
+                bytes.len()
+            ),
+        });
+    }
+    let digest: [u8; 32] = Sha256::digest(bytes).into();
     let actual = hex::encode(digest);
     if actual != expected {
         return Err(ModelError::HashMismatch {
@@ -59,7 +83,7 @@ pub fn load_model(
     }
     let mut opened = Vec::with_capacity(sessions);
     for _ in 0..sessions.max(1) {
-        let session = runtime.session(&bytes).map_err(|e| match e {
+        let session = runtime.session(bytes).map_err(|e| match e {
             SessionError::Model(reason) | SessionError::Setup(reason) => ModelError::InvalidOnnx {
                 model: name.clone(),
                 path: path.clone(),

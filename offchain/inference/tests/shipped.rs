@@ -117,3 +117,48 @@ async fn dquality_counts_features_inside_the_training_range() {
         Decimal::from_ratio(28u128, 30u128)
     );
 }
+
+/// A model registered from memory (a sealed model its recipient opened) serves under its own
+/// name, gives the same result as the file, and bytes that are not the manifest's are refused.
+#[tokio::test]
+async fn a_model_registered_from_memory_serves_like_its_file() {
+    let engine = shipped_engine();
+    let mut sealed = engine.empty_like();
+    assert!(sealed.status().is_empty());
+    let dir = common::models_dir();
+    let text = std::fs::read_to_string(dir.join("bc_logreg.toml")).unwrap();
+    let onnx = std::fs::read(dir.join("bc_logreg.onnx")).unwrap();
+    let mut manifest = bithive_inference::manifest::Manifest::parse(&text).unwrap();
+    manifest.name = "bc_logreg@sealed".into();
+    let name = sealed
+        .register_bytes(manifest.clone(), &onnx, "content:test")
+        .unwrap();
+    assert_eq!(name, "bc_logreg@sealed");
+    assert!(
+        sealed
+            .register_bytes(manifest.clone(), &onnx, "content:again")
+            .is_err(),
+        "a served name is never replaced"
+    );
+    let input = JobInput::Tabular(row(0));
+    let from_file = engine
+        .infer(&Job::new("j", "bc_logreg", input.clone()))
+        .await
+        .unwrap();
+    let from_memory = sealed
+        .infer(&Job::new("j", "bc_logreg@sealed", input))
+        .await
+        .unwrap();
+    assert_eq!(from_memory.label, from_file.label);
+    assert_eq!(from_memory.model_sha256, from_file.model_sha256);
+    assert_eq!(from_memory.tscore, from_file.tscore);
+
+    let mut other = manifest;
+    other.name = "tampered".into();
+    let mut bytes = onnx;
+    bytes[100] ^= 1;
+    assert!(matches!(
+        sealed.register_bytes(other, &bytes, "content:tampered"),
+        Err(bithive_inference::ModelError::HashMismatch { .. })
+    ));
+}

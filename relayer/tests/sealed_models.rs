@@ -1,0 +1,229 @@
+//! Sealed models (issue #23, theft protection) as the inference worker opens them: fetched from
+//! the node's content store by the registry's content id, opened with the node's BGW key in
+//! memory, checked against the registered sha256 and served. A model sealed to other nodes, a
+//! bundle whose ONNX is not the registered one, and content the store does not hold are refused.
+#![cfg(feature = "inference")]
+
+use std::path::{Path, PathBuf};
+
+use bithive_content_store::model::{seal_model, ModelFiles};
+use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, StoreKey};
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams};
+use bithive_dgkbe::RoaringBitmap;
+use bithive_inference::config::RuntimeConfig;
+use bithive_inference::{Engine, EngineConfig, Job, JobInput};
+use bithive_interface::model_registry::{AssetInfo, Model, ModelResponse};
+use bithive_matching::authority::KeyAuthoritySecret;
+use bithive_relayer::config::SealedModelsSection;
+use bithive_relayer::inference_worker::SealedModels;
+use bithive_relayer::worker::WorkError;
+use cosmwasm_std::{Addr, Decimal, Timestamp, Uint128};
+use sha2::{Digest, Sha256};
+
+fn models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../offchain/inference/models")
+}
+
+fn engine() -> Engine {
+    let dylib = std::env::var("ORT_DYLIB_PATH").expect("ORT_DYLIB_PATH (source scripts/setup.sh)");
+    Engine::start(EngineConfig {
+        runtime: RuntimeConfig {
+            dylib_path: Some(dylib.into()),
+            ..RuntimeConfig::default()
+        },
+        ..EngineConfig::default()
+    })
+    .expect("ONNX Runtime")
+}
+
+fn files(name: &str) -> ModelFiles {
+    ModelFiles {
+        manifest: std::fs::read_to_string(models_dir().join(format!("{name}.toml"))).unwrap(),
+        onnx: std::fs::read(models_dir().join(format!("{name}.onnx")))
+            .unwrap()
+            .into(),
+    }
+}
+
+fn record(id: u64, name: &str, onnx_sha256: &str, content_id: &str) -> ModelResponse {
+    ModelResponse {
+        model: Model {
+            id,
+            name: name.into(),
+            version: 1,
+            specialty: "oncology".into(),
+            input_spec: "row".into(),
+            output_spec: "label".into(),
+            onnx_sha256: onnx_sha256.into(),
+            content_id: content_id.into(),
+            size_bytes: 1,
+            price: Uint128::one(),
+            owner: Addr::unchecked("institute"),
+            licence: "Apache-2.0".into(),
+            published_at: Timestamp::from_seconds(1),
+            superseded_by: None,
+            deprecated: false,
+            accuracy: None,
+            evaluation: None,
+            jobs_served: 0,
+            tscore_count: 0,
+            tscore_sum: Decimal::zero(),
+        },
+        mean_tscore: None,
+        price_asset: AssetInfo::Native("ubhive".into()),
+    }
+}
+
+struct Node {
+    dir: tempfile::TempDir,
+    store: LocalStore,
+    pp: BgwPublicParams,
+    ek: BgwEncryptionKey,
+}
+
+/// A node with BGW index `index` of an 8-slot model key authority, and its content store.
+fn node(index: u32) -> (Node, SealedModelsSection) {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f);
+    std::fs::write(p("store.key"), hex::encode([7u8; 32])).unwrap();
+    let store = LocalStore::open(LocalStoreConfig::new(
+        p("store"),
+        StoreKey::from_bytes([7u8; 32]),
+    ))
+    .unwrap();
+    let all: RoaringBitmap = (1..=8).collect();
+    let authority = KeyAuthoritySecret::generate()
+        .unwrap()
+        .instance(8, &all, 0)
+        .unwrap();
+    let published = authority.publish();
+    std::fs::write(p("params.bin"), &published.params).unwrap();
+    let key = authority.user_key(index).unwrap().to_bytes().to_vec();
+    bithive_secret_file::create_new(&p("node.key"), key.into()).unwrap();
+    let section = SealedModelsSection {
+        store_dir: p("store"),
+        store_key_file: p("store.key"),
+        params_file: p("params.bin"),
+        key_file: p("node.key"),
+    };
+    let pp = authority.public_params();
+    let ek = authority.encryption_key();
+    (Node { dir, store, pp, ek }, section)
+}
+
+async fn put_sealed(n: &Node, name: &str, f: &ModelFiles, to: &[u32]) -> String {
+    let set: RoaringBitmap = to.iter().copied().collect();
+    let sealed = seal_model(name, f, &set, &n.ek, &n.pp).unwrap();
+    n.store.put(&sealed).await.unwrap().to_string()
+}
+
+fn permanent(r: Result<String, WorkError>) -> String {
+    match r {
+        Err(WorkError::Permanent(why)) => why,
+        other => panic!("expected a permanent refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_model_is_fetched_by_content_id_opened_in_memory_and_served() {
+    let (n, section) = node(1);
+    let engine = engine();
+    let sealed = SealedModels::open(&section, &engine).unwrap();
+    let f = files("bc_logreg");
+    let sha = hex::encode(Sha256::digest(&*f.onnx));
+    let cid = put_sealed(&n, "bc_logreg", &f, &[1, 2]).await;
+    let m = record(1, "bc_logreg", &sha, &cid);
+    let name = sealed.load(&m).await.unwrap();
+    assert_eq!(name, format!("bc_logreg@{sha}"));
+    // Served once: a second job does not open it again.
+    assert_eq!(sealed.load(&m).await.unwrap(), name);
+    let row: Vec<f32> = serde_json::from_str(demo_row()).unwrap();
+    let out = sealed
+        .engine()
+        .await
+        .infer(&Job::new("j", name, JobInput::Tabular(row)))
+        .await
+        .unwrap();
+    assert_eq!(out.model_sha256, sha);
+    // Nothing of the plaintext was written next to the store.
+    let onnx = &f.onnx[200..264];
+    for entry in walk(n.dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(onnx.len()).any(|w| w == onnx),
+            "{} holds model plaintext",
+            entry.display()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn other_nodes_models_tampered_files_and_missing_content_are_refused() {
+    let (n, section) = node(3);
+    let engine = engine();
+    let sealed = SealedModels::open(&section, &engine).unwrap();
+    let f = files("bc_logreg");
+    let sha = hex::encode(Sha256::digest(&*f.onnx));
+
+    // Sealed to nodes 1 and 2 only.
+    let cid = put_sealed(&n, "bc_logreg", &f, &[1, 2]).await;
+    let why = permanent(sealed.load(&record(1, "bc_logreg", &sha, &cid)).await);
+    assert!(why.contains("not sealed to this node"), "{why}");
+
+    // Sealed to this node, but the registry's sha256 is another file's.
+    let other = files("bc_gbt");
+    let cid = put_sealed(&n, "bc_logreg", &other, &[3]).await;
+    let why = permanent(sealed.load(&record(2, "bc_logreg", &sha, &cid)).await);
+    assert!(why.contains("the sealed ONNX has sha256"), "{why}");
+
+    // Another model's bundle under this model's record.
+    let cid = put_sealed(&n, "bc_gbt", &f, &[3]).await;
+    let why = permanent(sealed.load(&record(3, "bc_logreg", &sha, &cid)).await);
+    assert!(why.contains("not \"bc_logreg\""), "{why}");
+
+    // Content the store does not hold (yet): retried, not failed.
+    let (elsewhere, _) = node(1);
+    let absent = put_sealed(&elsewhere, "bc_logreg", &f, &[3]).await;
+    assert!(matches!(
+        sealed.load(&record(4, "bc_logreg", &sha, &absent)).await,
+        Err(WorkError::Retryable(_))
+    ));
+    assert!(sealed.engine().await.status().is_empty());
+}
+
+/// A node key of another epoch than the configured parameters is refused when the worker
+/// starts, naming the file and never its content.
+#[test]
+fn a_key_of_another_epoch_is_refused_at_start() {
+    let (_node, section) = node(1);
+    let all: RoaringBitmap = (1..=8).collect();
+    let later = KeyAuthoritySecret::generate()
+        .unwrap()
+        .instance(8, &all, 1)
+        .unwrap()
+        .publish()
+        .params;
+    std::fs::write(&section.params_file, later).unwrap();
+    let Err(e) = SealedModels::open(&section, &engine()) else {
+        panic!("a key of epoch 0 opened with parameters of epoch 1");
+    };
+    let text = e.to_string();
+    assert!(text.contains("inference.sealed_models.key_file"), "{text}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn demo_row() -> &'static str {
+    "[13,20,85,550,0.1,0.1,0.08,0.05,0.18,0.06,0.4,1.2,2.8,40,0.007,0.025,0.03,0.012,0.02,0.0038,15,26,100,700,0.13,0.25,0.27,0.11,0.29,0.084]"
+}
