@@ -1,16 +1,21 @@
 //! The AIM part of the demo (issue #23): the model registry and the data vault on the running
 //! platform.
 //!
-//! 1. A research institute publishes the shipped `bc_logreg` model: the sha256 of its ONNX file,
-//!    the file's IPFS CIDv1 (it is stored in the node's encrypted content store), its specialty,
-//!    input and output spec, licence and a price per inference in BTT. Governance points the
-//!    escrow at the registry; from then on a job must name a registered model (an unregistered
-//!    one is refused) and be funded in BTT.
-//! 2. The patient pays for a job on the model in BTT; the relayer checks its file against the
-//!    registered sha256, runs and attests it; after the dispute window the escrow pays the
-//!    institute its price and the node the rest, and the registry counts the job (jobs served,
-//!    mean Tscore). A job on a model registered with a hash the node's file does not have is
-//!    refused by the relayer, not run.
+//! 1. A research institute seals the shipped `bc_logreg` model (manifest and ONNX under a fresh
+//!    content key, the key BGW-encrypted to the nodes allowed to run it: registered, compliant,
+//!    bonded and never slashed in staking; [`crate::model_keys`]) and publishes it: the sha256
+//!    of its ONNX file, the sealed file's IPFS CIDv1 (stored in the node's encrypted content
+//!    store), its specialty, input and output spec, licence and a price per inference in BTT.
+//!    Governance points the escrow at the registry; from then on a job must name a registered
+//!    model (an unregistered one is refused) and be funded in BTT.
+//! 2. The patient pays for a job on the model in BTT; the relayer fetches the model by its
+//!    content id, opens it with the node's model key in memory, checks it against the registered
+//!    sha256, runs and attests it; after the dispute window the escrow pays the institute its
+//!    price and the node the rest, and the registry counts the job (jobs served, mean Tscore). A
+//!    job on a model whose sealed file is not the registered hash is refused by the relayer, not
+//!    run. When an attestor leaves the allowed set (governance withdraws its compliance), the
+//!    institute seals the model again to the new set and re-keys the record: the node that left
+//!    opens the old file but not the new one.
 //! 3. The patient encrypts three lab panels on the client (XChaCha20-Poly1305, a fresh key each),
 //!    stores the ciphertexts content-addressed and mints a record NFT for each. It grants the
 //!    researcher access to one for research, the record key sealed to the researcher's key; the
@@ -26,8 +31,11 @@
 //! Every step checks its result on chain and fails the demo with the step's name otherwise.
 
 use bithive_chain_client::{ChainClient, TxOutcome};
+use bithive_content_store::model::{open_model, ModelFiles};
 use bithive_content_store::record::{key_header, open_record, seal_record};
 use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
+use bithive_dgkbe::RoaringBitmap;
+use bithive_inference::manifest::Manifest;
 use bithive_interface::data_vault::{
     self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
     QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
@@ -44,6 +52,7 @@ use sha2::{Digest, Sha256};
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::model_keys::ModelKeys;
 use crate::platform::{
     bhive, bitchat_identity, ctx, cw20_balance, exec, exec_outcome, fail, query, DemoError,
     Platform, DAY,
@@ -75,6 +84,11 @@ pub struct AimReport {
     pub unregistered_refused: String,
     /// Why the relayer refused a job on a model registered with another file's hash.
     pub mismatch_refused: String,
+    /// Nodes the model was sealed to at publication, and after the re-key.
+    pub sealed_to: u64,
+    pub rekeyed_to: u64,
+    /// Why the node that left the set cannot open the re-keyed file.
+    pub left_refused: String,
     pub records: usize,
     pub access_refused_after_revoke: String,
     pub answer: String,
@@ -143,9 +157,8 @@ fn store_paths(p: &Platform) -> (std::path::PathBuf, std::path::PathBuf) {
     )
 }
 
-/// Gives the relayer the differential-privacy answerer (`[dp]`) on the platform's chain, over the
-/// node's content store; creates the store's key (mode 0600) the first time.
-pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Result<(), DemoError> {
+/// Creates the node's content store key (mode 0600) the first time; returns the store's paths.
+fn store_with_key(p: &Platform) -> Result<(std::path::PathBuf, std::path::PathBuf), DemoError> {
     let (dir, key_file) = store_paths(p);
     if !key_file.exists() {
         use std::io::Write as _;
@@ -163,6 +176,13 @@ pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Res
             "content store key"
         )?;
     }
+    Ok((dir, key_file))
+}
+
+/// Gives the relayer the differential-privacy answerer (`[dp]`) on the platform's chain, over the
+/// node's content store.
+pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Result<(), DemoError> {
+    let (dir, key_file) = store_with_key(p)?;
     let chain = cfg
         .chains
         .first_mut()
@@ -178,6 +198,24 @@ pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Res
         poll_interval_ms: 200,
     });
     ctx!(cfg.validate(), "relayer config")
+}
+
+/// Sets up the model key authority and gives the relayer `[inference.sealed_models]`: registered
+/// models are fetched from the node's content store by content id and opened with the node's
+/// model key in memory.
+pub fn enable_sealed_models(
+    cfg: &mut bithive_relayer::config::Config,
+    p: &Platform,
+) -> Result<ModelKeys, DemoError> {
+    let keys = ModelKeys::issue(p)?;
+    let (dir, key_file) = store_with_key(p)?;
+    let inference = cfg
+        .inference
+        .as_mut()
+        .ok_or_else(|| fail("relayer config")(&"no [inference] section"))?;
+    inference.sealed_models = Some(keys.relayer_section(dir, key_file));
+    ctx!(cfg.validate(), "relayer config")?;
+    Ok(keys)
 }
 
 /// The node's content store (blocks encrypted at rest under the node's own key), as the
@@ -204,26 +242,19 @@ fn rand_key() -> Result<[u8; 32], DemoError> {
     Ok(k)
 }
 
-/// Step 1 and the start of 2: publish the model, point the escrow at the registry, a job on an
-/// unregistered model refused, a BTT job on the model attested by the relayer. Runs before the
-/// devnet's clock moves on: the relayer signs with the wall clock.
-pub async fn publish_and_order(
-    p: &Platform,
-    store: &LocalStore,
-    r: &mut AimReport,
-    progress: &mut dyn FnMut(&str),
-) -> Result<ModelJob, DemoError> {
-    let c = &p.deployment.contracts;
+/// The institute's copy of shipped model `name`: its manifest (parsed and as text) and ONNX.
+fn model_files(p: &Platform, name: &str) -> Result<(Manifest, ModelFiles), DemoError> {
     let engine = ctx!(
         bithive_inference::EngineConfig::load(&p.opts.inference_config),
         "inference config"
     )?;
-    let (manifest, onnx_path) = engine
+    let (entry, manifest, onnx_path) = engine
         .models
         .iter()
-        .filter_map(|m| bithive_inference::manifest::Manifest::load(&m.manifest).ok())
-        .find(|(m, _)| m.name == MODEL)
-        .ok_or_else(|| fail("model file")(&format!("{MODEL} is not in the inference config")))?;
+        .filter_map(|e| Manifest::load(&e.manifest).ok().map(|(m, f)| (e, m, f)))
+        .find(|(_, m, _)| m.name == name)
+        .ok_or_else(|| fail("model file")(&format!("{name} is not in the inference config")))?;
+    let text = ctx!(std::fs::read_to_string(&entry.manifest), "model manifest")?;
     let onnx = ctx!(std::fs::read(&onnx_path), "model file")?;
     let onnx_sha256 = hex::encode(Sha256::digest(&onnx));
     if onnx_sha256 != manifest.sha256 {
@@ -233,10 +264,48 @@ pub async fn publish_and_order(
             manifest.sha256
         )));
     }
-    let cid = ctx!(store.put(&onnx).await, "store the model")?;
+    Ok((
+        manifest,
+        ModelFiles {
+            manifest: text,
+            onnx: onnx.into(),
+        },
+    ))
+}
+
+/// Seals `files` of `name` to `set` and stores the sealed file; returns its content id and size.
+async fn seal_and_store(
+    keys: &ModelKeys,
+    store: &LocalStore,
+    name: &str,
+    files: &ModelFiles,
+    set: &RoaringBitmap,
+) -> Result<(Cid, u64), DemoError> {
+    let sealed = keys.seal(name, files, set)?;
+    let cid = ctx!(store.put(&sealed).await, "store the sealed model")?;
+    Ok((cid, sealed.len() as u64))
+}
+
+/// Step 1 and the start of 2: the institute seals the model to the nodes allowed to run it and
+/// publishes it, governance points the escrow at the registry, a job on an unregistered model is
+/// refused, a BTT job on the model is attested by the relayer (which fetched the model by its
+/// content id and opened it in memory).
+pub async fn publish_and_order(
+    p: &Platform,
+    store: &LocalStore,
+    keys: &ModelKeys,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ModelJob, DemoError> {
+    let c = &p.deployment.contracts;
+    let (manifest, files) = model_files(p, MODEL)?;
+    let onnx_sha256 = manifest.sha256.clone();
+    let allowed = keys.allowed(p).await?;
+    let (cid, size) = seal_and_store(keys, store, MODEL, &files, &allowed).await?;
+    r.sealed_to = allowed.len();
     r.content_id = cid.to_string();
     // Version 1 of `name`, described by the shipped manifest and stored file, claiming `sha256`.
-    let publish = |name: &str, sha256: String| {
+    let publish = |name: &str, sha256: String, content_id: &Cid, size_bytes: u64| {
         registry::ExecuteMsg::Publish(PublishMsg {
             name: name.into(),
             version: 1,
@@ -244,8 +313,8 @@ pub async fn publish_and_order(
             input_spec: format!("float32[1,{}] tabular row", manifest.item_len()),
             output_spec: format!("label in {:?} with probabilities", manifest.labels),
             onnx_sha256: sha256,
-            content_id: r.content_id.clone(),
-            size_bytes: onnx.len() as u64,
+            content_id: content_id.to_string(),
+            size_bytes,
             price: Uint128::new(MODEL_PRICE),
             licence: "Apache-2.0".into(),
         })
@@ -253,7 +322,7 @@ pub async fn publish_and_order(
     let published = exec_outcome(
         &p.institute,
         &c.model_registry,
-        &publish(MODEL, onnx_sha256),
+        &publish(MODEL, onnx_sha256, &cid, size),
         "publish model",
     )
     .await?;
@@ -281,9 +350,9 @@ pub async fn publish_and_order(
     )
     .await?;
     progress(&format!(
-        "institute published {MODEL} v1 (model {}, {} B, content id {}, {} per inference); escrow jobs must now name a registered model",
+        "institute sealed {MODEL} to the {} node(s) allowed to run it (BGW: registered, compliant, bonded, never slashed) and published v1 (model {}, {size} B sealed, content id {}, {} per inference); escrow jobs must now name a registered model",
+        allowed.len(),
         r.model_id,
-        onnx.len(),
         r.content_id,
         btt(MODEL_PRICE)
     ));
@@ -338,18 +407,21 @@ pub async fn publish_and_order(
     let client_id = "demo-model-job-1";
     let accepted = p.wait_reported(client_id, Duration::from_secs(120)).await?;
     progress(&format!(
-        "patient paid {} for job {client_id} on {MODEL}; the relayer attested it at height {}",
+        "patient paid {} for job {client_id} on {MODEL}; the relayer fetched the model by its content id, opened it in memory and attested the result at height {}",
         btt(MODEL_JOB_DEPOSIT),
         accepted.height
     ));
 
-    // A model registered with a hash the node's file does not have: the node does not run it.
+    // A model whose sealed file is not the registered hash: the node does not run it.
     let other = "bc_gbt";
+    let (_, other_files) = model_files(p, other)?;
+    let (other_cid, other_size) =
+        seal_and_store(keys, store, other, &other_files, &allowed).await?;
     exec(
         &p.institute,
         &c.model_registry,
-        // Not the sha256 of the node's bc_gbt.onnx: it is bc_logreg's.
-        &publish(other, manifest.sha256.clone()),
+        // Not the sha256 of the sealed bc_gbt.onnx: it is bc_logreg's.
+        &publish(other, manifest.sha256.clone(), &other_cid, other_size),
         "publish a second model",
     )
     .await?;
@@ -362,7 +434,7 @@ pub async fn publish_and_order(
     .await?;
     r.mismatch_refused = relayer_refusal(p, "demo-mismatch-1").await?;
     progress(&format!(
-        "a job on {other}, registered with a hash the node's file does not have, is not run: {}",
+        "a job on {other}, whose sealed file is not the registered hash, is not run: {}",
         r.mismatch_refused
     ));
     Ok(ModelJob {
@@ -463,6 +535,113 @@ pub async fn settle(
         btt(fee),
         r.jobs_served,
         r.mean_tscore.map_or("-".into(), |t| t.to_string())
+    ));
+    Ok(())
+}
+
+/// The end of step 2: the set of nodes allowed to run the model changes (governance withdraws
+/// an attestor's compliance), so the institute seals the model again to the new set and re-keys
+/// the record. The node that left can open the old file but not the new one; a node still in
+/// the set opens the new one.
+pub async fn rekey_on_set_change(
+    p: &Platform,
+    store: &LocalStore,
+    keys: &ModelKeys,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let c = &p.deployment.contracts;
+    let (leaving, _) = p
+        .attestors
+        .last()
+        .ok_or_else(|| fail("re-key")(&"no attestor"))?;
+    let left = keys
+        .index_of(leaving.address())
+        .ok_or_else(|| fail("re-key")(&"the attestor has no model key"))?;
+    exec(
+        &p.gov,
+        &c.staking,
+        &bithive_interface::staking::ExecuteMsg::SetCompliance {
+            node: leaving.address().to_string(),
+            level: Decimal::zero(),
+        },
+        "withdraw compliance",
+    )
+    .await?;
+    let allowed = keys.allowed(p).await?;
+    if allowed.contains(left) || allowed.is_empty() {
+        return Err(fail("re-key")(&format!(
+            "the allowed set {allowed:?} after node {left} left"
+        )));
+    }
+    let (_, files) = model_files(p, MODEL)?;
+    let old: ModelResponse = query(
+        &p.gov,
+        &c.model_registry,
+        &RegistryQuery::Model {
+            model_id: r.model_id,
+        },
+        "model record",
+    )
+    .await?;
+    let (cid, size) = seal_and_store(keys, store, MODEL, &files, &allowed).await?;
+    exec(
+        &p.institute,
+        &c.model_registry,
+        &registry::ExecuteMsg::Rekey {
+            model_id: r.model_id,
+            content_id: cid.to_string(),
+            size_bytes: size,
+        },
+        "re-key the model",
+    )
+    .await?;
+    let fetch = |content_id: String| async move {
+        let cid: Cid = ctx!(content_id.parse(), "content id")?;
+        ctx!(store.get(&cid).await, "fetch the sealed model")
+    };
+    let old_file = fetch(old.model.content_id).await?;
+    let new: ModelResponse = query(
+        &p.gov,
+        &c.model_registry,
+        &RegistryQuery::Model {
+            model_id: r.model_id,
+        },
+        "model record",
+    )
+    .await?;
+    let new_file = fetch(new.model.content_id).await?;
+    let pp = keys.public_params();
+    let mut left_key = keys.key_of(left)?;
+    if open_model(&old_file, MODEL, &mut left_key, pp).is_err() {
+        return Err(fail("re-key")(
+            &"the leaving node could not open the old file",
+        ));
+    }
+    r.left_refused = match open_model(&new_file, MODEL, &mut left_key, pp) {
+        Ok(_) => {
+            return Err(fail("re-key")(
+                &"the node that left the set opened the re-keyed model",
+            ))
+        }
+        Err(e) => e.to_string(),
+    };
+    let mut node_key = keys.key_of(1)?;
+    let opened = ctx!(
+        open_model(&new_file, MODEL, &mut node_key, pp),
+        "the node opens the re-keyed model"
+    )?;
+    if hex::encode(Sha256::digest(&*opened.onnx)) != new.model.onnx_sha256 {
+        return Err(fail("re-key")(
+            &"the re-keyed file is not the registered model",
+        ));
+    }
+    r.rekeyed_to = allowed.len();
+    progress(&format!(
+        "governance withdrew node {left}'s compliance: the institute sealed {MODEL} again to the {} remaining node(s) and re-keyed model {} (content id {cid}); the node that left opens the old file but not the new: {}",
+        allowed.len(),
+        r.model_id,
+        r.left_refused
     ));
     Ok(())
 }

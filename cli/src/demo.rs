@@ -148,6 +148,7 @@ pub async fn run_then(
     let mut relayer_cfg = p.relayer_config().await?;
     crate::research::enable_matching(&mut relayer_cfg, &enrolled);
     crate::aim::enable_dp(&mut relayer_cfg, &p)?;
+    let model_keys = crate::aim::enable_sealed_models(&mut relayer_cfg, &p)?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let relayer = tokio::spawn(bithive_relayer::runtime::run_until(
         relayer_cfg,
@@ -156,7 +157,7 @@ pub async fn run_then(
         },
     ));
     progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node; differential-privacy answerer)");
-    let mut result = story(&p, enrolled, &mut report, progress).await;
+    let mut result = story(&p, enrolled, &model_keys, &mut report, progress).await;
     if let (Ok(()), Some(keep)) = (&result, keep) {
         result = keep_running(&p, &keep, progress).await;
     }
@@ -220,6 +221,7 @@ async fn keep_running(
 async fn story(
     p: &Platform,
     enrolled: crate::research::Enrolled,
+    model_keys: &crate::model_keys::ModelKeys,
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
@@ -259,12 +261,6 @@ async fn story(
     // A research request, matched double-blind and delivered to exactly its recipients.
     let mut r = crate::research::research_request(p, enrolled, progress).await?;
 
-    // AIM (#23): an institute publishes a model; from now on jobs name a registered model and
-    // pay its owner. Attested before the clock moves (the relayer signs with the wall clock).
-    let store = crate::aim::content_store(p)?;
-    let mut aim = crate::aim::AimReport::default();
-    let model_job = crate::aim::publish_and_order(p, &store, &mut aim, progress).await?;
-
     // The jobs' dispute windows pass undisputed (the devnet's clock moves, or a real chain's
     // seconds-long windows are waited out; the relayer's work is done): anyone finalizes, the escrow pays the node. The node account pays no gas here
     // (the operator key posts), so it gains exactly each price less the escrow fee.
@@ -272,8 +268,7 @@ async fn story(
     let gained = p.balance(node.address()).await?.saturating_sub(node_before);
     let fee = crate::platform::expect_paid("escrow payment", gained, JOB_PRICE, 50)?;
     r.node_paid = crate::research::finalize_and_check(p, &r).await?;
-    crate::aim::settle(p, model_job, &mut aim, progress).await?;
-    progress("dispute windows passed undisputed; the escrow paid the node for all three jobs");
+    progress("dispute windows passed undisputed; the escrow paid the node for both jobs");
     report.row(
         "escrow to node",
         format!("{} (escrow fee {})", bhive(gained), bhive(fee)),
@@ -556,17 +551,27 @@ async fn story(
         ),
     );
 
-    // AIM (#23), the rest: records, consent and private statistics.
+    // AIM (#23): an institute seals a model to the bonded nodes and publishes it; from now on
+    // jobs name a registered model and pay its owner; the model is re-keyed when the set of
+    // nodes allowed to run it changes. Then records, consent and private statistics.
+    let store = crate::aim::content_store(p)?;
+    let mut aim = crate::aim::AimReport::default();
+    let model_job =
+        crate::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
+    crate::aim::settle(p, model_job, &mut aim, progress).await?;
+    crate::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
     crate::aim::records_and_queries(p, &store, &mut aim, progress).await?;
     report.row(
         "model registry",
         format!(
-            "{} v1 (model {}) paid its owner {} for a job (node {}); {} job(s) served; unregistered model refused; a registered hash the node's file lacks: not run",
+            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served; re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
             crate::aim::MODEL,
             aim.model_id,
+            aim.sealed_to,
             crate::aim::btt(aim.owner_paid),
             crate::aim::btt(aim.node_paid),
-            aim.jobs_served
+            aim.jobs_served,
+            aim.rekeyed_to
         ),
     );
     report.row(

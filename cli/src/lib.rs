@@ -6,6 +6,7 @@ pub mod cli;
 pub mod demo;
 pub mod deploy;
 pub mod ibc;
+pub mod model_keys;
 pub mod platform;
 pub mod research;
 pub mod wallet;

@@ -35,7 +35,12 @@ async fn demo_runs_end_to_end() {
     assert!(table.contains("full rate: pledged"), "{table}");
     // Issue #23: the model's owner is paid its price, the second query is refused.
     assert!(table.contains("paid its owner 1.000000 BTT"), "{table}");
-    assert!(table.contains("the node's file lacks: not run"), "{table}");
+    assert!(
+        table.contains("a sealed file of another hash: not run"),
+        "{table}"
+    );
+    assert!(table.contains("sealed to 4 bonded nodes"), "{table}");
+    assert!(table.contains("re-keyed to 3 when one left"), "{table}");
     assert!(
         table.contains("the next query refused past the budget"),
         "{table}"

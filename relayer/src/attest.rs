@@ -23,8 +23,8 @@ pub fn job_nonce(job: &NewJob, kind: AttestationKind) -> u64 {
 }
 
 /// The attestation of `out` for `job` naming `contract`, signed with `key`. `issued_at` is
-/// the block time proxy chosen by the caller (the event height's job record is persisted with
-/// it).
+/// the verifying chain's latest block time, as the caller read it (the signed attestation is
+/// persisted with it).
 pub fn build_and_sign(
     job: &NewJob,
     contract: &str,

@@ -215,6 +215,19 @@ impl ChainRelayer {
         out
     }
 
+    /// The time an attestation states: the latest block time of the chain that will verify it
+    /// (its freshness is judged against that chain's clock, so the operator's clock skew does
+    /// not matter); the wall clock when the endpoint cannot tell.
+    async fn issued_at(&self) -> u64 {
+        match self.submitter().rpc().latest_block_time().await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::debug!(chain = %self.cfg.chain_id, error = %e, "no block time: signing with the wall clock");
+                unix_now()
+            }
+        }
+    }
+
     /// Scans new blocks from the cursor; the cursor moves only with the block's jobs stored.
     pub async fn poll_events(&mut self) -> Result<usize, RelayerError> {
         let rpc = self.client.rpc().clone();
@@ -316,12 +329,13 @@ impl ChainRelayer {
                         Some(role) => self.cfg.contract(role)?.to_string(),
                         None => j.job.contract.clone(),
                     };
+                    let issued_at = self.issued_at().await;
                     let (att, sig) = attest::build_and_sign(
                         &j.job,
                         &contract,
                         worker.attestation_kind(),
                         &out,
-                        unix_now(),
+                        issued_at,
                         self.submitter().key().k256(),
                     )?;
                     self.store().mark_signed(

@@ -45,6 +45,11 @@ pub fn execute(
     match msg {
         ExecuteMsg::Publish(m) => execute::publish(deps, env, info, m),
         ExecuteMsg::Deprecate { model_id } => execute::deprecate(deps, info, model_id),
+        ExecuteMsg::Rekey {
+            model_id,
+            content_id,
+            size_bytes,
+        } => execute::rekey(deps, info, model_id, content_id, size_bytes),
         ExecuteMsg::SetAccuracy {
             model_id,
             accuracy,

@@ -136,6 +136,48 @@ pub fn deprecate(deps: DepsMut, info: MessageInfo, model_id: u64) -> Res {
         .add_attribute(ev::attr::VERSION, model.version.to_string()))
 }
 
+/// The owner only: the same model sealed again (new content key, new recipients) at a new
+/// content id. The hash, price and history stay: jobs naming it are unaffected.
+pub fn rekey(
+    deps: DepsMut,
+    info: MessageInfo,
+    model_id: u64,
+    content_id: String,
+    size_bytes: u64,
+) -> Res {
+    let mut model = load(&deps, model_id)?;
+    if model.owner != info.sender {
+        return Err(ContractError::Unauthorized {
+            role: "model owner",
+        });
+    }
+    if model.deprecated {
+        return Err(ContractError::AlreadyDeprecated { model_id });
+    }
+    validate::content_id(&content_id)?;
+    if size_bytes == 0 {
+        return Err(ContractError::Invalid {
+            field: "size_bytes",
+            reason: "must be positive",
+        });
+    }
+    if content_id == model.content_id {
+        return Err(ContractError::Invalid {
+            field: "content_id",
+            reason: "a re-keyed model is stored anew: its content id changes",
+        });
+    }
+    let previous = std::mem::replace(&mut model.content_id, content_id);
+    model.size_bytes = size_bytes;
+    MODELS.save(deps.storage, model_id, &model)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::REKEY_MODEL)
+        .add_attribute(ev::attr::MODEL_ID, model_id.to_string())
+        .add_attribute(ev::attr::CONTENT_ID, &model.content_id)
+        .add_attribute(ev::attr::PREVIOUS_CONTENT_ID, previous)
+        .add_attribute(ev::attr::SIZE_BYTES, size_bytes.to_string()))
+}
+
 /// The evaluator (the attestation contract) only: an owner grading its own model is the
 /// conflict of interest this registry exists to remove.
 pub fn set_accuracy(

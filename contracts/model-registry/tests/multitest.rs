@@ -216,6 +216,101 @@ fn only_the_owner_deprecates_once_and_a_deprecated_model_stays_queryable() {
     assert!(!t.resolve("retina-cnn").unwrap().model.deprecated);
 }
 
+fn rekey(model_id: u64, content_id: &str) -> ExecuteMsg {
+    ExecuteMsg::Rekey {
+        model_id,
+        content_id: content_id.into(),
+        size_bytes: 1_300_000,
+    }
+}
+
+/// Issue #23: when the set of nodes allowed to run a model changes, its owner seals it again and
+/// points the record at the new file. Only the owner, never to the same or a malformed content
+/// id, never for a deprecated model; the hash, price and history stay.
+#[test]
+fn attack_only_the_owner_rekeys_and_only_to_a_new_content_id() {
+    const NEW_CID: &str = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
+    let mut t = setup();
+    let (owner, rival) = (t.owner.clone(), t.rival.clone());
+    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
+    let before = t.model(1).model;
+    assert_eq!(
+        err(t.exec(&rival, rekey(1, NEW_CID))),
+        ContractError::Unauthorized {
+            role: "model owner"
+        }
+    );
+    assert!(matches!(
+        err(t.exec(&owner, rekey(1, CID))),
+        ContractError::Invalid {
+            field: "content_id",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(t.exec(&owner, rekey(1, "not-a-cid"))),
+        ContractError::Invalid {
+            field: "content_id",
+            ..
+        }
+    ));
+    assert!(matches!(
+        err(t.exec(
+            &owner,
+            ExecuteMsg::Rekey {
+                model_id: 1,
+                content_id: NEW_CID.into(),
+                size_bytes: 0
+            }
+        )),
+        ContractError::Invalid {
+            field: "size_bytes",
+            ..
+        }
+    ));
+    assert_eq!(
+        err(t.exec(&owner, rekey(9, NEW_CID))),
+        ContractError::ModelNotFound { model_id: 9 }
+    );
+    assert_eq!(t.model(1).model, before, "nothing changed");
+
+    let r = t.exec(&owner, rekey(1, NEW_CID)).unwrap();
+    let attr = |k: &str| {
+        r.events
+            .iter()
+            .flat_map(|e| &e.attributes)
+            .find(|a| a.key == k)
+            .map(|a| a.value.clone())
+    };
+    assert_eq!(attr("action").as_deref(), Some("rekey_model"));
+    assert_eq!(attr("content_id").as_deref(), Some(NEW_CID));
+    assert_eq!(attr("previous_content_id").as_deref(), Some(CID));
+    let after = t.model(1).model;
+    assert_eq!(after.content_id, NEW_CID);
+    assert_eq!(after.size_bytes, 1_300_000);
+    assert_eq!(
+        (
+            after.onnx_sha256,
+            after.price,
+            after.version,
+            after.jobs_served
+        ),
+        (
+            before.onnx_sha256,
+            before.price,
+            before.version,
+            before.jobs_served
+        )
+    );
+
+    t.exec(&owner, ExecuteMsg::Deprecate { model_id: 1 })
+        .unwrap();
+    assert_eq!(
+        err(t.exec(&owner, rekey(1, CID))),
+        ContractError::AlreadyDeprecated { model_id: 1 }
+    );
+}
+
 fn set_accuracy(model_id: u64, pct: u64) -> ExecuteMsg {
     ExecuteMsg::SetAccuracy {
         model_id,

@@ -70,6 +70,16 @@ pub enum ExecuteMsg {
     Publish(PublishMsg),
     /// The model's owner: jobs may no longer name this version (irreversible).
     Deprecate { model_id: u64 },
+    /// The model's owner: the same model (its `onnx_sha256` does not change) sealed again under
+    /// a new content key to a new set of nodes, stored at `content_id` (issue #23: re-keyed when
+    /// the set of nodes allowed to run it changes). Not for a deprecated model.
+    Rekey {
+        model_id: u64,
+        /// As in [`PublishMsg::content_id`]; must differ from the current one.
+        content_id: String,
+        /// Size of the newly stored file, bytes (positive).
+        size_bytes: u64,
+    },
     /// The evaluator only (the owner cannot): the held-out accuracy in [0, 1] of an attested
     /// evaluation, the E term of Tscore.
     SetAccuracy {
@@ -214,6 +224,7 @@ pub mod events {
     pub const MIGRATE: &str = "migrate";
     pub const PUBLISH_MODEL: &str = "publish_model";
     pub const DEPRECATE_MODEL: &str = "deprecate_model";
+    pub const REKEY_MODEL: &str = "rekey_model";
     pub const SET_ACCURACY: &str = "set_accuracy";
     pub const RECORD_JOB: &str = "record_job";
     pub const UPDATE_CONFIG: &str = "update_config";
@@ -224,6 +235,7 @@ pub mod events {
         MIGRATE,
         PUBLISH_MODEL,
         RECORD_JOB,
+        REKEY_MODEL,
         SET_ACCURACY,
         UPDATE_CONFIG,
     ];
@@ -242,7 +254,9 @@ pub mod events {
         pub const NAME: &str = "name";
         pub const ONNX_SHA256: &str = "onnx_sha256";
         pub const OWNER: &str = "owner";
+        pub const PREVIOUS_CONTENT_ID: &str = "previous_content_id";
         pub const PRICE: &str = "price";
+        pub const SIZE_BYTES: &str = "size_bytes";
         pub const SUPERSEDES: &str = "supersedes";
         pub const TSCORE: &str = "tscore";
         pub const VERSION: &str = "version";
@@ -261,7 +275,9 @@ pub mod events {
             NAME,
             ONNX_SHA256,
             OWNER,
+            PREVIOUS_CONTENT_ID,
             PRICE,
+            SIZE_BYTES,
             SUPERSEDES,
             TSCORE,
             VERSION,

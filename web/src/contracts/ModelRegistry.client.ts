@@ -207,6 +207,15 @@ export interface ModelRegistryInterface extends ModelRegistryReadOnlyInterface {
   }: {
     modelId: number;
   }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
+  rekey: ({
+    contentId,
+    modelId,
+    sizeBytes
+  }: {
+    contentId: string;
+    modelId: number;
+    sizeBytes: number;
+  }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
   setAccuracy: ({
     accuracy,
     evaluation,
@@ -247,6 +256,7 @@ export class ModelRegistryClient extends ModelRegistryQueryClient implements Mod
     this.contractAddress = contractAddress;
     this.publish = this.publish.bind(this);
     this.deprecate = this.deprecate.bind(this);
+    this.rekey = this.rekey.bind(this);
     this.setAccuracy = this.setAccuracy.bind(this);
     this.recordJob = this.recordJob.bind(this);
     this.updateConfig = this.updateConfig.bind(this);
@@ -298,6 +308,23 @@ export class ModelRegistryClient extends ModelRegistryQueryClient implements Mod
     return await this.client.execute(this.sender, this.contractAddress, {
       deprecate: {
         model_id: modelId
+      }
+    }, fee, memo, _funds);
+  };
+  rekey = async ({
+    contentId,
+    modelId,
+    sizeBytes
+  }: {
+    contentId: string;
+    modelId: number;
+    sizeBytes: number;
+  }, fee: number | StdFee | "auto" = "auto", memo?: string, _funds?: Coin[]): Promise<ExecuteResult> => {
+    return await this.client.execute(this.sender, this.contractAddress, {
+      rekey: {
+        content_id: contentId,
+        model_id: modelId,
+        size_bytes: sizeBytes
       }
     }, fee, memo, _funds);
   };

@@ -23,6 +23,12 @@ export type ExecuteMsg = {
     model_id: number;
   };
 } | {
+  rekey: {
+    content_id: string;
+    model_id: number;
+    size_bytes: number;
+  };
+} | {
   set_accuracy: {
     accuracy: Decimal;
     evaluation: string;

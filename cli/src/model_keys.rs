@@ -1,0 +1,159 @@
+//! The model key authority of the AIM story (issue #23, theft protection): its own party, as the
+//! research story's DGKBE key authority is, that gives each node of the platform a BGW key for
+//! sealed models. A model's owner seals the model to the nodes allowed to run it, read from
+//! staking: registered, compliant, bonded at least staking's `min_bond` and never slashed. What it publishes
+//! and issues lives in the run's home, `model-keys/`:
+//!
+//! - `authority-secret.json` (mode 0600): its seed;
+//! - `params.bin`, `encryption-key.bin`: the BGW public parameters and encryption key (public:
+//!   what owners seal with);
+//! - `roster.json`: which node account holds which BGW index (public);
+//! - `node.key` (mode 0600): the platform node's key, which its relayer opens models with.
+
+use std::path::PathBuf;
+
+use bithive_content_store::model::{seal_model, ModelFiles};
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
+use bithive_dgkbe::RoaringBitmap;
+use bithive_interface::staking::{Config as StakingConfig, NodeResponse, QueryMsg as StakingQuery};
+use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
+use bithive_relayer::config::SealedModelsSection;
+use cosmwasm_std::Decimal;
+
+use crate::platform::{ctx, fail, DemoError, Platform};
+
+/// BGW slots of the authority's instance: the platform's node and attestors, and room to grow.
+pub const SLOTS: u32 = 16;
+
+pub struct ModelKeys {
+    authority: KeyAuthority,
+    pp: BgwPublicParams,
+    ek: BgwEncryptionKey,
+    /// Node account and its BGW index.
+    roster: Vec<(String, u32)>,
+    dir: PathBuf,
+}
+
+impl ModelKeys {
+    /// Sets the authority up, publishes its files and issues the platform node its key. The
+    /// node holds index 1, the attestor accounts 2, 3, ...
+    pub fn issue(p: &Platform) -> Result<Self, DemoError> {
+        let dir = p.opts.home.join("model-keys");
+        ctx!(std::fs::create_dir_all(&dir), "model key authority")?;
+        let secret = ctx!(KeyAuthoritySecret::generate(), "model key authority seed")?;
+        ctx!(
+            secret.save(&dir.join("authority-secret.json")),
+            "model key authority secret file"
+        )?;
+        let all: RoaringBitmap = (1..=SLOTS).collect();
+        let authority = ctx!(secret.instance(SLOTS, &all, 0), "model key authority")?;
+        let published = authority.publish();
+        ctx!(
+            std::fs::write(dir.join("params.bin"), &published.params),
+            "model key parameters"
+        )?;
+        ctx!(
+            std::fs::write(dir.join("encryption-key.bin"), &published.encryption_key),
+            "model encryption key"
+        )?;
+        let roster: Vec<(String, u32)> = std::iter::once(p.node.address())
+            .chain(p.attestors.iter().map(|(c, _)| c.address()))
+            .zip(1..)
+            .map(|(a, i)| (a.to_string(), i))
+            .collect();
+        ctx!(
+            std::fs::write(
+                dir.join("roster.json"),
+                ctx!(serde_json::to_vec_pretty(&roster), "model key roster")?
+            ),
+            "model key roster"
+        )?;
+        let node_key = ctx!(authority.user_key(1), "node's model key")?;
+        ctx!(
+            bithive_secret_file::create_new(
+                &dir.join("node.key"),
+                node_key.to_bytes().to_vec().into()
+            ),
+            "node's model key file"
+        )?;
+        Ok(ModelKeys {
+            pp: authority.public_params(),
+            ek: authority.encryption_key(),
+            authority,
+            roster,
+            dir,
+        })
+    }
+
+    /// The relayer's `[inference.sealed_models]`: the node's content store and its model key.
+    pub fn relayer_section(
+        &self,
+        store_dir: PathBuf,
+        store_key_file: PathBuf,
+    ) -> SealedModelsSection {
+        SealedModelsSection {
+            store_dir,
+            store_key_file,
+            params_file: self.dir.join("params.bin"),
+            key_file: self.dir.join("node.key"),
+        }
+    }
+
+    /// The roster's nodes allowed to run a model now, by staking: registered, compliant, bonded
+    /// at least `min_bond` and never slashed.
+    pub async fn allowed(&self, p: &Platform) -> Result<RoaringBitmap, DemoError> {
+        let config: StakingConfig = crate::platform::query(
+            &p.gov,
+            &p.deployment.contracts.staking,
+            &StakingQuery::Config {},
+            "staking config",
+        )
+        .await?;
+        let mut set = RoaringBitmap::new();
+        for (node, index) in &self.roster {
+            let q = StakingQuery::Node { node: node.clone() };
+            let Ok(n) = p
+                .gov
+                .query_typed::<_, NodeResponse>(&p.deployment.contracts.staking, &q)
+                .await
+            else {
+                continue; // not registered
+            };
+            if n.compliance > Decimal::zero() && n.bonded >= config.min_bond && n.slashed.is_zero()
+            {
+                set.insert(*index);
+            }
+        }
+        Ok(set)
+    }
+
+    /// Seals model `name` to `set` (the owner's side: public parameters only).
+    pub fn seal(
+        &self,
+        name: &str,
+        files: &ModelFiles,
+        set: &RoaringBitmap,
+    ) -> Result<Vec<u8>, DemoError> {
+        if set.is_empty() {
+            return Err(fail("sealing the model")(&"no node is allowed to run it"));
+        }
+        ctx!(
+            seal_model(name, files, set, &self.ek, &self.pp),
+            "sealing the model"
+        )
+    }
+
+    /// The BGW index of node account `node`.
+    pub fn index_of(&self, node: &str) -> Option<u32> {
+        self.roster.iter().find(|(a, _)| a == node).map(|(_, i)| *i)
+    }
+
+    /// The key the authority issued to index `i` (as that node holds it).
+    pub fn key_of(&self, i: u32) -> Result<BgwUserKey, DemoError> {
+        ctx!(self.authority.user_key(i), "model key")
+    }
+
+    pub fn public_params(&self) -> &BgwPublicParams {
+        &self.pp
+    }
+}
