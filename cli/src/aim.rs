@@ -11,7 +11,8 @@
 //! 2. The patient pays for a job on the model in BTT; the relayer fetches the model by its
 //!    content id, opens it with the node's model key in memory, checks it against the registered
 //!    sha256, runs and attests it; after the dispute window the escrow pays the institute its
-//!    price and the node the rest, and the registry counts the job (jobs served, mean Tscore). A
+//!    price and the node the rest, and the registry counts the job with the Tscore the
+//!    attestation carried (jobs served, mean Tscore). A
 //!    job on a model whose sealed file is not the registered hash is refused by the relayer, not
 //!    run. When an attestor leaves the allowed set (governance withdraws its compliance), the
 //!    institute seals the model again to the new set and re-keys the record: the node that left
@@ -511,21 +512,13 @@ pub async fn settle(
         50,
     )
     .map(|_| ())?;
-    let m: ModelResponse = query(
-        &p.gov,
-        &c.model_registry,
-        &RegistryQuery::Model {
-            model_id: r.model_id,
-        },
-        "model record",
-    )
-    .await?;
+    let m = model_record(p, r.model_id).await?;
     r.jobs_served = m.model.jobs_served;
     r.mean_tscore = m.mean_tscore;
-    if r.jobs_served != 1 {
+    if r.jobs_served != 1 || r.mean_tscore.is_none() {
         return Err(fail("model record")(&format!(
-            "jobs served {}, expected 1",
-            r.jobs_served
+            "jobs served {}, mean Tscore {:?}: expected 1 job, scored by its attestation",
+            r.jobs_served, r.mean_tscore
         )));
     }
     progress(&format!(
@@ -537,6 +530,17 @@ pub async fn settle(
         r.mean_tscore.map_or("-".into(), |t| t.to_string())
     ));
     Ok(())
+}
+
+/// The registry's record of model `model_id`.
+async fn model_record(p: &Platform, model_id: u64) -> Result<ModelResponse, DemoError> {
+    query(
+        &p.gov,
+        &p.deployment.contracts.model_registry,
+        &RegistryQuery::Model { model_id },
+        "model record",
+    )
+    .await
 }
 
 /// The end of step 2: the set of nodes allowed to run the model changes (governance withdraws
@@ -575,15 +579,7 @@ pub async fn rekey_on_set_change(
         )));
     }
     let (_, files) = model_files(p, MODEL)?;
-    let old: ModelResponse = query(
-        &p.gov,
-        &c.model_registry,
-        &RegistryQuery::Model {
-            model_id: r.model_id,
-        },
-        "model record",
-    )
-    .await?;
+    let old = model_record(p, r.model_id).await?;
     let (cid, size) = seal_and_store(keys, store, MODEL, &files, &allowed).await?;
     exec(
         &p.institute,
@@ -601,15 +597,7 @@ pub async fn rekey_on_set_change(
         ctx!(store.get(&cid).await, "fetch the sealed model")
     };
     let old_file = fetch(old.model.content_id).await?;
-    let new: ModelResponse = query(
-        &p.gov,
-        &c.model_registry,
-        &RegistryQuery::Model {
-            model_id: r.model_id,
-        },
-        "model record",
-    )
-    .await?;
+    let new = model_record(p, r.model_id).await?;
     let new_file = fetch(new.model.content_id).await?;
     let pp = keys.public_params();
     let mut left_key = keys.key_of(left)?;

@@ -564,13 +564,14 @@ async fn story(
     report.row(
         "model registry",
         format!(
-            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served; re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
+            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served, mean Tscore {}; re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
             crate::aim::MODEL,
             aim.model_id,
             aim.sealed_to,
             crate::aim::btt(aim.owner_paid),
             crate::aim::btt(aim.node_paid),
             aim.jobs_served,
+            aim.mean_tscore.map_or("-".into(), |t| t.to_string()),
             aim.rekeyed_to
         ),
     );

@@ -35,6 +35,15 @@ fn help_on_every_subcommand() {
     assert_eq!(err.kind(), ErrorKind::DisplayVersion);
 }
 
+/// The demo options `bithive demo ARGS...` parses to.
+fn demo_options(args: &[&str]) -> bithive_cli::demo::DemoOptions {
+    let argv = ["bithive", "demo"].iter().chain(args);
+    let Command::Demo(d) = Cli::try_parse_from(argv).unwrap().command else {
+        panic!("not demo")
+    };
+    d.options()
+}
+
 /// `bithive demo --rpc` runs on an external chain: it needs the chain id and a funder, and the
 /// devnet default (no --rpc) stays when neither is given.
 #[test]
@@ -54,9 +63,7 @@ fn demo_on_an_external_chain_needs_its_chain_id_and_funder() {
         let err = Cli::try_parse_from(args).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument, "{args:?}");
     }
-    let cli = Cli::try_parse_from([
-        "bithive",
-        "demo",
+    let o = demo_options(&[
         "--rpc",
         "http://127.0.0.1:26657",
         "--chain-id",
@@ -69,12 +76,7 @@ fn demo_on_an_external_chain_needs_its_chain_id_and_funder() {
         "ustake",
         "--gas-price",
         "0.1",
-    ])
-    .unwrap();
-    let Command::Demo(d) = cli.command else {
-        panic!("not demo")
-    };
-    let o = d.options();
+    ]);
     assert_eq!(o.chain_id.as_deref(), Some("c-1"));
     let x = o.external.expect("an external chain");
     assert_eq!(x.rpc, "http://127.0.0.1:26657");
@@ -82,17 +84,12 @@ fn demo_on_an_external_chain_needs_its_chain_id_and_funder() {
     assert_eq!((x.prefix.as_str(), x.denom.as_str()), ("wasm", "ustake"));
     assert_eq!(x.gas_price, 0.1);
     assert_eq!((x.window_seconds, x.epoch_seconds), (10, 30));
-    let Command::Demo(d) = Cli::try_parse_from(["bithive", "demo"]).unwrap().command else {
-        panic!("not demo")
-    };
-    assert!(d.options().external.is_none());
+    assert!(demo_options(&[]).external.is_none());
 }
 
 #[test]
 fn flags_and_defaults_as_before() {
-    let cli = Cli::try_parse_from([
-        "bithive",
-        "demo",
+    let o = demo_options(&[
         "--home",
         "/tmp/h",
         "--artifacts",
@@ -101,12 +98,7 @@ fn flags_and_defaults_as_before() {
         "inf.toml",
         "--block-time-ms",
         "50",
-    ])
-    .unwrap();
-    let Command::Demo(d) = cli.command else {
-        panic!("not demo")
-    };
-    let o = d.options();
+    ]);
     assert_eq!(o.home, std::path::Path::new("/tmp/h"));
     assert_eq!(o.artifacts, std::path::Path::new("art"));
     assert_eq!(o.inference_config, std::path::Path::new("inf.toml"));

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 use async_trait::async_trait;
 use bithive_chain_client::{ChainClient, Event};
 use bithive_inference::{Engine, EngineConfig, EngineError, Job, JobInput};
+use bithive_interface::attestation::InferencePayload;
 use bithive_interface::model_registry::{ModelResponse, QueryMsg as RegistryQuery};
 use bithive_interface::payfi_escrow::{JobModel, QueryMsg as EscrowQuery};
 use bithive_signed_attestation::AttestationKind;
@@ -298,16 +299,25 @@ impl JobWorker for InferenceWorker {
         hex::decode_to_slice(&result.result_sha256, &mut result_hash).map_err(|_| {
             WorkError::Permanent("engine result hash is not 32 bytes of hex".into())
         })?;
+        // The result's Tscore travels in the payload (bound by its hash among the commitments):
+        // the escrow keeps it for the registered model's record (mean Tscore).
+        let payload = serde_json::to_vec(&InferencePayload {
+            node: None,
+            tscore: Some(result.tscore),
+        })
+        .map_err(|e| WorkError::Permanent(format!("inference payload: {e}")))?;
+        let payload_hash =
+            bithive_signed_attestation::payload_hash(AttestationKind::Inference, &payload).0;
         Ok(WorkOutput {
             result_hash,
-            commitments: vec![input_hash],
+            commitments: vec![input_hash, payload_hash],
             summary: Some(WorkSummary::Inference {
                 model: result.model,
                 label: result.label,
                 tscore: result.tscore.to_string(),
                 execution_provider: result.execution_provider,
             }),
-            payload: None,
+            payload: Some(payload),
         })
     }
 }

@@ -6,7 +6,7 @@ use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::payfi_escrow::EscrowContract;
 use bithive_interface::{asset_nft, payfi_escrow, rewards};
 use bithive_signed_attestation::{Attestation, AttestationKind};
-use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, WasmMsg};
+use cosmwasm_std::{to_json_binary, Addr, Binary, Decimal, Deps, WasmMsg};
 
 use crate::error::ContractError;
 use crate::msg::{
@@ -128,9 +128,17 @@ pub fn dispatch(
     let required = || ContractError::PayloadRequired(kind_name(a.kind));
     match a.kind {
         AttestationKind::Inference => {
-            let named = match payload {
-                Some(p) => parse::<InferencePayload>(p)?.node,
-                None => None,
+            let (named, tscore) = match payload {
+                Some(p) => {
+                    let p = parse::<InferencePayload>(p)?;
+                    if p.tscore.is_some_and(|t| t > Decimal::one()) {
+                        return Err(ContractError::BadPayload(
+                            "an inference tscore is in [0, 1]".into(),
+                        ));
+                    }
+                    (p.node, p.tscore)
+                }
+                None => (None, None),
             };
             let node = resolve_node(deps, config, &source, named)?;
             if local {
@@ -141,6 +149,7 @@ pub fn dispatch(
                 &payfi_escrow::ExecuteMsg::ReportJob {
                     job_id: a.job_id.clone(),
                     node: node.clone(),
+                    tscore,
                 },
             )?;
             Ok(Dispatch {
@@ -221,6 +230,7 @@ pub fn dispatch(
                     &payfi_escrow::ExecuteMsg::ReportJob {
                         job_id: m.escrow_job_id,
                         node: node.clone(),
+                        tscore: None,
                     },
                 )?;
                 Ok(Dispatch {

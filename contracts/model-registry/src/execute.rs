@@ -3,7 +3,7 @@
 
 use bithive_cw_common::funds::validate_denom;
 use bithive_interface::model_registry::events as ev;
-use cosmwasm_std::{Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response};
+use cosmwasm_std::{Addr, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response};
 
 use crate::error::ContractError;
 use crate::msg::{AssetInfo, PublishMsg};
@@ -117,9 +117,10 @@ pub fn publish(deps: DepsMut, env: Env, info: MessageInfo, m: PublishMsg) -> Res
     Ok(res)
 }
 
-pub fn deprecate(deps: DepsMut, info: MessageInfo, model_id: u64) -> Res {
-    let mut model = load(&deps, model_id)?;
-    if model.owner != info.sender {
+/// The model `model_id` when `sender` owns it and it is not deprecated.
+fn owned_live(deps: &DepsMut, model_id: u64, sender: &Addr) -> Result<Model, ContractError> {
+    let model = load(deps, model_id)?;
+    if model.owner != *sender {
         return Err(ContractError::Unauthorized {
             role: "model owner",
         });
@@ -127,6 +128,11 @@ pub fn deprecate(deps: DepsMut, info: MessageInfo, model_id: u64) -> Res {
     if model.deprecated {
         return Err(ContractError::AlreadyDeprecated { model_id });
     }
+    Ok(model)
+}
+
+pub fn deprecate(deps: DepsMut, info: MessageInfo, model_id: u64) -> Res {
+    let mut model = owned_live(&deps, model_id, &info.sender)?;
     model.deprecated = true;
     MODELS.save(deps.storage, model_id, &model)?;
     Ok(Response::new()
@@ -145,15 +151,7 @@ pub fn rekey(
     content_id: String,
     size_bytes: u64,
 ) -> Res {
-    let mut model = load(&deps, model_id)?;
-    if model.owner != info.sender {
-        return Err(ContractError::Unauthorized {
-            role: "model owner",
-        });
-    }
-    if model.deprecated {
-        return Err(ContractError::AlreadyDeprecated { model_id });
-    }
+    let mut model = owned_live(&deps, model_id, &info.sender)?;
     validate::content_id(&content_id)?;
     if size_bytes == 0 {
         return Err(ContractError::Invalid {

@@ -51,6 +51,7 @@ fn measure(n: u64) -> Gas {
         let report = ExecuteMsg::ReportJob {
             job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), &format!("job-{i}")),
             node: node.clone(),
+            tscore: None,
         };
         w.exec(&reporter, &report, 0).expect("report");
     }
@@ -66,6 +67,7 @@ fn measure(n: u64) -> Gas {
     let report = ExecuteMsg::ReportJob {
         job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), "job-last"),
         node: node.clone(),
+        tscore: None,
     };
     let job_report = w.exec(&reporter, &report, 0).expect("report").gas_used;
     // Reference: cw20-base 2.0 transfer between two existing accounts on the same chain.

@@ -98,7 +98,11 @@ pub fn execute(
             job::create(deps, env, info.sender, funds, m)
         }
         ExecuteMsg::ClaimJob { job_id } => job::claim(deps, env, info, job_id),
-        ExecuteMsg::ReportJob { job_id, node } => job::report(deps, env, info, job_id, node),
+        ExecuteMsg::ReportJob {
+            job_id,
+            node,
+            tscore,
+        } => job::report(deps, env, info, job_id, node, tscore),
         ExecuteMsg::FinalizeJob { job_id } => job::finalize(deps, env, job_id),
         ExecuteMsg::DisputeJob { job_id, reason } => job::dispute(deps, env, info, job_id, reason),
         ExecuteMsg::ResolveJobDispute { job_id, pay_node } => {

@@ -120,6 +120,7 @@ fn measure(n: u32) -> Figures {
     let report = ExecuteMsg::ReportJob {
         job_id: job_id(payer.as_str(), "measured"),
         node: node.to_string(),
+        tscore: None,
     };
     meter.reset();
     let r = app

@@ -192,9 +192,13 @@ impl T {
         job_id(self.payer.as_str(), id)
     }
     fn report(&mut self, id: &str) -> anyhow::Result<AppResponse> {
+        self.report_scored(id, None)
+    }
+    fn report_scored(&mut self, id: &str, tscore: Option<&str>) -> anyhow::Result<AppResponse> {
         let msg = ExecuteMsg::ReportJob {
             job_id: self.full_id(id),
             node: self.node.to_string(),
+            tscore: tscore.map(|t| t.parse().unwrap()),
         };
         let r = self.reporter.clone();
         self.exec(&r, msg, &[])
@@ -324,6 +328,50 @@ fn a_paid_job_pays_the_owner_its_price_and_the_node_the_rest_then_records_it() {
     let m = t.model(1);
     assert_eq!(m.model.jobs_served, 1);
     assert!(attr(&r, "model_record_failed").is_none());
+}
+
+/// Issue #23: every attested result feeds the model's record. The report's Tscore (from the
+/// inference attestation's payload) is kept with the job's snapshot and recorded when the job
+/// pays, so the registry's mean Tscore is the mean over paid, scored jobs; a job reported
+/// without one counts as served only. A Tscore above 1 is refused and nothing is paid.
+#[test]
+fn reported_tscores_feed_the_models_mean_tscore_when_jobs_pay() {
+    let mut t = setup();
+    for id in ["j1", "j2", "j3", "j4"] {
+        t.create(id, "retina-cnn", &coins(1_000, BTT)).unwrap();
+    }
+    let before = t.bal(&t.node);
+    assert!(matches!(
+        err(t.report_scored("j1", Some("1.5"))),
+        ContractError::Invalid {
+            field: "tscore",
+            ..
+        }
+    ));
+    assert_eq!(t.bal(&t.node), before, "nothing paid on a refused report");
+    let r = t.report_scored("j1", Some("0.8")).unwrap();
+    assert_eq!(attr(&r, "tscore"), Some("0.8"));
+    t.report_scored("j2", Some("0.6")).unwrap();
+    t.report("j3").unwrap();
+    let m = t.model(1);
+    assert_eq!(m.model.jobs_served, 3);
+    assert_eq!(m.model.tscore_count, 2);
+    assert_eq!(m.mean_tscore, Some("0.7".parse().unwrap()));
+    // With a dispute window the Tscore waits with the job and is recorded when it pays.
+    let mut t = setup_with(3_600, 100, PRICE);
+    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
+    t.report_scored("j1", Some("0.9")).unwrap();
+    assert_eq!(
+        t.snapshot("j1").unwrap().tscore,
+        Some("0.9".parse().unwrap())
+    );
+    assert_eq!(t.model(1).mean_tscore, None, "not before the job pays");
+    t.app.update_block(|b| b.time = b.time.plus_seconds(3_601));
+    let job = t.full_id("j1");
+    let anyone = t.owner.clone();
+    t.exec(&anyone, ExecuteMsg::FinalizeJob { job_id: job }, &[])
+        .unwrap();
+    assert_eq!(t.model(1).mean_tscore, Some("0.9".parse().unwrap()));
 }
 
 #[test]

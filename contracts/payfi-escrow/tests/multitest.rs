@@ -892,6 +892,7 @@ fn a_job_pays_only_its_bound_node() {
     let report = |id: &str, who: &Addr| ExecuteMsg::ReportJob {
         job_id: job_id(payer.as_str(), id),
         node: who.to_string(),
+        tscore: None,
     };
     // Bound by the payer: another node is refused, nothing moves.
     t.exec(
@@ -1102,6 +1103,7 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
     let report = |id: &str| ExecuteMsg::ReportJob {
         job_id: id.into(),
         node: node.to_string(),
+        tscore: None,
     };
     assert_eq!(
         err(t.exec(&stranger, report(&job_id(payer.as_str(), "job-1")), &[])),
@@ -1321,6 +1323,7 @@ fn cw20_compute_job() {
         ExecuteMsg::ReportJob {
             job_id: job_id(payer.as_str(), "infer:42"),
             node: node.to_string(),
+            tscore: None,
         },
         &[],
     )
@@ -1384,6 +1387,7 @@ fn job_ids_cannot_be_front_run() {
         ExecuteMsg::ReportJob {
             job_id: id.clone(),
             node: node.to_string(),
+            tscore: None,
         },
         &[],
     )
@@ -1449,6 +1453,7 @@ fn a_reported_job_waits_out_its_dispute_window() {
             ExecuteMsg::ReportJob {
                 job_id: full.clone(),
                 node: node.to_string(),
+                tscore: None,
             },
             &[],
         )

@@ -162,6 +162,7 @@ fn compute_job_create_report_refund_in_the_vm() {
     let report = |id: &str| ExecuteMsg::ReportJob {
         job_id: id.into(),
         node: node.clone(),
+        tscore: None,
     };
     let e = contract_error(w.exec(&payer, &report(&job1), 0));
     assert!(e.contains("reporter"), "{e}");

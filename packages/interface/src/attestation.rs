@@ -1,7 +1,7 @@
 use bithive_formulas::enode::EnodeInputs;
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, HexBinary, Uint128};
+use cosmwasm_std::{Addr, Binary, Decimal, HexBinary, Uint128};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -119,6 +119,10 @@ pub enum ExecuteMsg {
 pub struct InferencePayload {
     /// Node that ran the job (required for quorum attestations; a single signer's own node).
     pub node: Option<String>,
+    /// The result's Tscore in [0, 1] (the engine's, committed in the result hash), which feeds
+    /// the model's record in the registry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tscore: Option<Decimal>,
 }
 
 /// Payload of a `patient_activity` attestation: the rewards contract pays `patient` the

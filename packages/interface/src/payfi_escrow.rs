@@ -1,5 +1,5 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, QuerierWrapper, StdResult, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Binary, Decimal, QuerierWrapper, StdResult, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
 
 pub use bithive_cw_common::funds::AssetInfo;
@@ -146,6 +146,10 @@ pub enum ExecuteMsg {
     ReportJob {
         job_id: String,
         node: String,
+        /// The result's attested Tscore in [0, 1], when the attestation carried one: kept with
+        /// a registered model's snapshot and told to the registry when the job pays.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tscore: Option<Decimal>,
     },
     /// Anyone, once a reported job's dispute window has ended undisputed: pays the node.
     FinalizeJob {
@@ -359,6 +363,9 @@ pub struct JobModel {
     /// Paid `price` when the job pays; nothing on a refund.
     pub owner: Addr,
     pub price: Uint128,
+    /// The Tscore the job's report carried (registry's mean Tscore); set at the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tscore: Option<Decimal>,
 }
 
 #[cw_serde]
@@ -472,6 +479,7 @@ pub mod events {
         pub const PAYER: &str = "payer";
         pub const REASON: &str = "reason";
         pub const REFUNDED: &str = "refunded";
+        pub const TSCORE: &str = "tscore";
         pub const VERSION: &str = "version";
 
         /// Every attribute key above.
@@ -505,6 +513,7 @@ pub mod events {
             PAYER,
             REASON,
             REFUNDED,
+            TSCORE,
             VERSION,
         ];
     }

@@ -9,6 +9,7 @@ fn report_job_json() {
     let msg = payfi_escrow::ExecuteMsg::ReportJob {
         job_id: "j1".into(),
         node: "n1".into(),
+        tscore: None,
     };
     assert_eq!(
         to_json_string(&msg).unwrap(),

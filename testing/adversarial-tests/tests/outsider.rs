@@ -76,6 +76,7 @@ fn a_stranger_reaches_no_privileged_path() {
             payfi_escrow::ExecuteMsg::ReportJob {
                 job_id: job.clone(),
                 node: node0.clone(),
+                tscore: None,
             },
             "unauthorized: reporter only",
         ),

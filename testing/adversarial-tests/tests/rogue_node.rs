@@ -252,6 +252,51 @@ fn a_bls_quorum_over_capacity_report_is_slashable_evidence() {
     );
 }
 
+/// Issue #23: an inference attestation's payload carries the result's Tscore for the model's
+/// record (bound by its hash among the commitments). A Tscore above 1 is refused and nothing
+/// moves; a valid one is reported with the job.
+#[test]
+fn an_inference_tscore_above_one_is_refused() {
+    let mut w = world(Plan::default());
+    let node1 = w.node(1);
+    let payer = w.addr("payer");
+    let bound = w.create_job(&payer, "job-scored", Some(node1.clone()), 1_000 * BTK);
+    let escrow = w.c.escrow.clone();
+    let accounts = [node1.as_str(), payer.as_str()];
+    let before = w.snapshot(&accounts);
+    let scored = |t: &str| {
+        to_json_binary(&InferencePayload {
+            node: None,
+            tscore: Some(t.parse().expect("decimal")),
+        })
+        .expect("payload")
+    };
+    let p = scored("1.5");
+    let a = w.attestation(
+        AttestationKind::Inference,
+        &bound,
+        p.as_slice(),
+        operator_key(1),
+        1,
+    );
+    refused(w.submit(1, &a, Some(p)), "an inference tscore is in [0, 1]");
+    w.assert_unchanged(&before, &accounts);
+    assert_eq!(w.bank(&escrow), 1_000 * BTK);
+    let p = scored("0.8");
+    let a = w.attestation(
+        AttestationKind::Inference,
+        &bound,
+        p.as_slice(),
+        operator_key(1),
+        2,
+    );
+    w.submit(1, &a, Some(p)).expect("a scored report");
+    assert!(matches!(
+        w.job(&bound).status,
+        bithive_interface::payfi_escrow::JobStatus::Reported { .. }
+    ));
+}
+
 #[test]
 fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     let mut w = world(Plan::default());
@@ -274,6 +319,7 @@ fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     // Node 0 signs a payload naming the bound node: a statement in node 1's name.
     let payload = to_json_binary(&InferencePayload {
         node: Some(node1.clone()),
+        tscore: None,
     })
     .expect("payload");
     let a = w.attestation(

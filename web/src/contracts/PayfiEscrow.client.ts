@@ -6,7 +6,7 @@
 
 import { CosmWasmClient, SigningCosmWasmClient, ExecuteResult } from "@cosmjs/cosmwasm-stargate";
 import { Coin, StdFee } from "@cosmjs/amino";
-import { InstantiateMsg, ExecuteMsg, Uint128, Binary, PaymentType, Timestamp, Uint64, Cw20ReceiveMsg, CreateEscrowMsg, PaymentCoding, OpenChannelMsg, CreateJobMsg, QueryMsg, MigrateMsg, AssetInfo, Addr, Channel, Config, EscrowStatus, Escrow, Milestone, EscrowsResponse, Boolean, JobStatus, Job, NullableJobModel, JobModel } from "./PayfiEscrow.types";
+import { InstantiateMsg, ExecuteMsg, Uint128, Binary, PaymentType, Timestamp, Uint64, Decimal, Cw20ReceiveMsg, CreateEscrowMsg, PaymentCoding, OpenChannelMsg, CreateJobMsg, QueryMsg, MigrateMsg, AssetInfo, Addr, Channel, Config, EscrowStatus, Escrow, Milestone, EscrowsResponse, Boolean, JobStatus, Job, NullableJobModel, JobModel } from "./PayfiEscrow.types";
 export interface PayfiEscrowReadOnlyInterface {
   contractAddress: string;
   config: () => Promise<Config>;
@@ -317,10 +317,12 @@ export interface PayfiEscrowInterface extends PayfiEscrowReadOnlyInterface {
   }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
   reportJob: ({
     jobId,
-    node
+    node,
+    tscore
   }: {
     jobId: string;
     node: string;
+    tscore?: Decimal;
   }, fee?: number | StdFee | "auto", memo?: string, _funds?: Coin[]) => Promise<ExecuteResult>;
   finalizeJob: ({
     jobId
@@ -614,15 +616,18 @@ export class PayfiEscrowClient extends PayfiEscrowQueryClient implements PayfiEs
   };
   reportJob = async ({
     jobId,
-    node
+    node,
+    tscore
   }: {
     jobId: string;
     node: string;
+    tscore?: Decimal;
   }, fee: number | StdFee | "auto" = "auto", memo?: string, _funds?: Coin[]): Promise<ExecuteResult> => {
     return await this.client.execute(this.sender, this.contractAddress, {
       report_job: {
         job_id: jobId,
-        node
+        node,
+        tscore
       }
     }, fee, memo, _funds);
   };

@@ -69,6 +69,7 @@ export type ExecuteMsg = {
   report_job: {
     job_id: string;
     node: string;
+    tscore?: Decimal | null;
   };
 } | {
   finalize_job: {
@@ -113,6 +114,7 @@ export type Binary = string;
 export type PaymentType = "consultation" | "procedure" | "diagnostic" | "pharmacy" | "hospitalization" | "telehealth" | "insurance_claim" | "compute_service";
 export type Timestamp = Uint64;
 export type Uint64 = string;
+export type Decimal = string;
 export interface Cw20ReceiveMsg {
   amount: Uint128;
   msg: Binary;
@@ -279,4 +281,5 @@ export interface JobModel {
   owner: Addr;
   price: Uint128;
   registry: Addr;
+  tscore?: Decimal | null;
 }

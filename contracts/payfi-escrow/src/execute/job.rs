@@ -10,7 +10,9 @@ use bithive_interface::payfi_escrow::{
     job_id as full_job_id, JobModel, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
 };
 use bithive_interface::staking::StakingContract;
-use cosmwasm_std::{Addr, DepsMut, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128};
+use cosmwasm_std::{
+    Addr, Decimal, DepsMut, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128,
+};
 use sha2::{Digest, Sha256};
 
 use super::Res;
@@ -107,6 +109,7 @@ fn registered_model(
         model_id: found.model.id,
         owner: found.model.owner,
         price: found.model.price,
+        tscore: None,
     })
 }
 
@@ -234,7 +237,14 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
 
 /// Reports are accepted strictly before expiry, refunds strictly from expiry on: the two can
 /// never both apply.
-pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: String) -> Res {
+pub fn report(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    job_id: String,
+    node: String,
+    tscore: Option<Decimal>,
+) -> Res {
     if !REPORTERS.has(deps.storage, &info.sender) {
         return Err(ContractError::Unauthorized { role: "reporter" });
     }
@@ -260,10 +270,24 @@ pub fn report(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, node: 
         Some(_) => {}
     }
     let window = CONFIG.load(deps.storage)?.job_dispute_seconds;
-    let res = Response::new()
+    let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::REPORT_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id.clone())
         .add_attribute(ev::attr::NODE, node.clone());
+    // The attested Tscore goes to the model's record when the job pays (registered models).
+    if let Some(t) = tscore {
+        if t > Decimal::one() {
+            return Err(ContractError::Invalid {
+                field: "tscore",
+                reason: "in [0, 1]",
+            });
+        }
+        if let Some(mut m) = JOB_MODELS.may_load(deps.storage, &job_id)? {
+            m.tscore = Some(t);
+            JOB_MODELS.save(deps.storage, &job_id, &m)?;
+        }
+        res = res.add_attribute(ev::attr::TSCORE, t.to_string());
+    }
     if window == 0 {
         return pay_node(deps, job, node, res);
     }
@@ -307,7 +331,7 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
             ModelRegistryContract(m.registry).call(model_registry::ExecuteMsg::RecordJob {
                 model_id: m.model_id,
                 job_id: job.job_id,
-                tscore: None,
+                tscore: m.tscore,
             })?;
         res = res.add_submessage(SubMsg::reply_on_error(record, RECORD_JOB_REPLY));
     }
