@@ -197,6 +197,8 @@ pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Res
         store_dir: dir,
         store_key_file: key_file,
         poll_interval_ms: 200,
+        // The demo's build has no vendored OpenSSL (it starts fast): OpenDP's default RNG.
+        allow_insecure_rng: true,
     });
     ctx!(cfg.validate(), "relayer config")
 }

@@ -48,6 +48,11 @@ pub struct DpSection {
     pub store_key_file: PathBuf,
     #[serde(default = "default_dp_poll_ms")]
     pub poll_interval_ms: u64,
+    /// Answer even though this build samples noise from OpenDP's non-cryptographic default RNG
+    /// (built without the `secure-rng` feature): for demos and tests only, never where the
+    /// answers protect real people's data. Ignored by a build with secure randomness.
+    #[serde(default)]
+    pub allow_insecure_rng: bool,
 }
 
 fn default_dp_poll_ms() -> u64 {
@@ -418,6 +423,7 @@ mod tests {
             store_dir: "/var/lib/bithive/content".into(),
             store_key_file: "/etc/bithive/content.key".into(),
             poll_interval_ms: default_dp_poll_ms(),
+            allow_insecure_rng: false,
         });
         let err = cfg.validate().unwrap_err().to_string();
         assert!(err.contains("not a configured chain"), "{err}");

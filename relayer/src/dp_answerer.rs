@@ -59,6 +59,18 @@ impl DpAnswerer {
         vault: String,
         operator_secret: &[u8; 32],
     ) -> Result<Self, RelayerError> {
+        if !bithive_dp_answer::SECURE_RNG {
+            if !section.allow_insecure_rng {
+                return Err(RelayerError::Config(
+                    "dp: this build samples differential-privacy noise from OpenDP's \
+                     non-cryptographic default RNG; build with the `secure-rng` feature (the \
+                     bithive-relayer binary has it) or, for a demo or test only, set \
+                     allow_insecure_rng = true"
+                        .into(),
+                ));
+            }
+            tracing::warn!("dp: answering with OpenDP's non-cryptographic RNG (allow_insecure_rng; demos and tests only)");
+        }
         let key = StoreKey::from_hex_file(&section.store_key_file)
             .map_err(|e| RelayerError::Config(format!("dp.store_key_file: {e}")))?;
         let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, key))
@@ -339,5 +351,37 @@ impl DpAnswerer {
             .map_err(|e| DpAnswerError::Chain(e.to_string()))?;
         tracing::info!(query = q.id, dataset = q.dataset_id, epsilon = %q.epsilon, members = values.len(), height = out.height, "dp query answered");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A build without OpenDP's secure randomness answers only when the operator says it
+    /// accepts that (demos, tests); a build with it answers either way.
+    #[test]
+    fn an_insecure_rng_build_answers_only_when_allowed() {
+        let dir = tempfile::tempdir().unwrap();
+        let key_file = dir.path().join("store.key");
+        std::fs::write(&key_file, hex::encode([3u8; 32])).unwrap();
+        let mut section = DpSection {
+            chain_id: "c".into(),
+            store_dir: dir.path().join("store"),
+            store_key_file: key_file,
+            poll_interval_ms: 1_000,
+            allow_insecure_rng: false,
+        };
+        let made = DpAnswerer::new(&section, "vault".into(), &[7u8; 32]);
+        if bithive_dp_answer::SECURE_RNG {
+            assert!(made.is_ok());
+        } else {
+            let Err(e) = made else {
+                panic!("an insecure-RNG build answered without allow_insecure_rng")
+            };
+            assert!(e.to_string().contains("secure-rng"), "{e}");
+        }
+        section.allow_insecure_rng = true;
+        assert!(DpAnswerer::new(&section, "vault".into(), &[7u8; 32]).is_ok());
     }
 }

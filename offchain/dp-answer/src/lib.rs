@@ -17,6 +17,12 @@
 
 use std::str::FromStr;
 
+/// Whether this build samples noise from OpenDP's secure randomness (feature `secure-rng`:
+/// OpenSSL's `RAND_priv_bytes`). Without it OpenDP uses `rand::thread_rng`, which it documents as
+/// not secure: an answerer built so must say it accepts that (the relayer's
+/// `[dp] allow_insecure_rng`).
+pub const SECURE_RNG: bool = cfg!(feature = "secure-rng");
+
 use bithive_interface::data_vault::{DpAnswer, QueryKind};
 use cosmwasm_std::{Decimal, SignedDecimal};
 use opendp::domains::{AtomDomain, VectorDomain};
