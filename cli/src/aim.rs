@@ -194,8 +194,9 @@ pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Res
     );
     cfg.dp = Some(bithive_relayer::config::DpSection {
         chain_id: chain.chain_id.clone(),
-        store_dir: dir,
-        store_key_file: key_file,
+        store_dir: Some(dir),
+        store_key_file: Some(key_file),
+        ipfs_api: None,
         poll_interval_ms: 200,
         // The demo's build has no vendored OpenSSL (it starts fast): OpenDP's default RNG.
         allow_insecure_rng: true,

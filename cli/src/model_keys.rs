@@ -92,8 +92,9 @@ impl ModelKeys {
         store_key_file: PathBuf,
     ) -> SealedModelsSection {
         SealedModelsSection {
-            store_dir,
-            store_key_file,
+            store_dir: Some(store_dir),
+            store_key_file: Some(store_key_file),
+            ipfs_api: None,
             params_file: self.dir.join("params.bin"),
             key_file: self.dir.join("node.key"),
         }

@@ -42,10 +42,16 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct DpSection {
     pub chain_id: String,
-    /// The node's local content store (blocks encrypted at rest).
-    pub store_dir: PathBuf,
-    /// The store's 32-byte key, hex (mode 0600; never logged).
-    pub store_key_file: PathBuf,
+    /// The node's local content store (blocks encrypted at rest); or give `ipfs_api`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_dir: Option<PathBuf>,
+    /// The local store's 32-byte key, hex (mode 0600; never logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_key_file: Option<PathBuf>,
+    /// Instead of the local store: a kubo node's RPC API, `http://host:port` (content is checked
+    /// against its CID either way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipfs_api: Option<String>,
     #[serde(default = "default_dp_poll_ms")]
     pub poll_interval_ms: u64,
     /// Answer even though this build samples noise from OpenDP's non-cryptographic default RNG
@@ -53,6 +59,49 @@ pub struct DpSection {
     /// answers protect real people's data. Ignored by a build with secure randomness.
     #[serde(default)]
     pub allow_insecure_rng: bool,
+}
+
+/// Where a section reads content: the node's local store (`store_dir` and `store_key_file`) or a
+/// kubo node's HTTP API (`ipfs_api`); exactly one.
+pub trait StoreFields {
+    fn store_fields(&self) -> (Option<&str>, Option<&Path>, Option<&Path>);
+
+    fn check_store(&self, section: &str) -> Result<(), RelayerError> {
+        match self.store_fields() {
+            (Some(_), None, None) | (None, Some(_), Some(_)) => Ok(()),
+            _ => Err(RelayerError::Config(format!(
+                "{section}: give either ipfs_api or both store_dir and store_key_file"
+            ))),
+        }
+    }
+
+    /// Opens the store the section names.
+    fn open_store(&self, section: &str) -> Result<bithive_content_store::NodeStore, RelayerError> {
+        self.check_store(section)?;
+        let (api, dir, key_file) = self.store_fields();
+        bithive_content_store::NodeStore::open(api, dir.zip(key_file))
+            .map_err(|e| RelayerError::Config(format!("{section}: {e}")))
+    }
+}
+
+impl StoreFields for DpSection {
+    fn store_fields(&self) -> (Option<&str>, Option<&Path>, Option<&Path>) {
+        (
+            self.ipfs_api.as_deref(),
+            self.store_dir.as_deref(),
+            self.store_key_file.as_deref(),
+        )
+    }
+}
+
+impl StoreFields for SealedModelsSection {
+    fn store_fields(&self) -> (Option<&str>, Option<&Path>, Option<&Path>) {
+        (
+            self.ipfs_api.as_deref(),
+            self.store_dir.as_deref(),
+            self.store_key_file.as_deref(),
+        )
+    }
 }
 
 fn default_dp_poll_ms() -> u64 {
@@ -107,10 +156,16 @@ pub struct InferenceSection {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct SealedModelsSection {
-    /// The node's local content store (blocks encrypted at rest).
-    pub store_dir: PathBuf,
-    /// The store's 32-byte key, hex (mode 0600; never logged).
-    pub store_key_file: PathBuf,
+    /// The node's local content store (blocks encrypted at rest); or give `ipfs_api`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_dir: Option<PathBuf>,
+    /// The local store's 32-byte key, hex (mode 0600; never logged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_key_file: Option<PathBuf>,
+    /// Instead of the local store: a kubo node's RPC API, `http://host:port` (content is checked
+    /// against its CID either way).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipfs_api: Option<String>,
     /// The model key authority's BGW public parameters (public).
     pub params_file: PathBuf,
     /// This node's BGW key from that authority (mode 0600; never logged).
@@ -292,7 +347,15 @@ impl Config {
                 )));
             }
         }
+        if let Some(s) = self
+            .inference
+            .as_ref()
+            .and_then(|i| i.sealed_models.as_ref())
+        {
+            s.check_store("inference.sealed_models")?;
+        }
         if let Some(dp) = &self.dp {
+            dp.check_store("dp")?;
             self.chains
                 .iter()
                 .find(|c| c.chain_id == dp.chain_id)
@@ -420,8 +483,9 @@ mod tests {
         let chain = cfg.chains[0].chain_id.clone();
         cfg.dp = Some(DpSection {
             chain_id: "nowhere".into(),
-            store_dir: "/var/lib/bithive/content".into(),
-            store_key_file: "/etc/bithive/content.key".into(),
+            store_dir: Some("/var/lib/bithive/content".into()),
+            store_key_file: Some("/etc/bithive/content.key".into()),
+            ipfs_api: None,
             poll_interval_ms: default_dp_poll_ms(),
             allow_insecure_rng: false,
         });
@@ -434,6 +498,19 @@ mod tests {
             .contracts
             .insert("data_vault".into(), "bithive1vault".into());
         cfg.validate().unwrap();
+        // Content from a kubo node instead of the local store: one or the other, never both
+        // or neither (nor half a local store).
+        let dp = cfg.dp.as_mut().unwrap();
+        dp.ipfs_api = Some("http://127.0.0.1:5001".into());
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("give either ipfs_api or both"), "{err}");
+        let dp = cfg.dp.as_mut().unwrap();
+        dp.store_dir = None;
+        assert!(cfg.validate().is_err(), "a key file without its store");
+        cfg.dp.as_mut().unwrap().store_key_file = None;
+        cfg.validate().unwrap();
+        cfg.dp.as_mut().unwrap().ipfs_api = None;
+        assert!(cfg.validate().is_err(), "no store at all");
         // The section reads from TOML as documented.
         let text = format!(
             "{EXAMPLE}\n[dp]\nchain_id = \"{}\"\nstore_dir = \"/d\"\nstore_key_file = \"/k\"\n",

@@ -15,14 +15,14 @@ use std::time::Duration;
 use bithive_bitchat::NodeIdentity;
 use bithive_chain_client::ChainClient;
 use bithive_content_store::record::{field_value, key_header, open_record};
-use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, StoreKey};
+use bithive_content_store::{ContentStore, NodeStore};
 use bithive_interface::data_vault::{
     Dataset, DatasetsResponse, DpQueriesResponse, DpQuery, DpQueryStatus, ExecuteMsg,
     MembersResponse, Membership, QueryKind, QueryMsg, Record, MAX_DATASET_MEMBERS,
 };
 use zeroize::Zeroize;
 
-use crate::config::DpSection;
+use crate::config::{DpSection, StoreFields};
 use crate::error::RelayerError;
 use crate::metrics::Metrics;
 
@@ -47,7 +47,7 @@ pub struct DpAnswerer {
     /// expired), where the next round starts reading. In memory: a restart reads from the start.
     cursors: std::sync::Mutex<std::collections::HashMap<u64, u64>>,
     vault: String,
-    store: LocalStore,
+    store: NodeStore,
     identity: NodeIdentity,
     poll: Duration,
 }
@@ -71,10 +71,7 @@ impl DpAnswerer {
             }
             tracing::warn!("dp: answering with OpenDP's non-cryptographic RNG (allow_insecure_rng; demos and tests only)");
         }
-        let key = StoreKey::from_hex_file(&section.store_key_file)
-            .map_err(|e| RelayerError::Config(format!("dp.store_key_file: {e}")))?;
-        let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, key))
-            .map_err(|e| RelayerError::Config(format!("dp.store_dir: {e}")))?;
+        let store = section.open_store("dp")?;
         let identity = NodeIdentity::from_secret(operator_secret)
             .map_err(|e| RelayerError::Config(format!("dp identity: {e}")))?;
         Ok(Self {
@@ -367,8 +364,9 @@ mod tests {
         std::fs::write(&key_file, hex::encode([3u8; 32])).unwrap();
         let mut section = DpSection {
             chain_id: "c".into(),
-            store_dir: dir.path().join("store"),
-            store_key_file: key_file,
+            store_dir: Some(dir.path().join("store")),
+            store_key_file: Some(key_file),
+            ipfs_api: None,
             poll_interval_ms: 1_000,
             allow_insecure_rng: false,
         };

@@ -15,9 +15,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use bithive_content_store::model::{open_model, SealedModelError};
-use bithive_content_store::{
-    Cid, ContentStore, LocalStore, LocalStoreConfig, StoreError, StoreKey,
-};
+use bithive_content_store::{Cid, ContentStore, NodeStore, StoreError};
 use bithive_dgkbe::bgw::{BgwPublicParams, BgwUserKey};
 use bithive_inference::manifest::Manifest;
 use sha2::{Digest, Sha256};
@@ -30,7 +28,7 @@ use bithive_interface::model_registry::{ModelResponse, QueryMsg as RegistryQuery
 use bithive_interface::payfi_escrow::{JobModel, QueryMsg as EscrowQuery};
 use bithive_signed_attestation::AttestationKind;
 
-use crate::config::SealedModelsSection;
+use crate::config::{SealedModelsSection, StoreFields};
 use crate::error::RelayerError;
 use crate::store::NewJob;
 use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
@@ -43,7 +41,7 @@ pub struct InferenceWorker {
 /// Registered models fetched by content id and opened in memory, each served once by its own
 /// engine (on the main engine's runtime).
 pub struct SealedModels {
-    store: LocalStore,
+    store: NodeStore,
     params: BgwPublicParams,
     key: Mutex<BgwUserKey>,
     engine: tokio::sync::RwLock<Engine>,
@@ -55,10 +53,7 @@ impl SealedModels {
         let cfg = |what: &str, e: &dyn std::fmt::Display| {
             RelayerError::Config(format!("inference.sealed_models.{what}: {e}"))
         };
-        let store_key = StoreKey::from_hex_file(&section.store_key_file)
-            .map_err(|e| cfg("store_key_file", &e))?;
-        let store = LocalStore::open(LocalStoreConfig::new(&section.store_dir, store_key))
-            .map_err(|e| cfg("store_dir", &e))?;
+        let store = section.open_store("inference.sealed_models")?;
         let params = std::fs::read(&section.params_file)
             .map_err(|e| cfg("params_file", &e))
             .and_then(|b| BgwPublicParams::from_bytes(&b).map_err(|e| cfg("params_file", &e)))?;

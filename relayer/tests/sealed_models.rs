@@ -101,8 +101,9 @@ fn node(index: u32) -> (Node, SealedModelsSection) {
     let key = authority.user_key(index).unwrap().to_bytes().to_vec();
     bithive_secret_file::create_new(&p("node.key"), key.into()).unwrap();
     let section = SealedModelsSection {
-        store_dir: p("store"),
-        store_key_file: p("store.key"),
+        store_dir: Some(p("store")),
+        store_key_file: Some(p("store.key")),
+        ipfs_api: None,
         params_file: p("params.bin"),
         key_file: p("node.key"),
     };

@@ -36,6 +36,58 @@ pub trait ContentStore: Send + Sync {
     fn has(&self, cid: &Cid) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+/// The store a node reads from, chosen at run time: its own local store, or a kubo node.
+#[derive(Clone)]
+pub enum NodeStore {
+    Local(LocalStore),
+    Ipfs(IpfsHttpStore),
+}
+
+impl NodeStore {
+    /// A kubo node's HTTP API at `api` (`http://host:port`), or else the local store in `dir`
+    /// under the key in `key_file`; exactly one of the two must be given.
+    pub fn open(
+        ipfs_api: Option<&str>,
+        local: Option<(&std::path::Path, &std::path::Path)>,
+    ) -> Result<Self, StoreError> {
+        match (ipfs_api, local) {
+            (Some(api), None) => Ok(NodeStore::Ipfs(IpfsHttpStore::new(IpfsHttpConfig::new(
+                api,
+            ))?)),
+            (None, Some((dir, key_file))) => {
+                let key = StoreKey::from_hex_file(key_file)?;
+                Ok(NodeStore::Local(LocalStore::open(LocalStoreConfig::new(
+                    dir, key,
+                ))?))
+            }
+            _ => Err(StoreError::Config(
+                "give either an IPFS API or a local store directory with its key file".into(),
+            )),
+        }
+    }
+}
+
+impl ContentStore for NodeStore {
+    async fn put(&self, data: &[u8]) -> Result<Cid, StoreError> {
+        match self {
+            NodeStore::Local(s) => s.put(data).await,
+            NodeStore::Ipfs(s) => s.put(data).await,
+        }
+    }
+    async fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+        match self {
+            NodeStore::Local(s) => s.get(cid).await,
+            NodeStore::Ipfs(s) => s.get(cid).await,
+        }
+    }
+    async fn has(&self, cid: &Cid) -> Result<bool, StoreError> {
+        match self {
+            NodeStore::Local(s) => s.has(cid).await,
+            NodeStore::Ipfs(s) => s.has(cid).await,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("content {0} not found")]

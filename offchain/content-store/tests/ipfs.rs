@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bithive_content_id::{cid_of, cid_with, Profile};
-use bithive_content_store::{ContentStore, IpfsHttpConfig, IpfsHttpStore, StoreError};
+use bithive_content_store::{ContentStore, IpfsHttpConfig, IpfsHttpStore, NodeStore, StoreError};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
@@ -269,4 +269,28 @@ fn api_url_must_be_plain_http_host_port() {
         );
     }
     assert!(IpfsHttpStore::new(IpfsHttpConfig::new("http://127.0.0.1:5001/")).is_ok());
+}
+
+/// The relayer's store choice: a kubo API or a local store, exactly one.
+#[tokio::test]
+async fn a_node_store_is_kubo_or_local_never_both_or_neither() {
+    let (_fake, api) = start_fake().await;
+    let store = NodeStore::open(Some(&api), None).unwrap();
+    let data = pattern(300_000);
+    let cid = store.put(&data).await.unwrap();
+    assert_eq!(store.get(&cid).await.unwrap(), data);
+    assert!(matches!(store, NodeStore::Ipfs(_)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("key");
+    std::fs::write(&key, "11".repeat(32)).unwrap();
+    let local = NodeStore::open(None, Some((&dir.path().join("s"), &key))).unwrap();
+    assert_eq!(
+        local.put(&data).await.unwrap(),
+        cid,
+        "the same CID on both stores"
+    );
+    assert!(NodeStore::open(None, None).is_err());
+    assert!(NodeStore::open(Some(&api), Some((dir.path(), &key))).is_err());
+    assert!(NodeStore::open(Some("ftp://x"), None).is_err());
 }
