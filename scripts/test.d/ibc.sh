@@ -9,6 +9,8 @@
 #   - BTT (cw20) A -> B through cw20-ics20, arriving as an ibc/ voucher that pays for an inference
 #     job in B's escrow (B's relayer runs and attests it, cli/tests/wasmd_relayer.rs); the rest
 #     back to A, released from cw20-ics20's escrow;
+#   - BTK (cw20, minted only by emission; Alice earns it as the app pool's first developer) A -> B
+#     through cw20-ics20 and back: escrow 0 and voucher supply 0 again;
 #   - an error acknowledgement (a receiver B cannot decode) refunds the sender exactly once, native
 #     and cw20;
 #   - Hermes killed (SIGKILL) with packets in flight, some of which time out while it is down:
@@ -188,10 +190,10 @@ say "native: back on A; escrow 0, B's voucher supply 0"
 # escrow, which the relayer runs and attests (cli/tests/wasmd_relayer.rs with JOB_DENOM); the rest
 # goes back to A, released from cw20-ics20's escrow.
 CW_VOUCHER="$("$BITHIVE" ibc denom "transfer/$C_B" "cw20:$BTT")"
-send_cw20() { # AMOUNT CHANNEL RECEIVER [TIMEOUT]
+send_cw20() { # AMOUNT CHANNEL RECEIVER [TIMEOUT]; the token is $CW20 (default BTT)
   local t="${4:-}" msg
   msg="$(jq -cn --arg c "$2" --arg r "$3" --arg t "$t" '{channel: $c, remote_address: $r} + (if $t == "" then {} else {timeout: ($t | tonumber)} end)' | base64 -w0)"
-  txa deployer wasm execute "$BTT" "{\"send\":{\"contract\":\"$ICS20\",\"amount\":\"$1\",\"msg\":\"$msg\"}}" --gas 600000
+  txa deployer wasm execute "${CW20:-$BTT}" "{\"send\":{\"contract\":\"$ICS20\",\"amount\":\"$1\",\"msg\":\"$msg\"}}" --gas 600000
 }
 SENT=5000000 JOB_PRICE=2000000   # cli/tests/wasmd_relayer.rs's PRICE
 btt0="$(cw20_bal "$BTT" "$ALICE")"
@@ -212,6 +214,26 @@ wait_for "BTT released to Alice" eq "$((btt0 - JOB_PRICE))" cw20_bal "$BTT" "$AL
 [ "$(cw20_bal "$BTT" "$ICS20")" = "$JOB_PRICE" ] || fail "cw20-ics20 holds $(cw20_bal "$BTT" "$ICS20"), expected the $JOB_PRICE still on B"
 btt0="$(cw20_bal "$BTT" "$ALICE")" esc0="$JOB_PRICE"
 say "cw20: the rest ($REST) back on A, released from cw20-ics20's escrow; $JOB_PRICE stays escrowed for the vouchers on B"
+
+# 2b. BTK (cw20, minted only by emission) A -> B and back. Alice gets BTK the way the first holder
+# on a fresh chain does: governance makes her the app pool's first developer, emission is cranked
+# and she claims (20 % paid at once, the rest vesting).
+BTK="$(jq -r .contracts.btk "$H/a/deployment.json")"
+REWARDS_A="$(jq -r .contracts.rewards "$H/a/deployment.json")" EMISSION_A="$(jq -r .contracts.emission "$H/a/deployment.json")"
+ok "$(txa deployer wasm execute "$REWARDS_A" "{\"set_developer\":{\"developer\":\"$ALICE\",\"weight\":\"1\"}}" --gas 400000)" "Alice, the app pool's developer"
+ok "$(txa deployer wasm execute "$EMISSION_A" '{"distribute":{}}' --gas 800000)" "emission distribute"
+ok "$(txa deployer wasm execute "$REWARDS_A" '{"claim_app":{}}' --gas 800000)" "app pool claim"
+btk0="$(cw20_bal "$BTK" "$ALICE")"
+[ "$btk0" -ge 1000 ] || fail "Alice holds $btk0 BTK after her app pool claim"
+BTK_VOUCHER="$("$BITHIVE" ibc denom "transfer/$C_B" "cw20:$BTK")"
+ok "$(CW20="$BTK" send_cw20 1000 "$C_A" "$BOB")" "BTK to cw20-ics20"
+wait_for "the BTK voucher on B" eq 1000 bal_b "$BOB" "$BTK_VOUCHER"
+[ "$(cw20_bal "$BTK" "$ICS20")" = 1000 ] || fail "cw20-ics20 escrow holds $(cw20_bal "$BTK" "$ICS20") BTK"
+ok "$(txb bob ibc-transfer transfer transfer "$C_B" "$ALICE" "1000$BTK_VOUCHER")" "BTK voucher back B->A"
+wait_for "BTK released to Alice" eq "$btk0" cw20_bal "$BTK" "$ALICE"
+[ "$(cw20_bal "$BTK" "$ICS20")" = 0 ] || fail "cw20-ics20 still holds $(cw20_bal "$BTK" "$ICS20") BTK"
+[ "$(qb bank total-supply-of "$BTK_VOUCHER" | jq -r '.amount.amount')" = 0 ] || fail "BTK voucher supply on B after the return"
+say "BTK: 1000 A->B as $BTK_VOUCHER and back; cw20-ics20's BTK escrow 0, B's voucher supply 0"
 
 # 3. Error acknowledgements: B cannot decode the receiver; the sender is refunded once.
 u0="$(bal_a "$ALICE" ubhive)"
