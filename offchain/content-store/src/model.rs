@@ -375,4 +375,45 @@ mod tests {
         assert!(open_model(&sealed[..sealed.len() / 2], "bc_logreg", &mut key, &a.pp).is_err());
         assert!(sealed_header(b"BHMODEL").is_err());
     }
+
+    /// One authority and one sealed model for every property case (setting up BGW is the slow
+    /// part, not what is tested).
+    static SHARED: std::sync::LazyLock<(Authority, Vec<u8>)> = std::sync::LazyLock::new(|| {
+        let a = authority(4);
+        let sealed = seal_model("bc_logreg", &files(), &set(&[1]), &a.ek, &a.pp).unwrap();
+        (a, sealed)
+    });
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// The decoder takes untrusted bytes: any input is an error or a header, never a panic,
+        /// and never opens as a model.
+        #[test]
+        fn arbitrary_bytes_never_panic_or_open(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            with_magic in proptest::prelude::any::<bool>(),
+        ) {
+            let (a, _) = &*SHARED;
+            let mut key = a.secret.bgw_extract(1).unwrap();
+            let mut input = if with_magic { [&MAGIC[..], &[SEALED_MODEL_VERSION]].concat() } else { vec![] };
+            input.extend_from_slice(&bytes);
+            let _ = sealed_header(&input);
+            proptest::prop_assert!(open_model(&input, "bc_logreg", &mut key, &a.pp).is_err());
+        }
+
+        /// Any change to a sealed model (one byte flipped, or cut short) is refused.
+        #[test]
+        fn any_change_to_a_sealed_model_is_refused(at in 0usize..10_000, flip in 1u8..=255, cut in proptest::prelude::any::<bool>()) {
+            let (a, sealed) = &*SHARED;
+            let mut key = a.secret.bgw_extract(1).unwrap();
+            let i = at % sealed.len();
+            let changed = if cut { sealed[..i].to_vec() } else {
+                let mut b = sealed.clone();
+                b[i] ^= flip;
+                b
+            };
+            proptest::prop_assert!(open_model(&changed, "bc_logreg", &mut key, &a.pp).is_err());
+        }
+    }
 }
