@@ -824,7 +824,7 @@ async fn private_queries(
             record_type: RecordType::LabPanel,
             total_epsilon: dec(TOTAL_EPSILON)?,
             max_query_epsilon: dec(QUERY_EPSILON)?,
-            price_asset: vault::AssetInfo::Native(p.denom.clone()),
+            price_asset: vault::AssetInfo::Native(p.denom().to_string()),
             price_per_epsilon: Uint128::new(PRICE_PER_EPSILON),
             query_ttl_seconds: DAY,
             max_members: 1000,
@@ -885,7 +885,7 @@ async fn private_queries(
     let price = PRICE_PER_EPSILON * 6 / 10;
     let any = ctx!(
         p.researcher
-            .execute_msg_with_funds(&c.data_vault, &submit, &[(price, p.denom.as_str())]),
+            .execute_msg_with_funds(&c.data_vault, &submit, &[(price, p.denom())]),
         "submit query"
     )?;
     let submitted = ctx!(p.researcher.submit(vec![any], "").await, "submit query")?;
@@ -946,7 +946,7 @@ async fn private_queries(
         &p.researcher,
         &c.data_vault,
         &submit,
-        &[(price, p.denom.as_str())],
+        &[(price, p.denom())],
         "query past the budget",
         "exceeds the remaining budget",
     )

@@ -122,9 +122,6 @@ pub struct Platform {
     devnet_config: DevnetConfig,
     pub url: String,
     pub chain_id: String,
-    /// Address prefix and fee/payment denom of the chain.
-    pub prefix: String,
-    pub denom: String,
     pub gov: ChainClient,
     pub node: ChainClient,
     pub patient: ChainClient,
@@ -287,8 +284,6 @@ impl Platform {
             devnet_config,
             url,
             chain_id,
-            prefix,
-            denom,
             gov,
             node,
             patient,
@@ -406,9 +401,14 @@ impl Platform {
         Ok(())
     }
 
+    /// The chain's fee and payment denom (what every client of the platform pays in).
+    pub fn denom(&self) -> &str {
+        &self.gov.gas().fee_denom
+    }
+
     /// `addr`'s balance of the chain's fee denom.
     pub async fn balance(&self, addr: &str) -> Result<u128, DemoError> {
-        native_balance_of(&self.gov, addr, &self.denom).await
+        native_balance_of(&self.gov, addr, self.denom()).await
     }
 
     pub async fn relayer_config(&self) -> Result<bithive_relayer::config::Config, DemoError> {
@@ -416,15 +416,11 @@ impl Platform {
             &self.opts.home,
             &self.opts.inference_config,
             &self.url,
-            &self.chain_id,
+            &self.gov,
             &self.deployment,
             self.node.address(),
         )?;
         let chain = &mut cfg.chains[0];
-        chain.account_prefix = self.prefix.clone();
-        chain.fee_denom = self.denom.clone();
-        chain.gas_price = self.gov.gas().gas_price;
-        chain.max_gas_price = self.gov.gas().max_gas_price;
         if self.is_external() {
             // A long-lived chain: follow it from now (before any job), not from its first block.
             let height = ctx!(self.gov.rpc().latest_height().await, "latest height")?;
@@ -459,7 +455,7 @@ impl Platform {
             self.patient.execute_msg_with_funds(
                 &self.deployment.contracts.payfi_escrow,
                 &create,
-                &[(price, self.denom.as_str())]
+                &[(price, self.denom())]
             ),
             "create job"
         )?;
@@ -785,14 +781,17 @@ pub fn bhive(base: u128) -> String {
     format!("{}.{:06} BHIVE", base / 1_000_000, base % 1_000_000)
 }
 
+/// The relayer's config for deployment `d` on the chain at `url`: chain id, address prefix and
+/// fees are `client`'s (a platform key's client on that chain).
 pub fn relayer_config(
     home: &Path,
     inference_config: &Path,
     url: &str,
-    chain_id: &str,
+    client: &ChainClient,
     d: &Deployment,
     node: &str,
 ) -> Result<bithive_relayer::config::Config, DemoError> {
+    let gas = client.gas();
     use bithive_relayer::config::{ChainConfig, Config, InferenceSection, JobKind};
     let cfg = Config {
         db_path: home.join("relayer.sqlite"),
@@ -800,17 +799,17 @@ pub fn relayer_config(
         metrics_limits: Default::default(),
         keyring: home.join("keyring.json"),
         chains: vec![ChainConfig {
-            chain_id: chain_id.into(),
+            chain_id: client.chain_id().into(),
             rpc: vec![url.into()],
             compat: CompatVersion::V038,
             rpc_timeout_ms: 10_000,
-            account_prefix: PREFIX.into(),
+            account_prefix: client.key().prefix().into(),
             key: "operator".into(),
-            gas_price: 0.025,
-            gas_adjustment: 1.4,
-            max_gas_price: 0.1,
-            fee_denom: DENOM.into(),
-            max_gas: 60_000_000,
+            gas_price: gas.gas_price,
+            gas_adjustment: gas.gas_adjustment,
+            max_gas_price: gas.max_gas_price,
+            fee_denom: gas.fee_denom.clone(),
+            max_gas: gas.max_gas,
             contracts: [
                 ("payfi_escrow".to_string(), d.contracts.payfi_escrow.clone()),
                 ("attestation".to_string(), d.contracts.attestation.clone()),

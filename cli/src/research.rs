@@ -364,11 +364,7 @@ pub async fn research_request(
         node: Some(p.node.address().to_string()),
     });
     let msg = ctx!(
-        researcher.execute_msg_with_funds(
-            &c.payfi_escrow,
-            &create,
-            &[(RESEARCH_PRICE, p.denom.as_str())]
-        ),
+        researcher.execute_msg_with_funds(&c.payfi_escrow, &create, &[(RESEARCH_PRICE, p.denom())]),
         "research job"
     )?;
     let created = ctx!(researcher.submit(vec![msg], "").await, "research job")?;

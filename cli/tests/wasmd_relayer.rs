@@ -108,17 +108,15 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         .unwrap();
 
     // The relayer daemon on wasmd, with the real inference engine.
-    let mut rcfg = relayer_config(
+    let rcfg = relayer_config(
         home.path(),
         &root().join("offchain/inference/inference.toml"),
         &rpc,
-        &chain_id,
+        &gov,
         &d,
         node.address(),
     )
     .unwrap();
-    rcfg.chains[0].account_prefix = prefix.clone();
-    rcfg.chains[0].fee_denom = fee_denom.clone();
     let cfg_path = home.path().join("relayer.toml");
     std::fs::write(&cfg_path, toml::to_string(&rcfg).unwrap()).unwrap();
     let mut relayer = Command::new(env!("CARGO_BIN_EXE_bithive"))

@@ -83,7 +83,7 @@ impl SealedModels {
     pub async fn load(&self, m: &ModelResponse) -> Result<String, WorkError> {
         let model = &m.model;
         let serve_as = format!("{}@{}", model.name, model.onnx_sha256);
-        let serving = |e: &Engine| e.status().iter().any(|s| s.name == serve_as && s.serving);
+        let serving = |e: &Engine| e.manifest(&serve_as).is_some();
         if serving(&*self.engine.read().await) {
             return Ok(serve_as);
         }
