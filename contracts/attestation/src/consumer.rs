@@ -4,17 +4,18 @@
 
 use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::payfi_escrow::EscrowContract;
-use bithive_interface::{asset_nft, payfi_escrow, rewards};
+use bithive_interface::{asset_nft, model_registry, payfi_escrow, rewards};
 use bithive_signed_attestation::{Attestation, AttestationKind};
 use cosmwasm_std::{to_json_binary, Addr, Binary, Decimal, Deps, WasmMsg};
 
 use crate::error::ContractError;
 use crate::msg::{
-    InferencePayload, MatchingPayload, PatientPayload, ValuationPayload, WorkPayload,
+    EvaluationPayload, InferencePayload, MatchingPayload, PatientPayload, ValuationPayload,
+    WorkPayload,
 };
-use crate::state::{Config, VALUATION_ROUNDS};
+use crate::state::{Config, ROUNDS};
 use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
-use bithive_interface::attestation::parse_valuation_job_id;
+use bithive_interface::attestation::{parse_evaluation_job_id, parse_valuation_job_id};
 
 /// Who signed: the node of a single signer, or the nodes of a quorum's members.
 pub enum NodeSource {
@@ -174,13 +175,36 @@ pub fn dispatch(
             })
         }
         AttestationKind::Valuation => {
-            let (token_id, _round) = valuation_round(a)?;
+            let (token_id, _round) = round_of(a)?;
             let v: ValuationPayload = parse(payload.ok_or_else(required)?)?;
             let msg = exec(
                 &a.contract,
                 &asset_nft::ExecuteMsg::SubmitValuation {
                     token_id: token_id.to_string(),
                     value: v.value,
+                },
+            )?;
+            Ok(Dispatch {
+                msg: Some(msg),
+                node: None,
+            })
+        }
+        AttestationKind::Evaluation => {
+            let e: EvaluationPayload = parse(payload.ok_or_else(required)?)?;
+            if e.accuracy > Decimal::one() {
+                return Err(ContractError::BadPayload(
+                    "an evaluation's accuracy is in [0, 1]".into(),
+                ));
+            }
+            let (model_id, _round) =
+                parse_evaluation_job_id(&a.job_id).ok_or_else(|| bad_round_job_id(a))?;
+            let msg = exec(
+                &a.contract,
+                &model_registry::ExecuteMsg::SetAccuracy {
+                    model_id,
+                    accuracy: e.accuracy,
+                    // The committed evaluation report: what the accuracy comes from.
+                    evaluation: a.result_hash.to_hex(),
                 },
             )?;
             Ok(Dispatch {
@@ -242,31 +266,43 @@ pub fn dispatch(
     }
 }
 
-/// (token id, round) of a valuation attestation: its `job_id` is `"<token id>#<round>"`
-/// (`bithive_interface::attestation::valuation_job_id`), so each round has its own record key.
-pub fn valuation_round(a: &Attestation) -> Result<(&str, u64), ContractError> {
-    parse_valuation_job_id(&a.job_id)
-        .ok_or_else(|| ContractError::BadValuationJobId(a.job_id.clone()))
+fn bad_round_job_id(a: &Attestation) -> ContractError {
+    ContractError::BadRoundJobId {
+        kind: kind_name(a.kind),
+        job_id: a.job_id.clone(),
+    }
 }
 
-/// Refuses a valuation round not above the token's last accepted one (a replay, or an older
-/// round held back to overwrite a newer value) and records it. Local valuations only: a
-/// forwarded one is checked by the chain that applies it.
-pub fn advance_valuation_round(
+/// (subject, round) of a round kind's attestation: a valuation's `job_id` is
+/// `"<token id>#<round>"` (`valuation_job_id`), an evaluation's `"<model id>#<round>"`
+/// (`evaluation_job_id`, a canonical model id), so each round has its own record key.
+pub fn round_of(a: &Attestation) -> Result<(&str, u64), ContractError> {
+    let (subject, round) = parse_valuation_job_id(&a.job_id).ok_or_else(|| bad_round_job_id(a))?;
+    if a.kind == AttestationKind::Evaluation && parse_evaluation_job_id(&a.job_id).is_none() {
+        return Err(bad_round_job_id(a));
+    }
+    Ok((subject, round))
+}
+
+/// Refuses a round not above the subject's last accepted one (a replay, or an older round held
+/// back to overwrite a newer value) and records it. Local attestations only: a forwarded one
+/// is checked by the chain that applies it.
+pub fn advance_round(
     storage: &mut dyn cosmwasm_std::Storage,
     a: &Attestation,
 ) -> Result<u64, ContractError> {
-    let (token_id, round) = valuation_round(a)?;
-    let key = (a.contract.as_str(), token_id);
-    let last = VALUATION_ROUNDS.may_load(storage, key)?.unwrap_or(0);
+    let (subject, round) = round_of(a)?;
+    let key = (a.contract.as_str(), subject);
+    let last = ROUNDS.may_load(storage, key)?.unwrap_or(0);
     if round <= last {
-        return Err(ContractError::StaleValuationRound {
-            token_id: token_id.to_string(),
+        return Err(ContractError::StaleRound {
+            kind: kind_name(a.kind),
+            subject: subject.to_string(),
             round,
             last,
         });
     }
-    VALUATION_ROUNDS.save(storage, key, &round)?;
+    ROUNDS.save(storage, key, &round)?;
     Ok(round)
 }
 

@@ -37,6 +37,7 @@ pub fn instantiate(
         escrow: opt(msg.escrow)?,
         rewards: opt(msg.rewards)?,
         asset_nft: opt(msg.asset_nft)?,
+        model_registry: opt(msg.model_registry)?,
         quorum_threshold: msg.quorum_threshold,
         quorum_kinds,
         max_age_seconds: msg.max_age_seconds,
@@ -85,6 +86,7 @@ pub fn execute(
             escrow,
             rewards,
             asset_nft,
+            model_registry,
             quorum_threshold,
             quorum_kinds,
             max_age_seconds,
@@ -97,6 +99,7 @@ pub fn execute(
             escrow,
             rewards,
             asset_nft,
+            model_registry,
             quorum_threshold,
             quorum_kinds,
             max_age_seconds,
@@ -152,7 +155,12 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
         }
         QueryMsg::Packet { id } => to_json_binary(&query::packet(deps, id)?),
         QueryMsg::ValuationRound { token_id } => {
-            to_json_binary(&query::valuation_round(deps, token_id)?)
+            let c = CONFIG.load(deps.storage)?.asset_nft;
+            to_json_binary(&query::round(deps, c, &token_id)?)
+        }
+        QueryMsg::EvaluationRound { model_id } => {
+            let c = CONFIG.load(deps.storage)?.model_registry;
+            to_json_binary(&query::round(deps, c, &model_id.to_string())?)
         }
     }
 }

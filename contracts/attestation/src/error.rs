@@ -82,11 +82,12 @@ pub enum ContractError {
     UnknownPacket(u64),
     #[error("packet {0} is in flight or delivered: nothing to retry")]
     NotRetryable(u64),
-    #[error("valuation job_id {0} is not \"<token id>#<round>\" with a canonical round >= 1")]
-    BadValuationJobId(String),
-    #[error("valuation round {round} of {token_id} is not above its last accepted round {last}")]
-    StaleValuationRound {
-        token_id: String,
+    #[error("{kind} job_id {job_id} is not \"<subject>#<round>\" with a canonical round >= 1 (an evaluation's subject is a canonical model id)")]
+    BadRoundJobId { kind: &'static str, job_id: String },
+    #[error("{kind} round {round} of {subject} is not above its last accepted round {last}")]
+    StaleRound {
+        kind: &'static str,
+        subject: String,
         round: u64,
         last: u64,
     },

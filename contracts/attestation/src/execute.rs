@@ -7,7 +7,7 @@ use cosmwasm_std::{
     Storage, SubMsg, WasmMsg,
 };
 
-use crate::consumer::{advance_valuation_round, dispatch, Dispatch, NodeSource};
+use crate::consumer::{advance_round, dispatch, Dispatch, NodeSource};
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, PacketProof, PeerEndpoint, QuorumProof, MAX_PEERS};
 use crate::state::{
@@ -29,9 +29,9 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
             "quorum_threshold must be 1..=100",
         ));
     }
-    if c.quorum_kinds.len() > 5 {
+    if c.quorum_kinds.len() > 6 {
         return Err(ContractError::InvalidConfig(
-            "quorum_kinds lists at most the 5 kinds",
+            "quorum_kinds lists at most the 6 kinds",
         ));
     }
     if c.max_age_seconds == 0 || c.max_age_seconds > 30 * 86_400 {
@@ -80,8 +80,11 @@ fn accept(
     let mut forwarded = None;
     match to {
         Target::Local => {
-            if a.kind == AttestationKind::Valuation {
-                let round = advance_valuation_round(storage, &a)?;
+            if matches!(
+                a.kind,
+                AttestationKind::Valuation | AttestationKind::Evaluation
+            ) {
+                let round = advance_round(storage, &a)?;
                 res = res.add_attribute(ev::attr::ROUND, round.to_string());
             }
             res = res.add_attribute(ev::attr::ROUTE, "local");
@@ -452,6 +455,7 @@ pub fn update_config(
     escrow: Option<String>,
     rewards: Option<String>,
     asset_nft: Option<String>,
+    model_registry: Option<String>,
     quorum_threshold: Option<u32>,
     quorum_kinds: Option<Vec<bithive_signed_attestation::AttestationKind>>,
     max_age_seconds: Option<u64>,
@@ -474,6 +478,9 @@ pub fn update_config(
     }
     if let Some(x) = asset_nft {
         c.asset_nft = Some(api.addr_validate(&x)?);
+    }
+    if let Some(x) = model_registry {
+        c.model_registry = Some(api.addr_validate(&x)?);
     }
     if let Some(x) = quorum_threshold {
         c.quorum_threshold = x;

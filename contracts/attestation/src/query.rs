@@ -1,12 +1,12 @@
 use bithive_cw_common::clamp_limit;
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
-use cosmwasm_std::{Deps, Env, HexBinary, Order, StdError, StdResult};
+use cosmwasm_std::{Addr, Deps, Env, HexBinary, Order, StdError, StdResult};
 use cw_storage_plus::Bound;
 
 use crate::msg::{AttestationsResponse, ChannelsResponse, PacketsResponse};
 use crate::state::{
     record_key, Accepted, Outgoing, ACCEPTED, BLS_KEYS, BY_SIGNER, CHANNELS, CONFIG, NONCES,
-    OUTGOING, PENDING, ROUTES, VALUATION_ROUNDS,
+    OUTGOING, PENDING, ROUNDS, ROUTES,
 };
 use crate::verify::expected_contract;
 
@@ -116,13 +116,12 @@ pub fn packet(deps: Deps, id: u64) -> StdResult<Option<Outgoing>> {
     OUTGOING.may_load(deps.storage, id)
 }
 
-/// Last accepted valuation round of `token_id` on the configured asset-nft contract (0: none).
-pub fn valuation_round(deps: Deps, token_id: String) -> StdResult<u64> {
-    let config = CONFIG.load(deps.storage)?;
-    let Some(nft) = config.asset_nft else {
+/// Last accepted round of `subject` on the consumer `contract` (0: none, or no consumer).
+pub fn round(deps: Deps, contract: Option<Addr>, subject: &str) -> StdResult<u64> {
+    let Some(contract) = contract else {
         return Ok(0);
     };
-    Ok(VALUATION_ROUNDS
-        .may_load(deps.storage, (nft.as_str(), token_id.as_str()))?
+    Ok(ROUNDS
+        .may_load(deps.storage, (contract.as_str(), subject))?
         .unwrap_or(0))
 }

@@ -31,8 +31,10 @@ pub const OUTGOING: Map<u64, Outgoing> = Map::new("outgoing");
 /// Ids of outgoing packets not yet delivered (bounded pending query).
 pub const PENDING: Map<u64, ()> = Map::new("pending");
 pub const OUTGOING_SEQ: Item<u64> = Item::new("outgoing_seq");
-/// (asset-nft contract, token id) -> last accepted valuation round: rounds only go up.
-pub const VALUATION_ROUNDS: Map<(&str, &str), u64> = Map::new("valuation_rounds");
+/// (consumer contract, subject) -> last accepted round of a round kind: valuations per
+/// (asset-nft, token id), evaluations per (model registry, model id). Rounds only go up. (The
+/// storage key predates evaluations.)
+pub const ROUNDS: Map<(&str, &str), u64> = Map::new("valuation_rounds");
 
 /// The staking contract's operator key index (`Map<&[u8], Addr>` "operator_keys"), read with a
 /// raw query: staking has no smart query by operator key.
@@ -72,6 +74,7 @@ impl ConfigV1 {
             escrow: self.escrow,
             rewards: self.rewards,
             asset_nft: self.asset_nft,
+            model_registry: None,
             quorum_threshold: self.quorum_threshold,
             quorum_kinds: self.quorum_kinds,
             max_age_seconds: self.max_age_seconds,

@@ -25,7 +25,14 @@ pub fn kind_name(k: AttestationKind) -> &'static str {
         AttestationKind::ComputeWork => "compute_work",
         AttestationKind::Valuation => "valuation",
         AttestationKind::PatientActivity => "patient_activity",
+        AttestationKind::Evaluation => "evaluation",
     }
+}
+
+/// Kinds a single signer may not attest: the configured ones, and always `evaluation` (a model's
+/// accuracy sets its standing; one node, perhaps its owner, must not decide it).
+pub fn needs_quorum(config: &Config, kind: AttestationKind) -> bool {
+    kind == AttestationKind::Evaluation || config.quorum_kinds.contains(&kind)
 }
 
 /// Where an accepted attestation goes.
@@ -48,6 +55,7 @@ pub fn expected_contract(
         AttestationKind::Inference => config.escrow.clone(),
         AttestationKind::ComputeWork | AttestationKind::PatientActivity => config.rewards.clone(),
         AttestationKind::Valuation => config.asset_nft.clone(),
+        AttestationKind::Evaluation => config.model_registry.clone(),
         AttestationKind::Matching => Some(env.contract.address.clone()),
     };
     c.ok_or(ContractError::NoConsumer(kind_name(kind)))
@@ -272,7 +280,7 @@ pub fn verify_proof(
     }
     match proof {
         PacketProof::Single { signature } => {
-            if config.quorum_kinds.contains(&a.kind) {
+            if needs_quorum(config, a.kind) {
                 return Err(ContractError::QuorumRequired(kind_name(a.kind)));
             }
             let node = operator_node(&deps.querier, &config.staking, &a.signer)?;

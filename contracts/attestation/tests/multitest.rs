@@ -784,6 +784,7 @@ fn governance_routes_packets_and_config() {
         escrow: None,
         rewards: None,
         asset_nft: None,
+        model_registry: None,
         quorum_threshold: k,
         quorum_kinds: Some(vec![Valuation, Valuation]),
         max_age_seconds: None,
@@ -948,8 +949,9 @@ fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
     valued(&mut s, 1, &valuation_job_id("scanner-1", 4), 140_000, 13).unwrap();
     assert_eq!(
         err(valued(&mut s, 2, &valuation_job_id("scanner-1", 3), 1, 14)),
-        ContractError::StaleValuationRound {
-            token_id: "scanner-1".into(),
+        ContractError::StaleRound {
+            kind: "valuation",
+            subject: "scanner-1".into(),
             round: 3,
             last: 4
         }
@@ -967,7 +969,10 @@ fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
     ] {
         assert_eq!(
             err(valued(&mut s, 1, job, 1, 20)),
-            ContractError::BadValuationJobId(job.into()),
+            ContractError::BadRoundJobId {
+                kind: "valuation",
+                job_id: job.into()
+            },
             "{job}"
         );
     }

@@ -64,6 +64,7 @@ fn setup() -> (Deps, Env) {
         // Patient activity dispatches to rewards (as a message: mock deps do not run it).
         rewards: Some(deps.api.addr_make("rewards").to_string()),
         asset_nft: None,
+        model_registry: None,
         quorum_threshold: 2,
         quorum_kinds: vec![],
         max_age_seconds: 3_600,

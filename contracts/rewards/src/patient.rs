@@ -4,12 +4,12 @@
 
 use bithive_formulas::rpatient::{rpatient, RpatientInputs};
 use bithive_interface::rewards::events as ev;
-use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
+use bithive_interface::rewards::patient_claim::statement as patient_claim_statement;
+use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{
-    to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
+    to_json_binary, Addr, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
-use sha2::{Digest, Sha256};
 
 use crate::error::ContractError;
 use crate::msg::PatientClaim;
@@ -17,41 +17,7 @@ use crate::state::{
     Config, Verifier, ACTIVITIES, CONFIG, MAX_ATTESTATION_AGE, PATIENT, PATIENT_DAY, VERIFIERS,
 };
 
-/// Domain tag of the patient-activity payload.
-pub const PAYLOAD_DOMAIN: &[u8] = b"BITHIVE/PATIENT-ACTIVITY/v1\0";
 pub const MAX_ACTIVITY_ID: usize = 128;
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
-    out.extend_from_slice(s.as_bytes());
-}
-
-fn put_dec(out: &mut Vec<u8>, d: Decimal) {
-    out.extend_from_slice(&d.atomics().u128().to_be_bytes());
-}
-
-/// The attested result hash of a patient claim: sha256 of
-/// `domain || u16 len + patient || u16 len + activity_id || type code u8 || days u32 ||
-///  avalue, cfactor, hconsistency, tmultiplier, padjustment (each the u128 atomics of the
-///  18-decimal value, big-endian)`.
-pub fn payload_hash(patient: &str, activity_id: &str, a: &RpatientInputs) -> Hash32 {
-    let mut out = Vec::with_capacity(128);
-    out.extend_from_slice(PAYLOAD_DOMAIN);
-    put_str(&mut out, patient);
-    put_str(&mut out, activity_id);
-    out.push(a.activity.code());
-    out.extend_from_slice(&a.days.to_be_bytes());
-    for d in [
-        a.avalue,
-        a.cfactor,
-        a.hconsistency,
-        a.tmultiplier,
-        a.padjustment,
-    ] {
-        put_dec(&mut out, d);
-    }
-    Hash32(Sha256::digest(out).into())
-}
 
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
 #[inline(never)]
@@ -132,17 +98,16 @@ pub fn claim(
     }
     // The statement the verifier must have signed, rebuilt from this claim: the patient, the
     // activity and every formula input are bound by the result hash.
-    let attestation = Attestation {
-        chain_id: env.block.chain_id.clone(),
-        contract: env.contract.address.to_string(),
-        job_id: activity_id.clone(),
-        kind: AttestationKind::PatientActivity,
-        result_hash: payload_hash(info.sender.as_str(), &activity_id, &activity),
-        commitments: vec![],
+    let attestation = patient_claim_statement(
+        &env.block.chain_id,
+        env.contract.address.as_str(),
+        info.sender.as_str(),
+        &activity_id,
+        &activity,
+        verifier,
         issued_at,
-        nonce: nonce.u64(),
-        signer: verifier,
-    };
+        nonce.u64(),
+    );
     let api = deps.api;
     attestation
         .verify_with(&signature, |h, s, k| api.secp256k1_verify(h, s, k))
@@ -234,48 +199,4 @@ fn pay(
         .add_attribute(ev::attr::ACTIVITY_ID, activity_id)
         .add_attribute(ev::attr::ACTIVITY, format!("{:?}", activity.activity))
         .add_attribute(ev::attr::AMOUNT, amount))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bithive_formulas::rpatient::ActivityType;
-
-    #[test]
-    fn payload_layout_is_stable() {
-        let a = RpatientInputs {
-            activity: ActivityType::Education,
-            days: 1,
-            avalue: Decimal::percent(150),
-            cfactor: Decimal::one(),
-            hconsistency: Decimal::zero(),
-            tmultiplier: Decimal::one(),
-            padjustment: Decimal::one(),
-        };
-        // The same bytes written out by hand.
-        let mut bytes = b"BITHIVE/PATIENT-ACTIVITY/v1\0".to_vec();
-        bytes.extend_from_slice(&[0, 3]);
-        bytes.extend_from_slice(b"pat");
-        bytes.extend_from_slice(&[0, 2]);
-        bytes.extend_from_slice(b"a1");
-        bytes.push(4);
-        bytes.extend_from_slice(&[0, 0, 0, 1]);
-        for atomics in [
-            1_500_000_000_000_000_000u128,
-            10u128.pow(18),
-            0,
-            10u128.pow(18),
-            10u128.pow(18),
-        ] {
-            bytes.extend_from_slice(&atomics.to_be_bytes());
-        }
-        assert_eq!(bytes.len(), 28 + 5 + 4 + 1 + 4 + 80);
-        let expected: [u8; 32] = Sha256::digest(&bytes).into();
-        assert_eq!(payload_hash("pat", "a1", &a), Hash32(expected));
-        // Any input changes the hash.
-        let mut b = a.clone();
-        b.padjustment = Decimal::percent(101);
-        assert_ne!(payload_hash("pat", "a1", &b), payload_hash("pat", "a1", &a));
-        assert_ne!(payload_hash("pau", "a1", &a), payload_hash("pat", "a1", &a));
-    }
 }

@@ -2,10 +2,10 @@ mod common;
 
 use bithive_formulas::emission::ERA_SECONDS;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
+use bithive_interface::rewards::patient_claim::payload_hash;
 use bithive_rewards::msg::{
     DeveloperResponse, ExecuteMsg, NodeRewardsResponse, PatientClaim, QueryMsg, ReceiveMsg,
 };
-use bithive_rewards::patient::payload_hash;
 use bithive_rewards::ContractError;
 use bithive_signed_attestation::signing::{public_key, sign, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, SignedAttestation};

@@ -630,6 +630,7 @@ impl World {
                     escrow: None,
                     rewards: Some(self.rewards.to_string()),
                     asset_nft: None,
+                    model_registry: None,
                     quorum_threshold: 2,
                     quorum_kinds: vec![AttestationKind::ComputeWork],
                     max_age_seconds: DAY,

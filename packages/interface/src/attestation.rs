@@ -12,6 +12,9 @@ pub struct InstantiateMsg {
     pub escrow: Option<String>,
     pub rewards: Option<String>,
     pub asset_nft: Option<String>,
+    /// The model registry (evaluations set a model's held-out accuracy).
+    #[serde(default)]
+    pub model_registry: Option<String>,
     /// K: signatures a quorum attestation needs (1..=100).
     pub quorum_threshold: u32,
     /// Kinds a single signer may not attest (they need a quorum).
@@ -106,6 +109,8 @@ pub enum ExecuteMsg {
         escrow: Option<String>,
         rewards: Option<String>,
         asset_nft: Option<String>,
+        #[serde(default)]
+        model_registry: Option<String>,
         quorum_threshold: Option<u32>,
         quorum_kinds: Option<Vec<AttestationKind>>,
         max_age_seconds: Option<u64>,
@@ -181,6 +186,40 @@ pub fn parse_valuation_job_id(job_id: &str) -> Option<(&str, u64)> {
         return None;
     }
     Some((token_id, round.parse().ok()?))
+}
+
+/// Payload of an `evaluation` attestation (always a quorum): the attestors scored the model on
+/// a held-out set and the attestation contract sets the result as the model's accuracy in the
+/// registry. Its `job_id` is [`evaluation_job_id`]`(model id, round)`; its `result_hash` commits
+/// to the evaluation report (model, held-out set, every prediction) and becomes the model's
+/// `evaluation` reference.
+#[cw_serde]
+pub struct EvaluationPayload {
+    /// Held-out accuracy in [0, 1] (balanced accuracy for classifiers).
+    pub accuracy: Decimal,
+    /// sha256 (hex) of the held-out set.
+    pub dataset: String,
+    /// Rows scored.
+    pub samples: u32,
+}
+
+/// `job_id` of the `round`-th evaluation of registry model `model_id` (`"<model id>#<round>"`,
+/// as [`valuation_job_id`]): each round is accepted once and only above the model's last
+/// accepted round, so a model is re-scored when its held-out set changes and never rolled back.
+pub fn evaluation_job_id(model_id: u64, round: u64) -> String {
+    valuation_job_id(&model_id.to_string(), round)
+}
+
+/// The (model id, round) of an evaluation `job_id`; `None` unless it is exactly what
+/// [`evaluation_job_id`] builds (canonical decimal model id and round >= 1).
+pub fn parse_evaluation_job_id(job_id: &str) -> Option<(u64, u64)> {
+    let (model, round) = parse_valuation_job_id(job_id)?;
+    let canonical =
+        (model == "0" || !model.starts_with('0')) && model.bytes().all(|b| b.is_ascii_digit());
+    if !canonical {
+        return None;
+    }
+    Some((model.parse().ok()?, round))
 }
 
 /// How a forwarded attestation proves itself to the receiving chain.
@@ -266,6 +305,10 @@ pub enum QueryMsg {
     /// yet); the next valuation attestation names a higher round.
     #[returns(u64)]
     ValuationRound { token_id: String },
+    /// Last accepted evaluation round of registry model `model_id` on the configured model
+    /// registry (0: none yet); the next evaluation attestation names a higher round.
+    #[returns(u64)]
+    EvaluationRound { model_id: u64 },
 }
 
 #[cw_serde]
@@ -290,6 +333,9 @@ pub struct Config {
     pub escrow: Option<Addr>,
     pub rewards: Option<Addr>,
     pub asset_nft: Option<Addr>,
+    /// Consumer of `evaluation` attestations (absent in configs stored before it existed).
+    #[serde(default)]
+    pub model_registry: Option<Addr>,
     pub quorum_threshold: u32,
     pub quorum_kinds: Vec<AttestationKind>,
     pub max_age_seconds: u64,
@@ -457,3 +503,20 @@ crate::helpers::contract_helper!(
     ExecuteMsg,
     QueryMsg
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evaluation_job_ids_round_trip_and_refuse_non_canonical_forms() {
+        assert_eq!(evaluation_job_id(7, 1), "7#1");
+        assert_eq!(parse_evaluation_job_id("7#1"), Some((7, 1)));
+        assert_eq!(parse_evaluation_job_id("0#3"), Some((0, 3)));
+        for bad in [
+            "07#1", "7#0", "7#01", "x#1", "#1", "7", "7#", "-7#1", "7#1#2", " 7#1",
+        ] {
+            assert_eq!(parse_evaluation_job_id(bad), None, "{bad}");
+        }
+    }
+}

@@ -389,3 +389,121 @@ crate::helpers::contract_helper!(
     ExecuteMsg,
     QueryMsg
 );
+
+/// The statement a verifier signs for a patient's `claim_patient`, and how the contract rebuilds
+/// it: one definition, so the contract, the signing CLI and the tests cannot drift apart.
+pub mod patient_claim {
+    use bithive_formulas::rpatient::RpatientInputs;
+    use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
+    use cosmwasm_std::Decimal;
+    use sha2::{Digest, Sha256};
+
+    /// Domain tag of the patient-activity payload.
+    pub const PAYLOAD_DOMAIN: &[u8] = b"BITHIVE/PATIENT-ACTIVITY/v1\0";
+
+    fn put_str(out: &mut Vec<u8>, s: &str) {
+        // Strings longer than u16::MAX are cut at the length prefix's range, so the prefix
+        // always states the bytes that follow (an activity id is at most 128 bytes anyway).
+        let s = &s.as_bytes()[..s.len().min(u16::MAX as usize)];
+        out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+        out.extend_from_slice(s);
+    }
+
+    fn put_dec(out: &mut Vec<u8>, d: Decimal) {
+        out.extend_from_slice(&d.atomics().u128().to_be_bytes());
+    }
+
+    /// The attested result hash of a patient claim: sha256 of
+    /// `domain || u16 len + patient || u16 len + activity_id || type code u8 || days u32 ||
+    ///  avalue, cfactor, hconsistency, tmultiplier, padjustment (each the u128 atomics of the
+    ///  18-decimal value, big-endian)`.
+    pub fn payload_hash(patient: &str, activity_id: &str, a: &RpatientInputs) -> Hash32 {
+        let mut out = Vec::with_capacity(128);
+        out.extend_from_slice(PAYLOAD_DOMAIN);
+        put_str(&mut out, patient);
+        put_str(&mut out, activity_id);
+        out.push(a.activity.code());
+        out.extend_from_slice(&a.days.to_be_bytes());
+        for d in [
+            a.avalue,
+            a.cfactor,
+            a.hconsistency,
+            a.tmultiplier,
+            a.padjustment,
+        ] {
+            put_dec(&mut out, d);
+        }
+        Hash32(Sha256::digest(out).into())
+    }
+
+    /// The attestation a verifier signs so that `patient` may claim `activity_id` from the
+    /// rewards contract `contract` on `chain_id`: the patient, the activity and every formula
+    /// input are bound by its result hash.
+    #[allow(clippy::too_many_arguments)]
+    pub fn statement(
+        chain_id: &str,
+        contract: &str,
+        patient: &str,
+        activity_id: &str,
+        activity: &RpatientInputs,
+        verifier: PubKey33,
+        issued_at: u64,
+        nonce: u64,
+    ) -> Attestation {
+        Attestation {
+            chain_id: chain_id.to_string(),
+            contract: contract.to_string(),
+            job_id: activity_id.to_string(),
+            kind: AttestationKind::PatientActivity,
+            result_hash: payload_hash(patient, activity_id, activity),
+            commitments: vec![],
+            issued_at,
+            nonce,
+            signer: verifier,
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use bithive_formulas::rpatient::ActivityType;
+
+        #[test]
+        fn payload_layout_is_stable() {
+            let a = RpatientInputs {
+                activity: ActivityType::Education,
+                days: 1,
+                avalue: Decimal::percent(150),
+                cfactor: Decimal::one(),
+                hconsistency: Decimal::zero(),
+                tmultiplier: Decimal::one(),
+                padjustment: Decimal::one(),
+            };
+            // The same bytes written out by hand.
+            let mut bytes = b"BITHIVE/PATIENT-ACTIVITY/v1\0".to_vec();
+            bytes.extend_from_slice(&[0, 3]);
+            bytes.extend_from_slice(b"pat");
+            bytes.extend_from_slice(&[0, 2]);
+            bytes.extend_from_slice(b"a1");
+            bytes.push(4);
+            bytes.extend_from_slice(&[0, 0, 0, 1]);
+            for atomics in [
+                1_500_000_000_000_000_000u128,
+                10u128.pow(18),
+                0,
+                10u128.pow(18),
+                10u128.pow(18),
+            ] {
+                bytes.extend_from_slice(&atomics.to_be_bytes());
+            }
+            assert_eq!(bytes.len(), 28 + 5 + 4 + 1 + 4 + 80);
+            let expected: [u8; 32] = Sha256::digest(&bytes).into();
+            assert_eq!(payload_hash("pat", "a1", &a), Hash32(expected));
+            // Any input changes the hash.
+            let mut b = a.clone();
+            b.padjustment = Decimal::percent(101);
+            assert_ne!(payload_hash("pat", "a1", &b), payload_hash("pat", "a1", &a));
+            assert_ne!(payload_hash("pau", "a1", &a), payload_hash("pat", "a1", &a));
+        }
+    }
+}

@@ -175,6 +175,9 @@ pub enum AttestationKind {
     Valuation,
     /// A patient healthcare activity confirmed by an institution.
     PatientActivity,
+    /// A model's held-out accuracy, scored by attestors (always a quorum: an owner grading its
+    /// own model is what the kind exists to prevent).
+    Evaluation,
 }
 
 impl AttestationKind {
@@ -186,6 +189,7 @@ impl AttestationKind {
             AttestationKind::ComputeWork => 3,
             AttestationKind::Valuation => 4,
             AttestationKind::PatientActivity => 5,
+            AttestationKind::Evaluation => 6,
         }
     }
 }

@@ -405,6 +405,7 @@ impl World {
                 escrow: Some(w.c.escrow.clone()),
                 rewards: Some(w.c.rewards.clone()),
                 asset_nft: Some(w.c.asset_nft.clone()),
+                model_registry: None,
                 quorum_threshold: plan.quorum_threshold,
                 quorum_kinds: plan.quorum_kinds.clone(),
                 max_age_seconds: 3_600,
@@ -650,6 +651,8 @@ impl World {
             AttestationKind::Inference | AttestationKind::Matching => &self.c.escrow,
             AttestationKind::ComputeWork | AttestationKind::PatientActivity => &self.c.rewards,
             AttestationKind::Valuation => &self.c.asset_nft,
+            // This world has no model registry: evaluations are refused for want of a consumer.
+            AttestationKind::Evaluation => &self.c.attestation,
         };
         Attestation {
             chain_id: self.chain_id.clone(),

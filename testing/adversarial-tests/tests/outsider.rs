@@ -155,6 +155,7 @@ fn a_stranger_reaches_no_privileged_path() {
             escrow: None,
             rewards: None,
             asset_nft: None,
+            model_registry: None,
             quorum_threshold: Some(1),
             quorum_kinds: Some(vec![]),
             max_age_seconds: None,

@@ -258,7 +258,7 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
                 contract: rewards.clone(),
                 job_id: "visit-2026-0001".into(),
                 kind: AttestationKind::PatientActivity,
-                result_hash: bithive_rewards::patient::payload_hash(
+                result_hash: bithive_rewards::msg::patient_claim::payload_hash(
                     &patient,
                     "visit-2026-0001",
                     &a,

@@ -6,7 +6,7 @@
 
 import { CosmWasmClient, SigningCosmWasmClient, ExecuteResult } from "@cosmjs/cosmwasm-stargate";
 import { Coin, StdFee } from "@cosmjs/amino";
-import { AttestationKind, InstantiateMsg, PeerEndpoint, ExecuteMsg, Hash32, PubKey33, Binary, Signature64, QuorumProof, HexBinary, PacketProof, Attestation, KeySignature, AttestationPacket, QueryMsg, MigrateMsg, NullableAccepted, StoredProof, Accepted, NullableHexBinary, AttestationsResponse, ChannelsResponse, ChannelInfo, Addr, Config, Boolean, NullableOutgoing, PacketStatus, Outgoing, PacketsResponse, NullableString, Uint64 } from "./Attestation.types";
+import { AttestationKind, InstantiateMsg, PeerEndpoint, ExecuteMsg, Hash32, PubKey33, Binary, Signature64, QuorumProof, HexBinary, PacketProof, Attestation, KeySignature, AttestationPacket, QueryMsg, MigrateMsg, NullableAccepted, StoredProof, Accepted, NullableHexBinary, AttestationsResponse, ChannelsResponse, ChannelInfo, Addr, Config, Uint64, Boolean, NullableOutgoing, PacketStatus, Outgoing, PacketsResponse, NullableString } from "./Attestation.types";
 export interface AttestationReadOnlyInterface {
   contractAddress: string;
   config: () => Promise<Config>;
@@ -71,6 +71,11 @@ export interface AttestationReadOnlyInterface {
   }: {
     tokenId: string;
   }) => Promise<Uint64>;
+  evaluationRound: ({
+    modelId
+  }: {
+    modelId: number;
+  }) => Promise<Uint64>;
 }
 export class AttestationQueryClient implements AttestationReadOnlyInterface {
   client: CosmWasmClient;
@@ -89,6 +94,7 @@ export class AttestationQueryClient implements AttestationReadOnlyInterface {
     this.pendingPackets = this.pendingPackets.bind(this);
     this.packet = this.packet.bind(this);
     this.valuationRound = this.valuationRound.bind(this);
+    this.evaluationRound = this.evaluationRound.bind(this);
   }
 
   config = async (): Promise<Config> => {
@@ -219,6 +225,17 @@ export class AttestationQueryClient implements AttestationReadOnlyInterface {
       }
     });
   };
+  evaluationRound = async ({
+    modelId
+  }: {
+    modelId: number;
+  }): Promise<Uint64> => {
+    return this.client.queryContractSmart(this.contractAddress, {
+      evaluation_round: {
+        model_id: modelId
+      }
+    });
+  };
 }
 export interface AttestationInterface extends AttestationReadOnlyInterface {
   contractAddress: string;
@@ -281,6 +298,7 @@ export interface AttestationInterface extends AttestationReadOnlyInterface {
     ibcTimeoutSeconds,
     maxAgeSeconds,
     maxFutureSeconds,
+    modelRegistry,
     quorumKinds,
     quorumThreshold,
     rewards
@@ -291,6 +309,7 @@ export interface AttestationInterface extends AttestationReadOnlyInterface {
     ibcTimeoutSeconds?: number;
     maxAgeSeconds?: number;
     maxFutureSeconds?: number;
+    modelRegistry?: string;
     quorumKinds?: AttestationKind[];
     quorumThreshold?: number;
     rewards?: string;
@@ -424,6 +443,7 @@ export class AttestationClient extends AttestationQueryClient implements Attesta
     ibcTimeoutSeconds,
     maxAgeSeconds,
     maxFutureSeconds,
+    modelRegistry,
     quorumKinds,
     quorumThreshold,
     rewards
@@ -434,6 +454,7 @@ export class AttestationClient extends AttestationQueryClient implements Attesta
     ibcTimeoutSeconds?: number;
     maxAgeSeconds?: number;
     maxFutureSeconds?: number;
+    modelRegistry?: string;
     quorumKinds?: AttestationKind[];
     quorumThreshold?: number;
     rewards?: string;
@@ -446,6 +467,7 @@ export class AttestationClient extends AttestationQueryClient implements Attesta
         ibc_timeout_seconds: ibcTimeoutSeconds,
         max_age_seconds: maxAgeSeconds,
         max_future_seconds: maxFutureSeconds,
+        model_registry: modelRegistry,
         quorum_kinds: quorumKinds,
         quorum_threshold: quorumThreshold,
         rewards

@@ -4,7 +4,7 @@
 * and run the @cosmwasm/ts-codegen generate command to regenerate this file.
 */
 
-export type AttestationKind = "inference" | "matching" | "compute_work" | "valuation" | "patient_activity";
+export type AttestationKind = "inference" | "matching" | "compute_work" | "valuation" | "patient_activity" | "evaluation";
 export interface InstantiateMsg {
   asset_nft?: string | null;
   escrow?: string | null;
@@ -12,6 +12,7 @@ export interface InstantiateMsg {
   ibc_timeout_seconds: number;
   max_age_seconds: number;
   max_future_seconds: number;
+  model_registry?: string | null;
   peers: PeerEndpoint[];
   quorum_kinds: AttestationKind[];
   quorum_threshold: number;
@@ -66,6 +67,7 @@ export type ExecuteMsg = {
     ibc_timeout_seconds?: number | null;
     max_age_seconds?: number | null;
     max_future_seconds?: number | null;
+    model_registry?: string | null;
     quorum_kinds?: AttestationKind[] | null;
     quorum_threshold?: number | null;
     rewards?: string | null;
@@ -167,6 +169,10 @@ export type QueryMsg = {
   valuation_round: {
     token_id: string;
   };
+} | {
+  evaluation_round: {
+    model_id: number;
+  };
 };
 export interface MigrateMsg {}
 export type NullableAccepted = Accepted | null;
@@ -217,12 +223,14 @@ export interface Config {
   ibc_timeout_seconds: number;
   max_age_seconds: number;
   max_future_seconds: number;
+  model_registry?: Addr | null;
   peers: PeerEndpoint[];
   quorum_kinds: AttestationKind[];
   quorum_threshold: number;
   rewards?: Addr | null;
   staking: Addr;
 }
+export type Uint64 = number;
 export type Boolean = boolean;
 export type NullableOutgoing = Outgoing | null;
 export type PacketStatus = ("in_flight" | "delivered" | "timed_out") | {
@@ -242,4 +250,3 @@ export interface PacketsResponse {
   packets: Outgoing[];
 }
 export type NullableString = string | null;
-export type Uint64 = number;

@@ -91,7 +91,7 @@ export type Signature64 = string;
 export type Tier = "t1" | "t2" | "t3" | "t4";
 export type Binary = string;
 export type Hash32 = string;
-export type AttestationKind = "inference" | "matching" | "compute_work" | "valuation" | "patient_activity";
+export type AttestationKind = "inference" | "matching" | "compute_work" | "valuation" | "patient_activity" | "evaluation";
 export type EvidenceProof = {
   single: {
     signature: Signature64;

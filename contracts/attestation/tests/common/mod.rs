@@ -1,6 +1,6 @@
 #![allow(dead_code)]
 //! The attestation contract wired to the real staking, rewards (with vesting), payfi-escrow and
-//! asset-nft contracts in cw-multi-test.
+//! asset-nft contracts and the model registry in cw-multi-test.
 
 use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMsg};
 use bithive_attestation::state::Accepted;
@@ -43,6 +43,7 @@ pub struct Suite {
     pub rewards: Addr,
     pub escrow: Addr,
     pub nft: Addr,
+    pub registry: Addr,
     pub attest: Addr,
     pub nodes: Vec<Addr>,
     pub chain_id: String,
@@ -272,6 +273,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
                 escrow: Some(escrow.to_string()),
                 rewards: Some(rewards.to_string()),
                 asset_nft: Some(nft.to_string()),
+                model_registry: None,
                 quorum_threshold: k,
                 quorum_kinds,
                 max_age_seconds: 3_600,
@@ -284,6 +286,45 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
             Some(gov.to_string()),
         )
         .unwrap();
+    // The registry takes accuracies from the attestation contract (its evaluator) only.
+    let registry_id = app.store_code(Box::new(ContractWrapper::new(
+        bithive_model_registry::contract::execute,
+        bithive_model_registry::contract::instantiate,
+        bithive_model_registry::contract::query,
+    )));
+    let registry = app
+        .instantiate_contract(
+            registry_id,
+            gov.clone(),
+            &bithive_interface::model_registry::InstantiateMsg {
+                admin: None,
+                evaluator: Some(attest.to_string()),
+                escrow: Some(escrow.to_string()),
+                price_asset: bithive_interface::model_registry::AssetInfo::Native(DENOM.into()),
+            },
+            &[],
+            "registry",
+            None,
+        )
+        .unwrap();
+    app.execute_contract(
+        gov.clone(),
+        attest.clone(),
+        &ExecuteMsg::UpdateConfig {
+            governance: None,
+            escrow: None,
+            rewards: None,
+            asset_nft: None,
+            model_registry: Some(registry.to_string()),
+            quorum_threshold: None,
+            quorum_kinds: None,
+            max_age_seconds: None,
+            max_future_seconds: None,
+            ibc_timeout_seconds: None,
+        },
+        &[],
+    )
+    .unwrap();
     // Wire the consumers: the attestation contract takes the reporter and valuer roles.
     let wire: [(&Addr, serde_json::Value); 4] = [
         (
@@ -316,6 +357,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
         rewards,
         escrow,
         nft,
+        registry,
         attest,
         nodes,
         chain_id,
@@ -385,6 +427,7 @@ impl Suite {
             AttestationKind::Inference => &self.escrow,
             AttestationKind::ComputeWork | AttestationKind::PatientActivity => &self.rewards,
             AttestationKind::Valuation => &self.nft,
+            AttestationKind::Evaluation => &self.registry,
             _ => &self.attest,
         };
         Attestation {
