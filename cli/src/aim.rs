@@ -12,7 +12,10 @@
 //!    content id, opens it with the node's model key in memory, checks it against the registered
 //!    sha256, runs and attests it; after the dispute window the escrow pays the institute its
 //!    price and the node the rest, and the registry counts the job with the Tscore the
-//!    attestation carried (jobs served, mean Tscore). A
+//!    attestation carried (jobs served, mean Tscore). The model's held-out accuracy is then
+//!    measured by the attestors: each opens the sealed model with its own key in memory and
+//!    scores it on the shipped held-out rows; their quorum `evaluation` attestation sets it in
+//!    the registry, while the owner's own grade and one attestor's alone are refused. A
 //!    job on a model whose sealed file is not the registered hash is refused by the relayer, not
 //!    run. When an attestor leaves the allowed set (governance withdraws its compliance), the
 //!    institute seals the model again to the new set and re-keys the record: the node that left
@@ -36,7 +39,12 @@ use bithive_content_store::model::{open_model, ModelFiles};
 use bithive_content_store::record::{key_header, open_record, seal_record};
 use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
 use bithive_dgkbe::RoaringBitmap;
+use bithive_inference::evaluation::{evaluate, HeldOutSet};
 use bithive_inference::manifest::Manifest;
+use bithive_interface::attestation::{
+    evaluation_job_id, EvaluationPayload, ExecuteMsg as AttestationMsg, KeySignature,
+    QueryMsg as AttestationQuery, QuorumProof,
+};
 use bithive_interface::data_vault::{
     self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
     QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
@@ -48,6 +56,9 @@ use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
 use bithive_interface::WASM_EVENT;
+use bithive_signed_attestation::{
+    payload_hash, signing, Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER,
+};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, HexBinary, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
@@ -59,6 +70,8 @@ use crate::platform::{
     Platform, DAY,
 };
 
+/// The shipped held-out rows (and true labels) of the breast cancer models, beside them.
+const HELD_OUT_SET: &str = "bc_test_vectors.json";
 /// The model the institute publishes (one of the shipped ONNX models).
 pub const MODEL: &str = "bc_logreg";
 /// Its price per inference: 1 BTT.
@@ -83,6 +96,12 @@ pub struct AimReport {
     pub jobs_served: u64,
     pub mean_tscore: Option<Decimal>,
     pub unregistered_refused: String,
+    /// The held-out accuracy a quorum of attestors attested, and how many signed it.
+    pub accuracy: Option<Decimal>,
+    pub evaluators: usize,
+    /// Why the owner's own grade and one attestor's lone evaluation were refused.
+    pub owner_grade_refused: String,
+    pub lone_grade_refused: String,
     /// Why the relayer refused a job on a model registered with another file's hash.
     pub mismatch_refused: String,
     /// Nodes the model was sealed to at publication, and after the re-key.
@@ -531,6 +550,196 @@ pub async fn settle(
         btt(fee),
         r.jobs_served,
         r.mean_tscore.map_or("-".into(), |t| t.to_string())
+    ));
+    Ok(())
+}
+
+/// Where the shipped held-out rows of `MODEL` are: beside its manifest.
+fn held_out_set(p: &Platform) -> Result<HeldOutSet, DemoError> {
+    let engine = ctx!(
+        bithive_inference::EngineConfig::load(&p.opts.inference_config),
+        "inference config"
+    )?;
+    let dir = engine
+        .models
+        .first()
+        .and_then(|e| e.manifest.parent().map(|d| d.to_path_buf()))
+        .ok_or_else(|| fail("held-out set")(&"the inference config lists no model"))?;
+    let bytes = ctx!(std::fs::read(dir.join(HELD_OUT_SET)), "held-out set")?;
+    ctx!(HeldOutSet::parse(&bytes), "held-out set")
+}
+
+/// Step 1b: the model's held-out accuracy (the E term of Tscore) is measured by the attestors,
+/// not claimed by its owner. Each attestor fetches the sealed model by its content id, opens it
+/// with its own model key in memory, checks it against the registered sha256, scores it on the
+/// shipped held-out rows and computes the evaluation report; they agree on one report, a
+/// quorum of them signs an `evaluation` attestation, and the attestation contract sets the
+/// accuracy in the registry. The owner's own grade and one attestor's lone evaluation are
+/// refused.
+pub async fn evaluate_model(
+    p: &Platform,
+    store: &LocalStore,
+    keys: &ModelKeys,
+    r: &mut AimReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let c = &p.deployment.contracts;
+    let record = model_record(p, r.model_id).await?;
+    let cid: Cid = ctx!(record.model.content_id.parse(), "content id")?;
+    let sealed = ctx!(store.get(&cid).await, "fetch the sealed model")?;
+    let set = held_out_set(p)?;
+    let mut config = ctx!(
+        bithive_inference::EngineConfig::load(&p.opts.inference_config),
+        "inference config"
+    )?;
+    config.models.clear();
+    let mut reports = Vec::new();
+    for (attestor, _) in &p.attestors {
+        let i = keys
+            .index_of(attestor.address())
+            .ok_or_else(|| fail("evaluation")(&"an attestor has no model key"))?;
+        let mut key = keys.key_of(i)?;
+        let files = ctx!(
+            open_model(&sealed, MODEL, &mut key, keys.public_params()),
+            "an attestor opens the model"
+        )?;
+        let manifest = ctx!(Manifest::parse(&files.manifest), "model manifest")?;
+        if manifest.sha256 != record.model.onnx_sha256 {
+            return Err(fail("evaluation")(
+                &"the sealed model is not the registered one",
+            ));
+        }
+        let mut engine = ctx!(
+            bithive_inference::Engine::start(config.clone()),
+            "inference engine"
+        )?;
+        ctx!(
+            engine.register_bytes(manifest, &files.onnx, &format!("content:{cid}")),
+            "serve the opened model"
+        )?;
+        let engine = std::sync::Arc::new(engine);
+        let scored = evaluate(&engine, MODEL, &set).await;
+        engine.shutdown();
+        reports.push(ctx!(scored, "evaluation")?);
+    }
+    let first = reports
+        .first()
+        .ok_or_else(|| fail("evaluation")(&"no attestor"))?;
+    if reports.iter().any(|e| e != first) {
+        return Err(fail("evaluation")(&"the attestors' reports differ"));
+    }
+    let payload = ctx!(
+        serde_json::to_vec(&EvaluationPayload {
+            accuracy: first.balanced_accuracy,
+            dataset: set.sha256_hex(),
+            samples: first.samples(),
+        }),
+        "evaluation payload"
+    )?;
+    let last: u64 = query(
+        &p.gov,
+        &c.attestation,
+        &AttestationQuery::EvaluationRound {
+            model_id: r.model_id,
+        },
+        "evaluation round",
+    )
+    .await?;
+    let now = ctx!(p.gov.rpc().latest_block_time().await, "block time")?;
+    let statement = |signer: PubKey33| -> Result<Attestation, DemoError> {
+        Ok(Attestation {
+            chain_id: p.chain_id.clone(),
+            contract: c.model_registry.clone(),
+            job_id: evaluation_job_id(r.model_id, last + 1),
+            kind: AttestationKind::Evaluation,
+            result_hash: Hash32(first.report_hash()),
+            commitments: vec![payload_hash(AttestationKind::Evaluation, &payload)],
+            issued_at: now,
+            nonce: crate::platform::random_nonce()?,
+            signer,
+        })
+    };
+
+    // The owner grades its own model: only the evaluator (the attestation contract) may.
+    r.owner_grade_refused = expect_refused(
+        &p.institute,
+        &c.model_registry,
+        &registry::ExecuteMsg::SetAccuracy {
+            model_id: r.model_id,
+            accuracy: Decimal::one(),
+            evaluation: "self-graded".into(),
+        },
+        &[],
+        "the owner sets its own accuracy",
+        "evaluator only",
+    )
+    .await?;
+    // One attestor alone, however bonded: evaluations need a quorum.
+    let (lone, lone_key) = &p.attestors[0];
+    let solo = ctx!(
+        signing::sign(
+            statement(signing::public_key(lone_key.k256()))?,
+            lone_key.k256()
+        ),
+        "attestor signature"
+    )?;
+    r.lone_grade_refused = expect_refused(
+        lone,
+        &c.attestation,
+        &AttestationMsg::Submit {
+            attestation: solo.attestation,
+            signature: solo.signature,
+            payload: Some(Binary::from(payload.clone())),
+        },
+        &[],
+        "one attestor grades the model",
+        "need a quorum",
+    )
+    .await?;
+
+    let att = statement(QUORUM_SIGNER)?;
+    let signatures = p
+        .attestors
+        .iter()
+        .map(|(_, key)| {
+            let (key, signature) = ctx!(
+                signing::sign_as_quorum_member(&att, key.k256()),
+                "attestor signature"
+            )?;
+            Ok(KeySignature { key, signature })
+        })
+        .collect::<Result<Vec<_>, DemoError>>()?;
+    r.evaluators = signatures.len();
+    exec(
+        &p.gov,
+        &c.attestation,
+        &AttestationMsg::SubmitQuorum {
+            attestation: att,
+            proof: QuorumProof::Secp256k1 { signatures },
+            payload: Some(Binary::from(payload)),
+        },
+        "attest the evaluation",
+    )
+    .await?;
+    let graded = model_record(p, r.model_id).await?;
+    let report = hex::encode(first.report_hash());
+    if graded.model.accuracy != Some(first.balanced_accuracy)
+        || graded.model.evaluation.as_deref() != Some(report.as_str())
+    {
+        return Err(fail("evaluation")(&format!(
+            "the registry holds accuracy {:?} from {:?}, the quorum attested {} from {report}",
+            graded.model.accuracy, graded.model.evaluation, first.balanced_accuracy
+        )));
+    }
+    r.accuracy = graded.model.accuracy;
+    progress(&format!(
+        "{} attestors each opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {} (report {}…); their quorum attestation set it in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
+        r.evaluators,
+        first.samples(),
+        first.balanced_accuracy,
+        &report[..16],
+        r.owner_grade_refused,
+        r.lone_grade_refused
     ));
     Ok(())
 }

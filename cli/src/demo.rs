@@ -559,12 +559,13 @@ async fn story(
     let model_job =
         crate::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
     crate::aim::settle(p, model_job, &mut aim, progress).await?;
+    crate::aim::evaluate_model(p, &store, model_keys, &mut aim, progress).await?;
     crate::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
     crate::aim::records_and_queries(p, &store, &mut aim, progress).await?;
     report.row(
         "model registry",
         format!(
-            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served, mean Tscore {}; re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
+            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served, mean Tscore {}; held-out accuracy {} attested by {} attestors (the owner's own grade refused); re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
             crate::aim::MODEL,
             aim.model_id,
             aim.sealed_to,
@@ -572,6 +573,8 @@ async fn story(
             crate::aim::btt(aim.node_paid),
             aim.jobs_served,
             aim.mean_tscore.map_or("-".into(), |t| t.to_string()),
+            aim.accuracy.map_or("-".into(), |a| a.to_string()),
+            aim.evaluators,
             aim.rekeyed_to
         ),
     );

@@ -609,6 +609,7 @@ pub async fn deploy(
                 escrow: Some(d.contracts.payfi_escrow.clone()),
                 rewards: Some(d.contracts.rewards.clone()),
                 asset_nft: Some(d.contracts.asset_nft.clone()),
+                model_registry: None,
                 quorum_threshold: a.quorum_threshold,
                 quorum_kinds: a.quorum_kinds.clone(),
                 max_age_seconds: a.max_age_seconds,
@@ -718,6 +719,22 @@ pub async fn deploy(
             &d.contracts.asset_nft,
             to_value(&bithive_interface::asset_nft::ExecuteMsg::AddValuer {
                 valuer: attest.clone(),
+            })?,
+        ),
+        (
+            "the attestation contract sets model accuracies (quorum evaluations) in the registry",
+            &d.contracts.attestation,
+            to_value(&bithive_interface::attestation::ExecuteMsg::UpdateConfig {
+                governance: None,
+                escrow: None,
+                rewards: None,
+                asset_nft: None,
+                model_registry: Some(d.contracts.model_registry.clone()),
+                quorum_threshold: None,
+                quorum_kinds: None,
+                max_age_seconds: None,
+                max_future_seconds: None,
+                ibc_timeout_seconds: None,
             })?,
         ),
     ];

@@ -11,6 +11,7 @@ pub mod batcher;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod evaluation;
 pub mod input;
 pub mod manifest;
 pub mod registry;

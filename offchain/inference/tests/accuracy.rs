@@ -85,3 +85,39 @@ async fn held_out_vectors_match_python_onnxruntime() {
     }
     engine.shutdown();
 }
+
+/// The attestors' held-out evaluation of each shipped classifier gives Python's predictions and
+/// scikit-learn's balanced accuracy (the manifests' evidence), and the same report every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_out_evaluation_matches_scikit_learn_balanced_accuracy() {
+    use bithive_inference::evaluation::{evaluate, HeldOutSet};
+    let bytes = std::fs::read(common::models_dir().join("bc_test_vectors.json")).unwrap();
+    let set = HeldOutSet::parse(&bytes).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let names = ["bc_gbt", "bc_logreg", "bc_mlp"];
+    let engine = Arc::new(Engine::with_runtime(
+        common::runtime(),
+        common::config(&names),
+    ));
+    for name in names {
+        let e = evaluate(&engine, name, &set).await.unwrap();
+        let python: Vec<u32> = serde_json::from_value(v["models"][name]["labels"].clone()).unwrap();
+        assert_eq!(e.predictions, python, "{name}");
+        let sklearn = v["models"][name]["balanced_accuracy"].as_f64().unwrap();
+        let ours: f64 = e.balanced_accuracy.to_string().parse().unwrap();
+        assert!(
+            (ours - sklearn).abs() < 1e-15,
+            "{name}: {ours} vs {sklearn}"
+        );
+        assert_eq!(e.samples(), 143);
+        assert_eq!(e.dataset_sha256, set.sha256);
+        // Deterministic: a second run gives the same report.
+        let again = evaluate(&engine, name, &set).await.unwrap();
+        assert_eq!(again.report_hash(), e.report_hash(), "{name}");
+    }
+    // A set whose labels are not the model's is refused before anything runs.
+    let mut other = set.clone();
+    other.labels = vec!["x".into(), "y".into()];
+    assert!(evaluate(&engine, "bc_logreg", &other).await.is_err());
+    engine.shutdown();
+}
