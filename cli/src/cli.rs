@@ -50,6 +50,9 @@ pub enum Command {
     Ibc(IbcCommand),
     /// Serve the web app (web/dist) with deployment.json, forwarding /rpc to the chain
     Web(WebArgs),
+    /// Rewards tools: a verifier's signed patient activity claim
+    #[command(subcommand)]
+    Rewards(crate::rewards::RewardsCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
 }

@@ -9,5 +9,6 @@ pub mod ibc;
 pub mod model_keys;
 pub mod platform;
 pub mod research;
+pub mod rewards;
 pub mod wallet;
 pub mod web;

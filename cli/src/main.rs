@@ -9,7 +9,7 @@ use bithive_cli::cli::{
     ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs, DevnetCommand, IbcCommand, IbcFilesArgs,
     RelayerCommand, WebArgs,
 };
-use bithive_cli::{demo, deploy, ibc, wallet, web};
+use bithive_cli::{demo, deploy, ibc, rewards, wallet, web};
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -32,6 +32,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Web(args) => run_web(&args),
+        Command::Rewards(cmd) => rewards::run(&cmd),
         Command::Completions(c) => {
             c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());
             Ok(())

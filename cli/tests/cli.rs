@@ -26,6 +26,7 @@ fn help_on_every_subcommand() {
         &["keys", "show"],
         &["completions"],
         &["web"],
+        &["rewards", "sign-patient-claim"],
     ] {
         assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
     }

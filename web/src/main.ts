@@ -6,6 +6,7 @@ import { h, short } from "./ui";
 import { walletScreen } from "./screens/wallet";
 import { networkScreen } from "./screens/network";
 import { patientScreen } from "./screens/patient";
+import { researcherScreen } from "./screens/researcher";
 import { operatorScreen } from "./screens/operator";
 import { investorScreen } from "./screens/investor";
 
@@ -15,7 +16,7 @@ export interface Screen {
   render(chain: Chain): Promise<HTMLElement>;
 }
 
-const screens: Screen[] = [walletScreen, networkScreen, patientScreen, operatorScreen, investorScreen];
+const screens: Screen[] = [walletScreen, networkScreen, patientScreen, researcherScreen, operatorScreen, investorScreen];
 
 async function boot() {
   const main = document.getElementById("main")!;

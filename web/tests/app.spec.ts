@@ -9,11 +9,17 @@ import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { GasPrice } from "@cosmjs/stargate";
 import { toUtf8 } from "@cosmjs/encoding";
 import { gzipSync } from "node:zlib";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { injectWallet, type TestWallet } from "./wallet";
-import { TestNode, operatorPop } from "./node";
+import { TestNode, operatorPop, payloadHash, type AttestationMsg } from "./node";
+import type { ExecuteMsg as RewardsExecuteMsg } from "../src/contracts/Rewards.types";
+import type { ExecuteMsg as StakingExecuteMsg } from "../src/contracts/Staking.types";
+import type { ExecuteMsg as TokenExecuteMsg } from "../src/contracts/Token.types";
+import type { ExecuteMsg as AttestationExecuteMsg } from "../src/contracts/Attestation.types";
+import type { ExecuteMsg as EmissionExecuteMsg } from "../src/contracts/Emission.types";
 
 const URL_ = () => process.env.BITHIVE_WEB_URL!.replace(/\/$/, "");
 const dep = () => JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
@@ -204,15 +210,25 @@ test("network: emission against the halving schedule, supply as on chain", async
   await axe(page, "network");
 });
 
+// The node account of global-setup, registered in staking once: it runs the patients' inference
+// jobs and the researchers' matching (the tests run serially in one worker).
+let registeredNode: TestNode | undefined;
+async function testNode(): Promise<TestNode> {
+  if (registeredNode) return registeredNode;
+  const d = dep();
+  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_NODE_MNEMONIC!, { prefix: "bithive" });
+  const [acc] = await wallet.getAccounts();
+  const client = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!, wallet, { gasPrice: GasPrice.fromString("0.025ubhive") });
+  const node = await TestNode.create(acc.address, client);
+  await node.register(d.chain_id, d.contracts.staking);
+  registeredNode = node;
+  return node;
+}
+
 test.describe("patient", () => {
   let node: TestNode;
   test.beforeAll(async () => {
-    const d = dep();
-    const wallet = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_NODE_MNEMONIC!, { prefix: "bithive" });
-    const [acc] = await wallet.getAccounts();
-    const client = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!, wallet, { gasPrice: GasPrice.fromString("0.025ubhive") });
-    node = await TestNode.create(acc.address, client);
-    await node.register(d.chain_id, d.contracts.staking);
+    node = await testNode();
   });
 
   test("pays a job in BTT through the escrow and follows it until the attestation lands", async ({ page }) => {
@@ -287,6 +303,143 @@ test.describe("patient", () => {
     expect((await chain.getSequence(w.address)).sequence).toBe(seq);
     expect(await cw20(d.contracts.btt, w.address)).toBe(before);
   });
+
+  test("claims an activity reward its verifier signed with `bithive rewards sign-patient-claim`, once", async ({ page }) => {
+    const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+    const d = dep();
+    // The institution signs a check-up worth Rpatient = 320 x 1 + 0 x 1 x 1 = 320 BTT (within a
+    // check-up's 200-600), dated by the chain's clock: the devnet's is days ahead of this one.
+    const issued = Math.floor(new Date((await chain.getBlock()).header.time).getTime() / 1000);
+    const activityId = `clinic-7/checkup/${Date.now()}`;
+    const signed = spawnSync(process.env.BITHIVE_BIN!, ["rewards", "sign-patient-claim",
+      "--key", process.env.BITHIVE_VERIFIER_KEY!, "--keyring", process.env.BITHIVE_KEYRING!,
+      "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--patient", w.address, "--activity-id", activityId,
+      "--activity", "checkup", "--avalue", "320", "--issued-at", String(issued)], { encoding: "utf8" });
+    expect(signed.status, signed.stderr).toBe(0);
+    expect(signed.stderr).toContain("320 BTT");
+    const claimJson = signed.stdout.trim();
+    const claim = JSON.parse(claimJson);
+    expect(claim.activity_id).toBe(activityId);
+    expect(await chain.queryContractSmart(d.contracts.rewards, { verifier: { pubkey: claim.verifier } })).toEqual({ institution: "Web test clinic", active: true });
+
+    await open(page, "patient");
+    await connect(page, w);
+    const before = BigInt(await cw20(d.contracts.btt, w.address));
+    const pool = await chain.queryContractSmart(d.contracts.rewards, { patient_pool: {} });
+
+    // A claim the same verifier made out to another patient: the contract refuses it for this
+    // account, the page says why, nothing changes.
+    const other = spawnSync(process.env.BITHIVE_BIN!, ["rewards", "sign-patient-claim",
+      "--key", process.env.BITHIVE_VERIFIER_KEY!, "--keyring", process.env.BITHIVE_KEYRING!,
+      "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--patient", await fresh(), "--activity-id", `${activityId}-other`,
+      "--activity", "checkup", "--avalue", "320", "--issued-at", String(issued)], { encoding: "utf8" });
+    expect(other.status, other.stderr).toBe(0);
+    const seq0 = (await chain.getSequence(w.address)).sequence;
+    await page.getByTestId("claim-json").fill(other.stdout.trim());
+    await page.getByTestId("claim-submit").click();
+    await expect(page.getByTestId("claim-status")).toHaveAttribute("data-state", "failed");
+    await expect(page.getByTestId("claim-status")).toContainText("this claim is not made out to your account");
+    expect((await chain.getSequence(w.address)).sequence).toBe(seq0);
+    expect(BigInt(await cw20(d.contracts.btt, w.address))).toBe(before);
+
+    await page.getByTestId("claim-json").fill(claimJson);
+    await page.getByTestId("claim-submit").click();
+    await expect(page.getByTestId("claim-status")).toHaveAttribute("data-state", "included");
+    await expect(page.getByTestId("claim-paid")).toHaveText(`320 BTT paid to you for activity "${activityId}".`);
+    expect(BigInt(await cw20(d.contracts.btt, w.address))).toBe(before + 320_000_000n);
+    const poolAfter = await chain.queryContractSmart(d.contracts.rewards, { patient_pool: {} });
+    expect(BigInt(poolAfter.balance)).toBe(BigInt(pool.balance) - 320_000_000n);
+    expect(await chain.queryContractSmart(d.contracts.rewards, { activity: { activity_id: activityId } })).not.toBeNull();
+    await shot(page, "patient-claim");
+    await axe(page, "patient after a claim");
+
+    // The same claim again: refused before the wallet is asked, nothing changes.
+    const seq = (await chain.getSequence(w.address)).sequence;
+    const signs = w.calls.filter((c) => c === "signDirect").length;
+    const after = await cw20(d.contracts.btt, w.address);
+    await page.getByTestId("claim-json").fill(claimJson);
+    await page.getByTestId("claim-submit").click();
+    await expect(page.getByTestId("claim-status")).toHaveAttribute("data-state", "failed");
+    await expect(page.getByTestId("claim-status")).toContainText(`activity "${activityId}" was already rewarded`);
+    await expect(page.getByTestId("claim-paid")).toHaveText("");
+    expect(w.calls.filter((c) => c === "signDirect").length).toBe(signs);
+    expect((await chain.getSequence(w.address)).sequence).toBe(seq);
+    expect(await cw20(d.contracts.btt, w.address)).toBe(after);
+    expect((await chain.queryContractSmart(d.contracts.rewards, { patient_pool: {} })).balance).toBe(poolAfter.balance);
+
+    // Sent anyway (a page that skipped the check): the contract itself refuses it.
+    const client = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!,
+      await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_USER_MNEMONIC!, { prefix: "bithive" }), { gasPrice: GasPrice.fromString("0.025ubhive") });
+    const again: RewardsExecuteMsg = { claim_patient: { claim } };
+    await expect(client.execute(w.address, d.contracts.rewards, again, "auto")).rejects.toThrow(/already rewarded/);
+    expect(await cw20(d.contracts.btt, w.address)).toBe(after);
+  });
+});
+
+test("researcher: pays a research request through the escrow and follows it until the match is attested", async ({ page }) => {
+  const node = await testNode();
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const d = dep();
+  await open(page, "researcher");
+  await expect(page.getByTestId("need-wallet")).toBeVisible();
+  // What the page cannot do yet is said on it.
+  await expect(page.getByTestId("research-limits")).toContainText("blinding service");
+  await connect(page, w);
+
+  // Refused before the wallet is asked: not a sealed request, a node that is not an address.
+  const signs = w.calls.filter((c) => c === "signDirect").length;
+  await page.getByTestId("research-sealed").fill("not base64!");
+  await page.getByTestId("research-node").fill(node.address);
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: the sealed request is not base64");
+  await page.getByTestId("research-sealed").fill(Buffer.alloc(5000, 1).toString("base64"));
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("at most 4096");
+  expect(w.calls.filter((c) => c === "signDirect").length).toBe(signs);
+
+  // Stands in for a research client's sealed request: bytes only the matching node could open
+  // (the test plays that node below).
+  const sealed = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37 + 11) & 0xff)).toString("base64");
+  const id = `research-${Date.now()}`;
+  const before = BigInt(await bhive(w.address));
+  await page.getByTestId("research-id").fill(id);
+  await page.getByTestId("research-sealed").fill(sealed);
+  await page.getByTestId("research-amount").fill("2");
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toHaveAttribute("data-state", "included");
+  const full = `${w.address}/${id}`;
+  const job = await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } });
+  expect(job.model).toBe("bithive-matching-v1");
+  expect(job.input).toBe(sealed);
+  expect(job.amount).toBe("2000000");
+  expect(job.asset).toEqual({ native: "ubhive" });
+  expect(job.node).toBe(node.address);
+  expect(job.status).toBe("open");
+  expect(before - BigInt(await bhive(w.address)) >= 2_000_000n).toBe(true);
+  await expect(page.getByTestId("research-status")).toContainText("open: waiting for matching node");
+  await axe(page, "researcher");
+
+  // The node matches and attests as the relayer's matching worker does (S_i of three users).
+  const issued = Math.floor(new Date((await chain.getBlock()).header.time).getTime() / 1000);
+  const { resultHash, maskCommitment } = await node.attestMatching(d.chain_id, d.contracts.attestation, full, 7n, [3, 17, 42], issued);
+  await expect(page.getByTestId("match-commitment")).toHaveText(resultHash);
+  await expect(page.getByTestId("mask-commitment")).toHaveText(maskCommitment);
+  await expect(page.getByTestId("match-attestor")).toContainText(node.address);
+  await expect(page.getByTestId("research-status")).toContainText(`matched and attested by ${node.address}`);
+  await expect(page.getByTestId("match-size")).toContainText("BitChat");
+  const acc = await chain.queryContractSmart(d.contracts.attestation, { attestation: { job_id: full, kind: "matching", contract: d.contracts.attestation, chain_id: d.chain_id } });
+  expect(acc.attestation.result_hash).toBe(resultHash);
+  expect((await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } })).status.reported.node).toBe(node.address);
+  await shot(page, "researcher");
+  await axe(page, "researcher after the match");
+
+  // Following it again later (by its id) shows the same.
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+  await connect(page, w);
+  await page.getByTestId("research-follow-id").fill(full);
+  await page.getByTestId("research-follow-submit").click();
+  await expect(page.getByTestId("match-commitment")).toHaveText(resultHash);
 });
 
 test("node operator: registers, pledges BTK, sees the lock and its vesting, claims what vested", async ({ page }) => {
@@ -351,6 +504,100 @@ test("node operator: registers, pledges BTK, sees the lock and its vesting, clai
   await expect(page.getByTestId("vesting")).toContainText("10");
   await shot(page, "operator");
   await axe(page, "operator after pledge");
+});
+
+test("node operator: claims the compute rewards of work a quorum of attestors attested", async ({ page }) => {
+  const d = dep();
+  const c = d.contracts;
+  const rpc = process.env.BITHIVE_RPC!;
+  // Many transactions in a row: poll for inclusion at about the devnet's block time, not CosmJS's 3 s.
+  const gas = { gasPrice: GasPrice.fromString("0.025ubhive"), broadcastPollIntervalMs: 250 };
+  const deployer = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_DEPLOYER_MNEMONIC!, { prefix: "bithive" });
+  const [da] = await deployer.getAccounts();
+  const gov = await SigningCosmWasmClient.connectWithSigner(rpc, deployer, gas);
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  // The test wallet is the node the operator test registered and pledged for.
+  expect((await chain.queryContractSmart(c.staking, { pledge_status: { node: w.address } })).registered).toBe(true);
+
+  // Three attestors, as the demo sets them up: registered nodes with an operator key, compliant,
+  // bonded the minimum from the treasury; staking picks the attestor set from bonded nodes.
+  const { min_bond } = await chain.queryContractSmart(c.staking, { config: {} });
+  const attestors: TestNode[] = [];
+  for (let i = 0; i < 3; i++) {
+    const wallet = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+    const [acc] = await wallet.getAccounts();
+    await gov.sendTokens(da.address, acc.address, [{ denom: "ubhive", amount: "10000000" }], "auto");
+    const client = await SigningCosmWasmClient.connectWithSigner(rpc, wallet, gas);
+    const a = await TestNode.create(acc.address, client);
+    await a.register(d.chain_id, c.staking);
+    const grant: TokenExecuteMsg = { transfer: { recipient: acc.address, amount: min_bond } };
+    await gov.execute(da.address, c.btk, grant, "auto");
+    // staking's cw20 hook (bithive_interface::staking::ReceiveMsg; not in the schema).
+    const bond: TokenExecuteMsg = { send: { contract: c.staking, amount: min_bond, msg: Buffer.from(JSON.stringify({ bond: {} })).toString("base64") } };
+    await client.execute(acc.address, c.btk, bond, "auto");
+    attestors.push(a);
+  }
+  for (const node of [...attestors.map((a) => a.address), w.address]) {
+    const compliance: StakingExecuteMsg = { set_compliance: { node, level: "0.9" } };
+    await gov.execute(da.address, c.staking, compliance, "auto");
+  }
+  const advance: StakingExecuteMsg = { advance_attestor_set: { limit: 200 } };
+  await gov.execute(da.address, c.staking, advance, "auto");
+  const set = await chain.queryContractSmart(c.staking, { attestor_set: {} });
+  for (const a of attestors) expect(set.members.map((m: any) => m.node)).toContain(a.address);
+
+  // They attest 100 units of the node's compute work (Enode inputs as the demo's) as a quorum.
+  const payload = toUtf8(JSON.stringify({ node: w.address, units: "100",
+    enode: { pcompute: "2.5", penergy: "1", tasks_successful: 9, tasks_total: 10, availability: "1", dfactor: "1" } }));
+  const now = async () => Math.floor(new Date((await chain.getBlock()).header.time).getTime() / 1000);
+  const att: AttestationMsg = {
+    chain_id: d.chain_id, contract: c.rewards, job_id: `work-web-${Date.now()}`, kind: "compute_work",
+    result_hash: payloadHash("compute_work", payload), commitments: [], issued_at: await now(),
+    nonce: String(Date.now()), signer: "00".repeat(33),
+  };
+  const signatures = await Promise.all(attestors.map((a) => a.quorumSignature(att)));
+  const submit: AttestationExecuteMsg = { submit_quorum: { attestation: att, proof: { secp256k1: { signatures } }, payload: Buffer.from(payload).toString("base64") } };
+  await gov.execute(da.address, c.attestation, submit, "auto");
+
+  // The report waits out its challenge window, is finalized, and the epoch closes.
+  const held = await chain.queryContractSmart(c.rewards, { pending_works: {} });
+  const work = held.find((x: any) => x.node === w.address);
+  expect(work).toBeTruthy();
+  const passTime = async (seconds: number) => {
+    const r = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds } }) });
+    expect((await r.json()).error).toBeUndefined();
+  };
+  await passTime(Number(work.challenge_ends) - (await now()) + 1);
+  const finalize: RewardsExecuteMsg = { finalize_work: { id: work.id } };
+  await gov.execute(da.address, c.rewards, finalize, "auto");
+  const rc = await chain.queryContractSmart(c.rewards, { config: {} });
+  const t = await now();
+  const epochEnds = Number(rc.genesis) + (Math.floor((t - Number(rc.genesis)) / Number(rc.epoch_seconds)) + 1) * Number(rc.epoch_seconds);
+  await passTime(epochEnds - t + 1);
+  const distribute: EmissionExecuteMsg = { distribute: {} };
+  await gov.execute(da.address, c.emission, distribute, "auto");
+
+  const rewards = await chain.queryContractSmart(c.rewards, { node_rewards: { node: w.address } });
+  expect(BigInt(rewards.claimable) > 0n).toBe(true);
+  await open(page, "operator");
+  await connect(page, w);
+  await expect(page.getByTestId("rewards")).toContainText(`${fmt(rewards.claimable)} BTK`);
+  const btkBefore = BigInt(await cw20(c.btk, w.address));
+  const schedulesBefore = (await chain.queryContractSmart(c.vesting, { schedules_by_beneficiary: { beneficiary: w.address, limit: 30 } })).schedules.length;
+  await page.getByTestId("rewards-claim").click();
+  await expect(page.getByTestId("operator-done")).toContainText("Included in block");
+  const after = await chain.queryContractSmart(c.rewards, { node_rewards: { node: w.address } });
+  expect(after.claimable).toBe("0");
+  expect(after.claimed).toBe(rewards.claimable);
+  // 20 % at once, the rest into a vesting schedule (1/180 a day).
+  const paidNow = BigInt(await cw20(c.btk, w.address)) - btkBefore;
+  expect(paidNow).toBe(BigInt(rewards.claimable) / 5n);
+  const schedules = (await chain.queryContractSmart(c.vesting, { schedules_by_beneficiary: { beneficiary: w.address, limit: 30 } })).schedules;
+  expect(schedules.length).toBe(schedulesBefore + 1);
+  await expect(page.getByTestId("rewards")).toContainText(`Claimed so far${fmt(rewards.claimable)} BTK`);
+  await shot(page, "operator-rewards");
+  await axe(page, "operator after a rewards claim");
 });
 
 test("investor: browses assets by class, sees its shares and claims revenue (a rejected claim changes nothing)", async ({ page }) => {

@@ -3,7 +3,9 @@
 // dev/devnet/cosmjs-test do), funds the test wallet with BTT, and serves the app.
 // Env in: BITHIVE_BIN (the `bithive` binary). Env out (to the tests): BITHIVE_WEB_URL,
 // BITHIVE_RPC, BITHIVE_REST, BITHIVE_DEPLOYMENT (path), BITHIVE_USER_MNEMONIC, BITHIVE_NODE_MNEMONIC,
-// BITHIVE_DEPLOYER_MNEMONIC.
+// BITHIVE_DEPLOYER_MNEMONIC, BITHIVE_BIN, BITHIVE_KEYRING (keyring file) with the key
+// BITHIVE_VERIFIER_KEY: a healthcare institution's verifier, registered with the rewards contract
+// (whose patient pool holds 2,000 BTT).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,11 +15,17 @@ import { createInterface } from "node:readline";
 import { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { GasPrice } from "@cosmjs/stargate";
+import type { ExecuteMsg as RewardsExecuteMsg } from "../src/contracts/Rewards.types";
+import type { ExecuteMsg as TokenExecuteMsg } from "../src/contracts/Token.types";
+
+/** The rewards contract's cw20 hook (bithive_interface::rewards::ReceiveMsg; not in the schema). */
+type RewardsReceiveMsg = { fund_patient_pool: Record<string, never> };
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const DEPLOYER_MNEMONIC =
   "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
 const CHAIN_ID = "bithive-web-1";
+const VERIFIER_KEY = "verifier";
 
 function bin(): string {
   const b = process.env.BITHIVE_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug", "bithive");
@@ -119,6 +127,21 @@ export default async function globalSetup() {
     await gov.execute(d.address, dep.contracts.btk, { send: { contract: dep.contracts.vesting, amount: "50000000",
       msg: Buffer.from(JSON.stringify(create)).toString("base64") } }, "auto");
 
+    // A healthcare institution's verifier key in the keyring (what `bithive rewards
+    // sign-patient-claim` signs with), registered by governance (the deployer), and BTT in the
+    // patient pool for the claims it confirms.
+    const verifier = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+    writeFileSync(path.join(dir, "verifier-mnemonic"), verifier.mnemonic, { mode: 0o600 });
+    run(["keys", "add", VERIFIER_KEY, "--mnemonic-file", path.join(dir, "verifier-mnemonic"), "--keyring", keyring]);
+    // `keys show`: name, address, compressed public key (hex).
+    const verifierKey = run(["keys", "show", VERIFIER_KEY, "--keyring", keyring]).trim().split("\t")[2];
+    if (!/^0[23][0-9a-f]{64}$/.test(verifierKey ?? "")) throw new Error(`keys show ${VERIFIER_KEY}: no public key in its output`);
+    const setVerifier: RewardsExecuteMsg = { set_verifier: { pubkey: verifierKey, institution: "Web test clinic", active: true } };
+    await gov.execute(d.address, dep.contracts.rewards, setVerifier, "auto");
+    const fund: RewardsReceiveMsg = { fund_patient_pool: {} };
+    const fundPool: TokenExecuteMsg = { send: { contract: dep.contracts.rewards, amount: "2000000000", msg: Buffer.from(JSON.stringify(fund)).toString("base64") } };
+    await gov.execute(d.address, dep.contracts.btt, fundPool, "auto");
+
     const [web, url] = await startAndRead(
       bithive,
       ["web", "--listen", "127.0.0.1:0", "--rpc", rpc, "--deployment", deployment, "--dist", path.join(ROOT, "web", "dist")],
@@ -134,6 +157,9 @@ export default async function globalSetup() {
       BITHIVE_DEPLOYER_MNEMONIC: DEPLOYER_MNEMONIC,
       BITHIVE_USER_MNEMONIC: user.mnemonic,
       BITHIVE_NODE_MNEMONIC: node.mnemonic,
+      BITHIVE_BIN: bithive,
+      BITHIVE_KEYRING: keyring,
+      BITHIVE_VERIFIER_KEY: VERIFIER_KEY,
     });
   } catch (e) {
     await stop();

@@ -6,9 +6,10 @@ import { AttestationQueryClient } from "../contracts/Attestation.client";
 import type { Accepted } from "../contracts/Attestation.types";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { CreateJobMsg, Job } from "../contracts/PayfiEscrow.types";
+import { RewardsQueryClient } from "../contracts/Rewards.client";
 import type { ExecuteMsg as RewardsExecuteMsg, PatientClaim } from "../contracts/Rewards.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
-import { Chain, executeMsg, plain, runTx, sleep } from "../chain";
+import { Chain, executeMsg, plain, runTx, sleep, type TxState } from "../chain";
 import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 import type { Screen } from "../main";
@@ -55,6 +56,33 @@ function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boole
       await sleep(1000);
     }
   })();
+}
+
+/** A pasted claim, with the fields `claim_patient` needs (the contract checks the rest). */
+export function parseClaim(text: string): PatientClaim {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error("it is not JSON");
+  }
+  const c = v as Partial<PatientClaim> | null;
+  const hex = (x: unknown, bytes: number) => typeof x === "string" && new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(x);
+  if (!c || typeof c !== "object" || typeof c.activity_id !== "string" || !c.activity_id || !c.activity || typeof c.activity !== "object"
+    || typeof c.issued_at !== "number" || typeof c.nonce !== "string" || !hex(c.signature, 64) || !hex(c.verifier, 33)) {
+    throw new Error("it needs activity, activity_id, issued_at, nonce, a 64-byte hex signature and a 33-byte hex verifier key");
+  }
+  return c as PatientClaim;
+}
+
+/** The BTT the rewards contract transferred in a claim_patient transaction (its `amount`). */
+function paidAmount(events: readonly { type: string; attributes: readonly { key: string; value: string }[] }[]): string | null {
+  for (const e of events) {
+    if (e.type !== "wasm") continue;
+    const attr = (k: string) => e.attributes.find((a) => a.key === k)?.value;
+    if (attr("action") === "claim_patient" && attr("amount")) return attr("amount")!;
+  }
+  return null;
 }
 
 export const patientScreen: Screen = {
@@ -112,24 +140,51 @@ export const patientScreen: Screen = {
       if (done) follow(chain, `${s.address}/${id.value.trim()}`, followBox, () => left);
     });
 
-    const [claimF, claim] = field("Signed activity claim (JSON from your verifier)", { "data-testid": "claim-json", autocomplete: "off", spellcheck: "false" });
+    const [claimF, claim] = field("Signed activity claim (JSON from your verifier)", { "data-testid": "claim-json", autocomplete: "off", spellcheck: "false" }, "Your institution signs it for your account with `bithive rewards sign-patient-claim`");
     const [claimStatus, claimReport] = txStatus("claim-status");
+    const paid = h("p", { "aria-live": "polite", "data-testid": "claim-paid" });
     const claimBtn = h("button", { type: "submit", "data-testid": "claim-submit" }, "Claim reward");
-    const claimForm = h("form", { "aria-label": "Claim a patient activity reward" }, claimF, claimBtn, claimStatus);
+    const claimForm = h("form", { "aria-label": "Claim a patient activity reward" }, claimF, claimBtn, claimStatus, paid);
+    const rewards = new RewardsQueryClient(chain.query, chain.d.contracts.rewards);
     claimForm.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      paid.textContent = "";
       let c: PatientClaim;
       try {
-        c = JSON.parse(claim.value) as PatientClaim;
-        if (!c || typeof c !== "object" || !c.activity_id || !c.signature) throw new Error("it needs activity, activity_id, issued_at, nonce, signature and verifier");
+        c = parseClaim(claim.value);
       } catch (e) {
         claimReport("failed", `Not sent: the claim is not a signed claim (${(e as Error).message}).`);
         return;
       }
+      // What the contract would refuse for anyone is said before the wallet is asked: an
+      // activity pays once, and only a registered, active verifier's claim counts. The rest
+      // (signed for another account, chain or contract, expired) is the contract's to refuse.
+      try {
+        const [rewarded, verifier] = await Promise.all([rewards.activity({ activityId: c.activity_id }), rewards.verifier({ pubkey: c.verifier })]);
+        if (rewarded !== null) {
+          claimReport("failed", `Not sent: activity "${c.activity_id}" was already rewarded (block ${rewarded}); a claim pays once.`);
+          return;
+        }
+        if (!verifier || !verifier.active) {
+          claimReport("failed", `Not sent: the claim's verifier key ${c.verifier.slice(0, 12)}… is not ${verifier ? "active" : "registered"} with the rewards contract; ask your institution.`);
+          return;
+        }
+      } catch (e) {
+        claimReport("failed", `Not sent: could not read the rewards contract (${plain(e)}).`);
+        return;
+      }
       const msg: RewardsExecuteMsg = { claim_patient: { claim: c } };
+      // The contract rebuilds the signed statement with the sender as the patient: a claim made
+      // out to someone else (or altered) fails its signature check, which deserves plain words.
+      const report = (st: TxState, text: string) =>
+        claimReport(st, st === "failed" && /signature does not verify/.test(text)
+          ? `Failed: this claim is not made out to your account (${s.address}) on this chain, or it was altered; ask your institution for a claim signed for your address. Nothing changed.`
+          : text);
       claimBtn.disabled = true;
-      await runTx(chain, [executeMsg(s.address, chain.d.contracts.rewards, msg)], "", claimReport);
+      const done = await runTx(chain, [executeMsg(s.address, chain.d.contracts.rewards, msg)], "", report);
       claimBtn.disabled = false;
+      const amount = done && paidAmount(done.events);
+      if (amount) paid.textContent = `${fmt(amount)} BTT paid to you for activity "${c.activity_id}".`;
     });
 
     return h(
