@@ -41,10 +41,7 @@ use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, Sto
 use bithive_dgkbe::RoaringBitmap;
 use bithive_inference::evaluation::{evaluate, HeldOutSet};
 use bithive_inference::manifest::Manifest;
-use bithive_interface::attestation::{
-    evaluation_job_id, EvaluationPayload, ExecuteMsg as AttestationMsg, KeySignature,
-    QueryMsg as AttestationQuery, QuorumProof,
-};
+use bithive_interface::attestation::{ExecuteMsg as AttestationMsg, QueryMsg as AttestationQuery};
 use bithive_interface::data_vault::{
     self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
     QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
@@ -56,9 +53,8 @@ use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
 use bithive_interface::WASM_EVENT;
-use bithive_signed_attestation::{
-    payload_hash, signing, Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER,
-};
+use bithive_relayer::evaluation;
+use bithive_signed_attestation::{signing, Attestation};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, HexBinary, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
 use std::str::FromStr;
@@ -628,14 +624,6 @@ pub async fn evaluate_model(
     if reports.iter().any(|e| e != first) {
         return Err(fail("evaluation")(&"the attestors' reports differ"));
     }
-    let payload = ctx!(
-        serde_json::to_vec(&EvaluationPayload {
-            accuracy: first.balanced_accuracy,
-            dataset: set.sha256_hex(),
-            samples: first.samples(),
-        }),
-        "evaluation payload"
-    )?;
     let last: u64 = query(
         &p.gov,
         &c.attestation,
@@ -646,19 +634,18 @@ pub async fn evaluate_model(
     )
     .await?;
     let now = ctx!(p.gov.rpc().latest_block_time().await, "block time")?;
-    let statement = |signer: PubKey33| -> Result<Attestation, DemoError> {
-        Ok(Attestation {
-            chain_id: p.chain_id.clone(),
-            contract: c.model_registry.clone(),
-            job_id: evaluation_job_id(r.model_id, last + 1),
-            kind: AttestationKind::Evaluation,
-            result_hash: Hash32(first.report_hash()),
-            commitments: vec![payload_hash(AttestationKind::Evaluation, &payload)],
-            issued_at: now,
-            nonce: crate::platform::random_nonce()?,
-            signer,
-        })
-    };
+    // What `bithive relayer evaluate` signs: the same statement from every attestor.
+    let (att, payload) = ctx!(
+        evaluation::statement(
+            &p.chain_id,
+            &c.model_registry,
+            r.model_id,
+            last + 1,
+            first,
+            now
+        ),
+        "evaluation statement"
+    )?;
 
     // The owner grades its own model: only the evaluator (the attestation contract) may.
     r.owner_grade_refused = expect_refused(
@@ -678,7 +665,10 @@ pub async fn evaluate_model(
     let (lone, lone_key) = &p.attestors[0];
     let solo = ctx!(
         signing::sign(
-            statement(signing::public_key(lone_key.k256()))?,
+            Attestation {
+                signer: signing::public_key(lone_key.k256()),
+                ..att.clone()
+            },
             lone_key.k256()
         ),
         "attestor signature"
@@ -689,7 +679,7 @@ pub async fn evaluate_model(
         &AttestationMsg::Submit {
             attestation: solo.attestation,
             signature: solo.signature,
-            payload: Some(Binary::from(payload.clone())),
+            payload: Some(payload.clone()),
         },
         &[],
         "one attestor grades the model",
@@ -697,27 +687,22 @@ pub async fn evaluate_model(
     )
     .await?;
 
-    let att = statement(QUORUM_SIGNER)?;
-    let signatures = p
+    // Each attestor's share, combined as `bithive relayer submit-evaluation` does.
+    let shares = p
         .attestors
         .iter()
         .map(|(_, key)| {
-            let (key, signature) = ctx!(
-                signing::sign_as_quorum_member(&att, key.k256()),
+            ctx!(
+                evaluation::sign_share(att.clone(), payload.clone(), key.k256()),
                 "attestor signature"
-            )?;
-            Ok(KeySignature { key, signature })
+            )
         })
         .collect::<Result<Vec<_>, DemoError>>()?;
-    r.evaluators = signatures.len();
+    r.evaluators = shares.len();
     exec(
         &p.gov,
         &c.attestation,
-        &AttestationMsg::SubmitQuorum {
-            attestation: att,
-            proof: QuorumProof::Secp256k1 { signatures },
-            payload: Some(Binary::from(payload)),
-        },
+        &ctx!(evaluation::combine(&shares), "combine the shares")?,
         "attest the evaluation",
     )
     .await?;

@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use bithive_devnet::cli::DevnetArgs;
-use bithive_relayer::cli::{CompletionsArgs, KeyringArgs, KeysCommand, StartArgs};
+use bithive_relayer::cli::{
+    CompletionsArgs, EvaluateArgs, KeyringArgs, KeysCommand, StartArgs, SubmitEvaluationArgs,
+};
 use clap::{Args, Parser, Subcommand};
 
 use bithive_wallet_files::registry::NetworkType;
@@ -131,6 +133,11 @@ pub struct IbcFilesArgs {
 pub enum RelayerCommand {
     /// Run the relayer until SIGTERM or ctrl-c (JSON logs, filter from RUST_LOG)
     Start(StartArgs),
+    /// As an attestor: score a registered model on a held-out set and write this node's share of
+    /// the quorum `evaluation` attestation that sets the model's accuracy in the registry
+    Evaluate(EvaluateArgs),
+    /// Submit a quorum evaluation from the attestors' shares (files written by `evaluate`)
+    SubmitEvaluation(SubmitEvaluationArgs),
 }
 
 /// `bithive demo` (defaults relative to the current directory, the repository root).

@@ -25,6 +25,12 @@ fn main() -> anyhow::Result<()> {
         Command::Deploy(args) => run_deploy(&args),
         Command::ChainInfo(args) => run_chain_info(&args),
         Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
+        Command::Relayer(RelayerCommand::Evaluate(args)) => {
+            Ok(bithive_relayer::cli::evaluate(&args)?)
+        }
+        Command::Relayer(RelayerCommand::SubmitEvaluation(args)) => {
+            Ok(bithive_relayer::cli::submit_evaluation(&args)?)
+        }
         Command::Keys(cmd) => Ok(bithive_relayer::cli::keys(&cmd)?),
         Command::Ibc(IbcCommand::Files(args)) => run_ibc_files(&args),
         Command::Ibc(IbcCommand::Denom { path, base }) => {

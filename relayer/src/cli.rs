@@ -32,8 +32,56 @@ pub enum RelayerCommand {
     /// Operator keys in the keyring file
     #[command(subcommand, after_help = KEYS_AFTER_HELP)]
     Keys(KeysCommand),
+    /// As an attestor: score a registered model on a held-out set and write this node's share of
+    /// the quorum `evaluation` attestation that sets the model's accuracy in the registry
+    #[cfg(feature = "inference")]
+    Evaluate(EvaluateArgs),
+    /// Submit a quorum evaluation from the attestors' shares (files written by `evaluate`)
+    #[cfg(feature = "inference")]
+    SubmitEvaluation(SubmitEvaluationArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
+}
+
+/// `evaluate`: which model, on which held-out set.
+#[cfg(feature = "inference")]
+#[derive(Clone, Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub start: StartArgs,
+    /// The chain of the registry (default: the config's only chain)
+    #[arg(long, value_name = "ID")]
+    pub chain_id: Option<String>,
+    /// Registry model id
+    #[arg(long, value_name = "ID")]
+    pub model_id: u64,
+    /// Held-out set (JSON: labels, inputs, y_true), the same file for every attestor
+    #[arg(long, value_name = "FILE")]
+    pub held_out: PathBuf,
+    /// Evaluation round (default: the last accepted round + 1)
+    #[arg(long, value_name = "N")]
+    pub round: Option<u64>,
+    /// Unix seconds the statement is dated (default: the chain's time rounded down to 10
+    /// minutes); every attestor of one quorum must sign the same
+    #[arg(long, value_name = "SECONDS")]
+    pub issued_at: Option<u64>,
+    /// Where to write the share (default: stdout)
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// `submit-evaluation`: the shares to combine.
+#[cfg(feature = "inference")]
+#[derive(Clone, Debug, Args)]
+pub struct SubmitEvaluationArgs {
+    #[command(flatten)]
+    pub start: StartArgs,
+    /// The chain to submit on (default: the config's only chain)
+    #[arg(long, value_name = "ID")]
+    pub chain_id: Option<String>,
+    /// Share files written by `evaluate`, at least the attestation contract's quorum
+    #[arg(required = true, value_name = "SHARE")]
+    pub shares: Vec<PathBuf>,
 }
 
 /// `start`: the relayer configuration.
@@ -138,6 +186,10 @@ pub fn run(cli: RelayerCli) -> Result<(), RelayerError> {
     match cli.command {
         RelayerCommand::Start(args) => start(&args),
         RelayerCommand::Keys(cmd) => keys(&cmd),
+        #[cfg(feature = "inference")]
+        RelayerCommand::Evaluate(args) => evaluate(&args),
+        #[cfg(feature = "inference")]
+        RelayerCommand::SubmitEvaluation(args) => submit_evaluation(&args),
         RelayerCommand::Completions(c) => {
             use clap::CommandFactory;
             c.write(
@@ -163,6 +215,136 @@ pub fn start(args: &StartArgs) -> Result<(), RelayerError> {
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| RelayerError::Config(format!("tokio runtime: {e}")))?;
     rt.block_on(crate::runtime::run(cfg))
+}
+
+/// The configured chain `id`, or the only one.
+fn chain_of<'a>(
+    cfg: &'a Config,
+    id: Option<&str>,
+) -> Result<&'a crate::config::ChainConfig, RelayerError> {
+    match id {
+        Some(id) => cfg
+            .chains
+            .iter()
+            .find(|c| c.chain_id == id)
+            .ok_or_else(|| RelayerError::Config(format!("no chain {id} in the config"))),
+        None if cfg.chains.len() == 1 => Ok(&cfg.chains[0]),
+        None => Err(RelayerError::Config(
+            "the config has several chains: name one with --chain-id".into(),
+        )),
+    }
+}
+
+fn block_on<T>(
+    f: impl std::future::Future<Output = Result<T, RelayerError>>,
+) -> Result<T, RelayerError> {
+    tokio::runtime::Runtime::new()
+        .map_err(|e| RelayerError::Config(format!("tokio runtime: {e}")))?
+        .block_on(f)
+}
+
+/// `evaluate`: fetch the registry's record, score the model with this node's engine, sign the
+/// statement as a quorum member and write the share. Nothing is sent to the chain.
+#[cfg(feature = "inference")]
+pub fn evaluate(args: &EvaluateArgs) -> Result<(), RelayerError> {
+    use crate::evaluation::{
+        default_issued_at, evaluate_registered, read_set, sign_share, statement,
+    };
+    use bithive_interface::attestation::QueryMsg as AttestationQuery;
+    use bithive_interface::model_registry::{ModelResponse, QueryMsg as RegistryQuery};
+    let cfg = Config::load(&args.start.config)?;
+    let share = block_on(async {
+        let c = chain_of(&cfg, args.chain_id.as_deref())?;
+        let (client, _) = crate::runtime::chain_client(c, &Keyring::new(&cfg.keyring))?;
+        let registry = c.contract("model_registry")?;
+        let m: ModelResponse = client
+            .query_typed(
+                registry,
+                &RegistryQuery::Model {
+                    model_id: args.model_id,
+                },
+            )
+            .await?;
+        let round = match args.round {
+            Some(r) => r,
+            None => {
+                let q = AttestationQuery::EvaluationRound {
+                    model_id: args.model_id,
+                };
+                let last: u64 = client.query_typed(c.contract("attestation")?, &q).await?;
+                last + 1
+            }
+        };
+        let section = cfg.inference.as_ref().ok_or_else(|| {
+            RelayerError::Config("evaluate needs the [inference] section (the engine)".into())
+        })?;
+        let worker = crate::inference_worker::InferenceWorker::from_config_file(&section.config)?;
+        let sealed = section
+            .sealed_models
+            .as_ref()
+            .map(|s| crate::inference_worker::SealedModels::open(s, worker.engine()))
+            .transpose()?;
+        let set = read_set(&args.held_out)?;
+        let e = evaluate_registered(sealed.as_ref(), worker.engine(), &m, &set).await?;
+        let issued_at = match args.issued_at {
+            Some(t) => t,
+            None => default_issued_at(client.rpc().latest_block_time().await?),
+        };
+        let (attestation, payload) =
+            statement(&c.chain_id, registry, args.model_id, round, &e, issued_at)?;
+        eprintln!(
+            "model {} ({} v{}): balanced accuracy {} on {} held-out rows (set {}), round {round}, report {}",
+            m.model.id,
+            m.model.name,
+            m.model.version,
+            e.balanced_accuracy,
+            e.samples(),
+            hex::encode(e.dataset_sha256),
+            hex::encode(e.report_hash()),
+        );
+        sign_share(attestation, payload, client.key().k256())
+    })?;
+    let json = serde_json::to_string_pretty(&share)
+        .map_err(|e| RelayerError::Config(format!("share: {e}")))?;
+    match &args.out {
+        Some(path) => std::fs::write(path, json + "\n")
+            .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display()))),
+        None => {
+            println!("{json}");
+            Ok(())
+        }
+    }
+}
+
+/// `submit-evaluation`: combine the shares and submit them as one `submit_quorum`.
+#[cfg(feature = "inference")]
+pub fn submit_evaluation(args: &SubmitEvaluationArgs) -> Result<(), RelayerError> {
+    let cfg = Config::load(&args.start.config)?;
+    let shares = args
+        .shares
+        .iter()
+        .map(|p| {
+            std::fs::read(p)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                .map_err(|e| RelayerError::Config(format!("{}: {e}", p.display())))
+        })
+        .collect::<Result<Vec<crate::evaluation::EvaluationShare>, _>>()?;
+    let msg = crate::evaluation::combine(&shares)?;
+    let out = block_on(async {
+        let c = chain_of(&cfg, args.chain_id.as_deref())?;
+        let (client, _) = crate::runtime::chain_client(c, &Keyring::new(&cfg.keyring))?;
+        let any = client.execute_msg(c.contract("attestation")?, &msg)?;
+        Ok(client.submit(vec![any], "").await?)
+    })?;
+    println!(
+        "evaluation of {} signed by {} attestors accepted at height {} (tx {})",
+        shares[0].attestation.job_id,
+        shares.len(),
+        out.height,
+        out.hash
+    );
+    Ok(())
 }
 
 /// `keys add|list|show|pop`. Mnemonics are read from a file or stdin, never from arguments, and

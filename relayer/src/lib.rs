@@ -10,6 +10,8 @@ pub mod cli;
 pub mod config;
 pub mod dp_answerer;
 pub mod error;
+#[cfg(feature = "inference")]
+pub mod evaluation;
 pub mod http;
 #[cfg(feature = "inference")]
 pub mod inference_worker;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use bithive_chain_client::client::ConfirmConfig;
 use bithive_chain_client::{ChainClient, FailoverRpc, HttpEndpoint, RpcEndpoint};
 
-use crate::config::{Config, JobKind};
+use crate::config::{ChainConfig, Config, JobKind};
 use crate::error::RelayerError;
 use crate::http::{self, HealthView};
 use crate::keyring::Keyring;
@@ -102,6 +102,35 @@ fn inference_worker(_cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
     ))
 }
 
+/// The client of chain `c` (its RPC endpoints with failover, signing with its keyring key).
+pub fn chain_client(
+    c: &ChainConfig,
+    keyring: &Keyring,
+) -> Result<(Arc<ChainClient>, Arc<FailoverRpc>), RelayerError> {
+    let timeout = Duration::from_millis(c.rpc_timeout_ms);
+    let endpoints = c
+        .rpc
+        .iter()
+        .map(|u| {
+            HttpEndpoint::new(u, c.compat, timeout).map(|e| Arc::new(e) as Arc<dyn RpcEndpoint>)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let failover = Arc::new(FailoverRpc::new(endpoints)?);
+    let key = keyring.get(&c.key, &c.account_prefix)?;
+    let confirm = ConfirmConfig {
+        poll_interval: Duration::from_millis(c.poll_interval_ms.clamp(100, 2_000) / 2),
+        timeout: Duration::from_millis(c.confirm_timeout_ms),
+    };
+    let client = Arc::new(ChainClient::new(
+        failover.clone(),
+        &c.chain_id,
+        key,
+        c.gas(),
+        confirm,
+    )?);
+    Ok((client, failover))
+}
+
 /// Runs until SIGTERM or ctrl-c.
 pub async fn run(cfg: Config) -> Result<(), RelayerError> {
     run_until(cfg, shutdown_signal()).await
@@ -132,28 +161,8 @@ pub async fn run_until(
     // Clients first: a chain that attests on another (`attest_on`) shares that chain's client.
     let mut clients = BTreeMap::new();
     for c in &cfg.chains {
-        let timeout = Duration::from_millis(c.rpc_timeout_ms);
-        let endpoints = c
-            .rpc
-            .iter()
-            .map(|u| {
-                HttpEndpoint::new(u, c.compat, timeout).map(|e| Arc::new(e) as Arc<dyn RpcEndpoint>)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let failover = Arc::new(FailoverRpc::new(endpoints)?);
-        let key = keyring.get(&c.key, &c.account_prefix)?;
-        tracing::info!(chain = %c.chain_id, operator = %key.address(), endpoints = c.rpc.len(), attest_on = ?c.attest_on, "chain configured");
-        let confirm = ConfirmConfig {
-            poll_interval: Duration::from_millis(c.poll_interval_ms.clamp(100, 2_000) / 2),
-            timeout: Duration::from_millis(c.confirm_timeout_ms),
-        };
-        let client = Arc::new(ChainClient::new(
-            failover.clone(),
-            &c.chain_id,
-            key,
-            c.gas(),
-            confirm,
-        )?);
+        let (client, failover) = chain_client(c, &keyring)?;
+        tracing::info!(chain = %c.chain_id, operator = %client.address(), endpoints = c.rpc.len(), attest_on = ?c.attest_on, "chain configured");
         clients.insert(c.chain_id.clone(), (client, failover));
     }
     for c in &cfg.chains {

@@ -228,3 +228,84 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn demo_row() -> &'static str {
     "[13,20,85,550,0.1,0.1,0.08,0.05,0.18,0.06,0.4,1.2,2.8,40,0.007,0.025,0.03,0.012,0.02,0.0038,15,26,100,700,0.13,0.25,0.27,0.11,0.29,0.084]"
 }
+
+/// Two attestors score the registered model on the shipped held-out set: one opens the sealed
+/// file with its key in memory, the other runs its own copy of the registered hash. Same report,
+/// scikit-learn's balanced accuracy, the same statement; their shares combine into one
+/// `submit_quorum`. Shares of another report, another `issued_at` or a repeated key are refused,
+/// and a model not sealed to the node cannot be evaluated by it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attestors_evaluate_a_registered_model_and_their_shares_combine() {
+    use bithive_interface::attestation::{EvaluationPayload, ExecuteMsg, QuorumProof};
+    use bithive_relayer::evaluation::{
+        combine, default_issued_at, evaluate_registered, read_set, sign_share, statement,
+    };
+    use bithive_signed_attestation::signing::signing_key;
+
+    let set = read_set(&models_dir().join("bc_test_vectors.json")).unwrap();
+    let f = files("bc_logreg");
+    let sha = hex::encode(Sha256::digest(&*f.onnx));
+    let (n, section) = node(1);
+    let cid = put_sealed(&n, "bc_logreg", &f, &[1, 2]).await;
+    let m = record(1, "bc_logreg", &sha, &cid);
+    let engine = engine();
+    let sealed = SealedModels::open(&section, &engine).unwrap();
+    let from_sealed = evaluate_registered(Some(&sealed), &engine, &m, &set)
+        .await
+        .unwrap();
+    let mut own = engine.empty_like();
+    let manifest = bithive_inference::manifest::Manifest::parse(&f.manifest).unwrap();
+    own.register_bytes(manifest, &f.onnx, "own copy").unwrap();
+    let from_own = evaluate_registered(None, &own, &m, &set).await.unwrap();
+    assert_eq!(from_sealed, from_own);
+    assert_eq!(from_own.samples(), 143);
+    assert!(from_own
+        .balanced_accuracy
+        .to_string()
+        .starts_with("0.962264"));
+
+    let mut shares = Vec::new();
+    for (i, e) in [(1u8, &from_sealed), (2u8, &from_own)] {
+        let (att, payload) =
+            statement("chain-1", "registry", 1, 1, e, default_issued_at(1_234_567)).unwrap();
+        assert_eq!(att.issued_at, 1_234_200);
+        let p: EvaluationPayload = serde_json::from_slice(&payload).unwrap();
+        assert_eq!((p.accuracy, p.samples), (e.balanced_accuracy, 143));
+        shares.push(sign_share(att, payload, &signing_key(&[i; 32]).unwrap()).unwrap());
+    }
+    assert_eq!(shares[0].attestation, shares[1].attestation);
+    match combine(&shares).unwrap() {
+        ExecuteMsg::SubmitQuorum {
+            proof: QuorumProof::Secp256k1 { signatures },
+            payload,
+            ..
+        } => {
+            assert_eq!(signatures.len(), 2);
+            assert_eq!(payload.as_ref(), Some(&shares[0].payload));
+        }
+        other => panic!("{other:?}"),
+    }
+    let e = combine(&[shares[0].clone(), shares[0].clone()]).unwrap_err();
+    assert!(e.to_string().contains("repeats a key"), "{e}");
+    let mut other = shares[1].clone();
+    other.attestation.result_hash.0[0] ^= 1;
+    let e = combine(&[shares[0].clone(), other]).unwrap_err();
+    assert!(e.to_string().contains("another evaluation report"), "{e}");
+    let mut late = shares[1].clone();
+    late.attestation.issued_at += 600;
+    let e = combine(&[shares[0].clone(), late]).unwrap_err();
+    assert!(e.to_string().contains("--issued-at"), "{e}");
+
+    // Sealed to node 2 only: node 1 (not holding the model yet) cannot open it, so it cannot
+    // evaluate it.
+    let cid2 = put_sealed(&n, "bc_logreg", &f, &[2]).await;
+    let m2 = record(2, "bc_logreg", &sha, &cid2);
+    let fresh = SealedModels::open(&section, &engine).unwrap();
+    let e = evaluate_registered(Some(&fresh), &engine, &m2, &set)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("not sealed to this node"), "{e}");
+    // A local file of another hash is not the registered model.
+    let m3 = record(3, "bc_logreg", &"0".repeat(64), &cid);
+    assert!(evaluate_registered(None, &own, &m3, &set).await.is_err());
+}

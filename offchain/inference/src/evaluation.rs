@@ -8,7 +8,9 @@
 //! (other keys are ignored, so the shipped `models/bc_test_vectors.json` is one). Its id is the
 //! sha256 of the file's bytes, so every attestor can check it scored the set the others did.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
 
 use cosmwasm_std::Decimal;
 use serde::Deserialize;
@@ -154,9 +156,10 @@ pub fn balanced_accuracy(predictions: &[u32], truth: &[u32], classes: usize) -> 
 /// Rows in flight at once: enough to fill the engine's batches, never the whole set.
 const IN_FLIGHT: usize = 64;
 
-/// Scores `model` (served by `engine`) on `set`. Rows go through the engine's batch queue.
+/// Scores `model` (served by `engine`) on `set`. Rows go through the engine's batch queue,
+/// [`IN_FLIGHT`] at a time.
 pub async fn evaluate(
-    engine: &Arc<Engine>,
+    engine: &Engine,
     model: &str,
     set: &HeldOutSet,
 ) -> Result<Evaluation, EvaluationError> {
@@ -173,30 +176,26 @@ pub async fn evaluate(
     let mut model_sha256 = [0u8; 32];
     hex::decode_to_slice(&manifest.sha256, &mut model_sha256)
         .map_err(|_| EvaluationError::UnknownModel(model.to_string()))?;
-    let mut predictions = vec![0u32; set.inputs.len()];
+    let mut predictions = Vec::with_capacity(set.inputs.len());
     for (chunk_no, chunk) in set.inputs.chunks(IN_FLIGHT).enumerate() {
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, row) in chunk.iter().enumerate() {
-            let row_no = chunk_no * IN_FLIGHT + i;
-            let job = Job::new(
-                format!("evaluation-{row_no}"),
-                model,
-                JobInput::Tabular(row.clone()),
+        let jobs: Vec<Job> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                Job::new(
+                    format!("evaluation-{}", chunk_no * IN_FLIGHT + i),
+                    model,
+                    JobInput::Tabular(row.clone()),
+                )
+            })
+            .collect();
+        let results = join_all(jobs.iter().map(|job| engine.infer(job))).await;
+        for (i, r) in results.into_iter().enumerate() {
+            let row = chunk_no * IN_FLIGHT + i;
+            predictions.push(
+                r.map_err(|source| EvaluationError::Inference { row, source })?
+                    .label_index,
             );
-            let engine = engine.clone();
-            tasks.spawn(async move { (row_no, engine.infer(&job).await) });
-        }
-        while let Some(done) = tasks.join_next().await {
-            let (row, result) = done.map_err(|e| EvaluationError::Inference {
-                row: usize::MAX,
-                source: EngineError::Inference {
-                    model: model.to_string(),
-                    reason: e.to_string(),
-                },
-            })?;
-            predictions[row] = result
-                .map_err(|source| EvaluationError::Inference { row, source })?
-                .label_index;
         }
     }
     Ok(Evaluation {
@@ -205,6 +204,31 @@ pub async fn evaluate(
         balanced_accuracy: balanced_accuracy(&predictions, &set.y_true, set.labels.len()),
         predictions,
     })
+}
+
+/// Polls every future on this task until all are done; outputs in order. (Borrowing futures:
+/// the engine is not `'static` here, so rows cannot be spawned.)
+async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut futures: Vec<Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in futures.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *slot = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
