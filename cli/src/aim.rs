@@ -261,12 +261,17 @@ fn rand_key() -> Result<[u8; 32], DemoError> {
     Ok(k)
 }
 
-/// The institute's copy of shipped model `name`: its manifest (parsed and as text) and ONNX.
-fn model_files(p: &Platform, name: &str) -> Result<(Manifest, ModelFiles), DemoError> {
-    let engine = ctx!(
+/// The demo's inference engine configuration (the shipped models and ONNX Runtime).
+fn inference_config(p: &Platform) -> Result<bithive_inference::EngineConfig, DemoError> {
+    ctx!(
         bithive_inference::EngineConfig::load(&p.opts.inference_config),
         "inference config"
-    )?;
+    )
+}
+
+/// The institute's copy of shipped model `name`: its manifest (parsed and as text) and ONNX.
+fn model_files(p: &Platform, name: &str) -> Result<(Manifest, ModelFiles), DemoError> {
+    let engine = inference_config(p)?;
     let (entry, manifest, onnx_path) = engine
         .models
         .iter()
@@ -552,10 +557,7 @@ pub async fn settle(
 
 /// Where the shipped held-out rows of `MODEL` are: beside its manifest.
 fn held_out_set(p: &Platform) -> Result<HeldOutSet, DemoError> {
-    let engine = ctx!(
-        bithive_inference::EngineConfig::load(&p.opts.inference_config),
-        "inference config"
-    )?;
+    let engine = inference_config(p)?;
     let dir = engine
         .models
         .first()
@@ -584,10 +586,7 @@ pub async fn evaluate_model(
     let cid: Cid = ctx!(record.model.content_id.parse(), "content id")?;
     let sealed = ctx!(store.get(&cid).await, "fetch the sealed model")?;
     let set = held_out_set(p)?;
-    let mut config = ctx!(
-        bithive_inference::EngineConfig::load(&p.opts.inference_config),
-        "inference config"
-    )?;
+    let mut config = inference_config(p)?;
     config.models.clear();
     let mut reports = Vec::new();
     for (attestor, _) in &p.attestors {

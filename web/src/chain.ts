@@ -196,3 +196,22 @@ export async function runTx(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A job's expiry in whole hours, 1 to 720 (30 days), from a form field; throws otherwise. */
+export function parseExpiryHours(text: string): number {
+  const hours = Number(text);
+  if (!Number.isInteger(hours) || hours < 1 || hours > 24 * 30) throw new Error("expiry must be 1 to 720 hours");
+  return hours;
+}
+
+/** `hours` after the chain's clock (its latest block), not the browser's, as a contract
+ * Timestamp (nanoseconds, decimal string); throws when the chain cannot be read. */
+export async function expiryAfter(chain: Chain, hours: number): Promise<string> {
+  let now: number;
+  try {
+    now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+  } catch (e) {
+    throw new Error(`could not read the chain's time (${plain(e)})`);
+  }
+  return String(BigInt(now + hours * 3600) * 1_000_000_000n);
+}

@@ -9,7 +9,7 @@ import type { CreateJobMsg, Job } from "../contracts/PayfiEscrow.types";
 import { RewardsQueryClient } from "../contracts/Rewards.client";
 import type { ExecuteMsg as RewardsExecuteMsg, PatientClaim } from "../contracts/Rewards.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
-import { Chain, executeMsg, plain, runTx, sleep, type TxState } from "../chain";
+import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
 import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 import type { Screen } from "../main";
@@ -110,18 +110,16 @@ export const patientScreen: Screen = {
       try {
         amt = parseAmount(amount.value);
         nodeAddr = node.value.trim() ? checkAddress(chain, node.value) : null;
-        hrs = Number(hours.value);
-        if (!Number.isInteger(hrs) || hrs < 1 || hrs > 24 * 30) throw new Error("expiry must be 1 to 720 hours");
+        hrs = parseExpiryHours(hours.value);
       } catch (e) {
         report("failed", `Not sent: ${(e as Error).message}.`);
         return;
       }
-      // Expiry from the chain's clock (the latest block), not the browser's.
-      let now: number;
+      let expires: string;
       try {
-        now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+        expires = await expiryAfter(chain, hrs);
       } catch (e) {
-        report("failed", `Not sent: could not read the chain's time (${plain(e)}).`);
+        report("failed", `Not sent: ${(e as Error).message}.`);
         return;
       }
       const hook: EscrowReceiveMsg = {
@@ -129,7 +127,7 @@ export const patientScreen: Screen = {
           job_id: id.value.trim(),
           model: model.value.trim(),
           input: toBase64(toUtf8(input.value)),
-          expires_at: String(BigInt(now + hrs * 3600) * 1_000_000_000n),
+          expires_at: expires,
           node: nodeAddr,
         },
       };

@@ -13,7 +13,7 @@ import { AttestationQueryClient } from "../contracts/Attestation.client";
 import type { Accepted } from "../contracts/Attestation.types";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { ExecuteMsg as EscrowExecuteMsg, Job } from "../contracts/PayfiEscrow.types";
-import { Chain, executeMsg, plain, runTx, sleep } from "../chain";
+import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep } from "../chain";
 import { feeCurrency } from "../chaininfo";
 import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
@@ -135,18 +135,16 @@ export const researcherScreen: Screen = {
         input = parseSealed(sealed.value);
         nodeAddr = checkAddress(chain, node.value);
         amt = parseAmount(amount.value, native.coinDecimals);
-        hrs = Number(hours.value);
-        if (!Number.isInteger(hrs) || hrs < 1 || hrs > 24 * 30) throw new Error("expiry must be 1 to 720 hours");
+        hrs = parseExpiryHours(hours.value);
       } catch (e) {
         report("failed", `Not sent: ${(e as Error).message}.`);
         return;
       }
-      // Expiry from the chain's clock (the latest block), not the browser's.
-      let now: number;
+      let expires: string;
       try {
-        now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+        expires = await expiryAfter(chain, hrs);
       } catch (e) {
-        report("failed", `Not sent: could not read the chain's time (${plain(e)}).`);
+        report("failed", `Not sent: ${(e as Error).message}.`);
         return;
       }
       const msg: EscrowExecuteMsg = {
@@ -154,7 +152,7 @@ export const researcherScreen: Screen = {
           job_id: id.value.trim(),
           model: MATCHING_MODEL,
           input,
-          expires_at: String(BigInt(now + hrs * 3600) * 1_000_000_000n),
+          expires_at: expires,
           node: nodeAddr,
         },
       };
