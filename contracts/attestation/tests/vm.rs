@@ -85,6 +85,124 @@ fn quorums_verify_with_vm_host_functions() {
     );
 }
 
+/// The registry artifact takes accuracies from the attestation artifact only, and the attestation
+/// artifact passes on only a quorum's evaluation (#23).
+#[test]
+fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
+    use bithive_interface::attestation::{evaluation_job_id, EvaluationPayload, ExecuteMsg};
+    use bithive_interface::model_registry::{
+        AssetInfo, ExecuteMsg as RegistryMsg, InstantiateMsg, ModelResponse, PublishMsg,
+        QueryMsg as RegistryQuery,
+    };
+    let mut vm = setup(3, 2);
+    let gov = vm.gov.clone();
+    let attest = vm.attest.clone();
+    let code = vm
+        .chain
+        .store_code(&artifact("bithive_model_registry.wasm"))
+        .unwrap();
+    let (registry, _) = vm
+        .chain
+        .instantiate(
+            code,
+            &gov,
+            &InstantiateMsg {
+                admin: None,
+                evaluator: Some(attest.clone()),
+                escrow: Some(vm.escrow.clone()),
+                price_asset: AssetInfo::Native(DENOM.into()),
+            },
+            &[],
+            "registry",
+            None,
+        )
+        .unwrap();
+    vm.chain
+        .execute(
+            &attest,
+            &gov,
+            &ExecuteMsg::UpdateConfig {
+                governance: None,
+                escrow: None,
+                rewards: None,
+                asset_nft: None,
+                model_registry: Some(registry.clone()),
+                quorum_threshold: None,
+                quorum_kinds: None,
+                max_age_seconds: None,
+                max_future_seconds: None,
+                ibc_timeout_seconds: None,
+            },
+            &[],
+        )
+        .unwrap();
+    let owner = vm.chain.addr("institute");
+    vm.chain
+        .execute(
+            &registry,
+            &owner,
+            &RegistryMsg::Publish(PublishMsg {
+                name: "bc-logreg".into(),
+                version: 1,
+                specialty: "oncology".into(),
+                input_spec: "float32[1,30]".into(),
+                output_spec: "label".into(),
+                onnx_sha256: "ab".repeat(32),
+                content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4".into(),
+                size_bytes: 1,
+                price: 1u128.into(),
+                licence: "Apache-2.0".into(),
+            }),
+            &[],
+        )
+        .unwrap();
+    let payload = serde_json::to_vec(&EvaluationPayload {
+        accuracy: "0.962264".parse().unwrap(),
+        dataset: "11".repeat(32),
+        samples: 143,
+    })
+    .unwrap();
+    let mut a = vm.att(
+        AttestationKind::Evaluation,
+        &evaluation_job_id(1, 1),
+        QUORUM_SIGNER,
+        1,
+    );
+    a.contract = registry.clone();
+    a.commitments = vec![bithive_signed_attestation::payload_hash(
+        AttestationKind::Evaluation,
+        &payload,
+    )];
+    let relayer = vm.chain.addr("relayer");
+    // One node alone: a contract error, whatever the configured quorum kinds.
+    let mut solo = a.clone();
+    solo.signer = key(0);
+    let mut msg = vm.submit_msg(0, &solo);
+    msg["submit"]["payload"] = json!(cosmwasm_std::Binary::from(payload.clone()));
+    let e = vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap_err();
+    assert!(
+        matches!(&e, HostError::Contract(m) if m.contains("need a quorum")),
+        "{e}"
+    );
+    // The owner: not the evaluator.
+    let set = RegistryMsg::SetAccuracy {
+        model_id: 1,
+        accuracy: cosmwasm_std::Decimal::one(),
+        evaluation: "self".into(),
+    };
+    assert!(vm.chain.execute(&registry, &owner, &set, &[]).is_err());
+    // A BLS quorum of two: accepted, and the registry holds the accuracy and the report hash.
+    let mut msg = vm.quorum_msg(&a, &[0, 2], true);
+    msg["submit_quorum"]["payload"] = json!(cosmwasm_std::Binary::from(payload));
+    vm.chain.execute(&attest, &relayer, &msg, &[]).unwrap();
+    let m: ModelResponse = vm
+        .chain
+        .query(&registry, &RegistryQuery::Model { model_id: 1 })
+        .unwrap();
+    assert_eq!(m.model.accuracy, Some("0.962264".parse().unwrap()));
+    assert_eq!(m.model.evaluation, Some(a.result_hash.to_hex()));
+}
+
 /// One chain, many random messages (a chain per case would recompile every module).
 #[test]
 fn random_messages_are_contract_errors() {
