@@ -5,10 +5,16 @@
 //! key; the acknowledgement comes back and A marks the packet delivered. Nothing is reported
 //! twice: the same attestation submitted again is refused on A.
 //!
+//! The second test sends an attestation while Hermes is down (SIGKILLed by the script): the
+//! packet waits in flight on A, B hears nothing, and after the restart it is delivered once and
+//! acknowledged.
+//!
 //! Run by `scripts/test.d/ibc.sh` after it opened the attestation channel, pinned both peers and
 //! restarted Hermes with the config that relays it. Environment: `IBC_A_ENV`, `IBC_B_ENV` (each
 //! chain's wasmd-net.env), `IBC_A_DEPLOYMENT`, `IBC_B_DEPLOYMENT` (deployment.json), and
-//! `ATT_CHANNEL_A`, `ATT_CHANNEL_B` (the attestation channel's id on each chain).
+//! `ATT_CHANNEL_A`, `ATT_CHANNEL_B` (the attestation channel's id on each chain); the second test
+//! also `HERMES_DOWN_MARKER`, a file it creates once its packet is in flight, when the script
+//! restarts Hermes.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -90,15 +96,16 @@ impl Chain {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs two wasmd chains joined by Hermes (scripts/test.d/ibc.sh)"]
-async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channel() {
-    let a = Chain::open("IBC_A_ENV", "IBC_A_DEPLOYMENT");
-    let b = Chain::open("IBC_B_ENV", "IBC_B_DEPLOYMENT");
-    let (ch_a, ch_b) = (var("ATT_CHANNEL_A"), var("ATT_CHANNEL_B"));
+/// A fresh operator key registered on both chains (each time by that chain's account of one
+/// node mnemonic), and a job a fresh patient paid on B for B's node of that operator.
+struct PaidJob {
+    node_a: ChainClient,
+    node_b: ChainClient,
+    operator: OperatorKey,
+    id: String,
+}
 
-    // One operator key, registered on both chains, each time by that chain's node account (the
-    // same mnemonic, each chain's prefix); a patient on B.
+async fn paid_job(a: &Chain, b: &Chain, client_id: &str) -> PaidJob {
     let (node_m, operator_m, patient_m) = (
         new_mnemonic().unwrap(),
         new_mnemonic().unwrap(),
@@ -115,6 +122,133 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
     register_node_on(&b.gov, b.id(), &b.d.contracts, &node_b, &operator)
         .await
         .unwrap();
+    let now = b.gov.rpc().latest_block_time().await.unwrap();
+    let create = EscrowMsg::CreateJob(CreateJobMsg {
+        job_id: client_id.into(),
+        expires_at: Timestamp::from_seconds(now + 86_400),
+        model: "bc_logreg".into(),
+        input: Binary::from(DEMO_ROW.as_bytes()),
+        node: Some(node_b.address().to_string()),
+    });
+    let msg = patient
+        .execute_msg_with_funds(
+            &b.d.contracts.payfi_escrow,
+            &create,
+            &[(PRICE, b.env["WASMD_DENOM"].as_str())],
+        )
+        .unwrap();
+    patient.submit(vec![msg], "").await.unwrap();
+    let id = job_id(patient.address(), client_id);
+    PaidJob {
+        node_a,
+        node_b,
+        operator,
+        id,
+    }
+}
+
+/// The operator's inference attestation of the job, for B, to submit on A.
+async fn attestation_on_a(a: &Chain, b: &Chain, job: &PaidJob) -> AttestationMsg {
+    let secret: [u8; 32] = job.operator.k256().to_bytes().into();
+    let key = signing::signing_key(&secret).unwrap();
+    let att = Attestation {
+        chain_id: b.id().into(),
+        contract: b.d.contracts.payfi_escrow.clone(),
+        job_id: job.id.clone(),
+        kind: AttestationKind::Inference,
+        result_hash: Hash32(Sha256::digest(job.id.as_bytes()).into()),
+        commitments: vec![],
+        issued_at: a.gov.rpc().latest_block_time().await.unwrap(),
+        nonce: random_nonce().unwrap(),
+        signer: signing::public_key(&key),
+    };
+    let signed = signing::sign(att, &key).unwrap();
+    AttestationMsg::Submit {
+        attestation: signed.attestation.clone(),
+        signature: signed.signature,
+        payload: None,
+    }
+}
+
+/// Waits until B's escrow records the job reported (or paid) for B's node.
+async fn wait_reported(b: &Chain, job: &PaidJob, started: Instant, within: Duration) {
+    loop {
+        match &b.job(&job.id).await.status {
+            JobStatus::Reported { node, .. } | JobStatus::Paid { node } => {
+                assert_eq!(
+                    node.as_str(),
+                    job.node_b.address(),
+                    "reported for another node"
+                );
+                return;
+            }
+            s => assert!(
+                started.elapsed() < within,
+                "job {} not reported on B within {within:?}: {s:?}",
+                job.id
+            ),
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A's outgoing packet carrying job `id`, if A holds one.
+async fn outgoing_of(a: &Chain, id: &str) -> Option<Outgoing> {
+    for packet in 1..=64u64 {
+        let o: Option<Outgoing> = query(
+            &a.gov,
+            &a.d.contracts.attestation,
+            &AttestationQuery::Packet { id: packet },
+            "packet",
+        )
+        .await
+        .unwrap();
+        match o {
+            Some(o) if o.packet.attestation.job_id == id => return Some(o),
+            Some(_) => continue,
+            None => return None,
+        }
+    }
+    None
+}
+
+/// Waits until A marks the packet of job `id` delivered (its acknowledgement came back).
+async fn wait_delivered(a: &Chain, id: &str, started: Instant, within: Duration) -> Outgoing {
+    loop {
+        let o = outgoing_of(a, id)
+            .await
+            .expect("A recorded no outgoing packet for the job");
+        if o.status == PacketStatus::Delivered {
+            return o;
+        }
+        assert!(
+            started.elapsed() < within,
+            "the packet of {id} not acknowledged within {within:?}: {:?}",
+            o.status
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// The same attestation again: refused on A (replay), so B is never told twice.
+async fn replay_refused(a: &Chain, job: &PaidJob, submit: &AttestationMsg) {
+    let again = job
+        .node_a
+        .execute_msg(&a.d.contracts.attestation, submit)
+        .unwrap();
+    assert!(
+        job.node_a.submit(vec![again], "").await.is_err(),
+        "a replayed attestation was accepted on A"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs two wasmd chains joined by Hermes (scripts/test.d/ibc.sh)"]
+async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channel() {
+    let a = Chain::open("IBC_A_ENV", "IBC_A_DEPLOYMENT");
+    let b = Chain::open("IBC_B_ENV", "IBC_B_DEPLOYMENT");
+    let (ch_a, ch_b) = (var("ATT_CHANNEL_A"), var("ATT_CHANNEL_B"));
+    let job = paid_job(&a, &b, "x-wasmd-1").await;
 
     // Routes: A forwards B's attestations over its attestation channel; B accepts packets on its
     // end of it.
@@ -132,86 +266,21 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
         .unwrap();
     }
 
-    // The patient pays on B for a job bound to B's node of that operator.
-    let now = b.gov.rpc().latest_block_time().await.unwrap();
-    let create = EscrowMsg::CreateJob(CreateJobMsg {
-        job_id: "x-wasmd-1".into(),
-        expires_at: Timestamp::from_seconds(now + 86_400),
-        model: "bc_logreg".into(),
-        input: Binary::from(DEMO_ROW.as_bytes()),
-        node: Some(node_b.address().to_string()),
-    });
-    let msg = patient
-        .execute_msg_with_funds(
-            &b.d.contracts.payfi_escrow,
-            &create,
-            &[(PRICE, b.env["WASMD_DENOM"].as_str())],
-        )
-        .unwrap();
-    patient.submit(vec![msg], "").await.unwrap();
-    let id = job_id(patient.address(), "x-wasmd-1");
-
-    // The operator attests it on A.
-    let secret: [u8; 32] = operator.k256().to_bytes().into();
-    let key = signing::signing_key(&secret).unwrap();
-    let att = Attestation {
-        chain_id: b.id().into(),
-        contract: b.d.contracts.payfi_escrow.clone(),
-        job_id: id.clone(),
-        kind: AttestationKind::Inference,
-        result_hash: Hash32(Sha256::digest(id.as_bytes()).into()),
-        commitments: vec![],
-        issued_at: a.gov.rpc().latest_block_time().await.unwrap(),
-        nonce: random_nonce().unwrap(),
-        signer: signing::public_key(&key),
-    };
-    let signed = signing::sign(att, &key).unwrap();
-    let submit = AttestationMsg::Submit {
-        attestation: signed.attestation.clone(),
-        signature: signed.signature,
-        payload: None,
-    };
+    // The operator attests it on A; Hermes relays the packet to B, whose escrow records the
+    // report for B's node; the acknowledgement comes back and A marks the packet delivered.
+    let submit = attestation_on_a(&a, &b, &job).await;
     let started = Instant::now();
-    let h_a = exec(&node_a, &a.d.contracts.attestation, &submit, "attest on A")
-        .await
-        .unwrap();
-
-    // Hermes relays the packet to B, whose escrow records the report for B's node.
-    loop {
-        let job = b.job(&id).await;
-        match &job.status {
-            JobStatus::Reported { node, .. } | JobStatus::Paid { node } => {
-                assert_eq!(node.as_str(), node_b.address(), "reported for another node");
-                break;
-            }
-            s => assert!(
-                started.elapsed() < Duration::from_secs(120),
-                "job {id} not reported on B within 120 s: {s:?}"
-            ),
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let h_a = exec(
+        &job.node_a,
+        &a.d.contracts.attestation,
+        &submit,
+        "attest on A",
+    )
+    .await
+    .unwrap();
+    wait_reported(&b, &job, started, Duration::from_secs(120)).await;
     let to_b = started.elapsed();
-    // The acknowledgement comes back: A marks its outgoing packet delivered.
-    loop {
-        let o: Option<Outgoing> = query(
-            &a.gov,
-            &a.d.contracts.attestation,
-            &AttestationQuery::Packet { id: 1 },
-            "packet",
-        )
-        .await
-        .unwrap();
-        let status = o.expect("A recorded no outgoing packet 1").status;
-        if status == PacketStatus::Delivered {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "packet 1 not acknowledged within 180 s: {status:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    wait_delivered(&a, &job.id, started, Duration::from_secs(180)).await;
     eprintln!(
         "attestation submitted on {} at height {h_a}; reported on {} after {:.1} s; \
          acknowledged on A after {:.1} s",
@@ -220,13 +289,58 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
         to_b.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
+    replay_refused(&a, &job, &submit).await;
+}
 
-    // The same attestation again: refused on A (replay), so B is never told twice.
-    let again = node_a
-        .execute_msg(&a.d.contracts.attestation, &submit)
-        .unwrap();
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs two wasmd chains joined by Hermes, which the script kills first (scripts/test.d/ibc.sh)"]
+async fn an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_restart() {
+    let a = Chain::open("IBC_A_ENV", "IBC_A_DEPLOYMENT");
+    let b = Chain::open("IBC_B_ENV", "IBC_B_DEPLOYMENT");
+    let marker = var("HERMES_DOWN_MARKER");
+    let job = paid_job(&a, &b, "x-wasmd-down-1").await;
+    let submit = attestation_on_a(&a, &b, &job).await;
+    exec(
+        &job.node_a,
+        &a.d.contracts.attestation,
+        &submit,
+        "attest on A",
+    )
+    .await
+    .unwrap();
+
+    // Hermes is down: the packet waits in flight on A and B hears nothing.
+    let held = outgoing_of(&a, &job.id)
+        .await
+        .expect("A forwarded no packet");
+    assert_eq!(held.status, PacketStatus::InFlight);
+    tokio::time::sleep(Duration::from_secs(6)).await;
     assert!(
-        node_a.submit(vec![again], "").await.is_err(),
-        "a replayed attestation was accepted on A"
+        b.job(&job.id).await.status == JobStatus::Open,
+        "B heard of the job while Hermes was down"
     );
+    assert_eq!(
+        outgoing_of(&a, &job.id).await.unwrap().status,
+        PacketStatus::InFlight
+    );
+
+    // The script restarts Hermes: the packet is delivered once, reported once, acknowledged.
+    std::fs::write(&marker, held.id.to_string()).unwrap();
+    let started = Instant::now();
+    wait_reported(&b, &job, started, Duration::from_secs(180)).await;
+    let done = wait_delivered(&a, &job.id, started, Duration::from_secs(240)).await;
+    assert_eq!(done.id, held.id);
+    assert_eq!(
+        done.attempts, 1,
+        "the packet was sent again although it was in flight"
+    );
+    eprintln!(
+        "packet {} held in flight on {} while Hermes was down; after the restart reported on {} \
+         and acknowledged in {:.1} s",
+        held.id,
+        a.id(),
+        b.id(),
+        started.elapsed().as_secs_f64()
+    );
+    replay_refused(&a, &job, &submit).await;
 }

@@ -20,7 +20,8 @@
 #     an amount above the balance, a channel handshake with another version;
 #   - the attestation contracts' channel: refused until governance pins the peer (connection and
 #     port) on both sides, then opened by Hermes and listed in the files; a job paid on B,
-#     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs).
+#     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs); another
+#     attested while Hermes is SIGKILLed waits in flight and is delivered once after the restart.
 # Writes the chain-registry _IBC file and checks it against the registry's schema. Prints the
 # batch throughput (transfers/s relayed end to end) and blocks from transfer to voucher.
 set -euo pipefail
@@ -340,9 +341,26 @@ ATT_CH_A="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.da
 ATT_CH_B="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.data.channels[0].counterparty_channel')"
 IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
   IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
-  cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- --ignored --nocapture >&2 \
+  cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- --ignored --exact \
+  a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channel --nocapture >&2 \
   || fail "the attestation's cross-chain path over Hermes (cli/tests/wasmd_ibc_attest.rs)"
 say "attestation: a job paid on B, attested on A, forwarded over $ATT_CH_A and reported on B for B's node; acknowledged on A"
+# Hermes SIGKILLed, then an attestation forwarded: its packet waits in flight on A and B hears
+# nothing; once the test says so (the marker file), Hermes restarts and the packet is delivered
+# once and acknowledged.
+kill -KILL "$HERMES_PID"; wait "$HERMES_PID" 2>/dev/null || true; HERMES_PID=
+MARKER="$H/attestation-in-flight"; rm -f "$MARKER"
+IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
+  IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
+  HERMES_DOWN_MARKER="$MARKER" cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- \
+  --ignored --exact an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_restart \
+  --nocapture >&2 &
+DOWN_TEST=$!
+for _ in $(seq 1 600); do [ -f "$MARKER" ] || ! kill -0 "$DOWN_TEST" 2>/dev/null && break; sleep 0.5; done
+[ -f "$MARKER" ] || { wait "$DOWN_TEST" || true; fail "no attestation packet held in flight while Hermes was down"; }
+start_hermes
+wait "$DOWN_TEST" || fail "the attestation sent while Hermes was down (cli/tests/wasmd_ibc_attest.rs)"
+say "attestation: packet $(cat "$MARKER") held in flight on A while Hermes was SIGKILLed; after the restart delivered once, reported on B and acknowledged"
 
 # 7. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
 # reference, in the same run, is the same batch as plain bank sends on A, until committed.
