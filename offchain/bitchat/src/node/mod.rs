@@ -174,6 +174,7 @@ impl Node {
             cfg,
             endpoint: ep,
             inbox_tx,
+            delivery: Mutex::new(()),
             conns: Mutex::new(HashMap::new()),
         });
         let accept = tokio::spawn(inner.clone().accept_loop());
@@ -247,8 +248,12 @@ impl Node {
     /// Collect envelopes waiting at `relay`, process them, and acknowledge them.
     pub async fn fetch_mailbox(&self, relay: SocketAddr) -> Result<usize, BitChatError> {
         let (_, frames) = self.inner.request(relay, &Frame::MailboxFetch).await?;
-        let (ids, ready) = self.inner.core.mailbox_items(frames, unix_now());
-        self.inner.deliver(ready).await;
+        let ids = {
+            let _order = self.inner.delivery.lock().await;
+            let (ids, ready) = self.inner.core.mailbox_items(frames, unix_now());
+            self.inner.deliver(ready).await;
+            ids
+        };
         let n = ids.len();
         if !ids.is_empty() {
             self.inner

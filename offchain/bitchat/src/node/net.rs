@@ -34,6 +34,12 @@ pub(super) struct Shared {
     pub(super) core: NodeCore,
     pub(super) endpoint: Endpoint,
     pub(super) inbox_tx: mpsc::Sender<Delivered>,
+    /// Held from the core's in-order release of messages (under its inbox lock) until they are
+    /// in the application queue: two streams handled at once would otherwise enqueue their
+    /// releases in either order, and a later message could reach the application first (seen
+    /// under load: seq 17 handed over before 12). While the application queue is full, frames
+    /// and the maintenance pass wait here: the back-pressure deliveries already had.
+    pub(super) delivery: Mutex<()>,
     pub(super) conns: Mutex<HashMap<SocketAddr, AuthedConn>>,
 }
 
@@ -131,9 +137,13 @@ impl Shared {
                     return;
                 }
             };
-        let handled = self.core.handle(peer, frame, unix_now());
-        self.deliver(handled.deliver).await;
-        for f in &handled.reply {
+        let reply = {
+            let _order = self.delivery.lock().await;
+            let handled = self.core.handle(peer, frame, unix_now());
+            self.deliver(handled.deliver).await;
+            handled.reply
+        };
+        for f in &reply {
             if let Err(e) = write_frame(&mut send, f).await {
                 tracing::debug!("answer to {peer}: {e}");
                 return;
@@ -265,10 +275,14 @@ impl Shared {
 
     /// One maintenance pass of the core, then its retransmissions and deliveries.
     pub(super) async fn maintain(&self) {
-        let m = self.core.maintain(unix_now());
-        for id in m.retry {
+        let retry = {
+            let _order = self.delivery.lock().await;
+            let m = self.core.maintain(unix_now());
+            self.deliver(m.deliver).await;
+            m.retry
+        };
+        for id in retry {
             self.transmit(id).await;
         }
-        self.deliver(m.deliver).await;
     }
 }
