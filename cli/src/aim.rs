@@ -555,9 +555,8 @@ pub async fn settle(
     Ok(())
 }
 
-/// Where the shipped held-out rows of `MODEL` are: beside its manifest.
-fn held_out_set(p: &Platform) -> Result<HeldOutSet, DemoError> {
-    let engine = inference_config(p)?;
+/// The shipped held-out rows of `MODEL`: beside the manifests of `engine`'s models.
+fn held_out_set(engine: &bithive_inference::EngineConfig) -> Result<HeldOutSet, DemoError> {
     let dir = engine
         .models
         .first()
@@ -585,8 +584,8 @@ pub async fn evaluate_model(
     let record = model_record(p, r.model_id).await?;
     let cid: Cid = ctx!(record.model.content_id.parse(), "content id")?;
     let sealed = ctx!(store.get(&cid).await, "fetch the sealed model")?;
-    let set = held_out_set(p)?;
     let mut config = inference_config(p)?;
+    let set = held_out_set(&config)?;
     config.models.clear();
     let mut reports = Vec::new();
     for (attestor, _) in &p.attestors {

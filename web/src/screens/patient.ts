@@ -106,18 +106,11 @@ export const patientScreen: Screen = {
     const form = h("form", { "aria-label": "Pay for an inference job" }, idF, modelF, inputF, amountF, nodeF, hoursF, submit, status);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      let amt: string, nodeAddr: string | null, hrs: number;
+      let amt: string, nodeAddr: string | null, expires: string;
       try {
         amt = parseAmount(amount.value);
         nodeAddr = node.value.trim() ? checkAddress(chain, node.value) : null;
-        hrs = parseExpiryHours(hours.value);
-      } catch (e) {
-        report("failed", `Not sent: ${(e as Error).message}.`);
-        return;
-      }
-      let expires: string;
-      try {
-        expires = await expiryAfter(chain, hrs);
+        expires = await expiryAfter(chain, parseExpiryHours(hours.value));
       } catch (e) {
         report("failed", `Not sent: ${(e as Error).message}.`);
         return;

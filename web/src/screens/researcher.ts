@@ -130,19 +130,12 @@ export const researcherScreen: Screen = {
     const form = h("form", { "aria-label": "Pay for a research request" }, idF, sealedF, nodeF, amountF, hoursF, submit, status);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      let input: string, amt: string, nodeAddr: string, hrs: number;
+      let input: string, amt: string, nodeAddr: string, expires: string;
       try {
         input = parseSealed(sealed.value);
         nodeAddr = checkAddress(chain, node.value);
         amt = parseAmount(amount.value, native.coinDecimals);
-        hrs = parseExpiryHours(hours.value);
-      } catch (e) {
-        report("failed", `Not sent: ${(e as Error).message}.`);
-        return;
-      }
-      let expires: string;
-      try {
-        expires = await expiryAfter(chain, hrs);
+        expires = await expiryAfter(chain, parseExpiryHours(hours.value));
       } catch (e) {
         report("failed", `Not sent: ${(e as Error).message}.`);
         return;
