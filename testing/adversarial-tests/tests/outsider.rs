@@ -155,7 +155,8 @@ fn a_stranger_reaches_no_privileged_path() {
             escrow: None,
             rewards: None,
             asset_nft: None,
-            model_registry: None,
+            // A stranger's own "registry" would take every accuracy the contract sets.
+            model_registry: Some(stranger.clone()),
             quorum_threshold: Some(1),
             quorum_kinds: Some(vec![]),
             max_age_seconds: None,
