@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the web app into web/dist (served by `bithive web`): npm ci when web/package-lock.json
-# changed since the last install (a stamp in node_modules), then type-check and bundle (vite).
-# Idempotent: a second run reuses node_modules and rebuilds dist/.
-#   scripts/build-webapp.sh              install (if needed) and build
+# changed since the last install (a stamp in node_modules), the browser package (offchain/web,
+# wasm) into web/src/pkg when its sources changed since the last build (a stamp there), then
+# type-check and bundle (vite). The researcher screen loads the package lazily (its own chunk and
+# the .wasm beside it), so the first screen's bundle does not carry it.
+# Idempotent: a second run reuses node_modules and web/src/pkg and rebuilds dist/.
+#   scripts/build-webapp.sh              install (if needed), browser package (if needed), build
 #   scripts/build-webapp.sh --deps-only  install (if needed) only
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,5 +19,30 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
+
+# The browser package (git-ignored in web/.gitignore): rebuilt when the sources of bithive-web
+# and of the workspace crates it is built from, Cargo.lock or the build script changed.
+pkg="$ROOT/web/src/pkg"
+pkg_stamp="$pkg/.bithive-sources.sha256"
+pkg_want="$(cd "$ROOT" && {
+  find offchain/web offchain/matching offchain/bitchat-seal packages/dgkbe packages/secret-file \
+    -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
+  sha256sum Cargo.lock scripts/build-web.sh
+} | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$pkg_stamp" ] || [ "$(cat "$pkg_stamp")" != "$pkg_want" ] || [ ! -f "$pkg/bithive_web_bg.wasm" ]; then
+  for tool in /usr/bin/rustc /usr/bin/cargo wasm-ld wasm-opt wasm-bindgen; do
+    command -v "$tool" >/dev/null 2>&1 || {
+      echo "the web app's browser package needs $tool (Debian's rustc-web toolchain and the wasm tools): run scripts/setup.sh" >&2
+      exit 1
+    }
+  done
+  # Built beside, then swapped in: a failed build leaves the last package (and no stamp match).
+  rm -rf "$pkg.new"
+  "$ROOT/scripts/build-web.sh" "$pkg.new" --target web
+  echo "$pkg_want" >"$pkg.new/.bithive-sources.sha256"
+  rm -rf "$pkg"
+  mv "$pkg.new" "$pkg"
+fi
+
 npm run --silent build
 echo "web app built: $ROOT/web/dist"

@@ -55,6 +55,10 @@ pub enum Command {
     /// Rewards tools: a verifier's signed patient activity claim
     #[command(subcommand)]
     Rewards(crate::rewards::RewardsCommand),
+    /// The blinding service: the OPRF that user and researcher clients blind their matching
+    /// tokens with
+    #[command(subcommand)]
+    Blinding(BlindingCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
 }
@@ -205,6 +209,56 @@ pub struct DemoArgs {
     pub web_dist: PathBuf,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum BlindingCommand {
+    /// Serve the OPRF over HTTP (POST /v1/oprf, GET /health, GET /metrics) until ctrl-c or
+    /// SIGTERM; prints the URL once listening
+    Serve(BlindingArgs),
+}
+
+/// `bithive blinding serve`.
+#[derive(Clone, Debug, Args)]
+pub struct BlindingArgs {
+    /// The service's secret key file (mode 0600); every enrolled tag depends on this key
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "BITHIVE_BLINDING_SECRET_FILE",
+        default_value = "blinding-secret.json"
+    )]
+    pub secret_file: PathBuf,
+    /// Create the secret file with a fresh key when it does not exist
+    #[arg(long)]
+    pub init: bool,
+    /// Address to listen on
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// Points each client address may have blinded per second, on average
+    #[arg(long, value_name = "N", default_value_t = crate::blinding::BlindingConfig::default().points_per_sec)]
+    pub points_per_second: f64,
+    /// Points each client address may have blinded at once (at least 256, one full call)
+    #[arg(long, value_name = "N", default_value_t = crate::blinding::BlindingConfig::default().burst)]
+    pub burst: f64,
+    /// Calls evaluated at the same time over all clients (more get 503)
+    #[arg(long, value_name = "N", default_value_t = crate::blinding::BlindingConfig::default().max_in_flight)]
+    pub max_in_flight: usize,
+    /// The one web origin allowed to call it from a page [default: any]
+    #[arg(long, value_name = "ORIGIN")]
+    pub allow_origin: Option<String>,
+}
+
+impl BlindingArgs {
+    pub fn config(&self) -> crate::blinding::BlindingConfig {
+        crate::blinding::BlindingConfig {
+            listen: self.listen,
+            points_per_sec: self.points_per_second,
+            burst: self.burst,
+            max_in_flight: self.max_in_flight,
+            allow_origin: self.allow_origin.clone(),
+        }
+    }
+}
+
 /// `bithive web`: the app, its deployment and the chain's RPC on one origin.
 #[derive(Clone, Debug, Args)]
 pub struct WebArgs {
@@ -229,6 +283,10 @@ pub struct WebArgs {
     /// a private CA)
     #[arg(long, value_name = "FILE")]
     pub rpc_ca: Option<PathBuf>,
+    /// A research service descriptor (research.json: blinding service URL, matching node,
+    /// vocabulary), served to the researcher screen; without it the screen only follows jobs
+    #[arg(long, value_name = "FILE")]
+    pub research: Option<PathBuf>,
 }
 
 impl WebArgs {
@@ -239,6 +297,7 @@ impl WebArgs {
             deployment: self.deployment.clone(),
             rpc: self.rpc.clone(),
             rpc_ca: self.rpc_ca.clone(),
+            research: self.research.clone(),
         }
     }
 }

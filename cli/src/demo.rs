@@ -110,7 +110,9 @@ pub async fn run(
 }
 
 /// After the story, what `--keep-running` keeps up: the devnet and the relayer (so jobs paid from
-/// the web app are attested), and the web app served on `listen` until ctrl-c or SIGTERM.
+/// the web app are attested and research requests matched), the blinding service on a free
+/// loopback port (`research.json` in the home names it), and the web app served on `listen`,
+/// until ctrl-c or SIGTERM.
 #[derive(Clone, Debug)]
 pub struct KeepRunning {
     pub listen: std::net::SocketAddr,
@@ -144,6 +146,7 @@ pub async fn run_then(
 
     // Users enroll with the matching node before it starts.
     let enrolled = crate::research::enroll(&p, progress).await?;
+    let serving = enrolled.serving(&p)?;
     // The relayer, in this process, serving inference and research requests for the escrow.
     let mut relayer_cfg = p.relayer_config().await?;
     crate::research::enable_matching(&mut relayer_cfg, &enrolled);
@@ -159,7 +162,7 @@ pub async fn run_then(
     progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node; differential-privacy answerer)");
     let mut result = story(&p, enrolled, &model_keys, &mut report, progress).await;
     if let (Ok(()), Some(keep)) = (&result, keep) {
-        result = keep_running(&p, &keep, progress).await;
+        result = keep_running(&p, &keep, &serving, progress).await;
     }
     let _ = stop_tx.send(());
     let stopped = relayer.await;
@@ -177,44 +180,111 @@ pub async fn run_then(
     Ok(report)
 }
 
-/// Serves the web app against the platform until ctrl-c or SIGTERM.
+/// Serves the blinding service and the web app against the platform until ctrl-c or SIGTERM.
 async fn keep_running(
     p: &Platform,
     keep: &KeepRunning,
+    serving: &crate::research::ResearchServing,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+
+    // The blinding service, for researchers' browsers (any origin: the app's port may be 0).
+    let blinding_config = crate::blinding::BlindingConfig {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        ..Default::default()
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let blinding = tokio::spawn({
+        let service = serving.service.clone();
+        let stop = stopped(stop_rx.clone());
+        async move {
+            crate::blinding::serve(
+                &blinding_config,
+                service,
+                move |a| {
+                    let _ = tx.send(a);
+                },
+                stop,
+            )
+            .await
+        }
+    });
+    let blinding_addr = match rx.await {
+        Ok(a) => a,
+        Err(_) => {
+            return match blinding.await {
+                Ok(Err(e)) => Err(fail("blinding service")(&e)),
+                _ => Err(fail("blinding service")(&"did not start")),
+            }
+        }
+    };
+    let research = p.opts.home.join(crate::research::RESEARCH_FILE);
+    let descriptor = serving.descriptor(&p.chain_id, format!("http://{blinding_addr}"));
+    ctx!(
+        std::fs::write(
+            &research,
+            ctx!(serde_json::to_vec_pretty(&descriptor), "research.json")?
+        ),
+        "research.json"
+    )?;
+
     let config = crate::web::WebConfig {
         listen: keep.listen,
         dist: keep.dist.clone(),
         deployment: p.opts.home.join("deployment.json"),
         rpc: p.url.clone(),
         rpc_ca: None,
+        research: Some(research),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
-    let task = async move {
-        let mut tx = Some(tx);
-        crate::web::serve(
-            &config,
-            move |a| {
-                if let Some(tx) = tx.take() {
-                    let _ = tx.send(a);
-                }
-            },
-            crate::web::shutdown_signal(),
-        )
-        .await
-    };
-    let handle = tokio::spawn(task);
+    let web = tokio::spawn({
+        let stop = stopped(stop_rx.clone());
+        async move {
+            let mut tx = Some(tx);
+            crate::web::serve(
+                &config,
+                move |a| {
+                    if let Some(tx) = tx.take() {
+                        let _ = tx.send(a);
+                    }
+                },
+                stop,
+            )
+            .await
+        }
+    });
     if let Ok(addr) = rx.await {
         progress(&format!(
-            "kept running: web app on http://{addr}/ (chain {}, RPC {}); ctrl-c stops",
+            "kept running: web app on http://{addr}/ (chain {}, RPC {}, blinding service http://{blinding_addr}); ctrl-c stops",
             p.chain_id, p.url
         ));
     }
-    match handle.await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(fail("web app")(&e)),
-        Err(e) => Err(fail("web app task")(&e)),
+    // Whichever ends first (a signal, or a server failing) stops both.
+    let mut web = web;
+    let mut blinding = blinding;
+    let first = tokio::select! {
+        _ = crate::web::shutdown_signal() => None,
+        r = &mut web => Some(("web app", r.map(|r| r.map_err(|e| e.to_string())))),
+        r = &mut blinding => Some(("blinding service", r.map(|r| r.map_err(|e| e.to_string())))),
+    };
+    let _ = stop_tx.send(true);
+    match first {
+        None => {
+            let (w, b) = tokio::join!(web, blinding);
+            match (w, b) {
+                (Ok(Ok(())), Ok(Ok(()))) => Ok(()),
+                (Ok(Err(e)), _) => Err(fail("web app")(&e)),
+                (_, Ok(Err(e))) => Err(fail("blinding service")(&e)),
+                (Err(e), _) | (_, Err(e)) => Err(fail("server task")(&e)),
+            }
+        }
+        Some((what, Ok(Ok(())))) => Err(fail(what)(&"stopped")),
+        Some((what, Ok(Err(e)))) => Err(fail(what)(&e)),
+        Some((what, Err(e))) => Err(fail(what)(&e)),
     }
 }
 

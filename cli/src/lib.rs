@@ -2,6 +2,7 @@
 //! tests drive exactly what the binary runs.
 
 pub mod aim;
+pub mod blinding;
 pub mod cli;
 pub mod demo;
 pub mod deploy;

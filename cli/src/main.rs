@@ -6,10 +6,10 @@ use std::time::Duration;
 use anyhow::Context;
 use bithive_chain_client::{ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint};
 use bithive_cli::cli::{
-    ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs, DevnetCommand, IbcCommand, IbcFilesArgs,
-    RelayerCommand, WebArgs,
+    BlindingArgs, BlindingCommand, ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs,
+    DevnetCommand, IbcCommand, IbcFilesArgs, RelayerCommand, WebArgs,
 };
-use bithive_cli::{demo, deploy, ibc, rewards, wallet, web};
+use bithive_cli::{blinding, demo, deploy, ibc, rewards, wallet, web};
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -39,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Web(args) => run_web(&args),
         Command::Rewards(cmd) => rewards::run(&cmd),
+        Command::Blinding(BlindingCommand::Serve(args)) => run_blinding(&args),
         Command::Completions(c) => {
             c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());
             Ok(())
@@ -85,6 +86,22 @@ fn run_web(args: &WebArgs) -> anyhow::Result<()> {
         },
         web::shutdown_signal(),
     ))
+}
+
+fn run_blinding(args: &BlindingArgs) -> anyhow::Result<()> {
+    init_logs();
+    let config = args.config();
+    let service = Arc::new(blinding::load_service(&args.secret_file, args.init)?);
+    tokio::runtime::Runtime::new()?.block_on(blinding::serve(
+        &config,
+        service,
+        |addr| {
+            // Scripts and tests read this line for the bound address (port 0 picks one).
+            println!("blinding: http://{addr}");
+        },
+        web::shutdown_signal(),
+    ))?;
+    Ok(())
 }
 
 fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {

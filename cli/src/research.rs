@@ -39,6 +39,9 @@ use bithive_matching::node::MatchingNode;
 use bithive_matching::output::{
     open_output, seal_output, sign_delivery, verify_delivery, verify_output,
 };
+use bithive_matching::service::{
+    BlindingSecret, Field, MatchingNodeContact, ResearchService, MAX_OPRF_POINTS,
+};
 use bithive_matching::sim;
 use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
 use bithive_relayer::config::{Config, JobKind, MatchingSection};
@@ -62,6 +65,10 @@ const RESEARCH_JOB: &str = "research-1";
 /// What the key authority publishes (public files in the demo home).
 pub const PARAMS_FILE: &str = "dgkbe-params.bin";
 pub const ENCRYPTION_KEY_FILE: &str = "dgkbe-encryption-key.bin";
+/// The blinding service's secret file in the demo home.
+pub const BLINDING_SECRET_FILE: &str = "blinding-secret.json";
+/// The research service descriptor `--keep-running` writes for `bithive web`.
+pub const RESEARCH_FILE: &str = "research.json";
 
 #[derive(Clone, Debug)]
 pub struct ResearchOutcome {
@@ -85,7 +92,9 @@ pub struct ResearchOutcome {
 /// Everything enrollment leaves to the rest of the story.
 pub struct Enrolled {
     section: MatchingSection,
-    service: BlindingService,
+    /// The blinding service's key (its own secret file in the demo home): users blinded their
+    /// tags with it, and `--keep-running` serves it to researchers' browsers.
+    service: Arc<BlindingService>,
     lsh: SimHash,
     spec: RequestSpec,
     /// S_i as the dry run found it (the demo checks the relayer's result against it).
@@ -126,7 +135,12 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
     let mut rng = rng()?;
     let home = &p.opts.home;
     let lsh = SimHash::new(5, sim::DIM, 12, 6);
-    let service = BlindingService::new(&mut rng);
+    let blinding_secret = ctx!(BlindingSecret::generate(), "blinding service key")?;
+    ctx!(
+        blinding_secret.save(&home.join(BLINDING_SECRET_FILE)),
+        "blinding service secret file"
+    )?;
+    let service = Arc::new(blinding_secret.service());
     let users = sim::population(USERS, 7);
     let subs = ctx!(
         client::user_submissions(&users, &lsh, &service, 1),
@@ -235,6 +249,40 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
         online,
         authority,
     })
+}
+
+impl Enrolled {
+    /// What a research service publishes beside its blinding service (whose URL is known once
+    /// it listens): the matching node researchers seal to and the vocabulary users enrolled with.
+    pub fn serving(&self, p: &Platform) -> Result<ResearchServing, DemoError> {
+        Ok(ResearchServing {
+            service: self.service.clone(),
+            matching_node: MatchingNodeContact {
+                address: p.node.address().to_string(),
+                noise_pubkey: hex::encode(relayer_identity(p)?.noise_public()),
+            },
+            fields: sim::fields(),
+        })
+    }
+}
+
+/// The research service `--keep-running` serves to the web app's researcher screen.
+pub struct ResearchServing {
+    pub service: Arc<BlindingService>,
+    pub matching_node: MatchingNodeContact,
+    pub fields: Vec<Field>,
+}
+
+impl ResearchServing {
+    pub fn descriptor(&self, chain_id: &str, blinding_url: String) -> ResearchService {
+        ResearchService {
+            chain_id: chain_id.to_string(),
+            blinding_url,
+            matching_node: self.matching_node.clone(),
+            max_tokens: MAX_OPRF_POINTS,
+            fields: self.fields.clone(),
+        }
+    }
 }
 
 /// Turns on the matching worker in a relayer config.

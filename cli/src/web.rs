@@ -5,7 +5,8 @@
 //!
 //! Routes: `GET /deployment.json` (the file `bithive deploy` wrote, read on each request),
 //! `GET /keplr-chain-info.json` (the wallet chain info written beside it, the only ChainInfo the
-//! page suggests to the wallet),
+//! page suggests to the wallet), `GET /research.json` (the research service descriptor, when
+//! one is configured: the page may then also connect to its blinding service's origin),
 //! `/rpc` and `/rpc/...` (POST JSON-RPC or GET, forwarded to the configured RPC URL only),
 //! everything else a file under the dist directory (`/` is `index.html`). File paths are
 //! restricted to `[A-Za-z0-9._-]` segments, none starting with a dot, so no request reads outside
@@ -21,6 +22,7 @@ use axum::http::{header, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use bithive_matching::service::ResearchService;
 use bithive_wallet_files::KEPLR_FILE;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -40,6 +42,8 @@ pub struct WebConfig {
     pub rpc: String,
     /// PEM certificates trusted for an `https` RPC besides the public (Mozilla) roots.
     pub rpc_ca: Option<PathBuf>,
+    /// `research.json` (`bithive_matching::service::ResearchService`), read once at start.
+    pub research: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +54,8 @@ pub enum WebError {
     RpcUrl(String),
     #[error("rpc CA file {path}: {why}")]
     RpcCa { path: PathBuf, why: String },
+    #[error("research service file {path}: {why}")]
+    Research { path: PathBuf, why: String },
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -74,6 +80,26 @@ struct AppState {
     dist: PathBuf,
     deployment: PathBuf,
     upstream: Upstream,
+    /// The research service descriptor as served (checked JSON), if any.
+    research: Option<Arc<Vec<u8>>>,
+}
+
+/// Reads and checks the research service file; returns its bytes and the blinding origin.
+fn research_file(path: &Path) -> Result<(Vec<u8>, String), WebError> {
+    let err = |why: String| WebError::Research {
+        path: path.to_path_buf(),
+        why,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let service: ResearchService =
+        serde_json::from_slice(&bytes).map_err(|e| err(e.to_string()))?;
+    let origin = service.blinding_origin().ok_or_else(|| {
+        err(format!(
+            "blinding_url {:?} is not http(s)://host[:port]",
+            service.blinding_url
+        ))
+    })?;
+    Ok((bytes, origin))
 }
 
 /// The TLS client config for `https` RPC URLs: the public roots, plus `extra` PEM certificates.
@@ -161,16 +187,20 @@ pub fn router(config: &WebConfig) -> Result<Router, WebError> {
     if !config.dist.join("index.html").is_file() {
         return Err(WebError::NoDist(config.dist.clone()));
     }
+    let research = config.research.as_deref().map(research_file).transpose()?;
+    let csp = content_security_policy(research.as_ref().map(|(_, o)| o.as_str()));
     let state = AppState {
         dist: config.dist.clone(),
         deployment: config.deployment.clone(),
         upstream: parse_rpc(&config.rpc, config.rpc_ca.as_deref())?,
+        research: research.map(|(b, _)| Arc::new(b)),
     };
     Ok(Router::new()
         .route("/rpc", any(rpc))
         .route("/rpc/{*rest}", any(rpc))
         .fallback(static_file)
-        .with_state(state))
+        .with_state(state)
+        .layer(axum::middleware::map_response_with_state(csp, harden)))
 }
 
 /// Binds and serves until `shutdown` resolves; `on_listen` gets the bound address first.
@@ -210,24 +240,33 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// The page's policy: scripts, styles and connections from this origin only
+/// (`wasm-unsafe-eval` for the researcher's blinding package), plus connections to the research
+/// service's blinding service when one is configured (checked to be a bare origin).
+fn content_security_policy(blinding_origin: Option<&str>) -> HeaderValue {
+    let connect = match blinding_origin {
+        Some(o) => format!("'self' {o}"),
+        None => "'self'".into(),
+    };
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; \
+         form-action 'none'"
+    ))
+    // The origin has only [A-Za-z0-9-.:[]/] characters: always a header value.
+    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+}
+
 /// Headers every answer carries: no framing by other sites (a wallet page must not be
-/// clickjacked), no MIME sniffing, and scripts, styles and connections from this origin only
-/// (`wasm-unsafe-eval` for the researcher's blinding package).
-fn harden(mut r: Response) -> Response {
+/// clickjacked), no MIME sniffing, and the content security policy.
+async fn harden(State(csp): State<HeaderValue>, mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-             img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-             form-action 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, csp);
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -236,7 +275,7 @@ fn harden(mut r: Response) -> Response {
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
-    harden((status, text).into_response())
+    (status, text).into_response()
 }
 
 /// A request path as a file under the dist directory, or None when it is not a safe one.
@@ -279,6 +318,19 @@ async fn static_file(State(s): State<AppState>, method: Method, uri: Uri) -> Res
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
     }
+    if uri.path() == "/research.json" {
+        return match &s.research {
+            Some(bytes) => (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::CACHE_CONTROL, "no-store"),
+                ],
+                bytes.as_ref().clone(),
+            )
+                .into_response(),
+            None => plain(StatusCode::NOT_FOUND, "no research service configured\n"),
+        };
+    }
     let (file, cache) = if uri.path() == "/deployment.json" {
         (s.deployment.clone(), "no-store")
     } else if uri.path() == format!("/{KEPLR_FILE}") {
@@ -302,16 +354,14 @@ async fn static_file(State(s): State<AppState>, method: Method, uri: Uri) -> Res
         }
     };
     match tokio::fs::read(&file).await {
-        Ok(bytes) => harden(
-            (
-                [
-                    (header::CONTENT_TYPE, content_type(&file)),
-                    (header::CACHE_CONTROL, cache),
-                ],
-                bytes,
-            )
-                .into_response(),
-        ),
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, content_type(&file)),
+                (header::CACHE_CONTROL, cache),
+            ],
+            bytes,
+        )
+            .into_response(),
         Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
@@ -319,7 +369,7 @@ async fn static_file(State(s): State<AppState>, method: Method, uri: Uri) -> Res
 /// Forwards one RPC call to the configured node (never anywhere else).
 async fn rpc(State(s): State<AppState>, req: Request) -> Response {
     match forward(&s.upstream, req).await {
-        Ok(r) => harden(r),
+        Ok(r) => r,
         Err(e) => {
             tracing::warn!(error = %e, "rpc forward failed");
             plain(StatusCode::BAD_GATEWAY, "the chain's RPC did not answer\n")

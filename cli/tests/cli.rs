@@ -2,7 +2,7 @@
 //! in help), completions, and the built binary itself.
 use std::process::Command as Process;
 
-use bithive_cli::cli::{Cli, Command, DemoArgs};
+use bithive_cli::cli::{BlindingCommand, Cli, Command, DemoArgs};
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
@@ -185,6 +185,35 @@ fn web_and_demo_keep_running_flags() {
     let keep = d.keep_running().unwrap();
     assert_eq!(keep.listen.port(), 9090);
     assert_eq!(keep.dist, std::path::Path::new("web/dist"));
+}
+
+#[test]
+fn blinding_serve_flags() {
+    let cli = Cli::try_parse_from([
+        "bithive",
+        "blinding",
+        "serve",
+        "--secret-file",
+        "/tmp/k.json",
+        "--init",
+        "--points-per-second",
+        "2.5",
+        "--allow-origin",
+        "https://app.example",
+    ])
+    .unwrap();
+    let Command::Blinding(BlindingCommand::Serve(b)) = cli.command else {
+        panic!("not blinding serve")
+    };
+    assert!(b.init);
+    assert_eq!(b.secret_file, std::path::Path::new("/tmp/k.json"));
+    let c = b.config();
+    assert_eq!(c.points_per_sec, 2.5);
+    assert_eq!(c.allow_origin.as_deref(), Some("https://app.example"));
+    let d = bithive_cli::blinding::BlindingConfig::default();
+    assert_eq!((c.burst, c.max_in_flight), (d.burst, d.max_in_flight));
+    assert_eq!(c.listen.port(), 8090);
+    assert!(Cli::try_parse_from(["bithive", "blinding", "serve", "--burst", "x"]).is_err());
 }
 
 /// The only test that sets environment variables (deploy's, which no other test reads).

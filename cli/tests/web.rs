@@ -5,23 +5,11 @@ use std::net::SocketAddr;
 use axum::routing::post;
 use axum::Router;
 use bithive_cli::web::{serve, WebConfig};
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// One HTTP/1.1 request; returns (status, lower-cased head, body).
-async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, String, String) {
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.unwrap();
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    (status, head.to_ascii_lowercase(), body.to_string())
-}
+mod common;
+use common::http;
 
 /// Serves `config` on a free port; returns its address, the stop switch and the server task.
 async fn start(
@@ -79,6 +67,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         deployment,
         rpc: format!("http://{node_addr}/base"),
         rpc_ca: None,
+        research: None,
     };
     let (addr, stop_tx, server) = start(config).await;
 
@@ -144,6 +133,7 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
         deployment: dir.path().join("deployment.json"),
         rpc: "http://127.0.0.1:1".into(),
         rpc_ca: None,
+        research: None,
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
@@ -248,6 +238,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
             deployment: dir.path().join("deployment.json"),
             rpc: format!("https://localhost:{port}/base"),
             rpc_ca: trusted.clone(),
+            research: None,
         };
         let (addr, stop_tx, server) = start(config).await;
         let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
@@ -260,5 +251,75 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
         }
         stop_tx.send(()).unwrap();
         server.await.unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_to_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "x").unwrap();
+    let base = |research: Option<std::path::PathBuf>| WebConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        dist: dist.clone(),
+        deployment: dir.path().join("deployment.json"),
+        rpc: "http://127.0.0.1:9".into(),
+        rpc_ca: None,
+        research,
+    };
+    let service = bithive_matching::service::ResearchService {
+        chain_id: "bithive-1".into(),
+        blinding_url: "http://127.0.0.1:4567".into(),
+        matching_node: bithive_matching::service::MatchingNodeContact {
+            address: "bithive1node".into(),
+            noise_pubkey: hex::encode([7u8; 32]),
+        },
+        max_tokens: 256,
+        fields: bithive_matching::sim::fields(),
+    };
+    let file = dir.path().join("research.json");
+    std::fs::write(&file, serde_json::to_vec(&service).unwrap()).unwrap();
+
+    let (addr, stop_tx, server) = start(base(Some(file.clone()))).await;
+    let (status, head, body) = http(addr, "GET", "/research.json", "").await;
+    assert_eq!(status, 200);
+    let served: bithive_matching::service::ResearchService = serde_json::from_str(&body).unwrap();
+    assert_eq!(served, service);
+    for (_, path) in [("page", "/"), ("descriptor", "/research.json")] {
+        let (_, head, _) = http(addr, "GET", path, "").await;
+        assert!(
+            head.contains("connect-src 'self' http://127.0.0.1:4567;"),
+            "{path}: {head}"
+        );
+    }
+    assert!(head.contains("x-frame-options: deny"), "{head}");
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
+
+    // Without one: 404, and the page may connect to its own origin only.
+    let (addr, stop_tx, server) = start(base(None)).await;
+    let (status, head, _) = http(addr, "GET", "/research.json", "").await;
+    assert_eq!(status, 404);
+    assert!(head.contains("connect-src 'self';"), "{head}");
+    let _ = stop_tx.send(());
+    server.await.unwrap().unwrap();
+
+    // A descriptor whose blinding URL could smuggle policy, or that is no descriptor, is
+    // refused at start.
+    for bad in [
+        serde_json::to_string(&bithive_matching::service::ResearchService {
+            blinding_url: "http://x; script-src *".into(),
+            ..service.clone()
+        })
+        .unwrap(),
+        "{}".to_string(),
+    ] {
+        std::fs::write(&file, bad).unwrap();
+        let e = bithive_cli::web::router(&base(Some(file.clone())))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("research service file"), "{e}");
     }
 }

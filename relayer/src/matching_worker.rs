@@ -37,7 +37,6 @@ use bithive_interface::attestation::MatchingPayload;
 use bithive_matching::node::{MatchingNode, UserSubmission};
 use bithive_matching::output::{match_commitment, verify_delivery, verify_output};
 use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
-use bithive_secret_file::Zeroizing;
 use bithive_signed_attestation::{mask_commitment, payload_hash, AttestationKind};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -52,12 +51,9 @@ use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
 /// The escrow `model` of a research request.
 pub use bithive_interface::attestation::MATCHING_MODEL;
 
-/// The Noise prologue a research request is sealed under: binds it to the chain.
-pub fn request_header(chain_id: &str) -> Vec<u8> {
-    let mut h = b"BITHIVE/RESEARCH-REQUEST/v1\0".to_vec();
-    h.extend_from_slice(chain_id.as_bytes());
-    h
-}
+/// The Noise prologue a research request is sealed under (defined with the request's encoding,
+/// where the browser package finds it too).
+pub use bithive_matching::wire::request_header;
 
 /// The matching node's secret (file mode 0600): the seed of its blinding key b, re-derived at
 /// start so a restart keeps every enrolled tag valid. Nothing else: a file that also carries
@@ -86,24 +82,19 @@ impl MatchingSecrets {
 
     /// Writes the file with mode 0600 (created new: an existing file is never overwritten).
     pub fn save(&self, path: &Path) -> Result<(), RelayerError> {
-        let text = Zeroizing::new(
-            serde_json::to_vec(self).map_err(|e| RelayerError::Config(e.to_string()))?,
-        );
-        bithive_secret_file::create_new(path, text).map_err(|e| RelayerError::Config(e.to_string()))
+        bithive_secret_file::create_new_json(path, self)
+            .map_err(|e| RelayerError::Config(e.to_string()))
     }
 
     /// Reads the file; refused when group or others can access it.
     pub fn load(path: &Path) -> Result<Self, RelayerError> {
-        let text =
-            bithive_secret_file::read(path).map_err(|e| RelayerError::Config(e.to_string()))?;
-        // Never echo the file's content in an error.
-        serde_json::from_slice(&text).map_err(|_| {
-            RelayerError::Config(format!(
-                "{}: not a matching node secret file (exactly one field, node_seed; the DGKBE \
-                 key authority's seed belongs to the key authority, not to the matching node)",
-                path.display()
-            ))
-        })
+        // Never echoes the file's content.
+        bithive_secret_file::read_json(
+            path,
+            "a matching node secret file (exactly one field, node_seed; the DGKBE key \
+             authority's seed belongs to the key authority, not to the matching node)",
+        )
+        .map_err(|e| RelayerError::Config(e.to_string()))
     }
 
     pub fn node(&self) -> MatchingNode {
@@ -406,7 +397,7 @@ impl MatchingWorker {
         job: &NewJob,
         input: Vec<u8>,
     ) -> Result<(u64, RoaringBitmap, ReplyTo), WorkError> {
-        let (_, plain) = self
+        let (sender, plain) = self
             .identity
             .open_sealed(&request_header(&job.chain_id), &input)
             .map_err(|_| {
@@ -416,6 +407,12 @@ impl MatchingWorker {
             })?;
         let req = ResearchRequest::from_bytes(&plain)
             .map_err(|e| WorkError::Permanent(format!("research request: {e}")))?;
+        // The notice goes to the key that sealed the request, never to one it merely names.
+        if req.reply_to.noise_pubkey != sender {
+            return Err(WorkError::Permanent(
+                "the request's reply key is not the key that sealed it".into(),
+            ));
+        }
         let shared = self.shared.clone();
         tokio::task::spawn_blocking(move || {
             let id = req.submission.id;

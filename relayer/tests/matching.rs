@@ -153,7 +153,9 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         addr: Some(researcher_node.local_addr().unwrap()),
     };
 
-    // Three escrow jobs: a good request, one sealed for another chain, one of another model.
+    // Four escrow jobs: a good request, one sealed for another chain, one sealed by a stranger
+    // that names the researcher's contact (the notice must not go to a key that did not seal
+    // the request), one of another model.
     let sub = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
     let id = sub.id;
     let request = ResearchRequest {
@@ -169,6 +171,13 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     };
     let good = h.create_job(MATCHING_MODEL, &seal(CHAIN));
     let wrong_chain = h.create_job(MATCHING_MODEL, &seal("other-chain"));
+    let stranger = NodeIdentity::generate().unwrap();
+    let borrowed_contact = h.create_job(
+        MATCHING_MODEL,
+        &stranger
+            .seal_to(&relayer_id.noise_public(), &request_header(CHAIN), &request)
+            .unwrap(),
+    );
     let inference = h.create_job("bc_logreg", b"[1, 2]");
     h.chain.produce_block();
     let producer = h.chain.spawn_block_producer(Duration::from_millis(20));
@@ -187,7 +196,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         })
     };
     let start = std::time::Instant::now();
-    while states() != [2, 1] {
+    while states() != [2, 2] {
         if start.elapsed() > Duration::from_secs(60) {
             let s = bithive_relayer::Store::open(&db).unwrap();
             let all: Vec<_> = JobState::ALL
@@ -224,13 +233,16 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     assert_eq!(accepted.len(), 2, "{:?}", accepted.keys());
     let store = bithive_relayer::Store::open(&db).unwrap();
     let failed = store.jobs_in_state(CHAIN, JobState::Failed, 10).unwrap();
-    assert_eq!(failed.len(), 1);
-    assert_eq!(failed[0].job.job_id, wrong_chain);
-    assert!(failed[0]
-        .last_error
-        .as_deref()
-        .unwrap_or_default()
-        .contains("not sealed to this node"));
+    let why = |job: &str| {
+        failed
+            .iter()
+            .find(|f| f.job.job_id == job)
+            .and_then(|f| f.last_error.clone())
+            .unwrap_or_else(|| panic!("{job} did not fail: {failed:?}"))
+    };
+    assert_eq!(failed.len(), 2);
+    assert!(why(&wrong_chain).contains("not sealed to this node"));
+    assert!(why(&borrowed_contact).contains("reply key is not the key that sealed it"));
 
     let onchain = m.attestation.result_hash.0;
 

@@ -26,6 +26,8 @@ declare global {
 export interface Session {
   address: string;
   name: string;
+  /** The account's compressed secp256k1 public key (33 bytes), as the wallet's signer gives it. */
+  pubkey: Uint8Array;
   client: SigningCosmWasmClient;
 }
 
@@ -84,7 +86,7 @@ export class Chain {
     const client = await SigningCosmWasmClient.connectWithSigner(this.rpc, signer, {
       gasPrice: GasPrice.fromString(gasPrice(this.info)),
     });
-    this.session = { address: account.address, name: key.name, client };
+    this.session = { address: account.address, name: key.name, pubkey: account.pubkey, client };
     this.listeners.forEach((f) => f());
     return this.session;
   }

@@ -1,60 +1,32 @@
 // The web app in Debian's Chromium against a devnet with a deployment (global-setup.ts), with a
 // test wallet injected (wallet.ts). Every flow is checked on chain after the UI says included,
 // with a negative case each (wallet rejects, not enough funds, refused by the chain) that must
-// change nothing; axe finds no serious or critical violation on any screen.
-import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
+// change nothing; axe finds no serious or critical violation on any screen. The researcher's
+// request against a real matching service is research.spec.ts.
+import { test, expect } from "@playwright/test";
 import { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
 import { GasPrice } from "@cosmjs/stargate";
 import { toUtf8 } from "@cosmjs/encoding";
-import { gzipSync } from "node:zlib";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { injectWallet, type TestWallet } from "./wallet";
+import { injectWallet } from "./wallet";
 import { TestNode, operatorPop, payloadHash, type AttestationMsg } from "./node";
+import { axe, bundleSizes, connect, fmt, open, shot, SHOTS, webUrl as URL_ } from "./helpers";
 import type { ExecuteMsg as RewardsExecuteMsg } from "../src/contracts/Rewards.types";
 import type { ExecuteMsg as StakingExecuteMsg } from "../src/contracts/Staking.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../src/contracts/Token.types";
 import type { ExecuteMsg as AttestationExecuteMsg } from "../src/contracts/Attestation.types";
 import type { ExecuteMsg as EmissionExecuteMsg } from "../src/contracts/Emission.types";
 
-const URL_ = () => process.env.BITHIVE_WEB_URL!.replace(/\/$/, "");
 const dep = () => JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, "..", "screenshots");
-mkdirSync(SHOTS, { recursive: true });
 const figures: Record<string, number | string> = {};
 
 let chain: CosmWasmClient;
 const cw20 = async (token: string, address: string) => (await chain.queryContractSmart(token, { balance: { address } })).balance as string;
 const bhive = async (address: string) => (await chain.getBalance(address, "ubhive")).amount;
 const fresh = async () => (await (await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" })).getAccounts())[0].address;
-const fmt = (base: string) => {
-  const v = BigInt(base), unit = 1_000_000n;
-  const frac = (v % unit).toString().padStart(6, "0").replace(/0+$/, "");
-  return `${(v / unit).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${frac ? "." + frac : ""}`;
-};
-
-async function open(page: Page, screen: string) {
-  await page.goto(`${URL_()}/#${screen}`);
-  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
-}
-
-async function connect(page: Page, w: TestWallet) {
-  await page.getByTestId("connect").click();
-  await expect(page.getByTestId("account")).toContainText(w.address.slice(0, 12));
-}
-
-async function axe(page: Page, name: string) {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.map((v) => `${name}: ${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 test.describe.configure({ mode: "serial" });
 
@@ -63,17 +35,19 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(() => {
-  const dist = path.join(HERE, "..", "dist", "assets");
-  let raw = 0, gz = 0;
-  for (const f of readdirSync(dist)) {
-    const b = readFileSync(path.join(dist, f));
-    raw += b.length;
-    gz += gzipSync(b, { level: 9 }).length;
-  }
-  figures.bundle_bytes = raw;
-  figures.bundle_gzip_bytes = gz;
+  // The first screen's bundle (the entry script and stylesheet) apart from what only the
+  // researcher screen loads (the browser package's glue chunk and its .wasm).
+  const { first, lazyJs, wasm } = bundleSizes();
+  figures.bundle_bytes = first.bytes;
+  figures.bundle_gzip_bytes = first.gzip;
+  figures.lazy_js_bytes = lazyJs.bytes;
+  figures.lazy_js_gzip_bytes = lazyJs.gzip;
+  figures.wasm_bytes = wasm.bytes;
+  figures.wasm_gzip_bytes = wasm.gzip;
   writeFileSync(path.join(SHOTS, "figures.json"), JSON.stringify(figures, null, 2));
-  console.log(`figures: bundle ${(raw / 1024).toFixed(0)} KiB, gzipped ${(gz / 1024).toFixed(0)} KiB; ` +
+  const kib = (n: number) => (n / 1024).toFixed(0);
+  console.log(`figures: bundle ${kib(first.bytes)} KiB, gzipped ${kib(first.gzip)} KiB (first screen); ` +
+    `researcher's browser package, loaded on first use: ${kib(lazyJs.bytes)} KiB JS + ${kib(wasm.bytes)} KiB wasm, gzipped ${kib(lazyJs.gzip + wasm.gzip)} KiB; ` +
     `first contentful paint ${figures.fcp_ms} ms, first screen with chain data ${figures.ready_ms} ms`);
 });
 
@@ -211,7 +185,7 @@ test("network: emission against the halving schedule, supply as on chain", async
 });
 
 // The node account of global-setup, registered in staking once: it runs the patients' inference
-// jobs and the researchers' matching (the tests run serially in one worker).
+// jobs (the tests run serially in one worker).
 let registeredNode: TestNode | undefined;
 async function testNode(): Promise<TestNode> {
   if (registeredNode) return registeredNode;
@@ -224,6 +198,9 @@ async function testNode(): Promise<TestNode> {
   registeredNode = node;
   return node;
 }
+
+/** The patient test's inference job (the escrow's full id), followed by the researcher test. */
+let patientJob: string | undefined;
 
 test.describe("patient", () => {
   let node: TestNode;
@@ -244,6 +221,7 @@ test.describe("patient", () => {
     await page.getByTestId("job-submit").click();
     await expect(page.getByTestId("job-status-tx")).toHaveAttribute("data-state", "included");
     const full = `${w.address}/${jobId}`;
+    patientJob = full;
     const job = await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } });
     expect(job.amount).toBe("5000000");
     expect(job.status).toBe("open");
@@ -376,70 +354,33 @@ test.describe("patient", () => {
   });
 });
 
-test("researcher: pays a research request through the escrow and follows it until the match is attested", async ({ page }) => {
-  const node = await testNode();
+// Against plain `bithive web` (no research service): the page says why it cannot make a request
+// and still follows one by its id. Requests made, blinded, sealed, paid and matched by a real
+// relayer: research.spec.ts.
+test("researcher: without a matching service, only follows requests (and refuses a job that is not one)", async ({ page }) => {
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   const d = dep();
+  expect((await fetch(`${URL_()}/research.json`)).status).toBe(404);
   await open(page, "researcher");
   await expect(page.getByTestId("need-wallet")).toBeVisible();
-  // What the page cannot do yet is said on it.
-  await expect(page.getByTestId("research-limits")).toContainText("blinding service");
+  // What the page cannot show is said on it.
+  await expect(page.getByTestId("research-limits")).toContainText("BitChat");
   await connect(page, w);
+  await expect(page.getByTestId("research-unavailable")).toContainText("Research requests need a matching service");
+  await expect(page.getByTestId("research-submit")).toHaveCount(0);
+  await axe(page, "researcher without a matching service");
 
-  // Refused before the wallet is asked: not a sealed request, a node that is not an address.
-  const signs = w.calls.filter((c) => c === "signDirect").length;
-  await page.getByTestId("research-sealed").fill("not base64!");
-  await page.getByTestId("research-node").fill(node.address);
-  await page.getByTestId("research-submit").click();
-  await expect(page.getByTestId("research-tx")).toContainText("Not sent: the sealed request is not base64");
-  await page.getByTestId("research-sealed").fill(Buffer.alloc(5000, 1).toString("base64"));
-  await page.getByTestId("research-submit").click();
-  await expect(page.getByTestId("research-tx")).toContainText("at most 4096");
-  expect(w.calls.filter((c) => c === "signDirect").length).toBe(signs);
-
-  // Stands in for a research client's sealed request: bytes only the matching node could open
-  // (the test plays that node below).
-  const sealed = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 37 + 11) & 0xff)).toString("base64");
-  const id = `research-${Date.now()}`;
-  const before = BigInt(await bhive(w.address));
-  await page.getByTestId("research-id").fill(id);
-  await page.getByTestId("research-sealed").fill(sealed);
-  await page.getByTestId("research-amount").fill("2");
-  await page.getByTestId("research-submit").click();
-  await expect(page.getByTestId("research-tx")).toHaveAttribute("data-state", "included");
-  const full = `${w.address}/${id}`;
-  const job = await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } });
-  expect(job.model).toBe("bithive-matching-v1");
-  expect(job.input).toBe(sealed);
-  expect(job.amount).toBe("2000000");
-  expect(job.asset).toEqual({ native: "ubhive" });
-  expect(job.node).toBe(node.address);
-  expect(job.status).toBe("open");
-  expect(before - BigInt(await bhive(w.address)) >= 2_000_000n).toBe(true);
-  await expect(page.getByTestId("research-status")).toContainText("open: waiting for matching node");
-  await axe(page, "researcher");
-
-  // The node matches and attests as the relayer's matching worker does (S_i of three users).
-  const issued = Math.floor(new Date((await chain.getBlock()).header.time).getTime() / 1000);
-  const { resultHash, maskCommitment } = await node.attestMatching(d.chain_id, d.contracts.attestation, full, 7n, [3, 17, 42], issued);
-  await expect(page.getByTestId("match-commitment")).toHaveText(resultHash);
-  await expect(page.getByTestId("mask-commitment")).toHaveText(maskCommitment);
-  await expect(page.getByTestId("match-attestor")).toContainText(node.address);
-  await expect(page.getByTestId("research-status")).toContainText(`matched and attested by ${node.address}`);
-  await expect(page.getByTestId("match-size")).toContainText("BitChat");
-  const acc = await chain.queryContractSmart(d.contracts.attestation, { attestation: { job_id: full, kind: "matching", contract: d.contracts.attestation, chain_id: d.chain_id } });
-  expect(acc.attestation.result_hash).toBe(resultHash);
-  expect((await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: full } })).status.reported.node).toBe(node.address);
-  await shot(page, "researcher");
-  await axe(page, "researcher after the match");
-
-  // Following it again later (by its id) shows the same.
-  await page.reload();
-  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
-  await connect(page, w);
-  await page.getByTestId("research-follow-id").fill(full);
+  // The patient test's inference job: not a research request.
+  expect(patientJob).toBeTruthy();
+  expect((await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: patientJob } })).model).toBe("bc_logreg");
+  await page.getByTestId("research-follow-id").fill(patientJob!);
   await page.getByTestId("research-follow-submit").click();
-  await expect(page.getByTestId("match-commitment")).toHaveText(resultHash);
+  await expect(page.getByTestId("research-error")).toContainText(`Job ${patientJob} is a job of model bc_logreg, not a research request`);
+  // A job that does not exist.
+  await page.getByTestId("research-follow-id").fill(`${w.address}/no-such-request`);
+  await page.getByTestId("research-follow-submit").click();
+  await expect(page.getByTestId("research-error")).toHaveText(`No escrow job ${w.address}/no-such-request on this chain: a request's id is <payer address>/<escrow job id>.`);
+  await shot(page, "researcher-no-service");
 });
 
 test("node operator: registers, pledges BTK, sees the lock and its vesting, claims what vested", async ({ page }) => {

@@ -2,8 +2,10 @@
 // `bithive devnet start`, adds the deployer key, runs `bithive deploy` (as cli tests and
 // dev/devnet/cosmjs-test do), funds the test wallet with BTT, and serves the app.
 // Env in: BITHIVE_BIN (the `bithive` binary). Env out (to the tests): BITHIVE_WEB_URL,
-// BITHIVE_RPC, BITHIVE_REST, BITHIVE_DEPLOYMENT (path), BITHIVE_USER_MNEMONIC, BITHIVE_NODE_MNEMONIC,
-// BITHIVE_DEPLOYER_MNEMONIC, BITHIVE_BIN, BITHIVE_KEYRING (keyring file) with the key
+// BITHIVE_RPC, BITHIVE_REST, BITHIVE_CHAIN_ID, BITHIVE_DEPLOYMENT (path), BITHIVE_USER_MNEMONIC,
+// BITHIVE_NODE_MNEMONIC, BITHIVE_DEPLOYER_MNEMONIC and BITHIVE_DEPLOYER_MNEMONIC_FILE (the same
+// mnemonic in a file, for `bithive demo --funder-mnemonic-file`), BITHIVE_BIN, BITHIVE_KEYRING
+// (keyring file) with the key
 // BITHIVE_VERIFIER_KEY: a healthcare institution's verifier, registered with the rewards contract
 // (whose patient pool holds 2,000 BTT).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -153,8 +155,10 @@ export default async function globalSetup() {
       BITHIVE_WEB_URL: url,
       BITHIVE_RPC: rpc,
       BITHIVE_REST: rest,
+      BITHIVE_CHAIN_ID: CHAIN_ID,
       BITHIVE_DEPLOYMENT: deployment,
       BITHIVE_DEPLOYER_MNEMONIC: DEPLOYER_MNEMONIC,
+      BITHIVE_DEPLOYER_MNEMONIC_FILE: path.join(dir, "mnemonic"),
       BITHIVE_USER_MNEMONIC: user.mnemonic,
       BITHIVE_NODE_MNEMONIC: node.mnemonic,
       BITHIVE_BIN: bithive,

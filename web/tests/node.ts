@@ -1,9 +1,10 @@
 // The node side of a job, played by the test: registers a node in staking with an operator key
-// (proof of possession) and signs and submits the inference or matching attestation of a job, as
-// the relayer does (packages/signed-attestation: canonical bytes, sha256, ECDSA secp256k1 low-s;
-// relayer/src/matching_worker.rs for what a matching attestation commits to).
+// (proof of possession) and signs and submits the inference attestation of a job, or an
+// attestor's quorum signature, as the relayer does (packages/signed-attestation: canonical bytes,
+// sha256, ECDSA secp256k1 low-s). Research requests are matched and attested by the real
+// relayer's matching worker (research.spec.ts runs `bithive demo --keep-running`).
 import { Random, Secp256k1, sha256 } from "@cosmjs/crypto";
-import { toBase64, toHex, toUtf8 } from "@cosmjs/encoding";
+import { toHex, toUtf8 } from "@cosmjs/encoding";
 import type { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import type { ExecuteMsg as AttestationExecuteMsg } from "../src/contracts/Attestation.types";
 
@@ -25,35 +26,6 @@ const u64 = (v: bigint) => {
   new DataView(b.buffer).setBigUint64(0, v);
   return b;
 };
-const le = (v: number, bytes: 2 | 4) => {
-  const b = new Uint8Array(bytes);
-  const dv = new DataView(b.buffer);
-  if (bytes === 2) dv.setUint16(0, v, true);
-  else dv.setUint32(0, v, true);
-  return b;
-};
-const be32 = (v: number) => {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v);
-  return b;
-};
-
-/** bithive_matching::output::match_commitment: sha256(domain || id || |S| || S ascending (u32 BE)). */
-export function matchCommitment(requestId: bigint, recipients: number[]): Uint8Array {
-  const s = [...new Set(recipients)].sort((a, b) => a - b);
-  return sha256(concat(toUtf8("bithive/matching/v2/match"), u64(requestId), u64(BigInt(s.length)), ...s.map(be32)));
-}
-
-/**
- * The recipient mask as the relayer serializes it (a RoaringBitmap in the portable format without
- * run containers), for sets the test uses: members below 65,536, at most 4,096 (one array
- * container).
- */
-function roaringMask(recipients: number[]): Uint8Array {
-  const s = [...new Set(recipients)].sort((a, b) => a - b);
-  if (s.length === 0 || s.length > 4096 || s[s.length - 1] > 0xffff) throw new Error("test masks: 1 to 4096 members below 65536");
-  return concat(le(12346, 4), le(1, 4), le(0, 2), le(s.length - 1, 2), le(16, 4), ...s.map((m) => le(m, 2)));
-}
 
 async function sign(digest: Uint8Array, priv: Uint8Array): Promise<string> {
   const s = await Secp256k1.createSignature(digest, priv);
@@ -105,40 +77,6 @@ export class TestNode {
       { register_node: { capacity_t: 1, tier: "t1", operator_key: toHex(this.operatorKey), operator_signature: await sign(digest, this.priv) } },
       "auto",
     );
-  }
-
-  /**
-   * Signs and submits the matching attestation of the research request paid as escrow job
-   * `jobId` (the escrow's full id), as the relayer's matching worker does: result hash the match
-   * commitment of (request id, S_i), commitments to the mask of S_i and to the payload naming the
-   * escrow job (which makes the attestation contract pay the node through the escrow).
-   */
-  async attestMatching(chainId: string, attestation: string, jobId: string, requestId: bigint, recipients: number[], issuedAt: number) {
-    const nonce = BigInt(Date.now());
-    const resultHash = matchCommitment(requestId, recipients);
-    const MATCHING = 2;
-    const mask = sha256(concat(toUtf8("BITHIVE/MATCH-MASK/v1"), new Uint8Array([0, 0]), roaringMask(recipients)));
-    const payload = toUtf8(JSON.stringify({ escrow_job_id: jobId, node: null }));
-    const payloadHash = sha256(concat(toUtf8("BITHIVE/PAYLOAD/v1"), new Uint8Array([0, MATCHING]), payload));
-    const canonical = concat(
-      toUtf8("BITHIVE/ATTESTATION/v1"), new Uint8Array([0]),
-      str(chainId), str(attestation), str(jobId),
-      new Uint8Array([MATCHING]), resultHash, new Uint8Array([2]), mask, payloadHash,
-      u64(BigInt(issuedAt)), u64(nonce), this.operatorKey,
-    );
-    const submit: AttestationExecuteMsg = {
-      submit: {
-        attestation: {
-          chain_id: chainId, contract: attestation, job_id: jobId, kind: "matching",
-          result_hash: toHex(resultHash), commitments: [toHex(mask), toHex(payloadHash)], issued_at: issuedAt,
-          nonce: nonce.toString(), signer: toHex(this.operatorKey),
-        },
-        payload: toBase64(payload),
-        signature: await sign(sha256(canonical), this.priv),
-      },
-    };
-    const r = await this.client.execute(this.address, attestation, submit, "auto");
-    return { tx: r, resultHash: toHex(resultHash), maskCommitment: toHex(mask) };
   }
 
   /** This node's operator key's signature as one member of a quorum attestation. */

@@ -13,13 +13,15 @@ export interface TestWallet {
   mode: "approve" | "reject";
   calls: string[];
   suggested: unknown[];
+  /** The TxBody bytes of every transaction it signed (Direct), in order. */
+  signed: Uint8Array[];
 }
 
 export async function injectWallet(page: Page, mnemonic: string): Promise<TestWallet> {
   const direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   const amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   const [acc] = await direct.getAccounts();
-  const w: TestWallet = { address: acc.address, mode: "approve", calls: [], suggested: [] };
+  const w: TestWallet = { address: acc.address, mode: "approve", calls: [], suggested: [], signed: [] };
   const enabled = new Set<string>();
 
   await page.exposeFunction("__bithiveTestWallet", async (method: string, arg: any) => {
@@ -44,6 +46,7 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
           chainId: arg.chainId,
           accountNumber: BigInt(arg.accountNumber),
         });
+        w.signed.push(r.signed.bodyBytes);
         return {
           bodyBytes: toBase64(r.signed.bodyBytes),
           authInfoBytes: toBase64(r.signed.authInfoBytes),

@@ -4,6 +4,7 @@
 //! every paid job. Attacks first, then the proptest of the payout books.
 
 use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::*;
 use bithive_payfi_escrow::state::{Job, JobStatus};
@@ -253,6 +254,39 @@ fn attack_a_job_for_an_unknown_model_is_refused() {
             ContractError::UnknownModel {
                 model: model.into()
             }
+        );
+    }
+}
+
+#[test]
+fn a_research_request_is_no_registry_model_and_pays_its_node_alone() {
+    let mut t = setup();
+    // Research requests are matched by the matching node, not run as a model: with the registry
+    // linked they are still taken, priced by the payer, and pay no model owner.
+    let owner0 = t.bal(&t.owner);
+    let node0 = t.bal(&t.node);
+    let r = t
+        .create("research-1", MATCHING_MODEL, &coins(1_000, BTT))
+        .unwrap();
+    assert!(attr(&r, "model_id").is_none());
+    assert_eq!(t.snapshot("research-1"), None);
+    let r = t.report("research-1").unwrap();
+    assert_eq!(attr(&r, "paid"), Some("990"));
+    assert!(attr(&r, "owner_paid").is_none());
+    assert_eq!((t.bal(&t.owner), t.bal(&t.node)), (owner0, node0 + 990));
+    assert_eq!(t.model(1).model.jobs_served, 0);
+    // Only that exact name: anything else is still looked up in the registry.
+    for model in [
+        format!("{MATCHING_MODEL}@1"),
+        MATCHING_MODEL.to_uppercase(),
+        format!("{MATCHING_MODEL} "),
+    ] {
+        assert!(
+            matches!(
+                err(t.create("r2", &model, &coins(1_000, BTT))),
+                ContractError::UnknownModel { .. } | ContractError::Invalid { .. }
+            ),
+            "{model}"
         );
     }
 }

@@ -42,9 +42,10 @@ async fn bitchat_controller_drives_the_quinn_connection() {
             .expect("BitChat controller in use")
     };
     // A bandwidth sample needs a whole measurement round that was not application-limited;
-    // on a fast loopback one 2 MiB transfer can end inside a round, so more 2 MiB transfers go
-    // out (at most 8) until one is measured.
-    for _ in 0..8 {
+    // on a fast loopback one 2 MiB transfer can end inside a round, and on a machine whose
+    // cores are busy the sender can be starved through one, so more 2 MiB transfers go out (at
+    // most 64: 8 were once not enough under a parallel build) until one is measured.
+    for _ in 0..64 {
         let mut s = conn.open_uni().await.unwrap();
         s.write_all(&vec![1u8; 2 << 20]).await.unwrap();
         s.finish().unwrap();

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::{DgkbeError, RoaringBitmap, ServerSecret};
-use bithive_secret_file::Zeroizing;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -16,8 +15,8 @@ use zeroize::Zeroize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorityError {
-    #[error("{path}: {reason}")]
-    File { path: String, reason: String },
+    #[error(transparent)]
+    File(#[from] bithive_secret_file::SecretFileError),
     #[error("random seed: {0}")]
     Random(String),
     #[error("DGKBE: {0}")]
@@ -54,23 +53,15 @@ impl KeyAuthoritySecret {
 
     /// Writes the file with mode 0600; an existing file is never overwritten.
     pub fn save(&self, path: &Path) -> Result<(), AuthorityError> {
-        let file_err = |reason: String| AuthorityError::File {
-            path: path.display().to_string(),
-            reason,
-        };
-        let text = Zeroizing::new(serde_json::to_vec(self).map_err(|e| file_err(e.to_string()))?);
-        bithive_secret_file::create_new(path, text).map_err(|e| file_err(e.to_string()))
+        Ok(bithive_secret_file::create_new_json(path, self)?)
     }
 
     /// Reads the file; refused when group or others can access it. The content is never echoed.
     pub fn load(path: &Path) -> Result<Self, AuthorityError> {
-        let file_err = |reason: String| AuthorityError::File {
-            path: path.display().to_string(),
-            reason,
-        };
-        let text = bithive_secret_file::read(path).map_err(|e| file_err(e.to_string()))?;
-        serde_json::from_slice(&text)
-            .map_err(|_| file_err("not a key authority secret file (dgkbe_seed)".into()))
+        Ok(bithive_secret_file::read_json(
+            path,
+            "a key authority secret file (dgkbe_seed)",
+        )?)
     }
 
     /// The instance over slots 1..=n for epoch `epoch`, S0 = `enrolled`.

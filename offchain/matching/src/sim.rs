@@ -46,6 +46,21 @@ pub fn profile(user: u32, seed: u64) -> UserProfile {
     }
 }
 
+/// The exact attributes of [`profile`] as a research service publishes them: each field's
+/// values, the tokens being `name=value`.
+pub fn fields() -> Vec<crate::service::Field> {
+    let field = |name: &str, values: Vec<String>| crate::service::Field {
+        name: name.into(),
+        values,
+    };
+    vec![
+        field("cond", (0..20).map(|c| format!("C{c:02}")).collect()),
+        field("age", (2..10).map(|a| format!("{a}0s")).collect()),
+        field("region", (0..10).map(|r| format!("R{r}")).collect()),
+        field("consent", vec!["research".into(), "none".into()]),
+    ]
+}
+
 pub fn population(n: u32, seed: u64) -> Vec<UserProfile> {
     (1..=n).map(|u| profile(u, seed)).collect()
 }
@@ -67,5 +82,28 @@ pub fn request(id: u64, seed: u64) -> RequestSpec {
         embedding: Some(near(&c, &mut rng, 0.05)),
         min_bands: 3,
         max_distance: 0.1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_attribute_is_in_the_published_vocabulary() {
+        let tokens: std::collections::HashSet<String> = fields()
+            .iter()
+            .flat_map(|f| f.values.iter().map(move |v| format!("{}={v}", f.name)))
+            .collect();
+        for p in population(500, 7) {
+            for a in &p.attributes {
+                assert!(tokens.contains(a), "{a} not published");
+            }
+        }
+        for i in 0..50 {
+            for t in request(i, 11).clauses.iter().flatten() {
+                assert!(tokens.contains(t), "{t} not published");
+            }
+        }
     }
 }

@@ -231,6 +231,14 @@ impl RequestSubmission {
     }
 }
 
+/// The Noise prologue a [`ResearchRequest`] is sealed under (to the matching node's BitChat
+/// Noise key): binds it to the chain, so a request posted on one chain does not open on another.
+pub fn request_header(chain_id: &str) -> Vec<u8> {
+    let mut h = b"BITHIVE/RESEARCH-REQUEST/v1\0".to_vec();
+    h.extend_from_slice(chain_id.as_bytes());
+    h
+}
+
 impl ResearchRequest {
     pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
         let mut out = vec![RESEARCH_VERSION];
@@ -403,6 +411,15 @@ mod tests {
 
     fn tag(i: u8) -> Blinded {
         [i; 32]
+    }
+
+    #[test]
+    fn request_header_is_pinned() {
+        // Requests already sealed on chain open only under these exact bytes.
+        assert_eq!(
+            request_header("bithive-1"),
+            b"BITHIVE/RESEARCH-REQUEST/v1\0bithive-1".to_vec()
+        );
     }
 
     fn request() -> ResearchRequest {

@@ -1,10 +1,13 @@
 //! Host-testable logic behind the JavaScript API.
 
+use bithive_bitchat_seal::Zeroizing;
 use bithive_dgkbe::bgw::{BgwCiphertext, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::RoaringBitmap;
-use bithive_matching::group::{hash_token, Blinded, OprfRequest};
+use bithive_matching::group::{self, hash_token, Blinded, OprfRequest};
 use bithive_matching::lsh::{cosine_distance, SimHash};
+use bithive_matching::node::RequestSubmission;
 use bithive_matching::output::commitment;
+use bithive_matching::wire::{request_header, ReplyTo, ResearchRequest, MAX_CLAUSES};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
@@ -77,6 +80,197 @@ impl OprfBatch {
             })
             .collect()
     }
+}
+
+/// Most criterion tokens a research request may carry (all clauses together).
+pub const MAX_REQUEST_TOKENS: usize = 256;
+/// Longest criterion token, in bytes.
+pub const MAX_TOKEN_LEN: usize = 64;
+
+/// Checks a request's criteria: AND over 1..=`MAX_CLAUSES` clauses, OR inside each (non-empty,
+/// no token twice), at most `MAX_REQUEST_TOKENS` tokens, each `field=value` in 1..=64 printable
+/// ASCII characters.
+pub fn check_clauses(clauses: &[Vec<String>]) -> Result<(), String> {
+    if clauses.is_empty() {
+        return Err("a request needs at least one clause".into());
+    }
+    if clauses.len() > MAX_CLAUSES {
+        return Err(format!(
+            "{} clauses: at most {MAX_CLAUSES} allowed",
+            clauses.len()
+        ));
+    }
+    let total: usize = clauses.iter().map(Vec::len).sum();
+    if total > MAX_REQUEST_TOKENS {
+        return Err(format!(
+            "{total} tokens: at most {MAX_REQUEST_TOKENS} allowed in a request"
+        ));
+    }
+    for (i, clause) in clauses.iter().enumerate() {
+        if clause.is_empty() {
+            return Err(format!("clause {i} is empty"));
+        }
+        for (j, t) in clause.iter().enumerate() {
+            check_token(t).map_err(|e| format!("clause {i}, token {j}: {e}"))?;
+            if clause[..j].contains(t) {
+                return Err(format!("clause {i}: token {t:?} appears twice"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_token(t: &str) -> Result<(), String> {
+    if t.is_empty() || t.len() > MAX_TOKEN_LEN {
+        return Err(format!(
+            "a token has 1 to {MAX_TOKEN_LEN} characters, got {}",
+            t.len()
+        ));
+    }
+    if !t.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return Err(format!("{t:?} is not printable ASCII"));
+    }
+    match t.split_once('=') {
+        Some((field, value)) if !field.is_empty() && !value.is_empty() => Ok(()),
+        _ => Err(format!("{t:?} is not of the form field=value")),
+    }
+}
+
+/// A researcher's request built in the browser: the criteria are blinded here (one OPRF batch
+/// over every token, clause by clause), unblinded into H(x)^a, and sealed with the researcher's
+/// contact to the matching node's Noise key, so neither the blinding service nor the chain
+/// sees a criterion. The same bytes as `bithive` builds (`client::request_submission`, then
+/// `ResearchRequest::to_bytes`, sealed under `wire::request_header(chain_id)`); no embedding
+/// (bands) yet.
+pub struct ResearchBatch {
+    id: u64,
+    /// Tokens per clause, to regroup the flat OPRF outputs.
+    shape: Vec<usize>,
+    wire: Vec<Blinded>,
+    /// `None` once sealed.
+    oprf: Option<group::OprfBatch>,
+    /// The researcher's fresh Noise key for this request: the node answers (S_i) to it.
+    noise_private: Zeroizing<[u8; 32]>,
+    noise_public: [u8; 32],
+}
+
+impl ResearchBatch {
+    pub fn new(id: u64, clauses: &[Vec<String>], rng: &mut ChaCha20Rng) -> Result<Self, String> {
+        check_clauses(clauses)?;
+        let tokens: Vec<&str> = clauses.iter().flatten().map(String::as_str).collect();
+        let (oprf, wire) = group::OprfBatch::new(&tokens, rng);
+        let noise_private =
+            bithive_bitchat_seal::generate_private_key().map_err(|e| e.to_string())?;
+        let noise_public =
+            bithive_bitchat_seal::public_key(noise_private.as_ref()).map_err(|e| e.to_string())?;
+        Ok(Self {
+            id,
+            shape: clauses.iter().map(Vec::len).collect(),
+            wire,
+            oprf: Some(oprf),
+            noise_private,
+            noise_public,
+        })
+    }
+
+    /// Hex points H(x)*r to send to the blinding service, clause by clause, flattened.
+    pub fn request(&self) -> Result<Vec<String>, String> {
+        if self.oprf.is_none() {
+            return Err("request already sealed".into());
+        }
+        Ok(self.wire.iter().map(hex::encode).collect())
+    }
+
+    /// The researcher's Noise public key for this request (hex), where the match notice goes.
+    pub fn noise_public(&self) -> String {
+        hex::encode(self.noise_public)
+    }
+
+    /// Unblinds the service's answers (same order as [`ResearchBatch::request`]), builds the
+    /// `ResearchRequest` (clauses, no bands; reply to `account_pubkey`, a 33-byte compressed
+    /// secp256k1 key, and this request's Noise key) and seals it to the node's Noise key
+    /// under `request_header(chain_id)`. Bad input is refused with the batch kept; once the
+    /// request is sealed, the batch is spent.
+    pub fn seal(
+        &mut self,
+        answers: &[String],
+        account_pubkey: &[u8],
+        node_noise_pubkey_hex: &str,
+        chain_id: &str,
+    ) -> Result<Vec<u8>, String> {
+        if self.oprf.is_none() {
+            return Err("request already sealed".into());
+        }
+        if answers.len() != self.wire.len() {
+            return Err(format!(
+                "expected {} answers, got {}",
+                self.wire.len(),
+                answers.len()
+            ));
+        }
+        let answers = answers
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let b = hex32(a).map_err(|e| format!("answer {i}: {e}"))?;
+                group::decode(&b).map_err(|_| format!("answer {i}: not a group element"))?;
+                Ok(b)
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        let account_pubkey = account_key(account_pubkey)?;
+        let node_noise: [u8; 32] =
+            hex32(node_noise_pubkey_hex).map_err(|e| format!("node Noise key: {e}"))?;
+        if chain_id.is_empty() {
+            return Err("empty chain id".into());
+        }
+        let oprf = self.oprf.take().ok_or("request already sealed")?;
+        let mut flat = oprf
+            .finish(&answers)
+            .map_err(|e| e.to_string())?
+            .into_iter();
+        let clauses = self
+            .shape
+            .iter()
+            .map(|&n| flat.by_ref().take(n).collect())
+            .collect();
+        let request = ResearchRequest {
+            submission: RequestSubmission {
+                id: self.id,
+                clauses,
+                bands: vec![],
+                min_bands: 0,
+            },
+            reply_to: ReplyTo {
+                account_pubkey,
+                noise_pubkey: self.noise_public,
+                addr: None,
+            },
+        };
+        let plain = Zeroizing::new(request.to_bytes().map_err(|e| e.to_string())?);
+        bithive_bitchat_seal::seal(
+            self.noise_private.as_ref(),
+            &node_noise,
+            &request_header(chain_id),
+            &plain,
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// A compressed secp256k1 public key (the researcher's chain account, which signs the delivery):
+/// 33 bytes with the 02/03 prefix. Not decompressed here (k256's field arithmetic would add
+/// 26 KB to the .wasm for a key the wallet hands over); the node and BitChat parse it.
+fn account_key(k: &[u8]) -> Result<[u8; 33], String> {
+    let key: [u8; 33] = k.try_into().map_err(|_| {
+        format!(
+            "account public key: expected 33 bytes (compressed secp256k1), got {}",
+            k.len()
+        )
+    })?;
+    if !matches!(key[0], 2 | 3) {
+        return Err("account public key: not a compressed secp256k1 key (prefix 02 or 03)".into());
+    }
+    Ok(key)
 }
 
 pub fn hash_token_hex(token: &str) -> String {

@@ -60,6 +60,51 @@ impl OprfBatch {
     }
 }
 
+/// A research request blinded and sealed in the browser: `new ResearchBatch(requestId,
+/// clausesJson)` (AND of OR clauses of `field=value` tokens), POST `request()` (JSON array of hex
+/// points) to the blinding service, then `seal(answersJson, accountPubkey, nodeNoisePubkeyHex,
+/// chainId)` gives the sealed bytes to post as the escrow job's input. `noisePublic()` is the
+/// request's fresh Noise key (hex), where the node sends the match notice.
+#[wasm_bindgen]
+pub struct ResearchBatch(core::ResearchBatch);
+
+#[wasm_bindgen]
+impl ResearchBatch {
+    #[wasm_bindgen(constructor)]
+    pub fn new(request_id: u64, clauses_json: &str) -> Result<ResearchBatch, JsError> {
+        let clauses: Vec<Vec<String>> = from_json(clauses_json)?;
+        let mut rng = js(core::os_rng())?;
+        Ok(ResearchBatch(js(core::ResearchBatch::new(
+            request_id, &clauses, &mut rng,
+        ))?))
+    }
+
+    pub fn request(&self) -> Result<String, JsError> {
+        to_json(&js(self.0.request())?)
+    }
+
+    /// Throws on a wrong answer count, bad hex or point, an account key that is not a
+    /// 33-byte compressed secp256k1 key, a node key that is not 32 bytes of hex, or a batch
+    /// already sealed.
+    pub fn seal(
+        &mut self,
+        answers_json: &str,
+        account_pubkey: &[u8],
+        node_noise_pubkey_hex: &str,
+        chain_id: &str,
+    ) -> Result<Vec<u8>, JsError> {
+        let answers: Vec<String> = from_json(answers_json)?;
+        js(self
+            .0
+            .seal(&answers, account_pubkey, node_noise_pubkey_hex, chain_id))
+    }
+
+    #[wasm_bindgen(js_name = noisePublic)]
+    pub fn noise_public(&self) -> String {
+        self.0.noise_public()
+    }
+}
+
 #[wasm_bindgen(js_name = hashToken)]
 pub fn hash_token(token: &str) -> String {
     core::hash_token_hex(token)

@@ -28,6 +28,8 @@ pub enum SecretFileError {
     Exists { path: PathBuf },
     #[error("{path} is accessible by group or others (mode {mode:o}): run chmod 600 on it")]
     TooOpen { path: PathBuf, mode: u32 },
+    #[error("{path}: not {what}")]
+    NotA { path: PathBuf, what: &'static str },
 }
 
 impl SecretFileError {
@@ -81,6 +83,28 @@ pub fn replace(path: &Path, bytes: Zeroizing<Vec<u8>>) -> Result<(), SecretFileE
     std::fs::rename(&tmp, path).map_err(SecretFileError::io(path))?;
     sync_parent(path);
     Ok(())
+}
+
+/// [`create_new`] with `value` as JSON; the serialized bytes are zeroized.
+pub fn create_new_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), SecretFileError> {
+    let bytes = serde_json::to_vec(value).map_err(|e| SecretFileError::Io {
+        path: path.to_path_buf(),
+        source: io::Error::other(e),
+    })?;
+    create_new(path, Zeroizing::new(bytes))
+}
+
+/// [`read`], then the content as JSON of `T`; a file of another shape is
+/// [`SecretFileError::NotA`] `what`, without a word of its content.
+pub fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T, SecretFileError> {
+    let bytes = read(path)?;
+    serde_json::from_slice(&bytes).map_err(|_| SecretFileError::NotA {
+        path: path.to_path_buf(),
+        what,
+    })
 }
 
 /// Reads `path` after checking that only its owner may access it.
@@ -157,6 +181,33 @@ mod tests {
 
     fn secret(s: &str) -> Zeroizing<Vec<u8>> {
         Zeroizing::new(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn json_round_trips_and_another_shape_is_named_without_its_content() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        #[serde(deny_unknown_fields)]
+        struct Seed {
+            seed: String,
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("seed.json");
+        let v = Seed {
+            seed: "ab".repeat(32),
+        };
+        create_new_json(&p, &v).unwrap();
+        assert_eq!(read_json::<Seed>(&p, "a seed file").unwrap(), v);
+        assert!(matches!(
+            create_new_json(&p, &v),
+            Err(SecretFileError::Exists { .. })
+        ));
+        let other = dir.path().join("other.json");
+        create_new(&other, secret("{\"seed\":\"s3cret\",\"more\":1}")).unwrap();
+        let e = read_json::<Seed>(&other, "a seed file")
+            .unwrap_err()
+            .to_string();
+        assert!(e.ends_with("not a seed file"), "{e}");
+        assert!(!e.contains("s3cret"), "{e}");
     }
 
     #[cfg(unix)]

@@ -1,20 +1,21 @@
-// Researcher: pay for a research request (an escrow job of the matching model whose input is the
-// request's blinded criteria sealed to the matching node) and follow it until the node's
-// `matching` attestation lands: the match commitment and who attested it.
+// Researcher: build a research request from the criteria picked here, blind them through the
+// blinding service's OPRF (over HTTP, from the browser), seal them with the researcher's contact
+// to the matching node's Noise key (the browser package, wasm, loaded only when a request is
+// made), pay for it as an escrow job of the matching model with the wallet, and follow it until
+// the node's `matching` attestation lands: the match commitment and who attested it
+// (offchain/matching/docs/ROLES.md, steps 1-5). The server says which matching service it offers
+// in `/research.json`; without one, the screen only follows requests.
 //
-// What this page does not do yet, and why (said on the page too): blinding the criteria needs
-// the blinding service's OPRF (offchain/matching/docs/ROLES.md, step 2), which no BitHive
-// service offers over HTTP yet, and the matched set S_i reaches the researcher as a BitChat
-// message (QUIC over UDP), which a browser cannot receive. So the sealed request comes from the
-// researcher's client (the one `bithive demo` plays), and the matched-set size is not shown:
-// the chain holds only commitments to S_i.
-import { fromBase64 } from "@cosmjs/encoding";
+// The matched set S_i reaches the researcher's BitChat client (QUIC over UDP), which a browser
+// cannot receive: the page shows only the commitments the chain holds.
+import { toBase64 } from "@cosmjs/encoding";
 import { AttestationQueryClient } from "../contracts/Attestation.client";
 import type { Accepted } from "../contracts/Attestation.types";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { ExecuteMsg as EscrowExecuteMsg, Job } from "../contracts/PayfiEscrow.types";
 import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep } from "../chain";
 import { feeCurrency } from "../chaininfo";
+import { blindPoints, clausesFrom, CONSENT_FIELD, loadResearchService, newResearchBatch, randomRequestId, type ResearchService } from "../research";
 import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 import type { Screen } from "../main";
@@ -23,20 +24,8 @@ import type { Screen } from "../main";
 export const MATCHING_MODEL = "bithive-matching-v1";
 /** The escrow's limit on a job's input (bithive_interface::payfi_escrow::CreateJobMsg). */
 const MAX_INPUT = 4096;
-
-/** The sealed request as pasted (base64), checked for what the escrow would refuse anyway. */
-export function parseSealed(text: string): string {
-  const t = text.replace(/\s+/g, "");
-  let bytes: Uint8Array;
-  try {
-    bytes = fromBase64(t);
-  } catch {
-    throw new Error("the sealed request is not base64");
-  }
-  if (bytes.length === 0) throw new Error("the sealed request is empty");
-  if (bytes.length > MAX_INPUT) throw new Error(`the sealed request is ${bytes.length} bytes; the escrow takes at most ${MAX_INPUT}`);
-  return t;
-}
+/** The escrow's job ids (bithive_interface::payfi_escrow). */
+const JOB_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 function jobStatus(j: Job): string {
   const s = j.status;
@@ -57,10 +46,20 @@ function paidText(chain: Chain, job: Job): string {
   return token ? `${fmt(job.amount)} ${token}` : `${job.amount} base units of ${job.asset.cw20}`;
 }
 
-/** Polls the job and its matching attestation until the attestation lands or the screen is left. */
-function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boolean) {
+/** The latest follow() of each box: an earlier one stops writing to it. */
+const following = new WeakMap<HTMLElement, number>();
+
+/**
+ * Polls the job and its matching attestation until the attestation lands, the screen is left or
+ * the box follows another request.
+ */
+function follow(chain: Chain, jobId: string, out: HTMLElement, left: () => boolean) {
+  const mine = (following.get(out) ?? 0) + 1;
+  following.set(out, mine);
+  const stop = () => left() || following.get(out) !== mine;
   const esc = new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow);
   const att = new AttestationQueryClient(chain.query, chain.d.contracts.attestation);
+  out.dataset.matched = "false";
   (async () => {
     while (!stop()) {
       try {
@@ -70,6 +69,7 @@ function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boole
           esc.job({ jobId }),
           att.attestation({ jobId, kind: "matching", contract: chain.d.contracts.attestation, chainId: chain.d.chain_id }) as Promise<Accepted | null>,
         ]);
+        if (stop()) return;
         if (job.model !== MATCHING_MODEL) {
           out.replaceChildren(h("p", { class: "error", "data-testid": "research-error" }, `Job ${jobId} is a job of model ${job.model}, not a research request.`));
           return;
@@ -86,18 +86,137 @@ function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boole
             h("dt", {}, "Commitment to the matched set"), h("dd", {}, h("code", { "data-testid": "mask-commitment" }, a.commitments[0] ?? "none")),
             h("dt", {}, "Attested by"), h("dd", { "data-testid": "match-attestor" }, `node ${acc.node ?? "?"} (operator key ${a.signer}) in block ${acc.height}`),
             h("dt", {}, "Matched users"),
-            h("dd", { "data-testid": "match-size" }, "sent to your research client over BitChat with the matched set itself; the chain holds only the commitments above, which your client checks the set against"),
+            h("dd", { "data-testid": "match-size" }, "sent with the matched set itself to your research client over BitChat, which a browser cannot receive; the chain holds only the commitments above, which your client checks the set against"),
           );
         }
         out.replaceChildren(h("dl", { class: "facts", "data-testid": "research-job" }, ...rows));
         out.dataset.matched = acc ? "true" : "false";
         if (acc) return;
       } catch (e) {
+        if (stop()) return;
+        if (/not found/.test(plain(e))) {
+          out.replaceChildren(h("p", { class: "error", "data-testid": "research-error" }, `No escrow job ${jobId} on this chain: a request's id is <payer address>/<escrow job id>.`));
+          return;
+        }
         out.replaceChildren(h("p", { class: "error", "data-testid": "research-error" }, `Could not read the request: ${plain(e)}`));
       }
       await sleep(1000);
     }
   })();
+}
+
+/** How each field the matching service knows is asked for (others: by their name). */
+const FIELD_TEXT: Record<string, { legend: string; hint: string }> = {
+  cond: { legend: "Condition", hint: "Users with any of the conditions ticked." },
+  age: { legend: "Age band", hint: "Users in any of the bands ticked." },
+  region: { legend: "Region (optional)", hint: "Users in any of the regions ticked; none ticked: any region." },
+  [CONSENT_FIELD]: { legend: "Consent (required)", hint: "Only users who gave this consent are matched." },
+};
+
+/** A fieldset of checkboxes, one per value; returns it and a reader of the ticked values. */
+function choices(name: string, values: string[], checked: string[]): [HTMLElement, () => string[]] {
+  const text = FIELD_TEXT[name] ?? { legend: name, hint: "Users with any of the values ticked; none ticked: any value." };
+  const hintId = `research-${name}-hint`;
+  const boxes = values.map((v) => {
+    const box = h("input", { type: "checkbox", name: `research-${name}`, value: v, checked: checked.includes(v), "data-testid": `research-${name}-${v}` });
+    return [h("label", { class: "choice" }, box, ` ${v}`), box] as const;
+  });
+  const fs = h(
+    "fieldset",
+    { class: "choices", "aria-describedby": hintId, "data-testid": `research-field-${name}` },
+    h("legend", {}, text.legend),
+    h("small", { id: hintId }, text.hint),
+    h("div", { class: "choice-list" }, ...boxes.map(([l]) => l)),
+  );
+  return [fs, () => boxes.filter(([, b]) => b.checked).map(([, b]) => b.value)];
+}
+
+/** The request form, for the server's matching service. */
+function requestForm(chain: Chain, service: ResearchService, followBox: HTMLElement, stop: () => boolean): HTMLElement {
+  const s = chain.requireSession();
+  const native = feeCurrency(chain.info);
+  const node = service.matching_node;
+  const fields = service.fields.map((f) => [f.name, ...choices(f.name, f.values, f.name === CONSENT_FIELD && f.values.includes("research") ? ["research"] : [])] as const);
+
+  let requestId = randomRequestId();
+  const idOut = h("output", { "data-testid": "research-request-id" }, requestId.toString());
+  const idLine = h("p", {}, "Request id: ", idOut, h("br", {}), h("small", {}, "Random, chosen here; the node's match commitment names it, and only the node can read it."));
+  const [jobF, job] = field("Escrow job id", { required: true, value: `research-${Date.now()}`, pattern: "[A-Za-z0-9_.:\\-]{1,64}", "data-testid": "research-job-id" }, "Your own id for the payment: letters, digits, - _ . :");
+  const [amountF, amount] = field(`Price in ${native.coinDenom}`, { required: true, value: "2", inputmode: "decimal", "data-testid": "research-amount" });
+  const [hoursF, hours] = field("Expires in hours", { required: true, value: "24", inputmode: "numeric", "data-testid": "research-hours" }, "Refunded to you if the node has not matched it by then");
+  const [status, report] = txStatus("research-tx");
+  const sealedInfo = h("p", { "aria-live": "polite", "data-testid": "research-sealed-info" });
+  const submit = h("button", { type: "submit", "data-testid": "research-submit" }, "Blind, seal and pay");
+  const form = h(
+    "form",
+    { "aria-label": "Pay for a research request", novalidate: true },
+    ...fields.map(([, fs]) => fs),
+    idLine, jobF, amountF, hoursF, submit, sealedInfo, status,
+  );
+
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    submit.disabled = true;
+    try {
+      await send();
+    } finally {
+      submit.disabled = false;
+    }
+  });
+
+  async function send() {
+    sealedInfo.textContent = "";
+    delete sealedInfo.dataset.bytes;
+    report("checking", "Checking your request…");
+    let clauses: string[][], amt: string, expires: string, jobId: string;
+    try {
+      clauses = clausesFrom(service, Object.fromEntries(fields.map(([name, , read]) => [name, read()])));
+      jobId = job.value.trim();
+      if (!JOB_ID.test(jobId)) throw new Error("the escrow job id needs 1 to 64 letters, digits, - _ . or :");
+      checkAddress(chain, node.address);
+      amt = parseAmount(amount.value, native.coinDecimals);
+      expires = await expiryAfter(chain, parseExpiryHours(hours.value));
+    } catch (e) {
+      report("failed", `Not sent: ${(e as Error).message}.`);
+      return;
+    }
+    const tokens = clauses.reduce((n, c) => n + c.length, 0);
+    let sealed: Uint8Array;
+    try {
+      report("checking", "Loading the blinding package…");
+      const batch = await newResearchBatch(requestId, clauses);
+      const points = JSON.parse(batch.request()) as string[];
+      report("checking", `Blinding ${tokens} criterion values through the blinding service (it sees random points, never your criteria)…`);
+      const answers = await blindPoints(service.blinding_url, points);
+      sealed = batch.seal(JSON.stringify(answers), s.pubkey, node.noise_pubkey, chain.d.chain_id);
+      batch.free?.();
+    } catch (e) {
+      report("failed", `Not sent: ${plain(e)}.`);
+      return;
+    }
+    if (sealed.length > MAX_INPUT) {
+      report("failed", `Not sent: the sealed request is ${sealed.length} bytes; the escrow takes at most ${MAX_INPUT}. Choose fewer values.`);
+      return;
+    }
+    sealedInfo.dataset.bytes = String(sealed.length);
+    sealedInfo.textContent = `Sealed to matching node ${node.address} (${sealed.length} bytes): blinded criteria and your contact, readable only by that node; public on chain once paid.`;
+    const msg: EscrowExecuteMsg = {
+      create_job: { job_id: jobId, model: MATCHING_MODEL, input: toBase64(sealed), expires_at: expires, node: node.address },
+    };
+    const done = await runTx(chain, [executeMsg(s.address, chain.d.contracts.payfi_escrow, msg, [{ denom: native.coinMinimalDenom, amount: amt }])], "", report);
+    if (!done) return;
+    follow(chain, `${s.address}/${jobId}`, followBox, stop);
+    // The next request gets its own ids.
+    requestId = randomRequestId();
+    idOut.textContent = requestId.toString();
+    job.value = `research-${Date.now()}`;
+  }
+
+  return section(
+    "Pay for a research request",
+    h("p", {}, `Matched by node ${node.address}. The ${native.coinDenom} goes into the escrow; the node is paid once its attestation lands and your dispute window has passed.`),
+    form,
+  );
 }
 
 export const researcherScreen: Screen = {
@@ -106,71 +225,47 @@ export const researcherScreen: Screen = {
   async render(chain) {
     const about = section(
       "How a research request works",
-      h("p", {}, "Your criteria never leave your research client in the clear: it blinds them through the blinding service and seals them, with your BitChat contact, to the matching node's key. You pay for the match here; the node matches the blinded criteria against the enrolled users' blinded profiles, attests a commitment to the matched set on chain (which pays it after your dispute window) and sends the set to your client, which encrypts your request's details to exactly those users."),
+      h("p", {}, "Your criteria never leave this page in the clear: it blinds them through the blinding service (which sees only random points) and seals them, with your contact, to the matching node's key. You pay for the match here; the node matches the blinded criteria against the enrolled users' blinded profiles, attests a commitment to the matched set on chain (which pays it after your dispute window) and sends the set to your research client, which encrypts your request's details to exactly those users."),
       h(
         "p",
         { "data-testid": "research-limits" },
-        "Not in this page yet: blinding the criteria in the browser needs the blinding service's OPRF over HTTP, which no BitHive service offers yet, and the matched set comes over BitChat (QUIC over UDP), which a browser cannot receive. Paste the sealed request your research client made; this page pays for it and follows it until the match is attested.",
+        "The matched set itself goes to your BitChat research client (QUIC over UDP), which a browser cannot receive: this page shows the commitment the chain holds.",
       ),
     );
     const s = chain.session;
     if (!s) return h("div", {}, h("p", { "data-testid": "need-wallet" }, "Connect your wallet (top right) to pay for research requests."), about);
     let left = false;
     window.addEventListener("hashchange", () => (left = true), { once: true });
-    const native = feeCurrency(chain.info);
-
-    const [idF, id] = field("Request id", { required: true, value: `research-${Date.now()}`, pattern: "[A-Za-z0-9_.:\\-]{1,64}", "data-testid": "research-id" }, "Your own id for it: letters, digits, - _ . :");
-    const [sealedF, sealed] = field("Sealed request (base64)", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "research-sealed" }, "From your research client: blinded criteria and your contact, sealed to the matching node; public on chain, readable only by that node");
-    const [nodeF, node] = field("Matching node", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "research-node" }, "The node the request is sealed to: only it can open and match it");
-    const [amountF, amount] = field(`Price in ${native.coinDenom}`, { required: true, value: "2", inputmode: "decimal", "data-testid": "research-amount" });
-    const [hoursF, hours] = field("Expires in hours", { required: true, value: "24", inputmode: "numeric", "data-testid": "research-hours" });
-    const [status, report] = txStatus("research-tx");
+    const stop = () => left;
     const followBox = h("div", { "aria-live": "polite", "data-testid": "research-follow" });
-    const submit = h("button", { type: "submit", "data-testid": "research-submit" }, "Pay for the match");
-    const form = h("form", { "aria-label": "Pay for a research request" }, idF, sealedF, nodeF, amountF, hoursF, submit, status);
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      let input: string, amt: string, nodeAddr: string, expires: string;
-      try {
-        input = parseSealed(sealed.value);
-        nodeAddr = checkAddress(chain, node.value);
-        amt = parseAmount(amount.value, native.coinDecimals);
-        expires = await expiryAfter(chain, parseExpiryHours(hours.value));
-      } catch (e) {
-        report("failed", `Not sent: ${(e as Error).message}.`);
-        return;
-      }
-      const msg: EscrowExecuteMsg = {
-        create_job: {
-          job_id: id.value.trim(),
-          model: MATCHING_MODEL,
-          input,
-          expires_at: expires,
-          node: nodeAddr,
-        },
-      };
-      submit.disabled = true;
-      const done = await runTx(chain, [executeMsg(s.address, chain.d.contracts.payfi_escrow, msg, [{ denom: native.coinMinimalDenom, amount: amt }])], "", report);
-      submit.disabled = false;
-      if (done) follow(chain, `${s.address}/${id.value.trim()}`, followBox, () => left);
-    });
 
-    const [existingF, existing] = field("Request to follow", { autocomplete: "off", spellcheck: "false", "data-testid": "research-follow-id" }, "Its escrow job id: <your address>/<request id>");
+    let request: HTMLElement;
+    try {
+      const service = await loadResearchService(new URL("research.json", window.location.href).toString());
+      if (!service) {
+        request = section(
+          "Research requests",
+          h("p", { "data-testid": "research-unavailable" }, "Research requests need a matching service, and this server offers none (no research.json): you can only follow requests already paid for, below."),
+        );
+      } else if (service.chain_id !== chain.d.chain_id) {
+        request = section("Research requests", h("p", { class: "error", "data-testid": "research-unavailable" }, `The server's matching service is for chain "${service.chain_id}", not "${chain.d.chain_id}": no request can be made here.`));
+      } else {
+        request = requestForm(chain, service, followBox, stop);
+      }
+    } catch (e) {
+      request = section("Research requests", h("p", { class: "error", "data-testid": "research-unavailable" }, `No request can be made: ${plain(e)}.`));
+    }
+
+    const [existingF, existing] = field("Request to follow", { autocomplete: "off", spellcheck: "false", "data-testid": "research-follow-id" }, "Its escrow job id: <your address>/<escrow job id>");
     const followBtn = h("button", { type: "submit", "data-testid": "research-follow-submit" }, "Follow");
     const followForm = h("form", { "aria-label": "Follow a research request" }, existingF, followBtn);
     followForm.addEventListener("submit", (ev) => {
       ev.preventDefault();
       const jobId = existing.value.trim();
       if (!jobId) return;
-      follow(chain, jobId, followBox, () => left);
+      follow(chain, jobId, followBox, stop);
     });
 
-    return h(
-      "div",
-      {},
-      about,
-      section("Pay for a research request", h("p", {}, `The ${native.coinDenom} goes into the escrow; the matching node is paid once its attestation lands and your dispute window has passed.`), form),
-      section("Follow a research request", followForm, followBox),
-    );
+    return h("div", {}, about, request, section("Follow a research request", followForm, followBox));
   },
 };

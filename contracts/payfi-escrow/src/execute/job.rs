@@ -4,6 +4,7 @@
 //! front-run; its node is chosen by the payer or claimed by an eligible node before it works, so
 //! nobody else can be paid for a job another node ran.
 
+use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::model_registry::{self, ModelRegistryContract};
 use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::{
@@ -155,6 +156,9 @@ pub fn create(
     let node = msg.node.map(|n| deps.api.addr_validate(&n)).transpose()?;
     let config = CONFIG.load(deps.storage)?;
     let registered = match &config.model_registry {
+        // A research request is matched by the matching node, not run as a model: it has no
+        // registry entry, owner or price (the payer prices it; the node it names is paid).
+        Some(_) if msg.model == MATCHING_MODEL => None,
         None => None,
         Some(r) => Some(registered_model(
             &deps,

@@ -1,7 +1,7 @@
 // Same checks as tests/node/run.cjs, in the browser: BGW golden vectors and forgeries, refusal of
 // seed ciphertexts and old parameters, hash-to-group
-// and commitment pinned values, OPRF round, contract messages. Writes "PASS n ..." or
-// "FAIL <message>" into #result.
+// and commitment pinned values, OPRF round, contract messages, research request (ResearchBatch)
+// shapes. Writes "PASS n ..." or "FAIL <message>" into #result.
 import init, * as pkg from './pkg/bithive_web.js';
 
 const out = document.getElementById('result');
@@ -74,6 +74,25 @@ try {
     assert(JSON.stringify(res) === JSON.stringify(tokens.map((t) => pkg.hashToken(t))), 'oprf');
     const sub = JSON.parse(pkg.submitProfileMsg(4, 1n, JSON.stringify([res[0]])));
     assert(sub.submit_profile.user === 4, 'submit msg');
+    passed++;
+  }
+  { // research request blinded and sealed in wasm (shapes only: no blinding service here;
+    // the request points echoed back are a valid answer set)
+    const clauses = JSON.stringify([['cond=C03'], ['age=40s', 'age=50s'], ['consent=research']]);
+    const b = new pkg.ResearchBatch(7n, clauses);
+    const req = JSON.parse(b.request());
+    assert(req.length === 4 && req.every((r) => /^[0-9a-f]{64}$/.test(r)), 'research request points');
+    const noise = b.noisePublic();
+    assert(/^[0-9a-f]{64}$/.test(noise), 'noisePublic');
+    assert(new pkg.ResearchBatch(7n, clauses).noisePublic() !== noise, 'fresh Noise key');
+    const account = hex('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798');
+    const node = '09' + '00'.repeat(31);
+    throws(() => b.seal(JSON.stringify(req.slice(1)), account, node, 'bithive-1'), /expected 4 answers, got 3/, 'answer count');
+    throws(() => b.seal(JSON.stringify(req), account.slice(1), node, 'bithive-1'), /expected 33 bytes/, 'account key');
+    const sealed = b.seal(JSON.stringify(req), account, node, 'bithive-1');
+    assert(sealed instanceof Uint8Array && sealed.length === 227 + 96, `sealed length ${sealed.length}`);
+    throws(() => b.seal(JSON.stringify(req), account, node, 'bithive-1'), /already sealed/, 'second seal');
+    throws(() => new pkg.ResearchBatch(1n, '[]'), /at least one clause/, 'no clause');
     passed++;
   }
   // No timing here: under --virtual-time-budget the page's clock is virtual (Node gives the figure).

@@ -83,6 +83,41 @@ test('profile tokens and OPRF blinding', () => {
   assert.throws(() => pkg.profileTokens('[]', new Float32Array([1]), lsh), /dimension/);
 });
 
+test('research request: blinded and sealed in wasm', () => {
+  // No blinding service here: the shapes only (the host tests run the full round, open the
+  // sealed bytes as the node does and match them). Echoing the request points back as the
+  // answers is a valid point set (a service with key 1).
+  const clauses = [['cond=C03'], ['age=40s', 'age=50s'], ['consent=research']];
+  const b = new pkg.ResearchBatch(7n, JSON.stringify(clauses));
+  const req = JSON.parse(b.request());
+  assert.equal(req.length, 4);
+  req.forEach((r) => assert.match(r, /^[0-9a-f]{64}$/));
+  const noise = b.noisePublic();
+  assert.match(noise, /^[0-9a-f]{64}$/);
+  const other = new pkg.ResearchBatch(7n, JSON.stringify(clauses));
+  assert.notDeepEqual(JSON.parse(other.request()), req, 'blinding is randomized');
+  assert.notEqual(other.noisePublic(), noise, 'a fresh Noise key per request');
+  // The secp256k1 generator (compressed) as the account key; X25519's base point as the node's.
+  const account = hex('0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798');
+  const node = '09' + '00'.repeat(31);
+  assert.throws(() => b.seal(JSON.stringify(req.slice(1)), account, node, 'bithive-1'), /expected 4 answers, got 3/);
+  assert.throws(() => b.seal(JSON.stringify(req), account.slice(1), node, 'bithive-1'), /expected 33 bytes/);
+  assert.throws(() => b.seal(JSON.stringify(req), account, 'xyz', 'bithive-1'), /node Noise key/);
+  const sealed = b.seal(JSON.stringify(req), account, node, 'bithive-1');
+  assert.ok(sealed instanceof Uint8Array);
+  // version 1 + id 8 + min_bands 4 + clause count 4 + 3 clauses (4 + 32 k each: 140) + no bands
+  // 4 + account 33 + Noise key 32 + no address 1 = 227 bytes, + 96 bytes of Noise X.
+  assert.equal(sealed.length, 227 + 96);
+  assert.throws(() => b.seal(JSON.stringify(req), account, node, 'bithive-1'), /already sealed/);
+  assert.throws(() => b.request(), /already sealed/);
+  assert.equal(b.noisePublic(), noise);
+  assert.throws(() => new pkg.ResearchBatch(1n, '[]'), /at least one clause/);
+  assert.throws(() => new pkg.ResearchBatch(1n, '[["cond=C03"],[]]'), /clause 1 is empty/);
+  assert.throws(() => new pkg.ResearchBatch(1n, '[["cond"]]'), /field=value/);
+  assert.throws(() => new pkg.ResearchBatch(1n, '[["a=1","a=1"]]'), /appears twice/);
+  assert.throws(() => new pkg.ResearchBatch(1n, 'nope'), /bad JSON/);
+});
+
 test('commitment verification and contract messages', () => {
   // Commitment recomputed by the wasm on the golden ciphertext, then checked both ways.
   const ct = hex(golden.ciphertext);

@@ -1,0 +1,155 @@
+//! End-to-end encryption independent of the transport: every envelope is one Noise `X`
+//! message (sender static key transmitted and authenticated, recipient static key known), so
+//! it can be stored by relays that see only ciphertext and opened later by an offline recipient.
+//! The routing header is the Noise prologue: a relay that alters it makes decryption fail.
+//!
+//! No I/O and no async runtime: BitChat nodes (`bithive-bitchat`) and the browser package
+//! (`bithive-web`, wasm32) seal with the same code.
+
+use snow::Builder;
+pub use zeroize::Zeroizing;
+
+const PATTERN: &str = "Noise_X_25519_ChaChaPoly_BLAKE2s";
+/// Noise messages are at most 65535 bytes; this leaves room for the handshake fields.
+pub const MAX_PLAINTEXT: usize = 65_535 - OVERHEAD;
+/// What a sealed message adds to its plaintext: the sender's ephemeral key (32), its encrypted
+/// static key with tag (48) and the payload's tag (16).
+pub const OVERHEAD: usize = 32 + 48 + 16;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// Noise failure (bad key, wrong recipient or header, altered bytes).
+    #[error("{0}")]
+    Noise(String),
+    #[error("private key must be 32 bytes")]
+    KeyLength,
+    #[error("plaintext too large")]
+    TooLarge,
+    #[error("no sender key")]
+    NoSender,
+    #[error("no randomness: {0}")]
+    Random(String),
+}
+
+fn params() -> Result<snow::params::NoiseParams, SealError> {
+    PATTERN.parse().map_err(err)
+}
+
+fn err(e: snow::Error) -> SealError {
+    SealError::Noise(e.to_string())
+}
+
+/// The X25519 public key of a 32-byte private key (clamped scalar times the base point, as
+/// snow's resolver computes it).
+pub fn public_key(private: &[u8]) -> Result<[u8; 32], SealError> {
+    let bytes: [u8; 32] = private.try_into().map_err(|_| SealError::KeyLength)?;
+    Ok(curve25519_dalek::MontgomeryPoint::mul_base_clamped(bytes).to_bytes())
+}
+
+/// A fresh X25519 private key from the operating system (`crypto.getRandomValues` on wasm32),
+/// zeroized when dropped.
+pub fn generate_private_key() -> Result<Zeroizing<[u8; 32]>, SealError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    getrandom::getrandom(key.as_mut()).map_err(|e| SealError::Random(e.to_string()))?;
+    Ok(key)
+}
+
+/// Seal `plaintext` from `sender_private` to `recipient_public`, binding `header`.
+pub fn seal(
+    sender_private: &[u8],
+    recipient_public: &[u8; 32],
+    header: &[u8],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    if plaintext.len() > MAX_PLAINTEXT {
+        return Err(SealError::TooLarge);
+    }
+    let mut hs = Builder::new(params()?)
+        .local_private_key(sender_private)
+        .remote_public_key(recipient_public)
+        .prologue(header)
+        .build_initiator()
+        .map_err(err)?;
+    let mut out = vec![0u8; plaintext.len() + OVERHEAD];
+    let n = hs.write_message(plaintext, &mut out).map_err(err)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Open a sealed message; returns the sender's static public key and the plaintext.
+pub fn open(
+    recipient_private: &[u8],
+    header: &[u8],
+    ciphertext: &[u8],
+) -> Result<([u8; 32], Vec<u8>), SealError> {
+    let mut hs = Builder::new(params()?)
+        .local_private_key(recipient_private)
+        .prologue(header)
+        .build_responder()
+        .map_err(err)?;
+    let mut out = vec![0u8; ciphertext.len()];
+    let n = hs.read_message(ciphertext, &mut out).map_err(err)?;
+    out.truncate(n);
+    let remote = hs.get_remote_static().ok_or(SealError::NoSender)?;
+    let mut sender = [0u8; 32];
+    sender.copy_from_slice(remote);
+    Ok((sender, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_key_matches_snow_keypair() {
+        let kp = Builder::new(params().unwrap()).generate_keypair().unwrap();
+        assert_eq!(public_key(&kp.private).unwrap().to_vec(), kp.public);
+        assert_eq!(public_key(&kp.private[..31]), Err(SealError::KeyLength));
+    }
+
+    #[test]
+    fn seal_open_round_trip_and_tamper_detection() {
+        let a = Builder::new(params().unwrap()).generate_keypair().unwrap();
+        let b = Builder::new(params().unwrap()).generate_keypair().unwrap();
+        let b_pub: [u8; 32] = b.public.clone().try_into().unwrap();
+        let ct = seal(&a.private, &b_pub, b"hdr", b"hello").unwrap();
+        assert_eq!(ct.len(), 5 + OVERHEAD);
+        assert!(
+            !ct.windows(5).any(|w| w == b"hello"),
+            "plaintext must not appear"
+        );
+        let (sender, pt) = open(&b.private, b"hdr", &ct).unwrap();
+        assert_eq!(sender.to_vec(), a.public);
+        assert_eq!(pt, b"hello");
+        // Altered header (prologue) or ciphertext: rejected.
+        assert!(open(&b.private, b"hdX", &ct).is_err());
+        let mut bad = ct.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(open(&b.private, b"hdr", &bad).is_err());
+        // Wrong recipient: rejected.
+        assert!(open(&a.private, b"hdr", &ct).is_err());
+    }
+
+    #[test]
+    fn generated_keys_seal_and_differ() {
+        let a = generate_private_key().unwrap();
+        let b = generate_private_key().unwrap();
+        assert_ne!(*a, *b);
+        let ct = seal(a.as_ref(), &public_key(b.as_ref()).unwrap(), b"h", b"x").unwrap();
+        let (sender, pt) = open(b.as_ref(), b"h", &ct).unwrap();
+        assert_eq!(sender, public_key(a.as_ref()).unwrap());
+        assert_eq!(pt, b"x");
+    }
+
+    #[test]
+    fn size_limit() {
+        let k = generate_private_key().unwrap();
+        let p = public_key(k.as_ref()).unwrap();
+        let big = vec![0u8; MAX_PLAINTEXT + 1];
+        assert_eq!(seal(k.as_ref(), &p, b"", &big), Err(SealError::TooLarge));
+        let ct = seal(k.as_ref(), &p, b"", &big[..MAX_PLAINTEXT]).unwrap();
+        assert_eq!(ct.len(), 65_535);
+        assert_eq!(open(k.as_ref(), b"", &ct).unwrap().1.len(), MAX_PLAINTEXT);
+    }
+}

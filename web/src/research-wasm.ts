@@ -1,0 +1,19 @@
+// The browser package (offchain/web, built into src/pkg by scripts/build-webapp.sh), imported
+// only through a dynamic import() from research.ts: Vite puts it, its wasm-bindgen glue and the
+// .wasm (`?url`: a hashed asset beside the bundle) outside the first screen's chunk.
+import init, { ResearchBatch } from "./pkg/bithive_web.js";
+import wasmUrl from "./pkg/bithive_web_bg.wasm?url";
+
+let ready: Promise<unknown> | undefined;
+
+/** The package's ResearchBatch class, once its .wasm is instantiated (fetched once). */
+export async function researchBatchClass(): Promise<typeof ResearchBatch> {
+  ready ??= init({ module_or_path: wasmUrl });
+  try {
+    await ready;
+  } catch (e) {
+    ready = undefined;
+    throw new Error(`the browser package (${wasmUrl}) did not load: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return ResearchBatch;
+}

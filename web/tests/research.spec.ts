@@ -1,0 +1,238 @@
+// The researcher's request end to end, against the real matching service: `bithive demo
+// --keep-running` on global setup's devnet (its own contracts, a relayer with its matching worker
+// and ~2000 enrolled synthetic users, the blinding service, the web app with /research.json).
+// The page builds the request from the criteria picked, blinds it through the blinding service
+// over HTTP, seals it to the matching node with the browser package (wasm), pays with the wallet,
+// and follows it until the relayer's matching attestation lands; the test checks on chain that
+// the escrow job holds exactly what the wallet signed and the page sealed, and that neither the
+// blinding service nor the chain saw a criterion in the clear.
+import { test, expect, type Page, type Request } from "@playwright/test";
+import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import { fromBase64, fromUtf8 } from "@cosmjs/encoding";
+import { TxBody } from "cosmjs-types/cosmos/tx/v1beta1/tx.js";
+import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx.js";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { injectWallet, type TestWallet } from "./wallet";
+import { axe, connect, open, shot } from "./helpers";
+import type { ResearchService } from "../src/research";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/** The demo runs its whole story (deploy, inference, research, evaluation...) before it serves. */
+const DEMO_START_MS = 15 * 60_000;
+
+let demo: ChildProcess | undefined;
+let demoUrl = "";
+let service: ResearchService;
+let contracts: { payfi_escrow: string; attestation: string };
+let chain: CosmWasmClient;
+const stopDemo = () => {
+  if (demo && demo.exitCode === null) demo.kill("SIGTERM");
+};
+
+/** Starts the demo on global setup's chain; resolves with its web app's URL once it serves. */
+function startDemo(): Promise<string> {
+  const home = mkdtempSync(path.join(tmpdir(), "bithive-web-demo-"));
+  const args = ["demo", "--keep-running", "--rpc", process.env.BITHIVE_RPC!, "--chain-id", process.env.BITHIVE_CHAIN_ID!,
+    "--rest", process.env.BITHIVE_REST!, "--funder-mnemonic-file", process.env.BITHIVE_DEPLOYER_MNEMONIC_FILE!,
+    "--web-listen", "127.0.0.1:0", "--home", home];
+  // From the repository root: the demo's defaults (web/dist, ./artifacts, the inference config).
+  const child = spawn(process.env.BITHIVE_BIN!, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+  demo = child;
+  process.once("exit", stopDemo);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bithive demo did not serve within ${DEMO_START_MS / 60_000} min`)), DEMO_START_MS);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      console.log(`demo: ${line}`);
+      const m = line.match(/kept running: web app on (http:\/\/[^\s/]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`bithive demo exited (${code ?? signal}) before serving the web app`));
+    });
+  });
+}
+
+test.describe.configure({ mode: "serial" });
+
+test.beforeAll(async () => {
+  test.setTimeout(DEMO_START_MS + 60_000);
+  chain = await CosmWasmClient.connect(process.env.BITHIVE_RPC!);
+  demoUrl = await startDemo();
+  const r = await fetch(`${demoUrl}/research.json`);
+  expect(r.status, "the demo's web app serves a research service").toBe(200);
+  service = await r.json();
+  contracts = (await (await fetch(`${demoUrl}/deployment.json`)).json()).contracts;
+});
+
+test.afterAll(async () => {
+  if (!demo || demo.exitCode !== null) return;
+  const exited = new Promise((r) => demo!.once("exit", r));
+  stopDemo();
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+  if (demo.exitCode === null) demo.kill("SIGKILL");
+});
+
+/** Ticks exactly `values` of field `name` (unticks the rest). */
+async function pick(page: Page, name: string, values: string[]) {
+  const f = service.fields.find((x) => x.name === name)!;
+  for (const v of f.values) await page.getByTestId(`research-${name}-${v}`).setChecked(values.includes(v));
+}
+
+/** What the page posted to the blinding service. */
+function blindingCalls(page: Page): { points: string[] }[] {
+  const calls: { points: string[] }[] = [];
+  page.on("request", (r: Request) => {
+    if (r.method() === "POST" && r.url().endsWith("/v1/oprf")) calls.push(JSON.parse(r.postData() ?? "{}"));
+  });
+  return calls;
+}
+
+const signs = (w: TestWallet) => w.calls.filter((c) => c === "signDirect").length;
+
+test("researcher: more criterion values than the blinding service takes are refused before anything is sent", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const posted = blindingCalls(page);
+  // The same service, saying it takes at most 3 tokens a request.
+  await page.route(`${demoUrl}/research.json`, (route) => route.fulfill({ json: { ...service, max_tokens: 3 } }));
+  await open(page, "researcher", demoUrl);
+  await connect(page, w);
+  await pick(page, "cond", ["C01", "C02"]);
+  await pick(page, "age", ["30s", "40s"]);
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: 5 criterion values chosen; the blinding service takes at most 3");
+  expect(posted).toEqual([]);
+  expect(signs(w)).toBe(0);
+  await shot(page, "researcher-refused");
+});
+
+test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pays; the relayer's matching worker attests the match", async ({ page }) => {
+  test.setTimeout(5 * 60_000);
+  const node = service.matching_node;
+  expect(service.chain_id).toBe(process.env.BITHIVE_CHAIN_ID);
+  expect(service.fields.map((f) => f.name)).toEqual(expect.arrayContaining(["cond", "age", "region", "consent"]));
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  const posted = blindingCalls(page);
+  const wasmFetched: string[] = [];
+  page.on("request", (r) => r.url().endsWith(".wasm") && wasmFetched.push(r.url()));
+
+  await open(page, "researcher", demoUrl);
+  await expect(page.getByTestId("need-wallet")).toBeVisible();
+  await connect(page, w);
+  await expect(page.getByTestId("research-submit")).toBeVisible();
+  // The browser package is fetched only when a request is made.
+  expect(wasmFetched).toEqual([]);
+  const requestId = BigInt((await page.getByTestId("research-request-id").textContent())!);
+  expect(requestId > 0n && requestId < 2n ** 64n).toBe(true);
+  await axe(page, "researcher with a matching service");
+
+  // Refused before the blinding service or the wallet is asked: nothing chosen, no consent
+  // clause, a bad escrow job id.
+  const seq = (await chain.getSequence(w.address)).sequence;
+  await pick(page, "consent", []);
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: choose at least one criterion");
+  await pick(page, "cond", ["C03"]);
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: choose the consent the users must have given");
+  await pick(page, "consent", ["research"]);
+  const jobId = `research-web-${Date.now()}`;
+  await page.getByTestId("research-job-id").fill("not an id!");
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: the escrow job id");
+  await page.getByTestId("research-job-id").fill(jobId);
+  expect(posted).toEqual([]);
+
+  // The blinding service rate limits: said in plain words, nothing signed or sent.
+  const oprf = `${service.blinding_url.replace(/\/$/, "")}/v1/oprf`;
+  await page.route(oprf, (route) => route.request().method() === "OPTIONS"
+    ? route.fulfill({ status: 204, headers: { "access-control-allow-origin": "*", "access-control-allow-methods": "POST", "access-control-allow-headers": "content-type" } })
+    : route.fulfill({ status: 429, contentType: "application/json", body: JSON.stringify({ error: "too many points from this address" }),
+      headers: { "access-control-allow-origin": "*", "access-control-expose-headers": "retry-after", "retry-after": "7" } }));
+  await pick(page, "age", ["40s", "50s"]);
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: the blinding service is rate limiting requests: try again in 7 s");
+  await page.unroute(oprf);
+  expect(signs(w)).toBe(0);
+  expect((await chain.getSequence(w.address)).sequence).toBe(seq);
+
+  // The request: condition C03, age 40s or 50s, consent to research (about 1 % of the demo's
+  // 2000 users: sim.rs draws 20 conditions, 8 age bands, 80 % consent).
+  posted.length = 0;
+  const before = BigInt((await chain.getBalance(w.address, "ubhive")).amount);
+  await page.getByTestId("research-amount").fill("2");
+  await page.getByTestId("research-submit").click();
+  // Included, or the page's reason why not (the test fails with it).
+  const tx = page.getByTestId("research-tx");
+  await expect(tx).toHaveAttribute("data-state", /^(included|failed)$/, { timeout: 60_000 });
+  expect(await tx.textContent()).toMatch(/^Included in block \d+/);
+  expect(wasmFetched.length).toBe(1);
+  await expect(page.getByTestId("research-sealed-info")).toContainText(`Sealed to matching node ${node.address} (`);
+  const sealedBytes = Number(await page.getByTestId("research-sealed-info").getAttribute("data-bytes"));
+
+  // The blinding service saw one random point per criterion value (4), never a token.
+  expect(posted.length).toBe(1);
+  expect(posted[0].points.length).toBe(4);
+  for (const p of posted[0].points) expect(p).toMatch(/^[0-9a-f]{64}$/);
+  expect(JSON.stringify(posted)).not.toMatch(/cond|age|consent|C03|40s|research/);
+
+  // What the wallet signed is the escrow's create_job with the sealed request, for the node.
+  expect(signs(w)).toBe(1);
+  const body = TxBody.decode(w.signed[w.signed.length - 1]);
+  expect(body.messages.map((m) => m.typeUrl)).toEqual(["/cosmwasm.wasm.v1.MsgExecuteContract"]);
+  const exec = MsgExecuteContract.decode(body.messages[0].value);
+  expect(exec.contract).toBe(contracts.payfi_escrow);
+  expect(exec.funds).toEqual([{ denom: "ubhive", amount: "2000000" }]);
+  const create = JSON.parse(fromUtf8(exec.msg)).create_job;
+  expect(create).toMatchObject({ job_id: jobId, model: "bithive-matching-v1", node: node.address });
+
+  // On chain: the job holds exactly that input, paid by the test wallet, for the matching node.
+  const full = `${w.address}/${jobId}`;
+  const job = await chain.queryContractSmart(contracts.payfi_escrow, { job: { job_id: full } });
+  expect(job.input).toBe(create.input);
+  expect(fromBase64(job.input).length).toBe(sealedBytes);
+  expect(sealedBytes).toBeGreaterThan(100);
+  expect(job.payer).toBe(w.address);
+  expect(job.model).toBe("bithive-matching-v1");
+  expect(job.node).toBe(node.address);
+  expect(job.asset).toEqual({ native: "ubhive" });
+  expect(job.amount).toBe("2000000");
+  expect(before - BigInt((await chain.getBalance(w.address, "ubhive")).amount) >= 2_000_000n).toBe(true);
+  // Sealed: no criterion and no request id readable on chain.
+  const sealed = Buffer.from(fromBase64(job.input));
+  for (const t of ["cond=", "C03", "age=", "consent=", "research"]) expect(sealed.includes(Buffer.from(t))).toBe(false);
+
+  // The relayer's matching worker opens it, matches it against the enrolled users and attests.
+  await expect(page.getByTestId("research-status")).toContainText(`matched and attested by ${node.address}`, { timeout: 120_000 });
+  await expect(page.getByTestId("match-attestor")).toContainText(node.address);
+  await expect(page.getByTestId("match-size")).toContainText("BitChat");
+  const acc = await chain.queryContractSmart(contracts.attestation, { attestation: { job_id: full, kind: "matching", contract: contracts.attestation, chain_id: service.chain_id } });
+  expect(acc).not.toBeNull();
+  expect(acc.attestation.kind).toBe("matching");
+  expect(acc.attestation.result_hash).toMatch(/^[0-9a-f]{64}$/);
+  expect(acc.attestation.commitments[0]).toMatch(/^[0-9a-f]{64}$/);
+  expect(acc.node).toBe(node.address);
+  await expect(page.getByTestId("match-commitment")).toHaveText(acc.attestation.result_hash);
+  await expect(page.getByTestId("mask-commitment")).toHaveText(acc.attestation.commitments[0]);
+  expect((await chain.queryContractSmart(contracts.payfi_escrow, { job: { job_id: full } })).status.reported.node).toBe(node.address);
+  // A fresh request id for the next request.
+  await expect(page.getByTestId("research-request-id")).not.toHaveText(requestId.toString());
+  await shot(page, "researcher");
+  await axe(page, "researcher after the match");
+
+  // Following it again later (by its id) shows the same.
+  await page.reload();
+  await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
+  await connect(page, w);
+  await page.getByTestId("research-follow-id").fill(full);
+  await page.getByTestId("research-follow-submit").click();
+  await expect(page.getByTestId("match-commitment")).toHaveText(acc.attestation.result_hash);
+});
