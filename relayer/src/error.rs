@@ -15,6 +15,9 @@ pub enum RelayerError {
     Worker { kind: String, message: String },
     #[error("attestation: {0}")]
     Attestation(String),
+    /// A held-out evaluation could not be made, signed or combined (`relayer::evaluation`).
+    #[error("evaluation: {0}")]
+    Evaluation(String),
     /// Test failpoint: the pipeline stops as if killed right after persisting `0`.
     #[error("simulated crash after {0}")]
     Crash(&'static str),

@@ -44,7 +44,7 @@ pub struct EvaluationShare {
 }
 
 fn err(what: impl std::fmt::Display) -> RelayerError {
-    RelayerError::Config(format!("evaluation: {what}"))
+    RelayerError::Evaluation(what.to_string())
 }
 
 /// Scores registered model `m` on `set`: with `sealed`, the registry's sealed file (fetched by
