@@ -39,9 +39,8 @@ use bithive_content_store::model::{open_model, ModelFiles};
 use bithive_content_store::record::{key_header, open_record, seal_record};
 use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
 use bithive_dgkbe::RoaringBitmap;
-use bithive_inference::evaluation::{evaluate, HeldOutSet};
 use bithive_inference::manifest::Manifest;
-use bithive_interface::attestation::{ExecuteMsg as AttestationMsg, QueryMsg as AttestationQuery};
+use bithive_interface::attestation::{EvaluationPayload, ExecuteMsg as AttestationMsg};
 use bithive_interface::data_vault::{
     self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
     QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
@@ -53,6 +52,7 @@ use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
 use bithive_interface::WASM_EVENT;
+use bithive_relayer::cli::{EvaluateArgs, StartArgs, SubmitEvaluationArgs};
 use bithive_relayer::evaluation;
 use bithive_signed_attestation::{signing, Attestation};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, HexBinary, Timestamp, Uint128};
@@ -232,7 +232,8 @@ pub fn enable_sealed_models(
         .inference
         .as_mut()
         .ok_or_else(|| fail("relayer config")(&"no [inference] section"))?;
-    inference.sealed_models = Some(keys.relayer_section(dir, key_file));
+    // The platform node holds index 1 of the roster.
+    inference.sealed_models = Some(keys.relayer_section(1, dir, key_file));
     ctx!(cfg.validate(), "relayer config")?;
     Ok(keys)
 }
@@ -556,14 +557,25 @@ pub async fn settle(
 }
 
 /// The shipped held-out rows of `MODEL`: beside the manifests of `engine`'s models.
-fn held_out_set(engine: &bithive_inference::EngineConfig) -> Result<HeldOutSet, DemoError> {
-    let dir = engine
+/// The shipped held-out rows, beside the models of the inference config.
+fn held_out_path(
+    engine: &bithive_inference::EngineConfig,
+) -> Result<std::path::PathBuf, DemoError> {
+    engine
         .models
         .first()
-        .and_then(|e| e.manifest.parent().map(|d| d.to_path_buf()))
-        .ok_or_else(|| fail("held-out set")(&"the inference config lists no model"))?;
-    let bytes = ctx!(std::fs::read(dir.join(HELD_OUT_SET)), "held-out set")?;
-    ctx!(HeldOutSet::parse(&bytes), "held-out set")
+        .and_then(|e| e.manifest.parent().map(|d| d.join(HELD_OUT_SET)))
+        .ok_or_else(|| fail("held-out set")(&"the inference config lists no model"))
+}
+
+/// Runs an operator command (which starts its own runtime) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, DemoError> {
+    tokio::task::spawn_blocking(move || std::thread::spawn(f).join())
+        .await
+        .map_err(|e| fail("operator command")(&e))?
+        .map_err(|_| fail("operator command")(&"panicked"))
 }
 
 /// Step 1b: the model's held-out accuracy (the E term of Tscore) is measured by the attestors,
@@ -575,74 +587,92 @@ fn held_out_set(engine: &bithive_inference::EngineConfig) -> Result<HeldOutSet, 
 /// refused.
 pub async fn evaluate_model(
     p: &Platform,
-    store: &LocalStore,
     keys: &ModelKeys,
     r: &mut AimReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
     let c = &p.deployment.contracts;
-    let record = model_record(p, r.model_id).await?;
-    let cid: Cid = ctx!(record.model.content_id.parse(), "content id")?;
-    let sealed = ctx!(store.get(&cid).await, "fetch the sealed model")?;
-    let mut config = inference_config(p)?;
-    let set = held_out_set(&config)?;
-    config.models.clear();
-    let mut reports = Vec::new();
-    for (attestor, _) in &p.attestors {
+    let held_out = held_out_path(&inference_config(p)?)?;
+    let now = ctx!(p.gov.rpc().latest_block_time().await, "block time")?;
+    // Every attestor of one quorum signs the same statement, so the same date.
+    let issued_at = evaluation::default_issued_at(now);
+    let (store_dir, store_key_file) = store_paths(p);
+    let mut share_files = Vec::new();
+    let mut configs = Vec::new();
+    for (n, (attestor, _)) in p.attestors.iter().enumerate() {
         let i = keys
             .index_of(attestor.address())
             .ok_or_else(|| fail("evaluation")(&"an attestor has no model key"))?;
-        let mut key = keys.key_of(i)?;
-        let files = ctx!(
-            open_model(&sealed, MODEL, &mut key, keys.public_params()),
-            "an attestor opens the model"
-        )?;
-        let manifest = ctx!(Manifest::parse(&files.manifest), "model manifest")?;
-        if manifest.sha256 != record.model.onnx_sha256 {
-            return Err(fail("evaluation")(
-                &"the sealed model is not the registered one",
-            ));
-        }
-        let mut engine = ctx!(
-            bithive_inference::Engine::start(config.clone()),
-            "inference engine"
-        )?;
+        // The attestor's relayer config: its keyring key, the registry, its model key.
+        let name = format!("attestor-{}", n + 1);
+        let mut cfg = p.relayer_config().await?;
+        cfg.db_path = p.opts.home.join(format!("{name}.sqlite"));
+        let chain = &mut cfg.chains[0];
+        chain.key = name.clone();
+        chain
+            .contracts
+            .insert("model_registry".into(), c.model_registry.clone());
+        let inference = cfg
+            .inference
+            .as_mut()
+            .ok_or_else(|| fail("relayer config")(&"no [inference] section"))?;
+        inference.sealed_models =
+            Some(keys.relayer_section(i, store_dir.clone(), store_key_file.clone()));
+        ctx!(cfg.validate(), "attestor relayer config")?;
+        let config = p.opts.home.join(format!("{name}.toml"));
         ctx!(
-            engine.register_bytes(manifest, &files.onnx, &format!("content:{cid}")),
-            "serve the opened model"
+            std::fs::write(
+                &config,
+                ctx!(toml::to_string(&cfg), "attestor relayer config")?
+            ),
+            "attestor relayer config"
         )?;
-        let engine = std::sync::Arc::new(engine);
-        let scored = evaluate(&engine, MODEL, &set).await;
-        engine.shutdown();
-        reports.push(ctx!(scored, "evaluation")?);
+        // What the attestor runs: `bithive relayer evaluate --config .. --model-id ..
+        // --held-out .. --issued-at .. --out ..` (fetches the sealed model by its content id,
+        // opens it in memory with its key, checks the registered sha256, scores, signs).
+        let share = p.opts.home.join(format!("evaluation-share-{}.json", n + 1));
+        let args = EvaluateArgs {
+            start: StartArgs {
+                config: config.clone(),
+            },
+            chain_id: None,
+            model_id: r.model_id,
+            held_out: held_out.clone(),
+            round: None,
+            issued_at: Some(issued_at),
+            out: Some(share.clone()),
+        };
+        ctx!(
+            blocking(move || bithive_relayer::cli::evaluate(&args)).await?,
+            "bithive relayer evaluate"
+        )?;
+        share_files.push(share);
+        configs.push(config);
     }
-    let first = reports
+    let shares = share_files
+        .iter()
+        .map(|f| {
+            let bytes = ctx!(std::fs::read(f), "evaluation share")?;
+            ctx!(
+                serde_json::from_slice::<evaluation::EvaluationShare>(&bytes),
+                "evaluation share"
+            )
+        })
+        .collect::<Result<Vec<_>, DemoError>>()?;
+    let first = shares
         .first()
         .ok_or_else(|| fail("evaluation")(&"no attestor"))?;
-    if reports.iter().any(|e| e != first) {
+    // The attestors agree: the same statement (report hash, accuracy, dataset, round).
+    if shares.iter().any(|s| {
+        (&s.payload, &s.attestation.result_hash) != (&first.payload, &first.attestation.result_hash)
+    }) {
         return Err(fail("evaluation")(&"the attestors' reports differ"));
     }
-    let last: u64 = query(
-        &p.gov,
-        &c.attestation,
-        &AttestationQuery::EvaluationRound {
-            model_id: r.model_id,
-        },
-        "evaluation round",
-    )
-    .await?;
-    let now = ctx!(p.gov.rpc().latest_block_time().await, "block time")?;
-    // What `bithive relayer evaluate` signs: the same statement from every attestor.
-    let (att, payload) = ctx!(
-        evaluation::statement(
-            &p.chain_id,
-            &c.model_registry,
-            r.model_id,
-            last + 1,
-            first,
-            now
-        ),
-        "evaluation statement"
+    let att = first.attestation.clone();
+    let payload = first.payload.clone();
+    let graded_as: EvaluationPayload = ctx!(
+        serde_json::from_slice(payload.as_slice()),
+        "evaluation payload"
     )?;
 
     // The owner grades its own model: only the evaluator (the attestation contract) may.
@@ -685,41 +715,36 @@ pub async fn evaluate_model(
     )
     .await?;
 
-    // Each attestor's share, combined as `bithive relayer submit-evaluation` does.
-    let shares = p
-        .attestors
-        .iter()
-        .map(|(_, key)| {
-            ctx!(
-                evaluation::sign_share(att.clone(), payload.clone(), key.k256()),
-                "attestor signature"
-            )
-        })
-        .collect::<Result<Vec<_>, DemoError>>()?;
-    r.evaluators = shares.len();
-    exec(
-        &p.gov,
-        &c.attestation,
-        &ctx!(evaluation::combine(&shares), "combine the shares")?,
-        "attest the evaluation",
-    )
-    .await?;
+    // `bithive relayer submit-evaluation --config .. SHARE..`: the shares combined into one
+    // quorum attestation, submitted by the first attestor.
+    r.evaluators = share_files.len();
+    let args = SubmitEvaluationArgs {
+        start: StartArgs {
+            config: configs[0].clone(),
+        },
+        chain_id: None,
+        shares: share_files,
+    };
+    ctx!(
+        blocking(move || bithive_relayer::cli::submit_evaluation(&args)).await?,
+        "bithive relayer submit-evaluation"
+    )?;
     let graded = model_record(p, r.model_id).await?;
-    let report = hex::encode(first.report_hash());
-    if graded.model.accuracy != Some(first.balanced_accuracy)
+    let report = hex::encode(att.result_hash.0);
+    if graded.model.accuracy != Some(graded_as.accuracy)
         || graded.model.evaluation.as_deref() != Some(report.as_str())
     {
         return Err(fail("evaluation")(&format!(
             "the registry holds accuracy {:?} from {:?}, the quorum attested {} from {report}",
-            graded.model.accuracy, graded.model.evaluation, first.balanced_accuracy
+            graded.model.accuracy, graded.model.evaluation, graded_as.accuracy
         )));
     }
     r.accuracy = graded.model.accuracy;
     progress(&format!(
-        "{} attestors each opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {} (report {}…); their quorum attestation set it in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
+        "{} attestors each ran `bithive relayer evaluate`: opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {} (report {}…); `bithive relayer submit-evaluation` combined their shares into a quorum attestation that set it in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
         r.evaluators,
-        first.samples(),
-        first.balanced_accuracy,
+        graded_as.samples,
+        graded_as.accuracy,
         &report[..16],
         r.owner_grade_refused,
         r.lone_grade_refused

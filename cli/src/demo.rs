@@ -629,7 +629,7 @@ async fn story(
     let model_job =
         crate::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
     crate::aim::settle(p, model_job, &mut aim, progress).await?;
-    crate::aim::evaluate_model(p, &store, model_keys, &mut aim, progress).await?;
+    crate::aim::evaluate_model(p, model_keys, &mut aim, progress).await?;
     crate::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
     crate::aim::records_and_queries(p, &store, &mut aim, progress).await?;
     report.row(

@@ -8,7 +8,8 @@
 //! - `params.bin`, `encryption-key.bin`: the BGW public parameters and encryption key (public:
 //!   what owners seal with);
 //! - `roster.json`: which node account holds which BGW index (public);
-//! - `node.key` (mode 0600): the platform node's key, which its relayer opens models with.
+//! - `node-<i>.key` (mode 0600): the key of the roster's node at index i, which its relayer
+//!   opens models with (`node-1.key` the platform node's; the attestors' for their evaluations).
 
 use std::path::PathBuf;
 
@@ -24,6 +25,11 @@ use crate::platform::{ctx, fail, DemoError, Platform};
 
 /// BGW slots of the authority's instance: the platform's node and attestors, and room to grow.
 pub const SLOTS: u32 = 16;
+
+/// Where the key of the roster's node at index `i` is kept.
+fn key_file(dir: &std::path::Path, i: u32) -> PathBuf {
+    dir.join(format!("node-{i}.key"))
+}
 
 pub struct ModelKeys {
     authority: KeyAuthority,
@@ -68,14 +74,16 @@ impl ModelKeys {
             ),
             "model key roster"
         )?;
-        let node_key = ctx!(authority.user_key(1), "node's model key")?;
-        ctx!(
-            bithive_secret_file::create_new(
-                &dir.join("node.key"),
-                node_key.to_bytes().to_vec().into()
-            ),
-            "node's model key file"
-        )?;
+        for (_, i) in &roster {
+            let key = ctx!(authority.user_key(*i), "node's model key")?;
+            ctx!(
+                bithive_secret_file::create_new(
+                    &key_file(&dir, *i),
+                    key.to_bytes().to_vec().into()
+                ),
+                "node's model key file"
+            )?;
+        }
         Ok(ModelKeys {
             pp: authority.public_params(),
             ek: authority.encryption_key(),
@@ -85,9 +93,11 @@ impl ModelKeys {
         })
     }
 
-    /// The relayer's `[inference.sealed_models]`: the node's content store and its model key.
+    /// A relayer's `[inference.sealed_models]` for the roster's node at index `i`: the content
+    /// store it fetches from and its model key.
     pub fn relayer_section(
         &self,
+        i: u32,
         store_dir: PathBuf,
         store_key_file: PathBuf,
     ) -> SealedModelsSection {
@@ -96,7 +106,7 @@ impl ModelKeys {
             store_key_file: Some(store_key_file),
             ipfs_api: None,
             params_file: self.dir.join("params.bin"),
-            key_file: self.dir.join("node.key"),
+            key_file: key_file(&self.dir, i),
         }
     }
 
