@@ -46,6 +46,42 @@ fn sign(k: &SigningKey, digest: &[u8; 32]) -> Binary {
     Binary::from(s.to_bytes().to_vec())
 }
 
+fn transfer_msg(recipient: &Addr, token_id: &str) -> ExecuteMsg {
+    ExecuteMsg::TransferNft {
+        recipient: recipient.to_string(),
+        token_id: token_id.into(),
+    }
+}
+
+fn send_msg(contract: &Addr, token_id: &str, action: &Action) -> ExecuteMsg {
+    ExecuteMsg::SendNft {
+        contract: contract.to_string(),
+        token_id: token_id.into(),
+        msg: to_json_binary(action).unwrap(),
+    }
+}
+
+/// Every operator `owner` has approved (expired ones excluded).
+fn operators_of(e: &Env_, owner: &Addr) -> OperatorsResponse {
+    e.q(QueryMsg::AllOperators {
+        owner: owner.to_string(),
+        include_expired: None,
+        start_after: None,
+        limit: None,
+    })
+    .unwrap()
+}
+
+/// The relayer's twin update of `scanner-1`.
+fn twin_update(state_hash: HexBinary, nonce: u64, signature: Binary) -> ExecuteMsg {
+    ExecuteMsg::UpdateTwin {
+        token_id: "scanner-1".into(),
+        state_hash,
+        nonce,
+        signature,
+    }
+}
+
 fn metadata(markers: Vec<ComplianceMarker>) -> AssetMetadataMsg {
     AssetMetadataMsg {
         class: AssetClass::MedicalEquipment,
@@ -311,13 +347,7 @@ fn metadata_validation_errors() {
 fn compliance_gates_transfer_and_send() {
     let mut e = setup();
     let (alice, bob) = (e.alice.clone(), e.bob.clone());
-    let r = e.exec(
-        &alice,
-        ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: "scanner-1".into(),
-        },
-    );
+    let r = e.exec(&alice, transfer_msg(&bob, "scanner-1"));
     assert_eq!(
         err(r),
         ContractError::RecipientNotApproved {
@@ -346,14 +376,7 @@ fn compliance_gates_transfer_and_send() {
             holder: bob.to_string()
         })
         .unwrap());
-    e.exec(
-        &alice,
-        ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: "scanner-1".into(),
-        },
-    )
-    .unwrap();
+    e.exec(&alice, transfer_msg(&bob, "scanner-1")).unwrap();
     assert_eq!(e.owner("scanner-1"), bob.to_string());
     // Revoking stops further transfers to that holder.
     let officer = e.officer.clone();
@@ -365,13 +388,7 @@ fn compliance_gates_transfer_and_send() {
         },
     )
     .unwrap();
-    let r = e.exec(
-        &bob,
-        ExecuteMsg::TransferNft {
-            recipient: alice.to_string(),
-            token_id: "scanner-1".into(),
-        },
-    );
+    let r = e.exec(&bob, transfer_msg(&alice, "scanner-1"));
     assert!(matches!(err(r), ContractError::RecipientNotApproved { .. }));
     let holders: AddressesResponse = e
         .q(QueryMsg::ApprovedHolders {
@@ -384,22 +401,9 @@ fn compliance_gates_transfer_and_send() {
     // Unmarked assets move freely.
     let carol = e.carol.clone();
     e.mint("free-1", &alice, vec![]).unwrap();
-    e.exec(
-        &alice,
-        ExecuteMsg::TransferNft {
-            recipient: carol.to_string(),
-            token_id: "free-1".into(),
-        },
-    )
-    .unwrap();
+    e.exec(&alice, transfer_msg(&carol, "free-1")).unwrap();
     // Unknown token.
-    let r = e.exec(
-        &alice,
-        ExecuteMsg::TransferNft {
-            recipient: carol.to_string(),
-            token_id: "nope".into(),
-        },
-    );
+    let r = e.exec(&alice, transfer_msg(&carol, "nope"));
     assert_eq!(
         err(r),
         ContractError::TokenNotFound {
@@ -414,13 +418,7 @@ fn approvals_and_operators() {
     let (alice, bob, carol) = (e.alice.clone(), e.bob.clone(), e.carol.clone());
     e.approve_holder("US", &bob);
     // Not the owner: cannot transfer.
-    let r = e.exec(
-        &carol,
-        ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: "scanner-1".into(),
-        },
-    );
+    let r = e.exec(&carol, transfer_msg(&bob, "scanner-1"));
     assert!(matches!(err(r), ContractError::Cw721(_)));
     e.exec(
         &alice,
@@ -454,13 +452,7 @@ fn approvals_and_operators() {
         },
     )
     .unwrap();
-    let r = e.exec(
-        &carol,
-        ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: "scanner-1".into(),
-        },
-    );
+    let r = e.exec(&carol, transfer_msg(&bob, "scanner-1"));
     assert!(matches!(err(r), ContractError::Cw721(_)));
     // Already-expired approvals are refused.
     let r = e.exec(
@@ -479,14 +471,7 @@ fn approvals_and_operators() {
         },
     )
     .unwrap();
-    let ops: OperatorsResponse = e
-        .q(QueryMsg::AllOperators {
-            owner: alice.to_string(),
-            include_expired: None,
-            start_after: None,
-            limit: None,
-        })
-        .unwrap();
+    let ops: OperatorsResponse = operators_of(&e, &alice);
     assert_eq!(ops.operators.len(), 1);
     let op: cw721::msg::OperatorResponse = e
         .q(QueryMsg::Operator {
@@ -497,14 +482,7 @@ fn approvals_and_operators() {
         .unwrap();
     assert_eq!(op.approval.spender, carol);
     // The operator transfers, still subject to compliance.
-    e.exec(
-        &carol,
-        ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: "scanner-1".into(),
-        },
-    )
-    .unwrap();
+    e.exec(&carol, transfer_msg(&bob, "scanner-1")).unwrap();
     assert_eq!(e.owner("scanner-1"), bob.to_string());
     e.exec(
         &alice,
@@ -513,14 +491,7 @@ fn approvals_and_operators() {
         },
     )
     .unwrap();
-    let ops: OperatorsResponse = e
-        .q(QueryMsg::AllOperators {
-            owner: alice.to_string(),
-            include_expired: None,
-            start_after: None,
-            limit: None,
-        })
-        .unwrap();
+    let ops: OperatorsResponse = operators_of(&e, &alice);
     assert!(ops.operators.is_empty());
 }
 
@@ -627,25 +598,11 @@ fn send_nft_to_receivers() {
         .unwrap();
     let alice = e.alice.clone();
     // Unapproved contract: refused before any message.
-    let r = e.exec(
-        &alice,
-        ExecuteMsg::SendNft {
-            contract: recv.to_string(),
-            token_id: "scanner-1".into(),
-            msg: to_json_binary(&Action::Accept).unwrap(),
-        },
-    );
+    let r = e.exec(&alice, send_msg(&recv, "scanner-1", &Action::Accept));
     assert!(matches!(err(r), ContractError::RecipientNotApproved { .. }));
     e.approve_holder("US", &recv);
     // A rejecting receiver reverts the whole send.
-    let r = e.exec(
-        &alice,
-        ExecuteMsg::SendNft {
-            contract: recv.to_string(),
-            token_id: "scanner-1".into(),
-            msg: to_json_binary(&Action::Reject).unwrap(),
-        },
-    );
+    let r = e.exec(&alice, send_msg(&recv, "scanner-1", &Action::Reject));
     assert!(r.is_err());
     assert_eq!(e.owner("scanner-1"), alice.to_string());
     // A receiver that tries to bounce the token to an unapproved address reverts too.
@@ -663,14 +620,7 @@ fn send_nft_to_receivers() {
     assert!(r.is_err());
     assert_eq!(e.owner("scanner-1"), alice.to_string());
     let r = e
-        .exec(
-            &alice,
-            ExecuteMsg::SendNft {
-                contract: recv.to_string(),
-                token_id: "scanner-1".into(),
-                msg: to_json_binary(&Action::Accept).unwrap(),
-            },
-        )
+        .exec(&alice, send_msg(&recv, "scanner-1", &Action::Accept))
         .unwrap();
     assert!(r.has_event(&cosmwasm_std::Event::new("wasm").add_attribute("action", "send_nft")));
     assert_eq!(e.owner("scanner-1"), recv.to_string());
@@ -685,16 +635,8 @@ fn twin_updates_need_the_device_key() {
     let hash = HexBinary::from([0xabu8; 32]);
     let d1 = twin_update_digest(&chain, &contract, "scanner-1", 1, hash.as_slice());
     let good = sign(&device_key(), &d1);
-    e.exec(
-        &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash.clone(),
-            nonce: 1,
-            signature: good.clone(),
-        },
-    )
-    .unwrap();
+    e.exec(&relayer, twin_update(hash.clone(), 1, good.clone()))
+        .unwrap();
     let info: NftInfoResponse<AssetMetadata> = e
         .q(QueryMsg::NftInfo {
             token_id: "scanner-1".into(),
@@ -703,15 +645,7 @@ fn twin_updates_need_the_device_key() {
     assert_eq!(info.extension.twin.state_hash, Some(hash.clone()));
     assert_eq!(info.extension.twin.nonce, 1);
     // Replay: same nonce.
-    let r = e.exec(
-        &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash.clone(),
-            nonce: 1,
-            signature: good,
-        },
-    );
+    let r = e.exec(&relayer, twin_update(hash.clone(), 1, good));
     assert_eq!(
         err(r),
         ContractError::BadNonce {
@@ -722,48 +656,25 @@ fn twin_updates_need_the_device_key() {
     // Another key.
     let other = SigningKey::from_bytes(&[3u8; 32].into()).unwrap();
     let d2 = twin_update_digest(&chain, &contract, "scanner-1", 2, hash.as_slice());
-    let r = e.exec(
-        &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash.clone(),
-            nonce: 2,
-            signature: sign(&other, &d2),
-        },
-    );
+    let r = e.exec(&relayer, twin_update(hash.clone(), 2, sign(&other, &d2)));
     assert_eq!(err(r), ContractError::BadSignature {});
     // Signed for another chain.
     let d_other_chain = twin_update_digest("other-1", &contract, "scanner-1", 2, hash.as_slice());
     let r = e.exec(
         &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash.clone(),
-            nonce: 2,
-            signature: sign(&device_key(), &d_other_chain),
-        },
+        twin_update(hash.clone(), 2, sign(&device_key(), &d_other_chain)),
     );
     assert_eq!(err(r), ContractError::BadSignature {});
     // Malformed signature bytes.
     let r = e.exec(
         &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash.clone(),
-            nonce: 2,
-            signature: Binary::from([1u8; 10]),
-        },
+        twin_update(hash.clone(), 2, Binary::from([1u8; 10])),
     );
     assert_eq!(err(r), ContractError::BadSignature {});
     // Bad hash length.
     let r = e.exec(
         &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: HexBinary::from([1u8; 3]),
-            nonce: 2,
-            signature: Binary::from([1u8; 64]),
-        },
+        twin_update(HexBinary::from([1u8; 3]), 2, Binary::from([1u8; 64])),
     );
     assert!(matches!(
         err(r),
@@ -792,12 +703,7 @@ fn twin_updates_need_the_device_key() {
     .unwrap();
     let r = e.exec(
         &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash.clone(),
-            nonce: 2,
-            signature: sign(&device_key(), &d2),
-        },
+        twin_update(hash.clone(), 2, sign(&device_key(), &d2)),
     );
     assert_eq!(
         err(r),
@@ -813,16 +719,8 @@ fn twin_updates_need_the_device_key() {
         },
     )
     .unwrap();
-    e.exec(
-        &relayer,
-        ExecuteMsg::UpdateTwin {
-            token_id: "scanner-1".into(),
-            state_hash: hash,
-            nonce: 2,
-            signature: sign(&other, &d2),
-        },
-    )
-    .unwrap();
+    e.exec(&relayer, twin_update(hash, 2, sign(&other, &d2)))
+        .unwrap();
 }
 
 #[test]

@@ -2,6 +2,8 @@
 //! forwarded attestation from chain A received and dispatched on chain B, error acks, timeouts
 //! and retries with nothing lost.
 
+mod shared;
+
 use bithive_attestation::contract::{execute, instantiate, query, reply, REPLY_RECEIVE};
 use bithive_attestation::ibc::{
     ibc_channel_close, ibc_channel_connect, ibc_channel_open, ibc_packet_ack, ibc_packet_receive,
@@ -32,6 +34,15 @@ type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier>;
 
 const CHAIN_A: &str = "chain-a";
 const CHAIN_B: &str = "chain-b";
+
+/// The packets the contract still waits on an ack or timeout for.
+fn pending_packets(deps: cosmwasm_std::Deps, env: Env) -> PacketsResponse {
+    let msg = QueryMsg::PendingPackets {
+        start_after: None,
+        limit: None,
+    };
+    from_json(query(deps, env, msg).unwrap()).unwrap()
+}
 
 fn secret(i: u8) -> [u8; 32] {
     [i + 1; 32]
@@ -276,18 +287,7 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
         .unwrap_err(),
         ContractError::AlreadyAttested { .. }
     ));
-    let pending: PacketsResponse = from_json(
-        query(
-            a_deps.as_ref(),
-            a_env.clone(),
-            QueryMsg::PendingPackets {
-                start_after: None,
-                limit: None,
-            },
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let pending = pending_packets(a_deps.as_ref(), a_env.clone());
     assert_eq!(pending.packets.len(), 1);
 
     // B receives over the channel its governance routed to A: a self-call processes it
@@ -503,18 +503,7 @@ fn error_acks_and_timeouts_keep_the_packet_retryable() {
         &r.messages[0].msg,
         CosmosMsg::Ibc(IbcMsg::SendPacket { channel_id, .. }) if channel_id == "channel-1"
     ));
-    let pending: PacketsResponse = from_json(
-        query(
-            deps.as_ref(),
-            e.clone(),
-            QueryMsg::PendingPackets {
-                start_after: None,
-                limit: None,
-            },
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let pending = pending_packets(deps.as_ref(), e.clone());
     assert_eq!(pending.packets.len(), 1);
     assert_eq!(pending.packets[0].attempts, 4);
     // Acks of unknown packets are typed errors.
@@ -821,10 +810,8 @@ fn unpinned_peers_get_no_forward_and_no_retry() {
 /// rewards contract is never called.
 #[test]
 fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
-    use bithive_formulas::enode::EnodeInputs;
     use bithive_interface::attestation::{PacketProof, WorkPayload};
     use bithive_signed_attestation::payload_hash;
-    use cosmwasm_std::Decimal;
 
     let (mut a_deps, a_env) = chain(CHAIN_A);
     let (mut b_deps, b_env) = chain(CHAIN_B);
@@ -858,14 +845,7 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
     let payload = to_json_binary(&WorkPayload {
         node: None,
         units: Uint128::new(1_000_000),
-        enode: EnodeInputs {
-            pcompute: Decimal::percent(250),
-            penergy: Decimal::one(),
-            tasks_successful: 9,
-            tasks_total: 10,
-            availability: Decimal::one(),
-            dfactor: Decimal::one(),
-        },
+        enode: shared::inputs(),
     })
     .unwrap();
     let att = Attestation {

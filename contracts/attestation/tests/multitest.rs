@@ -16,6 +16,17 @@ use cw_multi_test::Executor;
 
 use AttestationKind::*;
 
+/// The asset NFT's current valuation of `scanner-1`.
+fn scanner_valuation(s: &Suite) -> serde_json::Value {
+    s.app
+        .wrap()
+        .query_wasm_smart(
+            &s.nft,
+            &serde_json::json!({"valuation": {"token_id": "scanner-1"}}),
+        )
+        .unwrap()
+}
+
 #[test]
 fn inference_attestation_pays_the_node_through_escrow() {
     let mut s = suite(4, 4, 3, vec![]);
@@ -56,30 +67,16 @@ fn inference_attestation_pays_the_node_through_escrow() {
     assert_eq!(rec.attestation, a);
     assert_eq!(rec.node.as_deref(), Some(s.nodes[1].as_str()));
     assert!(matches!(rec.proof, StoredProof::Single { .. }));
-    let by: AttestationsResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.attest,
-            &bithive_attestation::msg::QueryMsg::BySigner {
-                signer: key(1),
-                start_after: None,
-                limit: None,
-            },
-        )
-        .unwrap();
+    let by: AttestationsResponse = s.query_attest(&bithive_attestation::msg::QueryMsg::BySigner {
+        signer: key(1),
+        start_after: None,
+        limit: None,
+    });
     assert_eq!(by.attestations.len(), 1);
-    let used: bool = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.attest,
-            &bithive_attestation::msg::QueryMsg::NonceUsed {
-                signer: key(1),
-                nonce: 1,
-            },
-        )
-        .unwrap();
+    let used: bool = s.query_attest(&bithive_attestation::msg::QueryMsg::NonceUsed {
+        signer: key(1),
+        nonce: 1,
+    });
     assert!(used);
 }
 
@@ -235,17 +232,10 @@ fn a_failing_consumer_reverts_the_whole_acceptance() {
         "{e:?}"
     );
     assert!(s.accepted(&s.job("late"), Inference).is_none());
-    let used: bool = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.attest,
-            &bithive_attestation::msg::QueryMsg::NonceUsed {
-                signer: key(0),
-                nonce: 1,
-            },
-        )
-        .unwrap();
+    let used: bool = s.query_attest(&bithive_attestation::msg::QueryMsg::NonceUsed {
+        signer: key(0),
+        nonce: 1,
+    });
     assert!(!used);
     // Once the job exists the refused attestation is accepted.
     s.create_job("missing", 10);
@@ -380,14 +370,7 @@ fn valuation_and_record_only_kinds() {
     let mut v = s.att(Valuation, "scanner-1#1", key(1), 1);
     bind(&mut v, &payload);
     s.submit(1, &v, Some(payload)).unwrap();
-    let val: serde_json::Value = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.nft,
-            &serde_json::json!({"valuation": {"token_id": "scanner-1"}}),
-        )
-        .unwrap();
+    let val = scanner_valuation(&s);
     assert_eq!(val["value"], "125000", "{val}");
     // Matching: recorded with its mask and ciphertext commitments, nothing dispatched.
     let mut m = s.att(Matching, "match-1", key(0), 1);
@@ -671,16 +654,9 @@ fn bls_keys_with_proof_of_possession_and_aggregate_quorum() {
         ),
     };
     assert_eq!(err(s.exec(&node1, &take)), ContractError::BlsKeyTaken);
-    let q: Option<HexBinary> = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.attest,
-            &bithive_attestation::msg::QueryMsg::BlsKey {
-                node: node0.to_string(),
-            },
-        )
-        .unwrap();
+    let q: Option<HexBinary> = s.query_attest(&bithive_attestation::msg::QueryMsg::BlsKey {
+        node: node0.to_string(),
+    });
     assert_eq!(q, Some(pk));
 
     let mut a = s.quorum_att(Matching, "match-bls", 1);
@@ -767,17 +743,11 @@ fn governance_routes_packets_and_config() {
         err(s.exec(&mallory, &ExecuteMsg::RetryPacket { id: 1 })),
         ContractError::UnknownPacket(1)
     );
-    let pending: PacketsResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &s.attest,
-            &bithive_attestation::msg::QueryMsg::PendingPackets {
-                start_after: None,
-                limit: None,
-            },
-        )
-        .unwrap();
+    let pending: PacketsResponse =
+        s.query_attest(&bithive_attestation::msg::QueryMsg::PendingPackets {
+            start_after: None,
+            limit: None,
+        });
     assert!(pending.packets.is_empty());
     let update = |k: Option<u32>| ExecuteMsg::UpdateConfig {
         governance: None,
@@ -800,11 +770,7 @@ fn governance_routes_packets_and_config() {
         ContractError::InvalidConfig(_)
     ));
     s.exec(&gov, &update(Some(2))).unwrap();
-    let c: Config = s
-        .app
-        .wrap()
-        .query_wasm_smart(&s.attest, &bithive_attestation::msg::QueryMsg::Config {})
-        .unwrap();
+    let c: Config = s.query_attest(&bithive_attestation::msg::QueryMsg::Config {});
     assert_eq!(c.quorum_threshold, 2);
     assert_eq!(c.quorum_kinds, vec![Valuation]);
     // Only the contract itself processes packets.
@@ -898,26 +864,13 @@ fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
     let mut s = suite(3, 3, 2, vec![]);
     mint_scanner(&mut s);
     let value_of = |s: &Suite| -> serde_json::Value {
-        let v: serde_json::Value = s
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &s.nft,
-                &serde_json::json!({"valuation": {"token_id": "scanner-1"}}),
-            )
-            .unwrap();
+        let v = scanner_valuation(s);
         v["value"].clone()
     };
     let round = |s: &Suite| -> u64 {
-        s.app
-            .wrap()
-            .query_wasm_smart(
-                &s.attest,
-                &bithive_attestation::msg::QueryMsg::ValuationRound {
-                    token_id: "scanner-1".into(),
-                },
-            )
-            .unwrap()
+        s.query_attest(&bithive_attestation::msg::QueryMsg::ValuationRound {
+            token_id: "scanner-1".into(),
+        })
     };
     let valued = |s: &mut Suite, signer: usize, job: &str, value: u128, nonce: u64| {
         let payload = Binary::from(

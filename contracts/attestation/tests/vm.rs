@@ -89,7 +89,7 @@ fn quorums_verify_with_vm_host_functions() {
 /// artifact passes on only a quorum's evaluation (#23).
 #[test]
 fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
-    use bithive_interface::attestation::{evaluation_job_id, EvaluationPayload, ExecuteMsg};
+    use bithive_interface::attestation::{evaluation_job_id, EvaluationPayload};
     use bithive_interface::model_registry::{
         AssetInfo, ExecuteMsg as RegistryMsg, InstantiateMsg, ModelResponse, PublishMsg,
         QueryMsg as RegistryQuery,
@@ -121,18 +121,7 @@ fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
         .execute(
             &attest,
             &gov,
-            &ExecuteMsg::UpdateConfig {
-                governance: None,
-                escrow: None,
-                rewards: None,
-                asset_nft: None,
-                model_registry: Some(registry.clone()),
-                quorum_threshold: None,
-                quorum_kinds: None,
-                max_age_seconds: None,
-                max_future_seconds: None,
-                ibc_timeout_seconds: None,
-            },
+            &shared::set_model_registry(registry.clone()),
             &[],
         )
         .unwrap();

@@ -104,6 +104,27 @@ fn setup() -> T {
     }
 }
 
+fn transfer_msg(recipient: &Addr, token_id: &str) -> ExecuteMsg {
+    ExecuteMsg::TransferNft {
+        recipient: recipient.to_string(),
+        token_id: token_id.into(),
+    }
+}
+
+fn burn_msg(token_id: &str) -> ExecuteMsg {
+    ExecuteMsg::Burn {
+        token_id: token_id.into(),
+    }
+}
+
+fn revoke_msg(token_id: &str, grantee: &Addr, purpose: Purpose) -> ExecuteMsg {
+    ExecuteMsg::RevokeAccess {
+        token_id: token_id.into(),
+        grantee: grantee.to_string(),
+        purpose,
+    }
+}
+
 fn record(t: RecordType) -> RecordMsg {
     RecordMsg {
         content_id: CID.into(),
@@ -274,18 +295,13 @@ fn attack_approval_based_transfer_by_non_owner() {
     }
     // Nobody but the owner moves or burns it.
     for msg in [
-        ExecuteMsg::TransferNft {
-            recipient: mallory.to_string(),
-            token_id: token.clone(),
-        },
+        transfer_msg(&mallory, &token),
         ExecuteMsg::SendNft {
             contract: mallory.to_string(),
             token_id: token.clone(),
             msg: Binary::default(),
         },
-        ExecuteMsg::Burn {
-            token_id: token.clone(),
-        },
+        burn_msg(&token),
     ] {
         assert_eq!(
             err(t.exec(&mallory, &msg)),
@@ -372,44 +388,20 @@ fn owner_transfers_and_burns() {
     let mut t = setup();
     let (alice, bob) = (t.alice.clone(), t.bob.clone());
     let token = t.mint(&alice, RecordType::LabPanel);
-    let r = t
-        .exec(
-            &alice,
-            &ExecuteMsg::TransferNft {
-                recipient: bob.to_string(),
-                token_id: token.clone(),
-            },
-        )
-        .unwrap();
+    let r = t.exec(&alice, &transfer_msg(&bob, &token)).unwrap();
     assert_eq!(attr(&r, "epoch").as_deref(), Some("1"));
     // Alice no longer owns it.
     assert_eq!(
-        err(t.exec(
-            &alice,
-            &ExecuteMsg::Burn {
-                token_id: token.clone()
-            }
-        )),
+        err(t.exec(&alice, &burn_msg(&token))),
         ContractError::Unauthorized {
             role: "record owner"
         }
     );
-    t.exec(
-        &bob,
-        &ExecuteMsg::Burn {
-            token_id: token.clone(),
-        },
-    )
-    .unwrap();
+    t.exec(&bob, &burn_msg(&token)).unwrap();
     let n: NumTokensResponse = t.q(&QueryMsg::NumTokens {});
     assert_eq!(n.count, 0);
     assert_eq!(
-        err(t.exec(
-            &bob,
-            &ExecuteMsg::Burn {
-                token_id: token.clone()
-            }
-        )),
+        err(t.exec(&bob, &burn_msg(&token))),
         ContractError::RecordNotFound { token_id: token }
     );
 }
@@ -481,14 +473,7 @@ fn attack_log_access_by_non_grantee() {
     );
     // And only the owner revokes.
     assert_eq!(
-        err(t.exec(
-            &mallory,
-            &ExecuteMsg::RevokeAccess {
-                token_id: token.clone(),
-                grantee: bob.to_string(),
-                purpose: Purpose::Treatment,
-            }
-        )),
+        err(t.exec(&mallory, &revoke_msg(&token, &bob, Purpose::Treatment))),
         ContractError::Unauthorized {
             role: "record owner"
         }
@@ -524,15 +509,8 @@ fn attack_log_access_under_revoked_grant() {
     let token = t.mint(&alice, RecordType::DicomStudy);
     t.grant(&alice, &token, &bob, Purpose::Research, DAY);
     t.log(&bob, &token, Purpose::Research).unwrap();
-    t.exec(
-        &alice,
-        &ExecuteMsg::RevokeAccess {
-            token_id: token.clone(),
-            grantee: bob.to_string(),
-            purpose: Purpose::Research,
-        },
-    )
-    .unwrap();
+    t.exec(&alice, &revoke_msg(&token, &bob, Purpose::Research))
+        .unwrap();
     assert_eq!(
         err(t.log(&bob, &token, Purpose::Research)),
         ContractError::GrantRevoked {
@@ -623,14 +601,7 @@ fn attack_log_access_after_transfer_or_burn() {
     // Alice granted Mallory before selling the record to Bob: Bob never consented.
     t.grant(&alice, &token, &mallory, Purpose::Research, DAY);
     t.log(&mallory, &token, Purpose::Research).unwrap();
-    t.exec(
-        &alice,
-        &ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: token.clone(),
-        },
-    )
-    .unwrap();
+    t.exec(&alice, &transfer_msg(&bob, &token)).unwrap();
     assert_eq!(
         err(t.log(&mallory, &token, Purpose::Research)),
         ContractError::GrantVoided {
@@ -639,14 +610,7 @@ fn attack_log_access_after_transfer_or_burn() {
         }
     );
     // Even if the record comes back to Alice, the old grant stays void.
-    t.exec(
-        &bob,
-        &ExecuteMsg::TransferNft {
-            recipient: alice.to_string(),
-            token_id: token.clone(),
-        },
-    )
-    .unwrap();
+    t.exec(&bob, &transfer_msg(&alice, &token)).unwrap();
     assert!(matches!(
         err(t.log(&mallory, &token, Purpose::Research)),
         ContractError::GrantVoided { .. }
@@ -654,13 +618,7 @@ fn attack_log_access_after_transfer_or_burn() {
     // The new owner's own grant works; after a burn nothing does.
     t.grant(&alice, &token, &bob, Purpose::Treatment, DAY);
     t.log(&bob, &token, Purpose::Treatment).unwrap();
-    t.exec(
-        &alice,
-        &ExecuteMsg::Burn {
-            token_id: token.clone(),
-        },
-    )
-    .unwrap();
+    t.exec(&alice, &burn_msg(&token)).unwrap();
     assert_eq!(
         err(t.log(&bob, &token, Purpose::Treatment)),
         ContractError::RecordNotFound { token_id: token }
@@ -1087,14 +1045,7 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
     });
     assert!(m.members[0].live);
     // Selling the record voids the consent.
-    t.exec(
-        &alice,
-        &ExecuteMsg::TransferNft {
-            recipient: bob.to_string(),
-            token_id: lab.clone(),
-        },
-    )
-    .unwrap();
+    t.exec(&alice, &transfer_msg(&bob, &lab)).unwrap();
     let m: MembersResponse = t.q(&QueryMsg::Members {
         dataset_id: ds,
         start_after: None,

@@ -1,3 +1,4 @@
+use bithive_cw_test_fixtures::cw20_balance;
 use bithive_emission::contract::{execute, instantiate, migrate, query};
 use bithive_emission::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, StatusResponse};
 use bithive_emission::ContractError;
@@ -7,7 +8,7 @@ use bithive_vesting::msg::{QueryMsg as VestingQuery, SchedulesResponse};
 use cosmwasm_std::{
     Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Uint128,
 };
-use cw20::{BalanceResponse, Cw20QueryMsg, TokenInfoResponse};
+use cw20::{Cw20QueryMsg, TokenInfoResponse};
 use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
 use proptest::prelude::*;
 
@@ -146,10 +147,7 @@ fn suite() -> Suite {
 
 impl Suite {
     fn advance(&mut self, secs: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(secs);
-            b.height += 1;
-        });
+        bithive_cw_test_fixtures::advance(&mut self.app, secs);
     }
     fn distribute(&mut self) -> anyhow::Result<()> {
         let who = self.app.api().addr_make("anyone");
@@ -158,17 +156,7 @@ impl Suite {
             .map(|_| ())
     }
     fn balance(&self, who: &Addr) -> u128 {
-        let r: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &self.token,
-                &Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
-        r.balance.u128()
+        cw20_balance(&self.app, &self.token, who)
     }
     fn supply(&self) -> u128 {
         let r: TokenInfoResponse = self
@@ -177,6 +165,22 @@ impl Suite {
             .query_wasm_smart(&self.token, &Cw20QueryMsg::TokenInfo {})
             .unwrap();
         r.total_supply.u128()
+    }
+    /// The typed error of a `distribute` expected to fail.
+    fn distribute_err(&mut self) -> ContractError {
+        self.distribute()
+            .unwrap_err()
+            .downcast::<ContractError>()
+            .unwrap()
+    }
+    /// The vesting schedules whose beneficiary is `who`.
+    fn vesting_schedules(&self, who: &Addr) -> SchedulesResponse {
+        let q = VestingQuery::SchedulesByBeneficiary {
+            beneficiary: who.to_string(),
+            start_after: None,
+            limit: None,
+        };
+        self.app.wrap().query_wasm_smart(&self.vesting, &q).unwrap()
     }
     fn status(&self) -> StatusResponse {
         self.app
@@ -189,13 +193,7 @@ impl Suite {
 #[test]
 fn first_day_split_and_vesting() {
     let mut s = suite();
-    assert_eq!(
-        s.distribute()
-            .unwrap_err()
-            .downcast::<ContractError>()
-            .unwrap(),
-        ContractError::NothingDue
-    );
+    assert_eq!(s.distribute_err(), ContractError::NothingDue);
     s.advance(DAY_SECONDS);
     s.distribute().unwrap();
     assert_eq!(s.supply(), 500_000 * BTK);
@@ -204,30 +202,13 @@ fn first_day_split_and_vesting() {
     assert_eq!(s.balance(&s.vesting.clone()), 50_000 * BTK);
     assert_eq!(s.balance(&s.emission.clone()), 0);
     for who in [s.foundation.clone(), s.operations.clone()] {
-        let r: SchedulesResponse = s
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &s.vesting,
-                &VestingQuery::SchedulesByBeneficiary {
-                    beneficiary: who.to_string(),
-                    start_after: None,
-                    limit: None,
-                },
-            )
-            .unwrap();
+        let r = s.vesting_schedules(&who);
         assert_eq!(r.schedules.len(), 1);
         assert_eq!(r.schedules[0].amount.u128(), 25_000 * BTK);
         assert_eq!(r.schedules[0].claimable.u128(), 0);
     }
     // Same block: nothing more is due.
-    assert_eq!(
-        s.distribute()
-            .unwrap_err()
-            .downcast::<ContractError>()
-            .unwrap(),
-        ContractError::NothingDue
-    );
+    assert_eq!(s.distribute_err(), ContractError::NothingDue);
     // An hour later: the compute pool grows, foundation/operations wait for the daily flush.
     s.advance(3_600);
     s.distribute().unwrap();

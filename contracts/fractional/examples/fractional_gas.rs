@@ -13,6 +13,8 @@ mod vm_world;
 
 use std::time::Instant;
 
+use bithive_cw_test_fixtures::gas::{print_gas_row, sizes_from_args};
+
 use vm_world::{artifact, World};
 
 struct Gas {
@@ -82,14 +84,7 @@ fn measure(n: usize) -> Gas {
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("holder counts are integers"))
-        .collect();
-    let (small, large) = match args[..] {
-        [a, b] => (a, b),
-        _ => (10, 10_000),
-    };
+    let (small, large): (usize, usize) = sizes_from_args("holder counts", (10, 10_000));
     assert!(small >= 3, "at least 3 holders");
     let s = measure(small);
     let l = measure(large);
@@ -97,13 +92,7 @@ fn main() {
         "| operation (CosmWasm gas) | {small} holders/assets | {large} holders/assets | ratio {large}/{small} | vs cw20-base transfer ({large}) |"
     );
     println!("| --- | ---: | ---: | ---: | ---: |");
-    let row = |name: &str, a: u64, b: u64| {
-        println!(
-            "| {name} | {a} | {b} | {:.3} | {:.2} |",
-            b as f64 / a as f64,
-            b as f64 / l.cw20_base_transfer as f64
-        );
-    };
+    let row = |name: &str, a: u64, b: u64| print_gas_row(name, a, b, l.cw20_base_transfer);
     row("asset NFT mint", s.mint, l.mint);
     row(
         "asset NFT transfer (compliance-gated)",

@@ -140,43 +140,35 @@ fn setup() -> T {
 }
 
 impl T {
-    fn approve_holder(&mut self, who: &Addr) {
+    /// The NFT admin executes `msg` on the asset NFT (must succeed).
+    fn nft_admin_exec(&mut self, msg: &nft_msg::ExecuteMsg) {
         self.app
-            .execute_contract(
-                self.admin.clone(),
-                self.nft.clone(),
-                &nft_msg::ExecuteMsg::ApproveHolder {
-                    jurisdiction: "US".into(),
-                    holder: who.to_string(),
-                },
-                &[],
-            )
+            .execute_contract(self.admin.clone(), self.nft.clone(), msg, &[])
             .unwrap();
     }
+    fn approve_holder(&mut self, who: &Addr) {
+        self.nft_admin_exec(&nft_msg::ExecuteMsg::ApproveHolder {
+            jurisdiction: "US".into(),
+            holder: who.to_string(),
+        });
+    }
     fn mint(&mut self, id: &str) {
-        self.app
-            .execute_contract(
-                self.admin.clone(),
-                self.nft.clone(),
-                &nft_msg::ExecuteMsg::Mint {
-                    token_id: id.into(),
-                    owner: self.alice.to_string(),
-                    token_uri: None,
-                    extension: nft_msg::AssetMetadataMsg {
-                        class: AssetClass::MedicalEquipment,
-                        description_uri: "ipfs://bafyscanner".into(),
-                        content_hash: HexBinary::from([1u8; 32]),
-                        jurisdictions: vec![Jurisdiction {
-                            code: "US".into(),
-                            markers: vec![ComplianceMarker::ApprovedHoldersOnly],
-                        }],
-                        certifications: vec![],
-                        device_pubkey: None,
-                    },
-                },
-                &[],
-            )
-            .unwrap();
+        self.nft_admin_exec(&nft_msg::ExecuteMsg::Mint {
+            token_id: id.into(),
+            owner: self.alice.to_string(),
+            token_uri: None,
+            extension: nft_msg::AssetMetadataMsg {
+                class: AssetClass::MedicalEquipment,
+                description_uri: "ipfs://bafyscanner".into(),
+                content_hash: HexBinary::from([1u8; 32]),
+                jurisdictions: vec![Jurisdiction {
+                    code: "US".into(),
+                    markers: vec![ComplianceMarker::ApprovedHoldersOnly],
+                }],
+                certifications: vec![],
+                device_pubkey: None,
+            },
+        });
     }
     fn fractionalize(&mut self, id: &str, shares: u128) -> anyhow::Result<AppResponse> {
         let msg = FractionalizeMsg {
@@ -210,6 +202,34 @@ impl T {
             .query_wasm_smart(&self.frac, &QueryMsg::Vault { vault_id: id })
             .unwrap()
     }
+    /// `who` sends `amount` of the cw20 `token` to the fractional contract with `msg`.
+    fn send_to_vaults(
+        &mut self,
+        who: &Addr,
+        token: &Addr,
+        amount: u128,
+        msg: &ReceiveMsg,
+    ) -> anyhow::Result<AppResponse> {
+        let send = Cw20ExecuteMsg::Send {
+            contract: self.frac.to_string(),
+            amount: Uint128::new(amount),
+            msg: to_json_binary(msg).unwrap(),
+        };
+        self.app
+            .execute_contract(who.clone(), token.clone(), &send, &[])
+    }
+
+    /// [`T::send_to_vaults`] with the allowlisted USDC.
+    fn send_usdc_to_vaults(
+        &mut self,
+        who: &Addr,
+        amount: u128,
+        msg: &ReceiveMsg,
+    ) -> anyhow::Result<AppResponse> {
+        let usdc = self.usdc.clone();
+        self.send_to_vaults(who, &usdc, amount, msg)
+    }
+
     fn shares(&self, id: u64) -> Addr {
         self.vault(id).share_token.unwrap()
     }
@@ -424,36 +444,21 @@ fn lock_and_share_return_errors_are_typed() {
         err(lock_with(&mut t, 10, uusd.clone(), 10, nine.clone())),
         ContractError::TooManyRevenueAssets {}
     );
+    let duplicated = vec![uusd.clone(), uusd.clone()];
     assert_eq!(
-        err(lock_with(
-            &mut t,
-            10,
-            uusd.clone(),
-            10,
-            vec![uusd.clone(), uusd.clone()]
-        )),
+        err(lock_with(&mut t, 10, uusd.clone(), 10, duplicated)),
         ContractError::InvalidFractionalize {
             reason: "revenue assets must be distinct"
         }
     );
+    let bad_denom = vec![AssetInfo::Native("u".into())];
     assert!(matches!(
-        err(lock_with(
-            &mut t,
-            10,
-            uusd.clone(),
-            10,
-            vec![AssetInfo::Native("u".into())]
-        )),
+        err(lock_with(&mut t, 10, uusd.clone(), 10, bad_denom)),
         ContractError::Funds(FundsError::InvalidDenom { .. })
     ));
+    let not_allowlisted = vec![AssetInfo::Cw20(junk.clone())];
     assert_eq!(
-        err(lock_with(
-            &mut t,
-            10,
-            uusd.clone(),
-            10,
-            vec![AssetInfo::Cw20(junk.clone())]
-        )),
+        err(lock_with(&mut t, 10, uusd.clone(), 10, not_allowlisted)),
         ContractError::Funds(FundsError::Cw20NotAccepted {
             contract: junk.to_string()
         })
@@ -567,17 +572,7 @@ fn cw20_revenue_and_allowlist() {
     let mut t = setup();
     t.fractionalize("scanner-1", 1_000).unwrap();
     let (clinic, alice, admin) = (t.clinic.clone(), t.alice.clone(), t.admin.clone());
-    t.app
-        .execute_contract(
-            clinic.clone(),
-            t.usdc.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.frac.to_string(),
-                amount: Uint128::new(5_000),
-                msg: to_json_binary(&ReceiveMsg::DepositRevenue { vault_id: 1 }).unwrap(),
-            },
-            &[],
-        )
+    t.send_usdc_to_vaults(&clinic, 5_000, &ReceiveMsg::DepositRevenue { vault_id: 1 })
         .unwrap();
     t.claim(1, &alice).unwrap();
     let b: BalanceResponse = t
@@ -594,15 +589,11 @@ fn cw20_revenue_and_allowlist() {
     // A cw20 that is not allowlisted is refused (the send reverts).
     let c20 = cw20_code(&mut t.app);
     let junk = new_cw20(&mut t.app, c20, &admin, &clinic, "JUNK");
-    let r = t.app.execute_contract(
-        clinic.clone(),
-        junk.clone(),
-        &Cw20ExecuteMsg::Send {
-            contract: t.frac.to_string(),
-            amount: Uint128::new(5),
-            msg: to_json_binary(&ReceiveMsg::DepositRevenue { vault_id: 1 }).unwrap(),
-        },
-        &[],
+    let r = t.send_to_vaults(
+        &clinic,
+        &junk,
+        5,
+        &ReceiveMsg::DepositRevenue { vault_id: 1 },
     );
     assert_eq!(
         err(r),
@@ -634,16 +625,7 @@ fn cw20_revenue_and_allowlist() {
     );
     assert_eq!(err(r), ContractError::Unauthorized {});
     // Allowlisted cw20 trying to redeem: wrong kind of message.
-    let r = t.app.execute_contract(
-        clinic.clone(),
-        t.usdc.clone(),
-        &Cw20ExecuteMsg::Send {
-            contract: t.frac.to_string(),
-            amount: Uint128::new(5),
-            msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
-        },
-        &[],
-    );
+    let r = t.send_usdc_to_vaults(&clinic, 5, &ReceiveMsg::Redeem {});
     assert!(matches!(
         err(r),
         ContractError::Funds(FundsError::Cw20NotAccepted { .. })
@@ -728,16 +710,7 @@ fn buyout_then_redeem_pro_rata() {
     ));
     let redeem = |t: &mut T, who: &Addr, amount: u128| {
         let token = t.shares(1);
-        t.app.execute_contract(
-            who.clone(),
-            token,
-            &Cw20ExecuteMsg::Send {
-                contract: t.frac.to_string(),
-                amount: Uint128::new(amount),
-                msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
-            },
-            &[],
-        )
+        t.send_to_vaults(who, &token, amount, &ReceiveMsg::Redeem {})
     };
     let before = t.bank(&carol, "uusd");
     redeem(&mut t, &carol, 100).unwrap();
@@ -762,16 +735,7 @@ fn reunify_needs_the_whole_supply() {
     let (alice, bob) = (t.alice.clone(), t.bob.clone());
     let reunify = |t: &mut T, who: &Addr, amount: u128| {
         let token = t.shares(1);
-        t.app.execute_contract(
-            who.clone(),
-            token,
-            &Cw20ExecuteMsg::Send {
-                contract: t.frac.to_string(),
-                amount: Uint128::new(amount),
-                msg: to_json_binary(&ReceiveMsg::Reunify {}).unwrap(),
-            },
-            &[],
-        )
+        t.send_to_vaults(who, &token, amount, &ReceiveMsg::Reunify {})
     };
     t.share_transfer(1, &alice, &bob, 1);
     assert_eq!(
@@ -783,16 +747,7 @@ fn reunify_needs_the_whole_supply() {
     );
     // Redeem before a buyout is refused.
     let token = t.shares(1);
-    let r = t.app.execute_contract(
-        alice.clone(),
-        token,
-        &Cw20ExecuteMsg::Send {
-            contract: t.frac.to_string(),
-            amount: Uint128::new(10),
-            msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
-        },
-        &[],
-    );
+    let r = t.send_to_vaults(&alice, &token, 10, &ReceiveMsg::Redeem {});
     assert!(matches!(err(r), ContractError::WrongStatus { .. }));
     t.share_transfer(1, &bob, &alice, 1);
     t.deposit(1, 100, IBC).unwrap();
@@ -964,16 +919,7 @@ fn cw20_buyout_at_reserve() {
     let clinic = t.clinic.clone();
     t.approve_holder(&clinic);
     let send = |t: &mut T, amount: u128| {
-        t.app.execute_contract(
-            clinic.clone(),
-            usdc.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.frac.to_string(),
-                amount: Uint128::new(amount),
-                msg: to_json_binary(&ReceiveMsg::Buyout { vault_id: 1 }).unwrap(),
-            },
-            &[],
-        )
+        t.send_to_vaults(&clinic, &usdc, amount, &ReceiveMsg::Buyout { vault_id: 1 })
     };
     assert!(matches!(
         err(send(&mut t, 49_999)),
@@ -990,17 +936,7 @@ fn cw20_buyout_at_reserve() {
     send(&mut t, 50_000).unwrap();
     assert_eq!(t.nft_owner("scanner-1"), clinic.to_string());
     let token = t.shares(1);
-    t.app
-        .execute_contract(
-            alice.clone(),
-            token,
-            &Cw20ExecuteMsg::Send {
-                contract: t.frac.to_string(),
-                amount: Uint128::new(100),
-                msg: to_json_binary(&ReceiveMsg::Redeem {}).unwrap(),
-            },
-            &[],
-        )
+    t.send_to_vaults(&alice, &token, 100, &ReceiveMsg::Redeem {})
         .unwrap();
     let b: BalanceResponse = t
         .app
@@ -1097,17 +1033,7 @@ fn holders_cannot_burn_shares_of_an_active_vault() {
     // Nothing moved: the whole supply is still there and reunify works.
     assert_eq!(t.share_balance(1, &alice), 1_000);
     t.deposit(1, 1_000, IBC).unwrap();
-    t.app
-        .execute_contract(
-            alice.clone(),
-            token,
-            &Cw20ExecuteMsg::Send {
-                contract: t.frac.to_string(),
-                amount: Uint128::new(1_000),
-                msg: to_json_binary(&ReceiveMsg::Reunify {}).unwrap(),
-            },
-            &[],
-        )
+    t.send_to_vaults(&alice, &token, 1_000, &ReceiveMsg::Reunify {})
         .unwrap();
     t.claim(1, &alice).unwrap();
     assert_eq!(t.bank(&alice, IBC), 1_000);

@@ -4,10 +4,13 @@
 //!
 //!     cargo test -p bithive-model-registry --test gas -- --nocapture   # prints the table
 
+mod common;
+
 use bithive_cw_test_fixtures::gas::{CountingStorage, Meter, StorageCost};
 use bithive_model_registry::msg::*;
+use common::{registry_contract, registry_init};
 use cosmwasm_std::{Addr, Decimal, Uint128};
-use cw_multi_test::{AppBuilder, ContractWrapper, Executor};
+use cw_multi_test::{AppBuilder, Executor};
 
 fn publish(name: &str, version: u32) -> PublishMsg {
     PublishMsg {
@@ -41,25 +44,10 @@ fn measure(n: u32) -> Figures {
     let publishers: Vec<Addr> = (0..10)
         .map(|i| api.addr_make(&format!("inst{i}")))
         .collect();
-    let code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    )));
+    let code = app.store_code(registry_contract());
+    let init = registry_init(&evaluator, &escrow);
     let reg = app
-        .instantiate_contract(
-            code,
-            admin.clone(),
-            &InstantiateMsg {
-                admin: None,
-                evaluator: Some(evaluator.to_string()),
-                escrow: Some(escrow.to_string()),
-                price_asset: AssetInfo::Native("ubtt".into()),
-            },
-            &[],
-            "models",
-            None,
-        )
+        .instantiate_contract(code, admin.clone(), &init, &[], "models", None)
         .unwrap();
     // n models from 10 institutes, each name with 1 version (names share the measured one's
     // prefix so the index pages it lands in are as full as they get).

@@ -1,14 +1,15 @@
 //! cw-multi-test suite of the model registry: publishing, versions, deprecation, who may set
 //! accuracy and record jobs, field validation, pagination and migration.
 
+mod common;
+
 use bithive_cw_common::MigrateError;
 use bithive_cw_test_fixtures::contract_err;
 use bithive_model_registry::msg::*;
 use bithive_model_registry::ContractError;
+use common::{publish, registry_contract, registry_init, CID};
 use cosmwasm_std::{Addr, Decimal, Uint128};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
-
-const CID: &str = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
 
 struct T {
     app: App,
@@ -22,21 +23,6 @@ struct T {
 
 fn err(r: anyhow::Result<AppResponse>) -> ContractError {
     contract_err(r)
-}
-
-fn publish(name: &str, version: u32) -> PublishMsg {
-    PublishMsg {
-        name: name.into(),
-        version,
-        specialty: "radiology".into(),
-        input_spec: "float32[1,3,224,224] RGB in [0,1]".into(),
-        output_spec: "float32[1,5] class probabilities".into(),
-        onnx_sha256: "ab".repeat(32),
-        content_id: CID.into(),
-        size_bytes: 1_234_567,
-        price: Uint128::new(250),
-        licence: "Apache-2.0".into(),
-    }
 }
 
 fn setup() -> T {
@@ -56,12 +42,7 @@ fn setup() -> T {
         .instantiate_contract(
             code,
             admin.clone(),
-            &InstantiateMsg {
-                admin: None,
-                evaluator: Some(evaluator.to_string()),
-                escrow: Some(escrow.to_string()),
-                price_asset: AssetInfo::Native("ubtt".into()),
-            },
+            &registry_init(&evaluator, &escrow),
             &[],
             "models",
             Some(admin.to_string()),
@@ -405,11 +386,7 @@ fn attack_only_the_escrow_records_jobs() {
 fn unconfigured_roles_refuse() {
     let mut app = App::default();
     let admin = app.api().addr_make("admin");
-    let code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    )));
+    let code = app.store_code(registry_contract());
     let reg = app
         .instantiate_contract(
             code,

@@ -7,6 +7,8 @@
 //! every refusal is the text of the contract's own `ContractError` and leaves every contract's
 //! storage and every balance exactly as it was.
 
+mod common;
+
 use bithive_adversarial_tests::{artifacts, contract_error, Snapshot, World};
 use bithive_cw_common::MigrateError;
 use bithive_interface::model_registry::{
@@ -17,10 +19,9 @@ use bithive_interface::{payfi_escrow, WASM_EVENT};
 use bithive_model_registry::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use bithive_model_registry::ContractError;
 use bithive_vm_host::{coin, HostError, TxResponse};
+use common::{publish, CID};
 use cosmwasm_std::{Binary, Decimal, Timestamp, Uint128};
 
-/// `ipfs add --cid-version 1` of "hello world\n": a real CIDv1.
-const CID: &str = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
 /// What prices are in (BTT as a bank denom).
 const BTT: &str = "ubtt";
 const NAME: &str = "retina-cnn";
@@ -84,21 +85,6 @@ fn instantiate(w: &mut World, code: u64, init: &InstantiateMsg) -> String {
         Some(deployer.as_str())
     );
     reg
-}
-
-fn publish(name: &str, version: u32) -> PublishMsg {
-    PublishMsg {
-        name: name.into(),
-        version,
-        specialty: "radiology".into(),
-        input_spec: "float32[1,3,224,224] RGB in [0,1]".into(),
-        output_spec: "float32[1,5] class probabilities".into(),
-        onnx_sha256: "ab".repeat(32),
-        content_id: CID.into(),
-        size_bytes: 1_234_567,
-        price: Uint128::new(PRICE),
-        licence: "Apache-2.0".into(),
-    }
 }
 
 fn set_accuracy(model_id: u64, pct: u64) -> ExecuteMsg {

@@ -13,6 +13,7 @@ mod vm_world;
 
 use std::time::Instant;
 
+use bithive_cw_test_fixtures::gas::{print_gas_row, sizes_from_args};
 use bithive_payfi_escrow::msg::ExecuteMsg;
 use bithive_payfi_voucher::VoucherSigner;
 use cosmwasm_std::Uint128;
@@ -117,27 +118,14 @@ fn measure(n: u64) -> Gas {
 }
 
 fn main() {
-    let args: Vec<u64> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("payment counts are integers"))
-        .collect();
-    let (small, large) = match args[..] {
-        [a, b] => (a, b),
-        _ => (10, 10_000),
-    };
+    let (small, large): (u64, u64) = sizes_from_args("payment counts", (10, 10_000));
     let s = measure(small);
     let l = measure(large);
     println!(
         "| operation (CosmWasm gas) | after {small} payments | after {large} payments | ratio {large}/{small} | vs cw20-base transfer ({large}) |"
     );
     println!("| --- | ---: | ---: | ---: | ---: |");
-    let row = |name: &str, a: u64, b: u64| {
-        println!(
-            "| {name} | {a} | {b} | {:.3} | {:.2} |",
-            b as f64 / a as f64,
-            b as f64 / l.cw20_base_transfer as f64
-        );
-    };
+    let row = |name: &str, a: u64, b: u64| print_gas_row(name, a, b, l.cw20_base_transfer);
     row("escrow create (2 milestones, coded)", s.create, l.create);
     row("escrow milestone release (+ fee)", s.release, l.release);
     row(

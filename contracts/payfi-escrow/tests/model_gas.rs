@@ -5,11 +5,14 @@
 //!
 //!     cargo test -p bithive-payfi-escrow --test model_gas -- --nocapture   # prints the table
 
+mod escrow_registry;
+
 use bithive_cw_test_fixtures::gas::{CountingStorage, StorageCost};
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::*;
 use cosmwasm_std::{coin, coins, Binary, Uint128};
-use cw_multi_test::{AppBuilder, ContractWrapper, Executor};
+use cw_multi_test::{AppBuilder, Executor};
+use escrow_registry::{escrow_contract, escrow_init, registry_contract, registry_init};
 
 struct Figures {
     create_job: StorageCost,
@@ -31,51 +34,15 @@ fn measure(n: u32) -> Figures {
             .init_balance(storage, &payer, vec![coin(1_000_000_000, "ubtt")])
             .unwrap();
     });
-    let pay_code = app.store_code(Box::new(
-        ContractWrapper::new(
-            bithive_payfi_escrow::contract::execute,
-            bithive_payfi_escrow::contract::instantiate,
-            bithive_payfi_escrow::contract::query,
-        )
-        .with_reply(bithive_payfi_escrow::contract::reply),
-    ));
-    let reg_code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    )));
+    let pay_code = app.store_code(escrow_contract());
+    let reg_code = app.store_code(registry_contract());
+    let init = escrow_init(100, &collector, &reporter, 0);
     let pay = app
-        .instantiate_contract(
-            pay_code,
-            admin.clone(),
-            &InstantiateMsg {
-                admin: None,
-                fee_bps: 100,
-                fee_collector: collector.to_string(),
-                cw20_allowlist: vec![],
-                reporters: vec![reporter.to_string()],
-                staking: None,
-                job_dispute_seconds: 0,
-            },
-            &[],
-            "payfi",
-            None,
-        )
+        .instantiate_contract(pay_code, admin.clone(), &init, &[], "payfi", None)
         .unwrap();
+    let init = registry_init(&pay, "ubtt");
     let registry = app
-        .instantiate_contract(
-            reg_code,
-            admin.clone(),
-            &reg::InstantiateMsg {
-                admin: None,
-                evaluator: None,
-                escrow: Some(pay.to_string()),
-                price_asset: reg::AssetInfo::Native("ubtt".into()),
-            },
-            &[],
-            "models",
-            None,
-        )
+        .instantiate_contract(reg_code, admin.clone(), &init, &[], "models", None)
         .unwrap();
     let wire = ExecuteMsg::UpdateConfig {
         admin: None,

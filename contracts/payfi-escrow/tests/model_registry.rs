@@ -3,6 +3,8 @@
 //! pays the model's owner its price exactly once, a refund pays it nothing; the registry records
 //! every paid job. Attacks first, then the proptest of the payout books.
 
+mod escrow_registry;
+
 use bithive_cw_test_fixtures::{self as fixtures, contract_err};
 use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::model_registry as reg;
@@ -11,6 +13,7 @@ use bithive_payfi_escrow::state::{Job, JobStatus};
 use bithive_payfi_escrow::ContractError;
 use cosmwasm_std::{coin, coins, Addr, Binary, Decimal, Timestamp, Uint128};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use escrow_registry::{escrow_contract, escrow_init, registry_contract, registry_init};
 use proptest::prelude::*;
 
 const BTT: &str = "ubtt";
@@ -66,61 +69,17 @@ fn setup_with(window: u64, fee_bps: u16, price: u128) -> T {
         "collector",
     ]
     .map(|n| api.addr_make(n));
-    app.init_modules(|router, _, storage| {
-        router
-            .bank
-            .init_balance(
-                storage,
-                &payer,
-                vec![coin(1_000_000_000, BTT), coin(1_000_000, "uusd")],
-            )
-            .unwrap();
-    });
-    let pay_code = app.store_code(Box::new(
-        ContractWrapper::new(
-            bithive_payfi_escrow::contract::execute,
-            bithive_payfi_escrow::contract::instantiate,
-            bithive_payfi_escrow::contract::query,
-        )
-        .with_reply(bithive_payfi_escrow::contract::reply),
-    ));
-    let reg_code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    )));
+    let payer_funds = vec![coin(1_000_000_000, BTT), coin(1_000_000, "uusd")];
+    fixtures::fund(&mut app, &payer, payer_funds);
+    let pay_code = app.store_code(escrow_contract());
+    let reg_code = app.store_code(registry_contract());
+    let init = escrow_init(fee_bps, &collector, &reporter, window);
     let pay = app
-        .instantiate_contract(
-            pay_code,
-            admin.clone(),
-            &InstantiateMsg {
-                admin: None,
-                fee_bps,
-                fee_collector: collector.to_string(),
-                cw20_allowlist: vec![],
-                reporters: vec![reporter.to_string()],
-                staking: None,
-                job_dispute_seconds: window,
-            },
-            &[],
-            "payfi",
-            None,
-        )
+        .instantiate_contract(pay_code, admin.clone(), &init, &[], "payfi", None)
         .unwrap();
+    let init = registry_init(&pay, BTT);
     let reg = app
-        .instantiate_contract(
-            reg_code,
-            admin.clone(),
-            &reg::InstantiateMsg {
-                admin: None,
-                evaluator: None,
-                escrow: Some(pay.to_string()),
-                price_asset: reg::AssetInfo::Native(BTT.into()),
-            },
-            &[],
-            "models",
-            None,
-        )
+        .instantiate_contract(reg_code, admin.clone(), &init, &[], "models", None)
         .unwrap();
     let mut t = T {
         app,
@@ -644,15 +603,7 @@ fn without_a_registry_jobs_are_unchanged() {
         .instantiate_contract(
             code,
             admin,
-            &InstantiateMsg {
-                admin: None,
-                fee_bps: FEE_BPS,
-                fee_collector: t.collector.to_string(),
-                cw20_allowlist: vec![],
-                reporters: vec![t.reporter.to_string()],
-                staking: None,
-                job_dispute_seconds: 0,
-            },
+            &escrow_init(FEE_BPS, &t.collector, &t.reporter, 0),
             &[],
             "payfi",
             None,
@@ -810,11 +761,7 @@ fn cw20_btt_jobs_pay_the_owner_in_btt() {
     let btt = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "BTT", 1_000_000);
     let usdc = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "USDC", 1_000_000);
     // A registry priced in the BTT cw20, wired to this escrow.
-    let reg_code = t.app.store_code(Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    )));
+    let reg_code = t.app.store_code(registry_contract());
     t.reg = t
         .app
         .instantiate_contract(

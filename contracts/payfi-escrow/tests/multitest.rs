@@ -34,6 +34,21 @@ fn err(r: anyhow::Result<AppResponse>) -> ContractError {
     contract_err(r)
 }
 
+/// Asserts `e` is `ContractError::Invalid` naming `field`.
+#[track_caller]
+fn assert_invalid(e: ContractError, field: &str) {
+    assert!(
+        matches!(&e, ContractError::Invalid { field: f, .. } if *f == field),
+        "expected Invalid {{ field: {field:?}, .. }}, got {e:?}"
+    );
+}
+
+/// The error of `payer` creating escrow `m` funded with 300 IBC.
+fn create_escrow_err(t: &mut T, m: CreateEscrowMsg) -> ContractError {
+    let payer = t.payer.clone();
+    err(t.exec(&payer, ExecuteMsg::CreateEscrow(m), &coins(300, IBC)))
+}
+
 fn coding(reference: &str) -> PaymentCoding {
     PaymentCoding {
         payment_type: PaymentType::Diagnostic,
@@ -57,20 +72,9 @@ fn setup() -> T {
         "stranger",
     ]
     .map(|n| api.addr_make(n));
-    app.init_modules(|router, _, storage| {
-        router
-            .bank
-            .init_balance(
-                storage,
-                &payer,
-                vec![coin(100_000_000, IBC), coin(100_000_000, "uusd")],
-            )
-            .unwrap();
-        router
-            .bank
-            .init_balance(storage, &stranger, coins(1_000, IBC))
-            .unwrap();
-    });
+    let payer_funds = vec![coin(100_000_000, IBC), coin(100_000_000, "uusd")];
+    fixtures::fund(&mut app, &payer, payer_funds);
+    fixtures::fund(&mut app, &stranger, coins(1_000, IBC));
     let code = app.store_code(Box::new(ContractWrapper::new(
         bithive_payfi_escrow::contract::execute,
         bithive_payfi_escrow::contract::instantiate,
@@ -286,46 +290,22 @@ fn create_errors() {
     ));
     let mut bad = m.clone();
     bad.expires_at = t.now();
-    assert!(matches!(
-        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
-        ContractError::Invalid {
-            field: "expires_at",
-            ..
-        }
-    ));
+    assert_invalid(create_escrow_err(&mut t, bad), "expires_at");
     let mut bad = m.clone();
     bad.coding.invoice_ref = "Jane Roe DOB 1970".into();
     assert!(matches!(
-        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
+        create_escrow_err(&mut t, bad),
         ContractError::InvalidCoding { .. }
     ));
     let mut bad = m.clone();
     bad.payee = payer.to_string();
-    assert!(matches!(
-        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
-        ContractError::Invalid {
-            field: "parties",
-            ..
-        }
-    ));
+    assert_invalid(create_escrow_err(&mut t, bad), "parties");
     let mut bad = m.clone();
     bad.milestones = vec![];
-    assert!(matches!(
-        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
-        ContractError::Invalid {
-            field: "milestones",
-            ..
-        }
-    ));
+    assert_invalid(create_escrow_err(&mut t, bad), "milestones");
     let mut bad = m;
     bad.milestones = vec![Uint128::zero(), Uint128::new(300)];
-    assert!(matches!(
-        err(t.exec(&payer, ExecuteMsg::CreateEscrow(bad), &coins(300, IBC))),
-        ContractError::Invalid {
-            field: "milestones",
-            ..
-        }
-    ));
+    assert_invalid(create_escrow_err(&mut t, bad), "milestones");
 }
 
 #[test]
@@ -645,14 +625,14 @@ fn channel_vouchers_redeem_once_and_close() {
         )),
         ContractError::Unauthorized { role: "payer" }
     );
-    assert!(matches!(
+    assert_invalid(
         err(t.exec(
             &payer,
             ExecuteMsg::TopUpChannel { channel_id: 1 },
-            &coins(5, "uusd")
+            &coins(5, "uusd"),
         )),
-        ContractError::Invalid { field: "asset", .. }
-    ));
+        "asset",
+    );
     t.exec(
         &payer,
         ExecuteMsg::TopUpChannel { channel_id: 1 },
@@ -752,24 +732,18 @@ fn channel_open_errors_and_payee_close() {
     };
     let pk = signer.public_key_compressed().to_vec();
     let payee = t.payee.clone();
-    assert!(matches!(
+    assert_invalid(
         err(t.exec(&payer, msg(vec![4u8; 65], 3_600, &payee), &coins(10, IBC))),
-        ContractError::Invalid {
-            field: "pubkey",
-            ..
-        }
-    ));
-    assert!(matches!(
+        "pubkey",
+    );
+    assert_invalid(
         err(t.exec(&payer, msg(pk.clone(), 10, &payee), &coins(10, IBC))),
-        ContractError::Invalid {
-            field: "challenge_period_secs",
-            ..
-        }
-    ));
-    assert!(matches!(
+        "challenge_period_secs",
+    );
+    assert_invalid(
         err(t.exec(&payer, msg(pk.clone(), 3_600, &payer), &coins(10, IBC))),
-        ContractError::Invalid { field: "payee", .. }
-    ));
+        "payee",
+    );
     assert!(matches!(
         err(t.exec(&payer, msg(pk.clone(), 3_600, &payee), &[])),
         ContractError::Funds(FundsError::Payment(_))
@@ -1093,13 +1067,7 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
             job_id: job_id(payer.as_str(), "job-1")
         }
     );
-    assert!(matches!(
-        err(create(&mut t, "bad id")),
-        ContractError::Invalid {
-            field: "job_id",
-            ..
-        }
-    ));
+    assert_invalid(err(create(&mut t, "bad id")), "job_id");
     let report = |id: &str| ExecuteMsg::ReportJob {
         job_id: id.into(),
         node: node.to_string(),
@@ -1427,13 +1395,7 @@ fn a_reported_job_waits_out_its_dispute_window() {
         job_dispute_seconds: Some(MAX_JOB_DISPUTE_SECONDS + 1),
         model_registry: None,
     };
-    assert!(matches!(
-        err(t.exec(&admin, set_window, &[])),
-        ContractError::Invalid {
-            field: "job_dispute_seconds",
-            ..
-        }
-    ));
+    assert_invalid(err(t.exec(&admin, set_window, &[])), "job_dispute_seconds");
     let set_window = ExecuteMsg::UpdateConfig {
         admin: None,
         fee_bps: None,
@@ -1494,13 +1456,7 @@ fn a_reported_job_waits_out_its_dispute_window() {
         job_id: wrong.clone(),
         reason: "x".repeat(257),
     };
-    assert!(matches!(
-        err(t.exec(&payer, long, &[])),
-        ContractError::Invalid {
-            field: "reason",
-            ..
-        }
-    ));
+    assert_invalid(err(t.exec(&payer, long, &[])), "reason");
     t.exec(&payer, dispute(&wrong), &[]).unwrap();
     t.exec(&payer, dispute(&right), &[]).unwrap();
     assert!(matches!(status(&t, &wrong), JobStatus::Disputed { .. }));

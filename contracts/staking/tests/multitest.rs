@@ -7,7 +7,7 @@ use bithive_staking::msg::{
 };
 use bithive_staking::ContractError;
 use common::*;
-use cosmwasm_std::{Decimal, Uint128};
+use cosmwasm_std::{Addr, Decimal, Uint128};
 
 fn evidence(first: SignedAttestation, second: SignedAttestation) -> ExecuteMsg {
     ExecuteMsg::SubmitEvidence {
@@ -37,22 +37,54 @@ fn pledge(s: &Suite, i: usize) -> PledgeStatusResponse {
         .unwrap()
 }
 
-fn members(s: &mut Suite) -> Vec<cosmwasm_std::Addr> {
-    let anyone = s.gov.clone();
-    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 200 })
-        .unwrap();
-    let set: AttestorSetResponse = s
-        .app
+/// The attestor set as the staking contract reports it.
+fn attestor_set(s: &Suite) -> AttestorSetResponse {
+    s.app
         .wrap()
         .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
+        .unwrap()
+}
+
+/// `who` advances the attestor-set scan by up to `limit` nodes (must succeed).
+fn advance_set(s: &mut Suite, who: &Addr, limit: u32) {
+    s.exec(who, &ExecuteMsg::AdvanceAttestorSet { limit })
         .unwrap();
+}
+
+/// Governance's slash of `fraction_pct` % of `node`'s bond.
+fn slash_msg(node: &Addr, fraction_pct: u64, reason: &str) -> ExecuteMsg {
+    ExecuteMsg::Slash {
+        node: node.to_string(),
+        fraction: Decimal::percent(fraction_pct),
+        reason: reason.into(),
+    }
+}
+
+/// The typed error of `who` sending `msg`, which must fail.
+fn exec_err(s: &mut Suite, who: &Addr, msg: &ExecuteMsg) -> ContractError {
+    err(s.exec(who, msg).unwrap_err())
+}
+
+/// A suite whose only node is registered (4 T, tier 1) and bonded with 400 BTK.
+fn one_bonded_node() -> (Suite, Addr) {
+    let mut s = suite(1);
+    s.register(0, 4, Tier::T1).unwrap();
+    s.bond(0, 400 * BTK).unwrap();
+    let node = s.nodes[0].clone();
+    (s, node)
+}
+
+fn members(s: &mut Suite) -> Vec<Addr> {
+    let anyone = s.gov.clone();
+    advance_set(s, &anyone, 200);
+    let set = attestor_set(s);
     assert_eq!(set.epoch, Some(set.current_epoch));
     let mut m: Vec<_> = set.members.into_iter().map(|m| m.node).collect();
     m.sort();
     m
 }
 
-fn sorted(mut v: Vec<cosmwasm_std::Addr>) -> Vec<cosmwasm_std::Addr> {
+fn sorted(mut v: Vec<Addr>) -> Vec<Addr> {
     v.sort();
     v
 }
@@ -147,10 +179,7 @@ fn pledge_doubles_with_each_halving() {
 
 #[test]
 fn lock_unbond_and_claims() {
-    let mut s = suite(1);
-    s.register(0, 4, Tier::T1).unwrap();
-    s.bond(0, 400 * BTK).unwrap();
-    let node = s.nodes[0].clone();
+    let (mut s, node) = one_bonded_node();
     let e = s.exec(&node, &unbond(BTK)).unwrap_err();
     assert!(matches!(err(e), ContractError::StillLocked { .. }));
     s.advance(540 * DAY - 1);
@@ -243,39 +272,19 @@ fn fraud_evidence_slashes_once() {
 
 #[test]
 fn governance_slash_and_compliance_roles() {
-    let mut s = suite(1);
-    s.register(0, 4, Tier::T1).unwrap();
-    s.bond(0, 400 * BTK).unwrap();
-    let node = s.nodes[0].clone();
-    let msg = ExecuteMsg::Slash {
-        node: node.to_string(),
-        fraction: Decimal::percent(25),
-        reason: "downtime".into(),
-    };
-    assert_eq!(
-        err(s.exec(&node, &msg).unwrap_err()),
-        ContractError::Unauthorized
-    );
+    let (mut s, node) = one_bonded_node();
+    let msg = slash_msg(&node, 25, "downtime");
+    assert_eq!(exec_err(&mut s, &node, &msg), ContractError::Unauthorized);
     let gov = s.gov.clone();
     s.exec(&gov, &msg).unwrap();
     assert_eq!(s.node(0).bonded.u128(), 300 * BTK);
-    let bad = ExecuteMsg::Slash {
-        node: node.to_string(),
-        fraction: Decimal::percent(101),
-        reason: "x".into(),
-    };
-    assert_eq!(
-        err(s.exec(&gov, &bad).unwrap_err()),
-        ContractError::BadFraction
-    );
+    let bad = slash_msg(&node, 101, "x");
+    assert_eq!(exec_err(&mut s, &gov, &bad), ContractError::BadFraction);
     let c = ExecuteMsg::SetCompliance {
         node: node.to_string(),
         level: Decimal::percent(80),
     };
-    assert_eq!(
-        err(s.exec(&gov, &c).unwrap_err()),
-        ContractError::Unauthorized
-    );
+    assert_eq!(exec_err(&mut s, &gov, &c), ContractError::Unauthorized);
     let compliance = s.compliance.clone();
     s.exec(&compliance, &c).unwrap();
     let over = ExecuteMsg::SetCompliance {
@@ -283,7 +292,7 @@ fn governance_slash_and_compliance_roles() {
         level: Decimal::percent(120),
     };
     assert_eq!(
-        err(s.exec(&compliance, &over).unwrap_err()),
+        exec_err(&mut s, &compliance, &over),
         ContractError::BadCompliance
     );
     assert_eq!(s.node(0).compliance, Decimal::percent(80));
@@ -340,24 +349,13 @@ fn attestor_set_by_vscore_in_bounded_steps() {
     assert_eq!(v.vscore, expected);
     // Scan two nodes per call: three calls for five nodes.
     let anyone = s.nodes[3].clone();
-    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 })
-        .unwrap();
-    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 })
-        .unwrap();
-    let set: AttestorSetResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
-        .unwrap();
+    advance_set(&mut s, &anyone, 2);
+    advance_set(&mut s, &anyone, 2);
+    let set = attestor_set(&s);
     assert_eq!(set.epoch, None);
     assert_eq!(set.scanning, Some((1, 4)));
-    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 2 })
-        .unwrap();
-    let set: AttestorSetResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
-        .unwrap();
+    advance_set(&mut s, &anyone, 2);
+    let set = attestor_set(&s);
     assert_eq!(set.epoch, Some(1));
     let members: Vec<_> = set.members.iter().map(|m| m.node.clone()).collect();
     assert_eq!(members, vec![s.nodes[0].clone(), s.nodes[4].clone()]);
@@ -365,13 +363,8 @@ fn attestor_set_by_vscore_in_bounded_steps() {
     assert_eq!(err(e.unwrap_err()), ContractError::AttestorSetCurrent(1));
     // Four epochs later node 0's work left the window: stake decides.
     s.advance(4 * DAY);
-    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 10 })
-        .unwrap();
-    let set: AttestorSetResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
-        .unwrap();
+    advance_set(&mut s, &anyone, 10);
+    let set = attestor_set(&s);
     let members: Vec<_> = set.members.iter().map(|m| m.node.clone()).collect();
     assert_eq!(members, vec![s.nodes[4].clone(), s.nodes[3].clone()]);
 }
@@ -393,13 +386,8 @@ fn unbonded_registrations_do_not_stall_the_attestor_crank() {
     }
     s.advance(DAY);
     let anyone = s.nodes[0].clone();
-    s.exec(&anyone, &ExecuteMsg::AdvanceAttestorSet { limit: 200 })
-        .unwrap();
-    let set: AttestorSetResponse = s
-        .app
-        .wrap()
-        .query_wasm_smart(&s.staking, &QueryMsg::AttestorSet {})
-        .unwrap();
+    advance_set(&mut s, &anyone, 200);
+    let set = attestor_set(&s);
     assert_eq!(set.epoch, Some(1), "one bounded call completes the set");
     assert_eq!(set.scanning, None);
     assert_eq!(set.members.len(), 2);
@@ -470,11 +458,7 @@ fn bonded_index_follows_bonds_slashes_and_min_bond() {
     assert_eq!(members(&mut s), sorted(vec![n[0].clone(), n[2].clone()]));
     // Governance slash takes node 2 below min_bond.
     let gov = s.gov.clone();
-    let slash = ExecuteMsg::Slash {
-        node: n[2].to_string(),
-        fraction: Decimal::percent(50),
-        reason: "test".into(),
-    };
+    let slash = slash_msg(&n[2], 50, "test");
     s.exec(&gov, &slash).unwrap();
     // Node 1 tops up above it.
     s.bond(1, 100 * BTK).unwrap();
@@ -506,7 +490,7 @@ fn bonded_index_follows_bonds_slashes_and_min_bond() {
         update_bond_config(None, Some(540 * DAY + 1)),
     ] {
         assert!(matches!(
-            err(s.exec(&gov, &bad).unwrap_err()),
+            exec_err(&mut s, &gov, &bad),
             ContractError::InvalidConfig(_)
         ));
     }

@@ -5,18 +5,9 @@
 //!
 //!     cargo run -p bithive-token --example gas
 
-use std::path::PathBuf;
-
+use bithive_cw_test_fixtures::artifact;
 use bithive_vm_host::{Chain, ChainConfig};
 use serde_json::{json, Value};
-
-fn artifact(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(rel);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
-}
 
 struct Figures {
     size: usize,

@@ -22,6 +22,35 @@ fn u(n: u128) -> Uint128 {
     Uint128::new(n)
 }
 
+fn coin(address: impl Into<String>, amount: Uint128) -> Cw20Coin {
+    Cw20Coin {
+        address: address.into(),
+        amount,
+    }
+}
+
+fn allowance(minter: impl Into<String>, allowance: Uint128) -> MinterAllowance {
+    MinterAllowance {
+        minter: minter.into(),
+        allowance,
+    }
+}
+
+/// Stores and instantiates the cw20 receiver probe contract.
+fn instantiate_receiver(s: &mut Suite) -> Addr {
+    let rcode = s.app.store_code(receiver_contract());
+    s.app
+        .instantiate_contract(
+            rcode,
+            s.owner.clone(),
+            &cosmwasm_std::Empty {},
+            &[],
+            "r",
+            None,
+        )
+        .unwrap()
+}
+
 fn base_msg(s: &Suite) -> InstantiateMsg {
     InstantiateMsg {
         name: "BitHive Token".into(),
@@ -79,16 +108,7 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
     let (alice, bob) = (s.alice.to_string(), s.bob.to_string());
 
     let mut m = base_msg(&s);
-    m.initial_balances = vec![
-        Cw20Coin {
-            address: alice.clone(),
-            amount: u(1),
-        },
-        Cw20Coin {
-            address: alice.clone(),
-            amount: u(2),
-        },
-    ];
+    m.initial_balances = vec![coin(alice.clone(), u(1)), coin(alice.clone(), u(2))];
     assert_eq!(
         instantiate_err(&mut s, m),
         ContractError::DuplicateInitialBalance {
@@ -97,10 +117,7 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
     );
 
     let mut m = base_msg(&s);
-    m.initial_balances = vec![Cw20Coin {
-        address: bob.clone(),
-        amount: u(0),
-    }];
+    m.initial_balances = vec![coin(bob.clone(), u(0))];
     assert_eq!(
         instantiate_err(&mut s, m),
         ContractError::ZeroInitialBalance {
@@ -109,16 +126,7 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
     );
 
     let mut m = base_msg(&s);
-    m.initial_balances = vec![
-        Cw20Coin {
-            address: alice.clone(),
-            amount: Uint128::MAX,
-        },
-        Cw20Coin {
-            address: bob.clone(),
-            amount: u(1),
-        },
-    ];
+    m.initial_balances = vec![coin(alice.clone(), Uint128::MAX), coin(bob.clone(), u(1))];
     assert!(matches!(
         instantiate_err(&mut s, m),
         ContractError::Overflow(_)
@@ -126,10 +134,7 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
 
     let mut m = base_msg(&s);
     m.cap = Some(u(10));
-    m.initial_balances = vec![Cw20Coin {
-        address: alice.clone(),
-        amount: u(11),
-    }];
+    m.initial_balances = vec![coin(alice.clone(), u(11))];
     assert_eq!(
         instantiate_err(&mut s, m),
         ContractError::InitialSupplyOverCap {
@@ -143,16 +148,7 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
     assert_eq!(instantiate_err(&mut s, m), ContractError::ZeroCap {});
 
     let mut m = base_msg(&s);
-    m.minters = vec![
-        MinterAllowance {
-            minter: bob.clone(),
-            allowance: u(1),
-        },
-        MinterAllowance {
-            minter: bob.clone(),
-            allowance: u(2),
-        },
-    ];
+    m.minters = vec![allowance(bob.clone(), u(1)), allowance(bob.clone(), u(2))];
     assert_eq!(
         instantiate_err(&mut s, m),
         ContractError::DuplicateMinter {
@@ -161,10 +157,7 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
     );
 
     let mut m = base_msg(&s);
-    m.initial_balances = vec![Cw20Coin {
-        address: "not an address".into(),
-        amount: u(1),
-    }];
+    m.initial_balances = vec![coin("not an address", u(1))];
     assert!(matches!(instantiate_err(&mut s, m), ContractError::Std(_)));
 
     // cw20-base's own validation (symbol) surfaces as its typed error.
@@ -271,18 +264,7 @@ fn burn_lowers_supply_but_never_frees_cap() {
 fn send_calls_receiver_hook_and_reverts_with_it() {
     let mut s = Suite::new();
     let alice = s.alice.clone();
-    let rcode = s.app.store_code(receiver_contract());
-    let receiver = s
-        .app
-        .instantiate_contract(
-            rcode,
-            s.owner.clone(),
-            &cosmwasm_std::Empty {},
-            &[],
-            "r",
-            None,
-        )
-        .unwrap();
+    let receiver = instantiate_receiver(&mut s);
     let payload = to_json_binary(&"hello").unwrap();
     let res = s
         .exec(
@@ -412,18 +394,7 @@ fn allowances_full_flow() {
     assert_eq!(s.balance(&carol), 100);
     assert_eq!(s.supply(), 999_950);
 
-    let rcode = s.app.store_code(receiver_contract());
-    let receiver = s
-        .app
-        .instantiate_contract(
-            rcode,
-            s.owner.clone(),
-            &cosmwasm_std::Empty {},
-            &[],
-            "r",
-            None,
-        )
-        .unwrap();
+    let receiver = instantiate_receiver(&mut s);
     s.exec(
         &bob,
         &ExecuteMsg::SendFrom {
@@ -763,14 +734,8 @@ fn minting_respects_allowance_cap_and_roles() {
 fn uncapped_token_minting_overflow_is_typed() {
     let mut s = Suite::new();
     let mut m = base_msg(&s);
-    m.minters = vec![MinterAllowance {
-        minter: s.minter.to_string(),
-        allowance: Uint128::MAX,
-    }];
-    m.initial_balances = vec![Cw20Coin {
-        address: s.alice.to_string(),
-        amount: u(1),
-    }];
+    m.minters = vec![allowance(s.minter.to_string(), Uint128::MAX)];
+    m.initial_balances = vec![coin(s.alice.to_string(), u(1))];
     let btt = s
         .app
         .instantiate_contract(s.code_id, s.owner.clone(), &m, &[], "btt", None)

@@ -2,19 +2,10 @@
 //! transfer, send to a receiver contract, allowance flows, minting, queries, migration, and a
 //! message fuzzer that must only ever produce contract errors, never a VM abort.
 
-use std::path::PathBuf;
-
-use bithive_vm_host::{Chain, ChainConfig, HostError};
+use bithive_cw_test_fixtures::artifact;
+use bithive_vm_host::{Chain, ChainConfig, HostError, TxResponse};
 use proptest::prelude::*;
 use serde_json::{json, Value};
-
-fn artifact(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(rel);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
-}
 
 struct Env {
     chain: Chain,
@@ -68,6 +59,23 @@ fn setup() -> Env {
     }
 }
 
+impl Env {
+    /// Executes `msg` on the token as `sender`, with no funds attached.
+    fn exec_token(&mut self, sender: &str, msg: &Value) -> Result<TxResponse, HostError> {
+        self.chain.execute(&self.token, sender, msg, &[])
+    }
+
+    /// Executes `msg` on the token as `sender` and expects it to succeed.
+    fn exec_ok(&mut self, sender: &str, msg: &Value) -> TxResponse {
+        self.exec_token(sender, msg).unwrap()
+    }
+
+    /// Executes `msg` on the token as `sender` and expects it to fail.
+    fn exec_err(&mut self, sender: &str, msg: &Value) -> HostError {
+        self.exec_token(sender, msg).unwrap_err()
+    }
+}
+
 fn balance(e: &Env, who: &str) -> u128 {
     let v: Value = e
         .chain
@@ -85,15 +93,10 @@ fn instantiate_transfer_and_queries() {
         json!({"name": "BitSpark Token", "symbol": "BTK", "decimals": 6, "total_supply": "1000000"})
     );
     let (alice, bob) = (e.alice.clone(), e.bob.clone());
-    let tx = e
-        .chain
-        .execute(
-            &e.token,
-            &alice,
-            &json!({"transfer": {"recipient": bob, "amount": "250"}}),
-            &[],
-        )
-        .unwrap();
+    let tx = e.exec_ok(
+        &alice,
+        &json!({"transfer": {"recipient": bob, "amount": "250"}}),
+    );
     assert_eq!(tx.attr("wasm", "action"), Some("transfer"));
     assert_eq!(tx.attr("wasm", "_contract_address"), Some(e.token.as_str()));
     assert!(tx.gas_used > 0);
@@ -103,15 +106,10 @@ fn instantiate_transfer_and_queries() {
         .query(&e.token, &json!({"all_accounts": {}}))
         .unwrap();
     assert_eq!(accounts["accounts"].as_array().unwrap().len(), 2);
-    let err = e
-        .chain
-        .execute(
-            &e.token,
-            &bob,
-            &json!({"transfer": {"recipient": alice, "amount": "0"}}),
-            &[],
-        )
-        .unwrap_err();
+    let err = e.exec_err(
+        &bob,
+        &json!({"transfer": {"recipient": alice, "amount": "0"}}),
+    );
     assert!(
         matches!(&err, HostError::Contract(m) if m.contains("greater than zero")),
         "{err}"
@@ -128,15 +126,10 @@ fn send_reaches_receiver_contract_and_failure_reverts() {
     let mut e = setup();
     let (alice, receiver) = (e.alice.clone(), e.receiver.clone());
     let msg = cosmwasm_std::to_json_binary(&json!({"pay": 7})).unwrap();
-    let tx = e
-        .chain
-        .execute(
-            &e.token,
-            &alice,
-            &json!({"send": {"contract": receiver, "amount": "40", "msg": msg}}),
-            &[],
-        )
-        .unwrap();
+    let tx = e.exec_ok(
+        &alice,
+        &json!({"send": {"contract": receiver, "amount": "40", "msg": msg}}),
+    );
     // The receiver ran: its wasm event follows the token's.
     let actions: Vec<_> = tx
         .events
@@ -153,15 +146,10 @@ fn send_reaches_receiver_contract_and_failure_reverts() {
     assert_eq!(balance(&e, &receiver), 40);
 
     let fail = cosmwasm_std::to_json_binary(&"fail").unwrap();
-    let err = e
-        .chain
-        .execute(
-            &e.token,
-            &alice,
-            &json!({"send": {"contract": receiver, "amount": "5", "msg": fail}}),
-            &[],
-        )
-        .unwrap_err();
+    let err = e.exec_err(
+        &alice,
+        &json!({"send": {"contract": receiver, "amount": "5", "msg": fail}}),
+    );
     assert!(err.is_contract_error(), "{err}");
     assert_eq!(balance(&e, &receiver), 40);
     assert_eq!(balance(&e, &alice), 999_960);
@@ -171,38 +159,22 @@ fn send_reaches_receiver_contract_and_failure_reverts() {
 fn allowance_flows() {
     let mut e = setup();
     let (alice, bob, receiver) = (e.alice.clone(), e.bob.clone(), e.receiver.clone());
-    e.chain
-        .execute(
-            &e.token,
-            &alice,
-            &json!({"increase_allowance": {"spender": bob, "amount": "100"}}),
-            &[],
-        )
-        .unwrap();
-    e.chain
-        .execute(
-            &e.token,
-            &bob,
-            &json!({"transfer_from": {"owner": alice, "recipient": bob, "amount": "30"}}),
-            &[],
-        )
-        .unwrap();
-    e.chain
-        .execute(
-            &e.token,
-            &bob,
-            &json!({"burn_from": {"owner": alice, "amount": "20"}}),
-            &[],
-        )
-        .unwrap();
-    e.chain
-        .execute(
-            &e.token,
-            &bob,
-            &json!({"send_from": {"owner": alice, "contract": receiver, "amount": "50", "msg": ""}}),
-            &[],
-        )
-        .unwrap();
+    e.exec_ok(
+        &alice,
+        &json!({"increase_allowance": {"spender": bob, "amount": "100"}}),
+    );
+    e.exec_ok(
+        &bob,
+        &json!({"transfer_from": {"owner": alice, "recipient": bob, "amount": "30"}}),
+    );
+    e.exec_ok(
+        &bob,
+        &json!({"burn_from": {"owner": alice, "amount": "20"}}),
+    );
+    e.exec_ok(
+        &bob,
+        &json!({"send_from": {"owner": alice, "contract": receiver, "amount": "50", "msg": ""}}),
+    );
     let a: Value = e
         .chain
         .query(
@@ -212,14 +184,10 @@ fn allowance_flows() {
         .unwrap();
     assert_eq!(a["allowance"], "0");
     assert!(e
-        .chain
-        .execute(
-            &e.token,
+        .exec_err(
             &bob,
-            &json!({"transfer_from": {"owner": alice, "recipient": bob, "amount": "1"}}),
-            &[]
+            &json!({"transfer_from": {"owner": alice, "recipient": bob, "amount": "1"}})
         )
-        .unwrap_err()
         .is_contract_error());
     let all: Value = e
         .chain
@@ -234,25 +202,12 @@ fn allowance_flows() {
 fn minting_cap_and_migration() {
     let mut e = setup();
     let (minter, bob, owner) = (e.minter.clone(), e.bob.clone(), e.owner.clone());
-    let tx = e
-        .chain
-        .execute(
-            &e.token,
-            &minter,
-            &json!({"mint": {"recipient": bob, "amount": "500000000000"}}),
-            &[],
-        )
-        .unwrap();
+    let tx = e.exec_ok(
+        &minter,
+        &json!({"mint": {"recipient": bob, "amount": "500000000000"}}),
+    );
     assert_eq!(tx.attr("wasm", "minter_allowance"), Some("0"));
-    let err = e
-        .chain
-        .execute(
-            &e.token,
-            &minter,
-            &json!({"mint": {"recipient": bob, "amount": "1"}}),
-            &[],
-        )
-        .unwrap_err();
+    let err = e.exec_err(&minter, &json!({"mint": {"recipient": bob, "amount": "1"}}));
     assert!(
         matches!(&err, HostError::Contract(m) if m.contains("mint allowance")),
         "{err}"

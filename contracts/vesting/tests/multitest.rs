@@ -1,3 +1,4 @@
+use bithive_cw_test_fixtures::{cw20_balance, cw20_base_code};
 use bithive_vesting::contract::{execute, instantiate, migrate, query};
 use bithive_vesting::curve::{Curve, Point, DAY, MONTH};
 use bithive_vesting::msg::{
@@ -6,21 +7,13 @@ use bithive_vesting::msg::{
 };
 use bithive_vesting::ContractError;
 use cosmwasm_std::{coin, coins, to_json_binary, Addr, Empty, Uint128};
-use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, MinterResponse};
+use cw20::{Cw20Coin, Cw20ExecuteMsg, MinterResponse};
 use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
 fn vesting_contract() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
-}
-
-fn cw20_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        cw20_base::contract::execute,
-        cw20_base::contract::instantiate,
-        cw20_base::contract::query,
-    ))
 }
 
 struct Suite {
@@ -49,7 +42,7 @@ fn suite() -> Suite {
             )
             .unwrap()
     });
-    let cw20_id = app.store_code(cw20_contract());
+    let cw20_id = cw20_base_code(&mut app);
     let token = app
         .instantiate_contract(
             cw20_id,
@@ -166,17 +159,7 @@ impl Suite {
             .u128()
     }
     fn cw20(&self, who: &Addr) -> u128 {
-        let r: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &self.token,
-                &Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
-        r.balance.u128()
+        cw20_balance(&self.app, &self.token, who)
     }
 }
 
@@ -232,7 +215,7 @@ fn cw20_funding_checks_the_token() {
     assert_eq!(s.schedule(1).asset, Asset::Cw20(s.token.to_string()));
     // A cw20 that is not allowlisted is refused.
     let owner = s.owner.clone();
-    let other_id = s.app.store_code(cw20_contract());
+    let other_id = cw20_base_code(&mut s.app);
     let other = s
         .app
         .instantiate_contract(

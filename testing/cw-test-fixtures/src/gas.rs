@@ -125,6 +125,36 @@ impl Storage for CountingStorage {
     }
 }
 
+/// The two sizes a gas example measures at: its two command-line arguments (each must parse as
+/// a `T`, or the example panics naming `what`), else `default`.
+pub fn sizes_from_args<T>(what: &str, default: (T, T)) -> (T, T)
+where
+    T: std::str::FromStr + Copy,
+    T::Err: std::fmt::Debug,
+{
+    let args: Vec<T> = std::env::args()
+        .skip(1)
+        .map(|a| {
+            a.parse()
+                .unwrap_or_else(|e| panic!("{what} are integers: {e:?}"))
+        })
+        .collect();
+    match args[..] {
+        [a, b] => (a, b),
+        _ => default,
+    }
+}
+
+/// One row of a gas table: the cost `a` and `b` at the two sizes, their ratio, and `b` against
+/// the `reference` operation's cost at the larger size.
+pub fn print_gas_row(name: &str, a: u64, b: u64, reference: u64) {
+    println!(
+        "| {name} | {a} | {b} | {:.3} | {:.2} |",
+        b as f64 / a as f64,
+        b as f64 / reference as f64
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,18 @@
 //! Fixtures every contract multi-test suite needs the same way: the typed contract error of a
 //! failed call, cw20-base tokens, bank and cw20 balances, block time, and a hostile contract that
-//! rejects every call (payouts must never depend on the recipient accepting them).
+//! rejects every call (payouts must never depend on the recipient accepting them); genesis bank
+//! funding and the committed wasm artifacts.
 
 pub mod gas;
 
 use std::fmt::{Debug, Display};
+use std::path::PathBuf;
 
 use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
+    to_json_binary, Addr, Binary, Coin, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
     StdResult, Uint128,
 };
-use cw20::{BalanceResponse, Cw20Coin, Cw20QueryMsg};
+use cw20::{BalanceResponse, Cw20Coin, Cw20QueryMsg, MinterResponse};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use serde::de::IgnoredAny;
 
@@ -66,6 +68,53 @@ pub fn new_cw20(
         None,
     )
     .expect("instantiate cw20-base")
+}
+
+/// The instantiate message of a cw20-base token `name` / `symbol` (6 decimals) in which every
+/// one of `holders` starts with `each` and `minter` may mint without a cap.
+pub fn cw20_minted_by(
+    name: &str,
+    symbol: &str,
+    minter: &Addr,
+    holders: &[Addr],
+    each: u128,
+) -> cw20_base::msg::InstantiateMsg {
+    cw20_base::msg::InstantiateMsg {
+        name: name.into(),
+        symbol: symbol.into(),
+        decimals: 6,
+        initial_balances: holders
+            .iter()
+            .map(|h| Cw20Coin {
+                address: h.to_string(),
+                amount: Uint128::new(each),
+            })
+            .collect(),
+        mint: Some(MinterResponse {
+            minter: minter.to_string(),
+            cap: None,
+        }),
+        marketing: None,
+    }
+}
+
+/// Sets `who`'s bank balance to `coins` (genesis funding, before any contract runs).
+pub fn fund(app: &mut App, who: &Addr, coins: Vec<Coin>) {
+    app.init_modules(|router, _, storage| {
+        router
+            .bank
+            .init_balance(storage, who, coins)
+            .expect("fund bank balance")
+    });
+}
+
+/// The committed wasm artifact `name` (a path under the workspace's `artifacts/`).
+pub fn artifact(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../artifacts")
+        .join(name);
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
 }
 
 pub fn bank_balance(app: &App, who: &Addr, denom: &str) -> u128 {

@@ -2,21 +2,25 @@
 //! The attestation contract wired to the real staking, rewards (with vesting), payfi-escrow and
 //! asset-nft contracts and the model registry in cw-multi-test.
 
+#[path = "../shared/mod.rs"]
+mod shared;
+
 use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMsg};
 use bithive_attestation::state::Accepted;
 use bithive_attestation::ContractError;
-use bithive_formulas::enode::EnodeInputs;
+use bithive_cw_test_fixtures::cw20_minted_by;
 use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
-use bithive_signed_attestation::bls::SecretKey;
-use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
+use bithive_signed_attestation::signing::{sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, QUORUM_SIGNER,
 };
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
 use cosmwasm_std::{coins, to_json_binary, Addr, Binary, Decimal, Empty, HexBinary, Uint128};
-use cw20::{Cw20Coin, Cw20ExecuteMsg, MinterResponse};
+use cw20::Cw20ExecuteMsg;
 use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
 use sha2::{Digest, Sha256};
+
+pub use shared::*;
 
 pub const BTK: u128 = 1_000_000;
 pub const DAY: u64 = 86_400;
@@ -49,31 +53,8 @@ pub struct Suite {
     pub chain_id: String,
 }
 
-pub fn secret(i: usize) -> [u8; 32] {
-    [i as u8 + 1; 32]
-}
-
-pub fn key(i: usize) -> PubKey33 {
-    public_key(&signing_key(&secret(i)).unwrap())
-}
-
-pub fn bls_key(i: usize) -> SecretKey {
-    SecretKey::from_seed(&secret(i)).unwrap()
-}
-
 pub fn h(s: &str) -> Hash32 {
     Hash32(Sha256::digest(s.as_bytes()).into())
-}
-
-pub fn inputs() -> EnodeInputs {
-    EnodeInputs {
-        pcompute: Decimal::percent(250),
-        penergy: Decimal::one(),
-        tasks_successful: 9,
-        tasks_total: 10,
-        availability: Decimal::one(),
-        dfactor: Decimal::one(),
-    }
 }
 
 pub fn err(r: anyhow::Result<AppResponse>) -> ContractError {
@@ -89,31 +70,9 @@ fn cw20(app: &mut App, gov: &Addr, holders: &[Addr]) -> Addr {
         cw20_base::contract::instantiate,
         cw20_base::contract::query,
     )));
-    app.instantiate_contract(
-        id,
-        gov.clone(),
-        &cw20_base::msg::InstantiateMsg {
-            name: "BitSpark".into(),
-            symbol: "BTK".into(),
-            decimals: 6,
-            initial_balances: holders
-                .iter()
-                .map(|h| Cw20Coin {
-                    address: h.to_string(),
-                    amount: Uint128::new(1_000_000 * BTK),
-                })
-                .collect(),
-            mint: Some(MinterResponse {
-                minter: gov.to_string(),
-                cap: None,
-            }),
-            marketing: None,
-        },
-        &[],
-        "btk",
-        None,
-    )
-    .unwrap()
+    let init = cw20_minted_by("BitSpark", "BTK", gov, holders, 1_000_000 * BTK);
+    app.instantiate_contract(id, gov.clone(), &init, &[], "btk", None)
+        .unwrap()
 }
 
 /// `n` nodes registered and bonded (node i pledges (10 - i) x 1000 BTK), attestor set of
@@ -310,18 +269,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
     app.execute_contract(
         gov.clone(),
         attest.clone(),
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            escrow: None,
-            rewards: None,
-            asset_nft: None,
-            model_registry: Some(registry.to_string()),
-            quorum_threshold: None,
-            quorum_kinds: None,
-            max_age_seconds: None,
-            max_future_seconds: None,
-            ibc_timeout_seconds: None,
-        },
+        &set_model_registry(registry.to_string()),
         &[],
     )
     .unwrap();
@@ -409,10 +357,7 @@ impl Suite {
     }
 
     pub fn advance(&mut self, secs: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(secs);
-            b.height += 1;
-        });
+        bithive_cw_test_fixtures::advance(&mut self.app, secs);
     }
 
     /// An attestation of `kind` for `job` on this chain, naming the kind's consumer.
@@ -516,6 +461,11 @@ impl Suite {
         let node = self.nodes[i].clone();
         self.app
             .execute_contract(node, self.escrow.clone(), &msg, &[])
+    }
+
+    /// Queries the attestation contract.
+    pub fn query_attest<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
+        self.app.wrap().query_wasm_smart(&self.attest, msg).unwrap()
     }
 
     pub fn accepted(&self, job: &str, kind: AttestationKind) -> Option<Accepted> {

@@ -3,24 +3,20 @@
 //! `n` bonded nodes and its attestor set, payfi-escrow, and the attestation contract as the
 //! escrow's reporter. Shared by tests/vm.rs and examples/gas.rs.
 
-use std::path::PathBuf;
+#[path = "../shared/mod.rs"]
+pub mod shared;
 
+pub use bithive_cw_test_fixtures::artifact;
 use bithive_signed_attestation::bls::SecretKey;
-use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
+use bithive_signed_attestation::signing::{sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
 use bithive_vm_host::{coin, Chain, ChainConfig};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-pub const DENOM: &str = "ubtk";
+pub use shared::{bls_key as bls, key, secret};
 
-pub fn artifact(rel: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(rel);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
-}
+pub const DENOM: &str = "ubtk";
 
 pub struct Vm {
     pub chain: Chain,
@@ -31,18 +27,6 @@ pub struct Vm {
     pub escrow: String,
     pub attest: String,
     pub nodes: Vec<String>,
-}
-
-pub fn secret(i: usize) -> [u8; 32] {
-    [i as u8 + 1; 32]
-}
-
-pub fn key(i: usize) -> PubKey33 {
-    public_key(&signing_key(&secret(i)).unwrap())
-}
-
-pub fn bls(i: usize) -> SecretKey {
-    SecretKey::from_seed(&secret(i)).unwrap()
 }
 
 /// `n` nodes, attestor set of `n`, quorum threshold `k`.

@@ -3,11 +3,10 @@
 //! with the contracts' own typed messages. Shared by `tests/vm.rs` and `examples/gas.rs`.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use bithive_asset_nft::msg::{AssetMetadataMsg, ExecuteMsg as NftMsg, InstantiateMsg as NftInit};
 use bithive_asset_nft::msg::{QueryMsg as NftQuery, ValuationParams};
 use bithive_asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+pub use bithive_cw_test_fixtures::artifact;
 use bithive_fractional::msg::{
     ExecuteMsg, FractionalizeMsg, InstantiateMsg, Price, QueryMsg, ReceiveMsg,
 };
@@ -18,14 +17,6 @@ use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg};
 
 pub const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 pub const RESERVE_DENOM: &str = "uusd";
-
-pub fn artifact(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(name);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
-}
 
 pub struct World {
     pub chain: Chain,

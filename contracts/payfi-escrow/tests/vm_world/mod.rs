@@ -2,8 +2,7 @@
 //! driven with the contract's own typed messages. Shared by `tests/vm.rs` and `examples/gas.rs`.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
+pub use bithive_cw_test_fixtures::artifact;
 use bithive_payfi_escrow::coding::{PaymentCoding, PaymentType};
 use bithive_payfi_escrow::msg::{
     CreateEscrowMsg, CreateJobMsg, ExecuteMsg, InstantiateMsg, OpenChannelMsg, QueryMsg,
@@ -15,14 +14,6 @@ use cosmwasm_std::{Binary, Timestamp, Uint128};
 
 pub const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 pub const FEE_BPS: u16 = 100;
-
-pub fn artifact(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(name);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
-}
 
 pub struct World {
     pub chain: Chain,

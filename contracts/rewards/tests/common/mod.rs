@@ -1,24 +1,17 @@
 #![allow(dead_code)]
 
+use bithive_cw_test_fixtures::{cw20_base_code, cw20_minted_by};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_rewards::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, ReceiveMsg};
 use bithive_rewards::state::ComputePool;
 use bithive_rewards::ContractError;
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
-use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, Uint128};
-use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, MinterResponse};
-use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{to_json_binary, Addr, Decimal, Uint128};
+use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg};
+use cw_multi_test::{App, AppBuilder, ContractWrapper, Executor};
 
 pub const BTK: u128 = 1_000_000;
 pub const DAY: u64 = 86_400;
-
-pub fn cw20_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        cw20_base::contract::execute,
-        cw20_base::contract::instantiate,
-        cw20_base::contract::query,
-    ))
-}
 
 pub struct Suite {
     pub app: App,
@@ -33,31 +26,10 @@ pub struct Suite {
 }
 
 fn token(app: &mut App, id: u64, gov: &Addr, symbol: &str, holders: &[Addr]) -> Addr {
-    app.instantiate_contract(
-        id,
-        gov.clone(),
-        &cw20_base::msg::InstantiateMsg {
-            name: format!("BitHive {symbol}"),
-            symbol: symbol.into(),
-            decimals: 6,
-            initial_balances: holders
-                .iter()
-                .map(|h| Cw20Coin {
-                    address: h.to_string(),
-                    amount: Uint128::new(1_000_000_000 * BTK),
-                })
-                .collect(),
-            mint: Some(MinterResponse {
-                minter: gov.to_string(),
-                cap: None,
-            }),
-            marketing: None,
-        },
-        &[],
-        symbol,
-        None,
-    )
-    .unwrap()
+    let name = format!("BitHive {symbol}");
+    let init = cw20_minted_by(&name, symbol, gov, holders, 1_000_000_000 * BTK);
+    app.instantiate_contract(id, gov.clone(), &init, &[], symbol, None)
+        .unwrap()
 }
 
 pub fn suite(n_nodes: usize) -> Suite {
@@ -74,7 +46,7 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
     let nodes: Vec<Addr> = (0..n_nodes)
         .map(|i| app.api().addr_make(&format!("node{i}")))
         .collect();
-    let cw20_id = app.store_code(cw20_contract());
+    let cw20_id = cw20_base_code(&mut app);
     let mut holders = nodes.clone();
     holders.push(gov.clone());
     let btk = token(&mut app, cw20_id, &gov, "BTK", &holders);
@@ -198,10 +170,7 @@ pub fn inputs() -> EnodeInputs {
 
 impl Suite {
     pub fn advance(&mut self, secs: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(secs);
-            b.height += 1;
-        });
+        bithive_cw_test_fixtures::advance(&mut self.app, secs);
     }
     pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<()> {
         self.app

@@ -1,5 +1,6 @@
 #![allow(dead_code)]
 
+use bithive_cw_test_fixtures::{cw20_balance, cw20_base_code, cw20_minted_by};
 use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
     Attestation, AttestationKind, Hash32, PubKey33, Signature64, SignedAttestation,
@@ -9,7 +10,7 @@ use bithive_staking::msg::{ExecuteMsg, InstantiateMsg, NodeResponse, QueryMsg, R
 use bithive_staking::state::Totals;
 use bithive_staking::ContractError;
 use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, Uint128};
-use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, MinterResponse};
+use cw20::Cw20ExecuteMsg;
 use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
 
 pub const BTK: u128 = 1_000_000;
@@ -17,14 +18,6 @@ pub const DAY: u64 = 86_400;
 
 pub fn staking_contract() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(execute, instantiate, query))
-}
-
-pub fn cw20_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        cw20_base::contract::execute,
-        cw20_base::contract::instantiate,
-        cw20_base::contract::query,
-    ))
 }
 
 pub struct Suite {
@@ -51,32 +44,10 @@ pub fn suite(n_nodes: usize) -> Suite {
     let nodes: Vec<Addr> = (0..n_nodes)
         .map(|i| app.api().addr_make(&format!("node{i}")))
         .collect();
-    let cw20_id = app.store_code(cw20_contract());
+    let cw20_id = cw20_base_code(&mut app);
+    let init = cw20_minted_by("BitHive Token", "BTK", &gov, &nodes, 1_000_000 * BTK);
     let token = app
-        .instantiate_contract(
-            cw20_id,
-            gov.clone(),
-            &cw20_base::msg::InstantiateMsg {
-                name: "BitHive Token".into(),
-                symbol: "BTK".into(),
-                decimals: 6,
-                initial_balances: nodes
-                    .iter()
-                    .map(|n| Cw20Coin {
-                        address: n.to_string(),
-                        amount: Uint128::new(1_000_000 * BTK),
-                    })
-                    .collect(),
-                mint: Some(MinterResponse {
-                    minter: gov.to_string(),
-                    cap: None,
-                }),
-                marketing: None,
-            },
-            &[],
-            "btk",
-            None,
-        )
+        .instantiate_contract(cw20_id, gov.clone(), &init, &[], "btk", None)
         .unwrap();
     let id = app.store_code(staking_contract());
     let genesis = app.block_info().time.seconds();
@@ -124,10 +95,7 @@ pub fn err(e: anyhow::Error) -> ContractError {
 
 impl Suite {
     pub fn advance(&mut self, secs: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(secs);
-            b.height += 1;
-        });
+        bithive_cw_test_fixtures::advance(&mut self.app, secs);
     }
     pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<()> {
         self.app
@@ -202,17 +170,7 @@ impl Suite {
             .unwrap()
     }
     pub fn balance(&self, who: &Addr) -> u128 {
-        let r: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &self.token,
-                &Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
-        r.balance.u128()
+        cw20_balance(&self.app, &self.token, who)
     }
 }
 

@@ -1,0 +1,54 @@
+//! Keys and messages both the cw-multi-test suites (`common`) and the VM suites (`vm_common`,
+//! `ibc.rs`) build the same way.
+#![allow(dead_code)]
+
+use bithive_formulas::enode::EnodeInputs;
+use bithive_interface::attestation::ExecuteMsg;
+use bithive_signed_attestation::bls::SecretKey;
+use bithive_signed_attestation::signing::{public_key, signing_key};
+use bithive_signed_attestation::PubKey33;
+use cosmwasm_std::Decimal;
+
+/// Node `i`'s secret (operator key and BLS seed).
+pub fn secret(i: usize) -> [u8; 32] {
+    [i as u8 + 1; 32]
+}
+
+/// Node `i`'s operator public key.
+pub fn key(i: usize) -> PubKey33 {
+    public_key(&signing_key(&secret(i)).unwrap())
+}
+
+/// Node `i`'s BLS secret key.
+pub fn bls_key(i: usize) -> SecretKey {
+    SecretKey::from_seed(&secret(i)).unwrap()
+}
+
+/// The e-node inputs of a healthy node: 2.5x compute, 9 of 10 tasks, full availability.
+pub fn inputs() -> EnodeInputs {
+    EnodeInputs {
+        pcompute: Decimal::percent(250),
+        penergy: Decimal::one(),
+        tasks_successful: 9,
+        tasks_total: 10,
+        availability: Decimal::one(),
+        dfactor: Decimal::one(),
+    }
+}
+
+/// The governance message that points the attestation contract at `registry` and changes
+/// nothing else.
+pub fn set_model_registry(registry: impl Into<String>) -> ExecuteMsg {
+    ExecuteMsg::UpdateConfig {
+        governance: None,
+        escrow: None,
+        rewards: None,
+        asset_nft: None,
+        model_registry: Some(registry.into()),
+        quorum_threshold: None,
+        quorum_kinds: None,
+        max_age_seconds: None,
+        max_future_seconds: None,
+        ibc_timeout_seconds: None,
+    }
+}
