@@ -1,7 +1,6 @@
 //! Where the contracts run: cw-multi-test (Rust code) or cosmwasm-vm (the committed artifacts).
 
 use std::fmt::Debug;
-use std::path::PathBuf;
 
 use bithive_vm_host::{Chain, ChainConfig};
 use cosmwasm_std::{Addr, Empty};
@@ -199,14 +198,8 @@ pub struct Vm {
     pub last_gas: u64,
 }
 
-/// Reads `artifacts/<name>` of the workspace.
-pub fn artifact(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
-        .join(name);
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run scripts/build-wasm.sh)", path.display()))
-}
+/// Reads `artifacts/<name>` of the workspace (the fixtures' reader).
+pub use bithive_cw_test_fixtures::artifact;
 
 impl Vm {
     pub fn new() -> Vm {
