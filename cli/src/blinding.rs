@@ -103,7 +103,7 @@ impl Metrics {
         let calls = IntCounterVec::new(
             Opts::new(
                 "bithive_blinding_calls_total",
-                "OPRF calls by outcome (ok, bad_input, too_large, rate_limited, busy)",
+                "OPRF calls by outcome (ok, bad_input, too_large, rate_limited, busy, error)",
             ),
             &["outcome"],
         )?;
