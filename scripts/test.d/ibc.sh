@@ -27,6 +27,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/lib/wasmd-tx.sh
+source scripts/lib/wasmd-tx.sh
 say() { printf '\033[1;35m[ibc-test]\033[0m %s\n' "$*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
 
@@ -73,7 +75,7 @@ tx() {
   out="$("$bin" tx "$@" --from "$from" --keyring-backend test --home "$home" --chain-id "$id" \
     --node "$rpc" --fees "$FEE" -y -o json 2>&1)" || { echo "$out"; return 0; }
   if [ "$(jq -r .code <<<"$out" 2>/dev/null)" != 0 ]; then echo "$out"; return 0; fi
-  "$bin" query wait-tx "$(jq -r .txhash <<<"$out")" --node "$rpc" --timeout 30s -o json
+  tx_committed "$bin" "$rpc" "$(jq -r .txhash <<<"$out")"
 }
 txa() { local from="$1"; shift; tx "$BIN_A" "$A_HOME" "$A_ID" "$A_RPC" "$from" "$@"; }
 txb() { local from="$1"; shift; tx "$BIN_B" "$B_HOME" "$B_ID" "$B_RPC" "$from" "$@"; }
@@ -379,7 +381,7 @@ batch_tx() {
 batch_tx "$H/bank.json" bank send deployer "$RELAYER_A" 1ubhive
 t0=$(date +%s.%N)
 out="$("$BIN_A" tx broadcast "$H/bank.json" --node "$A_RPC" -o json)"; ok "$out" "batch of $N bank sends"
-ok "$("$BIN_A" query wait-tx "$(jq -r .txhash <<<"$out")" --node "$A_RPC" --timeout 30s -o json)" "bank batch"
+ok "$(tx_committed "$BIN_A" "$A_RPC" "$(jq -r .txhash <<<"$out")")" "bank batch"
 t_ref="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')"
 batch_tx "$H/batch.json" ibc-transfer transfer transfer "$T_A" "$BOB" 1ubhive
 v0="$(bal_b "$BOB" "$VOUCHER")"

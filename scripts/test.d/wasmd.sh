@@ -12,6 +12,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
+# shellcheck source=scripts/lib/wasmd-tx.sh
+source scripts/lib/wasmd-tx.sh
 say() { printf '\033[1;35m[wasmd-test]\033[0m %s\n' "$*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
 
@@ -56,7 +58,7 @@ wtx() {
   out="$(w tx "$@" --from deployer --keyring-backend test --chain-id "$WASMD_CHAIN_ID" \
     --node "$WASMD_RPC" --gas-prices "$WASMD_MIN_GAS_PRICE$WASMD_DENOM" -y -o json)"
   [ "$(jq -r .code <<<"$out")" = 0 ] || fail "tx $* refused: $out"
-  w query wait-tx "$(jq -r .txhash <<<"$out")" --node "$WASMD_RPC" --timeout 30s -o json
+  tx_committed "$WASMD_BIN" "$WASMD_RPC" "$(jq -r .txhash <<<"$out")"
 }
 # instantiate CODE_ID MSG LABEL: with wasmd's CLI; fails the step unless the contract is created.
 instantiate() {

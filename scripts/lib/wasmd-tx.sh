@@ -1,0 +1,20 @@
+# Sourced by the wasmd test steps. Not run on its own.
+
+# tx_committed BIN RPC HASH: prints the committed TxResponse (JSON) of HASH.
+# `query wait-tx` alone is not enough: it subscribes over the websocket and then asks the tx index
+# once, so a tx committed while it subscribes, but not yet indexed, is never seen (CI, stop 38: the
+# tx was in block 607 and wait-tx timed out). When wait-tx gives up, the index is polled for 30 s
+# more. Never committed: prints {"code": -1, "raw_log": ...}, which the callers' checks report.
+tx_committed() {
+  local bin="$1" rpc="$2" hash="$3" out i
+  if out="$("$bin" query wait-tx "$hash" --node "$rpc" --timeout 30s -o json 2>/dev/null)"; then
+    echo "$out"; return 0
+  fi
+  for i in $(seq 1 60); do
+    if out="$("$bin" query tx "$hash" --node "$rpc" -o json 2>/dev/null)"; then
+      echo "$out"; return 0
+    fi
+    sleep 0.5
+  done
+  jq -cn --arg h "$hash" '{code: -1, raw_log: ("tx " + $h + " not committed within 60 s")}'
+}
