@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Builds the web app into web/dist (served by `bithive web`): npm ci when web/package-lock.json
-# changed since the last install (a stamp in node_modules), the browser package (offchain/web,
+# changed since the last install (a stamp in node_modules), the typed contract clients
+# (web/src/contracts, from schema/ with @cosmwasm/ts-codegen) when the schemas or the generator
+# changed (a stamp there), the browser package (offchain/web,
 # wasm) into web/src/pkg when its sources changed since the last build (a stamp there), then
 # type-check and bundle (vite). The researcher screen loads the package lazily (its own chunk and
 # the .wasm beside it), so the first screen's bundle does not carry it.
 # Idempotent: a second run reuses node_modules and web/src/pkg and rebuilds dist/.
-#   scripts/build-webapp.sh              install (if needed), browser package (if needed), build
+#   scripts/build-webapp.sh              install, clients, browser package (each if needed), build
 #   scripts/build-webapp.sh --deps-only  install (if needed) only
+#   scripts/build-webapp.sh --clients    install and clients (if needed) only
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT/web"
@@ -19,6 +22,24 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
+
+# The typed contract clients (git-ignored: generated, like the browser package). The type-check
+# of `npm run build` holds the app and its tests to them, so a schema change that breaks a call
+# fails the build.
+clients=src/contracts
+clients_stamp="$clients/.bithive-schema.sha256"
+clients_want="$(cd "$ROOT" && {
+  find schema -type f -name '*.json' -print0 | sort -z | xargs -0 sha256sum
+  sha256sum web/codegen.mjs web/package-lock.json
+} | sha256sum | cut -d' ' -f1)"
+if [ ! -f "$clients_stamp" ] || [ "$(cat "$clients_stamp")" != "$clients_want" ]; then
+  rm -rf "$clients.new"
+  node codegen.mjs "$clients.new"
+  echo "$clients_want" >"$clients.new/.bithive-schema.sha256"
+  rm -rf "$clients"
+  mv "$clients.new" "$clients"
+fi
+[ "${1:-}" = "--clients" ] && exit 0
 
 # The browser package (git-ignored in web/.gitignore): rebuilt when the sources of bithive-web
 # and of the workspace crates it is built from, Cargo.lock or the build script changed.

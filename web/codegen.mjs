@@ -1,5 +1,5 @@
 // Typed contract clients from the committed JSON schemas (schema/, written by scripts/schema.sh)
-// into src/contracts/. Run through scripts/web-codegen.sh (which also checks drift).
+// into src/contracts/ (git-ignored). Run by scripts/build-webapp.sh when schema/ changed.
 // Usage: node codegen.mjs [OUT_DIR]
 import tsCodegen from "@cosmwasm/ts-codegen";
 const codegen = tsCodegen.default ?? tsCodegen;

@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The web app (web/): typed clients checked against schema/, type-check and bundle, then
+# The web app (web/): typed clients generated from schema/, type-check and bundle, then
 # Playwright in Debian's Chromium against a devnet with a deployment served by `bithive web`,
 # with a test wallet injected into the page (web/tests/). Screenshots and figures go to
 # web/screenshots/ (git-ignored).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-"$ROOT/scripts/web-codegen.sh" --check
 "$ROOT/scripts/build-webapp.sh"
 cargo build --quiet --locked -p bithive-cli --bin bithive
 export BITHIVE_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
