@@ -1,5 +1,5 @@
-use bithive_cw_test_fixtures::cw20_balance;
-use bithive_emission::contract::{execute, instantiate, migrate, query};
+use bithive_cw_test_fixtures::contracts::{emission_instantiate, instantiate, vesting_instantiate};
+use bithive_cw_test_fixtures::{contract, cw20_balance};
 use bithive_emission::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, StatusResponse};
 use bithive_emission::ContractError;
 use bithive_formulas::emission::{due, Split, CAP, DAY_SECONDS, ERA_SECONDS};
@@ -55,76 +55,31 @@ fn suite() -> Suite {
     let foundation = app.api().addr_make("foundation");
     let operations = app.api().addr_make("operations");
     let sink_id = app.store_code(sink());
-    let compute = app
-        .instantiate_contract(sink_id, owner.clone(), &Empty {}, &[], "compute", None)
-        .unwrap();
-    let app_pool = app
-        .instantiate_contract(sink_id, owner.clone(), &Empty {}, &[], "app", None)
-        .unwrap();
-    let token_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_token::contract::execute,
-        bithive_token::contract::instantiate,
-        bithive_token::contract::query,
-    )));
-    let token = app
-        .instantiate_contract(
-            token_id,
-            owner.clone(),
-            &TokenInit {
-                name: "BitHive Token".into(),
-                symbol: "BTK".into(),
-                decimals: 6,
-                initial_balances: vec![],
-                owner: Some(owner.to_string()),
-                cap: Some(Uint128::new(CAP)),
-                minters: vec![],
-                marketing: None,
-            },
-            &[],
-            "btk",
-            None,
-        )
-        .unwrap();
-    let vesting_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_vesting::contract::execute,
-        bithive_vesting::contract::instantiate,
-        bithive_vesting::contract::query,
-    )));
-    let vesting = app
-        .instantiate_contract(
-            vesting_id,
-            owner.clone(),
-            &bithive_vesting::msg::InstantiateMsg {
-                owner: owner.to_string(),
-                cw20_allowlist: vec![token.to_string()],
-            },
-            &[],
-            "vesting",
-            None,
-        )
-        .unwrap();
-    let id = app.store_code(Box::new(
-        ContractWrapper::new(execute, instantiate, query).with_migrate(migrate),
-    ));
-    let emission = app
-        .instantiate_contract(
-            id,
-            owner.clone(),
-            &InstantiateMsg {
-                owner: owner.to_string(),
-                token: token.to_string(),
-                genesis: None,
-                compute_pool: compute.to_string(),
-                app_pool: app_pool.to_string(),
-                vesting: vesting.to_string(),
-                foundation: foundation.to_string(),
-                operations: operations.to_string(),
-            },
-            &[],
-            "emission",
-            None,
-        )
-        .unwrap();
+    let compute = instantiate(&mut app, sink_id, &owner, &Empty {}, "compute");
+    let app_pool = instantiate(&mut app, sink_id, &owner, &Empty {}, "app");
+    let token_id = app.store_code(contract!(bithive_token));
+    let token_init = TokenInit {
+        name: "BitHive Token".into(),
+        symbol: "BTK".into(),
+        decimals: 6,
+        initial_balances: vec![],
+        owner: Some(owner.to_string()),
+        cap: Some(Uint128::new(CAP)),
+        minters: vec![],
+        marketing: None,
+    };
+    let token = instantiate(&mut app, token_id, &owner, &token_init, "btk");
+    let vesting_id = app.store_code(contract!(bithive_vesting));
+    let vesting_init = vesting_instantiate(&owner, &token);
+    let vesting = instantiate(&mut app, vesting_id, &owner, &vesting_init, "vesting");
+    let id = app.store_code(contract!(bithive_emission, migrate));
+    let init = InstantiateMsg {
+        app_pool: app_pool.to_string(),
+        foundation: foundation.to_string(),
+        operations: operations.to_string(),
+        ..emission_instantiate(&owner, &token, &vesting, &compute)
+    };
+    let emission = instantiate(&mut app, id, &owner, &init, "emission");
     // The emission contract is a minter with an allowance of the whole cap.
     let set = bithive_token::msg::ExecuteMsg::SetMinter {
         minter: emission.to_string(),

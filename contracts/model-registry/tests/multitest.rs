@@ -4,12 +4,12 @@
 mod common;
 
 use bithive_cw_common::MigrateError;
-use bithive_cw_test_fixtures::contract_err;
+use bithive_cw_test_fixtures::{contract, contract_err};
 use bithive_model_registry::msg::*;
 use bithive_model_registry::ContractError;
 use common::{publish, registry_contract, registry_init, CID};
 use cosmwasm_std::{Addr, Decimal, Uint128};
-use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use cw_multi_test::{App, AppResponse, Executor};
 
 struct T {
     app: App,
@@ -30,14 +30,7 @@ fn setup() -> T {
     let api = app.api();
     let [admin, owner, rival, evaluator, escrow] =
         ["admin", "owner", "rival", "evaluator", "escrow"].map(|n| api.addr_make(n));
-    let code = app.store_code(Box::new(
-        ContractWrapper::new(
-            bithive_model_registry::contract::execute,
-            bithive_model_registry::contract::instantiate,
-            bithive_model_registry::contract::query,
-        )
-        .with_migrate(bithive_model_registry::contract::migrate),
-    ));
+    let code = app.store_code(contract!(bithive_model_registry, migrate));
     let reg = app
         .instantiate_contract(
             code,
@@ -526,14 +519,7 @@ fn migrate_keeps_state_and_refuses_downgrade_and_other_contracts() {
     let mut t = setup();
     let owner = t.owner.clone();
     t.publish(&owner, publish("retina-cnn", 1)).unwrap();
-    let code = t.app.store_code(Box::new(
-        ContractWrapper::new(
-            bithive_model_registry::contract::execute,
-            bithive_model_registry::contract::instantiate,
-            bithive_model_registry::contract::query,
-        )
-        .with_migrate(bithive_model_registry::contract::migrate),
-    ));
+    let code = t.app.store_code(contract!(bithive_model_registry, migrate));
     t.app
         .migrate_contract(t.admin.clone(), t.reg.clone(), &MigrateMsg {}, code)
         .unwrap();

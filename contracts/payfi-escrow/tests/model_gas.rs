@@ -7,7 +7,7 @@
 
 mod escrow_registry;
 
-use bithive_cw_test_fixtures::gas::{CountingStorage, StorageCost};
+use bithive_cw_test_fixtures::gas::{assert_flat, CountingStorage, StorageCost};
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::*;
 use cosmwasm_std::{coin, coins, Binary, Uint128};
@@ -110,11 +110,7 @@ fn job_cost_is_flat_in_the_number_of_models() {
     let (small, large) = (10, 10_000);
     let s = measure(small);
     let l = measure(large);
-    println!(
-        "| operation (storage, SDK KVGasConfig gas) | {small} models | {large} models | ratio | reads / writes / iterated ({large}) |"
-    );
-    println!("| --- | ---: | ---: | ---: | --- |");
-    for (name, a, b) in [
+    let rows = [
         (
             "create_job on a registered model (resolve + snapshot)",
             s.create_job,
@@ -125,21 +121,6 @@ fn job_cost_is_flat_in_the_number_of_models() {
             s.report_job,
             l.report_job,
         ),
-    ] {
-        let ratio = b.sdk_gas() as f64 / a.sdk_gas() as f64;
-        println!(
-            "| {name} | {} | {} | {ratio:.3} | {} / {} / {} |",
-            a.sdk_gas(),
-            b.sdk_gas(),
-            b.reads,
-            b.writes,
-            b.iterated
-        );
-        assert_eq!(
-            (a.reads, a.writes, a.deletes, a.iterated),
-            (b.reads, b.writes, b.deletes, b.iterated),
-            "{name}"
-        );
-        assert!((0.99..=1.01).contains(&ratio), "{name}: ratio {ratio}");
-    }
+    ];
+    assert_flat("models", small, large, &rows);
 }

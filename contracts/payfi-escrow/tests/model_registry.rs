@@ -5,14 +5,14 @@
 
 mod escrow_registry;
 
-use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use bithive_cw_test_fixtures::{self as fixtures, contract, contract_err};
 use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::*;
 use bithive_payfi_escrow::state::{Job, JobStatus};
 use bithive_payfi_escrow::ContractError;
 use cosmwasm_std::{coin, coins, Addr, Binary, Decimal, Timestamp, Uint128};
-use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use cw_multi_test::{App, AppResponse, Executor};
 use escrow_registry::{escrow_contract, escrow_init, registry_contract, registry_init};
 use proptest::prelude::*;
 
@@ -592,11 +592,7 @@ fn a_failing_record_never_blocks_the_payment() {
 fn without_a_registry_jobs_are_unchanged() {
     let mut t = setup();
     // A fresh escrow with no registry configured takes any well-formed model and pays the node.
-    let code = t.app.store_code(Box::new(ContractWrapper::new(
-        bithive_payfi_escrow::contract::execute,
-        bithive_payfi_escrow::contract::instantiate,
-        bithive_payfi_escrow::contract::query,
-    )));
+    let code = t.app.store_code(contract!(bithive_payfi_escrow));
     let admin = t.admin.clone();
     t.pay = t
         .app

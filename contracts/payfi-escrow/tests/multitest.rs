@@ -75,11 +75,7 @@ fn setup() -> T {
     let payer_funds = vec![coin(100_000_000, IBC), coin(100_000_000, "uusd")];
     fixtures::fund(&mut app, &payer, payer_funds);
     fixtures::fund(&mut app, &stranger, coins(1_000, IBC));
-    let code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_payfi_escrow::contract::execute,
-        bithive_payfi_escrow::contract::instantiate,
-        bithive_payfi_escrow::contract::query,
-    )));
+    let code = app.store_code(fixtures::contract!(bithive_payfi_escrow));
     let cw20_code = fixtures::cw20_base_code(&mut app);
     let mut t = T {
         app,

@@ -4,6 +4,8 @@
 
 mod common;
 
+use bithive_cw_test_fixtures::contract;
+use bithive_cw_test_fixtures::contracts::{instantiate, staking_work_reporter};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_interface::attestation::{
     ExecuteMsg as AttestationExec, InstantiateMsg as AttestationInit, WorkPayload,
@@ -87,25 +89,9 @@ fn world_with(n: usize, registered: usize) -> World {
         mock_query,
     )));
     let cfg = rewards_config(&s, UNITS_PER_T, UNITS_PER_T);
-    let rewards = s
-        .app
-        .instantiate_contract(id, s.gov.clone(), &cfg, &[], "rewards", None)
-        .unwrap();
     let gov = s.gov.clone();
-    s.exec(
-        &gov,
-        &ExecuteMsg::UpdateConfig {
-            governance: None,
-            compliance: None,
-            slash_recipient: None,
-            work_reporter: Some(rewards.to_string()),
-            fraud_slash: None,
-            attestor_set_size: None,
-            min_bond: None,
-            topup_grace_seconds: None,
-        },
-    )
-    .unwrap();
+    let rewards = instantiate(&mut s.app, id, &gov, &cfg, "rewards");
+    s.exec(&gov, &staking_work_reporter(&rewards)).unwrap();
     s.register(0, CAP, Tier::T1).unwrap();
     // The subject is bonded too, so a slash of it would show.
     s.bond(0, 1_000 * BTK).unwrap();
@@ -609,40 +595,23 @@ impl World {
     /// The real attestation contract as rewards' reporter, and nodes `with_keys` registered in it
     /// with their BLS keys (each with its proof of possession).
     fn with_bls_registry(&mut self, with_keys: &[usize]) -> Addr {
-        let id = self.s.app.store_code(Box::new(
-            ContractWrapper::new(
-                bithive_attestation::contract::execute,
-                bithive_attestation::contract::instantiate,
-                bithive_attestation::contract::query,
-            )
-            .with_reply(bithive_attestation::contract::reply),
-        ));
+        let id = self.s.app.store_code(contract!(bithive_attestation, reply));
         let gov = self.s.gov.clone();
-        let registry = self
-            .s
-            .app
-            .instantiate_contract(
-                id,
-                gov.clone(),
-                &AttestationInit {
-                    governance: gov.to_string(),
-                    staking: self.s.staking.to_string(),
-                    escrow: None,
-                    rewards: Some(self.rewards.to_string()),
-                    asset_nft: None,
-                    model_registry: None,
-                    quorum_threshold: 2,
-                    quorum_kinds: vec![AttestationKind::ComputeWork],
-                    max_age_seconds: DAY,
-                    max_future_seconds: 60,
-                    ibc_timeout_seconds: 600,
-                    peers: vec![],
-                },
-                &[],
-                "attestation",
-                None,
-            )
-            .unwrap();
+        let init = AttestationInit {
+            governance: gov.to_string(),
+            staking: self.s.staking.to_string(),
+            escrow: None,
+            rewards: Some(self.rewards.to_string()),
+            asset_nft: None,
+            model_registry: None,
+            quorum_threshold: 2,
+            quorum_kinds: vec![AttestationKind::ComputeWork],
+            max_age_seconds: DAY,
+            max_future_seconds: 60,
+            ibc_timeout_seconds: 600,
+            peers: vec![],
+        };
+        let registry = instantiate(&mut self.s.app, id, &gov, &init, "attestation");
         for &i in with_keys {
             let node = self.s.nodes[i].clone();
             let sk = bls(i as u8);

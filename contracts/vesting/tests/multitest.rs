@@ -1,19 +1,19 @@
-use bithive_cw_test_fixtures::{cw20_balance, cw20_base_code};
-use bithive_vesting::contract::{execute, instantiate, migrate, query};
+use bithive_cw_test_fixtures::contracts::{instantiate, vesting_instantiate};
+use bithive_cw_test_fixtures::{contract, cw20_balance, cw20_base_code, cw20_minted_by, fund};
 use bithive_vesting::curve::{Curve, Point, DAY, MONTH};
 use bithive_vesting::msg::{
-    Asset, ExecuteMsg, InstantiateMsg, MigrateMsg, NewSchedule, QueryMsg, ReceiveMsg,
-    ScheduleResponse, SchedulesResponse, TotalsResponse,
+    Asset, ExecuteMsg, MigrateMsg, NewSchedule, QueryMsg, ReceiveMsg, ScheduleResponse,
+    SchedulesResponse, TotalsResponse,
 };
 use bithive_vesting::ContractError;
 use cosmwasm_std::{coin, coins, to_json_binary, Addr, Empty, Uint128};
-use cw20::{Cw20Coin, Cw20ExecuteMsg, MinterResponse};
-use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
+use cw20::{Cw20Coin, Cw20ExecuteMsg};
+use cw_multi_test::{App, AppBuilder, Contract, Executor};
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
 fn vesting_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(execute, instantiate, query).with_migrate(migrate))
+    contract!(bithive_vesting, migrate)
 }
 
 struct Suite {
@@ -32,49 +32,26 @@ fn suite() -> Suite {
     let funder = app.api().addr_make("funder");
     let alice = app.api().addr_make("alice");
     let bob = app.api().addr_make("bob");
-    app.init_modules(|router, _, storage| {
-        router
-            .bank
-            .init_balance(
-                storage,
-                &funder,
-                vec![coin(10_000_000, "ubtk"), coin(10_000_000, IBC)],
-            )
-            .unwrap()
-    });
+    fund(
+        &mut app,
+        &funder,
+        vec![coin(10_000_000, "ubtk"), coin(10_000_000, IBC)],
+    );
     let cw20_id = cw20_base_code(&mut app);
-    let token = app
-        .instantiate_contract(
-            cw20_id,
-            owner.clone(),
-            &cw20_base::msg::InstantiateMsg {
-                name: "BitHive Token".into(),
-                symbol: "BTK".into(),
-                decimals: 6,
-                initial_balances: vec![Cw20Coin {
-                    address: funder.to_string(),
-                    amount: Uint128::new(10_000_000),
-                }],
-                mint: Some(MinterResponse {
-                    minter: owner.to_string(),
-                    cap: None,
-                }),
-                marketing: None,
-            },
-            &[],
-            "btk",
-            None,
-        )
-        .unwrap();
+    let token_init = cw20_minted_by(
+        "BitHive Token",
+        "BTK",
+        &owner,
+        std::slice::from_ref(&funder),
+        10_000_000,
+    );
+    let token = instantiate(&mut app, cw20_id, &owner, &token_init, "btk");
     let id = app.store_code(vesting_contract());
     let vesting = app
         .instantiate_contract(
             id,
             owner.clone(),
-            &InstantiateMsg {
-                owner: owner.to_string(),
-                cw20_allowlist: vec![token.to_string()],
-            },
+            &vesting_instantiate(&owner, &token),
             &[],
             "vesting",
             Some(owner.to_string()),

@@ -10,7 +10,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use bithive_cw_test_fixtures::contracts::{
+    emission_instantiate, rewards_instantiate, staking_instantiate, staking_work_reporter,
+};
 use bithive_formulas::enode::EnodeInputs;
+use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{
     ExecuteMsg as AttestationMsg, KeySignature, QuorumProof, WorkPayload,
 };
@@ -157,6 +161,20 @@ pub fn enode() -> EnodeInputs {
     }
 }
 
+/// One day's checkup worth 400 (no condition, consistency or multiplier adjustment): the
+/// patient activity the attackers report.
+pub fn checkup() -> RpatientInputs {
+    RpatientInputs {
+        activity: ActivityType::Checkup,
+        days: 1,
+        avalue: Decimal::from_ratio(400u64, 1u64),
+        cfactor: Decimal::one(),
+        hconsistency: Decimal::zero(),
+        tmultiplier: Decimal::one(),
+        padjustment: Decimal::one(),
+    }
+}
+
 /// The contract's error message; panics when the call succeeded or failed outside the contract
 /// (a VM abort would be a bug: an attack must only ever meet a contract error).
 pub fn contract_error(r: Result<TxResponse, HostError>) -> String {
@@ -281,61 +299,34 @@ impl World {
             "vesting",
             me,
         );
-        w.c.staking = w.instantiate(
-            code["staking"],
-            &staking::InstantiateMsg {
-                governance: deployer.clone(),
-                compliance: deployer.clone(),
-                token: w.c.btk.clone(),
-                slash_recipient: treasury.clone(),
-                work_reporter: None,
+        let staking_init = staking::InstantiateMsg {
+            slash_recipient: treasury.clone(),
+            attestor_set_size: plan.attestor_set_size,
+            unbonding_seconds: 21 * 86_400,
+            max_claims: 8,
+            ..staking_instantiate(&deployer, &w.c.btk, genesis)
+        };
+        w.c.staking = w.instantiate(code["staking"], &staking_init, "staking", me);
+        let rewards_init = rewards::InstantiateMsg {
+            patient_daily_cap: Uint128::new(5_000 * BTK),
+            challenge_seconds: Some(plan.work_challenge_seconds),
+            ..rewards_instantiate(
+                &deployer,
+                &w.c.btk,
+                &w.c.btt,
+                &w.c.staking,
+                &w.c.vesting,
                 genesis,
-                epoch_seconds: 86_400,
-                attestor_set_size: plan.attestor_set_size,
-                window_epochs: 7,
-                lock_seconds: None,
-                unbonding_seconds: 21 * 86_400,
-                max_claims: 8,
-                fraud_slash: Decimal::percent(10),
-                min_bond: None,
-                topup_grace_seconds: None,
-            },
-            "staking",
-            me,
-        );
-        w.c.rewards = w.instantiate(
-            code["rewards"],
-            &rewards::InstantiateMsg {
-                governance: deployer.clone(),
-                btk: w.c.btk.clone(),
-                btt: w.c.btt.clone(),
-                staking: w.c.staking.clone(),
-                vesting: w.c.vesting.clone(),
-                reporter: deployer.clone(),
-                genesis,
-                epoch_seconds: 86_400,
-                patient_daily_cap: Uint128::new(5_000 * BTK),
-                max_units_per_t: None,
-                challenge_seconds: Some(plan.work_challenge_seconds),
-            },
-            "rewards",
-            me,
-        );
-        w.c.emission = w.instantiate(
-            code["emission"],
-            &emission::InstantiateMsg {
-                owner: deployer.clone(),
-                token: w.c.btk.clone(),
-                genesis: Some(genesis),
-                compute_pool: w.c.rewards.clone(),
-                app_pool: w.c.rewards.clone(),
-                vesting: w.c.vesting.clone(),
-                foundation: treasury.clone(),
-                operations: treasury.clone(),
-            },
-            "emission",
-            me,
-        );
+            )
+        };
+        w.c.rewards = w.instantiate(code["rewards"], &rewards_init, "rewards", me);
+        let emission_init = emission::InstantiateMsg {
+            genesis: Some(genesis),
+            foundation: treasury.clone(),
+            operations: treasury.clone(),
+            ..emission_instantiate(&deployer, &w.c.btk, &w.c.vesting, &w.c.rewards)
+        };
+        w.c.emission = w.instantiate(code["emission"], &emission_init, "emission", me);
         let (btk_addr, btt_addr, rewards_addr) =
             (w.c.btk.clone(), w.c.btt.clone(), w.c.rewards.clone());
         w.ok(
@@ -417,20 +408,7 @@ impl World {
             me,
         );
         let c = w.c.clone();
-        w.ok(
-            &deployer,
-            &c.staking,
-            &StakingMsg::UpdateConfig {
-                governance: None,
-                compliance: None,
-                slash_recipient: None,
-                work_reporter: Some(c.rewards.clone()),
-                fraud_slash: None,
-                attestor_set_size: None,
-                min_bond: None,
-                topup_grace_seconds: None,
-            },
-        );
+        w.ok(&deployer, &c.staking, &staking_work_reporter(&c.rewards));
         w.ok(
             &deployer,
             &c.rewards,

@@ -2,8 +2,7 @@
 //! execute path it can reach. Each is refused with the contract's unauthorized error, and the
 //! whole state (every contract's storage, every balance) is unchanged.
 
-use bithive_adversarial_tests::{enode, Plan, World, BTK};
-use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
+use bithive_adversarial_tests::{checkup, enode, Plan, World, BTK};
 use bithive_interface::attestation::{
     AttestationPacket, ExecuteMsg as AttestationMsg, PacketProof, PeerEndpoint,
 };
@@ -24,15 +23,7 @@ fn a_stranger_reaches_no_privileged_path() {
     let before = w.snapshot(&accounts);
     let btk_before = w.btk(&stranger);
 
-    let patient = RpatientInputs {
-        activity: ActivityType::Checkup,
-        days: 1,
-        avalue: Decimal::from_ratio(400u64, 1u64),
-        cfactor: Decimal::one(),
-        hconsistency: Decimal::zero(),
-        tmultiplier: Decimal::one(),
-        padjustment: Decimal::one(),
-    };
+    let patient = checkup();
     let rewards_calls = [
         rewards::ExecuteMsg::ReportWork {
             node: node0.clone(),

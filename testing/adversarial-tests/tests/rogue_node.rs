@@ -5,14 +5,13 @@
 //! refused with its specific error and nothing moves.
 
 use bithive_adversarial_tests::{
-    bls_key, contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T, PLEDGE,
+    bls_key, checkup, contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T, PLEDGE,
 };
-use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{InferencePayload, PatientPayload};
 use bithive_interface::payfi_escrow::ExecuteMsg as EscrowMsg;
 use bithive_interface::rewards::{ExecuteMsg as RewardsMsg, DEFAULT_MAX_UNITS_PER_T};
 use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
-use cosmwasm_std::{to_json_binary, Decimal, Uint128};
+use cosmwasm_std::{to_json_binary, Uint128};
 
 /// Node 5: registered, never bonded (the attestor set is nodes 0..5).
 const ROGUE: usize = 5;
@@ -415,15 +414,7 @@ fn a_single_signer_cannot_attest_quorum_kinds() {
     // Node 0 confirms a patient activity alone (BTT from the patient pool).
     let payload = to_json_binary(&PatientPayload {
         patient: patient.clone(),
-        activity: RpatientInputs {
-            activity: ActivityType::Checkup,
-            days: 1,
-            avalue: Decimal::from_ratio(400u64, 1u64),
-            cfactor: Decimal::one(),
-            hconsistency: Decimal::zero(),
-            tmultiplier: Decimal::one(),
-            padjustment: Decimal::one(),
-        },
+        activity: checkup(),
     })
     .expect("payload");
     let a = w.attestation(

@@ -155,6 +155,34 @@ pub fn print_gas_row(name: &str, a: u64, b: u64, reference: u64) {
     );
 }
 
+/// A "flat in N" table: prints each operation's cost with `small` and with `large` `items` (a
+/// Markdown table, shown with `--nocapture`) and asserts it flat: the same reads, writes,
+/// deletes and iterated entries at both sizes, and SDK gas within 1 % (the bytes may differ only
+/// by the width of the ids written).
+pub fn assert_flat(items: &str, small: u32, large: u32, rows: &[(&str, StorageCost, StorageCost)]) {
+    println!(
+        "| operation (storage, SDK KVGasConfig gas) | {small} {items} | {large} {items} | ratio | reads / writes / iterated ({large}) |"
+    );
+    println!("| --- | ---: | ---: | ---: | --- |");
+    for (name, a, b) in rows {
+        let ratio = b.sdk_gas() as f64 / a.sdk_gas() as f64;
+        println!(
+            "| {name} | {} | {} | {ratio:.3} | {} / {} / {} |",
+            a.sdk_gas(),
+            b.sdk_gas(),
+            b.reads,
+            b.writes,
+            b.iterated
+        );
+        assert_eq!(
+            (a.reads, a.writes, a.deletes, a.iterated),
+            (b.reads, b.writes, b.deletes, b.iterated),
+            "{name}"
+        );
+        assert!((0.99..=1.01).contains(&ratio), "{name}: ratio {ratio}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +199,36 @@ mod tests {
         assert_eq!(c.sdk_gas(), 1_000 + 15 + 2_000 + 150 + 1_000 + 30 + 15);
         m.reset();
         assert_eq!(m.get(), StorageCost::default());
+    }
+
+    fn cost(reads: u64, write_bytes: u64) -> StorageCost {
+        StorageCost {
+            reads,
+            writes: 1,
+            write_bytes,
+            ..StorageCost::default()
+        }
+    }
+
+    #[test]
+    fn a_few_more_bytes_are_flat() {
+        assert_flat(
+            "items",
+            10,
+            1_000,
+            &[("op", cost(2, 1_000), cost(2, 1_001))],
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "op")]
+    fn one_more_read_is_not_flat() {
+        assert_flat("items", 10, 1_000, &[("op", cost(2, 10), cost(3, 10))]);
+    }
+
+    #[test]
+    #[should_panic(expected = "op: ratio")]
+    fn growing_bytes_are_not_flat() {
+        assert_flat("items", 10, 1_000, &[("op", cost(2, 10), cost(2, 1_000))]);
     }
 }

@@ -1,9 +1,46 @@
 //! Fixtures every contract multi-test suite needs the same way: the typed contract error of a
 //! failed call, cw20-base tokens, bank and cw20 balances, block time, and a hostile contract that
 //! rejects every call (payouts must never depend on the recipient accepting them); genesis bank
-//! funding and the committed wasm artifacts.
+//! funding and the committed wasm artifacts; the BitHive contracts themselves ([`contract!`],
+//! [`contracts`]: a generic instantiate and default instantiate messages).
 
+pub mod contracts;
 pub mod gas;
+
+/// A BitHive contract crate's entry points wrapped for cw-multi-test, boxed for
+/// `App::store_code`: `contract!(bithive_staking)` wraps `bithive_staking::contract::{execute,
+/// instantiate, query}`; naming `reply` and/or `migrate` after the crate adds those entry points
+/// (`contract!(bithive_attestation, reply, migrate)`). A macro, not a function, because this
+/// crate may not depend on the contracts (they dev-depend on it): the paths resolve in the test
+/// that names the crate.
+#[macro_export]
+macro_rules! contract {
+    ($krate:ident $(, $entry:ident)* $(,)?) => {{
+        let wrapper = $crate::__private::ContractWrapper::new(
+            $krate::contract::execute,
+            $krate::contract::instantiate,
+            $krate::contract::query,
+        );
+        $(let wrapper = $crate::__with_entry!(wrapper, $krate, $entry);)*
+        ::std::boxed::Box::new(wrapper)
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __with_entry {
+    ($wrapper:ident, $krate:ident, reply) => {
+        $wrapper.with_reply($krate::contract::reply)
+    };
+    ($wrapper:ident, $krate:ident, migrate) => {
+        $wrapper.with_migrate($krate::contract::migrate)
+    };
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use cw_multi_test::ContractWrapper;
+}
 
 use std::fmt::{Debug, Display};
 use std::path::PathBuf;
@@ -12,9 +49,10 @@ use cosmwasm_std::{
     to_json_binary, Addr, Binary, Coin, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdError,
     StdResult, Uint128,
 };
-use cw20::{BalanceResponse, Cw20Coin, Cw20QueryMsg, MinterResponse};
+use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, MinterResponse};
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
 use serde::de::IgnoredAny;
+use serde::Serialize;
 
 /// The contract error `E` a failed call returned (panics, naming the error, if it was anything
 /// else, so a test never passes on the wrong failure).
@@ -138,6 +176,23 @@ pub fn cw20_balance(app: &App, token: &Addr, who: &Addr) -> u128 {
     b.balance.u128()
 }
 
+/// `from` sends `amount` of the cw20 `token` to `contract` with the receive hook `hook`.
+pub fn cw20_send<H: Serialize>(
+    app: &mut App,
+    from: &Addr,
+    token: &Addr,
+    contract: &Addr,
+    amount: u128,
+    hook: &H,
+) -> anyhow::Result<AppResponse> {
+    let send = Cw20ExecuteMsg::Send {
+        contract: contract.to_string(),
+        amount: Uint128::new(amount),
+        msg: to_json_binary(hook)?,
+    };
+    app.execute_contract(from.clone(), token.clone(), &send, &[])
+}
+
 /// Moves the block clock forward (and the height by one).
 pub fn advance(app: &mut App, secs: u64) {
     app.update_block(|b| {
@@ -171,7 +226,6 @@ pub fn rejecting_contract(app: &mut App, owner: &Addr) -> Addr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cw20::Cw20ExecuteMsg;
 
     #[test]
     fn fixtures_work_together() {
@@ -182,16 +236,7 @@ mod tests {
         assert_eq!(cw20_balance(&app, &token, &alice), 500);
         let hostile = rejecting_contract(&mut app, &owner);
         // A cw20 `send` to the hostile contract fails; the typed error comes back.
-        let r = app.execute_contract(
-            alice.clone(),
-            token.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: hostile.to_string(),
-                amount: Uint128::new(1),
-                msg: Binary::default(),
-            },
-            &[],
-        );
+        let r = cw20_send(&mut app, &alice, &token, &hostile, 1, &Empty {});
         let e: StdError = contract_err(r);
         assert!(e.to_string().contains("I reject everything"), "{e}");
         // Minting without the minter role is a cw20-base ContractError, not a StdError.
@@ -210,5 +255,68 @@ mod tests {
         let t0 = app.block_info().time;
         advance(&mut app, 60);
         assert_eq!(app.block_info().time, t0.plus_seconds(60));
+    }
+
+    /// A contract crate's `contract` module, as `contract!` expects it.
+    mod counter {
+        pub mod contract {
+            use cosmwasm_std::{
+                to_json_binary, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult,
+            };
+
+            fn count(deps: Deps) -> u8 {
+                deps.storage.get(b"n").map_or(0, |v| v[0])
+            }
+            fn bump(deps: DepsMut) -> StdResult<Response> {
+                let n = count(deps.as_ref()) + 1;
+                deps.storage.set(b"n", &[n]);
+                Ok(Response::new())
+            }
+            pub fn instantiate(
+                d: DepsMut,
+                _: Env,
+                _: MessageInfo,
+                _: Empty,
+            ) -> StdResult<Response> {
+                bump(d)
+            }
+            pub fn execute(d: DepsMut, _: Env, _: MessageInfo, _: Empty) -> StdResult<Response> {
+                bump(d)
+            }
+            pub fn migrate(d: DepsMut, _: Env, _: Empty) -> StdResult<Response> {
+                bump(d)
+            }
+            pub fn query(d: Deps, _: Env, _: Empty) -> StdResult<Binary> {
+                to_json_binary(&count(d))
+            }
+        }
+    }
+
+    #[test]
+    fn contract_macro_wraps_the_entry_points() {
+        let mut app = App::default();
+        let owner = app.api().addr_make("owner");
+        let plain = app.store_code(contract!(counter));
+        let c = contracts::instantiate(&mut app, plain, &owner, &Empty {}, "plain");
+        app.execute_contract(owner.clone(), c.clone(), &Empty {}, &[])
+            .unwrap();
+        let n: u8 = app.wrap().query_wasm_smart(&c, &Empty {}).unwrap();
+        assert_eq!(n, 2);
+        // Without `migrate` the wrapper has no migrate entry point; with it, migrating runs it.
+        let admin = Some(owner.to_string());
+        let c = app
+            .instantiate_contract(plain, owner.clone(), &Empty {}, &[], "plain", admin.clone())
+            .unwrap();
+        assert!(app
+            .migrate_contract(owner.clone(), c, &Empty {}, plain)
+            .is_err());
+        let migratable = app.store_code(contract!(counter, migrate));
+        let c = app
+            .instantiate_contract(migratable, owner.clone(), &Empty {}, &[], "m", admin)
+            .unwrap();
+        app.migrate_contract(owner, c.clone(), &Empty {}, migratable)
+            .unwrap();
+        let n: u8 = app.wrap().query_wasm_smart(&c, &Empty {}).unwrap();
+        assert_eq!(n, 2);
     }
 }

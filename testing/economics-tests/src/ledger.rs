@@ -2,9 +2,10 @@
 
 use std::fmt::Debug;
 
+use bithive_cw_test_fixtures::contract;
 use bithive_vm_host::{Chain, ChainConfig};
 use cosmwasm_std::{Addr, Empty};
-use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
+use cw_multi_test::{App, AppBuilder, Contract, Executor};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -40,28 +41,12 @@ impl Code {
 
     /// The contract as Rust code for cw-multi-test.
     pub fn multi_test(self) -> Box<dyn Contract<Empty>> {
-        macro_rules! wrap {
-            ($c:ident) => {
-                Box::new(
-                    ContractWrapper::new(
-                        $c::contract::execute,
-                        $c::contract::instantiate,
-                        $c::contract::query,
-                    )
-                    .with_migrate($c::contract::migrate),
-                )
-            };
-        }
         match self {
-            Code::Token => Box::new(ContractWrapper::new(
-                bithive_token::contract::execute,
-                bithive_token::contract::instantiate,
-                bithive_token::contract::query,
-            )),
-            Code::Emission => wrap!(bithive_emission),
-            Code::Vesting => wrap!(bithive_vesting),
-            Code::Staking => wrap!(bithive_staking),
-            Code::Rewards => wrap!(bithive_rewards),
+            Code::Token => contract!(bithive_token),
+            Code::Emission => contract!(bithive_emission, migrate),
+            Code::Vesting => contract!(bithive_vesting, migrate),
+            Code::Staking => contract!(bithive_staking, migrate),
+            Code::Rewards => contract!(bithive_rewards, migrate),
         }
     }
 }

@@ -12,6 +12,10 @@ pub mod year;
 
 pub use ledger::{Code, Ledger, MultiTest, Vm};
 
+use bithive_cw_test_fixtures::contracts::{
+    emission_instantiate, rewards_instantiate, staking_instantiate, staking_work_reporter,
+    vesting_instantiate,
+};
 use bithive_formulas::emission::CAP;
 use bithive_token::msg::InstantiateMsg as TokenInit;
 use cosmwasm_std::{to_json_binary, Decimal, Uint128};
@@ -84,71 +88,32 @@ impl<L: Ledger> World<L> {
         let vesting = ledger.instantiate(
             Code::Vesting,
             &gov,
-            &bithive_vesting::msg::InstantiateMsg {
-                owner: gov.clone(),
-                cw20_allowlist: vec![btk.clone()],
-            },
+            &vesting_instantiate(&gov, &btk),
             "vesting",
             Some(&gov),
         );
-        let staking = ledger.instantiate(
-            Code::Staking,
-            &gov,
-            &bithive_staking::msg::InstantiateMsg {
-                governance: gov.clone(),
-                compliance: gov.clone(),
-                token: btk.clone(),
-                slash_recipient: treasury.clone(),
-                work_reporter: None,
-                genesis,
-                epoch_seconds: DAY,
-                attestor_set_size: 3,
-                window_epochs: 7,
-                lock_seconds: None,
-                unbonding_seconds: 21 * DAY,
-                max_claims: 8,
-                fraud_slash: Decimal::percent(20),
-                min_bond: None,
-                topup_grace_seconds: None,
-            },
-            "staking",
-            Some(&gov),
-        );
-        let rewards = ledger.instantiate(
-            Code::Rewards,
-            &gov,
-            &bithive_rewards::msg::InstantiateMsg {
-                governance: gov.clone(),
-                btk: btk.clone(),
-                btt: btt.clone(),
-                staking: staking.clone(),
-                vesting: vesting.clone(),
-                reporter: reporter.clone(),
-                genesis,
-                epoch_seconds: DAY,
-                patient_daily_cap: Uint128::new(3_000 * BTK),
-                max_units_per_t: None,
-                challenge_seconds: None,
-            },
-            "rewards",
-            Some(&gov),
-        );
-        let emission = ledger.instantiate(
-            Code::Emission,
-            &gov,
-            &bithive_emission::msg::InstantiateMsg {
-                owner: gov.clone(),
-                token: btk.clone(),
-                genesis: Some(genesis),
-                compute_pool: rewards.clone(),
-                app_pool: rewards.clone(),
-                vesting: vesting.clone(),
-                foundation: foundation.clone(),
-                operations: operations.clone(),
-            },
-            "emission",
-            Some(&gov),
-        );
+        let staking_init = bithive_staking::msg::InstantiateMsg {
+            slash_recipient: treasury.clone(),
+            unbonding_seconds: 21 * DAY,
+            max_claims: 8,
+            fraud_slash: Decimal::percent(20),
+            ..staking_instantiate(&gov, &btk, genesis)
+        };
+        let staking = ledger.instantiate(Code::Staking, &gov, &staking_init, "staking", Some(&gov));
+        let rewards_init = bithive_rewards::msg::InstantiateMsg {
+            reporter: reporter.clone(),
+            patient_daily_cap: Uint128::new(3_000 * BTK),
+            ..rewards_instantiate(&gov, &btk, &btt, &staking, &vesting, genesis)
+        };
+        let rewards = ledger.instantiate(Code::Rewards, &gov, &rewards_init, "rewards", Some(&gov));
+        let emission_init = bithive_emission::msg::InstantiateMsg {
+            genesis: Some(genesis),
+            foundation: foundation.clone(),
+            operations: operations.clone(),
+            ..emission_instantiate(&gov, &btk, &vesting, &rewards)
+        };
+        let emission =
+            ledger.instantiate(Code::Emission, &gov, &emission_init, "emission", Some(&gov));
         let mut w = World {
             ledger,
             btk,
@@ -171,16 +136,7 @@ impl<L: Ledger> World<L> {
             minter: w.emission.clone(),
             allowance: Uint128::new(CAP - initial_btk),
         };
-        let wire = bithive_staking::msg::ExecuteMsg::UpdateConfig {
-            governance: None,
-            compliance: None,
-            slash_recipient: None,
-            work_reporter: Some(w.rewards.clone()),
-            fraud_slash: None,
-            attestor_set_size: None,
-            min_bond: None,
-            topup_grace_seconds: None,
-        };
+        let wire = staking_work_reporter(&w.rewards);
         let (gov, btk, staking) = (w.gov.clone(), w.btk.clone(), w.staking.clone());
         w.exec(&gov, &btk, &set_minter).expect("set minter");
         w.exec(&gov, &staking, &wire).expect("wire staking");

@@ -8,16 +8,20 @@ mod shared;
 use bithive_attestation::msg::{ExecuteMsg, InstantiateMsg, KeySignature, QueryMsg};
 use bithive_attestation::state::Accepted;
 use bithive_attestation::ContractError;
-use bithive_cw_test_fixtures::cw20_minted_by;
+use bithive_cw_test_fixtures::contracts::{
+    instantiate, rewards_instantiate, staking_instantiate, vesting_instantiate,
+};
+use bithive_cw_test_fixtures::{contract, cw20_base_code, cw20_minted_by, cw20_send, fund};
 use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
 use bithive_signed_attestation::signing::{sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, PubKey33, Signature64, QUORUM_SIGNER,
 };
-use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
-use cosmwasm_std::{coins, to_json_binary, Addr, Binary, Decimal, Empty, HexBinary, Uint128};
-use cw20::Cw20ExecuteMsg;
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use bithive_staking::msg::{
+    ExecuteMsg as StakingMsg, InstantiateMsg as StakingInit, ReceiveMsg as StakingReceive, Tier,
+};
+use cosmwasm_std::{coins, Addr, Binary, Empty, HexBinary};
+use cw_multi_test::{App, AppBuilder, AppResponse, Contract, Executor};
 use sha2::{Digest, Sha256};
 
 pub use shared::*;
@@ -27,15 +31,7 @@ pub const DAY: u64 = 86_400;
 pub const DENOM: &str = "ubtk";
 
 pub fn attestation_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            bithive_attestation::contract::execute,
-            bithive_attestation::contract::instantiate,
-            bithive_attestation::contract::query,
-        )
-        .with_reply(bithive_attestation::contract::reply)
-        .with_migrate(bithive_attestation::contract::migrate),
-    )
+    contract!(bithive_attestation, reply, migrate)
 }
 
 pub struct Suite {
@@ -65,14 +61,9 @@ pub fn err(r: anyhow::Result<AppResponse>) -> ContractError {
 }
 
 fn cw20(app: &mut App, gov: &Addr, holders: &[Addr]) -> Addr {
-    let id = app.store_code(Box::new(ContractWrapper::new(
-        cw20_base::contract::execute,
-        cw20_base::contract::instantiate,
-        cw20_base::contract::query,
-    )));
+    let id = cw20_base_code(app);
     let init = cw20_minted_by("BitSpark", "BTK", gov, holders, 1_000_000 * BTK);
-    app.instantiate_contract(id, gov.clone(), &init, &[], "btk", None)
-        .unwrap()
+    instantiate(app, id, gov, &init, "btk")
 }
 
 /// `n` nodes registered and bonded (node i pledges (10 - i) x 1000 BTK), attestor set of
@@ -83,144 +74,61 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
     let gov = api.addr_make("gov");
     let payer = api.addr_make("payer");
     let nodes: Vec<Addr> = (0..n).map(|i| api.addr_make(&format!("node{i}"))).collect();
-    app.init_modules(|router, _, storage| {
-        router
-            .bank
-            .init_balance(storage, &payer, coins(1_000_000 * BTK, DENOM))
-            .unwrap();
-    });
+    fund(&mut app, &payer, coins(1_000_000 * BTK, DENOM));
     let mut holders = nodes.clone();
     holders.push(gov.clone());
     let btk = cw20(&mut app, &gov, &holders);
     let genesis = app.block_info().time.seconds();
     let chain_id = app.block_info().chain_id;
 
-    let staking_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_staking::contract::execute,
-        bithive_staking::contract::instantiate,
-        bithive_staking::contract::query,
-    )));
-    let staking = app
-        .instantiate_contract(
-            staking_id,
-            gov.clone(),
-            &bithive_staking::msg::InstantiateMsg {
-                governance: gov.to_string(),
-                compliance: gov.to_string(),
-                token: btk.to_string(),
-                slash_recipient: gov.to_string(),
-                work_reporter: None,
-                genesis,
-                epoch_seconds: DAY,
-                attestor_set_size: set_size,
-                window_epochs: 7,
-                lock_seconds: None,
-                unbonding_seconds: 7 * DAY,
-                max_claims: 4,
-                fraud_slash: Decimal::percent(10),
-                min_bond: None,
-                topup_grace_seconds: None,
+    let staking_id = app.store_code(contract!(bithive_staking));
+    let staking_init = StakingInit {
+        attestor_set_size: set_size,
+        ..staking_instantiate(&gov, &btk, genesis)
+    };
+    let staking = instantiate(&mut app, staking_id, &gov, &staking_init, "staking");
+    let vesting_id = app.store_code(contract!(bithive_vesting));
+    let vesting_init = vesting_instantiate(&gov, &btk);
+    let vesting = instantiate(&mut app, vesting_id, &gov, &vesting_init, "vesting");
+    let rewards_id = app.store_code(contract!(bithive_rewards));
+    let rewards_init = rewards_instantiate(&gov, &btk, &btk, &staking, &vesting, genesis);
+    let rewards = instantiate(&mut app, rewards_id, &gov, &rewards_init, "rewards");
+    let escrow_id = app.store_code(contract!(bithive_payfi_escrow));
+    let escrow = instantiate(
+        &mut app,
+        escrow_id,
+        &gov,
+        &bithive_payfi_escrow::msg::InstantiateMsg {
+            admin: Some(gov.to_string()),
+            fee_bps: 0,
+            fee_collector: gov.to_string(),
+            cw20_allowlist: vec![],
+            reporters: vec![],
+            staking: Some(staking.to_string()),
+            // Paid at the report: these tests are about what the attestation accepts.
+            job_dispute_seconds: 0,
+        },
+        "escrow",
+    );
+    let nft_id = app.store_code(contract!(bithive_asset_nft));
+    let nft = instantiate(
+        &mut app,
+        nft_id,
+        &gov,
+        &bithive_asset_nft::msg::InstantiateMsg {
+            name: "BitHive Assets".into(),
+            symbol: "BHA".into(),
+            admin: None,
+            compliance_officer: gov.to_string(),
+            valuation: bithive_asset_nft::msg::ValuationParams {
+                unit: "USD-cents".into(),
+                window: 3,
+                freshness_secs: 10 * DAY,
+                quorum: 1,
             },
-            &[],
-            "staking",
-            None,
-        )
-        .unwrap();
-    let vesting_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_vesting::contract::execute,
-        bithive_vesting::contract::instantiate,
-        bithive_vesting::contract::query,
-    )));
-    let vesting = app
-        .instantiate_contract(
-            vesting_id,
-            gov.clone(),
-            &bithive_vesting::msg::InstantiateMsg {
-                owner: gov.to_string(),
-                cw20_allowlist: vec![btk.to_string()],
-            },
-            &[],
-            "vesting",
-            None,
-        )
-        .unwrap();
-    let rewards_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_rewards::contract::execute,
-        bithive_rewards::contract::instantiate,
-        bithive_rewards::contract::query,
-    )));
-    let rewards = app
-        .instantiate_contract(
-            rewards_id,
-            gov.clone(),
-            &bithive_rewards::msg::InstantiateMsg {
-                governance: gov.to_string(),
-                btk: btk.to_string(),
-                btt: btk.to_string(),
-                staking: staking.to_string(),
-                vesting: vesting.to_string(),
-                reporter: gov.to_string(),
-                genesis,
-                epoch_seconds: DAY,
-                patient_daily_cap: Uint128::new(2_000 * BTK),
-                max_units_per_t: None,
-                challenge_seconds: None,
-            },
-            &[],
-            "rewards",
-            None,
-        )
-        .unwrap();
-    let escrow_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_payfi_escrow::contract::execute,
-        bithive_payfi_escrow::contract::instantiate,
-        bithive_payfi_escrow::contract::query,
-    )));
-    let escrow = app
-        .instantiate_contract(
-            escrow_id,
-            gov.clone(),
-            &bithive_payfi_escrow::msg::InstantiateMsg {
-                admin: Some(gov.to_string()),
-                fee_bps: 0,
-                fee_collector: gov.to_string(),
-                cw20_allowlist: vec![],
-                reporters: vec![],
-                staking: Some(staking.to_string()),
-                // Paid at the report: these tests are about what the attestation accepts.
-                job_dispute_seconds: 0,
-            },
-            &[],
-            "escrow",
-            None,
-        )
-        .unwrap();
-    let nft_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_asset_nft::contract::execute,
-        bithive_asset_nft::contract::instantiate,
-        bithive_asset_nft::contract::query,
-    )));
-    let nft = app
-        .instantiate_contract(
-            nft_id,
-            gov.clone(),
-            &bithive_asset_nft::msg::InstantiateMsg {
-                name: "BitHive Assets".into(),
-                symbol: "BHA".into(),
-                admin: None,
-                compliance_officer: gov.to_string(),
-                valuation: bithive_asset_nft::msg::ValuationParams {
-                    unit: "USD-cents".into(),
-                    window: 3,
-                    freshness_secs: 10 * DAY,
-                    quorum: 1,
-                },
-            },
-            &[],
-            "assets",
-            None,
-        )
-        .unwrap();
+        },
+        "assets",
+    );
     let attest_id = app.store_code(attestation_contract());
     let attest = app
         .instantiate_contract(
@@ -246,26 +154,19 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
         )
         .unwrap();
     // The registry takes accuracies from the attestation contract (its evaluator) only.
-    let registry_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    )));
-    let registry = app
-        .instantiate_contract(
-            registry_id,
-            gov.clone(),
-            &bithive_interface::model_registry::InstantiateMsg {
-                admin: None,
-                evaluator: Some(attest.to_string()),
-                escrow: Some(escrow.to_string()),
-                price_asset: bithive_interface::model_registry::AssetInfo::Native(DENOM.into()),
-            },
-            &[],
-            "registry",
-            None,
-        )
-        .unwrap();
+    let registry_id = app.store_code(contract!(bithive_model_registry));
+    let registry = instantiate(
+        &mut app,
+        registry_id,
+        &gov,
+        &bithive_interface::model_registry::InstantiateMsg {
+            admin: None,
+            evaluator: Some(attest.to_string()),
+            escrow: Some(escrow.to_string()),
+            price_asset: bithive_interface::model_registry::AssetInfo::Native(DENOM.into()),
+        },
+        "registry",
+    );
     app.execute_contract(
         gov.clone(),
         attest.clone(),
@@ -342,14 +243,16 @@ impl Suite {
         self.app
             .execute_contract(node.clone(), self.staking.clone(), &msg, &[])
             .unwrap();
-        let send = Cw20ExecuteMsg::Send {
-            contract: self.staking.to_string(),
-            amount: Uint128::new(pledge),
-            msg: to_json_binary(&StakingReceive::Bond {}).unwrap(),
-        };
-        self.app
-            .execute_contract(node, self.btk.clone(), &send, &[])
-            .unwrap();
+        let bond = StakingReceive::Bond {};
+        cw20_send(
+            &mut self.app,
+            &node,
+            &self.btk,
+            &self.staking,
+            pledge,
+            &bond,
+        )
+        .unwrap();
     }
 
     pub fn now(&self) -> u64 {

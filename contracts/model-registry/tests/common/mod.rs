@@ -1,17 +1,14 @@
 //! Contracts and messages shared by the model registry's suites (`multitest.rs`, `vm.rs`, `gas.rs`).
 #![allow(dead_code)]
 
+use bithive_cw_test_fixtures::contract;
 use bithive_model_registry::msg::{AssetInfo, InstantiateMsg, PublishMsg};
 use cosmwasm_std::{Addr, Empty, Uint128};
-use cw_multi_test::{Contract, ContractWrapper};
+use cw_multi_test::Contract;
 
 /// The registry as a cw-multi-test contract (no migrate entry point).
 pub fn registry_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    ))
+    contract!(bithive_model_registry)
 }
 
 /// `ipfs add --cid-version 1` of "hello world\n": a real CIDv1.

@@ -2,30 +2,20 @@
 //! that wire them to each other. Shared by `model_registry.rs` and `model_gas.rs`.
 #![allow(dead_code)]
 
+use bithive_cw_test_fixtures::contract;
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::InstantiateMsg;
 use cosmwasm_std::{Addr, Empty};
-use cw_multi_test::{Contract, ContractWrapper};
+use cw_multi_test::Contract;
 
 /// payfi-escrow (with its reply entry point).
 pub fn escrow_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            bithive_payfi_escrow::contract::execute,
-            bithive_payfi_escrow::contract::instantiate,
-            bithive_payfi_escrow::contract::query,
-        )
-        .with_reply(bithive_payfi_escrow::contract::reply),
-    )
+    contract!(bithive_payfi_escrow, reply)
 }
 
 /// The model registry.
 pub fn registry_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        bithive_model_registry::contract::execute,
-        bithive_model_registry::contract::instantiate,
-        bithive_model_registry::contract::query,
-    ))
+    contract!(bithive_model_registry)
 }
 
 /// An escrow with no admin, no cw20s and no staking: `fee_bps` to `collector`, `reporter` as its

@@ -1,14 +1,17 @@
 #![allow(dead_code)]
 
-use bithive_cw_test_fixtures::{cw20_base_code, cw20_minted_by};
+use bithive_cw_test_fixtures::contracts::{
+    instantiate, rewards_instantiate, staking_instantiate, staking_work_reporter,
+    vesting_instantiate,
+};
+use bithive_cw_test_fixtures::{contract, cw20_balance, cw20_base_code, cw20_minted_by, cw20_send};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_rewards::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, ReceiveMsg};
 use bithive_rewards::state::ComputePool;
 use bithive_rewards::ContractError;
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
-use cosmwasm_std::{to_json_binary, Addr, Decimal, Uint128};
-use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg};
-use cw_multi_test::{App, AppBuilder, ContractWrapper, Executor};
+use cosmwasm_std::{Addr, Decimal, Uint128};
+use cw_multi_test::{App, AppBuilder, Executor};
 
 pub const BTK: u128 = 1_000_000;
 pub const DAY: u64 = 86_400;
@@ -28,8 +31,7 @@ pub struct Suite {
 fn token(app: &mut App, id: u64, gov: &Addr, symbol: &str, holders: &[Addr]) -> Addr {
     let name = format!("BitHive {symbol}");
     let init = cw20_minted_by(&name, symbol, gov, holders, 1_000_000_000 * BTK);
-    app.instantiate_contract(id, gov.clone(), &init, &[], symbol, None)
-        .unwrap()
+    instantiate(app, id, gov, &init, symbol)
 }
 
 pub fn suite(n_nodes: usize) -> Suite {
@@ -52,94 +54,28 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
     let btk = token(&mut app, cw20_id, &gov, "BTK", &holders);
     let btt = token(&mut app, cw20_id, &gov, "BTT", std::slice::from_ref(&gov));
     let genesis = app.block_info().time.seconds() - since_genesis;
-    let vesting_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_vesting::contract::execute,
-        bithive_vesting::contract::instantiate,
-        bithive_vesting::contract::query,
-    )));
-    let vesting = app
-        .instantiate_contract(
-            vesting_id,
-            gov.clone(),
-            &bithive_vesting::msg::InstantiateMsg {
-                owner: gov.to_string(),
-                cw20_allowlist: vec![btk.to_string()],
-            },
-            &[],
-            "vesting",
-            None,
-        )
-        .unwrap();
-    let staking_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_staking::contract::execute,
-        bithive_staking::contract::instantiate,
-        bithive_staking::contract::query,
-    )));
-    let staking = app
-        .instantiate_contract(
-            staking_id,
-            gov.clone(),
-            &bithive_staking::msg::InstantiateMsg {
-                governance: gov.to_string(),
-                compliance: gov.to_string(),
-                token: btk.to_string(),
-                slash_recipient: gov.to_string(),
-                work_reporter: None,
-                genesis,
-                epoch_seconds: DAY,
-                attestor_set_size: 3,
-                window_epochs: 7,
-                lock_seconds: None,
-                unbonding_seconds: 7 * DAY,
-                max_claims: 4,
-                fraud_slash: Decimal::percent(10),
-                min_bond: None,
-                topup_grace_seconds: grace,
-            },
-            &[],
-            "staking",
-            None,
-        )
-        .unwrap();
-    let rewards_id = app.store_code(Box::new(ContractWrapper::new(
-        bithive_rewards::contract::execute,
-        bithive_rewards::contract::instantiate,
-        bithive_rewards::contract::query,
-    )));
-    let rewards = app
-        .instantiate_contract(
-            rewards_id,
-            gov.clone(),
-            &InstantiateMsg {
-                governance: gov.to_string(),
-                btk: btk.to_string(),
-                btt: btt.to_string(),
-                staking: staking.to_string(),
-                vesting: vesting.to_string(),
-                reporter: reporter.to_string(),
-                genesis,
-                epoch_seconds: DAY,
-                patient_daily_cap: Uint128::new(2_000 * BTK),
-                max_units_per_t: None,
-                challenge_seconds: None,
-            },
-            &[],
-            "rewards",
-            None,
-        )
-        .unwrap();
-    let update = StakingMsg::UpdateConfig {
-        governance: None,
-        compliance: None,
-        slash_recipient: None,
-        work_reporter: Some(rewards.to_string()),
-        fraud_slash: None,
-        attestor_set_size: None,
-        min_bond: None,
-        topup_grace_seconds: None,
+    let vesting_id = app.store_code(contract!(bithive_vesting));
+    let vesting_init = vesting_instantiate(&gov, &btk);
+    let vesting = instantiate(&mut app, vesting_id, &gov, &vesting_init, "vesting");
+    let staking_id = app.store_code(contract!(bithive_staking));
+    let staking_init = bithive_staking::msg::InstantiateMsg {
+        topup_grace_seconds: grace,
+        ..staking_instantiate(&gov, &btk, genesis)
     };
-    app.execute_contract(gov.clone(), staking.clone(), &update, &[])
-        .unwrap();
+    let staking = instantiate(&mut app, staking_id, &gov, &staking_init, "staking");
+    let rewards_id = app.store_code(contract!(bithive_rewards));
+    let rewards_init = InstantiateMsg {
+        reporter: reporter.to_string(),
+        ..rewards_instantiate(&gov, &btk, &btt, &staking, &vesting, genesis)
+    };
+    let rewards = instantiate(&mut app, rewards_id, &gov, &rewards_init, "rewards");
+    app.execute_contract(
+        gov.clone(),
+        staking.clone(),
+        &staking_work_reporter(&rewards),
+        &[],
+    )
+    .unwrap();
     Suite {
         app,
         btk,
@@ -196,29 +132,17 @@ impl Suite {
             operator_signature,
         };
         self.app
-            .execute_contract(node.clone(), self.staking.clone(), &msg, &[])
+            .execute_contract(node, self.staking.clone(), &msg, &[])
             .unwrap();
         if pledge > 0 {
-            let send = Cw20ExecuteMsg::Send {
-                contract: self.staking.to_string(),
-                amount: Uint128::new(pledge),
-                msg: to_json_binary(&StakingReceive::Bond {}).unwrap(),
-            };
-            self.app
-                .execute_contract(node, self.btk.clone(), &send, &[])
-                .unwrap();
+            self.bond(i, pledge);
         }
     }
     /// Adds `amount` to node `i`'s pledge.
     pub fn bond(&mut self, i: usize, amount: u128) {
-        let send = Cw20ExecuteMsg::Send {
-            contract: self.staking.to_string(),
-            amount: Uint128::new(amount),
-            msg: to_json_binary(&StakingReceive::Bond {}).unwrap(),
-        };
-        self.app
-            .execute_contract(self.nodes[i].clone(), self.btk.clone(), &send, &[])
-            .unwrap();
+        let bond = StakingReceive::Bond {};
+        let (node, btk, staking) = (&self.nodes[i], &self.btk, &self.staking);
+        cw20_send(&mut self.app, node, btk, staking, amount, &bond).unwrap();
     }
     pub fn fund(&mut self, hook: ReceiveMsg, amount: u128) -> anyhow::Result<()> {
         let token = if matches!(hook, ReceiveMsg::FundPatientPool {}) {
@@ -226,14 +150,15 @@ impl Suite {
         } else {
             self.btk.clone()
         };
-        let send = Cw20ExecuteMsg::Send {
-            contract: self.rewards.to_string(),
-            amount: Uint128::new(amount),
-            msg: to_json_binary(&hook).unwrap(),
-        };
-        self.app
-            .execute_contract(self.gov.clone(), token, &send, &[])
-            .map(|_| ())
+        cw20_send(
+            &mut self.app,
+            &self.gov,
+            &token,
+            &self.rewards,
+            amount,
+            &hook,
+        )
+        .map(|_| ())
     }
     pub fn report(&mut self, i: usize, units: u128) -> anyhow::Result<()> {
         let msg = ExecuteMsg::ReportWork {
@@ -245,17 +170,7 @@ impl Suite {
         self.exec(&reporter, &msg)
     }
     pub fn balance(&self, token: &Addr, who: &Addr) -> u128 {
-        let r: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                token,
-                &Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
-        r.balance.u128()
+        cw20_balance(&self.app, token, who)
     }
     pub fn pool(&self) -> ComputePool {
         self.app

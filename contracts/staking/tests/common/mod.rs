@@ -1,23 +1,22 @@
 #![allow(dead_code)]
 
-use bithive_cw_test_fixtures::{cw20_balance, cw20_base_code, cw20_minted_by};
+use bithive_cw_test_fixtures::contracts::{instantiate, staking_instantiate};
+use bithive_cw_test_fixtures::{contract, cw20_balance, cw20_base_code, cw20_minted_by, cw20_send};
 use bithive_signed_attestation::signing::{public_key, sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{
     Attestation, AttestationKind, Hash32, PubKey33, Signature64, SignedAttestation,
 };
-use bithive_staking::contract::{execute, instantiate, query};
 use bithive_staking::msg::{ExecuteMsg, InstantiateMsg, NodeResponse, QueryMsg, ReceiveMsg, Tier};
 use bithive_staking::state::Totals;
 use bithive_staking::ContractError;
-use cosmwasm_std::{to_json_binary, Addr, Decimal, Empty, Uint128};
-use cw20::Cw20ExecuteMsg;
-use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{Addr, Empty};
+use cw_multi_test::{App, AppBuilder, Contract, Executor};
 
 pub const BTK: u128 = 1_000_000;
 pub const DAY: u64 = 86_400;
 
 pub fn staking_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(execute, instantiate, query))
+    contract!(bithive_staking)
 }
 
 pub struct Suite {
@@ -46,37 +45,19 @@ pub fn suite(n_nodes: usize) -> Suite {
         .collect();
     let cw20_id = cw20_base_code(&mut app);
     let init = cw20_minted_by("BitHive Token", "BTK", &gov, &nodes, 1_000_000 * BTK);
-    let token = app
-        .instantiate_contract(cw20_id, gov.clone(), &init, &[], "btk", None)
-        .unwrap();
+    let token = instantiate(&mut app, cw20_id, &gov, &init, "btk");
     let id = app.store_code(staking_contract());
     let genesis = app.block_info().time.seconds();
-    let staking = app
-        .instantiate_contract(
-            id,
-            gov.clone(),
-            &InstantiateMsg {
-                governance: gov.to_string(),
-                compliance: compliance.to_string(),
-                token: token.to_string(),
-                slash_recipient: treasury.to_string(),
-                work_reporter: Some(reporter.to_string()),
-                genesis,
-                epoch_seconds: DAY,
-                attestor_set_size: 2,
-                window_epochs: 3,
-                lock_seconds: None,
-                unbonding_seconds: 7 * DAY,
-                max_claims: 3,
-                fraud_slash: Decimal::percent(10),
-                min_bond: None,
-                topup_grace_seconds: None,
-            },
-            &[],
-            "staking",
-            None,
-        )
-        .unwrap();
+    let init = InstantiateMsg {
+        compliance: compliance.to_string(),
+        slash_recipient: treasury.to_string(),
+        work_reporter: Some(reporter.to_string()),
+        attestor_set_size: 2,
+        window_epochs: 3,
+        max_claims: 3,
+        ..staking_instantiate(&gov, &token, genesis)
+    };
+    let staking = instantiate(&mut app, id, &gov, &init, "staking");
     Suite {
         app,
         staking,
@@ -142,15 +123,16 @@ impl Suite {
         sign_operator_pop(&key(i), &chain_id, self.staking.as_str(), sender.as_str()).unwrap()
     }
     pub fn bond(&mut self, i: usize, amount: u128) -> anyhow::Result<()> {
-        let node = self.nodes[i].clone();
-        let msg = Cw20ExecuteMsg::Send {
-            contract: self.staking.to_string(),
-            amount: Uint128::new(amount),
-            msg: to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
-        };
-        self.app
-            .execute_contract(node, self.token.clone(), &msg, &[])
-            .map(|_| ())
+        let (node, token, staking) = (&self.nodes[i], &self.token, &self.staking);
+        cw20_send(
+            &mut self.app,
+            node,
+            token,
+            staking,
+            amount,
+            &ReceiveMsg::Bond {},
+        )
+        .map(|_| ())
     }
     pub fn node(&self, i: usize) -> NodeResponse {
         self.app
