@@ -4,6 +4,9 @@
 //! funding and the committed wasm artifacts.
 
 pub mod gas;
+pub mod suite;
+#[cfg(feature = "vm")]
+pub mod vm;
 
 use std::fmt::{Debug, Display};
 use std::path::PathBuf;
