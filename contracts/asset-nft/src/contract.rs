@@ -140,9 +140,9 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::MIGRATE)
-        .add_attribute(ev::attr::FROM, from.to_string())
-        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+    Ok(bithive_cw_common::migrate::response(
+        deps.storage,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?)
 }

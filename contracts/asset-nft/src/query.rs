@@ -20,6 +20,18 @@ fn limit(l: Option<u32>) -> usize {
     l.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
 }
 
+/// A page of addresses (a set's keys, in order) as strings.
+fn addresses(
+    keys: impl Iterator<Item = StdResult<Addr>>,
+    l: Option<u32>,
+) -> StdResult<AddressesResponse> {
+    let addresses = keys
+        .take(limit(l))
+        .map(|r| r.map(|a| a.to_string()))
+        .collect::<StdResult<Vec<_>>>()?;
+    Ok(AddressesResponse { addresses })
+}
+
 fn asset(deps: Deps, token_id: &str) -> StdResult<AssetMetadata> {
     ASSETS.load(deps.storage, token_id)
 }
@@ -190,17 +202,13 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             limit: l,
         } => {
             let start = start_after.map(Addr::unchecked);
-            let addresses = VALUERS
-                .keys(
-                    deps.storage,
-                    start.as_ref().map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(limit(l))
-                .map(|r| r.map(|a| a.to_string()))
-                .collect::<StdResult<Vec<_>>>()?;
-            to_json_binary(&AddressesResponse { addresses })
+            let keys = VALUERS.keys(
+                deps.storage,
+                start.as_ref().map(Bound::exclusive),
+                None,
+                Order::Ascending,
+            );
+            to_json_binary(&addresses(keys, l)?)
         }
         QueryMsg::HolderApproved {
             jurisdiction,
@@ -215,18 +223,13 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             limit: l,
         } => {
             let start = start_after.map(Addr::unchecked);
-            let addresses = APPROVED_HOLDERS
-                .prefix(&jurisdiction)
-                .keys(
-                    deps.storage,
-                    start.as_ref().map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(limit(l))
-                .map(|r| r.map(|a| a.to_string()))
-                .collect::<StdResult<Vec<_>>>()?;
-            to_json_binary(&AddressesResponse { addresses })
+            let keys = APPROVED_HOLDERS.prefix(&jurisdiction).keys(
+                deps.storage,
+                start.as_ref().map(Bound::exclusive),
+                None,
+                Order::Ascending,
+            );
+            to_json_binary(&addresses(keys, l)?)
         }
     }?;
     Ok(bin)

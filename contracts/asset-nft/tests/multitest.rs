@@ -6,10 +6,11 @@ use bithive_asset_nft::state::{
     AssetClass, AssetMetadata, Certification, ComplianceMarker, Jurisdiction,
 };
 use bithive_asset_nft::{twin_update_digest, ContractError};
-use bithive_cw_common::MigrateError;
+use bithive_cw_test_fixtures::suite::execute_only;
+use bithive_cw_test_fixtures::{assert_migrate_refusals, assert_upgrades};
 use cosmwasm_std::{
-    to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary, MessageInfo, Response,
-    StdError, StdResult, Timestamp, Uint128, WasmMsg,
+    to_json_binary, Addr, Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, StdError,
+    StdResult, Timestamp, Uint128, WasmMsg,
 };
 use cw721::msg::{NftInfoResponse, OperatorsResponse, OwnerOfResponse, TokensResponse};
 use cw721::receiver::Cw721ReceiveMsg;
@@ -555,12 +556,7 @@ enum Action {
     Bounce { to: String },
 }
 
-fn receiver_exec(
-    _d: DepsMut,
-    _env: Env,
-    info: MessageInfo,
-    msg: ReceiverMsg,
-) -> StdResult<Response> {
+fn receiver_exec(_: DepsMut, _: Env, info: MessageInfo, msg: ReceiverMsg) -> StdResult<Response> {
     let ReceiverMsg::ReceiveNft(m) = msg;
     match cosmwasm_std::from_json(&m.msg)? {
         Action::Reject => Err(StdError::generic_err("receiver rejects")),
@@ -576,21 +572,11 @@ fn receiver_exec(
         Action::Accept => Ok(Response::new()),
     }
 }
-fn receiver_init(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
-    Ok(Response::new())
-}
-fn receiver_query(_d: Deps, _e: Env, _m: Empty) -> StdResult<Binary> {
-    to_json_binary(&())
-}
 
 #[test]
 fn send_nft_to_receivers() {
     let mut e = setup();
-    let code = e.app.store_code(Box::new(ContractWrapper::new(
-        receiver_exec,
-        receiver_init,
-        receiver_query,
-    )));
+    let code = e.app.store_code(execute_only(receiver_exec));
     let admin = e.admin.clone();
     let recv = e
         .app
@@ -938,32 +924,8 @@ fn admin_messages_and_certifications() {
 
 #[test]
 fn migrate_refuses_downgrade_and_foreign_contracts() {
-    use cosmwasm_std::testing::{mock_dependencies, mock_env};
-    let mut deps = mock_dependencies();
-    cw2::set_contract_version(
-        deps.as_mut().storage,
-        bithive_asset_nft::contract::CONTRACT_NAME,
-        "9.0.0",
-    )
-    .unwrap();
-    let r = bithive_asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
-    ));
-    cw2::set_contract_version(deps.as_mut().storage, "crates.io:other", "0.0.1").unwrap();
-    let r = bithive_asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
-    ));
-    cw2::set_contract_version(
-        deps.as_mut().storage,
-        bithive_asset_nft::contract::CONTRACT_NAME,
-        "0.0.1",
-    )
-    .unwrap();
-    bithive_asset_nft::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
-    let v = cw2::get_contract_version(deps.as_ref().storage).unwrap();
-    assert_eq!(v.version, bithive_asset_nft::contract::CONTRACT_VERSION);
+    use bithive_asset_nft::contract;
+    let mut deps = assert_migrate_refusals!(contract, MigrateMsg {}, "9.0.0", "crates.io:other");
+    // An older version of this contract upgrades, and cw2 then says the new version.
+    assert_upgrades!(contract, MigrateMsg {}, &mut deps, "0.0.1");
 }

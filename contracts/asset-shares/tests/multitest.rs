@@ -2,7 +2,7 @@
 
 use bithive_asset_shares::msg::{ExecuteMsg, HookExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use bithive_asset_shares::ContractError;
-use bithive_cw_common::MigrateError;
+use bithive_cw_test_fixtures::{addrs, assert_migrate_refusals, cloned, contract};
 use cosmwasm_std::{
     to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response, StdResult,
     Uint128,
@@ -60,33 +60,23 @@ struct T {
 fn setup(with_hook: bool) -> T {
     let mut app = App::default();
     let api = app.api();
-    let [minter, alice, bob] = ["minter", "alice", "bob"].map(|n| api.addr_make(n));
+    addrs!(|n| api.addr_make(n); minter, alice, bob);
     let rec_code = app.store_code(Box::new(ContractWrapper::new(
         rec_exec, rec_init, rec_query,
     )));
     let rec = app
         .instantiate_contract(rec_code, minter.clone(), &Empty {}, &[], "rec", None)
         .unwrap();
-    let code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_asset_shares::contract::execute,
-        bithive_asset_shares::contract::instantiate,
-        bithive_asset_shares::contract::query,
-    )));
+    let code = app.store_code(contract!(bithive_asset_shares));
+    let init = InstantiateMsg {
+        name: "Scanner shares".into(),
+        symbol: "SCAN".into(),
+        decimals: 0,
+        minter: minter.to_string(),
+        hook: with_hook.then(|| rec.to_string()),
+    };
     let token = app
-        .instantiate_contract(
-            code,
-            minter.clone(),
-            &InstantiateMsg {
-                name: "Scanner shares".into(),
-                symbol: "SCAN".into(),
-                decimals: 0,
-                minter: minter.to_string(),
-                hook: with_hook.then(|| rec.to_string()),
-            },
-            &[],
-            "shares",
-            None,
-        )
+        .instantiate_contract(code, minter.clone(), &init, &[], "shares", None)
         .unwrap();
     T {
         app,
@@ -110,29 +100,20 @@ impl T {
             .unwrap()
     }
     fn balance(&self, who: &Addr) -> u128 {
-        let b: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &self.token,
-                &QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
+        let b: BalanceResponse = self.q(&QueryMsg::Balance {
+            address: who.to_string(),
+        });
         b.balance.u128()
+    }
+    fn q<R: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> R {
+        self.app.wrap().query_wasm_smart(&self.token, msg).unwrap()
     }
 }
 
 #[test]
 fn every_balance_change_is_hooked_with_old_balances() {
     let mut t = setup(true);
-    let (minter, alice, bob, rec) = (
-        t.minter.clone(),
-        t.alice.clone(),
-        t.bob.clone(),
-        t.rec.clone(),
-    );
+    cloned!(t => minter, alice, bob, rec);
     let (a, b, r, m) = (
         short(alice.as_str()),
         short(bob.as_str()),
@@ -278,11 +259,7 @@ fn every_balance_change_is_hooked_with_old_balances() {
         ]
     );
     assert_eq!(t.balance(&alice), 40);
-    let info: TokenInfoResponse = t
-        .app
-        .wrap()
-        .query_wasm_smart(&t.token, &QueryMsg::TokenInfo {})
-        .unwrap();
+    let info: TokenInfoResponse = t.q(&QueryMsg::TokenInfo {});
     assert_eq!(info.total_supply.u128(), 85);
 }
 
@@ -338,23 +315,7 @@ fn without_hook_it_is_a_plain_cw20() {
 
 #[test]
 fn migrate_refuses_downgrade() {
-    use cosmwasm_std::testing::{mock_dependencies, mock_env};
-    let mut deps = mock_dependencies();
-    cw2::set_contract_version(
-        deps.as_mut().storage,
-        bithive_asset_shares::contract::CONTRACT_NAME,
-        "5.0.0",
-    )
-    .unwrap();
-    let r = bithive_asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
-    ));
-    cw2::set_contract_version(deps.as_mut().storage, "crates.io:cw20-base", "0.1.0").unwrap();
-    let r = bithive_asset_shares::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
-    ));
+    use bithive_asset_shares::contract;
+    // cw20-base's state is not taken over either.
+    assert_migrate_refusals!(contract, MigrateMsg {}, "5.0.0", "crates.io:cw20-base");
 }

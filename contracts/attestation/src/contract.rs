@@ -174,10 +174,10 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
         CONTRACT_VERSION,
     )?;
     upgrade_state(deps.storage)?;
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::MIGRATE)
-        .add_attribute(ev::attr::FROM, from.to_string())
-        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+    Ok(bithive_cw_common::migrate::response_from(
+        &from,
+        CONTRACT_VERSION,
+    ))
 }
 
 /// Brings state written by earlier versions to this one: the 0.1 config (`peer_port`) becomes

@@ -4,14 +4,16 @@
 //! after 10 and after 10,000 records (each with a grant to the same node, and 10 or 10,000 grants
 //! on the measured record). Run with `--nocapture` to print the figures.
 
+mod common;
+
 use std::cell::RefCell;
 
 use bithive_data_vault::contract::{execute, instantiate};
 use bithive_data_vault::msg::*;
+use common::{grant_msg, init_msg, join_msg, DAY};
 use cosmwasm_std::testing::{message_info, mock_env, MockApi, MockQuerier, MockStorage};
 use cosmwasm_std::{
-    coins, Binary, Decimal, Env, HexBinary, Order, OwnedDeps, Record, SignedDecimal, Storage,
-    Uint128,
+    coins, Decimal, Env, Order, OwnedDeps, Record, SignedDecimal, Storage, Uint128,
 };
 
 #[derive(Default, Debug, Clone, Copy, PartialEq)]
@@ -21,6 +23,20 @@ struct Ops {
     removes: u64,
     scans: u64,
     bytes: u64,
+}
+
+/// `reads/writes/removes/scans/bytes`.
+impl std::fmt::Display for Ops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Ops {
+            reads,
+            writes,
+            removes,
+            scans,
+            bytes,
+        } = self;
+        write!(f, "{reads}/{writes}/{removes}/{scans}/{bytes}")
+    }
 }
 
 #[derive(Default)]
@@ -65,12 +81,7 @@ fn addr(n: &str) -> cosmwasm_std::Addr {
 }
 
 fn record() -> RecordMsg {
-    RecordMsg {
-        content_id: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy".into(),
-        record_type: RecordType::LabPanel,
-        size: 4096,
-        ciphertext_sha256: HexBinary::from([9u8; 32]),
-    }
+    common::record(RecordType::LabPanel)
 }
 
 fn run(deps: &mut Deps, env: &Env, who: &str, msg: ExecuteMsg, pay: u128) -> Ops {
@@ -87,13 +98,8 @@ fn run(deps: &mut Deps, env: &Env, who: &str, msg: ExecuteMsg, pay: u128) -> Ops
 }
 
 fn grant(token: &str, grantee: &str, env: &Env) -> ExecuteMsg {
-    ExecuteMsg::GrantAccess {
-        token_id: token.into(),
-        grantee: addr(grantee).to_string(),
-        purpose: Purpose::Research,
-        expires_at: env.block.time.plus_seconds(86_400),
-        wrapped_key: Binary::from(vec![5u8; 80]),
-    }
+    let expires_at = env.block.time.plus_seconds(DAY);
+    grant_msg(token, addr(grantee), Purpose::Research, expires_at)
 }
 
 /// State with `n` records, each granted to `node`, `n` grants on record 1, a dataset with `n`
@@ -106,21 +112,9 @@ fn measure(n: u32) -> Vec<(&'static str, Ops)> {
         custom_query_type: Default::default(),
     };
     let env = mock_env();
-    instantiate(
-        deps.as_mut(),
-        env.clone(),
-        message_info(&addr("admin"), &[]),
-        InstantiateMsg {
-            name: "v".into(),
-            symbol: "V".into(),
-            admin: None,
-            max_grant_seconds: 365 * 86_400,
-            curators: vec![],
-            answerers: vec![addr("answerer").to_string()],
-            cw20_allowlist: vec![],
-        },
-    )
-    .unwrap();
+    let init = init_msg(&[], addr("answerer").as_str(), &[]);
+    let admin = message_info(&addr("admin"), &[]);
+    instantiate(deps.as_mut(), env.clone(), admin, init).unwrap();
     let ds_msg = ExecuteMsg::CreateDataset(CreateDatasetMsg {
         name: "d".into(),
         record_type: RecordType::LabPanel,
@@ -132,12 +126,7 @@ fn measure(n: u32) -> Vec<(&'static str, Ops)> {
         max_members: MAX_DATASET_MEMBERS,
     });
     run(&mut deps, &env, "admin", ds_msg, 0);
-    let join = |token: &str| ExecuteMsg::JoinDataset {
-        dataset_id: 1,
-        token_id: token.into(),
-        expires_at: env.block.time.plus_seconds(86_400),
-        wrapped_key: Binary::from(vec![5u8; 80]),
-    };
+    let join = |token: &str| join_msg(1, token, env.block.time.plus_seconds(DAY));
     let submit = || {
         ExecuteMsg::SubmitQuery(SubmitQueryMsg {
             dataset_id: 1,
@@ -292,19 +281,7 @@ fn storage_operations_flat_in_records_and_grants() {
     let large = measure(10_000);
     println!("handler | n=10 (reads/writes/removes/scans/bytes) | n=10,000");
     for ((name, a), (_, b)) in small.iter().zip(&large) {
-        println!(
-            "{name} | {}/{}/{}/{}/{} | {}/{}/{}/{}/{}",
-            a.reads,
-            a.writes,
-            a.removes,
-            a.scans,
-            a.bytes,
-            b.reads,
-            b.writes,
-            b.removes,
-            b.scans,
-            b.bytes
-        );
+        println!("{name} | {a} | {b}");
         // Same keys touched; bytes differ only by the longer decimal ids ("11" vs "10001").
         assert_eq!(
             (a.reads, a.writes, a.removes, a.scans),

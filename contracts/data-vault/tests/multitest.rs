@@ -1,23 +1,23 @@
 //! cw-multi-test suite of the data vault: records, consent and access log, datasets and paid
 //! differential-privacy queries, with the attacks first (each names what stops it).
 
+mod common;
+
+use bithive_cw_test_fixtures::suite::{cw20_send, instantiate_migratable};
 use bithive_cw_test_fixtures::{
-    advance, bank_balance, cw20_balance, cw20_base_code, new_cw20, rejecting_contract,
+    addrs, advance, bank_balance, cw20_balance, cw20_base_code, new_cw20, rejecting_contract,
 };
 use bithive_data_vault::contract::{execute, instantiate, migrate, query};
 use bithive_data_vault::msg::*;
 use bithive_data_vault::ContractError;
+use common::*;
 use cosmwasm_std::{
-    coin, coins, from_json, to_json_binary, Addr, Binary, Decimal, HexBinary, SignedDecimal,
-    Timestamp, Uint128,
+    coin, coins, from_json, Addr, Binary, Decimal, HexBinary, SignedDecimal, Timestamp, Uint128,
 };
-use cw20::Cw20ExecuteMsg;
 use cw721::msg::{NftInfoResponse, NumTokensResponse, OwnerOfResponse, TokensResponse};
 use cw_multi_test::{App, AppResponse, BankSudo, ContractWrapper, Executor, SudoMsg};
 
 const DENOM: &str = "ubtt";
-const DAY: u64 = 86_400;
-const CID: &str = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
 
 struct T {
     app: App,
@@ -38,27 +38,13 @@ fn err(r: anyhow::Result<AppResponse>) -> ContractError {
 }
 
 fn attr(r: &AppResponse, key: &str) -> Option<String> {
-    r.events
-        .iter()
-        .filter(|e| e.ty == "wasm")
-        .flat_map(|e| e.attributes.iter())
-        .find(|a| a.key == key)
-        .map(|a| a.value.clone())
+    bithive_cw_test_fixtures::suite::wasm_attr(r, key)
 }
 
 fn setup() -> T {
     let mut app = App::default();
     let api = app.api();
-    let [admin, curator, answerer, alice, bob, researcher, mallory] = [
-        "admin",
-        "curator",
-        "answerer",
-        "alice",
-        "bob",
-        "researcher",
-        "mallory",
-    ]
-    .map(|n| api.addr_make(n));
+    addrs!(|n| api.addr_make(n); admin, curator, answerer, alice, bob, researcher, mallory);
     for who in [&researcher, &mallory] {
         app.sudo(SudoMsg::Bank(BankSudo::Mint {
             to_address: who.to_string(),
@@ -71,24 +57,8 @@ fn setup() -> T {
     let code = app.store_code(Box::new(
         ContractWrapper::new(execute, instantiate, query).with_migrate(migrate),
     ));
-    let vault = app
-        .instantiate_contract(
-            code,
-            admin.clone(),
-            &InstantiateMsg {
-                name: "BitHive records".into(),
-                symbol: "BHREC".into(),
-                admin: None,
-                max_grant_seconds: 365 * DAY,
-                curators: vec![curator.to_string()],
-                answerers: vec![answerer.to_string()],
-                cw20_allowlist: vec![btt.to_string()],
-            },
-            &[],
-            "vault",
-            Some(admin.to_string()),
-        )
-        .unwrap();
+    let init = init_msg(&[curator.as_str()], answerer.as_str(), &[btt.as_str()]);
+    let vault = instantiate_migratable(&mut app, code, &admin, &init, "vault");
     T {
         app,
         vault,
@@ -104,34 +74,21 @@ fn setup() -> T {
     }
 }
 
-fn transfer_msg(recipient: &Addr, token_id: &str) -> ExecuteMsg {
-    ExecuteMsg::TransferNft {
-        recipient: recipient.to_string(),
-        token_id: token_id.into(),
-    }
+/// [`setup`], then Alice mints a DICOM study: the suite and the record's token id.
+fn with_dicom() -> (T, String) {
+    let mut t = setup();
+    let alice = t.alice.clone();
+    let token = t.mint(&alice, RecordType::DicomStudy);
+    (t, token)
 }
 
-fn burn_msg(token_id: &str) -> ExecuteMsg {
-    ExecuteMsg::Burn {
-        token_id: token_id.into(),
-    }
-}
-
-fn revoke_msg(token_id: &str, grantee: &Addr, purpose: Purpose) -> ExecuteMsg {
-    ExecuteMsg::RevokeAccess {
-        token_id: token_id.into(),
-        grantee: grantee.to_string(),
-        purpose,
-    }
-}
-
-fn record(t: RecordType) -> RecordMsg {
-    RecordMsg {
-        content_id: CID.into(),
-        record_type: t,
-        size: 1_048_576,
-        ciphertext_sha256: HexBinary::from([0xab; 32]),
-    }
+/// [`setup`], a dataset of budget 5, and a query for 1 epsilon paid `price`: the suite and its
+/// id.
+fn with_query(price: u128) -> (T, u64) {
+    let mut t = setup();
+    let ds = t.native_dataset("5");
+    let id = t.submit_id(ds, "1", price);
+    (t, id)
 }
 
 impl T {
@@ -172,50 +129,19 @@ impl T {
     }
 
     fn grant(&mut self, owner: &Addr, token: &str, grantee: &Addr, purpose: Purpose, secs: u64) {
-        let expires_at = self.now().plus_seconds(secs);
-        let owner = owner.clone();
-        self.exec(
-            &owner,
-            &ExecuteMsg::GrantAccess {
-                token_id: token.into(),
-                grantee: grantee.to_string(),
-                purpose,
-                expires_at,
-                wrapped_key: Binary::from(vec![7u8; 80]),
-            },
-        )
-        .unwrap();
+        let msg = grant_msg(token, grantee, purpose, self.now().plus_seconds(secs));
+        self.exec(&owner.clone(), &msg).unwrap();
     }
 
     fn log(&mut self, who: &Addr, token: &str, purpose: Purpose) -> anyhow::Result<AppResponse> {
-        let who = who.clone();
-        self.exec(
-            &who,
-            &ExecuteMsg::LogAccess {
-                token_id: token.into(),
-                purpose,
-            },
-        )
+        self.exec(&who.clone(), &log_msg(token, purpose))
     }
 
-    /// A dataset priced at 100 ubtt per epsilon, budget `total`, per-query max 1, TTL one day.
+    /// A dataset priced at 100 of `asset` per epsilon, budget `total`, per-query max 1, TTL one
+    /// day, at most 3 records.
     fn dataset(&mut self, total: &str, asset: AssetInfo) -> u64 {
         let curator = self.curator.clone();
-        let r = self
-            .exec(
-                &curator,
-                &ExecuteMsg::CreateDataset(CreateDatasetMsg {
-                    name: "hba1c-2026".into(),
-                    record_type: RecordType::LabPanel,
-                    total_epsilon: total.parse().unwrap(),
-                    max_query_epsilon: Decimal::one(),
-                    price_asset: asset,
-                    price_per_epsilon: Uint128::new(100),
-                    query_ttl_seconds: DAY,
-                    max_members: 3,
-                }),
-            )
-            .unwrap();
+        let r = self.exec(&curator, &dataset_msg(total, asset)).unwrap();
         from_json(r.data.unwrap()).unwrap()
     }
 
@@ -225,15 +151,17 @@ impl T {
 
     fn submit(&mut self, ds: u64, eps: &str, pay: u128) -> anyhow::Result<AppResponse> {
         let r = self.researcher.clone();
-        self.exec_paid(
-            &r,
-            &ExecuteMsg::SubmitQuery(SubmitQueryMsg {
-                dataset_id: ds,
-                kind: QueryKind::Count {},
-                epsilon: eps.parse().unwrap(),
-            }),
-            pay,
-        )
+        self.exec_paid(&r, &ExecuteMsg::SubmitQuery(count(ds, eps)), pay)
+    }
+
+    /// A query for `eps` on `ds` (paying `pay`) is refused: only `remaining` is left.
+    #[track_caller]
+    fn assert_over_budget(&mut self, ds: u64, eps: &str, pay: u128, remaining: &str) {
+        let expected = ContractError::BudgetExceeded {
+            epsilon: eps.into(),
+            remaining: remaining.into(),
+        };
+        assert_eq!(err(self.submit(ds, eps, pay)), expected);
     }
 
     fn submit_id(&mut self, ds: u64, eps: &str, pay: u128) -> u64 {
@@ -244,16 +172,7 @@ impl T {
     }
 
     fn answer(&mut self, who: &Addr, id: u64) -> anyhow::Result<AppResponse> {
-        let who = who.clone();
-        self.exec(
-            &who,
-            &ExecuteMsg::SubmitAnswer {
-                query_id: id,
-                answer: DpAnswer::Count {
-                    value: SignedDecimal::from_ratio(4213, 10),
-                },
-            },
-        )
+        self.exec(&who.clone(), &answer_msg(id))
     }
 
     fn refund(&mut self, id: u64) -> anyhow::Result<AppResponse> {
@@ -266,9 +185,8 @@ impl T {
 
 #[test]
 fn attack_approval_based_transfer_by_non_owner() {
-    let mut t = setup();
+    let (mut t, token) = with_dicom();
     let (alice, mallory) = (t.alice.clone(), t.mallory.clone());
-    let token = t.mint(&alice, RecordType::DicomStudy);
     // cw721 would let an approved spender or an operator move the token; both are refused.
     for msg in [
         ExecuteMsg::Approve {
@@ -433,9 +351,8 @@ fn send_nft_to_a_rejecting_contract_reverts_whole() {
 
 #[test]
 fn attack_log_access_by_non_grantee() {
-    let mut t = setup();
+    let (mut t, token) = with_dicom();
     let (alice, bob, mallory) = (t.alice.clone(), t.bob.clone(), t.mallory.clone());
-    let token = t.mint(&alice, RecordType::DicomStudy);
     t.grant(&alice, &token, &bob, Purpose::Treatment, DAY);
     assert_eq!(
         err(t.log(&mallory, &token, Purpose::Treatment)),
@@ -504,9 +421,8 @@ fn attack_log_access_by_non_grantee() {
 
 #[test]
 fn attack_log_access_under_revoked_grant() {
-    let mut t = setup();
+    let (mut t, token) = with_dicom();
     let (alice, bob) = (t.alice.clone(), t.bob.clone());
-    let token = t.mint(&alice, RecordType::DicomStudy);
     t.grant(&alice, &token, &bob, Purpose::Research, DAY);
     t.log(&bob, &token, Purpose::Research).unwrap();
     t.exec(&alice, &revoke_msg(&token, &bob, Purpose::Research))
@@ -533,9 +449,8 @@ fn attack_log_access_under_revoked_grant() {
 
 #[test]
 fn attack_log_access_under_expired_grant() {
-    let mut t = setup();
+    let (mut t, token) = with_dicom();
     let (alice, bob) = (t.alice.clone(), t.bob.clone());
-    let token = t.mint(&alice, RecordType::DicomStudy);
     t.grant(&alice, &token, &bob, Purpose::Treatment, 100);
     let expires = t.now().plus_seconds(100);
     advance(&mut t.app, 99);
@@ -560,9 +475,8 @@ fn attack_log_access_under_expired_grant() {
 
 #[test]
 fn grant_expiry_and_key_are_bounded() {
-    let mut t = setup();
+    let (mut t, token) = with_dicom();
     let (alice, bob) = (t.alice.clone(), t.bob.clone());
-    let token = t.mint(&alice, RecordType::DicomStudy);
     let now = t.now();
     let grant = |expires_at: Timestamp, key: Vec<u8>| ExecuteMsg::GrantAccess {
         token_id: token.clone(),
@@ -595,9 +509,8 @@ fn grant_expiry_and_key_are_bounded() {
 
 #[test]
 fn attack_log_access_after_transfer_or_burn() {
-    let mut t = setup();
+    let (mut t, token) = with_dicom();
     let (alice, bob, mallory) = (t.alice.clone(), t.bob.clone(), t.mallory.clone());
-    let token = t.mint(&alice, RecordType::DicomStudy);
     // Alice granted Mallory before selling the record to Bob: Bob never consented.
     t.grant(&alice, &token, &mallory, Purpose::Research, DAY);
     t.log(&mallory, &token, Purpose::Research).unwrap();
@@ -665,13 +578,7 @@ fn attack_query_past_budget() {
     let mut t = setup();
     let ds = t.native_dataset("1.5");
     t.submit_id(ds, "1", 100);
-    assert_eq!(
-        err(t.submit(ds, "0.6", 60)),
-        ContractError::BudgetExceeded {
-            epsilon: "0.6".into(),
-            remaining: "0.5".into()
-        }
-    );
+    t.assert_over_budget(ds, "0.6", 60, "0.5");
     // Above the per-query cap even with budget left.
     let ds2 = t.native_dataset("10");
     assert!(matches!(
@@ -697,13 +604,7 @@ fn attack_two_queries_racing_the_last_budget() {
     t.submit_id(ds, "0.7", 70);
     // Both want the last 0.3: transactions are applied one after the other, the first spends it.
     t.submit_id(ds, "0.3", 30);
-    assert_eq!(
-        err(t.submit(ds, "0.3", 30)),
-        ContractError::BudgetExceeded {
-            epsilon: "0.3".into(),
-            remaining: "0".into()
-        }
-    );
+    t.assert_over_budget(ds, "0.3", 30, "0");
     // A refund does not give budget back (the answer may have been handed over off chain).
     let q1 = 1;
     advance(&mut t.app, DAY);
@@ -738,40 +639,22 @@ fn attack_underpay_or_wrong_asset() {
     let r = t.app.execute_contract(
         researcher.clone(),
         t.vault.clone(),
-        &ExecuteMsg::SubmitQuery(SubmitQueryMsg {
-            dataset_id: ds,
-            kind: QueryKind::Count {},
-            epsilon: Decimal::percent(10),
-        }),
+        &ExecuteMsg::SubmitQuery(count(ds, "0.1")),
         &[coin(100, "uother")],
     );
     assert!(matches!(err(r), ContractError::WrongAsset { .. }));
     // A cw20 the vault does not accept.
     let c20 = cw20_base_code(&mut t.app);
     let fake = new_cw20(&mut t.app, c20, &researcher, &researcher, "FAKE", 1_000);
-    let r = t.app.execute_contract(
-        researcher.clone(),
-        fake,
-        &Cw20ExecuteMsg::Send {
-            contract: t.vault.to_string(),
-            amount: Uint128::new(100),
-            msg: to_json_binary(&ReceiveMsg::SubmitQuery(SubmitQueryMsg {
-                dataset_id: ds,
-                kind: QueryKind::Count {},
-                epsilon: Decimal::percent(10),
-            }))
-            .unwrap(),
-        },
-        &[],
-    );
+    let vault = t.vault.clone();
+    let submit = ReceiveMsg::SubmitQuery(count(ds, "0.1"));
+    let r = cw20_send(&mut t.app, &researcher, &fake, &vault, 100, &submit);
     assert!(matches!(err(r), ContractError::Funds(_)));
 }
 
 #[test]
 fn attack_answer_by_non_answerer() {
-    let mut t = setup();
-    let ds = t.native_dataset("5");
-    let id = t.submit_id(ds, "1", 100);
+    let (mut t, id) = with_query(100);
     for who in [t.mallory.clone(), t.researcher.clone(), t.curator.clone()] {
         assert_eq!(
             err(t.answer(&who, id)),
@@ -796,9 +679,7 @@ fn attack_answer_by_non_answerer() {
 
 #[test]
 fn attack_answer_twice_and_refund_after_answer() {
-    let mut t = setup();
-    let ds = t.native_dataset("5");
-    let id = t.submit_id(ds, "1", 100);
+    let (mut t, id) = with_query(100);
     let (answerer, researcher) = (t.answerer.clone(), t.researcher.clone());
     let before = bank_balance(&t.app, &researcher, DENOM);
     let r = t.answer(&answerer, id).unwrap();
@@ -831,9 +712,7 @@ fn attack_answer_twice_and_refund_after_answer() {
 
 #[test]
 fn attack_refund_twice_and_answer_after_expiry() {
-    let mut t = setup();
-    let ds = t.native_dataset("5");
-    let id = t.submit_id(ds, "1", 150);
+    let (mut t, id) = with_query(150);
     let (answerer, researcher) = (t.answerer.clone(), t.researcher.clone());
     let before = bank_balance(&t.app, &researcher, DENOM);
     advance(&mut t.app, DAY - 1);
@@ -958,28 +837,17 @@ fn cw20_paid_query_pays_the_answerer() {
     let btt = t.btt.clone();
     let ds = t.dataset("3", AssetInfo::Cw20(btt.clone()));
     let researcher = t.researcher.clone();
-    let r = t
-        .app
-        .execute_contract(
-            researcher.clone(),
-            btt.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.vault.to_string(),
-                amount: Uint128::new(50),
-                msg: to_json_binary(&ReceiveMsg::SubmitQuery(SubmitQueryMsg {
-                    dataset_id: ds,
-                    kind: QueryKind::Mean {
-                        field: "hba1c".into(),
-                        lower: 4,
-                        upper: 14,
-                    },
-                    epsilon: Decimal::percent(50),
-                }))
-                .unwrap(),
-            },
-            &[],
-        )
-        .unwrap();
+    let mean = ReceiveMsg::SubmitQuery(SubmitQueryMsg {
+        dataset_id: ds,
+        kind: QueryKind::Mean {
+            field: "hba1c".into(),
+            lower: 4,
+            upper: 14,
+        },
+        epsilon: Decimal::percent(50),
+    });
+    let vault = t.vault.clone();
+    let r = cw20_send(&mut t.app, &researcher, &btt, &vault, 50, &mean).unwrap();
     assert_eq!(attr(&r, "remaining_epsilon").as_deref(), Some("2.5"));
     assert_eq!(cw20_balance(&t.app, &btt, &t.vault), 50);
     // Native coins for a cw20-priced dataset are refused.
@@ -1012,12 +880,7 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
     let lab = t.mint(&alice, RecordType::LabPanel);
     let dicom = t.mint(&alice, RecordType::DicomStudy);
     let now = t.now();
-    let join = |token: &str, secs: u64| ExecuteMsg::JoinDataset {
-        dataset_id: ds,
-        token_id: token.into(),
-        expires_at: now.plus_seconds(secs),
-        wrapped_key: Binary::from(vec![3u8; 64]),
-    };
+    let join = |token: &str, secs: u64| join_msg(ds, token, now.plus_seconds(secs));
     // Only the owner can enrol a record; its type must match; the consent expiry is bounded.
     assert_eq!(
         err(t.exec(&mallory, &join(&lab, DAY))),
@@ -1080,16 +943,8 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
     let now = t.now();
     for _ in 0..3 {
         let tok = t.mint(&alice, RecordType::LabPanel);
-        t.exec(
-            &alice,
-            &ExecuteMsg::JoinDataset {
-                dataset_id: ds,
-                token_id: tok,
-                expires_at: now.plus_seconds(DAY),
-                wrapped_key: Binary::from(vec![3u8; 64]),
-            },
-        )
-        .unwrap();
+        t.exec(&alice, &join_msg(ds, &tok, now.plus_seconds(DAY)))
+            .unwrap();
     }
     // A live consent is withdrawn only by its owner.
     assert!(matches!(
@@ -1104,15 +959,7 @@ fn dataset_consent_is_per_owner_bounded_and_voided_by_transfer() {
     ));
     let tok = t.mint(&alice, RecordType::LabPanel);
     assert_eq!(
-        err(t.exec(
-            &alice,
-            &ExecuteMsg::JoinDataset {
-                dataset_id: ds,
-                token_id: tok,
-                expires_at: now.plus_seconds(DAY),
-                wrapped_key: Binary::from(vec![3u8; 64]),
-            }
-        )),
+        err(t.exec(&alice, &join_msg(ds, &tok, now.plus_seconds(DAY)))),
         ContractError::DatasetFull { id: ds, max: 3 }
     );
     advance(&mut t.app, DAY);
@@ -1187,24 +1034,7 @@ fn datasets_are_created_by_admin_or_curator_and_closed() {
 fn admin_only_and_migrate() {
     let mut t = setup();
     let (mallory, admin) = (t.mallory.clone(), t.admin.clone());
-    for msg in [
-        ExecuteMsg::UpdateConfig {
-            admin: None,
-            max_grant_seconds: Some(10),
-        },
-        ExecuteMsg::UpdateCurators {
-            add: vec![mallory.to_string()],
-            remove: vec![],
-        },
-        ExecuteMsg::UpdateAnswerers {
-            add: vec![mallory.to_string()],
-            remove: vec![],
-        },
-        ExecuteMsg::UpdateCw20Allowlist {
-            add: vec![mallory.to_string()],
-            remove: vec![],
-        },
-    ] {
+    for msg in admin_only_msgs(mallory.as_str()) {
         assert_eq!(
             err(t.exec(&mallory, &msg)),
             ContractError::Unauthorized { role: "admin" }

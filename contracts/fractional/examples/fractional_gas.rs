@@ -13,20 +13,12 @@ mod vm_world;
 
 use std::time::Instant;
 
-use bithive_cw_test_fixtures::gas::{print_gas_row, sizes_from_args};
-
+use bithive_cw_test_fixtures::gas::sizes_from_args;
+use bithive_cw_test_fixtures::suite::{log_elapsed, print_gas_table, print_sdk_gas_note};
 use vm_world::{artifact, World};
 
-struct Gas {
-    mint: u64,
-    nft_transfer: u64,
-    share_transfer: u64,
-    deposit: u64,
-    claim: u64,
-    cw20_base_transfer: u64,
-}
-
-fn measure(n: usize) -> Gas {
+/// Each operation's gas with `n` holders and assets; the last is the cw20-base reference.
+fn measure(n: usize) -> Vec<(&'static str, u64)> {
     let started = Instant::now();
     let mut w = World::new();
     let alice = w.alice.clone();
@@ -69,48 +61,24 @@ fn measure(n: usize) -> Gas {
         .share_transfer(&usdc, &clinic, &bob, 10)
         .expect("cw20 transfer")
         .gas_used;
-    eprintln!(
-        "n = {n}: state built and measured in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    Gas {
-        mint,
-        nft_transfer,
-        share_transfer,
-        deposit,
-        claim,
-        cw20_base_transfer,
-    }
+    log_elapsed(n, started);
+    vec![
+        ("asset NFT mint", mint),
+        ("asset NFT transfer (compliance-gated)", nft_transfer),
+        ("share transfer (incl. vault hook)", share_transfer),
+        ("revenue deposit (ibc/ denom)", deposit),
+        ("revenue claim", claim),
+        ("reference: cw20-base 2.0 transfer", cw20_base_transfer),
+    ]
 }
 
 fn main() {
     let (small, large): (usize, usize) = sizes_from_args("holder counts", (10, 10_000));
     assert!(small >= 3, "at least 3 holders");
-    let s = measure(small);
-    let l = measure(large);
-    println!(
-        "| operation (CosmWasm gas) | {small} holders/assets | {large} holders/assets | ratio {large}/{small} | vs cw20-base transfer ({large}) |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    let row = |name: &str, a: u64, b: u64| print_gas_row(name, a, b, l.cw20_base_transfer);
-    row("asset NFT mint", s.mint, l.mint);
-    row(
-        "asset NFT transfer (compliance-gated)",
-        s.nft_transfer,
-        l.nft_transfer,
-    );
-    row(
-        "share transfer (incl. vault hook)",
-        s.share_transfer,
-        l.share_transfer,
-    );
-    row("revenue deposit (ibc/ denom)", s.deposit, l.deposit);
-    row("revenue claim", s.claim, l.claim);
-    row(
-        "reference: cw20-base 2.0 transfer",
-        s.cw20_base_transfer,
-        l.cw20_base_transfer,
-    );
+    let (s, l) = (measure(small), measure(large));
+    let label = |n: u64| format!("{n} holders/assets");
+    let sizes = (small as u64, large as u64);
+    print_gas_table(sizes, label, &s, &l);
     println!();
     println!("| artifact | bytes | vs wasmd 800 KiB limit |");
     println!("| --- | ---: | ---: |");
@@ -126,8 +94,5 @@ fn main() {
         artifact("reference/cw20_base_ref.wasm").len(),
         artifact("reference/cw20_base_ref.wasm").len() as f64 / 819_200.0
     );
-    println!(
-        "\nSDK gas = CosmWasm gas / {} (wasmd v0.61's multiplier); wasmd's fixed per-call costs are not included.",
-        bithive_vm_host::SDK_TO_CW_GAS
-    );
+    print_sdk_gas_note(bithive_vm_host::SDK_TO_CW_GAS);
 }

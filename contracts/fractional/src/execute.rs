@@ -38,7 +38,13 @@ fn transfer_nft(vault: &Vault, to: &Addr) -> Result<CosmosMsg, StdError> {
     .into())
 }
 
-fn burn_shares(share_token: &Addr, amount: Uint128) -> Result<CosmosMsg, StdError> {
+/// Burns `amount` of the vault's shares (sent to this contract); unauthorized for a vault whose
+/// share token does not exist yet.
+fn burn_shares(vault: &Vault, amount: Uint128) -> Result<CosmosMsg, ContractError> {
+    let share_token = vault
+        .share_token
+        .as_ref()
+        .ok_or(ContractError::Unauthorized {})?;
     Ok(WasmMsg::Execute {
         contract_addr: share_token.to_string(),
         msg: to_json_binary(&Cw20ExecuteMsg::Burn { amount })?,
@@ -321,12 +327,8 @@ fn redeem(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
     vault.proceeds_remaining = vault.proceeds_remaining.checked_sub(payout)?;
     vault.shares_outstanding = vault.shares_outstanding.checked_sub(amount)?;
     VAULTS.save(deps.storage, vault_id, &vault)?;
-    let share_token = vault
-        .share_token
-        .clone()
-        .ok_or(ContractError::Unauthorized {})?;
     Ok(Response::new()
-        .add_message(burn_shares(&share_token, amount)?)
+        .add_message(burn_shares(&vault, amount)?)
         .add_messages(vault.reserve_asset.pay(&holder, payout)?)
         .add_attribute(ev::ACTION, ev::REDEEM)
         .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())
@@ -350,12 +352,8 @@ fn reunify(deps: DepsMut, vault_id: u64, holder: Addr, amount: Uint128) -> Res {
     };
     vault.shares_outstanding = Uint128::zero();
     VAULTS.save(deps.storage, vault_id, &vault)?;
-    let share_token = vault
-        .share_token
-        .clone()
-        .ok_or(ContractError::Unauthorized {})?;
     Ok(Response::new()
-        .add_message(burn_shares(&share_token, amount)?)
+        .add_message(burn_shares(&vault, amount)?)
         .add_message(transfer_nft(&vault, &holder)?)
         .add_attribute(ev::ACTION, ev::REUNIFY)
         .add_attribute(ev::attr::VAULT_ID, vault_id.to_string())

@@ -1,20 +1,22 @@
 //! cw-multi-test suite of the fractional vault with the real asset-nft and asset-shares
 //! contracts, a cw20-base revenue token, a non-allowlisted cw20 and a malicious share receiver.
 
+mod common;
+
 use bithive_asset_nft::msg as nft_msg;
-use bithive_asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
-use bithive_cw_common::MigrateError;
-use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+use bithive_cw_test_fixtures::{self as fixtures, assert_migrate_refusals, cloned, contract_err};
+use bithive_cw_test_fixtures::{addrs, contract};
 use bithive_fractional::msg::*;
 use bithive_fractional::state::{AssetInfo, Vault, VaultStatus};
 use bithive_fractional::{ContractError, FundsError};
+use common::{approve_us_holder, mint_scanner};
 use cosmwasm_std::{
-    coin, coins, from_json, to_json_binary, Addr, Binary, Deps, DepsMut, Empty, Env, HexBinary,
-    MessageInfo, Response, StdResult, Uint128, WasmMsg,
+    coin, coins, from_json, to_json_binary, Addr, Binary, DepsMut, Empty, Env, MessageInfo,
+    Response, StdResult, Uint128, WasmMsg,
 };
-use cw20::{BalanceResponse, Cw20ExecuteMsg, Cw20QueryMsg, Cw20ReceiveMsg};
+use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
 use cw721::msg::OwnerOfResponse;
-use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use cw_multi_test::{App, AppResponse, Executor};
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
@@ -46,8 +48,7 @@ fn new_cw20(app: &mut App, code: u64, owner: &Addr, holder: &Addr, sym: &str) ->
 fn setup() -> T {
     let mut app = App::default();
     let api = app.api();
-    let [admin, alice, bob, carol, clinic, dave] =
-        ["admin", "alice", "bob", "carol", "clinic", "dave"].map(|n| api.addr_make(n));
+    addrs!(|n| api.addr_make(n); admin, alice, bob, carol, clinic, dave);
     app.init_modules(|router, _, storage| {
         router
             .bank
@@ -64,61 +65,34 @@ fn setup() -> T {
                 .unwrap();
         }
     });
-    let nft_code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_asset_nft::contract::execute,
-        bithive_asset_nft::contract::instantiate,
-        bithive_asset_nft::contract::query,
-    )));
-    let share_code = app.store_code(Box::new(ContractWrapper::new(
-        bithive_asset_shares::contract::execute,
-        bithive_asset_shares::contract::instantiate,
-        bithive_asset_shares::contract::query,
-    )));
-    let frac_code = app.store_code(Box::new(
-        ContractWrapper::new(
-            bithive_fractional::contract::execute,
-            bithive_fractional::contract::instantiate,
-            bithive_fractional::contract::query,
-        )
-        .with_reply(bithive_fractional::contract::reply),
-    ));
+    let nft_code = app.store_code(contract!(bithive_asset_nft));
+    let share_code = app.store_code(contract!(bithive_asset_shares));
+    let frac_code = app.store_code(contract!(bithive_fractional, reply));
     let c20 = cw20_code(&mut app);
     let usdc = new_cw20(&mut app, c20, &admin, &clinic, "USDC");
+    let nft_init = nft_msg::InstantiateMsg {
+        name: "BitHive Assets".into(),
+        symbol: "BHA".into(),
+        admin: None,
+        compliance_officer: admin.to_string(),
+        valuation: nft_msg::ValuationParams {
+            unit: "USD".into(),
+            window: 3,
+            freshness_secs: 100,
+            quorum: 1,
+        },
+    };
     let nft = app
-        .instantiate_contract(
-            nft_code,
-            admin.clone(),
-            &nft_msg::InstantiateMsg {
-                name: "BitHive Assets".into(),
-                symbol: "BHA".into(),
-                admin: None,
-                compliance_officer: admin.to_string(),
-                valuation: nft_msg::ValuationParams {
-                    unit: "USD".into(),
-                    window: 3,
-                    freshness_secs: 100,
-                    quorum: 1,
-                },
-            },
-            &[],
-            "nft",
-            None,
-        )
+        .instantiate_contract(nft_code, admin.clone(), &nft_init, &[], "nft", None)
         .unwrap();
+    let frac_init = InstantiateMsg {
+        admin: None,
+        share_code_id: share_code,
+        nft_contracts: vec![nft.to_string()],
+        cw20_allowlist: vec![usdc.to_string()],
+    };
     let frac = app
-        .instantiate_contract(
-            frac_code,
-            admin.clone(),
-            &InstantiateMsg {
-                admin: None,
-                share_code_id: share_code,
-                nft_contracts: vec![nft.to_string()],
-                cw20_allowlist: vec![usdc.to_string()],
-            },
-            &[],
-            "frac",
-            None,
-        )
+        .instantiate_contract(frac_code, admin.clone(), &frac_init, &[], "frac", None)
         .unwrap();
     let mut t = T {
         app,
@@ -147,28 +121,11 @@ impl T {
             .unwrap();
     }
     fn approve_holder(&mut self, who: &Addr) {
-        self.nft_admin_exec(&nft_msg::ExecuteMsg::ApproveHolder {
-            jurisdiction: "US".into(),
-            holder: who.to_string(),
-        });
+        self.nft_admin_exec(&approve_us_holder(who));
     }
     fn mint(&mut self, id: &str) {
-        self.nft_admin_exec(&nft_msg::ExecuteMsg::Mint {
-            token_id: id.into(),
-            owner: self.alice.to_string(),
-            token_uri: None,
-            extension: nft_msg::AssetMetadataMsg {
-                class: AssetClass::MedicalEquipment,
-                description_uri: "ipfs://bafyscanner".into(),
-                content_hash: HexBinary::from([1u8; 32]),
-                jurisdictions: vec![Jurisdiction {
-                    code: "US".into(),
-                    markers: vec![ComplianceMarker::ApprovedHoldersOnly],
-                }],
-                certifications: vec![],
-                device_pubkey: None,
-            },
-        });
+        let msg = mint_scanner(id, &self.alice);
+        self.nft_admin_exec(&msg);
     }
     fn fractionalize(&mut self, id: &str, shares: u128) -> anyhow::Result<AppResponse> {
         let msg = FractionalizeMsg {
@@ -196,11 +153,11 @@ impl T {
             &[],
         )
     }
+    fn q<R: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> R {
+        self.app.wrap().query_wasm_smart(&self.frac, msg).unwrap()
+    }
     fn vault(&self, id: u64) -> Vault {
-        self.app
-            .wrap()
-            .query_wasm_smart(&self.frac, &QueryMsg::Vault { vault_id: id })
-            .unwrap()
+        self.q(&QueryMsg::Vault { vault_id: id })
     }
     /// `who` sends `amount` of the cw20 `token` to the fractional contract with `msg`.
     fn send_to_vaults(
@@ -210,13 +167,8 @@ impl T {
         amount: u128,
         msg: &ReceiveMsg,
     ) -> anyhow::Result<AppResponse> {
-        let send = Cw20ExecuteMsg::Send {
-            contract: self.frac.to_string(),
-            amount: Uint128::new(amount),
-            msg: to_json_binary(msg).unwrap(),
-        };
-        self.app
-            .execute_contract(who.clone(), token.clone(), &send, &[])
+        let frac = self.frac.clone();
+        fixtures::suite::cw20_send(&mut self.app, who, token, &frac, amount, msg)
     }
 
     /// [`T::send_to_vaults`] with the allowlisted USDC.
@@ -234,17 +186,7 @@ impl T {
         self.vault(id).share_token.unwrap()
     }
     fn share_balance(&self, id: u64, who: &Addr) -> u128 {
-        let b: BalanceResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                self.shares(id),
-                &Cw20QueryMsg::Balance {
-                    address: who.to_string(),
-                },
-            )
-            .unwrap();
-        b.balance.u128()
+        fixtures::cw20_balance(&self.app, &self.shares(id), who)
     }
     fn share_transfer(&mut self, id: u64, from: &Addr, to: &Addr, amount: u128) {
         let token = self.shares(id);
@@ -269,17 +211,10 @@ impl T {
         )
     }
     fn claimable(&self, id: u64, who: &Addr) -> Vec<(AssetInfo, Uint128)> {
-        let r: ClaimableResponse = self
-            .app
-            .wrap()
-            .query_wasm_smart(
-                &self.frac,
-                &QueryMsg::Claimable {
-                    vault_id: id,
-                    holder: who.to_string(),
-                },
-            )
-            .unwrap();
+        let r: ClaimableResponse = self.q(&QueryMsg::Claimable {
+            vault_id: id,
+            holder: who.to_string(),
+        });
         r.claimable
     }
     fn claim(&mut self, id: u64, who: &Addr) -> anyhow::Result<AppResponse> {
@@ -318,28 +253,14 @@ fn lock_mints_shares_through_reply() {
     assert_eq!(v.depositor, t.alice);
     assert_eq!(t.share_balance(1, &t.alice), 1_000);
     assert_eq!(t.nft_owner("scanner-1"), t.frac.to_string());
-    let by_token: Vault = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.frac,
-            &QueryMsg::VaultByShareToken {
-                share_token: v.share_token.unwrap().to_string(),
-            },
-        )
-        .unwrap();
+    let by_token: Vault = t.q(&QueryMsg::VaultByShareToken {
+        share_token: v.share_token.unwrap().to_string(),
+    });
     assert_eq!(by_token.id, 1);
-    let all: VaultsResponse = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.frac,
-            &QueryMsg::Vaults {
-                start_after: None,
-                limit: None,
-            },
-        )
-        .unwrap();
+    let all: VaultsResponse = t.q(&QueryMsg::Vaults {
+        start_after: None,
+        limit: None,
+    });
     assert_eq!(all.vaults.len(), 1);
 }
 
@@ -551,11 +472,7 @@ fn revenue_is_pro_rata_across_transfers() {
     assert_eq!(t.bank(&bob, IBC), 700);
     assert_eq!(t.bank(&carol, IBC), 100);
     assert_eq!(err(t.claim(1, &alice)), ContractError::NothingToClaim {});
-    let pools: PoolsResponse = t
-        .app
-        .wrap()
-        .query_wasm_smart(&t.frac, &QueryMsg::Pools { vault_id: 1 })
-        .unwrap();
+    let pools: PoolsResponse = t.q(&QueryMsg::Pools { vault_id: 1 });
     assert_eq!(pools.pools[0].deposited.u128(), 2_000);
     assert_eq!(pools.pools[0].claimed.u128(), 2_000);
     // Rounding: 10 units over 3 holders never overpays; the carry is spread later.
@@ -575,17 +492,7 @@ fn cw20_revenue_and_allowlist() {
     t.send_usdc_to_vaults(&clinic, 5_000, &ReceiveMsg::DepositRevenue { vault_id: 1 })
         .unwrap();
     t.claim(1, &alice).unwrap();
-    let b: BalanceResponse = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.usdc,
-            &Cw20QueryMsg::Balance {
-                address: alice.to_string(),
-            },
-        )
-        .unwrap();
-    assert_eq!(b.balance.u128(), 5_000);
+    assert_eq!(fixtures::cw20_balance(&t.app, &t.usdc, &alice), 5_000);
     // A cw20 that is not allowlisted is refused (the send reverts).
     let c20 = cw20_code(&mut t.app);
     let junk = new_cw20(&mut t.app, c20, &admin, &clinic, "JUNK");
@@ -649,12 +556,7 @@ fn cw20_revenue_and_allowlist() {
 fn buyout_then_redeem_pro_rata() {
     let mut t = setup();
     t.fractionalize("scanner-1", 1_000).unwrap();
-    let (alice, bob, carol, dave) = (
-        t.alice.clone(),
-        t.bob.clone(),
-        t.carol.clone(),
-        t.dave.clone(),
-    );
+    cloned!(t => alice, bob, carol, dave);
     t.share_transfer(1, &alice, &bob, 300);
     t.share_transfer(1, &alice, &carol, 100);
     t.deposit(1, 1_000, IBC).unwrap();
@@ -783,22 +685,12 @@ fn greedy_exec(_d: DepsMut, _e: Env, _i: MessageInfo, msg: GreedyMsg) -> StdResu
         funds: vec![],
     }))
 }
-fn greedy_init(_d: DepsMut, _e: Env, _i: MessageInfo, _m: Empty) -> StdResult<Response> {
-    Ok(Response::new())
-}
-fn greedy_query(_d: Deps, _e: Env, _m: Empty) -> StdResult<Binary> {
-    to_json_binary(&())
-}
 
 #[test]
 fn receiver_cannot_claim_revenue_it_did_not_earn() {
     let mut t = setup();
     t.fractionalize("scanner-1", 1_000).unwrap();
-    let code = t.app.store_code(Box::new(ContractWrapper::new(
-        greedy_exec,
-        greedy_init,
-        greedy_query,
-    )));
+    let code = t.app.store_code(fixtures::suite::execute_only(greedy_exec));
     let admin = t.admin.clone();
     let greedy = t
         .app
@@ -853,11 +745,7 @@ fn config_admin_only() {
     assert_eq!(err(upd(&mut t, &alice)), ContractError::Unauthorized {});
     let admin = t.admin.clone();
     upd(&mut t, &admin).unwrap();
-    let c: ConfigResponse = t
-        .app
-        .wrap()
-        .query_wasm_smart(&t.frac, &QueryMsg::Config {})
-        .unwrap();
+    let c: ConfigResponse = t.q(&QueryMsg::Config {});
     assert_eq!(c.share_code_id, 42);
     assert!(c.nft_contracts.is_empty());
     assert_eq!(c.cw20_allowlist, vec![t.usdc.clone()]);
@@ -867,25 +755,8 @@ fn config_admin_only() {
 
 #[test]
 fn migrate_refuses_downgrade() {
-    use cosmwasm_std::testing::{mock_dependencies, mock_env};
-    let mut deps = mock_dependencies();
-    cw2::set_contract_version(
-        deps.as_mut().storage,
-        bithive_fractional::contract::CONTRACT_NAME,
-        "7.0.0",
-    )
-    .unwrap();
-    let r = bithive_fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
-    ));
-    cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
-    let r = bithive_fractional::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
-    ));
+    use bithive_fractional::contract;
+    assert_migrate_refusals!(contract, MigrateMsg {}, "7.0.0", "other");
 }
 
 #[test]
@@ -938,17 +809,7 @@ fn cw20_buyout_at_reserve() {
     let token = t.shares(1);
     t.send_to_vaults(&alice, &token, 100, &ReceiveMsg::Redeem {})
         .unwrap();
-    let b: BalanceResponse = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &usdc,
-            &Cw20QueryMsg::Balance {
-                address: alice.to_string(),
-            },
-        )
-        .unwrap();
-    assert_eq!(b.balance.u128(), 50_000);
+    assert_eq!(fixtures::cw20_balance(&t.app, &usdc, &alice), 50_000);
 }
 
 // ---- issue #20 attacks ----

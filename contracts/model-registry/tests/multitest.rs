@@ -3,13 +3,13 @@
 
 mod common;
 
-use bithive_cw_common::MigrateError;
-use bithive_cw_test_fixtures::{contract, contract_err};
+use bithive_cw_test_fixtures::suite::instantiate_migratable;
+use bithive_cw_test_fixtures::{addrs, assert_migrate_refusals, cloned, contract, contract_err};
 use bithive_model_registry::msg::*;
 use bithive_model_registry::ContractError;
 use common::{publish, registry_contract, registry_init, CID};
-use cosmwasm_std::{Addr, Decimal, Uint128};
-use cw_multi_test::{App, AppResponse, Executor};
+use cosmwasm_std::{Addr, Decimal, Empty, Uint128};
+use cw_multi_test::{App, AppResponse, Contract, Executor};
 
 struct T {
     app: App,
@@ -25,22 +25,26 @@ fn err(r: anyhow::Result<AppResponse>) -> ContractError {
     contract_err(r)
 }
 
+/// Whether an event of `r` has the attribute `key` = `value`.
+fn has_attr(r: &AppResponse, key: &str, value: &str) -> bool {
+    r.events
+        .iter()
+        .flat_map(|e| &e.attributes)
+        .any(|a| a.key == key && a.value == value)
+}
+
+/// The registry with its migrate entry point.
+fn migratable_registry() -> Box<dyn Contract<Empty>> {
+    contract!(bithive_model_registry, migrate)
+}
+
 fn setup() -> T {
     let mut app = App::default();
     let api = app.api();
-    let [admin, owner, rival, evaluator, escrow] =
-        ["admin", "owner", "rival", "evaluator", "escrow"].map(|n| api.addr_make(n));
-    let code = app.store_code(contract!(bithive_model_registry, migrate));
-    let reg = app
-        .instantiate_contract(
-            code,
-            admin.clone(),
-            &registry_init(&evaluator, &escrow),
-            &[],
-            "models",
-            Some(admin.to_string()),
-        )
-        .unwrap();
+    addrs!(|n| api.addr_make(n); admin, owner, rival, evaluator, escrow);
+    let code = app.store_code(migratable_registry());
+    let init = registry_init(&evaluator, &escrow);
+    let reg = instantiate_migratable(&mut app, code, &admin, &init, "models");
     T {
         app,
         reg,
@@ -50,6 +54,14 @@ fn setup() -> T {
         evaluator,
         escrow,
     }
+}
+
+/// [`setup`], then the owner publishes `retina-cnn` v1 (model 1).
+fn with_model() -> T {
+    let mut t = setup();
+    let owner = t.owner.clone();
+    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
+    t
 }
 
 impl T {
@@ -79,10 +91,7 @@ fn publish_then_query_by_id_name_version_and_reference() {
     let mut t = setup();
     let owner = t.owner.clone();
     let r = t.publish(&owner, publish("retina-cnn", 1)).unwrap();
-    assert!(r.events.iter().any(|e| e
-        .attributes
-        .iter()
-        .any(|a| a.key == "action" && a.value == "publish_model")));
+    assert!(has_attr(&r, "action", "publish_model"));
     let m = t.model(1);
     assert_eq!(m.model.owner, t.owner);
     assert_eq!(m.model.price, Uint128::new(250));
@@ -107,14 +116,11 @@ fn publish_then_query_by_id_name_version_and_reference() {
 
 #[test]
 fn a_new_version_supersedes_the_old_which_stays_queryable() {
-    let mut t = setup();
-    let owner = t.owner.clone();
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
-    let r = t.publish(&owner, publish("retina-cnn", 3)).unwrap();
-    assert!(r.events.iter().any(|e| e
-        .attributes
-        .iter()
-        .any(|a| a.key == "supersedes" && a.value == "1")));
+    let mut t = with_model();
+    let r = t
+        .publish(&t.owner.clone(), publish("retina-cnn", 3))
+        .unwrap();
+    assert!(has_attr(&r, "supersedes", "1"));
     let old = t.model(1);
     assert_eq!(old.model.superseded_by, Some(2));
     assert!(!old.model.deprecated);
@@ -131,9 +137,8 @@ fn a_new_version_supersedes_the_old_which_stays_queryable() {
 
 #[test]
 fn attack_a_rival_cannot_publish_under_anothers_name() {
-    let mut t = setup();
+    let mut t = with_model();
     let (owner, rival) = (t.owner.clone(), t.rival.clone());
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
     // A higher version from someone else would hijack every job naming the model.
     assert_eq!(
         err(t.publish(&rival, publish("retina-cnn", 2))),
@@ -164,9 +169,8 @@ fn a_new_version_must_be_strictly_higher() {
 
 #[test]
 fn only_the_owner_deprecates_once_and_a_deprecated_model_stays_queryable() {
-    let mut t = setup();
+    let mut t = with_model();
     let (owner, rival) = (t.owner.clone(), t.rival.clone());
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
     assert_eq!(
         err(t.exec(&rival, ExecuteMsg::Deprecate { model_id: 1 })),
         ContractError::Unauthorized {
@@ -204,9 +208,8 @@ fn rekey(model_id: u64, content_id: &str) -> ExecuteMsg {
 #[test]
 fn attack_only_the_owner_rekeys_and_only_to_a_new_content_id() {
     const NEW_CID: &str = "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku";
-    let mut t = setup();
+    let mut t = with_model();
     let (owner, rival) = (t.owner.clone(), t.rival.clone());
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
     let before = t.model(1).model;
     assert_eq!(
         err(t.exec(&rival, rekey(1, NEW_CID))),
@@ -295,9 +298,8 @@ fn set_accuracy(model_id: u64, pct: u64) -> ExecuteMsg {
 
 #[test]
 fn attack_only_the_evaluator_sets_accuracy_never_the_owner() {
-    let mut t = setup();
+    let mut t = with_model();
     let (owner, rival, evaluator) = (t.owner.clone(), t.rival.clone(), t.evaluator.clone());
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
     for who in [&owner, &rival, &t.admin.clone(), &t.escrow.clone()] {
         assert_eq!(
             err(t.exec(who, set_accuracy(1, 99))),
@@ -332,14 +334,8 @@ fn record(model_id: u64, job: &str, tscore: Option<u64>) -> ExecuteMsg {
 
 #[test]
 fn attack_only_the_escrow_records_jobs() {
-    let mut t = setup();
-    let (owner, rival, escrow, evaluator) = (
-        t.owner.clone(),
-        t.rival.clone(),
-        t.escrow.clone(),
-        t.evaluator.clone(),
-    );
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
+    let mut t = with_model();
+    cloned!(t => owner, rival, escrow, evaluator);
     // An owner inflating its own track record, or anyone else.
     for who in [&owner, &rival, &evaluator] {
         assert_eq!(
@@ -380,28 +376,18 @@ fn unconfigured_roles_refuse() {
     let mut app = App::default();
     let admin = app.api().addr_make("admin");
     let code = app.store_code(registry_contract());
+    let init = InstantiateMsg {
+        admin: None,
+        evaluator: None,
+        escrow: None,
+        price_asset: AssetInfo::Native("ubtt".into()),
+    };
     let reg = app
-        .instantiate_contract(
-            code,
-            admin.clone(),
-            &InstantiateMsg {
-                admin: None,
-                evaluator: None,
-                escrow: None,
-                price_asset: AssetInfo::Native("ubtt".into()),
-            },
-            &[],
-            "models",
-            None,
-        )
+        .instantiate_contract(code, admin.clone(), &init, &[], "models", None)
         .unwrap();
-    app.execute_contract(
-        admin.clone(),
-        reg.clone(),
-        &ExecuteMsg::Publish(publish("m", 1)),
-        &[],
-    )
-    .unwrap();
+    let m = ExecuteMsg::Publish(publish("m", 1));
+    app.execute_contract(admin.clone(), reg.clone(), &m, &[])
+        .unwrap();
     assert_eq!(
         err(app.execute_contract(admin.clone(), reg.clone(), &set_accuracy(1, 50), &[])),
         ContractError::NotConfigured { role: "evaluator" }
@@ -515,28 +501,12 @@ fn listings_are_paginated_and_bounded() {
 
 #[test]
 fn migrate_keeps_state_and_refuses_downgrade_and_other_contracts() {
-    use cosmwasm_std::testing::{mock_dependencies, mock_env};
-    let mut t = setup();
-    let owner = t.owner.clone();
-    t.publish(&owner, publish("retina-cnn", 1)).unwrap();
-    let code = t.app.store_code(contract!(bithive_model_registry, migrate));
+    let mut t = with_model();
+    let code = t.app.store_code(migratable_registry());
     t.app
         .migrate_contract(t.admin.clone(), t.reg.clone(), &MigrateMsg {}, code)
         .unwrap();
     assert_eq!(t.model(1).model.name, "retina-cnn");
-
-    let mut deps = mock_dependencies();
-    let name = bithive_model_registry::contract::CONTRACT_NAME;
-    cw2::set_contract_version(deps.as_mut().storage, name, "9.0.0").unwrap();
-    let r = bithive_model_registry::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
-    ));
-    cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
-    let r = bithive_model_registry::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
-    ));
+    use bithive_model_registry::contract;
+    assert_migrate_refusals!(contract, MigrateMsg {}, "9.0.0", "other");
 }

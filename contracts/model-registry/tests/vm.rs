@@ -9,8 +9,10 @@
 
 mod common;
 
-use bithive_adversarial_tests::{artifacts, contract_error, Snapshot, World};
-use bithive_cw_common::MigrateError;
+use bithive_adversarial_tests::deployed::Deployed;
+use bithive_adversarial_tests::deref_to_deployed;
+use bithive_adversarial_tests::{artifacts, contract_error, World};
+use bithive_cw_test_fixtures::{addrs, cloned};
 use bithive_interface::model_registry::{
     events as ev, AssetInfo, Config, ExecuteMsg, InstantiateMsg, MigrateMsg, ModelResponse,
     ModelsResponse, PublishMsg, QueryMsg,
@@ -27,64 +29,52 @@ const BTT: &str = "ubtt";
 const NAME: &str = "retina-cnn";
 const PRICE: u128 = 250;
 
+/// The registry (`vm.ok`, `vm.refused`, `vm.q`, the snapshots: [`Deployed`]) and its accounts.
 struct Vm {
-    /// The chain, the deploying account (registry admin and wasm admin) and the snapshots.
-    w: World,
-    code: u64,
+    d: Deployed,
     reg: String,
     owner: String,
     rival: String,
     evaluator: String,
     escrow: String,
+    /// The deployer.
+    admin: String,
 }
+
+deref_to_deployed!(Vm, d);
 
 /// The registry artifact, instantiated by the deployer (admin) with an evaluator and an escrow
 /// account, prices in [`BTT`].
 fn setup() -> Vm {
-    let mut w = World::bare();
-    let code = w
-        .chain
-        .store_code(&artifacts()["bithive_model_registry.wasm"])
-        .expect("store bithive_model_registry.wasm");
-    let [owner, rival, evaluator, escrow] =
-        ["owner", "rival", "evaluator", "escrow"].map(|n| w.addr(n));
+    let w = World::bare();
+    addrs!(|n| w.addr(n); owner, rival, evaluator, escrow);
     let init = InstantiateMsg {
         admin: None,
         evaluator: Some(evaluator.clone()),
         escrow: Some(escrow.clone()),
         price_asset: AssetInfo::Native(BTT.into()),
     };
-    let reg = instantiate(&mut w, code, &init);
+    let accounts = [&owner, &rival, &evaluator, &escrow].map(String::as_str);
+    let artifact = "bithive_model_registry.wasm";
+    let d = Deployed::deploy(w, artifact, "bithive-model-registry", &init, &accounts);
+    let (reg, admin) = (d.addr.clone(), d.w.deployer.clone());
     Vm {
-        w,
-        code,
+        d,
         reg,
         owner,
         rival,
         evaluator,
         escrow,
+        admin,
     }
 }
 
-fn instantiate(w: &mut World, code: u64, init: &InstantiateMsg) -> String {
-    let deployer = w.deployer.clone();
-    let (reg, tx) = w
-        .chain
-        .instantiate(
-            code,
-            &deployer,
-            init,
-            &[],
-            "bithive-model-registry",
-            Some(&deployer),
-        )
-        .expect("instantiate model registry");
-    assert_eq!(tx.attr(WASM_EVENT, ev::ACTION), Some(ev::INSTANTIATE));
-    assert_eq!(
-        tx.attr(WASM_EVENT, ev::attr::ADMIN),
-        Some(deployer.as_str())
-    );
-    reg
+/// [`setup`], then the owner publishes [`NAME`] v1: the registry and the model id.
+fn published() -> (Vm, u64) {
+    let mut vm = setup();
+    let owner = vm.owner.clone();
+    let id = vm.publish(&owner, publish(NAME, 1));
+    (vm, id)
 }
 
 fn set_accuracy(model_id: u64, pct: u64) -> ExecuteMsg {
@@ -128,17 +118,6 @@ fn wasm_attr<'a>(tx: &'a TxResponse, contract: &str, key: &str) -> Option<&'a st
 }
 
 impl Vm {
-    fn exec(&mut self, sender: &str, msg: &ExecuteMsg) -> Result<TxResponse, HostError> {
-        let reg = self.reg.clone();
-        self.w.exec(sender, &reg, msg)
-    }
-
-    #[track_caller]
-    fn ok(&mut self, sender: &str, msg: &ExecuteMsg) -> TxResponse {
-        let reg = self.reg.clone();
-        self.w.ok(sender, &reg, msg)
-    }
-
     /// Publishes as `sender`; returns the new model id (from the event).
     #[track_caller]
     fn publish(&mut self, sender: &str, m: PublishMsg) -> u64 {
@@ -148,39 +127,6 @@ impl Vm {
             .expect("model_id attribute")
             .parse()
             .expect("numeric model id")
-    }
-
-    /// `sender`'s call is refused with exactly `expected`, and nothing changed.
-    #[track_caller]
-    fn refused(&mut self, sender: &str, msg: &ExecuteMsg, expected: ContractError) {
-        let before = self.snapshot();
-        let got = contract_error(self.exec(sender, msg));
-        assert_eq!(got, expected.to_string(), "{msg:?} from {sender}");
-        self.assert_unchanged(&before);
-    }
-
-    /// Every contract's storage and the balances of the test's accounts and of the contracts.
-    fn snapshot(&self) -> Snapshot {
-        self.w.snapshot(&self.accounts())
-    }
-
-    #[track_caller]
-    fn assert_unchanged(&self, before: &Snapshot) {
-        self.w.assert_unchanged(before, &self.accounts());
-    }
-
-    fn accounts(&self) -> [&str; 5] {
-        [
-            &self.w.deployer,
-            &self.owner,
-            &self.rival,
-            &self.evaluator,
-            &self.escrow,
-        ]
-    }
-
-    fn q<T: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> T {
-        self.w.query(&self.reg, msg)
     }
 
     fn model(&self, model_id: u64) -> ModelResponse {
@@ -349,25 +295,18 @@ fn a_name_is_its_first_publishers_and_versions_only_grow() {
 
 #[test]
 fn only_the_owner_deprecates_once() {
-    let mut vm = setup();
-    let (owner, rival, evaluator, escrow, admin) = (
-        vm.owner.clone(),
-        vm.rival.clone(),
-        vm.evaluator.clone(),
-        vm.escrow.clone(),
-        vm.w.deployer.clone(),
-    );
-    let id = vm.publish(&owner, publish(NAME, 1));
+    let (mut vm, id) = published();
+    cloned!(vm => owner, rival, evaluator, escrow, admin);
     // Not a rival, the evaluator, the escrow, nor the registry's admin.
-    for who in [&rival, &evaluator, &escrow, &admin] {
-        vm.refused(
-            who,
-            &ExecuteMsg::Deprecate { model_id: id },
-            ContractError::Unauthorized {
-                role: "model owner",
-            },
-        );
-    }
+    let deprecate = ExecuteMsg::Deprecate { model_id: id };
+    let not_owner = ContractError::Unauthorized {
+        role: "model owner",
+    };
+    vm.refused_by(
+        &[&rival, &evaluator, &escrow, &admin],
+        &deprecate,
+        not_owner,
+    );
     assert!(!vm.model(id).model.deprecated);
     let tx = vm.ok(&owner, &ExecuteMsg::Deprecate { model_id: id });
     assert_eq!(tx.attr(WASM_EVENT, ev::ACTION), Some(ev::DEPRECATE_MODEL));
@@ -395,23 +334,12 @@ fn only_the_owner_deprecates_once() {
 
 #[test]
 fn only_the_evaluator_sets_accuracy_never_the_owner() {
-    let mut vm = setup();
-    let (owner, rival, evaluator, escrow, admin) = (
-        vm.owner.clone(),
-        vm.rival.clone(),
-        vm.evaluator.clone(),
-        vm.escrow.clone(),
-        vm.w.deployer.clone(),
-    );
-    let id = vm.publish(&owner, publish(NAME, 1));
+    let (mut vm, id) = published();
+    cloned!(vm => owner, rival, evaluator, escrow, admin);
     // The owner grading its own model is the conflict of interest the registry removes.
-    for who in [&owner, &rival, &escrow, &admin] {
-        vm.refused(
-            who,
-            &set_accuracy(id, 99),
-            ContractError::Unauthorized { role: "evaluator" },
-        );
-    }
+    let not_evaluator = ContractError::Unauthorized { role: "evaluator" };
+    let grade = set_accuracy(id, 99);
+    vm.refused_by(&[&owner, &rival, &escrow, &admin], &grade, not_evaluator);
     vm.refused(
         &evaluator,
         &set_accuracy(id, 101),
@@ -469,16 +397,13 @@ fn only_the_evaluator_sets_accuracy_never_the_owner() {
     assert_eq!(vm.model(id).model.accuracy, Some(Decimal::percent(88)));
 
     // A registry with no evaluator configured refuses everyone.
-    let bare = instantiate(
-        &mut vm.w,
-        vm.code,
-        &InstantiateMsg {
-            admin: None,
-            evaluator: None,
-            escrow: None,
-            price_asset: AssetInfo::Native(BTT.into()),
-        },
-    );
+    let unconfigured = InstantiateMsg {
+        admin: None,
+        evaluator: None,
+        escrow: None,
+        price_asset: AssetInfo::Native(BTT.into()),
+    };
+    let bare = vm.instantiate(&unconfigured, "bithive-model-registry");
     vm.w.ok(&owner, &bare, &ExecuteMsg::Publish(publish(NAME, 1)));
     let before = vm.snapshot();
     let r = vm.w.exec(&evaluator, &bare, &set_accuracy(1, 50));
@@ -491,23 +416,12 @@ fn only_the_evaluator_sets_accuracy_never_the_owner() {
 
 #[test]
 fn only_the_escrow_records_jobs() {
-    let mut vm = setup();
-    let (owner, rival, evaluator, escrow, admin) = (
-        vm.owner.clone(),
-        vm.rival.clone(),
-        vm.evaluator.clone(),
-        vm.escrow.clone(),
-        vm.w.deployer.clone(),
-    );
-    let id = vm.publish(&owner, publish(NAME, 1));
+    let (mut vm, id) = published();
+    cloned!(vm => owner, rival, evaluator, escrow, admin);
     // An owner inflating its own track record, or anyone else but the escrow.
-    for who in [&owner, &rival, &evaluator, &admin] {
-        vm.refused(
-            who,
-            &record(id, "payer/j1", Some(100)),
-            ContractError::Unauthorized { role: "escrow" },
-        );
-    }
+    let inflate = record(id, "payer/j1", Some(100));
+    let not_escrow = ContractError::Unauthorized { role: "escrow" };
+    vm.refused_by(&[&owner, &rival, &evaluator, &admin], &inflate, not_escrow);
     let tx = vm.ok(&escrow, &record(id, "payer/j1", Some(80)));
     assert_eq!(tx.attr(WASM_EVENT, ev::ACTION), Some(ev::RECORD_JOB));
     assert_eq!(tx.attr(WASM_EVENT, ev::attr::JOB_ID), Some("payer/j1"));
@@ -549,7 +463,7 @@ fn only_the_escrow_records_jobs() {
 #[test]
 fn a_job_paid_by_the_escrow_artifact_pays_the_owner_and_records_on_the_registry() {
     let mut vm = setup();
-    let (owner, admin) = (vm.owner.clone(), vm.w.deployer.clone());
+    cloned!(vm => owner, admin);
     let [payer, node, reporter] = ["payer", "node", "reporter"].map(|n| vm.w.addr(n));
     let escrow_code =
         vm.w.chain
@@ -584,18 +498,15 @@ fn a_job_paid_by_the_escrow_artifact_pays_the_owner_and_records_on_the_registry(
             escrow: Some(pay.clone()),
         },
     );
-    vm.w.ok(
-        &admin,
-        &pay,
-        &payfi_escrow::ExecuteMsg::UpdateConfig {
-            admin: None,
-            fee_bps: None,
-            fee_collector: None,
-            staking: None,
-            job_dispute_seconds: None,
-            model_registry: Some(vm.reg.clone()),
-        },
-    );
+    let link = payfi_escrow::ExecuteMsg::UpdateConfig {
+        admin: None,
+        fee_bps: None,
+        fee_collector: None,
+        staking: None,
+        job_dispute_seconds: None,
+        model_registry: Some(vm.reg.clone()),
+    };
+    vm.w.ok(&admin, &pay, &link);
     let id = vm.publish(&owner, publish(NAME, 1));
     // The former escrow account may no longer record.
     let former = vm.escrow.clone();
@@ -689,53 +600,11 @@ fn listings_are_paginated_at_most_30_a_page() {
 #[test]
 fn cw2_and_migration_onto_the_same_artifact() {
     let mut vm = setup();
-    let (owner, rival, admin) = (vm.owner.clone(), vm.rival.clone(), vm.w.deployer.clone());
-    let raw = vm.w.chain.raw(&vm.reg, b"contract_info").expect("cw2 key");
-    let stored: cw2::ContractVersion = cosmwasm_std::from_json(raw).expect("cw2 record");
-    assert_eq!(
-        (stored.contract.as_str(), stored.version.as_str()),
-        (CONTRACT_NAME, CONTRACT_VERSION)
-    );
+    cloned!(vm => owner, rival);
     let id = vm.publish(&owner, publish(NAME, 1));
-    let (reg, code) = (vm.reg.clone(), vm.code);
-
-    // Only the chain admin of the contract migrates.
-    let before = vm.snapshot();
-    let err = vm.w.chain.migrate(&reg, &rival, code, &MigrateMsg {});
-    assert!(matches!(err, Err(HostError::Unauthorized(_))), "{err:?}");
-    vm.assert_unchanged(&before);
-
-    // Another contract's code refuses to take the registry's state over.
-    let vault =
-        vm.w.chain
-            .store_code(&artifacts()["bithive_data_vault.wasm"])
-            .expect("store bithive_data_vault.wasm");
-    let before = vm.snapshot();
-    let r = vm.w.chain.migrate(&reg, &admin, vault, &MigrateMsg {});
-    assert_eq!(
-        contract_error(r),
-        MigrateError::WrongContract {
-            stored: CONTRACT_NAME.into(),
-            new: "crates.io:bithive-data-vault".into(),
-        }
-        .to_string()
-    );
-    vm.assert_unchanged(&before);
-    assert_eq!(vm.w.chain.contract_info(&reg).unwrap().code_id, code);
-
-    // The same artifact again: accepted, state kept, cw2 unchanged.
-    let tx =
-        vm.w.chain
-            .migrate(&reg, &admin, code, &MigrateMsg {})
-            .expect("migrate");
-    assert_eq!(tx.attr(WASM_EVENT, ev::ACTION), Some(ev::MIGRATE));
-    assert_eq!(tx.attr(WASM_EVENT, ev::attr::FROM), Some(CONTRACT_VERSION));
-    assert_eq!(
-        tx.attr(WASM_EVENT, ev::attr::VERSION),
-        Some(CONTRACT_VERSION)
-    );
+    let here = (CONTRACT_NAME, CONTRACT_VERSION);
+    let vault = ("bithive_data_vault.wasm", "crates.io:bithive-data-vault");
+    vm.assert_migrations(here, &rival, vault, &MigrateMsg {});
+    // The registry's state is kept.
     assert_eq!(vm.model(id).model.owner.as_str(), owner);
-    let raw = vm.w.chain.raw(&reg, b"contract_info").expect("cw2 key");
-    let after: cw2::ContractVersion = cosmwasm_std::from_json(raw).expect("cw2 record");
-    assert_eq!(after, stored);
 }

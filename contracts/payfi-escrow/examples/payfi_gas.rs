@@ -13,26 +13,24 @@ mod vm_world;
 
 use std::time::Instant;
 
-use bithive_cw_test_fixtures::gas::{print_gas_row, sizes_from_args};
+use bithive_cw_test_fixtures::gas::sizes_from_args;
+use bithive_cw_test_fixtures::suite::{log_elapsed, print_gas_table, print_sdk_gas_note};
 use bithive_payfi_escrow::msg::ExecuteMsg;
 use bithive_payfi_voucher::VoucherSigner;
 use cosmwasm_std::Uint128;
 use cw20::{Cw20Coin, Cw20ExecuteMsg};
 use vm_world::{artifact, World};
 
-struct Gas {
-    create: u64,
-    release: u64,
-    redeem: u64,
-    job_create: u64,
-    job_report: u64,
-    cw20_base_transfer: u64,
-}
-
-fn measure(n: u64) -> Gas {
+/// Each operation's gas after `n` payments; the last is the cw20-base reference.
+fn measure(n: u64) -> Vec<(&'static str, u64)> {
     let started = Instant::now();
     let mut w = World::new();
     let (payer, reporter, node) = (w.payer.clone(), w.reporter.clone(), w.node.clone());
+    let report = |id: &str| ExecuteMsg::ReportJob {
+        job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), id),
+        node: node.clone(),
+        tscore: None,
+    };
     for _ in 0..n {
         let (id, _) = w.create_escrow(&[1_000], false);
         w.release(&payer, id, 0).expect("release");
@@ -43,18 +41,10 @@ fn measure(n: u64) -> Gas {
         w.redeem(&signer, ch, u128::from(i) * 10).expect("redeem");
     }
     for i in 0..n {
-        w.exec(
-            &payer,
-            &w.job_msg(&format!("job-{i}"), 600, b"synthetic"),
-            100,
-        )
-        .expect("job");
-        let report = ExecuteMsg::ReportJob {
-            job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), &format!("job-{i}")),
-            node: node.clone(),
-            tscore: None,
-        };
-        w.exec(&reporter, &report, 0).expect("report");
+        let job = format!("job-{i}");
+        w.exec(&payer, &w.job_msg(&job, 600, b"synthetic"), 100)
+            .expect("job");
+        w.exec(&reporter, &report(&job), 0).expect("report");
     }
     let (id, create) = w.create_escrow(&[1_000, 1_000], false);
     let release = w.release(&payer, id, 0).expect("release");
@@ -65,12 +55,10 @@ fn measure(n: u64) -> Gas {
         .exec(&payer, &w.job_msg("job-last", 600, &[7u8; 256]), 100)
         .expect("job")
         .gas_used;
-    let report = ExecuteMsg::ReportJob {
-        job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), "job-last"),
-        node: node.clone(),
-        tscore: None,
-    };
-    let job_report = w.exec(&reporter, &report, 0).expect("report").gas_used;
+    let job_report = w
+        .exec(&reporter, &report("job-last"), 0)
+        .expect("report")
+        .gas_used;
     // Reference: cw20-base 2.0 transfer between two existing accounts on the same chain.
     let code = w
         .chain
@@ -103,53 +91,21 @@ fn measure(n: u64) -> Gas {
         .execute(&usdc, &payer, &transfer, &[])
         .expect("cw20 transfer")
         .gas_used;
-    eprintln!(
-        "n = {n}: state built and measured in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    Gas {
-        create,
-        release,
-        redeem,
-        job_create,
-        job_report,
-        cw20_base_transfer,
-    }
+    log_elapsed(n, started);
+    vec![
+        ("escrow create (2 milestones, coded)", create),
+        ("escrow milestone release (+ fee)", release),
+        ("voucher redeem (secp256k1 verify, + fee)", redeem),
+        ("compute job create (256-byte input)", job_create),
+        ("compute job report (pays node + fee)", job_report),
+        ("reference: cw20-base 2.0 transfer", cw20_base_transfer),
+    ]
 }
 
 fn main() {
-    let (small, large): (u64, u64) = sizes_from_args("payment counts", (10, 10_000));
-    let s = measure(small);
-    let l = measure(large);
-    println!(
-        "| operation (CosmWasm gas) | after {small} payments | after {large} payments | ratio {large}/{small} | vs cw20-base transfer ({large}) |"
-    );
-    println!("| --- | ---: | ---: | ---: | ---: |");
-    let row = |name: &str, a: u64, b: u64| print_gas_row(name, a, b, l.cw20_base_transfer);
-    row("escrow create (2 milestones, coded)", s.create, l.create);
-    row("escrow milestone release (+ fee)", s.release, l.release);
-    row(
-        "voucher redeem (secp256k1 verify, + fee)",
-        s.redeem,
-        l.redeem,
-    );
-    row(
-        "compute job create (256-byte input)",
-        s.job_create,
-        l.job_create,
-    );
-    row(
-        "compute job report (pays node + fee)",
-        s.job_report,
-        l.job_report,
-    );
-    row(
-        "reference: cw20-base 2.0 transfer",
-        s.cw20_base_transfer,
-        l.cw20_base_transfer,
-    );
-    println!(
-        "\nSDK gas = CosmWasm gas / {} (wasmd v0.61's multiplier); wasmd's fixed per-call costs are not included.",
-        bithive_vm_host::SDK_TO_CW_GAS
-    );
+    let sizes = sizes_from_args("payment counts", (10, 10_000));
+    let (s, l) = (measure(sizes.0), measure(sizes.1));
+    let label = |n: u64| format!("after {n} payments");
+    print_gas_table(sizes, label, &s, &l);
+    print_sdk_gas_note(bithive_vm_host::SDK_TO_CW_GAS);
 }

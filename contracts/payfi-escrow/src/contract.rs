@@ -155,14 +155,12 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let response =
+        bithive_cw_common::migrate::response(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Rewrites the config in the current shape: a config stored before `model_registry`
     // existed loads with `None` (serde default) and is saved with it.
     if let Some(config) = CONFIG.may_load(deps.storage)? {
         CONFIG.save(deps.storage, &config)?;
     }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::MIGRATE)
-        .add_attribute(ev::attr::FROM, from.to_string())
-        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+    Ok(response)
 }

@@ -3,7 +3,7 @@
 //! cumulative amount, never more than the deposit).
 
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env, MockApi};
-use cosmwasm_std::{coins, Addr, BankMsg, Binary, CosmosMsg, Env, Response, Uint128};
+use cosmwasm_std::{coins, Addr, BankMsg, Binary, CosmosMsg, DepsMut, Env, Response, Uint128};
 use proptest::prelude::*;
 
 use crate::coding::{PaymentCoding, PaymentType};
@@ -43,6 +43,21 @@ fn parties(api: &MockApi) -> Parties {
     }
 }
 
+/// Instantiates the escrow by `p.admin`: `fee_bps` to `p.collector`, no cw20s, reporters or
+/// staking.
+fn init(deps: DepsMut, env: &Env, p: &Parties, fee_bps: u16) {
+    let msg = InstantiateMsg {
+        admin: None,
+        fee_bps,
+        fee_collector: p.collector.to_string(),
+        cw20_allowlist: vec![],
+        reporters: vec![],
+        staking: None,
+        job_dispute_seconds: 0,
+    };
+    instantiate(deps, env.clone(), message_info(&p.admin, &[]), msg).unwrap();
+}
+
 #[derive(Debug, Clone)]
 enum EscrowOp {
     Release { by_arbiter: bool, index: u32 },
@@ -73,15 +88,7 @@ proptest! {
         let mut deps = mock_dependencies();
         let p = parties(&deps.api);
         let mut env: Env = mock_env();
-        instantiate(deps.as_mut(), env.clone(), message_info(&p.admin, &[]), InstantiateMsg {
-            admin: None,
-            fee_bps,
-            fee_collector: p.collector.to_string(),
-            cw20_allowlist: vec![],
-            reporters: vec![],
-            staking: None,
-            job_dispute_seconds: 0,
-        }).unwrap();
+        init(deps.as_mut(), &env, &p, fee_bps);
         let total: u128 = milestones.iter().sum();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(total, DENOM)),
             ExecuteMsg::CreateEscrow(CreateEscrowMsg {
@@ -139,15 +146,7 @@ proptest! {
         let mut deps = mock_dependencies();
         let p = parties(&deps.api);
         let env = mock_env();
-        instantiate(deps.as_mut(), env.clone(), message_info(&p.admin, &[]), InstantiateMsg {
-            admin: None,
-            fee_bps: 50,
-            fee_collector: p.collector.to_string(),
-            cw20_allowlist: vec![],
-            reporters: vec![],
-            staking: None,
-            job_dispute_seconds: 0,
-        }).unwrap();
+        init(deps.as_mut(), &env, &p, 50);
         let signer = bithive_payfi_voucher::VoucherSigner::from_secret(&[5u8; 32]).unwrap();
         execute(deps.as_mut(), env.clone(), message_info(&p.payer, &coins(deposit, DENOM)),
             ExecuteMsg::OpenChannel(OpenChannelMsg {

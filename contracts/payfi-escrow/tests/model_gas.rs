@@ -7,24 +7,23 @@
 
 mod escrow_registry;
 
-use bithive_cw_test_fixtures::gas::{assert_flat, CountingStorage, StorageCost};
+use bithive_cw_test_fixtures::addrs;
+use bithive_cw_test_fixtures::gas::{CountingStorage, StorageCost};
+use bithive_cw_test_fixtures::suite::{assert_storage_flat, model_publish};
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::*;
-use cosmwasm_std::{coin, coins, Binary, Uint128};
+use cosmwasm_std::{coin, coins, Binary};
 use cw_multi_test::{AppBuilder, Executor};
-use escrow_registry::{escrow_contract, escrow_init, registry_contract, registry_init};
+use escrow_registry::{
+    escrow_contract, escrow_init, link_registry, registry_contract, registry_init, report_job,
+};
 
-struct Figures {
-    create_job: StorageCost,
-    report_job: StorageCost,
-}
-
-fn measure(n: u32) -> Figures {
+/// The storage cost of `create_job` and of a paying `report_job` with `n` models registered.
+fn measure(n: u32) -> Vec<(&'static str, StorageCost)> {
     let (storage, meter) = CountingStorage::new();
     let mut app = AppBuilder::new().with_storage(storage).build(|_, _, _| {});
     let api = app.api();
-    let [admin, payer, reporter, node, collector] =
-        ["admin", "payer", "reporter", "node", "collector"].map(|n| api.addr_make(n));
+    addrs!(|n| api.addr_make(n); admin, payer, reporter, node, collector);
     let publishers: Vec<_> = (0..10)
         .map(|i| api.addr_make(&format!("inst{i}")))
         .collect();
@@ -44,29 +43,10 @@ fn measure(n: u32) -> Figures {
     let registry = app
         .instantiate_contract(reg_code, admin.clone(), &init, &[], "models", None)
         .unwrap();
-    let wire = ExecuteMsg::UpdateConfig {
-        admin: None,
-        fee_bps: None,
-        fee_collector: None,
-        staking: None,
-        job_dispute_seconds: None,
-        model_registry: Some(registry.to_string()),
-    };
-    app.execute_contract(admin, pay.clone(), &wire, &[])
+    app.execute_contract(admin, pay.clone(), &link_registry(&registry), &[])
         .unwrap();
     for i in 0..n {
-        let m = reg::ExecuteMsg::Publish(reg::PublishMsg {
-            name: format!("model-{i:05}"),
-            version: 1,
-            specialty: "radiology".into(),
-            input_spec: "float32[1,3,224,224]".into(),
-            output_spec: "float32[1,5]".into(),
-            onnx_sha256: "ab".repeat(32),
-            content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4".into(),
-            size_bytes: 1_000_000,
-            price: Uint128::new(100),
-            licence: "Apache-2.0".into(),
-        });
+        let m = reg::ExecuteMsg::Publish(model_publish(&format!("model-{i:05}"), 1, 100));
         let who = publishers[(i % 10) as usize].clone();
         app.execute_contract(who, registry.clone(), &m, &[])
             .unwrap();
@@ -84,11 +64,7 @@ fn measure(n: u32) -> Figures {
     app.execute_contract(payer.clone(), pay.clone(), &create, &coins(1_000, "ubtt"))
         .unwrap();
     let create_job = meter.get();
-    let report = ExecuteMsg::ReportJob {
-        job_id: job_id(payer.as_str(), "measured"),
-        node: node.to_string(),
-        tscore: None,
-    };
+    let report = report_job(&job_id(payer.as_str(), "measured"), &node);
     meter.reset();
     let r = app
         .execute_contract(reporter, pay.clone(), &report, &[])
@@ -99,28 +75,20 @@ fn measure(n: u32) -> Figures {
         .iter()
         .flat_map(|e| &e.attributes)
         .any(|a| a.key == "owner_paid" && a.value == "100"));
-    Figures {
-        create_job,
-        report_job,
-    }
+    vec![
+        (
+            "create_job on a registered model (resolve + snapshot)",
+            create_job,
+        ),
+        (
+            "report_job paying node + owner + fee, record_job",
+            report_job,
+        ),
+    ]
 }
 
 #[test]
 fn job_cost_is_flat_in_the_number_of_models() {
     let (small, large) = (10, 10_000);
-    let s = measure(small);
-    let l = measure(large);
-    let rows = [
-        (
-            "create_job on a registered model (resolve + snapshot)",
-            s.create_job,
-            l.create_job,
-        ),
-        (
-            "report_job paying node + owner + fee, record_job",
-            s.report_job,
-            l.report_job,
-        ),
-    ];
-    assert_flat("models", small, large, &rows);
+    assert_storage_flat("models", (small, large), &measure(small), &measure(large));
 }

@@ -5,19 +5,22 @@
 
 mod escrow_registry;
 
-use bithive_cw_test_fixtures::{self as fixtures, contract, contract_err};
+use bithive_cw_test_fixtures::suite::model_publish;
+use bithive_cw_test_fixtures::{self as fixtures, addrs, contract_err};
 use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::model_registry as reg;
 use bithive_payfi_escrow::msg::*;
 use bithive_payfi_escrow::state::{Job, JobStatus};
 use bithive_payfi_escrow::ContractError;
-use cosmwasm_std::{coin, coins, Addr, Binary, Decimal, Timestamp, Uint128};
+use cosmwasm_std::{coin, coins, Addr, Binary, Coin, Decimal, Timestamp, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
-use escrow_registry::{escrow_contract, escrow_init, registry_contract, registry_init};
+use escrow_registry::{
+    dispute_job, escrow_contract, escrow_init, finalize_job, link_registry, refund_job,
+    registry_contract, registry_init, resolve_job_dispute,
+};
 use proptest::prelude::*;
 
 const BTT: &str = "ubtt";
-const CID: &str = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4";
 const PRICE: u128 = 250;
 /// Escrow fee: 1 %.
 const FEE_BPS: u16 = 100;
@@ -40,18 +43,7 @@ fn err(r: anyhow::Result<AppResponse>) -> ContractError {
 }
 
 fn publish(name: &str, version: u32, price: u128) -> reg::ExecuteMsg {
-    reg::ExecuteMsg::Publish(reg::PublishMsg {
-        name: name.into(),
-        version,
-        specialty: "radiology".into(),
-        input_spec: "float32[1,3,224,224]".into(),
-        output_spec: "float32[1,5]".into(),
-        onnx_sha256: "cd".repeat(32),
-        content_id: CID.into(),
-        size_bytes: 9_000_000,
-        price: Uint128::new(price),
-        licence: "CC-BY-4.0".into(),
-    })
+    reg::ExecuteMsg::Publish(model_publish(name, version, price))
 }
 
 /// Escrow (fee 1 %, dispute window `window` s) wired both ways to a registry with
@@ -59,16 +51,7 @@ fn publish(name: &str, version: u32, price: u128) -> reg::ExecuteMsg {
 fn setup_with(window: u64, fee_bps: u16, price: u128) -> T {
     let mut app = App::default();
     let api = app.api();
-    let [admin, payer, owner, rival, reporter, node, collector] = [
-        "admin",
-        "payer",
-        "owner",
-        "rival",
-        "reporter",
-        "node",
-        "collector",
-    ]
-    .map(|n| api.addr_make(n));
+    addrs!(|n| api.addr_make(n); admin, payer, owner, rival, reporter, node, collector);
     let payer_funds = vec![coin(1_000_000_000, BTT), coin(1_000_000, "uusd")];
     fixtures::fund(&mut app, &payer, payer_funds);
     let pay_code = app.store_code(escrow_contract());
@@ -105,23 +88,10 @@ fn setup() -> T {
 
 impl T {
     fn set_registry(&mut self) {
-        let msg = ExecuteMsg::UpdateConfig {
-            admin: None,
-            fee_bps: None,
-            fee_collector: None,
-            staking: None,
-            job_dispute_seconds: None,
-            model_registry: Some(self.reg.to_string()),
-        };
-        let admin = self.admin.clone();
+        let (admin, msg) = (self.admin.clone(), link_registry(&self.reg));
         self.exec(&admin, msg, &[]).unwrap();
     }
-    fn exec(
-        &mut self,
-        who: &Addr,
-        msg: ExecuteMsg,
-        funds: &[cosmwasm_std::Coin],
-    ) -> anyhow::Result<AppResponse> {
+    fn exec(&mut self, who: &Addr, msg: ExecuteMsg, funds: &[Coin]) -> anyhow::Result<AppResponse> {
         self.app
             .execute_contract(who.clone(), self.pay.clone(), &msg, funds)
     }
@@ -138,15 +108,18 @@ impl T {
         model: &str,
         funds: &[cosmwasm_std::Coin],
     ) -> anyhow::Result<AppResponse> {
-        let msg = ExecuteMsg::CreateJob(CreateJobMsg {
+        let msg = ExecuteMsg::CreateJob(self.job_msg(id, model));
+        let payer = self.payer.clone();
+        self.exec(&payer, msg, funds)
+    }
+    fn job_msg(&self, id: &str, model: &str) -> CreateJobMsg {
+        CreateJobMsg {
             job_id: id.into(),
             expires_at: self.expiry(),
             model: model.into(),
             input: Binary::from(b"synthetic features".as_slice()),
             node: Some(self.node.to_string()),
-        });
-        let payer = self.payer.clone();
-        self.exec(&payer, msg, funds)
+        }
     }
     fn full_id(&self, id: &str) -> String {
         job_id(self.payer.as_str(), id)
@@ -362,8 +335,7 @@ fn reported_tscores_feed_the_models_mean_tscore_when_jobs_pay() {
     t.app.update_block(|b| b.time = b.time.plus_seconds(3_601));
     let job = t.full_id("j1");
     let anyone = t.owner.clone();
-    t.exec(&anyone, ExecuteMsg::FinalizeJob { job_id: job }, &[])
-        .unwrap();
+    t.exec(&anyone, finalize_job(&job), &[]).unwrap();
     assert_eq!(t.model(1).mean_tscore, Some("0.9".parse().unwrap()));
 }
 
@@ -424,23 +396,20 @@ fn attack_the_owner_cannot_set_its_own_accuracy() {
     assert_eq!(t.model(1).model.accuracy, Some(Decimal::one()));
 }
 
-#[test]
-fn attack_the_owner_is_paid_once_finalize_twice() {
+/// A one-hour dispute window, job `j1` created and reported; the owner's balance before.
+fn reported_in_a_window() -> (T, u128) {
     let mut t = setup_with(3_600, FEE_BPS, PRICE);
     let owner0 = t.bal(&t.owner);
     t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
     t.report("j1").unwrap();
-    assert_eq!(
-        t.bal(&t.owner),
-        owner0,
-        "a report inside a window pays nobody"
-    );
-    fixtures::advance(&mut t.app, 3_600);
-    let fin = ExecuteMsg::FinalizeJob {
-        job_id: t.full_id("j1"),
-    };
+    (t, owner0)
+}
+
+/// The job is settled (`fin`alizing it again is refused), its owner was paid its price once
+/// (from `owner0`) and the registry recorded it once.
+#[track_caller]
+fn assert_paid_once(t: &mut T, fin: ExecuteMsg, owner0: u128) {
     let payer = t.payer.clone();
-    t.exec(&payer, fin.clone(), &[]).unwrap();
     assert!(matches!(
         err(t.exec(&payer, fin, &[])),
         ContractError::JobNotReported { .. }
@@ -450,43 +419,40 @@ fn attack_the_owner_is_paid_once_finalize_twice() {
 }
 
 #[test]
+fn attack_the_owner_is_paid_once_finalize_twice() {
+    let (mut t, owner0) = reported_in_a_window();
+    assert_eq!(
+        t.bal(&t.owner),
+        owner0,
+        "a report inside a window pays nobody"
+    );
+    fixtures::advance(&mut t.app, 3_600);
+    let fin = finalize_job(&t.full_id("j1"));
+    let payer = t.payer.clone();
+    t.exec(&payer, fin.clone(), &[]).unwrap();
+    assert_paid_once(&mut t, fin, owner0);
+}
+
+#[test]
 fn attack_the_owner_is_paid_once_dispute_then_finalize() {
-    let mut t = setup_with(3_600, FEE_BPS, PRICE);
-    let owner0 = t.bal(&t.owner);
-    t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
-    t.report("j1").unwrap();
+    let (mut t, owner0) = reported_in_a_window();
     let (payer, admin) = (t.payer.clone(), t.admin.clone());
     let id = t.full_id("j1");
-    t.exec(
-        &payer,
-        ExecuteMsg::DisputeJob {
-            job_id: id.clone(),
-            reason: "wrong class".into(),
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&payer, dispute_job(&id, "wrong class"), &[])
+        .unwrap();
     fixtures::advance(&mut t.app, 3_600);
-    let fin = ExecuteMsg::FinalizeJob { job_id: id.clone() };
+    let fin = finalize_job(&id);
     assert!(matches!(
         err(t.exec(&payer, fin.clone(), &[])),
         ContractError::JobNotReported { .. }
     ));
-    let resolve = ExecuteMsg::ResolveJobDispute {
-        job_id: id.clone(),
-        pay_node: true,
-    };
+    let resolve = resolve_job_dispute(&id, true);
     t.exec(&admin, resolve.clone(), &[]).unwrap();
     assert!(matches!(
         err(t.exec(&admin, resolve, &[])),
         ContractError::JobNotDisputed { .. }
     ));
-    assert!(matches!(
-        err(t.exec(&payer, fin, &[])),
-        ContractError::JobNotReported { .. }
-    ));
-    assert_eq!(t.bal(&t.owner), owner0 + PRICE);
-    assert_eq!(t.model(1).model.jobs_served, 1);
+    assert_paid_once(&mut t, fin, owner0);
 }
 
 #[test]
@@ -498,35 +464,13 @@ fn refunds_pay_the_owner_nothing() {
     t.create("j1", "retina-cnn", &coins(1_000, BTT)).unwrap();
     t.report("j1").unwrap();
     let id = t.full_id("j1");
-    t.exec(
-        &payer,
-        ExecuteMsg::DisputeJob {
-            job_id: id.clone(),
-            reason: "no result".into(),
-        },
-        &[],
-    )
-    .unwrap();
-    t.exec(
-        &admin,
-        ExecuteMsg::ResolveJobDispute {
-            job_id: id,
-            pay_node: false,
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&payer, dispute_job(&id, "no result"), &[]).unwrap();
+    t.exec(&admin, resolve_job_dispute(&id, false), &[])
+        .unwrap();
     // A job never reported, refunded at expiry.
     t.create("j2", "retina-cnn", &coins(1_000, BTT)).unwrap();
     fixtures::advance(&mut t.app, 600);
-    t.exec(
-        &payer,
-        ExecuteMsg::RefundJob {
-            job_id: t.full_id("j2"),
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&payer, refund_job(&t.full_id("j2")), &[]).unwrap();
     assert_eq!(t.bal(&t.owner), owner0);
     assert_eq!(t.bal(&t.payer), payer0);
     assert_eq!(t.job("j2").status, JobStatus::Refunded);
@@ -551,10 +495,7 @@ fn a_job_keeps_its_snapshot_when_the_model_changes() {
     fixtures::advance(&mut t.app, 3_600);
     let payer = t.payer.clone();
     for id in ["j1", "j2"] {
-        let fin = ExecuteMsg::FinalizeJob {
-            job_id: t.full_id(id),
-        };
-        t.exec(&payer, fin, &[]).unwrap();
+        t.exec(&payer, finalize_job(&t.full_id(id)), &[]).unwrap();
     }
     assert_eq!(t.bal(&owner), owner0 + 2 * PRICE);
     assert_eq!(t.model(1).model.jobs_served, 2);
@@ -592,7 +533,7 @@ fn a_failing_record_never_blocks_the_payment() {
 fn without_a_registry_jobs_are_unchanged() {
     let mut t = setup();
     // A fresh escrow with no registry configured takes any well-formed model and pays the node.
-    let code = t.app.store_code(contract!(bithive_payfi_escrow));
+    let code = t.app.store_code(escrow_contract());
     let admin = t.admin.clone();
     t.pay = t
         .app
@@ -666,10 +607,8 @@ proptest! {
         let before = [t.bal(&owner), t.bal(&node), t.bal(&collector), t.bal(&payer)];
         t.create("j", "retina-cnn", &coins(amount, BTT)).unwrap();
         let id = t.full_id("j");
-        let fin = ExecuteMsg::FinalizeJob { job_id: id.clone() };
-        let dispute = ExecuteMsg::DisputeJob { job_id: id.clone(), reason: "r".into() };
-        let resolve = |pay_node| ExecuteMsg::ResolveJobDispute { job_id: id.clone(), pay_node };
-        let refund = ExecuteMsg::RefundJob { job_id: id.clone() };
+        let (fin, dispute, refund) = (finalize_job(&id), dispute_job(&id, "r"), refund_job(&id));
+        let resolve = |pay_node| resolve_job_dispute(&id, pay_node);
         match end {
             End::PaidAtReport => { t.report("j").unwrap(); }
             End::Finalized => {
@@ -758,21 +697,13 @@ fn cw20_btt_jobs_pay_the_owner_in_btt() {
     let usdc = fixtures::new_cw20(&mut t.app, cw20, &admin, &payer, "USDC", 1_000_000);
     // A registry priced in the BTT cw20, wired to this escrow.
     let reg_code = t.app.store_code(registry_contract());
+    let init = reg::InstantiateMsg {
+        price_asset: reg::AssetInfo::Cw20(btt.clone()),
+        ..registry_init(&t.pay, BTT)
+    };
     t.reg = t
         .app
-        .instantiate_contract(
-            reg_code,
-            admin.clone(),
-            &reg::InstantiateMsg {
-                admin: None,
-                evaluator: None,
-                escrow: Some(t.pay.to_string()),
-                price_asset: reg::AssetInfo::Cw20(btt.clone()),
-            },
-            &[],
-            "models-btt",
-            None,
-        )
+        .instantiate_contract(reg_code, admin.clone(), &init, &[], "models-btt", None)
         .unwrap();
     t.set_registry();
     t.reg_exec(&owner, publish("retina-cnn", 1, PRICE)).unwrap();
@@ -781,35 +712,18 @@ fn cw20_btt_jobs_pay_the_owner_in_btt() {
         remove: vec![],
     };
     t.exec(&admin, allow, &[]).unwrap();
-    let send = |token: &Addr, id: &str, t: &T| {
-        let job = ReceiveMsg::CreateJob(CreateJobMsg {
-            job_id: id.into(),
-            expires_at: t.expiry(),
-            model: "retina-cnn".into(),
-            input: Binary::from(b"synthetic".as_slice()),
-            node: Some(t.node.to_string()),
-        });
-        (
-            token.clone(),
-            cw20::Cw20ExecuteMsg::Send {
-                contract: t.pay.to_string(),
-                amount: Uint128::new(1_000),
-                msg: cosmwasm_std::to_json_binary(&job).unwrap(),
-            },
-        )
+    let send = |t: &mut T, token: &Addr, id: &str| {
+        let job = ReceiveMsg::CreateJob(t.job_msg(id, "retina-cnn"));
+        fixtures::suite::cw20_send(&mut t.app, &payer, token, &t.pay.clone(), 1_000, &job)
     };
-    let (token, msg) = send(&usdc, "j0", &t);
-    let e: ContractError = contract_err(t.app.execute_contract(payer.clone(), token, &msg, &[]));
+    let e: ContractError = contract_err(send(&mut t, &usdc, "j0"));
     assert_eq!(
         e,
         ContractError::WrongAsset {
             expected: format!("cw20:{btt}")
         }
     );
-    let (token, msg) = send(&btt, "j1", &t);
-    t.app
-        .execute_contract(payer.clone(), token, &msg, &[])
-        .unwrap();
+    send(&mut t, &btt, "j1").unwrap();
     t.report("j1").unwrap();
     assert_eq!(fixtures::cw20_balance(&t.app, &btt, &owner), PRICE);
     assert_eq!(fixtures::cw20_balance(&t.app, &btt, &t.node), 740);

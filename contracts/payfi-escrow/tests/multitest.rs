@@ -1,16 +1,26 @@
 //! cw-multi-test suite of payfi-escrow: every message and error, cw20 and native (`ibc/`)
 //! assets, a non-allowlisted and a forged cw20, and a payee contract that rejects every call.
 
-use bithive_cw_common::MigrateError;
-use bithive_cw_test_fixtures::{self as fixtures, contract_err};
+mod escrow_registry;
+
+use bithive_cw_test_fixtures::suite::wasm_attr;
+use bithive_cw_test_fixtures::{
+    self as fixtures, assert_migrate_refusals, assert_upgrades, cloned, contract_err,
+};
 use bithive_payfi_escrow::coding::{PaymentCoding, PaymentType};
 use bithive_payfi_escrow::msg::*;
 use bithive_payfi_escrow::state::{Channel, Escrow, EscrowStatus, Job, JobStatus};
 use bithive_payfi_escrow::{ContractError, FundsError};
 use bithive_payfi_voucher::VoucherSigner;
-use cosmwasm_std::{coin, coins, to_json_binary, Addr, Binary, Timestamp, Uint128};
-use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
+use cosmwasm_std::{coin, coins, to_json_binary, Addr, Binary, Coin, Timestamp, Uint128};
+use cw20::Cw20ReceiveMsg;
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
+use escrow_registry::{
+    dispute_job, escrow_contract, escrow_init, finalize_job, refund_job, report_job,
+    resolve_job_dispute, ConfigChange,
+};
+
+type AnyResult = anyhow::Result<AppResponse>;
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
@@ -58,24 +68,24 @@ fn coding(reference: &str) -> PaymentCoding {
     }
 }
 
+fn release_msg(escrow_id: u64, milestone: u32) -> ExecuteMsg {
+    ExecuteMsg::ReleaseMilestone {
+        escrow_id,
+        milestone,
+    }
+}
+
+fn resolve_msg(escrow_id: u64, payee_amount: u128) -> ExecuteMsg {
+    ExecuteMsg::Resolve {
+        escrow_id,
+        payee_amount: Uint128::new(payee_amount),
+    }
+}
+
 fn setup() -> T {
     let mut app = App::default();
-    let api = app.api();
-    let [admin, payer, payee, arbiter, collector, reporter, node, stranger] = [
-        "admin",
-        "payer",
-        "payee",
-        "arbiter",
-        "collector",
-        "reporter",
-        "node",
-        "stranger",
-    ]
-    .map(|n| api.addr_make(n));
-    let payer_funds = vec![coin(100_000_000, IBC), coin(100_000_000, "uusd")];
-    fixtures::fund(&mut app, &payer, payer_funds);
-    fixtures::fund(&mut app, &stranger, coins(1_000, IBC));
-    let code = app.store_code(fixtures::contract!(bithive_payfi_escrow));
+    let api = *app.api();
+    let code = app.store_code(escrow_contract());
     let cw20_code = fixtures::cw20_base_code(&mut app);
     let mut t = T {
         app,
@@ -83,15 +93,18 @@ fn setup() -> T {
         pay: Addr::unchecked(""),
         usdc: Addr::unchecked(""),
         cw20_code,
-        admin,
-        payer,
-        payee,
-        arbiter,
-        collector,
-        reporter,
-        node,
-        stranger,
+        admin: api.addr_make("admin"),
+        payer: api.addr_make("payer"),
+        payee: api.addr_make("payee"),
+        arbiter: api.addr_make("arbiter"),
+        collector: api.addr_make("collector"),
+        reporter: api.addr_make("reporter"),
+        node: api.addr_make("node"),
+        stranger: api.addr_make("stranger"),
     };
+    let payer_funds = vec![coin(100_000_000, IBC), coin(100_000_000, "uusd")];
+    fixtures::fund(&mut t.app, &t.payer, payer_funds);
+    fixtures::fund(&mut t.app, &t.stranger, coins(1_000, IBC));
     t.usdc = t.new_cw20("USDC");
     t.pay = t.new_payfi();
     t
@@ -99,43 +112,28 @@ fn setup() -> T {
 
 impl T {
     fn new_cw20(&mut self, sym: &str) -> Addr {
-        fixtures::new_cw20(
-            &mut self.app,
-            self.cw20_code,
-            &self.admin,
-            &self.payer,
-            sym,
-            1_000_000,
-        )
+        let (app, code) = (&mut self.app, self.cw20_code);
+        fixtures::new_cw20(app, code, &self.admin, &self.payer, sym, 1_000_000)
     }
     fn new_payfi(&mut self) -> Addr {
+        let init = InstantiateMsg {
+            cw20_allowlist: vec![self.usdc.to_string()],
+            ..escrow_init(100, &self.collector, &self.reporter, 0)
+        };
         self.app
-            .instantiate_contract(
-                self.code,
-                self.admin.clone(),
-                &InstantiateMsg {
-                    admin: None,
-                    fee_bps: 100,
-                    fee_collector: self.collector.to_string(),
-                    cw20_allowlist: vec![self.usdc.to_string()],
-                    reporters: vec![self.reporter.to_string()],
-                    staking: None,
-                    job_dispute_seconds: 0,
-                },
-                &[],
-                "payfi",
-                None,
-            )
+            .instantiate_contract(self.code, self.admin.clone(), &init, &[], "payfi", None)
             .unwrap()
     }
-    fn exec(
-        &mut self,
-        who: &Addr,
-        msg: ExecuteMsg,
-        funds: &[cosmwasm_std::Coin],
-    ) -> anyhow::Result<AppResponse> {
-        self.app
-            .execute_contract(who.clone(), self.pay.clone(), &msg, funds)
+    fn exec(&mut self, who: &Addr, msg: ExecuteMsg, funds: &[Coin]) -> AnyResult {
+        let pay = self.pay.clone();
+        self.app.execute_contract(who.clone(), pay, &msg, funds)
+    }
+    /// `who` sends `amount` of cw20 `token` to the escrow with `msg`.
+    fn send_cw20(&mut self, who: &Addr, token: &Addr, amount: u128, msg: &ReceiveMsg) -> AnyResult {
+        fixtures::suite::cw20_send(&mut self.app, who, token, &self.pay, amount, msg)
+    }
+    fn q<R: serde::de::DeserializeOwned>(&self, msg: &QueryMsg) -> R {
+        self.app.wrap().query_wasm_smart(&self.pay, msg).unwrap()
     }
     fn now(&self) -> Timestamp {
         self.app.block_info().time
@@ -156,10 +154,13 @@ impl T {
         self.exec(&payer, ExecuteMsg::CreateEscrow(m), &coins(total, IBC))
     }
     fn escrow(&self, id: u64) -> Escrow {
-        self.app
-            .wrap()
-            .query_wasm_smart(&self.pay, &QueryMsg::Escrow { escrow_id: id })
-            .unwrap()
+        self.q(&QueryMsg::Escrow { escrow_id: id })
+    }
+    /// The job `payer` created as `id`.
+    fn job(&self, payer: &Addr, id: &str) -> Job {
+        self.q(&QueryMsg::Job {
+            job_id: job_id(payer.as_str(), id),
+        })
     }
     fn bank(&self, who: &Addr, denom: &str) -> u128 {
         fixtures::bank_balance(&self.app, who, denom)
@@ -176,16 +177,8 @@ impl T {
 fn milestones_release_with_fee_then_refund_after_expiry() {
     let mut t = setup();
     t.create(&[100, 200, 700], true).unwrap();
-    let (payer, arbiter, stranger, payee) = (
-        t.payer.clone(),
-        t.arbiter.clone(),
-        t.stranger.clone(),
-        t.payee.clone(),
-    );
-    let rel = |i: u32| ExecuteMsg::ReleaseMilestone {
-        escrow_id: 1,
-        milestone: i,
-    };
+    cloned!(t => payer, arbiter, stranger, payee);
+    let rel = |i: u32| release_msg(1, i);
     assert_eq!(
         err(t.exec(&stranger, rel(0), &[])),
         ContractError::Unauthorized {
@@ -245,15 +238,7 @@ fn all_milestones_released_closes() {
     t.create(&[500, 500], false).unwrap();
     let payer = t.payer.clone();
     for i in 0..2 {
-        t.exec(
-            &payer,
-            ExecuteMsg::ReleaseMilestone {
-                escrow_id: 1,
-                milestone: i,
-            },
-            &[],
-        )
-        .unwrap();
+        t.exec(&payer, release_msg(1, i), &[]).unwrap();
     }
     assert_eq!(t.escrow(1).status, EscrowStatus::Closed);
     assert_eq!(t.bank(&t.payee, IBC) + t.bank(&t.collector, IBC), 1_000);
@@ -309,12 +294,7 @@ fn dispute_freezes_until_arbiter_resolves() {
     let mut t = setup();
     t.create(&[400, 600], true).unwrap();
     t.create(&[10], false).unwrap();
-    let (payer, payee, arbiter, stranger) = (
-        t.payer.clone(),
-        t.payee.clone(),
-        t.arbiter.clone(),
-        t.stranger.clone(),
-    );
+    cloned!(t => payer, payee, arbiter, stranger);
     assert_eq!(
         err(t.exec(&stranger, ExecuteMsg::Dispute { escrow_id: 1 }, &[])),
         ContractError::Unauthorized {
@@ -326,27 +306,13 @@ fn dispute_freezes_until_arbiter_resolves() {
         ContractError::NoArbiter {}
     );
     assert!(matches!(
-        err(t.exec(
-            &arbiter,
-            ExecuteMsg::Resolve {
-                escrow_id: 1,
-                payee_amount: Uint128::zero()
-            },
-            &[]
-        )),
+        err(t.exec(&arbiter, resolve_msg(1, 0), &[])),
         ContractError::EscrowNotOpen { .. }
     ));
     t.exec(&payee, ExecuteMsg::Dispute { escrow_id: 1 }, &[])
         .unwrap();
     assert_eq!(
-        err(t.exec(
-            &payer,
-            ExecuteMsg::ReleaseMilestone {
-                escrow_id: 1,
-                milestone: 0
-            },
-            &[]
-        )),
+        err(t.exec(&payer, release_msg(1, 0), &[])),
         ContractError::EscrowNotOpen {
             id: 1,
             status: "disputed"
@@ -362,37 +328,15 @@ fn dispute_freezes_until_arbiter_resolves() {
         ContractError::EscrowNotOpen { .. }
     ));
     assert_eq!(
-        err(t.exec(
-            &payer,
-            ExecuteMsg::Resolve {
-                escrow_id: 1,
-                payee_amount: Uint128::new(1)
-            },
-            &[]
-        )),
+        err(t.exec(&payer, resolve_msg(1, 1), &[])),
         ContractError::Unauthorized { role: "arbiter" }
     );
     assert!(matches!(
-        err(t.exec(
-            &arbiter,
-            ExecuteMsg::Resolve {
-                escrow_id: 1,
-                payee_amount: Uint128::new(1_001)
-            },
-            &[]
-        )),
+        err(t.exec(&arbiter, resolve_msg(1, 1_001), &[])),
         ContractError::ResolveTooMuch { .. }
     ));
     let before = t.bank(&payer, IBC);
-    t.exec(
-        &arbiter,
-        ExecuteMsg::Resolve {
-            escrow_id: 1,
-            payee_amount: Uint128::new(600),
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&arbiter, resolve_msg(1, 600), &[]).unwrap();
     assert_eq!(t.bank(&payee, IBC), 594);
     assert_eq!(t.bank(&t.collector, IBC), 6);
     assert_eq!(t.bank(&payer, IBC) - before, 400);
@@ -409,7 +353,7 @@ fn queries_by_payer_payee_reference_paginate() {
             .unwrap();
     }
     let q = |t: &T, msg: QueryMsg| -> Vec<u64> {
-        let r: EscrowsResponse = t.app.wrap().query_wasm_smart(&t.pay, &msg).unwrap();
+        let r: EscrowsResponse = t.q(&msg);
         r.escrows.iter().map(|e| e.id).collect()
     };
     let page1 = q(
@@ -468,41 +412,15 @@ fn cw20_escrow_allowlist_forgery_and_rejecting_payee() {
     let payer = t.payer.clone();
     let mut m = t.escrow_msg(&[1_000], false, "INV-C");
     m.payee = hostile.to_string();
-    t.app
-        .execute_contract(
-            payer.clone(),
-            t.usdc.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.pay.to_string(),
-                amount: Uint128::new(1_000),
-                msg: to_json_binary(&ReceiveMsg::CreateEscrow(m.clone())).unwrap(),
-            },
-            &[],
-        )
-        .unwrap();
-    t.exec(
-        &payer,
-        ExecuteMsg::ReleaseMilestone {
-            escrow_id: 1,
-            milestone: 0,
-        },
-        &[],
-    )
-    .unwrap();
+    let usdc = t.usdc.clone();
+    let create = ReceiveMsg::CreateEscrow(m.clone());
+    t.send_cw20(&payer, &usdc, 1_000, &create).unwrap();
+    t.exec(&payer, release_msg(1, 0), &[]).unwrap();
     assert_eq!(t.cw20_balance(&t.usdc, &hostile), 990);
     assert_eq!(t.cw20_balance(&t.usdc, &t.collector), 10);
     // A cw20 that is not allowlisted.
     let junk = t.new_cw20("JUNK");
-    let r = t.app.execute_contract(
-        payer.clone(),
-        junk.clone(),
-        &Cw20ExecuteMsg::Send {
-            contract: t.pay.to_string(),
-            amount: Uint128::new(1_000),
-            msg: to_json_binary(&ReceiveMsg::CreateEscrow(m.clone())).unwrap(),
-        },
-        &[],
-    );
+    let r = t.send_cw20(&payer, &junk, 1_000, &create);
     assert_eq!(
         err(r),
         ContractError::Funds(FundsError::Cw20NotAccepted {
@@ -535,16 +453,9 @@ fn cw20_escrow_allowlist_forgery_and_rejecting_payee() {
         ContractError::Unauthorized { role: "admin" }
     );
     t.exec(&admin, upd, &[]).unwrap();
-    let ok: bool = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.pay,
-            &QueryMsg::IsCw20Allowed {
-                address: junk.to_string(),
-            },
-        )
-        .unwrap();
+    let ok: bool = t.q(&QueryMsg::IsCw20Allowed {
+        address: junk.to_string(),
+    });
     assert!(ok);
 }
 
@@ -565,7 +476,7 @@ fn channel_vouchers_redeem_once_and_close() {
     open_channel(&mut t, &signer, 1_000);
     let chain = t.app.block_info().chain_id;
     let contract = t.pay.to_string();
-    let (payer, payee, stranger) = (t.payer.clone(), t.payee.clone(), t.stranger.clone());
+    cloned!(t => payer, payee, stranger);
     let voucher = |cum: u128, chain: &str, contract: &str| ExecuteMsg::RedeemVoucher {
         channel_id: 1,
         cumulative: Uint128::new(cum),
@@ -662,11 +573,7 @@ fn channel_vouchers_redeem_once_and_close() {
     t.exec(&payer, ExecuteMsg::FinalizeClose { channel_id: 1 }, &[])
         .unwrap();
     assert_eq!(t.bank(&payer, IBC) - before, 300);
-    let c: Channel = t
-        .app
-        .wrap()
-        .query_wasm_smart(&t.pay, &QueryMsg::Channel { channel_id: 1 })
-        .unwrap();
+    let c: Channel = t.q(&QueryMsg::Channel { channel_id: 1 });
     assert!(c.closed);
     assert_eq!(
         c.paid_to_payee + c.fees_paid + c.refunded,
@@ -745,35 +652,15 @@ fn channel_open_errors_and_payee_close() {
         ContractError::Funds(FundsError::Payment(_))
     ));
     // cw20 channel, closed by the payee at once.
-    t.app
-        .execute_contract(
-            payer.clone(),
-            t.usdc.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.pay.to_string(),
-                amount: Uint128::new(800),
-                msg: to_json_binary(&ReceiveMsg::OpenChannel(OpenChannelMsg {
-                    payee: payee.to_string(),
-                    pubkey: Binary::from(pk),
-                    challenge_period_secs: 3_600,
-                }))
-                .unwrap(),
-            },
-            &[],
-        )
-        .unwrap();
-    t.app
-        .execute_contract(
-            payer.clone(),
-            t.usdc.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.pay.to_string(),
-                amount: Uint128::new(200),
-                msg: to_json_binary(&ReceiveMsg::TopUpChannel { channel_id: 1 }).unwrap(),
-            },
-            &[],
-        )
-        .unwrap();
+    let usdc = t.usdc.clone();
+    let open = ReceiveMsg::OpenChannel(OpenChannelMsg {
+        payee: payee.to_string(),
+        pubkey: Binary::from(pk),
+        challenge_period_secs: 3_600,
+    });
+    t.send_cw20(&payer, &usdc, 800, &open).unwrap();
+    let top_up = ReceiveMsg::TopUpChannel { channel_id: 1 };
+    t.send_cw20(&payer, &usdc, 200, &top_up).unwrap();
     assert_eq!(
         err(t.exec(&payer, ExecuteMsg::PayeeClose { channel_id: 1 }, &[])),
         ContractError::Unauthorized { role: "payee" }
@@ -851,26 +738,13 @@ fn staking_stub(app: &mut App, eligible: &Addr) -> Addr {
 #[test]
 fn a_job_pays_only_its_bound_node() {
     let mut t = setup();
-    let (payer, reporter, node, stranger, admin) = (
-        t.payer.clone(),
-        t.reporter.clone(),
-        t.node.clone(),
-        t.stranger.clone(),
-        t.admin.clone(),
-    );
+    cloned!(t => payer, reporter, node, stranger, admin);
     let expires = t.now().plus_seconds(600);
-    let report = |id: &str, who: &Addr| ExecuteMsg::ReportJob {
-        job_id: job_id(payer.as_str(), id),
-        node: who.to_string(),
-        tscore: None,
-    };
+    let report = |id: &str, who: &Addr| report_job(&job_id(payer.as_str(), id), who);
+    let create =
+        |t: &mut T, m: CreateJobMsg| t.exec(&payer, ExecuteMsg::CreateJob(m), &coins(1_000, IBC));
     // Bound by the payer: another node is refused, nothing moves.
-    t.exec(
-        &payer,
-        ExecuteMsg::CreateJob(job_msg("bound", expires)),
-        &coins(1_000, IBC),
-    )
-    .unwrap();
+    create(&mut t, job_msg("bound", expires)).unwrap();
     assert_eq!(
         err(t.exec(&reporter, report("bound", &stranger), &[])),
         ContractError::NotJobNode {
@@ -887,14 +761,8 @@ fn a_job_pays_only_its_bound_node() {
         node: None,
         ..job_msg("open", expires)
     };
-    let created = t
-        .exec(&payer, ExecuteMsg::CreateJob(open), &coins(1_000, IBC))
-        .unwrap();
-    assert!(!created
-        .events
-        .iter()
-        .flat_map(|e| &e.attributes)
-        .any(|a| a.key == "node"));
+    let created = create(&mut t, open).unwrap();
+    assert!(!attrs(&created).any(|a| a.key == "node"));
     assert_eq!(
         err(t.exec(&reporter, report("open", &stranger), &[])),
         ContractError::JobNotClaimed {
@@ -909,14 +777,11 @@ fn a_job_pays_only_its_bound_node() {
         ContractError::NoStaking
     );
     let staking = staking_stub(&mut t.app, &node);
-    let set_staking = ExecuteMsg::UpdateConfig {
-        admin: None,
-        fee_bps: None,
-        fee_collector: None,
+    let set_staking = ConfigChange {
         staking: Some(staking.to_string()),
-        job_dispute_seconds: None,
-        model_registry: None,
-    };
+        ..ConfigChange::default()
+    }
+    .msg();
     assert_eq!(
         err(t.exec(&stranger, set_staking.clone(), &[])),
         ContractError::Unauthorized { role: "admin" }
@@ -927,11 +792,7 @@ fn a_job_pays_only_its_bound_node() {
         ContractError::NotEligibleNode(stranger.to_string())
     );
     let claimed = t.exec(&node, claim.clone(), &[]).unwrap();
-    assert!(claimed
-        .events
-        .iter()
-        .flat_map(|e| &e.attributes)
-        .any(|a| a.key == "action" && a.value == "claim_job"));
+    assert!(attrs(&claimed).any(|a| a.key == "action" && a.value == "claim_job"));
     assert_eq!(
         err(t.exec(&node, claim.clone(), &[])),
         ContractError::JobClaimed {
@@ -946,24 +807,17 @@ fn a_job_pays_only_its_bound_node() {
     t.exec(&reporter, report("open", &node), &[]).unwrap();
     assert_eq!(t.bank(&node, IBC), 1_980);
     // A claim after expiry is refused (the deposit is the payer's again).
-    t.exec(
-        &payer,
-        ExecuteMsg::CreateJob(CreateJobMsg {
-            node: None,
-            ..job_msg("late", expires)
-        }),
-        &coins(1_000, IBC),
-    )
-    .unwrap();
+    let late = CreateJobMsg {
+        node: None,
+        ..job_msg("late", expires)
+    };
+    create(&mut t, late).unwrap();
     t.advance(600);
+    let claim = ExecuteMsg::ClaimJob {
+        job_id: job_id(payer.as_str(), "late"),
+    };
     assert!(matches!(
-        err(t.exec(
-            &node,
-            ExecuteMsg::ClaimJob {
-                job_id: job_id(payer.as_str(), "late")
-            },
-            &[]
-        )),
+        err(t.exec(&node, claim, &[])),
         ContractError::Expired { .. }
     ));
 }
@@ -1012,45 +866,20 @@ fn job_spec_is_validated() {
         ..job_msg("j-empty", expires)
     };
     create(empty).unwrap();
-    let j: Job = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.pay,
-            &QueryMsg::Job {
-                job_id: job_id(t.payer.as_str(), "j-empty"),
-            },
-        )
-        .unwrap();
-    assert_eq!(j.input_hash, sha256_hex(b""));
+    assert_eq!(t.job(&t.payer, "j-empty").input_hash, sha256_hex(b""));
 }
 
 #[test]
 fn compute_jobs_pay_the_reported_node_or_refund() {
     let mut t = setup();
-    let (payer, reporter, node, stranger) = (
-        t.payer.clone(),
-        t.reporter.clone(),
-        t.node.clone(),
-        t.stranger.clone(),
-    );
+    cloned!(t => payer, reporter, node, stranger);
     let create = |t: &mut T, id: &str| {
         let m = ExecuteMsg::CreateJob(job_msg(id, t.now().plus_seconds(600)));
         t.exec(&payer, m, &coins(1_000, IBC))
     };
     let created = create(&mut t, "job-1").unwrap();
     // The job spec is in the creation event: model, and the sha256 of the input.
-    let ev = created
-        .events
-        .iter()
-        .find(|e| e.ty == "wasm")
-        .expect("wasm event");
-    let attr = |k: &str| {
-        ev.attributes
-            .iter()
-            .find(|a| a.key == k)
-            .map(|a| a.value.clone())
-    };
+    let attr = |k: &str| wasm_attr(&created, k);
     assert_eq!(attr("model").as_deref(), Some("retina-cnn-v2.1"));
     assert_eq!(
         attr("input_hash").as_deref(),
@@ -1064,72 +893,42 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
         }
     );
     assert_invalid(err(create(&mut t, "bad id")), "job_id");
-    let report = |id: &str| ExecuteMsg::ReportJob {
-        job_id: id.into(),
-        node: node.to_string(),
-        tscore: None,
-    };
+    let (job1, job2) = (
+        job_id(payer.as_str(), "job-1"),
+        job_id(payer.as_str(), "job-2"),
+    );
     assert_eq!(
-        err(t.exec(&stranger, report(&job_id(payer.as_str(), "job-1")), &[])),
+        err(t.exec(&stranger, report_job(&job1, &node), &[])),
         ContractError::Unauthorized { role: "reporter" }
     );
-    t.exec(&reporter, report(&job_id(payer.as_str(), "job-1")), &[])
-        .unwrap();
+    t.exec(&reporter, report_job(&job1, &node), &[]).unwrap();
     assert_eq!(t.bank(&node, IBC), 990);
     assert_eq!(t.bank(&t.collector, IBC), 10);
     assert_eq!(
-        err(t.exec(&reporter, report(&job_id(payer.as_str(), "job-1")), &[])),
+        err(t.exec(&reporter, report_job(&job1, &node), &[])),
         ContractError::JobSettled {
-            job_id: job_id(payer.as_str(), "job-1")
+            job_id: job1.clone()
         }
     );
     assert!(matches!(
-        err(t.exec(
-            &stranger,
-            ExecuteMsg::RefundJob {
-                job_id: job_id(payer.as_str(), "job-2")
-            },
-            &[]
-        )),
+        err(t.exec(&stranger, refund_job(&job2), &[])),
         ContractError::NotExpired { .. }
     ));
     t.advance(600);
     assert!(matches!(
-        err(t.exec(&reporter, report(&job_id(payer.as_str(), "job-2")), &[])),
+        err(t.exec(&reporter, report_job(&job2, &node), &[])),
         ContractError::Expired { .. }
     ));
     let before = t.bank(&payer, IBC);
-    t.exec(
-        &stranger,
-        ExecuteMsg::RefundJob {
-            job_id: job_id(payer.as_str(), "job-2"),
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&stranger, refund_job(&job2), &[]).unwrap();
     assert_eq!(t.bank(&payer, IBC) - before, 1_000);
-    let j: Job = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.pay,
-            &QueryMsg::Job {
-                job_id: job_id(payer.as_str(), "job-1"),
-            },
-        )
-        .unwrap();
+    let j = t.job(&payer, "job-1");
     assert_eq!(j.status, JobStatus::Paid { node: node.clone() });
     assert_eq!(j.model, "retina-cnn-v2.1");
     assert_eq!(j.input, Binary::from(SYNTHETIC_INPUT));
     assert_eq!(j.input_hash, sha256_hex(SYNTHETIC_INPUT));
     assert_eq!(
-        err(t.exec(
-            &stranger,
-            ExecuteMsg::RefundJob {
-                job_id: "job-9".into()
-            },
-            &[]
-        )),
+        err(t.exec(&stranger, refund_job("job-9"), &[])),
         ContractError::JobNotFound {
             job_id: "job-9".into()
         }
@@ -1145,26 +944,16 @@ fn compute_jobs_pay_the_reported_node_or_refund() {
         &[],
     )
     .unwrap();
-    let is: bool = t
-        .app
-        .wrap()
-        .query_wasm_smart(
-            &t.pay,
-            &QueryMsg::IsReporter {
-                address: reporter.to_string(),
-            },
-        )
-        .unwrap();
+    let is: bool = t.q(&QueryMsg::IsReporter {
+        address: reporter.to_string(),
+    });
     assert!(!is);
+    let none = ExecuteMsg::UpdateReporters {
+        add: vec![],
+        remove: vec![],
+    };
     assert_eq!(
-        err(t.exec(
-            &reporter,
-            ExecuteMsg::UpdateReporters {
-                add: vec![],
-                remove: vec![]
-            },
-            &[]
-        )),
+        err(t.exec(&reporter, none, &[])),
         ContractError::Unauthorized { role: "admin" }
     );
 }
@@ -1174,13 +963,12 @@ fn fee_config_is_capped_and_snapshotted() {
     let mut t = setup();
     t.create(&[1_000], false).unwrap();
     let admin = t.admin.clone();
-    let upd = |bps: u16| ExecuteMsg::UpdateConfig {
-        admin: None,
-        fee_bps: Some(bps),
-        fee_collector: None,
-        staking: None,
-        job_dispute_seconds: None,
-        model_registry: None,
+    let upd = |bps: u16| {
+        ConfigChange {
+            fee_bps: Some(bps),
+            ..ConfigChange::default()
+        }
+        .msg()
     };
     assert_eq!(
         err(t.exec(&admin, upd(1_001), &[])),
@@ -1197,114 +985,51 @@ fn fee_config_is_capped_and_snapshotted() {
     t.exec(&admin, upd(1_000), &[]).unwrap();
     // The existing escrow keeps its 1 % fee.
     let payer = t.payer.clone();
-    t.exec(
-        &payer,
-        ExecuteMsg::ReleaseMilestone {
-            escrow_id: 1,
-            milestone: 0,
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&payer, release_msg(1, 0), &[]).unwrap();
     assert_eq!(t.bank(&t.collector, IBC), 10);
-    let c: bithive_payfi_escrow::state::Config = t
-        .app
-        .wrap()
-        .query_wasm_smart(&t.pay, &QueryMsg::Config {})
-        .unwrap();
+    let c: bithive_payfi_escrow::state::Config = t.q(&QueryMsg::Config {});
     assert_eq!(c.fee_bps, 1_000);
     // Instantiating above the cap fails.
     let code = t.code;
-    let r = t.app.instantiate_contract(
-        code,
-        admin.clone(),
-        &InstantiateMsg {
-            admin: None,
-            fee_bps: 5_000,
-            fee_collector: admin.to_string(),
-            cw20_allowlist: vec![],
-            reporters: vec![],
-            staking: None,
-            job_dispute_seconds: 0,
-        },
-        &[],
-        "bad",
-        None,
-    );
+    let init = InstantiateMsg {
+        reporters: vec![],
+        ..escrow_init(5_000, &admin, &admin, 0)
+    };
+    let r = t
+        .app
+        .instantiate_contract(code, admin.clone(), &init, &[], "bad", None);
     assert!(r.is_err());
 }
 
 #[test]
 fn migrate_refuses_downgrade() {
-    use cosmwasm_std::testing::{mock_dependencies, mock_env};
-    let mut deps = mock_dependencies();
-    cw2::set_contract_version(
-        deps.as_mut().storage,
-        bithive_payfi_escrow::contract::CONTRACT_NAME,
-        "3.0.0",
-    )
-    .unwrap();
-    let r = bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::Downgrade { .. }))
-    ));
-    cw2::set_contract_version(deps.as_mut().storage, "other", "0.0.1").unwrap();
-    let r = bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {});
-    assert!(matches!(
-        r,
-        Err(ContractError::Migrate(MigrateError::WrongContract { .. }))
-    ));
-    cw2::set_contract_version(
-        deps.as_mut().storage,
-        bithive_payfi_escrow::contract::CONTRACT_NAME,
-        "0.0.1",
-    )
-    .unwrap();
-    bithive_payfi_escrow::contract::migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+    use bithive_payfi_escrow::contract;
+    let mut deps = assert_migrate_refusals!(contract, MigrateMsg {}, "3.0.0", "other");
+    assert_upgrades!(contract, MigrateMsg {}, &mut deps, "0.0.1");
 }
 
 #[test]
 fn cw20_compute_job() {
     let mut t = setup();
-    let (payer, reporter, node) = (t.payer.clone(), t.reporter.clone(), t.node.clone());
+    cloned!(t => payer, reporter, node);
     let expires_at = t.now().plus_seconds(60);
-    t.app
-        .execute_contract(
-            payer.clone(),
-            t.usdc.clone(),
-            &Cw20ExecuteMsg::Send {
-                contract: t.pay.to_string(),
-                amount: Uint128::new(10_000),
-                msg: to_json_binary(&ReceiveMsg::CreateJob(job_msg("infer:42", expires_at)))
-                    .unwrap(),
-            },
-            &[],
-        )
-        .unwrap();
-    t.exec(
-        &reporter,
-        ExecuteMsg::ReportJob {
-            job_id: job_id(payer.as_str(), "infer:42"),
-            node: node.to_string(),
-            tscore: None,
-        },
-        &[],
-    )
-    .unwrap();
+    let usdc = t.usdc.clone();
+    let create = ReceiveMsg::CreateJob(job_msg("infer:42", expires_at));
+    t.send_cw20(&payer, &usdc, 10_000, &create).unwrap();
+    let report = report_job(&job_id(payer.as_str(), "infer:42"), &node);
+    t.exec(&reporter, report, &[]).unwrap();
     assert_eq!(t.cw20_balance(&t.usdc, &node), 9_900);
     assert_eq!(t.cw20_balance(&t.usdc, &t.collector), 100);
 }
 
+/// Every attribute of every event of `res`.
+fn attrs(res: &AppResponse) -> impl Iterator<Item = &cosmwasm_std::Attribute> {
+    res.events.iter().flat_map(|e| &e.attributes)
+}
+
 /// The `job_id` of the `create_job` event in `res`.
 fn created_job_id(res: &AppResponse) -> String {
-    res.events
-        .iter()
-        .filter(|e| e.ty == "wasm")
-        .flat_map(|e| e.attributes.iter())
-        .find(|a| a.key == "job_id")
-        .map(|a| a.value.clone())
-        .expect("create_job event with a job_id")
+    wasm_attr(res, "job_id").expect("create_job event with a job_id")
 }
 
 /// Issue #20: job ids were one global namespace. An attacker who saw a payer's pending
@@ -1313,12 +1038,7 @@ fn created_job_id(res: &AppResponse) -> String {
 #[test]
 fn job_ids_cannot_be_front_run() {
     let mut t = setup();
-    let (payer, stranger, reporter, node) = (
-        t.payer.clone(),
-        t.stranger.clone(),
-        t.reporter.clone(),
-        t.node.clone(),
-    );
+    cloned!(t => payer, stranger, reporter, node);
     let expires = t.now().plus_seconds(600);
     let dust = t
         .exec(
@@ -1339,23 +1059,10 @@ fn job_ids_cannot_be_front_run() {
     assert_eq!(id, job_id(payer.as_str(), "infer-7"));
     assert_eq!(dust_id, job_id(stranger.as_str(), "infer-7"));
     // The id in the event is the one the query answers and a report pays.
-    let j: Job = t
-        .app
-        .wrap()
-        .query_wasm_smart(&t.pay, &QueryMsg::Job { job_id: id.clone() })
-        .unwrap();
+    let j = t.job(&payer, "infer-7");
     assert_eq!((j.payer.clone(), j.amount.u128()), (payer.clone(), 1_000));
     assert_eq!(j.job_id, id);
-    t.exec(
-        &reporter,
-        ExecuteMsg::ReportJob {
-            job_id: id.clone(),
-            node: node.to_string(),
-            tscore: None,
-        },
-        &[],
-    )
-    .unwrap();
+    t.exec(&reporter, report_job(&id, &node), &[]).unwrap();
     assert_eq!(t.bank(&node, IBC), 990);
     // The payer's own id cannot be reused, even by the payer.
     assert!(matches!(
@@ -1375,66 +1082,32 @@ fn job_ids_cannot_be_front_run() {
 #[test]
 fn a_reported_job_waits_out_its_dispute_window() {
     let mut t = setup();
-    let (admin, payer, reporter, node, stranger, collector) = (
-        t.admin.clone(),
-        t.payer.clone(),
-        t.reporter.clone(),
-        t.node.clone(),
-        t.stranger.clone(),
-        t.collector.clone(),
-    );
-    let set_window = ExecuteMsg::UpdateConfig {
-        admin: None,
-        fee_bps: None,
-        fee_collector: None,
-        staking: None,
-        job_dispute_seconds: Some(MAX_JOB_DISPUTE_SECONDS + 1),
-        model_registry: None,
+    cloned!(t => admin, payer, reporter, node, stranger, collector);
+    let set_window = |seconds: u64| {
+        ConfigChange {
+            job_dispute_seconds: Some(seconds),
+            ..ConfigChange::default()
+        }
+        .msg()
     };
-    assert_invalid(err(t.exec(&admin, set_window, &[])), "job_dispute_seconds");
-    let set_window = ExecuteMsg::UpdateConfig {
-        admin: None,
-        fee_bps: None,
-        fee_collector: None,
-        staking: None,
-        job_dispute_seconds: Some(3_600),
-        model_registry: None,
-    };
-    t.exec(&admin, set_window, &[]).unwrap();
+    let too_long = set_window(MAX_JOB_DISPUTE_SECONDS + 1);
+    assert_invalid(err(t.exec(&admin, too_long, &[])), "job_dispute_seconds");
+    t.exec(&admin, set_window(3_600), &[]).unwrap();
     let mut jobs = Vec::new();
     for id in ["good", "wrong", "late", "right"] {
         let m = ExecuteMsg::CreateJob(job_msg(id, t.now().plus_seconds(600)));
         t.exec(&payer, m, &coins(1_000, IBC)).unwrap();
         let full = job_id(payer.as_str(), id);
-        t.exec(
-            &reporter,
-            ExecuteMsg::ReportJob {
-                job_id: full.clone(),
-                node: node.to_string(),
-                tscore: None,
-            },
-            &[],
-        )
-        .unwrap();
+        t.exec(&reporter, report_job(&full, &node), &[]).unwrap();
         jobs.push(full);
     }
     let [good, wrong, late, right] = [&jobs[0], &jobs[1], &jobs[2], &jobs[3]].map(String::clone);
     // Reported, not paid.
     assert_eq!(t.bank(&node, IBC), 0);
-    let status = |t: &T, id: &str| -> JobStatus {
-        let j: Job = t
-            .app
-            .wrap()
-            .query_wasm_smart(&t.pay, &QueryMsg::Job { job_id: id.into() })
-            .unwrap();
-        j.status
-    };
+    let status = |t: &T, id: &str| t.q::<Job>(&QueryMsg::Job { job_id: id.into() }).status;
     assert!(matches!(status(&t, &good), JobStatus::Reported { .. }));
-    let finalize = |id: &str| ExecuteMsg::FinalizeJob { job_id: id.into() };
-    let dispute = |id: &str| ExecuteMsg::DisputeJob {
-        job_id: id.into(),
-        reason: "the label is wrong".into(),
-    };
+    let finalize = finalize_job;
+    let dispute = |id: &str| dispute_job(id, "the label is wrong");
     assert!(matches!(
         err(t.exec(&stranger, finalize(&good), &[])),
         ContractError::DisputeWindowOpen { .. }
@@ -1448,10 +1121,7 @@ fn a_reported_job_waits_out_its_dispute_window() {
         err(t.exec(&node, dispute(&wrong), &[])),
         ContractError::Unauthorized { role: "job payer" }
     );
-    let long = ExecuteMsg::DisputeJob {
-        job_id: wrong.clone(),
-        reason: "x".repeat(257),
-    };
+    let long = dispute_job(&wrong, &"x".repeat(257));
     assert_invalid(err(t.exec(&payer, long, &[])), "reason");
     t.exec(&payer, dispute(&wrong), &[]).unwrap();
     t.exec(&payer, dispute(&right), &[]).unwrap();
@@ -1486,22 +1156,13 @@ fn a_reported_job_waits_out_its_dispute_window() {
     ));
     // Past expiry, a reported job is the node's, not the payer's: no refund.
     assert!(matches!(
-        err(t.exec(
-            &payer,
-            ExecuteMsg::RefundJob {
-                job_id: late.clone()
-            },
-            &[]
-        )),
+        err(t.exec(&payer, refund_job(&late), &[])),
         ContractError::JobSettled { .. }
     ));
     t.exec(&stranger, finalize(&late), &[]).unwrap();
     assert_eq!(t.bank(&node, IBC), 1_980);
     // The admin resolves disputes, nobody else; once.
-    let resolve = |id: &str, pay_node: bool| ExecuteMsg::ResolveJobDispute {
-        job_id: id.into(),
-        pay_node,
-    };
+    let resolve = resolve_job_dispute;
     assert_eq!(
         err(t.exec(&payer, resolve(&wrong, false), &[])),
         ContractError::Unauthorized { role: "admin" }

@@ -7,22 +7,18 @@
 
 mod vm_world;
 
+use bithive_cw_test_fixtures::cloned;
 use bithive_payfi_escrow::msg::ExecuteMsg;
 use bithive_payfi_escrow::state::{EscrowStatus, JobStatus};
 use bithive_payfi_voucher::VoucherSigner;
 use cosmwasm_std::Uint128;
 use sha2::{Digest, Sha256};
-use vm_world::{contract_error, World, FEE_BPS};
+use vm_world::{assert_refused, World, FEE_BPS};
 
 #[test]
 fn escrow_milestones_dispute_and_fee_in_the_vm() {
     let mut w = World::new();
-    let (payer, payee, arbiter, collector) = (
-        w.payer.clone(),
-        w.payee.clone(),
-        w.arbiter.clone(),
-        w.collector.clone(),
-    );
+    cloned!(w => payer, payee, arbiter, collector);
     let start = w.bank(&payer);
     // Two milestones; the payer releases the first: 1 % fee to the collector.
     let (id, _) = w.create_escrow(&[600, 400], true);
@@ -30,23 +26,18 @@ fn escrow_milestones_dispute_and_fee_in_the_vm() {
     w.release(&payer, id, 0).unwrap();
     assert_eq!((w.bank(&payee), w.bank(&collector)), (594, 6));
     // Nobody else releases, and a milestone pays once.
-    let e = contract_error(w.release(&payee, id, 1));
-    assert!(e.contains("unauthorized"), "{e}");
-    let e = contract_error(w.release(&payer, id, 0));
-    assert!(e.contains("already released"), "{e}");
+    assert_refused(w.release(&payee, id, 1), "unauthorized");
+    assert_refused(w.release(&payer, id, 0), "already released");
     // The payee disputes: frozen, even for the payer, until the arbiter resolves.
     w.exec(&payee, &ExecuteMsg::Dispute { escrow_id: id }, 0)
         .unwrap();
-    let e = contract_error(w.release(&payer, id, 1));
-    assert!(e.contains("disputed"), "{e}");
+    assert_refused(w.release(&payer, id, 1), "disputed");
     let resolve = |amount: u128| ExecuteMsg::Resolve {
         escrow_id: id,
         payee_amount: Uint128::new(amount),
     };
-    let e = contract_error(w.exec(&payer, &resolve(100), 0));
-    assert!(e.contains("arbiter"), "{e}");
-    let e = contract_error(w.exec(&arbiter, &resolve(401), 0));
-    assert!(e.contains("exceeds the remaining"), "{e}");
+    assert_refused(w.exec(&payer, &resolve(100), 0), "arbiter");
+    assert_refused(w.exec(&arbiter, &resolve(401), 0), "exceeds the remaining");
     w.exec(&arbiter, &resolve(300), 0).unwrap();
     // 300 to the payee minus 3 fee, 100 back to the payer; books balance.
     assert_eq!((w.bank(&payee), w.bank(&collector)), (594 + 297, 6 + 3));
@@ -63,8 +54,7 @@ fn escrow_milestones_dispute_and_fee_in_the_vm() {
     let (id2, _) = w.create_escrow(&[250], false);
     let stranger = w.chain.addr("stranger");
     let refund = ExecuteMsg::Refund { escrow_id: id2 };
-    let e = contract_error(w.exec(&stranger, &refund, 0));
-    assert!(e.contains("not expired"), "{e}");
+    assert_refused(w.exec(&stranger, &refund, 0), "not expired");
     w.chain.advance(86_400);
     let before = w.bank(&payer);
     w.exec(&stranger, &refund, 0).unwrap();
@@ -83,32 +73,34 @@ fn vouchers_signed_off_chain_redeem_once_on_this_chain_and_contract() {
     w.redeem(&signer, ch, 3_000).unwrap();
     assert_eq!((w.bank(&payee), w.bank(&collector)), (2_970, 30));
     // Replay of the same voucher, and an older lower one: refused, nothing paid.
-    let e = contract_error(w.redeem(&signer, ch, 3_000));
-    assert!(e.contains("not above the redeemed"), "{e}");
-    let e = contract_error(w.redeem(&signer, ch, 2_500));
-    assert!(e.contains("not above the redeemed"), "{e}");
+    assert_refused(w.redeem(&signer, ch, 3_000), "not above the redeemed");
+    assert_refused(w.redeem(&signer, ch, 2_500), "not above the redeemed");
     // Signed by another key, for another chain id, or for another contract: refused.
     let mallory = VoucherSigner::from_secret(&[43u8; 32]).unwrap();
-    let e = contract_error(w.redeem(&mallory, ch, 4_000));
-    assert!(e.contains("signature does not verify"), "{e}");
+    assert_refused(w.redeem(&mallory, ch, 4_000), "signature does not verify");
     let here = w.pay.clone();
-    let e = contract_error(w.redeem_signed(&signer, "other-chain-1", &here, ch, 4_000));
-    assert!(e.contains("signature does not verify"), "{e}");
+    assert_refused(
+        w.redeem_signed(&signer, "other-chain-1", &here, ch, 4_000),
+        "signature does not verify",
+    );
     // A second payfi contract with a channel of the same id and key: a voucher for it does not
     // pay here, and one for here does not pay there.
     let other = w.instantiate("payfi-2");
     let chain_id = w.chain.config().chain_id.clone();
-    let e = contract_error(w.redeem_signed(&signer, &chain_id, &other, ch, 4_000));
-    assert!(e.contains("signature does not verify"), "{e}");
+    assert_refused(
+        w.redeem_signed(&signer, &chain_id, &other, ch, 4_000),
+        "signature does not verify",
+    );
     let pay = std::mem::replace(&mut w.pay, other);
     let ch2 = w.open_channel(&signer, 10_000, 3_600);
     assert_eq!(ch2, ch);
-    let e = contract_error(w.redeem_signed(&signer, &chain_id, &pay, ch2, 4_000));
-    assert!(e.contains("signature does not verify"), "{e}");
+    assert_refused(
+        w.redeem_signed(&signer, &chain_id, &pay, ch2, 4_000),
+        "signature does not verify",
+    );
     w.pay = pay;
     // Above the deposit: refused.
-    let e = contract_error(w.redeem(&signer, ch, 10_001));
-    assert!(e.contains("exceeds the deposit"), "{e}");
+    assert_refused(w.redeem(&signer, ch, 10_001), "exceeds the deposit");
     assert_eq!(w.bank(&payee), 2_970);
 
     // Close: the payer asks, the payee may still redeem during the challenge period, the payer
@@ -117,8 +109,7 @@ fn vouchers_signed_off_chain_redeem_once_on_this_chain_and_contract() {
     w.exec(&payer, &ExecuteMsg::RequestClose { channel_id: ch }, 0)
         .unwrap();
     let finalize = ExecuteMsg::FinalizeClose { channel_id: ch };
-    let e = contract_error(w.exec(&payer, &finalize, 0));
-    assert!(e.contains("challenge period"), "{e}");
+    assert_refused(w.exec(&payer, &finalize, 0), "challenge period");
     w.chain.advance(1_800);
     w.redeem(&signer, ch, 5_000).unwrap();
     assert_eq!(w.bank(&payee), 2_970 + 1_980);
@@ -131,8 +122,7 @@ fn vouchers_signed_off_chain_redeem_once_on_this_chain_and_contract() {
         c.paid_to_payee + c.fees_paid + c.refunded,
         Uint128::new(10_000)
     );
-    let e = contract_error(w.redeem(&signer, ch, 6_000));
-    assert!(e.contains("closed"), "{e}");
+    assert_refused(w.redeem(&signer, ch, 6_000), "closed");
 }
 
 #[test]
@@ -156,16 +146,17 @@ fn compute_job_create_report_refund_in_the_vm() {
     );
     assert_eq!(job.input_hash, hash);
     // Oversized input: a contract error.
-    let e = contract_error(w.exec(&payer, &w.job_msg("job-big", 600, &[1u8; 4097]), 1_000));
-    assert!(e.contains("at most 4096 bytes"), "{e}");
+    assert_refused(
+        w.exec(&payer, &w.job_msg("job-big", 600, &[1u8; 4097]), 1_000),
+        "at most 4096 bytes",
+    );
     // Only a reporter (the attestation contract's role) pays the node.
     let report = |id: &str| ExecuteMsg::ReportJob {
         job_id: id.into(),
         node: node.clone(),
         tscore: None,
     };
-    let e = contract_error(w.exec(&payer, &report(&job1), 0));
-    assert!(e.contains("reporter"), "{e}");
+    assert_refused(w.exec(&payer, &report(&job1), 0), "reporter");
     w.exec(&reporter, &report(&job1), 0).unwrap();
     assert_eq!(w.bank(&node), 1_000 - 1_000 * u128::from(FEE_BPS) / 10_000);
     assert_eq!(
@@ -180,11 +171,9 @@ fn compute_job_create_report_refund_in_the_vm() {
     let refund = ExecuteMsg::RefundJob {
         job_id: job2.clone(),
     };
-    let e = contract_error(w.exec(&payer, &refund, 0));
-    assert!(e.contains("not expired"), "{e}");
+    assert_refused(w.exec(&payer, &refund, 0), "not expired");
     w.chain.advance(600);
-    let e = contract_error(w.exec(&reporter, &report(&job2), 0));
-    assert!(e.contains("expired"), "{e}");
+    assert_refused(w.exec(&reporter, &report(&job2), 0), "expired");
     let before = w.bank(&payer);
     w.exec(&payer, &refund, 0).unwrap();
     assert_eq!(w.bank(&payer) - before, 700);

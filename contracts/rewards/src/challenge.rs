@@ -7,7 +7,7 @@ use bithive_interface::rewards::{events as ev, MAX_REASON_LEN};
 use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
 
-use crate::compute::{credit, epoch_of, record_work, roll, settle};
+use crate::compute::{credit, record_work, rolled_pool, settled_account};
 use crate::error::ContractError;
 use crate::state::{PendingWork, WorkStatus, COMPUTE, CONFIG, NODES, PENDING_WORK};
 
@@ -30,17 +30,8 @@ fn count(deps: DepsMut, env: &Env, w: PendingWork) -> Result<Response, ContractE
     if !status.registered || !status.eligible {
         return Ok(res.add_attribute(ev::attr::CREDITED, "false"));
     }
-    let mut pool = COMPUTE.load(deps.storage)?;
-    roll(
-        deps.storage,
-        &mut pool,
-        epoch_of(&config, env.block.time.seconds()),
-    )?;
-    let mut acc = NODES.may_load(deps.storage, &w.node)?.unwrap_or_default();
-    settle(deps.storage, &mut pool, &mut acc)?;
-    if acc.epoch != pool.epoch {
-        acc.epoch_units = cosmwasm_std::Uint128::zero();
-    }
+    let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
+    let mut acc = settled_account(deps.storage, &mut pool, &w.node)?;
     credit(&mut pool, &mut acc, w.weight, status.full_rate)?;
     NODES.save(deps.storage, &w.node, &acc)?;
     COMPUTE.save(deps.storage, &pool)?;

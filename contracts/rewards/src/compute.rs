@@ -82,6 +82,17 @@ pub fn roll(
     Ok(())
 }
 
+/// The compute pool, its collecting epoch [`roll`]ed to the one at `now` (seconds).
+pub fn rolled_pool(
+    storage: &mut dyn Storage,
+    config: &Config,
+    now: u64,
+) -> Result<ComputePool, ContractError> {
+    let mut pool = COMPUTE.load(storage)?;
+    roll(storage, &mut pool, epoch_of(config, now))?;
+    Ok(pool)
+}
+
 /// Rate of a closed epoch (zero when nothing was allocated to it).
 fn rate_of(storage: &dyn Storage, epoch: u64) -> StdResult<Decimal256> {
     if let Some(close) = EPOCH_CLOSE.may_load(storage, epoch)? {
@@ -136,16 +147,26 @@ pub fn settle(
     Ok(())
 }
 
+/// A node's account (a new one if it has none), [`settle`]d, with its per-epoch unit count
+/// restarted when the pool collects a later epoch than the account's.
+pub fn settled_account(
+    storage: &mut dyn Storage,
+    pool: &mut ComputePool,
+    node: &Addr,
+) -> Result<NodeAcc, ContractError> {
+    let mut acc = NODES.may_load(storage, node)?.unwrap_or_default();
+    settle(storage, pool, &mut acc)?;
+    if acc.epoch != pool.epoch {
+        acc.epoch_units = Uint128::zero();
+    }
+    Ok(acc)
+}
+
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
 #[inline(never)]
 pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
-    let mut pool = COMPUTE.load(deps.storage)?;
-    roll(
-        deps.storage,
-        &mut pool,
-        epoch_of(&config, env.block.time.seconds()),
-    )?;
+    let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
     pool.undistributed = pool.undistributed.checked_add(amount)?;
     pool.funded = pool.funded.checked_add(amount)?;
     COMPUTE.save(deps.storage, &pool)?;
@@ -195,17 +216,8 @@ pub fn report_work(
     if weight.is_zero() {
         return Err(ContractError::DustWeight);
     }
-    let mut pool = COMPUTE.load(deps.storage)?;
-    roll(
-        deps.storage,
-        &mut pool,
-        epoch_of(&config, env.block.time.seconds()),
-    )?;
-    let mut acc = NODES.may_load(deps.storage, &addr)?.unwrap_or_default();
-    settle(deps.storage, &mut pool, &mut acc)?;
-    if acc.epoch != pool.epoch {
-        acc.epoch_units = Uint128::zero();
-    }
+    let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
+    let mut acc = settled_account(deps.storage, &mut pool, &addr)?;
     // A node cannot report more work per epoch than its registered capacity allows (the bound
     // staking's over-capacity evidence is judged by).
     let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t);
@@ -291,8 +303,7 @@ pub fn record_work(config: &Config, node: &Addr, units: Uint128) -> StdResult<Wa
 pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     let now = env.block.time.seconds();
-    let mut pool = COMPUTE.load(deps.storage)?;
-    roll(deps.storage, &mut pool, epoch_of(&config, now))?;
+    let mut pool = rolled_pool(deps.storage, &config, now)?;
     let mut acc = NODES
         .may_load(deps.storage, &info.sender)?
         .ok_or(ContractError::NothingToClaim)?;

@@ -145,7 +145,8 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    let response =
+        bithive_cw_common::migrate::response(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Stored configs load with the default min_bond and grace; store them explicitly.
     let config = CONFIG.load(deps.storage)?;
     execute::validate_config(&config)?;
@@ -168,10 +169,7 @@ pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, Co
         let from = attestors::epoch_of(&config, now).saturating_add(1);
         CAPACITY_LOG_FROM.save(deps.storage, &from)?;
     }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::MIGRATE)
-        .add_attribute(ev::attr::FROM, from.to_string())
-        .add_attribute(ev::attr::VERSION, CONTRACT_VERSION))
+    Ok(response)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 mod common;
 
 use bithive_cw_common::MigrateError;
+use bithive_cw_test_fixtures::cloned;
 use bithive_token::msg::{
     ExecuteMsg, InstantiateMsg, MigrateMsg, MintInfoResponse, MinterAllowance, MintersResponse,
     QueryMsg,
@@ -36,6 +37,47 @@ fn allowance(minter: impl Into<String>, allowance: Uint128) -> MinterAllowance {
     }
 }
 
+fn transfer(recipient: impl ToString, amount: u128) -> ExecuteMsg {
+    let (recipient, amount) = (recipient.to_string(), u(amount));
+    ExecuteMsg::Transfer { recipient, amount }
+}
+
+/// `owner`'s tokens to `recipient` under the sender's allowance.
+fn transfer_from(owner: impl ToString, recipient: impl ToString, amount: u128) -> ExecuteMsg {
+    let (owner, recipient) = (owner.to_string(), recipient.to_string());
+    let amount = u(amount);
+    ExecuteMsg::TransferFrom {
+        owner,
+        recipient,
+        amount,
+    }
+}
+
+fn mint(recipient: impl ToString, amount: u128) -> ExecuteMsg {
+    let (recipient, amount) = (recipient.to_string(), u(amount));
+    ExecuteMsg::Mint { recipient, amount }
+}
+
+fn attr(key: &str, value: &str) -> (String, String) {
+    (key.into(), value.into())
+}
+
+fn set_minter(minter: impl ToString, allowance: u128) -> ExecuteMsg {
+    let (minter, allowance) = (minter.to_string(), u(allowance));
+    ExecuteMsg::SetMinter { minter, allowance }
+}
+
+/// An allowance increase that never expires.
+fn increase_allowance(spender: impl ToString, amount: u128) -> ExecuteMsg {
+    let (spender, amount) = (spender.to_string(), u(amount));
+    let expires = None;
+    ExecuteMsg::IncreaseAllowance {
+        spender,
+        amount,
+        expires,
+    }
+}
+
 /// Stores and instantiates the cw20 receiver probe contract.
 fn instantiate_receiver(s: &mut Suite) -> Addr {
     let rcode = s.app.store_code(receiver_contract());
@@ -62,6 +104,13 @@ fn base_msg(s: &Suite) -> InstantiateMsg {
         minters: vec![],
         marketing: None,
     }
+}
+
+/// The error of instantiating [`base_msg`] after `change`.
+fn refused_init(s: &mut Suite, change: impl FnOnce(&mut InstantiateMsg)) -> ContractError {
+    let mut m = base_msg(s);
+    change(&mut m);
+    instantiate_err(s, m)
 }
 
 fn instantiate_err(s: &mut Suite, msg: InstantiateMsg) -> ContractError {
@@ -107,78 +156,64 @@ fn instantiate_rejects_bad_input_with_typed_errors() {
     let mut s = Suite::new();
     let (alice, bob) = (s.alice.to_string(), s.bob.to_string());
 
-    let mut m = base_msg(&s);
-    m.initial_balances = vec![coin(alice.clone(), u(1)), coin(alice.clone(), u(2))];
+    let duplicated = vec![coin(alice.clone(), u(1)), coin(alice.clone(), u(2))];
     assert_eq!(
-        instantiate_err(&mut s, m),
+        refused_init(&mut s, |m| m.initial_balances = duplicated),
         ContractError::DuplicateInitialBalance {
             address: alice.clone()
         }
     );
-
-    let mut m = base_msg(&s);
-    m.initial_balances = vec![coin(bob.clone(), u(0))];
+    let zero = vec![coin(bob.clone(), u(0))];
     assert_eq!(
-        instantiate_err(&mut s, m),
+        refused_init(&mut s, |m| m.initial_balances = zero),
         ContractError::ZeroInitialBalance {
             address: bob.clone()
         }
     );
-
-    let mut m = base_msg(&s);
-    m.initial_balances = vec![coin(alice.clone(), Uint128::MAX), coin(bob.clone(), u(1))];
+    let overflowing = vec![coin(alice.clone(), Uint128::MAX), coin(bob.clone(), u(1))];
     assert!(matches!(
-        instantiate_err(&mut s, m),
+        refused_init(&mut s, |m| m.initial_balances = overflowing),
         ContractError::Overflow(_)
     ));
-
-    let mut m = base_msg(&s);
-    m.cap = Some(u(10));
-    m.initial_balances = vec![coin(alice.clone(), u(11))];
+    let over_cap = |m: &mut InstantiateMsg| {
+        m.cap = Some(u(10));
+        m.initial_balances = vec![coin(alice.clone(), u(11))];
+    };
     assert_eq!(
-        instantiate_err(&mut s, m),
+        refused_init(&mut s, over_cap),
         ContractError::InitialSupplyOverCap {
             supply: u(11),
             cap: u(10)
         }
     );
-
-    let mut m = base_msg(&s);
-    m.cap = Some(u(0));
-    assert_eq!(instantiate_err(&mut s, m), ContractError::ZeroCap {});
-
-    let mut m = base_msg(&s);
-    m.minters = vec![allowance(bob.clone(), u(1)), allowance(bob.clone(), u(2))];
     assert_eq!(
-        instantiate_err(&mut s, m),
+        refused_init(&mut s, |m| m.cap = Some(u(0))),
+        ContractError::ZeroCap {}
+    );
+    let minters = vec![allowance(bob.clone(), u(1)), allowance(bob.clone(), u(2))];
+    assert_eq!(
+        refused_init(&mut s, |m| m.minters = minters),
         ContractError::DuplicateMinter {
             minter: bob.clone()
         }
     );
-
-    let mut m = base_msg(&s);
-    m.initial_balances = vec![coin("not an address", u(1))];
-    assert!(matches!(instantiate_err(&mut s, m), ContractError::Std(_)));
-
+    let not_an_address = vec![coin("not an address", u(1))];
+    assert!(matches!(
+        refused_init(&mut s, |m| m.initial_balances = not_an_address),
+        ContractError::Std(_)
+    ));
     // cw20-base's own validation (symbol) surfaces as its typed error.
-    let mut m = base_msg(&s);
-    m.symbol = "b".into();
-    assert!(matches!(instantiate_err(&mut s, m), ContractError::Base(_)));
+    assert!(matches!(
+        refused_init(&mut s, |m| m.symbol = "b".into()),
+        ContractError::Base(_)
+    ));
 }
 
 #[test]
 fn transfer_moves_balance_and_emits_event() {
     let mut s = Suite::new();
     let (alice, bob) = (s.alice.clone(), s.bob.clone());
-    let res = s
-        .exec(
-            &alice,
-            &ExecuteMsg::Transfer {
-                recipient: bob.to_string(),
-                amount: u(400),
-            },
-        )
-        .unwrap();
+    let res = s.exec(&alice, &transfer(&bob, 400)).unwrap();
     assert_eq!(
         wasm_attrs(&res),
         attrs(&[
@@ -192,38 +227,15 @@ fn transfer_moves_balance_and_emits_event() {
     assert_eq!(s.supply(), 1_000_000);
 
     assert_eq!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::Transfer {
-                recipient: bob.to_string(),
-                amount: u(0)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&alice, &transfer(&bob, 0)).unwrap_err(),
         ContractError::ZeroAmount {}
     );
-    let err = s
-        .exec(
-            &bob,
-            &ExecuteMsg::Transfer {
-                recipient: alice.to_string(),
-                amount: u(401),
-            },
-        )
-        .unwrap_err();
+    let err = s.exec(&bob, &transfer(&alice, 401)).unwrap_err();
     assert!(
         matches!(err, ContractError::Base(cw20_base::ContractError::Std(_))),
         "{err:?}"
     );
-    let err = s
-        .exec(
-            &bob,
-            &ExecuteMsg::Transfer {
-                recipient: "INVALID".into(),
-                amount: u(1),
-            },
-        )
-        .unwrap_err();
+    let err = s.exec(&bob, &transfer("INVALID", 1)).unwrap_err();
     assert!(matches!(err, ContractError::Base(_)), "{err:?}");
 }
 
@@ -335,16 +347,7 @@ fn send_calls_receiver_hook_and_reverts_with_it() {
 fn allowances_full_flow() {
     let mut s = Suite::new();
     let (alice, bob, carol) = (s.alice.clone(), s.bob.clone(), s.carol.clone());
-    let res = s
-        .exec(
-            &alice,
-            &ExecuteMsg::IncreaseAllowance {
-                spender: bob.to_string(),
-                amount: u(300),
-                expires: None,
-            },
-        )
-        .unwrap();
+    let res = s.exec(&alice, &increase_allowance(&bob, 300)).unwrap();
     assert_eq!(
         wasm_attrs(&res),
         attrs(&[
@@ -369,20 +372,8 @@ fn allowances_full_flow() {
     });
     assert_eq!(a.allowance, u(250));
 
-    let res = s
-        .exec(
-            &bob,
-            &ExecuteMsg::TransferFrom {
-                owner: alice.to_string(),
-                recipient: carol.to_string(),
-                amount: u(100),
-            },
-        )
-        .unwrap();
-    assert_eq!(
-        wasm_attrs(&res)[0],
-        ("action".to_string(), "transfer_from".to_string())
-    );
+    let res = s.exec(&bob, &transfer_from(&alice, &carol, 100)).unwrap();
+    assert_eq!(wasm_attrs(&res)[0], attr("action", "transfer_from"));
     s.exec(
         &bob,
         &ExecuteMsg::BurnFrom {
@@ -407,35 +398,18 @@ fn allowances_full_flow() {
     .unwrap();
     assert_eq!(s.balance(&receiver), 100);
     // Allowance is now 0: any further use fails.
-    let err = s
-        .exec(
-            &bob,
-            &ExecuteMsg::TransferFrom {
-                owner: alice.to_string(),
-                recipient: bob.to_string(),
-                amount: u(1),
-            },
-        )
-        .unwrap_err();
+    let err = s.exec(&bob, &transfer_from(&alice, &bob, 1)).unwrap_err();
     assert!(matches!(err, ContractError::Base(_)), "{err:?}");
 
     // Zero amounts are refused on every allowance path.
     for msg in [
-        ExecuteMsg::IncreaseAllowance {
-            spender: bob.to_string(),
-            amount: u(0),
-            expires: None,
-        },
+        increase_allowance(&bob, 0),
         ExecuteMsg::DecreaseAllowance {
             spender: bob.to_string(),
             amount: u(0),
             expires: None,
         },
-        ExecuteMsg::TransferFrom {
-            owner: alice.to_string(),
-            recipient: bob.to_string(),
-            amount: u(0),
-        },
+        transfer_from(&alice, &bob, 0),
         ExecuteMsg::BurnFrom {
             owner: alice.to_string(),
             amount: u(0),
@@ -490,51 +464,20 @@ fn allowance_expiry_and_overflow_errors() {
     .unwrap();
     s.app.update_block(|b| b.height += 5);
     assert_eq!(
-        s.exec(
-            &bob,
-            &ExecuteMsg::TransferFrom {
-                owner: alice.to_string(),
-                recipient: bob.to_string(),
-                amount: u(1)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&bob, &transfer_from(&alice, &bob, 1)).unwrap_err(),
         ContractError::Base(cw20_base::ContractError::Expired {})
     );
     // Growing an allowance past u128 is a typed error, not a VM abort.
-    s.exec(
-        &alice,
-        &ExecuteMsg::IncreaseAllowance {
-            spender: carol.to_string(),
-            amount: Uint128::MAX,
-            expires: None,
-        },
-    )
-    .unwrap();
+    s.exec(&alice, &increase_allowance(&carol, u128::MAX))
+        .unwrap();
     assert_eq!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::IncreaseAllowance {
-                spender: carol.to_string(),
-                amount: u(1),
-                expires: None
-            }
-        )
-        .unwrap_err(),
+        s.exec(&alice, &increase_allowance(&carol, 1)).unwrap_err(),
         ContractError::AllowanceOverflow {
             spender: carol.to_string()
         }
     );
     assert_eq!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::IncreaseAllowance {
-                spender: alice.to_string(),
-                amount: u(1),
-                expires: None
-            }
-        )
-        .unwrap_err(),
+        s.exec(&alice, &increase_allowance(&alice, 1)).unwrap_err(),
         ContractError::Base(cw20_base::ContractError::CannotSetOwnAccount {})
     );
 }
@@ -542,21 +485,8 @@ fn allowance_expiry_and_overflow_errors() {
 #[test]
 fn minting_respects_allowance_cap_and_roles() {
     let mut s = Suite::new();
-    let (owner, minter, alice, bob) = (
-        s.owner.clone(),
-        s.minter.clone(),
-        s.alice.clone(),
-        s.bob.clone(),
-    );
-    let res = s
-        .exec(
-            &minter,
-            &ExecuteMsg::Mint {
-                recipient: bob.to_string(),
-                amount: u(700),
-            },
-        )
-        .unwrap();
+    cloned!(s => owner, minter, alice, bob);
+    let res = s.exec(&minter, &mint(&bob, 700)).unwrap();
     assert_eq!(
         wasm_attrs(&res),
         attrs(&[
@@ -569,38 +499,17 @@ fn minting_respects_allowance_cap_and_roles() {
     );
     assert_eq!(s.balance(&bob), 700);
     assert_eq!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::Mint {
-                recipient: bob.to_string(),
-                amount: u(1)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&alice, &mint(&bob, 1)).unwrap_err(),
         ContractError::NotMinter {
             sender: alice.to_string()
         }
     );
     assert_eq!(
-        s.exec(
-            &minter,
-            &ExecuteMsg::Mint {
-                recipient: bob.to_string(),
-                amount: u(0)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&minter, &mint(&bob, 0)).unwrap_err(),
         ContractError::ZeroAmount {}
     );
     assert_eq!(
-        s.exec(
-            &minter,
-            &ExecuteMsg::Mint {
-                recipient: bob.to_string(),
-                amount: u(1_000_000_000_000)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&minter, &mint(&bob, 1_000_000_000_000)).unwrap_err(),
         ContractError::MintAllowanceExceeded {
             minter: minter.to_string(),
             allowance: u(999_999_999_300),
@@ -609,15 +518,7 @@ fn minting_respects_allowance_cap_and_roles() {
     );
 
     // Owner gives alice an allowance larger than the cap: the cap still binds.
-    let res = s
-        .exec(
-            &owner,
-            &ExecuteMsg::SetMinter {
-                minter: alice.to_string(),
-                allowance: Uint128::MAX,
-            },
-        )
-        .unwrap();
+    let res = s.exec(&owner, &set_minter(&alice, u128::MAX)).unwrap();
     assert_eq!(
         wasm_attrs(&res),
         attrs(&[
@@ -628,39 +529,20 @@ fn minting_respects_allowance_cap_and_roles() {
     );
     let minted = 1_000_000 + 700;
     assert_eq!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::Mint {
-                recipient: bob.to_string(),
-                amount: u(BTK_CAP - minted + 1)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&alice, &mint(&bob, BTK_CAP - minted + 1))
+            .unwrap_err(),
         ContractError::CapExceeded {
             cap: u(BTK_CAP),
             minted: u(minted),
             amount: u(BTK_CAP - minted + 1)
         }
     );
-    s.exec(
-        &alice,
-        &ExecuteMsg::Mint {
-            recipient: bob.to_string(),
-            amount: u(BTK_CAP - minted),
-        },
-    )
-    .unwrap();
+    s.exec(&alice, &mint(&bob, BTK_CAP - minted)).unwrap();
     // Burning does not free cap.
     s.exec(&bob, &ExecuteMsg::Burn { amount: u(1_000) })
         .unwrap();
     assert!(matches!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::Mint {
-                recipient: bob.to_string(),
-                amount: u(1)
-            }
-        ),
+        s.exec(&alice, &mint(&bob, 1)),
         Err(ContractError::CapExceeded { .. })
     ));
     let mi: MintInfoResponse = s.query(&QueryMsg::MintInfo {});
@@ -675,14 +557,7 @@ fn minting_respects_allowance_cap_and_roles() {
 
     // Only the owner manages minters.
     assert_eq!(
-        s.exec(
-            &alice,
-            &ExecuteMsg::SetMinter {
-                minter: alice.to_string(),
-                allowance: u(1)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&alice, &set_minter(&alice, 1)).unwrap_err(),
         ContractError::Ownership(OwnershipError::NotOwner)
     );
     assert_eq!(
@@ -742,15 +617,7 @@ fn uncapped_token_minting_overflow_is_typed() {
         .unwrap();
     let err: ContractError = s
         .app
-        .execute_contract(
-            s.minter.clone(),
-            btt,
-            &ExecuteMsg::Mint {
-                recipient: s.bob.to_string(),
-                amount: Uint128::MAX,
-            },
-            &[],
-        )
+        .execute_contract(s.minter.clone(), btt, &mint(&s.bob, u128::MAX), &[])
         .unwrap_err()
         .downcast()
         .unwrap();
@@ -786,27 +653,10 @@ fn ownership_transfer_is_two_step() {
             &ExecuteMsg::UpdateOwnership(Action::AcceptOwnership),
         )
         .unwrap();
+    assert_eq!(wasm_attrs(&res)[0], attr("action", "update_ownership"));
+    s.exec(&alice, &set_minter(&bob, 5)).unwrap();
     assert_eq!(
-        wasm_attrs(&res)[0],
-        ("action".to_string(), "update_ownership".to_string())
-    );
-    s.exec(
-        &alice,
-        &ExecuteMsg::SetMinter {
-            minter: bob.to_string(),
-            allowance: u(5),
-        },
-    )
-    .unwrap();
-    assert_eq!(
-        s.exec(
-            &owner,
-            &ExecuteMsg::SetMinter {
-                minter: bob.to_string(),
-                allowance: u(5)
-            }
-        )
-        .unwrap_err(),
+        s.exec(&owner, &set_minter(&bob, 5)).unwrap_err(),
         ContractError::Ownership(OwnershipError::NotOwner)
     );
     s.exec(
@@ -894,23 +744,8 @@ fn enumeration_paginates() {
     let mut holders: Vec<String> = vec![alice.to_string()];
     for i in 0..45 {
         let a = s.app.api().addr_make(&format!("holder{i}"));
-        s.exec(
-            &alice,
-            &ExecuteMsg::Transfer {
-                recipient: a.to_string(),
-                amount: u(1),
-            },
-        )
-        .unwrap();
-        s.exec(
-            &alice,
-            &ExecuteMsg::IncreaseAllowance {
-                spender: a.to_string(),
-                amount: u(1),
-                expires: None,
-            },
-        )
-        .unwrap();
+        s.exec(&alice, &transfer(&a, 1)).unwrap();
+        s.exec(&alice, &increase_allowance(&a, 1)).unwrap();
         holders.push(a.to_string());
     }
     holders.sort();
@@ -959,40 +794,13 @@ fn migrate_accepts_upgrade_and_refuses_downgrade() {
         .any(|a| a.key == "action" && a.value == "migrate")));
 
     // Pretend the stored code is newer: migration must refuse.
-    let token = s.token.clone();
-    s.app.contract_storage_mut(&token).set(
-        b"contract_info",
-        &cosmwasm_std::to_json_vec(&cw2::ContractVersion {
-            contract: "crates.io:bithive-token".into(),
-            version: "99.0.0".into(),
-        })
-        .unwrap(),
-    );
-    let err: ContractError = s
-        .app
-        .migrate_contract(owner.clone(), token.clone(), &MigrateMsg {}, s.code_id)
-        .unwrap_err()
-        .downcast()
-        .unwrap();
+    let err = refused_migration(&mut s, "crates.io:bithive-token", "99.0.0");
     assert!(
         matches!(err, ContractError::Migrate(MigrateError::Downgrade { .. })),
         "{err:?}"
     );
-
-    s.app.contract_storage_mut(&token).set(
-        b"contract_info",
-        &cosmwasm_std::to_json_vec(&cw2::ContractVersion {
-            contract: "crates.io:cw20-base".into(),
-            version: "0.1.0".into(),
-        })
-        .unwrap(),
-    );
-    let err: ContractError = s
-        .app
-        .migrate_contract(owner, token, &MigrateMsg {}, s.code_id)
-        .unwrap_err()
-        .downcast()
-        .unwrap();
+    // Another contract's state is not taken over.
+    let err = refused_migration(&mut s, "crates.io:cw20-base", "0.1.0");
     assert!(
         matches!(
             err,
@@ -1000,4 +808,23 @@ fn migrate_accepts_upgrade_and_refuses_downgrade() {
         ),
         "{err:?}"
     );
+}
+
+/// The error of migrating the token (by its owner, onto its own code) once its cw2 record says
+/// `contract` at `version`.
+fn refused_migration(s: &mut Suite, contract: &str, version: &str) -> ContractError {
+    let info = cw2::ContractVersion {
+        contract: contract.into(),
+        version: version.into(),
+    };
+    let token = s.token.clone();
+    let stored = cosmwasm_std::to_json_vec(&info).unwrap();
+    s.app
+        .contract_storage_mut(&token)
+        .set(b"contract_info", &stored);
+    s.app
+        .migrate_contract(s.owner.clone(), token, &MigrateMsg {}, s.code_id)
+        .unwrap_err()
+        .downcast()
+        .unwrap()
 }

@@ -123,6 +123,10 @@ impl Model {
         self.allowances.insert((owner, spender), a - x);
         true
     }
+    /// `spender` takes `x` of `owner`'s balance under its allowance (whether it may).
+    fn take_allowed(&mut self, owner: usize, spender: usize, x: u128) -> bool {
+        x > 0 && self.spend_allowance(owner, spender, x) && self.debit(owner, x)
+    }
     /// Applies `op`; returns whether it must succeed. Owner is account 0.
     fn apply(&mut self, op: &Op) -> bool {
         match *op {
@@ -168,8 +172,7 @@ impl Model {
                 to,
                 amount,
             } => {
-                amount > 0 && self.spend_allowance(owner, spender, amount) && {
-                    self.debit(owner, amount);
+                self.take_allowed(owner, spender, amount) && {
                     self.credit(to, amount);
                     true
                 }
@@ -179,8 +182,7 @@ impl Model {
                 owner,
                 amount,
             } => {
-                amount > 0 && self.spend_allowance(owner, spender, amount) && {
-                    self.debit(owner, amount);
+                self.take_allowed(owner, spender, amount) && {
                     self.supply -= amount;
                     true
                 }

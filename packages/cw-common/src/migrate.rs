@@ -1,6 +1,7 @@
-//! Migration guard: a contract may only be migrated to a newer (or equal) version of itself.
+//! Migration guard: a contract may only be migrated to a newer (or equal) version of itself;
+//! and the response (event attributes) of a migration.
 
-use cosmwasm_std::{StdError, Storage};
+use cosmwasm_std::{Response, StdError, Storage};
 use semver::Version;
 use thiserror::Error;
 
@@ -62,6 +63,37 @@ pub fn ensure_upgrade_renamed(
     }
     cw2::set_contract_version(storage, name, version)?;
     Ok(from)
+}
+
+/// The `wasm` event attributes of a migration: `action=migrate`, `from=<version migrated from>`,
+/// `version=<version migrated to>`. Each contract's interface `events` re-exports them.
+pub mod event {
+    /// The `action` value of a migration.
+    pub const MIGRATE: &str = "migrate";
+    /// Attribute key: the version migrated from.
+    pub const FROM: &str = "from";
+    /// Attribute key: the version migrated to.
+    pub const VERSION: &str = "version";
+}
+
+/// The response of a `migrate` entry point: [`ensure_upgrade`], then [`response_from`] the
+/// version it returns.
+pub fn response(
+    storage: &mut dyn Storage,
+    name: &str,
+    version: &str,
+) -> Result<Response, MigrateError> {
+    let from = ensure_upgrade(storage, name, version)?;
+    Ok(response_from(&from, version))
+}
+
+/// The response of a migration from `from` to `version` (the [`event`] attributes), for a
+/// `migrate` entry point that guards the upgrade itself (e.g. with [`ensure_upgrade_renamed`]).
+pub fn response_from(from: &Version, version: &str) -> Response {
+    Response::new()
+        .add_attribute(crate::ACTION, event::MIGRATE)
+        .add_attribute(event::FROM, from.to_string())
+        .add_attribute(event::VERSION, version)
 }
 
 #[cfg(test)]
@@ -129,6 +161,29 @@ mod tests {
             (stored.contract.as_str(), stored.version.as_str()),
             ("new", "1.1.0")
         );
+    }
+
+    #[test]
+    fn response_guards_and_names_both_versions() {
+        let mut s = MockStorage::new();
+        cw2::set_contract_version(&mut s, "c", "1.2.0").unwrap();
+        let res = response(&mut s, "c", "1.3.0").unwrap();
+        let attrs: Vec<_> = res
+            .attributes
+            .iter()
+            .map(|a| (a.key.as_str(), a.value.as_str()))
+            .collect();
+        assert_eq!(
+            attrs,
+            [
+                ("action", "migrate"),
+                ("from", "1.2.0"),
+                ("version", "1.3.0")
+            ]
+        );
+        assert!(res.messages.is_empty() && res.events.is_empty());
+        // The guard ran: the new version is recorded.
+        assert_eq!(cw2::get_contract_version(&s).unwrap().version, "1.3.0");
     }
 
     #[test]

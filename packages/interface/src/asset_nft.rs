@@ -330,11 +330,11 @@ pub struct Config {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const ADD_VALUER: &str = "add_valuer";
     pub const APPROVE_HOLDER: &str = "approve_holder";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const MINT: &str = "mint";
     pub const REMOVE_VALUER: &str = "remove_valuer";
     pub const REVOKE_HOLDER: &str = "revoke_holder";
@@ -382,9 +382,10 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ADMIN: &str = "admin";
         pub const COMPLIANCE_OFFICER: &str = "compliance_officer";
-        pub const FROM: &str = "from";
         pub const HOLDER: &str = "holder";
         pub const JURISDICTION: &str = "jurisdiction";
         pub const MINTER: &str = "minter";
@@ -398,7 +399,6 @@ pub mod events {
         pub const TOKEN_ID: &str = "token_id";
         pub const VALUE: &str = "value";
         pub const VALUER: &str = "valuer";
-        pub const VERSION: &str = "version";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[

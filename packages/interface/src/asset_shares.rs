@@ -42,8 +42,7 @@ pub struct MigrateMsg {}
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
-
-    pub const MIGRATE: &str = "migrate";
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     // Emitted by cw20-base for the standard cw20 messages this contract forwards to it.
     pub const TRANSFER: &str = "transfer";
@@ -57,8 +56,7 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
-        pub const FROM: &str = "from";
-        pub const VERSION: &str = "version";
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[FROM, VERSION];

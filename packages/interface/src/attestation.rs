@@ -409,13 +409,13 @@ pub struct Outgoing {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const ACCEPT: &str = "accept";
     pub const CHANNEL_CLOSE: &str = "channel_close";
     pub const CHANNEL_CONNECT: &str = "channel_connect";
     pub const CONFLICT: &str = "conflict";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const PACKET_ACK: &str = "packet_ack";
     pub const PACKET_TIMEOUT: &str = "packet_timeout";
     pub const RECEIVE: &str = "receive";
@@ -447,12 +447,13 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ATTEMPTS: &str = "attempts";
         pub const CHAIN_ID: &str = "chain_id";
         pub const CHANNEL_ID: &str = "channel_id";
         pub const CONSUMER: &str = "consumer";
         pub const ERROR: &str = "error";
-        pub const FROM: &str = "from";
         pub const JOB_ID: &str = "job_id";
         pub const KIND: &str = "kind";
         pub const NODE: &str = "node";
@@ -468,7 +469,6 @@ pub mod events {
         pub const ROUND: &str = "round";
         pub const ROUTE: &str = "route";
         pub const SIGNER: &str = "signer";
-        pub const VERSION: &str = "version";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[

@@ -519,22 +519,13 @@ impl AccessEvent {
     pub fn from_attributes<'a>(
         attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Option<Self> {
-        let attrs: Vec<(&str, &str)> = attrs.into_iter().collect();
-        let get = |k: &str| {
-            attrs
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.to_string())
-        };
-        if get(events::ACTION)? != events::LOG_ACCESS {
-            return None;
-        }
+        let attrs = crate::Attributes::of_action(attrs, events::LOG_ACCESS)?;
         Some(Self {
-            token_id: get(events::attr::TOKEN_ID)?,
-            grantee: get(events::attr::GRANTEE)?,
-            purpose: get(events::attr::PURPOSE)?,
-            time: get(events::attr::TIME)?.parse().ok()?,
-            seq: get(events::attr::SEQ)?.parse().ok()?,
+            token_id: attrs.get(events::attr::TOKEN_ID)?.to_string(),
+            grantee: attrs.get(events::attr::GRANTEE)?.to_string(),
+            purpose: attrs.get(events::attr::PURPOSE)?.to_string(),
+            time: attrs.parse(events::attr::TIME)?,
+            seq: attrs.parse(events::attr::SEQ)?,
         })
     }
 }
@@ -543,9 +534,9 @@ impl AccessEvent {
 /// The contract README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const MINT: &str = "mint";
     pub const TRANSFER_NFT: &str = "transfer_nft";
     /// Emitted by cw721 for `send_nft`.
@@ -593,6 +584,8 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ADMIN: &str = "admin";
         pub const AMOUNT: &str = "amount";
         pub const ANSWER: &str = "answer";
@@ -602,7 +595,6 @@ pub mod events {
         pub const EPOCH: &str = "epoch";
         pub const EPSILON: &str = "epsilon";
         pub const EXPIRES_AT: &str = "expires_at";
-        pub const FROM: &str = "from";
         pub const GRANTEE: &str = "grantee";
         pub const OWNER: &str = "owner";
         pub const PURPOSE: &str = "purpose";
@@ -615,7 +607,6 @@ pub mod events {
         pub const SEQ: &str = "seq";
         pub const TIME: &str = "time";
         pub const TOKEN_ID: &str = "token_id";
-        pub const VERSION: &str = "version";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[

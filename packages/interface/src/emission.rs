@@ -94,10 +94,10 @@ pub struct StatusResponse {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const DISTRIBUTE: &str = "distribute";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const UPDATE_CONFIG: &str = "update_config";
     pub const UPDATE_OWNER: &str = "update_owner";
 
@@ -112,16 +112,16 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const APP: &str = "app";
         pub const COMPUTE: &str = "compute";
         pub const DUE: &str = "due";
         pub const FOUNDATION: &str = "foundation";
-        pub const FROM: &str = "from";
         pub const GENESIS: &str = "genesis";
         pub const MINTED: &str = "minted";
         pub const OPERATIONS: &str = "operations";
         pub const OWNER: &str = "owner";
-        pub const VERSION: &str = "version";
         pub const VESTED: &str = "vested";
 
         /// Every attribute key above.

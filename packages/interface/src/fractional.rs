@@ -175,13 +175,13 @@ pub struct Config {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const BUYOUT: &str = "buyout";
     pub const CLAIM: &str = "claim";
     pub const DEPOSIT_REVENUE: &str = "deposit_revenue";
     pub const FRACTIONALIZE: &str = "fractionalize";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const REDEEM: &str = "redeem";
     pub const REUNIFY: &str = "reunify";
     pub const SHARE_HOOK: &str = "share_hook";
@@ -205,12 +205,13 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ADMIN: &str = "admin";
         pub const AMOUNT: &str = "amount";
         pub const ASSET: &str = "asset";
         pub const BUYER: &str = "buyer";
         pub const DEPOSITOR: &str = "depositor";
-        pub const FROM: &str = "from";
         pub const HOLDER: &str = "holder";
         pub const NFT_CONTRACT: &str = "nft_contract";
         pub const PAYOUT: &str = "payout";
@@ -219,7 +220,6 @@ pub mod events {
         pub const SHARES: &str = "shares";
         pub const TOKEN_ID: &str = "token_id";
         pub const VAULT_ID: &str = "vault_id";
-        pub const VERSION: &str = "version";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[

@@ -29,4 +29,29 @@ pub const WASM_EVENT: &str = "wasm";
 /// Attribute the chain adds to every `wasm` event: the emitting contract.
 pub const CONTRACT_ADDRESS: &str = "_contract_address";
 /// Attribute naming what happened; its values are each module's `events::` constants.
-pub const ACTION: &str = "action";
+pub use bithive_cw_common::ACTION;
+
+/// The attributes of one event, looked up by key: what the typed events' `from_attributes` read.
+pub(crate) struct Attributes<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Attributes<'a> {
+    /// The attributes of an event whose [`ACTION`] is `action`; `None` for another action or
+    /// none.
+    pub(crate) fn of_action(
+        attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        action: &str,
+    ) -> Option<Self> {
+        let attrs = Self(attrs.into_iter().collect());
+        (attrs.get(ACTION)? == action).then_some(attrs)
+    }
+
+    /// The value of the first attribute named `key`.
+    pub(crate) fn get(&self, key: &str) -> Option<&'a str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
+
+    /// The value of the first attribute named `key`, parsed; `None` if missing or malformed.
+    pub(crate) fn parse<T: std::str::FromStr>(&self, key: &str) -> Option<T> {
+        self.get(key)?.parse().ok()
+    }
+}

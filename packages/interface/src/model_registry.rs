@@ -219,9 +219,9 @@ impl<'a> ModelRef<'a> {
 /// The `wasm` event attributes this contract emits (see the README's "Events").
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const PUBLISH_MODEL: &str = "publish_model";
     pub const DEPRECATE_MODEL: &str = "deprecate_model";
     pub const REKEY_MODEL: &str = "rekey_model";
@@ -241,13 +241,14 @@ pub mod events {
     ];
 
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ACCURACY: &str = "accuracy";
         pub const ADMIN: &str = "admin";
         pub const CONTENT_ID: &str = "content_id";
         pub const ESCROW: &str = "escrow";
         pub const EVALUATION: &str = "evaluation";
         pub const EVALUATOR: &str = "evaluator";
-        pub const FROM: &str = "from";
         pub const JOB_ID: &str = "job_id";
         pub const JOBS_SERVED: &str = "jobs_served";
         pub const MODEL_ID: &str = "model_id";
@@ -259,7 +260,6 @@ pub mod events {
         pub const SIZE_BYTES: &str = "size_bytes";
         pub const SUPERSEDES: &str = "supersedes";
         pub const TSCORE: &str = "tscore";
-        pub const VERSION: &str = "version";
 
         pub const ATTRIBUTES: &[&str] = &[
             ACCURACY,

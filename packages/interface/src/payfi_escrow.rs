@@ -396,6 +396,7 @@ pub struct PaymentCoding {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const CREATE_ESCROW: &str = "create_escrow";
     pub const CLAIM_JOB: &str = "claim_job";
@@ -405,7 +406,6 @@ pub mod events {
     pub const FINALIZE_CLOSE: &str = "finalize_close";
     pub const FINALIZE_JOB: &str = "finalize_job";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const OPEN_CHANNEL: &str = "open_channel";
     pub const PAYEE_CLOSE: &str = "payee_close";
     pub const REDEEM_VOUCHER: &str = "redeem_voucher";
@@ -450,6 +450,8 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ADMIN: &str = "admin";
         pub const AMOUNT: &str = "amount";
         pub const BY: &str = "by";
@@ -461,7 +463,6 @@ pub mod events {
         pub const ESCROW_ID: &str = "escrow_id";
         pub const FEE: &str = "fee";
         pub const FEE_BPS: &str = "fee_bps";
-        pub const FROM: &str = "from";
         pub const INPUT_HASH: &str = "input_hash";
         pub const INVOICE_REF: &str = "invoice_ref";
         pub const JOB_ID: &str = "job_id";
@@ -480,7 +481,6 @@ pub mod events {
         pub const REASON: &str = "reason";
         pub const REFUNDED: &str = "refunded";
         pub const TSCORE: &str = "tscore";
-        pub const VERSION: &str = "version";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[
@@ -565,22 +565,13 @@ impl CreateJobEvent {
     pub fn from_attributes<'a>(
         attrs: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Option<Self> {
-        let attrs: Vec<(&str, &str)> = attrs.into_iter().collect();
-        let get = |k: &str| {
-            attrs
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.to_string())
-        };
-        if get(events::ACTION)? != events::CREATE_JOB {
-            return None;
-        }
+        let attrs = crate::Attributes::of_action(attrs, events::CREATE_JOB)?;
         Some(Self {
-            job_id: get(events::attr::JOB_ID)?,
-            payer: get(events::attr::PAYER)?,
-            amount: get(events::attr::AMOUNT)?.parse().ok()?,
-            model: get(events::attr::MODEL)?,
-            input_hash: get(events::attr::INPUT_HASH)?,
+            job_id: attrs.get(events::attr::JOB_ID)?.to_string(),
+            payer: attrs.get(events::attr::PAYER)?.to_string(),
+            amount: attrs.parse(events::attr::AMOUNT)?,
+            model: attrs.get(events::attr::MODEL)?.to_string(),
+            input_hash: attrs.get(events::attr::INPUT_HASH)?.to_string(),
         })
     }
 

@@ -284,6 +284,7 @@ pub struct PatientPool {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const CLAIM_APP: &str = "claim_app";
     pub const CLAIM_COMPUTE: &str = "claim_compute";
@@ -295,7 +296,6 @@ pub mod events {
     pub const FUND_COMPUTE_POOL: &str = "fund_compute_pool";
     pub const FUND_PATIENT_POOL: &str = "fund_patient_pool";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const REPORT_WORK: &str = "report_work";
     pub const RESOLVE_WORK: &str = "resolve_work";
     pub const SET_DEVELOPER: &str = "set_developer";
@@ -324,6 +324,8 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const ACTIVE: &str = "active";
         pub const ACTIVITY: &str = "activity";
         pub const ACTIVITY_ID: &str = "activity_id";
@@ -334,7 +336,6 @@ pub mod events {
         pub const DEVELOPER: &str = "developer";
         pub const ENODE: &str = "enode";
         pub const EPOCH: &str = "epoch";
-        pub const FROM: &str = "from";
         pub const FULL_RATE: &str = "full_rate";
         pub const INSTITUTION: &str = "institution";
         pub const NODE: &str = "node";
@@ -346,7 +347,6 @@ pub mod events {
         pub const UNITS: &str = "units";
         pub const VALID: &str = "valid";
         pub const VERIFIER: &str = "verifier";
-        pub const VERSION: &str = "version";
         pub const VESTING: &str = "vesting";
         pub const WEIGHT: &str = "weight";
         pub const WORK_ID: &str = "work_id";

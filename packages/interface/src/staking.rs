@@ -328,12 +328,12 @@ pub struct Member {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const ADVANCE_ATTESTOR_SET: &str = "advance_attestor_set";
     pub const BOND: &str = "bond";
     pub const CLAIM_UNBONDED: &str = "claim_unbonded";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const RECORD_WORK: &str = "record_work";
     pub const REGISTER_NODE: &str = "register_node";
     pub const SET_COMPLIANCE: &str = "set_compliance";
@@ -362,6 +362,8 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const AMOUNT: &str = "amount";
         pub const BONDED: &str = "bonded";
         pub const CAPACITY_T: &str = "capacity_t";
@@ -369,7 +371,6 @@ pub mod events {
         pub const EPOCH: &str = "epoch";
         pub const EVIDENCE: &str = "evidence";
         pub const FRACTION: &str = "fraction";
-        pub const FROM: &str = "from";
         pub const JOB_ID: &str = "job_id";
         pub const JOB_KEY: &str = "job_key";
         pub const LEVEL: &str = "level";
@@ -385,7 +386,6 @@ pub mod events {
         pub const TIER: &str = "tier";
         pub const UNITS: &str = "units";
         pub const UNLOCK_AT: &str = "unlock_at";
-        pub const VERSION: &str = "version";
 
         /// Every attribute key above.
         pub const ATTRIBUTES: &[&str] = &[

@@ -158,9 +158,9 @@ pub struct MigrateMsg {}
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const MINT: &str = "mint";
     pub const REMOVE_MINTER: &str = "remove_minter";
     pub const SET_MINTER: &str = "set_minter";

@@ -262,12 +262,12 @@ impl Curve {
 /// README's "Events" section lists them (checked by `tests/readme_events.rs`).
 pub mod events {
     pub use crate::ACTION;
+    pub use bithive_cw_common::migrate::event::MIGRATE;
 
     pub const CLAIM: &str = "claim";
     pub const CREATE_SCHEDULES: &str = "create_schedules";
     pub const DISTRIBUTE: &str = "distribute";
     pub const INSTANTIATE: &str = "instantiate";
-    pub const MIGRATE: &str = "migrate";
     pub const REVOKE: &str = "revoke";
     pub const UPDATE_ALLOWLIST: &str = "update_allowlist";
     pub const UPDATE_OWNER: &str = "update_owner";
@@ -286,15 +286,15 @@ pub mod events {
 
     /// Attribute keys.
     pub mod attr {
+        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
+
         pub const AMOUNT: &str = "amount";
         pub const ASSET: &str = "asset";
         pub const FIRST_ID: &str = "first_id";
-        pub const FROM: &str = "from";
         pub const LAST_ID: &str = "last_id";
         pub const OWNER: &str = "owner";
         pub const RETURNED: &str = "returned";
         pub const SCHEDULE_ID: &str = "schedule_id";
-        pub const VERSION: &str = "version";
         pub const VESTED: &str = "vested";
 
         /// Every attribute key above.

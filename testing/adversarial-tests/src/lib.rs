@@ -7,6 +7,8 @@
 //! One deviation from the deploy: the node operators (`node0`..`node9`) get BTK at BTK's
 //! instantiation (a genesis allocation) so they can pledge without waiting for emission.
 
+pub mod deployed;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -6,6 +6,7 @@
 
 pub mod contracts;
 pub mod gas;
+pub mod suite;
 
 /// A BitHive contract crate's entry points wrapped for cw-multi-test, boxed for
 /// `App::store_code`: `contract!(bithive_staking)` wraps `bithive_staking::contract::{execute,

@@ -3,16 +3,20 @@
 //! with the contracts' own typed messages. Shared by `tests/vm.rs` and `examples/gas.rs`.
 #![allow(dead_code)]
 
-use bithive_asset_nft::msg::{AssetMetadataMsg, ExecuteMsg as NftMsg, InstantiateMsg as NftInit};
+#[path = "../common/mod.rs"]
+mod common;
+
+use bithive_asset_nft::msg::{ExecuteMsg as NftMsg, InstantiateMsg as NftInit};
 use bithive_asset_nft::msg::{QueryMsg as NftQuery, ValuationParams};
-use bithive_asset_nft::state::{AssetClass, ComplianceMarker, Jurisdiction};
+use bithive_cw_test_fixtures::addrs;
 pub use bithive_cw_test_fixtures::artifact;
 use bithive_fractional::msg::{
     ExecuteMsg, FractionalizeMsg, InstantiateMsg, Price, QueryMsg, ReceiveMsg,
 };
 use bithive_fractional::state::{AssetInfo, Vault};
 use bithive_vm_host::{coin, Chain, ChainConfig, HostError, TxResponse};
-use cosmwasm_std::{to_json_binary, Addr, HexBinary, Uint128};
+use common::{approve_us_holder, mint_scanner};
+use cosmwasm_std::{to_json_binary, Addr, Uint128};
 use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg};
 
 pub const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
@@ -33,19 +37,20 @@ pub struct World {
 impl World {
     pub fn new() -> World {
         let mut chain = Chain::new(ChainConfig::default()).expect("chain");
-        let nft_code = chain
-            .store_code(&artifact("bithive_asset_nft.wasm"))
-            .expect("nft");
-        let share_code = chain
-            .store_code(&artifact("bithive_asset_shares.wasm"))
-            .expect("shares");
-        let frac_code = chain
-            .store_code(&artifact("bithive_fractional.wasm"))
-            .expect("fractional");
-        let cw20_code = chain
-            .store_code(&artifact("reference/cw20_base_ref.wasm"))
-            .expect("cw20-base");
-        let [admin, alice, clinic] = ["admin", "alice", "clinic"].map(|n| chain.addr(n));
+        let mut store = |name: &str| {
+            let wasm = artifact(name);
+            chain
+                .store_code(&wasm)
+                .unwrap_or_else(|e| panic!("store {name}: {e}"))
+        };
+        let nft_code = store("bithive_asset_nft.wasm");
+        let share_code = store("bithive_asset_shares.wasm");
+        let frac_code = store("bithive_fractional.wasm");
+        let cw20_code = store("reference/cw20_base_ref.wasm");
+        addrs!(|n| chain.addr(n); admin, alice, clinic);
+        chain
+            .mint_native(&clinic, &[coin(1_000_000_000_000, IBC)])
+            .expect("fund clinic");
         let nft_init = NftInit {
             name: "BitHive Assets".into(),
             symbol: "BHA".into(),
@@ -91,9 +96,6 @@ impl World {
                 Some(&admin),
             )
             .expect("instantiate fractional");
-        chain
-            .mint_native(&clinic, &[coin(1_000_000_000_000, IBC)])
-            .expect("fund clinic");
         let mut w = World {
             chain,
             nft,
@@ -112,10 +114,7 @@ impl World {
 
     /// The compliance officer approves `who` as a US holder.
     pub fn approve(&mut self, who: &str) {
-        let msg = NftMsg::ApproveHolder {
-            jurisdiction: "US".into(),
-            holder: who.into(),
-        };
+        let msg = approve_us_holder(who);
         let (nft, admin) = (self.nft.clone(), self.admin.clone());
         self.chain
             .execute(&nft, &admin, &msg, &[])
@@ -124,22 +123,7 @@ impl World {
 
     /// Mints a scanner NFT whose US jurisdiction requires approved holders; returns gas used.
     pub fn mint(&mut self, id: &str, owner: &str) -> u64 {
-        let msg = NftMsg::Mint {
-            token_id: id.into(),
-            owner: owner.into(),
-            token_uri: None,
-            extension: AssetMetadataMsg {
-                class: AssetClass::MedicalEquipment,
-                description_uri: "ipfs://bafybeigdyrzt5scanner".into(),
-                content_hash: HexBinary::from([0x11u8; 32]),
-                jurisdictions: vec![Jurisdiction {
-                    code: "US".into(),
-                    markers: vec![ComplianceMarker::ApprovedHoldersOnly],
-                }],
-                certifications: vec![],
-                device_pubkey: None,
-            },
-        };
+        let msg = mint_scanner(id, owner);
         let (nft, admin) = (self.nft.clone(), self.admin.clone());
         self.chain
             .execute(&nft, &admin, &msg, &[])

@@ -121,6 +121,22 @@ fn load(deps: &DepsMut, job_id: &str) -> Result<Job, ContractError> {
         })
 }
 
+/// A job still open and not expired: what a claim and a report need.
+fn load_open(deps: &DepsMut, env: &Env, job_id: &str) -> Result<Job, ContractError> {
+    let job = load(deps, job_id)?;
+    if job.status != JobStatus::Open {
+        return Err(ContractError::JobSettled {
+            job_id: job_id.to_string(),
+        });
+    }
+    if env.block.time >= job.expires_at {
+        return Err(ContractError::Expired {
+            at: job.expires_at.to_string(),
+        });
+    }
+    Ok(job)
+}
+
 pub fn create(
     deps: DepsMut,
     env: Env,
@@ -212,15 +228,7 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
         .load(deps.storage)?
         .staking
         .ok_or(ContractError::NoStaking)?;
-    let mut job = load(&deps, &job_id)?;
-    if job.status != JobStatus::Open {
-        return Err(ContractError::JobSettled { job_id });
-    }
-    if env.block.time >= job.expires_at {
-        return Err(ContractError::Expired {
-            at: job.expires_at.to_string(),
-        });
-    }
+    let mut job = load_open(&deps, &env, &job_id)?;
     if let Some(node) = job.node {
         return Err(ContractError::JobClaimed {
             job_id,
@@ -252,15 +260,7 @@ pub fn report(
     if !REPORTERS.has(deps.storage, &info.sender) {
         return Err(ContractError::Unauthorized { role: "reporter" });
     }
-    let mut job = load(&deps, &job_id)?;
-    if job.status != JobStatus::Open {
-        return Err(ContractError::JobSettled { job_id });
-    }
-    if env.block.time >= job.expires_at {
-        return Err(ContractError::Expired {
-            at: job.expires_at.to_string(),
-        });
-    }
+    let mut job = load_open(&deps, &env, &job_id)?;
     let node = deps.api.addr_validate(&node)?;
     match &job.node {
         None => return Err(ContractError::JobNotClaimed { job_id }),

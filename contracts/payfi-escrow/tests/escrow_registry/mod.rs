@@ -1,10 +1,11 @@
 //! The escrow and the model registry as cw-multi-test contracts, with the instantiate messages
-//! that wire them to each other. Shared by `model_registry.rs` and `model_gas.rs`.
+//! that wire them to each other, the escrow's config changes and its job messages. Shared by
+//! `multitest.rs`, `model_registry.rs` and `model_gas.rs`.
 #![allow(dead_code)]
 
 use bithive_cw_test_fixtures::contract;
 use bithive_interface::model_registry as reg;
-use bithive_payfi_escrow::msg::InstantiateMsg;
+use bithive_payfi_escrow::msg::{ExecuteMsg, InstantiateMsg};
 use cosmwasm_std::{Addr, Empty};
 use cw_multi_test::Contract;
 
@@ -44,5 +45,72 @@ pub fn registry_init(escrow: &Addr, denom: &str) -> reg::InstantiateMsg {
         evaluator: None,
         escrow: Some(escrow.to_string()),
         price_asset: reg::AssetInfo::Native(denom.into()),
+    }
+}
+
+/// An escrow `UpdateConfig` that changes only the fields set here (the admin and the fee
+/// collector never: no test moves them): `ConfigChange { fee_bps: Some(5), ..Default::default() }.msg()`.
+#[derive(Default)]
+pub struct ConfigChange {
+    pub fee_bps: Option<u16>,
+    pub staking: Option<String>,
+    pub job_dispute_seconds: Option<u64>,
+    pub model_registry: Option<String>,
+}
+
+impl ConfigChange {
+    pub fn msg(self) -> ExecuteMsg {
+        ExecuteMsg::UpdateConfig {
+            admin: None,
+            fee_bps: self.fee_bps,
+            fee_collector: None,
+            staking: self.staking,
+            job_dispute_seconds: self.job_dispute_seconds,
+            model_registry: self.model_registry,
+        }
+    }
+}
+
+/// The `UpdateConfig` that links the escrow to `registry`.
+pub fn link_registry(registry: &Addr) -> ExecuteMsg {
+    ConfigChange {
+        model_registry: Some(registry.to_string()),
+        ..ConfigChange::default()
+    }
+    .msg()
+}
+
+/// `reporter`'s report that `node` ran job `job_id` (no Tscore).
+pub fn report_job(job_id: &str, node: &Addr) -> ExecuteMsg {
+    ExecuteMsg::ReportJob {
+        job_id: job_id.into(),
+        node: node.to_string(),
+        tscore: None,
+    }
+}
+
+pub fn finalize_job(job_id: &str) -> ExecuteMsg {
+    ExecuteMsg::FinalizeJob {
+        job_id: job_id.into(),
+    }
+}
+
+pub fn dispute_job(job_id: &str, reason: &str) -> ExecuteMsg {
+    ExecuteMsg::DisputeJob {
+        job_id: job_id.into(),
+        reason: reason.into(),
+    }
+}
+
+pub fn resolve_job_dispute(job_id: &str, pay_node: bool) -> ExecuteMsg {
+    ExecuteMsg::ResolveJobDispute {
+        job_id: job_id.into(),
+        pay_node,
+    }
+}
+
+pub fn refund_job(job_id: &str) -> ExecuteMsg {
+    ExecuteMsg::RefundJob {
+        job_id: job_id.into(),
     }
 }

@@ -2,6 +2,7 @@
 //! driven with the contract's own typed messages. Shared by `tests/vm.rs` and `examples/gas.rs`.
 #![allow(dead_code)]
 
+use bithive_cw_test_fixtures::addrs;
 pub use bithive_cw_test_fixtures::artifact;
 use bithive_payfi_escrow::coding::{PaymentCoding, PaymentType};
 use bithive_payfi_escrow::msg::{
@@ -34,16 +35,7 @@ impl World {
         let code = chain
             .store_code(&artifact("bithive_payfi_escrow.wasm"))
             .expect("store bithive_payfi_escrow.wasm");
-        let [admin, payer, payee, arbiter, collector, reporter, node] = [
-            "admin",
-            "payer",
-            "payee",
-            "arbiter",
-            "collector",
-            "reporter",
-            "node",
-        ]
-        .map(|n| chain.addr(n));
+        addrs!(|n| chain.addr(n); admin, payer, payee, arbiter, collector, reporter, node);
         chain
             .mint_native(&payer, &[coin(1_000_000_000_000, IBC)])
             .expect("fund payer");
@@ -87,11 +79,7 @@ impl World {
         msg: &ExecuteMsg,
         funds: u128,
     ) -> Result<TxResponse, HostError> {
-        let funds = if funds == 0 {
-            vec![]
-        } else {
-            vec![coin(funds, IBC)]
-        };
+        let funds: Vec<_> = (funds > 0).then(|| coin(funds, IBC)).into_iter().collect();
         let pay = self.pay.clone();
         self.chain.execute(&pay, sender, msg, &funds)
     }
@@ -238,6 +226,16 @@ impl World {
             )
             .expect("job query")
     }
+}
+
+/// Asserts the call failed in the contract with an error containing `expected`.
+#[track_caller]
+pub fn assert_refused(r: Result<impl std::fmt::Debug, HostError>, expected: &str) {
+    let e = contract_error(r);
+    assert!(
+        e.contains(expected),
+        "expected a contract error containing {expected:?}, got: {e}"
+    );
 }
 
 /// The contract's error message, or a panic if the call succeeded or failed in the VM itself

@@ -1,6 +1,8 @@
 //! Shared multi-test fixture: one token, a receiver contract, named accounts.
 #![allow(dead_code)]
 
+use bithive_cw_test_fixtures::suite::instantiate_migratable;
+use bithive_cw_test_fixtures::{addrs, contract};
 use bithive_token::msg::{ExecuteMsg, InstantiateMsg, MinterAllowance, QueryMsg};
 use bithive_token::ContractError;
 use cosmwasm_std::{
@@ -14,14 +16,7 @@ use cw_storage_plus::Item;
 pub const BTK_CAP: u128 = 2_100_000_000 * 1_000_000;
 
 pub fn token_contract() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            bithive_token::contract::execute,
-            bithive_token::contract::instantiate,
-            bithive_token::contract::query,
-        )
-        .with_migrate(bithive_token::contract::migrate),
-    )
+    contract!(bithive_token, migrate)
 }
 
 /// A cw20 receiver: records the last hook, and fails when the hook's msg is `"fail"`.
@@ -70,37 +65,25 @@ impl Suite {
     /// BTK-like: cap 2.1e15, alice holds 1,000,000 base units, `minter` may mint 10^12.
     pub fn new() -> Self {
         let mut app = App::default();
-        let owner = app.api().addr_make("owner");
-        let minter = app.api().addr_make("minter");
-        let alice = app.api().addr_make("alice");
-        let bob = app.api().addr_make("bob");
-        let carol = app.api().addr_make("carol");
+        addrs!(|n| app.api().addr_make(n); owner, minter, alice, bob, carol);
         let code_id = app.store_code(token_contract());
-        let token = app
-            .instantiate_contract(
-                code_id,
-                owner.clone(),
-                &InstantiateMsg {
-                    name: "BitSpark Token".into(),
-                    symbol: "BTK".into(),
-                    decimals: 6,
-                    initial_balances: vec![Cw20Coin {
-                        address: alice.to_string(),
-                        amount: Uint128::new(1_000_000),
-                    }],
-                    owner: None,
-                    cap: Some(Uint128::new(BTK_CAP)),
-                    minters: vec![MinterAllowance {
-                        minter: minter.to_string(),
-                        allowance: Uint128::new(1_000_000_000_000),
-                    }],
-                    marketing: None,
-                },
-                &[],
-                "btk",
-                Some(owner.to_string()),
-            )
-            .unwrap();
+        let init = InstantiateMsg {
+            name: "BitSpark Token".into(),
+            symbol: "BTK".into(),
+            decimals: 6,
+            initial_balances: vec![Cw20Coin {
+                address: alice.to_string(),
+                amount: Uint128::new(1_000_000),
+            }],
+            owner: None,
+            cap: Some(Uint128::new(BTK_CAP)),
+            minters: vec![MinterAllowance {
+                minter: minter.to_string(),
+                allowance: Uint128::new(1_000_000_000_000),
+            }],
+            marketing: None,
+        };
+        let token = instantiate_migratable(&mut app, code_id, &owner, &init, "btk");
         Suite {
             app,
             token,
