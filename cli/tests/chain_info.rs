@@ -3,17 +3,19 @@
 //! decimals come from the token contracts; the files pass the chain registry's schemas in
 //! `../shared/ecosystem` and Keplr's rules; a deployment missing a field, or an RPC URL with
 //! credentials, is refused with a clear message and writes nothing.
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
-use bithive_chain_client::OperatorKey;
-use bithive_cli::deploy::{deploy, DeployConfig};
-use bithive_cli::platform::{client, new_mnemonic, DENOM, PREFIX};
+use bithive_cli::deploy::DeployConfig;
+use bithive_cli::platform::{DENOM, PREFIX};
 use bithive_cli::wallet::{self, WalletError, WalletOptions};
-use bithive_devnet::{Devnet, DevnetConfig, GenesisAccount};
 use bithive_wallet_files::keplr::{AppCurrency, ChainInfo};
 use bithive_wallet_files::{ASSETLIST_FILE, CHAIN_FILE, KEPLR_FILE};
 use serde_json::Value;
+
+use common::deployed_devnet;
 
 fn registry_schema(name: &str) -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -53,25 +55,8 @@ fn check_registry_files(dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chain_info_of_a_devnet_deployment() {
-    let key = OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
-    let config = DevnetConfig {
-        chain_id: "bithive-devnet-7".into(),
-        block_time_ms: 100,
-        rpc_listen: ([127, 0, 0, 1], 0).into(),
-        genesis_accounts: vec![GenesisAccount {
-            address: key.address().to_string(),
-            coins: format!("1000000000000{DENOM}"),
-        }],
-        ..DevnetConfig::default()
-    };
-    let devnet = Devnet::start(config.clone()).await.unwrap();
+    let (devnet, gov, d) = deployed_devnet("bithive-devnet-7").await;
     let url = devnet.rpc_url();
-    let gov = client(&url, &config.chain_id, key).unwrap();
-    let cfg = DeployConfig {
-        artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
-        ..DeployConfig::default()
-    };
-    let d = deploy(&gov, &cfg, &mut |_| {}).await.unwrap();
     // The deployment records what the deployer paid fees with.
     let fees = d.fees.clone().expect("fees recorded");
     assert_eq!(fees.denom, DENOM);
@@ -120,6 +105,7 @@ async fn chain_info_of_a_devnet_deployment() {
             AppCurrency::Native(_) => None,
         })
         .collect();
+    let decimals = DeployConfig::default().decimals;
     let btt_denom = format!("cw20:{}:BitHive Token", d.contracts.btt);
     let btk_denom = format!("cw20:{}:BitSpark Token", d.contracts.btk);
     assert_eq!(
@@ -129,13 +115,13 @@ async fn chain_info_of_a_devnet_deployment() {
                 d.contracts.btt.as_str(),
                 "BTT",
                 btt_denom.as_str(),
-                cfg.decimals
+                decimals
             ),
             (
                 d.contracts.btk.as_str(),
                 "BTK",
                 btk_denom.as_str(),
-                cfg.decimals
+                decimals
             ),
         ]
     );

@@ -8,32 +8,27 @@ use clap::{CommandFactory, Parser};
 
 #[path = "../../relayer/tests/support/clap_help.rs"]
 mod clap_help;
-use clap_help::help_everywhere;
+use clap_help::{assert_help_and_version, completion_scripts};
 
 #[test]
 fn help_on_every_subcommand() {
-    Cli::command().debug_assert();
-    let seen = help_everywhere(&Cli::command());
-    for path in [
-        &[][..],
-        &["demo"],
-        &["devnet", "start"],
-        &["deploy"],
-        &["chain-info"],
-        &["relayer", "start"],
-        &["keys", "add"],
-        &["keys", "list"],
-        &["keys", "show"],
-        &["completions"],
-        &["web"],
-        &["rewards", "sign-patient-claim"],
-    ] {
-        assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
-    }
-    let err = Cli::command()
-        .try_get_matches_from(["bithive", "--version"])
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::DisplayVersion);
+    assert_help_and_version(
+        &Cli::command(),
+        &[
+            &[],
+            &["demo"],
+            &["devnet", "start"],
+            &["deploy"],
+            &["chain-info"],
+            &["relayer", "start"],
+            &["keys", "add"],
+            &["keys", "list"],
+            &["keys", "show"],
+            &["completions"],
+            &["web"],
+            &["rewards", "sign-patient-claim"],
+        ],
+    );
 }
 
 /// The demo options `bithive demo ARGS...` parses to.
@@ -255,17 +250,7 @@ fn env_fills_deploy_and_is_not_shown() {
 
 #[test]
 fn completions_generate() {
-    use clap_complete::Shell;
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::PowerShell,
-        Shell::Elvish,
-    ] {
-        let mut out = Vec::new();
-        clap_complete::generate(shell, &mut Cli::command(), "bithive", &mut out);
-        let text = String::from_utf8(out).unwrap();
+    for (shell, text) in completion_scripts(&Cli::command(), "bithive") {
         assert!(
             text.contains("deploy") && text.contains("genesis-account"),
             "{shell}"

@@ -3,12 +3,13 @@
 //! emission's allowance, nor mint, nor take ownership back. Emission is BTK's only minter;
 //! BTT's supply is fixed.
 
+mod common;
+
 use std::path::Path;
 
 use bithive_chain_client::OperatorKey;
-use bithive_cli::deploy::{deploy, load_artifacts, DeployConfig};
-use bithive_cli::platform::{client, new_mnemonic, query, DENOM, PREFIX};
-use bithive_devnet::{Devnet, DevnetConfig, GenesisAccount};
+use bithive_cli::deploy::load_artifacts;
+use bithive_cli::platform::{client, new_mnemonic, query, PREFIX};
 use bithive_interface::token::{
     ExecuteMsg as TokenMsg, MintInfoResponse, MinterAllowance, MintersResponse,
     QueryMsg as TokenQuery,
@@ -16,6 +17,8 @@ use bithive_interface::token::{
 use cosmwasm_std::{Addr, Uint128};
 use cw20::TokenInfoResponse;
 use cw_ownable::Ownership;
+
+use common::deployed_devnet;
 
 fn minters_query() -> TokenQuery {
     TokenQuery::Minters {
@@ -26,24 +29,7 @@ fn minters_query() -> TokenQuery {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deployer_keeps_no_minting_power() {
-    let key = OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
-    let config = DevnetConfig {
-        chain_id: "bithive-deploy-test-1".into(),
-        block_time_ms: 100,
-        rpc_listen: ([127, 0, 0, 1], 0).into(),
-        genesis_accounts: vec![GenesisAccount {
-            address: key.address().to_string(),
-            coins: format!("1000000000000{DENOM}"),
-        }],
-        ..DevnetConfig::default()
-    };
-    let devnet = Devnet::start(config.clone()).await.unwrap();
-    let gov = client(&devnet.rpc_url(), &config.chain_id, key).unwrap();
-    let cfg = DeployConfig {
-        artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
-        ..DeployConfig::default()
-    };
-    let d = deploy(&gov, &cfg, &mut |_| {}).await.unwrap();
+    let (devnet, gov, d) = deployed_devnet("bithive-deploy-test-1").await;
     let (btk, btt, emission) = (&d.contracts.btk, &d.contracts.btt, &d.contracts.emission);
     let me = gov.address().to_string();
 

@@ -230,6 +230,18 @@ async fn wait_delivered(a: &Chain, id: &str, started: Instant, within: Duration)
     }
 }
 
+/// The job's node submits `submit` to A's attestation contract; returns the height it landed at.
+async fn submit_on_a(a: &Chain, job: &PaidJob, submit: &AttestationMsg) -> u64 {
+    exec(
+        &job.node_a,
+        &a.d.contracts.attestation,
+        submit,
+        "attest on A",
+    )
+    .await
+    .unwrap()
+}
+
 /// The same attestation again: refused on A (replay), so B is never told twice.
 async fn replay_refused(a: &Chain, job: &PaidJob, submit: &AttestationMsg) {
     let again = job
@@ -270,14 +282,7 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
     // report for B's node; the acknowledgement comes back and A marks the packet delivered.
     let submit = attestation_on_a(&a, &b, &job).await;
     let started = Instant::now();
-    let h_a = exec(
-        &job.node_a,
-        &a.d.contracts.attestation,
-        &submit,
-        "attest on A",
-    )
-    .await
-    .unwrap();
+    let h_a = submit_on_a(&a, &job, &submit).await;
     wait_reported(&b, &job, started, Duration::from_secs(120)).await;
     let to_b = started.elapsed();
     wait_delivered(&a, &job.id, started, Duration::from_secs(180)).await;
@@ -300,14 +305,7 @@ async fn an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_re
     let marker = var("HERMES_DOWN_MARKER");
     let job = paid_job(&a, &b, "x-wasmd-down-1").await;
     let submit = attestation_on_a(&a, &b, &job).await;
-    exec(
-        &job.node_a,
-        &a.d.contracts.attestation,
-        &submit,
-        "attest on A",
-    )
-    .await
-    .unwrap();
+    submit_on_a(&a, &job, &submit).await;
 
     // Hermes is down: the packet waits in flight on A and B hears nothing.
     let held = outgoing_of(&a, &job.id)

@@ -4,7 +4,6 @@ use std::io::Write;
 use std::process::{Command as Process, Stdio};
 
 use bithive_relayer::cli::{KeysCommand, RelayerCli, RelayerCommand};
-use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 const MNEMONIC: &str =
@@ -13,28 +12,23 @@ const MNEMONIC: &str =
 mod support {
     pub mod clap_help;
 }
-use support::clap_help::help_everywhere;
+use support::clap_help::{assert_help_and_version, completion_scripts};
 
 #[test]
 fn help_on_every_subcommand() {
-    RelayerCli::command().debug_assert();
-    let seen = help_everywhere(&RelayerCli::command());
-    for path in [
-        &[][..],
-        &["start"],
-        &["keys"],
-        &["keys", "add"],
-        &["keys", "list"],
-        &["keys", "show"],
-        &["keys", "pop"],
-        &["completions"],
-    ] {
-        assert!(seen.iter().any(|p| p == path), "{path:?} not visited");
-    }
-    let err = RelayerCli::command()
-        .try_get_matches_from(["bithive-relayer", "--version"])
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::DisplayVersion);
+    assert_help_and_version(
+        &RelayerCli::command(),
+        &[
+            &[],
+            &["start"],
+            &["keys"],
+            &["keys", "add"],
+            &["keys", "list"],
+            &["keys", "show"],
+            &["keys", "pop"],
+            &["completions"],
+        ],
+    );
 }
 
 #[test]
@@ -109,22 +103,7 @@ fn env_fills_options() {
 
 #[test]
 fn completions_generate() {
-    use clap_complete::Shell;
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::PowerShell,
-        Shell::Elvish,
-    ] {
-        let mut out = Vec::new();
-        clap_complete::generate(
-            shell,
-            &mut RelayerCli::command(),
-            "bithive-relayer",
-            &mut out,
-        );
-        let text = String::from_utf8(out).unwrap();
+    for (shell, text) in completion_scripts(&RelayerCli::command(), "bithive-relayer") {
         assert!(
             text.contains("keys") && text.contains("mnemonic-file"),
             "{shell}"

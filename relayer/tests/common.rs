@@ -191,6 +191,36 @@ impl Harness {
             .map(|(_, n)| n as usize)
             .unwrap_or(0)
     }
+
+    /// Asserts that the metrics' Prometheus text holds `sample`.
+    pub fn assert_metric(&self, sample: &str) {
+        let text = self.metrics.render();
+        assert!(text.contains(sample), "{text}");
+    }
+
+    /// Steps `r` (20 s at most) until the attestation contract has accepted `n` jobs.
+    pub async fn until_accepted(&self, r: &mut ChainRelayer, n: usize) {
+        drive(r, Duration::from_secs(20), || self.accepted().0.len() == n).await
+    }
+
+    /// Steps `r` (20 s at most) until its store holds `n` committed jobs.
+    pub async fn until_committed(&self, r: &mut ChainRelayer, n: usize) {
+        drive(r, Duration::from_secs(20), || {
+            self.committed_in_store() == n
+        })
+        .await
+    }
+
+    /// Steps `r` (20 s at most) until the attestation contract has accepted `n` jobs and its
+    /// store holds them committed.
+    pub async fn until_settled(&self, r: &mut ChainRelayer, n: usize) {
+        drive(r, Duration::from_secs(20), || self.settled(n)).await
+    }
+
+    /// Whether the attestation contract has accepted `n` jobs and the store holds them committed.
+    pub fn settled(&self, n: usize) -> bool {
+        self.accepted().0.len() == n && self.committed_in_store() == n
+    }
 }
 
 /// Steps `r` until `done()` or the deadline; panics on a step error.

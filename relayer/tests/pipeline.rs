@@ -35,10 +35,7 @@ async fn every_job_attested_once_after_a_crash_at_each_state() {
         // Second life on the same DB.
         let mut r = h.relayer(3, None);
         let total = h.jobs_created;
-        drive(&mut r, Duration::from_secs(30), || {
-            h.accepted().0.len() == total && h.committed_in_store() == total
-        })
-        .await;
+        drive(&mut r, Duration::from_secs(30), || h.settled(total)).await;
         let (accepted, duplicates) = h.accepted();
         assert_eq!(accepted.len(), total, "{fp:?}");
         assert!(accepted.values().all(|&n| n == 1), "{fp:?}");
@@ -53,10 +50,7 @@ async fn rpc_outage_loses_no_event() {
     let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
     let mut r = h.relayer(5, None);
     h.create_jobs(3);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 3
-    })
-    .await;
+    h.until_accepted(&mut r, 3).await;
     // The only endpoint goes away while jobs keep landing in blocks.
     h.endpoints[0].set_down(true);
     for _ in 0..5 {
@@ -65,18 +59,11 @@ async fn rpc_outage_loses_no_event() {
         r.step().await.unwrap(); // errors are logged, never fatal
     }
     h.endpoints[0].set_down(false);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 13 && h.committed_in_store() == 13
-    })
-    .await;
+    h.until_settled(&mut r, 13).await;
     let (accepted, duplicates) = h.accepted();
     assert!(accepted.values().all(|&n| n == 1));
     assert_eq!(duplicates, 0);
-    let text = h.metrics.render();
-    assert!(
-        text.contains("bithive_relayer_rpc_errors_total{chain=\"bithive-test-1\"}"),
-        "{text}"
-    );
+    h.assert_metric("bithive_relayer_rpc_errors_total{chain=\"bithive-test-1\"}");
     producer.abort();
 }
 
@@ -86,29 +73,16 @@ async fn fails_over_between_two_endpoints() {
     let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
     let mut r = h.relayer(5, None);
     h.create_jobs(2);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 2
-    })
-    .await;
+    h.until_accepted(&mut r, 2).await;
     h.endpoints[0].set_down(true);
     h.create_jobs(2);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 4
-    })
-    .await;
+    h.until_accepted(&mut r, 4).await;
     h.endpoints[0].set_down(false);
     h.endpoints[1].set_down(true);
     h.create_jobs(2);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 6 && h.committed_in_store() == 6
-    })
-    .await;
+    h.until_settled(&mut r, 6).await;
     assert_eq!(h.accepted().1, 0);
-    let text = h.metrics.render();
-    assert!(
-        text.contains("bithive_relayer_rpc_failovers{chain=\"bithive-test-1\"} 2"),
-        "{text}"
-    );
+    h.assert_metric("bithive_relayer_rpc_failovers{chain=\"bithive-test-1\"} 2");
     producer.abort();
 }
 
@@ -118,16 +92,10 @@ async fn recovers_when_another_process_moves_the_sequence() {
     let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
     let mut r = h.relayer(2, None);
     h.create_jobs(2);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 2
-    })
-    .await;
+    h.until_accepted(&mut r, 2).await;
     h.chain.bump_sequence(h.key.address(), 3);
     h.create_jobs(4);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.accepted().0.len() == 6 && h.committed_in_store() == 6
-    })
-    .await;
+    h.until_settled(&mut r, 6).await;
     let recoveries = r
         .client()
         .stats
@@ -144,10 +112,7 @@ async fn batches_attestations_per_tx() {
     h.create_jobs(25);
     h.chain.produce_block();
     let mut r = h.relayer(10, None);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.committed_in_store() == 25
-    })
-    .await;
+    h.until_committed(&mut r, 25).await;
     // 25 attestations at 10 per tx: 3 txs.
     assert_eq!(
         h.chain
@@ -179,10 +144,7 @@ async fn works_only_the_jobs_bound_to_its_node() {
     }
     h.chain.produce_block();
     let mut r = h.relayer(10, None);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.committed_in_store() == 1
-    })
-    .await;
+    h.until_committed(&mut r, 1).await;
     // A few more rounds: nothing else is ever queued.
     for _ in 0..5 {
         r.step().await.unwrap();
@@ -206,10 +168,7 @@ async fn a_poison_block_is_skipped_after_retries() {
     h.chain.produce_block();
     let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
     let mut r = h.relayer(10, None);
-    drive(&mut r, Duration::from_secs(20), || {
-        h.committed_in_store() == 1
-    })
-    .await;
+    h.until_committed(&mut r, 1).await;
     let (accepted, _) = h.accepted();
     assert_eq!(accepted.keys().collect::<Vec<_>>(), vec!["job-1"]);
     let skipped = h.metrics.blocks_skipped.with_label_values(&[CHAIN]).get();
@@ -238,10 +197,7 @@ async fn results_missing_at_the_tip_are_read_next_round() {
     assert_eq!(h.metrics.rpc_errors.with_label_values(&[CHAIN]).get(), 0);
     h.endpoints[0].set_results_lag(false);
     let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
-    drive(&mut r, Duration::from_secs(20), || {
-        h.committed_in_store() == 1
-    })
-    .await;
+    h.until_committed(&mut r, 1).await;
     assert_eq!(h.metrics.rpc_errors.with_label_values(&[CHAIN]).get(), 0);
     producer.abort();
 }

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use bithive_chain_client::ChainClient;
+use bithive_chain_client::{ChainClient, OperatorKey};
+use bithive_cli::deploy::{deploy, DeployConfig, Deployment};
+use bithive_cli::platform::{client, new_mnemonic, DENOM, PREFIX};
+use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The `KEY=value` lines of a `wasmd-net.env` (`scripts/wasmd-net.sh env`).
@@ -15,6 +18,31 @@ pub fn wasmd_env_file(path: &str) -> BTreeMap<String, String> {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+}
+
+/// A devnet (chain `chain_id`, 100 ms blocks) whose genesis funds a fresh key, and everything
+/// that key deployed there with the committed artifacts (the default plan): the devnet, the
+/// deployer's client and the deployment.
+pub async fn deployed_devnet(chain_id: &str) -> (DevnetHandle, ChainClient, Deployment) {
+    let key = OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
+    let config = DevnetConfig {
+        chain_id: chain_id.into(),
+        block_time_ms: 100,
+        rpc_listen: ([127, 0, 0, 1], 0).into(),
+        genesis_accounts: vec![GenesisAccount {
+            address: key.address().to_string(),
+            coins: format!("1000000000000{DENOM}"),
+        }],
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::start(config).await.unwrap();
+    let deployer = client(&devnet.rpc_url(), chain_id, key).unwrap();
+    let plan = DeployConfig {
+        artifacts: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
+        ..DeployConfig::default()
+    };
+    let deployment = deploy(&deployer, &plan, &mut |_| {}).await.unwrap();
+    (devnet, deployer, deployment)
 }
 
 /// `from` sends `amount` `denom` to `to` (a bank `MsgSend`), committed.

@@ -10,6 +10,7 @@ use cosmrs::proto::cosmos::bank::v1beta1::{
     QueryDenomsMetadataResponse, QuerySpendableBalancesRequest, QuerySpendableBalancesResponse,
     QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest, QueryTotalSupplyResponse,
 };
+use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmwasm::wasm::v1::{
     AbsoluteTxPosition, AccessConfig, AccessType, CodeInfoResponse, ContractCodeHistoryEntry,
@@ -30,8 +31,13 @@ use crate::page::{invalid_argument, paginate, Rules};
 
 type Answer = Result<Vec<u8>, AbciError>;
 
-fn decode<M: Message + Default>(data: &[u8]) -> Result<M, AbciError> {
-    M::decode(data).map_err(|e| AbciError::invalid_request(e.to_string()))
+/// Decodes the request `data`, lets `f` answer it and encodes the answer.
+fn answer<Req: Message + Default, Resp: Message>(
+    data: &[u8],
+    f: impl FnOnce(Req) -> Result<Resp, AbciError>,
+) -> Answer {
+    let req = Req::decode(data).map_err(|e| AbciError::invalid_request(e.to_string()))?;
+    f(req).map(|r| r.encode_to_vec())
 }
 
 /// A gRPC `NotFound` as `abci_query` reports it (sdk 22).
@@ -147,6 +153,17 @@ fn proto_coins(coins: Vec<bithive_vm_host::Coin>) -> Vec<(Vec<u8>, ProtoCoin)> {
         .collect()
 }
 
+/// A page of the balances of `address` (a bank address of this chain).
+fn balances(
+    app: &App,
+    address: &str,
+    pagination: Option<&PageRequest>,
+) -> Result<(Vec<ProtoCoin>, PageResponse), AbciError> {
+    bank_address(address, app.prefix())?;
+    let all = proto_coins(app.chain().all_balances(address));
+    paginate(all, pagination, Rules::Sdk)
+}
+
 /// The metadata of the chain's own denom (`ubhive`: base `ubhive`, display `bhive` with 6
 /// decimals), the one denom the devnet describes.
 pub fn denom_metadata(config: &DevnetConfig) -> Metadata {
@@ -184,8 +201,7 @@ pub fn denom_metadata(config: &DevnetConfig) -> Metadata {
 pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Option<Answer> {
     let prefix = app.prefix();
     let r = match path {
-        "/cosmwasm.wasm.v1.Query/Code" => (|| -> Answer {
-            let req: QueryCodeRequest = decode(data)?;
+        "/cosmwasm.wasm.v1.Query/Code" => answer(data, |req: QueryCodeRequest| {
             if req.code_id == 0 {
                 return Err(AbciError::unknown_request("code id: invalid".into()));
             }
@@ -197,11 +213,9 @@ pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Optio
             Ok(QueryCodeResponse {
                 code_info: Some(info),
                 data: wasm,
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmwasm.wasm.v1.Query/Codes" => (|| -> Answer {
-            let req: QueryCodesRequest = decode(data)?;
+            })
+        }),
+        "/cosmwasm.wasm.v1.Query/Codes" => answer(data, |req: QueryCodesRequest| {
             let all = (1..=app.chain().code_count())
                 .map(|id| code_info(app, id).map(|c| (id.to_be_bytes().to_vec(), c)))
                 .collect::<Result<Vec<_>, AbciError>>()?;
@@ -209,122 +223,112 @@ pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Optio
             Ok(QueryCodesResponse {
                 code_infos,
                 pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmwasm.wasm.v1.Query/ContractsByCode" => (|| -> Answer {
-            let req: QueryContractsByCodeRequest = decode(data)?;
-            // wasmd's secondary index: code id, then the position the contract got this code
-            // at (instantiation or migration), then the address.
-            let mut all = Vec::new();
-            for c in app.chain().contracts() {
-                if c.code_id != req.code_id {
-                    continue;
+            })
+        }),
+        "/cosmwasm.wasm.v1.Query/ContractsByCode" => {
+            answer(data, |req: QueryContractsByCodeRequest| {
+                // wasmd's secondary index: code id, then the position the contract got this code
+                // at (instantiation or migration), then the address.
+                let mut all = Vec::new();
+                for c in app.chain().contracts() {
+                    if c.code_id != req.code_id {
+                        continue;
+                    }
+                    let last = app
+                        .chain()
+                        .contract_history(&c.address)
+                        .and_then(|h| h.last().cloned());
+                    let (height, index) = last.map_or((0, 0), |e| (e.height, e.tx_index));
+                    let mut key = height.to_be_bytes().to_vec();
+                    key.extend(index.to_be_bytes());
+                    key.extend(address_bytes(&c.address, prefix).unwrap_or_default());
+                    all.push((key, c.address));
                 }
-                let last = app
-                    .chain()
-                    .contract_history(&c.address)
-                    .and_then(|h| h.last().cloned());
-                let (height, index) = last.map_or((0, 0), |e| (e.height, e.tx_index));
-                let mut key = height.to_be_bytes().to_vec();
-                key.extend(index.to_be_bytes());
-                key.extend(address_bytes(&c.address, prefix).unwrap_or_default());
-                all.push((key, c.address));
-            }
-            all.sort();
-            let (contracts, page) = paginate(all, req.pagination.as_ref(), Rules::Wasmd)?;
-            Ok(QueryContractsByCodeResponse {
-                contracts,
-                pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmwasm.wasm.v1.Query/ContractHistory" => (|| -> Answer {
-            let req: QueryContractHistoryRequest = decode(data)?;
-            wasm_address(&req.address, prefix)?;
-            // An unknown contract has an empty history (wasmd answers so too).
-            let all = app
-                .chain()
-                .contract_history(&req.address)
-                .unwrap_or_default()
-                .into_iter()
-                .zip(1u64..)
-                .map(|(e, seq)| {
-                    let operation = match e.operation {
-                        HistoryOp::Init => ContractCodeHistoryOperationType::Init,
-                        HistoryOp::Migrate => ContractCodeHistoryOperationType::Migrate,
-                    };
-                    let entry = ContractCodeHistoryEntry {
-                        operation: operation as i32,
-                        code_id: e.code_id,
-                        updated: Some(position(&e)),
-                        msg: e.msg,
-                    };
-                    (seq.to_be_bytes().to_vec(), entry)
+                all.sort();
+                let (contracts, page) = paginate(all, req.pagination.as_ref(), Rules::Wasmd)?;
+                Ok(QueryContractsByCodeResponse {
+                    contracts,
+                    pagination: Some(page),
                 })
-                .collect();
-            let (entries, page) = paginate(all, req.pagination.as_ref(), Rules::Wasmd)?;
-            Ok(QueryContractHistoryResponse {
-                entries,
-                pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmwasm.wasm.v1.Query/AllContractState" => (|| -> Answer {
-            let req: QueryAllContractStateRequest = decode(data)?;
-            wasm_address(&req.address, prefix)?;
-            if app.chain().contract_info(&req.address).is_none() {
-                let e = HostError::UnknownContract(req.address.clone());
-                return Err(query_error(&e));
-            }
-            let all = app
-                .chain()
-                .raw_range(&req.address, None, usize::MAX)
-                .into_iter()
-                .map(|(key, value)| (key.clone(), Model { key, value }))
-                .collect();
-            let (models, page) = paginate(all, req.pagination.as_ref(), Rules::Wasmd)?;
-            Ok(QueryAllContractStateResponse {
-                models,
-                pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmwasm.wasm.v1.Query/Params" => (|| -> Answer {
-            let _: QueryParamsRequest = decode(data)?;
+            })
+        }
+        "/cosmwasm.wasm.v1.Query/ContractHistory" => {
+            answer(data, |req: QueryContractHistoryRequest| {
+                wasm_address(&req.address, prefix)?;
+                // An unknown contract has an empty history (wasmd answers so too).
+                let all = app
+                    .chain()
+                    .contract_history(&req.address)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .zip(1u64..)
+                    .map(|(e, seq)| {
+                        let operation = match e.operation {
+                            HistoryOp::Init => ContractCodeHistoryOperationType::Init,
+                            HistoryOp::Migrate => ContractCodeHistoryOperationType::Migrate,
+                        };
+                        let entry = ContractCodeHistoryEntry {
+                            operation: operation as i32,
+                            code_id: e.code_id,
+                            updated: Some(position(&e)),
+                            msg: e.msg,
+                        };
+                        (seq.to_be_bytes().to_vec(), entry)
+                    })
+                    .collect();
+                let (entries, page) = paginate(all, req.pagination.as_ref(), Rules::Wasmd)?;
+                Ok(QueryContractHistoryResponse {
+                    entries,
+                    pagination: Some(page),
+                })
+            })
+        }
+        "/cosmwasm.wasm.v1.Query/AllContractState" => {
+            answer(data, |req: QueryAllContractStateRequest| {
+                wasm_address(&req.address, prefix)?;
+                if app.chain().contract_info(&req.address).is_none() {
+                    let e = HostError::UnknownContract(req.address.clone());
+                    return Err(query_error(&e));
+                }
+                let all = app
+                    .chain()
+                    .raw_range(&req.address, None, usize::MAX)
+                    .into_iter()
+                    .map(|(key, value)| (key.clone(), Model { key, value }))
+                    .collect();
+                let (models, page) = paginate(all, req.pagination.as_ref(), Rules::Wasmd)?;
+                Ok(QueryAllContractStateResponse {
+                    models,
+                    pagination: Some(page),
+                })
+            })
+        }
+        "/cosmwasm.wasm.v1.Query/Params" => answer(data, |_: QueryParamsRequest| {
             Ok(QueryParamsResponse {
                 params: Some(Params {
                     code_upload_access: Some(everybody()),
                     instantiate_default_permission: AccessType::Everybody as i32,
                 }),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmos.bank.v1beta1.Query/AllBalances" => (|| -> Answer {
-            let req: QueryAllBalancesRequest = decode(data)?;
-            bank_address(&req.address, prefix)?;
-            let all = proto_coins(app.chain().all_balances(&req.address));
-            let (balances, page) = paginate(all, req.pagination.as_ref(), Rules::Sdk)?;
+            })
+        }),
+        "/cosmos.bank.v1beta1.Query/AllBalances" => answer(data, |req: QueryAllBalancesRequest| {
+            let (balances, page) = balances(app, &req.address, req.pagination.as_ref())?;
             Ok(QueryAllBalancesResponse {
                 balances,
                 pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
+            })
+        }),
         // No vesting or locks on the devnet: everything held is spendable.
-        "/cosmos.bank.v1beta1.Query/SpendableBalances" => (|| -> Answer {
-            let req: QuerySpendableBalancesRequest = decode(data)?;
-            bank_address(&req.address, prefix)?;
-            let all = proto_coins(app.chain().all_balances(&req.address));
-            let (balances, page) = paginate(all, req.pagination.as_ref(), Rules::Sdk)?;
-            Ok(QuerySpendableBalancesResponse {
-                balances,
-                pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmos.bank.v1beta1.Query/TotalSupply" => (|| -> Answer {
-            let req: QueryTotalSupplyRequest = decode(data)?;
+        "/cosmos.bank.v1beta1.Query/SpendableBalances" => {
+            answer(data, |req: QuerySpendableBalancesRequest| {
+                let (balances, page) = balances(app, &req.address, req.pagination.as_ref())?;
+                Ok(QuerySpendableBalancesResponse {
+                    balances,
+                    pagination: Some(page),
+                })
+            })
+        }
+        "/cosmos.bank.v1beta1.Query/TotalSupply" => answer(data, |req: QueryTotalSupplyRequest| {
             let all = app
                 .chain()
                 .supplies()
@@ -341,11 +345,9 @@ pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Optio
             Ok(QueryTotalSupplyResponse {
                 supply,
                 pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmos.bank.v1beta1.Query/SupplyOf" => (|| -> Answer {
-            let req: QuerySupplyOfRequest = decode(data)?;
+            })
+        }),
+        "/cosmos.bank.v1beta1.Query/SupplyOf" => answer(data, |req: QuerySupplyOfRequest| {
             if !crate::tx::valid_denom(&req.denom) {
                 return Err(invalid_argument(format!("invalid denom: {}", req.denom)));
             }
@@ -355,32 +357,31 @@ pub fn query(app: &App, path: &str, data: &[u8], config: &DevnetConfig) -> Optio
                     denom: req.denom,
                     amount: amount.to_string(),
                 }),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmos.bank.v1beta1.Query/DenomMetadata" => (|| -> Answer {
-            let req: QueryDenomMetadataRequest = decode(data)?;
-            if req.denom != config.denom {
-                return Err(not_found(format!(
-                    "client metadata for denom {}",
-                    req.denom
-                )));
-            }
-            Ok(QueryDenomMetadataResponse {
-                metadata: Some(denom_metadata(config)),
-            }
-            .encode_to_vec())
-        })(),
-        "/cosmos.bank.v1beta1.Query/DenomsMetadata" => (|| -> Answer {
-            let req: QueryDenomsMetadataRequest = decode(data)?;
-            let all = vec![(config.denom.as_bytes().to_vec(), denom_metadata(config))];
-            let (metadatas, page) = paginate(all, req.pagination.as_ref(), Rules::Sdk)?;
-            Ok(QueryDenomsMetadataResponse {
-                metadatas,
-                pagination: Some(page),
-            }
-            .encode_to_vec())
-        })(),
+            })
+        }),
+        "/cosmos.bank.v1beta1.Query/DenomMetadata" => {
+            answer(data, |req: QueryDenomMetadataRequest| {
+                if req.denom != config.denom {
+                    return Err(not_found(format!(
+                        "client metadata for denom {}",
+                        req.denom
+                    )));
+                }
+                Ok(QueryDenomMetadataResponse {
+                    metadata: Some(denom_metadata(config)),
+                })
+            })
+        }
+        "/cosmos.bank.v1beta1.Query/DenomsMetadata" => {
+            answer(data, |req: QueryDenomsMetadataRequest| {
+                let all = vec![(config.denom.as_bytes().to_vec(), denom_metadata(config))];
+                let (metadatas, page) = paginate(all, req.pagination.as_ref(), Rules::Sdk)?;
+                Ok(QueryDenomsMetadataResponse {
+                    metadatas,
+                    pagination: Some(page),
+                })
+            })
+        }
         _ => return None,
     };
     Some(r)

@@ -16,6 +16,7 @@ use cosmrs::proto::cosmwasm::wasm::v1::{
 use cosmrs::proto::prost::Message;
 use serde_json::json;
 use tendermint_rpc::client::CompatMode;
+use tendermint_rpc::query::Query;
 use tendermint_rpc::{Client, HttpClient};
 
 fn client(url: &str) -> HttpClient {
@@ -73,6 +74,14 @@ async fn commit(
     assert!(r.code.is_ok(), "check_tx: {}", r.log);
     h.produce_block().await.unwrap();
     c.tx(r.hash, false).await.unwrap()
+}
+
+/// How many txs `query` matches (`tx_search`'s total count).
+async fn tx_count(c: &HttpClient, query: Query) -> u32 {
+    c.tx_search(query, false, 1, 30, tendermint_rpc::Order::Ascending)
+        .await
+        .unwrap()
+        .total_count
 }
 
 fn attr(events: &[tendermint::abci::Event], ty: &str, key: &str) -> Option<String> {
@@ -228,28 +237,9 @@ async fn tendermint_rpc_client_drives_bank_and_cw20() {
     );
 
     // tx_search by contract address finds the instantiate and the execute.
-    let found = c
-        .tx_search(
-            tendermint_rpc::query::Query::eq("execute._contract_address", token.as_str()),
-            false,
-            1,
-            30,
-            tendermint_rpc::Order::Ascending,
-        )
-        .await
-        .unwrap();
-    assert_eq!(found.total_count, 1);
-    let found = c
-        .tx_search(
-            tendermint_rpc::query::Query::eq("tx.height", 2u64),
-            false,
-            1,
-            30,
-            tendermint_rpc::Order::Ascending,
-        )
-        .await
-        .unwrap();
-    assert_eq!(found.total_count, 1);
+    let by_contract = Query::eq("execute._contract_address", token.as_str());
+    assert_eq!(tx_count(&c, by_contract).await, 1);
+    assert_eq!(tx_count(&c, Query::eq("tx.height", 2u64)).await, 1);
     h.shutdown().await;
 }
 
@@ -297,35 +287,34 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
     let h = start(&[&alice], None, 0).await;
     let url = h.rpc_url();
     let b64 = |t: &[u8]| base64::engine::general_purpose::STANDARD.encode(t);
-    let check = |r: &serde_json::Value| {
+    // CheckTx's code and log for these tx bytes.
+    let check_tx = async |tx: &[u8]| {
+        let r = rpc(&url, "broadcast_tx_sync", json!({"tx": b64(tx)})).await;
         (
             r["result"]["code"].as_u64().unwrap(),
             r["result"]["log"].as_str().unwrap().to_string(),
         )
     };
+    // Alice (account 1) sends bob 1 DENOM.
+    let alice_sends = |sequence: u64, gas: u64, fee: u128| {
+        alice.sign(
+            vec![send(&alice.address, &bob.address, 1, DENOM)],
+            1,
+            sequence,
+            gas,
+            fee,
+        )
+    };
     // Malformed bytes.
-    let r = rpc(
-        &url,
-        "broadcast_tx_sync",
-        json!({"tx": b64(b"\xff\x00garbage")}),
-    )
-    .await;
-    assert_eq!(check(&r).0, 2);
+    assert_eq!(check_tx(b"\xff\x00garbage").await.0, 2);
     // Clients cannot forge the built-in IBC relay's system transactions.
     let mut forged = bithive_devnet::app::IBC_TX_PREFIX.to_vec();
     forged.extend_from_slice(b"{}");
-    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&forged)})).await);
+    let (code, log) = check_tx(&forged).await;
     assert_eq!(code, 4, "{log}");
     assert_eq!(h.node().app().mempool_len(), 0);
     // Wrong sequence, with the SDK's exact text.
-    let tx = alice.sign(
-        vec![send(&alice.address, &bob.address, 1, DENOM)],
-        1,
-        5,
-        200_000,
-        5_000,
-    );
-    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+    let (code, log) = check_tx(&alice_sends(5, 200_000, 5_000)).await;
     assert_eq!(code, 32);
     assert!(
         log.starts_with("account sequence mismatch, expected 0, got 5"),
@@ -340,19 +329,9 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
         200_000,
         vec![ubhive(5_000)],
     );
-    assert_eq!(
-        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
-        4
-    );
+    assert_eq!(check_tx(&tx).await.0, 4);
     // Fee below the minimum gas price (0.025 * 200000 = 5000).
-    let tx = alice.sign(
-        vec![send(&alice.address, &bob.address, 1, DENOM)],
-        1,
-        0,
-        200_000,
-        4_999,
-    );
-    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+    let (code, log) = check_tx(&alice_sends(0, 200_000, 4_999)).await;
     assert_eq!(code, 13, "{log}");
     // Issue #27: a fee listing the fee denom twice (or unsorted, or with a zero amount) is
     // refused at CheckTx like the SDK's coin validation, before any fee or sequence moves.
@@ -373,35 +352,18 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
             200_000,
             fee,
         );
-        let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+        let (code, log) = check_tx(&tx).await;
         assert_eq!(code, 13, "{log}");
         assert!(log.starts_with("invalid fee amount"), "{log}");
     }
     assert_eq!(h.node().app().mempool_len(), 0);
     // Issue #27: a gas limit above the SDK's int64 maximum is refused before any fee check
     // (it made `block_results` unparseable for CometBFT clients, the relayer among them).
-    let tx = alice.sign(
-        vec![send(&alice.address, &bob.address, 1, DENOM)],
-        1,
-        0,
-        u64::MAX,
-        5_000,
-    );
-    let (code, log) = check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await);
+    let (code, log) = check_tx(&alice_sends(0, u64::MAX, 5_000)).await;
     assert_eq!(code, 18, "{log}");
     assert!(log.starts_with("invalid gas supplied"), "{log}");
     // Gas limit below the ante cost.
-    let tx = alice.sign(
-        vec![send(&alice.address, &bob.address, 1, DENOM)],
-        1,
-        0,
-        1_000,
-        5_000,
-    );
-    assert_eq!(
-        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
-        11
-    );
+    assert_eq!(check_tx(&alice_sends(0, 1_000, 5_000)).await.0, 11);
     // Unknown account.
     let tx = poor.sign(
         vec![send(&poor.address, &bob.address, 1, DENOM)],
@@ -410,20 +372,12 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
         200_000,
         5_000,
     );
-    assert_eq!(
-        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
-        9
-    );
+    assert_eq!(check_tx(&tx).await.0, 9);
     // Fee larger than the balance.
-    let tx = alice.sign(
-        vec![send(&alice.address, &bob.address, 1, DENOM)],
-        1,
-        0,
-        200_000,
-        10_000_000_000_000,
-    );
     assert_eq!(
-        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
+        check_tx(&alice_sends(0, 200_000, 10_000_000_000_000))
+            .await
+            .0,
         5
     );
     // Signer differs from the message sender.
@@ -434,10 +388,7 @@ async fn bad_input_gets_sdk_codes_and_jsonrpc_errors() {
         200_000,
         5_000,
     );
-    assert_eq!(
-        check(&rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await).0,
-        8
-    );
+    assert_eq!(check_tx(&tx).await.0, 8);
 
     // A valid tx whose message fails at delivery: insufficient funds (code 5), fee still paid,
     // sequence still bumped.

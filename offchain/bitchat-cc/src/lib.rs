@@ -17,3 +17,14 @@ pub use crate::core::{
 };
 pub use crate::estimators::{BandwidthEstimator, ExpiringMinRtt, LossRateWindow, WindowedMinRtt};
 pub use crate::quinn_adapter::{BitChat, BitChatFactory};
+
+/// Jain's fairness index of the flows' shares (goodputs, say): 1 when all are equal, 1/n when
+/// one flow takes everything, 0 when nothing moved.
+pub fn jain(xs: &[f64]) -> f64 {
+    let s: f64 = xs.iter().sum();
+    let s2: f64 = xs.iter().map(|x| x * x).sum();
+    if s2 == 0.0 {
+        return 0.0;
+    }
+    s * s / (xs.len() as f64 * s2)
+}

@@ -5,11 +5,11 @@ mod sim;
 use std::time::{Duration, Instant};
 
 use bithive_bitchat_cc::{
-    ack_rate_change, backoff_for_loss_rate, BitChatConfig, BitChatCore, ExpiringMinRtt, Phase,
-    SlowStartExit,
+    ack_rate_change, backoff_for_loss_rate, jain, BitChatConfig, BitChatCore, ExpiringMinRtt,
+    Phase, SlowStartExit,
 };
 use proptest::prelude::*;
-use sim::{jain, Link, MTU};
+use sim::{Link, MTU};
 
 const MS: Duration = Duration::from_millis(1);
 

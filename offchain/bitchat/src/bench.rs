@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use bithive_bitchat_cc::jain;
 use bithive_linkemu::{LinkConfig, LinkEmulator};
 use quinn::Endpoint;
 use tokio::sync::oneshot;
@@ -102,16 +103,40 @@ async fn send_bytes(
     limit: u64,
 ) -> Result<quinn::Connection, BitChatError> {
     let conn = ep.connect(to, "bitchat.node")?.await?;
+    write_stream(&conn, limit).await?;
+    Ok(conn)
+}
+
+/// Writes `size` bytes on a new unidirectional stream of `conn`, then finishes the stream.
+async fn write_stream(conn: &quinn::Connection, size: u64) -> Result<(), BitChatError> {
     let mut send = conn.open_uni().await?;
     let buf = vec![0xa5u8; 64 * 1024];
     let mut sent = 0u64;
-    while sent < limit {
-        let n = (limit - sent).min(buf.len() as u64) as usize;
+    while sent < size {
+        let n = (size - sent).min(buf.len() as u64) as usize;
         send.write_all(&buf[..n]).await?;
         sent += n as u64;
     }
     send.finish()?;
-    Ok(conn)
+    Ok(())
+}
+
+/// A receiving endpoint with controller `cc` behind an emulator of `link`.
+async fn behind_link(
+    link: LinkParams,
+    cert: &NodeCert,
+    cc: CongestionChoice,
+    seed: u64,
+) -> Result<(Endpoint, LinkEmulator), BitChatError> {
+    let server = endpoint(local(), cert, cc)?;
+    let emu = LinkEmulator::start(
+        local(),
+        server.local_addr()?,
+        link.up(seed),
+        link.down(seed),
+    )
+    .await?;
+    Ok((server, emu))
 }
 
 /// Transfer `size` bytes over `link` with controller `cc`; gives up after `cap`.
@@ -123,14 +148,7 @@ pub async fn single_transfer(
     seed: u64,
 ) -> Result<TransferResult, BitChatError> {
     let cert = NodeCert::generate()?;
-    let server = endpoint(local(), &cert, cc)?;
-    let emu = LinkEmulator::start(
-        local(),
-        server.local_addr()?,
-        link.up(seed),
-        link.down(seed),
-    )
-    .await?;
+    let (server, emu) = behind_link(link, &cert, cc, seed).await?;
     let counter = Arc::new(AtomicU64::new(0));
     let (tx, rx) = oneshot::channel();
     spawn_sink(server.clone(), vec![counter.clone()], Some((size, tx)));
@@ -140,15 +158,7 @@ pub async fn single_transfer(
     let conn = client.connect(to, "bitchat.node")?.await?;
     let start = Instant::now();
     let sender = tokio::spawn(async move {
-        let mut send = conn.open_uni().await?;
-        let buf = vec![0xa5u8; 64 * 1024];
-        let mut sent = 0u64;
-        while sent < size {
-            let n = (size - sent).min(buf.len() as u64) as usize;
-            send.write_all(&buf[..n]).await?;
-            sent += n as u64;
-        }
-        send.finish()?;
+        write_stream(&conn, size).await?;
         conn.closed().await;
         Ok::<(), BitChatError>(())
     });
@@ -184,14 +194,7 @@ pub async fn competing(
 ) -> Result<[f64; 2], BitChatError> {
     let cert = NodeCert::generate()?;
     // The receiver's controller only paces ACK-only traffic; use the first flow's.
-    let server = endpoint(local(), &cert, ccs[0])?;
-    let emu = LinkEmulator::start(
-        local(),
-        server.local_addr()?,
-        link.up(seed),
-        link.down(seed),
-    )
-    .await?;
+    let (server, emu) = behind_link(link, &cert, ccs[0], seed).await?;
     let counters: Vec<Arc<AtomicU64>> = (0..2).map(|_| Arc::new(AtomicU64::new(0))).collect();
     spawn_sink(server.clone(), counters.clone(), None);
     let to = emu.local_addr();
@@ -232,14 +235,4 @@ pub async fn competing(
         (b[0] - a[0]) as f64 * 8.0 / secs,
         (b[1] - a[1]) as f64 * 8.0 / secs,
     ])
-}
-
-/// Jain's fairness index: 1 when all shares are equal, 1/n when one flow takes everything.
-pub fn jain(xs: &[f64]) -> f64 {
-    let s: f64 = xs.iter().sum();
-    let s2: f64 = xs.iter().map(|x| x * x).sum();
-    if s2 == 0.0 {
-        return 0.0;
-    }
-    s * s / (xs.len() as f64 * s2)
 }

@@ -5,6 +5,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,17 @@ use bithive_bitchat::frame::{AckStatus, Frame};
 use bithive_bitchat::node::unix_now;
 use bithive_bitchat::{MessageStatus, Node, NodeIdentity, StaticAllowlist};
 use bithive_linkemu::{LinkConfig, LinkEmulator};
-use common::{cfg, local, lossy, register, start, wait_status};
+use common::{assert_delivered, cfg, local, lossy, register, start, wait_status};
+
+/// The mailbox relay, node 3 (its data in `dir/relay`), registered at its address.
+async fn start_relay(dir: &Path, reg: &Arc<StaticAllowlist>) -> (Node, SocketAddr) {
+    let mut c = cfg(dir, "relay");
+    c.relay = true;
+    let relay = start(c, 3, reg).await;
+    let addr = relay.local_addr().unwrap();
+    register(reg, 3, Some(addr));
+    (relay, addr)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_delivery_over_lossy_link_is_exactly_once_and_in_order() {
@@ -76,17 +87,7 @@ async fn direct_delivery_over_lossy_link_is_exactly_once_and_in_order() {
     }
     // Exactly once: nothing more arrives.
     assert!(bob.recv(Duration::from_millis(500)).await.is_none());
-    for id in &ids {
-        assert!(
-            wait_status(
-                &alice,
-                id,
-                MessageStatus::Delivered,
-                Duration::from_secs(10)
-            )
-            .await
-        );
-    }
+    assert_delivered(&alice, &ids, Duration::from_secs(10)).await;
     assert!(
         emu.stats().dropped_random > 0,
         "the link really lost packets"
@@ -97,18 +98,7 @@ async fn direct_delivery_over_lossy_link_is_exactly_once_and_in_order() {
 async fn offline_recipient_receives_from_restarted_relay_and_sender_gets_receipts() {
     let dir = tempfile::tempdir().unwrap();
     let reg = Arc::new(StaticAllowlist::new());
-    let relay = start(
-        {
-            let mut c = cfg(dir.path(), "relay");
-            c.relay = true;
-            c
-        },
-        3,
-        &reg,
-    )
-    .await;
-    let relay_addr = relay.local_addr().unwrap();
-    register(&reg, 3, Some(relay_addr));
+    let (relay, relay_addr) = start_relay(dir.path(), &reg).await;
     // Bob is offline: his registered address answers nothing.
     let dead = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob_id = register(&reg, 2, Some(dead.local_addr().unwrap()));
@@ -140,11 +130,7 @@ async fn offline_recipient_receives_from_restarted_relay_and_sender_gets_receipt
     // The relay restarts: the mailbox is persisted.
     relay.shutdown().await;
     drop(emu);
-    let mut rc = cfg(dir.path(), "relay");
-    rc.relay = true;
-    let relay = start(rc, 3, &reg).await;
-    let relay_addr = relay.local_addr().unwrap();
-    register(&reg, 3, Some(relay_addr));
+    let (relay, relay_addr) = start_relay(dir.path(), &reg).await;
     assert_eq!(relay.metrics().mailbox_envelopes.get(), 5);
 
     // Bob comes online and fetches through a lossy link.
@@ -165,17 +151,7 @@ async fn offline_recipient_receives_from_restarted_relay_and_sender_gets_receipt
     assert_eq!(bob.fetch_mailbox(emu.local_addr()).await.unwrap(), 0);
     assert!(bob.recv(Duration::from_millis(300)).await.is_none());
     // Receipts travel back to Alice directly.
-    for id in &ids {
-        assert!(
-            wait_status(
-                &alice,
-                id,
-                MessageStatus::Delivered,
-                Duration::from_secs(10)
-            )
-            .await
-        );
-    }
+    assert_delivered(&alice, &ids, Duration::from_secs(10)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,18 +239,7 @@ async fn chunked_transfer_from_two_peers_resumes_after_a_peer_restart() {
 async fn hostile_input_is_dropped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
     let reg = Arc::new(StaticAllowlist::new());
-    let relay = start(
-        {
-            let mut c = cfg(dir.path(), "relay");
-            c.relay = true;
-            c
-        },
-        3,
-        &reg,
-    )
-    .await;
-    let relay_addr = relay.local_addr().unwrap();
-    register(&reg, 3, Some(relay_addr));
+    let (relay, relay_addr) = start_relay(dir.path(), &reg).await;
     let bob = start(cfg(dir.path(), "bob"), 2, &reg).await;
     let bob_id = register(&reg, 2, Some(bob.local_addr().unwrap()));
     let alice = start(cfg(dir.path(), "alice"), 1, &reg).await;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bithive_bitchat::{AccountId, BitChatError, MessageStatus, Node, NodeConfig, StaticAllowlist};
 use bithive_linkemu::LinkEmulator;
-use common::{cfg_with, local, lossy, register, wait_status};
+use common::{assert_delivered, cfg_with, local, lossy, register};
 
 fn cfg(dir: &Path, name: &str) -> NodeConfig {
     cfg_with(
@@ -85,17 +85,7 @@ async fn sender_and_receiver_restarts_keep_delivery_exactly_once_in_order() {
             first.push(alice.send(bob_id, conv, &body(conv, i), ttl).await.unwrap());
         }
     }
-    for id in &first {
-        assert!(
-            wait_status(
-                &alice,
-                id,
-                MessageStatus::Delivered,
-                Duration::from_secs(20)
-            )
-            .await
-        );
-    }
+    assert_delivered(&alice, &first, Duration::from_secs(20)).await;
     // The application takes only 7 of the 20 before Bob goes down.
     take(&bob, 7, &mut got, alice_id).await;
     bob.shutdown().await;
@@ -143,18 +133,8 @@ async fn sender_and_receiver_restarts_keep_delivery_exactly_once_in_order() {
         !got.contains_key(&2),
         "the expired message is never delivered"
     );
-    for id in second.iter().chain(&third) {
-        assert!(
-            wait_status(
-                &alice,
-                id,
-                MessageStatus::Delivered,
-                Duration::from_secs(20)
-            )
-            .await,
-            "pending message confirmed after restart"
-        );
-    }
+    // The pending messages are confirmed after the restart.
+    assert_delivered(&alice, second.iter().chain(&third), Duration::from_secs(20)).await;
 
     // Bob restarts once more: nothing is handed over twice.
     bob.shutdown().await;

@@ -153,36 +153,40 @@ impl EngineConfig {
 
     /// Environment overrides; `get` is the environment (injectable for tests).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let rt = &mut self.runtime;
         if let Some(v) = get("ORT_DYLIB_PATH").filter(|v| !v.is_empty()) {
-            self.runtime.dylib_path = Some(PathBuf::from(v));
+            rt.dylib_path = Some(PathBuf::from(v));
         }
-        if let Some(v) = get("BITHIVE_INFERENCE_EP") {
-            self.runtime.execution_provider = parse("BITHIVE_INFERENCE_EP", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_CUDA_DEVICE") {
-            self.runtime.cuda_device_id = parse("BITHIVE_INFERENCE_CUDA_DEVICE", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_ALLOW_CPU_FALLBACK") {
-            self.runtime.allow_cpu_fallback = parse("BITHIVE_INFERENCE_ALLOW_CPU_FALLBACK", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_INTRA_THREADS") {
-            self.runtime.intra_op_threads = parse("BITHIVE_INFERENCE_INTRA_THREADS", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_INTER_THREADS") {
-            self.runtime.inter_op_threads = parse("BITHIVE_INFERENCE_INTER_THREADS", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_MAX_BATCH") {
-            self.batching.max_batch_size = parse("BITHIVE_INFERENCE_MAX_BATCH", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_MAX_WAIT_US") {
-            self.batching.max_wait_us = parse("BITHIVE_INFERENCE_MAX_WAIT_US", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_QUEUE_CAPACITY") {
-            self.batching.queue_capacity = parse("BITHIVE_INFERENCE_QUEUE_CAPACITY", v)?;
-        }
-        if let Some(v) = get("BITHIVE_INFERENCE_WORKERS") {
-            self.batching.workers_per_model = parse("BITHIVE_INFERENCE_WORKERS", v)?;
-        }
+        set_from(&get, "BITHIVE_INFERENCE_EP", &mut rt.execution_provider)?;
+        set_from(
+            &get,
+            "BITHIVE_INFERENCE_CUDA_DEVICE",
+            &mut rt.cuda_device_id,
+        )?;
+        set_from(
+            &get,
+            "BITHIVE_INFERENCE_ALLOW_CPU_FALLBACK",
+            &mut rt.allow_cpu_fallback,
+        )?;
+        set_from(
+            &get,
+            "BITHIVE_INFERENCE_INTRA_THREADS",
+            &mut rt.intra_op_threads,
+        )?;
+        set_from(
+            &get,
+            "BITHIVE_INFERENCE_INTER_THREADS",
+            &mut rt.inter_op_threads,
+        )?;
+        let b = &mut self.batching;
+        set_from(&get, "BITHIVE_INFERENCE_MAX_BATCH", &mut b.max_batch_size)?;
+        set_from(&get, "BITHIVE_INFERENCE_MAX_WAIT_US", &mut b.max_wait_us)?;
+        set_from(
+            &get,
+            "BITHIVE_INFERENCE_QUEUE_CAPACITY",
+            &mut b.queue_capacity,
+        )?;
+        set_from(&get, "BITHIVE_INFERENCE_WORKERS", &mut b.workers_per_model)?;
         self.validate()
     }
 
@@ -201,6 +205,21 @@ impl EngineConfig {
         }
         Ok(())
     }
+}
+
+/// Sets `field` from the environment variable `var` (`get`) when that is set.
+fn set_from<T: FromStr>(
+    get: impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    field: &mut T,
+) -> Result<(), ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(v) = get(var) {
+        *field = parse(var, v)?;
+    }
+    Ok(())
 }
 
 fn parse<T: FromStr>(var: &'static str, value: String) -> Result<T, ConfigError>

@@ -6,7 +6,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bithive_inference::{Engine, EngineError, Job, JobInput};
+use bithive_inference::{Engine, EngineError, InferenceResult, Job, JobInput};
+use tokio::task::JoinHandle;
 
 fn rows() -> Vec<Vec<f32>> {
     let text = std::fs::read_to_string(common::models_dir().join("bc_test_vectors.json")).unwrap();
@@ -23,6 +24,28 @@ async fn wait_in_flight(e: &Engine, n: u64) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     panic!("requests never reached the queue");
+}
+
+/// Spawns `n` jobs on `row` (ids `{prefix}0`..) and waits until all are queued or running.
+async fn queue_jobs(
+    e: &Arc<Engine>,
+    prefix: &str,
+    n: u64,
+    row: &[f32],
+) -> Vec<JoinHandle<Result<InferenceResult, EngineError>>> {
+    let jobs = (0..n)
+        .map(|i| {
+            let e = e.clone();
+            let job = Job::new(
+                format!("{prefix}{i}"),
+                "bc_mlp",
+                JobInput::Tabular(row.to_vec()),
+            );
+            tokio::spawn(async move { e.infer(&job).await })
+        })
+        .collect();
+    wait_in_flight(e, n).await;
+    jobs
 }
 
 fn engine(max_batch: usize, max_wait_us: u64, capacity: usize) -> Arc<Engine> {
@@ -78,14 +101,7 @@ async fn full_queue_pushes_back_then_recovers() {
     let row = rows().remove(0);
     // Capacity 2; the worker holds the first request up to 1 s waiting for a batch of 8.
     let e = engine(8, 1_000_000, 2);
-    let held: Vec<_> = (0..2)
-        .map(|i| {
-            let e = e.clone();
-            let job = Job::new(format!("held{i}"), "bc_mlp", JobInput::Tabular(row.clone()));
-            tokio::spawn(async move { e.infer(&job).await })
-        })
-        .collect();
-    wait_in_flight(&e, 2).await;
+    let held = queue_jobs(&e, "held", 2, &row).await;
     let job = Job::new("third", "bc_mlp", JobInput::Tabular(row.clone()));
     match e.try_infer(&job).await {
         Err(EngineError::QueueFull { capacity: 2, .. }) => {}
@@ -106,14 +122,7 @@ async fn shutdown_drains_then_refuses() {
     let row = rows().remove(0);
     // The worker would hold the batch for 1 s; shutdown must not wait for that.
     let e = engine(4, 1_000_000, 16);
-    let queued: Vec<_> = (0..3)
-        .map(|i| {
-            let e = e.clone();
-            let job = Job::new(format!("q{i}"), "bc_mlp", JobInput::Tabular(row.clone()));
-            tokio::spawn(async move { e.infer(&job).await })
-        })
-        .collect();
-    wait_in_flight(&e, 3).await;
+    let queued = queue_jobs(&e, "q", 3, &row).await;
     let e2 = e.clone();
     tokio::task::spawn_blocking(move || e2.shutdown())
         .await

@@ -7,7 +7,7 @@ use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::lsh::{cosine_distance, SimHash};
-use bithive_matching::node::MatchingNode;
+use bithive_matching::node::{MatchingNode, RequestSubmission};
 use bithive_matching::output::{
     commitment, match_commitment, open_output, seal_output, verify_output,
 };
@@ -39,13 +39,32 @@ fn plaintext_match(spec: &RequestSpec, users: &[UserProfile], lsh: &SimHash) -> 
         .collect()
 }
 
+/// A test's LSH, blinding service and (empty) matching node, keyed from `rng`, and the `N`
+/// synthetic users.
+fn deployment(rng: &mut ChaCha20Rng) -> (SimHash, BlindingService, MatchingNode, Vec<UserProfile>) {
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let service = BlindingService::new(rng);
+    let node = MatchingNode::new(rng);
+    (lsh, service, node, sim::population(N, 3))
+}
+
+/// The blinded submissions of `specs`, as their requesters make them.
+fn blinded(
+    specs: &[RequestSpec],
+    lsh: &SimHash,
+    service: &BlindingService,
+    rng: &mut ChaCha20Rng,
+) -> Vec<RequestSubmission> {
+    specs
+        .iter()
+        .map(|s| client::request_submission(s, lsh, service, rng).unwrap())
+        .collect()
+}
+
 #[test]
 fn blinded_join_equals_plaintext_evaluation() {
     let mut rng = ChaCha20Rng::seed_from_u64(11);
-    let lsh = SimHash::new(5, sim::DIM, 12, 6);
-    let service = BlindingService::new(&mut rng);
-    let mut node = MatchingNode::new(&mut rng);
-    let users = sim::population(N, 3);
+    let (lsh, service, mut node, users) = deployment(&mut rng);
     // Two ingest batches: the index grows incrementally.
     let subs = client::user_submissions(&users, &lsh, &service, 9).unwrap();
     node.ingest(&subs[..150]).unwrap();
@@ -53,10 +72,7 @@ fn blinded_join_equals_plaintext_evaluation() {
     assert_eq!(node.users().len(), u64::from(N));
 
     let specs: Vec<RequestSpec> = (1..=12).map(|i| sim::request(i, 4)).collect();
-    let reqs: Vec<_> = specs
-        .iter()
-        .map(|s| client::request_submission(s, &lsh, &service, &mut rng).unwrap())
-        .collect();
+    let reqs = blinded(&specs, &lsh, &service, &mut rng);
     let results = node.match_requests(&reqs).unwrap();
     let mut nonempty = 0;
     for (spec, (id, got)) in specs.iter().zip(&results) {
@@ -103,10 +119,7 @@ fn lsh_bands_agree_more_for_near_embeddings() {
 #[test]
 fn recipients_decrypt_verify_distance_and_commitment() {
     let mut rng = ChaCha20Rng::seed_from_u64(12);
-    let lsh = SimHash::new(5, sim::DIM, 12, 6);
-    let service = BlindingService::new(&mut rng);
-    let mut node = MatchingNode::new(&mut rng);
-    let users = sim::population(N, 3);
+    let (lsh, service, mut node, users) = deployment(&mut rng);
     node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
         .unwrap();
     let s0: RoaringBitmap = (1..=N).collect();
@@ -166,19 +179,13 @@ fn recipients_decrypt_verify_distance_and_commitment() {
 #[test]
 fn sealed_outputs_open_only_for_s_i() {
     let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let lsh = SimHash::new(5, sim::DIM, 12, 6);
-    let service = BlindingService::new(&mut rng);
-    let mut node = MatchingNode::new(&mut rng);
-    let users = sim::population(N, 3);
+    let (lsh, service, mut node, users) = deployment(&mut rng);
     node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
         .unwrap();
     let authority = ServerSecret::setup(N, &(1..=N).collect(), 0, &mut rng).unwrap();
     let pp = authority.bgw_public_params();
     let specs: Vec<RequestSpec> = (1..=12).map(|i| sim::request(i, 4)).collect();
-    let reqs: Vec<_> = specs
-        .iter()
-        .map(|s| client::request_submission(s, &lsh, &service, &mut rng).unwrap())
-        .collect();
+    let reqs = blinded(&specs, &lsh, &service, &mut rng);
     let (id, s_i) = node
         .match_requests(&reqs)
         .unwrap()

@@ -7,38 +7,43 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
 
-fn golden() -> Value {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../packages/dgkbe/tests/vectors/golden.json"
-    );
+/// A golden vector file of the dgkbe package (`packages/dgkbe/tests/vectors/NAME`).
+fn vectors(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../packages/dgkbe/tests/vectors")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+fn golden() -> Value {
+    vectors("golden.json")
+}
+
 fn bgw_golden() -> Value {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../packages/dgkbe/tests/vectors/bgw_golden.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    vectors("bgw_golden.json")
 }
 
 fn h(g: &Value, k: &str) -> Vec<u8> {
     hex::decode(g[k].as_str().unwrap()).unwrap()
 }
 
-#[test]
-fn bgw_golden_ciphertext_decrypts_for_s_only() {
-    let g = bgw_golden();
-    let (pp, ct) = (h(&g, "public_params"), h(&g, "ciphertext"));
-    let s: Vec<u32> = g["s"]
+/// The recipient set `s` of a vector: user indexes.
+fn set_of(g: &Value) -> Vec<u32> {
+    g["s"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_u64().unwrap() as u32)
-        .collect();
+        .collect()
+}
+
+#[test]
+fn bgw_golden_ciphertext_decrypts_for_s_only() {
+    let g = bgw_golden();
+    let (pp, ct) = (h(&g, "public_params"), h(&g, "ciphertext"));
+    let s = set_of(&g);
     for k in g["keys"].as_array().unwrap() {
-        let key = hex::decode(k["key"].as_str().unwrap()).unwrap();
+        let key = h(k, "key");
         let got = core::decrypt(&key, &pp, &s, &ct, b"request-1");
         if g["decrypts"].as_array().unwrap().contains(&k["index"]) {
             assert_eq!(got.unwrap(), b"golden request details");
@@ -65,12 +70,7 @@ fn bgw_golden_forgeries_are_refused() {
     let forgeries = g["forgeries"].as_array().unwrap();
     assert_eq!(forgeries.len(), 4);
     for f in forgeries {
-        let s: Vec<u32> = f["s"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_u64().unwrap() as u32)
-            .collect();
+        let s = set_of(f);
         let key = key_of(&g, f["index"].as_u64().unwrap());
         let got = core::decrypt(&key, &pp, &s, &h(f, "ciphertext"), b"request-1");
         assert!(
@@ -88,7 +88,7 @@ fn key_of(g: &Value, index: u64) -> Vec<u8> {
         .iter()
         .find(|k| k["index"] == index)
         .unwrap();
-    hex::decode(k["key"].as_str().unwrap()).unwrap()
+    h(k, "key")
 }
 
 /// The seed algebra (every S0 member opens, keyless forgery outside S0) is no longer in the
@@ -98,12 +98,7 @@ fn key_of(g: &Value, index: u64) -> Vec<u8> {
 fn seed_ciphertexts_and_old_parameters_are_refused() {
     let seed = golden();
     let g = bgw_golden();
-    let s: Vec<u32> = g["s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as u32)
-        .collect();
+    let s = set_of(&g);
     let (pp, member) = (h(&g, "public_params"), key_of(&g, 5));
     let got = core::decrypt(&member, &pp, &s, &h(&seed, "ciphertext"), b"request-1");
     assert!(got
@@ -168,13 +163,8 @@ fn hash_to_group_is_pinned() {
 #[test]
 fn golden_commitment_is_pinned() {
     let g = golden();
-    let ct = hex::decode(g["ciphertext"].as_str().unwrap()).unwrap();
-    let s: Vec<u32> = g["s"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as u32)
-        .collect();
+    let ct = h(&g, "ciphertext");
+    let s = set_of(&g);
     let want = include_str!("node/golden_commitment.txt").trim();
     assert!(core::verify_commitment(1, &s, &ct, want).unwrap());
 }

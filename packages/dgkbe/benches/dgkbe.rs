@@ -5,6 +5,8 @@
 //! n = 10^6 registered users in both modes (Setup is cheap: n field multiplications);
 //! `--quick` only lowers iteration counts.
 
+mod common;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -20,6 +22,8 @@ use bithive_dgkbe::{RoaringBitmap, ServerSecret};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+use common::{median, ms};
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -31,22 +35,6 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Median wall time of `iters` runs of `f`.
-fn median<F: FnMut()>(iters: usize, mut f: F) -> Duration {
-    let mut v: Vec<Duration> = (0..iters)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }

@@ -5,29 +5,17 @@
 //! Prints setup time, server and public-parameter memory, encrypt time and ciphertext size for
 //! |S| = 10^3, 10^5, 10^6 spread over all groups, and decrypt (cached W / fresh key).
 
+mod common;
+
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bithive_dgkbe::grouped::GroupedSecret;
 use bithive_dgkbe::RoaringBitmap;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-fn median(iters: usize, mut f: impl FnMut()) -> Duration {
-    let mut v: Vec<Duration> = (0..iters)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
+use common::{median, ms};
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");

@@ -238,6 +238,24 @@ fn check_optionals(
     Ok(())
 }
 
+/// Keplr's rules for what every coin type has: denoms, decimals, gecko id and image URL.
+trait CoinFields {
+    fn check_fields(&self, field: &str) -> Result<(), Error>;
+}
+
+macro_rules! coin_fields {
+    ($($coin:ty),*) => {$(
+        impl CoinFields for $coin {
+            fn check_fields(&self, field: &str) -> Result<(), Error> {
+                check_coin(field, &self.coin_denom, &self.coin_minimal_denom, self.coin_decimals)?;
+                check_optionals(field, &self.coin_gecko_id, &self.coin_image_url)
+            }
+        }
+    )*};
+}
+
+coin_fields!(Currency, Cw20Currency, FeeCurrency);
+
 impl ChainInfo {
     /// Keplr's chain-validator rules (`ChainInfoSchema`), so Keplr takes the file as written and
     /// rewrites nothing: every required field present and non-empty, URLs without query
@@ -287,22 +305,10 @@ impl ChainInfo {
             let field = format!("currencies[{i}]");
             match c {
                 AppCurrency::Native(c) => {
-                    check_coin(
-                        &field,
-                        &c.coin_denom,
-                        &c.coin_minimal_denom,
-                        c.coin_decimals,
-                    )?;
-                    check_optionals(&field, &c.coin_gecko_id, &c.coin_image_url)?;
+                    c.check_fields(&field)?;
                 }
                 AppCurrency::Cw20(c) => {
-                    check_coin(
-                        &field,
-                        &c.coin_denom,
-                        &c.coin_minimal_denom,
-                        c.coin_decimals,
-                    )?;
-                    check_optionals(&field, &c.coin_gecko_id, &c.coin_image_url)?;
+                    c.check_fields(&field)?;
                     non_empty(&format!("{field}.contractAddress"), &c.contract_address)?;
                     let prefix = format!("cw20:{}:", c.contract_address);
                     if !c.coin_minimal_denom.starts_with(&prefix) {
@@ -332,13 +338,7 @@ impl ChainInfo {
         let mut fees = std::collections::BTreeSet::new();
         for (i, c) in self.fee_currencies.iter().enumerate() {
             let field = format!("feeCurrencies[{i}]");
-            check_coin(
-                &field,
-                &c.coin_denom,
-                &c.coin_minimal_denom,
-                c.coin_decimals,
-            )?;
-            check_optionals(&field, &c.coin_gecko_id, &c.coin_image_url)?;
+            c.check_fields(&field)?;
             if !fees.insert(c.coin_minimal_denom.as_str()) {
                 return Err(invalid(
                     &field,
@@ -378,13 +378,7 @@ impl ChainInfo {
         }
 
         if let Some(s) = &self.stake_currency {
-            check_coin(
-                "stakeCurrency",
-                &s.coin_denom,
-                &s.coin_minimal_denom,
-                s.coin_decimals,
-            )?;
-            check_optionals("stakeCurrency", &s.coin_gecko_id, &s.coin_image_url)?;
+            s.check_fields("stakeCurrency")?;
             if !seen.contains(s.coin_minimal_denom.as_str()) {
                 return Err(invalid(
                     "stakeCurrency",

@@ -23,6 +23,7 @@ use cosmrs::proto::cosmos::bank::v1beta1::{
     QueryDenomsMetadataResponse, QuerySpendableBalancesRequest, QuerySpendableBalancesResponse,
     QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest, QueryTotalSupplyResponse,
 };
+use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use cosmrs::proto::cosmwasm::wasm::v1::{
     QueryAllContractStateRequest, QueryAllContractStateResponse, QueryCodeRequest,
@@ -112,6 +113,11 @@ fn v(x: Value) -> J {
     J::V(x)
 }
 
+/// A list answer as the gateway writes it: the `items` under `key`, then the page.
+fn listed(key: &str, items: impl serde::Serialize, pagination: Option<PageResponse>) -> J {
+    v(json!({ key: items, "pagination": render::page(pagination.as_ref()) }))
+}
+
 fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestError> {
     let prefix = node.config().bech32_prefix.clone();
     Ok(match endpoint {
@@ -193,9 +199,7 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     resolve_denom: false,
                 },
             )?;
-            v(
-                json!({ "balances": render::coins(&r.balances), "pagination": render::page(r.pagination.as_ref()) }),
-            )
+            listed("balances", render::coins(&r.balances), r.pagination)
         }
         Endpoint::SpendableBalances { address, page } => {
             let r: QuerySpendableBalancesResponse = abci(
@@ -206,9 +210,7 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(
-                json!({ "balances": render::coins(&r.balances), "pagination": render::page(r.pagination.as_ref()) }),
-            )
+            listed("balances", render::coins(&r.balances), r.pagination)
         }
         Endpoint::BalanceByDenom { address, denom } => {
             // The SDK checks the address first, then the denom.
@@ -232,9 +234,7 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(
-                json!({ "supply": render::coins(&r.supply), "pagination": render::page(r.pagination.as_ref()) }),
-            )
+            listed("supply", render::coins(&r.supply), r.pagination)
         }
         Endpoint::SupplyOf { denom } => {
             let r: QuerySupplyOfResponse = abci(
@@ -252,10 +252,8 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(json!({
-                "metadatas": r.metadatas.iter().map(render::metadata).collect::<Vec<_>>(),
-                "pagination": render::page(r.pagination.as_ref()),
-            }))
+            let metadatas: Vec<_> = r.metadatas.iter().map(render::metadata).collect();
+            listed("metadatas", metadatas, r.pagination)
         }
         Endpoint::DenomMetadata { denom } => {
             let r: QueryDenomMetadataResponse = abci(
@@ -533,14 +531,15 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(json!({
-                "models": r.models.iter().map(|m| json!({
+            let models: Vec<_> = r
+                .models
+                .iter()
+                .map(|m| {
                     // wasmd's `HexBytes` key, base64 value.
-                    "key": hex::encode_upper(&m.key),
-                    "value": render::b64(&m.value),
-                })).collect::<Vec<_>>(),
-                "pagination": render::page(r.pagination.as_ref()),
-            }))
+                    json!({ "key": hex::encode_upper(&m.key), "value": render::b64(&m.value) })
+                })
+                .collect();
+            listed("models", models, r.pagination)
         }
         Endpoint::Codes { page } => {
             let r: QueryCodesResponse = abci(
@@ -550,10 +549,8 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(json!({
-                "code_infos": r.code_infos.iter().map(render::code_info).collect::<Vec<_>>(),
-                "pagination": render::page(r.pagination.as_ref()),
-            }))
+            let code_infos: Vec<_> = r.code_infos.iter().map(render::code_info).collect();
+            listed("code_infos", code_infos, r.pagination)
         }
         Endpoint::Code(code_id) => {
             // The code's info and its wasm, base64, as wasmd serves them (held to a live wasmd
@@ -575,9 +572,7 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                     pagination: Some(page),
                 },
             )?;
-            v(
-                json!({ "contracts": r.contracts, "pagination": render::page(r.pagination.as_ref()) }),
-            )
+            listed("contracts", r.contracts, r.pagination)
         }
         Endpoint::WasmParams => {
             let r: QueryParamsResponse = abci(

@@ -190,12 +190,3 @@ pub fn run_with(
         })
         .collect()
 }
-
-pub fn jain(xs: &[f64]) -> f64 {
-    let s: f64 = xs.iter().sum();
-    let s2: f64 = xs.iter().map(|x| x * x).sum();
-    if s2 == 0.0 {
-        return 0.0;
-    }
-    s * s / (xs.len() as f64 * s2)
-}

@@ -83,3 +83,18 @@ pub async fn wait_status(
     }
     false
 }
+
+/// Asserts that each message of `ids` reaches `Delivered` at its sender `node` within `within`.
+pub async fn assert_delivered<'a>(
+    node: &Node,
+    ids: impl IntoIterator<Item = &'a [u8; 16]>,
+    within: Duration,
+) {
+    for id in ids {
+        assert!(
+            wait_status(node, id, MessageStatus::Delivered, within).await,
+            "message {} not delivered within {within:?}",
+            hex::encode(id)
+        );
+    }
+}
