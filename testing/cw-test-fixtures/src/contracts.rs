@@ -36,7 +36,19 @@ pub fn instantiate<M: Serialize>(
     msg: &M,
     label: &str,
 ) -> Addr {
-    app.instantiate_contract(code_id, sender.clone(), msg, &[], label, None)
+    instantiate_with_admin(app, code_id, sender, msg, label, None)
+}
+
+/// [`instantiate`] with `wasm_admin` as the contract's wasm admin (who may migrate it).
+pub(crate) fn instantiate_with_admin(
+    app: &mut App,
+    code_id: u64,
+    sender: &Addr,
+    msg: &impl Serialize,
+    label: &str,
+    wasm_admin: Option<String>,
+) -> Addr {
+    app.instantiate_contract(code_id, sender.clone(), msg, &[], label, wasm_admin)
         .unwrap_or_else(|e| panic!("instantiate {label}: {e:?}"))
 }
 

@@ -9,8 +9,7 @@ use std::time::Instant;
 use bithive_interface::model_registry::PublishMsg;
 use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Uint128};
 #[doc(hidden)]
-pub use cw_multi_test::ContractWrapper;
-use cw_multi_test::{App, AppResponse, Contract, Executor};
+use cw_multi_test::{App, AppResponse, Contract, ContractWrapper};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -35,8 +34,7 @@ pub fn instantiate_migratable(
     label: &str,
 ) -> Addr {
     let wasm_admin = Some(admin.to_string());
-    app.instantiate_contract(code, admin.clone(), msg, &[], label, wasm_admin)
-        .unwrap_or_else(|e| panic!("instantiate {label}: {e:?}"))
+    crate::contracts::instantiate_with_admin(app, code, admin, msg, label, wasm_admin)
 }
 
 /// A contract that runs the test's `execute` (a hostile or probing receiver), with an
