@@ -119,7 +119,7 @@ pub use crate::cw20_send;
 pub fn wasm_attr(res: &AppResponse, key: &str) -> Option<String> {
     res.events
         .iter()
-        .filter(|e| e.ty == "wasm")
+        .filter(|e| e.ty == bithive_interface::WASM_EVENT)
         .flat_map(|e| &e.attributes)
         .find(|a| a.key == key)
         .map(|a| a.value.clone())
