@@ -62,8 +62,8 @@ use std::time::Duration;
 
 use crate::model_keys::ModelKeys;
 use crate::platform::{
-    bhive, bitchat_identity, ctx, cw20_balance, exec, exec_outcome, fail, query, DemoError,
-    Platform, DAY,
+    bhive, bitchat_identity, ctx, cw20_balance, exec, exec_outcome, fail, query, write_serialized,
+    DemoError, Platform, DAY,
 };
 
 /// The shipped held-out rows (and true labels) of the breast cancer models, beside them.
@@ -620,13 +620,7 @@ pub async fn evaluate_model(
             Some(keys.relayer_section(i, store_dir.clone(), store_key_file.clone()));
         ctx!(cfg.validate(), "attestor relayer config")?;
         let config = p.opts.home.join(format!("{name}.toml"));
-        ctx!(
-            std::fs::write(
-                &config,
-                ctx!(toml::to_string(&cfg), "attestor relayer config")?
-            ),
-            "attestor relayer config"
-        )?;
+        write_serialized(&config, toml::to_string(&cfg), "attestor relayer config")?;
         // What the attestor runs: `bithive relayer evaluate --config .. --model-id ..
         // --held-out .. --issued-at .. --out ..` (fetches the sealed model by its content id,
         // opens it in memory with its key, checks the registered sha256, scores, signs).

@@ -61,7 +61,9 @@ use bithive_signed_attestation::{signing, Attestation, AttestationKind, QUORUM_S
 use cosmwasm_std::{Binary, Decimal, Uint128};
 
 use crate::deploy::Deployment;
-use crate::platform::{bhive, btk, ctx, cw20_balance, exec, fail, query, Platform, DAY};
+use crate::platform::{
+    bhive, btk, ctx, cw20_balance, exec, fail, query, write_serialized, Platform, DAY,
+};
 pub use crate::platform::{DemoError, PlatformOptions as DemoOptions};
 
 /// The patient's payment for one inference job (5 BHIVE).
@@ -224,12 +226,10 @@ async fn keep_running(
     };
     let research = p.opts.home.join(crate::research::RESEARCH_FILE);
     let descriptor = serving.descriptor(&p.chain_id, format!("http://{blinding_addr}"));
-    ctx!(
-        std::fs::write(
-            &research,
-            ctx!(serde_json::to_vec_pretty(&descriptor), "research.json")?
-        ),
-        "research.json"
+    write_serialized(
+        &research,
+        serde_json::to_vec_pretty(&descriptor),
+        "research.json",
     )?;
 
     let config = crate::web::WebConfig {

@@ -21,7 +21,7 @@ use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
 use bithive_relayer::config::SealedModelsSection;
 use cosmwasm_std::Decimal;
 
-use crate::platform::{ctx, fail, DemoError, Platform};
+use crate::platform::{ctx, fail, write_serialized, DemoError, Platform};
 
 /// BGW slots of the authority's instance: the platform's node and attestors, and room to grow.
 pub const SLOTS: u32 = 16;
@@ -67,12 +67,10 @@ impl ModelKeys {
             .zip(1..)
             .map(|(a, i)| (a.to_string(), i))
             .collect();
-        ctx!(
-            std::fs::write(
-                dir.join("roster.json"),
-                ctx!(serde_json::to_vec_pretty(&roster), "model key roster")?
-            ),
-            "model key roster"
+        write_serialized(
+            &dir.join("roster.json"),
+            serde_json::to_vec_pretty(&roster),
+            "model key roster",
         )?;
         for (_, i) in &roster {
             let key = ctx!(authority.user_key(*i), "node's model key")?;

@@ -41,6 +41,16 @@ pub fn fail(step: &str) -> impl Fn(&dyn std::fmt::Display) -> DemoError + '_ {
     }
 }
 
+/// Writes a serializer's output to `path`; a failure of either reports `step`.
+pub fn write_serialized<C: AsRef<[u8]>, E: std::fmt::Display>(
+    path: &Path,
+    contents: Result<C, E>,
+    step: &str,
+) -> Result<(), DemoError> {
+    let contents = ctx!(contents, step)?;
+    ctx!(std::fs::write(path, contents), step)
+}
+
 #[macro_export]
 #[doc(hidden)]
 macro_rules! ctx {
@@ -246,10 +256,10 @@ impl Platform {
         })
         .await
         .map_err(|e| fail("deploy")(&e))?;
-        let text = ctx!(serde_json::to_string_pretty(&deployment), "deployment.json")?;
-        ctx!(
-            std::fs::write(home.join("deployment.json"), text),
-            "deployment.json"
+        write_serialized(
+            &home.join("deployment.json"),
+            serde_json::to_string_pretty(&deployment),
+            "deployment.json",
         )?;
         // Keplr and chain-registry files beside it (#21), from the chain's own answers.
         if let Some(rest) = rest {

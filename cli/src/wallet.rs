@@ -100,20 +100,26 @@ async fn token_info(rpc: &dyn RpcEndpoint, contract: &str) -> Result<Cw20Token, 
     })
 }
 
+/// A protobuf ABCI query's answer; None where the query fails or the chain refuses it.
+async fn abci_proto<R: Message + Default>(
+    rpc: &dyn RpcEndpoint,
+    path: &str,
+    req: &impl Message,
+) -> Option<R> {
+    let r = rpc.abci_query(path, req.encode_to_vec()).await.ok()?;
+    if r.code != 0 {
+        return None;
+    }
+    R::decode(r.value.as_slice()).ok()
+}
+
 /// The bank metadata of `denom`; None where the chain has none (or no such query).
 async fn denom_metadata(rpc: &dyn RpcEndpoint, denom: &str) -> Option<NativeCoin> {
     let req = QueryDenomMetadataRequest {
         denom: denom.to_string(),
     };
-    let r = rpc
-        .abci_query(PATH_DENOM_METADATA, req.encode_to_vec())
-        .await
-        .ok()?;
-    if r.code != 0 {
-        return None;
-    }
-    let m = QueryDenomMetadataResponse::decode(r.value.as_slice())
-        .ok()?
+    let m = abci_proto::<QueryDenomMetadataResponse>(rpc, PATH_DENOM_METADATA, &req)
+        .await?
         .metadata?;
     let exponent = m
         .denom_units
@@ -140,15 +146,8 @@ async fn denom_metadata(rpc: &dyn RpcEndpoint, denom: &str) -> Option<NativeCoin
 
 /// The chain's bond denom; None where it has no x/staking (the devnet).
 async fn bond_denom(rpc: &dyn RpcEndpoint) -> Option<String> {
-    let r = rpc
-        .abci_query(PATH_STAKING_PARAMS, QueryParamsRequest {}.encode_to_vec())
-        .await
-        .ok()?;
-    if r.code != 0 {
-        return None;
-    }
-    let d = QueryParamsResponse::decode(r.value.as_slice())
-        .ok()?
+    let d = abci_proto::<QueryParamsResponse>(rpc, PATH_STAKING_PARAMS, &QueryParamsRequest {})
+        .await?
         .params?
         .bond_denom;
     (!d.is_empty()).then_some(d)

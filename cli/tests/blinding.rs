@@ -12,6 +12,21 @@ use rand_chacha::rand_core::SeedableRng;
 mod common;
 use common::http;
 
+/// `/metrics` counts `calls` calls with `outcome` and `points` points evaluated in all.
+async fn assert_metrics(addr: SocketAddr, outcome: &str, calls: u32, points: u32) {
+    let (_, _, text) = http(addr, "GET", "/metrics", "").await;
+    assert!(
+        text.contains(&format!(
+            "bithive_blinding_calls_total{{outcome=\"{outcome}\"}} {calls}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("bithive_blinding_points_total {points}")),
+        "{text}"
+    );
+}
+
 /// Serves on a free port with `config` and the key in `secret`; returns the address and the
 /// stop switch.
 async fn start(
@@ -80,12 +95,7 @@ async fn an_oprf_round_over_http_gives_the_tags_of_the_key_in_the_secret_file() 
 
     let (status, _, text) = http(addr, "GET", "/health", "").await;
     assert_eq!((status, text.as_str()), (200, "ok\n"));
-    let (_, _, text) = http(addr, "GET", "/metrics", "").await;
-    assert!(
-        text.contains("bithive_blinding_calls_total{outcome=\"ok\"} 1"),
-        "{text}"
-    );
-    assert!(text.contains("bithive_blinding_points_total 4"), "{text}");
+    assert_metrics(addr, "ok", 1, 4).await;
     let _ = stop.send(());
 }
 
@@ -126,12 +136,7 @@ async fn bad_input_is_refused_with_a_reason_and_nothing_is_evaluated() {
     }
     let (got, _, _) = http(addr, "GET", "/v1/oprf", "").await;
     assert_eq!(got, 405);
-    let (_, _, text) = http(addr, "GET", "/metrics", "").await;
-    assert!(
-        text.contains("bithive_blinding_calls_total{outcome=\"bad_input\"} 6"),
-        "{text}"
-    );
-    assert!(text.contains("bithive_blinding_points_total 0"), "{text}");
+    assert_metrics(addr, "bad_input", 6, 0).await;
     let _ = stop.send(());
 }
 

@@ -21,6 +21,8 @@ use bithive_interface::payfi_escrow::{Job, JobStatus};
 use bithive_signed_attestation::{signing, Attestation, AttestationKind, Hash32, PubKey33};
 use sha2::{Digest, Sha256};
 
+mod common;
+
 const VERSION: &str = "bithive-attestation-1";
 const PRICE: u128 = 2_000_000;
 
@@ -122,17 +124,13 @@ async fn pin_peer(p: &Platform, other: &Platform) {
 
 /// Governance of `p` routes `chain_id` over `channel_id`.
 async fn set_route(p: &Platform, chain_id: &str, channel_id: &str) {
-    exec(
+    common::set_route(
         &p.gov,
         &p.deployment.contracts.attestation,
-        &AttestationMsg::SetRoute {
-            chain_id: chain_id.into(),
-            channel_id: Some(channel_id.into()),
-        },
-        "route",
+        chain_id,
+        channel_id,
     )
-    .await
-    .unwrap();
+    .await;
 }
 
 async fn pass(link: IbcLink) -> (IbcLink, RelayStats) {

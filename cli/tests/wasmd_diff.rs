@@ -181,18 +181,12 @@ impl Chain {
     /// The full committed result of a tx, waiting for it.
     async fn committed(&self, hash: &str) -> tendermint_rpc::endpoint::tx::Response {
         let h = bithive_chain_client::cosmrs::tendermint::Hash::from_str(hash).unwrap();
-        let start = Instant::now();
-        loop {
-            if let Ok(r) = self.tm.tx(h, false).await {
-                return r;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "{}: tx {hash} not committed in 60 s",
-                self.name
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let (within, every) = (Duration::from_secs(60), Duration::from_millis(100));
+        common::poll(Instant::now(), within, every, async || {
+            let committed = self.tm.tx(h, false).await;
+            committed.map_err(|_| format!("{}: tx {hash} not committed in 60 s", self.name))
+        })
+        .await
     }
 
     /// Signs and broadcasts `msgs` as the deployer; records CheckTx's refusal or the committed

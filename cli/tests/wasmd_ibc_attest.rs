@@ -265,17 +265,7 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
     // Routes: A forwards B's attestations over its attestation channel; B accepts packets on its
     // end of it.
     for (c, other, ch) in [(&a, b.id(), &ch_a), (&b, a.id(), &ch_b)] {
-        exec(
-            &c.gov,
-            &c.d.contracts.attestation,
-            &AttestationMsg::SetRoute {
-                chain_id: other.into(),
-                channel_id: Some(ch.clone()),
-            },
-            "route",
-        )
-        .await
-        .unwrap();
+        common::set_route(&c.gov, &c.d.contracts.attestation, other, ch).await;
     }
 
     // The operator attests it on A; Hermes relays the packet to B, whose escrow records the

@@ -146,21 +146,20 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
     let id = job_id(patient.address(), "wasmd-inference-1");
 
     let started = Instant::now();
-    let job: Job = loop {
+    let (within, every) = (Duration::from_secs(180), Duration::from_millis(300));
+    let job = common::poll(started, within, every, async || {
         let job: Job = gov
             .query_typed(&c.payfi_escrow, &EscrowQuery::Job { job_id: id.clone() })
             .await
             .unwrap();
-        if matches!(job.status, JobStatus::Paid { .. }) {
-            break job;
+        match job.status {
+            JobStatus::Paid { .. } => Ok(job),
+            ref status => Err(format!(
+                "job {id} not paid within 180 s on wasmd: {status:?}"
+            )),
         }
-        assert!(
-            started.elapsed() < Duration::from_secs(180),
-            "job {id} not paid within 180 s on wasmd: {:?}",
-            job.status
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    };
+    })
+    .await;
     let JobStatus::Paid { node: paid_to } = &job.status else {
         unreachable!()
     };

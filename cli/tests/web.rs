@@ -36,6 +36,14 @@ async fn start(
     (rx.await.unwrap(), stop_tx, server)
 }
 
+/// `dir/dist` with a one-byte index.html: an app to serve where its content does not matter.
+fn minimal_app(dir: &std::path::Path) -> std::path::PathBuf {
+    let dist = dir.join("dist");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("index.html"), "x").unwrap();
+    dist
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_the_app_and_forwards_rpc_on_one_origin() {
     let dir = tempfile::tempdir().unwrap();
@@ -137,10 +145,8 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
-    std::fs::create_dir_all(dir.path().join("dist")).unwrap();
-    std::fs::write(dir.path().join("dist/index.html"), "x").unwrap();
     let config = WebConfig {
-        dist: dir.path().join("dist"),
+        dist: minimal_app(dir.path()),
         rpc: "ftp://node.example:21".into(),
         ..config
     };
@@ -223,9 +229,7 @@ async fn tls_node() -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
     let dir = tempfile::tempdir().unwrap();
-    let dist = dir.path().join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "x").unwrap();
+    let dist = minimal_app(dir.path());
     let (port, ca_pem) = tls_node().await;
     let ca = dir.path().join("node-ca.pem");
     std::fs::write(&ca, ca_pem).unwrap();
@@ -257,9 +261,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_to_the_page() {
     let dir = tempfile::tempdir().unwrap();
-    let dist = dir.path().join("dist");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "x").unwrap();
+    let dist = minimal_app(dir.path());
     let base = |research: Option<std::path::PathBuf>| WebConfig {
         listen: ([127, 0, 0, 1], 0).into(),
         dist: dist.clone(),

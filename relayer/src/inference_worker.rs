@@ -28,7 +28,7 @@ use bithive_interface::model_registry::{ModelResponse, QueryMsg as RegistryQuery
 use bithive_interface::payfi_escrow::{JobModel, QueryMsg as EscrowQuery};
 use bithive_signed_attestation::AttestationKind;
 
-use crate::config::{SealedModelsSection, StoreFields};
+use crate::config::{JobKind, SealedModelsSection, StoreFields};
 use crate::error::RelayerError;
 use crate::store::NewJob;
 use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
@@ -256,14 +256,8 @@ fn classify(e: EngineError) -> WorkError {
 
 #[async_trait]
 impl JobWorker for InferenceWorker {
-    fn kind(&self) -> &'static str {
-        "inference"
-    }
-    fn attestation_kind(&self) -> AttestationKind {
-        AttestationKind::Inference
-    }
-    fn source_role(&self) -> &'static str {
-        crate::worker::ESCROW_ROLE
+    fn job_kind(&self) -> JobKind {
+        JobKind::Inference
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
         worker::inference_job_id(event)

@@ -43,7 +43,7 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::config::MatchingSection;
+use crate::config::{JobKind, MatchingSection};
 use crate::error::RelayerError;
 use crate::store::NewJob;
 use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
@@ -499,14 +499,8 @@ async fn forward_deliveries(shared: Arc<Shared>, node: Arc<Node>) {
 
 #[async_trait]
 impl JobWorker for MatchingWorker {
-    fn kind(&self) -> &'static str {
-        "matching"
-    }
-    fn attestation_kind(&self) -> AttestationKind {
-        AttestationKind::Matching
-    }
-    fn source_role(&self) -> &'static str {
-        crate::worker::ESCROW_ROLE
+    fn job_kind(&self) -> JobKind {
+        JobKind::Matching
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
         if event.attr("model") != Some(MATCHING_MODEL) {

@@ -12,9 +12,10 @@ use async_trait::async_trait;
 use base64::Engine as _;
 use bithive_chain_client::mock::{ExecCtx, MockContract};
 use bithive_chain_client::{ChainClient, Event};
-use bithive_signed_attestation::{signing, AttestationKind, SignedAttestation};
+use bithive_signed_attestation::{signing, SignedAttestation};
 use sha2::{Digest, Sha256};
 
+use crate::config::JobKind;
 use crate::store::NewJob;
 use crate::worker::{self, JobWorker, WorkError, WorkOutput};
 
@@ -175,14 +176,8 @@ pub struct DigestWorker;
 
 #[async_trait]
 impl JobWorker for DigestWorker {
-    fn kind(&self) -> &'static str {
-        "inference"
-    }
-    fn attestation_kind(&self) -> AttestationKind {
-        AttestationKind::Inference
-    }
-    fn source_role(&self) -> &'static str {
-        "payfi_escrow"
+    fn job_kind(&self) -> JobKind {
+        JobKind::Inference
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
         worker::inference_job_id(event)

@@ -7,6 +7,7 @@ use bithive_interface::payfi_escrow::{events as escrow_events, QueryMsg as Escro
 use bithive_interface::{ACTION, WASM_EVENT};
 use bithive_signed_attestation::AttestationKind;
 
+use crate::config::JobKind;
 use crate::store::NewJob;
 
 /// What a worker hands to the attester.
@@ -58,11 +59,25 @@ pub enum WorkError {
 
 #[async_trait]
 pub trait JobWorker: Send + Sync {
+    /// The kind of job this worker serves.
+    fn job_kind(&self) -> JobKind;
     /// Job kind name, as in the config (`inference`).
-    fn kind(&self) -> &'static str;
-    fn attestation_kind(&self) -> AttestationKind;
-    /// Contract role whose events carry this kind's jobs (`payfi_escrow`).
-    fn source_role(&self) -> &'static str;
+    fn kind(&self) -> &'static str {
+        match self.job_kind() {
+            JobKind::Inference => "inference",
+            JobKind::Matching => "matching",
+        }
+    }
+    fn attestation_kind(&self) -> AttestationKind {
+        match self.job_kind() {
+            JobKind::Inference => AttestationKind::Inference,
+            JobKind::Matching => AttestationKind::Matching,
+        }
+    }
+    /// Contract role whose events carry this kind's jobs: every kind's are the escrow's.
+    fn source_role(&self) -> &'static str {
+        ESCROW_ROLE
+    }
     /// Whether a `wasm` event of the source contract creates a job of this kind; returns the
     /// job id.
     fn job_id_of(&self, event: &bithive_chain_client::Event) -> Option<String>;

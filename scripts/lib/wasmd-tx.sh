@@ -1,4 +1,9 @@
-# Sourced by the wasmd test steps. Not run on its own.
+# Sourced by the wasmd test steps (`source scripts/lib/wasmd-tx.sh TAG`). Not run on its own.
+
+# say and fail: the step's log lines, tagged [TAG].
+WASMD_STEP_TAG="$1"
+say() { printf '\033[1;35m[%s]\033[0m %s\n' "$WASMD_STEP_TAG" "$*" >&2; }
+fail() { say "FAIL: $*"; exit 1; }
 
 # tx_committed BIN RPC HASH: prints the committed TxResponse (JSON) of HASH.
 # `query wait-tx` alone is not enough: it subscribes over the websocket and then asks the tx index

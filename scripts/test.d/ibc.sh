@@ -28,9 +28,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib/wasmd-tx.sh
-source scripts/lib/wasmd-tx.sh
-say() { printf '\033[1;35m[ibc-test]\033[0m %s\n' "$*" >&2; }
-fail() { say "FAIL: $*"; exit 1; }
+source scripts/lib/wasmd-tx.sh ibc-test
 
 BIN_A="$(scripts/wasmd-build.sh)"
 BIN_B="$(WASMD_PREFIX=wasm scripts/wasmd-build.sh)"

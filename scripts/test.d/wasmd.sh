@@ -13,9 +13,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 # shellcheck source=scripts/lib/wasmd-tx.sh
-source scripts/lib/wasmd-tx.sh
-say() { printf '\033[1;35m[wasmd-test]\033[0m %s\n' "$*" >&2; }
-fail() { say "FAIL: $*"; exit 1; }
+source scripts/lib/wasmd-tx.sh wasmd-test
 
 WASMD_BIN="$(scripts/wasmd-build.sh)"
 export WASMD_BIN

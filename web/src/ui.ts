@@ -1,5 +1,6 @@
 // Small DOM helpers: elements, forms with labelled fields, a live transaction status.
-import type { TxState } from "./chain";
+import type { Chain, Session, TxState } from "./chain";
+import type { Screen } from "./main";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 type Child = Node | string | null | undefined | false;
@@ -84,4 +85,23 @@ export function parseAmount(text: string, decimals = DECIMALS): string {
 
 export function short(addr: string): string {
   return addr.length > 20 ? `${addr.slice(0, 12)}…${addr.slice(-6)}` : addr;
+}
+
+/** A screen for a connected wallet: without one it asks to connect, saying what the screen is
+ * for (`needWallet`, the end of "Connect your wallet (top right) to ..."). */
+export function sessionScreen(screen: {
+  id: string;
+  title: string;
+  needWallet: string;
+  render(chain: Chain, session: Session): Promise<HTMLElement>;
+}): Screen {
+  return {
+    id: screen.id,
+    title: screen.title,
+    async render(chain) {
+      const s = chain.session;
+      if (!s) return h("p", { "data-testid": "need-wallet" }, `Connect your wallet (top right) to ${screen.needWallet}.`);
+      return screen.render(chain, s);
+    },
+  };
 }

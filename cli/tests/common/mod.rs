@@ -3,12 +3,46 @@
 #![allow(dead_code)]
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use bithive_chain_client::{ChainClient, OperatorKey};
 use bithive_cli::deploy::{deploy, DeployConfig, Deployment};
 use bithive_cli::platform::{client, new_mnemonic, DENOM, PREFIX};
 use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Governance `gov` routes `chain_id` over `channel_id` in the attestation contract
+/// `attestation`.
+pub async fn set_route(gov: &ChainClient, attestation: &str, chain_id: &str, channel_id: &str) {
+    bithive_cli::platform::exec(
+        gov,
+        attestation,
+        &bithive_interface::attestation::ExecuteMsg::SetRoute {
+            chain_id: chain_id.into(),
+            channel_id: Some(channel_id.into()),
+        },
+        "route",
+    )
+    .await
+    .unwrap();
+}
+
+/// Calls `probe` every `every` until it answers `Ok`; once `within` has passed since `started`,
+/// fails with its last `Err` (what is still missing).
+pub async fn poll<T>(
+    started: Instant,
+    within: Duration,
+    every: Duration,
+    mut probe: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(why) => assert!(started.elapsed() < within, "{why}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
 
 /// The `KEY=value` lines of a `wasmd-net.env` (`scripts/wasmd-net.sh env`).
 pub fn wasmd_env_file(path: &str) -> BTreeMap<String, String> {

@@ -59,6 +59,14 @@ impl IbcEnd {
         format!("wasm.{}", self.contract)
     }
 
+    /// This end of a channel: its port and `channel_id` (empty while the other end opens it).
+    fn endpoint(&self, channel_id: String) -> IbcEndpoint {
+        IbcEndpoint {
+            port_id: self.port(),
+            channel_id,
+        }
+    }
+
     fn chain_id(&self) -> String {
         self.node.config().chain_id.clone()
     }
@@ -183,16 +191,10 @@ impl IbcLink {
     /// step, which is returned as the error.
     pub fn open(a: IbcEnd, b: IbcEnd, version: &str) -> Result<Self, DevnetError> {
         let channel_a = a.node.app().chain().ibc_next_channel_id();
-        let end_a = IbcEndpoint {
-            port_id: a.port(),
-            channel_id: channel_a.clone(),
-        };
+        let end_a = a.endpoint(channel_a.clone());
         let half = IbcChannel::new(
             end_a.clone(),
-            IbcEndpoint {
-                port_id: b.port(),
-                channel_id: String::new(),
-            },
+            b.endpoint(String::new()),
             IbcOrder::Unordered,
             version,
             CONNECTION_ID,
@@ -202,10 +204,7 @@ impl IbcLink {
             "channel open init",
         )?;
         let channel_b = b.node.app().chain().ibc_next_channel_id();
-        let end_b = IbcEndpoint {
-            port_id: b.port(),
-            channel_id: channel_b.clone(),
-        };
+        let end_b = b.endpoint(channel_b.clone());
         let on_b = IbcChannel::new(
             end_b.clone(),
             end_a.clone(),

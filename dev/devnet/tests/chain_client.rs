@@ -34,6 +34,23 @@ fn client(url: &str, seed: u8) -> ChainClient {
     ChainClient::new(Arc::new(rpc), CHAIN_ID, key, gas, confirm).unwrap()
 }
 
+/// One cw20 `transfer` call of `token` to `recipient` for each amount.
+fn transfer_calls(
+    token: &str,
+    recipient: &str,
+    amounts: &[&str],
+) -> Vec<(String, serde_json::Value)> {
+    amounts
+        .iter()
+        .map(|amount| {
+            (
+                token.to_string(),
+                json!({"transfer": {"recipient": recipient, "amount": amount}}),
+            )
+        })
+        .collect()
+}
+
 async fn cw20_balance(c: &ChainClient, token: &str, addr: &str) -> u128 {
     let raw = c
         .query_smart(token, &json!({"balance": {"address": addr}}))
@@ -69,16 +86,7 @@ async fn chain_client_stores_instantiates_executes_and_queries() {
     assert!(token.starts_with("bithive1"));
 
     // Two executions in one tx.
-    let calls = vec![
-        (
-            token.clone(),
-            json!({"transfer": {"recipient": bob.address, "amount": "250"}}),
-        ),
-        (
-            token.clone(),
-            json!({"transfer": {"recipient": bob.address, "amount": "100"}}),
-        ),
-    ];
+    let calls = transfer_calls(&token, &bob.address, &["250", "100"]);
     let out = c.execute_batch(&calls).await.unwrap();
     let transfers = out
         .events
@@ -90,16 +98,7 @@ async fn chain_client_stores_instantiates_executes_and_queries() {
     assert_eq!(cw20_balance(&c, &token, &alice.address).await, 999_650);
 
     // A batch whose second call fails is refused as a whole (simulation), and nothing moves.
-    let bad = vec![
-        (
-            token.clone(),
-            json!({"transfer": {"recipient": bob.address, "amount": "1"}}),
-        ),
-        (
-            token.clone(),
-            json!({"transfer": {"recipient": bob.address, "amount": "9999999"}}),
-        ),
-    ];
+    let bad = transfer_calls(&token, &bob.address, &["1", "9999999"]);
     let err = c.execute_batch(&bad).await.unwrap_err();
     assert!(
         matches!(err, ChainError::Simulate(_) | ChainError::TxFailed { .. }),

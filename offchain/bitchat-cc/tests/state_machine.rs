@@ -407,7 +407,8 @@ fn two_bitchat_flows_share_fairly() {
         random_loss: 0.0,
         ack_jitter: Duration::ZERO,
     };
-    let out = sim::run_measured(
+    let out = sim::run_with(
+        BitChatConfig::default(),
         &link,
         &[Duration::ZERO, Duration::from_secs(2)],
         Duration::from_secs(20),
@@ -472,7 +473,8 @@ fn two_bitchat_flows_share_fairly_at_large_bdp() {
                 random_loss: 0.0,
                 ack_jitter: jitter_ms * MS,
             };
-            let out = sim::run_measured(
+            let out = sim::run_with(
+                BitChatConfig::default(),
                 &link,
                 &[Duration::ZERO, Duration::from_millis(offset_ms)],
                 Duration::from_secs(12),

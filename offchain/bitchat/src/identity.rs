@@ -93,7 +93,12 @@ impl NodeIdentity {
         header: &[u8],
         plaintext: &[u8],
     ) -> Result<Vec<u8>, BitChatError> {
-        crate::e2e::seal(&self.noise_private, recipient_noise, header, plaintext)
+        Ok(crate::e2e::seal(
+            &self.noise_private,
+            recipient_noise,
+            header,
+            plaintext,
+        )?)
     }
 
     /// Opens what [`NodeIdentity::seal_to`] sealed to this identity: the sender's Noise public
@@ -103,7 +108,7 @@ impl NodeIdentity {
         header: &[u8],
         ciphertext: &[u8],
     ) -> Result<([u8; 32], Vec<u8>), BitChatError> {
-        crate::e2e::open(&self.noise_private, header, ciphertext)
+        Ok(crate::e2e::open(&self.noise_private, header, ciphertext)?)
     }
 
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {

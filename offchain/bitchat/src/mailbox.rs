@@ -238,34 +238,21 @@ mod tests {
             total_bytes: 10_000,
         };
         let mut m = Mailbox::open(&path, limits).unwrap();
-        assert_eq!(
-            m.deposit(env(1, 1, 101, 50), 10).unwrap(),
-            Err(Refusal::TooLarge)
-        );
-        assert_eq!(
-            m.deposit(env(1, 1, 10, 5), 10).unwrap(),
-            Err(Refusal::Expired)
-        );
-        assert_eq!(
-            m.deposit(env(1, 1, 10, 5000), 10).unwrap(),
-            Err(Refusal::TtlTooLong)
-        );
-        assert_eq!(m.deposit(env(1, 1, 80, 50), 10).unwrap(), Ok(()));
-        assert_eq!(
-            m.deposit(env(1, 1, 10, 50), 10).unwrap(),
-            Err(Refusal::Duplicate)
-        );
-        assert_eq!(
-            m.deposit(env(2, 1, 80, 50), 10).unwrap(),
-            Err(Refusal::SenderQuota)
-        );
-        assert_eq!(m.deposit(env(2, 1, 50, 500), 10).unwrap(), Ok(()));
-        assert_eq!(
-            m.deposit(env(3, 1, 1, 50), 10).unwrap(),
-            Err(Refusal::SenderQuota)
-        );
-        // Another sender has its own quota.
-        assert_eq!(m.deposit(env(4, 2, 80, 50), 10).unwrap(), Ok(()));
+        let deposits = [
+            (env(1, 1, 101, 50), Err(Refusal::TooLarge)),
+            (env(1, 1, 10, 5), Err(Refusal::Expired)),
+            (env(1, 1, 10, 5000), Err(Refusal::TtlTooLong)),
+            (env(1, 1, 80, 50), Ok(())),
+            (env(1, 1, 10, 50), Err(Refusal::Duplicate)),
+            (env(2, 1, 80, 50), Err(Refusal::SenderQuota)),
+            (env(2, 1, 50, 500), Ok(())),
+            (env(3, 1, 1, 50), Err(Refusal::SenderQuota)),
+            // Another sender has its own quota.
+            (env(4, 2, 80, 50), Ok(())),
+        ];
+        for (i, (envelope, expected)) in deposits.into_iter().enumerate() {
+            assert_eq!(m.deposit(envelope, 10).unwrap(), expected, "deposit {i}");
+        }
         drop(m);
         // Restart: everything is still there; expiry drops the short-lived ones.
         let mut m = Mailbox::open(&path, limits).unwrap();

@@ -326,11 +326,21 @@ impl Outbox {
 mod tests {
     use super::*;
 
+    /// The recipient of every test message.
+    const BOB: AccountId = AccountId([2; 20]);
+
+    /// A journal path in a fresh temporary directory (kept while the directory lives).
+    fn journal() -> (tempfile::TempDir, std::path::PathBuf) {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("outbox.journal");
+        (d, p)
+    }
+
     fn env(id: u8, expires_at: u64) -> Envelope {
         Envelope {
             id: [id; 16],
             from: [1; 20],
-            to: [2; 20],
+            to: BOB.0,
             expires_at,
             ciphertext: vec![id; 40],
         }
@@ -338,14 +348,12 @@ mod tests {
 
     #[test]
     fn pending_survives_reopen_and_final_status_sticks() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("outbox.journal");
-        let bob = AccountId([2; 20]);
+        let (_d, p) = journal();
         {
             let mut o = Outbox::open(&p).unwrap();
             for i in 0..3u8 {
-                let (seq, _) = o.next_seq(bob, 5, 100 + i as u64).unwrap();
-                o.insert(bob, Some((5, seq)), env(i, 100 + i as u64))
+                let (seq, _) = o.next_seq(BOB, 5, 100 + i as u64).unwrap();
+                o.insert(BOB, Some((5, seq)), env(i, 100 + i as u64))
                     .unwrap();
             }
             o.set_status(&[0; 16], MessageStatus::Delivered);
@@ -356,7 +364,7 @@ mod tests {
         assert_eq!(o.entries[&[1; 16]].status, MessageStatus::Stored);
         assert!(o.entries[&[1; 16]].envelope.is_none());
         assert_eq!(o.entries[&[2; 16]].envelope, Some(env(2, 102)));
-        assert_eq!(o.next_seq(bob, 5, 200).unwrap(), (3, 102), "seq continues");
+        assert_eq!(o.next_seq(BOB, 5, 200).unwrap(), (3, 102), "seq continues");
         o.set_status(&[0; 16], MessageStatus::Failed);
         o.expire(150);
         assert_eq!(o.entries[&[0; 16]].status, MessageStatus::Delivered);
@@ -365,16 +373,14 @@ mod tests {
 
     #[test]
     fn compaction_keeps_state() {
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("outbox.journal");
-        let bob = AccountId([2; 20]);
+        let (_d, p) = journal();
         {
             let mut o = Outbox::open(&p).unwrap();
             for i in 0..600u32 {
                 let mut e = env(0, 10);
                 e.id[..4].copy_from_slice(&i.to_le_bytes());
-                let (seq, _) = o.next_seq(bob, 1, 10).unwrap();
-                let id = o.insert(bob, Some((1, seq)), e).unwrap();
+                let (seq, _) = o.next_seq(BOB, 1, 10).unwrap();
+                let id = o.insert(BOB, Some((1, seq)), e).unwrap();
                 if i < 599 {
                     o.set_status(&id, MessageStatus::Delivered);
                 }
@@ -386,6 +392,6 @@ mod tests {
         let mut o = Outbox::open(&p).unwrap();
         assert_eq!(o.entries.len(), 1);
         assert!(o.entries.values().all(|e| e.envelope.is_some()));
-        assert_eq!(o.next_seq(bob, 1, 20).unwrap().0, 600);
+        assert_eq!(o.next_seq(BOB, 1, 20).unwrap().0, 600);
     }
 }

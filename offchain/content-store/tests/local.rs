@@ -19,6 +19,13 @@ fn store(dir: &Path, profile: Profile) -> LocalStore {
     LocalStore::open(cfg).unwrap()
 }
 
+/// A kubo-profile store in a fresh temporary directory (kept while the directory lives).
+fn kubo_store() -> (tempfile::TempDir, LocalStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path(), Profile::KUBO_V1);
+    (dir, s)
+}
+
 /// Every block file under the store (skips dot-prefixed temp files).
 fn block_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
@@ -48,8 +55,7 @@ fn pattern(n: usize) -> Vec<u8> {
 #[test]
 fn round_trip_default_profile_matches_ipfs_cid() {
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path(), Profile::KUBO_V1);
+        let (_dir, s) = kubo_store();
         for n in [0usize, 1, 262_144, 262_145, 600_000] {
             let data = pattern(n);
             let cid = s.put(&data).await.unwrap();
@@ -68,8 +74,7 @@ fn round_trip_default_profile_matches_ipfs_cid() {
 #[test]
 fn nothing_on_disk_reveals_plaintext_or_cids() {
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path(), Profile::KUBO_V1);
+        let (dir, s) = kubo_store();
         let secret = b"PATIENT 4711: HIV positive, lab panel 2026-11-25".repeat(100);
         let cid = s.put(&secret).await.unwrap();
         let cid_hex = hex::encode(cid.hash().digest());
@@ -99,8 +104,7 @@ fn nothing_on_disk_reveals_plaintext_or_cids() {
 fn a_block_moved_under_another_name_is_refused() {
     // Attack: swap two valid ciphertexts on disk so that one CID serves another's content.
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path(), Profile::KUBO_V1);
+        let (_dir, s) = kubo_store();
         let a = s.put(b"aaaa").await.unwrap();
         let b = s.put(b"bbbb").await.unwrap();
         fs::copy(s.block_path(&b), s.block_path(&a)).unwrap();
@@ -112,8 +116,7 @@ fn a_block_moved_under_another_name_is_refused() {
 #[test]
 fn a_corrupt_block_is_rewritten_by_put_and_leftover_temp_files_are_ignored() {
     rt().block_on(async {
-        let dir = tempfile::tempdir().unwrap();
-        let s = store(dir.path(), Profile::KUBO_V1);
+        let (_dir, s) = kubo_store();
         let cid = s.put(b"hello").await.unwrap();
         let path = s.block_path(&cid);
         fs::write(&path, b"garbage").unwrap();

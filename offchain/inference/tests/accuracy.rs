@@ -38,11 +38,7 @@ async fn held_out_vectors_match_python_onnxruntime() {
     let engine = Arc::new(Engine::with_runtime(common::runtime(), config));
 
     for (name, mv) in &v.models {
-        let status = engine
-            .status()
-            .into_iter()
-            .find(|s| &s.name == name)
-            .unwrap();
+        let status = common::model_status(&engine, name);
         assert!(status.serving, "{name}: {:?}", status.error);
         assert_eq!(status.sha256.as_deref(), Some(mv.sha256.as_str()));
 

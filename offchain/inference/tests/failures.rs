@@ -31,11 +31,7 @@ fn copy_model(dir: &Path, name: &str, edit: impl FnOnce(&mut Vec<u8>, &mut Strin
 }
 
 fn status_error(engine: &Engine, name: &str) -> String {
-    let s = engine
-        .status()
-        .into_iter()
-        .find(|s| s.name == name)
-        .expect(name);
+    let s = common::model_status(engine, name);
     assert!(!s.serving, "{name} should be refused");
     s.error.unwrap()
 }
@@ -131,11 +127,7 @@ async fn a_tampered_copy_never_replaces_the_served_model() {
     std::fs::create_dir(&copy).unwrap();
     let (_, result) = engine.register(&common::entry(copy_model(&copy, "bc_logreg", |_, _| {})));
     assert!(result.unwrap_err().contains("already served"));
-    let s = engine
-        .status()
-        .into_iter()
-        .find(|s| s.name == "bc_logreg")
-        .unwrap();
+    let s = common::model_status(&engine, "bc_logreg");
     assert!(s.serving);
     still_serves(&engine, "bc_logreg").await;
 }

@@ -57,11 +57,7 @@ async fn image_outputs_match_python_reference() {
     );
     let mut checked = 0;
     for (model, mv) in &v.models {
-        let status = engine
-            .status()
-            .into_iter()
-            .find(|s| &s.name == model)
-            .unwrap();
+        let status = common::model_status(&engine, model);
         assert_eq!(
             status.sha256.as_deref(),
             Some(mv.sha256.as_str()),

@@ -13,6 +13,8 @@ use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use crate::seed::SecretSeed;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthorityError {
     #[error(transparent)]
@@ -28,14 +30,7 @@ pub enum AuthorityError {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeyAuthoritySecret {
-    #[serde(with = "hex::serde")]
-    dgkbe_seed: [u8; 32],
-}
-
-impl Drop for KeyAuthoritySecret {
-    fn drop(&mut self) {
-        self.dgkbe_seed.zeroize();
-    }
+    dgkbe_seed: SecretSeed,
 }
 
 /// A published instance: public parameters and encryption key (both public), as bytes.
@@ -46,8 +41,7 @@ pub struct Published {
 
 impl KeyAuthoritySecret {
     pub fn generate() -> Result<Self, AuthorityError> {
-        let mut dgkbe_seed = [0u8; 32];
-        getrandom::getrandom(&mut dgkbe_seed).map_err(|e| AuthorityError::Random(e.to_string()))?;
+        let dgkbe_seed = SecretSeed::random().map_err(AuthorityError::Random)?;
         Ok(Self { dgkbe_seed })
     }
 
@@ -71,7 +65,7 @@ impl KeyAuthoritySecret {
         enrolled: &RoaringBitmap,
         epoch: u64,
     ) -> Result<KeyAuthority, AuthorityError> {
-        let mut seed = self.dgkbe_seed;
+        let mut seed = self.dgkbe_seed.0;
         seed[..8]
             .iter_mut()
             .zip(epoch.to_be_bytes())

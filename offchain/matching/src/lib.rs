@@ -15,6 +15,7 @@ pub mod index;
 pub mod lsh;
 pub mod node;
 pub mod output;
+mod seed;
 pub mod service;
 pub mod sim;
 pub mod wire;

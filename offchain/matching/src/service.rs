@@ -8,10 +8,10 @@ use std::path::Path;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroize;
 
 use crate::client::BlindingService;
 use crate::group::Blinded;
+use crate::seed::SecretSeed;
 
 /// Most points one OPRF call may carry (a request's clause tokens, or a profile's tokens).
 pub const MAX_OPRF_POINTS: usize = 256;
@@ -21,14 +21,7 @@ pub const MAX_OPRF_POINTS: usize = 256;
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlindingSecret {
-    #[serde(with = "hex::serde")]
-    service_seed: [u8; 32],
-}
-
-impl Drop for BlindingSecret {
-    fn drop(&mut self) {
-        self.service_seed.zeroize();
-    }
+    service_seed: SecretSeed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,9 +34,7 @@ pub enum BlindingSecretError {
 
 impl BlindingSecret {
     pub fn generate() -> Result<Self, BlindingSecretError> {
-        let mut service_seed = [0u8; 32];
-        getrandom::getrandom(&mut service_seed)
-            .map_err(|e| BlindingSecretError::Random(e.to_string()))?;
+        let service_seed = SecretSeed::random().map_err(BlindingSecretError::Random)?;
         Ok(Self { service_seed })
     }
 
@@ -62,7 +53,7 @@ impl BlindingSecret {
 
     /// The service whose key this seed derives (the same key on every load).
     pub fn service(&self) -> BlindingService {
-        BlindingService::new(&mut ChaCha20Rng::from_seed(self.service_seed))
+        BlindingService::new(&mut ChaCha20Rng::from_seed(self.service_seed.0))
     }
 }
 

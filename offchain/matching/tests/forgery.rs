@@ -6,7 +6,7 @@ use ark_bls12_381::{Bls12_381, Fr, G1Projective, G2Affine};
 use ark_ec::pairing::{Pairing, PairingOutput};
 use ark_ec::{CurveGroup, Group};
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
-use bithive_dgkbe::bgw::{BgwCiphertext, BgwHeader};
+use bithive_dgkbe::bgw::{BgwCiphertext, BgwHeader, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::{DgkbeError, RoaringBitmap, ServerSecret};
 use bithive_matching::output::{commitment, open_output, seal_session, MatchOutput};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -54,6 +54,11 @@ fn forge(
     }
 }
 
+/// `out` does not open under `key`: its authentication fails.
+fn assert_refused(out: &MatchOutput, key: &mut BgwUserKey, pp: &BgwPublicParams) {
+    assert_eq!(open_output(out, key, pp), Err(DgkbeError::Authentication));
+}
+
 fn one() -> PairingOutput<Bls12_381> {
     PairingOutput(ark_ff::One::one())
 }
@@ -71,10 +76,7 @@ fn forged_outputs_never_open_for_a_non_recipient() {
 
     // 1. The honest header of a real output, a forged body, the real S_i.
     let out = forge(8, s_i.clone(), honest.clone(), &one());
-    assert_eq!(
-        open_output(&out, &mut key, &pp),
-        Err(DgkbeError::Authentication)
-    );
+    assert_refused(&out, &mut key, &pp);
 
     // 2. The header re-randomised by r.
     let r = Fr::from(99u64);
@@ -84,20 +86,14 @@ fn forged_outputs_never_open_for_a_non_recipient() {
         c1: (G1Projective::from(honest.c1) * r).into_affine(),
     };
     let out = forge(8, s_i.clone(), rr, &one());
-    assert_eq!(
-        open_output(&out, &mut key, &pp),
-        Err(DgkbeError::Authentication)
-    );
+    assert_refused(&out, &mut key, &pp);
 
     // 3. S_i plus the victim, with the honest header (identity key) and with C1 + uP (key
     // e(P, g_6)^u, computable from the public g_6).
     let mut claimed = s_i.clone();
     claimed.insert(victim);
     let out = forge(8, claimed.clone(), honest.clone(), &one());
-    assert_eq!(
-        open_output(&out, &mut key, &pp),
-        Err(DgkbeError::Authentication)
-    );
+    assert_refused(&out, &mut key, &pp);
     let u = Fr::from(12345u64);
     let shifted = BgwHeader {
         epoch: honest.epoch,
@@ -109,10 +105,7 @@ fn forged_outputs_never_open_for_a_non_recipient() {
     let g6 = G2Affine::deserialize_compressed(&ppb[at..at + 96]).unwrap();
     let session = Bls12_381::pairing(G1Projective::generator(), g6) * u;
     let out = forge(8, claimed, shifted, &session);
-    assert_eq!(
-        open_output(&out, &mut key, &pp),
-        Err(DgkbeError::Authentication)
-    );
+    assert_refused(&out, &mut key, &pp);
 
     // The real output still opens for its recipients and not for the victim.
     let mut member = authority.bgw_extract(4).unwrap();
@@ -120,8 +113,5 @@ fn forged_outputs_never_open_for_a_non_recipient() {
         open_output(&real, &mut member, &pp).unwrap(),
         b"real details"
     );
-    assert_eq!(
-        open_output(&real, &mut key, &pp),
-        Err(DgkbeError::Authentication)
-    );
+    assert_refused(&real, &mut key, &pp);
 }

@@ -48,6 +48,16 @@ fn deployment(rng: &mut ChaCha20Rng) -> (SimHash, BlindingService, MatchingNode,
     (lsh, service, node, sim::population(N, 3))
 }
 
+/// [`deployment`] with every user's profile already ingested by the node (epoch 1).
+fn enrolled_deployment(
+    rng: &mut ChaCha20Rng,
+) -> (SimHash, BlindingService, MatchingNode, Vec<UserProfile>) {
+    let (lsh, service, mut node, users) = deployment(rng);
+    node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
+        .unwrap();
+    (lsh, service, node, users)
+}
+
 /// The blinded submissions of `specs`, as their requesters make them.
 fn blinded(
     specs: &[RequestSpec],
@@ -119,9 +129,7 @@ fn lsh_bands_agree_more_for_near_embeddings() {
 #[test]
 fn recipients_decrypt_verify_distance_and_commitment() {
     let mut rng = ChaCha20Rng::seed_from_u64(12);
-    let (lsh, service, mut node, users) = deployment(&mut rng);
-    node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
-        .unwrap();
+    let (lsh, service, node, users) = enrolled_deployment(&mut rng);
     let s0: RoaringBitmap = (1..=N).collect();
     let authority = ServerSecret::setup(N, &s0, 0, &mut rng).unwrap();
 
@@ -179,9 +187,7 @@ fn recipients_decrypt_verify_distance_and_commitment() {
 #[test]
 fn sealed_outputs_open_only_for_s_i() {
     let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let (lsh, service, mut node, users) = deployment(&mut rng);
-    node.ingest(&client::user_submissions(&users, &lsh, &service, 1).unwrap())
-        .unwrap();
+    let (lsh, service, node, _) = enrolled_deployment(&mut rng);
     let authority = ServerSecret::setup(N, &(1..=N).collect(), 0, &mut rng).unwrap();
     let pp = authority.bgw_public_params();
     let specs: Vec<RequestSpec> = (1..=12).map(|i| sim::request(i, 4)).collect();

@@ -9,7 +9,7 @@ import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { VestingQueryClient } from "../contracts/Vesting.client";
 import type { ExecuteMsg as VestingExecuteMsg, ScheduleResponse } from "../contracts/Vesting.types";
 import { Chain, executeMsg, runTx } from "../chain";
-import { field, fmt, h, parseAmount, section, select, table, txStatus } from "../ui";
+import { field, fmt, h, parseAmount, section, select, sessionScreen, table, txStatus } from "../ui";
 import type { Screen } from "../main";
 
 /** The last included transaction's message, shown again after the screen re-reads the chain. */
@@ -79,12 +79,11 @@ function pledgeFacts(n: NodeResponse | null, pledgeOk: boolean): HTMLElement {
   );
 }
 
-export const operatorScreen: Screen = {
+export const operatorScreen: Screen = sessionScreen({
   id: "operator",
   title: "Node operator",
-  async render(chain) {
-    const s = chain.session;
-    if (!s) return h("p", { "data-testid": "need-wallet" }, "Connect your wallet (top right) to register a node, pledge BTK and claim rewards.");
+  needWallet: "register a node, pledge BTK and claim rewards",
+  async render(chain, s) {
     const c = chain.d.contracts;
     const staking = new StakingQueryClient(chain.query, c.staking);
     const [status, node, rewards, block] = await Promise.all([
@@ -158,4 +157,4 @@ export const operatorScreen: Screen = {
       section("Vesting", await vestingTable(chain, s.address, now, vestReport), vestStatus),
     );
   },
-};
+});

@@ -3,14 +3,14 @@
 // patient activity rewards with a claim a verifier signed.
 import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { AttestationQueryClient } from "../contracts/Attestation.client";
-import type { Accepted } from "../contracts/Attestation.types";
+import type { Accepted, AttestationKind } from "../contracts/Attestation.types";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { CreateJobMsg, Job } from "../contracts/PayfiEscrow.types";
 import { RewardsQueryClient } from "../contracts/Rewards.client";
 import type { ExecuteMsg as RewardsExecuteMsg, PatientClaim } from "../contracts/Rewards.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
-import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
+import { field, fmt, h, parseAmount, section, sessionScreen, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 import type { Screen } from "../main";
 
@@ -30,16 +30,18 @@ function jobStatus(j: Job): string {
   return `paid to node ${s.paid.node}`;
 }
 
-function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boolean) {
+/** An escrow job and its attestation of `kind` on `contract` (null until one is accepted). */
+export function jobAndAttestation(chain: Chain, jobId: string, kind: AttestationKind, contract: string): Promise<[Job, Accepted | null]> {
   const esc = new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow);
   const att = new AttestationQueryClient(chain.query, chain.d.contracts.attestation);
+  return Promise.all([esc.job({ jobId }), att.attestation({ jobId, kind, contract, chainId: chain.d.chain_id }) as Promise<Accepted | null>]);
+}
+
+function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boolean) {
   (async () => {
     while (!stop()) {
       try {
-        const [job, acc] = await Promise.all([
-          esc.job({ jobId }),
-          att.attestation({ jobId, kind: "inference", contract: chain.d.contracts.payfi_escrow, chainId: chain.d.chain_id }) as Promise<Accepted | null>,
-        ]);
+        const [job, acc] = await jobAndAttestation(chain, jobId, "inference", chain.d.contracts.payfi_escrow);
         const rows = [h("dt", {}, "Job"), h("dd", {}, h("code", {}, job.job_id)), h("dt", {}, "Paid"), h("dd", {}, `${fmt(job.amount)} BTT`), h("dt", {}, "Status"), h("dd", { "data-testid": "job-status" }, jobStatus(job))];
         if (acc) {
           rows.push(
@@ -85,12 +87,11 @@ function paidAmount(events: readonly { type: string; attributes: readonly { key:
   return null;
 }
 
-export const patientScreen: Screen = {
+export const patientScreen: Screen = sessionScreen({
   id: "patient",
   title: "Patient",
-  async render(chain) {
-    const s = chain.session;
-    if (!s) return h("p", { "data-testid": "need-wallet" }, "Connect your wallet (top right) to pay for inference jobs and claim rewards.");
+  needWallet: "pay for inference jobs and claim rewards",
+  async render(chain, s) {
     let left = false;
     window.addEventListener("hashchange", () => (left = true), { once: true });
 
@@ -185,4 +186,4 @@ export const patientScreen: Screen = {
       section("Activity rewards", h("p", {}, "Paste the claim your verifier signed for an activity (check-up, programme, …); the rewards contract pays its BTT."), claimForm),
     );
   },
-};
+});

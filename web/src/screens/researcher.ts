@@ -9,14 +9,12 @@
 // The matched set S_i reaches the researcher's BitChat client (QUIC over UDP), which a browser
 // cannot receive: the page shows only the commitments the chain holds.
 import { toBase64 } from "@cosmjs/encoding";
-import { AttestationQueryClient } from "../contracts/Attestation.client";
-import type { Accepted } from "../contracts/Attestation.types";
-import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { ExecuteMsg as EscrowExecuteMsg, Job } from "../contracts/PayfiEscrow.types";
 import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep } from "../chain";
 import { feeCurrency } from "../chaininfo";
 import { blindPoints, clausesFrom, CONSENT_FIELD, loadResearchService, newResearchBatch, randomRequestId, type ResearchService } from "../research";
 import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
+import { jobAndAttestation } from "./patient";
 import { checkAddress } from "./wallet";
 import type { Screen } from "../main";
 
@@ -57,18 +55,13 @@ function follow(chain: Chain, jobId: string, out: HTMLElement, left: () => boole
   const mine = (following.get(out) ?? 0) + 1;
   following.set(out, mine);
   const stop = () => left() || following.get(out) !== mine;
-  const esc = new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow);
-  const att = new AttestationQueryClient(chain.query, chain.d.contracts.attestation);
   out.dataset.matched = "false";
   (async () => {
     while (!stop()) {
       try {
         // A matching attestation names the attestation contract itself (a record-only kind
         // whose payload points at the escrow job that paid for it).
-        const [job, acc] = await Promise.all([
-          esc.job({ jobId }),
-          att.attestation({ jobId, kind: "matching", contract: chain.d.contracts.attestation, chainId: chain.d.chain_id }) as Promise<Accepted | null>,
-        ]);
+        const [job, acc] = await jobAndAttestation(chain, jobId, "matching", chain.d.contracts.attestation);
         if (stop()) return;
         if (job.model !== MATCHING_MODEL) {
           out.replaceChildren(h("p", { class: "error", "data-testid": "research-error" }, `Job ${jobId} is a job of model ${job.model}, not a research request.`));

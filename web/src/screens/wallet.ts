@@ -7,7 +7,7 @@ import { TokenQueryClient } from "../contracts/Token.client";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, runTx, sendMsg } from "../chain";
 import { addressPrefix, type Currency, feeCurrency } from "../chaininfo";
-import { field, fmt, h, parseAmount, section, select, short, table, txStatus } from "../ui";
+import { field, fmt, h, parseAmount, section, select, sessionScreen, short, table, txStatus } from "../ui";
 import type { Screen } from "../main";
 
 export interface Balances {
@@ -77,12 +77,11 @@ export async function history(chain: Chain, me: string): Promise<IndexedTx[]> {
   return [...byHash.values()].sort((a, b) => b.height - a.height).slice(0, 25);
 }
 
-export const walletScreen: Screen = {
+export const walletScreen: Screen = sessionScreen({
   id: "wallet",
   title: "Wallet",
-  async render(chain) {
-    const s = chain.session;
-    if (!s) return h("p", { "data-testid": "need-wallet" }, "Connect your wallet (top right) to see your balances, send tokens and see your history.");
+  needWallet: "see your balances, send tokens and see your history",
+  async render(chain, s) {
     const box = h("div", {});
     const refresh = async () => {
       const [b, txs] = await Promise.all([balances(chain, s.address), history(chain, s.address)]);
@@ -135,4 +134,4 @@ export const walletScreen: Screen = {
     await refresh();
     return box;
   },
-};
+});

@@ -2,11 +2,16 @@
 //! field kinds are not worth a codegen dependency.
 
 /// Minimal protobuf: field `n` as a varint.
-pub(super) fn proto_varint(field: u32, mut v: u64, out: &mut Vec<u8>) {
+pub(super) fn proto_varint(field: u32, v: u64, out: &mut Vec<u8>) {
     if v == 0 {
         return;
     }
     out.push((field << 3) as u8);
+    varint(v, out);
+}
+
+/// An unsigned LEB128 varint: the value of a varint field and the length of a bytes field.
+fn varint(mut v: u64, out: &mut Vec<u8>) {
     loop {
         let b = (v & 0x7f) as u8;
         v >>= 7;
@@ -24,16 +29,7 @@ pub(super) fn proto_bytes(field: u32, bytes: &[u8], out: &mut Vec<u8>) {
         return;
     }
     out.push(((field << 3) | 2) as u8);
-    let mut len = bytes.len();
-    loop {
-        let b = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            out.push(b);
-            break;
-        }
-        out.push(b | 0x80);
-    }
+    varint(bytes.len() as u64, out);
     out.extend_from_slice(bytes);
 }
 

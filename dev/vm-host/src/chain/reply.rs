@@ -121,8 +121,10 @@ impl Chain {
                 result: reply_result,
             };
             let code_id = self.rt.code_of(contract)?;
-            let response = self.call_contract(contract, code_id, Entry::Reply(&reply), meter)?;
-            if let Some(d) = self.handle_response(contract, response, meter, events, depth + 1)? {
+            let entry = Entry::Reply(&reply);
+            if let Some(d) =
+                self.call_and_handle(contract, code_id, entry, meter, events, depth + 1)?
+            {
                 data = Some(d);
             }
         }

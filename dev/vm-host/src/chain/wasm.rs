@@ -26,6 +26,14 @@ pub(super) enum Entry<'a> {
     Reply(&'a Reply),
 }
 
+/// The info of an instantiate or execute: who sends it, with which funds.
+fn message_info(sender: &str, funds: Vec<cosmwasm_std::Coin>) -> MessageInfo {
+    MessageInfo {
+        sender: Addr::unchecked(sender),
+        funds,
+    }
+}
+
 pub(super) fn contract_result<T>(r: ContractResult<T>) -> Result<T, HostError> {
     match r {
         ContractResult::Ok(v) => Ok(v),
@@ -68,13 +76,10 @@ impl Chain {
                 self.transfer(sender, &contract_addr, &funds, events)?;
                 events
                     .push(Event::new("execute").add_attribute("_contract_address", &contract_addr));
-                let info = MessageInfo {
-                    sender: Addr::unchecked(sender),
-                    funds,
-                };
+                let info = message_info(sender, funds);
                 let entry = Entry::Execute(&info, msg.as_slice());
-                let response = self.call_contract(&contract_addr, code_id, entry, meter)?;
-                let data = self.handle_response(&contract_addr, response, meter, events, depth)?;
+                let data =
+                    self.call_and_handle(&contract_addr, code_id, entry, meter, events, depth)?;
                 let mut out = Vec::new();
                 if let Some(d) = &data {
                     proto_bytes(1, d.as_slice(), &mut out);
@@ -136,13 +141,9 @@ impl Chain {
                         .add_attribute("_contract_address", &addr)
                         .add_attribute("code_id", code_id.to_string()),
                 );
-                let info = MessageInfo {
-                    sender: Addr::unchecked(sender),
-                    funds,
-                };
+                let info = message_info(sender, funds);
                 let entry = Entry::Instantiate(&info, msg.as_slice());
-                let response = self.call_contract(&addr, code_id, entry, meter)?;
-                let data = self.handle_response(&addr, response, meter, events, depth)?;
+                let data = self.call_and_handle(&addr, code_id, entry, meter, events, depth)?;
                 let mut out = Vec::new();
                 proto_bytes(1, addr.as_bytes(), &mut out);
                 if let Some(d) = &data {
@@ -176,8 +177,7 @@ impl Chain {
                         .add_attribute("code_id", new_code_id.to_string()),
                 );
                 let entry = Entry::Migrate(msg.as_slice());
-                let response = self.call_contract(&contract_addr, new_code_id, entry, meter)?;
-                self.handle_response(&contract_addr, response, meter, events, depth)
+                self.call_and_handle(&contract_addr, new_code_id, entry, meter, events, depth)
             }
             CosmosMsg::Wasm(WasmMsg::UpdateAdmin {
                 contract_addr,
@@ -228,6 +228,20 @@ impl Chain {
         proto_varint(1, code_id, &mut out);
         proto_bytes(2, checksum.as_slice(), &mut out);
         Ok(Some(out.into()))
+    }
+
+    /// One entry point called, then the messages of its response dispatched.
+    pub(super) fn call_and_handle(
+        &mut self,
+        contract: &str,
+        code_id: u64,
+        entry: Entry<'_>,
+        meter: &mut Meter,
+        events: &mut Vec<Event>,
+        depth: u32,
+    ) -> Result<Option<cosmwasm_std::Binary>, HostError> {
+        let response = self.call_contract(contract, code_id, entry, meter)?;
+        self.handle_response(contract, response, meter, events, depth)
     }
 
     /// The one call sequence of every entry point: env, instance, call, meter charge, result.

@@ -59,28 +59,18 @@ type Event = Reverse<(Duration, Kind, usize, Duration, Duration)>;
 
 /// Runs flows (each starting at its offset in `starts`) for `duration` over `link`.
 pub fn run(link: &Link, starts: &[Duration], duration: Duration, seed: u64) -> Vec<FlowResult> {
-    run_measured(link, starts, duration, Duration::ZERO, seed)
-}
-
-/// Like [`run`], counting delivered bytes only from `measure_from` on.
-pub fn run_measured(
-    link: &Link,
-    starts: &[Duration],
-    duration: Duration,
-    measure_from: Duration,
-    seed: u64,
-) -> Vec<FlowResult> {
     run_with(
         BitChatConfig::default(),
         link,
         starts,
         duration,
-        measure_from,
+        Duration::ZERO,
         seed,
     )
 }
 
-/// Like [`run_measured`] with a given controller configuration.
+/// Like [`run`] with a given controller configuration, counting delivered bytes only from
+/// `measure_from` on.
 pub fn run_with(
     cfg: BitChatConfig,
     link: &Link,

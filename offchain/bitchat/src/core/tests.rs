@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use super::*;
-use crate::frame::{AckStatus, MessageId};
+use crate::frame::{AckStatus, Envelope, MessageId};
 use crate::inbox::Inbox;
 use crate::mailbox::MailboxLimits;
 use crate::outbox::MessageStatus;
@@ -67,6 +67,13 @@ impl Net {
 }
 
 /// The single Ack of a reply.
+/// `node` rejects `env` delivered by `from` and counts it dropped for `reason`.
+fn assert_refused(node: &NodeCore, from: AccountId, env: Envelope, reason: &str) {
+    let h = node.handle(from, Frame::Deliver(env), T0);
+    assert_eq!(ack(&h).1, AckStatus::Rejected);
+    assert_eq!(node.metrics().dropped_count(reason), 1);
+}
+
 fn ack(h: &Handled) -> (MessageId, AckStatus) {
     match h.reply.as_slice() {
         [Frame::Ack { id, status }] => (*id, *status),
@@ -226,9 +233,7 @@ fn a_relay_refuses_a_deposit_in_another_senders_name() {
     let env = alice
         .seal_envelope(bob.account_id(), 1, 0, b"x", T0 + 60)
         .unwrap();
-    let h = relay.handle(mallory.account_id(), Frame::Deliver(env), T0);
-    assert_eq!(ack(&h).1, AckStatus::Rejected);
-    assert_eq!(relay.metrics().dropped_count("spoofed"), 1);
+    assert_refused(&relay, mallory.account_id(), env, "spoofed");
     assert_eq!(relay.metrics().mailbox_envelopes.get(), 0);
 }
 
@@ -239,9 +244,7 @@ fn a_node_that_is_not_a_relay_rejects_envelopes_for_others() {
     let env = alice
         .seal_envelope(carol.account_id(), 1, 0, b"x", T0 + 60)
         .unwrap();
-    let h = bob.handle(alice.account_id(), Frame::Deliver(env), T0);
-    assert_eq!(ack(&h).1, AckStatus::Rejected);
-    assert_eq!(bob.metrics().dropped_count("not_relay"), 1);
+    assert_refused(&bob, alice.account_id(), env, "not_relay");
 }
 
 #[test]
@@ -265,9 +268,7 @@ fn an_envelope_sealed_to_another_key_is_undecryptable() {
         .seal_envelope(bob.account_id(), 1, 0, b"x", T0 + 60)
         .unwrap();
     env.ciphertext[40] ^= 1;
-    let h = bob.handle(alice.account_id(), Frame::Deliver(env), T0);
-    assert_eq!(ack(&h).1, AckStatus::Rejected);
-    assert_eq!(bob.metrics().dropped_count("undecryptable"), 1);
+    assert_refused(&bob, alice.account_id(), env, "undecryptable");
 }
 
 #[test]

@@ -6,6 +6,16 @@ use std::sync::{Arc, OnceLock};
 
 use bithive_inference::config::{EngineConfig, ModelEntry, RuntimeConfig};
 use bithive_inference::runtime::Runtime;
+use bithive_inference::{Engine, ModelStatus};
+
+/// `engine`'s status of model `name`; panics, naming it, when the engine has no such model.
+pub fn model_status(engine: &Engine, name: &str) -> ModelStatus {
+    engine
+        .status()
+        .into_iter()
+        .find(|s| s.name == name)
+        .expect(name)
+}
 
 pub fn crate_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
