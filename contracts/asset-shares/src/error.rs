@@ -17,3 +17,6 @@ pub enum ContractError {
     #[error("only the minter (the vault) may burn shares")]
     BurnNotAllowed {},
 }
+
+/// What entry points and handlers return.
+pub type ContractResult<T = cosmwasm_std::Response> = Result<T, ContractError>;

@@ -5,16 +5,15 @@ use cosmwasm_std::{
     to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Reply, Response, StdAck, StdResult,
 };
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::execute::{self, validate_config};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{Config, CONFIG};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-attestation";
+bithive_cw_common::contract_version!();
 /// The cw2 name before the crate was renamed: deployments made with it migrate to this code.
 pub const FORMER_CONTRACT_NAMES: &[&str] = &["crates.io:bithive-attestation-contract"];
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Reply id of the self-call that processes a received packet.
 pub const REPLY_RECEIVE: u64 = 1;
 
@@ -24,7 +23,7 @@ pub fn instantiate(
     _env: Env,
     _info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     let api = deps.api;
     let opt = |s: Option<String>| s.map(|s| api.addr_validate(&s)).transpose();
@@ -51,12 +50,7 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::Submit {
             attestation,
@@ -112,7 +106,7 @@ pub fn execute(
 /// Only the packet-processing self-call replies (on error): its state changes were reverted by
 /// the host; the reply turns the error into the acknowledgement.
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
+pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> ContractResult {
     if msg.id != REPLY_RECEIVE {
         return Err(ContractError::UnknownReply(msg.id));
     }
@@ -166,7 +160,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     let from = bithive_cw_common::ensure_upgrade_renamed(
         deps.storage,
         CONTRACT_NAME,
@@ -183,7 +177,7 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
 /// Brings state written by earlier versions to this one: the 0.1 config (`peer_port`) becomes
 /// one with no pinned peer, and the reverse route index is built from the routes (governance
 /// set them, so they are few).
-fn upgrade_state(storage: &mut dyn cosmwasm_std::Storage) -> Result<(), ContractError> {
+fn upgrade_state(storage: &mut dyn cosmwasm_std::Storage) -> ContractResult<()> {
     use crate::state::{ConfigV1, ROUTED, ROUTES};
     if CONFIG.load(storage).is_err() {
         let old: ConfigV1 = cw_storage_plus::Item::new("config").load(storage)?;

@@ -102,3 +102,6 @@ impl From<bithive_signed_attestation::AttestationError> for ContractError {
         ContractError::Attestation(e.to_string())
     }
 }
+
+/// What entry points and handlers return.
+pub type ContractResult<T = cosmwasm_std::Response> = Result<T, ContractError>;

@@ -111,3 +111,6 @@ pub enum ContractError {
     #[error("{0}")]
     Migrate(#[from] bithive_cw_common::MigrateError),
 }
+
+/// What entry points and handlers return.
+pub type ContractResult<T = cosmwasm_std::Response> = Result<T, ContractError>;

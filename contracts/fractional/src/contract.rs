@@ -7,13 +7,12 @@ use cosmwasm_std::{
     Addr, Binary, Deps, DepsMut, Empty, Env, MessageInfo, Reply, Response, SubMsgResult,
 };
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, NFT_CONTRACTS};
 use crate::{execute as ex, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-fractional";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -21,7 +20,7 @@ pub fn instantiate(
     _env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     let admin = match msg.admin {
         Some(a) => deps.api.addr_validate(&a)?,
@@ -49,12 +48,7 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::ReceiveNft(m) => ex::receive_nft(deps, env, info, m),
         ExecuteMsg::Receive(m) => ex::receive_cw20(deps, info, m),
@@ -84,7 +78,7 @@ pub fn execute(
 
 /// The share token's address: from the instantiate response (msg_responses, or the legacy
 /// data field), else from the `instantiate` event.
-fn instantiated_address(reply: &Reply) -> Result<Addr, ContractError> {
+fn instantiated_address(reply: &Reply) -> ContractResult<Addr> {
     let SubMsgResult::Ok(res) = &reply.result else {
         return Err(ContractError::NoShareAddress {});
     };
@@ -109,7 +103,7 @@ fn instantiated_address(reply: &Reply) -> Result<Addr, ContractError> {
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, ContractError> {
+pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> ContractResult {
     let addr = instantiated_address(&reply)?;
     let addr = deps.api.addr_validate(addr.as_str())?;
     // Reply ids are vault ids (set in `receive_nft`).
@@ -117,15 +111,8 @@ pub fn reply(deps: DepsMut, _env: Env, reply: Reply) -> Result<Response, Contrac
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> ContractResult<Binary> {
     query::query(deps, env, msg)
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(bithive_cw_common::migrate::response(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
-}
+bithive_cw_common::migrate_entry_point!(MigrateMsg, ContractError);

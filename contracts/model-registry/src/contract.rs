@@ -5,13 +5,12 @@ use bithive_interface::model_registry::events as ev;
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response};
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::execute;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, MODEL_SEQ};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-model-registry";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -19,7 +18,7 @@ pub fn instantiate(
     _env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     let valid = |a: Option<String>| a.map(|a| deps.api.addr_validate(&a)).transpose();
     let config = Config {
@@ -36,12 +35,7 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::Publish(m) => execute::publish(deps, env, info, m),
         ExecuteMsg::Deprecate { model_id } => execute::deprecate(deps, info, model_id),
@@ -69,15 +63,8 @@ pub fn execute(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> ContractResult<Binary> {
     crate::query::query(deps, msg)
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(bithive_cw_common::migrate::response(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
-}
+bithive_cw_common::migrate_entry_point!(MigrateMsg, ContractError);

@@ -5,15 +5,14 @@ use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Reply, Response, SubMsgResult};
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::execute::{admin, channel, escrow, job, receive_cw20};
 use crate::funds::native_payment;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, REPORTERS};
 use bithive_cw_common::funds::update_cw20_allowlist;
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-payfi-escrow";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -21,7 +20,7 @@ pub fn instantiate(
     _env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     admin::check_fee(msg.fee_bps)?;
     let config = Config {
@@ -51,12 +50,7 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::Receive(m) => receive_cw20(deps, env, info, m),
         ExecuteMsg::CreateEscrow(m) => {
@@ -134,12 +128,12 @@ pub fn execute(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> ContractResult<Binary> {
     crate::query::query(deps, env, msg)
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
+pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> ContractResult {
     match (msg.id, msg.result) {
         // The payment stands; the registry's refusal is only reported.
         (job::RECORD_JOB_REPLY, SubMsgResult::Err(e)) => {
@@ -154,7 +148,7 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     let response =
         bithive_cw_common::migrate::response(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Rewrites the config in the current shape: a config stored before `model_registry`

@@ -7,13 +7,12 @@ use cosmwasm_std::{
 };
 use cw20::Cw20ReceiveMsg;
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
 use crate::state::{AppPool, ComputePool, Config, PatientPool, APP, COMPUTE, CONFIG, PATIENT};
 use crate::{app, challenge, compute, patient, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-rewards";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -21,7 +20,7 @@ pub fn instantiate(
     env: Env,
     _info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     if msg.epoch_seconds == 0 {
         return Err(ContractError::InvalidConfig(
@@ -72,12 +71,7 @@ pub fn instantiate(
     Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
-fn receive(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    w: Cw20ReceiveMsg,
-) -> Result<Response, ContractError> {
+fn receive(deps: DepsMut, env: Env, info: MessageInfo, w: Cw20ReceiveMsg) -> ContractResult {
     let config = CONFIG.load(deps.storage)?;
     match from_json(&w.msg)? {
         ReceiveMsg::FundComputePool {} if info.sender == config.btk => {
@@ -92,12 +86,7 @@ fn receive(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::Receive(w) => receive(deps, env, info, w),
         ExecuteMsg::ReportWork { node, units, enode } => {
@@ -139,7 +128,7 @@ pub fn execute(
     }
 }
 
-fn check_challenge(seconds: u64) -> Result<(), ContractError> {
+fn check_challenge(seconds: u64) -> ContractResult<()> {
     if seconds > bithive_interface::rewards::MAX_CHALLENGE_SECONDS {
         return Err(ContractError::InvalidConfig(
             "challenge_seconds must be at most 7 days",
@@ -156,7 +145,7 @@ fn update_config(
     reporter: Option<String>,
     patient_daily_cap: Option<Uint128>,
     (max_units_per_t, challenge_seconds): (Option<Uint128>, Option<u64>),
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
         return Err(ContractError::Unauthorized);
@@ -213,11 +202,4 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     }
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(bithive_cw_common::migrate::response(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
-}
+bithive_cw_common::migrate_entry_point!(MigrateMsg, ContractError);

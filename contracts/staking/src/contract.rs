@@ -6,13 +6,12 @@ use cosmwasm_std::{
     Uint128,
 };
 
-use crate::error::ContractError;
+use crate::error::ContractResult;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, Node, Totals, CAPACITY_LOG_FROM, CONFIG, NODES, TOTALS};
 use crate::{attestors, capacity, execute, query, slashing};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-staking";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 /// 540 days (docs/glossary.md#lock-period).
 pub const DEFAULT_LOCK_SECONDS: u64 = 540 * 86_400;
 
@@ -22,7 +21,7 @@ pub fn instantiate(
     _env: Env,
     _info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     let api = deps.api;
     let config = Config {
@@ -56,12 +55,7 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::RegisterNode {
             capacity_t,
@@ -144,7 +138,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> ContractResult {
     let response =
         bithive_cw_common::migrate::response(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Stored configs load with the default min_bond and grace; store them explicitly.

@@ -11,14 +11,13 @@ use cw20_base::allowances as base_allowances;
 use cw20_base::contract as base;
 use cw20_base::enumerable as base_enum;
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::execute;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{MintState, MINTERS, MINT_STATE};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-token";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -26,7 +25,7 @@ pub fn instantiate(
     env: Env,
     info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     let supply = execute::validate_initial_balances(deps.as_ref(), &msg.initial_balances)?;
     if let Some(cap) = msg.cap {
         if cap.is_zero() {
@@ -94,12 +93,7 @@ pub(crate) fn cap_attr(cap: Option<Uint128>) -> String {
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     use execute::nonzero;
     match msg {
         ExecuteMsg::Transfer { recipient, amount } => Ok(base::execute_transfer(
@@ -245,7 +239,7 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     let from = bithive_cw_common::ensure_upgrade(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::MIGRATE)

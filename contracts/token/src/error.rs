@@ -59,3 +59,6 @@ pub enum ContractError {
     #[error("allowance of {spender} would overflow")]
     AllowanceOverflow { spender: String },
 }
+
+/// What entry points and handlers return.
+pub type ContractResult<T = cosmwasm_std::Response> = Result<T, ContractError>;

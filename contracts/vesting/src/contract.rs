@@ -3,13 +3,12 @@ use bithive_interface::vesting::events as ev;
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
 
-use crate::error::ContractError;
+use crate::error::{ContractError, ContractResult};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, CONFIG, MAX_ALLOWLIST, NEXT_ID};
 use crate::{execute, query};
 
-pub const CONTRACT_NAME: &str = "crates.io:bithive-vesting";
-pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+bithive_cw_common::contract_version!();
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -17,7 +16,7 @@ pub fn instantiate(
     _env: Env,
     _info: MessageInfo,
     msg: InstantiateMsg,
-) -> Result<Response, ContractError> {
+) -> ContractResult {
     cw2::set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     if msg.cw20_allowlist.len() > MAX_ALLOWLIST {
         return Err(ContractError::BadBatch {
@@ -44,12 +43,7 @@ pub fn instantiate(
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn execute(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    msg: ExecuteMsg,
-) -> Result<Response, ContractError> {
+pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::Create { schedules } => execute::create_native(deps, env, info, schedules),
         ExecuteMsg::Receive(wrapper) => execute::receive_cw20(deps, env, info, wrapper),
@@ -88,11 +82,4 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     }
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    Ok(bithive_cw_common::migrate::response(
-        deps.storage,
-        CONTRACT_NAME,
-        CONTRACT_VERSION,
-    )?)
-}
+bithive_cw_common::migrate_entry_point!(MigrateMsg, ContractError);

@@ -1,5 +1,6 @@
 //! Helpers every BitHive contract uses the same way.
 
+pub mod contract;
 #[cfg(feature = "funds")]
 pub mod funds;
 pub mod migrate;
