@@ -3,7 +3,7 @@
 
 use bithive_interface::asset_nft::events as ev;
 use cosmwasm_std::{
-    Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Order, Response, Storage, Uint128,
+    Addr, Binary, DepsMut, Empty, Env, HexBinary, MessageInfo, Order, Response, Storage, Uint128,
 };
 use cw721::execute as cw721_exec;
 use cw721::state::{Cw721Config, NftInfo};
@@ -32,11 +32,26 @@ fn load_asset(storage: &dyn Storage, token_id: &str) -> Result<AssetMetadata, Co
         })
 }
 
-fn assert_admin(config: &Config, info: &MessageInfo) -> Result<(), ContractError> {
+/// The config, when `info` is from its admin.
+fn admin_config(storage: &dyn Storage, info: &MessageInfo) -> Result<Config, ContractError> {
+    let config = CONFIG.load(storage)?;
     if info.sender != config.admin {
         return Err(ContractError::Unauthorized { role: "admin" });
     }
-    Ok(())
+    Ok(config)
+}
+
+/// Saves asset `token_id`; the event is `action` with the token id.
+fn save_asset(
+    storage: &mut dyn Storage,
+    token_id: String,
+    asset: &AssetMetadata,
+    action: &str,
+) -> Res {
+    ASSETS.save(storage, &token_id, asset)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, action)
+        .add_attribute(ev::attr::TOKEN_ID, token_id))
 }
 
 /// Every jurisdiction of the asset marked `ApprovedHoldersOnly` must have approved `recipient`.
@@ -144,8 +159,7 @@ pub fn mint(
     token_uri: Option<String>,
     extension: AssetMetadataMsg,
 ) -> Res {
-    let config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
+    admin_config(deps.storage, &info)?;
     validate::token_id(&token_id)?;
     validate::metadata(&extension)?;
     let token_uri = token_uri.filter(|u| !u.is_empty());
@@ -195,29 +209,35 @@ pub fn burn(mut deps: DepsMut, env: Env, info: MessageInfo, token_id: String) ->
     Ok(res)
 }
 
-pub fn update_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Res {
-    let mut config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
-    config.admin = deps.api.addr_validate(&admin)?;
+/// Admin only: points the config's address `field` at `value`; the event is `action`, with
+/// `value` under `key`.
+fn update_address(
+    deps: DepsMut,
+    info: &MessageInfo,
+    field: fn(&mut Config) -> &mut Addr,
+    (action, key): (&str, &str),
+    value: String,
+) -> Res {
+    let mut config = admin_config(deps.storage, info)?;
+    *field(&mut config) = deps.api.addr_validate(&value)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_ADMIN)
-        .add_attribute(ev::attr::ADMIN, admin))
+        .add_attribute(ev::ACTION, action)
+        .add_attribute(key, value))
+}
+
+pub fn update_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Res {
+    let event = (ev::UPDATE_ADMIN, ev::attr::ADMIN);
+    update_address(deps, &info, |c| &mut c.admin, event, admin)
 }
 
 pub fn update_compliance_officer(deps: DepsMut, info: MessageInfo, officer: String) -> Res {
-    let mut config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
-    config.compliance_officer = deps.api.addr_validate(&officer)?;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_COMPLIANCE_OFFICER)
-        .add_attribute(ev::attr::OFFICER, officer))
+    let event = (ev::UPDATE_COMPLIANCE_OFFICER, ev::attr::OFFICER);
+    update_address(deps, &info, |c| &mut c.compliance_officer, event, officer)
 }
 
 pub fn update_valuation_params(deps: DepsMut, info: MessageInfo, params: ValuationParams) -> Res {
-    let mut config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
+    let mut config = admin_config(deps.storage, &info)?;
     validate::valuation_params(&params)?;
     config.valuation = params;
     CONFIG.save(deps.storage, &config)?;
@@ -225,8 +245,7 @@ pub fn update_valuation_params(deps: DepsMut, info: MessageInfo, params: Valuati
 }
 
 pub fn set_valuer(deps: DepsMut, info: MessageInfo, valuer: String, add: bool) -> Res {
-    let config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
+    admin_config(deps.storage, &info)?;
     let addr = deps.api.addr_validate(&valuer)?;
     if add {
         VALUERS.save(deps.storage, &addr, &Empty {})?;
@@ -251,18 +270,14 @@ pub fn set_device_key(
     token_id: String,
     device_pubkey: Option<Binary>,
 ) -> Res {
-    let config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
+    admin_config(deps.storage, &info)?;
     if let Some(key) = &device_pubkey {
         validate::device_pubkey(key)?;
     }
     let mut asset = load_asset(deps.storage, &token_id)?;
     // Nonce continues: a re-registered key cannot replay updates signed for the old one.
     asset.twin.device_pubkey = device_pubkey;
-    ASSETS.save(deps.storage, &token_id, &asset)?;
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::SET_DEVICE_KEY)
-        .add_attribute(ev::attr::TOKEN_ID, token_id))
+    save_asset(deps.storage, token_id, &asset, ev::SET_DEVICE_KEY)
 }
 
 pub fn set_certifications(
@@ -271,15 +286,11 @@ pub fn set_certifications(
     token_id: String,
     certifications: Vec<crate::state::Certification>,
 ) -> Res {
-    let config = CONFIG.load(deps.storage)?;
-    assert_admin(&config, &info)?;
+    admin_config(deps.storage, &info)?;
     validate::certifications(&certifications)?;
     let mut asset = load_asset(deps.storage, &token_id)?;
     asset.certifications = certifications;
-    ASSETS.save(deps.storage, &token_id, &asset)?;
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::SET_CERTIFICATIONS)
-        .add_attribute(ev::attr::TOKEN_ID, token_id))
+    save_asset(deps.storage, token_id, &asset, ev::SET_CERTIFICATIONS)
 }
 
 pub fn set_holder(
@@ -363,10 +374,7 @@ pub fn update_twin(
     asset.twin.state_hash = Some(state_hash.clone());
     asset.twin.nonce = nonce;
     asset.twin.updated_at = Some(env.block.time);
-    ASSETS.save(deps.storage, &token_id, &asset)?;
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_TWIN)
-        .add_attribute(ev::attr::TOKEN_ID, token_id)
+    Ok(save_asset(deps.storage, token_id, &asset, ev::UPDATE_TWIN)?
         .add_attribute(ev::attr::NONCE, nonce.to_string())
         .add_attribute(ev::attr::STATE_HASH, state_hash.to_hex()))
 }

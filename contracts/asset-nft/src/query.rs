@@ -1,3 +1,4 @@
+use bithive_cw_common::PageAfter;
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, Order, StdResult};
 use cw721::msg::{
     AllNftInfoResponse, CollectionInfoAndExtensionResponse, MinterResponse, NftInfoResponse,
@@ -21,12 +22,8 @@ fn limit(l: Option<u32>) -> usize {
 }
 
 /// A page of addresses (a set's keys, in order) as strings.
-fn addresses(
-    keys: impl Iterator<Item = StdResult<Addr>>,
-    l: Option<u32>,
-) -> StdResult<AddressesResponse> {
+fn addresses(keys: impl Iterator<Item = StdResult<Addr>>) -> StdResult<AddressesResponse> {
     let addresses = keys
-        .take(limit(l))
         .map(|r| r.map(|a| a.to_string()))
         .collect::<StdResult<Vec<_>>>()?;
     Ok(AddressesResponse { addresses })
@@ -202,13 +199,8 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             limit: l,
         } => {
             let start = start_after.map(Addr::unchecked);
-            let keys = VALUERS.keys(
-                deps.storage,
-                start.as_ref().map(Bound::exclusive),
-                None,
-                Order::Ascending,
-            );
-            to_json_binary(&addresses(keys, l)?)
+            let keys = VALUERS.keys_after(deps.storage, start.as_ref(), limit(l));
+            to_json_binary(&addresses(keys)?)
         }
         QueryMsg::HolderApproved {
             jurisdiction,
@@ -223,13 +215,12 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             limit: l,
         } => {
             let start = start_after.map(Addr::unchecked);
-            let keys = APPROVED_HOLDERS.prefix(&jurisdiction).keys(
+            let keys = APPROVED_HOLDERS.prefix(&jurisdiction).keys_after(
                 deps.storage,
-                start.as_ref().map(Bound::exclusive),
-                None,
-                Order::Ascending,
+                start.as_ref(),
+                limit(l),
             );
-            to_json_binary(&addresses(keys, l)?)
+            to_json_binary(&addresses(keys)?)
         }
     }?;
     Ok(bin)

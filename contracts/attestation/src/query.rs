@@ -1,4 +1,4 @@
-use bithive_cw_common::clamp_limit;
+use bithive_cw_common::{clamp_limit, PageAfter};
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
 use cosmwasm_std::{Addr, Deps, Env, HexBinary, Order, StdError, StdResult};
 use cw_storage_plus::Bound;
@@ -82,12 +82,8 @@ pub fn channels(
     start_after: Option<String>,
     limit: Option<u32>,
 ) -> StdResult<ChannelsResponse> {
-    let start = start_after.as_deref().map(Bound::exclusive);
-    let channels = CHANNELS
-        .range(deps.storage, start, None, Order::Ascending)
-        .take(clamp_limit(limit))
-        .map(|r| r.map(|(_, c)| c))
-        .collect::<StdResult<_>>()?;
+    let channels =
+        CHANNELS.values_after(deps.storage, start_after.as_deref(), clamp_limit(limit))?;
     Ok(ChannelsResponse { channels })
 }
 
@@ -97,13 +93,7 @@ pub fn pending(
     limit: Option<u32>,
 ) -> StdResult<PacketsResponse> {
     let ids: Vec<u64> = PENDING
-        .keys(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(clamp_limit(limit))
+        .keys_after(deps.storage, start_after, clamp_limit(limit))
         .collect::<StdResult<_>>()?;
     let packets = ids
         .into_iter()

@@ -16,7 +16,7 @@ use bithive_attestation::msg::{
 use bithive_attestation::state::{Outgoing, PacketStatus, IBC_VERSION};
 use bithive_attestation::ContractError;
 use bithive_signed_attestation::signing::{public_key, sign, signing_key};
-use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
+use bithive_signed_attestation::{Attestation, AttestationKind, PubKey33};
 use cosmwasm_std::testing::{
     message_info, mock_dependencies, mock_env, mock_ibc_channel_close_init,
     mock_ibc_channel_connect_ack, mock_ibc_channel_open_init, mock_ibc_channel_open_try,
@@ -25,10 +25,9 @@ use cosmwasm_std::testing::{
 };
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Binary, ContractResult, CosmosMsg, Env, IbcAcknowledgement,
-    IbcMsg, IbcOrder, OwnedDeps, Reply, StdAck, SubMsgResult, SystemResult, Timestamp, Uint128,
-    WasmMsg, WasmQuery,
+    IbcMsg, IbcOrder, IbcReceiveResponse, OwnedDeps, Reply, Response, StdAck, SubMsgResult,
+    SystemResult, Timestamp, Uint128, WasmMsg, WasmQuery,
 };
-use sha2::{Digest, Sha256};
 
 type Deps = OwnedDeps<MockStorage, MockApi, MockQuerier>;
 
@@ -56,6 +55,58 @@ fn env(chain: &str) -> Env {
     let mut e = mock_env();
     e.block.chain_id = chain.into();
     e
+}
+
+/// The chain receives `packet` over `channel`.
+fn receive(
+    deps: &mut Deps,
+    e: &Env,
+    channel: &str,
+    packet: &AttestationPacket,
+) -> IbcReceiveResponse {
+    let recv = mock_ibc_packet_recv(channel, packet).unwrap();
+    ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap()
+}
+
+/// `msg` executed by `sender`, with no funds.
+fn execute_by(
+    deps: &mut Deps,
+    e: &Env,
+    sender: &Addr,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    execute(deps.as_mut(), e.clone(), message_info(sender, &[]), msg)
+}
+
+/// `msg` executed by the contract itself (how a received packet is processed).
+fn execute_as_self(deps: &mut Deps, e: &Env, msg: ExecuteMsg) -> Result<Response, ContractError> {
+    execute_by(deps, e, &e.contract.address.clone(), msg)
+}
+
+/// The chain gets `ack` for its `packet` on channel-0.
+fn acknowledge(deps: &mut Deps, e: &Env, packet: &AttestationPacket, ack: impl Into<Binary>) {
+    let ack = mock_ibc_packet_ack("channel-0", packet, IbcAcknowledgement::new(ack)).unwrap();
+    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+}
+
+/// A `Submit` of `att` signed by operator key `signer`.
+fn signed_submit(att: Attestation, signer: u8, payload: Option<Binary>) -> ExecuteMsg {
+    let signed = sign(att.clone(), &signing_key(&secret(signer)).unwrap()).unwrap();
+    ExecuteMsg::Submit {
+        attestation: att,
+        signature: signed.signature,
+        payload,
+    }
+}
+
+/// Chains A and B, connected on channel-0 (A) and channel-7 (B), A routed to B.
+fn connected_chains() -> (Deps, Env, Deps, Env) {
+    let (mut a_deps, a_env) = chain(CHAIN_A);
+    let (mut b_deps, b_env) = chain(CHAIN_B);
+    connect(&mut a_deps, &a_env, "channel-0");
+    connect(&mut b_deps, &b_env, "channel-7");
+    route(&mut a_deps, &a_env, CHAIN_B, "channel-0");
+    (a_deps, a_env, b_deps, b_env)
 }
 
 /// A chain whose staking contract knows node 0 (operator key 0) and nothing else.
@@ -154,17 +205,8 @@ fn gov(deps: &Deps) -> cosmwasm_std::Addr {
 
 /// Chain B's inference job, attested by node 0 on chain A.
 fn remote_attestation(b_escrow: &str, job: &str, nonce: u64, now: u64) -> Attestation {
-    Attestation {
-        chain_id: CHAIN_B.into(),
-        contract: b_escrow.into(),
-        job_id: job.into(),
-        kind: AttestationKind::Inference,
-        result_hash: Hash32(Sha256::digest(job.as_bytes()).into()),
-        commitments: vec![],
-        issued_at: now,
-        nonce,
-        signer: key(0),
-    }
+    let target = (CHAIN_B, b_escrow);
+    shared::job_attestation(target, AttestationKind::Inference, job, key(0), nonce, now)
 }
 
 fn sent_packet(res: &cosmwasm_std::Response) -> AttestationPacket {
@@ -252,39 +294,18 @@ fn handshake_checks_order_version_and_peer() {
 
 #[test]
 fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
-    let (mut a_deps, a_env) = chain(CHAIN_A);
-    let (mut b_deps, b_env) = chain(CHAIN_B);
-    connect(&mut a_deps, &a_env, "channel-0");
-    connect(&mut b_deps, &b_env, "channel-7");
-    route(&mut a_deps, &a_env, CHAIN_B, "channel-0");
+    let (mut a_deps, a_env, mut b_deps, b_env) = connected_chains();
     let b_escrow = b_deps.api.addr_make("escrow").to_string();
     let now = a_env.block.time.seconds();
     let att = remote_attestation(&b_escrow, "job-x", 1, now);
-    let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
     let relayer = a_deps.api.addr_make("relayer");
-    let submit = ExecuteMsg::Submit {
-        attestation: att.clone(),
-        signature: signed.signature,
-        payload: None,
-    };
-    let res = execute(
-        a_deps.as_mut(),
-        a_env.clone(),
-        message_info(&relayer, &[]),
-        submit.clone(),
-    )
-    .unwrap();
+    let submit = signed_submit(att, 0, None);
+    let res = execute_by(&mut a_deps, &a_env, &relayer, submit.clone()).unwrap();
     let packet = sent_packet(&res);
     assert_eq!(packet.id, 1);
     // Accepted on A (replay-protected there too), pending until acknowledged.
     assert!(matches!(
-        execute(
-            a_deps.as_mut(),
-            a_env.clone(),
-            message_info(&relayer, &[]),
-            submit
-        )
-        .unwrap_err(),
+        execute_by(&mut a_deps, &a_env, &relayer, submit).unwrap_err(),
         ContractError::AlreadyAttested { .. }
     ));
     let pending = pending_packets(a_deps.as_ref(), a_env.clone());
@@ -293,8 +314,7 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     // B receives over the channel its governance routed to A: a self-call processes it
     // atomically.
     route(&mut b_deps, &b_env, CHAIN_A, "channel-7");
-    let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
-    let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
+    let r = receive(&mut b_deps, &b_env, "channel-7", &packet);
     assert_eq!(
         from_json::<StdAck>(r.acknowledgement.clone().unwrap()).unwrap(),
         StdAck::success(b"\x01")
@@ -309,25 +329,12 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     };
     assert_eq!(contract_addr, b_env.contract.address.as_str());
     let process: ExecuteMsg = from_json(msg).unwrap();
-    let me = b_env.contract.address.clone();
     // Only the contract itself may process.
     assert_eq!(
-        execute(
-            b_deps.as_mut(),
-            b_env.clone(),
-            message_info(&relayer, &[]),
-            process.clone()
-        )
-        .unwrap_err(),
+        execute_by(&mut b_deps, &b_env, &relayer, process.clone()).unwrap_err(),
         ContractError::Unauthorized
     );
-    let done = execute(
-        b_deps.as_mut(),
-        b_env.clone(),
-        message_info(&me, &[]),
-        process.clone(),
-    )
-    .unwrap();
+    let done = execute_as_self(&mut b_deps, &b_env, process.clone()).unwrap();
     // Dispatched to B's escrow: ReportJob for the node B's own registry holds for the key.
     let CosmosMsg::Wasm(WasmMsg::Execute {
         contract_addr, msg, ..
@@ -344,13 +351,7 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     );
     // A second delivery is refused on B's own replay rule; the failed self-call becomes an
     // error ack through reply.
-    let again = execute(
-        b_deps.as_mut(),
-        b_env.clone(),
-        message_info(&me, &[]),
-        process,
-    )
-    .unwrap_err();
+    let again = execute_as_self(&mut b_deps, &b_env, process).unwrap_err();
     assert!(matches!(again, ContractError::AlreadyAttested { .. }));
     #[allow(deprecated)]
     let rep = Reply {
@@ -371,7 +372,7 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
         packet: wrong_chain,
     };
     assert_eq!(
-        execute(b_deps.as_mut(), b_env.clone(), message_info(&me, &[]), pp).unwrap_err(),
+        execute_as_self(&mut b_deps, &b_env, pp).unwrap_err(),
         ContractError::WrongChain(CHAIN_A.into())
     );
     let mut tampered = packet.clone();
@@ -381,11 +382,10 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
         packet: tampered,
     };
     assert_eq!(
-        execute(b_deps.as_mut(), b_env.clone(), message_info(&me, &[]), pp).unwrap_err(),
+        execute_as_self(&mut b_deps, &b_env, pp).unwrap_err(),
         ContractError::BadSignature
     );
-    let recv = mock_ibc_packet_recv("channel-9", &packet).unwrap();
-    let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
+    let r = receive(&mut b_deps, &b_env, "channel-9", &packet);
     assert!(r.messages.is_empty());
     assert!(matches!(
         from_json::<StdAck>(r.acknowledgement.unwrap()).unwrap(),
@@ -393,19 +393,13 @@ fn forwarded_attestation_is_verified_and_dispatched_on_the_peer() {
     ));
 
     // Back on A: success ack delivers it; nothing pending.
-    let ack = mock_ibc_packet_ack(
-        "channel-0",
-        &packet,
-        IbcAcknowledgement::new(StdAck::success(b"\x01")),
-    )
-    .unwrap();
-    ibc_packet_ack(a_deps.as_mut(), a_env.clone(), ack).unwrap();
+    acknowledge(&mut a_deps, &a_env, &packet, StdAck::success(b"\x01"));
     assert_eq!(outgoing(&a_deps, &a_env, 1).status, PacketStatus::Delivered);
     assert_eq!(
-        execute(
-            a_deps.as_mut(),
-            a_env.clone(),
-            message_info(&relayer, &[]),
+        execute_by(
+            &mut a_deps,
+            &a_env,
+            &relayer,
             ExecuteMsg::RetryPacket { id: 1 }
         )
         .unwrap_err(),
@@ -424,41 +418,18 @@ fn error_acks_and_timeouts_keep_the_packet_retryable() {
     };
     execute(deps.as_mut(), e.clone(), message_info(&g, &[]), route).unwrap();
     let att = remote_attestation("cosmwasm1escrowb", "job-t", 4, e.block.time.seconds());
-    let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
     let anyone = deps.api.addr_make("anyone");
-    let res = execute(
-        deps.as_mut(),
-        e.clone(),
-        message_info(&anyone, &[]),
-        ExecuteMsg::Submit {
-            attestation: att,
-            signature: signed.signature,
-            payload: None,
-        },
-    )
-    .unwrap();
+    let res = execute_by(&mut deps, &e, &anyone, signed_submit(att, 0, None)).unwrap();
     let packet = sent_packet(&res);
-    let retry = |deps: &mut Deps| {
-        execute(
-            deps.as_mut(),
-            e.clone(),
-            message_info(&anyone, &[]),
-            ExecuteMsg::RetryPacket { id: packet.id },
-        )
-    };
+    let retry =
+        |deps: &mut Deps| execute_by(deps, &e, &anyone, ExecuteMsg::RetryPacket { id: packet.id });
     // In flight: nothing to retry.
     assert_eq!(
         retry(&mut deps).unwrap_err(),
         ContractError::NotRetryable(1)
     );
     // Error ack: refused with the reason, still pending, retryable.
-    let ack = mock_ibc_packet_ack(
-        "channel-0",
-        &packet,
-        IbcAcknowledgement::new(StdAck::error("job expired")),
-    )
-    .unwrap();
-    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    acknowledge(&mut deps, &e, &packet, StdAck::error("job expired"));
     assert_eq!(
         outgoing(&deps, &e, 1).status,
         PacketStatus::Refused {
@@ -474,13 +445,7 @@ fn error_acks_and_timeouts_keep_the_packet_retryable() {
     assert_eq!(outgoing(&deps, &e, 1).status, PacketStatus::TimedOut);
     // An undecodable ack counts as refused (never lost).
     retry(&mut deps).unwrap();
-    let ack = mock_ibc_packet_ack(
-        "channel-0",
-        &packet,
-        IbcAcknowledgement::new(b"??".to_vec()),
-    )
-    .unwrap();
-    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    acknowledge(&mut deps, &e, &packet, b"??".to_vec());
     assert!(matches!(
         outgoing(&deps, &e, 1).status,
         PacketStatus::Refused { .. }
@@ -538,13 +503,20 @@ mod hostile_counterparty {
         (deps, e, escrow)
     }
 
+    /// Chain B (see `chain_b`) and an attestation of `job` for its escrow, claimed by `signer`.
+    fn chain_b_attested(job: &str, nonce: u64, signer: PubKey33) -> (Deps, Env, Attestation) {
+        let (deps, e, escrow) = chain_b();
+        let mut att = remote_attestation(&escrow, job, nonce, e.block.time.seconds());
+        att.signer = signer;
+        (deps, e, att)
+    }
+
     fn process(deps: &mut Deps, e: &Env, packet: AttestationPacket) -> Result<(), ContractError> {
-        let me = e.contract.address.clone();
         let msg = ExecuteMsg::ProcessPacket {
             channel_id: "channel-7".into(),
             packet,
         };
-        execute(deps.as_mut(), e.clone(), message_info(&me, &[]), msg).map(|_| ())
+        execute_as_self(deps, e, msg).map(|_| ())
     }
 
     fn single(att: Attestation, signer: u8) -> AttestationPacket {
@@ -561,9 +533,7 @@ mod hostile_counterparty {
 
     #[test]
     fn a_key_not_registered_here_is_refused() {
-        let (mut deps, e, escrow) = chain_b();
-        let mut att = remote_attestation(&escrow, "job-m", 1, e.block.time.seconds());
-        att.signer = key(5);
+        let (mut deps, e, att) = chain_b_attested("job-m", 1, key(5));
         assert_eq!(
             process(&mut deps, &e, single(att, 5)).unwrap_err(),
             ContractError::UnknownOperator
@@ -572,9 +542,7 @@ mod hostile_counterparty {
 
     #[test]
     fn a_quorum_of_strangers_is_refused() {
-        let (mut deps, e, escrow) = chain_b();
-        let mut att = remote_attestation(&escrow, "job-q", 2, e.block.time.seconds());
-        att.signer = QUORUM_SIGNER;
+        let (mut deps, e, att) = chain_b_attested("job-q", 2, QUORUM_SIGNER);
         // Valid signatures over the quorum body, by keys B has never seen.
         let signatures = [5u8, 6]
             .iter()
@@ -601,9 +569,7 @@ mod hostile_counterparty {
 
     #[test]
     fn a_bls_proof_is_checked_against_keys_registered_here() {
-        let (mut deps, e, escrow) = chain_b();
-        let mut att = remote_attestation(&escrow, "job-b", 3, e.block.time.seconds());
-        att.signer = QUORUM_SIGNER;
+        let (mut deps, e, att) = chain_b_attested("job-b", 3, QUORUM_SIGNER);
         // Whatever aggregate the sender made, the signers are looked up here.
         let bls = |id: u64, signer: &str| AttestationPacket {
             id,
@@ -637,8 +603,7 @@ mod hostile_counterparty {
             0,
         );
         // Open, pinned, but no chain is routed over it: error ack, nothing dispatched.
-        let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
-        let r = ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap();
+        let r = receive(&mut deps, &e, "channel-7", &packet);
         assert!(r.messages.is_empty());
         assert!(
             matches!(from_json::<StdAck>(r.acknowledgement.unwrap()).unwrap(), StdAck::Error(ref m) if m.contains("not the route"))
@@ -649,8 +614,7 @@ mod hostile_counterparty {
         );
         // Routed: accepted.
         route(&mut deps, &e, CHAIN_A, "channel-7");
-        let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
-        let r = ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap();
+        let r = receive(&mut deps, &e, "channel-7", &packet);
         assert_eq!(r.messages.len(), 1);
         // One channel leads to one chain.
         let g = gov(&deps);
@@ -672,18 +636,11 @@ mod hostile_counterparty {
         };
         let stranger = deps.api.addr_make("stranger");
         assert_eq!(
-            execute(
-                deps.as_mut(),
-                e.clone(),
-                message_info(&stranger, &[]),
-                unpin.clone()
-            )
-            .unwrap_err(),
+            execute_by(&mut deps, &e, &stranger, unpin.clone()).unwrap_err(),
             ContractError::Unauthorized
         );
         execute(deps.as_mut(), e.clone(), message_info(&g, &[]), unpin).unwrap();
-        let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
-        let r = ibc_packet_receive(deps.as_mut(), e.clone(), recv).unwrap();
+        let r = receive(&mut deps, &e, "channel-7", &packet);
         assert!(r.messages.is_empty());
         assert_eq!(
             process(&mut deps, &e, packet).unwrap_err(),
@@ -745,61 +702,27 @@ fn unpinned_peers_get_no_forward_and_no_retry() {
     let anyone = deps.api.addr_make("anyone");
     let submit = |deps: &mut Deps, job: &str, nonce: u64| {
         let att = remote_attestation("cosmwasm1escrowb", job, nonce, e.block.time.seconds());
-        let signed = sign(att.clone(), &signing_key(&secret(0)).unwrap()).unwrap();
-        execute(
-            deps.as_mut(),
-            e.clone(),
-            message_info(&anyone, &[]),
-            ExecuteMsg::Submit {
-                attestation: att,
-                signature: signed.signature,
-                payload: None,
-            },
-        )
+        execute_by(deps, &e, &anyone, signed_submit(att, 0, None))
     };
     let packet = sent_packet(&submit(&mut deps, "job-p", 1).unwrap());
-    let ack = mock_ibc_packet_ack(
-        "channel-0",
-        &packet,
-        IbcAcknowledgement::new(StdAck::error("job expired")),
-    )
-    .unwrap();
-    ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    acknowledge(&mut deps, &e, &packet, StdAck::error("job expired"));
     let g = gov(&deps);
     let peers =
         |add: Vec<PeerEndpoint>, remove: Vec<PeerEndpoint>| ExecuteMsg::UpdatePeers { add, remove };
-    execute(
-        deps.as_mut(),
-        e.clone(),
-        message_info(&g, &[]),
-        peers(vec![], vec![peer()]),
-    )
-    .unwrap();
+    execute_by(&mut deps, &e, &g, peers(vec![], vec![peer()])).unwrap();
     let unpinned =
         ContractError::BadCounterparty(format!("{}/{}", peer().connection_id, peer().port_id));
     assert_eq!(submit(&mut deps, "job-q", 2).unwrap_err(), unpinned);
     let retry = ExecuteMsg::RetryPacket { id: packet.id };
     assert_eq!(
-        execute(
-            deps.as_mut(),
-            e.clone(),
-            message_info(&anyone, &[]),
-            retry.clone()
-        )
-        .unwrap_err(),
+        execute_by(&mut deps, &e, &anyone, retry.clone()).unwrap_err(),
         unpinned
     );
     assert!(matches!(
         outgoing(&deps, &e, packet.id).status,
         PacketStatus::Refused { .. }
     ));
-    execute(
-        deps.as_mut(),
-        e.clone(),
-        message_info(&g, &[]),
-        peers(vec![peer()], vec![]),
-    )
-    .unwrap();
+    execute_by(&mut deps, &e, &g, peers(vec![peer()], vec![])).unwrap();
     let r = execute(deps.as_mut(), e.clone(), message_info(&anyone, &[]), retry).unwrap();
     assert_eq!(sent_packet(&r), packet);
 }
@@ -813,11 +736,7 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
     use bithive_interface::attestation::{PacketProof, WorkPayload};
     use bithive_signed_attestation::payload_hash;
 
-    let (mut a_deps, a_env) = chain(CHAIN_A);
-    let (mut b_deps, b_env) = chain(CHAIN_B);
-    connect(&mut a_deps, &a_env, "channel-0");
-    connect(&mut b_deps, &b_env, "channel-7");
-    route(&mut a_deps, &a_env, CHAIN_B, "channel-0");
+    let (mut a_deps, a_env, mut b_deps, b_env) = connected_chains();
     route(&mut b_deps, &b_env, CHAIN_A, "channel-7");
     let b_rewards = b_deps.api.addr_make("rewards").to_string();
     // B's governance names its rewards contract (the compute-work consumer).
@@ -834,13 +753,7 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
         max_future_seconds: None,
         ibc_timeout_seconds: None,
     };
-    execute(
-        b_deps.as_mut(),
-        b_env.clone(),
-        message_info(&g, &[]),
-        set_rewards,
-    )
-    .unwrap();
+    execute_by(&mut b_deps, &b_env, &g, set_rewards).unwrap();
     // Node 0 (operator key 0) claims 10^6 units for itself (the payload names no other node).
     let payload = to_json_binary(&WorkPayload {
         node: None,
@@ -868,13 +781,7 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
         payload: Some(payload.clone()),
     };
     assert_eq!(
-        execute(
-            a_deps.as_mut(),
-            a_env.clone(),
-            message_info(&relayer, &[]),
-            submit
-        )
-        .unwrap_err(),
+        execute_by(&mut a_deps, &a_env, &relayer, submit).unwrap_err(),
         ContractError::SelfAttestation(node0.clone())
     );
 
@@ -887,21 +794,13 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
         },
         payload: Some(payload),
     };
-    let recv = mock_ibc_packet_recv("channel-7", &packet).unwrap();
-    let r = ibc_packet_receive(b_deps.as_mut(), b_env.clone(), recv).unwrap();
+    let r = receive(&mut b_deps, &b_env, "channel-7", &packet);
     let CosmosMsg::Wasm(WasmMsg::Execute { msg, .. }) = &r.messages[0].msg else {
         panic!("not a self-call");
     };
     let process: ExecuteMsg = from_json(msg).unwrap();
-    let me = b_env.contract.address.clone();
     assert_eq!(
-        execute(
-            b_deps.as_mut(),
-            b_env.clone(),
-            message_info(&me, &[]),
-            process
-        )
-        .unwrap_err(),
+        execute_as_self(&mut b_deps, &b_env, process).unwrap_err(),
         ContractError::SelfAttestation(b_deps.api.addr_make("node0").to_string())
     );
 }

@@ -1,12 +1,12 @@
-use bithive_cw_common::clamp_limit;
+use bithive_cw_common::{clamp_limit, PageAfter};
 use bithive_interface::data_vault::{
     AddressesResponse, DatasetsResponse, DpQueriesResponse, GrantResponse, GrantsResponse,
     MemberResponse, MembersResponse, Record,
 };
-use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, Order, StdResult};
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, StdResult};
 use cw721::msg::{AllNftInfoResponse, CollectionInfoAndExtensionResponse, NftInfoResponse};
 use cw721::query as q;
-use cw_storage_plus::{Bound, Map};
+use cw_storage_plus::Map;
 
 use crate::error::ContractError;
 use crate::execute::consent::check_live;
@@ -40,13 +40,7 @@ fn addresses(
 ) -> StdResult<AddressesResponse> {
     let start = start_after.map(Addr::unchecked);
     let addresses = map
-        .keys(
-            deps.storage,
-            start.as_ref().map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(clamp_limit(limit))
+        .keys_after(deps.storage, start.as_ref(), clamp_limit(limit))
         .map(|r| r.map(|a| a.to_string()))
         .collect::<StdResult<Vec<_>>>()?;
     Ok(AddressesResponse { addresses })
@@ -113,17 +107,10 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             limit,
         } => {
             let start = start_after.map(|(a, p)| (Addr::unchecked(a), p));
+            let start = start.as_ref().map(|(a, p)| (a, p.as_str()));
             let grants = GRANTS
                 .sub_prefix(&token_id)
-                .range(
-                    deps.storage,
-                    start
-                        .as_ref()
-                        .map(|(a, p)| Bound::exclusive((a, p.as_str()))),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
+                .range_after(deps.storage, start, clamp_limit(limit))
                 .map(|r| r.map(|(_, g)| grant_response(deps, &env, Some(g))))
                 .collect::<StdResult<Vec<_>>>()?;
             to_json_binary(&GrantsResponse { grants })
@@ -134,17 +121,10 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             limit,
         } => {
             let grantee = deps.api.addr_validate(&grantee)?;
+            let start = start_after.as_ref().map(|(t, p)| (t.as_str(), p.as_str()));
             let grants = GRANTS_BY_GRANTEE
                 .sub_prefix(&grantee)
-                .keys(
-                    deps.storage,
-                    start_after
-                        .as_ref()
-                        .map(|(t, p)| Bound::exclusive((t.as_str(), p.as_str()))),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
+                .keys_after(deps.storage, start, clamp_limit(limit))
                 .map(|r| {
                     r.and_then(|(token, purpose)| {
                         let g = GRANTS.may_load(deps.storage, (&token, &grantee, &purpose))?;
@@ -158,16 +138,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             to_json_binary(&DATASETS.load(deps.storage, dataset_id)?)
         }
         QueryMsg::Datasets { start_after, limit } => {
-            let datasets = DATASETS
-                .range(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
-                .map(|r| r.map(|(_, d)| d))
-                .collect::<StdResult<Vec<_>>>()?;
+            let datasets = DATASETS.values_after(deps.storage, start_after, clamp_limit(limit))?;
             to_json_binary(&DatasetsResponse { datasets })
         }
         QueryMsg::Members {
@@ -177,13 +148,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         } => {
             let members = MEMBERS
                 .prefix(dataset_id)
-                .range(
-                    deps.storage,
-                    start_after.as_deref().map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
+                .range_after(deps.storage, start_after.as_deref(), clamp_limit(limit))
                 .map(|r| {
                     r.map(|(_, m)| MemberResponse {
                         live: membership_live(deps.storage, env.block.time, &m),
@@ -201,13 +166,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         } => {
             let queries = DATASET_QUERIES
                 .prefix(dataset_id)
-                .keys(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
+                .keys_after(deps.storage, start_after, clamp_limit(limit))
                 .map(|r| r.and_then(|id| QUERIES.load(deps.storage, id)))
                 .collect::<StdResult<Vec<_>>>()?;
             to_json_binary(&DpQueriesResponse { queries })

@@ -2,6 +2,7 @@ use bithive_cw_common::funds::{
     all_native, allowlisted_cw20, is_cw20_allowed, one_native, update_cw20_allowlist,
     validate_denom, FundsError,
 };
+use bithive_cw_common::next_id;
 use bithive_interface::fractional::events as ev;
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, CosmosMsg, DepsMut, Env, MessageInfo, Response, StdError,
@@ -133,12 +134,7 @@ pub fn receive_nft(deps: DepsMut, env: Env, info: MessageInfo, msg: Cw721Receive
     let revenue_assets = revenue_assets(deps.storage, &f)?;
     let config = CONFIG.load(deps.storage)?;
     let depositor = deps.api.addr_validate(&msg.sender)?;
-    let id = VAULT_SEQ
-        .may_load(deps.storage)?
-        .unwrap_or_default()
-        .checked_add(1)
-        .ok_or_else(|| StdError::generic_err("vault id overflow"))?;
-    VAULT_SEQ.save(deps.storage, &id)?;
+    let id = next_id(deps.storage, &VAULT_SEQ, "vault id")?;
     let vault = Vault {
         id,
         nft_contract: info.sender.clone(),

@@ -1,6 +1,6 @@
+use bithive_cw_common::PageAfter;
 use cosmwasm_std::{to_json_binary, Binary, Deps, Env, Order, StdResult};
 use cw20::{BalanceResponse, Cw20QueryMsg};
-use cw_storage_plus::Bound;
 
 use crate::accrual;
 use crate::error::ContractError;
@@ -33,16 +33,8 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
         }
         QueryMsg::Vault { vault_id } => to_json_binary(&VAULTS.load(deps.storage, vault_id)?)?,
         QueryMsg::Vaults { start_after, limit } => {
-            let vaults = VAULTS
-                .range(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(limit.unwrap_or(10).min(MAX_LIMIT) as usize)
-                .map(|r| r.map(|(_, v)| v))
-                .collect::<StdResult<Vec<_>>>()?;
+            let limit = limit.unwrap_or(10).min(MAX_LIMIT) as usize;
+            let vaults = VAULTS.values_after(deps.storage, start_after, limit)?;
             to_json_binary(&VaultsResponse { vaults })?
         }
         QueryMsg::VaultByShareToken { share_token } => {

@@ -3,11 +3,11 @@
 
 use bithive_cw_common::funds::validate_denom;
 use bithive_interface::model_registry::events as ev;
-use cosmwasm_std::{Addr, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response};
+use cosmwasm_std::{Addr, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response, Storage};
 
 use crate::error::ContractError;
 use crate::msg::{AssetInfo, PublishMsg};
-use crate::state::{Model, BY_OWNER, CONFIG, LATEST, MODELS, MODEL_SEQ, VERSIONS};
+use crate::state::{Config, Model, BY_OWNER, CONFIG, LATEST, MODELS, MODEL_SEQ, VERSIONS};
 use crate::validate;
 
 type Res = Result<Response, ContractError>;
@@ -176,6 +176,20 @@ pub fn rekey(
         .add_attribute(ev::attr::SIZE_BYTES, size_bytes.to_string()))
 }
 
+/// `info` must be from the account the config names for `role` (`account`), which must be set.
+fn only_configured(
+    storage: &dyn Storage,
+    info: &MessageInfo,
+    role: &'static str,
+    account: fn(Config) -> Option<Addr>,
+) -> Result<(), ContractError> {
+    let addr = account(CONFIG.load(storage)?).ok_or(ContractError::NotConfigured { role })?;
+    if info.sender != addr {
+        return Err(ContractError::Unauthorized { role });
+    }
+    Ok(())
+}
+
 /// The evaluator (the attestation contract) only: an owner grading its own model is the
 /// conflict of interest this registry exists to remove.
 pub fn set_accuracy(
@@ -185,13 +199,7 @@ pub fn set_accuracy(
     accuracy: Decimal,
     evaluation: String,
 ) -> Res {
-    let evaluator = CONFIG
-        .load(deps.storage)?
-        .evaluator
-        .ok_or(ContractError::NotConfigured { role: "evaluator" })?;
-    if info.sender != evaluator {
-        return Err(ContractError::Unauthorized { role: "evaluator" });
-    }
+    only_configured(deps.storage, &info, "evaluator", |c| c.evaluator)?;
     validate::unit("accuracy", accuracy)?;
     validate::evaluation(&evaluation)?;
     let mut model = load(&deps, model_id)?;
@@ -205,6 +213,14 @@ pub fn set_accuracy(
         .add_attribute(ev::attr::EVALUATION, evaluation))
 }
 
+/// `count` plus one; refused once the counter `field` is exhausted.
+fn bump(field: &'static str, count: u64) -> Result<u64, ContractError> {
+    count.checked_add(1).ok_or(ContractError::Invalid {
+        field,
+        reason: "counter exhausted",
+    })
+}
+
 /// The escrow only, once per paid job (the escrow pays a job once). A deprecated or superseded
 /// model still records the jobs it served before.
 pub fn record_job(
@@ -214,31 +230,13 @@ pub fn record_job(
     job_id: String,
     tscore: Option<Decimal>,
 ) -> Res {
-    let escrow = CONFIG
-        .load(deps.storage)?
-        .escrow
-        .ok_or(ContractError::NotConfigured { role: "escrow" })?;
-    if info.sender != escrow {
-        return Err(ContractError::Unauthorized { role: "escrow" });
-    }
+    only_configured(deps.storage, &info, "escrow", |c| c.escrow)?;
     validate::job_id(&job_id)?;
     let mut model = load(&deps, model_id)?;
-    model.jobs_served = model
-        .jobs_served
-        .checked_add(1)
-        .ok_or(ContractError::Invalid {
-            field: "jobs_served",
-            reason: "counter exhausted",
-        })?;
+    model.jobs_served = bump("jobs_served", model.jobs_served)?;
     if let Some(t) = tscore {
         validate::unit("tscore", t)?;
-        model.tscore_count = model
-            .tscore_count
-            .checked_add(1)
-            .ok_or(ContractError::Invalid {
-                field: "tscore_count",
-                reason: "counter exhausted",
-            })?;
+        model.tscore_count = bump("tscore_count", model.tscore_count)?;
         model.tscore_sum = model.tscore_sum.checked_add(t)?;
     }
     MODELS.save(deps.storage, model_id, &model)?;

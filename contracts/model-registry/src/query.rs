@@ -1,7 +1,6 @@
-use bithive_cw_common::clamp_limit;
+use bithive_cw_common::{clamp_limit, PageAfter};
 use bithive_interface::model_registry::ModelRef;
-use cosmwasm_std::{to_json_binary, Binary, Decimal, Deps, Order, StdError, StdResult};
-use cw_storage_plus::Bound;
+use cosmwasm_std::{to_json_binary, Binary, Decimal, Deps, StdError, StdResult};
 
 use crate::error::ContractError;
 use crate::msg::{ModelResponse, ModelsResponse, QueryMsg};
@@ -73,14 +72,7 @@ pub fn query(deps: Deps, msg: QueryMsg) -> Result<Binary, ContractError> {
             to_json_binary(&found)?
         }
         QueryMsg::Models { start_after, limit } => {
-            let ids = MODELS
-                .keys(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit));
+            let ids = MODELS.keys_after(deps.storage, start_after, clamp_limit(limit));
             to_json_binary(&page(deps, ids)?)?
         }
         QueryMsg::ModelsByOwner {
@@ -89,15 +81,10 @@ pub fn query(deps: Deps, msg: QueryMsg) -> Result<Binary, ContractError> {
             limit,
         } => {
             let owner = deps.api.addr_validate(&owner)?;
-            let ids = BY_OWNER
-                .prefix(&owner)
-                .keys(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit));
+            let ids =
+                BY_OWNER
+                    .prefix(&owner)
+                    .keys_after(deps.storage, start_after, clamp_limit(limit));
             to_json_binary(&page(deps, ids)?)?
         }
         QueryMsg::Versions {
@@ -107,13 +94,7 @@ pub fn query(deps: Deps, msg: QueryMsg) -> Result<Binary, ContractError> {
         } => {
             let ids = VERSIONS
                 .prefix(&name)
-                .range(
-                    deps.storage,
-                    start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .take(clamp_limit(limit))
+                .range_after(deps.storage, start_after, clamp_limit(limit))
                 .map(|r| r.map(|(_, id)| id));
             to_json_binary(&page(deps, ids)?)?
         }

@@ -1,5 +1,6 @@
-use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, Order, StdResult};
-use cw_storage_plus::{Bound, KeyDeserialize, Map, Prefixer, PrimaryKey};
+use bithive_cw_common::PageAfter;
+use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, StdResult};
+use cw_storage_plus::{KeyDeserialize, Map, Prefixer, PrimaryKey};
 
 use crate::error::ContractError;
 use crate::msg::{EscrowsResponse, QueryMsg};
@@ -26,13 +27,7 @@ where
     let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
     let escrows = index
         .prefix(key)
-        .keys(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(limit)
+        .keys_after(deps.storage, start_after, limit)
         .map(|id| ESCROWS.load(deps.storage, id?))
         .collect::<StdResult<_>>()?;
     Ok(EscrowsResponse { escrows })

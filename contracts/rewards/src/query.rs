@@ -1,3 +1,4 @@
+use bithive_cw_common::PageAfter;
 use bithive_signed_attestation::PubKey33;
 use cosmwasm_std::{Deps, Env, StdError, StdResult, Uint128};
 
@@ -66,16 +67,7 @@ pub fn pending_works(
     limit: Option<u32>,
 ) -> StdResult<Vec<PendingWork>> {
     let limit = bithive_cw_common::clamp_limit(limit);
-    PENDING_WORK
-        .range(
-            deps.storage,
-            start_after.map(cw_storage_plus::Bound::exclusive),
-            None,
-            cosmwasm_std::Order::Ascending,
-        )
-        .take(limit)
-        .map(|r| r.map(|(_, w)| w))
-        .collect()
+    PENDING_WORK.values_after(deps.storage, start_after, limit)
 }
 
 pub fn verifier(deps: Deps, pubkey: PubKey33) -> StdResult<Option<Verifier>> {

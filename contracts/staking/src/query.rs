@@ -1,18 +1,24 @@
-use cosmwasm_std::{Addr, Deps, Env, Order, StdResult, Uint128};
-use cw_storage_plus::Bound;
+use bithive_cw_common::PageAfter;
+use cosmwasm_std::{Addr, Deps, Env, StdResult, Uint128};
 
 use crate::attestors::{epoch_of, score, window_total};
 use crate::error::ContractError;
-use crate::execute::pledge_terms;
+use crate::execute::{pledge_terms, PledgeTerms};
 use crate::msg::{
     AttestorSetResponse, NodeResponse, NodesResponse, PledgeStatusResponse, VscoreResponse,
 };
 use crate::state::{Node, ATTESTORS, CONFIG, NODES, SCAN, TOTALS, USED_EVIDENCE};
 
-fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeResponse> {
+/// What `n` has bonded and its pledge terms now.
+fn bonded_terms(deps: Deps, env: &Env, n: &Node) -> StdResult<(Uint128, PledgeTerms)> {
     let config = CONFIG.load(deps.storage)?;
     let bonded = n.bonded();
     let terms = pledge_terms(&config, n.capacity_t, bonded, env.block.time.seconds());
+    Ok((bonded, terms))
+}
+
+fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeResponse> {
+    let (bonded, terms) = bonded_terms(deps, env, &n)?;
     Ok(NodeResponse {
         node: addr.into(),
         capacity_t: n.capacity_t,
@@ -47,13 +53,7 @@ pub fn nodes(
         .map(|s| deps.api.addr_validate(&s))
         .transpose()?;
     let nodes = NODES
-        .range(
-            deps.storage,
-            start.as_ref().map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(limit)
+        .range_after(deps.storage, start.as_ref(), limit)
         .map(|r| r.and_then(|(a, n)| node_response(deps, env, a, n)))
         .collect::<StdResult<Vec<_>>>()?;
     Ok(NodesResponse { nodes })
@@ -72,9 +72,7 @@ pub fn pledge_status(deps: Deps, env: &Env, node: String) -> StdResult<PledgeSta
             grace_until: None,
         });
     };
-    let config = CONFIG.load(deps.storage)?;
-    let bonded = n.bonded();
-    let terms = pledge_terms(&config, n.capacity_t, bonded, env.block.time.seconds());
+    let (bonded, terms) = bonded_terms(deps, env, &n)?;
     Ok(PledgeStatusResponse {
         registered: true,
         bonded,

@@ -1,7 +1,7 @@
 //! Execute logic this contract adds to cw20-base: input guards and capped multi-minter minting.
 
 use bithive_interface::token::events as ev;
-use cosmwasm_std::{Deps, DepsMut, Env, MessageInfo, Response, StdResult, Uint128};
+use cosmwasm_std::{Addr, Deps, DepsMut, Env, MessageInfo, Response, StdResult, Uint128};
 use cw20::{Cw20Coin, Expiration};
 use cw20_base::allowances as base_allowances;
 use cw20_base::state::{ALLOWANCES, BALANCES, TOKEN_INFO};
@@ -119,14 +119,19 @@ pub fn mint(
         .add_attribute(ev::attr::MINTER_ALLOWANCE, remaining_allowance))
 }
 
+/// The owner only: the validated address it names as (or takes away from) a minter.
+fn owner_names(deps: &DepsMut, info: &MessageInfo, minter: &str) -> Result<Addr, ContractError> {
+    cw_ownable::assert_owner(deps.storage, &info.sender)?;
+    Ok(deps.api.addr_validate(minter)?)
+}
+
 pub fn set_minter(
     deps: DepsMut,
     info: MessageInfo,
     minter: String,
     allowance: Uint128,
 ) -> Result<Response, ContractError> {
-    cw_ownable::assert_owner(deps.storage, &info.sender)?;
-    let addr = deps.api.addr_validate(&minter)?;
+    let addr = owner_names(&deps, &info, &minter)?;
     MINTERS.save(deps.storage, &addr, &allowance)?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::SET_MINTER)
@@ -139,8 +144,7 @@ pub fn remove_minter(
     info: MessageInfo,
     minter: String,
 ) -> Result<Response, ContractError> {
-    cw_ownable::assert_owner(deps.storage, &info.sender)?;
-    let addr = deps.api.addr_validate(&minter)?;
+    let addr = owner_names(&deps, &info, &minter)?;
     if !MINTERS.has(deps.storage, &addr) {
         return Err(ContractError::NotMinter { sender: minter });
     }

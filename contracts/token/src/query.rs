@@ -1,7 +1,6 @@
-use bithive_cw_common::clamp_limit;
+use bithive_cw_common::{clamp_limit, PageAfter};
 use cosmwasm_std::{Deps, StdResult};
 use cw20::MinterResponse;
-use cw_storage_plus::Bound;
 
 use crate::msg::{MintInfoResponse, MinterAllowance, MintersResponse};
 use crate::state::{MINTERS, MINT_STATE};
@@ -39,13 +38,7 @@ pub fn minters(
         .map(|s| deps.api.addr_validate(&s))
         .transpose()?;
     let minters = MINTERS
-        .range(
-            deps.storage,
-            start.as_ref().map(Bound::exclusive),
-            None,
-            cosmwasm_std::Order::Ascending,
-        )
-        .take(clamp_limit(limit))
+        .range_after(deps.storage, start.as_ref(), clamp_limit(limit))
         .map(|r| {
             r.map(|(addr, allowance)| MinterAllowance {
                 minter: addr.into_string(),

@@ -1,5 +1,5 @@
-use cosmwasm_std::{Deps, Env, Order, StdResult, Uint128};
-use cw_storage_plus::Bound;
+use bithive_cw_common::PageAfter;
+use cosmwasm_std::{Deps, Env, StdResult, Uint128};
 
 use crate::msg::{Asset, ConfigResponse, ScheduleResponse, SchedulesResponse, TotalsResponse};
 use crate::state::{Schedule, BY_BENEFICIARY, CONFIG, NEXT_ID, SCHEDULES, TOTALS};
@@ -54,13 +54,7 @@ pub fn by_beneficiary(
     let now = env.block.time.seconds();
     let schedules = BY_BENEFICIARY
         .prefix(&who)
-        .keys(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(limit)
+        .keys_after(deps.storage, start_after, limit)
         .map(|id| {
             let id = id?;
             Ok(response(id, SCHEDULES.load(deps.storage, id)?, now))
@@ -78,13 +72,7 @@ pub fn all(
     let limit = bithive_cw_common::clamp_limit(limit);
     let now = env.block.time.seconds();
     let schedules = SCHEDULES
-        .range(
-            deps.storage,
-            start_after.map(Bound::exclusive),
-            None,
-            Order::Ascending,
-        )
-        .take(limit)
+        .range_after(deps.storage, start_after, limit)
         .map(|r| r.map(|(id, s)| response(id, s, now)))
         .collect::<StdResult<Vec<_>>>()?;
     Ok(SchedulesResponse { schedules })

@@ -8,7 +8,7 @@ use bithive_vesting::msg::{
 use bithive_vesting::ContractError;
 use cosmwasm_std::{coin, coins, to_json_binary, Addr, Empty, Uint128};
 use cw20::{Cw20Coin, Cw20ExecuteMsg};
-use cw_multi_test::{App, AppBuilder, Contract, Executor};
+use cw_multi_test::{App, AppBuilder, AppResponse, Contract, Executor};
 
 const IBC: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
 
@@ -111,15 +111,13 @@ impl Suite {
             .execute_contract(self.funder.clone(), self.token.clone(), &msg, &[])
             .map(|_| ())
     }
-    fn claim(&mut self, who: &Addr, ids: Vec<u64>) -> anyhow::Result<()> {
+    /// `who` executes `msg` on the vesting contract, sending no funds.
+    fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<AppResponse> {
         self.app
-            .execute_contract(
-                who.clone(),
-                self.vesting.clone(),
-                &ExecuteMsg::Claim { ids },
-                &[],
-            )
-            .map(|_| ())
+            .execute_contract(who.clone(), self.vesting.clone(), msg, &[])
+    }
+    fn claim(&mut self, who: &Addr, ids: Vec<u64>) -> anyhow::Result<()> {
+        self.exec(who, &ExecuteMsg::Claim { ids }).map(|_| ())
     }
     fn schedule(&self, id: u64) -> ScheduleResponse {
         self.app
@@ -294,44 +292,13 @@ fn revoke_returns_only_unvested() {
     s.advance(250);
     let bob = s.bob.clone();
     // Only the revoker may revoke; irrevocable schedules cannot be touched.
-    let e = s
-        .app
-        .execute_contract(
-            bob.clone(),
-            s.vesting.clone(),
-            &ExecuteMsg::Revoke { id: 1 },
-            &[],
-        )
-        .unwrap_err();
+    let e = s.exec(&bob, &ExecuteMsg::Revoke { id: 1 }).unwrap_err();
     assert_eq!(err(e), ContractError::Unauthorized);
-    let e = s
-        .app
-        .execute_contract(
-            owner.clone(),
-            s.vesting.clone(),
-            &ExecuteMsg::Revoke { id: 2 },
-            &[],
-        )
-        .unwrap_err();
+    let e = s.exec(&owner, &ExecuteMsg::Revoke { id: 2 }).unwrap_err();
     assert_eq!(err(e), ContractError::Irrevocable(2));
-    s.app
-        .execute_contract(
-            owner.clone(),
-            s.vesting.clone(),
-            &ExecuteMsg::Revoke { id: 1 },
-            &[],
-        )
-        .unwrap();
+    s.exec(&owner, &ExecuteMsg::Revoke { id: 1 }).unwrap();
     assert_eq!(s.bank(&owner, "ubtk"), 750);
-    let e = s
-        .app
-        .execute_contract(
-            owner.clone(),
-            s.vesting.clone(),
-            &ExecuteMsg::Revoke { id: 1 },
-            &[],
-        )
-        .unwrap_err();
+    let e = s.exec(&owner, &ExecuteMsg::Revoke { id: 1 }).unwrap_err();
     assert_eq!(err(e), ContractError::AlreadyRevoked(1));
     // The vested 250 stays claimable, nothing more ever vests.
     s.advance(10_000);
@@ -339,13 +306,7 @@ fn revoke_returns_only_unvested() {
     assert_eq!((r.vested_now.u128(), r.claimable.u128()), (250, 250));
     // Anyone can push the payments to the beneficiaries.
     let stranger = s.app.api().addr_make("stranger");
-    s.app
-        .execute_contract(
-            stranger,
-            s.vesting.clone(),
-            &ExecuteMsg::Distribute { ids: vec![1, 2] },
-            &[],
-        )
+    s.exec(&stranger, &ExecuteMsg::Distribute { ids: vec![1, 2] })
         .unwrap();
     assert_eq!(s.bank(&s.alice, "ubtk"), 250);
     assert_eq!(s.bank(&bob, "ubtk"), 1_000);

@@ -713,9 +713,19 @@ impl World {
         signatures: Vec<KeySignature>,
         payload: Option<Binary>,
     ) -> Result<TxResponse, HostError> {
+        self.relay_quorum(a, QuorumProof::Secp256k1 { signatures }, payload)
+    }
+
+    /// A relayer (any account) submits `a` with the quorum `proof`.
+    fn relay_quorum(
+        &mut self,
+        a: &Attestation,
+        proof: QuorumProof,
+        payload: Option<Binary>,
+    ) -> Result<TxResponse, HostError> {
         let msg = AttestationMsg::SubmitQuorum {
             attestation: a.clone(),
-            proof: QuorumProof::Secp256k1 { signatures },
+            proof,
             payload,
         };
         let (relayer, attestation) = (self.addr("relayer"), self.c.attestation.clone());
@@ -733,16 +743,11 @@ impl World {
     ) -> Result<TxResponse, HostError> {
         let keys: Vec<BlsKey> = signing.iter().map(|&i| bls_key(i)).collect();
         let signature = bithive_signed_attestation::bls::sign_quorum(a, &keys).expect("aggregate");
-        let msg = AttestationMsg::SubmitQuorum {
-            attestation: a.clone(),
-            proof: QuorumProof::Bls {
-                signers: signers.iter().map(|&i| self.node(i)).collect(),
-                signature: signature.to_vec().into(),
-            },
-            payload,
+        let proof = QuorumProof::Bls {
+            signers: signers.iter().map(|&i| self.node(i)).collect(),
+            signature: signature.to_vec().into(),
         };
-        let (relayer, attestation) = (self.addr("relayer"), self.c.attestation.clone());
-        self.exec(&relayer, &attestation, &msg)
+        self.relay_quorum(a, proof, payload)
     }
 
     /// `payer` creates escrow job `client_id` paying `amount` (native), bound to `node` or

@@ -37,43 +37,47 @@ fn pending(w: &World, id: u64) -> Option<PendingWork> {
     w.query(&w.c.rewards, &RewardsQuery::PendingWork { id })
 }
 
-#[test]
-fn a_minority_cannot_pass_a_quorum() {
+/// The deployed world, with node 5 registered and bonded after the set was computed: pledged,
+/// but not an attestor. Returns the world, node 0 and node 5.
+fn world_with_node5() -> (World, String, String) {
     let mut w = World::deploy(Plan::default());
-    let node0 = w.node(0);
-    // Node 5 registers and bonds after the set was computed: pledged, but not an attestor.
     w.register_node(5).unwrap();
     w.bond(5, bithive_adversarial_tests::PLEDGE).unwrap();
-    let node5 = w.node(5);
+    let (node0, node5) = (w.node(0), w.node(5));
+    (w, node0, node5)
+}
+
+#[test]
+fn a_minority_cannot_pass_a_quorum() {
+    let (mut w, node0, node5) = world_with_node5();
     assert!(!w.attestor_set().contains(&node5));
     let accounts = [node0.as_str(), node5.as_str()];
     let before = w.snapshot(&accounts);
     let (a, payload) = w.work(&node0, 1_000, "work-minority", QUORUM_SIGNER, 1);
 
-    // K - 1 attestors.
-    let sigs = w.quorum_signatures(&a, &[1, 2]);
-    refused(
-        w.submit_quorum(&a, sigs, Some(payload.clone())),
-        "quorum not met: 2 of 3 signatures",
-    );
-    // Two attestors and a pledged node outside the set.
-    let sigs = w.quorum_signatures(&a, &[1, 2, 5]);
-    refused(
-        w.submit_quorum(&a, sigs, Some(payload.clone())),
-        &format!("{node5} is not in the active attestor set"),
-    );
-    // Two attestors and a key no node registered.
-    let sigs = w.quorum_signatures(&a, &[1, 2, 42]);
-    refused(
-        w.submit_quorum(&a, sigs, Some(payload.clone())),
-        "no registered node has this operator key",
-    );
-    // Two attestors, one of them twice.
-    let sigs = w.quorum_signatures(&a, &[1, 1, 2]);
-    refused(
-        w.submit_quorum(&a, sigs, Some(payload.clone())),
-        &format!("signer {} appears twice", operator_key(1).to_hex()),
-    );
+    let minorities: [(&[usize], String); 4] = [
+        // K - 1 attestors.
+        (&[1, 2], "quorum not met: 2 of 3 signatures".into()),
+        // Two attestors and a pledged node outside the set.
+        (
+            &[1, 2, 5],
+            format!("{node5} is not in the active attestor set"),
+        ),
+        // Two attestors and a key no node registered.
+        (
+            &[1, 2, 42],
+            "no registered node has this operator key".into(),
+        ),
+        // Two attestors, one of them twice.
+        (
+            &[1, 1, 2],
+            format!("signer {} appears twice", operator_key(1).to_hex()),
+        ),
+    ];
+    for (signers, expected) in &minorities {
+        let sigs = w.quorum_signatures(&a, signers);
+        refused(w.submit_quorum(&a, sigs, Some(payload.clone())), expected);
+    }
     // Three valid signers, one signature forged (node 3's slot signed by node 4's key).
     let mut sigs = w.quorum_signatures(&a, &[1, 2, 3]);
     sigs[2].signature = w.quorum_signatures(&a, &[4])[0].signature;
@@ -87,13 +91,9 @@ fn a_minority_cannot_pass_a_quorum() {
 
 #[test]
 fn a_minority_cannot_pass_a_bls_quorum() {
-    let mut w = World::deploy(Plan::default());
-    let node0 = w.node(0);
     // Node 5: pledged, with a BLS key, but not in the set.
-    w.register_node(5).unwrap();
-    w.bond(5, bithive_adversarial_tests::PLEDGE).unwrap();
+    let (mut w, node0, node5) = world_with_node5();
     w.register_bls(5).unwrap();
-    let node5 = w.node(5);
     let accounts = [node0.as_str(), node5.as_str()];
     let before = w.snapshot(&accounts);
     let (a, payload) = w.work(&node0, 1_000, "work-bls", QUORUM_SIGNER, 1);

@@ -9,11 +9,44 @@ use bithive_interface::attestation::{
 use bithive_interface::{emission, payfi_escrow, rewards, staking, vesting};
 use bithive_signed_attestation::{AttestationKind, Signature64};
 use cosmwasm_std::{Decimal, Uint128};
+use serde::Serialize;
+use std::fmt::Debug;
+
+/// The account of the keyless stranger.
+const STRANGER: &str = "stranger";
+
+/// The stranger sends `msg` to the contract `name` at `contract`: refused with `expected`.
+fn assert_refused<M: Serialize + Debug>(
+    w: &mut World,
+    (name, contract): (&str, &str),
+    msg: &M,
+    expected: &str,
+) {
+    let stranger = w.addr(STRANGER);
+    let e = w.exec(&stranger, contract, msg);
+    assert_eq!(
+        bithive_adversarial_tests::contract_error(e),
+        expected,
+        "{name} {msg:?}"
+    );
+}
+
+/// The stranger sends each of `calls` to the contract: each is refused as unauthorized.
+fn assert_unauthorized<M: Serialize + Debug>(
+    w: &mut World,
+    name: &str,
+    contract: &str,
+    calls: &[M],
+) {
+    for msg in calls {
+        assert_refused(w, (name, contract), msg, "unauthorized");
+    }
+}
 
 #[test]
 fn a_stranger_reaches_no_privileged_path() {
     let mut w = World::deploy(Plan::default());
-    let stranger = w.addr("stranger");
+    let stranger = w.addr(STRANGER);
     let node0 = w.node(0);
     let c = w.c.clone();
     // An escrow job bound to node0, so a report of it would pay.
@@ -53,14 +86,7 @@ fn a_stranger_reaches_no_privileged_path() {
             challenge_seconds: Some(0),
         },
     ];
-    for msg in &rewards_calls {
-        let e = w.exec(&stranger, &c.rewards, msg);
-        assert_eq!(
-            bithive_adversarial_tests::contract_error(e),
-            "unauthorized",
-            "rewards {msg:?}"
-        );
-    }
+    assert_unauthorized(&mut w, "rewards", &c.rewards, &rewards_calls);
 
     let escrow_calls = [
         (
@@ -91,12 +117,7 @@ fn a_stranger_reaches_no_privileged_path() {
         ),
     ];
     for (msg, expected) in &escrow_calls {
-        let e = w.exec(&stranger, &c.escrow, msg);
-        assert_eq!(
-            bithive_adversarial_tests::contract_error(e),
-            *expected,
-            "escrow {msg:?}"
-        );
+        assert_refused(&mut w, ("escrow", &c.escrow), msg, expected);
     }
 
     let staking_calls = [
@@ -124,14 +145,7 @@ fn a_stranger_reaches_no_privileged_path() {
             topup_grace_seconds: None,
         },
     ];
-    for msg in &staking_calls {
-        let e = w.exec(&stranger, &c.staking, msg);
-        assert_eq!(
-            bithive_adversarial_tests::contract_error(e),
-            "unauthorized",
-            "staking {msg:?}"
-        );
-    }
+    assert_unauthorized(&mut w, "staking", &c.staking, &staking_calls);
 
     let forged = w.attestation(
         AttestationKind::Inference,
@@ -178,14 +192,7 @@ fn a_stranger_reaches_no_privileged_path() {
             },
         },
     ];
-    for msg in &attestation_calls {
-        let e = w.exec(&stranger, &c.attestation, msg);
-        assert_eq!(
-            bithive_adversarial_tests::contract_error(e),
-            "unauthorized",
-            "attestation {msg:?}"
-        );
-    }
+    assert_unauthorized(&mut w, "attestation", &c.attestation, &attestation_calls);
 
     let emission_calls = [
         emission::ExecuteMsg::UpdateConfig {
@@ -199,14 +206,7 @@ fn a_stranger_reaches_no_privileged_path() {
             owner: stranger.clone(),
         },
     ];
-    for msg in &emission_calls {
-        let e = w.exec(&stranger, &c.emission, msg);
-        assert_eq!(
-            bithive_adversarial_tests::contract_error(e),
-            "unauthorized",
-            "emission {msg:?}"
-        );
-    }
+    assert_unauthorized(&mut w, "emission", &c.emission, &emission_calls);
 
     let vesting_calls = [
         vesting::ExecuteMsg::UpdateAllowlist {
@@ -217,14 +217,7 @@ fn a_stranger_reaches_no_privileged_path() {
             owner: stranger.clone(),
         },
     ];
-    for msg in &vesting_calls {
-        let e = w.exec(&stranger, &c.vesting, msg);
-        assert_eq!(
-            bithive_adversarial_tests::contract_error(e),
-            "unauthorized",
-            "vesting {msg:?}"
-        );
-    }
+    assert_unauthorized(&mut w, "vesting", &c.vesting, &vesting_calls);
 
     w.assert_unchanged(&before, &accounts);
     assert_eq!(w.btk(&stranger), btk_before);

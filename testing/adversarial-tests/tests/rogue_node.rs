@@ -98,28 +98,25 @@ fn units_above_capacity_are_refused() {
     let mut w = world(Plan::default());
     let node0 = w.node(0);
     let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
-    let accounts = [node0.as_str()];
 
     // One report above the epoch's limit.
-    let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, limit + 1, "work-big", QUORUM_SIGNER, 1);
-    let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
-    refused(
-        w.submit_quorum(&a, sigs, Some(payload)),
-        &format!(
-            "node {node0} would report {} units this epoch, above its capacity limit {limit}",
-            limit + 1
-        ),
-    );
-    w.assert_unchanged(&before, &accounts);
+    refused_over_capacity(&mut w, limit + 1, "work-big", 1, limit);
 
     // Split in two: the first fits (held for the challenge window), the second would exceed.
     let (a, payload) = w.work(&node0, limit - 10, "work-1", QUORUM_SIGNER, 2);
     let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
     w.submit_quorum(&a, sigs, Some(payload))
         .expect("an honest report within capacity");
+    refused_over_capacity(&mut w, 11, "work-2", 3, limit);
+}
+
+/// A quorum report of `units` by node 0 that takes it to `limit + 1` this epoch: refused,
+/// changing nothing.
+fn refused_over_capacity(w: &mut World, units: u128, job_id: &str, nonce: u64, limit: u128) {
+    let node0 = w.node(0);
+    let accounts = [node0.as_str()];
     let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, 11, "work-2", QUORUM_SIGNER, 3);
+    let (a, payload) = w.work(&node0, units, job_id, QUORUM_SIGNER, nonce);
     let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
     refused(
         w.submit_quorum(&a, sigs, Some(payload)),
@@ -131,23 +128,35 @@ fn units_above_capacity_are_refused() {
     w.assert_unchanged(&before, &accounts);
 }
 
+/// What staking has slashed from node `i` so far.
+fn slashed(w: &World, i: usize) -> u128 {
+    let r: bithive_interface::staking::NodeResponse = w.query(
+        &w.c.staking,
+        &bithive_interface::staking::QueryMsg::Node { node: w.node(i) },
+    );
+    r.slashed.u128()
+}
+
+/// Nodes 1 to 3 signed the evidence and each lost `fraud_slash` (10 %); nodes 0 and 4 did not.
+fn assert_signers_slashed(w: &World) {
+    for i in [1, 2, 3] {
+        assert_eq!(slashed(w, i), PLEDGE / 10, "signer {i}");
+    }
+    for i in [0, 4] {
+        assert_eq!(slashed(w, i), 0, "node {i} did not sign");
+    }
+}
+
 /// The over-capacity report is also slashable evidence (#20): anyone hands the refused quorum
 /// report to staking, and each attestor that signed it loses `fraud_slash` (10 %); the subject
 /// node, which did not sign, and an attestor that did not, lose nothing. Re-signed by nobody
 /// else, forged, or within capacity, it slashes nobody.
 #[test]
 fn an_over_capacity_report_is_slashable_evidence() {
-    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg, NodeResponse};
+    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg};
     let mut w = world(Plan::default());
     let node0 = w.node(0);
     let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
-    let slashed = |w: &World, i: usize| -> u128 {
-        let r: NodeResponse = w.query(
-            &w.c.staking,
-            &bithive_interface::staking::QueryMsg::Node { node: w.node(i) },
-        );
-        r.slashed.u128()
-    };
     let staking = w.c.staking.clone();
     let anyone = w.addr("watcher");
 
@@ -181,12 +190,7 @@ fn an_over_capacity_report_is_slashable_evidence() {
         &staking,
         &evidence(&a, signatures.clone(), payload.clone()),
     );
-    for i in [1, 2, 3] {
-        assert_eq!(slashed(&w, i), PLEDGE / 10, "signer {i}");
-    }
-    for i in [0, 4] {
-        assert_eq!(slashed(&w, i), 0, "node {i} did not sign");
-    }
+    assert_signers_slashed(&w);
     // Used once.
     refused(
         w.exec(&anyone, &staking, &evidence(&a, signatures, payload)),
@@ -199,17 +203,10 @@ fn an_over_capacity_report_is_slashable_evidence() {
 /// that did not sign, and each member is slashed once, on the artifacts in cosmwasm-vm.
 #[test]
 fn a_bls_quorum_over_capacity_report_is_slashable_evidence() {
-    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg, NodeResponse};
+    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg};
     let mut w = world(Plan::default());
     let node0 = w.node(0);
     let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
-    let slashed = |w: &World, i: usize| -> u128 {
-        let r: NodeResponse = w.query(
-            &w.c.staking,
-            &bithive_interface::staking::QueryMsg::Node { node: w.node(i) },
-        );
-        r.slashed.u128()
-    };
     let (staking, anyone) = (w.c.staking.clone(), w.addr("watcher"));
     let (a, payload) = w.work(&node0, limit + 1, "work-bls", QUORUM_SIGNER, 1);
     // Rewards refuses the report itself.
@@ -239,12 +236,7 @@ fn a_bls_quorum_over_capacity_report_is_slashable_evidence() {
     }
     let honest = evidence(&w, &[1, 2, 3], &[1, 2, 3]);
     w.ok(&anyone, &staking, &honest);
-    for i in [1, 2, 3] {
-        assert_eq!(slashed(&w, i), PLEDGE / 10, "signer {i}");
-    }
-    for i in [0, 4] {
-        assert_eq!(slashed(&w, i), 0, "node {i} did not sign");
-    }
+    assert_signers_slashed(&w);
     refused(
         w.exec(&anyone, &staking, &honest),
         "this evidence was already used",
@@ -263,32 +255,27 @@ fn an_inference_tscore_above_one_is_refused() {
     let escrow = w.c.escrow.clone();
     let accounts = [node1.as_str(), payer.as_str()];
     let before = w.snapshot(&accounts);
-    let scored = |t: &str| {
-        to_json_binary(&InferencePayload {
+    // Node 1's inference report for the job, scored `t`.
+    let scored = |w: &World, t: &str, nonce: u64| {
+        let p = to_json_binary(&InferencePayload {
             node: None,
             tscore: Some(t.parse().expect("decimal")),
         })
-        .expect("payload")
+        .expect("payload");
+        let a = w.attestation(
+            AttestationKind::Inference,
+            &bound,
+            p.as_slice(),
+            operator_key(1),
+            nonce,
+        );
+        (a, p)
     };
-    let p = scored("1.5");
-    let a = w.attestation(
-        AttestationKind::Inference,
-        &bound,
-        p.as_slice(),
-        operator_key(1),
-        1,
-    );
+    let (a, p) = scored(&w, "1.5", 1);
     refused(w.submit(1, &a, Some(p)), "an inference tscore is in [0, 1]");
     w.assert_unchanged(&before, &accounts);
     assert_eq!(w.bank(&escrow), 1_000 * BTK);
-    let p = scored("0.8");
-    let a = w.attestation(
-        AttestationKind::Inference,
-        &bound,
-        p.as_slice(),
-        operator_key(1),
-        2,
-    );
+    let (a, p) = scored(&w, "0.8", 2);
     w.submit(1, &a, Some(p)).expect("a scored report");
     assert!(matches!(
         w.job(&bound).status,

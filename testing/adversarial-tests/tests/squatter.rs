@@ -66,9 +66,13 @@ fn a_bls_key_needs_a_valid_proof_of_possession() {
     let attestation = w.c.attestation.clone();
     let accounts = [squatter.as_str(), owner8.as_str(), stranger.as_str()];
     let before = w.snapshot(&accounts);
-    let msg = |pk: Vec<u8>, pop: Vec<u8>| AttestationMsg::RegisterBlsKey {
-        public_key: HexBinary::from(pk),
-        proof_of_possession: HexBinary::from(pop),
+    // `who` asks the attestation contract to register BLS key `pk` with proof `pop`.
+    let register = |w: &mut World, who: &str, pk: Vec<u8>, pop: Vec<u8>| {
+        let msg = AttestationMsg::RegisterBlsKey {
+            public_key: HexBinary::from(pk),
+            proof_of_possession: HexBinary::from(pop),
+        };
+        w.exec(who, &attestation, &msg)
     };
     let k8 = bithive_adversarial_tests::bls_key(8);
     let k0 = bithive_adversarial_tests::bls_key(0);
@@ -77,20 +81,12 @@ fn a_bls_key_needs_a_valid_proof_of_possession() {
     // Node 8's key with node 8's proof (made for node 8, not the squatter).
     let pop8 = k8.proof_of_possession(&owner8).unwrap().to_vec();
     refused(
-        w.exec(
-            &squatter,
-            &attestation,
-            &msg(k8.public_key().to_vec(), pop8),
-        ),
+        register(&mut w, &squatter, k8.public_key().to_vec(), pop8),
         "proof of possession does not verify",
     );
     // Its own key with a proof that is no proof.
     refused(
-        w.exec(
-            &squatter,
-            &attestation,
-            &msg(k6.public_key().to_vec(), vec![0x8a; 96]),
-        ),
+        register(&mut w, &squatter, k6.public_key().to_vec(), vec![0x8a; 96]),
         "proof of possession does not verify",
     );
     // The point at infinity, which would verify any aggregate.
@@ -99,33 +95,25 @@ fn a_bls_key_needs_a_valid_proof_of_possession() {
     let mut pop_inf = vec![0u8; 96];
     pop_inf[0] = 0xc0;
     refused(
-        w.exec(&squatter, &attestation, &msg(infinity, pop_inf)),
+        register(&mut w, &squatter, infinity, pop_inf),
         "proof of possession does not verify",
     );
     // Node 0's registered key with node 0's proof.
     let pop0 = k0.proof_of_possession(&w.node(0)).unwrap().to_vec();
     refused(
-        w.exec(
-            &squatter,
-            &attestation,
-            &msg(k0.public_key().to_vec(), pop0),
-        ),
+        register(&mut w, &squatter, k0.public_key().to_vec(), pop0),
         "BLS key is already registered",
     );
     // Wrong lengths.
     refused(
-        w.exec(&squatter, &attestation, &msg(vec![1; 47], vec![1; 96])),
+        register(&mut w, &squatter, vec![1; 47], vec![1; 96]),
         "BLS key must be 48 bytes and the proof of possession 96",
     );
     // A stranger (no node) with a valid proof of its own.
     let ks = bithive_adversarial_tests::bls_key(77);
     let pops = ks.proof_of_possession(&stranger).unwrap().to_vec();
     refused(
-        w.exec(
-            &stranger,
-            &attestation,
-            &msg(ks.public_key().to_vec(), pops),
-        ),
+        register(&mut w, &stranger, ks.public_key().to_vec(), pops),
         &format!("{stranger} is not a registered node"),
     );
     w.assert_unchanged(&before, &accounts);

@@ -202,6 +202,18 @@ pub fn advance(app: &mut App, secs: u64) {
     });
 }
 
+/// `who` executes `msg` on `contract`, sending no funds (a suite's usual call; the response is
+/// dropped).
+pub fn exec<M: Serialize + Debug>(
+    app: &mut App,
+    who: &Addr,
+    contract: &Addr,
+    msg: &M,
+) -> anyhow::Result<()> {
+    app.execute_contract(who.clone(), contract.clone(), msg, &[])
+        .map(|_| ())
+}
+
 /// Accepts any message (so it is the contract, not JSON parsing, that refuses).
 fn reject_exec(_d: DepsMut, _e: Env, _i: MessageInfo, _m: IgnoredAny) -> StdResult<Response> {
     Err(StdError::generic_err("I reject everything"))

@@ -7,6 +7,7 @@
 use std::time::Instant;
 
 use bithive_interface::model_registry::PublishMsg;
+use cosmwasm_std::testing::MockApi;
 use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, StdResult, Uint128};
 #[doc(hidden)]
 use cw_multi_test::{App, AppResponse, Contract, ContractWrapper};
@@ -23,6 +24,11 @@ macro_rules! addrs {
         let make = $make;
         $(let $name = make(stringify!($name));)+
     };
+}
+
+/// The addresses of a suite's nodes: `node0` to `node{n - 1}`.
+pub fn node_addrs(api: &MockApi, n: usize) -> Vec<Addr> {
+    (0..n).map(|i| api.addr_make(&format!("node{i}"))).collect()
 }
 
 /// Instantiates `code` with `msg` by `admin`, who is also its wasm admin (and may migrate it).

@@ -73,7 +73,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
     let api = app.api();
     let gov = api.addr_make("gov");
     let payer = api.addr_make("payer");
-    let nodes: Vec<Addr> = (0..n).map(|i| api.addr_make(&format!("node{i}"))).collect();
+    let nodes = bithive_cw_test_fixtures::suite::node_addrs(api, n);
     fund(&mut app, &payer, coins(1_000_000 * BTK, DENOM));
     let mut holders = nodes.clone();
     holders.push(gov.clone());
@@ -278,17 +278,8 @@ impl Suite {
             AttestationKind::Evaluation => &self.registry,
             _ => &self.attest,
         };
-        Attestation {
-            chain_id: self.chain_id.clone(),
-            contract: contract.to_string(),
-            job_id: job.into(),
-            kind,
-            result_hash: h(job),
-            commitments: vec![],
-            issued_at: self.now(),
-            nonce,
-            signer,
-        }
+        let target = (self.chain_id.as_str(), contract.as_str());
+        job_attestation(target, kind, job, signer, nonce, self.now())
     }
 
     pub fn quorum_att(&self, kind: AttestationKind, job: &str, nonce: u64) -> Attestation {

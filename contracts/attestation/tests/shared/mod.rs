@@ -6,8 +6,9 @@ use bithive_formulas::enode::EnodeInputs;
 use bithive_interface::attestation::ExecuteMsg;
 use bithive_signed_attestation::bls::SecretKey;
 use bithive_signed_attestation::signing::{public_key, signing_key};
-use bithive_signed_attestation::PubKey33;
+use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
 use cosmwasm_std::Decimal;
+use sha2::{Digest, Sha256};
 
 /// Node `i`'s secret (operator key and BLS seed).
 pub fn secret(i: usize) -> [u8; 32] {
@@ -22,6 +23,29 @@ pub fn key(i: usize) -> PubKey33 {
 /// Node `i`'s BLS secret key.
 pub fn bls_key(i: usize) -> SecretKey {
     SecretKey::from_seed(&secret(i)).unwrap()
+}
+
+/// An attestation of `kind` for `job` on `chain_id`, naming `contract` as its consumer, issued
+/// at `issued_at` by `signer`; its result hash is the job id's.
+pub fn job_attestation(
+    (chain_id, contract): (&str, &str),
+    kind: AttestationKind,
+    job: &str,
+    signer: PubKey33,
+    nonce: u64,
+    issued_at: u64,
+) -> Attestation {
+    Attestation {
+        chain_id: chain_id.into(),
+        contract: contract.into(),
+        job_id: job.into(),
+        kind,
+        result_hash: Hash32(Sha256::digest(job.as_bytes()).into()),
+        commitments: vec![],
+        issued_at,
+        nonce,
+        signer,
+    }
 }
 
 /// The e-node inputs of a healthy node: 2.5x compute, 9 of 10 tasks, full availability.

@@ -9,10 +9,9 @@ pub mod shared;
 pub use bithive_cw_test_fixtures::artifact;
 use bithive_signed_attestation::bls::SecretKey;
 use bithive_signed_attestation::signing::{sign, sign_operator_pop, signing_key};
-use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, QUORUM_SIGNER};
+use bithive_signed_attestation::{Attestation, AttestationKind, PubKey33, QUORUM_SIGNER};
 use bithive_vm_host::{coin, Chain, ChainConfig};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 pub use shared::{bls_key as bls, key, secret};
 
@@ -200,17 +199,9 @@ impl Vm {
             AttestationKind::Inference => self.escrow.clone(),
             _ => self.attest.clone(),
         };
-        Attestation {
-            chain_id: self.chain.config().chain_id.clone(),
-            contract,
-            job_id: job.into(),
-            kind,
-            result_hash: Hash32(Sha256::digest(job.as_bytes()).into()),
-            commitments: vec![],
-            issued_at: self.chain.block().time.seconds(),
-            nonce,
-            signer,
-        }
+        let now = self.chain.block().time.seconds();
+        let target = (self.chain.config().chain_id.as_str(), contract.as_str());
+        shared::job_attestation(target, kind, job, signer, nonce, now)
     }
 
     pub fn submit_msg(&self, i: usize, a: &Attestation) -> Value {

@@ -1,5 +1,6 @@
 //! Unidirectional payment channels with cumulative secp256k1 vouchers.
 
+use bithive_cw_common::next_id;
 use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, MessageInfo, Response, Uint128};
 
@@ -57,12 +58,7 @@ pub fn open(
         });
     }
     let fee_bps = CONFIG.load(deps.storage)?.fee_bps;
-    let id = CHANNEL_SEQ
-        .may_load(deps.storage)?
-        .unwrap_or_default()
-        .checked_add(1)
-        .ok_or_else(|| cosmwasm_std::StdError::generic_err("channel id overflow"))?;
-    CHANNEL_SEQ.save(deps.storage, &id)?;
+    let id = next_id(deps.storage, &CHANNEL_SEQ, "channel id")?;
     let channel = Channel {
         id,
         payer: payer.clone(),

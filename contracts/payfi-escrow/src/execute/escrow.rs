@@ -1,5 +1,6 @@
 //! Milestone escrows with an optional arbiter (e.g. an insurer).
 
+use bithive_cw_common::next_id;
 use bithive_interface::payfi_escrow::events as ev;
 use cosmwasm_std::{Addr, DepsMut, Empty, Env, MessageInfo, Response, Uint128};
 
@@ -90,12 +91,7 @@ pub fn create(
         });
     }
     let config = CONFIG.load(deps.storage)?;
-    let id = ESCROW_SEQ
-        .may_load(deps.storage)?
-        .unwrap_or_default()
-        .checked_add(1)
-        .ok_or_else(|| cosmwasm_std::StdError::generic_err("escrow id overflow"))?;
-    ESCROW_SEQ.save(deps.storage, &id)?;
+    let id = next_id(deps.storage, &ESCROW_SEQ, "escrow id")?;
     let escrow = Escrow {
         id,
         payer: payer.clone(),

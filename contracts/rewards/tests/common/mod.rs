@@ -45,9 +45,7 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
     let mut app = AppBuilder::new().build(|_, _, _| {});
     let gov = app.api().addr_make("gov");
     let reporter = app.api().addr_make("reporter");
-    let nodes: Vec<Addr> = (0..n_nodes)
-        .map(|i| app.api().addr_make(&format!("node{i}")))
-        .collect();
+    let nodes = bithive_cw_test_fixtures::suite::node_addrs(app.api(), n_nodes);
     let cw20_id = cw20_base_code(&mut app);
     let mut holders = nodes.clone();
     holders.push(gov.clone());
@@ -109,9 +107,7 @@ impl Suite {
         bithive_cw_test_fixtures::advance(&mut self.app, secs);
     }
     pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<()> {
-        self.app
-            .execute_contract(who.clone(), self.rewards.clone(), msg, &[])
-            .map(|_| ())
+        bithive_cw_test_fixtures::exec(&mut self.app, who, &self.rewards, msg)
     }
     /// Registers node `i` (4 T) with the given pledge.
     pub fn join(&mut self, i: usize, pledge: u128) {

@@ -10,7 +10,7 @@ use bithive_staking::msg::{ExecuteMsg, InstantiateMsg, NodeResponse, QueryMsg, R
 use bithive_staking::state::Totals;
 use bithive_staking::ContractError;
 use cosmwasm_std::{Addr, Empty};
-use cw_multi_test::{App, AppBuilder, Contract, Executor};
+use cw_multi_test::{App, AppBuilder, Contract};
 
 pub const BTK: u128 = 1_000_000;
 pub const DAY: u64 = 86_400;
@@ -40,9 +40,7 @@ pub fn suite(n_nodes: usize) -> Suite {
     let compliance = app.api().addr_make("compliance");
     let reporter = app.api().addr_make("reporter");
     let treasury = app.api().addr_make("treasury");
-    let nodes: Vec<Addr> = (0..n_nodes)
-        .map(|i| app.api().addr_make(&format!("node{i}")))
-        .collect();
+    let nodes = bithive_cw_test_fixtures::suite::node_addrs(app.api(), n_nodes);
     let cw20_id = cw20_base_code(&mut app);
     let init = cw20_minted_by("BitHive Token", "BTK", &gov, &nodes, 1_000_000 * BTK);
     let token = instantiate(&mut app, cw20_id, &gov, &init, "btk");
@@ -79,9 +77,7 @@ impl Suite {
         bithive_cw_test_fixtures::advance(&mut self.app, secs);
     }
     pub fn exec(&mut self, who: &Addr, msg: &ExecuteMsg) -> anyhow::Result<()> {
-        self.app
-            .execute_contract(who.clone(), self.staking.clone(), msg, &[])
-            .map(|_| ())
+        bithive_cw_test_fixtures::exec(&mut self.app, who, &self.staking, msg)
     }
     pub fn register(&mut self, i: usize, capacity_t: u32, tier: Tier) -> anyhow::Result<()> {
         let node = self.nodes[i].clone();
