@@ -70,6 +70,14 @@ impl HttpEndpoint {
             message: e.to_string(),
         }
     }
+
+    /// Awaits an RPC call of this endpoint's client; a failure is a transport error.
+    async fn rpc<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, tendermint_rpc::Error>>,
+    ) -> Result<T, ChainError> {
+        call.await.map_err(|e| self.transport(e))
+    }
 }
 
 /// Converts tendermint-rs events (0.34 base64 or 0.37+ string attributes) to ours. Attributes
@@ -130,12 +138,12 @@ impl RpcEndpoint for HttpEndpoint {
     }
 
     async fn latest_height(&self) -> Result<u64, ChainError> {
-        let status = self.client.status().await.map_err(|e| self.transport(e))?;
+        let status = self.rpc(self.client.status()).await?;
         Ok(status.sync_info.latest_block_height.value())
     }
 
     async fn latest_block_time(&self) -> Result<u64, ChainError> {
-        let status = self.client.status().await.map_err(|e| self.transport(e))?;
+        let status = self.rpc(self.client.status()).await?;
         let t = status.sync_info.latest_block_time.unix_timestamp();
         u64::try_from(t).map_err(|_| ChainError::Decode {
             what: "status",
@@ -162,11 +170,10 @@ impl RpcEndpoint for HttpEndpoint {
     }
 
     async fn abci_query(&self, path: &str, data: Vec<u8>) -> Result<AbciQueryResult, ChainError> {
-        let r = self
+        let query = self
             .client
-            .abci_query(Some(path.to_string()), data, None, false)
-            .await
-            .map_err(|e| self.transport(e))?;
+            .abci_query(Some(path.to_string()), data, None, false);
+        let r = self.rpc(query).await?;
         Ok(AbciQueryResult {
             code: r.code.value(),
             log: r.log,
@@ -175,11 +182,7 @@ impl RpcEndpoint for HttpEndpoint {
     }
 
     async fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<BroadcastResult, ChainError> {
-        let r = self
-            .client
-            .broadcast_tx_sync(tx)
-            .await
-            .map_err(|e| self.transport(e))?;
+        let r = self.rpc(self.client.broadcast_tx_sync(tx)).await?;
         Ok(BroadcastResult {
             code: r.code.value(),
             codespace: r.codespace,

@@ -24,8 +24,8 @@ use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
 use crate::encoding::{
-    decode_g1, decode_g2, encode_g1, encode_g2, take, take_sized_head, take_u32, take_u64,
-    take_version, G1_BYTES, G2_BYTES,
+    decode_g1, decode_g2, encode_g1, encode_g2, put_body, take, take_epoch_c0, take_epoch_index,
+    take_last_body, take_sized_head, take_u32, take_version, G1_BYTES, G2_BYTES,
 };
 use crate::{dem, DgkbeError};
 
@@ -165,8 +165,7 @@ impl BgwCiphertext {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(105 + 4 + self.body.len());
         out.extend_from_slice(&self.header.to_bytes());
-        out.extend_from_slice(&(self.body.len() as u32).to_be_bytes());
-        out.extend_from_slice(&self.body);
+        put_body(&mut out, &self.body);
         out
     }
 
@@ -174,17 +173,11 @@ impl BgwCiphertext {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
         take_version(&mut input, "BGW ciphertext", BGW_VERSION)?;
-        let epoch = take_u64(&mut input)?;
-        let c0 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
+        let (epoch, c0) = take_epoch_c0(&mut input)?;
         let c1 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
-        let len = take_u32(&mut input)? as usize;
-        let body = take(&mut input, len)?.to_vec();
-        if !input.is_empty() || body.len() < 16 {
-            return Err(DgkbeError::Malformed("bad body length"));
-        }
         Ok(Self {
             header: BgwHeader { epoch, c0, c1 },
-            body,
+            body: take_last_body(input)?,
         })
     }
 }
@@ -264,11 +257,7 @@ impl BgwUserKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
         take_version(&mut input, "BGW key", BGW_VERSION)?;
-        let epoch = take_u64(&mut input)?;
-        let index = take_u32(&mut input)?;
-        if index == 0 {
-            return Err(DgkbeError::IndexOutOfRange(0));
-        }
+        let (epoch, index) = take_epoch_index(&mut input)?;
         let d = decode_g2(take(&mut input, G2_BYTES)?)?;
         if !input.is_empty() {
             return Err(DgkbeError::Malformed("trailing bytes"));

@@ -5,7 +5,9 @@
 
 use ark_bls12_381::G1Affine;
 
-use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, take_version, G1_BYTES};
+use crate::encoding::{
+    decode_g1, encode_g1, put_body, take, take_body, take_epoch_c0, take_version, G1_BYTES,
+};
 use crate::DgkbeError;
 
 pub const CIPHERTEXT_VERSION: u8 = 1;
@@ -32,11 +34,10 @@ impl Header {
     }
 
     fn read(input: &mut &[u8]) -> Result<Self, DgkbeError> {
-        take_version(input, "seed ciphertext", CIPHERTEXT_VERSION)?;
-        let epoch = take_u64(input)?;
         // C0 = t*P and C1 = t*(gamma + sigma(S))*P are never the identity for honest t != 0;
         // C2 is the identity exactly when S = S0 (no correction needed).
-        let c0 = decode_g1(take(input, G1_BYTES)?, false)?;
+        take_version(input, "seed ciphertext", CIPHERTEXT_VERSION)?;
+        let (epoch, c0) = take_epoch_c0(input)?;
         let c1 = decode_g1(take(input, G1_BYTES)?, false)?;
         let c2 = decode_g1(take(input, G1_BYTES)?, true)?;
         Ok(Self { epoch, c0, c1, c2 })
@@ -54,16 +55,14 @@ impl Ciphertext {
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(HEADER_BYTES + 4 + self.body.len());
         out.extend_from_slice(&self.header.to_bytes());
-        out.extend_from_slice(&(self.body.len() as u32).to_be_bytes());
-        out.extend_from_slice(&self.body);
+        put_body(&mut out, &self.body);
         out
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
         let header = Header::read(&mut input)?;
-        let len = take_u32(&mut input)? as usize;
-        let body = take(&mut input, len)?.to_vec();
+        let body = take_body(&mut input)?.to_vec();
         if !input.is_empty() {
             return Err(DgkbeError::Malformed("trailing bytes"));
         }

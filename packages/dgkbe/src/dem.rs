@@ -6,7 +6,7 @@
 use ark_bls12_381::Bls12_381;
 use ark_ec::pairing::PairingOutput;
 use ark_serialize::CanonicalSerialize;
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{self, Aead, KeyInit, Payload};
 use chacha20poly1305::ChaCha20Poly1305;
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -35,24 +35,37 @@ fn aad_of(header: &[u8], aad: &[u8]) -> Vec<u8> {
     v
 }
 
+/// Runs `op` (encrypt or decrypt) on `msg` with the one-time cipher of `session` and `header`,
+/// the header bound into the AAD.
+fn with_cipher(
+    session: &PairingOutput<Bls12_381>,
+    header: &[u8],
+    msg: &[u8],
+    aad: &[u8],
+    op: impl FnOnce(&ChaCha20Poly1305, Payload) -> aead::Result<Vec<u8>>,
+) -> aead::Result<Vec<u8>> {
+    let key = aead_key(session, header);
+    let cipher = ChaCha20Poly1305::new((&*key).into());
+    let full_aad = aad_of(header, aad);
+    op(
+        &cipher,
+        Payload {
+            msg,
+            aad: &full_aad,
+        },
+    )
+}
+
 pub fn seal(
     session: &PairingOutput<Bls12_381>,
     header: &[u8],
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, DgkbeError> {
-    let key = aead_key(session, header);
-    let cipher = ChaCha20Poly1305::new((&*key).into());
-    let full_aad = aad_of(header, aad);
-    cipher
-        .encrypt(
-            &NONCE.into(),
-            Payload {
-                msg: plaintext,
-                aad: &full_aad,
-            },
-        )
-        .map_err(|_| DgkbeError::PlaintextTooLong)
+    with_cipher(session, header, plaintext, aad, |cipher, payload| {
+        cipher.encrypt(&NONCE.into(), payload)
+    })
+    .map_err(|_| DgkbeError::PlaintextTooLong)
 }
 
 pub fn open(
@@ -61,16 +74,8 @@ pub fn open(
     body: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, DgkbeError> {
-    let key = aead_key(session, header);
-    let cipher = ChaCha20Poly1305::new((&*key).into());
-    let full_aad = aad_of(header, aad);
-    cipher
-        .decrypt(
-            &NONCE.into(),
-            Payload {
-                msg: body,
-                aad: &full_aad,
-            },
-        )
-        .map_err(|_| DgkbeError::Authentication)
+    with_cipher(session, header, body, aad, |cipher, payload| {
+        cipher.decrypt(&NONCE.into(), payload)
+    })
+    .map_err(|_| DgkbeError::Authentication)
 }

@@ -72,6 +72,28 @@ pub fn take_u32(input: &mut &[u8]) -> Result<u32, DgkbeError> {
     Ok(u32::from_be_bytes(a))
 }
 
+/// Appends a ciphertext's body after its header: u32 length, then the bytes.
+pub fn put_body(out: &mut Vec<u8>, body: &[u8]) {
+    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    out.extend_from_slice(body);
+}
+
+/// Reads a ciphertext's u32 length-prefixed body.
+pub fn take_body<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], DgkbeError> {
+    let len = take_u32(input)? as usize;
+    take(input, len)
+}
+
+/// Reads the body that ends a ciphertext: nothing may follow it and it holds at least the
+/// 16-byte AEAD tag.
+pub fn take_last_body(mut input: &[u8]) -> Result<Vec<u8>, DgkbeError> {
+    let body = take_body(&mut input)?;
+    if !input.is_empty() || body.len() < 16 {
+        return Err(DgkbeError::Malformed("bad body length"));
+    }
+    Ok(body.to_vec())
+}
+
 /// Reads the version byte and refuses any other with a typed error.
 pub fn take_version(
     input: &mut &[u8],
@@ -87,6 +109,23 @@ pub fn take_version(
         });
     }
     Ok(())
+}
+
+/// Epoch and C0 (never the identity): every ciphertext header after its version byte.
+pub fn take_epoch_c0(input: &mut &[u8]) -> Result<(u64, G1Affine), DgkbeError> {
+    let epoch = take_u64(input)?;
+    let c0 = decode_g1(take(input, G1_BYTES)?, false)?;
+    Ok((epoch, c0))
+}
+
+/// Epoch and slot index (from 1): every user key encoding after its version byte.
+pub fn take_epoch_index(input: &mut &[u8]) -> Result<(u64, u32), DgkbeError> {
+    let epoch = take_u64(input)?;
+    let index = take_u32(input)?;
+    if index == 0 {
+        return Err(DgkbeError::IndexOutOfRange(0));
+    }
+    Ok((epoch, index))
 }
 
 /// Version byte, slot count n (1..=MAX_USERS) and epoch: the head of every parameter and key

@@ -18,7 +18,10 @@ use roaring::RoaringBitmap;
 use zeroize::Zeroize;
 
 use crate::bgw::{BgwPublicParams, BgwUserKey};
-use crate::encoding::{decode_g1, encode_g1, take, take_u32, take_u64, take_version, G1_BYTES};
+use crate::encoding::{
+    decode_g1, encode_g1, put_body, take, take_epoch_c0, take_last_body, take_u32, take_version,
+    G1_BYTES,
+};
 use crate::server::{nonzero_scalar, ServerSecret, SessionKey};
 use crate::{dem, DgkbeError};
 
@@ -214,8 +217,7 @@ impl GroupedCiphertext {
     /// Header bytes, then `body (u32 length-prefixed)`.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = self.header.to_bytes();
-        out.extend_from_slice(&(self.body.len() as u32).to_be_bytes());
-        out.extend_from_slice(&self.body);
+        put_body(&mut out, &self.body);
         out
     }
 
@@ -223,8 +225,7 @@ impl GroupedCiphertext {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
         take_version(&mut input, "grouped ciphertext", GROUPED_VERSION)?;
-        let epoch = take_u64(&mut input)?;
-        let c0 = decode_g1(take(&mut input, G1_BYTES)?, false)?;
+        let (epoch, c0) = take_epoch_c0(&mut input)?;
         let count = take_u32(&mut input)? as usize;
         if input.len() < count.saturating_mul(4 + G1_BYTES) {
             return Err(DgkbeError::Malformed("truncated"));
@@ -237,14 +238,9 @@ impl GroupedCiphertext {
             }
             c1.push((a, decode_g1(take(&mut input, G1_BYTES)?, false)?));
         }
-        let len = take_u32(&mut input)? as usize;
-        let body = take(&mut input, len)?.to_vec();
-        if !input.is_empty() || body.len() < 16 {
-            return Err(DgkbeError::Malformed("bad body length"));
-        }
         Ok(Self {
             header: GroupedHeader { epoch, c0, c1 },
-            body,
+            body: take_last_body(input)?,
         })
     }
 }

@@ -7,7 +7,7 @@ use ark_ec::CurveGroup;
 use zeroize::Zeroize;
 
 use crate::ciphertext::Ciphertext;
-use crate::encoding::{decode_g2, encode_g2, take, take_u32, take_u64, take_version, G2_BYTES};
+use crate::encoding::{decode_g2, encode_g2, take, take_epoch_index, take_version, G2_BYTES};
 use crate::{dem, DgkbeError};
 
 pub const KEY_VERSION: u8 = 1;
@@ -84,11 +84,7 @@ impl UserKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DgkbeError> {
         let mut input = bytes;
         take_version(&mut input, "seed key", KEY_VERSION)?;
-        let epoch = take_u64(&mut input)?;
-        let index = take_u32(&mut input)?;
-        if index == 0 {
-            return Err(DgkbeError::IndexOutOfRange(0));
-        }
+        let (epoch, index) = take_epoch_index(&mut input)?;
         let d1 = decode_g2(take(&mut input, G2_BYTES)?)?;
         let d2 = decode_g2(take(&mut input, G2_BYTES)?)?;
         let d3 = decode_g2(take(&mut input, G2_BYTES)?)?;

@@ -214,8 +214,7 @@ pub enum QueryMsg {
     },
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 pub struct ConfigResponse {
@@ -325,42 +324,11 @@ pub struct Config {
     pub valuation: ValuationParams,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const ADD_VALUER: &str = "add_valuer";
-    pub const APPROVE_HOLDER: &str = "approve_holder";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const MINT: &str = "mint";
-    pub const REMOVE_VALUER: &str = "remove_valuer";
-    pub const REVOKE_HOLDER: &str = "revoke_holder";
-    pub const SET_CERTIFICATIONS: &str = "set_certifications";
-    pub const SET_DEVICE_KEY: &str = "set_device_key";
-    pub const SUBMIT_VALUATION: &str = "submit_valuation";
-    pub const TRANSFER_NFT: &str = "transfer_nft";
-    pub const UPDATE_ADMIN: &str = "update_admin";
-    pub const UPDATE_COMPLIANCE_OFFICER: &str = "update_compliance_officer";
-    pub const UPDATE_TWIN: &str = "update_twin";
-    pub const UPDATE_VALUATION_PARAMS: &str = "update_valuation_params";
-
-    // Emitted by cw721-base for the standard cw721 messages this contract forwards to it.
-    pub const SEND_NFT: &str = "send_nft";
-    pub const APPROVE: &str = "approve";
-    pub const REVOKE: &str = "revoke";
-    pub const APPROVE_ALL: &str = "approve_all";
-    pub const REVOKE_ALL: &str = "revoke_all";
-    pub const BURN: &str = "burn";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         ADD_VALUER,
         APPROVE_HOLDER,
         INSTANTIATE,
-        MIGRATE,
         MINT,
         REMOVE_VALUER,
         REVOKE_HOLDER,
@@ -372,55 +340,32 @@ pub mod events {
         UPDATE_COMPLIANCE_OFFICER,
         UPDATE_TWIN,
         UPDATE_VALUATION_PARAMS,
+
+        // Emitted by cw721-base for the standard cw721 messages this contract forwards to it.
         SEND_NFT,
         APPROVE,
         REVOKE,
         APPROVE_ALL,
         REVOKE_ALL,
         BURN,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ADMIN: &str = "admin";
-        pub const COMPLIANCE_OFFICER: &str = "compliance_officer";
-        pub const HOLDER: &str = "holder";
-        pub const JURISDICTION: &str = "jurisdiction";
-        pub const MINTER: &str = "minter";
-        pub const NONCE: &str = "nonce";
-        pub const OFFICER: &str = "officer";
-        pub const OWNER: &str = "owner";
-        pub const RECIPIENT: &str = "recipient";
-        pub const SENDER: &str = "sender";
-        pub const SEQ: &str = "seq";
-        pub const STATE_HASH: &str = "state_hash";
-        pub const TOKEN_ID: &str = "token_id";
-        pub const VALUE: &str = "value";
-        pub const VALUER: &str = "valuer";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            ADMIN,
-            COMPLIANCE_OFFICER,
-            FROM,
-            HOLDER,
-            JURISDICTION,
-            MINTER,
-            NONCE,
-            OFFICER,
-            OWNER,
-            RECIPIENT,
-            SENDER,
-            SEQ,
-            STATE_HASH,
-            TOKEN_ID,
-            VALUE,
-            VALUER,
-            VERSION,
-        ];
-    }
+    ],
+    attributes: [
+        ADMIN,
+        COMPLIANCE_OFFICER,
+        HOLDER,
+        JURISDICTION,
+        MINTER,
+        NONCE,
+        OFFICER,
+        OWNER,
+        RECIPIENT,
+        SENDER,
+        SEQ,
+        STATE_HASH,
+        TOKEN_ID,
+        VALUE,
+        VALUER,
+    ],
 }
 
 crate::helpers::contract_helper!(

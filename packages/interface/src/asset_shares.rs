@@ -34,31 +34,16 @@ pub enum HookExecuteMsg {
     ShareHook(ShareHookMsg),
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    // Emitted by cw20-base for the standard cw20 messages this contract forwards to it.
-    pub const TRANSFER: &str = "transfer";
-    pub const SEND: &str = "send";
-    pub const BURN: &str = "burn";
-    pub const MINT: &str = "mint";
-    pub const TRANSFER_FROM: &str = "transfer_from";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[MIGRATE, TRANSFER, SEND, BURN, MINT, TRANSFER_FROM];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[FROM, VERSION];
-    }
+crate::helpers::events! {
+    actions: [
+        // Emitted by cw20-base for the standard cw20 messages this contract forwards to it.
+        TRANSFER,
+        SEND,
+        BURN,
+        MINT,
+        TRANSFER_FROM,
+    ],
+    attributes: [],
 }

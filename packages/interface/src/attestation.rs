@@ -258,8 +258,7 @@ impl From<QuorumProof> for PacketProof {
     }
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 #[derive(QueryResponses)]
@@ -404,36 +403,13 @@ pub struct Outgoing {
     pub attempts: u32,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const ACCEPT: &str = "accept";
-    pub const CHANNEL_CLOSE: &str = "channel_close";
-    pub const CHANNEL_CONNECT: &str = "channel_connect";
-    pub const CONFLICT: &str = "conflict";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const PACKET_ACK: &str = "packet_ack";
-    pub const PACKET_TIMEOUT: &str = "packet_timeout";
-    pub const RECEIVE: &str = "receive";
-    pub const RECEIVE_REFUSED: &str = "receive_refused";
-    pub const REGISTER_BLS_KEY: &str = "register_bls_key";
-    pub const RETRY_PACKET: &str = "retry_packet";
-    pub const SET_ROUTE: &str = "set_route";
-    pub const UPDATE_CONFIG: &str = "update_config";
-    pub const UPDATE_PEERS: &str = "update_peers";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         ACCEPT,
         CHANNEL_CLOSE,
         CHANNEL_CONNECT,
         CONFLICT,
         INSTANTIATE,
-        MIGRATE,
         PACKET_ACK,
         PACKET_TIMEOUT,
         RECEIVE,
@@ -443,58 +419,29 @@ pub mod events {
         SET_ROUTE,
         UPDATE_CONFIG,
         UPDATE_PEERS,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ATTEMPTS: &str = "attempts";
-        pub const CHAIN_ID: &str = "chain_id";
-        pub const CHANNEL_ID: &str = "channel_id";
-        pub const CONSUMER: &str = "consumer";
-        pub const ERROR: &str = "error";
-        pub const JOB_ID: &str = "job_id";
-        pub const KIND: &str = "kind";
-        pub const NODE: &str = "node";
-        pub const NONCE: &str = "nonce";
-        pub const ORIGIN_CHANNEL: &str = "origin_channel";
-        pub const ORIGIN_PACKET: &str = "origin_packet";
-        pub const OUTCOME: &str = "outcome";
-        pub const PACKET_ID: &str = "packet_id";
+    ],
+    attributes: [
+        ATTEMPTS,
+        CHAIN_ID,
+        CHANNEL_ID,
+        CONSUMER,
+        ERROR,
+        JOB_ID,
+        KIND,
+        NODE,
+        NONCE,
+        ORIGIN_CHANNEL,
+        ORIGIN_PACKET,
+        OUTCOME,
+        PACKET_ID,
         /// `connection/port` of every pinned peer after the change, comma-separated.
-        pub const PEERS: &str = "peers";
-        pub const PUBLIC_KEY: &str = "public_key";
-        pub const RECORD_KEY: &str = "record_key";
-        pub const ROUND: &str = "round";
-        pub const ROUTE: &str = "route";
-        pub const SIGNER: &str = "signer";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            ATTEMPTS,
-            CHAIN_ID,
-            CHANNEL_ID,
-            CONSUMER,
-            ERROR,
-            FROM,
-            JOB_ID,
-            KIND,
-            NODE,
-            NONCE,
-            ORIGIN_CHANNEL,
-            ORIGIN_PACKET,
-            OUTCOME,
-            PACKET_ID,
-            PEERS,
-            PUBLIC_KEY,
-            RECORD_KEY,
-            ROUND,
-            ROUTE,
-            SIGNER,
-            VERSION,
-        ];
-    }
+        PEERS,
+        PUBLIC_KEY,
+        RECORD_KEY,
+        ROUND,
+        ROUTE,
+        SIGNER,
+    ],
 }
 
 crate::helpers::contract_helper!(

@@ -363,8 +363,7 @@ pub enum QueryMsg {
     },
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 /// `mint`'s response data.
 #[cw_serde]
@@ -530,41 +529,14 @@ impl AccessEvent {
     }
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// The contract README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const MINT: &str = "mint";
-    pub const TRANSFER_NFT: &str = "transfer_nft";
-    /// Emitted by cw721 for `send_nft`.
-    pub const SEND_NFT: &str = "send_nft";
-    /// Emitted by cw721 for `burn`.
-    pub const BURN: &str = "burn";
-    pub const GRANT_ACCESS: &str = "grant_access";
-    pub const REVOKE_ACCESS: &str = "revoke_access";
-    pub const LOG_ACCESS: &str = "log_access";
-    pub const CREATE_DATASET: &str = "create_dataset";
-    pub const CLOSE_DATASET: &str = "close_dataset";
-    pub const JOIN_DATASET: &str = "join_dataset";
-    pub const LEAVE_DATASET: &str = "leave_dataset";
-    pub const SUBMIT_QUERY: &str = "submit_query";
-    pub const ANSWER_QUERY: &str = "answer_query";
-    pub const REFUND_QUERY: &str = "refund_query";
-    pub const UPDATE_CONFIG: &str = "update_config";
-    pub const UPDATE_CURATORS: &str = "update_curators";
-    pub const UPDATE_ANSWERERS: &str = "update_answerers";
-    pub const UPDATE_CW20_ALLOWLIST: &str = "update_cw20_allowlist";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         INSTANTIATE,
-        MIGRATE,
         MINT,
         TRANSFER_NFT,
+        /// Emitted by cw721 for `send_nft`.
         SEND_NFT,
+        /// Emitted by cw721 for `burn`.
         BURN,
         GRANT_ACCESS,
         REVOKE_ACCESS,
@@ -580,61 +552,30 @@ pub mod events {
         UPDATE_CURATORS,
         UPDATE_ANSWERERS,
         UPDATE_CW20_ALLOWLIST,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ADMIN: &str = "admin";
-        pub const AMOUNT: &str = "amount";
-        pub const ANSWER: &str = "answer";
-        pub const ANSWERER: &str = "answerer";
-        pub const CONTENT_ID: &str = "content_id";
-        pub const DATASET_ID: &str = "dataset_id";
-        pub const EPOCH: &str = "epoch";
-        pub const EPSILON: &str = "epsilon";
-        pub const EXPIRES_AT: &str = "expires_at";
-        pub const GRANTEE: &str = "grantee";
-        pub const OWNER: &str = "owner";
-        pub const PURPOSE: &str = "purpose";
-        pub const QUERY_ID: &str = "query_id";
-        pub const RECIPIENT: &str = "recipient";
-        pub const RECORD_TYPE: &str = "record_type";
-        pub const REMAINING_EPSILON: &str = "remaining_epsilon";
-        pub const RESEARCHER: &str = "researcher";
-        pub const SENDER: &str = "sender";
-        pub const SEQ: &str = "seq";
-        pub const TIME: &str = "time";
-        pub const TOKEN_ID: &str = "token_id";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            ADMIN,
-            AMOUNT,
-            ANSWER,
-            ANSWERER,
-            CONTENT_ID,
-            DATASET_ID,
-            EPOCH,
-            EPSILON,
-            EXPIRES_AT,
-            FROM,
-            GRANTEE,
-            OWNER,
-            PURPOSE,
-            QUERY_ID,
-            RECIPIENT,
-            RECORD_TYPE,
-            REMAINING_EPSILON,
-            RESEARCHER,
-            SENDER,
-            SEQ,
-            TIME,
-            TOKEN_ID,
-            VERSION,
-        ];
-    }
+    ],
+    attributes: [
+        ADMIN,
+        AMOUNT,
+        ANSWER,
+        ANSWERER,
+        CONTENT_ID,
+        DATASET_ID,
+        EPOCH,
+        EPSILON,
+        EXPIRES_AT,
+        GRANTEE,
+        OWNER,
+        PURPOSE,
+        QUERY_ID,
+        RECIPIENT,
+        RECORD_TYPE,
+        REMAINING_EPSILON,
+        RESEARCHER,
+        SENDER,
+        SEQ,
+        TIME,
+        TOKEN_ID,
+    ],
 }
 
 crate::helpers::contract_helper!(

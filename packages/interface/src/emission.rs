@@ -44,8 +44,7 @@ pub enum PoolHook {
     FundAppPool {},
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 #[derive(QueryResponses)]
@@ -89,47 +88,24 @@ pub struct StatusResponse {
     pub cap: Uint128,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const DISTRIBUTE: &str = "distribute";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const UPDATE_CONFIG: &str = "update_config";
-    pub const UPDATE_OWNER: &str = "update_owner";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         DISTRIBUTE,
         INSTANTIATE,
-        MIGRATE,
         UPDATE_CONFIG,
         UPDATE_OWNER,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const APP: &str = "app";
-        pub const COMPUTE: &str = "compute";
-        pub const DUE: &str = "due";
-        pub const FOUNDATION: &str = "foundation";
-        pub const GENESIS: &str = "genesis";
-        pub const MINTED: &str = "minted";
-        pub const OPERATIONS: &str = "operations";
-        pub const OWNER: &str = "owner";
-        pub const VESTED: &str = "vested";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            APP, COMPUTE, DUE, FOUNDATION, FROM, GENESIS, MINTED, OPERATIONS, OWNER, VERSION,
-            VESTED,
-        ];
-    }
+    ],
+    attributes: [
+        APP,
+        COMPUTE,
+        DUE,
+        FOUNDATION,
+        GENESIS,
+        MINTED,
+        OPERATIONS,
+        OWNER,
+        VESTED,
+    ],
 }
 
 crate::helpers::contract_helper!(

@@ -100,8 +100,7 @@ pub enum QueryMsg {
     Claimable { vault_id: u64, holder: String },
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 pub struct ConfigResponse {
@@ -170,76 +169,34 @@ pub struct Config {
     pub share_code_id: u64,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const BUYOUT: &str = "buyout";
-    pub const CLAIM: &str = "claim";
-    pub const DEPOSIT_REVENUE: &str = "deposit_revenue";
-    pub const FRACTIONALIZE: &str = "fractionalize";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const REDEEM: &str = "redeem";
-    pub const REUNIFY: &str = "reunify";
-    pub const SHARE_HOOK: &str = "share_hook";
-    pub const SHARE_TOKEN_CREATED: &str = "share_token_created";
-    pub const UPDATE_CONFIG: &str = "update_config";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         BUYOUT,
         CLAIM,
         DEPOSIT_REVENUE,
         FRACTIONALIZE,
         INSTANTIATE,
-        MIGRATE,
         REDEEM,
         REUNIFY,
         SHARE_HOOK,
         SHARE_TOKEN_CREATED,
         UPDATE_CONFIG,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ADMIN: &str = "admin";
-        pub const AMOUNT: &str = "amount";
-        pub const ASSET: &str = "asset";
-        pub const BUYER: &str = "buyer";
-        pub const DEPOSITOR: &str = "depositor";
-        pub const HOLDER: &str = "holder";
-        pub const NFT_CONTRACT: &str = "nft_contract";
-        pub const PAYOUT: &str = "payout";
-        pub const PRICE: &str = "price";
-        pub const SHARE_TOKEN: &str = "share_token";
-        pub const SHARES: &str = "shares";
-        pub const TOKEN_ID: &str = "token_id";
-        pub const VAULT_ID: &str = "vault_id";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            ADMIN,
-            AMOUNT,
-            ASSET,
-            BUYER,
-            DEPOSITOR,
-            FROM,
-            HOLDER,
-            NFT_CONTRACT,
-            PAYOUT,
-            PRICE,
-            SHARE_TOKEN,
-            SHARES,
-            TOKEN_ID,
-            VAULT_ID,
-            VERSION,
-        ];
-    }
+    ],
+    attributes: [
+        ADMIN,
+        AMOUNT,
+        ASSET,
+        BUYER,
+        DEPOSITOR,
+        HOLDER,
+        NFT_CONTRACT,
+        PAYOUT,
+        PRICE,
+        SHARE_TOKEN,
+        SHARES,
+        TOKEN_ID,
+        VAULT_ID,
+    ],
 }
 
 crate::helpers::contract_helper!(

@@ -24,6 +24,11 @@ pub mod vesting;
 pub use bithive_formulas::enode::EnodeInputs;
 pub use bithive_formulas::rpatient::RpatientInputs;
 
+// Every contract's migrate message (a migration takes no parameters); each module re-exports it.
+// No doc comment: it would enter every contract's schema.
+#[cosmwasm_schema::cw_serde]
+pub struct MigrateMsg {}
+
 /// Type of the event carrying a contract's `Response` attributes.
 pub const WASM_EVENT: &str = "wasm";
 /// Attribute the chain adds to every `wasm` event: the emitting contract.

@@ -140,8 +140,7 @@ pub enum QueryMsg {
     },
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 pub struct Config {
@@ -216,73 +215,35 @@ impl<'a> ModelRef<'a> {
     }
 }
 
-/// The `wasm` event attributes this contract emits (see the README's "Events").
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const PUBLISH_MODEL: &str = "publish_model";
-    pub const DEPRECATE_MODEL: &str = "deprecate_model";
-    pub const REKEY_MODEL: &str = "rekey_model";
-    pub const SET_ACCURACY: &str = "set_accuracy";
-    pub const RECORD_JOB: &str = "record_job";
-    pub const UPDATE_CONFIG: &str = "update_config";
-
-    pub const ACTIONS: &[&str] = &[
-        DEPRECATE_MODEL,
+crate::helpers::events! {
+    actions: [
         INSTANTIATE,
-        MIGRATE,
         PUBLISH_MODEL,
-        RECORD_JOB,
+        DEPRECATE_MODEL,
         REKEY_MODEL,
         SET_ACCURACY,
+        RECORD_JOB,
         UPDATE_CONFIG,
-    ];
-
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ACCURACY: &str = "accuracy";
-        pub const ADMIN: &str = "admin";
-        pub const CONTENT_ID: &str = "content_id";
-        pub const ESCROW: &str = "escrow";
-        pub const EVALUATION: &str = "evaluation";
-        pub const EVALUATOR: &str = "evaluator";
-        pub const JOB_ID: &str = "job_id";
-        pub const JOBS_SERVED: &str = "jobs_served";
-        pub const MODEL_ID: &str = "model_id";
-        pub const NAME: &str = "name";
-        pub const ONNX_SHA256: &str = "onnx_sha256";
-        pub const OWNER: &str = "owner";
-        pub const PREVIOUS_CONTENT_ID: &str = "previous_content_id";
-        pub const PRICE: &str = "price";
-        pub const SIZE_BYTES: &str = "size_bytes";
-        pub const SUPERSEDES: &str = "supersedes";
-        pub const TSCORE: &str = "tscore";
-
-        pub const ATTRIBUTES: &[&str] = &[
-            ACCURACY,
-            ADMIN,
-            CONTENT_ID,
-            ESCROW,
-            EVALUATION,
-            EVALUATOR,
-            FROM,
-            JOB_ID,
-            JOBS_SERVED,
-            MODEL_ID,
-            NAME,
-            ONNX_SHA256,
-            OWNER,
-            PREVIOUS_CONTENT_ID,
-            PRICE,
-            SIZE_BYTES,
-            SUPERSEDES,
-            TSCORE,
-            VERSION,
-        ];
-    }
+    ],
+    attributes: [
+        ACCURACY,
+        ADMIN,
+        CONTENT_ID,
+        ESCROW,
+        EVALUATION,
+        EVALUATOR,
+        JOB_ID,
+        JOBS_SERVED,
+        MODEL_ID,
+        NAME,
+        ONNX_SHA256,
+        OWNER,
+        PREVIOUS_CONTENT_ID,
+        PRICE,
+        SIZE_BYTES,
+        SUPERSEDES,
+        TSCORE,
+    ],
 }
 
 crate::helpers::contract_helper!(

@@ -238,8 +238,7 @@ pub struct EscrowsResponse {
     pub escrows: Vec<Escrow>,
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 pub struct Config {
@@ -391,47 +390,16 @@ pub struct PaymentCoding {
     pub invoice_ref: String,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const CREATE_ESCROW: &str = "create_escrow";
-    pub const CLAIM_JOB: &str = "claim_job";
-    pub const CREATE_JOB: &str = "create_job";
-    pub const DISPUTE_ESCROW: &str = "dispute_escrow";
-    pub const DISPUTE_JOB: &str = "dispute_job";
-    pub const FINALIZE_CLOSE: &str = "finalize_close";
-    pub const FINALIZE_JOB: &str = "finalize_job";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const OPEN_CHANNEL: &str = "open_channel";
-    pub const PAYEE_CLOSE: &str = "payee_close";
-    pub const REDEEM_VOUCHER: &str = "redeem_voucher";
-    pub const REFUND_ESCROW: &str = "refund_escrow";
-    pub const REFUND_JOB: &str = "refund_job";
-    pub const RELEASE_MILESTONE: &str = "release_milestone";
-    pub const REPORT_JOB: &str = "report_job";
-    pub const REQUEST_CLOSE: &str = "request_close";
-    pub const RESOLVE_ESCROW: &str = "resolve_escrow";
-    pub const RESOLVE_JOB_DISPUTE: &str = "resolve_job_dispute";
-    pub const TOP_UP_CHANNEL: &str = "top_up_channel";
-    pub const UPDATE_CONFIG: &str = "update_config";
-    pub const UPDATE_CW20_ALLOWLIST: &str = "update_cw20_allowlist";
-    pub const UPDATE_REPORTERS: &str = "update_reporters";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
-        CLAIM_JOB,
+crate::helpers::events! {
+    actions: [
         CREATE_ESCROW,
+        CLAIM_JOB,
         CREATE_JOB,
         DISPUTE_ESCROW,
         DISPUTE_JOB,
         FINALIZE_CLOSE,
         FINALIZE_JOB,
         INSTANTIATE,
-        MIGRATE,
         OPEN_CHANNEL,
         PAYEE_CLOSE,
         REDEEM_VOUCHER,
@@ -446,77 +414,38 @@ pub mod events {
         UPDATE_CONFIG,
         UPDATE_CW20_ALLOWLIST,
         UPDATE_REPORTERS,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ADMIN: &str = "admin";
-        pub const AMOUNT: &str = "amount";
-        pub const BY: &str = "by";
-        pub const CHALLENGE_ENDS: &str = "challenge_ends";
-        pub const CHANNEL_ID: &str = "channel_id";
-        pub const CUMULATIVE: &str = "cumulative";
-        pub const DEPOSIT: &str = "deposit";
-        pub const DISPUTABLE_UNTIL: &str = "disputable_until";
-        pub const ESCROW_ID: &str = "escrow_id";
-        pub const FEE: &str = "fee";
-        pub const FEE_BPS: &str = "fee_bps";
-        pub const INPUT_HASH: &str = "input_hash";
-        pub const INVOICE_REF: &str = "invoice_ref";
-        pub const JOB_ID: &str = "job_id";
-        pub const MILESTONE: &str = "milestone";
-        pub const MODEL: &str = "model";
-        pub const MODEL_ID: &str = "model_id";
-        pub const MODEL_OWNER: &str = "model_owner";
-        pub const MODEL_PRICE: &str = "model_price";
-        pub const MODEL_RECORD_FAILED: &str = "model_record_failed";
-        pub const MODEL_REGISTRY: &str = "model_registry";
-        pub const NODE: &str = "node";
-        pub const OWNER_PAID: &str = "owner_paid";
-        pub const PAID: &str = "paid";
-        pub const PAYEE: &str = "payee";
-        pub const PAYER: &str = "payer";
-        pub const REASON: &str = "reason";
-        pub const REFUNDED: &str = "refunded";
-        pub const TSCORE: &str = "tscore";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            ADMIN,
-            AMOUNT,
-            BY,
-            CHALLENGE_ENDS,
-            CHANNEL_ID,
-            CUMULATIVE,
-            DEPOSIT,
-            DISPUTABLE_UNTIL,
-            ESCROW_ID,
-            FEE,
-            FEE_BPS,
-            FROM,
-            INPUT_HASH,
-            INVOICE_REF,
-            JOB_ID,
-            MILESTONE,
-            MODEL,
-            MODEL_ID,
-            MODEL_OWNER,
-            MODEL_PRICE,
-            MODEL_RECORD_FAILED,
-            MODEL_REGISTRY,
-            NODE,
-            OWNER_PAID,
-            PAID,
-            PAYEE,
-            PAYER,
-            REASON,
-            REFUNDED,
-            TSCORE,
-            VERSION,
-        ];
-    }
+    ],
+    attributes: [
+        ADMIN,
+        AMOUNT,
+        BY,
+        CHALLENGE_ENDS,
+        CHANNEL_ID,
+        CUMULATIVE,
+        DEPOSIT,
+        DISPUTABLE_UNTIL,
+        ESCROW_ID,
+        FEE,
+        FEE_BPS,
+        INPUT_HASH,
+        INVOICE_REF,
+        JOB_ID,
+        MILESTONE,
+        MODEL,
+        MODEL_ID,
+        MODEL_OWNER,
+        MODEL_PRICE,
+        MODEL_RECORD_FAILED,
+        MODEL_REGISTRY,
+        NODE,
+        OWNER_PAID,
+        PAID,
+        PAYEE,
+        PAYER,
+        REASON,
+        REFUNDED,
+        TSCORE,
+    ],
 }
 
 crate::helpers::contract_helper!(

@@ -117,8 +117,7 @@ pub enum ReceiveMsg {
     FundPatientPool {},
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 #[derive(QueryResponses)]
@@ -279,31 +278,8 @@ pub struct PatientPool {
     pub paid: Uint128,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const CLAIM_APP: &str = "claim_app";
-    pub const CLAIM_COMPUTE: &str = "claim_compute";
-    pub const CLAIM_PATIENT: &str = "claim_patient";
-    pub const CREDIT_PATIENT: &str = "credit_patient";
-    pub const DISPUTE_WORK: &str = "dispute_work";
-    pub const FINALIZE_WORK: &str = "finalize_work";
-    pub const FUND_APP_POOL: &str = "fund_app_pool";
-    pub const FUND_COMPUTE_POOL: &str = "fund_compute_pool";
-    pub const FUND_PATIENT_POOL: &str = "fund_patient_pool";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const REPORT_WORK: &str = "report_work";
-    pub const RESOLVE_WORK: &str = "resolve_work";
-    pub const SET_DEVELOPER: &str = "set_developer";
-    pub const SET_VERIFIER: &str = "set_verifier";
-    pub const UPDATE_CONFIG: &str = "update_config";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         CLAIM_APP,
         CLAIM_COMPUTE,
         CLAIM_PATIENT,
@@ -314,73 +290,38 @@ pub mod events {
         FUND_COMPUTE_POOL,
         FUND_PATIENT_POOL,
         INSTANTIATE,
-        MIGRATE,
         REPORT_WORK,
         RESOLVE_WORK,
         SET_DEVELOPER,
         SET_VERIFIER,
         UPDATE_CONFIG,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const ACTIVE: &str = "active";
-        pub const ACTIVITY: &str = "activity";
-        pub const ACTIVITY_ID: &str = "activity_id";
-        pub const AMOUNT: &str = "amount";
-        pub const BY: &str = "by";
-        pub const CHALLENGE_ENDS: &str = "challenge_ends";
-        pub const CREDITED: &str = "credited";
-        pub const DEVELOPER: &str = "developer";
-        pub const ENODE: &str = "enode";
-        pub const EPOCH: &str = "epoch";
-        pub const FULL_RATE: &str = "full_rate";
-        pub const INSTITUTION: &str = "institution";
-        pub const NODE: &str = "node";
-        pub const PAID_NOW: &str = "paid_now";
-        pub const PATIENT: &str = "patient";
-        pub const PUBKEY: &str = "pubkey";
-        pub const REASON: &str = "reason";
-        pub const REPORTER: &str = "reporter";
-        pub const UNITS: &str = "units";
-        pub const VALID: &str = "valid";
-        pub const VERIFIER: &str = "verifier";
-        pub const VESTING: &str = "vesting";
-        pub const WEIGHT: &str = "weight";
-        pub const WORK_ID: &str = "work_id";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            ACTIVE,
-            ACTIVITY,
-            ACTIVITY_ID,
-            AMOUNT,
-            BY,
-            CHALLENGE_ENDS,
-            CREDITED,
-            DEVELOPER,
-            ENODE,
-            EPOCH,
-            FROM,
-            FULL_RATE,
-            INSTITUTION,
-            NODE,
-            PAID_NOW,
-            PATIENT,
-            PUBKEY,
-            REASON,
-            REPORTER,
-            UNITS,
-            VALID,
-            VERIFIER,
-            VERSION,
-            VESTING,
-            WEIGHT,
-            WORK_ID,
-        ];
-    }
+    ],
+    attributes: [
+        ACTIVE,
+        ACTIVITY,
+        ACTIVITY_ID,
+        AMOUNT,
+        BY,
+        CHALLENGE_ENDS,
+        CREDITED,
+        DEVELOPER,
+        ENODE,
+        EPOCH,
+        FULL_RATE,
+        INSTITUTION,
+        NODE,
+        PAID_NOW,
+        PATIENT,
+        PUBKEY,
+        REASON,
+        REPORTER,
+        UNITS,
+        VALID,
+        VERIFIER,
+        VESTING,
+        WEIGHT,
+        WORK_ID,
+    ],
 }
 
 crate::helpers::contract_helper!(

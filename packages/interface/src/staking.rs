@@ -177,8 +177,7 @@ pub enum ReceiveMsg {
     Bond {},
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 #[derive(QueryResponses)]
@@ -323,33 +322,12 @@ pub struct Member {
     pub vscore: Decimal,
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const ADVANCE_ATTESTOR_SET: &str = "advance_attestor_set";
-    pub const BOND: &str = "bond";
-    pub const CLAIM_UNBONDED: &str = "claim_unbonded";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const RECORD_WORK: &str = "record_work";
-    pub const REGISTER_NODE: &str = "register_node";
-    pub const SET_COMPLIANCE: &str = "set_compliance";
-    pub const SLASH: &str = "slash";
-    pub const SUBMIT_CAPACITY_EVIDENCE: &str = "submit_capacity_evidence";
-    pub const UNBOND: &str = "unbond";
-    pub const UPDATE_CONFIG: &str = "update_config";
-    pub const UPDATE_NODE: &str = "update_node";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         ADVANCE_ATTESTOR_SET,
         BOND,
         CLAIM_UNBONDED,
         INSTANTIATE,
-        MIGRATE,
         RECORD_WORK,
         REGISTER_NODE,
         SET_COMPLIANCE,
@@ -358,42 +336,31 @@ pub mod events {
         UNBOND,
         UPDATE_CONFIG,
         UPDATE_NODE,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const AMOUNT: &str = "amount";
-        pub const BONDED: &str = "bonded";
-        pub const CAPACITY_T: &str = "capacity_t";
-        pub const COMPLETE: &str = "complete";
-        pub const EPOCH: &str = "epoch";
-        pub const EVIDENCE: &str = "evidence";
-        pub const FRACTION: &str = "fraction";
-        pub const JOB_ID: &str = "job_id";
-        pub const JOB_KEY: &str = "job_key";
-        pub const LEVEL: &str = "level";
-        pub const LIMIT: &str = "limit";
-        pub const MEMBERS: &str = "members";
-        pub const NODE: &str = "node";
-        pub const REASON: &str = "reason";
-        pub const RELEASE_AT: &str = "release_at";
-        pub const REQUIRED: &str = "required";
-        pub const SCANNED: &str = "scanned";
-        pub const SIGNERS: &str = "signers";
-        pub const SUBJECT: &str = "subject";
-        pub const TIER: &str = "tier";
-        pub const UNITS: &str = "units";
-        pub const UNLOCK_AT: &str = "unlock_at";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            AMOUNT, BONDED, CAPACITY_T, COMPLETE, EPOCH, EVIDENCE, FRACTION, FROM, JOB_ID, JOB_KEY,
-            LEVEL, LIMIT, MEMBERS, NODE, REASON, RELEASE_AT, REQUIRED, SCANNED, SIGNERS, SUBJECT,
-            TIER, UNITS, UNLOCK_AT, VERSION,
-        ];
-    }
+    ],
+    attributes: [
+        AMOUNT,
+        BONDED,
+        CAPACITY_T,
+        COMPLETE,
+        EPOCH,
+        EVIDENCE,
+        FRACTION,
+        JOB_ID,
+        JOB_KEY,
+        LEVEL,
+        LIMIT,
+        MEMBERS,
+        NODE,
+        REASON,
+        RELEASE_AT,
+        REQUIRED,
+        SCANNED,
+        SIGNERS,
+        SUBJECT,
+        TIER,
+        UNITS,
+        UNLOCK_AT,
+    ],
 }
 
 crate::helpers::contract_helper!(

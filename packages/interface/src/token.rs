@@ -150,8 +150,7 @@ pub struct MintersResponse {
     pub minters: Vec<MinterAllowance>,
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 /// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
 /// Contracts emit them with these constants and readers match on the same ones; the contract
@@ -160,30 +159,16 @@ pub mod events {
     pub use crate::ACTION;
     pub use bithive_cw_common::migrate::event::MIGRATE;
 
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const MINT: &str = "mint";
-    pub const REMOVE_MINTER: &str = "remove_minter";
-    pub const SET_MINTER: &str = "set_minter";
-    pub const UPDATE_OWNERSHIP: &str = "update_ownership";
-
-    // Emitted by cw20-base for the standard cw20 messages this token forwards to it.
-    pub const BURN: &str = "burn";
-    pub const BURN_FROM: &str = "burn_from";
-    pub const DECREASE_ALLOWANCE: &str = "decrease_allowance";
-    pub const INCREASE_ALLOWANCE: &str = "increase_allowance";
-    pub const SEND: &str = "send";
-    pub const SEND_FROM: &str = "send_from";
-    pub const TRANSFER: &str = "transfer";
-    pub const TRANSFER_FROM: &str = "transfer_from";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+    crate::helpers::event_names! {
+        /// Every `action` value in this module, `MIGRATE` included.
+        ACTIONS = [MIGRATE];
         INSTANTIATE,
-        MIGRATE,
         MINT,
         REMOVE_MINTER,
         SET_MINTER,
         UPDATE_OWNERSHIP,
+
+        // Emitted by cw20-base for the standard cw20 messages this token forwards to it.
         BURN,
         BURN_FROM,
         DECREASE_ALLOWANCE,
@@ -192,31 +177,13 @@ pub mod events {
         SEND_FROM,
         TRANSFER,
         TRANSFER_FROM,
-    ];
+    }
 
     /// Attribute keys.
     pub mod attr {
-        pub const ALLOWANCE: &str = "allowance";
-        pub const AMOUNT: &str = "amount";
-        pub const CAP: &str = "cap";
-        pub const FROM_VERSION: &str = "from_version";
-        pub const INITIAL_SUPPLY: &str = "initial_supply";
-        pub const MINTER: &str = "minter";
-        pub const MINTER_ALLOWANCE: &str = "minter_allowance";
-        pub const MINTERS: &str = "minters";
-        pub const OWNER: &str = "owner";
-        pub const TO: &str = "to";
-        pub const TO_VERSION: &str = "to_version";
-
-        // Emitted by cw20-base (standard cw20 messages) and cw-ownable (`update_ownership`).
-        pub const BY: &str = "by";
-        pub const FROM: &str = "from";
-        pub const PENDING_EXPIRY: &str = "pending_expiry";
-        pub const PENDING_OWNER: &str = "pending_owner";
-        pub const SPENDER: &str = "spender";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
+        crate::helpers::event_names! {
+            /// Every attribute key in this module.
+            ATTRIBUTES = [];
             ALLOWANCE,
             AMOUNT,
             CAP,
@@ -228,12 +195,14 @@ pub mod events {
             OWNER,
             TO,
             TO_VERSION,
+
+            // Emitted by cw20-base (standard cw20 messages) and cw-ownable (`update_ownership`).
             BY,
             FROM,
             PENDING_EXPIRY,
             PENDING_OWNER,
             SPENDER,
-        ];
+        }
     }
 }
 

@@ -64,8 +64,7 @@ pub enum ReceiveMsg {
     Create { schedules: Vec<NewSchedule> },
 }
 
-#[cw_serde]
-pub struct MigrateMsg {}
+pub use crate::MigrateMsg;
 
 #[cw_serde]
 #[derive(QueryResponses)]
@@ -257,60 +256,26 @@ impl Curve {
     }
 }
 
-/// The `wasm` event attributes this contract emits: the `action` values and the attribute keys.
-/// Contracts emit them with these constants and readers match on the same ones; the contract
-/// README's "Events" section lists them (checked by `tests/readme_events.rs`).
-pub mod events {
-    pub use crate::ACTION;
-    pub use bithive_cw_common::migrate::event::MIGRATE;
-
-    pub const CLAIM: &str = "claim";
-    pub const CREATE_SCHEDULES: &str = "create_schedules";
-    pub const DISTRIBUTE: &str = "distribute";
-    pub const INSTANTIATE: &str = "instantiate";
-    pub const REVOKE: &str = "revoke";
-    pub const UPDATE_ALLOWLIST: &str = "update_allowlist";
-    pub const UPDATE_OWNER: &str = "update_owner";
-
-    /// Every `action` value above.
-    pub const ACTIONS: &[&str] = &[
+crate::helpers::events! {
+    actions: [
         CLAIM,
         CREATE_SCHEDULES,
         DISTRIBUTE,
         INSTANTIATE,
-        MIGRATE,
         REVOKE,
         UPDATE_ALLOWLIST,
         UPDATE_OWNER,
-    ];
-
-    /// Attribute keys.
-    pub mod attr {
-        pub use bithive_cw_common::migrate::event::{FROM, VERSION};
-
-        pub const AMOUNT: &str = "amount";
-        pub const ASSET: &str = "asset";
-        pub const FIRST_ID: &str = "first_id";
-        pub const LAST_ID: &str = "last_id";
-        pub const OWNER: &str = "owner";
-        pub const RETURNED: &str = "returned";
-        pub const SCHEDULE_ID: &str = "schedule_id";
-        pub const VESTED: &str = "vested";
-
-        /// Every attribute key above.
-        pub const ATTRIBUTES: &[&str] = &[
-            AMOUNT,
-            ASSET,
-            FIRST_ID,
-            FROM,
-            LAST_ID,
-            OWNER,
-            RETURNED,
-            SCHEDULE_ID,
-            VERSION,
-            VESTED,
-        ];
-    }
+    ],
+    attributes: [
+        AMOUNT,
+        ASSET,
+        FIRST_ID,
+        LAST_ID,
+        OWNER,
+        RETURNED,
+        SCHEDULE_ID,
+        VESTED,
+    ],
 }
 
 crate::helpers::contract_helper!(

@@ -64,64 +64,56 @@ fn check(contract: &str, actions: &[&str], attributes: &[&str]) {
     );
 }
 
-macro_rules! readme_test {
-    ($test:ident, $dir:literal, $module:ident) => {
-        #[test]
-        fn $test() {
-            check(
-                $dir,
-                i::$module::events::ACTIONS,
-                i::$module::events::attr::ATTRIBUTES,
-            );
-        }
-    };
+/// Every `events` constant's value, once per list.
+fn assert_unique(contract: &str, list: &[&str]) {
+    let set: BTreeSet<_> = list.iter().collect();
+    assert_eq!(
+        set.len(),
+        list.len(),
+        "{contract}: a constant is listed twice"
+    );
 }
 
-readme_test!(token, "token", token);
-readme_test!(emission, "emission", emission);
-readme_test!(vesting, "vesting", vesting);
-readme_test!(staking, "staking", staking);
-readme_test!(rewards, "rewards", rewards);
-readme_test!(asset_nft, "asset-nft", asset_nft);
-readme_test!(asset_shares, "asset-shares", asset_shares);
-readme_test!(fractional, "fractional", fractional);
-readme_test!(payfi_escrow, "payfi-escrow", payfi_escrow);
-readme_test!(attestation, "attestation", attestation);
-readme_test!(model_registry, "model-registry", model_registry);
-readme_test!(data_vault, "data-vault", data_vault);
+/// Per contract module (its folder under `contracts/` is the name with `-` for `_`): its README
+/// names exactly its constants, and no constant is listed twice.
+macro_rules! readme_tests {
+    ($($module:ident),* $(,)?) => {$(
+        mod $module {
+            use super::*;
 
-#[test]
-fn constants_are_unique_per_contract() {
-    for (name, actions, attrs) in [
-        (
-            "token",
-            i::token::events::ACTIONS,
-            i::token::events::attr::ATTRIBUTES,
-        ),
-        (
-            "payfi_escrow",
-            i::payfi_escrow::events::ACTIONS,
-            i::payfi_escrow::events::attr::ATTRIBUTES,
-        ),
-        (
-            "attestation",
-            i::attestation::events::ACTIONS,
-            i::attestation::events::attr::ATTRIBUTES,
-        ),
-        (
-            "model_registry",
-            i::model_registry::events::ACTIONS,
-            i::model_registry::events::attr::ATTRIBUTES,
-        ),
-        (
-            "data_vault",
-            i::data_vault::events::ACTIONS,
-            i::data_vault::events::attr::ATTRIBUTES,
-        ),
-    ] {
-        for list in [actions, attrs] {
-            let set: BTreeSet<_> = list.iter().collect();
-            assert_eq!(set.len(), list.len(), "{name}: a constant is listed twice");
+            fn contract() -> String {
+                stringify!($module).replace('_', "-")
+            }
+
+            #[test]
+            fn readme_names_every_constant() {
+                check(
+                    &contract(),
+                    i::$module::events::ACTIONS,
+                    i::$module::events::attr::ATTRIBUTES,
+                );
+            }
+
+            #[test]
+            fn constants_are_unique() {
+                assert_unique(&contract(), i::$module::events::ACTIONS);
+                assert_unique(&contract(), i::$module::events::attr::ATTRIBUTES);
+            }
         }
-    }
+    )*};
 }
+
+readme_tests![
+    token,
+    emission,
+    vesting,
+    staking,
+    rewards,
+    asset_nft,
+    asset_shares,
+    fractional,
+    payfi_escrow,
+    attestation,
+    model_registry,
+    data_vault,
+];

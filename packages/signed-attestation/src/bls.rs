@@ -122,28 +122,31 @@ pub fn g2_from_bytes(b: &[u8]) -> Result<G2Affine, AttestationError> {
 pub fn aggregate_public_keys(
     keys: &[[u8; PUBLIC_KEY_LEN]],
 ) -> Result<[u8; PUBLIC_KEY_LEN], AttestationError> {
-    if keys.is_empty() {
-        return Err(err("no public keys to aggregate"));
-    }
-    let mut acc = G1Projective::zero();
-    for k in keys {
-        acc += g1_from_bytes(k)?;
-    }
-    Ok(g1_bytes(&acc.into_affine()))
+    sum_points(keys, "no public keys to aggregate", g1_from_bytes, g1_bytes)
 }
 
 /// Sum of signatures over the same message (one aggregate signature).
 pub fn aggregate_signatures(
     sigs: &[[u8; SIGNATURE_LEN]],
 ) -> Result<[u8; SIGNATURE_LEN], AttestationError> {
-    if sigs.is_empty() {
-        return Err(err("no signatures to aggregate"));
+    sum_points(sigs, "no signatures to aggregate", g2_from_bytes, g2_bytes)
+}
+
+/// Sum of the encoded points `items`; `empty` is the error when there are none.
+fn sum_points<P: AffineRepr, const N: usize>(
+    items: &[[u8; N]],
+    empty: &str,
+    decode: fn(&[u8]) -> Result<P, AttestationError>,
+    encode: fn(&P) -> [u8; N],
+) -> Result<[u8; N], AttestationError> {
+    if items.is_empty() {
+        return Err(err(empty));
     }
-    let mut acc = G2Projective::zero();
-    for s in sigs {
-        acc += g2_from_bytes(s)?;
+    let mut acc = P::Group::zero();
+    for item in items {
+        acc += decode(item)?;
     }
-    Ok(g2_bytes(&acc.into_affine()))
+    Ok(encode(&acc.into_affine()))
 }
 
 /// `e(G1, sig) == e(pk, H(msg))`. Rejects the identity key (it would verify anything).
