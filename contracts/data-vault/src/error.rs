@@ -1,115 +1,104 @@
-use cosmwasm_std::{CheckedMultiplyFractionError, OverflowError, StdError, Timestamp};
+use cosmwasm_std::{CheckedMultiplyFractionError, Timestamp};
 use cw721::error::Cw721ContractError;
-use thiserror::Error;
 
-#[derive(Error, Debug, PartialEq)]
-pub enum ContractError {
-    #[error(transparent)]
-    Std(#[from] StdError),
+bithive_cw_common::contract_error! {
+    pub enum ContractError {
+        standard { Std, Overflow, Funds, Migrate }
 
-    #[error(transparent)]
-    Overflow(#[from] OverflowError),
+        #[error("{0}")]
+        MultiplyFraction(#[from] CheckedMultiplyFractionError),
 
-    #[error(transparent)]
-    MultiplyFraction(#[from] CheckedMultiplyFractionError),
+        #[error("{0}")]
+        Cw721(#[from] Cw721ContractError),
 
-    #[error(transparent)]
-    Cw721(#[from] Cw721ContractError),
+        #[error("unauthorized: {role} only")]
+        Unauthorized { role: &'static str },
 
-    /// Payment errors (no or several coins, cw20 not allowlisted, zero amount).
-    #[error(transparent)]
-    Funds(#[from] bithive_cw_common::funds::FundsError),
+        #[error("invalid {field}: {reason}")]
+        InvalidField {
+            field: &'static str,
+            reason: &'static str,
+        },
 
-    #[error("unauthorized: {role} only")]
-    Unauthorized { role: &'static str },
+        #[error("approvals and operators are disabled: only a record's owner can move it")]
+        ApprovalsDisabled {},
 
-    #[error("invalid {field}: {reason}")]
-    InvalidField {
-        field: &'static str,
-        reason: &'static str,
-    },
+        #[error("record {token_id} not found")]
+        RecordNotFound { token_id: String },
 
-    #[error("approvals and operators are disabled: only a record's owner can move it")]
-    ApprovalsDisabled {},
+        #[error("no grant of {token_id} to {grantee} for {purpose}")]
+        NoGrant {
+            token_id: String,
+            grantee: String,
+            purpose: &'static str,
+        },
 
-    #[error("record {token_id} not found")]
-    RecordNotFound { token_id: String },
+        #[error("the grant of {token_id} to {grantee} for {purpose} was revoked")]
+        GrantRevoked {
+            token_id: String,
+            grantee: String,
+            purpose: &'static str,
+        },
 
-    #[error("no grant of {token_id} to {grantee} for {purpose}")]
-    NoGrant {
-        token_id: String,
-        grantee: String,
-        purpose: &'static str,
-    },
+        #[error("the grant of {token_id} to {grantee} for {purpose} expired at {expired_at}")]
+        GrantExpired {
+            token_id: String,
+            grantee: String,
+            purpose: &'static str,
+            expired_at: Timestamp,
+        },
 
-    #[error("the grant of {token_id} to {grantee} for {purpose} was revoked")]
-    GrantRevoked {
-        token_id: String,
-        grantee: String,
-        purpose: &'static str,
-    },
+        #[error("the grant of {token_id} to {grantee} is void: the record changed hands since")]
+        GrantVoided { token_id: String, grantee: String },
 
-    #[error("the grant of {token_id} to {grantee} for {purpose} expired at {expired_at}")]
-    GrantExpired {
-        token_id: String,
-        grantee: String,
-        purpose: &'static str,
-        expired_at: Timestamp,
-    },
+        #[error("expiry {expires_at} must be after now and at most {max_seconds} s from now")]
+        BadExpiry {
+            expires_at: Timestamp,
+            max_seconds: u64,
+        },
 
-    #[error("the grant of {token_id} to {grantee} is void: the record changed hands since")]
-    GrantVoided { token_id: String, grantee: String },
+        #[error("dataset {id} not found")]
+        DatasetNotFound { id: u64 },
 
-    #[error("expiry {expires_at} must be after now and at most {max_seconds} s from now")]
-    BadExpiry {
-        expires_at: Timestamp,
-        max_seconds: u64,
-    },
+        #[error("dataset {id} is closed")]
+        DatasetClosed { id: u64 },
 
-    #[error("dataset {id} not found")]
-    DatasetNotFound { id: u64 },
+        #[error("dataset {id} is full ({max} records)")]
+        DatasetFull { id: u64, max: u32 },
 
-    #[error("dataset {id} is closed")]
-    DatasetClosed { id: u64 },
+        #[error("record {token_id} is not of the dataset's record type")]
+        WrongRecordType { token_id: String },
 
-    #[error("dataset {id} is full ({max} records)")]
-    DatasetFull { id: u64, max: u32 },
+        #[error("record {token_id} is not in dataset {dataset_id}")]
+        NotMember { dataset_id: u64, token_id: String },
 
-    #[error("record {token_id} is not of the dataset's record type")]
-    WrongRecordType { token_id: String },
+        #[error("epsilon {epsilon} exceeds the remaining budget {remaining}")]
+        BudgetExceeded { epsilon: String, remaining: String },
 
-    #[error("record {token_id} is not in dataset {dataset_id}")]
-    NotMember { dataset_id: u64, token_id: String },
+        #[error("epsilon {epsilon} exceeds the per-query maximum {max}")]
+        EpsilonTooLarge { epsilon: String, max: String },
 
-    #[error("epsilon {epsilon} exceeds the remaining budget {remaining}")]
-    BudgetExceeded { epsilon: String, remaining: String },
+        #[error("payment in {paid} but the dataset is priced in {expected}")]
+        WrongAsset { paid: String, expected: String },
 
-    #[error("epsilon {epsilon} exceeds the per-query maximum {max}")]
-    EpsilonTooLarge { epsilon: String, max: String },
+        #[error("payment {paid} is below the price {price}")]
+        Underpaid { paid: String, price: String },
 
-    #[error("payment in {paid} but the dataset is priced in {expected}")]
-    WrongAsset { paid: String, expected: String },
+        #[error("query {id} not found")]
+        QueryNotFound { id: u64 },
 
-    #[error("payment {paid} is below the price {price}")]
-    Underpaid { paid: String, price: String },
+        #[error("query {id} is already {status}")]
+        QuerySettled { id: u64, status: &'static str },
 
-    #[error("query {id} not found")]
-    QueryNotFound { id: u64 },
+        #[error("query {id} expired at {at}: it can only be refunded")]
+        QueryExpired { id: u64, at: Timestamp },
 
-    #[error("query {id} is already {status}")]
-    QuerySettled { id: u64, status: &'static str },
+        #[error("query {id} is answerable until {until}: no refund before")]
+        QueryNotExpired { id: u64, until: Timestamp },
 
-    #[error("query {id} expired at {at}: it can only be refunded")]
-    QueryExpired { id: u64, at: Timestamp },
-
-    #[error("query {id} is answerable until {until}: no refund before")]
-    QueryNotExpired { id: u64, until: Timestamp },
-
-    #[error("the answer does not match the query: {reason}")]
-    AnswerMismatch { reason: &'static str },
-
-    #[error("{0}")]
-    Migrate(#[from] bithive_cw_common::MigrateError),
+        #[error("the answer does not match the query: {reason}")]
+        AnswerMismatch { reason: &'static str },
+    }
 }
 
 /// What entry points and handlers return.

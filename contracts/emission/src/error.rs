@@ -1,18 +1,12 @@
-use cosmwasm_std::{OverflowError, StdError};
-use thiserror::Error;
+bithive_cw_common::contract_error! {
+    pub enum ContractError {
+        standard { Std, Overflow, Migrate }
 
-#[derive(Error, Debug, PartialEq)]
-pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-    #[error("{0}")]
-    Overflow(#[from] OverflowError),
-    #[error("unauthorized")]
-    Unauthorized,
-    #[error("nothing is due yet")]
-    NothingDue,
-    #[error("{0}")]
-    Migrate(#[from] bithive_cw_common::MigrateError),
+        #[error("unauthorized")]
+        Unauthorized,
+        #[error("nothing is due yet")]
+        NothingDue,
+    }
 }
 
 /// What entry points and handlers return.

@@ -1,65 +1,49 @@
-use cosmwasm_std::{DivideByZeroError, OverflowError, StdError};
-use thiserror::Error;
+bithive_cw_common::contract_error! {
+    pub enum ContractError {
+        standard { Std, Overflow, DivideByZero, Funds, Migrate }
 
-#[derive(Error, Debug, PartialEq)]
-pub enum ContractError {
-    #[error(transparent)]
-    Std(#[from] StdError),
+        #[error("unauthorized")]
+        Unauthorized {},
 
-    #[error(transparent)]
-    Overflow(#[from] OverflowError),
+        #[error("{contract} is not an accepted cw721 contract")]
+        NftNotAccepted { contract: String },
 
-    #[error(transparent)]
-    DivideByZero(#[from] DivideByZeroError),
+        #[error("vault {vault_id} not found")]
+        VaultNotFound { vault_id: u64 },
 
-    /// Deposit errors (no or several coins, cw20 not allowlisted, zero amount, bad denom).
-    #[error(transparent)]
-    Funds(#[from] bithive_cw_common::funds::FundsError),
+        #[error("vault {vault_id} is not {expected}")]
+        WrongStatus {
+            vault_id: u64,
+            expected: &'static str,
+        },
 
-    #[error("unauthorized")]
-    Unauthorized {},
+        #[error("invalid fractionalization: {reason}")]
+        InvalidFractionalize { reason: &'static str },
 
-    #[error("{contract} is not an accepted cw721 contract")]
-    NftNotAccepted { contract: String },
+        #[error("payment must be in {expected}")]
+        WrongAsset { expected: String },
 
-    #[error("vault {vault_id} not found")]
-    VaultNotFound { vault_id: u64 },
+        #[error("payment {paid} is below the reserve price {reserve}")]
+        BelowReserve { paid: String, reserve: String },
 
-    #[error("vault {vault_id} is not {expected}")]
-    WrongStatus {
-        vault_id: u64,
-        expected: &'static str,
-    },
+        #[error("zero amount")]
+        ZeroAmount {},
 
-    #[error("invalid fractionalization: {reason}")]
-    InvalidFractionalize { reason: &'static str },
+        #[error("vault already has the maximum number of revenue assets")]
+        TooManyRevenueAssets {},
 
-    #[error("payment must be in {expected}")]
-    WrongAsset { expected: String },
+        #[error("vault {vault_id} does not accept {asset} as revenue")]
+        RevenueAssetNotAccepted { vault_id: u64, asset: String },
 
-    #[error("payment {paid} is below the reserve price {reserve}")]
-    BelowReserve { paid: String, reserve: String },
+        #[error("reunify needs the whole supply {total}, got {got}")]
+        NotWholeSupply { total: String, got: String },
 
-    #[error("zero amount")]
-    ZeroAmount {},
+        #[error("nothing to claim")]
+        NothingToClaim {},
 
-    #[error("vault already has the maximum number of revenue assets")]
-    TooManyRevenueAssets {},
-
-    #[error("vault {vault_id} does not accept {asset} as revenue")]
-    RevenueAssetNotAccepted { vault_id: u64, asset: String },
-
-    #[error("reunify needs the whole supply {total}, got {got}")]
-    NotWholeSupply { total: String, got: String },
-
-    #[error("nothing to claim")]
-    NothingToClaim {},
-
-    #[error("share token address missing from the instantiate reply")]
-    NoShareAddress {},
-
-    #[error("{0}")]
-    Migrate(#[from] bithive_cw_common::MigrateError),
+        #[error("share token address missing from the instantiate reply")]
+        NoShareAddress {},
+    }
 }
 
 /// What entry points and handlers return.

@@ -1,50 +1,41 @@
-use cosmwasm_std::{OverflowError, StdError};
-use thiserror::Error;
+bithive_cw_common::contract_error! {
+    pub enum ContractError {
+        standard { Std, Overflow, Migrate }
 
-#[derive(Error, Debug, PartialEq)]
-pub enum ContractError {
-    #[error(transparent)]
-    Std(#[from] StdError),
+        #[error("unauthorized: {role} only")]
+        Unauthorized { role: &'static str },
 
-    #[error(transparent)]
-    Overflow(#[from] OverflowError),
+        #[error("invalid {field}: {reason}")]
+        Invalid {
+            field: &'static str,
+            reason: &'static str,
+        },
 
-    #[error("unauthorized: {role} only")]
-    Unauthorized { role: &'static str },
+        #[error("model {model_id} not found")]
+        ModelNotFound { model_id: u64 },
 
-    #[error("invalid {field}: {reason}")]
-    Invalid {
-        field: &'static str,
-        reason: &'static str,
-    },
+        #[error("no model is named {name}")]
+        NameNotFound { name: String },
 
-    #[error("model {model_id} not found")]
-    ModelNotFound { model_id: u64 },
+        #[error("model {name} version {version} not found")]
+        VersionNotFound { name: String, version: u32 },
 
-    #[error("no model is named {name}")]
-    NameNotFound { name: String },
+        #[error("model name {name} is owned by {owner}")]
+        NameTaken { name: String, owner: String },
 
-    #[error("model {name} version {version} not found")]
-    VersionNotFound { name: String, version: u32 },
+        #[error("version {version} of {name} is not above its latest version {latest}")]
+        VersionNotHigher {
+            name: String,
+            latest: u32,
+            version: u32,
+        },
 
-    #[error("model name {name} is owned by {owner}")]
-    NameTaken { name: String, owner: String },
+        #[error("model {model_id} is already deprecated")]
+        AlreadyDeprecated { model_id: u64 },
 
-    #[error("version {version} of {name} is not above its latest version {latest}")]
-    VersionNotHigher {
-        name: String,
-        latest: u32,
-        version: u32,
-    },
-
-    #[error("model {model_id} is already deprecated")]
-    AlreadyDeprecated { model_id: u64 },
-
-    #[error("no {role} is configured")]
-    NotConfigured { role: &'static str },
-
-    #[error("{0}")]
-    Migrate(#[from] bithive_cw_common::MigrateError),
+        #[error("no {role} is configured")]
+        NotConfigured { role: &'static str },
+    }
 }
 
 /// What entry points and handlers return.

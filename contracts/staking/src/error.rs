@@ -1,80 +1,76 @@
-use cosmwasm_std::{OverflowError, StdError, Uint128};
-use thiserror::Error;
+use cosmwasm_std::Uint128;
 
-#[derive(Error, Debug, PartialEq)]
-pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-    #[error("{0}")]
-    Overflow(#[from] OverflowError),
-    #[error("unauthorized")]
-    Unauthorized,
-    #[error("invalid configuration: {0}")]
-    InvalidConfig(&'static str),
-    #[error("node already registered")]
-    AlreadyRegistered,
-    #[error("node not registered: {0}")]
-    UnknownNode(String),
-    #[error("capacity {capacity} T is outside the range of tier {tier}")]
-    CapacityOutOfTier { capacity: u32, tier: String },
-    #[error("operator key is invalid or already used by another node")]
-    BadOperatorKey,
-    #[error("operator_signature is not the operator key's signature for this sender, contract and chain")]
-    BadOperatorSignature,
-    #[error("wrong token: {0}")]
-    WrongToken(String),
-    #[error("amount must be positive")]
-    ZeroAmount,
-    #[error("only {matured} is out of its lock")]
-    StillLocked { matured: String },
-    #[error("too many open unbonding claims (max {0})")]
-    TooManyClaims(u32),
-    #[error("nothing to claim")]
-    NothingToClaim,
-    #[error("slash fraction must be in (0, 1]")]
-    BadFraction,
-    #[error("the attestations do not conflict")]
-    NotConflicting,
-    #[error("no node has this operator key")]
-    UnknownOperator,
-    #[error("this evidence was already used")]
-    EvidenceReplayed,
-    #[error("attestation: {0}")]
-    Attestation(String),
-    #[error("over-capacity evidence must be a compute_work attestation")]
-    NotComputeWork,
-    #[error("the evidence is for chain {0}, not this one")]
-    WrongChain(String),
-    #[error(
-        "the evidence is for contract {got}, not this deployment's rewards contract {expected}"
-    )]
-    WrongContract { expected: String, got: String },
-    #[error("no work reporter (rewards contract) is configured")]
-    NoWorkReporter,
-    #[error("the payload is not bound to the attestation (payload_hash matches neither result_hash nor a commitment)")]
-    PayloadNotBound,
-    #[error("bad compute_work payload: {0}")]
-    BadPayload(String),
-    #[error("bad evidence proof: {0}")]
-    BadProof(&'static str),
-    #[error("operator key {0} signs twice")]
-    DuplicateSigner(String),
-    #[error("the capacity of node {node} in the report's epochs is not known")]
-    CapacityUnknown { node: String },
-    #[error("{units} units are within the capacity limit {limit}: not evidence")]
-    WithinCapacity { units: Uint128, limit: Uint128 },
-    #[error("compliance level must be in [0, 1]")]
-    BadCompliance,
-    #[error("the attestor set is already up to date for epoch {0}")]
-    AttestorSetCurrent(u64),
-    #[error("node {0} has no BLS key in the attestation contract")]
-    NoBlsKey(String),
-    #[error("rewards' reporter {0} answers no BLS key queries (not an attestation contract)")]
-    NoBlsRegistry(String),
-    #[error("BLS: {0}")]
-    Bls(#[from] cosmwasm_std::VerificationError),
-    #[error("{0}")]
-    Migrate(#[from] bithive_cw_common::MigrateError),
+bithive_cw_common::contract_error! {
+    pub enum ContractError {
+        standard { Std, Overflow, Migrate }
+
+        #[error("unauthorized")]
+        Unauthorized,
+        #[error("invalid configuration: {0}")]
+        InvalidConfig(&'static str),
+        #[error("node already registered")]
+        AlreadyRegistered,
+        #[error("node not registered: {0}")]
+        UnknownNode(String),
+        #[error("capacity {capacity} T is outside the range of tier {tier}")]
+        CapacityOutOfTier { capacity: u32, tier: String },
+        #[error("operator key is invalid or already used by another node")]
+        BadOperatorKey,
+        #[error("operator_signature is not the operator key's signature for this sender, contract and chain")]
+        BadOperatorSignature,
+        #[error("wrong token: {0}")]
+        WrongToken(String),
+        #[error("amount must be positive")]
+        ZeroAmount,
+        #[error("only {matured} is out of its lock")]
+        StillLocked { matured: String },
+        #[error("too many open unbonding claims (max {0})")]
+        TooManyClaims(u32),
+        #[error("nothing to claim")]
+        NothingToClaim,
+        #[error("slash fraction must be in (0, 1]")]
+        BadFraction,
+        #[error("the attestations do not conflict")]
+        NotConflicting,
+        #[error("no node has this operator key")]
+        UnknownOperator,
+        #[error("this evidence was already used")]
+        EvidenceReplayed,
+        #[error("attestation: {0}")]
+        Attestation(String),
+        #[error("over-capacity evidence must be a compute_work attestation")]
+        NotComputeWork,
+        #[error("the evidence is for chain {0}, not this one")]
+        WrongChain(String),
+        #[error(
+            "the evidence is for contract {got}, not this deployment's rewards contract {expected}"
+        )]
+        WrongContract { expected: String, got: String },
+        #[error("no work reporter (rewards contract) is configured")]
+        NoWorkReporter,
+        #[error("the payload is not bound to the attestation (payload_hash matches neither result_hash nor a commitment)")]
+        PayloadNotBound,
+        #[error("bad compute_work payload: {0}")]
+        BadPayload(String),
+        #[error("bad evidence proof: {0}")]
+        BadProof(&'static str),
+        #[error("operator key {0} signs twice")]
+        DuplicateSigner(String),
+        #[error("the capacity of node {node} in the report's epochs is not known")]
+        CapacityUnknown { node: String },
+        #[error("{units} units are within the capacity limit {limit}: not evidence")]
+        WithinCapacity { units: Uint128, limit: Uint128 },
+        #[error("compliance level must be in [0, 1]")]
+        BadCompliance,
+        #[error("the attestor set is already up to date for epoch {0}")]
+        AttestorSetCurrent(u64),
+        #[error("node {0} has no BLS key in the attestation contract")]
+        NoBlsKey(String),
+        #[error("rewards' reporter {0} answers no BLS key queries (not an attestation contract)")]
+        NoBlsRegistry(String),
+        #[error("BLS: {0}")]
+        Bls(#[from] cosmwasm_std::VerificationError),
+    }
 }
 
 /// What entry points and handlers return.

@@ -1,63 +1,55 @@
-use bithive_cw_common::MigrateError;
-use cosmwasm_std::{OverflowError, StdError, Uint128};
+use cosmwasm_std::Uint128;
 use cw_ownable::OwnershipError;
-use thiserror::Error;
 
-#[derive(Error, Debug, PartialEq)]
-pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
+bithive_cw_common::contract_error! {
+    pub enum ContractError {
+        standard { Std, Migrate, Overflow }
 
-    /// Errors of the cw20-base logic this contract reuses (allowances, expirations, logo...).
-    #[error("{0}")]
-    Base(#[from] cw20_base::ContractError),
+        /// Errors of the cw20-base logic this contract reuses (allowances, expirations, logo...).
+        #[error("{0}")]
+        Base(#[from] cw20_base::ContractError),
 
-    #[error("{0}")]
-    Ownership(#[from] OwnershipError),
+        #[error("{0}")]
+        Ownership(#[from] OwnershipError),
 
-    #[error("{0}")]
-    Migrate(#[from] MigrateError),
+        #[error("amount must be greater than zero")]
+        ZeroAmount {},
 
-    #[error("{0}")]
-    Overflow(#[from] OverflowError),
+        #[error("initial balance for {address} is zero")]
+        ZeroInitialBalance { address: String },
 
-    #[error("amount must be greater than zero")]
-    ZeroAmount {},
+        #[error("duplicate initial balance for {address}")]
+        DuplicateInitialBalance { address: String },
 
-    #[error("initial balance for {address} is zero")]
-    ZeroInitialBalance { address: String },
+        #[error("duplicate minter {minter}")]
+        DuplicateMinter { minter: String },
 
-    #[error("duplicate initial balance for {address}")]
-    DuplicateInitialBalance { address: String },
+        #[error("initial supply {supply} exceeds the cap {cap}")]
+        InitialSupplyOverCap { supply: Uint128, cap: Uint128 },
 
-    #[error("duplicate minter {minter}")]
-    DuplicateMinter { minter: String },
+        #[error("cap must be greater than zero")]
+        ZeroCap {},
 
-    #[error("initial supply {supply} exceeds the cap {cap}")]
-    InitialSupplyOverCap { supply: Uint128, cap: Uint128 },
+        #[error("{sender} is not a minter")]
+        NotMinter { sender: String },
 
-    #[error("cap must be greater than zero")]
-    ZeroCap {},
+        #[error("mint of {amount} exceeds the remaining mint allowance {allowance} of {minter}")]
+        MintAllowanceExceeded {
+            minter: String,
+            allowance: Uint128,
+            amount: Uint128,
+        },
 
-    #[error("{sender} is not a minter")]
-    NotMinter { sender: String },
+        #[error("mint of {amount} would take cumulative minting from {minted} past the cap {cap}")]
+        CapExceeded {
+            cap: Uint128,
+            minted: Uint128,
+            amount: Uint128,
+        },
 
-    #[error("mint of {amount} exceeds the remaining mint allowance {allowance} of {minter}")]
-    MintAllowanceExceeded {
-        minter: String,
-        allowance: Uint128,
-        amount: Uint128,
-    },
-
-    #[error("mint of {amount} would take cumulative minting from {minted} past the cap {cap}")]
-    CapExceeded {
-        cap: Uint128,
-        minted: Uint128,
-        amount: Uint128,
-    },
-
-    #[error("allowance of {spender} would overflow")]
-    AllowanceOverflow { spender: String },
+        #[error("allowance of {spender} would overflow")]
+        AllowanceOverflow { spender: String },
+    }
 }
 
 /// What entry points and handlers return.

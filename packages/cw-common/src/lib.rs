@@ -1,6 +1,7 @@
 //! Helpers every BitHive contract uses the same way.
 
 pub mod contract;
+pub mod error;
 #[cfg(feature = "funds")]
 pub mod funds;
 pub mod migrate;
