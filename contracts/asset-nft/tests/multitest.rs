@@ -922,6 +922,28 @@ fn admin_messages_and_certifications() {
     assert_eq!(err(r), ContractError::Unauthorized { role: "admin" });
 }
 
+/// The admin and compliance-officer hand-overs share one handler: a stranger can take neither
+/// role, and the config stays as it was.
+#[test]
+fn stranger_cannot_take_admin_or_officer() {
+    let mut e = setup();
+    let alice = e.alice.clone();
+    let before: ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
+    for msg in [
+        ExecuteMsg::UpdateAdmin {
+            admin: alice.to_string(),
+        },
+        ExecuteMsg::UpdateComplianceOfficer {
+            officer: alice.to_string(),
+        },
+    ] {
+        let r = e.exec(&alice, msg);
+        assert_eq!(err(r), ContractError::Unauthorized { role: "admin" });
+    }
+    let after: ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
+    assert_eq!(after, before);
+}
+
 #[test]
 fn migrate_refuses_downgrade_and_foreign_contracts() {
     use bithive_asset_nft::contract;
