@@ -74,6 +74,57 @@ cargo_install_pinned() {
 export PATH="$HOME/.cargo/bin:$PATH"
 command -v cargo >/dev/null || { echo "cargo (rustup, Rust 1.95) is required" >&2; exit 1; }
 
+# Step timings (issue #49): every setup step and every test step is timed, and marked `cold` when
+# it wrote files into the machine's caches (it installed or built something: the cargo tools and
+# registry, the target dirs, wasmd and Hermes, npm, Go, Debian's packages) or `cached` when it
+# wrote none there. The table is printed at the end of scripts/test.sh and kept in
+# $BITHIVE_CACHE/timings/ (one TSV a run, plus latest-<profile>.tsv), outside the clone so CI's
+# machine keeps it.
+BITHIVE_TIMINGS="${BITHIVE_TIMINGS:-$BITHIVE_CACHE/timings/$(date -u +%Y%m%dT%H%M%SZ)-$$.tsv}"
+export BITHIVE_TIMINGS
+mkdir -p "$(dirname "$BITHIVE_TIMINGS")"
+[ -s "$BITHIVE_TIMINGS" ] || printf 'step\tseconds\tstate\tcache_files\tcache_mb\n' >"$BITHIVE_TIMINGS"
+# The places a step writes when it installs or builds; those that do not exist are skipped.
+timing_dirs() {
+  local d
+  for d in "$BITHIVE_CACHE" "${CARGO_TARGET_DIR:-}" "$HOME/.cargo/bin" "$HOME/.cargo/registry" \
+    "$HOME/.npm" "$HOME/go/pkg/mod" "$HOME/.cache/go-build" /var/lib/dpkg/info; do
+    [ -n "$d" ] && [ -d "$d" ] && printf '%s\n' "$d"
+  done | sort -u
+}
+# timing_begin: starts timing a step (a marker file's mtime is the start).
+timing_begin() {
+  TIMING_MARK="$(mktemp "${TMPDIR:-/tmp}/bithive-timing.XXXXXX")"
+  TIMING_START="$(now_s)"
+  # mtimes move in clock ticks: set the marker a little before the start, so a file written in
+  # the step's first tick still counts as newer.
+  touch -d "@$(awk -v t="$TIMING_START" 'BEGIN { printf "%.3f", t - 0.05 }')" "$TIMING_MARK"
+}
+# timing_end NAME: appends NAME's wall time and cold/cached state to $BITHIVE_TIMINGS.
+timing_end() {
+  local name="$1" secs files_mb
+  secs="$(awk -v a="$TIMING_START" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')"
+  # Files written since the step began, outside the timings folder itself and lock files.
+  files_mb="$(timing_dirs | xargs -r -I{} find {} -xdev -type f -newer "$TIMING_MARK" \
+    ! -path "$BITHIVE_CACHE/timings/*" ! -name '*.lock' ! -name '.cargo-lock' -printf '%s\n' 2>/dev/null \
+    | awk '{ n++; b += $1 } END { printf "%d\t%.1f", n, b / 1048576 }')"
+  rm -f "$TIMING_MARK"
+  local state=cached
+  [ "${files_mb%%$'\t'*}" = 0 ] || state=cold
+  printf '%s\t%s\t%s\t%s\n' "$name" "$secs" "$state" "$files_mb" >>"$BITHIVE_TIMINGS"
+}
+# timing_table: prints the table of this run's steps and keeps a copy as latest-<profile>.tsv.
+timing_table() {
+  [ -s "$BITHIVE_TIMINGS" ] || return 0
+  cp "$BITHIVE_TIMINGS" "$(dirname "$BITHIVE_TIMINGS")/latest-$BITHIVE_SETUP_PROFILE.tsv"
+  awk -F '\t' 'NR == 1 { printf "%-44s %10s  %-6s  %s\n", "step", "wall", "state", "written to caches"; next }
+    { t += $2; s = $2 < 60 ? sprintf("%.1f s", $2) : sprintf("%d min %02d s", int($2 / 60), int($2) % 60)
+      w = $3 == "cold" ? sprintf("%d files, %.1f MB", $4, $5) : "-"
+      printf "%-44s %10s  %-6s  %s\n", $1, s, $3, w }
+    END { printf "%-44s %10s\n", "total", sprintf("%d min %02d s", int(t / 60), int(t) % 60) }' "$BITHIVE_TIMINGS"
+  printf '(kept in %s)\n' "$BITHIVE_TIMINGS"
+}
+
 # step_profile FILE: the profile its `# profile:` line names (test when it names none).
 step_profile() { sed -n 's/^# profile: *\([a-z]*\).*/\1/p' "$1" | head -n1 | grep . || echo test; }
 
@@ -88,8 +139,10 @@ for f in "$BITHIVE_ROOT"/scripts/setup.d/*.sh; do
   # The step's first comment line says what it installs.
   log "$step: $(sed -n '1s/^# *//p' "$f")"
   step_started="$(now_s)"
+  timing_begin
   # shellcheck source=/dev/null
   source "$f"
+  timing_end "setup $step"
   log "$step: done in $(elapsed "$step_started")"
 done
 log "setup (profile $BITHIVE_SETUP_PROFILE) done in $(elapsed "$setup_started")"

@@ -8,25 +8,30 @@ cd "$BITHIVE_ROOT"
 # One full build, no edit-compile loop: incremental caches would only cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
+# timed NAME CMD...: runs one test step, timed into the table printed at the end (setup.sh).
+timed() {
+  local name="$1"; shift
+  step "$name"
+  timing_begin
+  "$@"
+  timing_end "$name"
+}
+# The table is printed however the run ends, so a failing run still shows where the time went.
+trap 'rc=$?; printf "\n\033[1;36m==> step timings (exit %s)\033[0m\n" "$rc"; timing_table; exit "$rc"' EXIT
 
-step "cargo fmt --check"
-cargo fmt --all --check
+timed "cargo fmt --check" cargo fmt --all --check
 
-step "cargo clippy --all-targets -D warnings"
-cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
+timed "cargo clippy --all-targets -D warnings" \
+  cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 
-step "schema drift"
-scripts/schema.sh --check
+timed "schema drift" scripts/schema.sh --check
 
-step "wasm artifacts: rebuild and compare with artifacts/"
-scripts/build-wasm.sh --check
+timed "wasm artifacts: rebuild and compare" scripts/build-wasm.sh --check
 
 # Component steps (e.g. browser tests) that are not plain cargo tests.
 for f in scripts/test.d/*.sh; do
   [ -e "$f" ] || continue
-  step "$(basename "$f" .sh)"
-  bash "$f"
+  timed "test.d $(basename "$f" .sh)" bash "$f"
 done
 
-step "cargo nextest (whole workspace)"
-cargo nextest run --workspace --locked --no-fail-fast
+timed "cargo nextest (whole workspace)" cargo nextest run --workspace --locked --no-fail-fast

@@ -1,7 +1,7 @@
 //! Wallet and registry files of a real deployment on the devnet (#21 item 2): `bithive deploy`'s
 //! plan, then `bithive chain-info` (the library call and the built binary). Names, symbols and
 //! decimals come from the token contracts; the files pass the chain registry's schemas in
-//! `../shared/ecosystem` and Keplr's rules; a deployment missing a field, or an RPC URL with
+//! `testing/ecosystem` and Keplr's rules; a deployment missing a field, or an RPC URL with
 //! credentials, is refused with a clear message and writes nothing.
 mod common;
 
@@ -19,12 +19,11 @@ use common::deployed_devnet;
 
 fn registry_schema(name: &str) -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/ecosystem/chain-registry")
+        .join("../testing/ecosystem/chain-registry")
         .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e}: the chain-registry schemas live in ../shared/ecosystem beside the \
-             repository (the CI clone has them)",
+            "{}: {e}: the chain-registry schemas live in testing/ecosystem (see its README)",
             path.display()
         )
     });

@@ -120,8 +120,13 @@ CFG="$H/hermes.toml"
 hermes() { "$HERMES" --config "$CFG" "$@"; }
 hermes config validate >/dev/null 2>&1 || { hermes config validate >&2 || true; fail "hermes rejects bithive's config"; }
 [ "$(grep -c '^list = \[\]' "$CFG")" = 2 ] || fail "before any channel, the config must relay nothing"
-hermes keys add --chain "$A_ID" --mnemonic-file "$H/relayer.mnemonic" >/dev/null 2>&1 || fail "hermes keys add $A_ID"
-hermes keys add --chain "$B_ID" --mnemonic-file "$H/relayer.mnemonic" >/dev/null 2>&1 || fail "hermes keys add $B_ID"
+# quietly DESC CMD...: runs CMD with its output kept aside; on failure shows it, then fails.
+quietly() {
+  local desc="$1" log="$H/quietly.log"; shift
+  "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "$desc (its output is above)"; }
+}
+quietly "hermes keys add $A_ID" hermes keys add --chain "$A_ID" --mnemonic-file "$H/relayer.mnemonic"
+quietly "hermes keys add $B_ID" hermes keys add --chain "$B_ID" --mnemonic-file "$H/relayer.mnemonic"
 
 started=$(date +%s)
 hermes create channel --a-chain "$A_ID" --b-chain "$B_ID" --a-port transfer --b-port transfer \
@@ -149,8 +154,10 @@ $want"
 IBCF="$(ls "$H"/_IBC/*.json)"
 jq -e --arg c "$CONN_A" '[.chain_1.connection_id, .chain_2.connection_id] | index($c) != null' "$IBCF" >/dev/null || fail "$IBCF connection"
 [ "$(jq '.channels | length' "$IBCF")" = 2 ] || fail "$IBCF channels"
-IBC_DATA_FILE="$IBCF" cargo test --quiet --locked -p bithive-ibc-files --test ecosystem -- --ignored \
-  the_written_file_passes_the_schema >/dev/null 2>&1 || fail "$IBCF fails the chain-registry schema"
+# The test's own output is shown on failure: it names the rule the file breaks (or why the test
+# itself could not run).
+IBC_DATA_FILE="$IBCF" quietly "$IBCF: the chain-registry schema check" cargo test --quiet --locked \
+  -p bithive-ibc-files --test ecosystem -- --ignored the_written_file_passes_the_schema
 say "hermes.toml filters exactly $T_A,$C_A on $A_ID and $T_B,$C_B on $B_ID; $(basename "$IBCF") passes ibc_data.schema.json"
 
 start_hermes() {

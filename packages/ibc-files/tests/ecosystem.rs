@@ -1,5 +1,5 @@
 //! The chain-registry IBC file held to the registry's own schema (`ibc_data.schema.json` in
-//! `../shared/ecosystem`) and to the shape of its example (juno-osmosis).
+//! `testing/ecosystem`, kept in the repository with its source and licence) and to the shape of its example (juno-osmosis).
 use std::path::{Path, PathBuf};
 
 use bithive_ibc_files::registry::IbcData;
@@ -8,11 +8,10 @@ use serde_json::Value;
 
 fn ecosystem() -> PathBuf {
     let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/ecosystem/chain-registry");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testing/ecosystem/chain-registry");
     assert!(
         dir.join("ibc_data.schema.json").is_file(),
-        "{} is missing: the chain-registry schemas live in ../shared/ecosystem beside the \
-         repository (the CI clone has it)",
+        "{} is missing: the chain-registry schemas live in testing/ecosystem (see its README)",
         dir.display()
     );
     dir

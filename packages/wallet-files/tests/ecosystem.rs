@@ -1,5 +1,5 @@
-//! The files held to the ecosystem's own definitions in `../shared/ecosystem` (beside the
-//! repository): chain.json and assetlist.json validated against the Cosmos chain registry's JSON
+//! The files held to the ecosystem's own definitions in `testing/ecosystem` (kept in the
+//! repository with their source and licence): chain.json and assetlist.json validated against the Cosmos chain registry's JSON
 //! schemas (draft-07); the Keplr ChainInfo against the reference Keplr file (same keys, same
 //! JSON types) and Keplr's chain-validator rules; every rule checked to refuse what it should.
 use std::path::{Path, PathBuf};
@@ -12,15 +12,14 @@ use bithive_wallet_files::{
 };
 use serde_json::{json, Value};
 
-/// `../shared/ecosystem` from the repository root; CI always has it.
+/// `testing/ecosystem` in the repository (its README names the sources).
 fn ecosystem() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = root.join("../shared/ecosystem");
+    let dir = root.join("testing/ecosystem");
     assert!(
         dir.join("chain-registry/chain.schema.json").is_file(),
         "{} is missing: the chain-registry schemas and the Keplr reference live in \
-         ../shared/ecosystem beside the repository (the CI clone has it); without them the \
-         files can not be checked",
+         testing/ecosystem; without them the files can not be checked",
         dir.display()
     );
     dir
