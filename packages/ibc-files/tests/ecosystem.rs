@@ -7,8 +7,7 @@ use bithive_ibc_files::{Channel, ChannelEnd, Link, LinkEnd, Ordering};
 use serde_json::Value;
 
 fn ecosystem() -> PathBuf {
-    let dir =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testing/ecosystem/chain-registry");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testing/ecosystem/chain-registry");
     assert!(
         dir.join("ibc_data.schema.json").is_file(),
         "{} is missing: the chain-registry schemas live in testing/ecosystem (see its README)",
