@@ -26,6 +26,22 @@ for d in "$ROOT"/contracts/*/; do
   fi
   rm -rf "$tmp"
 done
+# The deployment's own format (packages/deploy-plan: `Deployment`, deployment.json), from which
+# the web app's `Deployment` type is generated (web/codegen.mjs).
+tmp="$(mktemp -d)"
+(cd "$tmp" && cargo run --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p bithive-deploy-plan \
+  --bin bithive-deploy-plan-schema >/dev/null)
+if [ "$mode" = "--check" ]; then
+  if ! diff "$tmp/schema/deployment.json" "$ROOT/schema/deployment.json" >/dev/null 2>&1; then
+    echo "schema/deployment.json drifted from bithive-deploy-plan's Deployment:" >&2
+    diff "$ROOT/schema/deployment.json" "$tmp/schema/deployment.json" 2>&1 | head -n 20 | sed 's/^/    /' >&2 || true
+    drift=1
+  fi
+else
+  mv "$tmp/schema/deployment.json" "$ROOT/schema/deployment.json"
+  echo "wrote schema/deployment.json"
+fi
+rm -rf "$tmp"
 if ((drift)); then
   echo "error: schema drift: run scripts/schema.sh and commit schema/" >&2
   exit 1

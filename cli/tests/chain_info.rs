@@ -89,7 +89,7 @@ async fn chain_info_of_a_devnet_deployment() {
     // No x/staking on the devnet: no stake currency.
     assert!(keplr.stake_currency.is_none());
     assert_eq!(keplr.bech32_config.bech32_prefix_acc_addr, PREFIX);
-    // Names, symbols and decimals as the token contracts answer them (deploy.rs instantiates
+    // Names, symbols and decimals as the token contracts answer them (the deploy plan instantiates
     // "BitHive Token" BTT and "BitSpark Token" BTK with the plan's decimals).
     let cw20: Vec<_> = keplr
         .currencies

@@ -101,7 +101,7 @@ fn every_store_tx_fits_the_default_rpc_body_limit() {
         let body = 2 * (any.value.len() + 1024) + 1024;
         assert!(
             body <= COMETBFT_MAX_BODY_BYTES,
-            "{kind}: {} KiB of wasm make a {body}-byte simulate request",
+            "{kind:?}: {} KiB of wasm make a {body}-byte simulate request",
             wasm.len() / 1024
         );
     }

@@ -1,23 +1,7 @@
-// deployment.json as `bithive deploy` writes it (cli/src/deploy.rs `Deployment`).
-export interface Deployment {
-  chain_id: string;
-  deployer: string;
-  /** Unix seconds: genesis of emission, staking and rewards. */
-  genesis: number;
-  codes: Record<string, { code_id: number; checksum: string }>;
-  contracts: {
-    btk: string;
-    btt: string;
-    vesting: string;
-    staking: string;
-    rewards: string;
-    emission: string;
-    asset_nft: string;
-    fractional: string;
-    payfi_escrow: string;
-    attestation: string;
-  };
-}
+// deployment.json as `bithive deploy` writes it: the type is generated from the deployment plan's
+// JSON schema (schema/deployment.json, packages/deploy-plan `Deployment`) by codegen.mjs.
+import type { Deployment } from "./contracts/Deployment.types";
+export type { Deployment };
 
 export async function loadDeployment(url = "deployment.json"): Promise<Deployment> {
   const r = await fetch(url, { cache: "no-store" });

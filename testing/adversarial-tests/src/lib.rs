@@ -1,20 +1,20 @@
-//! The shared world of the adversarial suite (issue #20): the ten committed artifacts
+//! The shared world of the adversarial suite (issue #20): the committed artifacts
 //! (`artifacts/*.wasm`, each checked against `artifacts/checksums.txt`) deployed in cosmwasm-vm
-//! through `bithive-vm-host` in the order and with the messages of `bithive deploy`
-//! (`cli/src/deploy.rs`), then `pledged` nodes registered, bonded, with BLS keys, and the
-//! attestor set computed. Each file under `tests/` is one attacker.
+//! through `bithive-vm-host` by the deployment plan itself (`bithive-deploy-plan`, the plan
+//! `bithive deploy` runs: all thirteen contracts, the same messages, admins and wiring), then
+//! `pledged` nodes registered, bonded, with BLS keys, and the attestor set computed. Each file
+//! under `tests/` is one attacker.
 //!
-//! One deviation from the deploy: the node operators (`node0`..`node9`) get BTK at BTK's
-//! instantiation (a genesis allocation) so they can pledge without waiting for emission.
+//! One deviation, which the plan has for test worlds only (`test_btk_allocations`, never read
+//! from `deploy.toml`): the node operators (`node0`..`node9`) get BTK at BTK's instantiation (a
+//! genesis allocation) so they can pledge without waiting for emission.
 
 pub mod deployed;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use bithive_cw_test_fixtures::contracts::{
-    emission_instantiate, rewards_instantiate, staking_instantiate, staking_work_reporter,
-};
+use bithive_deploy_plan::{DeployConfig, DeployPlan, Deployment, Driver, Outcome, PlanError, Step};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{
@@ -22,9 +22,7 @@ use bithive_interface::attestation::{
 };
 use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
 use bithive_interface::staking::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
-use bithive_interface::{
-    asset_nft, attestation, emission, fractional, payfi_escrow, rewards, staking, token, vesting,
-};
+use bithive_interface::{payfi_escrow, rewards, staking, token};
 use bithive_signed_attestation::bls::SecretKey as BlsKey;
 use bithive_signed_attestation::signing::{
     public_key, sign, sign_as_quorum_member, sign_operator_pop, signing_key,
@@ -62,6 +60,22 @@ pub struct Plan {
     pub pledged: usize,
 }
 
+impl Plan {
+    /// The `deploy.toml` this world is deployed with: the deploy's defaults with this plan's
+    /// choices, and the operators' genesis BTK.
+    pub fn deploy_config(&self, operators: Vec<cw20::Cw20Coin>) -> DeployConfig {
+        let mut config = DeployConfig {
+            work_challenge_seconds: self.work_challenge_seconds,
+            test_btk_allocations: operators,
+            ..DeployConfig::default()
+        };
+        config.attestation.quorum_kinds = self.quorum_kinds.clone();
+        config.attestation.quorum_threshold = self.quorum_threshold;
+        config.staking.attestor_set_size = self.attestor_set_size;
+        config
+    }
+}
+
 impl Default for Plan {
     fn default() -> Self {
         Plan {
@@ -78,36 +92,8 @@ impl Default for Plan {
     }
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct Contracts {
-    pub btk: String,
-    pub btt: String,
-    pub vesting: String,
-    pub staking: String,
-    pub rewards: String,
-    pub emission: String,
-    pub asset_nft: String,
-    pub fractional: String,
-    pub escrow: String,
-    pub attestation: String,
-}
-
-impl Contracts {
-    pub fn all(&self) -> [&str; 10] {
-        [
-            &self.btk,
-            &self.btt,
-            &self.vesting,
-            &self.staking,
-            &self.rewards,
-            &self.emission,
-            &self.asset_nft,
-            &self.fractional,
-            &self.escrow,
-            &self.attestation,
-        ]
-    }
-}
+/// The deployment's contracts by role: the plan's own type.
+pub use bithive_deploy_plan::Contracts;
 
 pub struct World {
     pub chain: Chain,
@@ -232,215 +218,28 @@ impl World {
         }
     }
 
-    /// Deploys as `bithive deploy` with `plan`.
+    /// Deploys with the plan `bithive deploy` runs, configured by `plan`.
     pub fn deploy(plan: Plan) -> World {
         let mut chain = Chain::new(ChainConfig::default()).expect("chain");
         let chain_id = chain.block().chain_id;
         let deployer = chain.addr("deployer");
         let genesis = chain.block().time.seconds();
-        let mut code = BTreeMap::new();
-        for (name, wasm) in artifacts() {
-            let id = chain
-                .store_code(&wasm)
-                .unwrap_or_else(|e| panic!("store {name}: {e}"));
-            let kind = name
-                .trim_start_matches("bithive_")
-                .trim_end_matches(".wasm")
-                .to_string();
-            code.insert(kind, id);
-        }
-        let mut w = World {
-            chain,
-            chain_id,
-            deployer: deployer.clone(),
-            genesis,
-            c: Contracts::default(),
-            plan: plan.clone(),
-        };
-        let treasury = deployer.clone();
-        let me = Some(deployer.as_str());
-
-        let token_msg =
-            |name: &str, symbol: &str, initial: Vec<cw20::Cw20Coin>| token::InstantiateMsg {
-                name: name.into(),
-                symbol: symbol.into(),
-                decimals: 6,
-                initial_balances: initial,
-                owner: Some(deployer.clone()),
-                cap: None,
-                minters: vec![],
-                marketing: None,
-            };
-        let btk_cap = Uint128::new(2_100_000_000 * BTK);
         let operators = (0..OPERATORS)
             .map(|i| cw20::Cw20Coin {
-                address: w.node(i),
+                address: chain.addr(&format!("node{i}")),
                 amount: Uint128::new(1_000 * BTK),
             })
             .collect();
-        let mut btk = token_msg("BitSpark Token", "BTK", operators);
-        btk.cap = Some(btk_cap);
-        w.c.btk = w.instantiate(code["token"], &btk, "btk", None);
-        let btt_supply = Uint128::new(1_000_000_000 * BTK);
-        let mut btt = token_msg(
-            "BitHive Token",
-            "BTT",
-            vec![cw20::Cw20Coin {
-                address: deployer.clone(),
-                amount: btt_supply,
-            }],
-        );
-        btt.cap = Some(btt_supply);
-        w.c.btt = w.instantiate(code["token"], &btt, "btt", None);
-        w.c.vesting = w.instantiate(
-            code["vesting"],
-            &vesting::InstantiateMsg {
-                owner: deployer.clone(),
-                cw20_allowlist: vec![w.c.btk.clone(), w.c.btt.clone()],
-            },
-            "vesting",
-            me,
-        );
-        let staking_init = staking::InstantiateMsg {
-            slash_recipient: treasury.clone(),
-            attestor_set_size: plan.attestor_set_size,
-            unbonding_seconds: 21 * 86_400,
-            max_claims: 8,
-            ..staking_instantiate(&deployer, &w.c.btk, genesis)
+        let config = plan.deploy_config(operators);
+        let c = run_deploy_plan(&mut chain, config, &deployer).contracts;
+        let mut w = World {
+            chain,
+            chain_id,
+            deployer,
+            genesis,
+            c,
+            plan: plan.clone(),
         };
-        w.c.staking = w.instantiate(code["staking"], &staking_init, "staking", me);
-        let rewards_init = rewards::InstantiateMsg {
-            patient_daily_cap: Uint128::new(5_000 * BTK),
-            challenge_seconds: Some(plan.work_challenge_seconds),
-            ..rewards_instantiate(
-                &deployer,
-                &w.c.btk,
-                &w.c.btt,
-                &w.c.staking,
-                &w.c.vesting,
-                genesis,
-            )
-        };
-        w.c.rewards = w.instantiate(code["rewards"], &rewards_init, "rewards", me);
-        let emission_init = emission::InstantiateMsg {
-            genesis: Some(genesis),
-            foundation: treasury.clone(),
-            operations: treasury.clone(),
-            ..emission_instantiate(&deployer, &w.c.btk, &w.c.vesting, &w.c.rewards)
-        };
-        w.c.emission = w.instantiate(code["emission"], &emission_init, "emission", me);
-        let (btk_addr, btt_addr, rewards_addr) =
-            (w.c.btk.clone(), w.c.btt.clone(), w.c.rewards.clone());
-        w.ok(
-            &deployer,
-            &btk_addr,
-            &token::ExecuteMsg::SetMinter {
-                minter: w.c.emission.clone(),
-                allowance: btk_cap,
-            },
-        );
-        w.ok(
-            &deployer,
-            &btt_addr,
-            &token::ExecuteMsg::Send {
-                contract: rewards_addr,
-                amount: Uint128::new(100_000_000 * BTK),
-                msg: to_json_binary(&rewards::ReceiveMsg::FundPatientPool {}).expect("hook"),
-            },
-        );
-        w.c.asset_nft = w.instantiate(
-            code["asset_nft"],
-            &asset_nft::InstantiateMsg {
-                name: "BitHive Healthcare Assets".into(),
-                symbol: "BHA".into(),
-                admin: Some(deployer.clone()),
-                compliance_officer: deployer.clone(),
-                valuation: asset_nft::ValuationParams {
-                    unit: "uusdc".into(),
-                    window: 5,
-                    freshness_secs: 30 * 86_400,
-                    quorum: 1,
-                },
-            },
-            "asset-nft",
-            me,
-        );
-        w.c.fractional = w.instantiate(
-            code["fractional"],
-            &fractional::InstantiateMsg {
-                admin: Some(deployer.clone()),
-                share_code_id: code["asset_shares"],
-                nft_contracts: vec![w.c.asset_nft.clone()],
-                cw20_allowlist: vec![w.c.btt.clone()],
-            },
-            "fractional",
-            me,
-        );
-        w.c.escrow = w.instantiate(
-            code["payfi_escrow"],
-            &payfi_escrow::InstantiateMsg {
-                admin: Some(deployer.clone()),
-                fee_bps: 50,
-                fee_collector: treasury.clone(),
-                cw20_allowlist: vec![w.c.btt.clone(), w.c.btk.clone()],
-                reporters: vec![],
-                staking: Some(w.c.staking.clone()),
-                job_dispute_seconds: 3_600,
-            },
-            "payfi-escrow",
-            me,
-        );
-        w.c.attestation = w.instantiate(
-            code["attestation"],
-            &attestation::InstantiateMsg {
-                governance: deployer.clone(),
-                staking: w.c.staking.clone(),
-                escrow: Some(w.c.escrow.clone()),
-                rewards: Some(w.c.rewards.clone()),
-                asset_nft: Some(w.c.asset_nft.clone()),
-                model_registry: None,
-                quorum_threshold: plan.quorum_threshold,
-                quorum_kinds: plan.quorum_kinds.clone(),
-                max_age_seconds: 3_600,
-                max_future_seconds: 120,
-                ibc_timeout_seconds: 600,
-                peers: vec![],
-            },
-            "attestation",
-            me,
-        );
-        let c = w.c.clone();
-        w.ok(&deployer, &c.staking, &staking_work_reporter(&c.rewards));
-        w.ok(
-            &deployer,
-            &c.rewards,
-            &rewards::ExecuteMsg::UpdateConfig {
-                governance: None,
-                reporter: Some(c.attestation.clone()),
-                patient_daily_cap: None,
-                max_units_per_t: None,
-                challenge_seconds: None,
-            },
-        );
-        w.ok(
-            &deployer,
-            &c.escrow,
-            &EscrowMsg::UpdateReporters {
-                add: vec![c.attestation.clone()],
-                remove: vec![],
-            },
-        );
-        w.ok(
-            &deployer,
-            &c.asset_nft,
-            &asset_nft::ExecuteMsg::AddValuer {
-                valuer: c.attestation.clone(),
-            },
-        );
-        for t in [&c.btk, &c.btt] {
-            w.ok(&deployer, t, &renounce_ownership());
-        }
-
         for i in 0..plan.pledged {
             w.register_node(i).expect("register node");
             w.bond(i, PLEDGE).expect("bond");
@@ -450,27 +249,6 @@ impl World {
             w.advance_attestor_set(50).expect("attestor set");
         }
         w
-    }
-
-    fn instantiate<M: Serialize>(
-        &mut self,
-        code_id: u64,
-        msg: &M,
-        label: &str,
-        admin: Option<&str>,
-    ) -> String {
-        let deployer = self.deployer.clone();
-        self.chain
-            .instantiate(
-                code_id,
-                &deployer,
-                msg,
-                &[],
-                &format!("bithive-{label}"),
-                admin,
-            )
-            .unwrap_or_else(|e| panic!("instantiate {label}: {e}"))
-            .0
     }
 
     /// Executes and expects success (setup steps).
@@ -628,11 +406,10 @@ impl World {
         nonce: u64,
     ) -> Attestation {
         let contract = match kind {
-            AttestationKind::Inference | AttestationKind::Matching => &self.c.escrow,
+            AttestationKind::Inference | AttestationKind::Matching => &self.c.payfi_escrow,
             AttestationKind::ComputeWork | AttestationKind::PatientActivity => &self.c.rewards,
             AttestationKind::Valuation => &self.c.asset_nft,
-            // This world has no model registry: evaluations are refused for want of a consumer.
-            AttestationKind::Evaluation => &self.c.attestation,
+            AttestationKind::Evaluation => &self.c.model_registry,
         };
         Attestation {
             chain_id: self.chain_id.clone(),
@@ -769,7 +546,7 @@ impl World {
             input: Binary::from(b"synthetic features".as_slice()),
             node,
         });
-        let escrow = self.c.escrow.clone();
+        let escrow = self.c.payfi_escrow.clone();
         let tx = self
             .chain
             .execute(&escrow, payer, &msg, &[coin(amount, JOB_DENOM)])
@@ -779,7 +556,7 @@ impl World {
 
     pub fn job(&self, job_id: &str) -> payfi_escrow::Job {
         self.query(
-            &self.c.escrow,
+            &self.c.payfi_escrow,
             &payfi_escrow::QueryMsg::Job {
                 job_id: job_id.into(),
             },
@@ -811,7 +588,7 @@ impl World {
         let bank = accounts
             .iter()
             .copied()
-            .chain(self.c.all())
+            .chain(self.c.all().map(|(_, a)| a))
             .map(|a| {
                 let coins = self.chain.all_balances(a);
                 (a.to_string(), coins.iter().map(|c| c.to_string()).collect())
@@ -840,6 +617,77 @@ impl World {
 }
 
 /// `UpdateOwnership(RenounceOwnership)` of a token, the deploy's last step.
-pub fn renounce_ownership() -> token::ExecuteMsg {
-    token::ExecuteMsg::UpdateOwnership(cw_ownable::Action::RenounceOwnership)
+pub use bithive_deploy_plan::renounce_ownership;
+
+/// The VM world as a deployment driver: every step a transaction of the deployer's, each of
+/// which must succeed; it notes each contract as the plan said it.
+struct VmDriver<'a> {
+    chain: &'a mut Chain,
+    deployer: &'a str,
+    wasm: BTreeMap<String, Vec<u8>>,
+    /// (address, code id, label, wasm admin) of each contract the plan made.
+    said: Vec<(String, u64, String, Option<String>)>,
+}
+
+impl Driver for VmDriver<'_> {
+    type Error = PlanError;
+    fn run(&mut self, step: &Step) -> Result<Outcome, PlanError> {
+        Ok(match step {
+            Step::Store(artifact) => {
+                let code = &self.wasm[&artifact.file()];
+                let code_id = self
+                    .chain
+                    .store_code(code)
+                    .unwrap_or_else(|e| panic!("store {artifact:?}: {e}"));
+                let checksum = hex::encode(Sha256::digest(code));
+                Outcome::Stored { code_id, checksum }
+            }
+            Step::Instantiate(i) => {
+                let admin = i.admin.as_deref();
+                let (addr, _) = self
+                    .chain
+                    .instantiate(i.code_id, self.deployer, &i.msg, &[], &i.label, admin)
+                    .unwrap_or_else(|e| panic!("instantiate {}: {e}", i.label));
+                self.said
+                    .push((addr.clone(), i.code_id, i.label.clone(), i.admin.clone()));
+                Outcome::Instantiated(addr)
+            }
+            Step::Execute(e) => {
+                self.chain
+                    .execute(&e.contract, self.deployer, &e.msg, &[])
+                    .unwrap_or_else(|err| panic!("{}: {err}", e.wiring.describe()));
+                Outcome::Executed
+            }
+        })
+    }
+}
+
+/// Carries out the deployment plan for `config` on `chain` as `deployer` and returns the
+/// deployment. The chain must then hold exactly the contracts the plan made, with the code,
+/// label and wasm admin it said: a driver that deploys anything the plan does not say fails here.
+pub fn run_deploy_plan(chain: &mut Chain, config: DeployConfig, deployer: &str) -> Deployment {
+    let (chain_id, genesis) = (chain.block().chain_id, chain.block().time.seconds());
+    let before: Vec<String> = chain.contracts().into_iter().map(|c| c.address).collect();
+    let plan = DeployPlan::new(config, &chain_id, deployer, genesis).expect("plan");
+    let mut driver = VmDriver {
+        chain,
+        deployer,
+        wasm: artifacts(),
+        said: Vec::new(),
+    };
+    let d = plan.drive(&mut driver).expect("plan carried out");
+    let mut said = driver.said;
+    let mut made: Vec<_> = chain
+        .contracts()
+        .into_iter()
+        .filter(|c| !before.contains(&c.address))
+        .map(|c| (c.address, c.code_id, c.label, c.admin))
+        .collect();
+    made.sort();
+    said.sort();
+    assert_eq!(
+        made, said,
+        "the chain holds exactly the contracts the plan said, as it said them"
+    );
+    d
 }

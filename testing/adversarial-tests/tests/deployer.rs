@@ -1,5 +1,5 @@
 //! The deployer: after the deploy's final steps (`bithive deploy` renounces the ownership of
-//! both tokens last, `cli/src/deploy.rs`) the deploying account cannot mint BTK or BTT, make
+//! both tokens last, `packages/deploy-plan`) the deploying account cannot mint BTK or BTT, make
 //! itself or anyone a minter, raise emission's allowance, take ownership back or migrate the
 //! token code. The same messages as `testing/economics-tests/tests/issuance.rs`, replayed on
 //! the committed artifacts.

@@ -210,7 +210,7 @@ fn a_hostile_counterparty_opens_nothing_and_injects_nothing() {
     );
     s.w.assert_unchanged(&before, &accounts);
     // The job is still open and its deposit still held.
-    assert_eq!(s.w.bank(&s.w.c.escrow.clone()), 1_000 * BTK);
+    assert_eq!(s.w.bank(&s.w.c.payfi_escrow.clone()), 1_000 * BTK);
     let j = s.w.job(&job);
     assert_eq!(j.node.map(|n| n.to_string()), Some(node0));
 }

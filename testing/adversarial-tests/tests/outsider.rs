@@ -117,7 +117,7 @@ fn a_stranger_reaches_no_privileged_path() {
         ),
     ];
     for (msg, expected) in &escrow_calls {
-        assert_refused(&mut w, ("escrow", &c.escrow), msg, expected);
+        assert_refused(&mut w, ("escrow", &c.payfi_escrow), msg, expected);
     }
 
     let staking_calls = [

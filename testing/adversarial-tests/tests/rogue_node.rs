@@ -252,7 +252,7 @@ fn an_inference_tscore_above_one_is_refused() {
     let node1 = w.node(1);
     let payer = w.addr("payer");
     let bound = w.create_job(&payer, "job-scored", Some(node1.clone()), 1_000 * BTK);
-    let escrow = w.c.escrow.clone();
+    let escrow = w.c.payfi_escrow.clone();
     let accounts = [node1.as_str(), payer.as_str()];
     let before = w.snapshot(&accounts);
     // Node 1's inference report for the job, scored `t`.
@@ -290,7 +290,7 @@ fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     let payer = w.addr("payer");
     let bound = w.create_job(&payer, "job-bound", Some(node1.clone()), 1_000 * BTK);
     let open = w.create_job(&payer, "job-open", None, 1_000 * BTK);
-    let escrow = w.c.escrow.clone();
+    let escrow = w.c.payfi_escrow.clone();
     let accounts = [node0.as_str(), node1.as_str(), payer.as_str()];
     let before = w.snapshot(&accounts);
     let escrow_funds = w.bank(&escrow);
@@ -349,7 +349,7 @@ fn claims_need_an_eligible_node() {
     let stranger = w.addr("stranger");
     let payer = w.addr("payer");
     let open = w.create_job(&payer, "job-open", None, 1_000 * BTK);
-    let escrow = w.c.escrow.clone();
+    let escrow = w.c.payfi_escrow.clone();
     let accounts = [rogue.as_str(), stranger.as_str(), payer.as_str()];
     let before = w.snapshot(&accounts);
     for who in [&rogue, &stranger] {

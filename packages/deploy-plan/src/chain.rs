@@ -1,0 +1,140 @@
+//! The chain driver of the plan (feature `chain`): checks the artifacts against
+//! `checksums.txt`, then carries out each step as a signed Cosmos SDK transaction with
+//! [`ChainClient`], so the same plan runs against the devnet, a local wasmd and a public testnet.
+//! `bithive deploy` and the relayer's devnet tests deploy through it. What is deployed, in which
+//! order, with which messages and admins is the plan's; nothing here decides it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use bithive_chain_client::{ChainClient, ChainError};
+
+use crate::{Artifact, DeployConfig, DeployFees, DeployPlan, Deployment, Outcome, PlanError, Step};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: checksum {actual} does not match checksums.txt ({expected}); rebuild with scripts/build-wasm.sh")]
+    Checksum {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0} is not listed in checksums.txt")]
+    Unlisted(String),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error("{step}: {source}")]
+    Chain {
+        step: String,
+        #[source]
+        source: ChainError,
+    },
+}
+
+/// Reads every artifact of the plan and checks each against `checksums.txt` before anything is
+/// uploaded: the code and sha256 (hex) of each, by artifact.
+pub fn load_artifacts(dir: &Path) -> Result<BTreeMap<Artifact, (Vec<u8>, String)>, DeployError> {
+    let sums_path = dir.join("checksums.txt");
+    let sums = std::fs::read_to_string(&sums_path).map_err(|source| DeployError::Io {
+        path: sums_path,
+        source,
+    })?;
+    let expected: BTreeMap<&str, &str> = sums
+        .lines()
+        .filter_map(|l| l.split_once("  "))
+        .map(|(sum, file)| (file.trim(), sum.trim()))
+        .collect();
+    let mut out = BTreeMap::new();
+    for artifact in Artifact::ALL {
+        let file = artifact.file();
+        let path = dir.join(&file);
+        let wasm = std::fs::read(&path).map_err(|source| DeployError::Io { path, source })?;
+        let actual = hex::encode(Sha256::digest(&wasm));
+        let want = expected
+            .get(file.as_str())
+            .ok_or_else(|| DeployError::Unlisted(file.clone()))?;
+        if *want != actual {
+            return Err(DeployError::Checksum {
+                file,
+                expected: want.to_string(),
+                actual,
+            });
+        }
+        out.insert(artifact, (wasm, actual));
+    }
+    Ok(out)
+}
+
+/// Runs the whole plan with `client`'s account as deployer (admin of every contract, governance
+/// and owner until handed over), reporting each step through `progress`.
+pub async fn deploy(
+    client: &ChainClient,
+    config: &DeployConfig,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Deployment, DeployError> {
+    config.validate()?;
+    let artifacts = load_artifacts(&config.artifacts)?;
+    let me = client.address().to_string();
+    let genesis = client
+        .rpc()
+        .latest_block_time()
+        .await
+        .map_err(step_failed("latest block time"))?;
+    let mut plan = DeployPlan::new(config.clone(), client.chain_id(), &me, genesis)?;
+    while let Some(step) = plan.poll()? {
+        let outcome = match &step {
+            Step::Store(artifact) => {
+                let (wasm, checksum) = &artifacts[artifact];
+                let kind = artifact.kind();
+                let (code_id, _) = client
+                    .store_code(wasm.clone())
+                    .await
+                    .map_err(step_failed(&format!("store {kind}")))?;
+                progress(&format!(
+                    "stored {kind:<13} code {code_id:>3}  {:>4} KiB",
+                    wasm.len() / 1024
+                ));
+                Outcome::Stored {
+                    code_id,
+                    checksum: checksum.clone(),
+                }
+            }
+            Step::Instantiate(i) => {
+                let (addr, _) = client
+                    .instantiate(i.code_id, &i.msg, &i.label, i.admin.as_deref())
+                    .await
+                    .map_err(step_failed(&format!("instantiate {}", i.label)))?;
+                progress(&format!("instantiated {:<22} {addr}", i.label));
+                Outcome::Instantiated(addr)
+            }
+            Step::Execute(e) => {
+                let what = e.wiring.describe();
+                client
+                    .execute_batch(&[(e.contract.clone(), e.msg.clone())])
+                    .await
+                    .map_err(step_failed(what))?;
+                progress(what);
+                Outcome::Executed
+            }
+        };
+        plan.report(&step, outcome)?;
+    }
+    let mut d = plan.finish()?;
+    let gas = client.gas();
+    d.fees = DeployFees::from_prices(&gas.fee_denom, gas.gas_price, gas.max_gas_price);
+    Ok(d)
+}
+
+fn step_failed(name: &str) -> impl Fn(ChainError) -> DeployError + '_ {
+    move |source| DeployError::Chain {
+        step: name.to_string(),
+        source,
+    }
+}

@@ -1,0 +1,243 @@
+//! `deploy.toml`: what a chain team may choose, every field with a default, and the launch
+//! constants that are not theirs to choose (each with its source).
+
+use cosmwasm_std::{Decimal, Uint128};
+use serde::{Deserialize, Serialize};
+
+use bithive_interface::attestation::PeerEndpoint;
+use bithive_signed_attestation::AttestationKind;
+
+use crate::PlanError;
+
+/// Base-unit decimals of BTK and BTT: emission mints in units of 10^6
+/// (`bithive_formulas::emission::UNIT`) and patient rewards pay in 10^6 (`rpatient::BTT_UNIT`),
+/// so the tokens must count the same way.
+pub const DECIMALS: u8 = 6;
+/// BTK's cap: 2.1 billion BTK, all of it minted by emission over time (`docs/glossary.md`,
+/// "Emission"; `bithive_formulas::emission::CAP`).
+pub const BTK_CAP: Uint128 = Uint128::new(bithive_formulas::emission::CAP);
+/// The token names and symbols (seeds 000 and 001, `docs/seeds.md`).
+pub const BTK_NAME: &str = "BitSpark Token";
+pub const BTK_SYMBOL: &str = "BTK";
+pub const BTT_NAME: &str = "BitHive Token";
+pub const BTT_SYMBOL: &str = "BTT";
+/// The healthcare asset NFT collection and its valuation rules: values in USDC base units, the
+/// median of the last 5 valuations, stale after 30 days, one valuer (the attestation contract,
+/// whose `valuation` kind needs a quorum of attestors).
+pub const ASSET_NFT_NAME: &str = "BitHive Healthcare Assets";
+pub const ASSET_NFT_SYMBOL: &str = "BHA";
+pub const VALUATION_UNIT: &str = "uusdc";
+pub const VALUATION_WINDOW: u32 = 5;
+pub const VALUATION_FRESHNESS_SECONDS: u64 = 30 * 86_400;
+/// The personal data vault's record collection; a grant lasts at most a year.
+pub const DATA_VAULT_NAME: &str = "BitHive Personal Data";
+pub const DATA_VAULT_SYMBOL: &str = "BHPD";
+pub const MAX_GRANT_SECONDS: u64 = 365 * 86_400;
+
+/// `deploy.toml`. Every field has a default, so an empty file deploys a working platform.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DeployConfig {
+    /// Directory with the `.wasm` files and `checksums.txt` (read by the driver, not the plan).
+    pub artifacts: std::path::PathBuf,
+    /// Label prefix of every contract.
+    pub label_prefix: String,
+    /// Base-unit decimals of BTK and BTT: must be [`DECIMALS`] (kept in the file so an old
+    /// config that states it still parses; any other value is refused).
+    pub decimals: u8,
+    /// BTT minted to the deployer at instantiation (base units): the whole BTT supply for good
+    /// (the cap equals it and nobody can mint). Must be > 0.
+    pub btt_supply: Uint128,
+    /// BTT put into the rewards patient pool.
+    pub btt_patient_pool: Uint128,
+    pub staking: StakingParams,
+    pub rewards_epoch_seconds: u64,
+    /// Seconds a compute-work report stays disputable by the attestor set before it counts
+    /// (issue #20); at most 7 days, 0 credits at once.
+    pub work_challenge_seconds: u64,
+    pub patient_daily_cap: Uint128,
+    pub escrow_fee_bps: u16,
+    /// Seconds a reported escrow job waits before it pays, during which its payer may dispute
+    /// the result (issue #20); at most 30 days, 0 pays at the report.
+    pub job_dispute_seconds: u64,
+    pub attestation: AttestationParams,
+    /// Receives escrow fees, slashed pledges, foundation and operations vesting; the deployer when
+    /// unset.
+    pub treasury: Option<String>,
+    /// ICS-20 for BTT and BTK (cw20-ics20, issue #25).
+    pub ics20: Ics20Params,
+    /// Wasm admin of BTK and BTT: the only account that may migrate their code (a governance
+    /// contract). Unset: nobody, the token code is immutable. Never the deployer by default: a
+    /// migration can change minting.
+    pub token_admin: Option<String>,
+    /// Unix seconds emission counts from; unset: the deployment's genesis. An announced launch
+    /// time before the deployment makes the first crank mint what was due since then.
+    pub emission_genesis: Option<u64>,
+    /// Test worlds only: BTK minted at BTK's instantiation (a genesis allocation, so test nodes
+    /// can pledge without waiting for emission). Never read from `deploy.toml` and never written:
+    /// on a real chain every BTK comes from emission.
+    #[serde(skip)]
+    pub test_btk_allocations: Vec<cw20::Cw20Coin>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct StakingParams {
+    pub epoch_seconds: u64,
+    pub attestor_set_size: u32,
+    pub window_epochs: u32,
+    /// Pledge lock; the contract's default (540 days) when unset.
+    pub lock_seconds: Option<u64>,
+    pub unbonding_seconds: u64,
+    pub max_claims: u32,
+    pub fraud_slash: Decimal,
+}
+
+/// `[ics20]`: the cw20-ics20 contract that sends BTT and BTK over IBC.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ics20Params {
+    /// Packet timeout when a transfer names none (seconds).
+    pub default_timeout_seconds: u64,
+    /// Its governance: the only account that may allow another cw20 token or change the
+    /// admin. The deployer when unset.
+    pub admin: Option<String>,
+    /// Gas limit of the cw20 transfer that pays a returning token out (None: no limit; BTT
+    /// and BTK are BitHive's own code, so they run unlimited like a native transfer).
+    pub gas_limit: Option<u64>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttestationParams {
+    pub quorum_threshold: u32,
+    pub max_age_seconds: u64,
+    pub max_future_seconds: u64,
+    pub ibc_timeout_seconds: u64,
+    /// Kinds a single signer may not attest (they need K of the attestor set), stated
+    /// explicitly; by default every kind that pays from a pool or sets a price: `valuation`,
+    /// `compute_work` and `patient_activity` (issue #20). `inference` and `matching` are signed
+    /// by the job's bound node, whose conflicting statements are slashable.
+    pub quorum_kinds: Vec<AttestationKind>,
+    /// IBC counterparties (connection on this chain, counterparty port) the attestation
+    /// contract pins; none by default (no channel opens until governance pins one).
+    pub ibc_peers: Vec<PeerEndpoint>,
+}
+
+impl Default for Ics20Params {
+    fn default() -> Self {
+        Ics20Params {
+            default_timeout_seconds: 600,
+            admin: None,
+            gas_limit: None,
+        }
+    }
+}
+
+impl Default for AttestationParams {
+    fn default() -> Self {
+        AttestationParams {
+            quorum_threshold: 3,
+            max_age_seconds: 3_600,
+            max_future_seconds: 120,
+            ibc_timeout_seconds: 600,
+            quorum_kinds: vec![
+                AttestationKind::ComputeWork,
+                AttestationKind::Valuation,
+                AttestationKind::PatientActivity,
+            ],
+            ibc_peers: vec![],
+        }
+    }
+}
+
+impl Default for StakingParams {
+    fn default() -> Self {
+        StakingParams {
+            epoch_seconds: 86_400,
+            attestor_set_size: 5,
+            window_epochs: 7,
+            lock_seconds: None,
+            unbonding_seconds: 21 * 86_400,
+            max_claims: 8,
+            fraud_slash: Decimal::percent(10),
+        }
+    }
+}
+
+impl Default for DeployConfig {
+    fn default() -> Self {
+        DeployConfig {
+            artifacts: std::path::PathBuf::from("artifacts"),
+            label_prefix: "bithive".into(),
+            decimals: DECIMALS,
+            // 1 billion BTT.
+            btt_supply: Uint128::new(1_000_000_000 * 10u128.pow(DECIMALS as u32)),
+            // 100 million BTT for patient rewards.
+            btt_patient_pool: Uint128::new(100_000_000 * 10u128.pow(DECIMALS as u32)),
+            staking: StakingParams::default(),
+            rewards_epoch_seconds: 86_400,
+            work_challenge_seconds: 3_600,
+            // 5,000 BTT a patient a day.
+            patient_daily_cap: Uint128::new(5_000 * 10u128.pow(DECIMALS as u32)),
+            escrow_fee_bps: 50,
+            job_dispute_seconds: 3_600,
+            attestation: AttestationParams::default(),
+            ics20: Ics20Params::default(),
+            treasury: None,
+            token_admin: None,
+            emission_genesis: None,
+            test_btk_allocations: vec![],
+        }
+    }
+}
+
+impl DeployConfig {
+    /// Parses `deploy.toml`; unknown fields are errors, not silently ignored.
+    pub fn from_toml(text: &str) -> Result<Self, PlanError> {
+        let config: DeployConfig =
+            toml::from_str(text).map_err(|e| PlanError::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// What no deployment may be started with.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        if self.decimals != DECIMALS {
+            return Err(PlanError::Config(format!(
+                "decimals = {}: BTK and BTT count in 10^{DECIMALS} base units (emission mints and \
+                 patient rewards pay in them), so decimals must be {DECIMALS}",
+                self.decimals
+            )));
+        }
+        if self.btt_supply.is_zero() {
+            return Err(PlanError::Config(
+                "btt_supply must be > 0: it is the whole BTT supply".into(),
+            ));
+        }
+        if self.btt_patient_pool > self.btt_supply {
+            return Err(PlanError::Config(format!(
+                "btt_patient_pool {} exceeds btt_supply {}",
+                self.btt_patient_pool, self.btt_supply
+            )));
+        }
+        if self.ics20.default_timeout_seconds == 0 {
+            return Err(PlanError::Config(
+                "ics20.default_timeout_seconds must be > 0: a packet without a timeout could \
+                 never be refunded"
+                    .into(),
+            ));
+        }
+        let allocated: u128 = self
+            .test_btk_allocations
+            .iter()
+            .map(|c| c.amount.u128())
+            .sum();
+        if allocated > BTK_CAP.u128() {
+            return Err(PlanError::Config(
+                "test BTK allocations exceed the BTK cap".into(),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,219 @@
+//! What a deployment produced, as `deployment.json`: the one `Deployment` and `Contracts` type
+//! every driver, the relayer's config, the wallet files and the web app read.
+
+use std::collections::BTreeMap;
+
+use cosmwasm_schema::schemars::JsonSchema;
+use cosmwasm_std::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What `bithive deploy` produced: written as `deployment.json`. Its JSON schema is
+/// `schema/deployment.json` (`scripts/schema.sh`), from which the web app's type is generated.
+// Unknown fields are kept out of the way, not refused: a newer deployment (more contracts) still
+// reads in an older client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "cosmwasm_schema::schemars")]
+pub struct Deployment {
+    pub chain_id: String,
+    pub deployer: String,
+    /// Unix seconds of the block the plan started in (genesis of emission, staking, rewards).
+    pub genesis: u64,
+    /// Code id and sha256 of each artifact, by artifact kind ([`crate::Artifact::kind`]).
+    pub codes: BTreeMap<String, StoredCode>,
+    pub contracts: Contracts,
+    /// The fee denom and gas prices the deployer paid with: what wallet files offer (#21).
+    /// Absent in deployments written before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fees: Option<DeployFees>,
+}
+
+// Unknown fields are kept out of the way, not refused: a newer deployment (more contracts) still
+// reads in an older client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "cosmwasm_schema::schemars")]
+pub struct DeployFees {
+    pub denom: String,
+    /// Gas price the chain accepted (per unit of gas, in `denom`).
+    pub gas_price: Decimal,
+    /// The most the client raises it to when the chain asks for more.
+    pub max_gas_price: Decimal,
+}
+
+impl DeployFees {
+    /// From a client's gas prices; None if a price is not a finite non-negative decimal.
+    pub fn from_prices(denom: &str, gas_price: f64, max_gas_price: f64) -> Option<Self> {
+        let dec = |v: f64| v.to_string().parse::<Decimal>().ok();
+        Some(DeployFees {
+            denom: denom.to_string(),
+            gas_price: dec(gas_price)?,
+            max_gas_price: dec(max_gas_price.max(gas_price))?,
+        })
+    }
+}
+
+// Unknown fields are kept out of the way, not refused: a newer deployment (more contracts) still
+// reads in an older client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "cosmwasm_schema::schemars")]
+pub struct StoredCode {
+    pub code_id: u64,
+    pub checksum: String,
+}
+
+/// Every contract of a BitHive deployment, by role. The field names are the roles'
+/// ([`Role::name`]) and the keys of `deployment.json`'s `contracts`.
+// Unknown fields are kept out of the way, not refused: a newer deployment (more contracts) still
+// reads in an older client.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "cosmwasm_schema::schemars")]
+pub struct Contracts {
+    pub btk: String,
+    pub btt: String,
+    pub vesting: String,
+    pub staking: String,
+    pub rewards: String,
+    pub emission: String,
+    pub asset_nft: String,
+    pub fractional: String,
+    pub payfi_escrow: String,
+    pub attestation: String,
+    /// Absent in deployments written before #23.
+    #[serde(default)]
+    pub model_registry: String,
+    #[serde(default)]
+    pub data_vault: String,
+    /// cw20-ics20 (#25): its IBC port is `wasm.<address>`. Absent in deployments written before.
+    #[serde(default)]
+    pub ics20: String,
+}
+
+/// A contract's role in the deployment: one per [`Contracts`] field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Btk,
+    Btt,
+    Vesting,
+    Staking,
+    Rewards,
+    Emission,
+    AssetNft,
+    Fractional,
+    PayfiEscrow,
+    Attestation,
+    ModelRegistry,
+    DataVault,
+    Ics20,
+}
+
+impl Role {
+    /// Every role, in the order the plan instantiates them.
+    pub const ALL: [Role; 13] = [
+        Role::Btk,
+        Role::Btt,
+        Role::Vesting,
+        Role::Staking,
+        Role::Rewards,
+        Role::Emission,
+        Role::AssetNft,
+        Role::Fractional,
+        Role::PayfiEscrow,
+        Role::Attestation,
+        Role::ModelRegistry,
+        Role::DataVault,
+        Role::Ics20,
+    ];
+
+    /// The role's key in `deployment.json` (and in the relayer's `[contracts]`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Role::Btk => "btk",
+            Role::Btt => "btt",
+            Role::Vesting => "vesting",
+            Role::Staking => "staking",
+            Role::Rewards => "rewards",
+            Role::Emission => "emission",
+            Role::AssetNft => "asset_nft",
+            Role::Fractional => "fractional",
+            Role::PayfiEscrow => "payfi_escrow",
+            Role::Attestation => "attestation",
+            Role::ModelRegistry => "model_registry",
+            Role::DataVault => "data_vault",
+            Role::Ics20 => "ics20",
+        }
+    }
+
+    /// The label suffix of its contract (`<label_prefix>-<label>`).
+    pub const fn label(self) -> &'static str {
+        match self {
+            Role::AssetNft => "asset-nft",
+            Role::PayfiEscrow => "payfi-escrow",
+            Role::ModelRegistry => "model-registry",
+            Role::DataVault => "data-vault",
+            other => other.name(),
+        }
+    }
+
+    /// The artifact its code comes from.
+    pub const fn artifact(self) -> crate::Artifact {
+        use crate::Artifact as A;
+        match self {
+            Role::Btk | Role::Btt => A::Token,
+            Role::Vesting => A::Vesting,
+            Role::Staking => A::Staking,
+            Role::Rewards => A::Rewards,
+            Role::Emission => A::Emission,
+            Role::AssetNft => A::AssetNft,
+            Role::Fractional => A::Fractional,
+            Role::PayfiEscrow => A::PayfiEscrow,
+            Role::Attestation => A::Attestation,
+            Role::ModelRegistry => A::ModelRegistry,
+            Role::DataVault => A::DataVault,
+            Role::Ics20 => A::Ics20,
+        }
+    }
+}
+
+impl Contracts {
+    /// The address of `role` ("" until the plan has instantiated it).
+    pub fn get(&self, role: Role) -> &str {
+        match role {
+            Role::Btk => &self.btk,
+            Role::Btt => &self.btt,
+            Role::Vesting => &self.vesting,
+            Role::Staking => &self.staking,
+            Role::Rewards => &self.rewards,
+            Role::Emission => &self.emission,
+            Role::AssetNft => &self.asset_nft,
+            Role::Fractional => &self.fractional,
+            Role::PayfiEscrow => &self.payfi_escrow,
+            Role::Attestation => &self.attestation,
+            Role::ModelRegistry => &self.model_registry,
+            Role::DataVault => &self.data_vault,
+            Role::Ics20 => &self.ics20,
+        }
+    }
+
+    pub(crate) fn set(&mut self, role: Role, address: String) {
+        let slot = match role {
+            Role::Btk => &mut self.btk,
+            Role::Btt => &mut self.btt,
+            Role::Vesting => &mut self.vesting,
+            Role::Staking => &mut self.staking,
+            Role::Rewards => &mut self.rewards,
+            Role::Emission => &mut self.emission,
+            Role::AssetNft => &mut self.asset_nft,
+            Role::Fractional => &mut self.fractional,
+            Role::PayfiEscrow => &mut self.payfi_escrow,
+            Role::Attestation => &mut self.attestation,
+            Role::ModelRegistry => &mut self.model_registry,
+            Role::DataVault => &mut self.data_vault,
+            Role::Ics20 => &mut self.ics20,
+        };
+        *slot = address;
+    }
+
+    /// Every role with its address, in [`Role::ALL`]'s order.
+    pub fn all(&self) -> impl Iterator<Item = (Role, &str)> + '_ {
+        Role::ALL.into_iter().map(|r| (r, self.get(r)))
+    }
+}

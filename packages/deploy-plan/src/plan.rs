@@ -1,0 +1,607 @@
+//! The deployment as a state machine without I/O (in the style of quinn-proto): [`DeployPlan`]
+//! hands out one [`Step`] at a time, the driver carries it out on a chain (signed transactions,
+//! an in-process VM) and reports what the chain said (a code id, an address); the next step's
+//! messages are built from what the earlier ones produced.
+//!
+//! Wiring (who may call whom):
+//! - BTK's only minter is the emission contract (allowance = the whole cap). BTT has a fixed
+//!   supply: `btt_supply` minted to the deployer at instantiation, cap = that supply, no minter.
+//! - Last steps: the deployer renounces ownership of BTK and BTT, so nobody can add a minter or
+//!   raise an allowance ever again (no issuance beyond emission). Their wasm admin (who may
+//!   migrate the code) is `token_admin`, or nobody.
+//! - Emission pays the rewards compute and app pools and puts the foundation and operations
+//!   shares into vesting.
+//! - The attestation contract holds every reporter role: rewards `reporter`, escrow
+//!   `reporters`, asset-nft valuer, model-registry evaluator. Staking takes work reports from
+//!   rewards only.
+
+use cosmwasm_std::Addr;
+use serde::Serialize;
+
+use bithive_interface::{
+    asset_nft, attestation, data_vault, emission, fractional, ics20, model_registry, payfi_escrow,
+    rewards, staking, token, vesting,
+};
+
+use crate::config::{
+    DeployConfig, ASSET_NFT_NAME, ASSET_NFT_SYMBOL, BTK_CAP, BTK_NAME, BTK_SYMBOL, BTT_NAME,
+    BTT_SYMBOL, DATA_VAULT_NAME, DATA_VAULT_SYMBOL, MAX_GRANT_SECONDS, VALUATION_FRESHNESS_SECONDS,
+    VALUATION_UNIT, VALUATION_WINDOW,
+};
+use crate::{Artifact, Deployment, PlanError, Role, StoredCode};
+
+/// A wiring call: a contract told, after instantiation, whom to take calls from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Wiring {
+    /// BTK: emission becomes its only minter, allowance the whole cap.
+    EmissionMintsBtk,
+    /// BTT: the patient pool is funded (skipped when `btt_patient_pool` is 0).
+    FundPatientPool,
+    /// Staking takes work reports from rewards.
+    StakingWorkReporter,
+    /// Rewards takes reports from the attestation contract.
+    RewardsReporter,
+    /// The escrow takes job reports from the attestation contract.
+    EscrowReporter,
+    /// The asset NFT takes valuations from the attestation contract.
+    AssetNftValuer,
+    /// The attestation contract sets model accuracies in the registry.
+    AttestationModelRegistry,
+    /// The deployer renounces BTK's ownership: nobody can add a minter.
+    RenounceBtk,
+    /// The deployer renounces BTT's ownership: fixed supply.
+    RenounceBtt,
+}
+
+impl Wiring {
+    /// What the step does, as progress output says it.
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Wiring::EmissionMintsBtk => "emission is the BTK minter",
+            Wiring::FundPatientPool => "BTT patient pool funded",
+            Wiring::StakingWorkReporter => "staking takes work reports from rewards",
+            Wiring::RewardsReporter => "rewards takes reports from the attestation contract",
+            Wiring::EscrowReporter => "escrow takes job reports from the attestation contract",
+            Wiring::AssetNftValuer => "asset-nft takes valuations from the attestation contract",
+            Wiring::AttestationModelRegistry => {
+                "the attestation contract sets model accuracies (quorum evaluations) in the registry"
+            }
+            Wiring::RenounceBtk => "BTK ownership renounced: emission is its only minter",
+            Wiring::RenounceBtt => "BTT ownership renounced: fixed supply",
+        }
+    }
+
+    /// The contract the call goes to.
+    pub const fn contract(self) -> Role {
+        match self {
+            Wiring::EmissionMintsBtk | Wiring::RenounceBtk => Role::Btk,
+            Wiring::FundPatientPool | Wiring::RenounceBtt => Role::Btt,
+            Wiring::StakingWorkReporter => Role::Staking,
+            Wiring::RewardsReporter => Role::Rewards,
+            Wiring::EscrowReporter => Role::PayfiEscrow,
+            Wiring::AssetNftValuer => Role::AssetNft,
+            Wiring::AttestationModelRegistry => Role::Attestation,
+        }
+    }
+}
+
+/// One stage of the plan, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    Store(Artifact),
+    Instantiate(Role),
+    Wire(Wiring),
+}
+
+/// The stages of every deployment, in order. Each instantiation needs only addresses made
+/// before it; each wiring call only contracts that exist.
+const STAGES: &[Stage] = &[
+    Stage::Store(Artifact::Token),
+    Stage::Store(Artifact::Emission),
+    Stage::Store(Artifact::Vesting),
+    Stage::Store(Artifact::Staking),
+    Stage::Store(Artifact::Rewards),
+    Stage::Store(Artifact::AssetNft),
+    Stage::Store(Artifact::AssetShares),
+    Stage::Store(Artifact::Fractional),
+    Stage::Store(Artifact::PayfiEscrow),
+    Stage::Store(Artifact::Attestation),
+    Stage::Store(Artifact::ModelRegistry),
+    Stage::Store(Artifact::DataVault),
+    Stage::Store(Artifact::Ics20),
+    // Tokens first: BTK starts with no minter (emission becomes its only minter below); the
+    // deployer owns both only until the last steps, which renounce ownership.
+    Stage::Instantiate(Role::Btk),
+    Stage::Instantiate(Role::Btt),
+    Stage::Instantiate(Role::Vesting),
+    Stage::Instantiate(Role::Staking),
+    Stage::Instantiate(Role::Rewards),
+    Stage::Instantiate(Role::Emission),
+    Stage::Wire(Wiring::EmissionMintsBtk),
+    Stage::Wire(Wiring::FundPatientPool),
+    Stage::Instantiate(Role::AssetNft),
+    Stage::Instantiate(Role::Fractional),
+    Stage::Instantiate(Role::PayfiEscrow),
+    Stage::Instantiate(Role::Attestation),
+    Stage::Instantiate(Role::ModelRegistry),
+    Stage::Instantiate(Role::DataVault),
+    Stage::Instantiate(Role::Ics20),
+    Stage::Wire(Wiring::StakingWorkReporter),
+    Stage::Wire(Wiring::RewardsReporter),
+    Stage::Wire(Wiring::EscrowReporter),
+    Stage::Wire(Wiring::AssetNftValuer),
+    Stage::Wire(Wiring::AttestationModelRegistry),
+    // Last: nobody may change the minters of BTK (emission only) or BTT (none) again.
+    Stage::Wire(Wiring::RenounceBtk),
+    Stage::Wire(Wiring::RenounceBtt),
+];
+
+/// What the driver is to do next.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Store the artifact's code; report [`Outcome::Stored`].
+    Store(Artifact),
+    /// Instantiate a contract as the deployer; report [`Outcome::Instantiated`].
+    Instantiate(Instantiate),
+    /// Execute a wiring call as the deployer; report [`Outcome::Executed`].
+    Execute(Execute),
+}
+
+/// The deployer instantiates `code_id` with `msg`, as `label`, with wasm admin `admin` (None:
+/// nobody may migrate it), for `role`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Instantiate {
+    pub role: Role,
+    pub code_id: u64,
+    pub label: String,
+    pub admin: Option<String>,
+    pub msg: serde_json::Value,
+}
+
+/// The deployer executes `msg` on `contract` (the wiring call `wiring`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Execute {
+    pub wiring: Wiring,
+    pub contract: String,
+    pub msg: serde_json::Value,
+}
+
+/// What the chain answered to the step handed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The code id and the sha256 (hex) of the stored artifact.
+    Stored {
+        code_id: u64,
+        checksum: String,
+    },
+    /// The new contract's address.
+    Instantiated(String),
+    Executed,
+}
+
+/// A chain the plan is carried out on synchronously, one call per step (the VM test worlds);
+/// [`DeployPlan::drive`] runs the whole plan on it. (An async driver, like `bithive deploy`'s,
+/// polls the plan and reports each outcome itself: `crate::chain`.)
+pub trait Driver {
+    /// Why a step failed on this chain; plan errors become one too.
+    type Error: From<PlanError>;
+    /// Carries out `step` and says what the chain answered.
+    fn run(&mut self, step: &Step) -> Result<Outcome, Self::Error>;
+}
+
+/// The deployment in progress. Drive it with [`DeployPlan::poll`] until it returns `None`, then
+/// [`DeployPlan::finish`].
+#[derive(Debug)]
+pub struct DeployPlan {
+    config: DeployConfig,
+    next: usize,
+    /// The stage handed out and not yet reported.
+    pending: Option<Stage>,
+    d: Deployment,
+}
+
+impl DeployPlan {
+    /// A plan for `deployer` on `chain_id`, starting in a block at `genesis` (unix seconds: the
+    /// genesis of emission, staking and rewards). Refuses a config no deployment may use.
+    pub fn new(
+        config: DeployConfig,
+        chain_id: &str,
+        deployer: &str,
+        genesis: u64,
+    ) -> Result<Self, PlanError> {
+        config.validate()?;
+        Ok(DeployPlan {
+            config,
+            next: 0,
+            pending: None,
+            d: Deployment {
+                chain_id: chain_id.to_string(),
+                deployer: deployer.to_string(),
+                genesis,
+                ..Deployment::default()
+            },
+        })
+    }
+
+    pub fn config(&self) -> &DeployConfig {
+        &self.config
+    }
+
+    /// What has been deployed so far.
+    pub fn deployment(&self) -> &Deployment {
+        &self.d
+    }
+
+    /// The next step, or None when the plan is done. The step before must have been reported.
+    pub fn poll(&mut self) -> Result<Option<Step>, PlanError> {
+        if let Some(stage) = self.pending {
+            return Err(PlanError::NotReported(format!("{stage:?}")));
+        }
+        while let Some(&stage) = STAGES.get(self.next) {
+            self.next += 1;
+            if stage == Stage::Wire(Wiring::FundPatientPool)
+                && self.config.btt_patient_pool.is_zero()
+            {
+                continue;
+            }
+            let step = self.step(stage)?;
+            self.pending = Some(stage);
+            return Ok(Some(step));
+        }
+        Ok(None)
+    }
+
+    /// Carries out every step on `driver` and returns the deployment.
+    pub fn drive<D: Driver>(mut self, driver: &mut D) -> Result<Deployment, D::Error> {
+        while let Some(step) = self.poll()? {
+            let outcome = driver.run(&step)?;
+            self.report(&step, outcome)?;
+        }
+        Ok(self.finish()?)
+    }
+
+    /// Records what the chain answered to `step`, the step [`DeployPlan::poll`] handed out.
+    pub fn report(&mut self, step: &Step, outcome: Outcome) -> Result<(), PlanError> {
+        match (step, outcome) {
+            (Step::Store(artifact), Outcome::Stored { code_id, checksum }) => {
+                self.stored(*artifact, code_id, &checksum)
+            }
+            (Step::Instantiate(i), Outcome::Instantiated(address)) => {
+                self.instantiated(i.role, &address)
+            }
+            (Step::Execute(e), Outcome::Executed) => self.executed(e.wiring),
+            (step, outcome) => Err(PlanError::Driver(format!(
+                "{outcome:?} is no answer to {step:?}"
+            ))),
+        }
+    }
+
+    /// The driver stored `artifact` as `code_id`; `checksum` is its sha256 (hex).
+    pub fn stored(
+        &mut self,
+        artifact: Artifact,
+        code_id: u64,
+        checksum: &str,
+    ) -> Result<(), PlanError> {
+        self.take_pending(Stage::Store(artifact))?;
+        self.d.codes.insert(
+            artifact.kind().to_string(),
+            StoredCode {
+                code_id,
+                checksum: checksum.to_string(),
+            },
+        );
+        Ok(())
+    }
+
+    /// The driver instantiated `role` at `address`.
+    pub fn instantiated(&mut self, role: Role, address: &str) -> Result<(), PlanError> {
+        self.take_pending(Stage::Instantiate(role))?;
+        if address.is_empty() {
+            return Err(PlanError::Driver(format!("{}: empty address", role.name())));
+        }
+        self.d.contracts.set(role, address.to_string());
+        Ok(())
+    }
+
+    /// The driver executed `wiring`.
+    pub fn executed(&mut self, wiring: Wiring) -> Result<(), PlanError> {
+        self.take_pending(Stage::Wire(wiring))
+    }
+
+    /// The deployment, once every step is done.
+    pub fn finish(self) -> Result<Deployment, PlanError> {
+        if self.pending.is_some() || self.next < STAGES.len() {
+            return Err(PlanError::Unfinished(STAGES.len() - self.next));
+        }
+        Ok(self.d)
+    }
+
+    fn take_pending(&mut self, done: Stage) -> Result<(), PlanError> {
+        match self.pending.take() {
+            Some(stage) if stage == done => Ok(()),
+            other => {
+                self.pending = other;
+                Err(PlanError::OutOfOrder {
+                    expected: format!("{other:?}"),
+                    got: format!("{done:?}"),
+                })
+            }
+        }
+    }
+
+    fn step(&self, stage: Stage) -> Result<Step, PlanError> {
+        Ok(match stage {
+            Stage::Store(artifact) => Step::Store(artifact),
+            Stage::Instantiate(role) => Step::Instantiate(Instantiate {
+                role,
+                code_id: self.code(role.artifact())?,
+                label: format!("{}-{}", self.config.label_prefix, role.label()),
+                admin: self.wasm_admin(role),
+                msg: self.instantiate_msg(role)?,
+            }),
+            Stage::Wire(wiring) => Step::Execute(Execute {
+                wiring,
+                contract: self.addr(wiring.contract())?,
+                msg: self.wiring_msg(wiring)?,
+            }),
+        })
+    }
+
+    fn code(&self, artifact: Artifact) -> Result<u64, PlanError> {
+        self.d
+            .codes
+            .get(artifact.kind())
+            .map(|c| c.code_id)
+            .ok_or_else(|| PlanError::Missing(artifact.kind().to_string()))
+    }
+
+    fn addr(&self, role: Role) -> Result<String, PlanError> {
+        let a = self.d.contracts.get(role);
+        if a.is_empty() {
+            return Err(PlanError::Missing(role.name().to_string()));
+        }
+        Ok(a.to_string())
+    }
+
+    /// Who may migrate each contract: the configured token admin (or nobody) for BTK and BTT,
+    /// the deployer for the rest until governance takes over.
+    fn wasm_admin(&self, role: Role) -> Option<String> {
+        match role {
+            Role::Btk | Role::Btt => self.config.token_admin.clone(),
+            _ => Some(self.d.deployer.clone()),
+        }
+    }
+
+    fn treasury(&self) -> String {
+        self.config
+            .treasury
+            .clone()
+            .unwrap_or_else(|| self.d.deployer.clone())
+    }
+
+    fn instantiate_msg(&self, role: Role) -> Result<serde_json::Value, PlanError> {
+        let c = &self.config;
+        let me = self.d.deployer.clone();
+        let genesis = self.d.genesis;
+        let treasury = self.treasury();
+        let token_msg = |name: &str, symbol: &str, initial, cap| token::InstantiateMsg {
+            name: name.into(),
+            symbol: symbol.into(),
+            decimals: c.decimals,
+            initial_balances: initial,
+            owner: Some(me.clone()),
+            cap: Some(cap),
+            minters: vec![],
+            marketing: None,
+        };
+        match role {
+            Role::Btk => to_value(&token_msg(
+                BTK_NAME,
+                BTK_SYMBOL,
+                c.test_btk_allocations.clone(),
+                BTK_CAP,
+            )),
+            // Fixed supply: everything there will ever be is minted here.
+            Role::Btt => to_value(&token_msg(
+                BTT_NAME,
+                BTT_SYMBOL,
+                vec![cw20::Cw20Coin {
+                    address: me.clone(),
+                    amount: c.btt_supply,
+                }],
+                c.btt_supply,
+            )),
+            Role::Vesting => to_value(&vesting::InstantiateMsg {
+                owner: me,
+                cw20_allowlist: vec![self.addr(Role::Btk)?, self.addr(Role::Btt)?],
+            }),
+            Role::Staking => {
+                let s = &c.staking;
+                to_value(&staking::InstantiateMsg {
+                    governance: me.clone(),
+                    compliance: me,
+                    token: self.addr(Role::Btk)?,
+                    slash_recipient: treasury,
+                    work_reporter: None,
+                    genesis,
+                    epoch_seconds: s.epoch_seconds,
+                    attestor_set_size: s.attestor_set_size,
+                    window_epochs: s.window_epochs,
+                    lock_seconds: s.lock_seconds,
+                    unbonding_seconds: s.unbonding_seconds,
+                    max_claims: s.max_claims,
+                    fraud_slash: s.fraud_slash,
+                    min_bond: None,
+                    topup_grace_seconds: None,
+                })
+            }
+            Role::Rewards => to_value(&rewards::InstantiateMsg {
+                governance: me.clone(),
+                btk: self.addr(Role::Btk)?,
+                btt: self.addr(Role::Btt)?,
+                staking: self.addr(Role::Staking)?,
+                vesting: self.addr(Role::Vesting)?,
+                // The attestation contract takes this role in the wiring below.
+                reporter: me,
+                genesis,
+                epoch_seconds: c.rewards_epoch_seconds,
+                patient_daily_cap: c.patient_daily_cap,
+                max_units_per_t: None,
+                challenge_seconds: Some(c.work_challenge_seconds),
+            }),
+            Role::Emission => to_value(&emission::InstantiateMsg {
+                owner: me,
+                token: self.addr(Role::Btk)?,
+                genesis: Some(c.emission_genesis.unwrap_or(genesis)),
+                compute_pool: self.addr(Role::Rewards)?,
+                app_pool: self.addr(Role::Rewards)?,
+                vesting: self.addr(Role::Vesting)?,
+                foundation: treasury.clone(),
+                operations: treasury,
+            }),
+            Role::AssetNft => to_value(&asset_nft::InstantiateMsg {
+                name: ASSET_NFT_NAME.into(),
+                symbol: ASSET_NFT_SYMBOL.into(),
+                admin: Some(me.clone()),
+                compliance_officer: me,
+                valuation: asset_nft::ValuationParams {
+                    unit: VALUATION_UNIT.into(),
+                    window: VALUATION_WINDOW,
+                    freshness_secs: VALUATION_FRESHNESS_SECONDS,
+                    quorum: 1,
+                },
+            }),
+            Role::Fractional => to_value(&fractional::InstantiateMsg {
+                admin: Some(me),
+                share_code_id: self.code(Artifact::AssetShares)?,
+                nft_contracts: vec![self.addr(Role::AssetNft)?],
+                cw20_allowlist: vec![self.addr(Role::Btt)?],
+            }),
+            Role::PayfiEscrow => to_value(&payfi_escrow::InstantiateMsg {
+                admin: Some(me),
+                fee_bps: c.escrow_fee_bps,
+                fee_collector: treasury,
+                cw20_allowlist: vec![self.addr(Role::Btt)?, self.addr(Role::Btk)?],
+                reporters: vec![],
+                // Claims of unbound jobs are for nodes staking says may earn.
+                staking: Some(self.addr(Role::Staking)?),
+                job_dispute_seconds: c.job_dispute_seconds,
+            }),
+            Role::Attestation => {
+                let a = &c.attestation;
+                to_value(&attestation::InstantiateMsg {
+                    governance: me,
+                    staking: self.addr(Role::Staking)?,
+                    escrow: Some(self.addr(Role::PayfiEscrow)?),
+                    rewards: Some(self.addr(Role::Rewards)?),
+                    asset_nft: Some(self.addr(Role::AssetNft)?),
+                    // The registry comes after; it is linked in the wiring.
+                    model_registry: None,
+                    quorum_threshold: a.quorum_threshold,
+                    quorum_kinds: a.quorum_kinds.clone(),
+                    max_age_seconds: a.max_age_seconds,
+                    max_future_seconds: a.max_future_seconds,
+                    ibc_timeout_seconds: a.ibc_timeout_seconds,
+                    peers: a.ibc_peers.clone(),
+                })
+            }
+            // The model registry (#23): the escrow records served jobs, the attestation contract
+            // sets accuracy; prices in BTT. The escrow is not told about it here, so jobs need not
+            // name a registered model until governance sets the escrow's `model_registry`.
+            Role::ModelRegistry => to_value(&model_registry::InstantiateMsg {
+                admin: Some(me),
+                evaluator: Some(self.addr(Role::Attestation)?),
+                escrow: Some(self.addr(Role::PayfiEscrow)?),
+                price_asset: model_registry::AssetInfo::Cw20(Addr::unchecked(
+                    self.addr(Role::Btt)?,
+                )),
+            }),
+            Role::DataVault => to_value(&data_vault::InstantiateMsg {
+                name: DATA_VAULT_NAME.into(),
+                symbol: DATA_VAULT_SYMBOL.into(),
+                admin: Some(me),
+                max_grant_seconds: MAX_GRANT_SECONDS,
+                curators: vec![],
+                answerers: vec![],
+                cw20_allowlist: vec![self.addr(Role::Btt)?],
+            }),
+            // ICS-20 (#25): BTT and BTK, and no other cw20, may leave over IBC; new tokens only
+            // by the configured admin.
+            Role::Ics20 => to_value(&ics20::InitMsg {
+                default_timeout: c.ics20.default_timeout_seconds,
+                gov_contract: c.ics20.admin.clone().unwrap_or(me),
+                allowlist: [self.addr(Role::Btt)?, self.addr(Role::Btk)?]
+                    .into_iter()
+                    .map(|contract| ics20::AllowMsg {
+                        contract,
+                        gas_limit: c.ics20.gas_limit,
+                    })
+                    .collect(),
+                default_gas_limit: None,
+            }),
+        }
+    }
+
+    fn wiring_msg(&self, wiring: Wiring) -> Result<serde_json::Value, PlanError> {
+        let attest = || self.addr(Role::Attestation);
+        match wiring {
+            Wiring::EmissionMintsBtk => to_value(&token::ExecuteMsg::SetMinter {
+                minter: self.addr(Role::Emission)?,
+                allowance: BTK_CAP,
+            }),
+            Wiring::FundPatientPool => to_value(&token::ExecuteMsg::Send {
+                contract: self.addr(Role::Rewards)?,
+                amount: self.config.btt_patient_pool,
+                msg: cosmwasm_std::to_json_binary(&rewards::ReceiveMsg::FundPatientPool {})
+                    .map_err(|e| PlanError::Serialize(e.to_string()))?,
+            }),
+            Wiring::StakingWorkReporter => to_value(&staking::ExecuteMsg::UpdateConfig {
+                governance: None,
+                compliance: None,
+                slash_recipient: None,
+                work_reporter: Some(self.addr(Role::Rewards)?),
+                fraud_slash: None,
+                attestor_set_size: None,
+                min_bond: None,
+                topup_grace_seconds: None,
+            }),
+            Wiring::RewardsReporter => to_value(&rewards::ExecuteMsg::UpdateConfig {
+                governance: None,
+                reporter: Some(attest()?),
+                patient_daily_cap: None,
+                max_units_per_t: None,
+                challenge_seconds: None,
+            }),
+            Wiring::EscrowReporter => to_value(&payfi_escrow::ExecuteMsg::UpdateReporters {
+                add: vec![attest()?],
+                remove: vec![],
+            }),
+            Wiring::AssetNftValuer => {
+                to_value(&asset_nft::ExecuteMsg::AddValuer { valuer: attest()? })
+            }
+            Wiring::AttestationModelRegistry => to_value(&attestation::ExecuteMsg::UpdateConfig {
+                governance: None,
+                escrow: None,
+                rewards: None,
+                asset_nft: None,
+                model_registry: Some(self.addr(Role::ModelRegistry)?),
+                quorum_threshold: None,
+                quorum_kinds: None,
+                max_age_seconds: None,
+                max_future_seconds: None,
+                ibc_timeout_seconds: None,
+            }),
+            Wiring::RenounceBtk | Wiring::RenounceBtt => to_value(&renounce_ownership()),
+        }
+    }
+}
+
+/// `UpdateOwnership(RenounceOwnership)` of a token, the plan's last steps.
+pub fn renounce_ownership() -> token::ExecuteMsg {
+    token::ExecuteMsg::UpdateOwnership(cw_ownable::Action::RenounceOwnership)
+}
+
+fn to_value<M: Serialize>(msg: &M) -> Result<serde_json::Value, PlanError> {
+    serde_json::to_value(msg).map_err(|e| PlanError::Serialize(e.to_string()))
+}
