@@ -14,10 +14,10 @@ use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, Job, JobStatus, QueryMsg as EscrowQuery,
 };
-use bithive_interface::staking::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
+use bithive_interface::staking::{ReceiveMsg as StakingReceive, Tier};
 use bithive_interface::token::ExecuteMsg as TokenMsg;
-use bithive_signed_attestation::{AttestationKind, PubKey33};
-use cosmwasm_std::{to_json_binary, Binary, Decimal, Timestamp, Uint128};
+use bithive_signed_attestation::AttestationKind;
+use cosmwasm_std::{to_json_binary, Binary, Timestamp, Uint128};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -628,38 +628,19 @@ pub async fn register_node_on(
     node: &ChainClient,
     operator: &OperatorKey,
 ) -> Result<(), DemoError> {
-    let operator_signature = ctx!(
-        bithive_signed_attestation::signing::sign_operator_pop(
-            operator.k256(),
-            chain_id,
+    debug_assert_eq!(node.chain_id(), chain_id);
+    ctx!(
+        bithive_relayer::registration::register_node(
+            gov,
             &contracts.staking,
-            node.address(),
-        ),
-        "operator key proof"
-    )?;
-    exec(
-        node,
-        &contracts.staking,
-        &StakingMsg::RegisterNode {
-            capacity_t: 4,
-            tier: Tier::T1,
-            operator_key: PubKey33(operator.public_key_compressed()),
-            operator_signature,
-        },
-        "register node",
+            node,
+            operator,
+            4,
+            Tier::T1,
+        )
+        .await,
+        "register node"
     )
-    .await?;
-    exec(
-        gov,
-        &contracts.staking,
-        &StakingMsg::SetCompliance {
-            node: node.address().to_string(),
-            level: Decimal::permille(900),
-        },
-        "node compliance",
-    )
-    .await?;
-    Ok(())
 }
 
 /// One tabular row of the breast-cancer models (30 features), as the engine's test vectors.

@@ -267,6 +267,21 @@ impl App {
     pub fn mempool_len(&self) -> usize {
         self.mempool.len()
     }
+    /// Whether a tx with this hash is in the mempool or committed: CometBFT's mempool cache
+    /// refuses such a tx again ("tx already exists in cache") before CheckTx, so a client that
+    /// re-sends the same bytes (after a lost answer, through another endpoint) learns that it
+    /// was taken instead of a sequence error.
+    pub fn seen_tx(&self, hash: &[u8; 32]) -> bool {
+        self.tx_index.contains_key(hash) || self.mempool.iter().any(|t| &tx::tx_hash(t) == hash)
+    }
+    /// Changes the minimum gas price (a decimal, e.g. `"0.04"`) from now on, as a validator
+    /// raising its `minimum-gas-prices` does: a fee spike for tests of what clients pay. Not kept
+    /// in the block log (a node's own setting, not chain state).
+    pub fn set_min_gas_price(&mut self, price: &str) -> Result<(), DevnetError> {
+        self.gas_price = crate::config::parse_decimal(price)
+            .ok_or_else(|| DevnetError::Config(format!("bad min_gas_price {price:?}")))?;
+        Ok(())
+    }
     /// (height, index in block) of a committed transaction.
     pub fn tx_location(&self, hash: &[u8; 32]) -> Option<(u64, u32)> {
         self.tx_index.get(hash).copied()
@@ -361,8 +376,11 @@ impl App {
                 ))
             }
         };
+        // CheckTx and simulate both read the check state (the Cosmos SDK simulates on it), where
+        // each accepted CheckTx has already moved the sender's sequence: a second tx sent before
+        // the next block is simulated at the sequence after the first, as on wasmd.
         let expected = match mode {
-            Mode::Check => self
+            Mode::Check | Mode::Simulate => self
                 .check_seq
                 .get(&signer)
                 .copied()

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -223,7 +223,15 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let tx = bytes_param(&params, "tx")?;
             let hash = tx_hash(&tx);
             let sync = method == "broadcast_tx_sync";
-            let r = blocking(move || Ok(n.app().check_tx(&tx))).await?;
+            let r = blocking(move || {
+                let mut app = n.app();
+                if app.seen_tx(&hash) {
+                    // CometBFT's mempool cache, before CheckTx.
+                    return Err(RpcError::internal("tx already exists in cache"));
+                }
+                Ok(app.check_tx(&tx))
+            })
+            .await?;
             if sync {
                 Ok(check_tx_json(&r, &hash))
             } else {
@@ -434,14 +442,10 @@ async fn websocket(
 ) -> Response {
     ws.on_upgrade(move |socket| async move {
         let _slot = slot;
-        crate::ws::serve(node, socket).await
+        crate::ws::serve(node, socket, |node, req| async move {
+            one_request(&node, req).await
+        })
+        .await
     })
     .into_response()
 }
-
-pub(crate) async fn ws_call(node: &SharedNode, req: Value) -> Value {
-    one_request(node, req).await
-}
-
-pub(crate) type Ws = WebSocket;
-pub(crate) type WsMsg = WsMessage;

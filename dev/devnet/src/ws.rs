@@ -1,11 +1,12 @@
 //! Websocket endpoint: JSON-RPC calls and `subscribe` to new blocks and txs.
 
-use axum::extract::ws::Utf8Bytes;
+use std::future::Future;
+
+use axum::extract::ws::{Message as WsMsg, Utf8Bytes, WebSocket};
 use serde_json::{json, Value};
 
 use crate::json;
 use crate::node::SharedNode;
-use crate::rpc::{ws_call, Ws, WsMsg};
 use crate::search::TxQuery;
 
 enum Sub {
@@ -24,7 +25,13 @@ fn text(v: &Value) -> WsMsg {
     WsMsg::Text(Utf8Bytes::from(v.to_string()))
 }
 
-pub(crate) async fn serve(node: SharedNode, mut socket: Ws) {
+/// Serves one websocket: `subscribe`/`unsubscribe` here, every other JSON-RPC request answered
+/// by `call` (the HTTP endpoint's own dispatcher, passed in so this module needs nothing of it).
+pub(crate) async fn serve<F, Fut>(node: SharedNode, mut socket: WebSocket, call: F)
+where
+    F: Fn(SharedNode, Value) -> Fut,
+    Fut: Future<Output = Value>,
+{
     let mut blocks = node.subscribe_blocks();
     let mut subs: Vec<Sub> = Vec::new();
     // Idle timeout (issue #27): a ping every half of it; a connection that sends nothing, not
@@ -75,7 +82,7 @@ pub(crate) async fn serve(node: SharedNode, mut socket: Ws) {
                         json!({"jsonrpc":"2.0","id":id,"result":{}})
                     }
                     "unsubscribe_all" => { subs.clear(); json!({"jsonrpc":"2.0","id":id,"result":{}}) }
-                    _ => ws_call(&node, req).await,
+                    _ => call(node.clone(), req).await,
                 };
                 if socket.send(text(&reply)).await.is_err() { return }
             }

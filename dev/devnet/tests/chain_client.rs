@@ -120,3 +120,52 @@ async fn chain_client_stores_instantiates_executes_and_queries() {
         .is_err());
     h.shutdown().await;
 }
+
+/// Two txs from one account before the next block (moved from the retired mock chain's test):
+/// the second is simulated and checked at the sequence after the first, as wasmd simulates on
+/// its check state; both wait in the mempool and land in one block, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_broadcasts_in_one_block_use_consecutive_sequences() {
+    let alice = Key::new(23);
+    let bob = Key::new(24);
+    // Blocks only on demand: nothing commits between the two broadcasts.
+    let h = start(&[&alice], None, 0).await;
+    let c = client(&h.rpc_url(), 23);
+    // Setup under a block producer of our own, stopped before the two broadcasts.
+    let node = h.node().clone();
+    let producer = tokio::spawn(async move {
+        loop {
+            let n = node.clone();
+            tokio::task::spawn_blocking(move || n.produce_block())
+                .await
+                .unwrap()
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    let (code_id, _) = c.store_code(artifact("bithive_token.wasm")).await.unwrap();
+    let init = json!({
+        "name": "BitSpark Token", "symbol": "BTK", "decimals": 6,
+        "initial_balances": [{"address": alice.address, "amount": "1000"}],
+        "owner": null, "cap": null, "minters": [], "marketing": null
+    });
+    let (token, _) = c.instantiate(code_id, &init, "btk", None).await.unwrap();
+    producer.abort();
+    let _ = producer.await;
+    let call = |amount: &str| {
+        c.execute_msg(
+            &token,
+            &json!({"transfer": {"recipient": bob.address, "amount": amount}}),
+        )
+        .unwrap()
+    };
+    let a = c.broadcast(vec![call("1")], "").await.unwrap();
+    let b = c.broadcast(vec![call("2")], "").await.unwrap();
+    assert_eq!(b.sequence, a.sequence + 1);
+    assert_eq!(h.node().app_read().mempool_len(), 2);
+    h.produce_block().await.unwrap();
+    c.confirm(&a.hash).await.unwrap();
+    c.confirm(&b.hash).await.unwrap();
+    assert_eq!(cw20_balance(&c, &token, &bob.address).await, 3);
+    h.shutdown().await;
+}

@@ -238,7 +238,7 @@ impl ChainClient {
                     return Err(e);
                 }
             };
-            if r.code == 0 || r.log.contains("tx already exists in cache") {
+            if r.code == 0 || r.log.contains(crate::http::TX_IN_CACHE) {
                 *guard = Some(AccountInfo {
                     sequence: acct.sequence + 1,
                     ..acct

@@ -80,6 +80,9 @@ impl HttpEndpoint {
     }
 }
 
+/// What CometBFT says of a tx already in its mempool cache (the Cosmos SDK's code 19).
+pub const TX_IN_CACHE: &str = "tx already exists in cache";
+
 /// Converts tendermint-rs events (0.34 base64 or 0.37+ string attributes) to ours. Attributes
 /// that are not UTF-8 are kept lossily rather than failing the whole block.
 pub fn convert_events(events: &[cosmrs::tendermint::abci::Event]) -> Vec<Event> {
@@ -182,7 +185,22 @@ impl RpcEndpoint for HttpEndpoint {
     }
 
     async fn broadcast_tx_sync(&self, tx: Vec<u8>) -> Result<BroadcastResult, ChainError> {
-        let r = self.rpc(self.client.broadcast_tx_sync(tx)).await?;
+        let hash = crate::rpc::tx_hash_hex(&tx);
+        let r = match self.client.broadcast_tx_sync(tx).await {
+            Ok(r) => r,
+            // CometBFT (0.37+) answers a tx its mempool cache already holds with an RPC error,
+            // not a CheckTx result: the tx was taken (by this node or one it heard from), which
+            // is what a client re-sending after a lost answer must learn.
+            Err(e) if e.to_string().contains(TX_IN_CACHE) => {
+                return Ok(BroadcastResult {
+                    code: 19,
+                    codespace: "sdk".into(),
+                    log: TX_IN_CACHE.into(),
+                    hash,
+                })
+            }
+            Err(e) => return Err(self.transport(e)),
+        };
         Ok(BroadcastResult {
             code: r.code.value(),
             codespace: r.codespace,

@@ -5,16 +5,16 @@
 //! "account sequence mismatch", and confirmation by polling `tx`.
 //!
 //! The chain endpoint is the [`RpcEndpoint`] trait: [`HttpEndpoint`] talks to a real node
-//! (tendermint-rpc `HttpClient`), [`FailoverRpc`] rotates over several, and with the `mock`
-//! feature [`mock::MockChain`] is an in-memory chain for tests and benches.
+//! (tendermint-rpc `HttpClient`), [`FailoverRpc`] rotates over several, and [`FaultyEndpoint`]
+//! injects faults (outages, lost answers, timeouts, results missing at the tip, poison blocks, a
+//! node behind the tip) around any of them for tests, which run on the in-process devnet.
 
 pub mod client;
 pub mod error;
 pub mod failover;
+pub mod fault;
 pub mod http;
 pub mod keys;
-#[cfg(feature = "mock")]
-pub mod mock;
 pub mod query;
 pub mod rpc;
 pub mod tx;
@@ -22,6 +22,7 @@ pub mod tx;
 pub use client::{ChainClient, ConfirmConfig, TxOutcome};
 pub use error::ChainError;
 pub use failover::FailoverRpc;
+pub use fault::{Fault, FaultyEndpoint, Method};
 pub use http::{CompatVersion, HttpEndpoint};
 pub use keys::OperatorKey;
 pub use rpc::{

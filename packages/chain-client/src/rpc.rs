@@ -1,5 +1,5 @@
 //! The chain endpoint as a trait, with the few RPC calls a relayer and a deploy tool need, in
-//! plain types (so a mock chain and a real node look the same).
+//! plain types (so the devnet, a real node and a fault-injecting wrapper look the same).
 use async_trait::async_trait;
 
 use crate::error::ChainError;
