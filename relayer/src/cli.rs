@@ -1,5 +1,6 @@
 //! Command-line front of the relayer, shared by `bithive-relayer` and `bithive relayer|keys`:
 //! the clap definitions live here so both binaries parse the same flags.
+use bithive_deploy_plan::Role;
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -256,7 +257,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), RelayerError> {
     let share = block_on(async {
         let c = chain_of(&cfg, args.chain_id.as_deref())?;
         let (client, _) = crate::runtime::chain_client(c, &Keyring::new(&cfg.keyring))?;
-        let registry = c.contract("model_registry")?;
+        let registry = c.contract(Role::ModelRegistry)?;
         let m: ModelResponse = client
             .query_typed(
                 registry,
@@ -271,7 +272,9 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), RelayerError> {
                 let q = AttestationQuery::EvaluationRound {
                     model_id: args.model_id,
                 };
-                let last: u64 = client.query_typed(c.contract("attestation")?, &q).await?;
+                let last: u64 = client
+                    .query_typed(c.contract(Role::Attestation)?, &q)
+                    .await?;
                 last + 1
             }
         };
@@ -334,7 +337,7 @@ pub fn submit_evaluation(args: &SubmitEvaluationArgs) -> Result<(), RelayerError
     let out = block_on(async {
         let c = chain_of(&cfg, args.chain_id.as_deref())?;
         let (client, _) = crate::runtime::chain_client(c, &Keyring::new(&cfg.keyring))?;
-        let any = client.execute_msg(c.contract("attestation")?, &msg)?;
+        let any = client.execute_msg(c.contract(Role::Attestation)?, &msg)?;
         Ok(client.submit(vec![any], "").await?)
     })?;
     println!(

@@ -2,6 +2,7 @@
 //! (`__` separates keys, numbers index arrays, values are TOML literals or else strings), e.g.
 //! `BITHIVE_RELAYER__CHAINS__0__GAS_PRICE=0.05` or
 //! `BITHIVE_RELAYER__CHAINS__0__RPC='["http://a:26657","http://b:26657"]'`.
+use bithive_deploy_plan::Role;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -257,9 +258,12 @@ impl ChainConfig {
         }
     }
 
-    pub fn contract(&self, role: &str) -> Result<&str, RelayerError> {
-        self.contracts.get(role).map(String::as_str).ok_or_else(|| {
-            RelayerError::Config(format!("chain {}: no contracts.{role}", self.chain_id))
+    /// The address of the deployment's contract of `role` (`contracts.<role name>`, the keys
+    /// of `deployment.json`'s `contracts`).
+    pub fn contract(&self, role: Role) -> Result<&str, RelayerError> {
+        let name = role.name();
+        self.contracts.get(name).map(String::as_str).ok_or_else(|| {
+            RelayerError::Config(format!("chain {}: no contracts.{name}", self.chain_id))
         })
     }
 }
@@ -314,11 +318,11 @@ impl Config {
                 .validate()
                 .map_err(|e| RelayerError::Config(format!("chain {}: {e}", c.chain_id)))?;
             if c.jobs.contains(&JobKind::Inference) || c.jobs.contains(&JobKind::Matching) {
-                c.contract("payfi_escrow")?;
+                c.contract(Role::PayfiEscrow)?;
             }
             match &c.attest_on {
                 None => {
-                    c.contract("attestation")?;
+                    c.contract(Role::Attestation)?;
                 }
                 Some(target) => {
                     let t = self
@@ -337,7 +341,7 @@ impl Config {
                             c.chain_id
                         )));
                     }
-                    t.contract("attestation")?;
+                    t.contract(Role::Attestation)?;
                 }
             }
             if c.jobs.contains(&JobKind::Matching) && self.matching.is_none() {
@@ -365,7 +369,7 @@ impl Config {
                         dp.chain_id
                     ))
                 })?
-                .contract("data_vault")?;
+                .contract(Role::DataVault)?;
         }
         Ok(())
     }

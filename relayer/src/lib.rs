@@ -18,9 +18,8 @@ pub mod inference_worker;
 pub mod keyring;
 pub mod matching_worker;
 pub mod metrics;
-#[cfg(feature = "mock")]
-pub mod mock_contracts;
 pub mod pipeline;
+pub mod registration;
 pub mod runtime;
 pub mod store;
 pub mod worker;

@@ -19,6 +19,7 @@
 //! Deterministic per job: a rerun after a crash finds the same S_i, records the same match and
 //! sends the same notice (the researcher keeps one).
 
+use bithive_deploy_plan::Role;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -34,6 +35,7 @@ use bithive_bitchat::{
 use bithive_chain_client::{ChainClient, Event};
 use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::attestation::MatchingPayload;
+use bithive_interface::payfi_escrow::events as escrow_events;
 use bithive_matching::node::{MatchingNode, UserSubmission};
 use bithive_matching::output::{match_commitment, verify_delivery, verify_output};
 use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
@@ -503,13 +505,13 @@ impl JobWorker for MatchingWorker {
         JobKind::Matching
     }
     fn job_id_of(&self, event: &Event) -> Option<String> {
-        if event.attr("model") != Some(MATCHING_MODEL) {
+        if event.attr(escrow_events::attr::MODEL) != Some(MATCHING_MODEL) {
             return None;
         }
         worker::create_job_id(event)
     }
-    fn attestation_contract_role(&self) -> Option<&'static str> {
-        Some("attestation")
+    fn attestation_contract_role(&self) -> Option<Role> {
+        Some(Role::Attestation)
     }
 
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {

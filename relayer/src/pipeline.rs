@@ -3,6 +3,7 @@
 //! reconciliation of whatever a crash left in flight. Each round runs these stages one after
 //! the other in one task (a failed stage is retried next round); it is not a supervisor of
 //! per-role worker tasks.
+use bithive_deploy_plan::Role;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -160,7 +161,7 @@ impl ChainRelayer {
     fn attestation_contract(&self) -> Result<&str, RelayerError> {
         match &self.submit {
             Some(s) => Ok(&s.attestation),
-            None => self.cfg.contract("attestation"),
+            None => self.cfg.contract(Role::Attestation),
         }
     }
 
@@ -193,7 +194,7 @@ impl ChainRelayer {
                     }
                     if let Some(job_id) = w.job_id_of(ev) {
                         if let Some(node) = &self.cfg.node {
-                            if w.source_role() == crate::worker::ESCROW_ROLE
+                            if w.source_role() == Role::PayfiEscrow
                                 && !crate::worker::job_bound_to(ev, node)
                             {
                                 tracing::debug!(chain = %self.cfg.chain_id, %job_id, "job not bound to this node: skipped");

@@ -1,5 +1,6 @@
 //! Builds the per-chain pipelines from the config and runs them with the metrics server until
 //! SIGTERM or ctrl-c.
+use bithive_deploy_plan::Role;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -183,7 +184,7 @@ pub async fn run_until(
                 })?;
                 Some(SubmitTarget {
                     client: tc,
-                    attestation: t.contract("attestation")?.to_string(),
+                    attestation: t.contract(Role::Attestation)?.to_string(),
                 })
             }
         };
@@ -232,7 +233,7 @@ pub async fn run_until(
         let mut secret: [u8; 32] = client.key().k256().to_bytes().into();
         let answerer = crate::dp_answerer::DpAnswerer::new(
             dp,
-            chain.contract("data_vault")?.to_string(),
+            chain.contract(Role::DataVault)?.to_string(),
             &secret,
         );
         secret.zeroize();

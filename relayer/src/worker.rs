@@ -3,6 +3,7 @@
 //! a given job: after a crash in `working` the job is run again.
 use async_trait::async_trait;
 use bithive_chain_client::ChainClient;
+use bithive_deploy_plan::Role;
 use bithive_interface::payfi_escrow::{events as escrow_events, QueryMsg as EscrowQuery};
 use bithive_interface::{ACTION, WASM_EVENT};
 use bithive_signed_attestation::AttestationKind;
@@ -75,15 +76,15 @@ pub trait JobWorker: Send + Sync {
         }
     }
     /// Contract role whose events carry this kind's jobs: every kind's are the escrow's.
-    fn source_role(&self) -> &'static str {
-        ESCROW_ROLE
+    fn source_role(&self) -> Role {
+        Role::PayfiEscrow
     }
     /// Whether a `wasm` event of the source contract creates a job of this kind; returns the
     /// job id.
     fn job_id_of(&self, event: &bithive_chain_client::Event) -> Option<String>;
     /// Contract role the attestation names, when it is not the source contract (matching
     /// attestations name the attestation contract itself).
-    fn attestation_contract_role(&self) -> Option<&'static str> {
+    fn attestation_contract_role(&self) -> Option<Role> {
         None
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError>;
@@ -98,9 +99,6 @@ pub fn create_job_id(event: &bithive_chain_client::Event) -> Option<String> {
     event.attr(escrow_events::attr::JOB_ID).map(str::to_string)
 }
 
-/// Contract role of the payfi escrow in a chain's `contracts` table.
-pub const ESCROW_ROLE: &str = "payfi_escrow";
-
 /// Whether a `create_job` event's job may pay `node`: the escrow pays only the node the job is
 /// bound to (its `node` attribute; a job without one must be claimed first).
 pub fn job_bound_to(event: &bithive_chain_client::Event, node: &str) -> bool {
@@ -110,14 +108,16 @@ pub fn job_bound_to(event: &bithive_chain_client::Event, node: &str) -> bool {
 /// An escrow job for an inference worker: every `create_job` except research requests (model
 /// `MATCHING_MODEL`), which the matching worker serves.
 pub fn inference_job_id(event: &bithive_chain_client::Event) -> Option<String> {
-    if event.attr(escrow_events::attr::MODEL) == Some(crate::matching_worker::MATCHING_MODEL) {
+    if event.attr(escrow_events::attr::MODEL)
+        == Some(bithive_interface::attestation::MATCHING_MODEL)
+    {
         return None;
     }
     create_job_id(event)
 }
 
 /// The fields of the escrow's `Job` answer (`bithive_interface::payfi_escrow::Job`) the relayer
-/// uses. A subset on purpose: the in-memory mock chain of the relayer tests answers only these.
+/// uses: a subset on purpose, so the relayer keeps reading jobs when the escrow adds fields.
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct EscrowJob {
     pub job_id: String,
@@ -157,4 +157,33 @@ pub async fn fetch_escrow_job(
         }
     }
     Ok((ej.model, input, hash))
+}
+
+/// A deterministic "inference" worker without an engine (the relayer's tests and its bench):
+/// result = sha256(model || 0 || input), commitments = [sha256(input)], read from the escrow's
+/// job like any inference worker.
+pub struct DigestWorker;
+
+#[async_trait]
+impl JobWorker for DigestWorker {
+    fn job_kind(&self) -> JobKind {
+        JobKind::Inference
+    }
+    fn job_id_of(&self, event: &bithive_chain_client::Event) -> Option<String> {
+        inference_job_id(event)
+    }
+    async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
+        use sha2::{Digest, Sha256};
+        let (model, input, input_hash) = fetch_escrow_job(chain, job).await?;
+        let mut h = Sha256::new();
+        h.update(model.as_bytes());
+        h.update([0]);
+        h.update(&input);
+        Ok(WorkOutput {
+            result_hash: h.finalize().into(),
+            commitments: vec![input_hash],
+            summary: Some(WorkSummary::Model { model }),
+            payload: None,
+        })
+    }
 }

@@ -1,90 +1,149 @@
-//! Test harness: a mock chain with the escrow and attestation stand-ins, a funded operator and
-//! relayers built on a DB path (so a "crash" is dropping one and building another).
+//! Test harness: the in-process devnet with the whole deployment (the committed artifacts, the
+//! plan `bithive deploy` runs), the relayer's node registered in staking, a patient who pays
+//! jobs into the real escrow, and relayers built on a DB path (so a "crash" is dropping one and
+//! building another) whose endpoints are [`FaultyEndpoint`]s around the devnet's RPC. Blocks come
+//! only when a test makes them ([`Harness::produce_block`], [`Harness::spawn_block_producer`]).
 #![allow(dead_code)]
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bithive_chain_client::client::ConfirmConfig;
-use bithive_chain_client::mock::{MockChain, MockEndpoint};
-use bithive_chain_client::{ChainClient, FailoverRpc, OperatorKey, RpcEndpoint};
+use bithive_chain_client::{
+    ChainClient, CompatVersion, FailoverRpc, FaultyEndpoint, GasConfig, HttpEndpoint, OperatorKey,
+    RpcEndpoint,
+};
+use bithive_deploy_plan::{DeployConfig, Deployment, Role};
+use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
+use bithive_interface::attestation::{AttestationsResponse, QueryMsg as AttestationQuery};
+use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
+use bithive_interface::staking::Tier;
 use bithive_relayer::config::{ChainConfig, JobKind};
 use bithive_relayer::metrics::Metrics;
-use bithive_relayer::mock_contracts::{create_job_msg, DigestWorker, MockAttestation, MockEscrow};
-use bithive_relayer::worker::JobWorker;
+use bithive_relayer::worker::{DigestWorker, JobWorker};
 use bithive_relayer::{ChainRelayer, Failpoint, JobState, Store};
+use bithive_signed_attestation::PubKey33;
+use cosmwasm_std::{Binary, Timestamp};
 
 pub const CHAIN: &str = "bithive-test-1";
-pub fn escrow() -> String {
-    bithive_chain_client::mock::address("bithive", "payfi-escrow")
-}
-pub fn attest() -> String {
-    bithive_chain_client::mock::address("bithive", "attestation")
-}
-pub const USER: &str = "bithive1patient";
-pub const DENOM: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
-pub const MNEMONIC: &str =
-    "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
+pub const DENOM: &str = "ubhive";
+/// What a patient pays for one job.
+pub const JOB_PRICE: u128 = 1_000;
+/// A refused duplicate attestation (the contract's own words, seen at simulation).
+pub const DUPLICATE: &str = "was already";
 
-pub struct Harness {
-    pub chain: MockChain,
-    pub endpoints: Vec<MockEndpoint>,
-    pub key: OperatorKey,
-    pub dir: tempfile::TempDir,
-    pub metrics: Arc<Metrics>,
-    pub jobs_created: usize,
-    /// The relayer's `node` (jobs bound elsewhere are skipped).
-    pub node: Option<String>,
+/// A key from a fixed seed (the same account in every run).
+pub fn key(seed: u8) -> OperatorKey {
+    let sk = k256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap();
+    OperatorKey::from_signing_key(sk, "bithive").unwrap()
 }
 
-pub fn chain_config(batch_size: usize) -> ChainConfig {
-    ChainConfig {
-        chain_id: CHAIN.into(),
-        rpc: vec!["mock://a".into()],
-        compat: Default::default(),
-        rpc_timeout_ms: 1000,
-        account_prefix: "bithive".into(),
-        key: "operator".into(),
-        gas_price: 0.01,
-        gas_adjustment: 1.3,
+fn gas() -> GasConfig {
+    GasConfig {
+        gas_price: 0.025,
+        gas_adjustment: 1.4,
         max_gas_price: 0.1,
         fee_denom: DENOM.into(),
-        max_gas: 50_000_000,
-        contracts: BTreeMap::from([
-            ("payfi_escrow".to_string(), escrow()),
-            ("attestation".to_string(), attest()),
-        ]),
-        jobs: vec![JobKind::Inference],
-        poll_interval_ms: 10,
-        start_height: Some(1),
-        batch_size,
-        blocks_per_poll: 50,
-        confirm_timeout_ms: 300,
-        attest_on: None,
-        node: None,
+        max_gas: 60_000_000,
     }
 }
 
+/// A client on `rpc` quick to confirm (the harness's blocks are milliseconds apart).
+pub fn client(rpc: Arc<dyn RpcEndpoint>, key: OperatorKey) -> ChainClient {
+    let confirm = ConfirmConfig {
+        poll_interval: Duration::from_millis(5),
+        timeout: Duration::from_secs(20),
+    };
+    ChainClient::new(rpc, CHAIN, key, gas(), confirm).unwrap()
+}
+
+pub struct Harness {
+    pub devnet: DevnetHandle,
+    /// The relayer's endpoints: faults are injected here, never on the harness's own clients.
+    pub endpoints: Vec<FaultyEndpoint>,
+    /// The relayer's key: its node's account, operator key and the submitter of attestations.
+    pub key: OperatorKey,
+    pub gov: ChainClient,
+    pub patient: ChainClient,
+    pub d: Deployment,
+    /// Another registered node.
+    pub other_node: String,
+    pub dir: tempfile::TempDir,
+    pub metrics: Arc<Metrics>,
+    pub jobs_created: usize,
+    /// The relayer's `node` (jobs bound elsewhere are skipped); the relayer's own node by default.
+    pub node: Option<String>,
+    /// The first height the relayers read (the deployment's blocks are before it).
+    pub start_height: u64,
+}
+
 impl Harness {
-    pub fn new(endpoints: usize) -> Harness {
-        let chain = MockChain::new(CHAIN, "bithive", DENOM, 0.005);
-        let key = OperatorKey::from_mnemonic(MNEMONIC, "bithive").unwrap();
-        chain.fund(key.address(), DENOM, 10_000_000_000);
-        chain.add_contract(&escrow(), Box::new(MockEscrow::default()));
-        chain.add_contract(&attest(), Box::new(MockAttestation::new(CHAIN)));
+    /// A devnet with the deployment and both nodes registered; `endpoints` RPC endpoints for the
+    /// relayer.
+    pub async fn new(endpoints: usize) -> Harness {
+        let (gov_key, relayer, patient, other) = (key(1), key(2), key(3), key(4));
+        let config = DevnetConfig {
+            chain_id: CHAIN.into(),
+            block_time_ms: 0,
+            rpc_listen: ([127, 0, 0, 1], 0).into(),
+            genesis_accounts: [&gov_key, &relayer, &patient, &other]
+                .iter()
+                .map(|k| GenesisAccount {
+                    address: k.address().to_string(),
+                    coins: format!("100000000000000{DENOM}"),
+                })
+                .collect(),
+            ..DevnetConfig::default()
+        };
+        let devnet = Devnet::start(config).await.unwrap();
+        let http = |h: &DevnetHandle| -> Arc<dyn RpcEndpoint> {
+            Arc::new(
+                HttpEndpoint::new(&h.rpc_url(), CompatVersion::V038, Duration::from_secs(10))
+                    .unwrap(),
+            )
+        };
+        let gov = client(http(&devnet), gov_key);
+        let producer = spawn_producer(&devnet, Duration::from_millis(2));
+        let plan = DeployConfig {
+            artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
+            ..DeployConfig::default()
+        };
+        let d = bithive_deploy_plan::chain::deploy(&gov, &plan, &mut |_| {})
+            .await
+            .unwrap();
+        for k in [&relayer, &other] {
+            let node = client(http(&devnet), k.clone());
+            bithive_relayer::registration::register_node(
+                &gov,
+                &d.contracts.staking,
+                &node,
+                k,
+                4,
+                Tier::T1,
+            )
+            .await
+            .unwrap();
+        }
+        producer.abort();
+        let _ = producer.await;
+        let start_height = devnet.produce_block().await.unwrap() + 1;
         let endpoints = (0..endpoints)
-            .map(|i| chain.endpoint(&format!("ep{i}")))
+            .map(|i| FaultyEndpoint::new(http(&devnet), &format!("ep{i}")))
             .collect();
         Harness {
-            chain,
+            patient: client(http(&devnet), patient),
+            other_node: other.address().to_string(),
+            node: Some(relayer.address().to_string()),
+            key: relayer,
+            gov,
+            d,
             endpoints,
-            key,
+            devnet,
             dir: tempfile::tempdir().unwrap(),
             metrics: Arc::new(Metrics::new()),
             jobs_created: 0,
-            node: None,
+            start_height,
         }
     }
 
@@ -92,26 +151,64 @@ impl Harness {
         self.dir.path().join("relayer.db")
     }
 
-    /// Queues one job creation with this model and input.
-    pub fn create_job(&mut self, model: &str, input: &[u8]) -> String {
-        let id = format!("job-{}", self.jobs_created);
-        self.jobs_created += 1;
-        self.chain
-            .execute_as(USER, &escrow(), &create_job_msg(&id, model, input));
-        id
+    /// Commits a block with whatever the mempool holds; its height.
+    pub async fn produce_block(&self) -> u64 {
+        self.devnet.produce_block().await.unwrap()
     }
 
-    /// Queues `n` job creations by a chain user (committed with the next block).
-    pub fn create_jobs(&mut self, n: usize) {
+    /// A block every `every` until the handle is aborted.
+    pub fn spawn_block_producer(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        spawn_producer(&self.devnet, every)
+    }
+
+    /// The escrow's id of the patient's job `client_id`.
+    pub fn job_id(&self, client_id: &str) -> String {
+        bithive_interface::payfi_escrow::job_id(self.patient.address(), client_id)
+    }
+
+    /// The patient pays job `client_id` (model, input) bound to `node`; the tx waits in the
+    /// mempool for the next block.
+    pub async fn create_job_for(
+        &mut self,
+        client_id: &str,
+        model: &str,
+        input: &[u8],
+        node: Option<String>,
+    ) -> String {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let msg = EscrowMsg::CreateJob(CreateJobMsg {
+            job_id: client_id.into(),
+            expires_at: Timestamp::from_seconds(now + 86_400),
+            model: model.into(),
+            input: Binary::from(input),
+            node,
+        });
+        let any = self
+            .patient
+            .execute_msg_with_funds(&self.d.contracts.payfi_escrow, &msg, &[(JOB_PRICE, DENOM)])
+            .unwrap();
+        self.patient.broadcast(vec![any], "").await.unwrap();
+        self.jobs_created += 1;
+        self.job_id(client_id)
+    }
+
+    /// One job with this model and input, bound to the relayer's node (committed with the next
+    /// block).
+    pub async fn create_job(&mut self, model: &str, input: &[u8]) -> String {
+        let id = format!("job-{}", self.jobs_created);
+        let node = Some(self.key.address().to_string());
+        self.create_job_for(&id, model, input, node).await
+    }
+
+    /// `n` jobs bound to the relayer's node (committed with the next block).
+    pub async fn create_jobs(&mut self, n: usize) {
         for _ in 0..n {
             let i = self.jobs_created;
-            self.jobs_created += 1;
             let input = format!("[{i}, 1.5, 2.5]");
-            self.chain.execute_as(
-                USER,
-                &escrow(),
-                &create_job_msg(&format!("job-{i}"), "bc_logreg", input.as_bytes()),
-            );
+            self.create_job("bc_logreg", input.as_bytes()).await;
         }
     }
 
@@ -128,6 +225,34 @@ impl Harness {
         self.relayer_with(db, batch_size, failpoint, vec![Arc::new(DigestWorker)])
     }
 
+    pub fn chain_config(&self, batch_size: usize) -> ChainConfig {
+        ChainConfig {
+            chain_id: CHAIN.into(),
+            rpc: vec![self.devnet.rpc_url()],
+            compat: Default::default(),
+            rpc_timeout_ms: 1000,
+            account_prefix: "bithive".into(),
+            key: "operator".into(),
+            gas_price: 0.025,
+            gas_adjustment: 1.4,
+            max_gas_price: 0.1,
+            fee_denom: DENOM.into(),
+            max_gas: 60_000_000,
+            contracts: [Role::PayfiEscrow, Role::Attestation, Role::Staking]
+                .into_iter()
+                .map(|r| (r.name().to_string(), self.d.contracts.get(r).to_string()))
+                .collect::<BTreeMap<_, _>>(),
+            jobs: vec![JobKind::Inference],
+            poll_interval_ms: 10,
+            start_height: Some(self.start_height),
+            batch_size,
+            blocks_per_poll: 50,
+            confirm_timeout_ms: 2_000,
+            attest_on: None,
+            node: self.node.clone(),
+        }
+    }
+
     pub fn relayer_with(
         &self,
         db: &Path,
@@ -141,22 +266,8 @@ impl Harness {
             .map(|e| Arc::new(e.clone()) as Arc<dyn RpcEndpoint>)
             .collect();
         let failover = Arc::new(FailoverRpc::new(eps).unwrap());
-        let mut cfg = chain_config(batch_size);
-        cfg.node = self.node.clone();
-        let confirm = ConfirmConfig {
-            poll_interval: Duration::from_millis(5),
-            timeout: Duration::from_secs(5),
-        };
-        let client = Arc::new(
-            ChainClient::new(
-                failover.clone(),
-                CHAIN,
-                self.key.clone(),
-                cfg.gas(),
-                confirm,
-            )
-            .unwrap(),
-        );
+        let cfg = self.chain_config(batch_size);
+        let client = Arc::new(client(failover.clone(), self.key.clone()));
         let store = Arc::new(Mutex::new(Store::open(db).unwrap()));
         ChainRelayer::new(
             cfg,
@@ -169,17 +280,41 @@ impl Harness {
         .with_failpoint(failpoint)
     }
 
-    /// Accepted attestations by job id, and rejected duplicates.
-    pub fn accepted(&self) -> (BTreeMap<String, usize>, u64) {
-        self.chain
-            .with_contract::<MockAttestation, _>(&attest(), |c| {
-                let mut m = BTreeMap::new();
-                for (_, job, _) in c.accepted.keys() {
-                    *m.entry(job.clone()).or_insert(0) += 1;
-                }
-                (m, c.duplicates.load(Ordering::SeqCst))
-            })
-            .unwrap()
+    /// The attestations the contract accepted from the relayer's operator key: how many per
+    /// job id.
+    pub async fn accepted(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        let mut start_after = None;
+        loop {
+            let q = AttestationQuery::BySigner {
+                signer: PubKey33(self.key.public_key_compressed()),
+                start_after,
+                limit: Some(30),
+            };
+            let page: AttestationsResponse = self
+                .gov
+                .query_typed(&self.d.contracts.attestation, &q)
+                .await
+                .unwrap();
+            if page.attestations.is_empty() {
+                return out;
+            }
+            for (k, a) in &page.attestations {
+                *out.entry(a.attestation.job_id.clone()).or_insert(0) += 1;
+                start_after = Some(*k);
+            }
+        }
+    }
+
+    /// Attestations the relayer posted twice, refused by the contract (seen through its
+    /// endpoints: at simulation or in a block).
+    pub fn duplicates(&self) -> usize {
+        self.endpoints.iter().map(|e| e.rejections(DUPLICATE)).sum()
+    }
+
+    /// Broadcasts the node took from the relayer, over all its endpoints.
+    pub fn broadcasts(&self) -> u64 {
+        self.endpoints.iter().map(|e| e.broadcasts_ok()).sum()
     }
 
     pub fn committed_in_store(&self) -> usize {
@@ -198,35 +333,49 @@ impl Harness {
         assert!(text.contains(sample), "{text}");
     }
 
-    /// Steps `r` (20 s at most) until the attestation contract has accepted `n` jobs.
+    /// Steps `r` (60 s at most) until the attestation contract has accepted `n` jobs.
     pub async fn until_accepted(&self, r: &mut ChainRelayer, n: usize) {
-        drive(r, Duration::from_secs(20), || self.accepted().0.len() == n).await
+        drive(r, Duration::from_secs(60), async || {
+            self.accepted().await.len() == n
+        })
+        .await
     }
 
-    /// Steps `r` (20 s at most) until its store holds `n` committed jobs.
+    /// Steps `r` (60 s at most) until its store holds `n` committed jobs.
     pub async fn until_committed(&self, r: &mut ChainRelayer, n: usize) {
-        drive(r, Duration::from_secs(20), || {
+        drive(r, Duration::from_secs(60), async || {
             self.committed_in_store() == n
         })
         .await
     }
 
-    /// Steps `r` (20 s at most) until the attestation contract has accepted `n` jobs and its
-    /// store holds them committed.
+    /// Steps `r` (60 s at most) until the contract has accepted `n` jobs and the store holds
+    /// them committed.
     pub async fn until_settled(&self, r: &mut ChainRelayer, n: usize) {
-        drive(r, Duration::from_secs(20), || self.settled(n)).await
+        drive(r, Duration::from_secs(60), async || self.settled(n).await).await
     }
 
-    /// Whether the attestation contract has accepted `n` jobs and the store holds them committed.
-    pub fn settled(&self, n: usize) -> bool {
-        self.accepted().0.len() == n && self.committed_in_store() == n
+    /// Whether the contract has accepted `n` jobs and the store holds them committed.
+    pub async fn settled(&self, n: usize) -> bool {
+        self.committed_in_store() == n && self.accepted().await.len() == n
     }
 }
 
+fn spawn_producer(devnet: &DevnetHandle, every: Duration) -> tokio::task::JoinHandle<()> {
+    let node = devnet.node().clone();
+    tokio::spawn(async move {
+        loop {
+            let n = node.clone();
+            let _ = tokio::task::spawn_blocking(move || n.produce_block()).await;
+            tokio::time::sleep(every).await;
+        }
+    })
+}
+
 /// Steps `r` until `done()` or the deadline; panics on a step error.
-pub async fn drive(r: &mut ChainRelayer, deadline: Duration, mut done: impl FnMut() -> bool) {
+pub async fn drive(r: &mut ChainRelayer, deadline: Duration, mut done: impl AsyncFnMut() -> bool) {
     let start = Instant::now();
-    while !done() {
+    while !done().await {
         assert!(start.elapsed() < deadline, "not done within {deadline:?}");
         r.step().await.unwrap();
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use bithive_inference::config::{ModelEntry, RuntimeConfig};
 use bithive_inference::{Engine, EngineConfig, Job};
+use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_relayer::inference_worker::{parse_input, InferenceWorker};
-use bithive_relayer::mock_contracts::MockAttestation;
 use bithive_signed_attestation::AttestationKind;
 use common::*;
 use sha2::{Digest, Sha256};
@@ -45,27 +45,27 @@ fn rows() -> Vec<Vec<f32>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inference_jobs_are_run_and_attested() {
     let engine = Arc::new(engine());
-    let mut h = Harness::new(1);
-    let producer = h.chain.spawn_block_producer(Duration::from_millis(10));
+    let mut h = Harness::new(1).await;
+    let producer = h.spawn_block_producer(Duration::from_millis(10));
     let inputs: Vec<Vec<u8>> = rows()
         .into_iter()
         .take(3)
         .map(|r| serde_json::to_vec(&r).unwrap())
         .collect();
-    let ids: Vec<String> = inputs
-        .iter()
-        .map(|i| h.create_job("bc_logreg", i))
-        .collect();
+    let mut ids = Vec::new();
+    for i in &inputs {
+        ids.push(h.create_job("bc_logreg", i).await);
+    }
     // An input the engine refuses (wrong feature count): the job fails, the others go on.
-    h.create_job("bc_logreg", b"[1, 2]");
+    h.create_job("bc_logreg", b"[1, 2]").await;
     let mut r = h.relayer_with(
         &h.db(),
         10,
         None,
         vec![Arc::new(InferenceWorker::new(engine.clone()))],
     );
-    drive(&mut r, Duration::from_secs(60), || {
-        h.accepted().0.len() == 3
+    drive(&mut r, Duration::from_secs(60), async || {
+        h.accepted().await.len() == 3
     })
     .await;
     for (id, input) in ids.iter().zip(&inputs) {
@@ -77,16 +77,18 @@ async fn inference_jobs_are_run_and_attested() {
             ))
             .await
             .unwrap();
-        let att = h
-            .chain
-            .with_contract::<MockAttestation, _>(&attest(), |c| {
-                c.accepted
-                    .values()
-                    .find(|s| &s.attestation.job_id == id)
-                    .map(|s| s.attestation.clone())
-            })
-            .unwrap()
+        let q = AttestationQuery::Attestation {
+            job_id: id.clone(),
+            kind: AttestationKind::Inference,
+            contract: None,
+            chain_id: None,
+        };
+        let accepted: Option<Accepted> = h
+            .gov
+            .query_typed(&h.d.contracts.attestation, &q)
+            .await
             .unwrap();
+        let att = accepted.expect("accepted on chain").attestation;
         assert_eq!(att.kind, AttestationKind::Inference);
         assert_eq!(att.result_hash.to_hex(), expected.result_sha256);
         let input_hash: [u8; 32] = Sha256::digest(input).into();
@@ -94,7 +96,7 @@ async fn inference_jobs_are_run_and_attested() {
         assert_eq!(att.signer.0, h.key.public_key_compressed());
     }
     // The refused job ends failed, not retried forever.
-    drive(&mut r, Duration::from_secs(20), || {
+    drive(&mut r, Duration::from_secs(20), async || {
         let s = bithive_relayer::Store::open(&h.db()).unwrap();
         s.count_by_state()
             .unwrap()

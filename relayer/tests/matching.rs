@@ -1,4 +1,4 @@
-//! The matching worker in the relayer pipeline, on the mock chain, with the roles of
+//! The matching worker in the relayer pipeline, on the devnet with the real contracts, with the roles of
 //! offchain/matching/docs/ROLES.md apart: a research request (blinded criteria only) sealed to
 //! the relayer is matched and attested (naming the attestation contract, payload bound); S_i
 //! goes to the researcher over BitChat; the researcher encrypts its details to S_i with the key
@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use bithive_bitchat::{Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
 use bithive_interface::attestation::MatchingPayload;
+use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_matching::authority::KeyAuthoritySecret;
 use bithive_matching::client::{self, BlindingService};
 use bithive_matching::lsh::SimHash;
@@ -24,8 +25,7 @@ use bithive_relayer::config::MatchingSection;
 use bithive_relayer::matching_worker::{
     append_enrollments, request_header, Enrollment, MatchingSecrets, MatchingWorker, MATCHING_MODEL,
 };
-use bithive_relayer::mock_contracts::{DigestWorker, MockAttestation};
-use bithive_relayer::worker::JobWorker;
+use bithive_relayer::worker::{DigestWorker, JobWorker};
 use bithive_relayer::JobState;
 use bithive_signed_attestation::{payload_hash, AttestationKind};
 use common::*;
@@ -39,7 +39,7 @@ fn local() -> SocketAddr {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn research_request_is_matched_sealed_delivered_and_attested() {
-    let mut h = Harness::new(1);
+    let mut h = Harness::new(1).await;
     let dir = h.dir.path().to_path_buf();
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
     let lsh = SimHash::new(5, sim::DIM, 12, 6);
@@ -133,9 +133,9 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     );
     assert_eq!(worker.contact().noise_pubkey, relayer_id.noise_public());
 
-    // The researcher: a chain account key that is also its BitChat identity, online to hear
-    // the match notice.
-    let researcher_key = k256::ecdsa::SigningKey::from_slice(&[0x5a; 32]).unwrap();
+    // The researcher: the chain account that pays the request (the harness's patient account),
+    // whose key is also its BitChat identity, online to hear the match notice.
+    let researcher_key = h.patient.key().k256().clone();
     let researcher_secret: [u8; 32] = researcher_key.to_bytes().into();
     let researcher = NodeIdentity::from_secret(&researcher_secret).unwrap();
     let researcher_registry = Arc::new(StaticAllowlist::new());
@@ -169,18 +169,20 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
             .seal_to(&relayer_id.noise_public(), &request_header(chain), &request)
             .unwrap()
     };
-    let good = h.create_job(MATCHING_MODEL, &seal(CHAIN));
-    let wrong_chain = h.create_job(MATCHING_MODEL, &seal("other-chain"));
+    let good = h.create_job(MATCHING_MODEL, &seal(CHAIN)).await;
+    let wrong_chain = h.create_job(MATCHING_MODEL, &seal("other-chain")).await;
     let stranger = NodeIdentity::generate().unwrap();
-    let borrowed_contact = h.create_job(
-        MATCHING_MODEL,
-        &stranger
-            .seal_to(&relayer_id.noise_public(), &request_header(CHAIN), &request)
-            .unwrap(),
-    );
-    let inference = h.create_job("bc_logreg", b"[1, 2]");
-    h.chain.produce_block();
-    let producer = h.chain.spawn_block_producer(Duration::from_millis(20));
+    let borrowed_contact = h
+        .create_job(
+            MATCHING_MODEL,
+            &stranger
+                .seal_to(&relayer_id.noise_public(), &request_header(CHAIN), &request)
+                .unwrap(),
+        )
+        .await;
+    let inference = h.create_job("bc_logreg", b"[1, 2]").await;
+    h.produce_block().await;
+    let producer = h.spawn_block_producer(Duration::from_millis(20));
 
     let workers: Vec<Arc<dyn JobWorker>> = vec![worker.clone(), Arc::new(DigestWorker)];
     let mut r = h.relayer_with(&h.db(), 10, None, workers);
@@ -212,12 +214,22 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
 
     // The research request was attested as matching, naming the attestation contract, once;
     // the inference job only as inference; the wrong-chain request failed.
-    let accepted = h
-        .chain
-        .with_contract::<MockAttestation, _>(&attest(), |c| c.accepted.clone())
-        .unwrap();
-    let m = accepted
-        .get(&(attest(), good.clone(), "matching".to_string()))
+    let attestation =
+        |job: String, kind: AttestationKind, contract: &str| AttestationQuery::Attestation {
+            job_id: job,
+            kind,
+            contract: Some(contract.to_string()),
+            chain_id: None,
+        };
+    let c = &h.d.contracts;
+    let m: Accepted = h
+        .gov
+        .query_typed::<_, Option<Accepted>>(
+            &c.attestation,
+            &attestation(good.clone(), AttestationKind::Matching, &c.attestation),
+        )
+        .await
+        .unwrap()
         .expect("matching attestation");
     assert_eq!(m.attestation.kind, AttestationKind::Matching);
     let payload = serde_json::to_vec(&MatchingPayload {
@@ -229,7 +241,23 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .attestation
         .commitments
         .contains(&payload_hash(AttestationKind::Matching, &payload)));
-    assert!(accepted.contains_key(&(escrow(), inference.clone(), "inference".to_string())));
+    let inferred: Option<Accepted> = h
+        .gov
+        .query_typed(
+            &c.attestation,
+            &attestation(
+                inference.clone(),
+                AttestationKind::Inference,
+                &c.payfi_escrow,
+            ),
+        )
+        .await
+        .unwrap();
+    assert!(
+        inferred.is_some(),
+        "the inference job attested as inference"
+    );
+    let accepted = h.accepted().await;
     assert_eq!(accepted.len(), 2, "{:?}", accepted.keys());
     let store = bithive_relayer::Store::open(&db).unwrap();
     let failed = store.jobs_in_state(CHAIN, JobState::Failed, 10).unwrap();

@@ -3,18 +3,13 @@ import "./style.css";
 import { Chain, plain, UserError } from "./chain";
 import { loadDeployment } from "./deployment";
 import { h, short } from "./ui";
+import type { Screen } from "./screen";
 import { walletScreen } from "./screens/wallet";
 import { networkScreen } from "./screens/network";
 import { patientScreen } from "./screens/patient";
 import { researcherScreen } from "./screens/researcher";
 import { operatorScreen } from "./screens/operator";
 import { investorScreen } from "./screens/investor";
-
-export interface Screen {
-  id: string;
-  title: string;
-  render(chain: Chain): Promise<HTMLElement>;
-}
 
 const screens: Screen[] = [walletScreen, networkScreen, patientScreen, researcherScreen, operatorScreen, investorScreen];
 

@@ -1,6 +1,6 @@
 // Small DOM helpers: elements, forms with labelled fields, a live transaction status.
 import type { Chain, Session, TxState } from "./chain";
-import type { Screen } from "./main";
+import type { Screen } from "./screen";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 type Child = Node | string | null | undefined | false;

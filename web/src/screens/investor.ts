@@ -7,7 +7,7 @@ import type { ExecuteMsg as FractionalExecuteMsg, Vault } from "../contracts/Fra
 import { TokenQueryClient } from "../contracts/Token.client";
 import { executeMsg, runTx } from "../chain";
 import { fmt, h, section, select, short, table, txStatus } from "../ui";
-import type { Screen } from "../main";
+import type { Screen } from "../screen";
 
 const CLASSES: [AssetClass | "", string][] = [
   ["", "All classes"],

@@ -5,7 +5,7 @@ import { EmissionQueryClient } from "../contracts/Emission.client";
 import { TokenQueryClient } from "../contracts/Token.client";
 import type { Chain } from "../chain";
 import { fmt, h, section, short, table } from "../ui";
-import type { Screen } from "../main";
+import type { Screen } from "../screen";
 
 const DAY = 86_400;
 /** The schedule: 2,100-day halving periods (contracts/emission/README.md). */

@@ -10,7 +10,7 @@ import { VestingQueryClient } from "../contracts/Vesting.client";
 import type { ExecuteMsg as VestingExecuteMsg, ScheduleResponse } from "../contracts/Vesting.types";
 import { Chain, executeMsg, runTx } from "../chain";
 import { field, fmt, h, parseAmount, section, select, sessionScreen, table, txStatus } from "../ui";
-import type { Screen } from "../main";
+import type { Screen } from "../screen";
 
 /** The last included transaction's message, shown again after the screen re-reads the chain. */
 let flash: string | null = null;

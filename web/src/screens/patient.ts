@@ -12,7 +12,7 @@ import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
 import { field, fmt, h, parseAmount, section, sessionScreen, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
-import type { Screen } from "../main";
+import type { Screen } from "../screen";
 
 /** The escrow's cw20 hook (bithive_interface::payfi_escrow::ReceiveMsg; not in the schema). */
 type EscrowReceiveMsg = { create_job: CreateJobMsg };

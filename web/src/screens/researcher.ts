@@ -16,7 +16,7 @@ import { blindPoints, clausesFrom, CONSENT_FIELD, loadResearchService, newResear
 import { field, fmt, h, parseAmount, section, txStatus } from "../ui";
 import { jobAndAttestation } from "./patient";
 import { checkAddress } from "./wallet";
-import type { Screen } from "../main";
+import type { Screen } from "../screen";
 
 /** The model of research requests (bithive_interface::attestation::MATCHING_MODEL). */
 export const MATCHING_MODEL = "bithive-matching-v1";

@@ -8,7 +8,7 @@ import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, runTx, sendMsg } from "../chain";
 import { addressPrefix, type Currency, feeCurrency } from "../chaininfo";
 import { field, fmt, h, parseAmount, section, select, sessionScreen, short, table, txStatus } from "../ui";
-import type { Screen } from "../main";
+import type { Screen } from "../screen";
 
 export interface Balances {
   BHIVE: string;
