@@ -103,6 +103,8 @@ async fn run(jobs: usize, batch: usize, block_ms: u64) -> anyhow::Result<Run> {
     )
     .await?;
     let patient = client(http()?, patient_key)?;
+    // The relayer reads from the first block the jobs can be in.
+    let first_job_height = patient.rpc().latest_height().await? + 1;
     let expires = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs() + 86_400;
     for chunk in (0..jobs).collect::<Vec<_>>().chunks(50) {
         let msgs = chunk
@@ -122,7 +124,7 @@ async fn run(jobs: usize, batch: usize, block_ms: u64) -> anyhow::Result<Run> {
     }
     producer.abort();
     let _ = producer.await;
-    let start_height = devnet.produce_block().await?;
+    devnet.produce_block().await?;
     let cfg = ChainConfig {
         chain_id: CHAIN.into(),
         rpc: vec![devnet.rpc_url()],
@@ -141,7 +143,7 @@ async fn run(jobs: usize, batch: usize, block_ms: u64) -> anyhow::Result<Run> {
             .collect::<BTreeMap<_, _>>(),
         jobs: vec![JobKind::Inference],
         poll_interval_ms: 10,
-        start_height: Some(start_height.saturating_sub(20)),
+        start_height: Some(first_job_height),
         batch_size: batch,
         blocks_per_poll: 1000,
         confirm_timeout_ms: 120_000,
