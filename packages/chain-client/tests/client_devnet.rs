@@ -58,6 +58,26 @@ fn http(h: &DevnetHandle) -> Arc<dyn RpcEndpoint> {
     Arc::new(HttpEndpoint::new(&h.rpc_url(), CompatVersion::V038, Duration::from_secs(10)).unwrap())
 }
 
+/// Two faulty endpoints `a` and `b` around the devnet, behind failover (`a` first).
+fn two_endpoints(h: &DevnetHandle) -> (FaultyEndpoint, FaultyEndpoint, Arc<FailoverRpc>) {
+    let a = FaultyEndpoint::new(http(h), "a");
+    let b = FaultyEndpoint::new(http(h), "b");
+    let both: Vec<Arc<dyn RpcEndpoint>> = vec![Arc::new(a.clone()), Arc::new(b.clone())];
+    (a, b, Arc::new(FailoverRpc::new(both).unwrap()))
+}
+
+/// A block every 10 ms until the handle is aborted (for devnets with blocks on demand).
+fn spawn_producer(h: &DevnetHandle) -> tokio::task::JoinHandle<()> {
+    let node = h.node().clone();
+    tokio::spawn(async move {
+        loop {
+            let n = node.clone();
+            let _ = tokio::task::spawn_blocking(move || n.produce_block()).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+}
+
 fn client(rpc: Arc<dyn RpcEndpoint>, key: OperatorKey, g: GasConfig) -> ChainClient {
     let confirm = ConfirmConfig {
         poll_interval: Duration::from_millis(10),
@@ -125,17 +145,7 @@ async fn failed_delivery_reverts_and_reports() {
     let (alice, bob, carol) = (key(43), key(44), key(45));
     let h = devnet(&[&alice, &carol], "0.01", 0).await;
     let a = client(http(&h), alice, gas(0.01, 0.1));
-    let node = h.node().clone();
-    let producer = tokio::spawn(async move {
-        loop {
-            let n = node.clone();
-            tokio::task::spawn_blocking(move || n.produce_block())
-                .await
-                .unwrap()
-                .unwrap();
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    });
+    let producer = spawn_producer(&h);
     let t = token(&a, 1_000).await;
     a.execute_batch(&[(
         t.clone(),
@@ -219,9 +229,7 @@ async fn recovers_from_account_sequence_mismatch() {
 async fn fails_over_to_the_second_endpoint() {
     let (alice, bob) = (key(48), key(49));
     let h = devnet(&[&alice], "0.01", 20).await;
-    let a = FaultyEndpoint::new(http(&h), "a");
-    let b = FaultyEndpoint::new(http(&h), "b");
-    let rpc = Arc::new(FailoverRpc::new(vec![Arc::new(a.clone()), Arc::new(b.clone())]).unwrap());
+    let (a, b, rpc) = two_endpoints(&h);
     let c = client(rpc.clone(), alice, gas(0.01, 0.1));
     let t = token(&c, 1_000).await;
     let send = [transfer(&t, bob.address(), 1)];
@@ -322,9 +330,7 @@ async fn unfunded_account_is_reported() {
 async fn a_resent_tx_is_known_by_its_hash_not_sent_twice() {
     let (alice, bob) = (key(56), key(57));
     let h = devnet(&[&alice], "0.01", 20).await;
-    let a = FaultyEndpoint::new(http(&h), "a");
-    let b = FaultyEndpoint::new(http(&h), "b");
-    let rpc = Arc::new(FailoverRpc::new(vec![Arc::new(a.clone()), Arc::new(b.clone())]).unwrap());
+    let (a, b, rpc) = two_endpoints(&h);
     let c = client(rpc.clone(), alice, gas(0.01, 0.1));
     let t = token(&c, 1_000).await;
     a.inject(Method::Broadcast, 0, Fault::DropAnswer);
@@ -346,5 +352,32 @@ async fn a_resent_tx_is_known_by_its_hash_not_sent_twice() {
         .await
         .unwrap();
     assert_eq!(balance(&c, &t, bob.address()).await, 2);
+    h.shutdown().await;
+}
+
+/// Two txs from one account before the next block: the second is simulated and checked at the
+/// sequence after the first (wasmd simulates on its check state); both wait in the mempool and
+/// land in one block, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_broadcasts_in_one_block_use_consecutive_sequences() {
+    let (alice, bob) = (key(58), key(59));
+    let h = devnet(&[&alice], "0.01", 0).await;
+    let c = client(http(&h), alice, gas(0.01, 0.1));
+    let producer = spawn_producer(&h);
+    let t = token(&c, 1_000).await;
+    producer.abort();
+    let _ = producer.await;
+    let call = |amount: u128| {
+        let (contract, msg) = transfer(&t, bob.address(), amount);
+        c.execute_msg(&contract, &msg).unwrap()
+    };
+    let a = c.broadcast(vec![call(1)], "").await.unwrap();
+    let b = c.broadcast(vec![call(2)], "").await.unwrap();
+    assert_eq!(b.sequence, a.sequence + 1);
+    assert_eq!(h.node().app_read().mempool_len(), 2);
+    h.produce_block().await.unwrap();
+    c.confirm(&a.hash).await.unwrap();
+    c.confirm(&b.hash).await.unwrap();
+    assert_eq!(balance(&c, &t, bob.address()).await, 3);
     h.shutdown().await;
 }
