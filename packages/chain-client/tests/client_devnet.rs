@@ -110,6 +110,13 @@ fn transfer(token: &str, to: &str, amount: u128) -> (String, serde_json::Value) 
     )
 }
 
+/// `c` sends 1 of `token` to `to`, committed.
+async fn send_one(c: &ChainClient, token: &str, to: &OperatorKey) {
+    c.execute_batch(&[transfer(token, to.address(), 1)])
+        .await
+        .unwrap();
+}
+
 async fn balance(c: &ChainClient, token: &str, who: &str) -> u128 {
     let v: serde_json::Value = serde_json::from_slice(
         &c.query_smart(token, &json!({"balance": {"address": who}}))
@@ -203,9 +210,7 @@ async fn recovers_from_account_sequence_mismatch() {
     let h = devnet(&[&alice], "0.01", 20).await;
     let c = client(http(&h), alice.clone(), gas(0.01, 0.1));
     let t = token(&c, 1_000).await;
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
+    send_one(&c, &t, &bob).await;
     // Another process signs with the same key: the chain's sequence moves ahead of ours.
     let other = client(http(&h), alice, gas(0.01, 0.1));
     for _ in 0..3 {
@@ -214,12 +219,8 @@ async fn recovers_from_account_sequence_mismatch() {
             .await
             .unwrap();
     }
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
+    send_one(&c, &t, &bob).await;
+    send_one(&c, &t, &bob).await;
     assert_eq!(balance(&c, &t, bob.address()).await, 6);
     assert_eq!(c.stats.sequence_recoveries.load(Ordering::Relaxed), 1);
     h.shutdown().await;
@@ -282,12 +283,8 @@ async fn a_lost_broadcast_answer_and_a_timed_out_poll_land_the_tx_once() {
     }
     // A timed-out poll, then the next tx: the client recovers its sequence and nothing repeats.
     ep.inject(Method::Tx, 0, Fault::Timeout(Duration::from_millis(50)));
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
+    send_one(&c, &t, &bob).await;
+    send_one(&c, &t, &bob).await;
     assert_eq!(balance(&c, &t, bob.address()).await, 3);
     h.shutdown().await;
 }
@@ -334,9 +331,7 @@ async fn a_resent_tx_is_known_by_its_hash_not_sent_twice() {
     let c = client(rpc.clone(), alice, gas(0.01, 0.1));
     let t = token(&c, 1_000).await;
     a.inject(Method::Broadcast, 0, Fault::DropAnswer);
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
+    send_one(&c, &t, &bob).await;
     assert_eq!(rpc.failovers(), 1);
     assert_eq!(
         b.rejection_logs(),
@@ -348,9 +343,7 @@ async fn a_resent_tx_is_known_by_its_hash_not_sent_twice() {
         3,
         "store, instantiate, the transfer"
     );
-    c.execute_batch(&[transfer(&t, bob.address(), 1)])
-        .await
-        .unwrap();
+    send_one(&c, &t, &bob).await;
     assert_eq!(balance(&c, &t, bob.address()).await, 2);
     h.shutdown().await;
 }

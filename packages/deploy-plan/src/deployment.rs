@@ -193,23 +193,23 @@ impl Contracts {
         }
     }
 
-    pub(crate) fn set(&mut self, role: Role, address: String) {
-        let slot = match role {
-            Role::Btk => &mut self.btk,
-            Role::Btt => &mut self.btt,
-            Role::Vesting => &mut self.vesting,
-            Role::Staking => &mut self.staking,
-            Role::Rewards => &mut self.rewards,
-            Role::Emission => &mut self.emission,
-            Role::AssetNft => &mut self.asset_nft,
-            Role::Fractional => &mut self.fractional,
-            Role::PayfiEscrow => &mut self.payfi_escrow,
-            Role::Attestation => &mut self.attestation,
-            Role::ModelRegistry => &mut self.model_registry,
-            Role::DataVault => &mut self.data_vault,
-            Role::Ics20 => &mut self.ics20,
-        };
-        *slot = address;
+    /// The contracts with each role's address from `address`.
+    pub(crate) fn from_roles(mut address: impl FnMut(Role) -> String) -> Contracts {
+        Contracts {
+            btk: address(Role::Btk),
+            btt: address(Role::Btt),
+            vesting: address(Role::Vesting),
+            staking: address(Role::Staking),
+            rewards: address(Role::Rewards),
+            emission: address(Role::Emission),
+            asset_nft: address(Role::AssetNft),
+            fractional: address(Role::Fractional),
+            payfi_escrow: address(Role::PayfiEscrow),
+            attestation: address(Role::Attestation),
+            model_registry: address(Role::ModelRegistry),
+            data_vault: address(Role::DataVault),
+            ics20: address(Role::Ics20),
+        }
     }
 
     /// Every role with its address, in [`Role::ALL`]'s order.

@@ -15,6 +15,8 @@
 //!   `reporters`, asset-nft valuer, model-registry evaluator. Staking takes work reports from
 //!   rewards only.
 
+use std::collections::BTreeMap;
+
 use cosmwasm_std::Addr;
 use serde::Serialize;
 
@@ -28,7 +30,7 @@ use crate::config::{
     BTT_SYMBOL, DATA_VAULT_NAME, DATA_VAULT_SYMBOL, MAX_GRANT_SECONDS, VALUATION_FRESHNESS_SECONDS,
     VALUATION_UNIT, VALUATION_WINDOW,
 };
-use crate::{Artifact, Deployment, PlanError, Role, StoredCode};
+use crate::{Artifact, Contracts, Deployment, PlanError, Role, StoredCode};
 
 /// A wiring call: a contract told, after instantiation, whom to take calls from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -197,6 +199,8 @@ pub struct DeployPlan {
     next: usize,
     /// The stage handed out and not yet reported.
     pending: Option<Stage>,
+    /// The contracts instantiated so far.
+    addresses: BTreeMap<Role, String>,
     d: Deployment,
 }
 
@@ -214,6 +218,7 @@ impl DeployPlan {
             config,
             next: 0,
             pending: None,
+            addresses: BTreeMap::new(),
             d: Deployment {
                 chain_id: chain_id.to_string(),
                 deployer: deployer.to_string(),
@@ -225,11 +230,6 @@ impl DeployPlan {
 
     pub fn config(&self) -> &DeployConfig {
         &self.config
-    }
-
-    /// What has been deployed so far.
-    pub fn deployment(&self) -> &Deployment {
-        &self.d
     }
 
     /// The next step, or None when the plan is done. The step before must have been reported.
@@ -300,7 +300,7 @@ impl DeployPlan {
         if address.is_empty() {
             return Err(PlanError::Driver(format!("{}: empty address", role.name())));
         }
-        self.d.contracts.set(role, address.to_string());
+        self.addresses.insert(role, address.to_string());
         Ok(())
     }
 
@@ -314,7 +314,10 @@ impl DeployPlan {
         if self.pending.is_some() || self.next < STAGES.len() {
             return Err(PlanError::Unfinished(STAGES.len() - self.next));
         }
-        Ok(self.d)
+        let mut d = self.d;
+        let mut addresses = self.addresses;
+        d.contracts = Contracts::from_roles(|role| addresses.remove(&role).unwrap_or_default());
+        Ok(d)
     }
 
     fn take_pending(&mut self, done: Stage) -> Result<(), PlanError> {
@@ -357,11 +360,10 @@ impl DeployPlan {
     }
 
     fn addr(&self, role: Role) -> Result<String, PlanError> {
-        let a = self.d.contracts.get(role);
-        if a.is_empty() {
-            return Err(PlanError::Missing(role.name().to_string()));
-        }
-        Ok(a.to_string())
+        self.addresses
+            .get(&role)
+            .cloned()
+            .ok_or_else(|| PlanError::Missing(role.name().to_string()))
     }
 
     /// Who may migrate each contract: the configured token admin (or nobody) for BTK and BTT,
