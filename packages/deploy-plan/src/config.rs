@@ -16,7 +16,7 @@ pub const DECIMALS: u8 = 6;
 /// BTK's cap: 2.1 billion BTK, all of it minted by emission over time (`docs/glossary.md`,
 /// "Emission"; `bithive_formulas::emission::CAP`).
 pub const BTK_CAP: Uint128 = Uint128::new(bithive_formulas::emission::CAP);
-/// The token names and symbols (seeds 000 and 001, `docs/seeds.md`).
+/// The token names and symbols (see `docs/seeds.md`).
 pub const BTK_NAME: &str = "BitSpark Token";
 pub const BTK_SYMBOL: &str = "BTK";
 pub const BTT_NAME: &str = "BitHive Token";
