@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds offchain/web for wasm32-unknown-unknown with the same Debian toolchain recipe as
+# Builds offchain/browser for wasm32-unknown-unknown with the same Debian toolchain recipe as
 # the contracts (scripts/build-wasm.sh: rustc-web, RUSTC_BOOTSTRAP + -Zbuild-std, target-cpu=mvp,
 # wasm-ld, remapped paths), then wasm-bindgen and wasm-opt -Os.
 #
@@ -24,12 +24,12 @@ for tool in /usr/bin/rustc /usr/bin/cargo wasm-ld wasm-opt wasm-bindgen; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: run scripts/setup.sh first" >&2; exit 1; }
 done
 
-say "building bithive-web (wasm32, Debian toolchain)"
+say "building bithive-browser (wasm32, Debian toolchain)"
 RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
 RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$ROOT=/code" \
-  /usr/bin/cargo build --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p bithive-web --lib \
+  /usr/bin/cargo build --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p bithive-browser --lib \
   --profile wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
-raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/bithive_web.wasm"
+raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/bithive_browser.wasm"
 mkdir -p "$out"
 wasm-bindgen --target "$target" --out-dir "$out" "$raw"
 wasm-opt -Os --strip-debug "$out/bithive_web_bg.wasm" -o "$out/bithive_web_bg.wasm"

@@ -2,7 +2,7 @@
 # Builds the web app into web/dist (served by `bithive web`): npm ci when web/package-lock.json
 # changed since the last install (a stamp in node_modules), the typed contract clients
 # (web/src/contracts, from schema/ with @cosmwasm/ts-codegen) when the schemas or the generator
-# changed (a stamp there), the browser package (offchain/web,
+# changed (a stamp there), the browser package (offchain/browser,
 # wasm) into web/src/pkg when its sources changed since the last build (a stamp there), then
 # type-check and bundle (vite). The researcher screen loads the package lazily (its own chunk and
 # the .wasm beside it), so the first screen's bundle does not carry it.
@@ -41,12 +41,12 @@ if [ ! -f "$clients_stamp" ] || [ "$(cat "$clients_stamp")" != "$clients_want" ]
 fi
 [ "${1:-}" = "--clients" ] && exit 0
 
-# The browser package (git-ignored in web/.gitignore): rebuilt when the sources of bithive-web
+# The browser package (git-ignored in web/.gitignore): rebuilt when the sources of bithive-browser
 # and of the workspace crates it is built from, Cargo.lock or the build script changed.
 pkg="$ROOT/web/src/pkg"
 pkg_stamp="$pkg/.bithive-sources.sha256"
 pkg_want="$(cd "$ROOT" && {
-  find offchain/web offchain/matching offchain/bitchat-seal packages/dgkbe packages/secret-file \
+  find offchain/browser offchain/matching offchain/bitchat-seal packages/dgkbe packages/secret-file \
     -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
   sha256sum Cargo.lock scripts/build-web.sh
 } | sha256sum | cut -d' ' -f1)"

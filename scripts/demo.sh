@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: the whole platform on the embedded local chain. Starts the devnet (the committed
 # artifacts in cosmwasm-vm behind CometBFT RPC), deploys and wires every contract, starts a
-# relayer with the inference engine, and runs the story (see cli/src/demo.rs).
+# relayer with the inference engine, and runs the story (see cli/src/demo/).
 # Extra arguments go to `bithive demo` (e.g. --home DIR).
 #
 # Installs only what the demo needs (scripts/setup.sh demo: a C compiler and the ONNX Runtime

@@ -16,7 +16,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
-use bithive_cli::platform::{Platform, PlatformOptions, DEMO_ROW};
+use bithive_cli::demo::platform::{Platform, PlatformOptions, DEMO_ROW};
 use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
 use cosmwasm_std::{Binary, Timestamp};
 

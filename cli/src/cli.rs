@@ -12,8 +12,8 @@ use clap::{Args, Parser, Subcommand};
 
 use bithive_wallet_files::registry::NetworkType;
 
+use crate::demo::platform::ExternalChain;
 use crate::demo::{default_options, DemoOptions};
-use crate::platform::ExternalChain;
 use crate::wallet::WalletOptions;
 
 /// The `bithive` command.
@@ -290,8 +290,8 @@ pub struct WebArgs {
 }
 
 impl WebArgs {
-    pub fn config(&self) -> crate::web::WebConfig {
-        crate::web::WebConfig {
+    pub fn config(&self) -> crate::webapp_server::WebConfig {
+        crate::webapp_server::WebConfig {
             listen: self.listen,
             dist: self.dist.clone(),
             deployment: self.deployment.clone(),

@@ -1,15 +1,12 @@
 //! The `bithive` command as a library: the command line, the deploy plan and the demo story, so
 //! tests drive exactly what the binary runs.
 
-pub mod aim;
 pub mod blinding;
 pub mod cli;
 pub mod demo;
 pub mod deploy;
 pub mod ibc;
 pub mod model_keys;
-pub mod platform;
-pub mod research;
 pub mod rewards;
 pub mod wallet;
-pub mod web;
+pub mod webapp_server;

@@ -9,7 +9,7 @@ use bithive_cli::cli::{
     BlindingArgs, BlindingCommand, ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs,
     DevnetCommand, IbcCommand, IbcFilesArgs, RelayerCommand, WebArgs,
 };
-use bithive_cli::{blinding, demo, deploy, ibc, rewards, wallet, web};
+use bithive_cli::{blinding, demo, deploy, ibc, rewards, wallet, webapp_server};
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -78,13 +78,13 @@ fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
 fn run_web(args: &WebArgs) -> anyhow::Result<()> {
     init_logs();
     let config = args.config();
-    tokio::runtime::Runtime::new()?.block_on(web::serve(
+    tokio::runtime::Runtime::new()?.block_on(webapp_server::serve(
         &config,
         |addr| {
             // Scripts and tests read this line for the bound address (port 0 picks one).
             println!("web: http://{addr}/ (rpc {} at /rpc)", config.rpc);
         },
-        web::shutdown_signal(),
+        webapp_server::shutdown_signal(),
     ))
 }
 
@@ -99,7 +99,7 @@ fn run_blinding(args: &BlindingArgs) -> anyhow::Result<()> {
             // Scripts and tests read this line for the bound address (port 0 picks one).
             println!("blinding: http://{addr}");
         },
-        web::shutdown_signal(),
+        webapp_server::shutdown_signal(),
     ))?;
     Ok(())
 }

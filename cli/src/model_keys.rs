@@ -21,7 +21,7 @@ use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
 use bithive_relayer::config::SealedModelsSection;
 use cosmwasm_std::Decimal;
 
-use crate::platform::{ctx, fail, write_serialized, DemoError, Platform};
+use crate::demo::platform::{ctx, fail, write_serialized, DemoError, Platform};
 
 /// BGW slots of the authority's instance: the platform's node and attestors, and room to grow.
 pub const SLOTS: u32 = 16;
@@ -111,7 +111,7 @@ impl ModelKeys {
     /// The roster's nodes allowed to run a model now, by staking: registered, compliant, bonded
     /// at least `min_bond` and never slashed.
     pub async fn allowed(&self, p: &Platform) -> Result<RoaringBitmap, DemoError> {
-        let config: StakingConfig = crate::platform::query(
+        let config: StakingConfig = crate::demo::platform::query(
             &p.gov,
             &p.deployment.contracts.staking,
             &StakingQuery::Config {},

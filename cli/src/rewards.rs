@@ -334,7 +334,7 @@ mod tests {
 
     fn request(k: &OperatorKey) -> ClaimRequest {
         ClaimRequest {
-            chain_id: "bithive-web-1".into(),
+            chain_id: "bithive-browser-1".into(),
             // Any valid address of the chain's prefix stands for the contract here.
             rewards: k.address().to_string(),
             patient: OperatorKey::from_mnemonic(
@@ -502,7 +502,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("deployment.json");
         let mut d = Deployment {
-            chain_id: "bithive-web-1".into(),
+            chain_id: "bithive-browser-1".into(),
             ..Default::default()
         };
         d.contracts.rewards = "bithive1rewards".into();
@@ -533,7 +533,7 @@ mod tests {
         let p = path.to_str().unwrap();
         assert_eq!(
             args(&["--deployment", p]).target().unwrap(),
-            ("bithive-web-1".into(), "bithive1rewards".into())
+            ("bithive-browser-1".into(), "bithive1rewards".into())
         );
         assert_eq!(
             args(&["--chain-id", "c-1", "--rewards", "bithive1r"])

@@ -8,8 +8,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use bithive_cli::demo::platform::{DENOM, PREFIX};
 use bithive_cli::deploy::DeployConfig;
-use bithive_cli::platform::{DENOM, PREFIX};
 use bithive_cli::wallet::{self, WalletError, WalletOptions};
 use bithive_wallet_files::keplr::{AppCurrency, ChainInfo};
 use bithive_wallet_files::{ASSETLIST_FILE, CHAIN_FILE, KEPLR_FILE};

@@ -8,8 +8,8 @@ mod common;
 use std::path::Path;
 
 use bithive_chain_client::OperatorKey;
+use bithive_cli::demo::platform::{client, new_mnemonic, query, PREFIX};
 use bithive_cli::deploy::load_artifacts;
-use bithive_cli::platform::{client, new_mnemonic, query, PREFIX};
 use bithive_interface::token::{
     ExecuteMsg as TokenMsg, MintInfoResponse, MinterAllowance, MintersResponse,
     QueryMsg as TokenQuery,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use bithive_chain_client::ChainClient;
-use bithive_cli::platform::{
+use bithive_cli::demo::platform::{
     bitchat_identity, exec, exec_outcome, query, Platform, PlatformOptions, DAY, DENOM,
 };
 use bithive_content_store::record::{key_header, seal_record};
@@ -68,8 +68,8 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
     };
     let p = Platform::start(opts, &mut |_| {}).await.unwrap();
     let mut cfg = p.relayer_config().await.unwrap();
-    bithive_cli::aim::enable_dp(&mut cfg, &p).unwrap();
-    let store = bithive_cli::aim::content_store(&p).unwrap();
+    bithive_cli::demo::aim::enable_dp(&mut cfg, &p).unwrap();
+    let store = bithive_cli::demo::aim::content_store(&p).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let relayer = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
         let _ = stop_rx.await;

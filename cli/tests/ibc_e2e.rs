@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use bithive_cli::platform::{exec, query, Platform, PlatformOptions};
+use bithive_cli::demo::platform::{exec, query, Platform, PlatformOptions};
 use bithive_devnet::ibc::{IbcEnd, IbcLink, RelayStats, CONNECTION_ID};
 use bithive_interface::attestation::{
     Accepted, ExecuteMsg as AttestationMsg, Outgoing, PacketStatus, PeerEndpoint,
@@ -62,7 +62,7 @@ async fn attest_on_a(a: &Platform, b: &Platform, job_id: &str) {
         result_hash: Hash32(Sha256::digest(job_id.as_bytes()).into()),
         commitments: vec![],
         issued_at: now,
-        nonce: bithive_cli::platform::random_nonce().unwrap(),
+        nonce: bithive_cli::demo::platform::random_nonce().unwrap(),
         signer: signing::public_key(&key),
     };
     let signed = signing::sign(att, &key).unwrap();
@@ -151,7 +151,7 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     // A's operator key is registered on B too, by the account that is its node there: B pays
     // whom its own registry names, never whom a packet names.
     let b_node_of_a =
-        bithive_cli::platform::client(&b.url, &b.chain_id, b.operator_key.clone()).unwrap();
+        bithive_cli::demo::platform::client(&b.url, &b.chain_id, b.operator_key.clone()).unwrap();
     b.register_node(&b_node_of_a, &a.operator_key)
         .await
         .unwrap();
@@ -199,7 +199,7 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
         let _ = stop_rx.await;
     }));
     let relay = link.spawn(Duration::from_millis(100));
-    let before = bithive_cli::platform::native_balance(&b.gov, &a_node)
+    let before = bithive_cli::demo::platform::native_balance(&b.gov, &a_node)
         .await
         .unwrap();
     b.create_inference_job_for("x-1", PRICE, &a_node)
@@ -221,7 +221,7 @@ async fn job_paid_on_one_chain_is_attested_from_another_over_ibc() {
     let waited = b.finalize_job(&b.job_id("x-1")).await.unwrap();
     // A's clock keeps pace with B's (the packet timeouts below compare them).
     a.devnet().unwrap().advance_time(waited).await.unwrap();
-    let after = bithive_cli::platform::native_balance(&b.gov, &a_node)
+    let after = bithive_cli::demo::platform::native_balance(&b.gov, &a_node)
         .await
         .unwrap();
     assert!(after > before, "node not paid on B");

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use bithive_cli::platform::{Platform, PlatformOptions};
+use bithive_cli::demo::platform::{Platform, PlatformOptions};
 use bithive_interface::attestation::{AttestationsResponse, QueryMsg as AttestationQuery};
 use bithive_relayer::store::{JobState, Store};
 use bithive_signed_attestation::PubKey33;
@@ -94,7 +94,7 @@ async fn accepted_jobs(p: &Platform) -> Vec<String> {
 }
 
 async fn node_balance(p: &Platform) -> u128 {
-    bithive_cli::platform::native_balance(&p.node, p.node.address())
+    bithive_cli::demo::platform::native_balance(&p.node, p.node.address())
         .await
         .unwrap()
 }

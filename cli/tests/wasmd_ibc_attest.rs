@@ -20,10 +20,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bithive_chain_client::{ChainClient, OperatorKey};
-use bithive_cli::deploy::Deployment;
-use bithive_cli::platform::{
+use bithive_cli::demo::platform::{
     client, exec, new_mnemonic, query, random_nonce, register_node_on, DEMO_ROW,
 };
+use bithive_cli::deploy::Deployment;
 use bithive_interface::attestation::{
     ExecuteMsg as AttestationMsg, Outgoing, PacketStatus, QueryMsg as AttestationQuery,
 };
@@ -116,10 +116,10 @@ async fn paid_job(a: &Chain, b: &Chain, client_id: &str) -> PaidJob {
     a.fund(node_a.address()).await;
     b.fund(node_b.address()).await;
     b.fund(patient.address()).await;
-    register_node_on(&a.gov, a.id(), &a.d.contracts, &node_a, &operator)
+    register_node_on(&a.gov, &a.d.contracts, &node_a, &operator)
         .await
         .unwrap();
-    register_node_on(&b.gov, b.id(), &b.d.contracts, &node_b, &operator)
+    register_node_on(&b.gov, &b.d.contracts, &node_b, &operator)
         .await
         .unwrap();
     let now = b.gov.rpc().latest_block_time().await.unwrap();

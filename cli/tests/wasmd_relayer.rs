@@ -16,8 +16,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use bithive_chain_client::{ChainClient, OperatorKey};
+use bithive_cli::demo::platform::{
+    client, new_mnemonic, register_node_on, relayer_config, DEMO_ROW,
+};
 use bithive_cli::deploy::{deploy, DeployConfig};
-use bithive_cli::platform::{client, new_mnemonic, register_node_on, relayer_config, DEMO_ROW};
 use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_interface::payfi_escrow::{
     job_id, CreateJobMsg, ExecuteMsg as EscrowMsg, Job, JobStatus, QueryMsg as EscrowQuery,
@@ -48,7 +50,7 @@ fn key(mnemonic_file: &str, prefix: &str) -> OperatorKey {
 }
 
 async fn balance(c: &ChainClient, addr: &str, denom: &str) -> u128 {
-    bithive_cli::platform::native_balance_of(c, addr, denom)
+    bithive_cli::demo::platform::native_balance_of(c, addr, denom)
         .await
         .unwrap()
 }
@@ -103,7 +105,7 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
     };
     let d = deploy(&gov, &cfg, &mut |_| {}).await.unwrap();
     let c = &d.contracts;
-    register_node_on(&gov, &chain_id, c, &node, &keys["operator"])
+    register_node_on(&gov, c, &node, &keys["operator"])
         .await
         .unwrap();
 

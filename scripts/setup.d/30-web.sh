@@ -1,4 +1,4 @@
-# Browser package (offchain/web): Node and wasm-bindgen-cli 0.2.130.
+# Browser package (offchain/browser): Node and wasm-bindgen-cli 0.2.130.
 # profile: test
 # wasm-bindgen-cli is pinned to the wasm-bindgen crate version in Cargo.lock (0.2.130); Node runs
 # the wasm tests. Reuses the Debian wasm toolchain of 10-wasm.sh. Not --locked: the CLI's lockfile

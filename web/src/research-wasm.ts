@@ -1,7 +1,7 @@
-// The browser package (offchain/web, built into src/pkg by scripts/build-webapp.sh), imported
+// The browser package (offchain/browser, built into src/pkg by scripts/build-webapp.sh), imported
 // only through a dynamic import() from research.ts: Vite puts it, its wasm-bindgen glue and the
 // .wasm (`?url`: a hashed asset beside the bundle) outside the first screen's chunk.
-import init, { ResearchBatch } from "./pkg/bithive_web.js";
+import init, { ResearchBatch } from "./pkg/bithive_browser.js";
 import wasmUrl from "./pkg/bithive_web_bg.wasm?url";
 
 let ready: Promise<unknown> | undefined;

@@ -1,7 +1,7 @@
 // A research request built in the browser (offchain/matching/docs/ROLES.md, steps 1-3): the
 // criteria the researcher picks become AND-of-OR clauses of `field=value` tokens, blinded through
 // the blinding service's OPRF over HTTP and sealed to the matching node's Noise key by the browser
-// package (offchain/web, wasm, loaded only when a request is made). What the server offers comes
+// package (offchain/browser, wasm, loaded only when a request is made). What the server offers comes
 // from its research service descriptor (`GET /research.json`, served by `bithive web` when it
 // has one). No DOM here: the researcher screen renders it.
 
@@ -159,7 +159,7 @@ export async function blindPoints(blindingUrl: string, points: string[], fetchFn
   return out as string[];
 }
 
-/** The browser package's research request (offchain/web `ResearchBatch`). */
+/** The browser package's research request (offchain/browser `ResearchBatch`). */
 export interface ResearchBatchLike {
   request(): string;
   seal(answersJson: string, accountPubkey: Uint8Array, nodeNoisePubkeyHex: string, chainId: string): Uint8Array;

@@ -6,15 +6,15 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bithive_chain_client::{ChainClient, OperatorKey};
+use bithive_cli::demo::platform::{client, new_mnemonic, DENOM, PREFIX};
 use bithive_cli::deploy::{deploy, DeployConfig, Deployment};
-use bithive_cli::platform::{client, new_mnemonic, DENOM, PREFIX};
 use bithive_devnet::{Devnet, DevnetConfig, DevnetHandle, GenesisAccount};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Governance `gov` routes `chain_id` over `channel_id` in the attestation contract
 /// `attestation`.
 pub async fn set_route(gov: &ChainClient, attestation: &str, chain_id: &str, channel_id: &str) {
-    bithive_cli::platform::exec(
+    bithive_cli::demo::platform::exec(
         gov,
         attestation,
         &bithive_interface::attestation::ExecuteMsg::SetRoute {

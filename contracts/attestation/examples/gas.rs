@@ -8,6 +8,7 @@
 #[path = "../tests/vm_common/mod.rs"]
 mod vm_common;
 
+use bithive_cw_test_fixtures::artifact;
 use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
 use serde_json::json;
 use vm_common::*;
@@ -15,8 +16,25 @@ use vm_common::*;
 fn main() {
     // References: cw20 transfer, direct ReportJob by a reporter account.
     let mut vm = setup(5, 3);
-    let (token, node0) = (vm.token.clone(), vm.nodes[0].clone());
-    let node1 = vm.nodes[1].clone();
+    let (node0, node1) = (vm.nodes[0].clone(), vm.nodes[1].clone());
+    // The reference transfer is cw20-base 2.0's, not BTK's (BitHive's token adds to it).
+    let cw20 = vm
+        .chain
+        .store_code(&artifact("reference/cw20_base_ref.wasm"))
+        .unwrap();
+    let (token, _) = vm
+        .chain
+        .instantiate(
+            cw20,
+            &node0,
+            &json!({"name": "Reference", "symbol": "REF", "decimals": 6,
+                "initial_balances": [{"address": node0, "amount": "1000000"}],
+                "mint": null, "marketing": null}),
+            &[],
+            "cw20-base reference",
+            None,
+        )
+        .unwrap();
     let transfer = json!({"transfer": {"recipient": node1, "amount": "1"}});
     vm.chain.execute(&token, &node0, &transfer, &[]).unwrap();
     let cw20_transfer = vm

@@ -14,25 +14,8 @@ use crate::msg::{
     WorkPayload,
 };
 use crate::state::{Config, ROUNDS};
-use crate::verify::{ensure_registered, kind_name, parse, payload_bound};
+use crate::verify::{ensure_registered, kind_name, parse, payload_bound, NodeSource};
 use bithive_interface::attestation::{parse_evaluation_job_id, parse_valuation_job_id};
-
-/// Who signed: the node of a single signer, or the nodes of a quorum's members.
-pub enum NodeSource {
-    /// A single signer: its own node (a payload may repeat it, never change it).
-    Signer(Addr),
-    /// A quorum, by these member nodes: the payload names the job's node; it must be registered.
-    Quorum(Vec<Addr>),
-}
-
-impl NodeSource {
-    fn signed_by(&self, node: &str) -> bool {
-        match self {
-            NodeSource::Signer(n) => n.as_str() == node,
-            NodeSource::Quorum(members) => members.iter().any(|m| m.as_str() == node),
-        }
-    }
-}
 
 /// What acceptance does: the consumer call (None for record-only kinds) and the node involved.
 pub struct Dispatch {

@@ -7,7 +7,7 @@ use cosmwasm_std::{
     Storage, SubMsg, WasmMsg,
 };
 
-use crate::consumer::{advance_round, dispatch, Dispatch, NodeSource};
+use crate::consumer::{advance_round, dispatch, Dispatch};
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, PacketProof, PeerEndpoint, QuorumProof, MAX_PEERS};
 use crate::state::{
@@ -16,7 +16,7 @@ use crate::state::{
 };
 use crate::verify::{
     check_fresh, check_nonce, ensure_registered, expected_contract, kind_name, receiving_channel,
-    target, usable_channel, verify_bls, verify_proof, Target,
+    target, usable_channel, verify_bls, verify_proof, NodeSource, Target,
 };
 use bithive_interface::staking::ExecuteMsg as StakingMsg;
 

@@ -10,13 +10,29 @@ use cosmwasm_std::{
     BLS12_381_G1_GENERATOR,
 };
 
-use crate::consumer::NodeSource;
 use crate::error::ContractError;
 use crate::msg::{KeySignature, PacketProof};
 use crate::state::{
     Config, StoredProof, BLS_KEYS, CHANNELS, MAX_QUORUM_SIGNERS, NONCES, ROUTED, ROUTES,
     STAKING_OPERATOR_KEYS,
 };
+
+/// Who signed: the node of a single signer, or the nodes of a quorum's members.
+pub enum NodeSource {
+    /// A single signer: its own node (a payload may repeat it, never change it).
+    Signer(Addr),
+    /// A quorum, by these member nodes: the payload names the job's node; it must be registered.
+    Quorum(Vec<Addr>),
+}
+
+impl NodeSource {
+    pub(crate) fn signed_by(&self, node: &str) -> bool {
+        match self {
+            NodeSource::Signer(n) => n.as_str() == node,
+            NodeSource::Quorum(members) => members.iter().any(|m| m.as_str() == node),
+        }
+    }
+}
 
 pub fn kind_name(k: AttestationKind) -> &'static str {
     match k {

@@ -91,40 +91,11 @@ fn quorums_verify_with_vm_host_functions() {
 fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
     use bithive_interface::attestation::{evaluation_job_id, EvaluationPayload};
     use bithive_interface::model_registry::{
-        AssetInfo, ExecuteMsg as RegistryMsg, InstantiateMsg, ModelResponse, PublishMsg,
-        QueryMsg as RegistryQuery,
+        ExecuteMsg as RegistryMsg, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
     };
     let mut vm = setup(3, 2);
-    let gov = vm.gov.clone();
     let attest = vm.attest.clone();
-    let code = vm
-        .chain
-        .store_code(&artifact("bithive_model_registry.wasm"))
-        .unwrap();
-    let (registry, _) = vm
-        .chain
-        .instantiate(
-            code,
-            &gov,
-            &InstantiateMsg {
-                admin: None,
-                evaluator: Some(attest.clone()),
-                escrow: Some(vm.escrow.clone()),
-                price_asset: AssetInfo::Native(DENOM.into()),
-            },
-            &[],
-            "registry",
-            None,
-        )
-        .unwrap();
-    vm.chain
-        .execute(
-            &attest,
-            &gov,
-            &shared::set_model_registry(registry.clone()),
-            &[],
-        )
-        .unwrap();
+    let registry = vm.registry.clone();
     let owner = vm.chain.addr("institute");
     vm.chain
         .execute(

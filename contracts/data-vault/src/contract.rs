@@ -2,7 +2,6 @@
 
 use bithive_cw_common::funds::{one_native, update_cw20_allowlist};
 use bithive_interface::data_vault::events as ev;
-use bithive_interface::data_vault::MAX_GRANT_SECONDS_CAP;
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
@@ -14,16 +13,6 @@ use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, ANSWERERS, CONFIG, CURATORS};
 
 bithive_cw_common::contract_version!();
-
-pub fn check_max_grant_seconds(s: u64) -> ContractResult<u64> {
-    if s == 0 || s > MAX_GRANT_SECONDS_CAP {
-        return Err(ContractError::InvalidField {
-            field: "max_grant_seconds",
-            reason: "1 s to 5 years",
-        });
-    }
-    Ok(s)
-}
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn instantiate(
@@ -51,7 +40,7 @@ pub fn instantiate(
     };
     let config = Config {
         admin: admin.clone(),
-        max_grant_seconds: check_max_grant_seconds(msg.max_grant_seconds)?,
+        max_grant_seconds: crate::validate::max_grant_seconds(msg.max_grant_seconds)?,
     };
     CONFIG.save(deps.storage, &config)?;
     for a in &msg.curators {

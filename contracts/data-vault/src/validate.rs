@@ -3,7 +3,8 @@
 
 use bithive_interface::data_vault::{
     CreateDatasetMsg, DpAnswer, QueryKind, RecordMsg, MAX_CONTENT_ID_LEN, MAX_DATASET_MEMBERS,
-    MAX_HISTOGRAM_BINS, MAX_QUERY_TTL_SECONDS, MAX_WRAPPED_KEY_LEN, MIN_CONTENT_ID_LEN,
+    MAX_GRANT_SECONDS_CAP, MAX_HISTOGRAM_BINS, MAX_QUERY_TTL_SECONDS, MAX_WRAPPED_KEY_LEN,
+    MIN_CONTENT_ID_LEN,
 };
 use cosmwasm_std::{Binary, Decimal, Timestamp};
 
@@ -158,4 +159,12 @@ pub fn answer(kind: &QueryKind, answer: &DpAnswer) -> Result<(), ContractError> 
         }
         _ => mismatch("answer kind differs from the query kind"),
     }
+}
+
+/// The longest grant a curator may configure: 1 s to [`MAX_GRANT_SECONDS_CAP`].
+pub fn max_grant_seconds(s: u64) -> Result<u64, ContractError> {
+    if s == 0 || s > MAX_GRANT_SECONDS_CAP {
+        return Err(invalid("max_grant_seconds", "1 s to 5 years"));
+    }
+    Ok(s)
 }

@@ -19,6 +19,8 @@
 mod address;
 mod chain;
 mod error;
+#[cfg(feature = "plan")]
+pub mod plan;
 mod querier;
 mod store;
 

@@ -4,7 +4,7 @@
 //! The routing header is the Noise prologue: a relay that alters it makes decryption fail.
 //!
 //! No I/O and no async runtime: BitChat nodes (`bithive-bitchat`) and the browser package
-//! (`bithive-web`, wasm32) seal with the same code.
+//! (`bithive-browser`, wasm32) seal with the same code.
 
 use snow::Builder;
 pub use zeroize::Zeroizing;

@@ -1,7 +1,7 @@
 //! The blinding service as a network service (docs/ROLES.md, step 2): its secret file, the
 //! HTTP API's JSON bodies, and the descriptor a web app reads to find the services a
 //! research request needs. The server itself is `bithive blinding serve` (cli/src/blinding.rs);
-//! the browser's side is `bithive-web`'s `OprfBatch` and `ResearchBatch`.
+//! the browser's side is `bithive-browser`'s `OprfBatch` and `ResearchBatch`.
 
 use std::path::Path;
 

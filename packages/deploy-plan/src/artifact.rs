@@ -66,3 +66,60 @@ impl Artifact {
         Artifact::ALL.into_iter().find(|a| a.file() == file)
     }
 }
+
+/// Why the artifacts on disk cannot be deployed.
+#[cfg(feature = "load")]
+#[derive(Debug, thiserror::Error)]
+pub enum ArtifactError {
+    #[error("reading {path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: checksum {actual} does not match checksums.txt ({expected}); rebuild with scripts/build-wasm.sh")]
+    Checksum {
+        file: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("{0} is not listed in checksums.txt")]
+    Unlisted(String),
+}
+
+/// Reads every artifact of the plan from `dir` and checks each against its `checksums.txt`
+/// before anything is uploaded: the code and sha256 (hex) of each, by artifact.
+#[cfg(feature = "load")]
+pub fn load_artifacts(
+    dir: &std::path::Path,
+) -> Result<std::collections::BTreeMap<Artifact, (Vec<u8>, String)>, ArtifactError> {
+    use sha2::{Digest, Sha256};
+    let sums_path = dir.join("checksums.txt");
+    let sums = std::fs::read_to_string(&sums_path).map_err(|source| ArtifactError::Io {
+        path: sums_path,
+        source,
+    })?;
+    let expected: std::collections::BTreeMap<&str, &str> = sums
+        .lines()
+        .filter_map(|l| l.split_once("  "))
+        .map(|(sum, file)| (file.trim(), sum.trim()))
+        .collect();
+    let mut out = std::collections::BTreeMap::new();
+    for artifact in Artifact::ALL {
+        let file = artifact.file();
+        let path = dir.join(&file);
+        let wasm = std::fs::read(&path).map_err(|source| ArtifactError::Io { path, source })?;
+        let actual = hex::encode(Sha256::digest(&wasm));
+        let want = expected
+            .get(file.as_str())
+            .ok_or_else(|| ArtifactError::Unlisted(file.clone()))?;
+        if *want != actual {
+            return Err(ArtifactError::Checksum {
+                file,
+                expected: want.to_string(),
+                actual,
+            });
+        }
+        out.insert(artifact, (wasm, actual));
+    }
+    Ok(out)
+}

@@ -4,30 +4,15 @@
 //! `bithive deploy` and the relayer's devnet tests deploy through it. What is deployed, in which
 //! order, with which messages and admins is the plan's; nothing here decides it.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
-
 use bithive_chain_client::{ChainClient, ChainError};
 
-use crate::{Artifact, DeployConfig, DeployFees, DeployPlan, Deployment, Outcome, PlanError, Step};
+use crate::artifact::{load_artifacts, ArtifactError};
+use crate::{DeployConfig, DeployFees, DeployPlan, Deployment, Outcome, PlanError, Step};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
-    #[error("reading {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{file}: checksum {actual} does not match checksums.txt ({expected}); rebuild with scripts/build-wasm.sh")]
-    Checksum {
-        file: String,
-        expected: String,
-        actual: String,
-    },
-    #[error("{0} is not listed in checksums.txt")]
-    Unlisted(String),
+    #[error(transparent)]
+    Artifact(#[from] ArtifactError),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error("{step}: {source}")]
@@ -36,40 +21,6 @@ pub enum DeployError {
         #[source]
         source: ChainError,
     },
-}
-
-/// Reads every artifact of the plan and checks each against `checksums.txt` before anything is
-/// uploaded: the code and sha256 (hex) of each, by artifact.
-pub fn load_artifacts(dir: &Path) -> Result<BTreeMap<Artifact, (Vec<u8>, String)>, DeployError> {
-    let sums_path = dir.join("checksums.txt");
-    let sums = std::fs::read_to_string(&sums_path).map_err(|source| DeployError::Io {
-        path: sums_path,
-        source,
-    })?;
-    let expected: BTreeMap<&str, &str> = sums
-        .lines()
-        .filter_map(|l| l.split_once("  "))
-        .map(|(sum, file)| (file.trim(), sum.trim()))
-        .collect();
-    let mut out = BTreeMap::new();
-    for artifact in Artifact::ALL {
-        let file = artifact.file();
-        let path = dir.join(&file);
-        let wasm = std::fs::read(&path).map_err(|source| DeployError::Io { path, source })?;
-        let actual = hex::encode(Sha256::digest(&wasm));
-        let want = expected
-            .get(file.as_str())
-            .ok_or_else(|| DeployError::Unlisted(file.clone()))?;
-        if *want != actual {
-            return Err(DeployError::Checksum {
-                file,
-                expected: want.to_string(),
-                actual,
-            });
-        }
-        out.insert(artifact, (wasm, actual));
-    }
-    Ok(out)
 }
 
 /// Runs the whole plan with `client`'s account as deployer (admin of every contract, governance

@@ -61,9 +61,13 @@ pub struct DeployConfig {
     /// the result (issue #20); at most 30 days, 0 pays at the report.
     pub job_dispute_seconds: u64,
     pub attestation: AttestationParams,
-    /// Receives escrow fees, slashed pledges, foundation and operations vesting; the deployer when
-    /// unset.
+    /// Receives escrow fees, slashed pledges, and the foundation and operations vesting unless
+    /// those are set; the deployer when unset.
     pub treasury: Option<String>,
+    /// Beneficiary of emission's science-foundation share (vested); the treasury when unset.
+    pub foundation: Option<String>,
+    /// Beneficiary of emission's operations share (vested); the treasury when unset.
+    pub operations: Option<String>,
     /// ICS-20 for BTT and BTK (cw20-ics20, issue #25).
     pub ics20: Ics20Params,
     /// Wasm admin of BTK and BTT: the only account that may migrate their code (a governance
@@ -185,6 +189,8 @@ impl Default for DeployConfig {
             attestation: AttestationParams::default(),
             ics20: Ics20Params::default(),
             treasury: None,
+            foundation: None,
+            operations: None,
             token_admin: None,
             emission_genesis: None,
             test_btk_allocations: vec![],

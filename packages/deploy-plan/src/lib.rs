@@ -30,6 +30,8 @@ mod deployment;
 mod plan;
 
 pub use artifact::Artifact;
+#[cfg(feature = "load")]
+pub use artifact::{load_artifacts, ArtifactError};
 pub use config::{AttestationParams, DeployConfig, Ics20Params, StakingParams};
 pub use deployment::{Contracts, DeployFees, Deployment, Role, StoredCode};
 pub use plan::{

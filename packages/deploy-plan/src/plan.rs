@@ -459,8 +459,8 @@ impl DeployPlan {
                 compute_pool: self.addr(Role::Rewards)?,
                 app_pool: self.addr(Role::Rewards)?,
                 vesting: self.addr(Role::Vesting)?,
-                foundation: treasury.clone(),
-                operations: treasury,
+                foundation: c.foundation.clone().unwrap_or_else(|| treasury.clone()),
+                operations: c.operations.clone().unwrap_or(treasury),
             }),
             Role::AssetNft => to_value(&asset_nft::InstantiateMsg {
                 name: ASSET_NFT_NAME.into(),

@@ -12,9 +12,8 @@
 pub mod deployed;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use bithive_deploy_plan::{DeployConfig, DeployPlan, Deployment, Driver, Outcome, PlanError, Step};
+use bithive_deploy_plan::DeployConfig;
 use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{
@@ -108,21 +107,10 @@ pub struct World {
 
 /// The committed artifacts by file name, each checked against `artifacts/checksums.txt`.
 pub fn artifacts() -> BTreeMap<String, Vec<u8>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
-    let sums = std::fs::read_to_string(dir.join("checksums.txt")).expect("artifacts/checksums.txt");
-    let mut out = BTreeMap::new();
-    for line in sums.lines().filter(|l| !l.trim().is_empty()) {
-        let (sum, name) = line.split_once("  ").expect("`<sha256>  <file>` lines");
-        let wasm = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(
-            hex::encode(Sha256::digest(&wasm)),
-            sum,
-            "{name} does not match artifacts/checksums.txt"
-        );
-        out.insert(name.to_string(), wasm);
-    }
-    assert_eq!(out.len(), 13, "the thirteen BitHive artifacts");
-    out
+    bithive_vm_host::plan::committed_artifacts()
+        .into_iter()
+        .map(|(artifact, (wasm, _))| (artifact.file(), wasm))
+        .collect()
 }
 
 /// Operator (secp256k1) signing key of node `i`.
@@ -619,75 +607,4 @@ impl World {
 /// `UpdateOwnership(RenounceOwnership)` of a token, the deploy's last step.
 pub use bithive_deploy_plan::renounce_ownership;
 
-/// The VM world as a deployment driver: every step a transaction of the deployer's, each of
-/// which must succeed; it notes each contract as the plan said it.
-struct VmDriver<'a> {
-    chain: &'a mut Chain,
-    deployer: &'a str,
-    wasm: BTreeMap<String, Vec<u8>>,
-    /// (address, code id, label, wasm admin) of each contract the plan made.
-    said: Vec<(String, u64, String, Option<String>)>,
-}
-
-impl Driver for VmDriver<'_> {
-    type Error = PlanError;
-    fn run(&mut self, step: &Step) -> Result<Outcome, PlanError> {
-        Ok(match step {
-            Step::Store(artifact) => {
-                let code = &self.wasm[&artifact.file()];
-                let code_id = self
-                    .chain
-                    .store_code(code)
-                    .unwrap_or_else(|e| panic!("store {artifact:?}: {e}"));
-                let checksum = hex::encode(Sha256::digest(code));
-                Outcome::Stored { code_id, checksum }
-            }
-            Step::Instantiate(i) => {
-                let admin = i.admin.as_deref();
-                let (addr, _) = self
-                    .chain
-                    .instantiate(i.code_id, self.deployer, &i.msg, &[], &i.label, admin)
-                    .unwrap_or_else(|e| panic!("instantiate {}: {e}", i.label));
-                self.said
-                    .push((addr.clone(), i.code_id, i.label.clone(), i.admin.clone()));
-                Outcome::Instantiated(addr)
-            }
-            Step::Execute(e) => {
-                self.chain
-                    .execute(&e.contract, self.deployer, &e.msg, &[])
-                    .unwrap_or_else(|err| panic!("{}: {err}", e.wiring.describe()));
-                Outcome::Executed
-            }
-        })
-    }
-}
-
-/// Carries out the deployment plan for `config` on `chain` as `deployer` and returns the
-/// deployment. The chain must then hold exactly the contracts the plan made, with the code,
-/// label and wasm admin it said: a driver that deploys anything the plan does not say fails here.
-pub fn run_deploy_plan(chain: &mut Chain, config: DeployConfig, deployer: &str) -> Deployment {
-    let (chain_id, genesis) = (chain.block().chain_id, chain.block().time.seconds());
-    let before: Vec<String> = chain.contracts().into_iter().map(|c| c.address).collect();
-    let plan = DeployPlan::new(config, &chain_id, deployer, genesis).expect("plan");
-    let mut driver = VmDriver {
-        chain,
-        deployer,
-        wasm: artifacts(),
-        said: Vec::new(),
-    };
-    let d = plan.drive(&mut driver).expect("plan carried out");
-    let mut said = driver.said;
-    let mut made: Vec<_> = chain
-        .contracts()
-        .into_iter()
-        .filter(|c| !before.contains(&c.address))
-        .map(|c| (c.address, c.code_id, c.label, c.admin))
-        .collect();
-    made.sort();
-    said.sort();
-    assert_eq!(
-        made, said,
-        "the chain holds exactly the contracts the plan said, as it said them"
-    );
-    d
-}
+pub use bithive_vm_host::plan::run_deploy_plan;

@@ -13,7 +13,8 @@
 
 use std::time::Instant;
 
-use bithive_economics_tests::{Code, Ledger, Vm, World, BTK, DAY};
+use bithive_deploy_plan::Artifact;
+use bithive_economics_tests::{Ledger, Vm, World, BTK, DAY};
 use bithive_formulas::enode::EnodeInputs;
 use bithive_rewards::msg::ExecuteMsg as RewardsMsg;
 use bithive_signed_attestation::signing::{public_key, sign_operator_pop, signing_key};
@@ -183,12 +184,17 @@ fn main() {
         "the first size is the baseline: 10"
     );
     println!("wasm artifacts:");
-    for code in Code::ALL {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../artifacts")
-            .join(code.artifact());
+    let economics = [
+        Artifact::Token,
+        Artifact::Emission,
+        Artifact::Vesting,
+        Artifact::Staking,
+        Artifact::Rewards,
+    ];
+    for artifact in economics {
+        let path = bithive_vm_host::plan::committed_artifacts_dir().join(artifact.file());
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        println!("  {:<24} {:>8} bytes", code.artifact(), bytes);
+        println!("  {:<24} {:>8} bytes", artifact.file(), bytes);
     }
     println!(
         "\ncosmwasm gas (wasm + wasmd storage gas x{}); (x) = ratio to 10 participants, \

@@ -1,62 +1,45 @@
 //! Where the contracts run: cw-multi-test (Rust code) or cosmwasm-vm (the committed artifacts).
+//! Either carries out the deployment plan through [`PlanDriver`], so the world is what
+//! `bithive deploy` deploys.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use bithive_cw_test_fixtures::contract;
+use bithive_deploy_plan::{Artifact, Driver, Outcome, PlanError, Step};
+use bithive_vm_host::plan::committed_artifacts;
 use bithive_vm_host::{Chain, ChainConfig};
 use cosmwasm_std::{Addr, Empty};
-use cw_multi_test::{App, AppBuilder, Contract, Executor};
+use cw_multi_test::{App, AppBuilder, Contract, ContractWrapper, Executor};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-/// The contracts of the world.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Code {
-    Token,
-    Emission,
-    Vesting,
-    Staking,
-    Rewards,
-}
-
-impl Code {
-    pub const ALL: [Code; 5] = [
-        Code::Token,
-        Code::Emission,
-        Code::Vesting,
-        Code::Staking,
-        Code::Rewards,
-    ];
-
-    /// File name of the committed artifact.
-    pub fn artifact(self) -> &'static str {
-        match self {
-            Code::Token => "bithive_token.wasm",
-            Code::Emission => "bithive_emission.wasm",
-            Code::Vesting => "bithive_vesting.wasm",
-            Code::Staking => "bithive_staking.wasm",
-            Code::Rewards => "bithive_rewards.wasm",
-        }
+/// Artifact `artifact` as Rust code for cw-multi-test: every contract of the deployment plan.
+pub fn multi_test(artifact: Artifact) -> Box<dyn Contract<Empty>> {
+    match artifact {
+        Artifact::Token => contract!(bithive_token),
+        Artifact::Emission => contract!(bithive_emission, migrate),
+        Artifact::Vesting => contract!(bithive_vesting, migrate),
+        Artifact::Staking => contract!(bithive_staking, migrate),
+        Artifact::Rewards => contract!(bithive_rewards, migrate),
+        Artifact::AssetNft => contract!(bithive_asset_nft),
+        Artifact::AssetShares => contract!(bithive_asset_shares),
+        Artifact::Fractional => contract!(bithive_fractional, reply),
+        Artifact::PayfiEscrow => contract!(bithive_payfi_escrow, reply, migrate),
+        Artifact::Attestation => contract!(bithive_attestation, reply, migrate),
+        Artifact::ModelRegistry => contract!(bithive_model_registry),
+        Artifact::DataVault => contract!(bithive_data_vault),
+        // cw20-ics20 behind BitHive's entry points (no `contract` module).
+        Artifact::Ics20 => Box::new(
+            ContractWrapper::new(
+                bithive_ics20::execute,
+                bithive_ics20::instantiate,
+                bithive_ics20::query,
+            )
+            .with_reply(bithive_ics20::reply)
+            .with_migrate(bithive_ics20::migrate),
+        ),
     }
-
-    /// The contract as Rust code for cw-multi-test.
-    pub fn multi_test(self) -> Box<dyn Contract<Empty>> {
-        match self {
-            Code::Token => contract!(bithive_token),
-            Code::Emission => contract!(bithive_emission, migrate),
-            Code::Vesting => contract!(bithive_vesting, migrate),
-            Code::Staking => contract!(bithive_staking, migrate),
-            Code::Rewards => contract!(bithive_rewards, migrate),
-        }
-    }
-}
-
-fn code_id(codes: &[(Code, u64)], code: Code) -> u64 {
-    codes
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, id)| *id)
-        .expect("every code is stored")
 }
 
 /// A chain the world runs on. Test support: a failed instantiate or query panics (the story
@@ -69,14 +52,17 @@ pub trait Ledger {
     fn chain_id(&self) -> String;
     /// Next block, `secs` later.
     fn advance(&mut self, secs: u64);
+    /// Stores `artifact`'s code: its code id and sha256 (hex).
+    fn store(&mut self, artifact: Artifact) -> (u64, String);
+    /// Instantiates stored code `code_id`; the error text when it fails.
     fn instantiate<M: Serialize>(
         &mut self,
-        code: Code,
+        code_id: u64,
         sender: &str,
         msg: &M,
         label: &str,
         admin: Option<&str>,
-    ) -> String;
+    ) -> Result<String, String>;
     fn execute<M: Serialize + Debug>(
         &mut self,
         sender: &str,
@@ -89,21 +75,18 @@ pub trait Ledger {
 /// cw-multi-test.
 pub struct MultiTest {
     pub app: App,
-    codes: Vec<(Code, u64)>,
+    checksums: BTreeMap<Artifact, String>,
 }
 
 impl MultiTest {
     pub fn new() -> MultiTest {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let codes = Code::ALL
-            .iter()
-            .map(|&c| (c, app.store_code(c.multi_test())))
-            .collect();
-        MultiTest { app, codes }
-    }
-
-    pub fn code_id(&self, code: Code) -> u64 {
-        code_id(&self.codes, code)
+        MultiTest {
+            app: AppBuilder::new().build(|_, _, _| {}),
+            checksums: committed_artifacts()
+                .into_iter()
+                .map(|(artifact, (_, checksum))| (artifact, checksum))
+                .collect(),
+        }
     }
 }
 
@@ -133,26 +116,32 @@ impl Ledger for MultiTest {
         });
     }
 
+    /// The contract's Rust code; the checksum recorded is the committed artifact's, the wasm
+    /// the same source builds (multi-test stores no wasm).
+    fn store(&mut self, artifact: Artifact) -> (u64, String) {
+        let code_id = self.app.store_code(multi_test(artifact));
+        (code_id, self.checksums[&artifact].clone())
+    }
+
     fn instantiate<M: Serialize>(
         &mut self,
-        code: Code,
+        code_id: u64,
         sender: &str,
         msg: &M,
         label: &str,
         admin: Option<&str>,
-    ) -> String {
-        let id = self.code_id(code);
+    ) -> Result<String, String> {
         self.app
             .instantiate_contract(
-                id,
+                code_id,
                 Addr::unchecked(sender),
                 msg,
                 &[],
                 label,
                 admin.map(str::to_string),
             )
-            .unwrap_or_else(|e| panic!("instantiate {label}: {e:#}"))
-            .to_string()
+            .map(|a| a.to_string())
+            .map_err(|e| format!("{e:#}"))
     }
 
     fn execute<M: Serialize + Debug>(
@@ -178,13 +167,10 @@ impl Ledger for MultiTest {
 /// The committed artifacts in cosmwasm-vm 3 (`bithive-vm-host`, wasmd semantics and storage gas).
 pub struct Vm {
     pub chain: Chain,
-    codes: Vec<(Code, u64)>,
+    artifacts: BTreeMap<Artifact, (Vec<u8>, String)>,
     /// CosmWasm gas of the last successful `execute`.
     pub last_gas: u64,
 }
-
-/// Reads `artifacts/<name>` of the workspace (the fixtures' reader).
-pub use bithive_cw_test_fixtures::artifact;
 
 impl Vm {
     pub fn new() -> Vm {
@@ -192,25 +178,11 @@ impl Vm {
     }
 
     pub fn with_config(config: ChainConfig) -> Vm {
-        let mut chain = Chain::new(config).expect("vm chain");
-        let codes = Code::ALL
-            .iter()
-            .map(|&c| {
-                let id = chain
-                    .store_code(&artifact(c.artifact()))
-                    .unwrap_or_else(|e| panic!("store {}: {e}", c.artifact()));
-                (c, id)
-            })
-            .collect();
         Vm {
-            chain,
-            codes,
+            chain: Chain::new(config).expect("vm chain"),
+            artifacts: committed_artifacts(),
             last_gas: 0,
         }
-    }
-
-    pub fn code_id(&self, code: Code) -> u64 {
-        code_id(&self.codes, code)
     }
 }
 
@@ -237,19 +209,27 @@ impl Ledger for Vm {
         self.chain.advance(secs);
     }
 
+    fn store(&mut self, artifact: Artifact) -> (u64, String) {
+        let (wasm, checksum) = &self.artifacts[&artifact];
+        let code_id = self
+            .chain
+            .store_code(wasm)
+            .unwrap_or_else(|e| panic!("store {}: {e}", artifact.file()));
+        (code_id, checksum.clone())
+    }
+
     fn instantiate<M: Serialize>(
         &mut self,
-        code: Code,
+        code_id: u64,
         sender: &str,
         msg: &M,
         label: &str,
         admin: Option<&str>,
-    ) -> String {
-        let id = self.code_id(code);
+    ) -> Result<String, String> {
         self.chain
-            .instantiate(id, sender, msg, &[], label, admin)
-            .unwrap_or_else(|e| panic!("instantiate {label}: {e}"))
-            .0
+            .instantiate(code_id, sender, msg, &[], label, admin)
+            .map(|(addr, _)| addr)
+            .map_err(|e| e.to_string())
     }
 
     fn execute<M: Serialize + Debug>(
@@ -270,5 +250,41 @@ impl Ledger for Vm {
         self.chain
             .query(contract, msg)
             .unwrap_or_else(|e| panic!("query {contract}: {e}"))
+    }
+}
+
+/// A ledger as the deployment plan's driver: every step the deployer's, each of which must
+/// succeed.
+pub struct PlanDriver<'a, L: Ledger> {
+    pub ledger: &'a mut L,
+    pub deployer: &'a str,
+}
+
+impl<L: Ledger> Driver for PlanDriver<'_, L> {
+    type Error = PlanError;
+    fn run(&mut self, step: &Step) -> Result<Outcome, PlanError> {
+        Ok(match step {
+            Step::Store(artifact) => {
+                let (code_id, checksum) = self.ledger.store(*artifact);
+                Outcome::Stored { code_id, checksum }
+            }
+            Step::Instantiate(i) => Outcome::Instantiated(
+                self.ledger
+                    .instantiate(
+                        i.code_id,
+                        self.deployer,
+                        &i.msg,
+                        &i.label,
+                        i.admin.as_deref(),
+                    )
+                    .map_err(|e| PlanError::Driver(format!("instantiate {}: {e}", i.label)))?,
+            ),
+            Step::Execute(e) => {
+                self.ledger
+                    .execute(self.deployer, &e.contract, &e.msg)
+                    .map_err(|err| PlanError::Driver(format!("{}: {err}", e.wiring.describe())))?;
+                Outcome::Executed
+            }
+        })
     }
 }

@@ -1,6 +1,7 @@
-//! The two tokens and the four economics contracts wired together as on chain: emission mints BTK
-//! into the rewards pools and vesting, staking takes pledges and work records from rewards,
-//! rewards pays through vesting.
+//! The BitHive deployment as `bithive deploy` makes it (the deployment plan), seen through its
+//! economics: the two tokens and the four economics contracts wired together as on chain:
+//! emission mints BTK into the rewards pools and vesting, staking takes pledges and work records
+//! from rewards, rewards pays through vesting.
 //!
 //! The world runs on a [`Ledger`]: [`MultiTest`] (cw-multi-test, the contracts as Rust code) or
 //! [`Vm`] (the committed `artifacts/*.wasm` in cosmwasm-vm 3 through `bithive-vm-host`). The
@@ -10,14 +11,9 @@
 mod ledger;
 pub mod year;
 
-pub use ledger::{Code, Ledger, MultiTest, Vm};
+pub use ledger::{multi_test, Ledger, MultiTest, PlanDriver, Vm};
 
-use bithive_cw_test_fixtures::contracts::{
-    emission_instantiate, rewards_instantiate, staking_instantiate, staking_work_reporter,
-    vesting_instantiate,
-};
-use bithive_formulas::emission::CAP;
-use bithive_token::msg::InstantiateMsg as TokenInit;
+use bithive_deploy_plan::{DeployConfig, DeployPlan, StakingParams};
 use cosmwasm_std::{to_json_binary, Decimal, Uint128};
 use cw20::{BalanceResponse, Cw20Coin, Cw20ExecuteMsg, Cw20QueryMsg, TokenInfoResponse};
 use serde::de::DeserializeOwned;
@@ -45,7 +41,12 @@ pub struct World<L: Ledger> {
 }
 
 impl<L: Ledger> World<L> {
-    /// `operators` each get `initial` BTK to pledge with.
+    /// The deployment plan of `bithive deploy`, carried out on `ledger` by the account
+    /// "governance"; `operators` each get `initial` BTK at genesis to pledge with. What the world
+    /// sets apart from the plan's defaults is [`World::config`]; after the plan, one governance
+    /// call makes the account "reporter" the rewards contract's work reporter, so the stories
+    /// report work directly (on a chain the attestation contract reports, after a quorum of
+    /// attestors signed).
     pub fn new(mut ledger: L, operators: &[String], initial: u128) -> World<L> {
         let gov = ledger.addr("governance");
         let reporter = ledger.addr("reporter");
@@ -53,102 +54,77 @@ impl<L: Ledger> World<L> {
         let foundation = ledger.addr("science-foundation");
         let operations = ledger.addr("operations");
         let genesis = ledger.now();
-        let initial_btk = initial * operators.len() as u128;
-        let token = |l: &mut L, symbol: &str, balances: Vec<Cw20Coin>, cap: Option<u128>| {
-            let msg = TokenInit {
-                name: format!("BitHive {symbol}"),
-                symbol: symbol.into(),
-                decimals: 6,
-                initial_balances: balances,
-                owner: Some(gov.clone()),
-                cap: cap.map(Uint128::new),
-                minters: vec![],
-                marketing: None,
-            };
-            l.instantiate(Code::Token, &gov, &msg, symbol, None)
-        };
-        let balances = operators
+        let chain_id = ledger.chain_id();
+        let allocations: Vec<Cw20Coin> = operators
             .iter()
             .map(|o| Cw20Coin {
                 address: o.clone(),
                 amount: Uint128::new(initial),
             })
             .collect();
-        let btk = token(&mut ledger, "BTK", balances, Some(CAP));
-        // BTT: fixed supply, the cap is what is minted here (as `bithive deploy`).
-        let btt = token(
-            &mut ledger,
-            "BTT",
-            vec![Cw20Coin {
-                address: gov.clone(),
-                amount: Uint128::new(1_000_000_000 * BTK),
-            }],
-            Some(1_000_000_000 * BTK),
-        );
-        let vesting = ledger.instantiate(
-            Code::Vesting,
-            &gov,
-            &vesting_instantiate(&gov, &btk),
-            "vesting",
-            Some(&gov),
-        );
-        let staking_init = bithive_staking::msg::InstantiateMsg {
-            slash_recipient: treasury.clone(),
-            unbonding_seconds: 21 * DAY,
-            max_claims: 8,
-            fraud_slash: Decimal::percent(20),
-            ..staking_instantiate(&gov, &btk, genesis)
-        };
-        let staking = ledger.instantiate(Code::Staking, &gov, &staking_init, "staking", Some(&gov));
-        let rewards_init = bithive_rewards::msg::InstantiateMsg {
-            reporter: reporter.clone(),
-            patient_daily_cap: Uint128::new(3_000 * BTK),
-            ..rewards_instantiate(&gov, &btk, &btt, &staking, &vesting, genesis)
-        };
-        let rewards = ledger.instantiate(Code::Rewards, &gov, &rewards_init, "rewards", Some(&gov));
-        let emission_init = bithive_emission::msg::InstantiateMsg {
-            genesis: Some(genesis),
-            foundation: foundation.clone(),
-            operations: operations.clone(),
-            ..emission_instantiate(&gov, &btk, &vesting, &rewards)
-        };
-        let emission =
-            ledger.instantiate(Code::Emission, &gov, &emission_init, "emission", Some(&gov));
+        let config = World::<L>::config(&treasury, &foundation, &operations, allocations);
+        let plan = DeployPlan::new(config, &chain_id, &gov, genesis).expect("deployment plan");
+        let deployment = plan
+            .drive(&mut PlanDriver {
+                ledger: &mut ledger,
+                deployer: &gov,
+            })
+            .unwrap_or_else(|e| panic!("the deployment plan: {e}"));
+        let c = &deployment.contracts;
         let mut w = World {
+            btk: c.btk.clone(),
+            btt: c.btt.clone(),
+            emission: c.emission.clone(),
+            vesting: c.vesting.clone(),
+            staking: c.staking.clone(),
+            rewards: c.rewards.clone(),
             ledger,
-            btk,
-            btt,
-            emission,
-            vesting,
-            staking,
-            rewards,
             gov,
             reporter,
             treasury,
             foundation,
             operations,
             genesis,
-            initial_btk,
+            initial_btk: initial * operators.len() as u128,
         };
-        // Wiring: emission mints BTK (allowance: the cap minus the genesis balances); rewards
-        // records work in staking.
-        let set_minter = bithive_token::msg::ExecuteMsg::SetMinter {
-            minter: w.emission.clone(),
-            allowance: Uint128::new(CAP - initial_btk),
+        let report_directly = bithive_rewards::msg::ExecuteMsg::UpdateConfig {
+            governance: None,
+            reporter: Some(w.reporter.clone()),
+            patient_daily_cap: None,
+            max_units_per_t: None,
+            challenge_seconds: None,
         };
-        let wire = staking_work_reporter(&w.rewards);
-        let (gov, btk, staking) = (w.gov.clone(), w.btk.clone(), w.staking.clone());
-        w.exec(&gov, &btk, &set_minter).expect("set minter");
-        w.exec(&gov, &staking, &wire).expect("wire staking");
-        // Last, as `bithive deploy`: nobody may change either token's minters again.
-        let renounce =
-            bithive_token::msg::ExecuteMsg::UpdateOwnership(cw_ownable::Action::RenounceOwnership);
-        let btt = w.btt.clone();
-        for token in [&btk, &btt] {
-            w.exec(&gov, token, &renounce)
-                .expect("renounce token ownership");
-        }
+        let (gov, rewards) = (w.gov.clone(), w.rewards.clone());
+        w.exec(&gov, &rewards, &report_directly)
+            .expect("reporter for the stories");
         w
+    }
+
+    /// The plan's configuration for the world: its own treasury, foundation and operations
+    /// accounts (so the story can tell slashes from vesting), a 20 % fraud slash, an attestor
+    /// set of 3, 3,000 BTT a patient a day, no work challenge window (the stories report work
+    /// directly), the patient pool funded by the story itself, and the operators' genesis BTK.
+    pub fn config(
+        treasury: &str,
+        foundation: &str,
+        operations: &str,
+        test_btk_allocations: Vec<Cw20Coin>,
+    ) -> DeployConfig {
+        DeployConfig {
+            staking: StakingParams {
+                attestor_set_size: 3,
+                fraud_slash: Decimal::percent(20),
+                ..StakingParams::default()
+            },
+            work_challenge_seconds: 0,
+            patient_daily_cap: Uint128::new(3_000 * BTK),
+            btt_patient_pool: Uint128::zero(),
+            treasury: Some(treasury.into()),
+            foundation: Some(foundation.into()),
+            operations: Some(operations.into()),
+            test_btk_allocations,
+            ..DeployConfig::default()
+        }
     }
 
     pub fn now(&self) -> u64 {

@@ -1,7 +1,8 @@
 //! Every economics contract migrates to its own (or a newer) version and refuses a downgrade or
 //! another contract's code.
 
-use bithive_economics_tests::{Code, MultiTest, World};
+use bithive_deploy_plan::Artifact;
+use bithive_economics_tests::{multi_test, MultiTest, World};
 use cosmwasm_std::{Addr, Empty};
 use cw_multi_test::Executor;
 
@@ -26,8 +27,13 @@ fn check(w: &mut World<MultiTest>, contract: &str, name: &str, own_code: u64, ot
 #[test]
 fn migrations_refuse_downgrades_and_foreign_code() {
     let mut w = World::new(MultiTest::new(), &[], 0);
-    let codes = [Code::Emission, Code::Vesting, Code::Staking, Code::Rewards]
-        .map(|c| w.ledger.app.store_code(c.multi_test()));
+    let codes = [
+        Artifact::Emission,
+        Artifact::Vesting,
+        Artifact::Staking,
+        Artifact::Rewards,
+    ]
+    .map(|a| w.ledger.app.store_code(multi_test(a)));
     let targets = [
         (w.emission.clone(), "crates.io:bithive-emission"),
         (w.vesting.clone(), "crates.io:bithive-vesting"),

@@ -1,16 +1,19 @@
 #![allow(dead_code)]
-//! The committed artifacts in cosmwasm-vm through bithive-vm-host: cw20 (BTK), staking with
-//! `n` bonded nodes and its attestor set, payfi-escrow, and the attestation contract as the
-//! escrow's reporter. Shared by tests/vm.rs and examples/gas.rs.
+//! The committed artifacts in cosmwasm-vm through bithive-vm-host, deployed by the plan
+//! `bithive deploy` runs: staking with `n` bonded nodes and its attestor set, payfi-escrow and
+//! the attestation contract as the escrow's reporter among them. Shared by tests/vm.rs and
+//! examples/gas.rs.
 
 #[path = "../shared/mod.rs"]
 pub mod shared;
 
-pub use bithive_cw_test_fixtures::artifact;
 use bithive_signed_attestation::bls::SecretKey;
 use bithive_signed_attestation::signing::{sign, sign_operator_pop, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, PubKey33, QUORUM_SIGNER};
+use bithive_vm_host::plan::bithive_deploy_plan::{AttestationParams, DeployConfig, StakingParams};
+use bithive_vm_host::plan::run_deploy_plan;
 use bithive_vm_host::{coin, Chain, ChainConfig};
+use cw20::Cw20Coin;
 use serde_json::{json, Value};
 
 pub use shared::{bls_key as bls, key, secret};
@@ -25,88 +28,56 @@ pub struct Vm {
     pub staking: String,
     pub escrow: String,
     pub attest: String,
+    pub registry: String,
     pub nodes: Vec<String>,
 }
 
-/// `n` nodes, attestor set of `n`, quorum threshold `k`.
+/// The deployment of `bithive deploy` (the deployment plan, every contract) with `n` nodes
+/// holding BTK at genesis, an attestor set of `n` and a quorum threshold of `k`; no kind needs a
+/// quorum unless a test says so, and the escrow takes no fee and no dispute window (so a report
+/// pays at once). Each node registers, bonds and registers a BLS key; the set is advanced.
 pub fn setup(n: usize, k: u32) -> Vm {
     let mut chain = Chain::new(ChainConfig::default()).unwrap();
     let gov = chain.addr("gov");
     let payer = chain.addr("payer");
     let nodes: Vec<String> = (0..n).map(|i| chain.addr(&format!("node{i}"))).collect();
-    let cw20 = chain
-        .store_code(&artifact("reference/cw20_base_ref.wasm"))
-        .unwrap();
-    let staking_code = chain.store_code(&artifact("bithive_staking.wasm")).unwrap();
-    let escrow_code = chain
-        .store_code(&artifact("bithive_payfi_escrow.wasm"))
-        .unwrap();
-    let attest_code = chain
-        .store_code(&artifact("bithive_attestation.wasm"))
-        .unwrap();
-    let mut balances: Vec<Value> = nodes
+    let mut allocations: Vec<Cw20Coin> = nodes
         .iter()
-        .map(|a| json!({"address": a, "amount": "100000000000000"}))
+        .map(|a| Cw20Coin {
+            address: a.clone(),
+            amount: 100_000_000_000_000u128.into(),
+        })
         .collect();
-    balances.push(json!({"address": gov, "amount": "1000000"}));
-    let (token, _) = chain
-        .instantiate(
-            cw20,
-            &gov,
-            &json!({"name": "BitSpark", "symbol": "BTK", "decimals": 6,
-                "initial_balances": balances, "mint": null, "marketing": null}),
-            &[],
-            "btk",
-            None,
-        )
-        .unwrap();
-    let genesis = chain.block().time.seconds();
-    let (staking, _) = chain
-        .instantiate(
-            staking_code,
-            &gov,
-            &json!({"governance": gov, "compliance": gov, "token": token,
-                "slash_recipient": gov, "work_reporter": null, "genesis": genesis,
-                "epoch_seconds": 86400, "attestor_set_size": n, "window_epochs": 7,
-                "lock_seconds": null, "unbonding_seconds": 604800, "max_claims": 4,
-                "fraud_slash": "0.1"}),
-            &[],
-            "staking",
-            None,
-        )
-        .unwrap();
-    let (escrow, _) = chain
-        .instantiate(
-            escrow_code,
-            &gov,
-            &json!({"admin": gov, "fee_bps": 0, "fee_collector": gov,
-                "cw20_allowlist": [], "reporters": []}),
-            &[],
-            "escrow",
-            None,
-        )
-        .unwrap();
-    let (attest, _) = chain
-        .instantiate(
-            attest_code,
-            &gov,
-            &json!({"governance": gov, "staking": staking, "escrow": escrow,
-                "rewards": null, "asset_nft": null, "quorum_threshold": k,
-                "quorum_kinds": [], "max_age_seconds": 3600, "max_future_seconds": 60,
-                "ibc_timeout_seconds": 600, "peers": []}),
-            &[],
-            "attestation",
-            Some(&gov),
-        )
-        .unwrap();
-    chain
-        .execute(
-            &escrow,
-            &gov,
-            &json!({"update_reporters": {"add": [attest], "remove": []}}),
-            &[],
-        )
-        .unwrap();
+    allocations.push(Cw20Coin {
+        address: gov.clone(),
+        amount: 1_000_000u128.into(),
+    });
+    let config = DeployConfig {
+        staking: StakingParams {
+            attestor_set_size: n as u32,
+            unbonding_seconds: 7 * 86_400,
+            max_claims: 4,
+            ..StakingParams::default()
+        },
+        escrow_fee_bps: 0,
+        job_dispute_seconds: 0,
+        attestation: AttestationParams {
+            quorum_threshold: k,
+            quorum_kinds: vec![],
+            max_future_seconds: 60,
+            ..AttestationParams::default()
+        },
+        test_btk_allocations: allocations,
+        ..DeployConfig::default()
+    };
+    let c = run_deploy_plan(&mut chain, config, &gov).contracts;
+    let (token, staking, escrow, attest, registry) = (
+        c.btk,
+        c.staking,
+        c.payfi_escrow,
+        c.attestation,
+        c.model_registry,
+    );
     let chain_id = chain.block().chain_id;
     for (i, node) in nodes.iter().enumerate() {
         let pop = sign_operator_pop(&signing_key(&secret(i)).unwrap(), &chain_id, &staking, node)
@@ -161,6 +132,7 @@ pub fn setup(n: usize, k: u32) -> Vm {
         staking,
         escrow,
         attest,
+        registry,
         nodes,
     }
 }

@@ -5,7 +5,6 @@ use bithive_interface::data_vault::events as ev;
 use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 
 use super::Res;
-use crate::contract::check_max_grant_seconds;
 use crate::error::ContractError;
 use crate::state::{ANSWERERS, CONFIG, CURATORS};
 
@@ -28,7 +27,7 @@ pub fn update_config(
         c.admin = deps.api.addr_validate(&a)?;
     }
     if let Some(s) = max_grant_seconds {
-        c.max_grant_seconds = check_max_grant_seconds(s)?;
+        c.max_grant_seconds = crate::validate::max_grant_seconds(s)?;
     }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new()

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::routing::post;
 use axum::Router;
-use bithive_cli::web::{serve, WebConfig};
+use bithive_cli::webapp_server::{serve, WebConfig};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -318,7 +318,7 @@ async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_t
         "{}".to_string(),
     ] {
         std::fs::write(&file, bad).unwrap();
-        let e = bithive_cli::web::router(&base(Some(file.clone())))
+        let e = bithive_cli::webapp_server::router(&base(Some(file.clone())))
             .err()
             .unwrap()
             .to_string();

@@ -2,7 +2,7 @@
 // seed ciphertexts and old parameters, hash-to-group
 // and commitment pinned values, OPRF round, contract messages, research request (ResearchBatch)
 // shapes. Writes "PASS n ..." or "FAIL <message>" into #result.
-import init, * as pkg from './pkg/bithive_web.js';
+import init, * as pkg from './pkg/bithive_browser.js';
 
 const out = document.getElementById('result');
 const hex = (s) => Uint8Array.from(s.match(/../g).map((b) => parseInt(b, 16)));

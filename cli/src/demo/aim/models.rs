@@ -1,265 +1,36 @@
-//! The AIM part of the demo (issue #23): the model registry and the data vault on the running
-//! platform.
-//!
-//! 1. A research institute seals the shipped `bc_logreg` model (manifest and ONNX under a fresh
-//!    content key, the key BGW-encrypted to the nodes allowed to run it: registered, compliant,
-//!    bonded and never slashed in staking; [`crate::model_keys`]) and publishes it: the sha256
-//!    of its ONNX file, the sealed file's IPFS CIDv1 (stored in the node's encrypted content
-//!    store), its specialty, input and output spec, licence and a price per inference in BTT.
-//!    Governance points the escrow at the registry; from then on a job must name a registered
-//!    model (an unregistered one is refused) and be funded in BTT.
-//! 2. The patient pays for a job on the model in BTT; the relayer fetches the model by its
-//!    content id, opens it with the node's model key in memory, checks it against the registered
-//!    sha256, runs and attests it; after the dispute window the escrow pays the institute its
-//!    price and the node the rest, and the registry counts the job with the Tscore the
-//!    attestation carried (jobs served, mean Tscore). The model's held-out accuracy is then
-//!    measured by the attestors: each opens the sealed model with its own key in memory and
-//!    scores it on the shipped held-out rows; their quorum `evaluation` attestation sets it in
-//!    the registry, while the owner's own grade and one attestor's alone are refused. A
-//!    job on a model whose sealed file is not the registered hash is refused by the relayer, not
-//!    run. When an attestor leaves the allowed set (governance withdraws its compliance), the
-//!    institute seals the model again to the new set and re-keys the record: the node that left
-//!    opens the old file but not the new one.
-//! 3. The patient encrypts three lab panels on the client (XChaCha20-Poly1305, a fresh key each),
-//!    stores the ciphertexts content-addressed and mints a record NFT for each. It grants the
-//!    researcher access to one for research, the record key sealed to the researcher's key; the
-//!    researcher logs the access on chain, fetches the ciphertext by its content id, unwraps the
-//!    key and reads the record. Once the patient revokes the grant, a logged access is refused.
-//! 4. Governance opens a dataset of lab panels with a privacy budget of epsilon 1; the patient's
-//!    records join it, each key sealed to the relayer's operator key, a registered answerer. The
-//!    researcher pays for a count at epsilon 0.6; the relayer's answerer
-//!    (`bithive_relayer::dp_answerer`) reads the live members' records by CID, answers with
-//!    OpenDP's Laplace mechanism and is paid. A second query at epsilon 0.6 would exceed the
-//!    budget: the vault refuses it.
-//!
-//! Every step checks its result on chain and fails the demo with the step's name otherwise.
+//! Steps 1 and 2 of the AIM story: the institute seals and publishes a model, the patient's
+//! job on it is attested and settled, the attestors measure its accuracy, and the model is
+//! re-keyed when the set of nodes allowed to run it changes.
 
-use bithive_chain_client::{ChainClient, TxOutcome};
 use bithive_content_store::model::{open_model, ModelFiles};
-use bithive_content_store::record::{key_header, open_record, seal_record};
-use bithive_content_store::{Cid, ContentStore, LocalStore, LocalStoreConfig, StoreKey};
+use bithive_content_store::{Cid, ContentStore, LocalStore};
 use bithive_dgkbe::RoaringBitmap;
 use bithive_inference::manifest::Manifest;
 use bithive_interface::attestation::{EvaluationPayload, ExecuteMsg as AttestationMsg};
-use bithive_interface::data_vault::{
-    self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
-    QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
-};
 use bithive_interface::model_registry::{
     self as registry, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
 };
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
-use bithive_interface::WASM_EVENT;
 use bithive_relayer::cli::{EvaluateArgs, StartArgs, SubmitEvaluationArgs};
 use bithive_relayer::evaluation;
 use bithive_signed_attestation::{signing, Attestation};
-use cosmwasm_std::{to_json_binary, Binary, Decimal, HexBinary, Timestamp, Uint128};
+use cosmwasm_std::{to_json_binary, Binary, Decimal, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
-use std::str::FromStr;
 use std::time::Duration;
 
-use crate::model_keys::ModelKeys;
-use crate::platform::{
-    bhive, bitchat_identity, ctx, cw20_balance, exec, exec_outcome, fail, query, write_serialized,
-    DemoError, Platform, DAY,
+use super::*;
+use crate::demo::platform::{
+    ctx, cw20_balance, exec, exec_outcome, fail, query, write_serialized, DemoError, Platform, DAY,
 };
-
-/// The shipped held-out rows (and true labels) of the breast cancer models, beside them.
-const HELD_OUT_SET: &str = "bc_test_vectors.json";
-/// The model the institute publishes (one of the shipped ONNX models).
-pub const MODEL: &str = "bc_logreg";
-/// Its price per inference: 1 BTT.
-const MODEL_PRICE: u128 = 1_000_000;
-/// What the patient deposits for the job: 3 BTT (fee, the institute's price, the node's share).
-const MODEL_JOB_DEPOSIT: u128 = 3_000_000;
-/// The dataset's privacy budget and each query's epsilon: a second query does not fit.
-const TOTAL_EPSILON: &str = "1";
-const QUERY_EPSILON: &str = "0.6";
-/// Price of one epsilon of queries: 1 BHIVE.
-const PRICE_PER_EPSILON: u128 = 1_000_000;
-/// The lab panels the patient stores (HbA1c, mmol/mol).
-const HBA1C: [i64; 3] = [54, 61, 48];
-
-/// What the AIM story measured, for the closing table.
-#[derive(Debug, Default)]
-pub struct AimReport {
-    pub model_id: u64,
-    pub content_id: String,
-    pub owner_paid: u128,
-    pub node_paid: u128,
-    pub jobs_served: u64,
-    pub mean_tscore: Option<Decimal>,
-    pub unregistered_refused: String,
-    /// The held-out accuracy a quorum of attestors attested, and how many signed it.
-    pub accuracy: Option<Decimal>,
-    pub evaluators: usize,
-    /// Why the owner's own grade and one attestor's lone evaluation were refused.
-    pub owner_grade_refused: String,
-    pub lone_grade_refused: String,
-    /// Why the relayer refused a job on a model registered with another file's hash.
-    pub mismatch_refused: String,
-    /// Nodes the model was sealed to at publication, and after the re-key.
-    pub sealed_to: u64,
-    pub rekeyed_to: u64,
-    /// Why the node that left the set cannot open the re-keyed file.
-    pub left_refused: String,
-    pub records: usize,
-    pub access_refused_after_revoke: String,
-    pub answer: String,
-    pub spent_epsilon: Decimal,
-    pub over_budget_refused: String,
-}
-
-/// Executes `msg` expecting the chain to refuse it with a message containing `expect`;
-/// returns the refusal.
-async fn expect_refused<M: serde::Serialize>(
-    c: &ChainClient,
-    contract: &str,
-    msg: &M,
-    funds: &[(u128, &str)],
-    step: &str,
-    expect: &str,
-) -> Result<String, DemoError> {
-    let any = ctx!(c.execute_msg_with_funds(contract, msg, funds), step)?;
-    match c.submit(vec![any], "").await {
-        Ok(out) => Err(fail(step)(&format!(
-            "accepted at height {}; it must be refused",
-            out.height
-        ))),
-        Err(e) => {
-            let text = e.to_string();
-            if !text.contains(expect) {
-                return Err(fail(step)(&format!(
-                    "refused for another reason than \"{expect}\": {text}"
-                )));
-            }
-            Ok(refusal(&text, expect))
-        }
-    }
-}
-
-/// The contract's own sentence out of a chain error (from `expect` to the end of its clause).
-fn refusal(text: &str, expect: &str) -> String {
-    let start = text
-        .find(expect)
-        .map(|i| text[..i].rfind(": ").map_or(i, |j| j + 2))
-        .unwrap_or(0);
-    let rest = &text[start..];
-    let end = rest
-        .find(": execute wasm contract failed")
-        .unwrap_or(rest.len());
-    rest[..end].trim().to_string()
-}
-
-fn wasm_attr(out: &TxOutcome, key: &str, step: &str) -> Result<String, DemoError> {
-    out.attr(WASM_EVENT, key)
-        .map(str::to_string)
-        .ok_or_else(|| fail(step)(&format!("no `{key}` attribute in the transaction's events")))
-}
-
-/// A lab panel as the patient's app writes it.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct LabPanel {
-    hba1c_mmol_mol: i64,
-}
-
-/// The node's content store in the platform's home and the file holding its key.
-fn store_paths(p: &Platform) -> (std::path::PathBuf, std::path::PathBuf) {
-    (
-        p.opts.home.join("content-store"),
-        p.opts.home.join("content-store.key"),
-    )
-}
-
-/// Creates the node's content store key (mode 0600) the first time; returns the store's paths.
-fn store_with_key(p: &Platform) -> Result<(std::path::PathBuf, std::path::PathBuf), DemoError> {
-    let (dir, key_file) = store_paths(p);
-    if !key_file.exists() {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = ctx!(
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&key_file),
-            "content store key"
-        )?;
-        ctx!(
-            f.write_all(hex::encode(rand_key()?).as_bytes()),
-            "content store key"
-        )?;
-    }
-    Ok((dir, key_file))
-}
-
-/// Gives the relayer the differential-privacy answerer (`[dp]`) on the platform's chain, over the
-/// node's content store.
-pub fn enable_dp(cfg: &mut bithive_relayer::config::Config, p: &Platform) -> Result<(), DemoError> {
-    let (dir, key_file) = store_with_key(p)?;
-    let chain = cfg
-        .chains
-        .first_mut()
-        .ok_or_else(|| fail("relayer config")(&"no chain"))?;
-    chain.contracts.insert(
-        "data_vault".into(),
-        p.deployment.contracts.data_vault.clone(),
-    );
-    cfg.dp = Some(bithive_relayer::config::DpSection {
-        chain_id: chain.chain_id.clone(),
-        store_dir: Some(dir),
-        store_key_file: Some(key_file),
-        ipfs_api: None,
-        poll_interval_ms: 200,
-        // The demo's build has no vendored OpenSSL (it starts fast): OpenDP's default RNG.
-        allow_insecure_rng: true,
-    });
-    ctx!(cfg.validate(), "relayer config")
-}
-
-/// Sets up the model key authority and gives the relayer `[inference.sealed_models]`: registered
-/// models are fetched from the node's content store by content id and opened with the node's
-/// model key in memory.
-pub fn enable_sealed_models(
-    cfg: &mut bithive_relayer::config::Config,
-    p: &Platform,
-) -> Result<ModelKeys, DemoError> {
-    let keys = ModelKeys::issue(p)?;
-    let (dir, key_file) = store_with_key(p)?;
-    let inference = cfg
-        .inference
-        .as_mut()
-        .ok_or_else(|| fail("relayer config")(&"no [inference] section"))?;
-    // The platform node holds index 1 of the roster.
-    inference.sealed_models = Some(keys.relayer_section(1, dir, key_file));
-    ctx!(cfg.validate(), "relayer config")?;
-    Ok(keys)
-}
-
-/// The node's content store (blocks encrypted at rest under the node's own key), as the
-/// relayer opens it; [`enable_dp`] made its key.
-pub fn content_store(p: &Platform) -> Result<LocalStore, DemoError> {
-    let (dir, key_file) = store_paths(p);
-    let key = ctx!(StoreKey::from_hex_file(&key_file), "content store key")?;
-    ctx!(
-        LocalStore::open(LocalStoreConfig::new(dir, key)),
-        "content store"
-    )
-}
+use crate::model_keys::ModelKeys;
 
 /// The patient's job on the published model, attested, waiting out its dispute window.
 pub struct ModelJob {
     client_id: &'static str,
     institute_before: u128,
     node_before: u128,
-}
-
-fn rand_key() -> Result<[u8; 32], DemoError> {
-    let mut k = [0u8; 32];
-    ctx!(getrandom::getrandom(&mut k), "random key")?;
-    Ok(k)
 }
 
 /// The demo's inference engine configuration (the shipped models and ONNX Runtime).
@@ -398,7 +169,7 @@ pub async fn publish_and_order(
         job_id: client_id.into(),
         expires_at: Timestamp::from_seconds(now + DAY),
         model: model.into(),
-        input: Binary::from(crate::platform::DEMO_ROW.as_bytes()),
+        input: Binary::from(crate::demo::platform::DEMO_ROW.as_bytes()),
         node: Some(p.node.address().to_string()),
     };
     let send = |job: CreateJobMsg| -> Result<cw20::Cw20ExecuteMsg, DemoError> {
@@ -529,7 +300,7 @@ pub async fn settle(
         )));
     }
     let fee = MODEL_JOB_DEPOSIT - MODEL_PRICE - r.node_paid;
-    crate::platform::expect_paid(
+    crate::demo::platform::expect_paid(
         "node payment in BTT",
         r.node_paid + MODEL_PRICE,
         MODEL_JOB_DEPOSIT,
@@ -556,7 +327,6 @@ pub async fn settle(
     Ok(())
 }
 
-/// The shipped held-out rows of `MODEL`: beside the manifests of `engine`'s models.
 /// The shipped held-out rows, beside the models of the inference config.
 fn held_out_path(
     engine: &bithive_inference::EngineConfig,
@@ -846,329 +616,4 @@ pub async fn rekey_on_set_change(
         r.left_refused
     ));
     Ok(())
-}
-
-/// Steps 3 and 4: records, consent, private queries.
-pub async fn records_and_queries(
-    p: &Platform,
-    store: &LocalStore,
-    r: &mut AimReport,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(), DemoError> {
-    let tokens = records_and_grants(p, store, r, progress).await?;
-    private_queries(p, &tokens, r, progress).await
-}
-
-/// Step 3: records encrypted on the client, stored by content id, minted; a grant, a logged
-/// access, a revocation. Returns the record token ids with their keys.
-async fn records_and_grants(
-    p: &Platform,
-    store: &LocalStore,
-    r: &mut AimReport,
-    progress: &mut dyn FnMut(&str),
-) -> Result<Vec<(String, [u8; 32], Cid)>, DemoError> {
-    let c = &p.deployment.contracts;
-    let mut tokens = Vec::new();
-    for value in HBA1C {
-        let plain = ctx!(
-            serde_json::to_vec(&LabPanel {
-                hba1c_mmol_mol: value
-            }),
-            "lab panel"
-        )?;
-        let (sealed, key) = ctx!(seal_record(&plain), "record encryption")?;
-        let cid = ctx!(store.put(&sealed).await, "store a record")?;
-        let out = exec_outcome(
-            &p.patient,
-            &c.data_vault,
-            &vault::ExecuteMsg::Mint {
-                record: RecordMsg {
-                    content_id: cid.to_string(),
-                    record_type: RecordType::LabPanel,
-                    size: sealed.len() as u64,
-                    ciphertext_sha256: HexBinary::from(Sha256::digest(&sealed).as_slice()),
-                },
-            },
-            "mint a record",
-        )
-        .await?;
-        let token_id = wasm_attr(&out, vault::events::attr::TOKEN_ID, "mint a record")?;
-        tokens.push((token_id, key, cid));
-    }
-    r.records = tokens.len();
-
-    // A research grant of the first record: its key sealed to the researcher.
-    let (token_id, key, cid) = &tokens[0];
-    let patient_id = bitchat_identity(p.patient.key())?;
-    let researcher_id = bitchat_identity(p.researcher.key())?;
-    let researcher = p.researcher.address().to_string();
-    let wrapped = ctx!(
-        patient_id.seal_to(
-            &researcher_id.noise_public(),
-            &key_header(&c.data_vault, token_id, &researcher),
-            key
-        ),
-        "wrap the record key"
-    )?;
-    let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
-    exec(
-        &p.patient,
-        &c.data_vault,
-        &vault::ExecuteMsg::GrantAccess {
-            token_id: token_id.clone(),
-            grantee: researcher.clone(),
-            purpose: Purpose::Research,
-            expires_at: Timestamp::from_seconds(now + 30 * DAY),
-            wrapped_key: Binary::from(wrapped),
-        },
-        "grant access",
-    )
-    .await?;
-    // The researcher logs its access (the patient's audit trail), then reads the record.
-    let logged = exec_outcome(
-        &p.researcher,
-        &c.data_vault,
-        &vault::ExecuteMsg::LogAccess {
-            token_id: token_id.clone(),
-            purpose: Purpose::Research,
-        },
-        "log access",
-    )
-    .await?;
-    let grant: GrantResponse = query(
-        &p.researcher,
-        &c.data_vault,
-        &vault::QueryMsg::Grant {
-            token_id: token_id.clone(),
-            grantee: researcher.clone(),
-            purpose: Purpose::Research,
-        },
-        "grant query",
-    )
-    .await?;
-    let g = grant
-        .grant
-        .filter(|_| grant.live)
-        .ok_or_else(|| fail("grant query")(&"no live grant"))?;
-    let (sender, record_key) = ctx!(
-        researcher_id.open_sealed(
-            &key_header(&c.data_vault, token_id, &researcher),
-            g.wrapped_key.as_slice()
-        ),
-        "unwrap the record key"
-    )?;
-    if sender != patient_id.noise_public() {
-        return Err(fail("unwrap the record key")(
-            &"not sealed by the record's owner",
-        ));
-    }
-    let fetched = ctx!(store.get(cid).await, "fetch the record by content id")?;
-    let panel: LabPanel = ctx!(
-        serde_json::from_slice(&ctx!(
-            open_record(
-                &fetched,
-                &<[u8; 32]>::try_from(record_key)
-                    .map_err(|_| fail("record key")(&"not 32 bytes"))?
-            ),
-            "record decryption"
-        )?),
-        "read the record"
-    )?;
-    if panel.hba1c_mmol_mol != HBA1C[0] {
-        return Err(fail("read the record")(
-            &"the record read is not the one stored",
-        ));
-    }
-    progress(&format!(
-        "patient stored {} encrypted lab panels (content ids, record NFTs {}); granted the researcher record {token_id} for research; the researcher logged the access at height {} and read it (HbA1c {} mmol/mol)",
-        tokens.len(),
-        tokens.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", "),
-        logged.height,
-        panel.hba1c_mmol_mol
-    ));
-
-    exec(
-        &p.patient,
-        &c.data_vault,
-        &vault::ExecuteMsg::RevokeAccess {
-            token_id: token_id.clone(),
-            grantee: researcher.clone(),
-            purpose: Purpose::Research,
-        },
-        "revoke access",
-    )
-    .await?;
-    r.access_refused_after_revoke = expect_refused(
-        &p.researcher,
-        &c.data_vault,
-        &vault::ExecuteMsg::LogAccess {
-            token_id: token_id.clone(),
-            purpose: Purpose::Research,
-        },
-        &[],
-        "access after revocation",
-        "was revoked",
-    )
-    .await?;
-    progress(&format!(
-        "patient revoked the grant; the researcher's next access is refused: {}",
-        r.access_refused_after_revoke
-    ));
-    Ok(tokens)
-}
-
-/// Step 4: a dataset with a privacy budget, a count answered by the relayer (the node's
-/// operator key is the registered answerer), one query past the budget refused.
-async fn private_queries(
-    p: &Platform,
-    tokens: &[(String, [u8; 32], Cid)],
-    r: &mut AimReport,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(), DemoError> {
-    let c = &p.deployment.contracts;
-    let dec = |s: &str| Decimal::from_str(s).map_err(|e| fail("epsilon")(&e));
-    let created = exec_outcome(
-        &p.gov,
-        &c.data_vault,
-        &vault::ExecuteMsg::CreateDataset(CreateDatasetMsg {
-            name: "hba1c-panels".into(),
-            record_type: RecordType::LabPanel,
-            total_epsilon: dec(TOTAL_EPSILON)?,
-            max_query_epsilon: dec(QUERY_EPSILON)?,
-            price_asset: vault::AssetInfo::Native(p.denom().to_string()),
-            price_per_epsilon: Uint128::new(PRICE_PER_EPSILON),
-            query_ttl_seconds: DAY,
-            max_members: 1000,
-        }),
-        "create dataset",
-    )
-    .await?;
-    let dataset_id: u64 = ctx!(
-        wasm_attr(&created, vault::events::attr::DATASET_ID, "create dataset")?.parse::<u64>(),
-        "create dataset"
-    )?;
-    // The relayer answers: its operator account is registered, and members seal keys to it.
-    let answerer = p.operator_key.address().to_string();
-    exec(
-        &p.gov,
-        &c.data_vault,
-        &vault::ExecuteMsg::UpdateAnswerers {
-            add: vec![answerer.clone()],
-            remove: vec![],
-        },
-        "register the answerer",
-    )
-    .await?;
-    let patient_id = bitchat_identity(p.patient.key())?;
-    // The relayer's operator key answers (its BitChat identity, as the relayer derives it).
-    let answerer_noise = bitchat_identity(&p.operator_key)?.noise_public();
-    let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
-    for (token_id, key, _) in tokens {
-        let wrapped = ctx!(
-            patient_id.seal_to(
-                &answerer_noise,
-                &key_header(&c.data_vault, token_id, &answerer),
-                key
-            ),
-            "wrap the record key"
-        )?;
-        exec(
-            &p.patient,
-            &c.data_vault,
-            &vault::ExecuteMsg::JoinDataset {
-                dataset_id,
-                token_id: token_id.clone(),
-                expires_at: Timestamp::from_seconds(now + 30 * DAY),
-                wrapped_key: Binary::from(wrapped),
-            },
-            "join dataset",
-        )
-        .await?;
-    }
-
-    // The researcher pays for a count at epsilon 0.6; the relayer answers it.
-    let epsilon = dec(QUERY_EPSILON)?;
-    let submit = vault::ExecuteMsg::SubmitQuery(SubmitQueryMsg {
-        dataset_id,
-        kind: QueryKind::Count {},
-        epsilon,
-    });
-    let price = PRICE_PER_EPSILON * 6 / 10;
-    let any = ctx!(
-        p.researcher
-            .execute_msg_with_funds(&c.data_vault, &submit, &[(price, p.denom())]),
-        "submit query"
-    )?;
-    let submitted = ctx!(p.researcher.submit(vec![any], "").await, "submit query")?;
-    let query_id: u64 = ctx!(
-        wasm_attr(&submitted, vault::events::attr::QUERY_ID, "submit query")?.parse::<u64>(),
-        "submit query"
-    )?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    let (value, answerer_seen) = loop {
-        let q: DpQuery = query(
-            &p.researcher,
-            &c.data_vault,
-            &vault::QueryMsg::DpQuery { query_id },
-            "query status",
-        )
-        .await?;
-        match q.status {
-            DpQueryStatus::Answered {
-                answer: DpAnswer::Count { value },
-                answerer,
-                ..
-            } => break (value, answerer),
-            DpQueryStatus::Pending if std::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(200)).await
-            }
-            other => {
-                return Err(fail("dp answer")(&format!(
-                    "query {query_id} not answered by the relayer within 60 s: {other:?}"
-                )))
-            }
-        }
-    };
-    if answerer_seen.as_str() != answerer {
-        return Err(fail("dp answer")(&format!(
-            "answered by {answerer_seen}, not the relayer's {answerer}"
-        )));
-    }
-    r.answer = value.to_string();
-    let dataset: vault::Dataset = query(
-        &p.gov,
-        &c.data_vault,
-        &vault::QueryMsg::Dataset { dataset_id },
-        "dataset",
-    )
-    .await?;
-    r.spent_epsilon = dataset.spent_epsilon;
-    progress(&format!(
-        "researcher paid {} for a count over dataset {dataset_id} ({} records) at epsilon {epsilon}; the relayer read the records by content id and answered {} (OpenDP Laplace); budget spent {} of {}",
-        bhive(price),
-        tokens.len(),
-        r.answer,
-        dataset.spent_epsilon,
-        dataset.total_epsilon,
-    ));
-
-    // A second query at 0.6 would spend 1.2 of a budget of 1.
-    r.over_budget_refused = expect_refused(
-        &p.researcher,
-        &c.data_vault,
-        &submit,
-        &[(price, p.denom())],
-        "query past the budget",
-        "exceeds the remaining budget",
-    )
-    .await?;
-    progress(&format!(
-        "a second query at epsilon {epsilon} is refused: {}",
-        r.over_budget_refused
-    ));
-    Ok(())
-}
-
-pub fn btt(base: u128) -> String {
-    format!("{}.{:06} BTT", base / 1_000_000, base % 1_000_000)
 }

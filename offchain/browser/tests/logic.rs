@@ -1,8 +1,8 @@
 //! Host tests of the logic the wasm bindings expose. The same golden vectors are checked again in
-//! Node against the built .wasm (scripts/test.d/bithive-web.sh).
+//! Node against the built .wasm (scripts/test.d/bithive-browser.sh).
 
+use bithive_browser::logic::{self, LshParams, OprfBatch};
 use bithive_matching::client::BlindingService;
-use bithive_web::core::{self, LshParams, OprfBatch};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::Value;
@@ -44,7 +44,7 @@ fn bgw_golden_ciphertext_decrypts_for_s_only() {
     let s = set_of(&g);
     for k in g["keys"].as_array().unwrap() {
         let key = h(k, "key");
-        let got = core::decrypt(&key, &pp, &s, &ct, b"request-1");
+        let got = logic::decrypt(&key, &pp, &s, &ct, b"request-1");
         if g["decrypts"].as_array().unwrap().contains(&k["index"]) {
             assert_eq!(got.unwrap(), b"golden request details");
         } else {
@@ -52,13 +52,13 @@ fn bgw_golden_ciphertext_decrypts_for_s_only() {
         }
     }
     let member = key_of(&g, 5);
-    assert!(core::decrypt(&member, &pp, &s, &ct, b"request-2").is_err());
-    assert!(core::decrypt(&member, &pp, &s[1..], &ct, b"request-1").is_err());
-    assert!(core::decrypt(&member, &pp, &s, &ct[..100], b"request-1").is_err());
-    assert!(core::decrypt(&member, &pp[..200], &s, &ct, b"request-1").is_err());
+    assert!(logic::decrypt(&member, &pp, &s, &ct, b"request-2").is_err());
+    assert!(logic::decrypt(&member, &pp, &s[1..], &ct, b"request-1").is_err());
+    assert!(logic::decrypt(&member, &pp, &s, &ct[..100], b"request-1").is_err());
+    assert!(logic::decrypt(&member, &pp[..200], &s, &ct, b"request-1").is_err());
     let mut tampered = ct.clone();
     *tampered.last_mut().unwrap() ^= 1;
-    assert!(core::decrypt(&member, &pp, &s, &tampered, b"request-1").is_err());
+    assert!(logic::decrypt(&member, &pp, &s, &tampered, b"request-1").is_err());
 }
 
 /// The keyless attacker's ciphertexts of the golden file (#20): each is aimed at user 2 (not in
@@ -72,7 +72,7 @@ fn bgw_golden_forgeries_are_refused() {
     for f in forgeries {
         let s = set_of(f);
         let key = key_of(&g, f["index"].as_u64().unwrap());
-        let got = core::decrypt(&key, &pp, &s, &h(f, "ciphertext"), b"request-1");
+        let got = logic::decrypt(&key, &pp, &s, &h(f, "ciphertext"), b"request-1");
         assert!(
             got.as_ref().is_err_and(|e| e.contains("decryption failed")),
             "{}: {got:?}",
@@ -100,13 +100,13 @@ fn seed_ciphertexts_and_old_parameters_are_refused() {
     let g = bgw_golden();
     let s = set_of(&g);
     let (pp, member) = (h(&g, "public_params"), key_of(&g, 5));
-    let got = core::decrypt(&member, &pp, &s, &h(&seed, "ciphertext"), b"request-1");
+    let got = logic::decrypt(&member, &pp, &s, &h(&seed, "ciphertext"), b"request-1");
     assert!(got
         .unwrap_err()
         .contains("unsupported BGW ciphertext version 1"));
     let mut old = pp.clone();
     old[0] = 2;
-    let got = core::decrypt(&member, &old, &s, &h(&g, "ciphertext"), b"request-1");
+    let got = logic::decrypt(&member, &old, &s, &h(&g, "ciphertext"), b"request-1");
     assert!(got
         .unwrap_err()
         .contains("unsupported BGW public parameter version 2"));
@@ -122,7 +122,7 @@ fn oprf_round_matches_the_service_direct_evaluation() {
         bands: 3,
         rows: 4,
     };
-    let tokens = core::profile_tokens(
+    let tokens = logic::profile_tokens(
         &["cond=C03".into(), "age=40s".into()],
         &[0.1, -0.2, 0.3, 0.9],
         &lsh,
@@ -130,7 +130,7 @@ fn oprf_round_matches_the_service_direct_evaluation() {
     .unwrap();
     assert_eq!(tokens.len(), 5);
     assert!(tokens[2].starts_with("lsh/0/"));
-    let batch = OprfBatch::new(&tokens, &mut core::os_rng().unwrap());
+    let batch = OprfBatch::new(&tokens, &mut logic::os_rng().unwrap());
     let wire: Vec<[u8; 32]> = batch
         .request()
         .iter()
@@ -146,8 +146,8 @@ fn oprf_round_matches_the_service_direct_evaluation() {
     for (t, o) in tokens.iter().zip(&out) {
         assert_eq!(*o, hex::encode(svc.evaluate_token(t)));
     }
-    assert!(core::profile_tokens(&[], &[0.1], &lsh).is_err());
-    let b2 = OprfBatch::new(&tokens, &mut core::os_rng().unwrap());
+    assert!(logic::profile_tokens(&[], &[0.1], &lsh).is_err());
+    let b2 = OprfBatch::new(&tokens, &mut logic::os_rng().unwrap());
     assert!(b2.finish(&answers[..1]).is_err());
 }
 
@@ -155,7 +155,7 @@ fn oprf_round_matches_the_service_direct_evaluation() {
 fn hash_to_group_is_pinned() {
     // The Node test checks the same value from the .wasm build.
     assert_eq!(
-        core::hash_token_hex("cond=C03"),
+        logic::hash_token_hex("cond=C03"),
         include_str!("node/hash_cond_C03.txt").trim()
     );
 }
@@ -166,7 +166,7 @@ fn golden_commitment_is_pinned() {
     let ct = h(&g, "ciphertext");
     let s = set_of(&g);
     let want = include_str!("node/golden_commitment.txt").trim();
-    assert!(core::verify_commitment(1, &s, &ct, want).unwrap());
+    assert!(logic::verify_commitment(1, &s, &ct, want).unwrap());
 }
 
 #[test]
@@ -174,21 +174,21 @@ fn commitments_and_messages() {
     use bithive_matching::output::commitment;
     let set: bithive_dgkbe::RoaringBitmap = [3u32, 9, 12].into_iter().collect();
     let c = hex::encode(commitment(7, &set, b"ct"));
-    assert!(core::verify_commitment(7, &[3, 9, 12], b"ct", &c).unwrap());
-    assert!(!core::verify_commitment(7, &[3, 9], b"ct", &c).unwrap());
-    assert!(!core::verify_commitment(8, &[3, 9, 12], b"ct", &c).unwrap());
-    assert!(core::verify_commitment(7, &[3, 3], b"ct", &c).is_err());
+    assert!(logic::verify_commitment(7, &[3, 9, 12], b"ct", &c).unwrap());
+    assert!(!logic::verify_commitment(7, &[3, 9], b"ct", &c).unwrap());
+    assert!(!logic::verify_commitment(8, &[3, 9, 12], b"ct", &c).unwrap());
+    assert!(logic::verify_commitment(7, &[3, 3], b"ct", &c).is_err());
 
-    let msg = core::accept_request_msg(7, &c.to_uppercase()).unwrap();
+    let msg = logic::accept_request_msg(7, &c.to_uppercase()).unwrap();
     let v: Value = serde_json::from_str(&msg).unwrap();
     assert_eq!(v["accept_request"]["request_id"], 7);
     assert_eq!(v["accept_request"]["commitment"], c);
-    assert!(core::accept_request_msg(7, "abcd").is_err());
-    let tag = core::hash_token_hex("x");
-    let msg = core::submit_profile_msg(4, 1, vec![tag.clone()]).unwrap();
+    assert!(logic::accept_request_msg(7, "abcd").is_err());
+    let tag = logic::hash_token_hex("x");
+    let msg = logic::submit_profile_msg(4, 1, vec![tag.clone()]).unwrap();
     let v: Value = serde_json::from_str(&msg).unwrap();
     assert_eq!(v["submit_profile"]["tags"][0], tag);
-    assert!(core::submit_profile_msg(4, 1, vec!["zz".into()]).is_err());
-    assert!((core::distance(&[1.0, 0.0], &[1.0, 0.0]).unwrap()).abs() < 1e-6);
-    assert!(core::distance(&[1.0], &[1.0, 0.0]).is_err());
+    assert!(logic::submit_profile_msg(4, 1, vec!["zz".into()]).is_err());
+    assert!((logic::distance(&[1.0, 0.0], &[1.0, 0.0]).unwrap()).abs() < 1e-6);
+    assert!(logic::distance(&[1.0], &[1.0, 0.0]).is_err());
 }

@@ -1,43 +1,6 @@
-//! `bithive demo`: the whole platform on one machine. It starts the devnet (the real artifacts in
-//! cosmwasm-vm behind CometBFT RPC), deploys and wires every contract with signed transactions,
-//! starts a relayer, and runs the story:
-//!
-//! 1. a node registers in staking with its operator key (the relayer's key);
-//! 2. a patient pays for an inference job through payfi-escrow; the relayer sees the event, runs
-//!    the model, signs the attestation and posts it; the attestation contract dispatches the
-//!    report and the escrow holds the payment for the patient's dispute window;
-//! 3. a researcher pays for a research request (blinded criteria sealed to the relayer, an
-//!    escrow job); the relayer's matching worker matches it double-blind over blinded tags,
-//!    attests (request id, S_i) and sends S_i to the researcher, who encrypts the details to
-//!    exactly the matched users with the key authority's public key (DGKBE, BGW variant) and
-//!    signs; the relayer forwards that over BitChat to the recipients, who check it against the
-//!    chain and decrypt; both jobs' dispute windows pass and the escrow pays the node;
-//! 4. two months on, the foundation's emission share has passed its one-month lock and vesting
-//!    releases part of it to the treasury;
-//! 5. the treasury grants the node its pledge (mining needs one) and three attestors the minimum
-//!    bond; staking picks the attestor set from bonded nodes; three attestors (never the node
-//!    itself) attest the node's compute work as a quorum; the report waits out its challenge
-//!    window and is finalized; a day later the epoch closes and the node claims its BTK reward at
-//!    the full rate (into vesting, as the rewards contract pays it);
-//! 6. the AIM story ([`crate::aim`]): an institute publishes a model and is paid per job on it;
-//!    a patient stores encrypted records, grants and revokes a researcher's access; a
-//!    differentially private count is answered within the dataset's budget and the next query
-//!    past it is refused.
-//!
-//! Every step checks its on-chain result and fails the demo with the step's name when it is not
-//! what it should be. Keys are generated fresh for each run and live only in the run's home
-//! directory.
-//!
-//! With `--rpc` (an [`crate::platform::ExternalChain`]) the same story runs on a chain that is
-//! already running, wasmd say: a funded account pays the run's fresh keys, the deployment's
-//! dispute and challenge windows and its rewards epoch are seconds long, and the story waits them
-//! out on the chain's clock. Time is real there, so step 4 becomes one emission crank (emission
-//! counts from a day before the deployment) and the treasury's claim as the app pool's first
-//! developer (20 % paid at once, which funds the pledges); the node's reward still goes into
-//! vesting and an early claim of it is refused.
+//! The demo's story (the module doc of [`crate::demo`]), one function per step.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bithive_chain_client::ChainClient;
 use bithive_formulas::enode::EnodeInputs;
@@ -60,245 +23,41 @@ use bithive_interface::vesting::{
 use bithive_signed_attestation::{signing, Attestation, AttestationKind, QUORUM_SIGNER};
 use cosmwasm_std::{Binary, Decimal, Uint128};
 
-use crate::deploy::Deployment;
-use crate::platform::{
-    bhive, btk, ctx, cw20_balance, exec, fail, query, write_serialized, Platform, DAY,
-};
-pub use crate::platform::{DemoError, PlatformOptions as DemoOptions};
+use super::DemoReport;
+pub use crate::demo::platform::DemoError;
+use crate::demo::platform::{bhive, btk, ctx, cw20_balance, exec, fail, query, Platform, DAY};
+use crate::demo::research::Enrolled;
+use crate::model_keys::ModelKeys;
 
 /// The patient's payment for one inference job (5 BHIVE).
 const JOB_PRICE: u128 = 5_000_000;
 
-/// One line of the closing table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Row {
-    pub what: String,
-    pub value: String,
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct DemoReport {
-    pub deployment: Deployment,
-    pub rows: Vec<Row>,
-    /// Blocks from the job's creation to its committed attestation.
-    pub attestation_latency_blocks: u64,
-}
-
-impl DemoReport {
-    fn row(&mut self, what: &str, value: impl std::fmt::Display) {
-        self.rows.push(Row {
-            what: what.into(),
-            value: value.to_string(),
-        });
-    }
-
-    /// The summary table, aligned.
-    pub fn table(&self) -> String {
-        let w = self.rows.iter().map(|r| r.what.len()).max().unwrap_or(0);
-        let mut out = String::new();
-        for r in &self.rows {
-            out.push_str(&format!("  {:<w$}  {}\n", r.what, r.value));
-        }
-        out
-    }
-}
-
-/// Runs the demo; `progress` gets one line per step.
-pub async fn run(
-    opts: &DemoOptions,
-    progress: &mut dyn FnMut(&str),
-) -> Result<DemoReport, DemoError> {
-    run_then(opts, None, progress).await
-}
-
-/// After the story, what `--keep-running` keeps up: the devnet and the relayer (so jobs paid from
-/// the web app are attested and research requests matched), the blinding service on a free
-/// loopback port (`research.json` in the home names it), and the web app served on `listen`,
-/// until ctrl-c or SIGTERM.
-#[derive(Clone, Debug)]
-pub struct KeepRunning {
-    pub listen: std::net::SocketAddr,
-    /// The built app (`web/dist`).
-    pub dist: std::path::PathBuf,
-}
-
-/// [`run`], then, with `keep`, serves the web app against the still running platform until a
-/// signal; the report comes back after that.
-pub async fn run_then(
-    opts: &DemoOptions,
-    keep: Option<KeepRunning>,
-    progress: &mut dyn FnMut(&str),
-) -> Result<DemoReport, DemoError> {
-    let started = Instant::now();
-    let p = Platform::start(opts.clone(), progress).await?;
-    let mut report = DemoReport {
-        deployment: p.deployment.clone(),
-        ..Default::default()
-    };
-    let instances = ctx!(serde_json::to_value(&p.deployment.contracts), "contracts")?
-        .as_object()
-        .map_or(0, |m| m.len());
-    report.row(
-        "contracts deployed",
-        format!(
-            "{} codes, {instances} contracts, wired",
-            p.deployment.codes.len()
-        ),
-    );
-
-    // Users enroll with the matching node before it starts.
-    let enrolled = crate::research::enroll(&p, progress).await?;
-    let serving = enrolled.serving(&p)?;
-    // The relayer, in this process, serving inference and research requests for the escrow.
-    let mut relayer_cfg = p.relayer_config().await?;
-    crate::research::enable_matching(&mut relayer_cfg, &enrolled);
-    crate::aim::enable_dp(&mut relayer_cfg, &p)?;
-    let model_keys = crate::aim::enable_sealed_models(&mut relayer_cfg, &p)?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let relayer = tokio::spawn(bithive_relayer::runtime::run_until(
-        relayer_cfg,
-        async move {
-            let _ = stop_rx.await;
-        },
-    ));
-    progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node; differential-privacy answerer)");
-    let mut result = story(&p, enrolled, &model_keys, &mut report, progress).await;
-    if let (Ok(()), Some(keep)) = (&result, keep) {
-        result = keep_running(&p, &keep, &serving, progress).await;
-    }
-    let _ = stop_tx.send(());
-    let stopped = relayer.await;
-    p.shutdown().await;
-    result?;
-    match stopped {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(fail("relayer")(&e)),
-        Err(e) => return Err(fail("relayer task")(&e)),
-    }
-    report.row(
-        "demo wall time",
-        format!("{:.1} s", started.elapsed().as_secs_f64()),
-    );
-    Ok(report)
-}
-
-/// Serves the blinding service and the web app against the platform until ctrl-c or SIGTERM.
-async fn keep_running(
+/// The story of the module doc, step by step; each step checks its result on chain.
+pub(super) async fn story(
     p: &Platform,
-    keep: &KeepRunning,
-    serving: &crate::research::ResearchServing,
-    progress: &mut dyn FnMut(&str),
-) -> Result<(), DemoError> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
-
-    // The blinding service, for researchers' browsers (any origin: the app's port may be 0).
-    let blinding_config = crate::blinding::BlindingConfig {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        ..Default::default()
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let blinding = tokio::spawn({
-        let service = serving.service.clone();
-        let stop = stopped(stop_rx.clone());
-        async move {
-            crate::blinding::serve(
-                &blinding_config,
-                service,
-                move |a| {
-                    let _ = tx.send(a);
-                },
-                stop,
-            )
-            .await
-        }
-    });
-    let blinding_addr = match rx.await {
-        Ok(a) => a,
-        Err(_) => {
-            return match blinding.await {
-                Ok(Err(e)) => Err(fail("blinding service")(&e)),
-                _ => Err(fail("blinding service")(&"did not start")),
-            }
-        }
-    };
-    let research = p.opts.home.join(crate::research::RESEARCH_FILE);
-    let descriptor = serving.descriptor(&p.chain_id, format!("http://{blinding_addr}"));
-    write_serialized(
-        &research,
-        serde_json::to_vec_pretty(&descriptor),
-        "research.json",
-    )?;
-
-    let config = crate::web::WebConfig {
-        listen: keep.listen,
-        dist: keep.dist.clone(),
-        deployment: p.opts.home.join("deployment.json"),
-        rpc: p.url.clone(),
-        rpc_ca: None,
-        research: Some(research),
-    };
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let web = tokio::spawn({
-        let stop = stopped(stop_rx.clone());
-        async move {
-            let mut tx = Some(tx);
-            crate::web::serve(
-                &config,
-                move |a| {
-                    if let Some(tx) = tx.take() {
-                        let _ = tx.send(a);
-                    }
-                },
-                stop,
-            )
-            .await
-        }
-    });
-    if let Ok(addr) = rx.await {
-        progress(&format!(
-            "kept running: web app on http://{addr}/ (chain {}, RPC {}, blinding service http://{blinding_addr}); ctrl-c stops",
-            p.chain_id, p.url
-        ));
-    }
-    // Whichever ends first (a signal, or a server failing) stops both.
-    let mut web = web;
-    let mut blinding = blinding;
-    let first = tokio::select! {
-        _ = crate::web::shutdown_signal() => None,
-        r = &mut web => Some(("web app", r.map(|r| r.map_err(|e| e.to_string())))),
-        r = &mut blinding => Some(("blinding service", r.map(|r| r.map_err(|e| e.to_string())))),
-    };
-    let _ = stop_tx.send(true);
-    match first {
-        None => {
-            let (w, b) = tokio::join!(web, blinding);
-            match (w, b) {
-                (Ok(Ok(())), Ok(Ok(()))) => Ok(()),
-                (Ok(Err(e)), _) => Err(fail("web app")(&e)),
-                (_, Ok(Err(e))) => Err(fail("blinding service")(&e)),
-                (Err(e), _) | (_, Err(e)) => Err(fail("server task")(&e)),
-            }
-        }
-        Some((what, Ok(Ok(())))) => Err(fail(what)(&"stopped")),
-        Some((what, Ok(Err(e)))) => Err(fail(what)(&e)),
-        Some((what, Err(e))) => Err(fail(what)(&e)),
-    }
-}
-
-async fn story(
-    p: &Platform,
-    enrolled: crate::research::Enrolled,
-    model_keys: &crate::model_keys::ModelKeys,
+    enrolled: Enrolled,
+    model_keys: &ModelKeys,
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
-    let (gov, node) = (&p.gov, &p.node);
-    let c = &p.deployment.contracts;
+    let node_before = inference_job(p, report, progress).await?;
+    research_and_settle(p, enrolled, node_before, report, progress).await?;
+    emission_and_treasury(p, report, progress).await?;
+    pledges(p, report, progress).await?;
+    let signers = attest_compute_work(p, progress).await?;
+    claim_compute_reward(p, signers, report, progress).await?;
+    aim_story(p, model_keys, report, progress).await
+}
 
-    // A patient pays for an inference job; the relayer attests; the escrow pays.
+/// Step 2: a patient pays for an inference job; the relayer attests and the escrow holds the
+/// payment for the dispute window. Returns the node's balance before the payment.
+async fn inference_job(
+    p: &Platform,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<u128, DemoError> {
+    let (_gov, node) = (&p.gov, &p.node);
+    let _c = &p.deployment.contracts;
     let node_before = p.balance(node.address()).await?;
     let created = p
         .create_inference_job("demo-inference-1", JOB_PRICE)
@@ -328,16 +87,30 @@ async fn story(
         ),
     );
 
+    Ok(node_before)
+}
+
+/// Step 3: a research request, matched double-blind and delivered to exactly its recipients;
+/// then both jobs' dispute windows pass and the escrow pays the node.
+async fn research_and_settle(
+    p: &Platform,
+    enrolled: Enrolled,
+    node_before: u128,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let (_gov, node) = (&p.gov, &p.node);
+    let _c = &p.deployment.contracts;
     // A research request, matched double-blind and delivered to exactly its recipients.
-    let mut r = crate::research::research_request(p, enrolled, progress).await?;
+    let mut r = crate::demo::research::research_request(p, enrolled, progress).await?;
 
     // The jobs' dispute windows pass undisputed (the devnet's clock moves, or a real chain's
     // seconds-long windows are waited out; the relayer's work is done): anyone finalizes, the escrow pays the node. The node account pays no gas here
     // (the operator key posts), so it gains exactly each price less the escrow fee.
     p.finalize_job(&p.job_id("demo-inference-1")).await?;
     let gained = p.balance(node.address()).await?.saturating_sub(node_before);
-    let fee = crate::platform::expect_paid("escrow payment", gained, JOB_PRICE, 50)?;
-    r.node_paid = crate::research::finalize_and_check(p, &r).await?;
+    let fee = crate::demo::platform::expect_paid("escrow payment", gained, JOB_PRICE, 50)?;
+    r.node_paid = crate::demo::research::finalize_and_check(p, &r).await?;
     progress("dispute windows passed undisputed; the escrow paid the node for both jobs");
     report.row(
         "escrow to node",
@@ -364,6 +137,18 @@ async fn story(
         ),
     );
 
+    Ok(())
+}
+
+/// Step 4: emission mints and the treasury is paid: by vesting two months on (devnet), or as the
+/// app pool's first developer (a real chain, real time).
+async fn emission_and_treasury(
+    p: &Platform,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let (gov, _node) = (&p.gov, &p.node);
+    let c = &p.deployment.contracts;
     if p.is_external() {
         // Real time: emission counts from a day before the deployment (an announced launch), so
         // its first crank mints a day's BTK; the foundation's share goes into vesting, locked a
@@ -423,6 +208,18 @@ async fn story(
         );
     }
 
+    Ok(())
+}
+
+/// Step 5: the treasury pledges for the node and bonds three attestors; staking picks the
+/// attestor set from bonded nodes.
+async fn pledges(
+    p: &Platform,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let (gov, node) = (&p.gov, &p.node);
+    let c = &p.deployment.contracts;
     // Mining needs a pledge: the treasury grants the node its pledge (100 BTK per T) and three
     // attestors the minimum bond; staking picks the attestor set from bonded nodes only.
     let status: PledgeStatusResponse = query(
@@ -473,6 +270,17 @@ async fn story(
         ),
     );
 
+    Ok(())
+}
+
+/// Step 5: the attestors attest the node's compute work as a quorum; the report waits out its
+/// challenge window and is finalized. Returns how many attestors signed.
+async fn attest_compute_work(
+    p: &Platform,
+    progress: &mut dyn FnMut(&str),
+) -> Result<usize, DemoError> {
+    let (gov, node) = (&p.gov, &p.node);
+    let c = &p.deployment.contracts;
     // The attestors attest the node's compute work of this epoch: a quorum of K members, never
     // the node itself (compute work needs a quorum in the default deployment).
     let payload = WorkPayload {
@@ -500,7 +308,7 @@ async fn story(
         ),
         commitments: vec![],
         issued_at: now,
-        nonce: crate::platform::random_nonce()?,
+        nonce: crate::demo::platform::random_nonce()?,
         signer: QUORUM_SIGNER,
     };
     let signatures = p
@@ -560,6 +368,19 @@ async fn story(
         work.id
     ));
 
+    Ok(signers)
+}
+
+/// Step 5: the epoch closes and the node claims its compute reward into vesting; an early
+/// claim of it is refused.
+async fn claim_compute_reward(
+    p: &Platform,
+    signers: usize,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let (gov, node) = (&p.gov, &p.node);
+    let c = &p.deployment.contracts;
     // The epoch closes (a day on the devnet, seconds on a real chain): its pool is shared by
     // its work, and the node claims.
     let rewards: RewardsConfig =
@@ -621,26 +442,38 @@ async fn story(
         ),
     );
 
+    Ok(())
+}
+
+/// Step 6: the AIM story (models, records, consent, private statistics).
+async fn aim_story(
+    p: &Platform,
+    model_keys: &ModelKeys,
+    report: &mut DemoReport,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(), DemoError> {
+    let (_gov, _node) = (&p.gov, &p.node);
+    let _c = &p.deployment.contracts;
     // AIM (#23): an institute seals a model to the bonded nodes and publishes it; from now on
     // jobs name a registered model and pay its owner; the model is re-keyed when the set of
     // nodes allowed to run it changes. Then records, consent and private statistics.
-    let store = crate::aim::content_store(p)?;
-    let mut aim = crate::aim::AimReport::default();
+    let store = crate::demo::aim::content_store(p)?;
+    let mut aim = crate::demo::aim::AimReport::default();
     let model_job =
-        crate::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
-    crate::aim::settle(p, model_job, &mut aim, progress).await?;
-    crate::aim::evaluate_model(p, model_keys, &mut aim, progress).await?;
-    crate::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
-    crate::aim::records_and_queries(p, &store, &mut aim, progress).await?;
+        crate::demo::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
+    crate::demo::aim::settle(p, model_job, &mut aim, progress).await?;
+    crate::demo::aim::evaluate_model(p, model_keys, &mut aim, progress).await?;
+    crate::demo::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
+    crate::demo::aim::records_and_queries(p, &store, &mut aim, progress).await?;
     report.row(
         "model registry",
         format!(
             "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served, mean Tscore {}; held-out accuracy {} attested by {} attestors (the owner's own grade refused); re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
-            crate::aim::MODEL,
+            crate::demo::aim::MODEL,
             aim.model_id,
             aim.sealed_to,
-            crate::aim::btt(aim.owner_paid),
-            crate::aim::btt(aim.node_paid),
+            crate::demo::aim::btt(aim.owner_paid),
+            crate::demo::aim::btt(aim.node_paid),
             aim.jobs_served,
             aim.mean_tscore.map_or("-".into(), |t| t.to_string()),
             aim.accuracy.map_or("-".into(), |a| a.to_string()),
@@ -730,15 +563,4 @@ async fn emission_minted(c: &ChainClient, emission: &str) -> Result<u128, DemoEr
     let status: StatusResponse =
         query(c, emission, &EmissionQuery::Status {}, "emission status").await?;
     Ok(status.minted.u128())
-}
-
-pub fn default_options(root: &Path) -> DemoOptions {
-    DemoOptions {
-        home: std::env::temp_dir().join("bithive-demo"),
-        artifacts: root.join("artifacts"),
-        inference_config: root.join("offchain/inference/inference.toml"),
-        block_time_ms: 200,
-        chain_id: None,
-        external: None,
-    }
 }

@@ -1,8 +1,8 @@
-//! JavaScript bindings (thin: parse, call `core`, map errors to `JsError`).
+//! JavaScript bindings (thin: parse, call `logic`, map errors to `JsError`).
 
 use wasm_bindgen::prelude::*;
 
-use crate::core::{self, LshParams};
+use crate::logic::{self, LshParams};
 
 fn js<T>(r: Result<T, String>) -> Result<T, JsError> {
     r.map_err(|e| JsError::new(&e))
@@ -26,21 +26,21 @@ pub fn profile_tokens(
 ) -> Result<String, JsError> {
     let attrs: Vec<String> = from_json(attributes_json)?;
     let lsh: LshParams = from_json(lsh_json)?;
-    to_json(&js(core::profile_tokens(&attrs, embedding, &lsh))?)
+    to_json(&js(logic::profile_tokens(&attrs, embedding, &lsh))?)
 }
 
 /// One OPRF round: `new OprfBatch(tokensJson)`, send `request()` to the service, pass its answers
 /// to `finish(answersJson)` to get H(x)^a (JSON array of hex).
 #[wasm_bindgen]
-pub struct OprfBatch(Option<core::OprfBatch>);
+pub struct OprfBatch(Option<logic::OprfBatch>);
 
 #[wasm_bindgen]
 impl OprfBatch {
     #[wasm_bindgen(constructor)]
     pub fn new(tokens_json: &str) -> Result<OprfBatch, JsError> {
         let tokens: Vec<String> = from_json(tokens_json)?;
-        let mut rng = js(core::os_rng())?;
-        Ok(OprfBatch(Some(core::OprfBatch::new(&tokens, &mut rng))))
+        let mut rng = js(logic::os_rng())?;
+        Ok(OprfBatch(Some(logic::OprfBatch::new(&tokens, &mut rng))))
     }
 
     pub fn request(&self) -> Result<String, JsError> {
@@ -66,15 +66,15 @@ impl OprfBatch {
 /// chainId)` gives the sealed bytes to post as the escrow job's input. `noisePublic()` is the
 /// request's fresh Noise key (hex), where the node sends the match notice.
 #[wasm_bindgen]
-pub struct ResearchBatch(core::ResearchBatch);
+pub struct ResearchBatch(logic::ResearchBatch);
 
 #[wasm_bindgen]
 impl ResearchBatch {
     #[wasm_bindgen(constructor)]
     pub fn new(request_id: u64, clauses_json: &str) -> Result<ResearchBatch, JsError> {
         let clauses: Vec<Vec<String>> = from_json(clauses_json)?;
-        let mut rng = js(core::os_rng())?;
-        Ok(ResearchBatch(js(core::ResearchBatch::new(
+        let mut rng = js(logic::os_rng())?;
+        Ok(ResearchBatch(js(logic::ResearchBatch::new(
             request_id, &clauses, &mut rng,
         ))?))
     }
@@ -107,7 +107,7 @@ impl ResearchBatch {
 
 #[wasm_bindgen(js_name = hashToken)]
 pub fn hash_token(token: &str) -> String {
-    core::hash_token_hex(token)
+    logic::hash_token_hex(token)
 }
 
 /// BGW decryption (the product scheme) with a 109-byte user key, the group's public parameters
@@ -121,7 +121,7 @@ pub fn decrypt(
     ciphertext: &[u8],
     aad: &[u8],
 ) -> Result<Vec<u8>, JsError> {
-    js(core::decrypt(
+    js(logic::decrypt(
         key,
         public_params,
         recipients,
@@ -137,7 +137,7 @@ pub fn verify_commitment(
     ciphertext: &[u8],
     commitment_hex: &str,
 ) -> Result<bool, JsError> {
-    js(core::verify_commitment(
+    js(logic::verify_commitment(
         request_id,
         recipients,
         ciphertext,
@@ -147,16 +147,16 @@ pub fn verify_commitment(
 
 #[wasm_bindgen(js_name = cosineDistance)]
 pub fn cosine_distance(a: &[f32], b: &[f32]) -> Result<f32, JsError> {
-    js(core::distance(a, b))
+    js(logic::distance(a, b))
 }
 
 #[wasm_bindgen(js_name = submitProfileMsg)]
 pub fn submit_profile_msg(user: u32, epoch: u64, tags_json: &str) -> Result<String, JsError> {
     let tags: Vec<String> = from_json(tags_json)?;
-    js(core::submit_profile_msg(user, epoch, tags))
+    js(logic::submit_profile_msg(user, epoch, tags))
 }
 
 #[wasm_bindgen(js_name = acceptRequestMsg)]
 pub fn accept_request_msg(request_id: u64, commitment_hex: &str) -> Result<String, JsError> {
-    js(core::accept_request_msg(request_id, commitment_hex))
+    js(logic::accept_request_msg(request_id, commitment_hex))
 }

@@ -4,7 +4,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const pkg = require(path.resolve(process.argv[2], 'bithive_web.js'));
+const pkg = require(path.resolve(process.argv[2], 'bithive_browser.js'));
 const here = __dirname;
 const golden = JSON.parse(fs.readFileSync(path.join(here, '../../../../packages/dgkbe/tests/vectors/golden.json'), 'utf8'));
 const bgw = JSON.parse(fs.readFileSync(path.join(here, '../../../../packages/dgkbe/tests/vectors/bgw_golden.json'), 'utf8'));

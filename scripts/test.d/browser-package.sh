@@ -8,16 +8,16 @@ server=""
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$out"; }
 trap cleanup EXIT
 "$ROOT/scripts/build-web.sh" "$out/node"
-node "$ROOT/offchain/web/tests/node/run.cjs" "$out/node"
+node "$ROOT/offchain/browser/tests/node/run.cjs" "$out/node"
 
 chrome="$(command -v chromium || command -v chromium-browser || true)"
 [ -n "$chrome" ] || { echo "chromium not found: run scripts/setup.sh (setup.d/35-chromium.sh)" >&2; exit 1; }
 site="$out/site"
 mkdir -p "$site"
 "$ROOT/scripts/build-web.sh" "$site/pkg" --target web
-cp "$ROOT"/offchain/web/tests/browser/{index.html,test.mjs} "$site/"
+cp "$ROOT"/offchain/browser/tests/browser/{index.html,test.mjs} "$site/"
 cp -r "$ROOT/packages/dgkbe/tests/vectors" "$site/vectors"
-cp -r "$ROOT/offchain/web/tests/node" "$site/node"
+cp -r "$ROOT/offchain/browser/tests/node" "$site/node"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 python3 -m http.server "$port" --bind 127.0.0.1 --directory "$site" >/dev/null 2>&1 &
 server=$!

@@ -53,7 +53,7 @@ use cosmwasm_std::{Binary, Timestamp};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
-use crate::platform::{ctx, fail, query, DemoError, Platform, DAY};
+use crate::demo::platform::{ctx, fail, query, DemoError, Platform, DAY};
 
 /// Synthetic population size of the demo.
 pub const USERS: u32 = 2_000;
@@ -116,7 +116,7 @@ fn local() -> SocketAddr {
 }
 
 fn relayer_identity(p: &Platform) -> Result<NodeIdentity, DemoError> {
-    crate::platform::bitchat_identity(&p.operator_key)
+    crate::demo::platform::bitchat_identity(&p.operator_key)
 }
 
 /// A free loopback UDP port for the relayer's BitChat node, so the researcher can reach it.
@@ -366,11 +366,11 @@ pub async fn research_request(
     let registry = Arc::new(StaticAllowlist::new());
     registry.insert(relayer.clone());
     let me = Researcher {
-        identity: crate::platform::bitchat_identity(researcher.key())?,
+        identity: crate::demo::platform::bitchat_identity(researcher.key())?,
         node: ctx!(
             Node::start(
                 NodeConfig::new(local(), p.opts.home.join("bitchat").join("researcher")),
-                crate::platform::bitchat_identity(researcher.key())?,
+                crate::demo::platform::bitchat_identity(researcher.key())?,
                 registry,
             )
             .await,
@@ -418,7 +418,7 @@ pub async fn research_request(
     let created = ctx!(researcher.submit(vec![msg], "").await, "research job")?;
     progress(&format!(
         "researcher paid {} for research request {id} (blinded criteria sealed to the relayer: {} B on chain) at height {}",
-        crate::platform::bhive(RESEARCH_PRICE),
+        crate::demo::platform::bhive(RESEARCH_PRICE),
         sealed.len(),
         created.height
     ));
@@ -580,6 +580,6 @@ pub async fn finalize_and_check(p: &Platform, r: &ResearchOutcome) -> Result<u12
     let before = p.balance(p.node.address()).await?;
     p.finalize_job(&r.job_id).await?;
     let paid = p.balance(p.node.address()).await?.saturating_sub(before);
-    crate::platform::expect_paid("research payment", paid, RESEARCH_PRICE, 50)?;
+    crate::demo::platform::expect_paid("research payment", paid, RESEARCH_PRICE, 50)?;
     Ok(paid)
 }

@@ -1,15 +1,15 @@
-//! The browser's research request (`core::ResearchBatch`) is what the matching node opens and
+//! The browser's research request (`logic::ResearchBatch`) is what the matching node opens and
 //! understands: the same clause tags as `bithive`'s `client::request_submission`, sealed to the
 //! node's Noise key under `wire::request_header`, and matched to exactly the users that satisfy
 //! the clauses. The Node and Chromium tests check the same API's shapes on the built .wasm.
 
 use std::collections::BTreeSet;
 
+use bithive_browser::logic::{self, ResearchBatch, MAX_REQUEST_TOKENS};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
 use bithive_matching::wire::{request_header, ResearchRequest, MAX_CLAUSES};
-use bithive_web::core::{self, ResearchBatch, MAX_REQUEST_TOKENS};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
@@ -69,7 +69,7 @@ fn browser_request(
     svc: &BlindingService,
     node: &NodeKey,
 ) -> (Vec<u8>, String) {
-    let mut b = ResearchBatch::new(id, c, &mut core::os_rng().unwrap()).unwrap();
+    let mut b = ResearchBatch::new(id, c, &mut logic::os_rng().unwrap()).unwrap();
     let answers = answer(svc, &b.request().unwrap());
     let account = hex::decode(ACCOUNT).unwrap();
     let sealed = b
@@ -84,7 +84,7 @@ fn sealed_request_opens_to_what_the_cli_builds() {
     let svc = BlindingService::new(&mut rng);
     let node = node_key();
     let c = criteria();
-    let mut b = ResearchBatch::new(77, &c, &mut core::os_rng().unwrap()).unwrap();
+    let mut b = ResearchBatch::new(77, &c, &mut logic::os_rng().unwrap()).unwrap();
     let request = b.request().unwrap();
     assert_eq!(request.len(), 4);
     assert!(request
@@ -161,7 +161,7 @@ fn sealed_request_opens_to_what_the_cli_builds() {
 
 #[test]
 fn each_request_has_its_own_blinding_and_noise_key() {
-    let mut rng = core::os_rng().unwrap();
+    let mut rng = logic::os_rng().unwrap();
     let a = ResearchBatch::new(1, &criteria(), &mut rng).unwrap();
     let b = ResearchBatch::new(1, &criteria(), &mut rng).unwrap();
     assert_ne!(a.request().unwrap(), b.request().unwrap());
@@ -170,7 +170,7 @@ fn each_request_has_its_own_blinding_and_noise_key() {
 
 #[test]
 fn bad_criteria_are_refused() {
-    let mut rng = core::os_rng().unwrap();
+    let mut rng = logic::os_rng().unwrap();
     let mut new = |c: Vec<Vec<String>>| ResearchBatch::new(1, &c, &mut rng).err().unwrap();
     assert!(new(vec![]).contains("at least one clause"));
     assert!(new(clauses(&[&["cond=C03"], &[]])).contains("clause 1 is empty"));
@@ -211,7 +211,7 @@ fn bad_seal_inputs_are_refused_and_keep_the_batch() {
     let node = node_key();
     let node_hex = hex::encode(node.public);
     let account = hex::decode(ACCOUNT).unwrap();
-    let mut b = ResearchBatch::new(5, &criteria(), &mut core::os_rng().unwrap()).unwrap();
+    let mut b = ResearchBatch::new(5, &criteria(), &mut logic::os_rng().unwrap()).unwrap();
     let answers = answer(&svc, &b.request().unwrap());
 
     let e = b
