@@ -128,7 +128,6 @@ fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
         QUORUM_SIGNER,
         1,
     );
-    a.contract = registry.clone();
     a.commitments = vec![bithive_signed_attestation::payload_hash(
         AttestationKind::Evaluation,
         &payload,

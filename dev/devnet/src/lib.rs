@@ -22,7 +22,6 @@ pub mod ibc;
 pub mod json;
 pub mod node;
 pub mod page;
-pub mod queries;
 pub mod query;
 pub mod rest;
 pub mod rpc;

@@ -17,6 +17,17 @@ pub use bithive_bitchat_wire::inner::Inner;
 use crate::identity::AccountId;
 
 /// A message handed to the application.
+/// A message as it arrives: its sender, conversation and place in it, when the message before
+/// it expires (so a gap can be skipped), and its sealed body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incoming {
+    pub from: AccountId,
+    pub conversation: u64,
+    pub seq: u64,
+    pub prev_expires_at: u64,
+    pub body: Vec<u8>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
     pub from: AccountId,
@@ -95,15 +106,14 @@ impl Inbox {
     }
 
     /// Offer a message; returns the outcome and every message now deliverable in order.
-    pub fn offer(
-        &mut self,
-        from: AccountId,
-        conversation: u64,
-        seq: u64,
-        prev_expires_at: u64,
-        body: Vec<u8>,
-        now: u64,
-    ) -> (Accept, Vec<Delivered>) {
+    pub fn offer(&mut self, m: Incoming, now: u64) -> (Accept, Vec<Delivered>) {
+        let Incoming {
+            from,
+            conversation,
+            seq,
+            prev_expires_at,
+            body,
+        } = m;
         // The last sequence number has no successor (`next` would overflow): a peer sending it
         // would crash the node (issue #27), so the sequence space ends one before it.
         if seq == u64::MAX {
@@ -268,9 +278,14 @@ impl DurableInbox {
                 if let Some(id) = hex::decode(id).ok().and_then(|v| v.try_into().ok()) {
                     me.inbox.first_sighting(id);
                 }
-                let (_, r) = me
-                    .inbox
-                    .offer(from, conversation, seq, prev_expires_at, body, now);
+                let m = Incoming {
+                    from,
+                    conversation,
+                    seq,
+                    prev_expires_at,
+                    body,
+                };
+                let (_, r) = me.inbox.offer(m, now);
                 ready.extend(r);
             }
         }
@@ -294,40 +309,34 @@ impl DurableInbox {
 
     /// Accept a message durably; returns the outcome and the messages now in order.
     /// Nothing changes when the journal write fails (the sender will retry).
-    #[allow(clippy::too_many_arguments)]
     pub fn accept(
         &mut self,
         id: [u8; 16],
-        from: AccountId,
-        conversation: u64,
-        seq: u64,
-        prev_expires_at: u64,
-        body: Vec<u8>,
+        m: Incoming,
         now: u64,
     ) -> Result<(Accept, Vec<Delivered>), BitChatError> {
         if self.inbox.seen.contains(&id) {
             return Ok((Accept::Duplicate, Vec::new()));
         }
-        let verdict = self.inbox.check(from, conversation, seq);
+        let verdict = self.inbox.check(m.from, m.conversation, m.seq);
         if verdict != Accept::Accepted {
             return Ok((verdict, Vec::new()));
         }
         if let Some(j) = &mut self.journal {
             let rec = encode(&Rec::Accept {
                 id: hex::encode(id),
-                from: hex::encode(from.0),
-                conversation,
-                seq,
-                prev_expires_at,
-                body: hex::encode(&body),
+                from: hex::encode(m.from.0),
+                conversation: m.conversation,
+                seq: m.seq,
+                prev_expires_at: m.prev_expires_at,
+                body: hex::encode(&m.body),
             })?;
             j.append(&rec)?;
-            self.undelivered.insert(((from, conversation), seq), rec);
+            self.undelivered
+                .insert(((m.from, m.conversation), m.seq), rec);
         }
         self.inbox.first_sighting(id);
-        Ok(self
-            .inbox
-            .offer(from, conversation, seq, prev_expires_at, body, now))
+        Ok(self.inbox.offer(m, now))
     }
 
     /// The application took `d`: journal it so a restart does not hand it over again.
@@ -380,6 +389,16 @@ impl DurableInbox {
 mod tests {
     use super::*;
 
+    fn msg(from: AccountId, conversation: u64, seq: u64, prev: u64, body: Vec<u8>) -> Incoming {
+        Incoming {
+            from,
+            conversation,
+            seq,
+            prev_expires_at: prev,
+            body,
+        }
+    }
+
     #[test]
     fn durable_inbox_is_exactly_once_across_reopen_and_compaction() {
         let d = tempfile::tempdir().unwrap();
@@ -388,29 +407,36 @@ mod tests {
         let mk = || Inbox::new(1000, 100);
         let (mut ib, ready) = DurableInbox::open(&p, mk(), 10).unwrap();
         assert!(ready.is_empty());
-        let (r, out) = ib.accept([0; 16], a, 3, 0, 0, b"m0".to_vec(), 10).unwrap();
+        let (r, out) = ib
+            .accept([0; 16], msg(a, 3, 0, 0, b"m0".to_vec()), 10)
+            .unwrap();
         assert_eq!((r, out.len()), (Accept::Accepted, 1));
         ib.handed_over(&out[0]).unwrap();
-        let (_, out) = ib.accept([1; 16], a, 3, 1, 50, b"m1".to_vec(), 10).unwrap();
+        let (_, out) = ib
+            .accept([1; 16], msg(a, 3, 1, 50, b"m1".to_vec()), 10)
+            .unwrap();
         assert_eq!(out.len(), 1, "released but not handed over");
-        ib.accept([3; 16], a, 3, 3, 50, b"m3".to_vec(), 10).unwrap();
+        ib.accept([3; 16], msg(a, 3, 3, 50, b"m3".to_vec()), 10)
+            .unwrap();
         drop(ib);
         let (mut ib, ready) = DurableInbox::open(&p, mk(), 10).unwrap();
         assert_eq!(ready.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1]);
         assert_eq!(
-            ib.accept([0; 16], a, 3, 0, 0, b"m0".to_vec(), 10)
+            ib.accept([0; 16], msg(a, 3, 0, 0, b"m0".to_vec()), 10)
                 .unwrap()
                 .0,
             Accept::Duplicate
         );
         assert_eq!(
-            ib.accept([1; 16], a, 3, 1, 50, b"m1".to_vec(), 10)
+            ib.accept([1; 16], msg(a, 3, 1, 50, b"m1".to_vec()), 10)
                 .unwrap()
                 .0,
             Accept::Duplicate
         );
         ib.handed_over(&ready[0]).unwrap();
-        let (_, out) = ib.accept([2; 16], a, 3, 2, 50, b"m2".to_vec(), 10).unwrap();
+        let (_, out) = ib
+            .accept([2; 16], msg(a, 3, 2, 50, b"m2".to_vec()), 10)
+            .unwrap();
         assert_eq!(out.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![2, 3]);
         for m in &out {
             ib.handed_over(m).unwrap();
@@ -419,7 +445,7 @@ mod tests {
         for s in 4..1200u64 {
             let mut id = [9u8; 16];
             id[..8].copy_from_slice(&s.to_le_bytes());
-            let (_, out) = ib.accept(id, a, 3, s, 50, vec![1], 10).unwrap();
+            let (_, out) = ib.accept(id, msg(a, 3, s, 50, vec![1]), 10).unwrap();
             for m in &out {
                 ib.handed_over(m).unwrap();
             }
@@ -430,10 +456,14 @@ mod tests {
         let (mut ib, ready) = DurableInbox::open(&p, mk(), 10).unwrap();
         assert!(ready.is_empty());
         assert_eq!(
-            ib.accept([7; 16], a, 3, 1199, 50, vec![1], 10).unwrap().0,
+            ib.accept([7; 16], msg(a, 3, 1199, 50, vec![1]), 10)
+                .unwrap()
+                .0,
             Accept::Duplicate
         );
-        let (_, out) = ib.accept([8; 16], a, 3, 1200, 50, vec![2], 10).unwrap();
+        let (_, out) = ib
+            .accept([8; 16], msg(a, 3, 1200, 50, vec![2]), 10)
+            .unwrap();
         assert_eq!(out.len(), 1);
     }
 
@@ -443,12 +473,12 @@ mod tests {
     fn the_last_sequence_number_cannot_overflow() {
         let mut ib = Inbox::new(100, 10);
         let a = AccountId([1; 20]);
-        let (r, d) = ib.offer(a, 7, u64::MAX, 5, b"x".to_vec(), 10);
+        let (r, d) = ib.offer(msg(a, 7, u64::MAX, 5, b"x".to_vec()), 10);
         assert_eq!((r, d.len()), (Accept::Overflow, 0));
-        let (r, d) = ib.offer(a, 7, u64::MAX - 1, 5, b"y".to_vec(), 10);
+        let (r, d) = ib.offer(msg(a, 7, u64::MAX - 1, 5, b"y".to_vec()), 10);
         assert_eq!((r, d.len()), (Accept::Accepted, 1));
         assert_eq!(
-            ib.offer(a, 7, u64::MAX - 1, 5, b"y".to_vec(), 10).0,
+            ib.offer(msg(a, 7, u64::MAX - 1, 5, b"y".to_vec()), 10).0,
             Accept::Duplicate
         );
     }
@@ -457,16 +487,16 @@ mod tests {
     fn in_order_exactly_once_and_gap_skip() {
         let mut ib = Inbox::new(100, 10);
         let a = AccountId([1; 20]);
-        let (r, d) = ib.offer(a, 7, 1, 50, b"m1".to_vec(), 10);
+        let (r, d) = ib.offer(msg(a, 7, 1, 50, b"m1".to_vec()), 10);
         assert_eq!((r, d.len()), (Accept::Accepted, 0), "waits for seq 0");
-        let (_, d) = ib.offer(a, 7, 0, 0, b"m0".to_vec(), 10);
+        let (_, d) = ib.offer(msg(a, 7, 0, 0, b"m0".to_vec()), 10);
         assert_eq!(d.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![0, 1]);
         assert_eq!(
-            ib.offer(a, 7, 1, 50, b"m1".to_vec(), 10).0,
+            ib.offer(msg(a, 7, 1, 50, b"m1".to_vec()), 10).0,
             Accept::Duplicate
         );
         // seq 2 lost for good: seq 3 says seq 2 expired at 60.
-        let (_, d) = ib.offer(a, 7, 3, 60, b"m3".to_vec(), 10);
+        let (_, d) = ib.offer(msg(a, 7, 3, 60, b"m3".to_vec()), 10);
         assert!(d.is_empty());
         assert_eq!(
             ib.tick(61).iter().map(|m| m.seq).collect::<Vec<_>>(),

@@ -28,6 +28,8 @@ pub struct StorageCost {
     pub deletes: u64,
     pub iterated: u64,
     pub iterated_bytes: u64,
+    /// Iterators opened (`range` calls), whether or not they yielded an entry.
+    pub ranges: u64,
 }
 
 impl StorageCost {
@@ -69,6 +71,11 @@ impl CountingStorage {
         let m = s.meter.clone();
         (s, m)
     }
+
+    /// Its meter (a handle on the same counters).
+    pub fn meter(&self) -> Meter {
+        self.meter.clone()
+    }
 }
 
 impl Storage for CountingStorage {
@@ -86,6 +93,7 @@ impl Storage for CountingStorage {
         end: Option<&[u8]>,
         order: Order,
     ) -> Box<dyn Iterator<Item = Record> + 'a> {
+        self.meter.0.borrow_mut().ranges += 1;
         use std::ops::Bound::{Excluded, Included, Unbounded};
         let lo = start.map_or(Unbounded, |s| Included(s.to_vec()));
         let hi = end.map_or(Unbounded, |e| Excluded(e.to_vec()));

@@ -271,14 +271,14 @@ impl Suite {
         signer: PubKey33,
         nonce: u64,
     ) -> Attestation {
-        let contract = match kind {
-            AttestationKind::Inference => &self.escrow,
-            AttestationKind::ComputeWork | AttestationKind::PatientActivity => &self.rewards,
-            AttestationKind::Valuation => &self.nft,
-            AttestationKind::Evaluation => &self.registry,
-            _ => &self.attest,
+        let consumers = shared::Consumers {
+            escrow: self.escrow.as_str(),
+            rewards: self.rewards.as_str(),
+            nft: self.nft.as_str(),
+            registry: self.registry.as_str(),
+            attest: self.attest.as_str(),
         };
-        let target = (self.chain_id.as_str(), contract.as_str());
+        let target = (self.chain_id.as_str(), consumers.of(kind));
         job_attestation(target, kind, job, signer, nonce, self.now())
     }
 

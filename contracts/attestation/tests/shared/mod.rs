@@ -25,6 +25,29 @@ pub fn bls_key(i: usize) -> SecretKey {
     SecretKey::from_seed(&secret(i)).unwrap()
 }
 
+/// The contracts an attestation may name, by role.
+pub struct Consumers<'a> {
+    pub escrow: &'a str,
+    pub rewards: &'a str,
+    pub nft: &'a str,
+    pub registry: &'a str,
+    pub attest: &'a str,
+}
+
+impl Consumers<'_> {
+    /// The contract an attestation of `kind` names: its consumer's, or the attestation
+    /// contract's own for record-only kinds.
+    pub fn of(&self, kind: AttestationKind) -> &str {
+        match kind {
+            AttestationKind::Inference => self.escrow,
+            AttestationKind::ComputeWork | AttestationKind::PatientActivity => self.rewards,
+            AttestationKind::Valuation => self.nft,
+            AttestationKind::Evaluation => self.registry,
+            _ => self.attest,
+        }
+    }
+}
+
 /// An attestation of `kind` for `job` on `chain_id`, naming `contract` as its consumer, issued
 /// at `issued_at` by `signer`; its result hash is the job id's.
 pub fn job_attestation(

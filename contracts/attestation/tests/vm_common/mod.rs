@@ -28,6 +28,8 @@ pub struct Vm {
     pub staking: String,
     pub escrow: String,
     pub attest: String,
+    pub rewards: String,
+    pub nft: String,
     pub registry: String,
     pub nodes: Vec<String>,
 }
@@ -71,13 +73,8 @@ pub fn setup(n: usize, k: u32) -> Vm {
         ..DeployConfig::default()
     };
     let c = run_deploy_plan(&mut chain, config, &gov).contracts;
-    let (token, staking, escrow, attest, registry) = (
-        c.btk,
-        c.staking,
-        c.payfi_escrow,
-        c.attestation,
-        c.model_registry,
-    );
+    let (token, staking, escrow, attest) = (c.btk, c.staking, c.payfi_escrow, c.attestation);
+    let (rewards, nft, registry) = (c.rewards, c.asset_nft, c.model_registry);
     let chain_id = chain.block().chain_id;
     for (i, node) in nodes.iter().enumerate() {
         let pop = sign_operator_pop(&signing_key(&secret(i)).unwrap(), &chain_id, &staking, node)
@@ -132,6 +129,8 @@ pub fn setup(n: usize, k: u32) -> Vm {
         staking,
         escrow,
         attest,
+        rewards,
+        nft,
         registry,
         nodes,
     }
@@ -167,12 +166,15 @@ impl Vm {
         signer: PubKey33,
         nonce: u64,
     ) -> Attestation {
-        let contract = match kind {
-            AttestationKind::Inference => self.escrow.clone(),
-            _ => self.attest.clone(),
+        let consumers = shared::Consumers {
+            escrow: &self.escrow,
+            rewards: &self.rewards,
+            nft: &self.nft,
+            registry: &self.registry,
+            attest: &self.attest,
         };
         let now = self.chain.block().time.seconds();
-        let target = (self.chain.config().chain_id.as_str(), contract.as_str());
+        let target = (self.chain.config().chain_id.as_str(), consumers.of(kind));
         shared::job_attestation(target, kind, job, signer, nonce, now)
     }
 

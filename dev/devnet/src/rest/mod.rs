@@ -214,7 +214,7 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
         }
         Endpoint::BalanceByDenom { address, denom } => {
             // The SDK checks the address first, then the denom.
-            crate::queries::address_bytes(&address, &prefix)
+            crate::query::lists::address_bytes(&address, &prefix)
                 .map_err(|e| RestError::bad_request(format!("invalid address: {e}")))?;
             if !crate::tx::valid_denom(&denom) {
                 return Err(RestError::bad_request(format!("invalid denom: {denom}")));

@@ -3,7 +3,7 @@
 use crate::e2e;
 use crate::frame::{AckStatus, Envelope, Frame};
 use crate::identity::AccountId;
-use crate::inbox::{Accept, Delivered, Inner};
+use crate::inbox::{Accept, Delivered, Incoming, Inner};
 use crate::mailbox::Refusal;
 use crate::outbox::MessageStatus;
 
@@ -195,7 +195,14 @@ impl NodeCore {
             }) => {
                 let res = match self.inbox.lock() {
                     Ok(mut i) => {
-                        i.accept(env.id, from, conversation, seq, prev_expires_at, body, now)
+                        let m = Incoming {
+                            from,
+                            conversation,
+                            seq,
+                            prev_expires_at,
+                            body,
+                        };
+                        i.accept(env.id, m, now)
                     }
                     Err(_) => return (AckStatus::Rejected, Vec::new()),
                 };

@@ -1,5 +1,7 @@
 //! `abci_query` paths: the gRPC query services clients reach through CometBFT RPC.
 
+pub mod lists;
+
 use cosmrs::proto::cosmos::auth::v1beta1::{
     BaseAccount, QueryAccountRequest, QueryAccountResponse,
 };
@@ -53,7 +55,7 @@ pub fn query(
     match path {
         "/cosmos.auth.v1beta1.Query/Account" => {
             let req: QueryAccountRequest = decode(data)?;
-            crate::queries::address_bytes(&req.address, app.prefix())
+            crate::query::lists::address_bytes(&req.address, app.prefix())
                 .map_err(AbciError::invalid_request)?;
             let acc = app
                 .account(&req.address)
@@ -78,7 +80,7 @@ pub fn query(
         }
         "/cosmos.bank.v1beta1.Query/Balance" => {
             let req: QueryBalanceRequest = decode(data)?;
-            crate::queries::bank_address(&req.address, app.prefix())?;
+            crate::query::lists::bank_address(&req.address, app.prefix())?;
             if !crate::tx::valid_denom(&req.denom) {
                 return Err(AbciError::invalid_coins(format!(
                     "invalid denom {}",
@@ -93,7 +95,7 @@ pub fn query(
         }
         "/cosmwasm.wasm.v1.Query/SmartContractState" => {
             let req: QuerySmartContractStateRequest = decode(data)?;
-            crate::queries::address_bytes(&req.address, app.prefix())
+            crate::query::lists::address_bytes(&req.address, app.prefix())
                 .map_err(AbciError::invalid_request)?;
             // wasmd refuses a query that is not JSON before looking the contract up.
             if serde_json::from_slice::<serde::de::IgnoredAny>(&req.query_data).is_err() {
@@ -125,7 +127,7 @@ pub fn query(
         }
         "/cosmwasm.wasm.v1.Query/RawContractState" => {
             let req: QueryRawContractStateRequest = decode(data)?;
-            crate::queries::address_bytes(&req.address, app.prefix())
+            crate::query::lists::address_bytes(&req.address, app.prefix())
                 .map_err(AbciError::invalid_request)?;
             // wasmd: an unknown contract is `address X: no such contract` (sdk 6).
             if app.chain().contract_info(&req.address).is_none() {
@@ -140,13 +142,13 @@ pub fn query(
         }
         "/cosmwasm.wasm.v1.Query/ContractInfo" => {
             let req: QueryContractInfoRequest = decode(data)?;
-            crate::queries::address_bytes(&req.address, app.prefix())
+            crate::query::lists::address_bytes(&req.address, app.prefix())
                 .map_err(AbciError::invalid_request)?;
             let info = app
                 .chain()
                 .contract_info(&req.address)
                 .ok_or_else(|| query_error(&HostError::UnknownContract(req.address.clone())))?;
-            let created = crate::queries::created(app, &info.address);
+            let created = crate::query::lists::created(app, &info.address);
             Ok(QueryContractInfoResponse {
                 address: info.address,
                 contract_info: Some(ContractInfo {
@@ -161,7 +163,7 @@ pub fn query(
             }
             .encode_to_vec())
         }
-        other => crate::queries::query(app, other, data, config).unwrap_or_else(|| {
+        other => crate::query::lists::query(app, other, data, config).unwrap_or_else(|| {
             Err(AbciError::unknown_request(format!(
                 "no query path registered for {other}"
             )))
