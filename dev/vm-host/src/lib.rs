@@ -21,7 +21,6 @@ mod chain;
 mod error;
 #[cfg(feature = "plan")]
 pub mod plan;
-mod querier;
 mod store;
 
 pub use address::{contract_address, make_addr};
