@@ -1,7 +1,7 @@
 //! The application: accounts, ante checks (signature, sequence, fee, gas), message execution in
 //! the wasmd-like host, blocks and the tx index. No I/O: the node layer drives it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use base64::Engine;
 use bithive_vm_host::{coin, BankMsg, Chain, ChainConfig, CosmosMsg, IbcCall, Timestamp, TxMsg};
@@ -140,6 +140,15 @@ struct Ante {
     gas: u64,
 }
 
+/// CometBFT's answer to a tx already in its mempool cache: refused before CheckTx.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxInCache;
+
+impl TxInCache {
+    /// CometBFT's error text (a JSON-RPC error of the broadcast methods).
+    pub const MESSAGE: &'static str = "tx already exists in cache";
+}
+
 pub struct App {
     chain: Chain,
     chain_id: String,
@@ -151,6 +160,9 @@ pub struct App {
     blocks: Vec<Block>,
     tx_index: HashMap<[u8; 32], (u64, u32)>,
     mempool: Vec<Vec<u8>>,
+    /// Hashes of the mempool's transactions (CometBFT's mempool cache, with `tx_index` for the
+    /// committed ones).
+    mempool_hashes: HashSet<[u8; 32]>,
     /// Next sequence per account as CheckTx sees it (deliver state + pending txs).
     check_seq: HashMap<String, u64>,
     app_hash: [u8; 32],
@@ -210,6 +222,7 @@ impl App {
             blocks: Vec::new(),
             tx_index: HashMap::new(),
             mempool: Vec::new(),
+            mempool_hashes: HashSet::new(),
             check_seq: HashMap::new(),
             app_hash: [0; 32],
             fee_collector: module_address(&config.bech32_prefix, "fee_collector"),
@@ -267,12 +280,21 @@ impl App {
     pub fn mempool_len(&self) -> usize {
         self.mempool.len()
     }
-    /// Whether a tx with this hash is in the mempool or committed: CometBFT's mempool cache
-    /// refuses such a tx again ("tx already exists in cache") before CheckTx, so a client that
-    /// re-sends the same bytes (after a lost answer, through another endpoint) learns that it
-    /// was taken instead of a sequence error.
-    pub fn seen_tx(&self, hash: &[u8; 32]) -> bool {
-        self.tx_index.contains_key(hash) || self.mempool.iter().any(|t| &tx::tx_hash(t) == hash)
+    /// Whether a tx with this hash is in the mempool or committed (CometBFT's mempool cache).
+    pub fn in_cache(&self, hash: &[u8; 32]) -> bool {
+        self.tx_index.contains_key(hash) || self.mempool_hashes.contains(hash)
+    }
+
+    /// A broadcast as CometBFT admits it: a tx already in the mempool or committed is refused
+    /// by the mempool cache before CheckTx ([`TxInCache`]), so a client that re-sends the same
+    /// bytes (after a lost answer, through another endpoint) learns that it was taken instead
+    /// of getting a sequence error; anything else goes to CheckTx. Every broadcast path (RPC
+    /// sync, async and commit, REST) admits through here.
+    pub fn broadcast(&mut self, bytes: &[u8]) -> Result<ExecTxResult, TxInCache> {
+        if self.in_cache(&tx::tx_hash(bytes)) {
+            return Err(TxInCache);
+        }
+        Ok(self.check_tx(bytes))
     }
     /// Changes the minimum gas price (a decimal, e.g. `"0.04"`) from now on, as a validator
     /// raising its `minimum-gas-prices` does: a fee spike for tests of what clients pay. Not kept
@@ -425,6 +447,7 @@ impl App {
         match self.ante(&tx, bytes.len(), Mode::Check) {
             Ok(ante) => {
                 self.check_seq.insert(ante.signer, tx.sequence + 1);
+                self.mempool_hashes.insert(tx::tx_hash(bytes));
                 self.mempool.push(bytes.to_vec());
                 ExecTxResult {
                     gas_wanted: tx.gas_limit,
@@ -570,6 +593,7 @@ impl App {
     pub fn submit_ibc(&mut self, tx: &IbcTx) -> [u8; 32] {
         let bytes = tx.encode();
         let hash = tx::tx_hash(&bytes);
+        self.mempool_hashes.insert(hash);
         self.mempool.push(bytes);
         hash
     }
@@ -732,6 +756,7 @@ impl App {
     /// FinalizeBlock + Commit: executes every mempool transaction in a new block at `time_ns`.
     pub fn finalize_block(&mut self, time_ns: u64) -> &Block {
         let txs = std::mem::take(&mut self.mempool);
+        self.mempool_hashes.clear();
         self.apply_block(time_ns, txs)
     }
 

@@ -13,6 +13,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::abci::ExecTxResult;
+use crate::app::TxInCache;
 use crate::json;
 use crate::node::SharedNode;
 use crate::search::TxQuery;
@@ -224,12 +225,9 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
             let hash = tx_hash(&tx);
             let sync = method == "broadcast_tx_sync";
             let r = blocking(move || {
-                let mut app = n.app();
-                if app.seen_tx(&hash) {
-                    // CometBFT's mempool cache, before CheckTx.
-                    return Err(RpcError::internal("tx already exists in cache"));
-                }
-                Ok(app.check_tx(&tx))
+                n.app()
+                    .broadcast(&tx)
+                    .map_err(|_| RpcError::internal(TxInCache::MESSAGE))
             })
             .await?;
             if sync {
@@ -387,7 +385,16 @@ async fn broadcast_commit(node: &SharedNode, params: &Value) -> Result<Value, Rp
     let hash = tx_hash(&tx);
     let mut blocks = node.subscribe_blocks();
     let n = node.clone();
-    let check = blocking(move || Ok(n.app().check_tx(&tx))).await?;
+    // CometBFT: "error on broadcastTxCommit: tx already exists in cache".
+    let check = blocking(move || {
+        n.app().broadcast(&tx).map_err(|_| {
+            RpcError::internal(format!(
+                "error on broadcastTxCommit: {}",
+                TxInCache::MESSAGE
+            ))
+        })
+    })
+    .await?;
     if !check.is_ok() {
         return Ok(json!({
             "check_tx": json::exec_tx_result(&check),

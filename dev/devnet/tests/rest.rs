@@ -929,3 +929,86 @@ async fn rest_has_the_rpc_limits() {
     assert_eq!(r.status, 200);
     h.shutdown().await;
 }
+
+/// CometBFT's mempool cache on every broadcast path: the same signed bytes sent again, while in
+/// the mempool or after their block, are refused before CheckTx. RPC sync and async answer
+/// CometBFT's error "tx already exists in cache", commit "error on broadcastTxCommit: tx already
+/// exists in cache"; REST answers as the SDK's `CheckCometError` does (code 19, codespace `sdk`,
+/// the tx's hash), in sync and async mode. The tx runs once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resent_tx_is_refused_by_the_mempool_cache_on_every_path() {
+    let alice = Key::new(41);
+    let bob = Key::new(42);
+    let h = start(&[&alice], None, 0).await;
+    let (url, rest) = (h.rpc_url(), h.rest_addr().to_string());
+    let tx = alice.sign(
+        vec![send(&alice.address, &bob.address, 7, DENOM)],
+        1,
+        0,
+        200_000,
+        5_000,
+    );
+    let hash = hex::encode_upper(bithive_devnet::tx::tx_hash(&tx));
+    let first = rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&tx)})).await;
+    assert_eq!(first["result"]["code"], 0, "{first}");
+    let refused_everywhere = async || {
+        for method in ["broadcast_tx_sync", "broadcast_tx_async"] {
+            let r = rpc(&url, method, json!({"tx": b64(&tx)})).await;
+            assert!(
+                r["error"]
+                    .to_string()
+                    .contains("tx already exists in cache"),
+                "{method}: {r}"
+            );
+        }
+        let r = rpc(&url, "broadcast_tx_commit", json!({"tx": b64(&tx)})).await;
+        assert!(
+            r["error"]
+                .to_string()
+                .contains("error on broadcastTxCommit: tx already exists in cache"),
+            "{r}"
+        );
+        for mode in ["BROADCAST_MODE_SYNC", "BROADCAST_MODE_ASYNC"] {
+            let body = json!({ "tx_bytes": b64(&tx), "mode": mode }).to_string();
+            let a = http(&rest, "POST", "/cosmos/tx/v1beta1/txs", &body, "").await;
+            assert_eq!(a.status, 200, "{mode}: {}", a.body);
+            let r = &a.body["tx_response"];
+            assert_eq!(
+                (&r["code"], &r["codespace"]),
+                (&json!(19), &json!("sdk")),
+                "{r}"
+            );
+            assert_eq!(r["txhash"], hash.as_str(), "{r}");
+        }
+    };
+    // In the mempool.
+    refused_everywhere().await;
+    assert_eq!(h.node().app().mempool_len(), 1);
+    // Committed.
+    h.produce_block().await.unwrap();
+    refused_everywhere().await;
+    h.produce_block().await.unwrap();
+    let balance = raw_get(
+        &url,
+        &format!(
+            "/abci_query?path=%22/cosmos.bank.v1beta1.Query/Balance%22&data=0x{}",
+            hex::encode(
+                cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceRequest {
+                    address: bob.address.clone(),
+                    denom: DENOM.into(),
+                }
+                .encode_to_vec()
+            )
+        ),
+    )
+    .await;
+    let value = balance["result"]["response"]["value"].as_str().unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .unwrap();
+    let coin = cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceResponse::decode(bytes.as_slice())
+        .unwrap()
+        .balance
+        .unwrap();
+    assert_eq!(coin.amount, "7", "the tx ran once");
+}

@@ -37,6 +37,7 @@ use cosmrs::proto::prost::Message;
 use serde_json::{json, Value};
 
 use crate::abci::ExecTxResult;
+use crate::app::TxInCache;
 use crate::node::SharedNode;
 use crate::search::TxQuery;
 use parse::Endpoint;
@@ -352,9 +353,18 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                 return Err(RestError::bad_request("invalid empty tx"));
             }
             let hash = crate::tx::tx_hash(&tx);
-            let r = node.app().check_tx(&tx);
-            // Async answers before CheckTx's verdict, as CometBFT's `broadcast_tx_async`.
-            let r = if sync { r } else { ExecTxResult::default() };
+            let r = match node.app().broadcast(&tx) {
+                // Async answers before CheckTx's verdict, as CometBFT's `broadcast_tx_async`.
+                Ok(r) if sync => r,
+                Ok(_) => ExecTxResult::default(),
+                // The SDK's `CheckCometError`: a tx in CometBFT's mempool cache is answered in
+                // both modes as `ErrTxInMempoolCache` (sdk 19), its hash, no log.
+                Err(TxInCache) => ExecTxResult {
+                    code: 19,
+                    codespace: "sdk".into(),
+                    ..ExecTxResult::default()
+                },
+            };
             v(render::broadcast_response(&r, &hash))
         }
         Endpoint::Tx(hash_hex) => {
