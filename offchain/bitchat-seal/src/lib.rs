@@ -5,6 +5,7 @@
 //!
 //! No I/O and no async runtime: BitChat nodes (`bithive-bitchat`) and the browser package
 //! (`bithive-browser`, wasm32) seal with the same code.
+#![warn(missing_docs)]
 
 use snow::Builder;
 pub use zeroize::Zeroizing;
@@ -16,17 +17,22 @@ pub const MAX_PLAINTEXT: usize = 65_535 - OVERHEAD;
 /// static key with tag (48) and the payload's tag (16).
 pub const OVERHEAD: usize = 32 + 48 + 16;
 
+/// Why a key could not be derived or generated, or a message could not be sealed or opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SealError {
     /// Noise failure (bad key, wrong recipient or header, altered bytes).
     #[error("{0}")]
     Noise(String),
+    /// The private key given to `public_key` is not 32 bytes long.
     #[error("private key must be 32 bytes")]
     KeyLength,
+    /// The plaintext is longer than `MAX_PLAINTEXT`.
     #[error("plaintext too large")]
     TooLarge,
+    /// The opened message yielded no sender static key.
     #[error("no sender key")]
     NoSender,
+    /// The operating system's random source failed (its message).
     #[error("no randomness: {0}")]
     Random(String),
 }

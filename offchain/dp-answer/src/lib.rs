@@ -14,6 +14,7 @@
 //!
 //! Integer-valued fields only (the contract's bounds are integers); scale fixed-point values
 //! (e.g. HbA1c in tenths of a percent) before answering.
+#![warn(missing_docs)]
 
 use std::str::FromStr;
 
@@ -30,16 +31,27 @@ use opendp::measurements::make_laplace;
 use opendp::measures::MaxDivergence;
 use opendp::metrics::{AbsoluteDistance, L1Distance};
 
+/// Why a query could not be answered.
 #[derive(Debug, thiserror::Error)]
 pub enum DpError {
+    /// OpenDP refused to build, map or run a mechanism (its message).
     #[error("opendp: {0}")]
     OpenDp(String),
+    /// The query's epsilon is zero or does not convert to a finite `f64`.
     #[error("epsilon must be positive and finite")]
     BadEpsilon,
+    /// The query's parameters are unusable (what is wrong: bounds not ordered, no bins).
     #[error("invalid query: {0}")]
     BadQuery(&'static str),
+    /// OpenDP's privacy map says a mechanism would cost more than its share of epsilon.
     #[error("the mechanism would spend {spent} > epsilon {epsilon}")]
-    OverBudget { spent: f64, epsilon: f64 },
+    OverBudget {
+        /// The privacy loss OpenDP's map gives for the mechanism.
+        spent: f64,
+        /// The mechanism's budget: the query's epsilon, or half of it for each part of a mean.
+        epsilon: f64,
+    },
+    /// A count, sum, sensitivity or result does not fit its integer or decimal type.
     #[error("value out of range")]
     Overflow,
 }

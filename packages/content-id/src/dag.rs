@@ -114,6 +114,7 @@ pub fn verify_block(cid: &Cid, block: &[u8]) -> Result<(), ContentIdError> {
 /// One link of a UnixFS file node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
+    /// The child's CID (a raw leaf or another dag-pb node).
     pub cid: Cid,
     /// dag-pb `Tsize`: the bytes of the child's block and all blocks below it.
     pub tsize: u64,
@@ -127,6 +128,7 @@ pub struct FileNode {
     /// File bytes held in the node itself (before the children's bytes); empty in DAGs built
     /// with raw leaves.
     pub inline: Vec<u8>,
+    /// The node's children, in file order.
     pub links: Vec<Link>,
     /// Total file bytes under this node (checked to equal inline + sum of blocksizes).
     pub filesize: u64,

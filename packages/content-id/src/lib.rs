@@ -19,6 +19,7 @@
 //! cannot select 1024 links per request.
 
 #![no_std]
+#![warn(missing_docs)]
 extern crate alloc;
 
 mod dag;
@@ -93,31 +94,54 @@ impl Default for Profile {
 /// Why a CID string, a block or a profile was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ContentIdError {
+    /// The CID string is empty.
     #[error("empty CID string")]
     Empty,
+    /// The CID string is longer than [`MAX_CID_STR_LEN`]; refused before any decoding.
     #[error("CID string longer than {max} characters")]
-    TooLong { max: usize },
+    TooLong {
+        /// The longest accepted length, in characters ([`MAX_CID_STR_LEN`]).
+        max: usize,
+    },
+    /// The CID string does not start with the base32 lowercase multibase prefix `b`.
     #[error("CID string must be multibase base32 lowercase (prefix 'b')")]
     WrongMultibase,
+    /// After the prefix, the CID string is empty or has characters outside `a-z` and `2-7`.
     #[error("CID string is not valid base32 lowercase")]
     BadBase32,
+    /// The decoded bytes are not a CID (the `cid` crate's message).
     #[error("malformed CID bytes: {0}")]
     Malformed(alloc::string::String),
+    /// The CID's version is not 1 (the version found).
     #[error("CID version {0} not accepted (CIDv1 only)")]
     WrongVersion(u64),
+    /// The CID's codec is neither [`RAW`] nor [`DAG_PB`] (the codec found).
     #[error("codec {0:#x} not accepted (raw 0x55 or dag-pb 0x70 only)")]
     WrongCodec(u64),
+    /// The CID's multihash is not a 32-byte [`SHA2_256`].
     #[error("multihash {code:#x} of {len} bytes not accepted (sha2-256, 32 bytes only)")]
-    WrongHash { code: u64, len: usize },
+    WrongHash {
+        /// Multihash code found.
+        code: u64,
+        /// Digest length found, in bytes.
+        len: usize,
+    },
+    /// The CID string decodes but is not the CID's canonical spelling (e.g. non-zero padding
+    /// bits), so it would be a second id for the same content.
     #[error("CID string is not in canonical form")]
     NotCanonical,
+    /// The block's sha2-256 is not the digest in its CID.
     #[error("block does not hash to its CID")]
     HashMismatch,
+    /// The block is not a well-formed UnixFS `File` node (what is wrong with it).
     #[error("malformed UnixFS node: {0}")]
     BadNode(&'static str),
+    /// [`Profile::new`] was given a zero chunk size or fewer than two links per node.
     #[error("bad profile: chunk size {chunk_size}, max children {max_children}")]
     BadProfile {
+        /// The chunk size asked for, in bytes.
         chunk_size: usize,
+        /// The links per node asked for.
         max_children: usize,
     },
 }

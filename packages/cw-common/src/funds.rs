@@ -14,12 +14,14 @@ use thiserror::Error;
 /// A payable asset: a bank denom (native or `ibc/...`) or an allowlisted cw20 contract.
 #[cw_serde]
 pub enum AssetInfo {
+    /// A bank coin of this denom (native or `ibc/<hash>`).
     Native(String),
+    /// A token of this cw20 contract.
     Cw20(Addr),
 }
 
 impl AssetInfo {
-    /// Storage key: "n:<denom>" or "c:<address>".
+    /// Storage key: `"n:<denom>"` or `"c:<address>"`.
     pub fn key(&self) -> String {
         match self {
             AssetInfo::Native(d) => format!("n:{d}"),
@@ -53,22 +55,36 @@ impl AssetInfo {
     }
 }
 
+/// Why a deposit, an allowlist update or a denom was refused.
 #[derive(Error, Debug, PartialEq)]
 pub enum FundsError {
+    /// A storage, serialization or address-validation error.
     #[error(transparent)]
     Std(#[from] StdError),
 
+    /// The attached native coins are not what the call takes (none, or more than one).
     #[error(transparent)]
     Payment(#[from] cw_utils::PaymentError),
 
+    /// A cw20 `Receive` came from a token contract not in [`CW20_ALLOWLIST`].
     #[error("{contract} is not an allowlisted cw20")]
-    Cw20NotAccepted { contract: String },
+    Cw20NotAccepted {
+        /// Address of the calling token contract.
+        contract: String,
+    },
 
+    /// A deposit of zero.
     #[error("zero amount")]
     ZeroAmount {},
 
+    /// [`validate_denom`] refused the denom.
     #[error("invalid denom {denom:?}: {reason}")]
-    InvalidDenom { denom: String, reason: &'static str },
+    InvalidDenom {
+        /// The denom given (its first 140 characters).
+        denom: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
 }
 
 /// The cw20 contracts a contract accepts deposits from (same namespace in every contract).
@@ -90,6 +106,7 @@ pub fn update_cw20_allowlist(
     Ok(())
 }
 
+/// True when `token` is in [`CW20_ALLOWLIST`].
 pub fn is_cw20_allowed(storage: &dyn Storage, token: &Addr) -> bool {
     CW20_ALLOWLIST.has(storage, token)
 }

@@ -1,4 +1,5 @@
 //! Helpers every BitHive contract uses the same way.
+#![warn(missing_docs)]
 
 pub mod contract;
 pub mod error;

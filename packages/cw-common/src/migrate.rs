@@ -5,19 +5,39 @@ use cosmwasm_std::{Response, StdError, Storage};
 use semver::Version;
 use thiserror::Error;
 
+/// Why a migration was refused.
 #[derive(Error, Debug, PartialEq)]
 pub enum MigrateError {
+    /// The stored cw2 version could not be read or the new one written.
     #[error("{0}")]
     Std(#[from] StdError),
 
+    /// The stored cw2 contract name is neither the new name nor one of its former names.
     #[error("cannot migrate contract {stored} to {new}: different contract")]
-    WrongContract { stored: String, new: String },
+    WrongContract {
+        /// The cw2 name stored in the contract.
+        stored: String,
+        /// The cw2 name of the code being migrated to.
+        new: String,
+    },
 
+    /// The new version is older than the stored one.
     #[error("cannot migrate from version {stored} down to {new}")]
-    Downgrade { stored: String, new: String },
+    Downgrade {
+        /// The stored cw2 version.
+        stored: String,
+        /// The version of the code being migrated to.
+        new: String,
+    },
 
+    /// A stored or new version is not valid semver.
     #[error("invalid version {version}: {reason}")]
-    InvalidVersion { version: String, reason: String },
+    InvalidVersion {
+        /// The version string.
+        version: String,
+        /// The semver parser's message.
+        reason: String,
+    },
 }
 
 fn parse(version: &str) -> Result<Version, MigrateError> {

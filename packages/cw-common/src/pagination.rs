@@ -1,6 +1,8 @@
 //! Page size bounds for every paginated query (bounded iteration).
 
+/// Page size when a query gives no `limit`.
 pub const DEFAULT_LIMIT: u32 = 10;
+/// Largest page size; a larger `limit` is cut down to it.
 pub const MAX_LIMIT: u32 = 30;
 
 /// The page size to use for a requested `limit`: default when absent, never above `MAX_LIMIT`.

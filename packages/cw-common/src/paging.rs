@@ -10,7 +10,9 @@ pub type Page<'s, I> = std::iter::Take<Box<dyn Iterator<Item = StdResult<I>> + '
 
 /// Ascending pages over storage keyed by `B`, after the exclusive cursor `start_after`.
 pub trait PageAfter<'b, B: PrimaryKey<'b>> {
+    /// The key as a page returns it (the key type's deserialized `Output`).
     type Key;
+    /// The stored value.
     type Value;
 
     /// `(key, value)` entries after `start_after`, at most `limit`.

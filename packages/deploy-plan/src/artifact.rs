@@ -4,18 +4,32 @@
 /// are instantiated by the fractional contract from [`Artifact::AssetShares`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Artifact {
+    /// The cw20 token, instantiated twice: BTK and BTT.
     Token,
+    /// BTK emission: the halving curve and the 75 / 15 / 5 / 5 split.
     Emission,
+    /// Vesting schedules (the foundation and operations shares of emission).
     Vesting,
+    /// Node staking: pledges, unbonding, slashing and the attestor set.
     Staking,
+    /// Rewards: the compute and app pools and the patient incentives.
     Rewards,
+    /// Healthcare asset NFTs (cw721) with digital twins and valuations.
     AssetNft,
+    /// The per-asset share token (cw20); stored by the plan, instantiated by the fractional
+    /// contract.
     AssetShares,
+    /// Fractional ownership vault of asset NFTs.
     Fractional,
+    /// PayFi: milestone escrows, voucher payment channels and compute-job escrow.
     PayfiEscrow,
+    /// Attestations: verification, replay protection and dispatch to the contracts they pay.
     Attestation,
+    /// Model registry: published inference models, prices and attested accuracy.
     ModelRegistry,
+    /// Personal data vault: health-record NFTs, consent and differential-privacy queries.
     DataVault,
+    /// cw20-ics20: BTT and BTK over IBC.
     Ics20,
 }
 
@@ -71,17 +85,25 @@ impl Artifact {
 #[cfg(feature = "load")]
 #[derive(Debug, thiserror::Error)]
 pub enum ArtifactError {
+    /// `checksums.txt` or an artifact could not be read.
     #[error("reading {path}: {source}")]
     Io {
+        /// The file.
         path: std::path::PathBuf,
+        /// The I/O error.
         source: std::io::Error,
     },
+    /// An artifact's sha256 is not the one `checksums.txt` lists for it.
     #[error("{file}: checksum {actual} does not match checksums.txt ({expected}); rebuild with scripts/build-wasm.sh")]
     Checksum {
+        /// The artifact's file name.
         file: String,
+        /// sha256 (hex) listed in `checksums.txt`.
         expected: String,
+        /// sha256 (hex) of the file on disk.
         actual: String,
     },
+    /// `checksums.txt` has no line for this artifact file (its name).
     #[error("{0} is not listed in checksums.txt")]
     Unlisted(String),
 }

@@ -9,15 +9,21 @@ use bithive_chain_client::{ChainClient, ChainError};
 use crate::artifact::{load_artifacts, ArtifactError};
 use crate::{DeployConfig, DeployFees, DeployPlan, Deployment, Outcome, PlanError, Step};
 
+/// Why [`deploy`] stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
+    /// The artifacts could not be read or do not match `checksums.txt`; nothing was uploaded.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),
+    /// The plan refused the config or a step ([`PlanError`]).
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// A query or transaction on the chain failed.
     #[error("{step}: {source}")]
     Chain {
+        /// What was being done (e.g. `store staking`, `instantiate bithive-btk`).
         step: String,
+        /// The chain client's error.
         #[source]
         source: ChainError,
     },

@@ -18,20 +18,29 @@ pub const DECIMALS: u8 = 6;
 pub const BTK_CAP: Uint128 = Uint128::new(bithive_formulas::emission::CAP);
 /// The token names and symbols (see `docs/seeds.md`).
 pub const BTK_NAME: &str = "BitSpark Token";
+/// BTK's symbol.
 pub const BTK_SYMBOL: &str = "BTK";
+/// BTT's token name.
 pub const BTT_NAME: &str = "BitHive Token";
+/// BTT's symbol.
 pub const BTT_SYMBOL: &str = "BTT";
 /// The healthcare asset NFT collection and its valuation rules: values in USDC base units, the
 /// median of the last 5 valuations, stale after 30 days, one valuer (the attestation contract,
 /// whose `valuation` kind needs a quorum of attestors).
 pub const ASSET_NFT_NAME: &str = "BitHive Healthcare Assets";
+/// Symbol of the healthcare asset NFT collection.
 pub const ASSET_NFT_SYMBOL: &str = "BHA";
+/// Unit of every valuation: USDC base units (informational for the contract).
 pub const VALUATION_UNIT: &str = "uusdc";
+/// How many of the latest valuations enter the median.
 pub const VALUATION_WINDOW: u32 = 5;
+/// Age in seconds after which a valuation is ignored: 30 days.
 pub const VALUATION_FRESHNESS_SECONDS: u64 = 30 * 86_400;
 /// The personal data vault's record collection; a grant lasts at most a year.
 pub const DATA_VAULT_NAME: &str = "BitHive Personal Data";
+/// Symbol of the personal data vault's record collection.
 pub const DATA_VAULT_SYMBOL: &str = "BHPD";
+/// Longest grant or dataset consent, in seconds: one year.
 pub const MAX_GRANT_SECONDS: u64 = 365 * 86_400;
 
 /// `deploy.toml`. Every field has a default, so an empty file deploys a working platform.
@@ -50,16 +59,23 @@ pub struct DeployConfig {
     pub btt_supply: Uint128,
     /// BTT put into the rewards patient pool.
     pub btt_patient_pool: Uint128,
+    /// `[staking]`: the staking contract's parameters.
     pub staking: StakingParams,
+    /// Length of a rewards epoch in seconds (the compute pool is accounted per epoch, counted
+    /// from the genesis).
     pub rewards_epoch_seconds: u64,
     /// Seconds a compute-work report stays disputable by the attestor set before it counts
     /// (issue #20); at most 7 days, 0 credits at once.
     pub work_challenge_seconds: u64,
+    /// Most BTT (base units) one patient may receive in rewards per day.
     pub patient_daily_cap: Uint128,
+    /// Escrow fee in basis points of each payout, paid to the treasury (the contract allows at
+    /// most 1,000: 10 %).
     pub escrow_fee_bps: u16,
     /// Seconds a reported escrow job waits before it pays, during which its payer may dispute
     /// the result (issue #20); at most 30 days, 0 pays at the report.
     pub job_dispute_seconds: u64,
+    /// `[attestation]`: the attestation contract's parameters.
     pub attestation: AttestationParams,
     /// Receives escrow fees, slashed pledges, and the foundation and operations vesting unless
     /// those are set; the deployer when unset.
@@ -84,16 +100,25 @@ pub struct DeployConfig {
     pub test_btk_allocations: Vec<cw20::Cw20Coin>,
 }
 
+/// `[staking]`: the staking contract's parameters.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct StakingParams {
+    /// Length of a staking epoch in seconds (the attestor set is recomputed once per epoch).
     pub epoch_seconds: u64,
+    /// Attestors chosen per epoch: the top K nodes by Vscore (the contract allows 1 to 100).
     pub attestor_set_size: u32,
+    /// Completed epochs in the sliding window over which Vscore's compute share is measured
+    /// (the contract allows 1 to 16).
     pub window_epochs: u32,
     /// Pledge lock; the contract's default (540 days) when unset.
     pub lock_seconds: Option<u64>,
+    /// Seconds an unbonded amount waits before it can be claimed.
     pub unbonding_seconds: u64,
+    /// Most unbonding claims a node may have pending at once (the contract allows 1 to 32).
     pub max_claims: u32,
+    /// Fraction of a node's stake (bonded and unbonding) slashed on fraud evidence (conflicting
+    /// attestations, an over-capacity work report), in (0, 1].
     pub fraud_slash: Decimal,
 }
 
@@ -111,12 +136,18 @@ pub struct Ics20Params {
     pub gas_limit: Option<u64>,
 }
 
+/// `[attestation]`: the attestation contract's parameters.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct AttestationParams {
+    /// Signatures of attestor-set members (K) a quorum attestation needs.
     pub quorum_threshold: u32,
+    /// Oldest accepted `issued_at`, in seconds before the block time.
     pub max_age_seconds: u64,
+    /// Latest accepted `issued_at`, in seconds after the block time (clock skew).
     pub max_future_seconds: u64,
+    /// Timeout of the IBC packets the attestation contract sends, in seconds (the contract
+    /// allows 1 second to 7 days).
     pub ibc_timeout_seconds: u64,
     /// Kinds a single signer may not attest (they need K of the attestor set), stated
     /// explicitly; by default every kind that pays from a pool or sets a price: `valuation`,

@@ -14,12 +14,15 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(crate = "cosmwasm_schema::schemars")]
 pub struct Deployment {
+    /// Chain id of the chain deployed to.
     pub chain_id: String,
+    /// Address of the deploying account (wasm admin of every contract but BTK and BTT).
     pub deployer: String,
     /// Unix seconds of the block the plan started in (genesis of emission, staking, rewards).
     pub genesis: u64,
     /// Code id and sha256 of each artifact, by artifact kind ([`crate::Artifact::kind`]).
     pub codes: BTreeMap<String, StoredCode>,
+    /// The address of every contract, by role.
     pub contracts: Contracts,
     /// The fee denom and gas prices the deployer paid with: what wallet files offer (#21).
     /// Absent in deployments written before.
@@ -27,11 +30,13 @@ pub struct Deployment {
     pub fees: Option<DeployFees>,
 }
 
+/// The fee denom and gas prices the deployer paid with.
 // Unknown fields are kept out of the way, not refused: a newer deployment (more contracts) still
 // reads in an older client.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(crate = "cosmwasm_schema::schemars")]
 pub struct DeployFees {
+    /// Denom the fees were paid in.
     pub denom: String,
     /// Gas price the chain accepted (per unit of gas, in `denom`).
     pub gas_price: Decimal,
@@ -51,12 +56,15 @@ impl DeployFees {
     }
 }
 
+/// One stored artifact.
 // Unknown fields are kept out of the way, not refused: a newer deployment (more contracts) still
 // reads in an older client.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(crate = "cosmwasm_schema::schemars")]
 pub struct StoredCode {
+    /// Code id the chain gave it.
     pub code_id: u64,
+    /// sha256 of its wasm (hex).
     pub checksum: String,
 }
 
@@ -67,19 +75,30 @@ pub struct StoredCode {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[schemars(crate = "cosmwasm_schema::schemars")]
 pub struct Contracts {
+    /// BTK (BitSpark Token), minted by emission only.
     pub btk: String,
+    /// BTT (BitHive Token), fixed supply.
     pub btt: String,
+    /// Vesting (foundation and operations shares of emission).
     pub vesting: String,
+    /// Node staking.
     pub staking: String,
+    /// Rewards (compute, app and patient pools).
     pub rewards: String,
+    /// BTK emission.
     pub emission: String,
+    /// Healthcare asset NFTs.
     pub asset_nft: String,
+    /// Fractional ownership vault.
     pub fractional: String,
+    /// PayFi escrow.
     pub payfi_escrow: String,
+    /// Attestation contract.
     pub attestation: String,
     /// Absent in deployments written before #23.
     #[serde(default)]
     pub model_registry: String,
+    /// Personal data vault. Absent in deployments written before it.
     #[serde(default)]
     pub data_vault: String,
     /// cw20-ics20 (#25): its IBC port is `wasm.<address>`. Absent in deployments written before.
@@ -90,18 +109,31 @@ pub struct Contracts {
 /// A contract's role in the deployment: one per [`Contracts`] field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
+    /// BTK, from [`crate::Artifact::Token`].
     Btk,
+    /// BTT, from [`crate::Artifact::Token`].
     Btt,
+    /// Vesting.
     Vesting,
+    /// Node staking.
     Staking,
+    /// Rewards.
     Rewards,
+    /// BTK emission.
     Emission,
+    /// Healthcare asset NFTs.
     AssetNft,
+    /// Fractional ownership vault.
     Fractional,
+    /// PayFi escrow.
     PayfiEscrow,
+    /// Attestation contract.
     Attestation,
+    /// Model registry.
     ModelRegistry,
+    /// Personal data vault.
     DataVault,
+    /// cw20-ics20.
     Ics20,
 }
 

@@ -21,6 +21,7 @@
 //! A synchronous chain implements [`Driver`] and calls [`DeployPlan::drive`].
 //! ```text
 //! ```
+#![warn(missing_docs)]
 
 mod artifact;
 #[cfg(feature = "chain")]

@@ -153,18 +153,26 @@ pub enum Step {
 /// nobody may migrate it), for `role`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Instantiate {
+    /// The role the new contract takes.
     pub role: Role,
+    /// Code id of the role's artifact, as stored earlier in the plan.
     pub code_id: u64,
+    /// Contract label: `<label_prefix>-<role label>` ([`Role::label`]).
     pub label: String,
+    /// Wasm admin, the only account that may migrate the contract; None: nobody.
     pub admin: Option<String>,
+    /// The instantiate message, as JSON.
     pub msg: serde_json::Value,
 }
 
 /// The deployer executes `msg` on `contract` (the wiring call `wiring`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Execute {
+    /// The wiring call this is.
     pub wiring: Wiring,
+    /// Address of the contract called ([`Wiring::contract`]).
     pub contract: String,
+    /// The execute message, as JSON.
     pub msg: serde_json::Value,
 }
 
@@ -173,11 +181,14 @@ pub struct Execute {
 pub enum Outcome {
     /// The code id and the sha256 (hex) of the stored artifact.
     Stored {
+        /// Code id the chain gave it.
         code_id: u64,
+        /// sha256 of the stored wasm (hex).
         checksum: String,
     },
     /// The new contract's address.
     Instantiated(String),
+    /// The wiring call succeeded.
     Executed,
 }
 
@@ -228,6 +239,7 @@ impl DeployPlan {
         })
     }
 
+    /// The configuration being deployed.
     pub fn config(&self) -> &DeployConfig {
         &self.config
     }

@@ -70,9 +70,13 @@ pub fn daily_rate(elapsed_seconds: u64) -> Uint128 {
 /// are handed out as soon as the cumulative total makes them whole.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Split {
+    /// 75 %: the compute pool (processing power contributors), in base units.
     pub compute: Uint128,
+    /// 15 %: the app pool (application value contributors), in base units.
     pub app: Uint128,
+    /// 5 %: the science foundation, in base units.
     pub foundation: Uint128,
+    /// 5 %: operations, in base units.
     pub operations: Uint128,
 }
 
@@ -105,6 +109,7 @@ impl Split {
         }
     }
 
+    /// Sum of the four shares, in base units.
     pub fn total(&self) -> Uint128 {
         self.compute + self.app + self.foundation + self.operations
     }

@@ -15,9 +15,12 @@ use crate::FormulaError;
 pub const BTT_UNIT: u128 = 1_000_000;
 /// Longest chronic-programme period one claim may cover.
 pub const MAX_CHRONIC_DAYS: u32 = 31;
-/// Upper bounds of the multiplicative factors (anything above is rejected as a bad report).
+/// Upper bounds of the multiplicative factors (anything above is rejected as a bad report):
+/// `cfactor` at most 2.
 pub const MAX_CFACTOR: Decimal = Decimal::raw(2_000_000_000_000_000_000);
+/// Largest accepted `tmultiplier`: 3.
 pub const MAX_TMULTIPLIER: Decimal = Decimal::raw(3_000_000_000_000_000_000);
+/// Largest accepted `padjustment`: 2.
 pub const MAX_PADJUSTMENT: Decimal = Decimal::raw(2_000_000_000_000_000_000);
 
 /// The six activity types (docs/glossary.md#activity-types).
@@ -39,6 +42,7 @@ pub enum ActivityType {
 }
 
 impl ActivityType {
+    /// Every activity type, in `code` order.
     pub const ALL: [ActivityType; 6] = [
         ActivityType::Checkup,
         ActivityType::ChronicProgramme,
@@ -76,6 +80,7 @@ impl ActivityType {
 /// Inputs of one patient reward.
 #[cw_serde]
 pub struct RpatientInputs {
+    /// The activity rewarded; selects the range the result is clamped to.
     pub activity: ActivityType,
     /// Days covered (chronic programme only; 1 for every other type).
     pub days: u32,

@@ -20,8 +20,11 @@ use thiserror::Error;
 /// Specialty weights (alpha, beta, gamma): each in `[0, 1]`, summing to exactly 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TscoreWeights {
+    /// Weight of data quality times model confidence.
     pub alpha: Decimal,
+    /// Weight of consensus times certainty (`1 - Ufactor`).
     pub beta: Decimal,
+    /// Weight of the evidence.
     pub gamma: Decimal,
 }
 
@@ -40,12 +43,25 @@ pub struct TscoreInputs {
     pub e_evidence: Decimal,
 }
 
+/// Why weights or inputs were refused.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum TscoreError {
+    /// A weight or an input is above 1.
     #[error("Tscore input {name} = {value} is outside [0, 1]")]
-    OutOfRange { name: &'static str, value: Decimal },
+    OutOfRange {
+        /// Its name (`alpha`, `beta`, `gamma`, or the glossary's `Dquality` etc.).
+        name: &'static str,
+        /// The value given.
+        value: Decimal,
+    },
+    /// The weights are each in range but do not sum to exactly 1.
     #[error("Tscore weights alpha + beta + gamma = {sum}, must be exactly 1")]
-    WeightsSum { sum: Decimal },
+    WeightsSum {
+        /// Their sum.
+        sum: Decimal,
+    },
+    /// A checked sum or product overflowed (impossible for values in range; kept so that
+    /// nothing panics).
     #[error("Tscore weights overflow")]
     Overflow,
 }
@@ -69,6 +85,7 @@ impl TscoreWeights {
 }
 
 impl TscoreInputs {
+    /// Checks that every input is in `[0, 1]`.
     pub fn validate(&self) -> Result<(), TscoreError> {
         in_unit("Dquality", self.d_quality)?;
         in_unit("Mconfidence", self.m_confidence)?;

@@ -19,6 +19,7 @@
 //! The contract builds the digest with [`voucher_digest`] (no k256 needed) and checks it with
 //! `deps.api.secp256k1_verify`; payers and relayers sign with [`sign_voucher`] (feature
 //! `signing`, on by default).
+#![warn(missing_docs)]
 
 use sha2::{Digest, Sha256};
 
@@ -59,16 +60,22 @@ mod signing {
     use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
     use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
 
+    /// Why a voucher could not be signed or did not verify.
     #[derive(Debug, thiserror::Error, PartialEq, Eq)]
     pub enum VoucherError {
+        /// The 32 bytes are not a valid secp256k1 secret scalar (zero or not below the order).
         #[error("invalid secret key")]
         BadSecretKey,
+        /// The public key is not a valid SEC1-encoded secp256k1 point.
         #[error("invalid public key")]
         BadPublicKey,
+        /// The signature is not a well-formed 64-byte r||s.
         #[error("malformed signature")]
         BadSignature,
+        /// The signature is well-formed but not the key's signature over this voucher's digest.
         #[error("signature does not verify")]
         Mismatch,
+        /// The signing key failed to produce a signature.
         #[error("signing failed")]
         Signing,
     }

@@ -10,26 +10,48 @@
 //! - the bytes zeroized once written, and returned in a [`Zeroizing`] buffer when read.
 //!
 //! Errors name the path and never carry the content.
+#![warn(missing_docs)]
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 pub use zeroize::Zeroizing;
 
+/// Why a secret file could not be written or read; names the path, never the content.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretFileError {
+    /// An I/O operation on the file or its directory failed.
     #[error("{path}: {source}")]
     Io {
+        /// The file (or directory) the operation was on.
         path: PathBuf,
+        /// The underlying I/O error.
         #[source]
         source: io::Error,
     },
+    /// [`create_new`] found the file already there.
     #[error("{path} already exists: a secret file is never overwritten by a create")]
-    Exists { path: PathBuf },
+    Exists {
+        /// The file that already exists.
+        path: PathBuf,
+    },
+    /// The file's permissions let group or others read, write or execute it.
     #[error("{path} is accessible by group or others (mode {mode:o}): run chmod 600 on it")]
-    TooOpen { path: PathBuf, mode: u32 },
+    TooOpen {
+        /// The file refused.
+        path: PathBuf,
+        /// Its permission bits (`mode & 0o777`).
+        mode: u32,
+    },
+    /// [`read_json`] read the file but its content is not JSON of the expected shape.
     #[error("{path}: not {what}")]
-    NotA { path: PathBuf, what: &'static str },
+    NotA {
+        /// The file read.
+        path: PathBuf,
+        /// What the file should have held, as the caller names it (e.g. "a key authority secret
+        /// file (dgkbe_seed)").
+        what: &'static str,
+    },
 }
 
 impl SecretFileError {

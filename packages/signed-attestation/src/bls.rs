@@ -21,7 +21,9 @@ use sha2::{Digest, Sha256};
 
 use crate::{bls_pop_message, Attestation, AttestationError, BLS_POP_DST, BLS_SIGNATURE_DST};
 
+/// Bytes of a compressed G1 public key.
 pub const PUBLIC_KEY_LEN: usize = 48;
+/// Bytes of a compressed G2 signature.
 pub const SIGNATURE_LEN: usize = 96;
 
 type G2Hasher =

@@ -13,8 +13,10 @@ macro_rules! hex_bytes {
         pub struct $name(pub [u8; $len]);
 
         impl $name {
+            /// Length in bytes.
             pub const LEN: usize = $len;
 
+            /// The raw bytes.
             pub fn as_bytes(&self) -> &[u8] {
                 &self.0
             }
@@ -24,10 +26,12 @@ macro_rules! hex_bytes {
                 <[u8; $len]>::try_from(s).ok().map(Self)
             }
 
+            /// Lowercase hex, as in JSON.
             pub fn to_hex(&self) -> String {
                 hex::encode(self.0)
             }
 
+            /// From hex of exactly `LEN` bytes (either case); `None` for anything else.
             pub fn from_hex(s: &str) -> Option<Self> {
                 let mut out = [0u8; $len];
                 hex::decode_to_slice(s, &mut out).ok()?;
@@ -97,10 +101,12 @@ pub mod u64_string {
     use serde::de::Error as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Writes `v` as a decimal string (for `#[serde(with = "u64_string")]`).
     pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&v.to_string())
     }
 
+    /// Reads a `u64` from a decimal string (for `#[serde(with = "u64_string")]`).
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         let s = String::deserialize(d)?;
         s.parse()

@@ -45,6 +45,7 @@
 //! ([`matching_commitments`] adds a DGKBE ciphertext, for a result that has one).
 // no_std + alloc, except with the `schema` feature (schemars derives need std).
 #![cfg_attr(not(feature = "schema"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -70,9 +71,14 @@ pub const JOB_KEY_DOMAIN: &[u8; 22] = b"BITHIVE/ATTEST-JOB/v1\0";
 /// Domain of the over-capacity evidence key (distinct from job keys, so the two kinds of fraud
 /// evidence never use each other up).
 pub const OVER_CAPACITY_DOMAIN: &[u8; 22] = b"BITHIVE/OVER-CAPACITY1";
+/// Longest `chain_id`, in bytes.
 pub const MAX_CHAIN_ID_LEN: usize = 64;
+/// Longest `contract` address, in bytes (also the limit of the addresses in
+/// [`operator_pop_digest`]).
 pub const MAX_CONTRACT_LEN: usize = 128;
+/// Longest `job_id`, in bytes.
 pub const MAX_JOB_ID_LEN: usize = 128;
+/// Most `commitments` one attestation may carry.
 pub const MAX_COMMITMENTS: usize = 16;
 
 /// The `signer` of a quorum attestation: 33 zero bytes (not a valid SEC1 key, so no single key can
@@ -84,8 +90,9 @@ pub const BLS_SIGNATURE_DST: &[u8] = b"BITHIVE-ATTESTATION-V1-BLS12381G2_XMD:SHA
 pub const BLS_POP_DST: &[u8] = b"BITHIVE-ATTESTOR-POP-V1-BLS12381G2_XMD:SHA-256_SSWU_RO_";
 /// Domain of payload hashes.
 pub const PAYLOAD_DOMAIN: &[u8; 19] = b"BITHIVE/PAYLOAD/v1\0";
-/// Domains of the two matching commitments.
+/// Domains of the two matching commitments: this one for the recipient mask.
 pub const MASK_DOMAIN: &[u8; 23] = b"BITHIVE/MATCH-MASK/v1\0\0";
+/// Domain of the DGKBE ciphertext commitment (followed by one zero byte).
 pub const CIPHERTEXT_DOMAIN: &[u8; 23] = b"BITHIVE/MATCH-CIPHER/v1";
 
 /// `sha256(PAYLOAD_DOMAIN || kind code || payload)`: binds a typed payload (the exact bytes) to an
@@ -198,19 +205,27 @@ impl AttestationKind {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Attestation {
+    /// Chain id of the chain the contract is on (binds the attestation to one deployment).
     pub chain_id: String,
     /// Address of the contract the job belongs to.
     pub contract: String,
     /// Job or request id, unique within the contract.
     pub job_id: String,
+    /// What was attested.
     pub kind: AttestationKind,
+    /// Hash of the result (e.g. the [`payload_hash`] of a typed payload).
     pub result_hash: Hash32,
+    /// Further hashes the result commits to (at most [`MAX_COMMITMENTS`]), e.g. the
+    /// [`matching_commitments`]; their order is part of the statement.
     pub commitments: Vec<Hash32>,
     /// Unix seconds.
     pub issued_at: u64,
+    /// Chosen fresh by the signer; the attestation contract accepts each `(signer, nonce)` once.
+    /// A decimal string in JSON.
     #[serde(with = "u64_string")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub nonce: u64,
+    /// The signing key, or [`QUORUM_SIGNER`] for a body signed by a quorum.
     pub signer: PubKey33,
 }
 
@@ -218,7 +233,9 @@ pub struct Attestation {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SignedAttestation {
+    /// The signed body.
     pub attestation: Attestation,
+    /// `signer`'s ECDSA signature over the body's [`Attestation::digest`].
     pub signature: Signature64,
 }
 
@@ -227,6 +244,7 @@ pub struct SignedAttestation {
 pub enum AttestationError {
     /// A field is empty or longer than allowed.
     FieldLength(&'static str),
+    /// More than [`MAX_COMMITMENTS`] commitments.
     TooManyCommitments,
     /// The signature does not verify against `signer`.
     BadSignature,
@@ -364,6 +382,7 @@ impl Attestation {
 }
 
 impl SignedAttestation {
+    /// [`Attestation::verify_with`] on the attestation's own signature.
     pub fn verify_with<E: core::fmt::Display>(
         &self,
         verify: impl FnOnce(&[u8], &[u8], &[u8]) -> Result<bool, E>,
