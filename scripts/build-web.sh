@@ -32,7 +32,7 @@ RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld --remap-path-prefix=$CARGO_HOME_D
 raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/bithive_browser.wasm"
 mkdir -p "$out"
 wasm-bindgen --target "$target" --out-dir "$out" "$raw"
-wasm-opt -Os --strip-debug "$out/bithive_web_bg.wasm" -o "$out/bithive_web_bg.wasm"
-size=$(stat -c %s "$out/bithive_web_bg.wasm")
-gz=$(gzip -9 -c "$out/bithive_web_bg.wasm" | wc -c)
-say "bithive_web_bg.wasm: $size bytes ($gz gzipped) in $out"
+wasm-opt -Os --strip-debug "$out/bithive_browser_bg.wasm" -o "$out/bithive_browser_bg.wasm"
+size=$(stat -c %s "$out/bithive_browser_bg.wasm")
+gz=$(gzip -9 -c "$out/bithive_browser_bg.wasm" | wc -c)
+say "bithive_browser_bg.wasm: $size bytes ($gz gzipped) in $out"

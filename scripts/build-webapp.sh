@@ -50,7 +50,7 @@ pkg_want="$(cd "$ROOT" && {
     -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
   sha256sum Cargo.lock scripts/build-web.sh
 } | sha256sum | cut -d' ' -f1)"
-if [ ! -f "$pkg_stamp" ] || [ "$(cat "$pkg_stamp")" != "$pkg_want" ] || [ ! -f "$pkg/bithive_web_bg.wasm" ]; then
+if [ ! -f "$pkg_stamp" ] || [ "$(cat "$pkg_stamp")" != "$pkg_want" ] || [ ! -f "$pkg/bithive_browser_bg.wasm" ]; then
   for tool in /usr/bin/rustc /usr/bin/cargo wasm-ld wasm-opt wasm-bindgen; do
     command -v "$tool" >/dev/null 2>&1 || {
       echo "the web app's browser package needs $tool (Debian's rustc-web toolchain and the wasm tools): run scripts/setup.sh" >&2

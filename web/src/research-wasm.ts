@@ -2,7 +2,7 @@
 // only through a dynamic import() from research.ts: Vite puts it, its wasm-bindgen glue and the
 // .wasm (`?url`: a hashed asset beside the bundle) outside the first screen's chunk.
 import init, { ResearchBatch } from "./pkg/bithive_browser.js";
-import wasmUrl from "./pkg/bithive_web_bg.wasm?url";
+import wasmUrl from "./pkg/bithive_browser_bg.wasm?url";
 
 let ready: Promise<unknown> | undefined;
 
