@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# A local single-validator wasmd chain (test tooling, like the devnet but the real x/wasm).
+# A local wasmd chain of one or more validators (test tooling, like the devnet but the real x/wasm
+# and, with --validators N, real CometBFT consensus between N processes).
 #
-#   scripts/wasmd-net.sh start HOME [--chain-id ID] [--account ADDR=COINS]... [--block-ms N]
+#   scripts/wasmd-net.sh start HOME [--chain-id ID] [--account ADDR=COINS]... [--block-ms N] [--validators N]
 #   scripts/wasmd-net.sh stop HOME
 #   scripts/wasmd-net.sh env HOME        # prints the chain's facts as shell assignments
+#   scripts/wasmd-net.sh stop-node HOME I  /  start-node HOME I   # one validator of a network
 #
 # start initialises a fresh chain in HOME (HOME/node is wiped first), funds the validator, the
 # test deployer (the Cosmos SDK docs' test mnemonic "abandon ... about", key `deployer` in the
@@ -12,6 +14,11 @@
 # and waits for the first blocks. HOME/wasmd-net.env holds WASMD_RPC, WASMD_REST, WASMD_GRPC,
 # WASMD_CHAIN_ID, WASMD_DENOM, WASMD_PREFIX, WASMD_BIN, WASMD_NODE_HOME, WASMD_DEPLOYER, for tests
 # to source. Two chains side by side: two HOMEs and two chain ids. The node log is HOME/wasmd.log.
+# With --validators N (default 1) validator 0 is HOME/node as above and validator I (1..N-1) lives
+# in HOME/node<I> (log HOME/wasmd<I>.log), each its own process with its own ports, all peers of
+# each other on loopback and with equal stake, so any N-1 of 4 go on making blocks;
+# WASMD_VALIDATORS, WASMD_RPCS (every validator's RPC, space-separated, validator 0 first) and
+# WASMD_NET_HOME are in the env file too.
 # WASMD_BIN picks the binary; otherwise scripts/wasmd-build.sh builds or reuses the pinned one
 # (WASMD_PREFIX=wasm: a chain whose addresses start with wasm1...).
 set -euo pipefail
@@ -21,7 +28,7 @@ MIN_GAS_PRICE=0.025
 TEST_MNEMONIC="abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
 log() { printf '\033[1;35m[wasmd-net]\033[0m %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
-usage() { sed -n '4,7p' "$0" | sed 's/^# *//' >&2; exit 2; }
+usage() { sed -n '5,9p' "$0" | sed 's/^# *//' >&2; exit 2; }
 
 [ $# -ge 2 ] || usage
 cmd="$1"
@@ -32,12 +39,20 @@ NODE="$HOME_DIR/node"
 PIDFILE="$HOME_DIR/wasmd.pid"
 ENVFILE="$HOME_DIR/wasmd-net.env"
 
-running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# Validator I's node home, pid file and log (validator 0 keeps the single-validator names).
+node_home() { if [ "$1" = 0 ]; then echo "$NODE"; else echo "$HOME_DIR/node$1"; fi; }
+node_pidfile() { if [ "$1" = 0 ]; then echo "$PIDFILE"; else echo "$HOME_DIR/wasmd$1.pid"; fi; }
+node_log() { if [ "$1" = 0 ]; then echo "$HOME_DIR/wasmd.log"; else echo "$HOME_DIR/wasmd$1.log"; fi; }
+validators() { local n; n="$(sed -n 's/^WASMD_VALIDATORS=//p' "$ENVFILE" 2>/dev/null)"; echo "${n:-1}"; }
 
-stop() {
-  if running; then
-    local pid
-    pid="$(cat "$PIDFILE")"
+node_running() { local f; f="$(node_pidfile "$1")"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+running() { node_running 0; }
+
+stop_node() {
+  local i="$1" f pid
+  f="$(node_pidfile "$i")"
+  if node_running "$i"; then
+    pid="$(cat "$f")"
     kill -TERM "$pid"
     for _ in $(seq 1 100); do
       kill -0 "$pid" 2>/dev/null || break
@@ -47,11 +62,28 @@ stop() {
       log "wasmd (pid $pid) ignored SIGTERM for 20 s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
-    log "stopped wasmd (pid $pid) in $HOME_DIR"
+    log "stopped validator $i (pid $pid) in $HOME_DIR"
   else
-    log "no wasmd running in $HOME_DIR"
+    log "validator $i not running in $HOME_DIR"
   fi
-  rm -f "$PIDFILE"
+  rm -f "$f"
+}
+
+stop() {
+  local i n
+  n="$(validators)"
+  for ((i = n - 1; i >= 0; i--)); do stop_node "$i"; done
+}
+
+# start_node I: runs validator I's `wasmd start` in the background (its own process group, so a
+# test's ctrl-c does not race our stop).
+start_node() {
+  local i="$1" bin
+  node_running "$i" && die "validator $i already running in $HOME_DIR"
+  bin="$(sed -n 's/^WASMD_BIN=//p' "$ENVFILE")"
+  setsid "$bin" start --home "$(node_home "$i")" --log_level warn >>"$(node_log "$i")" 2>&1 </dev/null &
+  echo $! >"$(node_pidfile "$i")"
+  log "validator $i: wasmd pid $! (log $(node_log "$i"))"
 }
 
 # free_ports N: N distinct free TCP ports on 127.0.0.1 (bound together, then released).
@@ -67,45 +99,11 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
-start() {
-  local chain_id=bithive-wasmd-1 block_ms=300 accounts=()
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      --chain-id) chain_id="$2"; shift 2 ;;
-      --account) accounts+=("$2"); shift 2 ;;
-      --block-ms) block_ms="$2"; shift 2 ;;
-      *) usage ;;
-    esac
-  done
-  running && die "wasmd already running in $HOME_DIR (pid $(cat "$PIDFILE")): stop it first"
-  local bin="${WASMD_BIN:-}"
-  [ -n "$bin" ] || bin="$("$ROOT/scripts/wasmd-build.sh")"
-  [ -x "$bin" ] || die "wasmd binary $bin is not executable"
-  log "$("$bin" version --long 2>&1 | grep -E '^(name|version|go|build_tags):' | tr '\n' ' ')"
-
-  rm -rf "$NODE"
-  local w=("$bin" --home "$NODE")
-  "${w[@]}" init validator --chain-id "$chain_id" --default-denom "$DENOM" >/dev/null 2>&1 \
-    || die "wasmd init failed"
-  "${w[@]}" keys add validator --keyring-backend test >/dev/null 2>&1
-  printf '%s\n' "$TEST_MNEMONIC" | "${w[@]}" keys add deployer --recover --keyring-backend test >/dev/null 2>&1
-  local val deployer
-  val="$("${w[@]}" keys show validator -a --keyring-backend test)"
-  deployer="$("${w[@]}" keys show deployer -a --keyring-backend test)"
-  local prefix="${deployer%%1*}"
-  "${w[@]}" genesis add-genesis-account "$val" "1000000000000000$DENOM" >/dev/null
-  "${w[@]}" genesis add-genesis-account "$deployer" "1000000000000000$DENOM" >/dev/null
-  for a in "${accounts[@]}"; do
-    "${w[@]}" genesis add-genesis-account "${a%%=*}" "${a#*=}" >/dev/null
-  done
-  "${w[@]}" genesis gentx validator "1000000000$DENOM" --chain-id "$chain_id" \
-    --keyring-backend test >/dev/null 2>&1 || die "gentx failed"
-  "${w[@]}" genesis collect-gentxs >/dev/null 2>&1 || die "collect-gentxs failed"
-  "${w[@]}" genesis validate-genesis >/dev/null || die "genesis invalid"
-
-  local rpc p2p rest grpc
-  read -r rpc p2p rest grpc < <(free_ports 4)
-  local cfg="$NODE/config/config.toml" app="$NODE/config/app.toml"
+# configure_node HOME RPC P2P REST GRPC BLOCK_MS: loopback listeners on these ports, pprof off,
+# fast blocks, peers on loopback allowed.
+configure_node() {
+  local home="$1" rpc="$2" p2p="$3" rest="$4" grpc="$5" block_ms="$6"
+  local cfg="$home/config/config.toml" app="$home/config/app.toml"
   # Only loopback listeners; pprof off; fast blocks.
   sed -i \
     -e "s#^laddr = \"tcp://127.0.0.1:26657\"#laddr = \"tcp://127.0.0.1:$rpc\"#" \
@@ -131,6 +129,85 @@ start() {
   grep -q "127.0.0.1:$rpc\"" "$cfg" && grep -q "127.0.0.1:$p2p\"" "$cfg" \
     && grep -q "127.0.0.1:$rest\"" "$app" && grep -q "127.0.0.1:$grpc\"" "$app" \
     || die "could not set the listen addresses in $cfg / $app (config layout changed?)"
+}
+
+start() {
+  local chain_id=bithive-wasmd-1 block_ms=300 accounts=() n=1
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --chain-id) chain_id="$2"; shift 2 ;;
+      --account) accounts+=("$2"); shift 2 ;;
+      --block-ms) block_ms="$2"; shift 2 ;;
+      --validators) n="$2"; shift 2 ;;
+      *) usage ;;
+    esac
+  done
+  [[ "$n" =~ ^[1-9][0-9]?$ ]] || die "--validators takes 1 to 99"
+  running && die "wasmd already running in $HOME_DIR (pid $(cat "$PIDFILE")): stop it first"
+  local bin="${WASMD_BIN:-}"
+  [ -n "$bin" ] || bin="$("$ROOT/scripts/wasmd-build.sh")"
+  [ -x "$bin" ] || die "wasmd binary $bin is not executable"
+  log "$("$bin" version --long 2>&1 | grep -E '^(name|version|go|build_tags):' | tr '\n' ' ')"
+
+  rm -rf "$NODE" "$HOME_DIR"/node[0-9]*
+  local w=("$bin" --home "$NODE")
+  "${w[@]}" init validator --chain-id "$chain_id" --default-denom "$DENOM" >/dev/null 2>&1 \
+    || die "wasmd init failed"
+  "${w[@]}" keys add validator --keyring-backend test >/dev/null 2>&1
+  printf '%s\n' "$TEST_MNEMONIC" | "${w[@]}" keys add deployer --recover --keyring-backend test >/dev/null 2>&1
+  local val deployer
+  val="$("${w[@]}" keys show validator -a --keyring-backend test)"
+  deployer="$("${w[@]}" keys show deployer -a --keyring-backend test)"
+  local prefix="${deployer%%1*}"
+  "${w[@]}" genesis add-genesis-account "$val" "1000000000000000$DENOM" >/dev/null
+  "${w[@]}" genesis add-genesis-account "$deployer" "1000000000000000$DENOM" >/dev/null
+  for a in "${accounts[@]}"; do
+    "${w[@]}" genesis add-genesis-account "${a%%=*}" "${a#*=}" >/dev/null
+  done
+  # Validators 1..N-1: own homes and keys, funded in validator 0's genesis; each signs its
+  # gentx on a copy of that genesis, and validator 0 collects them all (equal stake each).
+  local i vh
+  for ((i = 1; i < n; i++)); do
+    vh="$(node_home "$i")"
+    "$bin" --home "$vh" init "validator$i" --chain-id "$chain_id" --default-denom "$DENOM" >/dev/null 2>&1 \
+      || die "wasmd init of validator $i failed"
+    "$bin" --home "$vh" keys add validator --keyring-backend test >/dev/null 2>&1
+    "${w[@]}" genesis add-genesis-account \
+      "$("$bin" --home "$vh" keys show validator -a --keyring-backend test)" "1000000000000000$DENOM" >/dev/null
+  done
+  "${w[@]}" genesis gentx validator "1000000000$DENOM" --chain-id "$chain_id" \
+    --keyring-backend test >/dev/null 2>&1 || die "gentx failed"
+  for ((i = 1; i < n; i++)); do
+    vh="$(node_home "$i")"
+    cp "$NODE/config/genesis.json" "$vh/config/genesis.json"
+    "$bin" --home "$vh" genesis gentx validator "1000000000$DENOM" --chain-id "$chain_id" \
+      --keyring-backend test >/dev/null 2>&1 || die "gentx of validator $i failed"
+    cp "$vh"/config/gentx/*.json "$NODE/config/gentx/"
+  done
+  "${w[@]}" genesis collect-gentxs >/dev/null 2>&1 || die "collect-gentxs failed"
+  "${w[@]}" genesis validate-genesis >/dev/null || die "genesis invalid"
+  for ((i = 1; i < n; i++)); do cp "$NODE/config/genesis.json" "$(node_home "$i")/config/genesis.json"; done
+
+  # Ports and config of every validator; then each one's peers are all the others.
+  local rpcs=() p2ps=() ids=() rest grpc
+  for ((i = 0; i < n; i++)); do
+    local rpc p2p r g
+    read -r rpc p2p r g < <(free_ports 4)
+    configure_node "$(node_home "$i")" "$rpc" "$p2p" "$r" "$g" "$block_ms"
+    rpcs+=("http://127.0.0.1:$rpc") p2ps+=("127.0.0.1:$p2p")
+    ids+=("$("$bin" --home "$(node_home "$i")" comet show-node-id 2>/dev/null \
+      || "$bin" --home "$(node_home "$i")" tendermint show-node-id)")
+    [ "$i" = 0 ] && { rest="$r"; grpc="$g"; }
+  done
+  if ((n > 1)); then
+    for ((i = 0; i < n; i++)); do
+      local peers=() j
+      for ((j = 0; j < n; j++)); do [ "$j" = "$i" ] || peers+=("${ids[$j]}@${p2ps[$j]}"); done
+      sed -i "s#^persistent_peers = .*#persistent_peers = \"$(IFS=,; echo "${peers[*]}")\"#" \
+        "$(node_home "$i")/config/config.toml"
+    done
+  fi
+  local rpc="${rpcs[0]##*:}" p2p="${p2ps[0]##*:}"
 
   printf '%s\n' "$TEST_MNEMONIC" >"$HOME_DIR/deployer.mnemonic"
   chmod 600 "$HOME_DIR/deployer.mnemonic"
@@ -147,12 +224,16 @@ WASMD_BIN=$bin
 WASMD_NODE_HOME=$NODE
 WASMD_DEPLOYER=$deployer
 WASMD_DEPLOYER_MNEMONIC_FILE=$HOME_DIR/deployer.mnemonic
+WASMD_VALIDATORS=$n
+WASMD_RPCS="${rpcs[*]}"
+WASMD_NET_HOME=$HOME_DIR
 EOF
 
-  # setsid: the node gets its own process group, so a test's ctrl-c does not race our stop.
-  setsid "$bin" start --home "$NODE" --log_level warn >"$HOME_DIR/wasmd.log" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  log "wasmd pid $! chain $chain_id rpc http://127.0.0.1:$rpc rest :$rest grpc :$grpc (log $HOME_DIR/wasmd.log)"
+  for ((i = 0; i < n; i++)); do
+    : >"$(node_log "$i")"
+    start_node "$i"
+  done
+  log "chain $chain_id: $n validator(s), rpc ${rpcs[*]}, rest :$rest grpc :$grpc"
   local h=0
   for _ in $(seq 1 300); do
     running || { tail -n 30 "$HOME_DIR/wasmd.log" >&2; die "wasmd exited during start"; }
@@ -167,6 +248,8 @@ EOF
 case "$cmd" in
   start) start "$@" ;;
   stop) stop ;;
+  stop-node) [ $# = 1 ] || usage; stop_node "$1" ;;
+  start-node) [ $# = 1 ] || usage; [ -f "$ENVFILE" ] || die "no $ENVFILE: start the chain first"; start_node "$1" ;;
   env) [ -f "$ENVFILE" ] || die "no $ENVFILE: start the chain first"; cat "$ENVFILE" ;;
   *) usage ;;
 esac

@@ -8,7 +8,7 @@
 # admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails;
 # runs the devnet's CosmJS checks on the same chain and the relayer on it (an inference job paid,
 # attested and paid out), and the demo story on it (`bithive demo --rpc`); then the devnet
-# differential (below).
+# differential (below) and a 4-validator network with one validator killed and restarted.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -28,8 +28,10 @@ BITHIVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
 H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-wasmd.XXXXXX")"
 H2="$H/second"
 H3="$H/diff"
+H4="$H/validators"
 cleanup() {
   local rc=$?
+  scripts/wasmd-net.sh stop "$H4" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H3" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H2" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H" || true
@@ -207,3 +209,13 @@ WASMD_NET_ENV="$H3/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --t
   -- --ignored --nocapture 2>&1 | grep -v '^| .* | same |$' >&2 \
   || fail "the devnet differs from wasmd beyond the allow-list (cli/tests/wasmd_diff.rs)"
 say "ok: the devnet matches wasmd on the differential scenario (cli/tests/wasmd_diff.rs)"
+scripts/wasmd-net.sh stop "$H3"
+
+# A real multi-validator chain (#42 item 7): four wasmd validators, one client over their four
+# RPC endpoints; the validator it uses is killed and restarted while transfers go on: the chain
+# goes on with three, the client fails over, every transfer lands once (cli/tests/wasmd_validators.rs).
+scripts/wasmd-net.sh start "$H4" --chain-id bithive-validators-1 --validators 4
+WASMD_NET_ENV="$H4/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_validators \
+  -- --ignored --nocapture 2>&1 | grep -E '^4 validators|panicked|FAILED' >&2 \
+  || fail "transfers across a validator killed and restarted (cli/tests/wasmd_validators.rs)"
+say "ok: 4 validators, one killed and restarted; the client failed over and every transfer landed once"
