@@ -8,7 +8,10 @@
 //! `scripts/test.d/wasmd.sh` runs it with the job paid in the chain's ubhive;
 //! `scripts/test.d/ibc.sh` on chain B with the job paid in the BTT voucher that crossed from A:
 //! `JOB_DENOM` names the denom and `JOB_FUNDER_MNEMONIC_FILE` an account holding it, which pays the
-//! patient the price first.
+//! patient the price first. On a network of several validators (`WASMD_RPCS`) the relayer is
+//! given every validator's RPC, validator 0's first; with `WASMD_KILL_VALIDATOR=0` that validator
+//! is killed once the relayer runs and restarted after the payout (#42 item 7): the relayer fails
+//! over, the job is still attested and paid exactly once.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,6 +40,19 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// `scripts/wasmd-net.sh ARGS`, which must succeed.
+fn net(args: &[&str]) {
+    let out = std::process::Command::new(root().join("scripts/wasmd-net.sh"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wasmd-net.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn wasmd_env() -> BTreeMap<String, String> {
     let path = std::env::var("WASMD_NET_ENV")
         .expect("WASMD_NET_ENV: the wasmd-net.env of a running wasmd net");
@@ -63,8 +79,27 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         "ORT_DYLIB_PATH is not set: run through scripts/test.sh (source scripts/setup.sh)"
     );
     let env = wasmd_env();
+    let rpcs: Vec<String> = env
+        .get("WASMD_RPCS")
+        .map(|v| {
+            v.trim_matches('"')
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_else(|| vec![env["WASMD_RPC"].clone()]);
+    let kill: Option<usize> = std::env::var("WASMD_KILL_VALIDATOR")
+        .ok()
+        .map(|i| i.parse().expect("WASMD_KILL_VALIDATOR: a validator index"));
+    if let Some(k) = kill {
+        assert!(
+            k < rpcs.len() && rpcs.len() > 1,
+            "WASMD_KILL_VALIDATOR={k} of {rpcs:?}"
+        );
+    }
+    // The test's own clients talk to the last validator, which is never killed.
     let (rpc, chain_id, prefix) = (
-        env["WASMD_RPC"].clone(),
+        rpcs.last().unwrap().clone(),
         env["WASMD_CHAIN_ID"].clone(),
         env["WASMD_PREFIX"].clone(),
     );
@@ -119,6 +154,8 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         node.address(),
     )
     .unwrap();
+    let mut rcfg = rcfg;
+    rcfg.chains[0].rpc = rpcs.clone();
     let cfg_path = home.path().join("relayer.toml");
     std::fs::write(&cfg_path, toml::to_string(&rcfg).unwrap()).unwrap();
     let mut relayer = Command::new(env!("CARGO_BIN_EXE_bithive"))
@@ -130,6 +167,13 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         .kill_on_drop(true)
         .spawn()
         .unwrap();
+
+    // A validator dies under the relayer (its first endpoint): the relayer must move on.
+    if let Some(k) = kill {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        net(&["stop-node", &env["WASMD_NET_HOME"], &k.to_string()]);
+        eprintln!("validator {k} ({}) stopped under the relayer", rpcs[k]);
+    }
 
     // The patient pays for a job bound to the node.
     let node_before = balance(&gov, node.address(), &job_denom).await;
@@ -193,7 +237,10 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         accepted.height.saturating_sub(created)
     );
 
-    // Nothing is paid twice: a few more blocks, the same balance.
+    // Nothing is paid twice: the killed validator back, a few more blocks, the same balance.
+    if let Some(k) = kill {
+        net(&["start-node", &env["WASMD_NET_HOME"], &k.to_string()]);
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
         balance(&gov, node.address(), &job_denom).await - node_before,

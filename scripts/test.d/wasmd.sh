@@ -219,3 +219,10 @@ WASMD_NET_ENV="$H4/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --t
   -- --ignored --nocapture 2>&1 | grep -E '^4 validators|panicked|FAILED' >&2 \
   || fail "transfers across a validator killed and restarted (cli/tests/wasmd_validators.rs)"
 say "ok: 4 validators, one killed and restarted; the client failed over and every transfer landed once"
+# The relayer on that network with every validator's RPC, validator 0's first; validator 0 is
+# killed under it before the patient pays and restarted after the payout: the relayer fails over
+# and the job is attested and paid once (cli/tests/wasmd_relayer.rs, WASMD_KILL_VALIDATOR).
+WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked -p bithive-cli \
+  --test wasmd_relayer -- --ignored --nocapture >&2 \
+  || fail "the relayer across a validator killed and restarted (cli/tests/wasmd_relayer.rs)"
+say "ok: the relayer failed over from a killed validator; the job was attested and paid once"
