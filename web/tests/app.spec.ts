@@ -167,7 +167,7 @@ test("wallet: a wallet that refuses to connect and a wrong network are explained
     await route.fulfill({ json: body });
   });
   await page.reload();
-  await expect(page.getByRole("alert")).toContainText('Wrong network: the RPC serves chain "bithive-browser-1" but the deployment is for "some-other-chain-1"');
+  await expect(page.getByRole("alert")).toContainText('Wrong network: the RPC serves chain "bithive-web-1" but the deployment is for "some-other-chain-1"');
 });
 
 test("network: emission against the halving schedule, supply as on chain", async ({ page }) => {

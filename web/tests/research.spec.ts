@@ -36,7 +36,7 @@ const stopDemo = () => {
 
 /** Starts the demo on global setup's chain; resolves with its web app's URL once it serves. */
 function startDemo(): Promise<string> {
-  const home = mkdtempSync(path.join(tmpdir(), "bithive-browser-demo-"));
+  const home = mkdtempSync(path.join(tmpdir(), "bithive-web-demo-"));
   const args = ["demo", "--keep-running", "--rpc", process.env.BITHIVE_RPC!, "--chain-id", process.env.BITHIVE_CHAIN_ID!,
     "--rest", process.env.BITHIVE_REST!, "--funder-mnemonic-file", process.env.BITHIVE_DEPLOYER_MNEMONIC_FILE!,
     "--web-listen", "127.0.0.1:0", "--home", home];
