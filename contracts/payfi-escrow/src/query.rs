@@ -6,7 +6,7 @@ use crate::error::ContractError;
 use crate::msg::{EscrowsResponse, QueryMsg};
 use crate::state::{
     CHANNELS, CONFIG, CW20_ALLOWLIST, ESCROWS, ESCROWS_BY_PAYEE, ESCROWS_BY_PAYER, ESCROWS_BY_REF,
-    JOBS, JOB_MODELS, REPORTERS,
+    JOBS, JOB_MODELS, NODE_OUTCOMES, REPORTERS,
 };
 
 const DEFAULT_LIMIT: u32 = 10;
@@ -85,6 +85,14 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
         }
         QueryMsg::IsReporter { address } => {
             to_json_binary(&REPORTERS.has(deps.storage, &Addr::unchecked(address)))?
+        }
+        QueryMsg::NodeOutcomes { node } => {
+            let node = deps.api.addr_validate(&node)?;
+            to_json_binary(
+                &NODE_OUTCOMES
+                    .may_load(deps.storage, &node)?
+                    .unwrap_or_default(),
+            )?
         }
         QueryMsg::IsCw20Allowed { address } => {
             to_json_binary(&CW20_ALLOWLIST.has(deps.storage, &Addr::unchecked(address)))?

@@ -3,13 +3,15 @@ use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
 pub use bithive_interface::payfi_escrow::{
-    Channel, Config, Escrow, EscrowStatus, Job, JobModel, JobStatus, Milestone,
+    Channel, Config, Escrow, EscrowStatus, Job, JobModel, JobStatus, Milestone, NodeOutcomes,
 };
 
 pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const REPORTERS: Map<&Addr, Empty> = Map::new("reporters");
+/// Settled jobs by the node they were bound to (`NodeOutcomes`).
+pub const NODE_OUTCOMES: Map<&Addr, NodeOutcomes> = Map::new("node_outcomes");
 
 pub const ESCROW_SEQ: Item<u64> = Item::new("escrow_seq");
 pub const ESCROWS: Map<u64, Escrow> = Map::new("escrows");

@@ -1183,3 +1183,89 @@ fn a_reported_job_waits_out_its_dispute_window() {
     assert_eq!(t.bank(&t.pay.clone(), IBC), 0);
     assert_eq!(t.bank(&collector, IBC), 30);
 }
+
+/// The outcomes Enode's Tsuccessful / Ttotal come from (ADR 007): each job bound to a node counts
+/// once for it when it settles, paid (at once, after the window, or by a dispute resolved for the
+/// node), expired unreported, or disputed and lost; a job bound to another node or settled
+/// before counts nothing more, and nobody can write the counts but the settlement itself.
+#[test]
+fn node_outcomes_count_each_settled_job_once() {
+    use bithive_interface::payfi_escrow::NodeOutcomes;
+    let mut t = setup();
+    cloned!(t => admin, payer, reporter, node, stranger);
+    let outcomes = |t: &T, who: &Addr| -> NodeOutcomes {
+        t.q(&QueryMsg::NodeOutcomes {
+            node: who.to_string(),
+        })
+    };
+    assert_eq!(outcomes(&t, &node), NodeOutcomes::default());
+    let create = |t: &mut T, id: &str| {
+        let m = ExecuteMsg::CreateJob(job_msg(id, t.now().plus_seconds(600)));
+        t.exec(&payer, m, &coins(1_000, IBC)).unwrap();
+        job_id(payer.as_str(), id)
+    };
+    // No dispute window: paid at the report.
+    let now_paid = create(&mut t, "at-once");
+    t.exec(&reporter, report_job(&now_paid, &node), &[])
+        .unwrap();
+    let window = ConfigChange {
+        job_dispute_seconds: Some(3_600),
+        ..ConfigChange::default()
+    };
+    t.exec(&admin, window.msg(), &[]).unwrap();
+    let [finalized, lost, won, expired] =
+        ["finalized", "lost", "won", "expired"].map(|id| create(&mut t, id));
+    for j in [&finalized, &lost, &won] {
+        t.exec(&reporter, report_job(j, &node), &[]).unwrap();
+    }
+    for j in [&lost, &won] {
+        t.exec(&payer, dispute_job(j, "the label is wrong"), &[])
+            .unwrap();
+    }
+    // Reported or disputed jobs are not settled yet: nothing counted for them.
+    assert_eq!(
+        outcomes(&t, &node),
+        NodeOutcomes {
+            paid: 1,
+            ..NodeOutcomes::default()
+        }
+    );
+    t.advance(3_600);
+    t.exec(&stranger, finalize_job(&finalized), &[]).unwrap();
+    t.exec(&admin, resolve_job_dispute(&lost, false), &[])
+        .unwrap();
+    t.exec(&admin, resolve_job_dispute(&won, true), &[])
+        .unwrap();
+    t.exec(&stranger, refund_job(&expired), &[]).unwrap();
+    let o = outcomes(&t, &node);
+    assert_eq!(
+        o,
+        NodeOutcomes {
+            paid: 3,
+            expired: 1,
+            disputed_lost: 1
+        }
+    );
+    assert_eq!(o.total(), 5);
+    // Settled jobs cannot be settled again, so they cannot count again.
+    for j in [&now_paid, &finalized, &won] {
+        assert!(t.exec(&stranger, finalize_job(j), &[]).is_err());
+        assert!(t.exec(&stranger, refund_job(j), &[]).is_err());
+    }
+    assert!(t
+        .exec(&admin, resolve_job_dispute(&lost, true), &[])
+        .is_err());
+    assert_eq!(outcomes(&t, &node), o);
+    // Another node's count is its own; a bad address is an error, not a zero.
+    assert_eq!(outcomes(&t, &stranger), NodeOutcomes::default());
+    assert!(t
+        .app
+        .wrap()
+        .query_wasm_smart::<NodeOutcomes>(
+            t.pay.clone(),
+            &QueryMsg::NodeOutcomes {
+                node: "not an address".into()
+            }
+        )
+        .is_err());
+}

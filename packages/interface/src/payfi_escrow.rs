@@ -229,6 +229,9 @@ pub enum QueryMsg {
     JobModel { job_id: String },
     #[returns(bool)]
     IsReporter { address: String },
+    /// What became of the jobs bound to `node` (zero for a node with none).
+    #[returns(NodeOutcomes)]
+    NodeOutcomes { node: String },
     #[returns(bool)]
     IsCw20Allowed { address: String },
 }
@@ -349,6 +352,28 @@ pub struct Job {
     /// The only node a report may pay: chosen by the payer, or the node that claimed it.
     #[serde(default)]
     pub node: Option<Addr>,
+}
+
+/// What became of the jobs bound to one node, counted by the escrow as they settle (ADR 007:
+/// the Tsuccessful / Ttotal of Enode come from these, never from a report). Each count only
+/// grows; a job counts once, when it settles.
+#[cw_serde]
+#[derive(Default, Copy, Eq)]
+pub struct NodeOutcomes {
+    /// Jobs that paid the node: undisputed, or a dispute resolved for it.
+    pub paid: u64,
+    /// Jobs bound to the node that expired unreported and went back to their payer (a job the
+    /// node refused or never ran ends here).
+    pub expired: u64,
+    /// Jobs the node reported whose payer disputed and won.
+    pub disputed_lost: u64,
+}
+
+impl NodeOutcomes {
+    /// Ttotal: every settled job bound to the node.
+    pub fn total(&self) -> u64 {
+        self.paid + self.expired + self.disputed_lost
+    }
 }
 
 /// A job's snapshot of its registered model, taken at creation (with a model registry

@@ -20,7 +20,9 @@ use super::Res;
 use crate::error::ContractError;
 use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
-use crate::state::{AssetInfo, Job, JobStatus, CONFIG, JOBS, JOB_MODELS, REPORTERS};
+use crate::state::{
+    AssetInfo, Job, JobStatus, NodeOutcomes, CONFIG, JOBS, JOB_MODELS, NODE_OUTCOMES, REPORTERS,
+};
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
 pub const RECORD_JOB_REPLY: u64 = 1;
@@ -324,6 +326,7 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
     }
     msgs.push(pay(&job.asset, &collector, fee)?);
     // Paid before the record is sent: nothing the registry does can see an unpaid job.
+    count(deps.storage, &node, |o| o.paid += 1)?;
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
     res = res
@@ -412,6 +415,7 @@ pub fn resolve(deps: DepsMut, info: MessageInfo, job_id: String, pay_to_node: bo
     if pay_to_node {
         return pay_node(deps, job, node, res);
     }
+    count(deps.storage, &node, |o| o.disputed_lost += 1)?;
     job.status = JobStatus::Refunded;
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(res
@@ -429,6 +433,11 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
             until: job.expires_at.to_string(),
         });
     }
+    // A job bound to a node that never got reported is that node's failure; an unbound one is
+    // nobody's.
+    if let Some(node) = &job.node {
+        count(deps.storage, node, |o| o.expired += 1)?;
+    }
     job.status = JobStatus::Refunded;
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(Response::new()
@@ -436,4 +445,16 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
         .add_attribute(ev::ACTION, ev::REFUND_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
         .add_attribute(ev::attr::REFUNDED, job.amount))
+}
+
+/// Adds a settled job to `node`'s outcomes (`NodeOutcomes`).
+fn count(
+    storage: &mut dyn cosmwasm_std::Storage,
+    node: &Addr,
+    add: impl FnOnce(&mut NodeOutcomes),
+) -> Result<(), ContractError> {
+    let mut o = NODE_OUTCOMES.may_load(storage, node)?.unwrap_or_default();
+    add(&mut o);
+    NODE_OUTCOMES.save(storage, node, &o)?;
+    Ok(())
 }
