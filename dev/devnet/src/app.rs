@@ -1,7 +1,7 @@
 //! The application: accounts, ante checks (signature, sequence, fee, gas), message execution in
 //! the wasmd-like host, blocks and the tx index. No I/O: the node layer drives it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
 use bithive_vm_host::{coin, BankMsg, Chain, ChainConfig, CosmosMsg, IbcCall, Timestamp, TxMsg};
@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::abci::{host_error, AbciError, AbciEvent, ExecTxResult};
 use crate::config::{parse_coins, DevnetConfig};
 use crate::error::DevnetError;
+use crate::mempool::{Mempool, TxInCache};
 use crate::tx::{self, AppMsg, DecodedTx};
 
 /// SDK gas per byte of transaction (`TxSizeCostPerByte`).
@@ -140,15 +141,6 @@ struct Ante {
     gas: u64,
 }
 
-/// CometBFT's answer to a tx already in its mempool cache: refused before CheckTx.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TxInCache;
-
-impl TxInCache {
-    /// CometBFT's error text (a JSON-RPC error of the broadcast methods).
-    pub const MESSAGE: &'static str = "tx already exists in cache";
-}
-
 pub struct App {
     chain: Chain,
     chain_id: String,
@@ -159,10 +151,7 @@ pub struct App {
     next_account_number: u64,
     blocks: Vec<Block>,
     tx_index: HashMap<[u8; 32], (u64, u32)>,
-    mempool: Vec<Vec<u8>>,
-    /// Hashes of the mempool's transactions (CometBFT's mempool cache, with `tx_index` for the
-    /// committed ones).
-    mempool_hashes: HashSet<[u8; 32]>,
+    mempool: Mempool,
     /// Next sequence per account as CheckTx sees it (deliver state + pending txs).
     check_seq: HashMap<String, u64>,
     app_hash: [u8; 32],
@@ -221,8 +210,7 @@ impl App {
             next_account_number: 0,
             blocks: Vec::new(),
             tx_index: HashMap::new(),
-            mempool: Vec::new(),
-            mempool_hashes: HashSet::new(),
+            mempool: Mempool::default(),
             check_seq: HashMap::new(),
             app_hash: [0; 32],
             fee_collector: module_address(&config.bech32_prefix, "fee_collector"),
@@ -282,7 +270,7 @@ impl App {
     }
     /// Whether a tx with this hash is in the mempool or committed (CometBFT's mempool cache).
     pub fn in_cache(&self, hash: &[u8; 32]) -> bool {
-        self.tx_index.contains_key(hash) || self.mempool_hashes.contains(hash)
+        self.tx_index.contains_key(hash) || self.mempool.contains(hash)
     }
 
     /// A broadcast as CometBFT admits it: a tx already in the mempool or committed is refused
@@ -447,7 +435,6 @@ impl App {
         match self.ante(&tx, bytes.len(), Mode::Check) {
             Ok(ante) => {
                 self.check_seq.insert(ante.signer, tx.sequence + 1);
-                self.mempool_hashes.insert(tx::tx_hash(bytes));
                 self.mempool.push(bytes.to_vec());
                 ExecTxResult {
                     gas_wanted: tx.gas_limit,
@@ -592,10 +579,7 @@ impl App {
     /// Queues a system transaction (an [`IbcTx`]) for the next block.
     pub fn submit_ibc(&mut self, tx: &IbcTx) -> [u8; 32] {
         let bytes = tx.encode();
-        let hash = tx::tx_hash(&bytes);
-        self.mempool_hashes.insert(hash);
-        self.mempool.push(bytes);
-        hash
+        self.mempool.push(bytes)
     }
 
     /// Runs a relayed IBC message as its own atomic transaction, with ibc-go's events.
@@ -755,8 +739,7 @@ impl App {
 
     /// FinalizeBlock + Commit: executes every mempool transaction in a new block at `time_ns`.
     pub fn finalize_block(&mut self, time_ns: u64) -> &Block {
-        let txs = std::mem::take(&mut self.mempool);
-        self.mempool_hashes.clear();
+        let txs = self.mempool.take();
         self.apply_block(time_ns, txs)
     }
 

@@ -20,6 +20,7 @@ pub mod cors;
 mod error;
 pub mod ibc;
 pub mod json;
+pub mod mempool;
 pub mod node;
 pub mod page;
 pub mod query;

@@ -13,8 +13,8 @@ use base64::Engine;
 use serde_json::{json, Value};
 
 use crate::abci::ExecTxResult;
-use crate::app::TxInCache;
 use crate::json;
+use crate::mempool::TxInCache;
 use crate::node::SharedNode;
 use crate::search::TxQuery;
 use crate::tx::tx_hash;

@@ -37,7 +37,7 @@ use cosmrs::proto::prost::Message;
 use serde_json::{json, Value};
 
 use crate::abci::ExecTxResult;
-use crate::app::TxInCache;
+use crate::mempool::TxInCache;
 use crate::node::SharedNode;
 use crate::search::TxQuery;
 use parse::Endpoint;
