@@ -40,19 +40,6 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// `scripts/wasmd-net.sh ARGS`, which must succeed.
-fn net(args: &[&str]) {
-    let out = std::process::Command::new(root().join("scripts/wasmd-net.sh"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wasmd-net.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn wasmd_env() -> BTreeMap<String, String> {
     let path = std::env::var("WASMD_NET_ENV")
         .expect("WASMD_NET_ENV: the wasmd-net.env of a running wasmd net");
@@ -171,7 +158,7 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
     // A validator dies under the relayer (its first endpoint): the relayer must move on.
     if let Some(k) = kill {
         tokio::time::sleep(Duration::from_secs(2)).await;
-        net(&["stop-node", &env["WASMD_NET_HOME"], &k.to_string()]);
+        common::wasmd_net(&["stop-node", &env["WASMD_NET_HOME"], &k.to_string()]);
         eprintln!("validator {k} ({}) stopped under the relayer", rpcs[k]);
     }
 
@@ -239,7 +226,7 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
 
     // Nothing is paid twice: the killed validator back, a few more blocks, the same balance.
     if let Some(k) = kill {
-        net(&["start-node", &env["WASMD_NET_HOME"], &k.to_string()]);
+        common::wasmd_net(&["start-node", &env["WASMD_NET_HOME"], &k.to_string()]);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(

@@ -8,7 +8,6 @@
 //!
 //! `scripts/test.d/wasmd.sh` runs it.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,23 +17,6 @@ use bithive_chain_client::{
 };
 
 mod common;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// `scripts/wasmd-net.sh ARGS`, which must succeed.
-fn net(args: &[&str]) {
-    let out = std::process::Command::new(root().join("scripts/wasmd-net.sh"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "wasmd-net.sh {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 async fn height(rpc: &str) -> Option<u64> {
     let ep = HttpEndpoint::new(rpc, CompatVersion::V038, Duration::from_secs(2)).ok()?;
@@ -106,7 +88,7 @@ async fn transfers_survive_a_validator_killed_and_restarted() {
     }
     assert_eq!(failover.failovers(), 0);
     // Validator 0 (the client's endpoint) dies: the other three go on, the client moves.
-    net(&["stop-node", &home, "0"]);
+    common::wasmd_net(&["stop-node", &home, "0"]);
     let stopped_at = height(&rpcs[1]).await.unwrap();
     for i in 4..=8 {
         send(i).await;
@@ -120,7 +102,7 @@ async fn transfers_survive_a_validator_killed_and_restarted() {
         "three of four validators made blocks"
     );
     // It comes back and catches up; the transfers go on.
-    net(&["start-node", &home, "0"]);
+    common::wasmd_net(&["start-node", &home, "0"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (h0, h1) = (height(&rpcs[0]).await, height(&rpcs[1]).await);

@@ -44,6 +44,21 @@ pub async fn poll<T>(
     }
 }
 
+/// `scripts/wasmd-net.sh ARGS` (a local wasmd network: start, stop, stop-node, start-node),
+/// which must succeed.
+pub fn wasmd_net(args: &[&str]) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/wasmd-net.sh");
+    let out = std::process::Command::new(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wasmd-net.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The `KEY=value` lines of a `wasmd-net.env` (`scripts/wasmd-net.sh env`).
 pub fn wasmd_env_file(path: &str) -> BTreeMap<String, String> {
     std::fs::read_to_string(path)
