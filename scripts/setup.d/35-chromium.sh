@@ -1,4 +1,4 @@
 # Headless Chromium (chromium, chromium-driver) for the browser package's test.
 # profile: test
-# scripts/test.d/bithive-browser.sh runs the wasm tests in Node and in Chromium; only missing packages.
+# scripts/test.d/browser-package.sh runs the wasm tests in Node and in Chromium; only missing packages.
 apt_install chromium chromium-driver

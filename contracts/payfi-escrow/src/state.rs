@@ -10,6 +10,8 @@ pub use bithive_cw_common::funds::{AssetInfo, CW20_ALLOWLIST};
 
 pub const CONFIG: Item<Config> = Item::new("config");
 pub const REPORTERS: Map<&Addr, Empty> = Map::new("reporters");
+/// Jobs their bound node accepted (`claim_job`): only these count against it when they expire.
+pub const ACCEPTED: Map<&str, Empty> = Map::new("job_accepted");
 /// Settled jobs by the node they were bound to (`NodeOutcomes`).
 pub const NODE_OUTCOMES: Map<&Addr, NodeOutcomes> = Map::new("node_outcomes");
 

@@ -1186,8 +1186,9 @@ fn a_reported_job_waits_out_its_dispute_window() {
 
 /// The outcomes Enode's Tsuccessful / Ttotal come from (ADR 007): each job bound to a node counts
 /// once for it when it settles, paid (at once, after the window, or by a dispute resolved for the
-/// node), expired unreported, or disputed and lost; a job bound to another node or settled
-/// before counts nothing more, and nobody can write the counts but the settlement itself.
+/// node), expired unreported after the node accepted it, or disputed and lost; a job bound to
+/// another node or settled before counts nothing more, and nobody can write the counts but the
+/// settlement itself.
 #[test]
 fn node_outcomes_count_each_settled_job_once() {
     use bithive_interface::payfi_escrow::NodeOutcomes;
@@ -1215,6 +1216,21 @@ fn node_outcomes_count_each_settled_job_once() {
     t.exec(&admin, window.msg(), &[]).unwrap();
     let [finalized, lost, won, expired] =
         ["finalized", "lost", "won", "expired"].map(|id| create(&mut t, id));
+    // The node accepts the job it will let expire (claims need staking: a pledged node).
+    let staking = staking_stub(&mut t.app, &node);
+    let set_staking = ConfigChange {
+        staking: Some(staking.to_string()),
+        ..ConfigChange::default()
+    };
+    t.exec(&admin, set_staking.msg(), &[]).unwrap();
+    let accept = ExecuteMsg::ClaimJob {
+        job_id: expired.clone(),
+    };
+    t.exec(&node, accept.clone(), &[]).unwrap();
+    assert!(matches!(
+        err(t.exec(&node, accept, &[])),
+        ContractError::JobClaimed { .. }
+    ));
     for j in [&finalized, &lost, &won] {
         t.exec(&reporter, report_job(j, &node), &[]).unwrap();
     }
@@ -1268,4 +1284,67 @@ fn node_outcomes_count_each_settled_job_once() {
             }
         )
         .is_err());
+}
+
+/// Attack (ADR 007, found in review): anyone may bind a job to any node, so a stranger could
+/// lower a node's Tsuccessful / Ttotal for free by binding dust jobs to it and letting them
+/// expire (the refund returns the whole deposit). Only jobs the node accepted count as expired.
+#[test]
+fn a_stranger_cannot_lower_a_nodes_outcomes_with_jobs_it_never_accepted() {
+    use bithive_interface::payfi_escrow::NodeOutcomes;
+    let mut t = setup();
+    cloned!(t => node, stranger);
+    for i in 0..5 {
+        let m = ExecuteMsg::CreateJob(job_msg(&format!("grief-{i}"), t.now().plus_seconds(1)));
+        t.exec(&stranger, m, &coins(1, IBC)).unwrap();
+    }
+    t.advance(1);
+    let before = t.bank(&stranger, IBC);
+    for i in 0..5 {
+        let id = job_id(stranger.as_str(), &format!("grief-{i}"));
+        t.exec(&stranger, refund_job(&id), &[]).unwrap();
+    }
+    assert_eq!(
+        t.bank(&stranger, IBC),
+        before + 5,
+        "the attack itself cost nothing"
+    );
+    let o: NodeOutcomes = t.q(&QueryMsg::NodeOutcomes {
+        node: node.to_string(),
+    });
+    assert_eq!(o, NodeOutcomes::default());
+}
+
+/// Attack (found in review): a job below `10000 / fee_bps` base units pays no fee, so a node
+/// paying its own dust jobs would raise its `paid` count for gas alone. Such a job pays the node
+/// but does not count.
+#[test]
+fn dust_jobs_that_pay_no_fee_do_not_count() {
+    use bithive_interface::payfi_escrow::NodeOutcomes;
+    let mut t = setup();
+    cloned!(t => payer, reporter, node);
+    let outcomes = |t: &T| -> NodeOutcomes {
+        t.q(&QueryMsg::NodeOutcomes {
+            node: node.to_string(),
+        })
+    };
+    for (id, amount) in [("dust", 99), ("fee", 100)] {
+        let m = ExecuteMsg::CreateJob(job_msg(id, t.now().plus_seconds(600)));
+        t.exec(&payer, m, &coins(amount, IBC)).unwrap();
+        t.exec(
+            &reporter,
+            report_job(&job_id(payer.as_str(), id), &node),
+            &[],
+        )
+        .unwrap();
+    }
+    // 99 at 1 %: no fee, paid in full, not counted; 100: a fee of 1, counted.
+    assert_eq!(t.bank(&node, IBC), 99 + 99);
+    assert_eq!(
+        outcomes(&t),
+        NodeOutcomes {
+            paid: 1,
+            ..NodeOutcomes::default()
+        }
+    );
 }

@@ -268,9 +268,18 @@ impl App {
     pub fn mempool_len(&self) -> usize {
         self.mempool.len()
     }
-    /// Whether a tx with this hash is in the mempool or committed (CometBFT's mempool cache).
+    /// Whether a tx with this hash is in the mempool, or committed and successful (CometBFT's
+    /// mempool cache: with its default `keep-invalid-txs-in-cache = false` a tx that failed in
+    /// its block leaves the cache, so re-sending it reaches CheckTx again).
     pub fn in_cache(&self, hash: &[u8; 32]) -> bool {
-        self.tx_index.contains_key(hash) || self.mempool.contains(hash)
+        if self.mempool.contains(hash) {
+            return true;
+        }
+        self.tx_index.get(hash).is_some_and(|&(height, index)| {
+            self.block(height)
+                .and_then(|b| b.results.get(index as usize))
+                .is_some_and(|r| r.code == 0)
+        })
     }
 
     /// A broadcast as CometBFT admits it: a tx already in the mempool or committed is refused

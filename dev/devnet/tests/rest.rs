@@ -934,7 +934,8 @@ async fn rest_has_the_rpc_limits() {
 /// the mempool or after their block, are refused before CheckTx. RPC sync and async answer
 /// CometBFT's error "tx already exists in cache", commit "error on broadcastTxCommit: tx already
 /// exists in cache"; REST answers as the SDK's `CheckCometError` does (code 19, codespace `sdk`,
-/// the tx's hash), in sync and async mode. The tx runs once.
+/// the tx's hash), in sync and async mode. The tx runs once. A tx that failed in its block is not
+/// kept in the cache.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_resent_tx_is_refused_by_the_mempool_cache_on_every_path() {
     let alice = Key::new(41);
@@ -1011,4 +1012,19 @@ async fn a_resent_tx_is_refused_by_the_mempool_cache_on_every_path() {
         .balance
         .unwrap();
     assert_eq!(coin.amount, "7", "the tx ran once");
+    // A tx that failed in its block leaves the cache (CometBFT's default
+    // keep-invalid-txs-in-cache = false): sent again, it reaches CheckTx, which refuses its
+    // spent sequence (as wasmd answers), not "already exists in cache".
+    let failing = alice.sign(
+        vec![send(&alice.address, &bob.address, 10u128.pow(30), DENOM)],
+        1,
+        1,
+        200_000,
+        5_000,
+    );
+    let r = rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&failing)})).await;
+    assert_eq!(r["result"]["code"], 0, "CheckTx takes it: {r}");
+    h.produce_block().await.unwrap();
+    let r = rpc(&url, "broadcast_tx_sync", json!({"tx": b64(&failing)})).await;
+    assert_eq!(r["result"]["code"], 32, "{r}");
 }

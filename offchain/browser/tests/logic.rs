@@ -1,5 +1,5 @@
 //! Host tests of the logic the wasm bindings expose. The same golden vectors are checked again in
-//! Node against the built .wasm (scripts/test.d/bithive-browser.sh).
+//! Node against the built .wasm (scripts/test.d/browser-package.sh).
 
 use bithive_browser::logic::{self, LshParams, OprfBatch};
 use bithive_matching::client::BlindingService;

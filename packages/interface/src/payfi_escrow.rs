@@ -135,8 +135,10 @@ pub enum ExecuteMsg {
     },
     // ---- compute jobs ----
     CreateJob(CreateJobMsg),
-    /// An eligible staking node binds an open job that no node was chosen for to itself, before
-    /// it works on it (first claim wins; before expiry).
+    /// An eligible staking node binds an open job that no node was chosen for to itself, or
+    /// accepts an open job its payer bound to it, before it works on it (first claim wins;
+    /// before expiry). Only an accepted job that expires unreported counts against the node in
+    /// `node_outcomes`.
     ClaimJob {
         job_id: String,
     },
@@ -360,10 +362,12 @@ pub struct Job {
 #[cw_serde]
 #[derive(Default, Copy, Eq)]
 pub struct NodeOutcomes {
-    /// Jobs that paid the node: undisputed, or a dispute resolved for it.
+    /// Jobs that paid the node and a fee to the treasury (a job too small to pay a fee costs a
+    /// self-dealer nothing and does not count): undisputed, or a dispute resolved for it.
     pub paid: u64,
-    /// Jobs bound to the node that expired unreported and went back to their payer (a job the
-    /// node refused or never ran ends here).
+    /// Jobs the node accepted (`claim_job`) that expired unreported and went back to their
+    /// payer. A job bound to it that it never accepted does not count: anyone can bind a job to
+    /// any node.
     pub expired: u64,
     /// Jobs the node reported whose payer disputed and won.
     pub disputed_lost: u64,

@@ -12,7 +12,7 @@ use bithive_interface::payfi_escrow::{
 };
 use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{
-    Addr, Decimal, DepsMut, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128,
+    Addr, Decimal, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128,
 };
 use sha2::{Digest, Sha256};
 
@@ -21,7 +21,8 @@ use crate::error::ContractError;
 use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
 use crate::state::{
-    AssetInfo, Job, JobStatus, NodeOutcomes, CONFIG, JOBS, JOB_MODELS, NODE_OUTCOMES, REPORTERS,
+    AssetInfo, Job, JobStatus, NodeOutcomes, ACCEPTED, CONFIG, JOBS, JOB_MODELS, NODE_OUTCOMES,
+    REPORTERS,
 };
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
@@ -223,8 +224,10 @@ pub fn create(
     Ok(res)
 }
 
-/// The sender binds an open, unbound job to itself. It must be a staking node eligible to earn,
-/// so a claim costs a pledge (sybil accounts cannot hoard jobs), and the first claim wins.
+/// The sender binds an open, unbound job to itself, or accepts one its payer bound to it. It
+/// must be a staking node eligible to earn, so a claim costs a pledge (sybil accounts cannot
+/// hoard jobs), and the first claim wins. Accepting is what makes an expired job count against
+/// the node (`node_outcomes`): anyone can bind a job to any node, so an unaccepted one cannot.
 pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res {
     let staking = CONFIG
         .load(deps.storage)?
@@ -232,10 +235,12 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
         .ok_or(ContractError::NoStaking)?;
     let mut job = load_open(&deps, &env, &job_id)?;
     if let Some(node) = job.node {
-        return Err(ContractError::JobClaimed {
-            job_id,
-            node: node.into(),
-        });
+        if node != info.sender || ACCEPTED.has(deps.storage, &job_id) {
+            return Err(ContractError::JobClaimed {
+                job_id,
+                node: node.into(),
+            });
+        }
     }
     let status = StakingContract(staking).pledge_status(&deps.querier, info.sender.as_str())?;
     if !status.registered || !status.eligible {
@@ -243,6 +248,7 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
     }
     job.node = Some(info.sender.clone());
     JOBS.save(deps.storage, &job_id, &job)?;
+    ACCEPTED.save(deps.storage, &job_id, &Empty {})?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::CLAIM_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
@@ -325,8 +331,11 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
             .add_attribute(ev::attr::OWNER_PAID, m.price);
     }
     msgs.push(pay(&job.asset, &collector, fee)?);
-    // Paid before the record is sent: nothing the registry does can see an unpaid job.
-    count(deps.storage, &node, |o| o.paid += 1)?;
+    // Paid before the record is sent: nothing the registry does can see an unpaid job. A job
+    // too small to pay a fee costs a self-dealer nothing, so it does not count (ADR 007).
+    if !fee.is_zero() {
+        count(deps.storage, &node, |o| o.paid += 1)?;
+    }
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
     res = res
@@ -433,10 +442,12 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
             until: job.expires_at.to_string(),
         });
     }
-    // A job bound to a node that never got reported is that node's failure; an unbound one is
-    // nobody's.
+    // A job its node accepted and never got reported is that node's failure; one it never
+    // accepted (anyone may bind a job to any node) or an unbound one is nobody's.
     if let Some(node) = &job.node {
-        count(deps.storage, node, |o| o.expired += 1)?;
+        if ACCEPTED.has(deps.storage, &job_id) {
+            count(deps.storage, node, |o| o.expired += 1)?;
+        }
     }
     job.status = JobStatus::Refunded;
     JOBS.save(deps.storage, &job_id, &job)?;
