@@ -143,7 +143,10 @@ start() {
     esac
   done
   [[ "$n" =~ ^[1-9][0-9]?$ ]] || die "--validators takes 1 to 99"
-  running && die "wasmd already running in $HOME_DIR (pid $(cat "$PIDFILE")): stop it first"
+  local v
+  for ((v = 0; v < $(validators); v++)); do
+    node_running "$v" && die "validator $v already running in $HOME_DIR: stop it first"
+  done
   local bin="${WASMD_BIN:-}"
   [ -n "$bin" ] || bin="$("$ROOT/scripts/wasmd-build.sh")"
   [ -x "$bin" ] || die "wasmd binary $bin is not executable"
@@ -189,10 +192,11 @@ start() {
   for ((i = 1; i < n; i++)); do cp "$NODE/config/genesis.json" "$(node_home "$i")/config/genesis.json"; done
 
   # Ports and config of every validator; then each one's peers are all the others.
-  local rpcs=() p2ps=() ids=() rest grpc
+  local rpcs=() p2ps=() ids=() rest grpc ports
+  # All ports drawn at once, so no two validators get the same one.
+  read -r -a ports < <(free_ports $((4 * n)))
   for ((i = 0; i < n; i++)); do
-    local rpc p2p r g
-    read -r rpc p2p r g < <(free_ports 4)
+    local rpc="${ports[4 * i]}" p2p="${ports[4 * i + 1]}" r="${ports[4 * i + 2]}" g="${ports[4 * i + 3]}"
     configure_node "$(node_home "$i")" "$rpc" "$p2p" "$r" "$g" "$block_ms"
     rpcs+=("http://127.0.0.1:$rpc") p2ps+=("127.0.0.1:$p2p")
     ids+=("$("$bin" --home "$(node_home "$i")" comet show-node-id 2>/dev/null \
@@ -236,7 +240,9 @@ EOF
   log "chain $chain_id: $n validator(s), rpc ${rpcs[*]}, rest :$rest grpc :$grpc"
   local h=0
   for _ in $(seq 1 300); do
-    running || { tail -n 30 "$HOME_DIR/wasmd.log" >&2; die "wasmd exited during start"; }
+    for ((i = 0; i < n; i++)); do
+      node_running "$i" || { tail -n 30 "$(node_log "$i")" >&2; stop; die "validator $i exited during start"; }
+    done
     h="$(curl -sf "http://127.0.0.1:$rpc/status" | jq -r '.result.sync_info.latest_block_height' 2>/dev/null || echo 0)"
     [ "${h:-0}" -ge 2 ] 2>/dev/null && break
     sleep 0.2
@@ -248,8 +254,12 @@ EOF
 case "$cmd" in
   start) start "$@" ;;
   stop) stop ;;
-  stop-node) [ $# = 1 ] || usage; stop_node "$1" ;;
-  start-node) [ $# = 1 ] || usage; [ -f "$ENVFILE" ] || die "no $ENVFILE: start the chain first"; start_node "$1" ;;
+  stop-node | start-node)
+    [ $# = 1 ] || usage
+    [ -f "$ENVFILE" ] || die "no $ENVFILE: start the chain first"
+    [[ "$1" =~ ^[0-9]+$ ]] && (($1 < $(validators))) || die "no validator $1 (the network has $(validators))"
+    if [ "$cmd" = stop-node ]; then stop_node "$1"; else start_node "$1"; fi
+    ;;
   env) [ -f "$ENVFILE" ] || die "no $ENVFILE: start the chain first"; cat "$ENVFILE" ;;
   *) usage ;;
 esac

@@ -79,10 +79,8 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         .ok()
         .map(|i| i.parse().expect("WASMD_KILL_VALIDATOR: a validator index"));
     if let Some(k) = kill {
-        assert!(
-            k < rpcs.len() && rpcs.len() > 1,
-            "WASMD_KILL_VALIDATOR={k} of {rpcs:?}"
-        );
+        // The last validator serves the test's own clients: never that one.
+        assert!(k + 1 < rpcs.len(), "WASMD_KILL_VALIDATOR={k} of {rpcs:?}");
     }
     // The test's own clients talk to the last validator, which is never killed.
     let (rpc, chain_id, prefix) = (
@@ -143,6 +141,12 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
     .unwrap();
     let mut rcfg = rcfg;
     rcfg.chains[0].rpc = rpcs.clone();
+    // Its /metrics, to see the failover it made.
+    let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    rcfg.metrics_addr = Some(metrics_addr.to_string());
     let cfg_path = home.path().join("relayer.toml");
     std::fs::write(&cfg_path, toml::to_string(&rcfg).unwrap()).unwrap();
     let mut relayer = Command::new(env!("CARGO_BIN_EXE_bithive"))
@@ -155,9 +159,25 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         .spawn()
         .unwrap();
 
-    // A validator dies under the relayer (its first endpoint): the relayer must move on.
+    // A validator dies under the relayer (its first endpoint): the relayer must move on. First
+    // the relayer is up and following the chain through it.
     if let Some(k) = kill {
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let every = Duration::from_millis(300);
+        common::poll(Instant::now(), Duration::from_secs(60), every, async || {
+            if tokio::net::TcpStream::connect(metrics_addr).await.is_err() {
+                return Err(format!(
+                    "the relayer's /metrics at {metrics_addr} is not up"
+                ));
+            }
+            let (status, _, body) = common::http(metrics_addr, "GET", "/metrics", "").await;
+            match status == 200 && body.contains("last_processed_height") {
+                true => Ok(()),
+                false => Err(format!(
+                    "the relayer's /metrics at {metrics_addr}: {status}"
+                )),
+            }
+        })
+        .await;
         common::wasmd_net(&["stop-node", &env["WASMD_NET_HOME"], &k.to_string()]);
         eprintln!("validator {k} ({}) stopped under the relayer", rpcs[k]);
     }
@@ -224,6 +244,18 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         accepted.height.saturating_sub(created)
     );
 
+    // The relayer got there through another validator: it counted a failover.
+    if kill.is_some() {
+        let (_, _, body) = common::http(metrics_addr, "GET", "/metrics", "").await;
+        let failovers: u64 = body
+            .lines()
+            .find(|l| !l.starts_with('#') && l.contains("rpc_failovers{"))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no rpc_failovers in the relayer's /metrics:\n{body}"));
+        assert!(failovers >= 1, "the relayer did not fail over: {failovers}");
+        eprintln!("the relayer failed over {failovers} time(s)");
+    }
     // Nothing is paid twice: the killed validator back, a few more blocks, the same balance.
     if let Some(k) = kill {
         common::wasmd_net(&["start-node", &env["WASMD_NET_HOME"], &k.to_string()]);

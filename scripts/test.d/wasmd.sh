@@ -216,8 +216,9 @@ scripts/wasmd-net.sh stop "$H3"
 # goes on with three, the client fails over, every transfer lands once (cli/tests/wasmd_validators.rs).
 scripts/wasmd-net.sh start "$H4" --chain-id bithive-validators-1 --validators 4
 WASMD_NET_ENV="$H4/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_validators \
-  -- --ignored --nocapture 2>&1 | grep -E '^4 validators|panicked|FAILED' >&2 \
-  || fail "transfers across a validator killed and restarted (cli/tests/wasmd_validators.rs)"
+  -- --ignored --nocapture >"$H4/validators-test.log" 2>&1 \
+  || { tail -n 40 "$H4/validators-test.log" >&2; fail "transfers across a validator killed and restarted (cli/tests/wasmd_validators.rs)"; }
+grep -E '^4 validators' "$H4/validators-test.log" | sed 's/^/    /' >&2
 say "ok: 4 validators, one killed and restarted; the client failed over and every transfer landed once"
 # The relayer on that network with every validator's RPC, validator 0's first; validator 0 is
 # killed under it before the patient pays and restarted after the payout: the relayer fails over
