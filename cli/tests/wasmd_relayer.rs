@@ -66,15 +66,7 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         "ORT_DYLIB_PATH is not set: run through scripts/test.sh (source scripts/setup.sh)"
     );
     let env = wasmd_env();
-    let rpcs: Vec<String> = env
-        .get("WASMD_RPCS")
-        .map(|v| {
-            v.trim_matches('"')
-                .split_whitespace()
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_else(|| vec![env["WASMD_RPC"].clone()]);
+    let rpcs = common::wasmd_rpcs(&env);
     let kill: Option<usize> = std::env::var("WASMD_KILL_VALIDATOR")
         .ok()
         .map(|i| i.parse().expect("WASMD_KILL_VALIDATOR: a validator index"));
@@ -130,7 +122,7 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         .unwrap();
 
     // The relayer daemon on wasmd, with the real inference engine.
-    let rcfg = relayer_config(
+    let mut rcfg = relayer_config(
         home.path(),
         &root().join("offchain/inference/inference.toml"),
         &rpc,
@@ -139,7 +131,6 @@ async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once
         node.address(),
     )
     .unwrap();
-    let mut rcfg = rcfg;
     rcfg.chains[0].rpc = rpcs.clone();
     // Its /metrics, to see the failover it made.
     let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0")

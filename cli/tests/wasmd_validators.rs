@@ -29,11 +29,7 @@ async fn transfers_survive_a_validator_killed_and_restarted() {
     let env = common::wasmd_env_file(
         &std::env::var("WASMD_NET_ENV").expect("WASMD_NET_ENV: the wasmd-net.env of a running net"),
     );
-    let rpcs: Vec<String> = env["WASMD_RPCS"]
-        .trim_matches('"')
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
+    let rpcs = common::wasmd_rpcs(&env);
     assert!(
         rpcs.len() >= 4,
         "a network of at least 4 validators: {rpcs:?}"

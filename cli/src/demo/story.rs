@@ -147,7 +147,7 @@ async fn emission_and_treasury(
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
-    let (gov, _node) = (&p.gov, &p.node);
+    let gov = &p.gov;
     let c = &p.deployment.contracts;
     if p.is_external() {
         // Real time: emission counts from a day before the deployment (an announced launch), so
@@ -452,8 +452,6 @@ async fn aim_story(
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
-    let (_gov, _node) = (&p.gov, &p.node);
-    let _c = &p.deployment.contracts;
     // AIM (#23): an institute seals a model to the bonded nodes and publishes it; from now on
     // jobs name a registered model and pay its owner; the model is re-keyed when the set of
     // nodes allowed to run it changes. Then records, consent and private statistics.

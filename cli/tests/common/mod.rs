@@ -59,6 +59,19 @@ pub fn wasmd_net(args: &[&str]) {
     );
 }
 
+/// Every validator's RPC of a `wasmd-net.env` (`WASMD_RPCS`, validator 0 first), or its one
+/// `WASMD_RPC` for a net written before several validators.
+pub fn wasmd_rpcs(env: &BTreeMap<String, String>) -> Vec<String> {
+    match env.get("WASMD_RPCS") {
+        Some(v) => v
+            .trim_matches('"')
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+        None => vec![env["WASMD_RPC"].clone()],
+    }
+}
+
 /// The `KEY=value` lines of a `wasmd-net.env` (`scripts/wasmd-net.sh env`).
 pub fn wasmd_env_file(path: &str) -> BTreeMap<String, String> {
     std::fs::read_to_string(path)

@@ -1226,6 +1226,11 @@ fn node_outcomes_count_each_settled_job_once() {
     let accept = ExecuteMsg::ClaimJob {
         job_id: expired.clone(),
     };
+    // Only the node the job is bound to accepts it: not a stranger.
+    assert!(matches!(
+        err(t.exec(&stranger, accept.clone(), &[])),
+        ContractError::JobClaimed { .. }
+    ));
     t.exec(&node, accept.clone(), &[]).unwrap();
     assert!(matches!(
         err(t.exec(&node, accept, &[])),

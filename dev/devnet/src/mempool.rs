@@ -12,6 +12,8 @@ pub struct TxInCache;
 impl TxInCache {
     /// CometBFT's error text (a JSON-RPC error of the broadcast methods).
     pub const MESSAGE: &'static str = "tx already exists in cache";
+    /// The SDK's `ErrTxInMempoolCache` (codespace `sdk`), its answer over REST.
+    pub const SDK_CODE: u32 = 19;
 }
 
 #[derive(Default)]

@@ -33,6 +33,11 @@ pub struct StorageCost {
 }
 
 impl StorageCost {
+    /// Bytes read, written and iterated (keys included).
+    pub fn bytes_moved(&self) -> u64 {
+        self.read_bytes + self.write_bytes + self.iterated_bytes
+    }
+
     /// SDK gas of these operations under `KVGasConfig`.
     pub fn sdk_gas(&self) -> u64 {
         self.reads * READ_COST_FLAT

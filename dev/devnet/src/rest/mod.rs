@@ -360,8 +360,8 @@ fn serve(node: &SharedNode, endpoint: Endpoint, body: &[u8]) -> Result<J, RestEr
                 // The SDK's `CheckCometError`: a tx in CometBFT's mempool cache is answered in
                 // both modes as `ErrTxInMempoolCache` (sdk 19), its hash, no log.
                 Err(TxInCache) => ExecTxResult {
-                    code: 19,
-                    codespace: "sdk".into(),
+                    code: TxInCache::SDK_CODE,
+                    codespace: crate::abci::SDK.into(),
                     ..ExecTxResult::default()
                 },
             };
