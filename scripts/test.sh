@@ -7,6 +7,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 cd "$BITHIVE_ROOT"
 # One full build, no edit-compile loop: incremental caches would only cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# A cold run writes about 10 GB (targets, chains, browsers); a full disk shows up later as a node
+# that stops making blocks, so it is named here first.
+free_gb="$(df -P -BG "$HOME" "$BITHIVE_ROOT" "${TMPDIR:-/tmp}" 2>/dev/null \
+  | awk 'NR > 1 { v = $4 + 0; if (m == "" || v < m) m = v } END { print m + 0 }')"
+if [ "$free_gb" -lt 4 ]; then
+  echo "test.sh: only ${free_gb} GB free where the run writes (home, clone, temp); a run needs about 10 GB" >&2
+  exit 1
+elif [ "$free_gb" -lt 12 ]; then
+  echo "test.sh: warning: ${free_gb} GB free where the run writes (home, clone, temp); a cold run writes about 10 GB" >&2
+fi
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
 # timed NAME CMD...: runs one test step, timed into the table printed at the end (setup.sh).
 timed() {

@@ -35,7 +35,15 @@ cleanup() {
   scripts/wasmd-net.sh stop "$H3" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H2" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H" || true
-  if [ "$rc" = 0 ]; then rm -rf "$H"; else say "kept $H (node log: $H/wasmd.log)"; fi
+  if [ "$rc" = 0 ]; then rm -rf "$H"; else
+    # CI keeps nothing of $H: the nodes' last words go to the output (a full disk, a panic).
+    for log in "$H"/wasmd.log "$H"/*/wasmd.log "$H"/*/wasmd[0-9]*.log; do
+      [ -s "$log" ] || continue
+      say "last lines of $log:"; tail -n 15 "$log" | sed 's/^/    /' >&2
+    done
+    say "disk: $(df -h --output=avail,pcent "$H" | tail -n 1) free/used where the nodes write"
+    say "kept $H (node log: $H/wasmd.log)"
+  fi
 }
 trap cleanup EXIT
 scripts/wasmd-net.sh start "$H" --chain-id bithive-wasmd-test-1
