@@ -68,6 +68,7 @@ fn record(id: u64, name: &str, onnx_sha256: &str, content_id: &str) -> ModelResp
             jobs_served: 0,
             tscore_count: 0,
             tscore_sum: Decimal::zero(),
+            run_cost: None,
         },
         mean_tscore: None,
         price_asset: AssetInfo::Native("ubhive".into()),

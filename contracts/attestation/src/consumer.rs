@@ -188,6 +188,8 @@ pub fn dispatch(
                     accuracy: e.accuracy,
                     // The committed evaluation report: what the accuracy comes from.
                     evaluation: a.result_hash.to_hex(),
+                    // The registry checks its range.
+                    run_cost: e.run_cost,
                 },
             )?;
             Ok(Dispatch {

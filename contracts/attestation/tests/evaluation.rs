@@ -59,6 +59,7 @@ fn payload(accuracy: &str) -> Binary {
             accuracy: accuracy.parse().unwrap(),
             dataset: "11".repeat(32),
             samples: 143,
+            run_cost: None,
         })
         .unwrap(),
     )
@@ -141,6 +142,7 @@ fn the_owner_cannot_set_its_own_accuracy() {
         model_id: 1,
         accuracy: Decimal::one(),
         evaluation: "self-graded".into(),
+        run_cost: None,
     };
     assert!(s
         .app

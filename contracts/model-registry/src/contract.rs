@@ -48,7 +48,8 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             model_id,
             accuracy,
             evaluation,
-        } => execute::set_accuracy(deps, info, model_id, accuracy, evaluation),
+            run_cost,
+        } => execute::set_accuracy(deps, info, model_id, accuracy, evaluation, run_cost),
         ExecuteMsg::RecordJob {
             model_id,
             job_id,

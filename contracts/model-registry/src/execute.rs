@@ -3,7 +3,9 @@
 
 use bithive_cw_common::funds::validate_denom;
 use bithive_interface::model_registry::events as ev;
-use cosmwasm_std::{Addr, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response, Storage};
+use cosmwasm_std::{
+    Addr, Decimal, Deps, DepsMut, Empty, Env, MessageInfo, Response, Storage, Uint128,
+};
 
 use crate::error::ContractError;
 use crate::msg::{AssetInfo, PublishMsg};
@@ -90,6 +92,7 @@ pub fn publish(deps: DepsMut, env: Env, info: MessageInfo, m: PublishMsg) -> Res
         published_at: env.block.time,
         superseded_by: None,
         deprecated: false,
+        run_cost: None,
         accuracy: None,
         evaluation: None,
         jobs_served: 0,
@@ -198,19 +201,29 @@ pub fn set_accuracy(
     model_id: u64,
     accuracy: Decimal,
     evaluation: String,
+    run_cost: Option<Uint128>,
 ) -> Res {
     only_configured(deps.storage, &info, "evaluator", |c| c.evaluator)?;
     validate::unit("accuracy", accuracy)?;
     validate::evaluation(&evaluation)?;
+    if let Some(c) = run_cost {
+        validate::run_cost(c)?;
+    }
     let mut model = load(&deps, model_id)?;
     model.accuracy = Some(accuracy);
     model.evaluation = Some(evaluation.clone());
-    MODELS.save(deps.storage, model_id, &model)?;
-    Ok(Response::new()
+    let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::SET_ACCURACY)
         .add_attribute(ev::attr::MODEL_ID, model_id.to_string())
         .add_attribute(ev::attr::ACCURACY, accuracy.to_string())
-        .add_attribute(ev::attr::EVALUATION, evaluation))
+        .add_attribute(ev::attr::EVALUATION, evaluation);
+    // Jobs created from now on snapshot the new cost; jobs already created keep theirs.
+    if let Some(c) = run_cost {
+        model.run_cost = Some(c);
+        res = res.add_attribute(ev::attr::RUN_COST, c);
+    }
+    MODELS.save(deps.storage, model_id, &model)?;
+    Ok(res)
 }
 
 /// `count` plus one; refused once the counter `field` is exhausted.

@@ -3,9 +3,9 @@
 
 use bithive_interface::model_registry::{
     MAX_CONTENT_ID_LEN, MAX_EVALUATION_LEN, MAX_JOB_ID_LEN, MAX_LICENCE_LEN, MAX_NAME_LEN,
-    MAX_SPECIALTY_LEN, MAX_SPEC_LEN, MIN_CONTENT_ID_LEN,
+    MAX_RUN_COST, MAX_SPECIALTY_LEN, MAX_SPEC_LEN, MIN_CONTENT_ID_LEN,
 };
-use cosmwasm_std::Decimal;
+use cosmwasm_std::{Decimal, Uint128};
 
 use crate::error::ContractError;
 
@@ -101,6 +101,14 @@ pub fn sha256_hex(s: &str) -> Result<(), ContractError> {
 pub fn unit(field: &'static str, d: Decimal) -> Result<(), ContractError> {
     if d > Decimal::one() {
         return Err(invalid(field, "must be in [0, 1]"));
+    }
+    Ok(())
+}
+
+/// A measured run cost: 1 to `MAX_RUN_COST` work units.
+pub fn run_cost(c: Uint128) -> Result<(), ContractError> {
+    if c.is_zero() || c.u128() > MAX_RUN_COST {
+        return Err(invalid("run_cost", "must be 1 to 10^9 work units"));
     }
     Ok(())
 }

@@ -52,6 +52,7 @@ fn measure(n: u32) -> Vec<(&'static str, StorageCost)> {
             model_id: id + 1,
             accuracy: Decimal::percent(93),
             evaluation: "attestation:7".into(),
+            run_cost: None,
         },
     );
     let record_job = run(

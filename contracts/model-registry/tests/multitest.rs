@@ -293,6 +293,7 @@ fn set_accuracy(model_id: u64, pct: u64) -> ExecuteMsg {
         model_id,
         accuracy: Decimal::percent(pct),
         evaluation: "attestation:eval-42".into(),
+        run_cost: None,
     }
 }
 

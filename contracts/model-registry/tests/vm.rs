@@ -82,6 +82,7 @@ fn set_accuracy(model_id: u64, pct: u64) -> ExecuteMsg {
         model_id,
         accuracy: Decimal::percent(pct),
         evaluation: "attestation:eval-42".into(),
+        run_cost: None,
     }
 }
 
@@ -505,6 +506,7 @@ fn a_job_paid_by_the_escrow_artifact_pays_the_owner_and_records_on_the_registry(
         staking: None,
         job_dispute_seconds: None,
         model_registry: Some(vm.reg.clone()),
+        rewards: None,
     };
     vm.w.ok(&admin, &pay, &link);
     let id = vm.publish(&owner, publish(NAME, 1));

@@ -37,6 +37,8 @@ pub fn instantiate(
         job_dispute_seconds: admin::check_dispute_window(msg.job_dispute_seconds)?,
         // Set by `update_config` (the registry is deployed knowing the escrow's address).
         model_registry: None,
+        // Likewise: rewards learns the escrow's address after both exist.
+        rewards: None,
     };
     CONFIG.save(deps.storage, &config)?;
     update_cw20_allowlist(deps.storage, deps.api, &msg.cw20_allowlist, &[])?;
@@ -110,13 +112,14 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             staking,
             job_dispute_seconds,
             model_registry,
+            rewards,
         } => admin::update_config(
             deps,
             info,
             a,
             fee_bps,
             fee_collector,
-            (staking, job_dispute_seconds, model_registry),
+            (staking, job_dispute_seconds, model_registry, rewards),
         ),
         ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
             admin::update_cw20(deps, info, add, remove)
@@ -140,6 +143,11 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> ContractResult {
             Ok(Response::new().add_attribute(ev::attr::MODEL_RECORD_FAILED, e))
         }
         (job::RECORD_JOB_REPLY, SubMsgResult::Ok(_)) => Ok(Response::new()),
+        // Likewise rewards' refusal of the served units (a misconfigured `rewards`).
+        (job::RECORD_SERVED_REPLY, SubMsgResult::Err(e)) => {
+            Ok(Response::new().add_attribute(ev::attr::REWARDS_RECORD_FAILED, e))
+        }
+        (job::RECORD_SERVED_REPLY, SubMsgResult::Ok(_)) => Ok(Response::new()),
         _ => Err(ContractError::Invalid {
             field: "reply",
             reason: "unknown reply id",

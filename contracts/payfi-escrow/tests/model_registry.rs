@@ -368,6 +368,7 @@ fn attack_the_owner_cannot_set_its_own_accuracy() {
         model_id: 1,
         accuracy: Decimal::one(),
         evaluation: "self-assessed".into(),
+        run_cost: None,
     };
     // No evaluator configured yet: nobody may.
     let e: bithive_model_registry::ContractError = contract_err(t.reg_exec(&owner, set.clone()));

@@ -10,7 +10,7 @@ use cw20::Cw20ReceiveMsg;
 use crate::error::{ContractError, ContractResult};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg, ReceiveMsg};
 use crate::state::{AppPool, ComputePool, Config, PatientPool, APP, COMPUTE, CONFIG, PATIENT};
-use crate::{app, challenge, compute, patient, query};
+use crate::{app, challenge, compute, patient, query, served};
 
 bithive_cw_common::contract_version!();
 
@@ -56,6 +56,7 @@ pub fn instantiate(
         max_units_per_t,
         challenge_seconds,
         units_per_t_ceiling: max_units_per_t,
+        escrow: msg.escrow.map(|e| api.addr_validate(&e)).transpose()?,
     };
     let epoch = compute::epoch_of(&config, env.block.time.seconds());
     CONFIG.save(deps.storage, &config)?;
@@ -92,6 +93,9 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::ReportWork { node, units, enode } => {
             compute::report_work(deps, env, info, node, units, enode)
         }
+        ExecuteMsg::RecordServed { node, units, fee } => {
+            served::record(deps, info, node, units, fee)
+        }
         ExecuteMsg::FinalizeWork { id } => challenge::finalize(deps, env, id),
         ExecuteMsg::DisputeWork { id, reason } => challenge::dispute(deps, env, info, id, reason),
         ExecuteMsg::ResolveWork { id, valid } => challenge::resolve(deps, env, info, id, valid),
@@ -117,13 +121,14 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             patient_daily_cap,
             max_units_per_t,
             challenge_seconds,
+            escrow,
         } => update_config(
             deps,
             info,
             governance,
             reporter,
             patient_daily_cap,
-            (max_units_per_t, challenge_seconds),
+            (max_units_per_t, challenge_seconds, escrow),
         ),
     }
 }
@@ -144,7 +149,7 @@ fn update_config(
     governance: Option<String>,
     reporter: Option<String>,
     patient_daily_cap: Option<Uint128>,
-    (max_units_per_t, challenge_seconds): (Option<Uint128>, Option<u64>),
+    (max_units_per_t, challenge_seconds, escrow): (Option<Uint128>, Option<u64>, Option<String>),
 ) -> ContractResult {
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
@@ -177,6 +182,9 @@ fn update_config(
         check_challenge(w)?;
         c.challenge_seconds = w;
     }
+    if let Some(e) = escrow {
+        c.escrow = Some(deps.api.addr_validate(&e)?);
+    }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }
@@ -195,6 +203,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
             to_json_binary(&query::patient_daily(deps, &env, patient, day)?)
         }
         QueryMsg::Verifier { pubkey } => to_json_binary(&query::verifier(deps, pubkey)?),
+        QueryMsg::Served { node } => to_json_binary(&served::query(deps, node)?),
         QueryMsg::PendingWork { id } => to_json_binary(&query::pending_work(deps, id)?),
         QueryMsg::PendingWorks { start_after, limit } => {
             to_json_binary(&query::pending_works(deps, start_after, limit)?)

@@ -9,6 +9,7 @@ pub mod msg;
 pub mod patient;
 pub mod payout;
 pub mod query;
+pub mod served;
 pub mod state;
 
 pub use error::ContractError;

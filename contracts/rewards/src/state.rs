@@ -4,7 +4,7 @@ use cw_storage_plus::{Item, Map};
 
 // Stored as-is and returned by queries, so they live with the messages.
 pub use bithive_interface::rewards::{
-    AppPool, ComputePool, Config, PatientPool, PendingWork, Verifier, WorkStatus,
+    AppPool, ComputePool, Config, PatientPool, PendingWork, ServedWork, Verifier, WorkStatus,
 };
 
 /// Patient attestations older than this are refused.
@@ -59,6 +59,8 @@ pub const NODES: Map<&Addr, NodeAcc> = Map::new("nodes");
 pub const WORK_SEQ: Item<u64> = Item::new("work_seq");
 /// Work reports in their challenge window or disputed (removed once they count or are dropped).
 pub const PENDING_WORK: Map<u64, PendingWork> = Map::new("pending_work");
+/// What the escrow counted as served, per node (ADR 007).
+pub const SERVED: Map<&Addr, ServedWork> = Map::new("served");
 pub const APP: Item<AppPool> = Item::new("app");
 pub const DEVELOPERS: Map<&Addr, Developer> = Map::new("developers");
 pub const VERIFIERS: Map<&[u8], Verifier> = Map::new("verifiers");

@@ -200,6 +200,7 @@ fn max_units_per_t_is_governed_and_positive() {
         patient_daily_cap: None,
         max_units_per_t: Some(Uint128::new(m)),
         challenge_seconds: None,
+        escrow: None,
     };
     assert!(matches!(
         err(s.exec(&gov, &update(0)).unwrap_err()),
@@ -445,6 +446,7 @@ fn work_reports_are_disputable_before_they_pay() {
         patient_daily_cap: None,
         max_units_per_t: None,
         challenge_seconds: Some(w),
+        escrow: None,
     };
     assert!(matches!(
         err(s.exec(&gov, &window(8 * DAY)).unwrap_err()),

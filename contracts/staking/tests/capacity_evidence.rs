@@ -65,6 +65,7 @@ fn rewards_config(s: &Suite, max_units_per_t: u128, ceiling: u128) -> RewardsCon
         max_units_per_t: Uint128::new(max_units_per_t),
         challenge_seconds: 0,
         units_per_t_ceiling: Uint128::new(ceiling),
+        escrow: None,
     }
 }
 

@@ -11,6 +11,8 @@
 //!   migrate the code) is `token_admin`, or nobody.
 //! - Emission pays the rewards compute and app pools and puts the foundation and operations
 //!   shares into vesting.
+//! - The escrow tells rewards the served units of each paid job, and rewards takes served work
+//!   from the escrow only (ADR 007).
 //! - The attestation contract holds every reporter role: rewards `reporter`, escrow
 //!   `reporters`, asset-nft valuer, model-registry evaluator. Staking takes work reports from
 //!   rewards only.
@@ -45,6 +47,10 @@ pub enum Wiring {
     RewardsReporter,
     /// The escrow takes job reports from the attestation contract.
     EscrowReporter,
+    /// Rewards counts the escrow's paid jobs as served work.
+    RewardsServedByEscrow,
+    /// The escrow tells rewards the served units of each paid job.
+    EscrowTellsRewards,
     /// The asset NFT takes valuations from the attestation contract.
     AssetNftValuer,
     /// The attestation contract sets model accuracies in the registry.
@@ -64,6 +70,8 @@ impl Wiring {
             Wiring::StakingWorkReporter => "staking takes work reports from rewards",
             Wiring::RewardsReporter => "rewards takes reports from the attestation contract",
             Wiring::EscrowReporter => "escrow takes job reports from the attestation contract",
+            Wiring::RewardsServedByEscrow => "rewards counts the escrow's paid jobs as served work",
+            Wiring::EscrowTellsRewards => "escrow tells rewards each paid job's served units",
             Wiring::AssetNftValuer => "asset-nft takes valuations from the attestation contract",
             Wiring::AttestationModelRegistry => {
                 "the attestation contract sets model accuracies (quorum evaluations) in the registry"
@@ -79,8 +87,8 @@ impl Wiring {
             Wiring::EmissionMintsBtk | Wiring::RenounceBtk => Role::Btk,
             Wiring::FundPatientPool | Wiring::RenounceBtt => Role::Btt,
             Wiring::StakingWorkReporter => Role::Staking,
-            Wiring::RewardsReporter => Role::Rewards,
-            Wiring::EscrowReporter => Role::PayfiEscrow,
+            Wiring::RewardsReporter | Wiring::RewardsServedByEscrow => Role::Rewards,
+            Wiring::EscrowReporter | Wiring::EscrowTellsRewards => Role::PayfiEscrow,
             Wiring::AssetNftValuer => Role::AssetNft,
             Wiring::AttestationModelRegistry => Role::Attestation,
         }
@@ -131,6 +139,8 @@ const STAGES: &[Stage] = &[
     Stage::Wire(Wiring::StakingWorkReporter),
     Stage::Wire(Wiring::RewardsReporter),
     Stage::Wire(Wiring::EscrowReporter),
+    Stage::Wire(Wiring::RewardsServedByEscrow),
+    Stage::Wire(Wiring::EscrowTellsRewards),
     Stage::Wire(Wiring::AssetNftValuer),
     Stage::Wire(Wiring::AttestationModelRegistry),
     // Last: nobody may change the minters of BTK (emission only) or BTT (none) again.
@@ -463,6 +473,8 @@ impl DeployPlan {
                 patient_daily_cap: c.patient_daily_cap,
                 max_units_per_t: None,
                 challenge_seconds: Some(c.work_challenge_seconds),
+                // The escrow comes after; it is linked in the wiring.
+                escrow: None,
             }),
             Role::Emission => to_value(&emission::InstantiateMsg {
                 owner: me,
@@ -586,10 +598,28 @@ impl DeployPlan {
                 patient_daily_cap: None,
                 max_units_per_t: None,
                 challenge_seconds: None,
+                escrow: None,
             }),
             Wiring::EscrowReporter => to_value(&payfi_escrow::ExecuteMsg::UpdateReporters {
                 add: vec![attest()?],
                 remove: vec![],
+            }),
+            Wiring::RewardsServedByEscrow => to_value(&rewards::ExecuteMsg::UpdateConfig {
+                governance: None,
+                reporter: None,
+                patient_daily_cap: None,
+                max_units_per_t: None,
+                challenge_seconds: None,
+                escrow: Some(self.addr(Role::PayfiEscrow)?),
+            }),
+            Wiring::EscrowTellsRewards => to_value(&payfi_escrow::ExecuteMsg::UpdateConfig {
+                admin: None,
+                fee_bps: None,
+                fee_collector: None,
+                staking: None,
+                job_dispute_seconds: None,
+                model_registry: None,
+                rewards: Some(self.addr(Role::Rewards)?),
             }),
             Wiring::AssetNftValuer => {
                 to_value(&asset_nft::ExecuteMsg::AddValuer { valuer: attest()? })

@@ -201,6 +201,10 @@ pub struct EvaluationPayload {
     pub dataset: String,
     /// Rows scored.
     pub samples: u32,
+    /// The model's measured cost of one run, in work units, when the evaluation measured it:
+    /// set in the registry beside the accuracy (ADR 007).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_cost: Option<cosmwasm_std::Uint128>,
 }
 
 /// `job_id` of the `round`-th evaluation of registry model `model_id` (`"<model id>#<round>"`,

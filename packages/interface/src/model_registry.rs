@@ -64,6 +64,9 @@ pub struct PublishMsg {
     pub licence: String,
 }
 
+/// Largest `run_cost` of one run (keeps a job's units far from any counter's limit).
+pub const MAX_RUN_COST: u128 = 1_000_000_000;
+
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Anyone: publishes a model version (a new version of an owned name supersedes the latest).
@@ -87,6 +90,10 @@ pub enum ExecuteMsg {
         accuracy: Decimal,
         /// The attested evaluation this comes from: 1 to 128 printable ASCII characters.
         evaluation: String,
+        /// The measured cost of one run of the model, in work units (1 to [`MAX_RUN_COST`]): what
+        /// each paid job on it earns its node in served units (ADR 007). Absent: unchanged.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_cost: Option<Uint128>,
     },
     /// The escrow only: a job on this model was paid; `tscore` (in [0, 1]) when known.
     RecordJob {
@@ -170,6 +177,10 @@ pub struct Model {
     pub superseded_by: Option<u64>,
     pub deprecated: bool,
     /// Held-out accuracy set by the evaluator, and the evaluation it comes from.
+    /// Work units one run of the model costs, set by the evaluator with an evaluation (ADR
+    /// 007); `None` until measured: jobs on it then earn their node no served units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_cost: Option<Uint128>,
     pub accuracy: Option<Decimal>,
     pub evaluation: Option<String>,
     /// Paid jobs recorded by the escrow.
@@ -240,6 +251,7 @@ crate::helpers::events! {
         OWNER,
         PREVIOUS_CONTENT_ID,
         PRICE,
+        RUN_COST,
         SIZE_BYTES,
         SUPERSEDES,
         TSCORE,

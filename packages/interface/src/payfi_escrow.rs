@@ -186,6 +186,10 @@ pub enum ExecuteMsg {
         /// the message still parses in escrows built before the field existed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         model_registry: Option<String>,
+        /// Rewards contract told the served units of every paid job on a measured model (set
+        /// only). Omitted when `None`, as `model_registry`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rewards: Option<String>,
     },
     UpdateCw20Allowlist {
         add: Vec<String>,
@@ -260,6 +264,10 @@ pub struct Config {
     /// When set, every new job names a registered, non-deprecated model whose owner it pays.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_registry: Option<Addr>,
+    /// When set, each paid job on a model with a measured `run_cost` tells rewards its node
+    /// served that many work units (`record_served`, ADR 007).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rewards: Option<Addr>,
 }
 
 #[cw_serde]
@@ -394,6 +402,10 @@ pub struct JobModel {
     /// The Tscore the job's report carried (registry's mean Tscore); set at the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tscore: Option<Decimal>,
+    /// Work units the job earns its node when it pays: the model's `run_cost` at creation (0
+    /// when it was not measured, and in snapshots taken before it existed).
+    #[serde(default)]
+    pub units: Uint128,
 }
 
 #[cw_serde]
@@ -473,6 +485,9 @@ crate::helpers::events! {
         PAYER,
         REASON,
         REFUNDED,
+        REWARDS,
+        REWARDS_RECORD_FAILED,
+        SERVED_UNITS,
         TSCORE,
     ],
 }

@@ -26,6 +26,10 @@ pub struct InstantiateMsg {
     /// [`MAX_CHALLENGE_SECONDS`]); 0 or unset: credited at once.
     #[serde(default)]
     pub challenge_seconds: Option<u64>,
+    /// The escrow whose paid jobs count as served work (`record_served`); unset: none yet
+    /// (governance sets it, the escrow being deployed after rewards).
+    #[serde(default)]
+    pub escrow: Option<String>,
 }
 
 /// Longest challenge window (7 days).
@@ -45,6 +49,14 @@ fn default_max_units_per_t() -> Uint128 {
 pub enum ExecuteMsg {
     /// cw20 hooks: `msg` is a [`ReceiveMsg`].
     Receive(Cw20ReceiveMsg),
+    /// The escrow only (config `escrow`): a job bound to `node` was paid, worth `units` (its
+    /// model's measured run cost) and `fee` (base units of the escrow's fee, in the model
+    /// registry's price asset) to the treasury (ADR 007). Counted in the node's [`ServedWork`].
+    RecordServed {
+        node: String,
+        units: Uint128,
+        fee: Uint128,
+    },
     /// Reporter: verified work of a node in the current epoch with its Enode inputs.
     ReportWork {
         node: String,
@@ -90,6 +102,9 @@ pub enum ExecuteMsg {
         max_units_per_t: Option<Uint128>,
         #[serde(default)]
         challenge_seconds: Option<u64>,
+        /// The escrow whose paid jobs count as served work.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        escrow: Option<String>,
     },
 }
 
@@ -142,6 +157,9 @@ pub enum QueryMsg {
     PatientDaily { patient: String, day: Option<u64> },
     #[returns(Option<Verifier>)]
     Verifier { pubkey: PubKey33 },
+    /// What the escrow counted as served by `node` (zero for a node that served nothing).
+    #[returns(ServedWork)]
+    Served { node: String },
     /// A work report still in its challenge window or disputed.
     #[returns(Option<PendingWork>)]
     PendingWork { id: u64 },
@@ -151,6 +169,20 @@ pub enum QueryMsg {
         start_after: Option<u64>,
         limit: Option<u32>,
     },
+}
+
+/// The paid jobs the escrow told rewards a node served (ADR 007), counted as they pay. Each
+/// count only grows: nothing but the escrow's payout adds to them, so a node holds no units it
+/// was not paid for.
+#[cw_serde]
+#[derive(Default)]
+pub struct ServedWork {
+    pub jobs: u64,
+    /// Work units: the sum of the paid jobs' measured run costs.
+    pub units: Uint128,
+    /// Escrow fees those jobs paid to the treasury (base units of the registry's price asset):
+    /// what serving them cost a node that paid them itself.
+    pub fees: Uint128,
 }
 
 /// A work report waiting out its challenge window (or a governance decision).
@@ -213,6 +245,9 @@ pub struct Config {
     /// `max_units_per_t` never makes a report that was within the bound when signed slashable.
     #[serde(default)]
     pub units_per_t_ceiling: Uint128,
+    /// The escrow whose paid jobs count as served work (`None` in configs stored before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escrow: Option<Addr>,
 }
 
 impl Config {
@@ -290,6 +325,7 @@ crate::helpers::events! {
         FUND_COMPUTE_POOL,
         FUND_PATIENT_POOL,
         INSTANTIATE,
+        RECORD_SERVED,
         REPORT_WORK,
         RESOLVE_WORK,
         SET_DEVELOPER,
@@ -307,8 +343,11 @@ crate::helpers::events! {
         DEVELOPER,
         ENODE,
         EPOCH,
+        ESCROW,
+        FEE,
         FULL_RATE,
         INSTITUTION,
+        JOBS,
         NODE,
         PAID_NOW,
         PATIENT,

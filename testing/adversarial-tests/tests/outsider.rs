@@ -84,6 +84,7 @@ fn a_stranger_reaches_no_privileged_path() {
             patient_daily_cap: None,
             max_units_per_t: None,
             challenge_seconds: Some(0),
+            escrow: None,
         },
     ];
     assert_unauthorized(&mut w, "rewards", &c.rewards, &rewards_calls);
@@ -112,6 +113,7 @@ fn a_stranger_reaches_no_privileged_path() {
                 staking: None,
                 job_dispute_seconds: Some(0),
                 model_registry: None,
+                rewards: None,
             },
             "unauthorized: admin only",
         ),

@@ -93,7 +93,7 @@ pub fn vesting_instantiate(
 
 /// Rewards in `btk` (compute pool) and `btt` (patient pool) over `staking`, paying through
 /// `vesting`, from `genesis`: `gov` governs and reports work; daily epochs, 2 000 BTT a patient a
-/// day; the contract's defaults for the rest (no challenge window).
+/// day; the contract's defaults for the rest (no challenge window, no escrow).
 pub fn rewards_instantiate(
     gov: impl Into<String>,
     btk: impl Into<String>,
@@ -115,6 +115,7 @@ pub fn rewards_instantiate(
         patient_daily_cap: Uint128::new(2_000 * BTK),
         max_units_per_t: None,
         challenge_seconds: None,
+        escrow: None,
     }
 }
 

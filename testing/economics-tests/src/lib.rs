@@ -93,6 +93,7 @@ impl<L: Ledger> World<L> {
             patient_daily_cap: None,
             max_units_per_t: None,
             challenge_seconds: None,
+            escrow: None,
         };
         let (gov, rewards) = (w.gov.clone(), w.rewards.clone());
         w.exec(&gov, &rewards, &report_directly)

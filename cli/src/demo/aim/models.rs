@@ -141,6 +141,7 @@ pub async fn publish_and_order(
             staking: None,
             job_dispute_seconds: None,
             model_registry: Some(c.model_registry.clone()),
+            rewards: None,
         },
         "escrow uses the model registry",
     )
@@ -447,6 +448,7 @@ pub async fn evaluate_model(
             model_id: r.model_id,
             accuracy: Decimal::one(),
             evaluation: "self-graded".into(),
+            run_cost: None,
         },
         &[],
         "the owner sets its own accuracy",

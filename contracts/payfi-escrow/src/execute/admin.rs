@@ -41,7 +41,12 @@ pub fn update_config(
     admin: Option<String>,
     fee_bps: Option<u16>,
     fee_collector: Option<String>,
-    (staking, job_dispute_seconds, model_registry): (Option<String>, Option<u64>, Option<String>),
+    (staking, job_dispute_seconds, model_registry, rewards): (
+        Option<String>,
+        Option<u64>,
+        Option<String>,
+        Option<String>,
+    ),
 ) -> Res {
     assert_admin(&deps, &info)?;
     let mut c = CONFIG.load(deps.storage)?;
@@ -66,12 +71,19 @@ pub fn update_config(
     if let Some(r) = model_registry {
         c.model_registry = Some(deps.api.addr_validate(&r)?);
     }
+    // Jobs paid from now on tell it their served units.
+    if let Some(r) = rewards {
+        c.rewards = Some(deps.api.addr_validate(&r)?);
+    }
     CONFIG.save(deps.storage, &c)?;
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::UPDATE_CONFIG)
         .add_attribute(ev::attr::FEE_BPS, c.fee_bps.to_string());
     if let Some(r) = &c.model_registry {
         res = res.add_attribute(ev::attr::MODEL_REGISTRY, r);
+    }
+    if let Some(r) = &c.rewards {
+        res = res.add_attribute(ev::attr::REWARDS, r);
     }
     Ok(res)
 }

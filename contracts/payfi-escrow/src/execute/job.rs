@@ -10,6 +10,7 @@ use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::{
     job_id as full_job_id, JobModel, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
 };
+use bithive_interface::rewards::{self, RewardsContract};
 use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{
     Addr, Decimal, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128,
@@ -27,6 +28,8 @@ use crate::state::{
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
 pub const RECORD_JOB_REPLY: u64 = 1;
+/// Reply id of the best-effort `record_served` sent to rewards when a job pays.
+pub const RECORD_SERVED_REPLY: u64 = 2;
 
 fn validate_job_id(id: &str) -> Result<(), ContractError> {
     if id.is_empty()
@@ -114,6 +117,7 @@ fn registered_model(
         owner: found.model.owner,
         price: found.model.price,
         tscore: None,
+        units: found.model.run_cost.unwrap_or_default(),
     })
 }
 
@@ -316,9 +320,11 @@ pub fn report(
 /// status, so each payout happens once. The fee is taken on the whole deposit; a registered
 /// model's owner gets its snapshotted price from the rest (creation checked it fits); the node
 /// gets what is left. The registry is then told, best effort: a failing record is reported in
-/// `model_record_failed` and never blocks the payment.
+/// `model_record_failed` and never blocks the payment. So is rewards, of the node's served
+/// units (ADR 007), when the job paid a fee on a model whose run cost was measured.
 fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
-    let collector = CONFIG.load(deps.storage)?.fee_collector;
+    let config = CONFIG.load(deps.storage)?;
+    let collector = config.fee_collector;
     let (net, fee) = split_fee(job.amount, job.fee_bps)?;
     let registered = JOB_MODELS.may_load(deps.storage, &job.job_id)?;
     let owner_price = registered.as_ref().map_or(Uint128::zero(), |m| m.price);
@@ -336,12 +342,28 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
     if !fee.is_zero() {
         count(deps.storage, &node, |o| o.paid += 1)?;
     }
+    // Served units only for what `node_outcomes` counts as paid: a fee-less job earns nothing.
+    let served = match (&config.rewards, &registered) {
+        (Some(r), Some(m)) if !fee.is_zero() && !m.units.is_zero() => Some(
+            RewardsContract(r.clone()).call(rewards::ExecuteMsg::RecordServed {
+                node: node.to_string(),
+                units: m.units,
+                fee,
+            })?,
+        ),
+        _ => None,
+    };
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
     res = res
         .add_messages(msgs.into_iter().flatten())
         .add_attribute(ev::attr::PAID, to_node)
         .add_attribute(ev::attr::FEE, fee);
+    if let Some(m) = &registered {
+        if !m.units.is_zero() {
+            res = res.add_attribute(ev::attr::SERVED_UNITS, m.units);
+        }
+    }
     if let Some(m) = registered {
         let record =
             ModelRegistryContract(m.registry).call(model_registry::ExecuteMsg::RecordJob {
@@ -350,6 +372,9 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
                 tscore: m.tscore,
             })?;
         res = res.add_submessage(SubMsg::reply_on_error(record, RECORD_JOB_REPLY));
+    }
+    if let Some(served) = served {
+        res = res.add_submessage(SubMsg::reply_on_error(served, RECORD_SERVED_REPLY));
     }
     Ok(res)
 }

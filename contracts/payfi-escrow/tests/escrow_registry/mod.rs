@@ -38,6 +38,11 @@ pub fn escrow_init(
     }
 }
 
+/// The rewards contract (served units, ADR 007).
+pub fn rewards_contract() -> Box<dyn Contract<Empty>> {
+    contract!(bithive_rewards)
+}
+
 /// A registry with no admin or evaluator that accepts jobs from `escrow`, priced in `denom`.
 pub fn registry_init(escrow: &Addr, denom: &str) -> reg::InstantiateMsg {
     reg::InstantiateMsg {
@@ -56,6 +61,7 @@ pub struct ConfigChange {
     pub staking: Option<String>,
     pub job_dispute_seconds: Option<u64>,
     pub model_registry: Option<String>,
+    pub rewards: Option<String>,
 }
 
 impl ConfigChange {
@@ -67,6 +73,7 @@ impl ConfigChange {
             staking: self.staking,
             job_dispute_seconds: self.job_dispute_seconds,
             model_registry: self.model_registry,
+            rewards: self.rewards,
         }
     }
 }
