@@ -95,9 +95,8 @@ pub fn statement(
         accuracy: e.balanced_accuracy,
         dataset: hex::encode(e.dataset_sha256),
         samples: e.samples(),
-        // Timings differ between attestors and a quorum signs one statement: the measured run
-        // cost needs its own agreement round (ADR 007), so an evaluation does not carry it yet.
-        run_cost: None,
+        // Counted from the model's graph, so every attestor signs the same (ADR 007).
+        run_cost: e.run_cost_units.map(cosmwasm_std::Uint128::from),
     })
     .map_err(err)?;
     let job_id = evaluation_job_id(model_id, round);

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::attest::{InferenceResult, ResultCore};
 use crate::batcher::{GraphSpec, ModelQueue, Pending, QueueSnapshot, RawOutput};
 use crate::config::{EngineConfig, ModelEntry};
+use crate::cost::RunCost;
 use crate::error::{EngineError, InputError, ModelError, RuntimeError};
 use crate::input::{self, JobInput, Prepared};
 use crate::manifest::Manifest;
@@ -49,6 +50,7 @@ struct ServedModel {
     manifest: Manifest,
     sha256: [u8; 32],
     queue: ModelQueue,
+    run_cost: Option<RunCost>,
 }
 
 enum Slot {
@@ -175,6 +177,7 @@ impl Engine {
             manifest: loaded.manifest,
             sha256: loaded.sha256,
             queue,
+            run_cost: loaded.run_cost,
         };
         self.models
             .insert(name.clone(), Slot::Serving(Arc::new(served)));
@@ -183,6 +186,14 @@ impl Engine {
 
     fn is_serving(&self, name: &str) -> bool {
         matches!(self.models.get(name), Some(Slot::Serving(_)))
+    }
+
+    /// What one input of a served model costs ([`crate::cost`]).
+    pub fn run_cost(&self, model: &str) -> Option<RunCost> {
+        match self.models.get(model) {
+            Some(Slot::Serving(m)) => m.run_cost,
+            _ => None,
+        }
     }
 
     pub fn runtime(&self) -> &Runtime {

@@ -109,6 +109,9 @@ pub struct Evaluation {
     /// Mean over the classes present of each class's recall (robust to class imbalance), exact
     /// in 18-decimal fixed point (each recall rounded down), so every attestor gets the same.
     pub balanced_accuracy: Decimal,
+    /// Work units one input of the model costs ([`crate::cost`]), counted from its graph, so
+    /// every attestor gets the same; `None` when the runtime could not count it.
+    pub run_cost_units: Option<u64>,
 }
 
 impl Evaluation {
@@ -117,7 +120,8 @@ impl Evaluation {
     }
 
     /// sha256 of `domain || model sha256 || dataset sha256 || u32 rows || each prediction u32 ||
-    /// balanced accuracy (u128 atomics)`, all big-endian: what attestors sign as the result.
+    /// balanced accuracy (u128 atomics) [|| run cost units u64]`, all big-endian: what attestors
+    /// sign as the result.
     pub fn report_hash(&self) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(REPORT_DOMAIN);
@@ -128,6 +132,10 @@ impl Evaluation {
             h.update(p.to_be_bytes());
         }
         h.update(self.balanced_accuracy.atomics().u128().to_be_bytes());
+        // Appended only when counted, so reports without a cost hash as before.
+        if let Some(units) = self.run_cost_units {
+            h.update(units.to_be_bytes());
+        }
         h.finalize().into()
     }
 }
@@ -203,6 +211,7 @@ pub async fn evaluate(
         dataset_sha256: set.sha256,
         balanced_accuracy: balanced_accuracy(&predictions, &set.y_true, set.labels.len()),
         predictions,
+        run_cost_units: engine.run_cost(model).map(|c| c.units),
     })
 }
 
@@ -280,8 +289,14 @@ mod tests {
             dataset_sha256: [2; 32],
             predictions: vec![0, 1, 1],
             balanced_accuracy: Decimal::percent(50),
+            run_cost_units: Some(34),
         };
         let base = e.report_hash();
+        let mut f = e.clone();
+        f.run_cost_units = Some(35);
+        assert_ne!(f.report_hash(), base);
+        f.run_cost_units = None;
+        assert_ne!(f.report_hash(), base);
         let mut f = e.clone();
         f.predictions[2] = 0;
         assert_ne!(f.report_hash(), base);

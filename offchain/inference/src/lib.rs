@@ -9,6 +9,7 @@
 pub mod attest;
 pub mod batcher;
 pub mod config;
+pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod evaluation;

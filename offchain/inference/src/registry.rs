@@ -8,6 +8,7 @@ use ort::value::{TensorElementType, ValueType};
 use sha2::{Digest, Sha256};
 
 use crate::config::ModelEntry;
+use crate::cost::{self, RunCost};
 use crate::error::ModelError;
 use crate::manifest::Manifest;
 use crate::runtime::{Runtime, SessionError};
@@ -21,6 +22,8 @@ pub struct LoadedModel {
     pub path: PathBuf,
     pub sha256: [u8; 32],
     pub sessions: Vec<Session>,
+    /// What one input costs (`None` when the runtime could not profile it: logged).
+    pub run_cost: Option<RunCost>,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -97,12 +100,21 @@ pub fn load_model_bytes(
         check_signature(&manifest, &session)?;
         opened.push(session);
     }
-    tracing::info!(model = %name, sha256 = %actual, path = %path.display(), "model registered");
+    let run_cost = match cost::measure(runtime, &manifest, bytes) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!(model = %name, "run cost not counted: {e}");
+            None
+        }
+    };
+    tracing::info!(model = %name, sha256 = %actual, path = %path.display(),
+        run_cost_units = run_cost.map(|c| c.units), "model registered");
     Ok(LoadedModel {
         manifest,
         path,
         sha256: digest,
         sessions: opened,
+        run_cost,
     })
 }
 

@@ -162,6 +162,11 @@ impl Runtime {
         &self.version
     }
 
+    /// The ONNX Runtime environment sessions are created in.
+    pub fn environment(&self) -> &Environment {
+        &self.env
+    }
+
     pub fn dylib(&self) -> &Path {
         &self.dylib
     }

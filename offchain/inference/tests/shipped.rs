@@ -162,3 +162,31 @@ async fn a_model_registered_from_memory_serves_like_its_file() {
         Err(bithive_inference::ModelError::HashMismatch { .. })
     ));
 }
+
+/// Each shipped model's run cost, counted by the engine at registration, equals the count an
+/// independent reading of the same profile gives (onnxruntime's Python API, graph as authored,
+/// one zero input, the same per-operator rules; see `bithive_inference::cost`). Deterministic:
+/// registering again counts the same.
+#[test]
+fn shipped_models_have_the_run_cost_of_their_graphs() {
+    let engine = shipped_engine();
+    let want = [
+        ("bc_gbt", 5),
+        ("bc_logreg", 90),
+        ("bc_mlp", 1_653),
+        ("img_cnn_1x64", 2_535_683),
+        ("img_cnn_3x224", 34_671_875),
+    ];
+    for (model, macs) in want {
+        let cost = engine
+            .run_cost(model)
+            .unwrap_or_else(|| panic!("{model}: no cost"));
+        assert_eq!(cost.macs, macs, "{model}");
+        assert_eq!(cost.units, u64::max(1, macs.div_ceil(1_000)), "{model}");
+    }
+    let again = shipped_engine();
+    assert_eq!(
+        again.run_cost("img_cnn_3x224"),
+        engine.run_cost("img_cnn_3x224")
+    );
+}
