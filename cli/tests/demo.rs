@@ -40,6 +40,10 @@ async fn demo_runs_end_to_end() {
         "{table}"
     );
     assert!(table.contains("sealed to 4 bonded nodes"), "{table}");
+    // Issue #42: bc_logreg's run cost (90 multiply-accumulates: 1 unit), counted by the
+    // attestors from its graph, is what its paid job earned the node in served units.
+    assert!(table.contains("1 served work units"), "{table}");
+    assert!(table.contains("run cost 1 units attested by"), "{table}");
     assert!(table.contains("re-keyed to 3 when one left"), "{table}");
     assert!(
         table.contains("the next query refused past the budget"),

@@ -460,21 +460,22 @@ async fn aim_story(
     let model_job =
         crate::demo::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
     crate::demo::aim::settle(p, model_job, &mut aim, progress).await?;
-    crate::demo::aim::evaluate_model(p, model_keys, &mut aim, progress).await?;
     crate::demo::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
     crate::demo::aim::records_and_queries(p, &store, &mut aim, progress).await?;
     report.row(
         "model registry",
         format!(
-            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}); {} job(s) served, mean Tscore {}; held-out accuracy {} attested by {} attestors (the owner's own grade refused); re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
+            "{} v1 (model {}) sealed to {} bonded nodes, run from memory, paid its owner {} for a job (node {}, {} served work units); {} job(s) served, mean Tscore {}; held-out accuracy {} and run cost {} units attested by {} attestors (the owner's own grade refused); re-keyed to {} when one left (refused the new file); unregistered model refused; a sealed file of another hash: not run",
             crate::demo::aim::MODEL,
             aim.model_id,
             aim.sealed_to,
             crate::demo::aim::btt(aim.owner_paid),
             crate::demo::aim::btt(aim.node_paid),
+            aim.served_units,
             aim.jobs_served,
             aim.mean_tscore.map_or("-".into(), |t| t.to_string()),
             aim.accuracy.map_or("-".into(), |a| a.to_string()),
+            aim.run_cost.map_or("-".into(), |u| u.to_string()),
             aim.evaluators,
             aim.rekeyed_to
         ),

@@ -143,11 +143,11 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> ContractResult {
             Ok(Response::new().add_attribute(ev::attr::MODEL_RECORD_FAILED, e))
         }
         (job::RECORD_JOB_REPLY, SubMsgResult::Ok(_)) => Ok(Response::new()),
-        // Likewise rewards' refusal of the served units (a misconfigured `rewards`).
-        (job::RECORD_SERVED_REPLY, SubMsgResult::Err(e)) => {
+        // Likewise rewards' refusal of an outcome (a misconfigured `rewards`).
+        (job::RECORD_OUTCOME_REPLY, SubMsgResult::Err(e)) => {
             Ok(Response::new().add_attribute(ev::attr::REWARDS_RECORD_FAILED, e))
         }
-        (job::RECORD_SERVED_REPLY, SubMsgResult::Ok(_)) => Ok(Response::new()),
+        (job::RECORD_OUTCOME_REPLY, SubMsgResult::Ok(_)) => Ok(Response::new()),
         _ => Err(ContractError::Invalid {
             field: "reply",
             reason: "unknown reply id",

@@ -1,8 +1,8 @@
-//! Served units (ADR 007, issue #42 item 1): a job on a model whose run cost the evaluator
-//! measured tells rewards, in the transaction that pays it, that its node served that many work
-//! units and what fee it paid. Rewards takes them from the escrow only. Attacks first: a node
+//! Served work (ADR 007, issue #42 items 1 and 2): every job bound to a node tells rewards, in the
+//! transaction that settles it, how it settled; a paid one carries its model's measured run
+//! cost in units and its fee. Rewards takes outcomes from the escrow only. Attacks first: a node
 //! (or anyone) recording its own units, a fee-less job, a refunded or lost job, a job created
-//! before the cost was measured; then the books over many jobs.
+//! before the cost was measured; then the books over many jobs against `node_outcomes`.
 
 mod escrow_registry;
 
@@ -10,7 +10,7 @@ use bithive_cw_test_fixtures::contracts::rewards_instantiate;
 use bithive_cw_test_fixtures::suite::model_publish;
 use bithive_cw_test_fixtures::{self as fixtures, addrs, contract_err};
 use bithive_interface::model_registry as reg;
-use bithive_interface::rewards::{self, ServedWork};
+use bithive_interface::rewards::{self, JobOutcome, ServedWork};
 use bithive_payfi_escrow::msg::*;
 use cosmwasm_std::{coin, coins, Addr, Binary, Decimal, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
@@ -147,11 +147,12 @@ impl T {
     }
 }
 
-fn served(jobs: u64, units: u128, fees: u128) -> ServedWork {
+fn served(paid: u64, units: u128, fees: u128) -> ServedWork {
     ServedWork {
-        jobs,
+        paid,
         units: Uint128::new(units),
         fees: Uint128::new(fees),
+        ..ServedWork::default()
     }
 }
 
@@ -160,10 +161,12 @@ fn served(jobs: u64, units: u128, fees: u128) -> ServedWork {
 #[test]
 fn only_the_escrow_records_served_units() {
     let mut t = setup(0);
-    let record = rewards::ExecuteMsg::RecordServed {
+    let record = rewards::ExecuteMsg::RecordOutcome {
         node: t.node.to_string(),
-        units: Uint128::new(1_000_000),
-        fee: Uint128::new(1),
+        outcome: JobOutcome::Paid {
+            units: Uint128::new(1_000_000),
+            fee: Uint128::new(1),
+        },
     };
     for who in [t.node.clone(), t.admin.clone(), t.reporter.clone()] {
         let e = t
@@ -194,7 +197,7 @@ fn a_paid_job_on_a_measured_model_records_its_units_once() {
     assert!(res
         .events
         .iter()
-        .any(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "record_served")));
+        .any(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "record_outcome")));
     // Paying again is refused by the escrow (the job is paid), so the units never double.
     let r = t.reporter.clone();
     let again = report_job(&job_id(t.payer.as_str(), "a"), &t.node);
@@ -202,7 +205,7 @@ fn a_paid_job_on_a_measured_model_records_its_units_once() {
         .app
         .execute_contract(r, t.pay.clone(), &again, &[])
         .is_err());
-    assert_eq!(t.served().jobs, 1);
+    assert_eq!(t.served().paid, 1);
     assert_eq!(t.outcomes().paid, 1);
 }
 
@@ -226,13 +229,14 @@ fn a_job_that_pays_no_fee_records_no_units() {
     assert_eq!(t.outcomes().paid, 0);
 }
 
-/// A model nobody measured earns no units; a job keeps the cost it was created with, so a
-/// later measurement changes only later jobs.
+/// A model nobody measured earns no units (the job still counts as paid); a job keeps the cost
+/// it was created with, so a later measurement changes only later jobs.
 #[test]
 fn units_are_the_run_cost_snapshotted_at_creation() {
     let mut t = setup(0);
     t.paid_job("unmeasured", DEPOSIT);
-    assert_eq!(t.served(), ServedWork::default());
+    let fee = DEPOSIT * FEE_BPS as u128 / 10_000;
+    assert_eq!(t.served(), served(1, 0, fee));
     t.measure(Some(RUN_COST)).unwrap();
     t.create("before", DEPOSIT);
     t.measure(Some(2 * RUN_COST)).unwrap();
@@ -268,6 +272,7 @@ fn only_the_evaluator_measures_the_run_cost() {
 }
 
 /// Refunded jobs, jobs disputed and lost: no units. A dispute resolved for the node: its units.
+/// A job the payer bound to the node and the node never accepted expires against nobody.
 #[test]
 fn only_jobs_that_pay_their_node_record_units() {
     let mut t = setup(3_600);
@@ -285,7 +290,11 @@ fn only_jobs_that_pay_their_node_record_units() {
     let admin = t.admin.clone();
     let lost = resolve_job_dispute(&job_id(payer.as_str(), "lost"), false);
     t.exec(&admin, lost);
-    assert_eq!(t.served(), ServedWork::default());
+    let lost_only = ServedWork {
+        disputed_lost: 1,
+        ..ServedWork::default()
+    };
+    assert_eq!(t.served(), lost_only);
     let won = resolve_job_dispute(&job_id(payer.as_str(), "won"), true);
     t.exec(&admin, won);
     t.app.update_block(|b| {
@@ -295,7 +304,15 @@ fn only_jobs_that_pay_their_node_record_units() {
     let refund = refund_job(&job_id(payer.as_str(), "expired"));
     t.exec(&payer, refund);
     let fee = DEPOSIT * FEE_BPS as u128 / 10_000;
-    assert_eq!(t.served(), served(1, RUN_COST, fee));
+    assert_eq!(
+        t.served(),
+        ServedWork {
+            disputed_lost: 1,
+            ..served(1, RUN_COST, fee)
+        }
+    );
+    let o = t.outcomes();
+    assert_eq!((o.paid, o.expired, o.disputed_lost), (1, 0, 1));
 }
 
 /// Books over many jobs of random deposits: the served units are the run cost times the jobs

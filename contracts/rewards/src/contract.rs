@@ -93,9 +93,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::ReportWork { node, units, enode } => {
             compute::report_work(deps, env, info, node, units, enode)
         }
-        ExecuteMsg::RecordServed { node, units, fee } => {
-            served::record(deps, info, node, units, fee)
-        }
+        ExecuteMsg::RecordOutcome { node, outcome } => served::record(deps, info, node, outcome),
         ExecuteMsg::FinalizeWork { id } => challenge::finalize(deps, env, id),
         ExecuteMsg::DisputeWork { id, reason } => challenge::dispute(deps, env, info, id, reason),
         ExecuteMsg::ResolveWork { id, valid } => challenge::resolve(deps, env, info, id, valid),

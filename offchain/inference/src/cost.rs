@@ -57,12 +57,17 @@ pub enum CostError {
 /// Counts the run cost of `onnx` (described by `manifest`) with one profiled run on a zero input.
 pub fn measure(runtime: &Runtime, manifest: &Manifest, onnx: &[u8]) -> Result<RunCost, CostError> {
     let prefix = profile_prefix();
+    let setup = |e: ort::Error<ort::session::builder::SessionBuilder>| {
+        CostError::Session(e.to_string())
+    };
     let mut session = Session::builder(runtime.environment())
         .map_err(|e| CostError::Session(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Disable)
-        .and_then(|b| b.with_intra_threads(1))
-        .and_then(|b| b.with_profiling(&prefix))
-        .map_err(|e| CostError::Session(e.to_string()))?
+        .map_err(setup)?
+        .with_intra_threads(1)
+        .map_err(setup)?
+        .with_profiling(&prefix)
+        .map_err(setup)?
         .commit_from_memory(onnx)
         .map_err(|e| CostError::Session(e.to_string()))?;
     let mut shape = manifest.input_shape.clone();

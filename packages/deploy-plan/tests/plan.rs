@@ -175,6 +175,8 @@ fn the_default_plan_deploys_all_thirteen_contracts_once_each_wired_as_documented
             Wiring::StakingWorkReporter,
             Wiring::RewardsReporter,
             Wiring::EscrowReporter,
+            Wiring::RewardsServedByEscrow,
+            Wiring::EscrowTellsRewards,
             Wiring::AssetNftValuer,
             Wiring::AttestationModelRegistry,
             Wiring::RenounceBtk,
@@ -195,6 +197,15 @@ fn the_default_plan_deploys_all_thirteen_contracts_once_each_wired_as_documented
     let (_, reporters): (_, payfi_escrow::ExecuteMsg) = wiring(&run, Wiring::EscrowReporter);
     assert!(
         matches!(reporters, payfi_escrow::ExecuteMsg::UpdateReporters { add, .. } if add == vec![c.attestation.clone()])
+    );
+    // ADR 007: rewards counts the escrow's outcomes, and the escrow tells rewards.
+    let (_, served): (_, rewards::ExecuteMsg) = wiring(&run, Wiring::RewardsServedByEscrow);
+    assert!(
+        matches!(served, rewards::ExecuteMsg::UpdateConfig { escrow: Some(e), reporter: None, .. } if e == c.payfi_escrow)
+    );
+    let (_, tells): (_, payfi_escrow::ExecuteMsg) = wiring(&run, Wiring::EscrowTellsRewards);
+    assert!(
+        matches!(tells, payfi_escrow::ExecuteMsg::UpdateConfig { rewards: Some(r), model_registry: None, .. } if r == c.rewards)
     );
     let (_, renounce): (_, token::ExecuteMsg) = wiring(&run, Wiring::RenounceBtt);
     assert_eq!(renounce, bithive_deploy_plan::renounce_ownership());

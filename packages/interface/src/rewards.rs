@@ -49,14 +49,9 @@ fn default_max_units_per_t() -> Uint128 {
 pub enum ExecuteMsg {
     /// cw20 hooks: `msg` is a [`ReceiveMsg`].
     Receive(Cw20ReceiveMsg),
-    /// The escrow only (config `escrow`): a job bound to `node` was paid, worth `units` (its
-    /// model's measured run cost) and `fee` (base units of the escrow's fee, in the model
-    /// registry's price asset) to the treasury (ADR 007). Counted in the node's [`ServedWork`].
-    RecordServed {
-        node: String,
-        units: Uint128,
-        fee: Uint128,
-    },
+    /// The escrow only (config `escrow`): a job bound to `node` settled with `outcome` (ADR
+    /// 007). Counted in the node's [`ServedWork`].
+    RecordOutcome { node: String, outcome: JobOutcome },
     /// Reporter: verified work of a node in the current epoch with its Enode inputs.
     ReportWork {
         node: String,
@@ -171,18 +166,41 @@ pub enum QueryMsg {
     },
 }
 
-/// The paid jobs the escrow told rewards a node served (ADR 007), counted as they pay. Each
-/// count only grows: nothing but the escrow's payout adds to them, so a node holds no units it
-/// was not paid for.
+/// How a job bound to a node settled, as the escrow tells rewards (the jobs its `node_outcomes`
+/// counts, ADR 007).
+#[cw_serde]
+pub enum JobOutcome {
+    /// Paid the node and a fee to the treasury: `units` is the job's model's measured run cost
+    /// (0 when never measured), `fee` the escrow's fee in the model registry's price asset.
+    Paid { units: Uint128, fee: Uint128 },
+    /// Accepted by the node (`claim_job`) and never reported: refunded at expiry.
+    Expired {},
+    /// Reported, disputed by its payer, and resolved against the node.
+    DisputedLost {},
+}
+
+/// What the escrow told rewards of a node's jobs (ADR 007), counted as they settle. Each count
+/// only grows and nothing but the escrow adds to them, so a node holds no units it was not paid
+/// for: Tsuccessful / Ttotal and the units of its work reports come from here.
 #[cw_serde]
 #[derive(Default)]
 pub struct ServedWork {
-    pub jobs: u64,
+    /// Jobs paid with a fee.
+    pub paid: u64,
     /// Work units: the sum of the paid jobs' measured run costs.
     pub units: Uint128,
-    /// Escrow fees those jobs paid to the treasury (base units of the registry's price asset):
-    /// what serving them cost a node that paid them itself.
+    /// Escrow fees the paid jobs paid to the treasury (base units of the registry's price
+    /// asset): what serving them cost a node that paid them itself.
     pub fees: Uint128,
+    pub expired: u64,
+    pub disputed_lost: u64,
+}
+
+impl ServedWork {
+    /// Ttotal: every settled job counted.
+    pub fn total(&self) -> u64 {
+        self.paid + self.expired + self.disputed_lost
+    }
 }
 
 /// A work report waiting out its challenge window (or a governance decision).
@@ -325,7 +343,7 @@ crate::helpers::events! {
         FUND_COMPUTE_POOL,
         FUND_PATIENT_POOL,
         INSTANTIATE,
-        RECORD_SERVED,
+        RECORD_OUTCOME,
         REPORT_WORK,
         RESOLVE_WORK,
         SET_DEVELOPER,
@@ -347,8 +365,8 @@ crate::helpers::events! {
         FEE,
         FULL_RATE,
         INSTITUTION,
-        JOBS,
         NODE,
+        OUTCOME,
         PAID_NOW,
         PATIENT,
         PUBKEY,

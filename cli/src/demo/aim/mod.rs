@@ -11,12 +11,13 @@
 //! 2. The patient pays for a job on the model in BTT; the relayer fetches the model by its
 //!    content id, opens it with the node's model key in memory, checks it against the registered
 //!    sha256, runs and attests it; after the dispute window the escrow pays the institute its
-//!    price and the node the rest, and the registry counts the job with the Tscore the
-//!    attestation carried (jobs served, mean Tscore). The model's held-out accuracy is then
-//!    measured by the attestors: each opens the sealed model with its own key in memory and
-//!    scores it on the shipped held-out rows; their quorum `evaluation` attestation sets it in
-//!    the registry, while the owner's own grade and one attestor's alone are refused. A
-//!    job on a model whose sealed file is not the registered hash is refused by the relayer, not
+//!    price and the node the rest, the registry counts the job with the Tscore the attestation
+//!    carried (jobs served, mean Tscore), and rewards counts the model's run cost as work the
+//!    node served (ADR 007). Before the job, the model's held-out accuracy and run cost were
+//!    measured by the attestors: each opens the sealed model with its own key in memory, scores
+//!    it on the shipped held-out rows and counts its multiply-accumulates from its graph; their
+//!    quorum `evaluation` attestation sets both in the registry, while the owner's own grade and
+//!    one attestor's alone are refused. A job on a model whose sealed file is not the registered hash is refused by the relayer, not
 //!    run. When an attestor leaves the allowed set (governance withdraws its compliance), the
 //!    institute seals the model again to the new set and re-keys the record: the node that left
 //!    opens the old file but not the new one.
@@ -76,6 +77,10 @@ pub struct AimReport {
     pub unregistered_refused: String,
     /// The held-out accuracy a quorum of attestors attested, and how many signed it.
     pub accuracy: Option<Decimal>,
+    /// The run cost (work units) the same quorum attested, and the units the paid job then
+    /// earned the node in rewards' served work.
+    pub run_cost: Option<u64>,
+    pub served_units: u64,
     pub evaluators: usize,
     /// Why the owner's own grade and one attestor's lone evaluation were refused.
     pub owner_grade_refused: String,

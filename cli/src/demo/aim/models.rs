@@ -13,6 +13,7 @@ use bithive_interface::model_registry::{
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
+use bithive_interface::rewards;
 use bithive_relayer::cli::{EvaluateArgs, StartArgs, SubmitEvaluationArgs};
 use bithive_relayer::evaluation;
 use bithive_signed_attestation::{signing, Attestation};
@@ -83,9 +84,10 @@ async fn seal_and_store(
 }
 
 /// Step 1 and the start of 2: the institute seals the model to the nodes allowed to run it and
-/// publishes it, governance points the escrow at the registry, a job on an unregistered model is
-/// refused, a BTT job on the model is attested by the relayer (which fetched the model by its
-/// content id and opened it in memory).
+/// publishes it, the attestors evaluate it (accuracy and run cost, [`evaluate_model`]),
+/// governance points the escrow at the registry, a job on an unregistered model is refused, a BTT
+/// job on the model is attested by the relayer (which fetched the model by its content id and
+/// opened it in memory).
 pub async fn publish_and_order(
     p: &Platform,
     store: &LocalStore,
@@ -131,6 +133,8 @@ pub async fn publish_and_order(
         .parse::<u64>(),
         "publish model"
     )?;
+    // Measured before any job names it: a job snapshots the model's run cost at creation.
+    evaluate_model(p, keys, r, progress).await?;
     exec(
         &p.gov,
         &c.payfi_escrow,
@@ -308,6 +312,26 @@ pub async fn settle(
         50,
     )
     .map(|_| ())?;
+    // The payout told rewards the node served the model's measured run cost (ADR 007): the
+    // node's only units, its earlier jobs being on models nobody measured.
+    let served: rewards::ServedWork = ctx!(
+        p.gov
+            .query_typed(
+                &c.rewards,
+                &rewards::QueryMsg::Served {
+                    node: p.node.address().to_string(),
+                },
+            )
+            .await,
+        "served work"
+    )?;
+    let run_cost = r.run_cost.unwrap_or_default();
+    if served.paid == 0 || served.units.u128() != u128::from(run_cost) || served.fees.u128() < fee {
+        return Err(fail("served work")(&format!(
+            "rewards counted {served:?} for the node: expected {run_cost} units, fees of at least {fee}"
+        )));
+    }
+    r.served_units = run_cost;
     let m = model_record(p, r.model_id).await?;
     r.jobs_served = m.model.jobs_served;
     r.mean_tscore = m.mean_tscore;
@@ -318,10 +342,11 @@ pub async fn settle(
         )));
     }
     progress(&format!(
-        "job on {MODEL} paid out: the institute earned {}, the node {} (fee {}); the model has served {} job(s), mean Tscore {}",
+        "job on {MODEL} paid out: the institute earned {}, the node {} (fee {}) and {} served work units in rewards (the model's counted run cost); the model has served {} job(s), mean Tscore {}",
         btt(r.owner_paid),
         btt(r.node_paid),
         btt(fee),
+        r.served_units,
         r.jobs_served,
         r.mean_tscore.map_or("-".into(), |t| t.to_string())
     ));
@@ -505,12 +530,21 @@ pub async fn evaluate_model(
             graded.model.accuracy, graded.model.evaluation, graded_as.accuracy
         )));
     }
+    let counted = graded_as.run_cost.map(|u| u.u128());
+    if counted.is_none() || graded.model.run_cost.map(|u| u.u128()) != counted {
+        return Err(fail("evaluation")(&format!(
+            "the registry holds run cost {:?}, the quorum attested {counted:?}",
+            graded.model.run_cost
+        )));
+    }
+    r.run_cost = counted.and_then(|u| u64::try_from(u).ok());
     r.accuracy = graded.model.accuracy;
     progress(&format!(
-        "{} attestors each ran `bithive relayer evaluate`: opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {} (report {}…); `bithive relayer submit-evaluation` combined their shares into a quorum attestation that set it in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
+        "{} attestors each ran `bithive relayer evaluate`: opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {}, run cost {} work units counted from its graph (report {}…); `bithive relayer submit-evaluation` combined their shares into a quorum attestation that set both in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
         r.evaluators,
         graded_as.samples,
         graded_as.accuracy,
+        r.run_cost.unwrap_or_default(),
         &report[..16],
         r.owner_grade_refused,
         r.lone_grade_refused

@@ -10,7 +10,7 @@ use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::{
     job_id as full_job_id, JobModel, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
 };
-use bithive_interface::rewards::{self, RewardsContract};
+use bithive_interface::rewards::{self, JobOutcome, RewardsContract};
 use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{
     Addr, Decimal, DepsMut, Empty, Env, HexBinary, MessageInfo, Response, SubMsg, Uint128,
@@ -28,8 +28,9 @@ use crate::state::{
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
 pub const RECORD_JOB_REPLY: u64 = 1;
-/// Reply id of the best-effort `record_served` sent to rewards when a job pays.
-pub const RECORD_SERVED_REPLY: u64 = 2;
+/// Reply id of the best-effort `record_outcome` sent to rewards when a job bound to a node
+/// settles.
+pub const RECORD_OUTCOME_REPLY: u64 = 2;
 
 fn validate_job_id(id: &str) -> Result<(), ContractError> {
     if id.is_empty()
@@ -320,11 +321,10 @@ pub fn report(
 /// status, so each payout happens once. The fee is taken on the whole deposit; a registered
 /// model's owner gets its snapshotted price from the rest (creation checked it fits); the node
 /// gets what is left. The registry is then told, best effort: a failing record is reported in
-/// `model_record_failed` and never blocks the payment. So is rewards, of the node's served
-/// units (ADR 007), when the job paid a fee on a model whose run cost was measured.
+/// `model_record_failed` and never blocks the payment. So is rewards, of the paid job and its
+/// served units (ADR 007), when the job paid a fee.
 fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
-    let config = CONFIG.load(deps.storage)?;
-    let collector = config.fee_collector;
+    let collector = CONFIG.load(deps.storage)?.fee_collector;
     let (net, fee) = split_fee(job.amount, job.fee_bps)?;
     let registered = JOB_MODELS.may_load(deps.storage, &job.job_id)?;
     let owner_price = registered.as_ref().map_or(Uint128::zero(), |m| m.price);
@@ -337,21 +337,14 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
             .add_attribute(ev::attr::OWNER_PAID, m.price);
     }
     msgs.push(pay(&job.asset, &collector, fee)?);
-    // Paid before the record is sent: nothing the registry does can see an unpaid job. A job
-    // too small to pay a fee costs a self-dealer nothing, so it does not count (ADR 007).
-    if !fee.is_zero() {
-        count(deps.storage, &node, |o| o.paid += 1)?;
-    }
-    // Served units only for what `node_outcomes` counts as paid: a fee-less job earns nothing.
-    let served = match (&config.rewards, &registered) {
-        (Some(r), Some(m)) if !fee.is_zero() && !m.units.is_zero() => Some(
-            RewardsContract(r.clone()).call(rewards::ExecuteMsg::RecordServed {
-                node: node.to_string(),
-                units: m.units,
-                fee,
-            })?,
-        ),
-        _ => None,
+    // Paid before the records are sent: nothing the registry or rewards does can see an unpaid
+    // job. A job too small to pay a fee costs a self-dealer nothing, so it does not count and
+    // earns no units (ADR 007).
+    let units = registered.as_ref().map_or(Uint128::zero(), |m| m.units);
+    let told = if fee.is_zero() {
+        None
+    } else {
+        count(deps.storage, &node, JobOutcome::Paid { units, fee })?
     };
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
@@ -359,10 +352,8 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
         .add_messages(msgs.into_iter().flatten())
         .add_attribute(ev::attr::PAID, to_node)
         .add_attribute(ev::attr::FEE, fee);
-    if let Some(m) = &registered {
-        if !m.units.is_zero() {
-            res = res.add_attribute(ev::attr::SERVED_UNITS, m.units);
-        }
+    if told.is_some() && !units.is_zero() {
+        res = res.add_attribute(ev::attr::SERVED_UNITS, units);
     }
     if let Some(m) = registered {
         let record =
@@ -373,10 +364,7 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
             })?;
         res = res.add_submessage(SubMsg::reply_on_error(record, RECORD_JOB_REPLY));
     }
-    if let Some(served) = served {
-        res = res.add_submessage(SubMsg::reply_on_error(served, RECORD_SERVED_REPLY));
-    }
-    Ok(res)
+    Ok(res.add_submessages(told))
 }
 
 /// Anyone, after the window: an undisputed report pays its node.
@@ -449,10 +437,11 @@ pub fn resolve(deps: DepsMut, info: MessageInfo, job_id: String, pay_to_node: bo
     if pay_to_node {
         return pay_node(deps, job, node, res);
     }
-    count(deps.storage, &node, |o| o.disputed_lost += 1)?;
+    let told = count(deps.storage, &node, JobOutcome::DisputedLost {})?;
     job.status = JobStatus::Refunded;
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(res
+        .add_submessages(told)
         .add_messages(pay(&job.asset, &job.payer, job.amount)?)
         .add_attribute(ev::attr::REFUNDED, job.amount))
 }
@@ -469,28 +458,43 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
     }
     // A job its node accepted and never got reported is that node's failure; one it never
     // accepted (anyone may bind a job to any node) or an unbound one is nobody's.
+    let mut told = None;
     if let Some(node) = &job.node {
         if ACCEPTED.has(deps.storage, &job_id) {
-            count(deps.storage, node, |o| o.expired += 1)?;
+            told = count(deps.storage, node, JobOutcome::Expired {})?;
         }
     }
     job.status = JobStatus::Refunded;
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(Response::new()
+        .add_submessages(told)
         .add_messages(pay(&job.asset, &job.payer, job.amount)?)
         .add_attribute(ev::ACTION, ev::REFUND_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
         .add_attribute(ev::attr::REFUNDED, job.amount))
 }
 
-/// Adds a settled job to `node`'s outcomes (`NodeOutcomes`).
+/// Adds a settled job to `node`'s outcomes (`NodeOutcomes`) and, with `rewards` configured,
+/// returns the message that tells rewards (ADR 007): best effort, a refusal is reported in
+/// `rewards_record_failed` and never blocks the settlement.
 fn count(
     storage: &mut dyn cosmwasm_std::Storage,
     node: &Addr,
-    add: impl FnOnce(&mut NodeOutcomes),
-) -> Result<(), ContractError> {
-    let mut o = NODE_OUTCOMES.may_load(storage, node)?.unwrap_or_default();
-    add(&mut o);
+    outcome: JobOutcome,
+) -> Result<Option<SubMsg>, ContractError> {
+    let mut o: NodeOutcomes = NODE_OUTCOMES.may_load(storage, node)?.unwrap_or_default();
+    match outcome {
+        JobOutcome::Paid { .. } => o.paid += 1,
+        JobOutcome::Expired {} => o.expired += 1,
+        JobOutcome::DisputedLost {} => o.disputed_lost += 1,
+    }
     NODE_OUTCOMES.save(storage, node, &o)?;
-    Ok(())
+    let Some(rewards) = CONFIG.load(storage)?.rewards else {
+        return Ok(None);
+    };
+    let msg = RewardsContract(rewards).call(rewards::ExecuteMsg::RecordOutcome {
+        node: node.to_string(),
+        outcome,
+    })?;
+    Ok(Some(SubMsg::reply_on_error(msg, RECORD_OUTCOME_REPLY)))
 }
