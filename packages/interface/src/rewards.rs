@@ -361,7 +361,6 @@ crate::helpers::events! {
         DEVELOPER,
         ENODE,
         EPOCH,
-        ESCROW,
         FEE,
         FULL_RATE,
         INSTITUTION,
