@@ -57,9 +57,8 @@ pub enum CostError {
 /// Counts the run cost of `onnx` (described by `manifest`) with one profiled run on a zero input.
 pub fn measure(runtime: &Runtime, manifest: &Manifest, onnx: &[u8]) -> Result<RunCost, CostError> {
     let prefix = profile_prefix();
-    let setup = |e: ort::Error<ort::session::builder::SessionBuilder>| {
-        CostError::Session(e.to_string())
-    };
+    let setup =
+        |e: ort::Error<ort::session::builder::SessionBuilder>| CostError::Session(e.to_string());
     let mut session = Session::builder(runtime.environment())
         .map_err(|e| CostError::Session(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Disable)
