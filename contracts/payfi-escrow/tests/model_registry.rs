@@ -16,14 +16,9 @@ use cosmwasm_std::{coin, coins, Addr, Binary, Coin, Decimal, Timestamp, Uint128}
 use cw_multi_test::{App, AppResponse, Executor};
 use escrow_registry::{
     dispute_job, escrow_contract, escrow_init, finalize_job, link_registry, refund_job,
-    registry_contract, registry_init, resolve_job_dispute,
+    registry_contract, registry_init, resolve_job_dispute, BTT, FEE_BPS, PRICE,
 };
 use proptest::prelude::*;
-
-const BTT: &str = "ubtt";
-const PRICE: u128 = 250;
-/// Escrow fee: 1 %.
-const FEE_BPS: u16 = 100;
 
 struct T {
     app: App,

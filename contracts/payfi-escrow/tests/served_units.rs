@@ -16,26 +16,19 @@ use cosmwasm_std::{coin, coins, Addr, Binary, Decimal, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use escrow_registry::{
     dispute_job, escrow_contract, escrow_init, refund_job, registry_contract, report_job,
-    resolve_job_dispute, rewards_contract, ConfigChange,
+    resolve_job_dispute, rewards_contract, ConfigChange, BTT, FEE_BPS, PRICE,
 };
 
-const BTT: &str = "ubtt";
-const PRICE: u128 = 250;
-/// Escrow fee: 1 %.
-const FEE_BPS: u16 = 100;
 /// The measured cost of one run of `retina-cnn` v1, in work units.
 const RUN_COST: u128 = 3_200;
 const DEPOSIT: u128 = 10_000;
 
+/// The contracts and the node; everyone else by name (`T::addr`).
 struct T {
     app: App,
     pay: Addr,
     reg: Addr,
     rewards: Addr,
-    admin: Addr,
-    evaluator: Addr,
-    payer: Addr,
-    reporter: Addr,
     node: Addr,
 }
 
@@ -84,15 +77,15 @@ fn setup(window: u64) -> T {
         pay,
         reg,
         rewards,
-        admin,
-        evaluator,
-        payer,
-        reporter,
         node,
     }
 }
 
 impl T {
+    /// `admin`, `evaluator`, `payer`, `reporter`: the accounts `setup` made.
+    fn addr(&self, name: &str) -> Addr {
+        self.app.api().addr_make(name)
+    }
     fn measure(&mut self, run_cost: Option<u128>) -> anyhow::Result<AppResponse> {
         let msg = reg::ExecuteMsg::SetAccuracy {
             model_id: 1,
@@ -100,7 +93,7 @@ impl T {
             evaluation: "ab".repeat(32),
             run_cost: run_cost.map(Uint128::new),
         };
-        let e = self.evaluator.clone();
+        let e = self.addr("evaluator");
         self.app.execute_contract(e, self.reg.clone(), &msg, &[])
     }
     fn create(&mut self, id: &str, deposit: u128) {
@@ -111,7 +104,7 @@ impl T {
             input: Binary::from(b"synthetic features".as_slice()),
             node: Some(self.node.to_string()),
         });
-        let payer = self.payer.clone();
+        let payer = self.addr("payer");
         self.app
             .execute_contract(payer, self.pay.clone(), &msg, &coins(deposit, BTT))
             .unwrap();
@@ -123,8 +116,8 @@ impl T {
     }
     fn report(&mut self, id: &str) -> AppResponse {
         let (r, msg) = (
-            self.reporter.clone(),
-            report_job(&job_id(self.payer.as_str(), id), &self.node),
+            self.addr("reporter"),
+            report_job(&job_id(self.addr("payer").as_str(), id), &self.node),
         );
         self.exec(&r, msg)
     }
@@ -168,7 +161,7 @@ fn only_the_escrow_records_served_units() {
             fee: Uint128::new(1),
         },
     };
-    for who in [t.node.clone(), t.admin.clone(), t.reporter.clone()] {
+    for who in [t.node.clone(), t.addr("admin"), t.addr("reporter")] {
         let e = t
             .app
             .execute_contract(who, t.rewards.clone(), &record, &[])
@@ -199,8 +192,8 @@ fn a_paid_job_on_a_measured_model_records_its_units_once() {
         .iter()
         .any(|e| e.ty == "wasm" && e.attributes.iter().any(|a| a.value == "record_outcome")));
     // Paying again is refused by the escrow (the job is paid), so the units never double.
-    let r = t.reporter.clone();
-    let again = report_job(&job_id(t.payer.as_str(), "a"), &t.node);
+    let r = t.addr("reporter");
+    let again = report_job(&job_id(t.addr("payer").as_str(), "a"), &t.node);
     assert!(t
         .app
         .execute_contract(r, t.pay.clone(), &again, &[])
@@ -222,7 +215,7 @@ fn a_job_that_pays_no_fee_records_no_units() {
         ..ConfigChange::default()
     }
     .msg();
-    let admin = t.admin.clone();
+    let admin = t.addr("admin");
     t.exec(&admin, zero_fee);
     t.paid_job("free", DEPOSIT);
     assert_eq!(t.served(), ServedWork::default());
@@ -282,12 +275,12 @@ fn only_jobs_that_pay_their_node_record_units() {
     t.create("won", DEPOSIT);
     t.report("lost");
     t.report("won");
-    let payer = t.payer.clone();
+    let payer = t.addr("payer");
     for id in ["lost", "won"] {
         let msg = dispute_job(&job_id(payer.as_str(), id), "wrong result");
         t.exec(&payer, msg);
     }
-    let admin = t.admin.clone();
+    let admin = t.addr("admin");
     let lost = resolve_job_dispute(&job_id(payer.as_str(), "lost"), false);
     t.exec(&admin, lost);
     let lost_only = ServedWork {

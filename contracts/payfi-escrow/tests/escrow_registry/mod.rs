@@ -9,6 +9,13 @@ use bithive_payfi_escrow::msg::{ExecuteMsg, InstantiateMsg};
 use cosmwasm_std::{Addr, Empty};
 use cw_multi_test::Contract;
 
+/// The registry's price asset (a native denom).
+pub const BTT: &str = "ubtt";
+/// Price of the model the tests publish.
+pub const PRICE: u128 = 250;
+/// Escrow fee: 1 %.
+pub const FEE_BPS: u16 = 100;
+
 /// payfi-escrow (with its reply entry point).
 pub fn escrow_contract() -> Box<dyn Contract<Empty>> {
     contract!(bithive_payfi_escrow, reply)
