@@ -120,6 +120,7 @@ fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
         accuracy: "0.962264".parse().unwrap(),
         dataset: "11".repeat(32),
         samples: 143,
+        run_cost: None,
     })
     .unwrap();
     let mut a = vm.att(
@@ -148,6 +149,7 @@ fn a_quorum_evaluation_sets_the_accuracy_in_the_registry_artifact() {
         model_id: 1,
         accuracy: cosmwasm_std::Decimal::one(),
         evaluation: "self".into(),
+        run_cost: None,
     };
     assert!(vm.chain.execute(&registry, &owner, &set, &[]).is_err());
     // A BLS quorum of two: accepted, and the registry holds the accuracy and the report hash.
