@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use bithive_chain_client::ChainClient;
-use bithive_formulas::enode::EnodeInputs;
 use bithive_interface::attestation::{
     ExecuteMsg as AttestationMsg, KeySignature, QuorumProof, WorkPayload,
 };
@@ -44,9 +43,16 @@ pub(super) async fn story(
     research_and_settle(p, enrolled, node_before, report, progress).await?;
     emission_and_treasury(p, report, progress).await?;
     pledges(p, report, progress).await?;
+    // AIM (#23) begins here: the node's compute work is the job it serves on the model the
+    // attestors measured (ADR 007), so the model and its paid job come before the work report.
+    let store = crate::demo::aim::content_store(p)?;
+    let mut aim = crate::demo::aim::AimReport::default();
+    let model_job =
+        crate::demo::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
+    crate::demo::aim::settle(p, model_job, &mut aim, progress).await?;
     let signers = attest_compute_work(p, progress).await?;
     claim_compute_reward(p, signers, report, progress).await?;
-    aim_story(p, model_keys, report, progress).await
+    aim_story(p, model_keys, &store, aim, report, progress).await
 }
 
 /// Step 2: a patient pays for an inference job; the relayer attests and the escrow holds the
@@ -283,14 +289,14 @@ async fn attest_compute_work(
     let c = &p.deployment.contracts;
     // The attestors attest the node's compute work of this epoch: a quorum of K members, never
     // the node itself (compute work needs a quorum in the default deployment).
+    // What the attestors measured of the node. The units and task counts are not in it: rewards
+    // takes them from the jobs the escrow paid the node (the model job above). TODO(#42 items
+    // 3-4): these figures come from the attestors' probes and benchmark challenges.
     let payload = WorkPayload {
         node: Some(node.address().to_string()),
-        units: Uint128::new(100),
-        enode: EnodeInputs {
+        measured: bithive_interface::rewards::MeasuredWork {
             pcompute: Decimal::permille(2500),
             penergy: Decimal::one(),
-            tasks_successful: 9,
-            tasks_total: 10,
             availability: Decimal::one(),
             dfactor: Decimal::one(),
         },
@@ -334,8 +340,21 @@ async fn attest_compute_work(
         "attest compute work",
     )
     .await?;
+    let served: bithive_interface::rewards::ServedWork = query(
+        gov,
+        &c.rewards,
+        &RewardsQuery::Served {
+            node: node.address().to_string(),
+        },
+        "served work",
+    )
+    .await?;
     progress(&format!(
-        "{signers} attestors attested the node's 100 units of compute work (Enode 2.25)"
+        "{signers} attestors attested what they measured of the node; rewards counts the {} work units of the {} paid job(s) the escrow told it of (Tsuccessful/Ttotal {}/{})",
+        served.units,
+        served.paid,
+        served.paid,
+        served.total()
     ));
 
     // The report waits out its challenge window (any attestor may dispute it), then anyone
@@ -445,23 +464,18 @@ async fn claim_compute_reward(
     Ok(())
 }
 
-/// Step 6: the AIM story (models, records, consent, private statistics).
+/// Step 6: the rest of the AIM story (re-keying, records, consent, private statistics); the
+/// model and its paid job ran before the compute work (`story`).
 async fn aim_story(
     p: &Platform,
     model_keys: &ModelKeys,
+    store: &bithive_content_store::LocalStore,
+    mut aim: crate::demo::aim::AimReport,
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
-    // AIM (#23): an institute seals a model to the bonded nodes and publishes it; from now on
-    // jobs name a registered model and pay its owner; the model is re-keyed when the set of
-    // nodes allowed to run it changes. Then records, consent and private statistics.
-    let store = crate::demo::aim::content_store(p)?;
-    let mut aim = crate::demo::aim::AimReport::default();
-    let model_job =
-        crate::demo::aim::publish_and_order(p, &store, model_keys, &mut aim, progress).await?;
-    crate::demo::aim::settle(p, model_job, &mut aim, progress).await?;
-    crate::demo::aim::rekey_on_set_change(p, &store, model_keys, &mut aim, progress).await?;
-    crate::demo::aim::records_and_queries(p, &store, &mut aim, progress).await?;
+    crate::demo::aim::rekey_on_set_change(p, store, model_keys, &mut aim, progress).await?;
+    crate::demo::aim::records_and_queries(p, store, &mut aim, progress).await?;
     report.row(
         "model registry",
         format!(

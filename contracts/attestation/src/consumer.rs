@@ -148,8 +148,7 @@ pub fn dispatch(
                 &a.contract,
                 &rewards::ExecuteMsg::ReportWork {
                     node: node.clone(),
-                    units: w.units,
-                    enode: w.enode,
+                    measured: w.measured,
                 },
             )?;
             Ok(Dispatch {

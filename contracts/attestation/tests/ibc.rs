@@ -754,11 +754,10 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
         ibc_timeout_seconds: None,
     };
     execute_by(&mut b_deps, &b_env, &g, set_rewards).unwrap();
-    // Node 0 (operator key 0) claims 10^6 units for itself (the payload names no other node).
+    // Node 0 (operator key 0) vouches for its own measurements (the payload names no other node).
     let payload = to_json_binary(&WorkPayload {
         node: None,
-        units: Uint128::new(1_000_000),
-        enode: shared::inputs(),
+        measured: shared::measured(),
     })
     .unwrap();
     let att = Attestation {

@@ -254,7 +254,8 @@ fn compute_work_credits_rewards_with_enode_inputs() {
         err(s.submit(2, &a, None)),
         ContractError::PayloadRequired("compute_work")
     );
-    let payload = work_payload(Some(&node), 40);
+    s.serve(&node, 40);
+    let payload = work_payload(Some(&node));
     assert_eq!(
         err(s.submit(2, &a, Some(payload.clone()))),
         ContractError::PayloadNotBound
@@ -272,7 +273,9 @@ fn compute_work_credits_rewards_with_enode_inputs() {
     s.submit(2, &ok, Some(payload)).unwrap();
     assert!(!s.open_weight(&node).is_zero());
     // Bound as a commitment instead of the result hash works too.
-    let payload = work_payload(Some(&s.nodes[1]), 7);
+    let node1 = s.nodes[1].clone();
+    s.serve(&node1, 7);
+    let payload = work_payload(Some(&node1));
     let mut c = s.att(ComputeWork, "work-2", key(2), 2);
     c.commitments = vec![bithive_signed_attestation::payload_hash(
         ComputeWork,
@@ -290,7 +293,7 @@ fn a_node_never_attests_its_own_work() {
     // Alone (where the deployment does not ask a quorum), naming itself or no one.
     let mut solo = suite(3, 3, 2, vec![]);
     for named in [Some(&solo.nodes[2].clone()), None] {
-        let payload = work_payload(named, 40);
+        let payload = work_payload(named);
         let mut a = solo.att(ComputeWork, "self-1", key(2), 1);
         bind(&mut a, &payload);
         let e = err(solo.submit(2, &a, Some(payload)));
@@ -302,8 +305,10 @@ fn a_node_never_attests_its_own_work() {
             "{e:?}"
         );
     }
-    // In a quorum: the worked node's signature is one of the K.
-    let payload = work_payload(Some(&node), 1_000);
+    // In a quorum: the worked node's signature is one of the K. (It served a paid job, so
+    // only the self-attestation stands in the way.)
+    s.serve(&node, 40);
+    let payload = work_payload(Some(&node));
     let mut a = s.quorum_att(ComputeWork, "self-q", 1);
     bind(&mut a, &payload);
     let relayer = s.gov.clone();

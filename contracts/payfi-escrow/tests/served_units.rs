@@ -36,8 +36,19 @@ fn setup(window: u64) -> T {
     let mut app = App::default();
     let api = app.api();
     addrs!(|n| api.addr_make(n);
-        admin, evaluator, owner, payer, reporter, node, collector, btk, btt, staking, vesting);
+        admin, evaluator, owner, payer, reporter, node, collector, btt, vesting);
     fixtures::fund(&mut app, &payer, vec![coin(1_000_000_000, BTT)]);
+    // Staking, with `node` registered and pledged: rewards counts units only of pledged nodes.
+    let cw20 = fixtures::cw20_base_code(&mut app);
+    let btk_init =
+        fixtures::cw20_minted_by("BitSpark", "BTK", &admin, &[node.clone()], 1_000_000_000);
+    let btk = fixtures::contracts::instantiate(&mut app, cw20, &admin, &btk_init, "btk");
+    let staking_code = app.store_code(fixtures::contract!(bithive_staking));
+    let genesis = app.block_info().time.seconds();
+    let staking_init = fixtures::contracts::staking_instantiate(&admin, &btk, genesis);
+    let staking =
+        fixtures::contracts::instantiate(&mut app, staking_code, &admin, &staking_init, "staking");
+    pledge(&mut app, &staking, &btk, &node);
     let (pay_code, reg_code, rw_code) = (
         app.store_code(escrow_contract()),
         app.store_code(registry_contract()),
@@ -79,6 +90,25 @@ fn setup(window: u64) -> T {
         rewards,
         node,
     }
+}
+
+/// `node` registers 4 T in staking (its operator key with a proof of possession) and bonds the
+/// 400 BTK that requires.
+fn pledge(app: &mut App, staking: &Addr, btk: &Addr, node: &Addr) {
+    use bithive_signed_attestation::signing::{public_key, sign_operator_pop, signing_key};
+    use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as Bond, Tier};
+    let sk = signing_key(&[7; 32]).unwrap();
+    let chain_id = app.block_info().chain_id;
+    let register = StakingMsg::RegisterNode {
+        capacity_t: 4,
+        tier: Tier::T1,
+        operator_key: public_key(&sk),
+        operator_signature: sign_operator_pop(&sk, &chain_id, staking.as_str(), node.as_str())
+            .unwrap(),
+    };
+    app.execute_contract(node.clone(), staking.clone(), &register, &[])
+        .unwrap();
+    fixtures::cw20_send(app, node, btk, staking, 400_000_000, &Bond::Bond {}).unwrap();
 }
 
 impl T {
@@ -329,4 +359,21 @@ fn served_work_matches_the_escrow_books() {
         served(counted, RUN_COST * counted as u128, fees)
     );
     assert_eq!(t.outcomes().paid, counted);
+}
+
+/// Attack: a node serves jobs while not pledged (anyone may bind a job to any node), then
+/// pledges and has them reported. Units are judged when the job pays: those earned nothing then
+/// and never will (`unpledged_units`); the job still counts as paid.
+#[test]
+fn units_served_without_a_pledge_never_count() {
+    let mut t = setup(0);
+    t.measure(Some(RUN_COST)).unwrap();
+    t.node = t.app.api().addr_make("unpledged");
+    t.paid_job("before-pledge", DEPOSIT);
+    let s = t.served();
+    assert_eq!(
+        (s.paid, s.units, s.fees),
+        (1, Uint128::zero(), Uint128::zero())
+    );
+    assert_eq!(s.unpledged_units.u128(), RUN_COST);
 }

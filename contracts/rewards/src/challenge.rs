@@ -32,7 +32,7 @@ fn count(deps: DepsMut, env: &Env, w: PendingWork) -> Result<Response, ContractE
     }
     let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
     let mut acc = settled_account(deps.storage, &mut pool, &w.node)?;
-    credit(&mut pool, &mut acc, w.weight, status.full_rate)?;
+    credit(&mut pool, &mut acc, w.weight, w.fees, status.full_rate)?;
     NODES.save(deps.storage, &w.node, &acc)?;
     COMPUTE.save(deps.storage, &pool)?;
     Ok(res

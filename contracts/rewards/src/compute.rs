@@ -7,7 +7,7 @@
 
 use bithive_formulas::capacity::epoch_unit_limit;
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
-use bithive_interface::rewards::events as ev;
+use bithive_interface::rewards::{events as ev, MeasuredWork, ServedWork};
 use bithive_interface::staking::{
     ExecuteMsg as StakingMsg, PledgeStatusResponse, QueryMsg as StakingQuery,
 };
@@ -20,7 +20,7 @@ use crate::error::ContractError;
 use crate::payout::contributor_release;
 use crate::state::{
     ComputePool, Config, EpochClose, NodeAcc, PendingWork, WorkStatus, COMPUTE, CONFIG,
-    EPOCH_CLOSE, EPOCH_RATE, MAX_UNITS, NODES, PENDING_WORK, WORK_SEQ,
+    EPOCH_CLOSE, EPOCH_RATE, NODES, PENDING_WORK, SERVED, WORK_SEQ,
 };
 
 pub fn epoch_of(config: &Config, now: u64) -> u64 {
@@ -101,6 +101,17 @@ fn rate_of(storage: &dyn Storage, epoch: u64) -> StdResult<Decimal256> {
     Ok(EPOCH_RATE.may_load(storage, epoch)?.unwrap_or_default())
 }
 
+/// What a node earns of `amount` in an epoch whose counted work paid `fees` in escrow fees: at
+/// most `max_btk_per_fee x fees` (ADR 007: served work never earns more BTK than the fees it
+/// burned allow, so paying one's own jobs cannot pay).
+pub fn capped(
+    amount: Decimal256,
+    fees: Uint128,
+    max_btk_per_fee: Decimal256,
+) -> Result<Decimal256, ContractError> {
+    Ok(amount.min(dec(fees)?.checked_mul(max_btk_per_fee)?))
+}
+
 /// Moves a closed epoch's weight into `pending`; the withheld half of under-pledged work goes
 /// back to the pool. The epoch's reserved credit shrinks by what the node got; the last node to
 /// settle hands the rounding dust back to the pool's `remainder`.
@@ -110,6 +121,7 @@ pub fn settle(
     storage: &mut dyn Storage,
     pool: &mut ComputePool,
     acc: &mut NodeAcc,
+    max_btk_per_fee: Decimal256,
 ) -> Result<(), ContractError> {
     if acc.epoch >= pool.epoch || (acc.w_full.is_zero() && acc.w_half.is_zero()) {
         return Ok(());
@@ -122,6 +134,7 @@ pub fn settle(
     let full = acc.w_full.checked_mul(rate)?;
     let half_total = acc.w_half.checked_mul(rate)?;
     let half = half_total.checked_mul(Decimal256::percent(50))?;
+    let earned = capped(full.checked_add(half)?, acc.epoch_fees, max_btk_per_fee)?;
     if let Some(mut c) = close {
         c.weight_left = c
             .weight_left
@@ -134,8 +147,10 @@ pub fn settle(
             EPOCH_CLOSE.save(storage, acc.epoch, &c)?;
         }
     }
-    acc.pending = acc.pending.checked_add(full)?.checked_add(half)?;
-    pool.recycle = pool.recycle.checked_add(half_total.checked_sub(half)?)?;
+    acc.pending = acc.pending.checked_add(earned)?;
+    // The withheld half and what the fee cap held back go back to the pool.
+    let withheld = full.checked_add(half_total)?.checked_sub(earned)?;
+    pool.recycle = pool.recycle.checked_add(withheld)?;
     let whole = floor128(pool.recycle)?;
     if !whole.is_zero() {
         pool.recycle -= dec(whole)?;
@@ -154,10 +169,12 @@ pub fn settled_account(
     pool: &mut ComputePool,
     node: &Addr,
 ) -> Result<NodeAcc, ContractError> {
+    let m = CONFIG.load(storage)?.max_btk_per_fee;
     let mut acc = NODES.may_load(storage, node)?.unwrap_or_default();
-    settle(storage, pool, &mut acc)?;
+    settle(storage, pool, &mut acc, m)?;
     if acc.epoch != pool.epoch {
         acc.epoch_units = Uint128::zero();
+        acc.epoch_fees = Uint128::zero();
     }
     Ok(acc)
 }
@@ -175,6 +192,32 @@ pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, Contra
         .add_attribute(ev::attr::AMOUNT, amount))
 }
 
+/// What a report counts for a node: its served units and fees since its last report, the jobs
+/// settled since (as the escrow told them), and where its watermark moves to.
+struct Unreported {
+    units: Uint128,
+    fees: Uint128,
+    successful: u64,
+    total: u64,
+    now: ServedWork,
+}
+
+fn unreported(deps: Deps, node: &Addr, acc: &NodeAcc) -> Result<Unreported, ContractError> {
+    let served = SERVED.may_load(deps.storage, node)?.unwrap_or_default();
+    let seen = &acc.reported;
+    let units = served.units.checked_sub(seen.units)?;
+    if units.is_zero() {
+        return Err(ContractError::NothingServed(node.to_string()));
+    }
+    Ok(Unreported {
+        units,
+        fees: served.fees.checked_sub(seen.fees)?,
+        successful: served.paid.saturating_sub(seen.paid),
+        total: served.total().saturating_sub(seen.total()),
+        now: served,
+    })
+}
+
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
 #[inline(never)]
 pub fn report_work(
@@ -182,15 +225,11 @@ pub fn report_work(
     env: Env,
     info: MessageInfo,
     node: String,
-    units: Uint128,
-    inputs: EnodeInputs,
+    measured: MeasuredWork,
 ) -> Result<Response, ContractError> {
     let config = CONFIG.load(deps.storage)?;
     if info.sender != config.reporter {
         return Err(ContractError::Unauthorized);
-    }
-    if units.is_zero() || units.u128() > MAX_UNITS {
-        return Err(ContractError::InvalidConfig("units must be 1..=10^12"));
     }
     let addr = deps.api.addr_validate(&node)?;
     let status: PledgeStatusResponse = deps.querier.query_wasm_smart(
@@ -211,34 +250,47 @@ pub fn report_work(
             required: status.required,
         });
     }
-    let e = enode(&inputs)?;
-    let weight = Decimal256::from(weighted_work(units, e)?);
-    if weight.is_zero() {
-        return Err(ContractError::DustWeight);
-    }
     let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
     let mut acc = settled_account(deps.storage, &mut pool, &addr)?;
-    // A node cannot report more work per epoch than its registered capacity allows (the bound
-    // staking's over-capacity evidence is judged by).
+    let work = unreported(deps.as_ref(), &addr, &acc)?;
+    let inputs = EnodeInputs {
+        pcompute: measured.pcompute,
+        penergy: measured.penergy,
+        tasks_successful: work.successful,
+        tasks_total: work.total,
+        availability: measured.availability,
+        dfactor: measured.dfactor,
+    };
+    let e = enode(&inputs)?;
+    // A node is paid for at most its registered capacity's units in an epoch (the bound its
+    // pledge is sized for); what it served beyond that is taken by the report and not paid.
     let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t);
-    let reported = acc.epoch_units.checked_add(units)?;
-    if reported > limit {
-        return Err(ContractError::UnitsAboveCapacity {
-            node: addr.into_string(),
-            reported,
-            limit,
-        });
-    }
-    acc.epoch_units = reported;
+    let room = limit.saturating_sub(acc.epoch_units);
+    let units = work.units.min(room);
+    let weight = Decimal256::from(weighted_work(units, e)?);
+    acc.reported = work.now;
+    acc.epoch_units = acc.epoch_units.checked_add(units)?;
+    acc.epoch = pool.epoch;
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::REPORT_WORK)
         .add_attribute(ev::attr::NODE, addr.clone())
         .add_attribute(ev::attr::UNITS, units)
+        .add_attribute(ev::attr::UNITS_OVER_CAPACITY, work.units - units)
+        .add_attribute(ev::attr::FEE, work.fees)
+        .add_attribute(
+            ev::attr::TASKS,
+            format!("{}/{}", work.successful, work.total),
+        )
         .add_attribute(ev::attr::ENODE, e.to_string())
         .add_attribute(ev::attr::WEIGHT, weight.to_string());
+    if weight.is_zero() {
+        // Nothing to pay (no room left, or an Enode of zero): the served work is taken.
+        NODES.save(deps.storage, &addr, &acc)?;
+        COMPUTE.save(deps.storage, &pool)?;
+        return Ok(res.add_attribute(ev::attr::CREDITED, "false"));
+    }
     if config.challenge_seconds > 0 {
         // Held for the challenge window: it counts (and staking records it) on finalize.
-        acc.epoch = pool.epoch;
         NODES.save(deps.storage, &addr, &acc)?;
         COMPUTE.save(deps.storage, &pool)?;
         let now = env.block.time.seconds();
@@ -250,6 +302,7 @@ pub fn report_work(
             units,
             enode: inputs,
             weight,
+            fees: work.fees,
             reported_at: now,
             challenge_ends: now.saturating_add(config.challenge_seconds),
             status: WorkStatus::Pending,
@@ -259,7 +312,7 @@ pub fn report_work(
             .add_attribute(ev::attr::WORK_ID, id.to_string())
             .add_attribute(ev::attr::CHALLENGE_ENDS, pending.challenge_ends.to_string()));
     }
-    credit(&mut pool, &mut acc, weight, status.full_rate)?;
+    credit(&mut pool, &mut acc, weight, work.fees, status.full_rate)?;
     NODES.save(deps.storage, &addr, &acc)?;
     COMPUTE.save(deps.storage, &pool)?;
     res = res
@@ -274,9 +327,11 @@ pub fn credit(
     pool: &mut ComputePool,
     acc: &mut NodeAcc,
     weight: Decimal256,
+    fees: Uint128,
     full_rate: bool,
 ) -> Result<(), ContractError> {
     acc.epoch = pool.epoch;
+    acc.epoch_fees = acc.epoch_fees.checked_add(fees)?;
     if full_rate {
         acc.w_full = acc.w_full.checked_add(weight)?;
     } else {
@@ -307,7 +362,7 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, Con
     let mut acc = NODES
         .may_load(deps.storage, &info.sender)?
         .ok_or(ContractError::NothingToClaim)?;
-    settle(deps.storage, &mut pool, &mut acc)?;
+    settle(deps.storage, &mut pool, &mut acc, config.max_btk_per_fee)?;
     let amount = floor128(acc.pending)?;
     if amount.is_zero() {
         NODES.save(deps.storage, &info.sender, &acc)?;
@@ -363,6 +418,11 @@ pub fn preview(
         .w_half
         .checked_mul(rate)?
         .checked_mul(Decimal256::percent(50))?;
-    let pending = acc.pending.checked_add(full)?.checked_add(half)?;
+    let earned = capped(
+        full.checked_add(half)?,
+        acc.epoch_fees,
+        config.max_btk_per_fee,
+    )?;
+    let pending = acc.pending.checked_add(earned)?;
     Ok((floor128(pending)?, Decimal256::zero(), acc.claimed))
 }

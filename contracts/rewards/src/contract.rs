@@ -1,9 +1,9 @@
-use bithive_interface::rewards::{events as ev, DEFAULT_MAX_UNITS_PER_T};
+use bithive_interface::rewards::{events as ev, DEFAULT_MAX_BTK_PER_FEE, DEFAULT_MAX_UNITS_PER_T};
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{
-    from_json, to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult,
-    Uint128,
+    from_json, to_json_binary, Binary, Decimal256, Deps, DepsMut, Env, MessageInfo, Response,
+    StdResult, Uint128,
 };
 use cw20::Cw20ReceiveMsg;
 
@@ -57,6 +57,10 @@ pub fn instantiate(
         challenge_seconds,
         units_per_t_ceiling: max_units_per_t,
         escrow: msg.escrow.map(|e| api.addr_validate(&e)).transpose()?,
+        max_btk_per_fee: check_btk_per_fee(
+            msg.max_btk_per_fee
+                .unwrap_or(Decimal256::from_ratio(DEFAULT_MAX_BTK_PER_FEE, 1u8)),
+        )?,
     };
     let epoch = compute::epoch_of(&config, env.block.time.seconds());
     CONFIG.save(deps.storage, &config)?;
@@ -90,8 +94,8 @@ fn receive(deps: DepsMut, env: Env, info: MessageInfo, w: Cw20ReceiveMsg) -> Con
 pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> ContractResult {
     match msg {
         ExecuteMsg::Receive(w) => receive(deps, env, info, w),
-        ExecuteMsg::ReportWork { node, units, enode } => {
-            compute::report_work(deps, env, info, node, units, enode)
+        ExecuteMsg::ReportWork { node, measured } => {
+            compute::report_work(deps, env, info, node, measured)
         }
         ExecuteMsg::RecordOutcome { node, outcome } => served::record(deps, info, node, outcome),
         ExecuteMsg::FinalizeWork { id } => challenge::finalize(deps, env, id),
@@ -120,15 +124,26 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             max_units_per_t,
             challenge_seconds,
             escrow,
+            max_btk_per_fee,
         } => update_config(
             deps,
             info,
             governance,
             reporter,
             patient_daily_cap,
-            (max_units_per_t, challenge_seconds, escrow),
+            (max_units_per_t, challenge_seconds, escrow, max_btk_per_fee),
         ),
     }
+}
+
+/// A positive cap: at zero no served work could ever earn.
+fn check_btk_per_fee(m: Decimal256) -> ContractResult<Decimal256> {
+    if m.is_zero() {
+        return Err(ContractError::InvalidConfig(
+            "max_btk_per_fee must be positive",
+        ));
+    }
+    Ok(m)
 }
 
 fn check_challenge(seconds: u64) -> ContractResult<()> {
@@ -147,7 +162,12 @@ fn update_config(
     governance: Option<String>,
     reporter: Option<String>,
     patient_daily_cap: Option<Uint128>,
-    (max_units_per_t, challenge_seconds, escrow): (Option<Uint128>, Option<u64>, Option<String>),
+    (max_units_per_t, challenge_seconds, escrow, max_btk_per_fee): (
+        Option<Uint128>,
+        Option<u64>,
+        Option<String>,
+        Option<Decimal256>,
+    ),
 ) -> ContractResult {
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
@@ -173,7 +193,6 @@ fn update_config(
                 "max_units_per_t must be positive",
             ));
         }
-        c.units_per_t_ceiling = c.evidence_units_per_t().max(m);
         c.max_units_per_t = m;
     }
     if let Some(w) = challenge_seconds {
@@ -182,6 +201,9 @@ fn update_config(
     }
     if let Some(e) = escrow {
         c.escrow = Some(deps.api.addr_validate(&e)?);
+    }
+    if let Some(m) = max_btk_per_fee {
+        c.max_btk_per_fee = check_btk_per_fee(m)?;
     }
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))

@@ -31,14 +31,8 @@ bithive_cw_common::contract_error! {
             bonded: Uint128,
             required: Uint128,
         },
-        #[error(
-            "node {node} would report {reported} units this epoch, above its capacity limit {limit}"
-        )]
-        UnitsAboveCapacity {
-            node: String,
-            reported: Uint128,
-            limit: Uint128,
-        },
+        #[error("node {0} served no paid job since its last report: there is no work to count")]
+        NothingServed(String),
         #[error("unknown work report {0}")]
         UnknownWork(u64),
         #[error("work report {id} is in its challenge window until {until}")]

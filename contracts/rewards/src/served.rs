@@ -5,6 +5,7 @@
 //! escrow counted; nobody can report into it. The counts only grow.
 
 use bithive_interface::rewards::{events as ev, JobOutcome, ServedWork};
+use bithive_interface::staking::StakingContract;
 use cosmwasm_std::{Deps, DepsMut, MessageInfo, Response, StdResult};
 
 use crate::error::{ContractError, ContractResult};
@@ -35,12 +36,22 @@ pub fn record(
     match outcome {
         JobOutcome::Paid { units, fee } => {
             served.paid = bump(served.paid)?;
-            served.units = served.units.checked_add(units)?;
-            served.fees = served.fees.checked_add(fee)?;
+            // Judged when the work is paid: a node not pledged then never earns for it.
+            let eligible = units.is_zero()
+                || StakingContract(config.staking.clone())
+                    .pledge_status(&deps.querier, &node)?
+                    .eligible;
+            if eligible {
+                served.units = served.units.checked_add(units)?;
+                served.fees = served.fees.checked_add(fee)?;
+            } else {
+                served.unpledged_units = served.unpledged_units.checked_add(units)?;
+            }
             res = res
                 .add_attribute(ev::attr::OUTCOME, "paid")
                 .add_attribute(ev::attr::UNITS, units)
-                .add_attribute(ev::attr::FEE, fee);
+                .add_attribute(ev::attr::FEE, fee)
+                .add_attribute(ev::attr::CREDITED, eligible.to_string());
         }
         JobOutcome::Expired {} => {
             served.expired = bump(served.expired)?;

@@ -9,8 +9,6 @@ pub use bithive_interface::rewards::{
 
 /// Patient attestations older than this are refused.
 pub const MAX_ATTESTATION_AGE: u64 = 30 * 86_400;
-/// Largest units of work in one report (keeps weights far from Decimal256 limits).
-pub const MAX_UNITS: u128 = 1_000_000_000_000;
 
 #[cw_serde]
 #[derive(Default)]
@@ -27,6 +25,14 @@ pub struct NodeAcc {
     /// it read 0).
     #[serde(default)]
     pub epoch_units: Uint128,
+    /// Escrow fees of the work counted in `epoch`: the epoch's reward is at most
+    /// `max_btk_per_fee` times this (ADR 007).
+    #[serde(default)]
+    pub epoch_fees: Uint128,
+    /// The node's [`ServedWork`] as of its last report: the next report counts only what was
+    /// served since.
+    #[serde(default)]
+    pub reported: ServedWork,
 }
 
 /// What a closed epoch still owes: its nodes' weight not yet settled and the credit reserved for

@@ -11,7 +11,7 @@ use bithive_signed_attestation::signing::{public_key, sign, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, SignedAttestation};
 use bithive_vesting::msg::{QueryMsg as VestingQuery, SchedulesResponse};
 use common::*;
-use cosmwasm_std::{Addr, Decimal, Uint128, Uint64};
+use cosmwasm_std::{Addr, Decimal, Decimal256, Uint128, Uint64};
 
 fn node_rewards(s: &Suite, i: usize) -> NodeRewardsResponse {
     s.app
@@ -54,10 +54,10 @@ fn compute_pool_pro_rata_with_half_rate_rule() {
         ContractError::UnknownNode(_)
     ));
     let stranger = s.nodes[2].clone();
+    s.serve(0, 1);
     let msg = ExecuteMsg::ReportWork {
         node: s.nodes[0].to_string(),
-        units: Uint128::new(1),
-        enode: inputs(),
+        measured: measured(),
     };
     assert_eq!(
         err(s.exec(&stranger, &msg).unwrap_err()),
@@ -133,32 +133,157 @@ fn unpledged_node_earns_nothing() {
     assert_eq!(node_rewards(&s, 0).claimable.u128(), 1_000_000);
 }
 
-/// Inflated work (#20): the reporter (or a compromised attestation path) reports far more units
-/// than the node's registered capacity could compute, to take the epoch's pool. Units per epoch
-/// are bounded by capacity_t x max_units_per_t; a report above it is refused and changes nothing.
+/// Inflated work (#20): a node serves far more units than its registered capacity could compute
+/// (or a self-dealer pays itself that many), to take the epoch's pool. Units counted per epoch
+/// are bounded by capacity_t x max_units_per_t: what is above is taken by the report and not
+/// paid.
 #[test]
-fn work_above_capacity_is_refused() {
+fn work_above_capacity_is_not_paid() {
     let mut s = suite(2);
     s.join(0, 400 * BTK); // 4 T: 4 x 10^6 units per epoch by default
     s.join(1, 400 * BTK);
     s.report(0, 3_000_000).unwrap();
     s.report(0, 1_000_000).unwrap();
     let before = s.pool();
-    let refused = s.report(0, 1);
-    assert!(refused.is_err(), "work above capacity was accepted");
-    assert_eq!(
-        err(refused.unwrap_err()),
-        ContractError::UnitsAboveCapacity {
-            node: s.nodes[0].to_string(),
-            reported: Uint128::new(4_000_001),
-            limit: Uint128::new(4_000_000),
-        }
-    );
-    assert_eq!(s.pool(), before, "a refused report changes nothing");
-    // The bound is per node and per epoch: another node, or the next epoch, is not affected.
+    let open = node_rewards(&s, 0).open_weight;
+    s.report(0, 1).unwrap();
+    assert_eq!(s.pool(), before, "work above capacity added weight");
+    assert_eq!(node_rewards(&s, 0).open_weight, open);
+    // The bound is per node and per epoch: another node, or the next epoch, is not affected;
+    // one report above it counts up to it.
     s.report(1, 4_000_000).unwrap();
     s.advance(DAY);
-    s.report(0, 4_000_000).unwrap();
+    s.report(0, 9_000_000).unwrap();
+    let capped = Decimal256::from_ratio(4_000_000u128 * 5, 2u8);
+    assert_eq!(node_rewards(&s, 0).open_weight, capped);
+}
+
+/// A quorum report for a node that served nothing since its last report (attack: the attestors
+/// sign work for an idle node, or report the same work twice) is refused: there are no units
+/// to count, whatever the report says.
+#[test]
+fn a_report_without_served_work_is_refused() {
+    let mut s = suite(2);
+    s.join(0, 400 * BTK);
+    s.join(1, 400 * BTK);
+    assert_eq!(
+        err(s.report_measured(0).unwrap_err()),
+        ContractError::NothingServed(s.nodes[0].to_string())
+    );
+    s.report(0, 10).unwrap();
+    assert_eq!(
+        err(s.report_measured(0).unwrap_err()),
+        ContractError::NothingServed(s.nodes[0].to_string())
+    );
+    // Jobs that paid but carried no units (an unmeasured model) count as tasks, not units.
+    s.serve(1, 0);
+    assert_eq!(
+        err(s.report_measured(1).unwrap_err()),
+        ContractError::NothingServed(s.nodes[1].to_string())
+    );
+}
+
+/// Tsuccessful / Ttotal come from the escrow's outcomes since the node's last report, never from
+/// the report: a node that let one of four accepted jobs expire and lost a dispute on another
+/// has Enode x 2/4.
+#[test]
+fn task_counts_come_from_the_escrow_outcomes() {
+    use bithive_interface::rewards::JobOutcome;
+    let mut s = suite(2);
+    s.join(0, 400 * BTK);
+    s.join(1, 400 * BTK);
+    s.serve(0, 40);
+    s.serve(0, 40);
+    s.settle(0, JobOutcome::Expired {}).unwrap();
+    s.settle(0, JobOutcome::DisputedLost {}).unwrap();
+    s.report_measured(0).unwrap();
+    s.report(1, 80).unwrap();
+    // 80 units x 2.5 x 2/4 against 80 x 2.5.
+    assert_eq!(
+        node_rewards(&s, 0).open_weight,
+        Decimal256::from_ratio(100u8, 1u8)
+    );
+    assert_eq!(
+        node_rewards(&s, 1).open_weight,
+        Decimal256::from_ratio(200u8, 1u8)
+    );
+    // The next report counts only what settled since: one more paid job, all successful.
+    s.report(0, 8).unwrap();
+    assert_eq!(
+        node_rewards(&s, 0).open_weight,
+        Decimal256::from_ratio(120u8, 1u8)
+    );
+}
+
+/// Wash trading (ADR 007): a node pays its own jobs through sybil patients. What it pays comes
+/// back to it but the fee, and an epoch's reward is at most `max_btk_per_fee` x the fees its
+/// counted jobs paid; the rest stays in the pool. With the fee rate f = 1 %, P = 100,000 paid in
+/// jobs, m = 1: the self-dealer spends f x P = 1,000 and earns at most 1,000 BTK base units,
+/// whatever the pool holds; the honest node serving real patients earns the same bound without
+/// paying the fee.
+#[test]
+fn the_fee_cap_bounds_what_self_dealing_earns() {
+    use bithive_interface::rewards::JobOutcome;
+    let mut s = suite(2);
+    s.join(0, 400 * BTK);
+    s.join(1, 400 * BTK);
+    let gov = s.gov.clone();
+    let m1 = ExecuteMsg::UpdateConfig {
+        governance: None,
+        reporter: None,
+        patient_daily_cap: None,
+        max_units_per_t: None,
+        challenge_seconds: None,
+        escrow: None,
+        max_btk_per_fee: Some(Decimal256::one()),
+    };
+    s.exec(&gov, &m1).unwrap();
+    // The self-dealer (node 0) pays 100 jobs of 1,000 (fee 10 each); node 1 serves 1 job.
+    for _ in 0..100 {
+        let paid = JobOutcome::Paid {
+            units: Uint128::new(100),
+            fee: Uint128::new(10),
+        };
+        s.settle(0, paid).unwrap();
+    }
+    s.report_measured(0).unwrap();
+    s.report(1, 100).unwrap();
+    s.fund(ReceiveMsg::FundComputePool {}, 10_000_000).unwrap();
+    s.advance(DAY);
+    // Node 0 had 100x node 1's weight but earns only its fees' worth; node 1 earns its share.
+    let (r0, r1) = (
+        node_rewards(&s, 0).claimable.u128(),
+        node_rewards(&s, 1).claimable.u128(),
+    );
+    assert_eq!(r0, 1_000, "self-dealer capped at m x fees");
+    assert_eq!(r1, 1_000, "node 1's share (99,009) capped at its 1,000 fee");
+    // What the caps held back stays in the pool, for the next epoch.
+    let n0 = s.nodes[0].clone();
+    s.exec(&n0, &ExecuteMsg::ClaimCompute {}).unwrap();
+    let n1 = s.nodes[1].clone();
+    s.exec(&n1, &ExecuteMsg::ClaimCompute {}).unwrap();
+    let p = s.pool();
+    assert_eq!(p.paid.u128(), 2_000);
+    assert_eq!(
+        s.balance(&s.btk.clone(), &s.rewards.clone()),
+        10_000_000 - 2_000
+    );
+    let kept = Decimal256::from_ratio(p.undistributed, 1u8) + p.recycle + p.remainder;
+    assert!(kept >= Decimal256::from_ratio(9_997_000u128, 1u8), "{p:?}");
+    // The cap is positive and governed.
+    let zero = ExecuteMsg::UpdateConfig {
+        governance: None,
+        reporter: None,
+        patient_daily_cap: None,
+        max_units_per_t: None,
+        challenge_seconds: None,
+        escrow: None,
+        max_btk_per_fee: Some(Decimal256::zero()),
+    };
+    assert!(matches!(
+        err(s.exec(&gov, &zero).unwrap_err()),
+        ContractError::InvalidConfig(_)
+    ));
 }
 
 /// After a halving a node that covered the old requirement earns at 50 % for the top-up grace
@@ -201,6 +326,7 @@ fn max_units_per_t_is_governed_and_positive() {
         max_units_per_t: Some(Uint128::new(m)),
         challenge_seconds: None,
         escrow: None,
+        max_btk_per_fee: None,
     };
     assert!(matches!(
         err(s.exec(&gov, &update(0)).unwrap_err()),
@@ -208,27 +334,13 @@ fn max_units_per_t_is_governed_and_positive() {
     ));
     s.exec(&gov, &update(10)).unwrap();
     s.report(0, 40).unwrap();
-    assert!(matches!(
-        err(s.report(0, 1).unwrap_err()),
-        ContractError::UnitsAboveCapacity { .. }
-    ));
-    // The ceiling staking judges evidence by only grows: the default (10^6) stays after
-    // lowering, and a raise above it lifts it.
-    let ceiling = |s: &Suite| {
-        let c: bithive_interface::rewards::Config = s
-            .app
-            .wrap()
-            .query_wasm_smart(&s.rewards, &bithive_interface::rewards::QueryMsg::Config {})
-            .unwrap();
-        (
-            c.units_per_t_ceiling.u128(),
-            c.evidence_units_per_t().u128(),
-        )
-    };
-    assert_eq!(ceiling(&s), (1_000_000, 1_000_000));
-    s.exec(&gov, &update(2_000_000)).unwrap();
-    s.exec(&gov, &update(5)).unwrap();
-    assert_eq!(ceiling(&s), (2_000_000, 2_000_000));
+    let open = node_rewards(&s, 0).open_weight;
+    s.report(0, 1).unwrap();
+    assert_eq!(
+        node_rewards(&s, 0).open_weight,
+        open,
+        "above 4 T x 10 units"
+    );
 }
 
 #[test]
@@ -447,6 +559,7 @@ fn work_reports_are_disputable_before_they_pay() {
         max_units_per_t: None,
         challenge_seconds: Some(w),
         escrow: None,
+        max_btk_per_fee: None,
     };
     assert!(matches!(
         err(s.exec(&gov, &window(8 * DAY)).unwrap_err()),

@@ -8,8 +8,8 @@ use cosmwasm_std::{
 
 use crate::error::ContractResult;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, Node, Totals, CAPACITY_LOG_FROM, CONFIG, NODES, TOTALS};
-use crate::{attestors, capacity, execute, query, slashing};
+use crate::state::{Config, Node, Totals, CONFIG, NODES, TOTALS};
+use crate::{attestors, execute, query, slashing};
 
 bithive_cw_common::contract_version!();
 /// 540 days (docs/glossary.md#lock-period).
@@ -49,8 +49,6 @@ pub fn instantiate(
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
-    // Every node's capacity is logged from its registration.
-    CAPACITY_LOG_FROM.save(deps.storage, &0)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
@@ -80,11 +78,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::SubmitEvidence { first, second } => {
             slashing::submit_evidence(deps, env, *first, *second)
         }
-        ExecuteMsg::SubmitCapacityEvidence {
-            attestation,
-            proof,
-            payload,
-        } => slashing::submit_capacity_evidence(deps, env, *attestation, proof, payload),
         ExecuteMsg::Slash {
             node,
             fraction,
@@ -137,8 +130,12 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     }
 }
 
+/// Key prefix of the former capacity history map `capacity_log` (cw-storage-plus: the namespace
+/// with its 2-byte length).
+const CAPACITY_LOG_PREFIX: &[u8] = b"\x00\x0ccapacity_log";
+
 #[cfg_attr(not(feature = "library"), entry_point)]
-pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> ContractResult {
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     let response =
         bithive_cw_common::migrate::response(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
     // Stored configs load with the default min_bond and grace; store them explicitly.
@@ -153,16 +150,18 @@ pub fn migrate(deps: DepsMut, env: Env, _msg: MigrateMsg) -> ContractResult {
     for (addr, node) in &nodes {
         execute::sync_bonded(deps.storage, &config, addr, node)?;
     }
-    // Start the capacity history on a deployment from before it: each node's capacity now, and
-    // over-capacity evidence only about epochs after this one (earlier capacities are unknown).
-    if !CAPACITY_LOG_FROM.exists(deps.storage) {
-        let now = env.block.time.seconds();
-        for (addr, node) in &nodes {
-            capacity::log_change(deps.storage, &config, addr, None, node.capacity_t, now)?;
-        }
-        let from = attestors::epoch_of(&config, now).saturating_add(1);
-        CAPACITY_LOG_FROM.save(deps.storage, &from)?;
+    // The capacity history of over-capacity evidence (removed with it, ADR 007: units come from
+    // the escrow, not from a signed report) is dropped: its keys are never read again.
+    let mut end = CAPACITY_LOG_PREFIX.to_vec();
+    *end.last_mut().expect("non-empty prefix") += 1;
+    let log: Vec<Vec<u8>> = deps
+        .storage
+        .range_keys(Some(CAPACITY_LOG_PREFIX), Some(&end), Order::Ascending)
+        .collect();
+    for k in log {
+        deps.storage.remove(&k);
     }
+    deps.storage.remove(b"capacity_log_from");
     Ok(response)
 }
 
@@ -228,8 +227,11 @@ mod tests {
         );
         assert_ne!(old, json);
         deps.storage.set(b"config", old.as_bytes());
-        // Older state has no capacity history either.
-        deps.storage.remove(b"capacity_log_from");
+        // Older state has the capacity history of over-capacity evidence.
+        deps.storage.set(b"capacity_log_from", b"0");
+        let mut log_key = CAPACITY_LOG_PREFIX.to_vec();
+        log_key.extend_from_slice(b"rich-epoch-0");
+        deps.storage.set(&log_key, br#"{"max":1,"last":1}"#);
         let c = CONFIG.load(&deps.storage).unwrap();
         assert_eq!(c.min_bond, Uint128::new(DEFAULT_MIN_BOND));
         assert_eq!(c.topup_grace_seconds, DEFAULT_TOPUP_GRACE_SECONDS);
@@ -252,23 +254,13 @@ mod tests {
         assert!(!BONDED.has(&deps.storage, &poor));
         assert!(!BONDED.has(&deps.storage, &stale));
         assert!(deps.storage.get(b"config").unwrap().len() > old.len());
-        // The capacity history starts at the migration: each node's capacity now, evidence
-        // only about the epochs after it.
-        let env = mock_env();
-        let epoch = attestors::epoch_of(&c, env.block.time.seconds());
-        assert_eq!(CAPACITY_LOG_FROM.load(&deps.storage).unwrap(), epoch + 1);
-        for n in [&rich, &poor, &stale] {
-            let known = capacity::max_in(&deps.storage, n, epoch + 1, epoch + 3).unwrap();
-            assert_eq!(known, Some(1));
-        }
-        // A second migration keeps the history as it is.
-        capacity::log_change(&mut deps.storage, &c, &rich, Some(1), 3, 0).unwrap();
-        cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.2").unwrap();
-        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
-        assert_eq!(CAPACITY_LOG_FROM.load(&deps.storage).unwrap(), epoch + 1);
-        assert_eq!(
-            capacity::max_in(&deps.storage, &rich, 0, 0).unwrap(),
-            Some(3)
-        );
+        // The old capacity history is dropped, and only it.
+        assert!(deps.storage.get(b"capacity_log_from").is_none());
+        let kept: Vec<Vec<u8>> = deps
+            .storage
+            .range_keys(None, None, Order::Ascending)
+            .collect();
+        assert!(kept.iter().all(|k| !k.starts_with(CAPACITY_LOG_PREFIX)));
+        assert!(NODES.has(&deps.storage, &rich));
     }
 }

@@ -8,7 +8,6 @@ use cosmwasm_std::{
 use cw20::{Cw20ExecuteMsg, Cw20ReceiveMsg};
 
 use crate::attestors::epoch_of;
-use crate::capacity;
 use crate::error::ContractError;
 use crate::msg::{ReceiveMsg, Tier};
 use crate::state::{
@@ -143,9 +142,6 @@ pub fn register(
         slashed: Uint128::zero(),
     };
     NODES.save(deps.storage, &info.sender, &node)?;
-    let config = CONFIG.load(deps.storage)?;
-    let now = env.block.time.seconds();
-    capacity::log_change(deps.storage, &config, &info.sender, None, capacity_t, now)?;
     let mut totals = TOTALS.load(deps.storage)?;
     totals.nodes += 1;
     TOTALS.save(deps.storage, &totals)?;
@@ -158,18 +154,13 @@ pub fn register(
 
 pub fn update_node(
     deps: DepsMut,
-    env: Env,
+    _env: Env,
     info: MessageInfo,
     capacity_t: u32,
     tier: Tier,
 ) -> Result<Response, ContractError> {
     let mut node = load_node(&deps, &info.sender)?;
     check_tier(capacity_t, tier)?;
-    // History first: over-capacity evidence is judged by the capacity of the report's epochs.
-    let config = CONFIG.load(deps.storage)?;
-    let now = env.block.time.seconds();
-    let old = Some(node.capacity_t);
-    capacity::log_change(deps.storage, &config, &info.sender, old, capacity_t, now)?;
     node.capacity_t = capacity_t;
     node.tier = tier;
     NODES.save(deps.storage, &info.sender, &node)?;

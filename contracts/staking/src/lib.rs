@@ -1,7 +1,6 @@
 //! BitHive node staking contract: see README.md.
 
 pub mod attestors;
-pub mod capacity;
 pub mod contract;
 pub mod error;
 pub mod execute;

@@ -67,18 +67,3 @@ pub const EPOCH_WORK: Map<u64, Uint128> = Map::new("epoch_work");
 pub const USED_EVIDENCE: Map<&[u8], u64> = Map::new("used_evidence");
 pub const SCAN: Item<Scan> = Item::new("scan");
 pub const ATTESTORS: Item<AttestorSet> = Item::new("attestors");
-
-/// A node's registered capacity during one epoch in which it changed: the largest value in force
-/// at any time of the epoch (the value it started with included) and the value it ended with.
-#[cw_serde]
-pub struct CapacitySpan {
-    pub max: u32,
-    pub last: u32,
-}
-
-/// (node, epoch) -> capacity history, written on registration and on every capacity change (one
-/// entry per node per epoch), read by over-capacity evidence.
-pub const CAPACITY_LOG: Map<(&Addr, u64), CapacitySpan> = Map::new("capacity_log");
-/// First epoch whose capacity history is complete (0 on a fresh deployment; the epoch after the
-/// migration that started the log on an older one). Evidence about earlier epochs is refused.
-pub const CAPACITY_LOG_FROM: Item<u64> = Item::new("capacity_log_from");

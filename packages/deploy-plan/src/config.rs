@@ -1,10 +1,11 @@
 //! `deploy.toml`: what a chain team may choose, every field with a default, and the launch
 //! constants that are not theirs to choose (each with its source).
 
-use cosmwasm_std::{Decimal, Uint128};
+use cosmwasm_std::{Decimal, Decimal256, Uint128};
 use serde::{Deserialize, Serialize};
 
 use bithive_interface::attestation::PeerEndpoint;
+use bithive_interface::rewards;
 use bithive_signed_attestation::AttestationKind;
 
 use crate::PlanError;
@@ -67,6 +68,11 @@ pub struct DeployConfig {
     /// Seconds a compute-work report stays disputable by the attestor set before it counts
     /// (issue #20); at most 7 days, 0 credits at once.
     pub work_challenge_seconds: u64,
+    /// Most BTK (base units) a node earns in an epoch per base unit of escrow fee (in BTT, the
+    /// model registry's price asset) its served jobs paid (ADR 007). Paying one's own jobs
+    /// loses money while one BTK is worth less than `1 / max_btk_per_fee` BTT; what the cap holds
+    /// back stays in the compute pool. Positive.
+    pub max_btk_per_fee: Decimal256,
     /// Most BTT (base units) one patient may receive in rewards per day.
     pub patient_daily_cap: Uint128,
     /// Escrow fee in basis points of each payout, paid to the treasury (the contract allows at
@@ -213,6 +219,7 @@ impl Default for DeployConfig {
             staking: StakingParams::default(),
             rewards_epoch_seconds: 86_400,
             work_challenge_seconds: 3_600,
+            max_btk_per_fee: Decimal256::from_ratio(rewards::DEFAULT_MAX_BTK_PER_FEE, 1u8),
             // 5,000 BTT a patient a day.
             patient_daily_cap: Uint128::new(5_000 * 10u128.pow(DECIMALS as u32)),
             escrow_fee_bps: 50,
@@ -257,6 +264,11 @@ impl DeployConfig {
                 "btt_patient_pool {} exceeds btt_supply {}",
                 self.btt_patient_pool, self.btt_supply
             )));
+        }
+        if self.max_btk_per_fee.is_zero() {
+            return Err(PlanError::Config(
+                "max_btk_per_fee must be > 0: at 0 no served work could ever earn".into(),
+            ));
         }
         if self.ics20.default_timeout_seconds == 0 {
             return Err(PlanError::Config(

@@ -475,6 +475,7 @@ impl DeployPlan {
                 challenge_seconds: Some(c.work_challenge_seconds),
                 // The escrow comes after; it is linked in the wiring.
                 escrow: None,
+                max_btk_per_fee: Some(c.max_btk_per_fee),
             }),
             Role::Emission => to_value(&emission::InstantiateMsg {
                 owner: me,
@@ -599,6 +600,7 @@ impl DeployPlan {
                 max_units_per_t: None,
                 challenge_seconds: None,
                 escrow: None,
+                max_btk_per_fee: None,
             }),
             Wiring::EscrowReporter => to_value(&payfi_escrow::ExecuteMsg::UpdateReporters {
                 add: vec![attest()?],
@@ -611,6 +613,7 @@ impl DeployPlan {
                 max_units_per_t: None,
                 challenge_seconds: None,
                 escrow: Some(self.addr(Role::PayfiEscrow)?),
+                max_btk_per_fee: None,
             }),
             Wiring::EscrowTellsRewards => to_value(&payfi_escrow::ExecuteMsg::UpdateConfig {
                 admin: None,

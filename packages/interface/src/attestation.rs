@@ -1,4 +1,3 @@
-use bithive_formulas::enode::EnodeInputs;
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Decimal, HexBinary, Uint128};
@@ -138,11 +137,12 @@ pub struct PatientPayload {
     pub activity: bithive_formulas::rpatient::RpatientInputs,
 }
 
+/// Payload of a `compute_work` attestation: what the attestors measured of a node this epoch.
+/// Units and task counts are not in it: rewards takes them from the escrow (ADR 007).
 #[cw_serde]
 pub struct WorkPayload {
     pub node: Option<String>,
-    pub units: Uint128,
-    pub enode: EnodeInputs,
+    pub measured: crate::rewards::MeasuredWork,
 }
 
 /// The escrow model of a research request: a paid `matching` attestation may name only a job of

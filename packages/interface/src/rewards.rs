@@ -26,10 +26,24 @@ pub struct InstantiateMsg {
     /// [`MAX_CHALLENGE_SECONDS`]); 0 or unset: credited at once.
     #[serde(default)]
     pub challenge_seconds: Option<u64>,
-    /// The escrow whose paid jobs count as served work (`record_served`); unset: none yet
+    /// The escrow whose paid jobs count as served work (`record_outcome`); unset: none yet
     /// (governance sets it, the escrow being deployed after rewards).
     #[serde(default)]
     pub escrow: Option<String>,
+    /// Most BTK (base units) a node earns per base unit of escrow fee its served jobs paid, in
+    /// an epoch (default [`DEFAULT_MAX_BTK_PER_FEE`]; ADR 007: wash trading cannot pay while
+    /// it is below 1 / the price of one BTK in the fee's asset).
+    #[serde(default)]
+    pub max_btk_per_fee: Option<Decimal256>,
+}
+
+/// Default `max_btk_per_fee`: one BTK base unit per base unit of fee. With BTK and the fee asset
+/// both at 6 decimals, self-dealing loses money while one BTK is worth less than one unit of the
+/// fee's asset; governance lowers it when BTK is worth more.
+pub const DEFAULT_MAX_BTK_PER_FEE: u128 = 1;
+
+fn default_max_btk_per_fee() -> Decimal256 {
+    Decimal256::from_ratio(DEFAULT_MAX_BTK_PER_FEE, 1u8)
 }
 
 /// Longest challenge window (7 days).
@@ -52,11 +66,13 @@ pub enum ExecuteMsg {
     /// The escrow only (config `escrow`): a job bound to `node` settled with `outcome` (ADR
     /// 007). Counted in the node's [`ServedWork`].
     RecordOutcome { node: String, outcome: JobOutcome },
-    /// Reporter: verified work of a node in the current epoch with its Enode inputs.
+    /// Reporter (the attestors' quorum): what the attestors measured of `node` this epoch. The
+    /// units are the node's served units not yet reported, Tsuccessful and Ttotal its jobs
+    /// settled since its last report (both from [`ServedWork`], told by the escrow); refused for
+    /// a node that served no units since (ADR 007).
     ReportWork {
         node: String,
-        units: Uint128,
-        enode: EnodeInputs,
+        measured: MeasuredWork,
     },
     /// Anyone, once its challenge window has ended undisputed: the reported work counts in the
     /// epoch collecting now, and staking records it.
@@ -100,6 +116,9 @@ pub enum ExecuteMsg {
         /// The escrow whose paid jobs count as served work.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         escrow: Option<String>,
+        /// BTK per base unit of fee a node may earn in an epoch (positive).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_btk_per_fee: Option<Decimal256>,
     },
 }
 
@@ -166,6 +185,20 @@ pub enum QueryMsg {
     },
 }
 
+/// The Enode inputs the attestors measure (ADR 007): everything but the units and the task
+/// counts, which rewards takes from the escrow's records.
+#[cw_serde]
+pub struct MeasuredWork {
+    /// Processing capability, TFLOPS.
+    pub pcompute: cosmwasm_std::Decimal,
+    /// Energy consumption, watts (> 0).
+    pub penergy: cosmwasm_std::Decimal,
+    /// Share of the attestors' probes the node answered, in [0, 1].
+    pub availability: cosmwasm_std::Decimal,
+    /// Data locality factor in [0, 2].
+    pub dfactor: cosmwasm_std::Decimal,
+}
+
 /// How a job bound to a node settled, as the escrow tells rewards (the jobs its `node_outcomes`
 /// counts, ADR 007).
 #[cw_serde]
@@ -187,13 +220,18 @@ pub enum JobOutcome {
 pub struct ServedWork {
     /// Jobs paid with a fee.
     pub paid: u64,
-    /// Work units: the sum of the paid jobs' measured run costs.
+    /// Work units: the sum of the paid jobs' measured run costs, while the node was pledged.
     pub units: Uint128,
-    /// Escrow fees the paid jobs paid to the treasury (base units of the registry's price
-    /// asset): what serving them cost a node that paid them itself.
+    /// Escrow fees those jobs paid to the treasury (base units of the registry's price asset):
+    /// what serving them cost a node that paid them itself.
     pub fees: Uint128,
     pub expired: u64,
     pub disputed_lost: u64,
+    /// Units of jobs paid while the node was not eligible in staking (unregistered, or below
+    /// its pledge outside a top-up grace): they never count (the pledge is the condition for
+    /// mining), even once it pledges.
+    #[serde(default)]
+    pub unpledged_units: Uint128,
 }
 
 impl ServedWork {
@@ -208,10 +246,15 @@ impl ServedWork {
 pub struct PendingWork {
     pub id: u64,
     pub node: Addr,
+    /// Served units the report counts (within the node's capacity for the epoch).
     pub units: Uint128,
+    /// The measured inputs with the task counts rewards took from the escrow.
     pub enode: EnodeInputs,
     /// `units x Enode`, fixed at report time.
     pub weight: Decimal256,
+    /// Escrow fees of the served units: what bounds the epoch's reward (`max_btk_per_fee`).
+    #[serde(default)]
+    pub fees: Uint128,
     pub reported_at: u64,
     pub challenge_ends: u64,
     pub status: WorkStatus,
@@ -258,21 +301,16 @@ pub struct Config {
     /// stored before it load with 0).
     #[serde(default)]
     pub challenge_seconds: u64,
-    /// The largest `max_units_per_t` ever configured (0 in configs stored before it: read as
-    /// `max_units_per_t`). Staking judges over-capacity evidence with it, so lowering
-    /// `max_units_per_t` never makes a report that was within the bound when signed slashable.
+    /// No longer read: over-capacity evidence, which judged by it, is gone with signed units
+    /// (ADR 007). Kept so stored configs load.
     #[serde(default)]
     pub units_per_t_ceiling: Uint128,
     /// The escrow whose paid jobs count as served work (`None` in configs stored before it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escrow: Option<Addr>,
-}
-
-impl Config {
-    /// Units per T that over-capacity evidence is judged by: the largest ever configured.
-    pub fn evidence_units_per_t(&self) -> Uint128 {
-        self.max_units_per_t.max(self.units_per_t_ceiling)
-    }
+    /// Most BTK a node earns per base unit of fee its counted jobs paid, per epoch.
+    #[serde(default = "default_max_btk_per_fee")]
+    pub max_btk_per_fee: Decimal256,
 }
 
 /// Compute pool: funds of epoch `e` are shared at its close pro rata to the weighted work of `e`.
@@ -371,7 +409,9 @@ crate::helpers::events! {
         PUBKEY,
         REASON,
         REPORTER,
+        TASKS,
         UNITS,
+        UNITS_OVER_CAPACITY,
         VALID,
         VERIFIER,
         VESTING,

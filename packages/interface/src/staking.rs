@@ -1,6 +1,6 @@
-use bithive_signed_attestation::{Attestation, PubKey33, Signature64, SignedAttestation};
+use bithive_signed_attestation::{PubKey33, Signature64, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Addr, Binary, Decimal, HexBinary, QuerierWrapper, StdResult, Uint128};
+use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Uint128};
 
 pub use crate::attestation::KeySignature;
 use cw20::Cw20ReceiveMsg;
@@ -102,16 +102,6 @@ pub enum ExecuteMsg {
         first: Box<SignedAttestation>,
         second: Box<SignedAttestation>,
     },
-    /// Permissionless fraud proof: a `compute_work` attestation for this chain's rewards contract
-    /// (`work_reporter`) whose payload (`payload`, bound by `payload_hash`) reports more units
-    /// than the subject node's capacity can do in an epoch (`bithive_formulas::capacity`, the
-    /// bound rewards refuses by). Slashes `fraud_slash` from each registered operator key that
-    /// signed it, never from a node that did not sign; single-use per (job, signer).
-    SubmitCapacityEvidence {
-        attestation: Box<Attestation>,
-        proof: EvidenceProof,
-        payload: Binary,
-    },
     /// Governance: slash `fraction` of a node's pledge (bonded and unbonding).
     Slash {
         node: String,
@@ -148,28 +138,6 @@ pub enum ExecuteMsg {
         topup_grace_seconds: Option<u64>,
     },
 }
-
-/// Who signed an over-capacity attestation.
-#[cw_serde]
-pub enum EvidenceProof {
-    /// A single-signer attestation: the signature of its `signer`.
-    Single { signature: Signature64 },
-    /// A quorum attestation (`signer` = the quorum key): the members' secp256k1 signatures
-    /// (1..=100, distinct keys; every one must verify and belong to a registered node).
-    Secp256k1 { signatures: Vec<KeySignature> },
-    /// A quorum attestation signed with one BLS12-381 aggregate: the member nodes (1..=100,
-    /// distinct registered nodes) and the aggregate (G2, 96 bytes) over the attestation digest.
-    /// Each member's key is the one it registered, with a proof of possession, in the attestation
-    /// contract that reports work to rewards (rewards' `reporter`), so an aggregate cannot name a
-    /// node that did not sign.
-    Bls {
-        signers: Vec<String>,
-        signature: HexBinary,
-    },
-}
-
-/// Attribute value of `reason` for an over-capacity slash.
-pub const OVER_CAPACITY_REASON: &str = "fraud: units above capacity";
 
 #[cw_serde]
 pub enum ReceiveMsg {
@@ -332,7 +300,6 @@ crate::helpers::events! {
         REGISTER_NODE,
         SET_COMPLIANCE,
         SLASH,
-        SUBMIT_CAPACITY_EVIDENCE,
         UNBOND,
         UPDATE_CONFIG,
         UPDATE_NODE,
@@ -343,20 +310,16 @@ crate::helpers::events! {
         CAPACITY_T,
         COMPLETE,
         EPOCH,
-        EVIDENCE,
         FRACTION,
         JOB_ID,
         JOB_KEY,
         LEVEL,
-        LIMIT,
         MEMBERS,
         NODE,
         REASON,
         RELEASE_AT,
         REQUIRED,
         SCANNED,
-        SIGNERS,
-        SUBJECT,
         TIER,
         UNITS,
         UNLOCK_AT,

@@ -68,9 +68,6 @@ pub mod bls;
 pub const DOMAIN: &[u8; 22] = b"BITHIVE/ATTESTATION/v1";
 /// Domain of the job key (replay protection of fraud evidence).
 pub const JOB_KEY_DOMAIN: &[u8; 22] = b"BITHIVE/ATTEST-JOB/v1\0";
-/// Domain of the over-capacity evidence key (distinct from job keys, so the two kinds of fraud
-/// evidence never use each other up).
-pub const OVER_CAPACITY_DOMAIN: &[u8; 22] = b"BITHIVE/OVER-CAPACITY1";
 /// Longest `chain_id`, in bytes.
 pub const MAX_CHAIN_ID_LEN: usize = 64;
 /// Longest `contract` address, in bytes (also the limit of the addresses in
@@ -334,19 +331,6 @@ impl Attestation {
         out.push(self.kind.code());
         out.extend_from_slice(&self.signer.0);
         Ok(Hash32(Sha256::digest(out).into()))
-    }
-
-    /// Identifies "`signer` vouched for this job's units" for over-capacity evidence:
-    /// `sha256(OVER_CAPACITY_DOMAIN || job key with `signer` as the signer)`. `signer` is the
-    /// attestation's own signer, or one member of a quorum. Each signer is slashed once per job.
-    pub fn over_capacity_key(&self, signer: &PubKey33) -> Result<Hash32, AttestationError> {
-        let mut body = self.clone();
-        body.signer = *signer;
-        let job = body.job_key()?;
-        let mut h = Sha256::new();
-        h.update(OVER_CAPACITY_DOMAIN);
-        h.update(job.0);
-        Ok(Hash32(h.finalize().into()))
     }
 
     /// True for a quorum body (signed by K attestors, not by `signer`).

@@ -14,14 +14,15 @@ pub mod deployed;
 use std::collections::BTreeMap;
 
 use bithive_deploy_plan::DeployConfig;
-use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{
-    ExecuteMsg as AttestationMsg, KeySignature, QuorumProof, WorkPayload,
+    evaluation_job_id, EvaluationPayload, ExecuteMsg as AttestationMsg, InferencePayload,
+    KeySignature, QuorumProof, WorkPayload,
 };
 use bithive_interface::payfi_escrow::{CreateJobMsg, ExecuteMsg as EscrowMsg};
+use bithive_interface::rewards::MeasuredWork;
 use bithive_interface::staking::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
-use bithive_interface::{payfi_escrow, rewards, staking, token};
+use bithive_interface::{model_registry, payfi_escrow, rewards, staking, token};
 use bithive_signed_attestation::bls::SecretKey as BlsKey;
 use bithive_signed_attestation::signing::{
     public_key, sign, sign_as_quorum_member, sign_operator_pop, signing_key,
@@ -46,6 +47,13 @@ pub const CAPACITY_T: u32 = 4;
 pub const PLEDGE: u128 = 100 * BTK * CAPACITY_T as u128;
 /// Node operators with a genesis BTK balance.
 pub const OPERATORS: usize = 10;
+/// The run cost the attestors measured of the model [`World::serve`] pays jobs on: what each
+/// of those jobs earns its node in served units.
+pub const SERVED_UNITS: u128 = 1_000;
+/// Nonces of the attestations [`World::serve`] signs start above this, clear of the tests' own.
+const SERVE_NONCES: u64 = 1_000_000;
+/// What a payer deposits for one served job: 1 BTT.
+pub const JOB_DEPOSIT: u128 = 1_000_000;
 
 /// What the deployment is configured with (`deploy.toml`); [`Plan::default`] is the deploy's
 /// default.
@@ -103,6 +111,10 @@ pub struct World {
     pub genesis: u64,
     pub c: Contracts,
     pub plan: Plan,
+    /// The registered model [`World::serve`] pays jobs on, once published and measured.
+    pub served_model: Option<u64>,
+    /// Jobs [`World::serve`] created (their ids and nonces).
+    pub jobs_created: u64,
 }
 
 /// The committed artifacts by file name, each checked against `artifacts/checksums.txt`.
@@ -126,12 +138,11 @@ pub fn bls_key(i: usize) -> BlsKey {
     BlsKey::from_seed(&operator_secret(i)).expect("bls seed")
 }
 
-pub fn enode() -> EnodeInputs {
-    EnodeInputs {
+/// What the attestors measured of a node (the units and task counts come from the escrow).
+pub fn measured() -> MeasuredWork {
+    MeasuredWork {
         pcompute: Decimal::from_ratio(20u64, 1u64),
         penergy: Decimal::from_ratio(10u64, 1u64),
-        tasks_successful: 95,
-        tasks_total: 100,
         availability: Decimal::percent(99),
         dfactor: Decimal::one(),
     }
@@ -203,6 +214,8 @@ impl World {
                 pledged: 0,
                 ..Plan::default()
             },
+            served_model: None,
+            jobs_created: 0,
         }
     }
 
@@ -227,6 +240,8 @@ impl World {
             genesis,
             c,
             plan: plan.clone(),
+            served_model: None,
+            jobs_created: 0,
         };
         for i in 0..plan.pledged {
             w.register_node(i).expect("register node");
@@ -416,19 +431,18 @@ impl World {
         }
     }
 
-    /// A compute-work attestation (job `job`) of `units` by `worked`, and its payload.
+    /// A compute-work attestation (job `job`) of what the attestors measured of `worked`
+    /// ([`measured`]), and its payload.
     pub fn work(
         &self,
         worked: &str,
-        units: u128,
         job: &str,
         signer: PubKey33,
         nonce: u64,
     ) -> (Attestation, Binary) {
         let payload = to_json_binary(&WorkPayload {
             node: Some(worked.to_string()),
-            units: Uint128::new(units),
-            enode: enode(),
+            measured: measured(),
         })
         .expect("payload");
         let a = self.attestation(
@@ -540,6 +554,122 @@ impl World {
             .execute(&escrow, payer, &msg, &[coin(amount, JOB_DENOM)])
             .unwrap_or_else(|e| panic!("create job: {e}"));
         tx.attr("wasm", "job_id").expect("job_id").to_string()
+    }
+
+    /// The model [`World::serve`] pays jobs on: governance points the escrow at the registry,
+    /// an institute publishes `retina-cnn` v1 (1 BTT base unit a job) and a quorum of attestors
+    /// (nodes 1 to 3) evaluates it with a run cost of [`SERVED_UNITS`]. Once per world.
+    pub fn measured_model(&mut self) -> u64 {
+        if let Some(id) = self.served_model {
+            return id;
+        }
+        let (deployer, escrow, registry) = (
+            self.deployer.clone(),
+            self.c.payfi_escrow.clone(),
+            self.c.model_registry.clone(),
+        );
+        let link = EscrowMsg::UpdateConfig {
+            admin: None,
+            fee_bps: None,
+            fee_collector: None,
+            staking: None,
+            job_dispute_seconds: None,
+            model_registry: Some(registry.clone()),
+            rewards: None,
+        };
+        self.ok(&deployer, &escrow, &link);
+        let publish = model_registry::ExecuteMsg::Publish(model_registry::PublishMsg {
+            name: "retina-cnn".into(),
+            version: 1,
+            specialty: "radiology".into(),
+            input_spec: "float32[1,3,224,224] RGB in [0,1]".into(),
+            output_spec: "float32[1,5] class probabilities".into(),
+            onnx_sha256: "ab".repeat(32),
+            content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4".into(),
+            size_bytes: 1_234_567,
+            price: Uint128::one(),
+            licence: "Apache-2.0".into(),
+        });
+        let institute = self.addr("institute");
+        let tx = self.ok(&institute, &registry, &publish);
+        let id: u64 = tx
+            .attr("wasm", "model_id")
+            .expect("model_id")
+            .parse()
+            .expect("model id");
+        let payload = to_json_binary(&EvaluationPayload {
+            accuracy: Decimal::percent(90),
+            dataset: "cd".repeat(32),
+            samples: 100,
+            run_cost: Some(Uint128::new(SERVED_UNITS)),
+        })
+        .expect("payload");
+        let a = self.attestation(
+            AttestationKind::Evaluation,
+            &evaluation_job_id(id, 1),
+            payload.as_slice(),
+            QUORUM_SIGNER,
+            SERVE_NONCES + id,
+        );
+        let sigs = self.quorum_signatures(&a, &[1, 2, 3]);
+        self.submit_quorum(&a, sigs, Some(payload))
+            .unwrap_or_else(|e| panic!("evaluate the model: {e}"));
+        self.served_model = Some(id);
+        id
+    }
+
+    /// Node `i` serves `jobs` paid jobs on [`World::measured_model`]: a payer funds each in BTT,
+    /// bound to node `i`; node `i` attests its result; after the escrow's dispute window anyone
+    /// finalizes it, and the escrow pays the node and tells rewards (ADR 007). Each job earns
+    /// node `i` [`SERVED_UNITS`] units. Moves the clock by the dispute window.
+    pub fn serve(&mut self, i: usize, jobs: usize) {
+        self.measured_model();
+        let (deployer, payer, node) = (self.deployer.clone(), self.addr("payer"), self.node(i));
+        let (btt, escrow) = (self.c.btt.clone(), self.c.payfi_escrow.clone());
+        let deposit = Uint128::new(JOB_DEPOSIT);
+        let fund = cw20::Cw20ExecuteMsg::Transfer {
+            recipient: payer.clone(),
+            amount: deposit * Uint128::from(jobs as u64),
+        };
+        self.ok(&deployer, &btt, &fund);
+        let mut ids = Vec::with_capacity(jobs);
+        for _ in 0..jobs {
+            self.jobs_created += 1;
+            let create = payfi_escrow::ReceiveMsg::CreateJob(CreateJobMsg {
+                job_id: format!("served-{}", self.jobs_created),
+                expires_at: Timestamp::from_seconds(self.now() + 86_400),
+                model: "retina-cnn".into(),
+                input: Binary::from(b"synthetic features".as_slice()),
+                node: Some(node.clone()),
+            });
+            let send = cw20::Cw20ExecuteMsg::Send {
+                contract: escrow.clone(),
+                amount: deposit,
+                msg: to_json_binary(&create).expect("create job"),
+            };
+            let tx = self.ok(&payer, &btt, &send);
+            let id = tx.attr("wasm", "job_id").expect("job_id").to_string();
+            let p = to_json_binary(&InferencePayload {
+                node: None,
+                tscore: None,
+            })
+            .expect("payload");
+            let a = self.attestation(
+                AttestationKind::Inference,
+                &id,
+                p.as_slice(),
+                operator_key(i),
+                SERVE_NONCES + self.jobs_created,
+            );
+            self.submit(i, &a, Some(p))
+                .unwrap_or_else(|e| panic!("report served job: {e}"));
+            ids.push(id);
+        }
+        self.advance(DeployConfig::default().job_dispute_seconds + 1);
+        let anyone = self.addr("anyone");
+        for id in ids {
+            self.ok(&anyone, &escrow, &EscrowMsg::FinalizeJob { job_id: id });
+        }
     }
 
     pub fn job(&self, job_id: &str) -> payfi_escrow::Job {

@@ -12,10 +12,12 @@ use cosmwasm_std::{Decimal256, Uint128};
 
 const DAY: u64 = 86_400;
 
-/// An attested (quorum 1, 2, 3) report of node 0's work, held for the window: (id, window end).
+/// An attested (quorum 1, 2, 3) report of node 0's work (two paid jobs it served first), held for
+/// the window: (id, window end).
 fn honest_report(w: &mut World, job: &str, nonce: u64) -> (u64, u64) {
+    w.serve(0, 2);
     let node0 = w.node(0);
-    let (a, payload) = w.work(&node0, 1_000, job, QUORUM_SIGNER, nonce);
+    let (a, payload) = w.work(&node0, job, QUORUM_SIGNER, nonce);
     let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
     let tx: TxResponse = w
         .submit_quorum(&a, sigs, Some(payload))
@@ -41,6 +43,8 @@ fn pending(w: &World, id: u64) -> Option<PendingWork> {
 /// but not an attestor. Returns the world, node 0 and node 5.
 fn world_with_node5() -> (World, String, String) {
     let mut w = World::deploy(Plan::default());
+    // Node 0 served a paid job: there is work to report (ADR 007).
+    w.serve(0, 1);
     w.register_node(5).unwrap();
     w.bond(5, bithive_adversarial_tests::PLEDGE).unwrap();
     let (node0, node5) = (w.node(0), w.node(5));
@@ -53,7 +57,7 @@ fn a_minority_cannot_pass_a_quorum() {
     assert!(!w.attestor_set().contains(&node5));
     let accounts = [node0.as_str(), node5.as_str()];
     let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, 1_000, "work-minority", QUORUM_SIGNER, 1);
+    let (a, payload) = w.work(&node0, "work-minority", QUORUM_SIGNER, 1);
 
     let minorities: [(&[usize], String); 4] = [
         // K - 1 attestors.
@@ -96,7 +100,7 @@ fn a_minority_cannot_pass_a_bls_quorum() {
     w.register_bls(5).unwrap();
     let accounts = [node0.as_str(), node5.as_str()];
     let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, 1_000, "work-bls", QUORUM_SIGNER, 1);
+    let (a, payload) = w.work(&node0, "work-bls", QUORUM_SIGNER, 1);
     let p = || Some(payload.clone());
 
     refused(
@@ -125,13 +129,14 @@ fn a_minority_cannot_pass_a_bls_quorum() {
 #[test]
 fn a_quorum_statement_counts_once_and_only_while_fresh() {
     let mut w = World::deploy(Plan::default());
+    w.serve(0, 1);
     let node0 = w.node(0);
     let accounts = [node0.as_str()];
     // Signed now, held back by a relayer past the freshness window (one hour).
-    let (stale, stale_payload) = w.work(&node0, 1_000, "work-stale", QUORUM_SIGNER, 7);
+    let (stale, stale_payload) = w.work(&node0, "work-stale", QUORUM_SIGNER, 7);
     let stale_sigs = w.quorum_signatures(&stale, &[1, 2, 3]);
 
-    let (a, payload) = w.work(&node0, 1_000, "work-replay", QUORUM_SIGNER, 1);
+    let (a, payload) = w.work(&node0, "work-replay", QUORUM_SIGNER, 1);
     let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
     w.submit_quorum(&a, sigs.clone(), Some(payload.clone()))
         .expect("accepted once");

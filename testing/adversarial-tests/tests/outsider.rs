@@ -2,7 +2,7 @@
 //! execute path it can reach. Each is refused with the contract's unauthorized error, and the
 //! whole state (every contract's storage, every balance) is unchanged.
 
-use bithive_adversarial_tests::{checkup, enode, Plan, World, BTK};
+use bithive_adversarial_tests::{checkup, measured, Plan, World, BTK};
 use bithive_interface::attestation::{
     AttestationPacket, ExecuteMsg as AttestationMsg, PacketProof, PeerEndpoint,
 };
@@ -60,8 +60,15 @@ fn a_stranger_reaches_no_privileged_path() {
     let rewards_calls = [
         rewards::ExecuteMsg::ReportWork {
             node: node0.clone(),
-            units: Uint128::new(1_000),
-            enode: enode(),
+            measured: measured(),
+        },
+        // Served work only from the escrow: a stranger cannot pay itself units.
+        rewards::ExecuteMsg::RecordOutcome {
+            node: node0.clone(),
+            outcome: rewards::JobOutcome::Paid {
+                units: Uint128::new(1_000_000),
+                fee: Uint128::one(),
+            },
         },
         rewards::ExecuteMsg::CreditPatient {
             patient: stranger.clone(),
@@ -85,6 +92,7 @@ fn a_stranger_reaches_no_privileged_path() {
             max_units_per_t: None,
             challenge_seconds: Some(0),
             escrow: None,
+            max_btk_per_fee: None,
         },
     ];
     assert_unauthorized(&mut w, "rewards", &c.rewards, &rewards_calls);

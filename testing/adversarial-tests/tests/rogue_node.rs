@@ -1,15 +1,15 @@
 //! The rogue node: a registered operator tries to be paid for work nobody verified. It reports
-//! without a pledge, attests its own work (alone or as one of a quorum), reports more units than
-//! its capacity, reports escrow jobs bound to another node or to none, claims jobs without
+//! without a pledge, attests its own work (alone or as one of a quorum), gets a quorum to report
+//! work it never served, reports escrow jobs bound to another node or to none, claims jobs without
 //! being eligible, and signs alone what the deployment says needs a quorum. Every attempt is
 //! refused with its specific error and nothing moves.
 
 use bithive_adversarial_tests::{
-    bls_key, checkup, contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T, PLEDGE,
+    checkup, contract_error, operator_key, refused, Plan, World, BTK, CAPACITY_T,
 };
 use bithive_interface::attestation::{InferencePayload, PatientPayload};
 use bithive_interface::payfi_escrow::ExecuteMsg as EscrowMsg;
-use bithive_interface::rewards::{ExecuteMsg as RewardsMsg, DEFAULT_MAX_UNITS_PER_T};
+use bithive_interface::rewards::ExecuteMsg as RewardsMsg;
 use bithive_signed_attestation::{AttestationKind, QUORUM_SIGNER};
 use cosmwasm_std::{to_json_binary, Uint128};
 
@@ -38,14 +38,13 @@ fn an_unpledged_node_earns_nothing() {
         &rewards,
         &RewardsMsg::ReportWork {
             node: rogue.clone(),
-            units: Uint128::new(1_000),
-            enode: bithive_adversarial_tests::enode(),
+            measured: bithive_adversarial_tests::measured(),
         },
     );
     assert_eq!(contract_error(e), "unauthorized");
 
     // Even a genuine quorum of attestors vouching for its work: rewards refuses, unpledged.
-    let (a, payload) = w.work(&rogue, 1_000, "work-rogue", QUORUM_SIGNER, 1);
+    let (a, payload) = w.work(&rogue, "work-rogue", QUORUM_SIGNER, 1);
     let sigs = w.quorum_signatures(&a, &[0, 1, 2]);
     let e = w.submit_quorum(&a, sigs, Some(payload));
     refused(
@@ -71,7 +70,7 @@ fn a_node_cannot_attest_its_own_work() {
     let node0 = w.node(0);
     let accounts = [node0.as_str()];
     let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, 1_000, "work-self", operator_key(0), 1);
+    let (a, payload) = w.work(&node0, "work-self", operator_key(0), 1);
     let e = w.submit(0, &a, Some(payload));
     refused(
         e,
@@ -82,7 +81,7 @@ fn a_node_cannot_attest_its_own_work() {
     // The deploy's defaults (compute work needs a quorum): the node as one of the quorum.
     let mut w = world(Plan::default());
     let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, 1_000, "work-self", QUORUM_SIGNER, 1);
+    let (a, payload) = w.work(&node0, "work-self", QUORUM_SIGNER, 1);
     let sigs = w.quorum_signatures(&a, &[0, 1, 2]);
     let e = w.submit_quorum(&a, sigs, Some(payload));
     refused(
@@ -93,154 +92,26 @@ fn a_node_cannot_attest_its_own_work() {
     assert_eq!(w.node_rewards(&node0).claimable, Uint128::zero());
 }
 
+/// ADR 007: a genuine quorum of attestors reports work for a pledged node that served no paid
+/// job (or reports the same work twice). Rewards refuses: units come from the escrow's payouts,
+/// not from the report, and there are none.
 #[test]
-fn units_above_capacity_are_refused() {
+fn a_quorum_report_for_a_node_that_served_nothing_is_refused() {
     let mut w = world(Plan::default());
     let node0 = w.node(0);
-    let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
-
-    // One report above the epoch's limit.
-    refused_over_capacity(&mut w, limit + 1, "work-big", 1, limit);
-
-    // Split in two: the first fits (held for the challenge window), the second would exceed.
-    let (a, payload) = w.work(&node0, limit - 10, "work-1", QUORUM_SIGNER, 2);
-    let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
-    w.submit_quorum(&a, sigs, Some(payload))
-        .expect("an honest report within capacity");
-    refused_over_capacity(&mut w, 11, "work-2", 3, limit);
-}
-
-/// A quorum report of `units` by node 0 that takes it to `limit + 1` this epoch: refused,
-/// changing nothing.
-fn refused_over_capacity(w: &mut World, units: u128, job_id: &str, nonce: u64, limit: u128) {
-    let node0 = w.node(0);
+    assert!(w.pledge_status(&node0).eligible);
     let accounts = [node0.as_str()];
     let before = w.snapshot(&accounts);
-    let (a, payload) = w.work(&node0, units, job_id, QUORUM_SIGNER, nonce);
+    let (a, payload) = w.work(&node0, "work-idle", QUORUM_SIGNER, 1);
     let sigs = w.quorum_signatures(&a, &[1, 2, 3]);
     refused(
         w.submit_quorum(&a, sigs, Some(payload)),
         &format!(
-            "node {node0} would report {} units this epoch, above its capacity limit {limit}",
-            limit + 1
+            "node {node0} served no paid job since its last report: there is no work to count"
         ),
     );
     w.assert_unchanged(&before, &accounts);
-}
-
-/// What staking has slashed from node `i` so far.
-fn slashed(w: &World, i: usize) -> u128 {
-    let r: bithive_interface::staking::NodeResponse = w.query(
-        &w.c.staking,
-        &bithive_interface::staking::QueryMsg::Node { node: w.node(i) },
-    );
-    r.slashed.u128()
-}
-
-/// Nodes 1 to 3 signed the evidence and each lost `fraud_slash` (10 %); nodes 0 and 4 did not.
-fn assert_signers_slashed(w: &World) {
-    for i in [1, 2, 3] {
-        assert_eq!(slashed(w, i), PLEDGE / 10, "signer {i}");
-    }
-    for i in [0, 4] {
-        assert_eq!(slashed(w, i), 0, "node {i} did not sign");
-    }
-}
-
-/// The over-capacity report is also slashable evidence (#20): anyone hands the refused quorum
-/// report to staking, and each attestor that signed it loses `fraud_slash` (10 %); the subject
-/// node, which did not sign, and an attestor that did not, lose nothing. Re-signed by nobody
-/// else, forged, or within capacity, it slashes nobody.
-#[test]
-fn an_over_capacity_report_is_slashable_evidence() {
-    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg};
-    let mut w = world(Plan::default());
-    let node0 = w.node(0);
-    let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
-    let staking = w.c.staking.clone();
-    let anyone = w.addr("watcher");
-
-    // Within capacity: not evidence, nothing changes.
-    let (a, payload) = w.work(&node0, limit, "work-ok", QUORUM_SIGNER, 1);
-    let signatures = w.quorum_signatures(&a, &[1, 2, 3]);
-    let evidence = |a: &bithive_signed_attestation::Attestation,
-                    signatures: Vec<bithive_interface::attestation::KeySignature>,
-                    payload: cosmwasm_std::Binary| {
-        StakingMsg::SubmitCapacityEvidence {
-            attestation: Box::new(a.clone()),
-            proof: EvidenceProof::Secp256k1 { signatures },
-            payload,
-        }
-    };
-    let before = w.snapshot(&[node0.as_str()]);
-    refused(
-        w.exec(&anyone, &staking, &evidence(&a, signatures, payload)),
-        &format!("{limit} units are within the capacity limit {limit}: not evidence"),
-    );
-    w.assert_unchanged(&before, &[node0.as_str()]);
-
-    // Above it: refused by rewards, then slashed as evidence.
-    let (a, payload) = w.work(&node0, limit + 1, "work-big", QUORUM_SIGNER, 1);
-    let signatures = w.quorum_signatures(&a, &[1, 2, 3]);
-    assert!(w
-        .submit_quorum(&a, signatures.clone(), Some(payload.clone()))
-        .is_err());
-    w.ok(
-        &anyone,
-        &staking,
-        &evidence(&a, signatures.clone(), payload.clone()),
-    );
-    assert_signers_slashed(&w);
-    // Used once.
-    refused(
-        w.exec(&anyone, &staking, &evidence(&a, signatures, payload)),
-        "this evidence was already used",
-    );
-}
-
-/// The same offence signed as one BLS12-381 aggregate (keys from the attestation contract, where
-/// each node registered its own with a proof of possession): the aggregate cannot name a node
-/// that did not sign, and each member is slashed once, on the artifacts in cosmwasm-vm.
-#[test]
-fn a_bls_quorum_over_capacity_report_is_slashable_evidence() {
-    use bithive_interface::staking::{EvidenceProof, ExecuteMsg as StakingMsg};
-    let mut w = world(Plan::default());
-    let node0 = w.node(0);
-    let limit = u128::from(CAPACITY_T) * DEFAULT_MAX_UNITS_PER_T;
-    let (staking, anyone) = (w.c.staking.clone(), w.addr("watcher"));
-    let (a, payload) = w.work(&node0, limit + 1, "work-bls", QUORUM_SIGNER, 1);
-    // Rewards refuses the report itself.
-    assert!(w
-        .submit_bls(&a, &[1, 2, 3], &[1, 2, 3], Some(payload.clone()))
-        .is_err());
-    let evidence = |w: &World, named: &[usize], signing: &[usize]| {
-        let keys: Vec<_> = signing.iter().map(|&i| bls_key(i)).collect();
-        let signature = bithive_signed_attestation::bls::sign_quorum(&a, &keys).expect("aggregate");
-        StakingMsg::SubmitCapacityEvidence {
-            attestation: Box::new(a.clone()),
-            proof: EvidenceProof::Bls {
-                signers: named.iter().map(|&i| w.node(i)).collect(),
-                signature: signature.to_vec().into(),
-            },
-            payload: payload.clone(),
-        }
-    };
-    // Framing node 4: named, but only 1 to 3 signed.
-    let accounts = [node0.as_str()];
-    let before = w.snapshot(&accounts);
-    let framed = evidence(&w, &[1, 2, 3, 4], &[1, 2, 3]);
-    assert!(w.exec(&anyone, &staking, &framed).is_err());
-    w.assert_unchanged(&before, &accounts);
-    for i in 0..5 {
-        assert_eq!(slashed(&w, i), 0, "node {i} after a framing attempt");
-    }
-    let honest = evidence(&w, &[1, 2, 3], &[1, 2, 3]);
-    w.ok(&anyone, &staking, &honest);
-    assert_signers_slashed(&w);
-    refused(
-        w.exec(&anyone, &staking, &honest),
-        "this evidence was already used",
-    );
+    assert_eq!(w.node_rewards(&node0).claimable, Uint128::zero());
 }
 
 /// Issue #23: an inference attestation's payload carries the result's Tscore for the model's
@@ -392,7 +263,7 @@ fn a_single_signer_cannot_attest_quorum_kinds() {
     let before = w.snapshot(&accounts);
 
     // Node 0 vouches alone for node 1's work.
-    let (a, payload) = w.work(&node1, 1_000, "work-alone", operator_key(0), 1);
+    let (a, payload) = w.work(&node1, "work-alone", operator_key(0), 1);
     refused(
         w.submit(0, &a, Some(payload)),
         "compute_work attestations need a quorum",

@@ -116,6 +116,7 @@ pub fn rewards_instantiate(
         max_units_per_t: None,
         challenge_seconds: None,
         escrow: None,
+        max_btk_per_fee: None,
     }
 }
 

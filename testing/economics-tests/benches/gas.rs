@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use bithive_deploy_plan::Artifact;
 use bithive_economics_tests::{Ledger, Vm, World, BTK, DAY};
-use bithive_formulas::enode::EnodeInputs;
 use bithive_rewards::msg::ExecuteMsg as RewardsMsg;
+use bithive_rewards::msg::{JobOutcome, MeasuredWork};
 use bithive_signed_attestation::signing::{public_key, sign_operator_pop, signing_key};
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as Bond, Tier};
 use bithive_vesting::curve::Curve;
@@ -26,12 +26,10 @@ use cosmwasm_std::{Decimal, Uint128};
 /// Vesting's largest batch.
 const BATCH: usize = 50;
 
-fn enode() -> EnodeInputs {
-    EnodeInputs {
+fn measured() -> MeasuredWork {
+    MeasuredWork {
         pcompute: Decimal::from_ratio(25u64, 1u64),
         penergy: Decimal::from_ratio(10u64, 1u64),
-        tasks_successful: 99,
-        tasks_total: 100,
         availability: Decimal::percent(99),
         dfactor: Decimal::one(),
     }
@@ -120,17 +118,27 @@ fn measure(n: usize) -> ([u64; 7], f64) {
     w.advance(DAY);
     let distribute = bithive_emission::msg::ExecuteMsg::Distribute {};
     exec(&mut w, &gov, &emission, &distribute);
+    // In the world the reporter also plays the escrow: a paid job, then the quorum's report.
+    let served = |node: &str| RewardsMsg::RecordOutcome {
+        node: node.to_string(),
+        outcome: JobOutcome::Paid {
+            units: Uint128::new(100),
+            fee: Uint128::one(),
+        },
+    };
     let report = |node: &str| RewardsMsg::ReportWork {
         node: node.to_string(),
-        units: Uint128::new(100),
-        enode: enode(),
+        measured: measured(),
     };
     for node in &nodes {
+        exec(&mut w, &reporter, &rewards, &served(node));
         exec(&mut w, &reporter, &rewards, &report(node));
     }
     // Day 2: the first report closes epoch 1; then the measured messages.
     w.advance(DAY);
+    exec(&mut w, &reporter, &rewards, &served(&nodes[0]));
     exec(&mut w, &reporter, &rewards, &report(&nodes[0]));
+    exec(&mut w, &reporter, &rewards, &served(&nodes[n - 1]));
     let setup = started.elapsed().as_secs_f64();
     let mid = &nodes[n / 2];
     let late = w.ledger.addr("late-node");

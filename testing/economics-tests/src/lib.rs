@@ -87,13 +87,17 @@ impl<L: Ledger> World<L> {
             genesis,
             initial_btk: initial * operators.len() as u128,
         };
+        // The stories model the economy, not the metering: `reporter` reports work and tells
+        // rewards the jobs a node served, as the attestation contract and the escrow do in a
+        // deployment (their own tests cover that path).
         let report_directly = bithive_rewards::msg::ExecuteMsg::UpdateConfig {
             governance: None,
             reporter: Some(w.reporter.clone()),
             patient_daily_cap: None,
             max_units_per_t: None,
             challenge_seconds: None,
-            escrow: None,
+            escrow: Some(w.reporter.clone()),
+            max_btk_per_fee: None,
         };
         let (gov, rewards) = (w.gov.clone(), w.rewards.clone());
         w.exec(&gov, &rewards, &report_directly)
@@ -104,7 +108,8 @@ impl<L: Ledger> World<L> {
     /// The plan's configuration for the world: its own treasury, foundation and operations
     /// accounts (so the story can tell slashes from vesting), a 20 % fraud slash, an attestor
     /// set of 3, 3,000 BTT a patient a day, no work challenge window (the stories report work
-    /// directly), the patient pool funded by the story itself, and the operators' genesis BTK.
+    /// directly), no binding fee cap (`max_btk_per_fee` 10^12: the stories' jobs pay a fee of 1),
+    /// the patient pool funded by the story itself, and the operators' genesis BTK.
     pub fn config(
         treasury: &str,
         foundation: &str,
@@ -118,6 +123,7 @@ impl<L: Ledger> World<L> {
                 ..StakingParams::default()
             },
             work_challenge_seconds: 0,
+            max_btk_per_fee: cosmwasm_std::Decimal256::from_ratio(10u128.pow(12), 1u8),
             patient_daily_cap: Uint128::new(3_000 * BTK),
             btt_patient_pool: Uint128::zero(),
             treasury: Some(treasury.into()),

@@ -6,11 +6,11 @@
 //! the year and again after unbonding.
 
 use bithive_formulas::emission::{due, Split};
-use bithive_formulas::enode::EnodeInputs;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_rewards::msg::{
     ExecuteMsg as RewardsMsg, NodeRewardsResponse, QueryMsg as RewardsQuery, ReceiveMsg,
 };
+use bithive_rewards::msg::{JobOutcome, MeasuredWork};
 use bithive_rewards::state::{AppPool, ComputePool};
 use bithive_signed_attestation::signing::{public_key, sign, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, SignedAttestation};
@@ -32,12 +32,11 @@ fn operator_key(i: usize) -> k256::ecdsa::SigningKey {
     signing_key(&[i as u8 + 11; 32]).expect("valid key")
 }
 
-fn enode_inputs(i: usize) -> EnodeInputs {
-    EnodeInputs {
+/// What the attestors measured of node `i` (odd nodes are slower).
+fn measured(i: usize) -> MeasuredWork {
+    MeasuredWork {
         pcompute: Decimal::from_ratio(20 + 5 * i as u64, 1u64),
         penergy: Decimal::from_ratio(10u64, 1u64),
-        tasks_successful: 95 + i as u64,
-        tasks_total: 100 + i as u64,
         availability: Decimal::percent(99),
         dfactor: Decimal::one(),
     }
@@ -197,10 +196,26 @@ pub fn a_simulated_year<L: Ledger>(ledger: L) {
         let active = if day >= 120 { NODES } else { NODES - 1 };
         let reporter = w.reporter.clone();
         for (i, node) in nodes.iter().enumerate().take(active) {
+            // The day's jobs, as the escrow tells them: one paid job of 100 units; odd nodes also
+            // let one accepted job expire (Tsuccessful / Ttotal 1/2).
+            let paid = JobOutcome::Paid {
+                units: Uint128::new(100),
+                fee: Uint128::one(),
+            };
+            let mut outcomes = vec![paid];
+            if i % 2 == 1 {
+                outcomes.push(JobOutcome::Expired {});
+            }
+            for outcome in outcomes {
+                let told = RewardsMsg::RecordOutcome {
+                    node: node.clone(),
+                    outcome,
+                };
+                w.exec(&reporter, &rewards, &told).expect("record outcome");
+            }
             let m = RewardsMsg::ReportWork {
                 node: node.clone(),
-                units: Uint128::new(100),
-                enode: enode_inputs(i % 2),
+                measured: measured(i % 2),
             };
             // Below the pledge (no halving this year, so no top-up grace) the work is refused:
             // node 4 always, node 2 from its slash (day 100) until its top-up (day 110).

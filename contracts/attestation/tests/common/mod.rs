@@ -20,7 +20,7 @@ use bithive_signed_attestation::{
 use bithive_staking::msg::{
     ExecuteMsg as StakingMsg, InstantiateMsg as StakingInit, ReceiveMsg as StakingReceive, Tier,
 };
-use cosmwasm_std::{coins, Addr, Binary, Empty, HexBinary};
+use cosmwasm_std::{coins, Addr, Binary, Empty, HexBinary, Uint128};
 use cw_multi_test::{App, AppBuilder, AppResponse, Contract, Executor};
 use sha2::{Digest, Sha256};
 
@@ -91,7 +91,12 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
     let vesting_init = vesting_instantiate(&gov, &btk);
     let vesting = instantiate(&mut app, vesting_id, &gov, &vesting_init, "vesting");
     let rewards_id = app.store_code(contract!(bithive_rewards));
-    let rewards_init = rewards_instantiate(&gov, &btk, &btk, &staking, &vesting, genesis);
+    // Governance plays the escrow for served work (`Suite::serve`): the escrow here pays no fee,
+    // and these tests are about what the attestation accepts.
+    let rewards_init = bithive_interface::rewards::InstantiateMsg {
+        escrow: Some(gov.to_string()),
+        ..rewards_instantiate(&gov, &btk, &btk, &staking, &vesting, genesis)
+    };
     let rewards = instantiate(&mut app, rewards_id, &gov, &rewards_init, "rewards");
     let escrow_id = app.store_code(contract!(bithive_payfi_escrow));
     let escrow = instantiate(
@@ -401,6 +406,20 @@ impl Suite {
             .u128()
     }
 
+    /// The escrow (here governance) tells rewards `node` was paid one job worth `units`.
+    pub fn serve(&mut self, node: &Addr, units: u128) {
+        let msg = bithive_interface::rewards::ExecuteMsg::RecordOutcome {
+            node: node.to_string(),
+            outcome: bithive_interface::rewards::JobOutcome::Paid {
+                units: Uint128::new(units),
+                fee: Uint128::new(1_000_000),
+            },
+        };
+        self.app
+            .execute_contract(self.gov.clone(), self.rewards.clone(), &msg, &[])
+            .unwrap();
+    }
+
     pub fn register_bls(&mut self, i: usize) -> anyhow::Result<AppResponse> {
         let sk = bls_key(i);
         let node = self.nodes[i].clone();
@@ -414,12 +433,12 @@ impl Suite {
     }
 }
 
-pub fn work_payload(node: Option<&Addr>, units: u128) -> Binary {
+/// A `compute_work` payload: what the attestors measured of `node` ([`measured`]).
+pub fn work_payload(node: Option<&Addr>) -> Binary {
     Binary::from(
         serde_json::to_vec(&serde_json::json!({
             "node": node.map(|n| n.to_string()),
-            "units": units.to_string(),
-            "enode": inputs(),
+            "measured": measured(),
         }))
         .unwrap(),
     )

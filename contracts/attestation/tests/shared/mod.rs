@@ -2,8 +2,8 @@
 //! `ibc.rs`) build the same way.
 #![allow(dead_code)]
 
-use bithive_formulas::enode::EnodeInputs;
 use bithive_interface::attestation::ExecuteMsg;
+use bithive_interface::rewards::MeasuredWork;
 use bithive_signed_attestation::bls::SecretKey;
 use bithive_signed_attestation::signing::{public_key, signing_key};
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33};
@@ -72,12 +72,11 @@ pub fn job_attestation(
 }
 
 /// The e-node inputs of a healthy node: 2.5x compute, 9 of 10 tasks, full availability.
-pub fn inputs() -> EnodeInputs {
-    EnodeInputs {
+/// What the attestors measured of a node (the units and task counts come from the escrow).
+pub fn measured() -> MeasuredWork {
+    MeasuredWork {
         pcompute: Decimal::percent(250),
         penergy: Decimal::one(),
-        tasks_successful: 9,
-        tasks_total: 10,
         availability: Decimal::one(),
         dfactor: Decimal::one(),
     }

@@ -5,16 +5,21 @@ use bithive_cw_test_fixtures::contracts::{
     vesting_instantiate,
 };
 use bithive_cw_test_fixtures::{contract, cw20_balance, cw20_base_code, cw20_minted_by, cw20_send};
-use bithive_formulas::enode::EnodeInputs;
+use bithive_interface::rewards::{JobOutcome, MeasuredWork};
 use bithive_rewards::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, ReceiveMsg};
 use bithive_rewards::state::ComputePool;
 use bithive_rewards::ContractError;
 use bithive_staking::msg::{ExecuteMsg as StakingMsg, ReceiveMsg as StakingReceive, Tier};
-use cosmwasm_std::{Addr, Decimal, Uint128};
+use cosmwasm_std::{Addr, Decimal, Decimal256, Uint128};
 use cw_multi_test::{App, AppBuilder, Executor};
 
 pub const BTK: u128 = 1_000_000;
 pub const DAY: u64 = 86_400;
+/// The escrow fee each served job pays in the suite: with the suite's `max_btk_per_fee` (10^9) it
+/// never binds; the fee cap has its own tests.
+pub const FEE: u128 = 1_000;
+/// The suite's `max_btk_per_fee`.
+pub const SUITE_BTK_PER_FEE: u128 = 1_000_000_000;
 
 pub struct Suite {
     pub app: App,
@@ -25,6 +30,9 @@ pub struct Suite {
     pub rewards: Addr,
     pub gov: Addr,
     pub reporter: Addr,
+    /// Plays the escrow: tells rewards how jobs settled (the escrow's own tests drive the real
+    /// one, `contracts/payfi-escrow/tests/served_units.rs`).
+    pub escrow: Addr,
     pub nodes: Vec<Addr>,
 }
 
@@ -45,6 +53,7 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
     let mut app = AppBuilder::new().build(|_, _, _| {});
     let gov = app.api().addr_make("gov");
     let reporter = app.api().addr_make("reporter");
+    let escrow = app.api().addr_make("escrow");
     let nodes = bithive_cw_test_fixtures::suite::node_addrs(app.api(), n_nodes);
     let cw20_id = cw20_base_code(&mut app);
     let mut holders = nodes.clone();
@@ -64,6 +73,8 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
     let rewards_id = app.store_code(contract!(bithive_rewards));
     let rewards_init = InstantiateMsg {
         reporter: reporter.to_string(),
+        escrow: Some(escrow.to_string()),
+        max_btk_per_fee: Some(Decimal256::from_ratio(SUITE_BTK_PER_FEE, 1u8)),
         ..rewards_instantiate(&gov, &btk, &btt, &staking, &vesting, genesis)
     };
     let rewards = instantiate(&mut app, rewards_id, &gov, &rewards_init, "rewards");
@@ -83,6 +94,7 @@ pub fn suite_with(n_nodes: usize, since_genesis: u64, grace: Option<u64>) -> Sui
         rewards,
         gov,
         reporter,
+        escrow,
         nodes,
     }
 }
@@ -91,12 +103,11 @@ pub fn err(e: anyhow::Error) -> ContractError {
     e.downcast().unwrap()
 }
 
-pub fn inputs() -> EnodeInputs {
-    EnodeInputs {
+/// What the attestors measured (Enode 2.5 with every job paid).
+pub fn measured() -> MeasuredWork {
+    MeasuredWork {
         pcompute: Decimal::percent(250),
         penergy: Decimal::one(),
-        tasks_successful: 1,
-        tasks_total: 1,
         availability: Decimal::one(),
         dfactor: Decimal::one(),
     }
@@ -156,14 +167,36 @@ impl Suite {
         )
         .map(|_| ())
     }
-    pub fn report(&mut self, i: usize, units: u128) -> anyhow::Result<()> {
+    /// The escrow tells rewards node `i`'s job settled with `outcome`.
+    pub fn settle(&mut self, i: usize, outcome: JobOutcome) -> anyhow::Result<()> {
+        let msg = ExecuteMsg::RecordOutcome {
+            node: self.nodes[i].to_string(),
+            outcome,
+        };
+        let escrow = self.escrow.clone();
+        self.exec(&escrow, &msg)
+    }
+    /// Node `i` is paid one job worth `units` (fee [`FEE`]).
+    pub fn serve(&mut self, i: usize, units: u128) {
+        let paid = JobOutcome::Paid {
+            units: Uint128::new(units),
+            fee: Uint128::new(FEE),
+        };
+        self.settle(i, paid).unwrap();
+    }
+    /// The quorum's report of node `i` ([`measured`]).
+    pub fn report_measured(&mut self, i: usize) -> anyhow::Result<()> {
         let msg = ExecuteMsg::ReportWork {
             node: self.nodes[i].to_string(),
-            units: Uint128::new(units),
-            enode: inputs(),
+            measured: measured(),
         };
         let reporter = self.reporter.clone();
         self.exec(&reporter, &msg)
+    }
+    /// Node `i` serves one job of `units`, then the quorum reports it: `units x 2.5` of weight.
+    pub fn report(&mut self, i: usize, units: u128) -> anyhow::Result<()> {
+        self.serve(i, units);
+        self.report_measured(i)
     }
     pub fn balance(&self, token: &Addr, who: &Addr) -> u128 {
         cw20_balance(&self.app, token, who)
