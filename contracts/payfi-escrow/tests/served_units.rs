@@ -40,8 +40,13 @@ fn setup(window: u64) -> T {
     fixtures::fund(&mut app, &payer, vec![coin(1_000_000_000, BTT)]);
     // Staking, with `node` registered and pledged: rewards counts units only of pledged nodes.
     let cw20 = fixtures::cw20_base_code(&mut app);
-    let btk_init =
-        fixtures::cw20_minted_by("BitSpark", "BTK", &admin, &[node.clone()], 1_000_000_000);
+    let btk_init = fixtures::cw20_minted_by(
+        "BitSpark",
+        "BTK",
+        &admin,
+        std::slice::from_ref(&node),
+        1_000_000_000,
+    );
     let btk = fixtures::contracts::instantiate(&mut app, cw20, &admin, &btk_init, "btk");
     let staking_code = app.store_code(fixtures::contract!(bithive_staking));
     let genesis = app.block_info().time.seconds();

@@ -13,8 +13,6 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ort::session::builder::GraphOptimizationLevel;
-use ort::session::Session;
 use ort::value::TensorRef;
 use serde::Deserialize;
 use serde_json::Value;
@@ -57,17 +55,8 @@ pub enum CostError {
 /// Counts the run cost of `onnx` (described by `manifest`) with one profiled run on a zero input.
 pub fn measure(runtime: &Runtime, manifest: &Manifest, onnx: &[u8]) -> Result<RunCost, CostError> {
     let prefix = profile_prefix();
-    let setup =
-        |e: ort::Error<ort::session::builder::SessionBuilder>| CostError::Session(e.to_string());
-    let mut session = Session::builder(runtime.environment())
-        .map_err(|e| CostError::Session(e.to_string()))?
-        .with_optimization_level(GraphOptimizationLevel::Disable)
-        .map_err(setup)?
-        .with_intra_threads(1)
-        .map_err(setup)?
-        .with_profiling(&prefix)
-        .map_err(setup)?
-        .commit_from_memory(onnx)
+    let mut session = runtime
+        .profiling_session(onnx, &prefix)
         .map_err(|e| CostError::Session(e.to_string()))?;
     let mut shape = manifest.input_shape.clone();
     shape[0] = 1;

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use ort::environment::Environment;
 use ort::ep::{self, ExecutionProvider};
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 
 use crate::config::{ExecutionProviderKind, RuntimeConfig};
@@ -179,17 +179,11 @@ impl Runtime {
     /// Creates a session from model bytes (the bytes that were hashed: no second read).
     /// Errors are returned as text: the caller knows which model it was.
     pub fn session(&self, model: &[u8]) -> Result<Session, SessionError> {
-        let setup = |e: ort::Error<ort::session::builder::SessionBuilder>| {
-            SessionError::Setup(e.to_string())
-        };
-        let mut builder = Session::builder(&self.env)
-            .map_err(|e| SessionError::Setup(e.to_string()))?
-            .with_optimization_level(GraphOptimizationLevel::All)
-            .map_err(setup)?
-            .with_intra_threads(self.config.intra_op_threads)
-            .map_err(setup)?
-            .with_inter_threads(self.config.inter_op_threads)
-            .map_err(setup)?;
+        let mut builder = self.builder(
+            GraphOptimizationLevel::All,
+            self.config.intra_op_threads,
+            Some(self.config.inter_op_threads),
+        )?;
         if self.provider == ExecutionProviderKind::Cuda {
             let cuda = ep::CUDA::default()
                 .with_device_id(self.config.cuda_device_id)
@@ -205,6 +199,40 @@ impl Runtime {
             .commit_from_memory(model)
             .map_err(|e| SessionError::Model(e.to_string()))
     }
+
+    /// A CPU session of the graph as authored (no optimization), one thread, profiled to files
+    /// named from `prefix`: what [`crate::cost`] counts a model's run cost from, the same on
+    /// every machine.
+    pub(crate) fn profiling_session(
+        &self,
+        model: &[u8],
+        prefix: &Path,
+    ) -> Result<Session, SessionError> {
+        self.builder(GraphOptimizationLevel::Disable, 1, None)?
+            .with_profiling(prefix)
+            .map_err(|e| SessionError::Setup(e.to_string()))?
+            .commit_from_memory(model)
+            .map_err(|e| SessionError::Model(e.to_string()))
+    }
+
+    fn builder(
+        &self,
+        level: GraphOptimizationLevel,
+        intra_threads: usize,
+        inter_threads: Option<usize>,
+    ) -> Result<SessionBuilder, SessionError> {
+        let setup = |e: ort::Error<SessionBuilder>| SessionError::Setup(e.to_string());
+        let builder = Session::builder(&self.env)
+            .map_err(|e| SessionError::Setup(e.to_string()))?
+            .with_optimization_level(level)
+            .map_err(setup)?
+            .with_intra_threads(intra_threads)
+            .map_err(setup)?;
+        match inter_threads {
+            Some(n) => builder.with_inter_threads(n).map_err(setup),
+            None => Ok(builder),
+        }
+    }
 }
 
 /// Why a session could not be created.
@@ -213,6 +241,16 @@ pub enum SessionError {
     Setup(String),
     Provider(RuntimeError),
     Model(String),
+}
+
+impl std::fmt::Display for SessionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SessionError::Setup(r) => write!(f, "session setup: {r}"),
+            SessionError::Provider(e) => write!(f, "execution provider: {e}"),
+            SessionError::Model(r) => write!(f, "model: {r}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ use crate::error::ContractError;
 use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
 use crate::state::{
-    AssetInfo, Job, JobStatus, NodeOutcomes, ACCEPTED, CONFIG, JOBS, JOB_MODELS, NODE_OUTCOMES,
-    REPORTERS,
+    AssetInfo, Config, Job, JobStatus, NodeOutcomes, ACCEPTED, CONFIG, JOBS, JOB_MODELS,
+    NODE_OUTCOMES, REPORTERS,
 };
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
@@ -286,7 +286,8 @@ pub fn report(
         }
         Some(_) => {}
     }
-    let window = CONFIG.load(deps.storage)?.job_dispute_seconds;
+    let config = CONFIG.load(deps.storage)?;
+    let window = config.job_dispute_seconds;
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::REPORT_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id.clone())
@@ -306,7 +307,7 @@ pub fn report(
         res = res.add_attribute(ev::attr::TSCORE, t.to_string());
     }
     if window == 0 {
-        return pay_node(deps, job, node, res);
+        return pay_node(deps, &config, job, node, res);
     }
     let until = env.block.time.plus_seconds(window);
     job.status = JobStatus::Reported {
@@ -323,8 +324,7 @@ pub fn report(
 /// gets what is left. The registry is then told, best effort: a failing record is reported in
 /// `model_record_failed` and never blocks the payment. So is rewards, of the paid job and its
 /// served units (ADR 007), when the job paid a fee.
-fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
-    let collector = CONFIG.load(deps.storage)?.fee_collector;
+fn pay_node(deps: DepsMut, config: &Config, mut job: Job, node: Addr, mut res: Response) -> Res {
     let (net, fee) = split_fee(job.amount, job.fee_bps)?;
     let registered = JOB_MODELS.may_load(deps.storage, &job.job_id)?;
     let owner_price = registered.as_ref().map_or(Uint128::zero(), |m| m.price);
@@ -336,7 +336,7 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
             .add_attribute(ev::attr::MODEL_OWNER, m.owner.clone())
             .add_attribute(ev::attr::OWNER_PAID, m.price);
     }
-    msgs.push(pay(&job.asset, &collector, fee)?);
+    msgs.push(pay(&job.asset, &config.fee_collector, fee)?);
     // Paid before the records are sent: nothing the registry or rewards does can see an unpaid
     // job. A job too small to pay a fee costs a self-dealer nothing, so it does not count and
     // earns no units (ADR 007).
@@ -344,7 +344,7 @@ fn pay_node(deps: DepsMut, mut job: Job, node: Addr, mut res: Response) -> Res {
     let told = if fee.is_zero() {
         None
     } else {
-        count(deps.storage, &node, JobOutcome::Paid { units, fee })?
+        count(deps.storage, config, &node, JobOutcome::Paid { units, fee })?
     };
     job.status = JobStatus::Paid { node };
     JOBS.save(deps.storage, &job.job_id, &job)?;
@@ -387,7 +387,8 @@ pub fn finalize(deps: DepsMut, env: Env, job_id: String) -> Res {
         .add_attribute(ev::ACTION, ev::FINALIZE_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
         .add_attribute(ev::attr::NODE, node.clone());
-    pay_node(deps, job, node, res)
+    let config = CONFIG.load(deps.storage)?;
+    pay_node(deps, &config, job, node, res)
 }
 
 /// The payer, inside the window: holds the payment for the admin to resolve.
@@ -423,7 +424,8 @@ pub fn dispute(deps: DepsMut, env: Env, info: MessageInfo, job_id: String, reaso
 
 /// Admin: a disputed job pays its node or refunds its payer (whole deposit, no fee).
 pub fn resolve(deps: DepsMut, info: MessageInfo, job_id: String, pay_to_node: bool) -> Res {
-    if CONFIG.load(deps.storage)?.admin != info.sender {
+    let config = CONFIG.load(deps.storage)?;
+    if config.admin != info.sender {
         return Err(ContractError::Unauthorized { role: "admin" });
     }
     let mut job = load(&deps, &job_id)?;
@@ -435,9 +437,9 @@ pub fn resolve(deps: DepsMut, info: MessageInfo, job_id: String, pay_to_node: bo
         .add_attribute(ev::attr::JOB_ID, job_id.clone())
         .add_attribute(ev::attr::NODE, node.clone());
     if pay_to_node {
-        return pay_node(deps, job, node, res);
+        return pay_node(deps, &config, job, node, res);
     }
-    let told = count(deps.storage, &node, JobOutcome::DisputedLost {})?;
+    let told = count(deps.storage, &config, &node, JobOutcome::DisputedLost {})?;
     job.status = JobStatus::Refunded;
     JOBS.save(deps.storage, &job_id, &job)?;
     Ok(res
@@ -461,7 +463,8 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
     let mut told = None;
     if let Some(node) = &job.node {
         if ACCEPTED.has(deps.storage, &job_id) {
-            told = count(deps.storage, node, JobOutcome::Expired {})?;
+            let config = CONFIG.load(deps.storage)?;
+            told = count(deps.storage, &config, node, JobOutcome::Expired {})?;
         }
     }
     job.status = JobStatus::Refunded;
@@ -479,6 +482,7 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
 /// `rewards_record_failed` and never blocks the settlement.
 fn count(
     storage: &mut dyn cosmwasm_std::Storage,
+    config: &Config,
     node: &Addr,
     outcome: JobOutcome,
 ) -> Result<Option<SubMsg>, ContractError> {
@@ -489,10 +493,10 @@ fn count(
         JobOutcome::DisputedLost {} => o.disputed_lost += 1,
     }
     NODE_OUTCOMES.save(storage, node, &o)?;
-    let Some(rewards) = CONFIG.load(storage)?.rewards else {
+    let Some(rewards) = &config.rewards else {
         return Ok(None);
     };
-    let msg = RewardsContract(rewards).call(rewards::ExecuteMsg::RecordOutcome {
+    let msg = RewardsContract(rewards.clone()).call(rewards::ExecuteMsg::RecordOutcome {
         node: node.to_string(),
         outcome,
     })?;
