@@ -34,6 +34,52 @@ pub struct Config {
     pub matching: Option<MatchingSection>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dp: Option<DpSection>,
+    /// Where this node answers attestors' availability probes (`GET /probe/...`), e.g.
+    /// "0.0.0.0:7449", for every chain with `node` set, signed with that chain's operator key.
+    /// Register its public URL in staking (`set_endpoint`). None: no probe is answered, and
+    /// the node's measured availability is 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_addr: Option<String>,
+    /// This relayer is an attestor: it probes every node of `chain_id` that registered an
+    /// endpoint (ADR 007, decision 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attestor: Option<AttestorSection>,
+}
+
+/// `[attestor]`: availability probing of one chain's nodes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AttestorSection {
+    pub chain_id: String,
+    /// Probes per node per rewards epoch, one in each equal share of the epoch (1..=1440).
+    #[serde(default = "default_probes_per_epoch")]
+    pub probes_per_epoch: u32,
+    /// A probe not answered within this counts as missed.
+    #[serde(default = "default_probe_timeout_ms")]
+    pub timeout_ms: u64,
+    /// A probe whose time passed more than this while the attestor was down is skipped (counted
+    /// neither for nor against the node) instead of sent late.
+    #[serde(default = "default_probe_late_s")]
+    pub late_seconds: u64,
+    /// How often the attestor looks for due probes.
+    #[serde(default = "default_probe_tick_ms")]
+    pub tick_ms: u64,
+}
+
+fn default_probes_per_epoch() -> u32 {
+    24
+}
+
+fn default_probe_timeout_ms() -> u64 {
+    5_000
+}
+
+fn default_probe_late_s() -> u64 {
+    60
+}
+
+fn default_probe_tick_ms() -> u64 {
+    1_000
 }
 
 /// The differential-privacy answerer (issue #23): this relayer's operator key on `chain_id` is a
@@ -357,6 +403,36 @@ impl Config {
             .and_then(|i| i.sealed_models.as_ref())
         {
             s.check_store("inference.sealed_models")?;
+        }
+        if let Some(a) = &self.attestor {
+            let c = self
+                .chains
+                .iter()
+                .find(|c| c.chain_id == a.chain_id)
+                .ok_or_else(|| {
+                    RelayerError::Config(format!(
+                        "attestor.chain_id {} is not a configured chain",
+                        a.chain_id
+                    ))
+                })?;
+            c.contract(Role::Staking)?;
+            c.contract(Role::Rewards)?;
+            if a.probes_per_epoch == 0 || a.probes_per_epoch > crate::probe::MAX_PROBES_PER_EPOCH {
+                return Err(RelayerError::Config(format!(
+                    "attestor.probes_per_epoch must be 1..={}",
+                    crate::probe::MAX_PROBES_PER_EPOCH
+                )));
+            }
+            if a.timeout_ms == 0 || a.tick_ms == 0 {
+                return Err(RelayerError::Config(
+                    "attestor.timeout_ms and attestor.tick_ms must be positive".into(),
+                ));
+            }
+        }
+        if self.probe_addr.is_some() {
+            for c in self.chains.iter().filter(|c| c.node.is_some()) {
+                c.contract(Role::Staking)?;
+            }
         }
         if let Some(dp) = &self.dp {
             dp.check_store("dp")?;

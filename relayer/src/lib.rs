@@ -6,6 +6,7 @@
 //! runs its stages in order; no per-role worker tasks), telemetry.
 
 pub mod attest;
+pub mod attestor;
 pub mod cli;
 pub mod config;
 pub mod dp_answerer;
@@ -19,9 +20,12 @@ pub mod keyring;
 pub mod matching_worker;
 pub mod metrics;
 pub mod pipeline;
+pub mod probe;
+pub mod quorum;
 pub mod registration;
 pub mod runtime;
 pub mod store;
+pub mod work_report;
 pub mod worker;
 
 pub use config::{ChainConfig, Config, JobKind};

@@ -241,6 +241,50 @@ pub async fn run_until(
         let (metrics, stop) = (metrics.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(answerer.run(client, metrics, stop)));
     }
+    if let Some(a) = &cfg.attestor {
+        let chain = cfg
+            .chains
+            .iter()
+            .find(|c| c.chain_id == a.chain_id)
+            .ok_or_else(|| {
+                RelayerError::Config(format!("attestor.chain_id {}: unknown", a.chain_id))
+            })?;
+        let (client, _) = clients.get(&a.chain_id).cloned().ok_or_else(|| {
+            RelayerError::Config(format!("attestor.chain_id {}: no client", a.chain_id))
+        })?;
+        let prober = crate::attestor::prober(a, chain, &client, &cfg.db_path).await?;
+        let stop = stop_rx.clone();
+        let tick = Duration::from_millis(a.tick_ms);
+        tasks.push(tokio::spawn(prober.run(client, tick, stop)));
+    }
+    let probe_server = match &cfg.probe_addr {
+        Some(addr) => {
+            let mut answering = Vec::new();
+            for c in cfg.chains.iter() {
+                let Some(node) = &c.node else { continue };
+                let (client, _) = clients.get(&c.chain_id).cloned().ok_or_else(|| {
+                    RelayerError::Config(format!("chain {}: no client", c.chain_id))
+                })?;
+                answering.push((
+                    c.chain_id.clone(),
+                    c.contract(Role::Staking)?.to_string(),
+                    node.clone(),
+                    client.key().k256().clone(),
+                ));
+            }
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| RelayerError::Config(format!("probe_addr {addr}: {e}")))?;
+            tracing::info!(%addr, chains = answering.len(), "answering availability probes");
+            let responder = Arc::new(crate::attestor::ProbeResponder::new(answering));
+            Some(tokio::spawn(bithive_bitchat::endpoint::serve(
+                listener,
+                cfg.metrics_limits,
+                move |path: &str| responder.reply(path),
+            )))
+        }
+        None => None,
+    };
     let server = match &cfg.metrics_addr {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr)
@@ -267,7 +311,7 @@ pub async fn run_until(
             Ok(Ok(())) => {}
         }
     }
-    if let Some(s) = server {
+    for s in [server, probe_server].into_iter().flatten() {
         s.abort();
     }
     workers.shutdown().await;

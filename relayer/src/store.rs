@@ -112,6 +112,17 @@ CREATE TABLE IF NOT EXISTS jobs (
     seq INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (chain_id, state, seq);
+-- An attestor's availability probes (`crate::attestor`): one row per scheduled probe, written
+-- when it was sent (answered 1 or 0) or skipped while the attestor was down (answered NULL).
+CREATE TABLE IF NOT EXISTS probes (
+    chain_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    answered INTEGER,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (chain_id, epoch, node, slot)
+);
 ";
 
 fn json_err(e: serde_json::Error) -> RelayerError {
@@ -134,6 +145,73 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store { conn })
+    }
+
+    /// Whether probe `slot` of `node` in `epoch` was already sent or skipped.
+    pub fn probe_recorded(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+        node: &str,
+        slot: usize,
+    ) -> Result<bool, RelayerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM probes WHERE chain_id = ?1 AND epoch = ?2 AND node = ?3 AND slot = ?4",
+                params![chain_id, epoch as i64, node, slot as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Records one probe: `Some(answered)` when sent, `None` when skipped. A slot is recorded
+    /// once; a second record of it is ignored.
+    pub fn record_probe(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+        node: &str,
+        slot: usize,
+        answered: Option<bool>,
+        at: u64,
+    ) -> Result<(), RelayerError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO probes (chain_id, epoch, node, slot, answered, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                chain_id,
+                epoch as i64,
+                node,
+                slot as i64,
+                answered,
+                at as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Every probed node's tally in `epoch` (skipped probes are not counted), by node.
+    pub fn probe_tallies(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+    ) -> Result<Vec<(String, crate::probe::Tally)>, RelayerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT node, SUM(answered = 1), COUNT(answered) FROM probes \
+             WHERE chain_id = ?1 AND epoch = ?2 GROUP BY node ORDER BY node",
+        )?;
+        let rows = stmt.query_map(params![chain_id, epoch as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                crate::probe::Tally {
+                    answered: r.get::<_, Option<i64>>(1)?.unwrap_or(0) as u32,
+                    probed: r.get::<_, i64>(2)? as u32,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     pub fn cursor(&self, chain_id: &str) -> Result<Option<u64>, RelayerError> {

@@ -72,6 +72,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::UpdateNode { capacity_t, tier } => {
             execute::update_node(deps, env, info, capacity_t, tier)
         }
+        ExecuteMsg::SetEndpoint { endpoint } => execute::set_endpoint(deps, info, endpoint),
         ExecuteMsg::Receive(w) => execute::receive(deps, env, info, w),
         ExecuteMsg::Unbond { amount } => execute::unbond(deps, env, info, amount),
         ExecuteMsg::ClaimUnbonded {} => execute::claim_unbonded(deps, env, info),

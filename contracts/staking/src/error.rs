@@ -18,6 +18,8 @@ bithive_cw_common::contract_error! {
         BadOperatorKey,
         #[error("operator_signature is not the operator key's signature for this sender, contract and chain")]
         BadOperatorSignature,
+        #[error("endpoint must be http://host[:port][/path], printable ASCII, at most {max_len} bytes")]
+        InvalidEndpoint { max_len: usize },
         #[error("wrong token: {0}")]
         WrongToken(String),
         #[error("amount must be positive")]

@@ -1,5 +1,5 @@
 use bithive_formulas::emission::{halvings, ERA_SECONDS};
-use bithive_interface::staking::{events as ev, MAX_TOPUP_GRACE_SECONDS};
+use bithive_interface::staking::{events as ev, MAX_ENDPOINT_LEN, MAX_TOPUP_GRACE_SECONDS};
 use bithive_signed_attestation::{operator_pop_digest, PubKey33, Signature64};
 use cosmwasm_std::{
     from_json, to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, StdResult,
@@ -11,8 +11,8 @@ use crate::attestors::epoch_of;
 use crate::error::ContractError;
 use crate::msg::{ReceiveMsg, Tier};
 use crate::state::{
-    Claim, Config, Lot, Node, BONDED, CONFIG, EPOCH_WORK, MAX_ATTESTORS, MAX_LOTS, NODES,
-    NODE_WORK, OPERATOR_KEYS, PLEDGE_PER_T, TOTALS,
+    Claim, Config, Lot, Node, BONDED, CONFIG, ENDPOINTS, EPOCH_WORK, MAX_ATTESTORS, MAX_LOTS,
+    NODES, NODE_WORK, OPERATOR_KEYS, PLEDGE_PER_T, TOTALS,
 };
 
 /// Pledge after `h` halvings: 100 BTK per T, doubled at every halving of the emission.
@@ -168,6 +168,45 @@ pub fn update_node(
         .add_attribute(ev::ACTION, ev::UPDATE_NODE)
         .add_attribute(ev::attr::NODE, info.sender)
         .add_attribute(ev::attr::CAPACITY_T, capacity_t.to_string()))
+}
+
+/// The sender (a registered node) sets or withdraws its probe endpoint.
+pub fn set_endpoint(
+    deps: DepsMut,
+    info: MessageInfo,
+    endpoint: Option<String>,
+) -> Result<Response, ContractError> {
+    load_node(&deps, &info.sender)?;
+    let res = Response::new()
+        .add_attribute(ev::ACTION, ev::SET_ENDPOINT)
+        .add_attribute(ev::attr::NODE, info.sender.clone());
+    match endpoint {
+        Some(url) => {
+            check_endpoint(&url)?;
+            ENDPOINTS.save(deps.storage, &info.sender, &url)?;
+            Ok(res.add_attribute(ev::attr::ENDPOINT, url))
+        }
+        None => {
+            ENDPOINTS.remove(deps.storage, &info.sender);
+            Ok(res.add_attribute(ev::attr::ENDPOINT, ""))
+        }
+    }
+}
+
+/// `http://` and a host, printable ASCII without spaces, at most `MAX_ENDPOINT_LEN` bytes: the
+/// attestors connect to it as given (the probe answers are signed, so plain HTTP is enough).
+fn check_endpoint(url: &str) -> Result<(), ContractError> {
+    let host = url.strip_prefix("http://").unwrap_or("");
+    if url.len() > MAX_ENDPOINT_LEN
+        || host.is_empty()
+        || host.starts_with('/')
+        || !url.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ContractError::InvalidEndpoint {
+            max_len: MAX_ENDPOINT_LEN,
+        });
+    }
+    Ok(())
 }
 
 pub fn receive(

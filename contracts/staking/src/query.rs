@@ -7,7 +7,7 @@ use crate::execute::{pledge_terms, PledgeTerms};
 use crate::msg::{
     AttestorSetResponse, NodeResponse, NodesResponse, PledgeStatusResponse, VscoreResponse,
 };
-use crate::state::{Node, ATTESTORS, CONFIG, NODES, SCAN, TOTALS, USED_EVIDENCE};
+use crate::state::{Node, ATTESTORS, CONFIG, ENDPOINTS, NODES, SCAN, TOTALS, USED_EVIDENCE};
 
 /// What `n` has bonded and its pledge terms now.
 fn bonded_terms(deps: Deps, env: &Env, n: &Node) -> StdResult<(Uint128, PledgeTerms)> {
@@ -20,7 +20,6 @@ fn bonded_terms(deps: Deps, env: &Env, n: &Node) -> StdResult<(Uint128, PledgeTe
 fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeResponse> {
     let (bonded, terms) = bonded_terms(deps, env, &n)?;
     Ok(NodeResponse {
-        node: addr.into(),
         capacity_t: n.capacity_t,
         tier: n.tier,
         operator_key: n.operator_key,
@@ -33,6 +32,8 @@ fn node_response(deps: Deps, env: &Env, addr: Addr, n: Node) -> StdResult<NodeRe
         claims: n.claims,
         compliance: n.compliance,
         slashed: n.slashed,
+        endpoint: ENDPOINTS.may_load(deps.storage, &addr)?,
+        node: addr.into(),
     })
 }
 

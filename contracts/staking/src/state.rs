@@ -55,6 +55,9 @@ pub struct Scan {
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");
+/// Where each node answers availability probes (`set_endpoint`); apart from `Node`, so nodes
+/// stored before it need no migration.
+pub const ENDPOINTS: Map<&Addr, String> = Map::new("endpoints");
 pub const NODES: Map<&Addr, Node> = Map::new("nodes");
 /// Exactly the nodes whose bonded amount was at least `min_bond` at their last bond change: the
 /// only nodes the attestor crank scans, so free registrations cannot slow it down.

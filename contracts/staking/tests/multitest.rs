@@ -559,3 +559,54 @@ fn operator_key_cannot_be_squatted() {
         .is_err());
     s.exec(&victim, &register(victims_pop)).unwrap();
 }
+
+#[test]
+fn only_a_registered_node_sets_its_own_probe_endpoint() {
+    let (mut s, node) = one_bonded_node();
+    let set = |url: &str| ExecuteMsg::SetEndpoint {
+        endpoint: Some(url.to_string()),
+    };
+    assert_eq!(s.node(0).endpoint, None);
+    s.exec(&node, &set("http://node0.example:7449")).unwrap();
+    assert_eq!(
+        s.node(0).endpoint.as_deref(),
+        Some("http://node0.example:7449")
+    );
+    // Attack: an account that is no node (or another node's operator) points a node's probes
+    // elsewhere. Only the node itself writes its endpoint, and an outsider is refused.
+    let outsider = s.gov.clone();
+    assert!(matches!(
+        exec_err(&mut s, &outsider, &set("http://evil.example")),
+        ContractError::UnknownNode(_)
+    ));
+    assert_eq!(
+        s.node(0).endpoint.as_deref(),
+        Some("http://node0.example:7449")
+    );
+    // Garbage is refused: other schemes, no host, spaces or control bytes, over-long URLs.
+    let long = format!(
+        "http://{}",
+        "a".repeat(bithive_staking::msg::MAX_ENDPOINT_LEN)
+    );
+    for bad in [
+        "https://node0.example",
+        "ftp://node0.example",
+        "node0.example:7449",
+        "http://",
+        "http:///path",
+        "http://node0 example",
+        "http://node0\n.example",
+        long.as_str(),
+    ] {
+        assert!(
+            matches!(
+                exec_err(&mut s, &node, &set(bad)),
+                ContractError::InvalidEndpoint { .. }
+            ),
+            "{bad:?}"
+        );
+    }
+    s.exec(&node, &ExecuteMsg::SetEndpoint { endpoint: None })
+        .unwrap();
+    assert_eq!(s.node(0).endpoint, None);
+}

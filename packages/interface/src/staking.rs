@@ -72,6 +72,9 @@ fn default_topup_grace_seconds() -> u64 {
     DEFAULT_TOPUP_GRACE_SECONDS
 }
 
+/// Longest probe endpoint URL a node may register.
+pub const MAX_ENDPOINT_LEN: usize = 200;
+
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Registers the sender as a node whose attestations `operator_key` signs. The key proves
@@ -87,6 +90,12 @@ pub enum ExecuteMsg {
     UpdateNode {
         capacity_t: u32,
         tier: Tier,
+    },
+    /// A registered node: the URL where its relayer answers the attestors' availability probes
+    /// (`http://host:port`, at most [`MAX_ENDPOINT_LEN`] bytes; ADR 007), or `None` to withdraw
+    /// it. A node without an endpoint is not probed, so its measured availability is 0.
+    SetEndpoint {
+        endpoint: Option<String>,
     },
     /// cw20 hook: `msg` is a [`ReceiveMsg`].
     Receive(Cw20ReceiveMsg),
@@ -190,6 +199,10 @@ pub struct NodeResponse {
     pub eligible: bool,
     pub compliance: Decimal,
     pub slashed: Uint128,
+    /// Where the node answers availability probes (`set_endpoint`); replies of older staking
+    /// contracts read `None`.
+    #[serde(default)]
+    pub endpoint: Option<String>,
 }
 
 #[cw_serde]
@@ -299,6 +312,7 @@ crate::helpers::events! {
         RECORD_WORK,
         REGISTER_NODE,
         SET_COMPLIANCE,
+        SET_ENDPOINT,
         SLASH,
         UNBOND,
         UPDATE_CONFIG,
@@ -309,6 +323,7 @@ crate::helpers::events! {
         BONDED,
         CAPACITY_T,
         COMPLETE,
+        ENDPOINT,
         EPOCH,
         FRACTION,
         JOB_ID,

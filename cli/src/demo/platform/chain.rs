@@ -184,6 +184,8 @@ pub fn relayer_config(
         db_path: home.join("relayer.sqlite"),
         metrics_addr: None,
         metrics_limits: Default::default(),
+        probe_addr: None,
+        attestor: None,
         keyring: home.join("keyring.json"),
         chains: vec![ChainConfig {
             chain_id: client.chain_id().into(),

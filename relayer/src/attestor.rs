@@ -1,0 +1,550 @@
+//! The attestor's availability probing and the node's answering endpoint (ADR 007, decision 4),
+//! driving the protocol core in [`crate::probe`].
+//!
+//! - A node's relayer answers `GET /probe/<chain id>/<challenge>` on `probe_addr` for every chain
+//!   it works for (`node` set), signing with the chain's operator key ([`ProbeResponder`]).
+//! - An attestor's relayer (`[attestor]`) lists the nodes that registered an endpoint in staking,
+//!   probes each at its own unpredictable times ([`Prober::round`]) and keeps every result in its
+//!   store, so a restart neither loses nor repeats a probe. `bithive relayer availability` prints
+//!   the epoch's tallies.
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bithive_bitchat::endpoint::Reply;
+use bithive_chain_client::ChainClient;
+use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
+use bithive_interface::staking::{
+    AttestorSetResponse, NodeResponse, NodesResponse, QueryMsg as StakingQuery,
+};
+use bithive_signed_attestation::PubKey33;
+use http_body_util::{BodyExt, Empty, Limited};
+use hyper::body::Bytes;
+use k256::ecdsa::SigningKey;
+
+use crate::error::RelayerError;
+use crate::probe::{self, ProbeAnswer, Schedule, Tally};
+use crate::quorum::QuorumShare;
+use crate::store::Store;
+use crate::work_report::{self, NodeTally, TallyShare};
+
+/// Largest probe answer read (a JSON object with an address and a 64-byte signature).
+const MAX_ANSWER_BYTES: usize = 1_024;
+
+/// One node an attestor probes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProbeTarget {
+    pub node: String,
+    /// Base URL the node registered in staking (`http://host:port`).
+    pub endpoint: String,
+    /// The operator key staking holds for the node: only its signature answers a probe.
+    pub operator_key: PubKey33,
+}
+
+/// The nodes to probe: every node registered in staking with an endpoint.
+pub async fn targets(
+    client: &ChainClient,
+    staking: &str,
+) -> Result<Vec<ProbeTarget>, RelayerError> {
+    let mut out = Vec::new();
+    let mut start_after = None;
+    loop {
+        let page: NodesResponse = client
+            .query_typed(
+                staking,
+                &StakingQuery::Nodes {
+                    start_after: start_after.clone(),
+                    limit: Some(30),
+                },
+            )
+            .await?;
+        let Some(last) = page.nodes.last() else {
+            return Ok(out);
+        };
+        start_after = Some(last.node.clone());
+        for n in page.nodes {
+            if let Some(endpoint) = n.endpoint {
+                out.push(ProbeTarget {
+                    node: n.node,
+                    endpoint,
+                    operator_key: n.operator_key,
+                });
+            }
+        }
+    }
+}
+
+/// What one [`Prober::round`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoundOutcome {
+    pub answered: u32,
+    pub missed: u32,
+    /// Probes whose time had passed by more than `late` while this attestor was not running:
+    /// recorded as not sent, so they count neither for nor against the node.
+    pub skipped: u32,
+}
+
+/// One attestor probing the nodes of one chain.
+pub struct Prober {
+    chain_id: String,
+    staking: String,
+    schedule: Schedule,
+    genesis: u64,
+    timeout: Duration,
+    late: u64,
+    store: Store,
+    /// The attestor's own operator key: a node never probes itself (its own tally would be
+    /// whatever it wants).
+    own_key: Option<PubKey33>,
+}
+
+impl Prober {
+    /// `genesis` and the schedule's epoch length are the rewards contract's, so a tally is the
+    /// node's availability over exactly one rewards epoch.
+    pub fn new(
+        chain_id: &str,
+        staking: &str,
+        schedule: Schedule,
+        genesis: u64,
+        timeout: Duration,
+        late: Duration,
+        store: Store,
+    ) -> Prober {
+        Prober {
+            chain_id: chain_id.to_string(),
+            staking: staking.to_string(),
+            schedule,
+            genesis,
+            timeout,
+            late: late.as_secs().max(1),
+            store,
+            own_key: None,
+        }
+    }
+
+    /// Never probes the node whose operator key is `key` (this attestor's own node).
+    pub fn excluding(mut self, key: PubKey33) -> Prober {
+        self.own_key = Some(key);
+        self
+    }
+
+    /// The rewards epoch of unix time `now` (`None` before genesis).
+    pub fn epoch_of(&self, now: u64) -> Option<u64> {
+        now.checked_sub(self.genesis)
+            .map(|d| d / self.schedule.epoch_seconds())
+    }
+
+    /// Probes every slot of the current epoch that is due at `now` and not yet recorded, all at
+    /// once; a slot more than `late` past due is recorded as skipped.
+    pub async fn round(
+        &mut self,
+        targets: &[ProbeTarget],
+        now: u64,
+    ) -> Result<RoundOutcome, RelayerError> {
+        let mut outcome = RoundOutcome::default();
+        let Some(epoch) = self.epoch_of(now) else {
+            return Ok(outcome);
+        };
+        let start = self.genesis + epoch * self.schedule.epoch_seconds();
+        let mut due = Vec::new();
+        for t in targets
+            .iter()
+            .filter(|t| Some(t.operator_key) != self.own_key)
+        {
+            for (slot, offset) in self
+                .schedule
+                .offsets(epoch, &t.node)
+                .into_iter()
+                .enumerate()
+            {
+                let at = start + offset;
+                if at > now
+                    || self
+                        .store
+                        .probe_recorded(&self.chain_id, epoch, &t.node, slot)?
+                {
+                    continue;
+                }
+                if now - at > self.late {
+                    self.store
+                        .record_probe(&self.chain_id, epoch, &t.node, slot, None, now)?;
+                    outcome.skipped += 1;
+                } else {
+                    due.push((t.clone(), slot));
+                }
+            }
+        }
+        let mut probes = tokio::task::JoinSet::new();
+        for (t, slot) in due {
+            let (chain, staking, timeout) =
+                (self.chain_id.clone(), self.staking.clone(), self.timeout);
+            probes.spawn(async move {
+                let ok = probe_once(&chain, &staking, &t, timeout).await;
+                (t.node, slot, ok)
+            });
+        }
+        while let Some(done) = probes.join_next().await {
+            let (node, slot, ok) =
+                done.map_err(|e| RelayerError::Config(format!("probe task: {e}")))?;
+            match &ok {
+                Ok(()) => outcome.answered += 1,
+                Err(why) => {
+                    tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why, "probe missed");
+                    outcome.missed += 1;
+                }
+            }
+            self.store
+                .record_probe(&self.chain_id, epoch, &node, slot, Some(ok.is_ok()), now)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Every probed node's tally in `epoch`.
+    pub fn tallies(&self, epoch: u64) -> Result<Vec<(String, Tally)>, RelayerError> {
+        self.store.probe_tallies(&self.chain_id, epoch)
+    }
+
+    /// Probes until `stop` turns true: the node list is read again every minute, and a round
+    /// runs every `tick` (a probe is sent at most `tick` after its time).
+    pub async fn run(
+        mut self,
+        client: Arc<ChainClient>,
+        tick: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), RelayerError> {
+        tracing::info!(chain = %self.chain_id, probes_per_epoch = self.schedule.probes(),
+            epoch_seconds = self.schedule.epoch_seconds(), "attestor probing started");
+        let mut nodes: Vec<ProbeTarget> = Vec::new();
+        let mut listed_at = 0u64;
+        loop {
+            // The chain's time, not this machine's: the rewards epochs are the chain's.
+            let now = match client.rpc().latest_block_time().await {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::warn!(chain = %self.chain_id, error = %e, "chain time");
+                    tokio::select! {
+                        _ = tokio::time::sleep(tick) => {}
+                        _ = stop.changed() => {}
+                    }
+                    if *stop.borrow() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            };
+            if nodes.is_empty() || now.saturating_sub(listed_at) >= 60 {
+                match targets(&client, &self.staking).await {
+                    Ok(t) => (nodes, listed_at) = (t, now),
+                    Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "listing nodes"),
+                }
+            }
+            match self.round(&nodes, now).await {
+                Ok(o) if o == RoundOutcome::default() => {}
+                Ok(o) => tracing::info!(chain = %self.chain_id, answered = o.answered,
+                    missed = o.missed, skipped = o.skipped, "probe round"),
+                Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "probe round"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// The operator keys of the current attestor set (whose tallies and signatures count).
+pub async fn attestor_keys(
+    client: &ChainClient,
+    staking: &str,
+) -> Result<BTreeSet<PubKey33>, RelayerError> {
+    let set: AttestorSetResponse = client
+        .query_typed(staking, &StakingQuery::AttestorSet {})
+        .await?;
+    let mut keys = BTreeSet::new();
+    for m in set.members {
+        keys.insert(node_key(client, staking, m.node.as_str()).await?);
+    }
+    Ok(keys)
+}
+
+async fn node_key(
+    client: &ChainClient,
+    staking: &str,
+    node: &str,
+) -> Result<PubKey33, RelayerError> {
+    let n: NodeResponse = client
+        .query_typed(
+            staking,
+            &StakingQuery::Node {
+                node: node.to_string(),
+            },
+        )
+        .await?;
+    Ok(n.operator_key)
+}
+
+/// This attestor's signed tallies of `epoch` (step 1 of [`crate::work_report`]).
+pub fn tally_share(
+    prober: &Prober,
+    epoch: u64,
+    key: &SigningKey,
+) -> Result<TallyShare, RelayerError> {
+    let tallies = prober
+        .tallies(epoch)?
+        .into_iter()
+        .map(|(node, t)| NodeTally {
+            node,
+            answered: t.answered,
+            probed: t.probed,
+        })
+        .collect();
+    TallyShare::sign(&prober.chain_id, &prober.staking, epoch, tallies, key)
+}
+
+/// Step 2 of [`crate::work_report`]: from the attestors' tally shares of one epoch, this
+/// attestor's signed statement for every node they measured. A node no set member other than
+/// itself measured gets no statement (said in the log), never a default. `key` is this
+/// attestor's operator key (the relayer's chain key).
+pub async fn work_shares(
+    client: &ChainClient,
+    staking: &str,
+    rewards: &str,
+    tallies: &[TallyShare],
+    issued_at: u64,
+    key: &SigningKey,
+) -> Result<Vec<QuorumShare>, RelayerError> {
+    let first = tallies
+        .first()
+        .ok_or_else(|| RelayerError::Attestation("no tally share".into()))?;
+    let epoch = first.epoch;
+    for (i, t) in tallies.iter().enumerate() {
+        if t.chain_id != client.chain_id() || t.staking != staking || t.epoch != epoch {
+            return Err(RelayerError::Attestation(format!(
+                "tally share {} is of chain {} staking {} epoch {}, not {} {} {epoch}",
+                i + 1,
+                t.chain_id,
+                t.staking,
+                t.epoch,
+                client.chain_id(),
+                staking
+            )));
+        }
+    }
+    let members = attestor_keys(client, staking).await?;
+    let me = bithive_signed_attestation::signing::public_key(key);
+    if !members.contains(&me) {
+        return Err(RelayerError::Attestation(format!(
+            "operator key {} is not in the current attestor set: its signature would not count",
+            me.to_hex()
+        )));
+    }
+    let nodes: BTreeSet<&str> = tallies
+        .iter()
+        .flat_map(|t| t.tallies.iter().map(|n| n.node.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for node in nodes {
+        let operator = node_key(client, staking, node).await?;
+        match work_report::measured_availability(node, &operator, tallies, &members) {
+            Ok((availability, attestors)) => {
+                tracing::info!(%node, epoch, %availability, attestors, "work statement signed");
+                let (att, payload) = work_report::statement(
+                    client.chain_id(),
+                    rewards,
+                    node,
+                    epoch,
+                    availability,
+                    issued_at,
+                )?;
+                out.push(crate::quorum::sign_share(att, payload, key)?);
+            }
+            Err(e) => tracing::warn!(%node, epoch, error = %e, "no work statement"),
+        }
+    }
+    Ok(out)
+}
+
+/// Step 3 of [`crate::work_report`]: one `submit_quorum` per node from the attestors' statement
+/// shares. Each node's report is submitted on its own, so one refused report does not hold back
+/// the others; the result of each, by job id.
+pub async fn submit_work(
+    client: &ChainClient,
+    attestation: &str,
+    shares: Vec<QuorumShare>,
+) -> Vec<(String, Result<(), RelayerError>)> {
+    let mut by_job: std::collections::BTreeMap<String, Vec<QuorumShare>> = Default::default();
+    for s in shares {
+        by_job
+            .entry(s.attestation.job_id.clone())
+            .or_default()
+            .push(s);
+    }
+    let mut out = Vec::new();
+    for (job, shares) in by_job {
+        let r = match crate::quorum::combine(&shares) {
+            Ok(msg) => client
+                .execute_batch(&[(attestation.to_string(), msg)])
+                .await
+                .map(|_| ())
+                .map_err(RelayerError::from),
+            Err(e) => Err(e),
+        };
+        out.push((job, r));
+    }
+    out
+}
+
+/// The rewards epoch clock (`genesis`, `epoch_seconds`) the attestor's tallies follow.
+pub async fn rewards_clock(
+    client: &ChainClient,
+    rewards: &str,
+) -> Result<(u64, u64), RelayerError> {
+    let c: RewardsConfig = client
+        .query_typed(rewards, &RewardsQuery::Config {})
+        .await?;
+    Ok((c.genesis, c.epoch_seconds))
+}
+
+/// The prober `[attestor]` configures: the rewards epoch clock read from the chain, the schedule
+/// seed derived from the chain's operator key, the results kept in the relayer's store.
+pub async fn prober(
+    section: &crate::config::AttestorSection,
+    chain: &crate::config::ChainConfig,
+    client: &ChainClient,
+    db_path: &std::path::Path,
+) -> Result<Prober, RelayerError> {
+    use bithive_deploy_plan::Role;
+    use zeroize::Zeroize;
+    let (genesis, epoch_seconds) = rewards_clock(client, chain.contract(Role::Rewards)?).await?;
+    let mut secret: [u8; 32] = client.key().k256().to_bytes().into();
+    let seed = probe::schedule_seed(&secret);
+    secret.zeroize();
+    let schedule = Schedule::new(seed, epoch_seconds, section.probes_per_epoch)
+        .map_err(|e| RelayerError::Config(format!("attestor: {e}")))?;
+    Ok(Prober::new(
+        &chain.chain_id,
+        chain.contract(Role::Staking)?,
+        schedule,
+        genesis,
+        Duration::from_millis(section.timeout_ms),
+        Duration::from_secs(section.late_seconds),
+        Store::open(db_path)?,
+    )
+    .excluding(PubKey33(client.key().public_key_compressed())))
+}
+
+/// Sends one probe with a fresh challenge; `Ok` only for a valid answer in time.
+async fn probe_once(
+    chain_id: &str,
+    staking: &str,
+    target: &ProbeTarget,
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut challenge = [0u8; 32];
+    getrandom::getrandom(&mut challenge).map_err(|e| format!("no randomness: {e}"))?;
+    let path = probe::probe_path(chain_id, &challenge);
+    let body = tokio::time::timeout(timeout, http_get(&target.endpoint, &path))
+        .await
+        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))??;
+    let answer: ProbeAnswer =
+        serde_json::from_slice(&body).map_err(|e| format!("not a probe answer: {e}"))?;
+    if probe::check(
+        &answer,
+        &target.operator_key,
+        chain_id,
+        staking,
+        &target.node,
+        &challenge,
+    ) {
+        Ok(())
+    } else {
+        Err("the answer is not the node's operator key's signature of this challenge".into())
+    }
+}
+
+/// `(host:port, base path)` of an `http://` endpoint.
+fn split_endpoint(endpoint: &str) -> Result<(&str, &str), String> {
+    let rest = endpoint.strip_prefix("http://").ok_or_else(|| {
+        format!("{endpoint}: only http:// endpoints are probed (answers are signed)")
+    })?;
+    let (authority, base) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    if authority.is_empty() {
+        return Err(format!("{endpoint}: no host"));
+    }
+    Ok((authority, base))
+}
+
+/// One HTTP/1.1 GET of `endpoint` + `path`; the body, at most [`MAX_ANSWER_BYTES`].
+async fn http_get(endpoint: &str, path: &str) -> Result<Vec<u8>, String> {
+    let (authority, base) = split_endpoint(endpoint)?;
+    let addr = if authority.contains(':') {
+        authority.to_string()
+    } else {
+        format!("{authority}:80")
+    };
+    let io = tokio::net::TcpStream::connect(&addr)
+        .await
+        .map_err(|e| format!("connect {addr}: {e}"))?;
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(hyper_util::rt::TokioIo::new(io))
+            .await
+            .map_err(|e| format!("http: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = hyper::Request::get(format!("{base}{path}"))
+        .header(hyper::header::HOST, authority)
+        .body(Empty::new())
+        .map_err(|e| format!("request: {e}"))?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| format!("http: {e}"))?;
+    if !resp.status().is_success() {
+        return Err(format!("http status {}", resp.status()));
+    }
+    let body = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
+        .collect()
+        .await
+        .map_err(|e| format!("answer body: {e}"))?;
+    Ok(body.to_bytes().to_vec())
+}
+
+/// The node's side: answers probes for each chain this relayer works for.
+pub struct ProbeResponder {
+    /// (chain id, staking contract, node account, operator key).
+    chains: Vec<(String, String, String, SigningKey)>,
+}
+
+impl ProbeResponder {
+    pub fn new(chains: Vec<(String, String, String, SigningKey)>) -> ProbeResponder {
+        ProbeResponder { chains }
+    }
+
+    /// The reply to `GET path`: a signed answer, 404 for another path or an unknown chain.
+    pub fn reply(&self, path: &str) -> Reply {
+        let Some((chain, challenge)) = probe::parse_probe_path(path) else {
+            return Reply::not_found();
+        };
+        let Some((_, staking, node, key)) = self.chains.iter().find(|c| c.0 == chain) else {
+            return Reply::not_found();
+        };
+        match probe::answer(key, chain, staking, node, &challenge)
+            .ok()
+            .and_then(|a| serde_json::to_string(&a).ok())
+        {
+            Some(body) => Reply::ok("application/json", body),
+            None => Reply {
+                status: "500 Internal Server Error",
+                content_type: "text/plain",
+                body: "signing failed".into(),
+            },
+        }
+    }
+}

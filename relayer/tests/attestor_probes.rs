@@ -1,0 +1,181 @@
+//! Availability probes end to end on the devnet with the whole deployment (ADR 007, decision 4):
+//! nodes register their endpoints in the real staking contract, the attestor lists them from the
+//! chain and probes each node's real answering endpoint over HTTP. Time is the test's: each round
+//! is run at the moment it names, so the counts are exact.
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
+use bithive_interface::staking::ExecuteMsg as StakingMsg;
+use bithive_relayer::attestor::{self, ProbeResponder, Prober, RoundOutcome};
+use bithive_relayer::probe::{schedule_seed, Schedule, Tally};
+use bithive_relayer::Store;
+use common::*;
+
+/// A node's answering endpoint on loopback that can be taken down (it then answers 503, as a
+/// proxy in front of a stopped relayer would) and brought back.
+async fn serve(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(endpoint::serve(
+        listener,
+        EndpointLimits::default(),
+        move |path: &str| {
+            if up.load(Ordering::SeqCst) {
+                responder.reply(path)
+            } else {
+                Reply {
+                    status: "503 Service Unavailable",
+                    content_type: "text/plain",
+                    body: "down".into(),
+                }
+            }
+        },
+    ));
+    format!("http://{addr}")
+}
+
+async fn set_endpoint(h: &Harness, who: &bithive_chain_client::OperatorKey, url: &str) {
+    let rpc = bithive_chain_client::HttpEndpoint::new(
+        &h.devnet.rpc_url(),
+        bithive_chain_client::CompatVersion::V038,
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    let node = client(Arc::new(rpc), who.clone());
+    node.execute_batch(&[(
+        h.d.contracts.staking.clone(),
+        StakingMsg::SetEndpoint {
+            endpoint: Some(url.to_string()),
+        },
+    )])
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_none() {
+    let h = Harness::new(1).await;
+    let producer = h.spawn_block_producer(Duration::from_millis(2));
+    let staking = h.d.contracts.staking.clone();
+    let node = h.key.address().to_string();
+    let other = key(4);
+
+    // The relayer's node answers with its own operator key.
+    let up = Arc::new(AtomicBool::new(true));
+    let own = ProbeResponder::new(vec![(
+        CHAIN.into(),
+        staking.clone(),
+        node.clone(),
+        h.key.k256().clone(),
+    )]);
+    let url = serve(own, up.clone()).await;
+    set_endpoint(&h, &h.key, &url).await;
+    // Attack: the other node's endpoint is answered by someone who does not hold its operator
+    // key (here: the first node's key, signing for the other node's account).
+    let impostor = ProbeResponder::new(vec![(
+        CHAIN.into(),
+        staking.clone(),
+        other.address().to_string(),
+        h.key.k256().clone(),
+    )]);
+    let impostor_url = serve(impostor, Arc::new(AtomicBool::new(true))).await;
+    set_endpoint(&h, &other, &impostor_url).await;
+
+    // The attestor reads both from the chain, with the operator keys staking holds.
+    let targets = attestor::targets(&h.gov, &staking).await.unwrap();
+    assert_eq!(targets.len(), 2, "{targets:?}");
+    let own_target = targets.iter().find(|t| t.node == node).unwrap();
+    assert_eq!(own_target.endpoint, url);
+    assert_eq!(
+        own_target.operator_key.0,
+        h.key.public_key_compressed(),
+        "the key staking holds"
+    );
+
+    // 8 probes in an 800 s epoch: one in each 100 s stratum. The node is up for the first half.
+    let genesis = 1_000_000u64;
+    let db = h.dir.path().join("attestor.sqlite");
+    let prober = |db: &std::path::Path| {
+        Prober::new(
+            CHAIN,
+            &staking,
+            Schedule::new(schedule_seed(&[42; 32]), 800, 8).unwrap(),
+            genesis,
+            Duration::from_secs(5),
+            Duration::from_secs(150),
+            Store::open(db).unwrap(),
+        )
+    };
+    let mut p = prober(&db);
+    let mut total = RoundOutcome::default();
+    for k in 0..8u64 {
+        up.store(k < 4, Ordering::SeqCst);
+        let o = p.round(&targets, genesis + k * 100 + 99).await.unwrap();
+        total.answered += o.answered;
+        total.missed += o.missed;
+        total.skipped += o.skipped;
+    }
+    assert_eq!(
+        total,
+        RoundOutcome {
+            answered: 4,
+            missed: 12,
+            skipped: 0
+        }
+    );
+    let tallies = p.tallies(0).unwrap();
+    let tally = |n: &str| tallies.iter().find(|(t, _)| t == n).unwrap().1;
+    assert_eq!(
+        tally(&node),
+        Tally {
+            answered: 4,
+            probed: 8
+        }
+    );
+    assert_eq!(
+        tally(&node).share(),
+        Some(cosmwasm_std::Decimal::percent(50))
+    );
+    assert_eq!(
+        tally(other.address()),
+        Tally {
+            answered: 0,
+            probed: 8
+        },
+        "a probe answered without the node's operator key never counts"
+    );
+
+    // A restarted attestor (a new process on the same store) neither repeats nor loses a probe.
+    drop(p);
+    let mut p = prober(&db);
+    up.store(true, Ordering::SeqCst);
+    assert_eq!(
+        p.round(&targets, genesis + 799).await.unwrap(),
+        RoundOutcome::default()
+    );
+    assert_eq!(p.tallies(0).unwrap(), tallies);
+
+    // An attestor that was down for most of the next epoch skips the probes it missed by more
+    // than `late` (they count neither way) and sends the ones still due.
+    let o = p.round(&targets, genesis + 800 + 799).await.unwrap();
+    assert_eq!(o.answered + o.missed + o.skipped, 16);
+    assert!(o.skipped >= 12, "{o:?}");
+    let next = p.tallies(1).unwrap();
+    for (_, t) in &next {
+        assert!(t.probed <= 2, "{next:?}");
+    }
+
+    // An attestor that is itself a node never probes its own node.
+    let own_db = h.dir.path().join("own.sqlite");
+    let mut p = prober(&own_db).excluding(bithive_signed_attestation::PubKey33(
+        h.key.public_key_compressed(),
+    ));
+    let o = p.round(&targets, genesis + 99).await.unwrap();
+    assert_eq!(o.answered + o.missed, 1, "only the other node: {o:?}");
+    assert!(p.tallies(0).unwrap().iter().all(|(n, _)| *n != node));
+    producer.abort();
+}
