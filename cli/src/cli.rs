@@ -142,6 +142,14 @@ pub enum RelayerCommand {
     Evaluate(EvaluateArgs),
     /// Submit a quorum evaluation from the attestors' shares (files written by `evaluate`)
     SubmitEvaluation(SubmitEvaluationArgs),
+    /// As an attestor: the availability this relayer measured for each node in a rewards epoch
+    /// (its probes answered / sent; see `[attestor]`)
+    Availability(bithive_relayer::cli::AvailabilityArgs),
+    /// As an attestor: from every attestor's tally share of an epoch (`availability
+    /// --share-out`), sign this attestor's share of each node's quorum `compute_work` report
+    SignWork(bithive_relayer::cli::SignWorkArgs),
+    /// Submit each node's quorum `compute_work` report from the attestors' `sign-work` files
+    SubmitWork(bithive_relayer::cli::SubmitWorkArgs),
 }
 
 /// `bithive demo` (defaults relative to the current directory, the repository root).

@@ -31,6 +31,15 @@ fn main() -> anyhow::Result<()> {
         Command::Relayer(RelayerCommand::SubmitEvaluation(args)) => {
             Ok(bithive_relayer::cli::submit_evaluation(&args)?)
         }
+        Command::Relayer(RelayerCommand::Availability(args)) => {
+            Ok(bithive_relayer::cli::availability(&args)?)
+        }
+        Command::Relayer(RelayerCommand::SignWork(args)) => {
+            Ok(bithive_relayer::cli::sign_work(&args)?)
+        }
+        Command::Relayer(RelayerCommand::SubmitWork(args)) => {
+            Ok(bithive_relayer::cli::submit_work(&args)?)
+        }
         Command::Keys(cmd) => Ok(bithive_relayer::cli::keys(&cmd)?),
         Command::Ibc(IbcCommand::Files(args)) => run_ibc_files(&args),
         Command::Ibc(IbcCommand::Denom { path, base }) => {

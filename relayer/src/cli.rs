@@ -40,8 +40,62 @@ pub enum RelayerCommand {
     /// Submit a quorum evaluation from the attestors' shares (files written by `evaluate`)
     #[cfg(feature = "inference")]
     SubmitEvaluation(SubmitEvaluationArgs),
+    /// As an attestor: the availability this relayer measured for each node in a rewards epoch
+    /// (its probes answered / sent; see `[attestor]`)
+    Availability(AvailabilityArgs),
+    /// As an attestor: from every attestor's tally share of an epoch (`availability
+    /// --share-out`), sign this attestor's share of each node's quorum `compute_work` report
+    SignWork(SignWorkArgs),
+    /// Submit each node's quorum `compute_work` report from the attestors' `sign-work` files
+    SubmitWork(SubmitWorkArgs),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
+}
+
+/// `sign-work`: the attestors' tally shares in, this attestor's statement shares out.
+#[derive(Clone, Debug, Args)]
+pub struct SignWorkArgs {
+    /// Relayer config (its `[attestor]` chain and keyring key sign)
+    #[arg(long, env = "BITHIVE_RELAYER_CONFIG", default_value = "relayer.toml")]
+    pub config: PathBuf,
+    /// The attestors' tally shares of one epoch (this attestor's own among them)
+    #[arg(required = true)]
+    pub tallies: Vec<PathBuf>,
+    /// Where this attestor's statement shares are written (JSON)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// `issued_at` of the reports (default: chain time rounded down to 10 minutes); every
+    /// attestor must sign the same
+    #[arg(long)]
+    pub issued_at: Option<u64>,
+}
+
+/// `submit-work`: the attestors' `sign-work` files in, one `submit_quorum` per node.
+#[derive(Clone, Debug, Args)]
+pub struct SubmitWorkArgs {
+    /// Relayer config (`[attestor]` chain; needs contracts.attestation)
+    #[arg(long, env = "BITHIVE_RELAYER_CONFIG", default_value = "relayer.toml")]
+    pub config: PathBuf,
+    /// The attestors' `sign-work` files
+    #[arg(required = true)]
+    pub shares: Vec<PathBuf>,
+}
+
+/// `availability`: the epoch's probe tallies from this relayer's store.
+#[derive(Clone, Debug, Args)]
+pub struct AvailabilityArgs {
+    /// Relayer config (its `db_path` and `[attestor]` are read)
+    #[arg(long, env = "BITHIVE_RELAYER_CONFIG", default_value = "relayer.toml")]
+    pub config: PathBuf,
+    /// Rewards epoch (default: the current one, read from the chain)
+    #[arg(long)]
+    pub epoch: Option<u64>,
+    /// One JSON object instead of a table
+    #[arg(long)]
+    pub json: bool,
+    /// Also write this attestor's signed tallies of the epoch here (for `sign-work`)
+    #[arg(long)]
+    pub share_out: Option<PathBuf>,
 }
 
 /// `evaluate`: which model, on which held-out set.
@@ -191,6 +245,9 @@ pub fn run(cli: RelayerCli) -> Result<(), RelayerError> {
         RelayerCommand::Evaluate(args) => evaluate(&args),
         #[cfg(feature = "inference")]
         RelayerCommand::SubmitEvaluation(args) => submit_evaluation(&args),
+        RelayerCommand::Availability(args) => availability(&args),
+        RelayerCommand::SignWork(args) => sign_work(&args),
+        RelayerCommand::SubmitWork(args) => submit_work(&args),
         RelayerCommand::Completions(c) => {
             use clap::CommandFactory;
             c.write(
@@ -407,6 +464,177 @@ pub fn keys(cmd: &KeysCommand) -> Result<(), RelayerError> {
                 hex::encode(k.public_key_compressed())
             );
         }
+    }
+    Ok(())
+}
+
+/// The `[attestor]` chain of `config`, its client and a tokio runtime for one command.
+fn attestor_chain(
+    config: &std::path::Path,
+) -> Result<
+    (
+        Config,
+        crate::config::AttestorSection,
+        crate::config::ChainConfig,
+        std::sync::Arc<bithive_chain_client::ChainClient>,
+        tokio::runtime::Runtime,
+    ),
+    RelayerError,
+> {
+    let cfg = Config::load(config)?;
+    let section = cfg.attestor.clone().ok_or_else(|| {
+        RelayerError::Config(format!("{}: no [attestor] section", config.display()))
+    })?;
+    let chain = cfg
+        .chains
+        .iter()
+        .find(|c| c.chain_id == section.chain_id)
+        .cloned()
+        .ok_or_else(|| {
+            RelayerError::Config(format!("attestor.chain_id {}: unknown", section.chain_id))
+        })?;
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| RelayerError::Config(format!("tokio runtime: {e}")))?;
+    let (client, _) =
+        crate::runtime::chain_client(&chain, &crate::keyring::Keyring::new(&cfg.keyring))?;
+    Ok((cfg, section, chain, client, rt))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &std::path::Path) -> Result<T, RelayerError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))
+}
+
+fn write_json<T: serde::Serialize>(path: &std::path::Path, v: &T) -> Result<(), RelayerError> {
+    let text = serde_json::to_string_pretty(v)
+        .map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))?;
+    std::fs::write(path, text).map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))
+}
+
+/// `availability`: prints each probed node's answered/probed share in the epoch.
+pub fn availability(args: &AvailabilityArgs) -> Result<(), RelayerError> {
+    let (cfg, section, chain, client, rt) = attestor_chain(&args.config)?;
+    let prober = rt.block_on(crate::attestor::prober(
+        &section,
+        &chain,
+        &client,
+        &cfg.db_path,
+    ))?;
+    let epoch = match args.epoch {
+        Some(e) => e,
+        None => {
+            let now = rt
+                .block_on(client.rpc().latest_block_time())
+                .map_err(RelayerError::from)?;
+            prober
+                .epoch_of(now)
+                .ok_or_else(|| RelayerError::Config("the rewards epochs have not started".into()))?
+        }
+    };
+    let tallies = prober.tallies(epoch)?;
+    if let Some(out) = &args.share_out {
+        let share = crate::attestor::tally_share(&prober, epoch, client.key().k256())?;
+        write_json(out, &share)?;
+    }
+    if args.json {
+        let nodes: Vec<serde_json::Value> = tallies
+            .iter()
+            .map(|(node, t)| {
+                serde_json::json!({
+                    "node": node,
+                    "answered": t.answered,
+                    "probed": t.probed,
+                    "availability": t.share().map(|d| d.to_string()),
+                })
+            })
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({ "chain_id": section.chain_id, "epoch": epoch, "nodes": nodes })
+        );
+        return Ok(());
+    }
+    println!("chain {}  rewards epoch {epoch}", section.chain_id);
+    if tallies.is_empty() {
+        println!("no node probed yet in this epoch");
+    }
+    for (node, t) in tallies {
+        let share = t.share().map_or("-".to_string(), |d| d.to_string());
+        println!(
+            "{node}\t{}/{} answered\tavailability {share}",
+            t.answered, t.probed
+        );
+    }
+    if let Some(out) = &args.share_out {
+        println!("signed tallies written to {}", out.display());
+    }
+    Ok(())
+}
+
+/// `sign-work`: this attestor's share of each measured node's `compute_work` report.
+pub fn sign_work(args: &SignWorkArgs) -> Result<(), RelayerError> {
+    use bithive_deploy_plan::Role;
+    let (_, _, chain, client, rt) = attestor_chain(&args.config)?;
+    let tallies = args
+        .tallies
+        .iter()
+        .map(|p| read_json::<crate::work_report::TallyShare>(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let issued_at = match args.issued_at {
+        Some(t) => t,
+        None => crate::quorum::default_issued_at(
+            rt.block_on(client.rpc().latest_block_time())
+                .map_err(RelayerError::from)?,
+        ),
+    };
+    let shares = rt.block_on(crate::attestor::work_shares(
+        &client,
+        chain.contract(Role::Staking)?,
+        chain.contract(Role::Rewards)?,
+        &tallies,
+        issued_at,
+        client.key().k256(),
+    ))?;
+    write_json(&args.out, &shares)?;
+    println!(
+        "{} work statement(s) signed for epoch {} -> {}",
+        shares.len(),
+        tallies[0].epoch,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// `submit-work`: one `submit_quorum` per node; fails if any is refused.
+pub fn submit_work(args: &SubmitWorkArgs) -> Result<(), RelayerError> {
+    use bithive_deploy_plan::Role;
+    let (_, _, chain, client, rt) = attestor_chain(&args.config)?;
+    let mut shares = Vec::new();
+    for p in &args.shares {
+        shares.extend(read_json::<Vec<crate::quorum::QuorumShare>>(p)?);
+    }
+    let results = rt.block_on(crate::attestor::submit_work(
+        &client,
+        chain.contract(Role::Attestation)?,
+        shares,
+    ));
+    let mut failed = 0;
+    for (job, r) in &results {
+        match r {
+            Ok(()) => println!("{job}\tsubmitted"),
+            Err(e) => {
+                failed += 1;
+                println!("{job}\trefused: {e}");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(RelayerError::Attestation(format!(
+            "{failed} of {} work report(s) refused",
+            results.len()
+        )));
     }
     Ok(())
 }

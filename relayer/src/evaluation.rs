@@ -14,34 +14,20 @@ use std::path::Path;
 
 use bithive_inference::evaluation::{evaluate, Evaluation, HeldOutSet};
 use bithive_inference::Engine;
-use bithive_interface::attestation::{
-    evaluation_job_id, EvaluationPayload, ExecuteMsg as AttestationMsg, KeySignature, QuorumProof,
-};
+use bithive_interface::attestation::{evaluation_job_id, EvaluationPayload};
 use bithive_interface::model_registry::ModelResponse;
-use bithive_signed_attestation::signing::sign_as_quorum_member;
 use bithive_signed_attestation::{
     payload_hash, Attestation, AttestationKind, Hash32, QUORUM_SIGNER,
 };
 use cosmwasm_std::Binary;
-use k256::ecdsa::SigningKey;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::RelayerError;
 use crate::inference_worker::SealedModels;
-
-/// Default granularity of `issued_at`: attestors evaluating within the same 10 minutes of chain
-/// time sign the same statement without talking to each other.
-pub const ISSUED_AT_STEP: u64 = 600;
+pub use crate::quorum::{combine, default_issued_at, sign_share, QuorumShare, ISSUED_AT_STEP};
 
 /// One attestor's part of a quorum evaluation, as written by `evaluate` (JSON).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct EvaluationShare {
-    pub attestation: Attestation,
-    /// The `EvaluationPayload` JSON the attestation commits to.
-    pub payload: Binary,
-    pub signature: KeySignature,
-}
+pub type EvaluationShare = QuorumShare;
 
 fn err(what: impl std::fmt::Display) -> RelayerError {
     RelayerError::Evaluation(what.to_string())
@@ -122,55 +108,8 @@ pub fn statement(
     Ok((attestation, Binary::from(payload)))
 }
 
-/// This attestor's share: its quorum signature on the statement.
-pub fn sign_share(
-    attestation: Attestation,
-    payload: Binary,
-    key: &SigningKey,
-) -> Result<EvaluationShare, RelayerError> {
-    let (key, signature) = sign_as_quorum_member(&attestation, key).map_err(err)?;
-    Ok(EvaluationShare {
-        attestation,
-        payload,
-        signature: KeySignature { key, signature },
-    })
-}
-
-/// The `submit_quorum` of `shares`: refused unless they sign the same statement and payload, from
-/// distinct keys (the contract checks the signatures and the attestor set).
-pub fn combine(shares: &[EvaluationShare]) -> Result<AttestationMsg, RelayerError> {
-    let first = shares.first().ok_or_else(|| err("no share"))?;
-    let mut signatures: Vec<KeySignature> = Vec::with_capacity(shares.len());
-    for (i, s) in shares.iter().enumerate() {
-        if s.attestation != first.attestation || s.payload != first.payload {
-            let what = if s.attestation.result_hash != first.attestation.result_hash {
-                "another evaluation report (another model file, held-out set or result)"
-            } else if s.attestation.issued_at != first.attestation.issued_at {
-                "another issued_at (pass the same --issued-at to every attestor)"
-            } else {
-                "another statement"
-            };
-            return Err(err(format!("share {} signs {what} than share 1", i + 1)));
-        }
-        if signatures.iter().any(|k| k.key == s.signature.key) {
-            return Err(err(format!("share {} repeats a key", i + 1)));
-        }
-        signatures.push(s.signature.clone());
-    }
-    Ok(AttestationMsg::SubmitQuorum {
-        attestation: first.attestation.clone(),
-        proof: QuorumProof::Secp256k1 { signatures },
-        payload: Some(first.payload.clone()),
-    })
-}
-
 /// Reads and parses a held-out set file.
 pub fn read_set(path: &Path) -> Result<HeldOutSet, RelayerError> {
     let bytes = std::fs::read(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
     HeldOutSet::parse(&bytes).map_err(|e| err(format!("{}: {e}", path.display())))
-}
-
-/// `issued_at` for chain time `now`: rounded down to [`ISSUED_AT_STEP`].
-pub fn default_issued_at(now: u64) -> u64 {
-    now - now % ISSUED_AT_STEP
 }

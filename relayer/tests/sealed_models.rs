@@ -291,7 +291,7 @@ async fn attestors_evaluate_a_registered_model_and_their_shares_combine() {
     let mut other = shares[1].clone();
     other.attestation.result_hash.0[0] ^= 1;
     let e = combine(&[shares[0].clone(), other]).unwrap_err();
-    assert!(e.to_string().contains("another evaluation report"), "{e}");
+    assert!(e.to_string().contains("another result"), "{e}");
     let mut late = shares[1].clone();
     late.attestation.issued_at += 600;
     let e = combine(&[shares[0].clone(), late]).unwrap_err();

@@ -3,9 +3,6 @@
 use std::time::Duration;
 
 use bithive_chain_client::ChainClient;
-use bithive_interface::attestation::{
-    ExecuteMsg as AttestationMsg, KeySignature, QuorumProof, WorkPayload,
-};
 use bithive_interface::emission::{
     ExecuteMsg as EmissionMsg, QueryMsg as EmissionQuery, StatusResponse,
 };
@@ -19,8 +16,7 @@ use bithive_interface::staking::{
 use bithive_interface::vesting::{
     ExecuteMsg as VestingMsg, QueryMsg as VestingQuery, SchedulesResponse,
 };
-use bithive_signed_attestation::{signing, Attestation, AttestationKind, QUORUM_SIGNER};
-use cosmwasm_std::{Binary, Decimal, Uint128};
+use cosmwasm_std::Uint128;
 
 use super::DemoReport;
 pub use crate::demo::platform::DemoError;
@@ -287,59 +283,40 @@ async fn attest_compute_work(
 ) -> Result<usize, DemoError> {
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
-    // The attestors attest the node's compute work of this epoch: a quorum of K members, never
-    // the node itself (compute work needs a quorum in the default deployment).
-    // What the attestors measured of the node. The units and task counts are not in it: rewards
-    // takes them from the jobs the escrow paid the node (the model job above). TODO(#42 items
-    // 3-4): these figures come from the attestors' probes and benchmark challenges.
-    let payload = WorkPayload {
-        node: Some(node.address().to_string()),
-        measured: bithive_interface::rewards::MeasuredWork {
-            pcompute: Decimal::permille(2500),
-            penergy: Decimal::one(),
-            availability: Decimal::one(),
-            dfactor: Decimal::one(),
-        },
-    };
-    let payload_bytes = ctx!(serde_json::to_vec(&payload), "work payload")?;
-    let now = ctx!(node.rpc().latest_block_time().await, "block time")?;
-    let att = Attestation {
-        chain_id: node.chain_id().into(),
-        contract: c.rewards.clone(),
-        job_id: "work-day-63".into(),
-        kind: AttestationKind::ComputeWork,
-        result_hash: bithive_signed_attestation::payload_hash(
-            AttestationKind::ComputeWork,
-            &payload_bytes,
-        ),
-        commitments: vec![],
-        issued_at: now,
-        nonce: crate::demo::platform::random_nonce()?,
-        signer: QUORUM_SIGNER,
-    };
-    let signatures = p
-        .attestors
-        .iter()
-        .map(|(_, key)| {
-            let (key, signature) = ctx!(
-                signing::sign_as_quorum_member(&att, key.k256()),
-                "attestor signature"
-            )?;
-            Ok(KeySignature { key, signature })
-        })
-        .collect::<Result<Vec<_>, DemoError>>()?;
-    let signers = signatures.len();
-    exec(
-        gov,
-        &c.attestation,
-        &AttestationMsg::SubmitQuorum {
-            attestation: att,
-            proof: QuorumProof::Secp256k1 { signatures },
-            payload: Some(Binary::from(payload_bytes)),
-        },
-        "attest compute work",
-    )
-    .await?;
+    let epoch = measure_availability(p, progress).await?;
+    // Each attestor signs its tallies, then each signs every measured node's report from all
+    // the tallies (the median share, never its own node), and one submission carries the
+    // quorum. The units and task counts are not in it: rewards takes them from the jobs the
+    // escrow paid the node (the model job above).
+    let issued_at = bithive_relayer::quorum::default_issued_at(ctx!(
+        node.rpc().latest_block_time().await,
+        "block time"
+    )?);
+    let mut statement_shares = Vec::new();
+    for (_, key) in &p.attestors {
+        let shares = ctx!(
+            bithive_relayer::attestor::work_shares(
+                gov,
+                &c.staking,
+                &c.rewards,
+                &epoch.tallies,
+                issued_at,
+                key.k256(),
+            )
+            .await,
+            "work statement"
+        )?;
+        statement_shares.extend(shares);
+    }
+    let job = bithive_relayer::work_report::work_job_id(node.address(), epoch.epoch);
+    statement_shares.retain(|s| s.attestation.job_id == job);
+    let signers = statement_shares.len();
+    let msg = ctx!(
+        bithive_relayer::quorum::combine(&statement_shares),
+        "combine work statements"
+    )?;
+    exec(gov, &c.attestation, &msg, "attest compute work").await?;
+    let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
     let served: bithive_interface::rewards::ServedWork = query(
         gov,
         &c.rewards,
@@ -388,6 +365,122 @@ async fn attest_compute_work(
     ));
 
     Ok(signers)
+}
+
+/// What the attestors measured of one rewards epoch.
+struct MeasuredEpoch {
+    epoch: u64,
+    tallies: Vec<bithive_relayer::work_report::TallyShare>,
+}
+
+/// Probes per node per epoch in the demo (a real attestor's default is 24).
+const DEMO_PROBES: u32 = 8;
+
+/// The node answers probes on a loopback endpoint it registers in staking; each attestor probes
+/// it through one whole rewards epoch of the chain's clock (its own unpredictable times), and
+/// signs its tallies. Nothing here states a share: it is what the probes found.
+async fn measure_availability(
+    p: &Platform,
+    progress: &mut dyn FnMut(&str),
+) -> Result<MeasuredEpoch, DemoError> {
+    use bithive_relayer::attestor::{self, ProbeResponder, Prober};
+    use bithive_relayer::probe::{schedule_seed, Schedule};
+    let (gov, node) = (&p.gov, &p.node);
+    let c = &p.deployment.contracts;
+    let responder = ProbeResponder::new(vec![(
+        p.chain_id.clone(),
+        c.staking.clone(),
+        node.address().to_string(),
+        p.operator_key.k256().clone(),
+    )]);
+    let listener = ctx!(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await,
+        "probe endpoint"
+    )?;
+    let url = format!(
+        "http://{}",
+        ctx!(listener.local_addr(), "probe endpoint address")?
+    );
+    let server = tokio::spawn(bithive_bitchat::endpoint::serve(
+        listener,
+        Default::default(),
+        move |path: &str| responder.reply(path),
+    ));
+    exec(
+        node,
+        &c.staking,
+        &StakingMsg::SetEndpoint {
+            endpoint: Some(url.clone()),
+        },
+        "set probe endpoint",
+    )
+    .await?;
+    let rewards: RewardsConfig =
+        query(gov, &c.rewards, &RewardsQuery::Config {}, "rewards config").await?;
+    let stratum = rewards.epoch_seconds / u64::from(DEMO_PROBES);
+    let mut probers = Vec::new();
+    for (_, key) in &p.attestors {
+        let mut secret: [u8; 32] = key.k256().to_bytes().into();
+        let seed = schedule_seed(&secret);
+        secret.fill(0);
+        let schedule = ctx!(
+            Schedule::new(seed, rewards.epoch_seconds, DEMO_PROBES),
+            "probe schedule"
+        )?;
+        let store = ctx!(bithive_relayer::Store::open_in_memory(), "probe store")?;
+        probers.push(
+            Prober::new(
+                &p.chain_id,
+                &c.staking,
+                schedule,
+                rewards.genesis,
+                Duration::from_secs(5),
+                Duration::from_secs(stratum.max(1) * 2),
+                store,
+            )
+            .excluding(bithive_signed_attestation::PubKey33(
+                key.public_key_compressed(),
+            )),
+        );
+    }
+    // The next whole epoch, stratum by stratum on the chain's clock.
+    let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
+    let epoch = epoch_of(now, &rewards) + 1;
+    let start = rewards.genesis + epoch * rewards.epoch_seconds;
+    p.pass_time(start.saturating_sub(now)).await?;
+    let targets = ctx!(attestor::targets(gov, &c.staking).await, "probe targets")?;
+    for k in 1..=u64::from(DEMO_PROBES) {
+        let until = if k == u64::from(DEMO_PROBES) {
+            start + rewards.epoch_seconds - 1
+        } else {
+            start + k * stratum - 1
+        };
+        let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
+        p.pass_time(until.saturating_sub(now)).await?;
+        let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
+        for prober in probers.iter_mut() {
+            ctx!(prober.round(&targets, now).await, "probe round")?;
+        }
+    }
+    server.abort();
+    let mut tallies = Vec::new();
+    for (prober, (_, key)) in probers.iter().zip(&p.attestors) {
+        tallies.push(ctx!(
+            attestor::tally_share(prober, epoch, key.k256()),
+            "tally share"
+        )?);
+    }
+    let seen: Vec<String> = tallies
+        .iter()
+        .filter_map(|t| t.tallies.iter().find(|n| n.node == node.address()))
+        .map(|n| format!("{}/{}", n.answered, n.probed))
+        .collect();
+    progress(&format!(
+        "{} attestors probed the node at {url} through rewards epoch {epoch}, each at its own unpredictable times: answered {}",
+        tallies.len(),
+        seen.join(", ")
+    ));
+    Ok(MeasuredEpoch { epoch, tallies })
 }
 
 /// Step 5: the epoch closes and the node claims its compute reward into vesting; an early

@@ -1,0 +1,285 @@
+//! A node's `compute_work` report from what the attestors measured (ADR 007, decision 4), in
+//! three steps that need no trust between attestors:
+//!
+//! 1. each attestor signs its probe tallies of the epoch ([`TallyShare`], `bithive relayer
+//!    availability --share-out`);
+//! 2. each attestor, given everyone's tally shares, computes every node's availability as the
+//!    median of the answered shares measured by attestor-set members other than the node itself
+//!    ([`measured_availability`]) and signs the same deterministic [`statement`] per node
+//!    (`sign-work`): one attestor alone cannot move the median, a node cannot count its own
+//!    probes, and a share whose signature or key does not check is dropped;
+//! 3. anyone combines K statement shares per node into one `submit_quorum` (`submit-work`).
+//!
+//! Units and task counts are not in the report: rewards takes them from the escrow's records.
+//! Pcompute, Penergy and Dfactor are not measured yet (decision 5): the statement carries the
+//! neutral [`UNMEASURED`] factor for all of them, the same for every node, so they favour nobody.
+use std::collections::BTreeSet;
+
+use bithive_interface::attestation::{KeySignature, WorkPayload};
+use bithive_interface::rewards::MeasuredWork;
+use bithive_signed_attestation::signing::{k256_verify, public_key};
+use bithive_signed_attestation::{
+    payload_hash, Attestation, AttestationKind, PubKey33, Signature64, QUORUM_SIGNER,
+};
+use cosmwasm_std::{Binary, Decimal};
+use k256::ecdsa::signature::hazmat::PrehashSigner;
+use k256::ecdsa::{Signature, SigningKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::RelayerError;
+
+/// Domain of the digest an attestor signs over its tallies.
+const TALLY_DOMAIN: &[u8] = b"BITHIVE/PROBE-TALLIES/v1";
+/// The factor a work report states for what is not measured yet (Pcompute/Penergy, Dfactor): one,
+/// for every node alike.
+pub const UNMEASURED: Decimal = Decimal::one();
+
+fn err(what: impl std::fmt::Display) -> RelayerError {
+    RelayerError::Attestation(what.to_string())
+}
+
+/// One node's probes as one attestor counted them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTally {
+    pub node: String,
+    pub answered: u32,
+    pub probed: u32,
+}
+
+/// One attestor's signed tallies of one rewards epoch (JSON).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TallyShare {
+    pub chain_id: String,
+    pub staking: String,
+    pub epoch: u64,
+    /// By node, each node once.
+    pub tallies: Vec<NodeTally>,
+    pub signature: KeySignature,
+}
+
+fn tally_digest(chain_id: &str, staking: &str, epoch: u64, tallies: &[NodeTally]) -> [u8; 32] {
+    let body = serde_json::to_vec(&(chain_id, staking, epoch, tallies))
+        .expect("strings and integers serialize");
+    let mut h = Sha256::new();
+    h.update(TALLY_DOMAIN);
+    h.update(body);
+    h.finalize().into()
+}
+
+impl TallyShare {
+    /// Signs `tallies` (sorted by node here, so the digest does not depend on their order).
+    pub fn sign(
+        chain_id: &str,
+        staking: &str,
+        epoch: u64,
+        mut tallies: Vec<NodeTally>,
+        key: &SigningKey,
+    ) -> Result<TallyShare, RelayerError> {
+        tallies.sort();
+        tallies.dedup_by(|a, b| a.node == b.node);
+        let digest = tally_digest(chain_id, staking, epoch, &tallies);
+        let sig: Signature = key.sign_prehash(&digest).map_err(err)?;
+        let sig = sig.normalize_s().unwrap_or(sig);
+        let mut out = [0u8; 64];
+        out.copy_from_slice(&sig.to_bytes());
+        Ok(TallyShare {
+            chain_id: chain_id.into(),
+            staking: staking.into(),
+            epoch,
+            tallies,
+            signature: KeySignature {
+                key: public_key(key),
+                signature: Signature64(out),
+            },
+        })
+    }
+
+    /// The signature is its key's over exactly these tallies, each node once, none above its
+    /// probes.
+    pub fn verify(&self) -> bool {
+        let sorted = self.tallies.windows(2).all(|w| w[0].node < w[1].node);
+        let sane = self.tallies.iter().all(|t| t.answered <= t.probed);
+        let digest = tally_digest(&self.chain_id, &self.staking, self.epoch, &self.tallies);
+        sorted
+            && sane
+            && k256_verify(&digest, &self.signature.signature.0, &self.signature.key.0)
+                .unwrap_or(false)
+    }
+}
+
+/// A node's availability in the epoch of `shares`: the median answered share over the tally
+/// shares that verify, come from a key in `members` (the attestor set's operator keys) other than
+/// `node_key`, and probed the node at least once; each key counts once. With an even count, the
+/// mean of the two middle shares. Also returns how many attestors it rests on.
+pub fn measured_availability(
+    node: &str,
+    node_key: &PubKey33,
+    shares: &[TallyShare],
+    members: &BTreeSet<PubKey33>,
+) -> Result<(Decimal, usize), RelayerError> {
+    let mut seen = BTreeSet::new();
+    let mut values: Vec<Decimal> = Vec::new();
+    for s in shares {
+        let k = s.signature.key;
+        if k == *node_key || !members.contains(&k) || !s.verify() || !seen.insert(k) {
+            continue;
+        }
+        if let Some(t) = s.tallies.iter().find(|t| t.node == node) {
+            if t.probed > 0 {
+                values.push(Decimal::from_ratio(t.answered, t.probed));
+            }
+        }
+    }
+    if values.is_empty() {
+        return Err(err(format!(
+            "no attestor of the set measured {node} in these tallies"
+        )));
+    }
+    values.sort();
+    let n = values.len();
+    let median = if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / Decimal::from_ratio(2u8, 1u8)
+    };
+    Ok((median, n))
+}
+
+/// The attestation's job id of `node`'s work report for `epoch`: one report per node and epoch
+/// (the attestation contract accepts a job id of a kind once).
+pub fn work_job_id(node: &str, epoch: u64) -> String {
+    format!("work/{node}/{epoch}")
+}
+
+/// The quorum `compute_work` attestation of `node` in `epoch` with `availability`, and its
+/// payload: deterministic (the nonce is derived from the job id and the payload), so attestors
+/// who measured the same sign the same bytes.
+pub fn statement(
+    chain_id: &str,
+    rewards: &str,
+    node: &str,
+    epoch: u64,
+    availability: Decimal,
+    issued_at: u64,
+) -> Result<(Attestation, Binary), RelayerError> {
+    let payload = serde_json::to_vec(&WorkPayload {
+        node: Some(node.to_string()),
+        measured: MeasuredWork {
+            pcompute: UNMEASURED,
+            penergy: UNMEASURED,
+            availability,
+            dfactor: UNMEASURED,
+        },
+    })
+    .map_err(err)?;
+    let job_id = work_job_id(node, epoch);
+    let result_hash = payload_hash(AttestationKind::ComputeWork, &payload);
+    let mut h = Sha256::new();
+    h.update(b"BITHIVE/WORK-NONCE/v1\0");
+    h.update(job_id.as_bytes());
+    h.update(result_hash.0);
+    let digest: [u8; 32] = h.finalize().into();
+    let attestation = Attestation {
+        chain_id: chain_id.into(),
+        contract: rewards.into(),
+        job_id,
+        kind: AttestationKind::ComputeWork,
+        result_hash,
+        commitments: vec![],
+        issued_at,
+        nonce: u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")),
+        signer: QUORUM_SIGNER,
+    };
+    Ok((attestation, Binary::from(payload)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(b: u8) -> SigningKey {
+        SigningKey::from_bytes(&[b; 32].into()).unwrap()
+    }
+
+    fn share(k: u8, node: &str, answered: u32, probed: u32) -> TallyShare {
+        let t = NodeTally {
+            node: node.into(),
+            answered,
+            probed,
+        };
+        TallyShare::sign("c", "s", 3, vec![t], &key(k)).unwrap()
+    }
+
+    fn members(ks: &[u8]) -> BTreeSet<PubKey33> {
+        ks.iter().map(|k| public_key(&key(*k))).collect()
+    }
+
+    #[test]
+    fn the_median_of_the_members_measurements() {
+        let node_key = public_key(&key(9));
+        let shares = [
+            share(1, "n", 24, 24),
+            share(2, "n", 12, 24),
+            share(3, "n", 18, 24),
+        ];
+        let (a, n) = measured_availability("n", &node_key, &shares, &members(&[1, 2, 3])).unwrap();
+        assert_eq!((a, n), (Decimal::percent(75), 3));
+        // Two: the mean of both.
+        let (a, _) =
+            measured_availability("n", &node_key, &shares[..2], &members(&[1, 2])).unwrap();
+        assert_eq!(a, Decimal::percent(75));
+    }
+
+    #[test]
+    fn what_cannot_move_the_median() {
+        let node_key = public_key(&key(9));
+        let honest = [
+            share(1, "n", 6, 24),
+            share(2, "n", 6, 24),
+            share(3, "n", 7, 24),
+        ];
+        let base = measured_availability("n", &node_key, &honest, &members(&[1, 2, 3])).unwrap();
+        assert_eq!(base, (Decimal::percent(25), 3));
+        // Attacks: a colluding attestor claims the node was always up; a non-member signs
+        // perfect tallies; the node's own tallies of itself; a forged (edited) tally; the same
+        // member twice. None changes the result but the one member's own vote.
+        let mut forged = share(2, "n", 6, 24);
+        forged.tallies[0].answered = 24;
+        let mut shares = honest.to_vec();
+        shares.extend([share(7, "n", 24, 24), share(9, "n", 24, 24), forged]);
+        shares.push(share(1, "n", 24, 24));
+        let got = measured_availability("n", &node_key, &shares, &members(&[1, 2, 3, 9])).unwrap();
+        assert_eq!(got, base);
+        let colluder = [
+            share(1, "n", 24, 24),
+            share(2, "n", 6, 24),
+            share(3, "n", 7, 24),
+        ];
+        let got = measured_availability("n", &node_key, &colluder, &members(&[1, 2, 3])).unwrap();
+        assert_eq!(
+            got.0,
+            Decimal::from_ratio(7u8, 24u8),
+            "one liar moves it at most one rank"
+        );
+        // Nobody measured it: refused, never a default.
+        assert!(measured_availability("m", &node_key, &honest, &members(&[1, 2, 3])).is_err());
+        assert!(!share(1, "n", 25, 24).verify(), "more answered than probed");
+    }
+
+    #[test]
+    fn the_statement_is_the_same_for_every_attestor_and_names_node_and_epoch() {
+        let a = statement("c", "rewards", "n", 3, Decimal::percent(50), 600).unwrap();
+        assert_eq!(
+            a,
+            statement("c", "rewards", "n", 3, Decimal::percent(50), 600).unwrap()
+        );
+        let b = statement("c", "rewards", "n", 4, Decimal::percent(50), 600).unwrap();
+        assert_ne!(a.0.job_id, b.0.job_id);
+        let c = statement("c", "rewards", "n", 3, Decimal::percent(51), 600).unwrap();
+        assert_ne!(a.0.nonce, c.0.nonce);
+        assert_ne!(a.0.result_hash, c.0.result_hash);
+    }
+}
