@@ -383,6 +383,9 @@ test("researcher: without a matching service, only follows requests (and refuses
   await shot(page, "researcher-no-service");
 });
 
+/** The operator key the node operator test registered the test wallet's node with. */
+let operatorSecret: Uint8Array | undefined;
+
 test("node operator: registers, pledges BTK, sees the lock and its vesting, claims what vested", async ({ page }) => {
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   const d = dep();
@@ -402,6 +405,7 @@ test("node operator: registers, pledges BTK, sees the lock and its vesting, clai
   expect((await chain.queryContractSmart(d.contracts.staking, { pledge_status: { node: w.address } })).registered).toBe(false);
 
   const pop = await operatorPop(d.chain_id, d.contracts.staking, w.address);
+  operatorSecret = pop.priv;
   await page.getByTestId("op-key").fill(pop.key);
   await page.getByTestId("op-sig").fill(pop.signature);
   await page.getByTestId("register-submit").click();
@@ -487,28 +491,64 @@ test("node operator: claims the compute rewards of work a quorum of attestors at
   const set = await chain.queryContractSmart(c.staking, { attestor_set: {} });
   for (const a of attestors) expect(set.members.map((m: any) => m.node)).toContain(a.address);
 
-  // They attest 100 units of the node's compute work (Enode inputs as the demo's) as a quorum.
-  const payload = toUtf8(JSON.stringify({ node: w.address, units: "100",
-    enode: { pcompute: "2.5", penergy: "1", tasks_successful: 9, tasks_total: 10, availability: "1", dfactor: "1" } }));
   const now = async () => Math.floor(new Date((await chain.getBlock()).header.time).getTime() / 1000);
-  const att: AttestationMsg = {
-    chain_id: d.chain_id, contract: c.rewards, job_id: `work-web-${Date.now()}`, kind: "compute_work",
-    result_hash: payloadHash("compute_work", payload), commitments: [], issued_at: await now(),
-    nonce: String(Date.now()), signer: "00".repeat(33),
+  const quorum = async (att: AttestationMsg, payload: Uint8Array) => {
+    const signatures = await Promise.all(attestors.map((a) => a.quorumSignature(att)));
+    const submit: AttestationExecuteMsg = { submit_quorum: { attestation: att, proof: { secp256k1: { signatures } }, payload: Buffer.from(payload).toString("base64") } };
+    return gov.execute(da.address, c.attestation, submit, "auto");
   };
-  const signatures = await Promise.all(attestors.map((a) => a.quorumSignature(att)));
-  const submit: AttestationExecuteMsg = { submit_quorum: { attestation: att, proof: { secp256k1: { signatures } }, payload: Buffer.from(payload).toString("base64") } };
-  await gov.execute(da.address, c.attestation, submit, "auto");
-
-  // The report waits out its challenge window, is finalized, and the epoch closes.
-  const held = await chain.queryContractSmart(c.rewards, { pending_works: {} });
-  const work = held.find((x: any) => x.node === w.address);
-  expect(work).toBeTruthy();
   const passTime = async (seconds: number) => {
     const r = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds } }) });
     expect((await r.json()).error).toBeUndefined();
   };
+
+  // The node serves one paid job on a model the attestors measured (ADR 007): the registry holds
+  // the model's run cost, the escrow pays the node and tells rewards the job's units. Nothing
+  // else earns the compute pool.
+  if (!(await chain.queryContractSmart(c.payfi_escrow, { config: {} })).model_registry) {
+    await gov.execute(da.address, c.payfi_escrow, { update_config: { model_registry: c.model_registry } }, "auto");
+  }
+  const name = `web-model-${Date.now()}`;
+  const published = await gov.execute(da.address, c.model_registry, { publish: { name, version: 1, specialty: "oncology",
+    input_spec: "float32[1,30] features", output_spec: "float32[1,2] probabilities", onnx_sha256: "ab".repeat(32),
+    content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4", size_bytes: 1234, price: "1000000",
+    licence: "Apache-2.0" } }, "auto");
+  const modelId = published.events.flatMap((e) => e.attributes).find((a) => a.key === "model_id")!.value;
+  const evaluation = toUtf8(JSON.stringify({ accuracy: "0.9", dataset: "cd".repeat(32), samples: 100, run_cost: "1000" }));
+  await quorum({ chain_id: d.chain_id, contract: c.model_registry, job_id: `${modelId}#1`, kind: "evaluation",
+    result_hash: payloadHash("evaluation", evaluation), commitments: [], issued_at: await now(),
+    nonce: String(Date.now()), signer: "00".repeat(33) }, evaluation);
+  const jobId = `served-${Date.now()}`;
+  const createJob = { create_job: { job_id: jobId, expires_at: String(((await now()) + 86_400) * 1e9), model: name,
+    input: Buffer.from("30 features").toString("base64"), node: w.address } };
+  await gov.execute(da.address, c.btt, { send: { contract: c.payfi_escrow, amount: "2000000",
+    msg: Buffer.from(JSON.stringify(createJob)).toString("base64") } }, "auto");
+  const userWallet = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_USER_MNEMONIC!, { prefix: "bithive" });
+  const userClient = await SigningCosmWasmClient.connectWithSigner(rpc, userWallet, gas);
+  const operator = await TestNode.withKey(w.address, userClient, operatorSecret!);
+  await operator.attestInference(d.chain_id, c.payfi_escrow, c.attestation, `${da.address}/${jobId}`, toUtf8('{"label":"benign"}'), await now());
+  const { job_dispute_seconds } = await chain.queryContractSmart(c.payfi_escrow, { config: {} });
+  await passTime(Number(job_dispute_seconds) + 1);
+  await gov.execute(da.address, c.payfi_escrow, { finalize_job: { job_id: `${da.address}/${jobId}` } }, "auto");
+  const served = await chain.queryContractSmart(c.rewards, { served: { node: w.address } });
+  expect(served.units).toBe("1000");
+
+  // The attestors report what they measured of the node (no units: rewards takes them from the
+  // escrow's records) as a quorum.
+  const payload = toUtf8(JSON.stringify({ node: w.address,
+    measured: { pcompute: "1", penergy: "1", availability: "1", dfactor: "1" } }));
+  const att: AttestationMsg = {
+    chain_id: d.chain_id, contract: c.rewards, job_id: `work-web-${Date.now()}`, kind: "compute_work",
+    result_hash: payloadHash("compute_work", payload), commitments: [], issued_at: await now(),
+    nonce: String(Date.now() + 1), signer: "00".repeat(33),
+  };
+  await quorum(att, payload);
+
+  // The report waits out its challenge window, is finalized, and the epoch closes.
+  const held = await chain.queryContractSmart(c.rewards, { pending_works: {} });
+  const work = held.find((x: any) => x.node === w.address);
+  expect(work).toBeTruthy();
   await passTime(Number(work.challenge_ends) - (await now()) + 1);
   const finalize: RewardsExecuteMsg = { finalize_work: { id: work.id } };
   await gov.execute(da.address, c.rewards, finalize, "auto");

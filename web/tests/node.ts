@@ -33,11 +33,11 @@ async function sign(digest: Uint8Array, priv: Uint8Array): Promise<string> {
 }
 
 /** An operator key and its proof of possession for `sender` (what an operator's tool signs). */
-export async function operatorPop(chainId: string, staking: string, sender: string): Promise<{ key: string; signature: string }> {
+export async function operatorPop(chainId: string, staking: string, sender: string): Promise<{ key: string; signature: string; priv: Uint8Array }> {
   const priv = Random.getBytes(32);
   const key = Secp256k1.compressPubkey((await Secp256k1.makeKeypair(priv)).pubkey);
   const digest = sha256(concat(toUtf8("BITHIVE/OPERATOR-POP/v1"), new Uint8Array([0]), str(chainId), str(staking), str(sender), key));
-  return { key: toHex(key), signature: await sign(digest, priv) };
+  return { key: toHex(key), signature: await sign(digest, priv), priv };
 }
 
 /** An attestation as the contracts take it (the generated type). */
@@ -64,7 +64,11 @@ export class TestNode {
   private constructor(readonly address: string, readonly client: SigningCosmWasmClient, private priv: Uint8Array, readonly operatorKey: Uint8Array) {}
 
   static async create(address: string, client: SigningCosmWasmClient): Promise<TestNode> {
-    const priv = Random.getBytes(32);
+    return TestNode.withKey(address, client, Random.getBytes(32));
+  }
+
+  /** A registered node whose operator key's secret is `priv`. */
+  static async withKey(address: string, client: SigningCosmWasmClient, priv: Uint8Array): Promise<TestNode> {
     const kp = await Secp256k1.makeKeypair(priv);
     return new TestNode(address, client, priv, Secp256k1.compressPubkey(kp.pubkey));
   }
