@@ -92,7 +92,9 @@ pub struct Prober {
     genesis: u64,
     timeout: Duration,
     late: u64,
-    store: Store,
+    /// Behind a lock so that a `&Prober` may be held across awaits (the connection is not
+    /// `Sync`); never locked across one.
+    store: std::sync::Mutex<Store>,
     /// The attestor's own operator key: a node never probes itself (its own tally would be
     /// whatever it wants).
     own_key: Option<PubKey33>,
@@ -117,7 +119,7 @@ impl Prober {
             genesis,
             timeout,
             late: late.as_secs().max(1),
-            store,
+            store: std::sync::Mutex::new(store),
             own_key: None,
         }
     }
@@ -126,6 +128,15 @@ impl Prober {
     pub fn excluding(mut self, key: PubKey33) -> Prober {
         self.own_key = Some(key);
         self
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// When rewards epoch `epoch` starts (unix seconds).
+    pub fn epoch_start(&self, epoch: u64) -> u64 {
+        self.genesis + epoch * self.schedule.epoch_seconds()
     }
 
     /// The rewards epoch of unix time `now` (`None` before genesis).
@@ -160,13 +171,13 @@ impl Prober {
                 let at = start + offset;
                 if at > now
                     || self
-                        .store
+                        .store()
                         .probe_recorded(&self.chain_id, epoch, &t.node, slot)?
                 {
                     continue;
                 }
                 if now - at > self.late {
-                    self.store
+                    self.store()
                         .record_probe(&self.chain_id, epoch, &t.node, slot, None, now)?;
                     outcome.skipped += 1;
                 } else {
@@ -193,7 +204,7 @@ impl Prober {
                     outcome.missed += 1;
                 }
             }
-            self.store
+            self.store()
                 .record_probe(&self.chain_id, epoch, &node, slot, Some(ok.is_ok()), now)?;
         }
         Ok(outcome)
@@ -201,15 +212,17 @@ impl Prober {
 
     /// Every probed node's tally in `epoch`.
     pub fn tallies(&self, epoch: u64) -> Result<Vec<(String, Tally)>, RelayerError> {
-        self.store.probe_tallies(&self.chain_id, epoch)
+        self.store().probe_tallies(&self.chain_id, epoch)
     }
 
     /// Probes until `stop` turns true: the node list is read again every minute, and a round
-    /// runs every `tick` (a probe is sent at most `tick` after its time).
+    /// runs every `tick` (a probe is sent at most `tick` after its time); with a `reporter`,
+    /// each round also moves the close of the last ended epoch on ([`crate::reporter`]).
     pub async fn run(
         mut self,
         client: Arc<ChainClient>,
         tick: Duration,
+        mut reporter: Option<crate::reporter::Reporter>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), RelayerError> {
         tracing::info!(chain = %self.chain_id, probes_per_epoch = self.schedule.probes(),
@@ -219,30 +232,15 @@ impl Prober {
         loop {
             // The chain's time, not this machine's: the rewards epochs are the chain's.
             let now = match client.rpc().latest_block_time().await {
-                Ok(t) => t,
+                Ok(t) => Some(t),
                 Err(e) => {
                     tracing::warn!(chain = %self.chain_id, error = %e, "chain time");
-                    tokio::select! {
-                        _ = tokio::time::sleep(tick) => {}
-                        _ = stop.changed() => {}
-                    }
-                    if *stop.borrow() {
-                        return Ok(());
-                    }
-                    continue;
+                    None
                 }
             };
-            if nodes.is_empty() || now.saturating_sub(listed_at) >= 60 {
-                match targets(&client, &self.staking).await {
-                    Ok(t) => (nodes, listed_at) = (t, now),
-                    Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "listing nodes"),
-                }
-            }
-            match self.round(&nodes, now).await {
-                Ok(o) if o == RoundOutcome::default() => {}
-                Ok(o) => tracing::info!(chain = %self.chain_id, answered = o.answered,
-                    missed = o.missed, skipped = o.skipped, "probe round"),
-                Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "probe round"),
+            if let Some(now) = now {
+                self.tick(&client, &mut nodes, &mut listed_at, reporter.as_mut(), now)
+                    .await;
             }
             tokio::select! {
                 _ = tokio::time::sleep(tick) => {}
@@ -250,6 +248,34 @@ impl Prober {
             }
             if *stop.borrow() {
                 return Ok(());
+            }
+        }
+    }
+
+    /// One pass of [`Prober::run`] at chain time `now`.
+    async fn tick(
+        &mut self,
+        client: &ChainClient,
+        nodes: &mut Vec<ProbeTarget>,
+        listed_at: &mut u64,
+        reporter: Option<&mut crate::reporter::Reporter>,
+        now: u64,
+    ) {
+        if nodes.is_empty() || now.saturating_sub(*listed_at) >= 60 {
+            match targets(client, &self.staking).await {
+                Ok(t) => (*nodes, *listed_at) = (t, now),
+                Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "listing nodes"),
+            }
+        }
+        match self.round(nodes, now).await {
+            Ok(o) if o == RoundOutcome::default() => {}
+            Ok(o) => tracing::info!(chain = %self.chain_id, answered = o.answered,
+                    missed = o.missed, skipped = o.skipped, "probe round"),
+            Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "probe round"),
+        }
+        if let Some(r) = reporter {
+            if let Err(e) = r.step(client, self, now).await {
+                tracing::warn!(chain = %self.chain_id, error = %e, "work report round");
             }
         }
     }
@@ -306,8 +332,8 @@ pub fn tally_share(
 
 /// Step 2 of [`crate::work_report`]: from the attestors' tally shares of one epoch, this
 /// attestor's signed statement for every node they measured. A node no set member other than
-/// itself measured gets no statement (said in the log), never a default. `key` is this
-/// attestor's operator key (the relayer's chain key).
+/// itself measured gets no statement (said in the log), never a default, and this attestor
+/// signs none for its own node. `key` is this attestor's operator key (the relayer's chain key).
 pub async fn work_shares(
     client: &ChainClient,
     staking: &str,
@@ -348,6 +374,10 @@ pub async fn work_shares(
     let mut out = Vec::new();
     for node in nodes {
         let operator = node_key(client, staking, node).await?;
+        if operator == me {
+            // Its own work is attested by the others (the contract refuses a self-attestation).
+            continue;
+        }
         match work_report::measured_availability(node, &operator, tallies, &members) {
             Ok((availability, attestors)) => {
                 tracing::info!(%node, epoch, %availability, attestors, "work statement signed");
@@ -446,7 +476,7 @@ async fn probe_once(
     let mut challenge = [0u8; 32];
     getrandom::getrandom(&mut challenge).map_err(|e| format!("no randomness: {e}"))?;
     let path = probe::probe_path(chain_id, &challenge);
-    let body = tokio::time::timeout(timeout, http_get(&target.endpoint, &path))
+    let body = tokio::time::timeout(timeout, http_get(&target.endpoint, &path, MAX_ANSWER_BYTES))
         .await
         .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))??;
     let answer: ProbeAnswer =
@@ -480,8 +510,8 @@ fn split_endpoint(endpoint: &str) -> Result<(&str, &str), String> {
     Ok((authority, base))
 }
 
-/// One HTTP/1.1 GET of `endpoint` + `path`; the body, at most [`MAX_ANSWER_BYTES`].
-async fn http_get(endpoint: &str, path: &str) -> Result<Vec<u8>, String> {
+/// One HTTP/1.1 GET of `endpoint` + `path`; the body, at most `limit` bytes.
+pub(crate) async fn http_get(endpoint: &str, path: &str, limit: usize) -> Result<Vec<u8>, String> {
     let (authority, base) = split_endpoint(endpoint)?;
     let addr = if authority.contains(':') {
         authority.to_string()
@@ -509,7 +539,7 @@ async fn http_get(endpoint: &str, path: &str) -> Result<Vec<u8>, String> {
     if !resp.status().is_success() {
         return Err(format!("http status {}", resp.status()));
     }
-    let body = Limited::new(resp.into_body(), MAX_ANSWER_BYTES)
+    let body = Limited::new(resp.into_body(), limit)
         .collect()
         .await
         .map_err(|e| format!("answer body: {e}"))?;
@@ -520,15 +550,30 @@ async fn http_get(endpoint: &str, path: &str) -> Result<Vec<u8>, String> {
 pub struct ProbeResponder {
     /// (chain id, staking contract, node account, operator key).
     chains: Vec<(String, String, String, SigningKey)>,
+    /// An attestor's tallies and statements for the other attestors ([`crate::reporter`]).
+    published: Option<Arc<crate::reporter::Published>>,
 }
 
 impl ProbeResponder {
     pub fn new(chains: Vec<(String, String, String, SigningKey)>) -> ProbeResponder {
-        ProbeResponder { chains }
+        ProbeResponder {
+            chains,
+            published: None,
+        }
     }
 
-    /// The reply to `GET path`: a signed answer, 404 for another path or an unknown chain.
+    /// Also serves what this attestor publishes for the others.
+    pub fn with_published(mut self, published: Arc<crate::reporter::Published>) -> Self {
+        self.published = Some(published);
+        self
+    }
+
+    /// The reply to `GET path`: a signed answer or what this attestor published, 404 for
+    /// another path or an unknown chain.
     pub fn reply(&self, path: &str) -> Reply {
+        if let Some(r) = self.published.as_ref().and_then(|p| p.reply(path)) {
+            return r;
+        }
         let Some((chain, challenge)) = probe::parse_probe_path(path) else {
             return Reply::not_found();
         };

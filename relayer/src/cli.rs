@@ -485,14 +485,7 @@ fn attestor_chain(
     let section = cfg.attestor.clone().ok_or_else(|| {
         RelayerError::Config(format!("{}: no [attestor] section", config.display()))
     })?;
-    let chain = cfg
-        .chains
-        .iter()
-        .find(|c| c.chain_id == section.chain_id)
-        .cloned()
-        .ok_or_else(|| {
-            RelayerError::Config(format!("attestor.chain_id {}: unknown", section.chain_id))
-        })?;
+    let chain = cfg.chain(&section.chain_id, "attestor.chain_id")?.clone();
     let rt = tokio::runtime::Runtime::new()
         .map_err(|e| RelayerError::Config(format!("tokio runtime: {e}")))?;
     let (client, _) =

@@ -64,6 +64,15 @@ pub struct AttestorSection {
     /// How often the attestor looks for due probes.
     #[serde(default = "default_probe_tick_ms")]
     pub tick_ms: u64,
+    /// Seconds between the steps of an epoch's close (tallies published at the epoch's end,
+    /// statements signed this much later, reports submitted this much after that): the other
+    /// attestors' time to publish.
+    #[serde(default = "default_report_delay_s")]
+    pub report_delay_seconds: u64,
+}
+
+fn default_report_delay_s() -> u64 {
+    60
 }
 
 fn default_probes_per_epoch() -> u32 {
@@ -343,6 +352,16 @@ impl Config {
         Self::from_toml_with_env(&text, std::env::vars())
     }
 
+    /// The configured chain `chain_id`, named by the setting `what` that refers to it.
+    pub fn chain(&self, chain_id: &str, what: &str) -> Result<&ChainConfig, RelayerError> {
+        self.chains
+            .iter()
+            .find(|c| c.chain_id == chain_id)
+            .ok_or_else(|| {
+                RelayerError::Config(format!("{what} {chain_id} is not a configured chain"))
+            })
+    }
+
     pub fn validate(&self) -> Result<(), RelayerError> {
         if self.chains.is_empty() {
             return Err(RelayerError::Config("no [[chains]]".into()));
@@ -405,27 +424,26 @@ impl Config {
             s.check_store("inference.sealed_models")?;
         }
         if let Some(a) = &self.attestor {
-            let c = self
-                .chains
-                .iter()
-                .find(|c| c.chain_id == a.chain_id)
-                .ok_or_else(|| {
-                    RelayerError::Config(format!(
-                        "attestor.chain_id {} is not a configured chain",
-                        a.chain_id
-                    ))
-                })?;
+            let c = self.chain(&a.chain_id, "attestor.chain_id")?;
             c.contract(Role::Staking)?;
             c.contract(Role::Rewards)?;
+            c.contract(Role::Attestation)?;
+            if self.probe_addr.is_none() {
+                return Err(RelayerError::Config(
+                    "[attestor] needs probe_addr: the other attestors fetch its tallies and work \
+                     statements there (register its public URL with set_endpoint)"
+                        .into(),
+                ));
+            }
             if a.probes_per_epoch == 0 || a.probes_per_epoch > crate::probe::MAX_PROBES_PER_EPOCH {
                 return Err(RelayerError::Config(format!(
                     "attestor.probes_per_epoch must be 1..={}",
                     crate::probe::MAX_PROBES_PER_EPOCH
                 )));
             }
-            if a.timeout_ms == 0 || a.tick_ms == 0 {
+            if a.timeout_ms == 0 || a.tick_ms == 0 || a.report_delay_seconds == 0 {
                 return Err(RelayerError::Config(
-                    "attestor.timeout_ms and attestor.tick_ms must be positive".into(),
+                    "attestor.timeout_ms, tick_ms and report_delay_seconds must be positive".into(),
                 ));
             }
         }
@@ -436,15 +454,7 @@ impl Config {
         }
         if let Some(dp) = &self.dp {
             dp.check_store("dp")?;
-            self.chains
-                .iter()
-                .find(|c| c.chain_id == dp.chain_id)
-                .ok_or_else(|| {
-                    RelayerError::Config(format!(
-                        "dp.chain_id {} is not a configured chain",
-                        dp.chain_id
-                    ))
-                })?
+            self.chain(&dp.chain_id, "dp.chain_id")?
                 .contract(Role::DataVault)?;
         }
         Ok(())

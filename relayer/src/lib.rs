@@ -23,6 +23,7 @@ pub mod pipeline;
 pub mod probe;
 pub mod quorum;
 pub mod registration;
+pub mod reporter;
 pub mod runtime;
 pub mod store;
 pub mod work_report;

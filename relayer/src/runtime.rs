@@ -221,11 +221,7 @@ pub async fn run_until(
         }));
     }
     if let Some(dp) = &cfg.dp {
-        let chain = cfg
-            .chains
-            .iter()
-            .find(|c| c.chain_id == dp.chain_id)
-            .ok_or_else(|| RelayerError::Config(format!("dp.chain_id {}: unknown", dp.chain_id)))?;
+        let chain = cfg.chain(&dp.chain_id, "dp.chain_id")?;
         let (client, _) = clients.get(&dp.chain_id).cloned().ok_or_else(|| {
             RelayerError::Config(format!("dp.chain_id {}: no client", dp.chain_id))
         })?;
@@ -241,21 +237,29 @@ pub async fn run_until(
         let (metrics, stop) = (metrics.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(answerer.run(client, metrics, stop)));
     }
+    // What this attestor publishes for the others (served on probe_addr).
+    let published = crate::reporter::Published::new();
     if let Some(a) = &cfg.attestor {
-        let chain = cfg
-            .chains
-            .iter()
-            .find(|c| c.chain_id == a.chain_id)
-            .ok_or_else(|| {
-                RelayerError::Config(format!("attestor.chain_id {}: unknown", a.chain_id))
-            })?;
+        let chain = cfg.chain(&a.chain_id, "attestor.chain_id")?;
         let (client, _) = clients.get(&a.chain_id).cloned().ok_or_else(|| {
             RelayerError::Config(format!("attestor.chain_id {}: no client", a.chain_id))
         })?;
         let prober = crate::attestor::prober(a, chain, &client, &cfg.db_path).await?;
+        let reporter = crate::reporter::Reporter::new(
+            crate::reporter::ReporterConfig {
+                staking: chain.contract(Role::Staking)?.to_string(),
+                rewards: chain.contract(Role::Rewards)?.to_string(),
+                attestation: chain.contract(Role::Attestation)?.to_string(),
+                settle: a.report_delay_seconds,
+                timeout: Duration::from_millis(a.timeout_ms),
+            },
+            client.key().k256().clone(),
+            published.clone(),
+            Store::open(&cfg.db_path)?,
+        );
         let stop = stop_rx.clone();
         let tick = Duration::from_millis(a.tick_ms);
-        tasks.push(tokio::spawn(prober.run(client, tick, stop)));
+        tasks.push(tokio::spawn(prober.run(client, tick, Some(reporter), stop)));
     }
     let probe_server = match &cfg.probe_addr {
         Some(addr) => {
@@ -276,7 +280,9 @@ pub async fn run_until(
                 .await
                 .map_err(|e| RelayerError::Config(format!("probe_addr {addr}: {e}")))?;
             tracing::info!(%addr, chains = answering.len(), "answering availability probes");
-            let responder = Arc::new(crate::attestor::ProbeResponder::new(answering));
+            let responder = Arc::new(
+                crate::attestor::ProbeResponder::new(answering).with_published(published.clone()),
+            );
             Some(tokio::spawn(bithive_bitchat::endpoint::serve(
                 listener,
                 cfg.metrics_limits,

@@ -123,6 +123,12 @@ CREATE TABLE IF NOT EXISTS probes (
     at INTEGER NOT NULL,
     PRIMARY KEY (chain_id, epoch, node, slot)
 );
+-- Epochs whose work reports this attestor has closed (`crate::reporter`).
+CREATE TABLE IF NOT EXISTS work_rounds (
+    chain_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    PRIMARY KEY (chain_id, epoch)
+);
 ";
 
 fn json_err(e: serde_json::Error) -> RelayerError {
@@ -212,6 +218,27 @@ impl Store {
             ))
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Whether this attestor closed `epoch`'s work reports.
+    pub fn work_round_done(&self, chain_id: &str, epoch: u64) -> Result<bool, RelayerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM work_rounds WHERE chain_id = ?1 AND epoch = ?2",
+                params![chain_id, epoch as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn mark_work_round_done(&self, chain_id: &str, epoch: u64) -> Result<(), RelayerError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO work_rounds (chain_id, epoch) VALUES (?1, ?2)",
+            params![chain_id, epoch as i64],
+        )?;
+        Ok(())
     }
 
     pub fn cursor(&self, chain_id: &str) -> Result<Option<u64>, RelayerError> {

@@ -13,7 +13,7 @@
 //! Units and task counts are not in the report: rewards takes them from the escrow's records.
 //! Pcompute, Penergy and Dfactor are not measured yet (decision 5): the statement carries the
 //! neutral [`UNMEASURED`] factor for all of them, the same for every node, so they favour nobody.
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use bithive_interface::attestation::{KeySignature, WorkPayload};
 use bithive_interface::rewards::MeasuredWork;
@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::RelayerError;
+use crate::quorum::QuorumShare;
 
 /// Domain of the digest an attestor signs over its tallies.
 const TALLY_DOMAIN: &[u8] = b"BITHIVE/PROBE-TALLIES/v1";
@@ -196,6 +197,39 @@ pub fn statement(
     Ok((attestation, Binary::from(payload)))
 }
 
+/// For each job id, the statement (attestation and payload) signed by the most distinct keys,
+/// if at least `k` signed it: what one `submit_quorum` per node carries. Statements fewer than
+/// `k` signed are dropped; a tie goes to the statement whose bytes sort first, so every
+/// submitter picks the same.
+pub fn agreed(shares: Vec<QuorumShare>, k: usize) -> Vec<Vec<QuorumShare>> {
+    type Statement = (String, Vec<u8>);
+    let mut groups: BTreeMap<String, BTreeMap<Statement, Vec<QuorumShare>>> = BTreeMap::new();
+    for s in shares {
+        let statement = (
+            serde_json::to_string(&s.attestation).unwrap_or_default(),
+            s.payload.to_vec(),
+        );
+        let group = groups
+            .entry(s.attestation.job_id.clone())
+            .or_default()
+            .entry(statement)
+            .or_default();
+        if !group.iter().any(|g| g.signature.key == s.signature.key) {
+            group.push(s);
+        }
+    }
+    groups
+        .into_values()
+        .filter_map(|by_statement| {
+            by_statement
+                .into_values()
+                .rev()
+                .max_by_key(|g| g.len())
+                .filter(|g| g.len() >= k.max(1))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +315,30 @@ mod tests {
         let c = statement("c", "rewards", "n", 3, Decimal::percent(51), 600).unwrap();
         assert_ne!(a.0.nonce, c.0.nonce);
         assert_ne!(a.0.result_hash, c.0.result_hash);
+    }
+
+    #[test]
+    fn the_statement_most_members_signed_is_submitted_if_they_are_a_quorum() {
+        let sign = |k: u8, avail: u64| {
+            let (att, payload) =
+                statement("c", "rewards", "n", 3, Decimal::percent(avail), 600).unwrap();
+            crate::quorum::sign_share(att, payload, &key(k)).unwrap()
+        };
+        // Three members saw the same tallies, one saw fewer (another median); the same key
+        // twice counts once.
+        let shares = vec![
+            sign(1, 50),
+            sign(2, 50),
+            sign(3, 40),
+            sign(4, 50),
+            sign(2, 50),
+        ];
+        let agreed = agreed(shares.clone(), 3);
+        assert_eq!(agreed.len(), 1);
+        assert_eq!(agreed[0].len(), 3);
+        assert!(agreed[0].iter().all(|s| s.payload == sign(1, 50).payload));
+        assert!(crate::quorum::combine(&agreed[0]).is_ok());
+        // Below the quorum nothing is submitted.
+        assert!(super::agreed(shares[..3].to_vec(), 3).is_empty());
     }
 }

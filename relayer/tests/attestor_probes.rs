@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
-use bithive_interface::staking::ExecuteMsg as StakingMsg;
 use bithive_relayer::attestor::{self, ProbeResponder, Prober, RoundOutcome};
 use bithive_relayer::probe::{schedule_seed, Schedule, Tally};
 use bithive_relayer::Store;
@@ -38,24 +37,6 @@ async fn serve(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
     format!("http://{addr}")
 }
 
-async fn set_endpoint(h: &Harness, who: &bithive_chain_client::OperatorKey, url: &str) {
-    let rpc = bithive_chain_client::HttpEndpoint::new(
-        &h.devnet.rpc_url(),
-        bithive_chain_client::CompatVersion::V038,
-        Duration::from_secs(10),
-    )
-    .unwrap();
-    let node = client(Arc::new(rpc), who.clone());
-    node.execute_batch(&[(
-        h.d.contracts.staking.clone(),
-        StakingMsg::SetEndpoint {
-            endpoint: Some(url.to_string()),
-        },
-    )])
-    .await
-    .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_none() {
     let h = Harness::new(1).await;
@@ -73,7 +54,7 @@ async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_no
         h.key.k256().clone(),
     )]);
     let url = serve(own, up.clone()).await;
-    set_endpoint(&h, &h.key, &url).await;
+    set_endpoint(&h.devnet, &staking, &h.key, &url).await;
     // Attack: the other node's endpoint is answered by someone who does not hold its operator
     // key (here: the first node's key, signing for the other node's account).
     let impostor = ProbeResponder::new(vec![(
@@ -83,7 +64,7 @@ async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_no
         h.key.k256().clone(),
     )]);
     let impostor_url = serve(impostor, Arc::new(AtomicBool::new(true))).await;
-    set_endpoint(&h, &other, &impostor_url).await;
+    set_endpoint(&h.devnet, &staking, &other, &impostor_url).await;
 
     // The attestor reads both from the chain, with the operator keys staking holds.
     let targets = attestor::targets(&h.gov, &staking).await.unwrap();

@@ -58,6 +58,56 @@ pub fn client(rpc: Arc<dyn RpcEndpoint>, key: OperatorKey) -> ChainClient {
     ChainClient::new(rpc, CHAIN, key, gas(), confirm).unwrap()
 }
 
+/// A devnet whose genesis funds `keys`; a block every `block_time_ms` (0: only when asked).
+pub async fn devnet_funding(keys: &[&OperatorKey], block_time_ms: u64) -> DevnetHandle {
+    let config = DevnetConfig {
+        chain_id: CHAIN.into(),
+        block_time_ms,
+        rpc_listen: ([127, 0, 0, 1], 0).into(),
+        genesis_accounts: keys
+            .iter()
+            .map(|k| GenesisAccount {
+                address: k.address().to_string(),
+                coins: format!("100000000000000{DENOM}"),
+            })
+            .collect(),
+        ..DevnetConfig::default()
+    };
+    Devnet::start(config).await.unwrap()
+}
+
+/// The devnet's HTTP RPC as a client endpoint.
+pub fn http(h: &DevnetHandle) -> Arc<dyn RpcEndpoint> {
+    Arc::new(HttpEndpoint::new(&h.rpc_url(), CompatVersion::V038, Duration::from_secs(10)).unwrap())
+}
+
+/// `k` registers as a node (4 T, tier 1) in `staking`; its client.
+pub async fn register(
+    gov: &ChainClient,
+    staking: &str,
+    devnet: &DevnetHandle,
+    k: &OperatorKey,
+) -> ChainClient {
+    let node = client(http(devnet), k.clone());
+    bithive_relayer::registration::register_node(gov, staking, &node, k, 4, Tier::T1)
+        .await
+        .unwrap();
+    node
+}
+
+/// `who` (a registered node) sets its probe endpoint in `staking`.
+pub async fn set_endpoint(devnet: &DevnetHandle, staking: &str, who: &OperatorKey, url: &str) {
+    client(http(devnet), who.clone())
+        .execute_batch(&[(
+            staking.to_string(),
+            bithive_interface::staking::ExecuteMsg::SetEndpoint {
+                endpoint: Some(url.to_string()),
+            },
+        )])
+        .await
+        .unwrap();
+}
+
 pub struct Harness {
     pub devnet: DevnetHandle,
     /// The relayer's endpoints: faults are injected here, never on the harness's own clients.
@@ -83,26 +133,7 @@ impl Harness {
     /// relayer.
     pub async fn new(endpoints: usize) -> Harness {
         let (gov_key, relayer, patient, other) = (key(1), key(2), key(3), key(4));
-        let config = DevnetConfig {
-            chain_id: CHAIN.into(),
-            block_time_ms: 0,
-            rpc_listen: ([127, 0, 0, 1], 0).into(),
-            genesis_accounts: [&gov_key, &relayer, &patient, &other]
-                .iter()
-                .map(|k| GenesisAccount {
-                    address: k.address().to_string(),
-                    coins: format!("100000000000000{DENOM}"),
-                })
-                .collect(),
-            ..DevnetConfig::default()
-        };
-        let devnet = Devnet::start(config).await.unwrap();
-        let http = |h: &DevnetHandle| -> Arc<dyn RpcEndpoint> {
-            Arc::new(
-                HttpEndpoint::new(&h.rpc_url(), CompatVersion::V038, Duration::from_secs(10))
-                    .unwrap(),
-            )
-        };
+        let devnet = devnet_funding(&[&gov_key, &relayer, &patient, &other], 0).await;
         let gov = client(http(&devnet), gov_key);
         let producer = spawn_producer(&devnet, Duration::from_millis(2));
         let plan = DeployConfig {
@@ -113,17 +144,7 @@ impl Harness {
             .await
             .unwrap();
         for k in [&relayer, &other] {
-            let node = client(http(&devnet), k.clone());
-            bithive_relayer::registration::register_node(
-                &gov,
-                &d.contracts.staking,
-                &node,
-                k,
-                4,
-                Tier::T1,
-            )
-            .await
-            .unwrap();
+            register(&gov, &d.contracts.staking, &devnet, k).await;
         }
         producer.abort();
         let _ = producer.await;

@@ -283,39 +283,48 @@ async fn attest_compute_work(
 ) -> Result<usize, DemoError> {
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
-    let epoch = measure_availability(p, progress).await?;
-    // Each attestor signs its tallies, then each signs every measured node's report from all
-    // the tallies (the median share, never its own node), and one submission carries the
-    // quorum. The units and task counts are not in it: rewards takes them from the jobs the
+    let mut measured = measure_availability(p, progress).await?;
+    // The attestors close the epoch by themselves, as `relayer start` with `[attestor]` does:
+    // each publishes its signed tallies on its endpoint, then signs every measured node's
+    // report from all members' tallies (the median share, never a node's own), then submits
+    // the statement a quorum signed (the first submission counts, the others are refused as
+    // repeats). The units and task counts are not in it: rewards takes them from the jobs the
     // escrow paid the node (the model job above).
-    let issued_at = bithive_relayer::quorum::default_issued_at(ctx!(
-        node.rpc().latest_block_time().await,
-        "block time"
-    )?);
-    let mut statement_shares = Vec::new();
-    for (_, key) in &p.attestors {
-        let shares = ctx!(
-            bithive_relayer::attestor::work_shares(
-                gov,
-                &c.staking,
-                &c.rewards,
-                &epoch.tallies,
-                issued_at,
-                key.k256(),
-            )
-            .await,
-            "work statement"
-        )?;
-        statement_shares.extend(shares);
+    let end = measured.probers[0].epoch_start(measured.epoch + 1);
+    let mut submitted = Vec::new();
+    for at in [end, end + REPORT_SETTLE, end + 2 * REPORT_SETTLE] {
+        let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
+        p.pass_time(at.saturating_sub(now)).await?;
+        let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
+        for ((reporter, prober), (client, _)) in measured
+            .reporters
+            .iter_mut()
+            .zip(&measured.probers)
+            .zip(&p.attestors)
+        {
+            submitted.extend(ctx!(
+                reporter.step(client, prober, now).await,
+                "close the epoch"
+            )?);
+        }
     }
-    let job = bithive_relayer::work_report::work_job_id(node.address(), epoch.epoch);
-    statement_shares.retain(|s| s.attestation.job_id == job);
-    let signers = statement_shares.len();
-    let msg = ctx!(
-        bithive_relayer::quorum::combine(&statement_shares),
-        "combine work statements"
-    )?;
-    exec(gov, &c.attestation, &msg, "attest compute work").await?;
+    for s in &measured.servers {
+        s.abort();
+    }
+    let job = bithive_relayer::work_report::work_job_id(node.address(), measured.epoch);
+    let report = submitted
+        .iter()
+        .find(|s| s.job_id == job && s.result.is_ok())
+        .ok_or_else(|| {
+            fail("compute work")(&format!(
+                "no attestor submitted {job}: {:?}",
+                submitted
+                    .iter()
+                    .map(|s| format!("{} {:?}", s.job_id, s.result))
+                    .collect::<Vec<_>>()
+            ))
+        })?;
+    let signers = report.signers;
     let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
     let served: bithive_interface::rewards::ServedWork = query(
         gov,
@@ -370,7 +379,45 @@ async fn attest_compute_work(
 /// What the attestors measured of one rewards epoch.
 struct MeasuredEpoch {
     epoch: u64,
-    tallies: Vec<bithive_relayer::work_report::TallyShare>,
+    probers: Vec<bithive_relayer::attestor::Prober>,
+    reporters: Vec<bithive_relayer::reporter::Reporter>,
+    /// The node's probe endpoint and each attestor's exchange endpoint.
+    servers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Seconds between the steps of the attestors' epoch close in the demo (`report_delay_seconds`).
+const REPORT_SETTLE: u64 = 5;
+
+/// Serves `responder` on a loopback port and registers its URL in staking as `account`'s
+/// endpoint.
+async fn serve_endpoint(
+    account: &ChainClient,
+    staking: &str,
+    responder: bithive_relayer::attestor::ProbeResponder,
+) -> Result<(String, tokio::task::JoinHandle<()>), DemoError> {
+    let listener = ctx!(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await,
+        "endpoint"
+    )?;
+    let url = format!(
+        "http://{}",
+        ctx!(listener.local_addr(), "endpoint address")?
+    );
+    let server = tokio::spawn(bithive_bitchat::endpoint::serve(
+        listener,
+        Default::default(),
+        move |path: &str| responder.reply(path),
+    ));
+    exec(
+        account,
+        staking,
+        &StakingMsg::SetEndpoint {
+            endpoint: Some(url.clone()),
+        },
+        "set endpoint",
+    )
+    .await?;
+    Ok((url, server))
 }
 
 /// Probes per node per epoch in the demo (a real attestor's default is 24).
@@ -393,33 +440,35 @@ async fn measure_availability(
         node.address().to_string(),
         p.operator_key.k256().clone(),
     )]);
-    let listener = ctx!(
-        tokio::net::TcpListener::bind("127.0.0.1:0").await,
-        "probe endpoint"
-    )?;
-    let url = format!(
-        "http://{}",
-        ctx!(listener.local_addr(), "probe endpoint address")?
-    );
-    let server = tokio::spawn(bithive_bitchat::endpoint::serve(
-        listener,
-        Default::default(),
-        move |path: &str| responder.reply(path),
-    ));
-    exec(
-        node,
-        &c.staking,
-        &StakingMsg::SetEndpoint {
-            endpoint: Some(url.clone()),
-        },
-        "set probe endpoint",
-    )
-    .await?;
+    let (url, server) = serve_endpoint(node, &c.staking, responder).await?;
+    let mut servers = vec![server];
     let rewards: RewardsConfig =
         query(gov, &c.rewards, &RewardsQuery::Config {}, "rewards config").await?;
     let stratum = rewards.epoch_seconds / u64::from(DEMO_PROBES);
     let mut probers = Vec::new();
-    for (_, key) in &p.attestors {
+    let mut reporters = Vec::new();
+    for (client, key) in &p.attestors {
+        // Each attestor publishes its tallies and statements for the others on its endpoint.
+        let published = bithive_relayer::reporter::Published::new();
+        let (_, server) = serve_endpoint(
+            client,
+            &c.staking,
+            ProbeResponder::new(vec![]).with_published(published.clone()),
+        )
+        .await?;
+        servers.push(server);
+        reporters.push(bithive_relayer::reporter::Reporter::new(
+            bithive_relayer::reporter::ReporterConfig {
+                staking: c.staking.clone(),
+                rewards: c.rewards.clone(),
+                attestation: c.attestation.clone(),
+                settle: REPORT_SETTLE,
+                timeout: Duration::from_secs(5),
+            },
+            key.k256().clone(),
+            published,
+            ctx!(bithive_relayer::Store::open_in_memory(), "report store")?,
+        ));
         let mut secret: [u8; 32] = key.k256().to_bytes().into();
         let seed = schedule_seed(&secret);
         secret.fill(0);
@@ -462,25 +511,24 @@ async fn measure_availability(
             ctx!(prober.round(&targets, now).await, "probe round")?;
         }
     }
-    server.abort();
-    let mut tallies = Vec::new();
-    for (prober, (_, key)) in probers.iter().zip(&p.attestors) {
-        tallies.push(ctx!(
-            attestor::tally_share(prober, epoch, key.k256()),
-            "tally share"
-        )?);
+    let mut seen = Vec::new();
+    for prober in &probers {
+        let tallies = ctx!(prober.tallies(epoch), "tallies")?;
+        if let Some((_, t)) = tallies.iter().find(|(n, _)| n == node.address()) {
+            seen.push(format!("{}/{}", t.answered, t.probed));
+        }
     }
-    let seen: Vec<String> = tallies
-        .iter()
-        .filter_map(|t| t.tallies.iter().find(|n| n.node == node.address()))
-        .map(|n| format!("{}/{}", n.answered, n.probed))
-        .collect();
     progress(&format!(
         "{} attestors probed the node at {url} through rewards epoch {epoch}, each at its own unpredictable times: answered {}",
-        tallies.len(),
+        probers.len(),
         seen.join(", ")
     ));
-    Ok(MeasuredEpoch { epoch, tallies })
+    Ok(MeasuredEpoch {
+        epoch,
+        probers,
+        reporters,
+        servers,
+    })
 }
 
 /// Step 5: the epoch closes and the node claims its compute reward into vesting; an early

@@ -228,16 +228,16 @@ fn the_fee_cap_bounds_what_self_dealing_earns() {
     s.join(0, 400 * BTK);
     s.join(1, 400 * BTK);
     let gov = s.gov.clone();
-    let m1 = ExecuteMsg::UpdateConfig {
+    let cap = |m: Decimal256| ExecuteMsg::UpdateConfig {
         governance: None,
         reporter: None,
         patient_daily_cap: None,
         max_units_per_t: None,
         challenge_seconds: None,
         escrow: None,
-        max_btk_per_fee: Some(Decimal256::one()),
+        max_btk_per_fee: Some(m),
     };
-    s.exec(&gov, &m1).unwrap();
+    s.exec(&gov, &cap(Decimal256::one())).unwrap();
     // The self-dealer (node 0) pays 100 jobs of 1,000 (fee 10 each); node 1 serves 1 job.
     for _ in 0..100 {
         let paid = JobOutcome::Paid {
@@ -271,17 +271,8 @@ fn the_fee_cap_bounds_what_self_dealing_earns() {
     let kept = Decimal256::from_ratio(p.undistributed, 1u8) + p.recycle + p.remainder;
     assert!(kept >= Decimal256::from_ratio(9_997_000u128, 1u8), "{p:?}");
     // The cap is positive and governed.
-    let zero = ExecuteMsg::UpdateConfig {
-        governance: None,
-        reporter: None,
-        patient_daily_cap: None,
-        max_units_per_t: None,
-        challenge_seconds: None,
-        escrow: None,
-        max_btk_per_fee: Some(Decimal256::zero()),
-    };
     assert!(matches!(
-        err(s.exec(&gov, &zero).unwrap_err()),
+        err(s.exec(&gov, &cap(Decimal256::zero())).unwrap_err()),
         ContractError::InvalidConfig(_)
     ));
 }
