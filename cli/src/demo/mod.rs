@@ -15,10 +15,12 @@
 //! 4. two months on, the foundation's emission share has passed its one-month lock and vesting
 //!    releases part of it to the treasury;
 //! 5. the treasury grants the node its pledge (mining needs one) and three attestors the minimum
-//!    bond; staking picks the attestor set from bonded nodes; three attestors (never the node
-//!    itself) attest the node's compute work as a quorum; the report waits out its challenge
-//!    window and is finalized; a day later the epoch closes and the node claims its BTK reward at
-//!    the full rate (into vesting, as the rewards contract pays it);
+//!    bond; staking picks the attestor set from bonded nodes; the node serves a paid job on a
+//!    model the attestors measured (its units come from the escrow's payout), answers the three
+//!    attestors' probes through a whole rewards epoch, and they close the epoch over their own
+//!    endpoints with one quorum report of what they measured (never the node itself); the report
+//!    waits out its challenge window and is finalized; the next epoch closes and the node claims
+//!    its BTK reward at the full rate (into vesting, as the rewards contract pays it);
 //! 6. the AIM story ([`crate::demo::aim`]): an institute publishes a model and is paid per job on it;
 //!    a patient stores encrypted records, grants and revokes a researcher's access; a
 //!    differentially private count is answered within the dataset's budget and the next query
