@@ -330,35 +330,22 @@ pub fn tally_share(
     TallyShare::sign(&prober.chain_id, &prober.staking, epoch, tallies, key)
 }
 
-/// Step 2 of [`crate::work_report`]: from the attestors' tally shares of one epoch, this
-/// attestor's signed statement for every node they measured. A node no set member other than
-/// itself measured gets no statement (said in the log), never a default, and this attestor
-/// signs none for its own node. `key` is this attestor's operator key (the relayer's chain key).
+/// Step 2 of [`crate::work_report`]: from the attestors' tally shares of `epoch`, this
+/// attestor's signed statement for every node it measured itself and a quorum of members
+/// measured; any other node gets no statement (said in the log), never a default, and this
+/// attestor signs none for its own node. `key` is this attestor's operator key (the relayer's
+/// chain key).
+#[allow(clippy::too_many_arguments)]
 pub async fn work_shares(
     client: &ChainClient,
     staking: &str,
     rewards: &str,
+    attestation: &str,
+    epoch: u64,
     tallies: &[TallyShare],
     issued_at: u64,
     key: &SigningKey,
 ) -> Result<Vec<QuorumShare>, RelayerError> {
-    let first = tallies
-        .first()
-        .ok_or_else(|| RelayerError::Attestation("no tally share".into()))?;
-    let epoch = first.epoch;
-    for (i, t) in tallies.iter().enumerate() {
-        if t.chain_id != client.chain_id() || t.staking != staking || t.epoch != epoch {
-            return Err(RelayerError::Attestation(format!(
-                "tally share {} is of chain {} staking {} epoch {}, not {} {} {epoch}",
-                i + 1,
-                t.chain_id,
-                t.staking,
-                t.epoch,
-                client.chain_id(),
-                staking
-            )));
-        }
-    }
     let members = attestor_keys(client, staking).await?;
     let me = bithive_signed_attestation::signing::public_key(key);
     if !members.contains(&me) {
@@ -367,18 +354,42 @@ pub async fn work_shares(
             me.to_hex()
         )));
     }
-    let nodes: BTreeSet<&str> = tallies
-        .iter()
-        .flat_map(|t| t.tallies.iter().map(|n| n.node.as_str()))
-        .collect();
+    // A share of another chain, contract or epoch, one that does not verify, or one from outside
+    // the set is dropped, never an error: one attestor's bad share must not stop the others.
+    let (valid, dropped): (Vec<&TallyShare>, Vec<&TallyShare>) = tallies.iter().partition(|t| {
+        t.chain_id == client.chain_id()
+            && t.staking == staking
+            && t.epoch == epoch
+            && members.contains(&t.signature.key)
+            && t.verify()
+    });
+    for t in dropped {
+        tracing::warn!(epoch, key = %t.signature.key.to_hex(), "tally share dropped");
+    }
+    let valid: Vec<TallyShare> = valid.into_iter().cloned().collect();
+    // This attestor signs only for nodes it probed itself, and a node's figure needs a quorum of
+    // members' measurements (`measured_availability`).
+    let Some(own) = valid.iter().find(|t| t.signature.key == me) else {
+        return Err(RelayerError::Attestation(format!(
+            "no valid tally share of this attestor for epoch {epoch}"
+        )));
+    };
+    let min = quorum_threshold(client, attestation).await?;
     let mut out = Vec::new();
-    for node in nodes {
-        let operator = node_key(client, staking, node).await?;
+    for t in own.tallies.iter().filter(|t| t.probed > 0) {
+        let node = t.node.as_str();
+        let operator = match node_key(client, staking, node).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(%node, epoch, error = %e, "no work statement: not a node");
+                continue;
+            }
+        };
         if operator == me {
             // Its own work is attested by the others (the contract refuses a self-attestation).
             continue;
         }
-        match work_report::measured_availability(node, &operator, tallies, &members) {
+        match work_report::measured_availability(node, &operator, &valid, &members, min) {
             Ok((availability, attestors)) => {
                 tracing::info!(%node, epoch, %availability, attestors, "work statement signed");
                 let (att, payload) = work_report::statement(
@@ -395,6 +406,21 @@ pub async fn work_shares(
         }
     }
     Ok(out)
+}
+
+/// How many attestor signatures a quorum attestation needs (the attestation contract's
+/// `quorum_threshold`).
+pub async fn quorum_threshold(
+    client: &ChainClient,
+    attestation: &str,
+) -> Result<usize, RelayerError> {
+    let c: bithive_interface::attestation::Config = client
+        .query_typed(
+            attestation,
+            &bithive_interface::attestation::QueryMsg::Config {},
+        )
+        .await?;
+    Ok(c.quorum_threshold as usize)
 }
 
 /// Step 3 of [`crate::work_report`]: one `submit_quorum` per node from the attestors' statement

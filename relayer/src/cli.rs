@@ -582,10 +582,23 @@ pub fn sign_work(args: &SignWorkArgs) -> Result<(), RelayerError> {
                 .map_err(RelayerError::from)?,
         ),
     };
+    // The epoch is this attestor's own tallies' (the others' of another epoch are dropped).
+    let me = bithive_signed_attestation::PubKey33(client.key().public_key_compressed());
+    let epoch = tallies
+        .iter()
+        .find(|t| t.signature.key == me)
+        .map(|t| t.epoch)
+        .ok_or_else(|| {
+            RelayerError::Attestation(
+                "none of the tally shares is this attestor's own (availability --share-out)".into(),
+            )
+        })?;
     let shares = rt.block_on(crate::attestor::work_shares(
         &client,
         chain.contract(Role::Staking)?,
         chain.contract(Role::Rewards)?,
+        chain.contract(Role::Attestation)?,
+        epoch,
         &tallies,
         issued_at,
         client.key().k256(),
@@ -594,7 +607,7 @@ pub fn sign_work(args: &SignWorkArgs) -> Result<(), RelayerError> {
     println!(
         "{} work statement(s) signed for epoch {} -> {}",
         shares.len(),
-        tallies[0].epoch,
+        epoch,
         args.out.display()
     );
     Ok(())

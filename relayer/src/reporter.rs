@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use bithive_bitchat::endpoint::Reply;
 use bithive_chain_client::ChainClient;
-use bithive_interface::attestation::{Config as AttestationConfig, QueryMsg as AttestationQuery};
 use bithive_interface::staking::{AttestorSetResponse, NodeResponse, QueryMsg as StakingQuery};
 use bithive_signed_attestation::signing::public_key;
 use bithive_signed_attestation::PubKey33;
@@ -213,13 +212,18 @@ impl Reporter {
                     .fetch::<TallyShare>(m, &format!("/tallies/{chain}/{epoch}"))
                     .await
                 {
-                    tallies.push(t);
+                    // A member serves its own tallies, nobody else's.
+                    if t.signature.key == m.key {
+                        tallies.push(t);
+                    }
                 }
             }
             let shares = attestor::work_shares(
                 client,
                 &self.cfg.staking,
                 &self.cfg.rewards,
+                &self.cfg.attestation,
+                epoch,
                 &tallies,
                 sign_at,
                 &self.key,
@@ -246,10 +250,8 @@ impl Reporter {
                 all.extend(w);
             }
         }
-        let config: AttestationConfig = client
-            .query_typed(&self.cfg.attestation, &AttestationQuery::Config {})
-            .await?;
-        let agreed = work_report::agreed(all, config.quorum_threshold as usize);
+        let k = attestor::quorum_threshold(client, &self.cfg.attestation).await?;
+        let agreed = work_report::agreed(all, k);
         let mut results = Vec::new();
         for shares in agreed {
             let job = shares[0].attestation.job_id.clone();

@@ -5,9 +5,10 @@
 //!    availability --share-out`);
 //! 2. each attestor, given everyone's tally shares, computes every node's availability as the
 //!    median of the answered shares measured by attestor-set members other than the node itself
-//!    ([`measured_availability`]) and signs the same deterministic [`statement`] per node
-//!    (`sign-work`): one attestor alone cannot move the median, a node cannot count its own
-//!    probes, and a share whose signature or key does not check is dropped;
+//!    ([`measured_availability`]), at least a quorum of them, and signs the same deterministic
+//!    [`statement`] per node it measured itself (`sign-work`): one attestor alone cannot set or
+//!    move the median, a node cannot count its own probes, and a share whose signature, key,
+//!    chain or epoch does not check is dropped;
 //! 3. anyone combines K statement shares per node into one `submit_quorum` (`submit-work`).
 //!
 //! Units and task counts are not in the report: rewards takes them from the escrow's records.
@@ -113,13 +114,16 @@ impl TallyShare {
 
 /// A node's availability in the epoch of `shares`: the median answered share over the tally
 /// shares that verify, come from a key in `members` (the attestor set's operator keys) other than
-/// `node_key`, and probed the node at least once; each key counts once. With an even count, the
-/// mean of the two middle shares. Also returns how many attestors it rests on.
+/// `node_key`, and probed the node at least once; each key counts once. Refused unless at least
+/// `min` members measured it (one attestor alone, or a minority, never sets a node's figure).
+/// With an even count, the lower middle value, so that one high outlier cannot move it. Also
+/// returns how many attestors it rests on.
 pub fn measured_availability(
     node: &str,
     node_key: &PubKey33,
     shares: &[TallyShare],
     members: &BTreeSet<PubKey33>,
+    min: usize,
 ) -> Result<(Decimal, usize), RelayerError> {
     let mut seen = BTreeSet::new();
     let mut values: Vec<Decimal> = Vec::new();
@@ -134,19 +138,16 @@ pub fn measured_availability(
             }
         }
     }
-    if values.is_empty() {
+    if values.len() < min.max(1) {
         return Err(err(format!(
-            "no attestor of the set measured {node} in these tallies"
+            "{} member(s) of the attestor set measured {node} in these tallies, fewer than {}",
+            values.len(),
+            min.max(1)
         )));
     }
     values.sort();
     let n = values.len();
-    let median = if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / Decimal::from_ratio(2u8, 1u8)
-    };
-    Ok((median, n))
+    Ok((values[(n - 1) / 2], n))
 }
 
 /// The attestation's job id of `node`'s work report for `epoch`: one report per node and epoch
@@ -259,12 +260,17 @@ mod tests {
             share(2, "n", 12, 24),
             share(3, "n", 18, 24),
         ];
-        let (a, n) = measured_availability("n", &node_key, &shares, &members(&[1, 2, 3])).unwrap();
+        let (a, n) =
+            measured_availability("n", &node_key, &shares, &members(&[1, 2, 3]), 3).unwrap();
         assert_eq!((a, n), (Decimal::percent(75), 3));
-        // Two: the mean of both.
+        // Two: the lower one (a high outlier cannot lift it).
         let (a, _) =
-            measured_availability("n", &node_key, &shares[..2], &members(&[1, 2])).unwrap();
-        assert_eq!(a, Decimal::percent(75));
+            measured_availability("n", &node_key, &shares[..2], &members(&[1, 2]), 2).unwrap();
+        assert_eq!(a, Decimal::percent(50));
+        // Fewer members measured it than required: no figure at all. Attack: one attestor
+        // (colluding with a node that withdrew its endpoint from the others) states 24/24 alone.
+        let e = measured_availability("n", &node_key, &shares[..1], &members(&[1, 2, 3]), 3);
+        assert!(e.is_err());
     }
 
     #[test]
@@ -275,7 +281,7 @@ mod tests {
             share(2, "n", 6, 24),
             share(3, "n", 7, 24),
         ];
-        let base = measured_availability("n", &node_key, &honest, &members(&[1, 2, 3])).unwrap();
+        let base = measured_availability("n", &node_key, &honest, &members(&[1, 2, 3]), 3).unwrap();
         assert_eq!(base, (Decimal::percent(25), 3));
         // Attacks: a colluding attestor claims the node was always up; a non-member signs
         // perfect tallies; the node's own tallies of itself; a forged (edited) tally; the same
@@ -285,21 +291,23 @@ mod tests {
         let mut shares = honest.to_vec();
         shares.extend([share(7, "n", 24, 24), share(9, "n", 24, 24), forged]);
         shares.push(share(1, "n", 24, 24));
-        let got = measured_availability("n", &node_key, &shares, &members(&[1, 2, 3, 9])).unwrap();
+        let got =
+            measured_availability("n", &node_key, &shares, &members(&[1, 2, 3, 9]), 3).unwrap();
         assert_eq!(got, base);
         let colluder = [
             share(1, "n", 24, 24),
             share(2, "n", 6, 24),
             share(3, "n", 7, 24),
         ];
-        let got = measured_availability("n", &node_key, &colluder, &members(&[1, 2, 3])).unwrap();
+        let got =
+            measured_availability("n", &node_key, &colluder, &members(&[1, 2, 3]), 3).unwrap();
         assert_eq!(
             got.0,
             Decimal::from_ratio(7u8, 24u8),
             "one liar moves it at most one rank"
         );
         // Nobody measured it: refused, never a default.
-        assert!(measured_availability("m", &node_key, &honest, &members(&[1, 2, 3])).is_err());
+        assert!(measured_availability("m", &node_key, &honest, &members(&[1, 2, 3]), 1).is_err());
         assert!(!share(1, "n", 25, 24).verify(), "more answered than probed");
     }
 
