@@ -124,6 +124,30 @@ impl Prober {
         }
     }
 
+    /// The prober of the attestor whose operator key is `key`: its schedule seeded from the key
+    /// (nobody else can compute it), `probes` per rewards epoch of the chain's clock `(genesis,
+    /// epoch_seconds)`, never probing its own node.
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_attestor(
+        key: &SigningKey,
+        chain_id: &str,
+        staking: &str,
+        (genesis, epoch_seconds): (u64, u64),
+        probes: u32,
+        timeout: Duration,
+        late: Duration,
+        store: Store,
+    ) -> Result<Prober, probe::ProbeError> {
+        let mut secret: [u8; 32] = key.to_bytes().into();
+        let seed = probe::schedule_seed(&secret);
+        zeroize::Zeroize::zeroize(&mut secret);
+        let schedule = Schedule::new(seed, epoch_seconds, probes)?;
+        Ok(
+            Prober::new(chain_id, staking, schedule, genesis, timeout, late, store)
+                .excluding(bithive_signed_attestation::signing::public_key(key)),
+        )
+    }
+
     /// Never probes the node whose operator key is `key` (this attestor's own node).
     pub fn excluding(mut self, key: PubKey33) -> Prober {
         self.own_key = Some(key);
@@ -156,7 +180,7 @@ impl Prober {
         let Some(epoch) = self.epoch_of(now) else {
             return Ok(outcome);
         };
-        let start = self.genesis + epoch * self.schedule.epoch_seconds();
+        let start = self.epoch_start(epoch);
         let mut due = Vec::new();
         for t in targets
             .iter()
@@ -281,35 +305,46 @@ impl Prober {
     }
 }
 
+/// The members of the current attestor set, as staking holds them (operator key, endpoint).
+pub async fn attestor_members(
+    client: &ChainClient,
+    staking: &str,
+) -> Result<Vec<NodeResponse>, RelayerError> {
+    let set: AttestorSetResponse = client
+        .query_typed(staking, &StakingQuery::AttestorSet {})
+        .await?;
+    let mut out = Vec::with_capacity(set.members.len());
+    for m in set.members {
+        out.push(node(client, staking, m.node.as_str()).await?);
+    }
+    Ok(out)
+}
+
 /// The operator keys of the current attestor set (whose tallies and signatures count).
 pub async fn attestor_keys(
     client: &ChainClient,
     staking: &str,
 ) -> Result<BTreeSet<PubKey33>, RelayerError> {
-    let set: AttestorSetResponse = client
-        .query_typed(staking, &StakingQuery::AttestorSet {})
-        .await?;
-    let mut keys = BTreeSet::new();
-    for m in set.members {
-        keys.insert(node_key(client, staking, m.node.as_str()).await?);
-    }
-    Ok(keys)
+    Ok(attestor_members(client, staking)
+        .await?
+        .into_iter()
+        .map(|n| n.operator_key)
+        .collect())
 }
 
-async fn node_key(
+async fn node(
     client: &ChainClient,
     staking: &str,
     node: &str,
-) -> Result<PubKey33, RelayerError> {
-    let n: NodeResponse = client
+) -> Result<NodeResponse, RelayerError> {
+    Ok(client
         .query_typed(
             staking,
             &StakingQuery::Node {
                 node: node.to_string(),
             },
         )
-        .await?;
-    Ok(n.operator_key)
+        .await?)
 }
 
 /// This attestor's signed tallies of `epoch` (step 1 of [`crate::work_report`]).
@@ -378,8 +413,8 @@ pub async fn work_shares(
     let mut out = Vec::new();
     for t in own.tallies.iter().filter(|t| t.probed > 0) {
         let node = t.node.as_str();
-        let operator = match node_key(client, staking, node).await {
-            Ok(k) => k,
+        let operator = match self::node(client, staking, node).await {
+            Ok(n) => n.operator_key,
             Err(e) => {
                 tracing::warn!(%node, epoch, error = %e, "no work statement: not a node");
                 continue;
@@ -473,23 +508,18 @@ pub async fn prober(
     db_path: &std::path::Path,
 ) -> Result<Prober, RelayerError> {
     use bithive_deploy_plan::Role;
-    use zeroize::Zeroize;
-    let (genesis, epoch_seconds) = rewards_clock(client, chain.contract(Role::Rewards)?).await?;
-    let mut secret: [u8; 32] = client.key().k256().to_bytes().into();
-    let seed = probe::schedule_seed(&secret);
-    secret.zeroize();
-    let schedule = Schedule::new(seed, epoch_seconds, section.probes_per_epoch)
-        .map_err(|e| RelayerError::Config(format!("attestor: {e}")))?;
-    Ok(Prober::new(
+    let clock = rewards_clock(client, chain.contract(Role::Rewards)?).await?;
+    Prober::for_attestor(
+        client.key().k256(),
         &chain.chain_id,
         chain.contract(Role::Staking)?,
-        schedule,
-        genesis,
+        clock,
+        section.probes_per_epoch,
         Duration::from_millis(section.timeout_ms),
         Duration::from_secs(section.late_seconds),
         Store::open(db_path)?,
     )
-    .excluding(PubKey33(client.key().public_key_compressed())))
+    .map_err(|e| RelayerError::Config(format!("attestor: {e}")))
 }
 
 /// Sends one probe with a fresh challenge; `Ok` only for a valid answer in time.

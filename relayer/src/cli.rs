@@ -383,12 +383,7 @@ pub fn submit_evaluation(args: &SubmitEvaluationArgs) -> Result<(), RelayerError
     let shares = args
         .shares
         .iter()
-        .map(|p| {
-            std::fs::read(p)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
-                .map_err(|e| RelayerError::Config(format!("{}: {e}", p.display())))
-        })
+        .map(|p| read_json(p))
         .collect::<Result<Vec<crate::evaluation::EvaluationShare>, _>>()?;
     let msg = crate::evaluation::combine(&shares)?;
     let out = block_on(async {

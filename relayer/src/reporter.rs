@@ -19,7 +19,6 @@ use std::time::Duration;
 
 use bithive_bitchat::endpoint::Reply;
 use bithive_chain_client::ChainClient;
-use bithive_interface::staking::{AttestorSetResponse, NodeResponse, QueryMsg as StakingQuery};
 use bithive_signed_attestation::signing::public_key;
 use bithive_signed_attestation::PubKey33;
 use k256::ecdsa::SigningKey;
@@ -285,25 +284,14 @@ impl Reporter {
     }
 
     async fn members(&self, client: &ChainClient) -> Result<Vec<Member>, RelayerError> {
-        let set: AttestorSetResponse = client
-            .query_typed(&self.cfg.staking, &StakingQuery::AttestorSet {})
-            .await?;
-        let mut out = Vec::with_capacity(set.members.len());
-        for m in set.members {
-            let n: NodeResponse = client
-                .query_typed(
-                    &self.cfg.staking,
-                    &StakingQuery::Node {
-                        node: m.node.to_string(),
-                    },
-                )
-                .await?;
-            out.push(Member {
+        Ok(attestor::attestor_members(client, &self.cfg.staking)
+            .await?
+            .into_iter()
+            .map(|n| Member {
                 key: n.operator_key,
                 endpoint: n.endpoint,
-            });
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// `path` from a member's endpoint, `None` (logged) when it cannot be had.

@@ -431,7 +431,6 @@ async fn measure_availability(
     progress: &mut dyn FnMut(&str),
 ) -> Result<MeasuredEpoch, DemoError> {
     use bithive_relayer::attestor::{self, ProbeResponder, Prober};
-    use bithive_relayer::probe::{schedule_seed, Schedule};
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
     let responder = ProbeResponder::new(vec![(
@@ -469,28 +468,20 @@ async fn measure_availability(
             published,
             ctx!(bithive_relayer::Store::open_in_memory(), "report store")?,
         ));
-        let mut secret: [u8; 32] = key.k256().to_bytes().into();
-        let seed = schedule_seed(&secret);
-        secret.fill(0);
-        let schedule = ctx!(
-            Schedule::new(seed, rewards.epoch_seconds, DEMO_PROBES),
-            "probe schedule"
-        )?;
         let store = ctx!(bithive_relayer::Store::open_in_memory(), "probe store")?;
-        probers.push(
-            Prober::new(
+        probers.push(ctx!(
+            Prober::for_attestor(
+                key.k256(),
                 &p.chain_id,
                 &c.staking,
-                schedule,
-                rewards.genesis,
+                (rewards.genesis, rewards.epoch_seconds),
+                DEMO_PROBES,
                 Duration::from_secs(5),
                 Duration::from_secs(stratum.max(1) * 2),
                 store,
-            )
-            .excluding(bithive_signed_attestation::PubKey33(
-                key.public_key_compressed(),
-            )),
-        );
+            ),
+            "probe schedule"
+        )?);
     }
     // The next whole epoch, stratum by stratum on the chain's clock.
     let now = ctx!(gov.rpc().latest_block_time().await, "block time")?;
