@@ -142,8 +142,12 @@ pub enum RelayerCommand {
     Evaluate(EvaluateArgs),
     /// Submit a quorum evaluation from the attestors' shares (files written by `evaluate`)
     SubmitEvaluation(SubmitEvaluationArgs),
-    /// As an attestor: the availability this relayer measured for each node in a rewards epoch
-    /// (its probes answered / sent; see `[attestor]`)
+    /// Run the published benchmark workload on this machine, as the attestors' challenges do:
+    /// Pcompute in TFLOPS beside a one-thread CPU reference in the same run, and the energy
+    /// meter's reading where there is one
+    Benchmark(bithive_relayer::cli::BenchmarkArgs),
+    /// As an attestor: what this relayer measured of each node in a rewards epoch (its probes
+    /// answered / sent, its best benchmark: Pcompute and Penergy; see `[attestor]`)
     Availability(bithive_relayer::cli::AvailabilityArgs),
     /// As an attestor: from every attestor's tally share of an epoch (`availability
     /// --share-out`), sign this attestor's share of each node's quorum `compute_work` report

@@ -31,6 +31,9 @@ fn main() -> anyhow::Result<()> {
         Command::Relayer(RelayerCommand::SubmitEvaluation(args)) => {
             Ok(bithive_relayer::cli::submit_evaluation(&args)?)
         }
+        Command::Relayer(RelayerCommand::Benchmark(args)) => {
+            Ok(bithive_relayer::cli::benchmark(&args)?)
+        }
         Command::Relayer(RelayerCommand::Availability(args)) => {
             Ok(bithive_relayer::cli::availability(&args)?)
         }

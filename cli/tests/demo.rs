@@ -45,6 +45,13 @@ async fn demo_runs_end_to_end() {
     assert!(table.contains("1 served work units"), "{table}");
     assert!(table.contains("run cost 1 units attested by"), "{table}");
     assert!(table.contains("re-keyed to 3 when one left"), "{table}");
+    // Issue #42, decision 5: every attestor's benchmark of the node passed (Pcompute timed on
+    // the attestor's clock, a sample re-run), and the report the quorum signed carries them.
+    let bench = lines
+        .iter()
+        .find(|l| l.contains("benchmarked it on the published workload"))
+        .unwrap_or_else(|| panic!("no benchmark line:\n{}", lines.join("\n")));
+    assert_eq!(bench.matches(" TFLOPS at ").count(), 3, "{bench}");
     assert!(
         table.contains("the next query refused past the budget"),
         "{table}"

@@ -1,35 +1,44 @@
-//! The attestor's availability probing and the node's answering endpoint (ADR 007, decision 4),
-//! driving the protocol core in [`crate::probe`].
+//! The attestor's availability probes and benchmark challenges, and the node's answering
+//! endpoint (ADR 007, decisions 4-5), driving the protocol cores in [`crate::probe`] and
+//! [`crate::benchmark`].
 //!
 //! - A node's relayer answers `GET /probe/<chain id>/<challenge>` on `probe_addr` for every chain
-//!   it works for (`node` set), signing with the chain's operator key ([`ProbeResponder`]).
+//!   it works for (`node` set), signing with the chain's operator key, and, with an
+//!   `[inference]` engine, the attestor set's benchmark requests `GET /bench/...`
+//!   ([`ProbeResponder`], [`BenchService`]).
 //! - An attestor's relayer (`[attestor]`) lists the nodes that registered an endpoint in staking,
-//!   probes each at its own unpredictable times ([`Prober::round`]) and keeps every result in its
-//!   store, so a restart neither loses nor repeats a probe. `bithive relayer availability` prints
-//!   the epoch's tallies.
-use std::collections::BTreeSet;
+//!   probes and benchmarks each at its own unpredictable times ([`Prober::round`]) and keeps
+//!   every result in its store, so a restart neither loses nor repeats one. `bithive relayer
+//!   availability` prints the epoch's tallies.
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bithive_bitchat::endpoint::Reply;
 use bithive_chain_client::ChainClient;
 use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
 use bithive_interface::staking::{
-    AttestorSetResponse, NodeResponse, NodesResponse, QueryMsg as StakingQuery,
+    AttestorSetResponse, NodeResponse, NodesResponse, QueryMsg as StakingQuery, Tier,
 };
 use bithive_signed_attestation::PubKey33;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use k256::ecdsa::SigningKey;
+use sha2::Digest;
 
+use crate::benchmark::{self, BenchAnswer, BenchRequest, RateWindow, WorkloadRunner};
 use crate::error::RelayerError;
 use crate::probe::{self, ProbeAnswer, Schedule, Tally};
 use crate::quorum::QuorumShare;
 use crate::store::Store;
-use crate::work_report::{self, NodeTally, TallyShare};
+use crate::work_report::{self, BenchTally, NodeTally, TallyShare};
 
 /// Largest probe answer read (a JSON object with an address and a 64-byte signature).
 const MAX_ANSWER_BYTES: usize = 1_024;
+/// Largest benchmark answer read (up to `MAX_INPUTS` outputs of a few classes).
+const MAX_BENCH_ANSWER_BYTES: usize = 64 * 1_024;
+/// Domain of the attestor's benchmark schedule seed (derived from its secret key).
+const BENCH_SCHEDULE_DOMAIN: &[u8] = b"BITHIVE/BENCH-SCHEDULE/v1";
 
 /// One node an attestor probes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -39,6 +48,8 @@ pub struct ProbeTarget {
     pub endpoint: String,
     /// The operator key staking holds for the node: only its signature answers a probe.
     pub operator_key: PubKey33,
+    /// The tier it registered (its declared power when it has no meter).
+    pub tier: Tier,
 }
 
 /// The nodes to probe: every node registered in staking with an endpoint.
@@ -68,6 +79,7 @@ pub async fn targets(
                     node: n.node,
                     endpoint,
                     operator_key: n.operator_key,
+                    tier: n.tier,
                 });
             }
         }
@@ -82,6 +94,29 @@ pub struct RoundOutcome {
     /// Probes whose time had passed by more than `late` while this attestor was not running:
     /// recorded as not sent, so they count neither for nor against the node.
     pub skipped: u32,
+    /// Benchmark challenges whose answer passed its checks.
+    pub benched: u32,
+    /// Benchmark challenges unanswered, late or refused.
+    pub bench_failed: u32,
+}
+
+/// What an attestor needs to benchmark nodes ([`crate::benchmark`]).
+pub struct Bencher {
+    /// The published workload on this attestor's machine (it re-runs a sample of each answer).
+    pub runner: Arc<dyn WorkloadRunner>,
+    /// Challenges per node per epoch, at unpredictable times.
+    pub per_epoch: u32,
+    /// Inputs per challenge.
+    pub inputs: u32,
+    /// How long a node has to answer, measured on this attestor's clock.
+    pub timeout: Duration,
+}
+
+struct Benching {
+    bencher: Arc<Bencher>,
+    schedule: Schedule,
+    /// Signs the requests (this attestor's operator key).
+    key: SigningKey,
 }
 
 /// One attestor probing the nodes of one chain.
@@ -98,6 +133,7 @@ pub struct Prober {
     /// The attestor's own operator key: a node never probes itself (its own tally would be
     /// whatever it wants).
     own_key: Option<PubKey33>,
+    bench: Option<Benching>,
 }
 
 impl Prober {
@@ -121,6 +157,7 @@ impl Prober {
             late: late.as_secs().max(1),
             store: std::sync::Mutex::new(store),
             own_key: None,
+            bench: None,
         }
     }
 
@@ -146,6 +183,29 @@ impl Prober {
             Prober::new(chain_id, staking, schedule, genesis, timeout, late, store)
                 .excluding(bithive_signed_attestation::signing::public_key(key)),
         )
+    }
+
+    /// Also benchmarks every node `bencher.per_epoch` times an epoch, at times drawn from a
+    /// seed derived from `key` (this attestor's operator key, which signs the requests).
+    pub fn with_benchmarks(
+        mut self,
+        bencher: Bencher,
+        key: &SigningKey,
+    ) -> Result<Prober, probe::ProbeError> {
+        let mut secret: [u8; 32] = key.to_bytes().into();
+        let seed: [u8; 32] = sha2::Sha256::new()
+            .chain_update(BENCH_SCHEDULE_DOMAIN)
+            .chain_update(secret)
+            .finalize()
+            .into();
+        zeroize::Zeroize::zeroize(&mut secret);
+        let schedule = Schedule::new(seed, self.schedule.epoch_seconds(), bencher.per_epoch)?;
+        self.bench = Some(Benching {
+            bencher: Arc::new(bencher),
+            schedule,
+            key: key.clone(),
+        });
+        Ok(self)
     }
 
     /// Never probes the node whose operator key is `key` (this attestor's own node).
@@ -209,6 +269,41 @@ impl Prober {
                 }
             }
         }
+        let mut benches = tokio::task::JoinSet::new();
+        if let Some(b) = &self.bench {
+            for t in targets
+                .iter()
+                .filter(|t| Some(t.operator_key) != self.own_key)
+            {
+                for (slot, offset) in b.schedule.offsets(epoch, &t.node).into_iter().enumerate() {
+                    let at = start + offset;
+                    if at > now
+                        || self
+                            .store()
+                            .bench_recorded(&self.chain_id, epoch, &t.node, slot)?
+                    {
+                        continue;
+                    }
+                    if now - at > self.late {
+                        self.store().record_bench(
+                            &self.chain_id,
+                            epoch,
+                            &t.node,
+                            slot,
+                            None,
+                            now,
+                        )?;
+                        continue;
+                    }
+                    let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
+                    let (t, bencher, key) = (t.clone(), b.bencher.clone(), b.key.clone());
+                    benches.spawn(async move {
+                        let r = bench_once(&chain, &staking, epoch, &t, &bencher, &key).await;
+                        (t.node, slot, r)
+                    });
+                }
+            }
+        }
         let mut probes = tokio::task::JoinSet::new();
         for (t, slot) in due {
             let (chain, staking, timeout) =
@@ -231,7 +326,31 @@ impl Prober {
             self.store()
                 .record_probe(&self.chain_id, epoch, &node, slot, Some(ok.is_ok()), now)?;
         }
+        while let Some(done) = benches.join_next().await {
+            let (node, slot, r) =
+                done.map_err(|e| RelayerError::Config(format!("benchmark task: {e}")))?;
+            match &r {
+                Ok(b) => {
+                    tracing::info!(chain = %self.chain_id, %node, epoch, slot,
+                        pcompute = %b.pcompute, penergy = %b.penergy, energy = ?b.energy,
+                        "benchmark passed");
+                    outcome.benched += 1;
+                }
+                Err(why) => {
+                    tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why,
+                        "benchmark failed");
+                    outcome.bench_failed += 1;
+                }
+            }
+            self.store()
+                .record_bench(&self.chain_id, epoch, &node, slot, r.as_ref().ok(), now)?;
+        }
         Ok(outcome)
+    }
+
+    /// Every benchmarked node's best passed benchmark in `epoch`.
+    pub fn benchmarks(&self, epoch: u64) -> Result<BTreeMap<String, BenchTally>, RelayerError> {
+        self.store().bench_best(&self.chain_id, epoch)
     }
 
     /// Every probed node's tally in `epoch`.
@@ -294,7 +413,8 @@ impl Prober {
         match self.round(nodes, now).await {
             Ok(o) if o == RoundOutcome::default() => {}
             Ok(o) => tracing::info!(chain = %self.chain_id, answered = o.answered,
-                    missed = o.missed, skipped = o.skipped, "probe round"),
+                    missed = o.missed, skipped = o.skipped, benched = o.benched,
+                    bench_failed = o.bench_failed, "probe round"),
             Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "probe round"),
         }
         if let Some(r) = reporter {
@@ -353,15 +473,24 @@ pub fn tally_share(
     epoch: u64,
     key: &SigningKey,
 ) -> Result<TallyShare, RelayerError> {
-    let tallies = prober
+    let mut benches = prober.store().bench_best(&prober.chain_id, epoch)?;
+    let mut tallies: Vec<NodeTally> = prober
         .tallies(epoch)?
         .into_iter()
         .map(|(node, t)| NodeTally {
+            bench: benches.remove(&node),
             node,
             answered: t.answered,
             probed: t.probed,
         })
         .collect();
+    // Benchmarked but never probed (probes skipped): the benchmark still counts.
+    tallies.extend(benches.into_iter().map(|(node, b)| NodeTally {
+        node,
+        answered: 0,
+        probed: 0,
+        bench: Some(b),
+    }));
     TallyShare::sign(&prober.chain_id, &prober.staking, epoch, tallies, key)
 }
 
@@ -402,8 +531,8 @@ pub async fn work_shares(
         tracing::warn!(epoch, key = %t.signature.key.to_hex(), "tally share dropped");
     }
     let valid: Vec<TallyShare> = valid.into_iter().cloned().collect();
-    // This attestor signs only for nodes it probed itself, and a node's figure needs a quorum of
-    // members' measurements (`measured_availability`).
+    // This attestor signs only for nodes it probed and benchmarked itself, and a node's figures
+    // need a quorum of members' measurements (`measured_work`).
     let Some(own) = valid.iter().find(|t| t.signature.key == me) else {
         return Err(RelayerError::Attestation(format!(
             "no valid tally share of this attestor for epoch {epoch}"
@@ -411,7 +540,11 @@ pub async fn work_shares(
     };
     let min = quorum_threshold(client, attestation).await?;
     let mut out = Vec::new();
-    for t in own.tallies.iter().filter(|t| t.probed > 0) {
+    for t in own
+        .tallies
+        .iter()
+        .filter(|t| t.probed > 0 && t.bench.is_some())
+    {
         let node = t.node.as_str();
         let operator = match self::node(client, staking, node).await {
             Ok(n) => n.operator_key,
@@ -424,15 +557,17 @@ pub async fn work_shares(
             // Its own work is attested by the others (the contract refuses a self-attestation).
             continue;
         }
-        match work_report::measured_availability(node, &operator, &valid, &members, min) {
-            Ok((availability, attestors)) => {
-                tracing::info!(%node, epoch, %availability, attestors, "work statement signed");
+        match work_report::measured_work(node, &operator, &valid, &members, min) {
+            Ok(measured) => {
+                tracing::info!(%node, epoch, availability = %measured.availability,
+                    pcompute = %measured.pcompute, penergy = %measured.penergy,
+                    "work statement signed");
                 let (att, payload) = work_report::statement(
                     client.chain_id(),
                     rewards,
                     node,
                     epoch,
-                    availability,
+                    measured,
                     issued_at,
                 )?;
                 out.push(crate::quorum::sign_share(att, payload, key)?);
@@ -551,6 +686,53 @@ async fn probe_once(
     }
 }
 
+/// Sends one benchmark challenge and checks the answer; the figures when it passed.
+async fn bench_once(
+    chain_id: &str,
+    staking: &str,
+    epoch: u64,
+    target: &ProbeTarget,
+    bencher: &Arc<Bencher>,
+    key: &SigningKey,
+) -> Result<BenchTally, String> {
+    let request = BenchRequest::new(key, chain_id, staking, &target.node, epoch, bencher.inputs)
+        .map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    let body = tokio::time::timeout(
+        bencher.timeout,
+        http_get(&target.endpoint, &request.path(), MAX_BENCH_ANSWER_BYTES),
+    )
+    .await
+    .map_err(|_| format!("no answer within {} ms", bencher.timeout.as_millis()))??;
+    // The node's time is what this attestor saw: sending, running and answering.
+    let elapsed = started.elapsed();
+    let answer: BenchAnswer =
+        serde_json::from_slice(&body).map_err(|e| format!("not a benchmark answer: {e}"))?;
+    // The inputs checked are drawn only now, after the answer is in.
+    let mut entropy = [0u8; 32];
+    getrandom::getrandom(&mut entropy).map_err(|e| format!("no randomness: {e}"))?;
+    let indices = benchmark::sample(bencher.inputs, &entropy);
+    let (runner, seed) = (bencher.runner.clone(), request.seed);
+    let own = tokio::task::spawn_blocking(move || {
+        runner
+            .run(&seed, &indices)
+            .map(|outs| indices.into_iter().zip(outs).collect::<Vec<_>>())
+    })
+    .await
+    .map_err(|e| format!("workload task: {e}"))?
+    .map_err(|e| format!("this attestor's own run: {e}"))?;
+    benchmark::check(&answer, &request, &target.operator_key, &own, |a, b| {
+        bencher.runner.agrees(a, b)
+    })
+    .map_err(|e| e.to_string())?;
+    let (penergy, energy) = benchmark::penergy(target.tier, answer.energy.as_ref());
+    Ok(BenchTally {
+        pcompute: benchmark::pcompute(bencher.runner.macs_per_input(), bencher.inputs, elapsed),
+        penergy,
+        energy,
+    })
+}
+
 /// `(host:port, base path)` of an `http://` endpoint.
 fn split_endpoint(endpoint: &str) -> Result<(&str, &str), String> {
     let rest = endpoint.strip_prefix("http://").ok_or_else(|| {
@@ -602,12 +784,111 @@ pub(crate) async fn http_get(endpoint: &str, path: &str, limit: usize) -> Result
     Ok(body.to_bytes().to_vec())
 }
 
+/// The node's side of the benchmark: runs the current attestor set's requests, a few per
+/// attestor and window, one at a time (the workload's session is held by one run).
+pub struct BenchService {
+    runner: Arc<dyn WorkloadRunner>,
+    /// Per chain id, the operator keys of the current attestor set (kept current by the
+    /// relayer, [`BenchService::set_attestors`]).
+    attestors: std::sync::RwLock<BTreeMap<String, BTreeSet<PubKey33>>>,
+    rate: std::sync::Mutex<RateWindow>,
+}
+
+impl BenchService {
+    pub fn new(runner: Arc<dyn WorkloadRunner>) -> Arc<BenchService> {
+        Arc::new(BenchService {
+            runner,
+            attestors: Default::default(),
+            rate: Default::default(),
+        })
+    }
+
+    /// Whose requests of `chain_id` are run from now on.
+    pub fn set_attestors(&self, chain_id: &str, keys: BTreeSet<PubKey33>) {
+        self.attestors
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(chain_id.to_string(), keys);
+    }
+
+    fn admits(&self, request: &BenchRequest) -> Result<(), &'static str> {
+        let member = self
+            .attestors
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&request.chain_id)
+            .is_some_and(|keys| keys.contains(&request.attestor));
+        if !member {
+            return Err("not a member of the attestor set");
+        }
+        if !request.verify() {
+            return Err("the request's signature does not verify");
+        }
+        let admitted = self
+            .rate
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(request.attestor, Instant::now());
+        if !admitted {
+            return Err("too many requests from this attestor");
+        }
+        Ok(())
+    }
+
+    /// Runs every input of `request`, reading the energy meter around the run where there is
+    /// one, and signs the answer with `key`.
+    async fn run(&self, request: BenchRequest, key: SigningKey) -> Result<BenchAnswer, String> {
+        let runner = self.runner.clone();
+        let seed = request.seed;
+        let indices: Vec<u32> = (0..request.inputs).collect();
+        let (outputs, energy) = tokio::task::spawn_blocking(move || {
+            let before = rapl_microjoules();
+            let started = Instant::now();
+            let outputs = runner.run(&seed, &indices)?;
+            let micros = started.elapsed().as_micros() as u64;
+            let energy = match (before, rapl_microjoules()) {
+                // A counter that wrapped during the run gives no reading.
+                (Some(b), Some(a)) if a >= b && micros > 0 => Some(benchmark::Metered {
+                    meter: benchmark::Meter::Rapl,
+                    microjoules: a - b,
+                    micros,
+                }),
+                _ => None,
+            };
+            Ok::<_, String>((outputs, energy))
+        })
+        .await
+        .map_err(|e| format!("workload task: {e}"))??;
+        benchmark::answer(&key, &request, outputs, energy).map_err(|e| e.to_string())
+    }
+}
+
+/// The CPU packages' energy counter (Linux powercap, Intel and AMD RAPL), summed over the
+/// packages, in microjoules; `None` where there is none or it is not readable.
+pub(crate) fn rapl_microjoules() -> Option<u64> {
+    let dir = std::fs::read_dir("/sys/class/powercap").ok()?;
+    let mut total = None;
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        // `intel-rapl:0` is a package; `intel-rapl:0:0` its sub-domains (already counted).
+        if !name.starts_with("intel-rapl:") || name.matches(':').count() != 1 {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path().join("energy_uj")).ok()?;
+        let uj: u64 = text.trim().parse().ok()?;
+        total = Some(total.unwrap_or(0u64).saturating_add(uj));
+    }
+    total
+}
+
 /// The node's side: answers probes for each chain this relayer works for.
 pub struct ProbeResponder {
     /// (chain id, staking contract, node account, operator key).
     chains: Vec<(String, String, String, SigningKey)>,
     /// An attestor's tallies and statements for the other attestors ([`crate::reporter`]).
     published: Option<Arc<crate::reporter::Published>>,
+    bench: Option<Arc<BenchService>>,
 }
 
 impl ProbeResponder {
@@ -615,6 +896,7 @@ impl ProbeResponder {
         ProbeResponder {
             chains,
             published: None,
+            bench: None,
         }
     }
 
@@ -622,6 +904,58 @@ impl ProbeResponder {
     pub fn with_published(mut self, published: Arc<crate::reporter::Published>) -> Self {
         self.published = Some(published);
         self
+    }
+
+    /// Also answers the attestor set's benchmark requests.
+    pub fn with_benchmarks(mut self, bench: Arc<BenchService>) -> Self {
+        self.bench = Some(bench);
+        self
+    }
+
+    /// The reply to `GET path`, benchmark requests included (serve it with
+    /// `bithive_bitchat::endpoint::serve_async`).
+    pub async fn answer(self: Arc<Self>, path: String) -> Reply {
+        if !path.starts_with(benchmark::BENCH_PATH) {
+            return self.reply(&path);
+        }
+        let Some(bench) = &self.bench else {
+            return Reply::not_found();
+        };
+        let staking_of = |chain: &str| {
+            self.chains
+                .iter()
+                .find(|c| c.0 == chain)
+                .map(|c| c.1.clone())
+        };
+        let Some(request) = BenchRequest::from_path(&path, staking_of) else {
+            return Reply::not_found();
+        };
+        let Some((_, _, _, key)) = self
+            .chains
+            .iter()
+            .find(|c| c.0 == request.chain_id && c.2 == request.node)
+        else {
+            return Reply::not_found();
+        };
+        if let Err(why) = bench.admits(&request) {
+            tracing::info!(chain = %request.chain_id, attestor = %request.attestor.to_hex(), why,
+                "benchmark request refused");
+            return Reply {
+                status: "403 Forbidden",
+                content_type: "text/plain",
+                body: format!("{why}\n"),
+            };
+        }
+        match bench.run(request, key.clone()).await {
+            Ok(a) => match serde_json::to_string(&a) {
+                Ok(body) => Reply::ok("application/json", body),
+                Err(e) => server_error(e.to_string()),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "benchmark run failed");
+                server_error(e)
+            }
+        }
     }
 
     /// The reply to `GET path`: a signed answer or what this attestor published, 404 for
@@ -641,11 +975,15 @@ impl ProbeResponder {
             .and_then(|a| serde_json::to_string(&a).ok())
         {
             Some(body) => Reply::ok("application/json", body),
-            None => Reply {
-                status: "500 Internal Server Error",
-                content_type: "text/plain",
-                body: "signing failed".into(),
-            },
+            None => server_error("signing failed".into()),
         }
+    }
+}
+
+fn server_error(why: String) -> Reply {
+    Reply {
+        status: "500 Internal Server Error",
+        content_type: "text/plain",
+        body: why,
     }
 }

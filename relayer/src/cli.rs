@@ -40,8 +40,13 @@ pub enum RelayerCommand {
     /// Submit a quorum evaluation from the attestors' shares (files written by `evaluate`)
     #[cfg(feature = "inference")]
     SubmitEvaluation(SubmitEvaluationArgs),
-    /// As an attestor: the availability this relayer measured for each node in a rewards epoch
-    /// (its probes answered / sent; see `[attestor]`)
+    /// Run the published benchmark workload on this machine, as the attestors' challenges do:
+    /// Pcompute in TFLOPS beside a one-thread CPU reference in the same run, and the energy
+    /// meter's reading where there is one
+    #[cfg(feature = "inference")]
+    Benchmark(BenchmarkArgs),
+    /// As an attestor: what this relayer measured of each node in a rewards epoch (its probes
+    /// answered / sent, its best benchmark: Pcompute and Penergy; see `[attestor]`)
     Availability(AvailabilityArgs),
     /// As an attestor: from every attestor's tally share of an epoch (`availability
     /// --share-out`), sign this attestor's share of each node's quorum `compute_work` report
@@ -79,6 +84,21 @@ pub struct SubmitWorkArgs {
     /// The attestors' `sign-work` files
     #[arg(required = true)]
     pub shares: Vec<PathBuf>,
+}
+
+/// `benchmark`: the published workload on this machine.
+#[cfg(feature = "inference")]
+#[derive(Clone, Debug, Args)]
+pub struct BenchmarkArgs {
+    /// Relayer config (its `[inference]` engine's runtime: CPU or CUDA, threads)
+    #[arg(long, env = "BITHIVE_RELAYER_CONFIG", default_value = "relayer.toml")]
+    pub config: PathBuf,
+    /// Inputs of the workload (the attestors' default is 32)
+    #[arg(long, default_value_t = crate::benchmark::DEFAULT_INPUTS)]
+    pub inputs: u32,
+    /// One JSON object instead of plain words
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `availability`: the epoch's probe tallies from this relayer's store.
@@ -245,6 +265,8 @@ pub fn run(cli: RelayerCli) -> Result<(), RelayerError> {
         RelayerCommand::Evaluate(args) => evaluate(&args),
         #[cfg(feature = "inference")]
         RelayerCommand::SubmitEvaluation(args) => submit_evaluation(&args),
+        #[cfg(feature = "inference")]
+        RelayerCommand::Benchmark(args) => benchmark(&args),
         RelayerCommand::Availability(args) => availability(&args),
         RelayerCommand::SignWork(args) => sign_work(&args),
         RelayerCommand::SubmitWork(args) => submit_work(&args),
@@ -501,7 +523,169 @@ fn write_json<T: serde::Serialize>(path: &std::path::Path, v: &T) -> Result<(), 
     std::fs::write(path, text).map_err(|e| RelayerError::Config(format!("{}: {e}", path.display())))
 }
 
-/// `availability`: prints each probed node's answered/probed share in the epoch.
+/// `benchmark`: the workload on the configured runtime, then on one CPU thread (the reference),
+/// each timed over the same inputs.
+#[cfg(feature = "inference")]
+pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
+    use bithive_inference::runtime::Runtime;
+    use bithive_inference::workload::Workload;
+    use bithive_inference::ExecutionProviderKind;
+    let n = args.inputs;
+    if !(crate::benchmark::SAMPLE as u32..=crate::benchmark::MAX_INPUTS).contains(&n) {
+        return Err(RelayerError::Config(format!(
+            "--inputs must be {}..={}",
+            crate::benchmark::SAMPLE,
+            crate::benchmark::MAX_INPUTS
+        )));
+    }
+    let cfg = Config::load(&args.config)?;
+    let section = cfg.inference.as_ref().ok_or_else(|| {
+        RelayerError::Config(format!(
+            "{}: no [inference] section (the engine's runtime runs the workload)",
+            args.config.display()
+        ))
+    })?;
+    let engine = bithive_inference::EngineConfig::load(&section.config)
+        .map_err(|e| RelayerError::Config(format!("inference: {e}")))?;
+    let load = |rc: &bithive_inference::config::RuntimeConfig| {
+        let runtime = Runtime::load(rc)
+            .map_err(|e| RelayerError::Config(format!("inference runtime: {e}")))?;
+        let provider = runtime.provider();
+        let w = Workload::load(&runtime)
+            .map_err(|e| RelayerError::Config(format!("benchmark workload: {e}")))?;
+        Ok::<_, RelayerError>((w, provider))
+    };
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed)
+        .map_err(|e| RelayerError::Config(format!("no randomness: {e}")))?;
+    let indices: Vec<u32> = (0..n).collect();
+    let timed = |w: &Workload| {
+        let before = crate::attestor::rapl_microjoules();
+        let started = std::time::Instant::now();
+        let out = w
+            .run(&seed, &indices)
+            .map_err(|e| RelayerError::Config(e.to_string()))?;
+        let elapsed = started.elapsed();
+        let energy = match (before, crate::attestor::rapl_microjoules()) {
+            (Some(b), Some(a)) if a >= b => Some(crate::benchmark::Metered {
+                meter: crate::benchmark::Meter::Rapl,
+                microjoules: a - b,
+                micros: elapsed.as_micros() as u64,
+            }),
+            _ => None,
+        };
+        Ok::<_, RelayerError>((out, elapsed, energy))
+    };
+    let (node, provider) = load(&engine.runtime)?;
+    if !args.json {
+        eprintln!("running {n} inputs of the published workload on {provider} ...");
+    }
+    // One untimed run first: the session's first run allocates.
+    node.run(&seed, &indices[..1])
+        .map_err(|e| RelayerError::Config(e.to_string()))?;
+    let (out, elapsed, energy) = timed(&node)?;
+    // What an attestor's check of one answer costs: re-running the sample.
+    let sample = crate::benchmark::SAMPLE.min(n as usize);
+    let check_started = std::time::Instant::now();
+    node.run(&seed, &indices[..sample])
+        .map_err(|e| RelayerError::Config(e.to_string()))?;
+    let check = check_started.elapsed();
+    let reference_rc = bithive_inference::config::RuntimeConfig {
+        execution_provider: ExecutionProviderKind::Cpu,
+        intra_op_threads: 1,
+        inter_op_threads: 1,
+        ..engine.runtime.clone()
+    };
+    if !args.json {
+        eprintln!("running the reference: the same inputs on one CPU thread ...");
+    }
+    let (reference, _) = load(&reference_rc)?;
+    reference
+        .run(&seed, &indices[..1])
+        .map_err(|e| RelayerError::Config(e.to_string()))?;
+    let (ref_out, ref_elapsed, _) = timed(&reference)?;
+    let agree = out
+        .iter()
+        .zip(&ref_out)
+        .all(|(a, b)| bithive_inference::workload::agrees(a, b));
+    let macs = node.macs_per_input();
+    let pcompute = crate::benchmark::pcompute(macs, n, elapsed);
+    let ref_pcompute = crate::benchmark::pcompute(macs, n, ref_elapsed);
+    let ratio = ref_elapsed.as_secs_f64() / elapsed.as_secs_f64().max(1e-9);
+    let watts = energy.as_ref().and_then(|m| m.watts().ok());
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "inputs": n,
+                "macs_per_input": macs,
+                "provider": provider.to_string(),
+                "elapsed_ms": elapsed.as_secs_f64() * 1e3,
+                "pcompute_tflops": pcompute.to_string(),
+                "reference_elapsed_ms": ref_elapsed.as_secs_f64() * 1e3,
+                "reference_pcompute_tflops": ref_pcompute.to_string(),
+                "ratio": ratio,
+                "check_inputs": sample,
+                "check_ms": check.as_secs_f64() * 1e3,
+                "check_over_run": check.as_secs_f64() / elapsed.as_secs_f64().max(1e-9),
+                "outputs_agree_with_reference": agree,
+                "energy": energy,
+                "watts": watts.map(|w| w.to_string()),
+            })
+        );
+    } else {
+        println!(
+            "Pcompute {pcompute} TFLOPS ({n} inputs x {macs} multiply-accumulates in {:.1} ms \
+             on {provider})",
+            elapsed.as_secs_f64() * 1e3
+        );
+        println!(
+            "reference (one CPU thread, same run): {ref_pcompute} TFLOPS in {:.1} ms; ratio \
+             {ratio:.2}x",
+            ref_elapsed.as_secs_f64() * 1e3
+        );
+        println!(
+            "an attestor's check (re-running {sample} of the {n} inputs): {:.1} ms, {:.3} of \
+             the run",
+            check.as_secs_f64() * 1e3,
+            check.as_secs_f64() / elapsed.as_secs_f64().max(1e-9)
+        );
+        println!(
+            "outputs {} the reference's within the workload's tolerance",
+            if agree { "agree with" } else { "DISAGREE with" }
+        );
+        match watts {
+            Some(w) => println!("energy: {w} W over the run (RAPL)"),
+            None => {
+                use bithive_interface::staking::Tier;
+                let declared: Vec<String> = [Tier::T1, Tier::T2, Tier::T3, Tier::T4]
+                    .into_iter()
+                    .map(|t| format!("{t:?} {} W", crate::benchmark::declared_watts(t)))
+                    .collect();
+                println!(
+                    "energy: no readable meter (RAPL); attestors use the tier's declared \
+                     figure: {}",
+                    declared.join(", ")
+                )
+            }
+        }
+        println!(
+            "attestors time the same workload on their own clocks, network included: expect a \
+             lower figure from them"
+        );
+    }
+    if !agree {
+        return Err(RelayerError::Config(
+            "this machine's outputs disagree with the CPU reference: attestors would refuse its \
+             answers"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// `availability`: prints each probed node's answered/probed share and best benchmark in the
+/// epoch.
 pub fn availability(args: &AvailabilityArgs) -> Result<(), RelayerError> {
     let (cfg, section, chain, client, rt) = attestor_chain(&args.config)?;
     let prober = rt.block_on(crate::attestor::prober(
@@ -522,6 +706,7 @@ pub fn availability(args: &AvailabilityArgs) -> Result<(), RelayerError> {
         }
     };
     let tallies = prober.tallies(epoch)?;
+    let benches = prober.benchmarks(epoch)?;
     if let Some(out) = &args.share_out {
         let share = crate::attestor::tally_share(&prober, epoch, client.key().k256())?;
         write_json(out, &share)?;
@@ -535,6 +720,7 @@ pub fn availability(args: &AvailabilityArgs) -> Result<(), RelayerError> {
                     "answered": t.answered,
                     "probed": t.probed,
                     "availability": t.share().map(|d| d.to_string()),
+                    "benchmark": benches.get(node),
                 })
             })
             .collect();
@@ -550,8 +736,16 @@ pub fn availability(args: &AvailabilityArgs) -> Result<(), RelayerError> {
     }
     for (node, t) in tallies {
         let share = t.share().map_or("-".to_string(), |d| d.to_string());
+        let bench = benches
+            .get(&node)
+            .map_or("no benchmark passed".to_string(), |b| {
+                format!(
+                    "Pcompute {} TFLOPS, Penergy {} W ({:?})",
+                    b.pcompute, b.penergy, b.energy
+                )
+            });
         println!(
-            "{node}\t{}/{} answered\tavailability {share}",
+            "{node}\t{}/{} answered\tavailability {share}\t{bench}",
             t.answered, t.probed
         );
     }

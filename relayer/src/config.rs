@@ -69,7 +69,33 @@ pub struct AttestorSection {
     /// attestors' time to publish.
     #[serde(default = "default_report_delay_s")]
     pub report_delay_seconds: u64,
+    /// Benchmark challenges per node per rewards epoch (1..=24), at unpredictable times: a
+    /// node's Pcompute is its best passed challenge (ADR 007, decision 5). Needs `[inference]`
+    /// (the attestor re-runs a sample of each answer).
+    #[serde(default = "default_bench_per_epoch")]
+    pub bench_per_epoch: u32,
+    /// Inputs of the published workload per challenge.
+    #[serde(default = "default_bench_inputs")]
+    pub bench_inputs: u32,
+    /// A challenge not answered within this (on the attestor's clock) fails.
+    #[serde(default = "default_bench_timeout_ms")]
+    pub bench_timeout_ms: u64,
 }
+
+fn default_bench_per_epoch() -> u32 {
+    2
+}
+
+fn default_bench_inputs() -> u32 {
+    crate::benchmark::DEFAULT_INPUTS
+}
+
+fn default_bench_timeout_ms() -> u64 {
+    30_000
+}
+
+/// Most benchmark challenges per node per epoch (each costs the node a run of the workload).
+pub const MAX_BENCH_PER_EPOCH: u32 = 24;
 
 fn default_report_delay_s() -> u64 {
     60
@@ -441,9 +467,35 @@ impl Config {
                     crate::probe::MAX_PROBES_PER_EPOCH
                 )));
             }
-            if a.timeout_ms == 0 || a.tick_ms == 0 || a.report_delay_seconds == 0 {
+            if a.bench_per_epoch == 0 || a.bench_per_epoch > MAX_BENCH_PER_EPOCH {
+                return Err(RelayerError::Config(format!(
+                    "attestor.bench_per_epoch must be 1..={MAX_BENCH_PER_EPOCH}"
+                )));
+            }
+            let inputs = crate::benchmark::SAMPLE as u32..=crate::benchmark::MAX_INPUTS;
+            if !inputs.contains(&a.bench_inputs) {
+                return Err(RelayerError::Config(format!(
+                    "attestor.bench_inputs must be {}..={}",
+                    inputs.start(),
+                    inputs.end()
+                )));
+            }
+            if self.inference.is_none() {
                 return Err(RelayerError::Config(
-                    "attestor.timeout_ms, tick_ms and report_delay_seconds must be positive".into(),
+                    "[attestor] needs an [inference] section: it re-runs a sample of every \
+                     benchmark answer on the published workload"
+                        .into(),
+                ));
+            }
+            if a.timeout_ms == 0
+                || a.tick_ms == 0
+                || a.report_delay_seconds == 0
+                || a.bench_timeout_ms == 0
+            {
+                return Err(RelayerError::Config(
+                    "attestor.timeout_ms, tick_ms, report_delay_seconds and bench_timeout_ms must \
+                     be positive"
+                        .into(),
                 ));
             }
         }

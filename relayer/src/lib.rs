@@ -7,6 +7,7 @@
 
 pub mod attest;
 pub mod attestor;
+pub mod benchmark;
 pub mod cli;
 pub mod config;
 pub mod dp_answerer;

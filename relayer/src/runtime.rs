@@ -96,6 +96,35 @@ fn inference_worker(cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
     Ok(Arc::new(worker))
 }
 
+/// The published benchmark workload ([`crate::benchmark`]) on the runtime of this relayer's
+/// `[inference]` engine; `None` without one.
+#[cfg(feature = "inference")]
+pub fn workload(
+    cfg: &Config,
+) -> Result<Option<Arc<dyn crate::benchmark::WorkloadRunner>>, RelayerError> {
+    let Some(section) = &cfg.inference else {
+        return Ok(None);
+    };
+    let engine = bithive_inference::EngineConfig::load(&section.config)
+        .map_err(|e| RelayerError::Config(format!("inference: {e}")))?;
+    let runtime = bithive_inference::runtime::Runtime::load(&engine.runtime)
+        .map_err(|e| RelayerError::Config(format!("inference runtime: {e}")))?;
+    let w = bithive_inference::workload::Workload::load(&runtime)
+        .map_err(|e| RelayerError::Config(format!("benchmark workload: {e}")))?;
+    tracing::info!(
+        macs_per_input = w.macs_per_input(),
+        "benchmark workload loaded"
+    );
+    Ok(Some(Arc::new(w)))
+}
+
+#[cfg(not(feature = "inference"))]
+pub fn workload(
+    _cfg: &Config,
+) -> Result<Option<Arc<dyn crate::benchmark::WorkloadRunner>>, RelayerError> {
+    Ok(None)
+}
+
 #[cfg(not(feature = "inference"))]
 fn inference_worker(_cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
     Err(RelayerError::Config(
@@ -239,12 +268,31 @@ pub async fn run_until(
     }
     // What this attestor publishes for the others (served on probe_addr).
     let published = crate::reporter::Published::new();
+    let workload = if cfg.attestor.is_some() || cfg.probe_addr.is_some() {
+        workload(&cfg)?
+    } else {
+        None
+    };
     if let Some(a) = &cfg.attestor {
         let chain = cfg.chain(&a.chain_id, "attestor.chain_id")?;
         let (client, _) = clients.get(&a.chain_id).cloned().ok_or_else(|| {
             RelayerError::Config(format!("attestor.chain_id {}: no client", a.chain_id))
         })?;
-        let prober = crate::attestor::prober(a, chain, &client, &cfg.db_path).await?;
+        let runner = workload.clone().ok_or_else(|| {
+            RelayerError::Config("[attestor] needs the benchmark workload ([inference])".into())
+        })?;
+        let prober = crate::attestor::prober(a, chain, &client, &cfg.db_path)
+            .await?
+            .with_benchmarks(
+                crate::attestor::Bencher {
+                    runner,
+                    per_epoch: a.bench_per_epoch,
+                    inputs: a.bench_inputs,
+                    timeout: Duration::from_millis(a.bench_timeout_ms),
+                },
+                client.key().k256(),
+            )
+            .map_err(|e| RelayerError::Config(format!("attestor: {e}")))?;
         let reporter = crate::reporter::Reporter::new(
             crate::reporter::ReporterConfig {
                 staking: chain.contract(Role::Staking)?.to_string(),
@@ -261,8 +309,16 @@ pub async fn run_until(
         let tick = Duration::from_millis(a.tick_ms);
         tasks.push(tokio::spawn(prober.run(client, tick, Some(reporter), stop)));
     }
+    let mut refreshers = Vec::new();
     let probe_server = match &cfg.probe_addr {
         Some(addr) => {
+            let bench = workload.clone().map(crate::attestor::BenchService::new);
+            if bench.is_none() {
+                tracing::warn!(
+                    "no [inference] engine: this node cannot answer benchmark challenges, and \
+                     attestors report no compute work without a measured Pcompute"
+                );
+            }
             let mut answering = Vec::new();
             for c in cfg.chains.iter() {
                 let Some(node) = &c.node else { continue };
@@ -275,18 +331,35 @@ pub async fn run_until(
                     node.clone(),
                     client.key().k256().clone(),
                 ));
+                if let Some(bench) = &bench {
+                    // Only the current attestor set's requests are run: its keys, kept current.
+                    let (bench, staking) = (bench.clone(), c.contract(Role::Staking)?.to_string());
+                    refreshers.push(tokio::spawn(async move {
+                        loop {
+                            match crate::attestor::attestor_keys(&client, &staking).await {
+                                Ok(keys) => bench.set_attestors(client.chain_id(), keys),
+                                Err(e) => tracing::warn!(chain = %client.chain_id(),
+                                    error = %e, "reading the attestor set"),
+                            }
+                            tokio::time::sleep(Duration::from_secs(60)).await;
+                        }
+                    }));
+                }
             }
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .map_err(|e| RelayerError::Config(format!("probe_addr {addr}: {e}")))?;
             tracing::info!(%addr, chains = answering.len(), "answering availability probes");
-            let responder = Arc::new(
-                crate::attestor::ProbeResponder::new(answering).with_published(published.clone()),
-            );
-            Some(tokio::spawn(bithive_bitchat::endpoint::serve(
+            let mut responder =
+                crate::attestor::ProbeResponder::new(answering).with_published(published.clone());
+            if let Some(bench) = bench {
+                responder = responder.with_benchmarks(bench);
+            }
+            let responder = Arc::new(responder);
+            Some(tokio::spawn(bithive_bitchat::endpoint::serve_async(
                 listener,
                 cfg.metrics_limits,
-                move |path: &str| responder.reply(path),
+                move |path: String| responder.clone().answer(path),
             )))
         }
         None => None,
@@ -317,7 +390,11 @@ pub async fn run_until(
             Ok(Ok(())) => {}
         }
     }
-    for s in [server, probe_server].into_iter().flatten() {
+    for s in [server, probe_server]
+        .into_iter()
+        .flatten()
+        .chain(refreshers)
+    {
         s.abort();
     }
     workers.shutdown().await;

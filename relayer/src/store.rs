@@ -4,6 +4,7 @@
 //! transition is one SQLite transaction, and a block's new jobs are written in the same
 //! transaction as the cursor move past that block: a crash never skips an event, and a block
 //! read twice inserts nothing twice (`INSERT OR IGNORE` on the job id).
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -123,6 +124,17 @@ CREATE TABLE IF NOT EXISTS probes (
     at INTEGER NOT NULL,
     PRIMARY KEY (chain_id, epoch, node, slot)
 );
+-- An attestor's benchmark challenges (`crate::benchmark`): one row per scheduled challenge,
+-- with the figures when the answer passed its checks (NULL when it failed or was skipped).
+CREATE TABLE IF NOT EXISTS benchmarks (
+    chain_id TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    result TEXT,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (chain_id, epoch, node, slot)
+);
 -- Epochs whose work reports this attestor has closed (`crate::reporter`).
 CREATE TABLE IF NOT EXISTS work_rounds (
     chain_id TEXT NOT NULL,
@@ -218,6 +230,76 @@ impl Store {
             ))
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// Whether benchmark `slot` of `node` in `epoch` was already sent or skipped.
+    pub fn bench_recorded(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+        node: &str,
+        slot: usize,
+    ) -> Result<bool, RelayerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM benchmarks WHERE chain_id = ?1 AND epoch = ?2 AND node = ?3 \
+                 AND slot = ?4",
+                params![chain_id, epoch as i64, node, slot as i64],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Records one benchmark slot: its figures when it passed, `None` when it failed or was
+    /// skipped. A slot is recorded once.
+    pub fn record_bench(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+        node: &str,
+        slot: usize,
+        result: Option<&crate::work_report::BenchTally>,
+        at: u64,
+    ) -> Result<(), RelayerError> {
+        let result = result
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(json_err)?;
+        self.conn.execute(
+            "INSERT OR IGNORE INTO benchmarks (chain_id, epoch, node, slot, result, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![chain_id, epoch as i64, node, slot as i64, result, at as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Each benchmarked node's best passed benchmark in `epoch` (highest Pcompute): a node
+    /// busy with paid work during one challenge is not held to it.
+    pub fn bench_best(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+    ) -> Result<BTreeMap<String, crate::work_report::BenchTally>, RelayerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT node, result FROM benchmarks WHERE chain_id = ?1 AND epoch = ?2 \
+             AND result IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![chain_id, epoch as i64], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out: BTreeMap<String, crate::work_report::BenchTally> = BTreeMap::new();
+        for row in rows {
+            let (node, json) = row?;
+            let b: crate::work_report::BenchTally =
+                serde_json::from_str(&json).map_err(json_err)?;
+            let best = out.entry(node).or_insert(b);
+            if b.pcompute > best.pcompute {
+                *best = b;
+            }
+        }
+        Ok(out)
     }
 
     /// Whether this attestor closed `epoch`'s work reports.

@@ -1,19 +1,19 @@
-//! A node's `compute_work` report from what the attestors measured (ADR 007, decision 4), in
+//! A node's `compute_work` report from what the attestors measured (ADR 007, decisions 4-5), in
 //! three steps that need no trust between attestors:
 //!
-//! 1. each attestor signs its probe tallies of the epoch ([`TallyShare`], `bithive relayer
-//!    availability --share-out`);
-//! 2. each attestor, given everyone's tally shares, computes every node's availability as the
-//!    median of the answered shares measured by attestor-set members other than the node itself
-//!    ([`measured_availability`]), at least a quorum of them, and signs the same deterministic
-//!    [`statement`] per node it measured itself (`sign-work`): one attestor alone cannot set or
-//!    move the median, a node cannot count its own probes, and a share whose signature, key,
-//!    chain or epoch does not check is dropped;
+//! 1. each attestor signs its probe tallies and its best benchmark of each node in the epoch
+//!    ([`TallyShare`], `bithive relayer availability --share-out`);
+//! 2. each attestor, given everyone's tally shares, computes every node's [`measured_work`]:
+//!    availability, Pcompute and Penergy as medians over the measurements of attestor-set
+//!    members other than the node itself, at least a quorum of them, and signs the same
+//!    deterministic [`statement`] per node it measured itself (`sign-work`): one attestor alone
+//!    cannot set or move a median, a node cannot count its own measurements, and a share whose
+//!    signature, key, chain or epoch does not check is dropped;
 //! 3. anyone combines K statement shares per node into one `submit_quorum` (`submit-work`).
 //!
 //! Units and task counts are not in the report: rewards takes them from the escrow's records.
-//! Pcompute, Penergy and Dfactor are not measured yet (decision 5): the statement carries the
-//! neutral [`UNMEASURED`] factor for all of them, the same for every node, so they favour nobody.
+//! Dfactor (data locality) is not measured yet: the statement carries the neutral
+//! [`UNMEASURED`] factor, the same for every node, so it favours nobody.
 use std::collections::{BTreeMap, BTreeSet};
 
 use bithive_interface::attestation::{KeySignature, WorkPayload};
@@ -28,13 +28,14 @@ use k256::ecdsa::{Signature, SigningKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::benchmark::EnergySource;
 use crate::error::RelayerError;
 use crate::quorum::QuorumShare;
 
 /// Domain of the digest an attestor signs over its tallies.
 const TALLY_DOMAIN: &[u8] = b"BITHIVE/PROBE-TALLIES/v1";
-/// The factor a work report states for what is not measured yet (Pcompute/Penergy, Dfactor): one,
-/// for every node alike.
+/// The factor a work report states for what is not measured yet (Dfactor): one, for every node
+/// alike.
 pub const UNMEASURED: Decimal = Decimal::one();
 
 fn err(what: impl std::fmt::Display) -> RelayerError {
@@ -48,6 +49,21 @@ pub struct NodeTally {
     pub node: String,
     pub answered: u32,
     pub probed: u32,
+    /// This attestor's best benchmark of the node in the epoch (highest Pcompute), if one
+    /// passed its checks ([`crate::benchmark`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bench: Option<BenchTally>,
+}
+
+/// One benchmark's figures as the attestor measured them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchTally {
+    /// TFLOPS on the published workload, timed by the attestor.
+    pub pcompute: Decimal,
+    /// Watts ([`crate::benchmark::penergy`]).
+    pub penergy: Decimal,
+    pub energy: EnergySource,
 }
 
 /// One attestor's signed tallies of one rewards epoch (JSON).
@@ -112,12 +128,48 @@ impl TallyShare {
     }
 }
 
-/// A node's availability in the epoch of `shares`: the median answered share over the tally
-/// shares that verify, come from a key in `members` (the attestor set's operator keys) other than
-/// `node_key`, and probed the node at least once; each key counts once. Refused unless at least
-/// `min` members measured it (one attestor alone, or a minority, never sets a node's figure).
-/// With an even count, the lower middle value, so that one high outlier cannot move it. Also
-/// returns how many attestors it rests on.
+/// The tallies of `node` in `shares` that count: from shares that verify, signed by a key in
+/// `members` (the attestor set's operator keys) other than `node_key`, each key once.
+fn counted<'a>(
+    node: &str,
+    node_key: &PubKey33,
+    shares: &'a [TallyShare],
+    members: &BTreeSet<PubKey33>,
+) -> Vec<&'a NodeTally> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for s in shares {
+        let k = s.signature.key;
+        if k == *node_key || !members.contains(&k) || !s.verify() || !seen.insert(k) {
+            continue;
+        }
+        if let Some(t) = s.tallies.iter().find(|t| t.node == node) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+/// The middle of `values` (sorted here); with an even count the lower middle when `low`, the
+/// upper one otherwise: whichever side does not favour the node.
+fn middle(mut values: Vec<Decimal>, low: bool) -> Decimal {
+    values.sort();
+    let n = values.len();
+    values[if low { (n - 1) / 2 } else { n / 2 }]
+}
+
+fn too_few(node: &str, what: &str, got: usize, min: usize) -> RelayerError {
+    err(format!(
+        "{got} member(s) of the attestor set measured the {what} of {node} in these tallies, \
+         fewer than {min}"
+    ))
+}
+
+/// A node's availability in the epoch of `shares`: the median answered share over the counted
+/// tallies ([`counted`]) that probed the node at least once. Refused unless at least `min`
+/// members measured it (one attestor alone, or a minority, never sets a node's figure). With an
+/// even count, the lower middle value, so that one high outlier cannot move it. Also returns how
+/// many attestors it rests on.
 pub fn measured_availability(
     node: &str,
     node_key: &PubKey33,
@@ -125,29 +177,42 @@ pub fn measured_availability(
     members: &BTreeSet<PubKey33>,
     min: usize,
 ) -> Result<(Decimal, usize), RelayerError> {
-    let mut seen = BTreeSet::new();
-    let mut values: Vec<Decimal> = Vec::new();
-    for s in shares {
-        let k = s.signature.key;
-        if k == *node_key || !members.contains(&k) || !s.verify() || !seen.insert(k) {
-            continue;
-        }
-        if let Some(t) = s.tallies.iter().find(|t| t.node == node) {
-            if t.probed > 0 {
-                values.push(Decimal::from_ratio(t.answered, t.probed));
-            }
-        }
-    }
-    if values.len() < min.max(1) {
-        return Err(err(format!(
-            "{} member(s) of the attestor set measured {node} in these tallies, fewer than {}",
-            values.len(),
-            min.max(1)
-        )));
-    }
-    values.sort();
+    let values: Vec<Decimal> = counted(node, node_key, shares, members)
+        .into_iter()
+        .filter(|t| t.probed > 0)
+        .map(|t| Decimal::from_ratio(t.answered, t.probed))
+        .collect();
     let n = values.len();
-    Ok((values[(n - 1) / 2], n))
+    if n < min.max(1) {
+        return Err(too_few(node, "availability", n, min.max(1)));
+    }
+    Ok((middle(values, true), n))
+}
+
+/// Everything the attestors measured of `node` in the epoch of `shares`: availability as in
+/// [`measured_availability`], Pcompute the lower middle and Penergy the upper middle of the
+/// counted members' benchmarks (each needing `min` members too), Dfactor [`UNMEASURED`].
+pub fn measured_work(
+    node: &str,
+    node_key: &PubKey33,
+    shares: &[TallyShare],
+    members: &BTreeSet<PubKey33>,
+    min: usize,
+) -> Result<MeasuredWork, RelayerError> {
+    let (availability, _) = measured_availability(node, node_key, shares, members, min)?;
+    let benches: Vec<BenchTally> = counted(node, node_key, shares, members)
+        .into_iter()
+        .filter_map(|t| t.bench)
+        .collect();
+    if benches.len() < min.max(1) {
+        return Err(too_few(node, "compute", benches.len(), min.max(1)));
+    }
+    Ok(MeasuredWork {
+        pcompute: middle(benches.iter().map(|b| b.pcompute).collect(), true),
+        penergy: middle(benches.iter().map(|b| b.penergy).collect(), false),
+        availability,
+        dfactor: UNMEASURED,
+    })
 }
 
 /// The attestation's job id of `node`'s work report for `epoch`: one report per node and epoch
@@ -156,7 +221,7 @@ pub fn work_job_id(node: &str, epoch: u64) -> String {
     format!("work/{node}/{epoch}")
 }
 
-/// The quorum `compute_work` attestation of `node` in `epoch` with `availability`, and its
+/// The quorum `compute_work` attestation of `node` in `epoch` with what was `measured`, and its
 /// payload: deterministic (the nonce is derived from the job id and the payload), so attestors
 /// who measured the same sign the same bytes.
 pub fn statement(
@@ -164,17 +229,12 @@ pub fn statement(
     rewards: &str,
     node: &str,
     epoch: u64,
-    availability: Decimal,
+    measured: MeasuredWork,
     issued_at: u64,
 ) -> Result<(Attestation, Binary), RelayerError> {
     let payload = serde_json::to_vec(&WorkPayload {
         node: Some(node.to_string()),
-        measured: MeasuredWork {
-            pcompute: UNMEASURED,
-            penergy: UNMEASURED,
-            availability,
-            dfactor: UNMEASURED,
-        },
+        measured,
     })
     .map_err(err)?;
     let job_id = work_job_id(node, epoch);
@@ -244,8 +304,32 @@ mod tests {
             node: node.into(),
             answered,
             probed,
+            bench: None,
         };
         TallyShare::sign("c", "s", 3, vec![t], &key(k)).unwrap()
+    }
+
+    fn benched(k: u8, node: &str, pcompute: u64, penergy: u64) -> TallyShare {
+        let t = NodeTally {
+            node: node.into(),
+            answered: 24,
+            probed: 24,
+            bench: Some(BenchTally {
+                pcompute: Decimal::permille(pcompute),
+                penergy: Decimal::from_ratio(penergy, 1u8),
+                energy: EnergySource::Declared,
+            }),
+        };
+        TallyShare::sign("c", "s", 3, vec![t], &key(k)).unwrap()
+    }
+
+    fn measured(availability: u64) -> MeasuredWork {
+        MeasuredWork {
+            pcompute: Decimal::permille(40),
+            penergy: Decimal::from_ratio(65u8, 1u8),
+            availability: Decimal::percent(availability),
+            dfactor: UNMEASURED,
+        }
     }
 
     fn members(ks: &[u8]) -> BTreeSet<PubKey33> {
@@ -312,15 +396,50 @@ mod tests {
     }
 
     #[test]
+    fn compute_and_energy_are_the_members_middle_values_on_the_nodes_unfavoured_side() {
+        let node_key = public_key(&key(9));
+        let shares = [
+            benched(1, "n", 40, 65),
+            benched(2, "n", 50, 70),
+            benched(3, "n", 45, 60),
+            benched(4, "n", 400, 1),
+        ];
+        // Four members: Pcompute the lower middle (45 of 40, 45, 50, 400), Penergy the upper
+        // middle (65 of 1, 60, 65, 70): the colluder's 400 TFLOPS at 1 W moves neither far.
+        let m = measured_work("n", &node_key, &shares, &members(&[1, 2, 3, 4]), 3).unwrap();
+        assert_eq!(m.pcompute, Decimal::permille(45));
+        assert_eq!(m.penergy, Decimal::from_ratio(65u8, 1u8));
+        assert_eq!((m.availability, m.dfactor), (Decimal::one(), UNMEASURED));
+        // Probed by a quorum but benchmarked by fewer: no figure, never a default.
+        let mut mixed = shares[..2].to_vec();
+        mixed.push(share(3, "n", 24, 24));
+        let e = measured_work("n", &node_key, &mixed, &members(&[1, 2, 3]), 3).unwrap_err();
+        assert!(e.to_string().contains("compute"), "{e}");
+        // The node's own benchmark of itself does not count.
+        let mut own = shares[..2].to_vec();
+        own.push(benched(9, "n", 900, 1));
+        assert!(measured_work("n", &node_key, &own, &members(&[1, 2, 9]), 3).is_err());
+    }
+
+    #[test]
+    fn a_tally_without_a_benchmark_signs_as_before() {
+        // Tallies of attestors that ran no benchmark keep the same bytes (and signatures).
+        let t = share(1, "n", 3, 4);
+        let json = serde_json::to_string(&t.tallies).unwrap();
+        assert_eq!(json, r#"[{"node":"n","answered":3,"probed":4}]"#);
+        assert!(t.verify());
+    }
+
+    #[test]
     fn the_statement_is_the_same_for_every_attestor_and_names_node_and_epoch() {
-        let a = statement("c", "rewards", "n", 3, Decimal::percent(50), 600).unwrap();
+        let a = statement("c", "rewards", "n", 3, measured(50), 600).unwrap();
         assert_eq!(
             a,
-            statement("c", "rewards", "n", 3, Decimal::percent(50), 600).unwrap()
+            statement("c", "rewards", "n", 3, measured(50), 600).unwrap()
         );
-        let b = statement("c", "rewards", "n", 4, Decimal::percent(50), 600).unwrap();
+        let b = statement("c", "rewards", "n", 4, measured(50), 600).unwrap();
         assert_ne!(a.0.job_id, b.0.job_id);
-        let c = statement("c", "rewards", "n", 3, Decimal::percent(51), 600).unwrap();
+        let c = statement("c", "rewards", "n", 3, measured(51), 600).unwrap();
         assert_ne!(a.0.nonce, c.0.nonce);
         assert_ne!(a.0.result_hash, c.0.result_hash);
     }
@@ -328,8 +447,7 @@ mod tests {
     #[test]
     fn the_statement_most_members_signed_is_submitted_if_they_are_a_quorum() {
         let sign = |k: u8, avail: u64| {
-            let (att, payload) =
-                statement("c", "rewards", "n", 3, Decimal::percent(avail), 600).unwrap();
+            let (att, payload) = statement("c", "rewards", "n", 3, measured(avail), 600).unwrap();
             crate::quorum::sign_share(att, payload, &key(k)).unwrap()
         };
         // Three members saw the same tallies, one saw fewer (another median); the same key

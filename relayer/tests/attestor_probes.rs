@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
 use bithive_relayer::attestor::{self, ProbeResponder, Prober, RoundOutcome};
+#[cfg(feature = "inference")]
+use bithive_relayer::benchmark::WorkloadRunner;
 use bithive_relayer::probe::{schedule_seed, Schedule, Tally};
 use bithive_relayer::Store;
 use common::*;
@@ -105,7 +107,7 @@ async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_no
         RoundOutcome {
             answered: 4,
             missed: 12,
-            skipped: 0
+            ..RoundOutcome::default()
         }
     );
     let tallies = p.tallies(0).unwrap();
@@ -159,4 +161,172 @@ async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_no
     assert_eq!(o.answered + o.missed, 1, "only the other node: {o:?}");
     assert!(p.tallies(0).unwrap().iter().all(|(n, _)| *n != node));
     producer.abort();
+}
+
+/// A node that computes one input of a challenge and makes the others up (as a node claiming
+/// more compute than it has would).
+#[cfg(feature = "inference")]
+struct Cheater(Arc<dyn WorkloadRunner>);
+
+#[cfg(feature = "inference")]
+impl WorkloadRunner for Cheater {
+    fn macs_per_input(&self) -> u64 {
+        self.0.macs_per_input()
+    }
+
+    fn run(&self, seed: &[u8; 32], indices: &[u32]) -> Result<Vec<Vec<u32>>, String> {
+        let first = self.0.run(seed, &indices[..1])?;
+        Ok(indices
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                if i == 0 {
+                    first[0].clone()
+                } else {
+                    vec![234_000, 766_000]
+                }
+            })
+            .collect())
+    }
+
+    fn agrees(&self, a: &[u32], b: &[u32]) -> bool {
+        self.0.agrees(a, b)
+    }
+}
+
+/// Benchmark challenges on the devnet with the real engine (ONNX Runtime from ORT_DYLIB_PATH):
+/// an honest node's answers pass and give its Pcompute (TFLOPS on the attestor's clock) and its
+/// Penergy; a node that makes up outputs is caught by the attestor's sampled re-run; a requester
+/// outside the attestor set is refused by the node and measures nothing.
+#[cfg(feature = "inference")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
+    use attestor::{BenchService, Bencher};
+    let h = Harness::new(1).await;
+    let producer = h.spawn_block_producer(Duration::from_millis(2));
+    let staking = h.d.contracts.staking.clone();
+    let node = h.key.address().to_string();
+    let other = key(4);
+    let dylib = std::env::var("ORT_DYLIB_PATH").expect("ORT_DYLIB_PATH (source scripts/setup.sh)");
+    let runtime =
+        bithive_inference::runtime::Runtime::load(&bithive_inference::config::RuntimeConfig {
+            dylib_path: Some(dylib.into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let workload: Arc<dyn WorkloadRunner> =
+        Arc::new(bithive_inference::workload::Workload::load(&runtime).unwrap());
+    assert!(workload.macs_per_input() > 1_000_000, "a counted workload");
+
+    // The attestor set as the nodes' relayers hold it (`relayer start` reads it from staking
+    // every minute: tests/attestor_runtime.rs): here one attestor.
+    let attestor = key(5);
+    let attestor_key = attestor.k256().clone();
+    let set = std::collections::BTreeSet::from([bithive_signed_attestation::signing::public_key(
+        &attestor_key,
+    )]);
+    let up = Arc::new(AtomicBool::new(true));
+    let honest = BenchService::new(workload.clone());
+    honest.set_attestors(CHAIN, set.clone());
+    let own = ProbeResponder::new(vec![(
+        CHAIN.into(),
+        staking.clone(),
+        node.clone(),
+        h.key.k256().clone(),
+    )])
+    .with_benchmarks(honest);
+    let url = serve_async(own, up.clone()).await;
+    set_endpoint(&h.devnet, &staking, &h.key, &url).await;
+    let cheat = BenchService::new(Arc::new(Cheater(workload.clone())));
+    cheat.set_attestors(CHAIN, set.clone());
+    let cheater = ProbeResponder::new(vec![(
+        CHAIN.into(),
+        staking.clone(),
+        other.address().to_string(),
+        other.k256().clone(),
+    )])
+    .with_benchmarks(cheat);
+    let cheater_url = serve_async(cheater, Arc::new(AtomicBool::new(true))).await;
+    set_endpoint(&h.devnet, &staking, &other, &cheater_url).await;
+    let targets = attestor::targets(&h.gov, &staking).await.unwrap();
+    assert_eq!(targets.len(), 2, "{targets:?}");
+
+    let genesis = 1_000_000u64;
+    let prober = |db: &str, key: &k256::ecdsa::SigningKey| {
+        Prober::new(
+            CHAIN,
+            &staking,
+            Schedule::new(schedule_seed(&[42; 32]), 800, 4).unwrap(),
+            genesis,
+            Duration::from_secs(5),
+            Duration::from_secs(1_000),
+            Store::open(&h.dir.path().join(db)).unwrap(),
+        )
+        .with_benchmarks(
+            Bencher {
+                runner: workload.clone(),
+                per_epoch: 2,
+                inputs: 8,
+                timeout: Duration::from_secs(30),
+            },
+            key,
+        )
+        .unwrap()
+    };
+    let mut p = prober("bench.sqlite", &attestor_key);
+    let o = p.round(&targets, genesis + 799).await.unwrap();
+    assert_eq!((o.benched, o.bench_failed), (2, 2), "{o:?}");
+    let benches = p.benchmarks(0).unwrap();
+    let b = benches
+        .get(&node)
+        .expect("the honest node's benchmark passed");
+    assert!(b.pcompute > cosmwasm_std::Decimal::zero(), "{b:?}");
+    assert!(
+        b.penergy >= cosmwasm_std::Decimal::from_ratio(65u8, 2u8),
+        "T1: metered (not below half of 65 W) or declared: {b:?}"
+    );
+    assert!(
+        !benches.contains_key(other.address()),
+        "made-up outputs are caught by the sampled re-run: {benches:?}"
+    );
+    // The tally share carries the benchmark, signed with the probes.
+    let share = attestor::tally_share(&p, 0, &attestor_key).unwrap();
+    assert!(share.verify());
+    let t = share.tallies.iter().find(|t| t.node == node).unwrap();
+    assert_eq!(t.bench.as_ref(), Some(b));
+
+    // Attack: a requester outside the attestor set makes the node burn its CPU. Refused (403)
+    // before any run, so it measures nothing.
+    let outsider = key(9);
+    let mut p = prober("outsider.sqlite", outsider.k256());
+    let o = p.round(&targets, genesis + 799).await.unwrap();
+    assert_eq!((o.benched, o.bench_failed), (0, 4), "{o:?}");
+    producer.abort();
+}
+
+/// [`serve`] with the asynchronous route benchmarks need.
+#[cfg(feature = "inference")]
+async fn serve_async(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let responder = Arc::new(responder);
+    tokio::spawn(endpoint::serve_async(
+        listener,
+        EndpointLimits::default(),
+        move |path: String| {
+            let (responder, up) = (responder.clone(), up.clone());
+            async move {
+                if up.load(Ordering::SeqCst) {
+                    responder.answer(path).await
+                } else {
+                    Reply {
+                        status: "503 Service Unavailable",
+                        content_type: "text/plain",
+                        body: "down".into(),
+                    }
+                }
+            }
+        },
+    ));
+    format!("http://{addr}")
 }

@@ -1,7 +1,9 @@
 //! `relayer start` with `probe_addr` and `[attestor]`, on the devnet with the whole deployment
-//! and real time: a node's relayer answers probes on its endpoint, and an attestor's relayer,
-//! given nothing but its config, finds the node in staking, probes it through a whole rewards
-//! epoch and publishes its signed tallies for the other attestors when the epoch ends.
+//! and real time: a node's relayer answers probes and benchmark challenges on its endpoint, and
+//! an attestor's relayer, given nothing but its config, finds the node in staking, probes and
+//! benchmarks it through a whole rewards epoch (on the real engine, ONNX Runtime from
+//! ORT_DYLIB_PATH) and publishes its signed tallies for the other attestors when the epoch ends.
+#![cfg(feature = "inference")]
 mod common;
 
 use std::collections::BTreeMap;
@@ -14,7 +16,7 @@ use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQue
 use bithive_relayer::config::{AttestorSection, ChainConfig, Config};
 use bithive_relayer::keyring::Keyring;
 use bithive_relayer::work_report::TallyShare;
-use common::{client, devnet_funding, http, register, set_endpoint, CHAIN, DENOM};
+use common::{bond_attestor, client, devnet_funding, http, register, set_endpoint, CHAIN, DENOM};
 
 const EPOCH: u64 = 12;
 
@@ -71,6 +73,7 @@ async fn get(url: &str) -> Option<(u16, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_tallies() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let keyring = Keyring::new(dir.path().join("keyring.json"));
     let mut keys = Vec::new();
@@ -87,6 +90,11 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
         &DeployConfig {
             artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
             rewards_epoch_seconds: EPOCH,
+            // The attestor's bond (100 BTK).
+            test_btk_allocations: vec![cw20::Cw20Coin {
+                address: keys[2].address().to_string(),
+                amount: 100_000_000u128.into(),
+            }],
             ..DeployConfig::default()
         },
         &mut |_| {},
@@ -98,17 +106,25 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
         register(&gov, &d.contracts.staking, &devnet, k).await;
         set_endpoint(&devnet, &d.contracts.staking, k, &format!("http://{addr}")).await;
     }
+    // The attestor is bonded and in the attestor set: the node runs benchmarks only for members.
+    bond_attestor(&gov, &d, &devnet, &keys[2]).await;
     let contracts: BTreeMap<String, String> = [Role::Staking, Role::Rewards, Role::Attestation]
         .into_iter()
         .map(|r| (r.name().to_string(), d.contracts.get(r).to_string()))
         .collect();
+    // The engine's runtime from the environment (ORT_DYLIB_PATH); no models of its own.
+    let engine = dir.path().join("engine.toml");
+    std::fs::write(&engine, "").unwrap();
     let config = |name: &str, i: usize, addr: SocketAddr, attestor: bool| Config {
         db_path: dir.path().join(format!("{name}.sqlite")),
         metrics_addr: None,
         metrics_limits: Default::default(),
         keyring: dir.path().join("keyring.json"),
         chains: vec![chain(&rpc, name, keys[i].address(), contracts.clone())],
-        inference: None,
+        inference: Some(bithive_relayer::config::InferenceSection {
+            config: engine.clone(),
+            sealed_models: None,
+        }),
         matching: None,
         dp: None,
         probe_addr: Some(addr.to_string()),
@@ -119,6 +135,9 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
             late_seconds: 2,
             tick_ms: 200,
             report_delay_seconds: 2,
+            bench_per_epoch: 2,
+            bench_inputs: 8,
+            bench_timeout_ms: 20_000,
         }),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -175,6 +194,14 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
         (t.answered, t.probed),
         (4, 4),
         "up all epoch: every probe answered"
+    );
+    // Its compute was measured by the attestor's own clock on the published workload, and its
+    // power is its meter's (where this machine exposes RAPL) or its tier's declared figure.
+    let bench = t.bench.expect("the node's benchmark passed");
+    assert!(bench.pcompute > cosmwasm_std::Decimal::zero(), "{bench:?}");
+    assert!(
+        bench.penergy >= cosmwasm_std::Decimal::from_ratio(65u8, 2u8),
+        "{bench:?}"
     );
     assert!(
         share.tallies.iter().all(|t| t.node != keys[2].address()),

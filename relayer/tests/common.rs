@@ -402,3 +402,40 @@ pub async fn drive(r: &mut ChainRelayer, deadline: Duration, mut done: impl Asyn
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// `who` (a registered node holding the minimum bond in BTK, e.g. from the deployment's
+/// `test_btk_allocations`) bonds it, and staking recomputes its attestor set: `who` is a member
+/// from then on.
+pub async fn bond_attestor(
+    gov: &ChainClient,
+    d: &Deployment,
+    devnet: &DevnetHandle,
+    who: &OperatorKey,
+) {
+    use bithive_interface::staking::{
+        Config as StakingConfig, ExecuteMsg as StakingMsg, QueryMsg as StakingQuery, ReceiveMsg,
+    };
+    use bithive_interface::token::ExecuteMsg as TokenMsg;
+    let c = &d.contracts;
+    let config: StakingConfig = gov
+        .query_typed(&c.staking, &StakingQuery::Config {})
+        .await
+        .unwrap();
+    client(http(devnet), who.clone())
+        .execute_batch(&[(
+            c.btk.clone(),
+            TokenMsg::Send {
+                contract: c.staking.clone(),
+                amount: config.min_bond,
+                msg: cosmwasm_std::to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
+            },
+        )])
+        .await
+        .unwrap();
+    gov.execute_batch(&[(
+        c.staking.clone(),
+        StakingMsg::AdvanceAttestorSet { limit: 200 },
+    )])
+    .await
+    .unwrap();
+}

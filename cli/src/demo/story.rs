@@ -403,10 +403,11 @@ async fn serve_endpoint(
         "http://{}",
         ctx!(listener.local_addr(), "endpoint address")?
     );
-    let server = tokio::spawn(bithive_bitchat::endpoint::serve(
+    let responder = std::sync::Arc::new(responder);
+    let server = tokio::spawn(bithive_bitchat::endpoint::serve_async(
         listener,
         Default::default(),
-        move |path: &str| responder.reply(path),
+        move |path: String| responder.clone().answer(path),
     ));
     exec(
         account,
@@ -422,6 +423,10 @@ async fn serve_endpoint(
 
 /// Probes per node per epoch in the demo (a real attestor's default is 24).
 const DEMO_PROBES: u32 = 8;
+/// Benchmark challenges per node per epoch in the demo (a real attestor's default is 2), and
+/// inputs of the published workload in each.
+const DEMO_BENCHES: u32 = 2;
+const DEMO_BENCH_INPUTS: u32 = 16;
 
 /// The node answers probes on a loopback endpoint it registers in staking; each attestor probes
 /// it through one whole rewards epoch of the chain's clock (its own unpredictable times), and
@@ -430,15 +435,36 @@ async fn measure_availability(
     p: &Platform,
     progress: &mut dyn FnMut(&str),
 ) -> Result<MeasuredEpoch, DemoError> {
-    use bithive_relayer::attestor::{self, ProbeResponder, Prober};
+    use bithive_relayer::attestor::{self, BenchService, Bencher, ProbeResponder, Prober};
     let (gov, node) = (&p.gov, &p.node);
     let c = &p.deployment.contracts;
+    // The published benchmark workload on the demo's engine runtime: the node runs it for the
+    // attestors' challenges, and each attestor re-runs a sample of every answer.
+    let engine = crate::demo::aim::models::inference_config(p)?;
+    let runtime = ctx!(
+        bithive_inference::runtime::Runtime::load(&engine.runtime),
+        "inference runtime"
+    )?;
+    let workload: std::sync::Arc<dyn bithive_relayer::benchmark::WorkloadRunner> =
+        std::sync::Arc::new(ctx!(
+            bithive_inference::workload::Workload::load(&runtime),
+            "benchmark workload"
+        )?);
+    let bench = BenchService::new(workload.clone());
+    bench.set_attestors(
+        &p.chain_id,
+        ctx!(
+            attestor::attestor_keys(gov, &c.staking).await,
+            "attestor set"
+        )?,
+    );
     let responder = ProbeResponder::new(vec![(
         p.chain_id.clone(),
         c.staking.clone(),
         node.address().to_string(),
         p.operator_key.k256().clone(),
-    )]);
+    )])
+    .with_benchmarks(bench);
     let (url, server) = serve_endpoint(node, &c.staking, responder).await?;
     let mut servers = vec![server];
     let rewards: RewardsConfig =
@@ -479,7 +505,16 @@ async fn measure_availability(
                 Duration::from_secs(5),
                 Duration::from_secs(stratum.max(1) * 2),
                 store,
-            ),
+            )
+            .and_then(|prober| prober.with_benchmarks(
+                Bencher {
+                    runner: workload.clone(),
+                    per_epoch: DEMO_BENCHES,
+                    inputs: DEMO_BENCH_INPUTS,
+                    timeout: Duration::from_secs(30),
+                },
+                key.k256(),
+            )),
             "probe schedule"
         )?);
     }
@@ -503,16 +538,25 @@ async fn measure_availability(
         }
     }
     let mut seen = Vec::new();
+    let mut benched = Vec::new();
     for prober in &probers {
         let tallies = ctx!(prober.tallies(epoch), "tallies")?;
         if let Some((_, t)) = tallies.iter().find(|(n, _)| n == node.address()) {
             seen.push(format!("{}/{}", t.answered, t.probed));
         }
+        let benches = ctx!(prober.benchmarks(epoch), "benchmarks")?;
+        if let Some(b) = benches.get(node.address()) {
+            benched.push(format!(
+                "{} TFLOPS at {} W ({:?})",
+                b.pcompute, b.penergy, b.energy
+            ));
+        }
     }
     progress(&format!(
-        "{} attestors probed the node at {url} through rewards epoch {epoch}, each at its own unpredictable times: answered {}",
+        "{} attestors probed the node at {url} through rewards epoch {epoch}, each at its own unpredictable times: answered {}; benchmarked it on the published workload (their clocks, a sample re-run): {}",
         probers.len(),
-        seen.join(", ")
+        seen.join(", "),
+        if benched.is_empty() { "none passed".to_string() } else { benched.join(", ") }
     ));
     Ok(MeasuredEpoch {
         epoch,

@@ -83,6 +83,20 @@ pub async fn serve<R>(listener: TcpListener, limits: EndpointLimits, route: R)
 where
     R: Fn(&str) -> Reply + Send + Sync + 'static,
 {
+    let route = Arc::new(route);
+    serve_async(listener, limits, move |path: String| {
+        std::future::ready(route(&path))
+    })
+    .await
+}
+
+/// [`serve`] for a route that answers asynchronously (work that must not block the executor);
+/// the answer is awaited between the request's read and write deadlines.
+pub async fn serve_async<R, F>(listener: TcpListener, limits: EndpointLimits, route: R)
+where
+    R: Fn(String) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = Reply> + Send + 'static,
+{
     let listener = Arc::new(listener);
     let route = Arc::new(route);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -111,11 +125,11 @@ where
     .await
 }
 
-async fn handle(
-    mut sock: TcpStream,
-    limits: EndpointLimits,
-    route: &(dyn Fn(&str) -> Reply + Send + Sync),
-) {
+async fn handle<R, F>(mut sock: TcpStream, limits: EndpointLimits, route: &R)
+where
+    R: Fn(String) -> F,
+    F: std::future::Future<Output = Reply>,
+{
     let read = Duration::from_millis(limits.read_timeout_ms);
     let Ok(Some(head)) = tokio::time::timeout(read, read_head(&mut sock)).await else {
         return;
@@ -123,7 +137,7 @@ async fn handle(
     let mut words = head.split_whitespace();
     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or("/"));
     let bytes = if method == "GET" {
-        route(path).encode()
+        route(path.to_string()).await.encode()
     } else {
         BAD_METHOD.to_vec()
     };

@@ -18,6 +18,7 @@ pub mod manifest;
 pub mod registry;
 pub mod runtime;
 pub mod trust;
+pub mod workload;
 
 pub use attest::InferenceResult;
 pub use config::{EngineConfig, ExecutionProviderKind};

@@ -35,7 +35,7 @@
 //!
 //! Every step checks its result on chain and fails the demo with the step's name otherwise.
 
-mod models;
+pub(crate) mod models;
 mod records;
 
 pub use models::{evaluate_model, publish_and_order, rekey_on_set_change, settle, ModelJob};

@@ -35,7 +35,7 @@ pub struct ModelJob {
 }
 
 /// The demo's inference engine configuration (the shipped models and ONNX Runtime).
-fn inference_config(p: &Platform) -> Result<bithive_inference::EngineConfig, DemoError> {
+pub(crate) fn inference_config(p: &Platform) -> Result<bithive_inference::EngineConfig, DemoError> {
     ctx!(
         bithive_inference::EngineConfig::load(&p.opts.inference_config),
         "inference config"
