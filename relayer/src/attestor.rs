@@ -26,12 +26,12 @@ use hyper::body::Bytes;
 use k256::ecdsa::SigningKey;
 use sha2::Digest;
 
-use crate::benchmark::{self, BenchAnswer, BenchRequest, RateWindow, WorkloadRunner};
+use crate::benchmark::{self, BenchAnswer, BenchGate, BenchRequest, WorkloadRunner};
 use crate::error::RelayerError;
 use crate::probe::{self, ProbeAnswer, Schedule, Tally};
 use crate::quorum::QuorumShare;
 use crate::store::Store;
-use crate::work_report::{self, BenchTally, NodeTally, TallyShare};
+use crate::work_report::{self, BenchOutcome, BenchTally, NodeTally, TallyShare};
 
 /// Largest probe answer read (a JSON object with an address and a 64-byte signature).
 const MAX_ANSWER_BYTES: usize = 1_024;
@@ -50,6 +50,9 @@ pub struct ProbeTarget {
     pub operator_key: PubKey33,
     /// The tier it registered (its declared power when it has no meter).
     pub tier: Tier,
+    /// May earn compute rewards (pledged): only such nodes are benchmarked (a free
+    /// registration must not cost the attestors a run of the workload).
+    pub eligible: bool,
 }
 
 /// The nodes to probe: every node registered in staking with an endpoint.
@@ -80,6 +83,7 @@ pub async fn targets(
                     endpoint,
                     operator_key: n.operator_key,
                     tier: n.tier,
+                    eligible: n.eligible,
                 });
             }
         }
@@ -273,7 +277,7 @@ impl Prober {
         if let Some(b) = &self.bench {
             for t in targets
                 .iter()
-                .filter(|t| Some(t.operator_key) != self.own_key)
+                .filter(|t| t.eligible && Some(t.operator_key) != self.own_key)
             {
                 for (slot, offset) in b.schedule.offsets(epoch, &t.node).into_iter().enumerate() {
                     let at = start + offset;
@@ -284,15 +288,12 @@ impl Prober {
                     {
                         continue;
                     }
-                    if now - at > self.late {
-                        self.store().record_bench(
-                            &self.chain_id,
-                            epoch,
-                            &t.node,
-                            slot,
-                            None,
-                            now,
-                        )?;
+                    let skipped = now - at > self.late;
+                    // Recorded before it is sent: a crash never gives the node another try
+                    // at this slot (a pending row counts as skipped).
+                    self.store()
+                        .open_bench(&self.chain_id, epoch, &t.node, slot, skipped, now)?;
+                    if skipped {
                         continue;
                     }
                     let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
@@ -330,27 +331,39 @@ impl Prober {
             let (node, slot, r) =
                 done.map_err(|e| RelayerError::Config(format!("benchmark task: {e}")))?;
             match &r {
-                Ok(b) => {
+                BenchOutcome::Passed(b) => {
                     tracing::info!(chain = %self.chain_id, %node, epoch, slot,
                         pcompute = %b.pcompute, penergy = %b.penergy, energy = ?b.energy,
                         "benchmark passed");
                     outcome.benched += 1;
                 }
-                Err(why) => {
+                BenchOutcome::Failed(why) => {
                     tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why,
                         "benchmark failed");
                     outcome.bench_failed += 1;
                 }
+                BenchOutcome::Disagreed { why, .. } => {
+                    tracing::warn!(chain = %self.chain_id, %node, epoch, slot, %why,
+                        "benchmark answer disagrees with this attestor's run: the node's \
+                         benchmarks of this epoch are void here; its signed answer is kept");
+                    outcome.bench_failed += 1;
+                }
             }
             self.store()
-                .record_bench(&self.chain_id, epoch, &node, slot, r.as_ref().ok(), now)?;
+                .close_bench(&self.chain_id, epoch, &node, slot, &r, now)?;
         }
         Ok(outcome)
     }
 
-    /// Every benchmarked node's best passed benchmark in `epoch`.
+    /// Every benchmarked node's best passed benchmark in `epoch` (none for a node caught
+    /// disagreeing).
     pub fn benchmarks(&self, epoch: u64) -> Result<BTreeMap<String, BenchTally>, RelayerError> {
-        self.store().bench_best(&self.chain_id, epoch)
+        Ok(self
+            .store()
+            .bench_summary(&self.chain_id, epoch)?
+            .into_iter()
+            .filter_map(|(node, s)| s.best.map(|b| (node, b)))
+            .collect())
     }
 
     /// Every probed node's tally in `epoch`.
@@ -473,15 +486,19 @@ pub fn tally_share(
     epoch: u64,
     key: &SigningKey,
 ) -> Result<TallyShare, RelayerError> {
-    let mut benches = prober.store().bench_best(&prober.chain_id, epoch)?;
+    let mut benches = prober.store().bench_summary(&prober.chain_id, epoch)?;
     let mut tallies: Vec<NodeTally> = prober
         .tallies(epoch)?
         .into_iter()
-        .map(|(node, t)| NodeTally {
-            bench: benches.remove(&node),
-            node,
-            answered: t.answered,
-            probed: t.probed,
+        .map(|(node, t)| {
+            let b = benches.remove(&node).unwrap_or_default();
+            NodeTally {
+                node,
+                answered: t.answered,
+                probed: t.probed,
+                benched: b.attempted,
+                bench: b.best,
+            }
         })
         .collect();
     // Benchmarked but never probed (probes skipped): the benchmark still counts.
@@ -489,7 +506,8 @@ pub fn tally_share(
         node,
         answered: 0,
         probed: 0,
-        bench: Some(b),
+        benched: b.attempted,
+        bench: b.best,
     }));
     TallyShare::sign(&prober.chain_id, &prober.staking, epoch, tallies, key)
 }
@@ -540,11 +558,7 @@ pub async fn work_shares(
     };
     let min = quorum_threshold(client, attestation).await?;
     let mut out = Vec::new();
-    for t in own
-        .tallies
-        .iter()
-        .filter(|t| t.probed > 0 && t.bench.is_some())
-    {
+    for t in own.tallies.iter().filter(|t| t.probed > 0 && t.benched > 0) {
         let node = t.node.as_str();
         let operator = match self::node(client, staking, node).await {
             Ok(n) => n.operator_key,
@@ -686,7 +700,7 @@ async fn probe_once(
     }
 }
 
-/// Sends one benchmark challenge and checks the answer; the figures when it passed.
+/// Sends one benchmark challenge and checks the answer: its outcome.
 async fn bench_once(
     chain_id: &str,
     staking: &str,
@@ -694,23 +708,43 @@ async fn bench_once(
     target: &ProbeTarget,
     bencher: &Arc<Bencher>,
     key: &SigningKey,
-) -> Result<BenchTally, String> {
-    let request = BenchRequest::new(key, chain_id, staking, &target.node, epoch, bencher.inputs)
-        .map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let body = tokio::time::timeout(
+) -> BenchOutcome {
+    let request =
+        match BenchRequest::new(key, chain_id, staking, &target.node, epoch, bencher.inputs) {
+            Ok(r) => r,
+            Err(e) => return BenchOutcome::Failed(e.to_string()),
+        };
+    let exchange = tokio::time::timeout(
         bencher.timeout,
-        http_get(&target.endpoint, &request.path(), MAX_BENCH_ANSWER_BYTES),
+        http_get_timed(&target.endpoint, &request.path(), MAX_BENCH_ANSWER_BYTES),
     )
-    .await
-    .map_err(|_| format!("no answer within {} ms", bencher.timeout.as_millis()))??;
-    // The node's time is what this attestor saw: sending, running and answering.
-    let elapsed = started.elapsed();
-    let answer: BenchAnswer =
-        serde_json::from_slice(&body).map_err(|e| format!("not a benchmark answer: {e}"))?;
+    .await;
+    let (body, connected) = match exchange {
+        Err(_) => {
+            return BenchOutcome::Failed(format!(
+                "no answer within {} ms",
+                bencher.timeout.as_millis()
+            ))
+        }
+        Ok(Err(e)) => return BenchOutcome::Failed(e),
+        Ok(Ok(x)) => x,
+    };
+    // The node's time is what this attestor saw from the open connection: the request sent,
+    // the run, the answer back.
+    let elapsed = connected.elapsed();
+    let answer: BenchAnswer = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return BenchOutcome::Failed(format!("not a benchmark answer: {e}")),
+    };
+    // Signature and count first: a junk answer costs this attestor no run.
+    if let Err(e) = benchmark::check_answer(&answer, &request, &target.operator_key, elapsed) {
+        return BenchOutcome::Failed(e.to_string());
+    }
     // The inputs checked are drawn only now, after the answer is in.
     let mut entropy = [0u8; 32];
-    getrandom::getrandom(&mut entropy).map_err(|e| format!("no randomness: {e}"))?;
+    if let Err(e) = getrandom::getrandom(&mut entropy) {
+        return BenchOutcome::Failed(format!("no randomness: {e}"));
+    }
     let indices = benchmark::sample(bencher.inputs, &entropy);
     let (runner, seed) = (bencher.runner.clone(), request.seed);
     let own = tokio::task::spawn_blocking(move || {
@@ -718,15 +752,20 @@ async fn bench_once(
             .run(&seed, &indices)
             .map(|outs| indices.into_iter().zip(outs).collect::<Vec<_>>())
     })
-    .await
-    .map_err(|e| format!("workload task: {e}"))?
-    .map_err(|e| format!("this attestor's own run: {e}"))?;
-    benchmark::check(&answer, &request, &target.operator_key, &own, |a, b| {
-        bencher.runner.agrees(a, b)
-    })
-    .map_err(|e| e.to_string())?;
+    .await;
+    let own = match own {
+        Ok(Ok(own)) => own,
+        Ok(Err(e)) => return BenchOutcome::Failed(format!("this attestor's own run: {e}")),
+        Err(e) => return BenchOutcome::Failed(format!("workload task: {e}")),
+    };
+    if let Err(e) = benchmark::check_outputs(&answer, &own, |a, b| bencher.runner.agrees(a, b)) {
+        return BenchOutcome::Disagreed {
+            why: e.to_string(),
+            answer: String::from_utf8_lossy(&body).into_owned(),
+        };
+    }
     let (penergy, energy) = benchmark::penergy(target.tier, answer.energy.as_ref());
-    Ok(BenchTally {
+    BenchOutcome::Passed(BenchTally {
         pcompute: benchmark::pcompute(bencher.runner.macs_per_input(), bencher.inputs, elapsed),
         penergy,
         energy,
@@ -750,6 +789,15 @@ fn split_endpoint(endpoint: &str) -> Result<(&str, &str), String> {
 
 /// One HTTP/1.1 GET of `endpoint` + `path`; the body, at most `limit` bytes.
 pub(crate) async fn http_get(endpoint: &str, path: &str, limit: usize) -> Result<Vec<u8>, String> {
+    http_get_timed(endpoint, path, limit).await.map(|(b, _)| b)
+}
+
+/// [`http_get`], and when the connection was open (before the request was sent).
+async fn http_get_timed(
+    endpoint: &str,
+    path: &str,
+    limit: usize,
+) -> Result<(Vec<u8>, Instant), String> {
     let (authority, base) = split_endpoint(endpoint)?;
     let addr = if authority.contains(':') {
         authority.to_string()
@@ -759,6 +807,7 @@ pub(crate) async fn http_get(endpoint: &str, path: &str, limit: usize) -> Result
     let io = tokio::net::TcpStream::connect(&addr)
         .await
         .map_err(|e| format!("connect {addr}: {e}"))?;
+    let connected = Instant::now();
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(hyper_util::rt::TokioIo::new(io))
             .await
@@ -781,25 +830,31 @@ pub(crate) async fn http_get(endpoint: &str, path: &str, limit: usize) -> Result
         .collect()
         .await
         .map_err(|e| format!("answer body: {e}"))?;
-    Ok(body.to_bytes().to_vec())
+    Ok((body.to_bytes().to_vec(), connected))
 }
 
-/// The node's side of the benchmark: runs the current attestor set's requests, a few per
-/// attestor and window, one at a time (the workload's session is held by one run).
+/// The node's side of the benchmark: runs the current attestor set's requests as its
+/// [`BenchGate`] admits them, one at a time (the workload's session is held by one run), with
+/// at most [`BENCH_QUEUE`] waiting; more are answered 503.
 pub struct BenchService {
     runner: Arc<dyn WorkloadRunner>,
     /// Per chain id, the operator keys of the current attestor set (kept current by the
     /// relayer, [`BenchService::set_attestors`]).
     attestors: std::sync::RwLock<BTreeMap<String, BTreeSet<PubKey33>>>,
-    rate: std::sync::Mutex<RateWindow>,
+    gate: std::sync::Mutex<BenchGate>,
+    slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Benchmark requests a node holds at once (one running, the others waiting).
+pub const BENCH_QUEUE: usize = 3;
 
 impl BenchService {
     pub fn new(runner: Arc<dyn WorkloadRunner>) -> Arc<BenchService> {
         Arc::new(BenchService {
             runner,
             attestors: Default::default(),
-            rate: Default::default(),
+            gate: Default::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(BENCH_QUEUE)),
         })
     }
 
@@ -824,15 +879,10 @@ impl BenchService {
         if !request.verify() {
             return Err("the request's signature does not verify");
         }
-        let admitted = self
-            .rate
+        self.gate
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .admit(request.attestor, Instant::now());
-        if !admitted {
-            return Err("too many requests from this attestor");
-        }
-        Ok(())
+            .admit(request, Instant::now())
     }
 
     /// Runs every input of `request`, reading the energy meter around the run where there is
@@ -936,6 +986,13 @@ impl ProbeResponder {
             .find(|c| c.0 == request.chain_id && c.2 == request.node)
         else {
             return Reply::not_found();
+        };
+        let Ok(_slot) = bench.slots.clone().try_acquire_owned() else {
+            return Reply {
+                status: "503 Service Unavailable",
+                content_type: "text/plain",
+                body: "busy\n".into(),
+            };
         };
         if let Err(why) = bench.admits(&request) {
             tracing::info!(chain = %request.chain_id, attestor = %request.attestor.to_hex(), why,

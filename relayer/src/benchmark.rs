@@ -2,25 +2,35 @@
 //! its Penergy. The protocol core, without I/O; the driver is in [`crate::attestor`].
 //!
 //! 1. An attestor of the current set signs a [`BenchRequest`]: chain, staking contract, node,
-//!    epoch, a fresh random 32-byte seed and the number of inputs. A node runs requests only from
-//!    current attestor-set members, a few per member and window ([`RateWindow`]), one at a time:
-//!    a stranger cannot make it burn its CPU.
+//!    epoch, a fresh random 32-byte seed, the number of inputs and its own key. A node runs
+//!    requests only from current attestor-set members, never the same request twice nor one of
+//!    an epoch older than the member's last, a few per member and in all per window
+//!    ([`BenchGate`]): neither a stranger nor someone replaying a captured request can make it
+//!    burn its CPU or use up a member's allowance.
 //! 2. The node runs the published workload ([`bithive_inference::workload`]) on the inputs the
 //!    seed derives, and answers with every input's quantized output and, where its hardware has
 //!    a meter (Linux powercap/RAPL), the energy the run used, all signed by its operator key
 //!    ([`BenchAnswer`]). The seed is fresh, so no answer can be computed before the request
 //!    arrives, nor replayed from an earlier epoch; the signature names node and request, so
-//!    no answer can be moved to another node.
-//! 3. The attestor times the whole exchange on its own clock (a late answer, or one computed
-//!    elsewhere after the deadline, is no answer), re-runs [`SAMPLE`] inputs it picks after the
-//!    answer came, and refuses the measurement unless all agree. Pcompute is the counted
-//!    multiply-accumulates of the inputs, times two, over the elapsed time, in TFLOPS
-//!    ([`pcompute`]). A node that computes a fraction `f` of the inputs and guesses the rest
-//!    passes one check with probability `(1 - f)^SAMPLE` at most.
+//!    no answer can be moved to another node. It does not say which machine computed it: a node
+//!    may forward the seed to rented hardware (re-execution of paid jobs, decision 6, is what
+//!    ties the figure to the service the node gives).
+//! 3. The attestor times the exchange on its own clock from the moment the connection is open
+//!    (a late answer, or one computed elsewhere after the deadline, is no answer; the request's
+//!    and the answer's transit are in the figure, so attestors near a node measure it faster
+//!    than distant ones, and the median takes the middle), checks the signature and the output
+//!    count ([`check_answer`]), then re-runs [`SAMPLE`] inputs it picks after the answer came
+//!    and refuses the measurement unless all agree ([`check_outputs`]). A node that computes a
+//!    fraction `f` of the inputs and guesses the rest passes one check with probability about
+//!    `f^SAMPLE` (0.66 at f = 0.9, 0.06 at f = 0.5), and a signed wrong output voids every
+//!    benchmark of the node by that attestor in the epoch (the driver), so guessing in later
+//!    challenges risks the whole epoch's figure. Pcompute is the counted multiply-accumulates
+//!    of the inputs, times two, over the elapsed time, in TFLOPS ([`pcompute`]).
 //! 4. Penergy ([`penergy`]): the metered figure where the node sent one, otherwise the declared
-//!    figure of the node's tier; a meter reading is the node's own word, so it is accepted down
-//!    to half the tier's figure and no lower (understating it gains a node at most 2x). The
-//!    tally says which source was used.
+//!    figure of the node's tier (`Tier::declared_watts`); a meter reading is the node's own
+//!    word, so it is taken down to half the tier's figure and no lower, here and again by
+//!    rewards at report time with the tier staking holds then. The tally says which source was
+//!    used.
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -36,7 +46,8 @@ const REQUEST_DOMAIN: &[u8] = b"BITHIVE/BENCH-REQUEST/v1";
 const ANSWER_DOMAIN: &[u8] = b"BITHIVE/BENCH-ANSWER/v1";
 /// The path prefix a node answers benchmark requests on.
 pub const BENCH_PATH: &str = "/bench/";
-/// Inputs per request by default (about 2 GFLOP: compute, not the network, dominates the time).
+/// Inputs per request by default (about 2.2 GFLOP: tens of milliseconds on a CPU core; on a GPU
+/// the network's round trip weighs more, see the module's notes).
 pub const DEFAULT_INPUTS: u32 = 32;
 /// Most inputs a node runs for one request.
 pub const MAX_INPUTS: u32 = 256;
@@ -44,7 +55,9 @@ pub const MAX_INPUTS: u32 = 256;
 pub const SAMPLE: usize = 4;
 /// Requests one attestor may make of a node within [`RATE_WINDOW`].
 pub const RATE_LIMIT: usize = 6;
-/// The window of [`RATE_LIMIT`].
+/// Requests a node runs within [`RATE_WINDOW`], all attestors together.
+pub const GLOBAL_RATE_LIMIT: usize = 60;
+/// The window of [`RATE_LIMIT`] and [`GLOBAL_RATE_LIMIT`].
 pub const RATE_WINDOW: Duration = Duration::from_secs(600);
 
 /// Why a benchmark request or answer is refused.
@@ -62,7 +75,7 @@ pub enum BenchError {
     Signature,
     #[error("input {0}: the output disagrees with the attestor's own run")]
     Disagrees(u32),
-    #[error("the energy reading covers no time")]
+    #[error("the energy reading covers no time, or more time than the exchange took")]
     Energy,
 }
 
@@ -132,6 +145,7 @@ impl BenchRequest {
         h.update(self.epoch.to_be_bytes());
         h.update(self.inputs.to_be_bytes());
         h.update(self.seed);
+        h.update(self.attestor.0);
         h.finalize().into()
     }
 
@@ -297,15 +311,14 @@ pub fn sample(inputs: u32, entropy: &[u8; 32]) -> Vec<u32> {
     out
 }
 
-/// The attestor's side: the answer is the node's, for this request, with one output per input,
-/// and each of the attestor's own `(index, output)` runs `agrees` with it (the workload's
-/// comparison, `bithive_inference::workload::agrees`).
-pub fn check(
+/// The attestor's first check, before it spends a run on the answer: the answer is the node's,
+/// for this request, with one output per input, signed by `operator_key`, and its energy
+/// reading covers no more time than the exchange took (`elapsed`, on the attestor's clock).
+pub fn check_answer(
     answer: &BenchAnswer,
     request: &BenchRequest,
     operator_key: &PubKey33,
-    own_runs: &[(u32, Vec<u32>)],
-    agrees: impl Fn(&[u32], &[u32]) -> bool,
+    elapsed: Duration,
 ) -> Result<(), BenchError> {
     if answer.node != request.node {
         return Err(BenchError::OtherNode(answer.node.clone()));
@@ -320,6 +333,23 @@ pub fn check(
     if !signing::k256_verify(&digest, &answer.signature.0, &operator_key.0).unwrap_or(false) {
         return Err(BenchError::Signature);
     }
+    if let Some(m) = &answer.energy {
+        m.watts()?;
+        if u128::from(m.micros) > elapsed.as_micros() {
+            return Err(BenchError::Energy);
+        }
+    }
+    Ok(())
+}
+
+/// The attestor's second check: each of its own `(index, output)` runs `agrees` with the
+/// answer's output (the workload's comparison, `bithive_inference::workload::agrees`). A
+/// failure here is a signed wrong output: evidence, not an accident.
+pub fn check_outputs(
+    answer: &BenchAnswer,
+    own_runs: &[(u32, Vec<u32>)],
+    agrees: impl Fn(&[u32], &[u32]) -> bool,
+) -> Result<(), BenchError> {
     for (i, own) in own_runs {
         let theirs = answer
             .outputs
@@ -328,9 +358,6 @@ pub fn check(
         if !agrees(theirs, own) {
             return Err(BenchError::Disagrees(*i));
         }
-    }
-    if let Some(m) = &answer.energy {
-        m.watts()?;
     }
     Ok(())
 }
@@ -356,22 +383,11 @@ pub enum EnergySource {
     Declared,
 }
 
-/// The declared power of a tier's machine class, in watts: a household PC (T1), a workstation
-/// with one accelerator (T2), a multi-accelerator server (T3), a healthcare centre's rack (T4).
-pub fn declared_watts(tier: Tier) -> u32 {
-    match tier {
-        Tier::T1 => 65,
-        Tier::T2 => 250,
-        Tier::T3 => 700,
-        Tier::T4 => 2_000,
-    }
-}
-
 /// A node's Penergy in watts and its source: the metered figure, not below half the tier's
-/// declared figure, or the declared figure without a meter.
+/// declared figure ([`Tier::penergy_floor`]), or the declared figure without a meter.
 pub fn penergy(tier: Tier, energy: Option<&Metered>) -> (Decimal, EnergySource) {
-    let declared = Decimal::from_ratio(declared_watts(tier), 1u8);
-    let floor = Decimal::from_ratio(declared_watts(tier), 2u8);
+    let declared = Decimal::from_ratio(tier.declared_watts(), 1u8);
+    let floor = tier.penergy_floor();
     match energy.map(Metered::watts) {
         Some(Ok(w)) if w >= floor => (w, EnergySource::Metered),
         Some(_) => (floor, EnergySource::MeteredFloor),
@@ -405,28 +421,59 @@ impl WorkloadRunner for bithive_inference::workload::Workload {
     }
 }
 
-/// The node's rate limit on each attestor's requests: at most [`RATE_LIMIT`] within
-/// [`RATE_WINDOW`].
+/// What a node admits of the attestors' requests: per attestor, no epoch older than its last
+/// and no seed twice within it, at most [`RATE_LIMIT`] requests in [`RATE_WINDOW`]; at most
+/// [`GLOBAL_RATE_LIMIT`] from all attestors together.
 #[derive(Debug, Default)]
-pub struct RateWindow {
-    seen: BTreeMap<PubKey33, VecDeque<Instant>>,
+pub struct BenchGate {
+    per_attestor: BTreeMap<PubKey33, AttestorLedger>,
+    all: VecDeque<Instant>,
 }
 
-impl RateWindow {
-    /// Whether `attestor` may run one more request at `now` (recorded if so).
-    pub fn admit(&mut self, attestor: PubKey33, now: Instant) -> bool {
-        let q = self.seen.entry(attestor).or_default();
-        while q
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
-        {
-            q.pop_front();
+#[derive(Debug, Default)]
+struct AttestorLedger {
+    epoch: u64,
+    seeds: std::collections::BTreeSet<[u8; 32]>,
+    times: VecDeque<Instant>,
+}
+
+fn prune(q: &mut VecDeque<Instant>, now: Instant) {
+    while q
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= RATE_WINDOW)
+    {
+        q.pop_front();
+    }
+}
+
+impl BenchGate {
+    /// Whether the node runs `request` at `now` (recorded if so); why not otherwise. The
+    /// request's signature and the attestor's membership are checked by the caller first, so a
+    /// stranger's request never touches a member's ledger.
+    pub fn admit(&mut self, request: &BenchRequest, now: Instant) -> Result<(), &'static str> {
+        prune(&mut self.all, now);
+        let ledger = self.per_attestor.entry(request.attestor).or_default();
+        if request.epoch < ledger.epoch {
+            return Err("an epoch older than this attestor's last request");
         }
-        if q.len() >= RATE_LIMIT {
-            return false;
+        if request.epoch > ledger.epoch {
+            ledger.epoch = request.epoch;
+            ledger.seeds.clear();
         }
-        q.push_back(now);
-        true
+        if ledger.seeds.contains(&request.seed) {
+            return Err("a request already run (replayed)");
+        }
+        prune(&mut ledger.times, now);
+        if ledger.times.len() >= RATE_LIMIT {
+            return Err("too many requests from this attestor");
+        }
+        if self.all.len() >= GLOBAL_RATE_LIMIT {
+            return Err("too many requests from all attestors");
+        }
+        ledger.seeds.insert(request.seed);
+        ledger.times.push_back(now);
+        self.all.push_back(now);
+        Ok(())
     }
 }
 
@@ -471,6 +518,7 @@ mod tests {
             |r: &mut BenchRequest| r.inputs = 9,
             |r: &mut BenchRequest| r.seed[0] ^= 1,
             |r: &mut BenchRequest| r.staking = "staking2".into(),
+            |r: &mut BenchRequest| r.attestor = signing::public_key(&key(2)),
         ] {
             let mut bad = r.clone();
             edit(&mut bad);
@@ -500,57 +548,68 @@ mod tests {
         let r = request();
         let node = key(5);
         let pk = signing::public_key(&node);
+        let t = Duration::from_secs(2);
         let a = answer(&node, &r, outputs(8), None).unwrap();
         let own: Vec<(u32, Vec<u32>)> = vec![(2, vec![2000, 998_000]), (5, vec![5003, 994_997])];
-        assert_eq!(check(&a, &r, &pk, &own, agrees), Ok(()));
+        assert_eq!(check_answer(&a, &r, &pk, t), Ok(()));
+        assert_eq!(check_outputs(&a, &own, agrees), Ok(()));
         // Attacks: a wrong output where the attestor looked; an answer to last epoch's (or
-        // another) request replayed; another key answering for the node; outputs edited after
-        // signing; too few outputs; an answer renamed to another node.
+        // another attestor's) request replayed; another key answering for the node; outputs
+        // edited after signing; too few outputs; an answer renamed to another node.
         let wrong = vec![(5, vec![6000, 994_000])];
         assert_eq!(
-            check(&a, &r, &pk, &wrong, agrees),
+            check_outputs(&a, &wrong, agrees),
             Err(BenchError::Disagrees(5))
         );
         let old = BenchRequest::new(&key(1), "bithive-1", "staking1", "node1", 6, 8).unwrap();
         let replay = answer(&node, &old, outputs(8), None).unwrap();
         assert_eq!(
-            check(&replay, &r, &pk, &own, agrees),
+            check_answer(&replay, &r, &pk, t),
             Err(BenchError::Signature)
         );
+        let mut other_attestor = r.clone();
+        other_attestor.attestor = signing::public_key(&key(2));
+        let moved = answer(&node, &other_attestor, outputs(8), None).unwrap();
+        assert_eq!(check_answer(&moved, &r, &pk, t), Err(BenchError::Signature));
         let stranger = answer(&key(6), &r, outputs(8), None).unwrap();
         assert_eq!(
-            check(&stranger, &r, &pk, &own, agrees),
+            check_answer(&stranger, &r, &pk, t),
             Err(BenchError::Signature)
         );
         let mut edited = a.clone();
         edited.outputs[0][0] += 1;
         assert_eq!(
-            check(&edited, &r, &pk, &[], agrees),
+            check_answer(&edited, &r, &pk, t),
             Err(BenchError::Signature)
         );
         let short = answer(&node, &r, outputs(7), None).unwrap();
         assert!(matches!(
-            check(&short, &r, &pk, &[], agrees),
+            check_answer(&short, &r, &pk, t),
             Err(BenchError::Count { got: 7, want: 8 })
         ));
         let mut renamed = a.clone();
         renamed.node = "node2".into();
         assert!(matches!(
-            check(&renamed, &r, &pk, &[], agrees),
+            check_answer(&renamed, &r, &pk, t),
             Err(BenchError::OtherNode(_))
         ));
-        // The energy reading is signed too: lowering it after signing breaks the signature.
+        // The energy reading is signed too: lowering it after signing breaks the signature; and
+        // it cannot cover more time than the attestor saw the exchange take.
         let m = Metered {
             meter: Meter::Rapl,
             microjoules: 30_000_000,
             micros: 1_000_000,
         };
         let metered = answer(&node, &r, outputs(8), Some(m)).unwrap();
-        assert_eq!(check(&metered, &r, &pk, &own, agrees), Ok(()));
+        assert_eq!(check_answer(&metered, &r, &pk, t), Ok(()));
+        assert_eq!(
+            check_answer(&metered, &r, &pk, Duration::from_millis(500)),
+            Err(BenchError::Energy)
+        );
         let mut lowered = metered.clone();
         lowered.energy.as_mut().unwrap().microjoules = 1;
         assert_eq!(
-            check(&lowered, &r, &pk, &own, agrees),
+            check_answer(&lowered, &r, &pk, t),
             Err(BenchError::Signature)
         );
     }
@@ -588,7 +647,8 @@ mod tests {
             penergy(Tier::T1, Some(&m(40))),
             (Decimal::from_ratio(40u8, 1u8), EnergySource::Metered)
         );
-        // Attack: a node states a meter reading of 1 W to look efficient.
+        // Attack: a node states a meter reading of 1 W to look efficient (rewards floors it
+        // again at report time with the tier staking holds then).
         assert_eq!(
             penergy(Tier::T1, Some(&m(1))),
             (Decimal::from_ratio(65u8, 2u8), EnergySource::MeteredFloor)
@@ -600,16 +660,41 @@ mod tests {
     }
 
     #[test]
-    fn each_attestor_is_rate_limited_on_its_own() {
-        let mut w = RateWindow::default();
+    fn the_gate_refuses_replays_old_epochs_and_floods() {
+        let mut g = BenchGate::default();
         let t0 = Instant::now();
-        let a = signing::public_key(&key(1));
-        let b = signing::public_key(&key(2));
-        for _ in 0..RATE_LIMIT {
-            assert!(w.admit(a, t0));
+        let a = key(1);
+        let req = |k: &SigningKey, epoch: u64| {
+            BenchRequest::new(k, "bithive-1", "staking1", "node1", epoch, 8).unwrap()
+        };
+        let first = req(&a, 7);
+        assert_eq!(g.admit(&first, t0), Ok(()));
+        // Attack: someone who captured the request replays it (to burn the node's CPU or use up
+        // the attestor's allowance): refused, and the allowance is untouched.
+        assert!(g.admit(&first, t0).unwrap_err().contains("replayed"));
+        for _ in 1..RATE_LIMIT {
+            assert_eq!(g.admit(&req(&a, 7), t0), Ok(()));
         }
-        assert!(!w.admit(a, t0 + Duration::from_secs(1)));
-        assert!(w.admit(b, t0), "another attestor is not held back");
-        assert!(w.admit(a, t0 + RATE_WINDOW));
+        assert!(g
+            .admit(&req(&a, 7), t0)
+            .unwrap_err()
+            .contains("this attestor"));
+        // Another attestor is not held back by the first one's allowance.
+        assert_eq!(g.admit(&req(&key(2), 7), t0), Ok(()));
+        // A new window, a new epoch: admitted; a request of the older epoch no longer is.
+        let later = t0 + RATE_WINDOW;
+        assert_eq!(g.admit(&req(&a, 8), later), Ok(()));
+        assert!(g.admit(&req(&a, 7), later).unwrap_err().contains("older"));
+        // All attestors together: at most GLOBAL_RATE_LIMIT per window.
+        let mut g = BenchGate::default();
+        let mut admitted = 0;
+        for k in 0..=(GLOBAL_RATE_LIMIT / RATE_LIMIT) as u8 {
+            for _ in 0..RATE_LIMIT {
+                if g.admit(&req(&key(k + 10), 1), t0).is_ok() {
+                    admitted += 1;
+                }
+            }
+        }
+        assert_eq!(admitted, GLOBAL_RATE_LIMIT);
     }
 }

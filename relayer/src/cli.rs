@@ -660,7 +660,7 @@ pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
                 use bithive_interface::staking::Tier;
                 let declared: Vec<String> = [Tier::T1, Tier::T2, Tier::T3, Tier::T4]
                     .into_iter()
-                    .map(|t| format!("{t:?} {} W", crate::benchmark::declared_watts(t)))
+                    .map(|t| format!("{t:?} {} W", t.declared_watts()))
                     .collect();
                 println!(
                     "energy: no readable meter (RAPL); attestors use the tier's declared \

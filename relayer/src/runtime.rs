@@ -97,22 +97,30 @@ fn inference_worker(cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
 }
 
 /// The published benchmark workload ([`crate::benchmark`]) on the runtime of this relayer's
-/// `[inference]` engine; `None` without one.
+/// `[inference]` engine (a node answers on its GPU where it has one); with `cpu_only`, on the
+/// CPU provider whatever the engine uses (an attestor checks answers against one fixed
+/// provider, so that every attestor compares the same way). `None` without `[inference]`.
 #[cfg(feature = "inference")]
 pub fn workload(
     cfg: &Config,
+    cpu_only: bool,
 ) -> Result<Option<Arc<dyn crate::benchmark::WorkloadRunner>>, RelayerError> {
     let Some(section) = &cfg.inference else {
         return Ok(None);
     };
     let engine = bithive_inference::EngineConfig::load(&section.config)
         .map_err(|e| RelayerError::Config(format!("inference: {e}")))?;
-    let runtime = bithive_inference::runtime::Runtime::load(&engine.runtime)
+    let mut rc = engine.runtime;
+    if cpu_only {
+        rc.execution_provider = bithive_inference::ExecutionProviderKind::Cpu;
+    }
+    let runtime = bithive_inference::runtime::Runtime::load(&rc)
         .map_err(|e| RelayerError::Config(format!("inference runtime: {e}")))?;
     let w = bithive_inference::workload::Workload::load(&runtime)
         .map_err(|e| RelayerError::Config(format!("benchmark workload: {e}")))?;
     tracing::info!(
         macs_per_input = w.macs_per_input(),
+        provider = %runtime.provider(),
         "benchmark workload loaded"
     );
     Ok(Some(Arc::new(w)))
@@ -121,6 +129,7 @@ pub fn workload(
 #[cfg(not(feature = "inference"))]
 pub fn workload(
     _cfg: &Config,
+    _cpu_only: bool,
 ) -> Result<Option<Arc<dyn crate::benchmark::WorkloadRunner>>, RelayerError> {
     Ok(None)
 }
@@ -268,8 +277,9 @@ pub async fn run_until(
     }
     // What this attestor publishes for the others (served on probe_addr).
     let published = crate::reporter::Published::new();
-    let workload = if cfg.attestor.is_some() || cfg.probe_addr.is_some() {
-        workload(&cfg)?
+    // The node answers on its engine's runtime; the attestor checks on the CPU.
+    let workload_node = if cfg.probe_addr.is_some() {
+        workload(&cfg, false)?
     } else {
         None
     };
@@ -278,7 +288,7 @@ pub async fn run_until(
         let (client, _) = clients.get(&a.chain_id).cloned().ok_or_else(|| {
             RelayerError::Config(format!("attestor.chain_id {}: no client", a.chain_id))
         })?;
-        let runner = workload.clone().ok_or_else(|| {
+        let runner = workload(&cfg, true)?.ok_or_else(|| {
             RelayerError::Config("[attestor] needs the benchmark workload ([inference])".into())
         })?;
         let prober = crate::attestor::prober(a, chain, &client, &cfg.db_path)
@@ -312,7 +322,9 @@ pub async fn run_until(
     let mut refreshers = Vec::new();
     let probe_server = match &cfg.probe_addr {
         Some(addr) => {
-            let bench = workload.clone().map(crate::attestor::BenchService::new);
+            let bench = workload_node
+                .clone()
+                .map(crate::attestor::BenchService::new);
             if bench.is_none() {
                 tracing::warn!(
                     "no [inference] engine: this node cannot answer benchmark challenges, and \

@@ -125,13 +125,17 @@ CREATE TABLE IF NOT EXISTS probes (
     PRIMARY KEY (chain_id, epoch, node, slot)
 );
 -- An attestor's benchmark challenges (`crate::benchmark`): one row per scheduled challenge,
--- with the figures when the answer passed its checks (NULL when it failed or was skipped).
-CREATE TABLE IF NOT EXISTS benchmarks (
+-- written `pending` before it is sent and given its outcome when it ends (`passed` with the
+-- figures, `failed`, `disagreed` with the node's signed answer as evidence), or `skipped`
+-- while the attestor was down. A `pending` row left by a crash counts as skipped.
+CREATE TABLE IF NOT EXISTS bench_challenges (
     chain_id TEXT NOT NULL,
     epoch INTEGER NOT NULL,
     node TEXT NOT NULL,
     slot INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
     result TEXT,
+    evidence TEXT,
     at INTEGER NOT NULL,
     PRIMARY KEY (chain_id, epoch, node, slot)
 );
@@ -243,7 +247,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT 1 FROM benchmarks WHERE chain_id = ?1 AND epoch = ?2 AND node = ?3 \
+                "SELECT 1 FROM bench_challenges WHERE chain_id = ?1 AND epoch = ?2 AND node = ?3 \
                  AND slot = ?4",
                 params![chain_id, epoch as i64, node, slot as i64],
                 |_| Ok(()),
@@ -252,51 +256,113 @@ impl Store {
             .is_some())
     }
 
-    /// Records one benchmark slot: its figures when it passed, `None` when it failed or was
-    /// skipped. A slot is recorded once.
-    pub fn record_bench(
+    /// Records benchmark `slot` of `node` in `epoch` as `pending` (about to be sent) or
+    /// `skipped`; a slot is recorded once, a second record of it is ignored.
+    pub fn open_bench(
         &self,
         chain_id: &str,
         epoch: u64,
         node: &str,
         slot: usize,
-        result: Option<&crate::work_report::BenchTally>,
+        skipped: bool,
         at: u64,
     ) -> Result<(), RelayerError> {
-        let result = result
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(json_err)?;
         self.conn.execute(
-            "INSERT OR IGNORE INTO benchmarks (chain_id, epoch, node, slot, result, at) \
+            "INSERT OR IGNORE INTO bench_challenges (chain_id, epoch, node, slot, outcome, at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![chain_id, epoch as i64, node, slot as i64, result, at as i64],
+            params![
+                chain_id,
+                epoch as i64,
+                node,
+                slot as i64,
+                if skipped { "skipped" } else { "pending" },
+                at as i64
+            ],
         )?;
         Ok(())
     }
 
-    /// Each benchmarked node's best passed benchmark in `epoch` (highest Pcompute): a node
-    /// busy with paid work during one challenge is not held to it.
-    pub fn bench_best(
+    /// Gives a pending benchmark its outcome.
+    pub fn close_bench(
         &self,
         chain_id: &str,
         epoch: u64,
-    ) -> Result<BTreeMap<String, crate::work_report::BenchTally>, RelayerError> {
+        node: &str,
+        slot: usize,
+        outcome: &crate::work_report::BenchOutcome,
+        at: u64,
+    ) -> Result<(), RelayerError> {
+        use crate::work_report::BenchOutcome;
+        let (name, result, evidence) = match outcome {
+            BenchOutcome::Passed(b) => (
+                "passed",
+                Some(serde_json::to_string(b).map_err(json_err)?),
+                None,
+            ),
+            BenchOutcome::Failed(_) => ("failed", None, None),
+            BenchOutcome::Disagreed { answer, .. } => ("disagreed", None, Some(answer.clone())),
+        };
+        self.conn.execute(
+            "UPDATE bench_challenges SET outcome = ?5, result = ?6, evidence = ?7, at = ?8 \
+             WHERE chain_id = ?1 AND epoch = ?2 AND node = ?3 AND slot = ?4 \
+             AND outcome = 'pending'",
+            params![
+                chain_id,
+                epoch as i64,
+                node,
+                slot as i64,
+                name,
+                result,
+                evidence,
+                at as i64
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Each challenged node's benchmarks in `epoch`: how many ended (passed, failed or
+    /// disagreed), and the best passed one (highest Pcompute: a node busy with paid work during
+    /// one challenge is not held to it), none at all once one answer disagreed with this
+    /// attestor's own run (a signed wrong output voids the node's epoch here).
+    pub fn bench_summary(
+        &self,
+        chain_id: &str,
+        epoch: u64,
+    ) -> Result<BTreeMap<String, crate::work_report::BenchSummary>, RelayerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT node, result FROM benchmarks WHERE chain_id = ?1 AND epoch = ?2 \
-             AND result IS NOT NULL",
+            "SELECT node, outcome, result FROM bench_challenges WHERE chain_id = ?1 \
+             AND epoch = ?2 AND outcome IN ('passed', 'failed', 'disagreed')",
         )?;
         let rows = stmt.query_map(params![chain_id, epoch as i64], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
         })?;
-        let mut out: BTreeMap<String, crate::work_report::BenchTally> = BTreeMap::new();
+        let mut out: BTreeMap<String, crate::work_report::BenchSummary> = BTreeMap::new();
+        let mut voided = std::collections::BTreeSet::new();
         for row in rows {
-            let (node, json) = row?;
-            let b: crate::work_report::BenchTally =
-                serde_json::from_str(&json).map_err(json_err)?;
-            let best = out.entry(node).or_insert(b);
-            if b.pcompute > best.pcompute {
-                *best = b;
+            let (node, outcome, result) = row?;
+            let entry = out.entry(node.clone()).or_default();
+            entry.attempted += 1;
+            match (outcome.as_str(), result) {
+                ("passed", Some(json)) => {
+                    let b: crate::work_report::BenchTally =
+                        serde_json::from_str(&json).map_err(json_err)?;
+                    if entry.best.is_none_or(|best| b.pcompute > best.pcompute) {
+                        entry.best = Some(b);
+                    }
+                }
+                ("disagreed", _) => {
+                    voided.insert(node);
+                }
+                _ => {}
+            }
+        }
+        for node in voided {
+            if let Some(e) = out.get_mut(&node) {
+                e.best = None;
             }
         }
         Ok(out)

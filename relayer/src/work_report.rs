@@ -49,10 +49,38 @@ pub struct NodeTally {
     pub node: String,
     pub answered: u32,
     pub probed: u32,
+    /// Benchmark challenges of the node this attestor saw end in the epoch (passed, failed or
+    /// caught disagreeing).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub benched: u32,
     /// This attestor's best benchmark of the node in the epoch (highest Pcompute), if one
-    /// passed its checks ([`crate::benchmark`]).
+    /// passed its checks and none was caught disagreeing ([`crate::benchmark`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bench: Option<BenchTally>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// How one benchmark challenge ended, as the attestor records it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BenchOutcome {
+    Passed(BenchTally),
+    /// No answer in time, refused, or an answer that does not check (why).
+    Failed(String),
+    /// A signed answer whose output disagreed with the attestor's own run: kept as evidence.
+    Disagreed {
+        why: String,
+        answer: String,
+    },
+}
+
+/// One attestor's benchmarks of one node in an epoch ([`crate::store::Store::bench_summary`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct BenchSummary {
+    pub attempted: u32,
+    pub best: Option<BenchTally>,
 }
 
 /// One benchmark's figures as the attestor measured them.
@@ -190,8 +218,11 @@ pub fn measured_availability(
 }
 
 /// Everything the attestors measured of `node` in the epoch of `shares`: availability as in
-/// [`measured_availability`], Pcompute the lower middle and Penergy the upper middle of the
-/// counted members' benchmarks (each needing `min` members too), Dfactor [`UNMEASURED`].
+/// [`measured_availability`]; Pcompute the lower middle over the counted members that
+/// challenged the node, a member whose challenges all failed or who caught a wrong answer
+/// counting 0 (a node that refuses or fools some attestors cannot pick who sets its figure);
+/// Penergy the upper middle of the passed benchmarks; each needing `min` members; Dfactor
+/// [`UNMEASURED`]. No passed benchmark at all: no figure.
 pub fn measured_work(
     node: &str,
     node_key: &PubKey33,
@@ -200,16 +231,31 @@ pub fn measured_work(
     min: usize,
 ) -> Result<MeasuredWork, RelayerError> {
     let (availability, _) = measured_availability(node, node_key, shares, members, min)?;
-    let benches: Vec<BenchTally> = counted(node, node_key, shares, members)
+    let challenged: Vec<&NodeTally> = counted(node, node_key, shares, members)
         .into_iter()
-        .filter_map(|t| t.bench)
+        .filter(|t| t.benched > 0)
         .collect();
-    if benches.len() < min.max(1) {
-        return Err(too_few(node, "compute", benches.len(), min.max(1)));
+    if challenged.len() < min.max(1) {
+        return Err(too_few(node, "compute", challenged.len(), min.max(1)));
+    }
+    let penergies: Vec<Decimal> = challenged
+        .iter()
+        .filter_map(|t| t.bench.map(|b| b.penergy))
+        .collect();
+    if penergies.is_empty() {
+        return Err(err(format!(
+            "no member's benchmark of {node} passed in these tallies"
+        )));
     }
     Ok(MeasuredWork {
-        pcompute: middle(benches.iter().map(|b| b.pcompute).collect(), true),
-        penergy: middle(benches.iter().map(|b| b.penergy).collect(), false),
+        pcompute: middle(
+            challenged
+                .iter()
+                .map(|t| t.bench.map_or(Decimal::zero(), |b| b.pcompute))
+                .collect(),
+            true,
+        ),
+        penergy: middle(penergies, false),
         availability,
         dfactor: UNMEASURED,
     })
@@ -304,6 +350,7 @@ mod tests {
             node: node.into(),
             answered,
             probed,
+            benched: 0,
             bench: None,
         };
         TallyShare::sign("c", "s", 3, vec![t], &key(k)).unwrap()
@@ -314,6 +361,7 @@ mod tests {
             node: node.into(),
             answered: 24,
             probed: 24,
+            benched: 2,
             bench: Some(BenchTally {
                 pcompute: Decimal::permille(pcompute),
                 penergy: Decimal::from_ratio(penergy, 1u8),
@@ -410,11 +458,29 @@ mod tests {
         assert_eq!(m.pcompute, Decimal::permille(45));
         assert_eq!(m.penergy, Decimal::from_ratio(65u8, 1u8));
         assert_eq!((m.availability, m.dfactor), (Decimal::one(), UNMEASURED));
-        // Probed by a quorum but benchmarked by fewer: no figure, never a default.
+        // Probed by a quorum but challenged by fewer: no figure, never a default.
         let mut mixed = shares[..2].to_vec();
         mixed.push(share(3, "n", 24, 24));
         let e = measured_work("n", &node_key, &mixed, &members(&[1, 2, 3]), 3).unwrap_err();
         assert!(e.to_string().contains("compute"), "{e}");
+        // Attack: the node refuses (or fools) the attestors that would measure it slowly, so
+        // only its friends' figures would count. A member whose challenges all failed counts 0.
+        let refused = |k: u8| {
+            let t = NodeTally {
+                node: "n".into(),
+                answered: 24,
+                probed: 24,
+                benched: 2,
+                bench: None,
+            };
+            TallyShare::sign("c", "s", 3, vec![t], &key(k)).unwrap()
+        };
+        let picked = [benched(1, "n", 400, 65), refused(2), refused(3)];
+        let m = measured_work("n", &node_key, &picked, &members(&[1, 2, 3]), 3).unwrap();
+        assert_eq!(m.pcompute, Decimal::zero(), "the middle of 0, 0, 0.4");
+        // Nobody's benchmark passed: no figure.
+        let none = [refused(1), refused(2), refused(3)];
+        assert!(measured_work("n", &node_key, &none, &members(&[1, 2, 3]), 3).is_err());
         // The node's own benchmark of itself does not count.
         let mut own = shares[..2].to_vec();
         own.push(benched(9, "n", 900, 1));

@@ -202,7 +202,8 @@ impl WorkloadRunner for Cheater {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     use attestor::{BenchService, Bencher};
-    let h = Harness::new(1).await;
+    // Both nodes pledged: only nodes that may earn are benchmarked.
+    let h = Harness::pledged(1).await;
     let producer = h.spawn_block_producer(Duration::from_millis(2));
     let staking = h.d.contracts.staking.clone();
     let node = h.key.address().to_string();
@@ -250,6 +251,7 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     set_endpoint(&h.devnet, &staking, &other, &cheater_url).await;
     let targets = attestor::targets(&h.gov, &staking).await.unwrap();
     assert_eq!(targets.len(), 2, "{targets:?}");
+    assert!(targets.iter().all(|t| t.eligible), "pledged: {targets:?}");
 
     let genesis = 1_000_000u64;
     let prober = |db: &str, key: &k256::ecdsa::SigningKey| {
@@ -295,12 +297,42 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     let t = share.tallies.iter().find(|t| t.node == node).unwrap();
     assert_eq!(t.bench.as_ref(), Some(b));
 
+    // The cheater's signed wrong answer voids its epoch at this attestor, and is kept: its
+    // tally shows the challenges, with no figure (it counts 0 in the median).
+    let cheat_tally = share
+        .tallies
+        .iter()
+        .find(|t| t.node == other.address())
+        .unwrap();
+    assert_eq!((cheat_tally.benched, cheat_tally.bench), (2, None));
+
     // Attack: a requester outside the attestor set makes the node burn its CPU. Refused (403)
     // before any run, so it measures nothing.
     let outsider = key(9);
     let mut p = prober("outsider.sqlite", outsider.k256());
     let o = p.round(&targets, genesis + 799).await.unwrap();
     assert_eq!((o.benched, o.bench_failed), (0, 4), "{o:?}");
+
+    // Attack: someone who captured a member's request replays it: the node refuses it (it ran
+    // once), without touching the member's allowance.
+    let request =
+        bithive_relayer::benchmark::BenchRequest::new(&attestor_key, CHAIN, &staking, &node, 1, 8)
+            .unwrap();
+    let path = format!("{url}{}", request.path());
+    let first = get(&path).await.unwrap();
+    assert_eq!(first.0, 200, "{first:?}");
+    let replay = get(&path).await.unwrap();
+    assert_eq!(replay.0, 403, "{replay:?}");
+    assert!(replay.1.contains("replayed"), "{replay:?}");
+
+    // Only nodes that may earn are challenged: an unpledged one costs the attestors nothing.
+    let mut unpledged = targets.clone();
+    for t in &mut unpledged {
+        t.eligible = false;
+    }
+    let mut p = prober("unpledged.sqlite", &attestor_key);
+    let o = p.round(&unpledged, genesis + 799).await.unwrap();
+    assert_eq!((o.benched, o.bench_failed), (0, 0), "{o:?}");
     producer.abort();
 }
 

@@ -16,7 +16,10 @@ use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQue
 use bithive_relayer::config::{AttestorSection, ChainConfig, Config};
 use bithive_relayer::keyring::Keyring;
 use bithive_relayer::work_report::TallyShare;
-use common::{bond_attestor, client, devnet_funding, http, register, set_endpoint, CHAIN, DENOM};
+use common::{
+    bond, bond_attestor, client, devnet_funding, get, http, register, set_endpoint, CHAIN, DENOM,
+    PLEDGE_4T,
+};
 
 const EPOCH: u64 = 12;
 
@@ -52,25 +55,6 @@ fn chain(rpc: &str, key: &str, node: &str, contracts: BTreeMap<String, String>) 
     }
 }
 
-/// A plain GET of `url`: `(status, body)`.
-async fn get(url: &str) -> Option<(u16, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = rest.split_at(rest.find('/')?);
-    let mut s = tokio::net::TcpStream::connect(authority).await.ok()?;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.ok()?;
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n")?.1.to_string();
-    Some((status, body))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_tallies() {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
@@ -90,11 +74,17 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
         &DeployConfig {
             artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
             rewards_epoch_seconds: EPOCH,
-            // The attestor's bond (100 BTK).
-            test_btk_allocations: vec![cw20::Cw20Coin {
-                address: keys[2].address().to_string(),
-                amount: 100_000_000u128.into(),
-            }],
+            // The node's pledge (only pledged nodes are benchmarked) and the attestor's bond.
+            test_btk_allocations: vec![
+                cw20::Cw20Coin {
+                    address: keys[1].address().to_string(),
+                    amount: PLEDGE_4T.into(),
+                },
+                cw20::Cw20Coin {
+                    address: keys[2].address().to_string(),
+                    amount: 100_000_000u128.into(),
+                },
+            ],
             ..DeployConfig::default()
         },
         &mut |_| {},
@@ -106,7 +96,9 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
         register(&gov, &d.contracts.staking, &devnet, k).await;
         set_endpoint(&devnet, &d.contracts.staking, k, &format!("http://{addr}")).await;
     }
-    // The attestor is bonded and in the attestor set: the node runs benchmarks only for members.
+    // The node is pledged; the attestor is bonded and in the attestor set (the node runs
+    // benchmarks only for members).
+    bond(&d, &devnet, &keys[1], PLEDGE_4T).await;
     bond_attestor(&gov, &d, &devnet, &keys[2]).await;
     let contracts: BTreeMap<String, String> = [Role::Staking, Role::Rewards, Role::Attestation]
         .into_iter()

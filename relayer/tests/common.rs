@@ -132,12 +132,33 @@ impl Harness {
     /// A devnet with the deployment and both nodes registered; `endpoints` RPC endpoints for the
     /// relayer.
     pub async fn new(endpoints: usize) -> Harness {
+        Self::build(endpoints, false).await
+    }
+
+    /// [`Harness::new`] with both nodes pledged (4 T each): eligible to earn compute rewards.
+    pub async fn pledged(endpoints: usize) -> Harness {
+        Self::build(endpoints, true).await
+    }
+
+    async fn build(endpoints: usize, pledged: bool) -> Harness {
         let (gov_key, relayer, patient, other) = (key(1), key(2), key(3), key(4));
         let devnet = devnet_funding(&[&gov_key, &relayer, &patient, &other], 0).await;
         let gov = client(http(&devnet), gov_key);
         let producer = spawn_producer(&devnet, Duration::from_millis(2));
+        let allocations = if pledged {
+            [&relayer, &other]
+                .iter()
+                .map(|k| cw20::Cw20Coin {
+                    address: k.address().to_string(),
+                    amount: PLEDGE_4T.into(),
+                })
+                .collect()
+        } else {
+            vec![]
+        };
         let plan = DeployConfig {
             artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
+            test_btk_allocations: allocations,
             ..DeployConfig::default()
         };
         let d = bithive_deploy_plan::chain::deploy(&gov, &plan, &mut |_| {})
@@ -145,6 +166,9 @@ impl Harness {
             .unwrap();
         for k in [&relayer, &other] {
             register(&gov, &d.contracts.staking, &devnet, k).await;
+            if pledged {
+                bond(&d, &devnet, k, PLEDGE_4T).await;
+            }
         }
         producer.abort();
         let _ = producer.await;
@@ -403,9 +427,30 @@ pub async fn drive(r: &mut ChainRelayer, deadline: Duration, mut done: impl Asyn
     }
 }
 
-/// `who` (a registered node holding the minimum bond in BTK, e.g. from the deployment's
-/// `test_btk_allocations`) bonds it, and staking recomputes its attestor set: `who` is a member
-/// from then on.
+/// `who` (a registered node holding `amount` BTK, e.g. from the deployment's
+/// `test_btk_allocations`) bonds it in staking: its pledge.
+pub async fn bond(d: &Deployment, devnet: &DevnetHandle, who: &OperatorKey, amount: u128) {
+    use bithive_interface::staking::ReceiveMsg;
+    use bithive_interface::token::ExecuteMsg as TokenMsg;
+    let c = &d.contracts;
+    client(http(devnet), who.clone())
+        .execute_batch(&[(
+            c.btk.clone(),
+            TokenMsg::Send {
+                contract: c.staking.clone(),
+                amount: amount.into(),
+                msg: cosmwasm_std::to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
+            },
+        )])
+        .await
+        .unwrap();
+}
+
+/// The pledge of a 4 T node before the first halving (100 BTK per T).
+pub const PLEDGE_4T: u128 = 4 * bithive_interface::staking::PLEDGE_PER_T;
+
+/// `who` (a registered node holding the minimum bond, 100 BTK) bonds it, and staking
+/// recomputes its attestor set: `who` is a member from then on.
 pub async fn bond_attestor(
     gov: &ChainClient,
     d: &Deployment,
@@ -413,29 +458,37 @@ pub async fn bond_attestor(
     who: &OperatorKey,
 ) {
     use bithive_interface::staking::{
-        Config as StakingConfig, ExecuteMsg as StakingMsg, QueryMsg as StakingQuery, ReceiveMsg,
+        Config as StakingConfig, ExecuteMsg as StakingMsg, QueryMsg as StakingQuery,
     };
-    use bithive_interface::token::ExecuteMsg as TokenMsg;
     let c = &d.contracts;
     let config: StakingConfig = gov
         .query_typed(&c.staking, &StakingQuery::Config {})
         .await
         .unwrap();
-    client(http(devnet), who.clone())
-        .execute_batch(&[(
-            c.btk.clone(),
-            TokenMsg::Send {
-                contract: c.staking.clone(),
-                amount: config.min_bond,
-                msg: cosmwasm_std::to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
-            },
-        )])
-        .await
-        .unwrap();
+    bond(d, devnet, who, config.min_bond.u128()).await;
     gov.execute_batch(&[(
         c.staking.clone(),
         StakingMsg::AdvanceAttestorSet { limit: 200 },
     )])
     .await
     .unwrap();
+}
+
+/// A plain GET of `url`: `(status, body)`.
+pub async fn get(url: &str) -> Option<(u16, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = rest.split_at(rest.find('/')?);
+    let mut s = tokio::net::TcpStream::connect(authority).await.ok()?;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).await.ok()?;
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
 }

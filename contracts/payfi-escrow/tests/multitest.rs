@@ -718,6 +718,7 @@ fn staking_stub(app: &mut App, eligible: &Addr) -> Addr {
             eligible: pledged,
             capacity_t: 4,
             grace_until: None,
+            tier: None,
         })
     }
     let code = app.store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));

@@ -253,9 +253,16 @@ pub fn report_work(
     let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
     let mut acc = settled_account(deps.storage, &mut pool, &addr)?;
     let work = unreported(deps.as_ref(), &addr, &acc)?;
+    // A meter reading is the node's own word: Penergy is never taken below half its tier's
+    // declared power, read here at report time (a tier changed after the benchmark does not
+    // lower it).
+    let penergy = match status.tier {
+        Some(tier) => measured.penergy.max(tier.penergy_floor()),
+        None => measured.penergy,
+    };
     let inputs = EnodeInputs {
         pcompute: measured.pcompute,
-        penergy: measured.penergy,
+        penergy,
         tasks_successful: work.successful,
         tasks_total: work.total,
         availability: measured.availability,
@@ -281,6 +288,7 @@ pub fn report_work(
             ev::attr::TASKS,
             format!("{}/{}", work.successful, work.total),
         )
+        .add_attribute(ev::attr::PENERGY, penergy.to_string())
         .add_attribute(ev::attr::ENODE, e.to_string())
         .add_attribute(ev::attr::WEIGHT, weight.to_string());
     if weight.is_zero() {

@@ -656,3 +656,52 @@ fn work_reports_are_disputable_before_they_pay() {
         ContractError::UnknownWork(2)
     );
 }
+
+/// ADR 007, decision 5: a node's meter reading is its own word. Attack: a T1 node's report
+/// states 1 W (as a node lying about its RAPL reading would make attestors sign). Rewards takes
+/// Penergy at half the tier's declared power at least (32.5 W), read from staking at report
+/// time, so understating gains at most 2x over the declared figure (65 W).
+#[test]
+fn penergy_is_never_taken_below_half_the_tiers_declared_power() {
+    use bithive_interface::rewards::MeasuredWork;
+    use cw_multi_test::Executor;
+    let mut s = suite(2);
+    s.join(0, 400 * BTK);
+    s.join(1, 400 * BTK);
+    let report = |s: &mut Suite, i: usize, penergy: u64| {
+        s.serve(i, 100);
+        let msg = ExecuteMsg::ReportWork {
+            node: s.nodes[i].to_string(),
+            measured: MeasuredWork {
+                pcompute: Decimal::from_ratio(65u8, 1u8),
+                penergy: Decimal::from_ratio(penergy, 1u64),
+                availability: Decimal::one(),
+                dfactor: Decimal::one(),
+            },
+        };
+        let reporter = s.reporter.clone();
+        let res = s
+            .app
+            .execute_contract(reporter, s.rewards.clone(), &msg, &[])
+            .unwrap();
+        let attr = |k: &str| {
+            res.events
+                .iter()
+                .flat_map(|e| &e.attributes)
+                .find(|a| a.key == k)
+                .map(|a| a.value.clone())
+                .unwrap()
+        };
+        (attr("penergy"), attr("enode"), attr("weight"))
+    };
+    assert_eq!(
+        report(&mut s, 0, 1),
+        ("32.5".into(), "2".into(), "200".into()),
+        "1 W is taken as 32.5 W"
+    );
+    assert_eq!(
+        report(&mut s, 1, 65),
+        ("65".into(), "1".into(), "100".into()),
+        "the declared figure"
+    );
+}

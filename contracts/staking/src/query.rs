@@ -71,6 +71,7 @@ pub fn pledge_status(deps: Deps, env: &Env, node: String) -> StdResult<PledgeSta
             eligible: false,
             capacity_t: 0,
             grace_until: None,
+            tier: None,
         });
     };
     let (bonded, terms) = bonded_terms(deps, env, &n)?;
@@ -82,6 +83,7 @@ pub fn pledge_status(deps: Deps, env: &Env, node: String) -> StdResult<PledgeSta
         eligible: terms.eligible,
         capacity_t: n.capacity_t,
         grace_until: terms.grace_until,
+        tier: Some(n.tier),
     })
 }
 

@@ -406,6 +406,7 @@ crate::helpers::events! {
         OUTCOME,
         PAID_NOW,
         PATIENT,
+        PENERGY,
         PUBKEY,
         REASON,
         REPORTER,

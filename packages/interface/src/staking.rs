@@ -26,6 +26,24 @@ impl Tier {
             Tier::T4 => (17, 1024),
         }
     }
+
+    /// The declared power of the tier's machine class, in watts (ADR 007, decision 5): a
+    /// household PC (T1), a workstation with one accelerator (T2), a multi-accelerator server
+    /// (T3), a healthcare centre's rack (T4). A node's Penergy without a meter, and twice the
+    /// least Penergy rewards accepts for it (a meter reading is the node's own word).
+    pub fn declared_watts(self) -> u32 {
+        match self {
+            Tier::T1 => 65,
+            Tier::T2 => 250,
+            Tier::T3 => 700,
+            Tier::T4 => 2_000,
+        }
+    }
+
+    /// The least Penergy rewards accepts for a node of this tier: half its declared power.
+    pub fn penergy_floor(self) -> Decimal {
+        Decimal::from_ratio(self.declared_watts(), 2u8)
+    }
 }
 
 #[cw_serde]
@@ -229,6 +247,10 @@ pub struct PledgeStatusResponse {
     /// End of the top-up grace, when the node earns at 50 % only thanks to it.
     #[serde(default)]
     pub grace_until: Option<u64>,
+    /// Registered tier (its declared power floors the node's Penergy in rewards); replies of
+    /// older staking contracts read `None`.
+    #[serde(default)]
+    pub tier: Option<Tier>,
 }
 
 #[cw_serde]
