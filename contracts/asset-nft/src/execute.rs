@@ -13,7 +13,7 @@ use crate::error::ContractError;
 use crate::msg::{AssetMetadataMsg, ValuationParams};
 use crate::state::{
     AssetMetadata, ComplianceMarker, Config, DigitalTwin, ValuationEntry, APPROVED_HOLDERS, ASSETS,
-    CONFIG, USED_IDS, VALUATIONS, VALUATION_SEQ, VALUERS,
+    CONFIG, LATEST_VALUATIONS, USED_IDS, VALUATIONS, VALUATION_SEQ, VALUERS,
 };
 use crate::{twin_update_digest, validate};
 
@@ -412,7 +412,32 @@ pub fn submit_valuation(
         value,
         submitted_at: env.block.time,
     };
+    if seq > 1
+        && LATEST_VALUATIONS
+            .prefix(token_id.as_str())
+            .range(deps.storage, None, None, Order::Ascending)
+            .next()
+            .is_none()
+    {
+        // A token valued before the per-valuer index existed: indexed once, now.
+        let mut latest: Vec<(Addr, u64)> = Vec::new();
+        for item in
+            VALUATIONS
+                .prefix(token_id.as_str())
+                .range(deps.storage, None, None, Order::Ascending)
+        {
+            let (s, e) = item?;
+            match latest.iter_mut().find(|(v, _)| *v == e.valuer) {
+                Some(l) => l.1 = s,
+                None => latest.push((e.valuer, s)),
+            }
+        }
+        for (valuer, s) in latest {
+            LATEST_VALUATIONS.save(deps.storage, (token_id.as_str(), &valuer), &s)?;
+        }
+    }
     VALUATIONS.save(deps.storage, (&token_id, seq), &entry)?;
+    LATEST_VALUATIONS.save(deps.storage, (token_id.as_str(), &info.sender), &seq)?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::SUBMIT_VALUATION)
         .add_attribute(ev::attr::TOKEN_ID, token_id)
@@ -421,8 +446,10 @@ pub fn submit_valuation(
         .add_attribute(ev::attr::SEQ, seq.to_string()))
 }
 
-/// The latest `window` submissions that are still fresh, keeping only the newest one of each
-/// valuer (so one valuer cannot fill the window), newest first. Reads at most `window` entries.
+/// The latest submissions of the `window` valuers who submitted last, one per valuer (its
+/// newest), still fresh, newest first: one valuer cannot fill the window however often it
+/// submits (issue #43). Reads one entry per valuer that ever valued the token (valuers are
+/// appointed by the admin, so they are few).
 pub fn fresh_submissions(
     storage: &dyn Storage,
     env: &Env,
@@ -434,22 +461,20 @@ pub fn fresh_submissions(
         .time
         .seconds()
         .saturating_sub(params.freshness_secs);
-    let mut picked: Vec<ValuationEntry> = Vec::new();
-    for item in VALUATIONS
+    let mut latest: Vec<ValuationEntry> = Vec::new();
+    for item in LATEST_VALUATIONS
         .prefix(token_id)
-        .range(storage, None, None, Order::Descending)
-        .take(params.window as usize)
+        .range(storage, None, None, Order::Ascending)
     {
-        let (_, entry) = item?;
-        // Entries are in submission order, so the first stale one ends the scan.
-        if entry.submitted_at.seconds() < cutoff {
-            break;
-        }
-        if !picked.iter().any(|p| p.valuer == entry.valuer) {
-            picked.push(entry);
+        let (_, seq) = item?;
+        let entry = VALUATIONS.load(storage, (token_id, seq))?;
+        if entry.submitted_at.seconds() >= cutoff {
+            latest.push(entry);
         }
     }
-    Ok(picked)
+    latest.sort_by_key(|e| std::cmp::Reverse(e.seq));
+    latest.truncate(params.window as usize);
+    Ok(latest)
 }
 
 /// Median of the values; the mean of the two middle values (rounded down) for an even count.

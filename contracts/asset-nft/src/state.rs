@@ -20,3 +20,7 @@ pub const APPROVED_HOLDERS: Map<(&str, &Addr), Empty> = Map::new("asset_holders"
 /// (token id, seq) -> submission; seq grows per token.
 pub const VALUATIONS: Map<(&str, u64), ValuationEntry> = Map::new("asset_valuations");
 pub const VALUATION_SEQ: Map<&str, u64> = Map::new("asset_valuation_seq");
+/// (token id, valuer) -> seq of the valuer's latest submission for the token: the median reads
+/// one entry per valuer, however many one valuer submits (issue #43). Tokens valued before it
+/// existed are indexed at their next submission.
+pub const LATEST_VALUATIONS: Map<(&str, &Addr), u64> = Map::new("asset_valuation_latest");

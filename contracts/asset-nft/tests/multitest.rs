@@ -798,6 +798,17 @@ fn valuation_median_quorum_freshness_history() {
         h.entries.iter().map(|x| x.seq).collect::<Vec<_>>(),
         vec![3, 2, 1]
     );
+    // Issue #43: one valuer fills the window with its own submissions. Before the fix the
+    // window took the last three entries and only then dropped repeats, so valuer 2 alone
+    // set the value (or left none at quorum 2); now each valuer counts with its newest entry.
+    submit(&mut e, &valuers[1], 300).unwrap();
+    for v in [5, 6, 7, 8] {
+        submit(&mut e, &valuers[2], v).unwrap();
+    }
+    let v = val(&e);
+    assert_eq!(v.submissions, 2, "{v:?}");
+    assert!(v.quorum_met);
+    assert_eq!(v.value, Some(Uint128::new(154)), "median of 8 and 300");
     // Removing a valuer stops its submissions.
     e.exec(
         &admin,

@@ -268,9 +268,14 @@ pub fn round_of(a: &Attestation) -> Result<(&str, u64), ContractError> {
     Ok((subject, round))
 }
 
+/// Most a round may skip past the subject's last accepted one: rounds that failed to reach a
+/// quorum leave gaps, but one attestation at round u64::MAX must not freeze the subject's
+/// valuations or evaluations forever (issue #43).
+pub const MAX_ROUND_STEP: u64 = 1_000;
+
 /// Refuses a round not above the subject's last accepted one (a replay, or an older round held
-/// back to overwrite a newer value) and records it. Local attestations only: a forwarded one
-/// is checked by the chain that applies it.
+/// back to overwrite a newer value) or more than [`MAX_ROUND_STEP`] above it, and records it.
+/// Local attestations only: a forwarded one is checked by the chain that applies it.
 pub fn advance_round(
     storage: &mut dyn cosmwasm_std::Storage,
     a: &Attestation,
@@ -284,6 +289,15 @@ pub fn advance_round(
             subject: subject.to_string(),
             round,
             last,
+        });
+    }
+    if round - last > MAX_ROUND_STEP {
+        return Err(ContractError::RoundTooFar {
+            kind: kind_name(a.kind),
+            subject: subject.to_string(),
+            round,
+            last,
+            max: MAX_ROUND_STEP,
         });
     }
     ROUNDS.save(storage, key, &round)?;

@@ -91,6 +91,14 @@ bithive_cw_common::contract_error! {
             round: u64,
             last: u64,
         },
+        #[error("{kind} round {round} of {subject} is more than {max} above its last accepted round {last}")]
+        RoundTooFar {
+            kind: &'static str,
+            subject: String,
+            round: u64,
+            last: u64,
+            max: u64,
+        },
         #[error("node {0} cannot attest its own work: other attestors must")]
         SelfAttestation(String),
         #[error("unknown reply id {0}")]

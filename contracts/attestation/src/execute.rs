@@ -11,8 +11,9 @@ use crate::consumer::{advance_round, dispatch, Dispatch};
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, PacketProof, PeerEndpoint, QuorumProof, MAX_PEERS};
 use crate::state::{
-    record_key, Accepted, Config, Outgoing, PacketStatus, StoredProof, ACCEPTED, BLS_KEYS,
-    BLS_KEY_OWNERS, BY_SIGNER, CONFIG, NONCES, OUTGOING, OUTGOING_SEQ, PENDING, ROUTED, ROUTES,
+    is_record_only, record_key, Accepted, Config, Outgoing, PacketStatus, StoredProof, ACCEPTED,
+    BLS_KEYS, BLS_KEY_OWNERS, BY_SIGNER, CONFIG, NONCES, OUTGOING, OUTGOING_SEQ, PENDING, ROUTED,
+    ROUTES,
 };
 use crate::verify::{
     check_fresh, check_nonce, ensure_registered, expected_contract, kind_name, receiving_channel,
@@ -67,7 +68,7 @@ fn accept(
     payload: Option<Binary>,
     to: Target,
 ) -> Res {
-    let key = record_key(&a)?;
+    let key = record_key(&a, is_record_only(&a, payload.as_ref()))?;
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::ACCEPT)
         .add_attribute(ev::attr::KIND, kind_name(a.kind))
@@ -174,7 +175,7 @@ pub fn submit(
     let (to, digest) = front(&deps, &env, &config, &a)?;
     let proof = PacketProof::Single { signature };
     let (source, stored) = verify_proof(deps.as_ref(), &config, &a, &digest, &proof)?;
-    let key = record_key(&a)?;
+    let key = record_key(&a, is_record_only(&a, payload.as_ref()))?;
     if let Some(prev) = ACCEPTED.may_load(deps.storage, key.as_bytes())? {
         if let StoredProof::Single { signature: first } = prev.proof {
             if prev.attestation.conflicts_with(&a) {
@@ -270,7 +271,7 @@ pub fn submit_quorum(
     let (to, digest) = front(&deps, &env, &config, &a)?;
     let proof = PacketProof::from(proof);
     let verified = verify_proof(deps.as_ref(), &config, &a, &digest, &proof)?;
-    ensure_new(deps.storage, &a)?;
+    ensure_new(deps.storage, &a, payload.as_ref())?;
     dispatch_and_accept(deps, &env, &config, a, verified, proof, payload, to)
 }
 
@@ -305,7 +306,7 @@ pub fn process_packet(
     check_fresh(&config, &env, &a)?;
     let digest = a.digest()?;
     let (source, _) = verify_proof(deps.as_ref(), &config, &a, &digest, &packet.proof)?;
-    ensure_new(deps.storage, &a)?;
+    ensure_new(deps.storage, &a, packet.payload.as_ref())?;
     let stored = StoredProof::Ibc {
         channel_id: channel_id.clone(),
         packet_id: packet.id,
@@ -327,8 +328,15 @@ pub fn process_packet(
 
 /// Refuses an attestation already accepted for its job and kind, or whose nonce its signer has
 /// used (the quorum and packet paths; the single-signer path also looks for a conflicting record).
-fn ensure_new(storage: &dyn Storage, a: &Attestation) -> Result<(), ContractError> {
-    if ACCEPTED.has(storage, record_key(a)?.as_bytes()) {
+fn ensure_new(
+    storage: &dyn Storage,
+    a: &Attestation,
+    payload: Option<&Binary>,
+) -> Result<(), ContractError> {
+    if ACCEPTED.has(
+        storage,
+        record_key(a, is_record_only(a, payload))?.as_bytes(),
+    ) {
         return Err(ContractError::AlreadyAttested {
             job_id: a.job_id.clone(),
             kind: kind_name(a.kind),

@@ -38,7 +38,8 @@ pub fn attestation(
         nonce: 0,
         signer: QUORUM_SIGNER,
     };
-    let key = record_key(&probe).map_err(|e| StdError::generic_err(e.to_string()))?;
+    // Record-only matching attestations are listed by their signer (`by_signer`).
+    let key = record_key(&probe, false).map_err(|e| StdError::generic_err(e.to_string()))?;
     ACCEPTED.may_load(deps.storage, key.as_bytes())
 }
 

@@ -41,11 +41,31 @@ pub const ROUNDS: Map<(&str, &str), u64> = Map::new("valuation_rounds");
 pub const STAKING_OPERATOR_KEYS: Map<&[u8], Addr> = Map::new("operator_keys");
 
 /// Key of "(job, kind) on this contract of this chain": the attestation's job key with the
-/// quorum signer, i.e. independent of who signed.
-pub fn record_key(a: &Attestation) -> Result<Hash32, bithive_signed_attestation::AttestationError> {
+/// quorum signer, i.e. independent of who signed. A record-only matching attestation (free to
+/// anyone registered) has its own key space, per signer (issue #43): it can never take the key
+/// of the paid attestation of the same research job (whose node's real one would then be
+/// refused as "already attested"), nor another signer's record.
+pub fn record_key(
+    a: &Attestation,
+    record_only: bool,
+) -> Result<Hash32, bithive_signed_attestation::AttestationError> {
+    if record_only {
+        let mut h = <sha2::Sha256 as sha2::Digest>::new();
+        sha2::Digest::update(&mut h, RECORD_ONLY_DOMAIN);
+        sha2::Digest::update(&mut h, a.job_key()?.0);
+        return Ok(Hash32(sha2::Digest::finalize(h).into()));
+    }
     let mut anon = a.clone();
     anon.signer = bithive_signed_attestation::QUORUM_SIGNER;
     anon.job_key()
+}
+
+/// Domain of the record keys of record-only matching attestations.
+const RECORD_ONLY_DOMAIN: &[u8] = b"BITHIVE/RECORD-ONLY/v1";
+
+/// A matching attestation without a payload: recorded, never paid.
+pub fn is_record_only(a: &Attestation, payload: Option<&cosmwasm_std::Binary>) -> bool {
+    a.kind == bithive_signed_attestation::AttestationKind::Matching && payload.is_none()
 }
 
 /// The config as stored by 0.1 (`peer_port`, no pinned peers): read once by `migrate`.

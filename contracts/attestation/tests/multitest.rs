@@ -385,7 +385,18 @@ fn valuation_and_record_only_kinds() {
         && e.attributes
             .iter()
             .any(|a| a.value != s.attest.as_str() && a.key == "_contract_address")));
-    assert_eq!(s.accepted("match-1", Matching).unwrap().attestation, m);
+    // A record-only attestation is kept in its own key space (issue #43): listed by its signer.
+    let listed: bithive_attestation::msg::AttestationsResponse =
+        s.query_attest(&bithive_attestation::msg::QueryMsg::BySigner {
+            signer: m.signer,
+            start_after: None,
+            limit: None,
+        });
+    assert!(listed.attestations.iter().any(|(_, a)| a.attestation == m));
+    assert!(
+        s.accepted("match-1", Matching).is_none(),
+        "not the paid record"
+    );
 }
 
 #[test]
@@ -697,10 +708,19 @@ fn bls_keys_with_proof_of_possession_and_aggregate_quorum() {
     assert_eq!(err(s.exec(&relayer, &m)), ContractError::BadSignature);
     let m = msg(vec![0, 1, 2], agg.to_vec());
     s.exec(&relayer, &m).unwrap();
-    assert!(matches!(
-        s.accepted("match-bls", Matching).unwrap().proof,
-        StoredProof::Bls { .. }
-    ));
+    // Record-only (no payload): kept in its own key space, listed by its signer.
+    let listed: bithive_attestation::msg::AttestationsResponse =
+        s.query_attest(&bithive_attestation::msg::QueryMsg::BySigner {
+            signer: a.signer,
+            start_after: None,
+            limit: None,
+        });
+    let rec = listed
+        .attestations
+        .iter()
+        .find(|(_, r)| r.attestation.job_id == "match-bls")
+        .unwrap();
+    assert!(matches!(rec.1.proof, StoredProof::Bls { .. }));
     // Another quorum by the same members (fresh nonce).
     let mut b = s.quorum_att(Matching, "match-bls-2", 2);
     b.commitments = vec![];
@@ -798,6 +818,45 @@ fn governance_routes_packets_and_config() {
     s.app
         .migrate_contract(gov, attest, &bithive_attestation::msg::MigrateMsg {}, code)
         .unwrap();
+}
+
+/// Issue #43 (high): anyone registered (no bond) posts a record-only matching attestation under
+/// a research job's id first. Before the fix, the paid attestation of the node that claimed the
+/// job was then refused "already attested", the researcher got the match and the whole deposit
+/// back at expiry, and the node was never paid. Record-only attestations now have their own key
+/// space, per signer: the claimant is paid, and the squatter's record names only itself.
+#[test]
+fn a_record_only_matching_attestation_cannot_squat_a_paid_research_job() {
+    let payload = |job: &str| {
+        Binary::from(serde_json::to_vec(&serde_json::json!({"escrow_job_id": job})).unwrap())
+    };
+    let mut s = suite(4, 4, 3, vec![]);
+    s.create_job_of("research-1", MATCHING_MODEL, 7_000);
+    s.claim_job("research-1", 2).unwrap();
+    // The squatter (node 0) records a matching under the research job's id, before the node.
+    let squat = s.att(Matching, "research-1", key(0), 1);
+    s.submit(0, &squat, None).unwrap();
+    // ... and again: one record per signer, so a second one is refused.
+    let again = s.att(Matching, "research-1", key(0), 2);
+    assert!(s.submit(0, &again, None).is_err());
+    // The claimant's paid attestation is accepted and pays it.
+    let before = s.native(&s.nodes[2]);
+    let mut m = s.att(Matching, "research-1", key(2), 1);
+    m.commitments = vec![payload_hash(
+        Matching,
+        payload(&s.job("research-1")).as_slice(),
+    )];
+    s.submit(2, &m, Some(payload(&s.job("research-1"))))
+        .unwrap();
+    assert_eq!(s.native(&s.nodes[2]), before + 7_000);
+    assert_eq!(
+        s.accepted("research-1", Matching).unwrap().node.as_deref(),
+        Some(s.nodes[2].as_str())
+    );
+    // The node's own record-only attestation of the same id does not collide with the
+    // squatter's either.
+    let own = s.att(Matching, "research-1", key(2), 2);
+    s.submit(2, &own, None).unwrap();
 }
 
 /// A rogue node tries to be paid through the kind whose rule is weaker: a single-signer paid
@@ -916,6 +975,34 @@ fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
     );
     assert_eq!(value_of(&s), "140000");
     assert_eq!(round(&s), 4);
+    // Issue #43: one attestation at round u64::MAX would freeze the asset's valuations forever
+    // (every later round is "not above" it). Refused beyond MAX_ROUND_STEP; the round stays.
+    assert_eq!(
+        err(valued(
+            &mut s,
+            1,
+            &valuation_job_id("scanner-1", u64::MAX),
+            1,
+            15
+        )),
+        ContractError::RoundTooFar {
+            kind: "valuation",
+            subject: "scanner-1".into(),
+            round: u64::MAX,
+            last: 4,
+            max: bithive_attestation::consumer::MAX_ROUND_STEP,
+        }
+    );
+    assert_eq!(round(&s), 4);
+    valued(
+        &mut s,
+        1,
+        &valuation_job_id("scanner-1", 1_004),
+        150_000,
+        16,
+    )
+    .unwrap();
+    assert_eq!(round(&s), 1_004, "a gap up to the step is allowed");
     // Job ids without a canonical round.
     for job in [
         "scanner-1",

@@ -138,8 +138,10 @@ proptest! {
     ) {
         let (mut deps, e) = setup();
         let relayer = deps.api.addr_make("relayer");
-        // Model: (job, kind) -> (signer, result); used (signer, nonce).
-        let mut jobs: Vec<((u8, bool), (u8, u8))> = Vec::new();
+        // Model: (job, kind) -> (signer, result), and for a record-only matching attestation
+        // (its own key space, per signer: issue #43) (job, kind, signer); used (signer, nonce).
+        type Space = (u8, bool, Option<u8>);
+        let mut jobs: Vec<(Space, (u8, u8))> = Vec::new();
         let mut nonces: HashSet<(u8, u64)> = HashSet::new();
         let mut accepts = 0usize;
         for (signer, job, matching, nonce, result) in ops {
@@ -156,7 +158,8 @@ proptest! {
                     payload: (!matching).then(patient_payload),
                 },
             );
-            let prev = jobs.iter().find(|(k, _)| *k == (job, matching)).map(|(_, v)| *v);
+            let space = (job, matching, matching.then_some(signer));
+            let prev = jobs.iter().find(|(k, _)| *k == space).map(|(_, v)| *v);
             match prev {
                 Some((s, res)) => {
                     if s == signer && res != result {
@@ -171,14 +174,18 @@ proptest! {
                 None => {
                     let r = r.unwrap();
                     prop_assert!(r.attributes.iter().any(|x| x.value == "accept"));
-                    jobs.push(((job, matching), (signer, result)));
+                    jobs.push((space, (signer, result)));
                     nonces.insert((signer, nonce));
                     accepts += 1;
                 }
             }
-            // The record of (job, kind) is always the first accepted one.
+            // The record of (job, kind) is always the first accepted one; a record-only
+            // matching attestation never takes it.
             let rec = accepted(&deps, &e, job, kind);
-            let model = jobs.iter().find(|(k, _)| *k == (job, matching)).map(|(_, v)| *v);
+            let model = jobs
+                .iter()
+                .find(|(k, _)| !matching && *k == (job, false, None))
+                .map(|(_, v)| *v);
             prop_assert_eq!(rec.as_ref().map(|r| (r.attestation.signer, r.attestation.result_hash)),
                 model.map(|(s, res)| (key(s), Hash32([res; 32]))));
         }
