@@ -146,6 +146,8 @@ pub enum RelayerCommand {
     /// Pcompute in TFLOPS beside a one-thread CPU reference in the same run, and the energy
     /// meter's reading where there is one
     Benchmark(bithive_relayer::cli::BenchmarkArgs),
+    /// As a node: claim the compute rewards the node earned (paid now and into vesting)
+    Claim(bithive_relayer::cli::ClaimArgs),
     /// As an attestor: what this relayer measured of each node in a rewards epoch (its probes
     /// answered / sent, its best benchmark: Pcompute and Penergy; see `[attestor]`)
     Availability(bithive_relayer::cli::AvailabilityArgs),

@@ -34,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         Command::Relayer(RelayerCommand::Benchmark(args)) => {
             Ok(bithive_relayer::cli::benchmark(&args)?)
         }
+        Command::Relayer(RelayerCommand::Claim(args)) => Ok(bithive_relayer::cli::claim(&args)?),
         Command::Relayer(RelayerCommand::Availability(args)) => {
             Ok(bithive_relayer::cli::availability(&args)?)
         }
@@ -206,6 +207,15 @@ fn hermes_gas_price(
                 .find(|c: char| !(c.is_ascii_digit() || c == '.'))
                 .filter(|&i| i > 0)
                 .with_context(|| format!("{flag} {p:?}: expected <amount><denom>, e.g. 0.025ubhive"))?;
+            let denom = &p.as_bytes()[split..];
+            // Issue #43: `1e309ubhive` was read as 1 of a denom "e309ubhive". An amount is plain
+            // decimals; a denom that starts like an exponent is refused rather than guessed at.
+            anyhow::ensure!(
+                !(denom.len() >= 2
+                    && denom[0].eq_ignore_ascii_case(&b'e')
+                    && (denom[1].is_ascii_digit() || b"+-".contains(&denom[1]))),
+                "{flag} {p:?}: write the amount in plain decimals (no exponent), then the denom"
+            );
             (p[..split].to_string(), p[split..].to_string())
         }
         (None, Some(f)) => (f.gas_price.to_string(), f.denom.clone()),
@@ -238,7 +248,7 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
         let prefix = bithive_wallet_files::address_prefix("deployer", &d.deployer)
             .with_context(|| format!("deployment of {}", d.chain_id))?;
         let (denom, price) = hermes_gas_price(d, flag, price.as_deref())?;
-        anyhow::Ok(bithive_ibc_files::ChainEndpoint {
+        let endpoint = bithive_ibc_files::ChainEndpoint {
             chain_id: d.chain_id.clone(),
             rpc: rpc.to_string(),
             grpc: grpc.to_string(),
@@ -246,8 +256,10 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
             key_name: args.key_name.clone(),
             gas_denom: denom,
             gas_price: price,
-        })
-        .map(|endpoint| {
+        };
+        // Before any network I/O: what the files would be written from.
+        endpoint.validate()?;
+        anyhow::Ok(endpoint).map(|endpoint| {
             (
                 endpoint,
                 name.clone()
@@ -365,7 +377,15 @@ mod tests {
             hermes_gas_price(&old, "--b-gas-price", Some("0.025ubhive")).unwrap(),
             ("ubhive".to_string(), 0.025)
         );
-        for bad in ["ubhive", "0.025", "", "1.2.3ubhive", "-1ubhive"] {
+        for bad in [
+            "ubhive",
+            "0.025",
+            "",
+            "1.2.3ubhive",
+            "-1ubhive",
+            "1e309ubhive",
+            "2E-3ubhive",
+        ] {
             assert!(
                 hermes_gas_price(&old, "--b-gas-price", Some(bad)).is_err(),
                 "{bad:?} accepted"

@@ -45,6 +45,8 @@ pub enum RelayerCommand {
     /// meter's reading where there is one
     #[cfg(feature = "inference")]
     Benchmark(BenchmarkArgs),
+    /// As a node: claim the compute rewards the node earned (paid now and into vesting)
+    Claim(ClaimArgs),
     /// As an attestor: what this relayer measured of each node in a rewards epoch (its probes
     /// answered / sent, its best benchmark: Pcompute and Penergy; see `[attestor]`)
     Availability(AvailabilityArgs),
@@ -96,6 +98,24 @@ pub struct BenchmarkArgs {
     /// Inputs of the workload (the attestors' default is 32)
     #[arg(long, default_value_t = crate::benchmark::DEFAULT_INPUTS)]
     pub inputs: u32,
+    /// One JSON object instead of plain words
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `claim`: which node claims.
+#[derive(Clone, Debug, Args)]
+pub struct ClaimArgs {
+    /// Relayer config (the chain's RPC and contracts)
+    #[arg(long, env = "BITHIVE_RELAYER_CONFIG", default_value = "relayer.toml")]
+    pub config: PathBuf,
+    /// The chain (default: the config's only chain)
+    #[arg(long, value_name = "ID")]
+    pub chain_id: Option<String>,
+    /// Keyring name of the node account (default: the chain's `key`; the node account must
+    /// send the claim, and it may differ from the relayer's operator key)
+    #[arg(long, value_name = "NAME")]
+    pub key: Option<String>,
     /// One JSON object instead of plain words
     #[arg(long)]
     pub json: bool,
@@ -267,6 +287,7 @@ pub fn run(cli: RelayerCli) -> Result<(), RelayerError> {
         RelayerCommand::SubmitEvaluation(args) => submit_evaluation(&args),
         #[cfg(feature = "inference")]
         RelayerCommand::Benchmark(args) => benchmark(&args),
+        RelayerCommand::Claim(args) => claim(&args),
         RelayerCommand::Availability(args) => availability(&args),
         RelayerCommand::SignWork(args) => sign_work(&args),
         RelayerCommand::SubmitWork(args) => submit_work(&args),
@@ -680,6 +701,55 @@ pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
              answers"
                 .into(),
         ));
+    }
+    Ok(())
+}
+
+/// `claim`: the node's compute rewards, claimed with the node account's key.
+pub fn claim(args: &ClaimArgs) -> Result<(), RelayerError> {
+    let cfg = Config::load(&args.config)?;
+    let outcome = block_on(async {
+        let mut c = chain_of(&cfg, args.chain_id.as_deref())?.clone();
+        if let Some(k) = &args.key {
+            c.key = k.clone();
+        }
+        let (client, _) = crate::runtime::chain_client(&c, &Keyring::new(&cfg.keyring))?;
+        if let Some(node) = c.node.as_deref().filter(|n| *n != client.address()) {
+            return Err(RelayerError::Config(format!(
+                "key {} is account {}, not this chain's node {node}: the node account claims \
+                 (--key NAME)",
+                c.key,
+                client.address()
+            )));
+        }
+        let rewards = c.contract(Role::Rewards)?.to_string();
+        let before = crate::claim::claimable(&client, &rewards).await?;
+        let claimed = crate::claim::claim_compute(&client, &rewards).await?;
+        Ok::<_, RelayerError>((client.address().to_string(), before, claimed))
+    })?;
+    let (node, before, claimed) = outcome;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "node": node,
+                "claimable": before.claimable,
+                "open_weight": before.open_weight.to_string(),
+                "claimed": claimed,
+            })
+        );
+        return Ok(());
+    }
+    match claimed {
+        Some(c) => println!(
+            "{node} claimed {} BTK base units: {} paid now, {} into vesting (tx {})",
+            c.amount, c.paid_now, c.vesting, c.tx
+        ),
+        None => println!(
+            "{node}: nothing to claim yet (weight in the open epoch: {}; it is paid after the \
+             epoch closes)",
+            before.open_weight
+        ),
     }
     Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod attest;
 pub mod attestor;
 pub mod benchmark;
+pub mod claim;
 pub mod cli;
 pub mod config;
 pub mod dp_answerer;

@@ -587,13 +587,15 @@ async fn claim_compute_reward(
     p.pass_time(epoch_ends.saturating_sub(now) + 1).await?;
     distribute(gov, &c.emission).await?;
     let pool = cw20_balance(gov, &c.btk, &c.rewards).await?;
-    exec(
-        node,
-        &c.rewards,
-        &RewardsMsg::ClaimCompute {},
-        "claim compute",
-    )
-    .await?;
+    // As `bithive relayer claim` does: what is claimable first, then the claim.
+    let claimed = ctx!(
+        bithive_relayer::claim::claim_compute(node, &c.rewards).await,
+        "claim compute"
+    )?
+    .ok_or_else(|| fail("claim compute")(&"nothing claimable after the epoch closed"))?;
+    if claimed.amount.is_zero() {
+        return Err(fail("claim compute")(&"the claim paid nothing"));
+    }
     let node_vesting: SchedulesResponse = query(
         node,
         &c.vesting,
@@ -608,6 +610,12 @@ async fn claim_compute_reward(
     let reward: u128 = node_vesting.schedules.iter().map(|s| s.amount.u128()).sum();
     if reward == 0 {
         return Err(fail("compute reward")(&"no vesting schedule for the node"));
+    }
+    if claimed.vesting.u128() != reward {
+        return Err(fail("compute reward")(&format!(
+            "the claim put {} into vesting, the node's schedules hold {reward}",
+            claimed.vesting
+        )));
     }
     // Nothing is released early: the locked part vests 1/180 a day, so claiming it now is
     // refused.

@@ -419,17 +419,27 @@ pub fn submit_valuation(
             .next()
             .is_none()
     {
-        // A token valued before the per-valuer index existed: indexed once, now.
+        // A token valued before the per-valuer index existed: indexed once, now, from its
+        // fresh entries only (newest first, stopping at the first stale one: bounded by the
+        // freshness window, not by the token's whole history).
+        let params = CONFIG.load(deps.storage)?.valuation;
+        let cutoff = env
+            .block
+            .time
+            .seconds()
+            .saturating_sub(params.freshness_secs);
         let mut latest: Vec<(Addr, u64)> = Vec::new();
         for item in
             VALUATIONS
                 .prefix(token_id.as_str())
-                .range(deps.storage, None, None, Order::Ascending)
+                .range(deps.storage, None, None, Order::Descending)
         {
             let (s, e) = item?;
-            match latest.iter_mut().find(|(v, _)| *v == e.valuer) {
-                Some(l) => l.1 = s,
-                None => latest.push((e.valuer, s)),
+            if e.submitted_at.seconds() < cutoff {
+                break;
+            }
+            if !latest.iter().any(|(v, _)| *v == e.valuer) {
+                latest.push((e.valuer, s));
             }
         }
         for (valuer, s) in latest {
@@ -446,10 +456,11 @@ pub fn submit_valuation(
         .add_attribute(ev::attr::SEQ, seq.to_string()))
 }
 
-/// The latest submissions of the `window` valuers who submitted last, one per valuer (its
-/// newest), still fresh, newest first: one valuer cannot fill the window however often it
+/// The latest submissions of the `window` current valuers who submitted last, one per valuer
+/// (its newest), still fresh, newest first: one valuer cannot fill the window however often it
 /// submits (issue #43). Reads one entry per valuer that ever valued the token (valuers are
-/// appointed by the admin, so they are few).
+/// appointed by the admin, so they are few). With more valuers than `window`, those who submit
+/// most often hold the window: set `window` to the number of valuers.
 pub fn fresh_submissions(
     storage: &dyn Storage,
     env: &Env,
@@ -466,7 +477,11 @@ pub fn fresh_submissions(
         .prefix(token_id)
         .range(storage, None, None, Order::Ascending)
     {
-        let (_, seq) = item?;
+        let (valuer, seq) = item?;
+        // A removed valuer's last word no longer counts.
+        if !VALUERS.has(storage, &valuer) {
+            continue;
+        }
         let entry = VALUATIONS.load(storage, (token_id, seq))?;
         if entry.submitted_at.seconds() >= cutoff {
             latest.push(entry);

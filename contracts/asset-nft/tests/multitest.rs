@@ -828,6 +828,16 @@ fn valuation_median_quorum_freshness_history() {
         })
         .unwrap();
     assert_eq!(list.addresses.len(), 3);
+    // A removed valuer's last word no longer counts: valuer 1's fresh 300 leaves the median.
+    e.exec(
+        &admin,
+        ExecuteMsg::RemoveValuer {
+            valuer: valuers[1].to_string(),
+        },
+    )
+    .unwrap();
+    let v = val(&e);
+    assert_eq!((v.submissions, v.quorum_met), (1, false), "{v:?}");
 }
 
 #[test]

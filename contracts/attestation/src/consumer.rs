@@ -219,6 +219,14 @@ pub fn dispatch(
             }),
             Some(p) => {
                 let m: MatchingPayload = parse(p)?;
+                // The record key is the attestation's job id: it must be the job it pays, or a
+                // node could pay itself its own job under another research job's key and have
+                // that job's claimant refused as "already attested" (issue #43).
+                if m.escrow_job_id != a.job_id {
+                    return Err(ContractError::BadPayload(
+                        "a paid matching attestation's job id is the escrow job it names".into(),
+                    ));
+                }
                 let escrow = config
                     .escrow
                     .as_ref()

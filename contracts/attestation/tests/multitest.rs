@@ -409,8 +409,9 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
         Binary::from(serde_json::to_vec(&serde_json::json!({"escrow_job_id": job})).unwrap())
     };
     // The payload must be bound to the signed bytes (as a commitment next to S_i and the
-    // ciphertext).
-    let mut m = s.att(Matching, "research-1", key(2), 1);
+    // ciphertext). The attestation's job id is the escrow job's (as the relayer attests).
+    let research_1 = s.job("research-1");
+    let mut m = s.att(Matching, &research_1, key(2), 1);
     m.commitments = matching_commitments(b"\x01\x02", b"ct").to_vec();
     assert!(s
         .submit(2, &m, Some(payload(&s.job("research-1"))))
@@ -423,11 +424,11 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
         .unwrap();
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     assert_eq!(
-        s.accepted("research-1", Matching).unwrap().node.as_deref(),
+        s.accepted(&research_1, Matching).unwrap().node.as_deref(),
         Some(s.nodes[2].as_str())
     );
     // A second matching attestation of the same escrow job (other job id, other signer) is
-    // refused by the escrow and pays nothing.
+    // refused and pays nothing.
     let mut m2 = s.att(Matching, "research-1-again", key(1), 2);
     m2.commitments = vec![payload_hash(
         Matching,
@@ -447,7 +448,7 @@ fn paid_matching_is_paid_once_through_its_escrow_job() {
         )
         .unwrap(),
     );
-    let mut m3 = s.att(Matching, "research-2", key(2), 3);
+    let mut m3 = s.att(Matching, &s.job("research-2"), key(2), 3);
     m3.commitments = vec![payload_hash(Matching, named.as_slice())];
     assert!(s.submit(2, &m3, Some(named)).is_err());
 }
@@ -833,29 +834,39 @@ fn a_record_only_matching_attestation_cannot_squat_a_paid_research_job() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job_of("research-1", MATCHING_MODEL, 7_000);
     s.claim_job("research-1", 2).unwrap();
+    let victim = s.job("research-1");
     // The squatter (node 0) records a matching under the research job's id, before the node.
-    let squat = s.att(Matching, "research-1", key(0), 1);
+    let squat = s.att(Matching, &victim, key(0), 1);
     s.submit(0, &squat, None).unwrap();
     // ... and again: one record per signer, so a second one is refused.
-    let again = s.att(Matching, "research-1", key(0), 2);
+    let again = s.att(Matching, &victim, key(0), 2);
     assert!(s.submit(0, &again, None).is_err());
+    // Attack 2 (review of the fix): the squatter creates and claims a research job of its
+    // own and posts a paid attestation under the victim's id naming its own job: paid back its
+    // own deposit, it would hold the victim's key. Refused: a paid attestation's job id is the
+    // escrow job it pays.
+    s.create_job_of("own-job", MATCHING_MODEL, 7_000);
+    s.claim_job("own-job", 0).unwrap();
+    let own_job = s.job("own-job");
+    let mut cross = s.att(Matching, &victim, key(0), 3);
+    cross.commitments = vec![payload_hash(Matching, payload(&own_job).as_slice())];
+    assert!(matches!(
+        err(s.submit(0, &cross, Some(payload(&own_job)))),
+        ContractError::BadPayload(_)
+    ));
     // The claimant's paid attestation is accepted and pays it.
     let before = s.native(&s.nodes[2]);
-    let mut m = s.att(Matching, "research-1", key(2), 1);
-    m.commitments = vec![payload_hash(
-        Matching,
-        payload(&s.job("research-1")).as_slice(),
-    )];
-    s.submit(2, &m, Some(payload(&s.job("research-1"))))
-        .unwrap();
+    let mut m = s.att(Matching, &victim, key(2), 1);
+    m.commitments = vec![payload_hash(Matching, payload(&victim).as_slice())];
+    s.submit(2, &m, Some(payload(&victim))).unwrap();
     assert_eq!(s.native(&s.nodes[2]), before + 7_000);
     assert_eq!(
-        s.accepted("research-1", Matching).unwrap().node.as_deref(),
+        s.accepted(&victim, Matching).unwrap().node.as_deref(),
         Some(s.nodes[2].as_str())
     );
     // The node's own record-only attestation of the same id does not collide with the
     // squatter's either.
-    let own = s.att(Matching, "research-1", key(2), 2);
+    let own = s.att(Matching, &victim, key(2), 2);
     s.submit(2, &own, None).unwrap();
 }
 
@@ -873,9 +884,9 @@ fn paid_matching_cannot_pay_an_inference_job_or_skip_its_quorum() {
             .unwrap(),
         )
     };
-    // The attestation's own id is the request's; the payload names the escrow job.
+    // The attestation's own id is the escrow job's, which the payload names.
     let matching = |s: &Suite, job: &str, nonce: u64| {
-        let mut m = s.att(Matching, job, key(2), nonce);
+        let mut m = s.att(Matching, &s.job(job), key(2), nonce);
         m.commitments = vec![payload_hash(Matching, payload(&s.job(job)).as_slice())];
         m
     };

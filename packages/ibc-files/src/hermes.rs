@@ -209,25 +209,7 @@ fn chain(
     ends: &[&ChannelEnd],
     opts: &HermesOptions,
 ) -> Result<ChainConfig, Error> {
-    let rpc = url::Url::parse(&e.rpc)
-        .map_err(|err| invalid(format!("{} rpc", e.chain_id), err.to_string()))?;
-    match rpc.scheme() {
-        "http" | "https" => {}
-        s => {
-            return Err(invalid(
-                format!("{} rpc", e.chain_id),
-                format!("scheme {s}: http or https"),
-            ))
-        }
-    };
-    url::Url::parse(&e.grpc)
-        .map_err(|err| invalid(format!("{} grpc", e.chain_id), err.to_string()))?;
-    if !(e.gas_price.is_finite() && e.gas_price >= 0.0) {
-        return Err(invalid(
-            format!("{} gas price", e.chain_id),
-            e.gas_price.to_string(),
-        ));
-    }
+    e.validate()?;
     Ok(ChainConfig {
         id: e.chain_id.clone(),
         chain_type: "CosmosSdk".into(),
@@ -329,6 +311,25 @@ mod tests {
         let mut bad = endpoint("wasm-b-2", "wasm");
         bad.gas_price = f64::NAN;
         assert!(HermesConfig::new(&a, &bad, &link.channels, &o).is_err());
+        // Issue #43: a chain id from deployment.json with a newline (an injected `[[chains]]`
+        // entry in the config), a gRPC URL of another scheme, a denom that is no denom.
+        for edit in [
+            |e: &mut ChainEndpoint| e.chain_id = "wasm-b-2\n[[chains]]\nid = \"evil\"".into(),
+            |e: &mut ChainEndpoint| e.chain_id = "x".repeat(51),
+            |e: &mut ChainEndpoint| e.grpc = "file:///etc/passwd".into(),
+            |e: &mut ChainEndpoint| e.grpc = "javascript:alert(1)".into(),
+            |e: &mut ChainEndpoint| e.gas_denom = "1bad".into(),
+            |e: &mut ChainEndpoint| e.gas_denom = "u b".into(),
+            |e: &mut ChainEndpoint| e.key_name = "relayer\nx".into(),
+            |e: &mut ChainEndpoint| e.account_prefix = "Wasm".into(),
+        ] {
+            let mut bad = endpoint("wasm-b-2", "wasm");
+            edit(&mut bad);
+            assert!(
+                HermesConfig::new(&a, &bad, &link.channels, &o).is_err(),
+                "{bad:?}"
+            );
+        }
         let empty = HermesConfig::new(&a, &endpoint("wasm-b-2", "wasm"), &[], &o).unwrap();
         assert!(empty.chains.iter().all(|c| c.packet_filter.list.is_empty()));
         assert_eq!(empty.chains[0].packet_filter.policy, "allow");

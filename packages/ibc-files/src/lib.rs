@@ -42,6 +42,80 @@ pub struct ChainEndpoint {
     pub gas_price: f64,
 }
 
+impl ChainEndpoint {
+    /// What a relayer's config may be written from (issue #43: a chain id or key name with a
+    /// newline wrote its own entries into `hermes.toml`): a chain id of 1 to 50 of
+    /// `A-Z a-z 0-9 . _ -` (CometBFT's bound), `http(s)` RPC and gRPC URLs, a Cosmos SDK denom
+    /// (`[a-zA-Z][a-zA-Z0-9/:._-]{2,127}`), a finite price >= 0, a lowercase bech32 prefix, a
+    /// key name of printable ASCII without spaces.
+    pub fn validate(&self) -> Result<(), Error> {
+        let id = &self.chain_id;
+        let id_ok = (1..=50).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !id_ok {
+            return Err(invalid(
+                "chain id",
+                format!("{id:?}: 1 to 50 of A-Z a-z 0-9 . _ -"),
+            ));
+        }
+        for (what, u) in [("rpc", &self.rpc), ("grpc", &self.grpc)] {
+            // The URL parser drops tabs and newlines; the raw string is what gets written.
+            if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(invalid(
+                    format!("{id} {what}"),
+                    format!("{u:?}: no spaces or control characters"),
+                ));
+            }
+            let url = url::Url::parse(u)
+                .map_err(|err| invalid(format!("{id} {what}"), format!("{u:?}: {err}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(invalid(
+                    format!("{id} {what}"),
+                    format!("{u:?}: an http or https URL with a host"),
+                ));
+            }
+        }
+        let d = self.gas_denom.as_bytes();
+        let denom_ok = (3..=128).contains(&d.len())
+            && d[0].is_ascii_alphabetic()
+            && d.iter()
+                .all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(b));
+        if !denom_ok {
+            return Err(invalid(
+                format!("{id} gas denom"),
+                format!("{:?}: [a-zA-Z][a-zA-Z0-9/:._-]{{2,127}}", self.gas_denom),
+            ));
+        }
+        if !(self.gas_price.is_finite() && self.gas_price >= 0.0) {
+            return Err(invalid(
+                format!("{id} gas price"),
+                self.gas_price.to_string(),
+            ));
+        }
+        let p = &self.account_prefix;
+        if !(1..=83).contains(&p.len())
+            || !p
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        {
+            return Err(invalid(
+                format!("{id} account prefix"),
+                format!("{p:?}: a lowercase bech32 prefix"),
+            ));
+        }
+        let k = &self.key_name;
+        if k.is_empty() || k.len() > 64 || !k.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(invalid(
+                format!("{id} key name"),
+                format!("{k:?}: 1 to 64 printable characters, no spaces"),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One end of a channel.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ChannelEnd {
@@ -106,8 +180,21 @@ impl Link {
                 10,
                 64,
             )?;
-            if end.chain_id.is_empty() || end.chain_name.is_empty() {
-                return Err(invalid("link", "empty chain id or chain name"));
+            // A chain name names the `_IBC/<a>-<b>.json` file: chain-registry's `[a-z0-9]+`,
+            // never a path (issue #43).
+            let name_ok = !end.chain_name.is_empty()
+                && end
+                    .chain_name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+            if end.chain_id.is_empty() || !name_ok {
+                return Err(invalid(
+                    "link",
+                    format!(
+                        "chain id {:?} empty, or chain name {:?} not [a-z0-9]+",
+                        end.chain_id, end.chain_name
+                    ),
+                ));
             }
         }
         validate_channels(&self.a.chain_id, &self.b.chain_id, &self.channels)
