@@ -16,29 +16,6 @@ use bithive_relayer::probe::{schedule_seed, Schedule, Tally};
 use bithive_relayer::Store;
 use common::*;
 
-/// A node's answering endpoint on loopback that can be taken down (it then answers 503, as a
-/// proxy in front of a stopped relayer would) and brought back.
-async fn serve(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(endpoint::serve(
-        listener,
-        EndpointLimits::default(),
-        move |path: &str| {
-            if up.load(Ordering::SeqCst) {
-                responder.reply(path)
-            } else {
-                Reply {
-                    status: "503 Service Unavailable",
-                    content_type: "text/plain",
-                    body: "down".into(),
-                }
-            }
-        },
-    ));
-    format!("http://{addr}")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_none() {
     let h = Harness::new(1).await;
@@ -236,7 +213,7 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
         h.key.k256().clone(),
     )])
     .with_benchmarks(honest);
-    let url = serve_async(own, up.clone()).await;
+    let url = serve(own, up.clone()).await;
     set_endpoint(&h.devnet, &staking, &h.key, &url).await;
     let cheat = BenchService::new(Arc::new(Cheater(workload.clone())));
     cheat.set_attestors(CHAIN, set.clone());
@@ -247,7 +224,7 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
         other.k256().clone(),
     )])
     .with_benchmarks(cheat);
-    let cheater_url = serve_async(cheater, Arc::new(AtomicBool::new(true))).await;
+    let cheater_url = serve(cheater, Arc::new(AtomicBool::new(true))).await;
     set_endpoint(&h.devnet, &staking, &other, &cheater_url).await;
     let targets = attestor::targets(&h.gov, &staking).await.unwrap();
     assert_eq!(targets.len(), 2, "{targets:?}");
@@ -336,9 +313,10 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     producer.abort();
 }
 
-/// [`serve`] with the asynchronous route benchmarks need.
-#[cfg(feature = "inference")]
-async fn serve_async(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
+/// A node's answering endpoint on loopback (probes, and benchmarks with the asynchronous route
+/// they need) that can be taken down (it then answers 503, as a proxy in front of a stopped
+/// relayer would) and brought back.
+async fn serve(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let responder = Arc::new(responder);
