@@ -246,63 +246,55 @@ impl Prober {
         };
         let start = self.epoch_start(epoch);
         let mut due = Vec::new();
-        for t in targets
+        let probed = targets
             .iter()
-            .filter(|t| Some(t.operator_key) != self.own_key)
-        {
-            for (slot, offset) in self
-                .schedule
-                .offsets(epoch, &t.node)
-                .into_iter()
-                .enumerate()
-            {
-                let at = start + offset;
-                if at > now
-                    || self
-                        .store()
-                        .probe_recorded(&self.chain_id, epoch, &t.node, slot)?
-                {
-                    continue;
-                }
-                if now - at > self.late {
-                    self.store()
-                        .record_probe(&self.chain_id, epoch, &t.node, slot, None, now)?;
-                    outcome.skipped += 1;
-                } else {
-                    due.push((t.clone(), slot));
-                }
+            .filter(|t| Some(t.operator_key) != self.own_key);
+        let slots = due_slots(
+            &self.schedule,
+            epoch,
+            start,
+            now,
+            self.late,
+            probed,
+            |n, s| self.store().probe_recorded(&self.chain_id, epoch, n, s),
+        )?;
+        for (t, slot, skipped) in slots {
+            if skipped {
+                self.store()
+                    .record_probe(&self.chain_id, epoch, &t.node, slot, None, now)?;
+                outcome.skipped += 1;
+            } else {
+                due.push((t.clone(), slot));
             }
         }
         let mut benches = tokio::task::JoinSet::new();
         if let Some(b) = &self.bench {
-            for t in targets
+            let benched = targets
                 .iter()
-                .filter(|t| t.eligible && Some(t.operator_key) != self.own_key)
-            {
-                for (slot, offset) in b.schedule.offsets(epoch, &t.node).into_iter().enumerate() {
-                    let at = start + offset;
-                    if at > now
-                        || self
-                            .store()
-                            .bench_recorded(&self.chain_id, epoch, &t.node, slot)?
-                    {
-                        continue;
-                    }
-                    let skipped = now - at > self.late;
-                    // Recorded before it is sent: a crash never gives the node another try
-                    // at this slot (a pending row counts as skipped).
-                    self.store()
-                        .open_bench(&self.chain_id, epoch, &t.node, slot, skipped, now)?;
-                    if skipped {
-                        continue;
-                    }
-                    let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
-                    let (t, bencher, key) = (t.clone(), b.bencher.clone(), b.key.clone());
-                    benches.spawn(async move {
-                        let r = bench_once(&chain, &staking, epoch, &t, &bencher, &key).await;
-                        (t.node, slot, r)
-                    });
+                .filter(|t| t.eligible && Some(t.operator_key) != self.own_key);
+            let slots = due_slots(
+                &b.schedule,
+                epoch,
+                start,
+                now,
+                self.late,
+                benched,
+                |n, s| self.store().bench_recorded(&self.chain_id, epoch, n, s),
+            )?;
+            for (t, slot, skipped) in slots {
+                // Recorded before it is sent: a crash never gives the node another try at this
+                // slot (a pending row counts as skipped).
+                self.store()
+                    .open_bench(&self.chain_id, epoch, &t.node, slot, skipped, now)?;
+                if skipped {
+                    continue;
                 }
+                let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
+                let (t, bencher, key) = (t.clone(), b.bencher.clone(), b.key.clone());
+                benches.spawn(async move {
+                    let r = bench_once(&chain, &staking, epoch, &t, &bencher, &key).await;
+                    (t.node, slot, r)
+                });
             }
         }
         let mut probes = tokio::task::JoinSet::new();
@@ -436,6 +428,32 @@ impl Prober {
             }
         }
     }
+}
+
+/// The slots of `schedule` in `epoch` (starting at `start`) whose time has come by `now` and
+/// that `recorded(node, slot)` does not know yet, for each of `targets`: with whether the slot
+/// is more than `late` past due (recorded as skipped, not sent). Shared by probes and
+/// benchmark challenges.
+fn due_slots<'t>(
+    schedule: &Schedule,
+    epoch: u64,
+    start: u64,
+    now: u64,
+    late: u64,
+    targets: impl Iterator<Item = &'t ProbeTarget>,
+    mut recorded: impl FnMut(&str, usize) -> Result<bool, RelayerError>,
+) -> Result<Vec<(&'t ProbeTarget, usize, bool)>, RelayerError> {
+    let mut out = Vec::new();
+    for t in targets {
+        for (slot, offset) in schedule.offsets(epoch, &t.node).into_iter().enumerate() {
+            let at = start + offset;
+            if at > now || recorded(&t.node, slot)? {
+                continue;
+            }
+            out.push((t, slot, now - at > late));
+        }
+    }
+    Ok(out)
 }
 
 /// The members of the current attestor set, as staking holds them (operator key, endpoint).
