@@ -80,6 +80,15 @@ pub struct AttestorSection {
     /// A challenge not answered within this (on the attestor's clock) fails.
     #[serde(default = "default_bench_timeout_ms")]
     pub bench_timeout_ms: u64,
+    /// Share of the paid inference jobs this attestor re-runs, in [0, 1] (ADR 007, decision
+    /// 6): drawn from its own key, so no node knows which. It also re-runs every job another
+    /// member published a disagreeing verdict for.
+    #[serde(default = "default_reexec_rate")]
+    pub reexec_rate: f64,
+}
+
+fn default_reexec_rate() -> f64 {
+    0.05
 }
 
 fn default_bench_per_epoch() -> u32 {
@@ -479,6 +488,15 @@ impl Config {
                     inputs.start(),
                     inputs.end()
                 )));
+            }
+            if !(0.0..=1.0).contains(&a.reexec_rate) {
+                return Err(RelayerError::Config(
+                    "attestor.reexec_rate must be in [0, 1]".into(),
+                ));
+            }
+            if a.reexec_rate > 0.0 {
+                // The re-executed jobs are this escrow's.
+                c.contract(Role::PayfiEscrow)?;
             }
             if self.inference.is_none() {
                 return Err(RelayerError::Config(

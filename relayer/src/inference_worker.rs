@@ -288,11 +288,14 @@ impl JobWorker for InferenceWorker {
         hex::decode_to_slice(&result.result_sha256, &mut result_hash).map_err(|_| {
             WorkError::Permanent("engine result hash is not 32 bytes of hex".into())
         })?;
-        // The result's Tscore travels in the payload (bound by its hash among the commitments):
-        // the escrow keeps it for the registered model's record (mean Tscore).
+        // The result's Tscore and quantized outputs travel in the payload (bound by its hash
+        // among the commitments): the escrow keeps the Tscore for the registered model's record
+        // (mean Tscore), the attestors re-run a sample of jobs against the outputs.
         let payload = serde_json::to_vec(&InferencePayload {
             node: None,
             tscore: Some(result.tscore),
+            // What the attestors compare their re-run with, should they sample this job.
+            outputs: Some(bithive_inference::workload::quantize(&result.probabilities)),
         })
         .map_err(|e| WorkError::Permanent(format!("inference payload: {e}")))?;
         let payload_hash =

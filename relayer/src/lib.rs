@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod quorum;
+pub mod reexecution;
 pub mod registration;
 pub mod reporter;
 pub mod runtime;

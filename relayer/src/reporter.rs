@@ -41,6 +41,8 @@ type ByEpoch = BTreeMap<(String, u64), (Option<TallyShare>, Vec<QuorumShare>)>;
 #[derive(Default)]
 pub struct Published {
     by_epoch: Mutex<ByEpoch>,
+    /// By chain: this attestor's disagreeing re-execution verdicts ([`crate::reexecution`]).
+    verdicts: Mutex<BTreeMap<String, Vec<crate::reexecution::PublishedVerdict>>>,
 }
 
 /// `(tallies?, chain, epoch)` of `/tallies/<chain>/<epoch>` or `/work/<chain>/<epoch>`.
@@ -95,9 +97,22 @@ impl Published {
         self.with(|m| m.entry((chain.to_string(), epoch)).or_default().1 = shares);
     }
 
+    /// Replaces the re-execution verdicts served for `chain`.
+    pub fn set_verdicts(&self, chain: &str, v: Vec<crate::reexecution::PublishedVerdict>) {
+        let mut m = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
+        m.insert(chain.to_string(), v);
+    }
+
     /// The reply to an exchange path (`None` for any other path; 404 while nothing is
-    /// published).
+    /// published). Re-execution verdicts are served as a list, empty when there are none.
     pub fn reply(&self, path: &str) -> Option<Reply> {
+        if let Some(chain) = path.strip_prefix(crate::reexecution::REEXEC_PATH) {
+            let m = self.verdicts.lock().unwrap_or_else(|p| p.into_inner());
+            let list = m.get(chain).map(Vec::as_slice).unwrap_or_default();
+            return serde_json::to_string(list)
+                .ok()
+                .map(|b| Reply::ok("application/json", b));
+        }
         let (tallies, chain, epoch) = parse_path(path)?;
         let body = if tallies {
             self.tallies(chain, epoch)

@@ -126,6 +126,36 @@ pub fn workload(
     Ok(Some(Arc::new(w)))
 }
 
+/// What an attestor re-runs paid jobs with (ADR 007, decision 6): the `[inference]` engine's
+/// models on the CPU provider (every attestor compares the same way), sealed models opened with
+/// this relayer's key where it is a recipient. `None` without `[inference]`.
+#[cfg(feature = "inference")]
+pub fn reexecution_runner(
+    cfg: &Config,
+) -> Result<Option<Arc<dyn crate::reexecution::Rerun>>, RelayerError> {
+    let Some(section) = &cfg.inference else {
+        return Ok(None);
+    };
+    let mut ec = bithive_inference::EngineConfig::load(&section.config)
+        .map_err(|e| RelayerError::Config(format!("inference: {e}")))?;
+    ec.runtime.execution_provider = bithive_inference::ExecutionProviderKind::Cpu;
+    let engine = bithive_inference::Engine::start(ec)
+        .map_err(|e| RelayerError::Config(format!("inference runtime: {e}")))?;
+    let mut worker = crate::inference_worker::InferenceWorker::new(Arc::new(engine));
+    if let Some(sealed) = &section.sealed_models {
+        let models = crate::inference_worker::SealedModels::open(sealed, worker.engine())?;
+        worker = worker.with_sealed_models(models);
+    }
+    Ok(Some(Arc::new(worker)))
+}
+
+#[cfg(not(feature = "inference"))]
+pub fn reexecution_runner(
+    _cfg: &Config,
+) -> Result<Option<Arc<dyn crate::reexecution::Rerun>>, RelayerError> {
+    Ok(None)
+}
+
 #[cfg(not(feature = "inference"))]
 pub fn workload(
     _cfg: &Config,
@@ -317,6 +347,31 @@ pub async fn run_until(
         );
         let stop = stop_rx.clone();
         let tick = Duration::from_millis(a.tick_ms);
+        if a.reexec_rate > 0.0 {
+            let runner = reexecution_runner(&cfg)?.ok_or_else(|| {
+                RelayerError::Config("[attestor] re-executes jobs with [inference]".into())
+            })?;
+            let reexecutor = crate::reexecution::Reexecutor::new(
+                crate::reexecution::ReexecutorConfig {
+                    staking: chain.contract(Role::Staking)?.to_string(),
+                    attestation: chain.contract(Role::Attestation)?.to_string(),
+                    escrow: chain.contract(Role::PayfiEscrow)?.to_string(),
+                    rate: a.reexec_rate,
+                    timeout: Duration::from_millis(a.timeout_ms),
+                },
+                client.key().k256().clone(),
+                runner,
+                published.clone(),
+                Store::open(&cfg.db_path)?,
+            );
+            // Its own task: a slow re-run never delays a probe.
+            let every = tick.max(Duration::from_secs(1));
+            tasks.push(tokio::spawn(reexecutor.run(
+                client.clone(),
+                every,
+                stop.clone(),
+            )));
+        }
         tasks.push(tokio::spawn(prober.run(client, tick, Some(reporter), stop)));
     }
     let mut refreshers = Vec::new();

@@ -139,6 +139,24 @@ CREATE TABLE IF NOT EXISTS bench_challenges (
     at INTEGER NOT NULL,
     PRIMARY KEY (chain_id, epoch, node, slot)
 );
+-- An attestor's re-executions of paid jobs (`crate::reexecution`): one row per job it re-ran
+-- (sampled, or found wrong by another member), `agreed`, `disagreed` with its signed verdict
+-- (JSON), or `unverifiable`; `proven` once the fraud proof was accepted.
+CREATE TABLE IF NOT EXISTS reexecutions (
+    chain_id TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    node TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    verdict TEXT,
+    proven INTEGER NOT NULL DEFAULT 0,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (chain_id, job_id)
+);
+-- The last block the re-executor read, per chain.
+CREATE TABLE IF NOT EXISTS reexecution_cursor (
+    chain_id TEXT PRIMARY KEY,
+    height INTEGER NOT NULL
+);
 -- Epochs whose work reports this attestor has closed (`crate::reporter`).
 CREATE TABLE IF NOT EXISTS work_rounds (
     chain_id TEXT NOT NULL,
@@ -385,6 +403,114 @@ impl Store {
         self.conn.execute(
             "INSERT OR IGNORE INTO work_rounds (chain_id, epoch) VALUES (?1, ?2)",
             params![chain_id, epoch as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Whether this attestor already re-ran escrow job `job_id`.
+    pub fn reexecuted(&self, chain_id: &str, job_id: &str) -> Result<bool, RelayerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM reexecutions WHERE chain_id = ?1 AND job_id = ?2",
+                params![chain_id, job_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Records what this attestor's re-run of `job_id` found (the first record stays).
+    pub fn record_reexecution(
+        &self,
+        chain_id: &str,
+        job_id: &str,
+        node: &str,
+        outcome: &crate::reexecution::Outcome,
+    ) -> Result<(), RelayerError> {
+        use crate::reexecution::Outcome;
+        let (name, verdict) = match outcome {
+            Outcome::Agreed => ("agreed", None),
+            Outcome::Disagreed(v) => (
+                "disagreed",
+                Some(serde_json::to_string(v).map_err(json_err)?),
+            ),
+            Outcome::Unverifiable(_) => ("unverifiable", None),
+        };
+        self.conn.execute(
+            "INSERT OR IGNORE INTO reexecutions (chain_id, job_id, node, outcome, verdict, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))",
+            params![chain_id, job_id, node, name, verdict],
+        )?;
+        Ok(())
+    }
+
+    fn verdicts(
+        &self,
+        chain_id: &str,
+        only_open: bool,
+        limit: usize,
+    ) -> Result<Vec<crate::reexecution::PublishedVerdict>, RelayerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT verdict FROM reexecutions WHERE chain_id = ?1 AND outcome = 'disagreed'
+             AND (?2 = 0 OR proven = 0) ORDER BY seq DESC LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![chain_id, only_open as i64, limit as i64], |r| {
+            r.get::<_, String>(0)
+        })?;
+        let mut out = Vec::new();
+        for v in rows {
+            out.push(serde_json::from_str(&v?).map_err(json_err)?);
+        }
+        Ok(out)
+    }
+
+    /// This attestor's disagreeing verdicts whose fraud proof is not accepted yet.
+    pub fn open_disagreements(
+        &self,
+        chain_id: &str,
+    ) -> Result<Vec<crate::reexecution::PublishedVerdict>, RelayerError> {
+        self.verdicts(chain_id, true, crate::reexecution::MAX_PUBLISHED)
+    }
+
+    /// This attestor's latest `limit` disagreeing verdicts (what it publishes).
+    pub fn published_verdicts(
+        &self,
+        chain_id: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::reexecution::PublishedVerdict>, RelayerError> {
+        self.verdicts(chain_id, false, limit)
+    }
+
+    pub fn mark_reexecution_proven(
+        &self,
+        chain_id: &str,
+        job_id: &str,
+    ) -> Result<(), RelayerError> {
+        self.conn.execute(
+            "UPDATE reexecutions SET proven = 1 WHERE chain_id = ?1 AND job_id = ?2",
+            params![chain_id, job_id],
+        )?;
+        Ok(())
+    }
+
+    pub fn reexecution_cursor(&self, chain_id: &str) -> Result<Option<u64>, RelayerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT height FROM reexecution_cursor WHERE chain_id = ?1",
+                params![chain_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|h| h as u64))
+    }
+
+    pub fn set_reexecution_cursor(&self, chain_id: &str, height: u64) -> Result<(), RelayerError> {
+        self.conn.execute(
+            "INSERT INTO reexecution_cursor (chain_id, height) VALUES (?1, ?2)
+             ON CONFLICT(chain_id) DO UPDATE SET height = excluded.height",
+            params![chain_id, height as i64],
         )?;
         Ok(())
     }

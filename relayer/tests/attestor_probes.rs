@@ -8,7 +8,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
 use bithive_relayer::attestor::{self, ProbeResponder, Prober, RoundOutcome};
 #[cfg(feature = "inference")]
 use bithive_relayer::benchmark::WorkloadRunner;
@@ -311,32 +310,4 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     let o = p.round(&unpledged, genesis + 799).await.unwrap();
     assert_eq!((o.benched, o.bench_failed), (0, 0), "{o:?}");
     producer.abort();
-}
-
-/// A node's answering endpoint on loopback (probes, and benchmarks with the asynchronous route
-/// they need) that can be taken down (it then answers 503, as a proxy in front of a stopped
-/// relayer would) and brought back.
-async fn serve(responder: ProbeResponder, up: Arc<AtomicBool>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let responder = Arc::new(responder);
-    tokio::spawn(endpoint::serve_async(
-        listener,
-        EndpointLimits::default(),
-        move |path: String| {
-            let (responder, up) = (responder.clone(), up.clone());
-            async move {
-                if up.load(Ordering::SeqCst) {
-                    responder.answer(path).await
-                } else {
-                    Reply {
-                        status: "503 Service Unavailable",
-                        content_type: "text/plain",
-                        body: "down".into(),
-                    }
-                }
-            }
-        },
-    ));
-    format!("http://{addr}")
 }

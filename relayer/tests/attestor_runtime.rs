@@ -100,10 +100,15 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
     // benchmarks only for members).
     bond(&d, &devnet, &keys[1], PLEDGE_4T).await;
     bond_attestor(&gov, &d, &devnet, &keys[2]).await;
-    let contracts: BTreeMap<String, String> = [Role::Staking, Role::Rewards, Role::Attestation]
-        .into_iter()
-        .map(|r| (r.name().to_string(), d.contracts.get(r).to_string()))
-        .collect();
+    let contracts: BTreeMap<String, String> = [
+        Role::Staking,
+        Role::Rewards,
+        Role::Attestation,
+        Role::PayfiEscrow,
+    ]
+    .into_iter()
+    .map(|r| (r.name().to_string(), d.contracts.get(r).to_string()))
+    .collect();
     // The engine's runtime from the environment (ORT_DYLIB_PATH); no models of its own.
     let engine = dir.path().join("engine.toml");
     std::fs::write(&engine, "").unwrap();
@@ -130,6 +135,7 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
             bench_per_epoch: 2,
             bench_inputs: 8,
             bench_timeout_ms: 20_000,
+            reexec_rate: 1.0,
         }),
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

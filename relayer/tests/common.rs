@@ -126,6 +126,8 @@ pub struct Harness {
     pub node: Option<String>,
     /// The first height the relayers read (the deployment's blocks are before it).
     pub start_height: u64,
+    /// Further registered, pledged nodes in the attestor set ([`Harness::with_attestors`]).
+    pub attestors: Vec<OperatorKey>,
 }
 
 impl Harness {
@@ -140,14 +142,28 @@ impl Harness {
         Self::build(endpoints, true).await
     }
 
+    /// [`Harness::pledged`] with `n` more pledged nodes, all in staking's attestor set (the
+    /// relayer's node and the other node are members too).
+    pub async fn with_attestors(endpoints: usize, n: u8) -> Harness {
+        Self::build_with(endpoints, true, n).await
+    }
+
     async fn build(endpoints: usize, pledged: bool) -> Harness {
+        Self::build_with(endpoints, pledged, 0).await
+    }
+
+    async fn build_with(endpoints: usize, pledged: bool, attestors: u8) -> Harness {
         let (gov_key, relayer, patient, other) = (key(1), key(2), key(3), key(4));
-        let devnet = devnet_funding(&[&gov_key, &relayer, &patient, &other], 0).await;
+        let attestors: Vec<OperatorKey> = (0..attestors).map(|i| key(20 + i)).collect();
+        let mut funded = vec![&gov_key, &relayer, &patient, &other];
+        funded.extend(attestors.iter());
+        let devnet = devnet_funding(&funded, 0).await;
         let gov = client(http(&devnet), gov_key);
         let producer = spawn_producer(&devnet, Duration::from_millis(2));
         let allocations = if pledged {
             [&relayer, &other]
-                .iter()
+                .into_iter()
+                .chain(attestors.iter())
                 .map(|k| cw20::Cw20Coin {
                     address: k.address().to_string(),
                     amount: PLEDGE_4T.into(),
@@ -164,11 +180,19 @@ impl Harness {
         let d = bithive_deploy_plan::chain::deploy(&gov, &plan, &mut |_| {})
             .await
             .unwrap();
-        for k in [&relayer, &other] {
+        for k in [&relayer, &other].into_iter().chain(attestors.iter()) {
             register(&gov, &d.contracts.staking, &devnet, k).await;
             if pledged {
                 bond(&d, &devnet, k, PLEDGE_4T).await;
             }
+        }
+        if !attestors.is_empty() {
+            gov.execute_batch(&[(
+                d.contracts.staking.clone(),
+                bithive_interface::staking::ExecuteMsg::AdvanceAttestorSet { limit: 200 },
+            )])
+            .await
+            .unwrap();
         }
         producer.abort();
         let _ = producer.await;
@@ -189,6 +213,7 @@ impl Harness {
             metrics: Arc::new(Metrics::new()),
             jobs_created: 0,
             start_height,
+            attestors,
         }
     }
 
@@ -491,4 +516,36 @@ pub async fn get(url: &str) -> Option<(u16, String)> {
     let status = text.split(' ').nth(1)?.parse().ok()?;
     let body = text.split_once("\r\n\r\n")?.1.to_string();
     Some((status, body))
+}
+
+/// A node's answering endpoint on loopback (probes, benchmarks, and what an attestor publishes)
+/// that can be taken down (it then answers 503, as a proxy in front of a stopped relayer would)
+/// and brought back.
+pub async fn serve(
+    responder: bithive_relayer::attestor::ProbeResponder,
+    up: Arc<std::sync::atomic::AtomicBool>,
+) -> String {
+    use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let responder = Arc::new(responder);
+    tokio::spawn(endpoint::serve_async(
+        listener,
+        EndpointLimits::default(),
+        move |path: String| {
+            let (responder, up) = (responder.clone(), up.clone());
+            async move {
+                if up.load(std::sync::atomic::Ordering::SeqCst) {
+                    responder.answer(path).await
+                } else {
+                    Reply {
+                        status: "503 Service Unavailable",
+                        content_type: "text/plain",
+                        body: "down".into(),
+                    }
+                }
+            }
+        },
+    ));
+    format!("http://{addr}")
 }

@@ -120,6 +120,16 @@ pub fn dispatch(
                             "an inference tscore is in [0, 1]".into(),
                         ));
                     }
+                    // Kept with the record for the attestors' re-runs: bounded.
+                    if p.outputs
+                        .as_ref()
+                        .is_some_and(|o| o.len() > bithive_formulas::quantized::MAX_VALUES)
+                    {
+                        return Err(ContractError::BadPayload(format!(
+                            "an inference payload holds at most {} outputs",
+                            bithive_formulas::quantized::MAX_VALUES
+                        )));
+                    }
                     (p.node, p.tscore)
                 }
                 None => (None, None),

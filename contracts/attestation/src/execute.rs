@@ -79,8 +79,12 @@ fn accept(
         .add_attribute(ev::attr::RECORD_KEY, key.to_hex())
         .add_attribute(ev::attr::NODE, d.node.clone().unwrap_or_default());
     let mut forwarded = None;
+    let mut kept = None;
     match to {
         Target::Local => {
+            if a.kind == AttestationKind::Inference {
+                kept = payload;
+            }
             if matches!(
                 a.kind,
                 AttestationKind::Valuation | AttestationKind::Evaluation
@@ -133,6 +137,7 @@ fn accept(
             node: d.node,
             height: env.block.height,
             forwarded,
+            payload: kept,
         },
     )?;
     Ok(res)

@@ -81,6 +81,40 @@ fn inference_attestation_pays_the_node_through_escrow() {
 }
 
 #[test]
+fn an_inference_payload_is_kept_for_the_attestors_re_runs() {
+    let mut s = suite(4, 4, 3, vec![]);
+    for job in ["job-1", "job-2"] {
+        s.create_job(job, 5_000);
+        s.claim_job(job, 1).unwrap();
+    }
+    let payload = |outputs: Vec<u32>| {
+        Binary::from(serde_json::to_vec(&serde_json::json!({ "outputs": outputs })).unwrap())
+    };
+    // More outputs than a contract reads: refused.
+    let big = payload(vec![1; bithive_formulas::quantized::MAX_VALUES + 1]);
+    let mut a = s.att(Inference, &s.job("job-1"), key(1), 1);
+    bind(&mut a, &big);
+    let e = err(s.submit(1, &a, Some(big)));
+    assert!(matches!(e, ContractError::BadPayload(_)), "{e:?}");
+    // The signed outputs are kept with the record (ADR 007, decision 6).
+    let p = payload(vec![250_000, 750_000]);
+    let mut a = s.att(Inference, &s.job("job-1"), key(1), 2);
+    bind(&mut a, &p);
+    s.submit(1, &a, Some(p.clone())).unwrap();
+    assert_eq!(
+        s.accepted(&s.job("job-1"), Inference).unwrap().payload,
+        Some(p)
+    );
+    // Without a payload, none.
+    let a = s.att(Inference, &s.job("job-2"), key(1), 3);
+    s.submit(1, &a, None).unwrap();
+    assert_eq!(
+        s.accepted(&s.job("job-2"), Inference).unwrap().payload,
+        None
+    );
+}
+
+#[test]
 fn replays_are_refused_and_conflicts_become_slashing_evidence() {
     let mut s = suite(4, 4, 3, vec![]);
     s.create_job("job-1", 5_000);

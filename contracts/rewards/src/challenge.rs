@@ -32,9 +32,12 @@ fn count(deps: DepsMut, env: &Env, w: PendingWork) -> Result<Response, ContractE
     }
     let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
     let mut acc = settled_account(deps.storage, &mut pool, &w.node)?;
-    credit(&mut pool, &mut acc, w.weight, w.fees, status.full_rate)?;
+    let credited = credit(&mut pool, &mut acc, w.weight, w.fees, status.full_rate)?;
     NODES.save(deps.storage, &w.node, &acc)?;
     COMPUTE.save(deps.storage, &pool)?;
+    if !credited {
+        return Ok(res.add_attribute(ev::attr::CREDITED, "false"));
+    }
     Ok(res
         .add_message(record_work(&config, &w.node, w.units)?)
         .add_attribute(ev::attr::CREDITED, "true")

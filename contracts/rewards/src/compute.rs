@@ -320,9 +320,13 @@ pub fn report_work(
             .add_attribute(ev::attr::WORK_ID, id.to_string())
             .add_attribute(ev::attr::CHALLENGE_ENDS, pending.challenge_ends.to_string()));
     }
-    credit(&mut pool, &mut acc, weight, work.fees, status.full_rate)?;
+    let credited = credit(&mut pool, &mut acc, weight, work.fees, status.full_rate)?;
     NODES.save(deps.storage, &addr, &acc)?;
     COMPUTE.save(deps.storage, &pool)?;
+    if !credited {
+        // Forfeited by a re-execution proof: the served work is taken and pays nothing.
+        return Ok(res.add_attribute(ev::attr::CREDITED, "false"));
+    }
     res = res
         .add_message(record_work(&config, &addr, units)?)
         .add_attribute(ev::attr::FULL_RATE, status.full_rate.to_string())
@@ -330,14 +334,18 @@ pub fn report_work(
     Ok(res)
 }
 
-/// Adds verified weight to the collecting epoch (the node's account already settled).
+/// Adds verified weight to the collecting epoch (the node's account already settled); false,
+/// adding nothing, when the node forfeited this epoch.
 pub fn credit(
     pool: &mut ComputePool,
     acc: &mut NodeAcc,
     weight: Decimal256,
     fees: Uint128,
     full_rate: bool,
-) -> Result<(), ContractError> {
+) -> Result<bool, ContractError> {
+    if acc.forfeited == Some(pool.epoch) {
+        return Ok(false);
+    }
     acc.epoch = pool.epoch;
     acc.epoch_fees = acc.epoch_fees.checked_add(fees)?;
     if full_rate {
@@ -346,7 +354,43 @@ pub fn credit(
         acc.w_half = acc.w_half.checked_add(weight)?;
     }
     pool.epoch_weight = pool.epoch_weight.checked_add(weight)?;
-    Ok(())
+    Ok(true)
+}
+
+/// Staking, when a re-execution proof slashed `node`: its weight of the collecting epoch leaves
+/// the epoch (the pool pays it to the others), and later reports in this epoch credit nothing.
+/// Weight of closed epochs was already allocated and stays the node's.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn forfeit_epoch(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    node: String,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    if info.sender != config.staking {
+        return Err(ContractError::Unauthorized);
+    }
+    let addr = deps.api.addr_validate(&node)?;
+    let mut pool = rolled_pool(deps.storage, &config, env.block.time.seconds())?;
+    let mut acc = settled_account(deps.storage, &mut pool, &addr)?;
+    let lost = if acc.epoch == pool.epoch {
+        acc.w_full.checked_add(acc.w_half)?
+    } else {
+        Decimal256::zero()
+    };
+    pool.epoch_weight = pool.epoch_weight.checked_sub(lost)?;
+    acc.w_full = Decimal256::zero();
+    acc.w_half = Decimal256::zero();
+    acc.forfeited = Some(pool.epoch);
+    NODES.save(deps.storage, &addr, &acc)?;
+    COMPUTE.save(deps.storage, &pool)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::FORFEIT_EPOCH)
+        .add_attribute(ev::attr::NODE, addr)
+        .add_attribute(ev::attr::EPOCH, pool.epoch.to_string())
+        .add_attribute(ev::attr::WEIGHT, lost.to_string()))
 }
 
 /// Staking's record of verified work (its C term of Vscore).

@@ -101,6 +101,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::FinalizeWork { id } => challenge::finalize(deps, env, id),
         ExecuteMsg::DisputeWork { id, reason } => challenge::dispute(deps, env, info, id, reason),
         ExecuteMsg::ResolveWork { id, valid } => challenge::resolve(deps, env, info, id, valid),
+        ExecuteMsg::ForfeitEpoch { node } => compute::forfeit_epoch(deps, env, info, node),
         ExecuteMsg::ClaimCompute {} => compute::claim(deps, env, info),
         ExecuteMsg::SetDeveloper { developer, weight } => {
             app::set_developer(deps, info, developer, weight)

@@ -33,6 +33,10 @@ pub struct NodeAcc {
     /// served since.
     #[serde(default)]
     pub reported: ServedWork,
+    /// The epoch whose weight a re-execution proof forfeited (ADR 007, decision 6): work
+    /// counted in it credits nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forfeited: Option<u64>,
 }
 
 /// What a closed epoch still owes: its nodes' weight not yet settled and the credit reserved for

@@ -1,5 +1,5 @@
 //! Sum of compute-pool claims never exceeds its funding, under random funding, reports (full and
-//! half rate nodes), claims and epoch changes; the contract always holds funded - paid; and
+//! half rate nodes), forfeited epochs, claims and epoch changes; the contract always holds funded - paid; and
 //! (issue #20) funded - paid is exactly the carried remainder plus what each pool owes.
 
 mod common;
@@ -15,6 +15,8 @@ enum Op {
     Fund(u128),
     Report(usize, u128),
     Claim(usize),
+    /// Staking forfeits the node's epoch (a re-execution proof slashed it).
+    Forfeit(usize),
     Wait(u64),
 }
 
@@ -23,6 +25,7 @@ fn op() -> impl Strategy<Value = Op> {
         (1u128..10_000_000).prop_map(Op::Fund),
         (0usize..3, 1u128..1_000).prop_map(|(i, u)| Op::Report(i, u)),
         (0usize..3).prop_map(Op::Claim),
+        (0usize..3).prop_map(Op::Forfeit),
         (1u64..3).prop_map(|d| Op::Wait(d * DAY / 2)),
     ]
 }
@@ -51,6 +54,7 @@ proptest! {
                         claimed += s.balance(&s.btk.clone(), &n) + s.balance(&s.btk.clone(), &s.vesting.clone()) - before;
                     }
                 }
+                Op::Forfeit(i) => s.forfeit(i),
                 Op::Wait(d) => s.advance(d),
             }
             let p = s.pool();
@@ -71,6 +75,7 @@ enum PoolOp {
     ClaimCompute(usize),
     SetDeveloper(usize, u128),
     ClaimApp(usize),
+    Forfeit(usize),
     Wait(u64),
 }
 
@@ -82,6 +87,7 @@ fn pool_op() -> impl Strategy<Value = PoolOp> {
         (0usize..3).prop_map(PoolOp::ClaimCompute),
         (0usize..3, 0u128..7).prop_map(|(i, w)| PoolOp::SetDeveloper(i, w)),
         (0usize..3).prop_map(PoolOp::ClaimApp),
+        (0usize..3).prop_map(PoolOp::Forfeit),
         (1u64..3).prop_map(|d| PoolOp::Wait(d * DAY / 2)),
     ]
 }
@@ -163,6 +169,7 @@ proptest! {
                     let n = s.nodes[i].clone();
                     let _ = s.exec(&n, &ExecuteMsg::ClaimApp {});
                 }
+                PoolOp::Forfeit(i) => s.forfeit(i),
                 PoolOp::Wait(t) => s.advance(t),
             }
             let (owed_compute, owed_app) = unclaimed(&s);

@@ -79,6 +79,11 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::SubmitEvidence { first, second } => {
             slashing::submit_evidence(deps, env, *first, *second)
         }
+        ExecuteMsg::SubmitReexecution {
+            attestation,
+            payload,
+            verdicts,
+        } => slashing::submit_reexecution(deps, env, *attestation, payload, verdicts),
         ExecuteMsg::Slash {
             node,
             fraction,

@@ -70,6 +70,14 @@ bithive_cw_common::contract_error! {
         NoBlsKey(String),
         #[error("rewards' reporter {0} answers no BLS key queries (not an attestation contract)")]
         NoBlsRegistry(String),
+        #[error("a re-execution proof is about a single-signed inference attestation with quantized outputs: {0}")]
+        NotReexecutable(&'static str),
+        #[error("verdict of {0}: not a current attestor-set member other than the node")]
+        NotAnAttestor(String),
+        #[error("the verdict of {0} agrees with the node's outputs: not evidence")]
+        VerdictAgrees(String),
+        #[error("{got} verdicts of {members} attestor-set members: more than half must sign")]
+        TooFewVerdicts { got: u32, members: u32 },
         #[error("BLS: {0}")]
         Bls(#[from] cosmwasm_std::VerificationError),
     }

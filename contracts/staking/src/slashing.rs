@@ -1,15 +1,23 @@
 //! Slashing: a fraction of every lot and every unbonding claim of a node.
 
-use bithive_interface::staking::events as ev;
-use bithive_signed_attestation::SignedAttestation;
+use std::collections::BTreeSet;
+
+use bithive_formulas::quantized::{agrees, MAX_VALUES};
+use bithive_interface::attestation::InferencePayload;
+use bithive_interface::rewards::ExecuteMsg as RewardsMsg;
+use bithive_interface::staking::{events as ev, ReexecutionVerdict};
+use bithive_signed_attestation::{
+    payload_hash, reexecution_digest, AttestationKind, SignedAttestation, QUORUM_SIGNER,
+};
 use cosmwasm_std::{
-    to_json_binary, Addr, Decimal, DepsMut, Env, MessageInfo, Response, Storage, Uint128, WasmMsg,
+    from_json, to_json_binary, Addr, Binary, Decimal, DepsMut, Env, MessageInfo, Response, Storage,
+    Uint128, WasmMsg,
 };
 use cw20::Cw20ExecuteMsg;
 
 use crate::error::ContractError;
 use crate::execute::sync_bonded;
-use crate::state::{Config, Node, CONFIG, NODES, OPERATOR_KEYS, TOTALS, USED_EVIDENCE};
+use crate::state::{Config, Node, ATTESTORS, CONFIG, NODES, OPERATOR_KEYS, TOTALS, USED_EVIDENCE};
 
 /// Cuts `fraction` off the node's lots and claims; returns (from bonded, from unbonding).
 pub fn cut(node: &mut Node, fraction: Decimal) -> (Uint128, Uint128) {
@@ -136,4 +144,125 @@ pub fn submit_evidence(
     Ok(res
         .add_attribute(ev::attr::JOB_KEY, job_key.to_hex())
         .add_attribute(ev::attr::JOB_ID, a.job_id.clone()))
+}
+
+/// Fraud proven by re-execution (ADR 007, decision 6): the node signed outputs that more than
+/// half of the current attestor set, each re-running the job, found wrong. Anyone may submit
+/// it; everything is checked here, against keys this contract holds:
+/// - the attestation is an inference attestation signed by a registered node's operator key;
+/// - the payload is bound to it (its hash is among the commitments) and carries the node's
+///   quantized outputs;
+/// - each verdict is signed by a distinct current attestor-set member other than the node, over
+///   its own outputs, and those outputs disagree with the node's beyond the tolerance;
+/// - more than half of the set's members other than the node signed;
+/// - the attestation's job key was never used as evidence.
+// Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
+#[inline(never)]
+pub fn submit_reexecution(
+    deps: DepsMut,
+    env: Env,
+    signed: SignedAttestation,
+    payload: Binary,
+    verdicts: Vec<ReexecutionVerdict>,
+) -> Result<Response, ContractError> {
+    let a = &signed.attestation;
+    if a.kind != AttestationKind::Inference {
+        return Err(ContractError::NotReexecutable(
+            "not an inference attestation",
+        ));
+    }
+    if a.signer == QUORUM_SIGNER {
+        return Err(ContractError::NotReexecutable(
+            "signed by a quorum, not a node",
+        ));
+    }
+    if a.chain_id != env.block.chain_id {
+        return Err(ContractError::WrongChain(a.chain_id.clone()));
+    }
+    let node = OPERATOR_KEYS
+        .may_load(deps.storage, &a.signer.0)?
+        .ok_or(ContractError::UnknownOperator)?;
+    let job_key = a
+        .job_key()
+        .map_err(|e| ContractError::Attestation(e.to_string()))?;
+    if USED_EVIDENCE.has(deps.storage, &job_key.0) {
+        return Err(ContractError::EvidenceReplayed);
+    }
+    let api = deps.api;
+    signed
+        .verify_with(|h, sig, pk| api.secp256k1_verify(h, sig, pk))
+        .map_err(|e| ContractError::Attestation(e.to_string()))?;
+    let bound = payload_hash(AttestationKind::Inference, payload.as_slice());
+    if a.result_hash != bound && !a.commitments.contains(&bound) {
+        return Err(ContractError::PayloadNotBound);
+    }
+    let p: InferencePayload =
+        from_json(&payload).map_err(|e| ContractError::BadPayload(e.to_string()))?;
+    let signed_outputs = p
+        .outputs
+        .filter(|o| !o.is_empty() && o.len() <= MAX_VALUES)
+        .ok_or(ContractError::NotReexecutable(
+            "the payload carries no quantized outputs",
+        ))?;
+    let set = ATTESTORS
+        .may_load(deps.storage)?
+        .map(|s| s.members)
+        .unwrap_or_default();
+    let members: BTreeSet<&Addr> = set.iter().map(|m| &m.node).collect();
+    let staking = env.contract.address.to_string();
+    let mut signers = BTreeSet::new();
+    for v in &verdicts {
+        let who = OPERATOR_KEYS
+            .may_load(deps.storage, &v.key.0)?
+            .filter(|w| members.contains(w) && *w != node)
+            .ok_or_else(|| ContractError::NotAnAttestor(v.key.to_hex()))?;
+        if !signers.insert(who.clone()) {
+            return Err(ContractError::DuplicateSigner(v.key.to_hex()));
+        }
+        if v.outputs.len() > MAX_VALUES {
+            return Err(ContractError::NotReexecutable(
+                "a verdict's outputs are too long",
+            ));
+        }
+        if agrees(&v.outputs, &signed_outputs) {
+            return Err(ContractError::VerdictAgrees(who.to_string()));
+        }
+        let digest = reexecution_digest(&a.chain_id, &staking, &job_key, &v.outputs)
+            .map_err(|e| ContractError::Attestation(e.to_string()))?;
+        if !api.secp256k1_verify(&digest.0, &v.signature.0, &v.key.0)? {
+            return Err(ContractError::BadProof(
+                "a verdict's signature does not verify",
+            ));
+        }
+    }
+    // The node's own seat, if it holds one, cannot sign against it: the majority is of the
+    // other members.
+    let of = members.iter().filter(|m| ***m != node).count() as u32;
+    let got = signers.len() as u32;
+    if 2 * got <= of {
+        return Err(ContractError::TooFewVerdicts { got, members: of });
+    }
+    USED_EVIDENCE.save(deps.storage, &job_key.0, &env.block.height)?;
+    let config = CONFIG.load(deps.storage)?;
+    let mut res = apply(deps, &node, config.fraud_slash, "fraud: re-execution")?
+        .add_attribute(ev::attr::JOB_KEY, job_key.to_hex())
+        .add_attribute(ev::attr::JOB_ID, a.job_id.clone())
+        .add_attribute(
+            ev::attr::VERDICTS,
+            signers
+                .iter()
+                .map(Addr::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+    if let Some(rewards) = config.work_reporter {
+        res = res.add_message(WasmMsg::Execute {
+            contract_addr: rewards.to_string(),
+            msg: to_json_binary(&RewardsMsg::ForfeitEpoch {
+                node: node.to_string(),
+            })?,
+            funds: vec![],
+        });
+    }
+    Ok(res)
 }

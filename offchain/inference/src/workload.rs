@@ -25,10 +25,7 @@ use crate::runtime::Runtime;
 pub const MODEL: &[u8] = include_bytes!("../models/img_cnn_3x224.onnx");
 /// Its manifest (name, input shape, outputs, sha256 of [`MODEL`]).
 pub const MANIFEST: &str = include_str!("../models/img_cnn_3x224.toml");
-/// One quantum of a quantized probability.
-pub const QUANTUM: f64 = 1e-6;
-/// Most quanta two agreeing values may differ by.
-pub const TOLERANCE: u32 = 10;
+pub use bithive_formulas::quantized::{agrees, quantize, QUANTUM, TOLERANCE};
 /// Inputs run as one tensor at most (bounds the memory of one run to about 10 MB).
 const BATCH: usize = 16;
 const INPUT_DOMAIN: &[u8] = b"BITHIVE/BENCH-INPUT/v1";
@@ -74,19 +71,6 @@ pub fn input(seed: &[u8; 32], index: u32, len: usize) -> Vec<f32> {
         }
     }
     out
-}
-
-/// A probability vector in its canonical quantized form.
-pub fn quantize(probabilities: &[f32]) -> Vec<u32> {
-    probabilities
-        .iter()
-        .map(|p| (f64::from(p.clamp(0.0, 1.0)) / QUANTUM).round() as u32)
-        .collect()
-}
-
-/// Whether two quantized outputs agree within [`TOLERANCE`].
-pub fn agrees(a: &[u32], b: &[u32]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.abs_diff(*y) <= TOLERANCE)
 }
 
 /// The workload loaded in one runtime: a session on the runtime's execution provider (a GPU
@@ -188,15 +172,5 @@ mod tests {
         assert_eq!(a, input(&[1; 32], 0, 100));
         assert_ne!(a, input(&[1; 32], 1, 100));
         assert_ne!(a, input(&[2; 32], 0, 100));
-    }
-
-    #[test]
-    fn agreement_is_within_the_tolerance_only() {
-        let a = quantize(&[0.25, 0.75]);
-        assert_eq!(a, vec![250_000, 750_000]);
-        assert!(agrees(&a, &quantize(&[0.250_009, 0.749_991])));
-        assert!(!agrees(&a, &quantize(&[0.250_02, 0.749_98])));
-        assert!(!agrees(&a, &a[..1]));
-        assert_eq!(quantize(&[f32::NAN, 2.0, -1.0])[1..], [1_000_000, 0]);
     }
 }

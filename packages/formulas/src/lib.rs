@@ -7,6 +7,7 @@ pub mod capacity;
 pub mod emission;
 pub mod enode;
 mod error;
+pub mod quantized;
 pub mod rpatient;
 pub mod tscore;
 pub mod vscore;

@@ -127,6 +127,12 @@ pub struct InferencePayload {
     /// the model's record in the registry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tscore: Option<Decimal>,
+    /// The result's class probabilities in their canonical quantized form
+    /// (`bithive_formulas::quantized`, 10^-6 quanta): what the attestors compare their re-run
+    /// with when they sample the job (ADR 007, decision 6). A signed output that a quorum's
+    /// re-runs disagree with is slashable evidence (`staking::ExecuteMsg::SubmitReexecution`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<Vec<u32>>,
 }
 
 /// Payload of a `patient_activity` attestation: the rewards contract pays `patient` the
@@ -375,6 +381,11 @@ pub struct Accepted {
     pub height: u64,
     /// Outgoing packet id when forwarded instead of dispatched here.
     pub forwarded: Option<u64>,
+    /// The payload of an inference attestation dispatched here: its quantized outputs are what
+    /// the attestors' sampled re-runs are compared with (ADR 007, decision 6), and it is the
+    /// evidence's `payload` should they disagree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Binary>,
 }
 
 #[cw_serde]

@@ -82,6 +82,10 @@ pub enum ExecuteMsg {
     DisputeWork { id: u64, reason: String },
     /// Governance: a disputed (or pending) report counts (`valid`) or is dropped.
     ResolveWork { id: u64, valid: bool },
+    /// Staking only (config `staking`), when a re-execution proof slashes `node` (ADR 007,
+    /// decision 6): the node loses its weight of the epoch collecting now, and reports counted
+    /// in it later this epoch credit nothing.
+    ForfeitEpoch { node: String },
     /// Node owner: claim compute rewards (20 % now, the rest vesting 1/180 a day).
     ClaimCompute {},
     /// Governance: set a dApp developer's weight (0 removes).
@@ -377,6 +381,7 @@ crate::helpers::events! {
         CREDIT_PATIENT,
         DISPUTE_WORK,
         FINALIZE_WORK,
+        FORFEIT_EPOCH,
         FUND_APP_POOL,
         FUND_COMPUTE_POOL,
         FUND_PATIENT_POOL,

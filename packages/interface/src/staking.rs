@@ -129,6 +129,18 @@ pub enum ExecuteMsg {
         first: Box<SignedAttestation>,
         second: Box<SignedAttestation>,
     },
+    /// Permissionless fraud proof by re-execution (ADR 007, decision 6): the node's own signed
+    /// inference attestation with its payload (whose quantized `outputs` it signed through the
+    /// payload hash among the commitments), and the verdicts of more than half of the current
+    /// attestor set's members other than the node, each one's re-run outputs signed over
+    /// `bithive_signed_attestation::reexecution_digest` and each disagreeing with the node's.
+    /// Slashes `fraud_slash` of the node's pledge, forfeits its weight of the rewards epoch
+    /// collecting now, and uses up the attestation's job key like [`Self::SubmitEvidence`].
+    SubmitReexecution {
+        attestation: Box<SignedAttestation>,
+        payload: cosmwasm_std::Binary,
+        verdicts: Vec<ReexecutionVerdict>,
+    },
     /// Governance: slash `fraction` of a node's pledge (bonded and unbonding).
     Slash {
         node: String,
@@ -164,6 +176,15 @@ pub enum ExecuteMsg {
         #[serde(default)]
         topup_grace_seconds: Option<u64>,
     },
+}
+
+/// One attestor's re-run of a sampled job: the outputs it computed (canonical quantized form)
+/// and its operator key's signature over `reexecution_digest(chain, staking, job key, outputs)`.
+#[cw_serde]
+pub struct ReexecutionVerdict {
+    pub key: PubKey33,
+    pub outputs: Vec<u32>,
+    pub signature: Signature64,
 }
 
 #[cw_serde]
@@ -360,6 +381,8 @@ crate::helpers::events! {
         TIER,
         UNITS,
         UNLOCK_AT,
+        /// Attestor-set members whose verdicts a re-execution proof carried.
+        VERDICTS,
     ],
 }
 

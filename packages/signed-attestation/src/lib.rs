@@ -164,6 +164,36 @@ pub fn operator_pop_digest(
     Ok(Hash32(Sha256::digest(&out).into()))
 }
 
+/// Domain of an attestor's re-execution verdict (ADR 007, decision 6).
+pub const REEXECUTION_DOMAIN: &[u8; 22] = b"BITHIVE/REEXECUTION/v1";
+
+/// The digest an attestor signs when its re-run of a node's attested job gave `outputs` (the
+/// canonical quantized form) and these disagree with the node's: `sha256("BITHIVE/REEXECUTION/v1"
+/// || 0x00 || u16 len + chain_id || u16 len + staking || the attestation's job key (32 bytes) ||
+/// u32 count + each output u32, all big-endian)`. The job key binds the exact attestation (chain,
+/// contract, job, signer, nonce); the staking contract binds the deployment; the domain keeps the
+/// signature from being valid as an attestation or a key proof.
+pub fn reexecution_digest(
+    chain_id: &str,
+    staking: &str,
+    job_key: &Hash32,
+    outputs: &[u32],
+) -> Result<Hash32, AttestationError> {
+    let mut out = Vec::with_capacity(
+        REEXECUTION_DOMAIN.len() + 5 + chain_id.len() + staking.len() + 36 + 4 * outputs.len(),
+    );
+    out.extend_from_slice(REEXECUTION_DOMAIN);
+    out.push(0);
+    put_str(&mut out, chain_id, MAX_CHAIN_ID_LEN, "chain_id")?;
+    put_str(&mut out, staking, MAX_CONTRACT_LEN, "staking")?;
+    out.extend_from_slice(&job_key.0);
+    out.extend_from_slice(&(outputs.len() as u32).to_be_bytes());
+    for v in outputs {
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    Ok(Hash32(Sha256::digest(&out).into()))
+}
+
 /// What was attested.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

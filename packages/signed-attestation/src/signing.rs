@@ -77,6 +77,18 @@ pub fn sign_operator_pop(
     sign_digest(key, &digest.0)
 }
 
+/// An attestor's signature of its re-execution verdict ([`crate::reexecution_digest`]).
+pub fn sign_reexecution(
+    key: &SigningKey,
+    chain_id: &str,
+    staking: &str,
+    job_key: &crate::Hash32,
+    outputs: &[u32],
+) -> Result<Signature64, AttestationError> {
+    let digest = crate::reexecution_digest(chain_id, staking, job_key, outputs)?;
+    sign_digest(key, &digest.0)
+}
+
 /// k256 verifier with the same `(hash, signature, pubkey)` shape as the host function; rejects
 /// high-s signatures like the CosmWasm host does.
 pub fn k256_verify(

@@ -652,6 +652,7 @@ impl World {
             let p = to_json_binary(&InferencePayload {
                 node: None,
                 tscore: None,
+                outputs: None,
             })
             .expect("payload");
             let a = self.attestation(

@@ -131,6 +131,7 @@ fn an_inference_tscore_above_one_is_refused() {
         let p = to_json_binary(&InferencePayload {
             node: None,
             tscore: Some(t.parse().expect("decimal")),
+            outputs: None,
         })
         .expect("payload");
         let a = w.attestation(
@@ -177,6 +178,7 @@ fn a_node_cannot_report_escrow_jobs_that_are_not_its_own() {
     let payload = to_json_binary(&InferencePayload {
         node: Some(node1.clone()),
         tscore: None,
+        outputs: None,
     })
     .expect("payload");
     let a = w.attestation(

@@ -199,6 +199,14 @@ impl Suite {
         self.serve(i, units);
         self.report_measured(i)
     }
+    /// Staking forfeits node `i`'s weight of the collecting epoch (a re-execution proof).
+    pub fn forfeit(&mut self, i: usize) {
+        let msg = ExecuteMsg::ForfeitEpoch {
+            node: self.nodes[i].to_string(),
+        };
+        let staking = self.staking.clone();
+        self.exec(&staking, &msg).unwrap();
+    }
     pub fn balance(&self, token: &Addr, who: &Addr) -> u128 {
         cw20_balance(&self.app, token, who)
     }
