@@ -169,7 +169,7 @@ impl InferenceWorker {
 /// The registry's record of the model the job paid for, when the escrow took a snapshot of one
 /// at creation (an escrow with a model registry); `None` otherwise, also for an escrow built
 /// before the `job_model` query existed.
-async fn registered_model(
+pub(crate) async fn registered_model(
     chain: &ChainClient,
     job: &NewJob,
 ) -> Result<Option<ModelResponse>, WorkError> {
@@ -202,6 +202,48 @@ async fn registered_model(
 }
 
 impl InferenceWorker {
+    /// sha256 (lowercase hex) of the file this worker's engine serves under `name`, if any.
+    pub fn served_sha256(&self, name: &str) -> Option<String> {
+        self.engine
+            .status()
+            .into_iter()
+            .find(|s| s.name == name && s.serving)
+            .and_then(|s| s.sha256)
+            .map(|h| h.to_ascii_lowercase())
+    }
+
+    /// The escrow job's input (through `adjust`, identity for a node's run) through the model
+    /// the job paid for; the result and the input's sha256.
+    pub async fn infer(
+        &self,
+        job: &NewJob,
+        chain: &ChainClient,
+        adjust: impl FnOnce(JobInput) -> JobInput,
+    ) -> Result<(bithive_inference::InferenceResult, [u8; 32]), WorkError> {
+        let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;
+        let input = adjust(parse_input(&input)?);
+        let result = match (registered_model(chain, job).await?, &self.sealed) {
+            (Some(m), Some(sealed)) => {
+                let name = sealed.load(&m).await?;
+                let engine = sealed.engine.read().await;
+                engine
+                    .infer(&Job::new(job.job_id.clone(), name, input))
+                    .await
+            }
+            (registered, _) => {
+                let model = match registered {
+                    Some(m) => self.check_registered(&m)?,
+                    None => model,
+                };
+                self.engine
+                    .infer(&Job::new(job.job_id.clone(), model, input))
+                    .await
+            }
+        }
+        .map_err(classify)?;
+        Ok((result, input_hash))
+    }
+
     /// The engine model to run for registered model `m`: the one of that name, and only if its
     /// ONNX file hashes to the registered sha256 (a node never attests a result of another file
     /// than the one the patient paid for).
@@ -263,27 +305,7 @@ impl JobWorker for InferenceWorker {
         worker::inference_job_id(event)
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
-        let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;
-        let input = parse_input(&input)?;
-        let result = match (registered_model(chain, job).await?, &self.sealed) {
-            (Some(m), Some(sealed)) => {
-                let name = sealed.load(&m).await?;
-                let engine = sealed.engine.read().await;
-                engine
-                    .infer(&Job::new(job.job_id.clone(), name, input))
-                    .await
-            }
-            (registered, _) => {
-                let model = match registered {
-                    Some(m) => self.check_registered(&m)?,
-                    None => model,
-                };
-                self.engine
-                    .infer(&Job::new(job.job_id.clone(), model, input))
-                    .await
-            }
-        }
-        .map_err(classify)?;
+        let (result, input_hash) = self.infer(job, chain, |i| i).await?;
         let mut result_hash = [0u8; 32];
         hex::decode_to_slice(&result.result_sha256, &mut result_hash).map_err(|_| {
             WorkError::Permanent("engine result hash is not 32 bytes of hex".into())
@@ -296,6 +318,7 @@ impl JobWorker for InferenceWorker {
             tscore: Some(result.tscore),
             // What the attestors compare their re-run with, should they sample this job.
             outputs: Some(bithive_inference::workload::quantize(&result.probabilities)),
+            model_sha256: Some(result.model_sha256.clone()),
         })
         .map_err(|e| WorkError::Permanent(format!("inference payload: {e}")))?;
         let payload_hash =

@@ -42,8 +42,18 @@ const SAMPLE_SEED_DOMAIN: &[u8] = b"BITHIVE/REEXEC-SEED/v1";
 const SAMPLE_DOMAIN: &[u8] = b"BITHIVE/REEXEC-SAMPLE/v1";
 /// Path prefix of an attestor's published verdicts.
 pub const REEXEC_PATH: &str = "/reexec/";
-/// Verdicts an attestor serves at most (its latest).
-pub const MAX_PUBLISHED: usize = 256;
+/// Verdicts an attestor serves at most (its latest open ones): 64 of at most 1,024 values each
+/// stay well under what a member reads of another ([`crate::reporter::MAX_EXCHANGE_BYTES`]).
+pub const MAX_PUBLISHED: usize = 64;
+/// Tries of a job whose re-run failed for a reason worth another try, before it counts as not
+/// re-executable.
+pub const MAX_RETRIES: u32 = 5;
+
+/// A job id as the chain's job keys accept it (1 to 128 bytes): anything else a member
+/// publishes is not a job of this chain.
+pub fn valid_job_id(job_id: &str) -> bool {
+    (1..=128).contains(&job_id.len())
+}
 /// Blocks read per step (a relayer starting far behind catches up over several steps).
 pub const MAX_BLOCKS_PER_STEP: u64 = 500;
 /// Jobs another member's verdicts can make this attestor re-run per step: a member cannot
@@ -115,6 +125,9 @@ pub fn judge(
     outputs: Vec<u32>,
     key: &SigningKey,
 ) -> Result<Outcome, RelayerError> {
+    if node_outputs.is_empty() {
+        return Ok(Outcome::Unverifiable("the node signed no outputs".into()));
+    }
     if agrees(node_outputs, &outputs) {
         return Ok(Outcome::Agreed);
     }
@@ -137,10 +150,15 @@ fn attestation_err(e: bithive_signed_attestation::AttestationError) -> RelayerEr
     RelayerError::Config(format!("re-execution verdict: {e}"))
 }
 
-/// The verdicts among `candidates` that staking would count for the node's attestation: signed
-/// by distinct `members` (operator keys, the node's own excluded) over this job key, each
-/// disagreeing with `node_outputs`. `Some` once they are more than half of the members other
-/// than the node.
+/// Fewest verdicts a proof needs (staking's `MIN_VERDICTS`): one attestor never slashes alone.
+pub const MIN_VERDICTS: usize = 2;
+
+/// The verdicts among `candidates` that staking would count for the node's attestation, in the
+/// order staking checks them: the first candidate (this attestor's own) is the reference every
+/// other must agree with (re-runs that disagree with one another prove an irreproducible
+/// result, not a cheat); each signed by a distinct member of `members` other than the node, over
+/// this job key, disagreeing with `node_outputs`. `Some` once they are more than half of the
+/// members other than the node, and at least [`MIN_VERDICTS`].
 pub fn majority(
     chain_id: &str,
     staking: &str,
@@ -150,13 +168,18 @@ pub fn majority(
     members: &BTreeSet<PubKey33>,
     candidates: impl IntoIterator<Item = ReexecutionVerdict>,
 ) -> Option<Vec<ReexecutionVerdict>> {
-    let mut by_key: BTreeMap<PubKey33, ReexecutionVerdict> = BTreeMap::new();
+    let mut out: Vec<ReexecutionVerdict> = Vec::new();
+    let mut seen = BTreeSet::new();
     for v in candidates {
+        // Cheap checks first, and each member's first entry only: a member repeating entries
+        // with bad signatures costs one verification, not one per copy.
         if v.key == *node_key
             || !members.contains(&v.key)
-            || by_key.contains_key(&v.key)
+            || !seen.insert(v.key)
+            || v.outputs.is_empty()
             || v.outputs.len() > MAX_VALUES
             || agrees(node_outputs, &v.outputs)
+            || out.first().is_some_and(|r| !agrees(&r.outputs, &v.outputs))
         {
             continue;
         }
@@ -164,35 +187,55 @@ pub fn majority(
             continue;
         };
         if k256_verify(&d.0, &v.signature.0, &v.key.0) == Ok(true) {
-            by_key.insert(v.key, v);
+            out.push(v);
         }
     }
     let others = members.iter().filter(|k| *k != node_key).count();
-    (2 * by_key.len() > others).then(|| by_key.into_values().collect())
+    (2 * out.len() > others && out.len() >= MIN_VERDICTS).then_some(out)
 }
+
+/// Why a re-run gave no outputs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RerunError {
+    /// Worth another try (the chain did not answer, the engine was busy).
+    Retryable(String),
+    /// Never checkable here: a model this attestor cannot run, an input whose result is not
+    /// reproducible.
+    Permanent(String),
+}
+
+/// Relative change of each tabular value in the conditioning check.
+pub const PERTURBATION: f32 = 1e-6;
 
 /// Re-runs a paid inference job as its node should have: the escrow's input through the model
 /// the job paid for, the outputs in their canonical quantized form.
 #[async_trait]
 pub trait Rerun: Send + Sync {
+    /// `node_model`: the sha256 of the file the node says it ran (its payload's).
     async fn rerun(
         &self,
         client: &ChainClient,
         escrow: &str,
         job_id: &str,
-    ) -> Result<Vec<u32>, String>;
+        node_model: Option<&str>,
+    ) -> Result<Vec<u32>, RerunError>;
 }
 
 #[cfg(feature = "inference")]
 #[async_trait]
 impl Rerun for crate::inference_worker::InferenceWorker {
+    /// A tabular row is run twice, the second time with every value moved by [`PERTURBATION`]
+    /// (relative): when that moves the outputs beyond the tolerance, the row is ill-conditioned
+    /// (say, huge values whose terms cancel), its result depends on each machine's rounding, and
+    /// no verdict on it would be fair to an honest node on other hardware.
     async fn rerun(
         &self,
         client: &ChainClient,
         escrow: &str,
         job_id: &str,
-    ) -> Result<Vec<u32>, String> {
-        use crate::worker::JobWorker;
+        node_model: Option<&str>,
+    ) -> Result<Vec<u32>, RerunError> {
+        use bithive_inference::JobInput;
         let job = crate::store::NewJob {
             chain_id: client.chain_id().to_string(),
             contract: escrow.to_string(),
@@ -201,11 +244,60 @@ impl Rerun for crate::inference_worker::InferenceWorker {
             height: 0,
             attributes: vec![],
         };
-        let out = self.run(&job, client).await.map_err(|e| e.to_string())?;
-        let payload = out.payload.ok_or("the re-run produced no payload")?;
-        let p: InferencePayload = serde_json::from_slice(&payload).map_err(|e| e.to_string())?;
-        p.outputs
-            .ok_or_else(|| "the re-run produced no outputs".into())
+        let err = |e: crate::worker::WorkError| match e {
+            crate::worker::WorkError::Retryable(m) => RerunError::Retryable(m),
+            crate::worker::WorkError::Permanent(m) => RerunError::Permanent(m),
+        };
+        // A registered model fixes the file (its sha256). A bare model name does not: such a
+        // job is re-run only with the file the node says it ran (a node serving another file
+        // of that name is not cheating; such a job earns no compute-pool units anyway).
+        if crate::inference_worker::registered_model(client, &job)
+            .await
+            .map_err(err)?
+            .is_none()
+        {
+            let (model, _, _) = crate::worker::fetch_escrow_job(client, &job)
+                .await
+                .map_err(err)?;
+            let ours = self.served_sha256(&model);
+            if ours.is_none()
+                || ours.as_deref() != node_model.map(str::to_ascii_lowercase).as_deref()
+            {
+                return Err(RerunError::Permanent(format!(
+                    "unregistered model {model}: this attestor serves another file ({ours:?}) \
+                     than the node ran ({node_model:?})"
+                )));
+            }
+        }
+        let mut tabular = false;
+        let (r, _) = self
+            .infer(&job, client, |i| {
+                tabular = matches!(i, JobInput::Tabular(_));
+                i
+            })
+            .await
+            .map_err(err)?;
+        let outputs = bithive_formulas::quantized::quantize(&r.probabilities);
+        if tabular {
+            let nudge = |i| match i {
+                JobInput::Tabular(v) => {
+                    JobInput::Tabular(v.iter().map(|x| x + x.abs() * PERTURBATION).collect())
+                }
+                other => other,
+            };
+            let (p, _) = self.infer(&job, client, nudge).await.map_err(err)?;
+            if !agrees(
+                &outputs,
+                &bithive_formulas::quantized::quantize(&p.probabilities),
+            ) {
+                return Err(RerunError::Permanent(
+                    "ill-conditioned input: a 10^-6 change of its values moves the outputs \
+                     beyond the tolerance"
+                        .into(),
+                ));
+            }
+        }
+        Ok(outputs)
     }
 }
 
@@ -319,7 +411,7 @@ impl Reexecutor {
         &self,
         client: &ChainClient,
         job_id: &str,
-    ) -> Result<Option<(Accepted, Vec<u32>)>, RelayerError> {
+    ) -> Result<Option<(Accepted, InferencePayload)>, RelayerError> {
         let a: Option<Accepted> = client
             .query_typed(
                 &self.cfg.attestation,
@@ -332,61 +424,91 @@ impl Reexecutor {
             )
             .await?;
         let Some(a) = a else { return Ok(None) };
-        let outputs = a
+        let payload = a
             .payload
             .as_ref()
-            .and_then(|p| serde_json::from_slice::<InferencePayload>(p).ok())
-            .and_then(|p| p.outputs);
-        Ok(outputs.map(|o| (a, o)))
+            .and_then(|p| serde_json::from_slice::<InferencePayload>(p).ok());
+        Ok(payload.map(|p| (a, p)))
     }
 
-    /// Re-runs `job` and records what it found.
-    async fn check(
+    /// Re-runs `job` and records what it found. Nothing is recorded when there is nothing to
+    /// judge yet (no accepted attestation: a member may name a job before the node attests it,
+    /// and recording that would shield the job from every later sample), and a failure worth
+    /// another try is recorded as a retry, tried again in later steps.
+    async fn check(&self, client: &ChainClient, job: &AcceptedJob, out: &mut StepOutcome) {
+        let chain = client.chain_id().to_string();
+        let outcome = match self.judge_job(client, job, out).await {
+            Ok(Some(o)) => o,
+            Ok(None) => return,
+            Err(RerunError::Retryable(why)) => {
+                tracing::info!(%chain, job = %job.job_id, %why, "re-execution: will try again");
+                if let Err(e) = self
+                    .store()
+                    .retry_reexecution(&chain, &job.job_id, &job.node)
+                {
+                    tracing::warn!(%chain, error = %e, "re-execution store");
+                }
+                return;
+            }
+            Err(RerunError::Permanent(why)) => Outcome::Unverifiable(why),
+        };
+        if let Err(e) = self.record(&chain, job, outcome, out) {
+            tracing::warn!(%chain, job = %job.job_id, error = %e, "re-execution store");
+        }
+    }
+
+    /// What this attestor finds of `job`: `None` while it has no accepted attestation here.
+    async fn judge_job(
         &self,
         client: &ChainClient,
         job: &AcceptedJob,
         out: &mut StepOutcome,
-    ) -> Result<(), RelayerError> {
-        let chain = client.chain_id().to_string();
-        let outcome = match self.accepted(client, &job.job_id).await? {
-            None => Outcome::Unverifiable("no accepted attestation with signed outputs".into()),
-            Some((acc, node_outputs)) => {
-                let signed = match &acc.proof {
-                    bithive_interface::attestation::StoredProof::Single { signature } => {
-                        SignedAttestation {
-                            attestation: acc.attestation.clone(),
-                            signature: *signature,
-                        }
-                    }
-                    _ => {
-                        return self.record(
-                            &chain,
-                            job,
-                            Outcome::Unverifiable("not a single node's attestation".into()),
-                            out,
-                        )
-                    }
-                };
-                out.rerun += 1;
-                match self
-                    .runner
-                    .rerun(client, &self.cfg.escrow, &job.job_id)
-                    .await
-                {
-                    Ok(mine) => judge(
-                        &chain,
-                        &self.cfg.staking,
-                        &job.node,
-                        &signed,
-                        &node_outputs,
-                        mine,
-                        &self.key,
-                    )?,
-                    Err(why) => Outcome::Unverifiable(why),
-                }
-            }
+    ) -> Result<Option<Outcome>, RerunError> {
+        let found = self
+            .accepted(client, &job.job_id)
+            .await
+            .map_err(|e| RerunError::Retryable(e.to_string()))?;
+        let Some((acc, payload)) = found else {
+            return Ok(None);
         };
-        self.record(&chain, job, outcome, out)
+        let node_outputs = payload.outputs.unwrap_or_default();
+        if acc.node.as_deref() != Some(job.node.as_str()) {
+            return Ok(None);
+        }
+        let bithive_interface::attestation::StoredProof::Single { signature } = acc.proof else {
+            return Err(RerunError::Permanent(
+                "not a single node's attestation".into(),
+            ));
+        };
+        if node_outputs.is_empty() {
+            return Err(RerunError::Permanent("the node signed no outputs".into()));
+        }
+        let signed = SignedAttestation {
+            attestation: acc.attestation,
+            signature,
+        };
+        out.rerun += 1;
+        let mine = self
+            .runner
+            .rerun(
+                client,
+                &self.cfg.escrow,
+                &job.job_id,
+                payload.model_sha256.as_deref(),
+            )
+            .await?;
+        let chain = client.chain_id();
+        judge(
+            chain,
+            &self.cfg.staking,
+            &job.node,
+            &signed,
+            &node_outputs,
+            mine,
+            &self.key,
+        )
+        .map(Some)
+        .map_err(|e| RerunError::Permanent(e.to_string()))
     }
 
     fn record(
@@ -413,11 +535,68 @@ impl Reexecutor {
             .record_reexecution(chain, &job.job_id, &job.node, &outcome)
     }
 
-    /// Moves the scan on, re-runs what this attestor sampled and what other members found
-    /// wrong, and submits every fraud proof a majority signed.
+    /// One round: publishes this attestor's open verdicts, reads the members' and proves every
+    /// job a majority found wrong, re-runs the jobs other members found wrong, then the retries,
+    /// then the blocks since the last round (what it samples). A failing job is logged and
+    /// skipped, never holding back the others; only a failing chain (no member list, no block)
+    /// ends the round early, and the next one starts where it stopped.
     pub async fn step(&self, client: &ChainClient) -> Result<StepOutcome, RelayerError> {
         let chain = client.chain_id().to_string();
         let mut out = StepOutcome::default();
+        self.published.set_verdicts(
+            &chain,
+            self.store().open_disagreements(&chain, MAX_PUBLISHED)?,
+        );
+        let members = crate::attestor::attestor_members(client, &self.cfg.staking).await?;
+        let keys: BTreeSet<PubKey33> = members.iter().map(|m| m.operator_key).collect();
+        let me = public_key(&self.key);
+        let mut theirs: BTreeMap<String, Vec<PublishedVerdict>> = BTreeMap::new();
+        for m in members.iter().filter(|m| m.operator_key != me) {
+            let Some(endpoint) = m.endpoint.as_deref() else {
+                continue;
+            };
+            let list = self.fetch(endpoint, &chain).await.unwrap_or_default();
+            // A member serves its own verdicts, at most MAX_PUBLISHED of them.
+            for p in list
+                .into_iter()
+                .filter(|p| p.verdict.key == m.operator_key)
+                .take(MAX_PUBLISHED)
+            {
+                theirs.entry(p.job_id.clone()).or_default().push(p);
+            }
+        }
+        let open = self.store().open_disagreements(&chain, MAX_PUBLISHED)?;
+        for v in open {
+            let others = theirs.get(&v.job_id).cloned().unwrap_or_default();
+            match self.prove(client, &chain, &keys, &v, others).await {
+                Ok(Some(job)) => out.proven.push(job),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(%chain, job = %v.job_id, error = %e, "fraud proof"),
+            }
+        }
+        // Jobs other members found wrong, at most MAX_SUSPECTS_PER_MEMBER each.
+        let mut per_member: BTreeMap<PubKey33, usize> = BTreeMap::new();
+        for (job_id, list) in &theirs {
+            let done = self.store().reexecuted(&chain, job_id)?;
+            if done || !valid_job_id(job_id) {
+                continue;
+            }
+            let first = &list[0];
+            let n = per_member.entry(first.verdict.key).or_default();
+            if *n >= MAX_SUSPECTS_PER_MEMBER {
+                continue;
+            }
+            *n += 1;
+            let job = AcceptedJob {
+                job_id: job_id.clone(),
+                node: first.node.clone(),
+            };
+            self.check(client, &job, &mut out).await;
+        }
+        let retries = self.store().reexecution_retries(&chain, MAX_RETRIES)?;
+        for job in retries {
+            self.check(client, &job, &mut out).await;
+        }
         let latest = client.rpc().latest_height().await?;
         // A new attestor starts at the chain's head: it samples from when it joins.
         let from = match self.store().reexecution_cursor(&chain)? {
@@ -428,50 +607,13 @@ impl Reexecutor {
             let to = latest.min(from + MAX_BLOCKS_PER_STEP - 1);
             for job in self.scan(client, from, to).await? {
                 let sampled = sampled(&self.seed, &job.job_id, self.cfg.rate);
-                if sampled && !self.store().reexecuted(&chain, &job.job_id)? {
-                    self.check(client, &job, &mut out).await?;
+                let done = self.store().reexecuted(&chain, &job.job_id)?;
+                if sampled && !done {
+                    self.check(client, &job, &mut out).await;
                 }
             }
             self.store().set_reexecution_cursor(&chain, to)?;
             out.scanned_to = Some(to);
-        }
-        // The members' published verdicts: jobs to re-run, and signatures towards a majority.
-        let members = crate::attestor::attestor_members(client, &self.cfg.staking).await?;
-        let keys: BTreeSet<PubKey33> = members.iter().map(|m| m.operator_key).collect();
-        let me = public_key(&self.key);
-        let mut theirs: BTreeMap<String, Vec<ReexecutionVerdict>> = BTreeMap::new();
-        for m in members.iter().filter(|m| m.operator_key != me) {
-            let Some(endpoint) = m.endpoint.as_deref() else {
-                continue;
-            };
-            let list = self.fetch(endpoint, &chain).await.unwrap_or_default();
-            let mut suspects = 0;
-            for p in list.into_iter().filter(|p| p.verdict.key == m.operator_key) {
-                let job = AcceptedJob {
-                    job_id: p.job_id.clone(),
-                    node: p.node.clone(),
-                };
-                if !self.store().reexecuted(&chain, &job.job_id)?
-                    && suspects < MAX_SUSPECTS_PER_MEMBER
-                {
-                    suspects += 1;
-                    self.check(client, &job, &mut out).await?;
-                }
-                theirs.entry(p.job_id).or_default().push(p.verdict);
-            }
-        }
-        let mine = self.store().open_disagreements(&chain)?;
-        self.published.set_verdicts(
-            &chain,
-            self.store().published_verdicts(&chain, MAX_PUBLISHED)?,
-        );
-        for v in mine {
-            if let Some(proven) = self
-                .prove(client, &chain, &keys, &v, theirs.remove(&v.job_id))
-                .await?
-            {
-                out.proven.push(proven);
-            }
         }
         Ok(out)
     }
@@ -483,12 +625,16 @@ impl Reexecutor {
         chain: &str,
         members: &BTreeSet<PubKey33>,
         v: &PublishedVerdict,
-        theirs: Option<Vec<ReexecutionVerdict>>,
+        theirs: Vec<PublishedVerdict>,
     ) -> Result<Option<String>, RelayerError> {
-        let Some((acc, node_outputs)) = self.accepted(client, &v.job_id).await? else {
+        let Some((acc, payload)) = self.accepted(client, &v.job_id).await? else {
             return Ok(None);
         };
+        let node_outputs = payload.outputs.unwrap_or_default();
         let bithive_interface::attestation::StoredProof::Single { signature } = acc.proof else {
+            return Ok(None);
+        };
+        let Some(payload) = acc.payload else {
             return Ok(None);
         };
         let signed = SignedAttestation {
@@ -496,7 +642,14 @@ impl Reexecutor {
             signature,
         };
         let job_key = signed.attestation.job_key().map_err(attestation_err)?;
-        let candidates = std::iter::once(v.verdict.clone()).chain(theirs.unwrap_or_default());
+        // Only verdicts about this very attestation (a member's verdict on another node's
+        // attestation of a job with the same id does not count).
+        let candidates = std::iter::once(v.verdict.clone()).chain(
+            theirs
+                .into_iter()
+                .filter(|p| p.job_key == v.job_key)
+                .map(|p| p.verdict),
+        );
         let Some(verdicts) = majority(
             chain,
             &self.cfg.staking,
@@ -508,7 +661,6 @@ impl Reexecutor {
         ) else {
             return Ok(None);
         };
-        let payload = acc.payload.expect("outputs were read from it");
         let msg = StakingMsg::SubmitReexecution {
             attestation: Box::new(signed),
             payload,
@@ -522,7 +674,7 @@ impl Reexecutor {
                 tracing::warn!(%chain, job = %v.job_id, node = %v.node,
                     "fraud proven by re-execution: the node is slashed and loses the epoch");
             }
-            // Another member submitted it first.
+            // Another member submitted it first, or the node was proven to equivocate on it.
             Err(e) if e.to_string().contains("already used") => {}
             Err(e) => {
                 tracing::warn!(%chain, job = %v.job_id, error = %e, "fraud proof refused");
@@ -693,7 +845,25 @@ mod tests {
         assert_eq!(m(v[..3].to_vec()).map(|x| x.len()), Some(3));
         // A signature over other outputs than the verdict carries does not count.
         let mut forged = v[2].clone();
-        forged.outputs = vec![200_000, 800_000];
+        forged.outputs = vec![100_004, 899_996];
         assert!(m(vec![v[0].clone(), v[1].clone(), forged]).is_none());
+        // Re-runs that disagree with the first (this attestor's own) do not count: an
+        // irreproducible result is no proof.
+        let elsewhere = verdict(&attestors[2], vec![500_000, 500_000]);
+        assert!(m(vec![v[0].clone(), v[1].clone(), elsewhere]).is_none());
+        // Nothing to judge against empty signed outputs.
+        assert!(matches!(
+            judge(
+                "c-1",
+                "staking",
+                "n",
+                &signed,
+                &[],
+                right.clone(),
+                &attestors[0]
+            )
+            .unwrap(),
+            Outcome::Unverifiable(_)
+        ));
     }
 }

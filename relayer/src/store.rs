@@ -141,7 +141,8 @@ CREATE TABLE IF NOT EXISTS bench_challenges (
 );
 -- An attestor's re-executions of paid jobs (`crate::reexecution`): one row per job it re-ran
 -- (sampled, or found wrong by another member), `agreed`, `disagreed` with its signed verdict
--- (JSON), or `unverifiable`; `proven` once the fraud proof was accepted.
+-- (JSON), or `unverifiable`; `retry` (with its `attempts`) while a failure was worth another
+-- try; `proven` once the fraud proof was accepted.
 CREATE TABLE IF NOT EXISTS reexecutions (
     chain_id TEXT NOT NULL,
     job_id TEXT NOT NULL,
@@ -149,6 +150,7 @@ CREATE TABLE IF NOT EXISTS reexecutions (
     outcome TEXT NOT NULL,
     verdict TEXT,
     proven INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
     seq INTEGER NOT NULL,
     PRIMARY KEY (chain_id, job_id)
 );
@@ -412,7 +414,8 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT 1 FROM reexecutions WHERE chain_id = ?1 AND job_id = ?2",
+                "SELECT 1 FROM reexecutions WHERE chain_id = ?1 AND job_id = ?2
+                 AND outcome != 'retry'",
                 params![chain_id, job_id],
                 |_| Ok(()),
             )
@@ -437,49 +440,78 @@ impl Store {
             ),
             Outcome::Unverifiable(_) => ("unverifiable", None),
         };
+        // A final outcome replaces a retry, never another final outcome.
         self.conn.execute(
-            "INSERT OR IGNORE INTO reexecutions (chain_id, job_id, node, outcome, verdict, seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))",
+            "INSERT INTO reexecutions (chain_id, job_id, node, outcome, verdict, seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))
+             ON CONFLICT(chain_id, job_id) DO UPDATE SET outcome = excluded.outcome,
+               verdict = excluded.verdict, node = excluded.node
+             WHERE reexecutions.outcome = 'retry'",
             params![chain_id, job_id, node, name, verdict],
         )?;
         Ok(())
     }
 
-    fn verdicts(
+    /// A re-run of `job_id` failed for a reason worth another try: one more attempt counted.
+    pub fn retry_reexecution(
         &self,
         chain_id: &str,
-        only_open: bool,
+        job_id: &str,
+        node: &str,
+    ) -> Result<(), RelayerError> {
+        self.conn.execute(
+            "INSERT INTO reexecutions (chain_id, job_id, node, outcome, attempts, seq)
+             VALUES (?1, ?2, ?3, 'retry', 1,
+               (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))
+             ON CONFLICT(chain_id, job_id) DO UPDATE SET attempts = attempts + 1
+             WHERE reexecutions.outcome = 'retry'",
+            params![chain_id, job_id, node],
+        )?;
+        Ok(())
+    }
+
+    /// Jobs to try again (fewer than `max` attempts so far); those that used them up are
+    /// recorded as not re-executable here.
+    pub fn reexecution_retries(
+        &self,
+        chain_id: &str,
+        max: u32,
+    ) -> Result<Vec<crate::reexecution::AcceptedJob>, RelayerError> {
+        self.conn.execute(
+            "UPDATE reexecutions SET outcome = 'unverifiable'
+             WHERE chain_id = ?1 AND outcome = 'retry' AND attempts >= ?2",
+            params![chain_id, max as i64],
+        )?;
+        let mut stmt = self.conn.prepare(
+            "SELECT job_id, node FROM reexecutions WHERE chain_id = ?1 AND outcome = 'retry'
+             ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![chain_id], |r| {
+            Ok(crate::reexecution::AcceptedJob {
+                job_id: r.get(0)?,
+                node: r.get(1)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// This attestor's latest `limit` disagreeing verdicts whose fraud proof is not accepted
+    /// yet: what it publishes and tries to prove.
+    pub fn open_disagreements(
+        &self,
+        chain_id: &str,
         limit: usize,
     ) -> Result<Vec<crate::reexecution::PublishedVerdict>, RelayerError> {
         let mut stmt = self.conn.prepare(
             "SELECT verdict FROM reexecutions WHERE chain_id = ?1 AND outcome = 'disagreed'
-             AND (?2 = 0 OR proven = 0) ORDER BY seq DESC LIMIT ?3",
+             AND proven = 0 ORDER BY seq DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![chain_id, only_open as i64, limit as i64], |r| {
-            r.get::<_, String>(0)
-        })?;
+        let rows = stmt.query_map(params![chain_id, limit as i64], |r| r.get::<_, String>(0))?;
         let mut out = Vec::new();
         for v in rows {
             out.push(serde_json::from_str(&v?).map_err(json_err)?);
         }
         Ok(out)
-    }
-
-    /// This attestor's disagreeing verdicts whose fraud proof is not accepted yet.
-    pub fn open_disagreements(
-        &self,
-        chain_id: &str,
-    ) -> Result<Vec<crate::reexecution::PublishedVerdict>, RelayerError> {
-        self.verdicts(chain_id, true, crate::reexecution::MAX_PUBLISHED)
-    }
-
-    /// This attestor's latest `limit` disagreeing verdicts (what it publishes).
-    pub fn published_verdicts(
-        &self,
-        chain_id: &str,
-        limit: usize,
-    ) -> Result<Vec<crate::reexecution::PublishedVerdict>, RelayerError> {
-        self.verdicts(chain_id, false, limit)
     }
 
     pub fn mark_reexecution_proven(
@@ -746,6 +778,33 @@ mod tests {
             height: h,
             attributes: vec![("model".into(), "m".into())],
         }
+    }
+
+    #[test]
+    fn reexecution_retries_then_final_outcomes_only() {
+        use crate::reexecution::Outcome;
+        let s = Store::open_in_memory().unwrap();
+        // A retryable failure is not "checked": it is tried again, up to the limit.
+        s.retry_reexecution("c", "j1", "n").unwrap();
+        assert!(!s.reexecuted("c", "j1").unwrap());
+        assert_eq!(s.reexecution_retries("c", 5).unwrap().len(), 1);
+        // A final outcome replaces the retry...
+        s.record_reexecution("c", "j1", "n", &Outcome::Agreed)
+            .unwrap();
+        assert!(s.reexecuted("c", "j1").unwrap());
+        assert!(s.reexecution_retries("c", 5).unwrap().is_empty());
+        // ...and is never replaced, by a retry or another outcome.
+        s.retry_reexecution("c", "j1", "n").unwrap();
+        s.record_reexecution("c", "j1", "n", &Outcome::Unverifiable("x".into()))
+            .unwrap();
+        assert!(s.reexecuted("c", "j1").unwrap());
+        assert!(s.open_disagreements("c", 10).unwrap().is_empty());
+        // Retries used up: not re-executable here.
+        for _ in 0..3 {
+            s.retry_reexecution("c", "j2", "n").unwrap();
+        }
+        assert!(s.reexecution_retries("c", 3).unwrap().is_empty());
+        assert!(s.reexecuted("c", "j2").unwrap());
     }
 
     #[test]

@@ -209,7 +209,12 @@ async fn made_up_outputs_are_caught_by_a_majority_of_re_runs_and_slashed() {
     use bithive_relayer::reexecution::Rerun;
     let started = Instant::now();
     InferenceWorker::new(engine.clone())
-        .rerun(&attestors[0].1, &c.payfi_escrow, &cheat)
+        .rerun(
+            &attestors[0].1,
+            &c.payfi_escrow,
+            &cheat,
+            p.model_sha256.as_deref(),
+        )
         .await
         .unwrap();
     let rerun_time = started.elapsed();

@@ -112,6 +112,9 @@ pub fn dispatch(
     let required = || ContractError::PayloadRequired(kind_name(a.kind));
     match a.kind {
         AttestationKind::Inference => {
+            // A single node's result earns compute-pool units only with outputs the attestors
+            // can re-run (ADR 007, decision 6); a quorum's result is its signers' word.
+            let mut unmetered = matches!(source, NodeSource::Signer(_));
             let (named, tscore) = match payload {
                 Some(p) => {
                     let p = parse::<InferencePayload>(p)?;
@@ -130,6 +133,9 @@ pub fn dispatch(
                             bithive_formulas::quantized::MAX_VALUES
                         )));
                     }
+                    if p.outputs.as_ref().is_some_and(|o| !o.is_empty()) {
+                        unmetered = false;
+                    }
                     (p.node, p.tscore)
                 }
                 None => (None, None),
@@ -144,6 +150,7 @@ pub fn dispatch(
                     job_id: a.job_id.clone(),
                     node: node.clone(),
                     tscore,
+                    unmetered,
                 },
             )?;
             Ok(Dispatch {
@@ -257,6 +264,7 @@ pub fn dispatch(
                         job_id: m.escrow_job_id,
                         node: node.clone(),
                         tscore: None,
+                        unmetered: false,
                     },
                 )?;
                 Ok(Dispatch {

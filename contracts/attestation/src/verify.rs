@@ -45,10 +45,21 @@ pub fn kind_name(k: AttestationKind) -> &'static str {
     }
 }
 
-/// Kinds a single signer may not attest: the configured ones, and always `evaluation` (a model's
-/// accuracy sets its standing; one node, perhaps its owner, must not decide it).
+/// Kinds a single signer may never attest, whatever the config says: what pays from a pool
+/// rather than from a payer who chose the node (`compute_work` pays the compute pool,
+/// `patient_activity` the patient pool, `valuation` moves an asset's price), and `evaluation` (a
+/// model's accuracy sets its standing; one node, perhaps its owner, must not decide it). Behind
+/// each there must be a quorum of the bonded attestor set, enforced here, not by a deploy default.
+pub const ALWAYS_QUORUM: [AttestationKind; 4] = [
+    AttestationKind::ComputeWork,
+    AttestationKind::Valuation,
+    AttestationKind::PatientActivity,
+    AttestationKind::Evaluation,
+];
+
+/// Kinds a single signer may not attest: [`ALWAYS_QUORUM`] and the configured ones.
 pub fn needs_quorum(config: &Config, kind: AttestationKind) -> bool {
-    kind == AttestationKind::Evaluation || config.quorum_kinds.contains(&kind)
+    ALWAYS_QUORUM.contains(&kind) || config.quorum_kinds.contains(&kind)
 }
 
 /// Where an accepted attestation goes.

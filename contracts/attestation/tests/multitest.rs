@@ -283,39 +283,82 @@ fn compute_work_credits_rewards_with_enode_inputs() {
     let mut s = suite(3, 3, 2, vec![]);
     let node = s.nodes[0].clone();
     // Payload required, bound to the attestation, naming the node whose work it attests.
-    let a = s.att(ComputeWork, "work-1", key(2), 1);
+    let a = s.quorum_att(ComputeWork, "work-1", 1);
     assert_eq!(
-        err(s.submit(2, &a, None)),
+        err(s.submit_quorum(&[1, 2], &a, None)),
         ContractError::PayloadRequired("compute_work")
     );
     s.serve(&node, 40);
     let payload = work_payload(Some(&node));
     assert_eq!(
-        err(s.submit(2, &a, Some(payload.clone()))),
+        err(s.submit_quorum(&[1, 2], &a, Some(payload.clone()))),
         ContractError::PayloadNotBound
     );
     let garbage = Binary::from(b"{\"units\":".to_vec());
     let mut g = a.clone();
     bind(&mut g, &garbage);
     assert!(matches!(
-        err(s.submit(2, &g, Some(garbage))),
+        err(s.submit_quorum(&[1, 2], &g, Some(garbage))),
         ContractError::BadPayload(_)
     ));
-    // Node 2 attests node 0's work.
+    // Nodes 1 and 2 attest node 0's work.
     let mut ok = a.clone();
     bind(&mut ok, &payload);
-    s.submit(2, &ok, Some(payload)).unwrap();
+    s.submit_quorum(&[1, 2], &ok, Some(payload)).unwrap();
     assert!(!s.open_weight(&node).is_zero());
     // Bound as a commitment instead of the result hash works too.
     let node1 = s.nodes[1].clone();
     s.serve(&node1, 7);
     let payload = work_payload(Some(&node1));
-    let mut c = s.att(ComputeWork, "work-2", key(2), 2);
+    let mut c = s.quorum_att(ComputeWork, "work-2", 2);
     c.commitments = vec![bithive_signed_attestation::payload_hash(
         ComputeWork,
         &payload,
     )];
-    s.submit(2, &c, Some(payload)).unwrap();
+    s.submit_quorum(&[0, 2], &c, Some(payload)).unwrap();
+}
+
+/// Issue #43: what pays from a pool needs a quorum of the attestor set, enforced by the
+/// contract whatever its config: with `quorum_kinds` empty, one registered node (bonded or not)
+/// attesting another's compute work, a patient's activity or an asset's value is refused, and
+/// nothing is paid.
+#[test]
+fn paying_kinds_always_need_a_quorum() {
+    let mut s = suite(3, 3, 2, vec![]);
+    let node = s.nodes[0].clone();
+    s.serve(&node, 40);
+    let work = work_payload(Some(&node));
+    let mut a = s.att(ComputeWork, "work-solo", key(2), 1);
+    bind(&mut a, &work);
+    assert_eq!(
+        err(s.submit(2, &a, Some(work))),
+        ContractError::QuorumRequired("compute_work")
+    );
+    assert!(s.open_weight(&node).is_zero());
+    mint_scanner(&mut s);
+    let value = Binary::from(br#"{"value":"1"}"#.to_vec());
+    let mut v = s.att(Valuation, "scanner-1#1", key(1), 2);
+    bind(&mut v, &value);
+    assert_eq!(
+        err(s.submit(1, &v, Some(value))),
+        ContractError::QuorumRequired("valuation")
+    );
+    assert!(scanner_valuation(&s)["value"].is_null());
+    let activity = Binary::from(
+        serde_json::to_vec(&serde_json::json!({"patient": node.as_str(),
+            "activity": {"activity": "education", "days": 1, "avalue": "150",
+            "cfactor": "1", "hconsistency": "0", "tmultiplier": "1", "padjustment": "1"}}))
+        .unwrap(),
+    );
+    let mut p = s.att(PatientActivity, "act-solo", key(1), 3);
+    bind(&mut p, &activity);
+    assert_eq!(
+        err(s.submit(1, &p, Some(activity))),
+        ContractError::QuorumRequired("patient_activity")
+    );
+    // Governance cannot lift it: a config without them still requires them.
+    let c: Config = s.query_attest(&bithive_attestation::msg::QueryMsg::Config {});
+    assert!(c.quorum_kinds.is_empty());
 }
 
 /// Issue #20 (rogue node): a node attesting its own compute work, alone or as one of a quorum,
@@ -324,20 +367,15 @@ fn compute_work_credits_rewards_with_enode_inputs() {
 fn a_node_never_attests_its_own_work() {
     let mut s = suite(5, 4, 3, vec![ComputeWork]);
     let node = s.nodes[2].clone();
-    // Alone (where the deployment does not ask a quorum), naming itself or no one.
+    // Alone (even where the deployment's config asks no quorum), naming itself or no one.
     let mut solo = suite(3, 3, 2, vec![]);
     for named in [Some(&solo.nodes[2].clone()), None] {
         let payload = work_payload(named);
         let mut a = solo.att(ComputeWork, "self-1", key(2), 1);
         bind(&mut a, &payload);
+        // Refused before anything else: compute work always needs a quorum (issue #43).
         let e = err(solo.submit(2, &a, Some(payload)));
-        assert!(
-            matches!(
-                e,
-                ContractError::SelfAttestation(ref n) if n == solo.nodes[2].as_str()
-            ),
-            "{e:?}"
-        );
+        assert_eq!(e, ContractError::QuorumRequired("compute_work"));
     }
     // In a quorum: the worked node's signature is one of the K. (It served a paid job, so
     // only the self-attestation stands in the way.)
@@ -406,9 +444,9 @@ fn valuation_and_record_only_kinds() {
     let mut s = suite(3, 3, 2, vec![]);
     mint_scanner(&mut s);
     let payload = Binary::from(br#"{"value":"125000"}"#.to_vec());
-    let mut v = s.att(Valuation, "scanner-1#1", key(1), 1);
+    let mut v = s.quorum_att(Valuation, "scanner-1#1", 1);
     bind(&mut v, &payload);
-    s.submit(1, &v, Some(payload)).unwrap();
+    s.submit_quorum(&[0, 1], &v, Some(payload)).unwrap();
     let val = scanner_valuation(&s);
     assert_eq!(val["value"], "125000", "{val}");
     // Matching: recorded with its mask and ciphertext commitments, nothing dispatched.
@@ -533,26 +571,26 @@ fn patient_activity_is_paid_by_rewards_once() {
         r.balance.u128()
     };
     // The payload is required and bound to the signed result hash.
-    let a = s.att(PatientActivity, "act-1", key(0), 1);
+    let a = s.quorum_att(PatientActivity, "act-1", 1);
     assert_eq!(
-        err(s.submit(0, &a, None)),
+        err(s.submit_quorum(&[0], &a, None)),
         ContractError::PayloadRequired("patient_activity")
     );
     assert_eq!(
-        err(s.submit(0, &a, Some(payload(patient.as_str())))),
+        err(s.submit_quorum(&[0], &a, Some(payload(patient.as_str())))),
         ContractError::PayloadNotBound
     );
     let mut ok = a.clone();
     let p = payload(patient.as_str());
     bind(&mut ok, &p);
-    s.submit(0, &ok, Some(p.clone())).unwrap();
+    s.submit_quorum(&[0], &ok, Some(p.clone())).unwrap();
     let paid = balance(&s);
     assert!(paid > 0, "patient not paid");
     assert!(s.accepted("act-1", PatientActivity).is_some());
     // Another signer, another nonce, same activity: not paid twice.
-    let mut again = s.att(PatientActivity, "act-1", key(1), 2);
+    let mut again = s.quorum_att(PatientActivity, "act-1", 2);
     bind(&mut again, &p);
-    assert!(s.submit(1, &again, Some(p)).is_err());
+    assert!(s.submit_quorum(&[1], &again, Some(p)).is_err());
     assert_eq!(balance(&s), paid);
     // Only the reporter (this contract) may credit directly.
     let direct = bithive_rewards::msg::ExecuteMsg::CreditPatient {
@@ -981,13 +1019,14 @@ fn asset_is_revalued_every_round_and_stale_rounds_are_refused() {
             token_id: "scanner-1".into(),
         })
     };
+    // Valued by a quorum of two: members `signer` and the next one.
     let valued = |s: &mut Suite, signer: usize, job: &str, value: u128, nonce: u64| {
         let payload = Binary::from(
             serde_json::to_vec(&serde_json::json!({"value": value.to_string()})).unwrap(),
         );
-        let mut v = s.att(Valuation, job, key(signer), nonce);
+        let mut v = s.quorum_att(Valuation, job, nonce);
         bind(&mut v, &payload);
-        s.submit(signer, &v, Some(payload))
+        s.submit_quorum(&[signer, (signer + 1) % 3], &v, Some(payload))
     };
     assert_eq!(round(&s), 0);
     let res = valued(&mut s, 1, &valuation_job_id("scanner-1", 1), 125_000, 10).unwrap();

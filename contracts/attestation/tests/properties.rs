@@ -53,6 +53,23 @@ fn setup() -> (Deps, Env) {
                 .unwrap_or_default();
             SystemResult::Ok(ContractResult::Ok(v))
         }
+        // The escrow's answer for any job: an inference job (not a research request).
+        WasmQuery::Smart { .. } => {
+            let job = bithive_interface::payfi_escrow::Job {
+                job_id: "job".into(),
+                model: "bc_logreg".into(),
+                input: Binary::default(),
+                input_hash: String::new(),
+                payer: api.addr_make("payer"),
+                asset: bithive_interface::payfi_escrow::AssetInfo::Native("ubhive".into()),
+                amount: 1u128.into(),
+                fee_bps: 0,
+                expires_at: cosmwasm_std::Timestamp::from_seconds(4_000_000_000),
+                status: bithive_interface::payfi_escrow::JobStatus::Open,
+                node: None,
+            };
+            SystemResult::Ok(ContractResult::Ok(to_json_binary(&job).unwrap()))
+        }
         _ => SystemResult::Ok(ContractResult::Err("unsupported".into())),
     });
     let e = mock_env();
@@ -60,8 +77,8 @@ fn setup() -> (Deps, Env) {
     let msg = InstantiateMsg {
         governance: gov.to_string(),
         staking: deps.api.addr_make("staking").to_string(),
-        escrow: None,
-        // Patient activity dispatches to rewards (as a message: mock deps do not run it).
+        // Inference dispatches to the escrow (as a message: mock deps do not run it).
+        escrow: Some(deps.api.addr_make("escrow").to_string()),
         rewards: Some(deps.api.addr_make("rewards").to_string()),
         asset_nft: None,
         model_registry: None,
@@ -80,24 +97,12 @@ fn setup() -> (Deps, Env) {
     (deps, e)
 }
 
-/// A patient-activity payload; attestations bind it through a commitment so the result hash
-/// stays free to differ (conflicts).
-fn patient_payload() -> Binary {
-    Binary::from(
-        br#"{"patient":"patient","activity":{"activity":"education","days":1,"avalue":"150","cfactor":"1","hconsistency":"0","tmultiplier":"1","padjustment":"1"}}"#.to_vec(),
-    )
-}
-
+/// A single signer's attestation: an inference result (a single node may attest the job it
+/// served) or a record-only matching result; `result` is free to differ (conflicts).
 fn att(e: &Env, signer: u8, job: u8, kind: AttestationKind, nonce: u64, result: u8) -> Attestation {
-    let (contract, commitments) = match kind {
-        AttestationKind::PatientActivity => (
-            MockApi::default().addr_make("rewards").to_string(),
-            vec![bithive_signed_attestation::payload_hash(
-                kind,
-                patient_payload().as_slice(),
-            )],
-        ),
-        _ => (e.contract.address.to_string(), vec![]),
+    let contract = match kind {
+        AttestationKind::Inference => MockApi::default().addr_make("escrow").to_string(),
+        _ => e.contract.address.to_string(),
     };
     Attestation {
         chain_id: e.block.chain_id.clone(),
@@ -105,7 +110,7 @@ fn att(e: &Env, signer: u8, job: u8, kind: AttestationKind, nonce: u64, result: 
         job_id: format!("job-{job}"),
         kind,
         result_hash: Hash32([result; 32]),
-        commitments,
+        commitments: vec![],
         issued_at: e.block.time.seconds(),
         nonce,
         signer: key(signer),
@@ -145,7 +150,7 @@ proptest! {
         let mut nonces: HashSet<(u8, u64)> = HashSet::new();
         let mut accepts = 0usize;
         for (signer, job, matching, nonce, result) in ops {
-            let kind = if matching { AttestationKind::Matching } else { AttestationKind::PatientActivity };
+            let kind = if matching { AttestationKind::Matching } else { AttestationKind::Inference };
             let a = att(&e, signer, job, kind, nonce, result);
             let signed = sign(a.clone(), &signing_key(&secret(signer)).unwrap()).unwrap();
             let r = execute(
@@ -155,7 +160,7 @@ proptest! {
                 ExecuteMsg::Submit {
                     attestation: a.clone(),
                     signature: signed.signature,
-                    payload: (!matching).then(patient_payload),
+                    payload: None,
                 },
             );
             let space = (job, matching, matching.then_some(signer));

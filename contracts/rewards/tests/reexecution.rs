@@ -26,6 +26,7 @@ fn payload(outputs: Option<Vec<u32>>) -> Binary {
         node: None,
         tscore: None,
         outputs,
+        model_sha256: None,
     })
     .unwrap()
 }
@@ -182,12 +183,20 @@ fn a_node_caught_by_a_majority_of_re_runs_is_slashed_and_loses_the_epoch() {
     assert!(matches!(e, Err(StakingError::NotAnAttestor(_))), "{e:?}");
     // Refused: a verdict whose signature covers other outputs than it carries.
     let mut forged = verdict(&at, y, &a, right.clone());
-    forged.outputs = vec![200_000, 800_000];
+    forged.outputs = vec![100_005, 899_995];
     let e = submit(
         &mut s,
         &proof(&a, &p, vec![verdict(&at, x, &a, right.clone()), forged]),
     );
     assert!(matches!(e, Err(StakingError::BadProof(_))), "{e:?}");
+    // Refused: re-runs that disagree with one another (an input whose result is not
+    // reproducible, e.g. a payer's ill-conditioned row) prove nothing against the node.
+    let split = vec![
+        verdict(&at, x, &a, right.clone()),
+        verdict(&at, y, &a, vec![500_000, 500_000]),
+    ];
+    let e = submit(&mut s, &proof(&a, &p, split));
+    assert!(matches!(e, Err(StakingError::VerdictsDisagree)), "{e:?}");
     // Refused: a payload the node did not sign, or one without outputs.
     let other = payload(Some(vec![1, 2]));
     let both = vec![
@@ -237,4 +246,50 @@ fn only_staking_forfeits_an_epoch() {
         err(e),
         bithive_rewards::ContractError::Unauthorized
     ));
+}
+
+/// One attestor never slashes alone, even where it is the only other member; and a node that
+/// proves its own equivocation (to be slashed without losing its epoch) loses the epoch too.
+#[test]
+fn one_verdict_never_slashes_and_equivocation_forfeits_the_epoch_too() {
+    let mut s = suite(2);
+    for i in 0..2 {
+        s.join(i, 400 * BTK);
+    }
+    let gov = s.gov.clone();
+    let staking = s.staking.clone();
+    s.app
+        .execute_contract(
+            gov,
+            staking,
+            &StakingMsg::AdvanceAttestorSet { limit: 200 },
+            &[],
+        )
+        .unwrap();
+    s.fund(ReceiveMsg::FundComputePool {}, 1_000_000).unwrap();
+    s.report(0, 100).unwrap();
+    s.report(1, 100).unwrap();
+    let p = payload(Some(vec![900_000, 100_000]));
+    let a = attested(&s, 0, "payer/job-1", &p);
+    let at = (s.app.block_info().chain_id, s.staking.to_string());
+    let one = vec![verdict(&at, 1, &a, vec![100_000, 900_000])];
+    let e = submit(&mut s, &proof(&a, &p, one));
+    assert!(
+        matches!(e, Err(StakingError::TooFewVerdicts { got: 1, members: 1 })),
+        "{e:?}"
+    );
+    // Node 0 signs a second, different result for the same job and submits both itself.
+    let other = payload(Some(vec![100_000, 900_000]));
+    let mut b = attested(&s, 0, "payer/job-1", &other);
+    b.attestation.nonce = 2;
+    let b = sign(b.attestation, &operator(0)).unwrap();
+    let evidence = StakingMsg::SubmitEvidence {
+        first: Box::new(a),
+        second: Box::new(b),
+    };
+    submit(&mut s, &evidence).unwrap();
+    assert_eq!(bonded(&s, 0), 360 * BTK);
+    s.advance(DAY);
+    assert_eq!(claimable(&s, 0), 0);
+    assert_eq!(claimable(&s, 1), 1_000_000);
 }

@@ -76,7 +76,9 @@ bithive_cw_common::contract_error! {
         NotAnAttestor(String),
         #[error("the verdict of {0} agrees with the node's outputs: not evidence")]
         VerdictAgrees(String),
-        #[error("{got} verdicts of {members} attestor-set members: more than half must sign")]
+        #[error("the verdicts' outputs disagree with one another: the job's result is not reproducible, not evidence")]
+        VerdictsDisagree,
+        #[error("{got} verdicts of {members} attestor-set members: more than half, and at least two, must sign")]
         TooFewVerdicts { got: u32, members: u32 },
         #[error("BLS: {0}")]
         Bls(#[from] cosmwasm_std::VerificationError),

@@ -139,11 +139,38 @@ pub fn submit_evidence(
             .map_err(|e| ContractError::Attestation(e.to_string()))?;
     }
     USED_EVIDENCE.save(deps.storage, &job_key.0, &env.block.height)?;
-    let fraction = CONFIG.load(deps.storage)?.fraud_slash;
-    let res = apply(deps, &node, fraction, "fraud: conflicting attestations")?;
+    let config = CONFIG.load(deps.storage)?;
+    let res = apply(
+        deps,
+        &node,
+        config.fraud_slash,
+        "fraud: conflicting attestations",
+    )?;
+    // Equivocation costs the epoch too: otherwise a node about to be proven wrong by
+    // re-execution would prove its own equivocation first and keep its weight.
     Ok(res
         .add_attribute(ev::attr::JOB_KEY, job_key.to_hex())
-        .add_attribute(ev::attr::JOB_ID, a.job_id.clone()))
+        .add_attribute(ev::attr::JOB_ID, a.job_id.clone())
+        .add_messages(forfeit(&config, &node)?))
+}
+
+/// Fewest verdicts a re-execution proof needs, however small the attestor set: one attestor
+/// alone never slashes.
+pub const MIN_VERDICTS: u32 = 2;
+
+/// Rewards' `forfeit_epoch` of `node` (when a work reporter is configured): fraud, proven
+/// either way, costs the node its weight of the epoch collecting.
+fn forfeit(config: &Config, node: &Addr) -> Result<Option<WasmMsg>, ContractError> {
+    let Some(rewards) = &config.work_reporter else {
+        return Ok(None);
+    };
+    Ok(Some(WasmMsg::Execute {
+        contract_addr: rewards.to_string(),
+        msg: to_json_binary(&RewardsMsg::ForfeitEpoch {
+            node: node.to_string(),
+        })?,
+        funds: vec![],
+    }))
 }
 
 /// Fraud proven by re-execution (ADR 007, decision 6): the node signed outputs that more than
@@ -154,7 +181,8 @@ pub fn submit_evidence(
 ///   quantized outputs;
 /// - each verdict is signed by a distinct current attestor-set member other than the node, over
 ///   its own outputs, and those outputs disagree with the node's beyond the tolerance;
-/// - more than half of the set's members other than the node signed;
+/// - more than half of the set's members other than the node signed, and at least
+///   [`MIN_VERDICTS`]; their re-runs agree with one another;
 /// - the attestation's job key was never used as evidence.
 // Kept out of line: inlined into one dispatch function the wasm exceeds the 100-locals limit.
 #[inline(never)]
@@ -227,6 +255,11 @@ pub fn submit_reexecution(
         if agrees(&v.outputs, &signed_outputs) {
             return Err(ContractError::VerdictAgrees(who.to_string()));
         }
+        // The re-runs must agree with one another: attestors who each got something else
+        // found an input whose result is not reproducible, not a cheating node.
+        if !agrees(&v.outputs, &verdicts[0].outputs) {
+            return Err(ContractError::VerdictsDisagree);
+        }
         let digest = reexecution_digest(&a.chain_id, &staking, &job_key, &v.outputs)
             .map_err(|e| ContractError::Attestation(e.to_string()))?;
         if !api.secp256k1_verify(&digest.0, &v.signature.0, &v.key.0)? {
@@ -239,12 +272,12 @@ pub fn submit_reexecution(
     // other members.
     let of = members.iter().filter(|m| ***m != node).count() as u32;
     let got = signers.len() as u32;
-    if 2 * got <= of {
+    if 2 * got <= of || got < MIN_VERDICTS {
         return Err(ContractError::TooFewVerdicts { got, members: of });
     }
     USED_EVIDENCE.save(deps.storage, &job_key.0, &env.block.height)?;
     let config = CONFIG.load(deps.storage)?;
-    let mut res = apply(deps, &node, config.fraud_slash, "fraud: re-execution")?
+    let res = apply(deps, &node, config.fraud_slash, "fraud: re-execution")?
         .add_attribute(ev::attr::JOB_KEY, job_key.to_hex())
         .add_attribute(ev::attr::JOB_ID, a.job_id.clone())
         .add_attribute(
@@ -255,14 +288,5 @@ pub fn submit_reexecution(
                 .collect::<Vec<_>>()
                 .join(","),
         );
-    if let Some(rewards) = config.work_reporter {
-        res = res.add_message(WasmMsg::Execute {
-            contract_addr: rewards.to_string(),
-            msg: to_json_binary(&RewardsMsg::ForfeitEpoch {
-                node: node.to_string(),
-            })?,
-            funds: vec![],
-        });
-    }
-    Ok(res)
+    Ok(res.add_messages(forfeit(&config, &node)?))
 }

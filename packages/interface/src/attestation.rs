@@ -133,6 +133,11 @@ pub struct InferencePayload {
     /// re-runs disagree with is slashable evidence (`staking::ExecuteMsg::SubmitReexecution`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Vec<u32>>,
+    /// sha256 (lowercase hex) of the ONNX file the node ran: for a job on an unregistered
+    /// model name, attestors re-run it only with a file of the same hash (a node serving
+    /// another file of that name is not cheating; such a job earns no compute-pool units).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_sha256: Option<String>,
 }
 
 /// Payload of a `patient_activity` attestation: the rewards contract pays `patient` the

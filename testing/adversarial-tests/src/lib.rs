@@ -649,10 +649,12 @@ impl World {
             };
             let tx = self.ok(&payer, &btt, &send);
             let id = tx.attr("wasm", "job_id").expect("job_id").to_string();
+            // With outputs: a result the attestors could re-run earns its units.
             let p = to_json_binary(&InferencePayload {
                 node: None,
                 tscore: None,
-                outputs: None,
+                outputs: Some(vec![400_000, 600_000]),
+                model_sha256: None,
             })
             .expect("payload");
             let a = self.attestation(

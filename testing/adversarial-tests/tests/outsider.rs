@@ -103,6 +103,7 @@ fn a_stranger_reaches_no_privileged_path() {
                 job_id: job.clone(),
                 node: node0.clone(),
                 tscore: None,
+                unmetered: false,
             },
             "unauthorized: reporter only",
         ),

@@ -328,6 +328,25 @@ impl Suite {
         self.exec(&relayer, &msg)
     }
 
+    /// Anyone (a relayer) posts the quorum attestation `a` (signer = quorum key) signed by the
+    /// set members `signers` (secp256k1 signatures).
+    pub fn submit_quorum(
+        &mut self,
+        signers: &[usize],
+        a: &Attestation,
+        payload: Option<Binary>,
+    ) -> anyhow::Result<AppResponse> {
+        let msg = ExecuteMsg::SubmitQuorum {
+            attestation: a.clone(),
+            proof: bithive_attestation::msg::QuorumProof::Secp256k1 {
+                signatures: signers.iter().map(|&i| self.quorum_sig(i, a)).collect(),
+            },
+            payload,
+        };
+        let relayer = self.app.api().addr_make("relayer");
+        self.exec(&relayer, &msg)
+    }
+
     /// The escrow's id of the job the payer creates as `client_id` (ids are scoped to the payer).
     pub fn job(&self, client_id: &str) -> String {
         bithive_interface::payfi_escrow::job_id(self.payer.as_str(), client_id)

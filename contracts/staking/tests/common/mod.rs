@@ -19,6 +19,23 @@ pub fn staking_contract() -> Box<dyn Contract<Empty>> {
     contract!(bithive_staking)
 }
 
+/// Plays the rewards contract (the work reporter): records work in staking as its sender, and
+/// accepts whatever staking tells it (`forfeit_epoch` on a fraud proof).
+fn reporter_contract() -> Box<dyn Contract<Empty>> {
+    use cosmwasm_std::{Binary, Deps, DepsMut, Env, MessageInfo, Response, StdResult};
+    Box::new(cw_multi_test::ContractWrapper::new(
+        |_: DepsMut,
+         _: Env,
+         _: MessageInfo,
+         _: bithive_interface::rewards::ExecuteMsg|
+         -> StdResult<Response> { Ok(Response::new()) },
+        |_: DepsMut, _: Env, _: MessageInfo, _: Empty| -> StdResult<Response> {
+            Ok(Response::new())
+        },
+        |_: Deps, _: Env, _: Empty| -> StdResult<Binary> { Ok(Binary::default()) },
+    ))
+}
+
 pub struct Suite {
     pub app: App,
     pub staking: Addr,
@@ -38,7 +55,8 @@ pub fn suite(n_nodes: usize) -> Suite {
     let mut app = AppBuilder::new().build(|_, _, _| {});
     let gov = app.api().addr_make("gov");
     let compliance = app.api().addr_make("compliance");
-    let reporter = app.api().addr_make("reporter");
+    let reporter_id = app.store_code(reporter_contract());
+    let reporter = instantiate(&mut app, reporter_id, &gov, &Empty {}, "reporter");
     let treasury = app.api().addr_make("treasury");
     let nodes = bithive_cw_test_fixtures::suite::node_addrs(app.api(), n_nodes);
     let cw20_id = cw20_base_code(&mut app);
