@@ -437,8 +437,8 @@ impl Reexecutor {
     /// another try is recorded as a retry, tried again in later steps.
     async fn check(&self, client: &ChainClient, job: &AcceptedJob, out: &mut StepOutcome) {
         let chain = client.chain_id().to_string();
-        let outcome = match self.judge_job(client, job, out).await {
-            Ok(Some(o)) => o,
+        let (outcome, node) = match self.judge_job(client, job, out).await {
+            Ok(Some(found)) => found,
             Ok(None) => return,
             Err(RerunError::Retryable(why)) => {
                 tracing::info!(%chain, job = %job.job_id, %why, "re-execution: will try again");
@@ -450,20 +450,25 @@ impl Reexecutor {
                 }
                 return;
             }
-            Err(RerunError::Permanent(why)) => Outcome::Unverifiable(why),
+            Err(RerunError::Permanent(why)) => (Outcome::Unverifiable(why), job.node.clone()),
         };
-        if let Err(e) = self.record(&chain, job, outcome, out) {
+        let job = AcceptedJob {
+            job_id: job.job_id.clone(),
+            node,
+        };
+        if let Err(e) = self.record(&chain, &job, outcome, out) {
             tracing::warn!(%chain, job = %job.job_id, error = %e, "re-execution store");
         }
     }
 
-    /// What this attestor finds of `job`: `None` while it has no accepted attestation here.
+    /// What this attestor finds of `job`, and the node the chain says attested it (never the
+    /// one a member published): `None` while it has no accepted attestation here.
     async fn judge_job(
         &self,
         client: &ChainClient,
         job: &AcceptedJob,
         out: &mut StepOutcome,
-    ) -> Result<Option<Outcome>, RerunError> {
+    ) -> Result<Option<(Outcome, String)>, RerunError> {
         let found = self
             .accepted(client, &job.job_id)
             .await
@@ -472,9 +477,9 @@ impl Reexecutor {
             return Ok(None);
         };
         let node_outputs = payload.outputs.unwrap_or_default();
-        if acc.node.as_deref() != Some(job.node.as_str()) {
+        let Some(node) = acc.node.clone() else {
             return Ok(None);
-        }
+        };
         let bithive_interface::attestation::StoredProof::Single { signature } = acc.proof else {
             return Err(RerunError::Permanent(
                 "not a single node's attestation".into(),
@@ -501,13 +506,13 @@ impl Reexecutor {
         judge(
             chain,
             &self.cfg.staking,
-            &job.node,
+            &node,
             &signed,
             &node_outputs,
             mine,
             &self.key,
         )
-        .map(Some)
+        .map(|o| Some((o, node)))
         .map_err(|e| RerunError::Permanent(e.to_string()))
     }
 
@@ -574,22 +579,27 @@ impl Reexecutor {
                 Err(e) => tracing::warn!(%chain, job = %v.job_id, error = %e, "fraud proof"),
             }
         }
-        // Jobs other members found wrong, at most MAX_SUSPECTS_PER_MEMBER each.
+        // Jobs other members found wrong: each re-run is charged to one member that published
+        // the job, at most MAX_SUSPECTS_PER_MEMBER per member, so a member naming junk uses up
+        // its own allowance only, never another's. The node is the chain's, never a member's
+        // word.
         let mut per_member: BTreeMap<PubKey33, usize> = BTreeMap::new();
         for (job_id, list) in &theirs {
             let done = self.store().reexecuted(&chain, job_id)?;
             if done || !valid_job_id(job_id) {
                 continue;
             }
-            let first = &list[0];
-            let n = per_member.entry(first.verdict.key).or_default();
-            if *n >= MAX_SUSPECTS_PER_MEMBER {
+            let Some(by) = list
+                .iter()
+                .map(|p| p.verdict.key)
+                .find(|k| per_member.get(k).copied().unwrap_or(0) < MAX_SUSPECTS_PER_MEMBER)
+            else {
                 continue;
-            }
-            *n += 1;
+            };
+            *per_member.entry(by).or_default() += 1;
             let job = AcceptedJob {
                 job_id: job_id.clone(),
-                node: first.node.clone(),
+                node: list[0].node.clone(),
             };
             self.check(client, &job, &mut out).await;
         }

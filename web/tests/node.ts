@@ -4,7 +4,7 @@
 // sha256, ECDSA secp256k1 low-s). Research requests are matched and attested by the real
 // relayer's matching worker (research.spec.ts runs `bithive demo --keep-running`).
 import { Random, Secp256k1, sha256 } from "@cosmjs/crypto";
-import { toHex, toUtf8 } from "@cosmjs/encoding";
+import { fromHex, toBase64, toHex, toUtf8 } from "@cosmjs/encoding";
 import type { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import type { ExecuteMsg as AttestationExecuteMsg } from "../src/contracts/Attestation.types";
 
@@ -89,21 +89,26 @@ export class TestNode {
   }
 
   /** Signs and submits an inference attestation for `jobId` (the escrow's full id). */
+  /** The node's result of an inference job, with the quantized outputs the attestors re-run
+   * (ADR 007, decision 6; a job that earns compute-pool units requires them), bound to the
+   * signed statement as its one commitment. */
   async attestInference(chainId: string, escrow: string, attestation: string, jobId: string, result: Uint8Array, issuedAt: number) {
     const nonce = BigInt(Date.now());
     const resultHash = sha256(result);
+    const payload = toUtf8(JSON.stringify({ outputs: [70000, 930000] }));
+    const commitment = fromHex(payloadHash("inference", payload));
     const canonical = concat(
       toUtf8("BITHIVE/ATTESTATION/v1"), new Uint8Array([0]),
       str(chainId), str(escrow), str(jobId),
-      new Uint8Array([1]), resultHash, new Uint8Array([0]),
+      new Uint8Array([1]), resultHash, new Uint8Array([1]), commitment,
       u64(BigInt(issuedAt)), u64(nonce), this.operatorKey,
     );
     const att = {
       chain_id: chainId, contract: escrow, job_id: jobId, kind: "inference",
-      result_hash: toHex(resultHash), commitments: [], issued_at: issuedAt,
+      result_hash: toHex(resultHash), commitments: [toHex(commitment)], issued_at: issuedAt,
       nonce: nonce.toString(), signer: toHex(this.operatorKey),
     };
-    const r = await this.client.execute(this.address, attestation, { submit: { attestation: att, signature: await sign(sha256(canonical), this.priv) } }, "auto");
+    const r = await this.client.execute(this.address, attestation, { submit: { attestation: att, signature: await sign(sha256(canonical), this.priv), payload: toBase64(payload) } }, "auto");
     return { tx: r, resultHash: toHex(resultHash) };
   }
 }

@@ -112,9 +112,7 @@ pub fn dispatch(
     let required = || ContractError::PayloadRequired(kind_name(a.kind));
     match a.kind {
         AttestationKind::Inference => {
-            // A single node's result earns compute-pool units only with outputs the attestors
-            // can re-run (ADR 007, decision 6); a quorum's result is its signers' word.
-            let mut unmetered = matches!(source, NodeSource::Signer(_));
+            let mut outputs = false;
             let (named, tscore) = match payload {
                 Some(p) => {
                     let p = parse::<InferencePayload>(p)?;
@@ -133,9 +131,7 @@ pub fn dispatch(
                             bithive_formulas::quantized::MAX_VALUES
                         )));
                     }
-                    if p.outputs.as_ref().is_some_and(|o| !o.is_empty()) {
-                        unmetered = false;
-                    }
+                    outputs = p.outputs.as_ref().is_some_and(|o| !o.is_empty());
                     (p.node, p.tscore)
                 }
                 None => (None, None),
@@ -143,6 +139,20 @@ pub fn dispatch(
             let node = resolve_node(deps, config, &source, named)?;
             if local {
                 ensure_job_kind(deps, &a.contract, &a.job_id, false)?;
+                // A single node's result on a job that earns compute-pool units must carry the
+                // outputs the attestors re-run (ADR 007, decision 6): without them nobody could
+                // check the work the pool pays for. Refused rather than accepted unchecked, so
+                // that nobody can strip the payload off a node's pending submission to spoil
+                // its job either. (A quorum's result is its signers' word.)
+                if matches!(source, NodeSource::Signer(_)) && !outputs {
+                    // An escrow older than the `job_model` query keeps no snapshots.
+                    let job_model = EscrowContract(Addr::unchecked(&a.contract))
+                        .job_model(&deps.querier, &a.job_id)
+                        .unwrap_or(None);
+                    if job_model.is_some_and(|m| !m.units.is_zero()) {
+                        return Err(ContractError::OutputsRequired(a.job_id.clone()));
+                    }
+                }
             }
             let msg = exec(
                 &a.contract,
@@ -150,7 +160,6 @@ pub fn dispatch(
                     job_id: a.job_id.clone(),
                     node: node.clone(),
                     tscore,
-                    unmetered,
                 },
             )?;
             Ok(Dispatch {
@@ -264,7 +273,6 @@ pub fn dispatch(
                         job_id: m.escrow_job_id,
                         node: node.clone(),
                         tscore: None,
-                        unmetered: false,
                     },
                 )?;
                 Ok(Dispatch {

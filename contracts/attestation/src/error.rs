@@ -36,6 +36,8 @@ bithive_cw_common::contract_error! {
         NonceUsed(u64),
         #[error("{0} attestations need a payload")]
         PayloadRequired(&'static str),
+        #[error("job {0} earns compute-pool units: a single node's result must carry its quantized outputs (the payload's `outputs`) for the attestors to re-run")]
+        OutputsRequired(String),
         #[error("payload hash is neither the result hash nor a commitment")]
         PayloadNotBound,
         #[error("payload: {0}")]

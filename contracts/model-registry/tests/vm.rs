@@ -535,7 +535,6 @@ fn a_job_paid_by_the_escrow_artifact_pays_the_owner_and_records_on_the_registry(
         job_id: payfi_escrow::job_id(&payer, "j1"),
         node: node.clone(),
         tscore: None,
-        unmetered: false,
     };
     let tx = vm.w.ok(&reporter, &pay, &report);
     // Fee 1 % of 1,000 = 10; the owner its price; the node the rest.

@@ -30,7 +30,6 @@ fn measure(n: u64) -> Vec<(&'static str, u64)> {
         job_id: bithive_interface::payfi_escrow::job_id(payer.as_str(), id),
         node: node.clone(),
         tscore: None,
-        unmetered: false,
     };
     for _ in 0..n {
         let (id, _) = w.create_escrow(&[1_000], false);

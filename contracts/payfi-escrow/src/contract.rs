@@ -98,8 +98,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             job_id,
             node,
             tscore,
-            unmetered,
-        } => job::report(deps, env, info, job_id, node, tscore, unmetered),
+        } => job::report(deps, env, info, job_id, node, tscore),
         ExecuteMsg::FinalizeJob { job_id } => job::finalize(deps, env, job_id),
         ExecuteMsg::DisputeJob { job_id, reason } => job::dispute(deps, env, info, job_id, reason),
         ExecuteMsg::ResolveJobDispute { job_id, pay_node } => {

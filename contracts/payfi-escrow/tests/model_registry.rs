@@ -127,7 +127,6 @@ impl T {
             job_id: self.full_id(id),
             node: self.node.to_string(),
             tscore: tscore.map(|t| t.parse().unwrap()),
-            unmetered: false,
         };
         let r = self.reporter.clone();
         self.exec(&r, msg, &[])

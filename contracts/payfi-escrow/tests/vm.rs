@@ -155,7 +155,6 @@ fn compute_job_create_report_refund_in_the_vm() {
         job_id: id.into(),
         node: node.clone(),
         tscore: None,
-        unmetered: false,
     };
     assert_refused(w.exec(&payer, &report(&job1), 0), "reporter");
     w.exec(&reporter, &report(&job1), 0).unwrap();

@@ -152,10 +152,6 @@ pub enum ExecuteMsg {
         /// a registered model's snapshot and told to the registry when the job pays.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tscore: Option<Decimal>,
-        /// The node signed no outputs the attestors could re-run (ADR 007, decision 6): the job
-        /// pays its node as usual but earns no compute-pool units (its served units are 0).
-        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-        unmetered: bool,
     },
     /// Anyone, once a reported job's dispute window has ended undisputed: pays the node.
     FinalizeJob {
@@ -493,8 +489,6 @@ crate::helpers::events! {
         REWARDS_RECORD_FAILED,
         SERVED_UNITS,
         TSCORE,
-        /// `true` on a report whose node signed no re-runnable outputs: no served units.
-        UNMETERED,
     ],
 }
 
@@ -510,6 +504,20 @@ impl EscrowContract {
         self.query(
             querier,
             &QueryMsg::Job {
+                job_id: job_id.into(),
+            },
+        )
+    }
+
+    /// The registered model snapshot of a job (`None` for a job on a bare model name).
+    pub fn job_model(
+        &self,
+        querier: &QuerierWrapper,
+        job_id: impl Into<String>,
+    ) -> StdResult<Option<JobModel>> {
+        self.query(
+            querier,
+            &QueryMsg::JobModel {
                 job_id: job_id.into(),
             },
         )

@@ -10,7 +10,6 @@ fn report_job_json() {
         job_id: "j1".into(),
         node: "n1".into(),
         tscore: None,
-        unmetered: false,
     };
     assert_eq!(
         to_json_string(&msg).unwrap(),

@@ -634,36 +634,7 @@ impl World {
         self.ok(&deployer, &btt, &fund);
         let mut ids = Vec::with_capacity(jobs);
         for _ in 0..jobs {
-            self.jobs_created += 1;
-            let create = payfi_escrow::ReceiveMsg::CreateJob(CreateJobMsg {
-                job_id: format!("served-{}", self.jobs_created),
-                expires_at: Timestamp::from_seconds(self.now() + 86_400),
-                model: "retina-cnn".into(),
-                input: Binary::from(b"synthetic features".as_slice()),
-                node: Some(node.clone()),
-            });
-            let send = cw20::Cw20ExecuteMsg::Send {
-                contract: escrow.clone(),
-                amount: deposit,
-                msg: to_json_binary(&create).expect("create job"),
-            };
-            let tx = self.ok(&payer, &btt, &send);
-            let id = tx.attr("wasm", "job_id").expect("job_id").to_string();
-            // With outputs: a result the attestors could re-run earns its units.
-            let p = to_json_binary(&InferencePayload {
-                node: None,
-                tscore: None,
-                outputs: Some(vec![400_000, 600_000]),
-                model_sha256: None,
-            })
-            .expect("payload");
-            let a = self.attestation(
-                AttestationKind::Inference,
-                &id,
-                p.as_slice(),
-                operator_key(i),
-                SERVE_NONCES + self.jobs_created,
-            );
+            let (id, a, p) = self.measured_job(i, &payer, &node);
             self.submit(i, &a, Some(p))
                 .unwrap_or_else(|e| panic!("report served job: {e}"));
             ids.push(id);
@@ -673,6 +644,49 @@ impl World {
         for id in ids {
             self.ok(&anyone, &escrow, &EscrowMsg::FinalizeJob { job_id: id });
         }
+    }
+
+    /// `payer` (holding [`JOB_DEPOSIT`] BTT) pays a job on [`World::measured_model`] bound to
+    /// node `i` (account `node`): its id, node `i`'s signed result and the payload it binds
+    /// (quantized outputs, which a job earning units must carry).
+    pub fn measured_job(
+        &mut self,
+        i: usize,
+        payer: &str,
+        node: &str,
+    ) -> (String, Attestation, Binary) {
+        self.measured_model();
+        let (btt, escrow) = (self.c.btt.clone(), self.c.payfi_escrow.clone());
+        self.jobs_created += 1;
+        let create = payfi_escrow::ReceiveMsg::CreateJob(CreateJobMsg {
+            job_id: format!("served-{}", self.jobs_created),
+            expires_at: Timestamp::from_seconds(self.now() + 86_400),
+            model: "retina-cnn".into(),
+            input: Binary::from(b"synthetic features".as_slice()),
+            node: Some(node.to_string()),
+        });
+        let send = cw20::Cw20ExecuteMsg::Send {
+            contract: escrow,
+            amount: Uint128::new(JOB_DEPOSIT),
+            msg: to_json_binary(&create).expect("create job"),
+        };
+        let tx = self.ok(payer, &btt, &send);
+        let id = tx.attr("wasm", "job_id").expect("job_id").to_string();
+        let p = to_json_binary(&InferencePayload {
+            node: None,
+            tscore: None,
+            outputs: Some(vec![400_000, 600_000]),
+            model_sha256: None,
+        })
+        .expect("payload");
+        let a = self.attestation(
+            AttestationKind::Inference,
+            &id,
+            p.as_slice(),
+            operator_key(i),
+            SERVE_NONCES + self.jobs_created,
+        );
+        (id, a, p)
     }
 
     pub fn job(&self, job_id: &str) -> payfi_escrow::Job {

@@ -103,7 +103,6 @@ fn a_stranger_reaches_no_privileged_path() {
                 job_id: job.clone(),
                 node: node0.clone(),
                 tscore: None,
-                unmetered: false,
             },
             "unauthorized: reporter only",
         ),
@@ -234,4 +233,35 @@ fn a_stranger_reaches_no_privileged_path() {
     assert_eq!(w.btk(&stranger), btk_before);
     assert_eq!(w.btk(&stranger), 0);
     assert_eq!(w.bank(&stranger), 0);
+}
+
+/// ADR 007, decision 6: anyone can copy a node's pending result from the mempool and submit it
+/// first without its payload (or with the payload's outputs left out, were they not bound). On a
+/// job that earns compute-pool units a single node's result must carry the quantized outputs the
+/// attestors re-run, so the stripped copy is refused and the node's own result goes through.
+#[test]
+fn a_result_stripped_of_its_outputs_is_refused() {
+    let mut w = World::deploy(Plan::default());
+    let (deployer, payer, node) = (w.deployer.clone(), w.addr("payer"), w.node(0));
+    let btt = w.c.btt.clone();
+    let fund = cw20::Cw20ExecuteMsg::Transfer {
+        recipient: payer.clone(),
+        amount: Uint128::new(bithive_adversarial_tests::JOB_DEPOSIT),
+    };
+    w.ok(&deployer, &btt, &fund);
+    let (job, a, payload) = w.measured_job(0, &payer, &node);
+    let e = w.submit(0, &a, None);
+    bithive_adversarial_tests::refused(e, "must carry its quantized outputs");
+    w.submit(0, &a, Some(payload))
+        .expect("the node's own result");
+    let rec: Option<bithive_interface::attestation::Accepted> = w.query(
+        &w.c.attestation.clone(),
+        &bithive_interface::attestation::QueryMsg::Attestation {
+            job_id: job,
+            kind: AttestationKind::Inference,
+            contract: None,
+            chain_id: None,
+        },
+    );
+    assert!(rec.and_then(|r| r.payload).is_some());
 }

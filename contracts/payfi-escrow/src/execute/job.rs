@@ -262,7 +262,6 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
 
 /// Reports are accepted strictly before expiry, refunds strictly from expiry on: the two can
 /// never both apply.
-#[allow(clippy::too_many_arguments)]
 pub fn report(
     deps: DepsMut,
     env: Env,
@@ -270,7 +269,6 @@ pub fn report(
     job_id: String,
     node: String,
     tscore: Option<Decimal>,
-    unmetered: bool,
 ) -> Res {
     if !REPORTERS.has(deps.storage, &info.sender) {
         return Err(ContractError::Unauthorized { role: "reporter" });
@@ -307,14 +305,6 @@ pub fn report(
             JOB_MODELS.save(deps.storage, &job_id, &m)?;
         }
         res = res.add_attribute(ev::attr::TSCORE, t.to_string());
-    }
-    // A result nobody can re-run earns the node no compute-pool units (ADR 007, decision 6).
-    if unmetered {
-        if let Some(mut m) = JOB_MODELS.may_load(deps.storage, &job_id)? {
-            m.units = Uint128::zero();
-            JOB_MODELS.save(deps.storage, &job_id, &m)?;
-        }
-        res = res.add_attribute(ev::attr::UNMETERED, "true");
     }
     if window == 0 {
         return pay_node(deps, &config, job, node, res);

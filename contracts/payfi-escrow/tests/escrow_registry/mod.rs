@@ -100,7 +100,6 @@ pub fn report_job(job_id: &str, node: &Addr) -> ExecuteMsg {
         job_id: job_id.into(),
         node: node.to_string(),
         tscore: None,
-        unmetered: false,
     }
 }
 
