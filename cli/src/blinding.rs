@@ -1,18 +1,26 @@
 //! `bithive blinding serve`: the blinding service's OPRF over HTTP (offchain/matching/docs/ROLES.md,
 //! step 2). A client sends H(x)*r for random r and gets H(x)*r*a back; the service sees uniformly
 //! random points only. Since anyone who may query it without limit could blind a dictionary of
-//! the small attribute space, every client address has a token bucket of points, and all
-//! evaluations together are bounded.
+//! the small attribute space (the matching node, which holds every user's H(x)*a, would then
+//! read every profile), a call is evaluated only when signed by an admitted chain account within
+//! its role's quota of points per epoch, never for a denied one (the node's operator):
+//! `bithive_matching::admission`. The admissions file is re-read when it changes (`bithive
+//! blinding admit` edits it); the ledger of every account's use is written before each answer,
+//! so a restart renews no quota. Every client address also has a token bucket of points, and
+//! all evaluations together are bounded.
 //!
-//! Routes: `POST /v1/oprf` (`bithive_matching::service::OprfPoints` in and out; errors are
-//! `ServiceError` JSON: 400 bad input, 413 body too large, 429 over the client's rate with
-//! `Retry-After`, 503 busy), `GET /health`, `GET /metrics` (Prometheus). CORS: any page may call
-//! it (it holds no cookies and answers nothing about anyone), unless `allow_origin` names one.
-//! Clients are told apart by their TCP peer address: behind a reverse proxy, rate-limit there.
+//! Routes: `POST /v1/oprf` (`bithive_matching::admission::OprfCall` in,
+//! `bithive_matching::service::OprfPoints` out; errors are `ServiceError` JSON: 400 bad input,
+//! 401 unsigned or a bad signature, 403 not admitted or denied, 409 a replayed nonce, 413 body
+//! too large, 429 over the account's quota or the address's rate with `Retry-After`, 503 busy),
+//! `GET /health`, `GET /metrics` (Prometheus). CORS: any page may call it (it holds no cookies),
+//! unless `allow_origin` names one. Client addresses are told apart by their TCP peer address:
+//! behind a reverse proxy, rate-limit there.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -22,6 +30,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use bithive_bitchat::ratelimit::{PeerLimiter, RateLimit};
+use bithive_matching::admission::{
+    self, AdmissionError, Admissions, Ledger, OprfCall, Policy, Quotas,
+};
 use bithive_matching::client::BlindingService;
 use bithive_matching::service::{BlindingSecret, OprfPoints, ServiceError, MAX_OPRF_POINTS};
 use prometheus::{Encoder, IntCounter, IntCounterVec, Opts, Registry, TextEncoder};
@@ -43,6 +54,12 @@ pub struct BlindingConfig {
     pub max_in_flight: usize,
     /// The one origin allowed to call from a page; None allows any.
     pub allow_origin: Option<String>,
+    /// Callers' chain, account prefix and quotas.
+    pub policy: Policy,
+    /// Who may call (`bithive_matching::admission::Admissions`, JSON); missing: nobody yet.
+    pub admissions: PathBuf,
+    /// Every account's use this epoch (written by the service, mode 0600).
+    pub ledger: PathBuf,
 }
 
 impl Default for BlindingConfig {
@@ -53,6 +70,13 @@ impl Default for BlindingConfig {
             burst: 2.0 * MAX_OPRF_POINTS as f64,
             max_in_flight: 4,
             allow_origin: None,
+            policy: Policy {
+                chain_id: String::new(),
+                prefix: "bithive".into(),
+                quotas: Quotas::default(),
+            },
+            admissions: "blinding-admissions.json".into(),
+            ledger: "blinding-ledger.json".into(),
         }
     }
 }
@@ -67,6 +91,12 @@ pub enum BlindingError {
     InFlight,
     #[error("allowed origin {0:?} is not a header value")]
     Origin(String),
+    #[error("the chain id callers sign for is empty (--chain-id)")]
+    ChainId,
+    #[error("every quota must be at least one point and the epoch at least one second")]
+    Quotas,
+    #[error("{path}: {why}")]
+    File { path: PathBuf, why: String },
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -76,6 +106,36 @@ pub enum BlindingError {
     Secret(#[from] bithive_matching::service::BlindingSecretError),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
+}
+
+/// `bithive blinding admit`: adds the admissions and denials asked for, refusing to admit a
+/// denied account, and says what the file holds now.
+pub fn admit(args: &crate::cli::AdmitArgs) -> anyhow::Result<()> {
+    use admission::Role;
+    let mut a = read_admissions(&args.admissions)?;
+    for addr in &args.deny {
+        a.deny(addr);
+    }
+    for (role, addrs) in [
+        (Role::User, &args.users),
+        (Role::Researcher, &args.researchers),
+    ] {
+        for addr in addrs {
+            if addr.is_empty() || !addr.contains('1') {
+                anyhow::bail!("{addr:?} is not a bech32 account address");
+            }
+            a.admit(role, addr)?;
+        }
+    }
+    write_admissions(&args.admissions, &a)?;
+    println!(
+        "{}: {} users, {} researchers, {} denied",
+        args.admissions.display(),
+        a.users.len(),
+        a.researchers.len(),
+        a.deny.len()
+    );
+    Ok(())
 }
 
 /// The key the service applies, from its secret file; with `create`, a missing file is created
@@ -103,7 +163,7 @@ impl Metrics {
         let calls = IntCounterVec::new(
             Opts::new(
                 "bithive_blinding_calls_total",
-                "OPRF calls by outcome (ok, bad_input, too_large, rate_limited, busy, error)",
+                "OPRF calls by outcome (ok, bad_input, unauthenticated, not_admitted, replayed, over_quota, too_large, rate_limited, busy, error)",
             ),
             &["outcome"],
         )?;
@@ -121,8 +181,109 @@ impl Metrics {
     }
 }
 
+/// The admission check's state: the admissions (re-read when their file changes) and the
+/// ledger (written after every charge).
+struct Gate {
+    policy: Policy,
+    admissions_path: PathBuf,
+    admissions: Admissions,
+    admissions_seen: Option<SystemTime>,
+    ledger_path: PathBuf,
+    ledger: Ledger,
+}
+
+fn file_error(path: &Path, why: impl std::fmt::Display) -> BlindingError {
+    BlindingError::File {
+        path: path.to_path_buf(),
+        why: why.to_string(),
+    }
+}
+
+/// Reads the admissions file; a missing file admits nobody.
+pub fn read_admissions(path: &Path) -> Result<Admissions, BlindingError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| file_error(path, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Admissions::default()),
+        Err(e) => Err(file_error(path, e)),
+    }
+}
+
+/// Replaces the admissions file atomically (the service picks it up on its next call).
+pub fn write_admissions(path: &Path, admissions: &Admissions) -> Result<(), BlindingError> {
+    let bytes = serde_json::to_vec_pretty(admissions).map_err(|e| file_error(path, e))?;
+    bithive_secret_file::replace(path, bytes.into()).map_err(|e| file_error(path, e))
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+impl Gate {
+    fn open(config: &BlindingConfig) -> Result<Self, BlindingError> {
+        let ledger = match std::fs::read(&config.ledger) {
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| file_error(&config.ledger, e))?
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ledger::default(),
+            Err(e) => return Err(file_error(&config.ledger, e)),
+        };
+        Ok(Self {
+            policy: config.policy.clone(),
+            admissions_path: config.admissions.clone(),
+            admissions_seen: modified(&config.admissions),
+            admissions: read_admissions(&config.admissions)?,
+            ledger_path: config.ledger.clone(),
+            ledger,
+        })
+    }
+
+    /// Re-reads the admissions when their file changed; a file that does not parse keeps the
+    /// previous admissions (and says so in the log).
+    fn refresh(&mut self) {
+        let seen = modified(&self.admissions_path);
+        if seen == self.admissions_seen {
+            return;
+        }
+        match read_admissions(&self.admissions_path) {
+            Ok(a) => {
+                tracing::info!(
+                    users = a.users.len(),
+                    researchers = a.researchers.len(),
+                    denied = a.deny.len(),
+                    "admissions re-read"
+                );
+                self.admissions = a;
+                self.admissions_seen = seen;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "admissions file not re-read; the previous one holds")
+            }
+        }
+    }
+
+    /// Checks and charges one call; the ledger is on disk before the call is answered.
+    fn admit(&mut self, req: &OprfCall, now_secs: u64) -> Result<(), Refusal> {
+        self.refresh();
+        let mut ledger = self.ledger.clone();
+        let who = admission::admit(req, &self.policy, &self.admissions, &mut ledger, now_secs)
+            .map_err(Refusal::Admission)?;
+        let bytes = serde_json::to_vec(&ledger).map_err(|e| Refusal::Ledger(e.to_string()))?;
+        bithive_secret_file::replace(&self.ledger_path, bytes.into())
+            .map_err(|e| Refusal::Ledger(e.to_string()))?;
+        self.ledger = ledger;
+        tracing::debug!(signer = %who.signer, role = ?who.role, points = req.points.len(), "admitted");
+        Ok(())
+    }
+}
+
+enum Refusal {
+    Admission(AdmissionError),
+    Ledger(String),
+}
+
 #[derive(Clone)]
 struct AppState {
+    gate: Arc<Mutex<Gate>>,
     service: Arc<BlindingService>,
     limiter: Arc<Mutex<PeerLimiter<IpAddr>>>,
     in_flight: Arc<Semaphore>,
@@ -143,8 +304,16 @@ pub fn router(
     if config.max_in_flight == 0 {
         return Err(BlindingError::InFlight);
     }
+    if config.policy.chain_id.is_empty() {
+        return Err(BlindingError::ChainId);
+    }
+    let q = &config.policy.quotas;
+    if q.user_points == 0 || q.researcher_points == 0 || q.epoch_secs == 0 {
+        return Err(BlindingError::Quotas);
+    }
     let origin = config.allow_origin.as_deref().unwrap_or("*");
     let state = AppState {
+        gate: Arc::new(Mutex::new(Gate::open(config)?)),
         service,
         limiter: Arc::new(Mutex::new(PeerLimiter::new(
             RateLimit {
@@ -245,10 +414,18 @@ async fn oprf(
         }
         Err(e) => return error(&s, e.status(), "bad_input", e.body_text()),
     };
-    let points = match serde_json::from_slice::<OprfPoints>(&body)
-        .map_err(|e| format!("not an OPRF request ({{\"points\": [hex, ...]}}): {e}"))
-        .and_then(|p| p.decode().map_err(|e| e.to_string()))
-    {
+    let (request, points) = match serde_json::from_slice::<OprfCall>(&body)
+        .map_err(|e| {
+            format!("not an OPRF request ({{\"points\": [hex, ...], \"auth\": {{...}}}}): {e}")
+        })
+        .and_then(|r| {
+            let points = OprfPoints {
+                points: r.points.clone(),
+            }
+            .decode()
+            .map_err(|e| e.to_string())?;
+            Ok((r, points))
+        }) {
         Ok(p) => p,
         Err(why) => return error(&s, StatusCode::BAD_REQUEST, "bad_input", why),
     };
@@ -270,8 +447,36 @@ async fn oprf(
         );
     };
     let service = s.service.clone();
+    let gate = s.gate.clone();
     let n = points.len();
-    match tokio::task::spawn_blocking(move || service.evaluate(&points)).await {
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    // The signature check, the charge and the ledger's write, then the key: off the runtime.
+    let answered = tokio::task::spawn_blocking(move || {
+        let mut gate = gate
+            .lock()
+            .map_err(|_| Refusal::Ledger("poisoned".into()))?;
+        gate.admit(&request, now)?;
+        drop(gate);
+        Ok::<_, Refusal>(service.evaluate(&points))
+    })
+    .await;
+    let answered = match answered {
+        Ok(Err(Refusal::Admission(e))) => return refused(&s, e),
+        Ok(Err(Refusal::Ledger(why))) => {
+            tracing::error!(error = %why, "ledger not written; call refused");
+            return error(
+                &s,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "error",
+                "internal error".into(),
+            );
+        }
+        Ok(Ok(r)) => Ok(r),
+        Err(e) => Err(e),
+    };
+    match answered {
         Ok(Ok(answers)) => {
             s.metrics.calls.with_label_values(&["ok"]).inc();
             s.metrics.points.inc_by(n as u64);
@@ -288,6 +493,37 @@ async fn oprf(
             )
         }
     }
+}
+
+/// A call the admission check refused, with the status that says why.
+fn refused(s: &AppState, e: AdmissionError) -> Response {
+    let (status, outcome) = match &e {
+        AdmissionError::Unsigned
+        | AdmissionError::BadSignature(_)
+        | AdmissionError::WrongPrefix(..)
+        | AdmissionError::Prefix(_) => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        AdmissionError::Denied(_) | AdmissionError::NotAdmitted(_) => {
+            (StatusCode::FORBIDDEN, "not_admitted")
+        }
+        AdmissionError::StaleNonce { .. } => (StatusCode::CONFLICT, "replayed"),
+        AdmissionError::OverQuota {
+            retry_after_secs, ..
+        } => {
+            let secs = (*retry_after_secs).max(1);
+            let mut r = error(
+                s,
+                StatusCode::TOO_MANY_REQUESTS,
+                "over_quota",
+                e.to_string(),
+            );
+            r.headers_mut().insert(
+                HeaderName::from_static("retry-after"),
+                HeaderValue::from(secs),
+            );
+            return r;
+        }
+    };
+    error(s, status, outcome, e.to_string())
 }
 
 fn rate_limited(s: &AppState, wait: Duration, points: usize) -> Response {

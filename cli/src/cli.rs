@@ -228,6 +228,26 @@ pub enum BlindingCommand {
     /// Serve the OPRF over HTTP (POST /v1/oprf, GET /health, GET /metrics) until ctrl-c or
     /// SIGTERM; prints the URL once listening
     Serve(BlindingArgs),
+    /// Admit chain accounts to the blinding service, or deny them (edits the admissions file;
+    /// a running service picks the change up on its next call)
+    Admit(AdmitArgs),
+}
+
+/// `bithive blinding admit`.
+#[derive(Clone, Debug, Args)]
+pub struct AdmitArgs {
+    /// The service's admissions file (created when missing)
+    #[arg(long, value_name = "FILE", default_value = "blinding-admissions.json")]
+    pub admissions: PathBuf,
+    /// Enrolled users: each may blind its own profile's points per epoch
+    #[arg(long = "user", value_name = "ADDRESS")]
+    pub users: Vec<String>,
+    /// Researchers (vouched for by their institute): each may blind a few requests per epoch
+    #[arg(long = "researcher", value_name = "ADDRESS")]
+    pub researchers: Vec<String>,
+    /// Accounts that may never call, even if admitted: the matching node's operator
+    #[arg(long = "deny", value_name = "ADDRESS")]
+    pub deny: Vec<String>,
 }
 
 /// `bithive blinding serve`.
@@ -259,6 +279,27 @@ pub struct BlindingArgs {
     /// The one web origin allowed to call it from a page [default: any]
     #[arg(long, value_name = "ORIGIN")]
     pub allow_origin: Option<String>,
+    /// The chain whose accounts call it (signed into every call)
+    #[arg(long, value_name = "ID", env = "BITHIVE_CHAIN_ID")]
+    pub chain_id: String,
+    /// The chain's bech32 account prefix
+    #[arg(long, value_name = "PREFIX", default_value = "bithive")]
+    pub prefix: String,
+    /// Who may call: written by `bithive blinding admit`, re-read when it changes
+    #[arg(long, value_name = "FILE", default_value = "blinding-admissions.json")]
+    pub admissions: PathBuf,
+    /// Every account's use this epoch (kept across restarts)
+    #[arg(long, value_name = "FILE", default_value = "blinding-ledger.json")]
+    pub ledger: PathBuf,
+    /// Points an enrolled user may have blinded per epoch (its profile's tokens, with room)
+    #[arg(long, value_name = "N", default_value_t = bithive_matching::admission::Quotas::default().user_points)]
+    pub user_points: u64,
+    /// Points a researcher may have blinded per epoch
+    #[arg(long, value_name = "N", default_value_t = bithive_matching::admission::Quotas::default().researcher_points)]
+    pub researcher_points: u64,
+    /// Length of a quota's epoch in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = bithive_matching::admission::Quotas::default().epoch_secs)]
+    pub epoch_secs: u64,
 }
 
 impl BlindingArgs {
@@ -269,6 +310,17 @@ impl BlindingArgs {
             burst: self.burst,
             max_in_flight: self.max_in_flight,
             allow_origin: self.allow_origin.clone(),
+            policy: bithive_matching::admission::Policy {
+                chain_id: self.chain_id.clone(),
+                prefix: self.prefix.clone(),
+                quotas: bithive_matching::admission::Quotas {
+                    user_points: self.user_points,
+                    researcher_points: self.researcher_points,
+                    epoch_secs: self.epoch_secs,
+                },
+            },
+            admissions: self.admissions.clone(),
+            ledger: self.ledger.clone(),
         }
     }
 }

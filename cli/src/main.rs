@@ -53,6 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::Web(args) => run_web(&args),
         Command::Rewards(cmd) => rewards::run(&cmd),
         Command::Blinding(BlindingCommand::Serve(args)) => run_blinding(&args),
+        Command::Blinding(BlindingCommand::Admit(args)) => blinding::admit(&args),
         Command::Completions(c) => {
             c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());
             Ok(())

@@ -1,13 +1,76 @@
 //! `bithive blinding serve` over a real socket: a client's OPRF round gives exactly H(x)^a under
-//! the key in the secret file (the key users enrolled with), bad input is refused with a JSON
-//! reason, each client address is held to its rate, and pages may call it (CORS).
+//! the key in the secret file (the key users enrolled with), only for calls signed by admitted
+//! accounts within their quota and never for the matching node's operator (the curious node
+//! that would blind the whole vocabulary), bad input is refused with a JSON reason, each client
+//! address is held to its rate, and pages may call it (CORS).
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
-use bithive_cli::blinding::{load_service, serve, BlindingConfig};
-use bithive_matching::group::OprfBatch;
+use bithive_cli::blinding::{
+    load_service, read_admissions, serve, write_admissions, BlindingConfig,
+};
+use bithive_matching::admission::{sign_request, Admissions, Quotas, Role};
+use bithive_matching::group::{Blinded, OprfBatch};
 use bithive_matching::service::{OprfPoints, ServiceError, MAX_OPRF_POINTS};
 use rand_chacha::rand_core::SeedableRng;
+
+const CHAIN: &str = "bithive-blinding-test-1";
+
+/// A chain account calling the service, signing each call as its wallet would.
+struct Account {
+    key: k256::ecdsa::SigningKey,
+    nonce: u64,
+}
+
+impl Account {
+    fn new(i: u8) -> Self {
+        Self {
+            key: k256::ecdsa::SigningKey::from_slice(&[i; 32]).unwrap(),
+            nonce: 0,
+        }
+    }
+
+    fn address(&self) -> String {
+        sign_request(&self.key, "bithive", CHAIN, 0, vec![])
+            .unwrap()
+            .auth
+            .unwrap()
+            .signer
+    }
+
+    /// A signed `/v1/oprf` body for `points`.
+    fn body(&mut self, points: &[Blinded]) -> String {
+        self.nonce += 1;
+        let req = sign_request(
+            &self.key,
+            "bithive",
+            CHAIN,
+            self.nonce,
+            points.iter().map(hex::encode).collect(),
+        )
+        .unwrap();
+        serde_json::to_string(&req).unwrap()
+    }
+}
+
+/// The test's config: its chain, and admissions and ledger files in `dir`.
+fn config(dir: &Path) -> BlindingConfig {
+    let mut c = BlindingConfig {
+        admissions: dir.join("admissions.json"),
+        ledger: dir.join("ledger.json"),
+        ..Default::default()
+    };
+    c.policy.chain_id = CHAIN.into();
+    c
+}
+
+/// Admits `account` for `role` in the config's admissions file.
+fn admit(config: &BlindingConfig, role: Role, account: &Account) {
+    let mut a = read_admissions(&config.admissions).unwrap();
+    a.admit(role, &account.address()).unwrap();
+    write_admissions(&config.admissions, &a).unwrap();
+}
 
 mod common;
 use common::http;
@@ -56,6 +119,7 @@ async fn start(
     (rx.await.unwrap(), stop_tx)
 }
 
+/// An unsigned body.
 fn body(points: &[[u8; 32]]) -> String {
     serde_json::to_string(&OprfPoints::encode(points)).unwrap()
 }
@@ -70,7 +134,10 @@ fn reason(text: &str) -> String {
 async fn an_oprf_round_over_http_gives_the_tags_of_the_key_in_the_secret_file() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("blinding-secret.json");
-    let (addr, stop) = start(BlindingConfig::default(), &secret).await;
+    let config = config(dir.path());
+    let mut user = Account::new(1);
+    admit(&config, Role::User, &user);
+    let (addr, stop) = start(config.clone(), &secret).await;
     // The file was created 0600 and the server uses its key.
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
@@ -80,9 +147,17 @@ async fn an_oprf_round_over_http_gives_the_tags_of_the_key_in_the_secret_file() 
     let tokens = ["cond=C03", "age=40s", "age=50s", "consent=research"];
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
     let (batch, wire) = OprfBatch::new(&tokens, &mut rng);
-    let (status, head, text) = http(addr, "POST", "/v1/oprf", &body(&wire)).await;
+    let (status, head, text) = http(addr, "POST", "/v1/oprf", &user.body(&wire)).await;
     assert_eq!(status, 200, "{text}");
     assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    // The charge is on disk before the answer, private to the service.
+    let ledger = std::fs::read_to_string(&config.ledger).unwrap();
+    assert!(ledger.contains(&user.address()), "{ledger}");
+    let mode = std::fs::metadata(&config.ledger)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
     let answers = serde_json::from_str::<OprfPoints>(&text)
         .unwrap()
         .decode()
@@ -102,11 +177,11 @@ async fn an_oprf_round_over_http_gives_the_tags_of_the_key_in_the_secret_file() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_is_refused_with_a_reason_and_nothing_is_evaluated() {
     let dir = tempfile::tempdir().unwrap();
-    let (addr, stop) = start(
-        BlindingConfig::default(),
-        &dir.path().join("blinding-secret.json"),
-    )
-    .await;
+    let mut config = config(dir.path());
+    config.policy.quotas.researcher_points = 10_000;
+    let mut researcher = Account::new(2);
+    admit(&config, Role::Researcher, &researcher);
+    let (addr, stop) = start(config, &dir.path().join("blinding-secret.json")).await;
     let valid = {
         let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(2);
         OprfBatch::new(&["cond=C01"], &mut rng).1[0]
@@ -125,8 +200,12 @@ async fn bad_input_is_refused_with_a_reason_and_nothing_is_evaluated() {
             400,
             "point 1 is not 64 hex",
         ),
-        // 32 bytes that are no Ristretto255 encoding.
-        (body(&[valid, [0xff; 32]]), 400, "not a valid Ristretto255"),
+        // 32 bytes that are no Ristretto255 encoding (checked with the key, after the charge).
+        (
+            researcher.body(&[valid, [0xff; 32]]),
+            400,
+            "not a valid Ristretto255",
+        ),
         ("x".repeat(33_000), 413, "larger than"),
     ];
     for (input, status, why) in cases {
@@ -143,19 +222,22 @@ async fn bad_input_is_refused_with_a_reason_and_nothing_is_evaluated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_client_address_is_held_to_its_rate_and_told_when_to_come_back() {
     let dir = tempfile::tempdir().unwrap();
-    let config = BlindingConfig {
+    let mut config = BlindingConfig {
         points_per_sec: 1.0,
         burst: 300.0,
-        ..Default::default()
+        ..config(dir.path())
     };
+    config.policy.quotas.researcher_points = 10_000;
+    let mut researcher = Account::new(3);
+    admit(&config, Role::Researcher, &researcher);
     let (addr, stop) = start(config, &dir.path().join("blinding-secret.json")).await;
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
     let tokens: Vec<String> = (0..200).map(|i| format!("t={i}")).collect();
     let (_, wire) = OprfBatch::new(&tokens, &mut rng);
-    let (status, _, text) = http(addr, "POST", "/v1/oprf", &body(&wire)).await;
+    let (status, _, text) = http(addr, "POST", "/v1/oprf", &researcher.body(&wire)).await;
     assert_eq!(status, 200, "{text}");
     // 100 points left at most: 200 more must wait about 100 s at one point a second.
-    let (status, head, text) = http(addr, "POST", "/v1/oprf", &body(&wire)).await;
+    let (status, head, text) = http(addr, "POST", "/v1/oprf", &researcher.body(&wire)).await;
     assert_eq!(status, 429, "{text}");
     assert!(reason(&text).contains("try again in"), "{text}");
     let retry: u64 = head
@@ -167,7 +249,7 @@ async fn each_client_address_is_held_to_its_rate_and_told_when_to_come_back() {
         .unwrap();
     assert!((95..=101).contains(&retry), "{retry}");
     // A smaller call still fits the bucket.
-    let (status, _, text) = http(addr, "POST", "/v1/oprf", &body(&wire[..50])).await;
+    let (status, _, text) = http(addr, "POST", "/v1/oprf", &researcher.body(&wire[..50])).await;
     assert_eq!(status, 200, "{text}");
     let _ = stop.send(());
 }
@@ -176,7 +258,7 @@ async fn each_client_address_is_held_to_its_rate_and_told_when_to_come_back() {
 async fn pages_may_call_it_and_an_operator_may_name_the_one_origin() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("blinding-secret.json");
-    let (addr, stop) = start(BlindingConfig::default(), &secret).await;
+    let (addr, stop) = start(config(dir.path()), &secret).await;
     let (status, head, _) = http(addr, "OPTIONS", "/v1/oprf", "").await;
     assert_eq!(status, 204);
     for h in [
@@ -190,7 +272,7 @@ async fn pages_may_call_it_and_an_operator_may_name_the_one_origin() {
 
     let config = BlindingConfig {
         allow_origin: Some("https://app.example".into()),
-        ..Default::default()
+        ..config(dir.path())
     };
     let (addr, stop) = start(config, &secret).await;
     let (_, head, _) = http(addr, "OPTIONS", "/v1/oprf", "").await;
@@ -212,25 +294,111 @@ fn the_key_file_must_exist_unless_asked_to_create_it_and_be_private() {
     let e = load_service(&secret, false).err().unwrap().to_string();
     assert!(e.contains("blinding-secret.json"), "{e}");
     // Refused configurations.
+    let ok = config(dir.path());
+    let mut no_chain = ok.clone();
+    no_chain.policy.chain_id.clear();
+    let mut no_quota = ok.clone();
+    no_quota.policy.quotas.user_points = 0;
     for bad in [
         BlindingConfig {
             burst: 10.0,
-            ..Default::default()
+            ..ok.clone()
         },
         BlindingConfig {
             points_per_sec: 0.0,
-            ..Default::default()
+            ..ok.clone()
         },
         BlindingConfig {
             max_in_flight: 0,
-            ..Default::default()
+            ..ok.clone()
         },
         BlindingConfig {
             allow_origin: Some("a\nb".into()),
-            ..Default::default()
+            ..ok.clone()
         },
+        no_chain,
+        no_quota,
     ] {
         let service = Arc::new(load_service(&dir.path().join("other.json"), true).unwrap());
         assert!(bithive_cli::blinding::router(&bad, service).is_err());
     }
+}
+
+/// The curious matching node: it holds every user's H(x)*a and would read every profile with
+/// the OPRF of the public vocabulary (about 800 tokens). Unsigned, forged, unadmitted, replayed
+/// and denied calls get nothing; an admitted account gets its quota per epoch and not one point
+/// more, also after a restart; admissions change without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_curious_node_cannot_blind_the_vocabulary() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("blinding-secret.json");
+    let config = config(dir.path());
+    let quota = Quotas::default().user_points as usize;
+    let mut operator = Account::new(10);
+    let mut sybil = Account::new(11);
+    let mut stranger = Account::new(12);
+    // The operator enrolled itself as a user, then was denied (as the demo denies the node's
+    // accounts); a denial wins over any admission and cannot be undone by admitting again.
+    admit(&config, Role::User, &operator);
+    admit(&config, Role::User, &sybil);
+    let mut a = read_admissions(&config.admissions).unwrap();
+    a.deny(&operator.address());
+    assert!(a.admit(Role::Researcher, &operator.address()).is_err());
+    write_admissions(&config.admissions, &a).unwrap();
+    let (addr, stop) = start(config.clone(), &secret).await;
+
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(9);
+    let vocabulary: Vec<String> = (0..800).map(|i| format!("cond=C{i:03}")).collect();
+    let (_, wire) = OprfBatch::new(&vocabulary, &mut rng);
+    let call = |body: String| async move { http(addr, "POST", "/v1/oprf", &body).await };
+
+    let (status, _, text) = call(body(&wire[..16])).await;
+    assert_eq!(status, 401, "{text}");
+    assert!(reason(&text).contains("unsigned"), "{text}");
+    let (status, _, text) = call(operator.body(&wire[..16])).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(reason(&text).contains("may not use"), "{text}");
+    let (status, _, text) = call(stranger.body(&wire[..16])).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(reason(&text).contains("not admitted"), "{text}");
+    // The operator's signature under the sybil's address.
+    let mut forged: serde_json::Value = serde_json::from_str(&operator.body(&wire[..16])).unwrap();
+    forged["auth"]["signer"] = sybil.address().into();
+    let (status, _, text) = call(forged.to_string()).await;
+    assert_eq!(status, 401, "{text}");
+
+    // The sybil's quota, then nothing more this epoch.
+    let first = sybil.body(&wire[..quota]);
+    let (status, _, text) = call(first.clone()).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, _, text) = call(first).await;
+    assert_eq!(status, 409, "replayed: {text}");
+    let (status, head, text) = call(sybil.body(&wire[quota..quota + 1])).await;
+    assert_eq!(status, 429, "{text}");
+    assert!(reason(&text).contains("quota renews in"), "{text}");
+    assert!(head.contains("retry-after: "), "{head}");
+    assert_metrics(addr, "ok", 1, quota as u32).await;
+    let _ = stop.send(());
+
+    // A restart renews nothing.
+    let (addr, stop) = start(config.clone(), &secret).await;
+    let (status, _, text) = http(addr, "POST", "/v1/oprf", &sybil.body(&wire[..1])).await;
+    assert_eq!(status, 429, "after a restart: {text}");
+    // An admission while it runs takes effect at the next call.
+    admit(&config, Role::Researcher, &stranger);
+    let (status, _, text) = http(addr, "POST", "/v1/oprf", &stranger.body(&wire[..16])).await;
+    assert_eq!(status, 200, "{text}");
+    let _ = stop.send(());
+    // What a dictionary of the vocabulary would take: this many admitted accounts per epoch.
+    let accounts = vocabulary.len().div_ceil(quota);
+    assert!(accounts >= 25, "{accounts}");
+    let _: Admissions = read_admissions(&config.admissions).unwrap();
+}
+
+#[test]
+fn a_signer_address_is_the_chain_account_of_its_key() {
+    use bithive_chain_client::cosmrs::crypto::secp256k1::SigningKey;
+    let key = SigningKey::from_slice(&[7u8; 32]).unwrap();
+    let expected = key.public_key().account_id("bithive").unwrap().to_string();
+    assert_eq!(Account::new(7).address(), expected);
 }

@@ -226,10 +226,18 @@ pub struct MatchingSection {
     /// BitChat mailbox relays for recipients that are offline.
     #[serde(default)]
     pub relays: Vec<String>,
+    /// k: the fewest users an answer may name, and the fewest by which it may differ from any
+    /// earlier answer (`bithive_matching::disclosure`; a deployment parameter).
+    #[serde(default = "default_min_recipients")]
+    pub min_recipients: u64,
 }
 
 fn default_delivery_ttl_secs() -> u64 {
     86_400
+}
+
+pub fn default_min_recipients() -> u64 {
+    5
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

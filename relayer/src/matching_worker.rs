@@ -4,9 +4,13 @@
 //! The worker is the matching node of `offchain/matching/docs/ROLES.md` and nothing else:
 //! 1. it opens the request and matches its blinded criteria on the enrolled users' blinded tags
 //!    (hash join; the node sees no attribute, embedding, token or request detail),
-//! 2. records the match durably, sends S_i to the researcher over BitChat ([`MatchNotice`]) and
-//!    attests `result_hash` = [`match_commitment`]`(request id, S_i)` with commitments to S_i and
-//!    the escrow payload; the attestation contract then pays the node through the escrow;
+//! 2. answers only when S_i has at least k users and differs from every earlier answer by none
+//!    or at least k (`bithive_matching::disclosure`: a paying researcher cannot single anyone
+//!    out), records the match durably, sends S_i and the match's secret salt to the researcher
+//!    over BitChat ([`MatchNotice`]) and attests `result_hash` =
+//!    [`match_commitment`]`(request id, salt, S_i)` with a commitment to the escrow payload (a
+//!    chain observer cannot test guesses of S_i); the attestation contract then pays the node
+//!    through the escrow;
 //! 3. the researcher encrypts the details to S_i itself with the key authority's published
 //!    encryption key and sends the signed delivery back; the worker's forwarder checks it
 //!    against the recorded match (same S_i, sent and signed by that researcher) and queues it
@@ -36,13 +40,15 @@ use bithive_chain_client::{ChainClient, Event};
 use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::attestation::MatchingPayload;
 use bithive_interface::payfi_escrow::events as escrow_events;
+use bithive_matching::disclosure;
 use bithive_matching::node::{MatchingNode, UserSubmission};
-use bithive_matching::output::{match_commitment, verify_delivery, verify_output};
+use bithive_matching::output::{match_commitment, match_salt, verify_delivery, verify_output};
 use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
-use bithive_signed_attestation::{mask_commitment, payload_hash, AttestationKind};
+use bithive_signed_attestation::{payload_hash, AttestationKind};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
 use crate::config::{JobKind, MatchingSection};
@@ -101,6 +107,16 @@ impl MatchingSecrets {
 
     pub fn node(&self) -> MatchingNode {
         MatchingNode::new(&mut ChaCha20Rng::from_seed(self.node_seed))
+    }
+
+    /// The key each match's salt is derived from ([`match_salt`]): one-way from the seed, so
+    /// the salts survive a restart and reveal nothing of the blinding key.
+    pub fn salt_key(&self) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"bithive/matching/v1/salt-key")
+            .chain_update(self.node_seed)
+            .finalize()
+            .into()
     }
 }
 
@@ -233,6 +249,12 @@ pub struct MatchRecord {
     pub researcher_noise: [u8; 32],
     #[serde(default)]
     pub researcher_addr: Option<SocketAddr>,
+    /// The secret nonce the commitment is salted with.
+    #[serde(default, with = "hex::serde")]
+    pub salt: [u8; 32],
+    /// S_i (portable roaring serialization): later answers are checked against it.
+    #[serde(default, with = "hex::serde")]
+    pub recipients: Vec<u8>,
 }
 
 fn matches_path(section: &MatchingSection) -> PathBuf {
@@ -279,6 +301,12 @@ fn append_line(path: &Path, row: &impl Serialize) -> Result<(), String> {
 /// Shared by the job path and the forwarder.
 struct Shared {
     roster: Roster,
+    salt_key: [u8; 32],
+    /// k of `bithive_matching::disclosure`.
+    min_recipients: u64,
+    /// Held from the disclosure check to the journal's write, so two answers checked at once
+    /// cannot both pass against a history that holds neither.
+    answering: tokio::sync::Mutex<()>,
     registry: Arc<StaticAllowlist>,
     matches: Mutex<HashMap<String, MatchRecord>>,
     matches_path: PathBuf,
@@ -306,6 +334,7 @@ impl MatchingWorker {
             RelayerError::Config(format!("matching {what}: {e}"))
         };
         let secrets = MatchingSecrets::load(&section.secret_file)?;
+        let salt_key = secrets.salt_key();
         let s = section.clone();
         let loaded = tokio::task::spawn_blocking(move || load_roster(&s, &secrets))
             .await
@@ -339,6 +368,9 @@ impl MatchingWorker {
         let bitchat = Arc::new(bitchat);
         let shared = Arc::new(Shared {
             roster,
+            salt_key,
+            min_recipients: section.min_recipients,
+            answering: tokio::sync::Mutex::new(()),
             registry,
             matches: Mutex::new(matches),
             matches_path: journal,
@@ -437,6 +469,47 @@ impl MatchingWorker {
     }
 }
 
+impl MatchingWorker {
+    /// Checks the answer against the earlier ones (k-anonymity, differencing) and journals it;
+    /// a rerun of a recorded job passes as it is.
+    async fn record_answer(
+        &self,
+        record: &MatchRecord,
+        s_i: &RoaringBitmap,
+    ) -> Result<(), WorkError> {
+        let _answering = self.shared.answering.lock().await;
+        let earlier: Vec<RoaringBitmap> = {
+            let matches = self
+                .shared
+                .matches
+                .lock()
+                .map_err(|_| WorkError::Retryable("matches poisoned".into()))?;
+            if matches.get(&record.escrow_job_id) == Some(record) {
+                return Ok(());
+            }
+            matches
+                .values()
+                .filter(|m| m.escrow_job_id != record.escrow_job_id)
+                .filter_map(|m| RoaringBitmap::deserialize_from(&m.recipients[..]).ok())
+                .collect()
+        };
+        disclosure::check(s_i, &earlier, self.shared.min_recipients)
+            .map_err(|e| WorkError::Permanent(e.to_string()))?;
+        let path = self.shared.matches_path.clone();
+        let row = record.clone();
+        tokio::task::spawn_blocking(move || append_line(&path, &row))
+            .await
+            .map_err(|e| WorkError::Retryable(format!("matches journal task: {e}")))?
+            .map_err(|e| WorkError::Retryable(format!("matches journal: {e}")))?;
+        self.shared
+            .matches
+            .lock()
+            .map_err(|_| WorkError::Retryable("matches poisoned".into()))?
+            .insert(record.escrow_job_id.clone(), record.clone());
+        Ok(())
+    }
+}
+
 /// Why a delivery was not forwarded (logged; the researcher may send a correct one).
 fn check_delivery(shared: &Shared, d: &Delivered) -> Result<(SignedDelivery, Vec<u8>), String> {
     let signed = SignedDelivery::from_bytes(&d.body).map_err(|e| format!("not a delivery: {e}"))?;
@@ -522,14 +595,20 @@ impl JobWorker for MatchingWorker {
             )));
         }
         let (request_id, s_i, reply_to) = self.compute(job, input).await?;
-        let committed = match_commitment(request_id, &s_i);
+        let salt = match_salt(&self.shared.salt_key, &job.chain_id, &job.job_id);
+        let committed = match_commitment(request_id, &salt, &s_i);
         let notice = MatchNotice {
             request_id,
+            salt,
             recipients: s_i.clone(),
         }
         .to_bytes()
         .map_err(|e| WorkError::Permanent(format!("match notice: {e}")))?;
-        // Durable before anyone hears of the match: the forwarder checks deliveries against it.
+        let mut recipients = Vec::new();
+        s_i.serialize_into(&mut recipients)
+            .map_err(|e| WorkError::Permanent(format!("recipient set: {e}")))?;
+        // Durable before anyone hears of the match: the forwarder checks deliveries against it,
+        // and later answers are checked against its S_i.
         let record = MatchRecord {
             chain_id: job.chain_id.clone(),
             escrow_job_id: job.job_id.clone(),
@@ -538,27 +617,10 @@ impl JobWorker for MatchingWorker {
             researcher: reply_to.account_pubkey.to_vec(),
             researcher_noise: reply_to.noise_pubkey,
             researcher_addr: reply_to.addr,
+            salt,
+            recipients,
         };
-        let known = self
-            .shared
-            .matches
-            .lock()
-            .map_err(|_| WorkError::Retryable("matches poisoned".into()))?
-            .get(&job.job_id)
-            == Some(&record);
-        if !known {
-            let path = self.shared.matches_path.clone();
-            let row = record.clone();
-            tokio::task::spawn_blocking(move || append_line(&path, &row))
-                .await
-                .map_err(|e| WorkError::Retryable(format!("matches journal task: {e}")))?
-                .map_err(|e| WorkError::Retryable(format!("matches journal: {e}")))?;
-            self.shared
-                .matches
-                .lock()
-                .map_err(|_| WorkError::Retryable("matches poisoned".into()))?
-                .insert(job.job_id.clone(), record);
-        }
+        self.record_answer(&record, &s_i).await?;
         let researcher = PeerRecord {
             account_pubkey: reply_to.account_pubkey,
             noise_pubkey: reply_to.noise_pubkey,
@@ -585,13 +647,8 @@ impl JobWorker for MatchingWorker {
             node: None,
         })
         .map_err(|e| WorkError::Permanent(e.to_string()))?;
-        let mut mask = Vec::new();
-        s_i.serialize_into(&mut mask)
-            .map_err(|e| WorkError::Permanent(format!("recipient set: {e}")))?;
-        let commitments = vec![
-            mask_commitment(&mask).0,
-            payload_hash(AttestationKind::Matching, &payload).0,
-        ];
+        // No commitment to S_i's mask: the salted result hash is the one commitment to S_i.
+        let commitments = vec![payload_hash(AttestationKind::Matching, &payload).0];
         tracing::info!(job = %job.job_id, recipients = s_i.len(), "research request matched; S_i sent to the researcher");
         Ok(WorkOutput {
             result_hash: committed,

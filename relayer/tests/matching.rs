@@ -18,7 +18,7 @@ use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_matching::authority::KeyAuthoritySecret;
 use bithive_matching::client::{self, BlindingService};
 use bithive_matching::lsh::SimHash;
-use bithive_matching::output::{seal_output, sign_delivery, verify_delivery, verify_output};
+use bithive_matching::output::{seal_output, sign_delivery, verify_output};
 use bithive_matching::sim;
 use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
 use bithive_relayer::config::MatchingSection;
@@ -53,9 +53,29 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
             let spec = sim::request(i, 11);
             let sub = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
             let (_, s) = scratch.match_requests(&[sub]).unwrap().pop().unwrap();
-            (!s.is_empty() && s.len() < u64::from(USERS)).then_some((spec, s))
+            (s.len() >= 2 && s.len() < u64::from(USERS)).then_some((spec, s))
         })
         .unwrap();
+    // A request that names exactly one user (all four attributes of a user no one else has):
+    // the node must withhold it (k = 2).
+    let population = sim::population(USERS, 7);
+    let unique = population
+        .iter()
+        .find(|p| {
+            population
+                .iter()
+                .filter(|q| q.attributes == p.attributes)
+                .count()
+                == 1
+        })
+        .expect("a user with a unique profile");
+    let narrow_spec = bithive_matching::client::RequestSpec {
+        id: 9_001,
+        clauses: unique.attributes.iter().map(|a| vec![a.clone()]).collect(),
+        embedding: None,
+        min_bands: 0,
+        max_distance: 2.0,
+    };
     let online_user = expected.min().unwrap();
 
     // The relayer's BitChat identity is its operator key.
@@ -91,6 +111,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         epoch: 0,
         delivery_ttl_secs: 60,
         relays: vec![],
+        min_recipients: 2,
     };
     // The matching node's file holds its blinding seed only; the old combined layout (with the
     // DGKBE authority seed) is refused.
@@ -160,7 +181,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     let id = sub.id;
     let request = ResearchRequest {
         submission: sub,
-        reply_to,
+        reply_to: reply_to.clone(),
     }
     .to_bytes()
     .unwrap();
@@ -181,6 +202,24 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         )
         .await;
     let inference = h.create_job("bc_logreg", b"[1, 2]").await;
+    let narrow_request = ResearchRequest {
+        submission: client::request_submission(&narrow_spec, &lsh, &service, &mut rng).unwrap(),
+        reply_to: reply_to.clone(),
+    }
+    .to_bytes()
+    .unwrap();
+    let narrow = h
+        .create_job(
+            MATCHING_MODEL,
+            &researcher
+                .seal_to(
+                    &relayer_id.noise_public(),
+                    &request_header(CHAIN),
+                    &narrow_request,
+                )
+                .unwrap(),
+        )
+        .await;
     h.produce_block().await;
     let producer = h.spawn_block_producer(Duration::from_millis(20));
 
@@ -198,7 +237,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         })
     };
     let start = std::time::Instant::now();
-    while states() != [2, 2] {
+    while states() != [2, 3] {
         if start.elapsed() > Duration::from_secs(60) {
             let s = bithive_relayer::Store::open(&db).unwrap();
             let all: Vec<_> = JobState::ALL
@@ -237,10 +276,12 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         node: None,
     })
     .unwrap();
-    assert!(m
-        .attestation
-        .commitments
-        .contains(&payload_hash(AttestationKind::Matching, &payload)));
+    // The payload's hash is the one commitment: nothing on chain hashes S_i but the salted
+    // result hash, so a chain observer cannot test guesses of S_i.
+    assert_eq!(
+        m.attestation.commitments,
+        vec![payload_hash(AttestationKind::Matching, &payload)]
+    );
     let inferred: Option<Accepted> = h
         .gov
         .query_typed(
@@ -268,8 +309,13 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
             .and_then(|f| f.last_error.clone())
             .unwrap_or_else(|| panic!("{job} did not fail: {failed:?}"))
     };
-    assert_eq!(failed.len(), 2);
+    assert_eq!(failed.len(), 3);
     assert!(why(&wrong_chain).contains("not sealed to this node"));
+    assert!(
+        why(&narrow).contains("fewer than 2 users"),
+        "{}",
+        why(&narrow)
+    );
     assert!(why(&borrowed_contact).contains("reply key is not the key that sealed it"));
 
     let onchain = m.attestation.result_hash.0;
@@ -282,7 +328,17 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     let notice = MatchNotice::from_bytes(&got.body).unwrap();
     assert_eq!(notice.recipients, expected);
     let details = b"study details for the matched users only";
-    let out = seal_output(&ek, &pp, id, notice.recipients, details, &mut rng).unwrap();
+    let notice_salt = notice.salt;
+    let out = seal_output(
+        &ek,
+        &pp,
+        id,
+        notice.salt,
+        notice.recipients,
+        details,
+        &mut rng,
+    )
+    .unwrap();
     assert!(verify_output(&out, &onchain));
     let relayer_account = bithive_bitchat::AccountId::from_pubkey(&worker.contact().account_pubkey);
     let signed = |out: &bithive_matching::output::MatchOutput, key: &k256::ecdsa::SigningKey| {
@@ -300,7 +356,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     let mut wider = expected.clone();
     wider.insert(expected.max().unwrap() % USERS + 1);
     wider.insert(1);
-    let wide = seal_output(&ek, &pp, id, wider, b"spam", &mut rng).unwrap();
+    let wide = seal_output(&ek, &pp, id, notice_salt, wider, b"spam", &mut rng).unwrap();
     let other_key = k256::ecdsa::SigningKey::from_slice(&[0x6b; 32]).unwrap();
     for body in [
         signed(&wide, &researcher_key),
@@ -320,9 +376,12 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .await
         .expect("delivery");
     let d = SignedDelivery::from_bytes(&got.body).unwrap();
-    assert!(verify_output(&d.output, &onchain));
     assert_eq!(d.output.recipients, expected);
-    verify_delivery(&d.signer, &d.signature, CHAIN, &d.escrow_job_id, &d.output).unwrap();
+    // What every recipient checks (S_i and salt attested, signed by the job's payer).
+    let payer =
+        bithive_matching::admission::account_address("bithive", &researcher.account_pubkey())
+            .unwrap();
+    bithive_matching::output::check_delivery(&d, CHAIN, &onchain, &payer).unwrap();
     assert_eq!(d.signer, researcher.account_pubkey());
     let mut key = authority.user_key(online_user).unwrap();
     let plain = bithive_matching::output::open_output(&d.output, &mut key, &pp).unwrap();

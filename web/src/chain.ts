@@ -15,6 +15,8 @@ export interface KeplrLike {
   getKey(chainId: string): Promise<{ name: string; bech32Address: string; isNanoLedger?: boolean }>;
   getOfflineSignerAuto?(chainId: string): Promise<OfflineSigner>;
   getOfflineSigner(chainId: string): OfflineSigner;
+  /** ADR-36: signs `data` (shown to the user) with the account's key, outside any transaction. */
+  signArbitrary?(chainId: string, signer: string, data: string): Promise<{ pub_key: { type: string; value: string }; signature: string }>;
 }
 
 declare global {

@@ -120,15 +120,56 @@ export function retryAfterSeconds(header: string | null, now = Date.now()): numb
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
-/** `POST {blinding_url}/v1/oprf`: the randomized points out, the service's answers back. */
-export async function blindPoints(blindingUrl: string, points: string[], fetchFn: typeof fetch = fetch): Promise<string[]> {
+/** A wallet's `signArbitrary` (ADR-36) for the connected account: Keplr's and Leap's answer. */
+export type ArbitrarySigner = (data: string) => Promise<{ pub_key: { value: string }; signature: string }>;
+
+/** Who asks the blinding service: the researcher's account, signing each call with its wallet. */
+export interface BlindingAuth {
+  /** The chain the service serves (the research descriptor's `chain_id`). */
+  chainId: string;
+  address: string;
+  sign: ArbitrarySigner;
+}
+
+let lastNonce = 0;
+
+/** A nonce above every earlier one of this page (the service refuses a nonce it has seen). */
+function nextNonce(): number {
+  lastNonce = Math.max(Date.now(), lastNonce + 1);
+  return lastNonce;
+}
+
+/**
+ * What the account signs for one call (bithive_matching::admission::sign_text): the chain, the
+ * nonce and the sha256 of the points; the wallet shows it to its owner.
+ */
+export async function signText(chainId: string, nonce: number, points: string[]): Promise<string> {
+  const bytes = new TextEncoder().encode(points.map((p) => `${p.toLowerCase()}\n`).join(""));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `BitHive blinding service\nchain: ${chainId}\nnonce: ${nonce}\npoints: ${points.length} sha256 ${hex}`;
+}
+
+/**
+ * `POST {blinding_url}/v1/oprf`: the randomized points out, signed by the researcher's wallet (the
+ * service answers only admitted accounts, within their quota), the service's answers back.
+ */
+export async function blindPoints(blindingUrl: string, points: string[], auth: BlindingAuth, fetchFn: typeof fetch = fetch): Promise<string[]> {
   const base = blindingUrl.replace(/\/+$/, "");
+  const nonce = nextNonce();
+  let signed: Awaited<ReturnType<ArbitrarySigner>>;
+  try {
+    signed = await auth.sign(await signText(auth.chainId, nonce, points));
+  } catch (e) {
+    throw new BlindingError(`your wallet did not sign the blinding request (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const request = { points, auth: { signer: auth.address, pubkey: signed.pub_key.value, nonce, signature: signed.signature } };
   let r: Response;
   try {
     r = await fetchFn(`${base}/v1/oprf`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ points }),
+      body: JSON.stringify(request),
       cache: "no-store",
     });
   } catch (e) {
@@ -143,8 +184,13 @@ export async function blindPoints(blindingUrl: string, points: string[], fetchFn
   const said = body && typeof body === "object" && typeof (body as { error?: unknown }).error === "string" ? (body as { error: string }).error : "";
   if (r.status === 429) {
     const wait = retryAfterSeconds(r.headers.get("retry-after"));
-    throw new BlindingError(`the blinding service is rate limiting requests: try again ${wait === undefined ? "in a minute" : `in ${wait} s`}`, wait);
+    const when = wait === undefined ? "in a minute" : `in ${wait} s`;
+    if (/quota/.test(said)) throw new BlindingError(`your account used its blinding quota for now: try again ${when}`, wait);
+    throw new BlindingError(`the blinding service is rate limiting requests: try again ${when}`, wait);
   }
+  if (r.status === 401) throw new BlindingError(`the blinding service did not accept your wallet's signature${said ? ` (${said})` : ""}`);
+  if (r.status === 403) throw new BlindingError(`your account may not use the blinding service: ask the network's operator to admit it as a researcher${said ? ` (${said})` : ""}`);
+  if (r.status === 409) throw new BlindingError("the blinding service saw this signed request before: send it again");
   if (r.status === 503) {
     const wait = retryAfterSeconds(r.headers.get("retry-after"));
     throw new BlindingError(`the blinding service is busy: try again ${wait === undefined ? "in a minute" : `in ${wait} s`}`, wait);

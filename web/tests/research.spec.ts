@@ -11,7 +11,7 @@ import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { fromBase64, fromUtf8 } from "@cosmjs/encoding";
 import { TxBody } from "cosmjs-types/cosmos/tx/v1beta1/tx.js";
 import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx.js";
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -27,6 +27,8 @@ const DEMO_START_MS = 15 * 60_000;
 
 let demo: ChildProcess | undefined;
 let demoUrl = "";
+/** The demo's home: the blinding service's admissions file is there. */
+let demoHome = "";
 let service: ResearchService;
 let contracts: { payfi_escrow: string; attestation: string };
 let chain: CosmWasmClient;
@@ -37,6 +39,7 @@ const stopDemo = () => {
 /** Starts the demo on global setup's chain; resolves with its web app's URL once it serves. */
 function startDemo(): Promise<string> {
   const home = mkdtempSync(path.join(tmpdir(), "bithive-web-demo-"));
+  demoHome = home;
   const args = ["demo", "--keep-running", "--rpc", process.env.BITHIVE_RPC!, "--chain-id", process.env.BITHIVE_CHAIN_ID!,
     "--rest", process.env.BITHIVE_REST!, "--funder-mnemonic-file", process.env.BITHIVE_DEPLOYER_MNEMONIC_FILE!,
     "--web-listen", "127.0.0.1:0", "--home", home];
@@ -88,8 +91,9 @@ async function pick(page: Page, name: string, values: string[]) {
 }
 
 /** What the page posted to the blinding service. */
-function blindingCalls(page: Page): { points: string[] }[] {
-  const calls: { points: string[] }[] = [];
+type BlindingCall = { points: string[]; auth?: { signer: string; nonce: number } };
+function blindingCalls(page: Page): BlindingCall[] {
+  const calls: BlindingCall[] = [];
   page.on("request", (r: Request) => {
     if (r.method() === "POST" && r.url().endsWith("/v1/oprf")) calls.push(JSON.parse(r.postData() ?? "{}"));
   });
@@ -164,6 +168,17 @@ test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pay
   expect(signs(w)).toBe(0);
   expect((await chain.getSequence(w.address)).sequence).toBe(seq);
 
+  // The blinding service evaluates only for admitted accounts: this one is not yet.
+  posted.length = 0;
+  await page.getByTestId("research-submit").click();
+  await expect(page.getByTestId("research-tx")).toContainText("Not sent: your account may not use the blinding service");
+  expect(posted.length).toBe(1);
+  expect(posted[0].auth?.signer).toBe(w.address);
+  expect(w.arbitrary.at(-1)).toContain(`chain: ${service.chain_id}\nnonce: ${posted[0].auth?.nonce}\npoints: 4 sha256 `);
+  expect(signs(w)).toBe(0);
+  // The operator admits the researcher (the demo's service re-reads its admissions file).
+  execFileSync(process.env.BITHIVE_BIN!, ["blinding", "admit", "--admissions", path.join(demoHome, "blinding-admissions.json"), "--researcher", w.address]);
+
   // The request: condition C03, age 40s or 50s, consent to research (about 1 % of the demo's
   // 2000 users: sim.rs draws 20 conditions, 8 age bands, 80 % consent).
   posted.length = 0;
@@ -182,7 +197,8 @@ test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pay
   expect(posted.length).toBe(1);
   expect(posted[0].points.length).toBe(4);
   for (const p of posted[0].points) expect(p).toMatch(/^[0-9a-f]{64}$/);
-  expect(JSON.stringify(posted)).not.toMatch(/cond|age|consent|C03|40s|research/);
+  expect(JSON.stringify(posted.map((c) => c.points))).not.toMatch(/cond|age|consent|C03|40s|research/);
+  expect(posted[0].auth?.signer).toBe(w.address);
 
   // What the wallet signed is the escrow's create_job with the sealed request, for the node.
   expect(signs(w)).toBe(1);

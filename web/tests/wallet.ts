@@ -1,6 +1,6 @@
 // A test wallet injected into the page: window.keplr implements the Keplr API surface the app
 // uses (experimentalSuggestChain, enable, getKey, getOfflineSigner, getOfflineSignerAuto,
-// signDirect, signAmino) and forwards every call to a CosmJS DirectSecp256k1HdWallet in the test
+// signDirect, signAmino, signArbitrary) and forwards every call to a CosmJS DirectSecp256k1HdWallet in the test
 // process (page.exposeFunction). `mode` makes it approve or reject like a user would.
 import type { Page } from "@playwright/test";
 import { fromBase64, toBase64 } from "@cosmjs/encoding";
@@ -15,13 +15,15 @@ export interface TestWallet {
   suggested: unknown[];
   /** The TxBody bytes of every transaction it signed (Direct), in order. */
   signed: Uint8Array[];
+  /** The texts it signed with signArbitrary (ADR-36), in order. */
+  arbitrary: string[];
 }
 
 export async function injectWallet(page: Page, mnemonic: string): Promise<TestWallet> {
   const direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   const amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   const [acc] = await direct.getAccounts();
-  const w: TestWallet = { address: acc.address, mode: "approve", calls: [], suggested: [], signed: [] };
+  const w: TestWallet = { address: acc.address, mode: "approve", calls: [], suggested: [], signed: [], arbitrary: [] };
   const enabled = new Set<string>();
 
   await page.exposeFunction("__bithiveTestWallet", async (method: string, arg: any) => {
@@ -59,6 +61,17 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
         if (w.mode === "reject") throw new Error("Request rejected");
         const r = await amino.signAmino(acc.address, arg.doc as StdSignDoc);
         return { signed: r.signed, signature: r.signature };
+      }
+      case "signArbitrary": {
+        // ADR-36, as Keplr builds it (makeADR36AminoSignDoc) and signs it with the amino key.
+        if (w.mode === "reject") throw new Error("Request rejected");
+        if (arg.signer !== acc.address) throw new Error("unknown signer");
+        const doc: StdSignDoc = {
+          chain_id: "", account_number: "0", sequence: "0", fee: { gas: "0", amount: [] }, memo: "",
+          msgs: [{ type: "sign/MsgSignData", value: { signer: arg.signer, data: toBase64(new TextEncoder().encode(arg.data)) } }],
+        };
+        w.arbitrary.push(arg.data);
+        return (await amino.signAmino(acc.address, doc)).signature;
       }
       default:
         throw new Error(`test wallet: no method ${method}`);
@@ -102,6 +115,7 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
       getOfflineSignerAuto: async (chainId: string) => signer(chainId),
       signDirect,
       signAmino,
+      signArbitrary: (_chainId: string, signer: string, data: string) => call("signArbitrary", { signer, data }),
     };
   });
   return w;

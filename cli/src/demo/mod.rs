@@ -176,10 +176,29 @@ async fn keep_running(
     };
 
     // The blinding service, for researchers' browsers (any origin: the app's port may be 0).
-    let blinding_config = crate::blinding::BlindingConfig {
+    // It evaluates only for admitted accounts (`bithive blinding admit --admissions` on the
+    // file in the demo home) and never for the matching node's accounts.
+    let home = &p.opts.home;
+    let mut blinding_config = crate::blinding::BlindingConfig {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+        admissions: home.join(crate::demo::research::BLINDING_ADMISSIONS_FILE),
+        ledger: home.join("blinding-ledger.json"),
         ..Default::default()
     };
+    blinding_config.policy.chain_id = p.chain_id.clone();
+    if let Some((prefix, _)) = p.node.address().rsplit_once('1') {
+        blinding_config.policy.prefix = prefix.to_string();
+    }
+    let mut admissions = ctx!(
+        crate::blinding::read_admissions(&blinding_config.admissions),
+        "blinding admissions"
+    )?;
+    admissions.deny(p.operator_key.address());
+    admissions.deny(p.node.address());
+    ctx!(
+        crate::blinding::write_admissions(&blinding_config.admissions, &admissions),
+        "blinding admissions"
+    )?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let blinding = tokio::spawn({
         let service = serving.service.clone();

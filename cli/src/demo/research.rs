@@ -25,7 +25,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bithive_bitchat::{AccountId, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
-use bithive_chain_client::cosmrs::crypto::{secp256k1::VerifyingKey, PublicKey};
 use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams};
 use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
@@ -36,9 +35,7 @@ use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::MatchingNode;
-use bithive_matching::output::{
-    open_output, seal_output, sign_delivery, verify_delivery, verify_output,
-};
+use bithive_matching::output::{self, open_output, seal_output, sign_delivery, verify_output};
 use bithive_matching::service::{
     BlindingSecret, Field, MatchingNodeContact, ResearchService, MAX_OPRF_POINTS,
 };
@@ -67,6 +64,8 @@ pub const PARAMS_FILE: &str = "dgkbe-params.bin";
 pub const ENCRYPTION_KEY_FILE: &str = "dgkbe-encryption-key.bin";
 /// The blinding service's secret file in the demo home.
 pub const BLINDING_SECRET_FILE: &str = "blinding-secret.json";
+/// Who may call the blinding service `--keep-running` serves (`bithive blinding admit`).
+pub const BLINDING_ADMISSIONS_FILE: &str = "blinding-admissions.json";
 /// The research service descriptor `--keep-running` writes for `bithive web`.
 pub const RESEARCH_FILE: &str = "research.json";
 
@@ -159,7 +158,9 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
         let (_, s_i) = ctx!(scratch.match_requests(&[sub]), "dry run")?
             .pop()
             .ok_or_else(|| fail("dry run")(&"no result"))?;
-        if s_i.len() > ONLINE_RECIPIENTS as u64 && s_i.len() < u64::from(USERS) {
+        // A request the node answers: at least k users (and more than the online ones).
+        let k = bithive_relayer::config::default_min_recipients();
+        if s_i.len() > (ONLINE_RECIPIENTS as u64).max(k - 1) && s_i.len() < u64::from(USERS) {
             found = Some((spec, s_i));
             break;
         }
@@ -229,6 +230,7 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
         epoch: 0,
         delivery_ttl_secs: 600,
         relays: Vec::new(),
+        min_recipients: bithive_relayer::config::default_min_recipients(),
     };
     ctx!(secrets.save(&section.secret_file), "matching secret file")?;
     ctx!(
@@ -279,7 +281,9 @@ impl ResearchServing {
             chain_id: chain_id.to_string(),
             blinding_url,
             matching_node: self.matching_node.clone(),
-            max_tokens: MAX_OPRF_POINTS,
+            // One request within a researcher's quota of the epoch.
+            max_tokens: MAX_OPRF_POINTS
+                .min(bithive_matching::admission::Quotas::default().researcher_points as usize),
             fields: self.fields.clone(),
         }
     }
@@ -302,28 +306,13 @@ struct Researcher {
     identity: NodeIdentity,
 }
 
-/// What a recipient checks before decrypting: the delivery's S_i is the attested one and its
-/// signer is the escrow job's payer.
+/// What a recipient checks before decrypting (`bithive_matching::output::check_delivery`): the
+/// delivery's S_i and salt are the attested ones and its signer is the escrow job's payer.
 async fn check_delivery(
     p: &Platform,
     d: &SignedDelivery,
     onchain: &[u8; 32],
 ) -> Result<(), DemoError> {
-    if !verify_output(&d.output, onchain) {
-        return Err(fail("delivery check")(
-            &"the recipient set is not the one attested on chain",
-        ));
-    }
-    ctx!(
-        verify_delivery(
-            &d.signer,
-            &d.signature,
-            &p.chain_id,
-            &d.escrow_job_id,
-            &d.output
-        ),
-        "delivery signature"
-    )?;
     let job: Job = query(
         &p.gov,
         &p.deployment.contracts.payfi_escrow,
@@ -333,17 +322,10 @@ async fn check_delivery(
         "escrow job query",
     )
     .await?;
-    let signer = VerifyingKey::from_sec1_bytes(&d.signer)
-        .ok()
-        .and_then(|vk| PublicKey::from(vk).account_id(p.gov.key().prefix()).ok())
-        .ok_or_else(|| fail("delivery signature")(&"signer key"))?;
-    if signer.as_ref() != job.payer.as_str() {
-        return Err(fail("delivery check")(&format!(
-            "signed by {signer}, not by the job's payer {}",
-            job.payer
-        )));
-    }
-    Ok(())
+    ctx!(
+        output::check_delivery(d, &p.chain_id, onchain, job.payer.as_str()),
+        "delivery check"
+    )
 }
 
 /// The researcher posts the blinded request as a paid escrow job; the relayer matches, attests
@@ -484,6 +466,7 @@ pub async fn research_request(
             &ek,
             &pp,
             id,
+            notice.salt,
             notice.recipients,
             details.as_bytes(),
             &mut rng

@@ -111,7 +111,8 @@ pub fn hash_token(token: &str) -> String {
 }
 
 /// BGW decryption (the product scheme) with a 109-byte user key, the group's public parameters
-/// and the recipient set; throws on any failure (not a recipient, a header not made for the
+/// and the recipient set: the scheme alone, for test vectors. A recipient of a research
+/// delivery uses [`open_delivery`], which checks the chain and the researcher first. Throws on any failure (not a recipient, a header not made for the
 /// set, wrong epoch, tampering, malformed input or an old format version).
 #[wasm_bindgen]
 pub fn decrypt(
@@ -130,18 +131,42 @@ pub fn decrypt(
     ))
 }
 
-#[wasm_bindgen(js_name = verifyCommitment)]
-pub fn verify_commitment(
+/// Checks a matching attestation's result hash against (request id, the match's salt, S_i).
+#[wasm_bindgen(js_name = verifyMatch)]
+pub fn verify_match(
     request_id: u64,
+    salt_hex: &str,
     recipients: &[u32],
-    ciphertext: &[u8],
-    commitment_hex: &str,
+    result_hash_hex: &str,
 ) -> Result<bool, JsError> {
-    js(logic::verify_commitment(
+    js(logic::verify_match(
         request_id,
+        salt_hex,
         recipients,
-        ciphertext,
-        commitment_hex,
+        result_hash_hex,
+    ))
+}
+
+/// What a recipient runs on a researcher's delivery (the bytes received over BitChat): checks
+/// S_i and salt against the on-chain result hash and the signature against the escrow job's
+/// payer, then decrypts with the user key; throws on any failure, never returns a plaintext
+/// it was not meant to receive.
+#[wasm_bindgen(js_name = openDelivery)]
+pub fn open_delivery(
+    key: &[u8],
+    public_params: &[u8],
+    delivery: &[u8],
+    chain_id: &str,
+    result_hash_hex: &str,
+    payer: &str,
+) -> Result<Vec<u8>, JsError> {
+    js(logic::open_delivery(
+        key,
+        public_params,
+        delivery,
+        chain_id,
+        result_hash_hex,
+        payer,
     ))
 }
 

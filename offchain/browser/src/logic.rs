@@ -6,7 +6,8 @@ use bithive_dgkbe::RoaringBitmap;
 use bithive_matching::group::{self, hash_token, Blinded, OprfRequest};
 use bithive_matching::lsh::{cosine_distance, SimHash};
 use bithive_matching::node::RequestSubmission;
-use bithive_matching::output::commitment;
+use bithive_matching::output::{check_delivery, match_commitment, open_output};
+use bithive_matching::wire::SignedDelivery;
 use bithive_matching::wire::{request_header, ReplyTo, ResearchRequest, MAX_CLAUSES};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -305,15 +306,39 @@ pub fn decrypt(
         .map_err(|e| e.to_string())
 }
 
-/// Checks an attestation's commitment against the recipient set and ciphertext received off chain.
-pub fn verify_commitment(
+/// Checks a matching attestation's `result_hash` against the request id, the match's salt and
+/// the recipient set received off chain (what the researcher checks a match notice with).
+pub fn verify_match(
     request_id: u64,
+    salt_hex: &str,
     recipients: &[u32],
-    ciphertext: &[u8],
-    expected: &str,
+    result_hash_hex: &str,
 ) -> Result<bool, String> {
+    let salt = hex32(salt_hex).map_err(|e| format!("salt: {e}"))?;
     let set = recipient_set(recipients)?;
-    Ok(hex::encode(commitment(request_id, &set, ciphertext)) == expected.to_ascii_lowercase())
+    Ok(hex::encode(match_commitment(request_id, &salt, &set))
+        == result_hash_hex.to_ascii_lowercase())
+}
+
+/// A recipient's whole check and decryption of a researcher's delivery, as the CLI recipients
+/// do it: the delivery's S_i and salt must be what the matching attestation committed to
+/// (`result_hash_hex`), its signature the escrow job payer's (`payer`, the job's payer
+/// address, for `chain_id` and the delivery's job), and only then is it opened with the key.
+/// Anything else is refused before any key is derived.
+pub fn open_delivery(
+    key: &[u8],
+    public_params: &[u8],
+    delivery: &[u8],
+    chain_id: &str,
+    result_hash_hex: &str,
+    payer: &str,
+) -> Result<Vec<u8>, String> {
+    let onchain = hex32(result_hash_hex).map_err(|e| format!("result hash: {e}"))?;
+    let d = SignedDelivery::from_bytes(delivery).map_err(|e| format!("not a delivery: {e}"))?;
+    check_delivery(&d, chain_id, &onchain, payer).map_err(|e| e.to_string())?;
+    let mut key = BgwUserKey::from_bytes(key).map_err(|e| e.to_string())?;
+    let pp = BgwPublicParams::from_bytes(public_params).map_err(|e| e.to_string())?;
+    open_output(&d.output, &mut key, &pp).map_err(|e| e.to_string())
 }
 
 pub fn distance(a: &[f32], b: &[f32]) -> Result<f32, String> {

@@ -161,24 +161,86 @@ fn hash_to_group_is_pinned() {
 }
 
 #[test]
-fn golden_commitment_is_pinned() {
-    let g = golden();
-    let ct = h(&g, "ciphertext");
-    let s = set_of(&g);
-    let want = include_str!("node/golden_commitment.txt").trim();
-    assert!(logic::verify_commitment(1, &s, &ct, want).unwrap());
+fn a_match_is_checked_with_its_salt() {
+    use bithive_matching::output::match_commitment;
+    let set: bithive_dgkbe::RoaringBitmap = [3u32, 9, 12].into_iter().collect();
+    let salt = hex::encode([6u8; 32]);
+    let c = hex::encode(match_commitment(7, &[6; 32], &set));
+    assert!(logic::verify_match(7, &salt, &[3, 9, 12], &c).unwrap());
+    assert!(logic::verify_match(7, &salt, &[12, 3, 9], &c.to_uppercase()).unwrap());
+    assert!(!logic::verify_match(7, &salt, &[3, 9], &c).unwrap());
+    assert!(!logic::verify_match(8, &salt, &[3, 9, 12], &c).unwrap());
+    assert!(!logic::verify_match(7, &hex::encode([0u8; 32]), &[3, 9, 12], &c).unwrap());
+    assert!(logic::verify_match(7, &salt, &[3, 3], &c).is_err());
+    assert!(logic::verify_match(7, "00", &[3], &c).is_err());
+    // The Node test checks the same value from the .wasm build.
+    assert_eq!(c, include_str!("node/match_commitment.txt").trim());
+}
+
+/// The browser's recipient does what the CLI's does: S_i and salt against the chain, the
+/// signature against the job's payer, then the key.
+#[test]
+fn a_delivery_opens_only_for_a_recipient_after_the_chain_and_payer_checks() {
+    use bithive_matching::admission::account_address;
+    use bithive_matching::authority::KeyAuthoritySecret;
+    use bithive_matching::output::{match_commitment, seal_output, sign_delivery};
+    use bithive_matching::wire::SignedDelivery;
+    use rand_chacha::rand_core::SeedableRng;
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
+    let authority = KeyAuthoritySecret::generate()
+        .unwrap()
+        .instance(16, &(1..=16).collect(), 0)
+        .unwrap();
+    let (pp, ek) = (authority.public_params(), authority.encryption_key());
+    let s_i: bithive_dgkbe::RoaringBitmap = [2u32, 5, 9].into_iter().collect();
+    let salt = [4u8; 32];
+    let onchain = hex::encode(match_commitment(3, &salt, &s_i));
+    let signed_by = |k: u8, chain: &str, out: &bithive_matching::output::MatchOutput| {
+        let key = k256::ecdsa::SigningKey::from_slice(&[k; 32]).unwrap();
+        let pk: [u8; 33] = key
+            .verifying_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .try_into()
+            .unwrap();
+        let payer = account_address("bithive", &pk).unwrap();
+        let job = format!("{payer}/research-1");
+        let d = SignedDelivery {
+            signature: sign_delivery(&key, chain, &job, out).unwrap(),
+            escrow_job_id: job,
+            signer: pk,
+            output: out.clone(),
+        };
+        (d.to_bytes().unwrap(), payer)
+    };
+    let out = seal_output(&ek, &pp, 3, salt, s_i.clone(), b"details", &mut rng).unwrap();
+    let (bytes, payer) = signed_by(0x21, "chain-1", &out);
+    let pp_bytes = pp.to_bytes();
+    let key = |u: u32| authority.user_key(u).unwrap().to_bytes();
+    let open = |k: &[u8], b: &[u8], chain: &str, hash: &str, payer: &str| {
+        logic::open_delivery(k, &pp_bytes, b, chain, hash, payer)
+    };
+    assert_eq!(
+        open(&key(2), &bytes, "chain-1", &onchain, &payer).unwrap(),
+        b"details"
+    );
+    // Not a recipient; not the attested set or salt; another chain; not the payer's signature.
+    assert!(open(&key(3), &bytes, "chain-1", &onchain, &payer).is_err());
+    let other = hex::encode(match_commitment(3, &[0; 32], &s_i));
+    let e = open(&key(2), &bytes, "chain-1", &other, &payer).unwrap_err();
+    assert!(e.contains("not the one attested"), "{e}");
+    let e = open(&key(2), &bytes, "chain-2", &onchain, &payer).unwrap_err();
+    assert!(e.contains("signature"), "{e}");
+    let (by_node, node) = signed_by(0x22, "chain-1", &out);
+    let e = open(&key(2), &by_node, "chain-1", &onchain, &payer).unwrap_err();
+    assert!(e.contains("not by the escrow job's payer"), "{e}");
+    assert!(open(&key(2), &by_node, "chain-1", &onchain, &node).is_ok());
+    assert!(open(&key(2), &bytes[..40], "chain-1", &onchain, &payer).is_err());
 }
 
 #[test]
-fn commitments_and_messages() {
-    use bithive_matching::output::commitment;
-    let set: bithive_dgkbe::RoaringBitmap = [3u32, 9, 12].into_iter().collect();
-    let c = hex::encode(commitment(7, &set, b"ct"));
-    assert!(logic::verify_commitment(7, &[3, 9, 12], b"ct", &c).unwrap());
-    assert!(!logic::verify_commitment(7, &[3, 9], b"ct", &c).unwrap());
-    assert!(!logic::verify_commitment(8, &[3, 9, 12], b"ct", &c).unwrap());
-    assert!(logic::verify_commitment(7, &[3, 3], b"ct", &c).is_err());
-
+fn contract_messages() {
+    let c = hex::encode([0x5cu8; 32]);
     let msg = logic::accept_request_msg(7, &c.to_uppercase()).unwrap();
     let v: Value = serde_json::from_str(&msg).unwrap();
     assert_eq!(v["accept_request"]["request_id"], 7);

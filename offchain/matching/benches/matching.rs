@@ -138,7 +138,7 @@ fn seal_outputs(
         }
         let (h, sk) = authority.bgw_encapsulate(&s_i, rng).unwrap();
         let details = format!("{:?}", spec.embedding);
-        black_box(seal_session(id, s_i, h, sk, details.as_bytes()).unwrap());
+        black_box(seal_session(id, [9; 32], s_i, h, sk, details.as_bytes()).unwrap());
         sealed += 1;
     }
     sealed
@@ -447,9 +447,136 @@ fn end_to_end(n: u32) {
     );
 }
 
+/// Median seconds of `runs` timings of `f`.
+fn median_secs(runs: usize, mut f: impl FnMut()) -> f64 {
+    let mut t: Vec<f64> = (0..runs)
+        .map(|_| {
+            let s = Instant::now();
+            f();
+            secs(s.elapsed())
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[runs / 2]
+}
+
+/// What #43's privacy checks cost, each beside the work it guards, in the same run: the
+/// blinding service's admission of one signed call (signature, quota, the ledger serialized
+/// for its write) vs the OPRF evaluation of one profile's 16 points; the salted match
+/// commitment vs the unsalted one; the disclosure check of an answer against 1,000 earlier
+/// answers vs the join of that request.
+fn privacy_costs() {
+    use bithive_matching::admission::{self, Admissions, Ledger, Policy, Quotas, Role};
+    let mut rng = ChaCha20Rng::seed_from_u64(43);
+    let service = BlindingService::new(&mut rng);
+    let key = k256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+    let tokens: Vec<String> = (0..16).map(|i| format!("cond=C{i:02}")).collect();
+    let (_, wire) = bithive_matching::group::OprfBatch::new(&tokens, &mut rng);
+    let points: Vec<String> = wire.iter().map(hex::encode).collect();
+    let policy = Policy {
+        chain_id: "bithive-1".into(),
+        prefix: "bithive".into(),
+        quotas: Quotas {
+            user_points: u64::MAX,
+            ..Quotas::default()
+        },
+    };
+    let mut admissions = Admissions::default();
+    let mut ledger = Ledger::default();
+    // A service with 10,000 accounts on its ledger.
+    for i in 0..10_000u32 {
+        let a = format!("bithive1account{i}");
+        admissions.admit(Role::User, &a).unwrap();
+        ledger.accounts.insert(a, Default::default());
+    }
+    let signer = admission::sign_request(&key, "bithive", "bithive-1", 0, vec![])
+        .unwrap()
+        .auth
+        .unwrap()
+        .signer;
+    admissions.admit(Role::User, &signer).unwrap();
+    let mut calls = (1..=31u64).map(|nonce| {
+        admission::sign_request(&key, "bithive", "bithive-1", nonce, points.clone()).unwrap()
+    });
+    let admit = median_secs(31, || {
+        let call = calls.next().unwrap();
+        admission::admit(&call, &policy, &admissions, &mut ledger, 1).unwrap();
+        black_box(serde_json::to_vec(&ledger).unwrap());
+    });
+    let eval = median_secs(31, || {
+        black_box(service.evaluate(&wire).unwrap());
+    });
+    println!(
+        "admission of one signed call (signature, quota, the ledger of 10^4 accounts serialized): {:.3} ms; OPRF of a profile's 16 points: {:.3} ms; ratio {:.2}",
+        admit * 1e3,
+        eval * 1e3,
+        admit / eval
+    );
+
+    for n in [20u32, 2_000] {
+        let set: RoaringBitmap = (1..=n).collect();
+        let salted = median_secs(101, || {
+            black_box(bithive_matching::output::match_commitment(
+                7, &[1; 32], &set,
+            ));
+        });
+        let unsalted = median_secs(101, || {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            h.update(b"bithive/matching/v2/match");
+            h.update(7u64.to_be_bytes());
+            h.update(set.len().to_be_bytes());
+            for m in &set {
+                h.update(m.to_be_bytes());
+            }
+            black_box(h.finalize());
+        });
+        println!(
+            "match commitment, |S_i| = {n}: salted {:.2} us, unsalted (before) {:.2} us; ratio {:.2}",
+            salted * 1e6,
+            unsalted * 1e6,
+            salted / unsalted
+        );
+    }
+
+    let lsh = SimHash::new(5, sim::DIM, 12, 6);
+    let users = sim::population(20_000, 7);
+    let subs = client::user_submissions(&users, &lsh, &service, 1).unwrap();
+    let mut node = MatchingNode::new(&mut rng);
+    node.ingest(&subs).unwrap();
+    let spec = sim::request(1, 11);
+    let sub = client::request_submission(&spec, &lsh, &service, &mut rng).unwrap();
+    let mut answer = RoaringBitmap::new();
+    let join = median_secs(21, || {
+        answer = node
+            .match_requests(std::slice::from_ref(&sub))
+            .unwrap()
+            .pop()
+            .unwrap()
+            .1;
+    });
+    let earlier: Vec<RoaringBitmap> = (0..1_000u32)
+        .map(|i| (i * 7..i * 7 + 40).collect())
+        .collect();
+    let check = median_secs(21, || {
+        let _ = black_box(bithive_matching::disclosure::check(&answer, &earlier, 5));
+    });
+    println!(
+        "disclosure check of an answer of {} users against 1,000 earlier answers: {:.3} ms; the join of that request over 2*10^4 users: {:.3} ms; ratio {:.2}",
+        answer.len(),
+        check * 1e3,
+        join * 1e3,
+        check / join
+    );
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--privacy") {
+        privacy_costs();
+        return;
+    }
     if let Some(k) = args.iter().position(|a| a == "--e2e") {
         let n = args
             .get(k + 1)

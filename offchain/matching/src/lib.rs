@@ -7,8 +7,10 @@
 //! roaring bitmaps; each request's details are DGKBE-encrypted to its recipient set S_i and
 //! committed by a hash. See docs/ROLES.md for what each role sees.
 
+pub mod admission;
 pub mod authority;
 pub mod client;
+pub mod disclosure;
 mod error;
 pub mod group;
 pub mod index;

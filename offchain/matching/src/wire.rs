@@ -17,8 +17,9 @@ const VERSION: u8 = 1;
 /// Version 1 carried the details in plaintext for the node to encrypt; version 2 carries none
 /// (the researcher encrypts them itself) and is the only one accepted.
 const RESEARCH_VERSION: u8 = 2;
-const NOTICE_VERSION: u8 = 1;
-const SIGNED_DELIVERY_VERSION: u8 = 1;
+// 2: the match's salt (the on-chain commitment is salted).
+const NOTICE_VERSION: u8 = 2;
+const SIGNED_DELIVERY_VERSION: u8 = 2;
 /// Longest escrow job id a signed delivery may name (the escrow's ids are far shorter).
 pub const MAX_JOB_ID: usize = 256;
 const MAX_ADDR: usize = 64;
@@ -71,6 +72,9 @@ pub struct ResearchRequest {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MatchNotice {
     pub request_id: u64,
+    /// The secret nonce the on-chain commitment is salted with (the researcher passes it on to
+    /// the recipients in its delivery).
+    pub salt: [u8; 32],
     pub recipients: RoaringBitmap,
 }
 
@@ -309,6 +313,7 @@ impl MatchNotice {
     pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
         let mut out = vec![NOTICE_VERSION];
         out.extend_from_slice(&self.request_id.to_be_bytes());
+        out.extend_from_slice(&self.salt);
         put_set(&mut out, &self.recipients)?;
         Ok(out)
     }
@@ -317,10 +322,12 @@ impl MatchNotice {
         let mut r = Reader { rest: bytes };
         r.expect_version(NOTICE_VERSION)?;
         let request_id = r.u64("request id")?;
+        let salt = r.array::<32>("salt")?;
         let recipients = read_set(&mut r)?;
         r.finish()?;
         Ok(Self {
             request_id,
+            salt,
             recipients,
         })
     }
@@ -364,39 +371,61 @@ impl SignedDelivery {
     }
 }
 
-/// A delivery as a recipient receives it (over BitChat): request id (u64 BE), the length of
-/// S_i's portable roaring serialization (u32 BE), that serialization, then the DGKBE
+/// A delivery as a recipient receives it (over BitChat): request id (u64 BE), the match's salt
+/// (32 bytes), the length of S_i's portable roaring serialization (u32 BE), that serialization, then the DGKBE
 /// ciphertext to the end. There is no version byte: the format is bound by the on-chain
 /// commitment, which [`decode_delivery`] recomputes for the recipient to check.
 pub fn encode_delivery(out: &MatchOutput) -> Result<Vec<u8>, WireError> {
     let mut body = Vec::with_capacity(12 + out.ciphertext.len() + 1024);
     body.extend_from_slice(&out.request_id.to_be_bytes());
+    body.extend_from_slice(&out.salt);
     put_set(&mut body, &out.recipients)?;
     body.extend_from_slice(&out.ciphertext);
     Ok(body)
 }
 
-/// Splits a delivery into request id, S_i's serialization and ciphertext without parsing S_i
-/// (what the sender needs for the attestation's commitments).
-pub fn split_delivery(body: &[u8]) -> Result<(u64, &[u8], &[u8]), WireError> {
+/// A delivery's fields as received, S_i not parsed yet.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DeliveryParts<'a> {
+    pub request_id: u64,
+    pub salt: [u8; 32],
+    /// S_i's portable roaring serialization.
+    pub mask: &'a [u8],
+    pub ciphertext: &'a [u8],
+}
+
+/// Splits a delivery into its fields without parsing S_i.
+pub fn split_delivery(body: &[u8]) -> Result<DeliveryParts<'_>, WireError> {
     let mut r = Reader { rest: body };
     let request_id = r.u64("delivery request id")?;
+    let salt = r.array::<32>("salt")?;
     let len = r.u32("recipient set length")? as usize;
     let mask = r.take(len, "recipient set")?;
-    Ok((request_id, mask, r.rest))
+    Ok(DeliveryParts {
+        request_id,
+        salt,
+        mask,
+        ciphertext: r.rest,
+    })
 }
 
 /// Parses a delivery: the output with its commitment recomputed from the received bytes, and
 /// S_i's serialization as received.
 pub fn decode_delivery(body: &[u8]) -> Result<(MatchOutput, Vec<u8>), WireError> {
-    let (request_id, mask, ciphertext) = split_delivery(body)?;
+    let DeliveryParts {
+        request_id,
+        salt,
+        mask,
+        ciphertext,
+    } = split_delivery(body)?;
     let recipients = RoaringBitmap::deserialize_from(mask)
         .map_err(|e| WireError::RecipientSet(e.to_string()))?;
     let ciphertext = ciphertext.to_vec();
-    let commitment = commitment(request_id, &recipients, &ciphertext);
+    let commitment = commitment(request_id, &salt, &recipients, &ciphertext);
     Ok((
         MatchOutput {
             request_id,
+            salt,
             recipients,
             ciphertext,
             commitment,
@@ -492,7 +521,8 @@ mod tests {
         let ciphertext = b"header and sealed details".to_vec();
         MatchOutput {
             request_id: 42,
-            commitment: commitment(42, &recipients, &ciphertext),
+            salt: [7; 32],
+            commitment: commitment(42, &[7; 32], &recipients, &ciphertext),
             recipients,
             ciphertext,
         }
@@ -504,10 +534,15 @@ mod tests {
         let body = encode_delivery(&out).unwrap();
         let (got, mask) = decode_delivery(&body).unwrap();
         assert_eq!(got, out);
-        assert_eq!(&body[12..12 + mask.len()], &mask[..]);
+        assert_eq!(&body[44..44 + mask.len()], &mask[..]);
         assert_eq!(
             split_delivery(&body).unwrap(),
-            (42, &mask[..], &out.ciphertext[..])
+            DeliveryParts {
+                request_id: 42,
+                salt: [7; 32],
+                mask: &mask[..],
+                ciphertext: &out.ciphertext[..]
+            }
         );
     }
 
@@ -516,7 +551,7 @@ mod tests {
         let body = encode_delivery(&delivery()).unwrap();
         // Cut inside the header or the recipient set: an error. Cut inside the ciphertext: it
         // decodes, and the recomputed commitment no longer matches the chain's.
-        let mask_end = 12 + u32::from_be_bytes(body[8..12].try_into().unwrap()) as usize;
+        let mask_end = 44 + u32::from_be_bytes(body[40..44].try_into().unwrap()) as usize;
         for n in 0..mask_end {
             assert!(decode_delivery(&body[..n]).is_err(), "{n}");
         }
@@ -524,14 +559,14 @@ mod tests {
         assert_ne!(cut.commitment, delivery().commitment);
         // A recipient set that is not a roaring serialization.
         let mut bad = body.clone();
-        bad[12] ^= 0xff;
+        bad[44] ^= 0xff;
         assert!(matches!(
             decode_delivery(&bad),
             Err(WireError::RecipientSet(_))
         ));
         // A claimed length beyond the body.
-        let mut long = body[..12].to_vec();
-        long[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
+        let mut long = body[..44].to_vec();
+        long[40..44].copy_from_slice(&u32::MAX.to_be_bytes());
         assert_eq!(
             decode_delivery(&long),
             Err(WireError::Truncated("recipient set"))
@@ -564,6 +599,7 @@ mod tests {
     fn notice_and_signed_delivery_round_trip_and_refuse_damage() {
         let n = MatchNotice {
             request_id: 9,
+            salt: [8; 32],
             recipients: [1u32, 4, 99].into_iter().collect(),
         };
         let b = n.to_bytes().unwrap();

@@ -45,9 +45,10 @@ fn forge(
         )
         .unwrap();
     let ciphertext = BgwCiphertext { header, body }.to_bytes();
-    let c = commitment(request_id, &recipients, &ciphertext);
+    let c = commitment(request_id, &[0; 32], &recipients, &ciphertext);
     MatchOutput {
         request_id,
+        salt: [0; 32],
         recipients,
         ciphertext,
         commitment: c,
@@ -70,7 +71,7 @@ fn forged_outputs_never_open_for_a_non_recipient() {
     let pp = authority.bgw_public_params();
     let s_i: RoaringBitmap = [3u32, 4, 11].into_iter().collect();
     let (honest, k) = authority.bgw_encapsulate(&s_i, &mut rng).unwrap();
-    let real = seal_session(8, s_i.clone(), honest.clone(), k, b"real details").unwrap();
+    let real = seal_session(8, [0; 32], s_i.clone(), honest.clone(), k, b"real details").unwrap();
     let victim = 6u32;
     let mut key = authority.bgw_extract(victim).unwrap();
 

@@ -15,6 +15,9 @@ use bithive_matching::sim;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+/// A match's secret salt (the node's notice carries it; any value for these tests).
+const SALT: [u8; 32] = [0x5a; 32];
+
 const N: u32 = 400;
 
 /// Plaintext reference: AND of OR clauses on attributes, then >= min_bands equal band values.
@@ -154,8 +157,17 @@ fn recipients_decrypt_verify_distance_and_commitment() {
     let pp = BgwPublicParams::from_bytes(&authority.bgw_public_params().to_bytes()).unwrap();
     let ek = BgwEncryptionKey::from_bytes(&authority.bgw_encryption_key().to_bytes()).unwrap();
     ek.verify(&pp, &mut rng).unwrap();
-    let out = seal_output(&ek, &pp, spec.id, s_i.clone(), details.as_bytes(), &mut rng).unwrap();
-    assert!(verify_output(&out, &match_commitment(spec.id, &s_i)));
+    let out = seal_output(
+        &ek,
+        &pp,
+        spec.id,
+        SALT,
+        s_i.clone(),
+        details.as_bytes(),
+        &mut rng,
+    )
+    .unwrap();
+    assert!(verify_output(&out, &match_commitment(spec.id, &SALT, &s_i)));
 
     for u in s_i.iter() {
         let mut key =
@@ -174,12 +186,15 @@ fn recipients_decrypt_verify_distance_and_commitment() {
     let mut other = s_i.clone();
     other.insert(s_i.max().unwrap() % N + 1);
     other.remove(s_i.min().unwrap());
-    assert_ne!(commitment(spec.id, &other, &out.ciphertext), out.commitment);
+    assert_ne!(
+        commitment(spec.id, &SALT, &other, &out.ciphertext),
+        out.commitment
+    );
     let mut ct = out.ciphertext.clone();
     ct[20] ^= 1;
-    assert_ne!(commitment(spec.id, &s_i, &ct), out.commitment);
+    assert_ne!(commitment(spec.id, &SALT, &s_i, &ct), out.commitment);
     assert_ne!(
-        commitment(spec.id + 1, &s_i, &out.ciphertext),
+        commitment(spec.id + 1, &SALT, &s_i, &out.ciphertext),
         out.commitment
     );
 }
@@ -199,13 +214,13 @@ fn sealed_outputs_open_only_for_s_i() {
         .find(|(_, s)| !s.is_empty())
         .unwrap();
     let ek = authority.bgw_encryption_key();
-    let out = seal_output(&ek, &pp, id, s_i.clone(), b"details", &mut rng).unwrap();
-    assert!(verify_output(&out, &match_commitment(id, &s_i)));
+    let out = seal_output(&ek, &pp, id, SALT, s_i.clone(), b"details", &mut rng).unwrap();
+    assert!(verify_output(&out, &match_commitment(id, &SALT, &s_i)));
     // The match commitment binds S_i: another set does not verify.
     let mut wider = out.clone();
     wider.recipients.insert(N);
     wider.recipients.insert(1);
-    assert!(wider.recipients != s_i && !verify_output(&wider, &match_commitment(id, &s_i)));
+    assert!(wider.recipients != s_i && !verify_output(&wider, &match_commitment(id, &SALT, &s_i)));
     // Every recipient, and the first 24 users (mostly non-recipients, all in S0).
     let mut who: Vec<u32> = s_i.iter().collect();
     who.extend(1..=24);
@@ -238,7 +253,7 @@ fn the_researchers_signature_binds_chain_job_set_and_ciphertext() {
     let pp = authority.bgw_public_params();
     let ek = authority.bgw_encryption_key();
     let s_i: RoaringBitmap = [2u32, 9].into_iter().collect();
-    let out = seal_output(&ek, &pp, 5, s_i, b"details", &mut rng).unwrap();
+    let out = seal_output(&ek, &pp, 5, SALT, s_i, b"details", &mut rng).unwrap();
     let key = k256::ecdsa::SigningKey::from_slice(&[7u8; 32]).unwrap();
     let signer = pubkey(&key);
     let sig = sign_delivery(&key, "chain-1", "payer/job-1", &out).unwrap();

@@ -152,13 +152,22 @@ fn build_world() -> World {
         }
         // The node commits to S_i on chain and sends S_i to the requester (match notice),
         // who encrypts its own details to S_i and hands the node the ciphertext to relay.
-        let matched = match_commitment(id, &s_i);
+        let matched = match_commitment(id, &[5; 32], &s_i);
         req_v.add(&bm);
         let details = format!(
             "{DETAILS}{id} criteria={:?} embedding={:?}",
             spec.clauses, spec.embedding
         );
-        let out = seal_output(&ek, &pp, id, s_i.clone(), details.as_bytes(), &mut rng).unwrap();
+        let out = seal_output(
+            &ek,
+            &pp,
+            id,
+            [5; 32],
+            s_i.clone(),
+            details.as_bytes(),
+            &mut rng,
+        )
+        .unwrap();
         req_v.add(&out.ciphertext);
         node_v.add(&out.ciphertext);
         node_v.add(&out.commitment);

@@ -48,11 +48,18 @@ pub struct BgwPublicParams {
     epoch: u64,
     g: Vec<G2Affine>,
     v: Vec<G2Affine>,
+    /// Which parameters these are to a key's caches: unique per value made in this process
+    /// (hashing up to 2n points on every load would cost more than the caches save).
+    id: u64,
 }
+
+/// The next [`BgwPublicParams::id`] (0 is no parameters).
+static NEXT_PARAMS_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl BgwPublicParams {
     pub(crate) fn new(n: u32, epoch: u64, g: Vec<G2Affine>, v: Vec<G2Affine>) -> Self {
-        Self { n, epoch, g, v }
+        let id = NEXT_PARAMS_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self { n, epoch, g, v, id }
     }
 
     pub fn n(&self) -> u32 {
@@ -132,7 +139,7 @@ impl BgwPublicParams {
         let v = (0..groups)
             .map(|_| decode_g2(take(&mut input, G2_BYTES)?))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { n, epoch, g, v })
+        Ok(Self::new(n, epoch, g, v))
     }
 }
 
@@ -186,6 +193,10 @@ pub struct BgwUserKey {
     epoch: u64,
     index: u32,
     d: G2Affine,
+    /// The parameters (`BgwPublicParams::id`) the caches below were computed with: other
+    /// parameters, even once (substituted ones), start them afresh, so they can never make
+    /// the key refuse honest ciphertexts afterwards.
+    cached_params: u64,
     /// The recipient set W and Sigma were last computed for, W itself, and the public
     /// Sigma(S) = sum_{j in S} g_(n+1-j) of the header check.
     cached_set: RoaringBitmap,
@@ -228,6 +239,7 @@ impl BgwUserKey {
             epoch,
             index,
             d,
+            cached_params: 0,
             cached_set: RoaringBitmap::new(),
             cached_w: G2Projective::zero(),
             cached_sigma: G2Projective::zero(),
@@ -270,6 +282,17 @@ impl BgwUserKey {
     fn update(&mut self, pp: &BgwPublicParams, s: &RoaringBitmap) -> Result<u64, DgkbeError> {
         if s.max().is_some_and(|m| m > pp.n) || s.contains(0) {
             return Err(DgkbeError::IndexOutOfRange(s.max().unwrap_or(0)));
+        }
+        if self.cached_params != pp.id {
+            self.cached_set = RoaringBitmap::new();
+            self.cached_w = G2Projective::zero();
+            self.cached_sigma = G2Projective::zero();
+            if let Some(mut old) = self.prepared.take() {
+                old.dw.zeroize();
+                wipe(&mut old.dw_prep);
+            }
+            self.check = None;
+            self.cached_params = pp.id;
         }
         let n1 = pp.n as usize + 1;
         let i = self.index as usize;

@@ -142,3 +142,27 @@ fn public_parameters_are_versioned_and_carry_v() {
     ));
     assert_eq!(key.decrypt(&back, &s, &ct, b"").unwrap().0, b"x");
 }
+
+/// A key's caches belong to the parameters they were computed with: one decryption attempt
+/// under substituted parameters (same n and epoch, another instance's points) fails and leaves
+/// the key able to open honest ciphertexts under the real ones.
+#[test]
+fn substituted_parameters_do_not_poison_a_key() {
+    let mut rng = ChaCha20Rng::seed_from_u64(25);
+    let server = ServerSecret::setup(N, &set(1..=N), 0, &mut rng).unwrap();
+    let other = ServerSecret::setup(N, &set(1..=N), 0, &mut rng).unwrap();
+    let (pp, fake) = (server.bgw_public_params(), other.bgw_public_params());
+    let s = set([2, 3, 9]);
+    let (h, k) = server.bgw_encapsulate(&s, &mut rng).unwrap();
+    let ct = k.seal_bgw(h, b"honest", b"id").unwrap();
+    let mut key = server.bgw_extract(3).unwrap();
+    assert_eq!(
+        key.decrypt(&fake, &s, &ct, b"id").map(|(pt, _)| pt),
+        Err(DgkbeError::Authentication)
+    );
+    // The same set again: a cache keyed by the set alone would reuse the fake W and Sigma.
+    assert_eq!(key.decrypt(&pp, &s, &ct, b"id").unwrap().0, b"honest");
+    // And a reloaded copy of the real parameters works too.
+    let reloaded = bithive_dgkbe::bgw::BgwPublicParams::from_bytes(&pp.to_bytes()).unwrap();
+    assert_eq!(key.decrypt(&reloaded, &s, &ct, b"id").unwrap().0, b"honest");
+}

@@ -103,7 +103,10 @@ pub fn payload_hash(kind: AttestationKind, payload: &[u8]) -> Hash32 {
 }
 
 /// The commitments of a matching result: `[sha256(MASK_DOMAIN || recipient mask),
-/// sha256(CIPHERTEXT_DOMAIN || 0x00 || DGKBE ciphertext)]`, in this order.
+/// sha256(CIPHERTEXT_DOMAIN || 0x00 || DGKBE ciphertext)]`, in this order. Unsalted: a chain
+/// observer can test guesses of a small set against it, so the matching worker no longer
+/// attests it (its one commitment to S_i is the salted `bithive_matching::output::
+/// match_commitment`); kept for the attestation format's pinned vectors.
 pub fn matching_commitments(recipient_mask: &[u8], ciphertext: &[u8]) -> [Hash32; 2] {
     let mask = mask_commitment(recipient_mask);
     let ct = Sha256::new()
@@ -114,8 +117,8 @@ pub fn matching_commitments(recipient_mask: &[u8], ciphertext: &[u8]) -> [Hash32
     [mask, Hash32(ct.into())]
 }
 
-/// `sha256(MASK_DOMAIN || recipient mask)`: the commitment to S_i a matching attestation
-/// carries (the ciphertext is the researcher's, made after the match).
+/// `sha256(MASK_DOMAIN || recipient mask)`: unsalted, so not attested for matches any more
+/// (see [`matching_commitments`]).
 pub fn mask_commitment(recipient_mask: &[u8]) -> Hash32 {
     Hash32(
         Sha256::new()

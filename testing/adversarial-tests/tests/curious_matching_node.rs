@@ -7,10 +7,10 @@
 
 use bithive_dgkbe::bgw::BgwCiphertext;
 use bithive_dgkbe::RoaringBitmap;
+use bithive_matching::admission::account_address;
 use bithive_matching::authority::KeyAuthoritySecret;
 use bithive_matching::output::{
-    match_commitment, open_output, seal_output, sign_delivery, verify_delivery, verify_output,
-    MatchOutput,
+    check_delivery, match_commitment, open_output, seal_output, sign_delivery, MatchOutput,
 };
 use bithive_matching::wire::{ResearchRequest, SignedDelivery};
 use k256::ecdsa::SigningKey;
@@ -29,12 +29,14 @@ fn pubkey(k: &SigningKey) -> [u8; 33] {
         .unwrap()
 }
 
-/// What a recipient accepts: the attested S_i, and a signature by the job's payer.
+/// What a recipient accepts (`check_delivery`, as the CLI, the demo and the browser run it):
+/// the attested S_i and salt, and a signature by the job's payer.
 fn recipient_accepts(d: &SignedDelivery, onchain: &[u8; 32], payer: &[u8; 33]) -> bool {
-    verify_output(&d.output, onchain)
-        && d.signer == *payer
-        && verify_delivery(&d.signer, &d.signature, CHAIN, &d.escrow_job_id, &d.output).is_ok()
+    let payer = account_address("bithive", payer).unwrap();
+    check_delivery(d, CHAIN, onchain, &payer).is_ok()
 }
+
+const SALT: [u8; 32] = [0x33; 32];
 
 #[test]
 fn the_node_can_neither_read_nor_replace_nor_widen_a_delivery() {
@@ -47,10 +49,10 @@ fn the_node_can_neither_read_nor_replace_nor_widen_a_delivery() {
     let researcher = SigningKey::from_slice(&[0x11; 32]).unwrap();
     let node_key = SigningKey::from_slice(&[0x22; 32]).unwrap();
     let s_i: RoaringBitmap = [3u32, 8, 21].into_iter().collect();
-    let onchain = match_commitment(7, &s_i);
+    let onchain = match_commitment(7, &SALT, &s_i);
 
     // The honest delivery, as the node receives it to forward.
-    let out = seal_output(&ek, &pp, 7, s_i.clone(), b"the real study", &mut rng).unwrap();
+    let out = seal_output(&ek, &pp, 7, SALT, s_i.clone(), b"the real study", &mut rng).unwrap();
     let honest = SignedDelivery {
         escrow_job_id: JOB.into(),
         signer: pubkey(&researcher),
@@ -67,7 +69,7 @@ fn the_node_can_neither_read_nor_replace_nor_widen_a_delivery() {
     assert!(BgwCiphertext::from_bytes(&honest.output.ciphertext).is_ok());
 
     // 2. Replace the details under the researcher's signature: the signature no longer holds.
-    let forged = seal_output(&ek, &pp, 7, s_i.clone(), b"node's own text", &mut rng).unwrap();
+    let forged = seal_output(&ek, &pp, 7, SALT, s_i.clone(), b"node's own text", &mut rng).unwrap();
     let swapped = SignedDelivery {
         output: forged.clone(),
         ..honest.clone()

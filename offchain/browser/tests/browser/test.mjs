@@ -57,10 +57,10 @@ try {
   }
   { // pinned host values
     assert(pkg.hashToken('cond=C03') === (await get('node/hash_cond_C03.txt')).trim(), 'hashToken');
-    const want = (await get('node/golden_commitment.txt')).trim();
-    const rec = new Uint32Array(golden.s), ct = hex(golden.ciphertext);
-    assert(pkg.verifyCommitment(1n, rec, ct, want) === true, 'commitment');
-    assert(pkg.verifyCommitment(2n, rec, ct, want) === false, 'commitment other id');
+    const want = (await get('node/match_commitment.txt')).trim();
+    const rec = new Uint32Array([3, 9, 12]), salt = '06'.repeat(32);
+    assert(pkg.verifyMatch(7n, salt, rec, want) === true, 'match commitment');
+    assert(pkg.verifyMatch(8n, salt, rec, want) === false, 'match commitment other id');
     passed++;
   }
   { // OPRF with a key-1 service (answers = requests) gives back H(x); crypto.getRandomValues

@@ -118,18 +118,21 @@ test('research request: blinded and sealed in wasm', () => {
   assert.throws(() => new pkg.ResearchBatch(1n, 'nope'), /bad JSON/);
 });
 
-test('commitment verification and contract messages', () => {
-  // Commitment recomputed by the wasm on the golden ciphertext, then checked both ways.
-  const ct = hex(golden.ciphertext);
-  const rec = new Uint32Array(golden.s);
+test('match verification and contract messages', () => {
+  // The salted match commitment the relayer attests (match_commitment.txt: pinned by
+  // the Rust host test from request 7, salt 06 x 32, S = {3, 9, 12}).
+  const want = fs.readFileSync(path.join(here, 'match_commitment.txt'), 'utf8').trim();
+  const salt = '06'.repeat(32);
+  const rec = new Uint32Array([3, 9, 12]);
+  assert.equal(pkg.verifyMatch(7n, salt, rec, want), true);
+  assert.equal(pkg.verifyMatch(8n, salt, rec, want), false);
+  assert.equal(pkg.verifyMatch(7n, '00'.repeat(32), rec, want), false);
+  assert.equal(pkg.verifyMatch(7n, salt, rec.slice(1), want), false);
+  assert.throws(() => pkg.verifyMatch(7n, salt, new Uint32Array([2, 2]), want), /duplicate/);
+  // A delivery that is not one is refused before any key is used.
+  assert.throws(() => pkg.openDelivery(new Uint8Array(109), new Uint8Array(0), new Uint8Array([9]), 'c', want, 'bithive1x'), /not a delivery/);
   const msg0 = pkg.acceptRequestMsg(1n, '00'.repeat(32));
   assert.deepEqual(JSON.parse(msg0), { accept_request: { request_id: 1, commitment: '00'.repeat(32) } });
-  const want = fs.readFileSync(path.join(here, 'golden_commitment.txt'), 'utf8').trim();
-  assert.equal(pkg.verifyCommitment(1n, rec, ct, want), true);
-  assert.equal(pkg.verifyCommitment(2n, rec, ct, want), false);
-  assert.equal(pkg.verifyCommitment(1n, rec.slice(1), ct, want), false);
-  assert.equal(pkg.verifyCommitment(1n, rec, ct, '00'.repeat(32)), false);
-  assert.throws(() => pkg.verifyCommitment(1n, new Uint32Array([2, 2]), ct, '00'), /duplicate/);
   const tag = pkg.hashToken('x');
   const sub = JSON.parse(pkg.submitProfileMsg(4, 1n, JSON.stringify([tag])));
   assert.deepEqual(sub, { submit_profile: { user: 4, epoch: 1, tags: [tag] } });
