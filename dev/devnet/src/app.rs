@@ -154,6 +154,11 @@ pub struct App {
     mempool: Mempool,
     /// Next sequence per account as CheckTx sees it (deliver state + pending txs).
     check_seq: HashMap<String, u64>,
+    /// Fees of the txs waiting in the mempool, per (account, denom): CheckTx spends them as the
+    /// SDK's check state does, so a second tx cannot be admitted on a balance the first
+    /// already pays with (issue #43: 4 of 30 txs each paying the whole balance were admitted
+    /// and 3 went into a block unpaid).
+    check_fees: HashMap<(String, String), u128>,
     app_hash: [u8; 32],
     fee_collector: String,
     /// Transactions of the current block that passed the ante (wasmd's tx counter, recorded
@@ -212,6 +217,7 @@ impl App {
             tx_index: HashMap::new(),
             mempool: Mempool::default(),
             check_seq: HashMap::new(),
+            check_fees: HashMap::new(),
             app_hash: [0; 32],
             fee_collector: module_address(&config.bech32_prefix, "fee_collector"),
             block_tx_counter: 0,
@@ -419,7 +425,11 @@ impl App {
             return Err(AbciError::out_of_gas("txSize", tx.gas_limit, gas));
         }
         for (amount, denom) in &tx.fee {
-            let have = self.chain.balance(&signer, denom);
+            let mut have = self.chain.balance(&signer, denom);
+            if matches!(mode, Mode::Check | Mode::Simulate) {
+                let pending = self.check_fees.get(&(signer.clone(), denom.clone()));
+                have = have.saturating_sub(pending.copied().unwrap_or(0));
+            }
             if have < *amount {
                 return Err(AbciError::insufficient_funds(format!(
                     "spendable balance {have}{denom} is smaller than {amount}{denom}"
@@ -443,6 +453,13 @@ impl App {
         };
         match self.ante(&tx, bytes.len(), Mode::Check) {
             Ok(ante) => {
+                for (amount, denom) in &tx.fee {
+                    let spent = self
+                        .check_fees
+                        .entry((ante.signer.clone(), denom.clone()))
+                        .or_default();
+                    *spent = spent.saturating_add(*amount);
+                }
                 self.check_seq.insert(ante.signer, tx.sequence + 1);
                 self.mempool.push(bytes.to_vec());
                 ExecTxResult {
@@ -788,6 +805,7 @@ impl App {
         }
         self.app_hash = ah.finalize().into();
         self.check_seq.clear();
+        self.check_fees.clear();
         // A tx that stayed in the mempool (none today: every block takes them all) would be
         // rechecked here.
         self.blocks.push(block);

@@ -156,7 +156,7 @@ impl DevnetHandle {
 
     /// Moves the block clock `seconds` forward and commits a block at the new time.
     pub async fn advance_time(&self, seconds: u64) -> Result<u64, DevnetError> {
-        self.node.advance_time(seconds);
+        self.node.advance_time(seconds)?;
         self.produce_block().await
     }
 

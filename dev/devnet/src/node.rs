@@ -121,10 +121,24 @@ impl Node {
     }
 
     /// Moves the chain clock forward: the next block is `seconds` later than it would have
-    /// been. Lets a local run cover days of emission, vesting and epochs in seconds.
-    pub fn advance_time(&self, seconds: u64) -> u64 {
-        let add = seconds.saturating_mul(1_000_000_000);
-        self.time_offset_ns.fetch_add(add, Ordering::SeqCst) + add
+    /// been. Lets a local run cover days of emission, vesting and epochs in seconds. Refused
+    /// (nothing changes) when block times would pass [`MAX_BLOCK_TIME_NS`]: a clock pinned at
+    /// the end of u64 nanoseconds stays there after a restart and overflows the next call.
+    /// Returns the new offset.
+    pub fn advance_time(&self, seconds: u64) -> Result<u64, DevnetError> {
+        let refused = || {
+            DevnetError::Config(format!(
+                "advancing the clock {seconds} s would take block times past {MAX_BLOCK_TIME_NS} ns after 1970 (the year 2262, the end of Go's and Tendermint's time range)"
+            ))
+        };
+        let add = seconds.checked_mul(1_000_000_000).ok_or_else(refused)?;
+        self.time_offset_ns
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |offset| {
+                let next = offset.checked_add(add)?;
+                (now_ns().checked_add(next)? <= MAX_BLOCK_TIME_NS).then_some(next)
+            })
+            .map(|old| old + add)
+            .map_err(|_| refused())
     }
 
     /// Why the chain halted, if it did (a block could not be logged).
@@ -142,3 +156,7 @@ impl Node {
 }
 
 pub type SharedNode = Arc<Node>;
+
+/// The latest block time the devnet makes: i64 nanoseconds, what Go's `time.UnixNano` and
+/// CometBFT clients can represent (2262-04-11).
+pub const MAX_BLOCK_TIME_NS: u64 = i64::MAX as u64;

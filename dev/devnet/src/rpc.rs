@@ -182,7 +182,8 @@ pub async fn call(node: &SharedNode, method: &str, params: Value) -> Result<Valu
                 .and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())))
                 .ok_or_else(|| RpcError::invalid_params("seconds: a non-negative integer"))?;
             blocking(move || {
-                n.advance_time(seconds);
+                n.advance_time(seconds)
+                    .map_err(|e| RpcError::invalid_params(e.to_string()))?;
                 let height = n
                     .produce_block()
                     .map_err(|e| RpcError::internal(e.to_string()))?;
@@ -447,6 +448,10 @@ async fn websocket(
     slot: Option<axum::Extension<crate::server::ConnSlot>>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // The HTTP endpoint's body limit (axum's 2 MiB) for a message, not tungstenite's 64 MiB.
+    let ws = ws
+        .max_message_size(crate::ws::MAX_MESSAGE)
+        .max_frame_size(crate::ws::MAX_MESSAGE);
     ws.on_upgrade(move |socket| async move {
         let _slot = slot;
         crate::ws::serve(node, socket, |node, req| async move {

@@ -647,3 +647,87 @@ async fn batches_and_answers_are_bounded() {
     );
     assert!(answers[0]["result"].is_object());
 }
+
+/// `bithive_advance_time` cannot push the clock past what clients can represent: u64::MAX
+/// seconds once pinned block times in 2554 (also after a restart) and the next call panicked on
+/// an overflow. Refused with a reason; the clock and the chain go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clock_cannot_be_advanced_past_year_2262() {
+    let h = start(&[], None, 0).await;
+    let url = h.rpc_url();
+    for seconds in [
+        serde_json::json!(u64::MAX),
+        serde_json::json!("18446744073709551615"),
+    ] {
+        let r = rpc(
+            &url,
+            "bithive_advance_time",
+            serde_json::json!({ "seconds": seconds }),
+        )
+        .await;
+        let why = r["error"]["data"].as_str().unwrap_or_default().to_string()
+            + r["error"]["message"].as_str().unwrap_or_default();
+        assert!(why.contains("2262"), "{r}");
+    }
+    // A century is fine; two more are not; the refused call changed nothing.
+    let century = 100 * 365 * 86_400u64;
+    let r = rpc(
+        &url,
+        "bithive_advance_time",
+        serde_json::json!({ "seconds": century }),
+    )
+    .await;
+    let t1: u64 = r["result"]["time_unix"].as_str().unwrap().parse().unwrap();
+    let r = rpc(
+        &url,
+        "bithive_advance_time",
+        serde_json::json!({ "seconds": 2 * century }),
+    )
+    .await;
+    assert!(r["error"].is_object(), "{r}");
+    let r = rpc(
+        &url,
+        "bithive_advance_time",
+        serde_json::json!({ "seconds": 1 }),
+    )
+    .await;
+    let t2: u64 = r["result"]["time_unix"].as_str().unwrap().parse().unwrap();
+    assert!(t2 >= t1 + 1 && t2 < t1 + 60, "{t1} {t2}");
+    h.shutdown().await;
+}
+
+/// CheckTx spends the fees of the txs already waiting, as the SDK's check state does: two txs
+/// whose fees together exceed the balance cannot both be admitted (issue #43: 4 of 30 txs each
+/// paying the whole balance were admitted and 3 went into a block unpaid).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checktx_spends_the_fees_of_pending_txs() {
+    let alice = Key::new(31);
+    let bob = Key::new(32);
+    let h = start(&[&alice], None, 0).await;
+    let c = client(&h.rpc_url());
+    let acc = account(&c, &alice.address).await;
+    let have = balance(&c, &alice.address, DENOM).await;
+    let fee = have / 2 + 1;
+    let tx = |seq| {
+        alice.sign(
+            vec![send(&alice.address, &bob.address, 1, DENOM)],
+            acc.account_number,
+            seq,
+            200_000,
+            fee,
+        )
+    };
+    let first = c.broadcast_tx_sync(tx(0)).await.unwrap();
+    assert!(first.code.is_ok(), "{}", first.log);
+    let second = c.broadcast_tx_sync(tx(1)).await.unwrap();
+    assert_eq!(second.code.value(), 5, "{}", second.log);
+    assert!(second.log.contains("insufficient funds"), "{}", second.log);
+    h.produce_block().await.unwrap();
+    // One fee paid, one tx in the block; the sequence moved once.
+    assert_eq!(balance(&c, &alice.address, DENOM).await, have - fee - 1);
+    assert_eq!(account(&c, &alice.address).await.sequence, 1);
+    // The next block's check state starts from the new balance.
+    let third = c.broadcast_tx_sync(tx(1)).await.unwrap();
+    assert_eq!(third.code.value(), 5, "{}", third.log);
+    h.shutdown().await;
+}
