@@ -54,6 +54,8 @@ pub struct BlindingConfig {
     pub max_in_flight: usize,
     /// The one origin allowed to call from a page; None allows any.
     pub allow_origin: Option<String>,
+    /// Open connections, header and idle timeouts (a socket that says nothing is closed).
+    pub connections: bithive_http_serve::Limits,
     /// Callers' chain, account prefix and quotas.
     pub policy: Policy,
     /// Who may call (`bithive_matching::admission::Admissions`, JSON); missing: nobody yet.
@@ -70,6 +72,11 @@ impl Default for BlindingConfig {
             burst: 2.0 * MAX_OPRF_POINTS as f64,
             max_in_flight: 4,
             allow_origin: None,
+            connections: bithive_http_serve::Limits {
+                max_connections: 256,
+                header_timeout: Some(Duration::from_secs(10)),
+                idle_timeout: Some(Duration::from_secs(30)),
+            },
             policy: Policy {
                 chain_id: String::new(),
                 prefix: "bithive".into(),
@@ -351,13 +358,18 @@ pub async fn serve(
         .await
         .map_err(bind)?;
     on_listen(listener.local_addr().map_err(bind)?);
-    axum::serve(
+    // A connection cap and header and idle timeouts (issue #43: 1,000 idle connections were
+    // held 40 s, and under a 128-descriptor limit 200 idle sockets blocked `/health` and
+    // `/v1/oprf` for everyone).
+    bithive_http_serve::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        config.connections,
+        bithive_http_serve::stop_on(shutdown),
+        bithive_http_serve::busy_error(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .map_err(bind)
+    .await;
+    Ok(())
 }
 
 fn cors(mut r: Response, s: &AppState) -> Response {

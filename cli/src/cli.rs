@@ -310,6 +310,7 @@ impl BlindingArgs {
             burst: self.burst,
             max_in_flight: self.max_in_flight,
             allow_origin: self.allow_origin.clone(),
+            connections: crate::blinding::BlindingConfig::default().connections,
             policy: bithive_matching::admission::Policy {
                 chain_id: self.chain_id.clone(),
                 prefix: self.prefix.clone(),
@@ -364,6 +365,7 @@ impl WebArgs {
             rpc: self.rpc.clone(),
             rpc_ca: self.rpc_ca.clone(),
             research: self.research.clone(),
+            rpc_timeout: crate::webapp_server::UPSTREAM_TIMEOUT,
         }
     }
 }

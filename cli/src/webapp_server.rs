@@ -29,6 +29,18 @@ use rustls::pki_types::{CertificateDer, ServerName};
 
 /// Largest RPC request body forwarded (CometBFT's default `max_body_bytes`).
 const MAX_RPC_BODY: usize = 1_000_000;
+/// Largest RPC answer passed back (a block with its results fits many times over).
+const MAX_RPC_ANSWER: usize = 32 * 1024 * 1024;
+/// The whole exchange with the chain's RPC, connect to last byte: past it the page gets a 504
+/// (issue #43: a node that never answered held the call 40 s with no answer at all).
+pub const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Open connections, header and idle timeouts of `bithive web`.
+pub const LIMITS: bithive_http_serve::Limits = bithive_http_serve::Limits {
+    max_connections: 512,
+    header_timeout: Some(std::time::Duration::from_secs(10)),
+    idle_timeout: Some(std::time::Duration::from_secs(60)),
+};
 
 /// Where the page gets its files, its deployment and its chain.
 #[derive(Clone, Debug)]
@@ -44,6 +56,9 @@ pub struct WebConfig {
     pub rpc_ca: Option<PathBuf>,
     /// `research.json` (`bithive_matching::service::ResearchService`), read once at start.
     pub research: Option<PathBuf>,
+    /// The whole exchange with the chain's RPC per call ([`UPSTREAM_TIMEOUT`] by default):
+    /// past it the page gets a 504.
+    pub rpc_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +97,7 @@ struct AppState {
     upstream: Upstream,
     /// The research service descriptor as served (checked JSON), if any.
     research: Option<Arc<Vec<u8>>>,
+    rpc_timeout: std::time::Duration,
 }
 
 /// Reads and checks the research service file; returns its bytes and the blinding origin.
@@ -194,6 +210,7 @@ pub fn router(config: &WebConfig) -> Result<Router, WebError> {
         deployment: config.deployment.clone(),
         upstream: parse_rpc(&config.rpc, config.rpc_ca.as_deref())?,
         research: research.map(|(b, _)| Arc::new(b)),
+        rpc_timeout: config.rpc_timeout,
     };
     Ok(Router::new()
         .route("/rpc", any(rpc))
@@ -217,9 +234,15 @@ pub async fn serve(
             source,
         })?;
     on_listen(listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    // A connection cap and header and idle timeouts (`axum::serve` has none: issue #43).
+    bithive_http_serve::serve(
+        listener,
+        app,
+        LIMITS,
+        bithive_http_serve::stop_on(shutdown),
+        bithive_http_serve::busy_error(),
+    )
+    .await;
     Ok(())
 }
 
@@ -368,11 +391,18 @@ async fn static_file(State(s): State<AppState>, method: Method, uri: Uri) -> Res
 
 /// Forwards one RPC call to the configured node (never anywhere else).
 async fn rpc(State(s): State<AppState>, req: Request) -> Response {
-    match forward(&s.upstream, req).await {
-        Ok(r) => r,
-        Err(e) => {
+    match tokio::time::timeout(s.rpc_timeout, forward(&s.upstream, req)).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "rpc forward failed");
             plain(StatusCode::BAD_GATEWAY, "the chain's RPC did not answer\n")
+        }
+        Err(_) => {
+            tracing::warn!("rpc forward timed out");
+            plain(
+                StatusCode::GATEWAY_TIMEOUT,
+                "the chain's RPC did not answer in time\n",
+            )
         }
     }
 }
@@ -425,7 +455,12 @@ async fn forward(up: &Upstream, req: Request) -> anyhow::Result<Response> {
         }
     };
     let (parts, incoming) = answer.into_parts();
-    let mut r = Response::new(Body::new(incoming));
+    // Read whole under the caller's deadline: an upstream that trickles its body cannot hold
+    // the page's call past it.
+    let bytes = axum::body::to_bytes(Body::new(incoming), MAX_RPC_ANSWER)
+        .await
+        .map_err(|e| anyhow::anyhow!("the RPC's answer: {e}"))?;
+    let mut r = Response::new(Body::from(bytes));
     *r.status_mut() = parts.status;
     if let Some(ct) = parts.headers.get(header::CONTENT_TYPE) {
         r.headers_mut().insert(header::CONTENT_TYPE, ct.clone());

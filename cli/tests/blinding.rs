@@ -402,3 +402,46 @@ fn a_signer_address_is_the_chain_account_of_its_key() {
     let expected = key.public_key().account_id("bithive").unwrap().to_string();
     assert_eq!(Account::new(7).address(), expected);
 }
+
+/// Issue #43: 1,000 idle connections were held 40 s, and under a 128-descriptor limit 200 idle
+/// sockets blocked `/health` and `/v1/oprf` for everyone. Now the open connections are capped
+/// (one more is refused at once with the reason, never left hanging) and a silent socket is
+/// closed at the header timeout, after which clients are served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_sockets_are_capped_and_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.connections = bithive_http_serve::Limits {
+        max_connections: 4,
+        header_timeout: Some(std::time::Duration::from_millis(300)),
+        idle_timeout: Some(std::time::Duration::from_secs(1)),
+    };
+    let (addr, stop) = start(config, &dir.path().join("blinding-secret.json")).await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (status, _, text) = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        http(addr, "GET", "/health", ""),
+    )
+    .await
+    .expect("a client over the cap was left waiting");
+    assert_eq!(status, 503, "{text}");
+    assert!(
+        reason(&text).contains("too many open connections"),
+        "{text}"
+    );
+    // The silent ones are closed; then the service answers again.
+    use tokio::io::AsyncReadExt;
+    for s in &mut idle {
+        let mut b = [0u8; 8];
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), s.read(&mut b))
+            .await
+            .expect("a silent socket was never closed");
+    }
+    let (status, _, _) = http(addr, "GET", "/health", "").await;
+    assert_eq!(status, 200);
+    let _ = stop.send(());
+}

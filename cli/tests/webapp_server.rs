@@ -76,6 +76,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         rpc: format!("http://{node_addr}/base"),
         rpc_ca: None,
         research: None,
+        rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
     };
     let (addr, stop_tx, server) = start(config).await;
 
@@ -142,6 +143,7 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
         rpc: "http://127.0.0.1:1".into(),
         rpc_ca: None,
         research: None,
+        rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
@@ -243,6 +245,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
             rpc: format!("https://localhost:{port}/base"),
             rpc_ca: trusted.clone(),
             research: None,
+            rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         };
         let (addr, stop_tx, server) = start(config).await;
         let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
@@ -269,6 +272,7 @@ async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_t
         rpc: "http://127.0.0.1:9".into(),
         rpc_ca: None,
         research,
+        rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
     };
     let service = bithive_matching::service::ResearchService {
         chain_id: "bithive-1".into(),
@@ -324,4 +328,51 @@ async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_t
             .to_string();
         assert!(e.contains("research service file"), "{e}");
     }
+}
+
+/// Issue #43: a node that accepts the connection and never answers held the page's call 40 s
+/// with no answer at all; idle clients held `bithive web`'s sockets with no timeout. Now the
+/// page gets a 504 at the RPC timeout, and a silent client is closed at the header timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_node_gets_the_page_a_504_and_silent_clients_are_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let dist = minimal_app(dir.path());
+    // A node that accepts and never says anything.
+    let node = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node_addr = node.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = node.accept().await {
+            held.push(s);
+        }
+    });
+    let config = WebConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        dist,
+        deployment: dir.path().join("deployment.json"),
+        rpc: format!("http://{node_addr}"),
+        rpc_ca: None,
+        research: None,
+        rpc_timeout: std::time::Duration::from_millis(500),
+    };
+    let (addr, stop_tx, server) = start(config).await;
+    let started = std::time::Instant::now();
+    let (status, _, body) = http(
+        addr,
+        "POST",
+        "/rpc",
+        r#"{"jsonrpc":"2.0","id":1,"method":"status"}"#,
+    )
+    .await;
+    assert_eq!(status, 504, "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // A client that opens a connection and says nothing is closed by the server.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut b = [0u8; 16];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(30), silent.read(&mut b))
+        .await
+        .expect("a silent client was never closed");
+    assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    stop_tx.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

@@ -239,6 +239,7 @@ async fn keep_running(
         rpc: p.url.clone(),
         rpc_ca: None,
         research: Some(research),
+        rpc_timeout: crate::webapp_server::UPSTREAM_TIMEOUT,
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let web = tokio::spawn({

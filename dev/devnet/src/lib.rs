@@ -27,8 +27,9 @@ pub mod query;
 pub mod rest;
 pub mod rpc;
 pub mod search;
-pub mod server;
 pub use bithive_devnet_wire::tx;
+/// The HTTP listener with its connection cap and timeouts (shared with the product servers).
+pub use bithive_http_serve as server;
 mod ws;
 
 use std::net::SocketAddr;
@@ -72,19 +73,38 @@ impl Devnet {
         let origins = &node.config().cors_allowed_origins;
         let app = cors::apply(rpc::router(node.clone()), origins);
         let limits = node.config().rpc_limits();
-        tasks.push(tokio::spawn(server::serve(
+        // RPC and REST share one cap: one process, one descriptor limit (issue #43: 900 each,
+        // 1,800 in all, against a common limit of 1,024 descriptors).
+        let slots = server::slots(&limits);
+        let busy: server::BusyBody = std::sync::Arc::new(|max| {
+            serde_json::json!({
+                "jsonrpc": "2.0",
+                "id": -1,
+                "error": {
+                    "code": -32603,
+                    "message": "Internal error",
+                    "data": format!("too many open connections (max_connections {max}, RPC and REST together); retry later"),
+                },
+            })
+            .to_string()
+        });
+        tasks.push(tokio::spawn(server::serve_with(
             listener,
             app,
             limits,
+            slots.clone(),
             stopped.clone(),
+            busy.clone(),
         )));
         // The REST server: the RPC's listener code and limits, its own port.
         let rest_app = cors::apply(rest::router(node.clone()), origins);
-        tasks.push(tokio::spawn(server::serve(
+        tasks.push(tokio::spawn(server::serve_with(
             rest_listener,
             rest_app,
             limits,
+            slots,
             stopped.clone(),
+            busy,
         )));
 
         if let Some(every) = interval {

@@ -81,6 +81,18 @@ async fn idle_and_slow_connections_are_closed_and_capped() {
         .expect("a client over the cap waited");
     let data = r["error"]["data"].as_str().unwrap_or_default();
     assert!(data.contains("max_connections 4"), "{r}");
+    // The REST server counts against the same cap (one process, one descriptor limit).
+    let mut rest = TcpStream::connect(h.rest_addr()).await.unwrap();
+    rest.write_all(b"GET /cosmos/base/tendermint/v1beta1/node_info HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = timeout(Duration::from_secs(5), rest.read(&mut buf))
+        .await
+        .expect("a REST client over the cap waited")
+        .unwrap_or(0);
+    let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("RPC and REST together"), "{answer}");
 
     // Each held socket is closed by the server (header timeout, idle timeout, websocket idle).
     for (name, mut s) in [

@@ -1,14 +1,19 @@
 //! The small HTTP/1.1 endpoints (`/metrics`, `/health`) of BitChat nodes and the relayer: GET
 //! only, one request per connection, with a connection cap and read/write deadlines so that idle
-//! or slow clients cannot hold the server (issue #27).
+//! or slow clients cannot hold the server (issue #27). At the cap a new connection takes the
+//! slot of the oldest one still silent (no complete request head yet), so connections that say
+//! nothing cannot keep a liveness probe's `/health` unanswered (issue #43: 70 idle local
+//! connections did, against a cap of 64); only when every slot is answering a request is a new
+//! one refused with 503.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 
 use crate::accept::{accept_loop, ACCEPT_BACKOFF};
 
@@ -100,24 +105,47 @@ where
     let listener = Arc::new(listener);
     let route = Arc::new(route);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let silent = Arc::new(Silent::default());
     let accept = move || {
         let l = listener.clone();
         async move { l.accept().await.map(|(sock, _)| sock) }
     };
     accept_loop(
         accept,
-        move |sock: TcpStream| match permits.clone().try_acquire_owned() {
-            Ok(permit) => {
-                let route = route.clone();
-                tokio::spawn(async move {
-                    handle(sock, limits, &*route).await;
-                    drop(permit);
-                });
-            }
-            // Over the cap: one non-blocking write, no task, then the socket is dropped (a
-            // request already received makes that a reset: the client sees an error).
-            Err(_) => {
-                let _ = sock.try_write(BUSY);
+        move |sock: TcpStream| {
+            let route = route.clone();
+            let silent = silent.clone();
+            match permits.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tokio::spawn(async move {
+                        handle(sock, limits, &*route, &silent).await;
+                        drop(permit);
+                    });
+                }
+                // At the cap: the oldest silent connection makes room, if there is one.
+                Err(_) if silent.evict_oldest() => {
+                    let permits = permits.clone();
+                    tokio::spawn(async move {
+                        let got =
+                            tokio::time::timeout(Duration::from_secs(1), permits.acquire_owned())
+                                .await;
+                        match got {
+                            Ok(Ok(permit)) => {
+                                handle(sock, limits, &*route, &silent).await;
+                                drop(permit);
+                            }
+                            _ => {
+                                let _ = sock.try_write(BUSY);
+                            }
+                        }
+                    });
+                }
+                // Every slot is answering: one non-blocking write, no task, then the socket
+                // is dropped (a request already received makes that a reset: the client sees
+                // an error).
+                Err(_) => {
+                    let _ = sock.try_write(BUSY);
+                }
             }
         },
         ACCEPT_BACKOFF,
@@ -125,13 +153,56 @@ where
     .await
 }
 
-async fn handle<R, F>(mut sock: TcpStream, limits: EndpointLimits, route: &R)
+/// The connections still waiting for their request head, oldest first, each with the switch
+/// that closes it.
+#[derive(Default)]
+struct Silent {
+    next: std::sync::atomic::AtomicU64,
+    waiting: Mutex<BTreeMap<u64, oneshot::Sender<()>>>,
+}
+
+impl Silent {
+    fn enter(&self) -> (u64, oneshot::Receiver<()>) {
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut w) = self.waiting.lock() {
+            w.insert(id, tx);
+        }
+        (id, rx)
+    }
+
+    fn leave(&self, id: u64) {
+        if let Ok(mut w) = self.waiting.lock() {
+            w.remove(&id);
+        }
+    }
+
+    /// Closes the oldest silent connection; false when there is none.
+    fn evict_oldest(&self) -> bool {
+        let oldest = self.waiting.lock().ok().and_then(|mut w| w.pop_first());
+        match oldest {
+            Some((_, close)) => close.send(()).is_ok(),
+            None => false,
+        }
+    }
+}
+
+async fn handle<R, F>(mut sock: TcpStream, limits: EndpointLimits, route: &R, silent: &Silent)
 where
     R: Fn(String) -> F,
     F: std::future::Future<Output = Reply>,
 {
     let read = Duration::from_millis(limits.read_timeout_ms);
-    let Ok(Some(head)) = tokio::time::timeout(read, read_head(&mut sock)).await else {
+    let (id, evicted) = silent.enter();
+    let head = tokio::select! {
+        h = tokio::time::timeout(read, read_head(&mut sock)) => h,
+        _ = evicted => {
+            tracing::debug!("endpoint: a silent connection closed to make room");
+            return;
+        }
+    };
+    silent.leave(id);
+    let Ok(Some(head)) = head else {
         return;
     };
     let mut words = head.split_whitespace();
@@ -201,10 +272,11 @@ mod tests {
     }
 
     /// Issue #27: idle connections held the metrics listener's tasks forever (no read timeout,
-    /// no cap). Now the cap answers 503 past `max_connections`, and an idle client is dropped
-    /// after `read_timeout_ms`, after which the server answers again.
+    /// no cap); issue #43: at the cap they kept `/health` unanswered, so a liveness probe would
+    /// restart a healthy relayer. Now a request at the cap takes the oldest silent
+    /// connection's slot, and idle clients are dropped after `read_timeout_ms`.
     #[tokio::test]
-    async fn idle_clients_hit_the_cap_and_are_timed_out() {
+    async fn silent_clients_make_room_and_are_timed_out() {
         let limits = EndpointLimits {
             max_connections: 4,
             read_timeout_ms: 300,
@@ -212,30 +284,49 @@ mod tests {
         };
         let addr = start(limits).await;
         let mut idle = Vec::new();
-        for _ in 0..4 {
+        for _ in 0..70 {
             idle.push(TcpStream::connect(addr).await.unwrap());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        // Past the cap: `503 busy`, then closed (read before writing: a request the server
-        // never reads turns its close into a reset, which may drop the 503 in flight).
+        // The probe is answered although 70 silent connections came first.
+        let ok = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n").await;
+        assert!(ok.starts_with("HTTP/1.1 200 OK"), "{ok}");
+        // Every silent one is closed by the server (evicted, refused or timed out).
+        for s in &mut idle {
+            let mut b = [0u8; 64];
+            tokio::time::timeout(Duration::from_secs(5), s.read(&mut b))
+                .await
+                .expect("idle connection not closed by the server")
+                .ok();
+        }
+        let ok = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n").await;
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    }
+
+    /// When every slot is answering (none silent), one more is refused with 503 at once.
+    #[tokio::test]
+    async fn busy_slots_refuse_with_503() {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let limits = EndpointLimits {
+            max_connections: 2,
+            ..EndpointLimits::default()
+        };
+        tokio::spawn(serve_async(l, limits, |_path: String| async {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            Reply::ok("text/plain", "slow\n".into())
+        }));
+        let slow: Vec<_> = (0..2)
+            .map(|_| tokio::spawn(get(addr, b"GET /x HTTP/1.1\r\n\r\n")))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let mut s = TcpStream::connect(addr).await.unwrap();
         let mut busy = String::new();
         let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut busy)).await;
         assert!(busy.starts_with("HTTP/1.1 503"), "{busy}");
-        let sent = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n").await;
-        assert!(!sent.contains("200 OK"), "{sent}");
-        // The idle ones are closed by the server after the read timeout...
-        for s in &mut idle {
-            let mut b = [0u8; 16];
-            let n = tokio::time::timeout(Duration::from_secs(5), s.read(&mut b))
-                .await
-                .expect("idle connection not closed by the server")
-                .unwrap_or(0);
-            assert_eq!(n, 0);
+        for t in slow {
+            assert!(t.await.unwrap().ends_with("slow\n"));
         }
-        // ...and their permits are back.
-        let ok = get(addr, b"GET /metrics HTTP/1.1\r\n\r\n").await;
-        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     }
 
     /// A request head longer than MAX_REQUEST_HEAD is cut there, not read forever.

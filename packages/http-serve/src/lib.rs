@@ -1,6 +1,8 @@
-//! The RPC listener: HTTP/1.1 connections served by hyper with a connection cap, a header
-//! timeout and an idle timeout (issue #27: with none of them, idle sockets locked out every new
-//! client). `axum::serve` has none of the three, hence this accept loop.
+//! An axum router served over HTTP/1.1 by hyper with a connection cap, a header timeout and an
+//! idle timeout (issue #27: with none of them, idle sockets locked out every new client of the
+//! devnet; issue #43: the blinding service and `bithive web` had the same hole). `axum::serve`
+//! has none of the three, hence this accept loop. Used by the devnet's RPC and REST servers,
+//! `bithive blinding serve` and `bithive web`.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -20,7 +22,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-/// What the server accepts (see README, "Limits").
+/// What the server accepts.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_connections: usize,
@@ -35,7 +37,10 @@ pub struct Limits {
 /// A connection's slot under `max_connections`; a websocket keeps it (a request extension
 /// carries it into the upgrade) until it closes.
 #[derive(Clone)]
-pub(crate) struct ConnSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+pub struct ConnSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+
+/// The body of the `503` a connection over the cap gets (JSON), given the cap.
+pub type BusyBody = Arc<dyn Fn(usize) -> String + Send + Sync>;
 
 const IDLE: u8 = 0;
 const READING: u8 = 1;
@@ -164,24 +169,44 @@ const BACKOFF_MAX: Duration = Duration::from_secs(1);
 /// How long shutdown waits for open connections to finish.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// The connection slots of `limits`: pass the same to several [`serve_with`] calls to cap
+/// their connections together (one process, one descriptor limit).
+pub fn slots(limits: &Limits) -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(
+        limits.max_connections.min(Semaphore::MAX_PERMITS),
+    ))
+}
+
 /// Accepts connections until `stop`: at most `max_connections` at once; one more is answered
-/// `503` with a JSON-RPC error and closed, so a client learns at once why.
-pub(crate) async fn serve(
+/// `503` with `busy` (JSON) and closed, so a client learns at once why.
+pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    stop: watch::Receiver<bool>,
+    busy: BusyBody,
+) {
+    serve_with(listener, app, limits, slots(&limits), stop, busy).await
+}
+
+/// [`serve`] with its connection slots shared with other listeners.
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: Limits,
+    slots: Arc<Semaphore>,
     mut stop: watch::Receiver<bool>,
+    busy: BusyBody,
 ) {
     let max = limits.max_connections.min(Semaphore::MAX_PERMITS);
-    let slots = Arc::new(Semaphore::new(max));
     let mut backoff = BACKOFF_MIN;
     loop {
         let stream = tokio::select! {
             r = listener.accept() => match r {
-                Ok((s, _)) => { backoff = BACKOFF_MIN; s }
+                Ok((s, peer)) => { backoff = BACKOFF_MIN; (s, peer) }
                 // Out of descriptors and the like: wait, never spin (issue #27).
                 Err(e) => {
-                    tracing::warn!(error = %e, "rpc accept failed");
+                    tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                     continue;
@@ -189,24 +214,34 @@ pub(crate) async fn serve(
             },
             _ = stopped(&mut stop) => break,
         };
+        let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
         match slots.clone().try_acquire_owned() {
             Ok(slot) => {
                 let slot = ConnSlot(Arc::new(slot));
-                tokio::spawn(connection(stream, app.clone(), slot, limits, stop.clone()));
+                tokio::spawn(connection(
+                    stream,
+                    peer,
+                    app.clone(),
+                    slot,
+                    limits,
+                    stop.clone(),
+                ));
             }
             Err(_) => {
-                tokio::spawn(refuse(stream, max));
+                tokio::spawn(refuse(stream, busy(max)));
             }
         }
     }
-    // Every slot back: every connection (websockets included) has closed.
+    // Every slot back: every connection (websockets included) has closed. (Shared slots: the
+    // other listeners' connections too, bounded by DRAIN.)
     let all = u32::try_from(max).unwrap_or(u32::MAX);
     let _ = tokio::time::timeout(DRAIN, slots.acquire_many(all)).await;
 }
 
 async fn connection(
     stream: TcpStream,
+    peer: std::net::SocketAddr,
     app: Router,
     slot: ConnSlot,
     limits: Limits,
@@ -226,6 +261,8 @@ async fn connection(
             st.set(BUSY);
         }
         parts.extensions.insert(slot.clone());
+        // What `axum::serve(.., into_make_service_with_connect_info)` provides handlers.
+        parts.extensions.insert(axum::extract::ConnectInfo(peer));
         let req = hyper::Request::from_parts(
             parts,
             Body::new(Marked {
@@ -256,12 +293,12 @@ async fn connection(
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {
-                    tracing::debug!(error = %e, "rpc connection ended");
+                    tracing::debug!(error = %e, "connection ended");
                 }
                 return;
             }
             _ = tick.tick() => if state.expired(&limits) {
-                tracing::debug!("rpc connection closed: header or idle timeout");
+                tracing::debug!("connection closed: header or idle timeout");
                 return;
             },
             _ = stopped(&mut stop) => {
@@ -275,17 +312,7 @@ async fn connection(
 
 /// Over the cap: a short `503` with the reason, then close. The request is drained first (a
 /// close with unread bytes would reset the connection and lose the answer); all of it bounded.
-async fn refuse(mut stream: TcpStream, max: usize) {
-    let body = serde_json::json!({
-        "jsonrpc": "2.0",
-        "id": -1,
-        "error": {
-            "code": -32603,
-            "message": "Internal error",
-            "data": format!("too many open connections (max_connections {max}); retry later"),
-        },
-    })
-    .to_string();
+async fn refuse(mut stream: TcpStream, body: String) {
     let answer = format!(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -305,4 +332,24 @@ async fn refuse(mut stream: TcpStream, max: usize) {
         Ok::<_, std::io::Error>(())
     })
     .await;
+}
+
+/// A stop switch for [`serve`] that flips when `shutdown` resolves (a signal, a test's
+/// oneshot).
+pub fn stop_on(
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// A `503` body in the product servers' error shape: `{"error": "..."}`.
+pub fn busy_error() -> BusyBody {
+    Arc::new(|max| {
+        format!(r#"{{"error":"too many open connections (at most {max}); retry shortly"}}"#)
+    })
 }
