@@ -100,6 +100,8 @@ bithive_cw_common::contract_error! {
         },
         #[error("job {job_id} is already bound to node {node}")]
         JobClaimed { job_id: String, node: String },
+        #[error("{node} holds {open} claimed jobs not yet reported, the most its capacity allows ({max}): report or let one expire first")]
+        TooManyOpenClaims { node: String, open: u32, max: u32 },
         #[error(
             "{0} is not a staking node eligible to earn (registered, pledge covering its capacity)"
         )]

@@ -12,6 +12,9 @@ pub const CONFIG: Item<Config> = Item::new("config");
 pub const REPORTERS: Map<&Addr, Empty> = Map::new("reporters");
 /// Jobs their bound node accepted (`claim_job`): only these count against it when they expire.
 pub const ACCEPTED: Map<&str, Empty> = Map::new("job_accepted");
+/// node -> its accepted jobs still open (not reported, not refunded): bounded by its capacity
+/// (`OPEN_CLAIMS_PER_T` per T), so no node can hoard the unbound jobs.
+pub const OPEN_CLAIMS: Map<&Addr, u32> = Map::new("open_claims");
 /// Settled jobs by the node they were bound to (`NodeOutcomes`).
 pub const NODE_OUTCOMES: Map<&Addr, NodeOutcomes> = Map::new("node_outcomes");
 

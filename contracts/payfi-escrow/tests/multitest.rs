@@ -1354,3 +1354,69 @@ fn dust_jobs_that_pay_no_fee_do_not_count() {
         }
     );
 }
+
+/// Issue #43: one eligible node could claim every unbound job (and let them expire, the payers
+/// waiting out each expiry for a refund). Now a node holds at most `OPEN_CLAIMS_PER_T` claimed,
+/// unreported jobs per T of its capacity (the stub's node: 4 T); reporting or a refund frees a
+/// slot.
+#[test]
+fn a_node_cannot_hoard_unbound_jobs_beyond_its_capacity() {
+    use bithive_interface::payfi_escrow::OPEN_CLAIMS_PER_T;
+    let mut t = setup();
+    cloned!(t => payer, reporter, node, admin);
+    let staking = staking_stub(&mut t.app, &node);
+    let set_staking = ConfigChange {
+        staking: Some(staking.to_string()),
+        ..ConfigChange::default()
+    }
+    .msg();
+    t.exec(&admin, set_staking, &[]).unwrap();
+    let max = 4 * OPEN_CLAIMS_PER_T;
+    let expires = t.now().plus_seconds(600);
+    for i in 0..=max + 1 {
+        let open = CreateJobMsg {
+            node: None,
+            ..job_msg(&format!("open-{i}"), expires)
+        };
+        t.exec(&payer, ExecuteMsg::CreateJob(open), &coins(1_000, IBC))
+            .unwrap();
+    }
+    let claim = |i: u32| ExecuteMsg::ClaimJob {
+        job_id: job_id(payer.as_str(), &format!("open-{i}")),
+    };
+    for i in 0..max {
+        t.exec(&node, claim(i), &[]).unwrap();
+    }
+    assert_eq!(
+        err(t.exec(&node, claim(max), &[])),
+        ContractError::TooManyOpenClaims {
+            node: node.to_string(),
+            open: max,
+            max,
+        }
+    );
+    // The refused job stays unbound for another node.
+    assert_eq!(t.job(&payer, &format!("open-{max}")).node, None);
+    // A report frees a slot.
+    t.exec(
+        &reporter,
+        report_job(&job_id(payer.as_str(), "open-0"), &node),
+        &[],
+    )
+    .unwrap();
+    t.exec(&node, claim(max), &[]).unwrap();
+    assert!(matches!(
+        err(t.exec(&node, claim(max + 1), &[])),
+        ContractError::TooManyOpenClaims { .. }
+    ));
+    // So does a refund of an expired claimed job.
+    t.advance(600);
+    t.exec(
+        &payer,
+        ExecuteMsg::RefundJob {
+            job_id: job_id(payer.as_str(), "open-1"),
+        },
+        &[],
+    )
+    .unwrap();
+}

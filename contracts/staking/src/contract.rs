@@ -8,7 +8,7 @@ use cosmwasm_std::{
 
 use crate::error::ContractResult;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, Node, Totals, CONFIG, NODES, TOTALS};
+use crate::state::{Config, Node, Totals, CONFIG, INDEX_BUILT, NODES, TOTALS};
 use crate::{attestors, execute, query, slashing};
 
 bithive_cw_common::contract_version!();
@@ -49,6 +49,7 @@ pub fn instantiate(
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     TOTALS.save(deps.storage, &Totals::default())?;
+    INDEX_BUILT.save(deps.storage, &cosmwasm_std::Empty {})?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::INSTANTIATE))
 }
 
@@ -148,8 +149,13 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     let config = CONFIG.load(deps.storage)?;
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
-    // Build the bonded-node index: iterates every registered node once (a one-off, governance-run
-    // upgrade; no message does this).
+    // A contract whose index exists is not walked: registration is free, so a walk over every
+    // registration could be made to exceed any gas limit and block every later upgrade.
+    if INDEX_BUILT.exists(deps.storage) {
+        return Ok(response);
+    }
+    // Build the bonded-node index: iterates every registered node once (only for a contract
+    // from before the index, whose registrations were made then; no message does this).
     let nodes: Vec<(Addr, Node)> = NODES
         .range(deps.storage, None, None, Order::Ascending)
         .collect::<StdResult<_>>()?;
@@ -168,6 +174,7 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
         deps.storage.remove(&k);
     }
     deps.storage.remove(b"capacity_log_from");
+    INDEX_BUILT.save(deps.storage, &cosmwasm_std::Empty {})?;
     Ok(response)
 }
 
@@ -254,8 +261,11 @@ mod tests {
             .unwrap();
         NODES.save(&mut deps.storage, &stale, &node(1)).unwrap();
         BONDED.save(&mut deps.storage, &stale, &()).unwrap();
+        // Older state has no index either.
+        INDEX_BUILT.remove(&mut deps.storage);
         cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
         migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert!(INDEX_BUILT.exists(&deps.storage));
         assert!(BONDED.has(&deps.storage, &rich));
         assert!(!BONDED.has(&deps.storage, &poor));
         assert!(!BONDED.has(&deps.storage, &stale));
@@ -268,5 +278,43 @@ mod tests {
             .collect();
         assert!(kept.iter().all(|k| !k.starts_with(CAPACITY_LOG_PREFIX)));
         assert!(NODES.has(&deps.storage, &rich));
+    }
+
+    /// Issue #43: `migrate` walked every registration, and registration is free, so enough
+    /// sybil registrations would make every upgrade run out of gas. A contract instantiated
+    /// with the index is never walked: a node stored without its index entry stays so.
+    #[test]
+    fn migrate_does_not_walk_the_registrations_of_a_contract_with_the_index() {
+        let mut deps = mock_dependencies();
+        let api = deps.api;
+        let a = |s: &str| api.addr_make(s).to_string();
+        let msg = InstantiateMsg {
+            governance: a("gov"),
+            compliance: a("gov"),
+            token: a("btk"),
+            slash_recipient: a("gov"),
+            work_reporter: None,
+            genesis: 0,
+            epoch_seconds: 86_400,
+            attestor_set_size: 3,
+            window_epochs: 3,
+            lock_seconds: None,
+            unbonding_seconds: 1,
+            max_claims: 3,
+            fraud_slash: Decimal::percent(10),
+            min_bond: None,
+            topup_grace_seconds: None,
+        };
+        let info = message_info(&api.addr_make("gov"), &[]);
+        instantiate(deps.as_mut(), mock_env(), info, msg).unwrap();
+        assert!(INDEX_BUILT.exists(&deps.storage));
+        for i in 0..1_000 {
+            let n = api.addr_make(&format!("sybil-{i}"));
+            NODES
+                .save(&mut deps.storage, &n, &node(100_000_000))
+                .unwrap();
+        }
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert!(!BONDED.has(&deps.storage, &api.addr_make("sybil-0")));
     }
 }

@@ -64,6 +64,10 @@ pub const NODES: Map<&Addr, Node> = Map::new("nodes");
 pub const BONDED: Map<&Addr, ()> = Map::new("bonded");
 pub const OPERATOR_KEYS: Map<&[u8], Addr> = Map::new("operator_keys");
 pub const TOTALS: Item<Totals> = Item::new("totals");
+/// Set once the bonded-node index has been built (at instantiation since #20, by `migrate` for
+/// older contracts): `migrate` walks the registrations only when it is missing, so no number
+/// of free registrations can make an upgrade run out of gas (issue #43).
+pub const INDEX_BUILT: Item<cosmwasm_std::Empty> = Item::new("bonded_index_built");
 pub const NODE_WORK: Map<(&Addr, u64), Uint128> = Map::new("node_work");
 pub const EPOCH_WORK: Map<u64, Uint128> = Map::new("epoch_work");
 /// Job keys of fraud evidence already used -> block height.

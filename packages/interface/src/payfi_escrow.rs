@@ -22,6 +22,10 @@ pub struct InstantiateMsg {
     pub job_dispute_seconds: u64,
 }
 
+/// Jobs a node may hold claimed and unreported at once, per T of its registered capacity
+/// (issue #43: one eligible node could claim every unbound job and let them all expire).
+pub const OPEN_CLAIMS_PER_T: u32 = 16;
+
 /// Longest job dispute window (30 days).
 pub const MAX_JOB_DISPUTE_SECONDS: u64 = 30 * 86_400;
 /// Longest dispute reason, bytes.

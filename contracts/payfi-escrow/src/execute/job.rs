@@ -8,7 +8,7 @@ use bithive_interface::attestation::MATCHING_MODEL;
 use bithive_interface::model_registry::{self, ModelRegistryContract};
 use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::{
-    job_id as full_job_id, JobModel, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN,
+    job_id as full_job_id, JobModel, MAX_DISPUTE_REASON_LEN, MAX_JOB_ID_LEN, OPEN_CLAIMS_PER_T,
 };
 use bithive_interface::rewards::{self, JobOutcome, RewardsContract};
 use bithive_interface::staking::StakingContract;
@@ -23,7 +23,7 @@ use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
 use crate::state::{
     AssetInfo, Config, Job, JobStatus, NodeOutcomes, ACCEPTED, CONFIG, JOBS, JOB_MODELS,
-    NODE_OUTCOMES, REPORTERS,
+    NODE_OUTCOMES, OPEN_CLAIMS, REPORTERS,
 };
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
@@ -231,7 +231,8 @@ pub fn create(
 
 /// The sender binds an open, unbound job to itself, or accepts one its payer bound to it. It
 /// must be a staking node eligible to earn, so a claim costs a pledge (sybil accounts cannot
-/// hoard jobs), and the first claim wins. Accepting is what makes an expired job count against
+/// hoard jobs), it may hold at most `OPEN_CLAIMS_PER_T` accepted, unreported jobs per T of its
+/// registered capacity (a pledged node cannot hoard them either), and the first claim wins. Accepting is what makes an expired job count against
 /// the node (`node_outcomes`): anyone can bind a job to any node, so an unaccepted one cannot.
 pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res {
     let staking = CONFIG
@@ -251,6 +252,18 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
     if !status.registered || !status.eligible {
         return Err(ContractError::NotEligibleNode(info.sender.into()));
     }
+    let max = status.capacity_t.max(1).saturating_mul(OPEN_CLAIMS_PER_T);
+    let open = OPEN_CLAIMS
+        .may_load(deps.storage, &info.sender)?
+        .unwrap_or(0);
+    if open >= max {
+        return Err(ContractError::TooManyOpenClaims {
+            node: info.sender.into(),
+            open,
+            max,
+        });
+    }
+    OPEN_CLAIMS.save(deps.storage, &info.sender, &(open + 1))?;
     job.node = Some(info.sender.clone());
     JOBS.save(deps.storage, &job_id, &job)?;
     ACCEPTED.save(deps.storage, &job_id, &Empty {})?;
@@ -286,6 +299,8 @@ pub fn report(
         }
         Some(_) => {}
     }
+    // The job leaves Open: its node's claim slot is free again.
+    release_claim(deps.storage, &job_id, &node)?;
     let config = CONFIG.load(deps.storage)?;
     let window = config.job_dispute_seconds;
     let mut res = Response::new()
@@ -462,6 +477,7 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
     // accepted (anyone may bind a job to any node) or an unbound one is nobody's.
     let mut told = None;
     if let Some(node) = &job.node {
+        release_claim(deps.storage, &job_id, node)?;
         if ACCEPTED.has(deps.storage, &job_id) {
             let config = CONFIG.load(deps.storage)?;
             told = count(deps.storage, &config, node, JobOutcome::Expired {})?;
@@ -475,6 +491,21 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
         .add_attribute(ev::ACTION, ev::REFUND_JOB)
         .add_attribute(ev::attr::JOB_ID, job_id)
         .add_attribute(ev::attr::REFUNDED, job.amount))
+}
+
+/// An accepted job leaving Open (reported or refunded, each reached once from Open) frees its
+/// node's claim slot.
+fn release_claim(
+    storage: &mut dyn cosmwasm_std::Storage,
+    job_id: &str,
+    node: &Addr,
+) -> Result<(), ContractError> {
+    if ACCEPTED.has(storage, job_id) {
+        let open = OPEN_CLAIMS.may_load(storage, node)?.unwrap_or(0);
+        // Jobs accepted before this count existed (a migrated contract) count as none.
+        OPEN_CLAIMS.save(storage, node, &open.saturating_sub(1))?;
+    }
+    Ok(())
 }
 
 /// Adds a settled job to `node`'s outcomes (`NodeOutcomes`) and, with `rewards` configured,
