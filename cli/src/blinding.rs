@@ -11,8 +11,9 @@
 //!
 //! Routes: `POST /v1/oprf` (`bithive_matching::admission::OprfCall` in,
 //! `bithive_matching::service::OprfPoints` out; errors are `ServiceError` JSON: 400 bad input,
-//! 401 unsigned or a bad signature, 403 not admitted or denied, 409 a replayed nonce, 413 body
-//! too large, 429 over the account's quota or the address's rate with `Retry-After`, 503 busy),
+//! 401 unsigned or a bad signature, 403 not admitted, denied or a user's budget used, 409 a
+//! replayed nonce, 413 body too large, 429 over a researcher's quota or the address's rate with
+//! `Retry-After`, 503 busy),
 //! `GET /health`, `GET /metrics` (Prometheus). CORS: any page may call it (it holds no cookies),
 //! unless `allow_origin` names one. Client addresses are told apart by their TCP peer address:
 //! behind a reverse proxy, rate-limit there.
@@ -170,7 +171,7 @@ impl Metrics {
         let calls = IntCounterVec::new(
             Opts::new(
                 "bithive_blinding_calls_total",
-                "OPRF calls by outcome (ok, bad_input, unauthenticated, not_admitted, replayed, over_quota, too_large, rate_limited, busy, error)",
+                "OPRF calls by outcome (ok, bad_input, unauthenticated, not_admitted, budget_used, replayed, over_quota, too_large, rate_limited, busy, error)",
             ),
             &["outcome"],
         )?;
@@ -268,16 +269,19 @@ impl Gate {
         }
     }
 
-    /// Checks and charges one call; the ledger is on disk before the call is answered.
-    fn admit(&mut self, req: &OprfCall, now_secs: u64) -> Result<(), Refusal> {
+    /// Checks and charges one call; the ledger is on disk before the call is answered (also
+    /// when a refusal used up the call's nonce).
+    fn admit(&mut self, req: &OprfCall, now_ms: u64) -> Result<(), Refusal> {
         self.refresh();
         let mut ledger = self.ledger.clone();
-        let who = admission::admit(req, &self.policy, &self.admissions, &mut ledger, now_secs)
-            .map_err(Refusal::Admission)?;
-        let bytes = serde_json::to_vec(&ledger).map_err(|e| Refusal::Ledger(e.to_string()))?;
-        bithive_secret_file::replace(&self.ledger_path, bytes.into())
-            .map_err(|e| Refusal::Ledger(e.to_string()))?;
-        self.ledger = ledger;
+        let verdict = admission::admit(req, &self.policy, &self.admissions, &mut ledger, now_ms);
+        if ledger != self.ledger {
+            let bytes = serde_json::to_vec(&ledger).map_err(|e| Refusal::Ledger(e.to_string()))?;
+            bithive_secret_file::replace(&self.ledger_path, bytes.into())
+                .map_err(|e| Refusal::Ledger(e.to_string()))?;
+            self.ledger = ledger;
+        }
+        let who = verdict.map_err(Refusal::Admission)?;
         tracing::debug!(signer = %who.signer, role = ?who.role, points = req.points.len(), "admitted");
         Ok(())
     }
@@ -463,7 +467,7 @@ async fn oprf(
     let n = points.len();
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     // The signature check, the charge and the ledger's write, then the key: off the runtime.
     let answered = tokio::task::spawn_blocking(move || {
         let mut gate = gate
@@ -517,7 +521,9 @@ fn refused(s: &AppState, e: AdmissionError) -> Response {
         AdmissionError::Denied(_) | AdmissionError::NotAdmitted(_) => {
             (StatusCode::FORBIDDEN, "not_admitted")
         }
+        AdmissionError::BudgetUsed { .. } => (StatusCode::FORBIDDEN, "budget_used"),
         AdmissionError::StaleNonce { .. } => (StatusCode::CONFLICT, "replayed"),
+        AdmissionError::FutureNonce { .. } => (StatusCode::BAD_REQUEST, "bad_input"),
         AdmissionError::OverQuota {
             retry_after_secs, ..
         } => {

@@ -291,7 +291,8 @@ pub struct BlindingArgs {
     /// Every account's use this epoch (kept across restarts)
     #[arg(long, value_name = "FILE", default_value = "blinding-ledger.json")]
     pub ledger: PathBuf,
-    /// Points an enrolled user may have blinded per epoch (its profile's tokens, with room)
+    /// Points an enrolled user may have blinded while the service key lasts, never renewed (its
+    /// profile's tokens, with room)
     #[arg(long, value_name = "N", default_value_t = bithive_matching::admission::Quotas::default().user_points)]
     pub user_points: u64,
     /// Points a researcher may have blinded per epoch

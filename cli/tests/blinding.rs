@@ -367,29 +367,41 @@ async fn the_curious_node_cannot_blind_the_vocabulary() {
     let (status, _, text) = call(forged.to_string()).await;
     assert_eq!(status, 401, "{text}");
 
-    // The sybil's quota, then nothing more this epoch.
+    // The sybil user's budget (a profile, twice), then nothing more: a user's budget is not
+    // renewed, so one account cannot cover the vocabulary over many epochs.
     let first = sybil.body(&wire[..quota]);
     let (status, _, text) = call(first.clone()).await;
     assert_eq!(status, 200, "{text}");
     let (status, _, text) = call(first).await;
     assert_eq!(status, 409, "replayed: {text}");
-    let (status, head, text) = call(sybil.body(&wire[quota..quota + 1])).await;
-    assert_eq!(status, 429, "{text}");
-    assert!(reason(&text).contains("quota renews in"), "{text}");
-    assert!(head.contains("retry-after: "), "{head}");
+    let (status, _, text) = call(sybil.body(&wire[quota..quota + 1])).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(reason(&text).contains("once per service key"), "{text}");
     assert_metrics(addr, "ok", 1, quota as u32).await;
     let _ = stop.send(());
 
     // A restart renews nothing.
     let (addr, stop) = start(config.clone(), &secret).await;
     let (status, _, text) = http(addr, "POST", "/v1/oprf", &sybil.body(&wire[..1])).await;
-    assert_eq!(status, 429, "after a restart: {text}");
-    // An admission while it runs takes effect at the next call.
+    assert_eq!(status, 403, "after a restart: {text}");
+    // An admission while it runs takes effect at the next call; a researcher's quota is per
+    // epoch, told with Retry-After.
     admit(&config, Role::Researcher, &stranger);
-    let (status, _, text) = http(addr, "POST", "/v1/oprf", &stranger.body(&wire[..16])).await;
+    let researcher_quota = Quotas::default().researcher_points as usize;
+    let (status, _, text) = http(
+        addr,
+        "POST",
+        "/v1/oprf",
+        &stranger.body(&wire[..researcher_quota]),
+    )
+    .await;
     assert_eq!(status, 200, "{text}");
+    let (status, head, text) = http(addr, "POST", "/v1/oprf", &stranger.body(&wire[..1])).await;
+    assert_eq!(status, 429, "{text}");
+    assert!(reason(&text).contains("quota renews in"), "{text}");
+    assert!(head.contains("retry-after: "), "{head}");
     let _ = stop.send(());
-    // What a dictionary of the vocabulary would take: this many admitted accounts per epoch.
+    // What a dictionary of the vocabulary would take: this many admitted user accounts.
     let accounts = vocabulary.len().div_ceil(quota);
     assert!(accounts >= 25, "{accounts}");
     let _: Admissions = read_admissions(&config.admissions).unwrap();

@@ -195,6 +195,10 @@ fn blinding_serve_flags() {
         "2.5",
         "--allow-origin",
         "https://app.example",
+        "--chain-id",
+        "bithive-1",
+        "--researcher-points",
+        "128",
     ])
     .unwrap();
     let Command::Blinding(BlindingCommand::Serve(b)) = cli.command else {
@@ -208,7 +212,34 @@ fn blinding_serve_flags() {
     let d = bithive_cli::blinding::BlindingConfig::default();
     assert_eq!((c.burst, c.max_in_flight), (d.burst, d.max_in_flight));
     assert_eq!(c.listen.port(), 8090);
+    // Callers sign for a chain: it must be named; the quotas and files have defaults.
+    assert_eq!(c.policy.chain_id, "bithive-1");
+    assert_eq!(c.policy.quotas.researcher_points, 128);
+    assert_eq!(c.policy.quotas.user_points, d.policy.quotas.user_points);
+    assert_eq!(c.admissions, d.admissions);
     assert!(Cli::try_parse_from(["bithive", "blinding", "serve", "--burst", "x"]).is_err());
+    let admit = Cli::try_parse_from([
+        "bithive",
+        "blinding",
+        "admit",
+        "--admissions",
+        "/tmp/a.json",
+        "--researcher",
+        "bithive1abc",
+        "--deny",
+        "bithive1node",
+    ])
+    .unwrap();
+    let Command::Blinding(BlindingCommand::Admit(a)) = admit.command else {
+        panic!("not blinding admit")
+    };
+    assert_eq!(
+        (a.researchers, a.deny),
+        (
+            vec!["bithive1abc".to_string()],
+            vec!["bithive1node".to_string()]
+        )
+    );
 }
 
 /// The only test that sets environment variables (deploy's, which no other test reads).

@@ -4,9 +4,9 @@
 //! The worker is the matching node of `offchain/matching/docs/ROLES.md` and nothing else:
 //! 1. it opens the request and matches its blinded criteria on the enrolled users' blinded tags
 //!    (hash join; the node sees no attribute, embedding, token or request detail),
-//! 2. answers only when S_i has at least k users and differs from every earlier answer by none
-//!    or at least k (`bithive_matching::disclosure`: a paying researcher cannot single anyone
-//!    out), records the match durably, sends S_i and the match's secret salt to the researcher
+//! 2. answers only when S_i has at least k users and shares, adds and drops none or at least k
+//!    against every earlier answer (`bithive_matching::disclosure`: a paying researcher cannot
+//!    single anyone out with two requests), records the match durably, sends S_i and the match's secret salt to the researcher
 //!    over BitChat ([`MatchNotice`]) and attests `result_hash` =
 //!    [`match_commitment`]`(request id, salt, S_i)` with a commitment to the escrow payload (a
 //!    chain observer cannot test guesses of S_i); the attestation contract then pays the node
@@ -274,6 +274,18 @@ fn load_matches(path: &Path) -> Result<HashMap<String, MatchRecord>, RelayerErro
             continue;
         }
         match serde_json::from_str::<MatchRecord>(&line) {
+            // Answers are checked against every earlier one (k-anonymity, differencing): a row
+            // without its S_i would silently drop out of that check.
+            Ok(r) if r.recipients.is_empty() => {
+                return Err(RelayerError::Config(format!(
+                    "{} line {}: the match of job {} predates recorded answers (#43), so later \
+                     answers could not be checked against it; move the journal aside to start \
+                     (its researchers' deliveries are then no longer forwarded)",
+                    path.display(),
+                    i + 1,
+                    r.escrow_job_id
+                )))
+            }
             Ok(r) => {
                 out.insert(r.escrow_job_id.clone(), r);
             }
@@ -594,7 +606,31 @@ impl JobWorker for MatchingWorker {
                 "escrow job of model {model}, not {MATCHING_MODEL}"
             )));
         }
-        let (request_id, s_i, reply_to) = self.compute(job, input).await?;
+        // A job answered before (a rerun after a crash) gets the answer on record, never a new
+        // one: the enrollment may have changed since, and a second, different S_i would hand
+        // the researcher the difference.
+        let recorded = self
+            .shared
+            .matches
+            .lock()
+            .map_err(|_| WorkError::Retryable("matches poisoned".into()))?
+            .get(&job.job_id)
+            .cloned();
+        let (request_id, s_i, reply_to) = match recorded {
+            Some(r) => (
+                r.request_id,
+                RoaringBitmap::deserialize_from(&r.recipients[..])
+                    .map_err(|e| WorkError::Permanent(format!("recorded answer: {e}")))?,
+                ReplyTo {
+                    account_pubkey: r.researcher.as_slice().try_into().map_err(|_| {
+                        WorkError::Permanent("recorded researcher key is not 33 bytes".into())
+                    })?,
+                    noise_pubkey: r.researcher_noise,
+                    addr: r.researcher_addr,
+                },
+            ),
+            None => self.compute(job, input).await?,
+        };
         let salt = match_salt(&self.shared.salt_key, &job.chain_id, &job.job_id);
         let committed = match_commitment(request_id, &salt, &s_i);
         let notice = MatchNotice {

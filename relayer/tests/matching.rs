@@ -381,7 +381,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     let payer =
         bithive_matching::admission::account_address("bithive", &researcher.account_pubkey())
             .unwrap();
-    bithive_matching::output::check_delivery(&d, CHAIN, &onchain, &payer).unwrap();
+    bithive_matching::output::check_delivery(&d, CHAIN, &good, &onchain, &payer).unwrap();
     assert_eq!(d.signer, researcher.account_pubkey());
     let mut key = authority.user_key(online_user).unwrap();
     let plain = bithive_matching::output::open_output(&d.output, &mut key, &pp).unwrap();

@@ -308,22 +308,24 @@ struct Researcher {
 
 /// What a recipient checks before decrypting (`bithive_matching::output::check_delivery`): the
 /// delivery's S_i and salt are the attested ones and its signer is the escrow job's payer.
+/// `job_id` is the job whose attestation `onchain` is: its payer is read here.
 async fn check_delivery(
     p: &Platform,
     d: &SignedDelivery,
+    job_id: &str,
     onchain: &[u8; 32],
 ) -> Result<(), DemoError> {
     let job: Job = query(
         &p.gov,
         &p.deployment.contracts.payfi_escrow,
         &EscrowQuery::Job {
-            job_id: d.escrow_job_id.clone(),
+            job_id: job_id.to_string(),
         },
         "escrow job query",
     )
     .await?;
     ctx!(
-        output::check_delivery(d, &p.chain_id, onchain, job.payer.as_str()),
+        output::check_delivery(d, &p.chain_id, job_id, onchain, job.payer.as_str()),
         "delivery check"
     )
 }
@@ -513,7 +515,7 @@ pub async fn research_request(
             .await
             .ok_or_else(|| fail("BitChat delivery")(&format!("user {u} received nothing")))?;
         let received = ctx!(SignedDelivery::from_bytes(&got.body), "delivery")?;
-        check_delivery(p, &received, &onchain_commitment).await?;
+        check_delivery(p, &received, &job_id, &onchain_commitment).await?;
         let mut key = ctx!(e.authority.user_key(*u), "user key")?;
         match open_output(&received.output, &mut key, &pp) {
             Ok(plain) if plain == details.as_bytes() => decrypted += 1,

@@ -15,6 +15,9 @@ pub const ACCEPTED: Map<&str, Empty> = Map::new("job_accepted");
 /// node -> its accepted jobs still open (not reported, not refunded): bounded by its capacity
 /// (`OPEN_CLAIMS_PER_T` per T), so no node can hoard the unbound jobs.
 pub const OPEN_CLAIMS: Map<&Addr, u32> = Map::new("open_claims");
+/// job id -> present while the job holds one of its node's `OPEN_CLAIMS` slots: only a job
+/// counted there gives one back (jobs accepted before the count never do).
+pub const CLAIM_SLOTS: Map<&str, Empty> = Map::new("claim_slots");
 /// Settled jobs by the node they were bound to (`NodeOutcomes`).
 pub const NODE_OUTCOMES: Map<&Addr, NodeOutcomes> = Map::new("node_outcomes");
 

@@ -145,22 +145,25 @@ const CAPACITY_LOG_PREFIX: &[u8] = b"\x00\x0ccapacity_log";
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     let response =
         bithive_cw_common::migrate::response(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    // The bonded-node index came with `min_bond` in the config (#20): a stored config without
+    // it is from before the index. Any other contract already has the index and is not
+    // walked: registration is free, so a walk over every registration could be made to exceed
+    // any gas limit and block every later upgrade (issue #43).
+    let raw = deps.storage.get(b"config").unwrap_or_default();
+    let pre_index =
+        !INDEX_BUILT.exists(deps.storage) && !raw.windows(10).any(|w| w == b"\"min_bond\"");
     // Stored configs load with the default min_bond and grace; store them explicitly.
     let config = CONFIG.load(deps.storage)?;
     execute::validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
-    // A contract whose index exists is not walked: registration is free, so a walk over every
-    // registration could be made to exceed any gas limit and block every later upgrade.
-    if INDEX_BUILT.exists(deps.storage) {
-        return Ok(response);
-    }
-    // Build the bonded-node index: iterates every registered node once (only for a contract
-    // from before the index, whose registrations were made then; no message does this).
-    let nodes: Vec<(Addr, Node)> = NODES
-        .range(deps.storage, None, None, Order::Ascending)
-        .collect::<StdResult<_>>()?;
-    for (addr, node) in &nodes {
-        execute::sync_bonded(deps.storage, &config, addr, node)?;
+    if pre_index {
+        // Build the bonded-node index: iterates the nodes registered before it existed, once.
+        let nodes: Vec<(Addr, Node)> = NODES
+            .range(deps.storage, None, None, Order::Ascending)
+            .collect::<StdResult<_>>()?;
+        for (addr, node) in &nodes {
+            execute::sync_bonded(deps.storage, &config, addr, node)?;
+        }
     }
     // The capacity history of over-capacity evidence (removed with it, ADR 007: units come from
     // the escrow, not from a signed report) is dropped: its keys are never read again.
@@ -261,7 +264,7 @@ mod tests {
             .unwrap();
         NODES.save(&mut deps.storage, &stale, &node(1)).unwrap();
         BONDED.save(&mut deps.storage, &stale, &()).unwrap();
-        // Older state has no index either.
+        // Older state has no index marker either.
         INDEX_BUILT.remove(&mut deps.storage);
         cw2::set_contract_version(&mut deps.storage, CONTRACT_NAME, "0.0.1").unwrap();
         migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
@@ -316,5 +319,11 @@ mod tests {
         }
         migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
         assert!(!BONDED.has(&deps.storage, &api.addr_make("sybil-0")));
+        // A contract deployed between #20 and the marker (index built, no marker) is not
+        // walked either: its config has min_bond.
+        INDEX_BUILT.remove(&mut deps.storage);
+        migrate(deps.as_mut(), mock_env(), MigrateMsg {}).unwrap();
+        assert!(!BONDED.has(&deps.storage, &api.addr_make("sybil-0")));
+        assert!(INDEX_BUILT.exists(&deps.storage));
     }
 }

@@ -148,8 +148,8 @@ pub fn verify_match(
 }
 
 /// What a recipient runs on a researcher's delivery (the bytes received over BitChat): checks
-/// S_i and salt against the on-chain result hash and the signature against the escrow job's
-/// payer, then decrypts with the user key; throws on any failure, never returns a plaintext
+/// it names `job_id`, S_i and salt against that job's on-chain result hash and the signature
+/// against its payer, then decrypts with the user key; throws on any failure, never returns a plaintext
 /// it was not meant to receive.
 #[wasm_bindgen(js_name = openDelivery)]
 pub fn open_delivery(
@@ -157,6 +157,7 @@ pub fn open_delivery(
     public_params: &[u8],
     delivery: &[u8],
     chain_id: &str,
+    job_id: &str,
     result_hash_hex: &str,
     payer: &str,
 ) -> Result<Vec<u8>, JsError> {
@@ -165,9 +166,16 @@ pub fn open_delivery(
         public_params,
         delivery,
         chain_id,
+        job_id,
         result_hash_hex,
         payer,
     ))
+}
+
+/// The escrow job a delivery names (to read its attestation and payer before `openDelivery`).
+#[wasm_bindgen(js_name = deliveryJob)]
+pub fn delivery_job(delivery: &[u8]) -> Result<String, JsError> {
+    js(logic::delivery_job(delivery))
 }
 
 #[wasm_bindgen(js_name = cosineDistance)]

@@ -320,22 +320,31 @@ pub fn verify_match(
         == result_hash_hex.to_ascii_lowercase())
 }
 
+/// The escrow job a delivery names: the page reads that job's matching attestation and payer
+/// from the chain before [`open_delivery`].
+pub fn delivery_job(delivery: &[u8]) -> Result<String, String> {
+    SignedDelivery::from_bytes(delivery)
+        .map(|d| d.escrow_job_id)
+        .map_err(|e| format!("not a delivery: {e}"))
+}
+
 /// A recipient's whole check and decryption of a researcher's delivery, as the CLI recipients
-/// do it: the delivery's S_i and salt must be what the matching attestation committed to
-/// (`result_hash_hex`), its signature the escrow job payer's (`payer`, the job's payer
-/// address, for `chain_id` and the delivery's job), and only then is it opened with the key.
-/// Anything else is refused before any key is derived.
+/// do it: the delivery must be for `job_id`, whose matching attestation (`result_hash_hex`)
+/// and payer (`payer`) the page read from the chain; its S_i and salt must be what that
+/// attestation committed to and its signature that payer's for `chain_id` and the job; only
+/// then is it opened with the key. Anything else is refused before any key is derived.
 pub fn open_delivery(
     key: &[u8],
     public_params: &[u8],
     delivery: &[u8],
     chain_id: &str,
+    job_id: &str,
     result_hash_hex: &str,
     payer: &str,
 ) -> Result<Vec<u8>, String> {
     let onchain = hex32(result_hash_hex).map_err(|e| format!("result hash: {e}"))?;
     let d = SignedDelivery::from_bytes(delivery).map_err(|e| format!("not a delivery: {e}"))?;
-    check_delivery(&d, chain_id, &onchain, payer).map_err(|e| e.to_string())?;
+    check_delivery(&d, chain_id, job_id, &onchain, payer).map_err(|e| e.to_string())?;
     let mut key = BgwUserKey::from_bytes(key).map_err(|e| e.to_string())?;
     let pp = BgwPublicParams::from_bytes(public_params).map_err(|e| e.to_string())?;
     open_output(&d.output, &mut key, &pp).map_err(|e| e.to_string())

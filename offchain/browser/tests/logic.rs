@@ -195,47 +195,61 @@ fn a_delivery_opens_only_for_a_recipient_after_the_chain_and_payer_checks() {
     let s_i: bithive_dgkbe::RoaringBitmap = [2u32, 5, 9].into_iter().collect();
     let salt = [4u8; 32];
     let onchain = hex::encode(match_commitment(3, &salt, &s_i));
-    let signed_by = |k: u8, chain: &str, out: &bithive_matching::output::MatchOutput| {
-        let key = k256::ecdsa::SigningKey::from_slice(&[k; 32]).unwrap();
+    // The job is the payer's (`payer/research-1`); `signer` signs a delivery naming `job`.
+    let key_of = |k: u8| k256::ecdsa::SigningKey::from_slice(&[k; 32]).unwrap();
+    let address_of = |k: u8| {
+        let pk = key_of(k).verifying_key().to_encoded_point(true);
+        account_address("bithive", pk.as_bytes()).unwrap()
+    };
+    let payer = address_of(0x21);
+    let job = format!("{payer}/research-1");
+    let signed_by = |k: u8, chain: &str, job: &str, out: &bithive_matching::output::MatchOutput| {
+        let key = key_of(k);
         let pk: [u8; 33] = key
             .verifying_key()
             .to_encoded_point(true)
             .as_bytes()
             .try_into()
             .unwrap();
-        let payer = account_address("bithive", &pk).unwrap();
-        let job = format!("{payer}/research-1");
-        let d = SignedDelivery {
-            signature: sign_delivery(&key, chain, &job, out).unwrap(),
-            escrow_job_id: job,
+        SignedDelivery {
+            signature: sign_delivery(&key, chain, job, out).unwrap(),
+            escrow_job_id: job.into(),
             signer: pk,
             output: out.clone(),
-        };
-        (d.to_bytes().unwrap(), payer)
+        }
+        .to_bytes()
+        .unwrap()
     };
     let out = seal_output(&ek, &pp, 3, salt, s_i.clone(), b"details", &mut rng).unwrap();
-    let (bytes, payer) = signed_by(0x21, "chain-1", &out);
+    let bytes = signed_by(0x21, "chain-1", &job, &out);
     let pp_bytes = pp.to_bytes();
     let key = |u: u32| authority.user_key(u).unwrap().to_bytes();
-    let open = |k: &[u8], b: &[u8], chain: &str, hash: &str, payer: &str| {
-        logic::open_delivery(k, &pp_bytes, b, chain, hash, payer)
+    let open = |k: &[u8], b: &[u8], chain: &str, job: &str, hash: &str, payer: &str| {
+        logic::open_delivery(k, &pp_bytes, b, chain, job, hash, payer)
     };
+    assert_eq!(logic::delivery_job(&bytes).unwrap(), job);
     assert_eq!(
-        open(&key(2), &bytes, "chain-1", &onchain, &payer).unwrap(),
+        open(&key(2), &bytes, "chain-1", &job, &onchain, &payer).unwrap(),
         b"details"
     );
-    // Not a recipient; not the attested set or salt; another chain; not the payer's signature.
-    assert!(open(&key(3), &bytes, "chain-1", &onchain, &payer).is_err());
+    // Not a recipient; not the attested set or salt; another chain; not the payer's signature;
+    // a delivery naming another job than the one whose attestation and payer were read.
+    assert!(open(&key(3), &bytes, "chain-1", &job, &onchain, &payer).is_err());
     let other = hex::encode(match_commitment(3, &[0; 32], &s_i));
-    let e = open(&key(2), &bytes, "chain-1", &other, &payer).unwrap_err();
+    let e = open(&key(2), &bytes, "chain-1", &job, &other, &payer).unwrap_err();
     assert!(e.contains("not the one attested"), "{e}");
-    let e = open(&key(2), &bytes, "chain-2", &onchain, &payer).unwrap_err();
+    let e = open(&key(2), &bytes, "chain-2", &job, &onchain, &payer).unwrap_err();
     assert!(e.contains("signature"), "{e}");
-    let (by_node, node) = signed_by(0x22, "chain-1", &out);
-    let e = open(&key(2), &by_node, "chain-1", &onchain, &payer).unwrap_err();
+    let by_node = signed_by(0x22, "chain-1", &job, &out);
+    let e = open(&key(2), &by_node, "chain-1", &job, &onchain, &payer).unwrap_err();
     assert!(e.contains("not by the escrow job's payer"), "{e}");
-    assert!(open(&key(2), &by_node, "chain-1", &onchain, &node).is_ok());
-    assert!(open(&key(2), &bytes[..40], "chain-1", &onchain, &payer).is_err());
+    // An insider of this match who paid another job signs a delivery naming its own job.
+    let insider = address_of(0x23);
+    let insider_job = format!("{insider}/research-9");
+    let foreign = signed_by(0x23, "chain-1", &insider_job, &out);
+    let e = open(&key(2), &foreign, "chain-1", &job, &onchain, &payer).unwrap_err();
+    assert!(e.contains("names job"), "{e}");
+    assert!(open(&key(2), &bytes[..40], "chain-1", &job, &onchain, &payer).is_err());
 }
 
 #[test]

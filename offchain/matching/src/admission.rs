@@ -3,16 +3,16 @@
 //! The attribute vocabulary is public and small (about 800 tokens), so whoever can evaluate all
 //! of it under the service key `a` holds a dictionary: the matching node, which sees every
 //! user's H(x)^a, would read every profile. The service therefore evaluates only for admitted
-//! chain accounts, each request signed with the account's key, each account held to a quota of
-//! points per epoch sized to what its role needs (a user: its own profile; a researcher: a few
-//! requests), and never for a denied account (the matching node's operator). A dictionary then
+//! chain accounts, each request signed with the account's key, each account held to what its
+//! role needs (a user: a budget of its own profile, never renewed; a researcher: a few requests
+//! per epoch), and never for a denied account (the matching node's operator). A dictionary then
 //! takes `vocabulary / quota` admitted accounts, whose admission is another party's
 //! (the key authority enrolls users, institutes vouch for researchers).
 //!
 //! Requests are signed the way wallets sign arbitrary data (ADR-36: Keplr's and Leap's
 //! `signArbitrary`, an amino sign doc of one `sign/MsgSignData`), over [`sign_text`]: the
-//! chain, a nonce that only grows per account (a captured request cannot be replayed to spend
-//! its quota) and the sha256 of the points.
+//! chain, a nonce that only grows per account, the time in ms (a captured request cannot be
+//! replayed to spend its quota) and the sha256 of the points.
 //!
 //! No I/O here: `bithive blinding serve` keeps the [`Ledger`] in a file and the
 //! [`Admissions`] in another (cli/src/blinding.rs).
@@ -105,6 +105,15 @@ pub enum AdmissionError {
     NotAdmitted(String),
     #[error("nonce {got} is not above {last}, the last one {signer} used (a replayed request?)")]
     StaleNonce { signer: String, got: u64, last: u64 },
+    #[error("nonce {got} is later than now plus {MAX_NONCE_SKEW_MS} ms (use the time in ms): a nonce from the future would lock the account out")]
+    FutureNonce { got: u64 },
+    #[error("{signer} used its enrollment's {quota} points ({used} used, {asked} asked): a user blinds its profile once per service key")]
+    BudgetUsed {
+        signer: String,
+        used: u64,
+        quota: u64,
+        asked: u64,
+    },
     #[error("{signer} used {used} of its {quota} points this epoch ({asked} asked); the quota renews in {retry_after_secs} s")]
     OverQuota {
         signer: String,
@@ -114,6 +123,9 @@ pub enum AdmissionError {
         retry_after_secs: u64,
     },
 }
+
+/// How far past the service's clock a nonce (a time in ms) may be.
+pub const MAX_NONCE_SKEW_MS: u64 = 10 * 60 * 1000;
 
 /// What an admitted account is for; each role has its own quota.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -173,7 +185,10 @@ impl Admissions {
     }
 }
 
-/// Points per epoch of each role, and the epoch's length.
+/// Points of each role, and the researchers' epoch. A user's points are a budget for as long as
+/// the service key lasts, never renewed: the key does not change, so a budget renewed each
+/// epoch would let one account blind the whole vocabulary over enough epochs. A researcher's
+/// renew each epoch (a researcher is vouched for and pays for each request).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quotas {
     pub user_points: u64,
@@ -237,20 +252,25 @@ pub struct Admitted {
 }
 
 /// Checks one call and, when it passes, charges its points to the signer: the signature (over
-/// the chain and these points), the signer's admission, its nonce and its quota. Nothing is
-/// charged for a refused call.
+/// the chain and these points), the signer's admission, its nonce and its quota. A refused
+/// call is charged nothing; one refused for its quota still uses up its nonce (the ledger
+/// changes: a captured request cannot be replayed once the quota renews).
 pub fn admit(
     req: &OprfCall,
     policy: &Policy,
     admissions: &Admissions,
     ledger: &mut Ledger,
-    now_secs: u64,
+    now_ms: u64,
 ) -> Result<Admitted, AdmissionError> {
     let auth = req.auth.as_ref().ok_or(AdmissionError::Unsigned)?;
     verify(auth, &policy.chain_id, &policy.prefix, &req.points)?;
     let quotas = &policy.quotas;
     let role = admissions.role(&auth.signer)?;
+    if auth.nonce > now_ms.saturating_add(MAX_NONCE_SKEW_MS) {
+        return Err(AdmissionError::FutureNonce { got: auth.nonce });
+    }
     let quota = quotas.of(role);
+    let now_secs = now_ms / 1000;
     let epoch_secs = quotas.epoch_secs.max(1);
     let epoch = now_secs / epoch_secs;
     let mut usage = ledger
@@ -265,22 +285,32 @@ pub fn admit(
             last: usage.last_nonce,
         });
     }
-    if usage.epoch != epoch {
-        usage.epoch = epoch;
+    if usage.epoch != epoch && role == Role::Researcher {
         usage.points = 0;
     }
+    usage.epoch = epoch;
+    usage.last_nonce = auth.nonce;
     let asked = req.points.len() as u64;
     if usage.points.saturating_add(asked) > quota {
-        return Err(AdmissionError::OverQuota {
-            signer: auth.signer.clone(),
-            used: usage.points,
-            quota,
-            asked,
-            retry_after_secs: (epoch + 1) * epoch_secs - now_secs,
+        let used = usage.points;
+        ledger.accounts.insert(auth.signer.clone(), usage);
+        return Err(match role {
+            Role::Researcher => AdmissionError::OverQuota {
+                signer: auth.signer.clone(),
+                used,
+                quota,
+                asked,
+                retry_after_secs: (epoch + 1) * epoch_secs - now_secs,
+            },
+            Role::User => AdmissionError::BudgetUsed {
+                signer: auth.signer.clone(),
+                used,
+                quota,
+                asked,
+            },
         });
     }
     usage.points += asked;
-    usage.last_nonce = auth.nonce;
     ledger.accounts.insert(auth.signer.clone(), usage);
     Ok(Admitted {
         signer: auth.signer.clone(),
@@ -398,33 +428,66 @@ mod tests {
     }
 
     #[test]
-    fn an_admitted_account_is_charged_within_its_quota_and_renewed_each_epoch() {
-        let (a, q, mut l, user) = setup();
+    fn a_user_has_one_budget_and_a_researcher_a_quota_per_epoch() {
+        let (mut a, q, mut l, user) = setup();
         let hexes = points(10);
         let req = sign_request(&key(1), "bithive", CHAIN, 5, hexes.clone()).unwrap();
-        let ok = admit(&req, &q, &a, &mut l, 1_000).unwrap();
+        let ok = admit(&req, &q, &a, &mut l, 1_000_000).unwrap();
         assert_eq!(ok.role, Role::User);
         assert_eq!(l.accounts[&user].points, 10);
         // The same request again is a replay.
-        let replay = admit(&req, &q, &a, &mut l, 1_001);
+        let replay = admit(&req, &q, &a, &mut l, 1_001_000);
         assert!(matches!(replay, Err(AdmissionError::StaleNonce { .. })));
-        // 10 more do not fit 16; nothing is charged.
+        // 10 more do not fit 16; nothing is charged, the nonce is used up.
         let more = sign_request(&key(1), "bithive", CHAIN, 6, hexes.clone()).unwrap();
-        let over = admit(&more, &q, &a, &mut l, 1_050);
+        let over = admit(&more, &q, &a, &mut l, 1_050_000);
         assert_eq!(
             over,
-            Err(AdmissionError::OverQuota {
+            Err(AdmissionError::BudgetUsed {
                 signer: user.clone(),
                 used: 10,
                 quota: 16,
                 asked: 10,
-                retry_after_secs: 50
             })
         );
         assert_eq!(l.accounts[&user].points, 10);
-        // The next epoch renews it.
-        admit(&more, &q, &a, &mut l, 1_100).unwrap();
-        assert_eq!(l.accounts[&user].points, 10);
+        assert_eq!(l.accounts[&user].last_nonce, 6);
+        // A user's budget is not renewed in a later epoch.
+        let later = sign_request(&key(1), "bithive", CHAIN, 7, hexes.clone()).unwrap();
+        assert!(matches!(
+            admit(&later, &q, &a, &mut l, 9_000_000),
+            Err(AdmissionError::BudgetUsed { .. })
+        ));
+        // A researcher's quota renews each epoch; an over-quota call is not replayable then.
+        let researcher = sign_request(&key(4), "bithive", CHAIN, 1, vec![])
+            .unwrap()
+            .auth
+            .unwrap()
+            .signer;
+        a.admit(Role::Researcher, &researcher).unwrap();
+        let sixty = points(60);
+        let r1 = sign_request(&key(4), "bithive", CHAIN, 1, sixty.clone()).unwrap();
+        admit(&r1, &q, &a, &mut l, 1_000_000).unwrap();
+        let r2 = sign_request(&key(4), "bithive", CHAIN, 2, sixty.clone()).unwrap();
+        assert!(matches!(
+            admit(&r2, &q, &a, &mut l, 1_050_000),
+            Err(AdmissionError::OverQuota {
+                retry_after_secs: 50,
+                ..
+            })
+        ));
+        assert!(matches!(
+            admit(&r2, &q, &a, &mut l, 1_100_000),
+            Err(AdmissionError::StaleNonce { .. })
+        ));
+        let r3 = sign_request(&key(4), "bithive", CHAIN, 3, sixty).unwrap();
+        admit(&r3, &q, &a, &mut l, 1_100_000).unwrap();
+        // A nonce from the future (it would lock the account out) is refused.
+        let future = sign_request(&key(4), "bithive", CHAIN, u64::MAX, points(1)).unwrap();
+        assert!(matches!(
+            admit(&future, &q, &a, &mut l, 1_100_000),
+            Err(AdmissionError::FutureNonce { .. })
+        ));
     }
 
     #[test]

@@ -14,13 +14,14 @@ pub enum Withheld {
     #[error("the request matched fewer than {k} users: not answered (k-anonymity)")]
     TooFew { k: u64 },
     #[error(
-        "the answer would differ from an earlier answer by {differ} users, fewer than {k}: not answered (differencing)"
+        "the answer would share, add or drop {differ} users against an earlier answer, fewer than {k}: not answered (differencing)"
     )]
     CloseToEarlier { differ: u64, k: u64 },
 }
 
-/// Checks `answer` against the minimum size `k` and every `earlier` answer. The same set again
-/// is allowed (it tells nothing new); `k` of 0 or 1 allows everything but the empty set.
+/// Checks `answer` against the minimum size `k` and every `earlier` answer: the parts A∩E, A\E
+/// and E\A must each be empty or hold at least `k` users. The same set again is allowed (it
+/// tells nothing new); `k` of 0 or 1 allows everything but the empty set.
 pub fn check<'a>(
     answer: &RoaringBitmap,
     earlier: impl IntoIterator<Item = &'a RoaringBitmap>,
@@ -31,9 +32,11 @@ pub fn check<'a>(
         return Err(Withheld::TooFew { k });
     }
     for e in earlier {
-        let differ = answer.symmetric_difference_len(e);
-        if differ > 0 && differ < k {
-            return Err(Withheld::CloseToEarlier { differ, k });
+        let shared = answer.intersection_len(e);
+        for part in [shared, answer.len() - shared, e.len() - shared] {
+            if part > 0 && part < k {
+                return Err(Withheld::CloseToEarlier { differ: part, k });
+            }
         }
     }
     Ok(())
@@ -63,6 +66,20 @@ mod tests {
         // Disjoint or far apart: allowed.
         let far = set(&[10, 11, 12, 13, 14]);
         assert_eq!(check(&far, [&a], 5), Ok(()));
+        // Two answers far apart that share one user: the intersection would name it.
+        let first = set(&[1, 2, 3, 4, 99]);
+        let second = set(&[99, 6, 7, 8, 9]);
+        assert_eq!(
+            check(&second, [&first], 5),
+            Err(Withheld::CloseToEarlier { differ: 1, k: 5 })
+        );
+        // One-sided: B drops one user of A and adds five.
+        let a10: RoaringBitmap = (1..=10).collect();
+        let b: RoaringBitmap = (1..=9).chain(11..=15).collect();
+        assert_eq!(
+            check(&b, [&a10], 5),
+            Err(Withheld::CloseToEarlier { differ: 1, k: 5 })
+        );
         assert_eq!(
             check(&RoaringBitmap::new(), [], 0),
             Err(Withheld::TooFew { k: 1 })
@@ -70,8 +87,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Whatever a researcher asks, the answers it gets are each at least k users and
-        /// pairwise equal or at least k apart.
+        /// Whatever a researcher asks, the answers it gets are each at least k users and, for
+        /// every pair, their intersection and both differences are empty or at least k.
         #[test]
         fn accepted_answers_are_large_and_far_apart(
             k in 1u64..6,
@@ -87,8 +104,10 @@ mod tests {
             for (i, x) in given.iter().enumerate() {
                 proptest::prop_assert!(x.len() >= k);
                 for y in &given[..i] {
-                    let d = x.symmetric_difference_len(y);
-                    proptest::prop_assert!(d == 0 || d >= k);
+                    let shared = x.intersection_len(y);
+                    for part in [shared, x.len() - shared, y.len() - shared] {
+                        proptest::prop_assert!(part == 0 || part >= k);
+                    }
                 }
             }
         }

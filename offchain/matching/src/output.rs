@@ -203,6 +203,10 @@ pub fn verify_delivery(
 /// Why a recipient refuses a delivery before decrypting it.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
+    #[error(
+        "the delivery names job {got}, not {expected}, whose attestation and payer were checked"
+    )]
+    OtherJob { got: String, expected: String },
     #[error("the recipient set is not the one attested on chain for this request")]
     NotAttested,
     #[error("the researcher's signature does not verify")]
@@ -212,15 +216,23 @@ pub enum DeliveryError {
 }
 
 /// What every recipient checks before decrypting (the CLI's, the demo's and the browser's):
-/// S_i and its salt are what the matching attestation committed to (`onchain_result_hash`),
-/// and the delivery is signed, for this chain and job, by the account that paid the job
-/// (`payer`, the escrow job's payer address).
+/// the delivery is for `escrow_job_id`, the job whose matching attestation
+/// (`onchain_result_hash`) and payer (`payer`) the caller read from the chain; S_i and its
+/// salt are what that attestation committed to; and the delivery is signed, for this chain and
+/// job, by that payer.
 pub fn check_delivery(
     d: &crate::wire::SignedDelivery,
     chain_id: &str,
+    escrow_job_id: &str,
     onchain_result_hash: &[u8; 32],
     payer: &str,
 ) -> Result<(), DeliveryError> {
+    if d.escrow_job_id != escrow_job_id {
+        return Err(DeliveryError::OtherJob {
+            got: d.escrow_job_id.clone(),
+            expected: escrow_job_id.into(),
+        });
+    }
     if !verify_output(&d.output, onchain_result_hash) {
         return Err(DeliveryError::NotAttested);
     }

@@ -166,6 +166,8 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 
 const BACKOFF_MIN: Duration = Duration::from_millis(10);
 const BACKOFF_MAX: Duration = Duration::from_secs(1);
+/// Refusals answered at once (each holds its socket up to about a second).
+const MAX_REFUSALS: usize = 64;
 /// How long shutdown waits for open connections to finish.
 const DRAIN: Duration = Duration::from_secs(5);
 
@@ -199,6 +201,9 @@ pub async fn serve_with(
     busy: BusyBody,
 ) {
     let max = limits.max_connections.min(Semaphore::MAX_PERMITS);
+    // Refusals hold their socket up to about a second: bounded too, so a flood over the cap
+    // cannot use up the descriptors (beyond it a refused socket is dropped at once).
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     let mut backoff = BACKOFF_MIN;
     loop {
         let stream = tokio::select! {
@@ -228,9 +233,16 @@ pub async fn serve_with(
                     stop.clone(),
                 ));
             }
-            Err(_) => {
-                tokio::spawn(refuse(stream, busy(max)));
-            }
+            Err(_) => match refusals.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    let body = busy(max);
+                    tokio::spawn(async move {
+                        refuse(stream, body).await;
+                        drop(permit);
+                    });
+                }
+                Err(_) => drop(stream),
+            },
         }
     }
     // Every slot back: every connection (websockets included) has closed. (Shared slots: the

@@ -33,7 +33,7 @@ fn pubkey(k: &SigningKey) -> [u8; 33] {
 /// the attested S_i and salt, and a signature by the job's payer.
 fn recipient_accepts(d: &SignedDelivery, onchain: &[u8; 32], payer: &[u8; 33]) -> bool {
     let payer = account_address("bithive", payer).unwrap();
-    check_delivery(d, CHAIN, onchain, &payer).is_ok()
+    check_delivery(d, CHAIN, JOB, onchain, &payer).is_ok()
 }
 
 const SALT: [u8; 32] = [0x33; 32];

@@ -22,8 +22,8 @@ use crate::error::ContractError;
 use crate::funds::{pay, split_fee};
 use crate::msg::CreateJobMsg;
 use crate::state::{
-    AssetInfo, Config, Job, JobStatus, NodeOutcomes, ACCEPTED, CONFIG, JOBS, JOB_MODELS,
-    NODE_OUTCOMES, OPEN_CLAIMS, REPORTERS,
+    AssetInfo, Config, Job, JobStatus, NodeOutcomes, ACCEPTED, CLAIM_SLOTS, CONFIG, JOBS,
+    JOB_MODELS, NODE_OUTCOMES, OPEN_CLAIMS, REPORTERS,
 };
 
 /// Reply id of the best-effort `record_job` sent to the model registry when a job pays.
@@ -264,6 +264,7 @@ pub fn claim(deps: DepsMut, env: Env, info: MessageInfo, job_id: String) -> Res 
         });
     }
     OPEN_CLAIMS.save(deps.storage, &info.sender, &(open + 1))?;
+    CLAIM_SLOTS.save(deps.storage, &job_id, &Empty {})?;
     job.node = Some(info.sender.clone());
     JOBS.save(deps.storage, &job_id, &job)?;
     ACCEPTED.save(deps.storage, &job_id, &Empty {})?;
@@ -493,16 +494,16 @@ pub fn refund(deps: DepsMut, env: Env, job_id: String) -> Res {
         .add_attribute(ev::attr::REFUNDED, job.amount))
 }
 
-/// An accepted job leaving Open (reported or refunded, each reached once from Open) frees its
-/// node's claim slot.
+/// A claimed job leaving Open (reported or refunded, each reached once from Open) frees its
+/// node's claim slot; a job accepted before the count existed holds none and frees none.
 fn release_claim(
     storage: &mut dyn cosmwasm_std::Storage,
     job_id: &str,
     node: &Addr,
 ) -> Result<(), ContractError> {
-    if ACCEPTED.has(storage, job_id) {
+    if CLAIM_SLOTS.has(storage, job_id) {
+        CLAIM_SLOTS.remove(storage, job_id);
         let open = OPEN_CLAIMS.may_load(storage, node)?.unwrap_or(0);
-        // Jobs accepted before this count existed (a migrated contract) count as none.
         OPEN_CLAIMS.save(storage, node, &open.saturating_sub(1))?;
     }
     Ok(())

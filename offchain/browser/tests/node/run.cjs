@@ -130,7 +130,8 @@ test('match verification and contract messages', () => {
   assert.equal(pkg.verifyMatch(7n, salt, rec.slice(1), want), false);
   assert.throws(() => pkg.verifyMatch(7n, salt, new Uint32Array([2, 2]), want), /duplicate/);
   // A delivery that is not one is refused before any key is used.
-  assert.throws(() => pkg.openDelivery(new Uint8Array(109), new Uint8Array(0), new Uint8Array([9]), 'c', want, 'bithive1x'), /not a delivery/);
+  assert.throws(() => pkg.deliveryJob(new Uint8Array([9])), /not a delivery/);
+  assert.throws(() => pkg.openDelivery(new Uint8Array(109), new Uint8Array(0), new Uint8Array([9]), 'c', 'bithive1x/j', want, 'bithive1x'), /not a delivery/);
   const msg0 = pkg.acceptRequestMsg(1n, '00'.repeat(32));
   assert.deepEqual(JSON.parse(msg0), { accept_request: { request_id: 1, commitment: '00'.repeat(32) } });
   const tag = pkg.hashToken('x');
