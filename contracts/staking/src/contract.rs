@@ -206,11 +206,14 @@ mod tests {
         }
     }
 
-    /// A contract deployed before #20 (config without min_bond/grace, no bonded-node index)
-    /// loads its config with the defaults, and `migrate` builds the index from the nodes.
-    #[test]
-    fn migrate_builds_the_bonded_index_from_older_state() {
-        let mut deps = mock_dependencies();
+    /// A staking contract instantiated by `gov` with the defaults.
+    fn instantiate_plain(
+        deps: &mut cosmwasm_std::OwnedDeps<
+            cosmwasm_std::MemoryStorage,
+            cosmwasm_std::testing::MockApi,
+            cosmwasm_std::testing::MockQuerier,
+        >,
+    ) {
         let api = deps.api;
         let a = |s: &str| api.addr_make(s).to_string();
         let msg = InstantiateMsg {
@@ -232,6 +235,15 @@ mod tests {
         };
         let info = message_info(&api.addr_make("gov"), &[]);
         instantiate(deps.as_mut(), mock_env(), info, msg).unwrap();
+    }
+
+    /// A contract deployed before #20 (config without min_bond/grace, no bonded-node index)
+    /// loads its config with the defaults, and `migrate` builds the index from the nodes.
+    #[test]
+    fn migrate_builds_the_bonded_index_from_older_state() {
+        let mut deps = mock_dependencies();
+        let api = deps.api;
+        instantiate_plain(&mut deps);
         // Rewrite the stored config as an older version wrote it.
         let json = String::from_utf8(
             cosmwasm_std::to_json_vec(&CONFIG.load(&deps.storage).unwrap()).unwrap(),
@@ -290,26 +302,7 @@ mod tests {
     fn migrate_does_not_walk_the_registrations_of_a_contract_with_the_index() {
         let mut deps = mock_dependencies();
         let api = deps.api;
-        let a = |s: &str| api.addr_make(s).to_string();
-        let msg = InstantiateMsg {
-            governance: a("gov"),
-            compliance: a("gov"),
-            token: a("btk"),
-            slash_recipient: a("gov"),
-            work_reporter: None,
-            genesis: 0,
-            epoch_seconds: 86_400,
-            attestor_set_size: 3,
-            window_epochs: 3,
-            lock_seconds: None,
-            unbonding_seconds: 1,
-            max_claims: 3,
-            fraud_slash: Decimal::percent(10),
-            min_bond: None,
-            topup_grace_seconds: None,
-        };
-        let info = message_info(&api.addr_make("gov"), &[]);
-        instantiate(deps.as_mut(), mock_env(), info, msg).unwrap();
+        instantiate_plain(&mut deps);
         assert!(INDEX_BUILT.exists(&deps.storage));
         for i in 0..1_000 {
             let n = api.addr_make(&format!("sybil-{i}"));
