@@ -207,13 +207,20 @@ fn file_error(path: &Path, why: impl std::fmt::Display) -> BlindingError {
     }
 }
 
-/// Reads the admissions file; a missing file admits nobody.
-pub fn read_admissions(path: &Path) -> Result<Admissions, BlindingError> {
+/// A JSON file the service keeps, or its default when there is none yet.
+fn read_json_or_default<T: serde::de::DeserializeOwned + Default>(
+    path: &Path,
+) -> Result<T, BlindingError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| file_error(path, e)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Admissions::default()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(file_error(path, e)),
     }
+}
+
+/// Reads the admissions file; a missing file admits nobody.
+pub fn read_admissions(path: &Path) -> Result<Admissions, BlindingError> {
+    read_json_or_default(path)
 }
 
 /// Replaces the admissions file atomically (the service picks it up on its next call).
@@ -228,13 +235,7 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 impl Gate {
     fn open(config: &BlindingConfig) -> Result<Self, BlindingError> {
-        let ledger = match std::fs::read(&config.ledger) {
-            Ok(bytes) => {
-                serde_json::from_slice(&bytes).map_err(|e| file_error(&config.ledger, e))?
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ledger::default(),
-            Err(e) => return Err(file_error(&config.ledger, e)),
-        };
+        let ledger: Ledger = read_json_or_default(&config.ledger)?;
         Ok(Self {
             policy: config.policy.clone(),
             admissions_path: config.admissions.clone(),
