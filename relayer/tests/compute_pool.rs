@@ -1,0 +1,1083 @@
+//! Test of record for the compute pool (issue #42, ADR 007) on the devnet with the whole
+//! deployment, real time and the real engine (ONNX Runtime from ORT_DYLIB_PATH): four nodes and
+//! three attestors, every one its own relayer, and a load generator paying a few hundred jobs from
+//! twelve patient accounts through three rewards epochs. Nobody types a number in: units come from
+//! the escrow's payouts of a model whose run cost a quorum evaluation counted, availability from
+//! the attestors' probes, Pcompute and Penergy from their benchmark challenges, honesty from their
+//! sampled re-execution of paid jobs.
+//!
+//! The nodes: `honest` (`relayer start`), `offline` (`relayer start`, stopped for the first half
+//! of the second epoch and started again on its own database), `slow` (its benchmark workload
+//! sleeps 250 ms per input, as a slower machine would take) and `cheat` (signs made-up outputs
+//! for every fourth job). The attestors run `relayer start` with `[attestor]`.
+//!
+//! Checked from the chain's own records (every block's events) and the attestors' signed tallies,
+//! recomputed here without the product's formula code: every job paid once and none lost; each
+//! report's units are the run cost of the node's jobs paid since its previous report; its Enode
+//! is `Pcompute / Penergy x Tsuccessful/Ttotal x availability` of the medians of the tallies;
+//! each node's claimed BTK is its weight's share of each epoch's pool, to the base unit; the slow
+//! node is paid less per unit; the offline node's availability is about 0.5 in its epoch; the
+//! cheat is caught in the sample, slashed, and earns nothing in the epoch of the proof.
+#![cfg(feature = "inference")]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bithive_chain_client::{ChainClient, Event, OperatorKey};
+use bithive_deploy_plan::{DeployConfig, Deployment, Role};
+use bithive_interface::attestation::{InferencePayload, QueryMsg as AttestationQuery};
+use bithive_interface::model_registry::{
+    ExecuteMsg as RegistryMsg, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
+};
+use bithive_interface::payfi_escrow::{
+    CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
+};
+use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
+use bithive_interface::staking::{AttestorSetResponse, NodeResponse, QueryMsg as StakingQuery};
+use bithive_relayer::attestor::{attestor_keys, BenchService, ProbeResponder};
+use bithive_relayer::benchmark::WorkloadRunner;
+use bithive_relayer::config::{AttestorSection, ChainConfig, Config, InferenceSection, JobKind};
+use bithive_relayer::inference_worker::InferenceWorker;
+use bithive_relayer::keyring::Keyring;
+use bithive_relayer::metrics::Metrics;
+use bithive_relayer::store::NewJob;
+use bithive_relayer::work_report::TallyShare;
+use bithive_relayer::worker::{JobWorker, WorkError, WorkOutput};
+use bithive_relayer::{ChainRelayer, Store};
+use bithive_signed_attestation::{payload_hash, AttestationKind};
+use common::{
+    bond, client, devnet_funding, get, http, register, serve, set_endpoint, CHAIN, DENOM, PLEDGE_4T,
+};
+use cosmwasm_std::{to_json_binary, Binary, Decimal, Decimal256, Timestamp, Uint128};
+
+/// Seconds of a rewards epoch.
+const EPOCH: u64 = 20;
+/// Probes of each node by each attestor per epoch (one in each eighth of it).
+const PROBES: u32 = 8;
+const PATIENTS: u8 = 12;
+/// What a patient deposits for one job (100 BTT); the escrow's fee is 0.5 % of it (500,000).
+const DEPOSIT: u128 = 100_000_000;
+/// The model owner's price of one run (0.1 BTT).
+const PRICE: u128 = 100_000;
+/// BTK the governance account puts into the compute pool in each epoch. Below the fee cap of a
+/// single job (1 BTK base unit per base unit of fee, 500,000 a job), so the cap never binds and
+/// each epoch's pool is shared by weight alone (the cap has its own attack test).
+const FUND: u128 = 100_000;
+/// A slow node's extra time per benchmark input.
+const SLOW_PER_INPUT: Duration = Duration::from_millis(250);
+/// The cheat makes up the outputs of every `CHEAT_EVERY`-th job it serves.
+const CHEAT_EVERY: usize = 4;
+
+fn models_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../offchain/inference/models")
+}
+
+fn free_addr() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn dylib() -> PathBuf {
+    std::env::var("ORT_DYLIB_PATH")
+        .expect("ORT_DYLIB_PATH (source scripts/setup.sh)")
+        .into()
+}
+
+/// An engine serving the shipped `bc_logreg`, on the CPU.
+fn engine() -> bithive_inference::Engine {
+    use bithive_inference::config::{ModelEntry, RuntimeConfig};
+    bithive_inference::Engine::start(bithive_inference::EngineConfig {
+        runtime: RuntimeConfig {
+            dylib_path: Some(dylib()),
+            intra_op_threads: 1,
+            ..RuntimeConfig::default()
+        },
+        models: vec![ModelEntry {
+            manifest: models_dir().join("bc_logreg.toml"),
+            sha256: None,
+        }],
+        ..bithive_inference::EngineConfig::default()
+    })
+    .expect("ONNX Runtime")
+}
+
+/// The published benchmark workload on this machine's CPU.
+fn workload() -> Arc<bithive_inference::workload::Workload> {
+    let rt = bithive_inference::runtime::Runtime::load(&bithive_inference::config::RuntimeConfig {
+        dylib_path: Some(dylib()),
+        intra_op_threads: 1,
+        ..Default::default()
+    })
+    .unwrap();
+    Arc::new(bithive_inference::workload::Workload::load(&rt).unwrap())
+}
+
+/// A slower machine: the same workload and answers, `SLOW_PER_INPUT` more per input.
+struct Slowed(Arc<bithive_inference::workload::Workload>);
+
+impl WorkloadRunner for Slowed {
+    fn macs_per_input(&self) -> u64 {
+        WorkloadRunner::macs_per_input(self.0.as_ref())
+    }
+    fn run(&self, seed: &[u8; 32], indices: &[u32]) -> Result<Vec<Vec<u32>>, String> {
+        std::thread::sleep(SLOW_PER_INPUT * indices.len() as u32);
+        WorkloadRunner::run(self.0.as_ref(), seed, indices)
+    }
+    fn agrees(&self, a: &[u32], b: &[u32]) -> bool {
+        WorkloadRunner::agrees(self.0.as_ref(), a, b)
+    }
+}
+
+/// Serves jobs with the real engine, but signs made-up outputs (the class probabilities
+/// reversed) for every `CHEAT_EVERY`-th one; records which.
+struct Cheat {
+    inner: InferenceWorker,
+    served: AtomicUsize,
+    cheated: Mutex<BTreeSet<String>>,
+}
+
+#[async_trait]
+impl JobWorker for Cheat {
+    fn job_kind(&self) -> JobKind {
+        JobKind::Inference
+    }
+    fn job_id_of(&self, event: &Event) -> Option<String> {
+        self.inner.job_id_of(event)
+    }
+    async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
+        let mut out = self.inner.run(job, chain).await?;
+        if self.served.fetch_add(1, Ordering::SeqCst) % CHEAT_EVERY == CHEAT_EVERY - 1 {
+            let mut p: InferencePayload =
+                serde_json::from_slice(out.payload.as_ref().expect("payload")).unwrap();
+            let outputs = p.outputs.take().expect("outputs");
+            p.outputs = Some(outputs.into_iter().rev().collect());
+            let payload = serde_json::to_vec(&p).unwrap();
+            out.commitments[1] = payload_hash(AttestationKind::Inference, &payload).0;
+            out.payload = Some(payload);
+            self.cheated.lock().unwrap().insert(job.job_id.clone());
+        }
+        Ok(out)
+    }
+}
+
+fn chain_config(
+    rpc: &str,
+    key: &str,
+    node: &str,
+    d: &Deployment,
+    jobs: Vec<JobKind>,
+) -> ChainConfig {
+    ChainConfig {
+        chain_id: CHAIN.into(),
+        rpc: vec![rpc.into()],
+        compat: Default::default(),
+        rpc_timeout_ms: 3_000,
+        account_prefix: "bithive".into(),
+        key: key.into(),
+        gas_price: 0.025,
+        gas_adjustment: 1.4,
+        max_gas_price: 0.1,
+        fee_denom: DENOM.into(),
+        max_gas: 60_000_000,
+        contracts: [
+            Role::Staking,
+            Role::Rewards,
+            Role::Attestation,
+            Role::PayfiEscrow,
+            Role::ModelRegistry,
+        ]
+        .into_iter()
+        .map(|r| (r.name().to_string(), d.contracts.get(r).to_string()))
+        .collect(),
+        jobs,
+        poll_interval_ms: 200,
+        start_height: None,
+        batch_size: 10,
+        blocks_per_poll: 50,
+        confirm_timeout_ms: 15_000,
+        attest_on: None,
+        node: Some(node.into()),
+    }
+}
+
+/// A `relayer start` running until its stop is sent.
+struct Running {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<(), bithive_relayer::RelayerError>>,
+}
+
+fn start(cfg: Config) -> Running {
+    cfg.validate().unwrap();
+    let (stop, mut rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
+        let _ = rx.wait_for(|s| *s).await;
+    }));
+    Running { stop, task }
+}
+
+impl Running {
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// A node built from the relayer's parts (its pipeline with `worker`, its probe and benchmark
+/// answers with `runner`), as `relayer start` wires them.
+async fn start_parts(
+    d: &Deployment,
+    rpc: &str,
+    devnet: &bithive_devnet::DevnetHandle,
+    key: &OperatorKey,
+    db: &Path,
+    worker: Arc<dyn JobWorker>,
+    runner: Arc<dyn WorkloadRunner>,
+) -> (String, Running) {
+    let c = client(http(devnet), key.clone());
+    let bench = BenchService::new(runner);
+    bench.set_attestors(
+        CHAIN,
+        attestor_keys(&c, &d.contracts.staking).await.unwrap(),
+    );
+    let responder = ProbeResponder::new(vec![(
+        CHAIN.into(),
+        d.contracts.staking.clone(),
+        key.address().to_string(),
+        key.k256().clone(),
+    )])
+    .with_benchmarks(bench);
+    let url = serve(responder, Arc::new(AtomicBool::new(true))).await;
+    let relayer = ChainRelayer::new(
+        chain_config(rpc, "unused", key.address(), d, vec![JobKind::Inference]),
+        Arc::new(c),
+        None,
+        Arc::new(Mutex::new(Store::open(db).unwrap())),
+        vec![worker],
+        Arc::new(Metrics::new()),
+    );
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    (
+        url,
+        Running {
+            stop,
+            task: tokio::spawn(relayer.run(rx)),
+        },
+    )
+}
+
+/// The chain's clock (the latest block's time), seconds.
+async fn chain_now(c: &ChainClient) -> u64 {
+    c.rpc().latest_block_time().await.unwrap()
+}
+
+async fn wait_until(c: &ChainClient, t: u64) {
+    while chain_now(c).await < t {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+/// A rewards or escrow event, in chain order.
+#[derive(Debug)]
+enum Record {
+    /// The escrow paid job `job` to `node`.
+    Paid { job: String, node: String },
+    /// Rewards took a work report: `epoch` is the measured epoch (from the attestation's job
+    /// id), `pool_epoch` the collecting epoch it was credited to (`None`: not credited).
+    Report {
+        node: String,
+        epoch: u64,
+        units: u128,
+        over: u128,
+        fee: u128,
+        tasks: String,
+        penergy: Decimal,
+        enode: Decimal,
+        weight: Decimal256,
+        pool_epoch: Option<u64>,
+    },
+    /// A re-execution proof took `node`'s weight of `epoch`.
+    Forfeit {
+        node: String,
+        epoch: u64,
+        weight: Decimal256,
+    },
+}
+
+/// Every escrow payout and rewards report/forfeit from `from` to the latest block, in order.
+async fn records(c: &ChainClient, d: &Deployment, from: u64) -> Vec<Record> {
+    let to = c.rpc().latest_height().await.unwrap();
+    let mut out = Vec::new();
+    for h in from..=to {
+        let b = c.rpc().block_results(h).await.unwrap();
+        for tx in b.txs.iter().filter(|t| t.code == 0) {
+            let wasm: Vec<&Event> = tx.events.iter().filter(|e| e.kind == "wasm").collect();
+            let of = |e: &&Event, contract: &str| e.attr("_contract_address") == Some(contract);
+            // The measured epoch of a work report: the accepted attestation's job id.
+            let work_epoch = wasm
+                .iter()
+                .filter(|e| of(e, &d.contracts.attestation))
+                .filter_map(|e| e.attr("job_id")?.strip_prefix("work/").map(str::to_string))
+                .filter_map(|j| j.rsplit_once('/').map(|(_, e)| e.parse::<u64>().unwrap()))
+                .next();
+            for e in &wasm {
+                let a = |k: &str| e.attr(k).map(str::to_string);
+                if of(e, &d.contracts.payfi_escrow) && a("paid").is_some() {
+                    out.push(Record::Paid {
+                        job: a("job_id").unwrap(),
+                        node: a("node").unwrap(),
+                    });
+                }
+                if !of(e, &d.contracts.rewards) {
+                    continue;
+                }
+                match a("action").as_deref() {
+                    Some("report_work") => out.push(Record::Report {
+                        node: a("node").unwrap(),
+                        epoch: work_epoch.expect("a work report names its epoch"),
+                        units: a("units").unwrap().parse().unwrap(),
+                        over: a("units_over_capacity").unwrap().parse().unwrap(),
+                        fee: a("fee").unwrap().parse().unwrap(),
+                        tasks: a("tasks").unwrap(),
+                        penergy: dec(&a("penergy").unwrap()),
+                        enode: dec(&a("enode").unwrap()),
+                        weight: a("weight").unwrap().parse().unwrap(),
+                        pool_epoch: if a("credited").as_deref() == Some("false") {
+                            None
+                        } else {
+                            Some(a("epoch").unwrap().parse().unwrap())
+                        },
+                    }),
+                    Some("forfeit_epoch") => out.push(Record::Forfeit {
+                        node: a("node").unwrap(),
+                        epoch: a("epoch").unwrap().parse().unwrap(),
+                        weight: a("weight").unwrap().parse().unwrap(),
+                    }),
+                    _ => {}
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What the attestors' tallies of one epoch say of `node`, by the rules of ADR 007 recomputed
+/// here: availability the median answered share; Pcompute the lower middle over the attestors
+/// that challenged it (one whose challenges all failed counting 0); Penergy the upper middle of
+/// the passed benchmarks.
+fn measured(shares: &[TallyShare], node: &str) -> (Decimal, Decimal, Decimal) {
+    let tallies: Vec<_> = shares
+        .iter()
+        .filter_map(|s| s.tallies.iter().find(|t| t.node == node))
+        .collect();
+    let mut avail: Vec<Decimal> = tallies
+        .iter()
+        .filter(|t| t.probed > 0)
+        .map(|t| Decimal::from_ratio(t.answered, t.probed))
+        .collect();
+    let mut pc: Vec<Decimal> = tallies
+        .iter()
+        .filter(|t| t.benched > 0)
+        .map(|t| t.bench.map_or(Decimal::zero(), |b| b.pcompute))
+        .collect();
+    let mut pe: Vec<Decimal> = tallies
+        .iter()
+        .filter_map(|t| t.bench.map(|b| b.penergy))
+        .collect();
+    for v in [&mut avail, &mut pc, &mut pe] {
+        assert!(!v.is_empty(), "{node}: nothing measured in {shares:?}");
+        v.sort();
+    }
+    (
+        avail[(avail.len() - 1) / 2],
+        pc[(pc.len() - 1) / 2],
+        pe[pe.len() / 2],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epochs() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = Keyring::new(dir.path().join("keyring.json"));
+    let named = |name: &str, seed: u8| -> OperatorKey {
+        let m = bip39::Mnemonic::from_entropy(&[seed; 32]).unwrap();
+        keyring.add(name, &m.to_string(), "bithive").unwrap();
+        keyring.get(name, "bithive").unwrap()
+    };
+    let gov_key = named("gov", 60);
+    let node_names = ["honest", "offline", "slow", "cheat"];
+    let nodes: Vec<OperatorKey> = node_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| named(n, 61 + i as u8))
+        .collect();
+    let attestors: Vec<OperatorKey> = (0..3)
+        .map(|i| named(&format!("attestor{i}"), 70 + i))
+        .collect();
+    let patients: Vec<OperatorKey> = (0..PATIENTS).map(|i| common::key(100 + i)).collect();
+    for (n, k) in node_names.iter().zip(&nodes) {
+        eprintln!("node {n}: {}", k.address());
+    }
+    let mut funded: Vec<&OperatorKey> = vec![&gov_key];
+    funded.extend(nodes.iter().chain(&attestors).chain(&patients));
+    // A block every 200 ms on the real clock.
+    let devnet = devnet_funding(&funded, 200).await;
+    let rpc = devnet.rpc_url();
+    let gov = client(http(&devnet), gov_key.clone());
+
+    // The deployment: epochs of EPOCH seconds, jobs paid at the attestation and work credited at
+    // the report (no dispute or challenge windows), an attestor set of three of which two sign.
+    // The nodes hold their pledge, the attestors ten times as much (the set is chosen by stake
+    // while nobody has verified work yet), the governance account the pool's funding.
+    let alloc = |k: &OperatorKey, amount: u128| cw20::Cw20Coin {
+        address: k.address().to_string(),
+        amount: amount.into(),
+    };
+    let mut allocations: Vec<_> = nodes.iter().map(|k| alloc(k, PLEDGE_4T)).collect();
+    allocations.extend(attestors.iter().map(|k| alloc(k, 10 * PLEDGE_4T)));
+    allocations.push(alloc(&gov_key, 100 * FUND));
+    let mut plan = DeployConfig {
+        artifacts: Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
+        rewards_epoch_seconds: EPOCH,
+        job_dispute_seconds: 0,
+        work_challenge_seconds: 0,
+        test_btk_allocations: allocations,
+        ..DeployConfig::default()
+    };
+    plan.staking.attestor_set_size = 3;
+    plan.attestation.quorum_threshold = 2;
+    let d = bithive_deploy_plan::chain::deploy(&gov, &plan, &mut |_| {})
+        .await
+        .unwrap();
+    let c = d.contracts.clone();
+    let mut addrs = BTreeMap::new();
+    for k in nodes.iter().chain(&attestors) {
+        register(&gov, &c.staking, &devnet, k).await;
+        addrs.insert(k.address().to_string(), free_addr());
+    }
+    for k in &nodes {
+        bond(&d, &devnet, k, PLEDGE_4T).await;
+    }
+    for k in &attestors {
+        bond(&d, &devnet, k, 10 * PLEDGE_4T).await;
+    }
+    gov.execute_batch(&[(
+        c.staking.clone(),
+        bithive_interface::staking::ExecuteMsg::AdvanceAttestorSet { limit: 200 },
+    )])
+    .await
+    .unwrap();
+    let set: AttestorSetResponse = gov
+        .query_typed(&c.staking, &StakingQuery::AttestorSet {})
+        .await
+        .unwrap();
+    let members: BTreeSet<String> = set.members.iter().map(|m| m.node.to_string()).collect();
+    let want: BTreeSet<String> = attestors.iter().map(|k| k.address().to_string()).collect();
+    assert_eq!(members, want, "the attestors are the set");
+
+    // The model, published by its owner (the governance account here); its run cost counted
+    // from its graph by the attestors' quorum evaluation, never typed in; the escrow then takes
+    // only jobs on registered models.
+    let local = engine();
+    let manifest = local.manifest("bc_logreg").unwrap().clone();
+    gov.execute_batch(&[(
+        c.model_registry.clone(),
+        RegistryMsg::Publish(PublishMsg {
+            name: "bc_logreg".into(),
+            version: 1,
+            specialty: "oncology".into(),
+            input_spec: "float32[1,30] tabular row".into(),
+            output_spec: "label in [malignant, benign] with probabilities".into(),
+            onnx_sha256: manifest.sha256.clone(),
+            content_id: "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4".into(),
+            size_bytes: 1,
+            price: Uint128::new(PRICE),
+            licence: "Apache-2.0".into(),
+        }),
+    )])
+    .await
+    .unwrap();
+    let m: ModelResponse = gov
+        .query_typed(
+            &c.model_registry,
+            &RegistryQuery::Latest {
+                name: "bc_logreg".into(),
+            },
+        )
+        .await
+        .unwrap();
+    {
+        use bithive_relayer::evaluation::{
+            combine, default_issued_at, evaluate_registered, read_set, sign_share, statement,
+        };
+        let set = read_set(&models_dir().join("bc_test_vectors.json")).unwrap();
+        let e = evaluate_registered(None, &local, &m, &set).await.unwrap();
+        let last: u64 = gov
+            .query_typed(
+                &c.attestation,
+                &AttestationQuery::EvaluationRound {
+                    model_id: m.model.id,
+                },
+            )
+            .await
+            .unwrap();
+        let now = chain_now(&gov).await;
+        let (att, payload) = statement(
+            CHAIN,
+            &c.model_registry,
+            m.model.id,
+            last + 1,
+            &e,
+            default_issued_at(now),
+        )
+        .unwrap();
+        let shares: Vec<_> = attestors
+            .iter()
+            .map(|k| sign_share(att.clone(), payload.clone(), k.k256()).unwrap())
+            .collect();
+        gov.execute_batch(&[(c.attestation.clone(), combine(&shares).unwrap())])
+            .await
+            .unwrap();
+    }
+    gov.execute_batch(&[(
+        c.payfi_escrow.clone(),
+        EscrowMsg::UpdateConfig {
+            admin: None,
+            fee_bps: None,
+            fee_collector: None,
+            staking: None,
+            job_dispute_seconds: None,
+            model_registry: Some(c.model_registry.clone()),
+            rewards: None,
+        },
+    )])
+    .await
+    .unwrap();
+    let m: ModelResponse = gov
+        .query_typed(
+            &c.model_registry,
+            &RegistryQuery::Latest {
+                name: "bc_logreg".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let run_cost = m
+        .model
+        .run_cost
+        .expect("the evaluation counted the run cost")
+        .u128();
+    assert!(run_cost > 0);
+
+    // Patients hold BTT to pay with.
+    for p in &patients {
+        gov.execute_batch(&[(
+            c.btt.clone(),
+            cw20::Cw20ExecuteMsg::Transfer {
+                recipient: p.address().to_string(),
+                amount: (50 * DEPOSIT).into(),
+            },
+        )])
+        .await
+        .unwrap();
+    }
+    let start_height = devnet.produce_block().await.unwrap();
+
+    // The relayers. Engines and the benchmark workload from files, as an operator's.
+    let engine_toml = dir.path().join("engine.toml");
+    std::fs::write(
+        &engine_toml,
+        format!(
+            "[runtime]\nintra_op_threads = 1\n\n[[models]]\nmanifest = {:?}\n",
+            models_dir().join("bc_logreg.toml")
+        ),
+    )
+    .unwrap();
+    let config = |name: &str, k: &OperatorKey, attestor: bool| Config {
+        db_path: dir.path().join(format!("{name}.sqlite")),
+        metrics_addr: None,
+        metrics_limits: Default::default(),
+        keyring: dir.path().join("keyring.json"),
+        chains: vec![chain_config(
+            &rpc,
+            name,
+            k.address(),
+            &d,
+            if attestor {
+                vec![]
+            } else {
+                vec![JobKind::Inference]
+            },
+        )],
+        inference: Some(InferenceSection {
+            config: engine_toml.clone(),
+            sealed_models: None,
+        }),
+        matching: None,
+        dp: None,
+        probe_addr: Some(addrs[k.address()].to_string()),
+        attestor: attestor.then(|| AttestorSection {
+            chain_id: CHAIN.into(),
+            probes_per_epoch: PROBES,
+            timeout_ms: 3_000,
+            late_seconds: 2,
+            tick_ms: 200,
+            report_delay_seconds: 2,
+            // One challenge per epoch: a node runs at most 6 of one attestor's in 10 minutes
+            // (BenchGate), and these epochs are 20 s.
+            bench_per_epoch: 1,
+            bench_inputs: 8,
+            bench_timeout_ms: 20_000,
+            // Each attestor re-runs about half the paid jobs, drawn from its own key.
+            reexec_rate: 0.5,
+        }),
+    };
+    let mut running = Vec::new();
+    let (honest, offline, slow, cheat) = (&nodes[0], &nodes[1], &nodes[2], &nodes[3]);
+    for k in [honest, offline] {
+        set_endpoint(
+            &devnet,
+            &c.staking,
+            k,
+            &format!("http://{}", addrs[k.address()]),
+        )
+        .await;
+    }
+    running.push(start(config("honest", honest, false)));
+    let mut offline_relayer = Some(start(config("offline", offline, false)));
+    let shared_engine = Arc::new(engine());
+    let (url, r) = start_parts(
+        &d,
+        &rpc,
+        &devnet,
+        slow,
+        &dir.path().join("slow.sqlite"),
+        Arc::new(InferenceWorker::new(shared_engine.clone())),
+        Arc::new(Slowed(workload())),
+    )
+    .await;
+    set_endpoint(&devnet, &c.staking, slow, &url).await;
+    running.push(r);
+    let cheat_worker = Arc::new(Cheat {
+        inner: InferenceWorker::new(shared_engine.clone()),
+        served: AtomicUsize::new(0),
+        cheated: Mutex::new(BTreeSet::new()),
+    });
+    let (url, r) = start_parts(
+        &d,
+        &rpc,
+        &devnet,
+        cheat,
+        &dir.path().join("cheat.sqlite"),
+        cheat_worker.clone(),
+        workload(),
+    )
+    .await;
+    set_endpoint(&devnet, &c.staking, cheat, &url).await;
+    running.push(r);
+    // The attestors start once every node has its endpoint in staking (they read their targets
+    // from it).
+    for (i, k) in attestors.iter().enumerate() {
+        set_endpoint(
+            &devnet,
+            &c.staking,
+            k,
+            &format!("http://{}", addrs[k.address()]),
+        )
+        .await;
+        running.push(start(config(&format!("attestor{i}"), k, true)));
+    }
+
+    // The epochs on the chain's clock: E1 is the first whole one every attestor sees.
+    let rewards: RewardsConfig = gov
+        .query_typed(&c.rewards, &RewardsQuery::Config {})
+        .await
+        .unwrap();
+    let start_of = |e: u64| rewards.genesis + e * EPOCH;
+    let e1 = (chain_now(&gov).await + 5 - rewards.genesis) / EPOCH + 1;
+    let (e2, e3, e4, e5) = (e1 + 1, e1 + 2, e1 + 3, e1 + 4);
+
+    // The load: every patient pays a job every 3.5 s from E1 to the end of E3, bound to the
+    // nodes in turn.
+    let created = Arc::new(Mutex::new(BTreeMap::<String, String>::new()));
+    let mut load = Vec::new();
+    for (pi, p) in patients.iter().enumerate() {
+        let (pc, c, created) = (client(http(&devnet), p.clone()), c.clone(), created.clone());
+        let targets: Vec<String> = nodes.iter().map(|k| k.address().to_string()).collect();
+        let end = start_of(e4);
+        let begin = start_of(e1);
+        load.push(tokio::spawn(async move {
+            wait_until(&pc, begin).await;
+            tokio::time::sleep(Duration::from_millis(290 * pi as u64)).await;
+            let mut j = 0usize;
+            while chain_now(&pc).await < end {
+                let node = targets[(pi + j) % targets.len()].clone();
+                let cid = format!("load-{j}");
+                let input = format!("{:?}", vec![0.1f32 * ((pi + j) % 10) as f32; 30]);
+                let msg = EscrowReceive::CreateJob(CreateJobMsg {
+                    job_id: cid.clone(),
+                    expires_at: Timestamp::from_seconds(end + 86_400),
+                    model: "bc_logreg".into(),
+                    input: Binary::from(input.into_bytes()),
+                    node: Some(node.clone()),
+                });
+                pc.execute_batch(&[(
+                    c.btt.clone(),
+                    cw20::Cw20ExecuteMsg::Send {
+                        contract: c.payfi_escrow.clone(),
+                        amount: DEPOSIT.into(),
+                        msg: to_json_binary(&msg).unwrap(),
+                    },
+                )])
+                .await
+                .unwrap();
+                let id = bithive_interface::payfi_escrow::job_id(pc.address(), &cid);
+                created.lock().unwrap().insert(id, node);
+                j += 1;
+                tokio::time::sleep(Duration::from_millis(3_500)).await;
+            }
+        }));
+    }
+
+    // The epochs go by. The offline node's relayer is stopped for the first half of E2 (its
+    // endpoint is gone; its jobs wait). The governance account funds the pool mid-epoch, so
+    // each fund lands in a known epoch. Each attestor's signed tallies are read once an epoch
+    // closes.
+    let mut fund = BTreeMap::new();
+    let mut tallies: BTreeMap<u64, Vec<TallyShare>> = BTreeMap::new();
+    let fetch = |e: u64| {
+        let urls: Vec<String> = attestors
+            .iter()
+            .map(|k| format!("http://{}/tallies/{CHAIN}/{e}", addrs[k.address()]))
+            .collect();
+        tokio::spawn(async move {
+            let mut out = Vec::new();
+            for url in urls {
+                let deadline = Instant::now() + Duration::from_secs(EPOCH);
+                let share: TallyShare = loop {
+                    assert!(Instant::now() < deadline, "no tallies at {url}");
+                    if let Some((200, body)) = get(&url).await {
+                        break serde_json::from_str(&body).unwrap();
+                    }
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                };
+                assert!(share.verify(), "{url}: signed by its attestor");
+                out.push(share);
+            }
+            out
+        })
+    };
+    let mut fetches = Vec::new();
+    for e in e1..=e4 {
+        wait_until(&gov, start_of(e)).await;
+        // The epoch before E1 too: a report counts every job paid since the node's last, so
+        // the first reports (of that epoch, early in E1) already hold some of E1's jobs.
+        fetches.push((e - 1, fetch(e - 1)));
+        if e == e2 {
+            offline_relayer.take().unwrap().stop().await;
+        }
+        wait_until(&gov, start_of(e) + EPOCH / 2).await;
+        if e == e2 {
+            offline_relayer = Some(start(config("offline", offline, false)));
+        }
+        use bithive_interface::token::ExecuteMsg as TokenMsg;
+        gov.execute_batch(&[(
+            c.btk.clone(),
+            TokenMsg::Send {
+                contract: c.rewards.clone(),
+                amount: FUND.into(),
+                msg: to_json_binary(&bithive_interface::rewards::ReceiveMsg::FundComputePool {})
+                    .unwrap(),
+            },
+        )])
+        .await
+        .unwrap();
+        let pool: bithive_interface::rewards::ComputePool = gov
+            .query_typed(&c.rewards, &RewardsQuery::ComputePool {})
+            .await
+            .unwrap();
+        assert_eq!(pool.epoch, e, "the fund landed in epoch {e}");
+        fund.insert(e, FUND);
+    }
+    for l in load {
+        l.await.unwrap();
+    }
+    // E3's reports are in a few seconds into E4; E4's pool closes with E5.
+    wait_until(&gov, start_of(e5) + 1).await;
+    fetches.push((e4, fetch(e4)));
+    for (e, f) in fetches {
+        tallies.insert(e, f.await.unwrap());
+    }
+    // Every job is served and paid before the end (the offline node's backlog too).
+    let created = created.lock().unwrap().clone();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let paid = loop {
+        let recs = records(&gov, &d, start_height).await;
+        let paid: Vec<(String, String)> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Paid { job, node } => Some((job.clone(), node.clone())),
+                _ => None,
+            })
+            .collect();
+        if paid.len() >= created.len() || Instant::now() > deadline {
+            break paid;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    // The nodes claim what the closed epochs (up to E4) gave them.
+    let mut claimed = BTreeMap::new();
+    for k in &nodes {
+        let nc = client(http(&devnet), k.clone());
+        let got = bithive_relayer::claim::claim_compute(&nc, &c.rewards)
+            .await
+            .unwrap()
+            .map_or(0, |cl| cl.amount.u128());
+        claimed.insert(k.address().to_string(), got);
+    }
+    offline_relayer.take().unwrap().stop().await;
+    for r in running {
+        r.stop().await;
+    }
+    let recs = records(&gov, &d, start_height).await;
+    let name = |addr: &str| {
+        node_names[nodes.iter().position(|k| k.address() == addr).unwrap()].to_string()
+    };
+
+    // No job is paid twice or lost, and none was paid that nobody created.
+    eprintln!("{} jobs created, {} paid", created.len(), paid.len());
+    assert!(created.len() >= 150, "hundreds of jobs: {}", created.len());
+    let mut times = BTreeMap::<&str, usize>::new();
+    for (job, node) in &paid {
+        *times.entry(job).or_default() += 1;
+        assert_eq!(
+            created.get(job),
+            Some(node),
+            "{job}: paid to the node it was bound to"
+        );
+    }
+    assert!(times.values().all(|n| *n == 1), "a job paid twice");
+    assert_eq!(times.len(), created.len(), "every job paid");
+
+    // Each report: its units are the run cost of the node's jobs paid since its last report,
+    // its tasks those jobs (all paid), its Enode the attestors' medians.
+    let tier_floor = Decimal::from_ratio(65u8, 2u8); // half of a T1's declared 65 W
+    let mut since = BTreeMap::<String, u128>::new();
+    let mut weight = BTreeMap::<(String, u64), Decimal256>::new();
+    let mut fees = BTreeMap::<(String, u64), u128>::new();
+    let mut forfeits = Vec::new();
+    let mut enodes = BTreeMap::<(String, u64), (Decimal, Decimal, Decimal)>::new();
+    for r in &recs {
+        match r {
+            Record::Paid { node, .. } => *since.entry(node.clone()).or_default() += 1,
+            Record::Report {
+                node,
+                epoch,
+                units,
+                over,
+                fee,
+                tasks,
+                penergy,
+                enode,
+                weight: w,
+                pool_epoch,
+            } => {
+                let jobs = since.remove(node).unwrap_or(0);
+                assert_eq!(*over, 0, "{}: within its capacity", name(node));
+                assert_eq!(
+                    units,
+                    &(jobs * run_cost),
+                    "{} epoch {epoch}: units of the {jobs} jobs paid since its last report",
+                    name(node)
+                );
+                assert_eq!(tasks, &format!("{jobs}/{jobs}"), "{}", name(node));
+                // The escrow's fee: 0.5 % of each deposit.
+                assert_eq!(
+                    *fee,
+                    jobs * DEPOSIT / 200,
+                    "{}: fees of its jobs",
+                    name(node)
+                );
+                let shares = tallies
+                    .get(epoch)
+                    .unwrap_or_else(|| panic!("a report of epoch {epoch}, outside E0..E4"));
+                let (avail, pcompute, pe) = measured(shares, node);
+                let pe = pe.max(tier_floor);
+                assert_eq!(*penergy, pe, "{} epoch {epoch}", name(node));
+                let expected = pcompute / pe * avail;
+                assert_eq!(*enode, expected, "{} epoch {epoch}: Enode", name(node));
+                assert_eq!(
+                    *w,
+                    Decimal256::from(expected) * Decimal256::from_ratio(*units, 1u8),
+                    "{}: weight = units x Enode",
+                    name(node)
+                );
+                enodes.insert((name(node), *epoch), (avail, pcompute, expected));
+                if let Some(pe) = pool_epoch {
+                    *weight.entry((node.clone(), *pe)).or_default() += *w;
+                    *fees.entry((node.clone(), *pe)).or_default() += *fee;
+                }
+            }
+            Record::Forfeit {
+                node,
+                epoch,
+                weight: w,
+            } => {
+                let had = weight.remove(&(node.clone(), *epoch)).unwrap_or_default();
+                assert_eq!(*w, had, "the forfeit takes the node's weight of the epoch");
+                weight.insert((node.clone(), *epoch), Decimal256::zero());
+                forfeits.push((name(node), *epoch));
+            }
+        }
+    }
+    eprintln!("measured (availability, Pcompute, Enode): {enodes:#?}");
+    for e in [e1, e2, e3] {
+        for n in node_names.iter().filter(|n| **n != "cheat") {
+            assert!(
+                enodes.contains_key(&(n.to_string(), e)),
+                "{n} has a report for epoch {e}: {enodes:?}"
+            );
+        }
+    }
+
+    // The offline node: about half its epoch; the others answered (nearly) every probe.
+    let avail = |n: &str, e: u64| enodes[&(n.to_string(), e)].0;
+    let a = avail("offline", e2);
+    assert!(
+        a >= Decimal::percent(25) && a <= Decimal::percent(75),
+        "offline in E2: {a}"
+    );
+    for e in [e1, e3] {
+        assert!(
+            avail("offline", e) >= Decimal::percent(75),
+            "offline in {e}"
+        );
+    }
+    for e in [e1, e2, e3] {
+        assert!(avail("honest", e) >= Decimal::percent(75), "honest in {e}");
+        assert!(avail("slow", e) >= Decimal::percent(75), "slow in {e}");
+    }
+    // The slow node: measured slower, so paid less per unit of the same work.
+    for e in [e1, e2, e3] {
+        let (h, s) = (
+            enodes[&("honest".into(), e)].1,
+            enodes[&("slow".into(), e)].1,
+        );
+        assert!(
+            s * Decimal::from_ratio(2u8, 1u8) < h,
+            "epoch {e}: slow {s}, honest {h}"
+        );
+    }
+
+    // The cheat: caught in the sample, slashed by fraud_slash (10 %), its epoch forfeited.
+    assert!(!cheat_worker.cheated.lock().unwrap().is_empty());
+    let n: NodeResponse = gov
+        .query_typed(
+            &c.staking,
+            &StakingQuery::Node {
+                node: cheat.address().to_string(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        n.bonded.u128() <= PLEDGE_4T - PLEDGE_4T / 10,
+        "slashed: {n:?}"
+    );
+    assert!(
+        forfeits.iter().any(|(n, _)| n == "cheat"),
+        "the cheat forfeits an epoch: {forfeits:?}"
+    );
+    for (n, e) in &forfeits {
+        assert_eq!(n, "cheat", "only the cheat forfeits");
+        assert_eq!(
+            weight.get(&(cheat.address().to_string(), *e)).copied(),
+            Some(Decimal256::zero()),
+            "the cheat earns nothing in epoch {e}"
+        );
+    }
+
+    // The pool: each closed epoch (up to E4) shares what it holds (its funds, and what earlier
+    // epochs without any weight carried) by weight. A node's claim is the sum of its shares,
+    // floored; the contract floors the rate and each credit at 10^-18 and carries the fractions,
+    // which moves a sum by far less than 10^-9, so the claim equals the floored exact share
+    // unless that lies within 10^-9 of a whole unit (then either neighbour is right).
+    let mut carry = Decimal256::zero();
+    let mut expected = BTreeMap::<String, Decimal256>::new();
+    for e in e1..=e4 {
+        let avail = carry + Decimal256::from_ratio(fund.get(&e).copied().unwrap_or(0), 1u8);
+        let total: Decimal256 = weight
+            .iter()
+            .filter(|((_, pe), _)| *pe == e)
+            .map(|(_, w)| *w)
+            .sum();
+        if total.is_zero() {
+            carry = avail;
+            continue;
+        }
+        carry = Decimal256::zero();
+        for ((node, pe), w) in &weight {
+            if *pe == e {
+                let share = *w * avail / total;
+                // The fee cap (max_btk_per_fee, 1 by default) does not bind here (see FUND).
+                let fee = fees.get(&(node.clone(), e)).copied().unwrap_or(0);
+                let cap = Decimal256::from_ratio(fee, 1u8);
+                assert!(
+                    w.is_zero() || share <= cap,
+                    "{}: {share} over its cap {cap}",
+                    name(node)
+                );
+                *expected.entry(node.clone()).or_default() += share;
+            }
+        }
+    }
+    eprintln!("claimed {claimed:?}; exact shares {expected:?}");
+    for k in &nodes {
+        let addr = k.address().to_string();
+        let exact = expected.get(&addr).copied().unwrap_or_default();
+        let floor = exact.to_uint_floor();
+        let got = cosmwasm_std::Uint256::from(claimed[&addr]);
+        let frac = exact - Decimal256::from_ratio(floor, 1u8);
+        let near_whole = frac < Decimal256::raw(1_000_000_000) // 1e-9
+            || frac > Decimal256::one() - Decimal256::raw(1_000_000_000);
+        if near_whole {
+            assert!(
+                got == floor || got == floor + cosmwasm_std::Uint256::one(),
+                "{}: claimed {got}, exact {exact}",
+                name(&addr)
+            );
+        } else {
+            assert_eq!(
+                got,
+                floor,
+                "{}: claimed against its exact share {exact}",
+                name(&addr)
+            );
+        }
+    }
+    let got = |n: &str| {
+        let addr = nodes[node_names.iter().position(|x| *x == n).unwrap()].address();
+        claimed[addr]
+    };
+    assert!(got("honest") > 0 && got("slow") > 0 && got("offline") > 0);
+    assert!(
+        got("slow") < got("honest"),
+        "the slow node served as many jobs and earned less: {claimed:?}"
+    );
+    assert!(
+        got("offline") < got("honest"),
+        "the offline node earned less: {claimed:?}"
+    );
+}
