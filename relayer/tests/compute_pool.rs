@@ -29,7 +29,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use bithive_chain_client::client::ConfirmConfig;
 use bithive_chain_client::{ChainClient, Event, OperatorKey};
+use bithive_chain_client::{CompatVersion, FailoverRpc, GasConfig, HttpEndpoint, RpcEndpoint};
 use bithive_deploy_plan::{DeployConfig, Deployment, Role};
 use bithive_interface::attestation::{InferencePayload, QueryMsg as AttestationQuery};
 use bithive_interface::model_registry::{
@@ -39,7 +41,9 @@ use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
 };
 use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
-use bithive_interface::staking::{AttestorSetResponse, NodeResponse, QueryMsg as StakingQuery};
+use bithive_interface::staking::{
+    AttestorSetResponse, NodeResponse, QueryMsg as StakingQuery, Tier,
+};
 use bithive_relayer::attestor::{attestor_keys, BenchService, ProbeResponder};
 use bithive_relayer::benchmark::WorkloadRunner;
 use bithive_relayer::config::{AttestorSection, ChainConfig, Config, InferenceSection, JobKind};
@@ -51,9 +55,7 @@ use bithive_relayer::work_report::TallyShare;
 use bithive_relayer::worker::{JobWorker, WorkError, WorkOutput};
 use bithive_relayer::{ChainRelayer, Store};
 use bithive_signed_attestation::{payload_hash, AttestationKind};
-use common::{
-    bond, client, devnet_funding, get, http, register, serve, set_endpoint, CHAIN, DENOM, PLEDGE_4T,
-};
+use common::{devnet_funding, get, serve, PLEDGE_4T};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, Decimal256, Timestamp, Uint128};
 
 /// Seconds of a rewards epoch.
@@ -168,24 +170,116 @@ impl JobWorker for Cheat {
     }
 }
 
+/// Where the test runs: the in-process devnet, or a running wasmd network (`WASMD_NET_ENV`,
+/// `scripts/wasmd-net.sh`).
+struct Net {
+    chain_id: String,
+    prefix: String,
+    denom: String,
+    gas_price: f64,
+    /// Every validator's RPC, validator 0 first: what the relayers are given.
+    rpcs: Vec<String>,
+    /// The test's own clients: the last validator's, never the one killed.
+    rpc: String,
+    /// The network's home and the validator stopped from the middle of E2 to the middle of E3.
+    kill: Option<(String, usize)>,
+    /// The governance account (the devnet's genesis, the wasmd network's deployer).
+    gov: OperatorKey,
+    /// Kept alive for the test's length.
+    devnet: Option<bithive_devnet::DevnetHandle>,
+}
+
+impl Net {
+    fn gas(&self) -> GasConfig {
+        GasConfig {
+            gas_price: self.gas_price,
+            gas_adjustment: 1.4,
+            max_gas_price: 4.0 * self.gas_price,
+            fee_denom: self.denom.clone(),
+            max_gas: 60_000_000,
+        }
+    }
+
+    fn client_on(&self, rpc: Arc<dyn RpcEndpoint>, key: &OperatorKey) -> ChainClient {
+        let confirm = ConfirmConfig {
+            poll_interval: Duration::from_millis(100),
+            timeout: Duration::from_secs(60),
+        };
+        ChainClient::new(rpc, &self.chain_id, key.clone(), self.gas(), confirm).unwrap()
+    }
+
+    /// A client of the test's own RPC.
+    fn client(&self, key: &OperatorKey) -> ChainClient {
+        let rpc = HttpEndpoint::new(&self.rpc, CompatVersion::V038, Duration::from_secs(10));
+        self.client_on(Arc::new(rpc.unwrap()), key)
+    }
+
+    /// A client over every validator's RPC, failing over as a relayer's does.
+    fn failover(&self, key: &OperatorKey) -> (Arc<ChainClient>, Arc<FailoverRpc>) {
+        let eps = self
+            .rpcs
+            .iter()
+            .map(|u| {
+                let e = HttpEndpoint::new(u, CompatVersion::V038, Duration::from_secs(3));
+                Arc::new(e.unwrap()) as Arc<dyn RpcEndpoint>
+            })
+            .collect();
+        let f = Arc::new(FailoverRpc::new(eps).unwrap());
+        (Arc::new(self.client_on(f.clone(), key)), f)
+    }
+
+    /// `stop-node` or `start-node` of the validator to kill, if any.
+    fn validator(&self, what: &str) {
+        let Some((home, i)) = &self.kill else { return };
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/wasmd-net.sh");
+        let out = std::process::Command::new(script)
+            .args([what, home, &i.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "wasmd-net.sh {what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("validator {i} ({}): {what}", self.rpcs[*i]);
+    }
+}
+
+/// The test's accounts come from fixed seeds: governance (on the devnet), nodes, attestors and
+/// patients.
+const GOV_SEED: u8 = 60;
+const NODE_SEEDS: [u8; 4] = [61, 62, 63, 64];
+const ATTESTOR_SEEDS: [u8; 3] = [70, 71, 72];
+const PATIENT_SEED: u8 = 100;
+
+fn mnemonic(seed: u8) -> String {
+    bip39::Mnemonic::from_entropy(&[seed; 32])
+        .unwrap()
+        .to_string()
+}
+
+fn seeded(seed: u8, prefix: &str) -> OperatorKey {
+    OperatorKey::from_mnemonic(&mnemonic(seed), prefix).unwrap()
+}
+
 fn chain_config(
-    rpc: &str,
+    net: &Net,
     key: &str,
     node: &str,
     d: &Deployment,
     jobs: Vec<JobKind>,
 ) -> ChainConfig {
     ChainConfig {
-        chain_id: CHAIN.into(),
-        rpc: vec![rpc.into()],
+        chain_id: net.chain_id.clone(),
+        rpc: net.rpcs.clone(),
         compat: Default::default(),
         rpc_timeout_ms: 3_000,
-        account_prefix: "bithive".into(),
+        account_prefix: net.prefix.clone(),
         key: key.into(),
-        gas_price: 0.025,
+        gas_price: net.gas_price,
         gas_adjustment: 1.4,
-        max_gas_price: 0.1,
-        fee_denom: DENOM.into(),
+        max_gas_price: 4.0 * net.gas_price,
+        fee_denom: net.denom.clone(),
         max_gas: 60_000_000,
         contracts: [
             Role::Staking,
@@ -233,22 +327,21 @@ impl Running {
 /// A node built from the relayer's parts (its pipeline with `worker`, its probe and benchmark
 /// answers with `runner`), as `relayer start` wires them.
 async fn start_parts(
+    net: &Net,
     d: &Deployment,
-    rpc: &str,
-    devnet: &bithive_devnet::DevnetHandle,
     key: &OperatorKey,
     db: &Path,
     worker: Arc<dyn JobWorker>,
     runner: Arc<dyn WorkloadRunner>,
 ) -> (String, Running) {
-    let c = client(http(devnet), key.clone());
+    let (c, failover) = net.failover(key);
     let bench = BenchService::new(runner);
     bench.set_attestors(
-        CHAIN,
+        &net.chain_id,
         attestor_keys(&c, &d.contracts.staking).await.unwrap(),
     );
     let responder = ProbeResponder::new(vec![(
-        CHAIN.into(),
+        net.chain_id.clone(),
         d.contracts.staking.clone(),
         key.address().to_string(),
         key.k256().clone(),
@@ -256,9 +349,9 @@ async fn start_parts(
     .with_benchmarks(bench);
     let url = serve(responder, Arc::new(AtomicBool::new(true))).await;
     let relayer = ChainRelayer::new(
-        chain_config(rpc, "unused", key.address(), d, vec![JobKind::Inference]),
-        Arc::new(c),
-        None,
+        chain_config(net, "unused", key.address(), d, vec![JobKind::Inference]),
+        c,
+        Some(failover),
         Arc::new(Mutex::new(Store::open(db).unwrap())),
         vec![worker],
         Arc::new(Metrics::new()),
@@ -271,6 +364,36 @@ async fn start_parts(
             task: tokio::spawn(relayer.run(rx)),
         },
     )
+}
+
+/// `who` (a registered node holding `amount` BTK) bonds it in staking.
+async fn bond(net: &Net, d: &Deployment, who: &OperatorKey, amount: u128) {
+    use bithive_interface::staking::ReceiveMsg;
+    use bithive_interface::token::ExecuteMsg as TokenMsg;
+    net.client(who)
+        .execute_batch(&[(
+            d.contracts.btk.clone(),
+            TokenMsg::Send {
+                contract: d.contracts.staking.clone(),
+                amount: amount.into(),
+                msg: to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
+            },
+        )])
+        .await
+        .unwrap();
+}
+
+/// `who` (a registered node) sets its probe endpoint in staking.
+async fn set_endpoint(net: &Net, staking: &str, who: &OperatorKey, url: &str) {
+    net.client(who)
+        .execute_batch(&[(
+            staking.to_string(),
+            bithive_interface::staking::ExecuteMsg::SetEndpoint {
+                endpoint: Some(url.to_string()),
+            },
+        )])
+        .await
+        .unwrap();
 }
 
 /// The chain's clock (the latest block's time), seconds.
@@ -407,35 +530,119 @@ fn measured(shares: &[TallyShare], node: &str) -> (Decimal, Decimal, Decimal) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epochs() {
+async fn the_compute_pool_pays_measured_and_verified_work_on_thedevnet() {
+    let prefix = "bithive";
+    let gov = seeded(GOV_SEED, prefix);
+    let mut funded = vec![gov.clone()];
+    funded.extend(
+        NODE_SEEDS
+            .iter()
+            .chain(&ATTESTOR_SEEDS)
+            .copied()
+            .chain((0..PATIENTS).map(|i| PATIENT_SEED + i))
+            .map(|s| seeded(s, prefix)),
+    );
+    // A block every 200 ms on the real clock; the genesis funds every account.
+    let devnet = devnet_funding(&funded.iter().collect::<Vec<_>>(), 200).await;
+    let rpc = devnet.rpc_url();
+    run(Net {
+        chain_id: common::CHAIN.into(),
+        prefix: prefix.into(),
+        denom: common::DENOM.into(),
+        gas_price: 0.025,
+        rpcs: vec![rpc.clone()],
+        rpc,
+        kill: None,
+        gov,
+        devnet: Some(devnet),
+    })
+    .await
+}
+
+/// The same on a running network of wasmd validators, one of them (`WASMD_KILL_VALIDATOR`)
+/// stopped from the middle of E2 to the middle of E3: the chain goes on, every relayer fails over
+/// to another validator's RPC, and the same checks pass.
+///
+///     WASMD_NET_ENV=HOME/wasmd-net.env WASMD_KILL_VALIDATOR=0 \
+///       cargo test -p bithive-relayer --test compute_pool -- --ignored
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh)"]
+async fn the_compute_pool_pays_measured_and_verified_work_on_wasmd_validators() {
+    let path = std::env::var("WASMD_NET_ENV").expect("WASMD_NET_ENV: a running wasmd net's env");
+    let env: BTreeMap<String, String> = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
+        .collect();
+    let rpcs: Vec<String> = env
+        .get("WASMD_RPCS")
+        .unwrap_or(&env["WASMD_RPC"])
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let kill = std::env::var("WASMD_KILL_VALIDATOR").ok().map(|i| {
+        let i: usize = i.parse().expect("WASMD_KILL_VALIDATOR: a validator index");
+        // The test's own clients use the last validator: never that one.
+        assert!(i + 1 < rpcs.len(), "WASMD_KILL_VALIDATOR={i} of {rpcs:?}");
+        (env["WASMD_NET_HOME"].clone(), i)
+    });
+    let prefix = env["WASMD_PREFIX"].clone();
+    let deployer = std::fs::read_to_string(&env["WASMD_DEPLOYER_MNEMONIC_FILE"]).unwrap();
+    run(Net {
+        chain_id: env["WASMD_CHAIN_ID"].clone(),
+        gov: OperatorKey::from_mnemonic(deployer.trim(), &prefix).unwrap(),
+        prefix,
+        denom: env["WASMD_DENOM"].clone(),
+        gas_price: env["WASMD_MIN_GAS_PRICE"].parse().unwrap(),
+        rpc: rpcs.last().unwrap().clone(),
+        rpcs,
+        kill,
+        devnet: None,
+    })
+    .await
+}
+
+async fn run(net: Net) {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let dir = tempfile::tempdir().unwrap();
     let keyring = Keyring::new(dir.path().join("keyring.json"));
     let named = |name: &str, seed: u8| -> OperatorKey {
-        let m = bip39::Mnemonic::from_entropy(&[seed; 32]).unwrap();
-        keyring.add(name, &m.to_string(), "bithive").unwrap();
-        keyring.get(name, "bithive").unwrap()
+        keyring.add(name, &mnemonic(seed), &net.prefix).unwrap();
+        keyring.get(name, &net.prefix).unwrap()
     };
-    let gov_key = named("gov", 60);
+    let gov_key = net.gov.clone();
     let node_names = ["honest", "offline", "slow", "cheat"];
     let nodes: Vec<OperatorKey> = node_names
         .iter()
+        .zip(NODE_SEEDS)
+        .map(|(n, s)| named(n, s))
+        .collect();
+    let attestors: Vec<OperatorKey> = ATTESTOR_SEEDS
+        .iter()
         .enumerate()
-        .map(|(i, n)| named(n, 61 + i as u8))
+        .map(|(i, s)| named(&format!("attestor{i}"), *s))
         .collect();
-    let attestors: Vec<OperatorKey> = (0..3)
-        .map(|i| named(&format!("attestor{i}"), 70 + i))
+    let patients: Vec<OperatorKey> = (0..PATIENTS)
+        .map(|i| seeded(PATIENT_SEED + i, &net.prefix))
         .collect();
-    let patients: Vec<OperatorKey> = (0..PATIENTS).map(|i| common::key(100 + i)).collect();
     for (n, k) in node_names.iter().zip(&nodes) {
         eprintln!("node {n}: {}", k.address());
     }
-    let mut funded: Vec<&OperatorKey> = vec![&gov_key];
-    funded.extend(nodes.iter().chain(&attestors).chain(&patients));
-    // A block every 200 ms on the real clock.
-    let devnet = devnet_funding(&funded, 200).await;
-    let rpc = devnet.rpc_url();
-    let gov = client(http(&devnet), gov_key.clone());
+    let gov = net.client(&gov_key);
+    if net.devnet.is_none() {
+        // On wasmd the deployer pays everyone's gas, in one transaction.
+        let sends = nodes
+            .iter()
+            .chain(&attestors)
+            .chain(&patients)
+            .map(|k| {
+                gov.send_msg(k.address(), &[(200_000_000, net.denom.as_str())])
+                    .unwrap()
+            })
+            .collect();
+        gov.submit(sends, "").await.unwrap();
+    }
 
     // The deployment: epochs of EPOCH seconds, jobs paid at the attestation and work credited at
     // the report (no dispute or challenge windows), an attestor set of three of which two sign.
@@ -464,14 +671,17 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
     let c = d.contracts.clone();
     let mut addrs = BTreeMap::new();
     for k in nodes.iter().chain(&attestors) {
-        register(&gov, &c.staking, &devnet, k).await;
+        let node = net.client(k);
+        bithive_relayer::registration::register_node(&gov, &c.staking, &node, k, 4, Tier::T1)
+            .await
+            .unwrap();
         addrs.insert(k.address().to_string(), free_addr());
     }
     for k in &nodes {
-        bond(&d, &devnet, k, PLEDGE_4T).await;
+        bond(&net, &d, k, PLEDGE_4T).await;
     }
     for k in &attestors {
-        bond(&d, &devnet, k, 10 * PLEDGE_4T).await;
+        bond(&net, &d, k, 10 * PLEDGE_4T).await;
     }
     gov.execute_batch(&[(
         c.staking.clone(),
@@ -535,7 +745,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
             .unwrap();
         let now = chain_now(&gov).await;
         let (att, payload) = statement(
-            CHAIN,
+            &net.chain_id,
             &c.model_registry,
             m.model.id,
             last + 1,
@@ -593,7 +803,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
         .await
         .unwrap();
     }
-    let start_height = devnet.produce_block().await.unwrap();
+    let start_height = gov.rpc().latest_height().await.unwrap();
 
     // The relayers. Engines and the benchmark workload from files, as an operator's.
     let engine_toml = dir.path().join("engine.toml");
@@ -611,7 +821,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
         metrics_limits: Default::default(),
         keyring: dir.path().join("keyring.json"),
         chains: vec![chain_config(
-            &rpc,
+            &net,
             name,
             k.address(),
             &d,
@@ -629,7 +839,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
         dp: None,
         probe_addr: Some(addrs[k.address()].to_string()),
         attestor: attestor.then(|| AttestorSection {
-            chain_id: CHAIN.into(),
+            chain_id: net.chain_id.clone(),
             probes_per_epoch: PROBES,
             timeout_ms: 3_000,
             late_seconds: 2,
@@ -648,7 +858,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
     let (honest, offline, slow, cheat) = (&nodes[0], &nodes[1], &nodes[2], &nodes[3]);
     for k in [honest, offline] {
         set_endpoint(
-            &devnet,
+            &net,
             &c.staking,
             k,
             &format!("http://{}", addrs[k.address()]),
@@ -659,16 +869,15 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
     let mut offline_relayer = Some(start(config("offline", offline, false)));
     let shared_engine = Arc::new(engine());
     let (url, r) = start_parts(
+        &net,
         &d,
-        &rpc,
-        &devnet,
         slow,
         &dir.path().join("slow.sqlite"),
         Arc::new(InferenceWorker::new(shared_engine.clone())),
         Arc::new(Slowed(workload())),
     )
     .await;
-    set_endpoint(&devnet, &c.staking, slow, &url).await;
+    set_endpoint(&net, &c.staking, slow, &url).await;
     running.push(r);
     let cheat_worker = Arc::new(Cheat {
         inner: InferenceWorker::new(shared_engine.clone()),
@@ -676,22 +885,21 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
         cheated: Mutex::new(BTreeSet::new()),
     });
     let (url, r) = start_parts(
+        &net,
         &d,
-        &rpc,
-        &devnet,
         cheat,
         &dir.path().join("cheat.sqlite"),
         cheat_worker.clone(),
         workload(),
     )
     .await;
-    set_endpoint(&devnet, &c.staking, cheat, &url).await;
+    set_endpoint(&net, &c.staking, cheat, &url).await;
     running.push(r);
     // The attestors start once every node has its endpoint in staking (they read their targets
     // from it).
     for (i, k) in attestors.iter().enumerate() {
         set_endpoint(
-            &devnet,
+            &net,
             &c.staking,
             k,
             &format!("http://{}", addrs[k.address()]),
@@ -714,7 +922,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
     let created = Arc::new(Mutex::new(BTreeMap::<String, String>::new()));
     let mut load = Vec::new();
     for (pi, p) in patients.iter().enumerate() {
-        let (pc, c, created) = (client(http(&devnet), p.clone()), c.clone(), created.clone());
+        let (pc, c, created) = (net.client(p), c.clone(), created.clone());
         let targets: Vec<String> = nodes.iter().map(|k| k.address().to_string()).collect();
         let end = start_of(e4);
         let begin = start_of(e1);
@@ -760,7 +968,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
     let fetch = |e: u64| {
         let urls: Vec<String> = attestors
             .iter()
-            .map(|k| format!("http://{}/tallies/{CHAIN}/{e}", addrs[k.address()]))
+            .map(|k| format!("http://{}/tallies/{}/{e}", addrs[k.address()], net.chain_id))
             .collect();
         tokio::spawn(async move {
             let mut out = Vec::new();
@@ -791,6 +999,12 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
         wait_until(&gov, start_of(e) + EPOCH / 2).await;
         if e == e2 {
             offline_relayer = Some(start(config("offline", offline, false)));
+        }
+        // On wasmd, a validator is down from here to the middle of E3.
+        if e == e2 {
+            net.validator("stop-node");
+        } else if e == e3 {
+            net.validator("start-node");
         }
         use bithive_interface::token::ExecuteMsg as TokenMsg;
         gov.execute_batch(&[(
@@ -840,7 +1054,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_across_nodes_and_epoch
     // The nodes claim what the closed epochs (up to E4) gave them.
     let mut claimed = BTreeMap::new();
     for k in &nodes {
-        let nc = client(http(&devnet), k.clone());
+        let nc = net.client(k);
         let got = bithive_relayer::claim::claim_compute(&nc, &c.rewards)
             .await
             .unwrap()
