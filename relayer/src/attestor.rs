@@ -116,6 +116,19 @@ pub struct Bencher {
     pub timeout: Duration,
 }
 
+impl std::ops::AddAssign for RoundOutcome {
+    fn add_assign(&mut self, o: RoundOutcome) {
+        self.answered += o.answered;
+        self.missed += o.missed;
+        self.skipped += o.skipped;
+        self.benched += o.benched;
+        self.bench_failed += o.bench_failed;
+    }
+}
+
+/// A probe sent and not yet answered: `(epoch, node, slot)`.
+type SlotKey = (u64, String, usize);
+
 struct Benching {
     bencher: Arc<Bencher>,
     schedule: Schedule,
@@ -138,6 +151,15 @@ pub struct Prober {
     /// whatever it wants).
     own_key: Option<PubKey33>,
     bench: Option<Benching>,
+    /// Probes and challenges sent and not answered yet. A round never waits for them: a node
+    /// that answers slowly (up to the timeout) must not make this attestor late for every other
+    /// node's slots, which would then be skipped.
+    probes: tokio::task::JoinSet<(SlotKey, Result<(), String>)>,
+    benches: tokio::task::JoinSet<(SlotKey, BenchOutcome)>,
+    /// The keys of `probes` (a probe's slot is recorded when it is answered, so a later round
+    /// must not send it again) and of `benches` (recorded as opened before it is sent).
+    probing: BTreeSet<SlotKey>,
+    benching: BTreeSet<SlotKey>,
 }
 
 impl Prober {
@@ -162,6 +184,10 @@ impl Prober {
             store: std::sync::Mutex::new(store),
             own_key: None,
             bench: None,
+            probes: tokio::task::JoinSet::new(),
+            benches: tokio::task::JoinSet::new(),
+            probing: BTreeSet::new(),
+            benching: BTreeSet::new(),
         }
     }
 
@@ -234,16 +260,59 @@ impl Prober {
     }
 
     /// Probes every slot of the current epoch that is due at `now` and not yet recorded, all at
-    /// once; a slot more than `late` past due is recorded as skipped.
+    /// once, and waits for every answer; a slot more than `late` past due is recorded as
+    /// skipped.
     pub async fn round(
         &mut self,
         targets: &[ProbeTarget],
         now: u64,
     ) -> Result<RoundOutcome, RelayerError> {
+        let mut outcome = self.launch(targets, now)?;
+        while let Some(done) = self.probes.join_next().await {
+            outcome += self.probed(done, now)?;
+        }
+        while let Some(done) = self.benches.join_next().await {
+            outcome += self.bench_closed(done, now)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Records what has been answered since the last call, then sends every slot due at `now`
+    /// that is neither recorded nor in flight; returns without waiting for any answer
+    /// ([`Prober::run`]).
+    pub fn launch(
+        &mut self,
+        targets: &[ProbeTarget],
+        now: u64,
+    ) -> Result<RoundOutcome, RelayerError> {
         let mut outcome = RoundOutcome::default();
+        while let Some(done) = self.probes.try_join_next() {
+            outcome += self.probed(done, now)?;
+        }
+        while let Some(done) = self.benches.try_join_next() {
+            outcome += self.bench_closed(done, now)?;
+        }
         let Some(epoch) = self.epoch_of(now) else {
             return Ok(outcome);
         };
+        // The chain's clock moves in steps (a block every few seconds, longer while a validator
+        // is down), so the first time seen in an epoch may be past the last slots of the one
+        // before: those are still sent (or recorded as skipped when late), never lost.
+        if epoch > 0 && now - self.epoch_start(epoch) <= self.late {
+            outcome += self.launch_epoch(targets, epoch - 1, now)?;
+        }
+        outcome += self.launch_epoch(targets, epoch, now)?;
+        Ok(outcome)
+    }
+
+    /// [`Prober::launch`] for the slots of `epoch` due at `now`.
+    fn launch_epoch(
+        &mut self,
+        targets: &[ProbeTarget],
+        epoch: u64,
+        now: u64,
+    ) -> Result<RoundOutcome, RelayerError> {
+        let mut outcome = RoundOutcome::default();
         let start = self.epoch_start(epoch);
         let mut due = Vec::new();
         let probed = targets
@@ -256,7 +325,10 @@ impl Prober {
             now,
             self.late,
             probed,
-            |n, s| self.store().probe_recorded(&self.chain_id, epoch, n, s),
+            |n, s| {
+                Ok(self.probing.contains(&(epoch, n.to_string(), s))
+                    || self.store().probe_recorded(&self.chain_id, epoch, n, s)?)
+            },
         )?;
         for (t, slot, skipped) in slots {
             if skipped {
@@ -267,7 +339,7 @@ impl Prober {
                 due.push((t.clone(), slot));
             }
         }
-        let mut benches = tokio::task::JoinSet::new();
+        let mut benches = Vec::new();
         if let Some(b) = &self.bench {
             let benched = targets
                 .iter()
@@ -286,64 +358,93 @@ impl Prober {
                 // slot (a pending row counts as skipped).
                 self.store()
                     .open_bench(&self.chain_id, epoch, &t.node, slot, skipped, now)?;
-                if skipped {
-                    continue;
+                if !skipped {
+                    benches.push((t.clone(), slot, b.bencher.clone(), b.key.clone()));
                 }
-                let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
-                let (t, bencher, key) = (t.clone(), b.bencher.clone(), b.key.clone());
-                benches.spawn(async move {
-                    let r = bench_once(&chain, &staking, epoch, &t, &bencher, &key).await;
-                    (t.node, slot, r)
-                });
             }
         }
-        let mut probes = tokio::task::JoinSet::new();
+        for (t, slot, bencher, key) in benches {
+            let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
+            let k = (epoch, t.node.clone(), slot);
+            self.benching.insert(k.clone());
+            self.benches.spawn(async move {
+                let r = bench_once(&chain, &staking, epoch, &t, &bencher, &key).await;
+                (k, r)
+            });
+        }
         for (t, slot) in due {
             let (chain, staking, timeout) =
                 (self.chain_id.clone(), self.staking.clone(), self.timeout);
-            probes.spawn(async move {
+            let k = (epoch, t.node.clone(), slot);
+            self.probing.insert(k.clone());
+            self.probes.spawn(async move {
                 let ok = probe_once(&chain, &staking, &t, timeout).await;
-                (t.node, slot, ok)
+                (k, ok)
             });
         }
-        while let Some(done) = probes.join_next().await {
-            let (node, slot, ok) =
-                done.map_err(|e| RelayerError::Config(format!("probe task: {e}")))?;
-            match &ok {
-                Ok(()) => outcome.answered += 1,
-                Err(why) => {
-                    tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why, "probe missed");
-                    outcome.missed += 1;
-                }
+        Ok(outcome)
+    }
+
+    /// Whether a probe or challenge of an epoch before `epoch` is still in flight (its tallies
+    /// are not final yet).
+    fn in_flight_before(&self, epoch: u64) -> bool {
+        self.probing
+            .iter()
+            .chain(&self.benching)
+            .any(|(e, _, _)| *e < epoch)
+    }
+
+    fn probed(
+        &mut self,
+        done: Result<(SlotKey, Result<(), String>), tokio::task::JoinError>,
+        now: u64,
+    ) -> Result<RoundOutcome, RelayerError> {
+        let ((epoch, node, slot), ok) =
+            done.map_err(|e| RelayerError::Config(format!("probe task: {e}")))?;
+        self.probing.remove(&(epoch, node.clone(), slot));
+        let mut outcome = RoundOutcome::default();
+        match &ok {
+            Ok(()) => outcome.answered += 1,
+            Err(why) => {
+                tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why, "probe missed");
+                outcome.missed += 1;
             }
-            self.store()
-                .record_probe(&self.chain_id, epoch, &node, slot, Some(ok.is_ok()), now)?;
         }
-        while let Some(done) = benches.join_next().await {
-            let (node, slot, r) =
-                done.map_err(|e| RelayerError::Config(format!("benchmark task: {e}")))?;
-            match &r {
-                BenchOutcome::Passed(b) => {
-                    tracing::info!(chain = %self.chain_id, %node, epoch, slot,
-                        pcompute = %b.pcompute, penergy = %b.penergy, energy = ?b.energy,
-                        "benchmark passed");
-                    outcome.benched += 1;
-                }
-                BenchOutcome::Failed(why) => {
-                    tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why,
-                        "benchmark failed");
-                    outcome.bench_failed += 1;
-                }
-                BenchOutcome::Disagreed { why, .. } => {
-                    tracing::warn!(chain = %self.chain_id, %node, epoch, slot, %why,
-                        "benchmark answer disagrees with this attestor's run: the node's \
-                         benchmarks of this epoch are void here; its signed answer is kept");
-                    outcome.bench_failed += 1;
-                }
+        self.store()
+            .record_probe(&self.chain_id, epoch, &node, slot, Some(ok.is_ok()), now)?;
+        Ok(outcome)
+    }
+
+    fn bench_closed(
+        &mut self,
+        done: Result<(SlotKey, BenchOutcome), tokio::task::JoinError>,
+        now: u64,
+    ) -> Result<RoundOutcome, RelayerError> {
+        let ((epoch, node, slot), r) =
+            done.map_err(|e| RelayerError::Config(format!("benchmark task: {e}")))?;
+        self.benching.remove(&(epoch, node.clone(), slot));
+        let mut outcome = RoundOutcome::default();
+        match &r {
+            BenchOutcome::Passed(b) => {
+                tracing::info!(chain = %self.chain_id, %node, epoch, slot,
+                    pcompute = %b.pcompute, penergy = %b.penergy, energy = ?b.energy,
+                    "benchmark passed");
+                outcome.benched += 1;
             }
-            self.store()
-                .close_bench(&self.chain_id, epoch, &node, slot, &r, now)?;
+            BenchOutcome::Failed(why) => {
+                tracing::info!(chain = %self.chain_id, %node, epoch, slot, %why,
+                    "benchmark failed");
+                outcome.bench_failed += 1;
+            }
+            BenchOutcome::Disagreed { why, .. } => {
+                tracing::warn!(chain = %self.chain_id, %node, epoch, slot, %why,
+                    "benchmark answer disagrees with this attestor's run: the node's \
+                     benchmarks of this epoch are void here; its signed answer is kept");
+                outcome.bench_failed += 1;
+            }
         }
+        self.store()
+            .close_bench(&self.chain_id, epoch, &node, slot, &r, now)?;
         Ok(outcome)
     }
 
@@ -415,14 +516,16 @@ impl Prober {
                 Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "listing nodes"),
             }
         }
-        match self.round(nodes, now).await {
+        match self.launch(nodes, now) {
             Ok(o) if o == RoundOutcome::default() => {}
             Ok(o) => tracing::info!(chain = %self.chain_id, answered = o.answered,
                     missed = o.missed, skipped = o.skipped, benched = o.benched,
                     bench_failed = o.bench_failed, "probe round"),
             Err(e) => tracing::warn!(chain = %self.chain_id, error = %e, "probe round"),
         }
-        if let Some(r) = reporter {
+        // An ended epoch's tallies are final once nothing sent in it is still in flight.
+        let settled = self.epoch_of(now).is_none_or(|e| !self.in_flight_before(e));
+        if let (Some(r), true) = (reporter, settled) {
             if let Err(e) = r.step(client, self, now).await {
                 tracing::warn!(chain = %self.chain_id, error = %e, "work report round");
             }

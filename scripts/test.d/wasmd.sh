@@ -8,7 +8,8 @@
 # admins, BTK's only minter is emission, nobody owns BTK or BTT, the deployer's set_minter fails;
 # runs the devnet's CosmJS checks on the same chain and the relayer on it (an inference job paid,
 # attested and paid out), and the demo story on it (`bithive demo --rpc`); then the devnet
-# differential (below) and a 4-validator network with one validator killed and restarted.
+# differential (below) and a 4-validator network with one validator killed and restarted (transfers,
+# the relayer, and the compute pool's test of record: relayer/tests/compute_pool.rs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -235,3 +236,13 @@ WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --lo
   --test wasmd_relayer -- --ignored --nocapture >&2 \
   || fail "the relayer across a validator killed and restarted (cli/tests/wasmd_relayer.rs)"
 say "ok: the relayer failed over from a killed validator; the job was attested and paid once"
+# The compute pool's test of record on the same network (#42, relayer/tests/compute_pool.rs): four
+# nodes (honest, offline half an epoch, slow, cheating) and three attestors, each its own relayer
+# with every validator's RPC, a load generator paying 240 jobs over three 20 s rewards epochs;
+# validator 0 is stopped from the middle of E2 to the middle of E3. Every reward is recomputed from
+# the chain's events and the attestors' signed tallies. About 3 minutes.
+WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked -p bithive-relayer \
+  --test compute_pool -- --ignored --nocapture >"$H4/compute-pool.log" 2>&1 \
+  || { tail -n 60 "$H4/compute-pool.log" >&2; fail "the compute pool on four validators (relayer/tests/compute_pool.rs)"; }
+grep -E '^[0-9]+ jobs created|^claimed' "$H4/compute-pool.log" | cut -c1-400 | sed 's/^/    /' >&2
+say "ok: the compute pool paid measured, verified work on 4 validators, one stopped for an epoch"
