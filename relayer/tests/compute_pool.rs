@@ -1,5 +1,6 @@
-//! Test of record for the compute pool (issue #42, ADR 007) on the devnet with the whole
-//! deployment, real time and the real engine (ONNX Runtime from ORT_DYLIB_PATH): four nodes and
+//! Test of record for the compute pool (issue #42, ADR 007), on the devnet and on a running
+//! network of wasmd validators (one stopped for an epoch), with the whole deployment, real time
+//! and the real engine (ONNX Runtime from ORT_DYLIB_PATH): four nodes and
 //! three attestors, every one its own relayer, and a load generator paying a few hundred jobs from
 //! twelve patient accounts through three rewards epochs. Nobody types a number in: units come from
 //! the escrow's payouts of a model whose run cost a quorum evaluation counted, availability from
@@ -16,7 +17,7 @@
 //! report's units are the run cost of the node's jobs paid since its previous report; its Enode
 //! is `Pcompute / Penergy x Tsuccessful/Ttotal x availability` of the medians of the tallies;
 //! each node's claimed BTK is its weight's share of each epoch's pool, to the base unit; the slow
-//! node is paid less per unit; the offline node's availability is about 0.5 in its epoch; the
+//! node is measured slower and paid less; the offline node's availability is about 0.5 in its epoch; the
 //! cheat is caught in the sample, slashed, and earns nothing in the epoch of the proof.
 #![cfg(feature = "inference")]
 mod common;

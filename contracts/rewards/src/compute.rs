@@ -5,7 +5,7 @@
 //! holds only its latest epoch, which is settled into `pending` the next time the node is
 //! touched, so every message costs O(1) whatever the number of nodes.
 
-use bithive_formulas::capacity::epoch_unit_limit;
+use bithive_formulas::capacity::{epoch_unit_limit, measured_unit_limit};
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
 use bithive_interface::rewards::{events as ev, MeasuredWork, ServedWork};
 use bithive_interface::staking::{
@@ -270,8 +270,10 @@ pub fn report_work(
     };
     let e = enode(&inputs)?;
     // A node is paid for at most its registered capacity's units in an epoch (the bound its
-    // pledge is sized for); what it served beyond that is taken by the report and not paid.
-    let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t);
+    // pledge is sized for), and at most what the throughput its attestors measured could compute
+    // in the epoch; what it served beyond that is taken by the report and not paid.
+    let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t)
+        .min(measured_unit_limit(measured.pcompute, config.epoch_seconds));
     let room = limit.saturating_sub(acc.epoch_units);
     let units = work.units.min(room);
     let weight = Decimal256::from(weighted_work(units, e)?);

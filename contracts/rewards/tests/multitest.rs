@@ -1,5 +1,6 @@
 mod common;
 
+use bithive_formulas::capacity::measured_unit_limit;
 use bithive_formulas::emission::ERA_SECONDS;
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::rewards::patient_claim::payload_hash;
@@ -156,6 +157,42 @@ fn work_above_capacity_is_not_paid() {
     s.report(0, 9_000_000).unwrap();
     let capped = Decimal256::from_ratio(4_000_000u128 * 5, 2u8);
     assert_eq!(node_rewards(&s, 0).open_weight, capped);
+}
+
+/// Outsourced or inflated work (#42): a node measured at a low throughput serves more units
+/// than that throughput could compute in an epoch (it forwards the jobs, or pays them to itself
+/// to take the pool). Its report counts the units up to the measured bound, and the rest are
+/// taken and not paid.
+#[test]
+fn work_beyond_the_measured_throughput_is_not_paid() {
+    use bithive_interface::rewards::MeasuredWork;
+    let mut s = suite(1);
+    s.join(0, 400 * BTK); // 4 T: 4 x 10^6 units an epoch, far above the measured bound
+    s.serve(0, 1_000_000);
+    // Measured at 1,000 units a day: 1,000 / (5 x 10^8 x 86,400) TFLOPS.
+    let pcompute = Decimal::from_ratio(1_000u128, 500_000_000u128 * u128::from(DAY));
+    let bound = measured_unit_limit(pcompute, DAY);
+    assert!(bound.u128() > 0 && bound.u128() <= 1_000, "{bound}");
+    let m = MeasuredWork {
+        pcompute,
+        ..measured()
+    };
+    let reporter = s.reporter.clone();
+    let node = s.nodes[0].to_string();
+    s.exec(
+        &reporter,
+        &ExecuteMsg::ReportWork {
+            node,
+            measured: m.clone(),
+        },
+    )
+    .unwrap();
+    let enode = Decimal256::from(pcompute / m.penergy);
+    assert_eq!(
+        node_rewards(&s, 0).open_weight,
+        Decimal256::from_ratio(bound, 1u8) * enode,
+        "only the units the measured throughput could compute count"
+    );
 }
 
 /// A quorum report for a node that served nothing since its last report (attack: the attestors

@@ -1,8 +1,23 @@
-//! The work bound of a node: the most work units its registered capacity can do in one epoch.
-//! One function, used by the rewards contract to refuse a report above it and by the staking
-//! contract to judge an over-capacity report as slashable evidence, so the two never disagree.
+//! The work bounds of a node: the most work units its registered capacity can do in one epoch,
+//! and the most its measured throughput can (ADR 007). The rewards contract pays a report's units
+//! up to the lower of the two.
 
-use cosmwasm_std::Uint128;
+use cosmwasm_std::{Decimal, Uint128};
+
+/// Work units one TFLOPS of the published benchmark does in a second: a unit is 1,000
+/// multiply-accumulates and a multiply-accumulate is 2 floating-point operations, so
+/// 10^12 / 2 / 1,000 = 5 x 10^8.
+pub const UNITS_PER_TFLOPS_SECOND: u128 = 500_000_000;
+
+/// Most work units a node whose attestors measured `pcompute` TFLOPS on the published workload
+/// can compute in `epoch_seconds` busy all the time (floored, saturating; never panics). Units
+/// served beyond it were not computed by the machine that was measured.
+pub fn measured_unit_limit(pcompute: Decimal, epoch_seconds: u64) -> Uint128 {
+    Uint128::new(UNITS_PER_TFLOPS_SECOND)
+        .saturating_mul(Uint128::from(epoch_seconds))
+        .checked_mul_floor(pcompute)
+        .unwrap_or(Uint128::MAX)
+}
 
 /// Most work units a node of `capacity_t` T may report in one epoch when each T can do
 /// `max_units_per_t` units: `capacity_t x max_units_per_t` (saturating; never panics).
@@ -28,6 +43,26 @@ mod tests {
         );
         assert_eq!(epoch_unit_limit(0, Uint128::new(7)), Uint128::zero());
         assert_eq!(epoch_unit_limit(u32::MAX, Uint128::MAX), Uint128::MAX);
+    }
+
+    #[test]
+    fn measured_limit_is_the_throughput_over_the_epoch() {
+        // 0.02 TFLOPS (a CPU core on the published workload) for a day: 8.64 x 10^11 units.
+        let p = Decimal::percent(2);
+        assert_eq!(
+            measured_unit_limit(p, 86_400),
+            Uint128::new(864_000_000_000)
+        );
+        assert_eq!(
+            measured_unit_limit(Decimal::zero(), 86_400),
+            Uint128::zero()
+        );
+        assert_eq!(measured_unit_limit(Decimal::MAX, u64::MAX), Uint128::MAX);
+        // Floored: 10^-9 TFLOPS for 1 s is half a unit.
+        assert_eq!(
+            measured_unit_limit(Decimal::raw(1_000_000_000), 1),
+            Uint128::zero()
+        );
     }
 
     proptest! {
