@@ -154,12 +154,13 @@ pub struct Prober {
     /// Probes and challenges sent and not answered yet. A round never waits for them: a node
     /// that answers slowly (up to the timeout) must not make this attestor late for every other
     /// node's slots, which would then be skipped.
-    probes: tokio::task::JoinSet<(SlotKey, Result<(), String>)>,
-    benches: tokio::task::JoinSet<(SlotKey, BenchOutcome)>,
-    /// The keys of `probes` (a probe's slot is recorded when it is answered, so a later round
-    /// must not send it again) and of `benches` (recorded as opened before it is sent).
-    probing: BTreeSet<SlotKey>,
-    benching: BTreeSet<SlotKey>,
+    probes: tokio::task::JoinSet<Result<(), String>>,
+    benches: tokio::task::JoinSet<BenchOutcome>,
+    /// The slot of each task of `probes` (a probe's slot is recorded when it is answered, so a
+    /// later round must not send it again) and of `benches` (recorded as opened before it is
+    /// sent), by task id: a task that panics still closes its slot.
+    probing: BTreeMap<tokio::task::Id, SlotKey>,
+    benching: BTreeMap<tokio::task::Id, SlotKey>,
 }
 
 impl Prober {
@@ -186,8 +187,8 @@ impl Prober {
             bench: None,
             probes: tokio::task::JoinSet::new(),
             benches: tokio::task::JoinSet::new(),
-            probing: BTreeSet::new(),
-            benching: BTreeSet::new(),
+            probing: BTreeMap::new(),
+            benching: BTreeMap::new(),
         }
     }
 
@@ -268,10 +269,17 @@ impl Prober {
         now: u64,
     ) -> Result<RoundOutcome, RelayerError> {
         let mut outcome = self.launch(targets, now)?;
-        while let Some(done) = self.probes.join_next().await {
+        outcome += self.finish(now).await?;
+        Ok(outcome)
+    }
+
+    /// Waits for every probe and challenge in flight and records their answers.
+    pub async fn finish(&mut self, now: u64) -> Result<RoundOutcome, RelayerError> {
+        let mut outcome = RoundOutcome::default();
+        while let Some(done) = self.probes.join_next_with_id().await {
             outcome += self.probed(done, now)?;
         }
-        while let Some(done) = self.benches.join_next().await {
+        while let Some(done) = self.benches.join_next_with_id().await {
             outcome += self.bench_closed(done, now)?;
         }
         Ok(outcome)
@@ -286,10 +294,10 @@ impl Prober {
         now: u64,
     ) -> Result<RoundOutcome, RelayerError> {
         let mut outcome = RoundOutcome::default();
-        while let Some(done) = self.probes.try_join_next() {
+        while let Some(done) = self.probes.try_join_next_with_id() {
             outcome += self.probed(done, now)?;
         }
-        while let Some(done) = self.benches.try_join_next() {
+        while let Some(done) = self.benches.try_join_next_with_id() {
             outcome += self.bench_closed(done, now)?;
         }
         let Some(epoch) = self.epoch_of(now) else {
@@ -326,7 +334,10 @@ impl Prober {
             self.late,
             probed,
             |n, s| {
-                Ok(self.probing.contains(&(epoch, n.to_string(), s))
+                Ok(self
+                    .probing
+                    .values()
+                    .any(|(e, m, t)| (*e, m.as_str(), *t) == (epoch, n, s))
                     || self.store().probe_recorded(&self.chain_id, epoch, n, s)?)
             },
         )?;
@@ -341,9 +352,16 @@ impl Prober {
         }
         let mut benches = Vec::new();
         if let Some(b) = &self.bench {
+            // Never a node whose challenge of an earlier epoch is still in flight: a node refuses
+            // an attestor's older epoch once it has seen a newer one (the next round sends it).
+            let older = |node: &str| {
+                self.benching
+                    .values()
+                    .any(|(e, n, _)| *e < epoch && n == node)
+            };
             let benched = targets
                 .iter()
-                .filter(|t| t.eligible && Some(t.operator_key) != self.own_key);
+                .filter(|t| t.eligible && Some(t.operator_key) != self.own_key && !older(&t.node));
             let slots = due_slots(
                 &b.schedule,
                 epoch,
@@ -366,21 +384,19 @@ impl Prober {
         for (t, slot, bencher, key) in benches {
             let (chain, staking) = (self.chain_id.clone(), self.staking.clone());
             let k = (epoch, t.node.clone(), slot);
-            self.benching.insert(k.clone());
-            self.benches.spawn(async move {
-                let r = bench_once(&chain, &staking, epoch, &t, &bencher, &key).await;
-                (k, r)
+            let task = self.benches.spawn(async move {
+                bench_once(&chain, &staking, epoch, &t, &bencher, &key).await
             });
+            self.benching.insert(task.id(), k);
         }
         for (t, slot) in due {
             let (chain, staking, timeout) =
                 (self.chain_id.clone(), self.staking.clone(), self.timeout);
             let k = (epoch, t.node.clone(), slot);
-            self.probing.insert(k.clone());
-            self.probes.spawn(async move {
-                let ok = probe_once(&chain, &staking, &t, timeout).await;
-                (k, ok)
-            });
+            let task = self
+                .probes
+                .spawn(async move { probe_once(&chain, &staking, &t, timeout).await });
+            self.probing.insert(task.id(), k);
         }
         Ok(outcome)
     }
@@ -389,20 +405,24 @@ impl Prober {
     /// are not final yet).
     fn in_flight_before(&self, epoch: u64) -> bool {
         self.probing
-            .iter()
-            .chain(&self.benching)
+            .values()
+            .chain(self.benching.values())
             .any(|(e, _, _)| *e < epoch)
     }
 
     fn probed(
         &mut self,
-        done: Result<(SlotKey, Result<(), String>), tokio::task::JoinError>,
+        done: Result<(tokio::task::Id, Result<(), String>), tokio::task::JoinError>,
         now: u64,
     ) -> Result<RoundOutcome, RelayerError> {
-        let ((epoch, node, slot), ok) =
-            done.map_err(|e| RelayerError::Config(format!("probe task: {e}")))?;
-        self.probing.remove(&(epoch, node.clone(), slot));
+        let (id, ok) = match done {
+            Ok(d) => d,
+            Err(e) => (e.id(), Err(format!("probe task: {e}"))),
+        };
         let mut outcome = RoundOutcome::default();
+        let Some((epoch, node, slot)) = self.probing.remove(&id) else {
+            return Ok(outcome);
+        };
         match &ok {
             Ok(()) => outcome.answered += 1,
             Err(why) => {
@@ -417,13 +437,17 @@ impl Prober {
 
     fn bench_closed(
         &mut self,
-        done: Result<(SlotKey, BenchOutcome), tokio::task::JoinError>,
+        done: Result<(tokio::task::Id, BenchOutcome), tokio::task::JoinError>,
         now: u64,
     ) -> Result<RoundOutcome, RelayerError> {
-        let ((epoch, node, slot), r) =
-            done.map_err(|e| RelayerError::Config(format!("benchmark task: {e}")))?;
-        self.benching.remove(&(epoch, node.clone(), slot));
+        let (id, r) = match done {
+            Ok(d) => d,
+            Err(e) => (e.id(), BenchOutcome::Failed(format!("benchmark task: {e}"))),
+        };
         let mut outcome = RoundOutcome::default();
+        let Some((epoch, node, slot)) = self.benching.remove(&id) else {
+            return Ok(outcome);
+        };
         match &r {
             BenchOutcome::Passed(b) => {
                 tracing::info!(chain = %self.chain_id, %node, epoch, slot,
@@ -478,6 +502,7 @@ impl Prober {
             epoch_seconds = self.schedule.epoch_seconds(), "attestor probing started");
         let mut nodes: Vec<ProbeTarget> = Vec::new();
         let mut listed_at = 0u64;
+        let mut last = None;
         loop {
             // The chain's time, not this machine's: the rewards epochs are the chain's.
             let now = match client.rpc().latest_block_time().await {
@@ -487,6 +512,7 @@ impl Prober {
                     None
                 }
             };
+            last = now.or(last);
             if let Some(now) = now {
                 self.tick(&client, &mut nodes, &mut listed_at, reporter.as_mut(), now)
                     .await;
@@ -496,6 +522,21 @@ impl Prober {
                 _ = stop.changed() => {}
             }
             if *stop.borrow() {
+                // What is in flight is answered within its timeout: recorded, not lost.
+                let wait = self
+                    .timeout
+                    .max(self.bench.as_ref().map_or(Duration::ZERO, |b| {
+                        b.bencher.timeout + Duration::from_secs(5)
+                    }));
+                if let Some(now) = last {
+                    match tokio::time::timeout(wait, self.finish(now)).await {
+                        Ok(Err(e)) => tracing::warn!(chain = %self.chain_id, error = %e,
+                            "recording the last answers"),
+                        Err(_) => tracing::warn!(chain = %self.chain_id,
+                            "stopped with probes still in flight"),
+                        Ok(Ok(_)) => {}
+                    }
+                }
                 return Ok(());
             }
         }

@@ -524,6 +524,20 @@ impl Config {
                         .into(),
                 ));
             }
+            // An epoch's tallies are published once its last probes and challenges are
+            // answered; the other attestors fetch them report_delay_seconds after its end.
+            let longest = a
+                .timeout_ms
+                .max(a.bench_timeout_ms)
+                .saturating_add(a.tick_ms);
+            if longest >= a.report_delay_seconds.saturating_mul(1_000) {
+                return Err(RelayerError::Config(format!(
+                    "attestor: the longest probe or benchmark ({} ms, with one tick) must end \
+                     before report_delay_seconds ({} s), or this attestor's tallies are late for \
+                     the others",
+                    longest, a.report_delay_seconds
+                )));
+            }
         }
         if self.probe_addr.is_some() {
             for c in self.chains.iter().filter(|c| c.node.is_some()) {

@@ -131,10 +131,10 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
             timeout_ms: 2_000,
             late_seconds: 2,
             tick_ms: 200,
-            report_delay_seconds: 2,
+            report_delay_seconds: 6,
             bench_per_epoch: 2,
             bench_inputs: 8,
-            bench_timeout_ms: 20_000,
+            bench_timeout_ms: 5_000,
             reexec_rate: 1.0,
         }),
     };

@@ -270,10 +270,18 @@ pub fn report_work(
     };
     let e = enode(&inputs)?;
     // A node is paid for at most its registered capacity's units in an epoch (the bound its
-    // pledge is sized for), and at most what the throughput its attestors measured could compute
-    // in the epoch; what it served beyond that is taken by the report and not paid.
+    // pledge is sized for), and at most twice what the throughput its attestors measured could
+    // compute over the epochs since its last report (the benchmark's figure includes the
+    // exchange's transit and runs one challenge at a time, so it is a low estimate); what it
+    // served beyond that is taken by the report and not paid.
+    let epochs = if acc.reported == ServedWork::default() {
+        1
+    } else {
+        pool.epoch.saturating_sub(acc.epoch).max(1)
+    };
+    let seconds = config.epoch_seconds.saturating_mul(epochs);
     let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t)
-        .min(measured_unit_limit(measured.pcompute, config.epoch_seconds));
+        .min(measured_unit_limit(measured.pcompute, seconds).saturating_mul(2u128.into()));
     let room = limit.saturating_sub(acc.epoch_units);
     let units = work.units.min(room);
     let weight = Decimal256::from(weighted_work(units, e)?);
