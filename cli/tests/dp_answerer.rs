@@ -12,8 +12,8 @@ use bithive_cli::demo::platform::{
 use bithive_content_store::record::{key_header, seal_record};
 use bithive_content_store::ContentStore;
 use bithive_interface::data_vault::{
-    events, AssetInfo, CreateDatasetMsg, DpQuery, DpQueryStatus, ExecuteMsg, QueryKind, QueryMsg,
-    RecordMsg, RecordType, SubmitQueryMsg,
+    events, Admission, AssetInfo, CreateDatasetMsg, DpQuery, DpQueryStatus, ExecuteMsg, QueryKind,
+    QueryMsg, RecordMsg, RecordType, SubmitQueryMsg,
 };
 use bithive_interface::WASM_EVENT;
 use cosmwasm_std::{Binary, Decimal, HexBinary, Timestamp, Uint128};
@@ -86,8 +86,11 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
             max_query_epsilon: Decimal::one(),
             price_asset: AssetInfo::Native(DENOM.into()),
             price_per_epsilon: Uint128::new(1_000),
+            max_querier_epsilon: Decimal::percent(200),
             query_ttl_seconds: DAY,
             max_members: 100,
+            // Open: the attacker's record gets in; the answerer must cope with it.
+            admission: Admission::Open {},
         }),
         "create dataset",
     )

@@ -8,7 +8,7 @@ use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
 use cw721::state::{CollectionInfo, Cw721Config};
 
 use crate::error::{ContractError, ContractResult};
-use crate::execute::{admin, consent, dataset, nft, receive_cw20};
+use crate::execute::{admin, consent, dataset, nft, provenance, receive_cw20};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, ANSWERERS, CONFIG, CURATORS};
 
@@ -126,6 +126,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             dataset_id,
             token_id,
         } => dataset::leave(deps, env, info, dataset_id, token_id),
+        ExecuteMsg::RemoveMember {
+            dataset_id,
+            token_id,
+        } => dataset::remove_member(deps, info, dataset_id, token_id),
+        ExecuteMsg::EndorseRecord {
+            token_id,
+            ciphertext_sha256,
+        } => provenance::endorse(deps, env, info, token_id, ciphertext_sha256),
+        ExecuteMsg::WithdrawEndorsement { token_id } => provenance::withdraw(deps, info, token_id),
         ExecuteMsg::SubmitQuery(m) => {
             let funds = one_native(&info)?;
             dataset::submit_query(deps, env, info.sender, funds, m)

@@ -69,6 +69,21 @@ bithive_cw_common::contract_error! {
         #[error("record {token_id} is not of the dataset's record type")]
         WrongRecordType { token_id: String },
 
+        #[error("record {token_id} has no endorsement from an issuer dataset {dataset_id} accepts")]
+        NotEndorsed { dataset_id: u64, token_id: String },
+
+        #[error("record {token_id} was removed from dataset {dataset_id} by its curator")]
+        RecordExcluded { dataset_id: u64, token_id: String },
+
+        #[error("ciphertext_sha256 is not record {token_id}'s: an endorsement names the content it vouches for")]
+        EndorsementMismatch { token_id: String },
+
+        #[error("{endorser} has not endorsed record {token_id}")]
+        NoEndorsement { token_id: String, endorser: String },
+
+        #[error("epsilon {epsilon} exceeds what this researcher may still spend on the dataset, {remaining}")]
+        QuerierBudgetExceeded { epsilon: String, remaining: String },
+
         #[error("record {token_id} is not in dataset {dataset_id}")]
         NotMember { dataset_id: u64, token_id: String },
 

@@ -52,8 +52,10 @@ fn dataset(deps: &mut Deps, env: &Env, total: Decimal, max: Decimal, ttl: u64) -
             max_query_epsilon: max,
             price_asset: AssetInfo::Native(DENOM.into()),
             price_per_epsilon: Uint128::new(10),
+            max_querier_epsilon: total,
             query_ttl_seconds: ttl,
             max_members: 10,
+            admission: Admission::Open {},
         }),
     )
     .unwrap();

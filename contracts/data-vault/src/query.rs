@@ -1,7 +1,7 @@
 use bithive_cw_common::{clamp_limit, PageAfter};
 use bithive_interface::data_vault::{
-    AddressesResponse, DatasetsResponse, DpQueriesResponse, GrantResponse, GrantsResponse,
-    MemberResponse, MembersResponse, Record,
+    AddressesResponse, DatasetsResponse, DpQueriesResponse, Endorsement, EndorsementsResponse,
+    GrantResponse, GrantsResponse, MemberResponse, MembersResponse, QuerierBudgetResponse, Record,
 };
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, StdResult};
 use cw721::msg::{AllNftInfoResponse, CollectionInfoAndExtensionResponse, NftInfoResponse};
@@ -13,8 +13,8 @@ use crate::execute::consent::check_live;
 use crate::execute::dataset::membership_live;
 use crate::msg::QueryMsg;
 use crate::state::{
-    Grant, ANSWERERS, CONFIG, CURATORS, DATASETS, DATASET_QUERIES, GRANTS, GRANTS_BY_GRANTEE,
-    MEMBERS, QUERIES, RECORDS,
+    Grant, ANSWERERS, CONFIG, CURATORS, DATASETS, DATASET_QUERIES, ENDORSEMENTS, GRANTS,
+    GRANTS_BY_GRANTEE, MEMBERS, QUERIER_SPENT, QUERIES, RECORDS,
 };
 
 fn nft_info(deps: Deps, token_id: String) -> StdResult<NftInfoResponse<Record>> {
@@ -146,17 +146,47 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             start_after,
             limit,
         } => {
+            let d = DATASETS.load(deps.storage, dataset_id)?;
             let members = MEMBERS
                 .prefix(dataset_id)
                 .range_after(deps.storage, start_after.as_deref(), clamp_limit(limit))
                 .map(|r| {
                     r.map(|(_, m)| MemberResponse {
-                        live: membership_live(deps.storage, env.block.time, &m),
+                        live: membership_live(deps.storage, env.block.time, &d, &m),
                         membership: m,
                     })
                 })
                 .collect::<StdResult<Vec<_>>>()?;
             to_json_binary(&MembersResponse { members })
+        }
+        QueryMsg::Endorsements {
+            token_id,
+            start_after,
+            limit,
+        } => {
+            let start = start_after.map(Addr::unchecked);
+            let endorsements = ENDORSEMENTS
+                .prefix(&token_id)
+                .range_after(deps.storage, start.as_ref(), clamp_limit(limit))
+                .map(|r| r.map(|(endorser, at)| Endorsement { endorser, at }))
+                .collect::<StdResult<Vec<_>>>()?;
+            to_json_binary(&EndorsementsResponse { endorsements })
+        }
+        QueryMsg::QuerierBudget {
+            dataset_id,
+            querier,
+        } => {
+            let d = DATASETS.load(deps.storage, dataset_id)?;
+            let querier = deps.api.addr_validate(&querier)?;
+            let spent = QUERIER_SPENT
+                .may_load(deps.storage, (dataset_id, &querier))?
+                .unwrap_or_default();
+            let left = d.total_epsilon.saturating_sub(d.spent_epsilon);
+            let remaining = match d.max_querier_epsilon {
+                Some(cap) => cap.saturating_sub(spent).min(left),
+                None => left,
+            };
+            to_json_binary(&QuerierBudgetResponse { spent, remaining })
         }
         QueryMsg::DpQuery { query_id } => to_json_binary(&QUERIES.load(deps.storage, query_id)?),
         QueryMsg::DpQueries {

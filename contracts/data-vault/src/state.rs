@@ -2,7 +2,7 @@
 //! what the vault adds. Every execute path reads and writes a fixed number of keys: nothing
 //! iterates over records, grants, members or queries.
 
-use cosmwasm_std::{Addr, Empty};
+use cosmwasm_std::{Addr, Decimal, Empty, Timestamp};
 use cw_storage_plus::{Item, Map};
 
 pub use bithive_interface::data_vault::{
@@ -28,6 +28,12 @@ pub const DATASET_SEQ: Item<u64> = Item::new("vault_dataset_seq");
 pub const DATASETS: Map<u64, Dataset> = Map::new("vault_datasets");
 /// (dataset id, token id) -> consent.
 pub const MEMBERS: Map<(u64, &str), Membership> = Map::new("vault_members");
+/// (dataset id, token id): records the curator removed; they may not join that dataset again.
+pub const EXCLUDED: Map<(u64, &str), Empty> = Map::new("vault_excluded");
+/// (token id, endorser) -> when: the issuers vouching for a record's ciphertext.
+pub const ENDORSEMENTS: Map<(&str, &Addr), Timestamp> = Map::new("vault_endorsements");
+/// (dataset id, researcher) -> epsilon spent by that researcher's accepted queries.
+pub const QUERIER_SPENT: Map<(u64, &Addr), Decimal> = Map::new("vault_querier_spent");
 pub const QUERY_SEQ: Item<u64> = Item::new("vault_query_seq");
 pub const QUERIES: Map<u64, DpQuery> = Map::new("vault_queries");
 /// (dataset id, query id): per-dataset query index.
@@ -47,4 +53,25 @@ pub fn next(
 
 pub fn epoch(storage: &dyn cosmwasm_std::Storage, token_id: &str) -> cosmwasm_std::StdResult<u64> {
     Ok(EPOCHS.may_load(storage, token_id)?.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dataset stored before admission rules and per-querier caps reads back as open and
+    /// uncapped, so `migrate` needs no walk over the datasets.
+    #[test]
+    fn a_dataset_stored_by_the_previous_version_still_loads() {
+        let old = r#"{"id":1,"name":"d","curator":"c","record_type":"lab_panel",
+            "total_epsilon":"5","spent_epsilon":"1","max_query_epsilon":"1",
+            "price_asset":{"native":"ubtt"},"price_per_epsilon":"10","query_ttl_seconds":60,
+            "max_members":3,"members":0,"closed":false}"#;
+        let d: Dataset = cosmwasm_std::from_json(old).unwrap();
+        assert_eq!(
+            d.admission,
+            bithive_interface::data_vault::Admission::Open {}
+        );
+        assert_eq!(d.max_querier_epsilon, None);
+    }
 }

@@ -2,9 +2,9 @@
 //! data) reaches chain state through a field.
 
 use bithive_interface::data_vault::{
-    CreateDatasetMsg, DpAnswer, QueryKind, RecordMsg, MAX_CONTENT_ID_LEN, MAX_DATASET_MEMBERS,
-    MAX_GRANT_SECONDS_CAP, MAX_HISTOGRAM_BINS, MAX_QUERY_TTL_SECONDS, MAX_WRAPPED_KEY_LEN,
-    MIN_CONTENT_ID_LEN,
+    Admission, CreateDatasetMsg, DpAnswer, QueryKind, RecordMsg, MAX_CONTENT_ID_LEN,
+    MAX_DATASET_ISSUERS, MAX_DATASET_MEMBERS, MAX_GRANT_SECONDS_CAP, MAX_HISTOGRAM_BINS,
+    MAX_QUERY_TTL_SECONDS, MAX_WRAPPED_KEY_LEN, MIN_CONTENT_ID_LEN,
 };
 use cosmwasm_std::{Binary, Decimal, Timestamp};
 
@@ -95,6 +95,18 @@ pub fn dataset(m: &CreateDatasetMsg) -> Result<(), ContractError> {
             "positive, at most total_epsilon",
         ));
     }
+    if m.max_querier_epsilon.is_zero() || m.max_querier_epsilon > m.total_epsilon {
+        return Err(invalid(
+            "max_querier_epsilon",
+            "positive, at most total_epsilon",
+        ));
+    }
+    if m.price_per_epsilon.is_zero() {
+        return Err(invalid(
+            "price_per_epsilon",
+            "must be positive: a free dataset's budget is anyone's to exhaust",
+        ));
+    }
     if m.query_ttl_seconds == 0 || m.query_ttl_seconds > MAX_QUERY_TTL_SECONDS {
         return Err(invalid("query_ttl_seconds", "1 s to 30 days"));
     }
@@ -105,6 +117,25 @@ pub fn dataset(m: &CreateDatasetMsg) -> Result<(), ContractError> {
         bithive_cw_common::funds::validate_denom(d)?;
     }
     Ok(())
+}
+
+/// The admission rule with its issuers validated, deduplicated and sorted.
+pub fn admission(api: &dyn cosmwasm_std::Api, a: Admission) -> Result<Admission, ContractError> {
+    match a {
+        Admission::Open {} => Ok(Admission::Open {}),
+        Admission::Issuers { issuers } => {
+            let mut v = issuers
+                .iter()
+                .map(|i| api.addr_validate(i).map(|a| a.into_string()))
+                .collect::<cosmwasm_std::StdResult<Vec<_>>>()?;
+            v.sort();
+            v.dedup();
+            if v.is_empty() || v.len() > MAX_DATASET_ISSUERS {
+                return Err(invalid("admission.issuers", "1 to 16 distinct accounts"));
+            }
+            Ok(Admission::Issuers { issuers: v })
+        }
+    }
 }
 
 pub fn query_kind(k: &QueryKind) -> Result<(), ContractError> {

@@ -74,9 +74,18 @@ fn measure(n: u32) -> Vec<(&'static str, StorageCost)> {
         max_query_epsilon: Decimal::one(),
         price_asset: AssetInfo::Native("ubtt".into()),
         price_per_epsilon: Uint128::new(10),
+        max_querier_epsilon: Decimal::from_ratio(1_000_000u64, 1u64),
         query_ttl_seconds: 100,
         max_members: MAX_DATASET_MEMBERS,
+        // Joining checks the issuers' endorsements: flat in the records too.
+        admission: Admission::Issuers {
+            issuers: vec![addr("issuer").to_string()],
+        },
     });
+    let endorse = |token: &str| ExecuteMsg::EndorseRecord {
+        token_id: token.into(),
+        ciphertext_sha256: record().ciphertext_sha256,
+    };
     run(&mut deps, &env, "admin", ds_msg, 0);
     let join = |token: &str| join_msg(1, token, env.block.time.plus_seconds(DAY));
     let submit = || {
@@ -96,6 +105,7 @@ fn measure(n: u32) -> Vec<(&'static str, StorageCost)> {
             0,
         );
         let token = (i + 1).to_string();
+        run(&mut deps, &env, "issuer", endorse(&token), 0);
         run(&mut deps, &env, &owner, grant(&token, "node", &env), 0);
         run(&mut deps, &env, &owner, join(&token), 0);
         run(
@@ -137,8 +147,26 @@ fn measure(n: u32) -> Vec<(&'static str, StorageCost)> {
         ),
     ));
     out.push((
+        "endorse_record",
+        run(&mut deps, &env, "issuer", endorse(&fresh), 0),
+    ));
+    out.push((
         "join_dataset",
         run(&mut deps, &env, "alice", join(&fresh), 0),
+    ));
+    // Record 2 leaves by the curator's hand (n members stay).
+    out.push((
+        "remove_member",
+        run(
+            &mut deps,
+            &env,
+            "admin",
+            ExecuteMsg::RemoveMember {
+                dataset_id: 1,
+                token_id: "2".into(),
+            },
+            0,
+        ),
     ));
     out.push((
         "revoke_access",

@@ -986,9 +986,11 @@ fn datasets_are_created_by_admin_or_curator_and_closed() {
             total_epsilon: total.parse().unwrap(),
             max_query_epsilon: max.parse().unwrap(),
             price_asset: AssetInfo::Native(DENOM.into()),
-            price_per_epsilon: Uint128::zero(),
+            price_per_epsilon: Uint128::one(),
+            max_querier_epsilon: total.parse().unwrap(),
             query_ttl_seconds: 60,
             max_members: 10,
+            admission: Admission::Open {},
         })
     };
     assert_eq!(
@@ -1003,6 +1005,20 @@ fn datasets_are_created_by_admin_or_curator_and_closed() {
             ContractError::InvalidField { .. }
         ));
     }
+    let free = match msg("1", "1") {
+        ExecuteMsg::CreateDataset(m) => ExecuteMsg::CreateDataset(CreateDatasetMsg {
+            price_per_epsilon: Uint128::zero(),
+            ..m
+        }),
+        _ => unreachable!(),
+    };
+    assert!(matches!(
+        err(t.exec(&admin, &free)),
+        ContractError::InvalidField {
+            field: "price_per_epsilon",
+            ..
+        }
+    ));
     t.exec(&admin, &msg("1", "1")).unwrap();
     let ds = t.native_dataset("1");
     assert!(matches!(
@@ -1026,6 +1042,239 @@ fn datasets_are_created_by_admin_or_curator_and_closed() {
         limit: None,
     });
     assert!(qs.queries.is_empty());
+}
+
+// ---------------------------------------------------------------- attacks: dataset admission
+
+fn endorse_msg(token_id: &str, sha: [u8; 32]) -> ExecuteMsg {
+    ExecuteMsg::EndorseRecord {
+        token_id: token_id.into(),
+        ciphertext_sha256: HexBinary::from(sha),
+    }
+}
+
+fn remove_msg(dataset_id: u64, token_id: &str) -> ExecuteMsg {
+    ExecuteMsg::RemoveMember {
+        dataset_id,
+        token_id: token_id.into(),
+    }
+}
+
+impl T {
+    /// Whether each member of `ds` is live, by token id.
+    fn members(&self, ds: u64) -> Vec<(String, bool)> {
+        let r: MembersResponse = self.q(&QueryMsg::Members {
+            dataset_id: ds,
+            start_after: None,
+            limit: None,
+        });
+        r.members
+            .into_iter()
+            .map(|m| (m.membership.token_id, m.live))
+            .collect()
+    }
+}
+
+/// The review's attack: records cost nothing to mint, so one account filled every place of a
+/// dataset and real patients were refused. An open dataset's curator now removes (and bars) what
+/// was admitted wrongly; a dataset that names its issuers never admits a record they did not
+/// endorse.
+#[test]
+fn attack_stuffing_a_dataset_with_fabricated_records() {
+    let mut t = setup();
+    let (mallory, alice, curator) = (t.mallory.clone(), t.alice.clone(), t.curator.clone());
+    let hospital = t.app.api().addr_make("hospital");
+    let until = t.now().plus_seconds(DAY);
+
+    // Open admission: Mallory fills all 3 places, Alice's real record is refused.
+    let open = t.native_dataset("5");
+    let fakes: Vec<String> = (0..3)
+        .map(|_| {
+            let tok = t.mint(&mallory, RecordType::LabPanel);
+            t.exec(&mallory, &join_msg(open, &tok, until)).unwrap();
+            tok
+        })
+        .collect();
+    let real = t.mint(&alice, RecordType::LabPanel);
+    assert_eq!(
+        err(t.exec(&alice, &join_msg(open, &real, until))),
+        ContractError::DatasetFull { id: open, max: 3 }
+    );
+    // Only the curator (or admin) removes; a removed record may not come back.
+    assert_eq!(
+        err(t.exec(&mallory, &remove_msg(open, &fakes[0]))),
+        ContractError::Unauthorized {
+            role: "admin or the dataset's curator"
+        }
+    );
+    let r = t.exec(&curator, &remove_msg(open, &fakes[0])).unwrap();
+    assert_eq!(attr(&r, "action").as_deref(), Some("remove_member"));
+    assert_eq!(
+        err(t.exec(&mallory, &join_msg(open, &fakes[0], until))),
+        ContractError::RecordExcluded {
+            dataset_id: open,
+            token_id: fakes[0].clone()
+        }
+    );
+    assert_eq!(
+        err(t.exec(&curator, &remove_msg(open, &fakes[0]))),
+        ContractError::NotMember {
+            dataset_id: open,
+            token_id: fakes[0].clone()
+        }
+    );
+    t.exec(&alice, &join_msg(open, &real, until)).unwrap();
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: open });
+    assert_eq!(d.members, 3);
+
+    // Issuer admission: nothing Mallory mints gets in, not even with her own endorsement.
+    let r = t
+        .exec(
+            &curator,
+            &dataset_msg_with(
+                "5",
+                "5",
+                AssetInfo::Native(DENOM.into()),
+                Admission::Issuers {
+                    issuers: vec![hospital.to_string(), hospital.to_string()],
+                },
+            ),
+        )
+        .unwrap();
+    let ds: u64 = from_json(r.data.unwrap()).unwrap();
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(
+        d.admission,
+        Admission::Issuers {
+            issuers: vec![hospital.to_string()]
+        }
+    );
+    let fake = t.mint(&mallory, RecordType::LabPanel);
+    let not_endorsed = |token_id: &str| ContractError::NotEndorsed {
+        dataset_id: ds,
+        token_id: token_id.into(),
+    };
+    assert_eq!(
+        err(t.exec(&mallory, &join_msg(ds, &fake, until))),
+        not_endorsed(&fake)
+    );
+    t.exec(&mallory, &endorse_msg(&fake, [0xab; 32])).unwrap();
+    assert_eq!(
+        err(t.exec(&mallory, &join_msg(ds, &fake, until))),
+        not_endorsed(&fake)
+    );
+    // An endorsement names the ciphertext it vouches for.
+    assert_eq!(
+        err(t.exec(&hospital, &endorse_msg(&real, [0x01; 32]))),
+        ContractError::EndorsementMismatch {
+            token_id: real.clone()
+        }
+    );
+    let r = t.exec(&hospital, &endorse_msg(&real, [0xab; 32])).unwrap();
+    assert_eq!(attr(&r, "endorser"), Some(hospital.to_string()));
+    let e: EndorsementsResponse = t.q(&QueryMsg::Endorsements {
+        token_id: real.clone(),
+        start_after: None,
+        limit: None,
+    });
+    assert_eq!(e.endorsements.len(), 1);
+    assert_eq!(e.endorsements[0].endorser, hospital);
+    t.exec(&alice, &join_msg(ds, &real, until)).unwrap();
+    assert_eq!(t.members(ds), vec![(real.clone(), true)]);
+
+    // The issuer withdraws (the record was not theirs after all): it stops counting at once,
+    // and anyone may prune it.
+    assert_eq!(
+        err(t.exec(
+            &mallory,
+            &ExecuteMsg::WithdrawEndorsement {
+                token_id: real.clone()
+            }
+        )),
+        ContractError::NoEndorsement {
+            token_id: real.clone(),
+            endorser: mallory.to_string()
+        }
+    );
+    t.exec(
+        &hospital,
+        &ExecuteMsg::WithdrawEndorsement {
+            token_id: real.clone(),
+        },
+    )
+    .unwrap();
+    assert_eq!(t.members(ds), vec![(real.clone(), false)]);
+    t.exec(
+        &mallory,
+        &ExecuteMsg::LeaveDataset {
+            dataset_id: ds,
+            token_id: real.clone(),
+        },
+    )
+    .unwrap();
+    assert!(t.members(ds).is_empty());
+}
+
+/// The review's attack: a free dataset let anyone spend its whole privacy budget. Queries are
+/// never free, and one researcher spends at most its own cap, so others still can ask.
+#[test]
+fn attack_one_researcher_exhausts_the_budget() {
+    let mut t = setup();
+    let (curator, mallory, researcher) =
+        (t.curator.clone(), t.mallory.clone(), t.researcher.clone());
+    let native = || AssetInfo::Native(DENOM.into());
+    for (per, why) in [("0", "zero"), ("6", "above the total")] {
+        assert!(
+            matches!(
+                err(t.exec(
+                    &curator,
+                    &dataset_msg_with("5", per, native(), Admission::Open {})
+                )),
+                ContractError::InvalidField {
+                    field: "max_querier_epsilon",
+                    ..
+                }
+            ),
+            "a per-querier cap {why} is refused"
+        );
+    }
+    let r = t
+        .exec(
+            &curator,
+            &dataset_msg_with("5", "2", native(), Admission::Open {}),
+        )
+        .unwrap();
+    let ds: u64 = from_json(r.data.unwrap()).unwrap();
+    t.submit_id(ds, "1", 100);
+    t.submit_id(ds, "1", 100);
+    assert_eq!(
+        err(t.submit(ds, "0.5", 50)),
+        ContractError::QuerierBudgetExceeded {
+            epsilon: "0.5".into(),
+            remaining: "0".into()
+        }
+    );
+    // Another researcher still has its own share.
+    t.exec_paid(&mallory, &ExecuteMsg::SubmitQuery(count(ds, "1")), 100)
+        .unwrap();
+    let budget = |t: &T, who: &Addr| -> QuerierBudgetResponse {
+        t.q(&QueryMsg::QuerierBudget {
+            dataset_id: ds,
+            querier: who.to_string(),
+        })
+    };
+    let mine = budget(&t, &researcher);
+    assert_eq!(
+        (mine.spent, mine.remaining),
+        (Decimal::from_atomics(2u8, 0).unwrap(), Decimal::zero())
+    );
+    let theirs = budget(&t, &mallory);
+    assert_eq!(
+        (theirs.spent, theirs.remaining),
+        (Decimal::one(), Decimal::one())
+    );
+    let d: Dataset = t.q(&QueryMsg::Dataset { dataset_id: ds });
+    assert_eq!(d.spent_epsilon, Decimal::from_atomics(3u8, 0).unwrap());
 }
 
 // ---------------------------------------------------------------- admin, cw2, migrate

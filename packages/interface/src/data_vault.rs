@@ -24,6 +24,8 @@ pub const MAX_QUERY_TTL_SECONDS: u64 = 30 * 24 * 3600;
 pub const MAX_DATASET_MEMBERS: u32 = 100_000;
 /// Most histogram bins a query may ask for.
 pub const MAX_HISTOGRAM_BINS: u16 = 64;
+/// Most issuers a dataset's admission rule may name.
+pub const MAX_DATASET_ISSUERS: usize = 16;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -132,6 +134,26 @@ pub enum DpAnswer {
     Histogram { counts: Vec<SignedDecimal> },
 }
 
+/// Which records may join a dataset. Fabricated records are free to mint, so a dataset that
+/// answers for real patients admits only records an issuer it trusts has endorsed.
+#[cw_serde]
+pub enum Admission {
+    /// Any record of the dataset's type: self-reported data. The curator removes what it must
+    /// (`remove_member`); nothing stops an account from filling the places with its own records.
+    Open {},
+    /// Only records endorsed (`endorse_record`) by one of these accounts: the institutions that
+    /// produced the data (1..=`MAX_DATASET_ISSUERS`). A record whose endorsement is withdrawn
+    /// stops counting (its membership is no longer live).
+    Issuers { issuers: Vec<String> },
+}
+
+impl Default for Admission {
+    /// Datasets created before admission rules existed were open.
+    fn default() -> Self {
+        Admission::Open {}
+    }
+}
+
 #[cw_serde]
 pub struct CreateDatasetMsg {
     /// 1 to 64 of `a-z 0-9 - _ .`, informational.
@@ -143,12 +165,17 @@ pub struct CreateDatasetMsg {
     pub max_query_epsilon: Decimal,
     /// Asset queries are paid in: a native denom or an allowlisted cw20.
     pub price_asset: AssetInfo,
-    /// Price of an epsilon of 1; a query pays at least `ceil(price_per_epsilon * epsilon)`.
+    /// Price of an epsilon of 1 (positive: a free dataset's budget is anyone's to exhaust); a
+    /// query pays at least `ceil(price_per_epsilon * epsilon)`.
     pub price_per_epsilon: Uint128,
+    /// Most epsilon one researcher account may spend on the dataset in all (positive, at most
+    /// `total_epsilon`), so no single querier exhausts the budget for everyone else.
+    pub max_querier_epsilon: Decimal,
     /// An unanswered query is refundable this many seconds after submission (1..=30 days).
     pub query_ttl_seconds: u64,
     /// Most records that may join (1..=`MAX_DATASET_MEMBERS`).
     pub max_members: u32,
+    pub admission: Admission,
 }
 
 #[cw_serde]
@@ -238,9 +265,28 @@ pub enum ExecuteMsg {
         wrapped_key: Binary,
     },
     /// Record owner withdraws the record; anyone may remove a consent that is no longer live
-    /// (expired, or the record changed hands or was burned), freeing its place.
+    /// (expired, the record changed hands or was burned, or its issuer's endorsement withdrawn),
+    /// freeing its place.
     LeaveDataset {
         dataset_id: u64,
+        token_id: String,
+    },
+    /// Admin or the dataset's curator: takes a wrongly admitted record out of the dataset; it
+    /// may not join that dataset again.
+    RemoveMember {
+        dataset_id: u64,
+        token_id: String,
+    },
+    // ---- provenance ----
+    /// Any account (an issuer: a hospital, a lab) vouches that it produced or verified the
+    /// record's ciphertext; `ciphertext_sha256` must be the record's, so the endorsement names
+    /// the content it was given for.
+    EndorseRecord {
+        token_id: String,
+        ciphertext_sha256: HexBinary,
+    },
+    /// The endorser takes its endorsement back.
+    WithdrawEndorsement {
         token_id: String,
     },
     // ---- differential-privacy queries ----
@@ -343,6 +389,16 @@ pub enum QueryMsg {
         start_after: Option<String>,
         limit: Option<u32>,
     },
+    /// The accounts that endorsed a record, by address.
+    #[returns(EndorsementsResponse)]
+    Endorsements {
+        token_id: String,
+        start_after: Option<String>,
+        limit: Option<u32>,
+    },
+    /// What one researcher has spent of a dataset's budget and may still spend.
+    #[returns(QuerierBudgetResponse)]
+    QuerierBudget { dataset_id: u64, querier: String },
     #[returns(DpQuery)]
     DpQuery { query_id: u64 },
     #[returns(DpQueriesResponse)]
@@ -421,10 +477,34 @@ pub struct Dataset {
     pub max_query_epsilon: Decimal,
     pub price_asset: AssetInfo,
     pub price_per_epsilon: Uint128,
+    /// `None` only on datasets created before per-querier budgets existed (no per-querier cap).
+    #[serde(default)]
+    pub max_querier_epsilon: Option<Decimal>,
     pub query_ttl_seconds: u64,
     pub max_members: u32,
     pub members: u32,
     pub closed: bool,
+    #[serde(default)]
+    pub admission: Admission,
+}
+
+/// An issuer's endorsement of a record.
+#[cw_serde]
+pub struct Endorsement {
+    pub endorser: Addr,
+    pub at: Timestamp,
+}
+
+#[cw_serde]
+pub struct EndorsementsResponse {
+    pub endorsements: Vec<Endorsement>,
+}
+
+#[cw_serde]
+pub struct QuerierBudgetResponse {
+    pub spent: Decimal,
+    /// What the querier may still spend: the lesser of its own cap's rest and the dataset's.
+    pub remaining: Decimal,
 }
 
 #[cw_serde]
@@ -545,6 +625,9 @@ crate::helpers::events! {
         CLOSE_DATASET,
         JOIN_DATASET,
         LEAVE_DATASET,
+        REMOVE_MEMBER,
+        ENDORSE_RECORD,
+        WITHDRAW_ENDORSEMENT,
         SUBMIT_QUERY,
         ANSWER_QUERY,
         REFUND_QUERY,
@@ -560,6 +643,7 @@ crate::helpers::events! {
         ANSWERER,
         CONTENT_ID,
         DATASET_ID,
+        ENDORSER,
         EPOCH,
         EPSILON,
         EXPIRES_AT,

@@ -4,8 +4,8 @@
 use bithive_content_store::record::{key_header, open_record, seal_record};
 use bithive_content_store::{Cid, ContentStore, LocalStore};
 use bithive_interface::data_vault::{
-    self as vault, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse, Purpose,
-    QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
+    self as vault, Admission, CreateDatasetMsg, DpAnswer, DpQuery, DpQueryStatus, GrantResponse,
+    Purpose, QueryKind, RecordMsg, RecordType, SubmitQueryMsg,
 };
 use cosmwasm_std::{Binary, Decimal, HexBinary, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
@@ -45,7 +45,10 @@ async fn records_and_grants(
             }),
             "lab panel"
         )?;
+        // The institute's lab seals the panel it produced and hands the ciphertext (and its
+        // key) to the patient, who stores it and mints the record.
         let (sealed, key) = ctx!(seal_record(&plain), "record encryption")?;
+        let sha = HexBinary::from(Sha256::digest(&sealed).as_slice());
         let cid = ctx!(store.put(&sealed).await, "store a record")?;
         let out = exec_outcome(
             &p.patient,
@@ -55,13 +58,25 @@ async fn records_and_grants(
                     content_id: cid.to_string(),
                     record_type: RecordType::LabPanel,
                     size: sealed.len() as u64,
-                    ciphertext_sha256: HexBinary::from(Sha256::digest(&sealed).as_slice()),
+                    ciphertext_sha256: sha.clone(),
                 },
             },
             "mint a record",
         )
         .await?;
         let token_id = wasm_attr(&out, vault::events::attr::TOKEN_ID, "mint a record")?;
+        // Provenance: the lab endorses the ciphertext it produced, which datasets naming it as
+        // an issuer require.
+        exec(
+            &p.institute,
+            &c.data_vault,
+            &vault::ExecuteMsg::EndorseRecord {
+                token_id: token_id.clone(),
+                ciphertext_sha256: sha,
+            },
+            "endorse a record",
+        )
+        .await?;
         tokens.push((token_id, key, cid));
     }
     r.records = tokens.len();
@@ -149,7 +164,7 @@ async fn records_and_grants(
         ));
     }
     progress(&format!(
-        "patient stored {} encrypted lab panels (content ids, record NFTs {}); granted the researcher record {token_id} for research; the researcher logged the access at height {} and read it (HbA1c {} mmol/mol)",
+        "patient stored {} encrypted lab panels (content ids, record NFTs {}), each endorsed by the institute's lab that produced it; granted the researcher record {token_id} for research; the researcher logged the access at height {} and read it (HbA1c {} mmol/mol)",
         tokens.len(),
         tokens.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", "),
         logged.height,
@@ -206,8 +221,14 @@ async fn private_queries(
             max_query_epsilon: dec(QUERY_EPSILON)?,
             price_asset: vault::AssetInfo::Native(p.denom().to_string()),
             price_per_epsilon: Uint128::new(PRICE_PER_EPSILON),
+            max_querier_epsilon: dec(TOTAL_EPSILON)?,
             query_ttl_seconds: DAY,
             max_members: 1000,
+            // Only records the institute's lab endorsed: minting a record is free, so an open
+            // dataset could be filled with fabricated ones.
+            admission: Admission::Issuers {
+                issuers: vec![p.institute.address().to_string()],
+            },
         }),
         "create dataset",
     )

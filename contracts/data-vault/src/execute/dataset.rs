@@ -4,7 +4,11 @@
 //! never given back, not even on refund (an answer could have been handed over off chain). The
 //! payment is held until a registered answerer answers strictly before the query's expiry (it is
 //! paid) or until anyone refunds it from the expiry on (the researcher is paid): exactly one of
-//! the two, once.
+//! the two, once. Each researcher account spends at most the dataset's `max_querier_epsilon`,
+//! and queries are never free, so exhausting the budget costs `total_epsilon x price`.
+//!
+//! Admission: an `Issuers` dataset admits a record only while one of its issuers endorses it
+//! (provenance), and the curator removes (and bars) a record admitted wrongly.
 
 use bithive_interface::data_vault::events as ev;
 use bithive_interface::data_vault::{
@@ -21,10 +25,11 @@ use crate::execute::consent::check_live;
 use crate::execute::nft::owned;
 use crate::state::{
     epoch, next, Dataset, DpQuery, DpQueryStatus, Grant, Membership, Purpose, ANSWERERS, CONFIG,
-    CURATORS, DATASETS, DATASET_QUERIES, DATASET_SEQ, MEMBERS, QUERIES, QUERY_SEQ, RECORDS,
+    CURATORS, DATASETS, DATASET_QUERIES, DATASET_SEQ, ENDORSEMENTS, EXCLUDED, MEMBERS,
+    QUERIER_SPENT, QUERIES, QUERY_SEQ, RECORDS,
 };
 use crate::validate;
-use bithive_interface::data_vault::AssetInfo;
+use bithive_interface::data_vault::{Admission, AssetInfo};
 
 fn load(deps: &DepsMut, id: u64) -> Result<Dataset, ContractError> {
     DATASETS
@@ -46,6 +51,7 @@ pub fn create(deps: DepsMut, info: MessageInfo, m: CreateDatasetMsg) -> Res {
         });
     }
     validate::dataset(&m)?;
+    let admission = validate::admission(deps.api, m.admission)?;
     let id = next(deps.storage, &DATASET_SEQ)?;
     let d = Dataset {
         id,
@@ -57,10 +63,12 @@ pub fn create(deps: DepsMut, info: MessageInfo, m: CreateDatasetMsg) -> Res {
         max_query_epsilon: m.max_query_epsilon,
         price_asset: m.price_asset,
         price_per_epsilon: m.price_per_epsilon,
+        max_querier_epsilon: Some(m.max_querier_epsilon),
         query_ttl_seconds: m.query_ttl_seconds,
         max_members: m.max_members,
         members: 0,
         closed: false,
+        admission,
     };
     DATASETS.save(deps.storage, id, &d)?;
     Ok(Response::new()
@@ -104,6 +112,18 @@ pub fn join(
     let record = RECORDS.load(deps.storage, &token_id)?;
     if record.record_type != d.record_type {
         return Err(ContractError::WrongRecordType { token_id });
+    }
+    if EXCLUDED.has(deps.storage, (id, token_id.as_str())) {
+        return Err(ContractError::RecordExcluded {
+            dataset_id: id,
+            token_id,
+        });
+    }
+    if !admitted(deps.storage, &d, &token_id) {
+        return Err(ContractError::NotEndorsed {
+            dataset_id: id,
+            token_id,
+        });
     }
     let max = CONFIG.load(deps.storage)?.max_grant_seconds;
     validate::expiry(env.block.time, expires_at, max)?;
@@ -152,7 +172,7 @@ pub fn leave(deps: DepsMut, env: Env, info: MessageInfo, id: u64, token_id: Stri
             dataset_id: id,
             token_id: token_id.clone(),
         })?;
-    if membership_live(deps.storage, env.block.time, &m) {
+    if membership_live(deps.storage, env.block.time, &d, &m) {
         owned(deps.storage, &info, &token_id)?;
     }
     MEMBERS.remove(deps.storage, key);
@@ -164,10 +184,49 @@ pub fn leave(deps: DepsMut, env: Env, info: MessageInfo, id: u64, token_id: Stri
         .add_attribute(ev::attr::TOKEN_ID, token_id))
 }
 
-/// Whether a membership is live now (same rule as a grant: expiry and transfer epoch).
+/// The curator (or admin) takes a record out and bars it from joining this dataset again.
+pub fn remove_member(deps: DepsMut, info: MessageInfo, id: u64, token_id: String) -> Res {
+    let mut d = load(&deps, id)?;
+    if info.sender != CONFIG.load(deps.storage)?.admin && info.sender != d.curator {
+        return Err(ContractError::Unauthorized {
+            role: "admin or the dataset's curator",
+        });
+    }
+    let key = (id, token_id.as_str());
+    if !MEMBERS.has(deps.storage, key) {
+        return Err(ContractError::NotMember {
+            dataset_id: id,
+            token_id,
+        });
+    }
+    MEMBERS.remove(deps.storage, key);
+    EXCLUDED.save(deps.storage, key, &Empty {})?;
+    d.members = d.members.saturating_sub(1);
+    DATASETS.save(deps.storage, id, &d)?;
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::REMOVE_MEMBER)
+        .add_attribute(ev::attr::DATASET_ID, id.to_string())
+        .add_attribute(ev::attr::TOKEN_ID, token_id)
+        .add_attribute(ev::attr::SENDER, info.sender))
+}
+
+/// Whether the dataset's admission rule lets the record in now.
+fn admitted(storage: &dyn cosmwasm_std::Storage, d: &Dataset, token_id: &str) -> bool {
+    match &d.admission {
+        Admission::Open {} => true,
+        Admission::Issuers { issuers } => issuers.iter().any(|i| {
+            // Stored validated at creation.
+            ENDORSEMENTS.has(storage, (token_id, &Addr::unchecked(i)))
+        }),
+    }
+}
+
+/// Whether a membership is live now: the grant rule (expiry and transfer epoch) and the dataset's
+/// admission rule (an issuer still endorses the record).
 pub fn membership_live(
     storage: &dyn cosmwasm_std::Storage,
     now: Timestamp,
+    d: &Dataset,
     m: &Membership,
 ) -> bool {
     let as_grant = Grant {
@@ -180,7 +239,7 @@ pub fn membership_live(
         epoch: m.epoch,
         revoked_at: None,
     };
-    check_live(storage, now, &as_grant).is_ok()
+    check_live(storage, now, &as_grant).is_ok() && admitted(storage, d, &m.token_id)
 }
 
 pub fn submit_query(
@@ -210,6 +269,18 @@ pub fn submit_query(
             remaining: d.total_epsilon.checked_sub(d.spent_epsilon)?.to_string(),
         });
     }
+    let mine = QUERIER_SPENT
+        .may_load(deps.storage, (id_ds, &researcher))?
+        .unwrap_or_default()
+        .checked_add(m.epsilon)?;
+    if let Some(cap) = d.max_querier_epsilon {
+        if mine > cap {
+            return Err(ContractError::QuerierBudgetExceeded {
+                epsilon: m.epsilon.to_string(),
+                remaining: cap.saturating_sub(mine.checked_sub(m.epsilon)?).to_string(),
+            });
+        }
+    }
     if asset != d.price_asset {
         return Err(ContractError::WrongAsset {
             paid: asset.key(),
@@ -225,6 +296,7 @@ pub fn submit_query(
     }
     d.spent_epsilon = spent;
     DATASETS.save(deps.storage, id_ds, &d)?;
+    QUERIER_SPENT.save(deps.storage, (id_ds, &researcher), &mine)?;
     let id = next(deps.storage, &QUERY_SEQ)?;
     let q = DpQuery {
         id,

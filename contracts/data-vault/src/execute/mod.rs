@@ -1,9 +1,11 @@
-//! Execute handlers: records (cw721), consent and access log, datasets and queries, admin.
+//! Execute handlers: records (cw721), consent and access log, provenance, datasets and queries,
+//! admin.
 
 pub mod admin;
 pub mod consent;
 pub mod dataset;
 pub mod nft;
+pub mod provenance;
 
 use bithive_cw_common::funds::allowlisted_cw20;
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};

@@ -89,9 +89,19 @@ pub fn join_msg(dataset_id: u64, token_id: &str, expires_at: Timestamp) -> Execu
     }
 }
 
-/// A lab-panel dataset: budget `total`, at most 1 per query, 100 of `asset` per epsilon, queries
-/// answerable for a day, at most 3 records.
+/// A lab-panel dataset: budget `total` (all of it for one researcher), at most 1 per query, 100
+/// of `asset` per epsilon, queries answerable for a day, at most 3 records, open admission.
 pub fn dataset_msg(total: &str, asset: AssetInfo) -> ExecuteMsg {
+    dataset_msg_with(total, total, asset, Admission::Open {})
+}
+
+/// [`dataset_msg`] with a per-researcher cap `per_querier` and an admission rule.
+pub fn dataset_msg_with(
+    total: &str,
+    per_querier: &str,
+    asset: AssetInfo,
+    admission: Admission,
+) -> ExecuteMsg {
     ExecuteMsg::CreateDataset(CreateDatasetMsg {
         name: "hba1c-2026".into(),
         record_type: RecordType::LabPanel,
@@ -99,8 +109,10 @@ pub fn dataset_msg(total: &str, asset: AssetInfo) -> ExecuteMsg {
         max_query_epsilon: Decimal::one(),
         price_asset: asset,
         price_per_epsilon: Uint128::new(100),
+        max_querier_epsilon: per_querier.parse().expect("decimal"),
         query_ttl_seconds: DAY,
         max_members: 3,
+        admission,
     })
 }
 
