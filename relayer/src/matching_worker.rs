@@ -322,6 +322,9 @@ struct Shared {
     registry: Arc<StaticAllowlist>,
     matches: Mutex<HashMap<String, MatchRecord>>,
     matches_path: PathBuf,
+    /// Jobs whose delivery was forwarded since start: one per paid match, since each forward
+    /// sends an envelope to every enrolled user (covers included).
+    forwarded: Mutex<std::collections::HashSet<String>>,
     ttl: Duration,
     stopping: AtomicBool,
 }
@@ -386,6 +389,7 @@ impl MatchingWorker {
             registry,
             matches: Mutex::new(matches),
             matches_path: journal,
+            forwarded: Mutex::new(Default::default()),
             ttl: Duration::from_secs(section.delivery_ttl_secs.max(1)),
             stopping: AtomicBool::new(false),
         });
@@ -554,7 +558,10 @@ fn check_delivery(shared: &Shared, d: &Delivered) -> Result<(SignedDelivery, Vec
     Ok((signed, d.body.clone()))
 }
 
-/// Receives researchers' signed deliveries and queues each valid one to every recipient in S_i.
+/// Receives researchers' signed deliveries and queues each valid one to every recipient in S_i,
+/// and a cover message of the same length to every other enrolled user: whoever holds or sees the
+/// envelopes (a relay keeping mail for offline users) sees one equal-size envelope per enrolled
+/// user for every delivery, and learns nothing of S_i (ROLES.md, "BitChat relay").
 async fn forward_deliveries(shared: Arc<Shared>, node: Arc<Node>) {
     while !shared.stopping.load(Ordering::SeqCst) {
         let Some(d) = node.recv(Duration::from_millis(500)).await else {
@@ -567,20 +574,62 @@ async fn forward_deliveries(shared: Arc<Shared>, node: Arc<Node>) {
                 continue;
             }
         };
-        let (mut queued, mut no_contact) = (0u64, 0u64);
-        for u in signed.output.recipients.iter() {
-            match shared.roster.contacts.get(&u) {
-                Some(account) => match node
-                    .send(*account, signed.output.request_id, &body, shared.ttl)
-                    .await
-                {
-                    Ok(_) => queued += 1,
-                    Err(e) => tracing::warn!(user = u, "BitChat queue: {e}"),
-                },
-                None => no_contact += 1,
+        let first = shared
+            .forwarded
+            .lock()
+            .map(|mut f| f.insert(signed.escrow_job_id.clone()))
+            .unwrap_or(false);
+        if !first {
+            tracing::warn!(job = %signed.escrow_job_id, "delivery refused: this job's delivery was already forwarded");
+            continue;
+        }
+        let recipients = &signed.output.recipients;
+        let no_contact = recipients
+            .iter()
+            .filter(|u| !shared.roster.contacts.contains_key(u))
+            .count();
+        // Every envelope is made before the first is sent: a delivery that could not be covered
+        // (no randomness) is dropped whole, never sent to S_i alone. In slot order, real and
+        // cover interleaved, so the order says nothing either.
+        let mut slots: Vec<(u32, AccountId)> = shared
+            .roster
+            .contacts
+            .iter()
+            .map(|(u, a)| (*u, *a))
+            .collect();
+        slots.sort_unstable_by_key(|(u, _)| *u);
+        // (slot, account, the cover to send instead of the delivery).
+        type Envelope = (u32, AccountId, Option<Vec<u8>>);
+        let envelopes: Result<Vec<Envelope>, _> = slots
+            .into_iter()
+            .map(|(u, a)| {
+                if recipients.contains(u) {
+                    Ok((u, a, None))
+                } else {
+                    bithive_matching::wire::cover(body.len()).map(|c| (u, a, Some(c)))
+                }
+            })
+            .collect();
+        let envelopes = match envelopes {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(job = %signed.escrow_job_id, "no randomness for cover messages: {e}; delivery dropped");
+                continue;
+            }
+        };
+        let (mut queued, mut covers) = (0u64, 0u64);
+        for (u, account, cover) in envelopes {
+            let payload = cover.as_deref().unwrap_or(&body);
+            match node
+                .send(account, signed.output.request_id, payload, shared.ttl)
+                .await
+            {
+                Ok(_) if cover.is_some() => covers += 1,
+                Ok(_) => queued += 1,
+                Err(e) => tracing::warn!(user = u, "BitChat queue: {e}"),
             }
         }
-        tracing::info!(job = %signed.escrow_job_id, queued, no_contact, "research delivery forwarded");
+        tracing::info!(job = %signed.escrow_job_id, queued, covers, no_contact, "research delivery forwarded");
     }
 }
 

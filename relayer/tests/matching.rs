@@ -3,7 +3,8 @@
 //! the relayer is matched and attested (naming the attestation contract, payload bound); S_i
 //! goes to the researcher over BitChat; the researcher encrypts its details to S_i with the key
 //! authority's published key and signs; the relayer forwards only that delivery to the online
-//! recipient, who checks it against the chain and decrypts. Bad requests fail for good; a
+//! recipient, who checks it against the chain and decrypts, and a cover of the same size to the
+//! user outside S_i. Bad requests fail for good; a
 //! delivery for another set or from someone else is not forwarded; the inference worker leaves
 //! research requests alone.
 mod common;
@@ -77,6 +78,8 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         max_distance: 2.0,
     };
     let online_user = expected.min().unwrap();
+    // A user outside S_i, online too: it must get an envelope of the same size, a cover.
+    let outsider = (1..=USERS).find(|u| !expected.contains(*u)).unwrap();
 
     // The relayer's BitChat identity is its operator key.
     let operator_secret: [u8; 32] = h.key.k256().to_bytes().into();
@@ -84,24 +87,29 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     let registry = Arc::new(StaticAllowlist::new());
     registry.insert(PeerRecord::of(&relayer_id, None));
     let mut rows = Vec::new();
-    let mut online = None;
+    let (mut online, mut outsider_online) = (None, None);
     for sub in &subs {
         let ident = NodeIdentity::generate().unwrap();
         let mut contact = PeerRecord::of(&ident, None);
-        if sub.user == online_user {
+        if sub.user == online_user || sub.user == outsider {
             let node = Node::start(
-                NodeConfig::new(local(), dir.join("user")),
+                NodeConfig::new(local(), dir.join(format!("user-{}", sub.user))),
                 ident,
                 registry.clone(),
             )
             .await
             .unwrap();
             contact.addr = Some(node.local_addr().unwrap());
-            online = Some(node);
+            if sub.user == online_user {
+                online = Some(node);
+            } else {
+                outsider_online = Some(node);
+            }
         }
         rows.push(Enrollment::new(sub, &contact).unwrap());
     }
     let user_node = online.unwrap();
+    let outsider_node = outsider_online.unwrap();
     let section = MatchingSection {
         key: "operator".into(),
         listen: "127.0.0.1:0".into(),
@@ -352,7 +360,8 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
         .unwrap()
     };
     // Refused by the forwarder: a wider set than the node matched, and a signature by another
-    // key. Then the real one.
+    // key. Then the real one, twice (one forward per paid match: each sends every enrolled user
+    // an envelope).
     let mut wider = expected.clone();
     wider.insert(expected.max().unwrap() % USERS + 1);
     wider.insert(1);
@@ -361,6 +370,7 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     for body in [
         signed(&wide, &researcher_key),
         signed(&out, &other_key),
+        signed(&out, &researcher_key),
         signed(&out, &researcher_key),
     ] {
         researcher_node
@@ -386,16 +396,28 @@ async fn research_request_is_matched_sealed_delivered_and_attested() {
     let mut key = authority.user_key(online_user).unwrap();
     let plain = bithive_matching::output::open_output(&d.output, &mut key, &pp).unwrap();
     assert_eq!(plain, details);
-    let outsider = (1..=USERS).find(|u| !expected.contains(*u)).unwrap();
     let mut other = authority.user_key(outsider).unwrap();
     assert!(bithive_matching::output::open_output(&d.output, &mut other, &pp).is_err());
-    assert!(
-        user_node.recv(Duration::from_secs(2)).await.is_none(),
-        "the refused deliveries were not forwarded"
-    );
+    // The user outside S_i got a cover as long as the delivery: a relay holding the mail, or
+    // anyone watching the node, sees the same envelope for every enrolled user.
+    let cover = outsider_node
+        .recv(Duration::from_secs(30))
+        .await
+        .expect("a cover message");
+    assert_eq!(cover.body.len(), got.body.len());
+    assert_eq!(cover.conversation, got.conversation);
+    assert!(bithive_matching::wire::is_cover(&cover.body));
+    assert!(SignedDelivery::from_bytes(&cover.body).is_err());
+    for node in [&user_node, &outsider_node] {
+        assert!(
+            node.recv(Duration::from_secs(2)).await.is_none(),
+            "the refused deliveries and the repeat were not forwarded"
+        );
+    }
     researcher_node.shutdown().await;
 
     producer.abort();
     worker.shutdown().await;
     user_node.shutdown().await;
+    outsider_node.shutdown().await;
 }

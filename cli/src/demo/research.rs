@@ -528,8 +528,18 @@ pub async fn research_request(
         seen = Some(got.body.clone());
     }
     let body = seen.ok_or_else(|| fail("BitChat delivery")(&"no recipient online"))?;
-    // A user outside S_i handed a recipient's bytes cannot open them.
-    for (u, _) in outsider {
+    // A user outside S_i gets a cover of the same size (a relay holding the mail cannot tell who
+    // was matched), and handed a recipient's bytes cannot open them.
+    for (u, node) in outsider {
+        let got = node
+            .recv(Duration::from_secs(60))
+            .await
+            .ok_or_else(|| fail("BitChat delivery")(&format!("user {u} received no cover")))?;
+        if !bithive_matching::wire::is_cover(&got.body) || got.body.len() != body.len() {
+            return Err(fail("BitChat delivery")(&format!(
+                "user {u} outside S_i got something other than a cover of the delivery's size"
+            )));
+        }
         let received = ctx!(SignedDelivery::from_bytes(&body), "delivery")?;
         let mut key = ctx!(e.authority.user_key(*u), "user key")?;
         if open_output(&received.output, &mut key, &pp).is_ok() {
@@ -540,7 +550,8 @@ pub async fn research_request(
         refused += 1;
     }
     progress(&format!(
-        "delivered over BitChat: {decrypted} online recipients checked the delivery against the chain and decrypted it; the user outside S_i could not"
+        "delivered over BitChat: {decrypted} online recipients checked the delivery against the chain and decrypted it; every other enrolled user got a cover of the same {} bytes, and the user outside S_i could not open a recipient's copy",
+        body.len()
     ));
     for (_, n) in e.online {
         n.shutdown().await;

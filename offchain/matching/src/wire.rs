@@ -333,6 +333,27 @@ impl MatchNotice {
     }
 }
 
+/// First byte of a cover message (never a version of any message here).
+const COVER_TAG: u8 = 0xC0;
+
+/// A cover message as long as a delivery of `len` bytes: what the node sends every enrolled user
+/// outside S_i when it forwards a research delivery, so anyone who sees the envelopes (a relay
+/// holding mail, an observer of the node's traffic) sees one envelope of the same size per
+/// enrolled user, whoever was matched. Random after its tag (BitChat does not compress, but
+/// nothing here should depend on that); the envelope's encryption hides the tag.
+pub fn cover(len: usize) -> Result<Vec<u8>, getrandom::Error> {
+    let mut v = vec![0u8; len.max(1)];
+    getrandom::getrandom(&mut v[1..])?;
+    v[0] = COVER_TAG;
+    Ok(v)
+}
+
+/// Whether a received body is a cover message (to be dropped without a word: the user was not
+/// matched). Anything else is parsed, and refused if it is not a valid delivery.
+pub fn is_cover(body: &[u8]) -> bool {
+    body.first() == Some(&COVER_TAG)
+}
+
 impl SignedDelivery {
     /// `version || |job| (u16) || job || signer (33) || signature (64) || delivery`.
     pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
@@ -627,5 +648,12 @@ mod tests {
             SignedDelivery::from_bytes(&bad),
             Err(WireError::TooLarge { .. })
         ));
+        // A cover is as long as the delivery it stands in for, is never taken for one, and no
+        // delivery is taken for a cover.
+        let c = cover(b.len()).unwrap();
+        assert_eq!(c.len(), b.len());
+        assert!(is_cover(&c) && !is_cover(&b));
+        assert!(SignedDelivery::from_bytes(&c).is_err());
+        assert_ne!(cover(b.len()).unwrap(), c, "random after the tag");
     }
 }
