@@ -5,8 +5,8 @@
 //! read every profile), a call is evaluated only when signed by an admitted chain account within
 //! its role's quota of points per epoch, never for a denied one (the node's operator):
 //! `bithive_matching::admission`. The admissions file is re-read when it changes (`bithive
-//! blinding admit` edits it); the ledger of every account's use is written before each answer,
-//! so a restart renews no quota. Every client address also has a token bucket of points, and
+//! blinding admit` edits it); the ledger of every account's use is appended to (a journal) before
+//! each answer, so a restart renews no quota. Every client address also has a token bucket of points, and
 //! all evaluations together are bounded.
 //!
 //! Routes: `POST /v1/oprf` (`bithive_matching::admission::OprfCall` in,
@@ -75,6 +75,9 @@ impl Default for BlindingConfig {
             allow_origin: None,
             connections: bithive_http_serve::Limits {
                 max_connections: 256,
+                // One address cannot take every slot (issue #43: idle sockets from one client
+                // blocked `/health` and `/v1/oprf` for everyone).
+                max_per_address: Some(16),
                 header_timeout: Some(Duration::from_secs(10)),
                 idle_timeout: Some(Duration::from_secs(30)),
             },
@@ -190,14 +193,121 @@ impl Metrics {
 }
 
 /// The admission check's state: the admissions (re-read when their file changes) and the
-/// ledger (written after every charge).
+/// ledger (each charge appended to its journal before the call is answered).
 struct Gate {
     policy: Policy,
     admissions_path: PathBuf,
     admissions: Admissions,
     admissions_seen: Option<SystemTime>,
-    ledger_path: PathBuf,
     ledger: Ledger,
+    journal: LedgerJournal,
+}
+
+/// One line of the ledger's journal: an account's use after a change.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LedgerLine {
+    account: String,
+    usage: bithive_matching::admission::Usage,
+}
+
+/// The ledger on disk, append-only: one JSON line per change (the last line of an account
+/// wins), synced before the call it charges is answered, so a call costs one short write however
+/// many accounts there are (the whole ledger was rewritten on every call before). Compacted at
+/// start once it holds more than twice as many lines as accounts. A torn last line (a crash
+/// mid-write) is dropped: its call was never answered. A ledger in the earlier format (one JSON
+/// object) is read and rewritten as a journal. Mode 0600.
+struct LedgerJournal {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+impl LedgerJournal {
+    fn open(path: &Path) -> Result<(Self, Ledger), BlindingError> {
+        let text = match std::fs::read(path) {
+            Ok(b) => String::from_utf8(b).map_err(|e| file_error(path, e))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(file_error(path, e)),
+        };
+        let mut ledger = Ledger::default();
+        let mut lines = 0usize;
+        let mut rewrite = false;
+        if text.trim_start().starts_with("{\"accounts\"") {
+            ledger = serde_json::from_str(&text).map_err(|e| file_error(path, e))?;
+            rewrite = true;
+        } else {
+            let mut rest = text.as_str();
+            while !rest.is_empty() {
+                let (line, tail, complete) = match rest.split_once('\n') {
+                    Some((l, t)) => (l, t, true),
+                    None => (rest, "", false),
+                };
+                rest = tail;
+                match serde_json::from_str::<LedgerLine>(line) {
+                    Ok(l) => {
+                        ledger.accounts.insert(l.account, l.usage);
+                        lines += 1;
+                    }
+                    // Only the very end may be torn, and only by a crash mid-append.
+                    Err(_) if !complete => {
+                        tracing::warn!(path = %path.display(), "ledger: a torn last line (a crash mid-write) dropped");
+                        rewrite = true;
+                    }
+                    Err(e) => {
+                        return Err(file_error(path, format!("ledger line {}: {e}", lines + 1)))
+                    }
+                }
+            }
+        }
+        if rewrite || lines > 2 * ledger.accounts.len() + 64 {
+            let mut out = Vec::new();
+            for (account, usage) in &ledger.accounts {
+                serde_json::to_writer(
+                    &mut out,
+                    &LedgerLine {
+                        account: account.clone(),
+                        usage: *usage,
+                    },
+                )
+                .map_err(|e| file_error(path, e))?;
+                out.push(b'\n');
+            }
+            bithive_secret_file::replace(path, out.into()).map_err(|e| file_error(path, e))?;
+        }
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| file_error(path, e))?;
+        Ok((
+            Self {
+                path: path.to_path_buf(),
+                file,
+            },
+            ledger,
+        ))
+    }
+
+    /// Appends one account's use and syncs it.
+    fn append(
+        &mut self,
+        account: &str,
+        usage: bithive_matching::admission::Usage,
+    ) -> Result<(), String> {
+        use std::io::Write;
+        let mut line = serde_json::to_vec(&LedgerLine {
+            account: account.to_string(),
+            usage,
+        })
+        .map_err(|e| e.to_string())?;
+        line.push(b'\n');
+        self.file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data())
+            .map_err(|e| format!("{}: {e}", self.path.display()))
+    }
 }
 
 fn file_error(path: &Path, why: impl std::fmt::Display) -> BlindingError {
@@ -235,14 +345,14 @@ fn modified(path: &Path) -> Option<SystemTime> {
 
 impl Gate {
     fn open(config: &BlindingConfig) -> Result<Self, BlindingError> {
-        let ledger: Ledger = read_json_or_default(&config.ledger)?;
+        let (journal, ledger) = LedgerJournal::open(&config.ledger)?;
         Ok(Self {
             policy: config.policy.clone(),
             admissions_path: config.admissions.clone(),
             admissions_seen: modified(&config.admissions),
             admissions: read_admissions(&config.admissions)?,
-            ledger_path: config.ledger.clone(),
             ledger,
+            journal,
         })
     }
 
@@ -274,13 +384,30 @@ impl Gate {
     /// when a refusal used up the call's nonce).
     fn admit(&mut self, req: &OprfCall, now_ms: u64) -> Result<(), Refusal> {
         self.refresh();
-        let mut ledger = self.ledger.clone();
-        let verdict = admission::admit(req, &self.policy, &self.admissions, &mut ledger, now_ms);
-        if ledger != self.ledger {
-            let bytes = serde_json::to_vec(&ledger).map_err(|e| Refusal::Ledger(e.to_string()))?;
-            bithive_secret_file::replace(&self.ledger_path, bytes.into())
-                .map_err(|e| Refusal::Ledger(e.to_string()))?;
-            self.ledger = ledger;
+        // A charge changes the signer's entry only; nothing else is copied or written.
+        let signer = req.auth.as_ref().map(|a| a.signer.clone());
+        let before = signer
+            .as_ref()
+            .and_then(|s| self.ledger.accounts.get(s).copied());
+        let verdict = admission::admit(
+            req,
+            &self.policy,
+            &self.admissions,
+            &mut self.ledger,
+            now_ms,
+        );
+        if let Some(signer) = signer {
+            let after = self.ledger.accounts.get(&signer).copied();
+            if let Some(usage) = after.filter(|u| Some(*u) != before) {
+                if let Err(why) = self.journal.append(&signer, usage) {
+                    // Not on disk: not charged, not answered.
+                    match before {
+                        Some(b) => self.ledger.accounts.insert(signer, b),
+                        None => self.ledger.accounts.remove(&signer),
+                    };
+                    return Err(Refusal::Ledger(why));
+                }
+            }
         }
         let who = verdict.map_err(Refusal::Admission)?;
         tracing::debug!(signer = %who.signer, role = ?who.role, points = req.points.len(), "admitted");
@@ -565,5 +692,90 @@ async fn metrics(State(s): State<AppState>) -> Response {
     match TextEncoder::new().encode(&s.metrics.registry.gather(), &mut out) {
         Ok(()) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod ledger_journal {
+    use super::*;
+    use bithive_matching::admission::Usage;
+
+    fn usage(points: u64, nonce: u64) -> Usage {
+        Usage {
+            epoch: 0,
+            points,
+            last_nonce: nonce,
+        }
+    }
+
+    #[test]
+    fn charges_survive_a_restart_and_a_torn_line_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.json");
+        let (mut j, l) = LedgerJournal::open(&path).unwrap();
+        assert!(l.accounts.is_empty());
+        j.append("a", usage(4, 1)).unwrap();
+        j.append("b", usage(8, 1)).unwrap();
+        j.append("a", usage(12, 2)).unwrap();
+        drop(j);
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A crash mid-append: the torn line's call was never answered.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        std::io::Write::write_all(&mut f, br#"{"account":"a","usa"#).unwrap();
+        drop(f);
+        let (_, l) = LedgerJournal::open(&path).unwrap();
+        assert_eq!(l.accounts["a"], usage(12, 2), "the last complete line wins");
+        assert_eq!(l.accounts["b"], usage(8, 1));
+        assert_eq!(l.accounts.len(), 2);
+        // Rewritten compactly without the torn line.
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+    }
+
+    #[test]
+    fn a_damaged_line_before_the_end_is_refused_not_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.json");
+        std::fs::write(
+            &path,
+            "{\"account\":\"a\",\"usage\":{\"epoch\":0,\"points\":4,\"last_nonce\":1}}\nnot json\n",
+        )
+        .unwrap();
+        let e = LedgerJournal::open(&path).err().unwrap().to_string();
+        assert!(e.contains("ledger line 2"), "{e}");
+    }
+
+    #[test]
+    fn the_earlier_whole_file_ledger_is_converted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.json");
+        let mut old = Ledger::default();
+        old.accounts.insert("a".into(), usage(16, 7));
+        std::fs::write(&path, serde_json::to_vec(&old).unwrap()).unwrap();
+        let (mut j, l) = LedgerJournal::open(&path).unwrap();
+        assert_eq!(l, old);
+        j.append("b", usage(1, 1)).unwrap();
+        drop(j);
+        let (_, l) = LedgerJournal::open(&path).unwrap();
+        assert_eq!(l.accounts.len(), 2);
+        assert_eq!(l.accounts["a"], usage(16, 7));
+    }
+
+    #[test]
+    fn a_long_journal_is_compacted_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.json");
+        let (mut j, _) = LedgerJournal::open(&path).unwrap();
+        for n in 1..=200 {
+            j.append("a", usage(n, n)).unwrap();
+        }
+        drop(j);
+        let (_, l) = LedgerJournal::open(&path).unwrap();
+        assert_eq!(l.accounts["a"], usage(200, 200));
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 1);
     }
 }

@@ -38,6 +38,8 @@ pub const UPSTREAM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs
 /// Open connections, header and idle timeouts of `bithive web`.
 pub const LIMITS: bithive_http_serve::Limits = bithive_http_serve::Limits {
     max_connections: 512,
+    // A browser opens a handful per host; 64 leaves room for tabs behind one NAT.
+    max_per_address: Some(64),
     header_timeout: Some(std::time::Duration::from_secs(10)),
     idle_timeout: Some(std::time::Duration::from_secs(60)),
 };

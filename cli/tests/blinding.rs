@@ -425,6 +425,7 @@ async fn idle_sockets_are_capped_and_closed() {
     let mut config = config(dir.path());
     config.connections = bithive_http_serve::Limits {
         max_connections: 4,
+        max_per_address: None,
         header_timeout: Some(std::time::Duration::from_millis(300)),
         idle_timeout: Some(std::time::Duration::from_secs(1)),
     };
@@ -455,5 +456,56 @@ async fn idle_sockets_are_capped_and_closed() {
     }
     let (status, _, _) = http(addr, "GET", "/health", "").await;
     assert_eq!(status, 200);
+    let _ = stop.send(());
+}
+
+/// Issue #43: the connection cap alone let one address take every slot. Now one address holds
+/// at most `max_per_address`; one more from it is refused at once with the reason, while
+/// another address is still served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_address_cannot_take_every_connection() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.connections = bithive_http_serve::Limits {
+        max_connections: 8,
+        max_per_address: Some(2),
+        header_timeout: Some(std::time::Duration::from_secs(5)),
+        idle_timeout: Some(std::time::Duration::from_secs(5)),
+    };
+    let (addr, stop) = start(config, &dir.path().join("blinding-secret.json")).await;
+    // GET /health from a socket bound to `from` (all of 127/8 is loopback on Linux).
+    let health_from = |from: [u8; 4]| async move {
+        let s = tokio::net::TcpSocket::new_v4().unwrap();
+        s.bind(std::net::SocketAddr::from((from, 0))).unwrap();
+        let mut c = s.connect(addr).await.unwrap();
+        c.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            c.read_to_string(&mut out),
+        )
+        .await
+        .expect("an answer, not a wait")
+        .unwrap();
+        out
+    };
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let refused = health_from([127, 0, 0, 1]).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("too many open connections"), "{refused}");
+    let served = health_from([127, 0, 0, 2]).await;
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    // Its own connections closed, the first address is served again.
+    drop(held);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let again = health_from([127, 0, 0, 1]).await;
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
     let _ = stop.send(());
 }

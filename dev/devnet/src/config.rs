@@ -181,6 +181,8 @@ impl DevnetConfig {
         let ms = |v: u64| (v > 0).then(|| Duration::from_millis(v));
         crate::server::Limits {
             max_connections: self.max_connections,
+            // A devnet's clients (relayers, the demo, tests) share the loopback address.
+            max_per_address: None,
             header_timeout: ms(self.rpc_header_timeout_ms),
             idle_timeout: ms(self.rpc_idle_timeout_ms),
         }

@@ -4,9 +4,12 @@
 //! has none of the three, hence this accept loop. Used by the devnet's RPC and REST servers,
 //! `bithive blinding serve` and `bithive web`.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -26,6 +29,10 @@ use tokio::time::Instant;
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_connections: usize,
+    /// Open connections one peer address may hold (None: no limit beyond `max_connections`),
+    /// so one address cannot take every slot and lock everyone else out. Leave it None where
+    /// every client shares an address (a devnet on loopback).
+    pub max_per_address: Option<usize>,
     /// From a connection's first byte of a request (or its opening), the request's headers and
     /// body must arrive within this. None: no limit.
     pub header_timeout: Option<Duration>,
@@ -34,10 +41,47 @@ pub struct Limits {
     pub idle_timeout: Option<Duration>,
 }
 
-/// A connection's slot under `max_connections`; a websocket keeps it (a request extension
-/// carries it into the upgrade) until it closes.
+/// A connection's slot under `max_connections` (and its address's under `max_per_address`); a
+/// websocket keeps it (a request extension carries it into the upgrade) until it closes.
 #[derive(Clone)]
-pub struct ConnSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
+pub struct ConnSlot(#[allow(dead_code)] Arc<(OwnedSemaphorePermit, Option<AddressSlot>)>);
+
+/// Open connections per peer address.
+type PerAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// One connection counted against its address; uncounted when dropped.
+struct AddressSlot {
+    table: PerAddress,
+    ip: IpAddr,
+}
+
+impl AddressSlot {
+    /// A slot for `ip`, unless it already holds `max`.
+    fn take(table: &PerAddress, ip: IpAddr, max: usize) -> Option<Self> {
+        let mut t = table.lock().unwrap_or_else(|p| p.into_inner());
+        let n = t.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(AddressSlot {
+            table: table.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for AddressSlot {
+    fn drop(&mut self) {
+        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = t.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                t.remove(&self.ip);
+            }
+        }
+    }
+}
 
 /// The body of the `503` a connection over the cap gets (JSON), given the cap.
 pub type BusyBody = Arc<dyn Fn(usize) -> String + Send + Sync>;
@@ -179,8 +223,9 @@ pub fn slots(limits: &Limits) -> Arc<Semaphore> {
     ))
 }
 
-/// Accepts connections until `stop`: at most `max_connections` at once; one more is answered
-/// `503` with `busy` (JSON) and closed, so a client learns at once why.
+/// Accepts connections until `stop`: at most `max_connections` at once, and at most
+/// `max_per_address` from one peer address; one more is answered `503` with `busy` (JSON, given
+/// the cap it hit) and closed, so a client learns at once why.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -204,6 +249,7 @@ pub async fn serve_with(
     // Refusals hold their socket up to about a second: bounded too, so a flood over the cap
     // cannot use up the descriptors (beyond it a refused socket is dropped at once).
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
+    let per_address: PerAddress = Arc::default();
     let mut backoff = BACKOFF_MIN;
     loop {
         let stream = tokio::select! {
@@ -221,7 +267,22 @@ pub async fn serve_with(
         };
         let (stream, peer) = stream;
         let _ = stream.set_nodelay(true);
-        match slots.clone().try_acquire_owned() {
+        // The address's own cap first: a peer at its cap never takes a shared slot.
+        let address_slot = match limits.max_per_address {
+            None => Ok(None),
+            Some(cap) => AddressSlot::take(&per_address, peer.ip(), cap)
+                .map(Some)
+                .ok_or(cap),
+        };
+        let slot = match address_slot {
+            Ok(a) => slots
+                .clone()
+                .try_acquire_owned()
+                .map(|s| (s, a))
+                .map_err(|_| max),
+            Err(cap) => Err(cap),
+        };
+        match slot {
             Ok(slot) => {
                 let slot = ConnSlot(Arc::new(slot));
                 tokio::spawn(connection(
@@ -233,9 +294,9 @@ pub async fn serve_with(
                     stop.clone(),
                 ));
             }
-            Err(_) => match refusals.clone().try_acquire_owned() {
+            Err(cap) => match refusals.clone().try_acquire_owned() {
                 Ok(permit) => {
-                    let body = busy(max);
+                    let body = busy(cap);
                     tokio::spawn(async move {
                         refuse(stream, body).await;
                         drop(permit);
