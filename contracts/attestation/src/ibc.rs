@@ -3,7 +3,8 @@
 //! them through its own rules in a self-call (atomic: all or nothing) and acknowledges with a
 //! `StdAck`. Channels open only to pinned peers (connection, counterparty port), and packets are
 //! accepted only on a channel that is a route and whose peer is still pinned. The sender keeps every packet as an outgoing record until a success ack; error acks
-//! and timeouts leave it retryable (`RetryPacket`).
+//! and timeouts leave it retryable (`RetryPacket`). An error ack also releases the sender's record
+//! of the attestation (kept aside, restored if a retry is delivered while the job's key is free).
 
 use bithive_interface::attestation::events as ev;
 #[cfg(not(feature = "library"))]
@@ -18,7 +19,10 @@ use cosmwasm_std::{
 use crate::contract::REPLY_RECEIVE;
 use crate::error::ContractError;
 use crate::msg::{AttestationPacket, ExecuteMsg};
-use crate::state::{ChannelInfo, PacketStatus, CHANNELS, CONFIG, IBC_VERSION, OUTGOING, PENDING};
+use crate::state::{
+    is_record_only, record_key, ChannelInfo, Outgoing, PacketStatus, ACCEPTED, BY_SIGNER, CHANNELS,
+    CONFIG, IBC_VERSION, OUTGOING, PENDING, RELEASED,
+};
 
 fn check_channel(
     storage: &dyn Storage,
@@ -150,7 +154,7 @@ fn set_status(
     storage: &mut dyn Storage,
     id: u64,
     status: PacketStatus,
-) -> Result<(), ContractError> {
+) -> Result<Outgoing, ContractError> {
     let mut out = OUTGOING
         .may_load(storage, id)?
         .ok_or(ContractError::UnknownPacket(id))?;
@@ -159,6 +163,52 @@ fn set_status(
     }
     out.status = status;
     OUTGOING.save(storage, id, &out)?;
+    Ok(out)
+}
+
+/// The record key of a forwarded attestation on this chain.
+fn forwarded_key(out: &Outgoing) -> Result<Vec<u8>, ContractError> {
+    let a = &out.packet.attestation;
+    Ok(
+        record_key(a, is_record_only(a, out.packet.payload.as_ref()))?
+            .as_bytes()
+            .to_vec(),
+    )
+}
+
+/// A refused forward releases this chain's record of the attestation (issue #43): the receiving
+/// chain ran it through its own rules and said no, so this chain no longer shows it as accepted,
+/// and a corrected attestation of the job (a new nonce) can be accepted and forwarded. The
+/// record is set aside with the packet; the packet stays retryable, and if a retry is delivered
+/// while the job's key is still free, the record comes back. Only the record this packet made
+/// is released (a newer one of the same job is left alone). Returns whether it released one.
+fn release(storage: &mut dyn Storage, out: &Outgoing) -> Result<bool, ContractError> {
+    let key = forwarded_key(out)?;
+    match ACCEPTED.may_load(storage, &key)? {
+        Some(acc) if acc.forwarded == Some(out.id) => {
+            let signer = out.packet.attestation.signer.as_bytes().to_vec();
+            ACCEPTED.remove(storage, &key);
+            BY_SIGNER.remove(storage, (signer.as_slice(), key.as_slice()));
+            RELEASED.save(storage, out.id, &acc)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// A delivered packet whose record was released brings it back, unless the job's key was taken
+/// since (by a newer attestation, which then stands).
+fn restore(storage: &mut dyn Storage, out: &Outgoing) -> Result<(), ContractError> {
+    let Some(acc) = RELEASED.may_load(storage, out.id)? else {
+        return Ok(());
+    };
+    RELEASED.remove(storage, out.id);
+    let key = forwarded_key(out)?;
+    if !ACCEPTED.has(storage, &key) {
+        let signer = out.packet.attestation.signer.as_bytes().to_vec();
+        BY_SIGNER.save(storage, (signer.as_slice(), key.as_slice()), &())?;
+        ACCEPTED.save(storage, &key, &acc)?;
+    }
     Ok(())
 }
 
@@ -182,7 +232,16 @@ pub fn ibc_packet_ack(
         PacketStatus::Refused { error } => format!("refused: {error}"),
         _ => String::new(),
     };
-    set_status(deps.storage, id, status)?;
+    let delivered = status == PacketStatus::Delivered;
+    let out = set_status(deps.storage, id, status)?;
+    let outcome = if delivered {
+        restore(deps.storage, &out)?;
+        outcome
+    } else if release(deps.storage, &out)? {
+        format!("{outcome} (record released)")
+    } else {
+        outcome
+    };
     Ok(IbcBasicResponse::new()
         .add_attribute(ev::ACTION, ev::PACKET_ACK)
         .add_attribute(ev::attr::PACKET_ID, id.to_string())

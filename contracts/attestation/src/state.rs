@@ -31,6 +31,8 @@ pub const OUTGOING: Map<u64, Outgoing> = Map::new("outgoing");
 /// Ids of outgoing packets not yet delivered (bounded pending query).
 pub const PENDING: Map<u64, ()> = Map::new("pending");
 pub const OUTGOING_SEQ: Item<u64> = Item::new("outgoing_seq");
+/// Outgoing packet id -> the record an error ack released (restored if a retry is delivered).
+pub const RELEASED: Map<u64, Accepted> = Map::new("released");
 /// (consumer contract, subject) -> last accepted round of a round kind: valuations per
 /// (asset-nft, token id), evaluations per (model registry, model id). Rounds only go up. (The
 /// storage key predates evaluations.)

@@ -804,3 +804,83 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
         ContractError::QuorumRequired("compute_work")
     );
 }
+
+/// Chain A's record of `job` (an inference job of B's escrow), if any.
+fn record_on_a(deps: &Deps, e: &Env, job: &str) -> Option<bithive_attestation::state::Accepted> {
+    from_json(
+        query(
+            deps.as_ref(),
+            e.clone(),
+            QueryMsg::Attestation {
+                job_id: job.into(),
+                kind: AttestationKind::Inference,
+                contract: Some("cosmwasm1escrowb".into()),
+                chain_id: Some(CHAIN_B.into()),
+            },
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Issue #43: a forwarded attestation kept its record on the sending chain after the receiving
+/// chain refused it, so A went on showing the job as attested and a corrected attestation of the
+/// job was refused on A ("already attested"): the job could never be paid. An error ack now
+/// releases A's record (set aside with the packet, which stays retryable); a retry delivered
+/// while the job's key is free brings it back, and a newer record of the job is never replaced.
+#[test]
+fn a_refused_forward_releases_the_record_on_the_sending_chain() {
+    let (mut deps, e) = chain(CHAIN_A);
+    connect(&mut deps, &e, "channel-0");
+    route(&mut deps, &e, CHAIN_B, "channel-0");
+    let anyone = deps.api.addr_make("anyone");
+    let submit = |deps: &mut Deps, job: &str, nonce: u64| {
+        let att = remote_attestation("cosmwasm1escrowb", job, nonce, e.block.time.seconds());
+        execute_by(deps, &e, &anyone, signed_submit(att, 0, None))
+    };
+    let first = sent_packet(&submit(&mut deps, "job-r", 4).unwrap());
+    assert_eq!(record_on_a(&deps, &e, "job-r").unwrap().forwarded, Some(1));
+
+    // B refuses: A's record is released, the packet is kept (refused, retryable).
+    let ack = mock_ibc_packet_ack(
+        "channel-0",
+        &first,
+        IbcAcknowledgement::new(StdAck::error("job not open")),
+    )
+    .unwrap();
+    let r = ibc_packet_ack(deps.as_mut(), e.clone(), ack).unwrap();
+    assert!(r
+        .attributes
+        .iter()
+        .any(|a| a.key == "outcome" && a.value == "refused: job not open (record released)"));
+    assert_eq!(record_on_a(&deps, &e, "job-r"), None);
+    assert!(matches!(
+        outgoing(&deps, &e, 1).status,
+        PacketStatus::Refused { .. }
+    ));
+
+    // A corrected attestation of the job (a new nonce) is accepted and forwarded; the old nonce
+    // stays spent.
+    assert!(submit(&mut deps, "job-r", 4).is_err(), "a replayed nonce");
+    let second = sent_packet(&submit(&mut deps, "job-r", 5).unwrap());
+    assert_eq!(second.id, 2);
+    assert_eq!(record_on_a(&deps, &e, "job-r").unwrap().forwarded, Some(2));
+
+    // The first packet retried and delivered: the newer record stands.
+    execute_by(&mut deps, &e, &anyone, ExecuteMsg::RetryPacket { id: 1 }).unwrap();
+    acknowledge(&mut deps, &e, &first, StdAck::success(b"\x01"));
+    assert_eq!(outgoing(&deps, &e, 1).status, PacketStatus::Delivered);
+    assert_eq!(record_on_a(&deps, &e, "job-r").unwrap().forwarded, Some(2));
+
+    // The second refused, retried and delivered with the key free: its record comes back.
+    acknowledge(&mut deps, &e, &second, StdAck::error("already attested"));
+    assert_eq!(record_on_a(&deps, &e, "job-r"), None);
+    execute_by(&mut deps, &e, &anyone, ExecuteMsg::RetryPacket { id: 2 }).unwrap();
+    acknowledge(&mut deps, &e, &second, StdAck::success(b"\x01"));
+    assert_eq!(record_on_a(&deps, &e, "job-r").unwrap().forwarded, Some(2));
+    // A timeout releases nothing (the packet never reached B's rules).
+    let third = sent_packet(&submit(&mut deps, "job-s", 6).unwrap());
+    let t = mock_ibc_packet_timeout("channel-0", &third).unwrap();
+    ibc_packet_timeout(deps.as_mut(), e.clone(), t).unwrap();
+    assert!(record_on_a(&deps, &e, "job-s").is_some());
+}
