@@ -203,6 +203,10 @@ struct Gate {
     journal: LedgerJournal,
 }
 
+/// How long a starting service waits for another one (a restart's old process, draining) to
+/// let go of the ledger.
+const LEDGER_LOCK_WAIT: Duration = Duration::from_secs(10);
+
 /// One line of the ledger's journal: an account's use after a change.
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,10 +224,48 @@ struct LedgerLine {
 struct LedgerJournal {
     path: PathBuf,
     file: std::fs::File,
+    /// Held for the service's life: a second service on the same ledger (a rolling restart's
+    /// old process still draining) would append to a file the new one compacted away, and the
+    /// two would each grant the quota.
+    _lock: std::fs::File,
+    /// The file's length after the last complete line.
+    len: u64,
+    /// A failed append left bytes past `len` that could not be cut: cut first, or refuse.
+    damaged: bool,
 }
 
 impl LedgerJournal {
     fn open(path: &Path) -> Result<(Self, Ledger), BlindingError> {
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock_path = PathBuf::from(lock_path);
+        use std::os::unix::fs::OpenOptionsExt;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&lock_path)
+            .map_err(|e| file_error(&lock_path, e))?;
+        // A restart's old process may still be draining: wait for it a while, then give up.
+        let deadline = Instant::now() + LEDGER_LOCK_WAIT;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                Err(e) => {
+                    return Err(file_error(
+                        &lock_path,
+                        format!(
+                            "{e}: another blinding service holds this ledger (waited {} s)",
+                            LEDGER_LOCK_WAIT.as_secs()
+                        ),
+                    ))
+                }
+            }
+        }
         let text = match std::fs::read(path) {
             Ok(b) => String::from_utf8(b).map_err(|e| file_error(path, e))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -259,6 +301,11 @@ impl LedgerJournal {
                 }
             }
         }
+        // A last line without its newline (written, not terminated) would have the next append
+        // glued onto it: rewritten too.
+        if !text.is_empty() && !text.ends_with('\n') {
+            rewrite = true;
+        }
         if rewrite || lines > 2 * ledger.accounts.len() + 64 {
             let mut out = Vec::new();
             for (account, usage) in &ledger.accounts {
@@ -274,17 +321,26 @@ impl LedgerJournal {
             }
             bithive_secret_file::replace(path, out.into()).map_err(|e| file_error(path, e))?;
         }
-        use std::os::unix::fs::OpenOptionsExt;
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .mode(0o600)
             .open(path)
             .map_err(|e| file_error(path, e))?;
+        let len = file.metadata().map_err(|e| file_error(path, e))?.len();
+        // A file just created is only durable once its directory entry is.
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| file_error(dir, e))?;
+        }
         Ok((
             Self {
                 path: path.to_path_buf(),
                 file,
+                _lock: lock,
+                len,
+                damaged: false,
             },
             ledger,
         ))
@@ -303,10 +359,45 @@ impl LedgerJournal {
         })
         .map_err(|e| e.to_string())?;
         line.push(b'\n');
-        self.file
+        if self.damaged {
+            self.file
+                .set_len(self.len)
+                .and_then(|()| self.file.sync_data())
+                .map_err(|e| {
+                    format!(
+                        "{}: a partial line could not be cut back: {e}",
+                        self.path.display()
+                    )
+                })?;
+            self.damaged = false;
+        }
+        match self
+            .file
             .write_all(&line)
             .and_then(|()| self.file.sync_data())
-            .map_err(|e| format!("{}: {e}", self.path.display()))
+        {
+            Ok(()) => {
+                self.len += line.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // A fragment left behind would be glued to the next line: cut back to the last
+                // complete one. Should that fail too, later calls retry the cut first and are
+                // refused while it fails.
+                let cut = self
+                    .file
+                    .set_len(self.len)
+                    .and_then(|()| self.file.sync_data());
+                let why = format!("{}: {e}", self.path.display());
+                Err(match cut {
+                    Ok(()) => why,
+                    Err(c) => {
+                        self.damaged = true;
+                        format!("{why}; and cutting the partial line back failed: {c}")
+                    }
+                })
+            }
+        }
     }
 }
 
@@ -763,6 +854,31 @@ mod ledger_journal {
         let (_, l) = LedgerJournal::open(&path).unwrap();
         assert_eq!(l.accounts.len(), 2);
         assert_eq!(l.accounts["a"], usage(16, 7));
+    }
+
+    #[test]
+    fn a_second_service_on_the_same_ledger_is_refused_and_an_unterminated_line_is_mended() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.json");
+        // A complete last line without its newline: the next append must not be glued to it.
+        std::fs::write(
+            &path,
+            "{\"account\":\"a\",\"usage\":{\"epoch\":0,\"points\":4,\"last_nonce\":1}}",
+        )
+        .unwrap();
+        let (mut j, l) = LedgerJournal::open(&path).unwrap();
+        assert_eq!(l.accounts["a"], usage(4, 1));
+        j.append("b", usage(2, 2)).unwrap();
+        let held = std::time::Instant::now();
+        let e = LedgerJournal::open(&path).err().unwrap().to_string();
+        assert!(e.contains("another blinding service"), "{e}");
+        assert!(held.elapsed() >= LEDGER_LOCK_WAIT);
+        drop(j);
+        let (_, l) = LedgerJournal::open(&path).unwrap();
+        assert_eq!(
+            (l.accounts["a"], l.accounts["b"]),
+            (usage(4, 1), usage(2, 2))
+        );
     }
 
     #[test]

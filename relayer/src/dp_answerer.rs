@@ -318,6 +318,14 @@ impl DpAnswerer {
             Err(e) => Err(format!("content id: {e}")),
             Ok(cid) => match self.store.get(&cid).await {
                 Err(e) => Err(format!("fetch: {e}")),
+                // The ciphertext must be the one the record names (and an issuer endorsed): a
+                // record whose content id points at other bytes is left out (issue #43).
+                Ok(sealed)
+                    if <sha2::Sha256 as sha2::Digest>::digest(&sealed).as_slice()
+                        != info.extension.ciphertext_sha256.as_slice() =>
+                {
+                    Err("the stored ciphertext is not the one the record names (sha256)".into())
+                }
                 Ok(sealed) => open_record(&sealed, &key).map_err(|e| e.to_string()),
             },
         };

@@ -558,6 +558,9 @@ fn check_delivery(shared: &Shared, d: &Delivered) -> Result<(SignedDelivery, Vec
     Ok((signed, d.body.clone()))
 }
 
+/// Envelopes queued at once when a delivery is forwarded.
+const SEND_CONCURRENCY: usize = 16;
+
 /// Receives researchers' signed deliveries and queues each valid one to every recipient in S_i,
 /// and a cover message of the same length to every other enrolled user: whoever holds or sees the
 /// envelopes (a relay keeping mail for offline users) sees one equal-size envelope per enrolled
@@ -574,12 +577,12 @@ async fn forward_deliveries(shared: Arc<Shared>, node: Arc<Node>) {
                 continue;
             }
         };
-        let first = shared
+        let already = shared
             .forwarded
             .lock()
-            .map(|mut f| f.insert(signed.escrow_job_id.clone()))
-            .unwrap_or(false);
-        if !first {
+            .map(|f| f.contains(&signed.escrow_job_id))
+            .unwrap_or(true);
+        if already {
             tracing::warn!(job = %signed.escrow_job_id, "delivery refused: this job's delivery was already forwarded");
             continue;
         }
@@ -617,16 +620,40 @@ async fn forward_deliveries(shared: Arc<Shared>, node: Arc<Node>) {
                 continue;
             }
         };
+        // Marked once every envelope exists (a failure above leaves the researcher free to send
+        // it again).
+        if let Ok(mut f) = shared.forwarded.lock() {
+            f.insert(signed.escrow_job_id.clone());
+        }
+        // Queued a few at a time: one round trip per enrolled user, in turn, would hold up every
+        // other delivery behind a large roster.
         let (mut queued, mut covers) = (0u64, 0u64);
-        for (u, account, cover) in envelopes {
-            let payload = cover.as_deref().unwrap_or(&body);
-            match node
-                .send(account, signed.output.request_id, payload, shared.ttl)
-                .await
-            {
-                Ok(_) if cover.is_some() => covers += 1,
-                Ok(_) => queued += 1,
-                Err(e) => tracing::warn!(user = u, "BitChat queue: {e}"),
+        let body = Arc::new(body);
+        let mut pending = envelopes.into_iter();
+        loop {
+            let mut batch = tokio::task::JoinSet::new();
+            for (u, account, cover) in pending.by_ref().take(SEND_CONCURRENCY) {
+                let (node, body, ttl) = (node.clone(), body.clone(), shared.ttl);
+                let request = signed.output.request_id;
+                batch.spawn(async move {
+                    let payload = cover.as_deref().unwrap_or(&body);
+                    (
+                        u,
+                        cover.is_some(),
+                        node.send(account, request, payload, ttl).await,
+                    )
+                });
+            }
+            if batch.is_empty() {
+                break;
+            }
+            while let Some(r) = batch.join_next().await {
+                match r {
+                    Ok((_, true, Ok(_))) => covers += 1,
+                    Ok((_, false, Ok(_))) => queued += 1,
+                    Ok((u, _, Err(e))) => tracing::warn!(user = u, "BitChat queue: {e}"),
+                    Err(e) => tracing::warn!("BitChat queue task: {e}"),
+                }
             }
         }
         tracing::info!(job = %signed.escrow_job_id, queued, covers, no_contact, "research delivery forwarded");

@@ -172,6 +172,14 @@ pub fn open_delivery(
     ))
 }
 
+/// Whether a body received from the matching node is a cover message: every enrolled user outside
+/// S_i gets one as long as the delivery (so a relay cannot tell who was matched). Drop it without a
+/// word, and check it before `deliveryJob` (which refuses it as "not a delivery").
+#[wasm_bindgen(js_name = isCover)]
+pub fn is_cover(body: &[u8]) -> bool {
+    bithive_matching::wire::is_cover(body)
+}
+
 /// The escrow job a delivery names (to read its attestation and payer before `openDelivery`).
 #[wasm_bindgen(js_name = deliveryJob)]
 pub fn delivery_job(delivery: &[u8]) -> Result<String, JsError> {

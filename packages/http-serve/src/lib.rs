@@ -29,9 +29,10 @@ use tokio::time::Instant;
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_connections: usize,
-    /// Open connections one peer address may hold (None: no limit beyond `max_connections`),
-    /// so one address cannot take every slot and lock everyone else out. Leave it None where
-    /// every client shares an address (a devnet on loopback).
+    /// Open connections one peer address (IPv4, or IPv6 /64) may hold (None: no limit beyond
+    /// `max_connections`), so one address cannot take every slot and lock everyone else out.
+    /// Leave it None where every client shares an address (a devnet on loopback, a service
+    /// behind a reverse proxy: cap per client there). Counted per listener.
     pub max_per_address: Option<usize>,
     /// From a connection's first byte of a request (or its opening), the request's headers and
     /// body must arrive within this. None: no limit.
@@ -48,6 +49,22 @@ pub struct ConnSlot(#[allow(dead_code)] Arc<(OwnedSemaphorePermit, Option<Addres
 
 /// Open connections per peer address.
 type PerAddress = Arc<Mutex<HashMap<IpAddr, usize>>>;
+
+/// The address a connection counts against: an IPv4 address (also one mapped into IPv6), or an
+/// IPv6 address's /64 (a host or a subscriber usually holds a whole /64, so counting single
+/// IPv6 addresses would cap nobody).
+fn cap_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+    }
+}
 
 /// One connection counted against its address; uncounted when dropped.
 struct AddressSlot {
@@ -270,7 +287,7 @@ pub async fn serve_with(
         // The address's own cap first: a peer at its cap never takes a shared slot.
         let address_slot = match limits.max_per_address {
             None => Ok(None),
-            Some(cap) => AddressSlot::take(&per_address, peer.ip(), cap)
+            Some(cap) => AddressSlot::take(&per_address, cap_key(peer.ip()), cap)
                 .map(Some)
                 .ok_or(cap),
         };
@@ -425,4 +442,25 @@ pub fn busy_error() -> BusyBody {
     Arc::new(|max| {
         format!(r#"{{"error":"too many open connections (at most {max}); retry shortly"}}"#)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_subscriber_counts_as_one_address_and_mapped_ipv4_as_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(cap_key(a), cap_key(b));
+        assert_ne!(cap_key(a), cap_key(other));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(cap_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        let table: PerAddress = Arc::default();
+        let first = AddressSlot::take(&table, cap_key(a), 1).unwrap();
+        assert!(AddressSlot::take(&table, cap_key(b), 1).is_none());
+        drop(first);
+        assert!(AddressSlot::take(&table, cap_key(b), 1).is_some());
+    }
 }
