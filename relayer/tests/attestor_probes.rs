@@ -32,7 +32,7 @@ async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_no
         h.key.k256().clone(),
     )]);
     let url = serve(own, up.clone()).await;
-    set_endpoint(&h.devnet, &staking, &h.key, &url).await;
+    set_endpoint(&client(http(&h.devnet), h.key.clone()), &staking, &url).await;
     // Attack: the other node's endpoint is answered by someone who does not hold its operator
     // key (here: the first node's key, signing for the other node's account).
     let impostor = ProbeResponder::new(vec![(
@@ -42,7 +42,12 @@ async fn a_node_down_for_half_the_epoch_answers_half_the_probes_and_impostors_no
         h.key.k256().clone(),
     )]);
     let impostor_url = serve(impostor, Arc::new(AtomicBool::new(true))).await;
-    set_endpoint(&h.devnet, &staking, &other, &impostor_url).await;
+    set_endpoint(
+        &client(http(&h.devnet), other.clone()),
+        &staking,
+        &impostor_url,
+    )
+    .await;
 
     // The attestor reads both from the chain, with the operator keys staking holds.
     let targets = attestor::targets(&h.gov, &staking).await.unwrap();
@@ -213,7 +218,7 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     )])
     .with_benchmarks(honest);
     let url = serve(own, up.clone()).await;
-    set_endpoint(&h.devnet, &staking, &h.key, &url).await;
+    set_endpoint(&client(http(&h.devnet), h.key.clone()), &staking, &url).await;
     let cheat = BenchService::new(Arc::new(Cheater(workload.clone())));
     cheat.set_attestors(CHAIN, set.clone());
     let cheater = ProbeResponder::new(vec![(
@@ -224,7 +229,12 @@ async fn benchmarks_measure_honest_nodes_and_catch_made_up_answers() {
     )])
     .with_benchmarks(cheat);
     let cheater_url = serve(cheater, Arc::new(AtomicBool::new(true))).await;
-    set_endpoint(&h.devnet, &staking, &other, &cheater_url).await;
+    set_endpoint(
+        &client(http(&h.devnet), other.clone()),
+        &staking,
+        &cheater_url,
+    )
+    .await;
     let targets = attestor::targets(&h.gov, &staking).await.unwrap();
     assert_eq!(targets.len(), 2, "{targets:?}");
     assert!(targets.iter().all(|t| t.eligible), "pledged: {targets:?}");

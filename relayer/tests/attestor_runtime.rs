@@ -94,12 +94,18 @@ async fn an_attestor_relayer_probes_a_node_through_an_epoch_and_publishes_its_ta
     let (node_addr, attestor_addr) = (free_addr(), free_addr());
     for (k, addr) in [(&keys[1], node_addr), (&keys[2], attestor_addr)] {
         register(&gov, &d.contracts.staking, &devnet, k).await;
-        set_endpoint(&devnet, &d.contracts.staking, k, &format!("http://{addr}")).await;
+        let url = format!("http://{addr}");
+        set_endpoint(
+            &client(http(&devnet), k.clone()),
+            &d.contracts.staking,
+            &url,
+        )
+        .await;
     }
     // The node is pledged; the attestor is bonded and in the attestor set (the node runs
     // benchmarks only for members).
-    bond(&d, &devnet, &keys[1], PLEDGE_4T).await;
-    bond_attestor(&gov, &d, &devnet, &keys[2]).await;
+    bond(&d, &client(http(&devnet), keys[1].clone()), PLEDGE_4T).await;
+    bond_attestor(&gov, &d, &client(http(&devnet), keys[2].clone())).await;
     let contracts: BTreeMap<String, String> = [
         Role::Staking,
         Role::Rewards,

@@ -95,17 +95,17 @@ pub async fn register(
     node
 }
 
-/// `who` (a registered node) sets its probe endpoint in `staking`.
-pub async fn set_endpoint(devnet: &DevnetHandle, staking: &str, who: &OperatorKey, url: &str) {
-    client(http(devnet), who.clone())
-        .execute_batch(&[(
-            staking.to_string(),
-            bithive_interface::staking::ExecuteMsg::SetEndpoint {
-                endpoint: Some(url.to_string()),
-            },
-        )])
-        .await
-        .unwrap();
+/// The signer of `who` (a registered node's client, on any chain) sets its probe endpoint in
+/// `staking`.
+pub async fn set_endpoint(who: &ChainClient, staking: &str, url: &str) {
+    who.execute_batch(&[(
+        staking.to_string(),
+        bithive_interface::staking::ExecuteMsg::SetEndpoint {
+            endpoint: Some(url.to_string()),
+        },
+    )])
+    .await
+    .unwrap();
 }
 
 pub struct Harness {
@@ -183,7 +183,7 @@ impl Harness {
         for k in [&relayer, &other].into_iter().chain(attestors.iter()) {
             register(&gov, &d.contracts.staking, &devnet, k).await;
             if pledged {
-                bond(&d, &devnet, k, PLEDGE_4T).await;
+                bond(&d, &client(http(&devnet), k.clone()), PLEDGE_4T).await;
             }
         }
         if !attestors.is_empty() {
@@ -452,23 +452,22 @@ pub async fn drive(r: &mut ChainRelayer, deadline: Duration, mut done: impl Asyn
     }
 }
 
-/// `who` (a registered node holding `amount` BTK, e.g. from the deployment's
-/// `test_btk_allocations`) bonds it in staking: its pledge.
-pub async fn bond(d: &Deployment, devnet: &DevnetHandle, who: &OperatorKey, amount: u128) {
+/// The signer of `who` (a registered node's client, on any chain, holding `amount` BTK, e.g.
+/// from the deployment's `test_btk_allocations`) bonds it in staking: its pledge.
+pub async fn bond(d: &Deployment, who: &ChainClient, amount: u128) {
     use bithive_interface::staking::ReceiveMsg;
     use bithive_interface::token::ExecuteMsg as TokenMsg;
     let c = &d.contracts;
-    client(http(devnet), who.clone())
-        .execute_batch(&[(
-            c.btk.clone(),
-            TokenMsg::Send {
-                contract: c.staking.clone(),
-                amount: amount.into(),
-                msg: cosmwasm_std::to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
-            },
-        )])
-        .await
-        .unwrap();
+    who.execute_batch(&[(
+        c.btk.clone(),
+        TokenMsg::Send {
+            contract: c.staking.clone(),
+            amount: amount.into(),
+            msg: cosmwasm_std::to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
+        },
+    )])
+    .await
+    .unwrap();
 }
 
 /// The pledge of a 4 T node before the first halving (100 BTK per T).
@@ -476,12 +475,7 @@ pub const PLEDGE_4T: u128 = 4 * bithive_interface::staking::PLEDGE_PER_T;
 
 /// `who` (a registered node holding the minimum bond, 100 BTK) bonds it, and staking
 /// recomputes its attestor set: `who` is a member from then on.
-pub async fn bond_attestor(
-    gov: &ChainClient,
-    d: &Deployment,
-    devnet: &DevnetHandle,
-    who: &OperatorKey,
-) {
+pub async fn bond_attestor(gov: &ChainClient, d: &Deployment, who: &ChainClient) {
     use bithive_interface::staking::{
         Config as StakingConfig, ExecuteMsg as StakingMsg, QueryMsg as StakingQuery,
     };
@@ -490,7 +484,7 @@ pub async fn bond_attestor(
         .query_typed(&c.staking, &StakingQuery::Config {})
         .await
         .unwrap();
-    bond(d, devnet, who, config.min_bond.u128()).await;
+    bond(d, who, config.min_bond.u128()).await;
     gov.execute_batch(&[(
         c.staking.clone(),
         StakingMsg::AdvanceAttestorSet { limit: 200 },

@@ -56,7 +56,7 @@ use bithive_relayer::work_report::TallyShare;
 use bithive_relayer::worker::{JobWorker, WorkError, WorkOutput};
 use bithive_relayer::{ChainRelayer, Store};
 use bithive_signed_attestation::{payload_hash, AttestationKind};
-use common::{devnet_funding, get, serve, PLEDGE_4T};
+use common::{bond, devnet_funding, get, serve, set_endpoint, PLEDGE_4T};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, Decimal256, Timestamp, Uint128};
 
 /// Seconds of a rewards epoch.
@@ -367,36 +367,6 @@ async fn start_parts(
     )
 }
 
-/// `who` (a registered node holding `amount` BTK) bonds it in staking.
-async fn bond(net: &Net, d: &Deployment, who: &OperatorKey, amount: u128) {
-    use bithive_interface::staking::ReceiveMsg;
-    use bithive_interface::token::ExecuteMsg as TokenMsg;
-    net.client(who)
-        .execute_batch(&[(
-            d.contracts.btk.clone(),
-            TokenMsg::Send {
-                contract: d.contracts.staking.clone(),
-                amount: amount.into(),
-                msg: to_json_binary(&ReceiveMsg::Bond {}).unwrap(),
-            },
-        )])
-        .await
-        .unwrap();
-}
-
-/// `who` (a registered node) sets its probe endpoint in staking.
-async fn set_endpoint(net: &Net, staking: &str, who: &OperatorKey, url: &str) {
-    net.client(who)
-        .execute_batch(&[(
-            staking.to_string(),
-            bithive_interface::staking::ExecuteMsg::SetEndpoint {
-                endpoint: Some(url.to_string()),
-            },
-        )])
-        .await
-        .unwrap();
-}
-
 /// The chain's clock (the latest block's time), seconds.
 async fn chain_now(c: &ChainClient) -> u64 {
     c.rpc().latest_block_time().await.unwrap()
@@ -679,10 +649,10 @@ async fn run(net: Net) {
         addrs.insert(k.address().to_string(), free_addr());
     }
     for k in &nodes {
-        bond(&net, &d, k, PLEDGE_4T).await;
+        bond(&d, &net.client(k), PLEDGE_4T).await;
     }
     for k in &attestors {
-        bond(&net, &d, k, 10 * PLEDGE_4T).await;
+        bond(&d, &net.client(k), 10 * PLEDGE_4T).await;
     }
     gov.execute_batch(&[(
         c.staking.clone(),
@@ -861,13 +831,8 @@ async fn run(net: Net) {
     let mut running = Vec::new();
     let (honest, offline, slow, cheat) = (&nodes[0], &nodes[1], &nodes[2], &nodes[3]);
     for k in [honest, offline] {
-        set_endpoint(
-            &net,
-            &c.staking,
-            k,
-            &format!("http://{}", addrs[k.address()]),
-        )
-        .await;
+        let url = format!("http://{}", addrs[k.address()]);
+        set_endpoint(&net.client(k), &c.staking, &url).await;
     }
     running.push(start(config("honest", honest, false)));
     let mut offline_relayer = Some(start(config("offline", offline, false)));
@@ -881,7 +846,7 @@ async fn run(net: Net) {
         Arc::new(Slowed(workload())),
     )
     .await;
-    set_endpoint(&net, &c.staking, slow, &url).await;
+    set_endpoint(&net.client(slow), &c.staking, &url).await;
     running.push(r);
     let cheat_worker = Arc::new(Cheat {
         inner: InferenceWorker::new(shared_engine.clone()),
@@ -897,18 +862,13 @@ async fn run(net: Net) {
         workload(),
     )
     .await;
-    set_endpoint(&net, &c.staking, cheat, &url).await;
+    set_endpoint(&net.client(cheat), &c.staking, &url).await;
     running.push(r);
     // The attestors start once every node has its endpoint in staking (they read their targets
     // from it).
     for (i, k) in attestors.iter().enumerate() {
-        set_endpoint(
-            &net,
-            &c.staking,
-            k,
-            &format!("http://{}", addrs[k.address()]),
-        )
-        .await;
+        let url = format!("http://{}", addrs[k.address()]);
+        set_endpoint(&net.client(k), &c.staking, &url).await;
         running.push(start(config(&format!("attestor{i}"), k, true)));
     }
 

@@ -78,7 +78,7 @@ async fn made_up_outputs_are_caught_by_a_majority_of_re_runs_and_slashed() {
         let published = Published::new();
         let responder = ProbeResponder::new(vec![]).with_published(published.clone());
         let url = serve(responder, Arc::new(AtomicBool::new(true))).await;
-        set_endpoint(&h.devnet, &c.staking, k, &url).await;
+        set_endpoint(&client(http(&h.devnet), k.clone()), &c.staking, &url).await;
         let store = Store::open(&h.dir.path().join(format!("attestor-{i}.sqlite"))).unwrap();
         let r = Reexecutor::new(
             ReexecutorConfig {

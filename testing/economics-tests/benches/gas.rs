@@ -6,7 +6,9 @@
 //!
 //! Each figure is printed beside two references measured in the same run: the same message with
 //! 10 participants (the accumulator design must keep the ratio flat) and a plain cw20 transfer of
-//! the BTK artifact. Gas is deterministic: one run per figure.
+//! the BTK artifact. The last two rows add the jobs: the escrow's per-job `record_outcome`, and
+//! the report of a node that served 100 paid jobs since its last (against the one-job report
+//! above it). Gas is deterministic: one run per figure.
 //!
 //!     cargo bench -p bithive-economics-tests --bench gas
 //!     BITHIVE_BENCH_SIZES=10,1000 cargo bench -p bithive-economics-tests --bench gas   # quicker
@@ -50,7 +52,11 @@ fn register(w: &World<Vm>, i: usize, node: &str, staking: &str) -> StakingMsg {
     }
 }
 
-const MESSAGES: [&str; 7] = [
+/// Paid jobs one node serves between two reports in the "many jobs" row: its report reads the
+/// same accumulators whatever the count, so its gas must match the one-job report's.
+const JOBS: usize = 100;
+
+const MESSAGES: [&str; 9] = [
     "cw20 transfer (reference)",
     "emission distribute",
     "vesting distribute (1 id)",
@@ -58,10 +64,12 @@ const MESSAGES: [&str; 7] = [
     "rewards claim_compute",
     "staking bond (cw20 send)",
     "staking register_node",
+    "rewards record_outcome (1 job)",
+    "rewards report_work (100 jobs)",
 ];
 
 /// Gas of each of [`MESSAGES`] with `n` participants, and the setup time in seconds.
-fn measure(n: usize) -> ([u64; 7], f64) {
+fn measure(n: usize) -> ([u64; 9], f64) {
     let started = Instant::now();
     let ledger = Vm::new();
     let faucet = ledger.addr("faucet");
@@ -139,6 +147,11 @@ fn measure(n: usize) -> ([u64; 7], f64) {
     exec(&mut w, &reporter, &rewards, &served(&nodes[0]));
     exec(&mut w, &reporter, &rewards, &report(&nodes[0]));
     exec(&mut w, &reporter, &rewards, &served(&nodes[n - 1]));
+    // Another node serves many jobs before its report (the flat-in-jobs row).
+    let busy = &nodes[n - 2];
+    for _ in 0..JOBS - 1 {
+        exec(&mut w, &reporter, &rewards, &served(busy));
+    }
     let setup = started.elapsed().as_secs_f64();
     let mid = &nodes[n / 2];
     let late = w.ledger.addr("late-node");
@@ -166,6 +179,9 @@ fn measure(n: usize) -> ([u64; 7], f64) {
             let reg = register(&w, n + 1, &late, &staking);
             exec(&mut w, &late, &staking, &reg)
         },
+        // The JOBS-th paid job of the busy node, then its report.
+        exec(&mut w, &reporter, &rewards, &served(busy)),
+        exec(&mut w, &reporter, &rewards, &report(busy)),
     ];
     (gas, setup)
 }
