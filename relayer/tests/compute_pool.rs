@@ -735,7 +735,6 @@ async fn run(net: Net) {
     gov.execute_batch(&[(
         c.payfi_escrow.clone(),
         EscrowMsg::UpdateConfig {
-            admin: None,
             fee_bps: None,
             fee_collector: None,
             staking: None,

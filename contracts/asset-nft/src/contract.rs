@@ -90,7 +90,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             extension,
         } => ex::mint(deps, info, token_id, owner, token_uri, extension),
         ExecuteMsg::Burn { token_id } => ex::burn(deps, env, info, token_id),
-        ExecuteMsg::UpdateAdmin { admin } => ex::update_admin(deps, info, admin),
+        ExecuteMsg::UpdateOwnership(action) => ex::update_ownership(deps, env, info, action),
         ExecuteMsg::UpdateComplianceOfficer { officer } => {
             ex::update_compliance_officer(deps, info, officer)
         }

@@ -2,7 +2,7 @@ use cw721::error::Cw721ContractError;
 
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Migrate }
+        standard { Std, Migrate, Handover }
 
         #[error("{0}")]
         Cw721(#[from] Cw721ContractError),

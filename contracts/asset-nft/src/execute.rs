@@ -226,11 +226,6 @@ fn update_address(
         .add_attribute(key, value))
 }
 
-pub fn update_admin(deps: DepsMut, info: MessageInfo, admin: String) -> Res {
-    let event = (ev::UPDATE_ADMIN, ev::attr::ADMIN);
-    update_address(deps, &info, |c| &mut c.admin, event, admin)
-}
-
 pub fn update_compliance_officer(deps: DepsMut, info: MessageInfo, officer: String) -> Res {
     let event = (ev::UPDATE_COMPLIANCE_OFFICER, ev::attr::OFFICER);
     update_address(deps, &info, |c| &mut c.compliance_officer, event, officer)
@@ -506,6 +501,31 @@ pub fn median(values: &mut [Uint128]) -> Option<Uint128> {
         // a <= b, so a + (b - a) / 2 cannot overflow.
         Some(a + (b - a) / Uint128::new(2))
     }
+}
+
+/// `update_ownership`: hands the admin role over in two steps (propose, then the proposed account
+/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
+pub fn update_ownership(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    action: bithive_cw_common::handover::Action,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    let (ownership, changed) = bithive_cw_common::handover::apply(
+        deps.storage,
+        deps.api,
+        &env.block,
+        &info.sender,
+        &mut c.admin,
+        action,
+    )?;
+    if changed {
+        CONFIG.save(deps.storage, &c)?;
+    }
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
+        .add_attributes(ownership.into_attributes()))
 }
 
 #[cfg(test)]

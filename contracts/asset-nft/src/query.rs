@@ -43,6 +43,10 @@ fn nft_info(deps: Deps, token_id: String) -> StdResult<NftInfoResponse<AssetMeta
 
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let bin = match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.admin,
+        )?),
         QueryMsg::OwnerOf {
             token_id,
             include_expired,

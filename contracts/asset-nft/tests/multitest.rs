@@ -6,6 +6,7 @@ use bithive_asset_nft::state::{
     AssetClass, AssetMetadata, Certification, ComplianceMarker, Jurisdiction,
 };
 use bithive_asset_nft::{twin_update_digest, ContractError};
+use bithive_cw_common::handover::Action as Handover;
 use bithive_cw_test_fixtures::suite::execute_only;
 use bithive_cw_test_fixtures::{assert_migrate_refusals, assert_upgrades};
 use cosmwasm_std::{
@@ -924,11 +925,24 @@ fn admin_messages_and_certifications() {
         },
     );
     assert!(matches!(err(r), ContractError::InvalidField { .. }));
+    // Two steps: the admin proposes, the proposed account accepts.
     e.exec(
         &admin,
-        ExecuteMsg::UpdateAdmin {
-            admin: carol.to_string(),
-        },
+        ExecuteMsg::UpdateOwnership(Handover::TransferOwnership {
+            new_owner: carol.to_string(),
+            expiry: None,
+        }),
+    )
+    .unwrap();
+    let cfg: ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
+    assert_eq!(
+        cfg.admin,
+        admin.to_string(),
+        "a proposal hands nothing over"
+    );
+    e.exec(
+        &carol,
+        ExecuteMsg::UpdateOwnership(Handover::AcceptOwnership),
     )
     .unwrap();
     let cfg: ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
@@ -943,23 +957,29 @@ fn admin_messages_and_certifications() {
     assert_eq!(err(r), ContractError::Unauthorized { role: "admin" });
 }
 
-/// The admin and compliance-officer hand-overs share one handler: a stranger can take neither
-/// role, and the config stays as it was.
+/// A stranger can take neither the admin role (two-step hand-over) nor the compliance officer's,
+/// and the config stays as it was.
 #[test]
 fn stranger_cannot_take_admin_or_officer() {
     let mut e = setup();
     let alice = e.alice.clone();
     let before: ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
-    for msg in [
-        ExecuteMsg::UpdateAdmin {
-            admin: alice.to_string(),
-        },
+    let r = e.exec(
+        &alice,
         ExecuteMsg::UpdateComplianceOfficer {
             officer: alice.to_string(),
         },
+    );
+    assert_eq!(err(r), ContractError::Unauthorized { role: "admin" });
+    for action in [
+        Handover::TransferOwnership {
+            new_owner: alice.to_string(),
+            expiry: None,
+        },
+        Handover::AcceptOwnership,
     ] {
-        let r = e.exec(&alice, msg);
-        assert_eq!(err(r), ContractError::Unauthorized { role: "admin" });
+        let r = e.exec(&alice, ExecuteMsg::UpdateOwnership(action));
+        assert!(matches!(err(r), ContractError::Handover(_)));
     }
     let after: ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
     assert_eq!(after, before);

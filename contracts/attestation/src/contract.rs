@@ -76,7 +76,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             execute::process_packet(deps, env, info, channel_id, packet)
         }
         ExecuteMsg::UpdateConfig {
-            governance,
             escrow,
             rewards,
             asset_nft,
@@ -89,7 +88,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         } => execute::update_config(
             deps,
             info,
-            governance,
             escrow,
             rewards,
             asset_nft,
@@ -100,6 +98,7 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             max_future_seconds,
             ibc_timeout_seconds,
         ),
+        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
     }
 }
 
@@ -122,6 +121,10 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> ContractResult {
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.governance,
+        )?),
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?),
         QueryMsg::Attestation {
             job_id,

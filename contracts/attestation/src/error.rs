@@ -2,7 +2,7 @@ use cosmwasm_std::VerificationError;
 
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Migrate }
+        standard { Std, Migrate, Handover }
 
         #[error("{0}")]
         Verification(#[from] VerificationError),

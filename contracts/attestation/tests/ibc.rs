@@ -209,6 +209,18 @@ fn remote_attestation(b_escrow: &str, job: &str, nonce: u64, now: u64) -> Attest
     shared::job_attestation(target, AttestationKind::Inference, job, key(0), nonce, now)
 }
 
+/// `anyone` relays node 0's attestation of chain B's escrow job `job`: chain A forwards it.
+fn submit_remote(
+    deps: &mut Deps,
+    e: &Env,
+    anyone: &Addr,
+    job: &str,
+    nonce: u64,
+) -> Result<Response, ContractError> {
+    let att = remote_attestation("cosmwasm1escrowb", job, nonce, e.block.time.seconds());
+    execute_by(deps, e, anyone, signed_submit(att, 0, None))
+}
+
 fn sent_packet(res: &cosmwasm_std::Response) -> AttestationPacket {
     for m in &res.messages {
         if let CosmosMsg::Ibc(IbcMsg::SendPacket { data, .. }) = &m.msg {
@@ -700,10 +712,8 @@ fn unpinned_peers_get_no_forward_and_no_retry() {
     connect(&mut deps, &e, "channel-0");
     route(&mut deps, &e, CHAIN_B, "channel-0");
     let anyone = deps.api.addr_make("anyone");
-    let submit = |deps: &mut Deps, job: &str, nonce: u64| {
-        let att = remote_attestation("cosmwasm1escrowb", job, nonce, e.block.time.seconds());
-        execute_by(deps, &e, &anyone, signed_submit(att, 0, None))
-    };
+    let submit =
+        |deps: &mut Deps, job: &str, nonce: u64| submit_remote(deps, &e, &anyone, job, nonce);
     let packet = sent_packet(&submit(&mut deps, "job-p", 1).unwrap());
     acknowledge(&mut deps, &e, &packet, StdAck::error("job expired"));
     let g = gov(&deps);
@@ -742,7 +752,6 @@ fn self_attested_work_is_refused_on_both_ends_of_a_channel() {
     // B's governance names its rewards contract (the compute-work consumer).
     let g = gov(&b_deps);
     let set_rewards = ExecuteMsg::UpdateConfig {
-        governance: None,
         escrow: None,
         rewards: Some(b_rewards.clone()),
         asset_nft: None,
@@ -834,10 +843,8 @@ fn a_refused_forward_releases_the_record_on_the_sending_chain() {
     connect(&mut deps, &e, "channel-0");
     route(&mut deps, &e, CHAIN_B, "channel-0");
     let anyone = deps.api.addr_make("anyone");
-    let submit = |deps: &mut Deps, job: &str, nonce: u64| {
-        let att = remote_attestation("cosmwasm1escrowb", job, nonce, e.block.time.seconds());
-        execute_by(deps, &e, &anyone, signed_submit(att, 0, None))
-    };
+    let submit =
+        |deps: &mut Deps, job: &str, nonce: u64| submit_remote(deps, &e, &anyone, job, nonce);
     let first = sent_packet(&submit(&mut deps, "job-r", 4).unwrap());
     assert_eq!(record_on_a(&deps, &e, "job-r").unwrap().forwarded, Some(1));
 

@@ -848,7 +848,6 @@ fn governance_routes_packets_and_config() {
         });
     assert!(pending.packets.is_empty());
     let update = |k: Option<u32>| ExecuteMsg::UpdateConfig {
-        governance: None,
         escrow: None,
         rewards: None,
         asset_nft: None,

@@ -144,10 +144,10 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             dataset::answer(deps, env, info, query_id, answer)
         }
         ExecuteMsg::RefundQuery { query_id } => dataset::refund(deps, env, query_id),
-        ExecuteMsg::UpdateConfig {
-            admin: a,
-            max_grant_seconds,
-        } => admin::update_config(deps, info, a, max_grant_seconds),
+        ExecuteMsg::UpdateConfig { max_grant_seconds } => {
+            admin::update_config(deps, info, max_grant_seconds)
+        }
+        ExecuteMsg::UpdateOwnership(action) => admin::update_ownership(deps, env, info, action),
         ExecuteMsg::UpdateCurators { add, remove } => {
             admin::update_set(deps, info, admin::Set::Curators, add, remove)
         }

@@ -3,7 +3,7 @@ use cw721::error::Cw721ContractError;
 
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Overflow, Funds, Migrate }
+        standard { Std, Overflow, Funds, Migrate, Handover }
 
         #[error("{0}")]
         MultiplyFraction(#[from] CheckedMultiplyFractionError),

@@ -48,6 +48,10 @@ fn addresses(
 
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let bin = match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.admin,
+        )?),
         QueryMsg::OwnerOf {
             token_id,
             include_expired,

@@ -1293,7 +1293,6 @@ fn admin_only_and_migrate() {
         err(t.exec(
             &admin,
             &ExecuteMsg::UpdateConfig {
-                admin: None,
                 max_grant_seconds: Some(MAX_GRANT_SECONDS_CAP + 1)
             }
         )),
@@ -1302,7 +1301,6 @@ fn admin_only_and_migrate() {
     t.exec(
         &admin,
         &ExecuteMsg::UpdateConfig {
-            admin: None,
             max_grant_seconds: Some(3600),
         },
     )

@@ -62,13 +62,17 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             foundation,
             operations,
         ),
-        ExecuteMsg::UpdateOwner { owner } => execute::update_owner(deps, info, owner),
+        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.owner,
+        )?),
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
         QueryMsg::Status {} => to_json_binary(&query::status(deps, &env)?),
         QueryMsg::DueAt { elapsed } => to_json_binary(&bithive_formulas::emission::due(elapsed)),

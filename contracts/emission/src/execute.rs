@@ -144,18 +144,27 @@ pub fn update_config(
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }
 
-pub fn update_owner(
+/// `update_ownership`: hands ownership over in two steps (propose, then the proposed account
+/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
+pub fn update_ownership(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
-    owner: String,
+    action: bithive_cw_common::handover::Action,
 ) -> Result<Response, ContractError> {
     let mut c = CONFIG.load(deps.storage)?;
-    if c.owner != info.sender {
-        return Err(ContractError::Unauthorized);
+    let (ownership, changed) = bithive_cw_common::handover::apply(
+        deps.storage,
+        deps.api,
+        &env.block,
+        &info.sender,
+        &mut c.owner,
+        action,
+    )?;
+    if changed {
+        CONFIG.save(deps.storage, &c)?;
     }
-    c.owner = deps.api.addr_validate(&owner)?;
-    CONFIG.save(deps.storage, &c)?;
     Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNER)
-        .add_attribute(ev::attr::OWNER, c.owner))
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
+        .add_attributes(ownership.into_attributes()))
 }

@@ -57,7 +57,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::Buyout { vault_id } => ex::buyout_native(deps, info, vault_id),
         ExecuteMsg::Claim { vault_id } => ex::claim(deps, info, vault_id),
         ExecuteMsg::UpdateConfig {
-            admin,
             share_code_id,
             add_nft_contracts,
             remove_nft_contracts,
@@ -66,13 +65,13 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         } => ex::update_config(
             deps,
             info,
-            admin,
             share_code_id,
             add_nft_contracts,
             remove_nft_contracts,
             add_cw20,
             remove_cw20,
         ),
+        ExecuteMsg::UpdateOwnership(action) => ex::update_ownership(deps, env, info, action),
     }
 }
 

@@ -1,6 +1,6 @@
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Overflow, DivideByZero, Funds, Migrate }
+        standard { Std, Overflow, DivideByZero, Funds, Migrate, Handover }
 
         #[error("unauthorized")]
         Unauthorized {},

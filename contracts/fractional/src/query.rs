@@ -13,6 +13,10 @@ const MAX_LIMIT: u32 = 100;
 
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.admin,
+        )?)?,
         QueryMsg::Config {} => {
             let c = CONFIG.load(deps.storage)?;
             // Both lists are admin-managed and small.

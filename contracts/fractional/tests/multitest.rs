@@ -732,7 +732,6 @@ fn config_admin_only() {
             who.clone(),
             t.frac.clone(),
             &ExecuteMsg::UpdateConfig {
-                admin: None,
                 share_code_id: Some(42),
                 add_nft_contracts: vec![],
                 remove_nft_contracts: vec![t.nft.to_string()],

@@ -55,11 +55,10 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             job_id,
             tscore,
         } => execute::record_job(deps, info, model_id, job_id, tscore),
-        ExecuteMsg::UpdateConfig {
-            admin,
-            evaluator,
-            escrow,
-        } => execute::update_config(deps, info, admin, evaluator, escrow),
+        ExecuteMsg::UpdateConfig { evaluator, escrow } => {
+            execute::update_config(deps, info, evaluator, escrow)
+        }
+        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
     }
 }
 

@@ -51,6 +51,10 @@ fn page(deps: Deps, ids: impl Iterator<Item = StdResult<u64>>) -> StdResult<Mode
 
 pub fn query(deps: Deps, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.admin,
+        )?)?,
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?)?,
         QueryMsg::Model { model_id } => to_json_binary(&by_id(deps, model_id)?)?,
         QueryMsg::Latest { name } => {

@@ -400,7 +400,6 @@ fn unconfigured_roles_refuse() {
     // The admin wires them later (the escrow is deployed first or after, either way).
     let e = app.api().addr_make("escrow");
     let upd = ExecuteMsg::UpdateConfig {
-        admin: None,
         evaluator: None,
         escrow: Some(e.to_string()),
     };

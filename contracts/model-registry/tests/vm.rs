@@ -369,7 +369,6 @@ fn only_the_evaluator_sets_accuracy_never_the_owner() {
     // Only the admin moves the evaluator role; the former evaluator is then refused.
     let new_evaluator = vm.w.addr("attestation");
     let move_role = ExecuteMsg::UpdateConfig {
-        admin: None,
         evaluator: Some(new_evaluator.clone()),
         escrow: None,
     };
@@ -494,13 +493,11 @@ fn a_job_paid_by_the_escrow_artifact_pays_the_owner_and_records_on_the_registry(
     vm.ok(
         &admin,
         &ExecuteMsg::UpdateConfig {
-            admin: None,
             evaluator: None,
             escrow: Some(pay.clone()),
         },
     );
     let link = payfi_escrow::ExecuteMsg::UpdateConfig {
-        admin: None,
         fee_bps: None,
         fee_collector: None,
         staking: None,

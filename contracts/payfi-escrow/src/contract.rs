@@ -106,7 +106,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         }
         ExecuteMsg::RefundJob { job_id } => job::refund(deps, env, job_id),
         ExecuteMsg::UpdateConfig {
-            admin: a,
             fee_bps,
             fee_collector,
             staking,
@@ -116,11 +115,11 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         } => admin::update_config(
             deps,
             info,
-            a,
             fee_bps,
             fee_collector,
             (staking, job_dispute_seconds, model_registry, rewards),
         ),
+        ExecuteMsg::UpdateOwnership(action) => admin::update_ownership(deps, env, info, action),
         ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
             admin::update_cw20(deps, info, add, remove)
         }

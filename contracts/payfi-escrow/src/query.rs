@@ -35,6 +35,10 @@ where
 
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     Ok(match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.admin,
+        )?)?,
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?)?,
         QueryMsg::Escrow { escrow_id } => to_json_binary(&ESCROWS.load(deps.storage, escrow_id)?)?,
         QueryMsg::EscrowsByPayer {

@@ -375,7 +375,6 @@ fn attack_the_owner_cannot_set_its_own_accuracy() {
     t.reg_exec(
         &admin,
         reg::ExecuteMsg::UpdateConfig {
-            admin: None,
             evaluator: Some(evaluator.to_string()),
             escrow: None,
         },
@@ -510,7 +509,6 @@ fn a_failing_record_never_blocks_the_payment() {
     t.reg_exec(
         &admin,
         reg::ExecuteMsg::UpdateConfig {
-            admin: None,
             evaluator: None,
             escrow: Some(rival.to_string()),
         },

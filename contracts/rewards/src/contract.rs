@@ -119,7 +119,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             activity,
         } => patient::credit(deps, env, info, patient, activity_id, activity),
         ExecuteMsg::UpdateConfig {
-            governance,
             reporter,
             patient_daily_cap,
             max_units_per_t,
@@ -129,11 +128,11 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         } => update_config(
             deps,
             info,
-            governance,
             reporter,
             patient_daily_cap,
             (max_units_per_t, challenge_seconds, escrow, max_btk_per_fee),
         ),
+        ExecuteMsg::UpdateOwnership(action) => update_ownership(deps, env, info, action),
     }
 }
 
@@ -160,7 +159,6 @@ fn check_challenge(seconds: u64) -> ContractResult<()> {
 fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    governance: Option<String>,
     reporter: Option<String>,
     patient_daily_cap: Option<Uint128>,
     (max_units_per_t, challenge_seconds, escrow, max_btk_per_fee): (
@@ -173,9 +171,6 @@ fn update_config(
     let mut c = CONFIG.load(deps.storage)?;
     if c.governance != info.sender {
         return Err(ContractError::Unauthorized);
-    }
-    if let Some(g) = governance {
-        c.governance = deps.api.addr_validate(&g)?;
     }
     if let Some(r) = reporter {
         c.reporter = deps.api.addr_validate(&r)?;
@@ -213,6 +208,10 @@ fn update_config(
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.governance,
+        )?),
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?),
         QueryMsg::ComputePool {} => to_json_binary(&COMPUTE.load(deps.storage)?),
         QueryMsg::NodeRewards { node } => to_json_binary(&query::node_rewards(deps, &env, node)?),
@@ -233,3 +232,28 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 bithive_cw_common::migrate_entry_point!(MigrateMsg, ContractError);
+
+/// `update_ownership`: hands governance over in two steps (propose, then the proposed account
+/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
+pub fn update_ownership(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    action: bithive_cw_common::handover::Action,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    let (ownership, changed) = bithive_cw_common::handover::apply(
+        deps.storage,
+        deps.api,
+        &env.block,
+        &info.sender,
+        &mut c.governance,
+        action,
+    )?;
+    if changed {
+        CONFIG.save(deps.storage, &c)?;
+    }
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
+        .add_attributes(ownership.into_attributes()))
+}

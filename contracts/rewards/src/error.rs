@@ -5,7 +5,7 @@ use cosmwasm_std::{
 
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Overflow, Migrate }
+        standard { Std, Overflow, Migrate, Handover }
 
         #[error("{0}")]
         Ratio(#[from] CheckedFromRatioError),

@@ -268,7 +268,6 @@ fn the_fee_cap_bounds_what_self_dealing_earns() {
     s.join(1, 400 * BTK);
     let gov = s.gov.clone();
     let cap = |m: Decimal256| ExecuteMsg::UpdateConfig {
-        governance: None,
         reporter: None,
         patient_daily_cap: None,
         max_units_per_t: None,
@@ -350,7 +349,6 @@ fn max_units_per_t_is_governed_and_positive() {
     s.join(0, 400 * BTK);
     let gov = s.gov.clone();
     let update = |m: u128| ExecuteMsg::UpdateConfig {
-        governance: None,
         reporter: None,
         patient_daily_cap: None,
         max_units_per_t: Some(Uint128::new(m)),
@@ -583,7 +581,6 @@ fn work_reports_are_disputable_before_they_pay() {
     }
     let (gov, node0, node1) = (s.gov.clone(), s.nodes[0].clone(), s.nodes[1].clone());
     let window = |w: u64| ExecuteMsg::UpdateConfig {
-        governance: None,
         reporter: None,
         patient_daily_cap: None,
         max_units_per_t: None,

@@ -98,7 +98,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         }
         ExecuteMsg::AdvanceAttestorSet { limit } => attestors::advance(deps, env, limit),
         ExecuteMsg::UpdateConfig {
-            governance,
             compliance,
             slash_recipient,
             work_reporter,
@@ -109,7 +108,6 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         } => execute::update_config(
             deps,
             info,
-            governance,
             compliance,
             slash_recipient,
             work_reporter,
@@ -118,12 +116,17 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             min_bond,
             topup_grace_seconds,
         ),
+        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
     }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
     match msg {
+        QueryMsg::Ownership {} => to_json_binary(&bithive_cw_common::handover::ownership(
+            deps.storage,
+            &CONFIG.load(deps.storage)?.governance,
+        )?),
         QueryMsg::Config {} => to_json_binary(&CONFIG.load(deps.storage)?),
         QueryMsg::Node { node } => to_json_binary(&query::node(deps, &env, node)?),
         QueryMsg::Nodes { start_after, limit } => {

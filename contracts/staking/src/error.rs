@@ -2,7 +2,7 @@ use cosmwasm_std::Uint128;
 
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Overflow, Migrate }
+        standard { Std, Overflow, Migrate, Handover }
 
         #[error("unauthorized")]
         Unauthorized,

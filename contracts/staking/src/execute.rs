@@ -446,7 +446,6 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    governance: Option<String>,
     compliance: Option<String>,
     slash_recipient: Option<String>,
     work_reporter: Option<String>,
@@ -460,9 +459,6 @@ pub fn update_config(
         return Err(ContractError::Unauthorized);
     }
     let api = deps.api;
-    if let Some(g) = governance {
-        c.governance = api.addr_validate(&g)?;
-    }
     if let Some(x) = compliance {
         c.compliance = api.addr_validate(&x)?;
     }
@@ -487,4 +483,29 @@ pub fn update_config(
     validate_config(&c)?;
     CONFIG.save(deps.storage, &c)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
+}
+
+/// `update_ownership`: hands governance over in two steps (propose, then the proposed account
+/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
+pub fn update_ownership(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    action: bithive_cw_common::handover::Action,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    let (ownership, changed) = bithive_cw_common::handover::apply(
+        deps.storage,
+        deps.api,
+        &env.block,
+        &info.sender,
+        &mut c.governance,
+        action,
+    )?;
+    if changed {
+        CONFIG.save(deps.storage, &c)?;
+    }
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
+        .add_attributes(ownership.into_attributes()))
 }

@@ -91,7 +91,6 @@ fn sorted(mut v: Vec<Addr>) -> Vec<Addr> {
 
 fn update_bond_config(min_bond: Option<u128>, grace: Option<u64>) -> ExecuteMsg {
     ExecuteMsg::UpdateConfig {
-        governance: None,
         compliance: None,
         slash_recipient: None,
         work_reporter: None,

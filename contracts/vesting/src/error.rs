@@ -1,6 +1,6 @@
 bithive_cw_common::contract_error! {
     pub enum ContractError {
-        standard { Std, Overflow, Migrate }
+        standard { Std, Overflow, Migrate, Handover }
 
         #[error("{0}")]
         Payment(#[from] cw_utils::PaymentError),

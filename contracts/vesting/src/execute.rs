@@ -258,18 +258,27 @@ pub fn update_allowlist(
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_ALLOWLIST))
 }
 
-pub fn update_owner(
+/// `update_ownership`: hands ownership over in two steps (propose, then the proposed account
+/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
+pub fn update_ownership(
     deps: DepsMut,
+    env: Env,
     info: MessageInfo,
-    owner: String,
+    action: bithive_cw_common::handover::Action,
 ) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    if config.owner != info.sender {
-        return Err(ContractError::Unauthorized);
+    let mut c = CONFIG.load(deps.storage)?;
+    let (ownership, changed) = bithive_cw_common::handover::apply(
+        deps.storage,
+        deps.api,
+        &env.block,
+        &info.sender,
+        &mut c.owner,
+        action,
+    )?;
+    if changed {
+        CONFIG.save(deps.storage, &c)?;
     }
-    config.owner = deps.api.addr_validate(&owner)?;
-    CONFIG.save(deps.storage, &config)?;
     Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNER)
-        .add_attribute(ev::attr::OWNER, config.owner))
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
+        .add_attributes(ownership.into_attributes()))
 }

@@ -7,7 +7,8 @@
 ///
 /// - `Std(StdError)`, `Overflow(OverflowError)`, `DivideByZero(DivideByZeroError)` of cosmwasm-std;
 /// - `Funds(FundsError)`, payment errors (needs this crate's `funds` feature);
-/// - `Migrate(MigrateError)`, a refused migration.
+/// - `Migrate(MigrateError)`, a refused migration;
+/// - `Handover(HandoverError)`, a refused step of the controller's hand-over (`handover` feature).
 ///
 /// The contract crate must depend on `thiserror` and `cosmwasm-std`.
 ///
@@ -63,6 +64,9 @@ macro_rules! __standard_error_type {
     };
     (Migrate) => {
         $crate::MigrateError
+    };
+    (Handover) => {
+        $crate::handover::HandoverError
     };
 }
 

@@ -5,6 +5,8 @@ pub mod contract;
 pub mod error;
 #[cfg(feature = "funds")]
 pub mod funds;
+#[cfg(feature = "handover")]
+pub mod handover;
 pub mod migrate;
 pub mod pagination;
 #[cfg(feature = "storage")]

@@ -584,7 +584,6 @@ impl DeployPlan {
                     .map_err(|e| PlanError::Serialize(e.to_string()))?,
             }),
             Wiring::StakingWorkReporter => to_value(&staking::ExecuteMsg::UpdateConfig {
-                governance: None,
                 compliance: None,
                 slash_recipient: None,
                 work_reporter: Some(self.addr(Role::Rewards)?),
@@ -594,7 +593,6 @@ impl DeployPlan {
                 topup_grace_seconds: None,
             }),
             Wiring::RewardsReporter => to_value(&rewards::ExecuteMsg::UpdateConfig {
-                governance: None,
                 reporter: Some(attest()?),
                 patient_daily_cap: None,
                 max_units_per_t: None,
@@ -607,7 +605,6 @@ impl DeployPlan {
                 remove: vec![],
             }),
             Wiring::RewardsServedByEscrow => to_value(&rewards::ExecuteMsg::UpdateConfig {
-                governance: None,
                 reporter: None,
                 patient_daily_cap: None,
                 max_units_per_t: None,
@@ -616,7 +613,6 @@ impl DeployPlan {
                 max_btk_per_fee: None,
             }),
             Wiring::EscrowTellsRewards => to_value(&payfi_escrow::ExecuteMsg::UpdateConfig {
-                admin: None,
                 fee_bps: None,
                 fee_collector: None,
                 staking: None,
@@ -628,7 +624,6 @@ impl DeployPlan {
                 to_value(&asset_nft::ExecuteMsg::AddValuer { valuer: attest()? })
             }
             Wiring::AttestationModelRegistry => to_value(&attestation::ExecuteMsg::UpdateConfig {
-                governance: None,
                 escrow: None,
                 rewards: None,
                 asset_nft: None,

@@ -4,6 +4,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, HexBinary, Timestamp, Uint128};
 use cw721::Expiration;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -40,6 +41,7 @@ pub struct AssetMetadataMsg {
     pub device_pubkey: Option<Binary>,
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     // ---- cw721 ----
@@ -78,9 +80,6 @@ pub enum ExecuteMsg {
         token_id: String,
     },
     // ---- administration ----
-    UpdateAdmin {
-        admin: String,
-    },
     UpdateComplianceOfficer {
         officer: String,
     },
@@ -125,6 +124,7 @@ pub enum ExecuteMsg {
     },
 }
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -336,8 +336,8 @@ crate::helpers::events! {
         SET_DEVICE_KEY,
         SUBMIT_VALUATION,
         TRANSFER_NFT,
-        UPDATE_ADMIN,
         UPDATE_COMPLIANCE_OFFICER,
+        UPDATE_OWNERSHIP,
         UPDATE_TWIN,
         UPDATE_VALUATION_PARAMS,
 
@@ -365,6 +365,8 @@ crate::helpers::events! {
         TOKEN_ID,
         VALUE,
         VALUER,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
     ],
 }
 

@@ -1,6 +1,7 @@
 use bithive_signed_attestation::{Attestation, AttestationKind, Hash32, PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Decimal, HexBinary, Uint128};
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -59,6 +60,7 @@ pub enum QuorumProof {
     },
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// A single-signer attestation by the operator key of a registered node. `payload`: the typed
@@ -104,7 +106,6 @@ pub enum ExecuteMsg {
     },
     /// Governance.
     UpdateConfig {
-        governance: Option<String>,
         escrow: Option<String>,
         rewards: Option<String>,
         asset_nft: Option<String>,
@@ -275,6 +276,7 @@ impl From<QuorumProof> for PacketProof {
 
 pub use crate::MigrateMsg;
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -438,6 +440,7 @@ crate::helpers::events! {
         RETRY_PACKET,
         SET_ROUTE,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
         UPDATE_PEERS,
     ],
     attributes: [
@@ -461,6 +464,9 @@ crate::helpers::events! {
         ROUND,
         ROUTE,
         SIGNER,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
+        OWNER,
     ],
 }
 

@@ -7,6 +7,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Decimal, HexBinary, SignedDecimal, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 pub use bithive_cw_common::funds::AssetInfo;
 
@@ -191,6 +192,7 @@ pub enum ReceiveMsg {
     SubmitQuery(SubmitQueryMsg),
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     // ---- cw721 (owner only; approvals are refused) ----
@@ -304,7 +306,6 @@ pub enum ExecuteMsg {
     },
     // ---- admin ----
     UpdateConfig {
-        admin: Option<String>,
         max_grant_seconds: Option<u64>,
     },
     UpdateCurators {
@@ -321,6 +322,7 @@ pub enum ExecuteMsg {
     },
 }
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -632,6 +634,7 @@ crate::helpers::events! {
         ANSWER_QUERY,
         REFUND_QUERY,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
         UPDATE_CURATORS,
         UPDATE_ANSWERERS,
         UPDATE_CW20_ALLOWLIST,
@@ -659,6 +662,8 @@ crate::helpers::events! {
         SEQ,
         TIME,
         TOKEN_ID,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
     ],
 }
 

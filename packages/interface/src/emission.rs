@@ -1,5 +1,6 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Uint128;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -20,6 +21,7 @@ pub struct InstantiateMsg {
     pub operations: String,
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Permissionless: mint what is due since the last call and hand it out.
@@ -32,9 +34,6 @@ pub enum ExecuteMsg {
         foundation: Option<String>,
         operations: Option<String>,
     },
-    UpdateOwner {
-        owner: String,
-    },
 }
 
 /// cw20 Send hooks of the rewards contract (same JSON as `bithive_rewards::msg::ReceiveMsg`).
@@ -46,6 +45,7 @@ pub enum PoolHook {
 
 pub use crate::MigrateMsg;
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -93,7 +93,7 @@ crate::helpers::events! {
         DISTRIBUTE,
         INSTANTIATE,
         UPDATE_CONFIG,
-        UPDATE_OWNER,
+        UPDATE_OWNERSHIP,
     ],
     attributes: [
         APP,
@@ -105,6 +105,8 @@ crate::helpers::events! {
         OPERATIONS,
         OWNER,
         VESTED,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
     ],
 }
 

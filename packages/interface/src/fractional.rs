@@ -2,6 +2,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw721::receiver::Cw721ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 pub use crate::asset_shares::ShareHookMsg;
 
@@ -55,6 +56,7 @@ pub enum ReceiveMsg {
     Reunify {},
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// cw721 hook: lock the NFT (msg = `FractionalizeMsg`).
@@ -70,7 +72,6 @@ pub enum ExecuteMsg {
     /// Pay out the sender's accrued revenue of a vault, every denom.
     Claim { vault_id: u64 },
     UpdateConfig {
-        admin: Option<String>,
         share_code_id: Option<u64>,
         add_nft_contracts: Vec<String>,
         remove_nft_contracts: Vec<String>,
@@ -79,6 +80,7 @@ pub enum ExecuteMsg {
     },
 }
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -181,6 +183,7 @@ crate::helpers::events! {
         SHARE_HOOK,
         SHARE_TOKEN_CREATED,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
     ],
     attributes: [
         ADMIN,
@@ -196,6 +199,9 @@ crate::helpers::events! {
         SHARES,
         TOKEN_ID,
         VAULT_ID,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
+        OWNER,
     ],
 }
 

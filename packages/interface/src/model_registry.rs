@@ -4,6 +4,7 @@
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Timestamp, Uint128};
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 pub use bithive_cw_common::funds::AssetInfo;
 
@@ -67,6 +68,7 @@ pub struct PublishMsg {
 /// Largest `run_cost` of one run (keeps a job's units far from any counter's limit).
 pub const MAX_RUN_COST: u128 = 1_000_000_000;
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Anyone: publishes a model version (a new version of an owned name supersedes the latest).
@@ -103,12 +105,12 @@ pub enum ExecuteMsg {
     },
     /// Admin. Absent fields stay as they are.
     UpdateConfig {
-        admin: Option<String>,
         evaluator: Option<String>,
         escrow: Option<String>,
     },
 }
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -235,6 +237,7 @@ crate::helpers::events! {
         SET_ACCURACY,
         RECORD_JOB,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
     ],
     attributes: [
         ACCURACY,
@@ -255,6 +258,8 @@ crate::helpers::events! {
         SIZE_BYTES,
         SUPERSEDES,
         TSCORE,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
     ],
 }
 

@@ -1,6 +1,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Binary, Decimal, QuerierWrapper, StdResult, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 pub use bithive_cw_common::funds::AssetInfo;
 
@@ -91,6 +92,7 @@ pub enum ReceiveMsg {
     CreateJob(CreateJobMsg),
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     Receive(Cw20ReceiveMsg),
@@ -179,7 +181,6 @@ pub enum ExecuteMsg {
     },
     // ---- admin ----
     UpdateConfig {
-        admin: Option<String>,
         fee_bps: Option<u16>,
         fee_collector: Option<String>,
         #[serde(default)]
@@ -205,6 +206,7 @@ pub enum ExecuteMsg {
     },
 }
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -457,6 +459,7 @@ crate::helpers::events! {
         RESOLVE_JOB_DISPUTE,
         TOP_UP_CHANNEL,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
         UPDATE_CW20_ALLOWLIST,
         UPDATE_REPORTERS,
     ],
@@ -493,6 +496,9 @@ crate::helpers::events! {
         REWARDS_RECORD_FAILED,
         SERVED_UNITS,
         TSCORE,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
+        OWNER,
     ],
 }
 

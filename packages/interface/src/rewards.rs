@@ -4,6 +4,7 @@ use bithive_signed_attestation::{PubKey33, Signature64};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Decimal256, Uint128, Uint64};
 use cw20::Cw20ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -59,6 +60,7 @@ fn default_max_units_per_t() -> Uint128 {
     Uint128::new(DEFAULT_MAX_UNITS_PER_T)
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// cw20 hooks: `msg` is a [`ReceiveMsg`].
@@ -110,7 +112,6 @@ pub enum ExecuteMsg {
     },
     /// Governance.
     UpdateConfig {
-        governance: Option<String>,
         reporter: Option<String>,
         patient_daily_cap: Option<Uint128>,
         #[serde(default)]
@@ -152,6 +153,7 @@ pub enum ReceiveMsg {
 
 pub use crate::MigrateMsg;
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -392,6 +394,7 @@ crate::helpers::events! {
         SET_DEVELOPER,
         SET_VERIFIER,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
     ],
     attributes: [
         ACTIVE,
@@ -423,6 +426,9 @@ crate::helpers::events! {
         VESTING,
         WEIGHT,
         WORK_ID,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
+        OWNER,
     ],
 }
 

@@ -1,6 +1,7 @@
 use bithive_signed_attestation::{PubKey33, Signature64, SignedAttestation};
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Addr, Decimal, QuerierWrapper, StdResult, Uint128};
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 pub use crate::attestation::KeySignature;
 use cw20::Cw20ReceiveMsg;
@@ -93,6 +94,7 @@ fn default_topup_grace_seconds() -> u64 {
 /// Longest probe endpoint URL a node may register.
 pub const MAX_ENDPOINT_LEN: usize = 200;
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Registers the sender as a node whose attestations `operator_key` signs. The key proves
@@ -163,7 +165,6 @@ pub enum ExecuteMsg {
     },
     /// Governance.
     UpdateConfig {
-        governance: Option<String>,
         compliance: Option<String>,
         slash_recipient: Option<String>,
         work_reporter: Option<String>,
@@ -195,6 +196,7 @@ pub enum ReceiveMsg {
 
 pub use crate::MigrateMsg;
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -359,6 +361,7 @@ crate::helpers::events! {
         SLASH,
         UNBOND,
         UPDATE_CONFIG,
+        UPDATE_OWNERSHIP,
         UPDATE_NODE,
     ],
     attributes: [
@@ -383,6 +386,9 @@ crate::helpers::events! {
         UNLOCK_AT,
         /// Attestor-set members whose verdicts a re-execution proof carried.
         VERDICTS,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
+        OWNER,
     ],
 }
 

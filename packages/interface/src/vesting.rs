@@ -1,6 +1,7 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{QuerierWrapper, StdResult, Uint128};
 use cw20::Cw20ReceiveMsg;
+use cw_ownable::{cw_ownable_execute, cw_ownable_query};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -38,6 +39,7 @@ pub struct NewSchedule {
     pub curve: Curve,
 }
 
+#[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Create schedules funded by the attached native coins (one denom, exactly the sum).
@@ -55,8 +57,6 @@ pub enum ExecuteMsg {
         add: Vec<String>,
         remove: Vec<String>,
     },
-    /// Owner: hand over ownership.
-    UpdateOwner { owner: String },
 }
 
 #[cw_serde]
@@ -66,6 +66,7 @@ pub enum ReceiveMsg {
 
 pub use crate::MigrateMsg;
 
+#[cw_ownable_query]
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
@@ -264,7 +265,7 @@ crate::helpers::events! {
         INSTANTIATE,
         REVOKE,
         UPDATE_ALLOWLIST,
-        UPDATE_OWNER,
+        UPDATE_OWNERSHIP,
     ],
     attributes: [
         AMOUNT,
@@ -275,6 +276,8 @@ crate::helpers::events! {
         RETURNED,
         SCHEDULE_ID,
         VESTED,
+        PENDING_EXPIRY,
+        PENDING_OWNER,
     ],
 }
 

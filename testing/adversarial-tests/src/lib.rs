@@ -569,7 +569,6 @@ impl World {
             self.c.model_registry.clone(),
         );
         let link = EscrowMsg::UpdateConfig {
-            admin: None,
             fee_bps: None,
             fee_collector: None,
             staking: None,

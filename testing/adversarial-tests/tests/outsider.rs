@@ -1,6 +1,7 @@
 //! The outsider: a keyless stranger (no node, no operator key, no role) calls every privileged
 //! execute path it can reach. Each is refused with the contract's unauthorized error, and the
-//! whole state (every contract's storage, every balance) is unchanged.
+//! whole state (every contract's storage, every balance) is unchanged. The controllers' own
+//! hand-over (`update_ownership`) is attacked in `handover.rs`.
 
 use bithive_adversarial_tests::{checkup, measured, Plan, World, BTK};
 use bithive_interface::attestation::{
@@ -86,7 +87,6 @@ fn a_stranger_reaches_no_privileged_path() {
             active: true,
         },
         rewards::ExecuteMsg::UpdateConfig {
-            governance: Some(stranger.clone()),
             reporter: Some(stranger.clone()),
             patient_daily_cap: None,
             max_units_per_t: None,
@@ -115,7 +115,6 @@ fn a_stranger_reaches_no_privileged_path() {
         ),
         (
             payfi_escrow::ExecuteMsg::UpdateConfig {
-                admin: Some(stranger.clone()),
                 fee_bps: Some(1_000),
                 fee_collector: Some(stranger.clone()),
                 staking: None,
@@ -145,7 +144,6 @@ fn a_stranger_reaches_no_privileged_path() {
             level: Decimal::zero(),
         },
         staking::ExecuteMsg::UpdateConfig {
-            governance: Some(stranger.clone()),
             compliance: None,
             slash_recipient: Some(stranger.clone()),
             work_reporter: Some(stranger.clone()),
@@ -166,7 +164,6 @@ fn a_stranger_reaches_no_privileged_path() {
     );
     let attestation_calls = [
         AttestationMsg::UpdateConfig {
-            governance: Some(stranger.clone()),
             escrow: None,
             rewards: None,
             asset_nft: None,
@@ -204,29 +201,19 @@ fn a_stranger_reaches_no_privileged_path() {
     ];
     assert_unauthorized(&mut w, "attestation", &c.attestation, &attestation_calls);
 
-    let emission_calls = [
-        emission::ExecuteMsg::UpdateConfig {
-            compute_pool: Some(stranger.clone()),
-            app_pool: Some(stranger.clone()),
-            vesting: None,
-            foundation: Some(stranger.clone()),
-            operations: None,
-        },
-        emission::ExecuteMsg::UpdateOwner {
-            owner: stranger.clone(),
-        },
-    ];
+    let emission_calls = [emission::ExecuteMsg::UpdateConfig {
+        compute_pool: Some(stranger.clone()),
+        app_pool: Some(stranger.clone()),
+        vesting: None,
+        foundation: Some(stranger.clone()),
+        operations: None,
+    }];
     assert_unauthorized(&mut w, "emission", &c.emission, &emission_calls);
 
-    let vesting_calls = [
-        vesting::ExecuteMsg::UpdateAllowlist {
-            add: vec![stranger.clone()],
-            remove: vec![c.btk.clone()],
-        },
-        vesting::ExecuteMsg::UpdateOwner {
-            owner: stranger.clone(),
-        },
-    ];
+    let vesting_calls = [vesting::ExecuteMsg::UpdateAllowlist {
+        add: vec![stranger.clone()],
+        remove: vec![c.btk.clone()],
+    }];
     assert_unauthorized(&mut w, "vesting", &c.vesting, &vesting_calls);
 
     w.assert_unchanged(&before, &accounts);

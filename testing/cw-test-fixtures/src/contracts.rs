@@ -145,7 +145,6 @@ pub fn emission_instantiate(
 /// unchanged.
 pub fn staking_work_reporter(reporter: impl Into<String>) -> staking::ExecuteMsg {
     staking::ExecuteMsg::UpdateConfig {
-        governance: None,
         compliance: None,
         slash_recipient: None,
         work_reporter: Some(reporter.into()),

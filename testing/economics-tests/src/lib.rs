@@ -91,7 +91,6 @@ impl<L: Ledger> World<L> {
         // rewards the jobs a node served, as the attestation contract and the escrow do in a
         // deployment (their own tests cover that path).
         let report_directly = bithive_rewards::msg::ExecuteMsg::UpdateConfig {
-            governance: None,
             reporter: Some(w.reporter.clone()),
             patient_daily_cap: None,
             max_units_per_t: None,

@@ -139,7 +139,6 @@ pub async fn publish_and_order(
         &p.gov,
         &c.payfi_escrow,
         &EscrowMsg::UpdateConfig {
-            admin: None,
             fee_bps: None,
             fee_collector: None,
             staking: None,

@@ -86,7 +86,6 @@ pub fn measured() -> MeasuredWork {
 /// nothing else.
 pub fn set_model_registry(registry: impl Into<String>) -> ExecuteMsg {
     ExecuteMsg::UpdateConfig {
-        governance: None,
         escrow: None,
         rewards: None,
         asset_nft: None,

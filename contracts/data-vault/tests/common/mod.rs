@@ -141,11 +141,9 @@ pub fn admin_only_msgs(stranger: &str) -> [ExecuteMsg; 5] {
     let add = || vec![stranger.to_string()];
     [
         ExecuteMsg::UpdateConfig {
-            admin: Some(stranger.into()),
             max_grant_seconds: None,
         },
         ExecuteMsg::UpdateConfig {
-            admin: None,
             max_grant_seconds: Some(10),
         },
         ExecuteMsg::UpdateCurators {

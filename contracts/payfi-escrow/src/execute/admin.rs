@@ -1,6 +1,6 @@
 use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::MAX_JOB_DISPUTE_SECONDS;
-use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
+use cosmwasm_std::{DepsMut, Empty, Env, MessageInfo, Response};
 
 use super::Res;
 use crate::error::ContractError;
@@ -38,7 +38,6 @@ pub fn check_dispute_window(seconds: u64) -> Result<u64, ContractError> {
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
-    admin: Option<String>,
     fee_bps: Option<u16>,
     fee_collector: Option<String>,
     (staking, job_dispute_seconds, model_registry, rewards): (
@@ -50,9 +49,6 @@ pub fn update_config(
 ) -> Res {
     assert_admin(&deps, &info)?;
     let mut c = CONFIG.load(deps.storage)?;
-    if let Some(a) = admin {
-        c.admin = deps.api.addr_validate(&a)?;
-    }
     if let Some(b) = fee_bps {
         check_fee(b)?;
         c.fee_bps = b;
@@ -108,4 +104,29 @@ pub fn update_reporters(
         REPORTERS.remove(deps.storage, &deps.api.addr_validate(&a)?);
     }
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_REPORTERS))
+}
+
+/// `update_ownership`: hands the admin role over in two steps (propose, then the proposed account
+/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
+pub fn update_ownership(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    action: bithive_cw_common::handover::Action,
+) -> Result<Response, ContractError> {
+    let mut c = CONFIG.load(deps.storage)?;
+    let (ownership, changed) = bithive_cw_common::handover::apply(
+        deps.storage,
+        deps.api,
+        &env.block,
+        &info.sender,
+        &mut c.admin,
+        action,
+    )?;
+    if changed {
+        CONFIG.save(deps.storage, &c)?;
+    }
+    Ok(Response::new()
+        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
+        .add_attributes(ownership.into_attributes()))
 }

@@ -74,7 +74,6 @@ pub struct ConfigChange {
 impl ConfigChange {
     pub fn msg(self) -> ExecuteMsg {
         ExecuteMsg::UpdateConfig {
-            admin: None,
             fee_bps: self.fee_bps,
             fee_collector: None,
             staking: self.staking,
