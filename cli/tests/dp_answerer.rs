@@ -1,6 +1,11 @@
-//! The relayer's differential-privacy answerer on the devnet with the real artifacts, attacked: a
-//! record owner joins a dataset with a record key the answerer cannot open, to stop every query
-//! of that dataset. The answerer leaves that member out and answers from the others.
+//! The relayer's differential-privacy answerer on the devnet with the real artifacts, attacked:
+//! - a record owner joins a dataset with a record key the answerer cannot open, to stop every
+//!   query of that dataset;
+//! - a record owner declares the sha256 of one ciphertext (say, one an issuer endorsed) while its
+//!   content id points at other bytes, to have fabricated values counted.
+//!
+//! The answerer leaves both members out (its `member_skipped` count says so) and answers from the
+//! others.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -19,6 +24,8 @@ use bithive_interface::WASM_EVENT;
 use cosmwasm_std::{Binary, Decimal, HexBinary, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
 
+mod common;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -27,28 +34,41 @@ fn attr(out: &bithive_chain_client::TxOutcome, key: &str) -> String {
     out.attr(WASM_EVENT, key).unwrap().to_string()
 }
 
-/// `owner` stores a lab panel in the node's store, mints it and returns (token id, record key).
+/// `owner` stores a lab panel in the node's store, mints it and returns (token id, record key,
+/// the ciphertext's sha256).
 async fn record(
     p: &Platform,
     store: &bithive_content_store::LocalStore,
     owner: &ChainClient,
     value: i64,
-) -> (String, [u8; 32]) {
+) -> (String, [u8; 32], [u8; 32]) {
+    record_declaring(p, store, owner, value, None).await
+}
+
+/// [`record`], declaring `declared` as the ciphertext's sha256 instead of the stored bytes'.
+async fn record_declaring(
+    p: &Platform,
+    store: &bithive_content_store::LocalStore,
+    owner: &ChainClient,
+    value: i64,
+    declared: Option<[u8; 32]>,
+) -> (String, [u8; 32], [u8; 32]) {
     let plain = format!(r#"{{"hba1c_mmol_mol":{value}}}"#);
     let (sealed, key) = seal_record(plain.as_bytes()).unwrap();
     let cid = store.put(&sealed).await.unwrap();
+    let sha256 = declared.unwrap_or_else(|| Sha256::digest(&sealed).into());
     let mint = ExecuteMsg::Mint {
         record: RecordMsg {
             content_id: cid.to_string(),
             record_type: RecordType::LabPanel,
             size: sealed.len() as u64,
-            ciphertext_sha256: HexBinary::from(Sha256::digest(&sealed).as_slice()),
+            ciphertext_sha256: HexBinary::from(sha256.as_slice()),
         },
     };
     let out = exec_outcome(owner, &p.deployment.contracts.data_vault, &mint, "mint")
         .await
         .unwrap();
-    (attr(&out, events::attr::TOKEN_ID), key)
+    (attr(&out, events::attr::TOKEN_ID), key, sha256)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -69,6 +89,12 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
     let p = Platform::start(opts, &mut |_| {}).await.unwrap();
     let mut cfg = p.relayer_config().await.unwrap();
     bithive_cli::demo::aim::enable_dp(&mut cfg, &p).unwrap();
+    // Its /metrics, to see which members it left out.
+    let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    cfg.metrics_addr = Some(metrics_addr.to_string());
     let store = bithive_cli::demo::aim::content_store(&p).unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let relayer = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
@@ -114,21 +140,38 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
 
     // Two honest members: keys sealed to the answerer, bound to vault, record and answerer.
     let patient_id = bitchat_identity(p.patient.key()).unwrap();
+    let seal_key = |token: &str, key: &[u8; 32]| {
+        patient_id
+            .seal_to(&answerer_noise, &key_header(&vault, token, &answerer), key)
+            .unwrap()
+    };
+    let mut honest_sha256 = [0u8; 32];
     for value in [50, 60] {
-        let (token, key) = record(&p, &store, &p.patient, value).await;
-        let wrapped = patient_id
-            .seal_to(
-                &answerer_noise,
-                &key_header(&vault, &token, &answerer),
-                &key,
-            )
-            .unwrap();
-        exec(&p.patient, &vault, &join(&token, wrapped), "join")
-            .await
-            .unwrap();
+        let (token, key, sha256) = record(&p, &store, &p.patient, value).await;
+        honest_sha256 = sha256;
+        exec(
+            &p.patient,
+            &vault,
+            &join(&token, seal_key(&token, &key)),
+            "join",
+        )
+        .await
+        .unwrap();
     }
+    // The forger: a readable key, but the record names an honest ciphertext's sha256 while its
+    // content id holds a fabricated value.
+    let (forged, key, _) =
+        record_declaring(&p, &store, &p.patient, 9_999, Some(honest_sha256)).await;
+    exec(
+        &p.patient,
+        &vault,
+        &join(&forged, seal_key(&forged, &key)),
+        "join",
+    )
+    .await
+    .unwrap();
     // The attacker: a real record, joined with a key nobody can open.
-    let (bad_token, _) = record(&p, &store, &p.institute, 70).await;
+    let (bad_token, _, _) = record(&p, &store, &p.institute, 70).await;
     exec(
         &p.institute,
         &vault,
@@ -164,6 +207,15 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
         panic!("the query was not answered despite the bad member: {status:?}");
     };
     assert_eq!(by.as_str(), answerer);
+    // Exactly the two attacking members were left out: the unreadable key and the forged record.
+    let (status, _, body) = common::http(metrics_addr, "GET", "/metrics", "").await;
+    assert_eq!(status, 200);
+    let skipped: Vec<&str> = body
+        .lines()
+        .filter(|l| l.contains("dp_queries_total") && l.contains("member_skipped"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{body}");
+    assert!(skipped[0].ends_with(" 2"), "{}", skipped[0]);
 
     let _ = stop_tx.send(());
     relayer.await.unwrap().unwrap();
