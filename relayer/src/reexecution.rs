@@ -548,10 +548,9 @@ impl Reexecutor {
     pub async fn step(&self, client: &ChainClient) -> Result<StepOutcome, RelayerError> {
         let chain = client.chain_id().to_string();
         let mut out = StepOutcome::default();
-        self.published.set_verdicts(
-            &chain,
-            self.store().open_disagreements(&chain, MAX_PUBLISHED)?,
-        );
+        // Read once: what this attestor publishes is what it proves this round.
+        let open = self.store().open_disagreements(&chain, MAX_PUBLISHED)?;
+        self.published.set_verdicts(&chain, open.clone());
         let members = crate::attestor::attestor_members(client, &self.cfg.staking).await?;
         let keys: BTreeSet<PubKey33> = members.iter().map(|m| m.operator_key).collect();
         let me = public_key(&self.key);
@@ -570,7 +569,6 @@ impl Reexecutor {
                 theirs.entry(p.job_id.clone()).or_default().push(p);
             }
         }
-        let open = self.store().open_disagreements(&chain, MAX_PUBLISHED)?;
         for v in open {
             let others = theirs.get(&v.job_id).cloned().unwrap_or_default();
             match self.prove(client, &chain, &keys, &v, others).await {
