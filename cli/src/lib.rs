@@ -2,6 +2,7 @@
 //! tests drive exactly what the binary runs.
 
 pub mod blinding;
+pub mod blinding_client;
 pub mod cli;
 pub mod demo;
 pub mod deploy;

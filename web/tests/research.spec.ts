@@ -177,7 +177,7 @@ test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pay
   expect(w.arbitrary.at(-1)).toContain(`chain: ${service.chain_id}\nnonce: ${posted[0].auth?.nonce}\npoints: 4 sha256 `);
   expect(signs(w)).toBe(0);
   // The operator admits the researcher (the demo's service re-reads its admissions file).
-  execFileSync(process.env.BITHIVE_BIN!, ["blinding", "admit", "--admissions", path.join(demoHome, "blinding-admissions.json"), "--researcher", w.address]);
+  execFileSync(process.env.BITHIVE_BIN!, ["blinding", "admit", "--admissions", path.join(demoHome, "blinding", "admissions.json"), "--researcher", w.address]);
 
   // The request: condition C03, age 40s or 50s, consent to research (about 1 % of the demo's
   // 2000 users: sim.rs draws 20 conditions, 8 age bands, 80 % consent).

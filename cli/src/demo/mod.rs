@@ -40,6 +40,7 @@
 
 pub mod aim;
 pub mod platform;
+pub mod processes;
 pub mod research;
 mod story;
 
@@ -127,8 +128,9 @@ pub async fn run_then(
         ),
     );
 
-    // Users enroll with the matching node before it starts.
-    let enrolled = crate::demo::research::enroll(&p, progress).await?;
+    // Users enroll with the matching node before it starts, through the blinding service (its
+    // own process from here on).
+    let (enrolled, blinding) = crate::demo::research::enroll(&p, progress).await?;
     let serving = enrolled.serving(&p)?;
     // The relayer, in this process, serving inference and research requests for the escrow.
     let mut relayer_cfg = p.relayer_config().await?;
@@ -149,8 +151,10 @@ pub async fn run_then(
     }
     let _ = stop_tx.send(());
     let stopped = relayer.await;
+    let blinding_stopped = blinding.stop().await;
     p.shutdown().await;
     result?;
+    blinding_stopped?;
     match stopped {
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(fail("relayer")(&e)),
@@ -175,57 +179,11 @@ async fn keep_running(
         let _ = rx.wait_for(|s| *s).await;
     };
 
-    // The blinding service, for researchers' browsers (any origin: the app's port may be 0).
-    // It evaluates only for admitted accounts (`bithive blinding admit --admissions` on the
-    // file in the demo home) and never for the matching node's accounts.
-    let home = &p.opts.home;
-    let mut blinding_config = crate::blinding::BlindingConfig {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-        admissions: home.join(crate::demo::research::BLINDING_ADMISSIONS_FILE),
-        ledger: home.join("blinding-ledger.json"),
-        ..Default::default()
-    };
-    blinding_config.policy.chain_id = p.chain_id.clone();
-    if let Some((prefix, _)) = p.node.address().rsplit_once('1') {
-        blinding_config.policy.prefix = prefix.to_string();
-    }
-    let mut admissions = ctx!(
-        crate::blinding::read_admissions(&blinding_config.admissions),
-        "blinding admissions"
-    )?;
-    admissions.deny(p.operator_key.address());
-    admissions.deny(p.node.address());
-    ctx!(
-        crate::blinding::write_admissions(&blinding_config.admissions, &admissions),
-        "blinding admissions"
-    )?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let blinding = tokio::spawn({
-        let service = serving.service.clone();
-        let stop = stopped(stop_rx.clone());
-        async move {
-            crate::blinding::serve(
-                &blinding_config,
-                service,
-                move |a| {
-                    let _ = tx.send(a);
-                },
-                stop,
-            )
-            .await
-        }
-    });
-    let blinding_addr = match rx.await {
-        Ok(a) => a,
-        Err(_) => {
-            return match blinding.await {
-                Ok(Err(e)) => Err(fail("blinding service")(&e)),
-                _ => Err(fail("blinding service")(&"did not start")),
-            }
-        }
-    };
+    // The blinding service (its own process since enrollment) serves researchers' browsers too
+    // (any origin: the app's port may be 0), for admitted accounts only:
+    // `bithive blinding admit --admissions <home>/blinding/admissions.json --researcher ADDRESS`.
     let research = p.opts.home.join(crate::demo::research::RESEARCH_FILE);
-    let descriptor = serving.descriptor(&p.chain_id, format!("http://{blinding_addr}"));
+    let descriptor = serving.descriptor(&p.chain_id);
     write_serialized(
         &research,
         serde_json::to_vec_pretty(&descriptor),
@@ -260,32 +218,25 @@ async fn keep_running(
     });
     if let Ok(addr) = rx.await {
         progress(&format!(
-            "kept running: web app on http://{addr}/ (chain {}, RPC {}, blinding service http://{blinding_addr}); ctrl-c stops",
-            p.chain_id, p.url
+            "kept running: web app on http://{addr}/ (chain {}, RPC {}, blinding service {}); ctrl-c stops",
+            p.chain_id, p.url, serving.blinding_url
         ));
     }
-    // Whichever ends first (a signal, or a server failing) stops both.
+    // A signal, or the server failing, ends it.
     let mut web = web;
-    let mut blinding = blinding;
     let first = tokio::select! {
         _ = crate::webapp_server::shutdown_signal() => None,
-        r = &mut web => Some(("web app", r.map(|r| r.map_err(|e| e.to_string())))),
-        r = &mut blinding => Some(("blinding service", r.map(|r| r.map_err(|e| e.to_string())))),
+        r = &mut web => Some(r),
     };
     let _ = stop_tx.send(true);
-    match first {
-        None => {
-            let (w, b) = tokio::join!(web, blinding);
-            match (w, b) {
-                (Ok(Ok(())), Ok(Ok(()))) => Ok(()),
-                (Ok(Err(e)), _) => Err(fail("web app")(&e)),
-                (_, Ok(Err(e))) => Err(fail("blinding service")(&e)),
-                (Err(e), _) | (_, Err(e)) => Err(fail("server task")(&e)),
-            }
-        }
-        Some((what, Ok(Ok(())))) => Err(fail(what)(&"stopped")),
-        Some((what, Ok(Err(e)))) => Err(fail(what)(&e)),
-        Some((what, Err(e))) => Err(fail(what)(&e)),
+    let r = match first {
+        None => web.await,
+        Some(r) => r,
+    };
+    match r {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(fail("web app")(&e)),
+        Err(e) => Err(fail("server task")(&e)),
     }
 }
 

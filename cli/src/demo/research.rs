@@ -7,8 +7,11 @@
 //! - the key authority keeps its own seed file (`key-authority-secret.json`), publishes the BGW
 //!   public parameters and encryption key (`dgkbe-params.bin`, `dgkbe-encryption-key.bin`) and
 //!   hands each enrolled user its key; it never sees a request, S_i or a ciphertext;
-//! - user clients blind their profile tags through the blinding service (OPRF) and enroll them
-//!   with the matching node together with their BitChat contact;
+//! - the blinding service runs as its own process (`bithive blinding serve`, its files in
+//!   `blinding/` of the demo home): this process never holds its key; users and the researcher
+//!   are admitted accounts that sign each call, as with a wallet;
+//! - user clients blind their profile tags through the blinding service (OPRF, over HTTP) and
+//!   enroll them with the matching node together with their BitChat contact;
 //! - the researcher blinds the request's criteria through the same service, seals them (no
 //!   details) with its BitChat contact to the relayer's Noise key and posts that as a paid
 //!   escrow job; on the match notice it checks S_i against the attestation, encrypts the
@@ -31,14 +34,13 @@ use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, Job, QueryMsg as EscrowQuery,
 };
+use bithive_matching::admission::{account_address, Admissions, Role};
 use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
-use bithive_matching::client::{self, BlindingService, RequestSpec};
+use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::lsh::SimHash;
-use bithive_matching::node::MatchingNode;
+use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
 use bithive_matching::output::{self, open_output, seal_output, sign_delivery, verify_output};
-use bithive_matching::service::{
-    BlindingSecret, Field, MatchingNodeContact, ResearchService, MAX_OPRF_POINTS,
-};
+use bithive_matching::service::{Field, MatchingNodeContact, ResearchService, MAX_OPRF_POINTS};
 use bithive_matching::sim;
 use bithive_matching::wire::{MatchNotice, ReplyTo, ResearchRequest, SignedDelivery};
 use bithive_relayer::config::{Config, JobKind, MatchingSection};
@@ -50,7 +52,9 @@ use cosmwasm_std::{Binary, Timestamp};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
+use crate::blinding_client::BlindingClient;
 use crate::demo::platform::{ctx, fail, query, DemoError, Platform, DAY};
+use crate::demo::processes::RoleProcess;
 
 /// Synthetic population size of the demo.
 pub const USERS: u32 = 2_000;
@@ -62,10 +66,15 @@ const RESEARCH_JOB: &str = "research-1";
 /// What the key authority publishes (public files in the demo home).
 pub const PARAMS_FILE: &str = "dgkbe-params.bin";
 pub const ENCRYPTION_KEY_FILE: &str = "dgkbe-encryption-key.bin";
-/// The blinding service's secret file in the demo home.
-pub const BLINDING_SECRET_FILE: &str = "blinding-secret.json";
-/// Who may call the blinding service `--keep-running` serves (`bithive blinding admit`).
-pub const BLINDING_ADMISSIONS_FILE: &str = "blinding-admissions.json";
+/// The blinding service's directory in the demo home: its secret key, who may call it
+/// (`bithive blinding admit --admissions`) and its ledger. Only its process reads the key.
+pub const BLINDING_DIR: &str = "blinding";
+pub const BLINDING_SECRET_FILE: &str = "blinding/secret.json";
+pub const BLINDING_ADMISSIONS_FILE: &str = "blinding/admissions.json";
+pub const BLINDING_LEDGER_FILE: &str = "blinding/ledger.json";
+/// Calls in flight to the blinding service while users enroll: its default `--max-in-flight`
+/// (more get 503, which the client retries).
+const BLINDING_CONCURRENCY: usize = 4;
 /// The research service descriptor `--keep-running` writes for `bithive web`.
 pub const RESEARCH_FILE: &str = "research.json";
 
@@ -91,9 +100,10 @@ pub struct ResearchOutcome {
 /// Everything enrollment leaves to the rest of the story.
 pub struct Enrolled {
     section: MatchingSection,
-    /// The blinding service's key (its own secret file in the demo home): users blinded their
-    /// tags with it, and `--keep-running` serves it to researchers' browsers.
-    service: Arc<BlindingService>,
+    /// The blinding service (its own process): users blinded their tags through it, the
+    /// researcher blinds its criteria through it, and `--keep-running` names it to browsers.
+    blinding: Arc<BlindingClient>,
+    blinding_url: String,
     lsh: SimHash,
     spec: RequestSpec,
     /// S_i as the dry run found it (the demo checks the relayer's result against it).
@@ -124,36 +134,83 @@ fn free_udp_addr() -> Result<SocketAddr, DemoError> {
     ctx!(s.local_addr(), "free UDP port")
 }
 
-/// Enrollment, before the relayer starts: the key authority sets up over the population and
-/// publishes; users blind their tags and enroll them with their BitChat contact; the matching
-/// node's secret file (blinding seed only) is created. To show a non-trivial story the demo
-/// picks a request that a few users match, by a dry run on a scratch matching node (a different
-/// blinding key gives the same S_i: the key cancels out in the join), and brings those users
-/// online.
-pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enrolled, DemoError> {
+/// Enrollment, before the relayer starts: the blinding service starts as its own process with
+/// the users' accounts and the researcher admitted; the key authority sets up over the
+/// population and publishes; users blind their tags through the service and enroll them with
+/// their BitChat contact; the matching node's secret file (blinding seed only) is created. To
+/// show a non-trivial story the demo picks a request that a few users match, by a dry run on a
+/// scratch matching node with a scratch key of its own (a different blinding key gives the same
+/// S_i: the key cancels out in the join; the demo made the synthetic profiles, so it learns
+/// nothing from it), and brings those users online. The blinding service's process comes back
+/// beside the enrollment: the caller stops it.
+pub async fn enroll(
+    p: &Platform,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Enrolled, RoleProcess), DemoError> {
     let mut rng = rng()?;
     let home = &p.opts.home;
     let lsh = SimHash::new(5, sim::DIM, 12, 6);
-    let blinding_secret = ctx!(BlindingSecret::generate(), "blinding service key")?;
-    ctx!(
-        blinding_secret.save(&home.join(BLINDING_SECRET_FILE)),
-        "blinding service secret file"
-    )?;
-    let service = Arc::new(blinding_secret.service());
     let users = sim::population(USERS, 7);
-    let subs = ctx!(
-        client::user_submissions(&users, &lsh, &service, 1),
-        "blinding"
-    )?;
 
+    // Every user is a chain account with its own key, admitted to the blinding service as a
+    // user; the researcher as a researcher; the matching node's accounts are denied.
+    let prefix = p.operator_key.prefix().to_string();
+    let keys: Vec<k256::ecdsa::SigningKey> = (0..users.len())
+        .map(|_| k256::ecdsa::SigningKey::random(&mut rng))
+        .collect();
+    let mut admissions = Admissions::default();
+    for k in &keys {
+        let point = k.verifying_key().to_encoded_point(true);
+        let address = ctx!(account_address(&prefix, point.as_bytes()), "user account")?;
+        ctx!(
+            admissions.admit(Role::User, &address),
+            "blinding admissions"
+        )?;
+    }
+    ctx!(
+        admissions.admit(Role::Researcher, p.gov.address()),
+        "blinding admissions"
+    )?;
+    admissions.deny(p.operator_key.address());
+    admissions.deny(p.node.address());
+    ctx!(
+        std::fs::create_dir_all(home.join(BLINDING_DIR)),
+        "blinding service directory"
+    )?;
+    ctx!(
+        crate::blinding::write_admissions(&home.join(BLINDING_ADMISSIONS_FILE), &admissions),
+        "blinding admissions"
+    )?;
+    let blinding = start_blinding(p, &prefix).await?;
+    let blinding_client = Arc::new(ctx!(
+        BlindingClient::new(&blinding.ready, &p.chain_id, &prefix),
+        "blinding service"
+    )?);
+    progress(&format!(
+        "blinding service started as its own process (pid {}, {}), {USERS} user accounts and the researcher admitted, the matching node's accounts denied",
+        blinding.pid().unwrap_or(0),
+        blinding.ready
+    ));
+    let started = Instant::now();
+    let subs = blind_users(&blinding_client, &users, keys, &lsh, &mut rng).await?;
+    progress(&format!(
+        "{USERS} users blinded their tags through it in {:.1} s (one signed call each)",
+        started.elapsed().as_secs_f64()
+    ));
+
+    let scratch_key = BlindingService::new(&mut rng);
+    let scratch_subs = ctx!(
+        client::user_submissions(&users, &lsh, &scratch_key, 1),
+        "dry-run blinding"
+    )?;
     let mut scratch = MatchingNode::new(&mut rng);
-    ctx!(scratch.ingest(&subs), "dry-run ingest")?;
+    ctx!(scratch.ingest(&scratch_subs), "dry-run ingest")?;
     let mut found = None;
     for i in 1..=200u64 {
         let spec = sim::request(i, 11);
         let sub = ctx!(
-            client::request_submission(&spec, &lsh, &service, &mut rng),
-            "request blinding"
+            client::request_submission(&spec, &lsh, &scratch_key, &mut rng),
+            "dry-run request"
         )?;
         let (_, s_i) = ctx!(scratch.match_requests(&[sub]), "dry run")?
             .pop()
@@ -242,14 +299,124 @@ pub async fn enroll(p: &Platform, progress: &mut dyn FnMut(&str)) -> Result<Enro
         online.len(),
         (published.params.len() + published.encryption_key.len()) / 1024
     ));
-    Ok(Enrolled {
-        section,
-        service,
-        lsh,
-        spec,
-        expected,
-        online,
-        authority,
+    let blinding_url = blinding.ready.clone();
+    Ok((
+        Enrolled {
+            section,
+            blinding: blinding_client,
+            blinding_url,
+            lsh,
+            spec,
+            expected,
+            online,
+            authority,
+        },
+        blinding,
+    ))
+}
+
+/// `bithive blinding serve` in its own process, on its own files (`blinding/` in the demo home;
+/// the key is created there by the service itself). All the demo's users call from one loopback
+/// address, so the per-address bucket is opened wide; the per-account quotas are the defaults.
+async fn start_blinding(p: &Platform, prefix: &str) -> Result<RoleProcess, DemoError> {
+    let home = &p.opts.home;
+    let args: Vec<std::ffi::OsString> = vec![
+        "blinding".into(),
+        "serve".into(),
+        "--init".into(),
+        "--secret-file".into(),
+        home.join(BLINDING_SECRET_FILE).into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--chain-id".into(),
+        p.chain_id.clone().into(),
+        "--prefix".into(),
+        prefix.into(),
+        "--admissions".into(),
+        home.join(BLINDING_ADMISSIONS_FILE).into(),
+        "--ledger".into(),
+        home.join(BLINDING_LEDGER_FILE).into(),
+        "--points-per-second".into(),
+        "100000".into(),
+        "--burst".into(),
+        "100000".into(),
+    ];
+    RoleProcess::start("blinding service", args, "blinding: ").await
+}
+
+/// Every user blinds its own profile's tags through the service: one call signed by its
+/// account, a few in flight at once. Submissions come back in user order.
+async fn blind_users(
+    blinding: &Arc<BlindingClient>,
+    users: &[UserProfile],
+    keys: Vec<k256::ecdsa::SigningKey>,
+    lsh: &SimHash,
+    rng: &mut ChaCha20Rng,
+) -> Result<Vec<UserSubmission>, DemoError> {
+    use rand_chacha::rand_core::RngCore;
+    let mut set = tokio::task::JoinSet::new();
+    let mut out = Vec::with_capacity(users.len());
+    let mut pending = users.iter().zip(keys);
+    loop {
+        while set.len() < BLINDING_CONCURRENCY {
+            let Some((u, key)) = pending.next() else {
+                break;
+            };
+            let tokens = ctx!(client::profile_tokens(u, lsh), "profile tokens")?;
+            let mut seed = [0u8; 32];
+            rng.fill_bytes(&mut seed);
+            let blinding = blinding.clone();
+            let user = u.user;
+            set.spawn(async move {
+                let mut rng = ChaCha20Rng::from_seed(seed);
+                let tags = blinding.blind(&key, &tokens, &mut rng).await;
+                tags.map(|tags| UserSubmission { user, tags })
+            });
+        }
+        let Some(done) = set.join_next().await else {
+            break;
+        };
+        out.push(ctx!(
+            ctx!(done, "blinding task")?,
+            "a user blinding its tags"
+        )?);
+    }
+    out.sort_by_key(|s| s.user);
+    Ok(out)
+}
+
+/// The researcher's criteria blinded through the service in one call signed by its account:
+/// every clause's values, then the embedding's bands.
+async fn blind_request(
+    blinding: &BlindingClient,
+    key: &k256::ecdsa::SigningKey,
+    spec: &RequestSpec,
+    lsh: &SimHash,
+    rng: &mut ChaCha20Rng,
+) -> Result<RequestSubmission, DemoError> {
+    let bands = match &spec.embedding {
+        Some(e) => ctx!(lsh.tokens(e), "request bands")?,
+        None => Vec::new(),
+    };
+    let tokens: Vec<String> = spec
+        .clauses
+        .iter()
+        .flatten()
+        .chain(&bands)
+        .cloned()
+        .collect();
+    let mut blinded =
+        ctx!(blinding.blind(key, &tokens, rng).await, "request blinding")?.into_iter();
+    let clauses = spec
+        .clauses
+        .iter()
+        .map(|c| blinded.by_ref().take(c.len()).collect())
+        .collect();
+    Ok(RequestSubmission {
+        id: spec.id,
+        clauses,
+        bands: blinded.collect(),
+        min_bands: spec.min_bands,
     })
 }
 
@@ -258,7 +425,7 @@ impl Enrolled {
     /// it listens): the matching node researchers seal to and the vocabulary users enrolled with.
     pub fn serving(&self, p: &Platform) -> Result<ResearchServing, DemoError> {
         Ok(ResearchServing {
-            service: self.service.clone(),
+            blinding_url: self.blinding_url.clone(),
             matching_node: MatchingNodeContact {
                 address: p.node.address().to_string(),
                 noise_pubkey: hex::encode(relayer_identity(p)?.noise_public()),
@@ -270,16 +437,17 @@ impl Enrolled {
 
 /// The research service `--keep-running` serves to the web app's researcher screen.
 pub struct ResearchServing {
-    pub service: Arc<BlindingService>,
+    /// The blinding service's URL (its own process).
+    pub blinding_url: String,
     pub matching_node: MatchingNodeContact,
     pub fields: Vec<Field>,
 }
 
 impl ResearchServing {
-    pub fn descriptor(&self, chain_id: &str, blinding_url: String) -> ResearchService {
+    pub fn descriptor(&self, chain_id: &str) -> ResearchService {
         ResearchService {
             chain_id: chain_id.to_string(),
-            blinding_url,
+            blinding_url: self.blinding_url.clone(),
             matching_node: self.matching_node.clone(),
             // One request within a researcher's quota of the epoch.
             max_tokens: MAX_OPRF_POINTS
@@ -363,10 +531,14 @@ pub async fn research_request(
     };
 
     // Blinded criteria and where to answer, sealed to the relayer's Noise key. No details.
-    let submission = ctx!(
-        client::request_submission(&e.spec, &e.lsh, &e.service, &mut rng),
-        "request blinding"
-    )?;
+    let submission = blind_request(
+        &e.blinding,
+        researcher.key().k256(),
+        &e.spec,
+        &e.lsh,
+        &mut rng,
+    )
+    .await?;
     let id = submission.id;
     let details = format!(
         "research request {id}: clauses {:?}; max embedding distance {}; contact via BitHive",
