@@ -56,6 +56,21 @@ async fn demo_runs_end_to_end() {
         table.contains("the next query refused past the budget"),
         "{table}"
     );
+    // Issue #43: the blinding service and the relayer ran as their own processes, the
+    // blinding key created by its own (0600, in its directory), never by this one.
+    let roles: Vec<&str> = report.processes.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(roles, ["blinding service", "relayer"], "{report:?}");
+    for (role, pid) in &report.processes {
+        assert!(
+            *pid != 0 && *pid != std::process::id(),
+            "{role} ran in this process"
+        );
+    }
+    let key = opts.home.join(demo::research::BLINDING_SECRET_FILE);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", key.display());
+    assert!(table.contains("roles apart"), "{table}");
     // The run's deployment file lists every contract.
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(opts.home.join("deployment.json")).unwrap()).unwrap();

@@ -49,6 +49,7 @@ use std::time::Instant;
 
 use crate::demo::platform::{ctx, fail, write_serialized, Platform};
 pub use crate::demo::platform::{DemoError, PlatformOptions as DemoOptions};
+use crate::demo::processes::{Ready, RoleProcess};
 use crate::deploy::Deployment;
 
 /// One line of the closing table.
@@ -64,6 +65,8 @@ pub struct DemoReport {
     pub rows: Vec<Row>,
     /// Blocks from the job's creation to its committed attestation.
     pub attestation_latency_blocks: u64,
+    /// The roles the demo ran as their own processes: (role, pid).
+    pub processes: Vec<(String, u32)>,
 }
 
 impl DemoReport {
@@ -132,34 +135,66 @@ pub async fn run_then(
     // own process from here on).
     let (enrolled, blinding) = crate::demo::research::enroll(&p, progress).await?;
     let serving = enrolled.serving(&p)?;
-    // The relayer, in this process, serving inference and research requests for the escrow.
+    // The relayer, its own process (`bithive relayer start`), serving inference and research
+    // requests for the escrow, from its config file in the demo home.
     let mut relayer_cfg = p.relayer_config().await?;
     crate::demo::research::enable_matching(&mut relayer_cfg, &enrolled);
     crate::demo::aim::enable_dp(&mut relayer_cfg, &p)?;
     let model_keys = crate::demo::aim::enable_sealed_models(&mut relayer_cfg, &p)?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let relayer = tokio::spawn(bithive_relayer::runtime::run_until(
-        relayer_cfg,
-        async move {
-            let _ = stop_rx.await;
-        },
+    let health = {
+        let l = ctx!(
+            std::net::TcpListener::bind(("127.0.0.1", 0)),
+            "relayer /health port"
+        )?;
+        ctx!(l.local_addr(), "relayer /health port")?
+    };
+    relayer_cfg.metrics_addr = Some(health.to_string());
+    let relayer_toml = p.opts.home.join("relayer.toml");
+    write_serialized(&relayer_toml, toml::to_string(&relayer_cfg), "relayer.toml")?;
+    let relayer = RoleProcess::start(
+        "relayer",
+        vec![
+            "relayer".into(),
+            "start".into(),
+            "--config".into(),
+            relayer_toml.into(),
+        ],
+        Ready::Listening(health),
+        // It finishes the round in progress before it exits.
+        std::time::Duration::from_secs(60),
+    )
+    .await?;
+    report.processes = [("blinding service", &blinding), ("relayer", &relayer)]
+        .iter()
+        .map(|(n, r)| (n.to_string(), r.pid().unwrap_or(0)))
+        .collect();
+    progress(&format!(
+        "relayer started as its own process (pid {}, `bithive relayer start --config relayer.toml`, /health on {}): inference worker on the ONNX models; matching worker with a BitChat node; differential-privacy answerer",
+        relayer.pid().unwrap_or(0),
+        relayer.ready
     ));
-    progress("relayer started (inference worker on the ONNX models; matching worker with a BitChat node; differential-privacy answerer)");
     let mut result = story::story(&p, enrolled, &model_keys, &mut report, progress).await;
+    report.row(
+        "roles apart",
+        format!(
+            "{} as their own processes (this one: the chain, users, researcher, key authority)",
+            report
+                .processes
+                .iter()
+                .map(|(n, pid)| format!("{n} pid {pid}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
     if let (Ok(()), Some(keep)) = (&result, keep) {
         result = keep_running(&p, &keep, &serving, progress).await;
     }
-    let _ = stop_tx.send(());
-    let stopped = relayer.await;
+    let relayer_stopped = relayer.stop().await;
     let blinding_stopped = blinding.stop().await;
     p.shutdown().await;
     result?;
+    relayer_stopped?;
     blinding_stopped?;
-    match stopped {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(fail("relayer")(&e)),
-        Err(e) => return Err(fail("relayer task")(&e)),
-    }
     report.row(
         "demo wall time",
         format!("{:.1} s", started.elapsed().as_secs_f64()),

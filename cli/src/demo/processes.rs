@@ -1,8 +1,9 @@
 //! The demo's roles that run as their own processes, as an operator runs them: each a `bithive`
 //! subcommand with its own files in its own directory of the demo home, so no process of the
-//! demo holds another role's secrets (issue #43). Today: the blinding service.
+//! demo holds another role's secrets (issue #43): the blinding service and the relayer.
 
 use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
@@ -12,10 +13,16 @@ use tokio::process::{Child, Command};
 
 use crate::demo::platform::{fail, DemoError};
 
-/// How long a role has to print its ready line.
-const START_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a role has to stop after SIGTERM before it is killed.
-const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a role has to become ready (the relayer loads its ONNX models first).
+const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How the demo knows a role is up.
+pub enum Ready<'a> {
+    /// It printed a stdout line starting with this (the rest, e.g. its URL, is kept).
+    Line(&'a str),
+    /// It accepts connections on this address (its `/health`).
+    Listening(SocketAddr),
+}
 
 /// The `bithive` binary the roles run: `BITHIVE_EXE`, else this program when it is `bithive`,
 /// else the `bithive` beside the directory this program is in (a test binary in
@@ -42,17 +49,20 @@ pub fn bithive_exe() -> Result<PathBuf, DemoError> {
 pub struct RoleProcess {
     name: &'static str,
     child: Child,
+    /// How long it has to stop after SIGTERM before it is killed.
+    stop_timeout: Duration,
     /// What its ready line said after the prefix (the URL it listens on).
     pub ready: String,
 }
 
 impl RoleProcess {
-    /// Starts `bithive <args>` and waits for the stdout line starting with `ready_prefix`.
-    /// Its logs (warnings and errors) go to the demo's stderr.
+    /// Starts `bithive <args>` and waits until it is [`Ready`]. Its stdout (other than the ready
+    /// line) and its logs (warnings and errors) go to the demo's stderr.
     pub async fn start(
         name: &'static str,
         args: Vec<OsString>,
-        ready_prefix: &str,
+        ready: Ready<'_>,
+        stop_timeout: Duration,
     ) -> Result<Self, DemoError> {
         let exe = bithive_exe()?;
         let mut child = Command::new(&exe)
@@ -69,29 +79,57 @@ impl RoleProcess {
             .take()
             .ok_or_else(|| fail(name)(&"no stdout"))?;
         let mut lines = BufReader::new(stdout).lines();
-        let ready = tokio::time::timeout(START_TIMEOUT, async {
-            while let Some(line) = lines.next_line().await? {
-                if let Some(rest) = line.strip_prefix(ready_prefix) {
-                    return Ok(Some(rest.trim().to_string()));
+        let ready = match ready {
+            Ready::Line(prefix) => {
+                let waited = tokio::time::timeout(START_TIMEOUT, async {
+                    while let Some(line) = lines.next_line().await? {
+                        if let Some(rest) = line.strip_prefix(prefix) {
+                            return Ok(Some(rest.trim().to_string()));
+                        }
+                    }
+                    Ok::<_, std::io::Error>(None)
+                })
+                .await;
+                match waited {
+                    Ok(Ok(Some(r))) => {
+                        forward(name, lines);
+                        r
+                    }
+                    Ok(Ok(None)) => {
+                        let status = child.wait().await.map_err(|e| fail(name)(&e))?;
+                        return Err(fail(name)(&format!(
+                            "exited ({status}) before it was ready"
+                        )));
+                    }
+                    Ok(Err(e)) => return Err(fail(name)(&e)),
+                    Err(_) => return Err(fail(name)(&"not ready after 120 s")),
                 }
             }
-            Ok::<_, std::io::Error>(None)
-        })
-        .await;
-        let ready = match ready {
-            Ok(Ok(Some(r))) => r,
-            Ok(Ok(None)) => {
-                let status = child.wait().await.map_err(|e| fail(name)(&e))?;
-                return Err(fail(name)(&format!(
-                    "exited ({status}) before it was ready"
-                )));
+            Ready::Listening(addr) => {
+                forward(name, lines);
+                let deadline = tokio::time::Instant::now() + START_TIMEOUT;
+                loop {
+                    if let Some(status) = child.try_wait().map_err(|e| fail(name)(&e))? {
+                        return Err(fail(name)(&format!(
+                            "exited ({status}) before it was ready"
+                        )));
+                    }
+                    if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                        break format!("http://{addr}");
+                    }
+                    if tokio::time::Instant::now() > deadline {
+                        return Err(fail(name)(&format!("not listening on {addr} after 120 s")));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
             }
-            Ok(Err(e)) => return Err(fail(name)(&e)),
-            Err(_) => return Err(fail(name)(&"not ready after 60 s")),
         };
-        // Keep reading its stdout, so a full pipe never blocks it.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { name, child, ready })
+        Ok(Self {
+            name,
+            child,
+            stop_timeout,
+            ready,
+        })
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -108,15 +146,16 @@ impl RoleProcess {
                 .status()
                 .await;
         }
-        match tokio::time::timeout(STOP_TIMEOUT, self.child.wait()).await {
+        match tokio::time::timeout(self.stop_timeout, self.child.wait()).await {
             Ok(Ok(s)) if s.success() => Ok(()),
             Ok(Ok(s)) => Err(fail(self.name)(&format!("stopped with {s}"))),
             Ok(Err(e)) => Err(fail(self.name)(&e)),
             Err(_) => {
                 let _ = self.child.kill().await;
-                Err(fail(self.name)(
-                    &"did not stop within 10 s of SIGTERM: killed",
-                ))
+                let secs = self.stop_timeout.as_secs();
+                Err(fail(self.name)(&format!(
+                    "did not stop within {secs} s of SIGTERM: killed"
+                )))
             }
         }
     }
@@ -129,4 +168,16 @@ impl RoleProcess {
             Err(e) => Err(fail(self.name)(&e)),
         }
     }
+}
+
+/// Reads a role's stdout to the end onto the demo's stderr, so a full pipe never blocks it.
+fn forward(
+    name: &'static str,
+    mut lines: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+) {
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            eprintln!("{name}: {line}");
+        }
+    });
 }

@@ -54,7 +54,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::blinding_client::BlindingClient;
 use crate::demo::platform::{ctx, fail, query, DemoError, Platform, DAY};
-use crate::demo::processes::RoleProcess;
+use crate::demo::processes::{Ready, RoleProcess};
 
 /// Synthetic population size of the demo.
 pub const USERS: u32 = 2_000;
@@ -341,7 +341,13 @@ async fn start_blinding(p: &Platform, prefix: &str) -> Result<RoleProcess, DemoE
         "--burst".into(),
         "100000".into(),
     ];
-    RoleProcess::start("blinding service", args, "blinding: ").await
+    RoleProcess::start(
+        "blinding service",
+        args,
+        Ready::Line("blinding: "),
+        std::time::Duration::from_secs(10),
+    )
+    .await
 }
 
 /// Every user blinds its own profile's tags through the service: one call signed by its
