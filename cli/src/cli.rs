@@ -59,6 +59,10 @@ pub enum Command {
     /// tokens with
     #[command(subcommand)]
     Blinding(BlindingCommand),
+    /// The DGKBE key authority: publishes the broadcast encryption parameters and writes
+    /// enrolled users' keys, from its own seed file
+    #[command(subcommand)]
+    KeyAuthority(crate::key_authority::KeyAuthorityCommand),
     /// Print a shell completion script to stdout
     Completions(CompletionsArgs),
 }

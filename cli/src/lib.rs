@@ -7,6 +7,7 @@ pub mod cli;
 pub mod demo;
 pub mod deploy;
 pub mod ibc;
+pub mod key_authority;
 pub mod model_keys;
 pub mod rewards;
 pub mod wallet;

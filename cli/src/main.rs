@@ -9,6 +9,7 @@ use bithive_cli::cli::{
     BlindingArgs, BlindingCommand, ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs,
     DevnetCommand, IbcCommand, IbcFilesArgs, RelayerCommand, WebArgs,
 };
+use bithive_cli::key_authority::KeyAuthorityCommand;
 use bithive_cli::{blinding, demo, deploy, ibc, rewards, wallet, webapp_server};
 use clap::{CommandFactory, Parser};
 
@@ -53,6 +54,12 @@ fn main() -> anyhow::Result<()> {
         Command::Web(args) => run_web(&args),
         Command::Rewards(cmd) => rewards::run(&cmd),
         Command::Blinding(BlindingCommand::Serve(args)) => run_blinding(&args),
+        Command::KeyAuthority(KeyAuthorityCommand::Publish(args)) => {
+            bithive_cli::key_authority::publish(&args)
+        }
+        Command::KeyAuthority(KeyAuthorityCommand::UserKeys(args)) => {
+            bithive_cli::key_authority::user_keys(&args)
+        }
         Command::Blinding(BlindingCommand::Admit(args)) => blinding::admit(&args),
         Command::Completions(c) => {
             c.write(&mut Cli::command(), "bithive", &mut std::io::stdout());

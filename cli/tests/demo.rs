@@ -66,10 +66,22 @@ async fn demo_runs_end_to_end() {
             "{role} ran in this process"
         );
     }
-    let key = opts.home.join(demo::research::BLINDING_SECRET_FILE);
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&key).unwrap().permissions().mode();
-    assert_eq!(mode & 0o777, 0o600, "{}", key.display());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for secret in [
+        demo::research::BLINDING_SECRET_FILE,
+        demo::research::KEY_AUTHORITY_SECRET_FILE,
+    ] {
+        let path = opts.home.join(secret);
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    // The key authority wrote the online users' keys (three recipients and the outsider).
+    let keys: Vec<_> = std::fs::read_dir(opts.home.join(demo::research::USER_KEYS_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(keys.len(), 4, "{keys:?}");
+    assert!(keys.iter().all(|k| mode(k) == 0o600), "{keys:?}");
     assert!(table.contains("roles apart"), "{table}");
     // The run's deployment file lists every contract.
     let written: serde_json::Value =

@@ -177,7 +177,7 @@ pub async fn run_then(
     report.row(
         "roles apart",
         format!(
-            "{} as their own processes (this one: the chain, users, researcher, key authority)",
+            "{} as their own processes, the key authority's commands too (this one: the chain, users, researcher)",
             report
                 .processes
                 .iter()

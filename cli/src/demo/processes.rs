@@ -1,6 +1,7 @@
 //! The demo's roles that run as their own processes, as an operator runs them: each a `bithive`
 //! subcommand with its own files in its own directory of the demo home, so no process of the
-//! demo holds another role's secrets (issue #43): the blinding service and the relayer.
+//! demo holds another role's secrets (issue #43): the blinding service and the relayer, and
+//! the key authority's one-shot commands.
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -43,6 +44,28 @@ pub fn bithive_exe() -> Result<PathBuf, DemoError> {
         .ok_or_else(|| {
             fail("the bithive binary")(&"not found beside this program: set BITHIVE_EXE")
         })
+}
+
+/// Runs `bithive <args>` to its end (a one-shot role, such as the key authority's commands);
+/// its stdout goes to the demo's stderr; an exit other than success is an error.
+pub async fn run_once(name: &'static str, args: Vec<OsString>) -> Result<(), DemoError> {
+    let exe = bithive_exe()?;
+    let out = Command::new(&exe)
+        .args(&args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| fail(name)(&format!("{}: {e}", exe.display())))?;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        eprintln!("{name}: {line}");
+    }
+    match out.status.success() {
+        true => Ok(()),
+        false => Err(fail(name)(&format!("exited ({})", out.status))),
+    }
 }
 
 /// A role running as a child process of the demo.

@@ -4,9 +4,11 @@
 //! delivered over BitChat, decrypted by the recipients only.
 //!
 //! This process plays the parties outside the relayer, each given only what it would have:
-//! - the key authority keeps its own seed file (`key-authority-secret.json`), publishes the BGW
-//!   public parameters and encryption key (`dgkbe-params.bin`, `dgkbe-encryption-key.bin`) and
-//!   hands each enrolled user its key; it never sees a request, S_i or a ciphertext;
+//! - the key authority runs as its own (one-shot) processes (`bithive key-authority publish` and
+//!   `user-keys`, its seed in `key-authority/` of the demo home): it publishes the BGW public
+//!   parameters and encryption key (`dgkbe-params.bin`, `dgkbe-encryption-key.bin`) and writes
+//!   each online user's key to a file (0600) for that user's device; it never sees a request,
+//!   S_i or a ciphertext, and this process never holds its seed;
 //! - the blinding service runs as its own process (`bithive blinding serve`, its files in
 //!   `blinding/` of the demo home): this process never holds its key; users and the researcher
 //!   are admitted accounts that sign each call, as with a wallet;
@@ -28,14 +30,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bithive_bitchat::{AccountId, Node, NodeConfig, NodeIdentity, PeerRecord, StaticAllowlist};
-use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams};
+use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, Job, QueryMsg as EscrowQuery,
 };
 use bithive_matching::admission::{account_address, Admissions, Role};
-use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
 use bithive_matching::client::{self, BlindingService, RequestSpec, UserProfile};
 use bithive_matching::lsh::SimHash;
 use bithive_matching::node::{MatchingNode, RequestSubmission, UserSubmission};
@@ -54,7 +55,7 @@ use rand_chacha::ChaCha20Rng;
 
 use crate::blinding_client::BlindingClient;
 use crate::demo::platform::{ctx, fail, query, DemoError, Platform, DAY};
-use crate::demo::processes::{Ready, RoleProcess};
+use crate::demo::processes::{run_once, Ready, RoleProcess};
 
 /// Synthetic population size of the demo.
 pub const USERS: u32 = 2_000;
@@ -64,8 +65,11 @@ const ONLINE_RECIPIENTS: usize = 3;
 const RESEARCH_PRICE: u128 = 2_000_000;
 const RESEARCH_JOB: &str = "research-1";
 /// What the key authority publishes (public files in the demo home).
-pub const PARAMS_FILE: &str = "dgkbe-params.bin";
-pub const ENCRYPTION_KEY_FILE: &str = "dgkbe-encryption-key.bin";
+pub use crate::key_authority::{ENCRYPTION_KEY_FILE, PARAMS_FILE};
+/// The key authority's seed, in its own directory of the demo home.
+pub const KEY_AUTHORITY_SECRET_FILE: &str = "key-authority/secret.json";
+/// The online users' keys as the key authority wrote them for their devices.
+pub const USER_KEYS_DIR: &str = "user-keys";
 /// The blinding service's directory in the demo home: its secret key, who may call it
 /// (`bithive blinding admit --admissions`) and its ledger. Only its process reads the key.
 pub const BLINDING_DIR: &str = "blinding";
@@ -110,8 +114,8 @@ pub struct Enrolled {
     expected: RoaringBitmap,
     /// (user, BitChat node) of the online recipients, then the outsider last.
     online: Vec<(u32, Node)>,
-    /// The key authority (this process, not the relayer): user keys for the online users.
-    authority: KeyAuthority,
+    /// Where each online user's device keeps the key the key authority wrote for it.
+    user_keys: std::path::PathBuf,
 }
 
 fn rng() -> Result<ChaCha20Rng, DemoError> {
@@ -255,26 +259,38 @@ pub async fn enroll(
     // The outsider last.
     online.sort_by_key(|(u, _)| *u == outsider);
 
-    // The key authority: its own seed file, its published parameters.
-    let authority_secret = ctx!(KeyAuthoritySecret::generate(), "key authority seed")?;
+    // The key authority, its own processes on its own seed: publishes, then writes the online
+    // users' keys for their devices.
     ctx!(
-        authority_secret.save(&home.join("key-authority-secret.json")),
-        "key authority secret file"
+        std::fs::create_dir_all(home.join("key-authority")),
+        "key authority directory"
     )?;
-    let enrolled: RoaringBitmap = (1..=USERS).collect();
-    let authority = ctx!(
-        authority_secret.instance(USERS, &enrolled, 0),
-        "key authority"
-    )?;
-    let published = authority.publish();
-    ctx!(
-        std::fs::write(home.join(PARAMS_FILE), &published.params),
-        "public parameters"
-    )?;
-    ctx!(
-        std::fs::write(home.join(ENCRYPTION_KEY_FILE), &published.encryption_key),
-        "encryption key"
-    )?;
+    let instance = |command: &str| -> Vec<std::ffi::OsString> {
+        vec![
+            "key-authority".into(),
+            command.into(),
+            "--secret-file".into(),
+            home.join(KEY_AUTHORITY_SECRET_FILE).into(),
+            "--users".into(),
+            USERS.to_string().into(),
+            "--out-dir".into(),
+        ]
+    };
+    let mut publish = instance("publish");
+    publish.extend([home.clone().into_os_string(), "--init".into()]);
+    run_once("key authority", publish).await?;
+    let user_keys = home.join(USER_KEYS_DIR);
+    let mut write_keys = instance("user-keys");
+    write_keys.push(user_keys.clone().into_os_string());
+    for (u, _) in &online {
+        write_keys.extend(["--user".into(), u.to_string().into()]);
+    }
+    run_once("key authority", write_keys).await?;
+    let published_kb = [PARAMS_FILE, ENCRYPTION_KEY_FILE]
+        .iter()
+        .map(|f| std::fs::metadata(home.join(f)).map_or(0, |m| m.len()))
+        .sum::<u64>()
+        / 1024;
 
     // The matching node: its blinding seed only.
     let secrets = ctx!(MatchingSecrets::generate(), "matching secrets")?;
@@ -297,7 +313,7 @@ pub async fn enroll(
     progress(&format!(
         "{USERS} users enrolled with blinded tags and BitChat contacts ({} online); key authority published {} KB of public parameters",
         online.len(),
-        (published.params.len() + published.encryption_key.len()) / 1024
+        published_kb
     ));
     let blinding_url = blinding.ready.clone();
     Ok((
@@ -309,7 +325,7 @@ pub async fn enroll(
             spec,
             expected,
             online,
-            authority,
+            user_keys,
         },
         blinding,
     ))
@@ -504,6 +520,13 @@ async fn check_delivery(
     )
 }
 
+/// User `u`'s key as its device keeps it: the file the key authority wrote for it.
+fn user_key(dir: &std::path::Path, u: u32) -> Result<BgwUserKey, DemoError> {
+    let path = crate::key_authority::user_key_file(dir, u);
+    let bytes = ctx!(bithive_secret_file::read(&path), "user key file")?;
+    ctx!(BgwUserKey::from_bytes(&bytes), "user key")
+}
+
 /// The researcher posts the blinded request as a paid escrow job; the relayer matches, attests
 /// and tells the researcher S_i; the researcher encrypts and signs; the relayer forwards; the
 /// online users check and decrypt.
@@ -694,7 +717,7 @@ pub async fn research_request(
             .ok_or_else(|| fail("BitChat delivery")(&format!("user {u} received nothing")))?;
         let received = ctx!(SignedDelivery::from_bytes(&got.body), "delivery")?;
         check_delivery(p, &received, &job_id, &onchain_commitment).await?;
-        let mut key = ctx!(e.authority.user_key(*u), "user key")?;
+        let mut key = user_key(&e.user_keys, *u)?;
         match open_output(&received.output, &mut key, &pp) {
             Ok(plain) if plain == details.as_bytes() => decrypted += 1,
             _ => {
@@ -719,7 +742,7 @@ pub async fn research_request(
             )));
         }
         let received = ctx!(SignedDelivery::from_bytes(&body), "delivery")?;
-        let mut key = ctx!(e.authority.user_key(*u), "user key")?;
+        let mut key = user_key(&e.user_keys, *u)?;
         if open_output(&received.output, &mut key, &pp).is_ok() {
             return Err(fail("decryption")(&format!(
                 "user {u} outside S_i decrypted the request"
