@@ -255,9 +255,21 @@ pub fn report_work(
     let work = unreported(deps.as_ref(), &addr, &acc)?;
     // A meter reading is the node's own word: Penergy is never taken below half its tier's
     // declared power, read here at report time (a tier changed after the benchmark does not
-    // lower it).
+    // lower it). And the tier bounds what was measured: a node is counted at most at its tier's
+    // best efficiency (Penergy at least Pcompute over it), so declaring a lower tier than its
+    // machine buys nothing beyond that tier's band.
     let penergy = match status.tier {
-        Some(tier) => measured.penergy.max(tier.penergy_floor()),
+        Some(tier) => {
+            let bound = measured
+                .pcompute
+                .checked_div(tier.max_efficiency())
+                .map_err(|_| {
+                    ContractError::Std(cosmwasm_std::StdError::generic_err(
+                        "a tier's efficiency bound is positive",
+                    ))
+                })?;
+            measured.penergy.max(tier.penergy_floor()).max(bound)
+        }
         None => measured.penergy,
     };
     let inputs = EnodeInputs {

@@ -699,45 +699,76 @@ fn work_reports_are_disputable_before_they_pay() {
 /// time, so understating gains at most 2x over the declared figure (65 W).
 #[test]
 fn penergy_is_never_taken_below_half_the_tiers_declared_power() {
-    use bithive_interface::rewards::MeasuredWork;
-    use cw_multi_test::Executor;
     let mut s = suite(2);
     s.join(0, 400 * BTK);
     s.join(1, 400 * BTK);
-    let report = |s: &mut Suite, i: usize, penergy: u64| {
-        s.serve(i, 100);
-        let msg = ExecuteMsg::ReportWork {
-            node: s.nodes[i].to_string(),
-            measured: MeasuredWork {
-                pcompute: Decimal::from_ratio(65u8, 1u8),
-                penergy: Decimal::from_ratio(penergy, 1u64),
-                availability: Decimal::one(),
-                dfactor: Decimal::one(),
-            },
-        };
-        let reporter = s.reporter.clone();
-        let res = s
-            .app
-            .execute_contract(reporter, s.rewards.clone(), &msg, &[])
-            .unwrap();
-        let attr = |k: &str| {
-            res.events
-                .iter()
-                .flat_map(|e| &e.attributes)
-                .find(|a| a.key == k)
-                .map(|a| a.value.clone())
-                .unwrap()
-        };
-        (attr("penergy"), attr("enode"), attr("weight"))
-    };
     assert_eq!(
-        report(&mut s, 0, 1),
+        report_measured(&mut s, 0, 65, 1),
         ("32.5".into(), "2".into(), "200".into()),
         "1 W is taken as 32.5 W"
     );
     assert_eq!(
-        report(&mut s, 1, 65),
+        report_measured(&mut s, 1, 65, 65),
         ("65".into(), "1".into(), "100".into()),
         "the declared figure"
     );
+}
+
+/// Issue #42, the tier bounded by what was measured. Attack: a research-grade machine registers
+/// as T1 (the lowest Penergy floor) and states its meter's floor; its measured 650 TFLOPS over
+/// 32.5 W would be 20 TFLOPS/W, eight times the best efficiency of T1's class (2.0-2.5 TFLOPS/W,
+/// docs/glossary.md#node-tiers). Rewards counts at most its tier's band top: Penergy is raised
+/// to Pcompute / 2.5 (260 W), so under-declaring the tier buys nothing beyond the band; more
+/// needs the next tier (and its higher floor). A node within its band is untouched.
+#[test]
+fn a_node_is_paid_at_most_its_tiers_best_efficiency() {
+    let mut s = suite(2);
+    s.join(0, 400 * BTK);
+    s.join(1, 400 * BTK);
+    assert_eq!(
+        report_measured(&mut s, 0, 650, 1),
+        ("260".into(), "2.5".into(), "250".into()),
+        "20 TFLOPS/W is counted as T1's 2.5"
+    );
+    assert_eq!(
+        report_measured(&mut s, 1, 130, 65),
+        ("65".into(), "2".into(), "200".into()),
+        "2 TFLOPS/W is within T1's band"
+    );
+}
+
+/// Node `i` serves 100 units of paid jobs and is reported with `pcompute` TFLOPS at `penergy` W
+/// (full availability, no locality bonus): the report's (penergy, enode, weight) attributes.
+fn report_measured(
+    s: &mut Suite,
+    i: usize,
+    pcompute: u64,
+    penergy: u64,
+) -> (String, String, String) {
+    use bithive_interface::rewards::MeasuredWork;
+    use cw_multi_test::Executor;
+    s.serve(i, 100);
+    let msg = ExecuteMsg::ReportWork {
+        node: s.nodes[i].to_string(),
+        measured: MeasuredWork {
+            pcompute: Decimal::from_ratio(pcompute, 1u64),
+            penergy: Decimal::from_ratio(penergy, 1u64),
+            availability: Decimal::one(),
+            dfactor: Decimal::one(),
+        },
+    };
+    let reporter = s.reporter.clone();
+    let res = s
+        .app
+        .execute_contract(reporter, s.rewards.clone(), &msg, &[])
+        .unwrap();
+    let attr = |k: &str| {
+        res.events
+            .iter()
+            .flat_map(|e| &e.attributes)
+            .find(|a| a.key == k)
+            .map(|a| a.value.clone())
+            .unwrap()
+    };
+    (attr("penergy"), attr("enode"), attr("weight"))
 }

@@ -45,6 +45,18 @@ impl Tier {
     pub fn penergy_floor(self) -> Decimal {
         Decimal::from_ratio(self.declared_watts(), 2u8)
     }
+
+    /// The best efficiency (TFLOPS/W) rewards counts for a node of this tier: the top of its
+    /// machine class's band (docs/glossary.md#node-tiers: T1 2.0-2.5, T2 2.8-4.0, T3 4.5-7.0;
+    /// T4 8.0+ has no top but the formula's own bound). A node measured above it is counted at it.
+    pub fn max_efficiency(self) -> Decimal {
+        match self {
+            Tier::T1 => Decimal::permille(2_500),
+            Tier::T2 => Decimal::permille(4_000),
+            Tier::T3 => Decimal::permille(7_000),
+            Tier::T4 => bithive_formulas::enode::MAX_EFFICIENCY,
+        }
+    }
 }
 
 #[cw_serde]
