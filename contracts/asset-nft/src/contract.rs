@@ -90,7 +90,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             extension,
         } => ex::mint(deps, info, token_id, owner, token_uri, extension),
         ExecuteMsg::Burn { token_id } => ex::burn(deps, env, info, token_id),
-        ExecuteMsg::UpdateOwnership(action) => ex::update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the admin proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.admin),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
         ExecuteMsg::UpdateComplianceOfficer { officer } => {
             ex::update_compliance_officer(deps, info, officer)
         }

@@ -503,31 +503,6 @@ pub fn median(values: &mut [Uint128]) -> Option<Uint128> {
     }
 }
 
-/// `update_ownership`: hands the admin role over in two steps (propose, then the proposed account
-/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
-pub fn update_ownership(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    action: bithive_cw_common::handover::Action,
-) -> Result<Response, ContractError> {
-    let mut c = CONFIG.load(deps.storage)?;
-    let (ownership, changed) = bithive_cw_common::handover::apply(
-        deps.storage,
-        deps.api,
-        &env.block,
-        &info.sender,
-        &mut c.admin,
-        action,
-    )?;
-    if changed {
-        CONFIG.save(deps.storage, &c)?;
-    }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
-        .add_attributes(ownership.into_attributes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::median;

@@ -98,7 +98,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             max_future_seconds,
             ibc_timeout_seconds,
         ),
-        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the governance proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.governance),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
     }
 }
 

@@ -147,7 +147,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::UpdateConfig { max_grant_seconds } => {
             admin::update_config(deps, info, max_grant_seconds)
         }
-        ExecuteMsg::UpdateOwnership(action) => admin::update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the admin proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.admin),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
         ExecuteMsg::UpdateCurators { add, remove } => {
             admin::update_set(deps, info, admin::Set::Curators, add, remove)
         }

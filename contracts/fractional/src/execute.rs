@@ -419,28 +419,3 @@ pub fn update_config(
     update_cw20_allowlist(deps.storage, deps.api, &add_cw20, &remove_cw20)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CONFIG))
 }
-
-/// `update_ownership`: hands the admin role over in two steps (propose, then the proposed account
-/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
-pub fn update_ownership(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    action: bithive_cw_common::handover::Action,
-) -> Result<Response, ContractError> {
-    let mut c = CONFIG.load(deps.storage)?;
-    let (ownership, changed) = bithive_cw_common::handover::apply(
-        deps.storage,
-        deps.api,
-        &env.block,
-        &info.sender,
-        &mut c.admin,
-        action,
-    )?;
-    if changed {
-        CONFIG.save(deps.storage, &c)?;
-    }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
-        .add_attributes(ownership.into_attributes()))
-}

@@ -58,7 +58,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::UpdateConfig { evaluator, escrow } => {
             execute::update_config(deps, info, evaluator, escrow)
         }
-        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the admin proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.admin),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
     }
 }
 

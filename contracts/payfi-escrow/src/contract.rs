@@ -119,7 +119,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             fee_collector,
             (staking, job_dispute_seconds, model_registry, rewards),
         ),
-        ExecuteMsg::UpdateOwnership(action) => admin::update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the admin proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.admin),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
         ExecuteMsg::UpdateCw20Allowlist { add, remove } => {
             admin::update_cw20(deps, info, add, remove)
         }

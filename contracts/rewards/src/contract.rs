@@ -132,7 +132,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             patient_daily_cap,
             (max_units_per_t, challenge_seconds, escrow, max_btk_per_fee),
         ),
-        ExecuteMsg::UpdateOwnership(action) => update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the governance proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.governance),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
     }
 }
 
@@ -232,28 +240,3 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> StdResult<Binary> {
 }
 
 bithive_cw_common::migrate_entry_point!(MigrateMsg, ContractError);
-
-/// `update_ownership`: hands governance over in two steps (propose, then the proposed account
-/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
-pub fn update_ownership(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    action: bithive_cw_common::handover::Action,
-) -> Result<Response, ContractError> {
-    let mut c = CONFIG.load(deps.storage)?;
-    let (ownership, changed) = bithive_cw_common::handover::apply(
-        deps.storage,
-        deps.api,
-        &env.block,
-        &info.sender,
-        &mut c.governance,
-        action,
-    )?;
-    if changed {
-        CONFIG.save(deps.storage, &c)?;
-    }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
-        .add_attributes(ownership.into_attributes()))
-}

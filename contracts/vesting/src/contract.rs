@@ -53,7 +53,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
         ExecuteMsg::UpdateAllowlist { add, remove } => {
             execute::update_allowlist(deps, info, add, remove)
         }
-        ExecuteMsg::UpdateOwnership(action) => execute::update_ownership(deps, env, info, action),
+        // Two steps (ADR 008): the owner proposes, the proposed account accepts.
+        ExecuteMsg::UpdateOwnership(action) => Ok(bithive_cw_common::handover::execute(
+            deps,
+            &env.block,
+            &info.sender,
+            (&CONFIG, |c| &mut c.owner),
+            action,
+            ev::UPDATE_OWNERSHIP,
+        )?),
     }
 }
 

@@ -15,10 +15,11 @@
 //! contract has duties (slashing, disputes, parameters) that need a controller.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Api, BlockInfo, StdResult, Storage};
+use cosmwasm_std::{Addr, Api, BlockInfo, DepsMut, Response, StdResult, Storage};
 pub use cw_ownable::{Action, Ownership, OwnershipError};
 use cw_storage_plus::Item;
 use cw_utils::Expiration;
+use serde::{de::DeserializeOwned, Serialize};
 
 /// The account proposed to take over, and until when it may accept.
 #[cw_serde]
@@ -131,6 +132,34 @@ pub fn apply(
         Outcome::Proposed | Outcome::Withdrawn => false,
     };
     Ok((ownership(storage, controller)?, changed))
+}
+
+/// A contract's whole `update_ownership` message, for a controller kept in the `field` of the
+/// config `item`: applies the step, saves the config when the controller changed, and answers
+/// with `action = event_action` and cw-ownable's `owner`, `pending_owner`, `pending_expiry`.
+pub fn execute<C: Serialize + DeserializeOwned>(
+    deps: DepsMut,
+    block: &BlockInfo,
+    sender: &Addr,
+    (item, field): (&Item<C>, fn(&mut C) -> &mut Addr),
+    action: Action,
+    event_action: &str,
+) -> Result<Response, HandoverError> {
+    let mut config = item.load(deps.storage)?;
+    let (ownership, changed) = apply(
+        deps.storage,
+        deps.api,
+        block,
+        sender,
+        field(&mut config),
+        action,
+    )?;
+    if changed {
+        item.save(deps.storage, &config)?;
+    }
+    Ok(Response::new()
+        .add_attribute(crate::ACTION, event_action)
+        .add_attributes(ownership.into_attributes()))
 }
 
 /// The `ownership {}` answer: the controller and any pending proposal.

@@ -2,7 +2,7 @@
 
 use bithive_cw_common::funds::update_cw20_allowlist;
 use bithive_interface::data_vault::events as ev;
-use cosmwasm_std::{DepsMut, Empty, Env, MessageInfo, Response};
+use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 
 use super::Res;
 use crate::error::ContractError;
@@ -57,29 +57,4 @@ pub fn update_cw20(deps: DepsMut, info: MessageInfo, add: Vec<String>, remove: V
     assert_admin(&deps, &info)?;
     update_cw20_allowlist(deps.storage, deps.api, &add, &remove)?;
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_CW20_ALLOWLIST))
-}
-
-/// `update_ownership`: hands the admin role over in two steps (propose, then the proposed account
-/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
-pub fn update_ownership(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    action: bithive_cw_common::handover::Action,
-) -> Result<Response, ContractError> {
-    let mut c = CONFIG.load(deps.storage)?;
-    let (ownership, changed) = bithive_cw_common::handover::apply(
-        deps.storage,
-        deps.api,
-        &env.block,
-        &info.sender,
-        &mut c.admin,
-        action,
-    )?;
-    if changed {
-        CONFIG.save(deps.storage, &c)?;
-    }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
-        .add_attributes(ownership.into_attributes()))
 }

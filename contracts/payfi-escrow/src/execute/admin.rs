@@ -1,6 +1,6 @@
 use bithive_interface::payfi_escrow::events as ev;
 use bithive_interface::payfi_escrow::MAX_JOB_DISPUTE_SECONDS;
-use cosmwasm_std::{DepsMut, Empty, Env, MessageInfo, Response};
+use cosmwasm_std::{DepsMut, Empty, MessageInfo, Response};
 
 use super::Res;
 use crate::error::ContractError;
@@ -104,29 +104,4 @@ pub fn update_reporters(
         REPORTERS.remove(deps.storage, &deps.api.addr_validate(&a)?);
     }
     Ok(Response::new().add_attribute(ev::ACTION, ev::UPDATE_REPORTERS))
-}
-
-/// `update_ownership`: hands the admin role over in two steps (propose, then the proposed account
-/// accepts; `bithive_cw_common::handover`), so a mistyped address never takes the contract.
-pub fn update_ownership(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    action: bithive_cw_common::handover::Action,
-) -> Result<Response, ContractError> {
-    let mut c = CONFIG.load(deps.storage)?;
-    let (ownership, changed) = bithive_cw_common::handover::apply(
-        deps.storage,
-        deps.api,
-        &env.block,
-        &info.sender,
-        &mut c.admin,
-        action,
-    )?;
-    if changed {
-        CONFIG.save(deps.storage, &c)?;
-    }
-    Ok(Response::new()
-        .add_attribute(ev::ACTION, ev::UPDATE_OWNERSHIP)
-        .add_attributes(ownership.into_attributes()))
 }
