@@ -18,6 +18,11 @@ use rand_chacha::rand_core::{CryptoRng, RngCore};
 /// (n times this).
 const BUSY_RETRIES: u32 = 8;
 const BUSY_BACKOFF: std::time::Duration = std::time::Duration::from_millis(25);
+/// The longest `Retry-After` of a rate-limited call (429) waited out; a longer one is returned.
+const MAX_RETRY_AFTER_SECS: u64 = 10;
+/// One exchange (connect, request, whole answer) at most: a service that accepts and stalls
+/// fails the call instead of holding it.
+const CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Longest answer read: MAX_OPRF_POINTS hex points with JSON around them, with room.
 const MAX_ANSWER: usize = 64 * 1024;
 
@@ -94,8 +99,9 @@ impl BlindingClient {
         }
         let (batch, wire) = OprfBatch::new(tokens, rng);
         let points = OprfPoints::encode(&wire).points;
-        // A busy service (503: its evaluations in flight are bounded) is asked again, each time
-        // with a fresh nonce; anything else it says is final.
+        // A busy service (503: its evaluations in flight are bounded) is asked again, and a
+        // rate-limited call (429) after the `Retry-After` it names (up to 10 s), each time with
+        // a fresh nonce; anything else it says is final.
         let mut attempt = 0;
         let (status, answer) = loop {
             let call = sign_request(
@@ -106,12 +112,19 @@ impl BlindingClient {
                 points.clone(),
             )?;
             let body = serde_json::to_vec(&call).map_err(|e| self.http(e))?;
-            let (status, answer) = self.post("/v1/oprf", body).await?;
+            let (status, retry_after, answer) = self.post("/v1/oprf", body).await?;
             attempt += 1;
-            if status != StatusCode::SERVICE_UNAVAILABLE || attempt == BUSY_RETRIES {
+            let wait = match (status, retry_after) {
+                (StatusCode::SERVICE_UNAVAILABLE, _) => BUSY_BACKOFF * attempt,
+                (StatusCode::TOO_MANY_REQUESTS, Some(s)) if s <= MAX_RETRY_AFTER_SECS => {
+                    std::time::Duration::from_secs(s)
+                }
+                _ => break (status, answer),
+            };
+            if attempt == BUSY_RETRIES {
                 break (status, answer);
             }
-            tokio::time::sleep(BUSY_BACKOFF * attempt).await;
+            tokio::time::sleep(wait).await;
         };
         if status != StatusCode::OK {
             let body = String::from_utf8_lossy(&answer).chars().take(300).collect();
@@ -139,11 +152,22 @@ impl BlindingClient {
         }
     }
 
+    /// The answer's status, its `Retry-After` in seconds (if any) and its body.
     async fn post(
         &self,
         path: &str,
         body: Vec<u8>,
-    ) -> Result<(StatusCode, Vec<u8>), BlindingClientError> {
+    ) -> Result<(StatusCode, Option<u64>, Vec<u8>), BlindingClientError> {
+        tokio::time::timeout(CALL_TIMEOUT, self.exchange(path, body))
+            .await
+            .map_err(|_| self.http(format!("no answer within {} s", CALL_TIMEOUT.as_secs())))?
+    }
+
+    async fn exchange(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Option<u64>, Vec<u8>), BlindingClientError> {
         let req = Request::builder()
             .method(Method::POST)
             .uri(path)
@@ -163,10 +187,15 @@ impl BlindingClient {
         });
         let answer = sender.send_request(req).await.map_err(|e| self.http(e))?;
         let (parts, incoming) = answer.into_parts();
+        let retry_after = parts
+            .headers
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let bytes = axum::body::to_bytes(Body::new(incoming), MAX_ANSWER)
             .await
             .map_err(|e| self.http(e))?;
-        Ok((parts.status, bytes.to_vec()))
+        Ok((parts.status, retry_after, bytes.to_vec()))
     }
 }
 

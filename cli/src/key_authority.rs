@@ -6,7 +6,9 @@
 //! - `user-keys` writes the keys of the users named, each to its own file (mode 0600), for
 //!   handing to the user's device.
 //!
-//! Keys are derived from the seed, so a second run gives the same files.
+//! Keys are derived from the seed, so a second run gives the same files. Published files that
+//! differ from what this run would write are never replaced without `--force` (a mistyped seed
+//! path with `--init`, or another `--users` or `--epoch`, would re-key every user).
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,9 @@ use clap::{Args, Subcommand};
 /// Public parameters and encryption key, in the output directory.
 pub const PARAMS_FILE: &str = "dgkbe-params.bin";
 pub const ENCRYPTION_KEY_FILE: &str = "dgkbe-encryption-key.bin";
+
+/// The most slots an instance takes (the parameters grow with them: 2N-1 group elements).
+pub const MAX_USERS: u32 = 1 << 20;
 
 /// The file of user `u`'s key in the output directory.
 pub fn user_key_file(dir: &Path, u: u32) -> PathBuf {
@@ -61,6 +66,9 @@ pub struct PublishArgs {
     /// Create the seed file when it does not exist
     #[arg(long)]
     pub init: bool,
+    /// Replace published files that differ from this instance's (re-keys every user)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Clone, Debug, Args)]
@@ -73,7 +81,10 @@ pub struct UserKeysArgs {
 }
 
 fn instance(a: &InstanceArgs, init: bool) -> anyhow::Result<KeyAuthority> {
-    anyhow::ensure!(a.users > 0, "--users must be at least 1");
+    anyhow::ensure!(
+        (1..=MAX_USERS).contains(&a.users),
+        "--users must be 1 to {MAX_USERS}"
+    );
     if init && !a.secret_file.exists() {
         KeyAuthoritySecret::generate()?.save(&a.secret_file)?;
     }
@@ -89,18 +100,39 @@ pub fn publish(a: &PublishArgs) -> anyhow::Result<()> {
     let p = authority.publish();
     let dir = &a.instance.out_dir;
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join(PARAMS_FILE), &p.params)?;
-    std::fs::write(dir.join(ENCRYPTION_KEY_FILE), &p.encryption_key)?;
+    let files = [
+        (dir.join(PARAMS_FILE), &p.params),
+        (dir.join(ENCRYPTION_KEY_FILE), &p.encryption_key),
+    ];
+    for (path, bytes) in &files {
+        if let Ok(old) = std::fs::read(path) {
+            anyhow::ensure!(
+                old == **bytes || a.force,
+                "{} holds another instance's parameters (another seed, --users or --epoch):                  replacing them re-keys every user; pass --force to do so",
+                path.display()
+            );
+        }
+    }
+    // Each file whole or not at all: written beside, then renamed over.
+    for (path, bytes) in &files {
+        let tmp = path.with_extension("bin.tmp");
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, path)?;
+    }
     println!("published: {}", dir.display());
     Ok(())
 }
 
-/// `user-keys`: refuses a slot outside 1..=N before writing anything; an existing key file is
-/// never overwritten.
+/// `user-keys`: refuses a slot outside 1..=N, and a key file that exists (never overwritten),
+/// before writing anything; a slot named twice is written once.
 pub fn user_keys(a: &UserKeysArgs) -> anyhow::Result<()> {
+    let slots: std::collections::BTreeSet<u32> = a.slots.iter().copied().collect();
+    for &u in &slots {
+        let path = user_key_file(&a.instance.out_dir, u);
+        anyhow::ensure!(!path.exists(), "{} exists: not overwritten", path.display());
+    }
     let authority = instance(&a.instance, false)?;
-    let keys = a
-        .slots
+    let keys = slots
         .iter()
         .map(|&u| {
             authority

@@ -1,8 +1,8 @@
 //! `bithive key-authority` as an operator runs it: `publish --init` creates the seed (0600) and
 //! writes the public files; `user-keys` writes each named user's key (0600) that decrypts what
-//! is encrypted to it with the published key; a slot outside the enrolled ones is refused before
-//! anything is written; an existing key file is never overwritten; a second run publishes the
-//! same parameters (keys come from the seed).
+//! is encrypted to it with the published key; a slot outside the enrolled ones, or a key file
+//! that exists, is refused before anything is written; a second run publishes the same
+//! parameters (keys come from the seed), and another seed's are refused over them.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -51,6 +51,29 @@ fn publish_then_user_keys() {
     // The seed decides: a second run publishes the same bytes.
     assert!(publish(&[]).status.success());
     assert_eq!(std::fs::read(public.join(PARAMS_FILE)).unwrap(), params);
+    // Another seed over the same directory (a mistyped path with --init) would re-key every
+    // user: refused without --force, the published files unchanged.
+    let other = dir.path().join("authority/other.json");
+    let mut a = vec![
+        "key-authority",
+        "publish",
+        "--secret-file",
+        other.to_str().unwrap(),
+    ];
+    a.extend([
+        "--users",
+        "8",
+        "--out-dir",
+        public.to_str().unwrap(),
+        "--init",
+    ]);
+    let out = bithive(&a);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--force"),
+        "{out:?}"
+    );
+    assert_eq!(std::fs::read(public.join(PARAMS_FILE)).unwrap(), params);
 
     let user_keys = |users: &[&str]| {
         let mut a = vec!["key-authority", "user-keys"];
@@ -71,8 +94,14 @@ fn publish_then_user_keys() {
     assert!(!user_key_file(&keys, 2).exists());
     assert!(user_keys(&["2", "5"]).status.success());
     assert_eq!(mode(&user_key_file(&keys, 2)), 0o600);
-    // Never overwritten.
-    assert!(!user_keys(&["2"]).status.success());
+    // Never overwritten, and nothing of a refused call is written (slot 7 is checked before).
+    let out = user_keys(&["7", "2"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exists"),
+        "{out:?}"
+    );
+    assert!(!user_key_file(&keys, 7).exists());
 
     // What is sealed to {2} with the published key, user 2's key opens and user 5's does not.
     let pp = BgwPublicParams::from_bytes(&params).unwrap();

@@ -14,8 +14,30 @@ use tokio::process::{Child, Command};
 
 use crate::demo::platform::{fail, DemoError};
 
-/// How long a role has to become ready (the relayer loads its ONNX models first).
+/// How long a role has to become ready (the relayer loads its ONNX models first), and a
+/// one-shot role to finish.
 const START_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// `bithive <args>` with the demo's settings: warnings and errors logged, no stdin, and the
+/// kernel's SIGTERM to it when the demo dies (even by SIGKILL), so no role outlives the demo.
+fn command(exe: &std::path::Path, args: &[OsString]) -> Command {
+    let mut cmd = Command::new(exe);
+    cmd.args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true);
+    // SAFETY: prctl is async-signal-safe and touches only the child being set up.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    cmd
+}
 
 /// How the demo knows a role is up.
 pub enum Ready<'a> {
@@ -50,14 +72,9 @@ pub fn bithive_exe() -> Result<PathBuf, DemoError> {
 /// its stdout goes to the demo's stderr; an exit other than success is an error.
 pub async fn run_once(name: &'static str, args: Vec<OsString>) -> Result<(), DemoError> {
     let exe = bithive_exe()?;
-    let out = Command::new(&exe)
-        .args(&args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .output()
+    let out = tokio::time::timeout(START_TIMEOUT, command(&exe, &args).output())
         .await
+        .map_err(|_| fail(name)(&"did not finish within 120 s"))?
         .map_err(|e| fail(name)(&format!("{}: {e}", exe.display())))?;
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         eprintln!("{name}: {line}");
@@ -88,13 +105,8 @@ impl RoleProcess {
         stop_timeout: Duration,
     ) -> Result<Self, DemoError> {
         let exe = bithive_exe()?;
-        let mut child = Command::new(&exe)
-            .args(&args)
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
+        let mut child = command(&exe, &args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .kill_on_drop(true)
             .spawn()
             .map_err(|e| fail(name)(&format!("{}: {e}", exe.display())))?;
         let stdout = child
@@ -119,7 +131,10 @@ impl RoleProcess {
                         r
                     }
                     Ok(Ok(None)) => {
-                        let status = child.wait().await.map_err(|e| fail(name)(&e))?;
+                        let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+                            .await
+                            .map_err(|_| fail(name)(&"closed its stdout before it was ready"))?
+                            .map_err(|e| fail(name)(&e))?;
                         return Err(fail(name)(&format!(
                             "exited ({status}) before it was ready"
                         )));
@@ -137,7 +152,9 @@ impl RoleProcess {
                             "exited ({status}) before it was ready"
                         )));
                     }
-                    if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                    // Its own server: an HTTP answer on `/health`, from a child still running
+                    // (another process holding the port would answer without it).
+                    if answers_http(addr).await && child.try_wait().ok().flatten().is_none() {
                         break format!("http://{addr}");
                     }
                     if tokio::time::Instant::now() > deadline {
@@ -162,12 +179,11 @@ impl RoleProcess {
     /// SIGTERM (the role shuts down gracefully), then waits; killed if it does not stop in time.
     /// An exit other than success is an error.
     pub async fn stop(mut self) -> Result<(), DemoError> {
-        if let Some(pid) = self.child.id() {
-            // `kill` rather than libc: no unsafe code for one signal.
-            let _ = Command::new("kill")
-                .args(["-TERM", &pid.to_string()])
-                .status()
-                .await;
+        if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+            // SAFETY: a signal to our own child, whose pid is held (not yet reaped).
+            unsafe {
+                libc::kill(pid, libc::SIGTERM);
+            }
         }
         match tokio::time::timeout(self.stop_timeout, self.child.wait()).await {
             Ok(Ok(s)) if s.success() => Ok(()),
@@ -203,4 +219,21 @@ fn forward(
             eprintln!("{name}: {line}");
         }
     });
+}
+
+/// Whether `addr` answers `GET /health` with an HTTP status line (any status).
+async fn answers_http(addr: SocketAddr) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        let req = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.ok()?;
+        let mut head = [0u8; 8];
+        s.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1."))
+    };
+    matches!(
+        tokio::time::timeout(Duration::from_secs(2), exchange).await,
+        Ok(Some(true))
+    )
 }

@@ -109,9 +109,14 @@ fn a_mistyped_hand_over_takes_no_contract() {
             refused(r, NOT_PENDING);
         }
 
-        // The controller corrects it; only the intended account completes the hand-over.
+        // The controller corrects it: the replaced proposal is gone (the typo's account, were
+        // someone to hold it, can no longer accept); only the intended account completes it.
         w.ok(&gov, &addr, &transfer(&dao));
+        let r = w.exec(&typo, &addr, &handover(Action::AcceptOwnership));
+        refused(r, NOT_PENDING);
         w.ok(&dao, &addr, &handover(Action::AcceptOwnership));
+        let r = w.exec(&typo, &addr, &handover(Action::AcceptOwnership));
+        refused(r, NO_TRANSFER);
         assert_eq!(controller(&w, &addr, field), dao, "{name} is the DAO's");
         let o = ownership(&w, &addr);
         assert_eq!(
