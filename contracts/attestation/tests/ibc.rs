@@ -209,6 +209,16 @@ fn remote_attestation(b_escrow: &str, job: &str, nonce: u64, now: u64) -> Attest
     shared::job_attestation(target, AttestationKind::Inference, job, key(0), nonce, now)
 }
 
+/// Chain A with channel-0 connected to its pinned peer and routing chain B's attestations over
+/// it, and the account that relays them.
+fn routed_chain_a() -> (Deps, Env, Addr) {
+    let (mut deps, e) = chain(CHAIN_A);
+    connect(&mut deps, &e, "channel-0");
+    route(&mut deps, &e, CHAIN_B, "channel-0");
+    let anyone = deps.api.addr_make("anyone");
+    (deps, e, anyone)
+}
+
 /// `anyone` relays node 0's attestation of chain B's escrow job `job`: chain A forwards it.
 fn submit_remote(
     deps: &mut Deps,
@@ -708,10 +718,7 @@ mod hostile_counterparty {
 /// refused (`BadCounterparty`) and nothing is sent; pinned again, the retry goes out.
 #[test]
 fn unpinned_peers_get_no_forward_and_no_retry() {
-    let (mut deps, e) = chain(CHAIN_A);
-    connect(&mut deps, &e, "channel-0");
-    route(&mut deps, &e, CHAIN_B, "channel-0");
-    let anyone = deps.api.addr_make("anyone");
+    let (mut deps, e, anyone) = routed_chain_a();
     let submit =
         |deps: &mut Deps, job: &str, nonce: u64| submit_remote(deps, &e, &anyone, job, nonce);
     let packet = sent_packet(&submit(&mut deps, "job-p", 1).unwrap());
@@ -839,10 +846,7 @@ fn record_on_a(deps: &Deps, e: &Env, job: &str) -> Option<bithive_attestation::s
 /// while the job's key is free brings it back, and a newer record of the job is never replaced.
 #[test]
 fn a_refused_forward_releases_the_record_on_the_sending_chain() {
-    let (mut deps, e) = chain(CHAIN_A);
-    connect(&mut deps, &e, "channel-0");
-    route(&mut deps, &e, CHAIN_B, "channel-0");
-    let anyone = deps.api.addr_make("anyone");
+    let (mut deps, e, anyone) = routed_chain_a();
     let submit =
         |deps: &mut Deps, job: &str, nonce: u64| submit_remote(deps, &e, &anyone, job, nonce);
     let first = sent_packet(&submit(&mut deps, "job-r", 4).unwrap());
