@@ -50,23 +50,40 @@ toolchain_record() {
   echo "wasm-opt: $(wasm-opt --version | head -n1)"
 }
 
-# Contract crates directly under DIR (contracts/ or testing/reference/) whose manifest declares a cdylib.
+# Contract crates under DIR (contracts/ or testing/reference/) whose manifest declares a cdylib, one
+# "PKG MANIFEST" line each: crates directly under DIR build in the main workspace, crates one level
+# deeper in a workspace of their own (contracts/dao-dao: DAO DAO on cosmwasm-std 1.5) in that one.
 list_contracts() { # DIR
-  local d
+  local d w
   for d in "$1"/*/; do
     [ -f "$d/Cargo.toml" ] || continue
+    if grep -q '^\[workspace\]' "$d/Cargo.toml"; then
+      for w in "$d"*/; do
+        [ -f "$w/Cargo.toml" ] && grep -q 'cdylib' "$w/Cargo.toml" || continue
+        echo "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$w/Cargo.toml" | head -n1) ${d%/}/Cargo.toml"
+      done
+      continue
+    fi
     grep -q 'cdylib' "$d/Cargo.toml" || continue
-    sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1
+    echo "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1) $ROOT/Cargo.toml"
   done
 }
 
-build_one() { # PKG OUTDIR
-  local pkg="$1" dest="$2" lib
+# The manifest that builds PKG (for --out PKG..).
+manifest_of() { # PKG
+  local line
+  line="$( { list_contracts "$ROOT/contracts"; list_contracts "$ROOT/testing/reference"; } | grep "^$1 " | head -n1)"
+  [ -n "$line" ] || die "no contract package named $1"
+  echo "${line#* }"
+}
+
+build_one() { # PKG OUTDIR [MANIFEST]
+  local pkg="$1" dest="$2" manifest="${3:-$ROOT/Cargo.toml}" lib
   lib="${pkg//-/_}"
   say "building $pkg"
   RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
   RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld -C link-arg=--allow-undefined --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$ROOT=/code" \
-    "$DEB_CARGO" build --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p "$pkg" --lib \
+    "$DEB_CARGO" build --quiet --locked --manifest-path "$manifest" -p "$pkg" --lib \
     --profile wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
   local raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm"
   [ -f "$raw" ] || die "cargo produced no $raw"
@@ -83,11 +100,11 @@ print_sizes() { # DIR PKG...
 
 # write_set SRC_DIR OUT_DIR: build every contract of SRC_DIR into OUT_DIR with its checksums.txt.
 write_set() {
-  local src="$1" dest="$2" set=() p f n
-  mapfile -t set < <(list_contracts "$src")
-  ((${#set[@]})) || return 0
+  local src="$1" dest="$2" lines=() set=() l f n
+  mapfile -t lines < <(list_contracts "$src")
+  ((${#lines[@]})) || return 0
   mkdir -p "$dest"
-  for p in "${set[@]}"; do build_one "$p" "$dest"; done
+  for l in "${lines[@]}"; do build_one "${l%% *}" "$dest" "${l#* }"; set+=("${l%% *}"); done
   for f in "$dest"/*.wasm; do
     [ -e "$f" ] || continue
     n="$(basename "$f" .wasm)"
@@ -99,11 +116,11 @@ write_set() {
 
 # check_set SRC_DIR COMMITTED_DIR: rebuild into a temp dir and compare byte for byte.
 check_set() {
-  local src="$1" committed="$2" tmp set=() p f stale=0
-  mapfile -t set < <(list_contracts "$src")
-  ((${#set[@]})) || return 0
+  local src="$1" committed="$2" tmp lines=() set=() l p f stale=0
+  mapfile -t lines < <(list_contracts "$src")
+  ((${#lines[@]})) || return 0
   tmp="$(mktemp -d)"
-  for p in "${set[@]}"; do build_one "$p" "$tmp"; done
+  for l in "${lines[@]}"; do build_one "${l%% *}" "$tmp" "${l#* }"; set+=("${l%% *}"); done
   (cd "$tmp" && sha256sum -- *.wasm > checksums.txt)
   for p in "${set[@]}"; do
     f="${p//-/_}.wasm"
@@ -125,7 +142,7 @@ check_set() {
 if ((${#pkgs[@]})); then
   # Explicit packages: build them into --out (no checksums bookkeeping).
   mkdir -p "$out"
-  for p in "${pkgs[@]}"; do build_one "$p" "$out"; done
+  for p in "${pkgs[@]}"; do build_one "$p" "$out" "$(manifest_of "$p")"; done
   print_sizes "$out" "${pkgs[@]}"
   exit 0
 fi

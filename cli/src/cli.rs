@@ -433,6 +433,11 @@ pub struct DeployArgs {
     /// Deploy plan (TOML) [default: the built-in plan]
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The DAO that governs the deployment (TOML: name, members = [{addr, weight}],
+    /// pass_percent, voting_period_seconds); replaces the config's [dao]. Without a DAO the
+    /// deployer key keeps every governance power
+    #[arg(long, value_name = "FILE")]
+    pub dao: Option<PathBuf>,
     /// Where the deployment (addresses, code ids) is written
     #[arg(long, value_name = "FILE", default_value = "deployment.json")]
     pub out: PathBuf,

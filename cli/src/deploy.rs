@@ -5,6 +5,6 @@
 pub use bithive_deploy_plan::chain::{deploy, DeployError};
 pub use bithive_deploy_plan::{load_artifacts, ArtifactError};
 pub use bithive_deploy_plan::{
-    AttestationParams, Contracts, DeployConfig, DeployFees, Deployment, Ics20Params, PlanError,
-    StakingParams, StoredCode,
+    AttestationParams, Contracts, DaoMember, DaoParams, DeployConfig, DeployFees, Deployment,
+    Ics20Params, PlanError, StakingParams, StoredCode,
 };

@@ -129,12 +129,27 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
     init_logs();
     let keyring = bithive_relayer::keyring::Keyring::new(&args.keys.keyring);
     let key = keyring.get(&args.key, &args.keys.prefix)?;
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(p) => deploy::DeployConfig::from_toml(
             &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
         )?,
         None => deploy::DeployConfig::default(),
     };
+    if let Some(p) = &args.dao {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        config.dao = Some(
+            deploy::DaoParams::from_toml(&text)
+                .with_context(|| format!("DAO file {}", p.display()))?,
+        );
+    }
+    if config.dao.is_none() {
+        eprintln!(
+            "warning: no DAO (--dao FILE or [dao] in the config): the deployer key {} keeps \
+             every governance power and the wasm admin of every contract",
+            args.key
+        );
+    }
     let gas = GasConfig {
         gas_price: args.gas_price,
         gas_adjustment: 1.4,
@@ -158,6 +173,12 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
     std::fs::write(out, serde_json::to_string_pretty(&d)?)
         .with_context(|| format!("writing {}", out.display()))?;
     println!("deployment written to {}", out.display());
+    if !d.contracts.dao.is_empty() {
+        println!(
+            "governed by the DAO {}: the deployer keeps no governance power",
+            d.contracts.dao
+        );
+    }
     // The deployment stands either way: a wallet file problem is a warning with the fix.
     let opts = args.wallet.options(&args.rpc);
     match rt.block_on(wallet::write(

@@ -86,25 +86,57 @@ pub fn wasmd_env_file(path: &str) -> BTreeMap<String, String> {
 /// that key deployed there with the committed artifacts (the default plan): the devnet, the
 /// deployer's client and the deployment.
 pub async fn deployed_devnet(chain_id: &str) -> (DevnetHandle, ChainClient, Deployment) {
-    let key = OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
+    let (devnet, deployer, _, deployment) = deployed_devnet_with_dao(chain_id, 0).await;
+    (devnet, deployer, deployment)
+}
+
+/// [`deployed_devnet`] governed by a DAO of `members` funded accounts (weight 1 each, a
+/// 60-second voting period; none: no DAO), with their clients.
+pub async fn deployed_devnet_with_dao(
+    chain_id: &str,
+    members: usize,
+) -> (DevnetHandle, ChainClient, Vec<ChainClient>, Deployment) {
+    use bithive_cli::deploy::{DaoMember, DaoParams};
+    let key = || OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
+    let deployer_key = key();
+    let member_keys: Vec<OperatorKey> = (0..members).map(|_| key()).collect();
     let config = DevnetConfig {
         chain_id: chain_id.into(),
         block_time_ms: 100,
         rpc_listen: ([127, 0, 0, 1], 0).into(),
-        genesis_accounts: vec![GenesisAccount {
-            address: key.address().to_string(),
-            coins: format!("1000000000000{DENOM}"),
-        }],
+        genesis_accounts: std::iter::once(&deployer_key)
+            .chain(&member_keys)
+            .map(|k| GenesisAccount {
+                address: k.address().to_string(),
+                coins: format!("1000000000000{DENOM}"),
+            })
+            .collect(),
         ..DevnetConfig::default()
     };
     let devnet = Devnet::start(config).await.unwrap();
-    let deployer = client(&devnet.rpc_url(), chain_id, key).unwrap();
+    let dao = (members > 0).then(|| DaoParams {
+        members: member_keys
+            .iter()
+            .map(|k| DaoMember {
+                addr: k.address().to_string(),
+                weight: 1,
+            })
+            .collect(),
+        voting_period_seconds: 60,
+        ..DaoParams::default()
+    });
+    let deployer = client(&devnet.rpc_url(), chain_id, deployer_key).unwrap();
+    let members = member_keys
+        .into_iter()
+        .map(|k| client(&devnet.rpc_url(), chain_id, k).unwrap())
+        .collect();
     let plan = DeployConfig {
         artifacts: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
+        dao,
         ..DeployConfig::default()
     };
     let deployment = deploy(&deployer, &plan, &mut |_| {}).await.unwrap();
-    (devnet, deployer, deployment)
+    (devnet, deployer, members, deployment)
 }
 
 /// `from` sends `amount` `denom` to `to` (a bank `MsgSend`), committed.

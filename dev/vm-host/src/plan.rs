@@ -66,14 +66,28 @@ impl Driver for VmDriver<'_> {
                     .map_err(|err| PlanError::Driver(format!("{}: {err}", e.wiring.describe())))?;
                 Outcome::Executed
             }
+            Step::UpdateAdmin(u) => {
+                let msg = cosmwasm_std::WasmMsg::UpdateAdmin {
+                    contract_addr: u.contract.clone(),
+                    admin: u.new_admin.clone(),
+                };
+                self.chain
+                    .run_tx(self.deployer, msg.into())
+                    .map_err(|e| PlanError::Driver(format!("update admin {:?}: {e}", u.role)))?;
+                for said in self.said.iter_mut().filter(|s| s.0 == u.contract) {
+                    said.3 = Some(u.new_admin.clone());
+                }
+                Outcome::Executed
+            }
         })
     }
 }
 
 /// Carries out the deployment plan for `config` on `chain` as `deployer` from the committed
 /// artifacts and returns the deployment. The chain must then hold exactly the contracts the plan
-/// made, with the code, label and wasm admin it said: a driver that deploys anything the plan
-/// does not say fails here (a panic: this is for tests and benchmarks).
+/// made, with the code, label and wasm admin it said, and the modules the DAO made for itself,
+/// each with the DAO as wasm admin: a driver that deploys anything the plan does not say fails
+/// here (a panic: this is for tests and benchmarks).
 pub fn run_deploy_plan(chain: &mut Chain, config: DeployConfig, deployer: &str) -> Deployment {
     let (chain_id, genesis) = (chain.block().chain_id, chain.block().time.seconds());
     let before: Vec<String> = chain.contracts().into_iter().map(|c| c.address).collect();
@@ -88,10 +102,24 @@ pub fn run_deploy_plan(chain: &mut Chain, config: DeployConfig, deployer: &str) 
         .drive(&mut driver)
         .unwrap_or_else(|e| panic!("the plan carried out: {e}"));
     let mut said = driver.said;
-    let mut made: Vec<_> = chain
+    let new: Vec<_> = chain
         .contracts()
         .into_iter()
         .filter(|c| !before.contains(&c.address))
+        .collect();
+    for module in new.iter().filter(|c| c.creator != deployer) {
+        assert!(
+            !d.contracts.dao.is_empty()
+                && module.admin.as_deref() == Some(d.contracts.dao.as_str()),
+            "{} ({}) was made during the deployment by {}, not by the plan or the DAO",
+            module.address,
+            module.label,
+            module.creator
+        );
+    }
+    let mut made: Vec<_> = new
+        .into_iter()
+        .filter(|c| c.creator == deployer)
         .map(|c| (c.address, c.code_id, c.label, c.admin))
         .collect();
     made.sort();

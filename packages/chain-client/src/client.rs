@@ -4,7 +4,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmrs::cosmwasm::{MsgExecuteContract, MsgInstantiateContract, MsgStoreCode};
+use cosmrs::cosmwasm::{MsgExecuteContract, MsgInstantiateContract, MsgStoreCode, MsgUpdateAdmin};
 use cosmrs::tx::Msg;
 use cosmrs::{AccountId, Any};
 use tokio::sync::Mutex;
@@ -157,6 +157,11 @@ impl ChainClient {
         query::wasm_smart(self.rpc.as_ref(), contract, &encode_msg(msg)?).await
     }
 
+    /// x/wasm's record of a contract: code id, creator, wasm admin, label.
+    pub async fn contract_info(&self, contract: &str) -> Result<query::ContractInfo, ChainError> {
+        query::wasm_contract_info(self.rpc.as_ref(), contract).await
+    }
+
     /// A smart query answered as `R`.
     pub async fn query_typed<M: serde::Serialize + ?Sized, R: serde::de::DeserializeOwned>(
         &self,
@@ -202,9 +207,12 @@ impl ChainClient {
                 fee_denom: &self.gas.fee_denom,
                 memo,
             };
-            // Simulation: same signer and sequence, zero fee (the ante handler skips fee checks in
-            // simulate mode but does check the sequence).
-            let sim_tx = tx::sign_tx(&self.key, msgs.clone(), &params(0, 0))?;
+            // Simulation: same signer and sequence, a nominal fee of one base unit (the ante
+            // handler skips the minimum-fee check in simulate mode but does check the sequence).
+            // Not zero: the SDK's DeductFeeDecorator skips a zero fee's transfer to the fee
+            // collector, ~22k gas that delivery then charges, which ran small txs (an admin
+            // update) out of gas at `txSize` despite the adjustment.
+            let sim_tx = tx::sign_tx(&self.key, msgs.clone(), &params(0, 1))?;
             let simulated = match query::simulate(self.rpc.as_ref(), sim_tx).await {
                 Ok(g) => g,
                 Err(ChainError::Simulate(log)) if log.contains("account sequence mismatch") => {
@@ -458,6 +466,23 @@ impl ChainClient {
                 message: "no _contract_address attribute".into(),
             })?;
         Ok((addr, out))
+    }
+
+    /// Makes `new_admin` the wasm admin of `contract` (MsgUpdateAdmin; the signer must be its
+    /// admin now).
+    pub async fn update_admin(
+        &self,
+        contract: &str,
+        new_admin: &str,
+    ) -> Result<TxOutcome, ChainError> {
+        let msg = MsgUpdateAdmin {
+            sender: self.key.account_id()?,
+            new_admin: Self::account_id(new_admin)?,
+            contract: Self::account_id(contract)?,
+        }
+        .to_any()
+        .map_err(cosmrs_err)?;
+        self.submit(vec![msg], "").await
     }
 }
 

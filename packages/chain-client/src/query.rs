@@ -6,7 +6,8 @@ use cosmrs::proto::cosmos::auth::v1beta1::{
 use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
 use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use cosmrs::proto::cosmwasm::wasm::v1::{
-    QuerySmartContractStateRequest, QuerySmartContractStateResponse,
+    QueryContractInfoRequest, QueryContractInfoResponse, QuerySmartContractStateRequest,
+    QuerySmartContractStateResponse,
 };
 use cosmrs::proto::prost::Message;
 
@@ -16,6 +17,7 @@ use crate::rpc::RpcEndpoint;
 pub const PATH_ACCOUNT: &str = "/cosmos.auth.v1beta1.Query/Account";
 pub const PATH_BALANCE: &str = "/cosmos.bank.v1beta1.Query/Balance";
 pub const PATH_WASM_SMART: &str = "/cosmwasm.wasm.v1.Query/SmartContractState";
+pub const PATH_WASM_CONTRACT_INFO: &str = "/cosmwasm.wasm.v1.Query/ContractInfo";
 pub const PATH_SIMULATE: &str = "/cosmos.tx.v1beta1.Service/Simulate";
 pub const BASE_ACCOUNT_TYPE_URL: &str = "/cosmos.auth.v1beta1.BaseAccount";
 
@@ -110,6 +112,41 @@ pub async fn wasm_smart(
     let value = query_raw(rpc, PATH_WASM_SMART, req).await?;
     let resp: QuerySmartContractStateResponse = decode("QuerySmartContractStateResponse", &value)?;
     Ok(resp.data)
+}
+
+/// What x/wasm records of a contract.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractInfo {
+    /// Its code id.
+    pub code_id: u64,
+    /// Who instantiated it.
+    pub creator: String,
+    /// Who may migrate it; None: nobody.
+    pub admin: Option<String>,
+    /// Its label.
+    pub label: String,
+}
+
+/// x/wasm's record of `contract`.
+pub async fn wasm_contract_info(
+    rpc: &dyn RpcEndpoint,
+    contract: &str,
+) -> Result<ContractInfo, ChainError> {
+    let req = QueryContractInfoRequest {
+        address: contract.to_string(),
+    };
+    let value = query_raw(rpc, PATH_WASM_CONTRACT_INFO, req).await?;
+    let resp: QueryContractInfoResponse = decode("QueryContractInfoResponse", &value)?;
+    let info = resp.contract_info.ok_or_else(|| ChainError::Decode {
+        what: "QueryContractInfoResponse",
+        message: "no contract_info".into(),
+    })?;
+    Ok(ContractInfo {
+        code_id: info.code_id,
+        creator: info.creator,
+        admin: Some(info.admin).filter(|a| !a.is_empty()),
+        label: info.label,
+    })
 }
 
 /// Simulates signed tx bytes; returns the gas used.

@@ -1,4 +1,6 @@
-//! The thirteen contract artifacts a deployment stores, as `scripts/build-wasm.sh` names them.
+//! The contract artifacts a deployment stores, as `scripts/build-wasm.sh` names them: BitHive's
+//! thirteen, and the five of the DAO that governs them (DAO DAO, built from its crates in
+//! `contracts/dao-dao`).
 
 /// One artifact per contract code. BTK and BTT share [`Artifact::Token`]; the asset share tokens
 /// are instantiated by the fractional contract from [`Artifact::AssetShares`].
@@ -31,6 +33,16 @@ pub enum Artifact {
     DataVault,
     /// cw20-ics20: BTT and BTK over IBC.
     Ics20,
+    /// DAO DAO `dao-dao-core`: the DAO, its treasury, the account proposals execute as.
+    DaoCore,
+    /// DAO DAO `dao-voting-cw4`: voting power from a cw4 group.
+    DaoVotingCw4,
+    /// cw-plus `cw4-group`: the DAO's members and weights.
+    Cw4Group,
+    /// DAO DAO `dao-proposal-single`: yes / no proposals.
+    DaoProposalSingle,
+    /// DAO DAO `dao-pre-propose-single`: only members may propose.
+    DaoPreProposeSingle,
 }
 
 impl Artifact {
@@ -51,6 +63,15 @@ impl Artifact {
         Artifact::Ics20,
     ];
 
+    /// The DAO's artifacts, in the order the plan stores them (only when the config has a DAO).
+    pub const DAO: [Artifact; 5] = [
+        Artifact::DaoCore,
+        Artifact::DaoVotingCw4,
+        Artifact::Cw4Group,
+        Artifact::DaoProposalSingle,
+        Artifact::DaoPreProposeSingle,
+    ];
+
     /// Its key in `deployment.json`'s `codes`.
     pub const fn kind(self) -> &'static str {
         match self {
@@ -67,6 +88,11 @@ impl Artifact {
             Artifact::ModelRegistry => "model_registry",
             Artifact::DataVault => "data_vault",
             Artifact::Ics20 => "ics20",
+            Artifact::DaoCore => "dao_core",
+            Artifact::DaoVotingCw4 => "dao_voting_cw4",
+            Artifact::Cw4Group => "cw4_group",
+            Artifact::DaoProposalSingle => "dao_proposal_single",
+            Artifact::DaoPreProposeSingle => "dao_pre_propose_single",
         }
     }
 
@@ -77,7 +103,10 @@ impl Artifact {
 
     /// The artifact whose file is `file`, if any.
     pub fn from_file(file: &str) -> Option<Artifact> {
-        Artifact::ALL.into_iter().find(|a| a.file() == file)
+        Artifact::ALL
+            .into_iter()
+            .chain(Artifact::DAO)
+            .find(|a| a.file() == file)
     }
 }
 
@@ -126,7 +155,7 @@ pub fn load_artifacts(
         .map(|(sum, file)| (file.trim(), sum.trim()))
         .collect();
     let mut out = std::collections::BTreeMap::new();
-    for artifact in Artifact::ALL {
+    for artifact in Artifact::ALL.into_iter().chain(Artifact::DAO) {
         let file = artifact.file();
         let path = dir.join(&file);
         let wasm = std::fs::read(&path).map_err(|source| ArtifactError::Io { path, source })?;

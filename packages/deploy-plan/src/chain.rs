@@ -76,8 +76,17 @@ pub async fn deploy(
                 client
                     .execute_batch(&[(e.contract.clone(), e.msg.clone())])
                     .await
-                    .map_err(step_failed(what))?;
-                progress(what);
+                    .map_err(step_failed(&what))?;
+                progress(&what);
+                Outcome::Executed
+            }
+            Step::UpdateAdmin(u) => {
+                let what = format!("{}: wasm admin to the DAO", u.role.label());
+                client
+                    .update_admin(&u.contract, &u.new_admin)
+                    .await
+                    .map_err(step_failed(&what))?;
+                progress(&what);
                 Outcome::Executed
             }
         };

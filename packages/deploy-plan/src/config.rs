@@ -99,6 +99,12 @@ pub struct DeployConfig {
     /// Unix seconds emission counts from; unset: the deployment's genesis. An announced launch
     /// time before the deployment makes the first crank mint what was due since then.
     pub emission_genesis: Option<u64>,
+    /// The DAO that governs the deployment (`[dao]`, ADR 009). Set: the plan installs DAO DAO
+    /// with these members, makes it the governance, owner, admin and compliance of every
+    /// contract, the wasm admin of every contract that may migrate, and the treasury, foundation
+    /// and operations account unless those are named; the deployer keeps nothing. Unset: the
+    /// deployer keeps those powers (a single key: for tests and local runs only).
+    pub dao: Option<DaoParams>,
     /// Test worlds only: BTK minted at BTK's instantiation (a genesis allocation, so test nodes
     /// can pledge without waiting for emission). Never read from `deploy.toml` and never written:
     /// on a real chain every BTK comes from emission.
@@ -231,8 +237,102 @@ impl Default for DeployConfig {
             operations: None,
             token_admin: None,
             emission_genesis: None,
+            dao: None,
             test_btk_allocations: vec![],
         }
+    }
+}
+
+/// The DAO a deployment installs (DAO DAO: dao-dao-core, dao-voting-cw4 over a cw4-group,
+/// dao-proposal-single behind dao-pre-propose-single): members and weights, the passing rule and
+/// the voting period.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaoParams {
+    /// The DAO's name (DAO DAO's UIs show it).
+    pub name: String,
+    /// What it governs.
+    pub description: String,
+    /// The members and their voting weights (the cw4 group).
+    pub members: Vec<DaoMember>,
+    /// Share of the total weight whose yes votes pass a proposal, in (0, 1]; unset: more than
+    /// half of the total weight.
+    pub pass_percent: Option<Decimal>,
+    /// How long a proposal is open for votes.
+    pub voting_period_seconds: u64,
+}
+
+/// One member of the DAO.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct DaoMember {
+    /// The member's account.
+    pub addr: String,
+    /// Its voting weight (> 0).
+    pub weight: u64,
+}
+
+impl Default for DaoParams {
+    fn default() -> Self {
+        DaoParams {
+            name: "BitHive DAO".into(),
+            description: "Governs the BitHive contracts: parameters, registries, compliance, \
+                          migrations and the treasury"
+                .into(),
+            members: vec![],
+            pass_percent: None,
+            voting_period_seconds: 7 * 86_400,
+        }
+    }
+}
+
+impl DaoParams {
+    /// Parses a DAO file (the `[dao]` table on its own: `name`, `members`, ...).
+    pub fn from_toml(text: &str) -> Result<Self, PlanError> {
+        let dao: DaoParams = toml::from_str(text).map_err(|e| PlanError::Config(e.to_string()))?;
+        dao.validate()?;
+        Ok(dao)
+    }
+
+    /// What no DAO may be installed with.
+    pub fn validate(&self) -> Result<(), PlanError> {
+        let err = |m: String| Err(PlanError::Config(format!("dao: {m}")));
+        if self.members.is_empty() {
+            return err(
+                "members is empty: a DAO without members could never pass a proposal, \
+                        and every contract would be governed by nobody"
+                    .into(),
+            );
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let mut total: u64 = 0;
+        for m in &self.members {
+            if m.addr.trim().is_empty() {
+                return err("a member has an empty address".into());
+            }
+            if m.weight == 0 {
+                return err(format!(
+                    "member {} has weight 0: a member without voting power is not a member",
+                    m.addr
+                ));
+            }
+            if !seen.insert(m.addr.as_str()) {
+                return err(format!("member {} is listed twice", m.addr));
+            }
+            total = match total.checked_add(m.weight) {
+                Some(t) => t,
+                None => return err("the members' weights add up past 2^64".into()),
+            };
+        }
+        if let Some(p) = self.pass_percent {
+            if p.is_zero() || p > Decimal::one() {
+                return err(format!("pass_percent = {p}: must be in (0, 1]"));
+            }
+        }
+        if self.voting_period_seconds == 0 {
+            return err("voting_period_seconds must be > 0".into());
+        }
+        Ok(())
     }
 }
 
@@ -276,6 +376,9 @@ impl DeployConfig {
                  never be refunded"
                     .into(),
             ));
+        }
+        if let Some(dao) = &self.dao {
+            dao.validate()?;
         }
         let allocated: u128 = self
             .test_btk_allocations

@@ -104,6 +104,9 @@ pub struct Contracts {
     /// cw20-ics20 (#25): its IBC port is `wasm.<address>`. Absent in deployments written before.
     #[serde(default)]
     pub ics20: String,
+    /// The DAO that governs every other contract (dao-dao-core), when the deployment has one.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub dao: String,
 }
 
 /// A contract's role in the deployment: one per [`Contracts`] field.
@@ -135,6 +138,9 @@ pub enum Role {
     DataVault,
     /// cw20-ics20.
     Ics20,
+    /// The DAO (dao-dao-core), when the config has one; not in [`Role::ALL`], which lists the
+    /// contracts every deployment has.
+    Dao,
 }
 
 impl Role {
@@ -171,6 +177,7 @@ impl Role {
             Role::ModelRegistry => "model_registry",
             Role::DataVault => "data_vault",
             Role::Ics20 => "ics20",
+            Role::Dao => "dao",
         }
     }
 
@@ -201,6 +208,7 @@ impl Role {
             Role::ModelRegistry => A::ModelRegistry,
             Role::DataVault => A::DataVault,
             Role::Ics20 => A::Ics20,
+            Role::Dao => A::DaoCore,
         }
     }
 }
@@ -222,6 +230,7 @@ impl Contracts {
             Role::ModelRegistry => &self.model_registry,
             Role::DataVault => &self.data_vault,
             Role::Ics20 => &self.ics20,
+            Role::Dao => &self.dao,
         }
     }
 
@@ -241,6 +250,7 @@ impl Contracts {
             model_registry: address(Role::ModelRegistry),
             data_vault: address(Role::DataVault),
             ics20: address(Role::Ics20),
+            dao: address(Role::Dao),
         }
     }
 

@@ -33,10 +33,13 @@ mod plan;
 pub use artifact::Artifact;
 #[cfg(feature = "load")]
 pub use artifact::{load_artifacts, ArtifactError};
-pub use config::{AttestationParams, DeployConfig, Ics20Params, StakingParams};
+pub use config::{
+    AttestationParams, DaoMember, DaoParams, DeployConfig, Ics20Params, StakingParams,
+};
 pub use deployment::{Contracts, DeployFees, Deployment, Role, StoredCode};
 pub use plan::{
-    renounce_ownership, DeployPlan, Driver, Execute, Instantiate, Outcome, Step, Wiring,
+    renounce_ownership, DeployPlan, Driver, Execute, Instantiate, Outcome, Step, UpdateAdmin,
+    Wiring, DAO_GOVERNED,
 };
 
 /// Why a plan cannot go on.

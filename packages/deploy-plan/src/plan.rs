@@ -16,6 +16,13 @@
 //! - The attestation contract holds every reporter role: rewards `reporter`, escrow
 //!   `reporters`, asset-nft valuer, model-registry evaluator. Staking takes work reports from
 //!   rewards only.
+//! - With a DAO in the config (ADR 009), the DAO is instantiated first, with the deployer as its
+//!   bootstrap admin. It is the wasm admin of every contract that may migrate, the compliance
+//!   role, the ICS-20 admin and, unless named, the treasury, foundation and operations account.
+//!   After the wiring the deployer proposes the DAO as controller of every governed contract
+//!   ([`DAO_GOVERNED`], cw-ownable's two steps), makes the DAO accept all of them at once
+//!   (`execute_admin_msgs`, the DAO as sender), hands the DAO its own admin right
+//!   (`nominate_admin { admin: None }`) and its own wasm admin. The deployer keeps nothing.
 
 use std::collections::BTreeMap;
 
@@ -23,8 +30,8 @@ use cosmwasm_std::Addr;
 use serde::Serialize;
 
 use bithive_interface::{
-    asset_nft, attestation, data_vault, emission, fractional, ics20, model_registry, payfi_escrow,
-    rewards, staking, token, vesting,
+    asset_nft, attestation, dao, data_vault, emission, fractional, ics20, model_registry,
+    payfi_escrow, rewards, staking, token, vesting,
 };
 
 use crate::config::{
@@ -33,6 +40,22 @@ use crate::config::{
     VALUATION_UNIT, VALUATION_WINDOW,
 };
 use crate::{Artifact, Contracts, Deployment, PlanError, Role, StoredCode};
+
+/// The contracts whose controller (governance, admin or owner) the DAO takes over, in the order
+/// the plan hands them over. BTK and BTT have none (ownership renounced); ICS-20's admin is set
+/// at instantiation (cw20-ics20 has a one-step `update_admin` only).
+pub const DAO_GOVERNED: [Role; 10] = [
+    Role::Vesting,
+    Role::Staking,
+    Role::Rewards,
+    Role::Emission,
+    Role::AssetNft,
+    Role::Fractional,
+    Role::PayfiEscrow,
+    Role::Attestation,
+    Role::ModelRegistry,
+    Role::DataVault,
+];
 
 /// A wiring call: a contract told, after instantiation, whom to take calls from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,6 +78,14 @@ pub enum Wiring {
     AssetNftValuer,
     /// The attestation contract sets model accuracies in the registry.
     AttestationModelRegistry,
+    /// The deployer proposes the DAO as the contract's controller (cw-ownable
+    /// `transfer_ownership`).
+    HandOver(Role),
+    /// The deployer, still the DAO's bootstrap admin, has the DAO accept every proposed hand-over
+    /// (`execute_admin_msgs` of `accept_ownership`s).
+    DaoAcceptsControl,
+    /// The deployer gives up the DAO's admin right: the DAO becomes its own admin.
+    DaoGovernsItself,
     /// The deployer renounces BTK's ownership: nobody can add a minter.
     RenounceBtk,
     /// The deployer renounces BTT's ownership: fixed supply.
@@ -63,8 +94,8 @@ pub enum Wiring {
 
 impl Wiring {
     /// What the step does, as progress output says it.
-    pub const fn describe(self) -> &'static str {
-        match self {
+    pub fn describe(self) -> String {
+        let text = match self {
             Wiring::EmissionMintsBtk => "emission is the BTK minter",
             Wiring::FundPatientPool => "BTT patient pool funded",
             Wiring::StakingWorkReporter => "staking takes work reports from rewards",
@@ -77,8 +108,14 @@ impl Wiring {
                 "the attestation contract sets model accuracies (quorum evaluations) in the registry"
             }
             Wiring::RenounceBtk => "BTK ownership renounced: emission is its only minter",
+            Wiring::HandOver(role) => {
+                return format!("{}: control proposed to the DAO", role.label());
+            }
+            Wiring::DaoAcceptsControl => "the DAO accepts control of every governed contract",
+            Wiring::DaoGovernsItself => "the DAO is its own admin: the deployer keeps nothing",
             Wiring::RenounceBtt => "BTT ownership renounced: fixed supply",
-        }
+        };
+        text.to_string()
     }
 
     /// The contract the call goes to.
@@ -91,6 +128,8 @@ impl Wiring {
             Wiring::EscrowReporter | Wiring::EscrowTellsRewards => Role::PayfiEscrow,
             Wiring::AssetNftValuer => Role::AssetNft,
             Wiring::AttestationModelRegistry => Role::Attestation,
+            Wiring::HandOver(role) => role,
+            Wiring::DaoAcceptsControl | Wiring::DaoGovernsItself => Role::Dao,
         }
     }
 }
@@ -101,6 +140,23 @@ enum Stage {
     Store(Artifact),
     Instantiate(Role),
     Wire(Wiring),
+    /// The deployer moves a contract's wasm admin to the DAO (MsgUpdateAdmin).
+    AdminToDao(Role),
+}
+
+impl Stage {
+    /// Stages only a deployment with a DAO has.
+    fn dao_only(self) -> bool {
+        match self {
+            Stage::Store(a) => Artifact::DAO.contains(&a),
+            Stage::Instantiate(role) => role == Role::Dao,
+            Stage::Wire(w) => matches!(
+                w,
+                Wiring::HandOver(_) | Wiring::DaoAcceptsControl | Wiring::DaoGovernsItself
+            ),
+            Stage::AdminToDao(_) => true,
+        }
+    }
 }
 
 /// The stages of every deployment, in order. Each instantiation needs only addresses made
@@ -119,6 +175,14 @@ const STAGES: &[Stage] = &[
     Stage::Store(Artifact::ModelRegistry),
     Stage::Store(Artifact::DataVault),
     Stage::Store(Artifact::Ics20),
+    Stage::Store(Artifact::DaoCore),
+    Stage::Store(Artifact::DaoVotingCw4),
+    Stage::Store(Artifact::Cw4Group),
+    Stage::Store(Artifact::DaoProposalSingle),
+    Stage::Store(Artifact::DaoPreProposeSingle),
+    // The DAO before any contract, so every contract can name it (wasm admin, compliance,
+    // treasury); the deployer is its bootstrap admin until DaoGovernsItself.
+    Stage::Instantiate(Role::Dao),
     // Tokens first: BTK starts with no minter (emission becomes its only minter below); the
     // deployer owns both only until the last steps, which renounce ownership.
     Stage::Instantiate(Role::Btk),
@@ -143,6 +207,20 @@ const STAGES: &[Stage] = &[
     Stage::Wire(Wiring::EscrowTellsRewards),
     Stage::Wire(Wiring::AssetNftValuer),
     Stage::Wire(Wiring::AttestationModelRegistry),
+    // The wiring done, the DAO takes control of every governed contract.
+    Stage::Wire(Wiring::HandOver(Role::Vesting)),
+    Stage::Wire(Wiring::HandOver(Role::Staking)),
+    Stage::Wire(Wiring::HandOver(Role::Rewards)),
+    Stage::Wire(Wiring::HandOver(Role::Emission)),
+    Stage::Wire(Wiring::HandOver(Role::AssetNft)),
+    Stage::Wire(Wiring::HandOver(Role::Fractional)),
+    Stage::Wire(Wiring::HandOver(Role::PayfiEscrow)),
+    Stage::Wire(Wiring::HandOver(Role::Attestation)),
+    Stage::Wire(Wiring::HandOver(Role::ModelRegistry)),
+    Stage::Wire(Wiring::HandOver(Role::DataVault)),
+    Stage::Wire(Wiring::DaoAcceptsControl),
+    Stage::Wire(Wiring::DaoGovernsItself),
+    Stage::AdminToDao(Role::Dao),
     // Last: nobody may change the minters of BTK (emission only) or BTT (none) again.
     Stage::Wire(Wiring::RenounceBtk),
     Stage::Wire(Wiring::RenounceBtt),
@@ -157,6 +235,20 @@ pub enum Step {
     Instantiate(Instantiate),
     /// Execute a wiring call as the deployer; report [`Outcome::Executed`].
     Execute(Execute),
+    /// Change a contract's wasm admin as the deployer (MsgUpdateAdmin); report
+    /// [`Outcome::Executed`].
+    UpdateAdmin(UpdateAdmin),
+}
+
+/// The deployer makes `new_admin` the wasm admin of `contract` (the `role`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateAdmin {
+    /// The contract's role.
+    pub role: Role,
+    /// Its address.
+    pub contract: String,
+    /// The new wasm admin.
+    pub new_admin: String,
 }
 
 /// The deployer instantiates `code_id` with `msg`, as `label`, with wasm admin `admin` (None:
@@ -266,6 +358,9 @@ impl DeployPlan {
             {
                 continue;
             }
+            if stage.dao_only() && self.config.dao.is_none() {
+                continue;
+            }
             let step = self.step(stage)?;
             self.pending = Some(stage);
             return Ok(Some(step));
@@ -292,6 +387,9 @@ impl DeployPlan {
                 self.instantiated(i.role, &address)
             }
             (Step::Execute(e), Outcome::Executed) => self.executed(e.wiring),
+            (Step::UpdateAdmin(u), Outcome::Executed) => {
+                self.take_pending(Stage::AdminToDao(u.role))
+            }
             (step, outcome) => Err(PlanError::Driver(format!(
                 "{outcome:?} is no answer to {step:?}"
             ))),
@@ -370,6 +468,11 @@ impl DeployPlan {
                 contract: self.addr(wiring.contract())?,
                 msg: self.wiring_msg(wiring)?,
             }),
+            Stage::AdminToDao(role) => Step::UpdateAdmin(UpdateAdmin {
+                role,
+                contract: self.addr(role)?,
+                new_admin: self.addr(Role::Dao)?,
+            }),
         })
     }
 
@@ -388,20 +491,31 @@ impl DeployPlan {
             .ok_or_else(|| PlanError::Missing(role.name().to_string()))
     }
 
-    /// Who may migrate each contract: the configured token admin (or nobody) for BTK and BTT,
-    /// the deployer for the rest until governance takes over.
+    /// Who may migrate each contract: the configured token admin (or nobody) for BTK and BTT;
+    /// the DAO for the rest when there is one (the DAO core itself only at the end, by
+    /// [`Stage::AdminToDao`]), else the deployer.
     fn wasm_admin(&self, role: Role) -> Option<String> {
         match role {
             Role::Btk | Role::Btt => self.config.token_admin.clone(),
-            _ => Some(self.d.deployer.clone()),
+            Role::Dao => Some(self.d.deployer.clone()),
+            _ => Some(self.governor()),
         }
+    }
+
+    /// The account that governs what the deployer does not need for the wiring: the DAO when
+    /// there is one, else the deployer.
+    fn governor(&self) -> String {
+        self.addresses
+            .get(&Role::Dao)
+            .cloned()
+            .unwrap_or_else(|| self.d.deployer.clone())
     }
 
     fn treasury(&self) -> String {
         self.config
             .treasury
             .clone()
-            .unwrap_or_else(|| self.d.deployer.clone())
+            .unwrap_or_else(|| self.governor())
     }
 
     fn instantiate_msg(&self, role: Role) -> Result<serde_json::Value, PlanError> {
@@ -443,8 +557,8 @@ impl DeployPlan {
             Role::Staking => {
                 let s = &c.staking;
                 to_value(&staking::InstantiateMsg {
-                    governance: me.clone(),
-                    compliance: me,
+                    governance: me,
+                    compliance: self.governor(),
                     token: self.addr(Role::Btk)?,
                     slash_recipient: treasury,
                     work_reporter: None,
@@ -490,8 +604,8 @@ impl DeployPlan {
             Role::AssetNft => to_value(&asset_nft::InstantiateMsg {
                 name: ASSET_NFT_NAME.into(),
                 symbol: ASSET_NFT_SYMBOL.into(),
-                admin: Some(me.clone()),
-                compliance_officer: me,
+                admin: Some(me),
+                compliance_officer: self.governor(),
                 valuation: asset_nft::ValuationParams {
                     unit: VALUATION_UNIT.into(),
                     window: VALUATION_WINDOW,
@@ -555,9 +669,10 @@ impl DeployPlan {
             }),
             // ICS-20 (#25): BTT and BTK, and no other cw20, may leave over IBC; new tokens only
             // by the configured admin.
+            Role::Dao => self.dao_instantiate_msg(),
             Role::Ics20 => to_value(&ics20::InitMsg {
                 default_timeout: c.ics20.default_timeout_seconds,
-                gov_contract: c.ics20.admin.clone().unwrap_or(me),
+                gov_contract: c.ics20.admin.clone().unwrap_or_else(|| self.governor()),
                 allowlist: [self.addr(Role::Btt)?, self.addr(Role::Btk)?]
                     .into_iter()
                     .map(|contract| ics20::AllowMsg {
@@ -635,8 +750,133 @@ impl DeployPlan {
                 ibc_timeout_seconds: None,
             }),
             Wiring::RenounceBtk | Wiring::RenounceBtt => to_value(&renounce_ownership()),
+            Wiring::HandOver(_) => to_value(&OwnershipMsg::UpdateOwnership(
+                cw_ownable::Action::TransferOwnership {
+                    new_owner: self.addr(Role::Dao)?,
+                    expiry: None,
+                },
+            )),
+            Wiring::DaoAcceptsControl => {
+                let accept = cosmwasm_std::to_json_binary(&OwnershipMsg::UpdateOwnership(
+                    cw_ownable::Action::AcceptOwnership,
+                ))
+                .map_err(|e| PlanError::Serialize(e.to_string()))?;
+                let msgs = DAO_GOVERNED
+                    .iter()
+                    .map(|&role| {
+                        Ok(cosmwasm_std::WasmMsg::Execute {
+                            contract_addr: self.addr(role)?,
+                            msg: accept.clone(),
+                            funds: vec![],
+                        }
+                        .into())
+                    })
+                    .collect::<Result<Vec<_>, PlanError>>()?;
+                to_value(&dao::core::ExecuteMsg::ExecuteAdminMsgs { msgs })
+            }
+            Wiring::DaoGovernsItself => {
+                to_value(&dao::core::ExecuteMsg::NominateAdmin { admin: None })
+            }
         }
     }
+
+    /// The DAO: dao-dao-core with the deployer as bootstrap admin, voting by weight in a new
+    /// cw4-group of the configured members, one dao-proposal-single module whose proposals only
+    /// members may create (dao-pre-propose-single) and execute. Every module's wasm admin is the
+    /// DAO.
+    fn dao_instantiate_msg(&self) -> Result<serde_json::Value, PlanError> {
+        use dao::core::{Admin, ModuleInstantiateInfo};
+        use dao::proposal_single::{PercentageThreshold, PreProposeInfo, Threshold};
+        let p = self
+            .config
+            .dao
+            .as_ref()
+            .ok_or_else(|| PlanError::Missing("the [dao] config".into()))?;
+        let label = |what: &str| format!("{}-dao{what}", self.config.label_prefix);
+        let module = |code_id, msg, what: &str| ModuleInstantiateInfo {
+            code_id,
+            msg,
+            admin: Some(Admin::CoreModule {}),
+            funds: vec![],
+            label: label(what),
+        };
+        let voting = dao::voting_cw4::InstantiateMsg {
+            group_contract: dao::voting_cw4::GroupContract::New {
+                cw4_group_code_id: self.code(Artifact::Cw4Group)?,
+                initial_members: p
+                    .members
+                    .iter()
+                    .map(|m| dao::voting_cw4::Member {
+                        addr: m.addr.clone(),
+                        weight: m.weight,
+                    })
+                    .collect(),
+            },
+        };
+        let pre_propose = dao::pre_propose_single::InstantiateMsg {
+            deposit_info: None,
+            submission_policy: dao::pre_propose_single::SubmissionPolicy::Specific {
+                dao_members: true,
+                allowlist: vec![],
+                denylist: vec![],
+            },
+            extension: cosmwasm_std::Empty {},
+        };
+        let proposals = dao::proposal_single::InstantiateMsg {
+            threshold: Threshold::AbsolutePercentage {
+                percentage: match p.pass_percent {
+                    Some(share) => PercentageThreshold::Percent(share),
+                    None => PercentageThreshold::Majority {},
+                },
+            },
+            max_voting_period: dao::Duration::Time(p.voting_period_seconds),
+            min_voting_period: None,
+            only_members_execute: true,
+            allow_revoting: false,
+            pre_propose_info: PreProposeInfo::ModuleMayPropose {
+                info: module(
+                    self.code(Artifact::DaoPreProposeSingle)?,
+                    binary(&pre_propose)?,
+                    "-pre-propose",
+                ),
+            },
+            close_proposal_on_execution_failure: true,
+            veto: None,
+        };
+        to_value(&dao::core::InstantiateMsg {
+            admin: Some(self.d.deployer.clone()),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            image_url: None,
+            automatically_add_cw20s: true,
+            automatically_add_cw721s: true,
+            voting_module_instantiate_info: module(
+                self.code(Artifact::DaoVotingCw4)?,
+                binary(&voting)?,
+                "-voting",
+            ),
+            proposal_modules_instantiate_info: vec![module(
+                self.code(Artifact::DaoProposalSingle)?,
+                binary(&proposals)?,
+                "-proposals",
+            )],
+            initial_items: None,
+            dao_uri: None,
+        })
+    }
+}
+
+/// cw-ownable's `update_ownership`, which every governed contract speaks (ADR 008) with the same
+/// JSON: `{"update_ownership": <action>}`.
+#[derive(Serialize)]
+#[serde(rename_all = "snake_case")]
+enum OwnershipMsg {
+    UpdateOwnership(cw_ownable::Action),
+}
+
+/// A nested message (a DAO module's instantiate message) as JSON bytes.
+fn binary<M: Serialize>(msg: &M) -> Result<cosmwasm_std::Binary, PlanError> {
+    cosmwasm_std::to_json_binary(msg).map_err(|e| PlanError::Serialize(e.to_string()))
 }
 
 /// `UpdateOwnership(RenounceOwnership)` of a token, the plan's last steps.

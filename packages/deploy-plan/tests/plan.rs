@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 
 use bithive_deploy_plan::{
-    Artifact, DeployConfig, DeployPlan, Deployment, Driver, Execute, Instantiate, Outcome,
-    PlanError, Role, Step, Wiring,
+    Artifact, DaoMember, DaoParams, DeployConfig, DeployPlan, Deployment, Driver, Execute,
+    Instantiate, Outcome, PlanError, Role, Step, UpdateAdmin, Wiring, DAO_GOVERNED,
 };
 use bithive_interface::{
-    asset_nft, attestation, data_vault, emission, fractional, ics20, model_registry, payfi_escrow,
-    rewards, staking, token, vesting,
+    asset_nft, attestation, dao, data_vault, emission, fractional, ics20, model_registry,
+    payfi_escrow, rewards, staking, token, vesting,
 };
 use bithive_signed_attestation::AttestationKind;
-use cosmwasm_std::Uint128;
+use cosmwasm_std::{Decimal, Uint128};
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 
@@ -24,6 +24,7 @@ struct Run {
     stored: Vec<Artifact>,
     instantiated: Vec<Instantiate>,
     executed: Vec<Execute>,
+    admins: Vec<UpdateAdmin>,
     deployment: Deployment,
 }
 
@@ -43,6 +44,10 @@ impl Driver for Run {
             }
             Step::Execute(e) => {
                 self.executed.push(e.clone());
+                Outcome::Executed
+            }
+            Step::UpdateAdmin(u) => {
+                self.admins.push(u.clone());
                 Outcome::Executed
             }
         })
@@ -244,6 +249,159 @@ fn configured_admins_and_treasury_reach_every_message_that_names_them() {
         .executed
         .iter()
         .all(|e| e.wiring != Wiring::FundPatientPool));
+}
+
+fn with_dao() -> DeployConfig {
+    DeployConfig {
+        dao: Some(DaoParams {
+            members: vec![
+                DaoMember {
+                    addr: "alice".into(),
+                    weight: 2,
+                },
+                DaoMember {
+                    addr: "bob".into(),
+                    weight: 1,
+                },
+            ],
+            pass_percent: Some(Decimal::percent(60)),
+            ..DaoParams::default()
+        }),
+        ..DeployConfig::default()
+    }
+}
+
+#[test]
+fn with_a_dao_the_deployer_hands_every_power_over_and_keeps_none() {
+    let run = drive(with_dao());
+    let dao = run.deployment.contracts.dao.clone();
+    // The DAO's five codes after BitHive's thirteen; the DAO instantiated first.
+    let mut stored = Artifact::ALL.to_vec();
+    stored.extend(Artifact::DAO);
+    assert_eq!(run.stored, stored);
+    assert_eq!(run.instantiated[0].role, Role::Dao);
+    assert_eq!(dao, "contract1");
+    let core: dao::core::InstantiateMsg = msg(&run, Role::Dao);
+    assert_eq!(core.admin.as_deref(), Some(DEPLOYER), "bootstrap admin");
+    let voting: dao::voting_cw4::InstantiateMsg =
+        serde_json::from_slice(core.voting_module_instantiate_info.msg.as_slice()).unwrap();
+    let dao::voting_cw4::GroupContract::New {
+        initial_members, ..
+    } = voting.group_contract
+    else {
+        panic!("a new group");
+    };
+    assert_eq!(
+        initial_members
+            .iter()
+            .map(|m| (m.addr.as_str(), m.weight))
+            .collect::<Vec<_>>(),
+        [("alice", 2), ("bob", 1)]
+    );
+    let proposals: dao::proposal_single::InstantiateMsg =
+        serde_json::from_slice(core.proposal_modules_instantiate_info[0].msg.as_slice()).unwrap();
+    assert_eq!(
+        proposals.threshold,
+        dao::proposal_single::Threshold::AbsolutePercentage {
+            percentage: dao::proposal_single::PercentageThreshold::Percent(Decimal::percent(60))
+        }
+    );
+    assert!(proposals.only_members_execute);
+    assert!(matches!(
+        proposals.pre_propose_info,
+        dao::proposal_single::PreProposeInfo::ModuleMayPropose { .. }
+    ));
+    // Every contract that may migrate has the DAO as wasm admin from its instantiation.
+    for i in &run.instantiated {
+        let want = match i.role {
+            Role::Btk | Role::Btt => None,
+            Role::Dao => Some(DEPLOYER),
+            _ => Some(dao.as_str()),
+        };
+        assert_eq!(i.admin.as_deref(), want, "{:?} wasm admin", i.role);
+    }
+    // The DAO is compliance, ICS-20 admin, treasury and foundation.
+    let s: staking::InstantiateMsg = msg(&run, Role::Staking);
+    assert_eq!(
+        (s.compliance.as_str(), s.slash_recipient.as_str()),
+        (dao.as_str(), dao.as_str())
+    );
+    let n: asset_nft::InstantiateMsg = msg(&run, Role::AssetNft);
+    assert_eq!(n.compliance_officer, dao);
+    let e: emission::InstantiateMsg = msg(&run, Role::Emission);
+    assert_eq!(
+        (e.foundation.as_str(), e.operations.as_str()),
+        (dao.as_str(), dao.as_str())
+    );
+    let p: payfi_escrow::InstantiateMsg = msg(&run, Role::PayfiEscrow);
+    assert_eq!(p.fee_collector, dao);
+    let i: ics20::InitMsg = msg(&run, Role::Ics20);
+    assert_eq!(i.gov_contract, dao);
+    // Each governed contract proposed to the DAO, then accepted by the DAO in one call.
+    for role in DAO_GOVERNED {
+        let (to, m): (_, serde_json::Value) = wiring(&run, Wiring::HandOver(role));
+        assert_eq!(to, run.deployment.contracts.get(role));
+        assert_eq!(
+            m,
+            serde_json::json!({ "update_ownership": { "transfer_ownership": {
+                "new_owner": dao, "expiry": null } } })
+        );
+    }
+    let (to, accept): (_, serde_json::Value) = wiring(&run, Wiring::DaoAcceptsControl);
+    assert_eq!(to, dao);
+    let msgs = accept["execute_admin_msgs"]["msgs"].as_array().unwrap();
+    assert_eq!(msgs.len(), DAO_GOVERNED.len());
+    // Then the DAO becomes its own admin and its own wasm admin, before the tokens are renounced.
+    let (_, own): (_, serde_json::Value) = wiring(&run, Wiring::DaoGovernsItself);
+    assert_eq!(
+        own,
+        serde_json::json!({ "nominate_admin": { "admin": null } })
+    );
+    assert_eq!(run.admins.len(), 1);
+    assert_eq!(
+        (
+            run.admins[0].role,
+            run.admins[0].contract.as_str(),
+            run.admins[0].new_admin.as_str()
+        ),
+        (Role::Dao, dao.as_str(), dao.as_str())
+    );
+    let last: Vec<Wiring> = run
+        .executed
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.wiring)
+        .collect();
+    assert_eq!(last, [Wiring::RenounceBtt, Wiring::RenounceBtk]);
+}
+
+#[test]
+fn a_dao_no_one_could_run_is_refused() {
+    let refused = |f: &dyn Fn(&mut DaoParams)| {
+        let mut c = with_dao();
+        f(c.dao.as_mut().unwrap());
+        DeployPlan::new(c, "c", DEPLOYER, 1)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(refused(&|d| d.members.clear()).contains("members is empty"));
+    assert!(refused(&|d| d.members[1].weight = 0).contains("weight 0"));
+    assert!(refused(&|d| d.members[1].addr = "alice".into()).contains("listed twice"));
+    assert!(refused(&|d| d.members[1].addr = " ".into()).contains("empty address"));
+    assert!(refused(&|d| d.pass_percent = Some(Decimal::zero())).contains("pass_percent"));
+    assert!(refused(&|d| d.pass_percent = Some(Decimal::percent(101))).contains("pass_percent"));
+    assert!(refused(&|d| d.voting_period_seconds = 0).contains("voting_period_seconds"));
+    assert!(refused(&|d| {
+        d.members[0].weight = u64::MAX;
+    })
+    .contains("2^64"));
+    // A DAO file parses on its own and refuses typos.
+    let file = "name = \"Council\"\nvoting_period_seconds = 60\n\
+                [[members]]\naddr = \"alice\"\nweight = 1\n";
+    let dao = DaoParams::from_toml(file).unwrap();
+    assert_eq!((dao.name.as_str(), dao.members.len()), ("Council", 1));
+    assert!(DaoParams::from_toml(&file.replace("weight", "wieght")).is_err());
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod helpers;
 pub mod asset_nft;
 pub mod asset_shares;
 pub mod attestation;
+pub mod dao;
 pub mod data_vault;
 pub mod emission;
 pub mod fractional;

@@ -13,7 +13,7 @@ pub mod deployed;
 
 use std::collections::BTreeMap;
 
-use bithive_deploy_plan::DeployConfig;
+use bithive_deploy_plan::{DaoMember, DaoParams, DeployConfig};
 use bithive_formulas::rpatient::{ActivityType, RpatientInputs};
 use bithive_interface::attestation::{
     evaluation_job_id, EvaluationPayload, ExecuteMsg as AttestationMsg, InferencePayload,
@@ -54,6 +54,8 @@ pub const SERVED_UNITS: u128 = 1_000;
 const SERVE_NONCES: u64 = 1_000_000;
 /// What a payer deposits for one served job: 1 BTT.
 pub const JOB_DEPOSIT: u128 = 1_000_000;
+/// The voting period of a world's DAO ([`Plan::dao_members`]).
+pub const DAO_VOTING_PERIOD: u64 = 86_400;
 
 /// What the deployment is configured with (`deploy.toml`); [`Plan::default`] is the deploy's
 /// default.
@@ -65,6 +67,9 @@ pub struct Plan {
     pub attestor_set_size: u32,
     /// Nodes `node0`.. registered, pledged, with BLS keys (the attestor set).
     pub pledged: usize,
+    /// With a DAO of this many members (`member0`.., weight 1 each, a one-day voting period)
+    /// governing the deployment; 0: the deployer keeps governance.
+    pub dao_members: usize,
 }
 
 impl Plan {
@@ -95,6 +100,7 @@ impl Default for Plan {
             work_challenge_seconds: 3_600,
             attestor_set_size: 5,
             pledged: 5,
+            dao_members: 0,
         }
     }
 }
@@ -160,6 +166,24 @@ pub fn checkup() -> RpatientInputs {
         tmultiplier: Decimal::one(),
         padjustment: Decimal::one(),
     }
+}
+
+/// Every governed contract of the deployment: its name, address and the config field holding
+/// its controller.
+pub fn governed(w: &World) -> Vec<(&'static str, String, &'static str)> {
+    let c = &w.c;
+    vec![
+        ("staking", c.staking.clone(), "governance"),
+        ("rewards", c.rewards.clone(), "governance"),
+        ("attestation", c.attestation.clone(), "governance"),
+        ("payfi-escrow", c.payfi_escrow.clone(), "admin"),
+        ("model-registry", c.model_registry.clone(), "admin"),
+        ("data-vault", c.data_vault.clone(), "admin"),
+        ("asset-nft", c.asset_nft.clone(), "admin"),
+        ("fractional", c.fractional.clone(), "admin"),
+        ("emission", c.emission.clone(), "owner"),
+        ("vesting", c.vesting.clone(), "owner"),
+    ]
 }
 
 /// The contract's error message; panics when the call succeeded or failed outside the contract
@@ -231,7 +255,19 @@ impl World {
                 amount: Uint128::new(1_000 * BTK),
             })
             .collect();
-        let config = plan.deploy_config(operators);
+        let mut config = plan.deploy_config(operators);
+        if plan.dao_members > 0 {
+            config.dao = Some(DaoParams {
+                members: (0..plan.dao_members)
+                    .map(|i| DaoMember {
+                        addr: chain.addr(&format!("member{i}")),
+                        weight: 1,
+                    })
+                    .collect(),
+                voting_period_seconds: DAO_VOTING_PERIOD,
+                ..DaoParams::default()
+            });
+        }
         let c = run_deploy_plan(&mut chain, config, &deployer).contracts;
         let mut w = World {
             chain,

@@ -9,7 +9,7 @@
 //! Before this, `update_config { governance | admin }`, `update_admin` and `update_owner` handed
 //! the contract over at once to whatever address was sent.
 
-use bithive_adversarial_tests::{refused, Plan, World};
+use bithive_adversarial_tests::{governed, refused, Plan, World};
 use bithive_interface::staking;
 use cw_ownable::{Action, Ownership};
 use serde_json::{json, Value};
@@ -18,24 +18,6 @@ use serde_json::{json, Value};
 const NOT_OWNER: &str = "Caller is not the contract's current owner";
 const NOT_PENDING: &str = "Caller is not the contract's pending owner";
 const NO_TRANSFER: &str = "There isn't a pending ownership transfer";
-
-/// Every governed contract of the deployment: its name, address and the config field holding
-/// its controller.
-fn governed(w: &World) -> Vec<(&'static str, String, &'static str)> {
-    let c = &w.c;
-    vec![
-        ("staking", c.staking.clone(), "governance"),
-        ("rewards", c.rewards.clone(), "governance"),
-        ("attestation", c.attestation.clone(), "governance"),
-        ("payfi-escrow", c.payfi_escrow.clone(), "admin"),
-        ("model-registry", c.model_registry.clone(), "admin"),
-        ("data-vault", c.data_vault.clone(), "admin"),
-        ("asset-nft", c.asset_nft.clone(), "admin"),
-        ("fractional", c.fractional.clone(), "admin"),
-        ("emission", c.emission.clone(), "owner"),
-        ("vesting", c.vesting.clone(), "owner"),
-    ]
-}
 
 fn handover(action: Action) -> Value {
     json!({ "update_ownership": action })
