@@ -38,6 +38,9 @@ pub enum Command {
     /// Store every artifact, instantiate and wire all contracts; writes deployment.json and,
     /// beside it, the wallet and chain-registry files (as `chain-info`)
     Deploy(DeployArgs),
+    /// The DAO that governs a deployment: propose typed actions, list, show, vote, execute
+    #[command(subcommand)]
+    Gov(crate::gov::GovCommand),
     /// Write a deployment's Keplr ChainInfo (keplr-chain-info.json) and chain-registry
     /// chain.json and assetlist.json
     ChainInfo(ChainInfoArgs),

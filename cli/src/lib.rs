@@ -6,6 +6,7 @@ pub mod blinding_client;
 pub mod cli;
 pub mod demo;
 pub mod deploy;
+pub mod gov;
 pub mod ibc;
 pub mod key_authority;
 pub mod model_keys;

@@ -25,6 +25,10 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Deploy(args) => run_deploy(&args),
         Command::ChainInfo(args) => run_chain_info(&args),
+        Command::Gov(cmd) => {
+            init_logs();
+            bithive_cli::gov::run(&cmd)
+        }
         Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
         Command::Relayer(RelayerCommand::Evaluate(args)) => {
             Ok(bithive_relayer::cli::evaluate(&args)?)

@@ -27,6 +27,12 @@ fn help_on_every_subcommand() {
             &["completions"],
             &["web"],
             &["rewards", "sign-patient-claim"],
+            &["gov", "propose"],
+            &["gov", "propose", "set-param"],
+            &["gov", "list"],
+            &["gov", "show"],
+            &["gov", "vote"],
+            &["gov", "execute"],
         ],
     );
 }

@@ -1,0 +1,932 @@
+//! `bithive gov`: the DAO that governs a deployment (ADR 009), as its members use it. Proposals
+//! are typed BitHive actions (a parameter, the registry link, a node's compliance, an app-pool
+//! developer, a migration, a treasury payment) built from the interface crate's messages, shown
+//! in plain words before anything is signed; `list`, `show`, `vote` and `execute` read and drive
+//! DAO DAO's proposal module.
+//!
+//! Guards a member's client applies (the DAO itself executes whatever passes):
+//! - a proposal's messages may only target the deployment's own contracts (or pay from the
+//!   treasury), and a migration only to a code id the deployment stored;
+//! - `vote yes` on a proposal that breaks either rule is refused (say `no`, or `--force`), so a
+//!   member never approves a message it was not shown in plain words.
+
+use std::path::PathBuf;
+
+use bithive_chain_client::ChainClient;
+use bithive_deploy_plan::{Deployment, Role};
+use bithive_interface::dao::{
+    self, core::ProposalModule, pre_propose_single, proposal_single,
+    proposal_single::ProposalCreationPolicy,
+};
+use bithive_interface::{
+    asset_nft, attestation, data_vault, emission, fractional, model_registry, payfi_escrow,
+    rewards, staking, vesting,
+};
+use clap::{Args, Subcommand, ValueEnum};
+use cosmwasm_std::{BankMsg, Coin, CosmosMsg, Decimal, Uint128, WasmMsg};
+use serde_json::{json, Value};
+
+/// Why a governance command stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum GovError {
+    /// The deployment has no DAO.
+    #[error("the deployment has no DAO (deploy with --dao FILE): its deployer governs it")]
+    NoDao,
+    /// An action that no proposal may carry.
+    #[error("{0}")]
+    Refused(String),
+    /// A chain query or transaction failed.
+    #[error("{what}: {source}")]
+    Chain {
+        /// What was being done.
+        what: String,
+        /// The chain client's error.
+        #[source]
+        source: bithive_chain_client::ChainError,
+    },
+}
+
+fn chain(what: &str) -> impl Fn(bithive_chain_client::ChainError) -> GovError + '_ {
+    move |source| GovError::Chain {
+        what: what.to_string(),
+        source,
+    }
+}
+
+/// A contract of the deployment a proposal may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Target {
+    /// Staking.
+    Staking,
+    /// Rewards.
+    Rewards,
+    /// Attestation.
+    Attestation,
+    /// PayFi escrow.
+    PayfiEscrow,
+    /// Model registry.
+    ModelRegistry,
+    /// Data vault.
+    DataVault,
+    /// Asset NFT.
+    AssetNft,
+    /// Fractional vault.
+    Fractional,
+    /// Emission.
+    Emission,
+    /// Vesting.
+    Vesting,
+    /// ICS-20.
+    Ics20,
+}
+
+impl Target {
+    /// The deployment's role.
+    pub fn role(self) -> Role {
+        match self {
+            Target::Staking => Role::Staking,
+            Target::Rewards => Role::Rewards,
+            Target::Attestation => Role::Attestation,
+            Target::PayfiEscrow => Role::PayfiEscrow,
+            Target::ModelRegistry => Role::ModelRegistry,
+            Target::DataVault => Role::DataVault,
+            Target::AssetNft => Role::AssetNft,
+            Target::Fractional => Role::Fractional,
+            Target::Emission => Role::Emission,
+            Target::Vesting => Role::Vesting,
+            Target::Ics20 => Role::Ics20,
+        }
+    }
+}
+
+/// What the treasury pays in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Asset {
+    /// BTT (cw20).
+    Btt,
+    /// BTK (cw20).
+    Btk,
+    /// A native denom.
+    Native(String),
+}
+
+impl std::str::FromStr for Asset {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "btt" => Asset::Btt,
+            "btk" => Asset::Btk,
+            _ if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '/') => {
+                Asset::Native(s.to_string())
+            }
+            _ => return Err(format!("{s:?}: btt, btk or a native denom")),
+        })
+    }
+}
+
+/// A typed BitHive action a proposal carries.
+#[derive(Clone, Debug, PartialEq, Subcommand)]
+pub enum Action {
+    /// Set one field of a contract's `update_config` (e.g. staking fraud_slash 0.2)
+    SetParam {
+        /// The contract
+        #[arg(long, value_enum)]
+        contract: Target,
+        /// The `update_config` field
+        #[arg(long)]
+        param: String,
+        /// Its value: JSON (a number, "text", null) or plain text
+        #[arg(long)]
+        value: String,
+    },
+    /// Point the escrow at the deployment's model registry (jobs must name a registered model)
+    LinkRegistry,
+    /// Set a node's compliance level M in [0, 1] on staking (0 withdraws it: the node leaves
+    /// the set allowed to serve)
+    SetCompliance {
+        /// The node's account
+        #[arg(long)]
+        node: String,
+        /// The level
+        #[arg(long)]
+        level: Decimal,
+    },
+    /// Set an app-pool developer's weight on rewards (0 removes it)
+    SetDeveloper {
+        /// The developer's account
+        #[arg(long)]
+        developer: String,
+        /// Its weight
+        #[arg(long)]
+        weight: Uint128,
+    },
+    /// Migrate a contract to a code id the deployment stored
+    Migrate {
+        /// The contract
+        #[arg(long, value_enum)]
+        contract: Target,
+        /// The code id (one of deployment.json's codes)
+        #[arg(long)]
+        code_id: u64,
+        /// The migrate message (JSON)
+        #[arg(long, default_value = "{}")]
+        msg: String,
+    },
+    /// Pay from the DAO's treasury
+    Spend {
+        /// The recipient
+        #[arg(long)]
+        to: String,
+        /// Amount in base units
+        #[arg(long)]
+        amount: Uint128,
+        /// btt, btk or a native denom
+        #[arg(long)]
+        asset: Asset,
+    },
+}
+
+/// Checks `msg` against the interface's execute message of `role` and returns it as the
+/// contract reads it (parsed and written back): a message the contract does not know is refused
+/// here, before a vote, not when the DAO executes it.
+fn check_execute(role: Role, msg: &Value) -> Result<Value, String> {
+    fn is<T: serde::de::DeserializeOwned + serde::Serialize>(msg: &Value) -> Result<Value, String> {
+        let parsed: T = serde_json::from_value(msg.clone()).map_err(|e| e.to_string())?;
+        serde_json::to_value(parsed).map_err(|e| e.to_string())
+    }
+    match role {
+        Role::Staking => is::<staking::ExecuteMsg>(msg),
+        Role::Rewards => is::<rewards::ExecuteMsg>(msg),
+        Role::Attestation => is::<attestation::ExecuteMsg>(msg),
+        Role::PayfiEscrow => is::<payfi_escrow::ExecuteMsg>(msg),
+        Role::ModelRegistry => is::<model_registry::ExecuteMsg>(msg),
+        Role::DataVault => is::<data_vault::ExecuteMsg>(msg),
+        Role::AssetNft => is::<asset_nft::ExecuteMsg>(msg),
+        Role::Fractional => is::<fractional::ExecuteMsg>(msg),
+        Role::Emission => is::<emission::ExecuteMsg>(msg),
+        Role::Vesting => is::<vesting::ExecuteMsg>(msg),
+        Role::Ics20 => is::<bithive_interface::ics20::ExecuteMsg>(msg),
+        Role::Btk | Role::Btt | Role::Dao => Ok(msg.clone()),
+    }
+}
+
+/// A parameter's value as typed on the command line: JSON where it is JSON (an integer, a
+/// "string", null, an object), except that a number with a fraction is a decimal, which
+/// CosmWasm writes as a string ("0.2"); plain text otherwise.
+fn param_value(text: &str) -> Value {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Number(n)) if !(n.is_u64() || n.is_i64()) => Value::String(text.trim().into()),
+        Ok(v) => v,
+        Err(_) => Value::String(text.to_string()),
+    }
+}
+
+fn wasm_execute(contract: &str, msg: &Value) -> CosmosMsg {
+    WasmMsg::Execute {
+        contract_addr: contract.to_string(),
+        msg: cosmwasm_std::to_json_binary(msg).expect("JSON value"),
+        funds: vec![],
+    }
+    .into()
+}
+
+impl Action {
+    /// The message the DAO executes for this action on deployment `d`; refuses what no
+    /// proposal may carry.
+    pub fn to_msg(&self, d: &Deployment) -> Result<CosmosMsg, GovError> {
+        let c = &d.contracts;
+        let refuse = |m: String| Err(GovError::Refused(m));
+        Ok(match self {
+            Action::SetParam {
+                contract,
+                param,
+                value,
+            } => {
+                let role = contract.role();
+                let value = param_value(value);
+                let msg = json!({ "update_config": { param.as_str(): value } });
+                // The field must survive the contract's own parsing: a field it does not have
+                // would be dropped silently and the proposal would change nothing.
+                let read = check_execute(role, &msg);
+                if read
+                    .as_ref()
+                    .map(|r| r["update_config"].get(param.as_str()))
+                    != Ok(Some(&value))
+                {
+                    let why = read.err().map(|e| format!(": {e}")).unwrap_or_default();
+                    return refuse(format!(
+                        "{}'s update_config has no field {param} taking {value}{why}",
+                        role.label()
+                    ));
+                }
+                wasm_execute(c.get(role), &msg)
+            }
+            Action::LinkRegistry => {
+                let msg = json!({ "update_config": { "model_registry": c.model_registry } });
+                check_execute(Role::PayfiEscrow, &msg).map_err(GovError::Refused)?;
+                wasm_execute(&c.payfi_escrow, &msg)
+            }
+            Action::SetCompliance { node, level } => {
+                if *level > Decimal::one() {
+                    return refuse(format!("compliance level {level}: must be in [0, 1]"));
+                }
+                let msg = serde_json::to_value(staking::ExecuteMsg::SetCompliance {
+                    node: node.clone(),
+                    level: *level,
+                })
+                .expect("JSON");
+                wasm_execute(&c.staking, &msg)
+            }
+            Action::SetDeveloper { developer, weight } => {
+                let msg = serde_json::to_value(rewards::ExecuteMsg::SetDeveloper {
+                    developer: developer.clone(),
+                    weight: *weight,
+                })
+                .expect("JSON");
+                wasm_execute(&c.rewards, &msg)
+            }
+            Action::Migrate {
+                contract,
+                code_id,
+                msg,
+            } => {
+                if !d.codes.values().any(|code| code.code_id == *code_id) {
+                    return refuse(format!(
+                        "code {code_id} is not one of the deployment's stored codes: a migration \
+                         may only run code the deployment checked against artifacts/checksums.txt"
+                    ));
+                }
+                let msg: Value = serde_json::from_str(msg)
+                    .map_err(|e| GovError::Refused(format!("the migrate message: {e}")))?;
+                WasmMsg::Migrate {
+                    contract_addr: c.get(contract.role()).to_string(),
+                    new_code_id: *code_id,
+                    msg: cosmwasm_std::to_json_binary(&msg).expect("JSON value"),
+                }
+                .into()
+            }
+            Action::Spend { to, amount, asset } => {
+                if amount.is_zero() {
+                    return refuse("a payment of 0".into());
+                }
+                match asset {
+                    Asset::Btt | Asset::Btk => {
+                        let token = if *asset == Asset::Btt { &c.btt } else { &c.btk };
+                        let msg = serde_json::to_value(cw20::Cw20ExecuteMsg::Transfer {
+                            recipient: to.clone(),
+                            amount: *amount,
+                        })
+                        .expect("JSON");
+                        wasm_execute(token, &msg)
+                    }
+                    Asset::Native(denom) => BankMsg::Send {
+                        to_address: to.clone(),
+                        amount: vec![Coin::new(*amount, denom)],
+                    }
+                    .into(),
+                }
+            }
+        })
+    }
+}
+
+/// One message of a proposal, in plain words, with what a member's client objects to.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Explained {
+    /// Plain words.
+    pub words: String,
+    /// Why a member should not approve it, if anything.
+    pub objection: Option<String>,
+}
+
+fn role_of(d: &Deployment, addr: &str) -> Option<Role> {
+    d.contracts
+        .all()
+        .chain(std::iter::once((Role::Dao, d.contracts.dao.as_str())))
+        .find(|(_, a)| !a.is_empty() && *a == addr)
+        .map(|(r, _)| r)
+}
+
+/// `msg` in plain words, against deployment `d`.
+pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
+    let outside = |addr: &str| {
+        Some(format!(
+            "{addr} is not a contract of this deployment: a proposal must not call outside it"
+        ))
+    };
+    match msg {
+        CosmosMsg::Wasm(WasmMsg::Execute {
+            contract_addr, msg, ..
+        }) => {
+            let body: Value = serde_json::from_slice(msg.as_slice()).unwrap_or(Value::Null);
+            let call = match &body {
+                Value::Object(m) if m.len() == 1 => {
+                    let (name, args) = m.iter().next().expect("one entry");
+                    format!("{name} {args}")
+                }
+                other => format!("{other}"),
+            };
+            match role_of(d, contract_addr) {
+                Some(role) => {
+                    let objection = check_execute(role, &body)
+                        .err()
+                        .map(|e| format!("{} would refuse it: {e}", role.label()));
+                    let words = match (role, body.get("transfer")) {
+                        (Role::Btt | Role::Btk, Some(t)) => format!(
+                            "pay {} base units of {} from the treasury to {}",
+                            t["amount"].as_str().unwrap_or("?"),
+                            role.name().to_uppercase(),
+                            t["recipient"].as_str().unwrap_or("?")
+                        ),
+                        _ => format!("{}: {call}", role.label()),
+                    };
+                    Explained { words, objection }
+                }
+                None => Explained {
+                    words: format!("call {contract_addr}: {call}"),
+                    objection: outside(contract_addr),
+                },
+            }
+        }
+        CosmosMsg::Wasm(WasmMsg::Migrate {
+            contract_addr,
+            new_code_id,
+            ..
+        }) => {
+            let code = d
+                .codes
+                .iter()
+                .find(|(_, c)| c.code_id == *new_code_id)
+                .map(|(kind, _)| kind.clone());
+            let name = role_of(d, contract_addr).map(|r| r.label().to_string());
+            let words = format!(
+                "migrate {} to code {new_code_id}{}",
+                name.as_deref().unwrap_or(contract_addr),
+                code.as_deref()
+                    .map(|k| format!(" (the deployment's {k})"))
+                    .unwrap_or_default()
+            );
+            let objection = if name.is_none() {
+                outside(contract_addr)
+            } else if code.is_none() {
+                Some(format!(
+                    "code {new_code_id} is not one of the deployment's stored codes"
+                ))
+            } else {
+                None
+            };
+            Explained { words, objection }
+        }
+        CosmosMsg::Bank(BankMsg::Send { to_address, amount }) => Explained {
+            words: format!(
+                "pay {} from the treasury to {to_address}",
+                amount
+                    .iter()
+                    .map(|c| format!("{}{}", c.amount, c.denom))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            objection: None,
+        },
+        other => Explained {
+            words: format!("{other:?}"),
+            objection: Some("a message kind `bithive gov` does not know".into()),
+        },
+    }
+}
+
+/// The DAO's contracts a member talks to, found from the core as any client would.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dao {
+    /// dao-dao-core: the DAO.
+    pub core: String,
+    /// dao-proposal-single.
+    pub proposals: String,
+    /// dao-pre-propose-single: where proposals are submitted.
+    pub pre_propose: String,
+}
+
+impl Dao {
+    /// Finds the DAO of deployment `d`.
+    pub async fn of(client: &ChainClient, d: &Deployment) -> Result<Dao, GovError> {
+        if d.contracts.dao.is_empty() {
+            return Err(GovError::NoDao);
+        }
+        let core = d.contracts.dao.clone();
+        let modules: Vec<ProposalModule> = client
+            .query_typed(
+                &core,
+                &dao::core::QueryMsg::ProposalModules {
+                    start_after: None,
+                    limit: None,
+                },
+            )
+            .await
+            .map_err(chain("the DAO's proposal modules"))?;
+        let proposals = modules
+            .into_iter()
+            .find(|m| m.status == dao::core::ProposalModuleStatus::Enabled)
+            .ok_or_else(|| GovError::Refused("the DAO has no enabled proposal module".into()))?
+            .address;
+        let policy: ProposalCreationPolicy = client
+            .query_typed(
+                &proposals,
+                &proposal_single::QueryMsg::ProposalCreationPolicy {},
+            )
+            .await
+            .map_err(chain("the proposal creation policy"))?;
+        let pre_propose = match policy {
+            ProposalCreationPolicy::Module { addr } => addr,
+            ProposalCreationPolicy::Anyone {} => proposals.clone(),
+        };
+        Ok(Dao {
+            core,
+            proposals,
+            pre_propose,
+        })
+    }
+
+    /// `member` submits a proposal of `msgs`; its id.
+    pub async fn propose(
+        &self,
+        member: &ChainClient,
+        title: &str,
+        description: &str,
+        msgs: Vec<CosmosMsg>,
+    ) -> Result<u64, GovError> {
+        let msg = pre_propose_single::ExecuteMsg::Propose {
+            msg: pre_propose_single::ProposeMessage::Propose {
+                title: title.into(),
+                description: description.into(),
+                msgs,
+                vote: None,
+            },
+        };
+        let out = member
+            .execute_batch(&[(self.pre_propose.clone(), to_value(&msg))])
+            .await
+            .map_err(chain("propose"))?;
+        out.attr("wasm", "proposal_id")
+            .and_then(|id| id.parse().ok())
+            .ok_or_else(|| GovError::Refused("the proposal module named no proposal_id".into()))
+    }
+
+    /// `member` votes on proposal `id`.
+    pub async fn vote(
+        &self,
+        member: &ChainClient,
+        id: u64,
+        vote: proposal_single::Vote,
+    ) -> Result<(), GovError> {
+        let msg = proposal_single::ExecuteMsg::Vote {
+            proposal_id: id,
+            vote,
+            rationale: None,
+        };
+        member
+            .execute_batch(&[(self.proposals.clone(), to_value(&msg))])
+            .await
+            .map_err(chain("vote"))?;
+        Ok(())
+    }
+
+    /// `member` executes passed proposal `id` (the DAO sends its messages).
+    pub async fn execute(&self, member: &ChainClient, id: u64) -> Result<(), GovError> {
+        let msg = proposal_single::ExecuteMsg::Execute { proposal_id: id };
+        member
+            .execute_batch(&[(self.proposals.clone(), to_value(&msg))])
+            .await
+            .map_err(chain("execute"))?;
+        Ok(())
+    }
+
+    /// Proposal `id`.
+    pub async fn proposal(
+        &self,
+        client: &ChainClient,
+        id: u64,
+    ) -> Result<proposal_single::ProposalResponse, GovError> {
+        client
+            .query_typed(
+                &self.proposals,
+                &proposal_single::QueryMsg::Proposal { proposal_id: id },
+            )
+            .await
+            .map_err(chain("the proposal"))
+    }
+
+    /// The newest proposals first, at most `limit`.
+    pub async fn newest(
+        &self,
+        client: &ChainClient,
+        limit: u64,
+    ) -> Result<Vec<proposal_single::ProposalResponse>, GovError> {
+        let r: proposal_single::ProposalListResponse = client
+            .query_typed(
+                &self.proposals,
+                &proposal_single::QueryMsg::ReverseProposals {
+                    start_before: None,
+                    limit: Some(limit),
+                },
+            )
+            .await
+            .map_err(chain("the proposals"))?;
+        Ok(r.proposals)
+    }
+
+    /// Proposes, has `voters` vote yes and the last of them execute: governance in one call, for
+    /// the demo and tests (every step is a member's own signed transaction).
+    pub async fn pass(
+        &self,
+        voters: &[&ChainClient],
+        title: &str,
+        msgs: Vec<CosmosMsg>,
+    ) -> Result<u64, GovError> {
+        let proposer = voters
+            .first()
+            .ok_or_else(|| GovError::Refused("no member to propose".into()))?;
+        let id = self.propose(proposer, title, title, msgs).await?;
+        for v in voters {
+            self.vote(v, id, proposal_single::Vote::Yes).await?;
+        }
+        self.execute(voters[voters.len() - 1], id).await?;
+        Ok(id)
+    }
+}
+
+fn to_value<M: serde::Serialize>(msg: &M) -> Value {
+    serde_json::to_value(msg).expect("messages serialise")
+}
+
+/// The status of a proposal in plain words.
+pub fn status_words(s: &proposal_single::Status) -> String {
+    use proposal_single::Status as S;
+    match s {
+        S::Open => "open".into(),
+        S::Rejected => "rejected".into(),
+        S::Passed => "passed (may be executed)".into(),
+        S::Executed => "executed".into(),
+        S::Closed => "closed".into(),
+        S::ExecutionFailed => "execution failed".into(),
+        S::VetoTimelock { .. } => "in its veto window".into(),
+        S::Vetoed => "vetoed".into(),
+    }
+}
+
+/// One proposal in plain words: id, status, tally, expiry and each message.
+pub fn describe(p: &proposal_single::ProposalResponse, d: &Deployment) -> String {
+    let q = &p.proposal;
+    let mut out = format!(
+        "proposal {}: {}\n  status: {}\n  votes: yes {} / no {} / abstain {} of {} total weight\n  \
+         voting ends: {}\n  proposed by {}\n",
+        p.id,
+        q.title,
+        status_words(&q.status),
+        q.votes.yes,
+        q.votes.no,
+        q.votes.abstain,
+        q.total_power,
+        expiration_words(&q.expiration),
+        q.proposer
+    );
+    for (i, m) in q.msgs.iter().enumerate() {
+        let e = explain(m, d);
+        out.push_str(&format!("  {}. {}\n", i + 1, e.words));
+        if let Some(o) = e.objection {
+            out.push_str(&format!("     WARNING: {o}\n"));
+        }
+    }
+    out
+}
+
+fn expiration_words(e: &dao::Expiration) -> String {
+    match e {
+        dao::Expiration::AtHeight(h) => format!("at height {h}"),
+        dao::Expiration::AtTime(t) => format!("at unix time {}", t.seconds()),
+        dao::Expiration::Never {} => "never".into(),
+    }
+}
+
+/// `bithive gov`.
+#[derive(Debug, Subcommand)]
+pub enum GovCommand {
+    /// Propose a typed action (shown in plain words before it is signed); members only
+    Propose(Box<ProposeArgs>),
+    /// The newest proposals with status and tally
+    List(ListArgs),
+    /// One proposal: status, tally, time left and its actions in plain words
+    Show(ShowArgs),
+    /// Vote on a proposal (yes is refused on a proposal that calls outside the deployment or
+    /// migrates to a code it did not store, unless --force)
+    Vote(VoteArgs),
+    /// Execute a passed proposal: the DAO sends its messages
+    Execute(ShowArgs),
+}
+
+/// Where the DAO is and who signs.
+#[derive(Clone, Debug, Args)]
+pub struct GovChainArgs {
+    /// deployment.json written by `bithive deploy`
+    #[arg(long, value_name = "FILE", default_value = "deployment.json")]
+    pub deployment: PathBuf,
+    /// CometBFT RPC URL of the chain
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "BITHIVE_RPC_URL",
+        hide_env_values = true
+    )]
+    pub rpc: String,
+    /// Name of the member's key in the keyring (queries need none)
+    #[arg(long, value_name = "NAME", env = "BITHIVE_KEY", hide_env_values = true)]
+    pub key: Option<String>,
+    #[command(flatten)]
+    pub keys: bithive_relayer::cli::KeyringArgs,
+    /// One JSON object instead of plain words
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `bithive gov propose`.
+#[derive(Debug, Args)]
+pub struct ProposeArgs {
+    #[command(flatten)]
+    pub chain: GovChainArgs,
+    /// The proposal's title
+    #[arg(long)]
+    pub title: String,
+    /// What it is for [default: the action in plain words]
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Print the proposal in plain words and stop: nothing is signed
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The action
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+/// `bithive gov list`.
+#[derive(Clone, Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub chain: GovChainArgs,
+    /// How many
+    #[arg(long, default_value_t = 20)]
+    pub limit: u64,
+}
+
+/// `bithive gov show` / `execute`.
+#[derive(Clone, Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub chain: GovChainArgs,
+    /// The proposal id
+    pub id: u64,
+}
+
+/// How a member votes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Position {
+    /// For
+    Yes,
+    /// Against
+    No,
+    /// Counted, neither for nor against
+    Abstain,
+}
+
+/// `bithive gov vote`.
+#[derive(Clone, Debug, Args)]
+pub struct VoteArgs {
+    #[command(flatten)]
+    pub chain: GovChainArgs,
+    /// The proposal id
+    pub id: u64,
+    /// yes, no or abstain
+    #[arg(value_enum)]
+    pub position: Position,
+    /// Vote yes even on a proposal this client objects to
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Refuses a yes vote on a proposal with an objection, unless forced.
+pub fn check_yes(
+    p: &proposal_single::ProposalResponse,
+    d: &Deployment,
+    force: bool,
+) -> Result<(), GovError> {
+    let objections: Vec<String> = p
+        .proposal
+        .msgs
+        .iter()
+        .filter_map(|m| explain(m, d).objection)
+        .collect();
+    if objections.is_empty() || force {
+        return Ok(());
+    }
+    Err(GovError::Refused(format!(
+        "not voting yes on proposal {}: {} (vote no, or --force)",
+        p.id,
+        objections.join("; ")
+    )))
+}
+
+impl From<Position> for proposal_single::Vote {
+    fn from(p: Position) -> Self {
+        match p {
+            Position::Yes => proposal_single::Vote::Yes,
+            Position::No => proposal_single::Vote::No,
+            Position::Abstain => proposal_single::Vote::Abstain,
+        }
+    }
+}
+
+/// Runs a `bithive gov` command.
+pub fn run(cmd: &GovCommand) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let chain_args = match cmd {
+        GovCommand::Propose(a) => &a.chain,
+        GovCommand::List(a) => &a.chain,
+        GovCommand::Show(a) | GovCommand::Execute(a) => &a.chain,
+        GovCommand::Vote(a) => &a.chain,
+    };
+    let path = &chain_args.deployment;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let d: Deployment =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    // Plain words of the action before anything is signed (a dry run stops there).
+    if let GovCommand::Propose(a) = cmd {
+        let msg = a.action.to_msg(&d)?;
+        let e = explain(&msg, &d);
+        println!("proposal: {}\n  1. {}", a.title, e.words);
+        if let Some(o) = &e.objection {
+            anyhow::bail!("refused: {o}");
+        }
+        if a.dry_run {
+            return Ok(());
+        }
+    }
+    let client = gov_client(
+        chain_args,
+        &d,
+        matches!(cmd, GovCommand::List(_) | GovCommand::Show(_)),
+    )?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let dao = Dao::of(&client, &d).await?;
+        match cmd {
+            GovCommand::Propose(a) => {
+                let msg = a.action.to_msg(&d)?;
+                let description = a
+                    .description
+                    .clone()
+                    .unwrap_or_else(|| explain(&msg, &d).words);
+                let id = dao.propose(&client, &a.title, &description, vec![msg]).await?;
+                print(chain_args.json, json!({ "proposal_id": id }), &format!("proposal {id} submitted: members vote with `bithive gov vote {id} yes|no|abstain`"));
+            }
+            GovCommand::List(a) => {
+                let list = dao.newest(&client, a.limit).await?;
+                if chain_args.json {
+                    println!("{}", serde_json::to_string_pretty(&list)?);
+                } else if list.is_empty() {
+                    println!("no proposals yet");
+                } else {
+                    for p in &list {
+                        println!(
+                            "{:>4}  {:<26} yes {} / no {} of {}  {}",
+                            p.id,
+                            status_words(&p.proposal.status),
+                            p.proposal.votes.yes,
+                            p.proposal.votes.no,
+                            p.proposal.total_power,
+                            p.proposal.title
+                        );
+                    }
+                }
+            }
+            GovCommand::Show(a) => {
+                let p = dao.proposal(&client, a.id).await?;
+                if chain_args.json {
+                    let explained: Vec<Explained> =
+                        p.proposal.msgs.iter().map(|m| explain(m, &d)).collect();
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({ "proposal": p, "explained": explained }))?
+                    );
+                } else {
+                    print!("{}", describe(&p, &d));
+                }
+            }
+            GovCommand::Vote(a) => {
+                let p = dao.proposal(&client, a.id).await?;
+                print!("{}", describe(&p, &d));
+                if a.position == Position::Yes {
+                    check_yes(&p, &d, a.force)?;
+                }
+                dao.vote(&client, a.id, a.position.into()).await?;
+                let p = dao.proposal(&client, a.id).await?;
+                print(chain_args.json, json!({ "proposal": p }), &format!("voted; proposal {} is {}", a.id, status_words(&p.proposal.status)));
+            }
+            GovCommand::Execute(a) => {
+                dao.execute(&client, a.id).await?;
+                let p = dao.proposal(&client, a.id).await?;
+                print(chain_args.json, json!({ "proposal": p }), &format!("proposal {} is {}", a.id, status_words(&p.proposal.status)));
+            }
+        }
+        Ok::<_, anyhow::Error>(())
+    })
+}
+
+fn print(json: bool, value: Value, words: &str) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{words}");
+    }
+}
+
+/// The member's client (fees as the deployment records them); a read-only one (a throwaway key
+/// that never signs) for queries without --key.
+fn gov_client(a: &GovChainArgs, d: &Deployment, read_only: bool) -> anyhow::Result<ChainClient> {
+    use bithive_chain_client::{
+        CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint, OperatorKey,
+    };
+    let key = match (&a.key, read_only) {
+        (Some(name), _) => {
+            bithive_relayer::keyring::Keyring::new(&a.keys.keyring).get(name, &a.keys.prefix)?
+        }
+        (None, true) => {
+            OperatorKey::from_mnemonic(&crate::demo::platform::new_mnemonic()?, &a.keys.prefix)?
+        }
+        (None, false) => anyhow::bail!("--key NAME: a member's key signs this"),
+    };
+    let (denom, price) = match &d.fees {
+        Some(f) => (
+            f.denom.clone(),
+            f.gas_price.to_string().parse::<f64>().unwrap_or(0.025),
+        ),
+        None => ("ubhive".to_string(), 0.025),
+    };
+    let gas = GasConfig {
+        gas_price: price,
+        gas_adjustment: 1.4,
+        max_gas_price: price * 4.0,
+        fee_denom: denom,
+        max_gas: 60_000_000,
+    };
+    let endpoint = HttpEndpoint::new(
+        &a.rpc,
+        CompatVersion::V038,
+        std::time::Duration::from_secs(20),
+    )?;
+    Ok(ChainClient::new(
+        std::sync::Arc::new(endpoint),
+        &d.chain_id,
+        key,
+        gas,
+        ConfirmConfig::default(),
+    )?)
+}
