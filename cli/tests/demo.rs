@@ -25,7 +25,8 @@ async fn demo_runs_end_to_end() {
     let report = demo::run(&opts, &mut |l: &str| lines.push(l.to_string()))
         .await
         .unwrap_or_else(|e| panic!("demo failed: {e}\nprogress:\n{}", lines.join("\n")));
-    assert_eq!(report.deployment.codes.len(), 13);
+    // BitHive's thirteen codes and the DAO's five.
+    assert_eq!(report.deployment.codes.len(), 18);
     assert!(report.attestation_latency_blocks >= 1, "{report:?}");
     let table = report.table();
     for row in common::STORY_ROWS.iter().chain(&["vesting released"]) {
@@ -83,6 +84,12 @@ async fn demo_runs_end_to_end() {
     assert_eq!(keys.len(), 4, "{keys:?}");
     assert!(keys.iter().all(|k| mode(k) == 0o600), "{keys:?}");
     assert!(table.contains("roles apart"), "{table}");
+    // Every governance step was a proposal of the DAO's members, executed by the DAO.
+    assert!(
+        table.contains("proposals of the DAO's members")
+            && table.contains("yes 2 / no 0 of 3 weight, executed"),
+        "{table}"
+    );
     // The run's deployment file lists every contract.
     let written: serde_json::Value =
         serde_json::from_slice(&std::fs::read(opts.home.join("deployment.json")).unwrap()).unwrap();

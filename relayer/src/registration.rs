@@ -8,10 +8,17 @@ use cosmwasm_std::Decimal;
 
 use crate::error::RelayerError;
 
+/// The compliance level governance records for a node that joined (0.9).
+pub fn compliance_msg(node: &str) -> StakingMsg {
+    StakingMsg::SetCompliance {
+        node: node.to_string(),
+        level: Decimal::permille(900),
+    }
+}
+
 /// `node` registers in `staking` with `operator` as its operator key, claiming `capacity_t` T
-/// at `tier`; `gov` (staking's governance) sets its compliance to 0.9.
-pub async fn register_node(
-    gov: &ChainClient,
+/// at `tier` (its own transaction; governance records its compliance after).
+pub async fn register(
     staking: &str,
     node: &ChainClient,
     operator: &OperatorKey,
@@ -33,11 +40,21 @@ pub async fn register_node(
     };
     node.execute_batch(&[(staking.to_string(), register)])
         .await?;
-    let compliance = StakingMsg::SetCompliance {
-        node: node.address().to_string(),
-        level: Decimal::permille(900),
-    };
-    gov.execute_batch(&[(staking.to_string(), compliance)])
+    Ok(())
+}
+
+/// [`register`], then `gov` (staking's governance as one account: a deployment without a DAO)
+/// sets its compliance to 0.9 ([`compliance_msg`]).
+pub async fn register_node(
+    gov: &ChainClient,
+    staking: &str,
+    node: &ChainClient,
+    operator: &OperatorKey,
+    capacity_t: u32,
+    tier: Tier,
+) -> Result<(), RelayerError> {
+    register(staking, node, operator, capacity_t, tier).await?;
+    gov.execute_batch(&[(staking.to_string(), compliance_msg(node.address()))])
         .await?;
     Ok(())
 }

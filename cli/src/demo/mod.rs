@@ -174,6 +174,12 @@ pub async fn run_then(
         relayer.ready
     ));
     let mut result = story::story(&p, enrolled, &model_keys, &mut report, progress).await;
+    if result.is_ok() {
+        match p.governance_summary().await {
+            Ok(s) => report.row("governance", s),
+            Err(e) => result = Err(e),
+        }
+    }
     report.row(
         "roles apart",
         format!(

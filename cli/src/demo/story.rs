@@ -156,14 +156,16 @@ async fn emission_and_treasury(
         // its first crank mints a day's BTK; the foundation's share goes into vesting, locked a
         // month. The treasury is the app pool's first developer: its claim pays 20 % at once
         // (what funds the pledges below) and vests the rest.
-        exec(
-            gov,
-            &c.rewards,
-            &RewardsMsg::SetDeveloper {
-                developer: gov.address().to_string(),
-                weight: Uint128::one(),
-            },
-            "app developer",
+        let developer = RewardsMsg::SetDeveloper {
+            developer: gov.address().to_string(),
+            weight: Uint128::one(),
+        };
+        p.govern(
+            "add the first app-pool developer",
+            vec![(
+                c.rewards.clone(),
+                ctx!(serde_json::to_value(developer), "proposal")?,
+            )],
         )
         .await?;
         distribute(gov, &c.emission).await?;
@@ -236,8 +238,10 @@ async fn pledges(
     p.pledge(node, status.required.u128()).await?;
     let staking: StakingConfig =
         query(gov, &c.staking, &StakingQuery::Config {}, "staking config").await?;
-    for (client, key) in &p.attestors {
-        p.register_node(client, key).await?;
+    let joining: Vec<(&ChainClient, &bithive_chain_client::OperatorKey)> =
+        p.attestors.iter().map(|(c, k)| (c, k)).collect();
+    p.register_nodes(&joining).await?;
+    for (client, _) in &p.attestors {
         p.pledge(client, staking.min_bond.u128()).await?;
     }
     exec(

@@ -135,18 +135,20 @@ pub async fn publish_and_order(
     )?;
     // Measured before any job names it: a job snapshots the model's run cost at creation.
     evaluate_model(p, keys, r, progress).await?;
-    exec(
-        &p.gov,
-        &c.payfi_escrow,
-        &EscrowMsg::UpdateConfig {
-            fee_bps: None,
-            fee_collector: None,
-            staking: None,
-            job_dispute_seconds: None,
-            model_registry: Some(c.model_registry.clone()),
-            rewards: None,
-        },
-        "escrow uses the model registry",
+    let link = EscrowMsg::UpdateConfig {
+        fee_bps: None,
+        fee_collector: None,
+        staking: None,
+        job_dispute_seconds: None,
+        model_registry: Some(c.model_registry.clone()),
+        rewards: None,
+    };
+    p.govern(
+        "the escrow uses the model registry",
+        vec![(
+            c.payfi_escrow.clone(),
+            ctx!(serde_json::to_value(link), "proposal")?,
+        )],
     )
     .await?;
     progress(&format!(
@@ -581,14 +583,16 @@ pub async fn rekey_on_set_change(
     let left = keys
         .index_of(leaving.address())
         .ok_or_else(|| fail("re-key")(&"the attestor has no model key"))?;
-    exec(
-        &p.gov,
-        &c.staking,
-        &bithive_interface::staking::ExecuteMsg::SetCompliance {
-            node: leaving.address().to_string(),
-            level: Decimal::zero(),
-        },
-        "withdraw compliance",
+    let withdraw = bithive_interface::staking::ExecuteMsg::SetCompliance {
+        node: leaving.address().to_string(),
+        level: Decimal::zero(),
+    };
+    p.govern(
+        "withdraw an attestor's compliance",
+        vec![(
+            c.staking.clone(),
+            ctx!(serde_json::to_value(withdraw), "proposal")?,
+        )],
     )
     .await?;
     let allowed = keys.allowed(p).await?;

@@ -211,8 +211,33 @@ async fn private_queries(
 ) -> Result<(), DemoError> {
     let c = &p.deployment.contracts;
     let dec = |s: &str| Decimal::from_str(s).map_err(|e| fail("epsilon")(&e));
+    // The DAO appoints the institute a curator (it creates and runs the dataset) and registers
+    // the relayer as the DP answerer (its operator account: members seal keys to it).
+    let answerer = p.operator_key.address().to_string();
+    let curator = vault::ExecuteMsg::UpdateCurators {
+        add: vec![p.institute.address().to_string()],
+        remove: vec![],
+    };
+    let register = vault::ExecuteMsg::UpdateAnswerers {
+        add: vec![answerer.clone()],
+        remove: vec![],
+    };
+    p.govern(
+        "appoint the institute curator and the relayer DP answerer",
+        vec![
+            (
+                c.data_vault.clone(),
+                ctx!(serde_json::to_value(curator), "proposal")?,
+            ),
+            (
+                c.data_vault.clone(),
+                ctx!(serde_json::to_value(register), "proposal")?,
+            ),
+        ],
+    )
+    .await?;
     let created = exec_outcome(
-        &p.gov,
+        &p.institute,
         &c.data_vault,
         &vault::ExecuteMsg::CreateDataset(CreateDatasetMsg {
             name: "hba1c-panels".into(),
@@ -237,18 +262,6 @@ async fn private_queries(
         wasm_attr(&created, vault::events::attr::DATASET_ID, "create dataset")?.parse::<u64>(),
         "create dataset"
     )?;
-    // The relayer answers: its operator account is registered, and members seal keys to it.
-    let answerer = p.operator_key.address().to_string();
-    exec(
-        &p.gov,
-        &c.data_vault,
-        &vault::ExecuteMsg::UpdateAnswerers {
-            add: vec![answerer.clone()],
-            remove: vec![],
-        },
-        "register the answerer",
-    )
-    .await?;
     let patient_id = bitchat_identity(p.patient.key())?;
     // The relayer's operator key answers (its BitChat identity, as the relayer derives it).
     let answerer_noise = bitchat_identity(&p.operator_key)?.noise_public();

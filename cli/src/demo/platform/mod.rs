@@ -15,12 +15,12 @@ use bithive_interface::attestation::{Accepted, QueryMsg as AttestationQuery};
 use bithive_interface::payfi_escrow::{
     CreateJobMsg, ExecuteMsg as EscrowMsg, Job, JobStatus, QueryMsg as EscrowQuery,
 };
-use bithive_interface::staking::ReceiveMsg as StakingReceive;
+use bithive_interface::staking::{ReceiveMsg as StakingReceive, Tier};
 use bithive_interface::token::ExecuteMsg as TokenMsg;
 use bithive_signed_attestation::AttestationKind;
 use cosmwasm_std::{to_json_binary, Binary, Timestamp, Uint128};
 
-use crate::deploy::{deploy, DeployConfig, Deployment};
+use crate::deploy::{deploy, DaoMember, DaoParams, DeployConfig, Deployment};
 
 pub const DAY: u64 = 86_400;
 pub const PREFIX: &str = "bithive";
@@ -141,6 +141,12 @@ pub struct Platform {
     pub operator_key: OperatorKey,
     /// Attestor accounts, each its own operator key (not registered until they join).
     pub attestors: Vec<(ChainClient, OperatorKey)>,
+    /// The DAO's members (keys member-1..3): they propose and vote every governance step.
+    pub members: Vec<ChainClient>,
+    /// The DAO that governs the deployment.
+    pub dao: crate::gov::Dao,
+    /// The proposals the story passed: (id, title).
+    pub proposals: std::sync::Mutex<Vec<(u64, String)>>,
     pub deployment: Deployment,
 }
 
@@ -185,6 +191,9 @@ impl Platform {
             "attestor-1",
             "attestor-2",
             "attestor-3",
+            "member-1",
+            "member-2",
+            "member-3",
         ] {
             let m = new_mnemonic()?;
             ctx!(keyring.add(name, &m, &prefix), "keyring")?;
@@ -226,6 +235,7 @@ impl Platform {
                 (None, x.rpc.clone(), chain_id, x.rest.clone())
             }
         };
+        let member_keys = keys.split_off(9);
         let attestor_keys = keys.split_off(6);
         let [deployer_key, node_key, operator_key, patient_key, institute_key, researcher_key]: [OperatorKey; 6] =
             ctx!(keys.try_into().map_err(|_| "six keys"), "keys")?;
@@ -239,8 +249,25 @@ impl Platform {
             .into_iter()
             .map(|k| Ok((client(k.clone())?, k)))
             .collect::<Result<Vec<_>, DemoError>>()?;
+        // The DAO's members (ADR 009): every governance step of the story is their proposal.
+        let dao_params = DaoParams {
+            name: "BitHive demo DAO".into(),
+            members: member_keys
+                .iter()
+                .map(|k| DaoMember {
+                    addr: k.address().to_string(),
+                    weight: 1,
+                })
+                .collect(),
+            voting_period_seconds: DAY,
+            ..DaoParams::default()
+        };
+        let members = member_keys
+            .into_iter()
+            .map(client)
+            .collect::<Result<Vec<_>, DemoError>>()?;
 
-        let deploy_cfg = match &opts.external {
+        let mut deploy_cfg = match &opts.external {
             Some(x) => x.deploy_config(
                 &opts.artifacts,
                 ctx!(gov.rpc().latest_block_time().await, "block time")?,
@@ -250,11 +277,21 @@ impl Platform {
                 ..DeployConfig::default()
             },
         };
+        // The DAO governs and holds the treasury (slashes, fees, the foundation's vesting); the
+        // deployer keeps the operations share, which funds the story's pledges.
+        deploy_cfg.dao = Some(dao_params);
+        deploy_cfg.operations = Some(gov.address().to_string());
         let deployment = deploy(&gov, &deploy_cfg, &mut |s: &str| {
             progress(&format!("deploy: {s}"))
         })
         .await
         .map_err(|e| fail("deploy")(&e))?;
+        let dao = ctx!(crate::gov::Dao::of(&gov, &deployment).await, "the DAO")?;
+        progress(&format!(
+            "DAO {} governs every contract ({} members, a proposal passes with more than half of them); the deployer keeps none of it",
+            dao.core,
+            members.len()
+        ));
         write_serialized(
             &home.join("deployment.json"),
             serde_json::to_string_pretty(&deployment),
@@ -300,6 +337,9 @@ impl Platform {
             researcher,
             operator_key,
             attestors,
+            members,
+            dao,
+            proposals: std::sync::Mutex::new(Vec::new()),
             deployment,
         };
         // The node registers with its operator key, which signs for the node account (proof of
@@ -320,7 +360,99 @@ impl Platform {
         node: &ChainClient,
         operator: &OperatorKey,
     ) -> Result<(), DemoError> {
-        register_node_on(&self.gov, &self.deployment.contracts, node, operator).await
+        self.register_nodes(&[(node, operator)]).await
+    }
+
+    /// Each node registers with its operator key; then one proposal records their compliance.
+    pub async fn register_nodes(
+        &self,
+        nodes: &[(&ChainClient, &OperatorKey)],
+    ) -> Result<(), DemoError> {
+        let staking = &self.deployment.contracts.staking;
+        for (node, operator) in nodes {
+            ctx!(
+                bithive_relayer::registration::register(staking, node, operator, 4, Tier::T1).await,
+                "register node"
+            )?;
+        }
+        let calls = nodes
+            .iter()
+            .map(|(node, _)| {
+                let msg = bithive_relayer::registration::compliance_msg(node.address());
+                Ok((
+                    staking.clone(),
+                    ctx!(serde_json::to_value(msg), "compliance")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, DemoError>>()?;
+        let title = if nodes.len() == 1 {
+            "record a new node's compliance".to_string()
+        } else {
+            format!("record {} new nodes' compliance", nodes.len())
+        };
+        self.govern(&title, calls).await
+    }
+
+    /// The story's governance in a line: each proposal's title, and the first one's life as the
+    /// chain records it (proposer, tally, status).
+    pub async fn governance_summary(&self) -> Result<String, DemoError> {
+        let passed = self
+            .proposals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some((first, _)) = passed.first() else {
+            return Ok("no proposal".into());
+        };
+        let p = ctx!(self.dao.proposal(&self.gov, *first).await, "proposal")?;
+        let proposer = self
+            .members
+            .iter()
+            .position(|m| m.address() == p.proposal.proposer)
+            .map(|i| format!("member-{}", i + 1))
+            .unwrap_or_else(|| p.proposal.proposer.clone());
+        Ok(format!(
+            "{} proposals of the DAO's members, each passed and executed by the DAO ({}); #{} proposed by {proposer}, yes {} / no {} of {} weight, {}; the deployer holds no governance power",
+            passed.len(),
+            passed
+                .iter()
+                .map(|(id, t)| format!("#{id} {t}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            p.id,
+            p.proposal.votes.yes,
+            p.proposal.votes.no,
+            p.proposal.total_power,
+            crate::gov::status_words(&p.proposal.status)
+        ))
+    }
+
+    /// A governance step as the DAO takes it: a member proposes `calls` (contract, message),
+    /// two of the three members vote yes, the last executes, and the DAO sends the messages.
+    pub async fn govern(
+        &self,
+        title: &str,
+        calls: Vec<(String, serde_json::Value)>,
+    ) -> Result<(), DemoError> {
+        let msgs = calls
+            .into_iter()
+            .map(|(contract, msg)| {
+                Ok(cosmwasm_std::WasmMsg::Execute {
+                    contract_addr: contract,
+                    msg: ctx!(cosmwasm_std::to_json_binary(&msg), "proposal message")?,
+                    funds: vec![],
+                }
+                .into())
+            })
+            .collect::<Result<Vec<_>, DemoError>>()?;
+        let majority = self.members.len() / 2 + 1;
+        let voters: Vec<&ChainClient> = self.members.iter().take(majority).collect();
+        let id = ctx!(self.dao.pass(&voters, title, msgs).await, title)?;
+        self.proposals
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((id, title.to_string()));
+        Ok(())
     }
 
     /// The treasury (deployer) grants `node` `amount` BTK, which it bonds in staking as its pledge.
