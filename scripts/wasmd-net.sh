@@ -3,6 +3,7 @@
 # and, with --validators N, real CometBFT consensus between N processes).
 #
 #   scripts/wasmd-net.sh start HOME [--chain-id ID] [--account ADDR=COINS]... [--block-ms N] [--validators N]
+#                                   [--upload-nobody] [--voting-period DURATION]
 #   scripts/wasmd-net.sh stop HOME
 #   scripts/wasmd-net.sh env HOME        # prints the chain's facts as shell assignments
 #   scripts/wasmd-net.sh stop-node HOME I  /  start-node HOME I   # one validator of a network
@@ -18,7 +19,10 @@
 # in HOME/node<I> (log HOME/wasmd<I>.log), each its own process with its own ports, all peers of
 # each other on loopback and with equal stake, so any N-1 of 4 go on making blocks;
 # WASMD_VALIDATORS, WASMD_RPCS (every validator's RPC, space-separated, validator 0 first) and
-# WASMD_NET_HOME are in the env file too.
+# WASMD_NET_HOME are in the env file too. --upload-nobody makes a permissioned chain (wasmd
+# code_upload_access Nobody: only x/gov stores code, as Neutron- and Osmosis-style chains run);
+# --voting-period (e.g. 6s) shortens x/gov's voting period (the expedited one is half of it) and
+# sets the minimum deposit to 1,000,000 of the denom.
 # WASMD_BIN picks the binary; otherwise scripts/wasmd-build.sh builds or reuses the pinned one
 # (WASMD_PREFIX=wasm: a chain whose addresses start with wasm1...).
 set -euo pipefail
@@ -132,13 +136,15 @@ configure_node() {
 }
 
 start() {
-  local chain_id=bithive-wasmd-1 block_ms=300 accounts=() n=1
+  local chain_id=bithive-wasmd-1 block_ms=300 accounts=() n=1 upload=Everybody voting=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --chain-id) chain_id="$2"; shift 2 ;;
       --account) accounts+=("$2"); shift 2 ;;
       --block-ms) block_ms="$2"; shift 2 ;;
       --validators) n="$2"; shift 2 ;;
+      --upload-nobody) upload=Nobody; shift ;;
+      --voting-period) voting="$2"; shift 2 ;;
       *) usage ;;
     esac
   done
@@ -167,6 +173,21 @@ start() {
   for a in "${accounts[@]}"; do
     "${w[@]}" genesis add-genesis-account "${a%%=*}" "${a#*=}" >/dev/null
   done
+  local g="$NODE/config/genesis.json"
+  if [ "$upload" = Nobody ]; then
+    jq '.app_state.wasm.params.code_upload_access = {"permission":"Nobody","addresses":[]}' "$g" >"$g.new" \
+      && mv "$g.new" "$g" || die "could not restrict code upload in $g"
+  fi
+  if [ -n "$voting" ]; then
+    [[ "$voting" =~ ^([0-9]+)s$ ]] || die "--voting-period takes seconds, e.g. 6s"
+    local half=$(( (${BASH_REMATCH[1]} + 1) / 2 ))
+    jq --arg v "$voting" --arg e "${half}s" --arg d "$DENOM" '
+      .app_state.gov.params.voting_period = $v
+      | .app_state.gov.params.expedited_voting_period = $e
+      | .app_state.gov.params.min_deposit = [{"denom": $d, "amount": "1000000"}]
+      | .app_state.gov.params.expedited_min_deposit = [{"denom": $d, "amount": "2000000"}]' \
+      "$g" >"$g.new" && mv "$g.new" "$g" || die "could not set the voting period in $g"
+  fi
   # Validators 1..N-1: own homes and keys, funded in validator 0's genesis; each signs its
   # gentx on a copy of that genesis, and validator 0 collects them all (equal stake each).
   local i vh

@@ -441,6 +441,24 @@ pub struct DeployArgs {
     /// deployer key keeps every governance power
     #[arg(long, value_name = "FILE")]
     pub dao: Option<PathBuf>,
+    /// Store the codes through x/gov proposals (chains where code upload is restricted:
+    /// wasmd's code_upload_access Nobody): the deployer pays each deposit, the validators vote,
+    /// and the deployment goes on once every proposal passed. Codes the chain already holds
+    /// (same checksum) are reused, so a rerun picks up where a timeout left it
+    #[arg(long)]
+    pub via_gov: bool,
+    /// Deposit of each code proposal, in base units of the fee denom [default: the chain's
+    /// min_deposit]
+    #[arg(long, value_name = "AMOUNT", requires = "via_gov")]
+    pub gov_deposit: Option<u128>,
+    /// How long to wait for the validators to pass the code proposals
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 3600,
+        requires = "via_gov"
+    )]
+    pub gov_timeout: u64,
     /// Where the deployment (addresses, code ids) is written
     #[arg(long, value_name = "FILE", default_value = "deployment.json")]
     pub out: PathBuf,

@@ -290,16 +290,33 @@ impl Action {
                 code_id,
                 msg,
             } => {
-                if !d.codes.values().any(|code| code.code_id == *code_id) {
-                    return refuse(format!(
-                        "code {code_id} is not one of the deployment's stored codes: a migration \
-                         may only run code the deployment checked against artifacts/checksums.txt"
-                    ));
+                let role = contract.role();
+                let kind = d
+                    .codes
+                    .iter()
+                    .find(|(_, code)| code.code_id == *code_id)
+                    .map(|(kind, _)| kind.as_str());
+                match kind {
+                    None => {
+                        return refuse(format!(
+                            "code {code_id} is not one of the deployment's stored codes: a \
+                             migration may only run code the deployment checked against \
+                             artifacts/checksums.txt"
+                        ))
+                    }
+                    Some(k) if k != code_kind(role) => {
+                        return refuse(format!(
+                            "code {code_id} is the deployment's {k}, not {}'s own code ({})",
+                            role.label(),
+                            code_kind(role)
+                        ))
+                    }
+                    Some(_) => {}
                 }
                 let msg: Value = serde_json::from_str(msg)
                     .map_err(|e| GovError::Refused(format!("the migrate message: {e}")))?;
                 WasmMsg::Migrate {
-                    contract_addr: c.get(contract.role()).to_string(),
+                    contract_addr: c.get(role).to_string(),
                     new_code_id: *code_id,
                     msg: cosmwasm_std::to_json_binary(&msg).expect("JSON value"),
                 }
@@ -347,7 +364,15 @@ fn role_of(d: &Deployment, addr: &str) -> Option<Role> {
         .map(|(r, _)| r)
 }
 
-/// `msg` in plain words, against deployment `d`.
+/// The code kind (deployment.json's `codes` key) a contract of `role` runs.
+fn code_kind(role: Role) -> &'static str {
+    role.artifact().kind()
+}
+
+/// `msg` in plain words, against deployment `d`, with what a member's client objects to: a call
+/// outside the deployment, funds sent along, a message to the DAO itself (its admin, modules and
+/// voting are not `bithive gov` actions), a token message other than a treasury transfer, a
+/// migration to a code that is not the contract's own kind in the deployment.
 pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
     let outside = |addr: &str| {
         Some(format!(
@@ -356,7 +381,9 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
     };
     match msg {
         CosmosMsg::Wasm(WasmMsg::Execute {
-            contract_addr, msg, ..
+            contract_addr,
+            msg,
+            funds,
         }) => {
             let body: Value = serde_json::from_slice(msg.as_slice()).unwrap_or(Value::Null);
             let call = match &body {
@@ -366,54 +393,95 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
                 }
                 other => format!("{other}"),
             };
-            match role_of(d, contract_addr) {
-                Some(role) => {
-                    let objection = check_execute(role, &body)
-                        .err()
-                        .map(|e| format!("{} would refuse it: {e}", role.label()));
-                    let words = match (role, body.get("transfer")) {
-                        (Role::Btt | Role::Btk, Some(t)) => format!(
+            let sent = (!funds.is_empty()).then(|| {
+                format!(
+                    " (sending {} from the treasury)",
+                    funds
+                        .iter()
+                        .map(|c| format!("{}{}", c.amount, c.denom))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+            let mut e = match role_of(d, contract_addr) {
+                None => Explained {
+                    words: format!("call {contract_addr}: {call}"),
+                    objection: outside(contract_addr),
+                },
+                Some(Role::Dao) => Explained {
+                    words: format!("the DAO itself: {call}"),
+                    objection: Some(
+                        "a message to the DAO itself (its admin, proposal or voting modules, \
+                         messages it sends as admin) is not a `bithive gov` action: it can hand \
+                         the DAO to someone else; review it with DAO DAO's own tools"
+                            .into(),
+                    ),
+                },
+                Some(role @ (Role::Btt | Role::Btk)) => match body.get("transfer") {
+                    Some(t) => Explained {
+                        words: format!(
                             "pay {} base units of {} from the treasury to {}",
                             t["amount"].as_str().unwrap_or("?"),
                             role.name().to_uppercase(),
                             t["recipient"].as_str().unwrap_or("?")
                         ),
-                        _ => format!("{}: {call}", role.label()),
-                    };
-                    Explained { words, objection }
-                }
-                None => Explained {
-                    words: format!("call {contract_addr}: {call}"),
-                    objection: outside(contract_addr),
+                        objection: None,
+                    },
+                    None => Explained {
+                        words: format!("{}: {call}", role.name().to_uppercase()),
+                        objection: Some(format!(
+                            "a {} message other than a treasury transfer (a send to a contract \
+                             or an allowance moves tokens out of sight)",
+                            role.name().to_uppercase()
+                        )),
+                    },
                 },
+                Some(role) => Explained {
+                    words: format!("{}: {call}", role.label()),
+                    objection: check_execute(role, &body)
+                        .err()
+                        .map(|e| format!("{} would refuse it: {e}", role.label())),
+                },
+            };
+            if let Some(sent) = sent {
+                e.words.push_str(&sent);
+                e.objection.get_or_insert_with(|| {
+                    "it sends funds from the treasury along with a contract call".into()
+                });
             }
+            e
         }
         CosmosMsg::Wasm(WasmMsg::Migrate {
             contract_addr,
             new_code_id,
             ..
         }) => {
+            let role = role_of(d, contract_addr);
             let code = d
                 .codes
                 .iter()
                 .find(|(_, c)| c.code_id == *new_code_id)
                 .map(|(kind, _)| kind.clone());
-            let name = role_of(d, contract_addr).map(|r| r.label().to_string());
             let words = format!(
                 "migrate {} to code {new_code_id}{}",
-                name.as_deref().unwrap_or(contract_addr),
+                role.map(|r| r.label().to_string())
+                    .unwrap_or_else(|| contract_addr.clone()),
                 code.as_deref()
                     .map(|k| format!(" (the deployment's {k})"))
                     .unwrap_or_default()
             );
-            let objection = if name.is_none() {
-                outside(contract_addr)
-            } else if code.is_none() {
-                Some(format!(
+            let objection = match (role, code) {
+                (None, _) => outside(contract_addr),
+                (Some(_), None) => Some(format!(
                     "code {new_code_id} is not one of the deployment's stored codes"
-                ))
-            } else {
-                None
+                )),
+                (Some(r), Some(k)) if k != code_kind(r) => Some(format!(
+                    "code {new_code_id} is the deployment's {k}, not {}'s own code ({}): it \
+                     would break the contract",
+                    r.label(),
+                    code_kind(r)
+                )),
+                _ => None,
             };
             Explained { words, objection }
         }
@@ -477,7 +545,13 @@ impl Dao {
             .map_err(chain("the proposal creation policy"))?;
         let pre_propose = match policy {
             ProposalCreationPolicy::Module { addr } => addr,
-            ProposalCreationPolicy::Anyone {} => proposals.clone(),
+            ProposalCreationPolicy::Anyone {} => {
+                return Err(GovError::Refused(
+                    "this DAO lets anyone propose (no pre-propose module): not a DAO `bithive \
+                     deploy` installed"
+                        .into(),
+                ))
+            }
         };
         Ok(Dao {
             core,
@@ -862,7 +936,9 @@ pub fn run(cmd: &GovCommand) -> anyhow::Result<()> {
             }
             GovCommand::Vote(a) => {
                 let p = dao.proposal(&client, a.id).await?;
-                print!("{}", describe(&p, &d));
+                if !chain_args.json {
+                    print!("{}", describe(&p, &d));
+                }
                 if a.position == Position::Yes {
                     check_yes(&p, &d, a.force)?;
                 }

@@ -159,7 +159,12 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
         gas_adjustment: 1.4,
         max_gas_price: args.gas_price * 4.0,
         fee_denom: args.fee_denom.clone(),
-        max_gas: 60_000_000,
+        // A code proposal keeps the code in x/gov's state: ~50-70 M gas for the largest artifact.
+        max_gas: if args.via_gov {
+            300_000_000
+        } else {
+            60_000_000
+        },
     };
     let endpoint = HttpEndpoint::new(&args.rpc, CompatVersion::V038, Duration::from_secs(20))?;
     let client = ChainClient::new(
@@ -171,9 +176,17 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
     )?;
     let out = &args.out;
     let rt = tokio::runtime::Runtime::new()?;
-    let d = rt.block_on(deploy::deploy(&client, &config, &mut |s: &str| {
-        println!("{s}")
-    }))?;
+    let via_gov = args.via_gov.then(|| deploy::ViaGov {
+        deposit: args.gov_deposit,
+        denom: args.fee_denom.clone(),
+        timeout: Duration::from_secs(args.gov_timeout),
+    });
+    let d = rt.block_on(deploy::deploy_with(
+        &client,
+        &config,
+        via_gov.as_ref(),
+        &mut |s: &str| println!("{s}"),
+    ))?;
     std::fs::write(out, serde_json::to_string_pretty(&d)?)
         .with_context(|| format!("writing {}", out.display()))?;
     println!("deployment written to {}", out.display());

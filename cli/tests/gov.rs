@@ -21,6 +21,16 @@ fn refused(r: Result<impl std::fmt::Debug, GovError>, expected: &str) {
     }
 }
 
+/// A transaction the chain refused, for `expected`.
+fn chain_refused(r: Result<impl std::fmt::Debug, GovError>, expected: &str) {
+    match r {
+        Err(GovError::Chain { source, .. }) => {
+            assert!(source.to_string().contains(expected), "{source}")
+        }
+        other => panic!("expected the chain to refuse ({expected}), got {other:?}"),
+    }
+}
+
 fn deployment_with_codes() -> Deployment {
     let mut d = Deployment::default();
     d.contracts.staking = "bithive1staking".into();
@@ -40,7 +50,7 @@ fn deployment_with_codes() -> Deployment {
 
 #[test]
 fn typed_actions_become_the_contracts_messages_and_strays_are_refused() {
-    let d = deployment_with_codes();
+    let mut d = deployment_with_codes();
     let set = |param: &str, value: &str| Action::SetParam {
         contract: Target::Staking,
         param: param.into(),
@@ -63,6 +73,14 @@ fn typed_actions_become_the_contracts_messages_and_strays_are_refused() {
         migrate(99).to_msg(&d),
         "not one of the deployment's stored codes",
     );
+    d.codes.insert(
+        "rewards".into(),
+        bithive_deploy_plan::StoredCode {
+            code_id: 5,
+            checksum: "01".into(),
+        },
+    );
+    refused(migrate(5).to_msg(&d), "not staking's own code");
     let ok = migrate(4).to_msg(&d).unwrap();
     assert_eq!(
         explain(&ok, &d).words,
@@ -112,6 +130,75 @@ fn typed_actions_become_the_contracts_messages_and_strays_are_refused() {
         .objection
         .unwrap()
         .contains("not one of the deployment's stored codes"));
+    // Wrapped or sideways: a message to the DAO itself (its admin, modules, admin messages), a
+    // token message other than a treasury transfer, funds sent along, a migration to another
+    // contract's code.
+    let call = |to: &str, m: Value, funds: Vec<cosmwasm_std::Coin>| -> cosmwasm_std::CosmosMsg {
+        cosmwasm_std::WasmMsg::Execute {
+            contract_addr: to.into(),
+            msg: cosmwasm_std::to_json_binary(&m).unwrap(),
+            funds,
+        }
+        .into()
+    };
+    let cases = [
+        (
+            call(
+                "bithive1dao",
+                json!({ "nominate_admin": { "admin": "bithive1x" } }),
+                vec![],
+            ),
+            "the DAO itself",
+        ),
+        (
+            call(
+                "bithive1dao",
+                json!({ "execute_admin_msgs": { "msgs": [] } }),
+                vec![],
+            ),
+            "the DAO itself",
+        ),
+        (
+            call(
+                "bithive1btt",
+                json!({ "send": { "contract": "bithive1x", "amount": "1", "msg": "" } }),
+                vec![],
+            ),
+            "other than a treasury transfer",
+        ),
+        (
+            call(
+                "bithive1btt",
+                json!({ "increase_allowance": { "spender": "bithive1x", "amount": "1" } }),
+                vec![],
+            ),
+            "other than a treasury transfer",
+        ),
+        (
+            call(
+                "bithive1staking",
+                json!({ "update_config": { "fraud_slash": "0.2" } }),
+                vec![cosmwasm_std::Coin::new(5u128, "ubhive")],
+            ),
+            "sends funds",
+        ),
+        (
+            cosmwasm_std::WasmMsg::Migrate {
+                contract_addr: "bithive1staking".into(),
+                new_code_id: 5,
+                msg: cosmwasm_std::to_json_binary(&json!({})).unwrap(),
+            }
+            .into(),
+            "not staking's own code",
+        ),
+    ];
+    for (m, why) in cases {
+        let e = explain(&m, &d);
+        assert!(
+            e.objection.as_deref().is_some_and(|o| o.contains(why)),
+            "{m:?}: {e:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,19 +227,19 @@ async fn members_govern_a_devnet_deployment_through_proposals() {
         "{words}"
     );
     // The deployer is no member: it can neither propose nor vote.
-    assert!(dao
-        .propose(&deployer, "mine", "mine", vec![])
-        .await
-        .is_err());
-    assert!(dao.vote(&deployer, id, Vote::Yes).await.is_err());
-    dao.vote(m0, id, Vote::Yes).await.unwrap();
-    assert!(
-        dao.execute(m0, id).await.is_err(),
-        "executed before it passed"
+    chain_refused(
+        dao.propose(&deployer, "mine", "mine", vec![]).await,
+        "not allowed to submit proposals",
     );
+    chain_refused(
+        dao.vote(&deployer, id, Vote::Yes).await,
+        "not registered to vote",
+    );
+    dao.vote(m0, id, Vote::Yes).await.unwrap();
+    chain_refused(dao.execute(m0, id).await, "not in 'passed' state");
     dao.vote(m1, id, Vote::Yes).await.unwrap();
     dao.execute(m2, id).await.unwrap();
-    assert!(dao.execute(m2, id).await.is_err(), "executed twice");
+    chain_refused(dao.execute(m2, id).await, "not in 'passed' state");
     let config: Value = deployer
         .query_typed(&d.contracts.staking, &json!({ "config": {} }))
         .await

@@ -30,8 +30,10 @@ H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-wasmd.XXXXXX")"
 H2="$H/second"
 H3="$H/diff"
 H4="$H/validators"
+H5="$H/permissioned"
 cleanup() {
   local rc=$?
+  scripts/wasmd-net.sh stop "$H5" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H4" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H3" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H2" 2>/dev/null || true
@@ -88,12 +90,23 @@ done
 instantiate "${ref_code[cw20_base_ref]}" '{"name":"Reference","symbol":"REF","decimals":6,"initial_balances":[]}' ref-cw20
 instantiate "${ref_code[cw20_receiver_probe]}" '{}' ref-probe
 
-# bithive deploy from the test deployer key.
+# bithive deploy from the test deployer key, governed by a DAO of two members (ADR 009).
 "$BITHIVE" keys add deployer --mnemonic-file "$WASMD_DEPLOYER_MNEMONIC_FILE" --keyring "$H/keyring.json" >/dev/null
+for m in member-1 member-2; do w keys add "$m" --keyring-backend test >/dev/null 2>&1; done
+cat >"$H/dao.toml" <<EOF
+name = "wasmd test DAO"
+voting_period_seconds = 3600
+[[members]]
+addr = "$(w keys show member-1 -a --keyring-backend test)"
+weight = 1
+[[members]]
+addr = "$(w keys show member-2 -a --keyring-backend test)"
+weight = 1
+EOF
 started=$(date +%s.%N)
 "$BITHIVE" deploy --rpc "$WASMD_RPC" --chain-id "$WASMD_CHAIN_ID" --key deployer \
   --keyring "$H/keyring.json" --gas-price "$WASMD_MIN_GAS_PRICE" --fee-denom "$WASMD_DENOM" \
-  --rest "$WASMD_REST" --out "$H/deployment.json" | sed 's/^/    /' >&2
+  --rest "$WASMD_REST" --dao "$H/dao.toml" --out "$H/deployment.json" | sed 's/^/    /' >&2
 say "bithive deploy on wasmd: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
 D="$H/deployment.json"
 [ "$(jq -r .chain_id "$D")" = "$WASMD_CHAIN_ID" ] || fail "deployment.json chain_id"
@@ -138,17 +151,27 @@ say "$(jq '.code_infos | length' <<<"$codes") codes on wasmd, each artifact's ch
 instantiate "$(jq -r .codes.asset_shares.code_id "$D")" \
   "{\"name\":\"Shares\",\"symbol\":\"SHR\",\"decimals\":6,\"minter\":\"$WASMD_DEPLOYER\"}" test-asset-shares
 
-# Every contract exists, with the code deployment.json names; the tokens have no wasm admin.
+# Every contract exists, with the code deployment.json names; the tokens have no wasm admin,
+# every other contract (the DAO itself included) has the DAO, and the DAO controls each governed
+# contract: the deployer keeps nothing.
 smart() { q wasm contract-state smart "$1" "$2" | jq -c .data; }
+DAO="$(jq -r .contracts.dao "$D")"
+[ -n "$DAO" ] && [ "$DAO" != null ] || fail "deployment.json names no DAO"
 for name in $(jq -r '.contracts | keys[]' "$D"); do
   addr="$(jq -r --arg n "$name" '.contracts[$n]' "$D")"
   info="$(q wasm contract "$addr")" || fail "$name: no contract $addr on wasmd"
   admin="$(jq -r '.contract_info.admin // ""' <<<"$info")"
   case "$name" in
     btk|btt) [ -z "$admin" ] || fail "$name has wasm admin $admin" ;;
-    *) [ "$admin" = "$WASMD_DEPLOYER" ] || fail "$name: admin $admin, expected the deployer" ;;
+    *) [ "$admin" = "$DAO" ] || fail "$name: wasm admin $admin, expected the DAO $DAO" ;;
   esac
 done
+for name in vesting staking rewards emission asset_nft fractional payfi_escrow attestation model_registry data_vault; do
+  owner="$(smart "$(jq -r --arg n "$name" '.contracts[$n]' "$D")" '{"ownership":{}}' | jq -r .owner)"
+  [ "$owner" = "$DAO" ] || fail "$name is controlled by $owner, not the DAO"
+done
+[ "$(smart "$DAO" '{"admin":{}}' | jq -r .)" = "$DAO" ] || fail "the DAO is not its own admin"
+say "the DAO $DAO controls every governed contract and is every wasm admin but the tokens'"
 BTK="$(jq -r .contracts.btk "$D")" BTT="$(jq -r .contracts.btt "$D")" EMISSION="$(jq -r .contracts.emission "$D")"
 minters="$(smart "$BTK" '{"minters":{}}')"
 [ "$(jq -c '[.minters[].minter]' <<<"$minters")" = "[\"$EMISSION\"]" ] \
@@ -209,6 +232,65 @@ say "ok: the demo story ran on wasmd"
   say "bithive deploy on $WASMD_CHAIN_ID (prefix $WASMD_PREFIX): BTK $btk, its only minter emission"
 )
 say "ok: bithive deploy and the platform's wiring on wasmd ($WASMD_CHAIN_ID and wasm-test-2)"
+
+# A permissioned chain (#44 point 5): wasmd with code_upload_access Nobody, as Neutron- and
+# Osmosis-style chains run. A plain deploy stops before any transaction and names --via-gov;
+# `bithive deploy --via-gov` proposes each code as an x/gov proposal (the deployer pays the
+# deposits), the validator votes yes on each (wasmd's CLI, as a validator operator would), and the
+# deployment goes on with the codes governance stored, DAO included.
+scripts/wasmd-net.sh start "$H5" --chain-id bithive-permissioned-1 --upload-nobody --voting-period 6s
+(
+  # shellcheck source=/dev/null
+  source "$H5/wasmd-net.env"
+  w5() { "$WASMD_BIN" --home "$WASMD_NODE_HOME" "$@"; }
+  "$BITHIVE" keys add deployer --mnemonic-file "$WASMD_DEPLOYER_MNEMONIC_FILE" --keyring "$H5/keyring.json" >/dev/null
+  deploy5() {
+    "$BITHIVE" deploy --rpc "$WASMD_RPC" --chain-id "$WASMD_CHAIN_ID" --key deployer \
+      --keyring "$H5/keyring.json" --gas-price "$WASMD_MIN_GAS_PRICE" --fee-denom "$WASMD_DENOM" \
+      --rest "$WASMD_REST" --dao "$H/dao.toml" --out "$H5/deployment.json" "$@"
+  }
+  if out="$(deploy5 2>&1)"; then fail "a plain deploy went through on a chain where only governance stores code"; fi
+  grep -q -- "--via-gov" <<<"$out" || fail "the plain deploy's refusal does not name --via-gov: $out"
+  say "plain deploy on the permissioned chain refused: $(grep -o 'code upload on this chain is restricted[^:]*' <<<"$out" | head -n1)"
+  # The validator votes yes on every proposal in its voting period, until told to stop.
+  (
+    voted=" "
+    while [ ! -e "$H5/stop-voting" ]; do
+      for id in $(w5 query gov proposals --proposal-status voting-period --node "$WASMD_RPC" -o json 2>/dev/null \
+        | jq -r '.proposals[]?.id' 2>/dev/null); do
+        [[ "$voted" == *" $id "* ]] && continue
+        w5 tx gov vote "$id" yes --from validator --keyring-backend test --chain-id "$WASMD_CHAIN_ID" \
+          --node "$WASMD_RPC" --gas-prices "$WASMD_MIN_GAS_PRICE$WASMD_DENOM" -y -o json >/dev/null 2>&1 \
+          && voted="$voted$id "
+      done
+      sleep 1
+    done
+  ) &
+  voter=$!
+  started=$(date +%s.%N)
+  deploy5 --via-gov --gov-timeout 300 | sed 's/^/    /' >&2 || { touch "$H5/stop-voting"; wait "$voter"; fail "bithive deploy --via-gov"; }
+  touch "$H5/stop-voting"; wait "$voter" || true
+  say "bithive deploy --via-gov: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
+  D5="$H5/deployment.json"
+  dao="$(jq -r .contracts.dao "$D5")"
+  # Every code's creator is one account, not the deployer: the gov module account.
+  creators=" "
+  for kind in $(jq -r '.codes | keys[]' "$D5"); do
+    id="$(jq -r --arg k "$kind" '.codes[$k].code_id' "$D5")"
+    info="$(w5 query wasm list-code --node "$WASMD_RPC" -o json --limit 100 \
+      | jq -c --arg id "$id" '.code_infos[] | select(.code_id == $id)')"
+    [ "$(jq -r .data_hash <<<"$info" | tr 'A-F' 'a-f')" = "$(jq -r --arg k "$kind" '.codes[$k].checksum' "$D5")" ] \
+      || fail "permissioned: code $kind ($id) has another checksum: $info"
+    creator="$(jq -r .creator <<<"$info")"
+    [ "$creator" != "$WASMD_DEPLOYER" ] || fail "permissioned: the deployer stored code $kind"
+    [[ "$creators" == *" $creator "* ]] || creators="$creators$creator "
+  done
+  [ "$(wc -w <<<"$creators")" = 1 ] || fail "permissioned: codes stored by several accounts:$creators"
+  [ "$(w5 query wasm contract "$(jq -r .contracts.staking "$D5")" --node "$WASMD_RPC" -o json | jq -r .contract_info.admin)" = "$dao" ] \
+    || fail "permissioned: staking's wasm admin is not the DAO"
+  say "ok: on a chain where only governance stores code, $(jq '.codes | length' "$D5") codes passed as proposals (creator: the gov module) and the DAO governs the deployment"
+)
+scripts/wasmd-net.sh stop "$H5"
 
 # The devnet held to wasmd (#26 item 4): one scenario (bithive deploy, executes, queries, deliberate
 # failures) on a fresh wasmd chain and an in-process devnet, compared step by step; fails on any

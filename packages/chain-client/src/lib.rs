@@ -13,6 +13,7 @@ pub mod client;
 pub mod error;
 pub mod failover;
 pub mod fault;
+pub mod gov;
 pub mod http;
 pub mod keys;
 pub mod query;

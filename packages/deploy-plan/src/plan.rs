@@ -327,6 +327,17 @@ impl DeployPlan {
         genesis: u64,
     ) -> Result<Self, PlanError> {
         config.validate()?;
+        if config.dao.is_some() {
+            let mine = |a: &Option<String>| a.as_deref() == Some(deployer);
+            if mine(&config.token_admin) || mine(&config.ics20.admin) {
+                return Err(PlanError::Config(
+                    "with a DAO, token_admin and ics20.admin must not be the deployer: it would \
+                     keep the power to migrate the tokens or add ICS-20 tokens; leave them unset \
+                     (tokens: nobody, ICS-20: the DAO)"
+                        .into(),
+                ));
+            }
+        }
         Ok(DeployPlan {
             config,
             next: 0,

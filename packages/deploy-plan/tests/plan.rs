@@ -396,6 +396,16 @@ fn a_dao_no_one_could_run_is_refused() {
         d.members[0].weight = u64::MAX;
     })
     .contains("2^64"));
+    // The deployer may not keep the tokens' or ICS-20's admin beside a DAO.
+    let keeps = |f: &dyn Fn(&mut DeployConfig)| {
+        let mut c = with_dao();
+        f(&mut c);
+        DeployPlan::new(c, "c", DEPLOYER, 1)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(keeps(&|c| c.token_admin = Some(DEPLOYER.into())).contains("must not be the deployer"));
+    assert!(keeps(&|c| c.ics20.admin = Some(DEPLOYER.into())).contains("must not be the deployer"));
     // A DAO file parses on its own and refuses typos.
     let file = "name = \"Council\"\nvoting_period_seconds = 60\n\
                 [[members]]\naddr = \"alice\"\nweight = 1\n";

@@ -269,10 +269,17 @@ fn after_deploy_the_dao_holds_every_power_and_the_deployer_none() {
         json!({ "update_members": { "add": [{ "addr": deployer, "weight": 100 }], "remove": [] } });
     refused(w.exec(&deployer, &d.group, &join), NOT_ADMIN);
     refused_with(propose(&mut w, &d, &deployer, vec![]), NOT_A_PROPOSER);
-    for (role, addr) in c.all() {
+    for (role, addr) in c
+        .all()
+        .chain([(bithive_deploy_plan::Role::Dao, d.core.as_str())])
+    {
         let code = w.chain.contract_info(addr).unwrap().code_id;
-        let r = w.chain.migrate(addr, &deployer, code, &json!({}));
-        assert!(r.is_err(), "the deployer migrated {role:?}");
+        match w.chain.migrate(addr, &deployer, code, &json!({})) {
+            Err(bithive_vm_host::HostError::Unauthorized(m)) => {
+                assert!(m.contains("is not the admin"), "{role:?}: {m}")
+            }
+            other => panic!("the deployer's migration of {role:?}: {other:?}"),
+        }
     }
     w.assert_unchanged(&before, &accounts);
 }
