@@ -568,12 +568,24 @@ impl Dao {
         description: &str,
         msgs: Vec<CosmosMsg>,
     ) -> Result<u64, GovError> {
+        self.submit(member, title, description, msgs, None).await
+    }
+
+    /// [`Dao::propose`], with the proposer's own vote cast in the same transaction.
+    async fn submit(
+        &self,
+        member: &ChainClient,
+        title: &str,
+        description: &str,
+        msgs: Vec<CosmosMsg>,
+        vote: Option<pre_propose_single::AutoVote>,
+    ) -> Result<u64, GovError> {
         let msg = pre_propose_single::ExecuteMsg::Propose {
             msg: pre_propose_single::ProposeMessage::Propose {
                 title: title.into(),
                 description: description.into(),
                 msgs,
-                vote: None,
+                vote,
             },
         };
         let out = member
@@ -649,21 +661,49 @@ impl Dao {
     }
 
     /// Proposes, has `voters` vote yes and the last of them execute: governance in one call, for
-    /// the demo and tests (every step is a member's own signed transaction).
+    /// the demo and tests. Every step is a member's own signed transaction, in as few as DAO DAO
+    /// allows: the proposer's yes goes with its proposal, and the last voter votes and executes
+    /// in one transaction.
     pub async fn pass(
         &self,
         voters: &[&ChainClient],
         title: &str,
         msgs: Vec<CosmosMsg>,
     ) -> Result<u64, GovError> {
-        let proposer = voters
-            .first()
+        let (proposer, others) = voters
+            .split_first()
             .ok_or_else(|| GovError::Refused("no member to propose".into()))?;
-        let id = self.propose(proposer, title, title, msgs).await?;
-        for v in voters {
+        let id = self
+            .submit(
+                proposer,
+                title,
+                title,
+                msgs,
+                Some(pre_propose_single::AutoVote {
+                    vote: proposal_single::Vote::Yes,
+                    rationale: None,
+                }),
+            )
+            .await?;
+        let Some((last, middle)) = others.split_last() else {
+            self.execute(proposer, id).await?;
+            return Ok(id);
+        };
+        for v in middle {
             self.vote(v, id, proposal_single::Vote::Yes).await?;
         }
-        self.execute(voters[voters.len() - 1], id).await?;
+        let vote = proposal_single::ExecuteMsg::Vote {
+            proposal_id: id,
+            vote: proposal_single::Vote::Yes,
+            rationale: None,
+        };
+        let execute = proposal_single::ExecuteMsg::Execute { proposal_id: id };
+        last.execute_batch(&[
+            (self.proposals.clone(), to_value(&vote)),
+            (self.proposals.clone(), to_value(&execute)),
+        ])
+        .await
+        .map_err(chain("vote and execute"))?;
         Ok(id)
     }
 }

@@ -147,6 +147,21 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("DAO file {}", p.display()))?,
         );
     }
+    // A member address the chain would refuse is found here, not after every code is stored.
+    if let Some(dao) = &config.dao {
+        let prefix = &args.keys.prefix;
+        for m in &dao.members {
+            let id: bithive_chain_client::cosmrs::AccountId = m
+                .addr
+                .parse()
+                .map_err(|e| anyhow::anyhow!("DAO member {}: not an address: {e}", m.addr))?;
+            anyhow::ensure!(
+                id.prefix() == prefix,
+                "DAO member {} is not an address of this chain (prefix {prefix})",
+                m.addr
+            );
+        }
+    }
     if config.dao.is_none() {
         eprintln!(
             "warning: no DAO (--dao FILE or [dao] in the config): the deployer key {} keeps \

@@ -288,9 +288,17 @@ async fn store_via_gov(
                         g.denom
                     )))
                 }
-                ProposalStatus::Rejected | ProposalStatus::Failed => {
+                ProposalStatus::Rejected => {
                     return Err(DeployError::Governance(format!(
-                        "proposal {id} to store {} did not pass: nothing was instantiated",
+                        "proposal {id} to store {} was rejected (voted down, or too few votes \
+                         before its voting period ended): nothing was instantiated",
+                        a.kind()
+                    )))
+                }
+                ProposalStatus::Failed => {
+                    return Err(DeployError::Governance(format!(
+                        "proposal {id} to store {} passed but storing the code failed: nothing \
+                         was instantiated",
                         a.kind()
                     )))
                 }
