@@ -101,6 +101,26 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
         let _ = stop_rx.await;
     }));
     let vault = p.deployment.contracts.data_vault.clone();
+    // The DAO appoints the deployer's account a curator (it creates the dataset) and the
+    // relayer's operator account the answerer.
+    let answerer = p.operator_key.address().to_string();
+    let curator = ExecuteMsg::UpdateCurators {
+        add: vec![p.gov.address().to_string()],
+        remove: vec![],
+    };
+    let add = ExecuteMsg::UpdateAnswerers {
+        add: vec![answerer.clone()],
+        remove: vec![],
+    };
+    p.govern(
+        "a curator and the answerer",
+        vec![
+            (vault.clone(), serde_json::to_value(curator).unwrap()),
+            (vault.clone(), serde_json::to_value(add).unwrap()),
+        ],
+    )
+    .await
+    .unwrap();
 
     let created = exec_outcome(
         &p.gov,
@@ -123,12 +143,6 @@ async fn a_member_with_an_unreadable_key_does_not_stop_the_dataset() {
     .await
     .unwrap();
     let dataset_id: u64 = attr(&created, events::attr::DATASET_ID).parse().unwrap();
-    let answerer = p.operator_key.address().to_string();
-    let add = ExecuteMsg::UpdateAnswerers {
-        add: vec![answerer.clone()],
-        remove: vec![],
-    };
-    exec(&p.gov, &vault, &add, "answerer").await.unwrap();
     let answerer_noise = bitchat_identity(&p.operator_key).unwrap().noise_public();
     let now = p.gov.rpc().latest_block_time().await.unwrap();
     let join = |token_id: &str, wrapped: Vec<u8>| ExecuteMsg::JoinDataset {

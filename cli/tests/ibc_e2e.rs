@@ -104,33 +104,42 @@ async fn packet_status(a: &Platform, id: u64) -> PacketStatus {
     v.expect("packet recorded").status
 }
 
-/// Governance of `p` pins `other`'s attestation contract (over the devnets' connection).
+/// Governance of `p` (its DAO, by proposal) pins `other`'s attestation contract (over the
+/// devnets' connection).
 async fn pin_peer(p: &Platform, other: &Platform) {
-    exec(
-        &p.gov,
-        &p.deployment.contracts.attestation,
-        &AttestationMsg::UpdatePeers {
-            add: vec![PeerEndpoint {
-                connection_id: CONNECTION_ID.into(),
-                port_id: end(other).port(),
-            }],
-            remove: vec![],
-        },
-        "pin peer",
+    let pin = AttestationMsg::UpdatePeers {
+        add: vec![PeerEndpoint {
+            connection_id: CONNECTION_ID.into(),
+            port_id: end(other).port(),
+        }],
+        remove: vec![],
+    };
+    p.govern(
+        "pin the peer's attestation contract",
+        vec![(
+            p.deployment.contracts.attestation.clone(),
+            serde_json::to_value(pin).unwrap(),
+        )],
     )
     .await
     .unwrap();
 }
 
-/// Governance of `p` routes `chain_id` over `channel_id`.
+/// Governance of `p` (its DAO, by proposal) routes `chain_id` over `channel_id`.
 async fn set_route(p: &Platform, chain_id: &str, channel_id: &str) {
-    common::set_route(
-        &p.gov,
-        &p.deployment.contracts.attestation,
-        chain_id,
-        channel_id,
+    let route = AttestationMsg::SetRoute {
+        chain_id: chain_id.into(),
+        channel_id: Some(channel_id.into()),
+    };
+    p.govern(
+        "route a chain's attestations",
+        vec![(
+            p.deployment.contracts.attestation.clone(),
+            serde_json::to_value(route).unwrap(),
+        )],
     )
-    .await;
+    .await
+    .unwrap();
 }
 
 async fn pass(link: IbcLink) -> (IbcLink, RelayStats) {
