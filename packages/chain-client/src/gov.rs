@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::client::{gzip_wasm, ChainClient};
 use crate::error::ChainError;
+use crate::query;
 
 const PATH_GOV_PROPOSAL: &str = "/cosmos.gov.v1.Query/Proposal";
 const PATH_GOV_PARAMS: &str = "/cosmos.gov.v1.Query/Params";
@@ -92,22 +93,13 @@ pub fn module_address(name: &str, prefix: &str) -> Result<String, ChainError> {
 impl ChainClient {
     /// Who may store code on this chain.
     pub async fn upload_access(&self) -> Result<UploadAccess, ChainError> {
-        let r = self
-            .rpc()
-            .abci_query(PATH_WASM_PARAMS, QueryParamsRequest {}.encode_to_vec())
-            .await?;
-        if r.code != 0 {
-            return Err(ChainError::Query {
-                path: PATH_WASM_PARAMS.into(),
-                code: r.code,
-                log: r.log,
-            });
-        }
-        let p =
-            QueryParamsResponse::decode(r.value.as_slice()).map_err(|e| ChainError::Decode {
-                what: "wasm params",
-                message: e.to_string(),
-            })?;
+        let p: QueryParamsResponse = query::query_decoded(
+            self.rpc().as_ref(),
+            PATH_WASM_PARAMS,
+            QueryParamsRequest {},
+            "wasm params",
+        )
+        .await?;
         let access = p
             .params
             .and_then(|p| p.code_upload_access)
@@ -177,21 +169,8 @@ impl ChainClient {
         let req = GovParamsRequest {
             params_type: "deposit".into(),
         };
-        let r = self
-            .rpc()
-            .abci_query(PATH_GOV_PARAMS, req.encode_to_vec())
-            .await?;
-        if r.code != 0 {
-            return Err(ChainError::Query {
-                path: PATH_GOV_PARAMS.into(),
-                code: r.code,
-                log: r.log,
-            });
-        }
-        let p = GovParamsResponse::decode(r.value.as_slice()).map_err(|e| ChainError::Decode {
-            what: "gov params",
-            message: e.to_string(),
-        })?;
+        let p: GovParamsResponse =
+            query::query_decoded(self.rpc().as_ref(), PATH_GOV_PARAMS, req, "gov params").await?;
         Ok(p.params
             .into_iter()
             .flat_map(|p| p.min_deposit)
@@ -216,23 +195,13 @@ impl ChainClient {
                     reverse: false,
                 }),
             };
-            let r = self
-                .rpc()
-                .abci_query(PATH_GOV_PROPOSALS, req.encode_to_vec())
-                .await?;
-            if r.code != 0 {
-                return Err(ChainError::Query {
-                    path: PATH_GOV_PROPOSALS.into(),
-                    code: r.code,
-                    log: r.log,
-                });
-            }
-            let page = QueryProposalsResponse::decode(r.value.as_slice()).map_err(|e| {
-                ChainError::Decode {
-                    what: "gov proposals",
-                    message: e.to_string(),
-                }
-            })?;
+            let page: QueryProposalsResponse = query::query_decoded(
+                self.rpc().as_ref(),
+                PATH_GOV_PROPOSALS,
+                req,
+                "gov proposals",
+            )
+            .await?;
             out.extend(page.proposals.into_iter().map(|p| (p.id, p.summary)));
         }
         Ok(out)
@@ -241,22 +210,9 @@ impl ChainClient {
     /// Where gov proposal `id` stands.
     pub async fn proposal_status(&self, id: u64) -> Result<ProposalStatus, ChainError> {
         let req = QueryProposalRequest { proposal_id: id };
-        let r = self
-            .rpc()
-            .abci_query(PATH_GOV_PROPOSAL, req.encode_to_vec())
-            .await?;
-        if r.code != 0 {
-            return Err(ChainError::Query {
-                path: PATH_GOV_PROPOSAL.into(),
-                code: r.code,
-                log: r.log,
-            });
-        }
-        let p =
-            QueryProposalResponse::decode(r.value.as_slice()).map_err(|e| ChainError::Decode {
-                what: "gov proposal",
-                message: e.to_string(),
-            })?;
+        let p: QueryProposalResponse =
+            query::query_decoded(self.rpc().as_ref(), PATH_GOV_PROPOSAL, req, "gov proposal")
+                .await?;
         Ok(ProposalStatus::from_i32(
             p.proposal.map(|p| p.status).unwrap_or(0),
         ))
@@ -277,22 +233,9 @@ impl ChainClient {
                     reverse: false,
                 }),
             };
-            let r = self
-                .rpc()
-                .abci_query(PATH_WASM_CODES, req.encode_to_vec())
-                .await?;
-            if r.code != 0 {
-                return Err(ChainError::Query {
-                    path: PATH_WASM_CODES.into(),
-                    code: r.code,
-                    log: r.log,
-                });
-            }
-            let page =
-                QueryCodesResponse::decode(r.value.as_slice()).map_err(|e| ChainError::Decode {
-                    what: "wasm codes",
-                    message: e.to_string(),
-                })?;
+            let page: QueryCodesResponse =
+                query::query_decoded(self.rpc().as_ref(), PATH_WASM_CODES, req, "wasm codes")
+                    .await?;
             out.extend(
                 page.code_infos
                     .into_iter()

@@ -35,6 +35,16 @@ fn decode<M: Message + Default>(what: &'static str, bytes: &[u8]) -> Result<M, C
     })
 }
 
+/// `req` at `path`, its answer decoded as `M` (`what` names it in errors).
+pub(crate) async fn query_decoded<M: Message + Default>(
+    rpc: &dyn RpcEndpoint,
+    path: &str,
+    req: impl Message,
+    what: &'static str,
+) -> Result<M, ChainError> {
+    decode(what, &query_raw(rpc, path, req).await?)
+}
+
 async fn query_raw(
     rpc: &dyn RpcEndpoint,
     path: &str,
