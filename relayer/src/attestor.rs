@@ -1028,6 +1028,38 @@ impl BenchService {
             .insert(chain_id.to_string(), keys);
     }
 
+    /// Keeps the attestor set of `chain_id` current with `read`, every `every`. A failed read is
+    /// tried again soon, from `first_retry` doubling up to `every`: until the set is known every
+    /// challenge is refused, so a node (re)started while its RPC endpoint stumbles must not wait
+    /// a whole period (it would lose the epoch's compute figure). Runs until aborted.
+    pub async fn keep_attestors_current<F, Fut>(
+        self: Arc<Self>,
+        chain_id: String,
+        read: F,
+        every: Duration,
+        first_retry: Duration,
+    ) where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<BTreeSet<PubKey33>, RelayerError>>,
+    {
+        let mut retry = first_retry;
+        loop {
+            match read().await {
+                Ok(keys) => {
+                    self.set_attestors(&chain_id, keys);
+                    retry = first_retry;
+                    tokio::time::sleep(every).await;
+                }
+                Err(e) => {
+                    tracing::warn!(chain = %chain_id, error = %e,
+                        retry_ms = retry.as_millis() as u64, "reading the attestor set");
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(every);
+                }
+            }
+        }
+    }
+
     fn admits(&self, request: &BenchRequest) -> Result<(), &'static str> {
         let member = self
             .attestors
@@ -1204,5 +1236,75 @@ fn server_error(why: String) -> Reply {
         status: "500 Internal Server Error",
         content_type: "text/plain",
         body: why,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct NoWorkload;
+    impl WorkloadRunner for NoWorkload {
+        fn macs_per_input(&self) -> u64 {
+            1
+        }
+        fn run(&self, _: &[u8; 32], _: &[u32]) -> Result<Vec<Vec<u32>>, String> {
+            Err("not run here".into())
+        }
+        fn agrees(&self, a: &[u32], b: &[u32]) -> bool {
+            a == b
+        }
+    }
+
+    /// Found by the compute pool's test of record on wasmd: the offline node restarted while a
+    /// validator was stopping; its first read of the attestor set failed, the next came a minute
+    /// later, and it refused every challenge of the epoch in between.
+    #[tokio::test]
+    async fn a_failed_read_of_the_attestor_set_is_retried_soon() {
+        let bench = BenchService::new(Arc::new(NoWorkload));
+        let key = bithive_signed_attestation::signing::public_key(
+            &SigningKey::from_slice(&[7u8; 32]).unwrap(),
+        );
+        let reads = Arc::new(AtomicUsize::new(0));
+        let counted = reads.clone();
+        let task = tokio::spawn(bench.clone().keep_attestors_current(
+            "chain-1".into(),
+            move || {
+                let n = counted.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < 2 {
+                        Err(RelayerError::Config("leveldb: closed".into()))
+                    } else {
+                        Ok(BTreeSet::from([key]))
+                    }
+                }
+            },
+            // A period no test waits out: the set must come from the retries.
+            Duration::from_secs(3600),
+            Duration::from_millis(10),
+        ));
+        let known = || {
+            bench
+                .attestors
+                .read()
+                .unwrap()
+                .get("chain-1")
+                .is_some_and(|k| k.contains(&key))
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !known() {
+            assert!(
+                Instant::now() < deadline,
+                "the attestor set was never read again"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            reads.load(Ordering::SeqCst),
+            3,
+            "two failures, then the set"
+        );
+        task.abort();
     }
 }

@@ -401,16 +401,16 @@ pub async fn run_until(
                 if let Some(bench) = &bench {
                     // Only the current attestor set's requests are run: its keys, kept current.
                     let (bench, staking) = (bench.clone(), c.contract(Role::Staking)?.to_string());
-                    refreshers.push(tokio::spawn(async move {
-                        loop {
-                            match crate::attestor::attestor_keys(&client, &staking).await {
-                                Ok(keys) => bench.set_attestors(client.chain_id(), keys),
-                                Err(e) => tracing::warn!(chain = %client.chain_id(),
-                                    error = %e, "reading the attestor set"),
-                            }
-                            tokio::time::sleep(Duration::from_secs(60)).await;
-                        }
-                    }));
+                    let chain_id = client.chain_id().to_string();
+                    refreshers.push(tokio::spawn(bench.keep_attestors_current(
+                        chain_id,
+                        move || {
+                            let (client, staking) = (client.clone(), staking.clone());
+                            async move { crate::attestor::attestor_keys(&client, &staking).await }
+                        },
+                        Duration::from_secs(60),
+                        Duration::from_secs(1),
+                    )));
                 }
             }
             let listener = tokio::net::TcpListener::bind(addr)
