@@ -47,6 +47,7 @@ pkg="$ROOT/web/src/pkg"
 pkg_stamp="$pkg/.bithive-sources.sha256"
 pkg_want="$(cd "$ROOT" && {
   find offchain/browser offchain/matching offchain/bitchat-seal packages/dgkbe packages/secret-file \
+    packages/deploy-plan packages/interface packages/formulas packages/signed-attestation packages/cw-common \
     -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
   sha256sum Cargo.lock scripts/build-web.sh
 } | sha256sum | cut -d' ' -f1)"

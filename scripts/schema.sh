@@ -42,6 +42,28 @@ else
   echo "wrote schema/deployment.json"
 fi
 rm -rf "$tmp"
+# DAO DAO's contracts (contracts/dao-dao wraps them unchanged): the schema each crate publishes,
+# of the version contracts/dao-dao/Cargo.lock pins, for the web app's clients (web/codegen.mjs).
+# Copied, not generated: the crates are built on cosmwasm-std 1.5, which stays out of the main
+# workspace (ADR 009).
+cargo fetch --quiet --locked --manifest-path "$ROOT/contracts/dao-dao/Cargo.toml"
+registry="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+for crate in dao-dao-core dao-proposal-single; do
+  ver="$(awk -v n="$crate" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' \
+    "$ROOT/contracts/dao-dao/Cargo.lock")"
+  src="$(ls -d "$registry"/*/"$crate-$ver"/schema/"$crate".json 2>/dev/null | head -n1)"
+  [ -n "$ver" ] && [ -f "$src" ] || { echo "no published schema of $crate $ver under $registry" >&2; exit 1; }
+  dest="$ROOT/schema/$crate/$crate.json"
+  if [ "$mode" = "--check" ]; then
+    if ! cmp -s "$src" "$dest"; then
+      echo "schema/$crate differs from $crate $ver's published schema" >&2
+      drift=1
+    fi
+  else
+    rm -rf "$ROOT/schema/$crate" && mkdir -p "$ROOT/schema/$crate" && cp "$src" "$dest"
+    echo "wrote schema/$crate ($crate $ver)"
+  fi
+done
 if ((drift)); then
   echo "error: schema drift: run scripts/schema.sh and commit schema/" >&2
   exit 1

@@ -13,15 +13,13 @@
 use std::path::PathBuf;
 
 use bithive_chain_client::ChainClient;
+use bithive_deploy_plan::gov::{check_execute, explain, Explained};
 use bithive_deploy_plan::{Deployment, Role};
 use bithive_interface::dao::{
     self, core::ProposalModule, pre_propose_single, proposal_single,
     proposal_single::ProposalCreationPolicy,
 };
-use bithive_interface::{
-    asset_nft, attestation, data_vault, emission, fractional, model_registry, payfi_escrow,
-    rewards, staking, vesting,
-};
+use bithive_interface::{rewards, staking};
 use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::{BankMsg, Coin, CosmosMsg, Decimal, Uint128, WasmMsg};
 use serde_json::{json, Value};
@@ -186,30 +184,6 @@ pub enum Action {
     },
 }
 
-/// Checks `msg` against the interface's execute message of `role` and returns it as the
-/// contract reads it (parsed and written back): a message the contract does not know is refused
-/// here, before a vote, not when the DAO executes it.
-fn check_execute(role: Role, msg: &Value) -> Result<Value, String> {
-    fn is<T: serde::de::DeserializeOwned + serde::Serialize>(msg: &Value) -> Result<Value, String> {
-        let parsed: T = serde_json::from_value(msg.clone()).map_err(|e| e.to_string())?;
-        serde_json::to_value(parsed).map_err(|e| e.to_string())
-    }
-    match role {
-        Role::Staking => is::<staking::ExecuteMsg>(msg),
-        Role::Rewards => is::<rewards::ExecuteMsg>(msg),
-        Role::Attestation => is::<attestation::ExecuteMsg>(msg),
-        Role::PayfiEscrow => is::<payfi_escrow::ExecuteMsg>(msg),
-        Role::ModelRegistry => is::<model_registry::ExecuteMsg>(msg),
-        Role::DataVault => is::<data_vault::ExecuteMsg>(msg),
-        Role::AssetNft => is::<asset_nft::ExecuteMsg>(msg),
-        Role::Fractional => is::<fractional::ExecuteMsg>(msg),
-        Role::Emission => is::<emission::ExecuteMsg>(msg),
-        Role::Vesting => is::<vesting::ExecuteMsg>(msg),
-        Role::Ics20 => is::<bithive_interface::ics20::ExecuteMsg>(msg),
-        Role::Btk | Role::Btt | Role::Dao => Ok(msg.clone()),
-    }
-}
-
 /// A parameter's value as typed on the command line: JSON where it is JSON (an integer, a
 /// "string", null, an object), except that a number with a fraction is a decimal, which
 /// CosmWasm writes as a string ("0.2"); plain text otherwise.
@@ -304,11 +278,11 @@ impl Action {
                              artifacts/checksums.txt"
                         ))
                     }
-                    Some(k) if k != code_kind(role) => {
+                    Some(k) if k != role.artifact().kind() => {
                         return refuse(format!(
                             "code {code_id} is the deployment's {k}, not {}'s own code ({})",
                             role.label(),
-                            code_kind(role)
+                            role.artifact().kind()
                         ))
                     }
                     Some(_) => {}
@@ -344,162 +318,6 @@ impl Action {
                 }
             }
         })
-    }
-}
-
-/// One message of a proposal, in plain words, with what a member's client objects to.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct Explained {
-    /// Plain words.
-    pub words: String,
-    /// Why a member should not approve it, if anything.
-    pub objection: Option<String>,
-}
-
-fn role_of(d: &Deployment, addr: &str) -> Option<Role> {
-    d.contracts
-        .all()
-        .chain(std::iter::once((Role::Dao, d.contracts.dao.as_str())))
-        .find(|(_, a)| !a.is_empty() && *a == addr)
-        .map(|(r, _)| r)
-}
-
-/// The code kind (deployment.json's `codes` key) a contract of `role` runs.
-fn code_kind(role: Role) -> &'static str {
-    role.artifact().kind()
-}
-
-/// `msg` in plain words, against deployment `d`, with what a member's client objects to: a call
-/// outside the deployment, funds sent along, a message to the DAO itself (its admin, modules and
-/// voting are not `bithive gov` actions), a token message other than a treasury transfer, a
-/// migration to a code that is not the contract's own kind in the deployment.
-pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
-    let outside = |addr: &str| {
-        Some(format!(
-            "{addr} is not a contract of this deployment: a proposal must not call outside it"
-        ))
-    };
-    match msg {
-        CosmosMsg::Wasm(WasmMsg::Execute {
-            contract_addr,
-            msg,
-            funds,
-        }) => {
-            let body: Value = serde_json::from_slice(msg.as_slice()).unwrap_or(Value::Null);
-            let call = match &body {
-                Value::Object(m) if m.len() == 1 => {
-                    let (name, args) = m.iter().next().expect("one entry");
-                    format!("{name} {args}")
-                }
-                other => format!("{other}"),
-            };
-            let sent = (!funds.is_empty()).then(|| {
-                format!(
-                    " (sending {} from the treasury)",
-                    funds
-                        .iter()
-                        .map(|c| format!("{}{}", c.amount, c.denom))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
-            let mut e = match role_of(d, contract_addr) {
-                None => Explained {
-                    words: format!("call {contract_addr}: {call}"),
-                    objection: outside(contract_addr),
-                },
-                Some(Role::Dao) => Explained {
-                    words: format!("the DAO itself: {call}"),
-                    objection: Some(
-                        "a message to the DAO itself (its admin, proposal or voting modules, \
-                         messages it sends as admin) is not a `bithive gov` action: it can hand \
-                         the DAO to someone else; review it with DAO DAO's own tools"
-                            .into(),
-                    ),
-                },
-                Some(role @ (Role::Btt | Role::Btk)) => match body.get("transfer") {
-                    Some(t) => Explained {
-                        words: format!(
-                            "pay {} base units of {} from the treasury to {}",
-                            t["amount"].as_str().unwrap_or("?"),
-                            role.name().to_uppercase(),
-                            t["recipient"].as_str().unwrap_or("?")
-                        ),
-                        objection: None,
-                    },
-                    None => Explained {
-                        words: format!("{}: {call}", role.name().to_uppercase()),
-                        objection: Some(format!(
-                            "a {} message other than a treasury transfer (a send to a contract \
-                             or an allowance moves tokens out of sight)",
-                            role.name().to_uppercase()
-                        )),
-                    },
-                },
-                Some(role) => Explained {
-                    words: format!("{}: {call}", role.label()),
-                    objection: check_execute(role, &body)
-                        .err()
-                        .map(|e| format!("{} would refuse it: {e}", role.label())),
-                },
-            };
-            if let Some(sent) = sent {
-                e.words.push_str(&sent);
-                e.objection.get_or_insert_with(|| {
-                    "it sends funds from the treasury along with a contract call".into()
-                });
-            }
-            e
-        }
-        CosmosMsg::Wasm(WasmMsg::Migrate {
-            contract_addr,
-            new_code_id,
-            ..
-        }) => {
-            let role = role_of(d, contract_addr);
-            let code = d
-                .codes
-                .iter()
-                .find(|(_, c)| c.code_id == *new_code_id)
-                .map(|(kind, _)| kind.clone());
-            let words = format!(
-                "migrate {} to code {new_code_id}{}",
-                role.map(|r| r.label().to_string())
-                    .unwrap_or_else(|| contract_addr.clone()),
-                code.as_deref()
-                    .map(|k| format!(" (the deployment's {k})"))
-                    .unwrap_or_default()
-            );
-            let objection = match (role, code) {
-                (None, _) => outside(contract_addr),
-                (Some(_), None) => Some(format!(
-                    "code {new_code_id} is not one of the deployment's stored codes"
-                )),
-                (Some(r), Some(k)) if k != code_kind(r) => Some(format!(
-                    "code {new_code_id} is the deployment's {k}, not {}'s own code ({}): it \
-                     would break the contract",
-                    r.label(),
-                    code_kind(r)
-                )),
-                _ => None,
-            };
-            Explained { words, objection }
-        }
-        CosmosMsg::Bank(BankMsg::Send { to_address, amount }) => Explained {
-            words: format!(
-                "pay {} from the treasury to {to_address}",
-                amount
-                    .iter()
-                    .map(|c| format!("{}{}", c.amount, c.denom))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            objection: None,
-        },
-        other => Explained {
-            words: format!("{other:?}"),
-            objection: Some("a message kind `bithive gov` does not know".into()),
-        },
     }
 }
 
@@ -915,7 +733,13 @@ pub fn run(cmd: &GovCommand) -> anyhow::Result<()> {
     if let GovCommand::Propose(a) = cmd {
         let msg = a.action.to_msg(&d)?;
         let e = explain(&msg, &d);
-        println!("proposal: {}\n  1. {}", a.title, e.words);
+        // With --json, stdout holds only the JSON; the words still come first, on stderr.
+        let words = format!("proposal: {}\n  1. {}", a.title, e.words);
+        if a.chain.json {
+            eprintln!("{words}");
+        } else {
+            println!("{words}");
+        }
         if let Some(o) = &e.objection {
             anyhow::bail!("refused: {o}");
         }

@@ -6,7 +6,8 @@
 
 mod common;
 
-use bithive_cli::gov::{check_yes, describe, explain, Action, Asset, Dao, GovError, Target};
+use bithive_cli::gov::{check_yes, describe, Action, Asset, Dao, GovError, Target};
+use bithive_deploy_plan::gov::explain;
 use bithive_deploy_plan::Deployment;
 use bithive_interface::dao::proposal_single::{Status, Vote};
 use cosmwasm_std::{Decimal, Uint128};

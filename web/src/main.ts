@@ -10,8 +10,9 @@ import { patientScreen } from "./screens/patient";
 import { researcherScreen } from "./screens/researcher";
 import { operatorScreen } from "./screens/operator";
 import { investorScreen } from "./screens/investor";
+import { governanceScreen } from "./screens/governance";
 
-const screens: Screen[] = [walletScreen, networkScreen, patientScreen, researcherScreen, operatorScreen, investorScreen];
+const screens: Screen[] = [walletScreen, networkScreen, patientScreen, researcherScreen, operatorScreen, investorScreen, governanceScreen];
 
 async function boot() {
   const main = document.getElementById("main")!;

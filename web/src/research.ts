@@ -215,7 +215,7 @@ export interface ResearchBatchLike {
 
 /** Loads the browser package (its own chunk and .wasm, fetched on first use) and starts a request. */
 export async function newResearchBatch(requestId: bigint, clauses: string[][]): Promise<ResearchBatchLike> {
-  const { researchBatchClass } = await import("./research-wasm");
-  const ResearchBatch = await researchBatchClass();
+  const { browserPackage } = await import("./browser-package");
+  const { ResearchBatch } = await browserPackage();
   return new ResearchBatch(requestId, JSON.stringify(clauses));
 }

@@ -28,6 +28,7 @@ mod artifact;
 pub mod chain;
 pub mod config;
 mod deployment;
+pub mod gov;
 mod plan;
 
 pub use artifact::Artifact;
