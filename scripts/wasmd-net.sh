@@ -20,7 +20,8 @@
 # each other on loopback and with equal stake, so any N-1 of 4 go on making blocks;
 # WASMD_VALIDATORS, WASMD_RPCS (every validator's RPC, space-separated, validator 0 first) and
 # WASMD_NET_HOME are in the env file too. --upload-nobody makes a permissioned chain (wasmd
-# code_upload_access Nobody: only x/gov stores code, as Neutron- and Osmosis-style chains run);
+# code_upload_access Nobody: only x/gov stores code, as Neutron- and Osmosis-style chains run;
+# and instantiate_default_permission Nobody: a code is instantiable only as its store said);
 # --voting-period (e.g. 6s) shortens x/gov's voting period (the expedited one is half of it) and
 # sets the minimum deposit to 1,000,000 of the denom.
 # WASMD_BIN picks the binary; otherwise scripts/wasmd-build.sh builds or reuses the pinned one
@@ -175,7 +176,8 @@ start() {
   done
   local g="$NODE/config/genesis.json"
   if [ "$upload" = Nobody ]; then
-    jq '.app_state.wasm.params.code_upload_access = {"permission":"Nobody","addresses":[]}' "$g" >"$g.new" \
+    jq '.app_state.wasm.params.code_upload_access = {"permission":"Nobody","addresses":[]}
+      | .app_state.wasm.params.instantiate_default_permission = "Nobody"' "$g" >"$g.new" \
       && mv "$g.new" "$g" || die "could not restrict code upload in $g"
   fi
   if [ -n "$voting" ]; then

@@ -234,7 +234,9 @@ say "ok: the demo story ran on wasmd"
 say "ok: bithive deploy and the platform's wiring on wasmd ($WASMD_CHAIN_ID and wasm-test-2)"
 
 # A permissioned chain (#44 point 5): wasmd with code_upload_access Nobody, as Neutron- and
-# Osmosis-style chains run. A plain deploy stops before any transaction and names --via-gov;
+# Osmosis-style chains run, and instantiate_default_permission Nobody (a code is instantiable only
+# as the proposal that stored it says: everybody, so the DAO's core can instantiate its modules,
+# and no instantiation needs a proposal of its own). A plain deploy stops before any transaction and names --via-gov;
 # `bithive deploy --via-gov` proposes each code as an x/gov proposal (the deployer pays the
 # deposits), the validator votes yes on each (wasmd's CLI, as a validator operator would), and the
 # deployment goes on with the codes governance stored, DAO included.
@@ -290,6 +292,10 @@ scripts/wasmd-net.sh start "$H5" --chain-id bithive-permissioned-1 --upload-nobo
   say "bithive deploy --via-gov: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
   D5="$H5/deployment.json"
   dao="$(jq -r .contracts.dao "$D5")"
+  # Nobody may instantiate by default on this chain: every contract exists because its code's
+  # own permission (everybody, set by the store proposal) allows it.
+  default="$(w5 query wasm params --node "$WASMD_RPC" -o json | jq -r '[.. | .instantiate_default_permission? // empty][0]')"
+  [[ "${default,,}" == *nobody* ]] || fail "permissioned: the chain's default instantiate permission is $default, not Nobody"
   # Every code's creator is one account, not the deployer: the gov module account.
   creators=" "
   for kind in $(jq -r '.codes | keys[]' "$D5"); do
@@ -298,6 +304,8 @@ scripts/wasmd-net.sh start "$H5" --chain-id bithive-permissioned-1 --upload-nobo
       | jq -c --arg id "$id" '.code_infos[] | select(.code_id == $id)')"
     [ "$(jq -r .data_hash <<<"$info" | tr 'A-F' 'a-f')" = "$(jq -r --arg k "$kind" '.codes[$k].checksum' "$D5")" ] \
       || fail "permissioned: code $kind ($id) has another checksum: $info"
+    perm="$(jq -r .instantiate_permission.permission <<<"$info")"
+    [[ "${perm,,}" == *everybody* ]] || fail "permissioned: code $kind ($id) is instantiable by $perm, not everybody"
     creator="$(jq -r .creator <<<"$info")"
     [ "$creator" != "$WASMD_DEPLOYER" ] || fail "permissioned: the deployer stored code $kind"
     [[ "$creators" == *" $creator "* ]] || creators="$creators$creator "
@@ -305,7 +313,7 @@ scripts/wasmd-net.sh start "$H5" --chain-id bithive-permissioned-1 --upload-nobo
   [ "$(wc -w <<<"$creators")" = 1 ] || fail "permissioned: codes stored by several accounts:$creators"
   [ "$(w5 query wasm contract "$(jq -r .contracts.staking "$D5")" --node "$WASMD_RPC" -o json | jq -r .contract_info.admin)" = "$dao" ] \
     || fail "permissioned: staking's wasm admin is not the DAO"
-  say "ok: on a chain where only governance stores code, $(jq '.codes | length' "$D5") codes passed as proposals (creator: the gov module) and the DAO governs the deployment"
+  say "ok: on a chain where only governance stores code and nobody instantiates by default, $(jq '.codes | length' "$D5") codes passed as proposals (creator: the gov module, instantiable by everybody) and the DAO governs the deployment"
 )
 scripts/wasmd-net.sh stop "$H5"
 
