@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 
 use bithive_chain_client::ChainClient;
-use bithive_deploy_plan::gov::{check_execute, explain, Explained};
+use bithive_deploy_plan::gov::{check_execute, explain, explain_json, Explained};
 use bithive_deploy_plan::{Deployment, Role};
 use bithive_interface::dao::{
     self, core::ProposalModule, pre_propose_single, proposal_single,
@@ -321,6 +321,10 @@ impl Action {
     }
 }
 
+/// A proposal as `bithive gov` reads it: its messages as JSON, so that one with a message kind
+/// this client cannot build still lists and shows (with an objection, `explain_json`).
+pub type Proposal = proposal_single::ProposalResponse<Value>;
+
 /// The DAO's contracts a member talks to, found from the core as any client would.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dao {
@@ -445,11 +449,7 @@ impl Dao {
     }
 
     /// Proposal `id`.
-    pub async fn proposal(
-        &self,
-        client: &ChainClient,
-        id: u64,
-    ) -> Result<proposal_single::ProposalResponse, GovError> {
+    pub async fn proposal(&self, client: &ChainClient, id: u64) -> Result<Proposal, GovError> {
         client
             .query_typed(
                 &self.proposals,
@@ -464,8 +464,8 @@ impl Dao {
         &self,
         client: &ChainClient,
         limit: u64,
-    ) -> Result<Vec<proposal_single::ProposalResponse>, GovError> {
-        let r: proposal_single::ProposalListResponse = client
+    ) -> Result<Vec<Proposal>, GovError> {
+        let r: proposal_single::ProposalListResponse<Value> = client
             .query_typed(
                 &self.proposals,
                 &proposal_single::QueryMsg::ReverseProposals {
@@ -546,7 +546,7 @@ pub fn status_words(s: &proposal_single::Status) -> String {
 }
 
 /// One proposal in plain words: id, status, tally, expiry and each message.
-pub fn describe(p: &proposal_single::ProposalResponse, d: &Deployment) -> String {
+pub fn describe(p: &Proposal, d: &Deployment) -> String {
     let q = &p.proposal;
     let mut out = format!(
         "proposal {}: {}\n  status: {}\n  votes: yes {} / no {} / abstain {} of {} total weight\n  \
@@ -562,7 +562,7 @@ pub fn describe(p: &proposal_single::ProposalResponse, d: &Deployment) -> String
         q.proposer
     );
     for (i, m) in q.msgs.iter().enumerate() {
-        let e = explain(m, d);
+        let e = explain_json(m, d);
         out.push_str(&format!("  {}. {}\n", i + 1, e.words));
         if let Some(o) = e.objection {
             out.push_str(&format!("     WARNING: {o}\n"));
@@ -684,16 +684,12 @@ pub struct VoteArgs {
 }
 
 /// Refuses a yes vote on a proposal with an objection, unless forced.
-pub fn check_yes(
-    p: &proposal_single::ProposalResponse,
-    d: &Deployment,
-    force: bool,
-) -> Result<(), GovError> {
+pub fn check_yes(p: &Proposal, d: &Deployment, force: bool) -> Result<(), GovError> {
     let objections: Vec<String> = p
         .proposal
         .msgs
         .iter()
-        .filter_map(|m| explain(m, d).objection)
+        .filter_map(|m| explain_json(m, d).objection)
         .collect();
     if objections.is_empty() || force {
         return Ok(());
@@ -789,7 +785,7 @@ pub fn run(cmd: &GovCommand) -> anyhow::Result<()> {
                 let p = dao.proposal(&client, a.id).await?;
                 if chain_args.json {
                     let explained: Vec<Explained> =
-                        p.proposal.msgs.iter().map(|m| explain(m, &d)).collect();
+                        p.proposal.msgs.iter().map(|m| explain_json(m, &d)).collect();
                     println!(
                         "{}",
                         serde_json::to_string_pretty(&json!({ "proposal": p, "explained": explained }))?

@@ -273,6 +273,26 @@ async fn members_govern_a_devnet_deployment_through_proposals() {
     let p = dao.proposal(&deployer, bad).await.unwrap();
     assert_eq!(p.proposal.status, Status::Rejected);
 
+    // A message kind this client's cosmwasm-std does not read (DAO DAO 1.5's form of a gov
+    // vote), proposed straight through the pre-propose module: the proposals still list and
+    // show, the message raw with a warning, and a yes is refused.
+    let gov_vote = json!({ "propose": { "msg": { "propose": {
+        "title": "Vote on the chain's proposal 1", "description": "a gov vote", "vote": null,
+        "msgs": [{ "gov": { "vote": { "proposal_id": 1, "vote": "yes" } } }] } } } });
+    m2.execute_batch(&[(dao.pre_propose.clone(), gov_vote)])
+        .await
+        .unwrap();
+    let listed = dao.newest(&deployer, 10).await.unwrap();
+    let unread = listed[0].id;
+    assert!(unread > bad, "{listed:?}");
+    let p = dao.proposal(&deployer, unread).await.unwrap();
+    let shown = describe(&p, &d);
+    assert!(
+        shown.contains("a message this client cannot read") && shown.contains("WARNING"),
+        "{shown}"
+    );
+    refused(check_yes(&p, &d, false), "cannot read");
+
     // The command line reads the same proposals.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("deployment.json");

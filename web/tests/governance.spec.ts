@@ -29,6 +29,9 @@ let url = "";
 let deploymentFile = "";
 let dep: { contracts: Record<string, string> };
 let outsideProposal = 0;
+let unreadableProposal = 0;
+let proposalModule = "";
+let prePropose = "";
 let paramProposal = 0;
 let member: SigningCosmWasmClient;
 let memberAddr = "";
@@ -100,14 +103,16 @@ test.beforeAll(async () => {
   // A call outside the deployment (global setup's staking), which the command line refuses to
   // build: straight through the DAO's pre-propose module, as any client could.
   member = await SigningCosmWasmClient.connectWithSigner(rpc, m, { gasPrice: GasPrice.fromString("0.025ubhive") });
-  const modules = await member.queryContractSmart(dep.contracts.dao, { active_proposal_modules: {} });
-  const policy = await member.queryContractSmart(modules[0].address, { proposal_creation_policy: {} });
+  proposalModule = (await member.queryContractSmart(dep.contracts.dao, { active_proposal_modules: {} }))
+    .find((m: { status: string }) => m.status === "enabled").address;
+  const policy = await member.queryContractSmart(proposalModule, { proposal_creation_policy: {} });
+  prePropose = policy.module.addr;
   const outside = JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8")).contracts.staking;
-  const r = await member.execute(memberAddr, policy.module.addr, {
-    propose: { msg: { propose: { title: "Harmless upkeep", description: "trust me", vote: null,
-      msgs: [{ wasm: { execute: { contract_addr: outside, msg: toBase64(toUtf8(JSON.stringify({ update_config: {} }))), funds: [] } } }] } } },
-  }, "auto");
-  outsideProposal = Number(r.events.flatMap((e) => e.attributes).find((a) => a.key === "proposal_id")!.value);
+  outsideProposal = await propose("Harmless upkeep", "trust me",
+    [{ wasm: { execute: { contract_addr: outside, msg: toBase64(toUtf8(JSON.stringify({ update_config: {} }))), funds: [] } } }]);
+  // A message this client's cosmwasm-std cannot read (DAO DAO 1.5's form of a gov vote): shown
+  // as it is, with an objection, and the other proposals still shown.
+  unreadableProposal = await propose("Vote on the chain's proposal 1", "a gov vote", [{ gov: { vote: { proposal_id: 1, vote: "yes" } } }]);
   [web, url] = await serve(deploymentFile);
 });
 
@@ -117,6 +122,13 @@ test.afterAll(() => {
 
 const card = (page: Page, id: number) => page.getByTestId(`proposal-${id}`);
 
+/** The keyring member proposes `msgs` straight through the pre-propose module, as any client
+ * could; returns the proposal's id. */
+async function propose(title: string, description: string, msgs: unknown[]): Promise<number> {
+  const r = await member.execute(memberAddr, prePropose, { propose: { msg: { propose: { title, description, msgs, vote: null } } } }, "auto");
+  return Number(r.events.flatMap((e) => e.attributes).find((a) => a.key === "proposal_id")!.value);
+}
+
 test("governance: proposals with status, tally, time left and their actions in plain words", async ({ page }) => {
   await open(page, "governance", url);
   await expect(page.getByTestId("dao-intro")).toContainText("Web test DAO");
@@ -125,8 +137,9 @@ test("governance: proposals with status, tally, time left and their actions in p
   await expect(p).toContainText("Raise the fraud slash to 25 %");
   await expect(page.getByTestId(`proposal-${paramProposal}-state`)).toHaveText("Open for votes");
   await expect(page.getByTestId(`proposal-${paramProposal}-tally`)).toContainText("yes 0 (0 %), no 0 (0 %), abstain 0 (0 %) of 3");
-  await expect(page.getByTestId(`proposal-${paramProposal}-tally`)).toContainText("yes from 60 % of all voting weight");
-  await expect(page.getByTestId(`proposal-${paramProposal}-time`)).toContainText("left");
+  await expect(page.getByTestId(`proposal-${paramProposal}-tally`)).toContainText("passes when yes reaches 60 % of the voting weight that did not abstain");
+  await expect(page.getByTestId(`proposal-${paramProposal}-time`)).toContainText(/^\d+ (min|h \d+ min) left \(ends \d{4}-/);
+  await expect(page.getByTestId("proposal-count")).toHaveText("All 3 proposals, newest first.");
   // `bithive gov show`'s words, from the same Rust code.
   const show = await bithive(["gov", "show", String(paramProposal), "--deployment", deploymentFile, "--rpc", process.env.BITHIVE_RPC!, "--json"]);
   const words: string = JSON.parse(show).explained[0].words;
@@ -136,6 +149,8 @@ test("governance: proposals with status, tally, time left and their actions in p
   // The call outside the deployment is flagged.
   await expect(page.getByTestId(`proposal-${outsideProposal}-actions`)).toContainText("is not a contract of this deployment");
   await expect(page.getByTestId(`proposal-${outsideProposal}-objection`)).toBeVisible();
+  await expect(page.getByTestId(`proposal-${unreadableProposal}-actions`)).toContainText("a message this client cannot read");
+  await expect(page.getByTestId(`proposal-${unreadableProposal}-objection`)).toBeVisible();
   await axe(page, "governance");
   await shot(page, "governance");
 });
@@ -145,26 +160,38 @@ test("governance: a member votes and executes through the wallet; the chain chan
   await open(page, "governance", url);
   await connect(page, w);
   await expect(page.getByTestId("dao-intro")).toContainText("You are a member with voting weight 2");
-  // Yes is refused on the proposal the client objects to; no is not.
-  await expect(page.getByTestId(`vote-yes-${outsideProposal}`)).toBeDisabled();
+  // Yes is refused on the proposals the client objects to, with the reason linked; no is not.
+  const before0 = w.signed.length;
+  for (const id of [outsideProposal, unreadableProposal]) {
+    const yes = page.getByTestId(`vote-yes-${id}`);
+    await expect(yes).toHaveAttribute("aria-disabled", "true");
+    await expect(yes).toHaveAttribute("aria-describedby", `objections-${id}`);
+    // Still in the tab order (aria-disabled, not disabled): a keyboard user reaches it and hears why.
+    await yes.focus();
+    await expect(yes).toBeFocused();
+    await page.keyboard.press("Enter");
+    await expect(page.getByTestId(`proposal-${id}-status`)).toContainText("Not sent: your client objects");
+  }
+  expect(w.signed.length, "nothing signed for a refused yes").toBe(before0);
   await page.getByTestId(`vote-no-${outsideProposal}`).click();
-  await expect(page.getByTestId("governance-notice")).toContainText(`Proposal ${outsideProposal}: Included in block`);
+  await expect(page.getByTestId("governance-notice")).toContainText(`Proposal ${outsideProposal}: you voted no. Included in block`);
+  await expect(page.locator(`#proposal-${outsideProposal}-title`)).toBeFocused();
   await expect(page.getByTestId(`proposal-${outsideProposal}-state`)).toHaveText("Rejected");
 
   const signed = w.signed.length;
   await page.getByTestId(`vote-yes-${paramProposal}`).click();
-  await expect(page.getByTestId("governance-notice")).toContainText(`Proposal ${paramProposal}: Included in block`);
+  await expect(page.getByTestId("governance-notice")).toContainText(`Proposal ${paramProposal}: you voted yes. Included in block`);
   expect(w.signed.length).toBe(signed + 1);
   await expect(page.getByTestId(`proposal-${paramProposal}-state`)).toHaveText("Passed: may be executed");
-  await expect(page.getByTestId(`proposal-${paramProposal}-tally`)).toContainText("yes 2 (67 %)");
+  await expect(page.getByTestId(`proposal-${paramProposal}-tally`)).toContainText("yes 2 (66.7 %)");
   const before = await member.queryContractSmart(dep.contracts.staking, { config: {} });
   expect(before.fraud_slash).not.toBe("0.25");
   await page.getByTestId(`execute-${paramProposal}`).click();
   await expect(page.getByTestId(`proposal-${paramProposal}-state`)).toHaveText("Executed");
   const after = await member.queryContractSmart(dep.contracts.staking, { config: {} });
   expect(after.fraud_slash).toBe("0.25");
-  const onChain = await member.queryContractSmart((await member.queryContractSmart(dep.contracts.dao, { active_proposal_modules: {} }))[0].address,
-    { proposal: { proposal_id: paramProposal } });
+  await expect(page.getByTestId("governance-notice")).toContainText(`Proposal ${paramProposal}: executed. Included in block`);
+  const onChain = await member.queryContractSmart(proposalModule, { proposal: { proposal_id: paramProposal } });
   expect(onChain.proposal.status).toBe("executed");
   await axe(page, "governance-member");
 });
@@ -194,4 +221,22 @@ test("governance: an account that is not a member reads but cannot vote; phone w
   await expect.poll(wide, { message: "elements wider than the phone's screen" }).toEqual([]);
   await axe(page, "governance-phone");
   await shot(page, "governance-phone");
+});
+
+test("governance: proposals a page at a time, the older ones on demand", async ({ page }) => {
+  // Twenty more proposals in one transaction: the first ones drop off the first page.
+  const before = Number(await member.queryContractSmart(proposalModule, { proposal_count: {} }));
+  await member.executeMultiple(memberAddr, Array.from({ length: 20 }, (_, i) => ({
+    contractAddress: prePropose,
+    msg: { propose: { msg: { propose: { title: `Batch ${i + 1}`, description: "paging", vote: null, msgs: [] } } } },
+  })), "auto");
+  const total = before + 20;
+  await open(page, "governance", url);
+  await expect(page.getByTestId("proposal-count")).toHaveText(`The 20 newest of ${total} proposals.`);
+  await expect(card(page, total)).toBeVisible();
+  await expect(card(page, paramProposal)).toHaveCount(0);
+  await page.getByTestId("older-proposals").click();
+  await expect(page.getByTestId("proposal-count")).toHaveText(`All ${total} proposals, newest first.`);
+  await expect(card(page, paramProposal)).toContainText("Executed");
+  await expect(page.getByTestId("older-proposals")).toHaveCount(0);
 });

@@ -202,18 +202,19 @@ pub fn accept_request_msg(request_id: u64, commitment_hex: &str) -> Result<Strin
     js(logic::accept_request_msg(request_id, commitment_hex))
 }
 
-/// A DAO proposal's messages (`msgs_json`: the proposal's `msgs`, CosmWasm's `CosmosMsg` JSON)
-/// in plain words against the deployment (`deployment_json`: deployment.json), with what a
-/// member's client objects to: `[{"words": .., "objection": .. | null}, ..]`, the words and
-/// objections of `bithive gov show` (`bithive_deploy_plan::gov::explain`).
+/// A DAO proposal's messages (`msgs_json`: the proposal's `msgs` as the chain returns them) in
+/// plain words against the deployment (`deployment_json`: deployment.json), with what a member's
+/// client objects to: `[{"words": .., "objection": .. | null}, ..]`, the words and objections of
+/// `bithive gov show` (`bithive_deploy_plan::gov`). A message it cannot read is shown as it is,
+/// with an objection (`explain_json`); only input that is not a JSON list is an error.
 #[wasm_bindgen(js_name = explainProposal)]
 pub fn explain_proposal(deployment_json: &str, msgs_json: &str) -> Result<String, JsError> {
     let d: bithive_deploy_plan::Deployment = from_json(deployment_json)?;
-    let msgs: Vec<cosmwasm_std::CosmosMsg> = from_json(msgs_json)?;
+    let msgs: Vec<serde_json::Value> = from_json(msgs_json)?;
     to_json(
         &msgs
             .iter()
-            .map(|m| bithive_deploy_plan::gov::explain(m, &d))
+            .map(|m| bithive_deploy_plan::gov::explain_json(m, &d))
             .collect::<Vec<_>>(),
     )
 }

@@ -189,3 +189,54 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
         },
     }
 }
+
+/// [`explain`] of one message of a proposal as the chain returns it (JSON). A message this
+/// client cannot read as a `CosmosMsg` (a kind its cosmwasm-std does not build, such as
+/// `staking` or `distribution`, or another version's form of `gov`) is shown as it is, with an
+/// objection: one unreadable message must neither hide the others nor be approved unread.
+pub fn explain_json(msg: &Value, d: &Deployment) -> Explained {
+    match serde_json::from_value::<CosmosMsg>(msg.clone()) {
+        Ok(m) => explain(&m, d),
+        Err(e) => Explained {
+            words: format!("a message this client cannot read: {msg}"),
+            objection: Some(format!(
+                "this client cannot read it ({e}): review it with other tools before approving"
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_message_this_client_cannot_read_is_shown_with_an_objection() {
+        let d = Deployment::default();
+        for msg in [
+            json!({ "staking": { "delegate": { "validator": "v", "amount": { "denom": "u", "amount": "1" } } } }),
+            // DAO DAO on cosmwasm-std 1.5 writes a gov vote's choice as `vote`, 2.x as `option`.
+            json!({ "gov": { "vote": { "proposal_id": 1, "vote": "yes" } } }),
+            json!({ "not_a_message": {} }),
+        ] {
+            let e = explain_json(&msg, &d);
+            assert!(e.words.contains(&msg.to_string()), "{}", e.words);
+            assert!(
+                e.objection
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("cannot read"),
+                "{e:?}"
+            );
+        }
+        let pay = json!({ "bank": { "send": { "to_address": "x", "amount": [{ "denom": "u", "amount": "5" }] } } });
+        assert_eq!(
+            explain_json(&pay, &d),
+            Explained {
+                words: "pay 5u from the treasury to x".into(),
+                objection: None
+            }
+        );
+    }
+}

@@ -446,9 +446,11 @@ pub mod proposal_single {
         pub abstain: Uint128,
     }
 
-    /// A proposal.
+    /// A proposal. `M` is how its messages are read: `CosmosMsg` by default; a client that
+    /// must show every proposal, even one with a message kind this cosmwasm-std does not build
+    /// (`staking` without its feature, another version's `gov`), reads them as JSON.
     #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-    pub struct Proposal {
+    pub struct Proposal<M = CosmosMsg> {
         /// Title.
         pub title: String,
         /// Description.
@@ -464,7 +466,7 @@ pub mod proposal_single {
         /// The total voting power at `start_height`.
         pub total_power: Uint128,
         /// What the DAO executes if it passes.
-        pub msgs: Vec<CosmosMsg>,
+        pub msgs: Vec<M>,
         /// Where it stands.
         pub status: Status,
         /// The tally.
@@ -473,18 +475,18 @@ pub mod proposal_single {
 
     /// `proposal {}`.
     #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-    pub struct ProposalResponse {
+    pub struct ProposalResponse<M = CosmosMsg> {
         /// Its id.
         pub id: u64,
         /// The proposal.
-        pub proposal: Proposal,
+        pub proposal: Proposal<M>,
     }
 
     /// `list_proposals {}` / `reverse_proposals {}`.
     #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-    pub struct ProposalListResponse {
+    pub struct ProposalListResponse<M = CosmosMsg> {
         /// The proposals.
-        pub proposals: Vec<ProposalResponse>,
+        pub proposals: Vec<ProposalResponse<M>>,
     }
 
     /// `proposal_creation_policy {}`.
