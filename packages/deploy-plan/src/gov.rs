@@ -51,6 +51,15 @@ fn role_of(d: &Deployment, addr: &str) -> Option<Role> {
         .map(|(r, _)| r)
 }
 
+/// Coins as a proposal's words write them: `5ubhive, 2ibc/..`.
+fn coins_words(coins: &[cosmwasm_std::Coin]) -> String {
+    coins
+        .iter()
+        .map(|c| format!("{}{}", c.amount, c.denom))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The code kind (deployment.json's `codes` key) a contract of `role` runs.
 fn code_kind(role: Role) -> &'static str {
     role.artifact().kind()
@@ -80,16 +89,8 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
                 }
                 other => format!("{other}"),
             };
-            let sent = (!funds.is_empty()).then(|| {
-                format!(
-                    " (sending {} from the treasury)",
-                    funds
-                        .iter()
-                        .map(|c| format!("{}{}", c.amount, c.denom))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
+            let sent = (!funds.is_empty())
+                .then(|| format!(" (sending {} from the treasury)", coins_words(funds)));
             let mut e = match role_of(d, contract_addr) {
                 None => Explained {
                     words: format!("call {contract_addr}: {call}"),
@@ -175,11 +176,7 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
         CosmosMsg::Bank(BankMsg::Send { to_address, amount }) => Explained {
             words: format!(
                 "pay {} from the treasury to {to_address}",
-                amount
-                    .iter()
-                    .map(|c| format!("{}{}", c.amount, c.denom))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                coins_words(amount)
             ),
             objection: None,
         },
