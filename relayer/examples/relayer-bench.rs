@@ -3,10 +3,10 @@
 //! deploy` makes, the committed artifacts in cosmwasm-vm), with 1 (unbatched reference), 10 and
 //! 50 attestations per tx. Every attestation is verified (secp256k1) by the real attestation
 //! contract and reported to the real escrow, every tx signature by the devnet's ante handler.
-//! The world is the relayer tests' harness (`tests/common.rs`).
+//! The world is the relayer tests' harness (`tests/common/mod.rs`).
 //!
 //! `cargo run --release -p bithive-relayer --example relayer-bench -- [jobs] [block_ms]`
-#[path = "../tests/common.rs"]
+#[path = "../tests/common/mod.rs"]
 mod common;
 
 use std::time::{Duration, Instant};

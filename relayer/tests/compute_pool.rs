@@ -30,10 +30,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bithive_chain_client::client::ConfirmConfig;
 use bithive_chain_client::{ChainClient, Event, OperatorKey};
-use bithive_chain_client::{CompatVersion, FailoverRpc, GasConfig, HttpEndpoint, RpcEndpoint};
-use bithive_deploy_plan::{DeployConfig, Deployment, Role};
+use bithive_deploy_plan::{DeployConfig, Deployment};
 use bithive_interface::attestation::{InferencePayload, QueryMsg as AttestationQuery};
 use bithive_interface::model_registry::{
     ExecuteMsg as RegistryMsg, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
@@ -47,7 +45,7 @@ use bithive_interface::staking::{
 };
 use bithive_relayer::attestor::{attestor_keys, BenchService, ProbeResponder};
 use bithive_relayer::benchmark::WorkloadRunner;
-use bithive_relayer::config::{AttestorSection, ChainConfig, Config, InferenceSection, JobKind};
+use bithive_relayer::config::{AttestorSection, Config, InferenceSection, JobKind};
 use bithive_relayer::inference_worker::InferenceWorker;
 use bithive_relayer::keyring::Keyring;
 use bithive_relayer::metrics::Metrics;
@@ -56,7 +54,8 @@ use bithive_relayer::work_report::TallyShare;
 use bithive_relayer::worker::{JobWorker, WorkError, WorkOutput};
 use bithive_relayer::{ChainRelayer, Store};
 use bithive_signed_attestation::{payload_hash, AttestationKind};
-use common::{bond, devnet_funding, get, serve, set_endpoint, PLEDGE_4T};
+use common::net::{chain_config, chain_now, mnemonic, seeded, start, wait_until, Net, Running};
+use common::{bond, get, serve, set_endpoint, PLEDGE_4T};
 use cosmwasm_std::{to_json_binary, Binary, Decimal, Decimal256, Timestamp, Uint128};
 
 /// Seconds of a rewards epoch.
@@ -171,159 +170,12 @@ impl JobWorker for Cheat {
     }
 }
 
-/// Where the test runs: the in-process devnet, or a running wasmd network (`WASMD_NET_ENV`,
-/// `scripts/wasmd-net.sh`).
-struct Net {
-    chain_id: String,
-    prefix: String,
-    denom: String,
-    gas_price: f64,
-    /// Every validator's RPC, validator 0 first: what the relayers are given.
-    rpcs: Vec<String>,
-    /// The test's own clients: the last validator's, never the one killed.
-    rpc: String,
-    /// The network's home and the validator stopped from the middle of E2 to the middle of E3.
-    kill: Option<(String, usize)>,
-    /// The governance account (the devnet's genesis, the wasmd network's deployer).
-    gov: OperatorKey,
-    /// Kept alive for the test's length.
-    devnet: Option<bithive_devnet::DevnetHandle>,
-}
-
-impl Net {
-    fn gas(&self) -> GasConfig {
-        GasConfig {
-            gas_price: self.gas_price,
-            gas_adjustment: 1.4,
-            max_gas_price: 4.0 * self.gas_price,
-            fee_denom: self.denom.clone(),
-            max_gas: 60_000_000,
-        }
-    }
-
-    fn client_on(&self, rpc: Arc<dyn RpcEndpoint>, key: &OperatorKey) -> ChainClient {
-        let confirm = ConfirmConfig {
-            poll_interval: Duration::from_millis(100),
-            timeout: Duration::from_secs(60),
-        };
-        ChainClient::new(rpc, &self.chain_id, key.clone(), self.gas(), confirm).unwrap()
-    }
-
-    /// A client of the test's own RPC.
-    fn client(&self, key: &OperatorKey) -> ChainClient {
-        let rpc = HttpEndpoint::new(&self.rpc, CompatVersion::V038, Duration::from_secs(10));
-        self.client_on(Arc::new(rpc.unwrap()), key)
-    }
-
-    /// A client over every validator's RPC, failing over as a relayer's does.
-    fn failover(&self, key: &OperatorKey) -> (Arc<ChainClient>, Arc<FailoverRpc>) {
-        let eps = self
-            .rpcs
-            .iter()
-            .map(|u| {
-                let e = HttpEndpoint::new(u, CompatVersion::V038, Duration::from_secs(3));
-                Arc::new(e.unwrap()) as Arc<dyn RpcEndpoint>
-            })
-            .collect();
-        let f = Arc::new(FailoverRpc::new(eps).unwrap());
-        (Arc::new(self.client_on(f.clone(), key)), f)
-    }
-
-    /// `stop-node` or `start-node` of the validator to kill, if any.
-    fn validator(&self, what: &str) {
-        let Some((home, i)) = &self.kill else { return };
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/wasmd-net.sh");
-        let out = std::process::Command::new(script)
-            .args([what, home, &i.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "wasmd-net.sh {what}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!("validator {i} ({}): {what}", self.rpcs[*i]);
-    }
-}
-
 /// The test's accounts come from fixed seeds: governance (on the devnet), nodes, attestors and
 /// patients.
 const GOV_SEED: u8 = 60;
 const NODE_SEEDS: [u8; 4] = [61, 62, 63, 64];
 const ATTESTOR_SEEDS: [u8; 3] = [70, 71, 72];
 const PATIENT_SEED: u8 = 100;
-
-fn mnemonic(seed: u8) -> String {
-    bip39::Mnemonic::from_entropy(&[seed; 32])
-        .unwrap()
-        .to_string()
-}
-
-fn seeded(seed: u8, prefix: &str) -> OperatorKey {
-    OperatorKey::from_mnemonic(&mnemonic(seed), prefix).unwrap()
-}
-
-fn chain_config(
-    net: &Net,
-    key: &str,
-    node: &str,
-    d: &Deployment,
-    jobs: Vec<JobKind>,
-) -> ChainConfig {
-    ChainConfig {
-        chain_id: net.chain_id.clone(),
-        rpc: net.rpcs.clone(),
-        compat: Default::default(),
-        rpc_timeout_ms: 3_000,
-        account_prefix: net.prefix.clone(),
-        key: key.into(),
-        gas_price: net.gas_price,
-        gas_adjustment: 1.4,
-        max_gas_price: 4.0 * net.gas_price,
-        fee_denom: net.denom.clone(),
-        max_gas: 60_000_000,
-        contracts: [
-            Role::Staking,
-            Role::Rewards,
-            Role::Attestation,
-            Role::PayfiEscrow,
-            Role::ModelRegistry,
-        ]
-        .into_iter()
-        .map(|r| (r.name().to_string(), d.contracts.get(r).to_string()))
-        .collect(),
-        jobs,
-        poll_interval_ms: 200,
-        start_height: None,
-        batch_size: 10,
-        blocks_per_poll: 50,
-        confirm_timeout_ms: 15_000,
-        attest_on: None,
-        node: Some(node.into()),
-    }
-}
-
-/// A `relayer start` running until its stop is sent.
-struct Running {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<Result<(), bithive_relayer::RelayerError>>,
-}
-
-fn start(cfg: Config) -> Running {
-    cfg.validate().unwrap();
-    let (stop, mut rx) = tokio::sync::watch::channel(false);
-    let task = tokio::spawn(bithive_relayer::runtime::run_until(cfg, async move {
-        let _ = rx.wait_for(|s| *s).await;
-    }));
-    Running { stop, task }
-}
-
-impl Running {
-    async fn stop(self) {
-        let _ = self.stop.send(true);
-        self.task.await.unwrap().unwrap();
-    }
-}
 
 /// A node built from the relayer's parts (its pipeline with `worker`, its probe and benchmark
 /// answers with `runner`), as `relayer start` wires them.
@@ -365,17 +217,6 @@ async fn start_parts(
             task: tokio::spawn(relayer.run(rx)),
         },
     )
-}
-
-/// The chain's clock (the latest block's time), seconds.
-async fn chain_now(c: &ChainClient) -> u64 {
-    c.rpc().latest_block_time().await.unwrap()
-}
-
-async fn wait_until(c: &ChainClient, t: u64) {
-    while chain_now(c).await < t {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 fn dec(s: &str) -> Decimal {
@@ -503,31 +344,15 @@ fn measured(shares: &[TallyShare], node: &str) -> (Decimal, Decimal, Decimal) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_compute_pool_pays_measured_and_verified_work_on_thedevnet() {
     let prefix = "bithive";
-    let gov = seeded(GOV_SEED, prefix);
-    let mut funded = vec![gov.clone()];
-    funded.extend(
-        NODE_SEEDS
-            .iter()
-            .chain(&ATTESTOR_SEEDS)
-            .copied()
-            .chain((0..PATIENTS).map(|i| PATIENT_SEED + i))
-            .map(|s| seeded(s, prefix)),
-    );
+    let funded: Vec<OperatorKey> = NODE_SEEDS
+        .iter()
+        .chain(&ATTESTOR_SEEDS)
+        .copied()
+        .chain((0..PATIENTS).map(|i| PATIENT_SEED + i))
+        .map(|s| seeded(s, prefix))
+        .collect();
     // A block every 200 ms on the real clock; the genesis funds every account.
-    let devnet = devnet_funding(&funded.iter().collect::<Vec<_>>(), 200).await;
-    let rpc = devnet.rpc_url();
-    run(Net {
-        chain_id: common::CHAIN.into(),
-        prefix: prefix.into(),
-        denom: common::DENOM.into(),
-        gas_price: 0.025,
-        rpcs: vec![rpc.clone()],
-        rpc,
-        kill: None,
-        gov,
-        devnet: Some(devnet),
-    })
-    .await
+    run(Net::devnet(seeded(GOV_SEED, prefix), &funded, 200).await).await
 }
 
 /// The same on a running network of wasmd validators, one of them (`WASMD_KILL_VALIDATOR`)
@@ -539,39 +364,10 @@ async fn the_compute_pool_pays_measured_and_verified_work_on_thedevnet() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh)"]
 async fn the_compute_pool_pays_measured_and_verified_work_on_wasmd_validators() {
-    let path = std::env::var("WASMD_NET_ENV").expect("WASMD_NET_ENV: a running wasmd net's env");
-    let env: BTreeMap<String, String> = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_string(), v.trim_matches('"').to_string()))
-        .collect();
-    let rpcs: Vec<String> = env
-        .get("WASMD_RPCS")
-        .unwrap_or(&env["WASMD_RPC"])
-        .split_whitespace()
-        .map(str::to_string)
-        .collect();
-    let kill = std::env::var("WASMD_KILL_VALIDATOR").ok().map(|i| {
-        let i: usize = i.parse().expect("WASMD_KILL_VALIDATOR: a validator index");
-        // The test's own clients use the last validator: never that one.
-        assert!(i + 1 < rpcs.len(), "WASMD_KILL_VALIDATOR={i} of {rpcs:?}");
-        (env["WASMD_NET_HOME"].clone(), i)
-    });
-    let prefix = env["WASMD_PREFIX"].clone();
-    let deployer = std::fs::read_to_string(&env["WASMD_DEPLOYER_MNEMONIC_FILE"]).unwrap();
-    run(Net {
-        chain_id: env["WASMD_CHAIN_ID"].clone(),
-        gov: OperatorKey::from_mnemonic(deployer.trim(), &prefix).unwrap(),
-        prefix,
-        denom: env["WASMD_DENOM"].clone(),
-        gas_price: env["WASMD_MIN_GAS_PRICE"].parse().unwrap(),
-        rpc: rpcs.last().unwrap().clone(),
-        rpcs,
-        kill,
-        devnet: None,
-    })
-    .await
+    let kill = std::env::var("WASMD_KILL_VALIDATOR")
+        .ok()
+        .map(|i| i.parse().expect("WASMD_KILL_VALIDATOR: a validator index"));
+    run(Net::wasmd_from_env(kill)).await
 }
 
 async fn run(net: Net) {

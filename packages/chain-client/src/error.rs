@@ -62,6 +62,15 @@ impl ChainError {
             ChainError::Transport { .. } | ChainError::AllEndpointsFailed(..)
         )
     }
+
+    /// A transport error that only says the node has not got a height yet: CometBFT's answer
+    /// for a block above its tip, or for the tip's results before they are stored. On a network
+    /// of validators one is often a block behind the others; it is alive, not failed.
+    pub fn is_height_not_there_yet(&self) -> bool {
+        matches!(self, ChainError::Transport { message, .. }
+            if message.contains("must be less than or equal to the current blockchain height")
+                || message.contains("could not find results for height"))
+    }
 }
 
 pub(crate) fn cosmrs_err(e: impl std::fmt::Display) -> ChainError {

@@ -1,5 +1,6 @@
 //! Several endpoints of the same chain: calls go to the active one; a transport error moves to
-//! the next (round robin) and the call is retried there, once per endpoint.
+//! the next (round robin) and the call is retried there, once per endpoint. A node that has not
+//! got a height yet is asked past, not failed over from.
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -42,10 +43,15 @@ impl FailoverRpc {
     {
         let n = self.endpoints.len();
         let mut last = String::new();
-        for _ in 0..n {
-            let idx = self.active.load(Ordering::Relaxed) % n;
+        let mut lagging = None;
+        let first = self.active.load(Ordering::Relaxed) % n;
+        for i in 0..n {
+            let idx = (first + i) % n;
             let ep = self.endpoints[idx].clone();
             match f(ep.clone()).await {
+                // A node a block behind the others: the next may have the height; this one
+                // stays active (moving away from it would only find another that lags).
+                Err(e) if e.is_height_not_there_yet() => lagging = Some(e),
                 Err(e) if e.is_transport() => {
                     last = e.to_string();
                     let next = (idx + 1) % n;
@@ -63,7 +69,8 @@ impl FailoverRpc {
                 other => return other,
             }
         }
-        Err(ChainError::AllEndpointsFailed(n, last))
+        // Not there yet anywhere that answered: the caller waits for it (the pipeline does).
+        Err(lagging.unwrap_or(ChainError::AllEndpointsFailed(n, last)))
     }
 }
 

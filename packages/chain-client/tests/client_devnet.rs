@@ -252,6 +252,30 @@ async fn fails_over_to_the_second_endpoint() {
     h.shutdown().await;
 }
 
+/// Seen on four wasmd validators: one is a block behind the others, or its tip's results are
+/// not stored yet. That node is alive: the next endpoint answers the call and the active one
+/// stays (no failover counted, no warning); a height nobody has yet says so, for the caller to
+/// wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_without_the_height_yet_is_asked_past_not_failed_over_from() {
+    let alice = key(60);
+    let h = devnet(&[&alice], "0.01", 20).await;
+    let (a, b, rpc) = two_endpoints(&h);
+    a.set_behind(3);
+    let tip = b.latest_height().await.unwrap();
+    assert!(a.latest_height().await.unwrap() < tip);
+    assert_eq!(rpc.block_results(tip).await.unwrap().height, tip);
+    a.set_behind(0);
+    a.set_results_lag(true);
+    let tip = a.latest_height().await.unwrap();
+    rpc.block_results(tip).await.unwrap();
+    let e = rpc.block_results(tip + 1_000).await.unwrap_err();
+    assert!(e.is_height_not_there_yet(), "{e}");
+    assert_eq!(rpc.failovers(), 0);
+    assert_eq!(rpc.active_name(), "a");
+    h.shutdown().await;
+}
+
 /// A broadcast whose answer is lost after the node took the tx, and a confirmation poll that
 /// times out: the tx lands once, and the client's next tx still has the right sequence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,6 +4,8 @@
 //! building another) whose endpoints are [`FaultyEndpoint`]s around the devnet's RPC. Blocks come
 //! only when a test makes them ([`Harness::produce_block`], [`Harness::spawn_block_producer`]).
 #![allow(dead_code)]
+pub mod net;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
