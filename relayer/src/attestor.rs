@@ -1000,6 +1000,9 @@ async fn http_get_timed(
 /// at most [`BENCH_QUEUE`] waiting; more are answered 503.
 pub struct BenchService {
     runner: Arc<dyn WorkloadRunner>,
+    /// What the node's energy is read from around a run (NVML for a GPU workload, RAPL for a
+    /// CPU one), where it can be.
+    counter: Option<Arc<dyn crate::energy::EnergyCounter>>,
     /// Per chain id, the operator keys of the current attestor set (kept current by the
     /// relayer, [`BenchService::set_attestors`]).
     attestors: std::sync::RwLock<BTreeMap<String, BTreeSet<PubKey33>>>,
@@ -1013,6 +1016,7 @@ pub const BENCH_QUEUE: usize = 3;
 impl BenchService {
     pub fn new(runner: Arc<dyn WorkloadRunner>) -> Arc<BenchService> {
         Arc::new(BenchService {
+            counter: crate::energy::counter_for(runner.cuda_device()),
             runner,
             attestors: Default::default(),
             gate: Default::default(),
@@ -1085,45 +1089,16 @@ impl BenchService {
         let runner = self.runner.clone();
         let seed = request.seed;
         let indices: Vec<u32> = (0..request.inputs).collect();
+        let counter = self.counter.clone();
         let (outputs, energy) = tokio::task::spawn_blocking(move || {
-            let before = rapl_microjoules();
-            let started = Instant::now();
-            let outputs = runner.run(&seed, &indices)?;
-            let micros = started.elapsed().as_micros() as u64;
-            let energy = match (before, rapl_microjoules()) {
-                // A counter that wrapped during the run gives no reading.
-                (Some(b), Some(a)) if a >= b && micros > 0 => Some(benchmark::Metered {
-                    meter: benchmark::Meter::Rapl,
-                    microjoules: a - b,
-                    micros,
-                }),
-                _ => None,
-            };
-            Ok::<_, String>((outputs, energy))
+            let (outputs, _, energy) =
+                crate::energy::metered(counter.as_deref(), || runner.run(&seed, &indices));
+            Ok::<_, String>((outputs?, energy))
         })
         .await
         .map_err(|e| format!("workload task: {e}"))??;
         benchmark::answer(&key, &request, outputs, energy).map_err(|e| e.to_string())
     }
-}
-
-/// The CPU packages' energy counter (Linux powercap, Intel and AMD RAPL), summed over the
-/// packages, in microjoules; `None` where there is none or it is not readable.
-pub(crate) fn rapl_microjoules() -> Option<u64> {
-    let dir = std::fs::read_dir("/sys/class/powercap").ok()?;
-    let mut total = None;
-    for entry in dir.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        // `intel-rapl:0` is a package; `intel-rapl:0:0` its sub-domains (already counted).
-        if !name.starts_with("intel-rapl:") || name.matches(':').count() != 1 {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path().join("energy_uj")).ok()?;
-        let uj: u64 = text.trim().parse().ok()?;
-        total = Some(total.unwrap_or(0u64).saturating_add(uj));
-    }
-    total
 }
 
 /// The node's side: answers probes for each chain this relayer works for.

@@ -209,12 +209,15 @@ impl BenchRequest {
     }
 }
 
-/// Which meter a node read its energy from.
+/// Which meter a node read its energy from (its number is signed in [`answer_digest`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Meter {
     /// Linux powercap (Intel/AMD RAPL), the CPU packages.
-    Rapl,
+    Rapl = 0,
+    /// NVIDIA's management library: the GPU's total energy counter (Volta and later), for a
+    /// workload on that GPU. The host's CPU is not in it.
+    Nvml = 1,
 }
 
 /// The energy a node's meter counted over its run of the workload.
@@ -404,6 +407,10 @@ pub trait WorkloadRunner: Send + Sync {
     fn run(&self, seed: &[u8; 32], indices: &[u32]) -> Result<Vec<Vec<u32>>, String>;
     /// Whether two quantized outputs agree within the workload's tolerance.
     fn agrees(&self, a: &[u32], b: &[u32]) -> bool;
+    /// The CUDA device the workload runs on (its energy is read from NVML); `None`: the CPU.
+    fn cuda_device(&self) -> Option<u32> {
+        None
+    }
 }
 
 #[cfg(feature = "inference")]
@@ -418,6 +425,10 @@ impl WorkloadRunner for bithive_inference::workload::Workload {
 
     fn agrees(&self, a: &[u32], b: &[u32]) -> bool {
         bithive_inference::workload::agrees(a, b)
+    }
+
+    fn cuda_device(&self) -> Option<u32> {
+        bithive_inference::workload::Workload::cuda_device(self).and_then(|d| d.try_into().ok())
     }
 }
 
@@ -574,6 +585,21 @@ mod tests {
         let stranger = answer(&key(6), &r, outputs(8), None).unwrap();
         assert_eq!(
             check_answer(&stranger, &r, &pk, t),
+            Err(BenchError::Signature)
+        );
+        // The meter is signed with its reading: a GPU's NVML figure cannot be passed off as
+        // the CPU's, or the other way round.
+        let gpu = Metered {
+            meter: Meter::Nvml,
+            microjoules: 600_000_000,
+            micros: 1_000_000,
+        };
+        let metered = answer(&node, &r, outputs(8), Some(gpu)).unwrap();
+        assert_eq!(check_answer(&metered, &r, &pk, t), Ok(()));
+        let mut relabelled = metered.clone();
+        relabelled.energy.as_mut().unwrap().meter = Meter::Rapl;
+        assert_eq!(
+            check_answer(&relabelled, &r, &pk, t),
             Err(BenchError::Signature)
         );
         let mut edited = a.clone();

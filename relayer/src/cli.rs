@@ -580,31 +580,20 @@ pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
     getrandom::getrandom(&mut seed)
         .map_err(|e| RelayerError::Config(format!("no randomness: {e}")))?;
     let indices: Vec<u32> = (0..n).collect();
-    let timed = |w: &Workload| {
-        let before = crate::attestor::rapl_microjoules();
-        let started = std::time::Instant::now();
-        let out = w
-            .run(&seed, &indices)
-            .map_err(|e| RelayerError::Config(e.to_string()))?;
-        let elapsed = started.elapsed();
-        let energy = match (before, crate::attestor::rapl_microjoules()) {
-            (Some(b), Some(a)) if a >= b => Some(crate::benchmark::Metered {
-                meter: crate::benchmark::Meter::Rapl,
-                microjoules: a - b,
-                micros: elapsed.as_micros() as u64,
-            }),
-            _ => None,
-        };
+    let timed = |w: &Workload, counter: Option<&dyn crate::energy::EnergyCounter>| {
+        let (out, elapsed, energy) = crate::energy::metered(counter, || w.run(&seed, &indices));
+        let out = out.map_err(|e| RelayerError::Config(e.to_string()))?;
         Ok::<_, RelayerError>((out, elapsed, energy))
     };
     let (node, provider) = load(&engine.runtime)?;
+    let counter = crate::energy::counter_for(crate::benchmark::WorkloadRunner::cuda_device(&node));
     if !args.json {
         eprintln!("running {n} inputs of the published workload on {provider} ...");
     }
     // One untimed run first: the session's first run allocates.
     node.run(&seed, &indices[..1])
         .map_err(|e| RelayerError::Config(e.to_string()))?;
-    let (out, elapsed, energy) = timed(&node)?;
+    let (out, elapsed, energy) = timed(&node, counter.as_deref())?;
     // What an attestor's check of one answer costs: re-running the sample.
     let sample = crate::benchmark::SAMPLE.min(n as usize);
     let check_started = std::time::Instant::now();
@@ -624,7 +613,7 @@ pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
     reference
         .run(&seed, &indices[..1])
         .map_err(|e| RelayerError::Config(e.to_string()))?;
-    let (ref_out, ref_elapsed, _) = timed(&reference)?;
+    let (ref_out, ref_elapsed, _) = timed(&reference, None)?;
     let agree = out
         .iter()
         .zip(&ref_out)
@@ -676,7 +665,13 @@ pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
             if agree { "agree with" } else { "DISAGREE with" }
         );
         match watts {
-            Some(w) => println!("energy: {w} W over the run (RAPL)"),
+            Some(w) => println!(
+                "energy: {w} W over the run ({})",
+                match energy.map(|m| m.meter) {
+                    Some(crate::benchmark::Meter::Nvml) => "NVML, the GPU alone",
+                    _ => "RAPL, the CPU packages",
+                }
+            ),
             None => {
                 use bithive_interface::staking::Tier;
                 let declared: Vec<String> = [Tier::T1, Tier::T2, Tier::T3, Tier::T4]
@@ -684,8 +679,8 @@ pub fn benchmark(args: &BenchmarkArgs) -> Result<(), RelayerError> {
                     .map(|t| format!("{t:?} {} W", t.declared_watts()))
                     .collect();
                 println!(
-                    "energy: no readable meter (RAPL); attestors use the tier's declared \
-                     figure: {}",
+                    "energy: no readable meter (NVML for a GPU workload, RAPL for a CPU one); \
+                     attestors use the tier's declared figure: {}",
                     declared.join(", ")
                 )
             }

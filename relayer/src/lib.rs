@@ -12,6 +12,7 @@ pub mod claim;
 pub mod cli;
 pub mod config;
 pub mod dp_answerer;
+pub mod energy;
 pub mod error;
 #[cfg(feature = "inference")]
 pub mod evaluation;

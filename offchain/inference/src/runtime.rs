@@ -176,6 +176,11 @@ impl Runtime {
         self.provider
     }
 
+    /// The CUDA device sessions run on, when the provider is CUDA.
+    pub fn cuda_device(&self) -> Option<i32> {
+        (self.provider == ExecutionProviderKind::Cuda).then_some(self.config.cuda_device_id)
+    }
+
     /// Creates a session from model bytes (the bytes that were hashed: no second read).
     /// Errors are returned as text: the caller knows which model it was.
     pub fn session(&self, model: &[u8]) -> Result<Session, SessionError> {

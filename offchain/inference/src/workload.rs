@@ -80,6 +80,8 @@ pub struct Workload {
     spec: GraphSpec,
     session: Mutex<Session>,
     cost: RunCost,
+    /// The CUDA device its session runs on (`None`: the CPU).
+    cuda_device: Option<i32>,
 }
 
 impl std::fmt::Debug for Workload {
@@ -121,7 +123,13 @@ impl Workload {
             spec,
             session: Mutex::new(session),
             cost,
+            cuda_device: runtime.cuda_device(),
         })
+    }
+
+    /// The CUDA device the workload runs on; `None` on the CPU.
+    pub fn cuda_device(&self) -> Option<i32> {
+        self.cuda_device
     }
 
     /// Multiply-accumulates of one input (counted, the same on every machine).
