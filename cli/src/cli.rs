@@ -41,6 +41,9 @@ pub enum Command {
     /// The DAO that governs a deployment: propose typed actions, list, show, vote, execute
     #[command(subcommand)]
     Gov(crate::gov::GovCommand),
+    /// The model registry: list and show models; publish, re-key and deprecate yours
+    #[command(subcommand)]
+    Model(crate::model::ModelCommand),
     /// Write a deployment's Keplr ChainInfo (keplr-chain-info.json) and chain-registry
     /// chain.json and assetlist.json
     ChainInfo(ChainInfoArgs),

@@ -10,9 +10,9 @@
 //! - `vote yes` on a proposal that breaks either rule is refused (say `no`, or `--force`), so a
 //!   member never approves a message it was not shown in plain words.
 
-use std::path::PathBuf;
-
 use bithive_chain_client::ChainClient;
+
+use crate::chain_args::ChainArgs;
 use bithive_deploy_plan::gov::{check_execute, explain, explain_json, Explained};
 use bithive_deploy_plan::{Deployment, Role};
 use bithive_interface::dao::{
@@ -595,35 +595,11 @@ pub enum GovCommand {
     Execute(ShowArgs),
 }
 
-/// Where the DAO is and who signs.
-#[derive(Clone, Debug, Args)]
-pub struct GovChainArgs {
-    /// deployment.json written by `bithive deploy`
-    #[arg(long, value_name = "FILE", default_value = "deployment.json")]
-    pub deployment: PathBuf,
-    /// CometBFT RPC URL of the chain
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "BITHIVE_RPC_URL",
-        hide_env_values = true
-    )]
-    pub rpc: String,
-    /// Name of the member's key in the keyring (queries need none)
-    #[arg(long, value_name = "NAME", env = "BITHIVE_KEY", hide_env_values = true)]
-    pub key: Option<String>,
-    #[command(flatten)]
-    pub keys: bithive_relayer::cli::KeyringArgs,
-    /// One JSON object instead of plain words
-    #[arg(long)]
-    pub json: bool,
-}
-
 /// `bithive gov propose`.
 #[derive(Debug, Args)]
 pub struct ProposeArgs {
     #[command(flatten)]
-    pub chain: GovChainArgs,
+    pub chain: ChainArgs,
     /// The proposal's title
     #[arg(long)]
     pub title: String,
@@ -642,7 +618,7 @@ pub struct ProposeArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
-    pub chain: GovChainArgs,
+    pub chain: ChainArgs,
     /// How many
     #[arg(long, default_value_t = 20)]
     pub limit: u64,
@@ -652,7 +628,7 @@ pub struct ListArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ShowArgs {
     #[command(flatten)]
-    pub chain: GovChainArgs,
+    pub chain: ChainArgs,
     /// The proposal id
     pub id: u64,
 }
@@ -672,7 +648,7 @@ pub enum Position {
 #[derive(Clone, Debug, Args)]
 pub struct VoteArgs {
     #[command(flatten)]
-    pub chain: GovChainArgs,
+    pub chain: ChainArgs,
     /// The proposal id
     pub id: u64,
     /// yes, no or abstain
@@ -713,18 +689,13 @@ impl From<Position> for proposal_single::Vote {
 
 /// Runs a `bithive gov` command.
 pub fn run(cmd: &GovCommand) -> anyhow::Result<()> {
-    use anyhow::Context;
     let chain_args = match cmd {
         GovCommand::Propose(a) => &a.chain,
         GovCommand::List(a) => &a.chain,
         GovCommand::Show(a) | GovCommand::Execute(a) => &a.chain,
         GovCommand::Vote(a) => &a.chain,
     };
-    let path = &chain_args.deployment;
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let d: Deployment =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let d = chain_args.deployment()?;
     // Plain words of the action before anything is signed (a dry run stops there).
     if let GovCommand::Propose(a) = cmd {
         let msg = a.action.to_msg(&d)?;
@@ -743,10 +714,10 @@ pub fn run(cmd: &GovCommand) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    let client = gov_client(
-        chain_args,
+    let client = chain_args.client(
         &d,
         matches!(cmd, GovCommand::List(_) | GovCommand::Show(_)),
+        "a member's key signs this",
     )?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -822,47 +793,4 @@ fn print(json: bool, value: Value, words: &str) {
     } else {
         println!("{words}");
     }
-}
-
-/// The member's client (fees as the deployment records them); a read-only one (a throwaway key
-/// that never signs) for queries without --key.
-fn gov_client(a: &GovChainArgs, d: &Deployment, read_only: bool) -> anyhow::Result<ChainClient> {
-    use bithive_chain_client::{
-        CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint, OperatorKey,
-    };
-    let key = match (&a.key, read_only) {
-        (Some(name), _) => {
-            bithive_relayer::keyring::Keyring::new(&a.keys.keyring).get(name, &a.keys.prefix)?
-        }
-        (None, true) => {
-            OperatorKey::from_mnemonic(&crate::demo::platform::new_mnemonic()?, &a.keys.prefix)?
-        }
-        (None, false) => anyhow::bail!("--key NAME: a member's key signs this"),
-    };
-    let (denom, price) = match &d.fees {
-        Some(f) => (
-            f.denom.clone(),
-            f.gas_price.to_string().parse::<f64>().unwrap_or(0.025),
-        ),
-        None => ("ubhive".to_string(), 0.025),
-    };
-    let gas = GasConfig {
-        gas_price: price,
-        gas_adjustment: 1.4,
-        max_gas_price: price * 4.0,
-        fee_denom: denom,
-        max_gas: 60_000_000,
-    };
-    let endpoint = HttpEndpoint::new(
-        &a.rpc,
-        CompatVersion::V038,
-        std::time::Duration::from_secs(20),
-    )?;
-    Ok(ChainClient::new(
-        std::sync::Arc::new(endpoint),
-        &d.chain_id,
-        key,
-        gas,
-        ConfirmConfig::default(),
-    )?)
 }

@@ -3,12 +3,14 @@
 
 pub mod blinding;
 pub mod blinding_client;
+pub mod chain_args;
 pub mod cli;
 pub mod demo;
 pub mod deploy;
 pub mod gov;
 pub mod ibc;
 pub mod key_authority;
+pub mod model;
 pub mod model_keys;
 pub mod rewards;
 pub mod wallet;

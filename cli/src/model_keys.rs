@@ -21,7 +21,7 @@ use bithive_matching::authority::{KeyAuthority, KeyAuthoritySecret};
 use bithive_relayer::config::SealedModelsSection;
 use cosmwasm_std::Decimal;
 
-use crate::demo::platform::{ctx, fail, write_serialized, DemoError, Platform};
+use crate::demo::platform::{ctx, write_serialized, DemoError, Platform};
 
 /// BGW slots of the authority's instance: the platform's node and attestors, and room to grow.
 pub const SLOTS: u32 = 16;
@@ -33,11 +33,89 @@ fn key_file(dir: &std::path::Path, i: u32) -> PathBuf {
 
 pub struct ModelKeys {
     authority: KeyAuthority,
+    public: SealingKeys,
+    dir: PathBuf,
+}
+
+/// The authority's public files.
+pub const PARAMS_FILE: &str = "params.bin";
+pub const ENCRYPTION_KEY_FILE: &str = "encryption-key.bin";
+pub const ROSTER_FILE: &str = "roster.json";
+
+/// What a model's owner seals with: the authority's public files in its directory (no secret).
+pub struct SealingKeys {
     pp: BgwPublicParams,
     ek: BgwEncryptionKey,
     /// Node account and its BGW index.
     roster: Vec<(String, u32)>,
-    dir: PathBuf,
+}
+
+impl SealingKeys {
+    /// Reads `params.bin`, `encryption-key.bin` and `roster.json` from `dir`.
+    pub fn load(dir: &std::path::Path) -> Result<Self, String> {
+        let read = |name: &str| {
+            std::fs::read(dir.join(name)).map_err(|e| format!("{}: {e}", dir.join(name).display()))
+        };
+        let pp = BgwPublicParams::from_bytes(&read(PARAMS_FILE)?)
+            .map_err(|e| format!("{PARAMS_FILE}: {e}"))?;
+        let ek = BgwEncryptionKey::from_bytes(&read(ENCRYPTION_KEY_FILE)?)
+            .map_err(|e| format!("{ENCRYPTION_KEY_FILE}: {e}"))?;
+        let roster: Vec<(String, u32)> = serde_json::from_slice(&read(ROSTER_FILE)?)
+            .map_err(|e| format!("{ROSTER_FILE}: {e}"))?;
+        if roster.iter().any(|(_, i)| *i == 0 || *i > pp.n()) {
+            return Err(format!(
+                "{ROSTER_FILE}: an index outside the parameters' 1..={}",
+                pp.n()
+            ));
+        }
+        Ok(SealingKeys { pp, ek, roster })
+    }
+
+    /// The roster's nodes allowed to run a model now, by `staking` read through `client`:
+    /// registered, compliant, bonded at least `min_bond` and never slashed.
+    pub async fn allowed(
+        &self,
+        client: &bithive_chain_client::ChainClient,
+        staking: &str,
+    ) -> Result<RoaringBitmap, bithive_chain_client::ChainError> {
+        let config: StakingConfig = client
+            .query_typed(staking, &StakingQuery::Config {})
+            .await?;
+        let mut set = RoaringBitmap::new();
+        for (node, index) in &self.roster {
+            let q = StakingQuery::Node { node: node.clone() };
+            let Ok(n) = client.query_typed::<_, NodeResponse>(staking, &q).await else {
+                continue; // not registered
+            };
+            if n.compliance > Decimal::zero() && n.bonded >= config.min_bond && n.slashed.is_zero()
+            {
+                set.insert(*index);
+            }
+        }
+        Ok(set)
+    }
+
+    /// Seals model `name` to `set`.
+    pub fn seal(
+        &self,
+        name: &str,
+        files: &ModelFiles,
+        set: &RoaringBitmap,
+    ) -> Result<Vec<u8>, String> {
+        if set.is_empty() {
+            return Err("no node is allowed to run it".into());
+        }
+        seal_model(name, files, set, &self.ek, &self.pp).map_err(|e| e.to_string())
+    }
+
+    /// The roster's node accounts at the indices of `set`.
+    pub fn nodes_in(&self, set: &RoaringBitmap) -> Vec<String> {
+        self.roster
+            .iter()
+            .filter(|(_, i)| set.contains(*i))
+            .map(|(a, _)| a.clone())
+            .collect()
+    }
 }
 
 impl ModelKeys {
@@ -55,11 +133,11 @@ impl ModelKeys {
         let authority = ctx!(secret.instance(SLOTS, &all, 0), "model key authority")?;
         let published = authority.publish();
         ctx!(
-            std::fs::write(dir.join("params.bin"), &published.params),
+            std::fs::write(dir.join(PARAMS_FILE), &published.params),
             "model key parameters"
         )?;
         ctx!(
-            std::fs::write(dir.join("encryption-key.bin"), &published.encryption_key),
+            std::fs::write(dir.join(ENCRYPTION_KEY_FILE), &published.encryption_key),
             "model encryption key"
         )?;
         let roster: Vec<(String, u32)> = std::iter::once(p.node.address())
@@ -68,7 +146,7 @@ impl ModelKeys {
             .map(|(a, i)| (a.to_string(), i))
             .collect();
         write_serialized(
-            &dir.join("roster.json"),
+            &dir.join(ROSTER_FILE),
             serde_json::to_vec_pretty(&roster),
             "model key roster",
         )?;
@@ -83,10 +161,12 @@ impl ModelKeys {
             )?;
         }
         Ok(ModelKeys {
-            pp: authority.public_params(),
-            ek: authority.encryption_key(),
+            public: SealingKeys {
+                pp: authority.public_params(),
+                ek: authority.encryption_key(),
+                roster,
+            },
             authority,
-            roster,
             dir,
         })
     }
@@ -103,37 +183,19 @@ impl ModelKeys {
             store_dir: Some(store_dir),
             store_key_file: Some(store_key_file),
             ipfs_api: None,
-            params_file: self.dir.join("params.bin"),
+            params_file: self.dir.join(PARAMS_FILE),
             key_file: key_file(&self.dir, i),
         }
     }
 
-    /// The roster's nodes allowed to run a model now, by staking: registered, compliant, bonded
-    /// at least `min_bond` and never slashed.
+    /// The roster's nodes allowed to run a model now ([`SealingKeys::allowed`]).
     pub async fn allowed(&self, p: &Platform) -> Result<RoaringBitmap, DemoError> {
-        let config: StakingConfig = crate::demo::platform::query(
-            &p.gov,
-            &p.deployment.contracts.staking,
-            &StakingQuery::Config {},
-            "staking config",
+        ctx!(
+            self.public
+                .allowed(&p.gov, &p.deployment.contracts.staking)
+                .await,
+            "staking: the nodes allowed to run the model"
         )
-        .await?;
-        let mut set = RoaringBitmap::new();
-        for (node, index) in &self.roster {
-            let q = StakingQuery::Node { node: node.clone() };
-            let Ok(n) = p
-                .gov
-                .query_typed::<_, NodeResponse>(&p.deployment.contracts.staking, &q)
-                .await
-            else {
-                continue; // not registered
-            };
-            if n.compliance > Decimal::zero() && n.bonded >= config.min_bond && n.slashed.is_zero()
-            {
-                set.insert(*index);
-            }
-        }
-        Ok(set)
     }
 
     /// Seals model `name` to `set` (the owner's side: public parameters only).
@@ -143,18 +205,16 @@ impl ModelKeys {
         files: &ModelFiles,
         set: &RoaringBitmap,
     ) -> Result<Vec<u8>, DemoError> {
-        if set.is_empty() {
-            return Err(fail("sealing the model")(&"no node is allowed to run it"));
-        }
-        ctx!(
-            seal_model(name, files, set, &self.ek, &self.pp),
-            "sealing the model"
-        )
+        ctx!(self.public.seal(name, files, set), "sealing the model")
     }
 
     /// The BGW index of node account `node`.
     pub fn index_of(&self, node: &str) -> Option<u32> {
-        self.roster.iter().find(|(a, _)| a == node).map(|(_, i)| *i)
+        self.public
+            .roster
+            .iter()
+            .find(|(a, _)| a == node)
+            .map(|(_, i)| *i)
     }
 
     /// The key the authority issued to index `i` (as that node holds it).
@@ -163,6 +223,6 @@ impl ModelKeys {
     }
 
     pub fn public_params(&self) -> &BgwPublicParams {
-        &self.pp
+        &self.public.pp
     }
 }

@@ -33,8 +33,20 @@ fn help_on_every_subcommand() {
             &["gov", "show"],
             &["gov", "vote"],
             &["gov", "execute"],
+            &["model", "list"],
+            &["model", "show"],
+            &["model", "publish"],
+            &["model", "rekey"],
+            &["model", "deprecate"],
         ],
     );
+}
+
+/// clap's own checks on every subcommand, listed above or not (e.g. an option that clashes
+/// with the automatic `--version`).
+#[test]
+fn every_subcommand_is_well_formed() {
+    Cli::command().debug_assert();
 }
 
 /// The demo options `bithive demo ARGS...` parses to.

@@ -96,6 +96,16 @@ pub async fn deployed_devnet_with_dao(
     chain_id: &str,
     members: usize,
 ) -> (DevnetHandle, ChainClient, Vec<ChainClient>, Deployment) {
+    deployed_devnet_with(chain_id, members, vec![]).await
+}
+
+/// [`deployed_devnet_with_dao`], the deployment minting `btk` to the accounts it names (as on a
+/// test chain; on a real one every BTK comes from emission).
+pub async fn deployed_devnet_with(
+    chain_id: &str,
+    members: usize,
+    btk: Vec<cw20::Cw20Coin>,
+) -> (DevnetHandle, ChainClient, Vec<ChainClient>, Deployment) {
     use bithive_cli::deploy::{DaoMember, DaoParams};
     let key = || OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX).unwrap();
     let deployer_key = key();
@@ -133,6 +143,7 @@ pub async fn deployed_devnet_with_dao(
     let plan = DeployConfig {
         artifacts: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts"),
         dao,
+        test_btk_allocations: btk,
         ..DeployConfig::default()
     };
     let deployment = deploy(&deployer, &plan, &mut |_| {}).await.unwrap();

@@ -45,29 +45,13 @@ pub(crate) fn inference_config(p: &Platform) -> Result<bithive_inference::Engine
 /// The institute's copy of shipped model `name`: its manifest (parsed and as text) and ONNX.
 fn model_files(p: &Platform, name: &str) -> Result<(Manifest, ModelFiles), DemoError> {
     let engine = inference_config(p)?;
-    let (entry, manifest, onnx_path) = engine
+    let entry = engine
         .models
         .iter()
-        .filter_map(|e| Manifest::load(&e.manifest).ok().map(|(m, f)| (e, m, f)))
-        .find(|(_, m, _)| m.name == name)
+        .find(|e| Manifest::load(&e.manifest).is_ok_and(|(m, _)| m.name == name))
         .ok_or_else(|| fail("model file")(&format!("{name} is not in the inference config")))?;
-    let text = ctx!(std::fs::read_to_string(&entry.manifest), "model manifest")?;
-    let onnx = ctx!(std::fs::read(&onnx_path), "model file")?;
-    let onnx_sha256 = hex::encode(Sha256::digest(&onnx));
-    if onnx_sha256 != manifest.sha256 {
-        return Err(fail("model file")(&format!(
-            "{} hashes to {onnx_sha256}, its manifest says {}",
-            onnx_path.display(),
-            manifest.sha256
-        )));
-    }
-    Ok((
-        manifest,
-        ModelFiles {
-            manifest: text,
-            onnx: onnx.into(),
-        },
-    ))
+    crate::model::read_model_files(&entry.manifest)
+        .map_err(|e| fail("model file")(&format!("{e:#}")))
 }
 
 /// Seals `files` of `name` to `set` and stores the sealed file; returns its content id and size.
@@ -108,8 +92,8 @@ pub async fn publish_and_order(
             name: name.into(),
             version: 1,
             specialty: manifest.specialty.clone(),
-            input_spec: format!("float32[1,{}] tabular row", manifest.item_len()),
-            output_spec: format!("label in {:?} with probabilities", manifest.labels),
+            input_spec: crate::model::input_spec(&manifest),
+            output_spec: crate::model::output_spec(&manifest),
             onnx_sha256: sha256,
             content_id: content_id.to_string(),
             size_bytes,
