@@ -11,8 +11,9 @@ import { researcherScreen } from "./screens/researcher";
 import { operatorScreen } from "./screens/operator";
 import { investorScreen } from "./screens/investor";
 import { governanceScreen } from "./screens/governance";
+import { modelsScreen } from "./screens/models";
 
-const screens: Screen[] = [walletScreen, networkScreen, patientScreen, researcherScreen, operatorScreen, investorScreen, governanceScreen];
+const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, researcherScreen, operatorScreen, investorScreen, governanceScreen];
 
 async function boot() {
   const main = document.getElementById("main")!;

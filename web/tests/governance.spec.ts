@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { injectWallet } from "./wallet";
-import { axe, connect, open, shot } from "./helpers";
+import { axe, connect, open, overflowing, shot } from "./helpers";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const MEMBER_KEY = "gov-member";
@@ -209,16 +209,7 @@ test("governance: an account that is not a member reads but cannot vote; phone w
   await expect(page.getByTestId(`proposal-${id}-state`)).toHaveText("Open for votes");
   await expect(page.getByTestId(`vote-yes-${id}`)).toHaveCount(0);
   await expect(card(page, id)).toContainText("no voting weight");
-  // Nothing wider than the phone's screen (the page scrolls sideways otherwise), once the page
-  // has settled; the elements whose content overflows are named.
-  const wide = () => page.evaluate(() => {
-    const root = document.documentElement;
-    if (root.scrollWidth <= root.clientWidth) return [];
-    return [...document.querySelectorAll("body *")]
-      .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > root.clientWidth + 1)
-      .map((e) => `${e.tagName.toLowerCase()}${e.getAttribute("data-testid") ? `[${e.getAttribute("data-testid")}]` : ""}: ${(e.textContent ?? "").slice(0, 40)}`);
-  });
-  await expect.poll(wide, { message: "elements wider than the phone's screen" }).toEqual([]);
+  await expect.poll(() => overflowing(page), { message: "elements wider than the phone's screen" }).toEqual([]);
   await axe(page, "governance-phone");
   await shot(page, "governance-phone");
 });

@@ -12,6 +12,7 @@ import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
 import { field, fmt, h, parseAmount, section, sessionScreen, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
+import { allModels, isCurrent, modelRef } from "./models";
 import type { Screen } from "../screen";
 
 /** The escrow's cw20 hook (bithive_interface::payfi_escrow::ReceiveMsg; not in the schema). */
@@ -96,7 +97,20 @@ export const patientScreen: Screen = sessionScreen({
     window.addEventListener("hashchange", () => (left = true), { once: true });
 
     const [idF, id] = field("Job id", { required: true, value: `job-${Date.now()}`, pattern: "[A-Za-z0-9_.:\\-]{1,64}", "data-testid": "job-id" }, "Your own id for it: letters, digits, - _ . :");
-    const [modelF, model] = field("Model", { required: true, value: "bc_logreg", "data-testid": "job-model" });
+    // The model: picked from the registry's current versions where the escrow takes only
+    // registered models; otherwise any name, with the registry's models offered.
+    const [registry, escrowConfig] = await Promise.all([allModels(chain), new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow).config()]);
+    const current = registry.filter(isCurrent);
+    const list = h("datalist", { id: "registry-models" }, ...current.map((r) => h("option", { value: modelRef(r) }, `${r.model.specialty}, ${fmt(r.model.price)} BTT a run`)));
+    const registered = Boolean(escrowConfig.model_registry);
+    const [modelF, model] = field(
+      "Model",
+      { required: true, value: current.length ? modelRef(current[current.length - 1]) : "bc_logreg", list: "registry-models", autocomplete: "off", "data-testid": "job-model" },
+      registered
+        ? `The escrow takes only registered models: ${current.length ? current.map(modelRef).join(", ") : "none is registered yet"} (see Models)`
+        : "Any model the nodes serve; registered ones are offered (see Models)",
+    );
+    modelF.append(list);
     const [inputF, input] = field("Input features", { required: true, value: SAMPLE_FEATURES, "data-testid": "job-input" }, "Public on chain: synthetic features or features encrypted to the node, never raw patient data");
     const [amountF, amount] = field("Price in BTT", { required: true, value: "5", inputmode: "decimal", "data-testid": "job-amount" });
     const [nodeF, node] = field("Node (optional)", { autocomplete: "off", spellcheck: "false", "data-testid": "job-node" }, "The node that runs it; empty: the first eligible node to claim it");
