@@ -44,6 +44,9 @@ pub enum Command {
     /// The model registry: list and show models; publish, re-key and deprecate yours
     #[command(subcommand)]
     Model(crate::model::ModelCommand),
+    /// Your records in the data vault: put (encrypted here), list, get, grant, revoke, log
+    #[command(subcommand)]
+    Vault(crate::vault::VaultCommand),
     /// Write a deployment's Keplr ChainInfo (keplr-chain-info.json) and chain-registry
     /// chain.json and assetlist.json
     ChainInfo(ChainInfoArgs),

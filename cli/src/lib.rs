@@ -13,5 +13,7 @@ pub mod key_authority;
 pub mod model;
 pub mod model_keys;
 pub mod rewards;
+pub mod store_args;
+pub mod vault;
 pub mod wallet;
 pub mod webapp_server;

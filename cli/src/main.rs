@@ -33,6 +33,10 @@ fn main() -> anyhow::Result<()> {
             init_logs();
             bithive_cli::model::run(&cmd)
         }
+        Command::Vault(cmd) => {
+            init_logs();
+            bithive_cli::vault::run(&cmd)
+        }
         Command::Relayer(RelayerCommand::Start(args)) => Ok(bithive_relayer::cli::start(&args)?),
         Command::Relayer(RelayerCommand::Evaluate(args)) => {
             Ok(bithive_relayer::cli::evaluate(&args)?)

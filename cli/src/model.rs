@@ -64,15 +64,9 @@ pub struct SealingArgs {
     /// The model key authority's public files: params.bin, encryption-key.bin, roster.json
     #[arg(long, value_name = "DIR")]
     pub model_keys: PathBuf,
-    /// The nodes' local content store (with --store-key-file); or --ipfs-api
-    #[arg(long, value_name = "DIR", requires = "store_key_file")]
-    pub store_dir: Option<PathBuf>,
-    /// The local content store's key file (hex, mode 0600)
-    #[arg(long, value_name = "FILE")]
-    pub store_key_file: Option<PathBuf>,
-    /// A kubo node's HTTP API the nodes fetch from, e.g. http://127.0.0.1:5001
-    #[arg(long, value_name = "URL", conflicts_with = "store_dir")]
-    pub ipfs_api: Option<String>,
+    /// The nodes' content store, where they fetch sealed models from
+    #[command(flatten)]
+    pub store: crate::store_args::StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -360,13 +354,7 @@ async fn seal_and_store(
 fn sealing(a: &SealingArgs) -> anyhow::Result<(SealingKeys, NodeStore)> {
     let keys = SealingKeys::load(&a.model_keys)
         .map_err(|e| anyhow::anyhow!("--model-keys {}: {e}", a.model_keys.display()))?;
-    let local = match (&a.store_dir, &a.store_key_file) {
-        (Some(dir), Some(key)) => Some((dir.as_path(), key.as_path())),
-        (None, None) => None,
-        _ => bail!("--store-dir and --store-key-file go together"),
-    };
-    let store = NodeStore::open(a.ipfs_api.as_deref(), local)
-        .context("the content store (--store-dir or --ipfs-api)")?;
+    let store = a.store.open()?;
     Ok((keys, store))
 }
 

@@ -38,6 +38,13 @@ fn help_on_every_subcommand() {
             &["model", "publish"],
             &["model", "rekey"],
             &["model", "deprecate"],
+            &["vault", "put"],
+            &["vault", "list"],
+            &["vault", "get"],
+            &["vault", "grant"],
+            &["vault", "revoke"],
+            &["vault", "log"],
+            &["vault", "identity"],
         ],
     );
 }

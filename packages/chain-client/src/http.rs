@@ -71,6 +71,43 @@ impl HttpEndpoint {
         }
     }
 
+    /// Committed txs matching CometBFT `query` (e.g. `wasm.action='log_access'`), oldest
+    /// first, at most `max`: the node's tx index (wasmd's default `kv` indexer, the devnet's).
+    pub async fn tx_search(&self, query: &str, max: usize) -> Result<Vec<TxResult>, ChainError> {
+        let q = tendermint_rpc::query::Query::from_str(query).map_err(|e| ChainError::Decode {
+            what: "tx search query",
+            message: e.to_string(),
+        })?;
+        let mut out = Vec::new();
+        let per_page = 100u8;
+        for page in 1u32.. {
+            let r = self
+                .rpc(self.client.tx_search(
+                    q.clone(),
+                    false,
+                    page,
+                    per_page,
+                    tendermint_rpc::Order::Ascending,
+                ))
+                .await?;
+            let n = r.txs.len();
+            out.extend(r.txs.into_iter().map(|t| TxResult {
+                hash: t.hash.to_string(),
+                height: t.height.value(),
+                code: t.tx_result.code.value(),
+                log: t.tx_result.log,
+                gas_wanted: t.tx_result.gas_wanted,
+                gas_used: t.tx_result.gas_used,
+                events: convert_events(&t.tx_result.events),
+            }));
+            if n < usize::from(per_page) || out.len() >= max || out.len() as u32 >= r.total_count {
+                break;
+            }
+        }
+        out.truncate(max);
+        Ok(out)
+    }
+
     /// Awaits an RPC call of this endpoint's client; a failure is a transport error.
     async fn rpc<T>(
         &self,

@@ -1,0 +1,223 @@
+//! `bithive vault` as a patient, a researcher and a stranger use it, on a devnet deployment: the
+//! patient puts a lab report (encrypted before it is stored: the store holds no plaintext), reads
+//! it back with no key kept anywhere, grants the researcher access for research; the researcher
+//! reads it (its access logged first, on chain) and sees the same bytes; after revocation its
+//! next read is refused. Refused with nothing read: a read without a grant, a grant by someone
+//! who does not own the record, a key sealed to another account's BitChat key.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use bithive_cli::demo::platform::{DENOM, PREFIX};
+use serde_json::Value;
+
+use common::{bank_send, deployed_devnet};
+
+/// `bithive vault ARGS` against the deployment in `home`, signed by keyring key `key`.
+fn vault(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bithive"));
+    cmd.arg("vault").args(args);
+    if args[0] == "identity" {
+        cmd.arg("--keyring").arg(home.join("keyring.json"));
+    } else {
+        cmd.arg("--deployment")
+            .arg(home.join("deployment.json"))
+            .args(["--rpc", rpc])
+            .arg("--keyring")
+            .arg(home.join("keyring.json"));
+        if ["put", "get", "grant"].contains(&args[0]) {
+            cmd.arg("--store-dir")
+                .arg(home.join("store"))
+                .arg("--store-key-file")
+                .arg(home.join("store.key"));
+        }
+    }
+    cmd.args(["--key", key]).output().unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn refused(out: Output, expected: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected a refusal ({expected})");
+    assert!(err.contains(expected), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() {
+    let (devnet, gov, d) = deployed_devnet("vault-cli-1").await;
+    let rpc = devnet.rpc_url();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::write(
+        home.join("deployment.json"),
+        serde_json::to_vec(&d).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(home.join("store.key"), hex::encode([9u8; 32])).unwrap();
+    let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
+    let mut addr = std::collections::BTreeMap::new();
+    for name in ["patient", "researcher", "stranger"] {
+        keyring
+            .add(
+                name,
+                &bithive_cli::demo::platform::new_mnemonic().unwrap(),
+                PREFIX,
+            )
+            .unwrap();
+        let k = keyring.get(name, PREFIX).unwrap();
+        bank_send(&gov, k.address(), 10_000_000, DENOM).await;
+        addr.insert(name, k.address().to_string());
+    }
+    let report = br#"{"resourceType":"Observation","code":"4548-4","valueQuantity":{"value":54,"unit":"mmol/mol"}}"#;
+    let file = home.join("hba1c.json");
+    std::fs::write(&file, report).unwrap();
+
+    // Put: encrypted here; the store holds no plaintext.
+    let put: Value = serde_json::from_str(&ok(vault(
+        home,
+        &rpc,
+        "patient",
+        &[
+            "put",
+            file.to_str().unwrap(),
+            "--type",
+            "lab-panel",
+            "--json",
+        ],
+    )))
+    .unwrap();
+    let token = put["token_id"].as_str().unwrap().to_string();
+    for entry in walk(&home.join("store")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !bytes.windows(11).any(|w| w == b"Observation"),
+            "plaintext in {entry:?}"
+        );
+    }
+    let list = ok(vault(home, &rpc, "patient", &["list"]));
+    assert!(
+        list.contains(&token) && list.contains("lab_panel"),
+        "{list}"
+    );
+
+    // The owner reads it back: the key comes from its signature, kept nowhere.
+    let own = home.join("own.json");
+    ok(vault(
+        home,
+        &rpc,
+        "patient",
+        &["get", &token, "--out", own.to_str().unwrap()],
+    ));
+    assert_eq!(std::fs::read(&own).unwrap(), report);
+
+    // Without a grant the researcher reads nothing, and nothing is logged.
+    let theirs = home.join("theirs.json");
+    let get = |key: &str| {
+        vault(
+            home,
+            &rpc,
+            key,
+            &[
+                "get",
+                &token,
+                "--purpose",
+                "research",
+                "--out",
+                theirs.to_str().unwrap(),
+            ],
+        )
+    };
+    refused(get("researcher"), "you hold no grant for research");
+    let researcher_key = ok(vault(home, &rpc, "researcher", &["identity"]))
+        .trim()
+        .to_string();
+    let stranger_key = ok(vault(home, &rpc, "stranger", &["identity"]))
+        .trim()
+        .to_string();
+    let grant = |key: &str, sealed_to: &str| {
+        vault(
+            home,
+            &rpc,
+            key,
+            &[
+                "grant",
+                &token,
+                "--to",
+                &addr["researcher"],
+                "--to-key",
+                sealed_to,
+                "--purpose",
+                "research",
+                "--days",
+                "30",
+            ],
+        )
+    };
+    refused(grant("stranger", &researcher_key), "only its owner grants");
+
+    // A key sealed to another account's BitChat key: the researcher's read refuses it.
+    ok(grant("patient", &stranger_key));
+    refused(get("researcher"), "not sealed to your key");
+    assert!(!theirs.exists());
+
+    // Granted properly: the researcher reads the same bytes, its access logged.
+    ok(grant("patient", &researcher_key));
+    ok(get("researcher"));
+    assert_eq!(std::fs::read(&theirs).unwrap(), report);
+    let log: Value = serde_json::from_str(&ok(vault(
+        home,
+        &rpc,
+        "patient",
+        &["log", &token, "--json"],
+    )))
+    .unwrap();
+    let accesses = log["accesses"].as_array().unwrap();
+    // The refused read with the wrong key was logged too: the vault saw a live grant.
+    assert_eq!(accesses.len(), 2, "{log}");
+    assert!(accesses
+        .iter()
+        .all(|a| a["grantee"] == addr["researcher"].as_str() && a["purpose"] == "research"));
+
+    // Revoked: the next read is refused; what was read before stays with the researcher.
+    ok(vault(
+        home,
+        &rpc,
+        "patient",
+        &[
+            "revoke",
+            &token,
+            "--to",
+            &addr["researcher"],
+            "--purpose",
+            "research",
+        ],
+    ));
+    std::fs::remove_file(&theirs).unwrap();
+    refused(get("researcher"), "was revoked");
+    assert!(!theirs.exists());
+    devnet.shutdown().await;
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
