@@ -158,8 +158,12 @@ pub fn base_units(amount: &str, decimals: u32) -> anyhow::Result<Uint128> {
     let d: Decimal = amount
         .parse()
         .with_context(|| format!("{amount:?} is not an amount"))?;
+    let unit = 10u128
+        .checked_pow(decimals)
+        .filter(|_| decimals <= 18)
+        .context("more than 18 decimals")?;
     let scaled = d
-        .checked_mul(Decimal::from_ratio(10u128.pow(decimals), 1u8))
+        .checked_mul(Decimal::from_ratio(unit, 1u8))
         .map_err(|_| anyhow::anyhow!("{amount} is too large"))?;
     if !scaled.floor().eq(&scaled) {
         bail!("{amount} has more than {decimals} decimal places");
@@ -169,26 +173,35 @@ pub fn base_units(amount: &str, decimals: u32) -> anyhow::Result<Uint128> {
 
 /// Base units as whole units with their decimals, trailing zeros dropped.
 pub fn whole_units(amount: Uint128, decimals: u32) -> String {
-    Decimal::from_ratio(amount, 10u128.pow(decimals)).to_string()
+    match 10u128.checked_pow(decimals) {
+        Some(unit) if decimals <= 18 => Decimal::checked_from_ratio(amount, unit)
+            .map_or_else(|_| format!("{amount} base units"), |d| d.to_string()),
+        _ => format!("{amount} base units"),
+    }
 }
 
-/// The registry's price asset: its symbol and decimals (a cw20's token info, or a bank denom).
-async fn price_asset(client: &ChainClient, r: &ModelResponse) -> (String, u32) {
+/// The registry's price asset: its symbol and decimals (a cw20's token info; a bank denom is
+/// shown in base units).
+async fn price_asset(
+    client: &ChainClient,
+    asset: &bithive_interface::data_vault::AssetInfo,
+) -> anyhow::Result<(String, u32)> {
     use bithive_interface::data_vault::AssetInfo;
-    match &r.price_asset {
+    match asset {
         AssetInfo::Cw20(addr) => {
-            match client
-                .query_typed::<_, cw20::TokenInfoResponse>(
-                    addr.as_str(),
-                    &cw20::Cw20QueryMsg::TokenInfo {},
-                )
+            let t: cw20::TokenInfoResponse = client
+                .query_typed(addr.as_str(), &cw20::Cw20QueryMsg::TokenInfo {})
                 .await
-            {
-                Ok(t) => (t.symbol, u32::from(t.decimals)),
-                Err(_) => (addr.to_string(), 0),
+                .with_context(|| format!("the price asset {addr}'s token info"))?;
+            if t.decimals > 18 {
+                bail!(
+                    "the price asset {addr} has {} decimals: at most 18",
+                    t.decimals
+                );
             }
+            Ok((t.symbol, u32::from(t.decimals)))
         }
-        AssetInfo::Native(denom) => (denom.clone(), 0),
+        AssetInfo::Native(denom) => Ok((denom.clone(), 0)),
     }
 }
 
@@ -203,10 +216,18 @@ pub async fn find(
         let id: u64 = id
             .parse()
             .with_context(|| format!("{reference}: #ID is a number"))?;
-        client
+        match client
             .query_typed(registry, &RegistryQuery::Model { model_id: id })
             .await
-            .ok()
+        {
+            Ok(r) => Some(r),
+            Err(bithive_chain_client::ChainError::Query { log, .. })
+                if log.contains("not found") =>
+            {
+                None
+            }
+            Err(e) => return Err(e).context("the registry"),
+        }
     } else {
         if ModelRef::parse(reference).is_none() {
             bail!("{reference}: NAME, NAME@VERSION or #ID");
@@ -380,7 +401,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                 } else if models.is_empty() {
                     println!("no models registered yet");
                 } else {
-                    let price = price_asset(&client, &models[0]).await;
+                    let price = price_asset(&client, &models[0].price_asset).await?;
                     println!(
                         "{:>4}  {:<28} {:<14} {:>12}  {:<10} {:>6}  status",
                         "id", "model", "specialty", "price", "accuracy", "jobs"
@@ -408,7 +429,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
             }
             ModelCommand::Show(a) => {
                 let r = find(&client, &d, &a.model).await?;
-                let price = price_asset(&client, &r).await;
+                let price = price_asset(&client, &r.price_asset).await?;
                 print(chain.json, serde_json::to_value(&r)?, describe(&r, &price).trim_end());
             }
             ModelCommand::Publish(a) => {
@@ -432,21 +453,26 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     }
                 }
                 let version = match (a.model_version, &latest) {
+                    (Some(v), Some(l)) if v <= l.model.version => bail!(
+                        "--model-version {v}: {} is at version {} already; a new version must be higher",
+                        m.name,
+                        l.model.version
+                    ),
                     (Some(v), _) => v,
-                    (None, Some(l)) => l.model.version + 1,
+                    (None, Some(l)) => l
+                        .model
+                        .version
+                        .checked_add(1)
+                        .context("the latest version is the last one")?,
                     (None, None) => 1,
                 };
-                // The price in the registry's asset (BTT unless configured otherwise).
-                let (symbol, decimals) = match &latest {
-                    Some(l) => price_asset(&client, l).await,
-                    None => {
-                        let t: cw20::TokenInfoResponse = client
-                            .query_typed(&d.contracts.btt, &cw20::Cw20QueryMsg::TokenInfo {})
-                            .await
-                            .context("BTT's token info")?;
-                        (t.symbol, u32::from(t.decimals))
-                    }
-                };
+                // The price in the registry's own price asset; a failed read stops here (a
+                // guessed number of decimals would publish a price off by powers of ten).
+                let config: bithive_interface::model_registry::Config = client
+                    .query_typed(&registry, &RegistryQuery::Config {})
+                    .await
+                    .context("the registry's config")?;
+                let (symbol, decimals) = price_asset(&client, &config.price_asset).await?;
                 let price = base_units(&a.price, decimals).context("--price")?;
                 let mut msg = PublishMsg {
                     name: m.name.clone(),
@@ -470,10 +496,15 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     let (keys, _) = sealing(&a.sealing)?;
                     let allowed = keys.allowed(&client, &d.contracts.staking).await?;
                     let nodes = keys.nodes_in(&allowed);
+                    let keyed: Vec<String> = keys
+                        .entries_in(&allowed)
+                        .iter()
+                        .map(|(a, i)| format!("{a} (key {i})"))
+                        .collect();
                     print(
                         chain.json,
-                        json!({ "publish": msg, "sealed_to": nodes }),
-                        &format!("dry run: it would be sealed to {} node(s): {}", nodes.len(), nodes.join(", ")),
+                        json!({ "publish": msg, "sealed_to": nodes, "keys": keys.entries_in(&allowed) }),
+                        &format!("dry run: it would be sealed to {} node(s): {}", nodes.len(), keyed.join(", ")),
                     );
                     return Ok(());
                 }

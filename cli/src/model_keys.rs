@@ -68,6 +68,15 @@ impl SealingKeys {
                 pp.n()
             ));
         }
+        // One key per account and one account per key: a second index of an allowed account
+        // would let that index's holder open the model without being checked.
+        let mut accounts = std::collections::BTreeSet::new();
+        let mut indices = std::collections::BTreeSet::new();
+        for (a, i) in &roster {
+            if !accounts.insert(a.as_str()) || !indices.insert(*i) {
+                return Err(format!("{ROSTER_FILE}: {a} or index {i} appears twice"));
+            }
+        }
         Ok(SealingKeys { pp, ek, roster })
     }
 
@@ -84,8 +93,16 @@ impl SealingKeys {
         let mut set = RoaringBitmap::new();
         for (node, index) in &self.roster {
             let q = StakingQuery::Node { node: node.clone() };
-            let Ok(n) = client.query_typed::<_, NodeResponse>(staking, &q).await else {
-                continue; // not registered
+            let n = match client.query_typed::<_, NodeResponse>(staking, &q).await {
+                Ok(n) => n,
+                // Not registered: not allowed. Any other error stops the sealing rather than
+                // leaving a node out on a hiccup.
+                Err(bithive_chain_client::ChainError::Query { log, .. })
+                    if log.contains("not found") =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e),
             };
             if n.compliance > Decimal::zero() && n.bonded >= config.min_bond && n.slashed.is_zero()
             {
@@ -114,6 +131,15 @@ impl SealingKeys {
             .iter()
             .filter(|(_, i)| set.contains(*i))
             .map(|(a, _)| a.clone())
+            .collect()
+    }
+
+    /// The roster's (account, index) pairs in `set`: what a model is sealed to, key by key.
+    pub fn entries_in(&self, set: &RoaringBitmap) -> Vec<(String, u32)> {
+        self.roster
+            .iter()
+            .filter(|(_, i)| set.contains(*i))
+            .cloned()
             .collect()
     }
 }

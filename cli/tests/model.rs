@@ -221,7 +221,42 @@ async fn an_institute_publishes_rekeys_and_deprecates_its_model_and_nobody_else_
         ),
         "its manifest says",
     );
-    assert!(!store_dir.exists() || std::fs::read_dir(&store_dir).unwrap().next().is_none());
+    assert_eq!(files(&store_dir), 0);
+
+    // A roster naming the allowed node under a second index (whose holder would open the model
+    // unchecked): refused before anything is stored.
+    let doubled = home.join("doubled-keys");
+    std::fs::create_dir_all(&doubled).unwrap();
+    for f in ["params.bin", "encryption-key.bin"] {
+        std::fs::copy(keys_dir.join(f), doubled.join(f)).unwrap();
+    }
+    let twice = vec![
+        (node.address().to_string(), 1u32),
+        (node.address().to_string(), 3),
+    ];
+    std::fs::write(
+        doubled.join("roster.json"),
+        serde_json::to_vec(&twice).unwrap(),
+    )
+    .unwrap();
+    let mut args = vec![
+        "publish",
+        "--manifest",
+        manifest,
+        "--price",
+        "0.1",
+        "--licence",
+        "Apache-2.0",
+        "--model-keys",
+        doubled.to_str().unwrap(),
+        "--store-dir",
+        store_dir.to_str().unwrap(),
+        "--store-key-file",
+        store_key.to_str().unwrap(),
+    ];
+    refused(model(home, &rpc, Some("institute"), &args), "appears twice");
+    assert_eq!(files(&store_dir), 0);
+    args.clear();
 
     // Published: sealed to the allowed node only, stored, in the registry at 0.1 BTT.
     let out = ok_json(publish("institute", manifest, &[]));
@@ -256,6 +291,14 @@ async fn an_institute_publishes_rekeys_and_deprecates_its_model_and_nobody_else_
         &pp
     )
     .is_err());
+
+    // A version not above the latest: refused before sealing (nothing more stored).
+    let stored = files(&store_dir);
+    refused(
+        publish("institute", manifest, &["--model-version", "1"]),
+        "a new version must be higher",
+    );
+    assert_eq!(files(&store_dir), stored);
 
     // Anyone lists and shows it (no key).
     let list = ok_json(model(home, &rpc, None, &["list", "--json"]));
@@ -316,4 +359,21 @@ async fn an_institute_publishes_rekeys_and_deprecates_its_model_and_nobody_else_
         "already deprecated",
     );
     devnet.shutdown().await;
+}
+
+/// Files under `dir`, at any depth (0 when it does not exist).
+fn files(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| {
+            if e.path().is_dir() {
+                files(&e.path())
+            } else {
+                1
+            }
+        })
+        .sum()
 }

@@ -52,23 +52,77 @@ pub fn rapl_microjoules() -> Option<u64> {
 /// run time: a machine without the driver has no NVML and no reading.
 pub struct Nvml {
     nvml: nvml_wrapper::Nvml,
-    index: u32,
+    /// The GPU's UUID: NVML's own name for it, whatever the numbering.
+    uuid: String,
 }
 
 impl Nvml {
-    /// NVML for GPU `index`, if the driver is there and the GPU has the counter.
-    pub fn open(index: u32) -> Result<Nvml, String> {
+    /// NVML for the GPU that CUDA numbers `ordinal` (ONNX Runtime's `cuda_device_id`), if the
+    /// driver is there and the GPU has the counter.
+    pub fn open(ordinal: u32) -> Result<Nvml, String> {
         let nvml = nvml_wrapper::Nvml::init().map_err(|e| format!("NVML: {e}"))?;
-        let meter = Nvml { nvml, index };
+        let uuid = {
+            let visible = std::env::var("CUDA_VISIBLE_DEVICES").ok();
+            let order = std::env::var("CUDA_DEVICE_ORDER").ok();
+            let count = nvml.device_count().map_err(|e| format!("NVML: {e}"))?;
+            let device =
+                match cuda_to_nvml(ordinal, visible.as_deref(), order.as_deref(), count)? {
+                    NvmlRef::Index(i) => nvml.device_by_index(i),
+                    NvmlRef::Uuid(u) => nvml.device_by_uuid(u),
+                }
+                .map_err(|e| format!("GPU {ordinal}: {e}"))?;
+            device.uuid().map_err(|e| format!("GPU {ordinal}: {e}"))?
+        };
+        let meter = Nvml { nvml, uuid };
         meter
             .read()
-            .map_err(|e| format!("GPU {index}'s energy counter: {e}"))?;
+            .map_err(|e| format!("GPU {ordinal}'s energy counter: {e}"))?;
         Ok(meter)
     }
 
     fn read(&self) -> Result<u64, nvml_wrapper::error::NvmlError> {
-        let device = self.nvml.device_by_index(self.index)?;
+        let device = self.nvml.device_by_uuid(self.uuid.as_str())?;
         Ok(device.total_energy_consumption()?.saturating_mul(1_000))
+    }
+}
+
+/// How NVML names the GPU CUDA numbers `ordinal`.
+#[derive(Debug, PartialEq, Eq)]
+enum NvmlRef {
+    Index(u32),
+    Uuid(String),
+}
+
+/// CUDA numbers the GPUs `CUDA_VISIBLE_DEVICES` leaves (indices or UUIDs), in its order, and by
+/// default fastest first; NVML numbers every GPU by PCI bus. They agree only without
+/// `CUDA_VISIBLE_DEVICES` and with `CUDA_DEVICE_ORDER=PCI_BUS_ID`, or on a single GPU.
+fn cuda_to_nvml(
+    ordinal: u32,
+    visible: Option<&str>,
+    order: Option<&str>,
+    count: u32,
+) -> Result<NvmlRef, String> {
+    match visible.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(list) => {
+            let entry = list
+                .split(',')
+                .map(str::trim)
+                .nth(ordinal as usize)
+                .ok_or_else(|| {
+                    format!("CUDA device {ordinal} is not in CUDA_VISIBLE_DEVICES={list}")
+                })?;
+            match entry.parse::<u32>() {
+                Ok(i) => Ok(NvmlRef::Index(i)),
+                Err(_) if entry.starts_with("GPU-") => Ok(NvmlRef::Uuid(entry.to_string())),
+                Err(_) => Err(format!(
+                    "CUDA_VISIBLE_DEVICES entry {entry:?}: an index or a GPU-... UUID"
+                )),
+            }
+        }
+        None if count > 1 && order != Some("PCI_BUS_ID") => Err(format!(
+            "{count} GPUs: set CUDA_DEVICE_ORDER=PCI_BUS_ID (CUDA's default order is not NVML's)"
+        )),
+        None => Ok(NvmlRef::Index(ordinal)),
     }
 }
 
@@ -110,7 +164,9 @@ pub fn metered<T>(
     let after = counter.and_then(|c| c.microjoules());
     let micros = elapsed.as_micros() as u64;
     let energy = match (counter, before, after) {
-        (Some(c), Some(b), Some(a)) if a >= b && micros > 0 => Some(Metered {
+        // No reading from a counter that did not move (it updates coarsely; a zero would be
+        // floored to the tier's best figure) or went back (wrapped).
+        (Some(c), Some(b), Some(a)) if a > b && micros > 0 => Some(Metered {
             meter: c.meter(),
             microjoules: a - b,
             micros,
@@ -150,7 +206,26 @@ mod tests {
     }
 
     #[test]
-    fn no_reading_from_a_counter_that_wrapped_or_failed() {
+    fn cuda_numbering_is_mapped_to_nvmls() {
+        use NvmlRef::*;
+        assert_eq!(cuda_to_nvml(0, None, None, 1), Ok(Index(0)));
+        assert_eq!(cuda_to_nvml(1, None, Some("PCI_BUS_ID"), 4), Ok(Index(1)));
+        assert!(cuda_to_nvml(1, None, None, 4)
+            .unwrap_err()
+            .contains("CUDA_DEVICE_ORDER"));
+        assert_eq!(cuda_to_nvml(0, Some("3,1"), None, 4), Ok(Index(3)));
+        assert_eq!(cuda_to_nvml(1, Some(" 3, 1 "), None, 4), Ok(Index(1)));
+        assert_eq!(
+            cuda_to_nvml(0, Some("GPU-8a1b"), None, 4),
+            Ok(Uuid("GPU-8a1b".into()))
+        );
+        assert!(cuda_to_nvml(2, Some("3,1"), None, 4).is_err());
+        assert!(cuda_to_nvml(0, Some("MIG-x"), None, 4).is_err());
+    }
+
+    #[test]
+    fn no_reading_from_a_counter_that_wrapped_stood_still_or_failed() {
+        assert_eq!(run(vec![Some(5_000), Some(5_000)]), None);
         assert_eq!(run(vec![Some(5_000), Some(1_000)]), None);
         assert_eq!(run(vec![None, Some(1_000)]), None);
         assert_eq!(run(vec![Some(1_000), None]), None);

@@ -190,11 +190,20 @@ async fn run(net: Net) {
         let (rpc, escrow, paid) = (gov.rpc().clone(), c.payfi_escrow.clone(), paid.clone());
         tokio::spawn(async move {
             let mut h = from;
+            let mut tries = 0;
             loop {
-                let Ok(b) = rpc.block_results(h).await else {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
+                // The next block is not there yet (or its results not stored): wait. The same
+                // height failing for a minute is not waiting any more.
+                let b = match rpc.block_results(h).await {
+                    Ok(b) => b,
+                    Err(e) => {
+                        tries += 1;
+                        assert!(tries < 1_200, "block {h}'s results: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
                 };
+                tries = 0;
                 let seen = Instant::now();
                 for tx in b.txs.iter().filter(|t| t.code == 0) {
                     for e in tx.events.iter().filter(|e| e.kind == "wasm") {

@@ -13,7 +13,13 @@ pub struct FailoverRpc {
     endpoints: Vec<Arc<dyn RpcEndpoint>>,
     active: AtomicUsize,
     failovers: AtomicU64,
+    /// Calls in a row the active endpoint had not got while another had.
+    behind: AtomicU64,
 }
+
+/// Calls in a row an active endpoint may be behind another before the other takes over: a
+/// block behind now and then is normal on a network of validators, always behind is not.
+pub const BEHIND_LIMIT: u64 = 3;
 
 impl FailoverRpc {
     pub fn new(endpoints: Vec<Arc<dyn RpcEndpoint>>) -> Result<Self, ChainError> {
@@ -24,6 +30,7 @@ impl FailoverRpc {
             endpoints,
             active: AtomicUsize::new(0),
             failovers: AtomicU64::new(0),
+            behind: AtomicU64::new(0),
         })
     }
 
@@ -50,7 +57,7 @@ impl FailoverRpc {
             let ep = self.endpoints[idx].clone();
             match f(ep.clone()).await {
                 // A node a block behind the others: the next may have the height; this one
-                // stays active (moving away from it would only find another that lags).
+                // stays active unless it is behind time after time (below).
                 Err(e) if e.is_height_not_there_yet() => lagging = Some(e),
                 Err(e) if e.is_transport() => {
                     last = e.to_string();
@@ -64,9 +71,28 @@ impl FailoverRpc {
                     {
                         self.failovers.fetch_add(1, Ordering::Relaxed);
                         tracing::warn!(from = %ep.name(), to = %self.endpoints[next].name(), error = %last, "rpc failover");
+                    } else if idx != first {
+                        // A standby that is down: said, though nothing moves.
+                        tracing::warn!(endpoint = %ep.name(), error = %last, "rpc endpoint failed");
                     }
                 }
-                other => return other,
+                Ok(v) => {
+                    if i == 0 {
+                        self.behind.store(0, Ordering::Relaxed);
+                    } else if lagging.is_some()
+                        && self.behind.fetch_add(1, Ordering::Relaxed) + 1 >= BEHIND_LIMIT
+                        && self
+                            .active
+                            .compare_exchange(first, idx, Ordering::Relaxed, Ordering::Relaxed)
+                            .is_ok()
+                    {
+                        self.behind.store(0, Ordering::Relaxed);
+                        self.failovers.fetch_add(1, Ordering::Relaxed);
+                        tracing::warn!(from = %self.endpoints[first].name(), to = %ep.name(), calls = BEHIND_LIMIT, "rpc failover: the active endpoint is behind");
+                    }
+                    return Ok(v);
+                }
+                Err(e) => return Err(e),
             }
         }
         // Not there yet anywhere that answered: the caller waits for it (the pipeline does).

@@ -254,25 +254,41 @@ async fn fails_over_to_the_second_endpoint() {
 
 /// Seen on four wasmd validators: one is a block behind the others, or its tip's results are
 /// not stored yet. That node is alive: the next endpoint answers the call and the active one
-/// stays (no failover counted, no warning); a height nobody has yet says so, for the caller to
-/// wait.
+/// stays (no failover counted); a height nobody has yet says so, for the caller to wait. A node
+/// behind call after call (`BEHIND_LIMIT`) is left for the one that answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_without_the_height_yet_is_asked_past_not_failed_over_from() {
+    use bithive_chain_client::failover::BEHIND_LIMIT;
     let alice = key(60);
-    let h = devnet(&[&alice], "0.01", 20).await;
+    // Blocks only on demand: the tips stay where the test puts them.
+    let h = devnet(&[&alice], "0.01", 0).await;
+    for _ in 0..5 {
+        h.produce_block().await.unwrap();
+    }
     let (a, b, rpc) = two_endpoints(&h);
-    a.set_behind(3);
-    let tip = b.latest_height().await.unwrap();
-    assert!(a.latest_height().await.unwrap() < tip);
-    assert_eq!(rpc.block_results(tip).await.unwrap().height, tip);
-    a.set_behind(0);
     a.set_results_lag(true);
     let tip = a.latest_height().await.unwrap();
-    rpc.block_results(tip).await.unwrap();
+    assert!(a
+        .block_results(tip)
+        .await
+        .unwrap_err()
+        .is_height_not_there_yet());
+    assert_eq!(rpc.block_results(tip).await.unwrap().height, tip);
     let e = rpc.block_results(tip + 1_000).await.unwrap_err();
     assert!(e.is_height_not_there_yet(), "{e}");
     assert_eq!(rpc.failovers(), 0);
     assert_eq!(rpc.active_name(), "a");
+    // An answer from the active endpoint itself ends the streak.
+    rpc.block_results(tip - 1).await.unwrap();
+    a.set_results_lag(false);
+    a.set_behind(2);
+    for _ in 1..BEHIND_LIMIT {
+        assert_eq!(rpc.block_results(tip).await.unwrap().height, tip);
+    }
+    assert_eq!((rpc.failovers(), rpc.active_name()), (0, "a".to_string()));
+    rpc.block_results(tip).await.unwrap();
+    assert_eq!((rpc.failovers(), rpc.active_name()), (1, "b".to_string()));
+    drop(b);
     h.shutdown().await;
 }
 

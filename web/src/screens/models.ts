@@ -33,19 +33,19 @@ export const isCurrent = (r: ModelResponse) => !r.model.deprecated && r.model.su
 
 function status(r: ModelResponse): string {
   if (r.model.deprecated) return "deprecated: jobs may not name it";
-  if (r.model.superseded_by != null) return `superseded by model #${r.model.superseded_by}; jobs naming ${modelRef(r)} still run it`;
+  if (r.model.superseded_by != null) return `superseded by model #${r.model.superseded_by}; a job naming ${modelRef(r)} still runs this version`;
   return "current";
 }
 
-/** The price asset's symbol (a cw20's, or the bank denom). */
-async function priceUnit(chain: Chain, r: ModelResponse): Promise<string> {
+/** The price asset: its symbol and decimals (a cw20's token info; a bank denom in base units). */
+async function priceUnit(chain: Chain, r: ModelResponse): Promise<[string, number]> {
   const a = r.price_asset;
-  if ("native" in a) return a.native;
-  if (a.cw20 === chain.d.contracts.btt) return "BTT";
-  return (await new TokenQueryClient(chain.query, a.cw20).tokenInfo()).symbol;
+  if ("native" in a) return [a.native, 0];
+  const info = await new TokenQueryClient(chain.query, a.cw20).tokenInfo();
+  return [info.symbol, info.decimals];
 }
 
-function card(r: ModelResponse, unit: string): HTMLElement {
+function card(r: ModelResponse, [unit, decimals]: [string, number]): HTMLElement {
   const m = r.model;
   const row = (k: string, v: string | Node, testid?: string) => [h("dt", {}, k), h("dd", { "data-testid": testid }, v)];
   return h(
@@ -57,7 +57,7 @@ function card(r: ModelResponse, unit: string): HTMLElement {
       { class: "facts" },
       ...row("Status", status(r), "model-status"),
       ...row("Specialty", m.specialty),
-      ...row("Price", `${fmt(m.price)} ${unit} a run, to the owner`, "model-price"),
+      ...row("Price", `${fmt(m.price, decimals)} ${unit} a run, to the owner`, "model-price"),
       ...row("Accuracy", m.accuracy != null ? `${(Number(m.accuracy) * 100).toFixed(1)} % on held-out data (attested evaluation ${m.evaluation ?? "?"})` : "not evaluated yet", "model-accuracy"),
       ...row("Jobs paid", `${m.jobs_served}${r.mean_tscore != null ? `, mean trust score ${Number(r.mean_tscore).toFixed(3)}` : ""}`, "model-jobs"),
       ...row("Input", m.input_spec),

@@ -99,15 +99,19 @@ export const patientScreen: Screen = sessionScreen({
     const [idF, id] = field("Job id", { required: true, value: `job-${Date.now()}`, pattern: "[A-Za-z0-9_.:\\-]{1,64}", "data-testid": "job-id" }, "Your own id for it: letters, digits, - _ . :");
     // The model: picked from the registry's current versions where the escrow takes only
     // registered models; otherwise any name, with the registry's models offered.
-    const [registry, escrowConfig] = await Promise.all([allModels(chain), new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow).config()]);
+    // A registry that cannot be read leaves the field free (the escrow still checks the name).
+    const [registry, escrowConfig] = await Promise.all([
+      allModels(chain).catch(() => []),
+      new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow).config().catch(() => null),
+    ]);
     const current = registry.filter(isCurrent);
     const list = h("datalist", { id: "registry-models" }, ...current.map((r) => h("option", { value: modelRef(r) }, `${r.model.specialty}, ${fmt(r.model.price)} BTT a run`)));
-    const registered = Boolean(escrowConfig.model_registry);
+    const registered = Boolean(escrowConfig?.model_registry);
     const [modelF, model] = field(
       "Model",
       { required: true, value: current.length ? modelRef(current[current.length - 1]) : "bc_logreg", list: "registry-models", autocomplete: "off", "data-testid": "job-model" },
       registered
-        ? `The escrow takes only registered models: ${current.length ? current.map(modelRef).join(", ") : "none is registered yet"} (see Models)`
+        ? `The escrow takes only registered, not deprecated models; current: ${current.length ? current.map(modelRef).join(", ") : "none is registered yet"} (see Models)`
         : "Any model the nodes serve; registered ones are offered (see Models)",
     );
     modelF.append(list);
