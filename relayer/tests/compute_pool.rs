@@ -36,9 +36,7 @@ use bithive_interface::attestation::{InferencePayload, QueryMsg as AttestationQu
 use bithive_interface::model_registry::{
     ExecuteMsg as RegistryMsg, ModelResponse, PublishMsg, QueryMsg as RegistryQuery,
 };
-use bithive_interface::payfi_escrow::{
-    CreateJobMsg, ExecuteMsg as EscrowMsg, ReceiveMsg as EscrowReceive,
-};
+use bithive_interface::payfi_escrow::ExecuteMsg as EscrowMsg;
 use bithive_interface::rewards::{Config as RewardsConfig, QueryMsg as RewardsQuery};
 use bithive_interface::staking::{
     AttestorSetResponse, NodeResponse, QueryMsg as StakingQuery, Tier,
@@ -54,9 +52,11 @@ use bithive_relayer::work_report::TallyShare;
 use bithive_relayer::worker::{JobWorker, WorkError, WorkOutput};
 use bithive_relayer::{ChainRelayer, Store};
 use bithive_signed_attestation::{payload_hash, AttestationKind};
-use common::net::{chain_config, chain_now, mnemonic, seeded, start, wait_until, Net, Running};
+use common::net::{
+    chain_config, chain_now, mnemonic, pay_row_job, seeded, start, wait_until, Net, Running,
+};
 use common::{bond, get, serve, set_endpoint, PLEDGE_4T};
-use cosmwasm_std::{to_json_binary, Binary, Decimal, Decimal256, Timestamp, Uint128};
+use cosmwasm_std::{to_json_binary, Decimal, Decimal256, Uint128};
 
 /// Seconds of a rewards epoch.
 const EPOCH: u64 = 20;
@@ -692,26 +692,16 @@ async fn run(net: Net) {
             tokio::time::sleep_until(first).await;
             while chain_now(&pc).await < end {
                 let node = targets[(pi + j) % targets.len()].clone();
-                let cid = format!("load-{j}");
-                let input = format!("{:?}", vec![0.1f32 * ((pi + j) % 10) as f32; 30]);
-                let msg = EscrowReceive::CreateJob(CreateJobMsg {
-                    job_id: cid.clone(),
-                    expires_at: Timestamp::from_seconds(end + 86_400),
-                    model: "bc_logreg".into(),
-                    input: Binary::from(input.into_bytes()),
-                    node: Some(node.clone()),
-                });
-                pc.execute_batch(&[(
-                    c.btt.clone(),
-                    cw20::Cw20ExecuteMsg::Send {
-                        contract: c.payfi_escrow.clone(),
-                        amount: DEPOSIT.into(),
-                        msg: to_json_binary(&msg).unwrap(),
-                    },
-                )])
-                .await
-                .unwrap();
-                let id = bithive_interface::payfi_escrow::job_id(pc.address(), &cid);
+                let id = pay_row_job(
+                    &pc,
+                    &c,
+                    &format!("load-{j}"),
+                    pi + j,
+                    &node,
+                    end + 86_400,
+                    DEPOSIT,
+                )
+                .await;
                 created.lock().unwrap().insert(id, node);
                 j += 1;
                 tokio::time::sleep_until(first + Duration::from_secs(3) * j as u32).await;

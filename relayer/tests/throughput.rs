@@ -20,13 +20,11 @@ use std::time::{Duration, Instant};
 
 use bithive_chain_client::OperatorKey;
 use bithive_deploy_plan::DeployConfig;
-use bithive_interface::payfi_escrow::{job_id, CreateJobMsg, ReceiveMsg as EscrowReceive};
 use bithive_interface::staking::Tier;
 use bithive_relayer::config::{Config, InferenceSection, JobKind};
 use bithive_relayer::keyring::Keyring;
-use common::net::{chain_config, mnemonic, seeded, start, Net};
+use common::net::{chain_config, mnemonic, pay_row_job, seeded, start, Net};
 use common::{bond, PLEDGE_4T};
-use cosmwasm_std::{to_json_binary, Binary, Timestamp};
 
 const GOV_SEED: u8 = 90;
 const NODE_SEEDS: [u8; 2] = [91, 92];
@@ -238,28 +236,17 @@ async fn run(net: Net) {
             tasks.push(tokio::spawn(async move {
                 let mut j = 0usize;
                 while Instant::now() < end {
-                    let cid = format!("s{stage}-{j}");
-                    let msg = EscrowReceive::CreateJob(CreateJobMsg {
-                        job_id: cid.clone(),
-                        expires_at: Timestamp::from_seconds(4_000_000_000),
-                        model: "bc_logreg".into(),
-                        input: Binary::from(
-                            format!("{:?}", vec![0.1f32 * ((pi + j) % 10) as f32; 30]).into_bytes(),
-                        ),
-                        node: Some(node.clone()),
-                    });
                     let sent = Instant::now();
-                    pc.execute_batch(&[(
-                        c.btt.clone(),
-                        cw20::Cw20ExecuteMsg::Send {
-                            contract: c.payfi_escrow.clone(),
-                            amount: DEPOSIT.into(),
-                            msg: to_json_binary(&msg).unwrap(),
-                        },
-                    )])
-                    .await
-                    .unwrap();
-                    let id = job_id(pc.address(), &cid);
+                    let id = pay_row_job(
+                        &pc,
+                        &c,
+                        &format!("s{stage}-{j}"),
+                        pi + j,
+                        &node,
+                        4_000_000_000,
+                        DEPOSIT,
+                    )
+                    .await;
                     created
                         .lock()
                         .unwrap()

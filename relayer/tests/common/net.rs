@@ -230,3 +230,39 @@ impl Net {
         }
     }
 }
+
+/// `patient` pays `deposit` BTT into the escrow for a `bc_logreg` job `client_id` on a test row
+/// (every value `0.1 x (row % 10)`), bound to `node`, expiring at `expires` (seconds);
+/// committed. Its escrow job id.
+pub async fn pay_row_job(
+    patient: &ChainClient,
+    c: &bithive_deploy_plan::Contracts,
+    client_id: &str,
+    row: usize,
+    node: &str,
+    expires: u64,
+    deposit: u128,
+) -> String {
+    use bithive_interface::payfi_escrow::{job_id, CreateJobMsg, ReceiveMsg};
+    let msg = ReceiveMsg::CreateJob(CreateJobMsg {
+        job_id: client_id.into(),
+        expires_at: cosmwasm_std::Timestamp::from_seconds(expires),
+        model: "bc_logreg".into(),
+        input: cosmwasm_std::Binary::from(
+            format!("{:?}", vec![0.1f32 * (row % 10) as f32; 30]).into_bytes(),
+        ),
+        node: Some(node.into()),
+    });
+    patient
+        .execute_batch(&[(
+            c.btt.clone(),
+            cw20::Cw20ExecuteMsg::Send {
+                contract: c.payfi_escrow.clone(),
+                amount: deposit.into(),
+                msg: cosmwasm_std::to_json_binary(&msg).unwrap(),
+            },
+        )])
+        .await
+        .unwrap();
+    job_id(patient.address(), client_id)
+}
