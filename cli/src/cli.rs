@@ -44,6 +44,10 @@ pub enum Command {
     /// The model registry: list and show models; publish, re-key and deprecate yours
     #[command(subcommand)]
     Model(crate::model::ModelCommand),
+    /// PayFi: coded milestone escrows (create, release, dispute, resolve, refund) and payment
+    /// channels (open, voucher, redeem, close)
+    #[command(subcommand)]
+    Escrow(crate::escrow::EscrowCommand),
     /// Your records in the data vault: put (encrypted here), list, get, grant, revoke, log
     #[command(subcommand)]
     Vault(crate::vault::VaultCommand),

@@ -15,16 +15,16 @@ use bithive_content_store::{ContentStore, NodeStore};
 use bithive_deploy_plan::Deployment;
 use bithive_inference::manifest::Manifest;
 use bithive_interface::model_registry::{
-    ExecuteMsg as RegistryMsg, ModelRef, ModelResponse, ModelsResponse, PublishMsg,
+    ExecuteMsg as RegistryMsg, Model, ModelRef, ModelResponse, ModelsResponse, PublishMsg,
     QueryMsg as RegistryQuery,
 };
 use clap::{Args, Subcommand};
-use cosmwasm_std::{Decimal, Uint128};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::chain_args::ChainArgs;
 use crate::model_keys::SealingKeys;
+use crate::words::{say, units_of, Units};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
@@ -153,58 +153,6 @@ pub fn output_spec(m: &Manifest) -> String {
     format!("label in {:?} with probabilities", m.labels)
 }
 
-/// `amount` whole units (at most `decimals` decimal places) in base units.
-pub fn base_units(amount: &str, decimals: u32) -> anyhow::Result<Uint128> {
-    let d: Decimal = amount
-        .parse()
-        .with_context(|| format!("{amount:?} is not an amount"))?;
-    let unit = 10u128
-        .checked_pow(decimals)
-        .filter(|_| decimals <= 18)
-        .context("more than 18 decimals")?;
-    let scaled = d
-        .checked_mul(Decimal::from_ratio(unit, 1u8))
-        .map_err(|_| anyhow::anyhow!("{amount} is too large"))?;
-    if !scaled.floor().eq(&scaled) {
-        bail!("{amount} has more than {decimals} decimal places");
-    }
-    Ok(scaled.to_uint_floor())
-}
-
-/// Base units as whole units with their decimals, trailing zeros dropped.
-pub fn whole_units(amount: Uint128, decimals: u32) -> String {
-    match 10u128.checked_pow(decimals) {
-        Some(unit) if decimals <= 18 => Decimal::checked_from_ratio(amount, unit)
-            .map_or_else(|_| format!("{amount} base units"), |d| d.to_string()),
-        _ => format!("{amount} base units"),
-    }
-}
-
-/// The registry's price asset: its symbol and decimals (a cw20's token info; a bank denom is
-/// shown in base units).
-async fn price_asset(
-    client: &ChainClient,
-    asset: &bithive_interface::data_vault::AssetInfo,
-) -> anyhow::Result<(String, u32)> {
-    use bithive_interface::data_vault::AssetInfo;
-    match asset {
-        AssetInfo::Cw20(addr) => {
-            let t: cw20::TokenInfoResponse = client
-                .query_typed(addr.as_str(), &cw20::Cw20QueryMsg::TokenInfo {})
-                .await
-                .with_context(|| format!("the price asset {addr}'s token info"))?;
-            if t.decimals > 18 {
-                bail!(
-                    "the price asset {addr} has {} decimals: at most 18",
-                    t.decimals
-                );
-            }
-            Ok((t.symbol, u32::from(t.decimals)))
-        }
-        AssetInfo::Native(denom) => Ok((denom.clone(), 0)),
-    }
-}
-
 /// The model `reference` names: `#ID`, `NAME@VERSION` or `NAME` (its latest version).
 pub async fn find(
     client: &ChainClient,
@@ -277,31 +225,34 @@ async fn all(
     }
 }
 
+/// A model's standing, in one word, and what it means for the jobs that name it.
+pub fn standing(m: &Model) -> (&'static str, &'static str) {
+    if m.deprecated {
+        ("deprecated", "jobs may not name it")
+    } else if m.superseded_by.is_some() {
+        (
+            "superseded",
+            "jobs naming only the name get the newer version",
+        )
+    } else {
+        ("current", "")
+    }
+}
+
 /// One model in plain words.
-pub fn describe(r: &ModelResponse, price: &(String, u32)) -> String {
+pub fn describe(r: &ModelResponse, price: &Units) -> String {
     let m = &r.model;
-    let mut s = format!(
-        "{}@{} (#{}){}\n",
-        m.name,
-        m.version,
-        m.id,
-        if m.deprecated {
-            ": DEPRECATED, jobs may not name it"
-        } else if m.superseded_by.is_some() {
-            ": superseded (jobs naming only the name get the newer version)"
-        } else {
-            ""
-        }
-    );
+    let (word, meaning) = standing(m);
+    let mut s = format!("{}@{} (#{})", m.name, m.version, m.id);
+    if !meaning.is_empty() {
+        s += &format!(": {word}, {meaning}");
+    }
+    s += "\n";
     s += &format!("  owner      {}\n", m.owner);
     s += &format!("  specialty  {}\n", m.specialty);
     s += &format!("  input      {}\n", m.input_spec);
     s += &format!("  output     {}\n", m.output_spec);
-    s += &format!(
-        "  price      {} {} a run, to the owner\n",
-        whole_units(m.price, price.1),
-        price.0
-    );
+    s += &format!("  price      {} a run, to the owner\n", price.show(m.price));
     s += &format!("  licence    {}\n", m.licence);
     s += &format!(
         "  accuracy   {}\n",
@@ -329,14 +280,6 @@ pub fn describe(r: &ModelResponse, price: &(String, u32)) -> String {
         m.content_id, m.size_bytes, m.onnx_sha256
     );
     s
-}
-
-fn print(json: bool, value: serde_json::Value, words: &str) {
-    if json {
-        println!("{value}");
-    } else {
-        println!("{words}");
-    }
 }
 
 /// Seals `files` of `name` to the nodes allowed now and stores the sealed file: its content id,
@@ -401,7 +344,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                 } else if models.is_empty() {
                     println!("no models registered yet");
                 } else {
-                    let price = price_asset(&client, &models[0].price_asset).await?;
+                    let price = units_of(&client, &models[0].price_asset).await?;
                     println!(
                         "{:>4}  {:<28} {:<14} {:>12}  {:<10} {:>6}  status",
                         "id", "model", "specialty", "price", "accuracy", "jobs"
@@ -413,24 +356,18 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                             m.id,
                             format!("{}@{}", m.name, m.version),
                             m.specialty,
-                            format!("{} {}", whole_units(m.price, price.1), price.0),
+                            price.show(m.price),
                             m.accuracy.map_or("-".into(), |a| a.to_string()),
                             m.jobs_served,
-                            if m.deprecated {
-                                "deprecated"
-                            } else if m.superseded_by.is_some() {
-                                "superseded"
-                            } else {
-                                "current"
-                            }
+                            standing(m).0
                         );
                     }
                 }
             }
             ModelCommand::Show(a) => {
                 let r = find(&client, &d, &a.model).await?;
-                let price = price_asset(&client, &r.price_asset).await?;
-                print(chain.json, serde_json::to_value(&r)?, describe(&r, &price).trim_end());
+                let price = units_of(&client, &r.price_asset).await?;
+                say(chain.json, serde_json::to_value(&r)?, describe(&r, &price).trim_end());
             }
             ModelCommand::Publish(a) => {
                 let (m, files) = read_model_files(&a.manifest)?;
@@ -472,8 +409,8 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     .query_typed(&registry, &RegistryQuery::Config {})
                     .await
                     .context("the registry's config")?;
-                let (symbol, decimals) = price_asset(&client, &config.price_asset).await?;
-                let price = base_units(&a.price, decimals).context("--price")?;
+                let units = units_of(&client, &config.price_asset).await?;
+                let price = units.parse(&a.price).context("--price")?;
                 let mut msg = PublishMsg {
                     name: m.name.clone(),
                     version,
@@ -487,9 +424,9 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     licence: a.licence.clone(),
                 };
                 let words = format!(
-                    "publish {}@{version} ({}; {} -> {}) at {} {symbol} a run, licence {}",
+                    "publish {}@{version} ({}; {} -> {}) at {} a run, licence {}",
                     m.name, m.specialty, msg.input_spec, msg.output_spec,
-                    whole_units(price, decimals), a.licence
+                    units.show(price), a.licence
                 );
                 if chain.json { eprintln!("{words}") } else { println!("{words}") }
                 if a.dry_run {
@@ -501,7 +438,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                         .iter()
                         .map(|(a, i)| format!("{a} (key {i})"))
                         .collect();
-                    print(
+                    say(
                         chain.json,
                         json!({ "publish": msg, "sealed_to": nodes, "keys": keys.entries_in(&allowed) }),
                         &format!("dry run: it would be sealed to {} node(s): {}", nodes.len(), keyed.join(", ")),
@@ -517,7 +454,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     .await
                     .context("publishing in the registry")?;
                 let r = find(&client, &d, &format!("{}@{version}", m.name)).await?;
-                print(
+                say(
                     chain.json,
                     json!({ "model": r, "sealed_to": nodes }),
                     &format!(
@@ -558,7 +495,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     )])
                     .await
                     .context("re-keying in the registry")?;
-                print(
+                say(
                     chain.json,
                     json!({ "model_id": r.model.id, "content_id": cid, "sealed_to": nodes }),
                     &format!(
@@ -584,7 +521,7 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
                     )])
                     .await
                     .context("deprecating in the registry")?;
-                print(
+                say(
                     chain.json,
                     json!({ "model_id": r.model.id, "deprecated": true }),
                     &format!(
@@ -596,20 +533,4 @@ pub fn run(cmd: &ModelCommand) -> anyhow::Result<()> {
         }
         Ok(())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prices_are_whole_units_with_the_assets_decimals() {
-        assert_eq!(base_units("0.1", 6).unwrap(), Uint128::new(100_000));
-        assert_eq!(base_units("12", 6).unwrap(), Uint128::new(12_000_000));
-        assert!(base_units("0.0000001", 6).is_err());
-        assert!(base_units("-1", 6).is_err());
-        assert!(base_units("ten", 6).is_err());
-        assert_eq!(whole_units(Uint128::new(100_000), 6), "0.1");
-        assert_eq!(whole_units(Uint128::new(12_000_000), 6), "12");
-    }
 }

@@ -33,6 +33,7 @@ use zeroize::Zeroizing;
 
 use crate::chain_args::ChainArgs;
 use crate::store_args::StoreArgs;
+use crate::words::{say, utc};
 
 #[derive(Debug, Subcommand)]
 pub enum VaultCommand {
@@ -239,14 +240,6 @@ async fn fetch(store: &impl ContentStore, r: &Record) -> anyhow::Result<Vec<u8>>
     Ok(sealed)
 }
 
-fn words(json: bool, value: serde_json::Value, text: &str) {
-    if json {
-        println!("{value}");
-    } else {
-        println!("{text}");
-    }
-}
-
 fn write_new(path: &PathBuf, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
@@ -279,7 +272,11 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
     let d = chain.deployment()?;
     let read_only = matches!(cmd, VaultCommand::Log(_))
         || matches!(cmd, VaultCommand::List(a) if a.owner.is_some());
-    let client = chain.client(&d, read_only, "your key signs this")?;
+    let who = match cmd {
+        VaultCommand::List(_) => "whose records: yours (your key) or --owner ADDRESS's",
+        _ => "your key signs this",
+    };
+    let client = chain.client(&d, read_only, who)?;
     let vault = d.contracts.data_vault.clone();
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -316,7 +313,7 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                     .attr("wasm", bithive_interface::data_vault::events::attr::TOKEN_ID)
                     .context("the mint named no token id")?
                     .to_string();
-                words(
+                say(
                     chain.json,
                     json!({ "token_id": token_id, "content_id": cid.to_string(), "size": sealed.len() }),
                     &format!(
@@ -374,9 +371,10 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                 let r = record(&client, &d, &a.token_id).await?;
                 let owner = owner_of(&client, &d, &a.token_id).await?;
                 let store = a.store.open()?;
-                let key: Zeroizing<[u8; 32]> = if owner == client.address() {
+                // The owner's key comes from the sealed file itself: fetched once, kept.
+                let (key, fetched): (Zeroizing<[u8; 32]>, _) = if owner == client.address() {
                     let sealed = fetch(&store, &r).await?;
-                    owner_record_key_of(&sealed, &master_key(&client, &d))?
+                    (owner_record_key_of(&sealed, &master_key(&client, &d))?, Some(sealed))
                 } else {
                     let purpose: Purpose = a
                         .purpose
@@ -414,14 +412,18 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                         .open_sealed(&header, grant.wrapped_key.as_slice())
                         .context("the record key was not sealed to your key for this record")?;
                     let k = Zeroizing::new(k);
-                    Zeroizing::new(
+                    let k = Zeroizing::new(
                         <[u8; 32]>::try_from(k.as_slice()).map_err(|_| anyhow::anyhow!("the record key is not 32 bytes"))?,
-                    )
+                    );
+                    (k, None)
                 };
-                let sealed = fetch(&store, &r).await?;
+                let sealed = match fetched {
+                    Some(sealed) => sealed,
+                    None => fetch(&store, &r).await?,
+                };
                 let plain = Zeroizing::new(open_record(&sealed, &key).context("decrypting the record")?);
                 write_new(&a.out, &plain)?;
-                words(
+                say(
                     chain.json,
                     json!({ "token_id": a.token_id, "out": a.out, "bytes": plain.len() }),
                     &format!("record {} ({}): {} B written to {}", a.token_id, r.record_type.as_str(), plain.len(), a.out.display()),
@@ -460,7 +462,7 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                     )])
                     .await
                     .context("granting access")?;
-                words(
+                say(
                     chain.json,
                     json!({ "token_id": a.token_id, "grantee": a.to, "purpose": purpose.as_str(), "expires_at": expires }),
                     &format!(
@@ -482,7 +484,7 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                     )])
                     .await
                     .context("revoking the grant")?;
-                words(
+                say(
                     chain.json,
                     json!({ "token_id": a.token_id, "grantee": a.to, "purpose": purpose.as_str(), "revoked": true }),
                     &format!(
@@ -512,19 +514,25 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                 } else {
                     println!("grants of record {}:", a.token_id);
                     for g in grants.grants.iter().filter_map(|g| g.grant.as_ref().map(|x| (x, g.live))) {
-                        println!(
-                            "  {} for {}: {}",
-                            g.0.grantee,
-                            g.0.purpose.as_str(),
-                            if g.1 { "live" } else if g.0.revoked_at.is_some() { "revoked" } else { "expired or moved" }
-                        );
+                        let state = match (g.1, g.0.revoked_at) {
+                            (true, _) => format!("live until {}", utc(g.0.expires_at)),
+                            (false, Some(at)) => format!("revoked {}", utc(at)),
+                            (false, None) => "expired or the record changed hands".into(),
+                        };
+                        println!("  {} for {}: {state}", g.0.grantee, g.0.purpose.as_str());
                     }
                     println!("accesses:");
                     if accesses.is_empty() {
                         println!("  none");
                     }
                     for x in &accesses {
-                        println!("  #{} at {} (block time): {} for {}", x.seq, x.time, x.grantee, x.purpose);
+                        println!(
+                            "  #{} {}: {} for {}",
+                            x.seq,
+                            utc(Timestamp::from_seconds(x.time)),
+                            x.grantee,
+                            x.purpose
+                        );
                     }
                 }
             }

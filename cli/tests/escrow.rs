@@ -1,0 +1,383 @@
+//! `bithive escrow` as a patient, a provider, an insurer and a stranger use it, on a devnet
+//! deployment. A coded milestone escrow in BTT: released milestone by milestone by the payer,
+//! disputed by the provider, split by the insurer (the arbiter). A payment channel in the bank
+//! coin: the patient signs vouchers off chain, the provider redeems the running total, the
+//! patient starts the close and the provider ends it. Every refusal (a stranger's release, a
+//! milestone paid twice, a release while disputed, a split above what is left, free text in the
+//! coding, a voucher signed by someone else or for another total, a voucher redeemed twice)
+//! is said in words with nothing sent: balances and the escrow's state are read after each.
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+
+use bithive_chain_client::ChainClient;
+use bithive_cli::demo::platform::{DENOM, PREFIX};
+use bithive_interface::payfi_escrow::{Channel, Escrow, EscrowStatus, QueryMsg};
+use serde_json::Value;
+
+use common::{bank_send, deployed_devnet};
+
+/// `bithive escrow ARGS` against the deployment in `home`, signed by keyring key `key`.
+fn escrow(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bithive"))
+        .arg("escrow")
+        .args(args)
+        .arg("--deployment")
+        .arg(home.join("deployment.json"))
+        .args(["--rpc", rpc])
+        .arg("--keyring")
+        .arg(home.join("keyring.json"))
+        .args(["--key", key])
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(out: Output) -> Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+fn refused(out: Output, expected: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected a refusal ({expected})");
+    assert!(err.contains(expected), "{err}");
+}
+
+async fn btt(client: &ChainClient, token: &str, who: &str) -> u128 {
+    let b: cw20::BalanceResponse = client
+        .query_typed(
+            token,
+            &cw20::Cw20QueryMsg::Balance {
+                address: who.into(),
+            },
+        )
+        .await
+        .unwrap();
+    b.balance.u128()
+}
+
+async fn coins(client: &ChainClient, who: &str) -> u128 {
+    bithive_chain_client::query::balance(client.rpc().as_ref(), who, DENOM)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
+    let (devnet, gov, d) = deployed_devnet("escrow-cli-1").await;
+    let rpc = devnet.rpc_url();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::write(
+        home.join("deployment.json"),
+        serde_json::to_vec(&d).unwrap(),
+    )
+    .unwrap();
+    let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
+    let mut addr = std::collections::BTreeMap::new();
+    for name in ["patient", "provider", "insurer", "stranger"] {
+        keyring
+            .add(
+                name,
+                &bithive_cli::demo::platform::new_mnemonic().unwrap(),
+                PREFIX,
+            )
+            .unwrap();
+        let k = keyring.get(name, PREFIX).unwrap();
+        bank_send(&gov, k.address(), 10_000_000, DENOM).await;
+        addr.insert(name, k.address().to_string());
+    }
+    gov.execute_batch(&[(
+        d.contracts.btt.clone(),
+        cw20::Cw20ExecuteMsg::Transfer {
+            recipient: addr["patient"].clone(),
+            amount: 1_000_000_000u128.into(),
+        },
+    )])
+    .await
+    .unwrap();
+    let run = |key: &str, args: &[&str]| escrow(home, &rpc, key, args);
+    let token = d.contracts.btt.as_str();
+    let show = |id: u64| {
+        let gov = &gov;
+        let c = d.contracts.payfi_escrow.clone();
+        async move {
+            gov.query_typed::<_, Escrow>(&c, &QueryMsg::Escrow { escrow_id: id })
+                .await
+                .unwrap()
+        }
+    };
+
+    // Coding is checked before anything is signed: no names, no free text on a public chain.
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "create",
+            "--payee",
+            &addr["provider"],
+            "--arbiter",
+            &addr["insurer"],
+            "--milestone",
+            "60",
+            "--milestone",
+            "40",
+            "--type",
+            "procedure",
+            "--procedure",
+            "0DTJ4ZZ",
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        run("patient", &args)
+    };
+    let before = btt(&gov, token, &addr["patient"]).await;
+    refused(
+        create(&["--diagnosis", "diabetes", "--invoice", "INV-7"]),
+        "--diagnosis diabetes: a diagnosis code",
+    );
+    refused(
+        create(&["--invoice", "John Smith"]),
+        "--invoice John Smith: 1 to 40",
+    );
+    refused(
+        run(
+            "patient",
+            &[
+                "create",
+                "--payee",
+                &addr["provider"],
+                "--milestone",
+                "ten",
+                "--type",
+                "procedure",
+                "--invoice",
+                "INV-7",
+            ],
+        ),
+        "--milestone ten",
+    );
+    assert_eq!(
+        btt(&gov, token, &addr["patient"]).await,
+        before,
+        "nothing was sent"
+    );
+
+    // Created: 100 BTT locked in two milestones.
+    let created = json(create(&["--diagnosis", "K35.80", "--invoice", "INV-7"]));
+    let id = created["escrow_id"].as_u64().unwrap();
+    let e = show(id).await;
+    assert_eq!(e.total.u128(), 100_000_000);
+    assert_eq!(
+        btt(&gov, token, &addr["patient"]).await,
+        before - 100_000_000
+    );
+    let words = ok(run("stranger", &["show", &id.to_string()]));
+    assert!(
+        words.contains("100 BTT") && words.contains("K35.80") && words.contains("INV-7"),
+        "{words}"
+    );
+    let list = ok(run("provider", &["list"]));
+    assert!(list.contains("INV-7") && list.contains("0/2"), "{list}");
+
+    // Only the payer or the arbiter releases; a milestone pays once.
+    refused(
+        run("stranger", &["release", &id.to_string(), "1"]),
+        "only its payer",
+    );
+    refused(
+        run("patient", &["release", &id.to_string(), "3"]),
+        "has milestones 1 to 2",
+    );
+    let released = json(run("patient", &["release", &id.to_string(), "1", "--json"]));
+    let (paid, fee) = (
+        released["paid"].as_str().unwrap().parse::<u128>().unwrap(),
+        released["fee"].as_str().unwrap().parse::<u128>().unwrap(),
+    );
+    assert_eq!(paid + fee, 60_000_000);
+    assert_eq!(btt(&gov, token, &addr["provider"]).await, paid);
+    refused(
+        run("patient", &["release", &id.to_string(), "1"]),
+        "released already",
+    );
+
+    // The provider disputes: frozen; only the insurer splits what is left, and not more.
+    refused(
+        run("stranger", &["dispute", &id.to_string()]),
+        "only its payer or payee",
+    );
+    ok(run("provider", &["dispute", &id.to_string()]));
+    assert_eq!(show(id).await.status, EscrowStatus::Disputed);
+    refused(
+        run("patient", &["release", &id.to_string(), "2"]),
+        "is disputed",
+    );
+    refused(
+        run("patient", &["resolve", &id.to_string(), "--to-payee", "10"]),
+        "only its arbiter",
+    );
+    refused(
+        run("insurer", &["resolve", &id.to_string(), "--to-payee", "50"]),
+        "only 40 BTT is left",
+    );
+    let patient_before = btt(&gov, token, &addr["patient"]).await;
+    ok(run(
+        "insurer",
+        &["resolve", &id.to_string(), "--to-payee", "10"],
+    ));
+    let e = show(id).await;
+    assert_eq!(e.status, EscrowStatus::Closed);
+    assert_eq!(
+        btt(&gov, token, &addr["patient"]).await,
+        patient_before + 30_000_000,
+        "the rest went back to the patient"
+    );
+
+    // A channel in the bank coin: one deposit, vouchers signed off chain.
+    let opened = json(run(
+        "patient",
+        &[
+            "channel",
+            "open",
+            "--payee",
+            &addr["provider"],
+            "--deposit",
+            "500000",
+            "--asset",
+            DENOM,
+            "--challenge-hours",
+            "1",
+            "--json",
+        ],
+    ));
+    let ch = opened["channel_id"].as_u64().unwrap().to_string();
+    refused(
+        run("stranger", &["channel", "voucher", &ch, "--total", "1000"]),
+        "only its payer signs them",
+    );
+    refused(
+        run("patient", &["channel", "voucher", &ch, "--total", "600000"]),
+        "top it up first",
+    );
+    let v = json(run(
+        "patient",
+        &["channel", "voucher", &ch, "--total", "120000", "--json"],
+    ));
+    let sig = v["signature"].as_str().unwrap().to_string();
+    let provider_before = coins(&gov, &addr["provider"]).await;
+    refused(
+        run(
+            "provider",
+            &[
+                "channel",
+                "redeem",
+                &ch,
+                "--total",
+                "130000",
+                "--signature",
+                &sig,
+            ],
+        ),
+        "is not the payer's for 130000",
+    );
+    refused(
+        run(
+            "stranger",
+            &[
+                "channel",
+                "redeem",
+                &ch,
+                "--total",
+                "120000",
+                "--signature",
+                &sig,
+            ],
+        ),
+        "only its payee",
+    );
+    assert_eq!(
+        coins(&gov, &addr["provider"]).await,
+        provider_before,
+        "nothing redeemed"
+    );
+    let r = json(run(
+        "provider",
+        &[
+            "channel",
+            "redeem",
+            &ch,
+            "--total",
+            "120000",
+            "--signature",
+            &sig,
+            "--json",
+        ],
+    ));
+    let paid: u128 = r["paid"].as_str().unwrap().parse().unwrap();
+    assert!(paid > 0 && paid <= 120_000);
+    refused(
+        run(
+            "provider",
+            &[
+                "channel",
+                "redeem",
+                &ch,
+                "--total",
+                "120000",
+                "--signature",
+                &sig,
+            ],
+        ),
+        "redeemed already",
+    );
+    refused(
+        run("patient", &["channel", "voucher", &ch, "--total", "100000"]),
+        "would pay nothing",
+    );
+
+    // The patient asks to close; the challenge period holds the rest; the provider ends it.
+    let closing = ok(run("patient", &["channel", "close", &ch]));
+    assert!(closing.contains("may redeem until"), "{closing}");
+    refused(
+        run("patient", &["channel", "close", &ch]),
+        "the payee may still redeem until",
+    );
+    refused(
+        run("patient", &["channel", "top-up", &ch, "--amount", "10"]),
+        "is closing",
+    );
+    ok(run("provider", &["channel", "close", &ch]));
+    let c: Channel = gov
+        .query_typed(
+            &d.contracts.payfi_escrow,
+            &QueryMsg::Channel {
+                channel_id: ch.parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    assert!(c.closed);
+    assert_eq!(c.refunded.u128(), 500_000 - 120_000);
+    let words = ok(run("stranger", &["channel", "show", &ch]));
+    assert!(
+        words.contains("closed") && words.contains("120000"),
+        "{words}"
+    );
+
+    // Queries need no key; a missing escrow says so.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bithive"))
+        .args(["escrow", "show", "999", "--rpc", &rpc, "--deployment"])
+        .arg(home.join("deployment.json"))
+        .output()
+        .unwrap();
+    refused(out, "there is no escrow 999");
+}
