@@ -2,10 +2,13 @@
 //! the RPC, and the name of the signer's key in the keyring; and the client built from them.
 use std::path::PathBuf;
 
+use anyhow::bail;
 use anyhow::Context;
 use bithive_chain_client::ChainClient;
 use bithive_deploy_plan::Deployment;
+use bithive_interface::payfi_escrow::AssetInfo;
 use clap::Args;
+use cosmwasm_std::Addr;
 
 /// Where the deployment is and who signs.
 #[derive(Clone, Debug, Args)]
@@ -88,4 +91,58 @@ impl ChainArgs {
             ConfirmConfig::default(),
         )?)
     }
+}
+
+/// The asset a deposit is in: BTT or BTK (the deployment's tokens) or a bank denom.
+#[derive(Clone, Debug, Args)]
+pub struct AssetArg {
+    /// `btt`, `btk` or a bank denom (for example `ubhive`, counted in base units)
+    #[arg(long, value_name = "ASSET", default_value = "btt")]
+    pub asset: String,
+}
+
+impl AssetArg {
+    /// The asset this names in `d`.
+    pub fn info(&self, d: &Deployment) -> anyhow::Result<AssetInfo> {
+        Ok(match self.asset.to_ascii_lowercase().as_str() {
+            "btt" => AssetInfo::Cw20(Addr::unchecked(&d.contracts.btt)),
+            "btk" => AssetInfo::Cw20(Addr::unchecked(&d.contracts.btk)),
+            denom => {
+                if !(3..=128).contains(&denom.len())
+                    || !denom.starts_with(|c: char| c.is_ascii_alphabetic())
+                    || !denom
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(&b))
+                {
+                    bail!("--asset {}: not btt, btk or a bank denom", self.asset);
+                }
+                AssetInfo::Native(self.asset.clone())
+            }
+        })
+    }
+}
+
+/// The message paying `amount` of `asset` into `contract` with `msg`: a cw20 `send` to it
+/// carrying `receive` (its cw20 hook), or `msg` itself with the bank coin attached.
+pub fn pay_into<M: serde::Serialize, R: serde::Serialize>(
+    client: &ChainClient,
+    contract: &str,
+    asset: &AssetInfo,
+    amount: cosmwasm_std::Uint128,
+    msg: &M,
+    receive: &R,
+) -> anyhow::Result<bithive_chain_client::cosmrs::Any> {
+    Ok(match asset {
+        AssetInfo::Cw20(token) => client.execute_msg(
+            token.as_str(),
+            &cw20::Cw20ExecuteMsg::Send {
+                contract: contract.to_string(),
+                amount,
+                msg: cosmwasm_std::to_json_binary(receive)?,
+            },
+        )?,
+        AssetInfo::Native(denom) => {
+            client.execute_msg_with_funds(contract, msg, &[(amount.u128(), denom)])?
+        }
+    })
 }

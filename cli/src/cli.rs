@@ -48,6 +48,10 @@ pub enum Command {
     /// channels (open, voucher, redeem, close)
     #[command(subcommand)]
     Escrow(crate::escrow::EscrowCommand),
+    /// Healthcare assets: mint, show, value; fractionalize, share transfers, revenue, claim,
+    /// buyout, redeem
+    #[command(subcommand)]
+    Asset(crate::asset::AssetCommand),
     /// Your records in the data vault: put (encrypted here), list, get, grant, revoke, log
     #[command(subcommand)]
     Vault(crate::vault::VaultCommand),

@@ -23,11 +23,11 @@ use bithive_interface::payfi_escrow::{
     ReceiveMsg,
 };
 use clap::{Args, Subcommand, ValueEnum};
-use cosmwasm_std::{to_json_binary, Addr, Binary, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Binary, Timestamp, Uint128};
 use serde_json::json;
 
-use crate::chain_args::ChainArgs;
-use crate::words::{say, units_of, utc, Units};
+use crate::chain_args::{pay_into, AssetArg, ChainArgs};
+use crate::words::{missing, say, units_of, utc, Units};
 
 #[derive(Debug, Subcommand)]
 pub enum EscrowCommand {
@@ -64,34 +64,6 @@ pub enum ChannelCommand {
     Close(ChannelIdArgs),
     /// One channel: deposit, redeemed, closing state
     Show(ChannelIdArgs),
-}
-
-/// The asset a deposit is in: BTT or BTK (the deployment's tokens) or a bank denom.
-#[derive(Clone, Debug, Args)]
-pub struct AssetArg {
-    /// `btt`, `btk` or a bank denom (for example `ubhive`, counted in base units)
-    #[arg(long, value_name = "ASSET", default_value = "btt")]
-    pub asset: String,
-}
-
-impl AssetArg {
-    fn info(&self, d: &Deployment) -> anyhow::Result<AssetInfo> {
-        Ok(match self.asset.to_ascii_lowercase().as_str() {
-            "btt" => AssetInfo::Cw20(Addr::unchecked(&d.contracts.btt)),
-            "btk" => AssetInfo::Cw20(Addr::unchecked(&d.contracts.btk)),
-            denom => {
-                if !(3..=128).contains(&denom.len())
-                    || !denom.starts_with(|c: char| c.is_ascii_alphabetic())
-                    || !denom
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"/:._-".contains(&b))
-                {
-                    bail!("--asset {}: not btt, btk or a bank denom", self.asset);
-                }
-                AssetInfo::Native(self.asset.clone())
-            }
-        })
-    }
 }
 
 /// The healthcare payment type of an escrow.
@@ -491,14 +463,14 @@ impl Payfi<'_> {
         self.client
             .query_typed(self.escrow, &EscrowQuery::Escrow { escrow_id: id })
             .await
-            .map_err(|e| not_found(e, &format!("escrow {id}")))
+            .map_err(|e| missing(e, &format!("escrow {id}")))
     }
 
     async fn channel(&self, id: u64) -> anyhow::Result<Channel> {
         self.client
             .query_typed(self.escrow, &EscrowQuery::Channel { channel_id: id })
             .await
-            .map_err(|e| not_found(e, &format!("channel {id}")))
+            .map_err(|e| missing(e, &format!("channel {id}")))
     }
 
     async fn now(&self) -> anyhow::Result<Timestamp> {
@@ -516,20 +488,7 @@ impl Payfi<'_> {
         msg: EscrowMsg,
         receive: ReceiveMsg,
     ) -> anyhow::Result<TxOutcome> {
-        let any = match asset {
-            AssetInfo::Cw20(token) => self.client.execute_msg(
-                token.as_str(),
-                &cw20::Cw20ExecuteMsg::Send {
-                    contract: self.escrow.to_string(),
-                    amount,
-                    msg: to_json_binary(&receive)?,
-                },
-            )?,
-            AssetInfo::Native(denom) => {
-                self.client
-                    .execute_msg_with_funds(self.escrow, &msg, &[(amount.u128(), denom)])?
-            }
-        };
+        let any = pay_into(self.client, self.escrow, asset, amount, &msg, &receive)?;
         self.client
             .submit(vec![any], "")
             .await
@@ -1171,16 +1130,6 @@ fn amount_attr(out: &TxOutcome, key: &str) -> Uint128 {
     out.attr("wasm", key)
         .and_then(|v| v.parse().ok())
         .unwrap_or_default()
-}
-
-/// A query error in words: a missing escrow or channel says so.
-fn not_found(e: bithive_chain_client::ChainError, what: &str) -> anyhow::Error {
-    let text = e.to_string();
-    if text.contains("not found") {
-        anyhow::anyhow!("there is no {what}")
-    } else {
-        anyhow::Error::new(e).context(format!("reading {what}"))
-    }
 }
 
 /// A refused transaction in words: the contract's own reason, without the node's wrapping.

@@ -1,6 +1,7 @@
 //! The `bithive` command as a library: the command line, the deploy plan and the demo story, so
 //! tests drive exactly what the binary runs.
 
+pub mod asset;
 pub mod blinding;
 pub mod blinding_client;
 pub mod chain_args;

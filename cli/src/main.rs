@@ -33,6 +33,10 @@ fn main() -> anyhow::Result<()> {
             init_logs();
             bithive_cli::model::run(&cmd)
         }
+        Command::Asset(cmd) => {
+            init_logs();
+            bithive_cli::asset::run(&cmd)
+        }
         Command::Escrow(cmd) => {
             init_logs();
             bithive_cli::escrow::run(&cmd)

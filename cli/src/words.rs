@@ -107,6 +107,15 @@ pub async fn units_of(client: &ChainClient, asset: &AssetInfo) -> anyhow::Result
     }
 }
 
+/// A query error in words: a missing escrow, channel, asset or vault (`what`) says so.
+pub fn missing(e: bithive_chain_client::ChainError, what: &str) -> anyhow::Error {
+    if e.to_string().contains("not found") {
+        anyhow::anyhow!("there is no {what}")
+    } else {
+        anyhow::Error::new(e).context(format!("reading {what}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
