@@ -52,6 +52,10 @@ pub enum Command {
     /// buyout, redeem
     #[command(subcommand)]
     Asset(crate::asset::AssetCommand),
+    /// Differential-privacy datasets: create, join (a record's owner), query at an epsilon and
+    /// read the noisy answer
+    #[command(subcommand)]
+    Dp(crate::dp::DpCommand),
     /// Your records in the data vault: put (encrypted here), list, get, grant, revoke, log
     #[command(subcommand)]
     Vault(crate::vault::VaultCommand),

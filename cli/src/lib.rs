@@ -8,6 +8,7 @@ pub mod chain_args;
 pub mod cli;
 pub mod demo;
 pub mod deploy;
+pub mod dp;
 pub mod escrow;
 pub mod gov;
 pub mod ibc;

@@ -37,6 +37,10 @@ fn main() -> anyhow::Result<()> {
             init_logs();
             bithive_cli::asset::run(&cmd)
         }
+        Command::Dp(cmd) => {
+            init_logs();
+            bithive_cli::dp::run(&cmd)
+        }
         Command::Escrow(cmd) => {
             init_logs();
             bithive_cli::escrow::run(&cmd)

@@ -224,6 +224,35 @@ async fn owner_of(client: &ChainClient, d: &Deployment, token_id: &str) -> anyho
     Ok(o.owner)
 }
 
+/// The key of record `token_id`, which the signer owns and put with `put`, sealed to account
+/// `to`'s BitChat key `to_key` (hex, from `bithive vault identity` on its side; `flag` names
+/// the option it came from) and bound to this vault, record and account.
+pub(crate) async fn wrap_record_key(
+    client: &ChainClient,
+    d: &Deployment,
+    store: &StoreArgs,
+    token_id: &str,
+    to: &str,
+    to_key: &str,
+    flag: &str,
+) -> anyhow::Result<Vec<u8>> {
+    let owner = owner_of(client, d, token_id).await?;
+    if owner != client.address() {
+        bail!("record {token_id} is {owner}'s: only its owner shares it");
+    }
+    let mut key_to = [0u8; 32];
+    hex::decode_to_slice(to_key.trim(), &mut key_to).with_context(|| {
+        format!("{flag}: 32 bytes of hex, from `bithive vault identity` on the other side")
+    })?;
+    let r = record(client, d, token_id).await?;
+    let sealed = fetch(&store.open()?, &r).await?;
+    let key = owner_record_key_of(&sealed, &master_key(client, d))?;
+    open_record(&sealed, &key)
+        .context("this record was not put with your key (`bithive vault put`)")?;
+    let header = key_header(&d.contracts.data_vault, token_id, to);
+    Ok(identity(client)?.seal_to(&key_to, &header, key.as_slice())?)
+}
+
 /// The sealed bytes of `r` from the store, checked against the sha256 the vault holds.
 async fn fetch(store: &impl ContentStore, r: &Record) -> anyhow::Result<Vec<u8>> {
     let cid: Cid = r
@@ -430,22 +459,10 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                 );
             }
             VaultCommand::Grant(a) => {
-                let owner = owner_of(&client, &d, &a.token_id).await?;
-                if owner != client.address() {
-                    bail!("record {} is {owner}'s: only its owner grants access", a.token_id);
-                }
-                let mut to_key = [0u8; 32];
-                hex::decode_to_slice(a.to_key.trim(), &mut to_key)
-                    .context("--to-key: 32 bytes of hex, from `bithive vault identity` on the grantee's side")?;
                 if a.days == 0 || a.days > 3_650 {
                     bail!("--days: 1 to 3650");
                 }
-                let r = record(&client, &d, &a.token_id).await?;
-                let sealed = fetch(&a.store.open()?, &r).await?;
-                let key = owner_record_key_of(&sealed, &master_key(&client, &d))?;
-                open_record(&sealed, &key).context("this record was not put with your key (`bithive vault put`)")?;
-                let header = key_header(&vault, &a.token_id, &a.to);
-                let wrapped = identity(&client)?.seal_to(&to_key, &header, key.as_slice())?;
+                let wrapped = wrap_record_key(&client, &d, &a.store, &a.token_id, &a.to, &a.to_key, "--to-key").await?;
                 let now = client.rpc().latest_block_time().await?;
                 let expires = now + a.days * 86_400;
                 let purpose: Purpose = a.purpose.into();

@@ -164,7 +164,10 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
             ],
         )
     };
-    refused(grant("stranger", &researcher_key), "only its owner grants");
+    refused(
+        grant("stranger", &researcher_key),
+        "only its owner shares it",
+    );
 
     // A key sealed to another account's BitChat key: the researcher's read refuses it.
     ok(grant("patient", &stranger_key));
