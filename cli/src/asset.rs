@@ -393,6 +393,44 @@ impl Assets<'_> {
         Ok(b.balance)
     }
 
+    /// The jurisdictions of asset `token_id` that admit approved holders only and have not
+    /// approved `holder` (the contract refuses such a transfer).
+    async fn unapproved(&self, token_id: &str, holder: &str) -> anyhow::Result<Vec<String>> {
+        let info: cw721::msg::NftInfoResponse<AssetMetadata> = self
+            .client
+            .query_typed(
+                self.nft,
+                &NftQuery::NftInfo {
+                    token_id: token_id.to_string(),
+                },
+            )
+            .await
+            .context("the asset's metadata")?;
+        let mut out = Vec::new();
+        for j in info
+            .extension
+            .jurisdictions
+            .iter()
+            .filter(|j| j.markers.contains(&ComplianceMarker::ApprovedHoldersOnly))
+        {
+            let approved: bool = self
+                .client
+                .query_typed(
+                    self.nft,
+                    &NftQuery::HolderApproved {
+                        jurisdiction: j.code.clone(),
+                        holder: holder.to_string(),
+                    },
+                )
+                .await
+                .context("the compliance officer's approvals")?;
+            if !approved {
+                out.push(j.code.clone());
+            }
+        }
+        Ok(out)
+    }
+
     async fn mint(&self, m: &MintArgs) -> anyhow::Result<()> {
         let config: ConfigResponse = self
             .client
@@ -590,6 +628,13 @@ impl Assets<'_> {
         let owner = self.owner_of(&a.token_id).await?;
         if owner != self.me() {
             bail!("asset {} is {owner}'s: only its owner locks it", a.token_id);
+        }
+        let not_approved = self.unapproved(&a.token_id, self.vaults).await?;
+        if !not_approved.is_empty() {
+            bail!(
+                "the fractional vault is not approved to hold assets of {}: the compliance officer approves it first",
+                not_approved.join(", ")
+            );
         }
         if a.decimals > 18 {
             bail!("--decimals {}: at most 18", a.decimals);
@@ -798,6 +843,15 @@ impl Assets<'_> {
         let v = self.vault(id).await?;
         if v.status != VaultStatus::Active {
             bail!("vault {id} is {}: not for sale", status_words(&v.status));
+        }
+        if v.nft_contract.as_str() == self.nft {
+            let not_approved = self.unapproved(&v.token_id, self.me()).await?;
+            if !not_approved.is_empty() {
+                bail!(
+                    "you are not approved to hold assets of {}: its compliance officer approves holders",
+                    not_approved.join(", ")
+                );
+            }
         }
         let units = units_of(self.client, &v.reserve_asset).await?;
         let msg = pay_into(

@@ -24,7 +24,7 @@ use serde_json::json;
 use crate::chain_args::{pay_into, AssetArg, ChainArgs};
 use crate::store_args::StoreArgs;
 use crate::vault::Kind;
-use crate::words::{missing, say, units_of, utc};
+use crate::words::{missing, printable, say, units_of, units_or_base, utc};
 
 #[derive(Debug, Subcommand)]
 pub enum DpCommand {
@@ -284,7 +284,8 @@ pub fn answer_words(q: &DpQuery) -> String {
                         lower, upper, bins, ..
                     } = &q.kind
                     {
-                        let width = (*upper - *lower) as f64 / f64::from((*bins).max(1));
+                        // In f64: any i64 bounds the contract took (lower < upper) fit.
+                        let width = (*upper as f64 - *lower as f64) / f64::from((*bins).max(1));
                         for (i, c) in counts.iter().enumerate() {
                             let from = *lower as f64 + width * i as f64;
                             s += &format!(
@@ -383,6 +384,20 @@ impl Dp<'_> {
         if price.is_zero() {
             bail!("--price-per-epsilon: a free dataset's budget is anyone's to exhaust");
         }
+        if !(1..=64).contains(&a.name.len())
+            || !a
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.".contains(&b))
+        {
+            bail!("--name {}: 1 to 64 of a-z 0-9 - _ .", printable(&a.name));
+        }
+        if a.max_members == 0 || a.max_members > 100_000 {
+            bail!("--max-members {}: 1 to 100000", a.max_members);
+        }
+        if a.issuers.len() > 16 {
+            bail!("--issuer: at most 16");
+        }
         if a.ttl_hours == 0 || a.ttl_hours > 30 * 24 {
             bail!("--ttl-hours {}: 1 to 720", a.ttl_hours);
         }
@@ -456,7 +471,7 @@ impl Dp<'_> {
             println!("no datasets");
         }
         for ds in &all {
-            let units = units_of(self.client, &ds.price_asset).await?;
+            let units = units_or_base(self.client, &ds.price_asset).await;
             println!(
                 "dataset {}: {} ({}), {} records, epsilon {} of {} left, {} an epsilon{}",
                 ds.id,
@@ -474,7 +489,7 @@ impl Dp<'_> {
 
     async fn show(&self, id: u64, mine: bool) -> anyhow::Result<()> {
         let ds = self.dataset(id).await?;
-        let units = units_of(self.client, &ds.price_asset).await?;
+        let units = units_or_base(self.client, &ds.price_asset).await;
         let budget = if mine {
             Some(self.budget(id).await?)
         } else {
@@ -534,18 +549,26 @@ impl Dp<'_> {
         if a.days == 0 || a.days > 3_650 {
             bail!("--days: 1 to 3650");
         }
-        let answerers: bithive_interface::data_vault::AddressesResponse = self
-            .client
-            .query_typed(
-                self.vault,
-                &VaultQuery::Answerers {
-                    start_after: None,
-                    limit: Some(100),
-                },
-            )
-            .await
-            .context("the vault's answerers")?;
-        if !answerers.addresses.contains(&a.answerer) {
+        let mut answerers: Vec<String> = Vec::new();
+        loop {
+            let page: bithive_interface::data_vault::AddressesResponse = self
+                .client
+                .query_typed(
+                    self.vault,
+                    &VaultQuery::Answerers {
+                        start_after: answerers.last().cloned(),
+                        limit: Some(30),
+                    },
+                )
+                .await
+                .context("the vault's answerers")?;
+            let n = page.addresses.len();
+            answerers.extend(page.addresses);
+            if n < 30 {
+                break;
+            }
+        }
+        if !answerers.contains(&a.answerer) {
             bail!(
                 "--answerer {}: not one of the vault's answerers; your record's key would go to an account that answers nothing",
                 a.answerer
@@ -721,10 +744,10 @@ impl Dp<'_> {
                 utc(q.expires_at)
             );
         }
+        let units = units_or_base(self.client, &q.asset).await;
         let out = self
             .execute(&VaultMsg::RefundQuery { query_id: id }, "the refund")
             .await?;
-        let units = units_of(self.client, &q.asset).await?;
         say(
             self.json,
             json!({ "query_id": id, "refunded": q.amount, "tx": out.hash }),

@@ -523,6 +523,14 @@ impl Payfi<'_> {
         if a.payee == self.me() {
             bail!("--payee: an escrow pays someone else");
         }
+        if milestones.len() > 32 {
+            bail!("--milestone: at most 32");
+        }
+        if let Some(arb) = &a.arbiter {
+            if arb == self.me() || *arb == a.payee {
+                bail!("--arbiter: a third party, neither the payer nor the payee");
+            }
+        }
         if a.days == 0 || a.days > 3_650 {
             bail!("--days {}: 1 to 3650", a.days);
         }
@@ -1081,12 +1089,18 @@ fn open_or_bail(e: &Escrow) -> anyhow::Result<()> {
     }
 }
 
+/// A closed channel takes nothing; a closing one still does until the payer finalizes the
+/// close (the contract allows it), said as a warning.
 fn live_or_bail(c: &Channel) -> anyhow::Result<()> {
     if c.closed {
         bail!("channel {} is closed", c.id);
     }
-    if c.close_requested_at.is_some() {
-        bail!("channel {} is closing: no new payments through it", c.id);
+    if let Some(at) = c.close_requested_at {
+        eprintln!(
+            "note: channel {} is closing: the payee may redeem until {}; after that its payer takes the rest back",
+            c.id,
+            utc(at.plus_seconds(c.challenge_period_secs))
+        );
     }
     Ok(())
 }

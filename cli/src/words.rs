@@ -91,20 +91,44 @@ pub async fn units_of(client: &ChainClient, asset: &AssetInfo) -> anyhow::Result
             let t: cw20::TokenInfoResponse = client
                 .query_typed(addr.as_str(), &cw20::Cw20QueryMsg::TokenInfo {})
                 .await
-                .with_context(|| format!("the token {addr}'s token info"))?;
+                .with_context(|| format!("the token {addr:?}'s token info"))?;
             if t.decimals > 18 {
-                bail!("the token {addr} has {} decimals: at most 18", t.decimals);
+                bail!("the token {addr:?} has {} decimals: at most 18", t.decimals);
             }
             Ok(Units {
-                symbol: t.symbol,
+                symbol: printable(&t.symbol),
                 decimals: u32::from(t.decimals),
             })
         }
         AssetInfo::Native(denom) => Ok(Units {
-            symbol: denom.clone(),
+            symbol: printable(denom),
             decimals: 0,
         }),
     }
+}
+
+/// [`units_of`] for showing what others wrote on chain: an asset whose units cannot be read
+/// (a token that is not there, say) is shown in base units under its address, never stopping a
+/// listing of everyone else's.
+pub async fn units_or_base(client: &ChainClient, asset: &AssetInfo) -> Units {
+    match units_of(client, asset).await {
+        Ok(u) => u,
+        Err(_) => Units {
+            symbol: match asset {
+                AssetInfo::Cw20(a) => format!("base units of {}", printable(a.as_str())),
+                AssetInfo::Native(d) => printable(d),
+            },
+            decimals: 0,
+        },
+    }
+}
+
+/// Text from the chain as it may reach a terminal: control characters (escape sequences
+/// included) shown as `?`.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }
 
 /// A query error in words: a missing escrow, channel, asset or vault (`what`) says so.
@@ -135,6 +159,7 @@ mod tests {
         };
         assert_eq!(btt.show(Uint128::new(2_500_000)), "2.5 BTT");
         assert_eq!(btt.parse("2.5").unwrap(), Uint128::new(2_500_000));
+        assert_eq!(printable("BTT\u{1b}[31m"), "BTT?[31m");
     }
 
     #[test]

@@ -270,4 +270,80 @@ async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
     assert_eq!(btt(&gov, &token, &addr["investor"]).await, 150_000_000);
     let list = ok(run("stranger", &["vaults"]));
     assert!(list.contains("bought out by"), "{list}");
+
+    // An asset of an approved-holders-only jurisdiction: the vault must be approved before it
+    // locks it, and a buyer before it buys it; each refusal is said before anything is sent.
+    let approve = |holder: &str| NftMsg::ApproveHolder {
+        jurisdiction: "US".into(),
+        holder: holder.into(),
+    };
+    gov.execute_batch(&[(d.contracts.asset_nft.clone(), approve(&addr["issuer"]))])
+        .await
+        .unwrap();
+    let ct = |args: &[&str]| {
+        let mut v = vec![
+            "mint",
+            "--id",
+            "ct-9",
+            "--owner",
+            &addr["issuer"],
+            "--class",
+            "medical-equipment",
+            "--document",
+            doc.to_str().unwrap(),
+            "--document-uri",
+            "ipfs://bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+        ];
+        v.extend_from_slice(args);
+        run("issuer", &v)
+    };
+    ok(ct(&["--jurisdiction", "US:approved-holders-only"]));
+    let lock_ct = || {
+        run(
+            "issuer",
+            &[
+                "fractionalize",
+                "ct-9",
+                "--shares",
+                "10",
+                "--share-name",
+                "CT 9 shares",
+                "--share-symbol",
+                "CTS",
+                "--reserve",
+                "5",
+                "--json",
+            ],
+        )
+    };
+    refused(
+        lock_ct(),
+        "the fractional vault is not approved to hold assets of US",
+    );
+    gov.execute_batch(&[(
+        d.contracts.asset_nft.clone(),
+        approve(&d.contracts.fractional),
+    )])
+    .await
+    .unwrap();
+    let locked: Value = serde_json::from_str(&ok(lock_ct())).unwrap();
+    let ct_vault = locked["vault_id"].as_u64().unwrap().to_string();
+    gov.execute_batch(&[(
+        token.clone(),
+        cw20::Cw20ExecuteMsg::Transfer {
+            recipient: addr["buyer"].clone(),
+            amount: 5_000_000u128.into(),
+        },
+    )])
+    .await
+    .unwrap();
+    refused(
+        run("buyer", &["buyout", &ct_vault]),
+        "you are not approved to hold assets of US",
+    );
+    assert_eq!(
+        btt(&gov, &token, &addr["buyer"]).await,
+        5_000_000,
+        "nothing paid"
+    );
 }

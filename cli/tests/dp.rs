@@ -4,7 +4,8 @@
 //! `bithive vault put` and joins them, each key sealed to the answerer; the researcher asks a
 //! count and a mean and reads the noisy answers. Refused in words with nothing paid: a dataset
 //! by an account that is no curator, a record joined for an account that answers nothing, a
-//! query above the per-query epsilon, a query above what the researcher has left.
+//! query above the per-query epsilon, a query above the researcher's own cap while the dataset
+//! still has budget for others.
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -121,6 +122,8 @@ async fn a_researcher_pays_for_noisy_answers_within_the_budget_and_not_beyond() 
                 "2",
                 "--max-query-epsilon",
                 "1",
+                "--max-researcher-epsilon",
+                "1.5",
                 "--price-per-epsilon",
                 "1000",
                 "--asset",
@@ -129,7 +132,7 @@ async fn a_researcher_pays_for_noisy_answers_within_the_budget_and_not_beyond() 
             ],
         )
     };
-    refused(create("patient"), "creating the dataset was refused");
+    refused(create("patient"), "admin or curator only");
     let created: Value = serde_json::from_str(&ok(create("institute"))).unwrap();
     let ds = created["dataset_id"].as_u64().unwrap().to_string();
 
@@ -229,17 +232,21 @@ async fn a_researcher_pays_for_noisy_answers_within_the_budget_and_not_beyond() 
     let words = ok(mean("0.5"));
     assert!(
         words.contains("mean of hba1c_mmol_mol in 20..120 at epsilon 0.5")
-            && words.contains("answer"),
+            && words.contains("\n  answer "),
         "{words}"
     );
-    refused(mean("1"), "you may spend only 0.5 more");
+    // The dataset has 0.5 left, but not for this researcher: its own cap is spent.
+    refused(mean("0.5"), "you may spend only 0 more");
     assert_eq!(
         queries(&p, &vault, &ds).await.len(),
         spent_before.len() + 1,
         "only the mean was paid"
     );
     let shown = ok(run("researcher", &["dp", "dataset", "show", &ds]));
-    assert!(shown.contains("spent 1.5, may still spend 0.5"), "{shown}");
+    assert!(
+        shown.contains("epsilon 0.5 left of 2") && shown.contains("spent 1.5, may still spend 0"),
+        "{shown}"
+    );
 
     let _ = stop_tx.send(());
     relayer.await.unwrap().unwrap();

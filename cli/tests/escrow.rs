@@ -156,6 +156,25 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
                 "create",
                 "--payee",
                 &addr["provider"],
+                "--arbiter",
+                &addr["provider"],
+                "--milestone",
+                "1",
+                "--type",
+                "procedure",
+                "--invoice",
+                "INV-7",
+            ],
+        ),
+        "--arbiter: a third party",
+    );
+    refused(
+        run(
+            "patient",
+            &[
+                "create",
+                "--payee",
+                &addr["provider"],
                 "--milestone",
                 "ten",
                 "--type",
@@ -304,6 +323,32 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         ),
         "only its payee",
     );
+    // A voucher for the same total signed by another key (the payee forging one).
+    let forged = hex::encode(
+        bithive_payfi_voucher::sign_voucher(
+            &[7u8; 32],
+            &d.chain_id,
+            &d.contracts.payfi_escrow,
+            ch.parse().unwrap(),
+            120_000,
+        )
+        .unwrap(),
+    );
+    refused(
+        run(
+            "provider",
+            &[
+                "channel",
+                "redeem",
+                &ch,
+                "--total",
+                "120000",
+                "--signature",
+                &forged,
+            ],
+        ),
+        "is not the payer's for 120000",
+    );
     assert_eq!(
         coins(&gov, &addr["provider"]).await,
         provider_before,
@@ -351,10 +396,24 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         run("patient", &["channel", "close", &ch]),
         "the payee may still redeem until",
     );
-    refused(
-        run("patient", &["channel", "top-up", &ch, "--amount", "10"]),
-        "is closing",
-    );
+    // While it closes the payee may still redeem: the payer's latest voucher pays.
+    let v = json(run(
+        "patient",
+        &["channel", "voucher", &ch, "--total", "150000", "--json"],
+    ));
+    let late = v["signature"].as_str().unwrap().to_string();
+    ok(run(
+        "provider",
+        &[
+            "channel",
+            "redeem",
+            &ch,
+            "--total",
+            "150000",
+            "--signature",
+            &late,
+        ],
+    ));
     ok(run("provider", &["channel", "close", &ch]));
     let c: Channel = gov
         .query_typed(
@@ -366,10 +425,10 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         .await
         .unwrap();
     assert!(c.closed);
-    assert_eq!(c.refunded.u128(), 500_000 - 120_000);
+    assert_eq!(c.refunded.u128(), 500_000 - 150_000);
     let words = ok(run("stranger", &["channel", "show", &ch]));
     assert!(
-        words.contains("closed") && words.contains("120000"),
+        words.contains("closed") && words.contains("150000"),
         "{words}"
     );
 

@@ -10,7 +10,7 @@ use cosmwasm_std::{Binary, Decimal, Timestamp};
 
 use crate::error::ContractError;
 
-fn invalid(field: &'static str, reason: &'static str) -> ContractError {
+pub fn invalid(field: &'static str, reason: &'static str) -> ContractError {
     ContractError::InvalidField { field, reason }
 }
 

@@ -1044,6 +1044,35 @@ fn datasets_are_created_by_admin_or_curator_and_closed() {
     assert!(qs.queries.is_empty());
 }
 
+/// A curator prices a dataset in a "token" the vault does not accept (any string, escape bytes
+/// included): no query could ever pay it, and every client reading the dataset's price asset
+/// would ask a contract that is not there. Refused; an allowlisted token is taken.
+#[test]
+fn attack_a_dataset_priced_in_a_token_the_vault_cannot_take() {
+    let mut t = setup();
+    let curator = t.curator.clone();
+    for bogus in [
+        Addr::unchecked("not an address \u{1b}[31m"),
+        t.mallory.clone(),
+    ] {
+        assert!(matches!(
+            err(t.exec(&curator, &dataset_msg("1", AssetInfo::Cw20(bogus)))),
+            ContractError::InvalidField {
+                field: "price_asset",
+                ..
+            }
+        ));
+    }
+    let all: DatasetsResponse = t.q(&QueryMsg::Datasets {
+        start_after: None,
+        limit: None,
+    });
+    assert!(all.datasets.is_empty());
+    let btt = t.btt.clone();
+    t.exec(&curator, &dataset_msg("1", AssetInfo::Cw20(btt)))
+        .unwrap();
+}
+
 // ---------------------------------------------------------------- attacks: dataset admission
 
 fn endorse_msg(token_id: &str, sha: [u8; 32]) -> ExecuteMsg {

@@ -51,6 +51,20 @@ pub fn create(deps: DepsMut, info: MessageInfo, m: CreateDatasetMsg) -> Res {
         });
     }
     validate::dataset(&m)?;
+    // A cw20 price must be one the vault takes: nothing else could ever pay a query, and
+    // clients reading the dataset ask that contract for its decimals.
+    if let bithive_interface::data_vault::AssetInfo::Cw20(token) = &m.price_asset {
+        let allowed = deps
+            .api
+            .addr_validate(token.as_str())
+            .is_ok_and(|a| bithive_cw_common::funds::is_cw20_allowed(deps.storage, &a));
+        if !allowed {
+            return Err(validate::invalid(
+                "price_asset",
+                "a native denom or a cw20 on the vault's allowlist",
+            ));
+        }
+    }
     let admission = validate::admission(deps.api, m.admission)?;
     let id = next(deps.storage, &DATASET_SEQ)?;
     let d = Dataset {
