@@ -12,8 +12,10 @@ import { operatorScreen } from "./screens/operator";
 import { investorScreen } from "./screens/investor";
 import { governanceScreen } from "./screens/governance";
 import { modelsScreen } from "./screens/models";
+import { payfiScreen } from "./screens/payfi";
+import { researchDataScreen } from "./screens/research-data";
 
-const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, researcherScreen, operatorScreen, investorScreen, governanceScreen];
+const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, payfiScreen, researcherScreen, researchDataScreen, operatorScreen, investorScreen, governanceScreen];
 
 async function boot() {
   const main = document.getElementById("main")!;

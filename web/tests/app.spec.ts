@@ -601,6 +601,11 @@ test("investor: browses assets by class, sees its shares and claims revenue (a r
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   await gov.execute(da.address, vault.share_token, { transfer: { recipient: w.address, amount: "250" } }, "auto");
   await gov.execute(da.address, c.btt, { send: { contract: c.fractional, amount: "100000000", msg: Buffer.from(JSON.stringify({ deposit_revenue: { vault_id: vault.id } })).toString("base64") } }, "auto");
+  // The admin appoints itself a valuer and values the scanner twice: the median and the chart.
+  await gov.execute(da.address, c.asset_nft, { add_valuer: { valuer: da.address } }, "auto");
+  for (const value of ["250000", "262500"]) {
+    await gov.execute(da.address, c.asset_nft, { submit_valuation: { token_id: "scanner-1", value } }, "auto");
+  }
 
   await open(page, "investor");
   await connect(page, w);
@@ -612,7 +617,16 @@ test("investor: browses assets by class, sees its shares and claims revenue (a r
   await page.getByLabel("Asset class").selectOption("compute_resource");
   await expect(page.getByTestId("assets")).not.toContainText("scanner-1");
   await expect(page.getByTestId("assets")).toContainText("gpu-rack-1");
+  await page.getByLabel("Asset class").selectOption("");
+  await expect(page.getByTestId("asset-valuation-scanner-1")).toHaveText("262500 uusdc (median of 1 fresh valuation)");
+  await expect(page.locator('[data-asset="scanner-1"] [data-testid=valuation-chart] svg')).toHaveAttribute("aria-label", "2 valuations from 250000 to 262500 uusdc, latest 262500 uusdc");
+  await expect(page.getByTestId("asset-valuation-gpu-rack-1")).toHaveText("none yet (0 fresh of the 1 needed)");
   await axe(page, "investor");
+
+  // The reserve (1,000,000 BHIVE) is more than the wallet holds: refused, nothing changes.
+  await page.getByTestId(`buyout-vault-${vault.id}`).click();
+  await expect(page.getByTestId("claim-revenue-status")).toContainText("Not enough funds");
+  expect((await chain.queryContractSmart(c.fractional, { vault: { vault_id: vault.id } })).status).toBe("active");
 
   const before = BigInt(await cw20(c.btt, w.address));
   w.mode = "reject";
@@ -622,6 +636,8 @@ test("investor: browses assets by class, sees its shares and claims revenue (a r
   w.mode = "approve";
   await page.getByTestId(`claim-vault-${vault.id}`).click();
   await expect(page.getByTestId("claim-revenue-status")).toHaveAttribute("data-state", "included");
+  await expect(page.getByTestId(`vault-claimable-${vault.id}`)).toHaveText("0 (claimed)");
+  await expect(page.getByTestId(`claim-vault-${vault.id}`)).toHaveCount(0);
   expect(BigInt(await cw20(c.btt, w.address))).toBe(before + 25_000_000n);
   expect((await chain.queryContractSmart(c.fractional, { claimable: { vault_id: vault.id, holder: w.address } })).claimable.every(([, n]: [unknown, string]) => n === "0")).toBe(true);
   await page.getByLabel("Asset class").selectOption("");
