@@ -393,11 +393,11 @@ impl Assets<'_> {
         Ok(b.balance)
     }
 
-    /// The jurisdictions of asset `token_id` that admit approved holders only and have not
-    /// approved `holder` (the contract refuses such a transfer).
-    async fn unapproved(&self, token_id: &str, holder: &str) -> anyhow::Result<Vec<String>> {
-        let info: cw721::msg::NftInfoResponse<AssetMetadata> = self
-            .client
+    async fn metadata(
+        &self,
+        token_id: &str,
+    ) -> anyhow::Result<cw721::msg::NftInfoResponse<AssetMetadata>> {
+        self.client
             .query_typed(
                 self.nft,
                 &NftQuery::NftInfo {
@@ -405,7 +405,13 @@ impl Assets<'_> {
                 },
             )
             .await
-            .context("the asset's metadata")?;
+            .context("the asset's metadata")
+    }
+
+    /// The jurisdictions of asset `token_id` that admit approved holders only and have not
+    /// approved `holder` (the contract refuses such a transfer).
+    async fn unapproved(&self, token_id: &str, holder: &str) -> anyhow::Result<Vec<String>> {
+        let info = self.metadata(token_id).await?;
         let mut out = Vec::new();
         for j in info
             .extension
@@ -479,16 +485,7 @@ impl Assets<'_> {
 
     async fn show(&self, token_id: &str) -> anyhow::Result<()> {
         let owner = self.owner_of(token_id).await?;
-        let info: cw721::msg::NftInfoResponse<AssetMetadata> = self
-            .client
-            .query_typed(
-                self.nft,
-                &NftQuery::NftInfo {
-                    token_id: token_id.to_string(),
-                },
-            )
-            .await
-            .context("the asset's metadata")?;
+        let info = self.metadata(token_id).await?;
         let valuation: ValuationResponse = self
             .client
             .query_typed(

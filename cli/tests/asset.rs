@@ -13,12 +13,11 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use bithive_chain_client::ChainClient;
-use bithive_cli::demo::platform::{client, DENOM, PREFIX};
+use bithive_cli::demo::platform::{client, PREFIX};
 use bithive_interface::asset_nft::ExecuteMsg as NftMsg;
 use serde_json::Value;
 
-use common::{bank_send, deployed_devnet};
+use common::{cw20_balance, deployed_devnet, funded_keys, home_with, ok, refused};
 
 fn asset(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_bithive"))
@@ -34,63 +33,21 @@ fn asset(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn refused(out: Output, expected: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected a refusal ({expected})");
-    assert!(err.contains(expected), "{err}");
-}
-
-async fn btt(client: &ChainClient, token: &str, who: &str) -> u128 {
-    let b: cw20::BalanceResponse = client
-        .query_typed(
-            token,
-            &cw20::Cw20QueryMsg::Balance {
-                address: who.into(),
-            },
-        )
-        .await
-        .unwrap();
-    b.balance.u128()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
     let (devnet, gov, d) = deployed_devnet("asset-cli-1").await;
     let rpc = devnet.rpc_url();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = home_with(&d);
     let home = dir.path();
-    std::fs::write(
-        home.join("deployment.json"),
-        serde_json::to_vec(&d).unwrap(),
+    let addr = funded_keys(
+        &home.join("keyring.json"),
+        &gov,
+        &[
+            "issuer", "valuer", "investor", "hospital", "buyer", "stranger",
+        ],
     )
-    .unwrap();
+    .await;
     let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
-    let mut addr = std::collections::BTreeMap::new();
-    let names = [
-        "issuer", "valuer", "investor", "hospital", "buyer", "stranger",
-    ];
-    for name in names {
-        keyring
-            .add(
-                name,
-                &bithive_cli::demo::platform::new_mnemonic().unwrap(),
-                PREFIX,
-            )
-            .unwrap();
-        let k = keyring.get(name, PREFIX).unwrap();
-        bank_send(&gov, k.address(), 10_000_000, DENOM).await;
-        addr.insert(name, k.address().to_string());
-    }
     let token = d.contracts.btt.clone();
     for (who, amount) in [("hospital", 100u128), ("buyer", 500)] {
         gov.execute_batch(&[(
@@ -243,18 +200,24 @@ async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
             "250",
         ],
     ));
-    assert_eq!(btt(&gov, &shares, &addr["investor"]).await, 250_000_000);
+    assert_eq!(
+        cw20_balance(&gov, &shares, &addr["investor"]).await,
+        250_000_000
+    );
 
     // Revenue pro rata: the investor's quarter.
     refused(run("investor", &["claim", &vault]), "earned nothing");
     ok(run("hospital", &["revenue", &vault, "--amount", "100"]));
     ok(run("investor", &["claim", &vault]));
-    assert_eq!(btt(&gov, &token, &addr["investor"]).await, 25_000_000);
+    assert_eq!(
+        cw20_balance(&gov, &token, &addr["investor"]).await,
+        25_000_000
+    );
     refused(run("investor", &["claim", &vault]), "earned nothing");
 
     // Bought out at the reserve; the shares redeem the price.
     ok(run("buyer", &["buyout", &vault]));
-    assert_eq!(btt(&gov, &token, &addr["buyer"]).await, 0);
+    assert_eq!(cw20_balance(&gov, &token, &addr["buyer"]).await, 0);
     let show = ok(run("stranger", &["show", "mri-4711"]));
     assert!(
         show.contains(&format!("owner          {}", addr["buyer"])),
@@ -267,7 +230,10 @@ async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
     refused(run("stranger", &["redeem", &vault]), "you hold no shares");
     let r = ok(run("investor", &["redeem", &vault]));
     assert!(r.contains("redeemed for 125 BTT"), "{r}");
-    assert_eq!(btt(&gov, &token, &addr["investor"]).await, 150_000_000);
+    assert_eq!(
+        cw20_balance(&gov, &token, &addr["investor"]).await,
+        150_000_000
+    );
     let list = ok(run("stranger", &["vaults"]));
     assert!(list.contains("bought out by"), "{list}");
 
@@ -342,7 +308,7 @@ async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
         "you are not approved to hold assets of US",
     );
     assert_eq!(
-        btt(&gov, &token, &addr["buyer"]).await,
+        cw20_balance(&gov, &token, &addr["buyer"]).await,
         5_000_000,
         "nothing paid"
     );

@@ -16,6 +16,8 @@ use serde_json::Value;
 
 mod common;
 
+use common::{ok, refused};
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -38,22 +40,6 @@ fn bithive(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
             .arg(home.join("content-store.key"));
     }
     cmd.output().unwrap()
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn refused(out: Output, expected: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected a refusal ({expected})");
-    assert!(err.contains(expected), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -13,11 +13,10 @@ use std::path::Path;
 use std::process::Output;
 
 use bithive_chain_client::ChainClient;
-use bithive_cli::demo::platform::{DENOM, PREFIX};
+use bithive_cli::demo::platform::DENOM;
 use bithive_interface::payfi_escrow::{Channel, Escrow, EscrowStatus, QueryMsg};
-use serde_json::Value;
 
-use common::{bank_send, deployed_devnet};
+use common::{cw20_balance, deployed_devnet, funded_keys, home_with, ok, ok_json, refused};
 
 /// `bithive escrow ARGS` against the deployment in `home`, signed by keyring key `key`.
 fn escrow(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
@@ -34,39 +33,6 @@ fn escrow(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn json(out: Output) -> Value {
-    serde_json::from_str(&ok(out)).unwrap()
-}
-
-fn refused(out: Output, expected: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected a refusal ({expected})");
-    assert!(err.contains(expected), "{err}");
-}
-
-async fn btt(client: &ChainClient, token: &str, who: &str) -> u128 {
-    let b: cw20::BalanceResponse = client
-        .query_typed(
-            token,
-            &cw20::Cw20QueryMsg::Balance {
-                address: who.into(),
-            },
-        )
-        .await
-        .unwrap();
-    b.balance.u128()
-}
-
 async fn coins(client: &ChainClient, who: &str) -> u128 {
     bithive_chain_client::query::balance(client.rpc().as_ref(), who, DENOM)
         .await
@@ -77,27 +43,14 @@ async fn coins(client: &ChainClient, who: &str) -> u128 {
 async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
     let (devnet, gov, d) = deployed_devnet("escrow-cli-1").await;
     let rpc = devnet.rpc_url();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = home_with(&d);
     let home = dir.path();
-    std::fs::write(
-        home.join("deployment.json"),
-        serde_json::to_vec(&d).unwrap(),
+    let addr = funded_keys(
+        &home.join("keyring.json"),
+        &gov,
+        &["patient", "provider", "insurer", "stranger"],
     )
-    .unwrap();
-    let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
-    let mut addr = std::collections::BTreeMap::new();
-    for name in ["patient", "provider", "insurer", "stranger"] {
-        keyring
-            .add(
-                name,
-                &bithive_cli::demo::platform::new_mnemonic().unwrap(),
-                PREFIX,
-            )
-            .unwrap();
-        let k = keyring.get(name, PREFIX).unwrap();
-        bank_send(&gov, k.address(), 10_000_000, DENOM).await;
-        addr.insert(name, k.address().to_string());
-    }
+    .await;
     gov.execute_batch(&[(
         d.contracts.btt.clone(),
         cw20::Cw20ExecuteMsg::Transfer {
@@ -140,7 +93,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         args.extend_from_slice(extra);
         run("patient", &args)
     };
-    let before = btt(&gov, token, &addr["patient"]).await;
+    let before = cw20_balance(&gov, token, &addr["patient"]).await;
     refused(
         create(&["--diagnosis", "diabetes", "--invoice", "INV-7"]),
         "--diagnosis diabetes: a diagnosis code",
@@ -186,18 +139,18 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         "--milestone ten",
     );
     assert_eq!(
-        btt(&gov, token, &addr["patient"]).await,
+        cw20_balance(&gov, token, &addr["patient"]).await,
         before,
         "nothing was sent"
     );
 
     // Created: 100 BTT locked in two milestones.
-    let created = json(create(&["--diagnosis", "K35.80", "--invoice", "INV-7"]));
+    let created = ok_json(create(&["--diagnosis", "K35.80", "--invoice", "INV-7"]));
     let id = created["escrow_id"].as_u64().unwrap();
     let e = show(id).await;
     assert_eq!(e.total.u128(), 100_000_000);
     assert_eq!(
-        btt(&gov, token, &addr["patient"]).await,
+        cw20_balance(&gov, token, &addr["patient"]).await,
         before - 100_000_000
     );
     let words = ok(run("stranger", &["show", &id.to_string()]));
@@ -217,13 +170,13 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         run("patient", &["release", &id.to_string(), "3"]),
         "has milestones 1 to 2",
     );
-    let released = json(run("patient", &["release", &id.to_string(), "1", "--json"]));
+    let released = ok_json(run("patient", &["release", &id.to_string(), "1", "--json"]));
     let (paid, fee) = (
         released["paid"].as_str().unwrap().parse::<u128>().unwrap(),
         released["fee"].as_str().unwrap().parse::<u128>().unwrap(),
     );
     assert_eq!(paid + fee, 60_000_000);
-    assert_eq!(btt(&gov, token, &addr["provider"]).await, paid);
+    assert_eq!(cw20_balance(&gov, token, &addr["provider"]).await, paid);
     refused(
         run("patient", &["release", &id.to_string(), "1"]),
         "released already",
@@ -248,7 +201,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         run("insurer", &["resolve", &id.to_string(), "--to-payee", "50"]),
         "only 40 BTT is left",
     );
-    let patient_before = btt(&gov, token, &addr["patient"]).await;
+    let patient_before = cw20_balance(&gov, token, &addr["patient"]).await;
     ok(run(
         "insurer",
         &["resolve", &id.to_string(), "--to-payee", "10"],
@@ -256,13 +209,13 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
     let e = show(id).await;
     assert_eq!(e.status, EscrowStatus::Closed);
     assert_eq!(
-        btt(&gov, token, &addr["patient"]).await,
+        cw20_balance(&gov, token, &addr["patient"]).await,
         patient_before + 30_000_000,
         "the rest went back to the patient"
     );
 
     // A channel in the bank coin: one deposit, vouchers signed off chain.
-    let opened = json(run(
+    let opened = ok_json(run(
         "patient",
         &[
             "channel",
@@ -287,7 +240,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         run("patient", &["channel", "voucher", &ch, "--total", "600000"]),
         "top it up first",
     );
-    let v = json(run(
+    let v = ok_json(run(
         "patient",
         &["channel", "voucher", &ch, "--total", "120000", "--json"],
     ));
@@ -354,7 +307,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         provider_before,
         "nothing redeemed"
     );
-    let r = json(run(
+    let r = ok_json(run(
         "provider",
         &[
             "channel",
@@ -397,7 +350,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         "the payee may still redeem until",
     );
     // While it closes the payee may still redeem: the payer's latest voucher pays.
-    let v = json(run(
+    let v = ok_json(run(
         "patient",
         &["channel", "voucher", &ch, "--total", "150000", "--json"],
     ));

@@ -19,9 +19,8 @@ use bithive_dgkbe::RoaringBitmap;
 use bithive_interface::model_registry::ModelResponse;
 use bithive_interface::staking::{ReceiveMsg as StakingReceive, Tier, DEFAULT_MIN_BOND};
 use bithive_matching::authority::KeyAuthoritySecret;
-use serde_json::Value;
 
-use common::{bank_send, deployed_devnet_with};
+use common::{bank_send, deployed_devnet_with, ok_json, refused};
 
 fn models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../offchain/inference/models")
@@ -41,22 +40,6 @@ fn model(dir: &Path, rpc: &str, key: Option<&str>, args: &[&str]) -> Output {
         cmd.args(["--key", k]);
     }
     cmd.output().unwrap()
-}
-
-fn ok_json(out: Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn refused(out: Output, expected: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected a refusal ({expected})");
-    assert!(err.contains(expected), "{err}");
 }
 
 async fn models(c: &ChainClient, registry: &str) -> Vec<ModelResponse> {

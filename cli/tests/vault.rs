@@ -10,10 +10,9 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use bithive_cli::demo::platform::{DENOM, PREFIX};
 use serde_json::Value;
 
-use common::{bank_send, deployed_devnet};
+use common::{deployed_devnet, funded_keys, home_with, ok, refused};
 
 /// `bithive vault ARGS` against the deployment in `home`, signed by keyring key `key`.
 fn vault(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
@@ -37,48 +36,19 @@ fn vault(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
     cmd.args(["--key", key]).output().unwrap()
 }
 
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn refused(out: Output, expected: &str) {
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected a refusal ({expected})");
-    assert!(err.contains(expected), "{err}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() {
     let (devnet, gov, d) = deployed_devnet("vault-cli-1").await;
     let rpc = devnet.rpc_url();
-    let dir = tempfile::tempdir().unwrap();
+    let dir = home_with(&d);
     let home = dir.path();
-    std::fs::write(
-        home.join("deployment.json"),
-        serde_json::to_vec(&d).unwrap(),
-    )
-    .unwrap();
     std::fs::write(home.join("store.key"), hex::encode([9u8; 32])).unwrap();
-    let keyring = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"));
-    let mut addr = std::collections::BTreeMap::new();
-    for name in ["patient", "researcher", "stranger"] {
-        keyring
-            .add(
-                name,
-                &bithive_cli::demo::platform::new_mnemonic().unwrap(),
-                PREFIX,
-            )
-            .unwrap();
-        let k = keyring.get(name, PREFIX).unwrap();
-        bank_send(&gov, k.address(), 10_000_000, DENOM).await;
-        addr.insert(name, k.address().to_string());
-    }
+    let addr = funded_keys(
+        &home.join("keyring.json"),
+        &gov,
+        &["patient", "researcher", "stranger"],
+    )
+    .await;
     let report = br#"{"resourceType":"Observation","code":"4548-4","valueQuantity":{"value":54,"unit":"mmol/mol"}}"#;
     let file = home.join("hba1c.json");
     std::fs::write(&file, report).unwrap();

@@ -188,3 +188,69 @@ pub async fn http(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u1
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
     (status, head.to_ascii_lowercase(), body.to_string())
 }
+
+/// A command's stdout, asserting it succeeded (its output in the failure message).
+pub fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// [`ok`], its stdout parsed as one JSON value (`--json`).
+pub fn ok_json(out: std::process::Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).unwrap()
+}
+
+/// Asserts a command failed saying `expected` on stderr.
+pub fn refused(out: std::process::Output, expected: &str) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected a refusal ({expected})");
+    assert!(err.contains(expected), "{err}");
+}
+
+/// `who`'s balance of cw20 `token`.
+pub async fn cw20_balance(client: &ChainClient, token: &str, who: &str) -> u128 {
+    let b: cw20::BalanceResponse = client
+        .query_typed(
+            token,
+            &cw20::Cw20QueryMsg::Balance {
+                address: who.into(),
+            },
+        )
+        .await
+        .unwrap();
+    b.balance.u128()
+}
+
+/// Fresh keys `names` in the keyring file `keyring`, each sent 10 BHIVE by `funder` for fees:
+/// their addresses by name.
+pub async fn funded_keys(
+    keyring: &std::path::Path,
+    funder: &ChainClient,
+    names: &[&'static str],
+) -> BTreeMap<&'static str, String> {
+    let keyring = bithive_relayer::keyring::Keyring::new(keyring);
+    let mut addr = BTreeMap::new();
+    for &name in names {
+        keyring.add(name, &new_mnemonic().unwrap(), PREFIX).unwrap();
+        let k = keyring.get(name, PREFIX).unwrap();
+        bank_send(funder, k.address(), 10_000_000, DENOM).await;
+        addr.insert(name, k.address().to_string());
+    }
+    addr
+}
+
+/// A temporary home holding `d` as `deployment.json`, as `bithive deploy` writes it.
+pub fn home_with(d: &Deployment) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("deployment.json"),
+        serde_json::to_vec(d).unwrap(),
+    )
+    .unwrap();
+    dir
+}
