@@ -10,28 +10,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
 use bithive_cli::demo::platform::{client, PREFIX};
 use bithive_interface::asset_nft::ExecuteMsg as NftMsg;
 use serde_json::Value;
 
-use common::{cw20_balance, deployed_devnet, funded_keys, home_with, ok, refused};
-
-fn asset(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_bithive"))
-        .arg("asset")
-        .args(args)
-        .arg("--deployment")
-        .arg(home.join("deployment.json"))
-        .args(["--rpc", rpc])
-        .arg("--keyring")
-        .arg(home.join("keyring.json"))
-        .args(["--key", key])
-        .output()
-        .unwrap()
-}
+use common::{bithive_as, cw20_balance, deployed_devnet, funded_keys, home_with, ok, refused};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
@@ -87,7 +70,7 @@ async fn an_asset_is_minted_valued_shared_earns_and_is_bought_out() {
         )])
         .await
         .unwrap();
-    let run = |key: &str, args: &[&str]| asset(home, &rpc, key, args);
+    let run = |key: &str, args: &[&str]| bithive_as(home, &rpc, key, "asset", args);
     let doc = home.join("scanner.pdf");
     std::fs::write(&doc, b"%PDF-1.7 MRI scanner, serial 4711, installed 2026").unwrap();
     let mint = |key: &str, owner: &str, jurisdiction: &str| {

@@ -9,29 +9,13 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
-
 use bithive_chain_client::ChainClient;
 use bithive_cli::demo::platform::DENOM;
 use bithive_interface::payfi_escrow::{Channel, Escrow, EscrowStatus, QueryMsg};
 
-use common::{cw20_balance, deployed_devnet, funded_keys, home_with, ok, ok_json, refused};
-
-/// `bithive escrow ARGS` against the deployment in `home`, signed by keyring key `key`.
-fn escrow(home: &Path, rpc: &str, key: &str, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_bithive"))
-        .arg("escrow")
-        .args(args)
-        .arg("--deployment")
-        .arg(home.join("deployment.json"))
-        .args(["--rpc", rpc])
-        .arg("--keyring")
-        .arg(home.join("keyring.json"))
-        .args(["--key", key])
-        .output()
-        .unwrap()
-}
+use common::{
+    bithive_as, cw20_balance, deployed_devnet, funded_keys, home_with, ok, ok_json, refused,
+};
 
 async fn coins(client: &ChainClient, who: &str) -> u128 {
     bithive_chain_client::query::balance(client.rpc().as_ref(), who, DENOM)
@@ -60,7 +44,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
     )])
     .await
     .unwrap();
-    let run = |key: &str, args: &[&str]| escrow(home, &rpc, key, args);
+    let run = |key: &str, args: &[&str]| bithive_as(home, &rpc, key, "escrow", args);
     let token = d.contracts.btt.as_str();
     let show = |id: u64| {
         let gov = &gov;
@@ -240,6 +224,21 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         run("patient", &["channel", "voucher", &ch, "--total", "600000"]),
         "top it up first",
     );
+    let redeem = |key: &str, total: &str, signature: &str, json: bool| {
+        let mut args = vec![
+            "channel",
+            "redeem",
+            ch.as_str(),
+            "--total",
+            total,
+            "--signature",
+            signature,
+        ];
+        if json {
+            args.push("--json");
+        }
+        run(key, &args)
+    };
     let v = ok_json(run(
         "patient",
         &["channel", "voucher", &ch, "--total", "120000", "--json"],
@@ -247,35 +246,10 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
     let sig = v["signature"].as_str().unwrap().to_string();
     let provider_before = coins(&gov, &addr["provider"]).await;
     refused(
-        run(
-            "provider",
-            &[
-                "channel",
-                "redeem",
-                &ch,
-                "--total",
-                "130000",
-                "--signature",
-                &sig,
-            ],
-        ),
+        redeem("provider", "130000", &sig, false),
         "is not the payer's for 130000",
     );
-    refused(
-        run(
-            "stranger",
-            &[
-                "channel",
-                "redeem",
-                &ch,
-                "--total",
-                "120000",
-                "--signature",
-                &sig,
-            ],
-        ),
-        "only its payee",
-    );
+    refused(redeem("stranger", "120000", &sig, false), "only its payee");
     // A voucher for the same total signed by another key (the payee forging one).
     let forged = hex::encode(
         bithive_payfi_voucher::sign_voucher(
@@ -288,18 +262,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         .unwrap(),
     );
     refused(
-        run(
-            "provider",
-            &[
-                "channel",
-                "redeem",
-                &ch,
-                "--total",
-                "120000",
-                "--signature",
-                &forged,
-            ],
-        ),
+        redeem("provider", "120000", &forged, false),
         "is not the payer's for 120000",
     );
     assert_eq!(
@@ -307,34 +270,11 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         provider_before,
         "nothing redeemed"
     );
-    let r = ok_json(run(
-        "provider",
-        &[
-            "channel",
-            "redeem",
-            &ch,
-            "--total",
-            "120000",
-            "--signature",
-            &sig,
-            "--json",
-        ],
-    ));
+    let r = ok_json(redeem("provider", "120000", &sig, true));
     let paid: u128 = r["paid"].as_str().unwrap().parse().unwrap();
     assert!(paid > 0 && paid <= 120_000);
     refused(
-        run(
-            "provider",
-            &[
-                "channel",
-                "redeem",
-                &ch,
-                "--total",
-                "120000",
-                "--signature",
-                &sig,
-            ],
-        ),
+        redeem("provider", "120000", &sig, false),
         "redeemed already",
     );
     refused(
@@ -355,18 +295,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         &["channel", "voucher", &ch, "--total", "150000", "--json"],
     ));
     let late = v["signature"].as_str().unwrap().to_string();
-    ok(run(
-        "provider",
-        &[
-            "channel",
-            "redeem",
-            &ch,
-            "--total",
-            "150000",
-            "--signature",
-            &late,
-        ],
-    ));
+    ok(redeem("provider", "150000", &late, false));
     ok(run("provider", &["channel", "close", &ch]));
     let c: Channel = gov
         .query_typed(

@@ -254,3 +254,25 @@ pub fn home_with(d: &Deployment) -> tempfile::TempDir {
     .unwrap();
     dir
 }
+
+/// `bithive COMMAND ARGS` against the deployment in `home` (its `deployment.json` and
+/// `keyring.json`), over `rpc`, signed by keyring key `key`.
+pub fn bithive_as(
+    home: &std::path::Path,
+    rpc: &str,
+    key: &str,
+    command: &str,
+    args: &[&str],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bithive"))
+        .arg(command)
+        .args(args)
+        .arg("--deployment")
+        .arg(home.join("deployment.json"))
+        .args(["--rpc", rpc])
+        .arg("--keyring")
+        .arg(home.join("keyring.json"))
+        .args(["--key", key])
+        .output()
+        .unwrap()
+}
