@@ -54,7 +54,8 @@ export function table(caption: string, head: string[], rows: (string | Node)[][]
     { "data-testid": testid },
     h("caption", {}, caption),
     h("thead", {}, h("tr", {}, ...head.map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))),
+    // Each cell names its column: on a phone the rows stack as cards (style.css).
+    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c, i) => h("td", { "data-label": head[i] }, c))))),
   );
 }
 
@@ -104,4 +105,17 @@ export function sessionScreen(screen: {
       return screen.render(chain, s);
     },
   };
+}
+
+/** `base` units of `asset` with its unit: BTT and BTK (6 decimals), the chain's own coins by
+ * the wallet chain info (BHIVE), any other denom or token in base units under its name. */
+export function assetAmount(chain: Chain, asset: { cw20: string } | { native: string }, base: string): string {
+  const c = chain.d.contracts;
+  if ("cw20" in asset) {
+    if (asset.cw20 === c.btt) return `${fmt(base)} BTT`;
+    if (asset.cw20 === c.btk) return `${fmt(base)} BTK`;
+    return `${base} base units of ${short(asset.cw20)}`;
+  }
+  const cur = chain.info.currencies.find((x) => x.coinMinimalDenom === asset.native);
+  return cur ? `${fmt(base, cur.coinDecimals)} ${cur.coinDenom}` : `${base} ${asset.native}`;
 }

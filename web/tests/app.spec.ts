@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { injectWallet } from "./wallet";
 import { TestNode, operatorPop, payloadHash, type AttestationMsg } from "./node";
-import { axe, bundleSizes, connect, fmt, open, shot, SHOTS, webUrl as URL_ } from "./helpers";
+import { axe, bundleSizes, connect, fmt, open, overflowing, shot, SHOTS, webUrl as URL_ } from "./helpers";
 import type { ExecuteMsg as RewardsExecuteMsg } from "../src/contracts/Rewards.types";
 import type { ExecuteMsg as StakingExecuteMsg } from "../src/contracts/Staking.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../src/contracts/Token.types";
@@ -129,18 +129,20 @@ test("wallet: a rejected signature, too little balance and a bad address send no
   await expect(page.getByTestId("send-status")).toContainText("You rejected the request in your wallet");
   w.mode = "approve";
 
+  // More than the balance: said in tokens, not base units, and nothing is signed.
+  const signs = w.calls.filter((c) => c === "signDirect").length;
   await page.getByLabel("Asset").selectOption("BTT");
   await page.getByTestId("send-amount").fill("99999999");
   await page.getByTestId("send-submit").click();
   await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "failed");
-  await expect(page.getByTestId("send-status")).toContainText("Not enough balance");
+  await expect(page.getByTestId("send-status")).toContainText(`Not enough balance: you have ${fmt(before.btt)} BTT and this sends 99,999,999 BTT.`);
 
   await page.getByLabel("Asset").selectOption("BHIVE");
   await page.getByTestId("send-amount").fill("1000000");
   await page.getByTestId("send-submit").click();
-  await expect(page.getByTestId("send-status")).toContainText("Not enough funds");
+  await expect(page.getByTestId("send-status")).toContainText(`Not enough funds: you have ${fmt(before.bhive)} BHIVE and this sends 1,000,000 BHIVE`);
+  expect(w.calls.filter((c) => c === "signDirect").length).toBe(signs);
 
-  const signs = w.calls.filter((c) => c === "signDirect").length;
   await page.getByTestId("send-to").fill("cosmos1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
   await page.getByTestId("send-amount").fill("1");
   await page.getByTestId("send-submit").click();
@@ -244,6 +246,8 @@ test.describe("patient", () => {
     await page.goto(`${URL_()}/#network`);
     await expect(page.locator("body[data-ready=true]")).toHaveCount(1);
     await expect(page.getByTestId("recent-jobs")).toContainText("bc_logreg");
+    // The amount in its own asset, with its unit.
+    await expect(page.getByTestId("recent-jobs")).toContainText("5 BTT");
     await expect(page.getByTestId("recent-attestations")).toContainText("inference");
     await shot(page, "network-activity");
   });
@@ -429,9 +433,9 @@ test("node operator: registers, pledges BTK, sees the lock and its vesting, clai
   expect(BigInt(await cw20(d.contracts.btk, w.address))).toBe(btkBefore - 100_000_000n);
   await expect(page.getByTestId("lots")).toContainText("100 BTK");
 
-  // No compute work yet: the claim is refused and says why.
-  await page.getByTestId("rewards-claim").click();
-  await expect(page.getByTestId("rewards-status")).toHaveAttribute("data-state", "failed");
+  // No compute work yet: nothing to claim, so the claim cannot be sent, and says why.
+  await expect(page.getByTestId("rewards-claim")).toBeDisabled();
+  await expect(page.getByTestId("rewards-claim")).toHaveAttribute("title", /Nothing to claim yet/);
 
   // Two days on, two of ten steps vested: claim them.
   const rpc = process.env.BITHIVE_RPC!;
@@ -642,4 +646,23 @@ test("investor: browses assets by class, sees its shares and claims revenue (a r
   expect((await chain.queryContractSmart(c.fractional, { claimable: { vault_id: vault.id, holder: w.address } })).claimable.every(([, n]: [unknown, string]) => n === "0")).toBe(true);
   await page.getByLabel("Asset class").selectOption("");
   await shot(page, "investor");
+});
+
+test("every screen fits a phone (390 px) with a wallet connected; the wallet's address copies in one click", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await open(page, "wallet");
+  await connect(page, w);
+  await page.getByTestId("copy-address").click();
+  await expect(page.getByTestId("copy-status")).toHaveText(" Copied.");
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(w.address);
+  for (const screen of ["wallet", "network", "models", "patient", "payfi", "researcher", "research-data", "operator", "investor"]) {
+    // Same document, another hash: the wallet stays connected and the screen draws again.
+    await page.goto(`${URL_()}/#${screen}`);
+    await expect(page.getByTestId(`screen-${screen}`)).toBeVisible();
+    await expect(page.locator("main")).not.toHaveAttribute("aria-busy", "true");
+    await expect.poll(() => overflowing(page), { message: `${screen}: elements wider than the phone's screen` }).toEqual([]);
+  }
+  await shot(page, "investor-phone");
 });

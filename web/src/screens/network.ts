@@ -2,9 +2,10 @@
 // jobs and attestations.
 import type { IndexedTx } from "@cosmjs/stargate";
 import { EmissionQueryClient } from "../contracts/Emission.client";
+import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import { TokenQueryClient } from "../contracts/Token.client";
 import type { Chain } from "../chain";
-import { fmt, h, section, short, table } from "../ui";
+import { assetAmount, fmt, h, section, short, table } from "../ui";
 import type { Screen } from "../screen";
 
 const DAY = 86_400;
@@ -73,6 +74,16 @@ export const networkScreen: Screen = {
     const nowDays = Math.max(0, (status.now - chain.d.genesis) / DAY);
     const [btt, btk] = await Promise.all([new TokenQueryClient(chain.query, c.btt).tokenInfo(), new TokenQueryClient(chain.query, c.btk).tokenInfo()]);
     const [jobs, accepts] = await Promise.all([recent(chain, c.payfi_escrow, "create_job"), recent(chain, c.attestation, "accept")]);
+    // Each job's amount in its own asset (BTT, or the chain's coin): the event names no asset.
+    const escrow = new PayfiEscrowQueryClient(chain.query, c.payfi_escrow);
+    const jobRows = await Promise.all(
+      jobs.map(async (t) => {
+        const id = wasmAttr(t, "job_id", c.payfi_escrow) ?? "?";
+        const amount = wasmAttr(t, "amount", c.payfi_escrow) ?? "0";
+        const asset = await escrow.job({ jobId: id }).then((j) => j.asset).catch(() => null);
+        return [String(t.height), h("code", {}, short(id)), wasmAttr(t, "model", c.payfi_escrow) ?? "", asset ? assetAmount(chain, asset, amount) : `${amount} base units`];
+      }),
+    );
     const pct = (a: string, b: string) => (BigInt(b) === 0n ? "0" : (Number((BigInt(a) * 10000n) / BigInt(b)) / 100).toFixed(2));
     return h(
       "div",
@@ -100,7 +111,7 @@ export const networkScreen: Screen = {
       ),
       section(
         "Recent jobs",
-        table("Jobs paid into the escrow", ["Block", "Job", "Model", "Amount"], jobs.map((t) => [String(t.height), h("code", {}, short(wasmAttr(t, "job_id", c.payfi_escrow) ?? "?")), wasmAttr(t, "model", c.payfi_escrow) ?? "", fmt(wasmAttr(t, "amount", c.payfi_escrow) ?? "0")]), "recent-jobs"),
+        table("Jobs paid into the escrow", ["Block", "Job", "Model", "Amount"], jobRows, "recent-jobs"),
       ),
       section(
         "Recent attestations",

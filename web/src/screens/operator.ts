@@ -136,7 +136,9 @@ export const operatorScreen: Screen = sessionScreen({
 
     // Rewards.
     const [claimStatus, claimReport] = txStatus("rewards-status");
-    const claimBtn = h("button", { type: "button", "data-testid": "rewards-claim" }, "Claim compute rewards");
+    // Nothing to claim: the button is off and says why (a claim of zero is refused on chain).
+    const nothing = BigInt(rewards?.claimable ?? "0") === 0n;
+    const claimBtn = h("button", { type: "button", "data-testid": "rewards-claim", disabled: nothing, title: nothing ? "Nothing to claim yet: rewards accrue from attested, paid work" : undefined }, "Claim compute rewards");
     claimBtn.addEventListener("click", async () => {
       const msg: RewardsExecuteMsg = { claim_compute: {} };
       if (await runTx(chain, [executeMsg(s.address, c.rewards, msg)], "", claimReport)) rerender(claimStatus);

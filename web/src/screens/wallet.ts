@@ -87,6 +87,7 @@ export const walletScreen: Screen = sessionScreen({
       const [b, txs] = await Promise.all([balances(chain, s.address), history(chain, s.address)]);
       box.replaceChildren(
         section("Balances", h("p", { class: "addr" }, "Account ", h("code", { "data-testid": "address" }, s.address)), balanceList(b)),
+        receive,
         sendForm,
         section(
           "History",
@@ -99,6 +100,26 @@ export const walletScreen: Screen = sessionScreen({
         ),
       );
     };
+
+    // Receive: the address to hand out, copied in one click; what a new account needs first.
+    const copied = h("span", { role: "status", "aria-live": "polite", "data-testid": "copy-status" });
+    const copy = h("button", { type: "button", "data-testid": "copy-address" }, "Copy address");
+    copy.addEventListener("click", async () => {
+      try {
+        await navigator.clipboard.writeText(s.address);
+        copied.textContent = " Copied.";
+      } catch {
+        copied.textContent = " Your browser did not allow the clipboard: select the address and copy it.";
+      }
+    });
+    const coin = feeCurrency(chain.info).coinDenom;
+    const receive = section(
+      "Receive",
+      h("p", {}, "Others send BHIVE, BTT and BTK to this address:"),
+      h("p", {}, h("code", {}, s.address)),
+      h("div", { class: "actions" }, copy, copied),
+      h("p", { class: "empty" }, `A new account needs a little ${coin} for fees before it can send anything: ask whoever runs this network (on a devnet, the account that deployed it) to send some.`),
+    );
 
     const [assetF, asset] = select("Asset", [["BHIVE", "BHIVE (native)"], ["BTT", "BTT (cw20)"], ["BTK", "BTK (cw20)"]]);
     const [toF, to] = field("Recipient", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "send-to" }, `A ${addressPrefix(chain.info)}1… address`);
@@ -115,6 +136,19 @@ export const walletScreen: Screen = sessionScreen({
         amount = parseAmount(amt.value);
       } catch (e) {
         report("failed", `Not sent: ${(e as Error).message}.`);
+        return;
+      }
+      // More than the balance: said in tokens, before the wallet is asked anything.
+      const which = asset.value as keyof Balances;
+      report("checking", "Checking your balance…");
+      const have = BigInt((await balances(chain, s.address))[which]);
+      if (BigInt(amount) > have) {
+        report(
+          "failed",
+          which === "BHIVE"
+            ? `Not enough funds: you have ${fmt(have)} ${coin} and this sends ${fmt(amount)} ${coin} (plus the fee). Nothing was sent.`
+            : `Not enough balance: you have ${fmt(have)} ${which} and this sends ${fmt(amount)} ${which}. Nothing was sent.`,
+        );
         return;
       }
       const c = chain.d.contracts;
