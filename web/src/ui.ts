@@ -49,13 +49,14 @@ export function section(title: string, ...children: Child[]): HTMLElement {
 
 export function table(caption: string, head: string[], rows: (string | Node)[][], testid?: string): HTMLElement {
   if (rows.length === 0) return h("p", { class: "empty", "data-testid": testid }, `${caption}: none yet.`);
+  // Each cell names its column: on a phone the rows stack as cards (style.css); the explicit
+  // roles keep them a table for screen readers that drop the semantics of display: block.
   return h(
     "table",
-    { "data-testid": testid },
+    { "data-testid": testid, role: "table" },
     h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, ...head.map((c) => h("th", { scope: "col" }, c)))),
-    // Each cell names its column: on a phone the rows stack as cards (style.css).
-    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c, i) => h("td", { "data-label": head[i] }, c))))),
+    h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, ...head.map((c) => h("th", { scope: "col", role: "columnheader" }, c)))),
+    h("tbody", { role: "rowgroup" }, ...rows.map((r) => h("tr", { role: "row" }, ...r.map((c, i) => h("td", { "data-label": head[i], role: "cell" }, c))))),
   );
 }
 
@@ -107,15 +108,21 @@ export function sessionScreen(screen: {
   };
 }
 
-/** `base` units of `asset` with its unit: BTT and BTK (6 decimals), the chain's own coins by
- * the wallet chain info (BHIVE), any other denom or token in base units under its name. */
-export function assetAmount(chain: Chain, asset: { cw20: string } | { native: string }, base: string): string {
+/** An asset's unit and decimals: BTT and BTK (6), the chain's own coins by the wallet chain info
+ * (BHIVE), any other denom or token counted in base units under its name (decimals 0). */
+export function assetUnits(chain: Chain, asset: { cw20: string } | { native: string }): [string, number] {
   const c = chain.d.contracts;
   if ("cw20" in asset) {
-    if (asset.cw20 === c.btt) return `${fmt(base)} BTT`;
-    if (asset.cw20 === c.btk) return `${fmt(base)} BTK`;
-    return `${base} base units of ${short(asset.cw20)}`;
+    if (asset.cw20 === c.btt) return ["BTT", 6];
+    if (asset.cw20 === c.btk) return ["BTK", 6];
+    return [`base units of ${short(asset.cw20)}`, 0];
   }
   const cur = chain.info.currencies.find((x) => x.coinMinimalDenom === asset.native);
-  return cur ? `${fmt(base, cur.coinDecimals)} ${cur.coinDenom}` : `${base} ${asset.native}`;
+  return cur ? [cur.coinDenom, cur.coinDecimals] : [asset.native, 0];
+}
+
+/** `base` units of `asset` with its unit (see `assetUnits`). */
+export function assetAmount(chain: Chain, asset: { cw20: string } | { native: string }, base: string): string {
+  const [unit, decimals] = assetUnits(chain, asset);
+  return `${fmt(base, decimals)} ${unit}`;
 }

@@ -73,6 +73,10 @@ test("payfi: a coded milestone escrow is created, released, disputed and resolve
   await arb.getByTestId(`resolve-${id}`).click();
   await expect(arb.getByTestId("escrow-action-status")).toHaveAttribute("data-state", "included");
   await expect(arb.getByTestId(`escrow-status-${id}`)).toHaveText("closed");
+  // The split on chain: 10 BTT more to the provider (with the first 60, less fees), 30 back.
+  const closed = await q.queryContractSmart(d.contracts.payfi_escrow, { escrow: { escrow_id: Number(id) } });
+  expect(BigInt(closed.paid_to_payee) + BigInt(closed.fees_paid)).toBe(70_000_000n);
+  expect(closed.refunded).toBe("30000000");
   await ctx.close();
 
   await page.setViewportSize({ width: 390, height: 844 });

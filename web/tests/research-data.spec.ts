@@ -1,9 +1,11 @@
 // The Research data screen (issue #45) on global setup's deployment: the deployer (the vault's
 // admin) makes itself curator and answerer and creates a dataset (epsilon 2 in all, 1 a query,
 // 1.5 a researcher, 1000 ubhive an epsilon). The test wallet, a researcher, sees the budget; a
-// query above the per-query epsilon is refused unsigned; a count at epsilon 1 is paid (exactly
-// ceil(1000 × 1) ubhive) and, once the answerer's answer lands, shown; then a mean above what the
-// researcher has left is refused unsigned while the dataset still has budget for others. The
+// query above the per-query epsilon is refused unsigned; a count at epsilon 1 is paid (1000
+// ubhive) and, once the answerer's answer lands, shown; a histogram at epsilon 0.3333 costs what
+// the vault charges (ceil(333.3) = 334 ubhive), shown before signing, and a bad field name signs
+// nothing; the budget the page shows is the vault's; a mean above what the researcher has left is
+// refused unsigned while the dataset still has budget for others. The
 // answerer here is the test itself (the relayer's answerer is tested in cli/tests/dp.rs). axe at
 // desktop and phone width, nothing wider than a phone.
 import { test, expect } from "@playwright/test";
@@ -62,15 +64,37 @@ test("research data: a researcher sees the budget, pays for a count within it an
   await expect(page.getByTestId(`dataset-yours-${id}`)).toHaveText("epsilon 0.5");
   await expect(page.getByTestId(`dataset-left-${id}`)).toHaveText("epsilon 1 of 2");
 
-  // A mean at epsilon 1: above what this researcher has left, though the dataset has 1.
-  await page.getByTestId("dp-kind").selectOption("mean");
-  await page.getByTestId("dp-field").fill("hba1c_mmol_mol");
+  // A histogram at epsilon 0.3333: the price rounds up as the vault's does (333.3 -> 334).
+  await page.getByTestId("dp-kind").selectOption("histogram");
+  await page.getByTestId("dp-field").fill("Bad Field");
   await page.getByTestId("dp-lower").fill("20");
   await page.getByTestId("dp-upper").fill("120");
+  await page.getByTestId("dp-epsilon").fill("0.3333");
+  await expect(page.getByTestId("dp-cost")).toHaveText(`This query costs 0.000334 BHIVE and epsilon 0.3333 of your 0.5 left on dataset ${id}.`);
   const signed2 = w.signed.length;
   await page.getByTestId("dp-ask").click();
-  await expect(page.getByTestId("dp-status")).toContainText(`Not sent: you may spend only epsilon 0.5 more of dataset ${id}`);
+  await expect(page.getByTestId("dp-status")).toContainText('Not sent: "Bad Field" is not a field name');
   expect(w.signed.length).toBe(signed2);
+  await page.getByTestId("dp-field").fill("hba1c_mmol_mol");
+  const before2 = BigInt((await c.getBalance(vault, "ubhive")).amount);
+  await page.getByTestId("dp-ask").click();
+  await expect(page.getByTestId("dp-status")).toHaveAttribute("data-state", "included");
+  expect(BigInt((await c.getBalance(vault, "ubhive")).amount) - before2).toBe(334n);
+  const again = (await c.queryContractSmart(vault, { dp_queries: { dataset_id: Number(id) } })).queries.find((x: { status: unknown }) => x.status === "pending");
+  await c.execute(admin.address, vault, { submit_answer: { query_id: again.id, answer: { histogram: { counts: ["1", "2.5", "0", "3", "1"] } } } } satisfies VaultMsg, "auto");
+  await expect(page.getByTestId("dp-answer")).toContainText("20.0–40.0: 1.00; 40.0–60.0: 2.50");
+  // What the page says is left is what the vault says.
+  const budget = await c.queryContractSmart(vault, { querier_budget: { dataset_id: Number(id), querier: w.address } });
+  expect(budget.remaining).toBe("0.1667");
+  await expect(page.getByTestId(`dataset-yours-${id}`)).toHaveText("epsilon 0.1667");
+
+  // A mean at epsilon 0.5: above what this researcher has left, though the dataset has more.
+  await page.getByTestId("dp-kind").selectOption("mean");
+  await page.getByTestId("dp-epsilon").fill("0.5");
+  const signed3 = w.signed.length;
+  await page.getByTestId("dp-ask").click();
+  await expect(page.getByTestId("dp-status")).toContainText(`Not sent: you may spend only epsilon 0.1667 more of dataset ${id}`);
+  expect(w.signed.length).toBe(signed3);
   await axe(page, "research-data");
   await shot(page, "research-data");
 

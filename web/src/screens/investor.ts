@@ -35,9 +35,9 @@ export function valuationChart(entries: ValuationEntry[], unit: string): Node {
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   svg.setAttribute("width", String(W));
   svg.setAttribute("height", String(H));
-  svg.setAttribute("role", "img");
   const words = `${pts.length} valuation${pts.length === 1 ? "" : "s"} from ${lo} to ${hi} ${unit}, latest ${pts[pts.length - 1]} ${unit}`;
-  svg.setAttribute("aria-label", words);
+  // The line is decoration for sighted readers; the words below say the same to everyone.
+  svg.setAttribute("aria-hidden", "true");
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute("points", pts.map((v, i) => `${x(i)},${y(v)}`).join(" "));
   line.setAttribute("fill", "none");
@@ -87,7 +87,13 @@ export const investorScreen: Screen = {
     const c = chain.d.contracts;
     const nft = new AssetNftQueryClient(chain.query, c.asset_nft);
     const frac = new FractionalQueryClient(chain.query, c.fractional);
-    const { tokens } = await nft.allTokens({ limit: 30 });
+    // Every asset and vault: both contracts page (30 at most a page).
+    const tokens: string[] = [];
+    for (;;) {
+      const page = await nft.allTokens({ startAfter: tokens.length ? tokens[tokens.length - 1] : undefined, limit: 30 });
+      tokens.push(...page.tokens);
+      if (page.tokens.length < 30) break;
+    }
     const infos = await Promise.all(
       tokens.map(async (t) => {
         const [info, valuation, history] = await Promise.all([
@@ -103,7 +109,12 @@ export const investorScreen: Screen = {
         };
       }),
     );
-    const { vaults } = await frac.vaults({ limit: 30 });
+    const vaults: Vault[] = [];
+    for (;;) {
+      const page = await frac.vaults({ startAfter: vaults.length ? vaults[vaults.length - 1].id : undefined, limit: 30 });
+      vaults.push(...page.vaults);
+      if (page.vaults.length < 30) break;
+    }
     const me = chain.session?.address;
     const fact = (k: string, v: string | Node, testid?: string) => [h("dt", {}, k), h("dd", { "data-testid": testid }, v)];
 

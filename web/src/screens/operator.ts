@@ -136,9 +136,15 @@ export const operatorScreen: Screen = sessionScreen({
 
     // Rewards.
     const [claimStatus, claimReport] = txStatus("rewards-status");
-    // Nothing to claim: the button is off and says why (a claim of zero is refused on chain).
-    const nothing = BigInt(rewards?.claimable ?? "0") === 0n;
-    const claimBtn = h("button", { type: "button", "data-testid": "rewards-claim", disabled: nothing, title: nothing ? "Nothing to claim yet: rewards accrue from attested, paid work" : undefined }, "Claim compute rewards");
+    // Nothing to claim: the button is off and the reason is on the page, tied to it (a claim of
+    // zero is refused on chain). Unread rewards are not "nothing".
+    const nothing = rewards !== null && BigInt(rewards.claimable) === 0n;
+    const why = h(
+      "p",
+      { id: "rewards-claim-why", class: "empty", "data-testid": "rewards-claim-why" },
+      rewards === null ? "Your rewards could not be read; the chain decides when you claim." : nothing ? "Nothing to claim yet: rewards accrue from attested, paid work." : "",
+    );
+    const claimBtn = h("button", { type: "button", "data-testid": "rewards-claim", disabled: nothing, "aria-describedby": "rewards-claim-why" }, "Claim compute rewards");
     claimBtn.addEventListener("click", async () => {
       const msg: RewardsExecuteMsg = { claim_compute: {} };
       if (await runTx(chain, [executeMsg(s.address, c.rewards, msg)], "", claimReport)) rerender(claimStatus);
@@ -154,6 +160,7 @@ export const operatorScreen: Screen = sessionScreen({
         "Rewards",
         h("dl", { class: "facts", "data-testid": "rewards" }, h("dt", {}, "Claimable"), h("dd", {}, `${fmt(rewards?.claimable ?? "0")} BTK`), h("dt", {}, "Claimed so far"), h("dd", {}, `${fmt(rewards?.claimed ?? "0")} BTK`)),
         claimBtn,
+        why,
         claimStatus,
       ),
       section("Vesting", await vestingTable(chain, s.address, now, vestReport), vestStatus),

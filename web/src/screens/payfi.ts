@@ -12,7 +12,7 @@ import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { CreateEscrowMsg, Escrow, ExecuteMsg as EscrowMsg, PaymentType } from "../contracts/PayfiEscrow.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, expiryAfter, plain, runTx, type Session, type TxState } from "../chain";
-import { field, fmt, h, parseAmount, section, select, sessionScreen, short, txStatus } from "../ui";
+import { assetAmount, assetUnits, field, fmt, h, parseAmount, section, select, sessionScreen, short, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 
 const TYPES: [PaymentType, string][] = [
@@ -52,8 +52,9 @@ const statusWords: Record<string, string> = {
 };
 
 /** What `me` may do with `e` now, as buttons (and the arbiter's split field). */
-function actions(chain: Chain, s: Session, e: Escrow, now: number, report: (st: TxState, t: string) => void, redraw: () => void): (string | Node)[] {
+function actions(chain: Chain, s: Session, e: Escrow, now: number, report: (st: TxState, t: string) => void, redraw: () => Promise<void>): (string | Node)[] {
   const c = chain.d.contracts.payfi_escrow;
+  const [unit, dec] = assetUnits(chain, e.asset);
   const me = s.address;
   const out: (string | Node)[] = [];
   const button = (label: string, testid: string, msg: () => EscrowMsg) => {
@@ -69,7 +70,7 @@ function actions(chain: Chain, s: Session, e: Escrow, now: number, report: (st: 
       b.disabled = true;
       const done = await runTx(chain, [executeMsg(me, c, m)], "", report);
       b.disabled = false;
-      if (done) redraw();
+      if (done) await redraw().catch((err) => report("failed", `Sent, but the escrows could not be read again: ${plain(err)}`));
     });
     out.push(b);
   };
@@ -77,7 +78,7 @@ function actions(chain: Chain, s: Session, e: Escrow, now: number, report: (st: 
   const isArbiter = e.arbiter === me;
   if (e.status === "open") {
     if (next >= 0 && (e.payer === me || isArbiter)) {
-      button(`Release milestone ${next + 1} (${fmt(e.milestones[next].amount)} BTT)`, `release-${e.id}`, () => ({ release_milestone: { escrow_id: e.id, milestone: next } }));
+      button(`Release milestone ${next + 1} (${fmt(e.milestones[next].amount, dec)} ${unit})`, `release-${e.id}`, () => ({ release_milestone: { escrow_id: e.id, milestone: next } }));
     }
     if (e.arbiter && (e.payer === me || e.payee === me)) {
       button("Dispute", `dispute-${e.id}`, () => ({ dispute: { escrow_id: e.id } }));
@@ -88,11 +89,12 @@ function actions(chain: Chain, s: Session, e: Escrow, now: number, report: (st: 
   }
   if (e.status === "disputed" && isArbiter) {
     const left = e.milestones.filter((m) => !m.released).reduce((t, m) => t + BigInt(m.amount), 0n);
-    const [f, amount] = field(`BTT to the payee (of ${fmt(left)} left)`, { inputmode: "decimal", "data-testid": `resolve-amount-${e.id}` });
+    const [f, amount] = field(`${unit} to the payee (of ${fmt(left, dec)} left)`, { inputmode: "decimal", "data-testid": `resolve-amount-${e.id}` });
     out.push(f);
     button("Resolve", `resolve-${e.id}`, () => {
-      const a = amount.value.trim() === "0" ? "0" : parseAmount(amount.value);
-      if (BigInt(a) > left) throw new Error(`only ${fmt(left)} BTT is left in escrow ${e.id}`);
+      // In the escrow's own asset and decimals; nothing to the payee is a split too.
+      const a = /^0*(\.0*)?$/.test(amount.value.trim()) && amount.value.trim() !== "" ? "0" : parseAmount(amount.value, dec);
+      if (BigInt(a) > left) throw new Error(`only ${fmt(left, dec)} ${unit} is left in escrow ${e.id}`);
       return { resolve: { escrow_id: e.id, payee_amount: a } };
     });
   }
@@ -100,8 +102,9 @@ function actions(chain: Chain, s: Session, e: Escrow, now: number, report: (st: 
 }
 
 /** One escrow as a card (a table would be wider than a phone): its facts and what `s` may do. */
-function card(chain: Chain, s: Session, e: Escrow, now: number, report: (st: TxState, t: string) => void, redraw: () => void): HTMLElement {
+function card(chain: Chain, s: Session, e: Escrow, now: number, report: (st: TxState, t: string) => void, redraw: () => Promise<void>): HTMLElement {
   const me = s.address;
+  const amt = (base: string) => assetAmount(chain, e.asset, base);
   const role = [e.payer === me && "payer", e.payee === me && "payee", e.arbiter === me && "arbiter"].filter(Boolean).join(", ") || "neither party";
   const released = e.milestones.filter((m) => m.released).length;
   const codes = [...e.coding.procedure_codes, ...e.coding.diagnosis_codes].join(" ") || "no codes";
@@ -109,14 +112,14 @@ function card(chain: Chain, s: Session, e: Escrow, now: number, report: (st: TxS
   return h(
     "article",
     { class: "escrow", "data-testid": "escrow", "data-escrow": String(e.id) },
-    h("h4", {}, `Escrow ${e.id}: ${fmt(e.total)} BTT`),
+    h("h4", {}, `Escrow ${e.id}: ${amt(e.total)}`),
     h(
       "dl",
       { class: "facts" },
       ...fact("You are", role),
       ...fact("Released", `${released} of ${e.milestones.length} milestones`, `escrow-released-${e.id}`),
       ...fact("Status", statusWords[e.status] ?? e.status, `escrow-status-${e.id}`),
-      ...fact("Paid", `${fmt(e.paid_to_payee)} BTT to the payee, ${fmt(e.fees_paid)} BTT fees, ${fmt(e.refunded)} BTT refunded`),
+      ...fact("Paid", `${amt(e.paid_to_payee)} to the payee, ${amt(e.fees_paid)} fees, ${amt(e.refunded)} refunded`, `escrow-paid-${e.id}`),
       ...fact("Coding", `${e.coding.payment_type.replace(/_/g, " ")}; ${codes}; invoice ${e.coding.invoice_ref}`),
       ...fact("Payer", h("code", {}, e.payer)),
       ...fact("Payee", h("code", {}, e.payee)),
@@ -150,15 +153,38 @@ export const payfiScreen = sessionScreen({
 
     const listBox = h("div", { "data-testid": "escrows" });
     const [listStatus, listReport] = txStatus("escrow-action-status");
+    // Every escrow the account pays or is paid by: the contract pages by id, oldest first, 50 at
+    // most a page, so all pages are read (the newest are on the last).
+    const every = async (page: (startAfter?: number) => Promise<{ escrows: Escrow[] }>) => {
+      const out: Escrow[] = [];
+      for (;;) {
+        const { escrows } = await page(out.length ? out[out.length - 1].id : undefined);
+        out.push(...escrows);
+        if (escrows.length < 50) return out;
+      }
+    };
     const draw = async () => {
-      const [paying, paid] = await Promise.all([q.escrowsByPayer({ payer: s.address, limit: 50 }), q.escrowsByPayee({ payee: s.address, limit: 50 })]);
-      const all = [...paying.escrows, ...paid.escrows].sort((a, b) => b.id - a.id);
+      const [paying, paid] = await Promise.all([
+        every((startAfter) => q.escrowsByPayer({ payer: s.address, startAfter, limit: 50 })),
+        every((startAfter) => q.escrowsByPayee({ payee: s.address, startAfter, limit: 50 })),
+      ]);
+      const all = [...paying, ...paid].sort((a, b) => b.id - a.id);
       const now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
       listBox.replaceChildren(...(all.length ? all.map((e) => card(chain, s, e, now, listReport, draw)) : [h("p", { class: "empty" }, "No escrows yet: none you pay and none that pay you.")]));
     };
 
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      if (submit.disabled) return;
+      // Off at once: a second click while the chain's time is read would lock a second escrow.
+      submit.disabled = true;
+      try {
+        await lockPayment();
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    const lockPayment = async () => {
       let create: CreateEscrowMsg;
       let total = 0n;
       try {
@@ -167,7 +193,7 @@ export const payfiScreen = sessionScreen({
         const p = checkAddress(chain, payee.value);
         if (p === s.address) throw new Error("an escrow pays someone else");
         const d = Number(days.value);
-        if (!Number.isInteger(d) || d < 1 || d > 3650) throw new Error("days must be 1 to 3650");
+        if (!Number.isInteger(d) || d < 1) throw new Error("days must be a whole number from 1");
         if (!INVOICE.test(inv.value.trim())) throw new Error(`"${inv.value.trim()}" is not an invoice reference: 1 to 40 of A-Z a-z 0-9 - _ / .`);
         create = {
           payee: p,
@@ -187,15 +213,13 @@ export const payfiScreen = sessionScreen({
       }
       const hook = { create_escrow: create };
       const send: TokenExecuteMsg = { send: { contract: c.payfi_escrow, amount: total.toString(), msg: toBase64(toUtf8(JSON.stringify(hook))) } };
-      submit.disabled = true;
       const done = await runTx(chain, [executeMsg(s.address, c.btt, send)], "", createReport);
-      submit.disabled = false;
       if (done) {
         const id = done.events.flatMap((e) => (e.type === "wasm" ? e.attributes : [])).find((a) => a.key === "escrow_id")?.value;
         createReport("included", `Escrow ${id} holds ${fmt(total)} BTT for ${short(create.payee)} (tx ${done.hash.slice(0, 12)}…).`);
-        await draw();
+        await draw().catch((err) => listReport("failed", `Your escrows could not be read again: ${plain(err)}`));
       }
-    });
+    };
 
     // An arbiter's (or anyone's) look at one escrow by number.
     const [lookF, look] = field("Escrow number", { inputmode: "numeric", "data-testid": "escrow-lookup" });
@@ -212,7 +236,7 @@ export const payfiScreen = sessionScreen({
       try {
         const e = await q.escrow({ escrowId: id });
         const now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
-        const redraw = () => lookForm.requestSubmit();
+        const redraw = async () => lookForm.requestSubmit();
         lookOut.replaceChildren(card(chain, s, e, now, listReport, redraw));
       } catch (err) {
         lookOut.replaceChildren(h("p", { class: "error" }, /not found/.test(plain(err)) ? `There is no escrow ${id}.` : `Escrow ${id} could not be read: ${plain(err)}`));

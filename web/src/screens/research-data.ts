@@ -11,7 +11,7 @@ import type { Dataset, DpQuery, ExecuteMsg as VaultMsg, QueryKind, SubmitQueryMs
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { TokenQueryClient } from "../contracts/Token.client";
 import { Chain, executeMsg, plain, runTx, sleep } from "../chain";
-import { field, fmt, h, section, select, txStatus } from "../ui";
+import { assetUnits, field, fmt, h, section, select, txStatus } from "../ui";
 import type { Screen } from "../screen";
 
 /** cosmwasm-std's Decimal: 18 fractional digits. */
@@ -37,7 +37,7 @@ export function queryPrice(pricePerEpsilon: string, epsilon18: bigint): bigint {
 
 async function unitOf(chain: Chain, d: Dataset): Promise<[string, number]> {
   const a = d.price_asset;
-  if ("native" in a) return [a.native, 0];
+  if ("native" in a) return assetUnits(chain, a);
   try {
     const t = await new TokenQueryClient(chain.query, a.cw20).tokenInfo();
     return [t.symbol, t.decimals];
@@ -76,7 +76,13 @@ export const researchDataScreen: Screen = {
     if (!vault) return h("p", {}, "This deployment has no data vault.");
     const q = new DataVaultQueryClient(chain.query, vault);
     const s = chain.session;
-    const { datasets } = await q.datasets({ limit: 30 });
+    // Every dataset: the vault pages by id, 30 at most a page.
+    const datasets: Dataset[] = [];
+    for (;;) {
+      const page = await q.datasets({ startAfter: datasets.length ? datasets[datasets.length - 1].id : undefined, limit: 30 });
+      datasets.push(...page.datasets);
+      if (page.datasets.length < 30) break;
+    }
     const open = datasets.filter((d) => !d.closed);
     const units = new Map<number, [string, number]>();
     for (const d of datasets) units.set(d.id, await unitOf(chain, d));
@@ -123,10 +129,27 @@ export const researchDataScreen: Screen = {
     ]);
     kind.dataset.testid = "dp-kind";
     const [fieldF, fieldName] = field("Field", { "data-testid": "dp-field", autocomplete: "off" }, "A number in each record, e.g. hba1c_mmol_mol");
-    const [lowerF, lower] = field("Lower bound", { inputmode: "numeric", "data-testid": "dp-lower" }, "Values are clamped to the bounds (this bounds the noise).");
-    const [upperF, upper] = field("Upper bound", { inputmode: "numeric", "data-testid": "dp-upper" });
+    // No numeric keypad: it has no minus sign on some phones, and bounds may be negative.
+    const [lowerF, lower] = field("Lower bound", { "data-testid": "dp-lower", autocomplete: "off" }, "A whole number; values are clamped to the bounds (this bounds the noise).");
+    const [upperF, upper] = field("Upper bound", { "data-testid": "dp-upper", autocomplete: "off" });
     const [binsF, bins] = field("Bins", { inputmode: "numeric", value: "5", "data-testid": "dp-bins" });
     const [epsF, eps] = field("Epsilon to spend", { required: true, value: "0.5", inputmode: "decimal", "data-testid": "dp-epsilon" }, "Smaller: more noise, less budget spent.");
+    // What the query costs, in money and budget, before the wallet is asked anything.
+    const cost = h("p", { "data-testid": "dp-cost", "aria-live": "polite" });
+    const showCost = () => {
+      const d = open.find((x) => String(x.id) === ds.value);
+      if (!d) return void (cost.textContent = "");
+      try {
+        const e = decimal18(eps.value);
+        const [unit, dec] = units.get(d.id)!;
+        cost.textContent = `This query costs ${fmt(queryPrice(d.price_per_epsilon, e), dec)} ${unit} and epsilon ${show18(e)} of your ${budgets.get(d.id) ?? "0"} left on dataset ${d.id}.`;
+      } catch {
+        cost.textContent = "";
+      }
+    };
+    eps.addEventListener("input", showCost);
+    ds.addEventListener("change", showCost);
+    showCost();
     const showFields = () => {
       fieldF.hidden = lowerF.hidden = upperF.hidden = kind.value === "count";
       binsF.hidden = kind.value !== "histogram";
@@ -136,10 +159,24 @@ export const researchDataScreen: Screen = {
     const [status, report] = txStatus("dp-status");
     const answer = h("p", { "data-testid": "dp-answer", role: "status", "aria-live": "polite" });
     const ask = h("button", { type: "submit", "data-testid": "dp-ask", disabled: open.length === 0 }, "Pay and ask");
-    const form = h("form", { "aria-label": "Ask a dataset" }, dsF, kindF, fieldF, lowerF, upperF, binsF, epsF, ask, status, answer);
+    const form = h("form", { "aria-label": "Ask a dataset" }, dsF, kindF, fieldF, lowerF, upperF, binsF, epsF, cost, ask, status, answer);
 
+    let asking = 0;
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      if (ask.disabled) return;
+      ask.disabled = true;
+      const mine = ++asking;
+      let id: number | null = null;
+      try {
+        id = await askOnce();
+      } finally {
+        ask.disabled = false;
+      }
+      // Followed with the button free again; a newer question takes the answer line over.
+      if (id !== null) await follow(id, mine).catch((err) => report("failed", `The query's state could not be read: ${plain(err)}`));
+    });
+    const askOnce = async (): Promise<number | null> => {
       answer.textContent = "";
       let submit: SubmitQueryMsg;
       let price: bigint;
@@ -147,16 +184,13 @@ export const researchDataScreen: Screen = {
       try {
         d = open.find((x) => String(x.id) === ds.value)!;
         if (!d) throw new Error("pick a dataset");
-        const e = decimal18(eps.value);
-        if (e === 0n) throw new Error("epsilon must be more than 0");
-        if (e > decimal18(d.max_query_epsilon)) throw new Error(`dataset ${d.id} takes at most epsilon ${d.max_query_epsilon} a query`);
-        const mine = budgets.get(d.id) ?? "0";
-        if (e > decimal18(mine)) throw new Error(`you may spend only epsilon ${mine} more of dataset ${d.id}`);
         let k: QueryKind = { count: {} };
         if (kind.value !== "count") {
+          // The vault's field names: 1 to 64 of a-z 0-9 . _ -
           const f = fieldName.value.trim();
-          if (!/^[a-z0-9_]{1,64}$/.test(f)) throw new Error(`"${f}" is not a field name (a-z 0-9 _)`);
-          const lo = Number(lower.value), hi = Number(upper.value);
+          if (!/^[a-z0-9._-]{1,64}$/.test(f)) throw new Error(`"${f}" is not a field name (1 to 64 of a-z 0-9 . _ -)`);
+          const whole = (t: string) => (/^-?\d+$/.test(t.trim()) ? Number(t.trim()) : NaN);
+          const lo = whole(lower.value), hi = whole(upper.value);
           if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo >= hi) throw new Error("the bounds are whole numbers, the lower below the upper");
           if (kind.value === "mean") k = { mean: { field: f, lower: lo, upper: hi } };
           else {
@@ -165,11 +199,16 @@ export const researchDataScreen: Screen = {
             k = { histogram: { field: f, lower: lo, upper: hi, bins: b } };
           }
         }
+        const e = decimal18(eps.value);
+        if (e === 0n) throw new Error("epsilon must be more than 0");
+        if (e > decimal18(d.max_query_epsilon)) throw new Error(`dataset ${d.id} takes at most epsilon ${d.max_query_epsilon} a query`);
+        const left = budgets.get(d.id) ?? "0";
+        if (e > decimal18(left)) throw new Error(`you may spend only epsilon ${left} more of dataset ${d.id}`);
         submit = { dataset_id: d.id, kind: k, epsilon: eps.value.trim() };
         price = queryPrice(d.price_per_epsilon, e);
       } catch (err) {
         report("failed", `Not sent: ${plain(err)}`);
-        return;
+        return null;
       }
       const [unit, dec] = units.get(d.id)!;
       const a = d.price_asset;
@@ -178,19 +217,26 @@ export const researchDataScreen: Screen = {
           ? executeMsg(s.address, vault, { submit_query: submit } satisfies VaultMsg, [{ denom: a.native, amount: price.toString() }])
           : executeMsg(s.address, a.cw20, { send: { contract: vault, amount: price.toString(), msg: toBase64(toUtf8(JSON.stringify({ submit_query: submit }))) } } satisfies TokenExecuteMsg);
       report("checking", `Paying ${fmt(price, dec)} ${unit} for a ${kindWords(submit.kind)} at epsilon ${submit.epsilon}…`);
-      ask.disabled = true;
       const done = await runTx(chain, [msg], "", report);
-      ask.disabled = false;
-      if (!done) return;
+      if (!done) return null;
       // The budget this query spent, on the cards too (the chain's figures, less what was paid for).
       const spent = decimal18(submit.epsilon);
       budgets.set(d.id, show18(decimal18(budgets.get(d.id) ?? "0") - spent));
       d.spent_epsilon = show18(decimal18(d.spent_epsilon) + spent);
       list.querySelector(`[data-testid=dataset-yours-${d.id}]`)!.textContent = `epsilon ${budgets.get(d.id)}`;
       list.querySelector(`[data-testid=dataset-left-${d.id}]`)!.textContent = `epsilon ${show18(decimal18(d.total_epsilon) - decimal18(d.spent_epsilon))} of ${d.total_epsilon}`;
+      showCost();
       const id = Number(done.events.flatMap((e) => (e.type === "wasm" ? e.attributes : [])).find((x) => x.key === "query_id")?.value);
+      if (!Number.isInteger(id)) {
+        report("failed", "Paid, but the transaction named no query: see your history.");
+        return null;
+      }
+      return id;
+    };
+    const follow = async (id: number, mine: number) => {
       answer.textContent = `Query ${id}: waiting for an answerer…`;
       for (let i = 0; i < 240; i++) {
+        if (mine !== asking) return; // a newer question owns the answer line
         const dq = await q.dpQuery({ queryId: id });
         if (dq.status !== "pending") {
           answer.textContent = `Query ${id} (${kindWords(dq.kind)}, epsilon ${dq.epsilon}): ${answerWords(dq)}`;
@@ -199,8 +245,8 @@ export const researchDataScreen: Screen = {
         }
         await sleep(500);
       }
-      answer.textContent = `Query ${id}: no answer yet. It may be refunded after its expiry (bithive dp refund ${id}); its epsilon stays spent.`;
-    });
+      if (mine === asking) answer.textContent = `Query ${id}: no answer yet. It may be refunded after its expiry (bithive dp refund ${id}); its epsilon stays spent.`;
+    };
 
     return h(
       "div",

@@ -105,6 +105,7 @@ export const walletScreen: Screen = sessionScreen({
     const copied = h("span", { role: "status", "aria-live": "polite", "data-testid": "copy-status" });
     const copy = h("button", { type: "button", "data-testid": "copy-address" }, "Copy address");
     copy.addEventListener("click", async () => {
+      copied.textContent = ""; // so a second copy is announced again
       try {
         await navigator.clipboard.writeText(s.address);
         copied.textContent = " Copied.";
@@ -130,6 +131,18 @@ export const walletScreen: Screen = sessionScreen({
     const sendForm = section("Send", form);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
+      if (submit.disabled) return;
+      // Off at once (the balance is read first): a second click sends nothing twice.
+      submit.disabled = true;
+      try {
+        await send();
+      } catch (e) {
+        report("failed", `Not sent: ${(e as Error).message}`);
+      } finally {
+        submit.disabled = false;
+      }
+    });
+    const send = async () => {
       let recipient: string, amount: string;
       try {
         recipient = checkAddress(chain, to.value);
@@ -156,15 +169,13 @@ export const walletScreen: Screen = sessionScreen({
         asset.value === "BHIVE"
           ? sendMsg(s.address, recipient, feeCurrency(chain.info).coinMinimalDenom, amount)
           : executeMsg(s.address, asset.value === "BTT" ? c.btt : c.btk, { transfer: { recipient, amount } } satisfies TokenExecuteMsg);
-      submit.disabled = true;
       const done = await runTx(chain, [msg], "", report);
-      submit.disabled = false;
       if (done) {
         const keep = status.textContent;
         await refresh();
         report("included", keep ?? "");
       }
-    });
+    };
     await refresh();
     return box;
   },
