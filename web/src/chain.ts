@@ -213,9 +213,14 @@ export function parseExpiryHours(text: string): number {
 export async function expiryAfter(chain: Chain, hours: number): Promise<string> {
   let now: number;
   try {
-    now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+    now = await chainTime(chain);
   } catch (e) {
     throw new Error(`could not read the chain's time (${plain(e)})`);
   }
   return String(BigInt(now + hours * 3600) * 1_000_000_000n);
+}
+
+/** The chain's clock: its latest block's time, in seconds (never the browser's clock). */
+export async function chainTime(chain: Chain): Promise<number> {
+  return Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
 }

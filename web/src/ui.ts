@@ -1,6 +1,7 @@
 // Small DOM helpers: elements, forms with labelled fields, a live transaction status.
 import type { Chain, Session, TxState } from "./chain";
 import type { Screen } from "./screen";
+import { TokenQueryClient } from "./contracts/Token.client";
 
 type Attrs = Record<string, string | number | boolean | undefined>;
 type Child = Node | string | null | undefined | false;
@@ -125,4 +126,15 @@ export function assetUnits(chain: Chain, asset: { cw20: string } | { native: str
 export function assetAmount(chain: Chain, asset: { cw20: string } | { native: string }, base: string): string {
   const [unit, decimals] = assetUnits(chain, asset);
   return `${fmt(base, decimals)} ${unit}`;
+}
+
+/** A cw20's symbol and decimals from its token info; one that cannot be read is counted in base
+ * units under its address (a listing of everyone else's still draws). */
+export async function cw20Units(chain: Chain, token: string): Promise<[string, number]> {
+  try {
+    const t = await new TokenQueryClient(chain.query, token).tokenInfo();
+    return [t.symbol, t.decimals];
+  } catch {
+    return [`base units of ${short(token)}`, 0];
+  }
 }

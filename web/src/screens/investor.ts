@@ -10,7 +10,7 @@ import type { AssetInfo, ExecuteMsg as FractionalExecuteMsg, Vault } from "../co
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { TokenQueryClient } from "../contracts/Token.client";
 import { Chain, executeMsg, runTx, type TxState } from "../chain";
-import { fmt, h, section, select, short, txStatus } from "../ui";
+import { cw20Units, fmt, h, section, select, short, txStatus } from "../ui";
 import type { Screen } from "../screen";
 
 const CLASSES: [AssetClass | "", string][] = [
@@ -61,16 +61,8 @@ function valuationWords(v: ValuationResponse): string {
     : `none yet (${v.submissions} fresh of the ${v.quorum} needed)`;
 }
 
-/** An asset's symbol and decimals: BTT's and other cw20s' token info; a bank denom in base units. */
-async function unitOf(chain: Chain, a: AssetInfo): Promise<[string, number]> {
-  if ("native" in a) return [a.native, 0];
-  try {
-    const t = await new TokenQueryClient(chain.query, a.cw20).tokenInfo();
-    return [t.symbol, t.decimals];
-  } catch {
-    return [short(a.cw20), 0];
-  }
-}
+/** An asset's symbol and decimals: a cw20's token info; a bank denom in base units. */
+const unitOf = (chain: Chain, a: AssetInfo): Promise<[string, number]> => ("native" in a ? Promise.resolve([a.native, 0]) : cw20Units(chain, a.cw20));
 
 function vaultStatus(v: Vault): string {
   const s = v.status;
@@ -178,7 +170,12 @@ export const investorScreen: Screen = {
           mine = BigInt((await new TokenQueryClient(chain.query, v.share_token).balance({ address: me })).balance);
           const cl = await frac.claimable({ holder: me, vaultId: v.id });
           const owed = cl.claimable.filter(([, n]) => BigInt(n) > 0n);
-          const words = await Promise.all(owed.map(async ([a, n]) => `${fmt(n, (await unitOf(chain, a))[1])} ${(await unitOf(chain, a))[0]}`));
+          const words = await Promise.all(
+            owed.map(async ([a, n]) => {
+              const [unit, decimals] = await unitOf(chain, a);
+              return `${fmt(n, decimals)} ${unit}`;
+            }),
+          );
           claimable = words.join(", ") || "0";
           if (owed.length) {
             actions.push(act("Claim revenue", `claim-vault-${v.id}`, () => [executeMsg(me, c.fractional, { claim: { vault_id: v.id } } satisfies FractionalExecuteMsg)], report, (card) => setFact(card, `vault-claimable-${v.id}`, "0 (claimed)")));

@@ -11,7 +11,7 @@ import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { CreateEscrowMsg, Escrow, ExecuteMsg as EscrowMsg, PaymentType } from "../contracts/PayfiEscrow.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
-import { Chain, executeMsg, expiryAfter, plain, runTx, type Session, type TxState } from "../chain";
+import { Chain, chainTime, executeMsg, expiryAfter, plain, runTx, type Session, type TxState } from "../chain";
 import { assetAmount, assetUnits, field, fmt, h, parseAmount, section, select, sessionScreen, short, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 
@@ -169,7 +169,7 @@ export const payfiScreen = sessionScreen({
         every((startAfter) => q.escrowsByPayee({ payee: s.address, startAfter, limit: 50 })),
       ]);
       const all = [...paying, ...paid].sort((a, b) => b.id - a.id);
-      const now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+      const now = await chainTime(chain);
       listBox.replaceChildren(...(all.length ? all.map((e) => card(chain, s, e, now, listReport, draw)) : [h("p", { class: "empty" }, "No escrows yet: none you pay and none that pay you.")]));
     };
 
@@ -235,7 +235,7 @@ export const payfiScreen = sessionScreen({
       }
       try {
         const e = await q.escrow({ escrowId: id });
-        const now = Math.floor(new Date((await chain.query.getBlock()).header.time).getTime() / 1000);
+        const now = await chainTime(chain);
         const redraw = async () => lookForm.requestSubmit();
         lookOut.replaceChildren(card(chain, s, e, now, listReport, redraw));
       } catch (err) {

@@ -9,9 +9,8 @@ import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { DataVaultQueryClient } from "../contracts/DataVault.client";
 import type { Dataset, DpQuery, ExecuteMsg as VaultMsg, QueryKind, SubmitQueryMsg } from "../contracts/DataVault.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
-import { TokenQueryClient } from "../contracts/Token.client";
 import { Chain, executeMsg, plain, runTx, sleep } from "../chain";
-import { assetUnits, field, fmt, h, section, select, txStatus } from "../ui";
+import { assetUnits, cw20Units, field, fmt, h, section, select, txStatus } from "../ui";
 import type { Screen } from "../screen";
 
 /** cosmwasm-std's Decimal: 18 fractional digits. */
@@ -35,16 +34,10 @@ export function queryPrice(pricePerEpsilon: string, epsilon18: bigint): bigint {
   return (BigInt(pricePerEpsilon) * epsilon18 + ONE - 1n) / ONE;
 }
 
-async function unitOf(chain: Chain, d: Dataset): Promise<[string, number]> {
-  const a = d.price_asset;
-  if ("native" in a) return assetUnits(chain, a);
-  try {
-    const t = await new TokenQueryClient(chain.query, a.cw20).tokenInfo();
-    return [t.symbol, t.decimals];
-  } catch {
-    return [`base units of ${a.cw20}`, 0];
-  }
-}
+/** The unit and decimals of a dataset's price: the chain's coins by the wallet chain info, a
+ * cw20 by its token info. */
+const unitOf = (chain: Chain, d: Dataset): Promise<[string, number]> =>
+  "native" in d.price_asset ? Promise.resolve(assetUnits(chain, d.price_asset)) : cw20Units(chain, d.price_asset.cw20);
 
 function kindWords(k: QueryKind): string {
   if ("count" in k) return "count";
