@@ -20,8 +20,9 @@ if [ "${1:-}" != --force ] && [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep
 fi
 log "building hermes $HERMES_VERSION (cargo install --locked ibc-relayer-cli): about 8 min on 2 cores"
 started=$(date +%s)
-# Its own target directory: the workspace's lock and features never mix with Hermes's.
-CARGO_TARGET_DIR="$CACHE/cargo-install" cargo install --locked --quiet ibc-relayer-cli \
+# Its own target directory: the workspace's lock and features never mix with Hermes's. At
+# opt-level 1 like the other test tools (scripts/setup.sh): a relayer waits on blocks, not the CPU.
+CARGO_TARGET_DIR="$CACHE/cargo-install" CARGO_PROFILE_RELEASE_OPT_LEVEL="${BITHIVE_TOOL_OPT_LEVEL:-1}" cargo install --locked --quiet ibc-relayer-cli \
   --version "=$HERMES_VERSION" --bin hermes --root "$ROOT_DIR" --force >&2
 "$BIN" version 2>/dev/null | grep -q "hermes $HERMES_VERSION" || { log "built $BIN does not report $HERMES_VERSION"; exit 1; }
 log "built $BIN in $(( $(date +%s) - started )) s"

@@ -7,7 +7,7 @@
 apt_install nodejs
 if ! command -v wasm-bindgen >/dev/null 2>&1 || ! wasm-bindgen --version 2>/dev/null | grep -q "0.2.130"; then
   log "cargo install wasm-bindgen-cli@0.2.130 (one-off, several minutes; cargo's progress follows)"
-  CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" cargo install wasm-bindgen-cli \
+  tool_cargo_install wasm-bindgen-cli \
     --version "=0.2.130" --no-default-features
 else
   log "wasm-bindgen-cli 0.2.130 already installed"
