@@ -19,6 +19,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${BITHIVE_CACHE:-$HOME/.cache/bithive}"
 CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
 WASM_TARGET_DIR="${BITHIVE_WASM_TARGET_DIR:-$CACHE/wasm-target}"
+# The contracts are compiled from a copy of the checkout at a fixed path (scripts/lib/stable-source.sh)
+# so that a new clone does not rebuild what did not change; artifacts are written to and compared
+# with the checkout's own artifacts/.
+WASM_SRC_DIR="${BITHIVE_WASM_SRC_DIR:-$CACHE/wasm-src}"
+# shellcheck source=lib/stable-source.sh
+source "$ROOT/scripts/lib/stable-source.sh"
 DEB_RUSTC=/usr/bin/rustc
 DEB_CARGO=/usr/bin/cargo
 
@@ -41,6 +47,7 @@ done
 for tool in "$DEB_RUSTC" "$DEB_CARGO" wasm-ld wasm-opt cosmwasm-check; do
   command -v "$tool" >/dev/null 2>&1 || die "$tool not found: run scripts/setup.sh first"
 done
+SRC="$(stable_source "$ROOT" "$WASM_SRC_DIR")"
 
 toolchain_record() {
   echo "rustc: $("$DEB_RUSTC" -V)"
@@ -65,24 +72,24 @@ list_contracts() { # DIR
       continue
     fi
     grep -q 'cdylib' "$d/Cargo.toml" || continue
-    echo "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1) $ROOT/Cargo.toml"
+    echo "$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1) $SRC/Cargo.toml"
   done
 }
 
 # The manifest that builds PKG (for --out PKG..).
 manifest_of() { # PKG
   local line
-  line="$( { list_contracts "$ROOT/contracts"; list_contracts "$ROOT/testing/reference"; } | grep "^$1 " | head -n1)"
+  line="$( { list_contracts "$SRC/contracts"; list_contracts "$SRC/testing/reference"; } | grep "^$1 " | head -n1)"
   [ -n "$line" ] || die "no contract package named $1"
   echo "${line#* }"
 }
 
 build_one() { # PKG OUTDIR [MANIFEST]
-  local pkg="$1" dest="$2" manifest="${3:-$ROOT/Cargo.toml}" lib
+  local pkg="$1" dest="$2" manifest="${3:-$SRC/Cargo.toml}" lib
   lib="${pkg//-/_}"
   say "building $pkg"
   RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-  RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld -C link-arg=--allow-undefined --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$ROOT=/code" \
+  RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld -C link-arg=--allow-undefined --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$SRC=/code" \
     "$DEB_CARGO" build --quiet --locked --manifest-path "$manifest" -p "$pkg" --lib \
     --profile wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
   local raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm"
@@ -149,8 +156,8 @@ fi
 
 case "$mode" in
   build)
-    write_set "$ROOT/contracts" "$out"
-    write_set "$ROOT/testing/reference" "$out/reference"
+    write_set "$SRC/contracts" "$out"
+    write_set "$SRC/testing/reference" "$out/reference"
     if [ "$out" = "$ROOT/artifacts" ]; then toolchain_record > "$out/toolchain.txt"; fi
     ;;
   check)
@@ -164,8 +171,8 @@ case "$mode" in
       exit 1
     fi
     ok=0
-    check_set "$ROOT/contracts" "$ROOT/artifacts" || ok=1
-    check_set "$ROOT/testing/reference" "$ROOT/artifacts/reference" || ok=1
+    check_set "$SRC/contracts" "$ROOT/artifacts" || ok=1
+    check_set "$SRC/testing/reference" "$ROOT/artifacts/reference" || ok=1
     ((ok == 0)) || die "artifacts/ is stale against the source: run scripts/build-wasm.sh and commit artifacts/"
     say "all artifacts are fresh and pass cosmwasm-check"
     ;;

@@ -10,6 +10,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${BITHIVE_CACHE:-$HOME/.cache/bithive}"
 CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
 WASM_TARGET_DIR="${BITHIVE_WASM_TARGET_DIR:-$CACHE/wasm-target}"
+# Built from the same fixed-path copy of the checkout as the contracts (scripts/build-wasm.sh).
+WASM_SRC_DIR="${BITHIVE_WASM_SRC_DIR:-$CACHE/wasm-src}"
+# shellcheck source=lib/stable-source.sh
+source "$ROOT/scripts/lib/stable-source.sh"
 out="$CACHE/web-pkg"
 target=nodejs
 while (($#)); do
@@ -24,10 +28,11 @@ for tool in /usr/bin/rustc /usr/bin/cargo wasm-ld wasm-opt wasm-bindgen; do
   command -v "$tool" >/dev/null 2>&1 || { echo "$tool not found: run scripts/setup.sh first" >&2; exit 1; }
 done
 
+SRC="$(stable_source "$ROOT" "$WASM_SRC_DIR")"
 say "building bithive-browser (wasm32, Debian toolchain)"
 RUSTC_BOOTSTRAP=1 RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$WASM_TARGET_DIR" \
-RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$ROOT=/code" \
-  /usr/bin/cargo build --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p bithive-browser --lib \
+RUSTFLAGS="-C target-cpu=mvp -C linker=wasm-ld --remap-path-prefix=$CARGO_HOME_DIR=/cargo --remap-path-prefix=$SRC=/code" \
+  /usr/bin/cargo build --quiet --locked --manifest-path "$SRC/Cargo.toml" -p bithive-browser --lib \
   --profile wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
 raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/bithive_browser.wasm"
 mkdir -p "$out"

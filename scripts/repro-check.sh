@@ -11,7 +11,8 @@ mkdir -p "$work/cargo-home"
 # Same crates, different location: copy the registry cache instead of downloading again.
 cp -r "${CARGO_HOME:-$HOME/.cargo}/registry" "$work/cargo-home/" 2>/dev/null || true
 echo "building in $work/elsewhere/checkout with CARGO_HOME=$work/cargo-home and an empty target dir"
-CARGO_HOME="$work/cargo-home" BITHIVE_WASM_TARGET_DIR="$work/target" \
+# Its own copy to build from (scripts/lib/stable-source.sh), so the path really is another one.
+CARGO_HOME="$work/cargo-home" BITHIVE_WASM_TARGET_DIR="$work/target" BITHIVE_WASM_SRC_DIR="$work/elsewhere/source" \
   "$work/elsewhere/checkout/scripts/build-wasm.sh" --out "$work/out"
 status=0
 for f in "$ROOT"/artifacts/*.wasm "$ROOT"/artifacts/reference/*.wasm; do

@@ -1,0 +1,47 @@
+# Sourced by scripts/build-wasm.sh and scripts/build-web.sh. Not run on its own.
+#
+# stable_source ROOT DEST: makes DEST a copy of the checkout at ROOT (its tracked files and the
+# untracked ones git does not ignore) in which a file is rewritten, and so gets a new mtime, only
+# when its content changed. Prints DEST.
+#
+# Why (issue #49): the wasm builds remap the source path to /code for reproducible bytes, so the
+# path is in their RUSTFLAGS, and every new clone at another path (each CI run) rebuilt std, every
+# dependency and every contract from scratch (about 7 min on 2 cores). A fresh clone also gives
+# every file a new mtime, which cargo reads as "changed". Built from DEST, whose path is fixed and
+# whose mtimes follow the content, cargo's own freshness check rebuilds exactly the contracts whose
+# sources changed; the bytes are the same (scripts/repro-check.sh builds at another path).
+# A checkout that is not a git work tree is built where it is, as before.
+stable_source() {
+  local root="$1" dest="$2" manifest new changed removed
+  if ! git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    printf '%s\n' "$root"
+    return 0
+  fi
+  mkdir -p "$dest"
+  manifest="$dest/.bithive-source-manifest"
+  new="$(mktemp)"
+  # "<blob hash> <path>" for every file of the checkout, sorted by path.
+  (
+    cd "$root"
+    git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+      [ -f "$f" ] && printf '%s\n' "$f"
+    done | sort -u >"$new.paths"
+    git hash-object --stdin-paths <"$new.paths" | paste -d ' ' - "$new.paths" | sort >"$new"
+  )
+  rm -f "$new.paths"
+  touch "$manifest"
+  # Lines only in the new manifest: files added or changed; paths only in the old one: removed.
+  changed="$(comm -13 "$manifest" "$new" | cut -d ' ' -f 2-)"
+  removed="$(comm -23 <(cut -d ' ' -f 2- "$manifest" | sort) <(cut -d ' ' -f 2- "$new" | sort))"
+  if [ -n "$removed" ]; then
+    while IFS= read -r f; do rm -f -- "$dest/$f"; done <<<"$removed"
+  fi
+  if [ -n "$changed" ]; then
+    while IFS= read -r f; do
+      mkdir -p -- "$dest/$(dirname -- "$f")"
+      cp -p --no-preserve=timestamps -- "$root/$f" "$dest/$f"
+    done <<<"$changed"
+  fi
+  mv "$new" "$manifest"
+  printf '%s\n' "$dest"
+}
