@@ -9,7 +9,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${BITHIVE_CACHE:-$HOME/.cache/bithive}"
 CARGO_HOME_DIR="${CARGO_HOME:-$HOME/.cargo}"
-WASM_TARGET_DIR="${BITHIVE_WASM_TARGET_DIR:-$CACHE/wasm-target}"
+# Its own target dir: its RUSTFLAGS differ from the contracts' (no --allow-undefined), and in a
+# shared one each build made the other rebuild std and every shared dependency (issue #49: the
+# contracts' artifact check went from 37 s to 10 min after the browser package was built).
+WASM_TARGET_DIR="${BITHIVE_WEB_TARGET_DIR:-$CACHE/wasm-target-browser}"
 # Built from the same fixed-path copy of the checkout as the contracts (scripts/build-wasm.sh).
 WASM_SRC_DIR="${BITHIVE_WASM_SRC_DIR:-$CACHE/wasm-src}"
 # shellcheck source=lib/stable-source.sh

@@ -94,7 +94,7 @@ command -v cargo >/dev/null || { echo "cargo (rustup, Rust 1.95) is required" >&
 BITHIVE_TIMINGS="${BITHIVE_TIMINGS:-$BITHIVE_CACHE/timings/$(date -u +%Y%m%dT%H%M%SZ)-$$.tsv}"
 export BITHIVE_TIMINGS
 mkdir -p "$(dirname "$BITHIVE_TIMINGS")"
-[ -s "$BITHIVE_TIMINGS" ] || printf 'step\tseconds\tstate\tcache_files\tcache_mb\n' >"$BITHIVE_TIMINGS"
+[ -s "$BITHIVE_TIMINGS" ] || printf 'step\tseconds\tstate\tcache_files\tcache_mb\tstarted\n' >"$BITHIVE_TIMINGS"
 # The places a step writes when it installs or builds; those that do not exist are skipped.
 timing_dirs() {
   local d
@@ -122,7 +122,8 @@ timing_end() {
   rm -f "$TIMING_MARK"
   local state=cached
   [ "${files_mb%%$'\t'*}" = 0 ] || state=cold
-  printf '%s\t%s\t%s\t%s\n' "$name" "$secs" "$state" "$files_mb" >>"$BITHIVE_TIMINGS"
+  # The start (Unix seconds) lets a CPU trace (vmstat -t) be laid against the steps.
+  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$secs" "$state" "$files_mb" "$TIMING_START" >>"$BITHIVE_TIMINGS"
 }
 # timing_table: prints the table of this run's steps and keeps a copy as latest-<profile>.tsv.
 timing_table() {
