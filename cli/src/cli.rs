@@ -68,7 +68,7 @@ pub enum Command {
     /// Operator keys in the keyring file
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// IBC between two deployments: the Hermes config and the chain-registry IBC file
+    /// IBC between two deployments: relayer files (Hermes, rly) and chain-registry IBC files
     #[command(subcommand)]
     Ibc(IbcCommand),
     /// Serve the web app (web/dist) with deployment.json, forwarding /rpc to the chain
@@ -97,8 +97,9 @@ pub enum DevnetCommand {
 #[derive(Debug, Subcommand)]
 pub enum IbcCommand {
     /// Find the open channels between two deployments (ibc-go `transfer`, cw20-ics20 and
-    /// attestation ports), checked from both ends, and write hermes.toml (packet filters for
-    /// exactly those channels) and _IBC/<chain_1>-<chain_2>.json
+    /// attestation ports), checked from both ends, and write the relayers' files (hermes.toml;
+    /// rly's chain and path files), each allowing exactly those channels, and the chain-registry
+    /// _IBC/<chain_1>-<chain_2>.json, one per connection
     Files(Box<IbcFilesArgs>),
     /// Print the denom ibc-go mints for BASE arriving over PATH (port/channel[/port/channel..])
     Denom {
@@ -107,6 +108,15 @@ pub enum IbcCommand {
         /// The base denom, e.g. uatom or cw20:<contract>
         base: String,
     },
+}
+
+/// A relayer `bithive ibc files` writes files for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum IbcRelayer {
+    /// Hermes (informalsystems/hermes): hermes.toml
+    Hermes,
+    /// The Go relayer (cosmos/relayer v2): rly/chains/*.json and rly/paths/*.json
+    Rly,
 }
 
 /// `bithive ibc files`.
@@ -118,13 +128,13 @@ pub struct IbcFilesArgs {
     /// First chain's CometBFT RPC URL
     #[arg(long, value_name = "URL")]
     pub a_rpc: String,
-    /// First chain's gRPC URL (for Hermes)
+    /// First chain's gRPC URL: Hermes's (rly queries over RPC only)
     #[arg(long, value_name = "URL")]
-    pub a_grpc: String,
+    pub a_grpc: Option<String>,
     /// First chain's registry name [default: from its chain id]
     #[arg(long, value_name = "NAME")]
     pub a_name: Option<String>,
-    /// First chain's gas price for Hermes, as `<amount><denom>` (e.g. `0.025ubhive`) [default:
+    /// First chain's gas price for the relayer, as `<amount><denom>` (e.g. `0.025ubhive`) [default:
     /// the fees its deployment.json records; required when it records none]
     #[arg(long, value_name = "PRICE")]
     pub a_gas_price: Option<String>,
@@ -134,17 +144,25 @@ pub struct IbcFilesArgs {
     /// Second chain's CometBFT RPC URL
     #[arg(long, value_name = "URL")]
     pub b_rpc: String,
-    /// Second chain's gRPC URL (for Hermes)
+    /// Second chain's gRPC URL: Hermes's (rly queries over RPC only)
     #[arg(long, value_name = "URL")]
-    pub b_grpc: String,
+    pub b_grpc: Option<String>,
     /// Second chain's registry name [default: from its chain id]
     #[arg(long, value_name = "NAME")]
     pub b_name: Option<String>,
-    /// Second chain's gas price for Hermes, as `<amount><denom>` [default: from its
+    /// Second chain's gas price for the relayer, as `<amount><denom>` [default: from its
     /// deployment.json; required when it records none]
     #[arg(long, value_name = "PRICE")]
     pub b_gas_price: Option<String>,
-    /// The relayer's key name in Hermes's keyring, on both chains
+    /// The relayers whose files to write (repeat, or separate with commas)
+    #[arg(long, value_enum, value_delimiter = ',', default_values = ["hermes", "rly"])]
+    pub relayer: Vec<IbcRelayer>,
+    /// How often rly polls each chain, in milliseconds [default: a third of the chain's block
+    /// interval, measured over 3 s, between 50 and 1000: rly relays nothing while a chain makes
+    /// more than one block between two polls]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub rly_min_loop_ms: Option<u64>,
+    /// The relayer's key name in its keyring, on both chains
     #[arg(long, value_name = "NAME", default_value = "relayer")]
     pub key_name: String,
     /// Hermes's keyring directory [default: Hermes's, ~/.hermes/keys]

@@ -1,4 +1,5 @@
-//! `bithive ibc`: what an operator needs to relay a deployment's IBC traffic with Hermes (#25).
+//! `bithive ibc`: what an operator needs to relay a deployment's IBC traffic with Hermes or the
+//! Go relayer, rly (#25, #48).
 //!
 //! `bithive ibc files` reads two deployments, asks each chain (over CometBFT RPC, the chains'
 //! own `ibc.core` queries) which open channels join the deployments' ports (ibc-go's
@@ -6,14 +7,20 @@
 //! channel from both ends, and writes:
 //! - `hermes.toml`: a Hermes config whose packet filters allow exactly those channels (none yet:
 //!   a config for `hermes create`, relaying nothing; write it again once the channels exist);
-//! - `_IBC/<chain_1>-<chain_2>.json`: the chain-registry IBC file, once a connection has channels.
+//! - `rly/chains/<chain id>.json` and `rly/paths/<path>.json`: rly's chain files (with a poll
+//!   shorter than the chain's measured block interval) and one path per connection, whose
+//!   filter allows exactly its channels (none yet: a path for `rly tx link`);
+//! - `_IBC/<chain_1>-<chain_2>.json`: the chain-registry IBC file of the connection with most
+//!   channels, and `_IBC/<chain_1>-<chain_2>.<connection>.json` for any other.
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use bithive_chain_client::cosmrs::proto::prost::Message;
 use bithive_chain_client::{ChainError, RpcEndpoint};
 use bithive_ibc_files::hermes::{HermesConfig, HermesOptions};
 use bithive_ibc_files::registry::IbcData;
+use bithive_ibc_files::rly::{ChainFile, PathFile, RlyOptions};
 use bithive_ibc_files::{ChainEndpoint, Channel, ChannelEnd, Link, LinkEnd, Ordering};
 use ibc_proto::cosmos::base::query::v1beta1::PageRequest;
 use ibc_proto::ibc::core::channel::v1::{
@@ -225,11 +232,12 @@ struct ConnectionFacts {
 }
 
 /// What discovery found: the channels between the two deployments (checked from both ends),
-/// and the link (None until a connection carries one).
+/// and one link per connection that carries any (the one with most channels first; none until
+/// a connection carries one).
 #[derive(Debug)]
 pub struct Discovered {
     pub channels: Vec<Channel>,
-    pub link: Option<Link>,
+    pub links: Vec<Link>,
     pub notes: Vec<String>,
 }
 
@@ -297,41 +305,54 @@ pub async fn discover(a: &Side<'_>, b: &Side<'_>) -> Result<Discovered, IbcError
             version: ch.version.clone(),
         });
     }
-    // Hermes relays every connection's channels; the registry file describes one connection:
-    // the one carrying most of them (ties: the lowest id).
+    // Each connection is a link of its own (a registry file, an rly path); the one carrying most
+    // channels comes first (ties: the lowest id) and is the preferred one.
     let channels: Vec<Channel> = by_conn.values().flatten().cloned().collect();
-    let best = by_conn
-        .iter()
-        .max_by(|x, y| x.1.len().cmp(&y.1.len()).then_with(|| y.0.cmp(x.0)));
-    let link = best.map(|(conn, chans)| {
-        let f = &conns[conn];
-        if by_conn.len() > 1 {
-            notes.push(format!(
-                "channels on {} connections; the registry file describes {conn}",
-                by_conn.len()
-            ));
-        }
-        Link {
-            a: LinkEnd {
-                chain_id: a.chain().into(),
-                chain_name: a.chain_name.clone(),
-                client_id: f.client_id.clone(),
-                connection_id: conn.clone(),
-            },
-            b: LinkEnd {
-                chain_id: b.chain().into(),
-                chain_name: b.chain_name.clone(),
-                client_id: f.counterparty_client.clone(),
-                connection_id: f.counterparty_connection.clone(),
-            },
-            channels: chans.clone(),
-        }
-    });
+    let mut order: Vec<(&String, &Vec<Channel>)> = by_conn.iter().collect();
+    order.sort_by(|x, y| y.1.len().cmp(&x.1.len()).then_with(|| x.0.cmp(y.0)));
+    let links: Vec<Link> = order
+        .into_iter()
+        .map(|(conn, chans)| {
+            let f = &conns[conn];
+            Link {
+                a: LinkEnd {
+                    chain_id: a.chain().into(),
+                    chain_name: a.chain_name.clone(),
+                    client_id: f.client_id.clone(),
+                    connection_id: conn.clone(),
+                },
+                b: LinkEnd {
+                    chain_id: b.chain().into(),
+                    chain_name: b.chain_name.clone(),
+                    client_id: f.counterparty_client.clone(),
+                    connection_id: f.counterparty_connection.clone(),
+                },
+                channels: chans.clone(),
+            }
+        })
+        .collect();
+    if links.len() > 1 {
+        notes.push(format!(
+            "channels on {} connections: one registry file and one rly path each; {} on {} is \
+             the preferred one",
+            links.len(),
+            links[0].a.connection_id,
+            a.chain()
+        ));
+    }
     Ok(Discovered {
         channels,
-        link,
+        links,
         notes,
     })
+}
+
+/// Which relayers' files to write, with their options.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    pub hermes: Option<HermesOptions>,
+    /// rly's options for chain `a` and chain `b`.
+    pub rly: Option<[RlyOptions; 2]>,
 }
 
 /// What `write` wrote.
@@ -339,42 +360,117 @@ pub async fn discover(a: &Side<'_>, b: &Side<'_>) -> Result<Discovered, IbcError
 pub struct Written {
     pub discovered: Discovered,
     pub paths: Vec<PathBuf>,
+    /// The rly paths written, by name, for the commands to print.
+    pub rly_paths: Vec<String>,
 }
 
-/// Discovers, then writes `hermes.toml` (always) and the registry file (when there is a link)
-/// into `out`.
+/// The mean time between blocks seen over `over` (None: no block in that time), read from the
+/// chain's height before and after.
+pub async fn block_interval(side: &Side<'_>, over: Duration) -> Result<Option<Duration>, IbcError> {
+    let height = || async {
+        side.rpc
+            .latest_height()
+            .await
+            .map_err(|source| IbcError::Chain {
+                chain: side.chain().into(),
+                what: "latest height".into(),
+                source,
+            })
+    };
+    let (h1, t1) = (height().await?, Instant::now());
+    tokio::time::sleep(over).await;
+    let (h2, t2) = (height().await?, Instant::now());
+    Ok((h2 > h1).then(|| (t2 - t1) / u32::try_from(h2 - h1).unwrap_or(u32::MAX)))
+}
+
+/// The rly path's name for the `i`-th link: `<a>-<b>` for the preferred one, with the
+/// connection's id on `a` for the others.
+pub fn rly_path_name(a: &Side<'_>, b: &Side<'_>, link: Option<&Link>, i: usize) -> String {
+    match link {
+        Some(l) if i > 0 => format!("{}-{}-{}", a.chain_name, b.chain_name, l.a.connection_id),
+        _ => format!("{}-{}", a.chain_name, b.chain_name),
+    }
+}
+
+/// Discovers, then writes into `out` the files of the chosen relayers (`hermes.toml`;
+/// `rly/chains/<chain id>.json` and `rly/paths/<path>.json`) and one registry file per
+/// connection that carries channels (`_IBC/`).
 pub async fn write(
     a: &Side<'_>,
     b: &Side<'_>,
-    opts: &HermesOptions,
+    outputs: &Outputs,
     out: &Path,
 ) -> Result<Written, IbcError> {
     let discovered = discover(a, b).await?;
-    let hermes = HermesConfig::new(&a.endpoint, &b.endpoint, &discovered.channels, opts)?;
-    let mut text = format!(
-        "# Hermes config for {} <-> {}, written by `bithive ibc files`.\n# Packet filters allow exactly \
-         the deployments' open channels ({}); write it again after creating channels.\n",
-        a.chain(),
-        b.chain(),
-        discovered.channels.len()
-    );
-    text.push_str(&hermes.to_toml()?);
     let mut paths = Vec::new();
+    let mut rly_paths = Vec::new();
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| IbcError::Io { path, source }
     };
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    let hermes_path = out.join("hermes.toml");
-    std::fs::write(&hermes_path, text).map_err(io(&hermes_path))?;
-    paths.push(hermes_path);
-    if let Some(link) = &discovered.link {
-        let data = IbcData::new(link)?;
-        let dir = out.join("_IBC");
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let path = dir.join(data.file_name());
-        std::fs::write(&path, data.to_json()? + "\n").map_err(io(&path))?;
+    let put = |path: PathBuf, text: String, paths: &mut Vec<PathBuf>| {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(io(dir))?;
+        }
+        std::fs::write(&path, text).map_err(io(&path))?;
         paths.push(path);
+        Ok::<(), IbcError>(())
+    };
+    if let Some(opts) = &outputs.hermes {
+        let hermes = HermesConfig::new(&a.endpoint, &b.endpoint, &discovered.channels, opts)?;
+        let mut text = format!(
+            "# Hermes config for {} <-> {}, written by `bithive ibc files`.\n# Packet filters allow \
+             exactly the deployments' open channels ({}); write it again after creating channels.\n",
+            a.chain(),
+            b.chain(),
+            discovered.channels.len()
+        );
+        text.push_str(&hermes.to_toml()?);
+        put(out.join("hermes.toml"), text, &mut paths)?;
     }
-    Ok(Written { discovered, paths })
+    if let Some([ra, rb]) = &outputs.rly {
+        for (side, opts) in [(a, ra), (b, rb)] {
+            let f = ChainFile::new(&side.endpoint, opts)?;
+            let path = out.join("rly/chains").join(f.file_name());
+            put(path, f.to_json()? + "\n", &mut paths)?;
+        }
+        if discovered.links.is_empty() {
+            let p = PathFile::unlinked(&a.endpoint, &b.endpoint)?;
+            let name = rly_path_name(a, b, None, 0);
+            put(
+                out.join("rly/paths").join(format!("{name}.json")),
+                p.to_json()? + "\n",
+                &mut paths,
+            )?;
+            rly_paths.push(name);
+        }
+        for (i, link) in discovered.links.iter().enumerate() {
+            let p = PathFile::for_link(link)?;
+            let name = rly_path_name(a, b, Some(link), i);
+            put(
+                out.join("rly/paths").join(format!("{name}.json")),
+                p.to_json()? + "\n",
+                &mut paths,
+            )?;
+            rly_paths.push(name);
+        }
+    }
+    for (i, link) in discovered.links.iter().enumerate() {
+        let data = IbcData::with_preference(link, i == 0)?;
+        let name = if i == 0 {
+            data.file_name()
+        } else {
+            data.connection_file_name()
+        };
+        put(
+            out.join("_IBC").join(name),
+            data.to_json()? + "\n",
+            &mut paths,
+        )?;
+    }
+    Ok(Written {
+        discovered,
+        paths,
+        rly_paths,
+    })
 }

@@ -7,10 +7,11 @@ use anyhow::Context;
 use bithive_chain_client::{ChainClient, CompatVersion, ConfirmConfig, GasConfig, HttpEndpoint};
 use bithive_cli::cli::{
     BlindingArgs, BlindingCommand, ChainInfoArgs, Cli, Command, DemoArgs, DeployArgs,
-    DevnetCommand, IbcCommand, IbcFilesArgs, RelayerCommand, WebArgs,
+    DevnetCommand, IbcCommand, IbcFilesArgs, IbcRelayer, RelayerCommand, WebArgs,
 };
 use bithive_cli::key_authority::KeyAuthorityCommand;
 use bithive_cli::{blinding, demo, deploy, ibc, rewards, wallet, webapp_server};
+use bithive_ibc_files::rly::RlyOptions;
 use clap::{CommandFactory, Parser};
 
 fn main() -> anyhow::Result<()> {
@@ -274,10 +275,11 @@ fn read_deployment(path: &std::path::Path) -> anyhow::Result<deploy::Deployment>
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
-/// Hermes's gas price on a deployment's chain: `flag`'s `<amount><denom>` if given, else the fees
-/// the deployment records. A deployment that records none (written before #21) is refused
-/// rather than guessed at: a wrong denom or price only shows as Hermes's failing transactions.
-fn hermes_gas_price(
+/// The relayer's gas price on a deployment's chain: `flag`'s `<amount><denom>` if given, else
+/// the fees the deployment records. A deployment that records none (written before #21) is
+/// refused rather than guessed at: a wrong denom or price only shows as the relayer's failing
+/// transactions.
+fn relayer_gas_price(
     d: &deploy::Deployment,
     flag: &str,
     given: Option<&str>,
@@ -315,6 +317,22 @@ fn hermes_gas_price(
 
 fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
     init_logs();
+    let hermes = args.relayer.contains(&IbcRelayer::Hermes);
+    let rly = args.relayer.contains(&IbcRelayer::Rly);
+    let grpc = |url: &Option<String>, flag: &str| -> anyhow::Result<String> {
+        match url {
+            Some(u) => Ok(u.clone()),
+            None if hermes => anyhow::bail!(
+                "{flag} is needed for Hermes, which queries each chain over gRPC (rly does not: \
+                 `--relayer rly` writes rly's files alone)"
+            ),
+            None => Ok(String::new()),
+        }
+    };
+    let (grpc_a, grpc_b) = (
+        grpc(&args.a_grpc, "--a-grpc")?,
+        grpc(&args.b_grpc, "--b-grpc")?,
+    );
     let (da, db) = (
         read_deployment(&args.a_deployment)?,
         read_deployment(&args.b_deployment)?,
@@ -328,7 +346,7 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
                 (flag, price): (&str, &Option<String>)| {
         let prefix = bithive_wallet_files::address_prefix("deployer", &d.deployer)
             .with_context(|| format!("deployment of {}", d.chain_id))?;
-        let (denom, price) = hermes_gas_price(d, flag, price.as_deref())?;
+        let (denom, price) = relayer_gas_price(d, flag, price.as_deref())?;
         let endpoint = bithive_ibc_files::ChainEndpoint {
             chain_id: d.chain_id.clone(),
             rpc: rpc.to_string(),
@@ -351,14 +369,14 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
     let (end_a, name_a) = side(
         &da,
         &args.a_rpc,
-        &args.a_grpc,
+        &grpc_a,
         &args.a_name,
         ("--a-gas-price", &args.a_gas_price),
     )?;
     let (end_b, name_b) = side(
         &db,
         &args.b_rpc,
-        &args.b_grpc,
+        &grpc_b,
         &args.b_name,
         ("--b-gas-price", &args.b_gas_price),
     )?;
@@ -374,13 +392,60 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
         endpoint: end_b,
         chain_name: name_b,
     };
-    let opts = bithive_ibc_files::hermes::HermesOptions {
-        telemetry: args.telemetry.map(|t| (t.ip().to_string(), t.port())),
-        key_store_folder: args.key_store.as_ref().map(|p| p.display().to_string()),
-        ..Default::default()
-    };
     let rt = tokio::runtime::Runtime::new()?;
-    let w = rt.block_on(ibc::write(&a, &b, &opts, &args.out))?;
+    if hermes {
+        // Hermes does not start without its gRPC endpoints; say so now rather than there.
+        for (side, url) in [(&a, &grpc_a), (&b, &grpc_b)] {
+            if let Err(e) = reachable(url) {
+                println!(
+                    "note: {} gRPC {url} is not reachable from here ({e}): Hermes needs it",
+                    side.deployment.chain_id
+                );
+            }
+        }
+    }
+    let rly_opts = if rly {
+        let loop_for = |side: &ibc::Side<'_>| -> anyhow::Result<RlyOptions> {
+            let min_loop_duration = match args.rly_min_loop_ms {
+                Some(ms) => Duration::from_millis(ms),
+                None => {
+                    println!(
+                        "measuring {}'s block interval for rly's poll (3 s)...",
+                        side.deployment.chain_id
+                    );
+                    match rt.block_on(ibc::block_interval(side, Duration::from_secs(3)))? {
+                        Some(i) => {
+                            let l = bithive_ibc_files::rly::min_loop_for(i);
+                            println!(
+                                "{}: a block every {} ms: rly polls every {} ms",
+                                side.deployment.chain_id,
+                                i.as_millis(),
+                                l.as_millis()
+                            );
+                            l
+                        }
+                        None => bithive_ibc_files::rly::DEFAULT_MIN_LOOP,
+                    }
+                }
+            };
+            Ok(RlyOptions {
+                min_loop_duration,
+                ..Default::default()
+            })
+        };
+        Some([loop_for(&a)?, loop_for(&b)?])
+    } else {
+        None
+    };
+    let outputs = ibc::Outputs {
+        hermes: hermes.then(|| bithive_ibc_files::hermes::HermesOptions {
+            telemetry: args.telemetry.map(|t| (t.ip().to_string(), t.port())),
+            key_store_folder: args.key_store.as_ref().map(|p| p.display().to_string()),
+            ..Default::default()
+        }),
+        rly: rly_opts,
+    };
+    let w = rt.block_on(ibc::write(&a, &b, &outputs, &args.out))?;
     for n in &w.discovered.notes {
         println!("note: {n}");
     }
@@ -398,14 +463,49 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
     }
     if w.discovered.channels.is_empty() {
         println!(
-            "no open channels between the deployments yet: hermes.toml relays nothing; create \
-             them with `hermes create channel`, then run this again"
+            "no open channels between the deployments yet: the relayer files relay nothing; \
+             create them (`hermes create channel`, or `rly tx link`), then run this again"
         );
     }
     for p in &w.paths {
         println!("wrote {}", p.display());
     }
+    if rly {
+        let out = args.out.display();
+        println!("rly, with its home initialised (`rly config init`) and a key on each chain:");
+        for d in [&da, &db] {
+            let id = &d.chain_id;
+            println!("  rly chains add --file {out}/rly/chains/{id}.json {id}");
+        }
+        for name in &w.rly_paths {
+            println!(
+                "  rly paths add {} {} {name} --file {out}/rly/paths/{name}.json",
+                da.chain_id, db.chain_id
+            );
+        }
+        println!(
+            "  (keys: rly keys restore <chain id> {} \"<mnemonic>\"; a path written before its \
+             channels existed: rly paths delete <name> first)",
+            args.key_name
+        );
+    }
     Ok(())
+}
+
+/// Whether a TCP connection to the URL's host and port opens within 3 s.
+fn reachable(url: &str) -> anyhow::Result<()> {
+    let u = url::Url::parse(url)?;
+    let host = u.host_str().context("no host")?;
+    let port = u.port_or_known_default().context("no port")?;
+    let addrs: Vec<_> = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?.collect();
+    let mut last = anyhow::anyhow!("{host} resolves to no address");
+    for addr in addrs {
+        match std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(3)) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e.into(),
+        }
+    }
+    Err(last)
 }
 
 fn print_written(w: &wallet::Written) {
@@ -430,18 +530,18 @@ mod tests {
     }
 
     #[test]
-    fn hermes_gas_price_comes_from_the_deployment_or_the_flag() {
+    fn relayer_gas_price_comes_from_the_deployment_or_the_flag() {
         let recorded = deployment(Some(deploy::DeployFees {
             denom: "ubhive".into(),
             gas_price: "0.03".parse().unwrap(),
             max_gas_price: "0.1".parse().unwrap(),
         }));
         assert_eq!(
-            hermes_gas_price(&recorded, "--a-gas-price", None).unwrap(),
+            relayer_gas_price(&recorded, "--a-gas-price", None).unwrap(),
             ("ubhive".to_string(), 0.03)
         );
         assert_eq!(
-            hermes_gas_price(&recorded, "--a-gas-price", Some("0.5ustake")).unwrap(),
+            relayer_gas_price(&recorded, "--a-gas-price", Some("0.5ustake")).unwrap(),
             ("ustake".to_string(), 0.5)
         );
     }
@@ -449,13 +549,13 @@ mod tests {
     #[test]
     fn a_deployment_without_fees_is_refused_unless_a_price_is_given() {
         let old = deployment(None);
-        let err = hermes_gas_price(&old, "--b-gas-price", None)
+        let err = relayer_gas_price(&old, "--b-gas-price", None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("records no fees"), "{err}");
         assert!(err.contains("--b-gas-price"), "{err}");
         assert_eq!(
-            hermes_gas_price(&old, "--b-gas-price", Some("0.025ubhive")).unwrap(),
+            relayer_gas_price(&old, "--b-gas-price", Some("0.025ubhive")).unwrap(),
             ("ubhive".to_string(), 0.025)
         );
         for bad in [
@@ -468,7 +568,7 @@ mod tests {
             "2E-3ubhive",
         ] {
             assert!(
-                hermes_gas_price(&old, "--b-gas-price", Some(bad)).is_err(),
+                relayer_gas_price(&old, "--b-gas-price", Some(bad)).is_err(),
                 "{bad:?} accepted"
             );
         }

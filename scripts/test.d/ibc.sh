@@ -22,7 +22,9 @@
 #     port) on both sides, then opened by Hermes and listed in the files; a job paid on B,
 #     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs); another
 #     attested while Hermes is SIGKILLed waits in flight and is delivered once after the restart.
-# Writes the chain-registry _IBC file and checks it against the registry's schema. Prints the
+# Writes the chain-registry _IBC file and checks it against the registry's schema; writes rly's
+# files (#48) without gRPC URLs and checks them: each chain's poll below its measured block
+# interval, the path's filter exactly A's channels on the connection. Prints the
 # batch throughput (transfers/s relayed end to end) and blocks from transfer to voucher.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -113,7 +115,7 @@ say "deployed on $A_ID and $B_ID; cw20-ics20 $ICS20 allows exactly BTT and BTK"
 ibc_files() {
   "$BITHIVE" ibc files --a-deployment "$H/a/deployment.json" --a-rpc "$A_RPC" --a-grpc "http://$A_GRPC" \
     --b-deployment "$H/b/deployment.json" --b-rpc "$B_RPC" --b-grpc "http://$B_GRPC" \
-    --key-store "$H/hermes-keys" --out "$H"
+    --key-store "$H/hermes-keys" --relayer hermes --out "$H"
 }
 ibc_files | sed 's/^/    /' >&2
 CFG="$H/hermes.toml"
@@ -159,6 +161,30 @@ jq -e --arg c "$CONN_A" '[.chain_1.connection_id, .chain_2.connection_id] | inde
 IBC_DATA_FILE="$IBCF" quietly "$IBCF: the chain-registry schema check" cargo test --quiet --locked \
   -p bithive-ibc-files --test ecosystem -- --ignored the_written_file_passes_the_schema
 say "hermes.toml filters exactly $T_A,$C_A on $A_ID and $T_B,$C_B on $B_ID; $(basename "$IBCF") passes ibc_data.schema.json"
+
+# rly's files (#48), written without any gRPC URL: a chain file per chain whose poll is below the
+# chain's block interval (measured by `ibc files`; rly relays nothing otherwise), and a path on
+# CONN_A whose filter allows exactly A's two channels.
+R="$H/rly-files"
+"$BITHIVE" ibc files --a-deployment "$H/a/deployment.json" --a-rpc "$A_RPC" \
+  --b-deployment "$H/b/deployment.json" --b-rpc "$B_RPC" --relayer rly --out "$R" | sed 's/^/    /' >&2
+[ ! -e "$R/hermes.toml" ] || fail "--relayer rly wrote a hermes.toml"
+for id in "$A_ID" "$B_ID"; do
+  jq -e --arg id "$id" --arg rpc "$([ "$id" = "$A_ID" ] && echo "$A_RPC" || echo "$B_RPC")" \
+    '.type == "cosmos" and .value["chain-id"] == $id and .value["rpc-addr"] == $rpc
+     and .value["min-loop-duration"] >= 50000000 and .value["min-loop-duration"] < 1000000000
+     and (.value | has("grpc-addr") | not)' "$R/rly/chains/$id.json" >/dev/null \
+    || { cat "$R/rly/chains/$id.json" >&2; fail "rly chain file of $id"; }
+done
+RPS=("$R"/rly/paths/*.json)
+[ "${#RPS[@]}" = 1 ] && [ -e "${RPS[0]}" ] || fail "one rly path expected (one connection), got: ${RPS[*]}"
+RP="${RPS[0]}"
+jq -e --arg c "$CONN_A" --arg t "$T_A" --arg i "$C_A" \
+  '.src["connection-id"] == $c and .["src-channel-filter"].rule == "allowlist"
+   and (.["src-channel-filter"]["channel-list"] | sort) == ([$t, $i] | sort)' "$RP" >/dev/null \
+  || { cat "$RP" >&2; fail "rly path $RP"; }
+cmp -s "$IBCF" "$R/_IBC/$(basename "$IBCF")" || fail "the _IBC file differs between the two runs"
+say "rly: chain files poll below a block, $(basename "$RP") allows exactly $T_A and $C_A on $CONN_A"
 
 start_hermes() {
   # The binary itself, not the shell function: $! must be Hermes's pid for the SIGKILL below.

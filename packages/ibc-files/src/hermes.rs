@@ -210,6 +210,12 @@ fn chain(
     opts: &HermesOptions,
 ) -> Result<ChainConfig, Error> {
     e.validate()?;
+    if e.grpc.is_empty() {
+        return Err(invalid(
+            format!("{} grpc", e.chain_id),
+            "Hermes queries each chain over gRPC: its URL is needed",
+        ));
+    }
     Ok(ChainConfig {
         id: e.chain_id.clone(),
         chain_type: "CosmosSdk".into(),
@@ -330,6 +336,10 @@ mod tests {
                 "{bad:?}"
             );
         }
+        let mut no_grpc = endpoint("wasm-b-2", "wasm");
+        no_grpc.grpc = String::new();
+        let err = HermesConfig::new(&a, &no_grpc, &link.channels, &o).unwrap_err();
+        assert!(err.to_string().contains("gRPC"), "{err}");
         let empty = HermesConfig::new(&a, &endpoint("wasm-b-2", "wasm"), &[], &o).unwrap();
         assert!(empty.chains.iter().all(|c| c.packet_filter.list.is_empty()));
         assert_eq!(empty.chains[0].packet_filter.policy, "allow");

@@ -2,6 +2,8 @@
 //! caller queried from the chains (this crate does no I/O):
 //! - [`hermes::HermesConfig`]: a Hermes relayer config for two chains, whose packet filters allow
 //!   exactly the deployment's channels;
+//! - [`rly::ChainFile`] and [`rly::PathFile`]: the Go relayer's chain and path files, its
+//!   channel filter allowing exactly the deployment's channels;
 //! - [`registry::IbcData`]: the Cosmos chain-registry `_IBC/<a>-<b>.json` file.
 //!
 //! A [`Link`] is what both are made from: two chains, the client and connection each holds for
@@ -9,6 +11,7 @@
 
 pub mod hermes;
 pub mod registry;
+pub mod rly;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +36,8 @@ pub struct ChainEndpoint {
     pub chain_id: String,
     /// CometBFT RPC, `http(s)://host:port`.
     pub rpc: String,
-    /// Cosmos SDK gRPC, `http(s)://host:port`.
+    /// Cosmos SDK gRPC, `http(s)://host:port`: Hermes's; empty where only rly is configured
+    /// (rly queries over CometBFT RPC).
     pub grpc: String,
     pub account_prefix: String,
     /// The relayer's key in its keyring (`hermes keys add --key-name`).
@@ -61,6 +65,9 @@ impl ChainEndpoint {
             ));
         }
         for (what, u) in [("rpc", &self.rpc), ("grpc", &self.grpc)] {
+            if what == "grpc" && u.is_empty() {
+                continue;
+            }
             // The URL parser drops tabs and newlines; the raw string is what gets written.
             if u.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(invalid(

@@ -50,6 +50,12 @@ impl IbcData {
     /// The registry's file for `link`; its channels are listed as ACTIVE (the caller lists only
     /// open ones) and preferred.
     pub fn new(link: &Link) -> Result<Self, Error> {
+        Self::with_preference(link, true)
+    }
+
+    /// As [`IbcData::new`], the channels tagged `preferred` or not: of two connections between
+    /// the same chains, a wallet or bridge UI takes the preferred one's channels.
+    pub fn with_preference(link: &Link, preferred: bool) -> Result<Self, Error> {
         link.validate()?;
         let swap = link.a.chain_name > link.b.chain_name;
         let (one, two) = if swap {
@@ -82,7 +88,7 @@ impl IbcData {
                         ordering: c.ordering,
                         version: c.version.clone(),
                         tags: Tags {
-                            preferred: true,
+                            preferred,
                             status: "ACTIVE",
                         },
                     }
@@ -96,6 +102,15 @@ impl IbcData {
         format!(
             "{}-{}.json",
             self.chain_1.chain_name, self.chain_2.chain_name
+        )
+    }
+
+    /// `<chain_1>-<chain_2>.<chain_1's connection id>.json`: the registry names one file per
+    /// pair of chains, so a second connection between them gets its own name beside it.
+    pub fn connection_file_name(&self) -> String {
+        format!(
+            "{}-{}.{}.json",
+            self.chain_1.chain_name, self.chain_2.chain_name, self.chain_1.connection_id
         )
     }
 
