@@ -133,7 +133,7 @@ timing_table() {
     { t += $2; s = $2 < 60 ? sprintf("%.1f s", $2) : sprintf("%d min %02d s", int($2 / 60), int($2) % 60)
       w = $3 == "cold" ? sprintf("%d files, %.1f MB", $4, $5) : "-"
       printf "%-44s %10s  %-6s  %s\n", $1, s, $3, w }
-    END { printf "%-44s %10s\n", "total", sprintf("%d min %02d s", int(t / 60), int(t) % 60) }' "$BITHIVE_TIMINGS"
+    END { printf "%-44s %10s\n", "sum of the steps", sprintf("%d min %02d s", int(t / 60), int(t) % 60) }' "$BITHIVE_TIMINGS"
   printf '(kept in %s)\n' "$BITHIVE_TIMINGS"
 }
 

@@ -34,6 +34,12 @@ LDFLAGS="-checklinkname=0 \
  -extldflags=-Wl,-rpath,\$ORIGIN"
 stamp="$(cd "$ROOT/testing/wasmd" && cat go.mod go.sum | sha256sum | cut -c1-16)-$(go env GOVERSION)-$(printf %s "$LDFLAGS" | sha256sum | cut -c1-16)"
 
+# One build at a time per binary: the test command runs the chain steps side by side, and two of
+# them may ask for the same binary at once; the second waits, then reuses what the first built.
+mkdir -p "$CACHE"
+exec 9>"$CACHE.lock"
+flock -n 9 || { log "another wasmd build of prefix $PREFIX is running: waiting for it"; flock 9; }
+
 if [ "${1:-}" != --force ] && [ -x "$BIN" ] && [ "$(cat "$CACHE/stamp" 2>/dev/null)" = "$stamp" ] \
   && "$BIN" version >/dev/null 2>&1; then
   log "reusing $BIN ($("$BIN" version 2>&1))"

@@ -1,4 +1,4 @@
-# Sourced by scripts/build-wasm.sh and scripts/build-web.sh. Not run on its own.
+# Sourced by scripts/test.sh, scripts/build-wasm.sh and scripts/build-web.sh. Not run on its own.
 #
 # stable_source ROOT DEST: makes DEST a copy of the checkout at ROOT (its tracked files and the
 # untracked ones git does not ignore) in which a file is rewritten, and so gets a new mtime, only
@@ -18,6 +18,11 @@ stable_source() {
     return 0
   fi
   mkdir -p "$dest"
+  # One sync at a time into DEST (the test command's steps run side by side and more than one
+  # builds from the same copy); the copy is the same for all of them once it is synced.
+  local lock
+  exec {lock}>"$dest.lock"
+  flock "$lock"
   manifest="$dest/.bithive-source-manifest"
   new="$(mktemp)"
   # "<blob hash> <path>" for every file of the checkout, sorted by path.
@@ -43,5 +48,6 @@ stable_source() {
     done <<<"$changed"
   fi
   mv "$new" "$manifest"
+  exec {lock}>&-
   printf '%s\n' "$dest"
 }
