@@ -53,7 +53,7 @@ in_background() {
   (
     timing_begin
     rc=0
-    "$@" >"$out" 2>&1 || rc=$?
+    "$@" >"$out" 2>&1 </dev/null || rc=$?
     [ "$rc" != 0 ] || timing_end "$name"
     exit "$rc"
   ) &
@@ -113,23 +113,32 @@ timed "schema drift" scripts/schema.sh --check
 
 timed "wasm artifacts: rebuild and compare" scripts/build-wasm.sh --check
 
-# Component steps (e.g. browser tests) that are not plain cargo tests. Those that wait on chains
-# and a browser start first, in the background.
+# Component steps (e.g. browser tests) that are not plain cargo tests. A script may name
+# variants, each a run of its own with one more variable set (`# variants: IBC_RELAYER=hermes
+# IBC_RELAYER=rly`). Those that wait on chains and a browser start first, in the background.
 waiting_steps=" ibc wasmd web-app "
-for f in scripts/test.d/*.sh; do
-  name="$(basename "$f" .sh)"
-  if [ "${BITHIVE_TEST_SERIAL:-0}" != 1 ] && [[ "$waiting_steps" == *" $name "* ]]; then
-    in_background "test.d $name" bash "$f"
-  fi
-done
-for f in scripts/test.d/*.sh; do
-  [ -e "$f" ] || continue
-  name="$(basename "$f" .sh)"
-  if [ "${BITHIVE_TEST_SERIAL:-0}" != 1 ] && [[ "$waiting_steps" == *" $name "* ]]; then
-    continue
-  fi
-  timed "test.d $name" bash "$f"
-done
+# component_steps: "NAME<TAB>FILE<TAB>VARIABLE=VALUE or empty" for each run of each script.
+component_steps() {
+  local f name v variants
+  for f in scripts/test.d/*.sh; do
+    [ -e "$f" ] || continue
+    name="$(basename "$f" .sh)"
+    variants="$(sed -n 's/^# variants: *//p' "$f" | head -n1)"
+    if [ -z "$variants" ]; then printf '%s\t%s\t\n' "$name" "$f"; continue; fi
+    for v in $variants; do printf '%s\t%s\t%s\n' "$name" "$f" "$v"; done
+  done
+}
+# run_component FILE VARIABLE=VALUE|"": the script, with the variant's variable set.
+run_component() { if [ -n "$2" ]; then env "$2" bash "$1"; else bash "$1"; fi; }
+background() { [ "${BITHIVE_TEST_SERIAL:-0}" != 1 ] && [[ "$waiting_steps" == *" $1 "* ]]; }
+# (if/then, not && or ||: bash ignores `set -e` inside a function called from either; the list
+# on fd 3, so a step that reads its stdin cannot eat it.)
+while IFS=$'\t' read -r -u 3 name f v; do
+  if background "$name"; then in_background "test.d $name${v:+ ($v)}" run_component "$f" "$v"; fi
+done 3< <(component_steps)
+while IFS=$'\t' read -r -u 3 name f v; do
+  if ! background "$name"; then timed "test.d $name${v:+ ($v)}" run_component "$f" "$v"; fi
+done 3< <(component_steps)
 
 timed "cargo nextest (whole workspace)" cargo nextest run --workspace --locked --no-fail-fast
 

@@ -1,20 +1,21 @@
-//! The attestation contract's cross-chain path on two wasmd chains over a channel Hermes opened
-//! (#25): a job paid on B is attested on A by an operator key registered on both chains; A's
-//! attestation contract forwards it over its route to B; Hermes relays the packet; B's contract
-//! checks it against B's own registry and reports it to B's escrow for the node B holds for that
-//! key; the acknowledgement comes back and A marks the packet delivered. Nothing is reported
-//! twice: the same attestation submitted again is refused on A.
+//! The attestation contract's cross-chain path on two wasmd chains over a channel a relayer
+//! opened (Hermes or rly, #25, #48): a job paid on B is attested on A by an operator key
+//! registered on both chains; A's attestation contract forwards it over its route to B; the
+//! relayer relays the packet; B's contract checks it against B's own registry and reports it to
+//! B's escrow for the node B holds for that key; the acknowledgement comes back and A marks the
+//! packet delivered. Nothing is reported twice: the same attestation submitted again is refused
+//! on A.
 //!
-//! The second test sends an attestation while Hermes is down (SIGKILLed by the script): the
+//! The second test sends an attestation while the relayer is down (SIGKILLed by the script): the
 //! packet waits in flight on A, B hears nothing, and after the restart it is delivered once and
 //! acknowledged.
 //!
 //! Run by `scripts/test.d/ibc.sh` after it opened the attestation channel, pinned both peers and
-//! restarted Hermes with the config that relays it. Environment: `IBC_A_ENV`, `IBC_B_ENV` (each
+//! restarted the relayer with the config that relays it. Environment: `IBC_A_ENV`, `IBC_B_ENV` (each
 //! chain's wasmd-net.env), `IBC_A_DEPLOYMENT`, `IBC_B_DEPLOYMENT` (deployment.json), and
 //! `ATT_CHANNEL_A`, `ATT_CHANNEL_B` (the attestation channel's id on each chain); the second test
-//! also `HERMES_DOWN_MARKER`, a file it creates once its packet is in flight, when the script
-//! restarts Hermes.
+//! also `RELAYER_DOWN_MARKER`, a file it creates once its packet is in flight, when the script
+//! restarts the relayer.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -255,8 +256,8 @@ async fn replay_refused(a: &Chain, job: &PaidJob, submit: &AttestationMsg) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs two wasmd chains joined by Hermes (scripts/test.d/ibc.sh)"]
-async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channel() {
+#[ignore = "needs two wasmd chains joined by a relayer (scripts/test.d/ibc.sh)"]
+async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_relayed_channel() {
     let a = Chain::open("IBC_A_ENV", "IBC_A_DEPLOYMENT");
     let b = Chain::open("IBC_B_ENV", "IBC_B_DEPLOYMENT");
     let (ch_a, ch_b) = (var("ATT_CHANNEL_A"), var("ATT_CHANNEL_B"));
@@ -268,7 +269,7 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
         common::set_route(&c.gov, &c.d.contracts.attestation, other, ch).await;
     }
 
-    // The operator attests it on A; Hermes relays the packet to B, whose escrow records the
+    // The operator attests it on A; the relayer relays the packet to B, whose escrow records the
     // report for B's node; the acknowledgement comes back and A marks the packet delivered.
     let submit = attestation_on_a(&a, &b, &job).await;
     let started = Instant::now();
@@ -288,16 +289,16 @@ async fn a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channe
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs two wasmd chains joined by Hermes, which the script kills first (scripts/test.d/ibc.sh)"]
-async fn an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_restart() {
+#[ignore = "needs two wasmd chains joined by a relayer, which the script kills first (scripts/test.d/ibc.sh)"]
+async fn an_attestation_sent_while_the_relayer_is_down_is_delivered_once_after_the_restart() {
     let a = Chain::open("IBC_A_ENV", "IBC_A_DEPLOYMENT");
     let b = Chain::open("IBC_B_ENV", "IBC_B_DEPLOYMENT");
-    let marker = var("HERMES_DOWN_MARKER");
+    let marker = var("RELAYER_DOWN_MARKER");
     let job = paid_job(&a, &b, "x-wasmd-down-1").await;
     let submit = attestation_on_a(&a, &b, &job).await;
     submit_on_a(&a, &job, &submit).await;
 
-    // Hermes is down: the packet waits in flight on A and B hears nothing.
+    // The relayer is down: the packet waits in flight on A and B hears nothing.
     let held = outgoing_of(&a, &job.id)
         .await
         .expect("A forwarded no packet");
@@ -305,14 +306,14 @@ async fn an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_re
     tokio::time::sleep(Duration::from_secs(6)).await;
     assert!(
         b.job(&job.id).await.status == JobStatus::Open,
-        "B heard of the job while Hermes was down"
+        "B heard of the job while the relayer was down"
     );
     assert_eq!(
         outgoing_of(&a, &job.id).await.unwrap().status,
         PacketStatus::InFlight
     );
 
-    // The script restarts Hermes: the packet is delivered once, reported once, acknowledged.
+    // The script restarts the relayer: the packet is delivered once, reported once, acknowledged.
     std::fs::write(&marker, held.id.to_string()).unwrap();
     let started = Instant::now();
     wait_reported(&b, &job, started, Duration::from_secs(180)).await;
@@ -323,7 +324,7 @@ async fn an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_re
         "the packet was sent again although it was in flight"
     );
     eprintln!(
-        "packet {} held in flight on {} while Hermes was down; after the restart reported on {} \
+        "packet {} held in flight on {} while the relayer was down; after the restart reported on {} \
          and acknowledged in {:.1} s",
         held.id,
         a.id(),

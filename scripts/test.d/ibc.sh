@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# ICS-20 over real IBC (#25): two local wasmd chains (scripts/wasmd-net.sh; A with prefix
+# ICS-20 over real IBC (#25, #48): two local wasmd chains (scripts/wasmd-net.sh; A with prefix
 # bithive, B with prefix wasm), BitHive deployed on both (`bithive deploy`, cw20-ics20 included),
-# and the Hermes relayer (scripts/hermes-build.sh) configured by `bithive ibc files` and nothing
-# else. Hermes opens the clients, the connection and two channels (A transfer <-> B transfer,
-# A cw20-ics20 <-> B transfer); then, relayed by Hermes:
+# and a relayer configured by `bithive ibc files` and nothing else: Hermes
+# (scripts/hermes-build.sh) with IBC_RELAYER=hermes, the default, or the Go relayer rly
+# (scripts/rly-build.sh) with IBC_RELAYER=rly; the test command runs both. The relayer opens the
+# clients, the connection and two channels (A transfer <-> B transfer, A cw20-ics20 <-> B
+# transfer); then, relayed by it, each checked on the chains (balances, escrows, voucher supply,
+# packet commitments, channel ends), never by the relayer's messages:
 #   - native ubhive A -> B and back: the voucher's denom is ibc-go's rule (`bithive ibc denom`,
 #     checked against ibc-go's vector in packages/ibc-files) and B's denom trace says so;
 #   - BTT (cw20) A -> B through cw20-ics20, arriving as an ibc/ voucher that pays for an inference
@@ -13,15 +16,17 @@
 #     through cw20-ics20 and back: escrow 0 and voucher supply 0 again;
 #   - an error acknowledgement (a receiver B cannot decode) refunds the sender exactly once, native
 #     and cw20;
-#   - Hermes killed (SIGKILL) with packets in flight, some of which time out while it is down:
+#   - the relayer killed (SIGKILL) with packets in flight, some of which time out while it is down:
 #     after the restart each delivered packet arrives once and each timed-out one is refunded once;
 #   - bad input refused with ibc-go's or cw20-ics20's error and no balance moved: a cw20 outside
 #     the allowlist (and a stranger's attempt to allow it), an unknown channel (native and cw20),
-#     an amount above the balance, a channel handshake with another version;
+#     an amount above the balance, a channel handshake with another version (no channel end
+#     left on A; the contract's reason in the relayer's output);
 #   - the attestation contracts' channel: refused until governance pins the peer (connection and
-#     port) on both sides, then opened by Hermes and listed in the files; a job paid on B,
+#     port) on both sides, then opened by the relayer and listed in its files; a job paid on B,
 #     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs); another
-#     attested while Hermes is SIGKILLed waits in flight and is delivered once after the restart.
+#     attested while the relayer is SIGKILLed waits in flight and is delivered once after the
+#     restart.
 # Writes the chain-registry _IBC file and checks it against the registry's schema; writes rly's
 # files (#48) without gRPC URLs and checks them: each chain's poll below its measured block
 # interval, the path's filter exactly A's channels on the connection. Prints the
@@ -32,24 +37,37 @@ cd "$ROOT"
 # shellcheck source=scripts/lib/wasmd-tx.sh
 source scripts/lib/wasmd-tx.sh ibc-test
 
+# The relayer: IBC_RELAYER=hermes (default) or rly; the test command runs both (the `variants`
+# line below, read by scripts/test.sh). Everything the scenario checks is the chains' state.
+# variants: IBC_RELAYER=hermes IBC_RELAYER=rly
+IBC_RELAYER="${IBC_RELAYER:-hermes}"
 BIN_A="$(scripts/wasmd-build.sh)"
 BIN_B="$(WASMD_PREFIX=wasm scripts/wasmd-build.sh)"
-HERMES="$(scripts/hermes-build.sh)"
+case "$IBC_RELAYER" in
+  hermes) RELAYER_NAME=Hermes RELAYER_BIN="$(scripts/hermes-build.sh)" ;;
+  rly) RELAYER_NAME=rly RELAYER_BIN="$(scripts/rly-build.sh)" ;;
+  *) echo "IBC_RELAYER=$IBC_RELAYER: expected hermes or rly" >&2; exit 2 ;;
+esac
 cargo build --quiet --locked -p bithive-cli --bin bithive
 BITHIVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
 
-H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-ibc.XXXXXX")"
-HERMES_PID=
+H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-ibc-$IBC_RELAYER.XXXXXX")"
+RELAYER_PID=
+RELAYER_LOG="$H/$IBC_RELAYER.log"
 cleanup() {
   local rc=$?
-  [ -n "$HERMES_PID" ] && kill "$HERMES_PID" 2>/dev/null || true
+  [ -n "$RELAYER_PID" ] && kill "$RELAYER_PID" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H/b" 2>/dev/null || true
   scripts/wasmd-net.sh stop "$H/a" 2>/dev/null || true
-  if [ "$rc" = 0 ]; then rm -rf "$H"; else say "kept $H (hermes.log, a/wasmd.log, b/wasmd.log)"; fi
+  if [ "$rc" = 0 ]; then rm -rf "$H"; else
+    say "last lines of $RELAYER_LOG:"; tail -n 20 "$RELAYER_LOG" 2>/dev/null | sed 's/^/    /' >&2 || true
+    say "kept $H ($IBC_RELAYER.log, a/wasmd.log, b/wasmd.log)"
+  fi
 }
 trap cleanup EXIT
 
-# The relayer's own key, funded at genesis on both chains (Hermes signs with it, not the deployer).
+# The relayer's own key, funded at genesis on both chains (the relayer signs with it, not the
+# deployer).
 mkdir -p "$H/keys"
 "$BIN_A" keys add relayer --keyring-backend test --home "$H/keys" --output json >"$H/keys/relayer.json" 2>&1
 jq -r .mnemonic "$H/keys/relayer.json" >"$H/relayer.mnemonic" && chmod 600 "$H/relayer.mnemonic" "$H/keys/relayer.json"
@@ -83,10 +101,11 @@ ok() { [ "$(jq -r .code <<<"$1")" = 0 ] || fail "$2: $(jq -r '.raw_log // .' <<<
 bal_a() { qa bank balance "$1" "$2" | jq -r .balance.amount; }
 bal_b() { qb bank balance "$1" "$2" | jq -r .balance.amount; }
 cw20_bal() { qa wasm contract-state smart "$1" "{\"balance\":{\"address\":\"$2\"}}" | jq -r .data.balance; }
-# wait_for DESC CMD...: until CMD succeeds, at most 60 s.
+# wait_for DESC CMD...: until CMD succeeds, at most 120 s (a deadline, not a figure: the test
+# command runs this step beside others on two cores).
 wait_for() {
   local desc="$1" i; shift
-  for i in $(seq 1 120); do "$@" && return 0; sleep 0.5; done
+  for i in $(seq 1 240); do "$@" && return 0; sleep 0.5; done
   fail "timed out waiting for $desc"
 }
 eq() { [ "$("${@:2}")" = "$1" ]; }
@@ -112,47 +131,110 @@ ICS20_PORT="$(qa wasm contract-state smart "$ICS20" '{"port":{}}' | jq -r .data.
 [ "$ICS20_PORT" = "wasm.$ICS20" ] || fail "cw20-ics20 port $ICS20_PORT"
 say "deployed on $A_ID and $B_ID; cw20-ics20 $ICS20 allows exactly BTT and BTK"
 
-ibc_files() {
-  "$BITHIVE" ibc files --a-deployment "$H/a/deployment.json" --a-rpc "$A_RPC" --a-grpc "http://$A_GRPC" \
-    --b-deployment "$H/b/deployment.json" --b-rpc "$B_RPC" --b-grpc "http://$B_GRPC" \
-    --key-store "$H/hermes-keys" --relayer hermes --out "$H"
-}
-ibc_files | sed 's/^/    /' >&2
-CFG="$H/hermes.toml"
-hermes() { "$HERMES" --config "$CFG" "$@"; }
-hermes config validate >/dev/null 2>&1 || { hermes config validate >&2 || true; fail "hermes rejects bithive's config"; }
-[ "$(grep -c '^list = \[\]' "$CFG")" = 2 ] || fail "before any channel, the config must relay nothing"
 # quietly DESC CMD...: runs CMD with its output kept aside; on failure shows it, then fails.
 quietly() {
   local desc="$1" log="$H/quietly.log"; shift
   "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "$desc (its output is above)"; }
 }
-quietly "hermes keys add $A_ID" hermes keys add --chain "$A_ID" --mnemonic-file "$H/relayer.mnemonic"
-quietly "hermes keys add $B_ID" hermes keys add --chain "$B_ID" --mnemonic-file "$H/relayer.mnemonic"
+# relayer_files: the chosen relayer's files, written by `bithive ibc files` and nothing else.
+relayer_files() {
+  local grpc=()
+  [ "$IBC_RELAYER" = hermes ] && grpc=(--a-grpc "http://$A_GRPC" --b-grpc "http://$B_GRPC" --key-store "$H/hermes-keys")
+  "$BITHIVE" ibc files --a-deployment "$H/a/deployment.json" --a-rpc "$A_RPC" \
+    --b-deployment "$H/b/deployment.json" --b-rpc "$B_RPC" "${grpc[@]}" --relayer "$IBC_RELAYER" --out "$H" \
+    | sed 's/^/    /' >&2
+}
+CFG="$H/hermes.toml"
+RH="$H/rly-home"
+# rly keeps its chains, paths and keys in its home: made afresh from the files each time, so
+# what runs is what `bithive ibc files` wrote.
+rly_home() {
+  local f
+  rm -rf "$RH"
+  quietly "rly config init" "$RELAYER_BIN" config init --home "$RH"
+  for f in "$H"/rly/chains/*.json; do
+    quietly "rly chains add $f" "$RELAYER_BIN" chains add --file "$f" "$(basename "$f" .json)" --home "$RH"
+  done
+  for f in "$H"/rly/paths/*.json; do
+    quietly "rly paths add $f" "$RELAYER_BIN" paths add "$A_ID" "$B_ID" "$(basename "$f" .json)" --file "$f" --home "$RH"
+  done
+  for id in "$A_ID" "$B_ID"; do
+    quietly "rly keys restore $id" "$RELAYER_BIN" keys restore "$id" relayer "$(cat "$H/relayer.mnemonic")" --home "$RH"
+  done
+}
+# rly_path: the one path's name (one connection between the two chains).
+rly_path() { basename "$(ls "$H"/rly/paths/*.json)" .json; }
+relayer_keys() {
+  case "$IBC_RELAYER" in
+    hermes)
+      quietly "hermes keys add $A_ID" "$RELAYER_BIN" --config "$CFG" keys add --chain "$A_ID" --mnemonic-file "$H/relayer.mnemonic"
+      quietly "hermes keys add $B_ID" "$RELAYER_BIN" --config "$CFG" keys add --chain "$B_ID" --mnemonic-file "$H/relayer.mnemonic" ;;
+    rly) rly_home ;;
+  esac
+}
+# relayer_link LOG: clients, a connection and a transfer <-> transfer channel between A and B.
+relayer_link() {
+  case "$IBC_RELAYER" in
+    hermes) timeout 300 "$RELAYER_BIN" --config "$CFG" create channel --a-chain "$A_ID" --b-chain "$B_ID" \
+      --a-port transfer --b-port transfer --new-client-connection --yes >"$1" 2>&1 ;;
+    rly) timeout 300 "$RELAYER_BIN" tx link "$(rly_path)" --src-port transfer --dst-port transfer \
+      --order unordered --version ics20-1 --home "$RH" >"$1" 2>&1 ;;
+  esac
+}
+# relayer_channel PORT_ON_A PORT_ON_B VERSION LOG: a channel on the existing connection, opened
+# from A. (rly needs --override to open a second channel on a path's connection.)
+relayer_channel() {
+  case "$IBC_RELAYER" in
+    hermes) timeout 180 "$RELAYER_BIN" --config "$CFG" create channel --a-chain "$A_ID" --a-connection "$CONN_A" \
+      --a-port "$1" --b-port "$2" --channel-version "$3" --yes >"$4" 2>&1 ;;
+    rly) timeout 180 "$RELAYER_BIN" tx channel "$(rly_path)" --src-port "$1" --dst-port "$2" --order unordered \
+      --version "$3" --override --home "$RH" >"$4" 2>&1 ;;
+  esac
+}
+# The channels on A in any state (a refused OpenInit leaves none behind).
+channel_ends_a() { qa ibc channel channels | jq '.channels | length'; }
+
+relayer_files
+case "$IBC_RELAYER" in
+  hermes)
+    "$RELAYER_BIN" --config "$CFG" config validate >/dev/null 2>&1 \
+      || { "$RELAYER_BIN" --config "$CFG" config validate >&2 || true; fail "hermes rejects bithive's config"; }
+    [ "$(grep -c '^list = \[\]' "$CFG")" = 2 ] || fail "before any channel, the config must relay nothing" ;;
+  rly)
+    jq -e '.["src-channel-filter"] == {rule: "allowlist", "channel-list": []}' "$H"/rly/paths/*.json >/dev/null \
+      || fail "before any channel, rly's path must relay nothing" ;;
+esac
+relayer_keys
 
 started=$(date +%s)
-hermes create channel --a-chain "$A_ID" --b-chain "$B_ID" --a-port transfer --b-port transfer \
-  --new-client-connection --yes >"$H/create-transfer.log" 2>&1 || { tail -20 "$H/create-transfer.log" >&2; fail "hermes create channel transfer"; }
+relayer_link "$H/create-transfer.log" || { tail -20 "$H/create-transfer.log" >&2; fail "$RELAYER_NAME: the transfer channel"; }
 CONN_A="$(qa ibc connection connections | jq -r '.connections[0].id')"
-hermes create channel --a-chain "$A_ID" --a-connection "$CONN_A" --a-port "$ICS20_PORT" --b-port transfer \
-  --channel-version ics20-1 --yes >"$H/create-ics20.log" 2>&1 || { tail -20 "$H/create-ics20.log" >&2; fail "hermes create channel ics20"; }
-say "hermes opened clients, connection $CONN_A and two channels in $(( $(date +%s) - started )) s"
+relayer_channel "$ICS20_PORT" transfer ics20-1 "$H/create-ics20.log" \
+  || { tail -20 "$H/create-ics20.log" >&2; fail "$RELAYER_NAME: the cw20-ics20 channel"; }
+say "$RELAYER_NAME opened clients, connection $CONN_A and two channels in $(( $(date +%s) - started )) s"
 
-ibc_files | sed 's/^/    /' >&2
+relayer_files
 chan() { # PORT_ON_A -> "channel on A" "channel on B"
   qa ibc channel channels | jq -r --arg p "$1" '.channels[] | select(.port_id == $p and .state == "STATE_OPEN") | "\(.channel_id) \(.counterparty.channel_id)"'
 }
 read -r T_A T_B < <(chan transfer)
 read -r C_A C_B < <(chan "$ICS20_PORT")
 [ -n "$T_A" ] && [ -n "$C_A" ] || fail "channels not found on $A_ID"
-# The packet filters name exactly these channels on each side.
-got="$(awk '/^\[chains.packet_filter\]/ {f=1} f && /^list/ {print; f=0}' "$CFG" | tr -d ' ')"
-want="list=[[\"transfer\",\"$T_A\"],[\"$ICS20_PORT\",\"$C_A\"]]
+# The filters name exactly these channels: Hermes's on each side, rly's (path) on A.
+case "$IBC_RELAYER" in
+  hermes)
+    got="$(awk '/^\[chains.packet_filter\]/ {f=1} f && /^list/ {print; f=0}' "$CFG" | tr -d ' ')"
+    want="list=[[\"transfer\",\"$T_A\"],[\"$ICS20_PORT\",\"$C_A\"]]
 list=[[\"transfer\",\"$T_B\"],[\"transfer\",\"$C_B\"]]"
-[ "$got" = "$want" ] || fail "hermes.toml packet filters:
+    [ "$got" = "$want" ] || fail "hermes.toml packet filters:
 $got
 expected
-$want"
+$want" ;;
+  rly)
+    jq -e --arg c "$CONN_A" --arg t "$T_A" --arg i "$C_A" \
+      '.src["connection-id"] == $c and (.["src-channel-filter"]["channel-list"] | sort) == ([$t, $i] | sort)' \
+      "$H/rly/paths/$(rly_path).json" >/dev/null || { cat "$H/rly/paths/$(rly_path).json" >&2; fail "rly path filter"; } ;;
+esac
 IBCF="$(ls "$H"/_IBC/*.json)"
 jq -e --arg c "$CONN_A" '[.chain_1.connection_id, .chain_2.connection_id] | index($c) != null' "$IBCF" >/dev/null || fail "$IBCF connection"
 [ "$(jq '.channels | length' "$IBCF")" = 2 ] || fail "$IBCF channels"
@@ -160,7 +242,7 @@ jq -e --arg c "$CONN_A" '[.chain_1.connection_id, .chain_2.connection_id] | inde
 # itself could not run).
 IBC_DATA_FILE="$IBCF" quietly "$IBCF: the chain-registry schema check" cargo test --quiet --locked \
   -p bithive-ibc-files --test ecosystem -- --ignored the_written_file_passes_the_schema
-say "hermes.toml filters exactly $T_A,$C_A on $A_ID and $T_B,$C_B on $B_ID; $(basename "$IBCF") passes ibc_data.schema.json"
+say "$RELAYER_NAME's filter: exactly $T_A,$C_A on $A_ID (and $T_B,$C_B on $B_ID); $(basename "$IBCF") passes ibc_data.schema.json"
 
 # rly's files (#48), written without any gRPC URL: a chain file per chain whose poll is below the
 # chain's block interval (measured by `ibc files`; rly relays nothing otherwise), and a path on
@@ -186,16 +268,30 @@ jq -e --arg c "$CONN_A" --arg t "$T_A" --arg i "$C_A" \
 cmp -s "$IBCF" "$R/_IBC/$(basename "$IBCF")" || fail "the _IBC file differs between the two runs"
 say "rly: chain files poll below a block, $(basename "$RP") allows exactly $T_A and $C_A on $CONN_A"
 
-start_hermes() {
-  # The binary itself, not the shell function: $! must be Hermes's pid for the SIGKILL below.
-  local n
-  n="$(grep -c "Hermes has started" "$H/hermes.log" 2>/dev/null || true)"
-  "$HERMES" --config "$CFG" start >>"$H/hermes.log" 2>&1 &
-  HERMES_PID=$!
-  # Hermes is relaying once its workers are up (it logs "Hermes has started").
-  wait_for "hermes to start" sh -c "[ \"\$(grep -c 'Hermes has started' '$H/hermes.log')\" -gt '${n:-0}' ]"
+# relayer_start: the relayer with the files as they are now.
+relayer_start() {
+  case "$IBC_RELAYER" in
+    hermes)
+      # The binary itself, not a shell function: $! must be the relayer's pid for the SIGKILL below.
+      local n
+      n="$(grep -c "Hermes has started" "$RELAYER_LOG" 2>/dev/null || true)"
+      "$RELAYER_BIN" --config "$CFG" start >>"$RELAYER_LOG" 2>&1 &
+      RELAYER_PID=$!
+      # Hermes is relaying once its workers are up (it logs "Hermes has started").
+      wait_for "hermes to start" sh -c "[ \"\$(grep -c 'Hermes has started' '$RELAYER_LOG')\" -gt '${n:-0}' ]" ;;
+    rly)
+      rly_home
+      "$RELAYER_BIN" start "$(rly_path)" --home "$RH" >>"$RELAYER_LOG" 2>&1 &
+      RELAYER_PID=$! ;;
+  esac
 }
-start_hermes
+# relayer_stop [SIGNAL]: TERM by default; KILL for a crash.
+relayer_stop() {
+  kill "-${1:-TERM}" "$RELAYER_PID"; wait "$RELAYER_PID" 2>/dev/null || true
+  ! kill -0 "$RELAYER_PID" 2>/dev/null || fail "$RELAYER_NAME still runs"
+  RELAYER_PID=
+}
+relayer_start
 
 # Users: Bob on B (funded by B's deployer for fees).
 "$BIN_B" keys add bob --keyring-backend test --home "$B_HOME" --output json 2>&1 | jq -r .mnemonic >"$H/bob.mnemonic"
@@ -278,10 +374,8 @@ wait_for "the cw20 refund" eq "$btt0" cw20_bal "$BTT" "$ALICE"
 [ "$(bal_a "$ESCROW_T" ubhive)" = 0 ] && [ "$(cw20_bal "$BTT" "$ICS20")" = "$esc0" ] || fail "escrow after error acks"
 say "error acks: native and cw20 refunded exactly (balances back to before, less the fee)"
 
-# 4. Hermes killed with packets in flight; two of them time out while it is down.
-kill -KILL "$HERMES_PID"; wait "$HERMES_PID" 2>/dev/null || true
-! kill -0 "$HERMES_PID" 2>/dev/null && ! pgrep -f "$HERMES --config $CFG start" >/dev/null || fail "hermes still runs"
-HERMES_PID=
+# 4. The relayer killed with packets in flight; two of them time out while it is down.
+relayer_stop KILL
 u0="$(bal_a "$ALICE" ubhive)" v0="$(bal_b "$BOB" "$VOUCHER")" cv0="$(bal_b "$BOB" "$CW_VOUCHER")"
 ok "$(txa deployer ibc-transfer transfer transfer "$T_A" "$BOB" 4000ubhive)" "in flight: native"
 ok "$(send_cw20 40 "$C_A" "$BOB")" "in flight: cw20"
@@ -289,7 +383,7 @@ ok "$(txa deployer ibc-transfer transfer transfer "$T_A" "$BOB" 5000ubhive --pac
   --packet-timeout-timestamp 4000000000)" "in flight: native, 4 s timeout"
 ok "$(send_cw20 50 "$C_A" "$BOB" 4)" "in flight: cw20, 4 s timeout"
 sleep 6
-start_hermes
+relayer_start
 wait_for "the in-flight native transfer" eq "$((v0 + 4000))" bal_b "$BOB" "$VOUCHER"
 wait_for "the in-flight cw20 transfer" eq "$((cv0 + 40))" bal_b "$BOB" "$CW_VOUCHER"
 wait_for "the native timeout refund" eq "$((u0 - 4000 - 4 * FEE_AMOUNT))" bal_a "$ALICE" ubhive
@@ -300,7 +394,7 @@ sleep 3  # a second delivery or refund would land here
   || fail "after the restart, a packet was delivered or refunded twice"
 [ "$(bal_a "$ESCROW_T" ubhive)" = 4000 ] && [ "$(cw20_bal "$BTT" "$ICS20")" = "$((esc0 + 40))" ] || fail "escrows after the restart"
 [ "$(qa ibc channel packet-commitments transfer "$T_A" | jq '.commitments | length')" = 0 ] || fail "unrelayed packets on $T_A"
-say "hermes SIGKILLed mid-flight and restarted: 2 packets delivered once, 2 timed out and refunded once"
+say "$RELAYER_NAME SIGKILLed mid-flight and restarted: 2 packets delivered once, 2 timed out and refunded once"
 
 # 5. Bad input: refused with ibc-go's or cw20-ics20's own error, nothing moves.
 u0="$(bal_a "$ALICE" ubhive)" c0="$(cw20_bal "$BTT" "$ALICE")"
@@ -331,69 +425,72 @@ refused "a cw20 outside the allowlist" "You can only send cw20 tokens that have 
 [ "$(cw20_bal "$BTT" "$ALICE")" = "$c0" ] || fail "BTT moved on a refused transfer"
 [ "$(cw20_bal "$OTHER" "$ALICE")" = 1000 ] || fail "the other cw20 moved"
 say "bad input refused; no BTT or other cw20 moved"
-# A channel with another version: cw20-ics20 refuses the handshake at OpenInit, nothing opens.
-open_before="$(qa ibc channel channels | jq '[.channels[] | select(.state == "STATE_OPEN")] | length')"
-if timeout 120 "$HERMES" --config "$CFG" create channel --a-chain "$A_ID" --a-connection "$CONN_A" \
-  --a-port "$ICS20_PORT" --b-port transfer --channel-version ics20-2 --yes >"$H/create-bad.log" 2>&1; then
+# A channel with another version: cw20-ics20 refuses the handshake at OpenInit, so no channel
+# end exists on A afterwards, in any state. The relayer is stopped first: the handshake commands
+# sign with its key too.
+relayer_stop
+ends_before="$(channel_ends_a)"
+if relayer_channel "$ICS20_PORT" transfer ics20-2 "$H/create-bad.log"; then
   fail "a channel with version ics20-2 was opened to cw20-ics20"
 fi
+[ "$(channel_ends_a)" = "$ends_before" ] || fail "the refused ics20-2 handshake left a channel end on A"
 grep -q "Only supports channel with ibc version ics20-1, got ics20-2" "$H/create-bad.log" \
   || { tail -5 "$H/create-bad.log" >&2; fail "the ics20-2 handshake failed for another reason"; }
-[ "$(qa ibc channel channels | jq '[.channels[] | select(.state == "STATE_OPEN")] | length')" = "$open_before" ] \
-  || fail "a channel opened"
-say "refused, a channel with version ics20-2: cw20-ics20's 'Only supports channel with ibc version ics20-1'"
+say "refused, a channel with version ics20-2: no channel end on A; cw20-ics20's 'Only supports channel with ibc version ics20-1'"
 
 # 6. The attestation contracts' channel over the same connection: refused by A's contract until
-# governance pins B's attestation port on A's connection (and A's on B's), then opened by Hermes.
+# governance pins B's attestation port on A's connection (and A's on B's), then opened by the
+# relayer (still stopped).
 ATT_A="$(jq -r .contracts.attestation "$H/a/deployment.json")" ATT_B="$(jq -r .contracts.attestation "$H/b/deployment.json")"
 CONN_B="$(qb ibc connection connections | jq -r '.connections[0].id')"
-att_channel() {
-  timeout 180 "$HERMES" --config "$CFG" create channel --a-chain "$A_ID" --a-connection "$CONN_A" \
-    --a-port "wasm.$ATT_A" --b-port "wasm.$ATT_B" --channel-version bithive-attestation-1 --yes >"$H/create-att.log" 2>&1
-}
+att_channel() { relayer_channel "wasm.$ATT_A" "wasm.$ATT_B" bithive-attestation-1 "$H/create-att.log"; }
 if att_channel; then fail "an attestation channel opened to an unpinned peer"; fi
+[ "$(channel_ends_a)" = "$ends_before" ] || fail "the refused attestation handshake left a channel end on A"
 grep -q "counterparty $CONN_A/wasm.$ATT_B (connection/port) is not a pinned peer" "$H/create-att.log" \
   || { tail -5 "$H/create-att.log" >&2; fail "the unpinned attestation handshake failed for another reason"; }
 say "refused, an attestation channel to an unpinned peer: 'counterparty $CONN_A/wasm.$ATT_B (connection/port) is not a pinned peer'"
 ok "$(txa deployer wasm execute "$ATT_A" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_A\",\"port_id\":\"wasm.$ATT_B\"}],\"remove\":[]}}" --gas 400000)" "pin B on A"
 ok "$(txb deployer wasm execute "$ATT_B" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_B\",\"port_id\":\"wasm.$ATT_A\"}],\"remove\":[]}}" --gas 400000)" "pin A on B"
-att_channel || { tail -20 "$H/create-att.log" >&2; fail "hermes could not open the pinned attestation channel"; }
+att_channel || { tail -20 "$H/create-att.log" >&2; fail "$RELAYER_NAME could not open the pinned attestation channel"; }
 a_ch="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -c '[.data.channels[] | {c: .connection_id, p: .counterparty_port, open}]')"
 b_ch="$(qb wasm contract-state smart "$ATT_B" '{"channels":{}}' | jq -c '[.data.channels[] | {c: .connection_id, p: .counterparty_port, open}]')"
 [ "$a_ch" = "[{\"c\":\"$CONN_A\",\"p\":\"wasm.$ATT_B\",\"open\":true}]" ] || fail "A's attestation channels: $a_ch"
 [ "$b_ch" = "[{\"c\":\"$CONN_B\",\"p\":\"wasm.$ATT_A\",\"open\":true}]" ] || fail "B's attestation channels: $b_ch"
-ibc_files | sed 's/^/    /' >&2
-grep -qF "\"wasm.$ATT_A\"" "$CFG" && grep -qF "\"wasm.$ATT_B\"" "$CFG" || fail "hermes.toml does not relay the attestation channel"
-[ "$(jq '.channels | length' "$IBCF")" = 3 ] || fail "$IBCF: expected 3 channels"
-say "attestation: pinned peers on both sides, channel opened by Hermes on $CONN_A, recorded by both contracts; hermes.toml and $(basename "$IBCF") list it"
-# Hermes again with the config that now relays the attestation channel; then the cross-chain
-# path: a job paid on B, attested on A, forwarded over the channel and reported on B.
-kill "$HERMES_PID"; wait "$HERMES_PID" 2>/dev/null || true; HERMES_PID=
-start_hermes
+relayer_files
 ATT_CH_A="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.data.channels[0].channel_id')"
+case "$IBC_RELAYER" in
+  hermes) grep -qF "\"wasm.$ATT_A\"" "$CFG" && grep -qF "\"wasm.$ATT_B\"" "$CFG" || fail "hermes.toml does not relay the attestation channel" ;;
+  rly) jq -e --arg c "$ATT_CH_A" '.["src-channel-filter"]["channel-list"] | index($c) != null' "$H/rly/paths/$(rly_path).json" >/dev/null \
+    || fail "rly's path does not relay the attestation channel $ATT_CH_A" ;;
+esac
+[ "$(jq '.channels | length' "$IBCF")" = 3 ] || fail "$IBCF: expected 3 channels"
+say "attestation: pinned peers on both sides, channel opened by $RELAYER_NAME on $CONN_A, recorded by both contracts; the $RELAYER_NAME files and $(basename "$IBCF") list it"
+# The relayer again with the files that now relay the attestation channel; then the cross-chain
+# path: a job paid on B, attested on A, forwarded over the channel and reported on B.
+relayer_start
 ATT_CH_B="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.data.channels[0].counterparty_channel')"
 IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
   IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
   cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- --ignored --exact \
-  a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_hermes_channel --nocapture >&2 \
-  || fail "the attestation's cross-chain path over Hermes (cli/tests/wasmd_ibc_attest.rs)"
+  a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_relayed_channel --nocapture >&2 \
+  || fail "the attestation's cross-chain path over $RELAYER_NAME (cli/tests/wasmd_ibc_attest.rs)"
 say "attestation: a job paid on B, attested on A, forwarded over $ATT_CH_A and reported on B for B's node; acknowledged on A"
-# Hermes SIGKILLed, then an attestation forwarded: its packet waits in flight on A and B hears
-# nothing; once the test says so (the marker file), Hermes restarts and the packet is delivered
-# once and acknowledged.
-kill -KILL "$HERMES_PID"; wait "$HERMES_PID" 2>/dev/null || true; HERMES_PID=
+# The relayer SIGKILLed, then an attestation forwarded: its packet waits in flight on A and B
+# hears nothing; once the test says so (the marker file), the relayer restarts and the packet is
+# delivered once and acknowledged.
+relayer_stop KILL
 MARKER="$H/attestation-in-flight"; rm -f "$MARKER"
 IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
   IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
-  HERMES_DOWN_MARKER="$MARKER" cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- \
-  --ignored --exact an_attestation_sent_while_hermes_is_down_is_delivered_once_after_the_restart \
+  RELAYER_DOWN_MARKER="$MARKER" cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- \
+  --ignored --exact an_attestation_sent_while_the_relayer_is_down_is_delivered_once_after_the_restart \
   --nocapture >&2 &
 DOWN_TEST=$!
 for _ in $(seq 1 600); do [ -f "$MARKER" ] || ! kill -0 "$DOWN_TEST" 2>/dev/null && break; sleep 0.5; done
-[ -f "$MARKER" ] || { wait "$DOWN_TEST" || true; fail "no attestation packet held in flight while Hermes was down"; }
-start_hermes
-wait "$DOWN_TEST" || fail "the attestation sent while Hermes was down (cli/tests/wasmd_ibc_attest.rs)"
-say "attestation: packet $(cat "$MARKER") held in flight on A while Hermes was SIGKILLed; after the restart delivered once, reported on B and acknowledged"
+[ -f "$MARKER" ] || { wait "$DOWN_TEST" || true; fail "no attestation packet held in flight while $RELAYER_NAME was down"; }
+relayer_start
+wait "$DOWN_TEST" || fail "the attestation sent while $RELAYER_NAME was down (cli/tests/wasmd_ibc_attest.rs)"
+say "attestation: packet $(cat "$MARKER") held in flight on A while $RELAYER_NAME was SIGKILLed; after the restart delivered once, reported on B and acknowledged"
 
 # 7. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
 # reference, in the same run, is the same batch as plain bank sends on A, until committed.
@@ -423,6 +520,6 @@ wait_for "the batch on B" eq "$((v0 + N))" bal_b "$BOB" "$VOUCHER"
 hb1="$(height_b)"
 wait_for "every acknowledgement on A" eq 0 sh -c "'$BIN_A' query ibc channel packet-commitments transfer '$T_A' --node '$A_RPC' -o json | jq '.commitments | length'"
 t1=$(date +%s.%N)
-say "$(awk -v n="$N" -v a="$t0" -v b="$t1" -v r="$t_ref" -v h="$((hb1 - hb0))" 'BEGIN {
-  printf "figure: %d ICS-20 transfers in one tx, relayed by Hermes end to end (to the last ack on A): %.2f s, %.1f transfers/s; vouchers on B within %d blocks of B. Reference, same run: %d bank sends in one tx committed on A in %.2f s (%.1f/s). Ratio IBC/local: %.1fx", n, b - a, n / (b - a), h, n, r, n / r, (b - a) / r }')"
-say "ok: ICS-20 over real IBC between $A_ID and $B_ID, relayed by Hermes"
+say "$(awk -v n="$N" -v rn="$RELAYER_NAME" -v a="$t0" -v b="$t1" -v r="$t_ref" -v h="$((hb1 - hb0))" 'BEGIN {
+  printf "figure: %d ICS-20 transfers in one tx, relayed by %s end to end (to the last ack on A): %.2f s, %.1f transfers/s; vouchers on B within %d blocks of B. Reference, same run: %d bank sends in one tx committed on A in %.2f s (%.1f/s). Ratio IBC/local: %.1fx", n, rn, b - a, n / (b - a), h, n, r, n / r, (b - a) / r }')"
+say "ok: ICS-20 over real IBC between $A_ID and $B_ID, relayed by $RELAYER_NAME"
