@@ -428,12 +428,11 @@ say "bad input refused; no BTT or other cw20 moved"
 # A channel with another version: cw20-ics20 refuses the handshake at OpenInit, so no channel
 # end exists on A afterwards, in any state. The relayer is stopped first: the handshake commands
 # sign with its key too.
+# Judged on the chain only: rly exits 0 after giving up on a refused handshake.
 relayer_stop
 ends_before="$(channel_ends_a)"
-if relayer_channel "$ICS20_PORT" transfer ics20-2 "$H/create-bad.log"; then
-  fail "a channel with version ics20-2 was opened to cw20-ics20"
-fi
-[ "$(channel_ends_a)" = "$ends_before" ] || fail "the refused ics20-2 handshake left a channel end on A"
+relayer_channel "$ICS20_PORT" transfer ics20-2 "$H/create-bad.log" || true
+[ "$(channel_ends_a)" = "$ends_before" ] || fail "a channel with version ics20-2 was opened to cw20-ics20 (a channel end on A)"
 grep -q "Only supports channel with ibc version ics20-1, got ics20-2" "$H/create-bad.log" \
   || { tail -5 "$H/create-bad.log" >&2; fail "the ics20-2 handshake failed for another reason"; }
 say "refused, a channel with version ics20-2: no channel end on A; cw20-ics20's 'Only supports channel with ibc version ics20-1'"
@@ -444,8 +443,8 @@ say "refused, a channel with version ics20-2: no channel end on A; cw20-ics20's 
 ATT_A="$(jq -r .contracts.attestation "$H/a/deployment.json")" ATT_B="$(jq -r .contracts.attestation "$H/b/deployment.json")"
 CONN_B="$(qb ibc connection connections | jq -r '.connections[0].id')"
 att_channel() { relayer_channel "wasm.$ATT_A" "wasm.$ATT_B" bithive-attestation-1 "$H/create-att.log"; }
-if att_channel; then fail "an attestation channel opened to an unpinned peer"; fi
-[ "$(channel_ends_a)" = "$ends_before" ] || fail "the refused attestation handshake left a channel end on A"
+att_channel || true
+[ "$(channel_ends_a)" = "$ends_before" ] || fail "an attestation channel opened to an unpinned peer (a channel end on A)"
 grep -q "counterparty $CONN_A/wasm.$ATT_B (connection/port) is not a pinned peer" "$H/create-att.log" \
   || { tail -5 "$H/create-att.log" >&2; fail "the unpinned attestation handshake failed for another reason"; }
 say "refused, an attestation channel to an unpinned peer: 'counterparty $CONN_A/wasm.$ATT_B (connection/port) is not a pinned peer'"
