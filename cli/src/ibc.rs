@@ -434,19 +434,26 @@ pub async fn write(
             let path = out.join("rly/chains").join(f.file_name());
             put(path, f.to_json()? + "\n", &mut paths)?;
         }
-        if discovered.links.is_empty() {
-            let p = PathFile::unlinked(&a.endpoint, &b.endpoint)?;
-            let name = rly_path_name(a, b, None, 0);
-            put(
-                out.join("rly/paths").join(format!("{name}.json")),
-                p.to_json()? + "\n",
-                &mut paths,
-            )?;
-            rly_paths.push(name);
-        }
-        for (i, link) in discovered.links.iter().enumerate() {
-            let p = PathFile::for_link(link)?;
-            let name = rly_path_name(a, b, Some(link), i);
+        // One path per connection; before any, one unlinked path for `rly tx link`.
+        let path_files = if discovered.links.is_empty() {
+            vec![(
+                rly_path_name(a, b, None, 0),
+                PathFile::unlinked(&a.endpoint, &b.endpoint)?,
+            )]
+        } else {
+            discovered
+                .links
+                .iter()
+                .enumerate()
+                .map(|(i, link)| {
+                    Ok((
+                        rly_path_name(a, b, Some(link), i),
+                        PathFile::for_link(link)?,
+                    ))
+                })
+                .collect::<Result<Vec<_>, IbcError>>()?
+        };
+        for (name, p) in path_files {
             put(
                 out.join("rly/paths").join(format!("{name}.json")),
                 p.to_json()? + "\n",
