@@ -15,6 +15,7 @@ pub mod emission;
 pub mod fractional;
 #[cfg(feature = "ics20")]
 pub mod ics20;
+pub mod ics721;
 pub mod model_registry;
 pub mod payfi_escrow;
 pub mod rewards;
