@@ -76,6 +76,8 @@ pub enum Target {
     Vesting,
     /// ICS-20.
     Ics20,
+    /// ICS-721 (asset NFTs over IBC).
+    Ics721,
 }
 
 impl Target {
@@ -93,6 +95,7 @@ impl Target {
             Target::Emission => Role::Emission,
             Target::Vesting => Role::Vesting,
             Target::Ics20 => Role::Ics20,
+            Target::Ics721 => Role::Ics721,
         }
     }
 }

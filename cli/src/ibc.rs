@@ -84,7 +84,7 @@ impl Side<'_> {
     pub fn ports(&self) -> BTreeSet<String> {
         let c = &self.deployment.contracts;
         let mut ports = BTreeSet::from([bithive_interface::ics20::TRANSFER_PORT.to_string()]);
-        for addr in [&c.ics20, &c.attestation] {
+        for addr in [&c.ics20, &c.attestation, &c.ics721] {
             if !addr.is_empty() {
                 ports.insert(format!("wasm.{addr}"));
             }

@@ -25,8 +25,8 @@ async fn demo_runs_end_to_end() {
     let report = demo::run(&opts, &mut |l: &str| lines.push(l.to_string()))
         .await
         .unwrap_or_else(|e| panic!("demo failed: {e}\nprogress:\n{}", lines.join("\n")));
-    // BitHive's thirteen codes and the DAO's five.
-    assert_eq!(report.deployment.codes.len(), 18);
+    // BitHive's fourteen codes and the DAO's five.
+    assert_eq!(report.deployment.codes.len(), 19);
     assert!(report.attestation_latency_blocks >= 1, "{report:?}");
     let table = report.table();
     for row in common::STORY_ROWS.iter().chain(&["vesting released"]) {

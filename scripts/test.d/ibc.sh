@@ -26,7 +26,11 @@
 #     port) on both sides, then opened by the relayer and listed in its files; a job paid on B,
 #     attested on A, forwarded over it and reported on B (cli/tests/wasmd_ibc_attest.rs); another
 #     attested while the relayer is SIGKILLed waits in flight and is delivered once after the
-#     restart.
+#     restart;
+#   - asset NFTs over ICS-721 (contracts/ics721): the channel opened once governance pins each
+#     side's contract; an ApprovedHoldersOnly asset refused by B until B's officer prepares its
+#     class (error acknowledgement, back to its owner), then a voucher on B with its metadata,
+#     refused to a holder B did not approve, home again, and refunded after a timeout.
 # Writes the chain-registry _IBC file and checks it against the registry's schema; writes rly's
 # files (#48) without gRPC URLs and checks them: each chain's poll below its measured block
 # interval, the path's filter exactly A's channels on the connection. Prints the
@@ -491,7 +495,92 @@ relayer_start
 wait "$DOWN_TEST" || fail "the attestation sent while $RELAYER_NAME was down (cli/tests/wasmd_ibc_attest.rs)"
 say "attestation: packet $(cat "$MARKER") held in flight on A while $RELAYER_NAME was SIGKILLed; after the restart delivered once, reported on B and acknowledged"
 
-# 7. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
+# 7. Asset NFTs over ICS-721 (#48, ADR 013): governance pins each side's ics721 contract on the
+# other, the relayer opens an ics721-1 channel; an asset marked ApprovedHoldersOnly leaves A
+# escrowed, is refused by B while B has not prepared its class (an error acknowledgement: back to
+# Alice), arrives as a voucher with its metadata once B's officer prepared the class and approved
+# Bob, cannot move on B to a holder B's officer did not approve, comes home, and a send that times
+# out while the relayer is down goes back to Alice.
+NFT_A="$(jq -r .contracts.ics721 "$H/a/deployment.json")" NFT_B="$(jq -r .contracts.ics721 "$H/b/deployment.json")"
+ASSET_A="$(jq -r .contracts.asset_nft "$H/a/deployment.json")"
+OFFICER_B="$(envof "$H/b" WASMD_DEPLOYER)"
+ok "$(txa deployer wasm execute "$NFT_A" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_A\",\"port_id\":\"wasm.$NFT_B\",\"compliance_officer\":\"$ALICE\"}],\"remove\":[]}}" --gas 400000)" "pin B's ics721 on A"
+ok "$(txb deployer wasm execute "$NFT_B" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_B\",\"port_id\":\"wasm.$NFT_A\",\"compliance_officer\":\"$OFFICER_B\"}],\"remove\":[]}}" --gas 400000)" "pin A's ics721 on B"
+relayer_stop
+relayer_channel "wasm.$NFT_A" "wasm.$NFT_B" ics721-1 "$H/create-ics721.log" \
+  || { tail -20 "$H/create-ics721.log" >&2; fail "$RELAYER_NAME could not open the ics721 channel"; }
+read -r N_A N_B < <(chan "wasm.$NFT_A")
+[ -n "$N_A" ] || fail "no open ics721 channel on A"
+relayer_files
+[ "$(jq '.channels | length' "$IBCF")" = 4 ] || fail "$IBCF: expected 4 channels with the ics721 one"
+relayer_start
+say "ics721: pinned on both sides, channel $N_A <-> $N_B (ics721-1) opened by $RELAYER_NAME and in its files"
+nft_owner_a() { qa wasm contract-state smart "$ASSET_A" "{\"owner_of\":{\"token_id\":\"$1\"}}" | jq -r .data.owner; }
+nft_send_a() { # TOKEN RECEIVER [TIMEOUT_NS]
+  local msg
+  msg="$(jq -cn --arg c "$N_A" --arg r "$2" --arg t "${3:-}" '{receiver: $r, channel_id: $c} + (if $t == "" then {} else {timeout: {timestamp: $t}} end)' | base64 -w0)"
+  txa deployer wasm execute "$ASSET_A" "{\"send_nft\":{\"contract\":\"$NFT_A\",\"token_id\":\"$1\",\"msg\":\"$msg\"}}" --gas 800000
+}
+outgoing_a() { qa wasm contract-state smart "$NFT_A" "{\"outgoing\":{\"collection\":\"$ASSET_A\",\"token_id\":\"$1\"}}" | jq -c .data; }
+META='{"class":"medical_equipment","description_uri":"ipfs://bafybeimriscanner","content_hash":"'"$(printf 'mri' | sha256sum | cut -c1-64)"'","jurisdictions":[{"code":"EU","markers":["approved_holders_only","medical_device_regulated"]}],"certifications":[{"standard":"CE-MDR","issuer":"TUV-SUD","certificate_id":"MDR-4711","expires_at":"2000000000000000000"}],"device_pubkey":null}'
+# A's compliance officer (the deployer here) approves Alice and the bridge: leaving escrowed is
+# holding, so an ApprovedHoldersOnly asset cannot leave unless the officer lets it.
+for h in "$ALICE" "$NFT_A"; do
+  ok "$(txa deployer wasm execute "$ASSET_A" "{\"approve_holder\":{\"jurisdiction\":\"EU\",\"holder\":\"$h\"}}" --gas 300000)" "approve $h on A"
+done
+ok "$(txa deployer wasm execute "$ASSET_A" "{\"mint\":{\"token_id\":\"mri-1\",\"owner\":\"$ALICE\",\"token_uri\":\"ipfs://bafybeimri1\",\"extension\":$META}}" --gas 500000)" "mint mri-1 on A"
+# Refused by B: the class is not prepared there. Error acknowledgement, back to Alice.
+ok "$(nft_send_a mri-1 "$BOB")" "send mri-1 (class not prepared on B)"
+wait_for "mri-1 back to Alice after B's error acknowledgement" eq "$ALICE" nft_owner_a mri-1
+[ "$(outgoing_a mri-1)" = null ] || fail "mri-1 still recorded as out after its refund"
+say "ics721: refused by B (class not prepared there): error acknowledgement, mri-1 back to Alice, nothing minted on B"
+# B's officer prepares the class and approves Bob in the voucher collection.
+ok "$(txb deployer wasm execute "$NFT_B" "{\"prepare_class\":{\"channel_id\":\"$N_B\",\"class_id\":\"$ASSET_A\",\"name\":\"BitHive assets of $A_ID\",\"symbol\":\"BHA\"}}" --gas 1500000)" "prepare the class on B"
+VC_B="$(qb wasm contract-state smart "$NFT_B" "{\"voucher_class\":{\"channel_id\":\"$N_B\",\"class_id\":\"$ASSET_A\"}}" | jq -r .data.collection)"
+[ -n "$VC_B" ] && [ "$VC_B" != null ] || fail "no voucher collection on B after prepare_class"
+ok "$(txb deployer wasm execute "$VC_B" "{\"approve_holder\":{\"jurisdiction\":\"EU\",\"holder\":\"$BOB\"}}" --gas 300000)" "B's officer approves Bob"
+nft_owner_b() { qb wasm contract-state smart "$VC_B" "{\"owner_of\":{\"token_id\":\"$1\"}}" 2>/dev/null | jq -r .data.owner; }
+hb0="$(height_b)"; t0=$(date +%s.%N)
+ok "$(nft_send_a mri-1 "$BOB")" "send mri-1 to Bob on B"
+wait_for "the mri-1 voucher owned by Bob on B" eq "$BOB" nft_owner_b mri-1
+t_out="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"; blocks_out=$(( $(height_b) - hb0 ))
+[ "$(nft_owner_a mri-1)" = "$NFT_A" ] || fail "mri-1 is not escrowed by ics721 on A"
+[ "$(outgoing_a mri-1)" = "{\"channel_id\":\"$N_A\",\"sender\":\"$ALICE\"}" ] || fail "A's record of mri-1: $(outgoing_a mri-1)"
+got="$(qb wasm contract-state smart "$VC_B" '{"nft_info":{"token_id":"mri-1"}}' | jq -c '.data | {token_uri, extension: (.extension | del(.twin))}')"
+want="$(jq -c --argjson m "$META" -n '{token_uri: "ipfs://bafybeimri1", extension: ($m | del(.device_pubkey))}')"
+[ "$got" = "$want" ] || fail "the voucher's metadata on B:
+$got
+expected
+$want"
+say "ics721: mri-1 on B as a voucher of $VC_B owned by Bob within $blocks_out blocks of B ($t_out s); metadata, jurisdictions, markers and certification as on A; escrowed on A"
+# ApprovedHoldersOnly holds on B: Bob cannot pass the voucher to a holder B's officer did not approve.
+CAROL="$("$BIN_B" keys add carol --keyring-backend test --home "$B_HOME" --output json 2>&1 | jq -r .address)"
+refused "a voucher to a holder B's officer did not approve" "is not approved to hold assets of jurisdiction EU" \
+  "$(txb bob wasm execute "$VC_B" "{\"transfer_nft\":{\"recipient\":\"$CAROL\",\"token_id\":\"mri-1\"}}" --gas 400000)"
+# Home again: Bob sends it to Alice; A releases it from escrow; B keeps the voucher parked.
+msg="$(jq -cn --arg c "$N_B" --arg r "$ALICE" '{receiver: $r, channel_id: $c}' | base64 -w0)"
+t0=$(date +%s.%N)
+ok "$(txb bob wasm execute "$VC_B" "{\"send_nft\":{\"contract\":\"$NFT_B\",\"token_id\":\"mri-1\",\"msg\":\"$msg\"}}" --gas 800000)" "Bob sends mri-1 home"
+wait_for "mri-1 home with Alice" eq "$ALICE" nft_owner_a mri-1
+wait_for "B's acknowledgement (the voucher parked)" eq null sh -c "'$BIN_B' query wasm contract-state smart '$NFT_B' '{\"outgoing\":{\"collection\":\"$VC_B\",\"token_id\":\"mri-1\"}}' --node '$B_RPC' -o json | jq -c .data"
+t_back="$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+[ "$(nft_owner_b mri-1)" = "$NFT_B" ] || fail "the voucher is not parked with ics721 on B"
+[ "$(outgoing_a mri-1)" = null ] || fail "mri-1 still recorded as out on A after coming home"
+say "ics721: mri-1 home with Alice ($t_back s to B's acknowledgement); the voucher parked on B, no record left on A"
+# A send that times out while the relayer is down goes back to Alice once the relayer relays the
+# timeout.
+relayer_stop
+deadline_ns="$(( ($(date +%s) + 6) * 1000000000 ))"
+ok "$(nft_send_a mri-1 "$BOB" "$deadline_ns")" "send mri-1 with a 6 s timeout"
+[ "$(nft_owner_a mri-1)" = "$NFT_A" ] || fail "mri-1 not escrowed during the timed-out send"
+wait_for "B's clock past the timeout" sh -c "[ \$(date -d \"\$(curl -sf '$B_RPC/status' | jq -r .result.sync_info.latest_block_time)\" +%s) -gt $((deadline_ns / 1000000000 + 1)) ]"
+relayer_start
+wait_for "mri-1 refunded to Alice after the timeout" eq "$ALICE" nft_owner_a mri-1
+[ "$(nft_owner_b mri-1)" = "$NFT_B" ] || fail "the timed-out packet reached B"
+say "ics721: a send timed out while $RELAYER_NAME was down: refunded to Alice once, the voucher still parked on B"
+say "figure: asset NFT round trip A -> B -> A over ICS-721 relayed by $RELAYER_NAME: out $t_out s ($blocks_out blocks of B), back $t_back s"
+
+# 8. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
 # reference, in the same run, is the same batch as plain bank sends on A, until committed.
 N="${IBC_BATCH:-50}"
 # batch_tx FILE ARGS...: one signed tx holding N copies of the message `tx ARGS --generate-only` makes.

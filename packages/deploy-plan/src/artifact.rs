@@ -1,5 +1,5 @@
 //! The contract artifacts a deployment stores, as `scripts/build-wasm.sh` names them: BitHive's
-//! thirteen, and the five of the DAO that governs them (DAO DAO, built from its crates in
+//! fourteen, and the five of the DAO that governs them (DAO DAO, built from its crates in
 //! `contracts/dao-dao`).
 
 /// One artifact per contract code. BTK and BTT share [`Artifact::Token`]; the asset share tokens
@@ -33,6 +33,8 @@ pub enum Artifact {
     DataVault,
     /// cw20-ics20: BTT and BTK over IBC.
     Ics20,
+    /// ICS-721: asset NFTs over IBC (ADR 013).
+    Ics721,
     /// DAO DAO `dao-dao-core`: the DAO, its treasury, the account proposals execute as.
     DaoCore,
     /// DAO DAO `dao-voting-cw4`: voting power from a cw4 group.
@@ -47,7 +49,7 @@ pub enum Artifact {
 
 impl Artifact {
     /// Every artifact, in the order the plan stores them.
-    pub const ALL: [Artifact; 13] = [
+    pub const ALL: [Artifact; 14] = [
         Artifact::Token,
         Artifact::Emission,
         Artifact::Vesting,
@@ -61,6 +63,7 @@ impl Artifact {
         Artifact::ModelRegistry,
         Artifact::DataVault,
         Artifact::Ics20,
+        Artifact::Ics721,
     ];
 
     /// The DAO's artifacts, in the order the plan stores them (only when the config has a DAO).
@@ -88,6 +91,7 @@ impl Artifact {
             Artifact::ModelRegistry => "model_registry",
             Artifact::DataVault => "data_vault",
             Artifact::Ics20 => "ics20",
+            Artifact::Ics721 => "ics721",
             Artifact::DaoCore => "dao_core",
             Artifact::DaoVotingCw4 => "dao_voting_cw4",
             Artifact::Cw4Group => "cw4_group",

@@ -92,6 +92,8 @@ pub struct DeployConfig {
     pub operations: Option<String>,
     /// ICS-20 for BTT and BTK (cw20-ics20, issue #25).
     pub ics20: Ics20Params,
+    /// ICS-721 for asset NFTs (issue #48).
+    pub ics721: Ics721Params,
     /// Wasm admin of BTK and BTT: the only account that may migrate their code (a governance
     /// contract). Unset: nobody, the token code is immutable. Never the deployer by default: a
     /// migration can change minting.
@@ -146,6 +148,27 @@ pub struct Ics20Params {
     /// Gas limit of the cw20 transfer that pays a returning token out (None: no limit; BTT
     /// and BTK are BitHive's own code, so they run unlimited like a native transfer).
     pub gas_limit: Option<u64>,
+}
+
+/// `[ics721]`: the ICS-721 contract that sends asset NFTs over IBC.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ics721Params {
+    /// Packet timeout when a send names none (seconds).
+    pub default_timeout_seconds: u64,
+    /// IBC counterparties (connection on this chain, counterparty port) and the account that
+    /// approves holders of the vouchers arriving from each; none by default (no channel opens
+    /// until governance pins one).
+    pub ibc_peers: Vec<bithive_interface::ics721::Peer>,
+}
+
+impl Default for Ics721Params {
+    fn default() -> Self {
+        Ics721Params {
+            default_timeout_seconds: 600,
+            ibc_peers: vec![],
+        }
+    }
 }
 
 /// `[attestation]`: the attestation contract's parameters.
@@ -232,6 +255,7 @@ impl Default for DeployConfig {
             job_dispute_seconds: 3_600,
             attestation: AttestationParams::default(),
             ics20: Ics20Params::default(),
+            ics721: Ics721Params::default(),
             treasury: None,
             foundation: None,
             operations: None,
@@ -368,6 +392,13 @@ impl DeployConfig {
         if self.max_btk_per_fee.is_zero() {
             return Err(PlanError::Config(
                 "max_btk_per_fee must be > 0: at 0 no served work could ever earn".into(),
+            ));
+        }
+        if self.ics721.default_timeout_seconds == 0 {
+            return Err(PlanError::Config(
+                "ics721.default_timeout_seconds must be > 0: a token sent without a timeout \
+                 could be held in escrow forever"
+                    .into(),
             ));
         }
         if self.ics20.default_timeout_seconds == 0 {

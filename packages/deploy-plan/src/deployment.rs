@@ -104,6 +104,10 @@ pub struct Contracts {
     /// cw20-ics20 (#25): its IBC port is `wasm.<address>`. Absent in deployments written before.
     #[serde(default)]
     pub ics20: String,
+    /// ICS-721 for asset NFTs (#48): its IBC port is `wasm.<address>`. Absent in deployments
+    /// written before.
+    #[serde(default)]
+    pub ics721: String,
     /// The DAO that governs every other contract (dao-dao-core), when the deployment has one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub dao: String,
@@ -138,6 +142,8 @@ pub enum Role {
     DataVault,
     /// cw20-ics20.
     Ics20,
+    /// ICS-721 (asset NFTs over IBC).
+    Ics721,
     /// The DAO (dao-dao-core), when the config has one; not in [`Role::ALL`], which lists the
     /// contracts every deployment has.
     Dao,
@@ -145,7 +151,7 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the order the plan instantiates them.
-    pub const ALL: [Role; 13] = [
+    pub const ALL: [Role; 14] = [
         Role::Btk,
         Role::Btt,
         Role::Vesting,
@@ -159,6 +165,7 @@ impl Role {
         Role::ModelRegistry,
         Role::DataVault,
         Role::Ics20,
+        Role::Ics721,
     ];
 
     /// The role's key in `deployment.json` (and in the relayer's `[contracts]`).
@@ -177,6 +184,7 @@ impl Role {
             Role::ModelRegistry => "model_registry",
             Role::DataVault => "data_vault",
             Role::Ics20 => "ics20",
+            Role::Ics721 => "ics721",
             Role::Dao => "dao",
         }
     }
@@ -208,6 +216,7 @@ impl Role {
             Role::ModelRegistry => A::ModelRegistry,
             Role::DataVault => A::DataVault,
             Role::Ics20 => A::Ics20,
+            Role::Ics721 => A::Ics721,
             Role::Dao => A::DaoCore,
         }
     }
@@ -230,6 +239,7 @@ impl Contracts {
             Role::ModelRegistry => &self.model_registry,
             Role::DataVault => &self.data_vault,
             Role::Ics20 => &self.ics20,
+            Role::Ics721 => &self.ics721,
             Role::Dao => &self.dao,
         }
     }
@@ -250,6 +260,7 @@ impl Contracts {
             model_registry: address(Role::ModelRegistry),
             data_vault: address(Role::DataVault),
             ics20: address(Role::Ics20),
+            ics721: address(Role::Ics721),
             dao: address(Role::Dao),
         }
     }

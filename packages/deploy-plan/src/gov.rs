@@ -30,6 +30,7 @@ pub fn check_execute(role: Role, msg: &Value) -> Result<Value, String> {
         Role::Emission => is::<emission::ExecuteMsg>(msg),
         Role::Vesting => is::<vesting::ExecuteMsg>(msg),
         Role::Ics20 => is::<bithive_interface::ics20::ExecuteMsg>(msg),
+        Role::Ics721 => is::<bithive_interface::ics721::ExecuteMsg>(msg),
         Role::Btk | Role::Btt | Role::Dao => Ok(msg.clone()),
     }
 }

@@ -35,7 +35,7 @@ pub use artifact::Artifact;
 #[cfg(feature = "load")]
 pub use artifact::{load_artifacts, ArtifactError};
 pub use config::{
-    AttestationParams, DaoMember, DaoParams, DeployConfig, Ics20Params, StakingParams,
+    AttestationParams, DaoMember, DaoParams, DeployConfig, Ics20Params, Ics721Params, StakingParams,
 };
 pub use deployment::{Contracts, DeployFees, Deployment, Role, StoredCode};
 pub use plan::{

@@ -30,7 +30,7 @@ use cosmwasm_std::Addr;
 use serde::Serialize;
 
 use bithive_interface::{
-    asset_nft, attestation, dao, data_vault, emission, fractional, ics20, model_registry,
+    asset_nft, attestation, dao, data_vault, emission, fractional, ics20, ics721, model_registry,
     payfi_escrow, rewards, staking, token, vesting,
 };
 
@@ -175,6 +175,7 @@ const STAGES: &[Stage] = &[
     Stage::Store(Artifact::ModelRegistry),
     Stage::Store(Artifact::DataVault),
     Stage::Store(Artifact::Ics20),
+    Stage::Store(Artifact::Ics721),
     Stage::Store(Artifact::DaoCore),
     Stage::Store(Artifact::DaoVotingCw4),
     Stage::Store(Artifact::Cw4Group),
@@ -200,6 +201,7 @@ const STAGES: &[Stage] = &[
     Stage::Instantiate(Role::ModelRegistry),
     Stage::Instantiate(Role::DataVault),
     Stage::Instantiate(Role::Ics20),
+    Stage::Instantiate(Role::Ics721),
     Stage::Wire(Wiring::StakingWorkReporter),
     Stage::Wire(Wiring::RewardsReporter),
     Stage::Wire(Wiring::EscrowReporter),
@@ -692,6 +694,14 @@ impl DeployPlan {
                     })
                     .collect(),
                 default_gas_limit: None,
+            }),
+            // ICS-721 (#48, ADR 013): no peer until governance pins one (or the config names
+            // some); voucher collections are asset-nft's code.
+            Role::Ics721 => to_value(&ics721::InstantiateMsg {
+                governance: self.governor(),
+                asset_nft_code_id: self.code(Artifact::AssetNft)?,
+                default_timeout_seconds: c.ics721.default_timeout_seconds,
+                peers: c.ics721.ibc_peers.clone(),
             }),
         }
     }

@@ -8,7 +8,7 @@ use bithive_deploy_plan::{
     Instantiate, Outcome, PlanError, Role, Step, UpdateAdmin, Wiring, DAO_GOVERNED,
 };
 use bithive_interface::{
-    asset_nft, attestation, dao, data_vault, emission, fractional, ics20, model_registry,
+    asset_nft, attestation, dao, data_vault, emission, fractional, ics20, ics721, model_registry,
     payfi_escrow, rewards, staking, token, vesting,
 };
 use bithive_signed_attestation::AttestationKind;
@@ -84,7 +84,7 @@ fn wiring<T: DeserializeOwned>(run: &Run, w: Wiring) -> (String, T) {
 }
 
 #[test]
-fn the_default_plan_deploys_all_thirteen_contracts_once_each_wired_as_documented() {
+fn the_default_plan_deploys_all_fourteen_contracts_once_each_wired_as_documented() {
     let run = drive(DeployConfig::default());
     let d = &run.deployment;
     let c = &d.contracts;
@@ -108,7 +108,7 @@ fn the_default_plan_deploys_all_thirteen_contracts_once_each_wired_as_documented
         assert_eq!(i.admin, want, "{role:?} wasm admin");
     }
     assert!(c.all().all(|(_, a)| !a.is_empty()));
-    assert_eq!(d.codes.len(), 13);
+    assert_eq!(d.codes.len(), 14);
 
     // BTK: capped at emission's whole supply, no balance, owned by the deployer until renounced.
     let btk: token::InstantiateMsg = msg(&run, Role::Btk);
@@ -169,6 +169,11 @@ fn the_default_plan_deploys_all_thirteen_contracts_once_each_wired_as_documented
     let allowed: Vec<_> = i.allowlist.iter().map(|a| a.contract.clone()).collect();
     assert_eq!(allowed, vec![c.btt.clone(), c.btk.clone()]);
     assert_eq!(i.gov_contract, DEPLOYER);
+    let n: ics721::InstantiateMsg = msg(&run, Role::Ics721);
+    assert_eq!(n.governance, DEPLOYER);
+    assert_eq!(n.asset_nft_code_id, d.codes["asset_nft"].code_id);
+    assert!(n.peers.is_empty(), "no IBC peer until governance pins one");
+    assert_eq!(n.default_timeout_seconds, 600);
 
     // Wiring, in order, each to the contract it names.
     let order: Vec<Wiring> = run.executed.iter().map(|e| e.wiring).collect();
@@ -275,7 +280,7 @@ fn with_dao() -> DeployConfig {
 fn with_a_dao_the_deployer_hands_every_power_over_and_keeps_none() {
     let run = drive(with_dao());
     let dao = run.deployment.contracts.dao.clone();
-    // The DAO's five codes after BitHive's thirteen; the DAO instantiated first.
+    // The DAO's five codes after BitHive's fourteen; the DAO instantiated first.
     let mut stored = Artifact::ALL.to_vec();
     stored.extend(Artifact::DAO);
     assert_eq!(run.stored, stored);
@@ -337,6 +342,8 @@ fn with_a_dao_the_deployer_hands_every_power_over_and_keeps_none() {
     assert_eq!(p.fee_collector, dao);
     let i: ics20::InitMsg = msg(&run, Role::Ics20);
     assert_eq!(i.gov_contract, dao);
+    let n: ics721::InstantiateMsg = msg(&run, Role::Ics721);
+    assert_eq!(n.governance, dao, "the DAO pins ICS-721 peers");
     // Each governed contract proposed to the DAO, then accepted by the DAO in one call.
     for role in DAO_GOVERNED {
         let (to, m): (_, serde_json::Value) = wiring(&run, Wiring::HandOver(role));

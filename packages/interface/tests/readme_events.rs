@@ -116,4 +116,5 @@ readme_tests![
     attestation,
     model_registry,
     data_vault,
+    ics721,
 ];

@@ -1,7 +1,7 @@
 //! The shared world of the adversarial suite (issue #20): the committed artifacts
 //! (`artifacts/*.wasm`, each checked against `artifacts/checksums.txt`) deployed in cosmwasm-vm
 //! through `bithive-vm-host` by the deployment plan itself (`bithive-deploy-plan`, the plan
-//! `bithive deploy` runs: all thirteen contracts, the same messages, admins and wiring), then
+//! `bithive deploy` runs: all fourteen contracts, the same messages, admins and wiring), then
 //! `pledged` nodes registered, bonded, with BLS keys, and the attestor set computed. Each file
 //! under `tests/` is one attacker.
 //!

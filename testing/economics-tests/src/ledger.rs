@@ -39,6 +39,7 @@ pub fn multi_test(artifact: Artifact) -> Box<dyn Contract<Empty>> {
             .with_reply(bithive_ics20::reply)
             .with_migrate(bithive_ics20::migrate),
         ),
+        Artifact::Ics721 => contract!(bithive_ics721, reply),
         // DAO DAO is built on cosmwasm-std 1.5, which cw-multi-test 2 cannot run: the economics
         // worlds deploy without a DAO (its tests run on the artifacts in the VM).
         Artifact::DaoCore
