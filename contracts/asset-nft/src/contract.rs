@@ -42,6 +42,10 @@ pub fn instantiate(
         admin: admin.clone(),
         compliance_officer: deps.api.addr_validate(&msg.compliance_officer)?,
         valuation: msg.valuation,
+        custodian: msg
+            .custodian
+            .map(|c| deps.api.addr_validate(&c))
+            .transpose()?,
     };
     CONFIG.save(deps.storage, &config)?;
     // cw721's collection record, so its queries (and indexers reading it) see the collection.

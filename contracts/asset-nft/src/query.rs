@@ -145,6 +145,7 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
             to_json_binary(&ConfigResponse {
                 admin: c.admin.to_string(),
                 compliance_officer: c.compliance_officer.to_string(),
+                custodian: c.custodian.as_ref().map(Addr::to_string),
                 valuation: c.valuation,
             })
         }

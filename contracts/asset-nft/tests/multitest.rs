@@ -129,6 +129,7 @@ fn setup() -> Env_ {
                 symbol: "BHA".into(),
                 admin: None,
                 compliance_officer: officer.to_string(),
+                custodian: None,
                 valuation: ValuationParams {
                     unit: "USD-cents".into(),
                     window: 3,
@@ -991,4 +992,54 @@ fn migrate_refuses_downgrade_and_foreign_contracts() {
     let mut deps = assert_migrate_refusals!(contract, MigrateMsg {}, "9.0.0", "crates.io:other");
     // An older version of this contract upgrades, and cw2 then says the new version.
     assert_upgrades!(contract, MigrateMsg {}, &mut deps, "0.0.1");
+}
+
+/// A voucher collection's custodian (the ICS-721 contract) may hold gated tokens without the
+/// officer's approval; nobody else gains anything from it, and a home collection has none.
+#[test]
+fn only_the_custodian_holds_gated_tokens_unapproved() {
+    let mut e = setup();
+    let (alice, bob, carol) = (e.alice.clone(), e.bob.clone(), e.carol.clone());
+    // The home collection of setup() has no custodian: Carol needs approval like anyone.
+    let cfg: bithive_interface::asset_nft::ConfigResponse = e.q(QueryMsg::Config {}).unwrap();
+    assert_eq!(cfg.custodian, None);
+    assert!(e.exec(&alice, transfer_msg(&carol, "scanner-1")).is_err());
+    // A collection whose custodian is Carol.
+    let code = e
+        .app
+        .store_code(Box::new(ContractWrapper::new(execute, instantiate, query)));
+    let admin = e.admin.clone();
+    let vouchers = e
+        .app
+        .instantiate_contract(
+            code,
+            admin.clone(),
+            &InstantiateMsg {
+                name: "Vouchers".into(),
+                symbol: "VBHA".into(),
+                admin: None,
+                compliance_officer: e.officer.to_string(),
+                custodian: Some(carol.to_string()),
+                valuation: ValuationParams {
+                    unit: "home-chain".into(),
+                    window: 1,
+                    freshness_secs: 1,
+                    quorum: 1,
+                },
+            },
+            &[],
+            "vouchers",
+            None,
+        )
+        .unwrap();
+    e.nft = vouchers;
+    e.approve_holder("US", &alice);
+    e.mint("v-1", &alice, vec![ComplianceMarker::ApprovedHoldersOnly])
+        .unwrap();
+    e.exec(&alice, transfer_msg(&carol, "v-1")).unwrap();
+    assert_eq!(e.owner("v-1"), carol.to_string());
+    // From the custodian, only to approved holders.
+    let r = e.exec(&carol, transfer_msg(&bob, "v-1"));
+    assert!(matches!(err(r), ContractError::RecipientNotApproved { .. }));
+    e.exec(&carol, transfer_msg(&alice, "v-1")).unwrap();
 }

@@ -75,6 +75,7 @@ fn setup() -> T {
         symbol: "BHA".into(),
         admin: None,
         compliance_officer: admin.to_string(),
+        custodian: None,
         valuation: nft_msg::ValuationParams {
             unit: "USD".into(),
             window: 3,

@@ -264,6 +264,7 @@ pub fn prepare_class(
             symbol,
             admin: Some(env.contract.address.to_string()),
             compliance_officer: peer.compliance_officer.clone(),
+            custodian: Some(env.contract.address.to_string()),
             // Valuations stay on the home chain; a voucher collection has no valuers.
             valuation: ValuationParams {
                 unit: "home-chain".into(),

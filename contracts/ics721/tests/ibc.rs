@@ -1139,6 +1139,7 @@ fn only_governance_or_the_peers_officer_prepares_a_class_and_only_once() {
     let init: nft::InstantiateMsg = from_json(msg).unwrap();
     assert_eq!(init.compliance_officer, officer.to_string());
     assert_eq!(init.admin.as_deref(), Some(t.contract().as_str()));
+    assert_eq!(init.custodian.as_deref(), Some(t.contract().as_str()));
     t.exec(&gov, prep("d")).unwrap();
     t.prepared("e");
     assert!(matches!(

@@ -619,6 +619,7 @@ impl DeployPlan {
                 symbol: ASSET_NFT_SYMBOL.into(),
                 admin: Some(me),
                 compliance_officer: self.governor(),
+                custodian: None,
                 valuation: asset_nft::ValuationParams {
                     unit: VALUATION_UNIT.into(),
                     window: VALUATION_WINDOW,

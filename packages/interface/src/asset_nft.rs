@@ -15,6 +15,11 @@ pub struct InstantiateMsg {
     /// Approves holders per jurisdiction.
     pub compliance_officer: String,
     pub valuation: ValuationParams,
+    /// May hold any token whatever its markers: the ICS-721 contract that made this voucher
+    /// collection, which escrows vouchers on their way home (#48). None for a home collection:
+    /// there its compliance officer approves the bridge like any other holder.
+    #[serde(default)]
+    pub custodian: Option<String>,
 }
 
 #[cw_serde]
@@ -221,6 +226,8 @@ pub struct ConfigResponse {
     pub admin: String,
     pub compliance_officer: String,
     pub valuation: ValuationParams,
+    #[serde(default)]
+    pub custodian: Option<String>,
 }
 
 #[cw_serde]
@@ -322,6 +329,9 @@ pub struct Config {
     pub admin: Addr,
     pub compliance_officer: Addr,
     pub valuation: ValuationParams,
+    /// Absent in configs stored before it existed.
+    #[serde(default)]
+    pub custodian: Option<Addr>,
 }
 
 crate::helpers::events! {

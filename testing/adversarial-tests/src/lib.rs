@@ -183,6 +183,7 @@ pub fn governed(w: &World) -> Vec<(&'static str, String, &'static str)> {
         ("fractional", c.fractional.clone(), "admin"),
         ("emission", c.emission.clone(), "owner"),
         ("vesting", c.vesting.clone(), "owner"),
+        ("ics721", c.ics721.clone(), "governance"),
     ]
 }
 

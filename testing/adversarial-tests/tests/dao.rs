@@ -27,6 +27,7 @@ const NOT_A_VOTER: &str = "not registered to vote";
 const ALREADY_VOTED: &str = "already voted";
 const NOT_PASSED: &str = "proposal is not in 'passed' state";
 const EXPIRED: &str = "is expired";
+const GOVERNANCE_ONLY: &str = "unauthorized: governance only";
 
 /// The DAO's contracts, found from the core as any client would.
 struct Dao {
@@ -147,6 +148,12 @@ fn refused_with(r: Result<impl std::fmt::Debug, String>, expected: &str) {
     }
 }
 
+/// ICS-721: pin a peer whose vouchers `officer` approves holders of.
+fn pin_peer(officer: &str) -> Value {
+    json!({ "update_peers": { "add": [{ "connection_id": "connection-0",
+        "port_id": "wasm.wasm1peerics721", "compliance_officer": officer }], "remove": [] } })
+}
+
 fn fraud_slash(w: &World) -> Decimal {
     let config: Value = w.query(&w.c.staking, &json!({ "config": {} }));
     serde_json::from_value(config["fraud_slash"].clone()).unwrap()
@@ -257,6 +264,7 @@ fn after_deploy_the_dao_holds_every_power_and_the_deployer_none() {
     refused(w.exec(&deployer, &c.staking, &compliance), UNAUTHORIZED);
     let ics20 = json!({ "update_admin": { "admin": deployer } });
     refused(w.exec(&deployer, &c.ics20, &ics20), NOT_ADMIN);
+    refused(w.exec(&deployer, &c.ics721, &pin_peer(&deployer)), GOVERNANCE_ONLY);
     let as_dao = dao::core::ExecuteMsg::ExecuteAdminMsgs {
         msgs: vec![call(&c.staking, &raise_fraud_slash())],
     };
@@ -359,4 +367,58 @@ fn the_treasury_is_spent_only_by_proposal() {
     execute(&mut w, &d, &m1, id).unwrap();
     assert_eq!(w.cw20_balance(&btt, &grantee), 2 * BTK);
     assert_eq!(w.cw20_balance(&btt, &d.core), 3 * BTK);
+}
+
+/// Issue #48: assets across chains are the DAO's to open. An asset's share token (a cw20 from
+/// the fractional vault's code) leaves over cw20-ics20 once a proposal allows it, and the
+/// ICS-721 contract's peers are pinned by proposal; the deployer can do neither.
+#[test]
+fn the_dao_lets_share_tokens_leave_over_ics20_and_pins_ics721_peers() {
+    let (mut w, d) = dao_world();
+    let c = w.c.clone();
+    let (m0, m1) = (member(&w, 0), member(&w, 1));
+    let fractional: Value = w.query(&c.fractional, &json!({ "config": {} }));
+    let share_code = fractional["share_code_id"].as_u64().expect("share_code_id");
+    let (shares, _) = w
+        .chain
+        .instantiate(
+            share_code,
+            &c.fractional,
+            &bithive_interface::asset_shares::InstantiateMsg {
+                name: "MRI scanner shares".into(),
+                symbol: "MRIS".into(),
+                decimals: 6,
+                minter: c.fractional.clone(),
+                hook: None,
+            },
+            &[],
+            "shares",
+            None,
+        )
+        .unwrap();
+    let allowed = |w: &World| -> bool {
+        let r: Value = w.query(&c.ics20, &json!({ "allowed": { "contract": shares } }));
+        r["is_allowed"].as_bool().unwrap()
+    };
+    let allow = json!({ "allow": { "contract": shares, "gas_limit": null } });
+    let deployer = w.deployer.clone();
+    refused(w.exec(&deployer, &c.ics20, &allow), NOT_ADMIN);
+    assert!(!allowed(&w));
+    let id = propose(
+        &mut w,
+        &d,
+        &m0,
+        vec![call(&c.ics20, &allow), call(&c.ics721, &pin_peer(&m0))],
+    )
+    .unwrap();
+    vote(&mut w, &d, &m0, id, Vote::Yes).unwrap();
+    vote(&mut w, &d, &m1, id, Vote::Yes).unwrap();
+    execute(&mut w, &d, &m0, id).unwrap();
+    assert!(allowed(&w), "the share token may leave over cw20-ics20");
+    let config: Value = w.query(&c.ics721, &json!({ "config": {} }));
+    assert_eq!(
+        config["peers"],
+        json!([{ "connection_id": "connection-0", "port_id": "wasm.wasm1peerics721",
+            "compliance_officer": m0 }])
+    );
 }

@@ -125,6 +125,7 @@ pub fn suite(n: usize, set_size: u32, k: u32, quorum_kinds: Vec<AttestationKind>
             symbol: "BHA".into(),
             admin: None,
             compliance_officer: gov.to_string(),
+            custodian: None,
             valuation: bithive_asset_nft::msg::ValuationParams {
                 unit: "USD-cents".into(),
                 window: 3,

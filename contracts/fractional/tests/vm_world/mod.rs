@@ -56,6 +56,7 @@ impl World {
             symbol: "BHA".into(),
             admin: None,
             compliance_officer: admin.clone(),
+            custodian: None,
             valuation: ValuationParams {
                 unit: "USD-cents".into(),
                 window: 5,
