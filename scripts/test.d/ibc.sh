@@ -535,7 +535,7 @@ wait_for "mri-1 back to Alice after B's error acknowledgement" eq "$ALICE" nft_o
 [ "$(outgoing_a mri-1)" = null ] || fail "mri-1 still recorded as out after its refund"
 say "ics721: refused by B (class not prepared there): error acknowledgement, mri-1 back to Alice, nothing minted on B"
 # B's officer prepares the class and approves Bob in the voucher collection.
-ok "$(txb deployer wasm execute "$NFT_B" "{\"prepare_class\":{\"channel_id\":\"$N_B\",\"class_id\":\"$ASSET_A\",\"name\":\"BitHive assets of $A_ID\",\"symbol\":\"BHA\"}}" --gas 1500000)" "prepare the class on B"
+ok "$(txb deployer wasm execute "$NFT_B" "{\"prepare_class\":{\"channel_id\":\"$N_B\",\"class_id\":\"$ASSET_A\",\"name\":\"BitHive assets of $A_ID\",\"symbol\":\"BHA\"}}" --gas 800000)" "prepare the class on B"
 VC_B="$(qb wasm contract-state smart "$NFT_B" "{\"voucher_class\":{\"channel_id\":\"$N_B\",\"class_id\":\"$ASSET_A\"}}" | jq -r .data.collection)"
 [ -n "$VC_B" ] && [ "$VC_B" != null ] || fail "no voucher collection on B after prepare_class"
 ok "$(txb deployer wasm execute "$VC_B" "{\"approve_holder\":{\"jurisdiction\":\"EU\",\"holder\":\"$BOB\"}}" --gas 300000)" "B's officer approves Bob"
