@@ -264,7 +264,10 @@ fn after_deploy_the_dao_holds_every_power_and_the_deployer_none() {
     refused(w.exec(&deployer, &c.staking, &compliance), UNAUTHORIZED);
     let ics20 = json!({ "update_admin": { "admin": deployer } });
     refused(w.exec(&deployer, &c.ics20, &ics20), NOT_ADMIN);
-    refused(w.exec(&deployer, &c.ics721, &pin_peer(&deployer)), GOVERNANCE_ONLY);
+    refused(
+        w.exec(&deployer, &c.ics721, &pin_peer(&deployer)),
+        GOVERNANCE_ONLY,
+    );
     let as_dao = dao::core::ExecuteMsg::ExecuteAdminMsgs {
         msgs: vec![call(&c.staking, &raise_fraud_slash())],
     };
