@@ -138,6 +138,11 @@ pub struct IbcFilesArgs {
     /// the fees its deployment.json records; required when it records none]
     #[arg(long, value_name = "PRICE")]
     pub a_gas_price: Option<String>,
+    /// Another port on the first chain whose channels to the deployments' ports are relayed too
+    /// (e.g. `wasm.<address>` of a cw-ics721 contract talking to the other chain's ics721); repeat
+    /// for more
+    #[arg(long = "a-port", value_name = "PORT", value_parser = port_id)]
+    pub a_ports: Vec<String>,
     /// Second chain's deployment.json
     #[arg(long, value_name = "FILE")]
     pub b_deployment: PathBuf,
@@ -154,6 +159,9 @@ pub struct IbcFilesArgs {
     /// deployment.json; required when it records none]
     #[arg(long, value_name = "PRICE")]
     pub b_gas_price: Option<String>,
+    /// Another port on the second chain to relay (as `--a-port`); repeat for more
+    #[arg(long = "b-port", value_name = "PORT", value_parser = port_id)]
+    pub b_ports: Vec<String>,
     /// The relayers whose files to write (repeat, or separate with commas)
     #[arg(long, value_enum, value_delimiter = ',', default_values = ["hermes", "rly"])]
     pub relayer: Vec<IbcRelayer>,
@@ -595,5 +603,19 @@ impl ChainInfoArgs {
         self.out
             .clone()
             .unwrap_or_else(|| crate::wallet::dir_of(&self.deployment))
+    }
+}
+
+/// An IBC port id as ICS-24 allows it: 2 to 128 of `a-z A-Z 0-9 . _ + - # [ ] < >`.
+fn port_id(s: &str) -> Result<String, String> {
+    let ok = (2..=128).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._+-#[]<>".contains(&b));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is not a port id: 2 to 128 of a-z A-Z 0-9 . _ + - # [ ] < >"
+        ))
     }
 }

@@ -73,6 +73,9 @@ pub struct Side<'a> {
     pub rpc: &'a dyn RpcEndpoint,
     pub endpoint: ChainEndpoint,
     pub chain_name: String,
+    /// Ports besides the deployment's whose channels to the other side's ports are relayed
+    /// (`--a-port`, `--b-port`).
+    pub extra_ports: &'a [String],
 }
 
 impl Side<'_> {
@@ -80,7 +83,7 @@ impl Side<'_> {
         &self.deployment.chain_id
     }
 
-    /// `transfer` and the deployment's IBC-enabled contracts' ports.
+    /// `transfer`, the deployment's IBC-enabled contracts' ports and the extra ones named.
     pub fn ports(&self) -> BTreeSet<String> {
         let c = &self.deployment.contracts;
         let mut ports = BTreeSet::from([bithive_interface::ics20::TRANSFER_PORT.to_string()]);
@@ -89,6 +92,7 @@ impl Side<'_> {
                 ports.insert(format!("wasm.{addr}"));
             }
         }
+        ports.extend(self.extra_ports.iter().cloned());
         ports
     }
 

@@ -385,12 +385,14 @@ fn run_ibc_files(args: &IbcFilesArgs) -> anyhow::Result<()> {
         rpc: &ea,
         endpoint: end_a,
         chain_name: name_a,
+        extra_ports: &args.a_ports,
     };
     let b = ibc::Side {
         deployment: &db,
         rpc: &eb,
         endpoint: end_b,
         chain_name: name_b,
+        extra_ports: &args.b_ports,
     };
     let rt = tokio::runtime::Runtime::new()?;
     if hermes {

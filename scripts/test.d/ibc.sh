@@ -30,7 +30,11 @@
 #   - asset NFTs over ICS-721 (contracts/ics721): the channel opened once governance pins each
 #     side's contract; an ApprovedHoldersOnly asset refused by B until B's officer prepares its
 #     class (error acknowledgement, back to its owner), then a voucher on B with its metadata,
-#     refused to a holder B did not approve, home again, and refunded after a timeout.
+#     refused to a holder B did not approve, home again, and refunded after a timeout; then
+#     hostile packets sent by a test-only counterparty (testing/reference/ics721-tester, relayed
+#     through `ibc files --a-port`): malformed data, an unknown class, missing asset data,
+#     duplicate ids, a forged return, a replay of a delivered packet's data, a peer unpinned since
+#     the channel opened: each an error acknowledgement, nothing minted on B.
 # Writes the chain-registry _IBC file and checks it against the registry's schema; writes rly's
 # files (#48) without gRPC URLs and checks them: each chain's poll below its measured block
 # interval, the path's filter exactly A's channels on the connection. Prints the
@@ -140,12 +144,14 @@ quietly() {
   local desc="$1" log="$H/quietly.log"; shift
   "$@" >"$log" 2>&1 || { cat "$log" >&2; fail "$desc (its output is above)"; }
 }
-# relayer_files: the chosen relayer's files, written by `bithive ibc files` and nothing else.
+# relayer_files: the chosen relayer's files, written by `bithive ibc files` and nothing else
+# (with `--a-port` for the ICS-721 tester's port on A once it exists).
+A_PORTS=()
 relayer_files() {
   local grpc=()
   [ "$IBC_RELAYER" = hermes ] && grpc=(--a-grpc "http://$A_GRPC" --b-grpc "http://$B_GRPC" --key-store "$H/hermes-keys")
   "$BITHIVE" ibc files --a-deployment "$H/a/deployment.json" --a-rpc "$A_RPC" \
-    --b-deployment "$H/b/deployment.json" --b-rpc "$B_RPC" "${grpc[@]}" --relayer "$IBC_RELAYER" --out "$H" \
+    --b-deployment "$H/b/deployment.json" --b-rpc "$B_RPC" "${grpc[@]}" "${A_PORTS[@]}" --relayer "$IBC_RELAYER" --out "$H" \
     | sed 's/^/    /' >&2
 }
 CFG="$H/hermes.toml"
@@ -578,6 +584,76 @@ relayer_start
 wait_for "mri-1 refunded to Alice after the timeout" eq "$ALICE" nft_owner_a mri-1
 [ "$(nft_owner_b mri-1)" = "$NFT_B" ] || fail "the timed-out packet reached B"
 say "ics721: a send timed out while $RELAYER_NAME was down: refunded to Alice once, the voucher still parked on B"
+# Hostile packets at B's ics721 port from a real counterparty: the test-only tester contract
+# (testing/reference/ics721-tester) on A sends the bytes it is given over an ics721-1 channel and
+# records the acknowledgements. Each must come back an error acknowledgement with its reason, and
+# nothing be minted on B, but for the one valid packet (a control: the tester is a peer B pinned,
+# trusted for the class B prepared for it).
+TESTER_CODE="$("$BIN_A" tx wasm store artifacts/reference/ics721_tester.wasm --from deployer --keyring-backend test \
+  --home "$A_HOME" --chain-id "$A_ID" --node "$A_RPC" --gas 3000000 --fees 75000ubhive -y -o json 2>&1)"
+TESTER_CODE="$(tx_committed "$BIN_A" "$A_RPC" "$(jq -r .txhash <<<"$TESTER_CODE")")"; ok "$TESTER_CODE" "store the ics721 tester on A"
+TESTER_CODE="$(jq -r '[.events[] | select(.type == "store_code") | .attributes[] | select(.key == "code_id") | .value][0]' <<<"$TESTER_CODE")"
+out="$(txa deployer wasm instantiate "$TESTER_CODE" '{}' --label ics721-tester --no-admin --gas 400000)"; ok "$out" "instantiate the tester"
+TESTER="$(jq -r '[.events[] | select(.type == "instantiate") | .attributes[] | select(.key == "_contract_address") | .value][0]' <<<"$out")"
+ok "$(txb deployer wasm execute "$NFT_B" "{\"update_peers\":{\"add\":[{\"connection_id\":\"$CONN_B\",\"port_id\":\"wasm.$TESTER\",\"compliance_officer\":\"$OFFICER_B\"}],\"remove\":[]}}" --gas 400000)" "pin the tester on B"
+relayer_stop
+relayer_channel "wasm.$TESTER" "wasm.$NFT_B" ics721-1 "$H/create-tester.log" \
+  || { tail -20 "$H/create-tester.log" >&2; fail "$RELAYER_NAME could not open the tester's channel"; }
+read -r X_A X_B < <(chan "wasm.$TESTER")
+[ -n "$X_A" ] || fail "no open channel between the tester and B's ics721"
+A_PORTS=(--a-port "wasm.$TESTER")
+relayer_files
+case "$IBC_RELAYER" in
+  hermes) grep -qF "\"wasm.$TESTER\"" "$CFG" || fail "hermes.toml does not relay the tester's channel (--a-port)" ;;
+  rly) jq -e --arg c "$X_A" '.["src-channel-filter"]["channel-list"] | index($c) != null' "$H/rly/paths/$(rly_path).json" >/dev/null \
+    || fail "rly's path does not relay the tester's channel $X_A (--a-port)" ;;
+esac
+relayer_start
+ok "$(txb deployer wasm execute "$NFT_B" "{\"prepare_class\":{\"channel_id\":\"$X_B\",\"class_id\":\"forged-class\",\"name\":\"Tester class\",\"symbol\":\"TST\"}}" --gas 800000)" "prepare the tester's class on B"
+VC_X="$(qb wasm contract-state smart "$NFT_B" "{\"voucher_class\":{\"channel_id\":\"$X_B\",\"class_id\":\"forged-class\"}}" | jq -r .data.collection)"
+ok "$(txb deployer wasm execute "$VC_X" "{\"approve_holder\":{\"jurisdiction\":\"EU\",\"holder\":\"$BOB\"}}" --gas 300000)" "approve Bob in the tester's class"
+TOKEN_DATA="$(jq -cn --argjson m "$META" '{bithive_asset: 1, metadata: $m}' | base64 -w0)"
+CLASS_DATA="$(printf '{"bithive_asset_class":1,"name":"Tester class","symbol":"TST"}' | base64 -w0)"
+# packet CLASS IDS_JSON [TOKEN_DATA_JSON]: packet data as the reference writes it, to Bob.
+packet() {
+  jq -cn --arg c "$1" --argjson ids "$2" --argjson td "${3:-null}" --arg cd "$CLASS_DATA" --arg b "$BOB" --arg t "$TOKEN_DATA" \
+    '{classId: $c, classUri: null, classData: $cd, tokenIds: $ids, tokenUris: null,
+      tokenData: (if $td == null then [$ids[] | $t] else $td end), sender: "tester", receiver: $b, memo: null}'
+}
+tester_send() { # DATA (raw bytes)
+  ok "$(txa deployer wasm execute "$TESTER" "{\"send\":{\"channel_id\":\"$X_A\",\"data\":\"$(printf '%s' "$1" | base64 -w0)\"}}" --gas 400000)" "tester send"
+}
+acks() { qa wasm contract-state smart "$TESTER" '{"acks":{}}' | jq -c '.data | sort_by(.sequence)'; }
+HOSTILE=(
+  'undecodable data|{not json'
+  "is not accepted over $X_B|$(packet unknown-class '["u-1"]')"
+  "no tokenData|$(packet forged-class '["f-0"]' '[]' | jq -c '.tokenData = null')"
+  "token id f-2 twice|$(packet forged-class '["f-2","f-2"]')"
+  "is not accepted over $X_B|$(packet "wasm.$TESTER/$X_A/$(jq -r .contracts.asset_nft "$H/b/deployment.json")" '["mri-9"]')"
+)
+n=0
+for h in "${HOSTILE[@]}"; do tester_send "${h#*|}"; n=$((n + 1)); done
+tester_send "$(packet forged-class '["f-1"]')"; n=$((n + 1))             # the control: accepted
+wait_for "the control voucher on B" eq "$BOB" sh -c "'$BIN_B' query wasm contract-state smart '$VC_X' '{\"owner_of\":{\"token_id\":\"f-1\"}}' --node '$B_RPC' -o json 2>/dev/null | jq -r .data.owner"
+tester_send "$(packet forged-class '["f-1"]')"; n=$((n + 1))             # the same data again
+HOSTILE+=('token f-1 is already present|')
+ok "$(txb deployer wasm execute "$NFT_B" "{\"update_peers\":{\"add\":[],\"remove\":[{\"connection_id\":\"$CONN_B\",\"port_id\":\"wasm.$TESTER\"}]}}" --gas 400000)" "unpin the tester on B"
+tester_send "$(packet forged-class '["f-3"]')"; n=$((n + 1))
+HOSTILE+=('is no longer pinned|')
+wait_for "$n acknowledgements at the tester" eq "$n" sh -c "'$BIN_A' query wasm contract-state smart '$TESTER' '{\"acks\":{}}' --node '$A_RPC' -o json | jq '.data | length'"
+all="$(acks)"
+for i in $(seq 0 $((n - 1))); do
+  ack="$(jq -r ".[$i].ack" <<<"$all")"
+  if [ "$i" = 5 ]; then
+    [ "$ack" = '{"result":"AQ=="}' ] || fail "the control packet was not accepted: $ack"; continue
+  fi
+  j=$i; [ "$i" -gt 5 ] && j=$((i - 1))
+  want="${HOSTILE[$j]%%|*}"
+  jq -e 'has("error")' <<<"$ack" >/dev/null && grep -qF "$want" <<<"$ack" || fail "hostile packet $((i + 1)): expected an error ack saying '$want', got $ack"
+  say "refused at B's ics721 port, error ack: $(jq -r .error <<<"$ack" | head -c 140)"
+done
+[ "$(qb wasm contract-state smart "$VC_X" '{"num_tokens":{}}' | jq -r .data.count)" = 1 ] || fail "B minted more than the control voucher"
+say "ics721: $((n - 1)) hostile packets from a real counterparty refused with error acknowledgements, nothing minted on B but the control"
 say "figure: asset NFT round trip A -> B -> A over ICS-721 relayed by $RELAYER_NAME: out $t_out s ($blocks_out blocks of B), back $t_back s"
 
 # 8. Figures: a batch of N transfers in one tx, relayed until every acknowledgement lands; the
