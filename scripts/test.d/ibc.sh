@@ -57,9 +57,12 @@ case "$IBC_RELAYER" in
   *) echo "IBC_RELAYER=$IBC_RELAYER: expected hermes or rly" >&2; exit 2 ;;
 esac
 cargo build --quiet --locked -p bithive-cli --bin bithive
-BITHIVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
-
 H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-ibc-$IBC_RELAYER.XXXXXX")"
+# A private copy of the binary (the test command builds the workspace beside this step, and cargo
+# replaces target/debug/bithive when it relinks it).
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$H/bithive"
+BITHIVE="$H/bithive"
+export BITHIVE_EXE="$BITHIVE"
 RELAYER_PID=
 RELAYER_LOG="$H/$IBC_RELAYER.log"
 cleanup() {

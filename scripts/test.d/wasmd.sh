@@ -24,9 +24,13 @@ say "wasmd version --long:"
 "$WASMD_BIN" version --long 2>&1 | grep -vE '^- |^build_deps:' | sed 's/^/    /' >&2
 
 cargo build --quiet --locked -p bithive-cli --bin bithive
-BITHIVE="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
-
 H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-wasmd.XXXXXX")"
+# A private copy of the binary, for this script and the demo's roles (BITHIVE_EXE): the test
+# command builds the workspace beside this step, and cargo replaces target/debug/bithive when it
+# relinks it, so a process looking for it there can find nothing for a moment.
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$H/bithive"
+BITHIVE="$H/bithive"
+export BITHIVE_EXE="$BITHIVE"
 H2="$H/second"
 H3="$H/diff"
 H4="$H/validators"
