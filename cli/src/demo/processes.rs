@@ -55,6 +55,12 @@ pub fn bithive_exe() -> Result<PathBuf, DemoError> {
         return Ok(PathBuf::from(p));
     }
     let me = std::env::current_exe().map_err(|e| fail("the bithive binary")(&e))?;
+    // Linux names a program whose file was replaced while it ran (a rebuild, an upgrade)
+    // "<path> (deleted)"; the file now at <path> is the one to run.
+    let me = match me.to_str().and_then(|s| s.strip_suffix(" (deleted)")) {
+        Some(path) => PathBuf::from(path),
+        None => me,
+    };
     let name = format!("bithive{}", std::env::consts::EXE_SUFFIX);
     if me.file_name().is_some_and(|n| n == name.as_str()) {
         return Ok(me);
