@@ -18,7 +18,7 @@ use crate::msg::{
 };
 use crate::packet;
 use crate::plan::{self, Plan};
-use crate::state::{CONFIG, HELD, OUTGOING, VOUCHER_CLASSES, VOUCHER_COLLECTIONS};
+use crate::state::{pinned_peer, CONFIG, HELD, OUTGOING, VOUCHER_CLASSES, VOUCHER_COLLECTIONS};
 
 /// This contract's IBC port (wasmd's rule for a contract's port).
 pub fn own_port(env: &Env) -> String {
@@ -85,8 +85,9 @@ pub fn send(deps: DepsMut, env: Env, info: MessageInfo, hook: Cw721ReceiveMsg) -
         field: "msg",
         reason: format!("not an IbcOutgoingMsg: {e}"),
     })?;
+    let config = CONFIG.load(deps.storage)?;
     let channel = plan::open_channel(deps.as_ref(), &out.channel_id)?;
-    if !plan::peer_pinned(deps.as_ref(), &channel)? {
+    if pinned_peer(&config, &channel.connection_id, &channel.counterparty_port).is_none() {
         return Err(ContractError::BadCounterparty(format!(
             "{}/{}",
             channel.connection_id, channel.counterparty_port
@@ -168,11 +169,7 @@ pub fn send(deps: DepsMut, env: Env, info: MessageInfo, hook: Cw721ReceiveMsg) -
         },
     )?;
     let timeout = out.timeout.unwrap_or_else(|| {
-        let secs = CONFIG
-            .load(deps.storage)
-            .map(|c| c.default_timeout_seconds)
-            .unwrap_or(600);
-        IbcTimeout::with_timestamp(env.block.time.plus_seconds(secs))
+        IbcTimeout::with_timestamp(env.block.time.plus_seconds(config.default_timeout_seconds))
     });
     Ok(Response::new()
         .add_message(IbcMsg::SendPacket {
@@ -231,10 +228,8 @@ pub fn prepare_class(
 ) -> ContractResult {
     let config = CONFIG.load(deps.storage)?;
     let channel = plan::open_channel(deps.as_ref(), &channel_id)?;
-    let peer = config.peers.iter().find(|p| {
-        p.connection_id == channel.connection_id && p.port_id == channel.counterparty_port
-    });
-    let Some(peer) = peer else {
+    let Some(peer) = pinned_peer(&config, &channel.connection_id, &channel.counterparty_port)
+    else {
         return Err(ContractError::PeerUnpinned(format!(
             "{}/{}",
             channel.connection_id, channel.counterparty_port

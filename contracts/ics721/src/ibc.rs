@@ -20,7 +20,9 @@ use crate::execute::transfer_msg;
 use crate::msg::{ExecuteMsg, NonFungibleTokenPacketData};
 use crate::packet;
 use crate::plan;
-use crate::state::{ChannelInfo, CHANNELS, CONFIG, IBC_VERSION, OUTGOING, VOUCHER_CLASSES};
+use crate::state::{
+    pinned_peer, ChannelInfo, CHANNELS, CONFIG, IBC_VERSION, OUTGOING, VOUCHER_CLASSES,
+};
 
 fn check_channel(
     storage: &dyn Storage,
@@ -42,12 +44,7 @@ fn check_channel(
         }
     }
     let port = &channel.counterparty_endpoint.port_id;
-    let pinned = CONFIG
-        .load(storage)?
-        .peers
-        .iter()
-        .any(|p| p.connection_id == channel.connection_id && &p.port_id == port);
-    if !pinned {
+    if pinned_peer(&CONFIG.load(storage)?, &channel.connection_id, port).is_none() {
         return Err(ContractError::BadCounterparty(format!(
             "{}/{port}",
             channel.connection_id

@@ -13,7 +13,7 @@ use cw721::msg::{NftInfoResponse, OwnerOfResponse};
 use crate::error::ContractError;
 use crate::msg::{NonFungibleTokenPacketData, VoucherClass};
 use crate::packet;
-use crate::state::{ChannelInfo, CHANNELS, CONFIG, OUTGOING, VOUCHER_CLASSES};
+use crate::state::{pinned_peer, ChannelInfo, CHANNELS, CONFIG, OUTGOING, VOUCHER_CLASSES};
 
 pub enum Plan {
     /// Tokens of this chain's `collection` come home over the channel they left by.
@@ -105,9 +105,8 @@ pub fn open_channel(deps: Deps, channel_id: &str) -> Result<ChannelInfo, Contrac
 }
 
 pub fn peer_pinned(deps: Deps, channel: &ChannelInfo) -> StdResult<bool> {
-    Ok(CONFIG.load(deps.storage)?.peers.iter().any(|p| {
-        p.connection_id == channel.connection_id && p.port_id == channel.counterparty_port
-    }))
+    let config = CONFIG.load(deps.storage)?;
+    Ok(pinned_peer(&config, &channel.connection_id, &channel.counterparty_port).is_some())
 }
 
 /// Plans `p`, received over `channel_id` (this chain's end, port `port`) from the counterparty

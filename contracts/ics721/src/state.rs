@@ -6,7 +6,7 @@
 use cosmwasm_std::Addr;
 use cw_storage_plus::{Item, Map};
 
-pub use crate::msg::{ChannelInfo, Config, Held, Outgoing, VoucherClass, IBC_VERSION};
+pub use crate::msg::{ChannelInfo, Config, Held, Outgoing, Peer, VoucherClass, IBC_VERSION};
 
 pub const CONFIG: Item<Config> = Item::new("config");
 /// Channels by id on this chain, recorded at connect.
@@ -19,3 +19,12 @@ pub const VOUCHER_COLLECTIONS: Map<&Addr, String> = Map::new("voucher_collection
 pub const OUTGOING: Map<(&Addr, &str), Outgoing> = Map::new("outgoing");
 /// (collection, token id) of tokens whose refund was refused, held for their sender.
 pub const HELD: Map<(&Addr, &str), Held> = Map::new("held");
+
+/// The pinned peer at (`connection_id`, the counterparty's `port_id`), if any: what a channel
+/// needs to open, to send and to bring new vouchers.
+pub fn pinned_peer<'a>(config: &'a Config, connection_id: &str, port_id: &str) -> Option<&'a Peer> {
+    config
+        .peers
+        .iter()
+        .find(|p| p.connection_id == connection_id && p.port_id == port_id)
+}
