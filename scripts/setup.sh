@@ -4,11 +4,12 @@
 # Component-specific steps live in scripts/setup.d/*.sh and are sourced in name order.
 #
 # Profiles (first argument, or BITHIVE_SETUP_PROFILE; default test):
-#   demo  only what `bithive demo` needs to build and run (scripts/demo.sh)
-#   test  everything: the wasm toolchain, browser, cargo tools, the full Python venv
-# Each step declares the smallest profile that needs it with a `# profile: demo|test` line; test
-# runs every step.
-#   bash scripts/setup.sh [demo|test]      source scripts/setup.sh [demo|test]
+#   demo    only what `bithive demo` needs to build and run (scripts/demo.sh)
+#   models  demo, plus the trained imaging models converted from PyPI (for node operators)
+#   test    everything: the wasm toolchain, browser, cargo tools, the full Python venv
+# Each step declares the smallest profile that needs it with a `# profile: demo|models|test`
+# line; each profile runs the steps of the profiles before it, and test runs every step.
+#   bash scripts/setup.sh [demo|models|test]      source scripts/setup.sh [demo|models|test]
 set -euo pipefail
 
 BITHIVE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -23,14 +24,14 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 # A sourcing script's own arguments reach us as "$@" (bench-inference.sh's --seconds ...), so
 # only demo/test are taken as a profile; anything else is an error only when run directly.
 case "${1:-}" in
-  demo|test) BITHIVE_SETUP_PROFILE="$1" ;;
+  demo|models|test) BITHIVE_SETUP_PROFILE="$1" ;;
   "") ;;
-  *) if [ "${BASH_SOURCE[0]}" = "$0" ]; then echo "usage: scripts/setup.sh [demo|test]" >&2; exit 2; fi ;;
+  *) if [ "${BASH_SOURCE[0]}" = "$0" ]; then echo "usage: scripts/setup.sh [demo|models|test]" >&2; exit 2; fi ;;
 esac
 BITHIVE_SETUP_PROFILE="${BITHIVE_SETUP_PROFILE:-test}"
 case "$BITHIVE_SETUP_PROFILE" in
-  demo|test) ;;
-  *) echo "BITHIVE_SETUP_PROFILE=$BITHIVE_SETUP_PROFILE: expected demo or test" >&2; exit 2 ;;
+  demo|models|test) ;;
+  *) echo "BITHIVE_SETUP_PROFILE=$BITHIVE_SETUP_PROFILE: expected demo, models or test" >&2; exit 2 ;;
 esac
 export BITHIVE_SETUP_PROFILE
 
@@ -139,13 +140,15 @@ timing_table() {
 
 # step_profile FILE: the profile its `# profile:` line names (test when it names none).
 step_profile() { sed -n 's/^# profile: *\([a-z]*\).*/\1/p' "$1" | head -n1 | grep . || echo test; }
+# profile_rank NAME: demo < models < test (a profile runs the steps of every lower rank).
+profile_rank() { case "$1" in demo) echo 0 ;; models) echo 1 ;; *) echo 2 ;; esac; }
 
 setup_started="$(now_s)"
 log "profile $BITHIVE_SETUP_PROFILE"
 for f in "$BITHIVE_ROOT"/scripts/setup.d/*.sh; do
   [ -e "$f" ] || continue
   step="$(basename "$f" .sh)"
-  if [ "$BITHIVE_SETUP_PROFILE" = demo ] && [ "$(step_profile "$f")" != demo ]; then
+  if (( $(profile_rank "$(step_profile "$f")") > $(profile_rank "$BITHIVE_SETUP_PROFILE") )); then
     continue
   fi
   # The step's first comment line says what it installs.

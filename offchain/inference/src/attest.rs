@@ -35,6 +35,10 @@ pub struct InferenceResult {
     pub probabilities: Vec<f32>,
     pub tscore: Decimal,
     pub trust: TrustBreakdown,
+    /// Not hashed: the domain guard's similarity, for a model with one (its effect is in
+    /// Dquality, and so in the Tscore).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_similarity: Option<f32>,
     /// Not hashed: where the result was computed (cpu or cuda) and in how large a batch.
     pub execution_provider: String,
     pub batch_size: u32,

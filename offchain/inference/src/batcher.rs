@@ -17,12 +17,16 @@ use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::config::BatchingConfig;
 use crate::error::EngineError;
+use crate::manifest::{DomainGuard, Manifest};
 
 /// One item's raw model output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RawOutput {
     pub label_index: u32,
     pub probabilities: Vec<f32>,
+    /// Cosine similarity of the item's features to the domain centroid, for a model with a
+    /// `[domain]` guard.
+    pub domain_similarity: Option<f32>,
     /// Size of the batch the item ran in.
     pub batch_size: u32,
 }
@@ -36,6 +40,31 @@ pub struct GraphSpec {
     pub label_output: String,
     pub probabilities_output: String,
     pub classes: usize,
+    /// The manifest's domain guard, when it has one: its features output is read too.
+    pub domain: Option<Arc<DomainGuard>>,
+}
+
+impl GraphSpec {
+    /// The spec of a manifest's graph.
+    pub fn of(manifest: &Manifest) -> GraphSpec {
+        GraphSpec {
+            model: manifest.name.clone(),
+            input_name: manifest.input_name.clone(),
+            input_shape: manifest.input_shape.clone(),
+            label_output: manifest.label_output.clone(),
+            probabilities_output: manifest.probabilities_output.clone(),
+            classes: manifest.labels.len(),
+            domain: manifest.domain.clone().map(Arc::new),
+        }
+    }
+}
+
+/// One batch's outputs: labels [n], probabilities [n * classes], and the domain similarity per
+/// item when the graph has a guard.
+pub struct BatchOutputs {
+    pub labels: Vec<i64>,
+    pub probabilities: Vec<f32>,
+    pub similarity: Option<Vec<f32>>,
 }
 
 #[derive(Debug, Default)]
@@ -256,6 +285,17 @@ pub fn execute(
     n: usize,
     data: &[f32],
 ) -> Result<(Vec<i64>, Vec<f32>), String> {
+    let out = execute_all(session, spec, n, data)?;
+    Ok((out.labels, out.probabilities))
+}
+
+/// [`execute`], with the domain similarity of each item when the spec has a guard.
+pub fn execute_all(
+    session: &mut Session,
+    spec: &GraphSpec,
+    n: usize,
+    data: &[f32],
+) -> Result<BatchOutputs, String> {
     let mut shape = spec.input_shape.clone();
     shape[0] = n as i64;
     let tensor = TensorRef::from_array_view((shape, data)).map_err(|e| e.to_string())?;
@@ -282,7 +322,34 @@ pub fn execute(
             labels.len()
         ));
     }
-    Ok((labels.to_vec(), probs.to_vec()))
+    let similarity = match &spec.domain {
+        None => None,
+        Some(guard) => {
+            let (fshape, features) = outputs
+                .get(&guard.features_output)
+                .ok_or_else(|| format!("no output {}", guard.features_output))?
+                .try_extract_tensor::<f32>()
+                .map_err(|e| format!("features output: {e}"))?;
+            let f = guard.centroid.len();
+            let fdims: &[i64] = fshape;
+            if fdims != [n as i64, f as i64] {
+                return Err(format!(
+                    "features of shape {fdims:?} for a batch of {n}; the domain centroid has {f}"
+                ));
+            }
+            Some(
+                features
+                    .chunks_exact(f)
+                    .map(|x| guard.similarity(x))
+                    .collect(),
+            )
+        }
+    };
+    Ok(BatchOutputs {
+        labels: labels.to_vec(),
+        probabilities: probs.to_vec(),
+        similarity,
+    })
 }
 
 /// `execute`, then the outputs split per item.
@@ -292,18 +359,20 @@ pub fn run_batch(
     n: usize,
     data: &[f32],
 ) -> Result<Vec<RawOutput>, String> {
-    let (labels, probs) = execute(session, spec, n, data)?;
+    let out = execute_all(session, spec, n, data)?;
     let k = spec.classes;
-    labels
+    out.labels
         .iter()
-        .zip(probs.chunks_exact(k))
-        .map(|(&label, p)| {
+        .zip(out.probabilities.chunks_exact(k))
+        .enumerate()
+        .map(|(i, (&label, p))| {
             if label < 0 || label as usize >= k {
                 return Err(format!("label {label} outside the {k} manifest labels"));
             }
             Ok(RawOutput {
                 label_index: label as u32,
                 probabilities: p.to_vec(),
+                domain_similarity: out.similarity.as_ref().map(|s| s[i]),
                 batch_size: n as u32,
             })
         })

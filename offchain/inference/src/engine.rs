@@ -164,14 +164,7 @@ impl Engine {
 
     fn serve(&mut self, loaded: LoadedModel) -> String {
         let name = loaded.manifest.name.clone();
-        let spec = GraphSpec {
-            model: name.clone(),
-            input_name: loaded.manifest.input_name.clone(),
-            input_shape: loaded.manifest.input_shape.clone(),
-            label_output: loaded.manifest.label_output.clone(),
-            probabilities_output: loaded.manifest.probabilities_output.clone(),
-            classes: loaded.manifest.labels.len(),
-        };
+        let spec = GraphSpec::of(&loaded.manifest);
         let queue = ModelQueue::start(spec, loaded.sessions, &self.config.batching);
         let served = ServedModel {
             manifest: loaded.manifest,
@@ -323,9 +316,27 @@ impl Engine {
             opinions.push(other.manifest.labels[o.label_index as usize].clone());
         }
         let label = manifest.labels[out.label_index as usize].clone();
+        // The domain guard: refused below its floor, Dquality scaled in its margin.
+        let mut d_quality = prepared.d_quality;
+        if let (Some(guard), Some(similarity)) = (&manifest.domain, out.domain_similarity) {
+            match guard.quality_factor(similarity) {
+                Some(factor) => d_quality *= factor,
+                None => {
+                    return Err(InputError::OutOfDomain {
+                        model: manifest.name.clone(),
+                        reason: format!(
+                            "its features are {similarity:.3} similar to the images the model \
+                             was evaluated on, below the {:.3} it accepts",
+                            guard.min_similarity
+                        ),
+                    }
+                    .into())
+                }
+            }
+        }
         let trust = trust::assess(
             manifest.weights(),
-            prepared.d_quality,
+            d_quality,
             &out.probabilities,
             &label,
             &opinions,
@@ -353,6 +364,7 @@ impl Engine {
             probabilities: out.probabilities,
             tscore: trust.tscore,
             trust,
+            domain_similarity: out.domain_similarity,
             execution_provider: self.runtime.provider().to_string(),
             batch_size: out.batch_size,
             result_sha256,

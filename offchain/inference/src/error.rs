@@ -113,6 +113,10 @@ pub enum InputError {
     },
     #[error("unsupported DICOM image: {reason}")]
     UnsupportedDicom { reason: String },
+    /// The image is not what the model was made for (its manifest's `[domain]`): the job is
+    /// refused instead of answered with a confident label that means nothing.
+    #[error("model {model} refuses this input as out of its domain: {reason}")]
+    OutOfDomain { model: String, reason: String },
 }
 
 /// A job failed. Only the job fails; the engine and its other models keep serving.

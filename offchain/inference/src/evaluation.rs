@@ -5,13 +5,16 @@
 //! model's accuracy in the registry.
 //!
 //! The held-out set is JSON `{"labels": [...], "inputs": [[f32, ...], ...], "y_true": [u32, ...]}`
-//! (other keys are ignored, so the shipped `models/bc_test_vectors.json` is one). Its id is the
-//! sha256 of the file's bytes, so every attestor can check it scored the set the others did.
+//! for tabular models (other keys are ignored, so the shipped `models/bc_test_vectors.json` is
+//! one), or `{"labels": [...], "images": ["<base64 PNG, JPEG or DICOM>", ...], "y_true": [...]}`
+//! for image models (the imaging setup step writes one per model). Its id is the sha256 of the
+//! file's bytes, so every attestor can check it scored the set the others did.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::Poll;
 
+use base64::Engine as _;
 use cosmwasm_std::Decimal;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -47,15 +50,19 @@ pub enum EvaluationError {
 #[derive(Deserialize)]
 struct SetFile {
     labels: Vec<String>,
-    inputs: Vec<Vec<f32>>,
+    #[serde(default)]
+    inputs: Option<Vec<Vec<f32>>>,
+    #[serde(default)]
+    images: Option<Vec<String>>,
     y_true: Vec<u32>,
 }
 
-/// Rows with their true labels, and the sha256 of the file they came from.
+/// Rows (tabular rows or encoded images) with their true labels, and the sha256 of the file
+/// they came from.
 #[derive(Debug, Clone)]
 pub struct HeldOutSet {
     pub labels: Vec<String>,
-    pub inputs: Vec<Vec<f32>>,
+    pub inputs: Vec<JobInput>,
     pub y_true: Vec<u32>,
     pub sha256: [u8; 32],
 }
@@ -70,13 +77,28 @@ impl HeldOutSet {
         if f.labels.len() < 2 {
             return bad("at least two labels are needed".into());
         }
-        if f.inputs.is_empty() || f.inputs.len() > MAX_ROWS {
-            return bad(format!("1 to {MAX_ROWS} rows, not {}", f.inputs.len()));
+        let inputs: Vec<JobInput> = match (f.inputs, f.images) {
+            (Some(rows), None) => rows.into_iter().map(JobInput::Tabular).collect(),
+            (None, Some(images)) => {
+                let b64 = base64::engine::general_purpose::STANDARD;
+                let mut out = Vec::with_capacity(images.len());
+                for (i, text) in images.iter().enumerate() {
+                    match b64.decode(text) {
+                        Ok(bytes) => out.push(JobInput::Image(bytes)),
+                        Err(e) => return bad(format!("image {i}: not base64: {e}")),
+                    }
+                }
+                out
+            }
+            _ => return bad("exactly one of \"inputs\" (rows) or \"images\" is needed".into()),
+        };
+        if inputs.is_empty() || inputs.len() > MAX_ROWS {
+            return bad(format!("1 to {MAX_ROWS} rows, not {}", inputs.len()));
         }
-        if f.y_true.len() != f.inputs.len() {
+        if f.y_true.len() != inputs.len() {
             return bad(format!(
                 "{} rows but {} true labels",
-                f.inputs.len(),
+                inputs.len(),
                 f.y_true.len()
             ));
         }
@@ -88,7 +110,7 @@ impl HeldOutSet {
         }
         Ok(HeldOutSet {
             labels: f.labels,
-            inputs: f.inputs,
+            inputs,
             y_true: f.y_true,
             sha256: Sha256::digest(bytes).into(),
         })
@@ -189,11 +211,11 @@ pub async fn evaluate(
         let jobs: Vec<Job> = chunk
             .iter()
             .enumerate()
-            .map(|(i, row)| {
+            .map(|(i, input)| {
                 Job::new(
                     format!("evaluation-{}", chunk_no * IN_FLIGHT + i),
                     model,
-                    JobInput::Tabular(row.clone()),
+                    input.clone(),
                 )
             })
             .collect();

@@ -43,15 +43,104 @@ pub struct Manifest {
     pub feature_max: Option<Vec<f32>>,
     #[serde(default)]
     pub image: Option<ImagePreprocessing>,
+    /// The input-domain guard of an image model (README "Out-of-domain inputs").
+    #[serde(default)]
+    pub domain: Option<DomainGuard>,
     pub tscore: TscoreManifest,
 }
 
-/// Only the documented preprocessing exists; the fields make it explicit in each manifest.
-#[derive(Clone, Debug, Deserialize)]
+/// How an image becomes the model's [0, 1] input (README "Image preprocessing"). An image model
+/// without the section gets min-max and bilinear-half-pixel, the engine's first preprocessing.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImagePreprocessing {
-    pub normalization: String,
-    pub resize: String,
+    pub normalization: Normalization,
+    pub resize: Resize,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Normalization {
+    /// The image's own darkest value is 0 and brightest 1 (one min and max over all planes).
+    #[default]
+    MinMax,
+    /// Samples divided by the format's full scale (255 for 8-bit PNG and JPEG, 65535 for 16-bit
+    /// PNG): what Keras' `load_img` + `x / 255` does. DICOM has no fixed white level, so a DICOM
+    /// file is min-max normalized under both (after rescale and MONOCHROME1 inversion).
+    Unit,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Resize {
+    /// Bilinear with half-pixel centres and edge clamping, no antialiasing.
+    #[default]
+    BilinearHalfPixel,
+    /// Pillow's NEAREST (Keras' `load_img` default): output pixel x takes source pixel
+    /// floor(s/2 + x*s), s = in/out, accumulated in f64 as Pillow does.
+    Nearest,
+}
+
+/// What an image model was made for, checked before and after it runs: DICOM tags, colour, and
+/// the cosine similarity of the model's penultimate features to the mean features of its
+/// held-out images. Below `min_similarity` the job is refused; between `min_similarity` and
+/// `full_similarity` Dquality is scaled linearly from 0 to 1 (README "Out-of-domain inputs").
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainGuard {
+    /// The graph output holding the penultimate features, [N, F].
+    pub features_output: String,
+    /// Mean feature vector of the held-out images the model was evaluated on.
+    pub centroid: Vec<f32>,
+    /// The lowest similarity over those held-out images: at or above it, Dquality is kept.
+    pub full_similarity: f32,
+    /// Below it the job is refused as out of domain.
+    pub min_similarity: f32,
+    /// DICOM Modality values the model reads (e.g. CR, DX); a DICOM file of another modality is
+    /// refused. Empty: any.
+    #[serde(default)]
+    pub modalities: Vec<String>,
+    /// DICOM BodyPartExamined values the model reads; a DICOM file naming another is refused
+    /// (a file without the tag passes this check). Empty: any.
+    #[serde(default)]
+    pub body_parts: Vec<String>,
+    /// The model reads greyscale images: a colour image is refused.
+    #[serde(default)]
+    pub monochrome_only: bool,
+    #[serde(default)]
+    pub calibration_note: String,
+}
+
+impl DomainGuard {
+    /// Cosine similarity of `features` to the centroid (0 for a zero vector).
+    pub fn similarity(&self, features: &[f32]) -> f32 {
+        let (mut dot, mut a, mut b) = (0f64, 0f64, 0f64);
+        for (x, c) in features.iter().zip(&self.centroid) {
+            dot += *x as f64 * *c as f64;
+            a += *x as f64 * *x as f64;
+            b += *c as f64 * *c as f64;
+        }
+        if a == 0.0 || b == 0.0 {
+            return 0.0;
+        }
+        (dot / (a.sqrt() * b.sqrt())) as f32
+    }
+
+    /// The factor Dquality is multiplied by, or None when the input is out of domain.
+    pub fn quality_factor(&self, similarity: f32) -> Option<Decimal> {
+        if !similarity.is_finite() || similarity < self.min_similarity {
+            return None;
+        }
+        if similarity >= self.full_similarity {
+            return Some(Decimal::one());
+        }
+        let f = (similarity - self.min_similarity) / (self.full_similarity - self.min_similarity);
+        // Six decimals are plenty for a factor, and keep the Decimal exact.
+        Some(Decimal::from_ratio(
+            (f * 1e6).round().max(0.0) as u128,
+            1_000_000u128,
+        ))
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -90,6 +179,11 @@ impl Manifest {
         let manifest: Manifest = toml::from_str(text).map_err(|e| e.to_string())?;
         manifest.validate()?;
         Ok(manifest)
+    }
+
+    /// The image preprocessing in force (the defaults when the manifest has no `[image]`).
+    pub fn preprocessing(&self) -> ImagePreprocessing {
+        self.image.unwrap_or_default()
     }
 
     pub fn weights(&self) -> TscoreWeights {
@@ -138,11 +232,30 @@ impl Manifest {
                 ))
             }
         }
-        if let Some(image) = &self.image {
-            if image.normalization != "min-max" || image.resize != "bilinear-half-pixel" {
-                return Err("image preprocessing must be normalization = \"min-max\", \
-                            resize = \"bilinear-half-pixel\""
-                    .into());
+        if self.image.is_some() && self.task != Task::ImageClassification {
+            return Err("[image] is for image models".into());
+        }
+        if let Some(d) = &self.domain {
+            if self.task != Task::ImageClassification {
+                return Err("[domain] is for image models".into());
+            }
+            if d.features_output.is_empty() {
+                return Err("domain.features_output is empty".into());
+            }
+            if d.centroid.is_empty()
+                || d.centroid.len() > 1 << 16
+                || d.centroid.iter().any(|v| !v.is_finite())
+                || d.centroid.iter().all(|v| *v == 0.0)
+            {
+                return Err("domain.centroid must be 1..=65536 finite values, not all zero".into());
+            }
+            if !(d.min_similarity.is_finite()
+                && d.full_similarity.is_finite()
+                && -1.0 <= d.min_similarity
+                && d.min_similarity < d.full_similarity
+                && d.full_similarity <= 1.0)
+            {
+                return Err("domain needs -1 <= min_similarity < full_similarity <= 1".into());
             }
         }
         self.weights().validate().map_err(|e| e.to_string())?;
@@ -195,5 +308,80 @@ evidence = "0.9"
             let err = m.validate().unwrap_err();
             assert!(err.contains(needle), "{from}->{to}: {err}");
         }
+    }
+
+    const IMAGE: &str = r#"
+name = "img"
+version = "1"
+task = "image-classification"
+sha256 = "af70e9d3ca931da63a403194ce5e47f83e42be00b5a9de756cb7b5477550589f"
+input_name = "image"
+input_shape = [-1, 3, 8, 8]
+label_output = "label"
+probabilities_output = "probabilities"
+labels = ["a", "b"]
+specialty = "radiology"
+[image]
+normalization = "unit"
+resize = "nearest"
+[domain]
+features_output = "features"
+centroid = [1.0, 0.0]
+full_similarity = 0.8
+min_similarity = 0.4
+modalities = ["CR"]
+[tscore]
+alpha = "0.4"
+beta = "0.4"
+gamma = "0.2"
+evidence = "0.8"
+"#;
+
+    #[test]
+    fn domain_guard_scales_and_refuses() {
+        let m = Manifest::parse(IMAGE).unwrap();
+        assert_eq!(m.preprocessing().normalization, Normalization::Unit);
+        assert_eq!(m.preprocessing().resize, Resize::Nearest);
+        let g = m.domain.unwrap();
+        assert_eq!(g.similarity(&[2.0, 0.0]), 1.0);
+        assert_eq!(g.similarity(&[0.0, 3.0]), 0.0);
+        assert_eq!(g.similarity(&[0.0, 0.0]), 0.0);
+        assert_eq!(g.quality_factor(0.9), Some(Decimal::one()));
+        assert_eq!(g.quality_factor(0.8), Some(Decimal::one()));
+        assert_eq!(g.quality_factor(0.6).unwrap().to_string(), "0.5");
+        assert_eq!(g.quality_factor(0.4), Some(Decimal::zero()));
+        assert_eq!(g.quality_factor(0.39), None);
+        assert_eq!(g.quality_factor(f32::NAN), None);
+    }
+
+    #[test]
+    fn domain_guard_is_validated() {
+        for (from, to, needle) in [
+            (
+                "min_similarity = 0.4",
+                "min_similarity = 0.9",
+                "min_similarity < full",
+            ),
+            (
+                "centroid = [1.0, 0.0]",
+                "centroid = [0.0, 0.0]",
+                "not all zero",
+            ),
+            ("centroid = [1.0, 0.0]", "centroid = []", "centroid"),
+            (
+                "features_output = \"features\"",
+                "features_output = \"\"",
+                "empty",
+            ),
+        ] {
+            let err = Manifest::parse(&IMAGE.replace(from, to)).unwrap_err();
+            assert!(err.contains(needle), "{from}->{to}: {err}");
+        }
+        let tabular = GOOD.to_string() + "[domain]\nfeatures_output = \"f\"\ncentroid = [1.0]\nfull_similarity = 0.5\nmin_similarity = 0.1\n";
+        // [tscore] comes before [domain] in this text, so the guard lands in its own table.
+        let err = Manifest::parse(&tabular).unwrap_err();
+        assert!(err.contains("image models"), "{err}");
+        let bad_mode = IMAGE.replace("\"unit\"", "\"gamma\"");
+        assert!(Manifest::parse(&bad_mode).is_err());
     }
 }

@@ -110,14 +110,7 @@ impl Workload {
         let session = runtime
             .session(MODEL)
             .map_err(|e| WorkloadError::Session(e.to_string()))?;
-        let spec = GraphSpec {
-            model: manifest.name.clone(),
-            input_name: manifest.input_name.clone(),
-            input_shape: manifest.input_shape.clone(),
-            label_output: manifest.label_output.clone(),
-            probabilities_output: manifest.probabilities_output.clone(),
-            classes: manifest.labels.len(),
-        };
+        let spec = GraphSpec::of(&manifest);
         Ok(Workload {
             manifest,
             spec,

@@ -291,14 +291,7 @@ fn main() -> Result<()> {
     for (model, batches) in plan {
         let mut loaded = load_model(&runtime, &entry(model), 1)?;
         let m = &loaded.manifest;
-        let spec = GraphSpec {
-            model: m.name.clone(),
-            input_name: m.input_name.clone(),
-            input_shape: m.input_shape.clone(),
-            label_output: m.label_output.clone(),
-            probabilities_output: m.probabilities_output.clone(),
-            classes: m.labels.len(),
-        };
+        let spec = GraphSpec::of(m);
         let tabular = spec.input_shape.len() == 2;
         let session = &mut loaded.sessions[0];
         for &batch in batches {

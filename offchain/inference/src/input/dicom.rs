@@ -11,7 +11,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::file::ReadPreamble;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
 
-use super::image::{check_pixels, DecodedImage};
+use super::image::{check_pixels, DecodedImage, DicomTags};
 use crate::config::InputLimits;
 use crate::error::InputError;
 
@@ -41,6 +41,13 @@ fn opt_f64(obj: &DefaultDicomObject, tag: Tag, default: f64) -> Result<f64, Inpu
             .map_err(|e| unsupported(format!("tag {tag}: {e}"))),
         _ => Ok(default),
     }
+}
+
+/// A text tag, trimmed and upper-cased; None when absent or empty.
+fn opt_text(obj: &DefaultDicomObject, tag: Tag) -> Option<String> {
+    let e = obj.element_opt(tag).ok()??;
+    let v = e.to_str().ok()?.trim().to_ascii_uppercase();
+    (!v.is_empty()).then_some(v)
 }
 
 pub(super) fn decode(bytes: &[u8], limits: &InputLimits) -> Result<DecodedImage, InputError> {
@@ -147,6 +154,10 @@ pub(super) fn decode(bytes: &[u8], limits: &InputLimits) -> Result<DecodedImage,
             .collect()
     };
     let mut decoded = DecodedImage::from_raw(cols, rows, planes);
+    decoded.dicom = Some(DicomTags {
+        modality: opt_text(&obj, tags::MODALITY),
+        body_part: opt_text(&obj, tags::BODY_PART_EXAMINED),
+    });
     if photometric == "MONOCHROME1" {
         for v in decoded.planes.iter_mut().flatten() {
             *v = 1.0 - *v;

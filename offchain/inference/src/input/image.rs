@@ -1,4 +1,5 @@
-//! PNG and JPEG decoding, min-max normalization, bilinear resize and channel mapping.
+//! PNG and JPEG decoding, min-max or full-scale normalization, bilinear or nearest resize and
+//! channel mapping.
 
 use std::io::Cursor;
 
@@ -8,7 +9,7 @@ use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use super::Prepared;
 use crate::config::InputLimits;
 use crate::error::InputError;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Normalization, Resize};
 
 /// A decoded image: 1 (grey) or 3 (RGB) planes of `height x width` values in [0, 1].
 #[derive(Clone, Debug)]
@@ -18,9 +19,59 @@ pub struct DecodedImage {
     pub planes: Vec<Vec<f32>>,
     /// False when every pixel had the same value (min-max then gives all zeros).
     pub has_contrast: bool,
+    /// What a DICOM file says it shows; None for PNG and JPEG.
+    pub dicom: Option<DicomTags>,
+}
+
+/// The DICOM tags the domain guard reads, trimmed and upper-cased.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DicomTags {
+    /// (0008,0060) Modality, e.g. CR, DX, CT, MR, US.
+    pub modality: Option<String>,
+    /// (0018,0015) Body Part Examined, e.g. CHEST, HEAD.
+    pub body_part: Option<String>,
 }
 
 impl DecodedImage {
+    /// Divides raw samples by the format's full scale (255 or 65535): Normalization::Unit.
+    pub fn from_full_scale(
+        width: usize,
+        height: usize,
+        raw_planes: Vec<Vec<f64>>,
+        full_scale: f64,
+    ) -> DecodedImage {
+        let first = raw_planes.first().and_then(|p| p.first()).copied();
+        let has_contrast = raw_planes.iter().flatten().any(|&v| Some(v) != first);
+        let planes = raw_planes
+            .into_iter()
+            .map(|p| p.into_iter().map(|v| (v / full_scale) as f32).collect())
+            .collect();
+        DecodedImage {
+            width,
+            height,
+            planes,
+            has_contrast,
+            dicom: None,
+        }
+    }
+
+    /// Mean absolute difference between the colour planes, in [0, 1] units: 0 for a grey image
+    /// (one plane, or three equal ones). JPEG's chroma subsampling leaves a grey radiograph
+    /// stored as RGB well under 0.01.
+    pub fn colourfulness(&self) -> f32 {
+        if self.planes.len() != 3 {
+            return 0.0;
+        }
+        let (r, g, b) = (&self.planes[0], &self.planes[1], &self.planes[2]);
+        let sum: f64 = r
+            .iter()
+            .zip(g)
+            .zip(b)
+            .map(|((r, g), b)| ((r - g).abs() + (g - b).abs() + (r - b).abs()) as f64 / 3.0)
+            .sum();
+        (sum / r.len().max(1) as f64) as f32
+    }
+
     /// Min-max normalizes raw samples (f64, one global min and max over all planes) to [0, 1].
     pub fn from_raw(width: usize, height: usize, raw_planes: Vec<Vec<f64>>) -> DecodedImage {
         let (lo, hi) = raw_planes
@@ -49,20 +100,25 @@ impl DecodedImage {
             height,
             planes,
             has_contrast,
+            dicom: None,
         }
     }
 
-    /// Resizes to the model's HxW, maps channels (grey replicated to RGB; RGB to grey by BT.601
+    /// Resizes to the model's HxW (the manifest's resize), maps channels (grey replicated to RGB; RGB to grey by BT.601
     /// luma after resizing) and computes Dquality = min(1, source pixels / model pixels), or 0
     /// for an image without contrast.
     pub fn to_model_input(&self, manifest: &Manifest) -> Prepared {
         let channels = manifest.input_shape[1] as usize;
         let out_h = manifest.input_shape[2] as usize;
         let out_w = manifest.input_shape[3] as usize;
+        let resize = match manifest.preprocessing().resize {
+            Resize::BilinearHalfPixel => resize_bilinear,
+            Resize::Nearest => resize_nearest,
+        };
         let resized: Vec<Vec<f32>> = self
             .planes
             .iter()
-            .map(|p| resize_bilinear(p, self.height, self.width, out_h, out_w))
+            .map(|p| resize(p, self.height, self.width, out_h, out_w))
             .collect();
         let mut tensor = Vec::with_capacity(channels * out_h * out_w);
         match (resized.len(), channels) {
@@ -124,11 +180,45 @@ pub fn resize_bilinear(
     out
 }
 
+/// Pillow's NEAREST resize: the source index of output index o is floor(s/2 + o*s), s = in/out,
+/// with the sum accumulated step by step in f64 exactly as Pillow's ImagingScaleAffine does (a
+/// direct multiplication lands on the other side of an integer for some sizes).
+pub fn resize_nearest(
+    src: &[f32],
+    in_h: usize,
+    in_w: usize,
+    out_h: usize,
+    out_w: usize,
+) -> Vec<f32> {
+    if (in_h, in_w) == (out_h, out_w) {
+        return src.to_vec();
+    }
+    let indices = |len_in: usize, len_out: usize| -> Vec<usize> {
+        let s = len_in as f64 / len_out as f64;
+        let mut at = s * 0.5;
+        (0..len_out)
+            .map(|_| {
+                let i = (at as usize).min(len_in - 1);
+                at += s;
+                i
+            })
+            .collect()
+    };
+    let xs = indices(in_w, out_w);
+    let mut out = Vec::with_capacity(out_h * out_w);
+    for y in indices(in_h, out_h) {
+        let row = &src[y * in_w..(y + 1) * in_w];
+        out.extend(xs.iter().map(|&x| row[x]));
+    }
+    out
+}
+
 pub(super) fn decode(
     bytes: &[u8],
     format: ImageFormat,
     name: &'static str,
     limits: &InputLimits,
+    normalization: Normalization,
 ) -> Result<DecodedImage, InputError> {
     let decode_err = |e: image::ImageError| InputError::Decode {
         format: name,
@@ -145,6 +235,18 @@ pub(super) fn decode(
     reader.limits(lim);
     let img = reader.decode().map_err(decode_err)?;
     let (width, height) = (img.width() as usize, img.height() as usize);
+    let full_scale = match &img {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => 255.0,
+        DynamicImage::ImageLuma16(_)
+        | DynamicImage::ImageLumaA16(_)
+        | DynamicImage::ImageRgb16(_)
+        | DynamicImage::ImageRgba16(_) => 65535.0,
+        // Float images are converted to 8 bits below.
+        _ => 255.0,
+    };
     let planes = match &img {
         DynamicImage::ImageLuma8(g) => vec![g.as_raw().iter().map(|&v| v as f64).collect()],
         DynamicImage::ImageLumaA8(_) => {
@@ -162,7 +264,10 @@ pub(super) fn decode(
             width * height,
         ),
     };
-    Ok(DecodedImage::from_raw(width, height, planes))
+    Ok(match normalization {
+        Normalization::MinMax => DecodedImage::from_raw(width, height, planes),
+        Normalization::Unit => DecodedImage::from_full_scale(width, height, planes, full_scale),
+    })
 }
 
 pub(super) fn check_pixels(
@@ -210,6 +315,31 @@ mod tests {
     fn upscale_clamps_at_edges() {
         let out = resize_bilinear(&[0.0, 1.0], 1, 2, 1, 4);
         assert_eq!(out, vec![0.0, 0.25, 0.75, 1.0]);
+    }
+
+    #[test]
+    fn nearest_takes_pillows_source_pixels() {
+        // 7 -> 3: s = 7/3, indices floor(7/6 + o*7/3) = 1, 3, 5 (Pillow gives the same).
+        let src: Vec<f32> = (0..7).map(|v| v as f32).collect();
+        assert_eq!(resize_nearest(&src, 1, 7, 1, 3), vec![1.0, 3.0, 5.0]);
+        // Upscaling repeats pixels.
+        assert_eq!(
+            resize_nearest(&[0.0, 1.0], 1, 2, 1, 4),
+            vec![0.0, 0.0, 1.0, 1.0]
+        );
+    }
+
+    #[test]
+    fn full_scale_and_colour() {
+        let img = DecodedImage::from_full_scale(2, 1, vec![vec![0.0, 255.0]], 255.0);
+        assert_eq!(img.planes[0], vec![0.0, 1.0]);
+        assert!(img.has_contrast);
+        assert_eq!(img.colourfulness(), 0.0);
+        let grey_rgb = DecodedImage::from_raw(1, 1, vec![vec![3.0], vec![3.0], vec![3.0]]);
+        assert_eq!(grey_rgb.colourfulness(), 0.0);
+        let red =
+            DecodedImage::from_full_scale(1, 1, vec![vec![255.0], vec![0.0], vec![0.0]], 255.0);
+        assert!(red.colourfulness() > 0.6);
     }
 
     #[test]

@@ -9,9 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::config::InputLimits;
 use crate::error::InputError;
-use crate::manifest::{Manifest, Task};
+use crate::manifest::{Manifest, Normalization, Task};
 
-pub use self::image::{resize_bilinear, DecodedImage};
+pub use self::image::{resize_bilinear, resize_nearest, DecodedImage, DicomTags};
 
 /// What a job submits.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,7 +73,8 @@ pub fn prepare(
         }
         (Task::TabularClassification, JobInput::Image(_)) => Err(wrong_kind("a tabular row")),
         (Task::ImageClassification, JobInput::Image(bytes)) => {
-            let decoded = decode_image(bytes, limits)?;
+            let decoded = decode_image_as(bytes, limits, manifest.preprocessing().normalization)?;
+            check_domain(manifest, &decoded)?;
             Ok(decoded.to_model_input(manifest))
         }
         (Task::ImageClassification, JobInput::Tensor(t)) => tensor_input(manifest, t),
@@ -83,8 +84,67 @@ pub fn prepare(
     }
 }
 
-/// Detects the format from the bytes and decodes to normalized planes.
+/// Detects the format from the bytes and decodes to min-max normalized planes.
 pub fn decode_image(bytes: &[u8], limits: &InputLimits) -> Result<DecodedImage, InputError> {
+    decode_image_as(bytes, limits, Normalization::MinMax)
+}
+
+/// Colourfulness above which an image is colour (a photo, a colour Doppler frame), not a
+/// greyscale radiograph: see [`DecodedImage::colourfulness`].
+pub const COLOUR_THRESHOLD: f32 = 0.02;
+
+/// The checks of a model's `[domain]` that need only the decoded image: the DICOM modality and
+/// body part, and colour. The feature similarity is checked after the model ran.
+pub fn check_domain(manifest: &Manifest, image: &DecodedImage) -> Result<(), InputError> {
+    let Some(guard) = &manifest.domain else {
+        return Ok(());
+    };
+    let refuse = |reason: String| InputError::OutOfDomain {
+        model: manifest.name.clone(),
+        reason,
+    };
+    let listed = |list: &[String], v: &str| list.iter().any(|x| x.eq_ignore_ascii_case(v));
+    if let Some(tags) = &image.dicom {
+        if !guard.modalities.is_empty() {
+            match &tags.modality {
+                Some(m) if listed(&guard.modalities, m) => {}
+                found => {
+                    return Err(refuse(format!(
+                        "DICOM modality {} is not one this model reads ({})",
+                        found.as_deref().unwrap_or("(none)"),
+                        guard.modalities.join(", ")
+                    )))
+                }
+            }
+        }
+        if let Some(part) = &tags.body_part {
+            if !guard.body_parts.is_empty() && !listed(&guard.body_parts, part) {
+                return Err(refuse(format!(
+                    "DICOM body part {part} is not one this model reads ({})",
+                    guard.body_parts.join(", ")
+                )));
+            }
+        }
+    }
+    if guard.monochrome_only {
+        let c = image.colourfulness();
+        if c > COLOUR_THRESHOLD {
+            return Err(refuse(format!(
+                "a colour image (colourfulness {c:.3} > {COLOUR_THRESHOLD}); this model reads \
+                 greyscale radiographs"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Detects the format from the bytes and decodes to planes normalized as asked (DICOM is
+/// always min-max: it has no fixed white level).
+pub fn decode_image_as(
+    bytes: &[u8],
+    limits: &InputLimits,
+    normalization: Normalization,
+) -> Result<DecodedImage, InputError> {
     if bytes.len() > limits.max_image_bytes {
         return Err(InputError::TooLarge {
             bytes: bytes.len(),
@@ -94,9 +154,21 @@ pub fn decode_image(bytes: &[u8], limits: &InputLimits) -> Result<DecodedImage, 
     if bytes.len() >= 132 && &bytes[128..132] == b"DICM" {
         dicom::decode(bytes, limits)
     } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        image::decode(bytes, ::image::ImageFormat::Png, "PNG", limits)
+        image::decode(
+            bytes,
+            ::image::ImageFormat::Png,
+            "PNG",
+            limits,
+            normalization,
+        )
     } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        image::decode(bytes, ::image::ImageFormat::Jpeg, "JPEG", limits)
+        image::decode(
+            bytes,
+            ::image::ImageFormat::Jpeg,
+            "JPEG",
+            limits,
+            normalization,
+        )
     } else {
         Err(InputError::UnknownFormat)
     }
