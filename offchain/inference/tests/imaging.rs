@@ -16,7 +16,7 @@ use std::sync::Arc;
 use bithive_inference::config::InputLimits;
 use bithive_inference::error::InputError;
 use bithive_inference::evaluation::{evaluate, HeldOutSet};
-use bithive_inference::input::decode_image;
+use bithive_inference::input::{decode_image, prepare};
 use bithive_inference::{Engine, EngineConfig, EngineError, InferenceResult, Job, JobInput};
 use cosmwasm_std::Decimal;
 
@@ -237,4 +237,113 @@ async fn brain_model_refuses_or_discounts_chest_x_rays() {
         out_of_domain(run(&engine, BRAIN, dicom(&dir, "MR-SIEMENS-DICOM-WithOverlays")).await)
             .expect("abdomen answered");
     assert!(reason.contains("body part ABDOMEN"), "{reason}");
+}
+
+/// Issue #47 item 5: the engine's JPEG decoder (zune-jpeg, through the image crate) against
+/// Pillow's (libjpeg-turbo), which the models were trained and measured with, on the 33 real
+/// held-out JPEGs. Measured cause of the difference: the two integer IDCTs round differently, so
+/// about 0.4 % of pixels differ by exactly one level (grey and colour files alike: it is not
+/// the chroma upsampling). Tolerances, written in the README: model input within 1/255 per
+/// value, probabilities within 5e-3 (2.84e-3 is the largest seen on these 33 files), the same
+/// label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jpeg_decoding_agrees_with_pillow_on_real_images() {
+    let Some(dir) = imaging_dir() else { return };
+    let engine = engine(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for m in [CHEST, BRAIN] {
+        let set = HeldOutSet::parse(
+            &std::fs::read(dir.join("models").join(format!("{m}_held_out.json"))).unwrap(),
+        )
+        .unwrap();
+        for (i, input) in set.inputs.iter().enumerate() {
+            let JobInput::Image(b) = input else { panic!() };
+            let path = tmp.path().join(format!("{m}-{i:02}.jpg"));
+            std::fs::write(&path, b).unwrap();
+            files.push((m, path, b.clone()));
+        }
+    }
+    // Pillow's tensors and onnxruntime's probabilities on them, one line of JSON per file.
+    let list: Vec<String> = files
+        .iter()
+        .map(|(m, p, _)| {
+            format!(
+                "({:?}, {:?})",
+                dir.join("models").join(format!("{m}.onnx")),
+                p
+            )
+        })
+        .collect();
+    let code = format!(
+        "import json, numpy as np, onnxruntime as ort\n\
+         from PIL import Image\n\
+         sessions = {{}}\n\
+         for model, path in [{}]:\n\
+         \x20   s = sessions.setdefault(model, ort.InferenceSession(model))\n\
+         \x20   im = Image.open(path).convert('RGB').resize((150, 150), Image.NEAREST)\n\
+         \x20   x = np.asarray(im, dtype=np.float32).transpose(2, 0, 1)[None] / 255.0\n\
+         \x20   x.astype('<f4').tofile(path + '.f32')\n\
+         \x20   p = s.run(['probabilities'], {{'image': x}})[0][0]\n\
+         \x20   print(json.dumps([float(v) for v in p]))",
+        list.join(", ")
+    );
+    let out = common::python_output(&code);
+    let limits = InputLimits::default();
+    let (mut worst_input, mut worst_prob) = (0f32, 0f32);
+    for ((m, path, bytes), line) in files.iter().zip(out.lines()) {
+        let pillow: Vec<f32> = serde_json::from_str(line).unwrap();
+        let manifest = engine.manifest(m).unwrap();
+        let ours = prepare(manifest, &JobInput::Image(bytes.clone()), &limits).unwrap();
+        let theirs: Vec<f32> = std::fs::read(path.with_extension("jpg.f32"))
+            .unwrap()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        assert_eq!(ours.tensor.len(), theirs.len());
+        let d_in = ours
+            .tensor
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        let r = run(&engine, m, bytes.clone()).await.unwrap();
+        let d_p = r
+            .probabilities
+            .iter()
+            .zip(&pillow)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        let label = pillow
+            .iter()
+            .enumerate()
+            .fold(
+                (0, f32::MIN),
+                |best, (i, &v)| if v > best.1 { (i, v) } else { best },
+            )
+            .0;
+        assert!(
+            d_in <= 1.0 / 255.0 + 1e-6,
+            "{}: input differs by {d_in}",
+            path.display()
+        );
+        println!(
+            "{}: input within {d_in}, probabilities within {d_p}",
+            path.file_name().unwrap().to_string_lossy()
+        );
+        assert!(
+            d_p <= 5e-3,
+            "{}: probabilities differ by {d_p}",
+            path.display()
+        );
+        assert_eq!(r.label_index as usize, label, "{}", path.display());
+        worst_input = worst_input.max(d_in);
+        worst_prob = worst_prob.max(d_p);
+    }
+    println!(
+        "{} real JPEGs: model input within {worst_input} (1/255 = {}), probabilities within \
+         {worst_prob}",
+        files.len(),
+        1.0 / 255.0
+    );
 }

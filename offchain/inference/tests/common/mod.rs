@@ -46,7 +46,7 @@ pub fn python() -> PathBuf {
     p
 }
 
-fn python_output(code: &str) -> String {
+pub fn python_output(code: &str) -> String {
     let out = std::process::Command::new(python())
         .args(["-c", code])
         .output()
