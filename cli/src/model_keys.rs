@@ -125,6 +125,21 @@ impl SealingKeys {
         seal_model(name, files, set, &self.ek, &self.pp).map_err(|e| e.to_string())
     }
 
+    /// Seals a patient's input for job `job_id` (`<payer>/<client id>`) to `set`
+    /// ([`bithive_content_store::input`]).
+    pub fn seal_input(
+        &self,
+        job_id: &str,
+        input: &[u8],
+        set: &RoaringBitmap,
+    ) -> Result<Vec<u8>, String> {
+        if set.is_empty() {
+            return Err("no node is allowed to run the job's model".into());
+        }
+        bithive_content_store::input::seal_input(job_id, input, set, &self.ek, &self.pp)
+            .map_err(|e| e.to_string())
+    }
+
     /// The roster's node accounts at the indices of `set`.
     pub fn nodes_in(&self, set: &RoaringBitmap) -> Vec<String> {
         self.roster
@@ -232,6 +247,19 @@ impl ModelKeys {
         set: &RoaringBitmap,
     ) -> Result<Vec<u8>, DemoError> {
         ctx!(self.public.seal(name, files, set), "sealing the model")
+    }
+
+    /// Seals a patient's input for job `job_id` to `set` (public parameters only).
+    pub fn seal_input(
+        &self,
+        job_id: &str,
+        input: &[u8],
+        set: &RoaringBitmap,
+    ) -> Result<Vec<u8>, DemoError> {
+        ctx!(
+            self.public.seal_input(job_id, input, set),
+            "sealing the input"
+        )
     }
 
     /// The BGW index of node account `node`.

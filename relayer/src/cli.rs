@@ -396,7 +396,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<(), RelayerError> {
         let (attestation, payload) =
             statement(&c.chain_id, registry, args.model_id, round, &e, issued_at)?;
         eprintln!(
-            "model {} ({} v{}): balanced accuracy {} on {} held-out rows (set {}), round {round}, report {}",
+            "model {} ({} v{}): balanced accuracy {} on {} held-out inputs (set {}), round {round}, report {}",
             m.model.id,
             m.model.name,
             m.model.version,

@@ -2,8 +2,13 @@
 //! offchain/inference engine and attests `result_hash = sha256(canonical result)` (the engine's
 //! `result_sha256`) with the input hash as commitment.
 //!
-//! The escrow's `input` bytes are either an encoded image (PNG, JPEG or DICOM Part 10, detected
-//! from the bytes) or a JSON array of numbers (one tabular row).
+//! The escrow's `input` bytes are an encoded image (PNG, JPEG or DICOM Part 10, detected from
+//! the bytes), a JSON array of numbers (one tabular row), or a sealed input's reference
+//! (`{"sealed_input": {cid, sha256, bytes}}`, [`bithive_content_store::input`]): an image too large
+//! for the escrow and private to the patient, sealed to the allowed nodes and bound to its job.
+//! The worker fetches it by its content id and opens it in memory with the node's BGW key (which
+//! needs `[inference.sealed_models]`); a file sealed for another job, or whose plaintext is not
+//! the referenced sha256, fails the job without an attestation.
 //!
 //! A job on a registered model runs the registry's model. With `[inference.sealed_models]` the
 //! worker fetches it by its content id, opens it with the node's BGW key in memory (the plaintext
@@ -14,6 +19,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use bithive_content_store::input::{open_input, SealedInputRef};
 use bithive_content_store::model::{open_model, SealedModelError};
 use bithive_content_store::{Cid, ContentStore, NodeStore, StoreError};
 use bithive_dgkbe::bgw::{BgwPublicParams, BgwUserKey};
@@ -77,6 +83,40 @@ impl SealedModels {
     /// The engine serving the opened models.
     pub async fn engine(&self) -> tokio::sync::RwLockReadGuard<'_, Engine> {
         self.engine.read().await
+    }
+
+    /// The plaintext of job `job_id`'s sealed input `reference`, fetched and opened in memory.
+    pub async fn open_input(
+        &self,
+        job_id: &str,
+        reference: &SealedInputRef,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, WorkError> {
+        let refused = |why: String| WorkError::Permanent(format!("sealed input refused: {why}"));
+        if reference.bytes > max_bytes as u64 {
+            return Err(refused(format!(
+                "{} bytes, above the engine's limit of {max_bytes}",
+                reference.bytes
+            )));
+        }
+        let cid: Cid = reference
+            .cid
+            .parse()
+            .map_err(|e| refused(format!("content id {}: {e}", reference.cid)))?;
+        let bytes = match self.store.get(&cid).await {
+            Ok(b) => b,
+            Err(e @ StoreError::NotFound(_)) => return Err(WorkError::Retryable(e.to_string())),
+            Err(e) => return Err(refused(e.to_string())),
+        };
+        let plain = {
+            let mut key = self.key.lock().map_err(|_| refused("key lock".into()))?;
+            open_input(&bytes, job_id, reference, &mut key, &self.params)
+        }
+        .map_err(|e| match e {
+            SealedModelError::WrongModel { .. } => refused("it was sealed for another job".into()),
+            e => refused(e.to_string()),
+        })?;
+        Ok(plain.to_vec())
     }
 
     /// The served name of registered model `m`, fetching and opening it the first time.
@@ -221,7 +261,22 @@ impl InferenceWorker {
         adjust: impl FnOnce(JobInput) -> JobInput,
     ) -> Result<(bithive_inference::InferenceResult, [u8; 32]), WorkError> {
         let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;
-        let input = adjust(parse_input(&input)?);
+        let input = match SealedInputRef::from_job_input(&input) {
+            Some(reference) => {
+                let sealed = self.sealed.as_ref().ok_or_else(|| {
+                    WorkError::Permanent(
+                        "the job's input is sealed, and this node has no \
+                         [inference.sealed_models] key to open it"
+                            .into(),
+                    )
+                })?;
+                let max = self.engine.config().limits.max_image_bytes;
+                let plain = sealed.open_input(&job.job_id, &reference, max).await?;
+                parse_input(&plain)?
+            }
+            None => parse_input(&input)?,
+        };
+        let input = adjust(input);
         let result = match (registered_model(chain, job).await?, &self.sealed) {
             (Some(m), Some(sealed)) => {
                 let name = sealed.load(&m).await?;

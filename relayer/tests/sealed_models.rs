@@ -310,3 +310,95 @@ async fn attestors_evaluate_a_registered_model_and_their_shares_combine() {
     let m3 = record(3, "bc_logreg", &"0".repeat(64), &cid);
     assert!(evaluate_registered(None, &own, &m3, &set).await.is_err());
 }
+
+/// Sealed job inputs (issue #47): a patient's image sealed to the nodes and bound to its job
+/// opens for that job on a recipient node; the same reference named by another job (another
+/// payer copying it from the chain), a node outside the recipients, a reference whose sha256 is
+/// not the content and an input above the engine's limit are refused; content not held yet is
+/// retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_input_opens_only_for_its_job_on_a_recipient() {
+    use bithive_content_store::input::{seal_input, SealedInputRef};
+    let (n, section) = node(2);
+    let engine = engine();
+    let sealed = SealedModels::open(&section, &engine).unwrap();
+    let image = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../offchain/inference/tests/fixtures/phantom_gray_80x96.png"),
+    )
+    .unwrap();
+    let job = "bithive1patient/xray-1";
+    let put = |job: &'static str, to: Vec<u32>| {
+        let image = image.clone();
+        let n = &n;
+        async move {
+            let set: RoaringBitmap = to.into_iter().collect();
+            let bytes = seal_input(job, &image, &set, &n.ek, &n.pp).unwrap();
+            SealedInputRef {
+                cid: n.store.put(&bytes).await.unwrap().to_string(),
+                sha256: hex::encode(Sha256::digest(&image)),
+                bytes: image.len() as u64,
+            }
+        }
+    };
+    let reference = put(job, vec![1, 2]).await;
+    let opened = sealed.open_input(job, &reference, 1 << 20).await.unwrap();
+    assert_eq!(opened, image);
+    // The job's input bytes are the reference only: no pixel data on chain.
+    let on_chain = reference.to_job_input();
+    assert!(on_chain.len() < 300, "{}", on_chain.len());
+    assert_eq!(
+        SealedInputRef::from_job_input(&on_chain),
+        Some(reference.clone())
+    );
+
+    // Attack: another payer's job names the same reference.
+    let why = permanent(
+        sealed
+            .open_input("bithive1attacker/xray-1", &reference, 1 << 20)
+            .await
+            .map(|_| String::new()),
+    );
+    assert!(why.contains("sealed for another job"), "{why}");
+    // Sealed to other nodes.
+    let elsewhere = put(job, vec![1, 3]).await;
+    let why = permanent(
+        sealed
+            .open_input(job, &elsewhere, 1 << 20)
+            .await
+            .map(|_| String::new()),
+    );
+    assert!(why.contains("recipients"), "{why}");
+    // A reference that claims another content.
+    let lying = SealedInputRef {
+        sha256: "11".repeat(32),
+        ..reference.clone()
+    };
+    let why = permanent(
+        sealed
+            .open_input(job, &lying, 1 << 20)
+            .await
+            .map(|_| String::new()),
+    );
+    assert!(why.contains("not the one the job names"), "{why}");
+    // Larger than the engine takes: refused before fetching.
+    let why = permanent(
+        sealed
+            .open_input(job, &reference, 100)
+            .await
+            .map(|_| String::new()),
+    );
+    assert!(why.contains("above the engine's limit"), "{why}");
+    // Not in this node's store yet: retried.
+    let (other, _) = node(2);
+    let set: RoaringBitmap = [2].into_iter().collect();
+    let bytes = seal_input(job, &image, &set, &other.ek, &other.pp).unwrap();
+    let absent = SealedInputRef {
+        cid: other.store.put(&bytes).await.unwrap().to_string(),
+        ..reference.clone()
+    };
+    assert!(matches!(
+        sealed.open_input(job, &absent, 1 << 20).await,
+        Err(WorkError::Retryable(_))
+    ));
+}

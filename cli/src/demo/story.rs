@@ -662,6 +662,8 @@ async fn aim_story(
     report: &mut DemoReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
+    // Imaging runs while every attestor is still allowed to open the models (before re-keying).
+    let imaging = crate::demo::aim::imaging(p, store, model_keys, progress).await?;
     crate::demo::aim::rekey_on_set_change(p, store, model_keys, &mut aim, progress).await?;
     crate::demo::aim::records_and_queries(p, store, &mut aim, progress).await?;
     report.row(
@@ -681,6 +683,28 @@ async fn aim_story(
             aim.evaluators,
             aim.rekeyed_to
         ),
+    );
+    report.row(
+        "imaging",
+        match imaging {
+            crate::demo::aim::ImagingOutcome::Absent(hint) => format!("not run: {hint}"),
+            crate::demo::aim::ImagingOutcome::Ran(i) => format!(
+                "{} (model {}) sealed and published; balanced accuracy {} on {} held-out X-rays attested by {} attestors; {}; a knee radiograph refused ({}); a replayed sealed input refused",
+                crate::demo::aim::imaging::IMAGING_MODEL,
+                i.model_id,
+                i.accuracy,
+                i.samples,
+                i.evaluators,
+                i.answered
+                    .iter()
+                    .map(|(what, label, p, t, _)| format!("{what} sealed to the nodes: {label} {p}, Tscore {t}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                i.knee_refused
+                    .split_once("out of its domain: ")
+                    .map_or(i.knee_refused.as_str(), |(_, why)| why)
+            ),
+        },
     );
     report.row(
         "data vault",

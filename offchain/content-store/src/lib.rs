@@ -15,6 +15,7 @@ use std::future::Future;
 
 pub use bithive_content_id::{Cid, ContentIdError, Profile};
 
+pub mod input;
 mod ipfs;
 mod local;
 pub mod model;

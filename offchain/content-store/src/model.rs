@@ -70,14 +70,33 @@ pub fn seal_model(
     ek: &BgwEncryptionKey,
     pp: &BgwPublicParams,
 ) -> Result<Vec<u8>, SealedModelError> {
-    if name.is_empty() || name.len() > MAX_NAME_BYTES {
-        return Err(SealedModelError::Seal(format!(
-            "model name must be 1 to {MAX_NAME_BYTES} bytes"
-        )));
-    }
     let manifest_len = u32::try_from(files.manifest.len())
         .map_err(|_| SealedModelError::Seal("manifest too long".into()))?;
-    let mut out = prefix(name, recipients)?;
+    let mut plain = Zeroizing::new(Vec::with_capacity(
+        4 + files.manifest.len() + files.onnx.len(),
+    ));
+    plain.extend_from_slice(&manifest_len.to_be_bytes());
+    plain.extend_from_slice(files.manifest.as_bytes());
+    plain.extend_from_slice(&files.onnx);
+    seal_bytes(MAGIC, name, &plain, recipients, ek, pp)
+}
+
+/// The sealed format with `magic`: `name` and `recipients` in the clear header, `plain` in the
+/// body under a fresh content key BGW-encrypted to `recipients`.
+pub(crate) fn seal_bytes(
+    magic: &[u8; 7],
+    name: &str,
+    plain: &[u8],
+    recipients: &RoaringBitmap,
+    ek: &BgwEncryptionKey,
+    pp: &BgwPublicParams,
+) -> Result<Vec<u8>, SealedModelError> {
+    if name.is_empty() || name.len() > MAX_NAME_BYTES {
+        return Err(SealedModelError::Seal(format!(
+            "name must be 1 to {MAX_NAME_BYTES} bytes"
+        )));
+    }
+    let mut out = prefix(magic, name, recipients)?;
     let content_key: Zeroizing<[u8; 32]> =
         Zeroizing::new(XChaCha20Poly1305::generate_key(&mut OsRng).into());
     let (header, session) = ek
@@ -89,23 +108,16 @@ pub fn seal_model(
         .to_bytes();
     put_len32(&mut out, wrapped.len())?;
     out.extend_from_slice(&wrapped);
-
-    let mut plain = Zeroizing::new(Vec::with_capacity(
-        4 + files.manifest.len() + files.onnx.len(),
-    ));
-    plain.extend_from_slice(&manifest_len.to_be_bytes());
-    plain.extend_from_slice(files.manifest.as_bytes());
-    plain.extend_from_slice(&files.onnx);
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     let body = XChaCha20Poly1305::new(content_key.as_slice().into())
         .encrypt(
             &nonce,
             Payload {
-                msg: &plain,
+                msg: plain,
                 aad: &out,
             },
         )
-        .map_err(|_| SealedModelError::Seal("model encryption".into()))?;
+        .map_err(|_| SealedModelError::Seal("encryption".into()))?;
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&body);
     Ok(out)
@@ -113,7 +125,7 @@ pub fn seal_model(
 
 /// Reads who a sealed model is for, without any key.
 pub fn sealed_header(bytes: &[u8]) -> Result<SealedHeader, SealedModelError> {
-    Ok(parse(bytes)?.header)
+    Ok(parse(MAGIC, bytes)?.header)
 }
 
 /// Opens a sealed model named `name` with this node's BGW key, in memory. Refuses another
@@ -124,7 +136,32 @@ pub fn open_model(
     key: &mut BgwUserKey,
     pp: &BgwPublicParams,
 ) -> Result<ModelFiles, SealedModelError> {
-    let p = parse(bytes)?;
+    let plain = open_bytes(MAGIC, bytes, name, key, pp)?;
+    let (len, rest) = plain
+        .split_first_chunk::<4>()
+        .ok_or(SealedModelError::Malformed("body"))?;
+    let len = u32::from_be_bytes(*len) as usize;
+    if rest.len() < len {
+        return Err(SealedModelError::Malformed("manifest length"));
+    }
+    let manifest = std::str::from_utf8(&rest[..len])
+        .map_err(|_| SealedModelError::Malformed("manifest is not UTF-8"))?
+        .to_string();
+    Ok(ModelFiles {
+        manifest,
+        onnx: Zeroizing::new(rest[len..].to_vec()),
+    })
+}
+
+/// Opens the sealed format with `magic` named `name`: the body's plaintext, in memory.
+pub(crate) fn open_bytes(
+    magic: &[u8; 7],
+    bytes: &[u8],
+    name: &str,
+    key: &mut BgwUserKey,
+    pp: &BgwPublicParams,
+) -> Result<Zeroizing<Vec<u8>>, SealedModelError> {
+    let p = parse(magic, bytes)?;
     if p.header.name != name {
         return Err(SealedModelError::WrongModel {
             expected: name.into(),
@@ -146,7 +183,7 @@ pub fn open_model(
         return Err(SealedModelError::Malformed("content key or body length"));
     }
     let (nonce, ct) = p.body.split_at(NONCE_LEN);
-    let plain = Zeroizing::new(
+    Ok(Zeroizing::new(
         XChaCha20Poly1305::new(content_key.as_slice().into())
             .decrypt(
                 XNonce::from_slice(nonce),
@@ -156,26 +193,16 @@ pub fn open_model(
                 },
             )
             .map_err(|_| SealedModelError::Body)?,
-    );
-    let (len, rest) = plain
-        .split_first_chunk::<4>()
-        .ok_or(SealedModelError::Malformed("body"))?;
-    let len = u32::from_be_bytes(*len) as usize;
-    if rest.len() < len {
-        return Err(SealedModelError::Malformed("manifest length"));
-    }
-    let manifest = std::str::from_utf8(&rest[..len])
-        .map_err(|_| SealedModelError::Malformed("manifest is not UTF-8"))?
-        .to_string();
-    Ok(ModelFiles {
-        manifest,
-        onnx: Zeroizing::new(rest[len..].to_vec()),
-    })
+    ))
 }
 
-fn prefix(name: &str, recipients: &RoaringBitmap) -> Result<Vec<u8>, SealedModelError> {
+fn prefix(
+    magic: &[u8; 7],
+    name: &str,
+    recipients: &RoaringBitmap,
+) -> Result<Vec<u8>, SealedModelError> {
     let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(magic);
     out.push(SEALED_MODEL_VERSION);
     out.extend_from_slice(&(name.len() as u16).to_be_bytes());
     out.extend_from_slice(name.as_bytes());
@@ -204,7 +231,7 @@ struct Parsed<'a> {
     body: &'a [u8],
 }
 
-fn parse(bytes: &[u8]) -> Result<Parsed<'_>, SealedModelError> {
+fn parse<'a>(magic: &[u8; 7], bytes: &'a [u8]) -> Result<Parsed<'a>, SealedModelError> {
     let mut at = 0usize;
     let take = |at: &mut usize, n: usize| -> Result<&[u8], SealedModelError> {
         let end = at
@@ -215,7 +242,7 @@ fn parse(bytes: &[u8]) -> Result<Parsed<'_>, SealedModelError> {
         *at = end;
         Ok(s)
     };
-    if take(&mut at, MAGIC.len())? != MAGIC {
+    if take(&mut at, magic.len())? != magic {
         return Err(SealedModelError::Malformed("magic"));
     }
     let version = take(&mut at, 1)?[0];

@@ -189,6 +189,11 @@ impl Engine {
         }
     }
 
+    /// The configuration the engine runs with (limits, batching, models).
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
     }

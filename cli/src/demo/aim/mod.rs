@@ -35,9 +35,11 @@
 //!
 //! Every step checks its result on chain and fails the demo with the step's name otherwise.
 
+pub(crate) mod imaging;
 pub(crate) mod models;
 mod records;
 
+pub use imaging::{imaging, ImagingOutcome};
 pub use models::{evaluate_model, publish_and_order, rekey_on_set_change, settle, ModelJob};
 pub use records::records_and_queries;
 

@@ -218,7 +218,7 @@ pub async fn publish_and_order(
         "job on a model the node's file does not match",
     )
     .await?;
-    r.mismatch_refused = relayer_refusal(p, "demo-mismatch-1").await?;
+    r.mismatch_refused = relayer_refusal(p, "demo-mismatch-1", "model hash check").await?;
     progress(&format!(
         "a job on {other}, whose sealed file is not the registered hash, is not run: {}",
         r.mismatch_refused
@@ -230,8 +230,13 @@ pub async fn publish_and_order(
     })
 }
 
-/// Waits until the relayer has given up on the patient's job `client_id` for good; returns why.
-async fn relayer_refusal(p: &Platform, client_id: &str) -> Result<String, DemoError> {
+/// Waits until the relayer has given up on the patient's job `client_id` for good; returns why
+/// (`step` names the check in a failure).
+pub(crate) async fn relayer_refusal(
+    p: &Platform,
+    client_id: &str,
+    step: &'static str,
+) -> Result<String, DemoError> {
     let store = ctx!(
         bithive_relayer::Store::open(&p.opts.home.join("relayer.sqlite")),
         "relayer store"
@@ -253,12 +258,12 @@ async fn relayer_refusal(p: &Platform, client_id: &str) -> Result<String, DemoEr
                 return Ok(r.last_error.unwrap_or_default())
             }
             Some(r) if r.state == bithive_relayer::JobState::Committed => {
-                return Err(fail("model hash check")(&format!(
-                    "the relayer attested job {client_id} on a model whose hash differs"
+                return Err(fail(step)(&format!(
+                    "the relayer attested job {client_id}; it must refuse it"
                 )))
             }
             _ if std::time::Instant::now() > deadline => {
-                return Err(fail("model hash check")(&format!(
+                return Err(fail(step)(&format!(
                     "the relayer did not refuse job {client_id} within 60 s"
                 )))
             }
@@ -359,21 +364,57 @@ async fn blocking<T: Send + 'static>(
         .map_err(|_| fail("operator command")(&"panicked"))
 }
 
+/// What a quorum of attestors attested for a model: its held-out accuracy and run cost.
+pub(crate) struct Evaluated {
+    pub accuracy: Decimal,
+    pub run_cost: Option<u64>,
+    pub evaluators: usize,
+    pub samples: u32,
+    /// The evaluation report hash (hex).
+    pub report: String,
+}
+
 /// Step 1b: the model's held-out accuracy (the E term of Tscore) is measured by the attestors,
-/// not claimed by its owner. Each attestor fetches the sealed model by its content id, opens it
-/// with its own model key in memory, checks it against the registered sha256, scores it on the
-/// shipped held-out rows and computes the evaluation report; they agree on one report, a
-/// quorum of them signs an `evaluation` attestation, and the attestation contract sets the
-/// accuracy in the registry. The owner's own grade and one attestor's lone evaluation are
-/// refused.
+/// not claimed by its owner ([`quorum_evaluation`] on the shipped held-out rows). The owner's
+/// own grade and one attestor's lone evaluation are refused.
 pub async fn evaluate_model(
     p: &Platform,
     keys: &ModelKeys,
     r: &mut AimReport,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
-    let c = &p.deployment.contracts;
     let held_out = held_out_path(&inference_config(p)?)?;
+    let e = quorum_evaluation(p, keys, r.model_id, held_out, Some(&mut *r)).await?;
+    r.evaluators = e.evaluators;
+    r.run_cost = e.run_cost;
+    r.accuracy = Some(e.accuracy);
+    progress(&format!(
+        "{} attestors each ran `bithive relayer evaluate`: opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {}, run cost {} work units counted from its graph (report {}…); `bithive relayer submit-evaluation` combined their shares into a quorum attestation that set both in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
+        e.evaluators,
+        e.samples,
+        e.accuracy,
+        e.run_cost.unwrap_or_default(),
+        &e.report[..16],
+        r.owner_grade_refused,
+        r.lone_grade_refused
+    ));
+    Ok(())
+}
+
+/// Each attestor fetches the sealed model `model_id` by its content id, opens it with its own
+/// model key in memory, checks it against the registered sha256, scores it on the held-out set
+/// `held_out` and computes the evaluation report; they agree on one report, a quorum of them
+/// signs an `evaluation` attestation, and the attestation contract sets the accuracy and run
+/// cost in the registry. With `refusals`, the owner's own grade and one attestor's lone
+/// evaluation are tried first and their refusals recorded there.
+pub(crate) async fn quorum_evaluation(
+    p: &Platform,
+    keys: &ModelKeys,
+    model_id: u64,
+    held_out: std::path::PathBuf,
+    refusals: Option<&mut AimReport>,
+) -> Result<Evaluated, DemoError> {
+    let c = &p.deployment.contracts;
     let now = ctx!(p.gov.rpc().latest_block_time().await, "block time")?;
     // Every attestor of one quorum signs the same statement, so the same date.
     let issued_at = evaluation::default_issued_at(now);
@@ -411,7 +452,7 @@ pub async fn evaluate_model(
                 config: config.clone(),
             },
             chain_id: None,
-            model_id: r.model_id,
+            model_id,
             held_out: held_out.clone(),
             round: None,
             issued_at: Some(issued_at),
@@ -450,50 +491,54 @@ pub async fn evaluate_model(
         "evaluation payload"
     )?;
 
-    // The owner grades its own model: only the evaluator (the attestation contract) may.
-    r.owner_grade_refused = expect_refused(
-        &p.institute,
-        &c.model_registry,
-        &registry::ExecuteMsg::SetAccuracy {
-            model_id: r.model_id,
-            accuracy: Decimal::one(),
-            evaluation: "self-graded".into(),
-            run_cost: None,
-        },
-        &[],
-        "the owner sets its own accuracy",
-        "evaluator only",
-    )
-    .await?;
-    // One attestor alone, however bonded: evaluations need a quorum.
-    let (lone, lone_key) = &p.attestors[0];
-    let solo = ctx!(
-        signing::sign(
-            Attestation {
-                signer: signing::public_key(lone_key.k256()),
-                ..att.clone()
+    if let Some(r) = refusals {
+        // The owner grades its own model: only the evaluator (the attestation contract) may.
+        let owner = expect_refused(
+            &p.institute,
+            &c.model_registry,
+            &registry::ExecuteMsg::SetAccuracy {
+                model_id,
+                accuracy: Decimal::one(),
+                evaluation: "self-graded".into(),
+                run_cost: None,
             },
-            lone_key.k256()
-        ),
-        "attestor signature"
-    )?;
-    r.lone_grade_refused = expect_refused(
-        lone,
-        &c.attestation,
-        &AttestationMsg::Submit {
-            attestation: solo.attestation,
-            signature: solo.signature,
-            payload: Some(payload.clone()),
-        },
-        &[],
-        "one attestor grades the model",
-        "need a quorum",
-    )
-    .await?;
+            &[],
+            "the owner sets its own accuracy",
+            "evaluator only",
+        )
+        .await?;
+        // One attestor alone, however bonded: evaluations need a quorum.
+        let (lone, lone_key) = &p.attestors[0];
+        let solo = ctx!(
+            signing::sign(
+                Attestation {
+                    signer: signing::public_key(lone_key.k256()),
+                    ..att.clone()
+                },
+                lone_key.k256()
+            ),
+            "attestor signature"
+        )?;
+        let lone_refused = expect_refused(
+            lone,
+            &c.attestation,
+            &AttestationMsg::Submit {
+                attestation: solo.attestation,
+                signature: solo.signature,
+                payload: Some(payload.clone()),
+            },
+            &[],
+            "one attestor grades the model",
+            "need a quorum",
+        )
+        .await?;
+        r.owner_grade_refused = owner;
+        r.lone_grade_refused = lone_refused;
+    }
 
     // `bithive relayer submit-evaluation --config .. SHARE..`: the shares combined into one
     // quorum attestation, submitted by the first attestor.
-    r.evaluators = share_files.len();
+    let evaluators = share_files.len();
     let args = SubmitEvaluationArgs {
         start: StartArgs {
             config: configs[0].clone(),
@@ -505,7 +550,7 @@ pub async fn evaluate_model(
         blocking(move || bithive_relayer::cli::submit_evaluation(&args)).await?,
         "bithive relayer submit-evaluation"
     )?;
-    let graded = model_record(p, r.model_id).await?;
+    let graded = model_record(p, model_id).await?;
     let report = hex::encode(att.result_hash.0);
     if graded.model.accuracy != Some(graded_as.accuracy)
         || graded.model.evaluation.as_deref() != Some(report.as_str())
@@ -522,19 +567,13 @@ pub async fn evaluate_model(
             graded.model.run_cost
         )));
     }
-    r.run_cost = counted.and_then(|u| u64::try_from(u).ok());
-    r.accuracy = graded.model.accuracy;
-    progress(&format!(
-        "{} attestors each ran `bithive relayer evaluate`: opened {MODEL} from its content id in memory and scored it on {} held-out rows: balanced accuracy {}, run cost {} work units counted from its graph (report {}…); `bithive relayer submit-evaluation` combined their shares into a quorum attestation that set both in the registry. The owner's own grade was refused ({}), and so was one attestor's alone ({})",
-        r.evaluators,
-        graded_as.samples,
-        graded_as.accuracy,
-        r.run_cost.unwrap_or_default(),
-        &report[..16],
-        r.owner_grade_refused,
-        r.lone_grade_refused
-    ));
-    Ok(())
+    Ok(Evaluated {
+        accuracy: graded_as.accuracy,
+        run_cost: counted.and_then(|u| u64::try_from(u).ok()),
+        evaluators,
+        samples: graded_as.samples,
+        report,
+    })
 }
 
 /// The registry's record of model `model_id`.

@@ -1,0 +1,291 @@
+//! Imaging in the AIM story (issue #47): a trained chest X-ray model through the whole
+//! platform, when the machine has it (`bash scripts/setup.sh models` converts it; the demo says
+//! so and goes on without it otherwise).
+//!
+//! 1. The institute seals `chest_xray_xception` to the allowed nodes and publishes it; the
+//!    attestors' quorum measures its balanced accuracy on the held-out chest X-rays (images,
+//!    each opened and decoded by every attestor's engine) and sets it in the registry.
+//! 2. The patient pays for two jobs: a chest X-ray JPEG and an adult chest radiograph in DICOM
+//!    (7 MB, 1955x1841, 16-bit). Neither fits the escrow's 4 KiB input, and neither may be on
+//!    chain in the clear: each is sealed to the allowed nodes and bound to its job
+//!    ([`bithive_content_store::input`]), stored by content id, and the job carries only the
+//!    reference. The relayer opens it in memory, runs the model and attests the result: label,
+//!    quantized probabilities and Tscore land on chain.
+//! 3. A knee radiograph sent to the chest model is refused by the engine's domain guard (DICOM
+//!    body part EXTREMITY): no attestation, and the deposit returns at expiry.
+//! 4. A job that names the JPEG job's sealed input is refused: the sealed file opens only for
+//!    the job it was sealed for.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bithive_content_store::input::SealedInputRef;
+use bithive_content_store::ContentStore;
+use bithive_inference::evaluation::HeldOutSet;
+use bithive_inference::JobInput;
+use bithive_interface::attestation::InferencePayload;
+use bithive_interface::model_registry::{self as registry, PublishMsg};
+use bithive_interface::payfi_escrow::{CreateJobMsg, ReceiveMsg as EscrowReceive};
+use cosmwasm_std::{to_json_binary, Binary, Decimal, Timestamp, Uint128};
+use sha2::{Digest, Sha256};
+
+use super::models::{quorum_evaluation, relayer_refusal};
+use super::*;
+use crate::demo::platform::{ctx, exec, exec_outcome, fail, DemoError, Platform, DAY};
+use crate::model_keys::ModelKeys;
+
+/// The imaging model the institute publishes.
+pub const IMAGING_MODEL: &str = "chest_xray_xception";
+
+/// What the imaging chapter did, for the closing table.
+pub enum ImagingOutcome {
+    /// The models are not on this machine: how to get them.
+    Absent(String),
+    Ran(ImagingReport),
+}
+
+#[derive(Debug, Default)]
+pub struct ImagingReport {
+    pub model_id: u64,
+    pub accuracy: Decimal,
+    pub samples: u32,
+    pub evaluators: usize,
+    /// (what was sent, label, its probability, Tscore, attestation height) per answered job.
+    pub answered: Vec<(String, String, Decimal, Decimal, u64)>,
+    pub knee_refused: String,
+    pub replay_refused: String,
+}
+
+/// The folder of the converted imaging models (`scripts/setup.d/45-imaging.sh`), when they are
+/// there: `$BITHIVE_IMAGING_DIR`, else `$BITHIVE_CACHE/imaging`, else `~/.cache/bithive/imaging`.
+pub fn imaging_dir() -> Result<PathBuf, PathBuf> {
+    let dir = match std::env::var_os("BITHIVE_IMAGING_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => match std::env::var_os("BITHIVE_CACHE") {
+            Some(c) => PathBuf::from(c).join("imaging"),
+            None => PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| "/root".into()))
+                .join(".cache/bithive/imaging"),
+        },
+    };
+    let manifest = dir.join("models").join(format!("{IMAGING_MODEL}.toml"));
+    if manifest.is_file() && dir.join("dicom/RG1_UNCR.dcm").is_file() {
+        Ok(dir)
+    } else {
+        Err(dir)
+    }
+}
+
+/// The imaging chapter (module docs), or why it could not run.
+pub async fn imaging(
+    p: &Platform,
+    store: &LocalStore,
+    keys: &ModelKeys,
+    progress: &mut dyn FnMut(&str),
+) -> Result<ImagingOutcome, DemoError> {
+    let dir = match imaging_dir() {
+        Ok(d) => d,
+        Err(looked) => {
+            let hint = format!(
+                "the trained chest X-ray model is not on this machine ({} has none): `bash scripts/setup.sh models` downloads and converts it (about 1.5 min), then run the demo again",
+                looked.display()
+            );
+            progress(&format!("imaging skipped: {hint}"));
+            return Ok(ImagingOutcome::Absent(hint));
+        }
+    };
+    let c = &p.deployment.contracts;
+    let models = dir.join("models");
+    let manifest_path = models.join(format!("{IMAGING_MODEL}.toml"));
+    let (manifest, files) = crate::model::read_model_files(&manifest_path)
+        .map_err(|e| fail("imaging model")(&format!("{e:#}")))?;
+    let allowed = keys.allowed(p).await?;
+    let sealed = keys.seal(IMAGING_MODEL, &files, &allowed)?;
+    let cid = ctx!(store.put(&sealed).await, "store the sealed imaging model")?;
+    let published = exec_outcome(
+        &p.institute,
+        &c.model_registry,
+        &registry::ExecuteMsg::Publish(PublishMsg {
+            name: IMAGING_MODEL.into(),
+            version: 1,
+            specialty: manifest.specialty.clone(),
+            input_spec: crate::model::input_spec(&manifest),
+            output_spec: crate::model::output_spec(&manifest),
+            onnx_sha256: manifest.sha256.clone(),
+            content_id: cid.to_string(),
+            size_bytes: sealed.len() as u64,
+            price: Uint128::new(MODEL_PRICE),
+            licence: "none declared (pneumonia-model-package 0.3.0)".into(),
+        }),
+        "publish the imaging model",
+    )
+    .await?;
+    let model_id = ctx!(
+        wasm_attr(
+            &published,
+            registry::events::attr::MODEL_ID,
+            "publish the imaging model"
+        )?
+        .parse::<u64>(),
+        "publish the imaging model"
+    )?;
+    let held_out = models.join(format!("{IMAGING_MODEL}_held_out.json"));
+    let e = quorum_evaluation(p, keys, model_id, held_out.clone(), None).await?;
+    // The attestors' engines measured what the conversion measured with TensorFlow.
+    let diff = if e.accuracy > manifest.tscore.evidence {
+        e.accuracy - manifest.tscore.evidence
+    } else {
+        manifest.tscore.evidence - e.accuracy
+    };
+    if diff > Decimal::from_ratio(1u128, 1_000_000u128) {
+        return Err(fail("imaging evaluation")(&format!(
+            "the attestors measured {}, the conversion {}",
+            e.accuracy, manifest.tscore.evidence
+        )));
+    }
+    progress(&format!(
+        "institute sealed {IMAGING_MODEL} ({} MB ONNX) to the {} allowed node(s) and published it (model {model_id}); {} attestors opened it in memory and scored it on {} held-out chest X-rays: balanced accuracy {} set in the registry by their quorum",
+        files.onnx.len() / 1_000_000,
+        allowed.len(),
+        e.evaluators,
+        e.samples,
+        e.accuracy
+    ));
+    let mut report = ImagingReport {
+        model_id,
+        accuracy: e.accuracy,
+        samples: e.samples,
+        evaluators: e.evaluators,
+        ..ImagingReport::default()
+    };
+
+    // The patient's images: a held-out chest X-ray labelled PNEUMONIA, and the adult chest
+    // radiograph of pydicom-data; the knee radiograph for the refusal.
+    let set = ctx!(
+        HeldOutSet::parse(&ctx!(std::fs::read(&held_out), "held-out set")?),
+        "held-out set"
+    )?;
+    let pneumonia = manifest
+        .labels
+        .iter()
+        .position(|l| l == "PNEUMONIA")
+        .ok_or_else(|| fail("imaging")(&"the model has no PNEUMONIA label"))?;
+    let jpeg = set
+        .inputs
+        .iter()
+        .zip(&set.y_true)
+        .find_map(|(input, &y)| match input {
+            JobInput::Image(b) if y as usize == pneumonia => Some(b.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| fail("imaging")(&"no PNEUMONIA image in the held-out set"))?;
+    let read = |name: &str| ctx!(std::fs::read(dir.join("dicom").join(name)), "DICOM file");
+    let radiograph = read("RG1_UNCR.dcm")?;
+    let knee = read("RG3_UNCR.dcm")?;
+
+    let now = ctx!(p.patient.rpc().latest_block_time().await, "block time")?;
+    // Seals `bytes` for the patient's job `client_id`, stores it, pays for the job; returns the
+    // job's input reference.
+    let order = |client_id: &'static str, bytes: Vec<u8>, reference: Option<SealedInputRef>| {
+        let allowed = allowed.clone();
+        async move {
+            let reference = match reference {
+                Some(r) => r,
+                None => {
+                    let sealed = keys.seal_input(&p.job_id(client_id), &bytes, &allowed)?;
+                    let cid = ctx!(store.put(&sealed).await, "store the sealed input")?;
+                    SealedInputRef {
+                        cid: cid.to_string(),
+                        sha256: hex::encode(Sha256::digest(&bytes)),
+                        bytes: bytes.len() as u64,
+                    }
+                }
+            };
+            let job = CreateJobMsg {
+                job_id: client_id.into(),
+                expires_at: Timestamp::from_seconds(now + DAY),
+                model: IMAGING_MODEL.into(),
+                input: Binary::from(reference.to_job_input()),
+                node: Some(p.node.address().to_string()),
+            };
+            let send = cw20::Cw20ExecuteMsg::Send {
+                contract: c.payfi_escrow.clone(),
+                amount: Uint128::new(MODEL_JOB_DEPOSIT),
+                msg: ctx!(
+                    to_json_binary(&EscrowReceive::CreateJob(job)),
+                    "job message"
+                )?,
+            };
+            exec(&p.patient, &c.btt, &send, client_id).await?;
+            Ok::<SealedInputRef, DemoError>(reference)
+        }
+    };
+    let jpeg_ref = order("demo-xray-jpeg", jpeg.clone(), None).await?;
+    order("demo-xray-dicom", radiograph.clone(), None).await?;
+    for (client_id, what) in [
+        (
+            "demo-xray-jpeg",
+            format!("chest X-ray JPEG ({} kB)", jpeg.len() / 1000),
+        ),
+        (
+            "demo-xray-dicom",
+            format!(
+                "chest radiograph DICOM ({} MB)",
+                radiograph.len() / 1_000_000
+            ),
+        ),
+    ] {
+        let accepted = p.wait_reported(client_id, Duration::from_secs(180)).await?;
+        let payload: InferencePayload = ctx!(
+            serde_json::from_slice(
+                accepted
+                    .payload
+                    .as_ref()
+                    .ok_or_else(|| fail("imaging")(&"the attestation has no payload"))?
+                    .as_slice()
+            ),
+            "inference payload"
+        )?;
+        let outputs = payload.outputs.unwrap_or_default();
+        let (label, quanta) = outputs
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, q)| **q)
+            .map(|(i, q)| (manifest.labels.get(i).cloned().unwrap_or_default(), *q))
+            .ok_or_else(|| fail("imaging")(&"the attestation has no outputs"))?;
+        let probability = Decimal::from_ratio(quanta, 1_000_000u128);
+        let tscore = payload.tscore.unwrap_or_default();
+        progress(&format!(
+            "patient sealed a {what} to the allowed nodes and paid for job {client_id} (the job carries only its content id and sha256); the relayer opened it in memory and attested {label} {probability}, Tscore {tscore}, at height {}",
+            accepted.height
+        ));
+        report
+            .answered
+            .push((what, label, probability, tscore, accepted.height));
+    }
+
+    order("demo-xray-knee", knee, None).await?;
+    report.knee_refused = relayer_refusal(p, "demo-xray-knee", "imaging domain guard").await?;
+    if !report.knee_refused.contains("out of its domain") {
+        return Err(fail("imaging domain guard")(&format!(
+            "the knee radiograph was refused for another reason: {}",
+            report.knee_refused
+        )));
+    }
+    progress(&format!(
+        "a knee radiograph sent to the chest model was not answered: {}",
+        report.knee_refused
+    ));
+    order("demo-xray-replay", Vec::new(), Some(jpeg_ref)).await?;
+    report.replay_refused = relayer_refusal(p, "demo-xray-replay", "sealed input replay").await?;
+    if !report.replay_refused.contains("sealed for another job") {
+        return Err(fail("sealed input replay")(&format!(
+            "refused for another reason: {}",
+            report.replay_refused
+        )));
+    }
+    progress(&format!(
+        "a job naming the first job's sealed X-ray was not run: {}",
+        report.replay_refused
+    ));
+    Ok(ImagingOutcome::Ran(report))
+}
