@@ -7,7 +7,13 @@
 //! closed-loop clients, with and without dynamic batching, and prints throughput, the batching
 //! gain and p50/p99 latency.
 //!
+//! With the imaging models converted (`scripts/setup.d/45-imaging.sh`, `$BITHIVE_IMAGING_DIR`),
+//! a last section does the same for them, fp32 and with fp16-stored weights
+//! (bench/fp16_weights.py), and prints their held-out accuracy and balanced accuracy with 95 %
+//! intervals and the job path on a real X-ray JPEG.
+//!
 //! Usage: inference-bench [--seconds S] [--rounds R] [--threads T] [--python PATH]
+//!        [--imaging-only]
 //! (ORT_DYLIB_PATH and BITHIVE_INFERENCE_PYTHON come from `source scripts/setup.sh`.)
 
 use std::io::{BufRead, BufReader, Write};
@@ -28,6 +34,7 @@ struct Args {
     rounds: usize,
     threads: usize,
     python: PathBuf,
+    imaging_only: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -38,6 +45,7 @@ fn parse_args() -> Result<Args> {
         python: std::env::var("BITHIVE_INFERENCE_PYTHON")
             .map(PathBuf::from)
             .unwrap_or_else(|_| PathBuf::from("python3")),
+        imaging_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -47,6 +55,7 @@ fn parse_args() -> Result<Args> {
             "--threads" => args.threads = val()?.parse()?,
             "--rounds" => args.rounds = val()?.parse::<usize>()?.max(1),
             "--python" => args.python = PathBuf::from(val()?),
+            "--imaging-only" => args.imaging_only = true,
             other => bail!("unknown argument {other}"),
         }
     }
@@ -123,14 +132,30 @@ impl PythonReference {
         seconds: f64,
         tabular: bool,
     ) -> Result<Measure> {
-        let onnx = models_dir().join(format!("{model}.onnx"));
         let rows = models_dir().join("bc_test_vectors.json");
+        self.measure_file(
+            &models_dir().join(format!("{model}.onnx")),
+            batch,
+            threads,
+            seconds,
+            tabular.then_some(rows.as_path()),
+        )
+    }
+
+    fn measure_file(
+        &mut self,
+        onnx: &Path,
+        batch: usize,
+        threads: usize,
+        seconds: f64,
+        rows: Option<&Path>,
+    ) -> Result<Measure> {
         let req = serde_json::json!({
             "model": onnx,
             "batch": batch,
             "threads": threads,
             "seconds": seconds,
-            "rows": if tabular { Some(rows) } else { None },
+            "rows": rows,
         });
         writeln!(self.stdin, "{req}")?;
         self.stdin.flush()?;
@@ -190,6 +215,298 @@ fn entry(model: &str) -> ModelEntry {
     }
 }
 
+/// Best of `rounds` alternating rounds, Rust then Python, on one model file and batch.
+#[allow(clippy::too_many_arguments)]
+fn compare(
+    python: &mut PythonReference,
+    session: &mut ort::session::Session,
+    spec: &GraphSpec,
+    onnx: &Path,
+    batch: usize,
+    input: &[f32],
+    args: &Args,
+) -> Result<(Measure, Measure)> {
+    let round = args.seconds / args.rounds as f64;
+    let mut best_py: Option<Measure> = None;
+    let mut best_rs: Option<Measure> = None;
+    for _ in 0..args.rounds {
+        let py = python.measure_file(onnx, batch, args.threads, round, None)?;
+        let rs = rust_measure(session, spec, batch, input, round)?;
+        if best_py
+            .as_ref()
+            .is_none_or(|b| py.items_per_s > b.items_per_s)
+        {
+            best_py = Some(py);
+        }
+        if best_rs
+            .as_ref()
+            .is_none_or(|b| rs.items_per_s > b.items_per_s)
+        {
+            best_rs = Some(rs);
+        }
+    }
+    Ok((best_rs.context("no round")?, best_py.context("no round")?))
+}
+
+/// 95 % Wilson score interval of `k` successes in `n`.
+fn wilson(k: usize, n: usize) -> (f64, f64) {
+    let (k, n, z) = (k as f64, n as f64, 1.96f64);
+    let p = k / n;
+    let d = 1.0 + z * z / n;
+    let c = (p + z * z / (2.0 * n)) / d;
+    let h = z * ((p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt()) / d;
+    ((c - h).max(0.0), (c + h).min(1.0))
+}
+
+/// Balanced accuracy (mean recall over the classes present).
+fn balanced(pred: &[u32], truth: &[u32]) -> f64 {
+    let classes = truth.iter().copied().max().unwrap_or(0) as usize + 1;
+    let mut recalls = Vec::new();
+    for c in 0..classes as u32 {
+        let idx: Vec<usize> = (0..truth.len()).filter(|&i| truth[i] == c).collect();
+        if !idx.is_empty() {
+            recalls.push(idx.iter().filter(|&&i| pred[i] == c).count() as f64 / idx.len() as f64);
+        }
+    }
+    recalls.iter().sum::<f64>() / recalls.len().max(1) as f64
+}
+
+/// 95 % percentile interval of the balanced accuracy over 2000 stratified bootstrap resamples
+/// (a fixed xorshift seed, so every run prints the same interval).
+fn balanced_interval(pred: &[u32], truth: &[u32]) -> (f64, f64) {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let classes = truth.iter().copied().max().unwrap_or(0) + 1;
+    let by_class: Vec<Vec<usize>> = (0..classes)
+        .map(|c| (0..truth.len()).filter(|&i| truth[i] == c).collect())
+        .collect();
+    let mut stats: Vec<f64> = (0..2000)
+        .map(|_| {
+            let (mut p, mut t) = (Vec::new(), Vec::new());
+            for idx in by_class.iter().filter(|v| !v.is_empty()) {
+                for _ in 0..idx.len() {
+                    let i = idx[next(idx.len())];
+                    p.push(pred[i]);
+                    t.push(truth[i]);
+                }
+            }
+            balanced(&p, &t)
+        })
+        .collect();
+    stats.sort_by(f64::total_cmp);
+    (percentile(&stats, 0.025), percentile(&stats, 0.975))
+}
+
+/// The imaging models' folder, when converted (`scripts/setup.d/45-imaging.sh`).
+fn imaging_models() -> Option<PathBuf> {
+    let dir = match std::env::var_os("BITHIVE_IMAGING_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => PathBuf::from(std::env::var_os("BITHIVE_CACHE").unwrap_or_else(|| {
+            format!(
+                "{}/.cache/bithive",
+                std::env::var("HOME").unwrap_or_default()
+            )
+            .into()
+        }))
+        .join("imaging"),
+    }
+    .join("models");
+    dir.join("chest_xray_xception.toml")
+        .is_file()
+        .then_some(dir)
+}
+
+/// The imaging section (module docs).
+fn imaging_section(
+    runtime: &Arc<Runtime>,
+    config: &EngineConfig,
+    python: &mut PythonReference,
+    args: &Args,
+    rt: &tokio::runtime::Runtime,
+) -> Result<()> {
+    let Some(dir) = imaging_models() else {
+        println!("\nImaging models not converted on this machine: `bash scripts/setup.sh models` makes them.");
+        return Ok(());
+    };
+    let tmp_dir = std::env::temp_dir().join(format!("bithive-bench-fp16-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp_dir)?;
+    let result = imaging_tables(runtime, config, python, args, rt, &dir, &tmp_dir);
+    let _ = std::fs::remove_dir_all(&tmp_dir);
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn imaging_tables(
+    runtime: &Arc<Runtime>,
+    config: &EngineConfig,
+    python: &mut PythonReference,
+    args: &Args,
+    rt: &tokio::runtime::Runtime,
+    dir: &Path,
+    tmp: &Path,
+) -> Result<()> {
+    println!(
+        "\n## Imaging models: Rust engine vs Python onnxruntime, fp32 and fp16-stored weights\n"
+    );
+    println!("| model | weights | file MB | batch | Rust images/s | Python images/s | ratio | Rust p50 ms/run | Python p50 ms/run |");
+    println!("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut held_out_rows = Vec::new();
+    for model in ["chest_xray_xception", "brain_mri_xception"] {
+        // The fp16-stored copy, with a manifest naming its hash.
+        let fp32_onnx = dir.join(format!("{model}.onnx"));
+        let fp16_onnx = tmp.join(format!("{model}.onnx"));
+        let out = Command::new(&args.python)
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/fp16_weights.py"))
+            .args([&fp32_onnx, &fp16_onnx])
+            .output()
+            .context("bench/fp16_weights.py")?;
+        if !out.status.success() {
+            bail!("fp16_weights.py: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        let fp16_sha = String::from_utf8(out.stdout)?.trim().to_string();
+        let text = std::fs::read_to_string(dir.join(format!("{model}.toml")))?;
+        let manifest =
+            bithive_inference::manifest::Manifest::parse(&text).map_err(anyhow::Error::msg)?;
+        std::fs::write(
+            tmp.join(format!("{model}.toml")),
+            text.replace(&manifest.sha256, &fp16_sha),
+        )?;
+        let variants = [
+            ("fp32", dir.join(format!("{model}.toml")), fp32_onnx),
+            ("fp16-stored", tmp.join(format!("{model}.toml")), fp16_onnx),
+        ];
+        // Held-out labels and probabilities per variant, through the whole engine.
+        let set = bithive_inference::evaluation::HeldOutSet::parse(&std::fs::read(
+            dir.join(format!("{model}_held_out.json")),
+        )?)?;
+        let mut per_variant: Vec<(Vec<u32>, Vec<Vec<f32>>)> = Vec::new();
+        for (weights, manifest_path, onnx) in &variants {
+            let e = ModelEntry {
+                manifest: manifest_path.clone(),
+                sha256: None,
+            };
+            let mut loaded = load_model(runtime, &e, 1)?;
+            let spec = GraphSpec::of(&loaded.manifest);
+            let mb = std::fs::metadata(onnx)?.len() as f64 / 1e6;
+            for batch in [1usize, 8] {
+                let input = batch_input(&spec, batch, &[]);
+                let (rs, py) = compare(
+                    python,
+                    &mut loaded.sessions[0],
+                    &spec,
+                    onnx,
+                    batch,
+                    &input,
+                    args,
+                )?;
+                println!(
+                    "| {model} | {weights} | {mb:.0} | {batch} | {:.1} | {:.1} | {:.2}x | {:.1} | {:.1} |",
+                    rs.items_per_s,
+                    py.items_per_s,
+                    rs.items_per_s / py.items_per_s,
+                    rs.p50_ms,
+                    py.p50_ms
+                );
+            }
+            let mut c = config.clone();
+            c.models = vec![e];
+            let engine = Engine::with_runtime(runtime.clone(), c);
+            let results: Vec<_> = rt.block_on(async {
+                let mut out = Vec::new();
+                for (i, input) in set.inputs.iter().enumerate() {
+                    out.push(
+                        engine
+                            .infer(&Job::new(format!("h{i}"), model, input.clone()))
+                            .await,
+                    );
+                }
+                out
+            });
+            let mut labels = Vec::new();
+            let mut probs = Vec::new();
+            for r in results {
+                let r = r?;
+                labels.push(r.label_index);
+                probs.push(r.probabilities);
+            }
+            per_variant.push((labels, probs));
+            engine.shutdown();
+        }
+        let (labels, probs) = &per_variant[0];
+        let (labels16, probs16) = &per_variant[1];
+        let n = set.y_true.len();
+        let right = labels
+            .iter()
+            .zip(&set.y_true)
+            .filter(|(a, b)| a == b)
+            .count();
+        let (lo, hi) = wilson(right, n);
+        let bal = balanced(labels, &set.y_true);
+        let (blo, bhi) = balanced_interval(labels, &set.y_true);
+        let same = labels.iter().zip(labels16).filter(|(a, b)| a == b).count();
+        let dmax = probs
+            .iter()
+            .flatten()
+            .zip(probs16.iter().flatten())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        held_out_rows.push(format!(
+            "| {model} | {n} | {:.3} ({lo:.2}-{hi:.2}) | {bal:.3} ({blo:.2}-{bhi:.2}) | {same}/{n}, max {dmax:.1e} |",
+            right as f64 / n as f64
+        ));
+    }
+    println!("\n## Imaging models on their held-out images (the engine's whole job path)\n");
+    println!("| model | images | accuracy (95 % Wilson) | balanced accuracy (95 % bootstrap) | fp16-stored: same label, probability difference |");
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    for row in held_out_rows {
+        println!("{row}");
+    }
+    println!("\n## Imaging job path under load: a real chest X-ray JPEG (decode, domain guard, Tscore, result hash)\n");
+    println!(
+        "| model | clients | max batch | jobs/s | mean batch | p50 ms | p99 ms | batching gain |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let set = bithive_inference::evaluation::HeldOutSet::parse(&std::fs::read(
+        dir.join("chest_xray_xception_held_out.json"),
+    )?)?;
+    let mut c = config.clone();
+    c.models.clear();
+    let mut unbatched = f64::NAN;
+    for max_batch in [1usize, 8] {
+        let mut cfg = c.clone();
+        cfg.models = vec![ModelEntry {
+            manifest: dir.join("chest_xray_xception.toml"),
+            sha256: None,
+        }];
+        cfg.batching.max_batch_size = max_batch;
+        cfg.batching.max_wait_us = if max_batch > 1 { 2_000 } else { 0 };
+        let r = rt.block_on(load_engine(
+            runtime.clone(),
+            cfg,
+            "chest_xray_xception",
+            set.inputs[0].clone(),
+            8,
+            args.seconds * 2.0,
+        ))?;
+        let gain = if max_batch == 1 {
+            unbatched = r.items_per_s;
+            "1.00x (reference)".to_string()
+        } else {
+            format!("{:.2}x", r.items_per_s / unbatched)
+        };
+        println!(
+            "| chest_xray_xception | 8 | {max_batch} | {:.1} | {:.1} | {:.1} | {:.1} | {gain} |",
+            r.items_per_s, r.mean_batch, r.p50_ms, r.p99_ms
+        );
+    }
+    Ok(())
+}
+
 struct LoadResult {
     items_per_s: f64,
     p50_ms: f64,
@@ -211,6 +528,18 @@ async fn load_test(
     config.models = vec![entry(model)];
     config.batching.max_batch_size = max_batch;
     config.batching.max_wait_us = if max_batch > 1 { 1_000 } else { 0 };
+    load_engine(runtime, config, model, input, clients, seconds).await
+}
+
+/// [`load_test`] on an engine of `config`.
+async fn load_engine(
+    runtime: Arc<Runtime>,
+    config: EngineConfig,
+    model: &str,
+    input: JobInput,
+    clients: usize,
+    seconds: f64,
+) -> Result<LoadResult> {
     let engine = Arc::new(Engine::with_runtime(runtime, config));
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let tasks: Vec<_> = (0..clients)
@@ -276,6 +605,13 @@ fn main() -> Result<()> {
         args.seconds / args.rounds as f64
     );
     let mut python = PythonReference::start(&args.python)?;
+    if args.imaging_only {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        return imaging_section(&runtime, &config, &mut python, &args, &rt);
+    }
 
     println!("## Model execution: Rust engine (ort) vs Python onnxruntime, same ONNX file, threads, batch, input\n");
     println!("| model | batch | Rust items/s | Python items/s | ratio | Rust p50 ms/run | Python p50 ms/run |");
@@ -382,6 +718,7 @@ fn main() -> Result<()> {
             );
         }
     }
+    imaging_section(&runtime, &config, &mut python, &args, &rt)?;
     println!("\nCUDA execution provider: compiled (ort feature cuda), unmeasured (no GPU on this machine).");
     Ok(())
 }
