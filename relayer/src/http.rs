@@ -1,4 +1,5 @@
-//! `/metrics` (Prometheus text) and `/health` on a small HTTP/1.1 server (GET only).
+//! `/metrics` (Prometheus text), `/health` and `/v1/explanations/<name>` (sealed explanations of
+//! image results, [`crate::explanations`]) on a small HTTP/1.1 server (GET only).
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -6,6 +7,7 @@ use tokio::net::TcpListener;
 
 use bithive_bitchat::endpoint::{self, EndpointLimits, Reply};
 
+use crate::explanations::ExplanationStore;
 use crate::metrics::Metrics;
 use crate::pipeline::{unix_now, Health};
 
@@ -60,8 +62,13 @@ pub async fn serve(
     limits: EndpointLimits,
     metrics: Arc<Metrics>,
     health: Arc<HealthView>,
+    explanations: Option<ExplanationStore>,
 ) {
     endpoint::serve(listener, limits, move |path: &str| match path {
+        p if p.starts_with("/v1/explanations/") => explanations
+            .as_ref()
+            .and_then(|s| s.answer(&p["/v1/explanations/".len()..]))
+            .map_or_else(Reply::not_found, |body| Reply::ok("application/json", body)),
         "/metrics" => Reply::ok("text/plain; version=0.0.4", metrics.render()),
         "/health" => {
             let (ok, body) = health.render();

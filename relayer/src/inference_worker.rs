@@ -42,6 +42,7 @@ use crate::worker::{self, JobWorker, WorkError, WorkOutput, WorkSummary};
 pub struct InferenceWorker {
     engine: Arc<Engine>,
     sealed: Option<SealedModels>,
+    explanations: Option<crate::explanations::ExplanationStore>,
 }
 
 /// Registered models fetched by content id and opened in memory, each served once by its own
@@ -179,7 +180,15 @@ impl InferenceWorker {
         InferenceWorker {
             engine,
             sealed: None,
+            explanations: None,
         }
+    }
+
+    /// Explains image results of sealed inputs into `store` (the patient fetches them from the
+    /// relayer's HTTP server, [`crate::explanations`]).
+    pub fn with_explanations(mut self, store: crate::explanations::ExplanationStore) -> Self {
+        self.explanations = Some(store);
+        self
     }
 
     /// Registered models come sealed by content id (see the module docs).
@@ -260,7 +269,28 @@ impl InferenceWorker {
         chain: &ChainClient,
         adjust: impl FnOnce(JobInput) -> JobInput,
     ) -> Result<(bithive_inference::InferenceResult, [u8; 32]), WorkError> {
+        let (result, input_hash, _) = self.infer_job(job, chain, adjust, false).await?;
+        Ok((result, input_hash))
+    }
+
+    /// [`Self::infer`]; with `explain`, a sealed input's result is explained (when its model's
+    /// manifest says how) and the explanation key is returned with it.
+    async fn infer_job(
+        &self,
+        job: &NewJob,
+        chain: &ChainClient,
+        adjust: impl FnOnce(JobInput) -> JobInput,
+        explain: bool,
+    ) -> Result<
+        (
+            bithive_inference::InferenceResult,
+            [u8; 32],
+            Option<zeroize::Zeroizing<[u8; 32]>>,
+        ),
+        WorkError,
+    > {
         let (model, input, input_hash) = worker::fetch_escrow_job(chain, job).await?;
+        let mut reply_key = None;
         let input = match SealedInputRef::from_job_input(&input) {
             Some(reference) => {
                 let sealed = self.sealed.as_ref().ok_or_else(|| {
@@ -272,31 +302,41 @@ impl InferenceWorker {
                 })?;
                 let max = self.engine.config().limits.max_image_bytes;
                 let plain = sealed.open_input(&job.job_id, &reference, max).await?;
+                if explain {
+                    reply_key = Some(bithive_content_store::input::explanation_key(
+                        &job.job_id,
+                        &plain,
+                    ));
+                }
                 parse_input(&plain)?
             }
             None => parse_input(&input)?,
         };
         let input = adjust(input);
+        let make = |name: String, input: JobInput| {
+            let j = Job::new(job.job_id.clone(), name, input);
+            if reply_key.is_some() {
+                j.explained()
+            } else {
+                j
+            }
+        };
         let result = match (registered_model(chain, job).await?, &self.sealed) {
             (Some(m), Some(sealed)) => {
                 let name = sealed.load(&m).await?;
                 let engine = sealed.engine.read().await;
-                engine
-                    .infer(&Job::new(job.job_id.clone(), name, input))
-                    .await
+                engine.infer(&make(name, input)).await
             }
             (registered, _) => {
                 let model = match registered {
                     Some(m) => self.check_registered(&m)?,
                     None => model,
                 };
-                self.engine
-                    .infer(&Job::new(job.job_id.clone(), model, input))
-                    .await
+                self.engine.infer(&make(model, input)).await
             }
         }
         .map_err(classify)?;
-        Ok((result, input_hash))
+        Ok((result, input_hash, reply_key))
     }
 
     /// The engine model to run for registered model `m`: the one of that name, and only if its
@@ -360,7 +400,20 @@ impl JobWorker for InferenceWorker {
         worker::inference_job_id(event)
     }
     async fn run(&self, job: &NewJob, chain: &ChainClient) -> Result<WorkOutput, WorkError> {
-        let (result, input_hash) = self.infer(job, chain, |i| i).await?;
+        let (result, input_hash, reply_key) = self.infer_job(job, chain, |i| i, true).await?;
+        // The explanation, sealed for the patient, kept before the attestation goes out.
+        if let (Some(key), Some(store), Some(_)) =
+            (&reply_key, &self.explanations, &result.saliency)
+        {
+            let doc = serde_json::to_vec(&result)
+                .map_err(|e| WorkError::Permanent(format!("explanation: {e}")))?;
+            let sealed = bithive_content_store::input::seal_explanation(key, &job.job_id, &doc)
+                .map_err(|e| WorkError::Permanent(format!("explanation: {e}")))?;
+            let name = bithive_content_store::input::input_name(&job.job_id);
+            store
+                .put(&name, &sealed)
+                .map_err(|e| WorkError::Retryable(format!("explanation store: {e}")))?;
+        }
         let mut result_hash = [0u8; 32];
         hex::decode_to_slice(&result.result_sha256, &mut result_hash).map_err(|_| {
             WorkError::Permanent("engine result hash is not 32 bytes of hex".into())

@@ -16,6 +16,7 @@ pub mod energy;
 pub mod error;
 #[cfg(feature = "inference")]
 pub mod evaluation;
+pub mod explanations;
 pub mod http;
 #[cfg(feature = "inference")]
 pub mod inference_worker;

@@ -88,7 +88,8 @@ fn inference_worker(cfg: &Config) -> Result<Arc<dyn JobWorker>, RelayerError> {
     let section = cfg.inference.as_ref().ok_or_else(|| {
         RelayerError::Config("jobs include inference but there is no [inference] section".into())
     })?;
-    let mut worker = crate::inference_worker::InferenceWorker::from_config_file(&section.config)?;
+    let mut worker = crate::inference_worker::InferenceWorker::from_config_file(&section.config)?
+        .with_explanations(crate::explanations::ExplanationStore::beside(&cfg.db_path));
     if let Some(sealed) = &section.sealed_models {
         let models = crate::inference_worker::SealedModels::open(sealed, worker.engine())?;
         worker = worker.with_sealed_models(models);
@@ -442,6 +443,7 @@ pub async fn run_until(
                 cfg.metrics_limits,
                 metrics.clone(),
                 Arc::new(HealthView { chains: health }),
+                Some(crate::explanations::ExplanationStore::beside(&cfg.db_path)),
             )))
         }
         None => None,

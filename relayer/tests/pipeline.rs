@@ -234,6 +234,7 @@ async fn graceful_shutdown_and_operator_endpoints() {
         Default::default(),
         h.metrics.clone(),
         view,
+        None,
     ));
     let start = std::time::Instant::now();
     while h.committed_in_store() < 2 {

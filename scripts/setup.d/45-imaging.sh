@@ -19,8 +19,15 @@ imaging_src="$BITHIVE_ROOT/offchain/inference/imaging"
 imaging_models="$BITHIVE_IMAGING_DIR/models"
 imaging_wheels="$BITHIVE_IMAGING_DIR/wheels"
 
-# Fast path: every model's ONNX hashes to its pin and its manifest and held-out set exist.
+# What the converted files were made by: the conversion code and its pins. A change of either
+# makes the step convert again (manifests change with the code, not only the ONNX).
+imaging_stamp() {
+  cat "$imaging_src/convert.py" "$imaging_src/models.toml" <(printf '%s\n' "${BITHIVE_IMAGING_PINS[@]}") | sha256sum | cut -d' ' -f1
+}
+# Fast path: every model's ONNX hashes to its pin, its manifest and held-out set exist, and the
+# stamp is this code's.
 imaging_fresh() {
+  [ "$(cat "$imaging_models/.stamp" 2>/dev/null)" = "$(imaging_stamp)" ] || return 1
   python3 - "$imaging_src/models.toml" "$imaging_models" <<'PY'
 import hashlib, os, sys, tomllib
 models = tomllib.load(open(sys.argv[1], "rb"))["models"]
@@ -92,6 +99,7 @@ PY
   log "imaging models: converting (about 40 s)"
   "$BITHIVE_IMAGING_VENV/bin/python" "$imaging_src/convert.py" --wheels "$imaging_wheels" \
     --out "$imaging_models.new" 2>&1 | { grep -v -E '^(I0000|W0000|WARNING)' >&2 || true; }
+  imaging_stamp >"$imaging_models.new/.stamp"
   rm -rf "$imaging_models" && mv "$imaging_models.new" "$imaging_models"
   imaging_fresh || { echo "imaging models: converted files do not match the pins" >&2; exit 1; }
 fi

@@ -8,9 +8,17 @@
 //! the job id is the escrow's `<payer>/<client id>`. A node opens it only for that job, so
 //! another account that copies the reference from the chain into a job of its own cannot make a
 //! node run (and attest a result on) someone else's image.
+//!
+//! The node's answer beyond what the chain holds (the explanation of an image result: the whole
+//! result with its saliency map) goes back to the patient encrypted under
+//! [`explanation_key`]: a key derived from the job id and the input's plaintext, which only the
+//! patient and the nodes that opened the input know (the chain holds the input's sha256, not the
+//! input). Anyone may fetch the ciphertext; only they open it.
 
 use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams, BgwUserKey};
 use bithive_dgkbe::RoaringBitmap;
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -53,7 +61,65 @@ impl SealedInputRef {
     }
 }
 
-/// The name a sealed input of job `job_id` (`<payer>/<client id>`) carries.
+/// Domain tag of [`explanation_key`].
+const EXPLANATION_DOMAIN: &[u8] = b"BITHIVE/EXPLANATION-KEY/v1\0";
+
+/// The key an explanation of job `job_id` is sealed under: sha256(domain || u32 length || job id
+/// || input plaintext). The chain holds sha256(input), not the input, so only the patient and
+/// the nodes that opened the input derive it.
+pub fn explanation_key(job_id: &str, input: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut h = Sha256::new();
+    h.update(EXPLANATION_DOMAIN);
+    h.update((job_id.len() as u32).to_be_bytes());
+    h.update(job_id.as_bytes());
+    h.update(input);
+    Zeroizing::new(h.finalize().into())
+}
+
+/// `nonce (24) || XChaCha20-Poly1305(key, plaintext)`, bound to the job's name (AAD).
+pub fn seal_explanation(
+    key: &[u8; 32],
+    job_id: &str,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SealedModelError> {
+    let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+    let aad = input_name(job_id);
+    let ct = XChaCha20Poly1305::new(key.into())
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| SealedModelError::Seal("explanation encryption".into()))?;
+    Ok([nonce.as_slice(), &ct].concat())
+}
+
+/// Opens an explanation of job `job_id` sealed by [`seal_explanation`].
+pub fn open_explanation(
+    key: &[u8; 32],
+    job_id: &str,
+    sealed: &[u8],
+) -> Result<Vec<u8>, SealedModelError> {
+    if sealed.len() < 24 + 16 {
+        return Err(SealedModelError::Malformed("explanation too short"));
+    }
+    let (nonce, ct) = sealed.split_at(24);
+    let aad = input_name(job_id);
+    XChaCha20Poly1305::new(key.into())
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ct,
+                aad: aad.as_bytes(),
+            },
+        )
+        .map_err(|_| SealedModelError::Body)
+}
+
+/// The name a sealed input of job `job_id` (`<payer>/<client id>`) carries, and the name its
+/// explanation is published under.
 pub fn input_name(job_id: &str) -> String {
     hex::encode(Sha256::digest(job_id.as_bytes()))
 }
@@ -142,6 +208,16 @@ mod tests {
             ..reference.clone()
         };
         assert!(open_input(&sealed, "wasm1patient/xray-1", &wrong, &mut key, &pp).is_err());
+        // The explanation: opens with the key the patient derives, for this job only.
+        let k = explanation_key("wasm1patient/xray-1", &image);
+        let e = seal_explanation(&k, "wasm1patient/xray-1", b"{\"label\":\"x\"}").unwrap();
+        assert_eq!(
+            open_explanation(&k, "wasm1patient/xray-1", &e).unwrap(),
+            b"{\"label\":\"x\"}"
+        );
+        assert!(open_explanation(&k, "wasm1attacker/xray-1", &e).is_err());
+        let guessed = explanation_key("wasm1patient/xray-1", reference.sha256.as_bytes());
+        assert!(open_explanation(&guessed, "wasm1patient/xray-1", &e).is_err());
         // A sealed model is not a sealed input, and a flipped byte fails authentication.
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;

@@ -12,7 +12,8 @@ For each model this writes into OUT:
   <name>_held_out.json    the wheel's labelled held-out images, base64, in the engine's
                           held-out set format (offchain/inference/src/evaluation.rs)
   <name>.toml             the manifest, with evidence = the balanced accuracy measured here on
-                          those images and the domain guard calibrated on them
+                          those images, the domain guard calibrated on them, and an 8x8
+                          occlusion saliency map for explained jobs
 
 Preprocessing is the models' own training pipeline (Keras `load_img`: Pillow RGB, NEAREST resize
 to 150x150, then Xception's x / 127.5 - 1): the engine does [0, 1] = x / 255 (manifest
@@ -242,6 +243,10 @@ specialty = "{spec['specialty']}"
 [image]
 normalization = "unit"
 resize = "nearest"
+
+[explain]
+method = "occlusion"
+grid = 8
 
 [domain]
 features_output = "features"

@@ -12,6 +12,10 @@
 //! | label | u32 big-endian byte length, then UTF-8 |
 //! | probabilities | u32 big-endian count, then each f32 as its IEEE-754 bits, big-endian |
 //! | Tscore | u128 big-endian: the Decimal's atomics (value x 10^18) |
+//! | saliency (image models with `[explain]` only) | 32 bytes: [`crate::explain::Saliency::sha256`] |
+//!
+//! The saliency hash is appended only when the result has one, so every other result hashes as
+//! before.
 
 use cosmwasm_std::Decimal;
 use serde::{Deserialize, Serialize};
@@ -35,6 +39,10 @@ pub struct InferenceResult {
     pub probabilities: Vec<f32>,
     pub tscore: Decimal,
     pub trust: TrustBreakdown,
+    /// The occlusion saliency map (image models with `[explain]`): its hash is in the result
+    /// hash; the map itself goes to the patient off chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saliency: Option<crate::explain::Saliency>,
     /// Not hashed: the domain guard's similarity, for a model with one (its effect is in
     /// Dquality, and so in the Tscore).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -55,6 +63,7 @@ pub struct ResultCore<'a> {
     pub label: &'a str,
     pub probabilities: &'a [f32],
     pub tscore: Decimal,
+    pub saliency_sha256: Option<[u8; 32]>,
 }
 
 fn put_str(out: &mut Vec<u8>, s: &str) {
@@ -76,6 +85,9 @@ impl ResultCore<'_> {
             out.extend_from_slice(&p.to_bits().to_be_bytes());
         }
         out.extend_from_slice(&self.tscore.atomics().u128().to_be_bytes());
+        if let Some(s) = &self.saliency_sha256 {
+            out.extend_from_slice(s);
+        }
         out
     }
 
@@ -103,6 +115,7 @@ impl InferenceResult {
             label: &self.label,
             probabilities: &self.probabilities,
             tscore: self.tscore,
+            saliency_sha256: self.saliency.as_ref().map(|s| s.sha256()),
         };
         Some(hex::encode(core.sha256()))
     }
@@ -137,6 +150,7 @@ mod tests {
             label: "benign",
             probabilities: &[0.25, 0.75],
             tscore: Decimal::from_str("0.88").unwrap(),
+            saliency_sha256: None,
         };
         let bytes = core.canonical_bytes();
         assert_eq!(bytes.len(), 27 + 4 + 6 + 32 + 32 + 4 + 4 + 6 + 4 + 8 + 16);

@@ -32,6 +32,9 @@ pub struct Job {
     pub consensus_models: Vec<String>,
     /// Labels other nodes reported for the same input; they count towards Hconsensus too.
     pub peer_labels: Vec<String>,
+    /// Explain the result when the model's manifest has `[explain]` (an occlusion saliency
+    /// map: `grid²` extra runs). Off for evaluations and benchmarks.
+    pub explain: bool,
 }
 
 impl Job {
@@ -42,7 +45,14 @@ impl Job {
             input,
             consensus_models: Vec::new(),
             peer_labels: Vec::new(),
+            explain: false,
         }
+    }
+
+    /// The same job, asking for an explanation of its result.
+    pub fn explained(mut self) -> Job {
+        self.explain = true;
+        self
     }
 }
 
@@ -297,6 +307,10 @@ impl Engine {
         let served = self.served(&job.model)?.clone();
         let manifest = &served.manifest;
         let prepared = input::prepare(manifest, &job.input, &self.config.limits)?;
+        let explain = match (&manifest.explain, job.explain) {
+            (Some(x), true) => Some((x.grid as usize, prepared.tensor.clone())),
+            _ => None,
+        };
         let primary = served.queue.submit(prepared.tensor, wait).await?;
         // Consensus models run on the same input, concurrently with the primary.
         let mut others = Vec::with_capacity(job.consensus_models.len());
@@ -339,6 +353,25 @@ impl Engine {
                 }
             }
         }
+        let saliency = match explain {
+            Some((grid, item)) => {
+                let mut pending = Vec::with_capacity(grid * grid);
+                for copy in crate::explain::occluded(&item, &manifest.input_shape, grid) {
+                    pending.push(served.queue.submit(copy, wait).await?);
+                }
+                let mut hidden = Vec::with_capacity(pending.len());
+                for p in pending {
+                    hidden.push(p.wait().await?.probabilities[out.label_index as usize]);
+                }
+                Some(crate::explain::saliency(
+                    grid,
+                    out.label_index,
+                    out.probabilities[out.label_index as usize],
+                    &hidden,
+                ))
+            }
+            None => None,
+        };
         let trust = trust::assess(
             manifest.weights(),
             d_quality,
@@ -356,6 +389,7 @@ impl Engine {
             label: &label,
             probabilities: &out.probabilities,
             tscore: trust.tscore,
+            saliency_sha256: saliency.as_ref().map(|s| s.sha256()),
         };
         let result_sha256 = hex::encode(core.sha256());
         Ok(InferenceResult {
@@ -369,6 +403,7 @@ impl Engine {
             probabilities: out.probabilities,
             tscore: trust.tscore,
             trust,
+            saliency,
             domain_similarity: out.domain_similarity,
             execution_provider: self.runtime.provider().to_string(),
             batch_size: out.batch_size,

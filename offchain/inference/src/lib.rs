@@ -13,6 +13,7 @@ pub mod cost;
 pub mod engine;
 pub mod error;
 pub mod evaluation;
+pub mod explain;
 pub mod input;
 pub mod manifest;
 pub mod registry;

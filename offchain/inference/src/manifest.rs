@@ -46,7 +46,19 @@ pub struct Manifest {
     /// The input-domain guard of an image model (README "Out-of-domain inputs").
     #[serde(default)]
     pub domain: Option<DomainGuard>,
+    /// Explanations of image results ([`crate::explain`]), for jobs that ask for one.
+    #[serde(default)]
+    pub explain: Option<Explain>,
     pub tscore: TscoreManifest,
+}
+
+/// `[explain]`: an occlusion saliency map of `grid x grid` patches.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Explain {
+    /// Only "occlusion".
+    pub method: String,
+    pub grid: u32,
 }
 
 /// How an image becomes the model's [0, 1] input (README "Image preprocessing"). An image model
@@ -234,6 +246,19 @@ impl Manifest {
         }
         if self.image.is_some() && self.task != Task::ImageClassification {
             return Err("[image] is for image models".into());
+        }
+        if let Some(x) = &self.explain {
+            if self.task != Task::ImageClassification {
+                return Err("[explain] is for image models".into());
+            }
+            let side = self.input_shape[2].min(self.input_shape[3]);
+            if x.method != "occlusion" || x.grid < 2 || x.grid > 16 || i64::from(x.grid) > side {
+                return Err(
+                    "explain must be method = \"occlusion\" with grid 2..=16 (and not above the \
+                     image side)"
+                        .into(),
+                );
+            }
         }
         if let Some(d) = &self.domain {
             if self.task != Task::ImageClassification {

@@ -347,3 +347,39 @@ async fn jpeg_decoding_agrees_with_pillow_on_real_images() {
         1.0 / 255.0
     );
 }
+
+/// An explained image result: an 8x8 occlusion map of the label, its hash inside the result
+/// hash (the result verifies, and does not without the map), the same map every time; an
+/// unexplained job of the same image has no map and hashes as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explained_results_carry_an_occlusion_map_in_their_hash() {
+    let Some(dir) = imaging_dir() else { return };
+    let engine = engine(&dir);
+    let set = HeldOutSet::parse(
+        &std::fs::read(dir.join("models").join(format!("{CHEST}_held_out.json"))).unwrap(),
+    )
+    .unwrap();
+    let input = set.inputs[8].clone();
+    let job = Job::new("explain-1", CHEST, input.clone()).explained();
+    let r = engine.infer(&job).await.unwrap();
+    let s = r.saliency.clone().expect("a saliency map");
+    assert_eq!((s.grid, s.cells.len()), (8, 64));
+    assert_eq!(s.label_index, r.label_index);
+    assert_eq!(s.cells.iter().copied().max(), Some(255));
+    assert!(r.verify());
+    let mut stripped = r.clone();
+    stripped.saliency = None;
+    assert!(!stripped.verify(), "the map is inside the result hash");
+    assert_eq!(engine.infer(&job).await.unwrap().saliency, Some(s.clone()));
+    let plain = engine
+        .infer(&Job::new("explain-1", CHEST, input))
+        .await
+        .unwrap();
+    assert!(plain.saliency.is_none() && plain.verify());
+    assert_eq!(plain.probabilities, r.probabilities);
+    let hot: Vec<usize> = (0..64).filter(|&i| s.cells[i] > 128).collect();
+    println!(
+        "{} {:.3}: largest drop {} ppm; cells above half: {hot:?}",
+        r.label, r.probabilities[r.label_index as usize], s.max_drop_ppm
+    );
+}

@@ -11,6 +11,11 @@
 //!    ([`bithive_content_store::input`]), stored by content id, and the job carries only the
 //!    reference. The relayer opens it in memory, runs the model and attests the result: label,
 //!    quantized probabilities and Tscore land on chain.
+//!    With each result the patient gets its explanation off chain: the relayer keeps the whole
+//!    result with an occlusion saliency map, sealed under a key only the patient and the nodes
+//!    that opened the image can derive, and serves it at `/v1/explanations/..`; the patient
+//!    opens it, checks it against the attested result hash (the map's hash is inside it) and
+//!    draws the map over the X-ray (`saliency-<job>.png` in the demo's home).
 //! 3. A knee radiograph sent to the chest model is refused by the engine's domain guard (DICOM
 //!    body part EXTREMITY): no attestation, and the deposit returns at expiry.
 //! 4. A job that names the JPEG job's sealed input is refused: the sealed file opens only for
@@ -54,6 +59,120 @@ pub struct ImagingReport {
     pub answered: Vec<(String, String, Decimal, Decimal, u64)>,
     pub knee_refused: String,
     pub replay_refused: String,
+    /// The saliency picture drawn for the first answered job.
+    pub saliency_png: Option<PathBuf>,
+}
+
+/// A GET on the relayer's small HTTP server (HTTP/1.1, one request, `Connection: close`);
+/// the status code and the body.
+async fn http_get(addr: &str, path: &str) -> Result<(u16, Vec<u8>), DemoError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = ctx!(tokio::net::TcpStream::connect(addr).await, "relayer HTTP")?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    ctx!(s.write_all(req.as_bytes()).await, "relayer HTTP")?;
+    let mut buf = Vec::new();
+    ctx!(s.read_to_end(&mut buf).await, "relayer HTTP")?;
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| fail("relayer HTTP")(&"no header end"))?;
+    let head = String::from_utf8_lossy(&buf[..split]);
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| fail("relayer HTTP")(&format!("status line {head:?}")))?;
+    Ok((status, buf[split + 4..].to_vec()))
+}
+
+/// The patient's side of an explanation: fetched from the relayer, opened with the key derived
+/// from the job id and the image, checked against the attested result hash.
+async fn fetch_explanation(
+    p: &Platform,
+    job_id: &str,
+    image: &[u8],
+    attested_hash: &[u8; 32],
+) -> Result<bithive_inference::InferenceResult, DemoError> {
+    use base64::Engine as _;
+    use bithive_content_store::input::{explanation_key, input_name, open_explanation};
+    let cfg: bithive_relayer::config::Config = ctx!(
+        toml::from_str(&ctx!(
+            std::fs::read_to_string(p.opts.home.join("relayer.toml")),
+            "relayer.toml"
+        )?),
+        "relayer.toml"
+    )?;
+    let addr = cfg
+        .metrics_addr
+        .ok_or_else(|| fail("explanation")(&"the relayer serves no HTTP"))?;
+    let path = format!("/v1/explanations/{}", input_name(job_id));
+    let (status, body) = http_get(&addr, &path).await?;
+    if status != 200 {
+        return Err(fail("explanation")(&format!("GET {path}: HTTP {status}")));
+    }
+    let v: serde_json::Value = ctx!(serde_json::from_slice(&body), "explanation answer")?;
+    let sealed = ctx!(
+        base64::engine::general_purpose::STANDARD.decode(v["sealed"].as_str().unwrap_or_default()),
+        "explanation answer"
+    )?;
+    let key = explanation_key(job_id, image);
+    let doc = ctx!(
+        open_explanation(&key, job_id, &sealed),
+        "open the explanation"
+    )?;
+    let result: bithive_inference::InferenceResult =
+        ctx!(serde_json::from_slice(&doc), "explanation")?;
+    if !result.verify() || result.result_sha256 != hex::encode(attested_hash) {
+        return Err(fail("explanation")(&format!(
+            "the explanation's result {} does not verify or is not the attested {}",
+            result.result_sha256,
+            hex::encode(attested_hash)
+        )));
+    }
+    if result.saliency.is_none() {
+        return Err(fail("explanation")(&"the result has no saliency map"));
+    }
+    Ok(result)
+}
+
+/// The saliency map drawn over the image (red where hiding a patch lowers the label most),
+/// as a PNG at most 600 px wide.
+fn draw_saliency(
+    image: &[u8],
+    s: &bithive_inference::explain::Saliency,
+) -> Result<Vec<u8>, DemoError> {
+    let limits = bithive_inference::config::InputLimits::default();
+    let img = ctx!(
+        bithive_inference::input::decode_image(image, &limits),
+        "decode the X-ray"
+    )?;
+    let (w, h) = (img.width, img.height);
+    let scale = (600.0 / w as f64).min(1.0);
+    let (ow, oh) = (((w as f64) * scale) as usize, ((h as f64) * scale) as usize);
+    let grey = bithive_inference::input::resize_nearest(&img.planes[0], h, w, oh, ow);
+    let g = s.grid as usize;
+    let mut rgb = Vec::with_capacity(ow * oh * 3);
+    for y in 0..oh {
+        for x in 0..ow {
+            let v = grey[y * ow + x];
+            let cell = s.cells[(y * g / oh) * g + x * g / ow] as f32 / 255.0;
+            let a = 0.55 * cell;
+            let base = v * (1.0 - a);
+            rgb.extend_from_slice(&[
+                ((base + a) * 255.0) as u8,
+                (base * 255.0) as u8,
+                (base * 255.0) as u8,
+            ]);
+        }
+    }
+    let buf = image::RgbImage::from_raw(ow as u32, oh as u32, rgb)
+        .ok_or_else(|| fail("saliency picture")(&"size"))?;
+    let mut out = std::io::Cursor::new(Vec::new());
+    ctx!(
+        buf.write_to(&mut out, image::ImageFormat::Png),
+        "saliency picture"
+    )?;
+    Ok(out.into_inner())
 }
 
 /// The folder of the converted imaging models (`scripts/setup.d/45-imaging.sh`), when they are
@@ -221,10 +340,11 @@ pub async fn imaging(
     };
     let jpeg_ref = order("demo-xray-jpeg", jpeg.clone(), None).await?;
     order("demo-xray-dicom", radiograph.clone(), None).await?;
-    for (client_id, what) in [
+    for (client_id, what, image) in [
         (
             "demo-xray-jpeg",
             format!("chest X-ray JPEG ({} kB)", jpeg.len() / 1000),
+            &jpeg,
         ),
         (
             "demo-xray-dicom",
@@ -232,6 +352,7 @@ pub async fn imaging(
                 "chest radiograph DICOM ({} MB)",
                 radiograph.len() / 1_000_000
             ),
+            &radiograph,
         ),
     ] {
         let accepted = p.wait_reported(client_id, Duration::from_secs(180)).await?;
@@ -258,6 +379,30 @@ pub async fn imaging(
             "patient sealed a {what} to the allowed nodes and paid for job {client_id} (the job carries only its content id and sha256); the relayer opened it in memory and attested {label} {probability}, Tscore {tscore}, at height {}",
             accepted.height
         ));
+        let explained = fetch_explanation(
+            p,
+            &p.job_id(client_id),
+            image,
+            &accepted.attestation.result_hash.0,
+        )
+        .await?;
+        let saliency = explained
+            .saliency
+            .as_ref()
+            .ok_or_else(|| fail("explanation")(&"no saliency"))?;
+        let png = p.opts.home.join(format!("saliency-{client_id}.png"));
+        ctx!(
+            std::fs::write(&png, draw_saliency(image, saliency)?),
+            "saliency picture"
+        )?;
+        progress(&format!(
+            "the patient fetched the sealed explanation of {client_id} from the relayer, opened it with the key only it and the nodes derive, checked it against the attested result hash, and drew its {g}x{g} occlusion map over the image ({})",
+            png.display(),
+            g = saliency.grid
+        ));
+        if report.saliency_png.is_none() {
+            report.saliency_png = Some(png);
+        }
         report
             .answered
             .push((what, label, probability, tscore, accepted.height));
