@@ -3,7 +3,8 @@
 //! ([`bithive_content_store::input::explanation_key`], known only to the patient and the nodes
 //! that opened the input), kept one file per job and served at
 //! `GET /v1/explanations/<sha256(job id) hex>` as JSON `{"job": .., "sealed": <base64>}`. The
-//! files hold ciphertext only, mode 0600, written atomically.
+//! files hold ciphertext only, mode 0600, written atomically (temp file, fsync, rename, fsync of
+//! the folder) before the job's attestation is sent.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +62,8 @@ impl ExplanationStore {
             f.sync_all()?;
         }
         std::fs::rename(&tmp, self.dir.join(name))?;
+        // The rename itself survives a crash only once the folder is on disk.
+        std::fs::File::open(&self.dir)?.sync_all()?;
         Ok(())
     }
 

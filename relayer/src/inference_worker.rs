@@ -45,6 +45,10 @@ pub struct InferenceWorker {
     explanations: Option<crate::explanations::ExplanationStore>,
 }
 
+/// What a sealed input adds to its plaintext at most: magic, version, name, the recipients'
+/// bitmap, the wrapped content key, nonce and tag (64 KiB is far above any of them together).
+const SEALED_INPUT_OVERHEAD: u64 = 64 << 10;
+
 /// Registered models fetched by content id and opened in memory, each served once by its own
 /// engine (on the main engine's runtime).
 pub struct SealedModels {
@@ -104,7 +108,11 @@ impl SealedModels {
             .cid
             .parse()
             .map_err(|e| refused(format!("content id {}: {e}", reference.cid)))?;
-        let bytes = match self.store.get(&cid).await {
+        // The payer chose the content: never read more than the input it claims plus the sealed
+        // header (recipients, wrapped key) and tag; the opened plaintext must then have exactly
+        // the claimed length.
+        let bound = reference.bytes.saturating_add(SEALED_INPUT_OVERHEAD);
+        let bytes = match self.store.get_limited(&cid, bound).await {
             Ok(b) => b,
             Err(e @ StoreError::NotFound(_)) => return Err(WorkError::Retryable(e.to_string())),
             Err(e) => return Err(refused(e.to_string())),

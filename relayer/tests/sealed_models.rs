@@ -389,6 +389,26 @@ async fn a_sealed_input_opens_only_for_its_job_on_a_recipient() {
             .map(|_| String::new()),
     );
     assert!(why.contains("above the engine's limit"), "{why}");
+    // Attack: a reference that claims a few bytes but names a large object. The node reads no
+    // more than the claim plus the sealed header's bound, and refuses it.
+    let big: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let set: RoaringBitmap = [2].into_iter().collect();
+    let big_sealed = seal_input(job, &big, &set, &n.ek, &n.pp).unwrap();
+    let liar = SealedInputRef {
+        cid: n.store.put(&big_sealed).await.unwrap().to_string(),
+        sha256: hex::encode(Sha256::digest(&big)),
+        bytes: 10,
+    };
+    let why = permanent(
+        sealed
+            .open_input(job, &liar, 1 << 20)
+            .await
+            .map(|_| String::new()),
+    );
+    assert!(
+        why.to_lowercase().contains("large") || why.contains("limit"),
+        "{why}"
+    );
     // Not in this node's store yet: retried.
     let (other, _) = node(2);
     let set: RoaringBitmap = [2].into_iter().collect();

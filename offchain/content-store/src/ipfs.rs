@@ -213,14 +213,15 @@ impl ContentStore for IpfsHttpStore {
     }
 
     async fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+        self.get_limited(cid, u64::MAX).await
+    }
+
+    async fn get_limited(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>, StoreError> {
+        let limit = self
+            .limit()
+            .min(usize::try_from(limit).unwrap_or(usize::MAX));
         let (status, body) = self
-            .call(
-                "cat",
-                format!("arg={cid}"),
-                None,
-                Bytes::new(),
-                self.limit(),
-            )
+            .call("cat", format!("arg={cid}"), None, Bytes::new(), limit)
             .await?;
         if status != 200 {
             let err = Self::api_error("cat", status, &body);

@@ -33,6 +33,14 @@ pub trait ContentStore: Send + Sync {
     fn put(&self, data: &[u8]) -> impl Future<Output = Result<Cid, StoreError>> + Send;
     /// The bytes whose CID is `cid`, verified; [`StoreError::NotFound`] when absent.
     fn get(&self, cid: &Cid) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+    /// [`Self::get`], refusing with [`StoreError::TooLarge`] an object over `limit` bytes
+    /// before reading (local) or receiving (kubo) more than that: for content whose size a
+    /// stranger chose.
+    fn get_limited(
+        &self,
+        cid: &Cid,
+        limit: u64,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
     /// Whether the store holds `cid`'s root block (cheap: no content is read or verified).
     fn has(&self, cid: &Cid) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
@@ -73,6 +81,12 @@ impl ContentStore for NodeStore {
         match self {
             NodeStore::Local(s) => s.put(data).await,
             NodeStore::Ipfs(s) => s.put(data).await,
+        }
+    }
+    async fn get_limited(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>, StoreError> {
+        match self {
+            NodeStore::Local(s) => s.get_limited(cid, limit).await,
+            NodeStore::Ipfs(s) => s.get_limited(cid, limit).await,
         }
     }
     async fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {

@@ -151,11 +151,16 @@ impl ContentStore for LocalStore {
     }
 
     async fn get(&self, cid: &Cid) -> Result<Vec<u8>, StoreError> {
+        self.get_limited(cid, u64::MAX).await
+    }
+
+    async fn get_limited(&self, cid: &Cid, limit: u64) -> Result<Vec<u8>, StoreError> {
         let inner = self.inner.clone();
         let cid = *cid;
+        let limit = limit.min(inner.max_object_bytes);
         blocking(move || {
             let mut out = Vec::new();
-            inner.collect(&cid, 0, None, &mut out)?;
+            inner.collect(&cid, 0, None, limit, &mut out)?;
             Ok(out)
         })
         .await
@@ -278,6 +283,7 @@ impl Inner {
         cid: &Cid,
         depth: usize,
         expected: Option<u64>,
+        limit: u64,
         out: &mut Vec<u8>,
     ) -> Result<(), StoreError> {
         let tampered = |why: &str| StoreError::Tampered {
@@ -298,10 +304,8 @@ impl Inner {
         if expected.is_some_and(|e| e != size) {
             return Err(tampered("size differs from the parent's blocksizes entry"));
         }
-        if start.saturating_add(size) > self.max_object_bytes {
-            return Err(StoreError::TooLarge {
-                limit: self.max_object_bytes,
-            });
+        if start.saturating_add(size) > limit {
+            return Err(StoreError::TooLarge { limit });
         }
         let Some(node) = node else {
             out.extend_from_slice(&block);
@@ -309,7 +313,7 @@ impl Inner {
         };
         out.extend_from_slice(&node.inline);
         for link in &node.links {
-            self.collect(&link.cid, depth + 1, Some(link.blocksize), out)?;
+            self.collect(&link.cid, depth + 1, Some(link.blocksize), limit, out)?;
         }
         if out.len() as u64 - start != size {
             return Err(tampered("file size differs from its parts"));

@@ -202,8 +202,9 @@ def convert(name, spec, wheel, out, pin):
     acc_lo, acc_hi = wilson(correct, len(truth))
     centroid = feats.mean(axis=0)
     sims = feats @ centroid / (np.linalg.norm(feats, axis=1) * np.linalg.norm(centroid))
-    # Rounded down to 3 decimals, so that the engine's own decoding of the same images (a JPEG
-    # decoder differs from libjpeg by a few levels) stays at or above the full-quality line.
+    # Less 0.001, then rounded down to 3 decimals, so that the engine's own decoding of the same
+    # images (its JPEG decoder differs from libjpeg by one level here and there) stays at or
+    # above the full-quality line.
     full = float(np.floor(sims.min() * 1000 - 1) / 1000)
     floor = float(np.floor(full * REFUSE_SHARE * 1000) / 1000)
 

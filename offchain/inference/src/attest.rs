@@ -14,8 +14,9 @@
 //! | Tscore | u128 big-endian: the Decimal's atomics (value x 10^18) |
 //! | saliency (image models with `[explain]` only) | 32 bytes: [`crate::explain::Saliency::sha256`] |
 //!
-//! The saliency hash is appended only when the result has one, so every other result hashes as
-//! before.
+//! The saliency hash is appended only when the result has one, and such a result's domain is
+//! `BITHIVE-INFERENCE-RESULT-V2` instead (so a V1 verifier never misreads one); every other
+//! result hashes as before.
 
 use cosmwasm_std::Decimal;
 use serde::{Deserialize, Serialize};
@@ -24,6 +25,8 @@ use sha2::{Digest, Sha256};
 use crate::trust::TrustBreakdown;
 
 pub const RESULT_DOMAIN: &[u8] = b"BITHIVE-INFERENCE-RESULT-V1";
+/// The domain of a result with a saliency map.
+pub const RESULT_DOMAIN_V2: &[u8] = b"BITHIVE-INFERENCE-RESULT-V2";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InferenceResult {
@@ -74,7 +77,11 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 impl ResultCore<'_> {
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(160 + self.job_id.len() + 4 * self.probabilities.len());
-        out.extend_from_slice(RESULT_DOMAIN);
+        out.extend_from_slice(if self.saliency_sha256.is_some() {
+            RESULT_DOMAIN_V2
+        } else {
+            RESULT_DOMAIN
+        });
         put_str(&mut out, self.job_id);
         out.extend_from_slice(self.model_sha256);
         out.extend_from_slice(self.input_sha256);
@@ -122,7 +129,12 @@ impl InferenceResult {
 
     /// True when `result_sha256` matches the fields and the Tscore matches its breakdown.
     pub fn verify(&self) -> bool {
-        self.recompute_hash().as_deref() == Some(self.result_sha256.as_str())
+        let saliency_ok = self
+            .saliency
+            .as_ref()
+            .is_none_or(|s| s.is_well_formed() && s.label_index == self.label_index);
+        saliency_ok
+            && self.recompute_hash().as_deref() == Some(self.result_sha256.as_str())
             && self.trust.tscore == self.tscore
             && bithive_formulas::tscore::tscore(&self.trust.weights, &self.trust.inputs)
                 == Ok(self.tscore)

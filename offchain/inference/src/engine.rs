@@ -356,7 +356,8 @@ impl Engine {
         let saliency = match explain {
             Some((grid, item)) => {
                 let mut pending = Vec::with_capacity(grid * grid);
-                for copy in crate::explain::occluded(&item, &manifest.input_shape, grid) {
+                for k in 0..grid * grid {
+                    let copy = crate::explain::occluded_copy(&item, &manifest.input_shape, grid, k);
                     pending.push(served.queue.submit(copy, wait).await?);
                 }
                 let mut hidden = Vec::with_capacity(pending.len());

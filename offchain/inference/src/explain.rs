@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 pub const SALIENCY_DOMAIN: &[u8] = b"BITHIVE-SALIENCY-V1";
 /// What a hidden patch is filled with, in the model's [0, 1] input: mid-grey.
 pub const FILL: f32 = 0.5;
+/// Below this largest drop (in millionths) no patch matters: every cell is 0, so that float
+/// noise is never scaled up to a full-range map.
+pub const MIN_DROP_PPM: u32 = 100;
 
 /// An occlusion saliency map of one result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +33,11 @@ pub struct Saliency {
 }
 
 impl Saliency {
+    /// `grid²` cells, in 1..=16 patches per side.
+    pub fn is_well_formed(&self) -> bool {
+        (1..=16).contains(&self.grid) && self.cells.len() == (self.grid * self.grid) as usize
+    }
+
     /// sha256 of `SALIENCY_DOMAIN || grid u32 || label u32 || max drop u32 || cells`, integers
     /// big-endian.
     pub fn sha256(&self) -> [u8; 32] {
@@ -48,35 +56,38 @@ fn span(i: usize, grid: usize, len: usize) -> (usize, usize) {
     (i * len / grid, (i + 1) * len / grid)
 }
 
-/// The `grid²` occluded copies of one C×H×W item, row-major by patch.
-pub fn occluded(item: &[f32], shape: &[i64], grid: usize) -> Vec<Vec<f32>> {
+/// Occluded copy `k` (row-major by patch, `k < grid²`) of one C×H×W item: made one at a
+/// time, so that no more than one copy waits outside the model's queue.
+pub fn occluded_copy(item: &[f32], shape: &[i64], grid: usize, k: usize) -> Vec<f32> {
     let (c, h, w) = (shape[1] as usize, shape[2] as usize, shape[3] as usize);
-    let mut out = Vec::with_capacity(grid * grid);
-    for r in 0..grid {
-        let (y0, y1) = span(r, grid, h);
-        for q in 0..grid {
-            let (x0, x1) = span(q, grid, w);
-            let mut t = item.to_vec();
-            for ch in 0..c {
-                for y in y0..y1 {
-                    let row = ch * h * w + y * w;
-                    t[row + x0..row + x1].fill(FILL);
-                }
-            }
-            out.push(t);
+    let (y0, y1) = span(k / grid, grid, h);
+    let (x0, x1) = span(k % grid, grid, w);
+    let mut t = item.to_vec();
+    for ch in 0..c {
+        for y in y0..y1 {
+            let row = ch * h * w + y * w;
+            t[row + x0..row + x1].fill(FILL);
         }
     }
-    out
+    t
+}
+
+/// All `grid²` occluded copies (tests and small items).
+pub fn occluded(item: &[f32], shape: &[i64], grid: usize) -> Vec<Vec<f32>> {
+    (0..grid * grid)
+        .map(|k| occluded_copy(item, shape, grid, k))
+        .collect()
 }
 
 /// The map from the label's probability on the whole image and on each occluded copy.
 pub fn saliency(grid: usize, label_index: u32, base: f32, occluded: &[f32]) -> Saliency {
     let drops: Vec<f32> = occluded.iter().map(|p| (base - p).max(0.0)).collect();
     let max = drops.iter().copied().fold(0f32, f32::max);
+    let max_drop_ppm = (max as f64 * 1e6).round() as u32;
     let cells = drops
         .iter()
         .map(|d| {
-            if max > 0.0 {
+            if max_drop_ppm >= MIN_DROP_PPM {
                 (d / max * 255.0).round() as u8
             } else {
                 0
@@ -87,7 +98,7 @@ pub fn saliency(grid: usize, label_index: u32, base: f32, occluded: &[f32]) -> S
         grid: grid as u32,
         label_index,
         cells,
-        max_drop_ppm: (max as f64 * 1e6).round() as u32,
+        max_drop_ppm,
     }
 }
 
@@ -116,6 +127,17 @@ mod tests {
         assert_eq!(s.max_drop_ppm, 800_000);
         let flat = saliency(1, 0, 0.5, &[0.6]);
         assert_eq!(flat.cells, vec![0]);
+        // Drops below 100 ppm are noise, not a map.
+        let noise = saliency(2, 0, 0.5, &[0.49999, 0.5, 0.5, 0.5]);
+        assert_eq!(noise.cells, vec![0; 4]);
+        assert!(
+            s.is_well_formed()
+                && !Saliency {
+                    cells: vec![1],
+                    ..s.clone()
+                }
+                .is_well_formed()
+        );
         assert_ne!(s.sha256(), flat.sha256());
     }
 }

@@ -252,6 +252,10 @@ impl Manifest {
                 return Err("[explain] is for image models".into());
             }
             let side = self.input_shape[2].min(self.input_shape[3]);
+            // One occluded copy is made at a time, but each is a whole item: cap the work.
+            if self.item_len() > 1 << 24 {
+                return Err("[explain] needs items of at most 2^24 values".into());
+            }
             if x.method != "occlusion" || x.grid < 2 || x.grid > 16 || i64::from(x.grid) > side {
                 return Err(
                     "explain must be method = \"occlusion\" with grid 2..=16 (and not above the \

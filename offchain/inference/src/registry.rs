@@ -182,5 +182,30 @@ fn check_signature(manifest: &Manifest, session: &Session) -> Result<(), ModelEr
             return Err(bad(format!("{what} {name:?} is not a graph output")));
         }
     }
+    // The domain guard's features: a graph output whose last dimension, when the graph fixes
+    // it, is the centroid's length (otherwise every batch would fail at run time).
+    if let Some(guard) = &manifest.domain {
+        let out = session
+            .outputs()
+            .iter()
+            .find(|o| o.name() == guard.features_output.as_str())
+            .ok_or_else(|| {
+                bad(format!(
+                    "domain.features_output {:?} is not a graph output",
+                    guard.features_output
+                ))
+            })?;
+        if let ValueType::Tensor { shape, .. } = out.dtype() {
+            let dims: &[i64] = shape;
+            if let Some(&last) = dims.last() {
+                if dims.len() != 2 || (last >= 0 && last as usize != guard.centroid.len()) {
+                    return Err(bad(format!(
+                        "domain features output has shape {dims:?}; the centroid has {} values",
+                        guard.centroid.len()
+                    )));
+                }
+            }
+        }
+    }
     Ok(())
 }
