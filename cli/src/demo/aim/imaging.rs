@@ -238,15 +238,7 @@ pub async fn imaging(
         "publish the imaging model",
     )
     .await?;
-    let model_id = ctx!(
-        wasm_attr(
-            &published,
-            registry::events::attr::MODEL_ID,
-            "publish the imaging model"
-        )?
-        .parse::<u64>(),
-        "publish the imaging model"
-    )?;
+    let model_id = published_model_id(&published, "publish the imaging model")?;
     let held_out = models.join(format!("{IMAGING_MODEL}_held_out.json"));
     let e = quorum_evaluation(p, keys, model_id, held_out.clone(), None).await?;
     // The attestors' engines measured what the conversion measured with TensorFlow.

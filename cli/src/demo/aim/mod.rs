@@ -142,6 +142,19 @@ fn refusal(text: &str, expect: &str) -> String {
     rest[..end].trim().to_string()
 }
 
+/// The model id a registry `publish` transaction assigned.
+fn published_model_id(out: &TxOutcome, step: &str) -> Result<u64, DemoError> {
+    ctx!(
+        wasm_attr(
+            out,
+            bithive_interface::model_registry::events::attr::MODEL_ID,
+            step
+        )?
+        .parse::<u64>(),
+        step
+    )
+}
+
 fn wasm_attr(out: &TxOutcome, key: &str, step: &str) -> Result<String, DemoError> {
     out.attr(WASM_EVENT, key)
         .map(str::to_string)

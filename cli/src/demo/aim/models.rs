@@ -108,15 +108,7 @@ pub async fn publish_and_order(
         "publish model",
     )
     .await?;
-    r.model_id = ctx!(
-        wasm_attr(
-            &published,
-            registry::events::attr::MODEL_ID,
-            "publish model"
-        )?
-        .parse::<u64>(),
-        "publish model"
-    )?;
+    r.model_id = published_model_id(&published, "publish model")?;
     // Measured before any job names it: a job snapshots the model's run cost at creation.
     evaluate_model(p, keys, r, progress).await?;
     let link = EscrowMsg::UpdateConfig {

@@ -124,24 +124,6 @@ impl PythonReference {
         })
     }
 
-    fn measure(
-        &mut self,
-        model: &str,
-        batch: usize,
-        threads: usize,
-        seconds: f64,
-        tabular: bool,
-    ) -> Result<Measure> {
-        let rows = models_dir().join("bc_test_vectors.json");
-        self.measure_file(
-            &models_dir().join(format!("{model}.onnx")),
-            batch,
-            threads,
-            seconds,
-            tabular.then_some(rows.as_path()),
-        )
-    }
-
     fn measure_file(
         &mut self,
         onnx: &Path,
@@ -224,13 +206,14 @@ fn compare(
     onnx: &Path,
     batch: usize,
     input: &[f32],
+    rows: Option<&Path>,
     args: &Args,
 ) -> Result<(Measure, Measure)> {
     let round = args.seconds / args.rounds as f64;
     let mut best_py: Option<Measure> = None;
     let mut best_rs: Option<Measure> = None;
     for _ in 0..args.rounds {
-        let py = python.measure_file(onnx, batch, args.threads, round, None)?;
+        let py = python.measure_file(onnx, batch, args.threads, round, rows)?;
         let rs = rust_measure(session, spec, batch, input, round)?;
         if best_py
             .as_ref()
@@ -402,6 +385,7 @@ fn imaging_tables(
                     onnx,
                     batch,
                     &input,
+                    None,
                     args,
                 )?;
                 println!(
@@ -630,28 +614,20 @@ fn main() -> Result<()> {
         let spec = GraphSpec::of(m);
         let tabular = spec.input_shape.len() == 2;
         let session = &mut loaded.sessions[0];
+        let rows_file = models_dir().join("bc_test_vectors.json");
+        let onnx = models_dir().join(format!("{model}.onnx"));
         for &batch in batches {
             let input = batch_input(&spec, batch, &rows);
-            let round = args.seconds / args.rounds as f64;
-            let mut best_py: Option<Measure> = None;
-            let mut best_rs: Option<Measure> = None;
-            for _ in 0..args.rounds {
-                let py = python.measure(model, batch, args.threads, round, tabular)?;
-                let rs = rust_measure(session, &spec, batch, &input, round)?;
-                if best_py
-                    .as_ref()
-                    .is_none_or(|b| py.items_per_s > b.items_per_s)
-                {
-                    best_py = Some(py);
-                }
-                if best_rs
-                    .as_ref()
-                    .is_none_or(|b| rs.items_per_s > b.items_per_s)
-                {
-                    best_rs = Some(rs);
-                }
-            }
-            let (py, rs) = (best_py.context("no round")?, best_rs.context("no round")?);
+            let (rs, py) = compare(
+                &mut python,
+                session,
+                &spec,
+                &onnx,
+                batch,
+                &input,
+                tabular.then_some(rows_file.as_path()),
+                &args,
+            )?;
             let ratio = rs.items_per_s / py.items_per_s;
             ratios.push(ratio);
             println!(
