@@ -30,11 +30,11 @@ use bithive_inference::evaluation::HeldOutSet;
 use bithive_inference::JobInput;
 use bithive_interface::attestation::InferencePayload;
 use bithive_interface::model_registry::{self as registry, PublishMsg};
-use bithive_interface::payfi_escrow::{CreateJobMsg, ReceiveMsg as EscrowReceive};
-use cosmwasm_std::{to_json_binary, Binary, Decimal, Timestamp, Uint128};
+use bithive_interface::payfi_escrow::CreateJobMsg;
+use cosmwasm_std::{Binary, Decimal, Timestamp, Uint128};
 use sha2::{Digest, Sha256};
 
-use super::models::{quorum_evaluation, relayer_refusal};
+use super::models::{paid_job, quorum_evaluation, relayer_refusal};
 use super::*;
 use crate::demo::platform::{ctx, exec, exec_outcome, fail, DemoError, Platform, DAY};
 use crate::model_keys::ModelKeys;
@@ -318,14 +318,7 @@ pub async fn imaging(
                 input: Binary::from(reference.to_job_input()),
                 node: Some(p.node.address().to_string()),
             };
-            let send = cw20::Cw20ExecuteMsg::Send {
-                contract: c.payfi_escrow.clone(),
-                amount: Uint128::new(MODEL_JOB_DEPOSIT),
-                msg: ctx!(
-                    to_json_binary(&EscrowReceive::CreateJob(job)),
-                    "job message"
-                )?,
-            };
+            let send = paid_job(&c.payfi_escrow, job)?;
             exec(&p.patient, &c.btt, &send, client_id).await?;
             Ok::<SealedInputRef, DemoError>(reference)
         }

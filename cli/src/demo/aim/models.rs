@@ -154,16 +154,7 @@ pub async fn publish_and_order(
         input: Binary::from(crate::demo::platform::DEMO_ROW.as_bytes()),
         node: Some(p.node.address().to_string()),
     };
-    let send = |job: CreateJobMsg| -> Result<cw20::Cw20ExecuteMsg, DemoError> {
-        Ok(cw20::Cw20ExecuteMsg::Send {
-            contract: c.payfi_escrow.clone(),
-            amount: Uint128::new(MODEL_JOB_DEPOSIT),
-            msg: ctx!(
-                to_json_binary(&EscrowReceive::CreateJob(job)),
-                "job message"
-            )?,
-        })
-    };
+    let send = |job: CreateJobMsg| paid_job(&c.payfi_escrow, job);
     r.unregistered_refused = expect_refused(
         &p.patient,
         &c.btt,
@@ -219,6 +210,18 @@ pub async fn publish_and_order(
         client_id,
         institute_before,
         node_before,
+    })
+}
+
+/// The BTT `send` that creates escrow job `job` with the model job deposit.
+pub(crate) fn paid_job(escrow: &str, job: CreateJobMsg) -> Result<cw20::Cw20ExecuteMsg, DemoError> {
+    Ok(cw20::Cw20ExecuteMsg::Send {
+        contract: escrow.to_string(),
+        amount: Uint128::new(MODEL_JOB_DEPOSIT),
+        msg: ctx!(
+            to_json_binary(&EscrowReceive::CreateJob(job)),
+            "job message"
+        )?,
     })
 }
 
