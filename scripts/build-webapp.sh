@@ -46,8 +46,9 @@ fi
 pkg="$ROOT/web/src/pkg"
 pkg_stamp="$pkg/.bithive-sources.sha256"
 pkg_want="$(cd "$ROOT" && {
-  find offchain/browser offchain/matching offchain/bitchat-seal packages/dgkbe packages/secret-file \
+  find offchain/browser offchain/matching offchain/bitchat-seal offchain/content-store packages/dgkbe packages/secret-file \
     packages/deploy-plan packages/interface packages/formulas packages/signed-attestation packages/cw-common \
+    packages/content-id packages/inference-result \
     -type f \( -name '*.rs' -o -name 'Cargo.toml' \) -not -path '*/target/*' -print0 | sort -z | xargs -0 sha256sum
   sha256sum Cargo.lock scripts/build-web.sh
 } | sha256sum | cut -d' ' -f1)"

@@ -406,11 +406,33 @@ pub struct WebArgs {
     /// vocabulary), served to the researcher screen; without it the screen only follows jobs
     #[arg(long, value_name = "FILE")]
     pub research: Option<PathBuf>,
+    /// The model key authority's public files (params.bin, encryption-key.bin, roster.json):
+    /// with a content store and --relayer-http, patients send images sealed in the page to the
+    /// nodes (`/sealing.json`, `POST /v1/inputs`, `/v1/explanations/..`)
+    #[arg(long, value_name = "DIR", requires_all = ["relayer_http"])]
+    pub sealing_keys: Option<PathBuf>,
+    /// The relayer's HTTP server (its metrics_addr), where explanations are fetched
+    #[arg(long, value_name = "URL", requires = "sealing_keys")]
+    pub relayer_http: Option<String>,
+    /// Largest image a patient may send, in bytes (the nodes' max_image_bytes)
+    #[arg(long, value_name = "BYTES", default_value_t = bithive_inference::config::InputLimits::default().max_image_bytes as u64)]
+    pub max_image_bytes: u64,
+    #[command(flatten)]
+    pub store: crate::store_args::StoreArgs,
 }
 
 impl WebArgs {
-    pub fn config(&self) -> crate::webapp_server::WebConfig {
-        crate::webapp_server::WebConfig {
+    pub fn config(&self) -> anyhow::Result<crate::webapp_server::WebConfig> {
+        let imaging = match (&self.sealing_keys, &self.relayer_http) {
+            (Some(keys), Some(relayer)) => Some(crate::webapp_server::ImagingConfig {
+                sealing_keys: keys.clone(),
+                store: self.store.open()?,
+                relayer: relayer.clone(),
+                max_input_bytes: self.max_image_bytes,
+            }),
+            _ => None,
+        };
+        Ok(crate::webapp_server::WebConfig {
             listen: self.listen,
             dist: self.dist.clone(),
             deployment: self.deployment.clone(),
@@ -418,7 +440,8 @@ impl WebArgs {
             rpc_ca: self.rpc_ca.clone(),
             research: self.research.clone(),
             rpc_timeout: crate::webapp_server::UPSTREAM_TIMEOUT,
-        }
+            imaging,
+        })
     }
 }
 

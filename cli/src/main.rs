@@ -123,7 +123,7 @@ fn run_demo(args: &DemoArgs) -> anyhow::Result<()> {
 
 fn run_web(args: &WebArgs) -> anyhow::Result<()> {
     init_logs();
-    let config = args.config();
+    let config = args.config()?;
     tokio::runtime::Runtime::new()?.block_on(webapp_server::serve(
         &config,
         |addr| {

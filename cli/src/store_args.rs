@@ -5,7 +5,7 @@ use anyhow::Context;
 use bithive_content_store::NodeStore;
 use clap::Args;
 
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct StoreArgs {
     /// A local content store (with --store-key-file); or --ipfs-api
     #[arg(long, value_name = "DIR", requires = "store_key_file")]

@@ -8,6 +8,8 @@
 //! page suggests to the wallet), `GET /research.json` (the research service descriptor, when
 //! one is configured: the page may then also connect to its blinding service's origin),
 //! `/rpc` and `/rpc/...` (POST JSON-RPC or GET, forwarded to the configured RPC URL only),
+//! with the imaging service ([`imaging`]: `--sealing-keys`, a content store and `--relayer-http`)
+//! also `GET /sealing.json`, `POST /v1/inputs` and `GET /v1/explanations/<name>`,
 //! everything else a file under the dist directory (`/` is `index.html`). File paths are
 //! restricted to `[A-Za-z0-9._-]` segments, none starting with a dot, so no request reads outside
 //! the dist directory.
@@ -26,6 +28,9 @@ use bithive_matching::service::ResearchService;
 use bithive_wallet_files::KEPLR_FILE;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
+
+pub mod imaging;
+pub use imaging::ImagingConfig;
 
 /// Largest RPC request body forwarded (CometBFT's default `max_body_bytes`).
 const MAX_RPC_BODY: usize = 1_000_000;
@@ -61,6 +66,8 @@ pub struct WebConfig {
     /// The whole exchange with the chain's RPC per call ([`UPSTREAM_TIMEOUT`] by default):
     /// past it the page gets a 504.
     pub rpc_timeout: std::time::Duration,
+    /// A patient's images sealed in the page ([`imaging`]), when configured.
+    pub imaging: Option<ImagingConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +80,8 @@ pub enum WebError {
     RpcCa { path: PathBuf, why: String },
     #[error("research service file {path}: {why}")]
     Research { path: PathBuf, why: String },
+    #[error("imaging service: {0}")]
+    Imaging(String),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -214,12 +223,20 @@ pub fn router(config: &WebConfig) -> Result<Router, WebError> {
         research: research.map(|(b, _)| Arc::new(b)),
         rpc_timeout: config.rpc_timeout,
     };
-    Ok(Router::new()
+    let imaging = config
+        .imaging
+        .as_ref()
+        .map(|i| imaging::routes(i, &config.rpc, config.deployment.clone()))
+        .transpose()?;
+    let mut app = Router::new()
         .route("/rpc", any(rpc))
         .route("/rpc/{*rest}", any(rpc))
         .fallback(static_file)
-        .with_state(state)
-        .layer(axum::middleware::map_response_with_state(csp, harden)))
+        .with_state(state);
+    if let Some(routes) = imaging {
+        app = app.merge(routes);
+    }
+    Ok(app.layer(axum::middleware::map_response_with_state(csp, harden)))
 }
 
 /// Binds and serves until `shutdown` resolves; `on_listen` gets the bound address first.

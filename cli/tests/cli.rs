@@ -177,7 +177,8 @@ fn web_and_demo_keep_running_flags() {
     let Command::Web(w) = cli.command else {
         panic!("not web")
     };
-    let c = w.config();
+    let c = w.config().unwrap();
+    assert!(c.imaging.is_none());
     assert_eq!(c.rpc, "http://127.0.0.1:26657");
     assert_eq!(c.listen.port(), 0);
     assert_eq!(c.dist, std::path::Path::new("web/dist"));

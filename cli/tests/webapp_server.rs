@@ -77,6 +77,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         rpc_ca: None,
         research: None,
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
+        imaging: None,
     };
     let (addr, stop_tx, server) = start(config).await;
 
@@ -144,6 +145,7 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
         rpc_ca: None,
         research: None,
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
+        imaging: None,
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
@@ -246,6 +248,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
             rpc_ca: trusted.clone(),
             research: None,
             rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
+            imaging: None,
         };
         let (addr, stop_tx, server) = start(config).await;
         let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
@@ -273,6 +276,7 @@ async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_t
         rpc_ca: None,
         research,
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
+        imaging: None,
     };
     let service = bithive_matching::service::ResearchService {
         chain_id: "bithive-1".into(),
@@ -354,6 +358,7 @@ async fn a_silent_node_gets_the_page_a_504_and_silent_clients_are_closed() {
         rpc_ca: None,
         research: None,
         rpc_timeout: std::time::Duration::from_millis(500),
+        imaging: None,
     };
     let (addr, stop_tx, server) = start(config).await;
     let started = std::time::Instant::now();
@@ -375,4 +380,146 @@ async fn a_silent_node_gets_the_page_a_504_and_silent_clients_are_closed() {
     assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
     stop_tx.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// `method path` with a binary body; status and body.
+async fn http_bytes(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    // A server refusing early may close before the whole body is written.
+    let _ = s.write_all(body).await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.split(' ').nth(1).unwrap().parse().unwrap(),
+        body.to_string(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_imaging_routes_serve_keys_refuse_what_no_paid_job_names_and_pass_explanations() {
+    use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, NodeStore, StoreKey};
+    use bithive_dgkbe::{RoaringBitmap, ServerSecret};
+    use rand_chacha::rand_core::SeedableRng;
+
+    let dir = tempfile::tempdir().unwrap();
+    // The model key authority's public files.
+    let keys = dir.path().join("model-keys");
+    std::fs::create_dir_all(&keys).unwrap();
+    let all: RoaringBitmap = (1..=4).collect();
+    let secret =
+        ServerSecret::setup(4, &all, 0, &mut rand_chacha::ChaCha20Rng::seed_from_u64(5)).unwrap();
+    let (pp, ek) = (secret.bgw_public_params(), secret.bgw_encryption_key());
+    std::fs::write(keys.join("params.bin"), pp.to_bytes()).unwrap();
+    std::fs::write(keys.join("encryption-key.bin"), ek.to_bytes()).unwrap();
+    std::fs::write(
+        keys.join("roster.json"),
+        r#"[["bithive1node",1],["bithive1attestor",2]]"#,
+    )
+    .unwrap();
+    let store = LocalStore::open(LocalStoreConfig::new(
+        dir.path().join("store"),
+        StoreKey::from_bytes([7; 32]),
+    ))
+    .unwrap();
+    // A stand-in relayer: one explanation.
+    let name = "ab".repeat(32);
+    let relayer = Router::new().route(
+        &format!("/v1/explanations/{name}"),
+        axum::routing::get(|| async { r#"{"job":"x","sealed":"AAAA"}"# }),
+    );
+    let relayer_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let relayer_addr = relayer_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(relayer_listener, relayer).await.unwrap() });
+
+    let config = WebConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        dist: minimal_app(dir.path()),
+        deployment: dir.path().join("deployment.json"),
+        // No chain answers: a well-formed upload cannot be checked against a job, so it is not
+        // stored.
+        rpc: "http://127.0.0.1:1".into(),
+        rpc_ca: None,
+        research: None,
+        rpc_timeout: std::time::Duration::from_secs(2),
+        imaging: Some(bithive_cli::webapp_server::ImagingConfig {
+            sealing_keys: keys.clone(),
+            store: NodeStore::Local(store.clone()),
+            relayer: format!("http://{relayer_addr}"),
+            max_input_bytes: 100_000,
+        }),
+    };
+    std::fs::write(&config.deployment, br#"{"chain_id":"web-test-1"}"#).unwrap();
+    let (addr, stop, server) = start(config.clone()).await;
+
+    let (status, _, body) = common::http(addr, "GET", "/sealing.json", "").await;
+    assert_eq!(status, 200);
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert_eq!(
+        b64.decode(v["params"].as_str().unwrap()).unwrap(),
+        pp.to_bytes()
+    );
+    assert_eq!(v["roster"][1], serde_json::json!(["bithive1attestor", 2]));
+    assert_eq!(v["max_input_bytes"], 100_000);
+
+    // Attacks on the store: a file that is not a sealed input, a sealed input of another job,
+    // a job id that is not one, a file above the limit, and a well-formed file for a job the
+    // chain cannot confirm. None is stored.
+    let job = "bithive1patient/xray";
+    let image = vec![9u8; 5000];
+    let recipients: RoaringBitmap = [1].into_iter().collect();
+    let sealed =
+        bithive_content_store::input::seal_input(job, &image, &recipients, &ek, &pp).unwrap();
+    let post = |job: &str| format!("/v1/inputs?job={}", job.replace('/', "%2F"));
+    let (s, b) = http_bytes(addr, "POST", &post(job), &image).await;
+    assert_eq!((s, b.contains("not a sealed input")), (400, true), "{b}");
+    let (s, b) = http_bytes(addr, "POST", &post("bithive1attacker/xray"), &sealed).await;
+    assert_eq!(
+        (s, b.contains("sealed for another job")),
+        (400, true),
+        "{b}"
+    );
+    let (s, b) = http_bytes(addr, "POST", &post("no-payer"), &sealed).await;
+    assert_eq!(
+        (s, b.contains("is not <payer>/<client id>")),
+        (400, true),
+        "{b}"
+    );
+    let (s, _) = http_bytes(addr, "POST", &post(job), &vec![0u8; 200_000]).await;
+    assert_eq!(s, 413);
+    let (s, _) = http_bytes(addr, "POST", &post(job), &sealed).await;
+    assert!(s == 502 || s == 503, "{s}");
+    let cid = bithive_content_id::cid_of(&sealed);
+    assert!(!store.has(&cid).await.unwrap());
+
+    // Explanations: passed through for a job name, nothing else reaches the relayer.
+    let (s, _, b) = common::http(addr, "GET", &format!("/v1/explanations/{name}"), "").await;
+    assert_eq!((s, b.as_str()), (200, r#"{"job":"x","sealed":"AAAA"}"#));
+    let (s, _, _) = common::http(
+        addr,
+        "GET",
+        &format!("/v1/explanations/{}", "cd".repeat(32)),
+        "",
+    )
+    .await;
+    assert_eq!(s, 404);
+    for bad in ["../metrics", "AB".repeat(32).as_str(), "abc"] {
+        let (s, _, _) = common::http(addr, "GET", &format!("/v1/explanations/{bad}"), "").await;
+        assert_eq!(s, 404, "{bad}");
+    }
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+
+    // Sealing keys that are not the authority's files stop the server at start.
+    std::fs::write(keys.join("params.bin"), b"junk").unwrap();
+    let err = serve(&config, |_| {}, async {}).await.unwrap_err();
+    assert!(err.to_string().contains("imaging service"), "{err}");
 }

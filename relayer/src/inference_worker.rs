@@ -19,7 +19,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use bithive_content_store::input::{open_input, SealedInputRef};
+use bithive_content_store::input::{open_input, SealedInputRef, SEALED_INPUT_OVERHEAD};
 use bithive_content_store::model::{open_model, SealedModelError};
 use bithive_content_store::{Cid, ContentStore, NodeStore, StoreError};
 use bithive_dgkbe::bgw::{BgwPublicParams, BgwUserKey};
@@ -44,10 +44,6 @@ pub struct InferenceWorker {
     sealed: Option<SealedModels>,
     explanations: Option<crate::explanations::ExplanationStore>,
 }
-
-/// What a sealed input adds to its plaintext at most: magic, version, name, the recipients'
-/// bitmap, the wrapped content key, nonce and tag (64 KiB is far above any of them together).
-const SEALED_INPUT_OVERHEAD: u64 = 64 << 10;
 
 /// Registered models fetched by content id and opened in memory, each served once by its own
 /// engine (on the main engine's runtime).

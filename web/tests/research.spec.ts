@@ -6,19 +6,23 @@
 // and follows it until the relayer's matching attestation lands; the test checks on chain that
 // the escrow job holds exactly what the wallet signed and the page sealed, and that neither the
 // blinding service nor the chain saw a criterion in the clear.
+// The patient's imaging job on the same demo (issue #47): a chest X-ray sealed in the page, the
+// model's answer attested, its explanation opened in the page and drawn over the X-ray.
 import { test, expect, type Page, type Request } from "@playwright/test";
-import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
+import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { GasPrice } from "@cosmjs/stargate";
 import { fromBase64, fromUtf8 } from "@cosmjs/encoding";
 import { TxBody } from "cosmjs-types/cosmos/tx/v1beta1/tx.js";
 import { MsgExecuteContract } from "cosmjs-types/cosmwasm/wasm/v1/tx.js";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import { injectWallet, type TestWallet } from "./wallet";
-import { axe, connect, open, shot } from "./helpers";
+import { axe, connect, open, overflowing, shot } from "./helpers";
 import type { ResearchService } from "../src/research";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -30,7 +34,7 @@ let demoUrl = "";
 /** The demo's home: the blinding service's admissions file is there. */
 let demoHome = "";
 let service: ResearchService;
-let contracts: { payfi_escrow: string; attestation: string };
+let contracts: { payfi_escrow: string; attestation: string; btt: string };
 let chain: CosmWasmClient;
 const stopDemo = () => {
   if (demo && demo.exitCode === null) demo.kill("SIGTERM");
@@ -251,4 +255,113 @@ test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pay
   await page.getByTestId("research-follow-id").fill(full);
   await page.getByTestId("research-follow-submit").click();
   await expect(page.getByTestId("match-commitment")).toHaveText(acc.attestation.result_hash);
+});
+
+/** The converted imaging models (scripts/setup.d/45-imaging.sh), as the demo finds them. */
+function imagingDir(): string | null {
+  const dir = process.env.BITHIVE_IMAGING_DIR
+    ?? path.join(process.env.BITHIVE_CACHE ?? path.join(homedir(), ".cache", "bithive"), "imaging");
+  return existsSync(path.join(dir, "models", "chest_xray_xception.toml")) ? dir : null;
+}
+
+test("patient: a chest X-ray sealed in the page, paid, answered and attested; its explanation opened, checked and drawn", async ({ page }) => {
+  test.setTimeout(5 * 60_000);
+  const dir = imagingDir();
+  // The test profile of scripts/setup.sh converts the models; without them the demo has no
+  // imaging chapter and its relayer no chest model.
+  test.skip(dir === null, "no imaging models: bash scripts/setup.sh models");
+  const set = JSON.parse(readFileSync(path.join(dir!, "models", "chest_xray_xception_held_out.json"), "utf8"));
+  const pneumonia = set.labels.indexOf("PNEUMONIA");
+  const i = set.y_true.findIndex((y: number) => y === pneumonia);
+  const jpeg = Buffer.from(set.images[i], "base64");
+  const file = path.join(mkdtempSync(path.join(tmpdir(), "bithive-xray-")), "chest-xray.jpeg");
+  writeFileSync(file, jpeg);
+
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  // The demo's deployment has its own BTT, held by the demo's deployer (its keyring, mode
+  // 0600, in the demo's home): 10 BTT of it for the patient.
+  const keyring = JSON.parse(readFileSync(path.join(demoHome, "keyring.json"), "utf8"));
+  const funder = await DirectSecp256k1HdWallet.fromMnemonic(keyring.keys.deployer.mnemonic, { prefix: "bithive" });
+  const [f] = await funder.getAccounts();
+  const gov = await SigningCosmWasmClient.connectWithSigner(process.env.BITHIVE_RPC!, funder, { gasPrice: GasPrice.fromString("0.025ubhive") });
+  await gov.execute(f.address, contracts.btt, { transfer: { recipient: w.address, amount: "10000000" } }, "auto");
+  const uploads: { url: string; body: Buffer }[] = [];
+  page.on("request", (r) => r.method() === "POST" && r.url().includes("/v1/inputs") && uploads.push({ url: r.url(), body: r.postDataBuffer() ?? Buffer.alloc(0) }));
+  await open(page, "patient", demoUrl);
+  await connect(page, w);
+  await page.getByTestId("job-kind").selectOption("image");
+  await expect(page.getByTestId("job-input")).toBeHidden();
+  // No file chosen: refused before sealing or signing.
+  const seq = (await chain.getSequence(w.address)).sequence;
+  await page.getByTestId("job-id").fill(`xray-none-${Date.now()}`);
+  await page.getByTestId("job-image").evaluate((e) => e.removeAttribute("required"));
+  await page.getByTestId("job-submit").click();
+  await expect(page.getByTestId("job-status-tx")).toContainText("Not sent: choose an image file");
+  expect(signs(w)).toBe(0);
+
+  const clientId = `xray-web-${Date.now()}`;
+  const jobId = `${w.address}/${clientId}`;
+  await page.getByTestId("job-id").fill(clientId);
+  await page.getByTestId("job-model").fill("chest_xray_xception");
+  await page.getByTestId("job-image").setInputFiles(file);
+  await page.getByTestId("job-amount").fill("2");
+  await page.getByTestId("job-node").fill(service.matching_node.address);
+  await page.getByTestId("job-submit").click();
+  const tx = page.getByTestId("job-status-tx");
+  // The refusal above left the status failed: wait for this submission's own outcome.
+  await expect(tx).not.toContainText("choose an image file");
+  await expect(tx).toHaveAttribute("data-state", /^(included|failed)$/, { timeout: 90_000 });
+  expect(await tx.textContent()).toMatch(/^Paid, and the sealed image reached the nodes' store/);
+  expect(signs(w)).toBe(1);
+  expect((await chain.getSequence(w.address)).sequence).toBe(seq + 1);
+
+  // On chain: only the reference (content id, sha256 and length of the image), never the image.
+  const job = await chain.queryContractSmart(contracts.payfi_escrow, { job: { job_id: jobId } });
+  const input = JSON.parse(fromUtf8(fromBase64(job.input)));
+  const sha = (await import("node:crypto")).createHash("sha256").update(jpeg).digest("hex");
+  expect(input).toEqual({ sealed_input: { cid: expect.stringMatching(/^baf/), sha256: sha, bytes: jpeg.length } });
+  // What left the page: one upload, for this job, the sealed file, not the image.
+  expect(uploads.length).toBe(1);
+  expect(uploads[0].url).toContain(`job=${encodeURIComponent(jobId)}`);
+  const sealed = uploads[0].body;
+  expect(sealed.subarray(0, 7).toString()).toBe("BHINPUT");
+  expect(sealed.includes(jpeg.subarray(1000, 1064))).toBe(false);
+
+  // The server stores a file only for a paid, open job naming exactly it.
+  const post = (job: string, body: Uint8Array) => fetch(`${demoUrl}/v1/inputs?job=${encodeURIComponent(job)}`, { method: "POST", body });
+  let r = await post(jobId, jpeg);
+  expect([r.status, await r.text()]).toEqual([400, expect.stringContaining("not a sealed input")]);
+  r = await post(`${w.address}/another-${Date.now()}`, sealed);
+  expect([r.status, await r.text()]).toEqual([400, expect.stringContaining("sealed for another job")]);
+
+  // The relayer opens it in memory, runs the chest model and attests; the page fetches the
+  // explanation, opens it with the image's key, checks it against the attestation and draws it.
+  await expect(page.getByTestId("job-follow")).toHaveAttribute("data-attested", "true", { timeout: 120_000 });
+  const explanation = page.getByTestId("job-explanation");
+  await expect(explanation).toHaveAttribute("data-checked", /^(true|false)$/, { timeout: 90_000 });
+  expect(await explanation.textContent()).not.toContain("No explanation");
+  const acc = await chain.queryContractSmart(contracts.attestation, { attestation: { job_id: jobId, kind: "inference", contract: contracts.payfi_escrow, chain_id: service.chain_id } });
+  await expect(page.getByTestId("explained-check")).toContainText(acc.attestation.result_hash.slice(0, 16));
+  const payload = JSON.parse(fromUtf8(fromBase64(acc.payload)));
+  const top = payload.outputs.indexOf(Math.max(...payload.outputs));
+  await expect(page.getByTestId("explained-label")).toContainText(set.labels[top]);
+  await expect(page.getByTestId("explained-tscore")).toHaveText(payload.tscore);
+  // The map is drawn over the X-ray: some pixels red-tinted, the canvas as wide as the picture.
+  const drawn = await page.getByTestId("saliency").evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let red = 0;
+    for (let k = 0; k < d.length; k += 4) if (d[k] > d[k + 1] + 40) red++;
+    return { w: c.width, h: c.height, red };
+  });
+  expect(drawn.w).toBeGreaterThan(100);
+  expect(drawn.red).toBeGreaterThan(0);
+  await shot(page, "patient-xray-explained");
+  await axe(page, "patient with an explained X-ray");
+  // At phone width the picture shrinks with the page: nothing scrolls sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await overflowing(page)).toEqual([]);
+
+  // The same file again for the now reported job: refused.
+  r = await post(jobId, sealed);
+  expect([r.status, await r.text()]).toEqual([409, expect.stringContaining("no longer open")]);
 });

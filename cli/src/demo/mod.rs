@@ -193,7 +193,7 @@ pub async fn run_then(
         ),
     );
     if let (Ok(()), Some(keep)) = (&result, keep) {
-        result = keep_running(&p, &keep, &serving, progress).await;
+        result = keep_running(&p, &keep, &serving, health, progress).await;
     }
     let relayer_stopped = relayer.stop().await;
     let blinding_stopped = blinding.stop().await;
@@ -213,6 +213,7 @@ async fn keep_running(
     p: &Platform,
     keep: &KeepRunning,
     serving: &crate::demo::research::ResearchServing,
+    relayer_http: std::net::SocketAddr,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(), DemoError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -239,6 +240,15 @@ async fn keep_running(
         rpc_ca: None,
         research: Some(research),
         rpc_timeout: crate::webapp_server::UPSTREAM_TIMEOUT,
+        // Patients' images, sealed in the page to the nodes, go to the node's content store;
+        // explanations come from the relayer's HTTP server.
+        imaging: Some(crate::webapp_server::ImagingConfig {
+            sealing_keys: crate::model_keys::ModelKeys::dir(p),
+            store: bithive_content_store::NodeStore::Local(crate::demo::aim::content_store(p)?),
+            relayer: format!("http://{relayer_http}"),
+            max_input_bytes: bithive_inference::config::InputLimits::default().max_image_bytes
+                as u64,
+        }),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let web = tokio::spawn({

@@ -218,3 +218,64 @@ pub fn explain_proposal(deployment_json: &str, msgs_json: &str) -> Result<String
             .collect::<Vec<_>>(),
     )
 }
+
+/// A patient's image sealed for one job (`sealJobInput`): `sealed()` is the file to upload to
+/// the nodes' content store, `cid` its content id (the store must answer the same), `jobInput`
+/// the escrow job's input (`{"sealed_input":{..}}`, what goes on chain).
+#[wasm_bindgen]
+pub struct SealedImage(crate::imaging::SealedJobInput);
+
+#[wasm_bindgen]
+impl SealedImage {
+    pub fn sealed(&self) -> Vec<u8> {
+        self.0.sealed.clone()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn cid(&self) -> String {
+        self.0.cid.clone()
+    }
+    #[wasm_bindgen(getter, js_name = jobInput)]
+    pub fn job_input(&self) -> String {
+        self.0.job_input.clone()
+    }
+}
+
+/// Seals `image` for escrow job `jobId` (`<payer>/<client id>`) to the BGW indices
+/// `recipients` (the nodes allowed to run the model) with the model key authority's public
+/// parameters and encryption key. Throws on bad input (no recipient, unknown index, bad keys).
+#[wasm_bindgen(js_name = sealJobInput)]
+pub fn seal_job_input(
+    job_id: &str,
+    image: &[u8],
+    params: &[u8],
+    encryption_key: &[u8],
+    recipients: &[u32],
+) -> Result<SealedImage, JsError> {
+    js(crate::imaging::seal_job_input(
+        job_id,
+        image,
+        params,
+        encryption_key,
+        recipients,
+    ))
+    .map(SealedImage)
+}
+
+/// Opens the explanation of job `jobId` (the sealed bytes the relayer serves) with the key only
+/// the patient and the nodes that opened `image` derive, and returns the result (JSON: label,
+/// probabilities, Tscore and its breakdown, the saliency map) only if it is the one attested on
+/// chain (`attestedHashHex`), for this job and this image, with a map. Throws otherwise.
+#[wasm_bindgen(js_name = openExplanation)]
+pub fn open_explanation(
+    job_id: &str,
+    image: &[u8],
+    sealed: &[u8],
+    attested_hash_hex: &str,
+) -> Result<String, JsError> {
+    to_json(&js(crate::imaging::open_job_explanation(
+        job_id,
+        image,
+        sealed,
+        attested_hash_hex,
+    ))?)
+}

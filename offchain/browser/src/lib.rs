@@ -3,4 +3,5 @@
 //! strings, JSON and `Uint8Array`s.
 
 pub mod bindings;
+pub mod imaging;
 pub mod logic;

@@ -27,6 +27,12 @@ use crate::model::{open_bytes, seal_bytes, SealedModelError};
 
 const MAGIC: &[u8; 7] = b"BHINPUT";
 
+/// What a sealed input adds to its plaintext at most: magic, version, name, the recipients'
+/// bitmap, the wrapped content key, nonce and tag (64 KiB is far above any of them together).
+/// A node never reads more than a reference's claimed length plus this; a store that takes
+/// uploads refuses a file above its input limit plus this.
+pub const SEALED_INPUT_OVERHEAD: u64 = 64 << 10;
+
 /// What a job's `input` holds for a sealed input: JSON `{"sealed_input": {...}}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -52,6 +58,16 @@ impl SealedInputRef {
             sealed_input: self.clone(),
         })
         .expect("plain struct serializes")
+    }
+
+    /// The reference to `sealed`, the sealed file of `input`: its content id (BitHive's
+    /// profile, what every store gives for it), the input's sha256 and length.
+    pub fn of(sealed: &[u8], input: &[u8]) -> SealedInputRef {
+        SealedInputRef {
+            cid: bithive_content_id::cid_of(sealed).to_string(),
+            sha256: hex::encode(Sha256::digest(input)),
+            bytes: input.len() as u64,
+        }
     }
 
     /// The reference in a job's `input`, when it is one (None for any other input).
@@ -134,6 +150,12 @@ pub fn seal_input(
     pp: &BgwPublicParams,
 ) -> Result<Vec<u8>, SealedModelError> {
     seal_bytes(MAGIC, &input_name(job_id), input, recipients, ek, pp)
+}
+
+/// Reads who a sealed input is for and the job name it is bound to, without any key (a store
+/// taking uploads checks that a file is one).
+pub fn sealed_input_header(bytes: &[u8]) -> Result<crate::model::SealedHeader, SealedModelError> {
+    crate::model::parse_header(MAGIC, bytes)
 }
 
 /// Opens the sealed input of `reference` for job `job_id` with this node's key, in memory, and

@@ -11,22 +11,29 @@
 //! [`bithive_content_id`]'s: IPFS CIDv1 with raw leaves, balanced layout, sha2-256, under one
 //! [`Profile`] (BitHive's is [`Profile::KUBO_V1`]: 256 KiB chunks, 174 links per node).
 
+#[cfg(feature = "store")]
 use std::future::Future;
 
 pub use bithive_content_id::{Cid, ContentIdError, Profile};
 
 pub mod input;
+#[cfg(feature = "store")]
 mod ipfs;
+#[cfg(feature = "store")]
 mod local;
 pub mod model;
 pub mod record;
 
+#[cfg(feature = "store")]
 pub use ipfs::{IpfsHttpConfig, IpfsHttpStore};
+#[cfg(feature = "store")]
 pub use local::{LocalStore, LocalStoreConfig, StoreKey};
 
+#[cfg(feature = "store")]
 /// Largest object a store returns or accepts unless configured otherwise (4 GiB).
 pub const DEFAULT_MAX_OBJECT_BYTES: u64 = 4 << 30;
 
+#[cfg(feature = "store")]
 /// A content-addressed store. `get` returns bytes only if they hash to the CID.
 pub trait ContentStore: Send + Sync {
     /// Stores `data` and returns its CID (the same CID for the same bytes, on every store).
@@ -45,6 +52,7 @@ pub trait ContentStore: Send + Sync {
     fn has(&self, cid: &Cid) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
+#[cfg(feature = "store")]
 /// The store a node reads from, chosen at run time: its own local store, or a kubo node.
 #[derive(Clone)]
 pub enum NodeStore {
@@ -52,6 +60,7 @@ pub enum NodeStore {
     Ipfs(IpfsHttpStore),
 }
 
+#[cfg(feature = "store")]
 impl NodeStore {
     /// A kubo node's HTTP API at `api` (`http://host:port`), or else the local store in `dir`
     /// under the key in `key_file`; exactly one of the two must be given.
@@ -76,6 +85,7 @@ impl NodeStore {
     }
 }
 
+#[cfg(feature = "store")]
 impl ContentStore for NodeStore {
     async fn put(&self, data: &[u8]) -> Result<Cid, StoreError> {
         match self {
@@ -103,6 +113,7 @@ impl ContentStore for NodeStore {
     }
 }
 
+#[cfg(feature = "store")]
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("content {0} not found")]

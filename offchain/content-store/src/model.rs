@@ -125,7 +125,15 @@ pub(crate) fn seal_bytes(
 
 /// Reads who a sealed model is for, without any key.
 pub fn sealed_header(bytes: &[u8]) -> Result<SealedHeader, SealedModelError> {
-    Ok(parse(MAGIC, bytes)?.header)
+    parse_header(MAGIC, bytes)
+}
+
+/// The clear header of a sealed file with `magic`.
+pub(crate) fn parse_header(
+    magic: &[u8; 7],
+    bytes: &[u8],
+) -> Result<SealedHeader, SealedModelError> {
+    Ok(parse(magic, bytes)?.header)
 }
 
 /// Opens a sealed model named `name` with this node's BGW key, in memory. Refuses another

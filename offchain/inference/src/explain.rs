@@ -7,49 +7,13 @@
 //! The map is part of the attested result: its [`Saliency::sha256`] is appended to the result's
 //! canonical bytes ([`crate::attest`]), and the map itself goes to the patient off chain.
 
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-
-/// Domain tag of a saliency map's hash.
-pub const SALIENCY_DOMAIN: &[u8] = b"BITHIVE-SALIENCY-V1";
 /// What a hidden patch is filled with, in the model's [0, 1] input: mid-grey.
 pub const FILL: f32 = 0.5;
 /// Below this largest drop (in millionths) no patch matters: every cell is 0, so that float
 /// noise is never scaled up to a full-range map.
 pub const MIN_DROP_PPM: u32 = 100;
 
-/// An occlusion saliency map of one result.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Saliency {
-    /// Patches per side.
-    pub grid: u32,
-    /// The class explained: the result's label.
-    pub label_index: u32,
-    /// Per patch, row-major from the top left: the drop of the label's probability when the
-    /// patch is hidden, scaled so that the largest drop is 255 (all 0 when no patch lowers it).
-    pub cells: Vec<u8>,
-    /// The largest drop, in millionths of probability.
-    pub max_drop_ppm: u32,
-}
-
-impl Saliency {
-    /// `grid²` cells, in 1..=16 patches per side.
-    pub fn is_well_formed(&self) -> bool {
-        (1..=16).contains(&self.grid) && self.cells.len() == (self.grid * self.grid) as usize
-    }
-
-    /// sha256 of `SALIENCY_DOMAIN || grid u32 || label u32 || max drop u32 || cells`, integers
-    /// big-endian.
-    pub fn sha256(&self) -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update(SALIENCY_DOMAIN);
-        h.update(self.grid.to_be_bytes());
-        h.update(self.label_index.to_be_bytes());
-        h.update(self.max_drop_ppm.to_be_bytes());
-        h.update(&self.cells);
-        h.finalize().into()
-    }
-}
+pub use bithive_inference_result::{Saliency, SALIENCY_DOMAIN};
 
 /// The bounds `[start, end)` of patch `i` of `grid` along an axis of `len` pixels.
 fn span(i: usize, grid: usize, len: usize) -> (usize, usize) {

@@ -3,20 +3,13 @@
 
 use bithive_formulas::tscore::{tscore, TscoreError, TscoreInputs, TscoreWeights};
 use cosmwasm_std::Decimal;
-use serde::{Deserialize, Serialize};
 
 /// Fractional digits kept when a float quantity enters the fixed-point formula.
 /// 6 digits: f32 carries about 7 significant digits, and nodes on different hardware (CPU, GPU)
 /// then usually agree on the quantized value.
 pub const QUANTUM_DIGITS: u32 = 6;
 
-/// Everything the score was computed from, so a verifier can recompute it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TrustBreakdown {
-    pub weights: TscoreWeights,
-    pub inputs: TscoreInputs,
-    pub tscore: Decimal,
-}
+pub use bithive_inference_result::TrustBreakdown;
 
 /// Clamps to [0, 1] and rounds half away from zero to 6 decimals.
 pub fn unit_decimal(x: f64) -> Decimal {

@@ -1,6 +1,9 @@
 // Patient: pay for an inference job in BTT through the escrow (cw20 send with the escrow's
 // create_job hook), follow it until its attestation lands (result hash, attestor), and claim
-// patient activity rewards with a claim a verifier signed.
+// patient activity rewards with a claim a verifier signed. An image (X-ray JPEG or PNG, DICOM)
+// is sealed in the page to the nodes allowed to run the model and sent to their store after the
+// job is paid; its explanation (a saliency map) is opened here, checked against the
+// attestation and drawn over the image (../imaging.ts).
 import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { AttestationQueryClient } from "../contracts/Attestation.client";
 import type { Accepted, AttestationKind } from "../contracts/Attestation.types";
@@ -10,9 +13,10 @@ import { RewardsQueryClient } from "../contracts/Rewards.client";
 import type { ExecuteMsg as RewardsExecuteMsg, PatientClaim } from "../contracts/Rewards.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
-import { field, fmt, h, parseAmount, section, sessionScreen, txStatus } from "../ui";
+import { field, fmt, h, parseAmount, section, select, sessionScreen, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 import { allModels, isCurrent, modelRef } from "./models";
+import { allowedNodes, drawSaliency, fetchExplanation, loadSealing, sealImage, uploadSealed } from "../imaging";
 import type { Screen } from "../screen";
 
 /** The escrow's cw20 hook (bithive_interface::payfi_escrow::ReceiveMsg; not in the schema). */
@@ -38,7 +42,7 @@ export function jobAndAttestation(chain: Chain, jobId: string, kind: Attestation
   return Promise.all([esc.job({ jobId }), att.attestation({ jobId, kind, contract, chainId: chain.d.chain_id }) as Promise<Accepted | null>]);
 }
 
-function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boolean) {
+function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boolean, onAttested?: (acc: Accepted) => void) {
   (async () => {
     while (!stop()) {
       try {
@@ -52,7 +56,10 @@ function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boole
         }
         out.replaceChildren(h("dl", { class: "facts", "data-testid": "job" }, ...rows));
         out.dataset.attested = acc ? "true" : "false";
-        if (acc) return;
+        if (acc) {
+          onAttested?.(acc);
+          return;
+        }
       } catch (e) {
         out.replaceChildren(h("p", { class: "error" }, `Could not read the job: ${plain(e)}`));
       }
@@ -115,14 +122,31 @@ export const patientScreen: Screen = sessionScreen({
         : "Any model the nodes serve; registered ones are offered (see Models)",
     );
     modelF.append(list);
+    const [kindF, kind] = select("What the model reads", [
+      ["features", "Features (public on chain)"],
+      ["image", "An image, sealed in this page to the nodes (X-ray JPEG or PNG, DICOM)"],
+    ]);
+    kind.dataset.testid = "job-kind";
     const [inputF, input] = field("Input features", { required: true, value: SAMPLE_FEATURES, "data-testid": "job-input" }, "Public on chain: synthetic features or features encrypted to the node, never raw patient data");
+    const [imageF, image] = field("Image", { type: "file", accept: "image/jpeg,image/png,.dcm,application/dicom", "data-testid": "job-image" },
+      "Sealed in this page to the nodes allowed to run the model and bound to this job: only they open it; the chain holds its content id and sha256, never the image");
+    const showKind = () => {
+      const img = kind.value === "image";
+      imageF.hidden = !img;
+      inputF.hidden = img;
+      input.required = !img;
+      image.required = img;
+    };
+    kind.addEventListener("change", showKind);
+    showKind();
     const [amountF, amount] = field("Price in BTT", { required: true, value: "5", inputmode: "decimal", "data-testid": "job-amount" });
     const [nodeF, node] = field("Node (optional)", { autocomplete: "off", spellcheck: "false", "data-testid": "job-node" }, "The node that runs it; empty: the first eligible node to claim it");
     const [hoursF, hours] = field("Expires in hours", { required: true, value: "24", inputmode: "numeric", "data-testid": "job-hours" });
     const [status, report] = txStatus("job-status-tx");
     const followBox = h("div", { "aria-live": "polite", "data-testid": "job-follow" });
+    const explainBox = h("div", { "aria-live": "polite", "data-testid": "job-explanation" });
     const submit = h("button", { type: "submit", "data-testid": "job-submit" }, "Pay and create job");
-    const form = h("form", { "aria-label": "Pay for an inference job" }, idF, modelF, inputF, amountF, nodeF, hoursF, submit, status);
+    const form = h("form", { "aria-label": "Pay for an inference job" }, idF, modelF, kindF, inputF, imageF, amountF, nodeF, hoursF, submit, status);
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       let amt: string, nodeAddr: string | null, expires: string;
@@ -134,11 +158,28 @@ export const patientScreen: Screen = sessionScreen({
         report("failed", `Not sent: ${(e as Error).message}.`);
         return;
       }
+      const jobId = `${s.address}/${id.value.trim()}`;
+      explainBox.replaceChildren();
+      // An image is sealed before anything is signed: what goes on chain is its reference only.
+      let jobInput = input.value;
+      let sealed: Awaited<ReturnType<typeof sealFor>> | null = null;
+      if (kind.value === "image") {
+        submit.disabled = true;
+        try {
+          sealed = await sealFor(jobId);
+        } catch (e) {
+          report("failed", `Not sent: ${(e as Error).message}.`);
+          return;
+        } finally {
+          submit.disabled = false;
+        }
+        jobInput = sealed.jobInput;
+      }
       const hook: EscrowReceiveMsg = {
         create_job: {
           job_id: id.value.trim(),
           model: model.value.trim(),
-          input: toBase64(toUtf8(input.value)),
+          input: toBase64(toUtf8(jobInput)),
           expires_at: expires,
           node: nodeAddr,
         },
@@ -147,8 +188,82 @@ export const patientScreen: Screen = sessionScreen({
       submit.disabled = true;
       const done = await runTx(chain, [executeMsg(s.address, chain.d.contracts.btt, send)], "", report);
       submit.disabled = false;
-      if (done) follow(chain, `${s.address}/${id.value.trim()}`, followBox, () => left);
+      if (!done) return;
+      if (sealed) {
+        const image = sealed;
+        const onAttested = (acc: Accepted) => explain(jobId, image.file, image.bytes, acc.attestation.result_hash);
+        // Paid: now the nodes' store takes the sealed file (it checks the job names it).
+        if (await sendSealed(jobId, image.sealed, image.cid, onAttested)) follow(chain, jobId, followBox, () => left, onAttested);
+      } else {
+        follow(chain, jobId, followBox, () => left);
+      }
     });
+
+    /** Reads the chosen image and seals it for `jobId` to the nodes allowed now. */
+    const sealFor = async (jobId: string) => {
+      const file = image.files?.[0];
+      if (!file) throw new Error("choose an image file");
+      const sealing = await loadSealing();
+      if (!sealing) throw new Error("this server takes no images (it was started without --sealing-keys)");
+      if (file.size === 0 || file.size > sealing.maxInputBytes) {
+        throw new Error(`the image is ${file.size} bytes; the nodes take 1 to ${sealing.maxInputBytes}`);
+      }
+      report("checking", "Reading from staking which nodes may run the model…");
+      const allowed = await allowedNodes(chain, sealing);
+      if (allowed.length === 0) throw new Error("no node is allowed to run models now (bonded, compliant, never slashed)");
+      report("checking", `Sealing the image in this page to ${allowed.length} node(s)…`);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const out = await sealImage(jobId, bytes, sealing, allowed);
+      return { file, bytes, sealed: out.sealed, cid: out.cid, jobInput: out.jobInput };
+    };
+
+    /** Sends the sealed image of a paid job; on failure offers to send it again. */
+    const sendSealed = async (jobId: string, bytes: Uint8Array, cid: string, onAttested: (acc: Accepted) => void): Promise<boolean> => {
+      report("broadcast", `Paid. Sending the sealed image (${Math.ceil(bytes.length / 1000)} kB) to the nodes' store…`);
+      try {
+        await uploadSealed(jobId, bytes, cid);
+        report("included", `Paid, and the sealed image reached the nodes' store (content id ${cid}).`);
+        return true;
+      } catch (e) {
+        report("failed", `Paid, but the sealed image did not reach the nodes: ${(e as Error).message}. Send it again, or the job refunds at its expiry.`);
+        const again = h("button", { type: "button", "data-testid": "job-resend" }, "Send the sealed image again");
+        again.addEventListener("click", async () => {
+          again.disabled = true;
+          if (await sendSealed(jobId, bytes, cid, onAttested)) {
+            again.remove();
+            follow(chain, jobId, followBox, () => left, onAttested);
+          } else again.disabled = false;
+        });
+        followBox.replaceChildren(again);
+        return false;
+      }
+    };
+
+    /** Fetches, checks and draws the explanation of an attested image job. */
+    const explain = async (jobId: string, file: File, bytes: Uint8Array, attestedHash: string) => {
+      explainBox.replaceChildren(h("p", {}, "Fetching the explanation of the result from the node…"));
+      try {
+        const r = await fetchExplanation(jobId, bytes, attestedHash);
+        const canvas = h("canvas", { class: "saliency", "data-testid": "saliency", role: "img", "aria-label": `Saliency map of ${r.label} over the image: red where hiding a patch lowers the result most` });
+        const drawn = await drawSaliency(canvas, file, r.saliency);
+        const p = r.probabilities[r.label_index];
+        explainBox.replaceChildren(
+          h("dl", { class: "facts", "data-testid": "explained" },
+            h("dt", {}, "Result"), h("dd", { "data-testid": "explained-label" }, `${r.label}, probability ${p.toFixed(4)}`),
+            h("dt", {}, "Tscore"), h("dd", { "data-testid": "explained-tscore" }, r.tscore),
+            h("dt", {}, "Checked"), h("dd", { "data-testid": "explained-check" }, `opened with your image's key and identical to the result attested on chain (${r.result_sha256.slice(0, 16)}…)`),
+          ),
+          canvas,
+          h("p", {}, drawn
+            ? `The ${r.saliency.grid}×${r.saliency.grid} occlusion map over your image: the redder a patch, the more hiding it lowered ${r.label}.`
+            : `The browser cannot draw this image (DICOM): the ${r.saliency.grid}×${r.saliency.grid} occlusion map alone, the redder a patch the more hiding it lowered ${r.label}.`),
+        );
+        explainBox.dataset.checked = "true";
+      } catch (e) {
+        explainBox.replaceChildren(h("p", { class: "error" }, `No explanation: ${(e as Error).message}`));
+        explainBox.dataset.checked = "false";
+      }
+    };
 
     const [claimF, claim] = field("Signed activity claim (JSON from your verifier)", { "data-testid": "claim-json", autocomplete: "off", spellcheck: "false" }, "Your institution signs it for your account with `bithive rewards sign-patient-claim`");
     const [claimStatus, claimReport] = txStatus("claim-status");
@@ -200,7 +315,7 @@ export const patientScreen: Screen = sessionScreen({
     return h(
       "div",
       {},
-      section("Pay for an inference job", h("p", {}, "The BTT goes into the escrow; the node is paid once its attestation lands and your dispute window has passed."), form, followBox),
+      section("Pay for an inference job", h("p", {}, "The BTT goes into the escrow; the node is paid once its attestation lands and your dispute window has passed."), form, followBox, explainBox),
       section("Activity rewards", h("p", {}, "Paste the claim your verifier signed for an activity (check-up, programme, …); the rewards contract pays its BTT."), claimForm),
     );
   },

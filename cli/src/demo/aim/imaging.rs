@@ -32,7 +32,6 @@ use bithive_interface::attestation::InferencePayload;
 use bithive_interface::model_registry::{self as registry, PublishMsg};
 use bithive_interface::payfi_escrow::CreateJobMsg;
 use cosmwasm_std::{Binary, Decimal, Timestamp, Uint128};
-use sha2::{Digest, Sha256};
 
 use super::models::{paid_job, quorum_evaluation, relayer_refusal};
 use super::*;
@@ -304,11 +303,14 @@ pub async fn imaging(
                 None => {
                     let sealed = keys.seal_input(&p.job_id(client_id), &bytes, &allowed)?;
                     let cid = ctx!(store.put(&sealed).await, "store the sealed input")?;
-                    SealedInputRef {
-                        cid: cid.to_string(),
-                        sha256: hex::encode(Sha256::digest(&bytes)),
-                        bytes: bytes.len() as u64,
+                    let reference = SealedInputRef::of(&sealed, &bytes);
+                    if reference.cid != cid.to_string() {
+                        return Err(fail("store the sealed input")(&format!(
+                            "the store named {cid}, the content id is {}",
+                            reference.cid
+                        )));
                     }
+                    reference
                 }
             };
             let job = CreateJobMsg {
