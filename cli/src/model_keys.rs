@@ -160,13 +160,13 @@ impl SealingKeys {
 }
 
 impl ModelKeys {
-    /// Sets the authority up, publishes its files and issues the platform node its key. The
-    /// node holds index 1, the attestor accounts 2, 3, ...
     /// Where the run's authority keeps its files (`<home>/model-keys`).
     pub fn dir(p: &Platform) -> PathBuf {
         p.opts.home.join("model-keys")
     }
 
+    /// Sets the authority up, publishes its files and issues the platform node its key. The
+    /// node holds index 1, the attestor accounts 2, 3, ...
     pub fn issue(p: &Platform) -> Result<Self, DemoError> {
         let dir = Self::dir(p);
         ctx!(std::fs::create_dir_all(&dir), "model key authority")?;

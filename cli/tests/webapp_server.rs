@@ -487,6 +487,15 @@ async fn the_imaging_routes_serve_keys_refuse_what_no_paid_job_names_and_pass_ex
         (400, true),
         "{b}"
     );
+    let outside: RoaringBitmap = [3].into_iter().collect();
+    let sealed_outside =
+        bithive_content_store::input::seal_input(job, &image, &outside, &ek, &pp).unwrap();
+    let (s, b) = http_bytes(addr, "POST", &post(job), &sealed_outside).await;
+    assert_eq!(
+        (s, b.contains("which no roster node holds")),
+        (400, true),
+        "{b}"
+    );
     let (s, b) = http_bytes(addr, "POST", &post("no-payer"), &sealed).await;
     assert_eq!(
         (s, b.contains("is not <payer>/<client id>")),

@@ -252,6 +252,51 @@ test.describe("patient", () => {
     await shot(page, "network-activity");
   });
 
+  test("your jobs: the paid job listed; a dispute without a reason signs nothing, one with a reason holds the payment; an expired job's deposit comes back", async ({ page }) => {
+    const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+    const d = dep();
+    expect(patientJob, "the job of the test before").toBeDefined();
+    const clientId = patientJob!.slice(patientJob!.indexOf("/") + 1);
+    await open(page, "patient");
+    await connect(page, w);
+    await expect(page.getByTestId(`my-job-status-${clientId}`)).toContainText(`attested by ${node.address}`);
+    await axe(page, "patient with its jobs");
+
+    // No reason: refused in the page, nothing signed.
+    const seq = (await chain.getSequence(w.address)).sequence;
+    await page.getByTestId(`dispute-${clientId}`).click();
+    await expect(page.getByTestId("jobs-tx")).toContainText("Not sent: say what is wrong");
+    expect((await chain.getSequence(w.address)).sequence).toBe(seq);
+    await page.getByTestId(`dispute-reason-${clientId}`).fill("the label contradicts the biopsy");
+    await page.getByTestId(`dispute-${clientId}`).click();
+    await expect(page.getByTestId("jobs-tx")).toHaveAttribute("data-state", "included");
+    const disputed = await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: patientJob } });
+    expect(disputed.status).toEqual({ disputed: expect.objectContaining({ reason: "the label contradicts the biopsy" }) });
+    await expect(page.getByTestId(`my-job-status-${clientId}`)).toContainText("disputed: the label contradicts the biopsy");
+
+    // A job no node answers, paid for an hour: once the chain is past its expiry the deposit
+    // comes back from the list.
+    const late = `late-${Date.now()}`;
+    await page.getByTestId("job-id").fill(late);
+    await page.getByTestId("job-amount").fill("3");
+    await page.getByTestId("job-hours").fill("1");
+    await page.getByTestId("job-submit").click();
+    await expect(page.getByTestId("job-status-tx")).toHaveAttribute("data-state", "included");
+    await expect(page.getByTestId(`my-job-status-${late}`)).toContainText("open");
+    await expect(page.getByTestId(`refund-${late}`)).toHaveCount(0);
+    const r = await fetch(process.env.BITHIVE_RPC!, { method: "POST", headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "bithive_advance_time", params: { seconds: 2 * 3600 } }) });
+    expect((await r.json()).error).toBeUndefined();
+    const before = BigInt(await cw20(d.contracts.btt, w.address));
+    await page.getByTestId("my-jobs-refresh").click();
+    await page.getByTestId(`refund-${late}`).click();
+    await expect(page.getByTestId("jobs-tx")).toHaveAttribute("data-state", "included");
+    expect((await chain.queryContractSmart(d.contracts.payfi_escrow, { job: { job_id: `${w.address}/${late}` } })).status).toBe("refunded");
+    expect(BigInt(await cw20(d.contracts.btt, w.address))).toBe(before + 3_000_000n);
+    await expect(page.getByTestId(`my-job-status-${late}`)).toContainText("refunded to you");
+    await shot(page, "patient-jobs");
+  });
+
   test("a refused job, too little BTT and a forged reward claim change nothing", async ({ page }) => {
     const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
     const d = dep();

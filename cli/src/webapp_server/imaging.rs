@@ -5,17 +5,20 @@
 //!   encryption key, base64; the roster of node accounts and their BGW indices; the largest
 //!   image taken). The page itself reads from staking which roster nodes are allowed.
 //! - `POST /v1/inputs?job=<payer>/<client id>`: a sealed image for a job already paid on chain.
-//!   Taken only if the file is a sealed input bound to that job, the escrow holds that job open
-//!   and its input names exactly this file (content id) with a length under the limit: storing a
-//!   file costs a paid job, and nothing but a job's own input is ever stored. `201` with
-//!   `{"cid": ..}`; otherwise a plain reason.
+//!   Taken only if the file is a sealed input bound to that job and sealed to roster nodes only,
+//!   the escrow holds that job open, names no node outside the roster, and its input names
+//!   exactly this file (content id) with a plaintext length under the limit and the file no
+//!   longer than that plus the sealed header: storing a file costs a paid job, and nothing but a
+//!   job's own input is ever stored. `201` with `{"cid": ..}`; otherwise a plain reason. Two
+//!   uploads are read at a time (a permit is taken before the body is read, waited for up to
+//!   30 s), so memory holds at most two images.
 //! - `GET /v1/explanations/<64 hex>`: the relayer's sealed explanation, passed through (the
 //!   page opens and checks it; this server cannot).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,8 +34,10 @@ use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
 
 use super::{plain, send, Upstream, WebError};
 
-/// Uploads taken at once (each holds up to the image limit in memory).
+/// Uploads read at once (each holds up to the image limit in memory).
 const CONCURRENT_UPLOADS: usize = 2;
+/// How long an upload waits for one of those slots.
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The whole exchange with the relayer for one explanation.
 const RELAYER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Largest explanation answer passed back (a result with its map is a few kB).
@@ -67,6 +72,8 @@ impl std::fmt::Debug for ImagingConfig {
 #[derive(Clone)]
 struct ImagingState {
     sealing: Arc<Vec<u8>>,
+    /// The roster: node accounts and their BGW indices.
+    roster: Arc<Vec<(String, u32)>>,
     store: NodeStore,
     relayer: Upstream,
     rpc: Arc<HttpEndpoint>,
@@ -75,22 +82,28 @@ struct ImagingState {
     max_input_bytes: u64,
 }
 
-/// The `/sealing.json` body, from the authority's files (checked as a sealer checks them).
-fn sealing_json(dir: &std::path::Path, max_input_bytes: u64) -> Result<Vec<u8>, WebError> {
+/// The `/sealing.json` body and the roster, from the authority's files (checked as a sealer
+/// checks them).
+type Roster = Vec<(String, u32)>;
+fn sealing_json(
+    dir: &std::path::Path,
+    max_input_bytes: u64,
+) -> Result<(Vec<u8>, Roster), WebError> {
     let err = |why: String| WebError::Imaging(format!("sealing keys {}: {why}", dir.display()));
     crate::model_keys::SealingKeys::load(dir).map_err(err)?;
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| err(e.to_string()));
-    let roster: serde_json::Value = serde_json::from_slice(&read(crate::model_keys::ROSTER_FILE)?)
+    let roster: Roster = serde_json::from_slice(&read(crate::model_keys::ROSTER_FILE)?)
         .map_err(|e| err(e.to_string()))?;
     let b64 = base64::engine::general_purpose::STANDARD;
-    Ok(serde_json::json!({
+    let body = serde_json::json!({
         "params": b64.encode(read(crate::model_keys::PARAMS_FILE)?),
         "encryption_key": b64.encode(read(crate::model_keys::ENCRYPTION_KEY_FILE)?),
         "roster": roster,
         "max_input_bytes": max_input_bytes,
     })
     .to_string()
-    .into_bytes())
+    .into_bytes();
+    Ok((body, roster))
 }
 
 /// The imaging routes, for `rpc` (the chain's RPC URL) and the deployment file.
@@ -99,13 +112,19 @@ pub(super) fn routes(
     rpc: &str,
     deployment: PathBuf,
 ) -> Result<Router, WebError> {
-    let relayer = super::parse_rpc(&config.relayer, None).map_err(|_| {
-        WebError::Imaging(format!("relayer URL {}: http://host:port", config.relayer))
-    })?;
+    // The relayer's server speaks plain HTTP (loopback or a private network).
+    let relayer = super::parse_rpc(&config.relayer, None)
+        .ok()
+        .filter(|u| u.tls.is_none())
+        .ok_or_else(|| {
+            WebError::Imaging(format!("relayer URL {}: http://host:port", config.relayer))
+        })?;
+    let (sealing_body, roster) = sealing_json(&config.sealing_keys, config.max_input_bytes)?;
     let endpoint = HttpEndpoint::new(rpc, CompatVersion::V038, super::UPSTREAM_TIMEOUT)
         .map_err(|e| WebError::Imaging(e.to_string()))?;
     let state = ImagingState {
-        sealing: Arc::new(sealing_json(&config.sealing_keys, config.max_input_bytes)?),
+        sealing: Arc::new(sealing_body),
+        roster: Arc::new(roster),
         store: config.store.clone(),
         relayer,
         rpc: Arc::new(endpoint),
@@ -113,13 +132,12 @@ pub(super) fn routes(
         uploads: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_UPLOADS)),
         max_input_bytes: config.max_input_bytes,
     };
-    let limit = usize::try_from(config.max_input_bytes.saturating_add(SEALED_INPUT_OVERHEAD))
-        .unwrap_or(usize::MAX);
     Ok(Router::new()
         .route("/sealing.json", get(sealing))
+        // The handler reads the body itself, under its own limit, once it holds a slot.
         .route(
             "/v1/inputs",
-            post(upload).layer(DefaultBodyLimit::max(limit)),
+            post(upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/explanations/{name}", get(explanation))
         .with_state(state))
@@ -200,32 +218,62 @@ async fn escrow_job(s: &ImagingState, job_id: &str) -> Result<Job, Response> {
 async fn upload(
     State(s): State<ImagingState>,
     Query(q): Query<UploadQuery>,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let Ok(_permit) = s.uploads.clone().try_acquire_owned() else {
+    // A slot first, then the body: no more than CONCURRENT_UPLOADS bodies are ever in memory.
+    let permit = tokio::time::timeout(UPLOAD_WAIT, s.uploads.clone().acquire_owned()).await;
+    let Ok(Ok(_permit)) = permit else {
         return plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "busy with other uploads: try again in a moment\n",
         );
     };
-    let job_id = q.job.trim();
+    let job_id = q.job.trim().to_string();
     if job_id.is_empty() || job_id.len() > MAX_JOB_ID || !job_id.contains('/') {
         return refuse(
             StatusCode::BAD_REQUEST,
             format!("job {job_id:?} is not <payer>/<client id>"),
         );
     }
-    let header = match sealed_input_header(&body) {
-        Ok(h) => h,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, format!("not a sealed input: {e}")),
+    let limit = usize::try_from(s.max_input_bytes.saturating_add(SEALED_INPUT_OVERHEAD))
+        .unwrap_or(usize::MAX);
+    let Ok(body) = axum::body::to_bytes(body, limit).await else {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the file is larger than the nodes take ({limit} bytes with the sealed header) or did not arrive whole"),
+        );
     };
-    if header.name != input_name(job_id) {
+    // Parsing the header and hashing up to 64 MiB: off the async workers.
+    let checked = tokio::task::spawn_blocking(move || {
+        let header = sealed_input_header(&body).map_err(|e| format!("not a sealed input: {e}"))?;
+        let cid = bithive_content_id::cid_of(&body).to_string();
+        Ok::<_, String>((header, cid, body))
+    })
+    .await;
+    let (header, cid, body) = match checked {
+        Ok(Ok(c)) => c,
+        Ok(Err(why)) => return refuse(StatusCode::BAD_REQUEST, why),
+        Err(_) => {
+            return plain(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "could not read the file\n",
+            )
+        }
+    };
+    if header.name != input_name(&job_id) {
         return refuse(
             StatusCode::BAD_REQUEST,
             format!("the file is sealed for another job than {job_id}"),
         );
     }
-    let job = match escrow_job(&s, job_id).await {
+    let in_roster = |i: u32| s.roster.iter().any(|(_, r)| *r == i);
+    if let Some(i) = header.recipients.iter().find(|i| !in_roster(*i)) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!("the file is sealed to BGW index {i}, which no roster node holds"),
+        );
+    }
+    let job = match escrow_job(&s, &job_id).await {
         Ok(j) => j,
         Err(r) => return r,
     };
@@ -235,13 +283,20 @@ async fn upload(
             format!("job {job_id} is no longer open"),
         );
     }
+    if let Some(node) = &job.node {
+        if !s.roster.iter().any(|(a, _)| a == node.as_str()) {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("job {job_id} names node {node}, which holds no model key: no node could open the image"),
+            );
+        }
+    }
     let Some(reference) = SealedInputRef::from_job_input(job.input.as_slice()) else {
         return refuse(
             StatusCode::BAD_REQUEST,
             format!("job {job_id} does not take a sealed input"),
         );
     };
-    let cid = bithive_content_id::cid_of(&body).to_string();
     if reference.cid != cid {
         return refuse(
             StatusCode::BAD_REQUEST,
@@ -251,22 +306,33 @@ async fn upload(
             ),
         );
     }
-    if reference.bytes > s.max_input_bytes {
+    if reference.bytes > s.max_input_bytes
+        || body.len() as u64 > reference.bytes.saturating_add(SEALED_INPUT_OVERHEAD)
+    {
         return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
-                "the job's image is {} bytes, above the nodes' limit of {}",
-                reference.bytes, s.max_input_bytes
+                "the job's image is {} bytes (the nodes take at most {}) and its sealed file {} bytes",
+                reference.bytes,
+                s.max_input_bytes,
+                body.len()
             ),
         );
     }
+    let created = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "cid": cid }).to_string(),
+    );
+    let Ok(parsed) = cid.parse::<bithive_content_store::Cid>() else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "content id\n");
+    };
+    // Sent again (a retry after a lost answer): already there, nothing to write.
+    if matches!(s.store.has(&parsed).await, Ok(true)) {
+        return created.into_response();
+    }
     match s.store.put(&body).await {
-        Ok(stored) if stored.to_string() == cid => (
-            StatusCode::CREATED,
-            [(header::CONTENT_TYPE, "application/json")],
-            serde_json::json!({ "cid": cid }).to_string(),
-        )
-            .into_response(),
+        Ok(stored) if stored == parsed => created.into_response(),
         Ok(stored) => {
             tracing::error!(%stored, %cid, "the store named another content id");
             plain(

@@ -7,10 +7,12 @@
 //! - [`jsonrpc`]: JSON-RPC 2.0 requests (POST bodies, batches, GET URI arguments),
 //! - [`event_query`]: the `tx_search` / `subscribe` query language,
 //! - [`tx`]: Cosmos SDK transactions (`TxRaw`, body, auth info, fee, the supported messages),
+//! - [`amino`]: the amino JSON sign bytes of a transaction (`SIGN_MODE_LEGACY_AMINO_JSON`),
 //! - [`rest`]: the Cosmos SDK REST (gRPC-gateway) requests,
 //! - [`abci`]: the SDK's and wasmd's error codes these answer with.
 
 pub mod abci;
+pub mod amino;
 pub mod event_query;
 pub mod jsonrpc;
 pub mod rest;

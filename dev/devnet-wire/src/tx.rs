@@ -6,7 +6,7 @@ use std::io::Read;
 use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
 use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
-use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, SignDoc, TxBody, TxRaw};
+use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, AuthInfo, Fee, SignDoc, TxBody, TxRaw};
 use cosmrs::proto::cosmwasm::wasm::v1::{
     MsgClearAdmin, MsgExecuteContract, MsgInstantiateContract, MsgMigrateContract, MsgStoreCode,
     MsgUpdateAdmin,
@@ -18,6 +18,7 @@ use k256::ecdsa::signature::Verifier;
 use sha2::{Digest, Sha256};
 
 use crate::abci::AbciError;
+use crate::amino::SIGN_MODE_LEGACY_AMINO_JSON;
 
 /// Largest wasm accepted after gunzip (wasmd's `MaxWasmSize` default is 800 KiB).
 pub const MAX_WASM_SIZE: usize = 800 * 1024;
@@ -59,8 +60,20 @@ pub struct DecodedTx {
     pub fee: Vec<(u128, String)>,
     pub gas_limit: u64,
     pub signature: Vec<u8>,
+    /// What the signature covers: the protobuf sign doc, or the amino JSON one (Ledger, and
+    /// wallets' own screens).
+    pub sign_mode: TxSignMode,
     body_bytes: Vec<u8>,
     auth_info_bytes: Vec<u8>,
+    body: TxBody,
+    fee_proto: Fee,
+}
+
+/// The sign modes the devnet verifies (wasmd verifies both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxSignMode {
+    Direct,
+    LegacyAminoJson,
 }
 
 fn bad(msg: impl Into<String>) -> AbciError {
@@ -237,14 +250,19 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedTx, AbciError> {
             raw.signatures.len()
         )));
     };
-    match signer.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
-        Some(mode_info::Sum::Single(s)) if s.mode == SIGN_MODE_DIRECT || s.mode == 0 => {}
-        _ => {
-            return Err(AbciError::unauthorized(
-                "only SIGN_MODE_DIRECT single signatures are supported".into(),
-            ))
+    // Mode 0 (unspecified) is what simulations carry; it never verifies as anything else.
+    let sign_mode = match signer.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+        Some(mode_info::Sum::Single(s)) if s.mode == SIGN_MODE_DIRECT || s.mode == 0 => {
+            TxSignMode::Direct
         }
-    }
+        Some(mode_info::Sum::Single(s)) if s.mode == SIGN_MODE_LEGACY_AMINO_JSON => {
+            TxSignMode::LegacyAminoJson
+        }
+        _ => return Err(AbciError::unauthorized(
+            "only SIGN_MODE_DIRECT and SIGN_MODE_LEGACY_AMINO_JSON single signatures are supported"
+                .into(),
+        )),
+    };
     let pubkey = match &signer.public_key {
         None => None,
         Some(any) if any.type_url == SECP256K1_PUBKEY_URL => {
@@ -285,14 +303,17 @@ pub fn decode(bytes: &[u8]) -> Result<DecodedTx, AbciError> {
         hash: tx_hash(bytes),
         type_urls: body.messages.iter().map(|m| m.type_url.clone()).collect(),
         msgs,
-        memo: body.memo,
+        memo: body.memo.clone(),
         pubkey,
         sequence: signer.sequence,
         fee: fee_coins,
         gas_limit: fee.gas_limit,
         signature: signature.clone(),
+        sign_mode,
         body_bytes: raw.body_bytes,
         auth_info_bytes: raw.auth_info_bytes,
+        body,
+        fee_proto: fee,
     })
 }
 
@@ -333,13 +354,34 @@ pub fn address_of(pubkey: &[u8], prefix: &str) -> Result<String, AbciError> {
 }
 
 impl DecodedTx {
-    /// Verifies the SIGN_MODE_DIRECT signature with `pubkey` (low-S enforced by k256).
+    /// The bytes the signer signed: the protobuf `SignDoc` (direct), or the amino JSON
+    /// document rebuilt from the body and fee (`crate::amino`).
+    pub fn sign_bytes(&self, chain_id: &str, account_number: u64) -> Option<Vec<u8>> {
+        match self.sign_mode {
+            TxSignMode::Direct => Some(
+                SignDoc {
+                    body_bytes: self.body_bytes.clone(),
+                    auth_info_bytes: self.auth_info_bytes.clone(),
+                    chain_id: chain_id.to_string(),
+                    account_number,
+                }
+                .encode_to_vec(),
+            ),
+            TxSignMode::LegacyAminoJson => crate::amino::sign_bytes(
+                chain_id,
+                account_number,
+                self.sequence,
+                &self.fee_proto,
+                &self.body,
+            )
+            .ok(),
+        }
+    }
+
+    /// Verifies the signature with `pubkey` in the tx's sign mode (low-S enforced by k256).
     pub fn verify(&self, pubkey: &[u8], chain_id: &str, account_number: u64) -> bool {
-        let doc = SignDoc {
-            body_bytes: self.body_bytes.clone(),
-            auth_info_bytes: self.auth_info_bytes.clone(),
-            chain_id: chain_id.to_string(),
-            account_number,
+        let Some(doc) = self.sign_bytes(chain_id, account_number) else {
+            return false;
         };
         let Ok(key) = k256::ecdsa::VerifyingKey::from_sec1_bytes(pubkey) else {
             return false;
@@ -347,6 +389,6 @@ impl DecodedTx {
         let Ok(sig) = k256::ecdsa::Signature::from_slice(&self.signature) else {
             return false;
         };
-        key.verify(&doc.encode_to_vec(), &sig).is_ok()
+        key.verify(&doc, &sig).is_ok()
     }
 }

@@ -1,7 +1,8 @@
 // CosmJS against the devnet, with no devnet-specific code: connect, query a balance, upload the
 // cw20 artifact, instantiate, execute a transfer, smart-query it, send a bank transfer; the code,
 // contract, history, raw-state and bank supply/metadata queries wallets and explorers use (issue
-// #21); and the REST API the devnet prints beside the RPC.
+// #21); the same key signing with SIGN_MODE_LEGACY_AMINO_JSON (issue #45: Ledger users); and
+// the REST API the devnet prints beside the RPC.
 // Usage: node test.mjs <path to bithive-devnet binary> <path to artifacts dir>
 //   or, against a running chain (issue #26: the same checks on wasmd), with COSMJS_RPC,
 //   COSMJS_REST, COSMJS_CHAIN_ID (and COSMJS_PREFIX, default bithive) set:
@@ -16,6 +17,7 @@ import { createInterface } from "node:readline";
 import assert from "node:assert/strict";
 import { SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { Secp256k1HdWallet } from "@cosmjs/amino";
 import { GasPrice, QueryClient, setupBankExtension } from "@cosmjs/stargate";
 import { Tendermint37Client } from "@cosmjs/tendermint-rpc";
 import { toUtf8, fromUtf8, toHex } from "@cosmjs/encoding";
@@ -97,6 +99,67 @@ try {
   const tx = await client.getTx(sent.transactionHash);
   assert.equal(tx.height, sent.height);
 
+  // Amino JSON signing (SIGN_MODE_LEGACY_AMINO_JSON: every Ledger user, and Keplr's and Leap's
+  // own screens): the same key through CosmJS's amino signer, a send, an instantiate with an
+  // admin, an execute, an admin update and clear, memos and labels with the characters the sign
+  // doc escapes (& < >). The same checks run on wasmd (--external): the devnet must take what
+  // wasmd takes.
+  // Gas: 1.6x the simulation rather than "auto"'s 1.4x. A simulation carries no fee, so it does
+  // not count the fee transfer (about 22k gas, wasmd's too); a small send's margin at 1.4x is
+  // less than that on both chains (issue #45, simulated gas); for the admin changes, whose own
+  // gas is smaller still, a fixed fee.
+  const GAS = 1.6;
+  const FIXED = { amount: [{ denom: "ubhive", amount: "5000" }], gas: "200000" };
+  const aminoWallet = await Secp256k1HdWallet.fromMnemonic(MNEMONIC, { prefix });
+  const amino = await SigningCosmWasmClient.connectWithSigner(rpc, aminoWallet, {
+    gasPrice: GasPrice.fromString("0.025ubhive"),
+  });
+  const aSent = await amino.sendTokens(alice.address, bob, [{ denom: "ubhive", amount: "5" }], GAS, "amino <send> & co");
+  assert.equal(aSent.code, 0, `amino send: ${aSent.rawLog} (gas used ${aSent.gasUsed} of ${aSent.gasWanted})`);
+  assert.equal((await client.getBalance(bob, "ubhive")).amount, "782");
+  const aTx = await client.getTx(aSent.transactionHash);
+  assert.equal(aTx.code, 0);
+  const aInst = await amino.instantiate(alice.address, upload.codeId, { ...init, symbol: "BTA" }, "btk <amino> & co", GAS, {
+    admin: alice.address, memo: "instantiate <&>",
+  });
+  const aExec = await amino.execute(alice.address, aInst.contractAddress,
+    { transfer: { recipient: bob, amount: "17" } }, GAS, "transfer <&>");
+  assert.equal(aExec.events.filter((e) => e.type === "wasm").length > 0, true);
+  assert.equal((await client.queryContractSmart(aInst.contractAddress, { balance: { address: bob } })).balance, "17");
+  await amino.updateAdmin(alice.address, aInst.contractAddress, bob, FIXED);
+  assert.equal((await client.getContract(aInst.contractAddress)).admin, bob);
+  await amino.clearAdmin(alice.address, inst.contractAddress, FIXED);
+  assert.equal((await client.getContract(inst.contractAddress)).admin, undefined);
+  // An amino signature over another memo than the tx carries is refused (signature check).
+  const { makeSignDoc } = await import("@cosmjs/amino");
+  const signer = await client.getAccount(alice.address);
+  const fee = { amount: [{ denom: "ubhive", amount: "5000" }], gas: "200000" };
+  const sendMsg = { type: "cosmos-sdk/MsgSend", value: { from_address: alice.address, to_address: bob, amount: [{ denom: "ubhive", amount: "1" }] } };
+  const { signature } = await aminoWallet.signAmino(alice.address, makeSignDoc([sendMsg], fee, chainId, "signed memo", signer.accountNumber, signer.sequence));
+  const { TxRaw, TxBody, AuthInfo, SignerInfo, Fee } = await import("cosmjs-types/cosmos/tx/v1beta1/tx.js");
+  const { MsgSend } = await import("cosmjs-types/cosmos/bank/v1beta1/tx.js");
+  const { PubKey } = await import("cosmjs-types/cosmos/crypto/secp256k1/keys.js");
+  const { fromBase64 } = await import("@cosmjs/encoding");
+  const forged = TxRaw.encode({
+    bodyBytes: TxBody.encode(TxBody.fromPartial({
+      messages: [{ typeUrl: "/cosmos.bank.v1beta1.MsgSend", value: MsgSend.encode({ fromAddress: alice.address, toAddress: bob, amount: [{ denom: "ubhive", amount: "1" }] }).finish() }],
+      memo: "another memo",
+    })).finish(),
+    authInfoBytes: AuthInfo.encode(AuthInfo.fromPartial({
+      signerInfos: [SignerInfo.fromPartial({
+        publicKey: { typeUrl: "/cosmos.crypto.secp256k1.PubKey", value: PubKey.encode({ key: fromBase64(signature.pub_key.value) }).finish() },
+        modeInfo: { single: { mode: 127 } },
+        sequence: BigInt(signer.sequence),
+      })],
+      fee: Fee.fromPartial({ amount: fee.amount, gasLimit: 200000n }),
+    })).finish(),
+    signatures: [fromBase64(signature.signature)],
+  }).finish();
+  const refused = await client.broadcastTx(forged).then((r) => r, (e) => ({ code: -1, rawLog: String(e) }));
+  assert.notEqual(refused.code, 0, "an amino signature over another memo must be refused");
+  assert.match(refused.rawLog ?? "", /signature verification failed|unauthorized/);
+  console.log("amino JSON: send, instantiate, execute, update and clear admin signed with SIGN_MODE_LEGACY_AMINO_JSON; an altered memo refused");
+
   // Codes, contracts by code, code history, raw state (issue #21: "no query path registered").
   const codes = await client.getCodes();
   const code = codes.find((c) => c.id === upload.codeId);
@@ -107,7 +170,7 @@ try {
   assert.equal(details.creator, alice.address);
   assert.equal(toHex(createHash("sha256").update(details.data).digest()), upload.checksum);
   console.log("getCodes / getCodeDetails:", codes.length, "code(s),", details.data.length, "wasm bytes");
-  assert.deepEqual(await client.getContracts(upload.codeId), [inst.contractAddress]);
+  assert.deepEqual(await client.getContracts(upload.codeId), [inst.contractAddress, aInst.contractAddress]);
   const history = await client.getContractCodeHistory(inst.contractAddress);
   assert.equal(history.length, 1);
   assert.equal(history[0].operation, "Init");
@@ -150,7 +213,7 @@ try {
   assert.equal(acct.body.account["@type"], "/cosmos.auth.v1beta1.BaseAccount");
   assert.equal(acct.body.account.pub_key["@type"], "/cosmos.crypto.secp256k1.PubKey");
   const bobBal = await get(`/cosmos/bank/v1beta1/balances/${bob}`);
-  assert.deepEqual(bobBal.body.balances, [{ denom: "ubhive", amount: "777" }]);
+  assert.deepEqual(bobBal.body.balances, [{ denom: "ubhive", amount: "782" }]);
   const qb = Buffer.from(JSON.stringify({ balance: { address: bob } })).toString("base64");
   const smart = await get(`/cosmwasm/wasm/v1/contract/${inst.contractAddress}/smart/${encodeURIComponent(qb)}`);
   assert.equal(smart.body.data.balance, "250");

@@ -177,11 +177,15 @@ impl InferenceResult {
 
     /// True when `result_sha256` matches the fields and the Tscore matches its breakdown.
     pub fn verify(&self) -> bool {
+        // The label names one of the probabilities (a result without probabilities names none).
+        let label_ok =
+            self.probabilities.is_empty() || (self.label_index as usize) < self.probabilities.len();
         let saliency_ok = self
             .saliency
             .as_ref()
             .is_none_or(|s| s.is_well_formed() && s.label_index == self.label_index);
-        saliency_ok
+        label_ok
+            && saliency_ok
             && self.recompute_hash().as_deref() == Some(self.result_sha256.as_str())
             && self.trust.tscore == self.tscore
             && bithive_formulas::tscore::tscore(&self.trust.weights, &self.trust.inputs)

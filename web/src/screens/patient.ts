@@ -8,12 +8,12 @@ import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { AttestationQueryClient } from "../contracts/Attestation.client";
 import type { Accepted, AttestationKind } from "../contracts/Attestation.types";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
-import type { CreateJobMsg, Job } from "../contracts/PayfiEscrow.types";
+import type { CreateJobMsg, ExecuteMsg as EscrowExecuteMsg, Job } from "../contracts/PayfiEscrow.types";
 import { RewardsQueryClient } from "../contracts/Rewards.client";
 import type { ExecuteMsg as RewardsExecuteMsg, PatientClaim } from "../contracts/Rewards.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
-import { Chain, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
-import { field, fmt, h, parseAmount, section, select, sessionScreen, txStatus } from "../ui";
+import { Chain, chainTime, executeMsg, expiryAfter, parseExpiryHours, plain, runTx, sleep, type TxState } from "../chain";
+import { assetAmount, field, fmt, h, parseAmount, section, select, sessionScreen, table, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 import { allModels, isCurrent, modelRef } from "./models";
 import { allowedNodes, drawSaliency, fetchExplanation, loadSealing, sealImage, uploadSealed } from "../imaging";
@@ -66,6 +66,31 @@ function follow(chain: Chain, jobId: string, out: HTMLElement, stop: () => boole
       await sleep(1000);
     }
   })();
+}
+
+/** The escrow jobs `payer` created (its `create_job` events), newest first, at most `limit`. */
+export async function jobsOf(chain: Chain, payer: string, limit = 20): Promise<Job[]> {
+  const escrow = chain.d.contracts.payfi_escrow;
+  const txs = await chain.query.searchTx(`wasm._contract_address='${escrow}' AND wasm.action='create_job' AND wasm.payer='${payer}'`);
+  const ids: string[] = [];
+  for (const t of [...txs].sort((a, b) => b.height - a.height)) {
+    for (const e of t.events) {
+      if (e.type !== "wasm" || !e.attributes.some((a) => a.key === "_contract_address" && a.value === escrow)) continue;
+      const id = e.attributes.find((a) => a.key === "job_id")?.value;
+      if (id && !ids.includes(id)) ids.push(id);
+    }
+  }
+  const esc = new PayfiEscrowQueryClient(chain.query, escrow);
+  const jobs = await Promise.all(ids.slice(0, limit).map((jobId) => esc.job({ jobId }).catch(() => null)));
+  return jobs.filter((j): j is Job => j !== null);
+}
+
+/** What the payer may do with `j` at chain time `now` (seconds). */
+export function payerAction(j: Job, now: number): "refund" | "dispute" | null {
+  const s = j.status;
+  if (s === "open") return now * 1e9 >= Number(j.expires_at) ? "refund" : null;
+  if (typeof s === "object" && "reported" in s) return now * 1e9 < Number(s.reported.disputable_until) ? "dispute" : null;
+  return null;
 }
 
 /** A pasted claim, with the fields `claim_patient` needs (the contract checks the rest). */
@@ -188,16 +213,35 @@ export const patientScreen: Screen = sessionScreen({
       submit.disabled = true;
       const done = await runTx(chain, [executeMsg(s.address, chain.d.contracts.btt, send)], "", report);
       submit.disabled = false;
-      if (!done) return;
+      // The wallet may have broadcast a tx the page lost sight of (no answer in time): a paid
+      // image job must still get its sealed file, which cannot be sealed the same way twice.
+      const paid = done !== null || (sealed !== null && (await jobOnChain(jobId)));
+      if (!paid) return;
+      const run = ++runs;
+      void refreshJobs();
       if (sealed) {
         const image = sealed;
-        const onAttested = (acc: Accepted) => explain(jobId, image.file, image.bytes, acc.attestation.result_hash);
+        const onAttested = (acc: Accepted) => {
+          // Only the latest submission draws its explanation.
+          if (run === runs) explain(jobId, image.file, image.bytes, acc.attestation.result_hash);
+        };
         // Paid: now the nodes' store takes the sealed file (it checks the job names it).
         if (await sendSealed(jobId, image.sealed, image.cid, onAttested)) follow(chain, jobId, followBox, () => left, onAttested);
       } else {
         follow(chain, jobId, followBox, () => left);
       }
     });
+
+    let runs = 0;
+    /** Whether the escrow holds job `jobId` (its payment landed). */
+    const jobOnChain = async (jobId: string) => {
+      try {
+        await new PayfiEscrowQueryClient(chain.query, chain.d.contracts.payfi_escrow).job({ jobId });
+        return true;
+      } catch {
+        return false;
+      }
+    };
 
     /** Reads the chosen image and seals it for `jobId` to the nodes allowed now. */
     const sealFor = async (jobId: string) => {
@@ -246,9 +290,10 @@ export const patientScreen: Screen = sessionScreen({
         const r = await fetchExplanation(jobId, bytes, attestedHash);
         const canvas = h("canvas", { class: "saliency", "data-testid": "saliency", role: "img", "aria-label": `Saliency map of ${r.label} over the image: red where hiding a patch lowers the result most` });
         const drawn = await drawSaliency(canvas, file, r.saliency);
-        const p = r.probabilities[r.label_index];
+        const p = r.probabilities[r.label_index] ?? 0;
         explainBox.replaceChildren(
           h("dl", { class: "facts", "data-testid": "explained" },
+            h("dt", {}, "Job"), h("dd", {}, h("code", {}, jobId)),
             h("dt", {}, "Result"), h("dd", { "data-testid": "explained-label" }, `${r.label}, probability ${p.toFixed(4)}`),
             h("dt", {}, "Tscore"), h("dd", { "data-testid": "explained-tscore" }, r.tscore),
             h("dt", {}, "Checked"), h("dd", { "data-testid": "explained-check" }, `opened with your image's key and identical to the result attested on chain (${r.result_sha256.slice(0, 16)}…)`),
@@ -264,6 +309,52 @@ export const patientScreen: Screen = sessionScreen({
         explainBox.dataset.checked = "false";
       }
     };
+
+    // Your jobs: every job this account paid (from the chain's own events), with what it may do
+    // now: dispute an attested result inside the window, take back an expired job's deposit.
+    const [jobsStatus, jobsReport] = txStatus("jobs-tx");
+    const jobsBox = h("div", { "data-testid": "my-jobs", "aria-live": "polite" });
+    const refreshJobs = async () => {
+      let jobs: Job[], now: number;
+      try {
+        [jobs, now] = await Promise.all([jobsOf(chain, s.address), chainTime(chain)]);
+      } catch (e) {
+        jobsBox.replaceChildren(h("p", { class: "error" }, `Could not read your jobs: ${plain(e)}`));
+        return;
+      }
+      const act = async (j: Job, msg: EscrowExecuteMsg, btn: HTMLButtonElement) => {
+        btn.disabled = true;
+        const done = await runTx(chain, [executeMsg(s.address, chain.d.contracts.payfi_escrow, msg)], "", jobsReport);
+        btn.disabled = false;
+        if (done) await refreshJobs();
+      };
+      const rows = jobs.map((j) => {
+        const clientId = j.job_id.slice(j.job_id.indexOf("/") + 1);
+        let action: Node | string = "";
+        const what = payerAction(j, now);
+        if (what === "refund") {
+          const b = h("button", { type: "button", "data-testid": `refund-${clientId}` }, "Take back the deposit");
+          b.addEventListener("click", () => act(j, { refund_job: { job_id: j.job_id } }, b));
+          action = b;
+        } else if (what === "dispute") {
+          const reason = h("input", { "aria-label": `What is wrong with job ${clientId}`, placeholder: "what is wrong", "data-testid": `dispute-reason-${clientId}`, maxlength: 256 });
+          const b = h("button", { type: "button", "data-testid": `dispute-${clientId}` }, "Dispute");
+          b.addEventListener("click", () => {
+            if (!reason.value.trim()) {
+              jobsReport("failed", "Not sent: say what is wrong with the result; the admin reads it when it resolves the dispute.");
+              return;
+            }
+            act(j, { dispute_job: { job_id: j.job_id, reason: reason.value.trim() } }, b);
+          });
+          action = h("span", { class: "inline-form" }, reason, b);
+        }
+        return [h("code", {}, clientId), j.model, assetAmount(chain, j.asset, j.amount), h("span", { "data-testid": `my-job-status-${clientId}` }, jobStatus(j)), action];
+      });
+      jobsBox.replaceChildren(table("Your jobs, newest first", ["Job", "Model", "Paid", "Status", "What you can do"], rows, "my-jobs-table"));
+    };
+    const refresh = h("button", { type: "button", "data-testid": "my-jobs-refresh" }, "Refresh");
+    refresh.addEventListener("click", () => refreshJobs());
+    void refreshJobs();
 
     const [claimF, claim] = field("Signed activity claim (JSON from your verifier)", { "data-testid": "claim-json", autocomplete: "off", spellcheck: "false" }, "Your institution signs it for your account with `bithive rewards sign-patient-claim`");
     const [claimStatus, claimReport] = txStatus("claim-status");
@@ -316,6 +407,7 @@ export const patientScreen: Screen = sessionScreen({
       "div",
       {},
       section("Pay for an inference job", h("p", {}, "The BTT goes into the escrow; the node is paid once its attestation lands and your dispute window has passed."), form, followBox, explainBox),
+      section("Your jobs", h("p", {}, "Dispute an attested result inside its window (the payment is held until governance resolves it), or take back the deposit of a job no node answered before it expired."), refresh, jobsBox, jobsStatus),
       section("Activity rewards", h("p", {}, "Paste the claim your verifier signed for an activity (check-up, programme, …); the rewards contract pays its BTT."), claimForm),
     );
   },
