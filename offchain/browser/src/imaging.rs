@@ -5,7 +5,6 @@
 
 use bithive_content_store::input::{explanation_key, open_explanation, seal_input, SealedInputRef};
 use bithive_dgkbe::bgw::{BgwEncryptionKey, BgwPublicParams};
-use bithive_dgkbe::RoaringBitmap;
 use bithive_inference_result::InferenceResult;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -42,12 +41,9 @@ pub fn seal_job_input(
     let pp = BgwPublicParams::from_bytes(params).map_err(|e| format!("public parameters: {e}"))?;
     let ek =
         BgwEncryptionKey::from_bytes(encryption_key).map_err(|e| format!("encryption key: {e}"))?;
-    let set: RoaringBitmap = recipients.iter().copied().collect();
+    let set = crate::logic::recipient_set(recipients)?;
     if set.is_empty() {
         return Err("no node is allowed to run the model: nothing to seal to".into());
-    }
-    if set.len() != recipients.len() as u64 {
-        return Err("a recipient is named twice".into());
     }
     if let Some(i) = recipients.iter().find(|&&i| i == 0 || i > pp.n()) {
         return Err(format!(
@@ -105,7 +101,7 @@ pub fn open_job_explanation(
 mod tests {
     use super::*;
     use bithive_content_store::input::{open_input, seal_explanation};
-    use bithive_dgkbe::ServerSecret;
+    use bithive_dgkbe::{RoaringBitmap, ServerSecret};
     use bithive_inference_result::{
         ResultCore, Saliency, TrustBreakdown, TscoreInputs, TscoreWeights,
     };
@@ -195,7 +191,7 @@ mod tests {
         // Bad input is refused with a reason, never sealed to nobody or to a phantom index.
         for (recipients, why) in [
             (&[][..], "no node"),
-            (&[1, 1][..], "twice"),
+            (&[1, 1][..], "duplicate"),
             (&[9][..], "outside"),
         ] {
             let e = seal_job_input(job, &image, &pp.to_bytes(), &ek.to_bytes(), recipients)

@@ -278,7 +278,7 @@ pub fn hash_token_hex(token: &str) -> String {
     hex::encode(hash_token(token).compress().to_bytes())
 }
 
-fn recipient_set(recipients: &[u32]) -> Result<RoaringBitmap, String> {
+pub(crate) fn recipient_set(recipients: &[u32]) -> Result<RoaringBitmap, String> {
     let set: RoaringBitmap = recipients.iter().copied().collect();
     if set.len() != recipients.len() as u64 {
         return Err("duplicate recipients".into());
