@@ -1,9 +1,16 @@
 //! Content-addressed chunk store (sha256) and manifests for large payloads.
+//!
+//! On disk each chunk is a file named by a keyed hash of its sha256 (the directory does not say
+//! which chunks are held: a holder of a candidate file cannot confirm its presence by name) and
+//! holding `sealed(chunk, aad = its sha256)` under the node's chunk [`AtRestKey`], mode 0600.
+//! A file moved under another chunk's name, damaged, or sealed under another key is removed and
+//! reported missing on read, so a fetch fetches it again.
 
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::at_rest::{write_atomic_0600, AtRestKey};
 use crate::error::BitChatError;
 use crate::frame::ChunkHash;
 
@@ -31,22 +38,24 @@ impl Manifest {
     }
 }
 
-/// Chunks as files named by their hex hash; every read is verified.
+/// Chunks as sealed files under keyed names; every read is authenticated and verified.
 #[derive(Debug, Clone)]
 pub struct ChunkStore {
     dir: PathBuf,
+    key: AtRestKey,
 }
 
 impl ChunkStore {
-    pub fn open(dir: &Path) -> Result<Self, BitChatError> {
+    pub fn open(dir: &Path, key: AtRestKey) -> Result<Self, BitChatError> {
         std::fs::create_dir_all(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
+            key,
         })
     }
 
     fn path(&self, h: &ChunkHash) -> PathBuf {
-        self.dir.join(hex::encode(h))
+        self.dir.join(self.key.name(h))
     }
 
     pub fn has(&self, h: &ChunkHash) -> bool {
@@ -58,9 +67,7 @@ impl ChunkStore {
         let h = hash(data);
         let path = self.path(&h);
         if !path.exists() {
-            let tmp = path.with_extension("part");
-            std::fs::write(&tmp, data)?;
-            std::fs::rename(&tmp, &path)?;
+            write_atomic_0600(&path, "part", &self.key.seal(&h, data))?;
         }
         Ok(h)
     }
@@ -77,11 +84,12 @@ impl ChunkStore {
     /// Read a chunk; a corrupted file is removed and reported missing.
     pub fn get(&self, h: &ChunkHash) -> Result<Option<Vec<u8>>, BitChatError> {
         let path = self.path(h);
-        let data = match std::fs::read(&path) {
+        let sealed = match std::fs::read(&path) {
             Ok(d) => d,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(e.into()),
         };
+        let data = self.key.open(h, &sealed).unwrap_or_default();
         if &hash(&data) != h {
             let _ = std::fs::remove_file(&path);
             return Ok(None);
@@ -134,15 +142,33 @@ mod tests {
     #[test]
     fn publish_verify_assemble() {
         let dir = tempfile::tempdir().unwrap();
-        let s = ChunkStore::open(dir.path()).unwrap();
+        let key = AtRestKey::derive(&[4; 32], "chunks");
+        let s = ChunkStore::open(dir.path(), key.clone()).unwrap();
         let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
         let m = s.publish(&data, 1000).unwrap();
         assert_eq!(m.chunks.len(), 10);
         assert_eq!(s.assemble(&m).unwrap(), data);
         assert!(!s.put_verified(&m.chunks[0], b"forged").unwrap());
         // Corrupt a chunk on disk: it is detected and reported missing.
-        std::fs::write(dir.path().join(hex::encode(m.chunks[3])), b"bad").unwrap();
+        std::fs::write(dir.path().join(key.name(&m.chunks[3])), b"bad").unwrap();
         assert_eq!(s.get(&m.chunks[3]).unwrap(), None);
         assert_eq!(s.missing(&m), vec![m.chunks[3]]);
+        // A chunk's file copied under another chunk's name: refused by the AAD.
+        let a = dir.path().join(key.name(&m.chunks[1]));
+        std::fs::copy(&a, dir.path().join(key.name(&m.chunks[2]))).unwrap();
+        assert_eq!(s.get(&m.chunks[2]).unwrap(), None);
+        // Nothing on disk names a chunk or holds its bytes; files are 0600.
+        use std::os::unix::fs::PermissionsExt;
+        for f in std::fs::read_dir(dir.path()).unwrap() {
+            let f = f.unwrap();
+            let name = f.file_name().into_string().unwrap();
+            assert!(m.chunks.iter().all(|c| name != hex::encode(c)));
+            let raw = std::fs::read(f.path()).unwrap();
+            assert!(!raw.windows(64).any(|w| data.windows(64).next() == Some(w)));
+            assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        // Another key sees no chunk.
+        let other = ChunkStore::open(dir.path(), AtRestKey::derive(&[5; 32], "chunks")).unwrap();
+        assert!(!other.has(&m.chunks[0]));
     }
 }

@@ -111,6 +111,11 @@ impl NodeIdentity {
         Ok(crate::e2e::open(&self.noise_private, header, ciphertext)?)
     }
 
+    /// The key that seals what this node writes for `purpose` (journals, mailbox, chunks).
+    pub fn at_rest_key(&self, purpose: &'static str) -> crate::at_rest::AtRestKey {
+        crate::at_rest::AtRestKey::derive(&self.account.to_bytes(), purpose)
+    }
+
     pub fn sign(&self, msg: &[u8]) -> [u8; 64] {
         let sig: Signature = self.account.sign(msg);
         let mut out = [0u8; 64];

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::at_rest::AtRestKey;
 use crate::error::BitChatError;
 use crate::journal::Journal;
 
@@ -229,10 +230,11 @@ impl DurableInbox {
     /// Open the journal and rebuild; returns the messages ready for the application now.
     pub fn open(
         path: &Path,
+        key: AtRestKey,
         inbox: Inbox,
         now: u64,
     ) -> Result<(Self, Vec<Delivered>), BitChatError> {
-        let (journal, rec) = Journal::open(path)?;
+        let (journal, rec) = Journal::open(path, key)?;
         let mut me = Self::memory(inbox);
         for bytes in rec.records {
             match serde_json::from_slice::<Rec>(&bytes) {
@@ -405,7 +407,13 @@ mod tests {
         let p = d.path().join("inbox.journal");
         let a = AccountId([1; 20]);
         let mk = || Inbox::new(1000, 100);
-        let (mut ib, ready) = DurableInbox::open(&p, mk(), 10).unwrap();
+        let (mut ib, ready) = DurableInbox::open(
+            &p,
+            crate::at_rest::AtRestKey::derive(&[3; 32], "inbox"),
+            mk(),
+            10,
+        )
+        .unwrap();
         assert!(ready.is_empty());
         let (r, out) = ib
             .accept([0; 16], msg(a, 3, 0, 0, b"m0".to_vec()), 10)
@@ -419,7 +427,13 @@ mod tests {
         ib.accept([3; 16], msg(a, 3, 3, 50, b"m3".to_vec()), 10)
             .unwrap();
         drop(ib);
-        let (mut ib, ready) = DurableInbox::open(&p, mk(), 10).unwrap();
+        let (mut ib, ready) = DurableInbox::open(
+            &p,
+            crate::at_rest::AtRestKey::derive(&[3; 32], "inbox"),
+            mk(),
+            10,
+        )
+        .unwrap();
         assert_eq!(ready.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1]);
         assert_eq!(
             ib.accept([0; 16], msg(a, 3, 0, 0, b"m0".to_vec()), 10)
@@ -453,7 +467,13 @@ mod tests {
         ib.maybe_compact().unwrap();
         assert_eq!(ib.journal_records(), Some(1));
         drop(ib);
-        let (mut ib, ready) = DurableInbox::open(&p, mk(), 10).unwrap();
+        let (mut ib, ready) = DurableInbox::open(
+            &p,
+            crate::at_rest::AtRestKey::derive(&[3; 32], "inbox"),
+            mk(),
+            10,
+        )
+        .unwrap();
         assert!(ready.is_empty());
         assert_eq!(
             ib.accept([7; 16], msg(a, 3, 1199, 50, vec![1]), 10)

@@ -9,15 +9,23 @@
 //! corrupt one are dropped too: with length-prefixed records a damaged length cannot be trusted
 //! to find the next record boundary, and a journal is only ever damaged at its tail by a crash.
 //!
+//! Every payload is sealed with the journal's [`AtRestKey`] and its record index as AAD, so the
+//! file shows record sizes and count but no content, and records cannot be reordered or moved
+//! between journals. A record whose checksum holds but which does not open is not a torn tail:
+//! the journal is refused (another identity's file, or tampering), never cut. Files are 0600.
+//!
 //! [`Journal::compact`] rewrites the journal with the live records only (temporary file, fsync,
 //! atomic rename, directory fsync), so a crash during compaction leaves either the old or the new
 //! journal, never a mix.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+use crate::at_rest::{write_atomic_0600, AtRestKey};
 
 use crate::error::BitChatError;
 
@@ -63,6 +71,7 @@ pub struct Recovery {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
+    key: AtRestKey,
     file: File,
     records: usize,
     bytes: u64,
@@ -99,8 +108,13 @@ fn sync_dir(path: &Path) {
 }
 
 impl Journal {
-    /// Open (or create) the journal at `path`, recover its records and cut a damaged tail.
-    pub fn open(path: &Path) -> Result<(Self, Recovery), BitChatError> {
+    fn aad(index: usize) -> [u8; 8] {
+        (index as u64).to_be_bytes()
+    }
+
+    /// Open (or create, 0600) the journal at `path`, recover its records and cut a damaged
+    /// tail. Refused when an intact record does not open under `key`.
+    pub fn open(path: &Path, key: AtRestKey) -> Result<(Self, Recovery), BitChatError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
@@ -110,10 +124,23 @@ impl Journal {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
             .open(path)?;
         let mut buf = Vec::new();
         file.read_to_end(&mut buf)?;
-        let (records, good) = parse(&buf);
+        let (sealed, good) = parse(&buf);
+        let mut records = Vec::with_capacity(sealed.len());
+        for (i, r) in sealed.iter().enumerate() {
+            records.push(key.open(&Self::aad(i), r).ok_or_else(|| {
+                BitChatError::Journal(format!(
+                    "{}: record {i} does not open with this node's {} key (another identity's \
+                     journal, a journal from before encryption at rest, or tampering); \
+                     refusing to use it",
+                    path.display(),
+                    key.purpose()
+                ))
+            })?);
+        }
         let truncated_bytes = (buf.len() - good) as u64;
         if truncated_bytes > 0 {
             tracing::warn!(
@@ -130,6 +157,7 @@ impl Journal {
         }
         let j = Self {
             path: path.to_path_buf(),
+            key,
             file,
             records: records.len(),
             bytes: good as u64,
@@ -145,7 +173,7 @@ impl Journal {
 
     /// Append one record and fsync it.
     pub fn append(&mut self, payload: &[u8]) -> Result<(), BitChatError> {
-        let rec = encode(payload)?;
+        let rec = encode(&self.key.seal(&Self::aad(self.records), payload))?;
         if let Err(e) = self
             .file
             .write_all(&rec)
@@ -175,19 +203,13 @@ impl Journal {
         &mut self,
         live: impl IntoIterator<Item = &'a [u8]>,
     ) -> Result<(), BitChatError> {
-        let tmp = self.path.with_extension("compact");
         let mut out = Vec::new();
         let mut n = 0usize;
         for r in live {
-            out.extend_from_slice(&encode(r)?);
+            out.extend_from_slice(&encode(&self.key.seal(&Self::aad(n), r))?);
             n += 1;
         }
-        {
-            let mut f = File::create(&tmp)?;
-            f.write_all(&out)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
+        write_atomic_0600(&self.path, "compact", &out)?;
         sync_dir(&self.path);
         let mut file = OpenOptions::new().read(true).write(true).open(&self.path)?;
         file.seek(SeekFrom::End(0))?;
@@ -202,8 +224,19 @@ impl Journal {
 mod tests {
     use super::*;
 
+    use crate::at_rest::OVERHEAD;
+
+    fn key() -> AtRestKey {
+        AtRestKey::derive(&[9; 32], "test journal")
+    }
+
     fn reopen(p: &Path) -> (Journal, Recovery) {
-        Journal::open(p).unwrap()
+        Journal::open(p, key()).unwrap()
+    }
+
+    /// Bytes of one record holding `n` payload bytes.
+    const fn rec(n: usize) -> u64 {
+        (HEADER + OVERHEAD + n) as u64
     }
 
     #[test]
@@ -232,7 +265,7 @@ mod tests {
         drop(j);
         let full = std::fs::metadata(&p).unwrap().len();
         // Every possible torn length of the last record.
-        for cut in 1..(HEADER as u64 + 13) {
+        for cut in 1..rec(13) {
             let d2 = tempfile::tempdir().unwrap();
             let p2 = d2.path().join("j");
             std::fs::copy(&p, &p2).unwrap();
@@ -244,7 +277,7 @@ mod tests {
                 .unwrap();
             let (mut j2, r) = reopen(&p2);
             assert_eq!(r.records, vec![b"first".to_vec()], "cut {cut}");
-            assert_eq!(r.truncated_bytes, HEADER as u64 + 13 - cut);
+            assert_eq!(r.truncated_bytes, rec(13) - cut);
             j2.append(b"third").unwrap();
             drop(j2);
             let (_, r) = reopen(&p2);
@@ -263,12 +296,12 @@ mod tests {
         drop(j);
         let mut bytes = std::fs::read(&p).unwrap();
         // Flip a payload bit of the second record.
-        bytes[2 * HEADER + 4 + 1] ^= 0x01;
+        bytes[rec(4) as usize + HEADER + 1] ^= 0x01;
         std::fs::write(&p, &bytes).unwrap();
         let (_, r) = reopen(&p);
         assert_eq!(r.records, vec![b"aaaa".to_vec()]);
-        assert_eq!(r.truncated_bytes, 2 * (HEADER as u64 + 4));
-        assert_eq!(std::fs::metadata(&p).unwrap().len(), HEADER as u64 + 4);
+        assert_eq!(r.truncated_bytes, 2 * rec(4));
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), rec(4));
         // A damaged length field (huge) is refused, not allocated.
         let mut bytes = std::fs::read(&p).unwrap();
         bytes.extend_from_slice(&u32::MAX.to_le_bytes());
@@ -298,10 +331,44 @@ mod tests {
         want.push(b"after".to_vec());
         assert_eq!(r.records, want);
         assert!(!p.with_extension("compact").exists());
-        assert!(Journal::open(&p)
+        assert!(Journal::open(&p, key())
             .unwrap()
             .0
             .append(&vec![0; MAX_RECORD + 1])
             .is_err());
+    }
+
+    #[test]
+    fn sealed_0600_and_refused_rather_than_cut_under_another_key_or_reordered() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("j");
+        let (mut j, _) = reopen(&p);
+        j.append(b"a private message body").unwrap();
+        j.append(b"another private body!!").unwrap();
+        j.compact([&b"a private message body"[..], b"another private body!!"])
+            .unwrap();
+        drop(j);
+        let raw = std::fs::read(&p).unwrap();
+        assert!(!raw.windows(7).any(|w| w == b"private"));
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+
+        let e = Journal::open(&p, AtRestKey::derive(&[8; 32], "test journal")).unwrap_err();
+        assert!(e.to_string().contains("does not open"), "{e}");
+        assert_eq!(
+            std::fs::read(&p).unwrap(),
+            raw,
+            "nothing cut under a wrong key"
+        );
+
+        // Two intact records swapped: each checksum holds, the index in the AAD does not.
+        let n = rec(22) as usize;
+        let mut swapped = raw[n..2 * n].to_vec();
+        swapped.extend_from_slice(&raw[..n]);
+        std::fs::write(&p, &swapped).unwrap();
+        assert!(Journal::open(&p, key()).is_err());
     }
 }

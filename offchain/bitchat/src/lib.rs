@@ -3,6 +3,7 @@
 //! congestion controller (crate `bithive-bitchat-cc`) selectable beside Cubic, BBR and NewReno.
 
 pub mod accept;
+pub mod at_rest;
 #[cfg(feature = "bench")]
 pub mod bench;
 pub mod chunks;

@@ -9,6 +9,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::BitChatError;
@@ -36,6 +37,7 @@ impl StateLock {
             .read(true)
             .write(true)
             .truncate(false)
+            .mode(0o600)
             .open(&path)?;
         match file.try_lock() {
             Ok(()) => {}

@@ -1,12 +1,18 @@
 //! Store-and-forward mailbox of a relay: envelopes for offline recipients, with TTL, per-sender
 //! quotas, size limits, and persistence (atomic rewrite) so a restart keeps every accepted
 //! envelope.
+//!
+//! On disk: one file, mode 0600, `MAGIC || sealed(JSON of the envelopes)` under the relay's
+//! mailbox [`AtRestKey`]. What the relay holds in memory (sender, recipient, expiry, size of each
+//! envelope; the ciphertext it cannot open) is what it must know to route and enforce quotas;
+//! the disk shows only the file's size.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::at_rest::{write_atomic_0600, AtRestKey};
 use crate::error::BitChatError;
 use crate::frame::{Envelope, MessageId};
 
@@ -77,21 +83,34 @@ impl Stored {
     }
 }
 
+const MAGIC: &[u8] = b"BCMBX\x01";
+
 #[derive(Debug)]
 pub struct Mailbox {
     path: PathBuf,
+    key: AtRestKey,
     limits: MailboxLimits,
     entries: BTreeMap<MessageId, Envelope>,
 }
 
 impl Mailbox {
-    /// Open (or create) the mailbox persisted at `path`.
-    pub fn open(path: &Path, limits: MailboxLimits) -> Result<Self, BitChatError> {
+    /// Open (or create) the mailbox persisted at `path`, sealed under `key`.
+    pub fn open(path: &Path, key: AtRestKey, limits: MailboxLimits) -> Result<Self, BitChatError> {
         let mut entries = BTreeMap::new();
         if path.exists() {
             let raw = std::fs::read(path)?;
+            let body = raw
+                .strip_prefix(MAGIC)
+                .and_then(|sealed| key.open(MAGIC, sealed))
+                .ok_or_else(|| {
+                    BitChatError::Mailbox(format!(
+                        "{} does not open with this relay's mailbox key (another identity's \
+                         mailbox, one from before encryption at rest, or tampering)",
+                        path.display()
+                    ))
+                })?;
             let stored: Vec<Stored> =
-                serde_json::from_slice(&raw).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
+                serde_json::from_slice(&body).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
             for s in stored {
                 let e = s
                     .envelope()
@@ -101,6 +120,7 @@ impl Mailbox {
         }
         Ok(Self {
             path: path.to_path_buf(),
+            key,
             limits,
             entries,
         })
@@ -121,14 +141,9 @@ impl Mailbox {
     fn persist(&self) -> Result<(), BitChatError> {
         let stored: Vec<Stored> = self.entries.values().map(Stored::of).collect();
         let raw = serde_json::to_vec(&stored).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
-        let tmp = self.path.with_extension("tmp");
-        {
-            use std::io::Write;
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&raw)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
+        let mut file = MAGIC.to_vec();
+        file.extend_from_slice(&self.key.seal(MAGIC, &raw));
+        write_atomic_0600(&self.path, "tmp", &file)?;
         Ok(())
     }
 
@@ -229,7 +244,8 @@ mod tests {
     #[test]
     fn limits_quota_ttl_and_persistence() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mailbox.json");
+        let path = dir.path().join("mailbox.sealed");
+        let key = || AtRestKey::derive(&[5; 32], "mailbox");
         let limits = MailboxLimits {
             max_envelope_bytes: 100,
             max_ttl_secs: 1000,
@@ -237,7 +253,7 @@ mod tests {
             per_sender_bytes: 150,
             total_bytes: 10_000,
         };
-        let mut m = Mailbox::open(&path, limits).unwrap();
+        let mut m = Mailbox::open(&path, key(), limits).unwrap();
         let deposits = [
             (env(1, 1, 101, 50), Err(Refusal::TooLarge)),
             (env(1, 1, 10, 5), Err(Refusal::Expired)),
@@ -255,7 +271,7 @@ mod tests {
         }
         drop(m);
         // Restart: everything is still there; expiry drops the short-lived ones.
-        let mut m = Mailbox::open(&path, limits).unwrap();
+        let mut m = Mailbox::open(&path, key(), limits).unwrap();
         assert_eq!(m.len(), 3);
         assert_eq!(m.pending_for(&[9; 20], 20, 10).len(), 3);
         assert_eq!(m.purge(100).unwrap(), 2);
@@ -265,6 +281,43 @@ mod tests {
             "only the recipient acks"
         );
         assert_eq!(m.acknowledge(&[9; 20], &[[2; 16]]).unwrap(), 1);
-        assert!(Mailbox::open(&path, limits).unwrap().is_empty());
+        assert!(Mailbox::open(&path, key(), limits).unwrap().is_empty());
+    }
+
+    #[test]
+    fn on_disk_the_relay_shows_no_routing_metadata() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mailbox.sealed");
+        let key = AtRestKey::derive(&[5; 32], "mailbox");
+        let mut m = Mailbox::open(&path, key.clone(), MailboxLimits::default()).unwrap();
+        let mut e = env(1, 0xab, 10, 50);
+        e.ciphertext = b"opaque-ciphertext".to_vec();
+        m.deposit(e, 10).unwrap().unwrap();
+        let raw = std::fs::read(&path).unwrap();
+        for needle in [
+            hex::encode([0xab; 20]),
+            hex::encode([9; 20]),
+            hex::encode(b"opaque"),
+        ] {
+            assert!(
+                !raw.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                "{needle}"
+            );
+        }
+        assert!(!raw.windows(6).any(|w| w == b"opaque"));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let other = AtRestKey::derive(&[6; 32], "mailbox");
+        let err = Mailbox::open(&path, other, MailboxLimits::default()).unwrap_err();
+        assert!(err.to_string().contains("does not open"), "{err}");
+        assert_eq!(
+            Mailbox::open(&path, key, MailboxLimits::default())
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }

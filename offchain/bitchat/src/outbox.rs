@@ -11,6 +11,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::at_rest::AtRestKey;
 use crate::error::BitChatError;
 use crate::frame::{Envelope, Frame, MessageId};
 use crate::identity::AccountId;
@@ -92,9 +93,9 @@ impl Outbox {
         Self::default()
     }
 
-    /// Open the journal at `path` and rebuild the outbox from it.
-    pub fn open(path: &Path) -> Result<Self, BitChatError> {
-        let (journal, rec) = Journal::open(path)?;
+    /// Open the journal at `path`, sealed under `key`, and rebuild the outbox from it.
+    pub fn open(path: &Path, key: AtRestKey) -> Result<Self, BitChatError> {
+        let (journal, rec) = Journal::open(path, key)?;
         let mut o = Self::default();
         for r in rec.records {
             match serde_json::from_slice::<Rec>(&r) {
@@ -350,7 +351,8 @@ mod tests {
     fn pending_survives_reopen_and_final_status_sticks() {
         let (_d, p) = journal();
         {
-            let mut o = Outbox::open(&p).unwrap();
+            let mut o =
+                Outbox::open(&p, crate::at_rest::AtRestKey::derive(&[3; 32], "outbox")).unwrap();
             for i in 0..3u8 {
                 let (seq, _) = o.next_seq(BOB, 5, 100 + i as u64).unwrap();
                 o.insert(BOB, Some((5, seq)), env(i, 100 + i as u64))
@@ -359,7 +361,8 @@ mod tests {
             o.set_status(&[0; 16], MessageStatus::Delivered);
             o.set_status(&[1; 16], MessageStatus::Stored);
         }
-        let mut o = Outbox::open(&p).unwrap();
+        let mut o =
+            Outbox::open(&p, crate::at_rest::AtRestKey::derive(&[3; 32], "outbox")).unwrap();
         assert_eq!(o.entries[&[0; 16]].status, MessageStatus::Delivered);
         assert_eq!(o.entries[&[1; 16]].status, MessageStatus::Stored);
         assert!(o.entries[&[1; 16]].envelope.is_none());
@@ -375,7 +378,8 @@ mod tests {
     fn compaction_keeps_state() {
         let (_d, p) = journal();
         {
-            let mut o = Outbox::open(&p).unwrap();
+            let mut o =
+                Outbox::open(&p, crate::at_rest::AtRestKey::derive(&[3; 32], "outbox")).unwrap();
             for i in 0..600u32 {
                 let mut e = env(0, 10);
                 e.id[..4].copy_from_slice(&i.to_le_bytes());
@@ -389,7 +393,8 @@ mod tests {
             assert_eq!(o.entries.len(), 1, "expired final entries are dropped");
             assert!(o.journal.as_ref().unwrap().records() < 10);
         }
-        let mut o = Outbox::open(&p).unwrap();
+        let mut o =
+            Outbox::open(&p, crate::at_rest::AtRestKey::derive(&[3; 32], "outbox")).unwrap();
         assert_eq!(o.entries.len(), 1);
         assert!(o.entries.values().all(|e| e.envelope.is_some()));
         assert_eq!(o.next_seq(BOB, 1, 20).unwrap().0, 600);

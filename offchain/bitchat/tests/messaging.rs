@@ -14,7 +14,10 @@ use bithive_bitchat::frame::{AckStatus, Frame};
 use bithive_bitchat::node::unix_now;
 use bithive_bitchat::{MessageStatus, Node, NodeIdentity, StaticAllowlist};
 use bithive_linkemu::{LinkConfig, LinkEmulator};
-use common::{assert_delivered, cfg, local, lossy, register, start, wait_status};
+use common::{
+    assert_delivered, assert_sealed_at_rest, cfg, identity, local, lossy, register, start,
+    wait_status,
+};
 
 /// The mailbox relay, node 3 (its data in `dir/relay`), registered at its address.
 async fn start_relay(dir: &Path, reg: &Arc<StaticAllowlist>) -> (Node, SocketAddr) {
@@ -152,6 +155,13 @@ async fn offline_recipient_receives_from_restarted_relay_and_sender_gets_receipt
     assert!(bob.recv(Duration::from_millis(300)).await.is_none());
     // Receipts travel back to Alice directly.
     assert_delivered(&alice, &ids, Duration::from_secs(10)).await;
+    // The relay's mailbox, both journals, the lock files: sealed and 0600 (the relay's
+    // mailbox held all five while Bob was away).
+    let files = assert_sealed_at_rest(dir.path(), &[b"offline ", &alice_id.0, &bob_id.0]);
+    assert!(
+        files >= 6,
+        "mailbox, 2 journals per node and locks: {files} files"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -179,14 +189,21 @@ async fn chunked_transfer_from_two_peers_resumes_after_a_peer_restart() {
     let data: Vec<u8> = (0..600_000u32)
         .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
         .collect();
-    let manifest = ChunkStore::open(&dir.path().join("s1").join("chunks"))
-        .unwrap()
-        .publish(&data, 16 * 1024)
-        .unwrap();
-    ChunkStore::open(&dir.path().join("s2").join("chunks"))
-        .unwrap()
-        .publish(&data, 16 * 1024)
-        .unwrap();
+    // Published into the stores the nodes will open: sealed under each node's own chunk key.
+    let manifest = ChunkStore::open(
+        &dir.path().join("s1").join("chunks"),
+        identity(1).at_rest_key("chunks"),
+    )
+    .unwrap()
+    .publish(&data, 16 * 1024)
+    .unwrap();
+    ChunkStore::open(
+        &dir.path().join("s2").join("chunks"),
+        identity(2).at_rest_key("chunks"),
+    )
+    .unwrap()
+    .publish(&data, 16 * 1024)
+    .unwrap();
     let s1 = start(cfg(dir.path(), "s1"), 1, &reg).await;
     let leech = Arc::new(start(cfg(dir.path(), "leech"), 3, &reg).await);
     // Slow lossy link to s1 so the first fetch is still running when s1 goes down.
@@ -233,6 +250,9 @@ async fn chunked_transfer_from_two_peers_resumes_after_a_peer_restart() {
         "both peers served"
     );
     assert_eq!(leech.chunks().assemble(&manifest).unwrap(), data);
+    // No chunk is on any disk in clear (a 32-byte sample from every chunk).
+    let samples: Vec<&[u8]> = data.chunks(16 * 1024).map(|c| &c[..32]).collect();
+    assert_sealed_at_rest(dir.path(), &samples);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -40,9 +40,14 @@ impl Net {
         let home = self.dir.join(format!("n{n}"));
         let stores = Stores {
             mailbox: relay.then(|| {
-                Mailbox::open(&home.join("mailbox.json"), MailboxLimits::default()).unwrap()
+                Mailbox::open(
+                    &home.join("mailbox.sealed"),
+                    identity.at_rest_key("mailbox"),
+                    MailboxLimits::default(),
+                )
+                .unwrap()
             }),
-            chunks: ChunkStore::open(&home.join("chunks")).unwrap(),
+            chunks: ChunkStore::open(&home.join("chunks"), identity.at_rest_key("chunks")).unwrap(),
             inbox: DurableInbox::memory(Inbox::new(1000, 64)),
             outbox: Outbox::memory(),
         };

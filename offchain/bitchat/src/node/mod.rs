@@ -109,21 +109,32 @@ pub fn unix_now() -> u64 {
 
 /// Open the stores under `cfg`'s directories; also the messages recovered from the inbox
 /// journal that the application has not taken yet.
-fn open_stores(cfg: &NodeConfig, now: u64) -> Result<(Stores, Vec<Delivered>), BitChatError> {
+/// Everything is sealed under keys derived from `identity` (`at_rest.rs`).
+fn open_stores(
+    cfg: &NodeConfig,
+    identity: &NodeIdentity,
+    now: u64,
+) -> Result<(Stores, Vec<Delivered>), BitChatError> {
     let mailbox = if cfg.relay {
         Some(Mailbox::open(
-            &cfg.data_dir.join("mailbox.json"),
+            &cfg.data_dir.join("mailbox.sealed"),
+            identity.at_rest_key("mailbox"),
             cfg.mailbox,
         )?)
     } else {
         None
     };
-    let chunks = ChunkStore::open(&cfg.data_dir.join("chunks"))?;
+    let chunks = ChunkStore::open(&cfg.data_dir.join("chunks"), identity.at_rest_key("chunks"))?;
     let fresh_inbox = Inbox::new(100_000, 4096);
     let (inbox, outbox, recovered) = match &cfg.state_dir {
         Some(dir) => {
-            let outbox = Outbox::open(&dir.join("outbox.journal"))?;
-            let (inbox, ready) = DurableInbox::open(&dir.join("inbox.journal"), fresh_inbox, now)?;
+            let outbox = Outbox::open(&dir.join("outbox.journal"), identity.at_rest_key("outbox"))?;
+            let (inbox, ready) = DurableInbox::open(
+                &dir.join("inbox.journal"),
+                identity.at_rest_key("inbox"),
+                fresh_inbox,
+                now,
+            )?;
             (inbox, outbox, ready)
         }
         None => (
@@ -156,7 +167,7 @@ impl Node {
             .transpose()?;
         let cert = NodeCert::generate()?;
         let ep = endpoint(cfg.listen, &cert, cfg.cc)?;
-        let (stores, recovered) = open_stores(&cfg, unix_now())?;
+        let (stores, recovered) = open_stores(&cfg, &identity, unix_now())?;
         // Room for the recovered messages beside the configured capacity.
         let (inbox_tx, inbox_rx) = mpsc::channel(cfg.inbox_capacity.max(1) + recovered.len());
         for d in recovered {

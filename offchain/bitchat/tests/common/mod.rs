@@ -98,3 +98,41 @@ pub async fn assert_delivered<'a>(
         );
     }
 }
+
+/// Every file a run left under `dir`: mode 0600 and none of `needles` in it (issue #46: no
+/// plaintext message or chunk at rest, on any node, relay included).
+pub fn assert_sealed_at_rest(dir: &Path, needles: &[&[u8]]) -> usize {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{} is not 0600",
+                path.display()
+            );
+            let raw = std::fs::read(&path).unwrap();
+            for n in needles {
+                let hexed = hex::encode(n);
+                assert!(
+                    !raw.windows(n.len()).any(|w| w == *n)
+                        && !raw.windows(hexed.len()).any(|w| w == hexed.as_bytes()),
+                    "{} holds {:?} in clear",
+                    path.display(),
+                    String::from_utf8_lossy(n)
+                );
+            }
+        }
+    }
+    files
+}
