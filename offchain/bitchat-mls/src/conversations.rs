@@ -20,6 +20,11 @@ use crate::state::{Snapshot, StateFile};
 pub const CIPHERSUITE: Ciphersuite =
     Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
 
+/// Past epochs whose message keys a member keeps: a member's message sent just before the
+/// admin's commit may arrive just after it (messages from different senders are not ordered
+/// with each other). Keys of older epochs are deleted; a removed member never had the new ones.
+pub const PAST_EPOCHS_KEPT: usize = 3;
+
 /// Largest MLS message this client parses (an application message carries at most a BitChat
 /// message body; a commit or welcome for a large group is bigger, but well under this).
 pub const MAX_MLS_MESSAGE: usize = 1 << 20;
@@ -203,8 +208,9 @@ impl Conversations {
         MlsGroupCreateConfig::builder()
             .ciphersuite(CIPHERSUITE)
             .use_ratchet_tree_extension(true)
-            // Tolerate reordering between senders on a relay path, never keep old epochs.
+            // Tolerate reordering on a relay path and messages that cross a commit.
             .sender_ratchet_configuration(SenderRatchetConfiguration::new(32, 1000))
+            .max_past_epochs(PAST_EPOCHS_KEPT)
             .build()
     }
 
@@ -212,6 +218,7 @@ impl Conversations {
         MlsGroupJoinConfig::builder()
             .use_ratchet_tree_extension(true)
             .sender_ratchet_configuration(SenderRatchetConfiguration::new(32, 1000))
+            .max_past_epochs(PAST_EPOCHS_KEPT)
             .build()
     }
 
@@ -431,6 +438,18 @@ impl Conversations {
     /// Processes one incoming MLS message (welcome, commit, proposal or application message).
     /// Anything refused leaves the state as it was.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Received, MlsError> {
+        self.receive_with(bytes, |_| Ok(()))
+    }
+
+    /// [`Conversations::receive`] with the caller's own policy: `accept` sees what the message
+    /// means once MLS has verified it, before a welcome is joined or a commit merged, and
+    /// refuses it with a reason (e.g. a welcome from someone not a contact). A refused welcome
+    /// or commit changes nothing.
+    pub fn receive_with(
+        &mut self,
+        bytes: &[u8],
+        accept: impl FnOnce(&Received) -> Result<(), String>,
+    ) -> Result<Received, MlsError> {
         let malformed = |reason: String| MlsError::Malformed {
             what: "MLS message",
             reason,
@@ -441,16 +460,20 @@ impl Conversations {
         let msg =
             MlsMessageIn::tls_deserialize_exact(bytes).map_err(|e| malformed(e.to_string()))?;
         let received = match msg.extract() {
-            MlsMessageBodyIn::Welcome(welcome) => self.join(welcome)?,
-            MlsMessageBodyIn::PrivateMessage(m) => self.process(m.into())?,
-            MlsMessageBodyIn::PublicMessage(m) => self.process(m.into())?,
+            MlsMessageBodyIn::Welcome(welcome) => self.join(welcome, accept)?,
+            MlsMessageBodyIn::PrivateMessage(m) => self.process(m.into(), accept)?,
+            MlsMessageBodyIn::PublicMessage(m) => self.process(m.into(), accept)?,
             _ => return Err(malformed("neither a welcome nor a group message".into())),
         };
         self.save()?;
         Ok(received)
     }
 
-    fn join(&mut self, welcome: Welcome) -> Result<Received, MlsError> {
+    fn join(
+        &mut self,
+        welcome: Welcome,
+        accept: impl FnOnce(&Received) -> Result<(), String>,
+    ) -> Result<Received, MlsError> {
         let staged =
             StagedWelcome::new_from_welcome(&self.provider, &Self::join_config(), welcome, None)
                 .map_err(|e| MlsError::Undecryptable(format!("welcome: {e}")))?;
@@ -474,15 +497,21 @@ impl Conversations {
                 "welcome: this account is not exactly once a member".into(),
             ));
         }
-        staged.into_group(&self.provider).map_err(mls)?;
-        self.conversations.insert(conversation.clone());
-        Ok(Received::Joined {
-            conversation,
+        let joined = Received::Joined {
+            conversation: conversation.clone(),
             members,
-        })
+        };
+        accept(&joined).map_err(MlsError::Refused)?;
+        staged.into_group(&self.provider).map_err(mls)?;
+        self.conversations.insert(conversation);
+        Ok(joined)
     }
 
-    fn process(&mut self, message: ProtocolMessage) -> Result<Received, MlsError> {
+    fn process(
+        &mut self,
+        message: ProtocolMessage,
+        accept: impl FnOnce(&Received) -> Result<(), String>,
+    ) -> Result<Received, MlsError> {
         let conversation = ConversationId(message.group_id().as_slice().to_vec());
         let mut group = self.group(&conversation)?;
         let processed = group
@@ -500,11 +529,15 @@ impl Conversations {
             .signature_key;
         let from = credential::verify(processed.credential(), &sender_key)?;
         match processed.into_content() {
-            ProcessedMessageContent::ApplicationMessage(m) => Ok(Received::Message {
-                conversation,
-                from,
-                body: m.into_bytes(),
-            }),
+            ProcessedMessageContent::ApplicationMessage(m) => {
+                let r = Received::Message {
+                    conversation,
+                    from,
+                    body: m.into_bytes(),
+                };
+                accept(&r).map_err(MlsError::Refused)?;
+                Ok(r)
+            }
             ProcessedMessageContent::ProposalMessage(p) => {
                 // Only self-updates are proposed in BitChat; the admin queues them.
                 if !matches!(p.proposal(), Proposal::Update(_)) {
@@ -512,10 +545,15 @@ impl Conversations {
                         "only update proposals are accepted".into(),
                     ));
                 }
+                let r = Received::UpdateProposed {
+                    conversation: conversation.clone(),
+                    from,
+                };
+                accept(&r).map_err(MlsError::Refused)?;
                 group
                     .store_pending_proposal(self.provider.storage(), *p)
                     .map_err(mls)?;
-                Ok(Received::UpdateProposed { conversation, from })
+                Ok(r)
             }
             ProcessedMessageContent::StagedCommitMessage(commit) => {
                 if Some(from) != conversation.admin() {
@@ -540,19 +578,26 @@ impl Conversations {
                     removed.push(credential::verify(&m.credential, &m.signature_key)?);
                 }
                 let self_removed = commit.self_removed();
+                let r = if self_removed {
+                    Received::RemovedFromConversation {
+                        conversation: conversation.clone(),
+                    }
+                } else {
+                    Received::Changed {
+                        conversation: conversation.clone(),
+                        added,
+                        removed,
+                    }
+                };
+                accept(&r).map_err(MlsError::Refused)?;
                 group
                     .merge_staged_commit(&self.provider, *commit)
                     .map_err(mls)?;
                 if self_removed {
                     group.delete(self.provider.storage()).map_err(mls)?;
                     self.conversations.remove(&conversation);
-                    return Ok(Received::RemovedFromConversation { conversation });
                 }
-                Ok(Received::Changed {
-                    conversation,
-                    added,
-                    removed,
-                })
+                Ok(r)
             }
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
                 Err(MlsError::Refused("external joins are not accepted".into()))

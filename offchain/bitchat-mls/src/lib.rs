@@ -20,6 +20,7 @@ mod state;
 
 pub use conversations::{
     ConversationId, Conversations, Invitation, Received, CIPHERSUITE, MAX_MLS_MESSAGE,
+    PAST_EPOCHS_KEPT,
 };
 pub use credential::account_id;
 pub use error::MlsError;

@@ -34,6 +34,8 @@ pub enum BitChatError {
     Chunk(String),
     #[error("journal: {0}")]
     Journal(String),
+    #[error("chat: {0}")]
+    Chat(String),
     #[error("peer: {0}")]
     Peer(String),
     #[error("sequence of a conversation exhausted, or ttl past the end of time")]

@@ -11,11 +11,9 @@ use crate::error::BitChatError;
 pub struct AccountId(pub [u8; 20]);
 
 impl AccountId {
+    /// The same id MLS credentials name (one formula, in `bithive-bitchat-mls`).
     pub fn from_pubkey(compressed: &[u8; 33]) -> Self {
-        let h = Sha256::digest(compressed);
-        let mut id = [0u8; 20];
-        id.copy_from_slice(&h[..20]);
-        Self(id)
+        Self(bithive_bitchat_mls::account_id(compressed))
     }
 }
 

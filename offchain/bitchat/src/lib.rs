@@ -6,6 +6,7 @@ pub mod accept;
 pub mod at_rest;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod chat;
 pub mod chunks;
 pub mod config;
 pub mod core;

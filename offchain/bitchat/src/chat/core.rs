@@ -1,0 +1,669 @@
+//! The chat client's protocol core, without network I/O: contact requests, key package
+//! exchange, conversations on MLS, fan-out to members, history. Every call returns the
+//! payloads to send ([`Outgoing`]) and what happened ([`Event`]); the async layer
+//! ([`super::ChatClient`]) carries them over a BitChat node.
+//!
+//! Who may do what:
+//! - anyone may send a contact request; a stranger holds at most one pending request here, and
+//!   at most [`MAX_PENDING_REQUESTS`] are kept (further ones are refused until the user decides);
+//! - a key package is handed out only to contacts, and only to their key package request;
+//! - a welcome is accepted only from a contact who is the conversation's admin;
+//! - an MLS message must come from the node account that MLS names as its sender (commits from
+//!   the admin; the MLS crate enforces who may commit).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::Path;
+
+use bithive_bitchat_mls::{ConversationId, Conversations, MlsError, Received};
+use serde::{Deserialize, Serialize};
+
+use super::payload::Payload;
+use crate::at_rest::AtRestKey;
+use crate::error::BitChatError;
+use crate::identity::AccountId;
+use crate::journal::Journal;
+
+/// Pending contact requests kept at once.
+pub const MAX_PENDING_REQUESTS: usize = 256;
+/// Messages kept while waiting for the commit or welcome they need.
+pub const MAX_PARKED: usize = 1024;
+/// How long a parked message waits, seconds.
+pub const PARKED_TTL_SECS: u64 = 3600;
+
+/// A payload for one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub to: AccountId,
+    pub payload: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A stranger asks to talk: [`ChatCore::accept`] or [`ChatCore::decline`].
+    ContactRequest {
+        from: AccountId,
+    },
+    /// A conversation this account is now in.
+    Joined {
+        conversation: ConversationId,
+        members: Vec<AccountId>,
+    },
+    Message {
+        conversation: ConversationId,
+        from: AccountId,
+        body: Vec<u8>,
+    },
+    Changed {
+        conversation: ConversationId,
+        added: Vec<AccountId>,
+        removed: Vec<AccountId>,
+    },
+    RemovedFrom {
+        conversation: ConversationId,
+    },
+    /// Something from `from` was refused; `reason` says why (never the content).
+    Refused {
+        from: AccountId,
+        reason: String,
+    },
+}
+
+/// One line of a conversation's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub conversation: ConversationId,
+    pub from: AccountId,
+    pub body: Vec<u8>,
+    pub at: u64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Rec {
+    Contact {
+        account: String,
+    },
+    Request {
+        from: String,
+        key_package: String,
+    },
+    RequestDone {
+        from: String,
+    },
+    Message {
+        conversation: String,
+        from: String,
+        body: String,
+        at: u64,
+    },
+}
+
+fn acct(s: &str) -> Option<AccountId> {
+    Some(AccountId(hex::decode(s).ok()?.try_into().ok()?))
+}
+
+pub struct ChatCore {
+    mls: Conversations,
+    journal: Option<Journal>,
+    contacts: BTreeSet<AccountId>,
+    requests: BTreeMap<AccountId, Vec<u8>>,
+    /// Members waiting for their key package before the admin adds them.
+    wanted: BTreeMap<AccountId, BTreeSet<ConversationId>>,
+    parked: VecDeque<(AccountId, Vec<u8>, u64)>,
+    history: Vec<HistoryEntry>,
+}
+
+impl std::fmt::Debug for ChatCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatCore")
+            .field("account", &self.account())
+            .finish_non_exhaustive()
+    }
+}
+
+fn mls_err(e: MlsError) -> BitChatError {
+    BitChatError::Chat(e.to_string())
+}
+
+impl ChatCore {
+    /// Opens the client's state in `dir` (`mls.state` and `chat.journal`, both sealed under keys
+    /// from `account_secret`), or in memory when `dir` is `None`.
+    pub fn open(dir: Option<&Path>, account_secret: &[u8; 32]) -> Result<Self, BitChatError> {
+        let mls = Conversations::open(dir.map(|d| d.join("mls.state")).as_deref(), account_secret)
+            .map_err(mls_err)?;
+        let mut core = Self {
+            mls,
+            journal: None,
+            contacts: BTreeSet::new(),
+            requests: BTreeMap::new(),
+            wanted: BTreeMap::new(),
+            parked: VecDeque::new(),
+            history: Vec::new(),
+        };
+        if let Some(dir) = dir {
+            let key = AtRestKey::derive(account_secret, "chat");
+            let (journal, rec) = Journal::open(&dir.join("chat.journal"), key)?;
+            for r in rec.records {
+                match serde_json::from_slice::<Rec>(&r) {
+                    Ok(r) => core.replay(r),
+                    Err(e) => tracing::warn!("chat journal: skipping undecodable record: {e}"),
+                }
+            }
+            core.journal = Some(journal);
+        }
+        Ok(core)
+    }
+
+    fn replay(&mut self, r: Rec) {
+        match r {
+            Rec::Contact { account } => {
+                if let Some(a) = acct(&account) {
+                    self.contacts.insert(a);
+                }
+            }
+            Rec::Request { from, key_package } => {
+                if let (Some(a), Ok(kp)) = (acct(&from), hex::decode(key_package)) {
+                    self.requests.insert(a, kp);
+                }
+            }
+            Rec::RequestDone { from } => {
+                if let Some(a) = acct(&from) {
+                    self.requests.remove(&a);
+                }
+            }
+            Rec::Message {
+                conversation,
+                from,
+                body,
+                at,
+            } => {
+                if let (Ok(c), Some(from), Ok(body)) =
+                    (hex::decode(conversation), acct(&from), hex::decode(body))
+                {
+                    self.history.push(HistoryEntry {
+                        conversation: ConversationId(c),
+                        from,
+                        body,
+                        at,
+                    });
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, r: Rec) -> Result<(), BitChatError> {
+        if let Some(j) = &mut self.journal {
+            let bytes = serde_json::to_vec(&r).map_err(|e| BitChatError::Journal(e.to_string()))?;
+            j.append(&bytes)?;
+        }
+        self.replay(r);
+        Ok(())
+    }
+
+    pub fn account(&self) -> AccountId {
+        AccountId(self.mls.account())
+    }
+
+    pub fn contacts(&self) -> Vec<AccountId> {
+        self.contacts.iter().copied().collect()
+    }
+
+    pub fn pending_requests(&self) -> Vec<AccountId> {
+        self.requests.keys().copied().collect()
+    }
+
+    pub fn conversations(&self) -> Vec<ConversationId> {
+        self.mls.conversations()
+    }
+
+    pub fn members(&self, c: &ConversationId) -> Result<Vec<AccountId>, BitChatError> {
+        Ok(self
+            .mls
+            .members(c)
+            .map_err(mls_err)?
+            .into_iter()
+            .map(AccountId)
+            .collect())
+    }
+
+    pub fn history(&self, c: &ConversationId) -> Vec<HistoryEntry> {
+        self.history
+            .iter()
+            .filter(|h| &h.conversation == c)
+            .cloned()
+            .collect()
+    }
+
+    fn add_contact(&mut self, a: AccountId) -> Result<(), BitChatError> {
+        if !self.contacts.contains(&a) {
+            self.record(Rec::Contact {
+                account: a.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Asks `to` to talk; `to` becomes a contact whose welcome this account will accept.
+    pub fn request_contact(&mut self, to: AccountId) -> Result<Outgoing, BitChatError> {
+        if to == self.account() {
+            return Err(BitChatError::Chat("a contact request to oneself".into()));
+        }
+        self.add_contact(to)?;
+        let key_package = self.mls.key_package().map_err(mls_err)?;
+        Ok(Outgoing {
+            to,
+            payload: Payload::ContactRequest { key_package }.encode(),
+        })
+    }
+
+    /// Accepts `from`'s pending request: a 1:1 conversation with this account as admin.
+    pub fn accept(
+        &mut self,
+        from: AccountId,
+    ) -> Result<(ConversationId, Vec<Outgoing>), BitChatError> {
+        let kp = self
+            .requests
+            .get(&from)
+            .cloned()
+            .ok_or_else(|| BitChatError::Chat(format!("no pending request from {from}")))?;
+        let c = self.mls.create().map_err(mls_err)?;
+        let inv = self.mls.invite(&c, &[kp]).map_err(mls_err)?;
+        if inv.added != [from.0] {
+            return Err(BitChatError::Chat(format!(
+                "the request from {from} carried another account's key package"
+            )));
+        }
+        self.add_contact(from)?;
+        self.record(Rec::RequestDone {
+            from: from.to_string(),
+        })?;
+        Ok((
+            c,
+            vec![Outgoing {
+                to: from,
+                payload: Payload::Mls {
+                    message: inv.welcome,
+                }
+                .encode(),
+            }],
+        ))
+    }
+
+    /// Drops `from`'s pending request (it may ask again).
+    pub fn decline(&mut self, from: AccountId) -> Result<(), BitChatError> {
+        if self.requests.contains_key(&from) {
+            self.record(Rec::RequestDone {
+                from: from.to_string(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A new group conversation with `members` (contacts), this account as admin: asks each
+    /// for a key package; they are added as the answers arrive.
+    pub fn create_group(
+        &mut self,
+        members: &[AccountId],
+    ) -> Result<(ConversationId, Vec<Outgoing>), BitChatError> {
+        let c = self.mls.create().map_err(mls_err)?;
+        let out = self.add(&c, members)?;
+        Ok((c, out))
+    }
+
+    /// Adds contacts to a conversation this account administers (each is asked for a key
+    /// package; the commit and welcome follow its answer).
+    pub fn add(
+        &mut self,
+        c: &ConversationId,
+        members: &[AccountId],
+    ) -> Result<Vec<Outgoing>, BitChatError> {
+        if c.admin() != Some(self.account().0) {
+            return Err(BitChatError::Chat(
+                "only the conversation's admin adds members".into(),
+            ));
+        }
+        let mut out = Vec::new();
+        for m in members {
+            if !self.contacts.contains(m) {
+                return Err(BitChatError::Chat(format!("{m} is not a contact")));
+            }
+            self.wanted.entry(*m).or_default().insert(c.clone());
+            out.push(Outgoing {
+                to: *m,
+                payload: Payload::KeyPackageRequest.encode(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn to_members(
+        &self,
+        c: &ConversationId,
+        message: Vec<u8>,
+        also: &[AccountId],
+    ) -> Result<Vec<Outgoing>, BitChatError> {
+        let me = self.account();
+        let mut to: BTreeSet<AccountId> = self.members(c)?.into_iter().collect();
+        to.extend(also.iter().copied());
+        to.remove(&me);
+        let payload = Payload::Mls { message }.encode();
+        Ok(to
+            .into_iter()
+            .map(|to| Outgoing {
+                to,
+                payload: payload.clone(),
+            })
+            .collect())
+    }
+
+    /// Removes members (admin only): the commit goes to everyone, the removed included.
+    pub fn remove(
+        &mut self,
+        c: &ConversationId,
+        members: &[AccountId],
+    ) -> Result<Vec<Outgoing>, BitChatError> {
+        let before = self.members(c)?;
+        let raw: Vec<[u8; 20]> = members.iter().map(|m| m.0).collect();
+        let commit = self.mls.remove(c, &raw).map_err(mls_err)?;
+        let mut out = Vec::new();
+        let payload = Payload::Mls { message: commit }.encode();
+        for m in before.into_iter().filter(|m| *m != self.account()) {
+            out.push(Outgoing {
+                to: m,
+                payload: payload.clone(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// A message to every other member; kept in the history.
+    pub fn send(
+        &mut self,
+        c: &ConversationId,
+        body: &[u8],
+        now: u64,
+    ) -> Result<Vec<Outgoing>, BitChatError> {
+        let message = self.mls.send(c, body).map_err(mls_err)?;
+        let out = self.to_members(c, message, &[])?;
+        self.record(Rec::Message {
+            conversation: c.to_string(),
+            from: self.account().to_string(),
+            body: hex::encode(body),
+            at: now,
+        })?;
+        Ok(out)
+    }
+
+    /// One payload from `from` (a node-authenticated account).
+    pub fn handle(
+        &mut self,
+        from: AccountId,
+        body: &[u8],
+        now: u64,
+    ) -> (Vec<Event>, Vec<Outgoing>) {
+        let mut events = Vec::new();
+        let mut out = Vec::new();
+        let refused = |reason: String| Event::Refused { from, reason };
+        let payload = match Payload::decode(body) {
+            Ok(p) => p,
+            Err(why) => return (vec![refused(why.into())], out),
+        };
+        let r = match payload {
+            Payload::ContactRequest { key_package } => {
+                self.on_contact_request(from, key_package, &mut events)
+            }
+            Payload::KeyPackageRequest => self.on_key_package_request(from, &mut out),
+            Payload::KeyPackage { key_package } => {
+                self.on_key_package(from, key_package, &mut events, &mut out)
+            }
+            Payload::Mls { message } => self.on_mls(from, message, now, &mut events, &mut out),
+        };
+        if let Err(e) = r {
+            events.push(refused(e.to_string()));
+        }
+        (events, out)
+    }
+
+    fn on_contact_request(
+        &mut self,
+        from: AccountId,
+        key_package: Vec<u8>,
+        events: &mut Vec<Event>,
+    ) -> Result<(), BitChatError> {
+        let (_, account) = self.mls.check_key_package(&key_package).map_err(mls_err)?;
+        if account != from.0 {
+            return Err(BitChatError::Chat(
+                "contact request with another account's key package".into(),
+            ));
+        }
+        if !self.requests.contains_key(&from) && self.requests.len() >= MAX_PENDING_REQUESTS {
+            return Err(BitChatError::Chat(
+                "too many pending contact requests".into(),
+            ));
+        }
+        self.record(Rec::Request {
+            from: from.to_string(),
+            key_package: hex::encode(&key_package),
+        })?;
+        events.push(Event::ContactRequest { from });
+        Ok(())
+    }
+
+    fn on_key_package_request(
+        &mut self,
+        from: AccountId,
+        out: &mut Vec<Outgoing>,
+    ) -> Result<(), BitChatError> {
+        if !self.contacts.contains(&from) {
+            return Err(BitChatError::Chat(
+                "a key package request from someone not a contact".into(),
+            ));
+        }
+        let key_package = self.mls.key_package().map_err(mls_err)?;
+        out.push(Outgoing {
+            to: from,
+            payload: Payload::KeyPackage { key_package }.encode(),
+        });
+        Ok(())
+    }
+
+    fn on_key_package(
+        &mut self,
+        from: AccountId,
+        key_package: Vec<u8>,
+        events: &mut Vec<Event>,
+        out: &mut Vec<Outgoing>,
+    ) -> Result<(), BitChatError> {
+        let Some(convs) = self.wanted.remove(&from) else {
+            return Err(BitChatError::Chat("a key package nobody asked for".into()));
+        };
+        let (_, account) = self.mls.check_key_package(&key_package).map_err(mls_err)?;
+        if account != from.0 {
+            return Err(BitChatError::Chat("another account's key package".into()));
+        }
+        // One key package joins one conversation; the others ask again.
+        let mut convs = convs.into_iter();
+        if let Some(c) = convs.next() {
+            let before = self.members(&c)?;
+            let inv = self.mls.invite(&c, &[key_package]).map_err(mls_err)?;
+            if !inv.commit.is_empty() {
+                let payload = Payload::Mls {
+                    message: inv.commit,
+                }
+                .encode();
+                for m in before.into_iter().filter(|m| *m != self.account()) {
+                    out.push(Outgoing {
+                        to: m,
+                        payload: payload.clone(),
+                    });
+                }
+            }
+            out.push(Outgoing {
+                to: from,
+                payload: Payload::Mls {
+                    message: inv.welcome,
+                }
+                .encode(),
+            });
+            events.push(Event::Changed {
+                conversation: c,
+                added: vec![from],
+                removed: vec![],
+            });
+        }
+        let rest: BTreeSet<ConversationId> = convs.collect();
+        if !rest.is_empty() {
+            self.wanted.insert(from, rest);
+            out.push(Outgoing {
+                to: from,
+                payload: Payload::KeyPackageRequest.encode(),
+            });
+        }
+        Ok(())
+    }
+
+    fn on_mls(
+        &mut self,
+        from: AccountId,
+        message: Vec<u8>,
+        now: u64,
+        events: &mut Vec<Event>,
+        out: &mut Vec<Outgoing>,
+    ) -> Result<(), BitChatError> {
+        match self.process_mls(from, &message, now, events) {
+            Ok(changed) => {
+                if changed {
+                    self.retry_parked(now, events);
+                }
+                let _ = out;
+                Ok(())
+            }
+            // Perhaps the commit or welcome it needs is still on its way from the admin.
+            Err(MlsError::UnknownConversation(_)) | Err(MlsError::Undecryptable(_)) => {
+                self.park(from, message, now);
+                Ok(())
+            }
+            Err(e) => Err(mls_err(e)),
+        }
+    }
+
+    fn park(&mut self, from: AccountId, message: Vec<u8>, now: u64) {
+        self.parked
+            .retain(|(_, _, at)| now.saturating_sub(*at) < PARKED_TTL_SECS);
+        if self.parked.len() >= MAX_PARKED {
+            self.parked.pop_front();
+        }
+        self.parked.push_back((from, message, now));
+    }
+
+    fn retry_parked(&mut self, now: u64, events: &mut Vec<Event>) {
+        loop {
+            let mut progressed = false;
+            let parked: Vec<_> = self.parked.drain(..).collect();
+            for (from, message, at) in parked {
+                match self.process_mls(from, &message, now, events) {
+                    Ok(_) => progressed = true,
+                    Err(MlsError::UnknownConversation(_)) | Err(MlsError::Undecryptable(_)) => {
+                        self.parked.push_back((from, message, at))
+                    }
+                    Err(e) => events.push(Event::Refused {
+                        from,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    /// Processes one MLS message; `Ok(true)` when the conversation state moved (join, commit).
+    fn process_mls(
+        &mut self,
+        from: AccountId,
+        message: &[u8],
+        now: u64,
+        events: &mut Vec<Event>,
+    ) -> Result<bool, MlsError> {
+        // A welcome is checked before it is processed: only a contact who is the admin.
+        let contacts = &self.contacts;
+        let received = self.mls.receive_with(message, |r| match r {
+            Received::Joined { conversation, .. } => {
+                if conversation.admin() != Some(from.0) {
+                    Err("a welcome not sent by the conversation's admin".to_string())
+                } else if !contacts.contains(&from) {
+                    Err("a welcome from someone not a contact".to_string())
+                } else {
+                    Ok(())
+                }
+            }
+            Received::Message { from: sender, .. }
+            | Received::UpdateProposed { from: sender, .. } => {
+                if *sender != from.0 {
+                    Err("an MLS message relayed by someone other than its sender".to_string())
+                } else {
+                    Ok(())
+                }
+            }
+            Received::Changed { conversation, .. }
+            | Received::RemovedFromConversation { conversation } => {
+                if conversation.admin() != Some(from.0) {
+                    Err("a commit relayed by someone other than the admin".to_string())
+                } else {
+                    Ok(())
+                }
+            }
+        })?;
+        Ok(match received {
+            Received::Joined {
+                conversation,
+                members,
+            } => {
+                events.push(Event::Joined {
+                    conversation,
+                    members: members.into_iter().map(AccountId).collect(),
+                });
+                true
+            }
+            Received::Message {
+                conversation,
+                from,
+                body,
+            } => {
+                let from = AccountId(from);
+                if let Err(e) = self.record(Rec::Message {
+                    conversation: conversation.to_string(),
+                    from: from.to_string(),
+                    body: hex::encode(&body),
+                    at: now,
+                }) {
+                    tracing::warn!("chat history: {e}");
+                }
+                events.push(Event::Message {
+                    conversation,
+                    from,
+                    body,
+                });
+                false
+            }
+            Received::Changed {
+                conversation,
+                added,
+                removed,
+            } => {
+                events.push(Event::Changed {
+                    conversation,
+                    added: added.into_iter().map(AccountId).collect(),
+                    removed: removed.into_iter().map(AccountId).collect(),
+                });
+                true
+            }
+            Received::RemovedFromConversation { conversation } => {
+                events.push(Event::RemovedFrom { conversation });
+                true
+            }
+            Received::UpdateProposed { .. } => false,
+        })
+    }
+}

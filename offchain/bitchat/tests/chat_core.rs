@@ -1,0 +1,232 @@
+//! The chat core without a network: payloads carried by hand, in order and out of order.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bithive_bitchat::chat::{ChatCore, ConversationId, Event, Outgoing};
+use bithive_bitchat::AccountId;
+
+fn secret(i: u8) -> [u8; 32] {
+    let mut s = [0x33u8; 32];
+    s[31] = i + 1;
+    s
+}
+
+struct World {
+    cores: BTreeMap<AccountId, ChatCore>,
+    wire: VecDeque<(AccountId, Outgoing)>,
+    events: BTreeMap<AccountId, Vec<Event>>,
+}
+
+impl World {
+    fn new(n: u8) -> (Self, Vec<AccountId>) {
+        let mut cores = BTreeMap::new();
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let c = ChatCore::open(None, &secret(i)).unwrap();
+            ids.push(c.account());
+            cores.insert(c.account(), c);
+        }
+        (
+            Self {
+                cores,
+                wire: VecDeque::new(),
+                events: BTreeMap::new(),
+            },
+            ids,
+        )
+    }
+    fn core(&mut self, a: AccountId) -> &mut ChatCore {
+        self.cores.get_mut(&a).unwrap()
+    }
+    fn post(&mut self, from: AccountId, out: Vec<Outgoing>) {
+        self.wire.extend(out.into_iter().map(|o| (from, o)));
+    }
+    /// Delivers everything, `reverse` = newest first (cross-sender reordering).
+    fn run(&mut self, reverse: bool) {
+        while let Some((from, o)) = if reverse {
+            self.wire.pop_back()
+        } else {
+            self.wire.pop_front()
+        } {
+            let (ev, out) = self.core(o.to).handle(from, &o.payload, 100);
+            self.events.entry(o.to).or_default().extend(ev);
+            self.post(o.to, out);
+        }
+    }
+    fn take(&mut self, a: AccountId) -> Vec<Event> {
+        self.events.remove(&a).unwrap_or_default()
+    }
+    fn connect(&mut self, a: AccountId, b: AccountId) -> ConversationId {
+        let o = self.core(a).request_contact(b).unwrap();
+        self.post(a, vec![o]);
+        self.run(false);
+        assert_eq!(self.take(b), vec![Event::ContactRequest { from: a }]);
+        let (c, out) = self.core(b).accept(a).unwrap();
+        self.post(b, out);
+        self.run(false);
+        assert!(
+            matches!(&self.take(a)[..], [Event::Joined { conversation, .. }] if *conversation == c)
+        );
+        c
+    }
+}
+
+fn messages(ev: &[Event]) -> Vec<(AccountId, Vec<u8>)> {
+    ev.iter()
+        .filter_map(|e| match e {
+            Event::Message { from, body, .. } => Some((*from, body.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn contact_request_then_one_to_one() {
+    let (mut w, ids) = World::new(2);
+    let (a, b) = (ids[0], ids[1]);
+    let c = w.connect(a, b);
+    assert_eq!(c.admin(), Some(b.0));
+    let out = w.core(a).send(&c, b"hi b", 101).unwrap();
+    w.post(a, out);
+    w.run(false);
+    assert_eq!(messages(&w.take(b)), vec![(a, b"hi b".to_vec())]);
+    assert_eq!(w.core(a).history(&c).len(), 1);
+    assert_eq!(w.core(b).history(&c)[0].body, b"hi b");
+    assert_eq!(w.core(a).contacts(), vec![b]);
+}
+
+#[test]
+fn group_built_from_contacts_reaches_everyone_even_reordered() {
+    let (mut w, ids) = World::new(6);
+    let admin = ids[0];
+    for m in &ids[1..] {
+        w.connect(*m, admin);
+    }
+    let (g, out) = w.core(admin).create_group(&ids[1..]).unwrap();
+    w.post(admin, out);
+    w.run(false);
+    for m in &ids[1..] {
+        assert!(w
+            .take(*m)
+            .iter()
+            .any(|e| matches!(e, Event::Joined { conversation, .. } if *conversation == g)));
+    }
+    assert_eq!(w.core(admin).members(&g).unwrap().len(), 6);
+
+    // Member 3 speaks; the admin removes member 5 and speaks; all delivered newest first, so
+    // some members see the admin's message before the commit it needs: parked, then opened.
+    let out = w.core(ids[3]).send(&g, b"from 3", 101).unwrap();
+    w.post(ids[3], out);
+    let out = w.core(admin).remove(&g, &[ids[5]]).unwrap();
+    w.post(admin, out);
+    let out = w.core(admin).send(&g, b"after removing 5", 102).unwrap();
+    w.post(admin, out);
+    w.run(true);
+    for m in [ids[1], ids[2], ids[4]] {
+        let ev = w.take(m);
+        let got = messages(&ev);
+        assert!(got.contains(&(ids[3], b"from 3".to_vec())), "{m}: {ev:?}");
+        assert!(
+            got.contains(&(admin, b"after removing 5".to_vec())),
+            "{m}: {ev:?}"
+        );
+    }
+    let ev5 = w.take(ids[5]);
+    assert!(
+        ev5.contains(&Event::RemovedFrom {
+            conversation: g.clone()
+        }),
+        "{ev5:?}"
+    );
+    assert!(!messages(&ev5).iter().any(|(_, b)| b == b"after removing 5"));
+}
+
+#[test]
+fn strangers_get_nothing_and_requests_are_bounded() {
+    let (mut w, ids) = World::new(3);
+    let (a, b, mallory) = (ids[0], ids[1], ids[2]);
+    w.connect(a, b);
+    // A key package request from a stranger: refused, nothing sent back.
+    let (ev, out) = w.core(a).handle(mallory, &[2], 100);
+    assert!(out.is_empty());
+    assert!(matches!(&ev[..], [Event::Refused { reason, .. }] if reason.contains("not a contact")));
+    // A contact request carrying someone else's key package.
+    let stolen = w.core(b).request_contact(a).unwrap().payload;
+    let (ev, _) = w.core(a).handle(mallory, &stolen, 100);
+    assert!(
+        matches!(&ev[..], [Event::Refused { reason, .. }] if reason.contains("another account")),
+        "{ev:?}"
+    );
+    // Junk of every kind: refused with a reason, the core still works.
+    for junk in [&[][..], &[9, 9], &[4], &[4, 0, 1, 2], &[1, 0xff]] {
+        let (ev, out) = w.core(a).handle(mallory, junk, 100);
+        assert!(
+            out.is_empty() && matches!(&ev[..], [Event::Refused { .. }]),
+            "{junk:?}: {ev:?}"
+        );
+    }
+    // A flood of requests from one sender holds one pending entry.
+    for _ in 0..5 {
+        let o = w.core(mallory).request_contact(a).unwrap();
+        w.core(a).handle(mallory, &o.payload, 100);
+    }
+    assert_eq!(w.core(a).pending_requests(), vec![mallory]);
+    w.core(a).decline(mallory).unwrap();
+    assert!(w.core(a).pending_requests().is_empty());
+}
+
+#[test]
+fn welcome_from_a_non_contact_is_refused() {
+    let (mut w, ids) = World::new(3);
+    let (a, b, c) = (ids[0], ids[1], ids[2]);
+    // b obtains a's key package legitimately (a asked b), then c replays it in a group of
+    // c's own: a never asked c, so c's welcome is refused.
+    let req = w.core(a).request_contact(b).unwrap();
+    let (_, _) = w.core(b).handle(a, &req.payload, 100);
+    let (ev, _) = w.core(c).handle(a, &req.payload, 100);
+    assert!(matches!(&ev[..], [Event::ContactRequest { .. }]));
+    let (_, out) = w.core(c).accept(a).unwrap();
+    let (ev, _) = w.core(a).handle(c, &out[0].payload, 100);
+    assert!(
+        matches!(&ev[..], [Event::Refused { reason, .. }] if reason.contains("not a contact")),
+        "{ev:?}"
+    );
+    assert!(w.core(a).conversations().is_empty());
+}
+
+#[test]
+fn contacts_requests_and_history_survive_a_restart_sealed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (da, db) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&da).unwrap();
+    std::fs::create_dir_all(&db).unwrap();
+    let mut a = ChatCore::open(Some(&da), &secret(0)).unwrap();
+    let mut b = ChatCore::open(Some(&db), &secret(1)).unwrap();
+    let req = a.request_contact(b.account()).unwrap();
+    b.handle(a.account(), &req.payload, 1);
+    drop(b);
+    let mut b = ChatCore::open(Some(&db), &secret(1)).unwrap();
+    assert_eq!(b.pending_requests(), vec![a.account()]);
+    let (c, out) = b.accept(a.account()).unwrap();
+    a.handle(b.account(), &out[0].payload, 2);
+    let m = a.send(&c, b"remember this secret line", 3).unwrap();
+    b.handle(a.account(), &m[0].payload, 4);
+    drop((a, b));
+    let a = ChatCore::open(Some(&da), &secret(0)).unwrap();
+    let b = ChatCore::open(Some(&db), &secret(1)).unwrap();
+    assert_eq!(a.history(&c)[0].body, b"remember this secret line");
+    assert_eq!(b.history(&c)[0].body, b"remember this secret line");
+    assert_eq!(b.contacts(), vec![a.account()]);
+    for d in [&da, &db] {
+        for f in std::fs::read_dir(d).unwrap() {
+            let f = f.unwrap();
+            let raw = std::fs::read(f.path()).unwrap();
+            assert!(!raw.windows(13).any(|w| w == b"remember this"));
+            assert!(!raw
+                .windows(26)
+                .any(|w| w == hex::encode(b"remember this").as_bytes()));
+            assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+}
