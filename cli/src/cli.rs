@@ -59,6 +59,10 @@ pub enum Command {
     /// Your records in the data vault: put (encrypted here), list, get, grant, revoke, log
     #[command(subcommand)]
     Vault(crate::vault::VaultCommand),
+    /// BitChat for people: contacts by card, 1:1 and group conversations (MLS), relays for
+    /// people who are away; everything on disk sealed with your key
+    #[command(subcommand)]
+    Chat(crate::chat::ChatCommand),
     /// Write a deployment's Keplr ChainInfo (keplr-chain-info.json) and chain-registry
     /// chain.json and assetlist.json
     ChainInfo(ChainInfoArgs),

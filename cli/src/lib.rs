@@ -5,6 +5,7 @@ pub mod asset;
 pub mod blinding;
 pub mod blinding_client;
 pub mod chain_args;
+pub mod chat;
 pub mod cli;
 pub mod demo;
 pub mod deploy;

@@ -46,6 +46,10 @@ fn main() -> anyhow::Result<()> {
             init_logs();
             bithive_cli::escrow::run(&cmd)
         }
+        Command::Chat(cmd) => {
+            init_logs();
+            bithive_cli::chat::run(&cmd)
+        }
         Command::Vault(cmd) => {
             init_logs();
             bithive_cli::vault::run(&cmd)

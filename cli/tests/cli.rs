@@ -45,6 +45,9 @@ fn help_on_every_subcommand() {
             &["vault", "revoke"],
             &["vault", "log"],
             &["vault", "identity"],
+            &["chat", "card"],
+            &["chat", "run"],
+            &["chat", "relay"],
         ],
     );
 }

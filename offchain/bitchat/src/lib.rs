@@ -6,6 +6,7 @@ pub mod accept;
 pub mod at_rest;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod card;
 pub mod chat;
 pub mod chunks;
 pub mod config;
@@ -31,5 +32,5 @@ pub use bithive_bitchat_wire::frame;
 pub use error::BitChatError;
 pub use identity::{AccountId, NodeIdentity};
 pub use node::{MessageStatus, Node, NodeConfig};
-pub use registry::{PeerRecord, PeerRegistry, StaticAllowlist};
+pub use registry::{OpenRegistry, PeerRecord, PeerRegistry, StaticAllowlist};
 pub use transport::{endpoint, transport_config, CongestionChoice, NodeCert};

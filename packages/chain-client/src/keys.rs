@@ -100,6 +100,17 @@ impl OperatorKey {
     }
 }
 
+/// The bech32 account address of a compressed secp256k1 public key (how people name an account
+/// whose key they know, e.g. from a BitChat contact card).
+pub fn address_of_pubkey(compressed: &[u8; 33], prefix: &str) -> Result<String, ChainError> {
+    let vk = k256::ecdsa::VerifyingKey::from_sec1_bytes(compressed)
+        .map_err(|e| ChainError::Key(format!("public key: {e}")))?;
+    cosmrs::crypto::PublicKey::from(vk)
+        .account_id(prefix)
+        .map(|a| a.to_string())
+        .map_err(|e| ChainError::Key(format!("address with prefix {prefix}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +135,21 @@ mod tests {
         let dbg = format!("{k:?}");
         assert!(dbg.contains("redacted"));
         assert!(!dbg.contains(&hex::encode(k.k256().to_bytes())));
+    }
+
+    #[test]
+    fn the_address_of_a_public_key_is_the_keys_own() {
+        let k = OperatorKey::from_signing_key(
+            SigningKey::from_bytes(&[7u8; 32].into()).unwrap(),
+            "bithive",
+        )
+        .unwrap();
+        let point = k.k256().verifying_key().to_encoded_point(true);
+        let compressed: [u8; 33] = point.as_bytes().try_into().unwrap();
+        assert_eq!(
+            address_of_pubkey(&compressed, "bithive").unwrap(),
+            k.address()
+        );
+        assert!(address_of_pubkey(&[0; 33], "bithive").is_err());
     }
 }

@@ -57,6 +57,7 @@ pub fn check_auth(
     role: Role,
     exporter: &[u8; 32],
     f: &Frame,
+    remote: Option<std::net::SocketAddr>,
 ) -> Result<AccountId, BitChatError> {
     let Frame::Auth {
         account_pubkey,
@@ -71,9 +72,19 @@ pub fn check_auth(
         return Err(BitChatError::Auth("bad signature".into()));
     }
     let id = AccountId::from_pubkey(account_pubkey);
-    let rec = registry
-        .get(&id)
-        .ok_or_else(|| BitChatError::Auth(format!("{id} not registered")))?;
+    let Some(rec) = registry.get(&id) else {
+        // Proven keys, unknown account: an open registry takes it, a static one refuses.
+        let learned = registry.learn(crate::registry::PeerRecord {
+            account_pubkey: *account_pubkey,
+            noise_pubkey: *noise_pubkey,
+            addr: remote,
+        });
+        return if learned {
+            Ok(id)
+        } else {
+            Err(BitChatError::Auth(format!("{id} not registered")))
+        };
+    };
     if &rec.account_pubkey != account_pubkey || &rec.noise_pubkey != noise_pubkey {
         return Err(BitChatError::Auth("keys differ from registry".into()));
     }
@@ -97,7 +108,7 @@ mod tests {
         let (alice, reg) = registered();
         let f = auth_frame(&alice, Role::Client, &[7; 32]);
         assert_eq!(
-            check_auth(&reg, Role::Client, &[7; 32], &f).unwrap(),
+            check_auth(&reg, Role::Client, &[7; 32], &f, None).unwrap(),
             alice.account_id()
         );
     }
@@ -107,9 +118,9 @@ mod tests {
         let (alice, reg) = registered();
         let f = auth_frame(&alice, Role::Client, &[7; 32]);
         // Replayed on another QUIC session.
-        assert!(check_auth(&reg, Role::Client, &[8; 32], &f).is_err());
+        assert!(check_auth(&reg, Role::Client, &[8; 32], &f, None).is_err());
         // Reflected: the client's signature presented as a server's.
-        assert!(check_auth(&reg, Role::Server, &[7; 32], &f).is_err());
+        assert!(check_auth(&reg, Role::Server, &[7; 32], &f, None).is_err());
     }
 
     #[test]
@@ -117,7 +128,7 @@ mod tests {
         let (alice, _) = registered();
         let empty = StaticAllowlist::new();
         let f = auth_frame(&alice, Role::Client, &[1; 32]);
-        let err = check_auth(&empty, Role::Client, &[1; 32], &f).unwrap_err();
+        let err = check_auth(&empty, Role::Client, &[1; 32], &f, None).unwrap_err();
         assert!(err.to_string().contains("not registered"), "{err}");
 
         // Registered under a different Noise key than the one it signs for.
@@ -126,13 +137,43 @@ mod tests {
         let mut rec = PeerRecord::of(&alice, None);
         rec.noise_pubkey = other.noise_public();
         reg.insert(rec);
-        let err = check_auth(&reg, Role::Client, &[1; 32], &f).unwrap_err();
+        let err = check_auth(&reg, Role::Client, &[1; 32], &f, None).unwrap_err();
         assert!(err.to_string().contains("keys differ"), "{err}");
     }
 
     #[test]
     fn a_frame_other_than_auth_is_refused() {
         let (_, reg) = registered();
-        assert!(check_auth(&reg, Role::Client, &[0; 32], &Frame::MailboxFetch).is_err());
+        assert!(check_auth(&reg, Role::Client, &[0; 32], &Frame::MailboxFetch, None).is_err());
+    }
+
+    #[test]
+    fn an_open_registry_learns_a_proven_stranger_and_forgets_the_oldest() {
+        use crate::registry::OpenRegistry;
+        let reg = OpenRegistry::new(2);
+        let addr: std::net::SocketAddr = "10.0.0.7:7400".parse().unwrap();
+        let ids: Vec<NodeIdentity> = (0..3).map(|_| NodeIdentity::generate().unwrap()).collect();
+        for id in &ids {
+            let f = auth_frame(id, Role::Client, &[3; 32]);
+            assert_eq!(
+                check_auth(&reg, Role::Client, &[3; 32], &f, Some(addr)).unwrap(),
+                id.account_id()
+            );
+        }
+        assert_eq!(reg.learned(), 2);
+        assert!(
+            reg.get(&ids[0].account_id()).is_none(),
+            "the oldest is forgotten"
+        );
+        let rec = reg.get(&ids[2].account_id()).unwrap();
+        assert_eq!(
+            (rec.noise_pubkey, rec.addr),
+            (ids[2].noise_public(), Some(addr))
+        );
+        // Learning needs the proof: a bad signature or a replayed session teaches nothing.
+        let stranger = NodeIdentity::generate().unwrap();
+        let f = auth_frame(&stranger, Role::Client, &[3; 32]);
+        assert!(check_auth(&reg, Role::Client, &[4; 32], &f, Some(addr)).is_err());
+        assert!(reg.get(&stranger.account_id()).is_none());
     }
 }

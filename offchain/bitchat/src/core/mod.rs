@@ -122,8 +122,9 @@ impl NodeCore {
         role: Role,
         exporter: &[u8; 32],
         f: &Frame,
+        remote: Option<SocketAddr>,
     ) -> Result<AccountId, crate::BitChatError> {
-        handshake::check_auth(self.registry.as_ref(), role, exporter, f)
+        handshake::check_auth(self.registry.as_ref(), role, exporter, f, remote)
     }
 
     /// Where `to` accepts connections, per the registry.

@@ -106,7 +106,9 @@ impl Shared {
             .await?
             .ok_or_else(|| BitChatError::Auth("no auth frame".into()))?;
         let ex = exporter(conn)?;
-        let peer = self.core.check_auth(Role::Client, &ex, &f)?;
+        let peer = self
+            .core
+            .check_auth(Role::Client, &ex, &f, Some(conn.remote_address()))?;
         write_frame(&mut send, &self.core.auth_frame(Role::Server, &ex)).await?;
         send.finish()?;
         Ok(peer)
@@ -182,7 +184,7 @@ impl Shared {
         let f = within(self.cfg.request_timeout, "auth", read_frame(&mut recv))
             .await?
             .ok_or_else(|| BitChatError::Auth("no auth".into()))?;
-        let peer = match self.core.check_auth(Role::Server, &ex, &f) {
+        let peer = match self.core.check_auth(Role::Server, &ex, &f, Some(addr)) {
             Ok(p) => p,
             Err(e) => {
                 self.core.metrics().auth_failures.inc();
