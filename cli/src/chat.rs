@@ -234,6 +234,21 @@ impl Names {
     }
 }
 
+/// A message body as one line of text: control characters (new lines, terminal escapes) shown
+/// escaped, so no member can draw a line that looks like someone else's or drive the terminal.
+fn printable(body: &[u8]) -> String {
+    String::from_utf8_lossy(body)
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 fn short(c: &ConversationId) -> String {
     format!("#{}", hex::encode(c.0.get(20..23).unwrap_or(&[])))
 }
@@ -449,7 +464,7 @@ impl Session {
                         "  [{}] {}: {}",
                         short(&c),
                         self.names.of(e.from, &self.registry),
-                        String::from_utf8_lossy(&e.body)
+                        printable(&e.body)
                     );
                 }
             }
@@ -527,7 +542,7 @@ impl Session {
                     "  [{}] {}: {}",
                     short(&conversation),
                     self.names.of(from, &self.registry),
-                    String::from_utf8_lossy(&body)
+                    printable(&body)
                 );
             }
             Event::Changed {
@@ -672,4 +687,19 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
     let client = Arc::try_unwrap(client).map_err(|_| anyhow!("chat client still in use"))?;
     client.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bodies_print_as_one_line_without_escapes() {
+        assert_eq!(
+            super::printable(b"hi\n  [#abcdef] bithive1x: forged\x1b[2J"),
+            "hi\\n  [#abcdef] bithive1x: forged\\u{1b}[2J"
+        );
+        assert_eq!(
+            super::printable("caf\u{e9} \u{1F600}".as_bytes()),
+            "caf\u{e9} \u{1F600}"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! The conversations of one account: create, invite, remove, send, receive.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use bithive_bitchat_wire::frame::AccountIdBytes;
@@ -96,6 +96,20 @@ pub enum Received {
     },
 }
 
+/// The conversation a group message (commit, proposal, application message) belongs to, read
+/// from its header without processing it; `None` for a welcome or anything unparseable.
+pub fn conversation_of(bytes: &[u8]) -> Option<ConversationId> {
+    if bytes.len() > MAX_MLS_MESSAGE {
+        return None;
+    }
+    let id = match MlsMessageIn::tls_deserialize_exact(bytes).ok()?.extract() {
+        MlsMessageBodyIn::PrivateMessage(m) => m.group_id().as_slice().to_vec(),
+        MlsMessageBodyIn::PublicMessage(m) => m.group_id().as_slice().to_vec(),
+        _ => return None,
+    };
+    Some(ConversationId(id))
+}
+
 /// Every conversation of one account, with its MLS state encrypted at rest.
 pub struct Conversations {
     provider: OpenMlsRustCrypto,
@@ -168,6 +182,31 @@ impl Conversations {
 
     pub fn account(&self) -> AccountIdBytes {
         self.account
+    }
+
+    fn snapshot(&self) -> (HashMap<Vec<u8>, Vec<u8>>, BTreeSet<ConversationId>) {
+        (
+            self.provider
+                .storage()
+                .values
+                .read()
+                .expect("storage lock")
+                .clone(),
+            self.conversations.clone(),
+        )
+    }
+
+    fn restore(
+        &mut self,
+        (values, conversations): (HashMap<Vec<u8>, Vec<u8>>, BTreeSet<ConversationId>),
+    ) {
+        *self
+            .provider
+            .storage()
+            .values
+            .write()
+            .expect("storage lock") = values;
+        self.conversations = conversations;
     }
 
     fn save(&self) -> Result<(), MlsError> {
@@ -331,9 +370,25 @@ impl Conversations {
             added.push(account);
         }
         let had_others = present.len() > 1;
+        // Pending update proposals are not swept in: only the admin may hold them, and a
+        // commit naming a proposal another member never saw would cut that member off.
         let (commit, welcome, _) = group
-            .add_members(&self.provider, &self.signer, &kps)
-            .map_err(mls)?;
+            .commit_builder()
+            .consume_proposal_store(false)
+            .propose_adds(kps.iter().cloned())
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?
+            .into_messages();
+        let welcome = welcome.ok_or_else(|| MlsError::Mls("an add without a welcome".into()))?;
         group.merge_pending_commit(&self.provider).map_err(mls)?;
         self.save()?;
         Ok(Invitation {
@@ -375,8 +430,21 @@ impl Conversations {
             return Err(MlsError::Invalid("no member to remove".into()));
         }
         let (commit, _, _) = group
-            .remove_members(&self.provider, &self.signer, &leaves)
-            .map_err(mls)?;
+            .commit_builder()
+            .consume_proposal_store(false)
+            .propose_removals(leaves.iter().cloned())
+            .load_psks(self.provider.storage())
+            .map_err(mls)?
+            .build(
+                self.provider.rand(),
+                self.provider.crypto(),
+                &self.signer,
+                |_| true,
+            )
+            .map_err(mls)?
+            .stage_commit(&self.provider)
+            .map_err(mls)?
+            .into_messages();
         group.merge_pending_commit(&self.provider).map_err(mls)?;
         self.save()?;
         commit.to_bytes().map_err(mls)
@@ -459,14 +527,27 @@ impl Conversations {
         }
         let msg =
             MlsMessageIn::tls_deserialize_exact(bytes).map_err(|e| malformed(e.to_string()))?;
-        let received = match msg.extract() {
-            MlsMessageBodyIn::Welcome(welcome) => self.join(welcome, accept)?,
-            MlsMessageBodyIn::PrivateMessage(m) => self.process(m.into(), accept)?,
-            MlsMessageBodyIn::PublicMessage(m) => self.process(m.into(), accept)?,
-            _ => return Err(malformed("neither a welcome nor a group message".into())),
+        // openmls writes to its storage while it processes (a used message key deleted, a key
+        // package consumed by a welcome) before a policy can refuse: on any refusal or failure
+        // the storage goes back to what it was, so a forged or forwarded copy can never use up
+        // what the genuine message needs.
+        let before = self.snapshot();
+        let result = match msg.extract() {
+            MlsMessageBodyIn::Welcome(welcome) => self.join(welcome, accept),
+            MlsMessageBodyIn::PrivateMessage(m) => self.process(m.into(), accept),
+            MlsMessageBodyIn::PublicMessage(m) => self.process(m.into(), accept),
+            _ => Err(malformed("neither a welcome nor a group message".into())),
         };
-        self.save()?;
-        Ok(received)
+        match result {
+            Ok(received) => {
+                self.save()?;
+                Ok(received)
+            }
+            Err(e) => {
+                self.restore(before);
+                Err(e)
+            }
+        }
     }
 
     fn join(
@@ -539,10 +620,17 @@ impl Conversations {
                 Ok(r)
             }
             ProcessedMessageContent::ProposalMessage(p) => {
-                // Only self-updates are proposed in BitChat; the admin queues them.
-                if !matches!(p.proposal(), Proposal::Update(_)) {
+                // Only self-updates are proposed in BitChat; the admin queues them. The new leaf
+                // must stay bound to the same account.
+                let Proposal::Update(update) = p.proposal() else {
                     return Err(MlsError::Refused(
                         "only update proposals are accepted".into(),
+                    ));
+                };
+                let leaf = update.leaf_node();
+                if credential::verify(leaf.credential(), leaf.signature_key().as_slice())? != from {
+                    return Err(MlsError::Refused(
+                        "an update that binds the leaf to another account".into(),
                     ));
                 }
                 let r = Received::UpdateProposed {
@@ -569,6 +657,32 @@ impl Conversations {
                         leaf.credential(),
                         leaf.signature_key().as_slice(),
                     )?);
+                }
+                // Every leaf the commit replaces stays bound to the account that held it.
+                for u in commit.update_proposals() {
+                    let Sender::Member(idx) = u.sender() else {
+                        return Err(MlsError::Refused("an update by a non-member".into()));
+                    };
+                    let holder = group
+                        .member_at(*idx)
+                        .ok_or_else(|| MlsError::Refused("an update of an empty leaf".into()))?;
+                    let leaf = u.update_proposal().leaf_node();
+                    if credential::verify(leaf.credential(), leaf.signature_key().as_slice())?
+                        != credential::verify(&holder.credential, &holder.signature_key)?
+                    {
+                        return Err(MlsError::Refused(
+                            "an update that binds a leaf to another account".into(),
+                        ));
+                    }
+                }
+                if let Some(leaf) = commit.update_path_leaf_node() {
+                    if credential::verify(leaf.credential(), leaf.signature_key().as_slice())?
+                        != from
+                    {
+                        return Err(MlsError::Refused(
+                            "the admin's new leaf is bound to another account".into(),
+                        ));
+                    }
                 }
                 let mut removed = Vec::new();
                 for r in commit.remove_proposals() {

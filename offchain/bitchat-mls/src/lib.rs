@@ -19,8 +19,8 @@ mod error;
 mod state;
 
 pub use conversations::{
-    ConversationId, Conversations, Invitation, Received, CIPHERSUITE, MAX_MLS_MESSAGE,
-    PAST_EPOCHS_KEPT,
+    conversation_of, ConversationId, Conversations, Invitation, Received, CIPHERSUITE,
+    MAX_MLS_MESSAGE, PAST_EPOCHS_KEPT,
 };
 pub use credential::account_id;
 pub use error::MlsError;

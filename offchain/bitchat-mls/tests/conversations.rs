@@ -333,6 +333,59 @@ fn hostile_input_is_refused_and_changes_nothing() {
     assert_eq!(body_of(bob.receive(&m2).unwrap()), b"still in step");
 }
 
+#[test]
+fn a_copy_refused_by_policy_uses_up_nothing_the_genuine_one_needs() {
+    let (mut alice, mut bob, mut carol) = (client(0), client(1), client(2));
+    let c = alice.create().unwrap();
+    let inv = alice.invite(&c, &[bob.key_package().unwrap()]).unwrap();
+    // A welcome refused by the caller's policy: the key package it needs is still there.
+    let e = bob
+        .receive_with(&inv.welcome, |_| Err("not now".into()))
+        .unwrap_err();
+    assert!(matches!(e, MlsError::Refused(_)), "{e}");
+    assert!(matches!(
+        bob.receive(&inv.welcome).unwrap(),
+        Received::Joined { .. }
+    ));
+    // A message and a commit refused once (e.g. forwarded by someone else) still open after.
+    let m = alice.send(&c, b"once").unwrap();
+    assert!(bob.receive_with(&m, |_| Err("forwarded".into())).is_err());
+    assert_eq!(body_of(bob.receive(&m).unwrap()), b"once");
+    let add = alice.invite(&c, &[carol.key_package().unwrap()]).unwrap();
+    assert!(bob
+        .receive_with(&add.commit, |_| Err("forwarded".into()))
+        .is_err());
+    assert!(matches!(
+        bob.receive(&add.commit).unwrap(),
+        Received::Changed { .. }
+    ));
+    carol.receive(&add.welcome).unwrap();
+    let m = alice.send(&c, b"all three").unwrap();
+    assert_eq!(body_of(bob.receive(&m).unwrap()), b"all three");
+    assert_eq!(body_of(carol.receive(&m).unwrap()), b"all three");
+}
+
+#[test]
+fn an_update_only_the_admin_saw_is_not_swept_into_its_next_commit() {
+    let (mut alice, mut bob, mut carol, mut dave) = (client(0), client(1), client(2), client(3));
+    let c = conversation(&mut alice, &mut [&mut bob, &mut carol]);
+    // Bob proposes to the admin only; carol never sees it.
+    let p = bob.rekey(&c).unwrap();
+    alice.receive(&p).unwrap();
+    let add = alice.invite(&c, &[dave.key_package().unwrap()]).unwrap();
+    for o in [&mut bob, &mut carol] {
+        assert!(matches!(
+            o.receive(&add.commit).unwrap(),
+            Received::Changed { .. }
+        ));
+    }
+    dave.receive(&add.welcome).unwrap();
+    let m = alice.send(&c, b"still one group").unwrap();
+    for o in [&mut bob, &mut carol, &mut dave] {
+        assert_eq!(body_of(o.receive(&m).unwrap()), b"still one group");
+    }
+}
+
 mod forged {
     //! Key packages whose credential does not bind the MLS key to the account it names.
     use super::*;
@@ -501,6 +554,44 @@ mod hostile_member {
         let m = alice.send(&c, b"unchanged").unwrap();
         assert_eq!(body_of(bob.receive(&m).unwrap()), b"unchanged");
         assert_eq!(bob.members(&c).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_update_rebinding_a_leaf_to_another_account_is_refused() {
+        let (mut alice, mut bob) = (client(0), client(1));
+        let mallory = raw(9);
+        let c = alice.create().unwrap();
+        let inv = alice
+            .invite(&c, &[bob.key_package().unwrap(), mallory.key_package()])
+            .unwrap();
+        bob.receive(&inv.welcome).unwrap();
+        let mut g = mallory.join(&inv.welcome);
+        // Mallory's new leaf carries a credential for another account (8) that she controls.
+        let other = raw(8);
+        let new_signer = openmls::prelude::NewSignerBundle {
+            signer: &other.signer,
+            credential_with_key: other.cred.clone(),
+        };
+        let (proposal, _) = g
+            .propose_self_update_with_new_signer(
+                &mallory.provider,
+                &mallory.signer,
+                new_signer,
+                LeafNodeParameters::default(),
+            )
+            .unwrap();
+        let proposal = proposal.to_bytes().unwrap();
+        for who in [&mut alice, &mut bob] {
+            match who.receive(&proposal) {
+                Err(MlsError::Refused(why)) => assert!(why.contains("another account"), "{why}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            alice.commit_pending(&c).unwrap().is_none(),
+            "nothing queued"
+        );
+        assert_eq!(alice.members(&c).unwrap().len(), 3);
     }
 
     #[test]

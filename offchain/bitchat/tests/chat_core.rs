@@ -230,3 +230,77 @@ fn contacts_requests_and_history_survive_a_restart_sealed() {
         }
     }
 }
+
+#[test]
+fn a_forwarded_copy_does_not_spoil_the_genuine_message() {
+    let (mut w, ids) = World::new(3);
+    let (admin, b, c) = (ids[0], ids[1], ids[2]);
+    w.connect(b, admin);
+    w.connect(c, admin);
+    let (g, out) = w.core(admin).create_group(&[b, c]).unwrap();
+    w.post(admin, out);
+    w.run(false);
+    let out = w.core(admin).send(&g, b"the real one", 101).unwrap();
+    let to_b = out.iter().find(|o| o.to == b).unwrap().payload.clone();
+    // c forwards the admin's message to b first: refused, and nothing of b's state is used up.
+    let (ev, _) = w.core(b).handle(c, &to_b, 101);
+    assert!(matches!(&ev[..], [Event::Refused { .. }]), "{ev:?}");
+    let (ev, _) = w.core(b).handle(admin, &to_b, 101);
+    assert_eq!(messages(&ev), vec![(admin, b"the real one".to_vec())]);
+}
+
+#[test]
+fn a_members_new_keys_reach_everyone_through_the_admin() {
+    let (mut w, ids) = World::new(4);
+    let admin = ids[0];
+    for m in &ids[1..] {
+        w.connect(*m, admin);
+    }
+    let (g, out) = w.core(admin).create_group(&ids[1..]).unwrap();
+    w.post(admin, out);
+    w.run(false);
+    // Member 2 renews its keys: a proposal to the admin only; the admin forwards it and commits.
+    let out = w.core(ids[2]).rekey(&g).unwrap();
+    assert_eq!(out.len(), 1);
+    w.post(ids[2], out);
+    w.run(false);
+    let out = w.core(ids[2]).send(&g, b"with fresh keys", 101).unwrap();
+    w.post(ids[2], out);
+    w.run(false);
+    for m in [admin, ids[1], ids[3]] {
+        assert!(
+            messages(&w.take(m)).contains(&(ids[2], b"with fresh keys".to_vec())),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn strangers_cannot_fill_the_waiting_room_or_the_key_store() {
+    let (mut w, ids) = World::new(3);
+    let (a, b, stranger) = (ids[0], ids[1], ids[2]);
+    let c = w.connect(b, a);
+    // Group messages for conversations a is not in and whose admin is no contact of a's: refused,
+    // not kept.
+    // Real MLS messages of the stranger's own conversation.
+    let mut own = bithive_bitchat_mls::Conversations::open(None, &secret(2)).unwrap();
+    let g = own.create().unwrap();
+    for i in 0..100u8 {
+        let mut payload = vec![4u8];
+        payload.extend(own.send(&g, &[i; 64]).unwrap());
+        let (ev, _) = w.core(a).handle(stranger, &payload, 100);
+        assert!(
+            matches!(&ev[..], [Event::Refused { reason, .. }] if reason.contains("unknown conversation")),
+            "{ev:?}"
+        );
+    }
+    assert_eq!(w.core(a).waiting(), 0);
+    // A contact asking for key packages gets a few, then no more until it uses one.
+    let mut given = 0;
+    for _ in 0..10 {
+        let (_, out) = w.core(a).handle(b, &[2], 100);
+        given += out.len();
+    }
+    assert_eq!(given, 4);
+    let _ = c;
+}

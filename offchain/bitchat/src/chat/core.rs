@@ -25,8 +25,18 @@ use crate::journal::Journal;
 
 /// Pending contact requests kept at once.
 pub const MAX_PENDING_REQUESTS: usize = 256;
-/// Messages kept while waiting for the commit or welcome they need.
+/// Largest key package taken in a contact request or an answer (they are under 1 KiB).
+pub const MAX_KEY_PACKAGE: usize = 16 * 1024;
+/// Key packages handed to one contact that it has not used yet (each costs a private key kept
+/// in the state until used).
+pub const MAX_KEY_PACKAGES_GIVEN: u8 = 4;
+/// Messages kept while waiting for the commit or welcome they need: at most this many, this many
+/// per sender, and these many bytes in all. Only messages that can become readable are kept:
+/// for a conversation this account is in, or one whose admin is a contact (its welcome may be on
+/// its way).
 pub const MAX_PARKED: usize = 1024;
+pub const MAX_PARKED_PER_SENDER: usize = 64;
+pub const MAX_PARKED_BYTES: usize = 16 << 20;
 /// How long a parked message waits, seconds.
 pub const PARKED_TTL_SECS: u64 = 3600;
 
@@ -110,6 +120,8 @@ pub struct ChatCore {
     /// Members waiting for their key package before the admin adds them.
     wanted: BTreeMap<AccountId, BTreeSet<ConversationId>>,
     parked: VecDeque<(AccountId, Vec<u8>, u64)>,
+    /// Key packages handed to each contact and not used yet (in memory: a restart resets it).
+    given: BTreeMap<AccountId, u8>,
     history: Vec<HistoryEntry>,
 }
 
@@ -138,6 +150,7 @@ impl ChatCore {
             requests: BTreeMap::new(),
             wanted: BTreeMap::new(),
             parked: VecDeque::new(),
+            given: BTreeMap::new(),
             history: Vec::new(),
         };
         if let Some(dir) = dir {
@@ -376,6 +389,32 @@ impl ChatCore {
         Ok(out)
     }
 
+    /// Renews this account's keys in `c` (post-compromise security): the admin commits at once
+    /// (to every member); another member proposes to the admin, who forwards the proposal to
+    /// the others and commits it.
+    pub fn rekey(&mut self, c: &ConversationId) -> Result<Vec<Outgoing>, BitChatError> {
+        let message = self.mls.rekey(c).map_err(mls_err)?;
+        let me = self.account();
+        let payload = Payload::Mls { message }.encode();
+        let to: Vec<AccountId> = match c.admin() {
+            Some(a) if a == me.0 => self.members(c)?.into_iter().filter(|m| *m != me).collect(),
+            Some(a) => vec![AccountId(a)],
+            None => return Err(BitChatError::Chat("not a conversation id".into())),
+        };
+        Ok(to
+            .into_iter()
+            .map(|to| Outgoing {
+                to,
+                payload: payload.clone(),
+            })
+            .collect())
+    }
+
+    /// Messages waiting for the commit or welcome they need.
+    pub fn waiting(&self) -> usize {
+        self.parked.len()
+    }
+
     /// A message to every other member; kept in the history.
     pub fn send(
         &mut self,
@@ -430,13 +469,22 @@ impl ChatCore {
         key_package: Vec<u8>,
         events: &mut Vec<Event>,
     ) -> Result<(), BitChatError> {
+        if key_package.len() > MAX_KEY_PACKAGE {
+            return Err(BitChatError::Chat("key package too large".into()));
+        }
+        if self.requests.contains_key(&from) {
+            // One pending request per sender: a repeat changes nothing and writes nothing.
+            return Err(BitChatError::Chat(
+                "a request from this sender is already pending".into(),
+            ));
+        }
         let (_, account) = self.mls.check_key_package(&key_package).map_err(mls_err)?;
         if account != from.0 {
             return Err(BitChatError::Chat(
                 "contact request with another account's key package".into(),
             ));
         }
-        if !self.requests.contains_key(&from) && self.requests.len() >= MAX_PENDING_REQUESTS {
+        if self.requests.len() >= MAX_PENDING_REQUESTS {
             return Err(BitChatError::Chat(
                 "too many pending contact requests".into(),
             ));
@@ -459,6 +507,13 @@ impl ChatCore {
                 "a key package request from someone not a contact".into(),
             ));
         }
+        let given = self.given.entry(from).or_default();
+        if *given >= MAX_KEY_PACKAGES_GIVEN {
+            return Err(BitChatError::Chat(
+                "this contact holds enough unused key packages".into(),
+            ));
+        }
+        *given += 1;
         let key_package = self.mls.key_package().map_err(mls_err)?;
         out.push(Outgoing {
             to: from,
@@ -474,6 +529,9 @@ impl ChatCore {
         events: &mut Vec<Event>,
         out: &mut Vec<Outgoing>,
     ) -> Result<(), BitChatError> {
+        if key_package.len() > MAX_KEY_PACKAGE {
+            return Err(BitChatError::Chat("key package too large".into()));
+        }
         let Some(convs) = self.wanted.remove(&from) else {
             return Err(BitChatError::Chat("a key package nobody asked for".into()));
         };
@@ -530,38 +588,58 @@ impl ChatCore {
         events: &mut Vec<Event>,
         out: &mut Vec<Outgoing>,
     ) -> Result<(), BitChatError> {
-        match self.process_mls(from, &message, now, events) {
+        match self.process_mls(from, &message, now, events, out) {
             Ok(changed) => {
                 if changed {
-                    self.retry_parked(now, events);
+                    self.retry_parked(now, events, out);
                 }
-                let _ = out;
                 Ok(())
             }
             // Perhaps the commit or welcome it needs is still on its way from the admin.
-            Err(MlsError::UnknownConversation(_)) | Err(MlsError::Undecryptable(_)) => {
-                self.park(from, message, now);
-                Ok(())
+            Err(e @ (MlsError::UnknownConversation(_) | MlsError::Undecryptable(_))) => {
+                if self.may_become_readable(&message) {
+                    self.park(from, message, now)
+                } else {
+                    Err(mls_err(e))
+                }
             }
             Err(e) => Err(mls_err(e)),
         }
     }
 
-    fn park(&mut self, from: AccountId, message: Vec<u8>, now: u64) {
-        self.parked
-            .retain(|(_, _, at)| now.saturating_sub(*at) < PARKED_TTL_SECS);
-        if self.parked.len() >= MAX_PARKED {
-            self.parked.pop_front();
-        }
-        self.parked.push_back((from, message, now));
+    /// A group message is worth keeping only for a conversation this account is in, or one
+    /// whose admin is a contact (the welcome may still come).
+    fn may_become_readable(&self, message: &[u8]) -> bool {
+        let Some(c) = bithive_bitchat_mls::conversation_of(message) else {
+            return false;
+        };
+        self.mls.conversations().contains(&c)
+            || c.admin()
+                .is_some_and(|a| self.contacts.contains(&AccountId(a)))
     }
 
-    fn retry_parked(&mut self, now: u64, events: &mut Vec<Event>) {
+    fn park(&mut self, from: AccountId, message: Vec<u8>, now: u64) -> Result<(), BitChatError> {
+        self.parked
+            .retain(|(_, _, at)| now.saturating_sub(*at) < PARKED_TTL_SECS);
+        if self.parked.iter().filter(|(f, _, _)| *f == from).count() >= MAX_PARKED_PER_SENDER {
+            return Err(BitChatError::Chat(
+                "too many messages waiting from this sender".into(),
+            ));
+        }
+        let bytes: usize = self.parked.iter().map(|(_, m, _)| m.len()).sum();
+        if self.parked.len() >= MAX_PARKED || bytes + message.len() > MAX_PARKED_BYTES {
+            return Err(BitChatError::Chat("too many messages waiting".into()));
+        }
+        self.parked.push_back((from, message, now));
+        Ok(())
+    }
+
+    fn retry_parked(&mut self, now: u64, events: &mut Vec<Event>, out: &mut Vec<Outgoing>) {
         loop {
             let mut progressed = false;
             let parked: Vec<_> = self.parked.drain(..).collect();
             for (from, message, at) in parked {
-                match self.process_mls(from, &message, now, events) {
+                match self.process_mls(from, &message, now, events, out) {
                     Ok(_) => progressed = true,
                     Err(MlsError::UnknownConversation(_)) | Err(MlsError::Undecryptable(_)) => {
                         self.parked.push_back((from, message, at))
@@ -585,6 +663,7 @@ impl ChatCore {
         message: &[u8],
         now: u64,
         events: &mut Vec<Event>,
+        out: &mut Vec<Outgoing>,
     ) -> Result<bool, MlsError> {
         // A welcome is checked before it is processed: only a contact who is the admin.
         let contacts = &self.contacts;
@@ -598,10 +677,23 @@ impl ChatCore {
                     Ok(())
                 }
             }
-            Received::Message { from: sender, .. }
-            | Received::UpdateProposed { from: sender, .. } => {
+            Received::Message { from: sender, .. } => {
                 if *sender != from.0 {
                     Err("an MLS message relayed by someone other than its sender".to_string())
+                } else {
+                    Ok(())
+                }
+            }
+            // A member's update comes from the member or, forwarded, from the admin.
+            Received::UpdateProposed {
+                conversation,
+                from: sender,
+            } => {
+                if *sender != from.0 && conversation.admin() != Some(from.0) {
+                    Err(
+                        "an update relayed by someone other than its sender or the admin"
+                            .to_string(),
+                    )
                 } else {
                     Ok(())
                 }
@@ -620,6 +712,7 @@ impl ChatCore {
                 conversation,
                 members,
             } => {
+                self.given.remove(&from);
                 events.push(Event::Joined {
                     conversation,
                     members: members.into_iter().map(AccountId).collect(),
@@ -663,7 +756,41 @@ impl ChatCore {
                 events.push(Event::RemovedFrom { conversation });
                 true
             }
-            Received::UpdateProposed { .. } => false,
+            Received::UpdateProposed {
+                conversation,
+                from: proposer,
+            } => {
+                // The admin forwards the proposal to every other member before committing it:
+                // a commit may only name a proposal everyone holds.
+                if conversation.admin() == Some(self.account().0) {
+                    let me = self.account();
+                    let members = self
+                        .members(&conversation)
+                        .map_err(|e| MlsError::Mls(e.to_string()))?;
+                    let payload = Payload::Mls {
+                        message: message.to_vec(),
+                    }
+                    .encode();
+                    for m in members.iter().filter(|m| **m != me && m.0 != proposer) {
+                        out.push(Outgoing {
+                            to: *m,
+                            payload: payload.clone(),
+                        });
+                    }
+                    if let Some(commit) = self.mls.commit_pending(&conversation)? {
+                        let payload = Payload::Mls { message: commit }.encode();
+                        for m in members.into_iter().filter(|m| *m != me) {
+                            out.push(Outgoing {
+                                to: m,
+                                payload: payload.clone(),
+                            });
+                        }
+                    }
+                    true
+                } else {
+                    false
+                }
+            }
         })
     }
 }
