@@ -370,12 +370,35 @@ impl Conversations {
             added.push(account);
         }
         let had_others = present.len() > 1;
-        // Pending update proposals are not swept in: only the admin may hold them, and a
-        // commit naming a proposal another member never saw would cut that member off.
+        let (commit, welcome) = self.commit_changes(&mut group, kps, Vec::new())?;
+        let welcome = welcome.ok_or_else(|| MlsError::Mls("an add without a welcome".into()))?;
+        self.save()?;
+        Ok(Invitation {
+            commit: if had_others {
+                commit.to_bytes().map_err(mls)?
+            } else {
+                Vec::new()
+            },
+            welcome: welcome.to_bytes().map_err(mls)?,
+            added,
+        })
+    }
+
+    /// The admin's commit of `adds` and `removes`, merged; its welcome when it adds anyone.
+    /// Pending update proposals are not swept in: a commit naming a proposal another member
+    /// never saw would cut that member off (they go through [`Conversations::commit_pending`]
+    /// once forwarded to everyone).
+    fn commit_changes(
+        &self,
+        group: &mut MlsGroup,
+        adds: Vec<KeyPackage>,
+        removes: Vec<LeafNodeIndex>,
+    ) -> Result<(MlsMessageOut, Option<MlsMessageOut>), MlsError> {
         let (commit, welcome, _) = group
             .commit_builder()
             .consume_proposal_store(false)
-            .propose_adds(kps.iter().cloned())
+            .propose_adds(adds)
+            .propose_removals(removes)
             .load_psks(self.provider.storage())
             .map_err(mls)?
             .build(
@@ -388,18 +411,8 @@ impl Conversations {
             .stage_commit(&self.provider)
             .map_err(mls)?
             .into_messages();
-        let welcome = welcome.ok_or_else(|| MlsError::Mls("an add without a welcome".into()))?;
         group.merge_pending_commit(&self.provider).map_err(mls)?;
-        self.save()?;
-        Ok(Invitation {
-            commit: if had_others {
-                commit.to_bytes().map_err(mls)?
-            } else {
-                Vec::new()
-            },
-            welcome: welcome.to_bytes().map_err(mls)?,
-            added,
-        })
+        Ok((commit, welcome))
     }
 
     /// Removes `accounts` (admin only); returns the commit for every remaining and removed
@@ -429,23 +442,7 @@ impl Conversations {
         if leaves.is_empty() {
             return Err(MlsError::Invalid("no member to remove".into()));
         }
-        let (commit, _, _) = group
-            .commit_builder()
-            .consume_proposal_store(false)
-            .propose_removals(leaves.iter().cloned())
-            .load_psks(self.provider.storage())
-            .map_err(mls)?
-            .build(
-                self.provider.rand(),
-                self.provider.crypto(),
-                &self.signer,
-                |_| true,
-            )
-            .map_err(mls)?
-            .stage_commit(&self.provider)
-            .map_err(mls)?
-            .into_messages();
-        group.merge_pending_commit(&self.provider).map_err(mls)?;
+        let (commit, _) = self.commit_changes(&mut group, Vec::new(), leaves)?;
         self.save()?;
         commit.to_bytes().map_err(mls)
     }

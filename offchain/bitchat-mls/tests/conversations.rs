@@ -510,8 +510,8 @@ mod hostile_member {
         }
     }
 
-    #[test]
-    fn commits_by_a_member_other_than_the_admin_are_refused() {
+    /// Alice's conversation with Bob and Mallory (who runs openmls directly), all joined.
+    fn alice_bob_and_mallory() -> (Conversations, Conversations, Raw, ConversationId, MlsGroup) {
         let (mut alice, mut bob) = (client(0), client(1));
         let mallory = raw(9);
         let c = alice.create().unwrap();
@@ -519,7 +519,13 @@ mod hostile_member {
             .invite(&c, &[bob.key_package().unwrap(), mallory.key_package()])
             .unwrap();
         bob.receive(&inv.welcome).unwrap();
-        let mut g = mallory.join(&inv.welcome);
+        let g = mallory.join(&inv.welcome);
+        (alice, bob, mallory, c, g)
+    }
+
+    #[test]
+    fn commits_by_a_member_other_than_the_admin_are_refused() {
+        let (mut alice, mut bob, mallory, c, mut g) = alice_bob_and_mallory();
 
         // Mallory removes bob in her own commit.
         let bob_leaf = g
@@ -558,14 +564,7 @@ mod hostile_member {
 
     #[test]
     fn an_update_rebinding_a_leaf_to_another_account_is_refused() {
-        let (mut alice, mut bob) = (client(0), client(1));
-        let mallory = raw(9);
-        let c = alice.create().unwrap();
-        let inv = alice
-            .invite(&c, &[bob.key_package().unwrap(), mallory.key_package()])
-            .unwrap();
-        bob.receive(&inv.welcome).unwrap();
-        let mut g = mallory.join(&inv.welcome);
+        let (mut alice, mut bob, mallory, c, mut g) = alice_bob_and_mallory();
         // Mallory's new leaf carries a credential for another account (8) that she controls.
         let other = raw(8);
         let new_signer = openmls::prelude::NewSignerBundle {

@@ -406,14 +406,12 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("inbox.journal");
         let a = AccountId([1; 20]);
-        let mk = || Inbox::new(1000, 100);
-        let (mut ib, ready) = DurableInbox::open(
-            &p,
-            crate::at_rest::AtRestKey::derive(&[3; 32], "inbox"),
-            mk(),
-            10,
-        )
-        .unwrap();
+        // The journal under a test key, with a fresh in-memory inbox, at time 10.
+        let reopen = |p: &std::path::Path| {
+            let key = crate::at_rest::AtRestKey::derive(&[3; 32], "inbox");
+            DurableInbox::open(p, key, Inbox::new(1000, 100), 10).unwrap()
+        };
+        let (mut ib, ready) = reopen(&p);
         assert!(ready.is_empty());
         let (r, out) = ib
             .accept([0; 16], msg(a, 3, 0, 0, b"m0".to_vec()), 10)
@@ -427,13 +425,7 @@ mod tests {
         ib.accept([3; 16], msg(a, 3, 3, 50, b"m3".to_vec()), 10)
             .unwrap();
         drop(ib);
-        let (mut ib, ready) = DurableInbox::open(
-            &p,
-            crate::at_rest::AtRestKey::derive(&[3; 32], "inbox"),
-            mk(),
-            10,
-        )
-        .unwrap();
+        let (mut ib, ready) = reopen(&p);
         assert_eq!(ready.iter().map(|m| m.seq).collect::<Vec<_>>(), vec![1]);
         assert_eq!(
             ib.accept([0; 16], msg(a, 3, 0, 0, b"m0".to_vec()), 10)
@@ -467,13 +459,7 @@ mod tests {
         ib.maybe_compact().unwrap();
         assert_eq!(ib.journal_records(), Some(1));
         drop(ib);
-        let (mut ib, ready) = DurableInbox::open(
-            &p,
-            crate::at_rest::AtRestKey::derive(&[3; 32], "inbox"),
-            mk(),
-            10,
-        )
-        .unwrap();
+        let (mut ib, ready) = reopen(&p);
         assert!(ready.is_empty());
         assert_eq!(
             ib.accept([7; 16], msg(a, 3, 1199, 50, vec![1]), 10)

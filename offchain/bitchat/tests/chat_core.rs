@@ -53,6 +53,16 @@ impl World {
             self.post(o.to, out);
         }
     }
+    /// Each of `members` becomes `admin`'s contact, then joins `admin`'s new group.
+    fn group(&mut self, admin: AccountId, members: &[AccountId]) -> ConversationId {
+        for m in members {
+            self.connect(*m, admin);
+        }
+        let (g, out) = self.core(admin).create_group(members).unwrap();
+        self.post(admin, out);
+        self.run(false);
+        g
+    }
     fn take(&mut self, a: AccountId) -> Vec<Event> {
         self.events.remove(&a).unwrap_or_default()
     }
@@ -99,12 +109,7 @@ fn contact_request_then_one_to_one() {
 fn group_built_from_contacts_reaches_everyone_even_reordered() {
     let (mut w, ids) = World::new(6);
     let admin = ids[0];
-    for m in &ids[1..] {
-        w.connect(*m, admin);
-    }
-    let (g, out) = w.core(admin).create_group(&ids[1..]).unwrap();
-    w.post(admin, out);
-    w.run(false);
+    let g = w.group(admin, &ids[1..]);
     for m in &ids[1..] {
         assert!(w
             .take(*m)
@@ -253,12 +258,7 @@ fn a_forwarded_copy_does_not_spoil_the_genuine_message() {
 fn a_members_new_keys_reach_everyone_through_the_admin() {
     let (mut w, ids) = World::new(4);
     let admin = ids[0];
-    for m in &ids[1..] {
-        w.connect(*m, admin);
-    }
-    let (g, out) = w.core(admin).create_group(&ids[1..]).unwrap();
-    w.post(admin, out);
-    w.run(false);
+    let g = w.group(admin, &ids[1..]);
     // Member 2 renews its keys: a proposal to the admin only; the admin forwards it and commits.
     let out = w.core(ids[2]).rekey(&g).unwrap();
     assert_eq!(out.len(), 1);

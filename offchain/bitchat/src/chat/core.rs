@@ -290,16 +290,8 @@ impl ChatCore {
         self.record(Rec::RequestDone {
             from: from.to_string(),
         })?;
-        Ok((
-            c,
-            vec![Outgoing {
-                to: from,
-                payload: Payload::Mls {
-                    message: inv.welcome,
-                }
-                .encode(),
-            }],
-        ))
+        let out = self.fan_out([from], inv.welcome);
+        Ok((c, out))
     }
 
     /// Drops `from`'s pending request (it may ask again).
@@ -349,24 +341,17 @@ impl ChatCore {
         Ok(out)
     }
 
-    fn to_members(
-        &self,
-        c: &ConversationId,
-        message: Vec<u8>,
-        also: &[AccountId],
-    ) -> Result<Vec<Outgoing>, BitChatError> {
+    /// The same MLS message for each of `to` except this account.
+    fn fan_out(&self, to: impl IntoIterator<Item = AccountId>, message: Vec<u8>) -> Vec<Outgoing> {
         let me = self.account();
-        let mut to: BTreeSet<AccountId> = self.members(c)?.into_iter().collect();
-        to.extend(also.iter().copied());
-        to.remove(&me);
         let payload = Payload::Mls { message }.encode();
-        Ok(to
-            .into_iter()
+        to.into_iter()
+            .filter(|m| *m != me)
             .map(|to| Outgoing {
                 to,
                 payload: payload.clone(),
             })
-            .collect())
+            .collect()
     }
 
     /// Removes members (admin only): the commit goes to everyone, the removed included.
@@ -378,15 +363,7 @@ impl ChatCore {
         let before = self.members(c)?;
         let raw: Vec<[u8; 20]> = members.iter().map(|m| m.0).collect();
         let commit = self.mls.remove(c, &raw).map_err(mls_err)?;
-        let mut out = Vec::new();
-        let payload = Payload::Mls { message: commit }.encode();
-        for m in before.into_iter().filter(|m| *m != self.account()) {
-            out.push(Outgoing {
-                to: m,
-                payload: payload.clone(),
-            });
-        }
-        Ok(out)
+        Ok(self.fan_out(before, commit))
     }
 
     /// Renews this account's keys in `c` (post-compromise security): the admin commits at once
@@ -394,20 +371,12 @@ impl ChatCore {
     /// the others and commits it.
     pub fn rekey(&mut self, c: &ConversationId) -> Result<Vec<Outgoing>, BitChatError> {
         let message = self.mls.rekey(c).map_err(mls_err)?;
-        let me = self.account();
-        let payload = Payload::Mls { message }.encode();
         let to: Vec<AccountId> = match c.admin() {
-            Some(a) if a == me.0 => self.members(c)?.into_iter().filter(|m| *m != me).collect(),
+            Some(a) if a == self.account().0 => self.members(c)?,
             Some(a) => vec![AccountId(a)],
             None => return Err(BitChatError::Chat("not a conversation id".into())),
         };
-        Ok(to
-            .into_iter()
-            .map(|to| Outgoing {
-                to,
-                payload: payload.clone(),
-            })
-            .collect())
+        Ok(self.fan_out(to, message))
     }
 
     /// Messages waiting for the commit or welcome they need.
@@ -423,7 +392,7 @@ impl ChatCore {
         now: u64,
     ) -> Result<Vec<Outgoing>, BitChatError> {
         let message = self.mls.send(c, body).map_err(mls_err)?;
-        let out = self.to_members(c, message, &[])?;
+        let out = self.fan_out(self.members(c)?, message);
         self.record(Rec::Message {
             conversation: c.to_string(),
             from: self.account().to_string(),
@@ -545,24 +514,9 @@ impl ChatCore {
             let before = self.members(&c)?;
             let inv = self.mls.invite(&c, &[key_package]).map_err(mls_err)?;
             if !inv.commit.is_empty() {
-                let payload = Payload::Mls {
-                    message: inv.commit,
-                }
-                .encode();
-                for m in before.into_iter().filter(|m| *m != self.account()) {
-                    out.push(Outgoing {
-                        to: m,
-                        payload: payload.clone(),
-                    });
-                }
+                out.extend(self.fan_out(before, inv.commit));
             }
-            out.push(Outgoing {
-                to: from,
-                payload: Payload::Mls {
-                    message: inv.welcome,
-                }
-                .encode(),
-            });
+            out.extend(self.fan_out([from], inv.welcome));
             events.push(Event::Changed {
                 conversation: c,
                 added: vec![from],
@@ -763,28 +717,13 @@ impl ChatCore {
                 // The admin forwards the proposal to every other member before committing it:
                 // a commit may only name a proposal everyone holds.
                 if conversation.admin() == Some(self.account().0) {
-                    let me = self.account();
                     let members = self
                         .members(&conversation)
                         .map_err(|e| MlsError::Mls(e.to_string()))?;
-                    let payload = Payload::Mls {
-                        message: message.to_vec(),
-                    }
-                    .encode();
-                    for m in members.iter().filter(|m| **m != me && m.0 != proposer) {
-                        out.push(Outgoing {
-                            to: *m,
-                            payload: payload.clone(),
-                        });
-                    }
+                    let others = members.iter().copied().filter(|m| m.0 != proposer);
+                    out.extend(self.fan_out(others, message.to_vec()));
                     if let Some(commit) = self.mls.commit_pending(&conversation)? {
-                        let payload = Payload::Mls { message: commit }.encode();
-                        for m in members.into_iter().filter(|m| *m != me) {
-                            out.push(Outgoing {
-                                to: m,
-                                payload: payload.clone(),
-                            });
-                        }
+                        out.extend(self.fan_out(members, commit));
                     }
                     true
                 } else {
