@@ -277,13 +277,19 @@ struct Session {
 }
 
 impl Session {
-    async fn who(&mut self, token: &str) -> anyhow::Result<AccountId> {
+    /// Contacts and pending requesters, in the order `/contacts` numbers them (and `who` reads
+    /// those numbers back).
+    async fn people(&self) -> Vec<AccountId> {
         let core = self.client.core().await;
-        let mut people: Vec<AccountId> = core.contacts();
+        let mut people = core.contacts();
         people.extend(core.pending_requests());
-        drop(core);
         people.sort();
         people.dedup();
+        people
+    }
+
+    async fn who(&mut self, token: &str) -> anyhow::Result<AccountId> {
+        let people = self.people().await;
         if let Ok(n) = token.parse::<usize>() {
             return people
                 .get(n.wrapping_sub(1))
@@ -376,10 +382,7 @@ impl Session {
                 println!("declined");
             }
             "/contacts" => {
-                let mut people = self.client.core().await.contacts();
-                people.extend(self.client.core().await.pending_requests());
-                people.sort();
-                people.dedup();
+                let people = self.people().await;
                 if people.is_empty() {
                     println!("no contacts yet: /contact CARD");
                 }
