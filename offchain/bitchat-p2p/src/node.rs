@@ -1,0 +1,1049 @@
+//! The async layer: one task owns the libp2p swarm; [`P2pNode`] talks to it over channels.
+//!
+//! A *public* node (reachable at its listen addresses) is a DHT server and a relay v2 server.
+//! A *private* node (behind a NAT) is a DHT client: it connects to the bootstrap nodes, learns
+//! its address as they see it (identify), reserves a slot on each as a relay, and publishes a
+//! record naming those relay circuits. A peer that finds the record dials through the relay;
+//! DCUtR then tries to punch a direct QUIC path and, when it succeeds, the relayed connection
+//! is closed so envelopes take the direct one. When the punch fails (a symmetric NAT), they
+//! keep flowing through the relay.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bithive_bitchat::AccountId;
+use futures::StreamExt;
+use libp2p::core::transport::ListenerId;
+use libp2p::core::ConnectedPoint;
+use libp2p::identity::Keypair;
+use libp2p::kad::store::{MemoryStore, MemoryStoreConfig, RecordStore};
+use libp2p::kad::{
+    self, GetProvidersOk, GetRecordOk, InboundRequest, QueryId, QueryResult, Quorum,
+};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{behaviour::toggle::Toggle, ConnectionId, NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    dcutr, identify, noise, ping, relay, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::codec::{Ack, EnvelopeCodec, PROTOCOL as ENVELOPE_PROTOCOL};
+use crate::error::P2pError;
+use crate::identity::{account_of_peer, keypair_from_secret};
+use crate::record::{check_addr, check_record, record_key, sign_record, AccountRecord, AddrPolicy};
+
+const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/kad/1.0.0");
+const IDENTIFY_PROTOCOL: &str = "/bithive/bitchat/id/1.0.0";
+/// Records are signed again this often (and whenever the relay circuits change).
+const REPUBLISH_EVERY: Duration = Duration::from_secs(600);
+/// A failed publication (no DHT peer yet) is retried after this, doubling up to
+/// [`REPUBLISH_EVERY`].
+const PUBLISH_RETRY: Duration = Duration::from_secs(2);
+/// Envelopes a sender may hand this node per window, and the window.
+const ENVELOPES_PER_WINDOW: u32 = 128;
+const WINDOW: Duration = Duration::from_secs(10);
+/// Provider records this node stores for any one peer.
+const MAX_PROVIDED_PER_PEER: usize = 1024;
+/// Tracked senders and providers before the oldest are forgotten.
+const MAX_TRACKED_PEERS: usize = 10_000;
+/// Attempts for one envelope (a relayed connection closed by a successful punch costs one).
+const SEND_ATTEMPTS: u8 = 3;
+
+/// How a node starts.
+#[derive(Debug, Clone)]
+pub struct P2pConfig {
+    /// QUIC listen addresses, e.g. `/ip4/0.0.0.0/udp/4001/quic-v1`.
+    pub listen: Vec<Multiaddr>,
+    /// Public nodes to join the DHT through (and, for a private node, to relay through); each
+    /// ends in `/p2p/<peer id>`.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Reachable at its listen addresses: a DHT server and a relay for others.
+    pub public: bool,
+    /// Addresses a public node announces (default: its listen addresses).
+    pub announce: Vec<Multiaddr>,
+    pub addr_policy: AddrPolicy,
+    /// Received envelopes waiting for the application; beyond it senders are told to wait.
+    pub inbox_capacity: usize,
+}
+
+impl P2pConfig {
+    pub fn new(listen: Multiaddr) -> Self {
+        Self {
+            listen: vec![listen],
+            bootstrap: Vec::new(),
+            public: false,
+            announce: Vec::new(),
+            addr_policy: AddrPolicy {
+                allow_loopback: false,
+            },
+            inbox_capacity: 1024,
+        }
+    }
+}
+
+/// How an envelope travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Direct,
+    Relayed,
+}
+
+impl Path {
+    pub fn name(self) -> &'static str {
+        match self {
+            Path::Direct => "direct",
+            Path::Relayed => "relayed",
+        }
+    }
+}
+
+/// What the node reports to the application.
+#[derive(Debug, Clone)]
+pub enum P2pEvent {
+    Listening(Multiaddr),
+    /// A relay accepted our reservation: others can reach us through it.
+    Reserved {
+        relay: PeerId,
+    },
+    /// Our record is in the DHT with these addresses.
+    Published {
+        addrs: Vec<Multiaddr>,
+    },
+    /// A hole punch to this account succeeded: a direct connection replaces the relayed one.
+    Direct {
+        account: AccountId,
+    },
+    /// A hole punch failed; traffic keeps to the relay.
+    PunchFailed {
+        account: AccountId,
+        reason: String,
+    },
+    Received {
+        from: AccountId,
+        envelope: Vec<u8>,
+        path: Path,
+    },
+    /// A DHT record, provider record or envelope offered to us was refused.
+    Refused {
+        from: PeerId,
+        reason: String,
+    },
+}
+
+/// Where the node stands.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub peer: PeerId,
+    pub account: AccountId,
+    pub listen: Vec<Multiaddr>,
+    pub external: Vec<Multiaddr>,
+    /// Connected accounts and whether every connection to them is relayed.
+    pub connections: Vec<(PeerId, Path)>,
+}
+
+enum Command {
+    Find(AccountId, oneshot::Sender<Result<AccountRecord, P2pError>>),
+    Send(AccountId, Vec<u8>, oneshot::Sender<Result<Path, P2pError>>),
+    Provide([u8; 32], oneshot::Sender<Result<(), P2pError>>),
+    Providers([u8; 32], oneshot::Sender<Result<Vec<AccountId>, P2pError>>),
+    Info(oneshot::Sender<NodeInfo>),
+}
+
+/// A running node and its events; it stops when it and every [`P2pHandle`] are dropped.
+pub struct P2pNode {
+    handle: P2pHandle,
+    events: mpsc::Receiver<P2pEvent>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// What asks a running node to do something; cheap to clone, usable from many tasks.
+#[derive(Clone)]
+pub struct P2pHandle {
+    commands: mpsc::Sender<Command>,
+    peer: PeerId,
+    account: AccountId,
+}
+
+impl std::ops::Deref for P2pNode {
+    type Target = P2pHandle;
+    fn deref(&self) -> &P2pHandle {
+        &self.handle
+    }
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    relay_client: relay::client::Behaviour,
+    relay: Toggle<relay::Behaviour>,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    kad: kad::Behaviour<MemoryStore>,
+    dcutr: dcutr::Behaviour,
+    envelopes: request_response::Behaviour<EnvelopeCodec>,
+}
+
+impl P2pNode {
+    /// Starts a node for the account whose secret key is `secret`.
+    pub async fn start(secret: &[u8; 32], config: P2pConfig) -> Result<Self, P2pError> {
+        let keypair = keypair_from_secret(secret)?;
+        let peer = keypair.public().to_peer_id();
+        let account = account_of_peer(&peer).ok_or(P2pError::Identity("not secp256k1".into()))?;
+        let mut bootstrap = Vec::new();
+        for addr in &config.bootstrap {
+            match addr.iter().last() {
+                Some(Protocol::P2p(p)) => bootstrap.push((p, addr.clone())),
+                _ => {
+                    return Err(P2pError::Config(format!(
+                        "bootstrap address {addr} must end in /p2p/<peer id>"
+                    )))
+                }
+            }
+        }
+        let mut swarm = build_swarm(keypair.clone(), config.public)?;
+        for l in &config.listen {
+            swarm
+                .listen_on(l.clone())
+                .map_err(|e| P2pError::Transport(format!("listen on {l}: {e}")))?;
+        }
+        let announce = if config.announce.is_empty() {
+            config.listen.clone()
+        } else {
+            config.announce.clone()
+        };
+        if config.public {
+            for a in &announce {
+                swarm.add_external_address(a.clone());
+            }
+        }
+        for (p, a) in &bootstrap {
+            swarm.behaviour_mut().kad.add_address(p, a.clone());
+            if let Err(e) = swarm.dial(a.clone()) {
+                tracing::warn!(%a, "dial bootstrap: {e}");
+            }
+        }
+        let (ctx, crx) = mpsc::channel(256);
+        let (etx, erx) = mpsc::channel(config.inbox_capacity.max(16));
+        let mut driver = Driver {
+            swarm,
+            keypair,
+            config,
+            announce,
+            bootstrap: bootstrap.into_iter().collect(),
+            events: etx,
+            connections: HashMap::new(),
+            reservations: HashMap::new(),
+            circuits_requested: HashMap::new(),
+            publish_due: Some(Instant::now()),
+            publishing: None,
+            publish_backoff: PUBLISH_RETRY,
+            finds: HashMap::new(),
+            known: HashMap::new(),
+            sends: HashMap::new(),
+            waiting_for_find: HashMap::new(),
+            provides: HashMap::new(),
+            provider_queries: HashMap::new(),
+            senders: HashMap::new(),
+            provided_by: HashMap::new(),
+        };
+        let task = tokio::spawn(async move { driver.run(crx).await });
+        Ok(Self {
+            handle: P2pHandle {
+                commands: ctx,
+                peer,
+                account,
+            },
+            events: erx,
+            task,
+        })
+    }
+
+    pub fn handle(&self) -> P2pHandle {
+        self.handle.clone()
+    }
+
+    /// The next event; `None` once the node has stopped.
+    pub async fn next_event(&mut self) -> Option<P2pEvent> {
+        self.events.recv().await
+    }
+
+    /// Stops the node and waits for its task (other handles keep it alive until dropped).
+    pub async fn shutdown(self) {
+        drop(self.handle);
+        drop(self.events);
+        let _ = self.task.await;
+    }
+}
+
+impl P2pHandle {
+    pub fn peer_id(&self) -> PeerId {
+        self.peer
+    }
+
+    pub fn account(&self) -> AccountId {
+        self.account
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, P2pError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| P2pError::Stopped)?;
+        rx.await.map_err(|_| P2pError::Stopped)
+    }
+
+    /// The newest valid record `account` published.
+    pub async fn find(&self, account: AccountId) -> Result<AccountRecord, P2pError> {
+        self.ask(|tx| Command::Find(account, tx)).await?
+    }
+
+    /// Hands `envelope` to `account` (found through the DHT if not known yet) and says how it
+    /// travelled once the receiver has taken it.
+    pub async fn send(&self, account: AccountId, envelope: Vec<u8>) -> Result<Path, P2pError> {
+        self.ask(|tx| Command::Send(account, envelope, tx)).await?
+    }
+
+    /// Announces in the DHT that this node holds the chunk with hash `key`.
+    pub async fn provide(&self, key: [u8; 32]) -> Result<(), P2pError> {
+        self.ask(|tx| Command::Provide(key, tx)).await?
+    }
+
+    /// Accounts that announced the chunk with hash `key`.
+    pub async fn providers(&self, key: [u8; 32]) -> Result<Vec<AccountId>, P2pError> {
+        self.ask(|tx| Command::Providers(key, tx)).await?
+    }
+
+    pub async fn info(&self) -> Result<NodeInfo, P2pError> {
+        self.ask(Command::Info).await
+    }
+}
+
+fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pError> {
+    let t = |e: &dyn std::fmt::Display| P2pError::Transport(e.to_string());
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_quic()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .map_err(|e| t(&e))?
+        .with_behaviour(|key, relay_client| {
+            let peer = key.public().to_peer_id();
+            let mut kad_config = kad::Config::new(KAD_PROTOCOL);
+            kad_config
+                .set_record_filtering(kad::StoreInserts::FilterBoth)
+                .set_query_timeout(Duration::from_secs(30));
+            let store = MemoryStore::with_config(
+                peer,
+                MemoryStoreConfig {
+                    max_records: 65_536,
+                    max_value_bytes: crate::record::MAX_RECORD_BYTES,
+                    max_providers_per_key: 20,
+                    max_provided_keys: 65_536,
+                },
+            );
+            let mut kad = kad::Behaviour::with_config(peer, store, kad_config);
+            kad.set_mode(Some(if public {
+                kad::Mode::Server
+            } else {
+                kad::Mode::Client
+            }));
+            let relay = public.then(|| {
+                relay::Behaviour::new(
+                    peer,
+                    relay::Config {
+                        max_reservations: 4096,
+                        max_reservations_per_peer: 4,
+                        reservation_duration: Duration::from_secs(3600),
+                        max_circuits: 4096,
+                        max_circuits_per_peer: 16,
+                        // Chat over a relay when no punch works: long and roomy enough for
+                        // messages, bounded for anything else.
+                        max_circuit_duration: Duration::from_secs(3600),
+                        max_circuit_bytes: 16 << 20,
+                        ..Default::default()
+                    },
+                )
+            });
+            Behaviour {
+                relay_client,
+                relay: relay.into(),
+                // Only external addresses are told (a public node's announced ones; none for a
+                // node behind a NAT: its LAN and loopback addresses mean nothing to others),
+                // and addresses other peers tell are not kept for dialling: they are
+                // unchecked claims, and only signed, checked records say where an account is.
+                identify: identify::Behaviour::new(
+                    identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
+                        .with_hide_listen_addrs(true)
+                        .with_cache_size(0),
+                ),
+                ping: ping::Behaviour::default(),
+                kad,
+                dcutr: dcutr::Behaviour::new(peer),
+                envelopes: request_response::Behaviour::with_codec(
+                    EnvelopeCodec,
+                    [(ENVELOPE_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(Duration::from_secs(30)),
+                ),
+            }
+        })
+        .map_err(|e| t(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .build();
+    Ok(swarm)
+}
+
+struct PendingSend {
+    account: AccountId,
+    envelope: Vec<u8>,
+    attempts: u8,
+    reply: oneshot::Sender<Result<Path, P2pError>>,
+}
+
+/// Accounts found so far for a chunk, and who asked.
+type ProviderQuery = (
+    HashSet<AccountId>,
+    oneshot::Sender<Result<Vec<AccountId>, P2pError>>,
+);
+
+struct PendingFind {
+    account: AccountId,
+    best: Option<AccountRecord>,
+    replies: Vec<oneshot::Sender<Result<AccountRecord, P2pError>>>,
+}
+
+struct Driver {
+    swarm: Swarm<Behaviour>,
+    keypair: Keypair,
+    config: P2pConfig,
+    announce: Vec<Multiaddr>,
+    bootstrap: HashMap<PeerId, Multiaddr>,
+    events: mpsc::Sender<P2pEvent>,
+    /// Open connections: peer and whether relayed.
+    connections: HashMap<ConnectionId, (PeerId, bool)>,
+    /// Relays that accepted us, with the circuit address through each.
+    reservations: HashMap<PeerId, Multiaddr>,
+    /// Relay listeners asked for, by listener: closed ones are asked for again on reconnect.
+    circuits_requested: HashMap<PeerId, ListenerId>,
+    publish_due: Option<Instant>,
+    publishing: Option<(QueryId, Vec<Multiaddr>)>,
+    publish_backoff: Duration,
+    finds: HashMap<QueryId, PendingFind>,
+    /// Records found, by account.
+    known: HashMap<AccountId, AccountRecord>,
+    sends: HashMap<OutboundRequestId, PendingSend>,
+    waiting_for_find: HashMap<AccountId, Vec<PendingSend>>,
+    provides: HashMap<QueryId, oneshot::Sender<Result<(), P2pError>>>,
+    provider_queries: HashMap<QueryId, ProviderQuery>,
+    /// Envelopes per sender in the current window.
+    senders: HashMap<PeerId, (Instant, u32)>,
+    /// Provider records stored per providing peer.
+    provided_by: HashMap<PeerId, usize>,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn is_relayed(endpoint: &ConnectedPoint) -> bool {
+    let circuit = |a: &Multiaddr| a.iter().any(|p| p == Protocol::P2pCircuit);
+    match endpoint {
+        ConnectedPoint::Dialer { address, .. } => circuit(address),
+        ConnectedPoint::Listener {
+            local_addr,
+            send_back_addr,
+        } => circuit(local_addr) || circuit(send_back_addr),
+    }
+}
+
+impl Driver {
+    async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
+        let mut republish = tokio::time::interval(REPUBLISH_EVERY);
+        republish.tick().await;
+        loop {
+            let due = self.publish_due;
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(c) => self.command(c),
+                    None => break,
+                },
+                ev = self.swarm.select_next_some() => self.swarm_event(ev),
+                _ = republish.tick() => self.publish_due = Some(Instant::now()),
+                _ = async {
+                    match due {
+                        Some(at) => tokio::time::sleep_until(at.into()).await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    self.publish_due = None;
+                    self.publish();
+                }
+            }
+        }
+        tracing::debug!("p2p node stopped");
+    }
+
+    fn emit(&self, ev: P2pEvent) {
+        if self.events.try_send(ev).is_err() {
+            tracing::warn!("event queue full or closed: an event was dropped");
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Find(account, reply) => self.find(account, Some(reply)),
+            Command::Send(account, envelope, reply) => {
+                let s = PendingSend {
+                    account,
+                    envelope,
+                    attempts: 0,
+                    reply,
+                };
+                if self.known.contains_key(&account) {
+                    self.send(s);
+                } else {
+                    self.waiting_for_find.entry(account).or_default().push(s);
+                    self.find(account, None);
+                }
+            }
+            Command::Provide(key, reply) => {
+                match self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .start_providing(key.to_vec().into())
+                {
+                    Ok(q) => {
+                        self.provides.insert(q, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(P2pError::Transport(e.to_string())));
+                    }
+                }
+            }
+            Command::Providers(key, reply) => {
+                let q = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_providers(key.to_vec().into());
+                self.provider_queries.insert(q, (HashSet::new(), reply));
+            }
+            Command::Info(reply) => {
+                let mut by_peer: HashMap<PeerId, bool> = HashMap::new();
+                for (p, relayed) in self.connections.values() {
+                    let all_relayed = by_peer.entry(*p).or_insert(true);
+                    *all_relayed &= *relayed;
+                }
+                let peer = *self.swarm.local_peer_id();
+                let _ = reply.send(NodeInfo {
+                    peer,
+                    account: account_of_peer(&peer).expect("own key is secp256k1"),
+                    listen: self.swarm.listeners().cloned().collect(),
+                    external: self.swarm.external_addresses().cloned().collect(),
+                    connections: by_peer
+                        .into_iter()
+                        .map(|(p, r)| (p, if r { Path::Relayed } else { Path::Direct }))
+                        .collect(),
+                });
+            }
+        }
+    }
+
+    fn find(
+        &mut self,
+        account: AccountId,
+        reply: Option<oneshot::Sender<Result<AccountRecord, P2pError>>>,
+    ) {
+        if let Some(pending) = self.finds.values_mut().find(|f| f.account == account) {
+            pending.replies.extend(reply);
+            return;
+        }
+        let q = self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .get_record(record_key(&account).into());
+        self.finds.insert(
+            q,
+            PendingFind {
+                account,
+                best: None,
+                replies: reply.into_iter().collect(),
+            },
+        );
+    }
+
+    fn send(&mut self, s: PendingSend) {
+        let Some(rec) = self.known.get(&s.account) else {
+            let _ = s.reply.send(Err(P2pError::NotFound(s.account.to_string())));
+            return;
+        };
+        let peer = rec.peer;
+        let addrs = rec.addrs.clone();
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .envelopes
+            .send_request_with_addresses(&peer, s.envelope.clone(), addrs);
+        self.sends.insert(id, s);
+    }
+
+    fn publish(&mut self) {
+        let addrs: Vec<Multiaddr> = if self.config.public {
+            self.announce.clone()
+        } else {
+            self.reservations.values().cloned().collect()
+        };
+        if addrs.is_empty() {
+            return; // published once a relay accepts us
+        }
+        let value = match sign_record(&self.keypair, addrs.clone()) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!("sign record: {e}");
+                return;
+            }
+        };
+        let account = account_of_peer(self.swarm.local_peer_id()).expect("own key is secp256k1");
+        let record = kad::Record::new(record_key(&account), value);
+        match self
+            .swarm
+            .behaviour_mut()
+            .kad
+            .put_record(record, Quorum::One)
+        {
+            Ok(q) => self.publishing = Some((q, addrs)),
+            Err(e) => {
+                tracing::warn!("publish: {e}");
+                self.retry_publish();
+            }
+        }
+    }
+
+    fn retry_publish(&mut self) {
+        self.publish_due = Some(Instant::now() + self.publish_backoff);
+        self.publish_backoff = (self.publish_backoff * 2).min(REPUBLISH_EVERY);
+    }
+
+    fn swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+        match ev {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                tracing::info!(%address, "listening");
+                self.emit(P2pEvent::Listening(address));
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                let relayed = is_relayed(&endpoint);
+                tracing::debug!(%peer_id, relayed, "connected");
+                self.connections.insert(connection_id, (peer_id, relayed));
+                if self.bootstrap.contains_key(&peer_id) {
+                    let _ = self.swarm.behaviour_mut().kad.bootstrap();
+                }
+            }
+            SwarmEvent::ConnectionClosed { connection_id, .. } => {
+                self.connections.remove(&connection_id);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => self.identified(peer_id, info),
+            SwarmEvent::Behaviour(BehaviourEvent::RelayClient(
+                relay::client::Event::ReservationReqAccepted { relay_peer_id, .. },
+            )) => {
+                if let Some(addr) = self.bootstrap.get(&relay_peer_id) {
+                    let circuit = addr.clone().with(Protocol::P2pCircuit);
+                    let fresh = self.reservations.insert(relay_peer_id, circuit).is_none();
+                    self.emit(P2pEvent::Reserved {
+                        relay: relay_peer_id,
+                    });
+                    if fresh {
+                        self.publish_due = Some(Instant::now());
+                    }
+                }
+            }
+            SwarmEvent::ListenerClosed { listener_id, .. } => {
+                // A relay reservation ended: stop announcing it; it is asked for again when
+                // the relay identifies itself on the next connection.
+                let relay = self
+                    .circuits_requested
+                    .iter()
+                    .find(|(_, l)| **l == listener_id)
+                    .map(|(p, _)| *p);
+                if let Some(relay) = relay {
+                    self.circuits_requested.remove(&relay);
+                    if self.reservations.remove(&relay).is_some() {
+                        self.publish_due = Some(Instant::now());
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Dcutr(dcutr::Event {
+                remote_peer_id,
+                result,
+            })) => {
+                let Some(account) = account_of_peer(&remote_peer_id) else {
+                    return;
+                };
+                match result {
+                    Ok(_) => {
+                        tracing::info!(%remote_peer_id, "hole punched: direct connection");
+                        // Envelopes go over any connection to the peer: keep only the direct one.
+                        let relayed: Vec<ConnectionId> = self
+                            .connections
+                            .iter()
+                            .filter(|(_, (p, r))| *p == remote_peer_id && *r)
+                            .map(|(c, _)| *c)
+                            .collect();
+                        for c in relayed {
+                            self.swarm.close_connection(c);
+                        }
+                        self.emit(P2pEvent::Direct { account });
+                    }
+                    Err(e) => {
+                        tracing::info!(%remote_peer_id, "hole punch failed: {e:?}");
+                        self.emit(P2pEvent::PunchFailed {
+                            account,
+                            reason: e.to_string(),
+                        });
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(ev)) => self.kad_event(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Envelopes(ev)) => self.envelope_event(ev),
+            SwarmEvent::NewExternalAddrCandidate { address } => {
+                tracing::debug!(%address, "address candidate");
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(?peer_id, "dial failed: {error}");
+            }
+            _ => {}
+        }
+    }
+
+    fn identified(&mut self, peer: PeerId, _info: identify::Info) {
+        // Our address as others see it reaches DCUtR as an identify *candidate*; it is not
+        // confirmed as an external address here: behind a NAT nobody can dial it unprompted,
+        // and a confirmed address is no longer offered to DCUtR as a candidate.
+        let Some(addr) = self.bootstrap.get(&peer).cloned() else {
+            return;
+        };
+        if self.config.public {
+            return;
+        }
+        if !self.circuits_requested.contains_key(&peer) {
+            let circuit = addr.with(Protocol::P2pCircuit);
+            match self.swarm.listen_on(circuit.clone()) {
+                Ok(l) => {
+                    self.circuits_requested.insert(peer, l);
+                }
+                Err(e) => tracing::warn!(%circuit, "reserve: {e}"),
+            }
+        }
+    }
+
+    fn kad_event(&mut self, ev: kad::Event) {
+        match ev {
+            kad::Event::InboundRequest {
+                request:
+                    InboundRequest::PutRecord {
+                        source,
+                        record: Some(record),
+                        ..
+                    },
+            } => {
+                match check_record(
+                    record.key.as_ref(),
+                    &record.value,
+                    unix_now(),
+                    self.config.addr_policy,
+                ) {
+                    Ok(new) => {
+                        let store = self.swarm.behaviour_mut().kad.store_mut();
+                        let older = store.get(&record.key).is_some_and(|old| {
+                            check_record(
+                                old.key.as_ref(),
+                                &old.value,
+                                u64::MAX / 2,
+                                self.config.addr_policy,
+                            )
+                            .is_ok_and(|o| o.seq > new.seq)
+                        });
+                        if !older {
+                            if let Err(e) = store.put(record) {
+                                tracing::warn!("store record: {e}");
+                            }
+                        }
+                    }
+                    Err(e) => self.emit(P2pEvent::Refused {
+                        from: source,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+            kad::Event::InboundRequest {
+                request:
+                    InboundRequest::AddProvider {
+                        record: Some(mut p),
+                    },
+            } => {
+                let from = p.provider;
+                if account_of_peer(&from).is_none() {
+                    self.emit(P2pEvent::Refused {
+                        from,
+                        reason: "provider is not a chain account".into(),
+                    });
+                    return;
+                }
+                if self.provided_by.len() >= MAX_TRACKED_PEERS
+                    && !self.provided_by.contains_key(&from)
+                {
+                    self.provided_by.clear();
+                }
+                let n = self.provided_by.entry(from).or_default();
+                if *n >= MAX_PROVIDED_PER_PEER {
+                    self.emit(P2pEvent::Refused {
+                        from,
+                        reason: format!("more than {MAX_PROVIDED_PER_PEER} provider records"),
+                    });
+                    return;
+                }
+                *n += 1;
+                let policy = self.config.addr_policy;
+                p.addresses.retain(|a| check_addr(a, &from, policy).is_ok());
+                if let Err(e) = self.swarm.behaviour_mut().kad.store_mut().add_provider(p) {
+                    tracing::warn!("store provider: {e}");
+                }
+            }
+            kad::Event::OutboundQueryProgressed {
+                id, result, step, ..
+            } => match result {
+                QueryResult::GetRecord(r) => {
+                    let Some(pending) = self.finds.get_mut(&id) else {
+                        return;
+                    };
+                    let mut done = step.last;
+                    match r {
+                        Ok(GetRecordOk::FoundRecord(found)) => {
+                            let rec = found.record;
+                            match check_record(
+                                rec.key.as_ref(),
+                                &rec.value,
+                                unix_now(),
+                                self.config.addr_policy,
+                            ) {
+                                Ok(r) if r.account == pending.account => {
+                                    if pending.best.as_ref().is_none_or(|b| r.seq > b.seq) {
+                                        pending.best = Some(r);
+                                    }
+                                }
+                                Ok(_) => {}
+                                Err(e) => {
+                                    if let Some(from) = found.peer {
+                                        self.emit(P2pEvent::Refused {
+                                            from,
+                                            reason: e.to_string(),
+                                        });
+                                    }
+                                }
+                            }
+                        }
+                        Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => done = true,
+                        Err(e) => {
+                            tracing::debug!("get record: {e}");
+                            done = true;
+                        }
+                    }
+                    if done {
+                        let pending = self.finds.remove(&id).expect("present above");
+                        self.found(pending);
+                    }
+                }
+                QueryResult::PutRecord(r)
+                    if self.publishing.as_ref().is_some_and(|(q, _)| *q == id) =>
+                {
+                    let (_, addrs) = self.publishing.take().expect("checked");
+                    match r {
+                        Ok(_) => {
+                            self.publish_backoff = PUBLISH_RETRY;
+                            self.emit(P2pEvent::Published { addrs });
+                        }
+                        Err(e) => {
+                            tracing::debug!("publish: {e}; retrying");
+                            self.retry_publish();
+                        }
+                    }
+                }
+                QueryResult::StartProviding(r) => {
+                    if let Some(reply) = self.provides.remove(&id) {
+                        let _ = reply.send(
+                            r.map(|_| ())
+                                .map_err(|e| P2pError::Transport(e.to_string())),
+                        );
+                    }
+                }
+                QueryResult::GetProviders(r) => {
+                    let mut done = step.last;
+                    if let Some((found, _)) = self.provider_queries.get_mut(&id) {
+                        match r {
+                            Ok(GetProvidersOk::FoundProviders { providers, .. }) => {
+                                found.extend(providers.iter().filter_map(account_of_peer));
+                            }
+                            Ok(GetProvidersOk::FinishedWithNoAdditionalRecord { .. }) => {
+                                done = true
+                            }
+                            Err(_) => done = true,
+                        }
+                    }
+                    if done {
+                        if let Some((found, reply)) = self.provider_queries.remove(&id) {
+                            let mut v: Vec<AccountId> = found.into_iter().collect();
+                            v.sort();
+                            let _ = reply.send(Ok(v));
+                        }
+                    }
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn found(&mut self, pending: PendingFind) {
+        let result = match pending.best {
+            Some(rec) => {
+                self.known.insert(pending.account, rec.clone());
+                Ok(rec)
+            }
+            None => Err(pending.account),
+        };
+        for r in pending.replies {
+            let _ = r.send(
+                result
+                    .clone()
+                    .map_err(|a| P2pError::NotFound(a.to_string())),
+            );
+        }
+        for s in self
+            .waiting_for_find
+            .remove(&pending.account)
+            .unwrap_or_default()
+        {
+            self.send(s);
+        }
+    }
+
+    fn envelope_event(&mut self, ev: request_response::Event<Vec<u8>, Ack>) {
+        match ev {
+            request_response::Event::Message {
+                peer,
+                connection_id,
+                message,
+            } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.received(peer, connection_id, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(s) = self.sends.remove(&request_id) {
+                        let relayed = self
+                            .connections
+                            .get(&connection_id)
+                            .is_some_and(|(_, r)| *r);
+                        let _ = s.reply.send(match response {
+                            Ack::Accepted => Ok(if relayed { Path::Relayed } else { Path::Direct }),
+                            Ack::Busy => Err(P2pError::Undelivered {
+                                account: s.account.to_string(),
+                                reason: "the receiver is busy; try later".into(),
+                            }),
+                        });
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some(mut s) = self.sends.remove(&request_id) {
+                    s.attempts += 1;
+                    let retry = s.attempts < SEND_ATTEMPTS
+                        && matches!(error, request_response::OutboundFailure::ConnectionClosed);
+                    if retry {
+                        self.send(s);
+                    } else {
+                        // A stale record may be why: look again next time.
+                        self.known.remove(&s.account);
+                        let _ = s.reply.send(Err(P2pError::Undelivered {
+                            account: s.account.to_string(),
+                            reason: error.to_string(),
+                        }));
+                    }
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, "inbound envelope failed: {error}");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn received(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        envelope: Vec<u8>,
+        channel: ResponseChannel<Ack>,
+    ) {
+        let Some(from) = account_of_peer(&peer) else {
+            // Dropping the channel fails the request: only chain accounts talk BitChat.
+            self.emit(P2pEvent::Refused {
+                from: peer,
+                reason: "sender is not a chain account".into(),
+            });
+            return;
+        };
+        let now = Instant::now();
+        if self.senders.len() >= MAX_TRACKED_PEERS && !self.senders.contains_key(&peer) {
+            self.senders
+                .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let (start, n) = self.senders.entry(peer).or_insert((now, 0));
+        if now.duration_since(*start) >= WINDOW {
+            *start = now;
+            *n = 0;
+        }
+        *n += 1;
+        let ack = if *n > ENVELOPES_PER_WINDOW {
+            Ack::Busy
+        } else {
+            let path = match self.connections.get(&connection) {
+                Some((_, true)) => Path::Relayed,
+                _ => Path::Direct,
+            };
+            match self.events.try_send(P2pEvent::Received {
+                from,
+                envelope,
+                path,
+            }) {
+                Ok(()) => Ack::Accepted,
+                Err(_) => Ack::Busy,
+            }
+        };
+        let _ = self
+            .swarm
+            .behaviour_mut()
+            .envelopes
+            .send_response(channel, ack);
+    }
+}

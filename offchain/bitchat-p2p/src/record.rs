@@ -1,0 +1,302 @@
+//! The DHT record that lets a stranger find an account: a libp2p signed peer record (the
+//! account key signs its addresses and a sequence number, the upstream format), stored under
+//! `/bithive/bitchat/account/<account id>`. Every node that stores or reads one checks it
+//! ([`check_record`]): the signer must be the account the key names, the addresses must be
+//! ones a peer could honestly be reached at, and the record must not come from the future.
+
+use std::net::IpAddr;
+
+use bithive_bitchat::AccountId;
+use libp2p::core::{PeerRecord, SignedEnvelope};
+use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
+use libp2p::{Multiaddr, PeerId};
+
+use crate::error::P2pError;
+use crate::identity::account_of_peer;
+
+const KEY_PREFIX: &[u8] = b"/bithive/bitchat/account/";
+/// Addresses a record may carry: a few direct ones and a few relay circuits.
+pub const MAX_ADDRS: usize = 8;
+/// Bytes of one address (a relay circuit with two peer ids is about 120).
+pub const MAX_ADDR_BYTES: usize = 160;
+/// Bytes of a whole record value.
+pub const MAX_RECORD_BYTES: usize = 2048;
+/// How far a record's sequence number (unix seconds) may run ahead of the reader's clock.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 300;
+
+/// The DHT key under which `account` publishes its record.
+pub fn record_key(account: &AccountId) -> Vec<u8> {
+    let mut k = KEY_PREFIX.to_vec();
+    k.extend_from_slice(&account.0);
+    k
+}
+
+/// The account a DHT key is about, if it is a BitChat account key.
+pub fn account_of_key(key: &[u8]) -> Option<AccountId> {
+    let rest = key.strip_prefix(KEY_PREFIX)?;
+    Some(AccountId(rest.try_into().ok()?))
+}
+
+/// What addresses a record may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AddrPolicy {
+    /// Loopback addresses (tests on one machine); never on a public network.
+    pub allow_loopback: bool,
+}
+
+/// A checked account record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountRecord {
+    pub account: AccountId,
+    pub peer: PeerId,
+    /// Unix seconds when it was signed: the newest record wins.
+    pub seq: u64,
+    pub addrs: Vec<Multiaddr>,
+}
+
+/// Signs a record for `keypair`'s account with `addrs`.
+pub fn sign_record(keypair: &Keypair, addrs: Vec<Multiaddr>) -> Result<Vec<u8>, P2pError> {
+    let rec = PeerRecord::new(keypair, addrs).map_err(|e| P2pError::Identity(e.to_string()))?;
+    Ok(rec.into_signed_envelope().into_protobuf_encoding())
+}
+
+/// Checks a record found or offered under `key` at time `now` (unix seconds).
+pub fn check_record(
+    key: &[u8],
+    value: &[u8],
+    now: u64,
+    policy: AddrPolicy,
+) -> Result<AccountRecord, P2pError> {
+    let refuse = |why: String| Err(P2pError::Record(why));
+    let Some(account) = account_of_key(key) else {
+        return refuse("not a BitChat account key".into());
+    };
+    if value.len() > MAX_RECORD_BYTES {
+        return refuse(format!("{} bytes, at most {MAX_RECORD_BYTES}", value.len()));
+    }
+    let envelope = SignedEnvelope::from_protobuf_encoding(value)
+        .map_err(|e| P2pError::Record(format!("not a signed envelope: {e}")))?;
+    let rec = PeerRecord::from_signed_envelope(envelope)
+        .map_err(|e| P2pError::Record(format!("not a signed peer record: {e}")))?;
+    let peer = rec.peer_id();
+    match account_of_peer(&peer) {
+        Some(a) if a == account => {}
+        Some(a) => return refuse(format!("signed by account {a}, stored under {account}")),
+        None => return refuse("signed by a key that is not a chain account".into()),
+    }
+    if rec.seq() > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+        return refuse(format!("signed at {} which is in the future", rec.seq()));
+    }
+    if rec.addresses().is_empty() || rec.addresses().len() > MAX_ADDRS {
+        return refuse(format!(
+            "{} addresses, 1 to {MAX_ADDRS}",
+            rec.addresses().len()
+        ));
+    }
+    for a in rec.addresses() {
+        check_addr(a, &peer, policy).map_err(|why| P2pError::Record(format!("{a}: {why}")))?;
+    }
+    Ok(AccountRecord {
+        account,
+        peer,
+        seq: rec.seq(),
+        addrs: rec.addresses().to_vec(),
+    })
+}
+
+/// Whether `addr` is an address `peer` could be reached at: QUIC over an IP a packet can be
+/// sent to, either direct or through a relay (`.../p2p/<relay>/p2p-circuit`), ending, if at
+/// all, in the record's own peer id. Refused: hostnames (a record must not make readers
+/// resolve names), unspecified, multicast and broadcast addresses, port 0, other transports.
+pub fn check_addr(addr: &Multiaddr, peer: &PeerId, policy: AddrPolicy) -> Result<(), String> {
+    if addr.len() > MAX_ADDR_BYTES {
+        return Err(format!("{} bytes, at most {MAX_ADDR_BYTES}", addr.len()));
+    }
+    let mut it = addr.iter();
+    let ip: IpAddr = match it.next() {
+        Some(Protocol::Ip4(ip)) => ip.into(),
+        Some(Protocol::Ip6(ip)) => ip.into(),
+        _ => return Err("must start with an IP address".into()),
+    };
+    let bad_ip = match ip {
+        IpAddr::V4(v4) => v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
+        IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast(),
+    };
+    if bad_ip {
+        return Err("unspecified, multicast or broadcast IP".into());
+    }
+    if ip.is_loopback() && !policy.allow_loopback {
+        return Err("loopback IP".into());
+    }
+    match it.next() {
+        Some(Protocol::Udp(0)) => return Err("port 0".into()),
+        Some(Protocol::Udp(_)) => {}
+        _ => return Err("only QUIC over UDP".into()),
+    }
+    if it.next() != Some(Protocol::QuicV1) {
+        return Err("only QUIC over UDP".into());
+    }
+    // The rest: nothing, /p2p/<peer>, or /p2p/<relay>/p2p-circuit[/p2p/<peer>].
+    let rest: Vec<Protocol> = it.collect();
+    let ok = match rest.as_slice() {
+        [] => true,
+        [Protocol::P2p(p)] => p == peer,
+        [Protocol::P2p(relay), Protocol::P2pCircuit] => relay != peer,
+        [Protocol::P2p(relay), Protocol::P2pCircuit, Protocol::P2p(p)] => {
+            relay != peer && p == peer
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err("must be direct or one relay circuit, ending in the record's own peer".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::keypair_from_secret;
+    use proptest::prelude::*;
+
+    const P: AddrPolicy = AddrPolicy {
+        allow_loopback: false,
+    };
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    fn kp(n: u8) -> Keypair {
+        keypair_from_secret(&[n; 32]).unwrap()
+    }
+
+    fn account(k: &Keypair) -> AccountId {
+        account_of_peer(&k.public().to_peer_id()).unwrap()
+    }
+
+    fn relay_addr(relay: &Keypair) -> Multiaddr {
+        format!(
+            "/ip4/10.1.2.3/udp/4001/quic-v1/p2p/{}/p2p-circuit",
+            relay.public().to_peer_id()
+        )
+        .parse()
+        .unwrap()
+    }
+
+    #[test]
+    fn an_honest_record_reads_back() {
+        let (a, r) = (kp(1), kp(2));
+        let addrs = vec![
+            relay_addr(&r),
+            "/ip4/198.51.100.7/udp/9000/quic-v1".parse().unwrap(),
+        ];
+        let v = sign_record(&a, addrs.clone()).unwrap();
+        let rec = check_record(&record_key(&account(&a)), &v, now(), P).unwrap();
+        assert_eq!(rec.account, account(&a));
+        assert_eq!(rec.peer, a.public().to_peer_id());
+        assert_eq!(rec.addrs, addrs);
+    }
+
+    #[test]
+    fn a_record_under_another_accounts_key_is_refused() {
+        let (a, b) = (kp(1), kp(3));
+        let v = sign_record(
+            &a,
+            vec!["/ip4/198.51.100.7/udp/9000/quic-v1".parse().unwrap()],
+        )
+        .unwrap();
+        let e = check_record(&record_key(&account(&b)), &v, now(), P).unwrap_err();
+        assert!(e.to_string().contains("stored under"), "{e}");
+    }
+
+    #[test]
+    fn a_tampered_record_is_refused() {
+        let a = kp(1);
+        let mut v = sign_record(
+            &a,
+            vec!["/ip4/198.51.100.7/udp/9000/quic-v1".parse().unwrap()],
+        )
+        .unwrap();
+        // Flip the last byte of the port inside the signed payload.
+        let at = v.windows(2).position(|w| w == [0x23, 0x28]).unwrap();
+        v[at + 1] ^= 1;
+        assert!(check_record(&record_key(&account(&a)), &v, now(), P).is_err());
+    }
+
+    #[test]
+    fn a_record_from_the_future_is_refused() {
+        let a = kp(1);
+        let v = sign_record(
+            &a,
+            vec!["/ip4/198.51.100.7/udp/9000/quic-v1".parse().unwrap()],
+        )
+        .unwrap();
+        let e = check_record(&record_key(&account(&a)), &v, now() - 3600, P).unwrap_err();
+        assert!(e.to_string().contains("future"), "{e}");
+    }
+
+    #[test]
+    fn hostile_addresses_are_refused() {
+        let (a, r) = (kp(1), kp(2));
+        let me = a.public().to_peer_id();
+        let other = kp(4).public().to_peer_id();
+        for bad in [
+            "/ip4/0.0.0.0/udp/9000/quic-v1".to_string(),
+            "/ip4/224.0.0.1/udp/9000/quic-v1".into(),
+            "/ip4/255.255.255.255/udp/9000/quic-v1".into(),
+            "/ip4/127.0.0.1/udp/9000/quic-v1".into(),
+            "/ip6/::/udp/9000/quic-v1".into(),
+            "/ip4/198.51.100.7/udp/0/quic-v1".into(),
+            "/ip4/198.51.100.7/tcp/9000".into(),
+            "/dns4/victim.example/udp/9000/quic-v1".into(),
+            format!("/ip4/198.51.100.7/udp/9000/quic-v1/p2p/{other}"),
+            format!("/ip4/198.51.100.7/udp/9000/quic-v1/p2p/{me}/p2p-circuit"),
+            format!("{}/p2p/{other}", relay_addr(&r)),
+            format!("{}/p2p/{}/p2p-circuit", relay_addr(&r), other),
+        ] {
+            let addr: Multiaddr = bad.parse().unwrap();
+            let v = sign_record(&a, vec![addr]).unwrap();
+            assert!(
+                check_record(&record_key(&account(&a)), &v, now(), P).is_err(),
+                "{bad} was accepted"
+            );
+        }
+        let many = (0..9)
+            .map(|i| {
+                format!("/ip4/198.51.100.{i}/udp/9000/quic-v1")
+                    .parse()
+                    .unwrap()
+            })
+            .collect();
+        let v = sign_record(&a, many).unwrap();
+        assert!(check_record(&record_key(&account(&a)), &v, now(), P).is_err());
+        let v = sign_record(&a, vec![]).unwrap();
+        assert!(check_record(&record_key(&account(&a)), &v, now(), P).is_err());
+    }
+
+    #[test]
+    fn loopback_is_only_for_tests_that_ask() {
+        let a = kp(1);
+        let v = sign_record(&a, vec!["/ip4/127.0.0.1/udp/9000/quic-v1".parse().unwrap()]).unwrap();
+        let lo = AddrPolicy {
+            allow_loopback: true,
+        };
+        assert!(check_record(&record_key(&account(&a)), &v, now(), lo).is_ok());
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(key in proptest::collection::vec(any::<u8>(), 0..64),
+                                       value in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let _ = check_record(&key, &value, now(), P);
+            let mut k = KEY_PREFIX.to_vec();
+            k.extend_from_slice(&[9u8; 20]);
+            prop_assert!(check_record(&k, &value, now(), P).is_err());
+        }
+    }
+}
