@@ -144,10 +144,11 @@ PY
 t0=$(date +%s.%N)
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)"; }
 
-start relay "$P-inet" --public --listen /ip4/10.77.0.1/udp/4001/quic-v1
+start relay "$P-inet" --public --listen /ip4/10.77.0.1/udp/4001/quic-v1 --data-dir "$H/relay-data"
 wait_for relay listening
 start alice "$P-a" --listen /ip4/0.0.0.0/udp/4001/quic-v1 --bootstrap "$BOOT"
 start bob "$P-b" --listen /ip4/0.0.0.0/udp/4001/quic-v1 --bootstrap "$BOOT"
+BOB_PID="${PIDS[-1]}"
 start carol "$P-c" --listen /ip4/0.0.0.0/udp/4001/quic-v1 --bootstrap "$BOOT"
 for n in alice bob carol; do wait_for "$n" published --within 60; done
 echo "bitchat-nat: all three behind NATs published their relay circuits ($(elapsed) s)"
@@ -188,6 +189,19 @@ wait_for bob providing
 say alice "providers $CHUNK"
 wait_for alice providers accounts="$ACC_B"
 echo "bitchat-nat: Alice found Bob as the provider of a chunk through the DHT ($(elapsed) s)"
+# 5. Bob goes away: what Alice sends waits at his relay, sealed, and reaches him when he is back.
+kill -TERM "$BOB_PID"; wait "$BOB_PID" 2>/dev/null || true
+say alice "send $ACC_B while-you-were-away"
+wait_for alice sent text=while-you-were-away path=stored --within 60
+for f in "$H"/relay-data/*; do
+  [ "$(stat -c %a "$f")" = 600 ] || { echo "bitchat-nat: $f is not 0600" >&2; exit 1; }
+  if grep -q while-you-were-away "$f"; then echo "bitchat-nat: $f holds the message in clear" >&2; exit 1; fi
+done
+mv "$H/bob.out" "$H/bob-before.out"; rm -f "$H/bob.in"
+start bob "$P-b" --listen /ip4/0.0.0.0/udp/4001/quic-v1 --bootstrap "$BOOT"
+wait_for bob received from="$ACC_A" text=while-you-were-away path=stored
+echo "bitchat-nat: a message for Bob while he was away waited at the relay (sealed, 0600) and reached him on return ($(elapsed) s)"
+
 # Nothing an attacker could feed the DHT was refused here: this run had none.
 if grep -h '"event":"error"' "$H"/*.out >&2; then echo "bitchat-nat: a command failed" >&2; exit 1; fi
 echo "bitchat-nat: passed in $(elapsed) s"

@@ -18,6 +18,7 @@
 pub mod codec;
 pub mod error;
 pub mod identity;
+pub mod mailbox;
 mod node;
 pub mod record;
 

@@ -28,9 +28,13 @@ use libp2p::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::codec::{Ack, EnvelopeCodec, PROTOCOL as ENVELOPE_PROTOCOL};
+use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
+use bithive_bitchat::mailbox::{Mailbox, MailboxLimits};
+
+use crate::codec::{Ack, EnvelopeCodec, MAX_ENVELOPE_BYTES, PROTOCOL as ENVELOPE_PROTOCOL};
 use crate::error::P2pError;
 use crate::identity::{account_of_peer, keypair_from_secret};
+use crate::mailbox::{MailboxCodec, FETCH_BATCH, PROTOCOL as MAILBOX_PROTOCOL};
 use crate::record::{check_addr, check_record, record_key, sign_record, AccountRecord, AddrPolicy};
 
 const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/kad/1.0.0");
@@ -47,6 +51,13 @@ const WINDOW: Duration = Duration::from_secs(10);
 const MAX_PROVIDED_PER_PEER: usize = 1024;
 /// Tracked senders and providers before the oldest are forgotten.
 const MAX_TRACKED_PEERS: usize = 10_000;
+/// How often a node asks its relays for envelopes left while it was unreachable.
+const FETCH_EVERY: Duration = Duration::from_secs(60);
+/// How long an envelope left at a relay waits for its recipient.
+const MAILBOX_TTL_SECS: u64 = 7 * 24 * 3600;
+/// First wait before dialling a lost bootstrap node again; doubles up to a minute.
+const REDIAL_FIRST: Duration = Duration::from_secs(1);
+const REDIAL_MAX: Duration = Duration::from_secs(60);
 /// Attempts for one envelope (a relayed connection closed by a successful punch costs one).
 const SEND_ATTEMPTS: u8 = 3;
 
@@ -65,6 +76,9 @@ pub struct P2pConfig {
     pub addr_policy: AddrPolicy,
     /// Received envelopes waiting for the application; beyond it senders are told to wait.
     pub inbox_capacity: usize,
+    /// Where a public node keeps the mailbox of envelopes for accounts that are away (sealed,
+    /// 0600); `None`: it keeps none.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl P2pConfig {
@@ -78,6 +92,7 @@ impl P2pConfig {
                 allow_loopback: false,
             },
             inbox_capacity: 1024,
+            data_dir: None,
         }
     }
 }
@@ -87,6 +102,8 @@ impl P2pConfig {
 pub enum Path {
     Direct,
     Relayed,
+    /// Left at (or fetched from) a relay's mailbox while the recipient was away.
+    Stored,
 }
 
 impl Path {
@@ -94,6 +111,7 @@ impl Path {
         match self {
             Path::Direct => "direct",
             Path::Relayed => "relayed",
+            Path::Stored => "stored",
         }
     }
 }
@@ -181,6 +199,7 @@ struct Behaviour {
     kad: kad::Behaviour<MemoryStore>,
     dcutr: dcutr::Behaviour,
     envelopes: request_response::Behaviour<EnvelopeCodec>,
+    mailbox: request_response::Behaviour<MailboxCodec>,
 }
 
 impl P2pNode {
@@ -200,6 +219,23 @@ impl P2pNode {
                 }
             }
         }
+        let store = match (&config.data_dir, config.public) {
+            (Some(dir), true) => {
+                create_private_dir(dir)
+                    .map_err(|e| P2pError::Config(format!("{}: {e}", dir.display())))?;
+                let key =
+                    bithive_bitchat::at_rest::AtRestKey::derive(secret, "bitchat-p2p-mailbox");
+                let limits = MailboxLimits {
+                    max_envelope_bytes: MAX_ENVELOPE_BYTES,
+                    ..MailboxLimits::default()
+                };
+                Some(
+                    Mailbox::open(&dir.join("mailbox.sealed"), key, limits)
+                        .map_err(|e| P2pError::Config(format!("mailbox: {e}")))?,
+                )
+            }
+            _ => None,
+        };
         let mut swarm = build_swarm(keypair.clone(), config.public)?;
         for l in &config.listen {
             swarm
@@ -245,6 +281,12 @@ impl P2pNode {
             provider_queries: HashMap::new(),
             senders: HashMap::new(),
             provided_by: HashMap::new(),
+            store,
+            deposits: HashMap::new(),
+            fetches: HashMap::new(),
+            fetch_due: Instant::now() + FETCH_EVERY,
+            redial_due: None,
+            redial_backoff: REDIAL_FIRST,
         };
         let task = tokio::spawn(async move { driver.run(crx).await });
         Ok(Self {
@@ -382,6 +424,12 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
                 ping: ping::Behaviour::default(),
                 kad,
                 dcutr: dcutr::Behaviour::new(peer),
+                mailbox: request_response::Behaviour::with_codec(
+                    MailboxCodec,
+                    [(MAILBOX_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(Duration::from_secs(30)),
+                ),
                 envelopes: request_response::Behaviour::with_codec(
                     EnvelopeCodec,
                     [(ENVELOPE_PROTOCOL, ProtocolSupport::Full)],
@@ -442,6 +490,29 @@ struct Driver {
     senders: HashMap<PeerId, (Instant, u32)>,
     /// Provider records stored per providing peer.
     provided_by: HashMap<PeerId, usize>,
+    /// A public node's mailbox for accounts that are away.
+    store: Option<Mailbox>,
+    /// Envelopes being left at a recipient's relays: the reply, the relays still to try.
+    deposits: HashMap<OutboundRequestId, Deposit>,
+    /// Mailbox requests to our relays (fetches and acknowledgements), by relay.
+    fetches: HashMap<OutboundRequestId, PeerId>,
+    fetch_due: Instant,
+    redial_due: Option<Instant>,
+    redial_backoff: Duration,
+}
+
+struct Deposit {
+    envelope: Envelope,
+    relays: Vec<(PeerId, Multiaddr)>,
+    reply: oneshot::Sender<Result<Path, P2pError>>,
+    why: String,
+}
+
+/// Creates `dir` (and parents) readable by its owner only.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 fn unix_now() -> u64 {
@@ -449,6 +520,24 @@ fn unix_now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// The relays a record names (`<relay address>/p2p/<relay>/p2p-circuit`), with how to dial each.
+fn relays_of(rec: &AccountRecord) -> Vec<(PeerId, Multiaddr)> {
+    rec.addrs
+        .iter()
+        .filter_map(|a| {
+            let parts: Vec<Protocol> = a.iter().collect();
+            let circuit = parts.iter().position(|p| *p == Protocol::P2pCircuit)?;
+            match parts.get(circuit.checked_sub(1)?) {
+                Some(Protocol::P2p(relay)) => {
+                    let addr: Multiaddr = parts[..circuit].iter().cloned().collect();
+                    Some((*relay, addr))
+                }
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 fn is_relayed(endpoint: &ConnectedPoint) -> bool {
@@ -466,8 +555,8 @@ impl Driver {
     async fn run(&mut self, mut commands: mpsc::Receiver<Command>) {
         let mut republish = tokio::time::interval(REPUBLISH_EVERY);
         republish.tick().await;
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
-            let due = self.publish_due;
             tokio::select! {
                 cmd = commands.recv() => match cmd {
                     Some(c) => self.command(c),
@@ -475,18 +564,60 @@ impl Driver {
                 },
                 ev = self.swarm.select_next_some() => self.swarm_event(ev),
                 _ = republish.tick() => self.publish_due = Some(Instant::now()),
-                _ = async {
-                    match due {
-                        Some(at) => tokio::time::sleep_until(at.into()).await,
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    self.publish_due = None;
-                    self.publish();
-                }
+                _ = tick.tick() => self.timers(Instant::now()),
             }
         }
         tracing::debug!("p2p node stopped");
+    }
+
+    fn timers(&mut self, now: Instant) {
+        if self.publish_due.is_some_and(|at| at <= now) {
+            self.publish_due = None;
+            self.publish();
+        }
+        if self.redial_due.is_some_and(|at| at <= now) {
+            self.redial_due = None;
+            self.redial();
+        }
+        if self.fetch_due <= now {
+            self.fetch_due = now + FETCH_EVERY;
+            let relays: Vec<PeerId> = self.reservations.keys().copied().collect();
+            for r in relays {
+                self.fetch(r);
+            }
+        }
+    }
+
+    /// Dials every bootstrap node we hold no connection to.
+    fn redial(&mut self) {
+        let connected: HashSet<PeerId> = self.connections.values().map(|(p, _)| *p).collect();
+        let lost: Vec<Multiaddr> = self
+            .bootstrap
+            .iter()
+            .filter(|(p, _)| !connected.contains(p))
+            .map(|(_, a)| a.clone())
+            .collect();
+        if lost.is_empty() {
+            self.redial_backoff = REDIAL_FIRST;
+            return;
+        }
+        for a in lost {
+            if let Err(e) = self.swarm.dial(a.clone()) {
+                tracing::debug!(%a, "redial: {e}");
+            }
+        }
+        self.redial_due = Some(Instant::now() + self.redial_backoff);
+        self.redial_backoff = (self.redial_backoff * 2).min(REDIAL_MAX);
+    }
+
+    /// Asks `relay` for envelopes left for us.
+    fn fetch(&mut self, relay: PeerId) {
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .mailbox
+            .send_request(&relay, Frame::MailboxFetch);
+        self.fetches.insert(id, relay);
     }
 
     fn emit(&self, ev: P2pEvent) {
@@ -651,8 +782,18 @@ impl Driver {
                     let _ = self.swarm.behaviour_mut().kad.bootstrap();
                 }
             }
-            SwarmEvent::ConnectionClosed { connection_id, .. } => {
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                num_established,
+                ..
+            } => {
                 self.connections.remove(&connection_id);
+                if num_established == 0 && self.bootstrap.contains_key(&peer_id) {
+                    tracing::info!(%peer_id, "lost the connection to a bootstrap node; redialling");
+                    self.redial_due
+                        .get_or_insert(Instant::now() + self.redial_backoff);
+                }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
@@ -671,6 +812,8 @@ impl Driver {
                     if fresh {
                         self.publish_due = Some(Instant::now());
                     }
+                    // Back within reach: collect what was left while we were away.
+                    self.fetch(relay_peer_id);
                 }
             }
             SwarmEvent::ListenerClosed { listener_id, .. } => {
@@ -721,6 +864,7 @@ impl Driver {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Kad(ev)) => self.kad_event(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Envelopes(ev)) => self.envelope_event(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Mailbox(ev)) => self.mailbox_event(ev),
             SwarmEvent::NewExternalAddrCandidate { address } => {
                 tracing::debug!(%address, "address candidate");
             }
@@ -982,12 +1126,14 @@ impl Driver {
                     if retry {
                         self.send(s);
                     } else {
-                        // A stale record may be why: look again next time.
-                        self.known.remove(&s.account);
-                        let _ = s.reply.send(Err(P2pError::Undelivered {
-                            account: s.account.to_string(),
-                            reason: error.to_string(),
-                        }));
+                        // Unreachable: leave it at the recipient's relays. (A stale record may
+                        // be why too: look it up again next time.)
+                        let relays = self
+                            .known
+                            .remove(&s.account)
+                            .map(|r| relays_of(&r))
+                            .unwrap_or_default();
+                        self.deposit(s, relays, error.to_string());
                     }
                 }
             }
@@ -995,6 +1141,173 @@ impl Driver {
                 tracing::debug!(%peer, "inbound envelope failed: {error}");
             }
             request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    /// Leaves `s` at the first of `relays` that takes it.
+    fn deposit(&mut self, s: PendingSend, relays: Vec<(PeerId, Multiaddr)>, why: String) {
+        use rand::RngCore;
+        let mut id = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut id);
+        let me = account_of_peer(self.swarm.local_peer_id()).expect("own key is secp256k1");
+        let d = Deposit {
+            envelope: Envelope {
+                id,
+                from: me.0,
+                to: s.account.0,
+                expires_at: unix_now() + MAILBOX_TTL_SECS,
+                ciphertext: s.envelope,
+            },
+            relays,
+            reply: s.reply,
+            why,
+        };
+        self.next_deposit(d);
+    }
+
+    fn next_deposit(&mut self, mut d: Deposit) {
+        let Some((relay, addr)) = d.relays.pop() else {
+            let _ = d.reply.send(Err(P2pError::Undelivered {
+                account: hex::encode(d.envelope.to),
+                reason: format!("{}; and no relay of theirs took it", d.why),
+            }));
+            return;
+        };
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .mailbox
+            .send_request_with_addresses(&relay, Frame::Deliver(d.envelope.clone()), vec![addr]);
+        self.deposits.insert(id, d);
+    }
+
+    fn mailbox_event(&mut self, ev: request_response::Event<Frame, Vec<Frame>>) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => {
+                    let answer = self.serve_mailbox(peer, request);
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .mailbox
+                        .send_response(channel, answer);
+                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(d) = self.deposits.remove(&request_id) {
+                        match response.as_slice() {
+                            [Frame::Ack {
+                                status: AckStatus::Stored | AckStatus::Duplicate,
+                                ..
+                            }] => {
+                                let _ = d.reply.send(Ok(Path::Stored));
+                            }
+                            _ => self.next_deposit(d),
+                        }
+                    } else if let Some(relay) = self.fetches.remove(&request_id) {
+                        self.fetched(relay, response);
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some(mut d) = self.deposits.remove(&request_id) {
+                    d.why = format!("{}; a relay: {error}", d.why);
+                    self.next_deposit(d);
+                } else if let Some(relay) = self.fetches.remove(&request_id) {
+                    tracing::debug!(%relay, "mailbox request failed: {error}");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A relay's answer to a fetch: hand the envelopes on, then confirm those taken.
+    fn fetched(&mut self, relay: PeerId, frames: Vec<Frame>) {
+        let mut taken = Vec::new();
+        let mut items = 0;
+        for f in frames {
+            let Frame::MailboxItem(e) = f else { continue };
+            items += 1;
+            let ev = P2pEvent::Received {
+                from: AccountId(e.from),
+                envelope: e.ciphertext,
+                path: Path::Stored,
+            };
+            // Full: not confirmed, so it stays at the relay for the next fetch.
+            if self.events.try_send(ev).is_ok() {
+                taken.push(e.id);
+            }
+        }
+        if !taken.is_empty() {
+            let id = self
+                .swarm
+                .behaviour_mut()
+                .mailbox
+                .send_request(&relay, Frame::MailboxAck { ids: taken });
+            self.fetches.insert(id, relay);
+        }
+        if items == FETCH_BATCH {
+            self.fetch(relay);
+        }
+    }
+
+    /// A public node's answer to a mailbox request from `peer`.
+    fn serve_mailbox(&mut self, peer: PeerId, request: Frame) -> Vec<Frame> {
+        let (Some(store), Some(account)) = (self.store.as_mut(), account_of_peer(&peer)) else {
+            return Vec::new();
+        };
+        let now = unix_now();
+        match request {
+            Frame::Deliver(e) => {
+                let id = e.id;
+                let status = if e.from != account.0 {
+                    AckStatus::Rejected
+                } else {
+                    match store.deposit(e, now) {
+                        Ok(Ok(())) => AckStatus::Stored,
+                        Ok(Err(bithive_bitchat::mailbox::Refusal::Duplicate)) => {
+                            AckStatus::Duplicate
+                        }
+                        Ok(Err(r)) => {
+                            tracing::info!(%peer, "mailbox refused a deposit: {r:?}");
+                            AckStatus::Rejected
+                        }
+                        Err(err) => {
+                            tracing::error!("mailbox: {err}");
+                            AckStatus::Rejected
+                        }
+                    }
+                };
+                if status == AckStatus::Rejected {
+                    self.emit(P2pEvent::Refused {
+                        from: peer,
+                        reason: "mailbox deposit refused (sender not the depositor, quota, size or expiry)".into(),
+                    });
+                }
+                vec![Frame::Ack { id, status }]
+            }
+            Frame::MailboxFetch => {
+                let mut v: Vec<Frame> = store
+                    .pending_for(&account.0, now, FETCH_BATCH)
+                    .into_iter()
+                    .map(Frame::MailboxItem)
+                    .collect();
+                v.push(Frame::MailboxEnd);
+                v
+            }
+            Frame::MailboxAck { ids } => {
+                if let Err(e) = store.acknowledge(&account.0, &ids) {
+                    tracing::error!("mailbox: {e}");
+                }
+                vec![Frame::MailboxEnd]
+            }
+            _ => Vec::new(),
         }
     }
 

@@ -63,6 +63,9 @@ enum Cmd {
         /// Accept loopback addresses in records (single-machine tests only).
         #[arg(long)]
         allow_loopback: bool,
+        /// Where a public node keeps envelopes for accounts that are away (sealed, 0600).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
     },
 }
 
@@ -127,6 +130,7 @@ async fn main() -> Result<()> {
             public,
             announce,
             allow_loopback,
+            data_dir,
         } => {
             let key = read_key(&key_file)?;
             let mut config = P2pConfig::new(listen[0].clone());
@@ -135,7 +139,8 @@ async fn main() -> Result<()> {
             config.public = public;
             config.announce = announce;
             config.addr_policy = AddrPolicy { allow_loopback };
-            run(&key, config).await
+            config.data_dir = data_dir;
+            match run(&key, config).await? {}
         }
     }
 }
@@ -148,13 +153,14 @@ fn print_id(key: &[u8; 32]) -> Result<()> {
     Ok(())
 }
 
-async fn run(key: &[u8; 32], config: P2pConfig) -> Result<()> {
+async fn run(key: &[u8; 32], config: P2pConfig) -> Result<std::convert::Infallible> {
     let mut node = P2pNode::start(key, config).await?;
     out(
         json!({"event": "ready", "peer": node.peer_id().to_string(), "account": node.account().to_string()}),
     );
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut stdin_open = true;
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         tokio::select! {
             line = lines.next_line(), if stdin_open => match line? {
@@ -173,10 +179,14 @@ async fn run(key: &[u8; 32], config: P2pConfig) -> Result<()> {
                 None => break,
             },
             _ = tokio::signal::ctrl_c() => break,
+            _ = terminate.recv() => break,
         }
     }
     node.shutdown().await;
-    Ok(())
+    // The runtime would wait at exit for the blocking thread reading stdin.
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    std::process::exit(0);
 }
 
 async fn command(h: &P2pHandle, line: &str) -> Result<()> {
