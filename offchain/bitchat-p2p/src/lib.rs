@@ -23,4 +23,4 @@ mod node;
 pub mod record;
 
 pub use error::P2pError;
-pub use node::{NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path};
+pub use node::{NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, KAD_PROTOCOL};

@@ -37,7 +37,7 @@ use crate::identity::{account_of_peer, keypair_from_secret};
 use crate::mailbox::{MailboxCodec, FETCH_BATCH, PROTOCOL as MAILBOX_PROTOCOL};
 use crate::record::{check_addr, check_record, record_key, sign_record, AccountRecord, AddrPolicy};
 
-const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/kad/1.0.0");
+pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/kad/1.0.0");
 const IDENTIFY_PROTOCOL: &str = "/bithive/bitchat/id/1.0.0";
 /// Records are signed again this often (and whenever the relay circuits change).
 const REPUBLISH_EVERY: Duration = Duration::from_secs(600);
@@ -71,7 +71,7 @@ pub struct P2pConfig {
     pub bootstrap: Vec<Multiaddr>,
     /// Reachable at its listen addresses: a DHT server and a relay for others.
     pub public: bool,
-    /// Addresses a public node announces (default: its listen addresses).
+    /// Addresses a public node announces (default: the addresses it listens on).
     pub announce: Vec<Multiaddr>,
     pub addr_policy: AddrPolicy,
     /// Received envelopes waiting for the application; beyond it senders are told to wait.
@@ -242,11 +242,9 @@ impl P2pNode {
                 .listen_on(l.clone())
                 .map_err(|e| P2pError::Transport(format!("listen on {l}: {e}")))?;
         }
-        let announce = if config.announce.is_empty() {
-            config.listen.clone()
-        } else {
-            config.announce.clone()
-        };
+        // Without addresses to announce, a public node announces those it actually listens on
+        // (as they appear: a wildcard address or port 0 resolved).
+        let announce = config.announce.clone();
         if config.public {
             for a in &announce {
                 swarm.add_external_address(a.clone());
@@ -767,6 +765,15 @@ impl Driver {
         match ev {
             SwarmEvent::NewListenAddr { address, .. } => {
                 tracing::info!(%address, "listening");
+                let relayed = address.iter().any(|p| p == Protocol::P2pCircuit);
+                if self.config.public && self.config.announce.is_empty() && !relayed {
+                    let own = *self.swarm.local_peer_id();
+                    if check_addr(&address, &own, self.config.addr_policy).is_ok() {
+                        self.swarm.add_external_address(address.clone());
+                        self.announce.push(address.clone());
+                        self.publish_due = Some(Instant::now());
+                    }
+                }
                 self.emit(P2pEvent::Listening(address));
             }
             SwarmEvent::ConnectionEstablished {

@@ -1,0 +1,271 @@
+//! Discovery, delivery and the mailbox on one machine (loopback), with an attacker speaking the
+//! same protocols from a raw libp2p swarm: a record forged under another account's key and a
+//! mailbox deposit in another account's name are both refused. The NAT traversal itself is
+//! tested across real NATs by scripts/test.d/bitchat-nat.sh (network namespaces, root).
+
+use std::time::Duration;
+
+use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
+use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
+use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
+use bithive_bitchat_p2p::record::{record_key, sign_record, AddrPolicy};
+use bithive_bitchat_p2p::{P2pConfig, P2pEvent, P2pNode, Path, KAD_PROTOCOL};
+use futures::StreamExt;
+use libp2p::kad::{self, store::MemoryStore, Quorum};
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn loopback() -> Multiaddr {
+    "/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()
+}
+
+fn config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
+    let mut c = P2pConfig::new(loopback());
+    c.public = public;
+    c.bootstrap = bootstrap;
+    c.addr_policy = AddrPolicy {
+        allow_loopback: true,
+    };
+    c
+}
+
+/// Waits for the first event `pick` maps to `Some`, failing after [`WAIT`].
+async fn until<T>(
+    node: &mut P2pNode,
+    what: &str,
+    mut pick: impl FnMut(&P2pEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let ev = node.next_event().await.expect("node stopped");
+            if let Some(t) = pick(&ev) {
+                return t;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
+}
+
+struct World {
+    relay: P2pNode,
+    relay_addr: Multiaddr,
+    _dir: tempfile::TempDir,
+}
+
+async fn relay() -> World {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(true, vec![]);
+    c.data_dir = Some(dir.path().join("relay"));
+    let mut relay = P2pNode::start(&[1; 32], c).await.unwrap();
+    let addr = until(&mut relay, "listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let relay_addr = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
+    World {
+        relay,
+        relay_addr,
+        _dir: dir,
+    }
+}
+
+async fn person(w: &World, secret: u8) -> P2pNode {
+    let mut n = P2pNode::start(&[secret; 32], config(false, vec![w.relay_addr.clone()]))
+        .await
+        .unwrap();
+    until(&mut n, "publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_find_each_other_by_account_and_talk() {
+    let w = relay().await;
+    let mut alice = person(&w, 2).await;
+    let mut bob = person(&w, 3).await;
+    let rec = alice.find(bob.account()).await.unwrap();
+    assert_eq!(rec.peer, bob.peer_id());
+    let path = alice
+        .send(bob.account(), b"hello bob".to_vec())
+        .await
+        .unwrap();
+    assert_ne!(path, Path::Stored);
+    let (from, body) = until(&mut bob, "message", |e| match e {
+        P2pEvent::Received { from, envelope, .. } => Some((*from, envelope.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (from, body.as_slice()),
+        (alice.account(), &b"hello bob"[..])
+    );
+    bob.send(alice.account(), b"hello alice".to_vec())
+        .await
+        .unwrap();
+    until(&mut alice, "reply", |e| match e {
+        P2pEvent::Received { envelope, .. } if envelope == b"hello alice" => Some(()),
+        _ => None,
+    })
+    .await;
+    // Chunk providers through the DHT.
+    let chunk = [9u8; 32];
+    bob.provide(chunk).await.unwrap();
+    assert_eq!(alice.providers(chunk).await.unwrap(), vec![bob.account()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_for_someone_away_waits_at_their_relay() {
+    let w = relay().await;
+    let alice = person(&w, 2).await;
+    let bob = person(&w, 3).await;
+    let bob_account = bob.account();
+    bob.shutdown().await;
+    let path = alice
+        .send(bob_account, b"while you were away".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(path, Path::Stored);
+    // Back (events read from the start: the stored message may come before publication).
+    let mut bob = P2pNode::start(&[3; 32], config(false, vec![w.relay_addr.clone()]))
+        .await
+        .unwrap();
+    let (from, body, path) = until(&mut bob, "stored message", |e| match e {
+        P2pEvent::Received {
+            from,
+            envelope,
+            path,
+        } => Some((*from, envelope.clone(), *path)),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        (from, body.as_slice(), path),
+        (alice.account(), &b"while you were away"[..], Path::Stored)
+    );
+    drop(w);
+}
+
+#[derive(NetworkBehaviour)]
+struct Mallory {
+    kad: kad::Behaviour<MemoryStore>,
+    mailbox: request_response::Behaviour<MailboxCodec>,
+}
+
+fn mallory() -> Swarm<Mallory> {
+    let kp = keypair_from_secret(&[66; 32]).unwrap();
+    libp2p::SwarmBuilder::with_existing_identity(kp)
+        .with_tokio()
+        .with_quic()
+        .with_behaviour(|key| {
+            let peer = key.public().to_peer_id();
+            let mut kad = kad::Behaviour::with_config(
+                peer,
+                MemoryStore::new(peer),
+                kad::Config::new(KAD_PROTOCOL),
+            );
+            kad.set_mode(Some(kad::Mode::Client));
+            Mallory {
+                kad,
+                mailbox: request_response::Behaviour::with_codec(
+                    MailboxCodec,
+                    [(MAILBOX_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default(),
+                ),
+            }
+        })
+        .unwrap()
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_records_and_deposits_in_anothers_name_are_refused() {
+    let mut w = relay().await;
+    let bob = person(&w, 3).await;
+    let mut m = mallory();
+    let relay_peer: PeerId = w.relay.peer_id();
+    m.behaviour_mut()
+        .kad
+        .add_address(&relay_peer, w.relay_addr.clone());
+    // 1. A record under Bob's key, signed by Mallory, pointing at Mallory.
+    let forged = sign_record(
+        &keypair_from_secret(&[66; 32]).unwrap(),
+        vec!["/ip4/127.0.0.1/udp/9/quic-v1".parse().unwrap()],
+    )
+    .unwrap();
+    m.behaviour_mut()
+        .kad
+        .put_record(
+            kad::Record::new(record_key(&bob.account()), forged),
+            Quorum::One,
+        )
+        .unwrap();
+    // 2. A deposit for Bob in Alice's name.
+    let alice_account =
+        account_of_peer(&keypair_from_secret(&[2; 32]).unwrap().public().to_peer_id()).unwrap();
+    let spoofed = Envelope {
+        id: [7; 16],
+        from: alice_account.0,
+        to: bob.account().0,
+        expires_at: u64::MAX / 4,
+        ciphertext: b"it is me, alice".to_vec(),
+    };
+    m.behaviour_mut().mailbox.send_request_with_addresses(
+        &relay_peer,
+        Frame::Deliver(spoofed),
+        vec![w.relay_addr.clone()],
+    );
+    let answer = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
+                request_response::Event::Message {
+                    message: request_response::Message::Response { response, .. },
+                    ..
+                },
+            )) = m.select_next_some().await
+            {
+                return response;
+            }
+        }
+    })
+    .await
+    .expect("the relay answers the deposit");
+    assert!(
+        matches!(
+            answer.as_slice(),
+            [Frame::Ack {
+                status: AckStatus::Rejected,
+                ..
+            }]
+        ),
+        "{answer:?}"
+    );
+    let mallory_peer = *m.local_peer_id();
+    // The relay refused the record (keep Mallory's swarm running meanwhile).
+    let refused = tokio::time::timeout(WAIT, async {
+        loop {
+            tokio::select! {
+                _ = m.select_next_some() => {}
+                ev = w.relay.next_event() => if let Some(P2pEvent::Refused { from, reason }) = ev {
+                    if from == mallory_peer && reason.contains("stored under") { return reason; }
+                },
+            }
+        }
+    })
+    .await
+    .expect("the relay refuses the forged record");
+    assert!(refused.contains("signed by account"), "{refused}");
+    // A newcomer looking Bob up still finds Bob.
+    let carol = person(&w, 4).await;
+    assert_eq!(carol.find(bob.account()).await.unwrap().peer, bob.peer_id());
+}
