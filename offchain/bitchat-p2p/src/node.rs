@@ -47,14 +47,27 @@ const PUBLISH_RETRY: Duration = Duration::from_secs(2);
 /// Envelopes a sender may hand this node per window, and the window.
 const ENVELOPES_PER_WINDOW: u32 = 128;
 const WINDOW: Duration = Duration::from_secs(10);
-/// Provider records this node stores for any one peer.
+/// Provider records this node takes from any one peer, and from everyone, per window.
 const MAX_PROVIDED_PER_PEER: usize = 1024;
+const MAX_PROVIDED_PER_WINDOW: usize = 100_000;
+const PROVIDER_WINDOW: Duration = Duration::from_secs(3600);
 /// Tracked senders and providers before the oldest are forgotten.
 const MAX_TRACKED_PEERS: usize = 10_000;
 /// How often a node asks its relays for envelopes left while it was unreachable.
 const FETCH_EVERY: Duration = Duration::from_secs(60);
 /// How long an envelope left at a relay waits for its recipient.
-const MAILBOX_TTL_SECS: u64 = 7 * 24 * 3600;
+/// A day short of the relay mailbox's longest TTL (7 days), so a relay whose clock runs behind
+/// does not refuse it.
+const MAILBOX_TTL_SECS: u64 = 6 * 24 * 3600;
+/// Envelopes a public node keeps for accounts that are away, and their bytes: the mailbox file
+/// is rewritten on every change, so it is kept small (see the README).
+const MAILBOX_MAX_ENTRIES: usize = 8192;
+const MAILBOX_MAX_BYTES: usize = 32 << 20;
+/// How long a record found in the DHT is used before it is looked up again.
+const KNOWN_FOR: Duration = Duration::from_secs(600);
+/// Connections: to one peer, and incoming in all.
+const MAX_CONNECTIONS_PER_PEER: u32 = 4;
+const MAX_INCOMING: u32 = 4096;
 /// First wait before dialling a lost bootstrap node again; doubles up to a minute.
 const REDIAL_FIRST: Duration = Duration::from_secs(1);
 const REDIAL_MAX: Duration = Duration::from_secs(60);
@@ -137,6 +150,11 @@ pub enum P2pEvent {
         account: AccountId,
         reason: String,
     },
+    /// An envelope for us. `from` is the authenticated sender when it came over a connection
+    /// (`Direct`, `Relayed`); for `Stored` it is what the relay vouches for (it checked the
+    /// depositor), and a relay could also hand the same envelope over twice: the end-to-end
+    /// seal above this layer (BitChat's Noise `X`, MLS) is what proves the sender, and its
+    /// message ids what drop repeats.
     Received {
         from: AccountId,
         envelope: Vec<u8>,
@@ -192,6 +210,7 @@ impl std::ops::Deref for P2pNode {
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+    limits: libp2p::connection_limits::Behaviour,
     relay_client: relay::client::Behaviour,
     relay: Toggle<relay::Behaviour>,
     identify: identify::Behaviour,
@@ -227,6 +246,7 @@ impl P2pNode {
                     bithive_bitchat::at_rest::AtRestKey::derive(secret, "bitchat-p2p-mailbox");
                 let limits = MailboxLimits {
                     max_envelope_bytes: MAX_ENVELOPE_BYTES,
+                    total_bytes: MAILBOX_MAX_BYTES,
                     ..MailboxLimits::default()
                 };
                 Some(
@@ -273,12 +293,14 @@ impl P2pNode {
             publish_backoff: PUBLISH_RETRY,
             finds: HashMap::new(),
             known: HashMap::new(),
+            waiting_to_deposit: HashMap::new(),
             sends: HashMap::new(),
             waiting_for_find: HashMap::new(),
             provides: HashMap::new(),
             provider_queries: HashMap::new(),
             senders: HashMap::new(),
             provided_by: HashMap::new(),
+            provided_window: (Instant::now(), 0),
             store,
             deposits: HashMap::new(),
             fetches: HashMap::new(),
@@ -379,7 +401,8 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
                 peer,
                 MemoryStoreConfig {
                     max_records: 65_536,
-                    max_value_bytes: crate::record::MAX_RECORD_BYTES,
+                    // MemoryStore refuses values of `max_value_bytes` or more.
+                    max_value_bytes: crate::record::MAX_RECORD_BYTES + 1,
                     max_providers_per_key: 20,
                     max_provided_keys: 65_536,
                 },
@@ -395,19 +418,25 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
                     peer,
                     relay::Config {
                         max_reservations: 4096,
-                        max_reservations_per_peer: 4,
+                        max_reservations_per_peer: 2,
                         reservation_duration: Duration::from_secs(3600),
                         max_circuits: 4096,
                         max_circuits_per_peer: 16,
                         // Chat over a relay when no punch works: long and roomy enough for
                         // messages, bounded for anything else.
                         max_circuit_duration: Duration::from_secs(3600),
-                        max_circuit_bytes: 16 << 20,
+                        max_circuit_bytes: 4 << 20,
                         ..Default::default()
                     },
                 )
             });
             Behaviour {
+                limits: libp2p::connection_limits::Behaviour::new(
+                    libp2p::connection_limits::ConnectionLimits::default()
+                        .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER))
+                        .with_max_established_incoming(Some(MAX_INCOMING))
+                        .with_max_pending_incoming(Some(256)),
+                ),
                 relay_client,
                 relay: relay.into(),
                 // Only external addresses are told (a public node's announced ones; none for a
@@ -455,6 +484,9 @@ type ProviderQuery = (
     oneshot::Sender<Result<Vec<AccountId>, P2pError>>,
 );
 
+/// An undelivered envelope, the relays of the record it was sent by, and why it failed.
+type WaitingDeposit = (PendingSend, Vec<(PeerId, Multiaddr)>, String);
+
 struct PendingFind {
     account: AccountId,
     best: Option<AccountRecord>,
@@ -479,15 +511,19 @@ struct Driver {
     publish_backoff: Duration,
     finds: HashMap<QueryId, PendingFind>,
     /// Records found, by account.
-    known: HashMap<AccountId, AccountRecord>,
+    known: HashMap<AccountId, (AccountRecord, Instant)>,
+    /// Envelopes that could not be delivered, waiting for a fresh record to learn the account's
+    /// relays (with the relays of the stale one, should the lookup fail).
+    waiting_to_deposit: HashMap<AccountId, Vec<WaitingDeposit>>,
     sends: HashMap<OutboundRequestId, PendingSend>,
     waiting_for_find: HashMap<AccountId, Vec<PendingSend>>,
     provides: HashMap<QueryId, oneshot::Sender<Result<(), P2pError>>>,
     provider_queries: HashMap<QueryId, ProviderQuery>,
     /// Envelopes per sender in the current window.
     senders: HashMap<PeerId, (Instant, u32)>,
-    /// Provider records stored per providing peer.
+    /// Provider records taken per providing peer in this window, and the window (start, all).
     provided_by: HashMap<PeerId, usize>,
+    provided_window: (Instant, usize),
     /// A public node's mailbox for accounts that are away.
     store: Option<Mailbox>,
     /// Envelopes being left at a recipient's relays: the reply, the relays still to try.
@@ -618,10 +654,36 @@ impl Driver {
         self.fetches.insert(id, relay);
     }
 
+    /// Reports anything but a received envelope, while the queue is less than half full: the
+    /// rest of it is kept for envelopes, which a flood of refusals must not crowd out.
     fn emit(&self, ev: P2pEvent) {
-        if self.events.try_send(ev).is_err() {
-            tracing::warn!("event queue full or closed: an event was dropped");
+        if self.events.capacity() <= self.events.max_capacity() / 2 {
+            tracing::debug!("event queue half full: {ev:?} not reported");
+            return;
         }
+        if self.events.try_send(ev).is_err() {
+            tracing::warn!("event queue closed: an event was dropped");
+        }
+    }
+
+    /// Counts one request from `peer` (an envelope or a mailbox request) and says whether it is
+    /// over its quota for this window.
+    fn over_quota(&mut self, peer: PeerId) -> bool {
+        let now = Instant::now();
+        if self.senders.len() >= MAX_TRACKED_PEERS && !self.senders.contains_key(&peer) {
+            self.senders
+                .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            if self.senders.len() >= MAX_TRACKED_PEERS {
+                return true; // this many senders within one window: newcomers wait
+            }
+        }
+        let (start, n) = self.senders.entry(peer).or_insert((now, 0));
+        if now.duration_since(*start) >= WINDOW {
+            *start = now;
+            *n = 0;
+        }
+        *n += 1;
+        *n > ENVELOPES_PER_WINDOW
     }
 
     fn command(&mut self, cmd: Command) {
@@ -634,7 +696,11 @@ impl Driver {
                     attempts: 0,
                     reply,
                 };
-                if self.known.contains_key(&account) {
+                let fresh = self
+                    .known
+                    .get(&account)
+                    .is_some_and(|(_, at)| at.elapsed() < KNOWN_FOR);
+                if fresh {
                     self.send(s);
                 } else {
                     self.waiting_for_find.entry(account).or_default().push(s);
@@ -710,7 +776,7 @@ impl Driver {
     }
 
     fn send(&mut self, s: PendingSend) {
-        let Some(rec) = self.known.get(&s.account) else {
+        let Some((rec, _)) = self.known.get(&s.account) else {
             let _ = s.reply.send(Err(P2pError::NotFound(s.account.to_string())));
             return;
         };
@@ -782,6 +848,11 @@ impl Driver {
                 endpoint,
                 ..
             } => {
+                if account_of_peer(&peer_id).is_none() {
+                    // Not a chain account: nothing here is for it (no DHT, relay or DCUtR).
+                    self.swarm.close_connection(connection_id);
+                    return;
+                }
                 let relayed = is_relayed(&endpoint);
                 tracing::debug!(%peer_id, relayed, "connected");
                 self.connections.insert(connection_id, (peer_id, relayed));
@@ -956,22 +1027,34 @@ impl Driver {
                     });
                     return;
                 }
-                if self.provided_by.len() >= MAX_TRACKED_PEERS
-                    && !self.provided_by.contains_key(&from)
-                {
-                    self.provided_by.clear();
-                }
-                let n = self.provided_by.entry(from).or_default();
-                if *n >= MAX_PROVIDED_PER_PEER {
+                // Chunks are named by their sha256: any other key is not ours to keep.
+                if p.key.as_ref().len() != 32 {
                     self.emit(P2pEvent::Refused {
                         from,
-                        reason: format!("more than {MAX_PROVIDED_PER_PEER} provider records"),
+                        reason: "provider key is not a 32-byte chunk hash".into(),
                     });
                     return;
                 }
-                *n += 1;
+                // Per window: so many from one peer, so many in all (a restart of the window
+                // forgets the counts; kad expires the records themselves).
+                let now = Instant::now();
+                if now.duration_since(self.provided_window.0) >= PROVIDER_WINDOW {
+                    self.provided_window = (now, 0);
+                    self.provided_by.clear();
+                }
+                let n = self.provided_by.get(&from).copied().unwrap_or(0);
+                if n >= MAX_PROVIDED_PER_PEER || self.provided_window.1 >= MAX_PROVIDED_PER_WINDOW {
+                    self.emit(P2pEvent::Refused {
+                        from,
+                        reason: "provider records over quota for this hour".into(),
+                    });
+                    return;
+                }
+                self.provided_by.insert(from, n + 1);
+                self.provided_window.1 += 1;
                 let policy = self.config.addr_policy;
                 p.addresses.retain(|a| check_addr(a, &from, policy).is_ok());
+                p.addresses.truncate(crate::record::MAX_ADDRS);
                 if let Err(e) = self.swarm.behaviour_mut().kad.store_mut().add_provider(p) {
                     tracing::warn!("store provider: {e}");
                 }
@@ -1071,9 +1154,19 @@ impl Driver {
     }
 
     fn found(&mut self, pending: PendingFind) {
+        let fresh_relays = pending.best.as_ref().map(relays_of);
+        for (s, stale, why) in self
+            .waiting_to_deposit
+            .remove(&pending.account)
+            .unwrap_or_default()
+        {
+            let relays = fresh_relays.clone().unwrap_or(stale);
+            self.deposit(s, relays, why);
+        }
         let result = match pending.best {
             Some(rec) => {
-                self.known.insert(pending.account, rec.clone());
+                self.known
+                    .insert(pending.account, (rec.clone(), Instant::now()));
                 Ok(rec)
             }
             None => Err(pending.account),
@@ -1133,14 +1226,21 @@ impl Driver {
                     if retry {
                         self.send(s);
                     } else {
-                        // Unreachable: leave it at the recipient's relays. (A stale record may
-                        // be why too: look it up again next time.)
-                        let relays = self
+                        // Unreachable: leave it at the recipient's relays, as a fresh record
+                        // names them (the one used may be stale: it moved, or is away for
+                        // good and its relays changed).
+                        let account = s.account;
+                        let stale = self
                             .known
-                            .remove(&s.account)
-                            .map(|r| relays_of(&r))
+                            .remove(&account)
+                            .map(|(r, _)| relays_of(&r))
                             .unwrap_or_default();
-                        self.deposit(s, relays, error.to_string());
+                        self.waiting_to_deposit.entry(account).or_default().push((
+                            s,
+                            stale,
+                            error.to_string(),
+                        ));
+                        self.find(account, None);
                     }
                 }
             }
@@ -1251,6 +1351,7 @@ impl Driver {
                 taken.push(e.id);
             }
         }
+        let taken_n = taken.len();
         if !taken.is_empty() {
             let id = self
                 .swarm
@@ -1259,13 +1360,27 @@ impl Driver {
                 .send_request(&relay, Frame::MailboxAck { ids: taken });
             self.fetches.insert(id, relay);
         }
-        if items == FETCH_BATCH {
+        // More may wait, and there was room for all of these: ask again. (Room short: the
+        // next periodic fetch.)
+        if items == FETCH_BATCH && items == taken_n {
             self.fetch(relay);
         }
     }
 
     /// A public node's answer to a mailbox request from `peer`.
     fn serve_mailbox(&mut self, peer: PeerId, request: Frame) -> Vec<Frame> {
+        if self.store.is_none() {
+            return Vec::new();
+        }
+        if self.over_quota(peer) {
+            return match request {
+                Frame::Deliver(e) => vec![Frame::Ack {
+                    id: e.id,
+                    status: AckStatus::Rejected,
+                }],
+                _ => Vec::new(),
+            };
+        }
         let (Some(store), Some(account)) = (self.store.as_mut(), account_of_peer(&peer)) else {
             return Vec::new();
         };
@@ -1273,7 +1388,12 @@ impl Driver {
         match request {
             Frame::Deliver(e) => {
                 let id = e.id;
-                let status = if e.from != account.0 {
+                // Not in the sender's own name, empty, or the store at its entry cap (each
+                // change rewrites the file, so its size is kept down).
+                let status = if e.from != account.0
+                    || e.ciphertext.is_empty()
+                    || store.len() >= MAILBOX_MAX_ENTRIES
+                {
                     AckStatus::Rejected
                 } else {
                     match store.deposit(e, now) {
@@ -1333,18 +1453,7 @@ impl Driver {
             });
             return;
         };
-        let now = Instant::now();
-        if self.senders.len() >= MAX_TRACKED_PEERS && !self.senders.contains_key(&peer) {
-            self.senders
-                .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-        }
-        let (start, n) = self.senders.entry(peer).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
-            *start = now;
-            *n = 0;
-        }
-        *n += 1;
-        let ack = if *n > ENVELOPES_PER_WINDOW {
+        let ack = if self.over_quota(peer) {
             Ack::Busy
         } else {
             let path = match self.connections.get(&connection) {

@@ -121,10 +121,11 @@ pub fn check_addr(addr: &Multiaddr, peer: &PeerId, policy: AddrPolicy) -> Result
     };
     let bad_ip = match ip {
         IpAddr::V4(v4) => v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
-        IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast(),
+        // A v4-mapped address would dodge the IPv4 checks.
+        IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast() || v6.to_ipv4_mapped().is_some(),
     };
     if bad_ip {
-        return Err("unspecified, multicast or broadcast IP".into());
+        return Err("unspecified, multicast, broadcast or v4-mapped IP".into());
     }
     if ip.is_loopback() && !policy.allow_loopback {
         return Err("loopback IP".into());
@@ -251,6 +252,7 @@ mod tests {
             "/ip4/255.255.255.255/udp/9000/quic-v1".into(),
             "/ip4/127.0.0.1/udp/9000/quic-v1".into(),
             "/ip6/::/udp/9000/quic-v1".into(),
+            "/ip6/::ffff:127.0.0.1/udp/9000/quic-v1".into(),
             "/ip4/198.51.100.7/udp/0/quic-v1".into(),
             "/ip4/198.51.100.7/tcp/9000".into(),
             "/dns4/victim.example/udp/9000/quic-v1".into(),

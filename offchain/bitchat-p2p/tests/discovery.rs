@@ -210,46 +210,61 @@ async fn forged_records_and_deposits_in_anothers_name_are_refused() {
             Quorum::One,
         )
         .unwrap();
-    // 2. A deposit for Bob in Alice's name.
+    // 2. Deposits for Bob: in Alice's name, and empty, both refused; the same in Mallory's own
+    // name, with a body, is taken (so the refusals are about the name and the body).
     let alice_account =
         account_of_peer(&keypair_from_secret(&[2; 32]).unwrap().public().to_peer_id()).unwrap();
-    let spoofed = Envelope {
-        id: [7; 16],
-        from: alice_account.0,
-        to: bob.account().0,
-        expires_at: u64::MAX / 4,
-        ciphertext: b"it is me, alice".to_vec(),
+    let mallory_account = account_of_peer(m.local_peer_id()).unwrap();
+    let in_an_hour = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    let deposit = |id: u8, from: [u8; 20], body: &[u8]| {
+        Frame::Deliver(Envelope {
+            id: [id; 16],
+            from,
+            to: bob.account().0,
+            expires_at: in_an_hour,
+            ciphertext: body.to_vec(),
+        })
     };
-    m.behaviour_mut().mailbox.send_request_with_addresses(
-        &relay_peer,
-        Frame::Deliver(spoofed),
-        vec![w.relay_addr.clone()],
-    );
-    let answer = tokio::time::timeout(WAIT, async {
-        loop {
-            if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
-                request_response::Event::Message {
-                    message: request_response::Message::Response { response, .. },
-                    ..
-                },
-            )) = m.select_next_some().await
-            {
-                return response;
-            }
-        }
-    })
-    .await
-    .expect("the relay answers the deposit");
-    assert!(
-        matches!(
-            answer.as_slice(),
-            [Frame::Ack {
-                status: AckStatus::Rejected,
-                ..
-            }]
+    for (frame, want) in [
+        (
+            deposit(7, alice_account.0, b"it is me, alice"),
+            AckStatus::Rejected,
         ),
-        "{answer:?}"
-    );
+        (deposit(8, mallory_account.0, b""), AckStatus::Rejected),
+        (
+            deposit(9, mallory_account.0, b"hello bob"),
+            AckStatus::Stored,
+        ),
+    ] {
+        m.behaviour_mut().mailbox.send_request_with_addresses(
+            &relay_peer,
+            frame,
+            vec![w.relay_addr.clone()],
+        );
+        let answer = tokio::time::timeout(WAIT, async {
+            loop {
+                if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
+                    request_response::Event::Message {
+                        message: request_response::Message::Response { response, .. },
+                        ..
+                    },
+                )) = m.select_next_some().await
+                {
+                    return response;
+                }
+            }
+        })
+        .await
+        .expect("the relay answers the deposit");
+        assert!(
+            matches!(answer.as_slice(), [Frame::Ack { status, .. }] if *status == want),
+            "wanted {want:?}, got {answer:?}"
+        );
+    }
     let mallory_peer = *m.local_peer_id();
     // The relay refused the record (keep Mallory's swarm running meanwhile).
     let refused = tokio::time::timeout(WAIT, async {
@@ -268,4 +283,35 @@ async fn forged_records_and_deposits_in_anothers_name_are_refused() {
     // A newcomer looking Bob up still finds Bob.
     let carol = person(&w, 4).await;
     assert_eq!(carol.find(bob.account()).await.unwrap().peer, bob.peer_id());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_that_are_not_accounts_are_disconnected() {
+    let w = relay().await;
+    // An ed25519 identity: a valid libp2p peer, not a chain account.
+    let mut s = libp2p::SwarmBuilder::with_new_identity()
+        .with_tokio()
+        .with_quic()
+        .with_behaviour(|_| libp2p::ping::Behaviour::default())
+        .unwrap()
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(120)))
+        .build();
+    s.dial(w.relay_addr.clone()).unwrap();
+    let closed = tokio::time::timeout(WAIT, async {
+        let mut established = false;
+        loop {
+            match s.select_next_some().await {
+                SwarmEvent::ConnectionEstablished { .. } => established = true,
+                SwarmEvent::ConnectionClosed { .. } => return established,
+                SwarmEvent::OutgoingConnectionError { .. } => return established,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the relay closes the connection");
+    assert!(
+        closed,
+        "the handshake itself should succeed, then the relay hangs up"
+    );
 }
