@@ -186,8 +186,12 @@ echo "bitchat-nat: Carol behind a symmetric NAT: no punch, messages relayed both
 CHUNK="$(printf 'a chunk Bob holds' | sha256sum | cut -d' ' -f1)"
 say bob "provide $CHUNK"
 wait_for bob providing
-say alice "providers $CHUNK"
-wait_for alice providers accounts="$ACC_B"
+# (Announcing is fire and forget in Kademlia: Alice asks again until the server has filed it.)
+for ((i = 0; i < 20; i++)); do
+  say alice "providers $CHUNK"
+  if wait_for alice providers accounts="$ACC_B" --within 1 2>/dev/null; then break; fi
+done
+wait_for alice providers accounts="$ACC_B" --within 1
 echo "bitchat-nat: Alice found Bob as the provider of a chunk through the DHT ($(elapsed) s)"
 # 5. Bob goes away: what Alice sends waits at his relay, sealed, and reaches him when he is back.
 kill -TERM "$BOB_PID"; wait "$BOB_PID" 2>/dev/null || true

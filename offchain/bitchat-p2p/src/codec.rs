@@ -23,6 +23,27 @@ pub enum Ack {
 #[derive(Debug, Clone, Default)]
 pub struct EnvelopeCodec;
 
+/// Reads a u32 big-endian length (1 to `max`) and that many bytes: the framing of both
+/// protocols of this crate.
+pub(crate) async fn read_prefixed<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    what: &str,
+    max: usize,
+) -> io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len == 0 || len > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{what} of {len} bytes, 1 to {max}"),
+        ));
+    }
+    let mut buf = vec![0u8; len];
+    io.read_exact(&mut buf).await?;
+    Ok(buf)
+}
+
 #[async_trait::async_trait]
 impl libp2p::request_response::Codec for EnvelopeCodec {
     type Protocol = StreamProtocol;
@@ -33,18 +54,7 @@ impl libp2p::request_response::Codec for EnvelopeCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
-        let mut len = [0u8; 4];
-        io.read_exact(&mut len).await?;
-        let len = u32::from_be_bytes(len) as usize;
-        if len == 0 || len > MAX_ENVELOPE_BYTES {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("envelope of {len} bytes, 1 to {MAX_ENVELOPE_BYTES}"),
-            ));
-        }
-        let mut buf = vec![0u8; len];
-        io.read_exact(&mut buf).await?;
-        Ok(buf)
+        read_prefixed(io, "envelope", MAX_ENVELOPE_BYTES).await
     }
 
     async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Ack>

@@ -27,17 +27,7 @@ const MAX_ANSWER_FRAMES: usize = FETCH_BATCH + 1;
 pub struct MailboxCodec;
 
 async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Frame> {
-    let mut len = [0u8; 4];
-    io.read_exact(&mut len).await?;
-    let len = u32::from_be_bytes(len) as usize;
-    if len == 0 || len > MAX_FRAME {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("frame of {len} bytes, 1 to {MAX_FRAME}"),
-        ));
-    }
-    let mut buf = vec![0u8; len];
-    io.read_exact(&mut buf).await?;
+    let buf = crate::codec::read_prefixed(io, "frame", MAX_FRAME).await?;
     Frame::decode_body(&buf).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 

@@ -121,7 +121,20 @@ async fn strangers_find_each_other_by_account_and_talk() {
     // Chunk providers through the DHT.
     let chunk = [9u8; 32];
     bob.provide(chunk).await.unwrap();
-    assert_eq!(alice.providers(chunk).await.unwrap(), vec![bob.account()]);
+    // Announcing is fire and forget in Kademlia: the server may file it a moment after Bob's
+    // query ends, so Alice asks until it is there.
+    let found = tokio::time::timeout(WAIT, async {
+        loop {
+            let p = alice.providers(chunk).await.unwrap();
+            if !p.is_empty() {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("Bob listed as provider");
+    assert_eq!(found, vec![bob.account()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
