@@ -44,6 +44,15 @@ pub(crate) async fn read_prefixed<T: AsyncRead + Unpin + Send>(
     Ok(buf)
 }
 
+/// Writes `bytes` with the u32 big-endian length [`read_prefixed`] reads.
+pub(crate) async fn write_prefixed<T: AsyncWrite + Unpin + Send>(
+    io: &mut T,
+    bytes: &[u8],
+) -> io::Result<()> {
+    io.write_all(&(bytes.len() as u32).to_be_bytes()).await?;
+    io.write_all(bytes).await
+}
+
 #[async_trait::async_trait]
 impl libp2p::request_response::Codec for EnvelopeCodec {
     type Protocol = StreamProtocol;
@@ -88,8 +97,7 @@ impl libp2p::request_response::Codec for EnvelopeCodec {
                 format!("envelope of {} bytes, 1 to {MAX_ENVELOPE_BYTES}", req.len()),
             ));
         }
-        io.write_all(&(req.len() as u32).to_be_bytes()).await?;
-        io.write_all(&req).await?;
+        write_prefixed(io, &req).await?;
         io.close().await
     }
 

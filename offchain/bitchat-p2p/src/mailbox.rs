@@ -32,9 +32,7 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T) -> io::Result<Frame
 }
 
 async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, f: &Frame) -> io::Result<()> {
-    let body = f.encode_body();
-    io.write_all(&(body.len() as u32).to_be_bytes()).await?;
-    io.write_all(&body).await
+    crate::codec::write_prefixed(io, &f.encode_body()).await
 }
 
 #[async_trait::async_trait]

@@ -281,6 +281,7 @@ impl P2pNode {
         let mut driver = Driver {
             swarm,
             keypair,
+            account,
             config,
             announce,
             bootstrap: bootstrap.into_iter().collect(),
@@ -496,6 +497,8 @@ struct PendingFind {
 struct Driver {
     swarm: Swarm<Behaviour>,
     keypair: Keypair,
+    /// This node's account (of `keypair`).
+    account: AccountId,
     config: P2pConfig,
     announce: Vec<Multiaddr>,
     bootstrap: HashMap<PeerId, Multiaddr>,
@@ -736,10 +739,9 @@ impl Driver {
                     let all_relayed = by_peer.entry(*p).or_insert(true);
                     *all_relayed &= *relayed;
                 }
-                let peer = *self.swarm.local_peer_id();
                 let _ = reply.send(NodeInfo {
-                    peer,
-                    account: account_of_peer(&peer).expect("own key is secp256k1"),
+                    peer: *self.swarm.local_peer_id(),
+                    account: self.account,
                     listen: self.swarm.listeners().cloned().collect(),
                     external: self.swarm.external_addresses().cloned().collect(),
                     connections: by_peer
@@ -806,8 +808,7 @@ impl Driver {
                 return;
             }
         };
-        let account = account_of_peer(self.swarm.local_peer_id()).expect("own key is secp256k1");
-        let record = kad::Record::new(record_key(&account), value);
+        let record = kad::Record::new(record_key(&self.account), value);
         match self
             .swarm
             .behaviour_mut()
@@ -875,9 +876,8 @@ impl Driver {
             }
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
-                info,
                 ..
-            })) => self.identified(peer_id, info),
+            })) => self.identified(peer_id),
             SwarmEvent::Behaviour(BehaviourEvent::RelayClient(
                 relay::client::Event::ReservationReqAccepted { relay_peer_id, .. },
             )) => {
@@ -953,7 +953,7 @@ impl Driver {
         }
     }
 
-    fn identified(&mut self, peer: PeerId, _info: identify::Info) {
+    fn identified(&mut self, peer: PeerId) {
         // Our address as others see it reaches DCUtR as an identify *candidate*; it is not
         // confirmed as an external address here: behind a NAT nobody can dial it unprompted,
         // and a confirmed address is no longer offered to DCUtR as a candidate.
@@ -1256,11 +1256,10 @@ impl Driver {
         use rand::RngCore;
         let mut id = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut id);
-        let me = account_of_peer(self.swarm.local_peer_id()).expect("own key is secp256k1");
         let d = Deposit {
             envelope: Envelope {
                 id,
-                from: me.0,
+                from: self.account.0,
                 to: s.account.0,
                 expires_at: unix_now() + MAILBOX_TTL_SECS,
                 ciphertext: s.envelope,
