@@ -278,6 +278,32 @@ async fn forged_records_and_deposits_in_anothers_name_are_refused() {
             "wanted {want:?}, got {answer:?}"
         );
     }
+    // 3. Mallory asks the relay for mail: Bob's envelope (just stored) is not handed to her.
+    m.behaviour_mut().mailbox.send_request_with_addresses(
+        &relay_peer,
+        Frame::MailboxFetch,
+        vec![w.relay_addr.clone()],
+    );
+    let fetched = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
+                request_response::Event::Message {
+                    message: request_response::Message::Response { response, .. },
+                    ..
+                },
+            )) = m.select_next_some().await
+            {
+                return response;
+            }
+        }
+    })
+    .await
+    .expect("the relay answers the fetch");
+    assert_eq!(
+        fetched,
+        vec![Frame::MailboxEnd],
+        "only the addressee's own mail is handed out"
+    );
     let mallory_peer = *m.local_peer_id();
     // The relay refused the record (keep Mallory's swarm running meanwhile).
     let refused = tokio::time::timeout(WAIT, async {
