@@ -1,6 +1,8 @@
 //! `bithive chat`: BitChat for people. Your identity is your chain key (from the keyring);
-//! people reach you with your contact card; conversations (1:1 and groups) are MLS, carried by a
-//! BitChat node, through relays when someone is away; everything on disk is sealed and 0600.
+//! conversations (1:1 and groups) are MLS; everything on disk is sealed and 0600. Two carriers:
+//! - with `--bootstrap` (libp2p): people find you by your BitChat id through the DHT, NATs are
+//!   punched through, relays keep messages for people who are away;
+//! - without: a BitChat node at a known address; people reach you with your contact card.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,10 +13,13 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::card::{make_card, read_card};
-use bithive_bitchat::chat::{ChatClient, ChatCore, ConversationId, Event};
+use bithive_bitchat::chat::{Carrier, ChatClient, ChatCore, ConversationId, Dispatched, Event};
 use bithive_bitchat::{
     AccountId, Node, NodeConfig, NodeIdentity, OpenRegistry, PeerRecord, PeerRegistry,
 };
+use bithive_bitchat_p2p::chat::P2pCarrier;
+use bithive_bitchat_p2p::record::AddrPolicy;
+use bithive_bitchat_p2p::{Multiaddr, P2pConfig, P2pEvent, P2pNode, Protocol};
 use clap::{Args, Subcommand};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
@@ -67,8 +72,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "ADDR")]
     pub advertise: Option<SocketAddr>,
     /// A relay's card: messages for people who are away are left there, and yours fetched
-    #[arg(long = "relay", value_name = "CARD")]
+    #[arg(long = "relay", value_name = "CARD", conflicts_with = "bootstrap")]
     pub relays: Vec<String>,
+    /// Join BitChat's libp2p network through this public node (a MULTIADDR ending in
+    /// /p2p/<peer id>, as `bithive chat relay --p2p` prints it): people find each other by
+    /// BitChat id, NATs are punched through, its relay keeps messages for people who are away
+    #[arg(
+        long,
+        value_name = "MULTIADDR",
+        env = "BITHIVE_CHAT_BOOTSTRAP",
+        value_delimiter = ','
+    )]
+    pub bootstrap: Vec<Multiaddr>,
+    /// Accept loopback addresses in records (tests on one machine only)
+    #[arg(long, hide = true)]
+    pub allow_loopback: bool,
 }
 
 #[derive(Debug, Args)]
@@ -78,9 +96,17 @@ pub struct RelayArgs {
     /// UDP address to listen on
     #[arg(long, value_name = "ADDR", default_value = "0.0.0.0:7400")]
     pub listen: SocketAddr,
-    /// The address written into the relay's card [default: --listen]
+    /// The address written into the relay's card [default: --listen]; with --p2p, the address
+    /// announced in the DHT
     #[arg(long, value_name = "ADDR")]
     pub advertise: Option<SocketAddr>,
+    /// A public node of BitChat's libp2p network: a DHT server, a relay for people behind NATs
+    /// and a mailbox for people who are away
+    #[arg(long)]
+    pub p2p: bool,
+    /// Accept loopback addresses in records (tests on one machine only)
+    #[arg(long, hide = true)]
+    pub allow_loopback: bool,
 }
 
 /// Strangers a node keeps keys for at once (peers that proved their keys; the oldest forgotten).
@@ -97,6 +123,29 @@ fn advertised(listen: SocketAddr, advertise: Option<SocketAddr>) -> Option<Socke
     advertise.or((!listen.ip().is_unspecified()).then_some(listen))
 }
 
+/// `HOST:PORT` as a QUIC multiaddr.
+fn quic_multiaddr(a: SocketAddr) -> Multiaddr {
+    let ip = match a.ip() {
+        std::net::IpAddr::V4(v4) => Protocol::Ip4(v4),
+        std::net::IpAddr::V6(v6) => Protocol::Ip6(v6),
+    };
+    Multiaddr::empty()
+        .with(ip)
+        .with(Protocol::Udp(a.port()))
+        .with(Protocol::QuicV1)
+}
+
+/// A BitChat id typed by a person: 40 hex digits.
+fn parse_id(s: &str) -> anyhow::Result<AccountId> {
+    let b: [u8; 20] = hex::decode(s)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| {
+            anyhow!("{s:?} is neither a card (bitchat1...) nor a BitChat id (40 hex digits; /id shows yours)")
+        })?;
+    Ok(AccountId(b))
+}
+
 pub fn run(cmd: &ChatCommand) -> anyhow::Result<()> {
     match cmd {
         ChatCommand::Card(a) => {
@@ -111,6 +160,9 @@ pub fn run(cmd: &ChatCommand) -> anyhow::Result<()> {
 }
 
 async fn relay(a: &RelayArgs) -> anyhow::Result<()> {
+    if a.p2p {
+        return relay_p2p(a).await;
+    }
     let secret = secret_of(&a.who)?;
     let identity = NodeIdentity::from_secret(&secret)?;
     let card = make_card(&identity, advertised(a.listen, a.advertise));
@@ -122,6 +174,50 @@ async fn relay(a: &RelayArgs) -> anyhow::Result<()> {
     println!("relay listening on {}", node.local_addr()?);
     println!("card: {card}");
     tokio::signal::ctrl_c().await?;
+    println!("stopping");
+    node.shutdown().await;
+    Ok(())
+}
+
+/// A public node of the libp2p network until Ctrl-C.
+async fn relay_p2p(a: &RelayArgs) -> anyhow::Result<()> {
+    let secret = secret_of(&a.who)?;
+    let announce = advertised(a.listen, a.advertise).ok_or_else(|| {
+        anyhow!(
+            "listening on {}: say with --advertise HOST:PORT where others reach this node",
+            a.listen
+        )
+    })?;
+    let mut cfg = P2pConfig::new(quic_multiaddr(a.listen));
+    cfg.public = true;
+    cfg.announce = vec![quic_multiaddr(announce)];
+    cfg.addr_policy = AddrPolicy {
+        allow_loopback: a.allow_loopback,
+    };
+    cfg.data_dir = Some(a.who.home.join("relay-p2p"));
+    let mut node = P2pNode::start(&secret, cfg)
+        .await
+        .context("starting the public node")?;
+    let peer = node.peer_id();
+    println!(
+        "public node {peer} (BitChat id {}) announcing {}",
+        node.account(),
+        quic_multiaddr(announce)
+    );
+    println!(
+        "bootstrap: {}",
+        quic_multiaddr(announce).with(Protocol::P2p(peer))
+    );
+    loop {
+        tokio::select! {
+            ev = node.next_event() => match ev {
+                Some(P2pEvent::Refused { from, reason }) => tracing::info!(%from, "refused: {reason}"),
+                Some(ev) => tracing::debug!("{ev:?}"),
+                None => break,
+            },
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
     println!("stopping");
     node.shutdown().await;
     Ok(())
@@ -211,18 +307,20 @@ struct Names {
 }
 
 impl Names {
-    fn of(&mut self, id: AccountId, registry: &OpenRegistry) -> String {
+    /// `id`'s chain address when its key is known (`rec`), else its BitChat id.
+    fn of(&mut self, id: AccountId, rec: Option<PeerRecord>) -> String {
         if let Some(n) = self.known.get(&id) {
             return n.clone();
         }
-        let n = registry
-            .get(&id)
-            .and_then(|r| {
-                bithive_chain_client::keys::address_of_pubkey(&r.account_pubkey, &self.prefix).ok()
-            })
-            .unwrap_or_else(|| format!("account {id}"));
-        self.known.insert(id, n.clone());
-        n
+        match rec.and_then(|r| {
+            bithive_chain_client::keys::address_of_pubkey(&r.account_pubkey, &self.prefix).ok()
+        }) {
+            Some(n) => {
+                self.known.insert(id, n.clone());
+                n
+            }
+            None => format!("id {id}"),
+        }
     }
     fn learn(&mut self, rec: &PeerRecord) {
         if let Ok(a) =
@@ -255,8 +353,8 @@ fn short(c: &ConversationId) -> String {
 
 const HELP: &str = "\
 commands:
-  /card                  your contact card (give it to people who should reach you)
-  /contact CARD          add someone by their card and ask them to talk
+  /card, /id             your contact card and BitChat id (give one to people who should reach you)
+  /contact CARD|ID       ask someone to talk, by their card or (over libp2p) their BitChat id
   /requests              who asks to talk to you
   /accept WHO, /decline WHO
   /contacts              your contacts (WHO is a number from this list or an address)
@@ -268,7 +366,7 @@ commands:
   /quit";
 
 struct Session {
-    client: Arc<ChatClient>,
+    client: Arc<ChatClient<Box<dyn Carrier>>>,
     registry: Arc<OpenRegistry>,
     cards: Cards,
     names: Names,
@@ -288,6 +386,25 @@ impl Session {
         people
     }
 
+    /// Keys of `id` the session knows: from a card, or learned by the carrier.
+    fn record(&self, id: &AccountId) -> Option<PeerRecord> {
+        self.registry
+            .get(id)
+            .or_else(|| self.client.carrier().known(id))
+    }
+
+    fn name(&mut self, id: AccountId) -> String {
+        let rec = self.record(&id);
+        self.names.of(id, rec)
+    }
+
+    /// Says who a batch of payloads did not reach.
+    fn report(&mut self, d: &Dispatched) {
+        for (who, e) in &d.failed {
+            println!("! not reached: {}: {e}", self.name(*who));
+        }
+    }
+
     async fn who(&mut self, token: &str) -> anyhow::Result<AccountId> {
         let people = self.people().await;
         if let Ok(n) = token.parse::<usize>() {
@@ -298,7 +415,7 @@ impl Session {
         }
         let matching: Vec<AccountId> = people
             .into_iter()
-            .filter(|p| self.names.of(*p, &self.registry).starts_with(token))
+            .filter(|p| self.name(*p).starts_with(token) || p.to_string().starts_with(token))
             .collect();
         match matching[..] {
             [one] => Ok(one),
@@ -337,17 +454,23 @@ impl Session {
             "/help" => println!("{HELP}"),
             "/quit" | "/exit" => return Ok(false),
             "/card" => println!("{}", self.card),
+            "/id" => println!("{}", self.client.carrier().account_id()),
             "/contact" => {
-                let card = args
+                let token = args
                     .first()
-                    .ok_or_else(|| anyhow!("usage: /contact CARD"))?;
-                let rec = read_card(card)?;
-                let id = AccountId::from_pubkey(&rec.account_pubkey);
-                self.registry.insert(rec.clone());
-                self.names.learn(&rec);
-                self.cards.add(card)?;
+                    .ok_or_else(|| anyhow!("usage: /contact CARD or /contact ID"))?;
+                let id = if token.starts_with("bitchat1") {
+                    let rec = read_card(token)?;
+                    self.registry.insert(rec.clone());
+                    self.client.carrier().learn(&rec);
+                    self.names.learn(&rec);
+                    self.cards.add(token)?;
+                    AccountId::from_pubkey(&rec.account_pubkey)
+                } else {
+                    parse_id(token)?
+                };
                 self.client.request_contact(id).await?;
-                println!("asked {} to talk", self.names.of(id, &self.registry));
+                println!("asked {} to talk", self.name(id));
             }
             "/requests" => {
                 let r = self.client.core().await.pending_requests();
@@ -357,7 +480,7 @@ impl Session {
                 for p in r {
                     println!(
                         "  {} asks to talk: /accept {0} or /decline {0}",
-                        self.names.of(p, &self.registry)
+                        self.name(p)
                     );
                 }
             }
@@ -365,13 +488,10 @@ impl Session {
                 let p = self
                     .who(args.first().ok_or_else(|| anyhow!("usage: /accept WHO"))?)
                     .await?;
-                let c = self.client.accept(p).await?;
+                let (c, d) = self.client.accept(p).await?;
+                self.report(&d);
                 self.pin(p);
-                println!(
-                    "you and {} now talk in {}",
-                    self.names.of(p, &self.registry),
-                    short(&c)
-                );
+                println!("you and {} now talk in {}", self.name(p), short(&c));
                 self.open = Some(c);
             }
             "/decline" => {
@@ -387,7 +507,7 @@ impl Session {
                     println!("no contacts yet: /contact CARD");
                 }
                 for (i, p) in people.into_iter().enumerate() {
-                    println!("  {}. {}", i + 1, self.names.of(p, &self.registry));
+                    println!("  {}. {}", i + 1, self.name(p));
                 }
             }
             "/group" | "/add" => {
@@ -399,12 +519,14 @@ impl Session {
                     bail!("usage: {cmd} WHO...");
                 }
                 let c = if cmd == "/group" {
-                    let c = self.client.create_group(&who).await?;
+                    let (c, d) = self.client.create_group(&who).await?;
+                    self.report(&d);
                     println!("group {} created; members join as they answer", short(&c));
                     c
                 } else {
                     let c = self.open_one()?;
-                    self.client.add(&c, &who).await?;
+                    let d = self.client.add(&c, &who).await?;
+                    self.report(&d);
                     println!(
                         "asked them for their keys; they join {} as they answer",
                         short(&c)
@@ -419,7 +541,8 @@ impl Session {
                 for a in &args {
                     who.push(self.who(a).await?);
                 }
-                self.client.remove(&c, &who).await?;
+                let d = self.client.remove(&c, &who).await?;
+                self.report(&d);
                 println!("removed; they cannot read what follows");
             }
             "/list" => {
@@ -436,12 +559,12 @@ impl Session {
                     })
                     .collect();
                 drop(core);
-                let me = self.client.node().account_id();
+                let me = self.client.carrier().account_id();
                 for (c, m) in rows {
                     let others: Vec<String> = m
                         .iter()
                         .filter(|a| **a != me)
-                        .map(|a| self.names.of(*a, &self.registry))
+                        .map(|a| self.name(*a))
                         .collect();
                     println!("  {} with {}", short(&c), others.join(", "));
                 }
@@ -466,7 +589,7 @@ impl Session {
                     println!(
                         "  [{}] {}: {}",
                         short(&c),
-                        self.names.of(e.from, &self.registry),
+                        self.name(e.from),
                         printable(&e.body)
                     );
                 }
@@ -474,8 +597,14 @@ impl Session {
             other if other.starts_with('/') => bail!("unknown command {other}: /help"),
             _ => {
                 let c = self.open_one()?;
-                let ids = self.client.send(&c, line.as_bytes()).await?;
-                println!("  [{}] you: {line} (sent to {})", short(&c), ids.len());
+                let d = self.client.send(&c, line.as_bytes()).await?;
+                self.report(&d);
+                println!(
+                    "  [{}] you: {} (sent to {})",
+                    short(&c),
+                    printable(line.as_bytes()),
+                    d.sent
+                );
             }
         }
         Ok(true)
@@ -484,14 +613,33 @@ impl Session {
     /// Someone we talk with (accepted, or a member of a conversation we are in): keep their
     /// keys beyond the learned-peer cache and across restarts.
     fn pin(&mut self, id: AccountId) {
-        if let Some(rec) = self.registry.get(&id) {
+        if let Some(rec) = self.record(&id) {
             if let Err(e) = self.cards.add_peer(&rec) {
-                println!(
-                    "! keeping {}'s keys: {e:#}",
-                    self.names.of(id, &self.registry)
-                );
+                println!("! keeping {}'s keys: {e:#}", self.name(id));
             }
             self.registry.insert(rec);
+        }
+    }
+
+    /// What the libp2p node did that a person wants to know.
+    fn notice(&mut self, n: P2pEvent, published: &mut bool) {
+        match n {
+            P2pEvent::Reserved { relay } => println!("reachable through relay {relay}"),
+            P2pEvent::Published { .. } if !*published => {
+                *published = true;
+                println!("people can now find you by your BitChat id");
+            }
+            P2pEvent::Direct { account } => {
+                println!(
+                    "direct path to {} (no relay in between)",
+                    self.name(account)
+                )
+            }
+            P2pEvent::PunchFailed { account, reason } => println!(
+                "no direct path to {} ({reason}): messages go through the relay",
+                self.name(account)
+            ),
+            other => tracing::debug!("{other:?}"),
         }
     }
 
@@ -499,7 +647,7 @@ impl Session {
         match &e {
             Event::Joined { members, .. } => {
                 for m in members.clone() {
-                    if m != self.client.node().account_id() {
+                    if m != self.client.carrier().account_id() {
                         self.pin(m);
                     }
                 }
@@ -514,18 +662,18 @@ impl Session {
         }
         match e {
             Event::ContactRequest { from } => {
-                let n = self.names.of(from, &self.registry);
+                let n = self.name(from);
                 println!("{n} asks to talk: /accept {n} or /decline {n}");
             }
             Event::Joined {
                 conversation,
                 members,
             } => {
-                let me = self.client.node().account_id();
+                let me = self.client.carrier().account_id();
                 let others: Vec<String> = members
                     .iter()
                     .filter(|a| **a != me)
-                    .map(|a| self.names.of(*a, &self.registry))
+                    .map(|a| self.name(*a))
                     .collect();
                 println!(
                     "you joined {} with {}",
@@ -544,7 +692,7 @@ impl Session {
                 println!(
                     "  [{}] {}: {}",
                     short(&conversation),
-                    self.names.of(from, &self.registry),
+                    self.name(from),
                     printable(&body)
                 );
             }
@@ -554,18 +702,10 @@ impl Session {
                 removed,
             } => {
                 for a in added {
-                    println!(
-                        "{} joined {}",
-                        self.names.of(a, &self.registry),
-                        short(&conversation)
-                    );
+                    println!("{} joined {}", self.name(a), short(&conversation));
                 }
                 for r in removed {
-                    println!(
-                        "{} left {}",
-                        self.names.of(r, &self.registry),
-                        short(&conversation)
-                    );
+                    println!("{} left {}", self.name(r), short(&conversation));
                 }
             }
             Event::RemovedFrom { conversation } => {
@@ -586,28 +726,23 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&a.who.home)
         .with_context(|| format!("creating {}", a.who.home.display()))?;
     let identity = NodeIdentity::from_secret(&secret)?;
-    let card = make_card(&identity, advertised(a.listen, a.advertise));
+    let p2p = !a.bootstrap.is_empty();
+    // Over libp2p a card names no address: the DHT says where people are.
+    let card = make_card(
+        &identity,
+        (!p2p).then(|| advertised(a.listen, a.advertise)).flatten(),
+    );
     let registry = Arc::new(OpenRegistry::new(LEARNED_PEERS));
     let mut names = Names {
         prefix: a.who.keys.prefix.clone(),
         known: BTreeMap::new(),
     };
     let cards = Cards::open(&a.who.home, &secret)?;
-    for rec in cards.records()? {
-        names.learn(&rec);
-        registry.insert(rec);
+    let known = cards.records()?;
+    for rec in &known {
+        names.learn(rec);
+        registry.insert(rec.clone());
     }
-    let mut cfg = NodeConfig::new(a.listen, a.who.home.join("node"));
-    let mut relays = Vec::new();
-    for r in &a.relays {
-        let rec = read_card(r).context("--relay")?;
-        let addr = rec
-            .addr
-            .ok_or_else(|| anyhow!("--relay: the relay's card names no address"))?;
-        registry.insert(rec);
-        relays.push(addr);
-    }
-    cfg.relays = relays.clone();
     let chat_dir = a.who.home.join("chat");
     std::fs::create_dir_all(&chat_dir)?;
     let core = ChatCore::open(Some(&chat_dir), &secret)?;
@@ -615,28 +750,56 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         &identity.account_pubkey(),
         &a.who.keys.prefix,
     )?;
-    names.known.insert(identity.account_id(), me.clone());
-    let node = Node::start(cfg, identity, registry.clone() as Arc<dyn PeerRegistry>)
-        .await
-        .context("starting your BitChat node")?;
-    println!("BitChat: you are {me}, listening on {}", node.local_addr()?);
+    let id = identity.account_id();
+    names.known.insert(id, me.clone());
+    let mut notices = None;
+    let carrier: Box<dyn Carrier> = if p2p {
+        let mut cfg = P2pConfig::new(quic_multiaddr(a.listen));
+        cfg.bootstrap = a.bootstrap.clone();
+        cfg.addr_policy = AddrPolicy {
+            allow_loopback: a.allow_loopback,
+        };
+        let node = P2pNode::start(&secret, cfg)
+            .await
+            .context("starting your BitChat node (libp2p)")?;
+        let carrier = P2pCarrier::new(&secret, node)?;
+        for rec in &known {
+            carrier.learn(rec);
+        }
+        notices = carrier.take_notices();
+        println!(
+            "BitChat: you are {me}, BitChat id {id}; joining through {} public node(s)",
+            a.bootstrap.len()
+        );
+        Box::new(carrier)
+    } else {
+        let mut cfg = NodeConfig::new(a.listen, a.who.home.join("node"));
+        for r in &a.relays {
+            let rec = read_card(r).context("--relay")?;
+            let addr = rec
+                .addr
+                .ok_or_else(|| anyhow!("--relay: the relay's card names no address"))?;
+            registry.insert(rec);
+            cfg.relays.push(addr);
+        }
+        let node = Node::start(cfg, identity, registry.clone() as Arc<dyn PeerRegistry>)
+            .await
+            .context("starting your BitChat node")?;
+        println!("BitChat: you are {me}, listening on {}", node.local_addr()?);
+        Box::new(node)
+    };
     println!("your card: {card}");
     println!("type /help for commands");
-    let client = Arc::new(ChatClient::new(node, core));
+    let client = Arc::new(ChatClient::new(carrier, core));
     let (tx, mut events) = mpsc::unbounded_channel();
     let pump = {
         let client = client.clone();
         tokio::spawn(async move {
             loop {
-                match client.poll(Duration::from_millis(200)).await {
-                    Ok(ev) => {
-                        for e in ev {
-                            if tx.send(e).is_err() {
-                                return;
-                            }
-                        }
+                for e in client.poll(Duration::from_millis(200)).await {
+                    if tx.send(e).is_err() {
+                        return;
                     }
-                    Err(e) => tracing::warn!("chat: {e}"),
                 }
             }
         })
@@ -647,10 +810,8 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
             let mut tick = tokio::time::interval(Duration::from_secs(3));
             loop {
                 tick.tick().await;
-                for r in &relays {
-                    if let Err(e) = client.node().fetch_mailbox(*r).await {
-                        tracing::debug!("relay {r}: {e}");
-                    }
+                if let Err(e) = client.carrier().fetch_stored().await {
+                    tracing::debug!("relays: {e}");
                 }
             }
         })
@@ -663,12 +824,22 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         card,
         open: None,
     };
+    let mut published = false;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     loop {
         tokio::select! {
             e = events.recv() => match e {
                 Some(e) => s.event(e),
                 None => break,
+            },
+            n = async {
+                match notices.as_mut() {
+                    Some(n) => n.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => match n {
+                Some(n) => s.notice(n, &mut published),
+                None => notices = None,
             },
             line = lines.next_line() => match line? {
                 Some(l) => match s.command(l.trim()).await {

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # BitChat as people use it (issue #46): `bithive chat` in tmux sessions, typed into and read
 # from the screen. A relay and two people (their identities are their chain keys): Alice adds
-# Bob by his card, Bob accepts, they talk; Bob quits, Alice writes while he is away (left at
-# the relay), Bob comes back and reads it; then every file either of them or the relay wrote is
-# checked: no message in clear, modes 0600. The screens are kept in $BITHIVE_CHAT_SCREENS
-# (docs/bitchat-screens/ when run from the docs command).
+# Bob, Bob accepts, they talk; Bob quits, Alice writes while he is away (left at the relay),
+# Bob comes back and reads it; then every file either of them or the relay wrote is checked:
+# no message in clear, modes 0600. The story runs twice: over BitChat nodes at known addresses
+# (Alice adds Bob by his card, the relay named by its card), and over libp2p (Alice knows only
+# Bob's BitChat id and finds him through the DHT of a public node, which is also the relay).
+# The screens are kept in $BITHIVE_CHAT_SCREENS (docs/bitchat-screens/ when run from the docs
+# command).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
@@ -36,7 +39,6 @@ echo "legal winner thank year wave sausage worth useful legal winner thank yello
 echo "letter advice cage absurd amount doctor acoustic avoid letter advice cage above" | "$B" keys add relay --keyring relay.json >/dev/null
 
 port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-RP="$(port)"; AP="$(port)"; BP="$(port)"
 screen() { t capture-pane -p -J -t "$1" | grep -v '^$' || true; }
 # wait_for SESSION TEXT [SECONDS]: until TEXT is on SESSION's screen.
 wait_for() {
@@ -51,23 +53,42 @@ wait_for() {
 type_in() { t send-keys -t "$1" -l -- "$2"; t send-keys -t "$1" Enter; }
 card_of() { screen "$1" | grep -o 'bitchat1[0-9a-f]*' | head -n1; }
 
-RUST_LOG=warn t new-session -d -s relay -x 200 -y 50 \
-  "$B chat relay --keyring relay.json --key relay --home relay-home --listen 127.0.0.1:$RP"
-wait_for relay "card: bitchat1"
-RCARD="$(card_of relay)"
+# story MODE: MODE is "cards" (BitChat nodes at known addresses) or "p2p" (libp2p).
+story() {
+MODE="$1"
+RP="$(port)"; AP="$(port)"; BP="$(port)"
+cd "$H"; rm -rf "$MODE"; mkdir "$MODE"; cd "$MODE"
+if [ "$MODE" = p2p ]; then
+  RUST_LOG=warn t new-session -d -s relay -x 200 -y 50 \
+    "$B chat relay --p2p --allow-loopback --keyring ../relay.json --key relay --home relay-home --listen 127.0.0.1:$RP"
+  wait_for relay "bootstrap: /ip4"
+  WAY="--bootstrap $(screen relay | sed -n 's/^bootstrap: //p' | head -n1) --allow-loopback"
+else
+  RUST_LOG=warn t new-session -d -s relay -x 200 -y 50 \
+    "$B chat relay --keyring ../relay.json --key relay --home relay-home --listen 127.0.0.1:$RP"
+  wait_for relay "card: bitchat1"
+  WAY="--relay $(card_of relay)"
+fi
+t set-option -t relay remain-on-exit on >/dev/null
 start() { # start NAME PORT
   t new-session -d -s "$1" -x 200 -y 50 \
-    "$B chat run --keyring $1.json --key $1 --home $1-home --listen 127.0.0.1:$2 --relay $RCARD"
+    "$B chat run --keyring ../$1.json --key $1 --home $1-home --listen 127.0.0.1:$2 $WAY"
   t set-option -t "$1" remain-on-exit on >/dev/null
   wait_for "$1" "type /help for commands"
+  if [ "$MODE" = p2p ]; then wait_for "$1" "people can now find you by your BitChat id"; fi
 }
 start alice "$AP"
 start bob "$BP"
-BCARD="$(card_of bob)"
 BOB="$(screen bob | sed -n 's/^BitChat: you are \([a-z0-9]*\),.*/\1/p')"
 ALICE="$(screen alice | sed -n 's/^BitChat: you are \([a-z0-9]*\),.*/\1/p')"
+if [ "$MODE" = p2p ]; then
+  # Alice knows only Bob's BitChat id.
+  BWHO="$(screen bob | sed -n 's/.*BitChat id \([0-9a-f]\{40\}\);.*/\1/p' | head -n1)"
+else
+  BWHO="$(card_of bob)"
+fi
 
-type_in alice "/contact $BCARD"
+type_in alice "/contact $BWHO"
 wait_for alice "asked $BOB to talk"
 wait_for bob "$ALICE asks to talk"
 type_in bob "/accept 1"
@@ -95,14 +116,16 @@ wait_for bob "$BOB: Hello Alice, Bob here."
 
 if [ -n "${BITHIVE_CHAT_SCREENS:-}" ]; then
   mkdir -p "$BITHIVE_CHAT_SCREENS"
-  screen alice >"$BITHIVE_CHAT_SCREENS/alice.txt"
-  screen bob >"$BITHIVE_CHAT_SCREENS/bob.txt"
+  suffix=""; [ "$MODE" = p2p ] && suffix="-p2p"
+  screen alice >"$BITHIVE_CHAT_SCREENS/alice$suffix.txt"
+  screen bob >"$BITHIVE_CHAT_SCREENS/bob$suffix.txt"
 fi
 type_in alice "/quit"; type_in bob "/quit"
 wait_for alice "bye"; wait_for bob "bye"
 t send-keys -t relay C-c
 wait_for relay "stopping"
 sleep 1
+for s in relay alice bob; do t kill-session -t "$s" 2>/dev/null || true; done
 
 # Nothing any of them wrote holds a message in clear; every file is 0600.
 bad=0
@@ -118,4 +141,8 @@ while IFS= read -r -d '' f; do
 done < <(find alice-home bob-home relay-home -type f -print0)
 [ "$bad" = 0 ]
 n="$(find alice-home bob-home relay-home -type f | wc -l)"
-echo "chat-tmux: Alice and Bob talked through bithive chat in tmux, a message waited at the relay while Bob was away; $n files scanned: sealed, 0600"
+echo "chat-tmux ($MODE): Alice and Bob talked through bithive chat in tmux, a message waited at the relay while Bob was away; $n files scanned: sealed, 0600"
+}
+
+story cards
+story p2p

@@ -10,11 +10,14 @@
 //!   hole punching. Behind a symmetric NAT the punch fails and traffic keeps to the relay.
 //! - **Envelopes:** one request-response exchange per opaque envelope ([`codec`]), bounded per
 //!   sender.
+//! - **Chat:** [`chat::P2pCarrier`] carries BitChat's chat (MLS conversations) over all this,
+//!   each payload sealed end to end and carrying its sender's card.
 //!
 //! The data path is libp2p's QUIC (quinn inside), whose congestion controller is quinn's
 //! default: libp2p-quic does not let an application plug in quinn's controller factory, so
 //! the BitChat controller stays on BitChat's own transport (see the README).
 
+pub mod chat;
 pub mod codec;
 pub mod error;
 pub mod identity;
@@ -23,4 +26,5 @@ mod node;
 pub mod record;
 
 pub use error::P2pError;
+pub use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 pub use node::{NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, KAD_PROTOCOL};

@@ -1,16 +1,20 @@
-//! The DHT record that lets a stranger find an account: a libp2p signed peer record (the
+//! The DHT record that lets a stranger find an account and seal to it: the account's BitChat
+//! card (its Noise key, signed by the account key) followed by a libp2p signed peer record (the
 //! account key signs its addresses and a sequence number, the upstream format), stored under
-//! `/bithive/bitchat/account/<account id>`. Every node that stores or reads one checks it
-//! ([`check_record`]): the signer must be the account the key names, the addresses must be
-//! ones a peer could honestly be reached at, and the record must not come from the future.
+//! `/bithive/bitchat/account/<account id>`. The value is `card length (u16 BE) || card ||
+//! signed peer record`. Every node that stores or reads one checks it ([`check_record`]): both
+//! signers must be the account the key names, the addresses must be ones a peer could honestly
+//! be reached at, and the record must not come from the future.
 
 use std::net::IpAddr;
 
-use bithive_bitchat::AccountId;
+use bithive_bitchat::card::{card_bytes, read_card_bytes};
+use bithive_bitchat::{AccountId, NodeIdentity};
 use libp2p::core::{PeerRecord, SignedEnvelope};
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
+use zeroize::Zeroizing;
 
 use crate::error::P2pError;
 use crate::identity::account_of_peer;
@@ -53,12 +57,37 @@ pub struct AccountRecord {
     /// Unix seconds when it was signed: the newest record wins.
     pub seq: u64,
     pub addrs: Vec<Multiaddr>,
+    /// The account's Noise key (from its card): what envelopes to it are sealed to.
+    pub noise: [u8; 32],
 }
 
-/// Signs a record for `keypair`'s account with `addrs`.
+/// Signs a record for `keypair`'s account (a secp256k1 key) with `addrs`.
 pub fn sign_record(keypair: &Keypair, addrs: Vec<Multiaddr>) -> Result<Vec<u8>, P2pError> {
+    let secret = Zeroizing::new(
+        keypair
+            .clone()
+            .try_into_secp256k1()
+            .map_err(|_| P2pError::Identity("not a secp256k1 key".into()))?
+            .secret()
+            .to_bytes(),
+    );
+    let identity =
+        NodeIdentity::from_secret(&secret).map_err(|e| P2pError::Identity(e.to_string()))?;
     let rec = PeerRecord::new(keypair, addrs).map_err(|e| P2pError::Identity(e.to_string()))?;
-    Ok(rec.into_signed_envelope().into_protobuf_encoding())
+    Ok(record_value(
+        &card_bytes(&identity, b""),
+        &rec.into_signed_envelope().into_protobuf_encoding(),
+    ))
+}
+
+/// `card length (u16 BE) || card || signed peer record`.
+pub fn record_value(card: &[u8], signed: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(card.len()).unwrap_or(u16::MAX);
+    let mut v = Vec::with_capacity(2 + card.len() + signed.len());
+    v.extend_from_slice(&len.to_be_bytes());
+    v.extend_from_slice(card);
+    v.extend_from_slice(signed);
+    v
 }
 
 /// Checks a record found or offered under `key` at time `now` (unix seconds).
@@ -75,7 +104,15 @@ pub fn check_record(
     if value.len() > MAX_RECORD_BYTES {
         return refuse(format!("{} bytes, at most {MAX_RECORD_BYTES}", value.len()));
     }
-    let envelope = SignedEnvelope::from_protobuf_encoding(value)
+    let Some((len, rest)) = value.split_first_chunk::<2>() else {
+        return refuse("too short".into());
+    };
+    let len = usize::from(u16::from_be_bytes(*len));
+    if rest.len() < len {
+        return refuse("card length past the end".into());
+    }
+    let (card, signed) = rest.split_at(len);
+    let envelope = SignedEnvelope::from_protobuf_encoding(signed)
         .map_err(|e| P2pError::Record(format!("not a signed envelope: {e}")))?;
     let rec = PeerRecord::from_signed_envelope(envelope)
         .map_err(|e| P2pError::Record(format!("not a signed peer record: {e}")))?;
@@ -84,6 +121,10 @@ pub fn check_record(
         Some(a) if a == account => {}
         Some(a) => return refuse(format!("signed by account {a}, stored under {account}")),
         None => return refuse("signed by a key that is not a chain account".into()),
+    }
+    let card = read_card_bytes(card).map_err(|e| P2pError::Record(e.to_string()))?;
+    if AccountId::from_pubkey(&card.account_pubkey) != account {
+        return refuse(format!("a card of another account, stored under {account}"));
     }
     if rec.seq() > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
         return refuse(format!("signed at {} which is in the future", rec.seq()));
@@ -102,6 +143,7 @@ pub fn check_record(
         peer,
         seq: rec.seq(),
         addrs: rec.addresses().to_vec(),
+        noise: card.noise_pubkey,
     })
 }
 
@@ -213,6 +255,29 @@ mod tests {
         .unwrap();
         let e = check_record(&record_key(&account(&b)), &v, now(), P).unwrap_err();
         assert!(e.to_string().contains("stored under"), "{e}");
+    }
+
+    #[test]
+    fn a_record_carrying_another_accounts_card_is_refused() {
+        // Mallory puts her own card (her Noise key) beside Alice's signed peer record, to have
+        // strangers seal Alice's mail to her.
+        let (a, m) = (kp(1), kp(5));
+        let addrs = vec!["/ip4/198.51.100.7/udp/9000/quic-v1".parse().unwrap()];
+        let honest = sign_record(&a, addrs.clone()).unwrap();
+        let mallory = sign_record(&m, addrs).unwrap();
+        let card = |v: &[u8]| v[2..2 + usize::from(u16::from_be_bytes([v[0], v[1]]))].to_vec();
+        let signed = |v: &[u8]| v[2 + card(v).len()..].to_vec();
+        let forged = record_value(&card(&mallory), &signed(&honest));
+        let e = check_record(&record_key(&account(&a)), &forged, now(), P).unwrap_err();
+        assert!(e.to_string().contains("card of another account"), "{e}");
+        // The honest record names Alice's Noise key.
+        let alice = NodeIdentity::from_secret(&[1u8; 32]).unwrap();
+        let rec = check_record(&record_key(&account(&a)), &honest, now(), P).unwrap();
+        assert_eq!(rec.noise, alice.noise_public());
+        // A card length past the end, or no card at all.
+        for bad in [vec![0xff, 0xff, 1, 2, 3], signed(&honest), vec![0]] {
+            assert!(check_record(&record_key(&account(&a)), &bad, now(), P).is_err());
+        }
     }
 
     #[test]

@@ -28,17 +28,26 @@ fn digest(account: &[u8; 33], noise: &[u8; 32], addr: &[u8]) -> [u8; 32] {
 
 /// `identity`'s card, naming `addr` as where it accepts connections (if it does).
 pub fn make_card(identity: &NodeIdentity, addr: Option<SocketAddr>) -> String {
+    let addr = addr.map(|a| a.to_string()).unwrap_or_default();
+    format!(
+        "{PREFIX}{}",
+        hex::encode(card_bytes(identity, addr.as_bytes()))
+    )
+}
+
+/// A card as bytes, for carrying inside other messages (a DHT record, an envelope); `addr` may
+/// be empty.
+pub fn card_bytes(identity: &NodeIdentity, addr: &[u8]) -> Vec<u8> {
     let account = identity.account_pubkey();
     let noise = identity.noise_public();
-    let addr = addr.map(|a| a.to_string()).unwrap_or_default();
-    let sig = identity.sign(&digest(&account, &noise, addr.as_bytes()));
+    let sig = identity.sign(&digest(&account, &noise, addr));
     let mut b = Vec::with_capacity(FIXED + addr.len());
     b.push(1);
     b.extend_from_slice(&account);
     b.extend_from_slice(&noise);
     b.extend_from_slice(&sig);
-    b.extend_from_slice(addr.as_bytes());
-    format!("{PREFIX}{}", hex::encode(b))
+    b.extend_from_slice(addr);
+    b
 }
 
 /// The peer a card describes, once its signature holds.
@@ -52,6 +61,15 @@ pub fn read_card(card: &str) -> Result<PeerRecord, BitChatError> {
         return Err(bad("too long"));
     }
     let b = hex::decode(hexed).map_err(|_| bad("not hex after bitchat1"))?;
+    read_card_bytes(&b)
+}
+
+/// The peer a card in bytes ([`card_bytes`]) describes, once its signature holds.
+pub fn read_card_bytes(b: &[u8]) -> Result<PeerRecord, BitChatError> {
+    let bad = |why: &str| BitChatError::Config(format!("contact card: {why}"));
+    if b.len() > FIXED + MAX_ADDR {
+        return Err(bad("too long"));
+    }
     if b.len() < FIXED || b[0] != 1 {
         return Err(bad("too short or an unknown version"));
     }
@@ -89,6 +107,10 @@ mod tests {
             let card = make_card(&id, a);
             assert_eq!(read_card(&card).unwrap(), PeerRecord::of(&id, a));
         }
+        assert_eq!(
+            read_card_bytes(&card_bytes(&id, b"")).unwrap(),
+            PeerRecord::of(&id, None)
+        );
         let card = make_card(&id, Some(addr));
         // Another address in the same card: the signature no longer holds.
         let other = hex::encode("192.0.2.9:7410");

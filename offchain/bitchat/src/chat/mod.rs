@@ -14,29 +14,149 @@ pub use bithive_bitchat_mls::ConversationId;
 use payload::CHAT_STREAM;
 
 use crate::error::BitChatError;
-use crate::frame::MessageId;
 use crate::identity::AccountId;
 use crate::node::{unix_now, Node};
+use crate::registry::PeerRecord;
 
-/// A chat client: a node and the core it feeds.
-pub struct ChatClient {
-    node: Node,
+/// What a [`Carrier`] hands the chat client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Carried {
+    /// A payload from `from`, whose sender the carrier authenticated end to end.
+    Payload { from: AccountId, body: Vec<u8> },
+    /// Something addressed to us that the carrier refused; `reason` never holds the content.
+    Refused { from: AccountId, reason: String },
+}
+
+/// What carries chat payloads between accounts: a BitChat [`Node`] (QUIC, contact cards,
+/// relays named by address), or a libp2p node (`bithive-bitchat-p2p`: accounts found through a
+/// DHT, hole punching, relays). Endpoints behind one trait, so the chat core and client are the
+/// same over both. A carrier seals every payload to its recipient, and yields only payloads
+/// whose sender it authenticated.
+#[async_trait::async_trait]
+pub trait Carrier: Send + Sync {
+    fn account_id(&self) -> AccountId;
+    /// Hands `payload` to `to`, directly or to a relay that keeps it for up to `ttl`.
+    async fn send(&self, to: AccountId, payload: &[u8], ttl: Duration) -> Result<(), BitChatError>;
+    /// The next payload, waiting at most `timeout`.
+    async fn recv(&self, timeout: Duration) -> Option<Carried>;
+    /// Keys of someone the user added by card (carriers that look keys up may keep them).
+    fn learn(&self, _card: &PeerRecord) {}
+    /// Keys of `account` the carrier knows (from a record, a card or a payload it opened).
+    fn known(&self, _account: &AccountId) -> Option<PeerRecord> {
+        None
+    }
+    /// Asks the relays for what was left for us while away (carriers that fetch on their own
+    /// return 0); how many came.
+    async fn fetch_stored(&self) -> Result<usize, BitChatError> {
+        Ok(0)
+    }
+    async fn shutdown(self: Box<Self>);
+}
+
+#[async_trait::async_trait]
+impl Carrier for Node {
+    fn account_id(&self) -> AccountId {
+        Node::account_id(self)
+    }
+    async fn send(&self, to: AccountId, payload: &[u8], ttl: Duration) -> Result<(), BitChatError> {
+        // Queued in the node's durable outbox: retried, or left at a relay, from there.
+        Node::send(self, to, CHAT_STREAM, payload, ttl)
+            .await
+            .map(|_| ())
+    }
+    async fn recv(&self, timeout: Duration) -> Option<Carried> {
+        let d = Node::recv(self, timeout).await?;
+        Some(if d.conversation == CHAT_STREAM {
+            Carried::Payload {
+                from: d.from,
+                body: d.body,
+            }
+        } else {
+            Carried::Refused {
+                from: d.from,
+                reason: "not a chat payload".into(),
+            }
+        })
+    }
+    async fn fetch_stored(&self) -> Result<usize, BitChatError> {
+        let mut n = 0;
+        for r in self.relays() {
+            match self.fetch_mailbox(r).await {
+                Ok(k) => n += k,
+                Err(e) => tracing::debug!("relay {r}: {e}"),
+            }
+        }
+        Ok(n)
+    }
+    async fn shutdown(self: Box<Self>) {
+        Node::shutdown(*self).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Carrier for Box<dyn Carrier> {
+    fn account_id(&self) -> AccountId {
+        (**self).account_id()
+    }
+    async fn send(&self, to: AccountId, payload: &[u8], ttl: Duration) -> Result<(), BitChatError> {
+        (**self).send(to, payload, ttl).await
+    }
+    async fn recv(&self, timeout: Duration) -> Option<Carried> {
+        (**self).recv(timeout).await
+    }
+    fn learn(&self, card: &PeerRecord) {
+        (**self).learn(card)
+    }
+    fn known(&self, account: &AccountId) -> Option<PeerRecord> {
+        (**self).known(account)
+    }
+    async fn fetch_stored(&self) -> Result<usize, BitChatError> {
+        (**self).fetch_stored().await
+    }
+    async fn shutdown(self: Box<Self>) {
+        (*self).shutdown().await
+    }
+}
+
+/// What became of a batch of payloads: how many were handed on, and who could not be reached
+/// (the others still got theirs).
+#[derive(Debug, Default)]
+pub struct Dispatched {
+    pub sent: usize,
+    pub failed: Vec<(AccountId, BitChatError)>,
+}
+
+impl Dispatched {
+    /// An error naming who was not reached, when nobody was.
+    fn all_or_error(self) -> Result<Self, BitChatError> {
+        match (&self.failed[..], self.sent) {
+            ([(_, _), ..], 0) => Err(self.failed.into_iter().next().expect("one").1),
+            _ => Ok(self),
+        }
+    }
+}
+
+/// A chat client: a carrier and the core it feeds.
+pub struct ChatClient<C: Carrier = Node> {
+    carrier: C,
     core: Mutex<ChatCore>,
     /// How long a payload waits at relays for an offline member.
     pub ttl: Duration,
 }
 
-impl ChatClient {
-    pub fn new(node: Node, core: ChatCore) -> Self {
+impl<C: Carrier> ChatClient<C> {
+    pub fn new(carrier: C, core: ChatCore) -> Self {
         Self {
-            node,
+            carrier,
             core: Mutex::new(core),
-            ttl: Duration::from_secs(7 * 24 * 3600),
+            // A day short of the longest a relay keeps anything (7 days), so a relay whose clock
+            // runs behind still takes it.
+            ttl: Duration::from_secs(6 * 24 * 3600),
         }
     }
 
-    pub fn node(&self) -> &Node {
-        &self.node
+    pub fn carrier(&self) -> &C {
+        &self.carrier
     }
 
     /// The core, for queries (history, members, contacts).
@@ -44,80 +164,95 @@ impl ChatClient {
         self.core.lock().await
     }
 
-    /// Sends each payload through the node (directly, or to a relay when the member is away).
-    pub async fn dispatch(&self, out: Vec<Outgoing>) -> Result<Vec<MessageId>, BitChatError> {
-        let mut ids = Vec::with_capacity(out.len());
+    /// Sends each payload through the carrier (directly, or to a relay when the member is
+    /// away). A member who cannot be reached does not keep the others from theirs; an error
+    /// only when nobody was reached.
+    pub async fn dispatch(&self, out: Vec<Outgoing>) -> Result<Dispatched, BitChatError> {
+        let mut d = Dispatched::default();
         for o in out {
-            ids.push(
-                self.node
-                    .send(o.to, CHAT_STREAM, &o.payload, self.ttl)
-                    .await?,
-            );
+            if d.failed.iter().any(|(a, _)| *a == o.to) {
+                // Later payloads to a member depend on earlier ones (a welcome, then messages).
+                continue;
+            }
+            match self.carrier.send(o.to, &o.payload, self.ttl).await {
+                Ok(()) => d.sent += 1,
+                Err(e) => d.failed.push((o.to, e)),
+            }
         }
-        Ok(ids)
+        d.all_or_error()
     }
 
-    pub async fn request_contact(&self, to: AccountId) -> Result<MessageId, BitChatError> {
+    pub async fn request_contact(&self, to: AccountId) -> Result<(), BitChatError> {
         let o = self.core.lock().await.request_contact(to)?;
-        Ok(self.dispatch(vec![o]).await?[0])
+        self.dispatch(vec![o]).await.map(|_| ())
     }
 
-    pub async fn accept(&self, from: AccountId) -> Result<ConversationId, BitChatError> {
+    pub async fn accept(
+        &self,
+        from: AccountId,
+    ) -> Result<(ConversationId, Dispatched), BitChatError> {
         let (c, out) = self.core.lock().await.accept(from)?;
-        self.dispatch(out).await?;
-        Ok(c)
+        Ok((c, self.dispatch(out).await?))
     }
 
     pub async fn create_group(
         &self,
         members: &[AccountId],
-    ) -> Result<ConversationId, BitChatError> {
+    ) -> Result<(ConversationId, Dispatched), BitChatError> {
         let (c, out) = self.core.lock().await.create_group(members)?;
-        self.dispatch(out).await?;
-        Ok(c)
+        Ok((c, self.dispatch(out).await?))
     }
 
-    pub async fn add(&self, c: &ConversationId, members: &[AccountId]) -> Result<(), BitChatError> {
+    pub async fn add(
+        &self,
+        c: &ConversationId,
+        members: &[AccountId],
+    ) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.add(c, members)?;
-        self.dispatch(out).await.map(|_| ())
+        self.dispatch(out).await
     }
 
     pub async fn remove(
         &self,
         c: &ConversationId,
         members: &[AccountId],
-    ) -> Result<(), BitChatError> {
+    ) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.remove(c, members)?;
-        self.dispatch(out).await.map(|_| ())
+        self.dispatch(out).await
     }
 
-    pub async fn send(
-        &self,
-        c: &ConversationId,
-        body: &[u8],
-    ) -> Result<Vec<MessageId>, BitChatError> {
+    /// A message to every other member of `c` (kept in the history even if nobody is reached).
+    pub async fn send(&self, c: &ConversationId, body: &[u8]) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.send(c, body, unix_now())?;
         self.dispatch(out).await
     }
 
     /// Waits up to `timeout` for the next payload, handles it and sends what it calls for
     /// (a key package, a commit and welcome); returns what happened (empty on timeout).
-    pub async fn poll(&self, timeout: Duration) -> Result<Vec<Event>, BitChatError> {
-        let Some(d) = self.node.recv(timeout).await else {
-            return Ok(Vec::new());
+    /// What happened stands even when an answer cannot be sent (it is logged).
+    pub async fn poll(&self, timeout: Duration) -> Vec<Event> {
+        let (from, body) = match self.carrier.recv(timeout).await {
+            None => return Vec::new(),
+            Some(Carried::Refused { from, reason }) => {
+                return vec![Event::Refused { from, reason }]
+            }
+            Some(Carried::Payload { from, body }) => (from, body),
         };
-        if d.conversation != CHAT_STREAM {
-            return Ok(vec![Event::Refused {
-                from: d.from,
-                reason: "not a chat payload".into(),
-            }]);
+        let (events, out) = self.core.lock().await.handle(from, &body, unix_now());
+        if !out.is_empty() {
+            match self.dispatch(out).await {
+                Ok(d) => {
+                    for (who, e) in d.failed {
+                        tracing::warn!("chat: answer to {who} not sent: {e}");
+                    }
+                }
+                Err(e) => tracing::warn!("chat: answer to {from} not sent: {e}"),
+            }
         }
-        let (events, out) = self.core.lock().await.handle(d.from, &d.body, unix_now());
-        self.dispatch(out).await?;
-        Ok(events)
+        events
     }
 
     pub async fn shutdown(self) {
-        self.node.shutdown().await;
+        Box::new(self.carrier).shutdown().await;
     }
 }

@@ -215,6 +215,11 @@ impl Node {
         self.inner.core.account_id()
     }
 
+    /// The relays this node leaves messages at and fetches its own from.
+    pub fn relays(&self) -> Vec<SocketAddr> {
+        self.inner.core.relays().to_vec()
+    }
+
     pub fn metrics(&self) -> &Metrics {
         self.inner.core.metrics()
     }

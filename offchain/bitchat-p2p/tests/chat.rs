@@ -1,0 +1,336 @@
+//! BitChat's chat over libp2p on one machine (loopback): strangers who know only each other's
+//! account id find each other through the DHT, ask to talk, accept, and talk in a 1:1 and a
+//! group (a removed member gets nothing more); a member who is away gets what was said from
+//! the relay's mailbox when it returns (from a fresh process state: the same keys, the same
+//! sealed chat files); payloads forged by a peer speaking the envelope protocol directly are
+//! refused; every file written is 0600 and holds no message in clear. Across real NATs the
+//! same node is tested by scripts/test.d/bitchat-nat.sh.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bithive_bitchat::chat::{ChatClient, ChatCore, ConversationId, Event};
+use bithive_bitchat::AccountId;
+use bithive_bitchat_p2p::chat::P2pCarrier;
+use bithive_bitchat_p2p::record::AddrPolicy;
+use bithive_bitchat_p2p::{P2pConfig, P2pEvent, P2pNode};
+use libp2p::Multiaddr;
+use tokio::sync::mpsc;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
+    let mut c = P2pConfig::new("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap());
+    c.public = public;
+    c.bootstrap = bootstrap;
+    c.addr_policy = AddrPolicy {
+        allow_loopback: true,
+    };
+    c
+}
+
+async fn until<T>(
+    node: &mut P2pNode,
+    what: &str,
+    mut pick: impl FnMut(&P2pEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(t) = pick(&node.next_event().await.expect("node stopped")) {
+                return t;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
+}
+
+struct Person {
+    id: AccountId,
+    secret: [u8; 32],
+    dir: PathBuf,
+    client: Arc<ChatClient<P2pCarrier>>,
+    events: mpsc::UnboundedReceiver<Event>,
+    pump: tokio::task::JoinHandle<()>,
+    seen: Vec<Event>,
+}
+
+impl Person {
+    async fn start(n: u8, dir: &Path, bootstrap: &Multiaddr) -> Self {
+        let secret = [n; 32];
+        let dir = dir.join(format!("p{n}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let node = P2pNode::start(&secret, config(false, vec![bootstrap.clone()]))
+            .await
+            .unwrap();
+        let id = node.account();
+        let core = ChatCore::open(Some(&dir), &secret).unwrap();
+        // The carrier takes the node's events at once: what the relay kept for us may come
+        // before our record is published.
+        let carrier = P2pCarrier::new(&secret, node).unwrap();
+        let mut notices = carrier.take_notices().unwrap();
+        tokio::time::timeout(WAIT, async {
+            while !matches!(notices.recv().await, Some(P2pEvent::Published { .. })) {}
+        })
+        .await
+        .expect("publication");
+        let client = Arc::new(ChatClient::new(carrier, core));
+        let (tx, events) = mpsc::unbounded_channel();
+        let pump = {
+            let client = client.clone();
+            tokio::spawn(async move {
+                loop {
+                    for e in client.poll(Duration::from_millis(100)).await {
+                        if tx.send(e).is_err() {
+                            return;
+                        }
+                    }
+                }
+            })
+        };
+        Self {
+            id,
+            secret,
+            dir,
+            client,
+            events,
+            pump,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits until `pred` holds for an event seen (kept across calls).
+    async fn wait(&mut self, what: &str, pred: impl Fn(&Event) -> bool) {
+        let t = Instant::now();
+        while !self.seen.iter().any(&pred) {
+            if let Ok(e) =
+                tokio::time::timeout(Duration::from_millis(200), self.events.recv()).await
+            {
+                self.seen.push(e.expect("event stream ended"));
+            }
+            assert!(
+                t.elapsed() < WAIT,
+                "{}: no {what} within {WAIT:?}; saw {:?}",
+                self.id,
+                self.seen
+            );
+        }
+    }
+
+    async fn stop(self) -> (PathBuf, [u8; 32]) {
+        self.pump.abort();
+        let _ = self.pump.await;
+        let client = Arc::try_unwrap(self.client).ok().expect("no other holder");
+        client.shutdown().await;
+        (self.dir, self.secret)
+    }
+}
+
+fn message(from: AccountId, body: &'static [u8]) -> impl Fn(&Event) -> bool {
+    move |e| matches!(e, Event::Message { from: f, body: b, .. } if *f == from && b == body)
+}
+
+/// `a` asks `b` to talk, knowing only `b`'s account id; `b` accepts. The 1:1 conversation.
+async fn meet(a: &mut Person, b: &mut Person) -> ConversationId {
+    a.client.request_contact(b.id).await.unwrap();
+    let from = a.id;
+    b.wait(
+        "contact request",
+        |e| matches!(e, Event::ContactRequest { from: f } if *f == from),
+    )
+    .await;
+    let (c, d) = b.client.accept(a.id).await.unwrap();
+    assert!(d.failed.is_empty(), "{:?}", d.failed);
+    let c2 = c.clone();
+    a.wait(
+        "1:1 welcome",
+        move |e| matches!(e, Event::Joined { conversation, .. } if *conversation == c2),
+    )
+    .await;
+    c
+}
+
+fn assert_sealed_at_rest(dir: &Path, needles: &[&[u8]]) -> usize {
+    let mut files = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+                continue;
+            }
+            files += 1;
+            let path = entry.path();
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{} is not 0600",
+                path.display()
+            );
+            let raw = std::fs::read(&path).unwrap();
+            for n in needles {
+                let hexed = hex::encode(n);
+                assert!(
+                    !raw.windows(n.len()).any(|w| w == *n)
+                        && !raw.windows(hexed.len()).any(|w| w == hexed.as_bytes()),
+                    "{} holds {:?} in clear",
+                    path.display(),
+                    String::from_utf8_lossy(n)
+                );
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rc = config(true, vec![]);
+    rc.data_dir = Some(dir.path().join("relay"));
+    let mut relay = P2pNode::start(&[1; 32], rc).await.unwrap();
+    let addr = until(&mut relay, "listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let boot = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
+    // The relay's events are not read by anyone: drain them so its queue never fills.
+    let relay_events = tokio::spawn(async move { while relay.next_event().await.is_some() {} });
+
+    let mut alice = Person::start(2, dir.path(), &boot).await;
+    let mut bob = Person::start(3, dir.path(), &boot).await;
+    let mut carol = Person::start(4, dir.path(), &boot).await;
+
+    // 1:1 between strangers who know only each other's account id.
+    let ab = meet(&mut alice, &mut bob).await;
+    let d = alice
+        .client
+        .send(&ab, b"hello bob, over libp2p")
+        .await
+        .unwrap();
+    assert_eq!((d.sent, d.failed.len()), (1, 0));
+    bob.wait(
+        "alice's message",
+        message(alice.id, b"hello bob, over libp2p"),
+    )
+    .await;
+    bob.client.send(&ab, b"hello alice").await.unwrap();
+    alice
+        .wait("bob's answer", message(bob.id, b"hello alice"))
+        .await;
+
+    // A group: Carol becomes Alice's contact, then Alice makes a group of the three.
+    meet(&mut carol, &mut alice).await;
+    let (g, _) = alice
+        .client
+        .create_group(&[bob.id, carol.id])
+        .await
+        .unwrap();
+    for p in [&mut bob, &mut carol] {
+        let g2 = g.clone();
+        p.wait(
+            "group welcome",
+            move |e| matches!(e, Event::Joined { conversation, .. } if *conversation == g2),
+        )
+        .await;
+    }
+    // Once both adds are committed, everyone gets the group's messages.
+    let t = Instant::now();
+    while alice.client.core().await.members(&g).unwrap().len() < 3 {
+        assert!(t.elapsed() < WAIT, "members never all added");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    alice.client.send(&g, b"hello group").await.unwrap();
+    bob.wait("group message", message(alice.id, b"hello group"))
+        .await;
+    carol
+        .wait("group message", message(alice.id, b"hello group"))
+        .await;
+
+    // Carol is removed: she is told, and reads nothing that follows.
+    alice.client.remove(&g, &[carol.id]).await.unwrap();
+    let g2 = g.clone();
+    carol
+        .wait(
+            "removal",
+            move |e| matches!(e, Event::RemovedFrom { conversation } if *conversation == g2),
+        )
+        .await;
+    alice.client.send(&g, b"after carol left").await.unwrap();
+    bob.wait(
+        "message after the removal",
+        message(alice.id, b"after carol left"),
+    )
+    .await;
+
+    // Bob goes away; Alice writes; the relay keeps it; Bob comes back and reads it.
+    let (bob_dir, bob_secret) = bob.stop().await;
+    let d = alice
+        .client
+        .send(&ab, b"while you were away")
+        .await
+        .unwrap();
+    assert_eq!(d.sent, 1, "left at the relay: {:?}", d.failed);
+    let mut bob = Person::start(bob_secret[0], bob_dir.parent().unwrap(), &boot).await;
+    bob.wait(
+        "the message kept by the relay",
+        message(alice.id, b"while you were away"),
+    )
+    .await;
+    // The history survived the restart, sealed.
+    let history = bob.client.core().await.history(&ab);
+    assert!(history.iter().any(|h| h.body == b"hello bob, over libp2p"));
+    assert!(carol
+        .seen
+        .iter()
+        .all(|e| !message(alice.id, b"after carol left")(e)));
+
+    // Mallory speaks the envelope protocol directly: an unsealed payload, and one sealed by her
+    // but carrying Alice's card. Bob refuses both, with a reason, and keeps talking.
+    let mut mallory = P2pNode::start(&[9; 32], config(false, vec![boot.clone()]))
+        .await
+        .unwrap();
+    until(&mut mallory, "publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    let mallory_id = mallory.account();
+    mallory
+        .send(bob.id, b"\x04plain mls? no".to_vec())
+        .await
+        .unwrap();
+    bob.wait(
+        "a refusal of Mallory's payload",
+        |e| matches!(e, Event::Refused { from, .. } if *from == mallory_id),
+    )
+    .await;
+    bob.client.send(&ab, b"still here").await.unwrap();
+    alice
+        .wait("bob after the attack", message(bob.id, b"still here"))
+        .await;
+    mallory.shutdown().await;
+
+    let needles: [&[u8]; 5] = [
+        b"hello bob, over libp2p",
+        b"hello alice",
+        b"hello group",
+        b"after carol left",
+        b"while you were away",
+    ];
+    let files = assert_sealed_at_rest(dir.path(), &needles);
+    assert!(files >= 4, "only {files} files written");
+
+    for p in [alice, bob, carol] {
+        p.stop().await;
+    }
+    relay_events.abort();
+}
