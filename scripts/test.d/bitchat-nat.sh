@@ -8,7 +8,11 @@
 #   2. Alice finds Bob by his account id alone, reaches him through the relay, DCUtR punches a
 #      hole, and later messages both ways travel on the direct path;
 #   3. Alice finds Carol: no punch works through a symmetric NAT, messages still arrive, relayed;
-#   4. Bob announces a chunk; Alice finds him as its provider through the DHT.
+#   4. Bob announces a chunk; Alice finds him as its provider through the DHT;
+#   5. Bob goes away: Alice's message waits at the relay, sealed, and reaches him on return;
+#   6. the same as people use it: `bithive chat` behind Alice's and Bob's NATs; Alice knows only
+#      Bob's BitChat id, asks to talk, Bob accepts, they talk (MLS) and the chat punches through;
+#      every file the two chat clients wrote is 0600 and holds no message in clear.
 # Needs root (namespaces) and nft (scripts/setup.sh installs it in the test profile).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,8 +22,10 @@ need ip "Debian iproute2"
 need nft "scripts/setup.sh installs nftables"
 [ "$(id -u)" = 0 ] || { echo "bitchat-nat: network namespaces need root" >&2; exit 1; }
 cargo build --quiet --locked -p bithive-bitchat-p2p --bin bitchat-p2p
+cargo build --quiet --locked -p bithive-cli --bin bithive
 H="$(mktemp -d "${TMPDIR:-/tmp}/bitchat-nat.XXXXXX")"
 cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bitchat-p2p" "$H/bitchat-p2p"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$H/bithive"
 B="$H/bitchat-p2p"
 # Namespaces are named per run, so two runs on one machine do not collide.
 P="bcn$$"
@@ -30,7 +36,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$rc" != 0 ]; then
-    for n in relay alice bob carol; do
+    for n in relay alice bob carol alice-chat bob-chat; do
       echo "--- $n (stdout, then the last of stderr):" >&2
       cat "$H/$n.out" >&2 2>/dev/null || true
       tail -n 20 "$H/$n.err" >&2 2>/dev/null || true
@@ -205,6 +211,66 @@ mv "$H/bob.out" "$H/bob-before.out"; rm -f "$H/bob.in"
 start bob "$P-b" --listen /ip4/0.0.0.0/udp/4001/quic-v1 --bootstrap "$BOOT"
 wait_for bob received from="$ACC_A" text=while-you-were-away path=stored
 echo "bitchat-nat: a message for Bob while he was away waited at the relay (sealed, 0600) and reached him on return ($(elapsed) s)"
+
+# 6. `bithive chat` behind the same NATs, as people use it: commands typed in, lines read out.
+for n in alice bob; do
+  "$H/bithive" keys add "$n" --keyring "$H/$n-keys.json" >/dev/null <<<"$(
+    [ "$n" = alice ] && echo "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about" \
+      || echo "legal winner thank year wave sausage worth useful legal winner thank yellow")"
+done
+# chat NAME NAMESPACE: `bithive chat run` whose stdin is a fifo we type into.
+chat() {
+  local n="$1-chat" ns="$2"
+  mkfifo "$H/$n.in"
+  RUST_LOG="${BITCHAT_NAT_LOG:-warn}" ip netns exec "$ns" "$H/bithive" chat run --keyring "$H/$1-keys.json" \
+    --key "$1" --home "$H/$n-home" --listen 0.0.0.0:4002 --bootstrap "$BOOT" \
+    < "$H/$n.in" > "$H/$n.out" 2> "$H/$n.err" &
+  PIDS+=($!)
+  exec {fd}> "$H/$n.in"
+  eval "FD_${1}_chat=$fd"
+}
+type_in() { local fd="FD_${1}_chat"; echo "$2" >&"${!fd}"; }
+# shows NAME TEXT [SECONDS]: until NAME's chat printed a line containing TEXT.
+shows() {
+  local i
+  for ((i = 0; i < ${3:-30} * 5; i++)); do
+    if grep -qF -- "$2" "$H/$1-chat.out" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "bitchat-nat: '$2' did not appear in $1's chat within ${3:-30}s" >&2
+  return 1
+}
+chat alice "$P-a"
+chat bob "$P-b"
+shows alice "people can now find you by your BitChat id" 60
+shows bob "people can now find you by your BitChat id" 60
+BOB_ID="$(sed -n 's/.*BitChat id \([0-9a-f]\{40\}\);.*/\1/p' "$H/bob-chat.out")"
+ALICE_ADDR="$(sed -n 's/^BitChat: you are \([a-z0-9]*\),.*/\1/p' "$H/alice-chat.out")"
+BOB_ADDR="$(sed -n 's/^BitChat: you are \([a-z0-9]*\),.*/\1/p' "$H/bob-chat.out")"
+type_in alice "/contact $BOB_ID"
+shows bob "$ALICE_ADDR asks to talk"
+type_in bob "/accept 1"
+shows alice "you joined #"
+type_in bob "Hello Alice, through two NATs."
+shows alice "$BOB_ADDR: Hello Alice, through two NATs."
+type_in alice "Hi Bob, the lab results are in."
+shows bob "$ALICE_ADDR: Hi Bob, the lab results are in."
+shows alice "direct path to $BOB_ADDR" 60 || shows bob "direct path to $ALICE_ADDR" 1
+type_in alice "Now on the direct path."
+shows bob "$ALICE_ADDR: Now on the direct path."
+for n in alice bob; do type_in "$n" "/quit"; shows "$n" "bye"; done
+bad=0
+while IFS= read -r -d '' f; do
+  [ "$(stat -c %a "$f")" = 600 ] || { echo "bitchat-nat: $f is not 0600" >&2; bad=1; }
+  for needle in "through two NATs" "lab results" "direct path."; do
+    hexed="$(printf '%s' "$needle" | od -An -tx1 | tr -d ' \n')"
+    if grep -qF -- "$needle" "$f" || grep -qF -- "$hexed" "$f"; then
+      echo "bitchat-nat: $f holds \"$needle\" in clear" >&2; bad=1
+    fi
+  done
+done < <(find "$H/alice-chat-home" "$H/bob-chat-home" -type f -print0)
+[ "$bad" = 0 ]
+echo "bitchat-nat: bithive chat behind two NATs: Alice found Bob by his BitChat id, they talked, the chat punched through; their files sealed, 0600 ($(elapsed) s)"
 
 # Nothing an attacker could feed the DHT was refused here: this run had none.
 if grep -h '"event":"error"' "$H"/*.out >&2; then echo "bitchat-nat: a command failed" >&2; exit 1; fi
