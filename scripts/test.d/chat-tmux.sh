@@ -6,8 +6,7 @@
 # no message in clear, modes 0600. The story runs twice: over BitChat nodes at known addresses
 # (Alice adds Bob by his card, the relay named by its card), and over libp2p (Alice knows only
 # Bob's BitChat id and finds him through the DHT of a public node, which is also the relay).
-# The screens are kept in $BITHIVE_CHAT_SCREENS (docs/bitchat-screens/ when run from the docs
-# command).
+# With $BITHIVE_CHAT_SCREENS set, the final screens are kept there (the README quotes them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
