@@ -13,7 +13,9 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::card::{make_card, read_card};
+use bithive_bitchat::chat::file::{safe_name, FileOffer, MAX_FILE};
 use bithive_bitchat::chat::{Carrier, ChatClient, ChatCore, ConversationId, Dispatched, Event};
+use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::{
     AccountId, Node, NodeConfig, NodeIdentity, OpenRegistry, PeerRecord, PeerRegistry,
 };
@@ -347,6 +349,26 @@ fn printable(body: &[u8]) -> String {
         .collect()
 }
 
+/// A file offer in words: its name (made safe) and size.
+fn describe(o: &FileOffer) -> String {
+    let size = if o.size >= 1 << 20 {
+        format!("{:.1} MiB", o.size as f64 / (1u64 << 20) as f64)
+    } else if o.size >= 1 << 10 {
+        format!("{:.1} KiB", o.size as f64 / 1024.0)
+    } else {
+        format!("{} bytes", o.size)
+    };
+    format!("file {} ({size})", printable(safe_name(&o.name).as_bytes()))
+}
+
+/// A history line's body: a file offer described, text as one printable line.
+fn shown(body: &[u8]) -> String {
+    match FileOffer::decode(body) {
+        Ok(Some(o)) => describe(&o),
+        _ => printable(body),
+    }
+}
+
 fn short(c: &ConversationId) -> String {
     format!("#{}", hex::encode(c.0.get(20..23).unwrap_or(&[])))
 }
@@ -363,6 +385,8 @@ commands:
   /list                  your conversations
   /open #ID              open a conversation; then type to send
   /history [N]           the last N lines of the open conversation (20)
+  /file PATH             send a file to the open conversation (encrypted, at most 16 MiB)
+  /files, /save N [DIR]  files offered to you; fetch one and save it (0600, never over a file)
   /quit";
 
 struct Session {
@@ -372,6 +396,8 @@ struct Session {
     names: Names,
     card: String,
     open: Option<ConversationId>,
+    /// Files offered to us in this session, numbered for `/save`.
+    files: Vec<(AccountId, FileOffer)>,
 }
 
 impl Session {
@@ -590,9 +616,71 @@ impl Session {
                         "  [{}] {}: {}",
                         short(&c),
                         self.name(e.from),
-                        printable(&e.body)
+                        shown(&e.body)
                     );
                 }
+            }
+            "/file" => {
+                let c = self.open_one()?;
+                let path = line
+                    .strip_prefix("/file")
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| anyhow!("usage: /file PATH"))?;
+                let size = std::fs::metadata(path)
+                    .with_context(|| format!("reading {path}"))?
+                    .len();
+                if size > MAX_FILE {
+                    bail!("{path} is {size} bytes; files of at most {MAX_FILE} bytes are sent");
+                }
+                let data =
+                    Zeroizing::new(std::fs::read(path).with_context(|| format!("reading {path}"))?);
+                let name = Path::new(path)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let (offer, d) = self.client.send_file(&c, &name, &data).await?;
+                self.report(&d);
+                println!(
+                    "  [{}] you: {} (sent to {})",
+                    short(&c),
+                    describe(&offer),
+                    d.sent
+                );
+            }
+            "/files" => {
+                if self.files.is_empty() {
+                    println!("no files offered to you in this session");
+                }
+                let rows: Vec<(AccountId, String)> = self
+                    .files
+                    .iter()
+                    .map(|(from, o)| (*from, describe(o)))
+                    .collect();
+                for (i, (from, d)) in rows.into_iter().enumerate() {
+                    println!("  {}. {d} from {}", i + 1, self.name(from));
+                }
+            }
+            "/save" => {
+                let usage = || anyhow!("usage: /save N [DIR] (N from /files)");
+                let n: usize = args
+                    .first()
+                    .ok_or_else(usage)?
+                    .parse()
+                    .map_err(|_| usage())?;
+                let (from, offer) = self
+                    .files
+                    .get(n.wrapping_sub(1))
+                    .cloned()
+                    .ok_or_else(|| anyhow!("no file number {n}: see /files"))?;
+                let dir = PathBuf::from(args.get(1).copied().unwrap_or("."));
+                let path = dir.join(safe_name(&offer.name));
+                println!("fetching {} ...", describe(&offer));
+                let data = Zeroizing::new(self.client.fetch_file(&offer, from).await?);
+                // Never over an existing file; readable by its owner only.
+                bithive_secret_file::create_new(&path, data)
+                    .with_context(|| format!("saving to {}", path.display()))?;
+                println!("saved {} to {}", describe(&offer), path.display());
             }
             other if other.starts_with('/') => bail!("unknown command {other}: /help"),
             _ => {
@@ -652,7 +740,7 @@ impl Session {
                     }
                 }
             }
-            Event::Message { from, .. } => self.pin(*from),
+            Event::Message { from, .. } | Event::File { from, .. } => self.pin(*from),
             Event::Changed { added, .. } => {
                 for a in added.clone() {
                     self.pin(a);
@@ -694,6 +782,20 @@ impl Session {
                     short(&conversation),
                     self.name(from),
                     printable(&body)
+                );
+            }
+            Event::File {
+                conversation,
+                from,
+                offer,
+            } => {
+                self.files.push((from, offer.clone()));
+                println!(
+                    "  [{}] {}: {}: /save {}",
+                    short(&conversation),
+                    self.name(from),
+                    describe(&offer),
+                    self.files.len()
                 );
             }
             Event::Changed {
@@ -759,6 +861,10 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         cfg.addr_policy = AddrPolicy {
             allow_loopback: a.allow_loopback,
         };
+        cfg.chunks = Some(Arc::new(ChunkStore::open(
+            &a.who.home.join("chunks"),
+            AtRestKey::derive(secret.as_ref(), "chunks"),
+        )?));
         let node = P2pNode::start(&secret, cfg)
             .await
             .context("starting your BitChat node (libp2p)")?;
@@ -823,6 +929,7 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         names,
         card,
         open: None,
+        files: Vec::new(),
     };
     let mut published = false;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # BitChat as people use it (issue #46): `bithive chat` in tmux sessions, typed into and read
 # from the screen. A relay and two people (their identities are their chain keys): Alice adds
-# Bob, Bob accepts, they talk; Bob quits, Alice writes while he is away (left at the relay),
+# Bob, Bob accepts, they talk, Alice sends a file and Bob saves it; Bob quits, Alice writes while he is away (left at the relay),
 # Bob comes back and reads it; then every file either of them or the relay wrote is checked:
 # no message in clear, modes 0600. The story runs twice: over BitChat nodes at known addresses
 # (Alice adds Bob by his card, the relay named by its card), and over libp2p (Alice knows only
@@ -99,6 +99,15 @@ type_in alice "Hi Bob! Lab results are in."
 wait_for bob "$ALICE: Hi Bob! Lab results are in."
 type_in alice "/list"
 wait_for alice "with $BOB"
+# A file: Alice sends her lab report; Bob saves it (fetched as encrypted chunks, opened).
+printf 'Lab report\nHbA1c 6.1 %%, fasting glucose 5.4 mmol/L\n' > "$PWD/lab-report.txt"
+type_in alice "/file $PWD/lab-report.txt"
+wait_for alice "you: file lab-report.txt"
+wait_for bob "$ALICE: file lab-report.txt (51 bytes): /save 1"
+type_in bob "/save 1 $PWD/bob-downloads"
+wait_for bob "saved file lab-report.txt"
+cmp lab-report.txt bob-downloads/lab-report.txt
+[ "$(stat -c %a bob-downloads/lab-report.txt)" = 600 ]
 
 # Bob leaves; Alice writes; the message waits at the relay; Bob returns and reads it.
 type_in bob "/quit"
@@ -131,7 +140,7 @@ bad=0
 while IFS= read -r -d '' f; do
   mode="$(stat -c %a "$f")"
   if [ "$mode" != 600 ]; then echo "chat-tmux: $f has mode $mode, not 600" >&2; bad=1; fi
-  for needle in "Lab results" "appointment moved" "Bob here"; do
+  for needle in "Lab results" "appointment moved" "Bob here" "HbA1c 6.1"; do
     hexed="$(printf '%s' "$needle" | od -An -tx1 | tr -d ' \n')"
     if grep -qF -- "$needle" "$f" || grep -qF -- "$hexed" "$f"; then
       echo "chat-tmux: $f holds \"$needle\" in clear" >&2; bad=1

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use bithive_bitchat::card::{card_bytes, read_card_bytes};
 use bithive_bitchat::chat::{Carried, Carrier};
+use bithive_bitchat::chunks::{Manifest, DEFAULT_CHUNK_SIZE};
 use bithive_bitchat::{AccountId, BitChatError, NodeIdentity, PeerRecord};
 use tokio::sync::{mpsc, oneshot};
 
@@ -216,6 +217,14 @@ impl P2pCarrier {
         Ok(rec.noise)
     }
 
+    /// Says in the DHT that this node holds `manifest`'s chunks (best effort: a node alone in
+    /// the DHT still serves the chunks to whoever the offer names).
+    async fn announce(&self, manifest: &Manifest) {
+        if let Err(e) = self.handle.provide(manifest.id()).await {
+            tracing::debug!("announcing a file: {e}");
+        }
+    }
+
     /// Seals `payload` to `to` and hands it on; how it travelled.
     pub async fn send_payload(&self, to: AccountId, payload: &[u8]) -> Result<Path, BitChatError> {
         let noise = self.noise_key(to).await?;
@@ -252,6 +261,75 @@ impl Carrier for P2pCarrier {
 
     fn known(&self, account: &AccountId) -> Option<PeerRecord> {
         self.keys.lock().expect("keys").map.get(account).cloned()
+    }
+
+    /// Stores the chunks in the node's chunk store (it serves them to whoever asks by hash) and
+    /// announces the manifest in the DHT, so members can also fetch from each other.
+    async fn share(&self, data: &[u8]) -> Result<Manifest, BitChatError> {
+        let store = self
+            .handle
+            .chunk_store()
+            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))?;
+        let manifest = store.publish(data, DEFAULT_CHUNK_SIZE)?;
+        self.announce(&manifest).await;
+        Ok(manifest)
+    }
+
+    /// Fetches the missing chunks from `holder`, then from the DHT's other providers of the
+    /// manifest; each chunk checked against its hash, each stored as it comes (a fetch cut
+    /// short resumes). Then this node provides the file too.
+    async fn fetch(&self, manifest: &Manifest, holder: AccountId) -> Result<Vec<u8>, BitChatError> {
+        let store = self
+            .handle
+            .chunk_store()
+            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))?
+            .clone();
+        let mut missing = store.missing(manifest);
+        if !missing.is_empty() {
+            let mut holders = vec![holder];
+            match self.handle.providers(manifest.id()).await {
+                Ok(more) => holders.extend(more.into_iter().filter(|a| *a != holder)),
+                Err(e) => tracing::debug!("providers of a file: {e}"),
+            }
+            holders.retain(|a| *a != self.handle.account());
+            let mut why = String::from("nobody holds it");
+            for h in holders {
+                let rec = match self.handle.find(h).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        why = e.to_string();
+                        continue;
+                    }
+                };
+                let mut left = Vec::new();
+                for hash in missing {
+                    match self.handle.get_chunk(&rec, hash).await {
+                        Ok(Some(data)) => {
+                            store.put_verified(&hash, &data)?;
+                        }
+                        Ok(None) => left.push(hash),
+                        Err(e) => {
+                            why = e.to_string();
+                            left.push(hash);
+                        }
+                    }
+                }
+                missing = left;
+                if missing.is_empty() {
+                    break;
+                }
+            }
+            if !missing.is_empty() {
+                return Err(BitChatError::Chunk(format!(
+                    "{} of {} chunks not fetched: {why}",
+                    missing.len(),
+                    manifest.chunks.len()
+                )));
+            }
+        }
+        let data = store.assemble(manifest)?;
+        self.announce(manifest).await;
+        Ok(data)
     }
 
     async fn recv(&self, timeout: Duration) -> Option<Carried> {

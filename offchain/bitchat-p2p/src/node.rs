@@ -9,6 +9,7 @@
 //! keep flowing through the relay.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bithive_bitchat::AccountId;
@@ -28,6 +29,7 @@ use libp2p::{
 };
 use tokio::sync::{mpsc, oneshot};
 
+use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
 use bithive_bitchat::mailbox::{Mailbox, MailboxLimits};
 
@@ -38,6 +40,7 @@ use crate::mailbox::{MailboxCodec, FETCH_BATCH, PROTOCOL as MAILBOX_PROTOCOL};
 use crate::record::{check_addr, check_record, record_key, sign_record, AccountRecord, AddrPolicy};
 
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/kad/1.0.0");
+const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/chunk/1");
 const IDENTIFY_PROTOCOL: &str = "/bithive/bitchat/id/1.0.0";
 /// Records are signed again this often (and whenever the relay circuits change).
 const REPUBLISH_EVERY: Duration = Duration::from_secs(600);
@@ -92,6 +95,9 @@ pub struct P2pConfig {
     /// Where a public node keeps the mailbox of envelopes for accounts that are away (sealed,
     /// 0600); `None`: it keeps none.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Chunks this node serves to anyone who asks by hash (the holder encrypted them first);
+    /// `None`: it serves none.
+    pub chunks: Option<Arc<ChunkStore>>,
 }
 
 impl P2pConfig {
@@ -106,6 +112,7 @@ impl P2pConfig {
             },
             inbox_capacity: 1024,
             data_dir: None,
+            chunks: None,
         }
     }
 }
@@ -184,6 +191,12 @@ enum Command {
     Provide([u8; 32], oneshot::Sender<Result<(), P2pError>>),
     Providers([u8; 32], oneshot::Sender<Result<Vec<AccountId>, P2pError>>),
     Info(oneshot::Sender<NodeInfo>),
+    GetChunk(
+        PeerId,
+        Vec<Multiaddr>,
+        [u8; 32],
+        oneshot::Sender<Result<Option<Vec<u8>>, P2pError>>,
+    ),
 }
 
 /// A running node and its events; it stops when it and every [`P2pHandle`] are dropped.
@@ -199,6 +212,7 @@ pub struct P2pHandle {
     commands: mpsc::Sender<Command>,
     peer: PeerId,
     account: AccountId,
+    chunks: Option<Arc<ChunkStore>>,
 }
 
 impl std::ops::Deref for P2pNode {
@@ -219,6 +233,9 @@ struct Behaviour {
     dcutr: dcutr::Behaviour,
     envelopes: request_response::Behaviour<EnvelopeCodec>,
     mailbox: request_response::Behaviour<MailboxCodec>,
+    /// Chunks by hash, in BitChat wire frames (`ChunkGet`, answered by `ChunkData` or
+    /// `ChunkMissing`).
+    chunks: request_response::Behaviour<MailboxCodec>,
 }
 
 impl P2pNode {
@@ -276,6 +293,7 @@ impl P2pNode {
                 tracing::warn!(%a, "dial bootstrap: {e}");
             }
         }
+        let chunk_store = config.chunks.clone();
         let (ctx, crx) = mpsc::channel(256);
         let (etx, erx) = mpsc::channel(config.inbox_capacity.max(16));
         let mut driver = Driver {
@@ -305,6 +323,7 @@ impl P2pNode {
             store,
             deposits: HashMap::new(),
             fetches: HashMap::new(),
+            chunk_requests: HashMap::new(),
             fetch_due: Instant::now() + FETCH_EVERY,
             redial_due: None,
             redial_backoff: REDIAL_FIRST,
@@ -315,6 +334,7 @@ impl P2pNode {
                 commands: ctx,
                 peer,
                 account,
+                chunks: chunk_store,
             },
             events: erx,
             task,
@@ -382,6 +402,33 @@ impl P2pHandle {
 
     pub async fn info(&self) -> Result<NodeInfo, P2pError> {
         self.ask(Command::Info).await
+    }
+
+    /// The chunks this node serves (`P2pConfig::chunks`).
+    pub fn chunk_store(&self) -> Option<&Arc<ChunkStore>> {
+        self.chunks.as_ref()
+    }
+
+    /// The chunk with sha256 `hash` from the account `rec` describes: `None` when it does not
+    /// hold it. What comes back is checked against the hash.
+    pub async fn get_chunk(
+        &self,
+        rec: &AccountRecord,
+        hash: [u8; 32],
+    ) -> Result<Option<Vec<u8>>, P2pError> {
+        let got = self
+            .ask(|tx| Command::GetChunk(rec.peer, rec.addrs.clone(), hash, tx))
+            .await??;
+        match got {
+            Some(data) if bithive_bitchat::chunks::hash(&data) != hash => {
+                Err(P2pError::Transport(format!(
+                    "{} sent a chunk that is not {}",
+                    rec.account,
+                    hex::encode(hash)
+                )))
+            }
+            other => Ok(other),
+        }
     }
 }
 
@@ -455,6 +502,12 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
                 mailbox: request_response::Behaviour::with_codec(
                     MailboxCodec,
                     [(MAILBOX_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default()
+                        .with_request_timeout(Duration::from_secs(30)),
+                ),
+                chunks: request_response::Behaviour::with_codec(
+                    MailboxCodec,
+                    [(CHUNK_PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default()
                         .with_request_timeout(Duration::from_secs(30)),
                 ),
@@ -533,10 +586,13 @@ struct Driver {
     deposits: HashMap<OutboundRequestId, Deposit>,
     /// Mailbox requests to our relays (fetches and acknowledgements), by relay.
     fetches: HashMap<OutboundRequestId, PeerId>,
+    chunk_requests: HashMap<OutboundRequestId, ChunkReply>,
     fetch_due: Instant,
     redial_due: Option<Instant>,
     redial_backoff: Duration,
 }
+
+type ChunkReply = oneshot::Sender<Result<Option<Vec<u8>>, P2pError>>;
 
 struct Deposit {
     envelope: Envelope,
@@ -732,6 +788,14 @@ impl Driver {
                     .kad
                     .get_providers(key.to_vec().into());
                 self.provider_queries.insert(q, (HashSet::new(), reply));
+            }
+            Command::GetChunk(peer, addrs, hash, reply) => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .chunks
+                    .send_request_with_addresses(&peer, Frame::ChunkGet { hash }, addrs);
+                self.chunk_requests.insert(id, reply);
             }
             Command::Info(reply) => {
                 let mut by_peer: HashMap<PeerId, bool> = HashMap::new();
@@ -943,6 +1007,7 @@ impl Driver {
             SwarmEvent::Behaviour(BehaviourEvent::Kad(ev)) => self.kad_event(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Envelopes(ev)) => self.envelope_event(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Mailbox(ev)) => self.mailbox_event(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => self.chunk_event(ev),
             SwarmEvent::NewExternalAddrCandidate { address } => {
                 tracing::debug!(%address, "address candidate");
             }
@@ -1327,6 +1392,62 @@ impl Driver {
                     self.next_deposit(d);
                 } else if let Some(relay) = self.fetches.remove(&request_id) {
                     tracing::debug!(%relay, "mailbox request failed: {error}");
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn chunk_event(&mut self, ev: request_response::Event<Frame, Vec<Frame>>) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => {
+                    let answer = match request {
+                        // Chunk requests share the sender's quota with envelopes.
+                        Frame::ChunkGet { hash } if !self.over_quota(peer) => {
+                            match self.config.chunks.as_ref().map(|s| s.get(&hash)) {
+                                Some(Ok(Some(data))) => Frame::ChunkData { hash, data },
+                                Some(Err(e)) => {
+                                    tracing::warn!("chunk store: {e}");
+                                    Frame::ChunkMissing { hash }
+                                }
+                                _ => Frame::ChunkMissing { hash },
+                            }
+                        }
+                        Frame::ChunkGet { hash } => Frame::ChunkMissing { hash },
+                        _ => {
+                            self.emit(P2pEvent::Refused {
+                                from: peer,
+                                reason: "not a chunk request on the chunk protocol".into(),
+                            });
+                            return;
+                        }
+                    };
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .chunks
+                        .send_response(channel, vec![answer]);
+                }
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    if let Some(reply) = self.chunk_requests.remove(&request_id) {
+                        let _ = reply.send(match response.into_iter().next() {
+                            Some(Frame::ChunkData { data, .. }) => Ok(Some(data)),
+                            _ => Ok(None),
+                        });
+                    }
+                }
+            },
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                if let Some(reply) = self.chunk_requests.remove(&request_id) {
+                    let _ = reply.send(Err(P2pError::Transport(error.to_string())));
                 }
             }
             _ => {}

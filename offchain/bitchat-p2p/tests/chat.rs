@@ -2,7 +2,9 @@
 //! account id find each other through the DHT, ask to talk, accept, and talk in a 1:1 and a
 //! group (a removed member gets nothing more); a member who is away gets what was said from
 //! the relay's mailbox when it returns (from a fresh process state: the same keys, the same
-//! sealed chat files); payloads forged by a peer speaking the envelope protocol directly are
+//! sealed chat files); a file offered in a conversation is fetched as chunks from the sender's
+//! node and opened, an offer too large refused; payloads forged by a peer speaking the envelope
+//! protocol directly are
 //! refused; every file written is 0600 and holds no message in clear. Across real NATs the
 //! same node is tested by scripts/test.d/bitchat-nat.sh.
 
@@ -11,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bithive_bitchat::at_rest::AtRestKey;
+use bithive_bitchat::chat::file::{FileOffer, MAX_FILE};
 use bithive_bitchat::chat::{ChatClient, ChatCore, ConversationId, Event};
+use bithive_bitchat::chunks::{ChunkStore, Manifest};
 use bithive_bitchat::AccountId;
 use bithive_bitchat_p2p::chat::P2pCarrier;
 use bithive_bitchat_p2p::record::AddrPolicy;
@@ -62,9 +67,11 @@ impl Person {
         let secret = [n; 32];
         let dir = dir.join(format!("p{n}"));
         std::fs::create_dir_all(&dir).unwrap();
-        let node = P2pNode::start(&secret, config(false, vec![bootstrap.clone()]))
-            .await
-            .unwrap();
+        let mut cfg = config(false, vec![bootstrap.clone()]);
+        cfg.chunks = Some(Arc::new(
+            ChunkStore::open(&dir.join("chunks"), AtRestKey::derive(&secret, "chunks")).unwrap(),
+        ));
+        let node = P2pNode::start(&secret, cfg).await.unwrap();
         let id = node.account();
         let core = ChatCore::open(Some(&dir), &secret).unwrap();
         // The carrier takes the node's events at once: what the relay kept for us may come
@@ -228,6 +235,56 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .wait("bob's answer", message(bob.id, b"hello alice"))
         .await;
 
+    // A file: sealed under a fresh key, shared as chunks, offered in the conversation; Bob
+    // fetches the chunks from Alice's node by hash and opens them.
+    let scan: Vec<u8> = b"CONFIDENTIAL-SCAN-"
+        .iter()
+        .copied()
+        .cycle()
+        .take(700 * 1024)
+        .collect();
+    let (offer, d) = alice
+        .client
+        .send_file(&ab, "chest x-ray.png", &scan)
+        .await
+        .unwrap();
+    assert_eq!(d.sent, 1);
+    assert_eq!(offer.manifest.chunks.len(), 3);
+    let from = alice.id;
+    bob.wait(
+        "the file offer",
+        |e| matches!(e, Event::File { from: f, offer, .. } if *f == from && offer.name == "chest x-ray.png"),
+    )
+    .await;
+    let got = bob.client.fetch_file(&offer, alice.id).await.unwrap();
+    assert!(
+        got == scan,
+        "the file Bob fetched is not the one Alice sent"
+    );
+    // Too large to send; and an offer of a too large file, sent as a message by hand, is
+    // refused by Bob with the reason (and he keeps talking).
+    let e = alice
+        .client
+        .send_file(&ab, "huge", &vec![0u8; MAX_FILE as usize + 1])
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("at most"), "{e}");
+    let huge = FileOffer {
+        name: "huge.iso".into(),
+        size: MAX_FILE + 1,
+        key: [0; 32],
+        manifest: Manifest {
+            total_len: 0,
+            chunks: vec![],
+        },
+    };
+    alice.client.send(&ab, &huge.encode()).await.unwrap();
+    bob.wait(
+        "a refusal of the huge offer",
+        |e| matches!(e, Event::Refused { from: f, reason } if *f == from && reason.contains("at most")),
+    )
+    .await;
+
     // A group: Carol becomes Alice's contact, then Alice makes a group of the three.
     meet(&mut carol, &mut alice).await;
     let (g, _) = alice
@@ -319,7 +376,8 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .await;
     mallory.shutdown().await;
 
-    let needles: [&[u8]; 5] = [
+    let needles: [&[u8]; 6] = [
+        b"CONFIDENTIAL-SCAN-",
         b"hello bob, over libp2p",
         b"hello alice",
         b"hello group",

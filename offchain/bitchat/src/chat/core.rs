@@ -17,6 +17,7 @@ use std::path::Path;
 use bithive_bitchat_mls::{ConversationId, Conversations, MlsError, Received};
 use serde::{Deserialize, Serialize};
 
+use super::file::FileOffer;
 use super::payload::Payload;
 use crate::at_rest::AtRestKey;
 use crate::error::BitChatError;
@@ -62,6 +63,12 @@ pub enum Event {
         conversation: ConversationId,
         from: AccountId,
         body: Vec<u8>,
+    },
+    /// A member offers a file; [`super::ChatClient::fetch_file`] fetches and opens it.
+    File {
+        conversation: ConversationId,
+        from: AccountId,
+        offer: FileOffer,
     },
     Changed {
         conversation: ConversationId,
@@ -679,6 +686,17 @@ impl ChatCore {
                 body,
             } => {
                 let from = AccountId(from);
+                // A file offer that is refused is not kept: the reason is, nothing else.
+                let offer = match FileOffer::decode(&body) {
+                    Ok(o) => o,
+                    Err(why) => {
+                        events.push(Event::Refused {
+                            from,
+                            reason: format!("a file offer: {why}"),
+                        });
+                        return Ok(false);
+                    }
+                };
                 if let Err(e) = self.record(Rec::Message {
                     conversation: conversation.to_string(),
                     from: from.to_string(),
@@ -687,10 +705,17 @@ impl ChatCore {
                 }) {
                     tracing::warn!("chat history: {e}");
                 }
-                events.push(Event::Message {
-                    conversation,
-                    from,
-                    body,
+                events.push(match offer {
+                    Some(offer) => Event::File {
+                        conversation,
+                        from,
+                        offer,
+                    },
+                    None => Event::Message {
+                        conversation,
+                        from,
+                        body,
+                    },
                 });
                 false
             }

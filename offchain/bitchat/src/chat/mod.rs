@@ -3,6 +3,7 @@
 //! history sealed at rest. [`core::ChatCore`] decides; [`ChatClient`] carries its payloads.
 
 pub mod core;
+pub mod file;
 pub mod payload;
 
 use std::time::Duration;
@@ -13,6 +14,8 @@ pub use self::core::{ChatCore, Event, HistoryEntry, Outgoing};
 pub use bithive_bitchat_mls::ConversationId;
 use payload::CHAT_STREAM;
 
+use self::file::{seal_file, FileOffer, MAX_FILE};
+use crate::chunks::{Manifest, DEFAULT_CHUNK_SIZE};
 use crate::error::BitChatError;
 use crate::identity::AccountId;
 use crate::node::{unix_now, Node};
@@ -44,6 +47,20 @@ pub trait Carrier: Send + Sync {
     /// Keys of `account` the carrier knows (from a record, a card or a payload it opened).
     fn known(&self, _account: &AccountId) -> Option<PeerRecord> {
         None
+    }
+    /// Keeps `data` (already encrypted) as content-addressed chunks that others can fetch by
+    /// hash, and announces them where the network has a directory; their manifest.
+    async fn share(&self, _data: &[u8]) -> Result<Manifest, BitChatError> {
+        Err(BitChatError::Chunk("this carrier carries no files".into()))
+    }
+    /// The data `manifest` names, its chunks fetched from `holder` (and whoever else is known
+    /// to hold them), each verified against its hash.
+    async fn fetch(
+        &self,
+        _manifest: &Manifest,
+        _holder: AccountId,
+    ) -> Result<Vec<u8>, BitChatError> {
+        Err(BitChatError::Chunk("this carrier carries no files".into()))
     }
     /// Asks the relays for what was left for us while away (carriers that fetch on their own
     /// return 0); how many came.
@@ -78,6 +95,16 @@ impl Carrier for Node {
             }
         })
     }
+    async fn share(&self, data: &[u8]) -> Result<Manifest, BitChatError> {
+        self.chunks().publish(data, DEFAULT_CHUNK_SIZE)
+    }
+    async fn fetch(&self, manifest: &Manifest, holder: AccountId) -> Result<Vec<u8>, BitChatError> {
+        let addr = self
+            .address_of(&holder)
+            .ok_or_else(|| BitChatError::Peer(format!("no address for {holder}")))?;
+        self.fetch_chunks(manifest, &[addr]).await?;
+        self.chunks().assemble(manifest)
+    }
     async fn fetch_stored(&self) -> Result<usize, BitChatError> {
         let mut n = 0;
         for r in self.relays() {
@@ -109,6 +136,12 @@ impl Carrier for Box<dyn Carrier> {
     }
     fn known(&self, account: &AccountId) -> Option<PeerRecord> {
         (**self).known(account)
+    }
+    async fn share(&self, data: &[u8]) -> Result<Manifest, BitChatError> {
+        (**self).share(data).await
+    }
+    async fn fetch(&self, manifest: &Manifest, holder: AccountId) -> Result<Vec<u8>, BitChatError> {
+        (**self).fetch(manifest, holder).await
     }
     async fn fetch_stored(&self) -> Result<usize, BitChatError> {
         (**self).fetch_stored().await
@@ -225,6 +258,44 @@ impl<C: Carrier> ChatClient<C> {
     pub async fn send(&self, c: &ConversationId, body: &[u8]) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.send(c, body, unix_now())?;
         self.dispatch(out).await
+    }
+
+    /// Offers a file in `c`: sealed under a fresh key, shared as chunks, the offer sent to every
+    /// other member (kept in the history).
+    pub async fn send_file(
+        &self,
+        c: &ConversationId,
+        name: &str,
+        data: &[u8],
+    ) -> Result<(FileOffer, Dispatched), BitChatError> {
+        if data.len() as u64 > MAX_FILE {
+            return Err(BitChatError::Chunk(format!(
+                "{} bytes; files of at most {MAX_FILE} bytes are sent",
+                data.len()
+            )));
+        }
+        let (key, ciphertext) = seal_file(data);
+        let manifest = self.carrier.share(&ciphertext).await?;
+        let offer = FileOffer {
+            name: name.to_string(),
+            size: data.len() as u64,
+            key,
+            manifest,
+        };
+        let d = self.send(c, &offer.encode()).await?;
+        Ok((offer, d))
+    }
+
+    /// Fetches the file `from` offered and opens it.
+    pub async fn fetch_file(
+        &self,
+        offer: &FileOffer,
+        from: AccountId,
+    ) -> Result<Vec<u8>, BitChatError> {
+        let ciphertext = self.carrier.fetch(&offer.manifest, from).await?;
+        offer
+            .open(&ciphertext)
+            .map_err(|e| BitChatError::Chunk(e.into()))
     }
 
     /// Waits up to `timeout` for the next payload, handles it and sends what it calls for

@@ -215,6 +215,11 @@ impl Node {
         self.inner.core.account_id()
     }
 
+    /// Where `account` is reached, as its registry says.
+    pub fn address_of(&self, account: &AccountId) -> Option<SocketAddr> {
+        self.inner.core.address_of(account)
+    }
+
     /// The relays this node leaves messages at and fetches its own from.
     pub fn relays(&self) -> Vec<SocketAddr> {
         self.inner.core.relays().to_vec()
