@@ -398,6 +398,8 @@ struct Session {
     open: Option<ConversationId>,
     /// Files offered to us in this session, numbered for `/save`.
     files: Vec<(AccountId, FileOffer)>,
+    /// Over libp2p (`--bootstrap`): people are found by id.
+    p2p: bool,
 }
 
 impl Session {
@@ -493,7 +495,13 @@ impl Session {
                     self.cards.add(token)?;
                     AccountId::from_pubkey(&rec.account_pubkey)
                 } else {
-                    parse_id(token)?
+                    let id = parse_id(token)?;
+                    if !self.p2p && self.record(&id).is_none() {
+                        bail!(
+                            "without --bootstrap, people are reached by their card: /contact CARD"
+                        );
+                    }
+                    id
                 };
                 self.client.request_contact(id).await?;
                 println!("asked {} to talk", self.name(id));
@@ -724,8 +732,9 @@ impl Session {
                 )
             }
             P2pEvent::PunchFailed { account, reason } => println!(
-                "no direct path to {} ({reason}): messages go through the relay",
-                self.name(account)
+                "no direct path to {} ({}): messages go through the relay",
+                self.name(account),
+                printable(reason.as_bytes())
             ),
             other => tracing::debug!("{other:?}"),
         }
@@ -819,6 +828,9 @@ impl Session {
             Event::Refused { from, reason } => {
                 tracing::info!("refused from {from}: {reason}");
             }
+            Event::Undelivered { to, reason } => {
+                println!("! not reached: {}: {reason}", self.name(to));
+            }
         }
     }
 }
@@ -868,7 +880,7 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         let node = P2pNode::start(&secret, cfg)
             .await
             .context("starting your BitChat node (libp2p)")?;
-        let carrier = P2pCarrier::new(&secret, node)?;
+        let carrier = P2pCarrier::new(&secret, node, Some(&a.who.home.join("p2p")))?;
         for rec in &known {
             carrier.learn(rec);
         }
@@ -930,6 +942,7 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         card,
         open: None,
         files: Vec::new(),
+        p2p,
     };
     let mut published = false;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();

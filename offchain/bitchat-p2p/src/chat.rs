@@ -9,10 +9,19 @@
 //! signature holds and the seal opens with that Noise key. So a payload read days later from a
 //! relay's mailbox proves its sender without a DHT lookup (the sender may be offline by then),
 //! and a relay (which vouches for `from` on stored envelopes) can neither read nor forge one.
+//!
+//! Inside the seal each payload carries a random id and its send time: a payload older than a
+//! relay keeps anything, from the future, or whose id was taken before (the ids are kept, sealed,
+//! in `<state dir>/seen.sealed` until they would be too old anyway) is refused, so a relay cannot
+//! replay stored mail, also not after a restart.
 
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
+
+use bithive_bitchat::at_rest::AtRestKey;
+use zeroize::Zeroizing;
 
 use bithive_bitchat::card::{card_bytes, read_card_bytes};
 use bithive_bitchat::chat::{Carried, Carrier};
@@ -23,10 +32,22 @@ use tokio::sync::{mpsc, oneshot};
 use crate::identity::public_key_of_peer;
 use crate::node::{P2pEvent, P2pHandle, P2pNode, Path};
 
-/// Noise keys of accounts kept at once (the oldest forgotten; they are found again).
+/// Noise keys of accounts kept at once (the oldest forgotten; they are found again). Keys of
+/// people the user added by card are kept apart and never forgotten.
 const KNOWN_KEYS: usize = 4096;
-/// Payloads and notices waiting for the application.
+/// Payloads and notices waiting for the application; refusals take at most half.
 const QUEUE: usize = 1024;
+/// The oldest payload taken: a relay keeps nothing longer (7 days), plus clock skew.
+const MAX_AGE_SECS: u64 = 7 * 24 * 3600 + MAX_SKEW_SECS;
+/// How far a sender's clock may run ahead.
+const MAX_SKEW_SECS: u64 = 300;
+/// Payload ids remembered at once (the file holding them is rewritten on each payload taken;
+/// beyond this, those nearest their end are forgotten first).
+const MAX_SEEN: usize = 16_384;
+/// How long one send may take, finding the account and trying its relays included.
+const SEND_DEADLINE: Duration = Duration::from_secs(60);
+/// How long shutdown waits for the node to stop before it is aborted.
+const STOP_WAIT: Duration = Duration::from_secs(10);
 
 /// The Noise prologue of a chat payload: a relay that moves it to another recipient, or names
 /// another sender, makes it fail to open.
@@ -37,14 +58,19 @@ fn header(from: &AccountId, to: &AccountId) -> Vec<u8> {
     h
 }
 
-/// Account and Noise keys by account, bounded.
+/// Account and Noise keys by account: those learned (bounded) and those the user added.
 #[derive(Default)]
 struct Keys {
     map: HashMap<AccountId, PeerRecord>,
     order: VecDeque<AccountId>,
+    pinned: HashMap<AccountId, PeerRecord>,
 }
 
 impl Keys {
+    fn get(&self, account: &AccountId) -> Option<&PeerRecord> {
+        self.pinned.get(account).or_else(|| self.map.get(account))
+    }
+
     fn insert(&mut self, rec: PeerRecord) {
         let account = AccountId::from_pubkey(&rec.account_pubkey);
         if self.map.insert(account, rec).is_none() {
@@ -64,16 +90,29 @@ struct Sealer {
     card: Vec<u8>,
 }
 
+/// What a sealed payload holds besides the payload.
+struct Opened {
+    payload: Vec<u8>,
+    card: PeerRecord,
+    id: [u8; 16],
+    sent_at: u64,
+}
+
 impl Sealer {
     fn seal(
         &self,
         to: &AccountId,
         noise: &[u8; 32],
         payload: &[u8],
+        now: u64,
     ) -> Result<Vec<u8>, BitChatError> {
+        let mut inner = Vec::with_capacity(24 + payload.len());
+        inner.extend_from_slice(&rand::random::<[u8; 16]>());
+        inner.extend_from_slice(&now.to_be_bytes());
+        inner.extend_from_slice(payload);
         let sealed =
             self.identity
-                .seal_to(noise, &header(&self.identity.account_id(), to), payload)?;
+                .seal_to(noise, &header(&self.identity.account_id(), to), &inner)?;
         let len = u16::try_from(self.card.len()).expect("a card is under 64 KiB");
         let mut out = Vec::with_capacity(2 + self.card.len() + sealed.len());
         out.extend_from_slice(&len.to_be_bytes());
@@ -82,8 +121,8 @@ impl Sealer {
         Ok(out)
     }
 
-    /// The payload and the sender's keys, or why it is refused.
-    fn open(&self, from: &AccountId, envelope: &[u8]) -> Result<(Vec<u8>, PeerRecord), String> {
+    /// The payload, the sender's keys, the payload's id and send time, or why it is refused.
+    fn open(&self, from: &AccountId, envelope: &[u8]) -> Result<Opened, String> {
         let (len, rest) = envelope
             .split_first_chunk::<2>()
             .ok_or("shorter than a card length")?;
@@ -96,15 +135,101 @@ impl Sealer {
         if AccountId::from_pubkey(&card.account_pubkey) != *from {
             return Err("the card is not the sender's".into());
         }
-        let (noise, payload) = self
+        let (noise, inner) = self
             .identity
             .open_sealed(&header(from, &self.identity.account_id()), sealed)
             .map_err(|_| "does not open: not sealed to us, or altered".to_string())?;
         if noise != card.noise_pubkey {
             return Err("sealed by a key other than the card's".into());
         }
-        Ok((payload, card))
+        if inner.len() < 24 {
+            return Err("no payload id and time".into());
+        }
+        Ok(Opened {
+            id: inner[..16].try_into().expect("16"),
+            sent_at: u64::from_be_bytes(inner[16..24].try_into().expect("8")),
+            payload: inner[24..].to_vec(),
+            card,
+        })
     }
+}
+
+/// Ids of payloads taken, each until it would be refused as too old anyway; sealed on disk
+/// (`seen.sealed`, 0600) when the carrier has a state directory.
+struct Seen {
+    ids: HashMap<[u8; 16], u64>,
+    file: Option<(PathBuf, AtRestKey)>,
+}
+
+impl Seen {
+    fn open(dir: Option<&std::path::Path>, secret: &[u8; 32]) -> Result<Self, BitChatError> {
+        let mut ids = HashMap::new();
+        let file = dir.map(|d| (d.join("seen.sealed"), AtRestKey::derive(secret, "p2p-seen")));
+        if let Some((path, key)) = &file {
+            match bithive_secret_file::read(path) {
+                Ok(b) => {
+                    let plain = key.open(b"p2p-seen", &b).ok_or_else(|| {
+                        BitChatError::Config(format!(
+                            "{} does not open with this key",
+                            path.display()
+                        ))
+                    })?;
+                    for e in plain.chunks_exact(24) {
+                        ids.insert(
+                            e[..16].try_into().expect("16"),
+                            u64::from_be_bytes(e[16..].try_into().expect("8")),
+                        );
+                    }
+                }
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(BitChatError::Config(e.to_string())),
+            }
+        }
+        Ok(Self { ids, file })
+    }
+
+    /// Takes a payload sent at `sent_at` with `id` at time `now`, or says why not.
+    fn take(&mut self, id: [u8; 16], sent_at: u64, now: u64) -> Result<(), String> {
+        if sent_at > now.saturating_add(MAX_SKEW_SECS) {
+            return Err("sent in the future".into());
+        }
+        let until = sent_at.saturating_add(MAX_AGE_SECS);
+        if until < now {
+            return Err("older than any relay keeps mail".into());
+        }
+        if self.ids.contains_key(&id) {
+            return Err("a replay of a payload already taken".into());
+        }
+        self.ids.retain(|_, u| *u >= now);
+        while self.ids.len() >= MAX_SEEN {
+            let Some(first) = self.ids.iter().min_by_key(|(_, u)| **u).map(|(k, _)| *k) else {
+                break;
+            };
+            self.ids.remove(&first);
+        }
+        self.ids.insert(id, until);
+        if let Some((path, key)) = &self.file {
+            let mut plain = Zeroizing::new(Vec::with_capacity(self.ids.len() * 24));
+            for (k, u) in &self.ids {
+                plain.extend_from_slice(k);
+                plain.extend_from_slice(&u.to_be_bytes());
+            }
+            if let Err(e) =
+                bithive_secret_file::replace(path, Zeroizing::new(key.seal(b"p2p-seen", &plain)))
+            {
+                // Taken all the same: refusing mail because a disk is full would lose it.
+                tracing::warn!("{}: {e}", path.display());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// A libp2p node carrying chat payloads; see the module docs.
@@ -120,8 +245,14 @@ pub struct P2pCarrier {
 
 impl P2pCarrier {
     /// Carries chat for the account whose secret key is `secret` over `node` (started with the
-    /// same secret).
-    pub fn new(secret: &[u8; 32], mut node: P2pNode) -> Result<Self, BitChatError> {
+    /// same secret), keeping the ids of payloads taken in `state_dir` (`None`: in memory only,
+    /// so a relay could replay mail after a restart).
+    pub fn new(
+        secret: &[u8; 32],
+        mut node: P2pNode,
+        state_dir: Option<&std::path::Path>,
+    ) -> Result<Self, BitChatError> {
+        let mut seen = Seen::open(state_dir, secret)?;
         let identity = NodeIdentity::from_secret(secret)?;
         if identity.account_id() != node.account() {
             return Err(BitChatError::Config(
@@ -152,18 +283,30 @@ impl P2pCarrier {
                             envelope,
                             path,
                         } => {
-                            let carried = match sealer.open(&from, &envelope) {
-                                Ok((body, card)) => {
-                                    keys.lock().expect("keys").insert(card);
+                            let taken = sealer.open(&from, &envelope).and_then(|o| {
+                                seen.take(o.id, o.sent_at, unix_now())?;
+                                Ok(o)
+                            });
+                            match taken {
+                                Ok(o) => {
+                                    keys.lock().expect("keys").insert(o.card);
                                     tracing::debug!(%from, path = path.name(), "chat payload");
-                                    Carried::Payload { from, body }
+                                    let carried = Carried::Payload {
+                                        from,
+                                        body: o.payload,
+                                    };
+                                    // Waiting here is the back-pressure: the node tells senders
+                                    // to wait once its own queue is full.
+                                    tokio::select! {
+                                        r = tx.send(carried) => if r.is_err() { break },
+                                        _ = &mut stopped => break,
+                                    }
                                 }
-                                Err(reason) => Carried::Refused { from, reason },
-                            };
-                            // Waiting here is the back-pressure: the node tells senders to wait
-                            // once its own queue is full.
-                            if tx.send(carried).await.is_err() {
-                                break;
+                                // Refusals never wait, and never take more than half the queue.
+                                Err(reason) if tx.capacity() > QUEUE / 2 => {
+                                    let _ = tx.try_send(Carried::Refused { from, reason });
+                                }
+                                Err(reason) => tracing::debug!(%from, "refused: {reason}"),
                             }
                         }
                         other => {
@@ -197,7 +340,7 @@ impl P2pCarrier {
     }
 
     async fn noise_key(&self, to: AccountId) -> Result<[u8; 32], BitChatError> {
-        if let Some(k) = self.keys.lock().expect("keys").map.get(&to) {
+        if let Some(k) = self.keys.lock().expect("keys").get(&to) {
             return Ok(k.noise_pubkey);
         }
         let rec = self
@@ -228,7 +371,7 @@ impl P2pCarrier {
     /// Seals `payload` to `to` and hands it on; how it travelled.
     pub async fn send_payload(&self, to: AccountId, payload: &[u8]) -> Result<Path, BitChatError> {
         let noise = self.noise_key(to).await?;
-        let envelope = self.sealer.seal(&to, &noise, payload)?;
+        let envelope = self.sealer.seal(&to, &noise, payload, unix_now())?;
         self.handle
             .send(to, envelope)
             .await
@@ -249,18 +392,26 @@ impl Carrier for P2pCarrier {
         payload: &[u8],
         _ttl: Duration,
     ) -> Result<(), BitChatError> {
-        let path = self.send_payload(to, payload).await?;
+        let path = tokio::time::timeout(SEND_DEADLINE, self.send_payload(to, payload))
+            .await
+            .map_err(|_| {
+                BitChatError::Peer(format!("not delivered within {}s", SEND_DEADLINE.as_secs()))
+            })??;
         tracing::debug!(%to, path = path.name(), "chat payload sent");
         Ok(())
     }
 
     /// Someone's keys from a card the user added: no DHT lookup needed to seal to them.
     fn learn(&self, card: &PeerRecord) {
-        self.keys.lock().expect("keys").insert(card.clone());
+        self.keys
+            .lock()
+            .expect("keys")
+            .pinned
+            .insert(AccountId::from_pubkey(&card.account_pubkey), card.clone());
     }
 
     fn known(&self, account: &AccountId) -> Option<PeerRecord> {
-        self.keys.lock().expect("keys").map.get(account).cloned()
+        self.keys.lock().expect("keys").get(account).cloned()
     }
 
     /// Stores the chunks in the node's chunk store (it serves them to whoever asks by hash) and
@@ -334,20 +485,39 @@ impl Carrier for P2pCarrier {
 
     async fn recv(&self, timeout: Duration) -> Option<Carried> {
         let mut rx = self.incoming.lock().await;
-        tokio::time::timeout(timeout, rx.recv())
-            .await
-            .ok()
-            .flatten()
+        match tokio::time::timeout(timeout, rx.recv()).await {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => {
+                // The node has stopped: say so, and do not let a polling loop spin.
+                tracing::error!("the libp2p node has stopped; nothing more arrives");
+                tokio::time::sleep(timeout).await;
+                None
+            }
+            Err(_) => None,
+        }
     }
 
     async fn shutdown(mut self: Box<Self>) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let Self { handle, pump, .. } = *self;
-        // The node's task ends once every handle is gone.
+        let Self {
+            handle,
+            pump,
+            incoming,
+            notices,
+            ..
+        } = *self;
+        // Nothing may keep the pump or the node waiting: the queues go, then our handle (the
+        // node's task ends once every handle is gone); a node that does not stop is aborted.
+        drop(incoming);
+        drop(notices);
         drop(handle);
-        let _ = pump.await;
+        let abort = pump.abort_handle();
+        if tokio::time::timeout(STOP_WAIT, pump).await.is_err() {
+            tracing::warn!("the libp2p node did not stop within {STOP_WAIT:?}: aborted");
+            abort.abort();
+        }
     }
 }
 
@@ -372,19 +542,28 @@ mod tests {
             mallory.identity.account_id(),
         );
         let env = alice
-            .seal(&b, &bob.identity.noise_public(), b"hello bob")
+            .seal(&b, &bob.identity.noise_public(), b"hello bob", 1000)
             .unwrap();
-        let (body, card) = bob.open(&a, &env).unwrap();
-        assert_eq!(body, b"hello bob");
-        assert_eq!(card, PeerRecord::of(&alice.identity, None));
+        let o = bob.open(&a, &env).unwrap();
+        assert_eq!((o.payload.as_slice(), o.sent_at), (&b"hello bob"[..], 1000));
+        assert_eq!(o.card, PeerRecord::of(&alice.identity, None));
         // Not for Mallory, even when she names Alice as the sender.
         assert!(mallory.open(&a, &env).is_err());
         // A relay that says it came from Mallory: the card is Alice's.
-        assert!(bob.open(&m, &env).unwrap_err().contains("not the sender's"));
+        assert!(bob
+            .open(&m, &env)
+            .err()
+            .unwrap()
+            .contains("not the sender's"));
         // Mallory puts Alice's card on her own seal: the seal's key is not the card's, and the
         // header names Alice, so it does not open either way.
         let mut forged = mallory
-            .seal(&b, &bob.identity.noise_public(), b"from alice, honest")
+            .seal(
+                &b,
+                &bob.identity.noise_public(),
+                b"from alice, honest",
+                1000,
+            )
             .unwrap();
         let card_len = alice.card.len();
         forged.splice(2..2 + mallory.card.len(), alice.card.iter().copied());
@@ -398,6 +577,40 @@ mod tests {
         }
         assert!(bob.open(&a, &[]).is_err());
         assert!(bob.open(&a, &[0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn replays_old_and_future_payloads_are_refused_also_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = [2u8; 32];
+        let now = 1_800_000_000;
+        let mut seen = Seen::open(Some(dir.path()), &secret).unwrap();
+        seen.take([1; 16], now - 10, now).unwrap();
+        let e = seen.take([1; 16], now - 10, now).unwrap_err();
+        assert!(e.contains("replay"), "{e}");
+        assert!(seen
+            .take([2; 16], now + 3600, now)
+            .unwrap_err()
+            .contains("future"));
+        assert!(seen
+            .take([3; 16], now - MAX_AGE_SECS - 1, now)
+            .unwrap_err()
+            .contains("older"));
+        // A restart: the id is still known, and the file is sealed and 0600.
+        let mut again = Seen::open(Some(dir.path()), &secret).unwrap();
+        assert!(again.take([1; 16], now - 10, now + 60).is_err());
+        again.take([4; 16], now, now + 60).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dir.path().join("seen.sealed")).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        // Another key does not open it.
+        assert!(Seen::open(Some(dir.path()), &[3u8; 32]).is_err());
+        // Ids past their age are forgotten: the set does not grow without end.
+        let mut later = Seen::open(Some(dir.path()), &secret).unwrap();
+        later
+            .take([5; 16], now + MAX_AGE_SECS + 100, now + MAX_AGE_SECS + 100)
+            .unwrap();
+        assert_eq!(later.ids.len(), 1);
     }
 
     proptest::proptest! {

@@ -160,8 +160,8 @@ pub enum P2pEvent {
     /// An envelope for us. `from` is the authenticated sender when it came over a connection
     /// (`Direct`, `Relayed`); for `Stored` it is what the relay vouches for (it checked the
     /// depositor), and a relay could also hand the same envelope over twice: the end-to-end
-    /// seal above this layer (BitChat's Noise `X`, MLS) is what proves the sender, and its
-    /// message ids what drop repeats.
+    /// seal above this layer (the chat carrier's Noise `X`) is what proves the sender, and the
+    /// ids inside it what drop repeats.
     Received {
         from: AccountId,
         envelope: Vec<u8>,

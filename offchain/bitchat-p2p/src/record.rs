@@ -1,8 +1,8 @@
 //! The DHT record that lets a stranger find an account and seal to it: the account's BitChat
 //! card (its Noise key, signed by the account key) followed by a libp2p signed peer record (the
 //! account key signs its addresses and a sequence number, the upstream format), stored under
-//! `/bithive/bitchat/account/<account id>`. The value is `card length (u16 BE) || card ||
-//! signed peer record`. Every node that stores or reads one checks it ([`check_record`]): both
+//! `/bithive/bitchat/account/<account id>`. The value is `version (1) || card length (u16 BE)
+//! || card || signed peer record`. Every node that stores or reads one checks it ([`check_record`]): both
 //! signers must be the account the key names, the addresses must be ones a peer could honestly
 //! be reached at, and the record must not come from the future.
 
@@ -80,10 +80,14 @@ pub fn sign_record(keypair: &Keypair, addrs: Vec<Multiaddr>) -> Result<Vec<u8>, 
     ))
 }
 
-/// `card length (u16 BE) || card || signed peer record`.
+/// The record format this code writes and reads: a version other nodes can refuse by name.
+pub const RECORD_VERSION: u8 = 1;
+
+/// `version || card length (u16 BE) || card || signed peer record`.
 pub fn record_value(card: &[u8], signed: &[u8]) -> Vec<u8> {
     let len = u16::try_from(card.len()).unwrap_or(u16::MAX);
-    let mut v = Vec::with_capacity(2 + card.len() + signed.len());
+    let mut v = Vec::with_capacity(3 + card.len() + signed.len());
+    v.push(RECORD_VERSION);
     v.extend_from_slice(&len.to_be_bytes());
     v.extend_from_slice(card);
     v.extend_from_slice(signed);
@@ -104,10 +108,16 @@ pub fn check_record(
     if value.len() > MAX_RECORD_BYTES {
         return refuse(format!("{} bytes, at most {MAX_RECORD_BYTES}", value.len()));
     }
-    let Some((len, rest)) = value.split_first_chunk::<2>() else {
+    let Some((&[version, l0, l1], rest)) = value.split_first_chunk::<3>() else {
         return refuse("too short".into());
     };
-    let len = usize::from(u16::from_be_bytes(*len));
+    if version != RECORD_VERSION {
+        return refuse(format!(
+            "record format {version}; this node reads {RECORD_VERSION}"
+        ));
+    }
+    let len = [l0, l1];
+    let len = usize::from(u16::from_be_bytes(len));
     if rest.len() < len {
         return refuse("card length past the end".into());
     }
@@ -265,8 +275,8 @@ mod tests {
         let addrs = vec!["/ip4/198.51.100.7/udp/9000/quic-v1".parse().unwrap()];
         let honest = sign_record(&a, addrs.clone()).unwrap();
         let mallory = sign_record(&m, addrs).unwrap();
-        let card = |v: &[u8]| v[2..2 + usize::from(u16::from_be_bytes([v[0], v[1]]))].to_vec();
-        let signed = |v: &[u8]| v[2 + card(v).len()..].to_vec();
+        let card = |v: &[u8]| v[3..3 + usize::from(u16::from_be_bytes([v[1], v[2]]))].to_vec();
+        let signed = |v: &[u8]| v[3 + card(v).len()..].to_vec();
         let forged = record_value(&card(&mallory), &signed(&honest));
         let e = check_record(&record_key(&account(&a)), &forged, now(), P).unwrap_err();
         assert!(e.to_string().contains("card of another account"), "{e}");
@@ -275,9 +285,14 @@ mod tests {
         let rec = check_record(&record_key(&account(&a)), &honest, now(), P).unwrap();
         assert_eq!(rec.noise, alice.noise_public());
         // A card length past the end, or no card at all.
-        for bad in [vec![0xff, 0xff, 1, 2, 3], signed(&honest), vec![0]] {
+        for bad in [vec![1, 0xff, 0xff, 1, 2, 3], signed(&honest), vec![1]] {
             assert!(check_record(&record_key(&account(&a)), &bad, now(), P).is_err());
         }
+        // Another format version is refused by name.
+        let mut v2 = honest.clone();
+        v2[0] = 2;
+        let e = check_record(&record_key(&account(&a)), &v2, now(), P).unwrap_err();
+        assert!(e.to_string().contains("record format 2"), "{e}");
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl Person {
         let core = ChatCore::open(Some(&dir), &secret).unwrap();
         // The carrier takes the node's events at once: what the relay kept for us may come
         // before our record is published.
-        let carrier = P2pCarrier::new(&secret, node).unwrap();
+        let carrier = P2pCarrier::new(&secret, node, Some(&dir)).unwrap();
         let mut notices = carrier.take_notices().unwrap();
         tokio::time::timeout(WAIT, async {
             while !matches!(notices.recv().await, Some(P2pEvent::Published { .. })) {}

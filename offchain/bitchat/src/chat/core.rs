@@ -78,6 +78,11 @@ pub enum Event {
     RemovedFrom {
         conversation: ConversationId,
     },
+    /// An answer the client owed `to` (a key package, a welcome, a commit) could not be sent.
+    Undelivered {
+        to: AccountId,
+        reason: String,
+    },
     /// Something from `from` was refused; `reason` says why (never the content).
     Refused {
         from: AccountId,

@@ -159,16 +159,6 @@ pub struct Dispatched {
     pub failed: Vec<(AccountId, BitChatError)>,
 }
 
-impl Dispatched {
-    /// An error naming who was not reached, when nobody was.
-    fn all_or_error(self) -> Result<Self, BitChatError> {
-        match (&self.failed[..], self.sent) {
-            ([(_, _), ..], 0) => Err(self.failed.into_iter().next().expect("one").1),
-            _ => Ok(self),
-        }
-    }
-}
-
 /// A chat client: a carrier and the core it feeds.
 pub struct ChatClient<C: Carrier = Node> {
     carrier: C,
@@ -198,9 +188,10 @@ impl<C: Carrier> ChatClient<C> {
     }
 
     /// Sends each payload through the carrier (directly, or to a relay when the member is
-    /// away). A member who cannot be reached does not keep the others from theirs; an error
-    /// only when nobody was reached.
-    pub async fn dispatch(&self, out: Vec<Outgoing>) -> Result<Dispatched, BitChatError> {
+    /// away). A member who cannot be reached does not keep the others from theirs. Never an
+    /// error: the core has already moved on (a conversation made, a member removed), and the
+    /// caller is told whom the batch did not reach.
+    pub async fn dispatch(&self, out: Vec<Outgoing>) -> Dispatched {
         let mut d = Dispatched::default();
         for o in out {
             if d.failed.iter().any(|(a, _)| *a == o.to) {
@@ -212,12 +203,15 @@ impl<C: Carrier> ChatClient<C> {
                 Err(e) => d.failed.push((o.to, e)),
             }
         }
-        d.all_or_error()
+        d
     }
 
     pub async fn request_contact(&self, to: AccountId) -> Result<(), BitChatError> {
         let o = self.core.lock().await.request_contact(to)?;
-        self.dispatch(vec![o]).await.map(|_| ())
+        match self.dispatch(vec![o]).await.failed.pop() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
+        }
     }
 
     pub async fn accept(
@@ -225,7 +219,7 @@ impl<C: Carrier> ChatClient<C> {
         from: AccountId,
     ) -> Result<(ConversationId, Dispatched), BitChatError> {
         let (c, out) = self.core.lock().await.accept(from)?;
-        Ok((c, self.dispatch(out).await?))
+        Ok((c, self.dispatch(out).await))
     }
 
     pub async fn create_group(
@@ -233,7 +227,7 @@ impl<C: Carrier> ChatClient<C> {
         members: &[AccountId],
     ) -> Result<(ConversationId, Dispatched), BitChatError> {
         let (c, out) = self.core.lock().await.create_group(members)?;
-        Ok((c, self.dispatch(out).await?))
+        Ok((c, self.dispatch(out).await))
     }
 
     pub async fn add(
@@ -242,7 +236,7 @@ impl<C: Carrier> ChatClient<C> {
         members: &[AccountId],
     ) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.add(c, members)?;
-        self.dispatch(out).await
+        Ok(self.dispatch(out).await)
     }
 
     pub async fn remove(
@@ -251,13 +245,13 @@ impl<C: Carrier> ChatClient<C> {
         members: &[AccountId],
     ) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.remove(c, members)?;
-        self.dispatch(out).await
+        Ok(self.dispatch(out).await)
     }
 
     /// A message to every other member of `c` (kept in the history even if nobody is reached).
     pub async fn send(&self, c: &ConversationId, body: &[u8]) -> Result<Dispatched, BitChatError> {
         let out = self.core.lock().await.send(c, body, unix_now())?;
-        self.dispatch(out).await
+        Ok(self.dispatch(out).await)
     }
 
     /// Offers a file in `c`: sealed under a fresh key, shared as chunks, the offer sent to every
@@ -310,15 +304,13 @@ impl<C: Carrier> ChatClient<C> {
             Some(Carried::Payload { from, body }) => (from, body),
         };
         let (events, out) = self.core.lock().await.handle(from, &body, unix_now());
-        if !out.is_empty() {
-            match self.dispatch(out).await {
-                Ok(d) => {
-                    for (who, e) in d.failed {
-                        tracing::warn!("chat: answer to {who} not sent: {e}");
-                    }
-                }
-                Err(e) => tracing::warn!("chat: answer to {from} not sent: {e}"),
-            }
+        let mut events = events;
+        for (who, e) in self.dispatch(out).await.failed {
+            // Said to the user as an event: someone may be waiting for this answer.
+            events.push(Event::Undelivered {
+                to: who,
+                reason: e.to_string(),
+            });
         }
         events
     }
