@@ -14,7 +14,9 @@ use anyhow::{anyhow, bail, Context};
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::card::{make_card, read_card};
 use bithive_bitchat::chat::file::{safe_name, FileOffer, MAX_FILE};
-use bithive_bitchat::chat::{Carrier, ChatClient, ChatCore, ConversationId, Dispatched, Event};
+use bithive_bitchat::chat::{
+    message_digest, Carrier, ChatClient, ChatCore, ConversationId, Dispatched, Event,
+};
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::{
     AccountId, Node, NodeConfig, NodeIdentity, OpenRegistry, PeerRecord, PeerRegistry,
@@ -89,6 +91,10 @@ pub struct RunArgs {
     /// Accept loopback addresses in records (tests on one machine only)
     #[arg(long, hide = true)]
     pub allow_loopback: bool,
+    /// Do not tell people when you have read their messages (you still see when they read
+    /// yours, if they tell)
+    #[arg(long)]
+    pub no_read_receipts: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +116,9 @@ pub struct RelayArgs {
     #[arg(long, hide = true)]
     pub allow_loopback: bool,
 }
+
+/// Own messages remembered to say who read them.
+const SENT_KEPT: usize = 256;
 
 /// Strangers a node keeps keys for at once (peers that proved their keys; the oldest forgotten).
 const LEARNED_PEERS: usize = 4096;
@@ -349,6 +358,31 @@ fn printable(body: &[u8]) -> String {
         .collect()
 }
 
+/// A regular file of at most [`MAX_FILE`] bytes, read whole (a device or a file that grows
+/// is refused, not read without end).
+fn read_file_to_send(path: &str) -> anyhow::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    // Asked before opening: opening a FIFO to read would wait for a writer.
+    if !std::fs::metadata(path)
+        .with_context(|| format!("reading {path}"))?
+        .is_file()
+    {
+        bail!("{path} is not a regular file");
+    }
+    let f = std::fs::File::open(path).with_context(|| format!("reading {path}"))?;
+    if !f.metadata()?.is_file() {
+        bail!("{path} is not a regular file");
+    }
+    let mut data = Zeroizing::new(Vec::new());
+    f.take(MAX_FILE + 1)
+        .read_to_end(&mut data)
+        .with_context(|| format!("reading {path}"))?;
+    if data.len() as u64 > MAX_FILE {
+        bail!("{path} is larger than {MAX_FILE} bytes, the most a file sent may be");
+    }
+    Ok(data)
+}
+
 /// A file offer in words: its name (made safe) and size.
 fn describe(o: &FileOffer) -> String {
     let size = if o.size >= 1 << 20 {
@@ -387,7 +421,9 @@ commands:
   /history [N]           the last N lines of the open conversation (20)
   /file PATH             send a file to the open conversation (encrypted, at most 16 MiB)
   /files, /save N [DIR]  files offered to you; fetch one and save it (0600, never over a file)
-  /quit";
+  /quit
+what you send says whether it was delivered or waits at a relay; 'NAME read: ...' when someone
+has read it (they see the same of you unless you started with --no-read-receipts)";
 
 struct Session {
     client: Arc<ChatClient<Box<dyn Carrier>>>,
@@ -400,6 +436,10 @@ struct Session {
     files: Vec<(AccountId, FileOffer)>,
     /// Over libp2p (`--bootstrap`): people are found by id.
     p2p: bool,
+    /// Read receipts are sent for messages shown in the open conversation.
+    receipts: bool,
+    /// Our recent messages, by [`message_digest`], to say who read which.
+    sent: std::collections::VecDeque<([u8; 32], String)>,
 }
 
 impl Session {
@@ -635,14 +675,7 @@ impl Session {
                     .map(str::trim)
                     .filter(|p| !p.is_empty())
                     .ok_or_else(|| anyhow!("usage: /file PATH"))?;
-                let size = std::fs::metadata(path)
-                    .with_context(|| format!("reading {path}"))?
-                    .len();
-                if size > MAX_FILE {
-                    bail!("{path} is {size} bytes; files of at most {MAX_FILE} bytes are sent");
-                }
-                let data =
-                    Zeroizing::new(std::fs::read(path).with_context(|| format!("reading {path}"))?);
+                let data = read_file_to_send(path)?;
                 let name = Path::new(path)
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
@@ -650,10 +683,10 @@ impl Session {
                 let (offer, d) = self.client.send_file(&c, &name, &data).await?;
                 self.report(&d);
                 println!(
-                    "  [{}] you: {} (sent to {})",
+                    "  [{}] you: {} ({})",
                     short(&c),
                     describe(&offer),
-                    d.sent
+                    d.summary()
                 );
             }
             "/files" => {
@@ -683,23 +716,43 @@ impl Session {
                     .ok_or_else(|| anyhow!("no file number {n}: see /files"))?;
                 let dir = PathBuf::from(args.get(1).copied().unwrap_or("."));
                 let path = dir.join(safe_name(&offer.name));
-                println!("fetching {} ...", describe(&offer));
-                let data = Zeroizing::new(self.client.fetch_file(&offer, from).await?);
-                // Never over an existing file; readable by its owner only.
-                bithive_secret_file::create_new(&path, data)
-                    .with_context(|| format!("saving to {}", path.display()))?;
-                println!("saved {} to {}", describe(&offer), path.display());
+                println!(
+                    "fetching {} ... (the session goes on meanwhile)",
+                    describe(&offer)
+                );
+                // On its own task: a slow or absent holder must not hold the session.
+                let client = self.client.clone();
+                tokio::spawn(async move {
+                    let saved = async {
+                        let data = Zeroizing::new(client.fetch_file(&offer, from).await?);
+                        // Never over an existing file; readable by its owner only.
+                        bithive_secret_file::create_new(&path, data)
+                            .with_context(|| format!("saving to {}", path.display()))
+                    };
+                    match saved.await {
+                        Ok(()) => println!("saved {} to {}", describe(&offer), path.display()),
+                        Err(e) => println!("! {}: {e:#}", describe(&offer)),
+                    }
+                });
             }
             other if other.starts_with('/') => bail!("unknown command {other}: /help"),
             _ => {
                 let c = self.open_one()?;
                 let d = self.client.send(&c, line.as_bytes()).await?;
                 self.report(&d);
+                let me = self.client.carrier().account_id();
+                self.sent.push_back((
+                    message_digest(&c, &me, line.as_bytes()),
+                    printable(line.as_bytes()),
+                ));
+                if self.sent.len() > SENT_KEPT {
+                    self.sent.pop_front();
+                }
                 println!(
-                    "  [{}] you: {} (sent to {})",
+                    "  [{}] you: {} ({})",
                     short(&c),
                     printable(line.as_bytes()),
-                    d.sent
+                    d.summary()
                 );
             }
         }
@@ -792,6 +845,30 @@ impl Session {
                     self.name(from),
                     printable(&body)
                 );
+                // Shown in the open conversation: read. The receipt goes on its own, so a slow
+                // sender does not hold the screen.
+                if self.receipts && self.open.as_ref() == Some(&conversation) {
+                    let client = self.client.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = client.mark_read(&conversation, from, &body).await {
+                            tracing::debug!("read receipt: {e}");
+                        }
+                    });
+                }
+            }
+            Event::Read {
+                conversation,
+                by,
+                message,
+            } => {
+                if let Some((_, text)) = self.sent.iter().find(|(d, _)| *d == message) {
+                    let text = text.clone();
+                    println!(
+                        "  [{}] {} read: {text}",
+                        short(&conversation),
+                        self.name(by)
+                    );
+                }
             }
             Event::File {
                 conversation,
@@ -943,6 +1020,8 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         open: None,
         files: Vec::new(),
         p2p,
+        receipts: !a.no_read_receipts,
+        sent: Default::default(),
     };
     let mut published = false;
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();

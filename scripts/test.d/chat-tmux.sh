@@ -97,6 +97,8 @@ type_in bob "Hello Alice, Bob here."
 wait_for alice "$BOB: Hello Alice, Bob here."
 type_in alice "Hi Bob! Lab results are in."
 wait_for bob "$ALICE: Hi Bob! Lab results are in."
+# Bob has the conversation open: Alice learns he read it.
+wait_for alice "$BOB read: Hi Bob! Lab results are in."
 type_in alice "/list"
 wait_for alice "with $BOB"
 # A file: Alice sends her lab report; Bob saves it (fetched as encrypted chunks, opened).
@@ -116,6 +118,7 @@ t kill-session -t bob
 CONV="$(screen alice | grep -o '#[0-9a-f]\{6\}' | head -n1)"
 type_in alice "While you were away: the appointment moved to Friday."
 wait_for alice "you: While you were away" 60
+if [ "$MODE" = p2p ]; then wait_for alice "moved to Friday. (waiting at a relay for 1)"; fi
 start bob "$BP"
 wait_for bob "$ALICE: While you were away: the appointment moved to Friday." 60
 type_in bob "/open $CONV"

@@ -24,11 +24,12 @@ use bithive_bitchat::at_rest::AtRestKey;
 use zeroize::Zeroizing;
 
 use bithive_bitchat::card::{card_bytes, read_card_bytes};
-use bithive_bitchat::chat::{Carried, Carrier};
+use bithive_bitchat::chat::{Carried, Carrier, Delivery};
 use bithive_bitchat::chunks::{Manifest, DEFAULT_CHUNK_SIZE};
 use bithive_bitchat::{AccountId, BitChatError, NodeIdentity, PeerRecord};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::error::P2pError;
 use crate::identity::public_key_of_peer;
 use crate::node::{P2pEvent, P2pHandle, P2pNode, Path};
 
@@ -46,6 +47,10 @@ const MAX_SKEW_SECS: u64 = 300;
 const MAX_SEEN: usize = 16_384;
 /// How long one send may take, finding the account and trying its relays included.
 const SEND_DEADLINE: Duration = Duration::from_secs(60);
+/// How long fetching one file may take.
+const FETCH_DEADLINE: Duration = Duration::from_secs(300);
+/// Holders of a file asked: the sender and providers found in the DHT.
+const MAX_HOLDERS: usize = 8;
 /// How long shutdown waits for the node to stop before it is aborted.
 const STOP_WAIT: Duration = Duration::from_secs(10);
 
@@ -225,6 +230,16 @@ impl Seen {
     }
 }
 
+/// The DHT key a file's holders announce: derived from the manifest id, which only those who
+/// hold the offer know.
+fn provider_key(manifest: &Manifest) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"bithive-bitchat-file-providers-v1");
+    h.update(manifest.id());
+    h.finalize().into()
+}
+
 fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -361,11 +376,100 @@ impl P2pCarrier {
     }
 
     /// Says in the DHT that this node holds `manifest`'s chunks (best effort: a node alone in
-    /// the DHT still serves the chunks to whoever the offer names).
+    /// the DHT still serves the chunks to whoever the offer names). Under a name derived from
+    /// the manifest id, not the id itself: only those who hold the offer know which file it is.
     async fn announce(&self, manifest: &Manifest) {
-        if let Err(e) = self.handle.provide(manifest.id()).await {
+        if let Err(e) = self.handle.provide(provider_key(manifest)).await {
             tracing::debug!("announcing a file: {e}");
         }
+    }
+
+    /// See [`Carrier::fetch`]: the holder first, then at most [`MAX_HOLDERS`] other providers;
+    /// a holder that fails is not asked again; chunks larger than the sender's chunk size, or
+    /// more bytes than the manifest says, are refused.
+    async fn fetch_inner(
+        &self,
+        manifest: &Manifest,
+        holder: AccountId,
+    ) -> Result<Vec<u8>, BitChatError> {
+        let store = self
+            .handle
+            .chunk_store()
+            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))?
+            .clone();
+        let mut missing = store.missing(manifest);
+        if !missing.is_empty() {
+            let mut holders = vec![holder];
+            match self.handle.providers(provider_key(manifest)).await {
+                Ok(more) => holders.extend(
+                    more.into_iter()
+                        .filter(|a| *a != holder)
+                        .take(MAX_HOLDERS - 1),
+                ),
+                Err(e) => tracing::debug!("providers of a file: {e}"),
+            }
+            holders.retain(|a| *a != self.handle.account());
+            let mut why = String::from("nobody holds it");
+            let mut fetched_bytes = 0u64;
+            'holders: for h in holders {
+                let rec = match self.handle.find(h).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        why = e.to_string();
+                        continue;
+                    }
+                };
+                let mut left = Vec::new();
+                let mut todo = missing.into_iter();
+                while let Some(hash) = todo.next() {
+                    let mut busy = 0;
+                    let got = loop {
+                        match self.handle.get_chunk(&rec, hash).await {
+                            Err(P2pError::Busy) if busy < 5 => {
+                                busy += 1;
+                                tokio::time::sleep(Duration::from_secs(2)).await;
+                            }
+                            other => break other,
+                        }
+                    };
+                    match got {
+                        Ok(Some(data)) => {
+                            fetched_bytes += data.len() as u64;
+                            if data.len() > DEFAULT_CHUNK_SIZE || fetched_bytes > manifest.total_len
+                            {
+                                return Err(BitChatError::Chunk(
+                                    "chunks larger than the file offered".into(),
+                                ));
+                            }
+                            store.put_verified(&hash, &data)?;
+                        }
+                        Ok(None) => left.push(hash),
+                        Err(e) => {
+                            // Not asked again: the rest go to the next holder.
+                            why = e.to_string();
+                            left.push(hash);
+                            left.extend(todo);
+                            missing = left;
+                            continue 'holders;
+                        }
+                    }
+                }
+                missing = left;
+                if missing.is_empty() {
+                    break;
+                }
+            }
+            if !missing.is_empty() {
+                return Err(BitChatError::Chunk(format!(
+                    "{} of {} chunks not fetched: {why}",
+                    missing.len(),
+                    manifest.chunks.len()
+                )));
+            }
+        }
+        let data = store.assemble(manifest)?;
+        self.announce(manifest).await;
+        Ok(data)
     }
 
     /// Seals `payload` to `to` and hands it on; how it travelled.
@@ -391,14 +495,17 @@ impl Carrier for P2pCarrier {
         to: AccountId,
         payload: &[u8],
         _ttl: Duration,
-    ) -> Result<(), BitChatError> {
+    ) -> Result<Delivery, BitChatError> {
         let path = tokio::time::timeout(SEND_DEADLINE, self.send_payload(to, payload))
             .await
             .map_err(|_| {
                 BitChatError::Peer(format!("not delivered within {}s", SEND_DEADLINE.as_secs()))
             })??;
         tracing::debug!(%to, path = path.name(), "chat payload sent");
-        Ok(())
+        Ok(match path {
+            Path::Direct | Path::Relayed => Delivery::Delivered,
+            Path::Stored => Delivery::Stored,
+        })
     }
 
     /// Someone's keys from a card the user added: no DHT lookup needed to seal to them.
@@ -430,57 +537,11 @@ impl Carrier for P2pCarrier {
     /// manifest; each chunk checked against its hash, each stored as it comes (a fetch cut
     /// short resumes). Then this node provides the file too.
     async fn fetch(&self, manifest: &Manifest, holder: AccountId) -> Result<Vec<u8>, BitChatError> {
-        let store = self
-            .handle
-            .chunk_store()
-            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))?
-            .clone();
-        let mut missing = store.missing(manifest);
-        if !missing.is_empty() {
-            let mut holders = vec![holder];
-            match self.handle.providers(manifest.id()).await {
-                Ok(more) => holders.extend(more.into_iter().filter(|a| *a != holder)),
-                Err(e) => tracing::debug!("providers of a file: {e}"),
-            }
-            holders.retain(|a| *a != self.handle.account());
-            let mut why = String::from("nobody holds it");
-            for h in holders {
-                let rec = match self.handle.find(h).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        why = e.to_string();
-                        continue;
-                    }
-                };
-                let mut left = Vec::new();
-                for hash in missing {
-                    match self.handle.get_chunk(&rec, hash).await {
-                        Ok(Some(data)) => {
-                            store.put_verified(&hash, &data)?;
-                        }
-                        Ok(None) => left.push(hash),
-                        Err(e) => {
-                            why = e.to_string();
-                            left.push(hash);
-                        }
-                    }
-                }
-                missing = left;
-                if missing.is_empty() {
-                    break;
-                }
-            }
-            if !missing.is_empty() {
-                return Err(BitChatError::Chunk(format!(
-                    "{} of {} chunks not fetched: {why}",
-                    missing.len(),
-                    manifest.chunks.len()
-                )));
-            }
-        }
-        let data = store.assemble(manifest)?;
-        self.announce(manifest).await;
-        Ok(data)
+        tokio::time::timeout(FETCH_DEADLINE, self.fetch_inner(manifest, holder))
+            .await
+            .map_err(|_| {
+                BitChatError::Chunk(format!("not fetched within {} s", FETCH_DEADLINE.as_secs()))
+            })?
     }
 
     async fn recv(&self, timeout: Duration) -> Option<Carried> {

@@ -14,6 +14,8 @@ pub enum P2pError {
     Undelivered { account: String, reason: String },
     #[error("the node has stopped")]
     Stopped,
+    #[error("the peer is busy: ask again later")]
+    Busy,
     #[error("{0}")]
     Config(String),
 }

@@ -49,6 +49,8 @@ const REPUBLISH_EVERY: Duration = Duration::from_secs(600);
 const PUBLISH_RETRY: Duration = Duration::from_secs(2);
 /// Envelopes a sender may hand this node per window, and the window.
 const ENVELOPES_PER_WINDOW: u32 = 128;
+/// Chunk requests a peer may make per window (at 256 KiB each, 64 MiB per 10 s).
+const CHUNKS_PER_WINDOW: u32 = 256;
 const WINDOW: Duration = Duration::from_secs(10);
 /// Provider records this node takes from any one peer, and from everyone, per window.
 const MAX_PROVIDED_PER_PEER: usize = 1024;
@@ -318,6 +320,7 @@ impl P2pNode {
             provides: HashMap::new(),
             provider_queries: HashMap::new(),
             senders: HashMap::new(),
+            chunk_askers: HashMap::new(),
             provided_by: HashMap::new(),
             provided_window: (Instant::now(), 0),
             store,
@@ -577,6 +580,9 @@ struct Driver {
     provider_queries: HashMap<QueryId, ProviderQuery>,
     /// Envelopes per sender in the current window.
     senders: HashMap<PeerId, (Instant, u32)>,
+    /// Chunk requests per peer in the current window (their own budget: fetching a file must
+    /// not use up the quota for chat, nor chat the quota for files).
+    chunk_askers: HashMap<PeerId, (Instant, u32)>,
     /// Provider records taken per providing peer in this window, and the window (start, all).
     provided_by: HashMap<PeerId, usize>,
     provided_window: (Instant, usize),
@@ -599,6 +605,24 @@ struct Deposit {
     relays: Vec<(PeerId, Multiaddr)>,
     reply: oneshot::Sender<Result<Path, P2pError>>,
     why: String,
+}
+
+/// Counts one request of `peer` in its window; whether it is over `limit`.
+fn over(counts: &mut HashMap<PeerId, (Instant, u32)>, peer: PeerId, limit: u32) -> bool {
+    let now = Instant::now();
+    if counts.len() >= MAX_TRACKED_PEERS && !counts.contains_key(&peer) {
+        counts.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        if counts.len() >= MAX_TRACKED_PEERS {
+            return true; // this many peers within one window: newcomers wait
+        }
+    }
+    let (start, n) = counts.entry(peer).or_insert((now, 0));
+    if now.duration_since(*start) >= WINDOW {
+        *start = now;
+        *n = 0;
+    }
+    *n += 1;
+    *n > limit
 }
 
 /// Creates `dir` (and parents) readable by its owner only.
@@ -728,21 +752,7 @@ impl Driver {
     /// Counts one request from `peer` (an envelope or a mailbox request) and says whether it is
     /// over its quota for this window.
     fn over_quota(&mut self, peer: PeerId) -> bool {
-        let now = Instant::now();
-        if self.senders.len() >= MAX_TRACKED_PEERS && !self.senders.contains_key(&peer) {
-            self.senders
-                .retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
-            if self.senders.len() >= MAX_TRACKED_PEERS {
-                return true; // this many senders within one window: newcomers wait
-            }
-        }
-        let (start, n) = self.senders.entry(peer).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
-            *start = now;
-            *n = 0;
-        }
-        *n += 1;
-        *n > ENVELOPES_PER_WINDOW
+        over(&mut self.senders, peer, ENVELOPES_PER_WINDOW)
     }
 
     fn command(&mut self, cmd: Command) {
@@ -1405,18 +1415,20 @@ impl Driver {
                     request, channel, ..
                 } => {
                     let answer = match request {
-                        // Chunk requests share the sender's quota with envelopes.
-                        Frame::ChunkGet { hash } if !self.over_quota(peer) => {
+                        Frame::ChunkGet { hash }
+                            if !over(&mut self.chunk_askers, peer, CHUNKS_PER_WINDOW) =>
+                        {
                             match self.config.chunks.as_ref().map(|s| s.get(&hash)) {
-                                Some(Ok(Some(data))) => Frame::ChunkData { hash, data },
+                                Some(Ok(Some(data))) => vec![Frame::ChunkData { hash, data }],
                                 Some(Err(e)) => {
                                     tracing::warn!("chunk store: {e}");
-                                    Frame::ChunkMissing { hash }
+                                    vec![Frame::ChunkMissing { hash }]
                                 }
-                                _ => Frame::ChunkMissing { hash },
+                                _ => vec![Frame::ChunkMissing { hash }],
                             }
                         }
-                        Frame::ChunkGet { hash } => Frame::ChunkMissing { hash },
+                        // Over quota: an empty answer, which the asker reads as "busy, later".
+                        Frame::ChunkGet { .. } => vec![],
                         _ => {
                             self.emit(P2pEvent::Refused {
                                 from: peer,
@@ -1429,7 +1441,7 @@ impl Driver {
                         .swarm
                         .behaviour_mut()
                         .chunks
-                        .send_response(channel, vec![answer]);
+                        .send_response(channel, answer);
                 }
                 request_response::Message::Response {
                     request_id,
@@ -1438,7 +1450,8 @@ impl Driver {
                     if let Some(reply) = self.chunk_requests.remove(&request_id) {
                         let _ = reply.send(match response.into_iter().next() {
                             Some(Frame::ChunkData { data, .. }) => Ok(Some(data)),
-                            _ => Ok(None),
+                            Some(_) => Ok(None),
+                            None => Err(P2pError::Busy),
                         });
                     }
                 }

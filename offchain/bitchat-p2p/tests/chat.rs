@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::chat::file::{FileOffer, MAX_FILE};
-use bithive_bitchat::chat::{ChatClient, ChatCore, ConversationId, Event};
+use bithive_bitchat::chat::{message_digest, ChatClient, ChatCore, ConversationId, Event};
 use bithive_bitchat::chunks::{ChunkStore, Manifest};
 use bithive_bitchat::AccountId;
 use bithive_bitchat_p2p::chat::P2pCarrier;
@@ -224,12 +224,26 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .send(&ab, b"hello bob, over libp2p")
         .await
         .unwrap();
-    assert_eq!((d.sent, d.failed.len()), (1, 0));
+    assert_eq!((d.sent, d.delivered, d.failed.len()), (1, 1, 0));
+    assert_eq!(d.summary(), "delivered to 1");
     bob.wait(
         "alice's message",
         message(alice.id, b"hello bob, over libp2p"),
     )
     .await;
+    // Bob read it: Alice is told, by a receipt only she gets.
+    bob.client
+        .mark_read(&ab, alice.id, b"hello bob, over libp2p")
+        .await
+        .unwrap();
+    let digest = message_digest(&ab, &alice.id, b"hello bob, over libp2p");
+    let by = bob.id;
+    alice
+        .wait(
+            "bob's read receipt",
+            |e| matches!(e, Event::Read { by: b, message, .. } if *b == by && *message == digest),
+        )
+        .await;
     bob.client.send(&ab, b"hello alice").await.unwrap();
     alice
         .wait("bob's answer", message(bob.id, b"hello alice"))
@@ -313,6 +327,22 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .wait("group message", message(alice.id, b"hello group"))
         .await;
 
+    // A receipt about a conversation Carol is not in is refused with the reason.
+    let forged = carol
+        .client
+        .core()
+        .await
+        .read_receipt(&ab, alice.id, b"hello bob, over libp2p")
+        .unwrap();
+    carol.client.dispatch(vec![forged]).await;
+    let cid = carol.id;
+    alice
+        .wait(
+            "a refusal of Carol's receipt",
+            |e| matches!(e, Event::Refused { from, reason } if *from == cid && reason.contains("not in the conversation")),
+        )
+        .await;
+
     // Carol is removed: she is told, and reads nothing that follows.
     alice.client.remove(&g, &[carol.id]).await.unwrap();
     let g2 = g.clone();
@@ -336,7 +366,13 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .send(&ab, b"while you were away")
         .await
         .unwrap();
-    assert_eq!(d.sent, 1, "left at the relay: {:?}", d.failed);
+    assert_eq!(
+        (d.sent, d.stored),
+        (1, 1),
+        "left at the relay: {:?}",
+        d.failed
+    );
+    assert_eq!(d.summary(), "waiting at a relay for 1");
     let mut bob = Person::start(bob_secret[0], bob_dir.parent().unwrap(), &boot).await;
     bob.wait(
         "the message kept by the relay",

@@ -41,6 +41,18 @@ pub const MAX_PARKED_BYTES: usize = 16 << 20;
 /// How long a parked message waits, seconds.
 pub const PARKED_TTL_SECS: u64 = 3600;
 
+/// What names one message in read receipts: its conversation, sender and body, hashed (the
+/// sender computes it for what it sent; nobody else learns anything from it).
+pub fn message_digest(c: &ConversationId, from: &AccountId, body: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"bithive-bitchat-read-v1");
+    h.update(&c.0);
+    h.update(from.0);
+    h.update(body);
+    h.finalize().into()
+}
+
 /// A payload for one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
@@ -77,6 +89,12 @@ pub enum Event {
     },
     RemovedFrom {
         conversation: ConversationId,
+    },
+    /// `by` has read the message whose [`message_digest`] is `message`.
+    Read {
+        conversation: ConversationId,
+        by: AccountId,
+        message: [u8; 32],
     },
     /// An answer the client owed `to` (a key package, a welcome, a commit) could not be sent.
     Undelivered {
@@ -437,6 +455,10 @@ impl ChatCore {
                 self.on_key_package(from, key_package, &mut events, &mut out)
             }
             Payload::Mls { message } => self.on_mls(from, message, now, &mut events, &mut out),
+            Payload::Read {
+                conversation,
+                message,
+            } => self.on_read(from, conversation, message, &mut events),
         };
         if let Err(e) = r {
             events.push(refused(e.to_string()));
@@ -475,6 +497,53 @@ impl ChatCore {
             key_package: hex::encode(&key_package),
         })?;
         events.push(Event::ContactRequest { from });
+        Ok(())
+    }
+
+    /// A read receipt for `from`'s message `body` in `c`, to `from` only.
+    pub fn read_receipt(
+        &self,
+        c: &ConversationId,
+        from: AccountId,
+        body: &[u8],
+    ) -> Result<Outgoing, BitChatError> {
+        if from == self.account() {
+            return Err(BitChatError::Chat(
+                "no receipts for your own messages".into(),
+            ));
+        }
+        let conversation: [u8; 32] =
+            c.0.as_slice()
+                .try_into()
+                .map_err(|_| BitChatError::Chat("not a conversation id".into()))?;
+        Ok(Outgoing {
+            to: from,
+            payload: Payload::Read {
+                conversation,
+                message: message_digest(c, &from, body),
+            }
+            .encode(),
+        })
+    }
+
+    fn on_read(
+        &mut self,
+        from: AccountId,
+        conversation: [u8; 32],
+        message: [u8; 32],
+        events: &mut Vec<Event>,
+    ) -> Result<(), BitChatError> {
+        let c = ConversationId(conversation.to_vec());
+        if !self.members(&c)?.contains(&from) {
+            return Err(BitChatError::Chat(
+                "a read receipt from someone not in the conversation".into(),
+            ));
+        }
+        events.push(Event::Read {
+            conversation: c,
+            by: from,
+            message,
+        });
         Ok(())
     }
 

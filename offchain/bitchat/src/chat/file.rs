@@ -47,14 +47,31 @@ pub fn seal_file(data: &[u8]) -> ([u8; 32], Vec<u8>) {
     (key, ct)
 }
 
-/// A file name safe to show and to save under: no path, no control characters, not hidden.
+/// Characters that change how text around them is shown (direction overrides and isolates,
+/// zero-width characters, line and paragraph separators): a name with them could show as
+/// another ("invoice\u{202E}fdp.sh" shows as "invoicehs.pdf").
+fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// A file name safe to show and to save under: no path, no control or format characters, not
+/// hidden (no leading dot or space), at most [`MAX_NAME`] bytes. Applying it again changes
+/// nothing.
 pub fn safe_name(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
     let clean: String = base
         .chars()
-        .map(|c| if c.is_control() { '_' } else { c })
+        .map(|c| {
+            if c.is_control() || is_format(c) {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
-    let clean = clean.trim_start_matches('.').trim();
+    let clean = clean.trim_matches(|c: char| c == '.' || c.is_whitespace());
     let mut out = String::new();
     for c in clean.chars() {
         if out.len() + c.len_utf8() > MAX_NAME {
@@ -62,6 +79,10 @@ pub fn safe_name(name: &str) -> String {
         }
         out.push(c);
     }
+    // Cutting at the length limit may leave a trailing dot or space.
+    let out = out
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace())
+        .to_string();
     if out.is_empty() {
         "file".into()
     } else {
@@ -212,6 +233,11 @@ mod tests {
         assert_eq!(safe_name("../../etc/passwd"), "passwd");
         assert_eq!(safe_name("C:\\x\\report.pdf"), "report.pdf");
         assert_eq!(safe_name(".bashrc"), "bashrc");
+        // Dots and spaces mixed: one pass removes them all (a second pass would have made a
+        // dotfile of what the first left).
+        assert_eq!(safe_name(" . .bashrc"), "bashrc");
+        assert_eq!(safe_name("invoice\u{202E}fdp.sh"), "invoice_fdp.sh");
+        assert_eq!(safe_name("a\u{200B}b"), "a_b");
         assert_eq!(safe_name("a\x1b[2Jb"), "a_[2Jb");
         assert_eq!(safe_name(""), "file");
         assert_eq!(safe_name(".."), "file");
@@ -219,6 +245,14 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn safe_names_are_stable_and_never_hidden(n in "\\PC{0,300}") {
+            let once = safe_name(&n);
+            proptest::prop_assert_eq!(safe_name(&once), once.clone());
+            proptest::prop_assert!(!once.starts_with('.') && !once.contains('/'));
+            proptest::prop_assert!(once.len() <= MAX_NAME && !once.is_empty());
+        }
+
         #[test]
         fn arbitrary_bodies_never_panic(b in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..256)) {
             let mut body = MAGIC.to_vec();

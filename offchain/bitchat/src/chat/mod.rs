@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use self::core::{ChatCore, Event, HistoryEntry, Outgoing};
+pub use self::core::{message_digest, ChatCore, Event, HistoryEntry, Outgoing};
 pub use bithive_bitchat_mls::ConversationId;
 use payload::CHAT_STREAM;
 
@@ -20,6 +20,17 @@ use crate::error::BitChatError;
 use crate::identity::AccountId;
 use crate::node::{unix_now, Node};
 use crate::registry::PeerRecord;
+
+/// What became of one payload a carrier took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The recipient's node has it.
+    Delivered,
+    /// A relay keeps it until the recipient comes back.
+    Stored,
+    /// In the sender's durable outbox: retried, or left at a relay, from there.
+    Queued,
+}
 
 /// What a [`Carrier`] hands the chat client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +50,12 @@ pub enum Carried {
 pub trait Carrier: Send + Sync {
     fn account_id(&self) -> AccountId;
     /// Hands `payload` to `to`, directly or to a relay that keeps it for up to `ttl`.
-    async fn send(&self, to: AccountId, payload: &[u8], ttl: Duration) -> Result<(), BitChatError>;
+    async fn send(
+        &self,
+        to: AccountId,
+        payload: &[u8],
+        ttl: Duration,
+    ) -> Result<Delivery, BitChatError>;
     /// The next payload, waiting at most `timeout`.
     async fn recv(&self, timeout: Duration) -> Option<Carried>;
     /// Keys of someone the user added by card (carriers that look keys up may keep them).
@@ -53,8 +69,8 @@ pub trait Carrier: Send + Sync {
     async fn share(&self, _data: &[u8]) -> Result<Manifest, BitChatError> {
         Err(BitChatError::Chunk("this carrier carries no files".into()))
     }
-    /// The data `manifest` names, its chunks fetched from `holder` (and whoever else is known
-    /// to hold them), each verified against its hash.
+    /// The data `manifest` names, its chunks fetched from `holder` (and, where the network has
+    /// a directory of holders, from others it names), each verified against its hash.
     async fn fetch(
         &self,
         _manifest: &Manifest,
@@ -75,11 +91,15 @@ impl Carrier for Node {
     fn account_id(&self) -> AccountId {
         Node::account_id(self)
     }
-    async fn send(&self, to: AccountId, payload: &[u8], ttl: Duration) -> Result<(), BitChatError> {
-        // Queued in the node's durable outbox: retried, or left at a relay, from there.
+    async fn send(
+        &self,
+        to: AccountId,
+        payload: &[u8],
+        ttl: Duration,
+    ) -> Result<Delivery, BitChatError> {
         Node::send(self, to, CHAT_STREAM, payload, ttl)
             .await
-            .map(|_| ())
+            .map(|_| Delivery::Queued)
     }
     async fn recv(&self, timeout: Duration) -> Option<Carried> {
         let d = Node::recv(self, timeout).await?;
@@ -98,6 +118,7 @@ impl Carrier for Node {
     async fn share(&self, data: &[u8]) -> Result<Manifest, BitChatError> {
         self.chunks().publish(data, DEFAULT_CHUNK_SIZE)
     }
+    /// From the holder's registered address only (cards name one address; no directory).
     async fn fetch(&self, manifest: &Manifest, holder: AccountId) -> Result<Vec<u8>, BitChatError> {
         let addr = self
             .address_of(&holder)
@@ -125,7 +146,12 @@ impl Carrier for Box<dyn Carrier> {
     fn account_id(&self) -> AccountId {
         (**self).account_id()
     }
-    async fn send(&self, to: AccountId, payload: &[u8], ttl: Duration) -> Result<(), BitChatError> {
+    async fn send(
+        &self,
+        to: AccountId,
+        payload: &[u8],
+        ttl: Duration,
+    ) -> Result<Delivery, BitChatError> {
         (**self).send(to, payload, ttl).await
     }
     async fn recv(&self, timeout: Duration) -> Option<Carried> {
@@ -155,8 +181,35 @@ impl Carrier for Box<dyn Carrier> {
 /// (the others still got theirs).
 #[derive(Debug, Default)]
 pub struct Dispatched {
+    /// Payloads the carrier took: `delivered + stored + queued`.
     pub sent: usize,
+    /// Of those, the ones the recipient's node has now.
+    pub delivered: usize,
+    /// Kept at a relay until the recipient comes back.
+    pub stored: usize,
+    /// In the sender's outbox (BitChat's own node: its delivery is known later).
+    pub queued: usize,
     pub failed: Vec<(AccountId, BitChatError)>,
+}
+
+impl Dispatched {
+    /// In words: "delivered to 2, waiting at a relay for 1", "sent to 3".
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.delivered > 0 {
+            parts.push(format!("delivered to {}", self.delivered));
+        }
+        if self.stored > 0 {
+            parts.push(format!("waiting at a relay for {}", self.stored));
+        }
+        if self.queued > 0 {
+            parts.push(format!("sent to {}", self.queued));
+        }
+        if parts.is_empty() {
+            parts.push("sent to nobody".into());
+        }
+        parts.join(", ")
+    }
 }
 
 /// A chat client: a carrier and the core it feeds.
@@ -199,7 +252,14 @@ impl<C: Carrier> ChatClient<C> {
                 continue;
             }
             match self.carrier.send(o.to, &o.payload, self.ttl).await {
-                Ok(()) => d.sent += 1,
+                Ok(how) => {
+                    d.sent += 1;
+                    match how {
+                        Delivery::Delivered => d.delivered += 1,
+                        Delivery::Stored => d.stored += 1,
+                        Delivery::Queued => d.queued += 1,
+                    }
+                }
                 Err(e) => d.failed.push((o.to, e)),
             }
         }
@@ -278,6 +338,17 @@ impl<C: Carrier> ChatClient<C> {
         };
         let d = self.send(c, &offer.encode()).await?;
         Ok((offer, d))
+    }
+
+    /// Tells `from` that its message `body` in `c` was read (to `from` only).
+    pub async fn mark_read(
+        &self,
+        c: &ConversationId,
+        from: AccountId,
+        body: &[u8],
+    ) -> Result<Dispatched, BitChatError> {
+        let o = self.core.lock().await.read_receipt(c, from, body)?;
+        Ok(self.dispatch(vec![o]).await)
     }
 
     /// Fetches the file `from` offered and opens it.

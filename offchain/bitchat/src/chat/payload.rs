@@ -18,15 +18,30 @@ pub enum Payload {
     KeyPackage { key_package: Vec<u8> },
     /// An MLS welcome, commit, proposal or application message.
     Mls { message: Vec<u8> },
+    /// "I have read your message": to its sender only, outside MLS (the carrier seals it), so a
+    /// receipt costs one payload and no other member's ratchet moves.
+    Read {
+        conversation: [u8; 32],
+        /// [`super::core::message_digest`] of the message read.
+        message: [u8; 32],
+    },
 }
 
 impl Payload {
     pub fn encode(&self) -> Vec<u8> {
+        let read;
         let (tag, body): (u8, &[u8]) = match self {
             Payload::ContactRequest { key_package } => (1, key_package),
             Payload::KeyPackageRequest => (2, &[]),
             Payload::KeyPackage { key_package } => (3, key_package),
             Payload::Mls { message } => (4, message),
+            Payload::Read {
+                conversation,
+                message,
+            } => {
+                read = [&conversation[..], &message[..]].concat();
+                (5, &read)
+            }
         };
         let mut out = Vec::with_capacity(1 + body.len());
         out.push(tag);
@@ -57,6 +72,10 @@ impl Payload {
             4 => Ok(Payload::Mls {
                 message: non_empty(body)?,
             }),
+            5 if body.len() == 64 => Ok(Payload::Read {
+                conversation: body[..32].try_into().expect("32"),
+                message: body[32..].try_into().expect("32"),
+            }),
             _ => Err("unknown payload"),
         }
     }
@@ -79,10 +98,23 @@ mod tests {
             Payload::Mls {
                 message: vec![4; 100],
             },
+            Payload::Read {
+                conversation: [1; 32],
+                message: [2; 32],
+            },
         ] {
             assert_eq!(Payload::decode(&p.encode()), Ok(p));
         }
-        for bad in [&[][..], &[0], &[1], &[2, 0], &[4], &[9, 1]] {
+        for bad in [
+            &[][..],
+            &[0],
+            &[1],
+            &[2, 0],
+            &[4],
+            &[9, 1],
+            &[5; 64],
+            &[5; 66],
+        ] {
             assert!(Payload::decode(bad).is_err(), "{bad:?}");
         }
         assert!(Payload::decode(&vec![4; MAX_PAYLOAD + 1]).is_err());

@@ -1,0 +1,351 @@
+//! How fast BitChat's chat carrier over libp2p ([`bithive_bitchat_p2p::chat::P2pCarrier`])
+//! delivers, beside plain QUIC (quinn, TLS 1.3, Cubic: one uni stream per message) on the same
+//! loopback, same run:
+//! - time to first message between two people behind relays who have never met: the DHT
+//!   lookup, the relayed dial and the sealed payload (reference: a fresh QUIC connection and its
+//!   first message), and to a public node (a direct dial);
+//! - latency p50/p99 of 1 KiB messages on an established direct path (after hole punching);
+//! - fan-out: one 1 KiB payload (the size of a group's MLS message) to each of N members, one
+//!   after another as the chat client sends, all connected already (reference: N QUIC
+//!   connections).
+//!
+//! Every BitChat figure is the whole carrier path: seal (Noise X), libp2p request-response,
+//! the receiver's open, card check and replay filter (its file written), queue hand-over.
+//!
+//! `cargo run --release -p bithive-bitchat-p2p --features bench --bin bitchat-chat-bench
+//!  [-- --members N --messages M]`
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use bithive_bitchat::chat::{Carried, Carrier};
+use bithive_bitchat::transport::{endpoint, NodeCert};
+use bithive_bitchat::{AccountId, CongestionChoice};
+use bithive_bitchat_p2p::chat::P2pCarrier;
+use bithive_bitchat_p2p::record::AddrPolicy;
+use bithive_bitchat_p2p::{Multiaddr, P2pConfig, P2pEvent, P2pNode, Protocol};
+use tokio::sync::mpsc;
+
+const PAYLOAD: usize = 1024;
+const WAIT: Duration = Duration::from_secs(60);
+/// Fresh pairs measured for the time to first message.
+const FIRSTS: usize = 5;
+
+fn arg(name: &str, default: usize) -> Result<usize> {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|a| a == name) {
+        Some(i) => args
+            .get(i + 1)
+            .context(format!("{name} N"))?
+            .parse()
+            .context(name.to_string()),
+        None => Ok(default),
+    }
+}
+
+fn loopback_config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
+    let mut c = P2pConfig::new("/ip4/127.0.0.1/udp/0/quic-v1".parse().expect("multiaddr"));
+    c.public = public;
+    c.bootstrap = bootstrap;
+    c.addr_policy = AddrPolicy {
+        allow_loopback: true,
+    };
+    c
+}
+
+fn secret(n: u32) -> [u8; 32] {
+    let mut s = [7u8; 32];
+    s[..4].copy_from_slice(&n.to_be_bytes());
+    s
+}
+
+/// One person: a carrier, and a task timing what arrives.
+struct Person {
+    id: AccountId,
+    carrier: Arc<P2pCarrier>,
+    arrivals: mpsc::UnboundedReceiver<(Vec<u8>, Instant)>,
+    _dir: tempfile::TempDir,
+}
+
+impl Person {
+    async fn start(n: u32, config: P2pConfig) -> Result<(Self, mpsc::Receiver<P2pEvent>)> {
+        let s = secret(n);
+        let node = P2pNode::start(&s, config).await?;
+        let dir = tempfile::tempdir()?;
+        let carrier = Arc::new(P2pCarrier::new(&s, node, Some(dir.path()))?);
+        let notices = carrier.take_notices().context("notices")?;
+        let (tx, arrivals) = mpsc::unbounded_channel();
+        {
+            let carrier = carrier.clone();
+            tokio::spawn(async move {
+                loop {
+                    let open = match carrier.recv(Duration::from_secs(1)).await {
+                        Some(Carried::Payload { body, .. }) => {
+                            tx.send((body, Instant::now())).is_ok()
+                        }
+                        Some(Carried::Refused { reason, .. }) => {
+                            eprintln!("refused: {reason}");
+                            true
+                        }
+                        None => true,
+                    };
+                    if !open {
+                        return;
+                    }
+                }
+            });
+        }
+        Ok((
+            Self {
+                id: carrier.account_id(),
+                carrier,
+                arrivals,
+                _dir: dir,
+            },
+            notices,
+        ))
+    }
+
+    /// A person behind the relay at `boot`, once its record is published.
+    async fn private(n: u32, boot: &Multiaddr) -> Result<(Self, mpsc::Receiver<P2pEvent>)> {
+        Self::published(n, loopback_config(false, vec![boot.clone()])).await
+    }
+
+    /// A person started with `config`, once its record is published.
+    async fn published(n: u32, config: P2pConfig) -> Result<(Self, mpsc::Receiver<P2pEvent>)> {
+        let (p, mut notices) = Self::start(n, config).await?;
+        tokio::time::timeout(WAIT, async {
+            while !matches!(notices.recv().await, Some(P2pEvent::Published { .. })) {}
+        })
+        .await
+        .context("publication")?;
+        Ok((p, notices))
+    }
+
+    async fn arrival(&mut self) -> Result<(Vec<u8>, Instant)> {
+        tokio::time::timeout(WAIT, self.arrivals.recv())
+            .await
+            .context("no arrival")?
+            .context("receiver stopped")
+    }
+}
+
+fn message(i: usize) -> Vec<u8> {
+    let mut m = vec![0x5au8; PAYLOAD];
+    m[..8].copy_from_slice(&(i as u64).to_be_bytes());
+    m
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Plain QUIC: a server endpoint whose accepted uni streams are timed on arrival.
+async fn quic_server(
+    cert: &NodeCert,
+) -> Result<(quinn::Endpoint, mpsc::UnboundedReceiver<Instant>)> {
+    let ep = endpoint(([127, 0, 0, 1], 0).into(), cert, CongestionChoice::Cubic)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    let server = ep.clone();
+    tokio::spawn(async move {
+        while let Some(incoming) = server.accept().await {
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let Ok(conn) = incoming.await else { return };
+                while let Ok(mut r) = conn.accept_uni().await {
+                    if r.read_to_end(PAYLOAD * 2).await.is_ok() && tx.send(Instant::now()).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((ep, rx))
+}
+
+async fn quic_send(conn: &quinn::Connection, body: &[u8]) -> Result<()> {
+    let mut s = conn.open_uni().await?;
+    s.write_all(body).await?;
+    s.finish()?;
+    Ok(())
+}
+
+async fn next(rx: &mut mpsc::UnboundedReceiver<Instant>) -> Result<Instant> {
+    tokio::time::timeout(WAIT, rx.recv())
+        .await
+        .context("no arrival")?
+        .context("server stopped")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let members = arg("--members", 100)?;
+    let messages = arg("--messages", 200)?;
+    let cert = NodeCert::generate()?;
+
+    // The public node: DHT server and relay.
+    let mut relay = P2pNode::start(&secret(0), loopback_config(true, vec![])).await?;
+    let addr = tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(P2pEvent::Listening(a)) = relay.next_event().await {
+                return a;
+            }
+        }
+    })
+    .await
+    .context("relay listening")?;
+    let boot = addr.with(Protocol::P2p(relay.peer_id()));
+    tokio::spawn(async move { while relay.next_event().await.is_some() {} });
+
+    // 1. Time to first message: fresh pairs who have never met.
+    let mut relayed = Vec::new();
+    let mut direct = Vec::new();
+    let mut quic_first = Vec::new();
+    let mut next_id = 1u32;
+    for _ in 0..FIRSTS {
+        let (a, _an) = Person::private(next_id, &boot).await?;
+        let (mut b, _bn) = Person::private(next_id + 1, &boot).await?;
+        let t0 = Instant::now();
+        a.carrier.send_payload(b.id, &message(0)).await?;
+        relayed.push(b.arrival().await?.1 - t0);
+        // Bob's relay knows him, but Alice asks the DHT for a public node's record and dials it.
+        let (mut p, _pn) =
+            Person::published(next_id + 2, loopback_config(true, vec![boot.clone()])).await?;
+        let t0 = Instant::now();
+        a.carrier.send_payload(p.id, &message(0)).await?;
+        direct.push(p.arrival().await?.1 - t0);
+        p.arrivals.close();
+        next_id += 3;
+
+        let (server, mut arrivals) = quic_server(&cert).await?;
+        let client = endpoint(([127, 0, 0, 1], 0).into(), &cert, CongestionChoice::Cubic)?;
+        let to: SocketAddr = server.local_addr()?;
+        let t0 = Instant::now();
+        let conn = client.connect(to, "bitchat.node")?.await?;
+        quic_send(&conn, &message(0)).await?;
+        quic_first.push(next(&mut arrivals).await? - t0);
+        conn.close(0u32.into(), b"done");
+    }
+
+    // 2. Latency on an established direct path.
+    let (a, _an) = Person::private(next_id, &boot).await?;
+    let (mut b, mut bn) = Person::private(next_id + 1, &boot).await?;
+    next_id += 2;
+    a.carrier.send_payload(b.id, &message(0)).await?;
+    b.arrival().await?;
+    let punched = tokio::time::timeout(WAIT, async {
+        loop {
+            match bn.recv().await {
+                Some(P2pEvent::Direct { .. }) => return true,
+                Some(P2pEvent::PunchFailed { .. }) | None => return false,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    if !punched {
+        bail!("no direct path between the two on loopback");
+    }
+    let mut p2p_lat = Vec::new();
+    for i in 0..messages {
+        let t0 = Instant::now();
+        a.carrier.send_payload(b.id, &message(i)).await?;
+        let (body, at) = b.arrival().await?;
+        if body != message(i) {
+            bail!("message {i} arrived wrong");
+        }
+        p2p_lat.push(at - t0);
+    }
+    let (server, mut arrivals) = quic_server(&cert).await?;
+    let client = endpoint(([127, 0, 0, 1], 0).into(), &cert, CongestionChoice::Cubic)?;
+    let conn = client
+        .connect(server.local_addr()?, "bitchat.node")?
+        .await?;
+    let mut quic_lat = Vec::new();
+    for i in 0..messages {
+        let t0 = Instant::now();
+        quic_send(&conn, &message(i)).await?;
+        quic_lat.push(next(&mut arrivals).await? - t0);
+    }
+
+    // 3. Fan-out to N members, all connected already.
+    eprintln!("starting {members} members ...");
+    let mut group = Vec::new();
+    for i in 0..members {
+        group.push(Person::private(next_id + i as u32, &boot).await?.0);
+    }
+    for m in group.iter_mut() {
+        a.carrier.send_payload(m.id, &message(0)).await?;
+        m.arrival().await?;
+    }
+    let t0 = Instant::now();
+    for m in &group {
+        a.carrier.send_payload(m.id, &message(1)).await?;
+    }
+    let mut last = t0;
+    for m in group.iter_mut() {
+        last = last.max(m.arrival().await?.1);
+    }
+    let p2p_fan = last - t0;
+    let (server, mut arrivals) = quic_server(&cert).await?;
+    let mut conns = Vec::new();
+    for _ in 0..members {
+        let c = endpoint(([127, 0, 0, 1], 0).into(), &cert, CongestionChoice::Cubic)?;
+        conns.push(c.connect(server.local_addr()?, "bitchat.node")?.await?);
+    }
+    let t0 = Instant::now();
+    for c in &conns {
+        quic_send(c, &message(1)).await?;
+    }
+    let mut last = t0;
+    for _ in 0..members {
+        last = last.max(next(&mut arrivals).await?);
+    }
+    let quic_fan = last - t0;
+
+    let first_relayed = pct(&mut relayed, 0.5);
+    let first_direct = pct(&mut direct, 0.5);
+    let first_quic = pct(&mut quic_first, 0.5);
+    println!("Loopback, {PAYLOAD}-byte messages; time to first message: median of {FIRSTS} fresh pairs; latency: {messages} messages one after another; fan-out: {members} members.\n");
+    println!("| measure | BitChat over libp2p ms | plain QUIC ms | ratio |");
+    println!("|---|---|---|---|");
+    let row = |what: &str, p2p: Duration, quic: Duration| {
+        println!(
+            "| {what} | {:.2} | {:.2} | {:.1} |",
+            ms(p2p),
+            ms(quic),
+            p2p.as_secs_f64() / quic.as_secs_f64()
+        );
+    };
+    row(
+        "first message, strangers behind relays (DHT lookup, relayed dial)",
+        first_relayed,
+        first_quic,
+    );
+    row(
+        "first message to a public node (DHT lookup, direct dial)",
+        first_direct,
+        first_quic,
+    );
+    row(
+        "latency p50, direct path",
+        pct(&mut p2p_lat, 0.5),
+        pct(&mut quic_lat, 0.5),
+    );
+    row(
+        "latency p99, direct path",
+        pct(&mut p2p_lat, 0.99),
+        pct(&mut quic_lat, 0.99),
+    );
+    row(&format!("fan-out to {members} members"), p2p_fan, quic_fan);
+    Ok(())
+}
