@@ -4,11 +4,11 @@
 //! the relay's mailbox when it returns (from a fresh process state: the same keys, the same
 //! sealed chat files); a file offered in a conversation is fetched as chunks from the sender's
 //! node and opened, an offer too large refused; payloads forged by a peer speaking the envelope
-//! protocol directly are
-//! refused; every file written is 0600 and holds no message in clear. Across real NATs the
-//! same node is tested by scripts/test.d/bitchat-nat.sh.
+//! protocol directly are refused; every file written is 0600 and holds no message in clear.
+//! Across real NATs the same node is tested by scripts/test.d/bitchat-nat.sh.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,38 +19,10 @@ use bithive_bitchat::chat::{message_digest, ChatClient, ChatCore, ConversationId
 use bithive_bitchat::chunks::{ChunkStore, Manifest};
 use bithive_bitchat::AccountId;
 use bithive_bitchat_p2p::chat::P2pCarrier;
-use bithive_bitchat_p2p::record::AddrPolicy;
-use bithive_bitchat_p2p::{P2pConfig, P2pEvent, P2pNode};
+use bithive_bitchat_p2p::{P2pEvent, P2pNode};
+use common::{assert_sealed_at_rest, config, until, WAIT};
 use libp2p::Multiaddr;
 use tokio::sync::mpsc;
-
-const WAIT: Duration = Duration::from_secs(60);
-
-fn config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
-    let mut c = P2pConfig::new("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap());
-    c.public = public;
-    c.bootstrap = bootstrap;
-    c.addr_policy = AddrPolicy {
-        allow_loopback: true,
-    };
-    c
-}
-
-async fn until<T>(
-    node: &mut P2pNode,
-    what: &str,
-    mut pick: impl FnMut(&P2pEvent) -> Option<T>,
-) -> T {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            if let Some(t) = pick(&node.next_event().await.expect("node stopped")) {
-                return t;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
-}
 
 struct Person {
     id: AccountId,
@@ -157,41 +129,6 @@ async fn meet(a: &mut Person, b: &mut Person) -> ConversationId {
     )
     .await;
     c
-}
-
-fn assert_sealed_at_rest(dir: &Path, needles: &[&[u8]]) -> usize {
-    let mut files = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let entry = entry.unwrap();
-            let meta = entry.metadata().unwrap();
-            if meta.is_dir() {
-                stack.push(entry.path());
-                continue;
-            }
-            files += 1;
-            let path = entry.path();
-            assert_eq!(
-                meta.permissions().mode() & 0o777,
-                0o600,
-                "{} is not 0600",
-                path.display()
-            );
-            let raw = std::fs::read(&path).unwrap();
-            for n in needles {
-                let hexed = hex::encode(n);
-                assert!(
-                    !raw.windows(n.len()).any(|w| w == *n)
-                        && !raw.windows(hexed.len()).any(|w| w == hexed.as_bytes()),
-                    "{} holds {:?} in clear",
-                    path.display(),
-                    String::from_utf8_lossy(n)
-                );
-            }
-        }
-    }
-    files
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

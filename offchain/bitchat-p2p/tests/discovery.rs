@@ -3,52 +3,21 @@
 //! mailbox deposit in another account's name are both refused. The NAT traversal itself is
 //! tested across real NATs by scripts/test.d/bitchat-nat.sh (network namespaces, root).
 
+mod common;
+
 use std::time::Duration;
 
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
 use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
 use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
-use bithive_bitchat_p2p::record::{record_key, sign_record, AddrPolicy};
-use bithive_bitchat_p2p::{P2pConfig, P2pEvent, P2pNode, Path, KAD_PROTOCOL};
+use bithive_bitchat_p2p::record::{record_key, sign_record};
+use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, KAD_PROTOCOL};
+use common::{config, until, WAIT};
 use futures::StreamExt;
 use libp2p::kad::{self, store::MemoryStore, Quorum};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-fn loopback() -> Multiaddr {
-    "/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()
-}
-
-fn config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
-    let mut c = P2pConfig::new(loopback());
-    c.public = public;
-    c.bootstrap = bootstrap;
-    c.addr_policy = AddrPolicy {
-        allow_loopback: true,
-    };
-    c
-}
-
-/// Waits for the first event `pick` maps to `Some`, failing after [`WAIT`].
-async fn until<T>(
-    node: &mut P2pNode,
-    what: &str,
-    mut pick: impl FnMut(&P2pEvent) -> Option<T>,
-) -> T {
-    tokio::time::timeout(WAIT, async {
-        loop {
-            let ev = node.next_event().await.expect("node stopped");
-            if let Some(t) = pick(&ev) {
-                return t;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
-}
 
 struct World {
     relay: P2pNode,

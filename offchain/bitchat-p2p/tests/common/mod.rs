@@ -1,0 +1,78 @@
+//! What the loopback tests of this crate share: a node's configuration on 127.0.0.1, waiting
+//! for an event, and the scan of every file a run wrote.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Duration;
+
+use bithive_bitchat_p2p::record::AddrPolicy;
+use bithive_bitchat_p2p::{P2pConfig, P2pEvent, P2pNode};
+use libp2p::Multiaddr;
+
+/// How long any one wait may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// A node on 127.0.0.1 (loopback addresses allowed in records, as only tests may).
+pub fn config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
+    let mut c = P2pConfig::new("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap());
+    c.public = public;
+    c.bootstrap = bootstrap;
+    c.addr_policy = AddrPolicy {
+        allow_loopback: true,
+    };
+    c
+}
+
+/// Waits for the first event `pick` maps to `Some`, failing after [`WAIT`].
+pub async fn until<T>(
+    node: &mut P2pNode,
+    what: &str,
+    mut pick: impl FnMut(&P2pEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let Some(t) = pick(&node.next_event().await.expect("node stopped")) {
+                return t;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within {WAIT:?}"))
+}
+
+/// Every file under `dir` is 0600 and holds none of `needles`, raw or hex; how many there are.
+#[allow(dead_code)] // not every test file scans
+pub fn assert_sealed_at_rest(dir: &Path, needles: &[&[u8]]) -> usize {
+    let mut files = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(entry.path());
+                continue;
+            }
+            files += 1;
+            let path = entry.path();
+            assert_eq!(
+                meta.permissions().mode() & 0o777,
+                0o600,
+                "{} is not 0600",
+                path.display()
+            );
+            let raw = std::fs::read(&path).unwrap();
+            for n in needles {
+                let hexed = hex::encode(n);
+                assert!(
+                    !raw.windows(n.len()).any(|w| w == *n)
+                        && !raw.windows(hexed.len()).any(|w| w == hexed.as_bytes()),
+                    "{} holds {:?} in clear",
+                    path.display(),
+                    String::from_utf8_lossy(n)
+                );
+            }
+        }
+    }
+    files
+}
