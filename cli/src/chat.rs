@@ -148,13 +148,9 @@ fn quic_multiaddr(a: SocketAddr) -> Multiaddr {
 
 /// A BitChat id typed by a person: 40 hex digits.
 fn parse_id(s: &str) -> anyhow::Result<AccountId> {
-    let b: [u8; 20] = hex::decode(s)
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| {
-            anyhow!("{s:?} is neither a card (bitchat1...) nor a BitChat id (40 hex digits; /id shows yours)")
-        })?;
-    Ok(AccountId(b))
+    s.parse().map_err(|_| {
+        anyhow!("{s:?} is neither a card (bitchat1...) nor a BitChat id (40 hex digits; /id shows yours)")
+    })
 }
 
 pub fn run(cmd: &ChatCommand) -> anyhow::Result<()> {

@@ -23,15 +23,17 @@ use std::time::Duration;
 use bithive_bitchat::at_rest::AtRestKey;
 use zeroize::Zeroizing;
 
-use bithive_bitchat::card::{card_bytes, read_card_bytes};
+use bithive_bitchat::card::card_bytes;
 use bithive_bitchat::chat::{Carried, Carrier, Delivery};
-use bithive_bitchat::chunks::{Manifest, DEFAULT_CHUNK_SIZE};
+use bithive_bitchat::chunks::{ChunkStore, Manifest, DEFAULT_CHUNK_SIZE};
+use bithive_bitchat::node::unix_now;
 use bithive_bitchat::{AccountId, BitChatError, NodeIdentity, PeerRecord};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::P2pError;
 use crate::identity::public_key_of_peer;
 use crate::node::{P2pEvent, P2pHandle, P2pNode, Path};
+use crate::record::{split_card, with_card};
 
 /// Noise keys of accounts kept at once (the oldest forgotten; they are found again). Keys of
 /// people the user added by card are kept apart and never forgotten.
@@ -118,25 +120,12 @@ impl Sealer {
         let sealed =
             self.identity
                 .seal_to(noise, &header(&self.identity.account_id(), to), &inner)?;
-        let len = u16::try_from(self.card.len()).expect("a card is under 64 KiB");
-        let mut out = Vec::with_capacity(2 + self.card.len() + sealed.len());
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&self.card);
-        out.extend_from_slice(&sealed);
-        Ok(out)
+        Ok(with_card(&self.card, &sealed))
     }
 
     /// The payload, the sender's keys, the payload's id and send time, or why it is refused.
     fn open(&self, from: &AccountId, envelope: &[u8]) -> Result<Opened, String> {
-        let (len, rest) = envelope
-            .split_first_chunk::<2>()
-            .ok_or("shorter than a card length")?;
-        let len = usize::from(u16::from_be_bytes(*len));
-        if rest.len() < len {
-            return Err("card length past the end".into());
-        }
-        let (card, sealed) = rest.split_at(len);
-        let card = read_card_bytes(card).map_err(|e| e.to_string())?;
+        let (card, sealed) = split_card(envelope)?;
         if AccountId::from_pubkey(&card.account_pubkey) != *from {
             return Err("the card is not the sender's".into());
         }
@@ -238,13 +227,6 @@ fn provider_key(manifest: &Manifest) -> [u8; 32] {
     h.update(b"bithive-bitchat-file-providers-v1");
     h.update(manifest.id());
     h.finalize().into()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// A libp2p node carrying chat payloads; see the module docs.
@@ -354,6 +336,13 @@ impl P2pCarrier {
         self.notices.lock().expect("notices").take()
     }
 
+    fn chunk_store(&self) -> Result<std::sync::Arc<ChunkStore>, BitChatError> {
+        self.handle
+            .chunk_store()
+            .cloned()
+            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))
+    }
+
     async fn noise_key(&self, to: AccountId) -> Result<[u8; 32], BitChatError> {
         if let Some(k) = self.keys.lock().expect("keys").get(&to) {
             return Ok(k.noise_pubkey);
@@ -392,11 +381,7 @@ impl P2pCarrier {
         manifest: &Manifest,
         holder: AccountId,
     ) -> Result<Vec<u8>, BitChatError> {
-        let store = self
-            .handle
-            .chunk_store()
-            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))?
-            .clone();
+        let store = self.chunk_store()?;
         let mut missing = store.missing(manifest);
         if !missing.is_empty() {
             let mut holders = vec![holder];
@@ -524,10 +509,7 @@ impl Carrier for P2pCarrier {
     /// Stores the chunks in the node's chunk store (it serves them to whoever asks by hash) and
     /// announces the manifest in the DHT, so members can also fetch from each other.
     async fn share(&self, data: &[u8]) -> Result<Manifest, BitChatError> {
-        let store = self
-            .handle
-            .chunk_store()
-            .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))?;
+        let store = self.chunk_store()?;
         let manifest = store.publish(data, DEFAULT_CHUNK_SIZE)?;
         self.announce(&manifest).await;
         Ok(manifest)

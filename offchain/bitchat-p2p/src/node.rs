@@ -10,8 +10,9 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
+use bithive_bitchat::node::unix_now;
 use bithive_bitchat::AccountId;
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
@@ -630,13 +631,6 @@ fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 /// The relays a record names (`<relay address>/p2p/<relay>/p2p-circuit`), with how to dial each.

@@ -9,7 +9,7 @@
 use std::net::IpAddr;
 
 use bithive_bitchat::card::{card_bytes, read_card_bytes};
-use bithive_bitchat::{AccountId, NodeIdentity};
+use bithive_bitchat::{AccountId, NodeIdentity, PeerRecord as BitChatPeer};
 use libp2p::core::{PeerRecord, SignedEnvelope};
 use libp2p::identity::Keypair;
 use libp2p::multiaddr::Protocol;
@@ -85,13 +85,32 @@ pub const RECORD_VERSION: u8 = 1;
 
 /// `version || card length (u16 BE) || card || signed peer record`.
 pub fn record_value(card: &[u8], signed: &[u8]) -> Vec<u8> {
+    [&[RECORD_VERSION][..], &with_card(card, signed)].concat()
+}
+
+/// `card length (u16 BE) || card || rest`: a BitChat card ahead of what it vouches for (a DHT
+/// record's signed addresses, a chat payload's seal).
+pub(crate) fn with_card(card: &[u8], rest: &[u8]) -> Vec<u8> {
     let len = u16::try_from(card.len()).unwrap_or(u16::MAX);
-    let mut v = Vec::with_capacity(3 + card.len() + signed.len());
-    v.push(RECORD_VERSION);
+    let mut v = Vec::with_capacity(2 + card.len() + rest.len());
     v.extend_from_slice(&len.to_be_bytes());
     v.extend_from_slice(card);
-    v.extend_from_slice(signed);
+    v.extend_from_slice(rest);
     v
+}
+
+/// Splits what [`with_card`] wrote: the card, its signature checked (whose account it is, the
+/// caller checks), and the rest.
+pub(crate) fn split_card(bytes: &[u8]) -> Result<(BitChatPeer, &[u8]), String> {
+    let (len, rest) = bytes
+        .split_first_chunk::<2>()
+        .ok_or("shorter than a card length")?;
+    let len = usize::from(u16::from_be_bytes(*len));
+    if rest.len() < len {
+        return Err("card length past the end".into());
+    }
+    let (card, rest) = rest.split_at(len);
+    Ok((read_card_bytes(card).map_err(|e| e.to_string())?, rest))
 }
 
 /// Checks a record found or offered under `key` at time `now` (unix seconds).
@@ -108,20 +127,15 @@ pub fn check_record(
     if value.len() > MAX_RECORD_BYTES {
         return refuse(format!("{} bytes, at most {MAX_RECORD_BYTES}", value.len()));
     }
-    let Some((&[version, l0, l1], rest)) = value.split_first_chunk::<3>() else {
-        return refuse("too short".into());
+    let Some((&version, rest)) = value.split_first() else {
+        return refuse("empty".into());
     };
     if version != RECORD_VERSION {
         return refuse(format!(
             "record format {version}; this node reads {RECORD_VERSION}"
         ));
     }
-    let len = [l0, l1];
-    let len = usize::from(u16::from_be_bytes(len));
-    if rest.len() < len {
-        return refuse("card length past the end".into());
-    }
-    let (card, signed) = rest.split_at(len);
+    let (card, signed) = split_card(rest).map_err(P2pError::Record)?;
     let envelope = SignedEnvelope::from_protobuf_encoding(signed)
         .map_err(|e| P2pError::Record(format!("not a signed envelope: {e}")))?;
     let rec = PeerRecord::from_signed_envelope(envelope)
@@ -132,7 +146,6 @@ pub fn check_record(
         Some(a) => return refuse(format!("signed by account {a}, stored under {account}")),
         None => return refuse("signed by a key that is not a chain account".into()),
     }
-    let card = read_card_bytes(card).map_err(|e| P2pError::Record(e.to_string()))?;
     if AccountId::from_pubkey(&card.account_pubkey) != account {
         return refuse(format!("a card of another account, stored under {account}"));
     }

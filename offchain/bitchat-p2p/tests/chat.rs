@@ -161,7 +161,7 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .send(&ab, b"hello bob, over libp2p")
         .await
         .unwrap();
-    assert_eq!((d.sent, d.delivered, d.failed.len()), (1, 1, 0));
+    assert_eq!((d.sent(), d.delivered, d.failed.len()), (1, 1, 0));
     assert_eq!(d.summary(), "delivered to 1");
     bob.wait(
         "alice's message",
@@ -199,7 +199,7 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .send_file(&ab, "chest x-ray.png", &scan)
         .await
         .unwrap();
-    assert_eq!(d.sent, 1);
+    assert_eq!(d.sent(), 1);
     assert_eq!(offer.manifest.chunks.len(), 3);
     let from = alice.id;
     bob.wait(
@@ -304,7 +304,7 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .await
         .unwrap();
     assert_eq!(
-        (d.sent, d.stored),
+        (d.sent(), d.stored),
         (1, 1),
         "left at the relay: {:?}",
         d.failed

@@ -17,6 +17,17 @@ impl AccountId {
     }
 }
 
+/// An account id as people type it: 40 hex digits (what `Display` writes).
+impl std::str::FromStr for AccountId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut a = [0u8; 20];
+        hex::decode_to_slice(s, &mut a)
+            .map_err(|_| format!("{s:?} is not an account id (40 hex digits)"))?;
+        Ok(Self(a))
+    }
+}
+
 impl std::fmt::Display for AccountId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&hex::encode(self.0))

@@ -81,10 +81,7 @@ fn read_key(path: &std::path::Path) -> Result<Zeroizing<[u8; 32]>> {
 }
 
 fn parse_account(s: &str) -> Result<AccountId> {
-    let mut a = [0u8; 20];
-    hex::decode_to_slice(s, &mut a)
-        .with_context(|| format!("{s:?} is not a 40-hex-character account id"))?;
-    Ok(AccountId(a))
+    s.parse().map_err(|e: String| anyhow::anyhow!(e))
 }
 
 fn parse_hash(s: &str) -> Result<[u8; 32]> {

@@ -181,9 +181,7 @@ impl Carrier for Box<dyn Carrier> {
 /// (the others still got theirs).
 #[derive(Debug, Default)]
 pub struct Dispatched {
-    /// Payloads the carrier took: `delivered + stored + queued`.
-    pub sent: usize,
-    /// Of those, the ones the recipient's node has now.
+    /// Payloads the recipient's node has now.
     pub delivered: usize,
     /// Kept at a relay until the recipient comes back.
     pub stored: usize,
@@ -193,6 +191,11 @@ pub struct Dispatched {
 }
 
 impl Dispatched {
+    /// Payloads the carrier took, however far they got.
+    pub fn sent(&self) -> usize {
+        self.delivered + self.stored + self.queued
+    }
+
     /// In words: "delivered to 2, waiting at a relay for 1", "sent to 3".
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
@@ -252,14 +255,11 @@ impl<C: Carrier> ChatClient<C> {
                 continue;
             }
             match self.carrier.send(o.to, &o.payload, self.ttl).await {
-                Ok(how) => {
-                    d.sent += 1;
-                    match how {
-                        Delivery::Delivered => d.delivered += 1,
-                        Delivery::Stored => d.stored += 1,
-                        Delivery::Queued => d.queued += 1,
-                    }
-                }
+                Ok(how) => match how {
+                    Delivery::Delivered => d.delivered += 1,
+                    Delivery::Stored => d.stored += 1,
+                    Delivery::Queued => d.queued += 1,
+                },
                 Err(e) => d.failed.push((o.to, e)),
             }
         }
