@@ -170,6 +170,30 @@ fn mallory() -> Swarm<Mallory> {
         .build()
 }
 
+/// Mallory's mailbox request to the relay, and its answer.
+async fn ask_mailbox(m: &mut Swarm<Mallory>, w: &World, frame: Frame, what: &str) -> Vec<Frame> {
+    m.behaviour_mut().mailbox.send_request_with_addresses(
+        &w.relay.peer_id(),
+        frame,
+        vec![w.relay_addr.clone()],
+    );
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
+                request_response::Event::Message {
+                    message: request_response::Message::Response { response, .. },
+                    ..
+                },
+            )) = m.select_next_some().await
+            {
+                return response;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("the relay answers {what}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_records_and_deposits_in_anothers_name_are_refused() {
     let mut w = relay().await;
@@ -222,52 +246,14 @@ async fn forged_records_and_deposits_in_anothers_name_are_refused() {
             AckStatus::Stored,
         ),
     ] {
-        m.behaviour_mut().mailbox.send_request_with_addresses(
-            &relay_peer,
-            frame,
-            vec![w.relay_addr.clone()],
-        );
-        let answer = tokio::time::timeout(WAIT, async {
-            loop {
-                if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
-                    request_response::Event::Message {
-                        message: request_response::Message::Response { response, .. },
-                        ..
-                    },
-                )) = m.select_next_some().await
-                {
-                    return response;
-                }
-            }
-        })
-        .await
-        .expect("the relay answers the deposit");
+        let answer = ask_mailbox(&mut m, &w, frame, "the deposit").await;
         assert!(
             matches!(answer.as_slice(), [Frame::Ack { status, .. }] if *status == want),
             "wanted {want:?}, got {answer:?}"
         );
     }
     // 3. Mallory asks the relay for mail: Bob's envelope (just stored) is not handed to her.
-    m.behaviour_mut().mailbox.send_request_with_addresses(
-        &relay_peer,
-        Frame::MailboxFetch,
-        vec![w.relay_addr.clone()],
-    );
-    let fetched = tokio::time::timeout(WAIT, async {
-        loop {
-            if let SwarmEvent::Behaviour(MalloryEvent::Mailbox(
-                request_response::Event::Message {
-                    message: request_response::Message::Response { response, .. },
-                    ..
-                },
-            )) = m.select_next_some().await
-            {
-                return response;
-            }
-        }
-    })
-    .await
-    .expect("the relay answers the fetch");
+    let fetched = ask_mailbox(&mut m, &w, Frame::MailboxFetch, "the fetch").await;
     assert_eq!(
         fetched,
         vec![Frame::MailboxEnd],
