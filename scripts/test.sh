@@ -18,6 +18,11 @@
 #   step at a time, when each ends. BITHIVE_TEST_SERIAL=1 runs every step in turn.
 set -euo pipefail
 run_started="$(date +%s.%3N)"
+# cpu_ticks: the machine's busy and idle clock ticks since boot (user+nice+system+irq+softirq+steal,
+# idle+iowait), so the end of the run can say how busy the cores were: a warm run whose cores
+# were busy throughout is cut only by doing less work, one that waited by overlapping more.
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat; }
+run_cpu_started="$(cpu_ticks)"
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 # One full build, no edit-compile loop: incremental caches would only cost disk.
 export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
@@ -89,6 +94,11 @@ on_exit() {
   timing_table
   awk -v a="$run_started" -v b="$(date +%s.%3N)" 'BEGIN { d = b - a
     printf "%-44s %10s\n", "wall clock of the whole run", sprintf("%d min %02d s", int(d / 60), int(d) % 60) }'
+  # shellcheck disable=SC2086 # two numbers each
+  set -- $run_cpu_started $(cpu_ticks)
+  awk -v b0="$1" -v i0="$2" -v b1="$3" -v i1="$4" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { b = b1 - b0; t = b + i1 - i0; if (t <= 0) exit
+      printf "%-44s %10s\n", "CPU busy (all " n " cores, whole machine)", sprintf("%.0f %%, %d CPU-min", 100 * b / t, b / hz / 60) }'
   exit "$rc"
 }
 trap on_exit EXIT
@@ -116,7 +126,7 @@ timed "wasm artifacts: rebuild and compare" scripts/build-wasm.sh --check
 # Component steps (e.g. browser tests) that are not plain cargo tests. A script may name
 # variants, each a run of its own with one more variable set (`# variants: IBC_RELAYER=hermes
 # IBC_RELAYER=rly`). Those that wait on chains and a browser start first, in the background.
-waiting_steps=" ibc wasmd web-app "
+waiting_steps=" ibc wasmd wasmd-networks web-app "
 # component_steps: "NAME<TAB>FILE<TAB>VARIABLE=VALUE or empty" for each run of each script.
 component_steps() {
   local f name v variants

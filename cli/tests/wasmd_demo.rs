@@ -1,6 +1,7 @@
-//! The demo story on a real chain (#26 item 3): `bithive demo --rpc` on a running wasmd node,
-//! then the same binary's devnet demo, one after the other in one run, so their wall times
-//! compare (BENCHMARKS.md).
+//! The demo story on a real chain (#26 item 3): `bithive demo --rpc` on a running wasmd node.
+//! With `BITHIVE_DEMO_COMPARE=1`, the same binary's devnet demo runs after it in the same run, so
+//! their wall times compare (BENCHMARKS.md); the test command leaves that second run out, since
+//! `cli/tests/demo.rs` runs the devnet story with the same checks (#49: 6 minutes of a warm run).
 //!
 //!     WASMD_NET_ENV=HOME/wasmd-net.env cargo test -p bithive-cli --test wasmd_demo -- --ignored
 //!
@@ -94,6 +95,10 @@ fn the_demo_story_runs_on_wasmd() {
             .unwrap();
     assert_eq!(d["chain_id"], env["WASMD_CHAIN_ID"].as_str());
 
+    println!("demo story wall time on wasmd (bithive demo, debug build): {wasmd_secs:.1} s");
+    if std::env::var("BITHIVE_DEMO_COMPARE").as_deref() != Ok("1") {
+        return;
+    }
     let (on_devnet, devnet_secs) = demo(&["--home", dir.path().join("devnet").to_str().unwrap()]);
     check_rows(&on_devnet, &["vesting released"]);
     println!(

@@ -5,7 +5,7 @@
 //! attributes, order), gas used and the deployer's balance change. Any difference not in
 //! [`ALLOWED`] (named, with why and its bound) fails the test.
 //!
-//! Ignored by default: it needs a wasmd net. `scripts/test.d/wasmd.sh` starts one and runs
+//! Ignored by default: it needs a wasmd net. `scripts/test.d/wasmd-networks.sh` starts one and runs
 //!     WASMD_NET_ENV=HOME/wasmd-net.env cargo test -p bithive-cli --test wasmd_diff -- --ignored
 //! (HOME from `scripts/wasmd-net.sh start HOME`).
 
@@ -473,7 +473,7 @@ fn short(s: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh)"]
+#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd-networks.sh)"]
 async fn devnet_matches_wasmd() {
     let env = wasmd_env().expect("WASMD_NET_ENV: the wasmd-net.env of a running wasmd net");
     let mnemonic = std::fs::read_to_string(&env["WASMD_DEPLOYER_MNEMONIC_FILE"]).unwrap();

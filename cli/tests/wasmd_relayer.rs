@@ -59,7 +59,7 @@ async fn balance(c: &ChainClient, addr: &str, denom: &str) -> u128 {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh)"]
+#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh; with WASMD_KILL_VALIDATOR, wasmd-networks.sh)"]
 async fn the_relayer_attests_an_inference_job_on_wasmd_and_the_node_is_paid_once() {
     assert!(
         std::env::var_os("ORT_DYLIB_PATH").is_some(),

@@ -6,7 +6,7 @@
 //!
 //!     WASMD_NET_ENV=HOME/wasmd-net.env cargo test -p bithive-cli --test wasmd_validators -- --ignored
 //!
-//! `scripts/test.d/wasmd.sh` runs it.
+//! `scripts/test.d/wasmd-networks.sh` runs it.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,7 +24,7 @@ async fn height(rpc: &str) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs a running multi-validator wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh)"]
+#[ignore = "needs a running multi-validator wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd-networks.sh)"]
 async fn transfers_survive_a_validator_killed_and_restarted() {
     let env = common::wasmd_env_file(
         &std::env::var("WASMD_NET_ENV").expect("WASMD_NET_ENV: the wasmd-net.env of a running net"),

@@ -362,7 +362,7 @@ async fn the_compute_pool_pays_measured_and_verified_work_on_thedevnet() {
 ///     WASMD_NET_ENV=HOME/wasmd-net.env WASMD_KILL_VALIDATOR=0 \
 ///       cargo test -p bithive-relayer --test compute_pool -- --ignored
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd.sh)"]
+#[ignore = "needs a running wasmd net: WASMD_NET_ENV=HOME/wasmd-net.env (scripts/test.d/wasmd-networks.sh)"]
 async fn the_compute_pool_pays_measured_and_verified_work_on_wasmd_validators() {
     let kill = std::env::var("WASMD_KILL_VALIDATOR")
         .ok()
