@@ -95,6 +95,10 @@ pub struct RunArgs {
     /// yours, if they tell)
     #[arg(long)]
     pub no_read_receipts: bool,
+    /// Over libp2p: do not publish your record under your chain address too (people then find
+    /// you by BitChat id or card only)
+    #[arg(long, requires = "bootstrap")]
+    pub not_findable_by_address: bool,
 }
 
 #[derive(Debug, Args)]
@@ -406,7 +410,8 @@ fn short(c: &ConversationId) -> String {
 const HELP: &str = "\
 commands:
   /card, /id             your contact card and BitChat id (give one to people who should reach you)
-  /contact CARD|ID       ask someone to talk, by their card or (over libp2p) their BitChat id
+  /contact CARD|ID|ADDR  ask someone to talk: by their card, or (over libp2p) their BitChat id
+                         or chain address (bithive1...)
   /requests              who asks to talk to you
   /accept WHO, /decline WHO
   /contacts              your contacts (WHO is a number from this list or an address)
@@ -430,8 +435,10 @@ struct Session {
     open: Option<ConversationId>,
     /// Files offered to us in this session, numbered for `/save`.
     files: Vec<(AccountId, FileOffer)>,
-    /// Over libp2p (`--bootstrap`): people are found by id.
+    /// Over libp2p (`--bootstrap`): people are found by id (and chain address).
     p2p: bool,
+    /// Our record is published under our chain address too.
+    by_address: bool,
     /// Read receipts are sent for messages shown in the open conversation.
     receipts: bool,
     /// Our recent messages, by [`message_digest`], to say who read which.
@@ -520,9 +527,9 @@ impl Session {
             "/card" => println!("{}", self.card),
             "/id" => println!("{}", self.client.carrier().account_id()),
             "/contact" => {
-                let token = args
-                    .first()
-                    .ok_or_else(|| anyhow!("usage: /contact CARD or /contact ID"))?;
+                let token = args.first().ok_or_else(|| {
+                    anyhow!("usage: /contact CARD, /contact ID or /contact ADDRESS")
+                })?;
                 let id = if token.starts_with("bitchat1") {
                     let rec = read_card(token)?;
                     self.registry.insert(rec.clone());
@@ -530,6 +537,21 @@ impl Session {
                     self.names.learn(&rec);
                     self.cards.add(token)?;
                     AccountId::from_pubkey(&rec.account_pubkey)
+                } else if let Ok(address) = token.parse::<bithive_chain_client::cosmrs::AccountId>()
+                {
+                    if !self.p2p {
+                        bail!("people are found by chain address over libp2p (--bootstrap); without it, by their card: /contact CARD");
+                    }
+                    let bytes: [u8; 20] = address
+                        .to_bytes()
+                        .try_into()
+                        .map_err(|_| anyhow!("{token} is not an account address (20 bytes)"))?;
+                    println!("looking {token} up...");
+                    self.client
+                        .carrier()
+                        .find_by_address(bytes)
+                        .await
+                        .map_err(|e| anyhow!("{token}: {e}"))?
                 } else {
                     let id = parse_id(token)?;
                     if !self.p2p && self.record(&id).is_none() {
@@ -772,7 +794,11 @@ impl Session {
             P2pEvent::Reserved { relay } => println!("reachable through relay {relay}"),
             P2pEvent::Published { .. } if !*published => {
                 *published = true;
-                println!("people can now find you by your BitChat id");
+                if self.by_address {
+                    println!("people can now find you by your BitChat id or your chain address");
+                } else {
+                    println!("people can now find you by your BitChat id");
+                }
             }
             P2pEvent::Direct { account } => {
                 println!(
@@ -784,6 +810,17 @@ impl Session {
                 "no direct path to {} ({}): messages go through the relay",
                 self.name(account),
                 printable(reason.as_bytes())
+            ),
+            P2pEvent::OutboxSent {
+                to, waited_secs, ..
+            } => println!(
+                "sent to {} what waited {} in the outbox",
+                self.name(to),
+                waited_for(waited_secs)
+            ),
+            P2pEvent::OutboxExpired { to, payloads } => println!(
+                "! gave up on {payloads} message(s) to {} after six days in the outbox",
+                self.name(to)
             ),
             other => tracing::debug!("{other:?}"),
         }
@@ -946,6 +983,7 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         cfg.addr_policy = AddrPolicy {
             allow_loopback: a.allow_loopback,
         };
+        cfg.findable_by_address = !a.not_findable_by_address;
         cfg.chunks = Some(Arc::new(ChunkStore::open(
             &a.who.home.join("chunks"),
             AtRestKey::derive(secret.as_ref(), "chunks"),
@@ -1016,6 +1054,7 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         open: None,
         files: Vec::new(),
         p2p,
+        by_address: p2p && !a.not_findable_by_address,
         receipts: !a.no_read_receipts,
         sent: Default::default(),
     };
@@ -1056,6 +1095,16 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
     let client = Arc::try_unwrap(client).map_err(|_| anyhow!("chat client still in use"))?;
     client.shutdown().await;
     Ok(())
+}
+
+/// A wait in words: "40 s", "3 min", "2 h", "3 days".
+fn waited_for(secs: u64) -> String {
+    match secs {
+        0..=119 => format!("{secs} s"),
+        120..=7199 => format!("{} min", secs / 60),
+        7200..=172_799 => format!("{} h", secs / 3600),
+        _ => format!("{} days", secs / 86_400),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 # Bob comes back and reads it; then every file either of them or the relay wrote is checked:
 # no message in clear, modes 0600. The story runs twice: over BitChat nodes at known addresses
 # (Alice adds Bob by his card, the relay named by its card), and over libp2p (Alice knows only
-# Bob's BitChat id and finds him through the DHT of a public node, which is also the relay).
+# Bob's chain address, bithive1..., and finds him through the DHT of a public node, which is also
+# the relay; by BitChat id the same lookup is tested by bitchat-nat.sh and the crate's tests).
 # With $BITHIVE_CHAT_SCREENS set, the final screens are kept there (the README quotes them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -81,8 +82,8 @@ start bob "$BP"
 BOB="$(screen bob | sed -n 's/^BitChat: you are \([a-z0-9]*\),.*/\1/p')"
 ALICE="$(screen alice | sed -n 's/^BitChat: you are \([a-z0-9]*\),.*/\1/p')"
 if [ "$MODE" = p2p ]; then
-  # Alice knows only Bob's BitChat id.
-  BWHO="$(screen bob | sed -n 's/.*BitChat id \([0-9a-f]\{40\}\);.*/\1/p' | head -n1)"
+  # Alice knows only Bob's chain address.
+  BWHO="$BOB"
 else
   BWHO="$(card_of bob)"
 fi

@@ -14,10 +14,15 @@
 //! relay keeps anything, from the future, or whose id was taken before (the ids are kept, sealed,
 //! in `<state dir>/seen.sealed` until they would be too old anyway) is refused, so a relay cannot
 //! replay stored mail, also not after a restart.
+//!
+//! A payload that can be neither handed over nor left at a relay (the recipient away so long
+//! its record left the DHT, our own network down) waits in the durable outbox
+//! ([`crate::outbox`], `<state dir>/outbox.sealed`) and is retried with backoff, for up to six
+//! days; [`Carrier::send`] says [`Delivery::Queued`], and a notice says when it went.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bithive_bitchat::at_rest::AtRestKey;
@@ -28,12 +33,13 @@ use bithive_bitchat::chat::{Carried, Carrier, Delivery};
 use bithive_bitchat::chunks::{ChunkStore, Manifest, DEFAULT_CHUNK_SIZE};
 use bithive_bitchat::node::unix_now;
 use bithive_bitchat::{AccountId, BitChatError, NodeIdentity, PeerRecord};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::error::P2pError;
 use crate::identity::public_key_of_peer;
 use crate::node::{P2pEvent, P2pHandle, P2pNode, Path};
-use crate::record::{split_card, with_card};
+use crate::outbox::Outbox;
+use crate::record::{chain_address, split_card, with_card, AccountRecord};
 
 /// Noise keys of accounts kept at once (the oldest forgotten; they are found again). Keys of
 /// people the user added by card are kept apart and never forgotten.
@@ -53,6 +59,10 @@ const SEND_DEADLINE: Duration = Duration::from_secs(60);
 const FETCH_DEADLINE: Duration = Duration::from_secs(300);
 /// Holders of a file asked: the sender and providers found in the DHT.
 const MAX_HOLDERS: usize = 8;
+/// The payload id and send time sealed before the payload.
+const ID_AND_TIME: usize = 24;
+/// The largest payload one seal carries.
+pub const MAX_PAYLOAD: usize = bithive_bitchat::e2e::MAX_PLAINTEXT - ID_AND_TIME;
 /// How long shutdown waits for the node to stop before it is aborted.
 const STOP_WAIT: Duration = Duration::from_secs(10);
 
@@ -91,6 +101,14 @@ impl Keys {
     }
 }
 
+/// The account key of the peer a checked record names.
+fn public_key_bytes(rec: &AccountRecord) -> Result<[u8; 33], BitChatError> {
+    public_key_of_peer(&rec.peer)
+        .and_then(|k| k.try_into_secp256k1().ok())
+        .map(|k| k.to_bytes())
+        .ok_or_else(|| BitChatError::Peer("a record of a key that is not an account".into()))
+}
+
 /// Seals and opens chat payloads for one identity (no I/O).
 struct Sealer {
     identity: NodeIdentity,
@@ -106,15 +124,18 @@ struct Opened {
 }
 
 impl Sealer {
+    /// `id` is the payload's: the same on each attempt to send it, so the recipient takes it
+    /// once.
     fn seal(
         &self,
         to: &AccountId,
         noise: &[u8; 32],
+        id: [u8; 16],
         payload: &[u8],
         now: u64,
     ) -> Result<Vec<u8>, BitChatError> {
-        let mut inner = Vec::with_capacity(24 + payload.len());
-        inner.extend_from_slice(&rand::random::<[u8; 16]>());
+        let mut inner = Vec::with_capacity(ID_AND_TIME + payload.len());
+        inner.extend_from_slice(&id);
         inner.extend_from_slice(&now.to_be_bytes());
         inner.extend_from_slice(payload);
         let sealed =
@@ -229,44 +250,199 @@ fn provider_key(manifest: &Manifest) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// What seals a payload to an account and hands it on: shared by sends and the outbox's
+/// retries.
+struct Courier {
+    handle: P2pHandle,
+    sealer: Arc<Sealer>,
+    keys: Arc<Mutex<Keys>>,
+}
+
+impl Courier {
+    async fn noise_key(&self, to: AccountId) -> Result<[u8; 32], BitChatError> {
+        if let Some(k) = self.keys.lock().expect("keys").get(&to) {
+            return Ok(k.noise_pubkey);
+        }
+        let rec = self
+            .handle
+            .find(to)
+            .await
+            .map_err(|e| BitChatError::Peer(e.to_string()))?;
+        self.learn_record(&rec)?;
+        Ok(rec.noise)
+    }
+
+    /// Keeps the keys a checked DHT record names; the account key.
+    fn learn_record(&self, rec: &AccountRecord) -> Result<[u8; 33], BitChatError> {
+        let account_pubkey = public_key_bytes(rec)?;
+        self.keys.lock().expect("keys").insert(PeerRecord {
+            account_pubkey,
+            noise_pubkey: rec.noise,
+            addr: None,
+        });
+        Ok(account_pubkey)
+    }
+
+    /// Seals `payload` (under the id `id` and send time `sent_at`, the same on every attempt)
+    /// to `to` and hands it on, within [`SEND_DEADLINE`]; how it travelled.
+    async fn deliver(
+        &self,
+        to: AccountId,
+        id: [u8; 16],
+        sent_at: u64,
+        payload: &[u8],
+    ) -> Result<Path, Failure> {
+        let attempt = async {
+            let noise = self.noise_key(to).await.map_err(Failure::Later)?;
+            let envelope = self
+                .sealer
+                .seal(&to, &noise, id, payload, sent_at)
+                .map_err(Failure::Never)?;
+            self.handle
+                .send(to, envelope)
+                .await
+                .map_err(|e| Failure::Later(BitChatError::Peer(e.to_string())))
+        };
+        tokio::time::timeout(SEND_DEADLINE, attempt)
+            .await
+            .map_err(|_| {
+                Failure::Later(BitChatError::Peer(format!(
+                    "not delivered within {}s",
+                    SEND_DEADLINE.as_secs()
+                )))
+            })?
+    }
+}
+
+/// Why an attempt to hand a payload on failed: worth trying again later (not found, not
+/// reachable, too slow), or never (it cannot be sealed or is too large to travel).
+enum Failure {
+    Later(BitChatError),
+    Never(BitChatError),
+}
+
+/// The retry task, aborted when the carrier goes (also when it is dropped without a shutdown:
+/// two carriers on one outbox file would race).
+struct Retrier(tokio::task::JoinHandle<()>);
+
+impl Drop for Retrier {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Retries what waits in the outbox, each recipient's payloads in order, until each goes or
+/// expires; says so in the notices. Woken by `kick` when something is queued.
+async fn retry_outbox(
+    courier: Arc<Courier>,
+    outbox: Arc<Mutex<Outbox>>,
+    kick: Arc<Notify>,
+    notices: mpsc::Sender<P2pEvent>,
+) {
+    loop {
+        let now = unix_now();
+        let expired = outbox.lock().expect("outbox").expire(now);
+        for (to, payloads) in expired {
+            tracing::warn!(%to, payloads, "outbox: gave up after six days");
+            let _ = notices.try_send(P2pEvent::OutboxExpired { to, payloads });
+        }
+        let due = outbox.lock().expect("outbox").due(now);
+        for to in due {
+            loop {
+                let Some(e) = outbox.lock().expect("outbox").head(&to) else {
+                    break;
+                };
+                match courier.deliver(to, e.id, e.queued_at, &e.payload).await {
+                    Ok(path) => {
+                        outbox.lock().expect("outbox").delivered(&to, &e.id);
+                        let waited_secs = unix_now().saturating_sub(e.queued_at);
+                        tracing::info!(%to, path = path.name(), waited_secs, "outbox: sent");
+                        let _ = notices.try_send(P2pEvent::OutboxSent {
+                            to,
+                            path,
+                            waited_secs,
+                        });
+                    }
+                    Err(Failure::Later(err)) => {
+                        tracing::debug!(%to, "outbox: not yet: {err}");
+                        outbox.lock().expect("outbox").failed(&to, unix_now());
+                        break;
+                    }
+                    Err(Failure::Never(err)) => {
+                        // Cannot happen for what `send` queued (it checks first); said, not kept.
+                        tracing::warn!(%to, "outbox: dropped: {err}");
+                        outbox.lock().expect("outbox").delivered(&to, &e.id);
+                    }
+                }
+            }
+        }
+        let wait = outbox
+            .lock()
+            .expect("outbox")
+            .next_due()
+            .map_or(3600, |t| t.saturating_sub(unix_now()).max(1));
+        tokio::select! {
+            _ = kick.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(wait)) => {}
+        }
+    }
+}
+
 /// A libp2p node carrying chat payloads; see the module docs.
 pub struct P2pCarrier {
     handle: P2pHandle,
-    sealer: std::sync::Arc<Sealer>,
-    keys: std::sync::Arc<Mutex<Keys>>,
+    courier: Arc<Courier>,
+    outbox: Arc<Mutex<Outbox>>,
+    kick: Arc<Notify>,
     incoming: tokio::sync::Mutex<mpsc::Receiver<Carried>>,
     notices: Mutex<Option<mpsc::Receiver<P2pEvent>>>,
     stop: Option<oneshot::Sender<()>>,
     pump: tokio::task::JoinHandle<()>,
+    retrier: Retrier,
 }
 
 impl P2pCarrier {
     /// Carries chat for the account whose secret key is `secret` over `node` (started with the
-    /// same secret), keeping the ids of payloads taken in `state_dir` (`None`: in memory only,
-    /// so a relay could replay mail after a restart).
+    /// same secret), keeping the ids of payloads taken and the outbox in `state_dir` (`None`: in
+    /// memory only, so a relay could replay mail, and what waits is lost, after a restart).
+    /// What the outbox kept from an earlier run is retried at once.
     pub fn new(
         secret: &[u8; 32],
         mut node: P2pNode,
         state_dir: Option<&std::path::Path>,
     ) -> Result<Self, BitChatError> {
         let mut seen = Seen::open(state_dir, secret)?;
+        let outbox = Arc::new(Mutex::new(Outbox::open(state_dir, secret)?));
         let identity = NodeIdentity::from_secret(secret)?;
         if identity.account_id() != node.account() {
             return Err(BitChatError::Config(
                 "the node runs for another account".into(),
             ));
         }
-        let sealer = std::sync::Arc::new(Sealer {
+        let sealer = Arc::new(Sealer {
             card: card_bytes(&identity, b""),
             identity,
         });
-        let keys = std::sync::Arc::new(Mutex::new(Keys::default()));
+        let keys = Arc::new(Mutex::new(Keys::default()));
         let (tx, incoming) = mpsc::channel(QUEUE);
         let (notice_tx, notices) = mpsc::channel(QUEUE);
         let (stop, mut stopped) = oneshot::channel();
         let handle = node.handle();
+        let courier = Arc::new(Courier {
+            handle: handle.clone(),
+            sealer: sealer.clone(),
+            keys: keys.clone(),
+        });
+        let kick = Arc::new(Notify::new());
+        let retrier = Retrier(tokio::spawn(retry_outbox(
+            courier.clone(),
+            outbox.clone(),
+            kick.clone(),
+            notice_tx.clone(),
+        )));
         let pump = {
             let (sealer, keys) = (sealer.clone(), keys.clone());
+            let (outbox, kick) = (outbox.clone(), kick.clone());
             tokio::spawn(async move {
                 loop {
                     let ev = tokio::select! {
@@ -287,6 +463,10 @@ impl P2pCarrier {
                             match taken {
                                 Ok(o) => {
                                     keys.lock().expect("keys").insert(o.card);
+                                    // The sender is around: what waits for it goes now.
+                                    if outbox.lock().expect("outbox").wake(&from) {
+                                        kick.notify_one();
+                                    }
                                     tracing::debug!(%from, path = path.name(), "chat payload");
                                     let carried = Carried::Payload {
                                         from,
@@ -307,6 +487,12 @@ impl P2pCarrier {
                             }
                         }
                         other => {
+                            // Our own network is (back) up: try what waits, now.
+                            if matches!(other, P2pEvent::Published { .. })
+                                && outbox.lock().expect("outbox").wake_all()
+                            {
+                                kick.notify_one();
+                            }
                             // Nobody listening, or a slow listener: notices are for people.
                             let _ = notice_tx.try_send(other);
                         }
@@ -317,12 +503,14 @@ impl P2pCarrier {
         };
         Ok(Self {
             handle,
-            sealer,
-            keys,
+            courier,
+            outbox,
+            kick,
             incoming: tokio::sync::Mutex::new(incoming),
             notices: Mutex::new(Some(notices)),
             stop: Some(stop),
             pump,
+            retrier,
         })
     }
 
@@ -330,8 +518,8 @@ impl P2pCarrier {
         &self.handle
     }
 
-    /// The node's other events (relay reservations, publications, hole punches, refusals),
-    /// for a user interface; once.
+    /// The node's other events (relay reservations, publications, hole punches, refusals)
+    /// and the outbox's (sent later, given up), for a user interface; once.
     pub fn take_notices(&self) -> Option<mpsc::Receiver<P2pEvent>> {
         self.notices.lock().expect("notices").take()
     }
@@ -343,25 +531,9 @@ impl P2pCarrier {
             .ok_or_else(|| BitChatError::Chunk("this node keeps no chunks".into()))
     }
 
-    async fn noise_key(&self, to: AccountId) -> Result<[u8; 32], BitChatError> {
-        if let Some(k) = self.keys.lock().expect("keys").get(&to) {
-            return Ok(k.noise_pubkey);
-        }
-        let rec = self
-            .handle
-            .find(to)
-            .await
-            .map_err(|e| BitChatError::Peer(e.to_string()))?;
-        let account_pubkey = public_key_of_peer(&rec.peer)
-            .and_then(|k| k.try_into_secp256k1().ok())
-            .map(|k| k.to_bytes())
-            .ok_or_else(|| BitChatError::Peer("a record of a key that is not an account".into()))?;
-        self.keys.lock().expect("keys").insert(PeerRecord {
-            account_pubkey,
-            noise_pubkey: rec.noise,
-            addr: None,
-        });
-        Ok(rec.noise)
+    /// Payloads waiting in the outbox.
+    pub fn queued(&self) -> usize {
+        self.outbox.lock().expect("outbox").len()
     }
 
     /// Says in the DHT that this node holds `manifest`'s chunks (best effort: a node alone in
@@ -457,14 +629,16 @@ impl P2pCarrier {
         Ok(data)
     }
 
-    /// Seals `payload` to `to` and hands it on; how it travelled.
+    /// Seals `payload` to `to` and hands it on, once, past the outbox; how it travelled.
     pub async fn send_payload(&self, to: AccountId, payload: &[u8]) -> Result<Path, BitChatError> {
-        let noise = self.noise_key(to).await?;
-        let envelope = self.sealer.seal(&to, &noise, payload, unix_now())?;
-        self.handle
-            .send(to, envelope)
+        match self
+            .courier
+            .deliver(to, rand::random(), unix_now(), payload)
             .await
-            .map_err(|e| BitChatError::Peer(e.to_string()))
+        {
+            Ok(p) => Ok(p),
+            Err(Failure::Later(e) | Failure::Never(e)) => Err(e),
+        }
     }
 }
 
@@ -474,28 +648,66 @@ impl Carrier for P2pCarrier {
         self.handle.account()
     }
 
-    /// `ttl` is the p2p layer's own (six days at a relay).
+    /// `ttl` is the p2p layer's own (six days at a relay, six in the outbox). Handed over or
+    /// left at a relay at once, or else queued in the durable outbox ([`Delivery::Queued`]);
+    /// behind an earlier payload to `to` that waits there, it waits too. An error only when
+    /// the outbox cannot keep it (full, or its file cannot be written).
     async fn send(
         &self,
         to: AccountId,
         payload: &[u8],
         _ttl: Duration,
     ) -> Result<Delivery, BitChatError> {
-        let path = tokio::time::timeout(SEND_DEADLINE, self.send_payload(to, payload))
-            .await
-            .map_err(|_| {
-                BitChatError::Peer(format!("not delivered within {}s", SEND_DEADLINE.as_secs()))
-            })??;
-        tracing::debug!(%to, path = path.name(), "chat payload sent");
-        Ok(match path {
-            Path::Direct | Path::Relayed => Delivery::Delivered,
-            Path::Stored => Delivery::Stored,
-        })
+        let (id, sent_at): ([u8; 16], u64) = (rand::random(), unix_now());
+        // What could never travel is refused now, not queued (it would hold up what follows).
+        if payload.len() > MAX_PAYLOAD {
+            return Err(BitChatError::Peer(format!(
+                "a payload of {} bytes; at most {MAX_PAYLOAD} are sealed in one",
+                payload.len()
+            )));
+        }
+        let first = self.outbox.lock().expect("outbox").begin(&to);
+        if !first {
+            // Behind what waits for `to`, or is being sent to it: order is kept.
+            self.outbox
+                .lock()
+                .expect("outbox")
+                .push(to, id, payload, sent_at)?;
+            self.kick.notify_one();
+            return Ok(Delivery::Queued);
+        }
+        match self.courier.deliver(to, id, sent_at, payload).await {
+            Ok(path) => {
+                self.outbox.lock().expect("outbox").landed(&to);
+                tracing::debug!(%to, path = path.name(), "chat payload sent");
+                Ok(match path {
+                    Path::Direct | Path::Relayed => Delivery::Delivered,
+                    Path::Stored => Delivery::Stored,
+                })
+            }
+            Err(Failure::Never(e)) => {
+                self.outbox.lock().expect("outbox").landed(&to);
+                self.kick.notify_one();
+                Err(e)
+            }
+            Err(Failure::Later(e)) => {
+                let queued = self
+                    .outbox
+                    .lock()
+                    .expect("outbox")
+                    .push_failed(to, id, payload, sent_at);
+                self.kick.notify_one();
+                queued.map_err(|full| BitChatError::Peer(format!("{e}; {full}")))?;
+                tracing::info!(%to, "queued in the outbox: {e}");
+                Ok(Delivery::Queued)
+            }
+        }
     }
 
     /// Someone's keys from a card the user added: no DHT lookup needed to seal to them.
     fn learn(&self, card: &PeerRecord) {
-        self.keys
+        self.courier
+            .keys
             .lock()
             .expect("keys")
             .pinned
@@ -503,7 +715,30 @@ impl Carrier for P2pCarrier {
     }
 
     fn known(&self, account: &AccountId) -> Option<PeerRecord> {
-        self.keys.lock().expect("keys").get(account).cloned()
+        self.courier
+            .keys
+            .lock()
+            .expect("keys")
+            .get(account)
+            .cloned()
+    }
+
+    /// Through the record the account publishes under its chain address (checked like any
+    /// record: its card and signatures must be that address's key's); its keys are kept.
+    async fn find_by_address(&self, address: [u8; 20]) -> Result<AccountId, BitChatError> {
+        let rec = self
+            .handle
+            .find_by_address(address)
+            .await
+            .map_err(|e| BitChatError::Peer(e.to_string()))?;
+        if chain_address(&public_key_bytes(&rec)?) != address {
+            return Err(BitChatError::Peer(format!(
+                "the record found for chain address {} is another account's",
+                hex::encode(address)
+            )));
+        }
+        self.courier.learn_record(&rec)?;
+        Ok(rec.account)
     }
 
     /// Stores the chunks in the node's chunk store (it serves them to whoever asks by hash) and
@@ -546,15 +781,21 @@ impl Carrier for P2pCarrier {
         }
         let Self {
             handle,
+            courier,
             pump,
+            retrier,
             incoming,
             notices,
             ..
         } = *self;
-        // Nothing may keep the pump or the node waiting: the queues go, then our handle (the
+        // The outbox is on disk after each change: its retries stop here and go on at the next
+        // start (a payload cut off mid-attempt is sent again, and its recipient drops a repeat).
+        drop(retrier);
+        // Nothing may keep the pump or the node waiting: the queues go, then our handles (the
         // node's task ends once every handle is gone); a node that does not stop is aborted.
         drop(incoming);
         drop(notices);
+        drop(courier);
         drop(handle);
         let abort = pump.abort_handle();
         if tokio::time::timeout(STOP_WAIT, pump).await.is_err() {
@@ -585,7 +826,13 @@ mod tests {
             mallory.identity.account_id(),
         );
         let env = alice
-            .seal(&b, &bob.identity.noise_public(), b"hello bob", 1000)
+            .seal(
+                &b,
+                &bob.identity.noise_public(),
+                [7; 16],
+                b"hello bob",
+                1000,
+            )
             .unwrap();
         let o = bob.open(&a, &env).unwrap();
         assert_eq!((o.payload.as_slice(), o.sent_at), (&b"hello bob"[..], 1000));
@@ -604,6 +851,7 @@ mod tests {
             .seal(
                 &b,
                 &bob.identity.noise_public(),
+                [8; 16],
                 b"from alice, honest",
                 1000,
             )
@@ -654,6 +902,29 @@ mod tests {
             .take([5; 16], now + MAX_AGE_SECS + 100, now + MAX_AGE_SECS + 100)
             .unwrap();
         assert_eq!(later.ids.len(), 1);
+    }
+
+    #[test]
+    fn a_payload_sent_again_under_its_id_is_taken_once() {
+        // What the outbox does after an attempt that timed out once a relay had taken it: the
+        // same id and send time in a fresh seal.
+        let (alice, bob) = (sealer(1), sealer(2));
+        let (a, b) = (alice.identity.account_id(), bob.identity.account_id());
+        let noise = bob.identity.noise_public();
+        let now = 1_800_000_000;
+        let first = alice.seal(&b, &noise, [5; 16], b"once", now).unwrap();
+        let again = alice.seal(&b, &noise, [5; 16], b"once", now).unwrap();
+        assert_ne!(first, again, "each seal is fresh");
+        let mut seen = Seen::open(None, &[2; 32]).unwrap();
+        let o = bob.open(&a, &first).unwrap();
+        seen.take(o.id, o.sent_at, now + 5).unwrap();
+        let o = bob.open(&a, &again).unwrap();
+        let e = seen.take(o.id, o.sent_at, now + 86_400).unwrap_err();
+        assert!(e.contains("replay"), "{e}");
+        // Another payload is taken.
+        let other = alice.seal(&b, &noise, [6; 16], b"twice", now).unwrap();
+        let o = bob.open(&a, &other).unwrap();
+        seen.take(o.id, o.sent_at, now + 10).unwrap();
     }
 
     proptest::proptest! {

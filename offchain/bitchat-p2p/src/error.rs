@@ -8,7 +8,8 @@ pub enum P2pError {
     Record(String),
     #[error("transport: {0}")]
     Transport(String),
-    #[error("no record for account {0} in the DHT")]
+    /// What was looked up: "account <id>" or "chain address <hex>".
+    #[error("no record for {0} in the DHT")]
     NotFound(String),
     #[error("could not deliver to {account}: {reason}")]
     Undelivered { account: String, reason: String },

@@ -11,7 +11,8 @@
 //! - **Envelopes:** one request-response exchange per opaque envelope ([`codec`]), bounded per
 //!   sender.
 //! - **Chat:** [`chat::P2pCarrier`] carries BitChat's chat (MLS conversations) over all this,
-//!   each payload sealed end to end and carrying its sender's card.
+//!   each payload sealed end to end and carrying its sender's card; what cannot go at once
+//!   waits in a durable [`outbox`] and is retried.
 //!
 //! The data path is libp2p's QUIC (quinn inside), whose congestion controller is quinn's
 //! default: libp2p-quic does not let an application plug in quinn's controller factory, so
@@ -23,8 +24,11 @@ pub mod error;
 pub mod identity;
 pub mod mailbox;
 mod node;
+pub mod outbox;
 pub mod record;
 
 pub use error::P2pError;
 pub use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
-pub use node::{NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, KAD_PROTOCOL};
+pub use node::{
+    NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, CHUNK_PROTOCOL, KAD_PROTOCOL,
+};

@@ -38,10 +38,15 @@ use crate::codec::{Ack, EnvelopeCodec, MAX_ENVELOPE_BYTES, PROTOCOL as ENVELOPE_
 use crate::error::P2pError;
 use crate::identity::{account_of_peer, keypair_from_secret};
 use crate::mailbox::{MailboxCodec, FETCH_BATCH, PROTOCOL as MAILBOX_PROTOCOL};
-use crate::record::{check_addr, check_record, record_key, sign_record, AccountRecord, AddrPolicy};
+use crate::record::{
+    address_key, chain_address, check_addr, check_record, record_key, sign_record, AccountRecord,
+    AddrPolicy,
+};
 
 pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/kad/1.0.0");
-const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/chunk/1");
+/// Chunks by hash: a `ChunkGet` frame, answered by `ChunkData` or `ChunkMissing`, or by no frame
+/// at all when the asker is over its quota (busy).
+pub const CHUNK_PROTOCOL: StreamProtocol = StreamProtocol::new("/bithive/bitchat/chunk/1");
 const IDENTIFY_PROTOCOL: &str = "/bithive/bitchat/id/1.0.0";
 /// Records are signed again this often (and whenever the relay circuits change).
 const REPUBLISH_EVERY: Duration = Duration::from_secs(600);
@@ -101,6 +106,10 @@ pub struct P2pConfig {
     /// Chunks this node serves to anyone who asks by hash (the holder encrypted them first);
     /// `None`: it serves none.
     pub chunks: Option<Arc<ChunkStore>>,
+    /// The record is also published under the account's chain address, so people who know
+    /// only that find it (default). The record under the account id names the account key
+    /// either way, from which anyone can derive the chain address: this adds the lookup.
+    pub findable_by_address: bool,
 }
 
 impl P2pConfig {
@@ -116,6 +125,7 @@ impl P2pConfig {
             inbox_capacity: 1024,
             data_dir: None,
             chunks: None,
+            findable_by_address: true,
         }
     }
 }
@@ -175,6 +185,18 @@ pub enum P2pEvent {
         from: PeerId,
         reason: String,
     },
+    /// The chat carrier's outbox (not the node's): a payload that waited was handed on after
+    /// `waited_secs`.
+    OutboxSent {
+        to: AccountId,
+        path: Path,
+        waited_secs: u64,
+    },
+    /// The chat carrier's outbox gave up on `payloads` payloads to `to` after six days.
+    OutboxExpired {
+        to: AccountId,
+        payloads: usize,
+    },
 }
 
 /// Where the node stands.
@@ -190,6 +212,7 @@ pub struct NodeInfo {
 
 enum Command {
     Find(AccountId, oneshot::Sender<Result<AccountRecord, P2pError>>),
+    FindAddress([u8; 20], oneshot::Sender<Result<AccountRecord, P2pError>>),
     Send(AccountId, Vec<u8>, oneshot::Sender<Result<Path, P2pError>>),
     Provide([u8; 32], oneshot::Sender<Result<(), P2pError>>),
     Providers([u8; 32], oneshot::Sender<Result<Vec<AccountId>, P2pError>>),
@@ -247,6 +270,13 @@ impl P2pNode {
         let keypair = keypair_from_secret(secret)?;
         let peer = keypair.public().to_peer_id();
         let account = account_of_peer(&peer).ok_or(P2pError::Identity("not secp256k1".into()))?;
+        let address = chain_address(
+            &keypair
+                .public()
+                .try_into_secp256k1()
+                .map_err(|_| P2pError::Identity("not secp256k1".into()))?
+                .to_bytes(),
+        );
         let mut bootstrap = Vec::new();
         for addr in &config.bootstrap {
             match addr.iter().last() {
@@ -314,6 +344,8 @@ impl P2pNode {
             publishing: None,
             publish_backoff: PUBLISH_RETRY,
             finds: HashMap::new(),
+            address_finds: HashMap::new(),
+            address,
             known: HashMap::new(),
             waiting_to_deposit: HashMap::new(),
             sends: HashMap::new(),
@@ -386,6 +418,12 @@ impl P2pHandle {
     /// The newest valid record `account` published.
     pub async fn find(&self, account: AccountId) -> Result<AccountRecord, P2pError> {
         self.ask(|tx| Command::Find(account, tx)).await?
+    }
+
+    /// The newest valid record of the account whose chain address is `address` (the 20 bytes
+    /// of a bech32 account address), if it publishes one under it.
+    pub async fn find_by_address(&self, address: [u8; 20]) -> Result<AccountRecord, P2pError> {
+        self.ask(|tx| Command::FindAddress(address, tx)).await?
     }
 
     /// Hands `envelope` to `account` (found through the DHT if not known yet) and says how it
@@ -551,6 +589,24 @@ struct PendingFind {
     replies: Vec<oneshot::Sender<Result<AccountRecord, P2pError>>>,
 }
 
+/// A publication under way: the record under the chain address first (when the node is
+/// findable by it), then, with `then`, the one under the account id; [`P2pEvent::Published`]
+/// once that is stored, so a node that says it is findable is, by both.
+struct Publishing {
+    query: QueryId,
+    addrs: Vec<Multiaddr>,
+    then: Option<Vec<u8>>,
+    /// The record under the chain address was not stored: published again after a backoff.
+    address_failed: bool,
+}
+
+/// A lookup by chain address: the account is what the record says.
+struct PendingAddressFind {
+    address: [u8; 20],
+    best: Option<AccountRecord>,
+    reply: oneshot::Sender<Result<AccountRecord, P2pError>>,
+}
+
 struct Driver {
     swarm: Swarm<Behaviour>,
     keypair: Keypair,
@@ -567,9 +623,12 @@ struct Driver {
     /// Relay listeners asked for, by listener: closed ones are asked for again on reconnect.
     circuits_requested: HashMap<PeerId, ListenerId>,
     publish_due: Option<Instant>,
-    publishing: Option<(QueryId, Vec<Multiaddr>)>,
+    publishing: Option<Publishing>,
     publish_backoff: Duration,
     finds: HashMap<QueryId, PendingFind>,
+    address_finds: HashMap<QueryId, PendingAddressFind>,
+    /// This node's chain address (of `keypair`).
+    address: [u8; 20],
     /// Records found, by account.
     known: HashMap<AccountId, (AccountRecord, Instant)>,
     /// Envelopes that could not be delivered, waiting for a fresh record to learn the account's
@@ -752,6 +811,21 @@ impl Driver {
     fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Find(account, reply) => self.find(account, Some(reply)),
+            Command::FindAddress(address, reply) => {
+                let q = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_record(address_key(&address).into());
+                self.address_finds.insert(
+                    q,
+                    PendingAddressFind {
+                        address,
+                        best: None,
+                        reply,
+                    },
+                );
+            }
             Command::Send(account, envelope, reply) => {
                 let s = PendingSend {
                     account,
@@ -847,7 +921,9 @@ impl Driver {
 
     fn send(&mut self, s: PendingSend) {
         let Some((rec, _)) = self.known.get(&s.account) else {
-            let _ = s.reply.send(Err(P2pError::NotFound(s.account.to_string())));
+            let _ = s
+                .reply
+                .send(Err(P2pError::NotFound(format!("account {}", s.account))));
             return;
         };
         let peer = rec.peer;
@@ -876,6 +952,32 @@ impl Driver {
                 return;
             }
         };
+        if self.config.findable_by_address {
+            let by_address = kad::Record::new(address_key(&self.address), value.clone());
+            match self
+                .swarm
+                .behaviour_mut()
+                .kad
+                .put_record(by_address, Quorum::One)
+            {
+                Ok(query) => {
+                    self.publishing = Some(Publishing {
+                        query,
+                        addrs,
+                        then: Some(value),
+                        address_failed: false,
+                    });
+                    return;
+                }
+                // The record under the account id still goes: people find us by id.
+                Err(e) => tracing::warn!("publish under the chain address: {e}"),
+            }
+        }
+        self.publish_by_account(value, addrs, self.config.findable_by_address);
+    }
+
+    /// Puts the record under the account id; [`P2pEvent::Published`] once it is stored.
+    fn publish_by_account(&mut self, value: Vec<u8>, addrs: Vec<Multiaddr>, address_failed: bool) {
         let record = kad::Record::new(record_key(&self.account), value);
         match self
             .swarm
@@ -883,7 +985,14 @@ impl Driver {
             .kad
             .put_record(record, Quorum::One)
         {
-            Ok(q) => self.publishing = Some((q, addrs)),
+            Ok(query) => {
+                self.publishing = Some(Publishing {
+                    query,
+                    addrs,
+                    then: None,
+                    address_failed,
+                })
+            }
             Err(e) => {
                 tracing::warn!("publish: {e}");
                 self.retry_publish();
@@ -1131,6 +1240,9 @@ impl Driver {
             kad::Event::OutboundQueryProgressed {
                 id, result, step, ..
             } => match result {
+                QueryResult::GetRecord(r) if self.address_finds.contains_key(&id) => {
+                    self.address_record(id, r, step.last)
+                }
                 QueryResult::GetRecord(r) => {
                     let Some(pending) = self.finds.get_mut(&id) else {
                         return;
@@ -1173,13 +1285,30 @@ impl Driver {
                     }
                 }
                 QueryResult::PutRecord(r)
-                    if self.publishing.as_ref().is_some_and(|(q, _)| *q == id) =>
+                    if self.publishing.as_ref().is_some_and(|p| p.query == id) =>
                 {
-                    let (_, addrs) = self.publishing.take().expect("checked");
+                    let Publishing {
+                        addrs,
+                        then,
+                        address_failed,
+                        ..
+                    } = self.publishing.take().expect("checked");
+                    if let Some(value) = then {
+                        if let Err(e) = &r {
+                            // Found by id all the same; the address is tried again after.
+                            tracing::debug!("publish under the chain address: {e}");
+                        }
+                        self.publish_by_account(value, addrs, r.is_err());
+                        return;
+                    }
                     match r {
                         Ok(_) => {
-                            self.publish_backoff = PUBLISH_RETRY;
                             self.emit(P2pEvent::Published { addrs });
+                            if address_failed {
+                                self.retry_publish();
+                            } else {
+                                self.publish_backoff = PUBLISH_RETRY;
+                            }
                         }
                         Err(e) => {
                             tracing::debug!("publish: {e}; retrying");
@@ -1222,6 +1351,73 @@ impl Driver {
         }
     }
 
+    /// A step of a lookup by chain address: the newest valid record under it wins; when the
+    /// lookup ends, the account it names is known like any other found.
+    fn address_record(
+        &mut self,
+        id: QueryId,
+        r: Result<GetRecordOk, kad::GetRecordError>,
+        last: bool,
+    ) {
+        let Some(pending) = self.address_finds.get_mut(&id) else {
+            return;
+        };
+        let mut done = last;
+        match r {
+            Ok(GetRecordOk::FoundRecord(found)) => {
+                let rec = found.record;
+                // Checked under the key asked for, not the one the answer names: a peer could
+                // answer with a genuine record of another account, filed under its own key.
+                match check_record(
+                    &address_key(&pending.address),
+                    &rec.value,
+                    unix_now(),
+                    self.config.addr_policy,
+                ) {
+                    Ok(r) => {
+                        if pending.best.as_ref().is_none_or(|b| r.seq > b.seq) {
+                            pending.best = Some(r);
+                        }
+                    }
+                    Err(e) => {
+                        if let Some(from) = found.peer {
+                            self.emit(P2pEvent::Refused {
+                                from,
+                                reason: e.to_string(),
+                            });
+                        }
+                    }
+                }
+            }
+            Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => done = true,
+            Err(e) => {
+                tracing::debug!("get record by address: {e}");
+                done = true;
+            }
+        }
+        if done {
+            let pending = self.address_finds.remove(&id).expect("present above");
+            let result = match pending.best {
+                Some(rec) => {
+                    let newer = self
+                        .known
+                        .get(&rec.account)
+                        .is_none_or(|(k, _)| rec.seq > k.seq);
+                    if newer {
+                        self.known
+                            .insert(rec.account, (rec.clone(), Instant::now()));
+                    }
+                    Ok(rec)
+                }
+                None => Err(P2pError::NotFound(format!(
+                    "chain address {}",
+                    hex::encode(pending.address)
+                ))),
+            };
+            let _ = pending.reply.send(result);
+        }
+    }
+
     fn found(&mut self, pending: PendingFind) {
         let fresh_relays = pending.best.as_ref().map(relays_of);
         for (s, stale, why) in self
@@ -1244,7 +1440,7 @@ impl Driver {
             let _ = r.send(
                 result
                     .clone()
-                    .map_err(|a| P2pError::NotFound(a.to_string())),
+                    .map_err(|a| P2pError::NotFound(format!("account {a}"))),
             );
         }
         for s in self

@@ -1,8 +1,10 @@
 //! The DHT record that lets a stranger find an account and seal to it: the account's BitChat
 //! card (its Noise key, signed by the account key) followed by a libp2p signed peer record (the
 //! account key signs its addresses and a sequence number, the upstream format), stored under
-//! `/bithive/bitchat/account/<account id>`. The value is `version (1) || card length (u16 BE)
-//! || card || signed peer record`. Every node that stores or reads one checks it ([`check_record`]): both
+//! `/bithive/bitchat/account/<account id>`, and the same value under
+//! `/bithive/bitchat/address/<chain address>` (the 20 bytes a bech32 account address encodes), so
+//! people who know only each other's chain address find each other too. The value is
+//! `version (1) || card length (u16 BE) || card || signed peer record`. Every node that stores or reads one checks it ([`check_record`]): both
 //! signers must be the account the key names, the addresses must be ones a peer could honestly
 //! be reached at, and the record must not come from the future.
 
@@ -20,6 +22,7 @@ use crate::error::P2pError;
 use crate::identity::account_of_peer;
 
 const KEY_PREFIX: &[u8] = b"/bithive/bitchat/account/";
+const ADDRESS_PREFIX: &[u8] = b"/bithive/bitchat/address/";
 /// Addresses a record may carry: a few direct ones and a few relay circuits.
 pub const MAX_ADDRS: usize = 8;
 /// Bytes of one address (a relay circuit with two peer ids is about 120).
@@ -40,6 +43,35 @@ pub fn record_key(account: &AccountId) -> Vec<u8> {
 pub fn account_of_key(key: &[u8]) -> Option<AccountId> {
     let rest = key.strip_prefix(KEY_PREFIX)?;
     Some(AccountId(rest.try_into().ok()?))
+}
+
+/// The chain address of an account key: ripemd160 of sha256 of the compressed key, the 20 bytes
+/// a bech32 account address (`bithive1...`, `cosmos1...`) encodes under any prefix.
+pub fn chain_address(compressed: &[u8; 33]) -> [u8; 20] {
+    use ripemd::Ripemd160;
+    use sha2::{Digest, Sha256};
+    Ripemd160::digest(Sha256::digest(compressed)).into()
+}
+
+/// The DHT key under which the account with chain address `address` publishes its record too.
+pub fn address_key(address: &[u8; 20]) -> Vec<u8> {
+    let mut k = ADDRESS_PREFIX.to_vec();
+    k.extend_from_slice(address);
+    k
+}
+
+/// What a DHT key names: an account by its BitChat id, or by its chain address.
+enum Named {
+    Account(AccountId),
+    Address([u8; 20]),
+}
+
+fn named_by_key(key: &[u8]) -> Option<Named> {
+    if let Some(a) = account_of_key(key) {
+        return Some(Named::Account(a));
+    }
+    let rest = key.strip_prefix(ADDRESS_PREFIX)?;
+    Some(Named::Address(rest.try_into().ok()?))
 }
 
 /// What addresses a record may name.
@@ -121,8 +153,8 @@ pub fn check_record(
     policy: AddrPolicy,
 ) -> Result<AccountRecord, P2pError> {
     let refuse = |why: String| Err(P2pError::Record(why));
-    let Some(account) = account_of_key(key) else {
-        return refuse("not a BitChat account key".into());
+    let Some(named) = named_by_key(key) else {
+        return refuse("not a BitChat account or address key".into());
     };
     if value.len() > MAX_RECORD_BYTES {
         return refuse(format!("{} bytes, at most {MAX_RECORD_BYTES}", value.len()));
@@ -141,13 +173,32 @@ pub fn check_record(
     let rec = PeerRecord::from_signed_envelope(envelope)
         .map_err(|e| P2pError::Record(format!("not a signed peer record: {e}")))?;
     let peer = rec.peer_id();
-    match account_of_peer(&peer) {
-        Some(a) if a == account => {}
-        Some(a) => return refuse(format!("signed by account {a}, stored under {account}")),
-        None => return refuse("signed by a key that is not a chain account".into()),
-    }
-    if AccountId::from_pubkey(&card.account_pubkey) != account {
-        return refuse(format!("a card of another account, stored under {account}"));
+    let Some(signer) = account_of_peer(&peer) else {
+        return refuse("signed by a key that is not a chain account".into());
+    };
+    let account = AccountId::from_pubkey(&card.account_pubkey);
+    match named {
+        Named::Account(under) => {
+            if signer != under {
+                return refuse(format!("signed by account {signer}, stored under {under}"));
+            }
+            if account != under {
+                return refuse(format!("a card of another account, stored under {under}"));
+            }
+        }
+        Named::Address(under) => {
+            if signer != account {
+                return refuse(format!(
+                    "signed by account {signer}, carrying the card of {account}"
+                ));
+            }
+            if chain_address(&card.account_pubkey) != under {
+                return refuse(format!(
+                    "signed by account {signer}, stored under chain address {}",
+                    hex::encode(under)
+                ));
+            }
+        }
     }
     if rec.seq() > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
         return refuse(format!("signed at {} which is in the future", rec.seq()));
@@ -320,6 +371,24 @@ mod tests {
         let at = v.windows(2).position(|w| w == [0x23, 0x28]).unwrap();
         v[at + 1] ^= 1;
         assert!(check_record(&record_key(&account(&a)), &v, now(), P).is_err());
+    }
+
+    #[test]
+    fn a_record_reads_back_under_its_chain_address_and_under_no_other() {
+        let (a, b) = (kp(1), kp(2));
+        let v = sign_record(&a, vec![relay_addr(&b)]).unwrap();
+        let pubkey: [u8; 33] = a.public().try_into_secp256k1().unwrap().to_bytes();
+        let rec = check_record(&address_key(&chain_address(&pubkey)), &v, now(), P).unwrap();
+        assert_eq!(rec.account, account(&a));
+        // Under another account's address, or an address of nobody: refused.
+        let other: [u8; 33] = b.public().try_into_secp256k1().unwrap().to_bytes();
+        let e = check_record(&address_key(&chain_address(&other)), &v, now(), P).unwrap_err();
+        assert!(e.to_string().contains("stored under chain address"), "{e}");
+        assert!(check_record(&address_key(&[0; 20]), &v, now(), P).is_err());
+        // Neither a key of another length nor another prefix.
+        let mut short = address_key(&chain_address(&pubkey));
+        short.pop();
+        assert!(check_record(&short, &v, now(), P).is_err());
     }
 
     #[test]

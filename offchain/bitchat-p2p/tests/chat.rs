@@ -5,6 +5,8 @@
 //! sealed chat files); a file offered in a conversation is fetched as chunks from the sender's
 //! node and opened, an offer too large refused; payloads forged by a peer speaking the envelope
 //! protocol directly are refused; every file written is 0600 and holds no message in clear.
+//! Payloads to someone who cannot be found yet wait in the sender's outbox, across a restart,
+//! and arrive in order, once each, when they come online.
 //! Across real NATs the same node is tested by scripts/test.d/bitchat-nat.sh.
 
 mod common;
@@ -15,9 +17,11 @@ use std::time::{Duration, Instant};
 
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::chat::file::{FileOffer, MAX_FILE};
-use bithive_bitchat::chat::{message_digest, ChatClient, ChatCore, ConversationId, Event};
+use bithive_bitchat::chat::{
+    message_digest, Carried, Carrier, ChatClient, ChatCore, ConversationId, Delivery, Event,
+};
 use bithive_bitchat::chunks::{ChunkStore, Manifest};
-use bithive_bitchat::AccountId;
+use bithive_bitchat::{AccountId, NodeIdentity};
 use bithive_bitchat_p2p::chat::P2pCarrier;
 use bithive_bitchat_p2p::{P2pEvent, P2pNode};
 use common::{assert_sealed_at_rest, config, until, WAIT};
@@ -364,4 +368,110 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         p.stop().await;
     }
     relay_events.abort();
+}
+
+/// A relay (DHT server, mailbox) on loopback; its bootstrap address and the task draining it.
+async fn public_node(dir: &Path) -> (Multiaddr, tokio::task::JoinHandle<()>) {
+    let mut rc = config(true, vec![]);
+    rc.data_dir = Some(dir.join("relay"));
+    let mut relay = P2pNode::start(&[1; 32], rc).await.unwrap();
+    let addr = until(&mut relay, "listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let boot = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
+    (
+        boot,
+        tokio::spawn(async move { while relay.next_event().await.is_some() {} }),
+    )
+}
+
+/// A chat carrier for the account `[n; 32]`, its state in `dir/p<n>`, once its record is
+/// published; with its notices.
+async fn carrier(n: u8, dir: &Path, boot: &Multiaddr) -> (P2pCarrier, mpsc::Receiver<P2pEvent>) {
+    let state = dir.join(format!("p{n}"));
+    std::fs::create_dir_all(&state).unwrap();
+    let node = P2pNode::start(&[n; 32], config(false, vec![boot.clone()]))
+        .await
+        .unwrap();
+    let carrier = P2pCarrier::new(&[n; 32], node, Some(&state)).unwrap();
+    let mut notices = carrier.take_notices().unwrap();
+    tokio::time::timeout(WAIT, async {
+        while !matches!(notices.recv().await, Some(P2pEvent::Published { .. })) {}
+    })
+    .await
+    .expect("publication");
+    (carrier, notices)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payloads_to_someone_not_found_yet_wait_in_the_outbox_across_a_restart() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let dir = tempfile::tempdir().unwrap();
+    let (boot, relay) = public_node(dir.path()).await;
+    // Dave has never been online (or has been away so long that his record left the DHT):
+    // nobody can find him, and no relay knows to keep anything for him.
+    let dave_id = NodeIdentity::from_secret(&[6; 32]).unwrap().account_id();
+    let (alice, _) = carrier(2, dir.path(), &boot).await;
+    let alice_id = alice.account_id();
+    let ttl = Duration::from_secs(6 * 24 * 3600);
+    let bodies: [&[u8]; 3] = [b"OUTBOX-first", b"OUTBOX-second", b"OUTBOX-third"];
+    for body in bodies {
+        let how = alice.send(dave_id, body, ttl).await.unwrap();
+        assert_eq!(how, Delivery::Queued, "{:?}", String::from_utf8_lossy(body));
+    }
+    assert_eq!(alice.queued(), 3);
+    // Alice's program stops (the outbox is on disk before a send returns, so a crash leaves the
+    // same file) and starts again.
+    Box::new(alice).shutdown().await;
+    let (alice, mut alice_notices) = carrier(2, dir.path(), &boot).await;
+    assert_eq!(alice.queued(), 3, "the outbox did not survive the restart");
+
+    // Dave comes online: Alice's retries find him and hand the three over, in order, once each.
+    let (dave, _) = carrier(6, dir.path(), &boot).await;
+    for want in bodies {
+        match dave.recv(WAIT).await {
+            Some(Carried::Payload { from, body }) => {
+                assert_eq!(from, alice_id);
+                assert_eq!(
+                    body,
+                    want,
+                    "out of order: {:?}",
+                    String::from_utf8_lossy(&body)
+                );
+            }
+            other => panic!("Dave got {other:?} instead of {want:?}"),
+        }
+    }
+    let mut sent = 0;
+    let t = Instant::now();
+    while sent < 3 {
+        let left = WAIT.saturating_sub(t.elapsed());
+        match tokio::time::timeout(left, alice_notices.recv()).await {
+            Ok(Some(P2pEvent::OutboxSent { to, .. })) if to == dave_id => sent += 1,
+            Ok(Some(_)) => {}
+            other => panic!("Alice was told of {sent} of 3 sent: {other:?}"),
+        }
+    }
+    assert_eq!(alice.queued(), 0);
+    // A later message goes at once, and nothing came twice.
+    assert_eq!(
+        alice.send(dave_id, b"OUTBOX-now", ttl).await.unwrap(),
+        Delivery::Delivered
+    );
+    match dave.recv(WAIT).await {
+        Some(Carried::Payload { body, .. }) => assert_eq!(body, b"OUTBOX-now"),
+        other => panic!("{other:?}"),
+    }
+    assert!(dave.recv(Duration::from_secs(2)).await.is_none());
+
+    assert!(dir.path().join("p2/outbox.sealed").exists());
+    assert_sealed_at_rest(dir.path(), &[b"OUTBOX-"]);
+    Box::new(alice).shutdown().await;
+    Box::new(dave).shutdown().await;
+    relay.abort();
 }

@@ -1,17 +1,21 @@
 //! Discovery, delivery and the mailbox on one machine (loopback), with an attacker speaking the
 //! same protocols from a raw libp2p swarm: a record forged under another account's key and a
-//! mailbox deposit in another account's name are both refused. The NAT traversal itself is
+//! mailbox deposit in another account's name are both refused; a chunk holder serving other
+//! bytes is refused, and a flood of chunk requests is told to wait past its quota. The NAT traversal itself is
 //! tested across real NATs by scripts/test.d/bitchat-nat.sh (network namespaces, root).
 
 mod common;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use bithive_bitchat::at_rest::AtRestKey;
+use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
 use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
 use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
-use bithive_bitchat_p2p::record::{record_key, sign_record};
-use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, KAD_PROTOCOL};
+use bithive_bitchat_p2p::record::{chain_address, record_key, sign_record, AccountRecord};
+use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, CHUNK_PROTOCOL, KAD_PROTOCOL};
 use common::{config, until, WAIT};
 use futures::StreamExt;
 use libp2p::kad::{self, store::MemoryStore, Quorum};
@@ -47,6 +51,12 @@ async fn relay() -> World {
     }
 }
 
+/// The chain address of the account `[n; 32]`.
+fn address_of(n: u8) -> [u8; 20] {
+    let key = keypair_from_secret(&[n; 32]).unwrap().public();
+    chain_address(&key.try_into_secp256k1().unwrap().to_bytes())
+}
+
 async fn person(w: &World, secret: u8) -> P2pNode {
     let mut n = P2pNode::start(&[secret; 32], config(false, vec![w.relay_addr.clone()]))
         .await
@@ -65,6 +75,27 @@ async fn strangers_find_each_other_by_account_and_talk() {
     let mut bob = person(&w, 3).await;
     let rec = alice.find(bob.account()).await.unwrap();
     assert_eq!(rec.peer, bob.peer_id());
+    // By chain address too (what people see of each other on chain): Bob's record is put under
+    // it before the one under his id, so once he is published he is found by both.
+    let by_address = alice.find_by_address(address_of(3)).await.unwrap();
+    assert_eq!(
+        (by_address.account, by_address.peer),
+        (bob.account(), bob.peer_id())
+    );
+    // Carol asked not to be findable by address: by id she is, by address she is not.
+    let mut c = config(false, vec![w.relay_addr.clone()]);
+    c.findable_by_address = false;
+    let mut carol = P2pNode::start(&[4; 32], c).await.unwrap();
+    until(&mut carol, "publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    assert_eq!(
+        alice.find(carol.account()).await.unwrap().peer,
+        carol.peer_id()
+    );
+    let e = alice.find_by_address(address_of(4)).await.unwrap_err();
+    assert!(e.to_string().contains("chain address"), "{e}");
     let path = alice
         .send(bob.account(), b"hello bob".to_vec())
         .await
@@ -142,6 +173,7 @@ async fn a_message_for_someone_away_waits_at_their_relay() {
 struct Mallory {
     kad: kad::Behaviour<MemoryStore>,
     mailbox: request_response::Behaviour<MailboxCodec>,
+    chunks: request_response::Behaviour<MailboxCodec>,
 }
 
 fn mallory() -> Swarm<Mallory> {
@@ -162,6 +194,11 @@ fn mallory() -> Swarm<Mallory> {
                 mailbox: request_response::Behaviour::with_codec(
                     MailboxCodec,
                     [(MAILBOX_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default(),
+                ),
+                chunks: request_response::Behaviour::with_codec(
+                    MailboxCodec,
+                    [(CHUNK_PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default(),
                 ),
             }
@@ -308,4 +345,146 @@ async fn peers_that_are_not_accounts_are_disconnected() {
         closed,
         "the handshake itself should succeed, then the relay hangs up"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_serving_other_bytes_and_a_flood_of_chunk_requests_are_refused() {
+    let w = relay().await;
+    let dir = tempfile::tempdir().unwrap();
+    // Bob holds a file (a public node here, so Mallory's bare swarm can dial him directly).
+    let store = Arc::new(
+        ChunkStore::open(
+            &dir.path().join("bob"),
+            AtRestKey::derive(&[3; 32], "chunks"),
+        )
+        .unwrap(),
+    );
+    let manifest = store.publish(b"a sealed file, one chunk", 1024).unwrap();
+    let hash = manifest.chunks[0];
+    let mut c = config(true, vec![w.relay_addr.clone()]);
+    c.chunks = Some(store);
+    let mut bob = P2pNode::start(&[3; 32], c).await.unwrap();
+    let bob_addr = until(&mut bob, "Bob's listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let bob_events = tokio::spawn(async move { while bob.next_event().await.is_some() {} });
+    let alice = person(&w, 2).await;
+    let bob_account =
+        account_of_peer(&keypair_from_secret(&[3; 32]).unwrap().public().to_peer_id()).unwrap();
+    let bob_rec = alice.find(bob_account).await.unwrap();
+
+    // 1. Mallory says she holds it, and answers with other bytes under its hash: Alice's node
+    // refuses them by name and stores nothing.
+    let mut m = mallory();
+    m.listen_on("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
+        .unwrap();
+    let m_addr = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = m.select_next_some().await {
+                return address;
+            }
+        }
+    })
+    .await
+    .expect("Mallory listens");
+    let mallory_rec = AccountRecord {
+        account: account_of_peer(m.local_peer_id()).unwrap(),
+        peer: *m.local_peer_id(),
+        seq: 0,
+        addrs: vec![m_addr],
+        noise: [0; 32],
+    };
+    let handle = alice.handle();
+    let ask = handle.get_chunk(&mallory_rec, hash);
+    tokio::pin!(ask);
+    let got = tokio::time::timeout(WAIT, async {
+        loop {
+            tokio::select! {
+                got = &mut ask => return got,
+                ev = m.select_next_some() => {
+                    if let SwarmEvent::Behaviour(MalloryEvent::Chunks(request_response::Event::Message {
+                        message: request_response::Message::Request { channel, .. }, ..
+                    })) = ev {
+                        let lie = vec![Frame::ChunkData { hash, data: b"other bytes".to_vec() }];
+                        let _ = m.behaviour_mut().chunks.send_response(channel, lie);
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("Alice's node answers");
+    let e = got.unwrap_err().to_string();
+    assert!(e.contains("sent a chunk that is not"), "{e}");
+
+    // 2. Mallory asks Bob for the chunk 300 times, in waves of 50 (request-response opens at
+    // most 100 streams at once): 256 are answered (her quota per 10 s), the rest told to wait
+    // (an empty answer); Bob stays up.
+    let (mut served, mut busy, mut failed) = (0, 0, 0);
+    for wave in 1..=6 {
+        for _ in 0..50 {
+            m.behaviour_mut().chunks.send_request_with_addresses(
+                &bob_rec.peer,
+                Frame::ChunkGet { hash },
+                vec![bob_addr.clone()],
+            );
+        }
+        tokio::time::timeout(WAIT, async {
+            while served + busy + failed < wave * 50 {
+                match m.select_next_some().await {
+                    SwarmEvent::Behaviour(MalloryEvent::Chunks(
+                        request_response::Event::Message {
+                            message: request_response::Message::Response { response, .. },
+                            ..
+                        },
+                    )) => match response.as_slice() {
+                        [Frame::ChunkData { data, .. }] => {
+                            assert_eq!(data.as_slice(), b"a sealed file, one chunk");
+                            served += 1
+                        }
+                        [] => busy += 1,
+                        other => panic!("Bob answered {other:?}"),
+                    },
+                    SwarmEvent::Behaviour(MalloryEvent::Chunks(
+                        request_response::Event::OutboundFailure { .. },
+                    )) => failed += 1,
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .expect("Bob answers every request");
+    }
+    assert_eq!((served, busy, failed), (256, 44, 0));
+    // Alice has her own quota: Bob serves her, and checks nothing she did not ask for.
+    let data = alice.handle().get_chunk(&bob_rec, hash).await.unwrap();
+    assert_eq!(data.as_deref(), Some(&b"a sealed file, one chunk"[..]));
+    // A chunk Bob does not hold is missing, not an error.
+    assert_eq!(
+        alice.handle().get_chunk(&bob_rec, [0; 32]).await.unwrap(),
+        None
+    );
+    // Mallory, asking again within the window, is still told to wait.
+    m.behaviour_mut().chunks.send_request_with_addresses(
+        &bob_rec.peer,
+        Frame::ChunkGet { hash },
+        vec![bob_addr.clone()],
+    );
+    let again = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::Behaviour(MalloryEvent::Chunks(request_response::Event::Message {
+                message: request_response::Message::Response { response, .. },
+                ..
+            })) = m.select_next_some().await
+            {
+                return response;
+            }
+        }
+    })
+    .await
+    .expect("Bob answers");
+    assert!(again.is_empty(), "over her quota Mallory got {again:?}");
+    bob_events.abort();
 }

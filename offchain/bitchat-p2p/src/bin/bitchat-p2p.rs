@@ -243,5 +243,15 @@ fn print_event(ev: P2pEvent) {
         P2pEvent::Refused { from, reason } => {
             out(json!({"event": "refused", "from": from.to_string(), "reason": reason}))
         }
+        P2pEvent::OutboxSent {
+            to,
+            path,
+            waited_secs,
+        } => out(
+            json!({"event": "outbox_sent", "to": to.to_string(), "path": path.name(), "waited_secs": waited_secs}),
+        ),
+        P2pEvent::OutboxExpired { to, payloads } => {
+            out(json!({"event": "outbox_expired", "to": to.to_string(), "payloads": payloads}))
+        }
     }
 }

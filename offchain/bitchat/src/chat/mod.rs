@@ -64,6 +64,13 @@ pub trait Carrier: Send + Sync {
     fn known(&self, _account: &AccountId) -> Option<PeerRecord> {
         None
     }
+    /// The account whose chain address (the 20 bytes of a bech32 account address) is
+    /// `address`, where the network has a directory that answers it.
+    async fn find_by_address(&self, _address: [u8; 20]) -> Result<AccountId, BitChatError> {
+        Err(BitChatError::Peer(
+            "this carrier finds people by their card or BitChat id, not by chain address".into(),
+        ))
+    }
     /// Keeps `data` (already encrypted) as content-addressed chunks that others can fetch by
     /// hash, and announces them where the network has a directory; their manifest.
     async fn share(&self, _data: &[u8]) -> Result<Manifest, BitChatError> {
@@ -163,6 +170,9 @@ impl Carrier for Box<dyn Carrier> {
     fn known(&self, account: &AccountId) -> Option<PeerRecord> {
         (**self).known(account)
     }
+    async fn find_by_address(&self, address: [u8; 20]) -> Result<AccountId, BitChatError> {
+        (**self).find_by_address(address).await
+    }
     async fn share(&self, data: &[u8]) -> Result<Manifest, BitChatError> {
         (**self).share(data).await
     }
@@ -185,7 +195,7 @@ pub struct Dispatched {
     pub delivered: usize,
     /// Kept at a relay until the recipient comes back.
     pub stored: usize,
-    /// In the sender's outbox (BitChat's own node: its delivery is known later).
+    /// In the sender's durable outbox, retried from there (its delivery is known later).
     pub queued: usize,
     pub failed: Vec<(AccountId, BitChatError)>,
 }
@@ -196,7 +206,7 @@ impl Dispatched {
         self.delivered + self.stored + self.queued
     }
 
-    /// In words: "delivered to 2, waiting at a relay for 1", "sent to 3".
+    /// In words: "delivered to 2, waiting at a relay for 1", "queued for 3".
     pub fn summary(&self) -> String {
         let mut parts = Vec::new();
         if self.delivered > 0 {
@@ -206,7 +216,7 @@ impl Dispatched {
             parts.push(format!("waiting at a relay for {}", self.stored));
         }
         if self.queued > 0 {
-            parts.push(format!("sent to {}", self.queued));
+            parts.push(format!("queued for {}", self.queued));
         }
         if parts.is_empty() {
             parts.push("sent to nobody".into());
