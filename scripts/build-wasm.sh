@@ -5,7 +5,7 @@
 #   - std is rebuilt for wasm32 with -Zbuild-std and target-cpu=mvp (no post-MVP opcodes),
 #   - absolute paths are remapped (/code, /cargo) so the bytes do not depend on where the checkout
 #     or the cargo home live,
-#   - wasm-opt -Os, then cosmwasm-check.
+#   - wasm-opt -Os (its output kept by content: see wasm_opt), then cosmwasm-check.
 #
 # Usage:
 #   scripts/build-wasm.sh                 build all: contracts/ -> artifacts/, testing/reference/ (benchmark
@@ -84,6 +84,28 @@ manifest_of() { # PKG
   echo "${line#* }"
 }
 
+# wasm_opt RAW OUT: wasm-opt -Os --strip-debug. It is deterministic, so its output for these exact
+# input bytes, this wasm-opt and these flags is kept by content ($CACHE/wasm-opt) and an unchanged
+# contract costs no second run: about 100 CPU-seconds of a warm --check for the 22 contracts
+# (issue #49). The check still compares the final bytes with artifacts/ and runs cosmwasm-check
+# on them. BITHIVE_WASM_OPT_CACHE=0 runs wasm-opt every time.
+WASM_OPT_FLAGS=(-Os --strip-debug)
+wasm_opt() {
+  local dir="$CACHE/wasm-opt" key cached
+  if [ "${BITHIVE_WASM_OPT_CACHE:-1}" = 0 ]; then wasm-opt "${WASM_OPT_FLAGS[@]}" "$1" -o "$2"; return; fi
+  key="$( { sha256sum <"$1"; wasm-opt --version; echo "${WASM_OPT_FLAGS[*]}"; } | sha256sum | cut -c1-64)"
+  cached="$dir/$key.wasm"
+  if [ -s "$cached" ]; then
+    cp "$cached" "$2"
+    touch "$cached" # kept while used; entries unused for 30 days are removed below
+    return
+  fi
+  wasm-opt "${WASM_OPT_FLAGS[@]}" "$1" -o "$2"
+  mkdir -p "$dir"
+  cp "$2" "$cached.$$.tmp" && mv "$cached.$$.tmp" "$cached"
+  find "$dir" -name '*.wasm' -mtime +30 -delete 2>/dev/null || true
+}
+
 build_one() { # PKG OUTDIR [MANIFEST]
   local pkg="$1" dest="$2" manifest="${3:-$SRC/Cargo.toml}" lib
   lib="${pkg//-/_}"
@@ -94,7 +116,7 @@ build_one() { # PKG OUTDIR [MANIFEST]
     --profile wasm --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort
   local raw="$WASM_TARGET_DIR/wasm32-unknown-unknown/wasm/$lib.wasm"
   [ -f "$raw" ] || die "cargo produced no $raw"
-  wasm-opt -Os --strip-debug "$raw" -o "$dest/$lib.wasm"
+  wasm_opt "$raw" "$dest/$lib.wasm"
   cosmwasm-check "$dest/$lib.wasm" >/dev/null || { cosmwasm-check "$dest/$lib.wasm" || true; die "$lib.wasm fails cosmwasm-check"; }
 }
 

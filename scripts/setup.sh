@@ -95,7 +95,21 @@ command -v cargo >/dev/null || { echo "cargo (rustup, Rust 1.95) is required" >&
 BITHIVE_TIMINGS="${BITHIVE_TIMINGS:-$BITHIVE_CACHE/timings/$(date -u +%Y%m%dT%H%M%SZ)-$$.tsv}"
 export BITHIVE_TIMINGS
 mkdir -p "$(dirname "$BITHIVE_TIMINGS")"
-[ -s "$BITHIVE_TIMINGS" ] || printf 'step\tseconds\tstate\tcache_files\tcache_mb\tstarted\n' >"$BITHIVE_TIMINGS"
+[ -s "$BITHIVE_TIMINGS" ] || printf 'step\tseconds\tstate\tcache_files\tcache_mb\tstarted\tcpu_seconds\n' >"$BITHIVE_TIMINGS"
+# Each step's CPU time, all its processes included (chains and browsers it starts too), from a
+# cgroup of its own where the machine lets us make one: cgroup v1's cpuacct, or a writable v2
+# hierarchy. Elsewhere the CPU column stays empty. The steps of a run overlap, so their wall
+# times say little about what each costs the machine; this does.
+TIMING_CG_KIND="" TIMING_CG_BASE=""
+if [ -w /sys/fs/cgroup/cpuacct/cgroup.procs ]; then
+  TIMING_CG_KIND=v1
+  TIMING_CG_BASE="/sys/fs/cgroup/cpuacct$(awk -F: '$2 ~ /(^|,)cpuacct(,|$)/ { print $3; exit }' /proc/self/cgroup)"
+elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  TIMING_CG_KIND=v2
+  TIMING_CG_BASE="/sys/fs/cgroup$(awk -F: '$1 == "0" { print $3; exit }' /proc/self/cgroup)"
+fi
+TIMING_CG_BASE="${TIMING_CG_BASE%/}"
+[ -n "$TIMING_CG_BASE" ] && [ -w "$TIMING_CG_BASE/cgroup.procs" ] || TIMING_CG_KIND=""
 # The places a step writes when it installs or builds; those that do not exist are skipped.
 timing_dirs() {
   local d
@@ -111,11 +125,34 @@ timing_begin() {
   # mtimes move in clock ticks: set the marker a little before the start, so a file written in
   # the step's first tick still counts as newer.
   touch -d "@$(awk -v t="$TIMING_START" 'BEGIN { printf "%.3f", t - 0.05 }')" "$TIMING_MARK"
+  # The shell running the step (the test command's own, or a background step's subshell) and
+  # all it starts from now on are counted in the step's cgroup.
+  TIMING_CG=""
+  if [ -n "$TIMING_CG_KIND" ]; then
+    local cg="$TIMING_CG_BASE/bithive-step-$BASHPID-$RANDOM"
+    if mkdir "$cg" 2>/dev/null && echo "$BASHPID" >"$cg/cgroup.procs" 2>/dev/null; then
+      TIMING_CG="$cg"
+    else
+      rmdir "$cg" 2>/dev/null || true
+    fi
+  fi
 }
 # timing_end NAME: appends NAME's wall time and cold/cached state to $BITHIVE_TIMINGS.
 timing_end() {
   local name="$1" secs files_mb
   secs="$(awk -v a="$TIMING_START" -v b="$(now_s)" 'BEGIN { printf "%.1f", b - a }')"
+  # Read before the scan below, which is the timing's own cost, not the step's.
+  local cpu=""
+  if [ -n "${TIMING_CG:-}" ]; then
+    case "$TIMING_CG_KIND" in
+      v1) cpu="$(awk '{ printf "%.1f", $1 / 1e9 }' "$TIMING_CG/cpuacct.usage" 2>/dev/null || true)" ;;
+      v2) cpu="$(awk '$1 == "usage_usec" { printf "%.1f", $2 / 1e6 }' "$TIMING_CG/cpu.stat" 2>/dev/null || true)" ;;
+    esac
+    echo "$BASHPID" >"$TIMING_CG_BASE/cgroup.procs" 2>/dev/null || true
+    # Refused while a process the step left behind still runs in it (harmless: empty, later).
+    rmdir "$TIMING_CG" 2>/dev/null || true
+    TIMING_CG=""
+  fi
   # Files written since the step began, outside the timings folder itself and lock files.
   files_mb="$(timing_dirs | xargs -r -I{} find {} -xdev -type f -newer "$TIMING_MARK" \
     ! -path "$BITHIVE_CACHE/timings/*" ! -name '*.lock' ! -name '.cargo-lock' -printf '%s\n' 2>/dev/null \
@@ -124,17 +161,17 @@ timing_end() {
   local state=cached
   [ "${files_mb%%$'\t'*}" = 0 ] || state=cold
   # The start (Unix seconds) lets a CPU trace (vmstat -t) be laid against the steps.
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$secs" "$state" "$files_mb" "$TIMING_START" >>"$BITHIVE_TIMINGS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$secs" "$state" "$files_mb" "$TIMING_START" "$cpu" >>"$BITHIVE_TIMINGS"
 }
 # timing_table: prints the table of this run's steps and keeps a copy as latest-<profile>.tsv.
 timing_table() {
   [ -s "$BITHIVE_TIMINGS" ] || return 0
   cp "$BITHIVE_TIMINGS" "$(dirname "$BITHIVE_TIMINGS")/latest-$BITHIVE_SETUP_PROFILE.tsv"
-  awk -F '\t' 'NR == 1 { printf "%-44s %10s  %-6s  %s\n", "step", "wall", "state", "written to caches"; next }
-    { t += $2; s = $2 < 60 ? sprintf("%.1f s", $2) : sprintf("%d min %02d s", int($2 / 60), int($2) % 60)
-      w = $3 == "cold" ? sprintf("%d files, %.1f MB", $4, $5) : "-"
-      printf "%-44s %10s  %-6s  %s\n", $1, s, $3, w }
-    END { printf "%-44s %10s\n", "sum of the steps", sprintf("%d min %02d s", int(t / 60), int(t) % 60) }' "$BITHIVE_TIMINGS"
+  awk -F '\t' 'function dur(x) { return x < 60 ? sprintf("%.1f s", x) : sprintf("%d min %02d s", int(x / 60), int(x) % 60) }
+    NR == 1 { printf "%-44s %10s %10s  %-6s  %s\n", "step", "wall", "CPU", "state", "written to caches"; next }
+    { t += $2; c += $7; w = $3 == "cold" ? sprintf("%d files, %.1f MB", $4, $5) : "-"
+      printf "%-44s %10s %10s  %-6s  %s\n", $1, dur($2), $7 == "" ? "-" : dur($7), $3, w }
+    END { printf "%-44s %10s %10s\n", "sum of the steps", dur(t), c > 0 ? dur(c) : "-" }' "$BITHIVE_TIMINGS"
   printf '(kept in %s)\n' "$BITHIVE_TIMINGS"
 }
 
