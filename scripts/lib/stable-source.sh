@@ -10,12 +10,19 @@
 # every file a new mtime, which cargo reads as "changed". Built from DEST, whose path is fixed and
 # whose mtimes follow the content, cargo's own freshness check rebuilds exactly the contracts whose
 # sources changed; the bytes are the same (scripts/repro-check.sh builds at another path).
-# A checkout that is not a git work tree is built where it is, as before.
+# ROOT may itself be such a copy (the test command runs from one, $BITHIVE_CACHE/test-src): its
+# manifest says what it holds, so the wasm builds still compile from their own fixed copy. Built
+# from test-src in the test command and from wasm-src by hand, the contracts' one target dir saw
+# two source paths and rebuilt everything each time the other ran (16 min here, issue #49).
+# Another checkout that is not a git work tree is built where it is, as before.
 stable_source() {
-  local root="$1" dest="$2" manifest new changed removed
+  local root="$1" dest="$2" manifest new changed removed from_copy=0
   if ! git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-    printf '%s\n' "$root"
-    return 0
+    if [ ! -f "$root/.bithive-source-manifest" ] || [ "$root" -ef "$dest" ]; then
+      printf '%s\n' "$root"
+      return 0
+    fi
+    from_copy=1
   fi
   mkdir -p "$dest"
   # One sync at a time into DEST (the test command's steps run side by side and more than one
@@ -26,14 +33,18 @@ stable_source() {
   manifest="$dest/.bithive-source-manifest"
   new="$(mktemp)"
   # "<blob hash> <path>" for every file of the checkout, sorted by path.
-  (
-    cd "$root"
-    git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
-      [ -f "$f" ] && printf '%s\n' "$f"
-    done | sort -u >"$new.paths"
-    git hash-object --stdin-paths <"$new.paths" | paste -d ' ' - "$new.paths" | sort >"$new"
-  )
-  rm -f "$new.paths"
+  if [ "$from_copy" = 1 ]; then
+    sort "$root/.bithive-source-manifest" >"$new"
+  else
+    (
+      cd "$root"
+      git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+        [ -f "$f" ] && printf '%s\n' "$f"
+      done | sort -u >"$new.paths"
+      git hash-object --stdin-paths <"$new.paths" | paste -d ' ' - "$new.paths" | sort >"$new"
+    )
+    rm -f "$new.paths"
+  fi
   touch "$manifest"
   # Lines only in the new manifest: files added or changed; paths only in the old one: removed.
   changed="$(comm -13 "$manifest" "$new" | cut -d ' ' -f 2-)"
