@@ -109,6 +109,12 @@ fn public_key_bytes(rec: &AccountRecord) -> Result<[u8; 33], BitChatError> {
         .ok_or_else(|| BitChatError::Peer("a record of a key that is not an account".into()))
 }
 
+/// Why a payload whose id was taken before is refused. Not told to the user: the same payload
+/// comes twice without anyone attacking (the node sends again when a hole punch closes the
+/// relayed connection under an answer; the outbox sends again after an attempt that timed out
+/// once a relay had taken it), and a relay's replay is harmless once dropped.
+const REPEAT: &str = "a replay of a payload already taken";
+
 /// Seals and opens chat payloads for one identity (no I/O).
 struct Sealer {
     identity: NodeIdentity,
@@ -213,7 +219,7 @@ impl Seen {
             return Err("older than any relay keeps mail".into());
         }
         if self.ids.contains_key(&id) {
-            return Err("a replay of a payload already taken".into());
+            return Err(REPEAT.into());
         }
         self.ids.retain(|_, u| *u >= now);
         while self.ids.len() >= MAX_SEEN {
@@ -478,6 +484,9 @@ impl P2pCarrier {
                                         r = tx.send(carried) => if r.is_err() { break },
                                         _ = &mut stopped => break,
                                     }
+                                }
+                                Err(reason) if reason == REPEAT => {
+                                    tracing::debug!(%from, "a payload taken before: dropped");
                                 }
                                 // Refusals never wait, and never take more than half the queue.
                                 Err(reason) if tx.capacity() > QUEUE / 2 => {

@@ -467,6 +467,8 @@ async fn payloads_to_someone_not_found_yet_wait_in_the_outbox_across_a_restart()
         Some(Carried::Payload { body, .. }) => assert_eq!(body, b"OUTBOX-now"),
         other => panic!("{other:?}"),
     }
+    // Nothing twice: a copy sent again (a punch closing the relayed connection under an answer)
+    // is dropped by Dave's replay filter without a word.
     assert!(dave.recv(Duration::from_secs(2)).await.is_none());
 
     assert!(dir.path().join("p2/outbox.sealed").exists());

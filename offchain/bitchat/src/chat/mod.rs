@@ -254,23 +254,42 @@ impl<C: Carrier> ChatClient<C> {
     }
 
     /// Sends each payload through the carrier (directly, or to a relay when the member is
-    /// away). A member who cannot be reached does not keep the others from theirs. Never an
-    /// error: the core has already moved on (a conversation made, a member removed), and the
-    /// caller is told whom the batch did not reach.
+    /// away): the members side by side, each member's payloads in order. A member who cannot be
+    /// reached does not keep the others from theirs, nor waits for them. Never an error: the
+    /// core has already moved on (a conversation made, a member removed), and the caller is
+    /// told whom the batch did not reach.
     pub async fn dispatch(&self, out: Vec<Outgoing>) -> Dispatched {
-        let mut d = Dispatched::default();
+        // One lane per member, in the order the core made the payloads.
+        let mut lanes: Vec<(AccountId, Vec<Vec<u8>>)> = Vec::new();
         for o in out {
-            if d.failed.iter().any(|(a, _)| *a == o.to) {
-                // Later payloads to a member depend on earlier ones (a welcome, then messages).
-                continue;
+            match lanes.iter_mut().find(|(to, _)| *to == o.to) {
+                Some((_, payloads)) => payloads.push(o.payload),
+                None => lanes.push((o.to, vec![o.payload])),
             }
-            match self.carrier.send(o.to, &o.payload, self.ttl).await {
-                Ok(how) => match how {
-                    Delivery::Delivered => d.delivered += 1,
-                    Delivery::Stored => d.stored += 1,
-                    Delivery::Queued => d.queued += 1,
-                },
-                Err(e) => d.failed.push((o.to, e)),
+        }
+        let sent = futures::future::join_all(lanes.into_iter().map(|(to, payloads)| async move {
+            let mut got = Vec::with_capacity(payloads.len());
+            for p in payloads {
+                let r = self.carrier.send(to, &p, self.ttl).await;
+                let failed = r.is_err();
+                got.push(r);
+                if failed {
+                    // Later payloads to a member depend on earlier ones (a welcome, then messages).
+                    break;
+                }
+            }
+            (to, got)
+        }))
+        .await;
+        let mut d = Dispatched::default();
+        for (to, results) in sent {
+            for r in results {
+                match r {
+                    Ok(Delivery::Delivered) => d.delivered += 1,
+                    Ok(Delivery::Stored) => d.stored += 1,
+                    Ok(Delivery::Queued) => d.queued += 1,
+                    Err(e) => d.failed.push((to, e)),
+                }
             }
         }
         d
@@ -398,5 +417,99 @@ impl<C: Carrier> ChatClient<C> {
 
     pub async fn shutdown(self) {
         Box::new(self.carrier).shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex as StdMutex;
+    use tokio::sync::Notify;
+
+    /// A carrier that logs what it is given; its first send to `a` waits until a send to `b`
+    /// has happened (so one member after another would never finish), and sends to `broken`
+    /// fail.
+    struct Fake {
+        log: StdMutex<Vec<(AccountId, Vec<u8>)>>,
+        a: AccountId,
+        b: AccountId,
+        broken: AccountId,
+        b_sent: Notify,
+    }
+
+    #[async_trait::async_trait]
+    impl Carrier for Fake {
+        fn account_id(&self) -> AccountId {
+            AccountId([0; 20])
+        }
+        async fn send(
+            &self,
+            to: AccountId,
+            payload: &[u8],
+            _ttl: Duration,
+        ) -> Result<Delivery, BitChatError> {
+            if to == self.broken {
+                return Err(BitChatError::Peer("unreachable".into()));
+            }
+            if to == self.a && payload.starts_with(b"welcome") {
+                self.b_sent.notified().await;
+            }
+            self.log.lock().unwrap().push((to, payload.to_vec()));
+            if to == self.b {
+                self.b_sent.notify_one();
+            }
+            Ok(Delivery::Delivered)
+        }
+        async fn recv(&self, _timeout: Duration) -> Option<Carried> {
+            None
+        }
+        async fn shutdown(self: Box<Self>) {}
+    }
+
+    #[tokio::test]
+    async fn members_are_sent_to_side_by_side_each_in_order_and_one_failing_stops_only_its_own() {
+        let (a, b, c) = (AccountId([1; 20]), AccountId([2; 20]), AccountId([3; 20]));
+        let fake = Fake {
+            log: StdMutex::new(Vec::new()),
+            a,
+            b,
+            broken: c,
+            b_sent: Notify::new(),
+        };
+        let client = ChatClient::new(fake, ChatCore::open(None, &[9; 32]).unwrap());
+        let out = |to, p: &[u8]| Outgoing {
+            to,
+            payload: p.to_vec(),
+        };
+        let batch = vec![
+            out(a, b"welcome a"),
+            out(c, b"welcome c"),
+            out(b, b"welcome b"),
+            out(a, b"hello a"),
+            out(c, b"hello c"),
+            out(b, b"hello b"),
+        ];
+        // One member after another, the send to `a` would wait for `b` for ever.
+        let d = tokio::time::timeout(Duration::from_secs(10), client.dispatch(batch))
+            .await
+            .expect("members are sent to side by side");
+        assert_eq!((d.delivered, d.failed.len()), (4, 1));
+        assert_eq!(d.failed[0].0, c);
+        let log = client.carrier().log.lock().unwrap().clone();
+        for (who, first, then) in [
+            (a, &b"welcome a"[..], &b"hello a"[..]),
+            (b, b"welcome b", b"hello b"),
+        ] {
+            let theirs: Vec<&[u8]> = log
+                .iter()
+                .filter(|(to, _)| *to == who)
+                .map(|(_, p)| p.as_slice())
+                .collect();
+            assert_eq!(theirs, vec![first, then], "each member's payloads in order");
+        }
+        assert!(
+            log.iter().all(|(to, _)| *to != c),
+            "nothing after a failed welcome"
+        );
     }
 }
