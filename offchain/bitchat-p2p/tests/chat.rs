@@ -142,17 +142,7 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
         .with_test_writer()
         .try_init();
     let dir = tempfile::tempdir().unwrap();
-    let mut rc = config(true, vec![]);
-    rc.data_dir = Some(dir.path().join("relay"));
-    let mut relay = P2pNode::start(&[1; 32], rc).await.unwrap();
-    let addr = until(&mut relay, "listen address", |e| match e {
-        P2pEvent::Listening(a) => Some(a.clone()),
-        _ => None,
-    })
-    .await;
-    let boot = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
-    // The relay's events are not read by anyone: drain them so its queue never fills.
-    let relay_events = tokio::spawn(async move { while relay.next_event().await.is_some() {} });
+    let (boot, relay_events) = public_node(dir.path()).await;
 
     let mut alice = Person::start(2, dir.path(), &boot).await;
     let mut bob = Person::start(3, dir.path(), &boot).await;
@@ -370,7 +360,8 @@ async fn strangers_chat_in_pairs_and_groups_through_the_dht_and_a_relay() {
     relay_events.abort();
 }
 
-/// A relay (DHT server, mailbox) on loopback; its bootstrap address and the task draining it.
+/// A relay (DHT server, mailbox) on loopback; its bootstrap address and the task draining its
+/// events (nobody reads them: drained so its queue never fills).
 async fn public_node(dir: &Path) -> (Multiaddr, tokio::task::JoinHandle<()>) {
     let mut rc = config(true, vec![]);
     rc.data_dir = Some(dir.join("relay"));
