@@ -23,8 +23,10 @@ H5="$H/permissioned"
 # `bithive deploy --via-gov` proposes each code as an x/gov proposal (the deployer pays the
 # deposits), the validator votes yes on each (wasmd's CLI, as a validator operator would), and the
 # deployment goes on with the codes governance stored, DAO included.
-# A 40 s voting period: the one validator votes on 18 proposals one transaction after another.
-scripts/wasmd-net.sh start "$H5" --chain-id bithive-permissioned-1 --upload-nobody --voting-period 40s
+# A 120 s voting period: the one validator votes on the proposals one transaction a round. 40 s
+# was enough while this ran last in the wasmd step; run beside the other chain steps (CI's run of
+# 609b700) the validator's votes on proposal 4 came too late and it was rejected.
+scripts/wasmd-net.sh start "$H5" --chain-id bithive-permissioned-1 --upload-nobody --voting-period 120s
 (
   # shellcheck source=/dev/null
   source "$H5/wasmd-net.env"
