@@ -693,6 +693,43 @@ fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// The relays a record names (`<relay address>/p2p/<relay>/p2p-circuit`), with how to dial each.
+/// One step of a record lookup, by account id or by chain address alike: an answer is checked
+/// under the key asked for, never under the key the answer names (a DHT peer could answer with
+/// a genuine record of another account, filed under that account's key), and the newest valid
+/// record wins. Returns whether the lookup is over, and the refusal to report, if any.
+fn record_step(
+    asked: &[u8],
+    r: Result<GetRecordOk, kad::GetRecordError>,
+    last: bool,
+    policy: AddrPolicy,
+    best: &mut Option<AccountRecord>,
+) -> (bool, Option<P2pEvent>) {
+    match r {
+        Ok(GetRecordOk::FoundRecord(found)) => {
+            match check_record(asked, &found.record.value, unix_now(), policy) {
+                Ok(rec) => {
+                    if best.as_ref().is_none_or(|b| rec.seq > b.seq) {
+                        *best = Some(rec);
+                    }
+                    (last, None)
+                }
+                Err(e) => (
+                    last,
+                    found.peer.map(|from| P2pEvent::Refused {
+                        from,
+                        reason: e.to_string(),
+                    }),
+                ),
+            }
+        }
+        Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => (true, None),
+        Err(e) => {
+            tracing::debug!("get record: {e}");
+            (true, None)
+        }
+    }
+}
+
 fn relays_of(rec: &AccountRecord) -> Vec<(PeerId, Multiaddr)> {
     rec.addrs
         .iter()
@@ -1244,40 +1281,14 @@ impl Driver {
                     self.address_record(id, r, step.last)
                 }
                 QueryResult::GetRecord(r) => {
+                    let policy = self.config.addr_policy;
                     let Some(pending) = self.finds.get_mut(&id) else {
                         return;
                     };
-                    let mut done = step.last;
-                    match r {
-                        Ok(GetRecordOk::FoundRecord(found)) => {
-                            let rec = found.record;
-                            match check_record(
-                                rec.key.as_ref(),
-                                &rec.value,
-                                unix_now(),
-                                self.config.addr_policy,
-                            ) {
-                                Ok(r) if r.account == pending.account => {
-                                    if pending.best.as_ref().is_none_or(|b| r.seq > b.seq) {
-                                        pending.best = Some(r);
-                                    }
-                                }
-                                Ok(_) => {}
-                                Err(e) => {
-                                    if let Some(from) = found.peer {
-                                        self.emit(P2pEvent::Refused {
-                                            from,
-                                            reason: e.to_string(),
-                                        });
-                                    }
-                                }
-                            }
-                        }
-                        Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => done = true,
-                        Err(e) => {
-                            tracing::debug!("get record: {e}");
-                            done = true;
-                        }
+                    let asked = record_key(&pending.account);
+                    let (done, refused) = record_step(&asked, r, step.last, policy, &mut pending.best);
+                    if let Some(ev) = refused {
+                        self.emit(ev);
                     }
                     if done {
                         let pending = self.finds.remove(&id).expect("present above");
@@ -1359,41 +1370,14 @@ impl Driver {
         r: Result<GetRecordOk, kad::GetRecordError>,
         last: bool,
     ) {
+        let policy = self.config.addr_policy;
         let Some(pending) = self.address_finds.get_mut(&id) else {
             return;
         };
-        let mut done = last;
-        match r {
-            Ok(GetRecordOk::FoundRecord(found)) => {
-                let rec = found.record;
-                // Checked under the key asked for, not the one the answer names: a peer could
-                // answer with a genuine record of another account, filed under its own key.
-                match check_record(
-                    &address_key(&pending.address),
-                    &rec.value,
-                    unix_now(),
-                    self.config.addr_policy,
-                ) {
-                    Ok(r) => {
-                        if pending.best.as_ref().is_none_or(|b| r.seq > b.seq) {
-                            pending.best = Some(r);
-                        }
-                    }
-                    Err(e) => {
-                        if let Some(from) = found.peer {
-                            self.emit(P2pEvent::Refused {
-                                from,
-                                reason: e.to_string(),
-                            });
-                        }
-                    }
-                }
-            }
-            Ok(GetRecordOk::FinishedWithNoAdditionalRecord { .. }) => done = true,
-            Err(e) => {
-                tracing::debug!("get record by address: {e}");
-                done = true;
-            }
+        let asked = address_key(&pending.address);
+        let (done, refused) = record_step(&asked, r, last, policy, &mut pending.best);
+        if let Some(ev) = refused {
+            self.emit(ev);
         }
         if done {
             let pending = self.address_finds.remove(&id).expect("present above");

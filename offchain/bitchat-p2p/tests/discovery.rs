@@ -14,7 +14,9 @@ use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
 use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
 use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
-use bithive_bitchat_p2p::record::{chain_address, record_key, sign_record, AccountRecord};
+use bithive_bitchat_p2p::record::{
+    address_key, chain_address, record_key, sign_record, AccountRecord,
+};
 use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, CHUNK_PROTOCOL, KAD_PROTOCOL};
 use common::{config, until, WAIT};
 use futures::StreamExt;
@@ -177,6 +179,11 @@ struct Mallory {
 }
 
 fn mallory() -> Swarm<Mallory> {
+    mallory_in(kad::Mode::Client)
+}
+
+/// Mallory's swarm, a DHT client or (answering others' lookups from her own store) a server.
+fn mallory_in(mode: kad::Mode) -> Swarm<Mallory> {
     let kp = keypair_from_secret(&[66; 32]).unwrap();
     libp2p::SwarmBuilder::with_existing_identity(kp)
         .with_tokio()
@@ -188,7 +195,7 @@ fn mallory() -> Swarm<Mallory> {
                 MemoryStore::new(peer),
                 kad::Config::new(KAD_PROTOCOL),
             );
-            kad.set_mode(Some(kad::Mode::Client));
+            kad.set_mode(Some(mode));
             Mallory {
                 kad,
                 mailbox: request_response::Behaviour::with_codec(
@@ -314,6 +321,89 @@ async fn forged_records_and_deposits_in_anothers_name_are_refused() {
     // A newcomer looking Bob up still finds Bob.
     let carol = person(&w, 4).await;
     assert_eq!(carol.find(bob.account()).await.unwrap().peer, bob.peer_id());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dht_server_answering_with_another_accounts_genuine_record_is_refused() {
+    let w = relay().await;
+    let bob = person(&w, 3).await;
+    // Mallory is a DHT server Alice knows. Asked for Bob (by id or by chain address), she
+    // answers with her own record: genuine, signed by her, valid under her own keys, and
+    // pointing at her. Whoever takes it sends Bob's mail to Mallory.
+    let mut m = mallory_in(kad::Mode::Server);
+    m.listen_on("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
+        .unwrap();
+    let m_addr = tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = m.select_next_some().await {
+                return address;
+            }
+        }
+    })
+    .await
+    .expect("Mallory listens");
+    let mallory_peer = *m.local_peer_id();
+    let hers = sign_record(
+        &keypair_from_secret(&[66; 32]).unwrap(),
+        vec![m_addr.clone()],
+    )
+    .unwrap();
+    for key in [record_key(&bob.account()), address_key(&address_of(3))] {
+        m.behaviour_mut()
+            .kad
+            .store_mut()
+            .put(kad::Record::new(key, hers.clone()))
+            .unwrap();
+    }
+    let mallory_task = tokio::spawn(async move {
+        loop {
+            m.select_next_some().await;
+        }
+    });
+    let mut alice = P2pNode::start(
+        &[2; 32],
+        config(
+            false,
+            vec![
+                w.relay_addr.clone(),
+                m_addr.with(libp2p::multiaddr::Protocol::P2p(mallory_peer)),
+            ],
+        ),
+    )
+    .await
+    .unwrap();
+    until(&mut alice, "publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    // Both lookups end at Bob, and Mallory's answers are refused, each for the key asked.
+    let by_id = alice.find(bob.account()).await.unwrap();
+    assert_eq!((by_id.account, by_id.peer), (bob.account(), bob.peer_id()));
+    let by_address = alice.find_by_address(address_of(3)).await.unwrap();
+    assert_eq!(
+        (by_address.account, by_address.peer),
+        (bob.account(), bob.peer_id())
+    );
+    let mut refusals = Vec::new();
+    while let Ok(Some(ev)) =
+        tokio::time::timeout(Duration::from_millis(200), alice.next_event()).await
+    {
+        if let P2pEvent::Refused { from, reason } = ev {
+            assert_eq!(from, mallory_peer, "{reason}");
+            refusals.push(reason);
+        }
+    }
+    assert!(
+        refusals.iter().any(|r| r.contains(&format!("stored under {}", bob.account()))),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals
+            .iter()
+            .any(|r| r.contains(&format!("stored under chain address {}", hex::encode(address_of(3))))),
+        "{refusals:?}"
+    );
+    mallory_task.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
