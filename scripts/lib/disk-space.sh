@@ -36,7 +36,7 @@ disk_usage_report() {
       "$HOME/.cache/go-build" "$HOME/.npm" "$HOME/.cache/ms-playwright" "${TMPDIR:-/tmp}"; do
       [ -n "$d" ] && [ -d "$d" ] && du -sm "$d" 2>/dev/null
     done
-  } | sort -rn | head -n 15 | awk '{ printf "  %8.1f GB  %s\n", $1 / 1024, $2 }' >&2
+  } | sort -rn | awk 'NR <= 15 { printf "  %8.1f GB  %s\n", $1 / 1024, $2 }' >&2
 }
 
 # atime_works DIR: whether reading a file there updates its access time (not on noatime mounts).

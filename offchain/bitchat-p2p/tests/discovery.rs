@@ -1,8 +1,11 @@
 //! Discovery, delivery and the mailbox on one machine (loopback), with an attacker speaking the
 //! same protocols from a raw libp2p swarm: a record forged under another account's key and a
-//! mailbox deposit in another account's name are both refused; a chunk holder serving other
-//! bytes is refused, and a flood of chunk requests is told to wait past its quota. The NAT traversal itself is
-//! tested across real NATs by scripts/test.d/bitchat-nat.sh (network namespaces, root).
+//! mailbox deposit in another account's name are both refused; a DHT server answering a lookup
+//! with another account's genuine record is refused for the key asked; floods of deposits and
+//! envelopes are held to the sender's quota while others are served, and nothing acknowledged
+//! is lost; a chunk holder serving other bytes is refused, and a flood of chunk requests is told
+//! to wait past its quota. The NAT traversal itself is tested across real NATs by
+//! scripts/test.d/bitchat-nat.sh (network namespaces, root).
 
 mod common;
 
@@ -13,6 +16,7 @@ use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
 use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
+use bithive_bitchat_p2p::codec::{Ack, EnvelopeCodec, PROTOCOL as ENVELOPE_PROTOCOL};
 use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
 use bithive_bitchat_p2p::record::{
     address_key, chain_address, record_key, sign_record, AccountRecord,
@@ -176,15 +180,21 @@ struct Mallory {
     kad: kad::Behaviour<MemoryStore>,
     mailbox: request_response::Behaviour<MailboxCodec>,
     chunks: request_response::Behaviour<MailboxCodec>,
+    envelopes: request_response::Behaviour<EnvelopeCodec>,
 }
 
 fn mallory() -> Swarm<Mallory> {
-    mallory_in(kad::Mode::Client)
+    raw_peer(66, kad::Mode::Client)
 }
 
 /// Mallory's swarm, a DHT client or (answering others' lookups from her own store) a server.
 fn mallory_in(mode: kad::Mode) -> Swarm<Mallory> {
-    let kp = keypair_from_secret(&[66; 32]).unwrap();
+    raw_peer(66, mode)
+}
+
+/// A raw libp2p swarm speaking BitChat's protocols with the account `[secret; 32]`.
+fn raw_peer(secret: u8, mode: kad::Mode) -> Swarm<Mallory> {
+    let kp = keypair_from_secret(&[secret; 32]).unwrap();
     libp2p::SwarmBuilder::with_existing_identity(kp)
         .with_tokio()
         .with_quic()
@@ -206,6 +216,11 @@ fn mallory_in(mode: kad::Mode) -> Swarm<Mallory> {
                 chunks: request_response::Behaviour::with_codec(
                     MailboxCodec,
                     [(CHUNK_PROTOCOL, ProtocolSupport::Full)],
+                    request_response::Config::default(),
+                ),
+                envelopes: request_response::Behaviour::with_codec(
+                    EnvelopeCodec,
+                    [(ENVELOPE_PROTOCOL, ProtocolSupport::Full)],
                     request_response::Config::default(),
                 ),
             }
@@ -404,6 +419,225 @@ async fn a_dht_server_answering_with_another_accounts_genuine_record_is_refused(
         "{refusals:?}"
     );
     mallory_task.abort();
+}
+
+/// Requests per sender in a node's 10-second window (envelopes and mailbox requests together).
+const QUOTA: usize = 128;
+/// A flood: this many requests sent at once, past the quota.
+const FLOOD: usize = QUOTA + 12;
+
+fn in_an_hour() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600
+}
+
+/// Sends the requests in bursts of 50 (libp2p's request-response runs at most 100 streams at
+/// once on a connection and drops what comes beyond) and collects one answer each (a failed
+/// request fails the test); with the time the whole flood took.
+async fn flood<Req, Resp>(
+    m: &mut Swarm<Mallory>,
+    send: impl Fn(&mut Mallory, Req),
+    requests: Vec<Req>,
+    answer: impl Fn(MalloryEvent) -> Option<Result<Resp, String>>,
+) -> (Vec<Resp>, Duration) {
+    let started = std::time::Instant::now();
+    let mut answers = Vec::with_capacity(requests.len());
+    let mut requests = requests.into_iter().peekable();
+    while requests.peek().is_some() {
+        let mut n = 0;
+        for r in requests.by_ref().take(50) {
+            send(m.behaviour_mut(), r);
+            n += 1;
+        }
+        let burst = tokio::time::timeout(WAIT, async {
+            let mut got = Vec::with_capacity(n);
+            while got.len() < n {
+                if let SwarmEvent::Behaviour(ev) = m.select_next_some().await {
+                    match answer(ev) {
+                        Some(Ok(a)) => got.push(a),
+                        Some(Err(e)) => panic!("a request of the flood failed: {e}"),
+                        None => {}
+                    }
+                }
+            }
+            got
+        })
+        .await
+        .expect("every request of the flood answered");
+        answers.extend(burst);
+    }
+    (answers, started.elapsed())
+}
+
+fn mailbox_answer(ev: MalloryEvent) -> Option<Result<Vec<Frame>, String>> {
+    match ev {
+        MalloryEvent::Mailbox(request_response::Event::Message {
+            message: request_response::Message::Response { response, .. },
+            ..
+        }) => Some(Ok(response)),
+        MalloryEvent::Mailbox(request_response::Event::OutboundFailure { error, .. }) => {
+            Some(Err(error.to_string()))
+        }
+        _ => None,
+    }
+}
+
+fn envelope_answer(ev: MalloryEvent) -> Option<Result<Ack, String>> {
+    match ev {
+        MalloryEvent::Envelopes(request_response::Event::Message {
+            message: request_response::Message::Response { response, .. },
+            ..
+        }) => Some(Ok(response)),
+        MalloryEvent::Envelopes(request_response::Event::OutboundFailure { error, .. }) => {
+            Some(Err(error.to_string()))
+        }
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_are_held_to_the_senders_quota_and_nothing_taken_is_lost() {
+    let w = relay().await;
+    let bob = person(&w, 3).await;
+    let mut m = mallory();
+    let mallory_account = account_of_peer(m.local_peer_id()).unwrap();
+    let relay_peer = w.relay.peer_id();
+    let relay_addr = w.relay_addr.clone();
+
+    // 1. Deposits at the relay for Bob, in Mallory's own name (so each would be taken), in quick
+    // bursts: the relay takes the quota's worth in the window and refuses the rest.
+    let expires_at = in_an_hour();
+    let deposits: Vec<Frame> = (0..FLOOD)
+        .map(|i| {
+            Frame::Deliver(Envelope {
+                id: {
+                    let mut id = [0xd0; 16];
+                    id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    id
+                },
+                from: mallory_account.0,
+                to: bob.account().0,
+                expires_at,
+                ciphertext: format!("deposit {i}").into_bytes(),
+            })
+        })
+        .collect();
+    let (answers, took) = flood(
+        &mut m,
+        |b, f| {
+            b.mailbox
+                .send_request_with_addresses(&relay_peer, f, vec![relay_addr.clone()]);
+        },
+        deposits,
+        mailbox_answer,
+    )
+    .await;
+    let status: Vec<AckStatus> = answers
+        .iter()
+        .map(|a| match a.as_slice() {
+            [Frame::Ack { status, .. }] => *status,
+            other => panic!("a deposit answered with {other:?}"),
+        })
+        .collect();
+    let stored = status.iter().filter(|s| **s == AckStatus::Stored).count();
+    let rejected = status.iter().filter(|s| **s == AckStatus::Rejected).count();
+    assert!(took < Duration::from_secs(10), "the flood took {took:?}, past one window");
+    assert_eq!((stored, rejected), (QUOTA, FLOOD - QUOTA), "{status:?}");
+
+    // 2. Someone else's deposit is taken meanwhile: the quota is Mallory's, not the relay's.
+    let mut eve = raw_peer(67, kad::Mode::Client);
+    let eve_account = account_of_peer(eve.local_peer_id()).unwrap();
+    let (answers, _) = flood(
+        &mut eve,
+        |b, f| {
+            b.mailbox
+                .send_request_with_addresses(&relay_peer, f, vec![relay_addr.clone()]);
+        },
+        vec![Frame::Deliver(Envelope {
+            id: [0xee; 16],
+            from: eve_account.0,
+            to: bob.account().0,
+            expires_at,
+            ciphertext: b"hello bob, from eve".to_vec(),
+        })],
+        mailbox_answer,
+    )
+    .await;
+    assert!(
+        matches!(answers.as_slice(), [f] if matches!(f.as_slice(), [Frame::Ack { status: AckStatus::Stored, .. }])),
+        "{answers:?}"
+    );
+
+    // 3. Envelopes straight to a public node (Dave), in quick bursts: as many are accepted as the
+    // quota allows, the rest told to wait (Busy), and every one accepted reaches Dave's
+    // application: an acknowledgement is never sent for an envelope that is not handed on.
+    let mut dave = P2pNode::start(&[5; 32], config(true, vec![w.relay_addr.clone()]))
+        .await
+        .unwrap();
+    let dave_addr = until(&mut dave, "Dave's listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let dave_peer = dave.peer_id();
+    let (received_tx, mut received_rx) = tokio::sync::mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move {
+        while let Some(ev) = dave.next_event().await {
+            if let P2pEvent::Received { from, envelope, .. } = ev {
+                let _ = received_tx.send((from, envelope));
+            }
+        }
+    });
+    let (acks, took) = flood(
+        &mut m,
+        |b, i: usize| {
+            b.envelopes.send_request_with_addresses(
+                &dave_peer,
+                format!("envelope {i}").into_bytes(),
+                vec![dave_addr.clone()],
+            );
+        },
+        (0..FLOOD).collect(),
+        envelope_answer,
+    )
+    .await;
+    let accepted = acks.iter().filter(|a| **a == Ack::Accepted).count();
+    let busy = acks.iter().filter(|a| **a == Ack::Busy).count();
+    assert!(took < Duration::from_secs(10), "the flood took {took:?}, past one window");
+    assert_eq!((accepted, busy), (QUOTA, FLOOD - QUOTA), "{acks:?}");
+    let mut got = std::collections::HashSet::new();
+    while got.len() < accepted {
+        let (from, body) = tokio::time::timeout(WAIT, received_rx.recv())
+            .await
+            .expect("each accepted envelope reaches Dave")
+            .expect("Dave is up");
+        assert_eq!(from, mallory_account);
+        assert!(got.insert(body), "an envelope handed on twice");
+    }
+    // Eve, during Mallory's window, is served.
+    let (acks, _) = flood(
+        &mut eve,
+        |b, ()| {
+            b.envelopes.send_request_with_addresses(
+                &dave_peer,
+                b"hello dave".to_vec(),
+                vec![dave_addr.clone()],
+            );
+        },
+        vec![()],
+        envelope_answer,
+    )
+    .await;
+    assert_eq!(acks, vec![Ack::Accepted]);
+    let (from, body) = tokio::time::timeout(WAIT, received_rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((from, body.as_slice()), (eve_account, &b"hello dave"[..]));
+    drain.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
