@@ -15,6 +15,11 @@
 //! in `<state dir>/seen.sealed` until they would be too old anyway) is refused, so a relay cannot
 //! replay stored mail, also not after a restart.
 //!
+//! A payload taken from the network is journalled in the carrier's inbox ([`crate::inbox`])
+//! before the node tells the sender, or the relay that kept it, that it was taken; it leaves the
+//! inbox (and its id is recorded as seen) once the chat client has handled it and written what
+//! it changed ([`Taken`]). A crash in between loses nothing: the next start hands it over again.
+//!
 //! A payload that can be neither handed over nor left at a relay (the recipient away so long
 //! its record left the DHT, our own network down) waits in the durable outbox
 //! ([`crate::outbox`], `<state dir>/outbox.sealed`) and is retried with backoff, for up to six
@@ -29,7 +34,7 @@ use bithive_bitchat::at_rest::AtRestKey;
 use zeroize::Zeroizing;
 
 use bithive_bitchat::card::card_bytes;
-use bithive_bitchat::chat::{Carried, Carrier, Delivery};
+use bithive_bitchat::chat::{Carried, Carrier, Delivery, Taken};
 use bithive_bitchat::chunks::{ChunkStore, Manifest, DEFAULT_CHUNK_SIZE};
 use bithive_bitchat::node::unix_now;
 use bithive_bitchat::{AccountId, BitChatError, NodeIdentity, PeerRecord};
@@ -37,6 +42,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::error::P2pError;
 use crate::identity::public_key_of_peer;
+use crate::inbox::{Inbox, Kept};
 use crate::node::{P2pEvent, P2pHandle, P2pNode, Path};
 use crate::outbox::Outbox;
 use crate::record::{chain_address, split_card, with_card, AccountRecord};
@@ -175,8 +181,8 @@ impl Sealer {
     }
 }
 
-/// Ids of payloads taken, each until it would be refused as too old anyway; sealed on disk
-/// (`seen.sealed`, 0600) when the carrier has a state directory.
+/// Ids of payloads the chat client took, each until it would be refused as too old anyway;
+/// sealed on disk (`seen.sealed`, 0600) when the carrier has a state directory.
 struct Seen {
     ids: HashMap<[u8; 16], u64>,
     file: Option<(PathBuf, AtRestKey)>,
@@ -209,18 +215,31 @@ impl Seen {
         Ok(Self { ids, file })
     }
 
-    /// Takes a payload sent at `sent_at` with `id` at time `now`, or says why not.
-    fn take(&mut self, id: [u8; 16], sent_at: u64, now: u64) -> Result<(), String> {
+    /// Whether a payload sent at `sent_at` with `id` may be taken at time `now`, or why not.
+    fn check(&self, id: [u8; 16], sent_at: u64, now: u64) -> Result<(), String> {
         if sent_at > now.saturating_add(MAX_SKEW_SECS) {
             return Err("sent in the future".into());
         }
-        let until = sent_at.saturating_add(MAX_AGE_SECS);
-        if until < now {
+        if sent_at.saturating_add(MAX_AGE_SECS) < now {
             return Err("older than any relay keeps mail".into());
         }
         if self.ids.contains_key(&id) {
             return Err(REPEAT.into());
         }
+        Ok(())
+    }
+
+    /// Takes a payload at once (checked, then recorded), or says why not.
+    #[cfg(test)]
+    fn take(&mut self, id: [u8; 16], sent_at: u64, now: u64) -> Result<(), String> {
+        self.check(id, sent_at, now)?;
+        self.record(id, sent_at, now);
+        Ok(())
+    }
+
+    /// Records `id` as taken: refused as a repeat from now on.
+    fn record(&mut self, id: [u8; 16], sent_at: u64, now: u64) {
+        let until = sent_at.saturating_add(MAX_AGE_SECS);
         self.ids.retain(|_, u| *u >= now);
         while self.ids.len() >= MAX_SEEN {
             let Some(first) = self.ids.iter().min_by_key(|(_, u)| **u).map(|(k, _)| *k) else {
@@ -242,7 +261,25 @@ impl Seen {
                 tracing::warn!("{}: {e}", path.display());
             }
         }
-        Ok(())
+    }
+}
+
+/// A kept payload for the chat client: once it took it, its id is recorded as seen and it
+/// leaves the inbox; dropped without, it stays there for the next start.
+fn hand_off(kept: Kept, seen: &Arc<Mutex<Seen>>, inbox: &Arc<Mutex<Inbox>>) -> Carried {
+    let (seen, inbox) = (seen.clone(), inbox.clone());
+    let (id, sent_at, from) = (kept.id, kept.sent_at, kept.from);
+    Carried::Payload {
+        from,
+        body: kept.payload,
+        taken: Taken::new(move |taken| {
+            if taken {
+                seen.lock().expect("seen").record(id, sent_at, unix_now());
+                inbox.lock().expect("inbox").done(&id);
+            } else {
+                inbox.lock().expect("inbox").release(&id);
+            }
+        }),
     }
 }
 
@@ -417,7 +454,9 @@ impl P2pCarrier {
         mut node: P2pNode,
         state_dir: Option<&std::path::Path>,
     ) -> Result<Self, BitChatError> {
-        let mut seen = Seen::open(state_dir, secret)?;
+        let seen = Arc::new(Mutex::new(Seen::open(state_dir, secret)?));
+        let (inbox, left) = Inbox::open(state_dir, secret)?;
+        let inbox = Arc::new(Mutex::new(inbox));
         let outbox = Arc::new(Mutex::new(Outbox::open(state_dir, secret)?));
         let identity = NodeIdentity::from_secret(secret)?;
         if identity.account_id() != node.account() {
@@ -450,6 +489,19 @@ impl P2pCarrier {
             let (sealer, keys) = (sealer.clone(), keys.clone());
             let (outbox, kick) = (outbox.clone(), kick.clone());
             tokio::spawn(async move {
+                // What a crash left between the network and the client comes first, in order
+                // (dropped here if the client took it and only the inbox's record was lost).
+                for kept in left {
+                    if seen.lock().expect("seen").ids.contains_key(&kept.id) {
+                        inbox.lock().expect("inbox").done(&kept.id);
+                        continue;
+                    }
+                    let carried = hand_off(kept, &seen, &inbox);
+                    tokio::select! {
+                        r = tx.send(carried) => if r.is_err() { return },
+                        _ = &mut stopped => return,
+                    }
+                }
                 loop {
                     let ev = tokio::select! {
                         _ = &mut stopped => break,
@@ -461,12 +513,19 @@ impl P2pCarrier {
                             from,
                             envelope,
                             path,
+                            receipt,
                         } => {
-                            let taken = sealer.open(&from, &envelope).and_then(|o| {
-                                seen.take(o.id, o.sent_at, unix_now())?;
+                            let checked = sealer.open(&from, &envelope).and_then(|o| {
+                                seen.lock()
+                                    .expect("seen")
+                                    .check(o.id, o.sent_at, unix_now())?;
                                 Ok(o)
                             });
-                            match taken {
+                            match checked {
+                                // Here already, waiting for the client: the sender may let it go.
+                                Ok(o) if inbox.lock().expect("inbox").holds(&o.id) => {
+                                    receipt.taken();
+                                }
                                 Ok(o) => {
                                     keys.lock().expect("keys").insert(o.card);
                                     // The sender is around: what waits for it goes now.
@@ -474,10 +533,21 @@ impl P2pCarrier {
                                         kick.notify_one();
                                     }
                                     tracing::debug!(%from, path = path.name(), "chat payload");
-                                    let carried = Carried::Payload {
+                                    let kept = Kept {
+                                        id: o.id,
                                         from,
-                                        body: o.payload,
+                                        sent_at: o.sent_at,
+                                        payload: o.payload,
                                     };
+                                    // On disk before the network is told it was taken; not kept
+                                    // (a full disk): not told, so the sender sends it again.
+                                    if let Err(e) = inbox.lock().expect("inbox").keep(kept.clone())
+                                    {
+                                        tracing::warn!("inbox: {e}");
+                                        continue;
+                                    }
+                                    receipt.taken();
+                                    let carried = hand_off(kept, &seen, &inbox);
                                     // Waiting here is the back-pressure: the node tells senders
                                     // to wait once its own queue is full.
                                     tokio::select! {
@@ -485,14 +555,21 @@ impl P2pCarrier {
                                         _ = &mut stopped => break,
                                     }
                                 }
+                                // Taken before: the sender may let it go.
                                 Err(reason) if reason == REPEAT => {
                                     tracing::debug!(%from, "a payload taken before: dropped");
+                                    receipt.taken();
                                 }
-                                // Refusals never wait, and never take more than half the queue.
-                                Err(reason) if tx.capacity() > QUEUE / 2 => {
-                                    let _ = tx.try_send(Carried::Refused { from, reason });
+                                // Refused for good: said (refusals never wait, and never take
+                                // more than half the queue), and the sender need not retry.
+                                Err(reason) => {
+                                    receipt.taken();
+                                    if tx.capacity() > QUEUE / 2 {
+                                        let _ = tx.try_send(Carried::Refused { from, reason });
+                                    } else {
+                                        tracing::debug!(%from, "refused: {reason}");
+                                    }
                                 }
-                                Err(reason) => tracing::debug!(%from, "refused: {reason}"),
                             }
                         }
                         other => {

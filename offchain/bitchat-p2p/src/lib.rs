@@ -22,6 +22,7 @@ pub mod chat;
 pub mod codec;
 pub mod error;
 pub mod identity;
+mod inbox;
 pub mod mailbox;
 mod node;
 pub mod outbox;
@@ -30,5 +31,5 @@ pub mod record;
 pub use error::P2pError;
 pub use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 pub use node::{
-    NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, CHUNK_PROTOCOL, KAD_PROTOCOL,
+    NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, Receipt, CHUNK_PROTOCOL, KAD_PROTOCOL,
 };

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 
 use bithive_bitchat::node::unix_now;
 use bithive_bitchat::AccountId;
-use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use libp2p::core::transport::ListenerId;
 use libp2p::core::ConnectedPoint;
 use libp2p::identity::Keypair;
@@ -84,6 +86,10 @@ const REDIAL_FIRST: Duration = Duration::from_secs(1);
 const REDIAL_MAX: Duration = Duration::from_secs(60);
 /// Attempts for one envelope (a relayed connection closed by a successful punch costs one).
 const SEND_ATTEMPTS: u8 = 3;
+/// How long the application may take to take a received envelope (store what it changed) before
+/// the sender is told to try later, or the relay keeps it: within the sender's 30-second
+/// request timeout.
+const TAKE_WITHIN: Duration = Duration::from_secs(20);
 
 /// How a node starts.
 #[derive(Debug, Clone)]
@@ -175,10 +181,17 @@ pub enum P2pEvent {
     /// depositor), and a relay could also hand the same envelope over twice: the end-to-end
     /// seal above this layer (the chat carrier's Noise `X`) is what proves the sender, and the
     /// ids inside it what drop repeats.
+    ///
+    /// The envelope is the application's only once it calls [`Receipt::taken`] (having stored
+    /// what it did with it): only then is the sender told it was taken, or the relay that kept it
+    /// told to let it go. Until then, or if the receipt is dropped or not used within 20 s, the
+    /// sender keeps it and sends it again later, and the relay keeps it for the next fetch: a
+    /// crash between the network and the application's disk loses nothing.
     Received {
         from: AccountId,
         envelope: Vec<u8>,
         path: Path,
+        receipt: Receipt,
     },
     /// A DHT record, provider record or envelope offered to us was refused.
     Refused {
@@ -196,6 +209,51 @@ pub enum P2pEvent {
     OutboxExpired {
         to: AccountId,
         payloads: usize,
+    },
+}
+
+/// The application's word that it took a received envelope (see [`P2pEvent::Received`]).
+/// Clones share one word: the first [`Receipt::taken`] counts.
+#[derive(Clone)]
+pub struct Receipt(Arc<std::sync::Mutex<Option<oneshot::Sender<()>>>>);
+
+impl Receipt {
+    fn new() -> (Self, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Self(Arc::new(std::sync::Mutex::new(Some(tx)))), rx)
+    }
+
+    /// The envelope is taken (what it changed is stored): the sender, or the relay that kept
+    /// it, may let it go.
+    pub fn taken(&self) {
+        let tx = self.0.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(tx) = tx {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl std::fmt::Debug for Receipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Receipt")
+    }
+}
+
+/// Whether a receipt was taken within [`TAKE_WITHIN`].
+async fn taken_in_time(rx: oneshot::Receiver<()>) -> bool {
+    matches!(tokio::time::timeout(TAKE_WITHIN, rx).await, Ok(Ok(())))
+}
+
+/// Received envelopes waiting for the application's receipts.
+enum Settled {
+    /// A sender waits for its answer.
+    Envelope(ResponseChannel<Ack>, Ack),
+    /// A relay's batch: the ids taken are confirmed to it; `all` says whether every item was
+    /// taken (then more may wait there: it is asked again).
+    Mailbox {
+        relay: PeerId,
+        taken: Vec<[u8; 16]>,
+        all: bool,
     },
 }
 
@@ -360,6 +418,7 @@ impl P2pNode {
             deposits: HashMap::new(),
             fetches: HashMap::new(),
             chunk_requests: HashMap::new(),
+            settling: FuturesUnordered::new(),
             fetch_due: Instant::now() + FETCH_EVERY,
             redial_due: None,
             redial_backoff: REDIAL_FIRST,
@@ -653,6 +712,8 @@ struct Driver {
     /// Mailbox requests to our relays (fetches and acknowledgements), by relay.
     fetches: HashMap<OutboundRequestId, PeerId>,
     chunk_requests: HashMap<OutboundRequestId, ChunkReply>,
+    /// Received envelopes whose receipts are awaited.
+    settling: FuturesUnordered<BoxFuture<'static, Settled>>,
     fetch_due: Instant,
     redial_due: Option<Instant>,
     redial_backoff: Duration,
@@ -770,6 +831,7 @@ impl Driver {
                     None => break,
                 },
                 ev = self.swarm.select_next_some() => self.swarm_event(ev),
+                Some(s) = self.settling.next(), if !self.settling.is_empty() => self.settled(s),
                 _ = republish.tick() => self.publish_due = Some(Instant::now()),
                 _ = tick.tick() => self.timers(Instant::now()),
             }
@@ -1286,7 +1348,8 @@ impl Driver {
                         return;
                     };
                     let asked = record_key(&pending.account);
-                    let (done, refused) = record_step(&asked, r, step.last, policy, &mut pending.best);
+                    let (done, refused) =
+                        record_step(&asked, r, step.last, policy, &mut pending.best);
                     if let Some(ev) = refused {
                         self.emit(ev);
                     }
@@ -1641,36 +1704,72 @@ impl Driver {
         }
     }
 
-    /// A relay's answer to a fetch: hand the envelopes on, then confirm those taken.
+    /// A relay's answer to a fetch: hand the envelopes on; those the application takes are
+    /// confirmed to the relay once it has (the rest stay there for the next fetch).
     fn fetched(&mut self, relay: PeerId, frames: Vec<Frame>) {
-        let mut taken = Vec::new();
+        let mut waiting = Vec::new();
         let mut items = 0;
         for f in frames {
             let Frame::MailboxItem(e) = f else { continue };
             items += 1;
+            let (receipt, rx) = Receipt::new();
             let ev = P2pEvent::Received {
                 from: AccountId(e.from),
                 envelope: e.ciphertext,
                 path: Path::Stored,
+                receipt,
             };
             // Full: not confirmed, so it stays at the relay for the next fetch.
             if self.events.try_send(ev).is_ok() {
-                taken.push(e.id);
+                waiting.push((e.id, rx));
             }
         }
-        let taken_n = taken.len();
-        if !taken.is_empty() {
-            let id = self
-                .swarm
-                .behaviour_mut()
-                .mailbox
-                .send_request(&relay, Frame::MailboxAck { ids: taken });
-            self.fetches.insert(id, relay);
+        if waiting.is_empty() {
+            return;
         }
-        // More may wait, and there was room for all of these: ask again. (Room short: the
-        // next periodic fetch.)
-        if items == FETCH_BATCH && items == taken_n {
-            self.fetch(relay);
+        // More may wait when there was a whole batch and room for all of it.
+        let full_batch = items == FETCH_BATCH && waiting.len() == items;
+        self.settling.push(
+            async move {
+                let n = waiting.len();
+                let checks = waiting
+                    .into_iter()
+                    .map(|(id, rx)| async move { taken_in_time(rx).await.then_some(id) });
+                let taken: Vec<[u8; 16]> = futures::future::join_all(checks)
+                    .await
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let all = full_batch && taken.len() == n;
+                Settled::Mailbox { relay, taken, all }
+            }
+            .boxed(),
+        );
+    }
+
+    /// The application's receipts for received envelopes are in (or their time is up).
+    fn settled(&mut self, s: Settled) {
+        match s {
+            Settled::Envelope(channel, ack) => {
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .envelopes
+                    .send_response(channel, ack);
+            }
+            Settled::Mailbox { relay, taken, all } => {
+                if !taken.is_empty() {
+                    let id = self
+                        .swarm
+                        .behaviour_mut()
+                        .mailbox
+                        .send_request(&relay, Frame::MailboxAck { ids: taken });
+                    self.fetches.insert(id, relay);
+                }
+                if all {
+                    self.fetch(relay);
+                }
+            }
         }
     }
 
@@ -1760,26 +1859,45 @@ impl Driver {
             });
             return;
         };
-        let ack = if self.over_quota(peer) {
-            Ack::Busy
-        } else {
-            let path = match self.connections.get(&connection) {
-                Some((_, true)) => Path::Relayed,
-                _ => Path::Direct,
-            };
-            match self.events.try_send(P2pEvent::Received {
+        let busy = |node: &mut Self, channel| {
+            let _ = node
+                .swarm
+                .behaviour_mut()
+                .envelopes
+                .send_response(channel, Ack::Busy);
+        };
+        if self.over_quota(peer) {
+            return busy(self, channel);
+        }
+        let path = match self.connections.get(&connection) {
+            Some((_, true)) => Path::Relayed,
+            _ => Path::Direct,
+        };
+        let (receipt, rx) = Receipt::new();
+        if self
+            .events
+            .try_send(P2pEvent::Received {
                 from,
                 envelope,
                 path,
-            }) {
-                Ok(()) => Ack::Accepted,
-                Err(_) => Ack::Busy,
+                receipt,
+            })
+            .is_err()
+        {
+            return busy(self, channel);
+        }
+        // Answered once the application took it: Accepted; not in time: Busy (the sender tries
+        // again later).
+        self.settling.push(
+            async move {
+                let ack = if taken_in_time(rx).await {
+                    Ack::Accepted
+                } else {
+                    Ack::Busy
+                };
+                Settled::Envelope(channel, ack)
             }
-        };
-        let _ = self
-            .swarm
-            .behaviour_mut()
-            .envelopes
-            .send_response(channel, ack);
+            .boxed(),
+        );
     }
 }

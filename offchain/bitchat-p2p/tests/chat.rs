@@ -6,7 +6,8 @@
 //! node and opened, an offer too large refused; payloads forged by a peer speaking the envelope
 //! protocol directly are refused; every file written is 0600 and holds no message in clear.
 //! Payloads to someone who cannot be found yet wait in the sender's outbox, across a restart,
-//! and arrive in order, once each, when they come online.
+//! and arrive in order, once each, when they come online. A payload the recipient's program
+//! received but did not take (it crashed before storing it) comes again after its restart.
 //! Across real NATs the same node is tested by scripts/test.d/bitchat-nat.sh.
 
 mod common;
@@ -426,7 +427,8 @@ async fn payloads_to_someone_not_found_yet_wait_in_the_outbox_across_a_restart()
     let (dave, _) = carrier(6, dir.path(), &boot).await;
     for want in bodies {
         match dave.recv(WAIT).await {
-            Some(Carried::Payload { from, body }) => {
+            Some(Carried::Payload { from, body, taken }) => {
+                taken.done();
                 assert_eq!(from, alice_id);
                 assert_eq!(
                     body,
@@ -455,7 +457,10 @@ async fn payloads_to_someone_not_found_yet_wait_in_the_outbox_across_a_restart()
         Delivery::Delivered
     );
     match dave.recv(WAIT).await {
-        Some(Carried::Payload { body, .. }) => assert_eq!(body, b"OUTBOX-now"),
+        Some(Carried::Payload { body, taken, .. }) => {
+            taken.done();
+            assert_eq!(body, b"OUTBOX-now")
+        }
         other => panic!("{other:?}"),
     }
     // Nothing twice: a copy sent again (a punch closing the relayed connection under an answer)
@@ -466,5 +471,52 @@ async fn payloads_to_someone_not_found_yet_wait_in_the_outbox_across_a_restart()
     assert_sealed_at_rest(dir.path(), &[b"OUTBOX-"]);
     Box::new(alice).shutdown().await;
     Box::new(dave).shutdown().await;
+    relay.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_received_but_not_taken_before_a_crash_comes_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (boot, relay) = public_node(dir.path()).await;
+    let (alice, _) = carrier(2, dir.path(), &boot).await;
+    let (dave, _) = carrier(6, dir.path(), &boot).await;
+    let dave_id = dave.account_id();
+    let ttl = Duration::from_secs(6 * 24 * 3600);
+    // Dave's carrier keeps the payload on disk before Alice is told it arrived.
+    assert_eq!(
+        alice.send(dave_id, b"TAKEN-once", ttl).await.unwrap(),
+        Delivery::Delivered
+    );
+    // Dave's program gets it and dies before its chat state is written: the hand-off is
+    // dropped, not done.
+    match dave.recv(WAIT).await {
+        Some(Carried::Payload { body, taken, .. }) => {
+            assert_eq!(body, b"TAKEN-once");
+            drop(taken);
+        }
+        other => panic!("Dave got {other:?}"),
+    }
+    Box::new(dave).shutdown().await;
+    // Dave starts again: the payload comes again, from his own inbox.
+    let (dave, _) = carrier(6, dir.path(), &boot).await;
+    match dave.recv(WAIT).await {
+        Some(Carried::Payload { from, body, taken }) => {
+            assert_eq!(
+                (from, body.as_slice()),
+                (alice.account_id(), &b"TAKEN-once"[..])
+            );
+            taken.done();
+        }
+        other => panic!("after the restart Dave got {other:?}"),
+    }
+    assert!(dave.recv(Duration::from_secs(1)).await.is_none());
+    Box::new(dave).shutdown().await;
+    // Taken: not a third time, also not after another restart.
+    let (dave, _) = carrier(6, dir.path(), &boot).await;
+    assert!(dave.recv(Duration::from_secs(2)).await.is_none());
+    assert!(dir.path().join("p6/inbox.journal").exists());
+    assert_sealed_at_rest(dir.path(), &[b"TAKEN-"]);
+    Box::new(dave).shutdown().await;
+    Box::new(alice).shutdown().await;
     relay.abort();
 }

@@ -15,8 +15,8 @@ use std::time::Duration;
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
-use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
 use bithive_bitchat_p2p::codec::{Ack, EnvelopeCodec, PROTOCOL as ENVELOPE_PROTOCOL};
+use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
 use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
 use bithive_bitchat_p2p::record::{
     address_key, chain_address, record_key, sign_record, AccountRecord,
@@ -24,7 +24,11 @@ use bithive_bitchat_p2p::record::{
 use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, CHUNK_PROTOCOL, KAD_PROTOCOL};
 use common::{config, until, WAIT};
 use futures::StreamExt;
-use libp2p::kad::{self, store::MemoryStore, Quorum};
+use libp2p::kad::{
+    self,
+    store::{MemoryStore, RecordStore},
+    Quorum,
+};
 use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm};
@@ -102,13 +106,22 @@ async fn strangers_find_each_other_by_account_and_talk() {
     );
     let e = alice.find_by_address(address_of(4)).await.unwrap_err();
     assert!(e.to_string().contains("chain address"), "{e}");
-    let path = alice
-        .send(bob.account(), b"hello bob".to_vec())
-        .await
-        .unwrap();
-    assert_ne!(path, Path::Stored);
+    // The sender is answered once the receiver's application took the envelope (its receipt).
+    let sending = {
+        let h = alice.handle();
+        let to = bob.account();
+        tokio::spawn(async move { h.send(to, b"hello bob".to_vec()).await })
+    };
     let (from, body) = until(&mut bob, "message", |e| match e {
-        P2pEvent::Received { from, envelope, .. } => Some((*from, envelope.clone())),
+        P2pEvent::Received {
+            from,
+            envelope,
+            receipt,
+            ..
+        } => {
+            receipt.taken();
+            Some((*from, envelope.clone()))
+        }
         _ => None,
     })
     .await;
@@ -116,14 +129,37 @@ async fn strangers_find_each_other_by_account_and_talk() {
         (from, body.as_slice()),
         (alice.account(), &b"hello bob"[..])
     );
-    bob.send(alice.account(), b"hello alice".to_vec())
-        .await
-        .unwrap();
-    until(&mut alice, "reply", |e| match e {
-        P2pEvent::Received { envelope, .. } if envelope == b"hello alice" => Some(()),
+    assert_ne!(sending.await.unwrap().unwrap(), Path::Stored);
+    // Not taken (the receiver's program dropped it, or died, before storing it): the sender is
+    // told to try later, so it keeps the envelope.
+    let sending = {
+        let h = bob.handle();
+        let to = alice.account();
+        tokio::spawn(async move { h.send(to, b"not taken".to_vec()).await })
+    };
+    until(&mut alice, "the envelope not taken", |e| match e {
+        P2pEvent::Received { envelope, .. } if envelope == b"not taken" => Some(()),
         _ => None,
     })
     .await;
+    let e = sending.await.unwrap().unwrap_err();
+    assert!(e.to_string().contains("busy"), "{e}");
+    let sending = {
+        let h = bob.handle();
+        let to = alice.account();
+        tokio::spawn(async move { h.send(to, b"hello alice".to_vec()).await })
+    };
+    until(&mut alice, "reply", |e| match e {
+        P2pEvent::Received {
+            envelope, receipt, ..
+        } if envelope == b"hello alice" => {
+            receipt.taken();
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+    sending.await.unwrap().unwrap();
     // Chunk providers through the DHT.
     let chunk = [9u8; 32];
     bob.provide(chunk).await.unwrap();
@@ -164,7 +200,11 @@ async fn a_message_for_someone_away_waits_at_their_relay() {
             from,
             envelope,
             path,
-        } => Some((*from, envelope.clone(), *path)),
+            receipt,
+        } => {
+            receipt.taken();
+            Some((*from, envelope.clone(), *path))
+        }
         _ => None,
     })
     .await;
@@ -409,13 +449,16 @@ async fn a_dht_server_answering_with_another_accounts_genuine_record_is_refused(
         }
     }
     assert!(
-        refusals.iter().any(|r| r.contains(&format!("stored under {}", bob.account()))),
+        refusals
+            .iter()
+            .any(|r| r.contains(&format!("stored under {}", bob.account()))),
         "{refusals:?}"
     );
     assert!(
-        refusals
-            .iter()
-            .any(|r| r.contains(&format!("stored under chain address {}", hex::encode(address_of(3))))),
+        refusals.iter().any(|r| r.contains(&format!(
+            "stored under chain address {}",
+            hex::encode(address_of(3))
+        ))),
         "{refusals:?}"
     );
     mallory_task.abort();
@@ -544,7 +587,10 @@ async fn floods_are_held_to_the_senders_quota_and_nothing_taken_is_lost() {
         .collect();
     let stored = status.iter().filter(|s| **s == AckStatus::Stored).count();
     let rejected = status.iter().filter(|s| **s == AckStatus::Rejected).count();
-    assert!(took < Duration::from_secs(10), "the flood took {took:?}, past one window");
+    assert!(
+        took < Duration::from_secs(10),
+        "the flood took {took:?}, past one window"
+    );
     assert_eq!((stored, rejected), (QUOTA, FLOOD - QUOTA), "{status:?}");
 
     // 2. Someone else's deposit is taken meanwhile: the quota is Mallory's, not the relay's.
@@ -586,7 +632,14 @@ async fn floods_are_held_to_the_senders_quota_and_nothing_taken_is_lost() {
     let (received_tx, mut received_rx) = tokio::sync::mpsc::unbounded_channel();
     let drain = tokio::spawn(async move {
         while let Some(ev) = dave.next_event().await {
-            if let P2pEvent::Received { from, envelope, .. } = ev {
+            if let P2pEvent::Received {
+                from,
+                envelope,
+                receipt,
+                ..
+            } = ev
+            {
+                receipt.taken();
                 let _ = received_tx.send((from, envelope));
             }
         }
@@ -606,7 +659,10 @@ async fn floods_are_held_to_the_senders_quota_and_nothing_taken_is_lost() {
     .await;
     let accepted = acks.iter().filter(|a| **a == Ack::Accepted).count();
     let busy = acks.iter().filter(|a| **a == Ack::Busy).count();
-    assert!(took < Duration::from_secs(10), "the flood took {took:?}, past one window");
+    assert!(
+        took < Duration::from_secs(10),
+        "the flood took {took:?}, past one window"
+    );
     assert_eq!((accepted, busy), (QUOTA, FLOOD - QUOTA), "{acks:?}");
     let mut got = std::collections::HashSet::new();
     while got.len() < accepted {

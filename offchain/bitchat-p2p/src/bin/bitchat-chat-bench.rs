@@ -96,7 +96,8 @@ impl Person {
             tokio::spawn(async move {
                 loop {
                     let open = match carrier.recv(Duration::from_secs(1)).await {
-                        Some(Carried::Payload { body, .. }) => {
+                        Some(Carried::Payload { body, taken, .. }) => {
+                            taken.done();
                             tx.send((body, Instant::now())).is_ok()
                         }
                         Some(Carried::Refused { reason, .. }) => {

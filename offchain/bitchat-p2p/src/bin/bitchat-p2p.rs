@@ -238,8 +238,13 @@ fn print_event(ev: P2pEvent) {
             from,
             envelope,
             path,
-        } => out(json!({"event": "received", "from": from.to_string(),
-            "text": String::from_utf8_lossy(&envelope), "path": path.name()})),
+            receipt,
+        } => {
+            out(json!({"event": "received", "from": from.to_string(),
+                "text": String::from_utf8_lossy(&envelope), "path": path.name()}));
+            // Printed is taken: this tool keeps nothing else.
+            receipt.taken();
+        }
         P2pEvent::Refused { from, reason } => {
             out(json!({"event": "refused", "from": from.to_string(), "reason": reason}))
         }

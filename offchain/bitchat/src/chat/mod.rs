@@ -32,11 +32,63 @@ pub enum Delivery {
     Queued,
 }
 
+/// A payload's hand-off from a carrier to the chat client: [`Taken::done`] once the client has
+/// handled the payload and written what it changed (the chat journal is synced and the MLS
+/// state replaced before [`ChatCore::handle`] returns). Only then does the carrier let the
+/// payload go: it tells the sender, or the relay that kept it, that it was taken, and remembers
+/// it as seen. Dropped instead (a crash, a client that stopped), the payload counts as not
+/// taken and comes again: hand-off is at least once, and the MLS layer refuses what it has
+/// already read.
+pub struct Taken(Option<Box<dyn FnOnce(bool) + Send>>);
+
+impl Taken {
+    /// A hand-off that runs `f(true)` when the payload is taken, `f(false)` when it is dropped
+    /// without.
+    pub fn new(f: impl FnOnce(bool) + Send + 'static) -> Self {
+        Self(Some(Box::new(f)))
+    }
+
+    /// A hand-off with nothing to confirm.
+    pub fn nothing() -> Self {
+        Self(None)
+    }
+
+    /// The payload is handled and stored: the carrier may let it go.
+    pub fn done(mut self) {
+        if let Some(f) = self.0.take() {
+            f(true)
+        }
+    }
+}
+
+impl Drop for Taken {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f(false)
+        }
+    }
+}
+
+impl std::fmt::Debug for Taken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Taken(pending)"
+        } else {
+            "Taken(-)"
+        })
+    }
+}
+
 /// What a [`Carrier`] hands the chat client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Carried {
-    /// A payload from `from`, whose sender the carrier authenticated end to end.
-    Payload { from: AccountId, body: Vec<u8> },
+    /// A payload from `from`, whose sender the carrier authenticated end to end; `taken` once
+    /// the client has handled and stored it.
+    Payload {
+        from: AccountId,
+        body: Vec<u8>,
+        taken: Taken,
+    },
     /// Something addressed to us that the carrier refused; `reason` never holds the content.
     Refused { from: AccountId, reason: String },
 }
@@ -109,13 +161,22 @@ impl Carrier for Node {
             .map(|_| Delivery::Queued)
     }
     async fn recv(&self, timeout: Duration) -> Option<Carried> {
-        let d = Node::recv(self, timeout).await?;
+        let d = self.recv_held(timeout).await?;
         Some(if d.conversation == CHAT_STREAM {
+            // Journalled as handed over only once the client has handled it: until then a
+            // restart hands it over again.
+            let handed = self.hand_over_later(&d);
             Carried::Payload {
                 from: d.from,
                 body: d.body,
+                taken: Taken::new(move |taken| {
+                    if taken {
+                        handed()
+                    }
+                }),
             }
         } else {
+            self.hand_over_later(&d)();
             Carried::Refused {
                 from: d.from,
                 reason: "not a chat payload".into(),
@@ -396,14 +457,16 @@ impl<C: Carrier> ChatClient<C> {
     /// (a key package, a commit and welcome); returns what happened (empty on timeout).
     /// What happened stands even when an answer cannot be sent (it is logged).
     pub async fn poll(&self, timeout: Duration) -> Vec<Event> {
-        let (from, body) = match self.carrier.recv(timeout).await {
+        let (from, body, taken) = match self.carrier.recv(timeout).await {
             None => return Vec::new(),
             Some(Carried::Refused { from, reason }) => {
                 return vec![Event::Refused { from, reason }]
             }
-            Some(Carried::Payload { from, body }) => (from, body),
+            Some(Carried::Payload { from, body, taken }) => (from, body, taken),
         };
         let (events, out) = self.core.lock().await.handle(from, &body, unix_now());
+        // Handled, and what it changed written: the carrier may let the payload go.
+        taken.done();
         let mut events = events;
         for (who, e) in self.dispatch(out).await.failed {
             // Said to the user as an event: someone may be waiting for this answer.

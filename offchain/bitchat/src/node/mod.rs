@@ -257,13 +257,27 @@ impl Node {
     /// Returning a message is its hand-over to the application: it is journaled, and never
     /// returned again (also not after a restart).
     pub async fn recv(&self, timeout: Duration) -> Option<Delivered> {
-        let mut rx = self.inbox_rx.lock().await;
-        let d = tokio::time::timeout(timeout, rx.recv())
-            .await
-            .ok()
-            .flatten()?;
+        let d = self.recv_held(timeout).await?;
         self.inner.core.handed_over(&d);
         Some(d)
+    }
+
+    /// Like [`Node::recv`], without journalling the hand-over: the closure of
+    /// [`Node::hand_over_later`] does that once the application has stored what it did with the
+    /// message; until then, a restart hands it over again.
+    pub(crate) async fn recv_held(&self, timeout: Duration) -> Option<Delivered> {
+        let mut rx = self.inbox_rx.lock().await;
+        tokio::time::timeout(timeout, rx.recv())
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// What journals `d` as handed over, to run once the application has taken it.
+    pub(crate) fn hand_over_later(&self, d: &Delivered) -> impl FnOnce() + Send + 'static {
+        let inner = self.inner.clone();
+        let d = d.clone();
+        move || inner.core.handed_over(&d)
     }
 
     /// Collect envelopes waiting at `relay`, process them, and acknowledge them.
