@@ -120,6 +120,8 @@ fn public_key_bytes(rec: &AccountRecord) -> Result<[u8; 33], BitChatError> {
 /// relayed connection under an answer; the outbox sends again after an attempt that timed out
 /// once a relay had taken it), and a relay's replay is harmless once dropped.
 const REPEAT: &str = "a replay of a payload already taken";
+/// Why a payload from a sender whose clock runs ahead is not taken (yet).
+const FUTURE: &str = "sent in the future";
 
 /// Seals and opens chat payloads for one identity (no I/O).
 struct Sealer {
@@ -218,7 +220,7 @@ impl Seen {
     /// Whether a payload sent at `sent_at` with `id` may be taken at time `now`, or why not.
     fn check(&self, id: [u8; 16], sent_at: u64, now: u64) -> Result<(), String> {
         if sent_at > now.saturating_add(MAX_SKEW_SECS) {
-            return Err("sent in the future".into());
+            return Err(FUTURE.into());
         }
         if sent_at.saturating_add(MAX_AGE_SECS) < now {
             return Err("older than any relay keeps mail".into());
@@ -264,20 +266,41 @@ impl Seen {
     }
 }
 
+/// What became of a payload from the network.
+enum Intook {
+    /// Kept in the inbox: to hand to the client.
+    New(Opened, Kept),
+    /// Kept already (a copy): waiting for the client.
+    Holding,
+    /// Could not be kept (the disk): not taken, so the sender sends it again.
+    NotKept(String),
+    /// Not taken, and why.
+    Refused(String),
+}
+
+/// What the carrier took and not yet handed over for good: the replay filter and the inbox,
+/// under one lock (a copy arriving while the client records the first must see one or the
+/// other).
+struct Intake {
+    seen: Seen,
+    inbox: Inbox,
+}
+
 /// A kept payload for the chat client: once it took it, its id is recorded as seen and it
-/// leaves the inbox; dropped without, it stays there for the next start.
-fn hand_off(kept: Kept, seen: &Arc<Mutex<Seen>>, inbox: &Arc<Mutex<Inbox>>) -> Carried {
-    let (seen, inbox) = (seen.clone(), inbox.clone());
+/// leaves the inbox; dropped without, it is handed over again before anything newer.
+fn hand_off(kept: Kept, intake: &Arc<Mutex<Intake>>) -> Carried {
+    let intake = intake.clone();
     let (id, sent_at, from) = (kept.id, kept.sent_at, kept.from);
     Carried::Payload {
         from,
         body: kept.payload,
         taken: Taken::new(move |taken| {
+            let mut i = intake.lock().expect("intake");
             if taken {
-                seen.lock().expect("seen").record(id, sent_at, unix_now());
-                inbox.lock().expect("inbox").done(&id);
+                i.seen.record(id, sent_at, unix_now());
+                i.inbox.done(&id);
             } else {
-                inbox.lock().expect("inbox").release(&id);
+                i.inbox.release(&id);
             }
         }),
     }
@@ -442,6 +465,7 @@ pub struct P2pCarrier {
     stop: Option<oneshot::Sender<()>>,
     pump: tokio::task::JoinHandle<()>,
     retrier: Retrier,
+    intake: Arc<Mutex<Intake>>,
 }
 
 impl P2pCarrier {
@@ -454,9 +478,9 @@ impl P2pCarrier {
         mut node: P2pNode,
         state_dir: Option<&std::path::Path>,
     ) -> Result<Self, BitChatError> {
-        let seen = Arc::new(Mutex::new(Seen::open(state_dir, secret)?));
+        let seen = Seen::open(state_dir, secret)?;
         let (inbox, left) = Inbox::open(state_dir, secret)?;
-        let inbox = Arc::new(Mutex::new(inbox));
+        let intake = Arc::new(Mutex::new(Intake { seen, inbox }));
         let outbox = Arc::new(Mutex::new(Outbox::open(state_dir, secret)?));
         let identity = NodeIdentity::from_secret(secret)?;
         if identity.account_id() != node.account() {
@@ -488,15 +512,19 @@ impl P2pCarrier {
         let pump = {
             let (sealer, keys) = (sealer.clone(), keys.clone());
             let (outbox, kick) = (outbox.clone(), kick.clone());
+            let intake = intake.clone();
             tokio::spawn(async move {
                 // What a crash left between the network and the client comes first, in order
                 // (dropped here if the client took it and only the inbox's record was lost).
                 for kept in left {
-                    if seen.lock().expect("seen").ids.contains_key(&kept.id) {
-                        inbox.lock().expect("inbox").done(&kept.id);
-                        continue;
+                    {
+                        let mut i = intake.lock().expect("intake");
+                        if i.seen.ids.contains_key(&kept.id) {
+                            i.inbox.done(&kept.id);
+                            continue;
+                        }
                     }
-                    let carried = hand_off(kept, &seen, &inbox);
+                    let carried = hand_off(kept, &intake);
                     tokio::select! {
                         r = tx.send(carried) => if r.is_err() { return },
                         _ = &mut stopped => return,
@@ -515,39 +543,44 @@ impl P2pCarrier {
                             path,
                             receipt,
                         } => {
-                            let checked = sealer.open(&from, &envelope).and_then(|o| {
-                                seen.lock()
-                                    .expect("seen")
-                                    .check(o.id, o.sent_at, unix_now())?;
-                                Ok(o)
-                            });
-                            match checked {
-                                // Here already, waiting for the client: the sender may let it go.
-                                Ok(o) if inbox.lock().expect("inbox").holds(&o.id) => {
-                                    receipt.taken();
+                            let checked = sealer.open(&from, &envelope);
+                            // Checked against what was taken, and kept, under one lock.
+                            let kept = {
+                                let mut intake_now = intake.lock().expect("intake");
+                                let checked = checked.and_then(|o| {
+                                    intake_now.seen.check(o.id, o.sent_at, unix_now())?;
+                                    Ok(o)
+                                });
+                                match checked {
+                                    // Here already, waiting for the client: the sender may let it go.
+                                    Ok(o) if intake_now.inbox.holds(&o.id) => Intook::Holding,
+                                    Ok(o) => {
+                                        let kept = Kept {
+                                            id: o.id,
+                                            from,
+                                            sent_at: o.sent_at,
+                                            payload: o.payload.clone(),
+                                        };
+                                        // On disk before the network is told it was taken; not kept
+                                        // (a full disk): not told, so the sender sends it again.
+                                        match intake_now.inbox.keep(kept.clone()) {
+                                            Ok(()) => Intook::New(o, kept),
+                                            Err(e) => Intook::NotKept(e.to_string()),
+                                        }
+                                    }
+                                    Err(reason) => Intook::Refused(reason),
                                 }
-                                Ok(o) => {
+                            };
+                            match kept {
+                                Intook::New(o, kept) => {
+                                    receipt.taken();
                                     keys.lock().expect("keys").insert(o.card);
                                     // The sender is around: what waits for it goes now.
                                     if outbox.lock().expect("outbox").wake(&from) {
                                         kick.notify_one();
                                     }
                                     tracing::debug!(%from, path = path.name(), "chat payload");
-                                    let kept = Kept {
-                                        id: o.id,
-                                        from,
-                                        sent_at: o.sent_at,
-                                        payload: o.payload,
-                                    };
-                                    // On disk before the network is told it was taken; not kept
-                                    // (a full disk): not told, so the sender sends it again.
-                                    if let Err(e) = inbox.lock().expect("inbox").keep(kept.clone())
-                                    {
-                                        tracing::warn!("inbox: {e}");
-                                        continue;
-                                    }
-                                    receipt.taken();
-                                    let carried = hand_off(kept, &seen, &inbox);
+                                    let carried = hand_off(kept, &intake);
                                     // Waiting here is the back-pressure: the node tells senders
                                     // to wait once its own queue is full.
                                     tokio::select! {
@@ -555,14 +588,21 @@ impl P2pCarrier {
                                         _ = &mut stopped => break,
                                     }
                                 }
+                                Intook::Holding => receipt.taken(),
+                                Intook::NotKept(e) => tracing::warn!("inbox: {e}"),
                                 // Taken before: the sender may let it go.
-                                Err(reason) if reason == REPEAT => {
+                                Intook::Refused(reason) if reason == REPEAT => {
                                     tracing::debug!(%from, "a payload taken before: dropped");
                                     receipt.taken();
                                 }
+                                // From the future (a clock ahead): not taken now, so the sender
+                                // tries again later, when the clocks may agree.
+                                Intook::Refused(reason) if reason == FUTURE => {
+                                    tracing::debug!(%from, "a payload sent in the future: later");
+                                }
                                 // Refused for good: said (refusals never wait, and never take
                                 // more than half the queue), and the sender need not retry.
-                                Err(reason) => {
+                                Intook::Refused(reason) => {
                                     receipt.taken();
                                     if tx.capacity() > QUEUE / 2 {
                                         let _ = tx.try_send(Carried::Refused { from, reason });
@@ -597,6 +637,7 @@ impl P2pCarrier {
             stop: Some(stop),
             pump,
             retrier,
+            intake,
         })
     }
 
@@ -849,6 +890,11 @@ impl Carrier for P2pCarrier {
 
     async fn recv(&self, timeout: Duration) -> Option<Carried> {
         let mut rx = self.incoming.lock().await;
+        // What the client dropped unhandled comes first (anything in the queue came after it).
+        let redo = self.intake.lock().expect("intake").inbox.next_redo();
+        if let Some(kept) = redo {
+            return Some(hand_off(kept, &self.intake));
+        }
         match tokio::time::timeout(timeout, rx.recv()).await {
             Ok(Some(c)) => Some(c),
             Ok(None) => {

@@ -7,7 +7,7 @@
 //!
 //! Without a state directory nothing is kept on disk (the payloads live in memory only).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use bithive_bitchat::at_rest::AtRestKey;
@@ -67,6 +67,9 @@ pub(crate) struct Inbox {
     live: BTreeMap<u64, Kept>,
     order: HashMap<[u8; 16], u64>,
     next: u64,
+    /// Kept payloads the client dropped without handling (a cancelled poll): handed over again
+    /// before anything newer, in the order they came.
+    redo: BTreeSet<u64>,
 }
 
 impl Inbox {
@@ -78,6 +81,7 @@ impl Inbox {
             live: BTreeMap::new(),
             order: HashMap::new(),
             next: 0,
+            redo: BTreeSet::new(),
         };
         let Some(dir) = dir else {
             return Ok((me, Vec::new()));
@@ -108,6 +112,7 @@ impl Inbox {
     fn remove(&mut self, id: &[u8; 16]) {
         if let Some(n) = self.order.remove(id) {
             self.live.remove(&n);
+            self.redo.remove(&n);
         }
     }
 
@@ -129,10 +134,18 @@ impl Inbox {
         Ok(())
     }
 
-    /// The chat client dropped `id` without handling it (it is stopping): still on disk for the
-    /// next start, and a copy arriving meanwhile is taken again.
+    /// The chat client dropped `id` without handling it: it stays kept (on disk, and through
+    /// compactions) and is handed over again ([`Inbox::next_redo`]) before anything newer.
     pub fn release(&mut self, id: &[u8; 16]) {
-        self.remove(id);
+        if let Some(&n) = self.order.get(id) {
+            self.redo.insert(n);
+        }
+    }
+
+    /// The oldest kept payload the client dropped without handling, to hand over again.
+    pub fn next_redo(&mut self) -> Option<Kept> {
+        let n = self.redo.pop_first()?;
+        self.live.get(&n).cloned()
     }
 
     /// The chat client handled `id`: it is no longer kept. (Should this record not reach the
@@ -222,6 +235,33 @@ mod tests {
         drop(inbox);
         let (_, left) = Inbox::open(Some(dir.path()), &secret).unwrap();
         assert_eq!(left, vec![kept(0)]);
+    }
+
+    #[test]
+    fn a_payload_dropped_by_the_client_comes_again_first_and_survives_compaction() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = [7u8; 32];
+        let (mut inbox, _) = Inbox::open(Some(dir.path()), &secret).unwrap();
+        for n in 1..=3 {
+            inbox.keep(kept(n)).unwrap();
+        }
+        inbox.release(&[2; 16]);
+        inbox.release(&[1; 16]);
+        assert!(inbox.holds(&[1; 16]), "still kept");
+        // Churn enough to compact: the released payloads stay.
+        for i in 0..300u32 {
+            let mut k = kept(9);
+            k.id[..4].copy_from_slice(&i.to_be_bytes());
+            inbox.keep(k.clone()).unwrap();
+            inbox.done(&k.id);
+        }
+        assert_eq!(inbox.next_redo(), Some(kept(1)));
+        assert_eq!(inbox.next_redo(), Some(kept(2)));
+        assert_eq!(inbox.next_redo(), None);
+        inbox.done(&[1; 16]);
+        drop(inbox);
+        let (_, left) = Inbox::open(Some(dir.path()), &secret).unwrap();
+        assert_eq!(left, vec![kept(2), kept(3)]);
     }
 
     #[test]

@@ -304,3 +304,45 @@ fn strangers_cannot_fill_the_waiting_room_or_the_key_store() {
     assert_eq!(given, 4);
     let _ = c;
 }
+
+#[test]
+fn a_message_waiting_for_its_commit_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut w, ids) = World::new(3);
+    let (admin, b, c) = (ids[0], ids[1], ids[2]);
+    // b keeps its state on disk.
+    let disk = ChatCore::open(Some(dir.path()), &secret(1)).unwrap();
+    assert_eq!(disk.account(), b);
+    w.cores.insert(b, disk);
+    let g = w.group(admin, &[b, c]);
+    w.take(b);
+    // The admin removes c and speaks; b gets the message before the commit it needs.
+    let out = w.core(admin).remove(&g, &[c]).unwrap();
+    w.post(admin, out);
+    let out = w.core(admin).send(&g, b"after removing c", 102).unwrap();
+    w.post(admin, out);
+    let for_b: Vec<Outgoing> = w
+        .wire
+        .drain(..)
+        .filter(|(_, o)| o.to == b)
+        .map(|(_, o)| o)
+        .collect();
+    assert_eq!(for_b.len(), 2, "the commit, then the message");
+    let (ev, _) = w.core(b).handle(admin, &for_b[1].payload, 102);
+    assert!(messages(&ev).is_empty(), "{ev:?}");
+    assert_eq!(w.core(b).waiting(), 1);
+    // b's program stops (the carrier already let the payload go: parking is handling) and
+    // starts again: the message still waits, and the commit opens it.
+    w.cores.remove(&b);
+    w.cores
+        .insert(b, ChatCore::open(Some(dir.path()), &secret(1)).unwrap());
+    assert_eq!(w.core(b).waiting(), 1);
+    let (ev, _) = w.core(b).handle(admin, &for_b[0].payload, 102);
+    assert_eq!(messages(&ev), vec![(admin, b"after removing c".to_vec())]);
+    assert_eq!(w.core(b).waiting(), 0);
+    // Read: it does not wait again after another restart.
+    w.cores.remove(&b);
+    w.cores
+        .insert(b, ChatCore::open(Some(dir.path()), &secret(1)).unwrap());
+    assert_eq!(w.core(b).waiting(), 0);
+}

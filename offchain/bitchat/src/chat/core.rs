@@ -136,6 +136,26 @@ enum Rec {
         body: String,
         at: u64,
     },
+    /// A message kept until the commit or welcome it needs arrives (so a restart keeps it: the
+    /// carrier let it go once it was handled, and parking is handling).
+    Parked {
+        from: String,
+        message: String,
+        at: u64,
+    },
+    /// A parked message that was read, refused or expired, by [`parked_id`].
+    Unparked {
+        id: String,
+    },
+}
+
+/// What names a parked message in the journal.
+fn parked_id(from: &AccountId, message: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(from.0);
+    h.update(message);
+    hex::encode(&h.finalize()[..16])
 }
 
 fn acct(s: &str) -> Option<AccountId> {
@@ -229,6 +249,20 @@ impl ChatCore {
                         body,
                         at,
                     });
+                }
+            }
+            Rec::Parked { from, message, at } => {
+                if let (Some(from), Ok(message)) = (acct(&from), hex::decode(message)) {
+                    self.parked.push_back((from, message, at));
+                }
+            }
+            Rec::Unparked { id } => {
+                if let Some(i) = self
+                    .parked
+                    .iter()
+                    .position(|(f, m, _)| parked_id(f, m) == id)
+                {
+                    self.parked.remove(i);
                 }
             }
         }
@@ -654,8 +688,15 @@ impl ChatCore {
     }
 
     fn park(&mut self, from: AccountId, message: Vec<u8>, now: u64) -> Result<(), BitChatError> {
-        self.parked
-            .retain(|(_, _, at)| now.saturating_sub(*at) < PARKED_TTL_SECS);
+        let expired: Vec<String> = self
+            .parked
+            .iter()
+            .filter(|(_, _, at)| now.saturating_sub(*at) >= PARKED_TTL_SECS)
+            .map(|(f, m, _)| parked_id(f, m))
+            .collect();
+        for id in expired {
+            self.record(Rec::Unparked { id })?;
+        }
         if self.parked.iter().filter(|(f, _, _)| *f == from).count() >= MAX_PARKED_PER_SENDER {
             return Err(BitChatError::Chat(
                 "too many messages waiting from this sender".into(),
@@ -665,8 +706,11 @@ impl ChatCore {
         if self.parked.len() >= MAX_PARKED || bytes + message.len() > MAX_PARKED_BYTES {
             return Err(BitChatError::Chat("too many messages waiting".into()));
         }
-        self.parked.push_back((from, message, now));
-        Ok(())
+        self.record(Rec::Parked {
+            from: hex::encode(from.0),
+            message: hex::encode(&message),
+            at: now,
+        })
     }
 
     fn retry_parked(&mut self, now: u64, events: &mut Vec<Event>, out: &mut Vec<Outgoing>) {
@@ -677,12 +721,19 @@ impl ChatCore {
                 match self.process_mls(from, &message, now, events, out) {
                     Ok(_) => progressed = true,
                     Err(MlsError::UnknownConversation(_)) | Err(MlsError::Undecryptable(_)) => {
-                        self.parked.push_back((from, message, at))
+                        self.parked.push_back((from, message, at));
+                        continue;
                     }
                     Err(e) => events.push(Event::Refused {
                         from,
                         reason: e.to_string(),
                     }),
+                }
+                // Read or refused: no longer waiting, also not after a restart.
+                if let Err(e) = self.record(Rec::Unparked {
+                    id: parked_id(&from, &message),
+                }) {
+                    tracing::warn!("chat journal: {e}");
                 }
             }
             if !progressed {

@@ -169,14 +169,10 @@ impl Carrier for Node {
             Carried::Payload {
                 from: d.from,
                 body: d.body,
-                taken: Taken::new(move |taken| {
-                    if taken {
-                        handed()
-                    }
-                }),
+                taken: Taken::new(handed),
             }
         } else {
-            self.hand_over_later(&d)();
+            self.hand_over_later(&d)(true);
             Carried::Refused {
                 from: d.from,
                 reason: "not a chat payload".into(),

@@ -187,6 +187,7 @@ impl Node {
             inbox_tx,
             delivery: Mutex::new(()),
             conns: Mutex::new(HashMap::new()),
+            redo: std::sync::Mutex::new(std::collections::VecDeque::new()),
         });
         let accept = tokio::spawn(inner.clone().accept_loop());
         let retry = {
@@ -267,17 +268,37 @@ impl Node {
     /// message; until then, a restart hands it over again.
     pub(crate) async fn recv_held(&self, timeout: Duration) -> Option<Delivered> {
         let mut rx = self.inbox_rx.lock().await;
+        let redo = self
+            .inner
+            .redo
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front();
+        if redo.is_some() {
+            return redo;
+        }
         tokio::time::timeout(timeout, rx.recv())
             .await
             .ok()
             .flatten()
     }
 
-    /// What journals `d` as handed over, to run once the application has taken it.
-    pub(crate) fn hand_over_later(&self, d: &Delivered) -> impl FnOnce() + Send + 'static {
+    /// What ends `d`'s hand-over: `true`, the application took it (journalled as handed over);
+    /// `false`, it dropped it unhandled (handed over again, before anything newer).
+    pub(crate) fn hand_over_later(&self, d: &Delivered) -> impl FnOnce(bool) + Send + 'static {
         let inner = self.inner.clone();
         let d = d.clone();
-        move || inner.core.handed_over(&d)
+        move |taken| {
+            if taken {
+                inner.core.handed_over(&d)
+            } else {
+                inner
+                    .redo
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_front(d)
+            }
+        }
     }
 
     /// Collect envelopes waiting at `relay`, process them, and acknowledge them.

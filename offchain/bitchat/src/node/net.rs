@@ -41,6 +41,9 @@ pub(super) struct Shared {
     /// and the maintenance pass wait here: the back-pressure deliveries already had.
     pub(super) delivery: Mutex<()>,
     pub(super) conns: Mutex<HashMap<SocketAddr, AuthedConn>>,
+    /// Messages the application dropped without taking them (see `Node::recv_held`): handed
+    /// over again before anything newer (a later one taken would mark them handed over).
+    pub(super) redo: std::sync::Mutex<std::collections::VecDeque<Delivered>>,
 }
 
 /// The session's TLS exporter value both Auth frames are bound to.
