@@ -417,6 +417,7 @@ impl P2pNode {
             store,
             deposits: HashMap::new(),
             fetches: HashMap::new(),
+            fetch_after: HashSet::new(),
             chunk_requests: HashMap::new(),
             settling: FuturesUnordered::new(),
             fetch_due: Instant::now() + FETCH_EVERY,
@@ -711,6 +712,9 @@ struct Driver {
     deposits: HashMap<OutboundRequestId, Deposit>,
     /// Mailbox requests to our relays (fetches and acknowledgements), by relay.
     fetches: HashMap<OutboundRequestId, PeerId>,
+    /// Acknowledgements of a whole batch: once the relay has them, it is asked for more (asked
+    /// at once, it could serve the same batch again).
+    fetch_after: HashSet<OutboundRequestId>,
     chunk_requests: HashMap<OutboundRequestId, ChunkReply>,
     /// Received envelopes whose receipts are awaited.
     settling: FuturesUnordered<BoxFuture<'static, Settled>>,
@@ -1628,6 +1632,9 @@ impl Driver {
                         }
                     } else if let Some(relay) = self.fetches.remove(&request_id) {
                         self.fetched(relay, response);
+                        if self.fetch_after.remove(&request_id) {
+                            self.fetch(relay);
+                        }
                     }
                 }
             },
@@ -1638,6 +1645,7 @@ impl Driver {
                     d.why = format!("{}; a relay: {error}", d.why);
                     self.next_deposit(d);
                 } else if let Some(relay) = self.fetches.remove(&request_id) {
+                    self.fetch_after.remove(&request_id);
                     tracing::debug!(%relay, "mailbox request failed: {error}");
                 }
             }
@@ -1765,9 +1773,9 @@ impl Driver {
                         .mailbox
                         .send_request(&relay, Frame::MailboxAck { ids: taken });
                     self.fetches.insert(id, relay);
-                }
-                if all {
-                    self.fetch(relay);
+                    if all {
+                        self.fetch_after.insert(id);
+                    }
                 }
             }
         }
