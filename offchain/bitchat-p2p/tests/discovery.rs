@@ -269,6 +269,21 @@ fn raw_peer(secret: u8, mode: kad::Mode) -> Swarm<Mallory> {
         .build()
 }
 
+/// Starts `m` listening on loopback; its address.
+async fn listening(m: &mut Swarm<Mallory>) -> Multiaddr {
+    m.listen_on("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
+        .unwrap();
+    tokio::time::timeout(WAIT, async {
+        loop {
+            if let SwarmEvent::NewListenAddr { address, .. } = m.select_next_some().await {
+                return address;
+            }
+        }
+    })
+    .await
+    .expect("Mallory listens")
+}
+
 /// Mallory's mailbox request to the relay, and its answer.
 async fn ask_mailbox(m: &mut Swarm<Mallory>, w: &World, frame: Frame, what: &str) -> Vec<Frame> {
     m.behaviour_mut().mailbox.send_request_with_addresses(
@@ -386,17 +401,7 @@ async fn a_dht_server_answering_with_another_accounts_genuine_record_is_refused(
     // answers with her own record: genuine, signed by her, valid under her own keys, and
     // pointing at her. Whoever takes it sends Bob's mail to Mallory.
     let mut m = mallory_in(kad::Mode::Server);
-    m.listen_on("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
-        .unwrap();
-    let m_addr = tokio::time::timeout(WAIT, async {
-        loop {
-            if let SwarmEvent::NewListenAddr { address, .. } = m.select_next_some().await {
-                return address;
-            }
-        }
-    })
-    .await
-    .expect("Mallory listens");
+    let m_addr = listening(&mut m).await;
     let mallory_peer = *m.local_peer_id();
     let hers = sign_record(
         &keypair_from_secret(&[66; 32]).unwrap(),
@@ -758,17 +763,7 @@ async fn a_holder_serving_other_bytes_and_a_flood_of_chunk_requests_are_refused(
     // 1. Mallory says she holds it, and answers with other bytes under its hash: Alice's node
     // refuses them by name and stores nothing.
     let mut m = mallory();
-    m.listen_on("/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap())
-        .unwrap();
-    let m_addr = tokio::time::timeout(WAIT, async {
-        loop {
-            if let SwarmEvent::NewListenAddr { address, .. } = m.select_next_some().await {
-                return address;
-            }
-        }
-    })
-    .await
-    .expect("Mallory listens");
+    let m_addr = listening(&mut m).await;
     let mallory_rec = AccountRecord {
         account: account_of_peer(m.local_peer_id()).unwrap(),
         peer: *m.local_peer_id(),
