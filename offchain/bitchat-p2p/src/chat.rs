@@ -269,7 +269,7 @@ impl Seen {
 /// What became of a payload from the network.
 enum Intook {
     /// Kept in the inbox: to hand to the client.
-    New(Opened, Kept),
+    New(PeerRecord, Kept),
     /// Kept already (a copy): waiting for the client.
     Holding,
     /// Could not be kept (the disk): not taken, so the sender sends it again.
@@ -559,12 +559,12 @@ impl P2pCarrier {
                                             id: o.id,
                                             from,
                                             sent_at: o.sent_at,
-                                            payload: o.payload.clone(),
+                                            payload: o.payload,
                                         };
                                         // On disk before the network is told it was taken; not kept
                                         // (a full disk): not told, so the sender sends it again.
                                         match intake_now.inbox.keep(kept.clone()) {
-                                            Ok(()) => Intook::New(o, kept),
+                                            Ok(()) => Intook::New(o.card, kept),
                                             Err(e) => Intook::NotKept(e.to_string()),
                                         }
                                     }
@@ -572,9 +572,9 @@ impl P2pCarrier {
                                 }
                             };
                             match kept {
-                                Intook::New(o, kept) => {
+                                Intook::New(card, kept) => {
                                     receipt.taken();
-                                    keys.lock().expect("keys").insert(o.card);
+                                    keys.lock().expect("keys").insert(card);
                                     // The sender is around: what waits for it goes now.
                                     if outbox.lock().expect("outbox").wake(&from) {
                                         kick.notify_one();

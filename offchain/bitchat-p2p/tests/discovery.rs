@@ -537,28 +537,28 @@ async fn flood<Req, Resp>(
     (answers, started.elapsed())
 }
 
-fn mailbox_answer(ev: MalloryEvent) -> Option<Result<Vec<Frame>, String>> {
+/// A request-response answer (or failure) of one of Mallory's behaviours.
+fn response<Q, R>(ev: request_response::Event<Q, R>) -> Option<Result<R, String>> {
     match ev {
-        MalloryEvent::Mailbox(request_response::Event::Message {
+        request_response::Event::Message {
             message: request_response::Message::Response { response, .. },
             ..
-        }) => Some(Ok(response)),
-        MalloryEvent::Mailbox(request_response::Event::OutboundFailure { error, .. }) => {
-            Some(Err(error.to_string()))
-        }
+        } => Some(Ok(response)),
+        request_response::Event::OutboundFailure { error, .. } => Some(Err(error.to_string())),
+        _ => None,
+    }
+}
+
+fn mailbox_answer(ev: MalloryEvent) -> Option<Result<Vec<Frame>, String>> {
+    match ev {
+        MalloryEvent::Mailbox(e) => response(e),
         _ => None,
     }
 }
 
 fn envelope_answer(ev: MalloryEvent) -> Option<Result<Ack, String>> {
     match ev {
-        MalloryEvent::Envelopes(request_response::Event::Message {
-            message: request_response::Message::Response { response, .. },
-            ..
-        }) => Some(Ok(response)),
-        MalloryEvent::Envelopes(request_response::Event::OutboundFailure { error, .. }) => {
-            Some(Err(error.to_string()))
-        }
+        MalloryEvent::Envelopes(e) => response(e),
         _ => None,
     }
 }
