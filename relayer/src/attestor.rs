@@ -136,6 +136,26 @@ struct Benching {
     key: SigningKey,
 }
 
+/// The rewards epochs of a chain's clock (rewards' `genesis` and `epoch_seconds`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EpochClock {
+    pub genesis: u64,
+    pub epoch_seconds: u64,
+}
+
+impl EpochClock {
+    /// When rewards epoch `epoch` starts (unix seconds).
+    pub fn epoch_start(&self, epoch: u64) -> u64 {
+        self.genesis + epoch * self.epoch_seconds
+    }
+
+    /// The rewards epoch of unix time `now` (`None` before genesis).
+    pub fn epoch_of(&self, now: u64) -> Option<u64> {
+        now.checked_sub(self.genesis)
+            .map(|d| d / self.epoch_seconds)
+    }
+}
+
 /// One attestor probing the nodes of one chain.
 pub struct Prober {
     chain_id: String,
@@ -249,15 +269,27 @@ impl Prober {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The chain this prober measures on.
+    pub fn chain_id(&self) -> &str {
+        &self.chain_id
+    }
+
+    /// The epochs it probes in.
+    pub fn clock(&self) -> EpochClock {
+        EpochClock {
+            genesis: self.genesis,
+            epoch_seconds: self.schedule.epoch_seconds(),
+        }
+    }
+
     /// When rewards epoch `epoch` starts (unix seconds).
     pub fn epoch_start(&self, epoch: u64) -> u64 {
-        self.genesis + epoch * self.schedule.epoch_seconds()
+        self.clock().epoch_start(epoch)
     }
 
     /// The rewards epoch of unix time `now` (`None` before genesis).
     pub fn epoch_of(&self, now: u64) -> Option<u64> {
-        now.checked_sub(self.genesis)
-            .map(|d| d / self.schedule.epoch_seconds())
+        self.clock().epoch_of(now)
     }
 
     /// Probes every slot of the current epoch that is due at `now` and not yet recorded, all at
@@ -489,13 +521,15 @@ impl Prober {
     }
 
     /// Probes until `stop` turns true: the node list is read again every minute, and a round
-    /// runs every `tick` (a probe is sent at most `tick` after its time); with a `reporter`,
-    /// each round also moves the close of the last ended epoch on ([`crate::reporter`]).
+    /// runs every `tick` (a probe is sent at most `tick` after its time); with `publish` (where
+    /// and the operator key to sign with), each round also publishes the tallies of the last
+    /// ended epoch once they are final, for the reporter's close ([`crate::reporter`]), which
+    /// runs in a task of its own ([`crate::reporter::Reporter::run`]).
     pub async fn run(
         mut self,
         client: Arc<ChainClient>,
         tick: Duration,
-        mut reporter: Option<crate::reporter::Reporter>,
+        publish: Option<(Arc<crate::reporter::Published>, SigningKey)>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), RelayerError> {
         tracing::info!(chain = %self.chain_id, probes_per_epoch = self.schedule.probes(),
@@ -514,7 +548,7 @@ impl Prober {
             };
             last = now.or(last);
             if let Some(now) = now {
-                self.tick(&client, &mut nodes, &mut listed_at, reporter.as_mut(), now)
+                self.tick(&client, &mut nodes, &mut listed_at, publish.as_ref(), now)
                     .await;
             }
             tokio::select! {
@@ -548,7 +582,7 @@ impl Prober {
         client: &ChainClient,
         nodes: &mut Vec<ProbeTarget>,
         listed_at: &mut u64,
-        reporter: Option<&mut crate::reporter::Reporter>,
+        publish: Option<&(Arc<crate::reporter::Published>, SigningKey)>,
         now: u64,
     ) {
         if nodes.is_empty() || now.saturating_sub(*listed_at) >= 60 {
@@ -566,9 +600,9 @@ impl Prober {
         }
         // An ended epoch's tallies are final once nothing sent in it is still in flight.
         let settled = self.epoch_of(now).is_none_or(|e| !self.in_flight_before(e));
-        if let (Some(r), true) = (reporter, settled) {
-            if let Err(e) = r.step(client, self, now).await {
-                tracing::warn!(chain = %self.chain_id, error = %e, "work report round");
+        if let (Some((published, key)), true) = (publish, settled) {
+            if let Err(e) = crate::reporter::publish_tallies(self, published, key, now) {
+                tracing::warn!(chain = %self.chain_id, error = %e, "publishing the tallies");
             }
         }
     }

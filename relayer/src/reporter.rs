@@ -13,9 +13,17 @@
 //! attestation contract accepts a node's report once (job id `work/<node>/<epoch>`), so a second
 //! submission is refused at simulation and costs nothing. The report's `issued_at` is the epoch's
 //! end plus `settle`, the same for all.
+//!
+//! A member whose tallies or statements are not up yet when asked is asked again each round,
+//! for up to `settle` seconds of wall time, before the step goes on without it: an attestor
+//! publishes an epoch's tallies only once every challenge it sent in the epoch has come back, and
+//! a chain that stalls and then jumps its clock past the epoch's end and `sign_at` in one block
+//! (seen on four validators, one restarting) lets every attestor reach a step at once. Without the
+//! wait each signed from a different subset of tallies, no statement had a quorum, and a node that
+//! had worked lost the epoch's pay.
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bithive_bitchat::endpoint::Reply;
 use bithive_chain_client::ChainClient;
@@ -23,7 +31,7 @@ use bithive_signed_attestation::signing::public_key;
 use bithive_signed_attestation::PubKey33;
 use k256::ecdsa::SigningKey;
 
-use crate::attestor::{self, Prober};
+use crate::attestor::{self, EpochClock, Prober};
 use crate::error::RelayerError;
 use crate::quorum::QuorumShare;
 use crate::store::Store;
@@ -34,8 +42,9 @@ pub const MAX_EXCHANGE_BYTES: usize = 1 << 20;
 /// Closed epochs whose tallies and statements an attestor keeps serving.
 const KEEP_EPOCHS: usize = 4;
 
-/// By (chain, epoch): this attestor's signed tallies and its work statements.
-type ByEpoch = BTreeMap<(String, u64), (Option<TallyShare>, Vec<QuorumShare>)>;
+/// By (chain, epoch): this attestor's signed tallies and its work statements (`None` until
+/// signed; empty when it measured nobody, so the others need not wait for it).
+type ByEpoch = BTreeMap<(String, u64), (Option<TallyShare>, Option<Vec<QuorumShare>>)>;
 
 /// What this attestor serves to the others.
 #[derive(Default)]
@@ -64,10 +73,7 @@ impl Published {
         Arc::new(Published::default())
     }
 
-    fn with<R>(
-        &self,
-        f: impl FnOnce(&mut BTreeMap<(String, u64), (Option<TallyShare>, Vec<QuorumShare>)>) -> R,
-    ) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut ByEpoch) -> R) -> R {
         let mut m = self.by_epoch.lock().unwrap_or_else(|p| p.into_inner());
         let r = f(&mut m);
         while m.len() > KEEP_EPOCHS {
@@ -81,12 +87,9 @@ impl Published {
         self.with(|m| m.get(&(chain.to_string(), epoch)).and_then(|e| e.0.clone()))
     }
 
-    pub fn work(&self, chain: &str, epoch: u64) -> Vec<QuorumShare> {
-        self.with(|m| {
-            m.get(&(chain.to_string(), epoch))
-                .map(|e| e.1.clone())
-                .unwrap_or_default()
-        })
+    /// This attestor's statements of `epoch`, once signed.
+    pub fn work(&self, chain: &str, epoch: u64) -> Option<Vec<QuorumShare>> {
+        self.with(|m| m.get(&(chain.to_string(), epoch)).and_then(|e| e.1.clone()))
     }
 
     fn set_tallies(&self, chain: &str, epoch: u64, share: TallyShare) {
@@ -94,7 +97,7 @@ impl Published {
     }
 
     fn set_work(&self, chain: &str, epoch: u64, shares: Vec<QuorumShare>) {
-        self.with(|m| m.entry((chain.to_string(), epoch)).or_default().1 = shares);
+        self.with(|m| m.entry((chain.to_string(), epoch)).or_default().1 = Some(shares));
     }
 
     /// Replaces the re-execution verdicts served for `chain`.
@@ -118,10 +121,8 @@ impl Published {
             self.tallies(chain, epoch)
                 .and_then(|t| serde_json::to_string(&t).ok())
         } else {
-            let w = self.work(chain, epoch);
-            (!w.is_empty())
-                .then(|| serde_json::to_string(&w).ok())
-                .flatten()
+            self.work(chain, epoch)
+                .and_then(|w| serde_json::to_string(&w).ok())
         };
         Some(match body {
             Some(b) => Reply::ok("application/json", b),
@@ -148,6 +149,25 @@ pub struct Reporter {
     published: Arc<Published>,
     /// Locked only between awaits (the connection is not `Sync`).
     store: Mutex<Store>,
+    /// By (chain, epoch): what the other members published for the close in progress.
+    gathered: BTreeMap<(String, u64), Gathered>,
+}
+
+/// The other members' tallies and statements of one epoch, gathered over the steps of its close.
+#[derive(Default)]
+struct Gathered {
+    tallies: BTreeMap<PubKey33, TallyShare>,
+    statements: BTreeMap<PubKey33, Vec<QuorumShare>>,
+    /// When a step first found a member's tallies missing.
+    tallies_missing_since: Option<Instant>,
+    /// When a step first found a member's statements missing.
+    statements_missing_since: Option<Instant>,
+}
+
+/// Whether members found missing have been waited for `grace` (of wall time: the chain's clock
+/// can jump past a whole step in one block).
+fn waited(since: &mut Option<Instant>, grace: Duration) -> bool {
+    since.get_or_insert_with(Instant::now).elapsed() >= grace
 }
 
 /// One node's report as an attestor submitted it.
@@ -157,6 +177,24 @@ pub struct Submitted {
     pub signers: usize,
     /// `Ok` also when another attestor had submitted it first.
     pub result: Result<(), RelayerError>,
+}
+
+/// Publishes `prober`'s signed tallies of the last ended epoch at `now` (chain time), if not
+/// yet: the caller calls it once nothing sent in that epoch is in flight.
+pub fn publish_tallies(
+    prober: &Prober,
+    published: &Published,
+    key: &SigningKey,
+    now: u64,
+) -> Result<(), RelayerError> {
+    let Some(epoch) = prober.clock().epoch_of(now).and_then(|e| e.checked_sub(1)) else {
+        return Ok(());
+    };
+    if published.tallies(prober.chain_id(), epoch).is_none() {
+        let share = attestor::tally_share(prober, epoch, key)?;
+        published.set_tallies(prober.chain_id(), epoch, share);
+    }
+    Ok(())
 }
 
 /// One member of the attestor set, as the others reach it.
@@ -177,61 +215,129 @@ impl Reporter {
             key,
             published,
             store: Mutex::new(store),
+            gathered: BTreeMap::new(),
         }
     }
 
-    /// Moves the close of the last ended epoch on, as far as `now` (chain time) allows. Returns
-    /// the reports submitted in this step: job id, signers, outcome.
+    /// One step of the close, with `prober` in the same task: publishes its tallies of the last
+    /// ended epoch (the caller has waited for its challenges), then [`Reporter::close`].
     pub async fn step(
         &mut self,
         client: &ChainClient,
         prober: &Prober,
         now: u64,
     ) -> Result<Vec<Submitted>, RelayerError> {
+        publish_tallies(prober, &self.published, &self.key, now)?;
+        self.close(client, prober.clock(), now).await
+    }
+
+    /// Closes epochs in its own task until `stop` turns true, one [`Reporter::close`] every
+    /// `tick`, while the prober (`relayer start`: [`Prober::run`]) publishes the tallies. Its
+    /// own task because a close waits on other attestors and on blocks: run inside the probe
+    /// loop, the submissions of one epoch's reports held the probes and challenges of the next
+    /// for about 10 s on four validators, long enough for slots to be skipped as late and a
+    /// node to go unmeasured.
+    pub async fn run(
+        mut self,
+        client: Arc<ChainClient>,
+        clock: EpochClock,
+        tick: Duration,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) -> Result<(), RelayerError> {
+        loop {
+            match client.rpc().latest_block_time().await {
+                Ok(now) => {
+                    if let Err(e) = self.close(&client, clock, now).await {
+                        tracing::warn!(chain = %client.chain_id(), error = %e, "work report round");
+                    }
+                }
+                Err(e) => tracing::warn!(chain = %client.chain_id(), error = %e, "chain time"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(tick) => {}
+                _ = stop.changed() => {}
+            }
+            if *stop.borrow() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Moves the close of the last ended epoch on, as far as `now` (chain time) allows, once
+    /// this attestor's tallies of it are published (final). Returns the reports submitted in
+    /// this step: job id, signers, outcome.
+    pub async fn close(
+        &mut self,
+        client: &ChainClient,
+        clock: EpochClock,
+        now: u64,
+    ) -> Result<Vec<Submitted>, RelayerError> {
         let chain = client.chain_id().to_string();
-        let Some(current) = prober.epoch_of(now) else {
+        let Some(current) = clock.epoch_of(now) else {
             return Ok(vec![]);
         };
         let Some(epoch) = current.checked_sub(1) else {
             return Ok(vec![]);
         };
         if self.store().work_round_done(&chain, epoch)? {
+            self.gathered.retain(|(c, e), _| *c != chain || *e > epoch);
             return Ok(vec![]);
         }
-        let end = prober.epoch_start(current);
         if self.published.tallies(&chain, epoch).is_none() {
-            let share = attestor::tally_share(prober, epoch, &self.key)?;
-            self.published.set_tallies(&chain, epoch, share);
+            // A challenge sent in it is still in flight.
+            return Ok(vec![]);
         }
+        let end = clock.epoch_start(current);
         let (sign_at, submit_at) = (end + self.cfg.settle, end + 2 * self.cfg.settle);
         if now < sign_at {
             return Ok(vec![]);
         }
         let members = self.members(client).await?;
         let me = public_key(&self.key);
+        let grace = Duration::from_secs(self.cfg.settle);
+        let key = (chain.clone(), epoch);
         if !members.iter().any(|m| m.key == me) {
             // Its tallies stay published for the members; its statements would not count.
             tracing::info!(%chain, epoch, "not in the attestor set: no work statements signed");
             self.store().mark_work_round_done(&chain, epoch)?;
             return Ok(vec![]);
         }
-        if self.published.work(&chain, epoch).is_empty() {
+        if self.published.work(&chain, epoch).is_none() {
             let own = self
                 .published
                 .tallies(&chain, epoch)
-                .expect("published above");
-            let mut tallies = vec![own];
-            for m in members.iter().filter(|m| m.key != me) {
+                .expect("checked above");
+            let mut got = Vec::new();
+            let have = self.gathered.get(&key);
+            for m in members
+                .iter()
+                .filter(|m| m.key != me && have.is_none_or(|g| !g.tallies.contains_key(&m.key)))
+            {
                 if let Some(t) = self
                     .fetch::<TallyShare>(m, &format!("/tallies/{chain}/{epoch}"))
                     .await
                 {
                     // A member serves its own tallies, nobody else's.
                     if t.signature.key == m.key {
-                        tallies.push(t);
+                        got.push((m.key, t));
                     }
                 }
             }
+            let g = self.gathered.entry(key.clone()).or_default();
+            g.tallies.extend(got);
+            let missing: Vec<String> = members
+                .iter()
+                .filter(|m| m.key != me && m.endpoint.is_some() && !g.tallies.contains_key(&m.key))
+                .map(|m| m.key.to_hex())
+                .collect();
+            if !missing.is_empty() {
+                if !waited(&mut g.tallies_missing_since, grace) {
+                    return Ok(vec![]);
+                }
+                tracing::info!(%chain, epoch, ?missing, "signing without these members' tallies");
+            }
+            let mut tallies = vec![own];
+            tallies.extend(g.tallies.values().cloned());
             let shares = attestor::work_shares(
                 client,
                 &self.cfg.staking,
@@ -245,25 +351,45 @@ impl Reporter {
             .await?;
             tracing::info!(%chain, epoch, tallies = tallies.len(), statements = shares.len(),
                 "work statements signed");
-            if shares.is_empty() {
-                // Nothing measured: nothing to report this epoch.
+            // Published even when empty (nothing measured): the others need not wait for it.
+            let none = shares.is_empty();
+            self.published.set_work(&chain, epoch, shares);
+            if none {
                 self.store().mark_work_round_done(&chain, epoch)?;
                 return Ok(vec![]);
             }
-            self.published.set_work(&chain, epoch, shares);
         }
         if now < submit_at {
             return Ok(vec![]);
         }
-        let mut all = self.published.work(&chain, epoch);
-        for m in members.iter().filter(|m| m.key != me) {
+        let mut got = Vec::new();
+        let have = self.gathered.get(&key);
+        for m in members
+            .iter()
+            .filter(|m| m.key != me && have.is_none_or(|g| !g.statements.contains_key(&m.key)))
+        {
             if let Some(w) = self
                 .fetch::<Vec<QuorumShare>>(m, &format!("/work/{chain}/{epoch}"))
                 .await
             {
-                all.extend(w);
+                got.push((m.key, w));
             }
         }
+        let g = self.gathered.entry(key.clone()).or_default();
+        g.statements.extend(got);
+        let missing: Vec<String> = members
+            .iter()
+            .filter(|m| m.key != me && m.endpoint.is_some() && !g.statements.contains_key(&m.key))
+            .map(|m| m.key.to_hex())
+            .collect();
+        if !missing.is_empty() {
+            if !waited(&mut g.statements_missing_since, grace) {
+                return Ok(vec![]);
+            }
+            tracing::info!(%chain, epoch, ?missing, "submitting without these members' statements");
+        }
+        let mut all = self.published.work(&chain, epoch).unwrap_or_default();
+        all.extend(g.statements.values().flatten().cloned());
         let k = attestor::quorum_threshold(client, &self.cfg.attestation).await?;
         let agreed = work_report::agreed(all, k);
         let mut results = Vec::new();
@@ -291,6 +417,7 @@ impl Reporter {
             });
         }
         self.store().mark_work_round_done(&chain, epoch)?;
+        self.gathered.retain(|(c, e), _| *c != chain || *e > epoch);
         Ok(results)
     }
 
@@ -323,7 +450,8 @@ impl Reporter {
         match got {
             Ok(v) => Some(v),
             Err(e) => {
-                tracing::info!(%endpoint, %path, error = %e, "attestor exchange");
+                // Asked again each round until the step's wait ends (then said once, at info).
+                tracing::debug!(%endpoint, %path, error = %e, "attestor exchange");
                 None
             }
         }
@@ -356,11 +484,17 @@ mod tests {
             p.set_work("c", e, vec![]);
         }
         assert_eq!(p.by_epoch.lock().unwrap().len(), KEEP_EPOCHS);
-        assert!(p.reply("/work/c/9").is_some());
-        assert_eq!(
-            p.reply("/work/c/9").unwrap().status,
-            Reply::not_found().status
-        );
+        // Kept: signed and empty, served as an empty list (nobody waits for it).
+        let kept = p.reply("/work/c/9").unwrap();
+        assert_eq!((kept.status, kept.body.as_str()), ("200 OK", "[]"));
+        // Dropped, or never signed: not found.
+        for path in ["/work/c/5", "/work/c/10", "/tallies/c/9"] {
+            assert_eq!(
+                p.reply(path).unwrap().status,
+                Reply::not_found().status,
+                "{path}"
+            );
+        }
         assert!(p.reply("/metrics").is_none());
     }
 }

@@ -373,7 +373,16 @@ pub async fn run_until(
                 stop.clone(),
             )));
         }
-        tasks.push(tokio::spawn(prober.run(client, tick, Some(reporter), stop)));
+        // The close in a task of its own: its waits on the other attestors and on blocks never
+        // hold a probe or a challenge back.
+        let publish = (published.clone(), client.key().k256().clone());
+        tasks.push(tokio::spawn(reporter.run(
+            client.clone(),
+            prober.clock(),
+            tick,
+            stop.clone(),
+        )));
+        tasks.push(tokio::spawn(prober.run(client, tick, Some(publish), stop)));
     }
     let mut refreshers = Vec::new();
     let probe_server = match &cfg.probe_addr {

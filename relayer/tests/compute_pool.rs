@@ -908,10 +908,18 @@ async fn run(net: Net) {
     }
     eprintln!("measured (availability, Pcompute, Enode): {enodes:#?}");
     for e in [e1, e2, e3] {
-        for n in node_names.iter().filter(|n| **n != "cheat") {
+        for (k, n) in nodes.iter().zip(node_names).filter(|(_, n)| *n != "cheat") {
+            // Without a report, what each attestor measured of the node says why.
+            let seen: Vec<String> = tallies[&e]
+                .iter()
+                .map(|share| {
+                    let t = share.tallies.iter().find(|t| t.node == k.address());
+                    format!("attestor {}: {t:?}", &share.signature.key.to_hex()[..12])
+                })
+                .collect();
             assert!(
                 enodes.contains_key(&(n.to_string(), e)),
-                "{n} has a report for epoch {e}: {enodes:?}"
+                "{n} has a report for epoch {e}: {enodes:?}; the attestors' tallies of it: {seen:#?}"
             );
         }
     }
