@@ -14,8 +14,9 @@
 //! submission is refused at simulation and costs nothing. The report's `issued_at` is the epoch's
 //! end plus `settle`, the same for all.
 //!
-//! A member whose tallies or statements are not up yet when asked is asked again each round,
-//! for up to `settle` seconds of wall time, before the step goes on without it: an attestor
+//! A member whose tallies or statements are not up yet (it answers 503, "not yet"; a member
+//! that is down or runs no attestor is not waited for) is asked again each round, for up to
+//! `settle` seconds of wall time, before the step goes on without it: an attestor
 //! publishes an epoch's tallies only once every challenge it sent in the epoch has come back, and
 //! a chain that stalls and then jumps its clock past the epoch's end and `sign_at` in one block
 //! (seen on four validators, one restarting) lets every attestor reach a step at once. Without the
@@ -39,6 +40,9 @@ use crate::work_report::{self, TallyShare};
 
 /// Most bytes of tallies or statements read from one attestor (about 2,000 nodes).
 pub const MAX_EXCHANGE_BYTES: usize = 1 << 20;
+/// The answer for tallies or statements an attestor has not published yet but will: the others
+/// ask again for a while instead of going on without them.
+const NOT_YET: &str = "503 Service Unavailable";
 /// Closed epochs whose tallies and statements an attestor keeps serving.
 const KEEP_EPOCHS: usize = 4;
 
@@ -117,6 +121,20 @@ impl Published {
                 .map(|b| Reply::ok("application/json", b));
         }
         let (tallies, chain, epoch) = parse_path(path)?;
+        // Not yet: an epoch after the last one whose tallies are out, or statements of one whose
+        // tallies are (the others wait a while for these); not found: anything else.
+        let pending = self.with(|m| {
+            let last = m
+                .iter()
+                .filter(|((c, _), (t, _))| c == chain && t.is_some())
+                .map(|((_, e), _)| *e)
+                .max();
+            match m.get(&(chain.to_string(), epoch)) {
+                Some((Some(_), None)) => !tallies,
+                Some((Some(_), Some(_))) => false,
+                _ => last.is_none_or(|l| epoch > l),
+            }
+        });
         let body = if tallies {
             self.tallies(chain, epoch)
                 .and_then(|t| serde_json::to_string(&t).ok())
@@ -126,6 +144,11 @@ impl Published {
         };
         Some(match body {
             Some(b) => Reply::ok("application/json", b),
+            None if pending => Reply {
+                status: NOT_YET,
+                content_type: "text/plain",
+                body: "not yet\n".into(),
+            },
             None => Reply::not_found(),
         })
     }
@@ -195,6 +218,15 @@ pub fn publish_tallies(
         published.set_tallies(prober.chain_id(), epoch, share);
     }
     Ok(())
+}
+
+/// What a member answered for its tallies or statements.
+enum Fetched<T> {
+    Got(T),
+    /// Alive, and will publish them: asked again for a while.
+    NotYet,
+    /// Down, not an attestor, or a bad answer: not waited for.
+    Failed,
 }
 
 /// One member of the attestor set, as the others reach it.
@@ -307,34 +339,29 @@ impl Reporter {
                 .published
                 .tallies(&chain, epoch)
                 .expect("checked above");
-            let mut got = Vec::new();
+            let (mut got, mut not_yet) = (Vec::new(), Vec::new());
             let have = self.gathered.get(&key);
             for m in members
                 .iter()
                 .filter(|m| m.key != me && have.is_none_or(|g| !g.tallies.contains_key(&m.key)))
             {
-                if let Some(t) = self
+                match self
                     .fetch::<TallyShare>(m, &format!("/tallies/{chain}/{epoch}"))
                     .await
                 {
                     // A member serves its own tallies, nobody else's.
-                    if t.signature.key == m.key {
-                        got.push((m.key, t));
-                    }
+                    Fetched::Got(t) if t.signature.key == m.key => got.push((m.key, t)),
+                    Fetched::NotYet => not_yet.push(m.key.to_hex()),
+                    _ => {}
                 }
             }
             let g = self.gathered.entry(key.clone()).or_default();
             g.tallies.extend(got);
-            let missing: Vec<String> = members
-                .iter()
-                .filter(|m| m.key != me && m.endpoint.is_some() && !g.tallies.contains_key(&m.key))
-                .map(|m| m.key.to_hex())
-                .collect();
-            if !missing.is_empty() {
+            if !not_yet.is_empty() {
                 if !waited(&mut g.tallies_missing_since, grace) {
                     return Ok(vec![]);
                 }
-                tracing::info!(%chain, epoch, ?missing, "signing without these members' tallies");
+                tracing::info!(%chain, epoch, ?not_yet, "signing without these members' tallies");
             }
             let mut tallies = vec![own];
             tallies.extend(g.tallies.values().cloned());
@@ -362,31 +389,28 @@ impl Reporter {
         if now < submit_at {
             return Ok(vec![]);
         }
-        let mut got = Vec::new();
+        let (mut got, mut not_yet) = (Vec::new(), Vec::new());
         let have = self.gathered.get(&key);
         for m in members
             .iter()
             .filter(|m| m.key != me && have.is_none_or(|g| !g.statements.contains_key(&m.key)))
         {
-            if let Some(w) = self
+            match self
                 .fetch::<Vec<QuorumShare>>(m, &format!("/work/{chain}/{epoch}"))
                 .await
             {
-                got.push((m.key, w));
+                Fetched::Got(w) => got.push((m.key, w)),
+                Fetched::NotYet => not_yet.push(m.key.to_hex()),
+                Fetched::Failed => {}
             }
         }
         let g = self.gathered.entry(key.clone()).or_default();
         g.statements.extend(got);
-        let missing: Vec<String> = members
-            .iter()
-            .filter(|m| m.key != me && m.endpoint.is_some() && !g.statements.contains_key(&m.key))
-            .map(|m| m.key.to_hex())
-            .collect();
-        if !missing.is_empty() {
+        if !not_yet.is_empty() {
             if !waited(&mut g.statements_missing_since, grace) {
                 return Ok(vec![]);
             }
-            tracing::info!(%chain, epoch, ?missing, "submitting without these members' statements");
+            tracing::info!(%chain, epoch, ?not_yet, "submitting without these members' statements");
         }
         let mut all = self.published.work(&chain, epoch).unwrap_or_default();
         all.extend(g.statements.values().flatten().cloned());
@@ -436,9 +460,11 @@ impl Reporter {
             .collect())
     }
 
-    /// `path` from a member's endpoint, `None` (logged) when it cannot be had.
-    async fn fetch<T: serde::de::DeserializeOwned>(&self, m: &Member, path: &str) -> Option<T> {
-        let endpoint = m.endpoint.as_deref()?;
+    /// `path` from a member's endpoint.
+    async fn fetch<T: serde::de::DeserializeOwned>(&self, m: &Member, path: &str) -> Fetched<T> {
+        let Some(endpoint) = m.endpoint.as_deref() else {
+            return Fetched::Failed;
+        };
         let got = tokio::time::timeout(
             self.cfg.timeout,
             attestor::http_get(endpoint, path, MAX_EXCHANGE_BYTES),
@@ -448,11 +474,12 @@ impl Reporter {
         .and_then(|r| r)
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
         match got {
-            Ok(v) => Some(v),
+            Ok(v) => Fetched::Got(v),
+            // Asked again each round until the step's wait ends (then said once, at info).
+            Err(e) if e == format!("http status {NOT_YET}") => Fetched::NotYet,
             Err(e) => {
-                // Asked again each round until the step's wait ends (then said once, at info).
-                tracing::debug!(%endpoint, %path, error = %e, "attestor exchange");
-                None
+                tracing::info!(%endpoint, %path, error = %e, "attestor exchange");
+                Fetched::Failed
             }
         }
     }
@@ -487,13 +514,24 @@ mod tests {
         // Kept: signed and empty, served as an empty list (nobody waits for it).
         let kept = p.reply("/work/c/9").unwrap();
         assert_eq!((kept.status, kept.body.as_str()), ("200 OK", "[]"));
-        // Dropped, or never signed: not found.
-        for path in ["/work/c/5", "/work/c/10", "/tallies/c/9"] {
-            assert_eq!(
-                p.reply(path).unwrap().status,
-                Reply::not_found().status,
-                "{path}"
-            );
+        // Nothing of chain c's tallies out yet: any epoch is still to come.
+        for path in ["/work/c/5", "/tallies/c/9", "/tallies/d/0"] {
+            assert_eq!(p.reply(path).unwrap().status, NOT_YET, "{path}");
+        }
+        // With tallies out up to epoch 9: statements of 9 to come; 8 and before are gone or
+        // were never made (not found); 10 is to come.
+        let key = SigningKey::from_bytes(&[7u8; 32].into()).unwrap();
+        p.set_tallies("c", 9, TallyShare::sign("c", "s", 9, vec![], &key).unwrap());
+        p.with(|m| m.get_mut(&("c".to_string(), 9)).unwrap().1 = None);
+        for (path, status) in [
+            ("/work/c/9", NOT_YET),
+            ("/tallies/c/9", "200 OK"),
+            ("/tallies/c/8", "404 Not Found"),
+            ("/work/c/5", "404 Not Found"),
+            ("/tallies/c/10", NOT_YET),
+            ("/work/c/10", NOT_YET),
+        ] {
+            assert_eq!(p.reply(path).unwrap().status, status, "{path}");
         }
         assert!(p.reply("/metrics").is_none());
     }
