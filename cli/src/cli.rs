@@ -14,6 +14,7 @@ use bithive_wallet_files::registry::NetworkType;
 
 use crate::demo::platform::ExternalChain;
 use crate::demo::{default_options, DemoOptions};
+use crate::deploy::PublicEndpoints;
 use crate::wallet::WalletOptions;
 
 /// The `bithive` command.
@@ -549,14 +550,15 @@ pub struct ChainInfoArgs {
     /// deployment.json written by `bithive deploy`
     #[arg(long, value_name = "FILE", default_value = "deployment.json")]
     pub deployment: PathBuf,
-    /// CometBFT RPC URL of the chain: wallets use it, and the token contracts are queried there
+    /// CometBFT RPC URL the token contracts are queried at [default: the public RPC the
+    /// deployment records]
     #[arg(
         long,
         value_name = "URL",
         env = "BITHIVE_RPC_URL",
         hide_env_values = true
     )]
-    pub rpc: String,
+    pub rpc: Option<String>,
     /// Directory the three files are written to [default: the deployment file's directory]
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -573,12 +575,13 @@ pub struct ChainInfoArgs {
 /// What the wallet files say that the chain does not tell.
 #[derive(Clone, Debug, Default, Args)]
 pub struct WalletArgs {
-    /// RPC URL written into the files, for wallets [default: --rpc; never one with
-    /// credentials]
+    /// RPC URL written into the files, for wallets [default: the one deployment.json records
+    /// (chain-info), else --rpc; never one with credentials]
     #[arg(long, value_name = "URL")]
     pub public_rpc: Option<String>,
-    /// REST (API server) URL wallets use [default: the public RPC URL's host on port 1317,
-    /// the devnet's and the Cosmos SDK's default REST port]
+    /// REST (API server) URL wallets use [default: the one deployment.json records with the
+    /// same public RPC (chain-info), else the public RPC URL's host on port 1317, the devnet's
+    /// and the Cosmos SDK's default REST port]
     #[arg(long, value_name = "URL")]
     pub rest: Option<String>,
     /// Chain name Keplr shows, at most 30 characters [default: "BitHive <chain id>"]
@@ -618,11 +621,24 @@ impl WalletArgs {
 }
 
 impl ChainInfoArgs {
-    pub fn options(&self) -> WalletOptions {
+    /// The URL queried: --rpc, else the public RPC `recorded` in the deployment.
+    pub fn query_rpc(&self, recorded: Option<&PublicEndpoints>) -> Option<String> {
+        self.rpc.clone().or_else(|| recorded.map(|e| e.rpc.clone()))
+    }
+
+    /// The files' options; the public RPC is --public-rpc, else the one `recorded` in the
+    /// deployment, else `rpc` (the URL queried).
+    pub fn options(&self, rpc: &str, recorded: Option<&PublicEndpoints>) -> WalletOptions {
+        let public = self
+            .wallet
+            .public_rpc
+            .clone()
+            .or_else(|| recorded.map(|e| e.rpc.clone()))
+            .unwrap_or_else(|| rpc.to_string());
         WalletOptions {
             fee_denom: self.fee_denom.clone(),
             gas_price: self.gas_price,
-            ..self.wallet.options(&self.rpc)
+            ..self.wallet.options(&public)
         }
     }
 

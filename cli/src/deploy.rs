@@ -6,5 +6,5 @@ pub use bithive_deploy_plan::chain::{deploy, deploy_with, DeployError, ViaGov};
 pub use bithive_deploy_plan::{load_artifacts, ArtifactError};
 pub use bithive_deploy_plan::{
     AttestationParams, Contracts, DaoMember, DaoParams, DeployConfig, DeployFees, Deployment,
-    Ics20Params, PlanError, StakingParams, StoredCode,
+    Ics20Params, PlanError, PublicEndpoints, StakingParams, StoredCode,
 };

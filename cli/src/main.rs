@@ -244,7 +244,10 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
         &opts,
         &wallet::dir_of(out),
     )) {
-        Ok(w) => print_written(&w),
+        Ok(w) => {
+            print_written(&w);
+            record_endpoints(out, d, &w)?;
+        }
         Err(e) => eprintln!(
             "warning: wallet files not written: {e}\n  the deployment is complete; write them \
              with `bithive chain-info --deployment {} --rpc URL`",
@@ -254,22 +257,52 @@ fn run_deploy(args: &DeployArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Records in the deployment at `path` the public endpoints the wallet files `w` give, if they
+/// changed (a later `chain-info` keeps them).
+fn record_endpoints(
+    path: &std::path::Path,
+    mut d: deploy::Deployment,
+    w: &wallet::Written,
+) -> anyhow::Result<()> {
+    if d.endpoints.as_ref() == Some(&w.endpoints) {
+        return Ok(());
+    }
+    d.endpoints = Some(w.endpoints.clone());
+    std::fs::write(path, serde_json::to_string_pretty(&d)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "{}: public RPC {} and REST {} recorded",
+        path.display(),
+        w.endpoints.rpc,
+        w.endpoints.rest
+    );
+    Ok(())
+}
+
 fn run_chain_info(args: &ChainInfoArgs) -> anyhow::Result<()> {
     init_logs();
     let path = &args.deployment;
     let d = read_deployment(path)?;
-    let endpoint = HttpEndpoint::new(&args.rpc, CompatVersion::V038, Duration::from_secs(20))?;
+    let recorded = d.endpoints.clone();
+    let rpc = args.query_rpc(recorded.as_ref()).with_context(|| {
+        format!(
+            "no --rpc URL, and {} records no public RPC (written before, or its wallet files \
+             were never written)",
+            path.display()
+        )
+    })?;
+    let endpoint = HttpEndpoint::new(&rpc, CompatVersion::V038, Duration::from_secs(20))?;
     let rt = tokio::runtime::Runtime::new()?;
     let w = rt
         .block_on(wallet::write(
             &endpoint,
             &d,
-            &args.options(),
+            &args.options(&rpc, recorded.as_ref()),
             &args.out_dir(),
         ))
         .with_context(|| format!("wallet files for {}", path.display()))?;
     print_written(&w);
-    Ok(())
+    record_endpoints(path, d, &w)
 }
 
 /// A `deployment.json` written by `bithive deploy`.

@@ -67,6 +67,8 @@ pub struct WalletOptions {
 #[derive(Clone, Debug)]
 pub struct Written {
     pub files: WalletFiles,
+    /// The public RPC and REST URLs the files give wallets (recorded in the deployment).
+    pub endpoints: crate::deploy::PublicEndpoints,
     pub paths: Vec<PathBuf>,
     pub notes: Vec<String>,
 }
@@ -272,8 +274,14 @@ pub async fn gather(
         notes.push("no x/staking on the chain: no stake currency, no staking section".into());
     }
 
-    let rest = match &o.rest {
-        Some(r) => r.clone(),
+    let rest = match o.rest.clone().or_else(|| {
+        // Only when the files go to the same RPC URL as the recorded ones.
+        d.endpoints
+            .as_ref()
+            .filter(|e| e.rpc == o.rpc)
+            .map(|e| e.rest.clone())
+    }) {
+        Some(r) => r,
         None => {
             let r = bithive_wallet_files::default_rest(&o.rpc)?;
             notes.push(format!(
@@ -319,6 +327,10 @@ pub async fn write(
     let files = WalletFiles::build(&facts)?;
     let paths = files.write(dir)?;
     Ok(Written {
+        endpoints: crate::deploy::PublicEndpoints {
+            rpc: facts.rpc.clone(),
+            rest: facts.rest.clone(),
+        },
         files,
         paths,
         notes,

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use bithive_cli::demo::platform::{DENOM, PREFIX};
-use bithive_cli::deploy::DeployConfig;
+use bithive_cli::deploy::{DeployConfig, Deployment};
 use bithive_cli::wallet::{self, WalletError, WalletOptions};
 use bithive_wallet_files::keplr::{AppCurrency, ChainInfo};
 use bithive_wallet_files::{ASSETLIST_FILE, CHAIN_FILE, KEPLR_FILE};
@@ -178,6 +178,35 @@ async fn chain_info_of_a_devnet_deployment() {
     check_registry_files(run_dir.path());
     let keplr: ChainInfo = serde_json::from_value(read(&run_dir.path().join(KEPLR_FILE))).unwrap();
     assert_eq!(keplr.rest, "http://127.0.0.1:1318");
+    // The deployment records the public endpoints the files give...
+    let recorded: Deployment = serde_json::from_value(read(&dep)).unwrap();
+    let endpoints = recorded.endpoints.clone().expect("endpoints recorded");
+    assert_eq!(
+        (endpoints.rpc.as_str(), endpoints.rest.as_str()),
+        (url.as_str(), "http://127.0.0.1:1318")
+    );
+    assert_eq!(
+        Deployment {
+            endpoints: None,
+            ..recorded
+        },
+        d,
+        "nothing else in the deployment changes"
+    );
+    // ...so running it again with neither --rpc nor --rest keeps both (it used to fall back to
+    // port 1317 of the RPC host).
+    std::fs::remove_file(run_dir.path().join(KEPLR_FILE)).unwrap();
+    let o = Command::new(bin)
+        .args(["chain-info", "--deployment", dep.to_str().unwrap()])
+        .env_remove("BITHIVE_RPC_URL")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let keplr: ChainInfo = serde_json::from_value(read(&run_dir.path().join(KEPLR_FILE))).unwrap();
+    assert_eq!(
+        (keplr.rpc.as_str(), keplr.rest.as_str()),
+        (url.as_str(), "http://127.0.0.1:1318")
+    );
 
     // Attack: an RPC URL carrying a token (as BITHIVE_RPC_URL may) must not be published.
     let secret_url = url.replace("http://", "http://user:s3cret-token@");
@@ -206,9 +235,24 @@ async fn chain_info_of_a_devnet_deployment() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{o:?}");
-    for f in [KEPLR_FILE, CHAIN_FILE, ASSETLIST_FILE] {
+    for f in [KEPLR_FILE, CHAIN_FILE, ASSETLIST_FILE, "deployment.json"] {
         let text = std::fs::read_to_string(leak_dir.path().join(f)).unwrap();
         assert!(!text.contains("s3cret"), "{f}");
     }
+    // A deployment that records none, and no --rpc: refused, naming what is missing.
+    let bare = tempfile::tempdir().unwrap();
+    let bare_dep = bare.path().join("deployment.json");
+    std::fs::write(&bare_dep, serde_json::to_string(&d).unwrap()).unwrap();
+    let o = Command::new(bin)
+        .args(["chain-info", "--deployment", bare_dep.to_str().unwrap()])
+        .env_remove("BITHIVE_RPC_URL")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{o:?}");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("no --rpc URL") && stderr.contains("records no public RPC"),
+        "{stderr}"
+    );
     devnet.shutdown().await;
 }

@@ -73,6 +73,8 @@ const PRICE: u128 = 100_000;
 const FUND: u128 = 100_000;
 /// A slow node's extra time per benchmark input.
 const SLOW_PER_INPUT: Duration = Duration::from_millis(150);
+/// Inputs of one benchmark challenge.
+const BENCH_INPUTS: u32 = 8;
 /// The cheat makes up the outputs of every `CHEAT_EVERY`-th job it serves.
 const CHEAT_EVERY: usize = 4;
 
@@ -616,7 +618,7 @@ async fn run(net: Net) {
             // One challenge per epoch: a node runs at most 6 of one attestor's in 10 minutes
             // (BenchGate), and these epochs are 20 s.
             bench_per_epoch: 1,
-            bench_inputs: 8,
+            bench_inputs: BENCH_INPUTS,
             // Every answer is in before the others fetch the tallies (config validation).
             bench_timeout_ms: 5_000,
             // Each attestor re-runs about half the paid jobs, drawn from its own key.
@@ -958,15 +960,23 @@ async fn run(net: Net) {
         assert!(avail("honest", e) >= Decimal::percent(75), "honest in {e}");
         assert!(avail("slow", e) >= Decimal::percent(75), "slow in {e}");
     }
-    // The slow node: measured slower, so paid less per unit of the same work.
+    // The slow node: measured slower, so paid less per unit of the same work. Its figure is at
+    // most the challenge's work over its sleep alone (an attestor's clock runs at least that
+    // long), however loaded the machine. (A 2x margin over the honest node's was asked before:
+    // under CI's load the honest node's own run took ~1.8 s for 8 inputs, and the ratio was 1.7.)
+    let ceiling = bithive_relayer::benchmark::pcompute(
+        WorkloadRunner::macs_per_input(workload().as_ref()),
+        BENCH_INPUTS,
+        SLOW_PER_INPUT * BENCH_INPUTS,
+    );
     for e in [e1, e2, e3] {
         let (h, s) = (
             enodes[&("honest".into(), e)].1,
             enodes[&("slow".into(), e)].1,
         );
         assert!(
-            s * Decimal::from_ratio(2u8, 1u8) < h,
-            "epoch {e}: slow {s}, honest {h}"
+            s <= ceiling && s < h,
+            "epoch {e}: slow {s} (its sleep alone allows at most {ceiling}), honest {h}"
         );
     }
 

@@ -59,8 +59,11 @@ test("models: the catalogue shows current, superseded and deprecated versions; t
   // The patient's model field offers the current versions (the deprecated one is not there).
   await open(page, "patient");
   await connect(page, w);
-  const offered = await page.locator("#registry-models option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-  expect(offered).toContain(`${name}@2`);
+  // (The list is read from the registry after connecting: polled, as a person would wait for it.
+  // Read once right away, it was still empty under CI's load.)
+  const offeredNow = () => page.locator("#registry-models option").evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+  await expect.poll(offeredNow, { message: "the patient's list of models" }).toContain(`${name}@2`);
+  const offered = await offeredNow();
   expect(offered).not.toContain(`${old}@1`);
   expect(offered).not.toContain(`${name}@1`);
 

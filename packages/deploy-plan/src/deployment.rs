@@ -28,6 +28,21 @@ pub struct Deployment {
     /// Absent in deployments written before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fees: Option<DeployFees>,
+    /// The public RPC and REST URLs the wallet files were written with (`bithive deploy`,
+    /// `bithive chain-info`), so writing them again keeps them. Absent in deployments written
+    /// before, or whose wallet files were never written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<PublicEndpoints>,
+}
+
+/// The URLs wallets reach the chain at (never one with credentials: they are published).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(crate = "cosmwasm_schema::schemars")]
+pub struct PublicEndpoints {
+    /// CometBFT RPC.
+    pub rpc: String,
+    /// REST (the Cosmos SDK's API server).
+    pub rest: String,
 }
 
 /// The fee denom and gas prices the deployer paid with.

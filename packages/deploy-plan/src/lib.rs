@@ -37,7 +37,7 @@ pub use artifact::{load_artifacts, ArtifactError};
 pub use config::{
     AttestationParams, DaoMember, DaoParams, DeployConfig, Ics20Params, Ics721Params, StakingParams,
 };
-pub use deployment::{Contracts, DeployFees, Deployment, Role, StoredCode};
+pub use deployment::{Contracts, DeployFees, Deployment, PublicEndpoints, Role, StoredCode};
 pub use plan::{
     renounce_ownership, DeployPlan, Driver, Execute, Instantiate, Outcome, Step, UpdateAdmin,
     Wiring, DAO_GOVERNED,
