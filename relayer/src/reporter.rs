@@ -339,22 +339,17 @@ impl Reporter {
                 .published
                 .tallies(&chain, epoch)
                 .expect("checked above");
-            let (mut got, mut not_yet) = (Vec::new(), Vec::new());
             let have = self.gathered.get(&key);
-            for m in members
-                .iter()
-                .filter(|m| m.key != me && have.is_none_or(|g| !g.tallies.contains_key(&m.key)))
-            {
-                match self
-                    .fetch::<TallyShare>(m, &format!("/tallies/{chain}/{epoch}"))
-                    .await
-                {
+            let (got, not_yet) = self
+                .ask_others(
+                    &members,
+                    &me,
+                    |k| have.is_some_and(|g| g.tallies.contains_key(k)),
+                    &format!("/tallies/{chain}/{epoch}"),
                     // A member serves its own tallies, nobody else's.
-                    Fetched::Got(t) if t.signature.key == m.key => got.push((m.key, t)),
-                    Fetched::NotYet => not_yet.push(m.key.to_hex()),
-                    _ => {}
-                }
-            }
+                    |m, t: &TallyShare| t.signature.key == m.key,
+                )
+                .await;
             let g = self.gathered.entry(key.clone()).or_default();
             g.tallies.extend(got);
             if !not_yet.is_empty() {
@@ -389,21 +384,16 @@ impl Reporter {
         if now < submit_at {
             return Ok(vec![]);
         }
-        let (mut got, mut not_yet) = (Vec::new(), Vec::new());
         let have = self.gathered.get(&key);
-        for m in members
-            .iter()
-            .filter(|m| m.key != me && have.is_none_or(|g| !g.statements.contains_key(&m.key)))
-        {
-            match self
-                .fetch::<Vec<QuorumShare>>(m, &format!("/work/{chain}/{epoch}"))
-                .await
-            {
-                Fetched::Got(w) => got.push((m.key, w)),
-                Fetched::NotYet => not_yet.push(m.key.to_hex()),
-                Fetched::Failed => {}
-            }
-        }
+        let (got, not_yet) = self
+            .ask_others(
+                &members,
+                &me,
+                |k| have.is_some_and(|g| g.statements.contains_key(k)),
+                &format!("/work/{chain}/{epoch}"),
+                |_, _: &Vec<QuorumShare>| true,
+            )
+            .await;
         let g = self.gathered.entry(key.clone()).or_default();
         g.statements.extend(got);
         if !not_yet.is_empty() {
@@ -458,6 +448,27 @@ impl Reporter {
                 endpoint: n.endpoint,
             })
             .collect())
+    }
+
+    /// `path` from every member but `me` whose answer is not `known` yet: the answers `keep`
+    /// accepts, by member, and the members that answered "not yet".
+    async fn ask_others<T: serde::de::DeserializeOwned>(
+        &self,
+        members: &[Member],
+        me: &PubKey33,
+        known: impl Fn(&PubKey33) -> bool,
+        path: &str,
+        keep: impl Fn(&Member, &T) -> bool,
+    ) -> (Vec<(PubKey33, T)>, Vec<String>) {
+        let (mut got, mut not_yet) = (Vec::new(), Vec::new());
+        for m in members.iter().filter(|m| m.key != *me && !known(&m.key)) {
+            match self.fetch::<T>(m, path).await {
+                Fetched::Got(v) if keep(m, &v) => got.push((m.key, v)),
+                Fetched::NotYet => not_yet.push(m.key.to_hex()),
+                _ => {}
+            }
+        }
+        (got, not_yet)
     }
 
     /// `path` from a member's endpoint.
