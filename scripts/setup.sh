@@ -153,9 +153,12 @@ timing_end() {
     rmdir "$TIMING_CG" 2>/dev/null || true
     TIMING_CG=""
   fi
-  # Files written since the step began, outside the timings folder itself and lock files.
-  files_mb="$(timing_dirs | xargs -r -I{} find {} -xdev -type f -newer "$TIMING_MARK" \
-    ! -path "$BITHIVE_CACHE/timings/*" ! -name '*.lock' ! -name '.cargo-lock' -printf '%s\n' 2>/dev/null \
+  # Files written since the step began, outside the timings folder itself and lock files. (`||
+  # true`: find fails when a file goes while it walks, as another step's temp files do, and
+  # xargs then exits 123; under `set -e` that failed a step whose tests had all passed: the web
+  # app's, in a run of 84633fe.)
+  files_mb="$({ timing_dirs | xargs -r -I{} find {} -xdev -type f -newer "$TIMING_MARK" \
+    ! -path "$BITHIVE_CACHE/timings/*" ! -name '*.lock' ! -name '.cargo-lock' -printf '%s\n' 2>/dev/null || true; } \
     | awk '{ n++; b += $1 } END { printf "%d\t%.1f", n, b / 1048576 }')"
   rm -f "$TIMING_MARK"
   local state=cached
