@@ -22,7 +22,7 @@
 //! (seen on four validators, one restarting) lets every attestor reach a step at once. Without the
 //! wait each signed from a different subset of tallies, no statement had a quorum, and a node that
 //! had worked lost the epoch's pay.
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -179,18 +179,25 @@ pub struct Reporter {
 /// The other members' tallies and statements of one epoch, gathered over the steps of its close.
 #[derive(Default)]
 struct Gathered {
-    tallies: BTreeMap<PubKey33, TallyShare>,
-    statements: BTreeMap<PubKey33, Vec<QuorumShare>>,
-    /// When a step first found a member's tallies missing.
-    tallies_missing_since: Option<Instant>,
-    /// When a step first found a member's statements missing.
-    statements_missing_since: Option<Instant>,
+    tallies: Asked<TallyShare>,
+    statements: Asked<Vec<QuorumShare>>,
 }
 
-/// Whether members found missing have been waited for `grace` (of wall time: the chain's clock
-/// can jump past a whole step in one block).
-fn waited(since: &mut Option<Instant>, grace: Duration) -> bool {
-    since.get_or_insert_with(Instant::now).elapsed() >= grace
+/// One kind of answer, gathered from the other members over the steps of a close.
+struct Asked<T> {
+    /// By member.
+    got: BTreeMap<PubKey33, T>,
+    /// When a step first found a member not ready ("not yet").
+    not_yet_since: Option<Instant>,
+}
+
+impl<T> Default for Asked<T> {
+    fn default() -> Self {
+        Asked {
+            got: BTreeMap::new(),
+            not_yet_since: None,
+        }
+    }
 }
 
 /// One node's report as an attestor submitted it.
@@ -326,7 +333,6 @@ impl Reporter {
         }
         let members = self.members(client).await?;
         let me = public_key(&self.key);
-        let grace = Duration::from_secs(self.cfg.settle);
         let key = (chain.clone(), epoch);
         if !members.iter().any(|m| m.key == me) {
             // Its tallies stay published for the members; its statements would not count.
@@ -339,27 +345,22 @@ impl Reporter {
                 .published
                 .tallies(&chain, epoch)
                 .expect("checked above");
-            let have = self.gathered.get(&key);
-            let (got, not_yet) = self
-                .ask_others(
+            let Some(theirs) = self
+                .gather(
+                    &key,
                     &members,
                     &me,
-                    |k| have.is_some_and(|g| g.tallies.contains_key(k)),
-                    &format!("/tallies/{chain}/{epoch}"),
+                    "tallies",
                     // A member serves its own tallies, nobody else's.
                     |m, t: &TallyShare| t.signature.key == m.key,
+                    |g| &mut g.tallies,
                 )
-                .await;
-            let g = self.gathered.entry(key.clone()).or_default();
-            g.tallies.extend(got);
-            if !not_yet.is_empty() {
-                if !waited(&mut g.tallies_missing_since, grace) {
-                    return Ok(vec![]);
-                }
-                tracing::info!(%chain, epoch, ?not_yet, "signing without these members' tallies");
-            }
+                .await
+            else {
+                return Ok(vec![]);
+            };
             let mut tallies = vec![own];
-            tallies.extend(g.tallies.values().cloned());
+            tallies.extend(theirs);
             let shares = attestor::work_shares(
                 client,
                 &self.cfg.staking,
@@ -384,26 +385,21 @@ impl Reporter {
         if now < submit_at {
             return Ok(vec![]);
         }
-        let have = self.gathered.get(&key);
-        let (got, not_yet) = self
-            .ask_others(
+        let Some(theirs) = self
+            .gather(
+                &key,
                 &members,
                 &me,
-                |k| have.is_some_and(|g| g.statements.contains_key(k)),
-                &format!("/work/{chain}/{epoch}"),
+                "work",
                 |_, _: &Vec<QuorumShare>| true,
+                |g| &mut g.statements,
             )
-            .await;
-        let g = self.gathered.entry(key.clone()).or_default();
-        g.statements.extend(got);
-        if !not_yet.is_empty() {
-            if !waited(&mut g.statements_missing_since, grace) {
-                return Ok(vec![]);
-            }
-            tracing::info!(%chain, epoch, ?not_yet, "submitting without these members' statements");
-        }
+            .await
+        else {
+            return Ok(vec![]);
+        };
         let mut all = self.published.work(&chain, epoch).unwrap_or_default();
-        all.extend(g.statements.values().flatten().cloned());
+        all.extend(theirs.into_iter().flatten());
         let k = attestor::quorum_threshold(client, &self.cfg.attestation).await?;
         let agreed = work_report::agreed(all, k);
         let mut results = Vec::new();
@@ -450,25 +446,48 @@ impl Reporter {
             .collect())
     }
 
-    /// `path` from every member but `me` whose answer is not `known` yet: the answers `keep`
-    /// accepts, by member, and the members that answered "not yet".
-    async fn ask_others<T: serde::de::DeserializeOwned>(
-        &self,
+    /// The other members' `what` (`/<what>/<chain>/<epoch>`) of the close `key`, kept in
+    /// `asked(gathered)` across steps: each member but `me` not heard from yet is asked, and
+    /// the answers `keep` accepts are kept. `None` while a member that answered "not yet" is
+    /// still waited for (`settle` seconds of wall time: the chain's clock can jump past a whole
+    /// step in one block); then every answer kept.
+    async fn gather<T: serde::de::DeserializeOwned + Clone>(
+        &mut self,
+        key: &(String, u64),
         members: &[Member],
         me: &PubKey33,
-        known: impl Fn(&PubKey33) -> bool,
-        path: &str,
+        what: &str,
         keep: impl Fn(&Member, &T) -> bool,
-    ) -> (Vec<(PubKey33, T)>, Vec<String>) {
+        asked: fn(&mut Gathered) -> &mut Asked<T>,
+    ) -> Option<Vec<T>> {
+        let (chain, epoch) = (key.0.as_str(), key.1);
+        let known: BTreeSet<PubKey33> = asked(self.gathered.entry(key.clone()).or_default())
+            .got
+            .keys()
+            .copied()
+            .collect();
+        let path = format!("/{what}/{chain}/{epoch}");
         let (mut got, mut not_yet) = (Vec::new(), Vec::new());
-        for m in members.iter().filter(|m| m.key != *me && !known(&m.key)) {
-            match self.fetch::<T>(m, path).await {
+        for m in members
+            .iter()
+            .filter(|m| m.key != *me && !known.contains(&m.key))
+        {
+            match self.fetch::<T>(m, &path).await {
                 Fetched::Got(v) if keep(m, &v) => got.push((m.key, v)),
                 Fetched::NotYet => not_yet.push(m.key.to_hex()),
                 _ => {}
             }
         }
-        (got, not_yet)
+        let grace = Duration::from_secs(self.cfg.settle);
+        let a = asked(self.gathered.entry(key.clone()).or_default());
+        a.got.extend(got);
+        if !not_yet.is_empty() {
+            if a.not_yet_since.get_or_insert_with(Instant::now).elapsed() < grace {
+                return None;
+            }
+            tracing::info!(%chain, epoch, what, ?not_yet, "going on without these members' answers");
+        }
+        Some(a.got.values().cloned().collect())
     }
 
     /// `path` from a member's endpoint.
