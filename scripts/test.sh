@@ -49,8 +49,9 @@ timed() {
   timing_end "$name"
 }
 
-# Background steps: name, pid and output file, in the order they started.
-bg_names=() bg_pids=() bg_logs=()
+# Background steps: name, pid and output file, in the order they started; "name<TAB>kept log" of
+# each that failed.
+bg_names=() bg_pids=() bg_logs=() failed_logs=()
 bg_dir="$(mktemp -d "${TMPDIR:-/tmp}/bithive-test-steps.XXXXXX")"
 # in_background NAME CMD...: starts a timed step; its output goes to a file shown by wait_background.
 in_background() {
@@ -76,7 +77,14 @@ wait_background() {
     wait "${bg_pids[$i]}" || rc=$?
     step "${bg_names[$i]} (ran in the background): exit $rc"
     cat "${bg_logs[$i]}"
-    [ "$rc" = 0 ] || failed+=("${bg_names[$i]}")
+    if [ "$rc" != 0 ]; then
+      failed+=("${bg_names[$i]}")
+      # Kept whole beside the run's timings; its end is printed again after the table (CI shows
+      # only the end of a run's output, where a failed step's own message would be cut).
+      if cp "${bg_logs[$i]}" "${BITHIVE_TIMINGS%.tsv}-step-$i.log" 2>/dev/null; then
+        failed_logs+=("${bg_names[$i]}"$'\t'"${BITHIVE_TIMINGS%.tsv}-step-$i.log")
+      fi
+    fi
   done
   bg_pids=()
   if ((${#failed[@]})); then
@@ -104,6 +112,12 @@ on_exit() {
   awk -v b0="$1" -v i0="$2" -v b1="$3" -v i1="$4" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { b = b1 - b0; t = b + i1 - i0; if (t <= 0) exit
       printf "%-44s %10s\n", "CPU busy (all " n " cores, whole machine)", sprintf("%.0f %%, %d CPU-min", 100 * b / t, b / hz / 60) }'
+  local entry
+  for entry in "${failed_logs[@]}"; do
+    printf '\n\033[1;31m==> the end of %s, which failed (whole in %s)\033[0m\n' \
+      "${entry%%$'\t'*}" "${entry#*$'\t'}"
+    tail -n 30 "${entry#*$'\t'}"
+  done
   exit "$rc"
 }
 trap on_exit EXIT
