@@ -879,7 +879,8 @@ async fn probe_once(
     let path = probe::probe_path(chain_id, &challenge);
     let body = tokio::time::timeout(timeout, http_get(&target.endpoint, &path, MAX_ANSWER_BYTES))
         .await
-        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))??;
+        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
+        .map_err(|e| e.to_string())?;
     let answer: ProbeAnswer =
         serde_json::from_slice(&body).map_err(|e| format!("not a probe answer: {e}"))?;
     if probe::check(
@@ -922,7 +923,7 @@ async fn bench_once(
                 bencher.timeout.as_millis()
             ))
         }
-        Ok(Err(e)) => return BenchOutcome::Failed(e),
+        Ok(Err(e)) => return BenchOutcome::Failed(e.to_string()),
         Ok(Ok(x)) => x,
     };
     // The node's time is what this attestor saw from the open connection: the request sent,
@@ -983,8 +984,22 @@ fn split_endpoint(endpoint: &str) -> Result<(&str, &str), String> {
     Ok((authority, base))
 }
 
+/// Why an [`http_get`] brought no body: the peer's answer was not a success (its status kept,
+/// so a caller can tell "not yet" from "never"), or no answer came.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum HttpGetError {
+    #[error("http status {0}")]
+    Status(hyper::StatusCode),
+    #[error("{0}")]
+    Exchange(String),
+}
+
 /// One HTTP/1.1 GET of `endpoint` + `path`; the body, at most `limit` bytes.
-pub(crate) async fn http_get(endpoint: &str, path: &str, limit: usize) -> Result<Vec<u8>, String> {
+pub(crate) async fn http_get(
+    endpoint: &str,
+    path: &str,
+    limit: usize,
+) -> Result<Vec<u8>, HttpGetError> {
     http_get_timed(endpoint, path, limit).await.map(|(b, _)| b)
 }
 
@@ -993,8 +1008,9 @@ async fn http_get_timed(
     endpoint: &str,
     path: &str,
     limit: usize,
-) -> Result<(Vec<u8>, Instant), String> {
-    let (authority, base) = split_endpoint(endpoint)?;
+) -> Result<(Vec<u8>, Instant), HttpGetError> {
+    let x = HttpGetError::Exchange;
+    let (authority, base) = split_endpoint(endpoint).map_err(x)?;
     let addr = if authority.contains(':') {
         authority.to_string()
     } else {
@@ -1002,30 +1018,30 @@ async fn http_get_timed(
     };
     let io = tokio::net::TcpStream::connect(&addr)
         .await
-        .map_err(|e| format!("connect {addr}: {e}"))?;
+        .map_err(|e| x(format!("connect {addr}: {e}")))?;
     let connected = Instant::now();
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake::<_, Empty<Bytes>>(hyper_util::rt::TokioIo::new(io))
             .await
-            .map_err(|e| format!("http: {e}"))?;
+            .map_err(|e| x(format!("http: {e}")))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
     let req = hyper::Request::get(format!("{base}{path}"))
         .header(hyper::header::HOST, authority)
         .body(Empty::new())
-        .map_err(|e| format!("request: {e}"))?;
+        .map_err(|e| x(format!("request: {e}")))?;
     let resp = sender
         .send_request(req)
         .await
-        .map_err(|e| format!("http: {e}"))?;
+        .map_err(|e| x(format!("http: {e}")))?;
     if !resp.status().is_success() {
-        return Err(format!("http status {}", resp.status()));
+        return Err(HttpGetError::Status(resp.status()));
     }
     let body = Limited::new(resp.into_body(), limit)
         .collect()
         .await
-        .map_err(|e| format!("answer body: {e}"))?;
+        .map_err(|e| x(format!("answer body: {e}")))?;
     Ok((body.to_bytes().to_vec(), connected))
 }
 

@@ -728,7 +728,7 @@ impl Reexecutor {
         )
         .await
         .map_err(|_| "timed out".to_string())
-        .and_then(|r| r)
+        .and_then(|r| r.map_err(|e| e.to_string()))
         .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
         match got {
             Ok(v) => Some(v),

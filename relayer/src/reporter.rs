@@ -32,7 +32,7 @@ use bithive_signed_attestation::signing::public_key;
 use bithive_signed_attestation::PubKey33;
 use k256::ecdsa::SigningKey;
 
-use crate::attestor::{self, EpochClock, Prober};
+use crate::attestor::{self, EpochClock, HttpGetError, Prober};
 use crate::error::RelayerError;
 use crate::quorum::QuorumShare;
 use crate::store::Store;
@@ -492,25 +492,37 @@ impl Reporter {
 
     /// `path` from a member's endpoint.
     async fn fetch<T: serde::de::DeserializeOwned>(&self, m: &Member, path: &str) -> Fetched<T> {
-        let Some(endpoint) = m.endpoint.as_deref() else {
-            return Fetched::Failed;
-        };
-        let got = tokio::time::timeout(
-            self.cfg.timeout,
-            attestor::http_get(endpoint, path, MAX_EXCHANGE_BYTES),
-        )
-        .await
-        .map_err(|_| "timed out".to_string())
-        .and_then(|r| r)
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
-        match got {
-            Ok(v) => Fetched::Got(v),
-            // Asked again each round until the step's wait ends (then said once, at info).
-            Err(e) if e == format!("http status {NOT_YET}") => Fetched::NotYet,
-            Err(e) => {
-                tracing::info!(%endpoint, %path, error = %e, "attestor exchange");
-                Fetched::Failed
-            }
+        fetch_from(m.endpoint.as_deref(), path, self.cfg.timeout).await
+    }
+}
+
+/// `path` from another attestor's `endpoint`, within `timeout`: "not yet" is its 503 (the status
+/// [`Published::reply`] gives what it will publish), not any failure.
+async fn fetch_from<T: serde::de::DeserializeOwned>(
+    endpoint: Option<&str>,
+    path: &str,
+    timeout: Duration,
+) -> Fetched<T> {
+    let Some(endpoint) = endpoint else {
+        return Fetched::Failed;
+    };
+    let got = tokio::time::timeout(
+        timeout,
+        attestor::http_get(endpoint, path, MAX_EXCHANGE_BYTES),
+    )
+    .await
+    .map_err(|_| HttpGetError::Exchange("timed out".into()))
+    .and_then(|r| r)
+    .and_then(|b| serde_json::from_slice(&b).map_err(|e| HttpGetError::Exchange(e.to_string())));
+    match got {
+        Ok(v) => Fetched::Got(v),
+        // Asked again each round until the step's wait ends (then said once, at info).
+        Err(HttpGetError::Status(s)) if s == hyper::StatusCode::SERVICE_UNAVAILABLE => {
+            Fetched::NotYet
+        }
+        Err(e) => {
+            tracing::info!(%endpoint, %path, error = %e, "attestor exchange");
+            Fetched::Failed
         }
     }
 }
@@ -518,6 +530,155 @@ impl Reporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `published` served over HTTP as an attestor serves it: its endpoint.
+    async fn serve(published: Arc<Published>) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(bithive_bitchat::endpoint::serve(
+            listener,
+            Default::default(),
+            move |path: &str| published.reply(path).unwrap_or_else(Reply::not_found),
+        ));
+        format!("http://{addr}")
+    }
+
+    /// What a member serves, as another attestor reads it over HTTP: "not yet" (503) only for
+    /// what it will publish; not found, no endpoint or nobody listening are failures, never
+    /// waited for.
+    #[tokio::test]
+    async fn not_yet_is_told_apart_from_failures_over_http() {
+        let (p, key) = (
+            Published::new(),
+            SigningKey::from_bytes(&[7u8; 32].into()).unwrap(),
+        );
+        p.set_tallies("c", 9, TallyShare::sign("c", "s", 9, vec![], &key).unwrap());
+        let endpoint = serve(p).await;
+        let t = Duration::from_secs(5);
+        let at = |path: &'static str| {
+            let endpoint = endpoint.clone();
+            async move { fetch_from::<TallyShare>(Some(&endpoint), path, t).await }
+        };
+        assert!(matches!(at("/tallies/c/9").await, Fetched::Got(s) if s.epoch == 9));
+        assert!(matches!(at("/tallies/c/10").await, Fetched::NotYet));
+        assert!(matches!(at("/tallies/c/8").await, Fetched::Failed));
+        assert!(matches!(at("/metrics").await, Fetched::Failed));
+        assert!(matches!(
+            fetch_from::<TallyShare>(None, "/tallies/c/9", t).await,
+            Fetched::Failed
+        ));
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let nobody = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        assert!(matches!(
+            fetch_from::<TallyShare>(Some(&nobody), "/tallies/c/9", t).await,
+            Fetched::Failed
+        ));
+    }
+
+    /// The attack: a member that answers "not yet" for ever, to hold every other attestor's
+    /// close. It is waited for `settle` seconds of wall time, then the close goes on with the
+    /// answers it has; a member that is down is not waited for at all.
+    #[tokio::test]
+    async fn a_member_saying_not_yet_for_ever_holds_the_close_for_settle_seconds_only() {
+        let keys: Vec<SigningKey> = (1u8..=4)
+            .map(|i| SigningKey::from_bytes(&[i; 32].into()).unwrap())
+            .collect();
+        let honest = Published::new();
+        honest.set_tallies(
+            "c",
+            3,
+            TallyShare::sign("c", "s", 3, vec![], &keys[1]).unwrap(),
+        );
+        let stalling = Published::new(); // never publishes epoch 3: "not yet" for ever
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let down = format!("http://{}", closed.local_addr().unwrap());
+        drop(closed);
+        let members = vec![
+            Member {
+                key: public_key(&keys[0]),
+                endpoint: None,
+            }, // this attestor
+            Member {
+                key: public_key(&keys[1]),
+                endpoint: Some(serve(honest).await),
+            },
+            Member {
+                key: public_key(&keys[2]),
+                endpoint: Some(serve(stalling).await),
+            },
+            Member {
+                key: public_key(&keys[3]),
+                endpoint: Some(down),
+            },
+        ];
+        let cfg = |settle| ReporterConfig {
+            staking: "s".into(),
+            rewards: "r".into(),
+            attestation: "a".into(),
+            settle,
+            timeout: Duration::from_secs(5),
+        };
+        let mut r = Reporter::new(
+            cfg(1),
+            keys[0].clone(),
+            Published::new(),
+            Store::open_in_memory().unwrap(),
+        );
+        let me = public_key(&keys[0]);
+        let close = ("c".to_string(), 3);
+        let started = Instant::now();
+        let mut steps = 0;
+        let got = loop {
+            steps += 1;
+            let g = r
+                .gather::<TallyShare>(
+                    &close,
+                    &members,
+                    &me,
+                    "tallies",
+                    |_, _| true,
+                    |g| &mut g.tallies,
+                )
+                .await;
+            if let Some(g) = g {
+                break g;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "held for ever");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        assert!(steps > 1, "the stalling member was not waited for at all");
+        assert!(started.elapsed() >= Duration::from_secs(1));
+        assert_eq!(
+            got.len(),
+            1,
+            "the honest member's tallies, kept across steps"
+        );
+        assert_eq!(got[0].signature.key, public_key(&keys[1]));
+
+        // Without a member saying "not yet" (the stalling one down too), no wait at all.
+        let mut r = Reporter::new(
+            cfg(3600),
+            keys[0].clone(),
+            Published::new(),
+            Store::open_in_memory().unwrap(),
+        );
+        let members: Vec<Member> = members
+            .into_iter()
+            .filter(|m| m.key != public_key(&keys[2]))
+            .collect();
+        let g = r
+            .gather::<TallyShare>(
+                &close,
+                &members,
+                &me,
+                "tallies",
+                |_, _| true,
+                |g| &mut g.tallies,
+            )
+            .await;
+        assert_eq!(g.map(|g| g.len()), Some(1));
+    }
 
     #[test]
     fn exchange_paths() {
