@@ -294,7 +294,8 @@ relayer_start() {
       wait_for "hermes to start" sh -c "[ \"\$(grep -c 'Hermes has started' '$RELAYER_LOG')\" -gt '${n:-0}' ]" ;;
     rly)
       rly_home
-      "$RELAYER_BIN" start "$(rly_path)" --home "$RH" >>"$RELAYER_LOG" 2>&1 &
+      # One Go scheduler thread, as the test chains run (scripts/wasmd-net.sh: less idle CPU).
+      GOMAXPROCS=1 "$RELAYER_BIN" start "$(rly_path)" --home "$RH" >>"$RELAYER_LOG" 2>&1 &
       RELAYER_PID=$! ;;
   esac
 }
