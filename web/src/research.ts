@@ -9,6 +9,8 @@
 export interface ResearchField {
   name: string;
   values: string[];
+  /** What each value means in plain words, one per value; absent when the values say it. */
+  labels?: string[];
 }
 
 /** `/research.json` (bithive_matching::service::ResearchService). */
@@ -65,6 +67,10 @@ export function checkService(v: unknown): ResearchService {
     if (!f || typeof f.name !== "string" || !/^[A-Za-z0-9_]+$/.test(f.name) || !Array.isArray(f.values) || f.values.length === 0
       || !f.values.every((x) => typeof x === "string" && x.length > 0)) {
       throw bad(`field ${JSON.stringify(f?.name)} needs a name and values`);
+    }
+    if (f.labels !== undefined && (!Array.isArray(f.labels) || f.labels.length !== f.values.length
+      || !f.labels.every((x) => typeof x === "string" && x.length > 0))) {
+      throw bad(`field ${JSON.stringify(f.name)}: labels, when given, are one non-empty text per value`);
     }
   }
   return s as ResearchService;

@@ -122,6 +122,13 @@ test("researcher: more criterion values than the blinding service takes are refu
   await shot(page, "researcher-refused");
 });
 
+test("researcher: a matching service whose labels do not match its values is not offered", async ({ page }) => {
+  const fields = service.fields.map((f) => (f.name === "cond" ? { ...f, labels: (f.labels ?? []).slice(1) } : f));
+  await page.route(`${demoUrl}/research.json`, (route) => route.fulfill({ json: { ...service, fields } }));
+  await open(page, "researcher", demoUrl);
+  await expect(page.getByTestId("research-unavailable")).toContainText('field "cond": labels, when given, are one non-empty text per value');
+});
+
 test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pays; the relayer's matching worker attests the match", async ({ page }) => {
   test.setTimeout(5 * 60_000);
   const node = service.matching_node;
@@ -138,6 +145,12 @@ test("researcher: picks criteria, blinds them over HTTP, seals them in wasm, pay
   await expect(page.getByTestId("research-submit")).toBeVisible();
   // The browser package is fetched only when a request is made.
   expect(wasmFetched).toEqual([]);
+  // Coded values are shown by what they mean, the code beside each; a field whose values say it
+  // (the age bands) by the value alone.
+  await expect(page.getByTestId("research-field-cond").getByText("Asthma")).toBeVisible();
+  await expect(page.getByTestId("research-field-region").getByText("North-east")).toBeVisible();
+  await expect(page.getByTestId("research-field-cond")).not.toContainText("undefined");
+  await expect(page.getByTestId("research-field-age")).toContainText("40s");
   const requestId = BigInt((await page.getByTestId("research-request-id").textContent())!);
   expect(requestId > 0n && requestId < 2n ** 64n).toBe(true);
   await axe(page, "researcher with a matching service");

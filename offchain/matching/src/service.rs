@@ -142,6 +142,11 @@ pub struct MatchingNodeContact {
 pub struct Field {
     pub name: String,
     pub values: Vec<String>,
+    /// What each value means, in plain words, one per value in the same order (a researcher picks
+    /// "Asthma", not `C02`); empty when the values say it themselves. Only shown: the tokens
+    /// blinded are `name=value`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<String>,
 }
 
 impl ResearchService {

@@ -48,18 +48,71 @@ pub fn profile(user: u32, seed: u64) -> UserProfile {
 
 /// The exact attributes of [`profile`] as a research service publishes them: each field's
 /// values, the tokens being `name=value`.
+/// The synthetic population's codes are labelled with what a researcher would ask for: 20
+/// common chronic conditions and 10 regions.
 pub fn fields() -> Vec<crate::service::Field> {
-    let field = |name: &str, values: Vec<String>| crate::service::Field {
+    let field = |name: &str, values: Vec<String>, labels: &[&str]| crate::service::Field {
         name: name.into(),
         values,
+        labels: labels.iter().map(|l| l.to_string()).collect(),
     };
     vec![
-        field("cond", (0..20).map(|c| format!("C{c:02}")).collect()),
-        field("age", (2..10).map(|a| format!("{a}0s")).collect()),
-        field("region", (0..10).map(|r| format!("R{r}")).collect()),
-        field("consent", vec!["research".into(), "none".into()]),
+        field(
+            "cond",
+            (0..20).map(|c| format!("C{c:02}")).collect(),
+            &CONDITIONS,
+        ),
+        field("age", (2..10).map(|a| format!("{a}0s")).collect(), &[]),
+        field(
+            "region",
+            (0..10).map(|r| format!("R{r}")).collect(),
+            &REGIONS,
+        ),
+        field(
+            "consent",
+            vec!["research".into(), "none".into()],
+            &["Consented to research", "No consent"],
+        ),
     ]
 }
+
+/// The labels of `cond=C00` to `cond=C19`.
+const CONDITIONS: [&str; 20] = [
+    "Type 2 diabetes",
+    "Hypertension",
+    "Asthma",
+    "COPD",
+    "Coronary heart disease",
+    "Heart failure",
+    "Atrial fibrillation",
+    "Chronic kidney disease",
+    "Rheumatoid arthritis",
+    "Osteoarthritis",
+    "Osteoporosis",
+    "Depression",
+    "Anxiety disorder",
+    "Migraine",
+    "Epilepsy",
+    "Multiple sclerosis",
+    "Parkinson's disease",
+    "Hypothyroidism",
+    "Psoriasis",
+    "Crohn's disease",
+];
+
+/// The labels of `region=R0` to `region=R9`.
+const REGIONS: [&str; 10] = [
+    "North",
+    "North-east",
+    "East",
+    "South-east",
+    "South",
+    "South-west",
+    "West",
+    "North-west",
+    "Central",
+    "Islands",
+];
 
 pub fn population(n: u32, seed: u64) -> Vec<UserProfile> {
     (1..=n).map(|u| profile(u, seed)).collect()
@@ -104,6 +157,28 @@ mod tests {
             for t in request(i, 11).clauses.iter().flatten() {
                 assert!(tokens.contains(t), "{t} not published");
             }
+        }
+    }
+
+    #[test]
+    fn coded_values_are_labelled_one_label_each() {
+        for f in fields() {
+            let coded = f
+                .values
+                .iter()
+                .any(|v| v.len() <= 3 && v.starts_with(['C', 'R']));
+            assert!(
+                f.labels.is_empty() || f.labels.len() == f.values.len(),
+                "{}",
+                f.name
+            );
+            assert!(
+                !coded || !f.labels.is_empty(),
+                "{}: codes without labels",
+                f.name
+            );
+            let distinct: std::collections::HashSet<_> = f.labels.iter().collect();
+            assert_eq!(distinct.len(), f.labels.len(), "{}: a label twice", f.name);
         }
     }
 }

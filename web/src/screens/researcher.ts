@@ -106,13 +106,18 @@ const FIELD_TEXT: Record<string, { legend: string; hint: string }> = {
   [CONSENT_FIELD]: { legend: "Consent (required)", hint: "Only users who gave this consent are matched." },
 };
 
-/** A fieldset of checkboxes, one per value; returns it and a reader of the ticked values. */
-function choices(name: string, values: string[], checked: string[]): [HTMLElement, () => string[]] {
+/**
+ * A fieldset of checkboxes, one per value, each named by its label when the service gives one
+ * (the code beside it, smaller); returns it and a reader of the ticked values.
+ */
+function choices(name: string, values: string[], labels: string[] | undefined, checked: string[]): [HTMLElement, () => string[]] {
   const text = FIELD_TEXT[name] ?? { legend: name, hint: "Users with any of the values ticked; none ticked: any value." };
   const hintId = `research-${name}-hint`;
-  const boxes = values.map((v) => {
+  const boxes = values.map((v, i) => {
     const box = h("input", { type: "checkbox", name: `research-${name}`, value: v, checked: checked.includes(v), "data-testid": `research-${name}-${v}` });
-    return [h("label", { class: "choice" }, box, ` ${v}`), box] as const;
+    const label = labels?.[i];
+    const shown = label ? [` ${label} `, h("small", { class: "code" }, v)] : [` ${v}`];
+    return [h("label", { class: "choice" }, box, ...shown), box] as const;
   });
   const fs = h(
     "fieldset",
@@ -129,7 +134,7 @@ function requestForm(chain: Chain, service: ResearchService, followBox: HTMLElem
   const s = chain.requireSession();
   const native = feeCurrency(chain.info);
   const node = service.matching_node;
-  const fields = service.fields.map((f) => [f.name, ...choices(f.name, f.values, f.name === CONSENT_FIELD && f.values.includes("research") ? ["research"] : [])] as const);
+  const fields = service.fields.map((f) => [f.name, ...choices(f.name, f.values, f.labels, f.name === CONSENT_FIELD && f.values.includes("research") ? ["research"] : [])] as const);
 
   let requestId = randomRequestId();
   const idOut = h("output", { "data-testid": "research-request-id" }, requestId.toString());
