@@ -37,7 +37,10 @@ export class Chain {
   readonly rpc: string;
   query!: CosmWasmClient;
   session: Session | null = null;
+  /** Why the session ended when the wallet's account changed and could not be read again. */
+  sessionLost: string | null = null;
   private listeners: (() => void)[] = [];
+  private watching = false;
 
   /** The deployment's wallet chain info (loaded by `connect`). */
   info!: ChainInfo;
@@ -89,8 +92,32 @@ export class Chain {
       gasPrice: GasPrice.fromString(gasPrice(this.info)),
     });
     this.session = { address: account.address, name: key.name, pubkey: account.pubkey, client };
+    this.sessionLost = null;
+    this.watchAccount();
     this.listeners.forEach((f) => f());
     return this.session;
+  }
+
+  /**
+   * Follows the wallet's account: Keplr (and Leap, through Keplr's API or its own event) says when
+   * the user switches accounts or locks the wallet. The session is built again for the new
+   * account, so nothing is ever signed for, or shown of, the account that was left; when the new
+   * one cannot be read the session ends and the user is asked to connect again.
+   */
+  private watchAccount() {
+    if (this.watching) return;
+    this.watching = true;
+    const changed = async () => {
+      if (!this.session) return;
+      try {
+        await this.connectWallet();
+      } catch (e) {
+        this.session = null;
+        this.sessionLost = `The wallet's account changed and could not be read (${plain(e)}): connect again.`;
+        this.listeners.forEach((f) => f());
+      }
+    };
+    for (const ev of ["keplr_keystorechange", "leap_keystorechange"]) window.addEventListener(ev, changed);
   }
 
   requireSession(): Session {

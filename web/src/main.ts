@@ -34,14 +34,22 @@ async function boot() {
   const connectBtn = h("button", { type: "button", "data-testid": "connect" }, "Connect wallet");
   const accountMsg = h("span", { role: "status", "aria-live": "polite", "data-testid": "account" });
   account.replaceChildren(connectBtn, accountMsg);
+  // The header follows the session: connected, switched to another account, or lost.
+  const showAccount = () => {
+    const s = chain.session;
+    accountMsg.classList.toggle("error", !s && chain.sessionLost !== null);
+    accountMsg.textContent = s ? `${s.name}: ${short(s.address)}` : (chain.sessionLost ?? "");
+    accountMsg.title = s ? s.address : "";
+    connectBtn.hidden = s !== null;
+    connectBtn.disabled = false;
+  };
+  chain.onSession(showAccount);
   connectBtn.addEventListener("click", async () => {
     connectBtn.disabled = true;
+    accountMsg.classList.remove("error");
     accountMsg.textContent = "Connecting…";
     try {
-      const s = await chain.connectWallet();
-      accountMsg.textContent = `${s.name}: ${short(s.address)}`;
-      accountMsg.title = s.address;
-      connectBtn.hidden = true;
+      await chain.connectWallet();
     } catch (e) {
       accountMsg.textContent = e instanceof UserError ? e.message : `The wallet did not connect: ${plain(e)}`;
       accountMsg.classList.add("error");

@@ -85,6 +85,26 @@ test("wallet: connects, suggests the chain, shows the balances the chain holds",
   await axe(page, "wallet");
 });
 
+test("wallet: switching accounts in the wallet switches the app's account; nothing is signed for the one left", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await open(page, "wallet");
+  await connect(page, w);
+  const first = w.address;
+  await expect(page.getByTestId("account")).toHaveAttribute("title", first);
+  await w.switchTo(process.env.BITHIVE_NODE_MNEMONIC!);
+  expect(w.address).not.toBe(first);
+  await expect(page.getByTestId("account")).toHaveAttribute("title", w.address);
+  await expect(page.getByTestId("balance-BHIVE")).toHaveText(fmt(await bhive(w.address)));
+  await expect(page.getByTestId("connect")).toBeHidden();
+  // A wallet that no longer answers (locked): the session ends and the page says so.
+  await page.evaluate(() => { (window as any).keplr.getKey = async () => { throw new Error("Keplr is locked"); }; });
+  await page.evaluate(() => window.dispatchEvent(new Event("keplr_keystorechange")));
+  await expect(page.getByTestId("account")).toContainText("The wallet's account changed and could not be read (Keplr is locked): connect again.");
+  await expect(page.getByTestId("connect")).toBeVisible();
+  await expect(page.getByTestId("need-wallet")).toBeVisible();
+  await axe(page, "wallet after the account was lost");
+});
+
 test("wallet: sends BHIVE and BTT, each checked on chain and in the history", async ({ page }) => {
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   const d = dep();

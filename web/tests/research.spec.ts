@@ -125,7 +125,9 @@ test("researcher: more criterion values than the blinding service takes are refu
 test("researcher: a matching service whose labels do not match its values is not offered", async ({ page }) => {
   const fields = service.fields.map((f) => (f.name === "cond" ? { ...f, labels: (f.labels ?? []).slice(1) } : f));
   await page.route(`${demoUrl}/research.json`, (route) => route.fulfill({ json: { ...service, fields } }));
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   await open(page, "researcher", demoUrl);
+  await connect(page, w);
   await expect(page.getByTestId("research-unavailable")).toContainText('field "cond": labels, when given, are one non-empty text per value');
 });
 

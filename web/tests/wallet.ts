@@ -17,13 +17,24 @@ export interface TestWallet {
   signed: Uint8Array[];
   /** The texts it signed with signArbitrary (ADR-36), in order. */
   arbitrary: string[];
+  /** The user switches to another account in the wallet (Keplr's `keplr_keystorechange`). */
+  switchTo(mnemonic: string): Promise<void>;
 }
 
 export async function injectWallet(page: Page, mnemonic: string): Promise<TestWallet> {
-  const direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
-  const amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
-  const [acc] = await direct.getAccounts();
-  const w: TestWallet = { address: acc.address, mode: "approve", calls: [], suggested: [], signed: [], arbitrary: [] };
+  let direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
+  let amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
+  let [acc] = await direct.getAccounts();
+  const w: TestWallet = {
+    address: acc.address, mode: "approve", calls: [], suggested: [], signed: [], arbitrary: [],
+    async switchTo(other: string) {
+      direct = await DirectSecp256k1HdWallet.fromMnemonic(other, { prefix: "bithive" });
+      amino = await Secp256k1HdWallet.fromMnemonic(other, { prefix: "bithive" });
+      [acc] = await direct.getAccounts();
+      w.address = acc.address;
+      await page.evaluate(() => window.dispatchEvent(new Event("keplr_keystorechange")));
+    },
+  };
   const enabled = new Set<string>();
 
   await page.exposeFunction("__bithiveTestWallet", async (method: string, arg: any) => {
