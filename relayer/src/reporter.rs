@@ -625,22 +625,25 @@ mod tests {
             Published::new(),
             Store::open_in_memory().unwrap(),
         );
-        let me = public_key(&keys[0]);
-        let close = ("c".to_string(), 3);
+        // One step of the close of epoch 3: the other members' tallies, or None while waiting.
+        async fn tallies(r: &mut Reporter, members: &[Member]) -> Option<Vec<TallyShare>> {
+            let me = public_key(&r.key);
+            let close = ("c".to_string(), 3);
+            r.gather(
+                &close,
+                members,
+                &me,
+                "tallies",
+                |_, _| true,
+                |g| &mut g.tallies,
+            )
+            .await
+        }
         let started = Instant::now();
         let mut steps = 0;
         let got = loop {
             steps += 1;
-            let g = r
-                .gather::<TallyShare>(
-                    &close,
-                    &members,
-                    &me,
-                    "tallies",
-                    |_, _| true,
-                    |g| &mut g.tallies,
-                )
-                .await;
+            let g = tallies(&mut r, &members).await;
             if let Some(g) = g {
                 break g;
             }
@@ -667,16 +670,7 @@ mod tests {
             .into_iter()
             .filter(|m| m.key != public_key(&keys[2]))
             .collect();
-        let g = r
-            .gather::<TallyShare>(
-                &close,
-                &members,
-                &me,
-                "tallies",
-                |_, _| true,
-                |g| &mut g.tallies,
-            )
-            .await;
+        let g = tallies(&mut r, &members).await;
         assert_eq!(g.map(|g| g.len()), Some(1));
     }
 
