@@ -49,9 +49,10 @@ timed() {
   timing_end "$name"
 }
 
-# Background steps: name, pid and output file, in the order they started; "name<TAB>kept log" of
-# each that failed.
-bg_names=() bg_pids=() bg_logs=() failed_logs=()
+# Background steps: name, pid and output file, in the order they started; the index of each that
+# failed (its whole output kept in failed_log I).
+bg_names=() bg_pids=() bg_logs=() bg_failed=()
+failed_log() { printf '%s' "${BITHIVE_TIMINGS%.tsv}-step-$1.log"; }
 bg_dir="$(mktemp -d "${TMPDIR:-/tmp}/bithive-test-steps.XXXXXX")"
 # in_background NAME CMD...: starts a timed step; its output goes to a file shown by wait_background.
 in_background() {
@@ -81,9 +82,7 @@ wait_background() {
       failed+=("${bg_names[$i]}")
       # Kept whole beside the run's timings; its end is printed again after the table (CI shows
       # only the end of a run's output, where a failed step's own message would be cut).
-      if cp "${bg_logs[$i]}" "${BITHIVE_TIMINGS%.tsv}-step-$i.log" 2>/dev/null; then
-        failed_logs+=("${bg_names[$i]}"$'\t'"${BITHIVE_TIMINGS%.tsv}-step-$i.log")
-      fi
+      if cp "${bg_logs[$i]}" "$(failed_log "$i")" 2>/dev/null; then bg_failed+=("$i"); fi
     fi
   done
   bg_pids=()
@@ -112,11 +111,11 @@ on_exit() {
   awk -v b0="$1" -v i0="$2" -v b1="$3" -v i1="$4" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { b = b1 - b0; t = b + i1 - i0; if (t <= 0) exit
       printf "%-44s %10s\n", "CPU busy (all " n " cores, whole machine)", sprintf("%.0f %%, %d CPU-min", 100 * b / t, b / hz / 60) }'
-  local entry
-  for entry in "${failed_logs[@]}"; do
+  local i
+  for i in "${bg_failed[@]}"; do
     printf '\n\033[1;31m==> the end of %s, which failed (whole in %s)\033[0m\n' \
-      "${entry%%$'\t'*}" "${entry#*$'\t'}"
-    tail -n 30 "${entry#*$'\t'}"
+      "${bg_names[$i]}" "$(failed_log "$i")"
+    tail -n 30 "$(failed_log "$i")"
   done
   exit "$rc"
 }
