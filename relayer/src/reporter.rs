@@ -472,7 +472,7 @@ impl Reporter {
             .iter()
             .filter(|m| m.key != *me && !known.contains(&m.key))
         {
-            match self.fetch::<T>(m, &path).await {
+            match fetch_from::<T>(m.endpoint.as_deref(), &path, self.cfg.timeout).await {
                 Fetched::Got(v) if keep(m, &v) => got.push((m.key, v)),
                 Fetched::NotYet => not_yet.push(m.key.to_hex()),
                 _ => {}
@@ -488,11 +488,6 @@ impl Reporter {
             tracing::info!(%chain, epoch, what, ?not_yet, "going on without these members' answers");
         }
         Some(a.got.values().cloned().collect())
-    }
-
-    /// `path` from a member's endpoint.
-    async fn fetch<T: serde::de::DeserializeOwned>(&self, m: &Member, path: &str) -> Fetched<T> {
-        fetch_from(m.endpoint.as_deref(), path, self.cfg.timeout).await
     }
 }
 
