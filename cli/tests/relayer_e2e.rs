@@ -42,12 +42,43 @@ async fn write_config(p: &Platform) -> PathBuf {
     path
 }
 
+/// The relayer's JSON log (its stdout), appended to `relayer.log` beside its config: every run
+/// of a test keeps what each relayer it started said, and a failing test prints the end of it.
+fn relayer_log(config: &Path) -> PathBuf {
+    config.with_file_name("relayer.log")
+}
+
+/// Prints the end of the relayers' log when the test fails (CI keeps only the test's output).
+struct ShowLogOnFailure(PathBuf);
+
+impl Drop for ShowLogOnFailure {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let text = std::fs::read_to_string(&self.0).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(80)..];
+        eprintln!(
+            "--- the last {} lines of {} ---\n{}",
+            tail.len(),
+            self.0.display(),
+            tail.join("\n")
+        );
+    }
+}
+
 fn relayer(config: &Path, kill_at: Option<&str>) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(relayer_log(config))
+        .unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_bithive"));
     cmd.args(["relayer", "start", "--config"])
         .arg(config)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::from(log))
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     match kill_at {
@@ -108,6 +139,7 @@ async fn relayer_killed_at_each_job_state_attests_every_job_once() {
     let dir = tempfile::tempdir().unwrap();
     let p = platform(&dir.path().join("crash")).await;
     let config = write_config(&p).await;
+    let _log = ShowLogOnFailure(relayer_log(&config));
     let before = node_balance(&p).await;
 
     let states = [
@@ -174,6 +206,7 @@ async fn relayer_rides_out_a_ten_second_chain_outage() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = platform(&dir.path().join("outage")).await;
     let config = write_config(&p).await;
+    let _log = ShowLogOnFailure(relayer_log(&config));
     let before = node_balance(&p).await;
     let mut child = relayer(&config, None);
 

@@ -237,7 +237,7 @@ pub(crate) async fn registered_model(
     {
         Ok(s) => s,
         Err(e) if e.to_string().contains("unknown variant") => None,
-        Err(e) => return Err(WorkError::Retryable(format!("escrow job_model query: {e}"))),
+        Err(e) => return Err(WorkError::chain("escrow job_model query", e)),
     };
     let Some(snapshot) = snapshot else {
         return Ok(None);
@@ -251,7 +251,7 @@ pub(crate) async fn registered_model(
         )
         .await
         .map(Some)
-        .map_err(|e| WorkError::Retryable(format!("model registry query: {e}")))
+        .map_err(|e| WorkError::chain("model registry query", e))
 }
 
 impl InferenceWorker {
@@ -388,9 +388,10 @@ pub fn parse_input(bytes: &[u8]) -> Result<JobInput, WorkError> {
 
 fn classify(e: EngineError) -> WorkError {
     match e {
-        EngineError::QueueFull { .. }
-        | EngineError::ShuttingDown
-        | EngineError::Inference { .. } => WorkError::Retryable(e.to_string()),
+        EngineError::QueueFull { .. } | EngineError::ShuttingDown => {
+            WorkError::Unavailable(e.to_string())
+        }
+        EngineError::Inference { .. } => WorkError::Retryable(e.to_string()),
         other => WorkError::Permanent(other.to_string()),
     }
 }

@@ -349,6 +349,12 @@ impl ChainRelayer {
                     tracing::info!(chain = %self.cfg.chain_id, job = %j.job.job_id, "attestation signed");
                     self.crash_at(Failpoint::AfterSigned)?;
                 }
+                Err(WorkError::Unavailable(e)) => {
+                    // The round's other jobs would wait on the same thing: next round.
+                    tracing::warn!(job = %j.id, error = %e, "worker could not reach what the job needs; next round");
+                    self.store().mark_unavailable(&j.id, &e)?;
+                    break;
+                }
                 Err(WorkError::Retryable(e)) => {
                     tracing::warn!(job = %j.id, error = %e, "worker failed, will retry");
                     self.store().mark_retry(&j.id, &e)?;

@@ -197,7 +197,10 @@ pub fn majority(
 /// Why a re-run gave no outputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RerunError {
-    /// Worth another try (the chain did not answer, the engine was busy).
+    /// Something the re-run needs could not be reached (no chain endpoint answered, the engine
+    /// was busy): tried again later without using an attempt.
+    Unavailable(String),
+    /// Worth another try, a limited number of times (the chain answered with an error).
     Retryable(String),
     /// Never checkable here: a model this attestor cannot run, an input whose result is not
     /// reproducible.
@@ -245,6 +248,7 @@ impl Rerun for crate::inference_worker::InferenceWorker {
             attributes: vec![],
         };
         let err = |e: crate::worker::WorkError| match e {
+            crate::worker::WorkError::Unavailable(m) => RerunError::Unavailable(m),
             crate::worker::WorkError::Retryable(m) => RerunError::Retryable(m),
             crate::worker::WorkError::Permanent(m) => RerunError::Permanent(m),
         };
@@ -440,6 +444,16 @@ impl Reexecutor {
         let (outcome, node) = match self.judge_job(client, job, out).await {
             Ok(Some(found)) => found,
             Ok(None) => return,
+            Err(RerunError::Unavailable(why)) => {
+                tracing::info!(%chain, job = %job.job_id, %why, "re-execution: unavailable, will try again");
+                if let Err(e) = self
+                    .store()
+                    .defer_reexecution(&chain, &job.job_id, &job.node)
+                {
+                    tracing::warn!(%chain, error = %e, "re-execution store");
+                }
+                return;
+            }
             Err(RerunError::Retryable(why)) => {
                 tracing::info!(%chain, job = %job.job_id, %why, "re-execution: will try again");
                 if let Err(e) = self
@@ -469,10 +483,13 @@ impl Reexecutor {
         job: &AcceptedJob,
         out: &mut StepOutcome,
     ) -> Result<Option<(Outcome, String)>, RerunError> {
-        let found = self
-            .accepted(client, &job.job_id)
-            .await
-            .map_err(|e| RerunError::Retryable(e.to_string()))?;
+        let found = self.accepted(client, &job.job_id).await.map_err(|e| {
+            if matches!(&e, RelayerError::Chain(c) if c.is_transport()) {
+                RerunError::Unavailable(e.to_string())
+            } else {
+                RerunError::Retryable(e.to_string())
+            }
+        })?;
         let Some((acc, payload)) = found else {
             return Ok(None);
         };

@@ -470,6 +470,24 @@ impl Store {
         Ok(())
     }
 
+    /// A re-run of `job_id` could not reach what it needs (the chain, the engine): kept to try
+    /// again, with no attempt counted.
+    pub fn defer_reexecution(
+        &self,
+        chain_id: &str,
+        job_id: &str,
+        node: &str,
+    ) -> Result<(), RelayerError> {
+        self.conn.execute(
+            "INSERT INTO reexecutions (chain_id, job_id, node, outcome, attempts, seq)
+             VALUES (?1, ?2, ?3, 'retry', 0,
+               (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))
+             ON CONFLICT(chain_id, job_id) DO NOTHING",
+            params![chain_id, job_id, node],
+        )?;
+        Ok(())
+    }
+
     /// Jobs to try again (fewer than `max` attempts so far); those that used them up are
     /// recorded as not re-executable here.
     pub fn reexecution_retries(
@@ -747,6 +765,15 @@ impl Store {
         )
     }
 
+    /// Back to `received` after a run that could not reach what it needs (the chain, the
+    /// engine): the attempt `mark_working` counted is given back.
+    pub fn mark_unavailable(&self, id: &str, error: &str) -> Result<(), RelayerError> {
+        self.update(
+            "UPDATE jobs SET state = 'received', attempts = MAX(attempts - 1, 0), last_error = ?2 WHERE id = ?1",
+            params![id, error],
+        )
+    }
+
     pub fn mark_failed(&self, id: &str, error: &str) -> Result<(), RelayerError> {
         self.update(
             "UPDATE jobs SET state = 'failed', last_error = ?2 WHERE id = ?1",
@@ -805,6 +832,29 @@ mod tests {
         }
         assert!(s.reexecution_retries("c", 3).unwrap().is_empty());
         assert!(s.reexecuted("c", "j2").unwrap());
+    }
+
+    #[test]
+    fn a_deferred_reexecution_is_retried_without_using_attempts() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("q.db")).unwrap();
+        // The chain away for many rounds: kept, and no attempt counted.
+        for _ in 0..10 {
+            s.defer_reexecution("c", "j", "n").unwrap();
+        }
+        let again: Vec<String> = s
+            .reexecution_retries("c", 2)
+            .unwrap()
+            .into_iter()
+            .map(|j| j.job_id)
+            .collect();
+        assert_eq!(again, ["j"]);
+        // One real failure, then the chain away again: still one attempt of two.
+        s.retry_reexecution("c", "j", "n").unwrap();
+        s.defer_reexecution("c", "j", "n").unwrap();
+        assert_eq!(s.reexecution_retries("c", 2).unwrap().len(), 1);
+        s.retry_reexecution("c", "j", "n").unwrap();
+        assert!(s.reexecution_retries("c", 2).unwrap().is_empty());
     }
 
     #[test]

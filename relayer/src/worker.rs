@@ -50,12 +50,32 @@ pub enum WorkSummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkError {
-    /// Worth retrying later (engine busy, chain query failed).
+    /// Something the job needs could not be reached (no chain endpoint answered, the engine's
+    /// queue is full or it is stopping): nothing is known to be wrong with the job, so it is
+    /// tried again without using one of its attempts (a ten-second chain outage used to fail
+    /// every job received just before it).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Worth retrying later, a limited number of times (a content file not there yet, a query
+    /// the chain answered with an error, an engine failure).
     #[error("retryable: {0}")]
     Retryable(String),
     /// The job can never succeed (bad input, unknown model): the job is marked failed.
     #[error("permanent: {0}")]
     Permanent(String),
+}
+
+impl WorkError {
+    /// A failed chain query: `Unavailable` when no endpoint answered, `Retryable` when one did
+    /// with an error.
+    pub fn chain(what: &str, e: bithive_chain_client::ChainError) -> Self {
+        let message = format!("{what}: {e}");
+        if e.is_transport() {
+            WorkError::Unavailable(message)
+        } else {
+            WorkError::Retryable(message)
+        }
+    }
 }
 
 #[async_trait]
@@ -139,7 +159,7 @@ pub async fn fetch_escrow_job(
     let bytes = chain
         .query_smart(&job.contract, &q)
         .await
-        .map_err(|e| WorkError::Retryable(format!("escrow job query: {e}")))?;
+        .map_err(|e| WorkError::chain("escrow job query", e))?;
     let ej: EscrowJob = serde_json::from_slice(&bytes)
         .map_err(|e| WorkError::Permanent(format!("escrow job answer without model/input: {e}")))?;
     let input = ej.input.to_vec();

@@ -82,6 +82,30 @@ async fn rpc_outage_loses_no_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_after_jobs_are_received_fails_none_of_them() {
+    // CI's run of stop 71: a job received just before the chain went away was worked while it
+    // was down. Each round's failed chain query used one of the job's attempts; after
+    // MAX_ATTEMPTS rounds (a second or two) it was failed for good and never attested.
+    let mut h = Harness::new(1).await;
+    let producer = h.spawn_block_producer(Duration::from_millis(10));
+    let mut r = h.relayer(5, None);
+    h.create_jobs(3).await;
+    h.produce_block().await;
+    while r.poll_events().await.unwrap() < 3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    h.endpoints[0].set_down(true);
+    for _ in 0..3 * bithive_relayer::pipeline::MAX_ATTEMPTS {
+        r.step().await.unwrap(); // errors are logged, never fatal
+    }
+    h.endpoints[0].set_down(false);
+    assert_eq!(h.failed_in_store(), 0, "an outage is not the jobs' fault");
+    h.until_settled(&mut r, 3).await;
+    assert_eq!(h.duplicates(), 0);
+    producer.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fails_over_between_two_endpoints() {
     let mut h = Harness::new(2).await;
     let producer = h.spawn_block_producer(Duration::from_millis(10));

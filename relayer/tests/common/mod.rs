@@ -390,11 +390,19 @@ impl Harness {
     }
 
     pub fn committed_in_store(&self) -> usize {
+        self.in_store(JobState::Committed)
+    }
+
+    pub fn failed_in_store(&self) -> usize {
+        self.in_store(JobState::Failed)
+    }
+
+    fn in_store(&self, state: JobState) -> usize {
         let s = Store::open(&self.db()).unwrap();
         s.count_by_state()
             .unwrap()
             .into_iter()
-            .find(|(st, _)| *st == JobState::Committed)
+            .find(|(st, _)| *st == state)
             .map(|(_, n)| n as usize)
             .unwrap_or(0)
     }
