@@ -1003,6 +1003,20 @@ pub(crate) async fn http_get(
     http_get_timed(endpoint, path, limit).await.map(|(b, _)| b)
 }
 
+/// [`http_get`] of a JSON answer, the whole exchange within `timeout`: what attestors read
+/// from each other (tallies, re-execution verdicts).
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    path: &str,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Result<T, HttpGetError> {
+    let body = tokio::time::timeout(timeout, http_get(endpoint, path, limit))
+        .await
+        .map_err(|_| HttpGetError::Exchange("timed out".into()))??;
+    serde_json::from_slice(&body).map_err(|e| HttpGetError::Exchange(e.to_string()))
+}
+
 /// [`http_get`], and when the connection was open (before the request was sent).
 async fn http_get_timed(
     endpoint: &str,

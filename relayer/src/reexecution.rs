@@ -739,14 +739,13 @@ impl Reexecutor {
 
     async fn fetch(&self, endpoint: &str, chain: &str) -> Option<Vec<PublishedVerdict>> {
         let path = format!("{REEXEC_PATH}{chain}");
-        let got = tokio::time::timeout(
+        let got = crate::attestor::get_json(
+            endpoint,
+            &path,
+            crate::reporter::MAX_EXCHANGE_BYTES,
             self.cfg.timeout,
-            crate::attestor::http_get(endpoint, &path, crate::reporter::MAX_EXCHANGE_BYTES),
         )
-        .await
-        .map_err(|_| "timed out".to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()))
-        .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()));
+        .await;
         match got {
             Ok(v) => Some(v),
             Err(e) => {

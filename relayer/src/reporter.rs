@@ -501,15 +501,7 @@ async fn fetch_from<T: serde::de::DeserializeOwned>(
     let Some(endpoint) = endpoint else {
         return Fetched::Failed;
     };
-    let got = tokio::time::timeout(
-        timeout,
-        attestor::http_get(endpoint, path, MAX_EXCHANGE_BYTES),
-    )
-    .await
-    .map_err(|_| HttpGetError::Exchange("timed out".into()))
-    .and_then(|r| r)
-    .and_then(|b| serde_json::from_slice(&b).map_err(|e| HttpGetError::Exchange(e.to_string())));
-    match got {
+    match attestor::get_json(endpoint, path, MAX_EXCHANGE_BYTES, timeout).await {
         Ok(v) => Fetched::Got(v),
         // Asked again each round until the step's wait ends (then said once, at info).
         Err(HttpGetError::Status(s)) if s == hyper::StatusCode::SERVICE_UNAVAILABLE => {
