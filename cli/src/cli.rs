@@ -76,7 +76,9 @@ pub enum Command {
     /// IBC between two deployments: relayer files (Hermes, rly) and chain-registry IBC files
     #[command(subcommand)]
     Ibc(IbcCommand),
-    /// Serve the web app (web/dist) with deployment.json, forwarding /rpc to the chain
+    /// Serve the web app (web/dist) with deployment.json, forwarding /rpc to the chain; with a
+    /// content store (--store-dir or --ipfs-api) it also keeps the sealed files of the records
+    /// patients add in the page (My records)
     Web(WebArgs),
     /// Rewards tools: a verifier's signed patient activity claim
     #[command(subcommand)]
@@ -437,6 +439,11 @@ impl WebArgs {
             }),
             _ => None,
         };
+        // A content store given: the patient's records screen stores sealed files in it.
+        let records = (self.store.store_dir.is_some() || self.store.ipfs_api.is_some())
+            .then(|| self.store.open())
+            .transpose()?
+            .map(|store| crate::webapp_server::RecordsConfig { store });
         Ok(crate::webapp_server::WebConfig {
             listen: self.listen,
             dist: self.dist.clone(),
@@ -446,6 +453,7 @@ impl WebArgs {
             research: self.research.clone(),
             rpc_timeout: crate::webapp_server::UPSTREAM_TIMEOUT,
             imaging,
+            records,
         })
     }
 }

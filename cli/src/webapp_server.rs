@@ -9,8 +9,8 @@
 //! one is configured: the page may then also connect to its blinding service's origin),
 //! `/rpc` and `/rpc/...` (POST JSON-RPC or GET, forwarded to the configured RPC URL only),
 //! with the imaging service ([`imaging`]: `--sealing-keys`, a content store and `--relayer-http`)
-//! also `GET /sealing.json`, `POST /v1/inputs` and `GET /v1/explanations/<name>`,
-//! everything else a file under the dist directory (`/` is `index.html`). File paths are
+//! also `GET /sealing.json`, `POST /v1/inputs` and `GET /v1/explanations/<name>`, with a
+//! content store ([`records`]) also `POST` and `GET /v1/records/<token id>`, everything else a file under the dist directory (`/` is `index.html`). File paths are
 //! restricted to `[A-Za-z0-9._-]` segments, none starting with a dot, so no request reads outside
 //! the dist directory.
 
@@ -30,7 +30,9 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
 pub mod imaging;
+pub mod records;
 pub use imaging::ImagingConfig;
+pub use records::RecordsConfig;
 
 /// Largest RPC request body forwarded (CometBFT's default `max_body_bytes`).
 const MAX_RPC_BODY: usize = 1_000_000;
@@ -68,6 +70,8 @@ pub struct WebConfig {
     pub rpc_timeout: std::time::Duration,
     /// A patient's images sealed in the page ([`imaging`]), when configured.
     pub imaging: Option<ImagingConfig>,
+    /// Where a patient's records sealed in the page are kept ([`records`]), when configured.
+    pub records: Option<RecordsConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +86,8 @@ pub enum WebError {
     Research { path: PathBuf, why: String },
     #[error("imaging service: {0}")]
     Imaging(String),
+    #[error("records service: {0}")]
+    Records(String),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -236,6 +242,13 @@ pub fn router(config: &WebConfig) -> Result<Router, WebError> {
     if let Some(routes) = imaging {
         app = app.merge(routes);
     }
+    if let Some(records) = &config.records {
+        app = app.merge(records::routes(
+            records,
+            &config.rpc,
+            config.deployment.clone(),
+        )?);
+    }
     Ok(app.layer(axum::middleware::map_response_with_state(csp, harden)))
 }
 
@@ -318,6 +331,30 @@ async fn harden(State(csp): State<HeaderValue>, mut r: Response) -> Response {
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
     (status, text).into_response()
+}
+
+/// A refusal with its reason in plain words.
+fn refuse(status: StatusCode, why: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{why}\n"),
+    )
+        .into_response()
+}
+
+/// The deployment file, read on each request (a redeploy needs no restart), or a 503.
+async fn read_deployment(path: &Path) -> Result<bithive_deploy_plan::Deployment, Response> {
+    tokio::fs::read(path)
+        .await
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| {
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no deployment to check the request against\n",
+            )
+        })
 }
 
 /// A request path as a file under the dist directory, or None when it is not a safe one.

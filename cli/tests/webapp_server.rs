@@ -78,6 +78,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         research: None,
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         imaging: None,
+        records: None,
     };
     let (addr, stop_tx, server) = start(config).await;
 
@@ -146,6 +147,7 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
         research: None,
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         imaging: None,
+        records: None,
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
@@ -249,6 +251,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
             research: None,
             rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
             imaging: None,
+            records: None,
         };
         let (addr, stop_tx, server) = start(config).await;
         let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
@@ -277,6 +280,7 @@ async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_t
         research,
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         imaging: None,
+        records: None,
     };
     let service = bithive_matching::service::ResearchService {
         chain_id: "bithive-1".into(),
@@ -359,6 +363,7 @@ async fn a_silent_node_gets_the_page_a_504_and_silent_clients_are_closed() {
         research: None,
         rpc_timeout: std::time::Duration::from_millis(500),
         imaging: None,
+        records: None,
     };
     let (addr, stop_tx, server) = start(config).await;
     let started = std::time::Instant::now();
@@ -454,6 +459,7 @@ async fn the_imaging_routes_serve_keys_refuse_what_no_paid_job_names_and_pass_ex
             relayer: format!("http://{relayer_addr}"),
             max_input_bytes: 100_000,
         }),
+        records: None,
     };
     std::fs::write(&config.deployment, br#"{"chain_id":"web-test-1"}"#).unwrap();
     let (addr, stop, server) = start(config.clone()).await;
@@ -531,4 +537,149 @@ async fn the_imaging_routes_serve_keys_refuse_what_no_paid_job_names_and_pass_ex
     std::fs::write(keys.join("params.bin"), b"junk").unwrap();
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("imaging service"), "{err}");
+}
+
+/// One HTTP/1.1 request with a binary body; returns (status, body bytes).
+async fn http_raw(addr: SocketAddr, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    // The server may answer (and close) before reading a body it refuses.
+    let _ = s.write_all(body).await;
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status = std::str::from_utf8(&out[..split])
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    (status, out[split + 4..].to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_records_routes_store_only_the_file_a_record_names() {
+    use bithive_content_store::{ContentStore, LocalStore, LocalStoreConfig, NodeStore, StoreKey};
+    use bithive_interface::data_vault::{ExecuteMsg as VaultMsg, RecordMsg, RecordType};
+    use sha2::{Digest, Sha256};
+
+    let (devnet, gov, d) = common::deployed_devnet("web-records-1").await;
+    let dir = common::home_with(&d);
+    // What the page uploads: a record sealed under a key this server never sees.
+    let (sealed, _key) = bithive_content_store::record::seal_record(br#"{"hba1c": 54}"#).unwrap();
+    let mint = |file: &[u8], size: u64| {
+        (
+            d.contracts.data_vault.clone(),
+            VaultMsg::Mint {
+                record: RecordMsg {
+                    content_id: bithive_content_id::cid_of(file).to_string(),
+                    record_type: RecordType::LabPanel,
+                    size,
+                    ciphertext_sha256: cosmwasm_std::HexBinary::from(
+                        Sha256::digest(file).as_slice(),
+                    ),
+                },
+            },
+        )
+    };
+    let token =
+        |out: bithive_chain_client::TxOutcome| out.attr("wasm", "token_id").unwrap().to_string();
+    let id = token(
+        gov.execute_batch(&[mint(&sealed, sealed.len() as u64)])
+            .await
+            .unwrap(),
+    );
+    // A record naming a file larger than the server takes.
+    let huge = token(
+        gov.execute_batch(&[mint(
+            b"x",
+            bithive_cli::webapp_server::records::MAX_RECORD_FILE + 1,
+        )])
+        .await
+        .unwrap(),
+    );
+
+    let store = LocalStore::open(LocalStoreConfig::new(
+        dir.path().join("store"),
+        StoreKey::from_bytes([5u8; 32]),
+    ))
+    .unwrap();
+    let config = WebConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        dist: minimal_app(dir.path()),
+        deployment: dir.path().join("deployment.json"),
+        rpc: devnet.rpc_url(),
+        rpc_ca: None,
+        research: None,
+        rpc_timeout: std::time::Duration::from_secs(10),
+        imaging: None,
+        records: Some(bithive_cli::webapp_server::RecordsConfig {
+            store: NodeStore::Local(store.clone()),
+        }),
+    };
+    let (addr, stop, server) = start(config).await;
+    let path = format!("/v1/records/{id}");
+
+    // Not sent yet: nothing to give.
+    let (status, body) = http_raw(addr, "GET", &path, b"").await;
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    // Refused, with the reason, and nothing stored: not a token id, no such record, a file
+    // of another length, the same length altered, a record too large for this server.
+    let refusals: [(&str, Vec<u8>, u16, &str); 5] = [
+        (
+            "/v1/records/x1",
+            sealed.clone(),
+            400,
+            "not a record's token id",
+        ),
+        ("/v1/records/999", sealed.clone(), 404, "no record 999"),
+        (&path, sealed[1..].to_vec(), 400, "bytes; this file is"),
+        (
+            &path,
+            {
+                let mut b = sealed.clone();
+                b[30] ^= 1;
+                b
+            },
+            400,
+            "sha256 differs",
+        ),
+        (
+            &format!("/v1/records/{huge}"),
+            b"x".to_vec(),
+            413,
+            "at most",
+        ),
+    ];
+    for (p, file, want, why) in &refusals {
+        let (status, body) = http_raw(addr, "POST", p, file).await;
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(status, *want, "{p}: {text}");
+        assert!(text.contains(why), "{p}: {text}");
+    }
+    let cid: bithive_content_store::Cid = bithive_content_id::cid_of(&sealed)
+        .to_string()
+        .parse()
+        .unwrap();
+    assert!(!store.has(&cid).await.unwrap());
+
+    // The file the record names: stored (twice is the same), and given back as it was.
+    for _ in 0..2 {
+        let (status, body) = http_raw(addr, "POST", &path, &sealed).await;
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["cid"], cid.to_string());
+    }
+    assert!(store.has(&cid).await.unwrap());
+    let (status, body) = http_raw(addr, "GET", &path, b"").await;
+    assert_eq!(status, 200);
+    assert_eq!(body, sealed);
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
 }

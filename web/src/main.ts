@@ -7,6 +7,7 @@ import type { Screen } from "./screen";
 import { walletScreen } from "./screens/wallet";
 import { networkScreen } from "./screens/network";
 import { patientScreen } from "./screens/patient";
+import { recordsScreen } from "./screens/records";
 import { researcherScreen } from "./screens/researcher";
 import { operatorScreen } from "./screens/operator";
 import { investorScreen } from "./screens/investor";
@@ -15,7 +16,7 @@ import { modelsScreen } from "./screens/models";
 import { payfiScreen } from "./screens/payfi";
 import { researchDataScreen } from "./screens/research-data";
 
-const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, payfiScreen, researcherScreen, researchDataScreen, operatorScreen, investorScreen, governanceScreen];
+const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, recordsScreen, payfiScreen, researcherScreen, researchDataScreen, operatorScreen, investorScreen, governanceScreen];
 
 async function boot() {
   const main = document.getElementById("main")!;

@@ -7,10 +7,12 @@
 // mnemonic in a file, for `bithive demo --funder-mnemonic-file`), BITHIVE_BIN, BITHIVE_KEYRING
 // (keyring file) with the key
 // BITHIVE_VERIFIER_KEY: a healthcare institution's verifier, registered with the rewards contract
-// (whose patient pool holds 2,000 BTT).
+// (whose patient pool holds 2,000 BTT); BITHIVE_STORE_DIR and BITHIVE_STORE_KEY_FILE: the content
+// store `bithive web` keeps records in.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
@@ -144,9 +146,14 @@ export default async function globalSetup() {
     const fundPool: TokenExecuteMsg = { send: { contract: dep.contracts.rewards, amount: "2000000000", msg: Buffer.from(JSON.stringify(fund)).toString("base64") } };
     await gov.execute(d.address, dep.contracts.btt, fundPool, "auto");
 
+    // The content store the My records screen keeps sealed files in (and `bithive vault` reads).
+    const storeDir = path.join(dir, "store");
+    const storeKey = path.join(dir, "store.key");
+    writeFileSync(storeKey, randomBytes(32).toString("hex"), { mode: 0o600 });
     const [web, url] = await startAndRead(
       bithive,
-      ["web", "--listen", "127.0.0.1:0", "--rpc", rpc, "--deployment", deployment, "--dist", path.join(ROOT, "web", "dist")],
+      ["web", "--listen", "127.0.0.1:0", "--rpc", rpc, "--deployment", deployment, "--dist", path.join(ROOT, "web", "dist"),
+        "--store-dir", storeDir, "--store-key-file", storeKey],
       /^web: (http:\/\/\S+)/,
       "bithive web",
     );
@@ -164,6 +171,8 @@ export default async function globalSetup() {
       BITHIVE_BIN: bithive,
       BITHIVE_KEYRING: keyring,
       BITHIVE_VERIFIER_KEY: VERIFIER_KEY,
+      BITHIVE_STORE_DIR: storeDir,
+      BITHIVE_STORE_KEY_FILE: storeKey,
     });
   } catch (e) {
     await stop();

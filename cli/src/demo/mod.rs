@@ -249,6 +249,10 @@ async fn keep_running(
             max_input_bytes: bithive_inference::config::InputLimits::default().max_image_bytes
                 as u64,
         }),
+        // A patient's records, sealed in the page, go to the same store.
+        records: Some(crate::webapp_server::RecordsConfig {
+            store: bithive_content_store::NodeStore::Local(crate::demo::aim::content_store(p)?),
+        }),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let web = tokio::spawn({

@@ -32,7 +32,7 @@ use bithive_content_store::input::{
 use bithive_content_store::{ContentStore, NodeStore};
 use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
 
-use super::{plain, send, Upstream, WebError};
+use super::{plain, read_deployment, refuse, send, Upstream, WebError};
 
 /// Uploads read at once (each holds up to the image limit in memory).
 const CONCURRENT_UPLOADS: usize = 2;
@@ -159,27 +159,9 @@ struct UploadQuery {
     job: String,
 }
 
-fn refuse(status: StatusCode, why: String) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{why}\n"),
-    )
-        .into_response()
-}
-
 /// The escrow's job `job_id`, or the answer to give when it cannot be read.
 async fn escrow_job(s: &ImagingState, job_id: &str) -> Result<Job, Response> {
-    let deployment: bithive_deploy_plan::Deployment = tokio::fs::read(&s.deployment)
-        .await
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| {
-            plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "no deployment to check the job against\n",
-            )
-        })?;
+    let deployment = read_deployment(&s.deployment).await?;
     let msg = serde_json::to_vec(&EscrowQuery::Job {
         job_id: job_id.to_string(),
     })

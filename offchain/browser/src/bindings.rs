@@ -279,3 +279,68 @@ pub fn open_explanation(
         attested_hash_hex,
     ))?)
 }
+
+/// What the owner's wallet signs (`signArbitrary`) to unlock its records in `vault` on
+/// `chainId`: the same text `bithive vault` signs, so both derive the same keys.
+#[wasm_bindgen(js_name = recordKeyText)]
+pub fn record_key_text(chain_id: &str, vault: &str) -> String {
+    bithive_content_store::record::owner_key_text(chain_id, vault)
+}
+
+/// A record sealed in the page (`sealRecord`): `sealed()` is the file to store, `cid` and
+/// `sha256` what the vault's mint names.
+#[wasm_bindgen]
+pub struct SealedRecord(crate::records::SealedRecord);
+
+#[wasm_bindgen]
+impl SealedRecord {
+    pub fn sealed(&self) -> Vec<u8> {
+        self.0.sealed.clone()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn cid(&self) -> String {
+        self.0.content_id.clone()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn sha256(&self) -> String {
+        self.0.sha256_hex.clone()
+    }
+}
+
+/// Encrypts `file` for its owner, whose wallet signed `recordKeyText` with `signature` (64
+/// bytes). Throws on an empty or too large file or a signature that is not 64 bytes.
+#[wasm_bindgen(js_name = sealRecord)]
+pub fn seal_record(signature: &[u8], file: &[u8]) -> Result<SealedRecord, JsError> {
+    js(crate::records::seal(signature, file)).map(SealedRecord)
+}
+
+/// The owner's record opened: throws unless `sealed` is the file the vault names (`sha256Hex`)
+/// and opens with the owner's key.
+#[wasm_bindgen(js_name = openRecord)]
+pub fn open_record(signature: &[u8], sealed: &[u8], sha256_hex: &str) -> Result<Vec<u8>, JsError> {
+    js(crate::records::open(signature, sealed, sha256_hex))
+}
+
+/// A grant's `wrapped_key`: the key of record `tokenId` sealed to `granteeKeyHex` (the grantee's
+/// `bithive vault identity`), bound to `vault`, the record and `grantee`. Throws on a bad key, a
+/// file that is not the vault's, or a record this account did not put.
+#[wasm_bindgen(js_name = wrapRecordKey)]
+pub fn wrap_record_key(
+    signature: &[u8],
+    sealed: &[u8],
+    sha256_hex: &str,
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    grantee_key_hex: &str,
+) -> Result<Vec<u8>, JsError> {
+    js(crate::records::wrap_key(
+        signature,
+        sealed,
+        sha256_hex,
+        vault,
+        token_id,
+        grantee,
+        grantee_key_hex,
+    ))
+}

@@ -5,3 +5,4 @@
 pub mod bindings;
 pub mod imaging;
 pub mod logic;
+pub mod records;

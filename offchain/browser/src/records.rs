@@ -1,0 +1,197 @@
+//! A patient's records in the browser (the web app's My records screen): the same sealed format
+//! and keys as `bithive vault`, so a record put in the page is read by `bithive vault get` with
+//! the same account, and the other way round.
+//!
+//! The page holds no key of its own. The owner's wallet signs
+//! [`owner_key_text`](bithive_content_store::record::owner_key_text) once per session (ADR-36,
+//! deterministic for secp256k1: the CLI signs the same bytes and gets the same signature); each
+//! record's key is derived from that signature and the record's own nonce. A grant seals the
+//! record's key to the grantee's BitChat key, bound to the vault, the record and the grantee's
+//! account, as `bithive vault grant` does; the grantee opens it with `bithive vault get`.
+
+use bithive_content_store::record::{
+    key_header, open_record, owner_master_key, owner_record_key_of, seal_owner_record,
+};
+use sha2::{Digest, Sha256};
+
+/// Largest file the page seals (the server's limit for a record's sealed file is this plus the
+/// nonce and tag).
+pub const MAX_RECORD_PLAINTEXT: usize = 16 << 20;
+/// What sealing adds to a record: the 24-byte nonce and the 16-byte tag.
+pub const RECORD_OVERHEAD: usize = 24 + 16;
+
+/// A record sealed in the page: the file to store, its content id and its sha256 (what the
+/// vault's mint names).
+#[derive(Debug)]
+pub struct SealedRecord {
+    pub sealed: Vec<u8>,
+    pub content_id: String,
+    pub sha256_hex: String,
+}
+
+/// The 64-byte compact signature a wallet's `signArbitrary` returns (base64-decoded).
+fn signature(sig: &[u8]) -> Result<&[u8], String> {
+    if sig.len() != 64 {
+        return Err(format!(
+            "the wallet's signature is {} bytes; a secp256k1 signature is 64",
+            sig.len()
+        ));
+    }
+    Ok(sig)
+}
+
+/// Encrypts `plaintext` for its owner, whose wallet signed the vault's key text with
+/// `owner_signature`.
+pub fn seal(owner_signature: &[u8], plaintext: &[u8]) -> Result<SealedRecord, String> {
+    if plaintext.is_empty() {
+        return Err("the file is empty".into());
+    }
+    if plaintext.len() > MAX_RECORD_PLAINTEXT {
+        return Err(format!(
+            "the file is {} bytes; the web app takes at most {MAX_RECORD_PLAINTEXT} (bithive vault put takes larger ones)",
+            plaintext.len()
+        ));
+    }
+    let master = owner_master_key(signature(owner_signature)?);
+    let (sealed, _key) = seal_owner_record(plaintext, &master).map_err(|e| e.to_string())?;
+    Ok(SealedRecord {
+        content_id: bithive_content_id::cid_of(&sealed).to_string(),
+        sha256_hex: hex::encode(Sha256::digest(&sealed)),
+        sealed,
+    })
+}
+
+/// The plaintext of the owner's record `sealed`, after checking it is the file the vault
+/// names (`sha256_hex`). Refuses a file that was altered, is another record, or was sealed by
+/// another account.
+pub fn open(owner_signature: &[u8], sealed: &[u8], sha256_hex: &str) -> Result<Vec<u8>, String> {
+    check_file(sealed, sha256_hex)?;
+    let master = owner_master_key(signature(owner_signature)?);
+    let key = owner_record_key_of(sealed, &master).map_err(|e| e.to_string())?;
+    open_record(sealed, &key).map_err(|_| {
+        "this record does not open with your key: it was put by another account or with another wallet".to_string()
+    })
+}
+
+/// The key of the owner's record `token_id` (the file `sealed`, checked against the vault's
+/// `sha256_hex`) sealed to `grantee`'s BitChat key (`grantee_key_hex`, 32 bytes of hex from
+/// `bithive vault identity` on its side), bound to `vault`, the record and `grantee`: the
+/// grant's `wrapped_key`.
+pub fn wrap_key(
+    owner_signature: &[u8],
+    sealed: &[u8],
+    sha256_hex: &str,
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    grantee_key_hex: &str,
+) -> Result<Vec<u8>, String> {
+    let mut to = [0u8; 32];
+    hex::decode_to_slice(grantee_key_hex.trim(), &mut to).map_err(|_| {
+        "the grantee's key is 64 hex characters, from `bithive vault identity` on their side"
+            .to_string()
+    })?;
+    check_file(sealed, sha256_hex)?;
+    let master = owner_master_key(signature(owner_signature)?);
+    let key = owner_record_key_of(sealed, &master).map_err(|e| e.to_string())?;
+    open_record(sealed, &key)
+        .map_err(|_| "only a record you put with this account can be shared".to_string())?;
+    // A fresh sender key: the grantee reads the key, the chain says who granted it.
+    let sender = bithive_bitchat_seal::generate_private_key().map_err(|e| e.to_string())?;
+    bithive_bitchat_seal::seal(
+        sender.as_ref(),
+        &to,
+        &key_header(vault, token_id, grantee),
+        key.as_slice(),
+    )
+    .map_err(|e| format!("sealing the record key: {e}"))
+}
+
+fn check_file(sealed: &[u8], sha256_hex: &str) -> Result<(), String> {
+    if !hex::encode(Sha256::digest(sealed)).eq_ignore_ascii_case(sha256_hex.trim()) {
+        return Err("the stored file is not the one the vault records (sha256 differs)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bithive_content_store::record::owner_key_text;
+    use k256::ecdsa::signature::Signer;
+
+    /// What `bithive vault` derives for the same account (its `master_key`): the ADR-36 sign
+    /// bytes of the key text signed with the account key.
+    fn wallet_signature(secret: &[u8; 32], address: &str, text: &str) -> Vec<u8> {
+        let key = k256::ecdsa::SigningKey::from_bytes(secret.into()).unwrap();
+        let bytes = bithive_matching::admission::adr36_sign_bytes(address, text.as_bytes());
+        let sig: k256::ecdsa::Signature = key.sign(&bytes);
+        sig.to_bytes().to_vec()
+    }
+
+    #[test]
+    fn a_record_sealed_in_the_page_opens_with_the_owners_key_only() {
+        let text = owner_key_text("c-1", "vault1");
+        let sig = wallet_signature(&[7; 32], "bithive1owner", &text);
+        let plain = br#"{"glucose": 92}"#;
+        let r = seal(&sig, plain).unwrap();
+        assert_eq!(
+            r.content_id,
+            bithive_content_id::cid_of(&r.sealed).to_string()
+        );
+        assert_eq!(r.sealed.len(), plain.len() + RECORD_OVERHEAD);
+        assert!(!r.sealed.windows(7).any(|w| w == b"glucose"));
+        // The CLI's derivation opens it (same signature, same master key).
+        let key = owner_record_key_of(&r.sealed, &owner_master_key(&sig)).unwrap();
+        assert_eq!(open_record(&r.sealed, &key).unwrap(), plain);
+        assert_eq!(open(&sig, &r.sealed, &r.sha256_hex).unwrap(), plain);
+
+        let other = wallet_signature(&[8; 32], "bithive1other", &text);
+        assert!(open(&other, &r.sealed, &r.sha256_hex)
+            .unwrap_err()
+            .contains("another account"));
+        let mut altered = r.sealed.clone();
+        altered[30] ^= 1;
+        assert!(open(&sig, &altered, &r.sha256_hex)
+            .unwrap_err()
+            .contains("sha256 differs"));
+        assert!(seal(&sig[..63], plain).unwrap_err().contains("64"));
+        assert!(seal(&sig, b"").is_err());
+    }
+
+    #[test]
+    fn a_grant_opens_for_its_grantee_and_record_only() {
+        let text = owner_key_text("c-1", "vault1");
+        let sig = wallet_signature(&[7; 32], "bithive1owner", &text);
+        let r = seal(&sig, b"lab report").unwrap();
+        let grantee = bithive_bitchat_seal::generate_private_key().unwrap();
+        let grantee_pub = hex::encode(bithive_bitchat_seal::public_key(grantee.as_ref()).unwrap());
+        let wrapped = wrap_key(
+            &sig,
+            &r.sealed,
+            &r.sha256_hex,
+            "vault1",
+            "4",
+            "bithive1grantee",
+            &grantee_pub,
+        )
+        .unwrap();
+        // What `bithive vault get` does as the grantee.
+        let header = key_header("vault1", "4", "bithive1grantee");
+        let (_, key) = bithive_bitchat_seal::open(grantee.as_ref(), &header, &wrapped).unwrap();
+        let key: [u8; 32] = key.as_slice().try_into().unwrap();
+        assert_eq!(open_record(&r.sealed, &key).unwrap(), b"lab report");
+        // Bound to the record and the grantee: replayed for another, it does not open.
+        let other = key_header("vault1", "5", "bithive1grantee");
+        assert!(bithive_bitchat_seal::open(grantee.as_ref(), &other, &wrapped).is_err());
+        let other = key_header("vault1", "4", "bithive1someone");
+        assert!(bithive_bitchat_seal::open(grantee.as_ref(), &other, &wrapped).is_err());
+        // Refused before anything is sealed.
+        let bad = |sig: &[u8], key: &str| {
+            wrap_key(sig, &r.sealed, &r.sha256_hex, "vault1", "4", "g", key).unwrap_err()
+        };
+        assert!(bad(&sig, "zz").contains("64 hex"));
+        let stranger = wallet_signature(&[9; 32], "bithive1x", &text);
+        assert!(bad(&stranger, &grantee_pub).contains("only a record you put"));
+    }
+}
