@@ -180,6 +180,10 @@ export function sendMsg(from: string, to: string, denom: string, amount: string)
 
 export type TxState = "checking" | "signing" | "broadcast" | "included" | "failed";
 
+/** What a form's status line hears: the state, its words, and once the transaction is in a block
+ * (or was broadcast and not seen) its hash, which the line links to the app's explorer. */
+export type TxReport = (s: TxState, text: string, hash?: string) => void;
+
 export interface TxOutcome {
   hash: string;
   height: number;
@@ -194,7 +198,7 @@ export async function runTx(
   chain: Chain,
   msgs: EncodeObject[],
   memo: string,
-  report: (s: TxState, text: string) => void,
+  report: TxReport,
 ): Promise<TxOutcome | null> {
   let s: Session;
   try {
@@ -210,15 +214,15 @@ export async function runTx(
       const tx = await s.client.getTx(hash);
       if (tx) {
         if (tx.code !== 0) {
-          report("failed", `Failed in block ${tx.height}: ${explain(tx.rawLog)}`);
+          report("failed", `Failed in block ${tx.height}: ${explain(tx.rawLog)}`, hash);
           return null;
         }
-        report("included", `Included in block ${tx.height} (tx ${hash.slice(0, 12)}…).`);
+        report("included", `Included in block ${tx.height} (tx ${hash.slice(0, 12)}…).`, hash);
         return { hash, height: tx.height, events: tx.events };
       }
       await sleep(250);
     }
-    report("failed", `Not included after 30 s (tx ${hash}); check your history later.`);
+    report("failed", `Not included after 30 s (tx ${hash}); check your history later.`, hash);
     return null;
   } catch (e) {
     report("failed", `Failed: ${e instanceof UserError ? e.message : explain(e)}`);

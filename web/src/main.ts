@@ -15,8 +15,9 @@ import { governanceScreen } from "./screens/governance";
 import { modelsScreen } from "./screens/models";
 import { payfiScreen } from "./screens/payfi";
 import { researchDataScreen } from "./screens/research-data";
+import { explorerScreen } from "./screens/explorer";
 
-const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, recordsScreen, payfiScreen, researcherScreen, researchDataScreen, operatorScreen, investorScreen, governanceScreen];
+const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, recordsScreen, payfiScreen, researcherScreen, researchDataScreen, operatorScreen, investorScreen, governanceScreen, explorerScreen];
 
 async function boot() {
   const main = document.getElementById("main")!;
@@ -63,7 +64,8 @@ async function boot() {
 
   let seq = 0;
   const show = async () => {
-    const id = window.location.hash.slice(1) || screens[0].id;
+    // `#screen` or `#screen/...` (the explorer's pages: `#explorer/tx/HASH`).
+    const id = (window.location.hash.slice(1) || screens[0].id).split("/")[0];
     const screen = screens.find((s) => s.id === id) ?? screens[0];
     links.forEach((a) => (a.dataset.screen === screen.id ? a.setAttribute("aria-current", "page") : a.removeAttribute("aria-current")));
     const mine = ++seq;

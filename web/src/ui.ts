@@ -1,5 +1,5 @@
 // Small DOM helpers: elements, forms with labelled fields, a live transaction status.
-import type { Chain, Session, TxState } from "./chain";
+import type { Chain, Session, TxReport } from "./chain";
 import type { Screen } from "./screen";
 import { TokenQueryClient } from "./contracts/Token.client";
 
@@ -32,14 +32,20 @@ export function select(label: string, options: [string, string][]): [HTMLElement
   return [h("div", { class: "field" }, h("label", { for: id }, label), sel), sel];
 }
 
+/** Where the explorer shows a transaction and an account (`screens/explorer.ts`). */
+export const txHref = (hash: string) => `#explorer/tx/${hash.toUpperCase()}`;
+export const accountHref = (addr: string) => `#explorer/account/${addr}`;
+
 /** A status line announced to screen readers; `data-state` carries the transaction state. */
-export function txStatus(testid: string): [HTMLElement, (s: TxState, text: string) => void] {
+export function txStatus(testid: string): [HTMLElement, TxReport] {
   const el = h("p", { class: "tx", role: "status", "aria-live": "polite", "data-testid": testid });
   return [
     el,
-    (s, text) => {
+    (s, text, hash) => {
       el.dataset.state = s;
       el.textContent = text;
+      // Every transaction links to its page in the app's explorer (messages and events decoded).
+      if (hash) el.append(" ", h("a", { href: txHref(hash), "data-testid": `${testid}-tx` }, "See the transaction"));
     },
   ];
 }

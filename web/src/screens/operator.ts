@@ -13,7 +13,7 @@ import { field, fmt, h, parseAmount, section, select, sessionScreen, table, txSt
 import type { Screen } from "../screen";
 
 /** The last included transaction's message, shown again after the screen re-reads the chain. */
-let flash: string | null = null;
+let flash: Node[] | null = null;
 
 const when = (secs: number) => new Date(secs * 1000).toISOString().replace(".000Z", "Z");
 
@@ -94,7 +94,8 @@ export const operatorScreen: Screen = sessionScreen({
     ]);
     const now = Math.floor(new Date(block.header.time).getTime() / 1000);
     const rerender = (el: HTMLElement) => {
-      flash = el.textContent;
+      // Its words and its link to the transaction.
+      flash = [...el.childNodes].map((n) => n.cloneNode(true));
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     };
     const shown = flash;
@@ -154,7 +155,7 @@ export const operatorScreen: Screen = sessionScreen({
     return h(
       "div",
       {},
-      shown ? h("p", { class: "tx", role: "status", "data-state": "included", "data-testid": "operator-done" }, shown) : null,
+      shown ? h("p", { class: "tx", role: "status", "data-state": "included", "data-testid": "operator-done" }, ...shown) : null,
       section("Pledge and lock", pledgeFacts(node, status.full_rate), status.registered ? pledgeForm : regForm),
       section(
         "Rewards",

@@ -7,7 +7,7 @@ import { TokenQueryClient } from "../contracts/Token.client";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, runTx, sendMsg } from "../chain";
 import { addressPrefix, type Currency, feeCurrency } from "../chaininfo";
-import { field, fmt, h, parseAmount, section, select, sessionScreen, short, table, txStatus } from "../ui";
+import { field, fmt, h, parseAmount, section, select, sessionScreen, short, table, txHref, txStatus } from "../ui";
 import type { Screen } from "../screen";
 
 export interface Balances {
@@ -94,7 +94,7 @@ export const walletScreen: Screen = sessionScreen({
           table(
             "Your recent transactions",
             ["Block", "Transaction", "What", "Result"],
-            txs.map((t) => [String(t.height), h("code", {}, short(t.hash)), describe(t, s.address, { [chain.d.contracts.btt]: "BTT", [chain.d.contracts.btk]: "BTK" }, feeCurrency(chain.info)), t.code === 0 ? "ok" : `failed (${t.code})`]),
+            txs.map((t) => [String(t.height), h("a", { href: txHref(t.hash) }, h("code", {}, short(t.hash))), describe(t, s.address, { [chain.d.contracts.btt]: "BTT", [chain.d.contracts.btk]: "BTK" }, feeCurrency(chain.info)), t.code === 0 ? "ok" : `failed (${t.code})`]),
             "history",
           ),
         ),
@@ -171,9 +171,8 @@ export const walletScreen: Screen = sessionScreen({
           : executeMsg(s.address, asset.value === "BTT" ? c.btt : c.btk, { transfer: { recipient, amount } } satisfies TokenExecuteMsg);
       const done = await runTx(chain, [msg], "", report);
       if (done) {
-        const keep = status.textContent;
         await refresh();
-        report("included", keep ?? "");
+        report("included", `Included in block ${done.height} (tx ${done.hash.slice(0, 12)}…).`, done.hash);
       }
     };
     await refresh();
