@@ -12,9 +12,10 @@
 #   leaves behind (web/screenshots, node_modules) is in the copy; BITHIVE_TEST_IN_PLACE=1 runs in
 #   the checkout itself. One run at a time per copy: a second checkout's concurrent run needs its
 #   own BITHIVE_TEST_SRC_DIR.
-# - The steps that mostly wait on chains and a browser (test.d ibc, wasmd, web-app: 70 to 80 %
-#   of their time idle) run side by side, in the background, while the CPU-bound steps run in the
-#   foreground. Each draws its own free ports and temp dirs; their output is printed whole, one
+# - The steps that mostly wait on chains, a browser, a package manager or a network (test.d ibc,
+#   wasmd, wasmd-networks, web-app: 70 to 80 % of their time idle; devnet-cosmjs, bitchat-nat,
+#   chat-tmux, browser-package: 10 to 55 % busy) run side by side, in the background, while the
+#   CPU-bound steps run in the foreground and the workspace's tests start as soon as those end. Each draws its own free ports and temp dirs; their output is printed whole, one
 #   step at a time, when each ends. BITHIVE_TEST_SERIAL=1 runs every step in turn.
 set -euo pipefail
 run_started="$(date +%s.%3N)"
@@ -144,7 +145,10 @@ timed "wasm artifacts: rebuild and compare" scripts/build-wasm.sh --check
 # Component steps (e.g. browser tests) that are not plain cargo tests. A script may name
 # variants, each a run of its own with one more variable set (`# variants: IBC_RELAYER=hermes
 # IBC_RELAYER=rly`). Those that wait on chains and a browser start first, in the background.
-waiting_steps=" ibc wasmd wasmd-networks web-app "
+# (Measured on CI's warm run of 14e0ac4: devnet-cosmjs 153 s wall for 11 CPU-s, bitchat-nat 58 s
+# for 10, chat-tmux 27 s for 4, browser-package 58 s for 33; in the foreground they held back
+# the workspace's tests, the run's last step, by 296 s.)
+waiting_steps=" ibc wasmd wasmd-networks web-app devnet-cosmjs bitchat-nat chat-tmux browser-package "
 # component_steps: "NAME<TAB>FILE<TAB>VARIABLE=VALUE or empty" for each run of each script.
 component_steps() {
   local f name v variants

@@ -343,6 +343,44 @@ fn refuse(status: StatusCode, why: String) -> Response {
         .into_response()
 }
 
+/// Stores `body`, already checked to be the file content id `cid` names, in `store`: `201` with
+/// `{"cid": ..}`, also when it is there already (a retry after a lost answer writes nothing).
+async fn store_checked(
+    store: &bithive_content_store::NodeStore,
+    cid: &str,
+    body: &[u8],
+) -> Response {
+    use bithive_content_store::ContentStore as _;
+    let created = (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "cid": cid }).to_string(),
+    );
+    let Ok(parsed) = cid.parse::<bithive_content_store::Cid>() else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "content id\n");
+    };
+    if matches!(store.has(&parsed).await, Ok(true)) {
+        return created.into_response();
+    }
+    match store.put(body).await {
+        Ok(stored) if stored == parsed => created.into_response(),
+        Ok(stored) => {
+            tracing::error!(%stored, %cid, "the store named another content id");
+            plain(
+                StatusCode::BAD_GATEWAY,
+                "the store named another content id\n",
+            )
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "storing a file failed");
+            plain(
+                StatusCode::BAD_GATEWAY,
+                "the content store did not take the file\n",
+            )
+        }
+    }
+}
+
 /// The deployment file, read on each request (a redeploy needs no restart), or a 503.
 async fn read_deployment(path: &Path) -> Result<bithive_deploy_plan::Deployment, Response> {
     tokio::fs::read(path)

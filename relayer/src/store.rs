@@ -459,15 +459,7 @@ impl Store {
         job_id: &str,
         node: &str,
     ) -> Result<(), RelayerError> {
-        self.conn.execute(
-            "INSERT INTO reexecutions (chain_id, job_id, node, outcome, attempts, seq)
-             VALUES (?1, ?2, ?3, 'retry', 1,
-               (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))
-             ON CONFLICT(chain_id, job_id) DO UPDATE SET attempts = attempts + 1
-             WHERE reexecutions.outcome = 'retry'",
-            params![chain_id, job_id, node],
-        )?;
-        Ok(())
+        self.keep_for_retry(chain_id, job_id, node, 1)
     }
 
     /// A re-run of `job_id` could not reach what it needs (the chain, the engine): kept to try
@@ -478,12 +470,24 @@ impl Store {
         job_id: &str,
         node: &str,
     ) -> Result<(), RelayerError> {
+        self.keep_for_retry(chain_id, job_id, node, 0)
+    }
+
+    /// `job_id` kept (or still) to be re-run, with `attempts` more attempts counted.
+    fn keep_for_retry(
+        &self,
+        chain_id: &str,
+        job_id: &str,
+        node: &str,
+        attempts: i64,
+    ) -> Result<(), RelayerError> {
         self.conn.execute(
             "INSERT INTO reexecutions (chain_id, job_id, node, outcome, attempts, seq)
-             VALUES (?1, ?2, ?3, 'retry', 0,
+             VALUES (?1, ?2, ?3, 'retry', ?4,
                (SELECT COALESCE(MAX(seq), 0) + 1 FROM reexecutions))
-             ON CONFLICT(chain_id, job_id) DO NOTHING",
-            params![chain_id, job_id, node],
+             ON CONFLICT(chain_id, job_id) DO UPDATE SET attempts = attempts + ?4
+             WHERE reexecutions.outcome = 'retry'",
+            params![chain_id, job_id, node, attempts],
         )?;
         Ok(())
     }

@@ -29,10 +29,10 @@ use bithive_chain_client::{CompatVersion, HttpEndpoint};
 use bithive_content_store::input::{
     input_name, sealed_input_header, SealedInputRef, SEALED_INPUT_OVERHEAD,
 };
-use bithive_content_store::{ContentStore, NodeStore};
+use bithive_content_store::NodeStore;
 use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
 
-use super::{plain, read_deployment, refuse, send, Upstream, WebError};
+use super::{plain, read_deployment, refuse, send, store_checked, Upstream, WebError};
 
 /// Uploads read at once (each holds up to the image limit in memory).
 const CONCURRENT_UPLOADS: usize = 2;
@@ -301,35 +301,7 @@ async fn upload(
             ),
         );
     }
-    let created = (
-        StatusCode::CREATED,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "cid": cid }).to_string(),
-    );
-    let Ok(parsed) = cid.parse::<bithive_content_store::Cid>() else {
-        return plain(StatusCode::INTERNAL_SERVER_ERROR, "content id\n");
-    };
-    // Sent again (a retry after a lost answer): already there, nothing to write.
-    if matches!(s.store.has(&parsed).await, Ok(true)) {
-        return created.into_response();
-    }
-    match s.store.put(&body).await {
-        Ok(stored) if stored == parsed => created.into_response(),
-        Ok(stored) => {
-            tracing::error!(%stored, %cid, "the store named another content id");
-            plain(
-                StatusCode::BAD_GATEWAY,
-                "the store named another content id\n",
-            )
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "storing a sealed input failed");
-            plain(
-                StatusCode::BAD_GATEWAY,
-                "the content store did not take the file\n",
-            )
-        }
-    }
+    store_checked(&s.store, &cid, &body).await
 }
 
 async fn explanation(State(s): State<ImagingState>, Path(name): Path<String>) -> Response {

@@ -28,7 +28,7 @@ use bithive_content_store::{Cid, ContentStore, NodeStore};
 use bithive_interface::data_vault::{QueryMsg as VaultQuery, Record};
 use sha2::{Digest, Sha256};
 
-use super::{plain, read_deployment, refuse, WebError};
+use super::{plain, read_deployment, refuse, store_checked, WebError};
 
 /// Largest sealed record file taken: the web app seals files of up to 16 MiB (the browser
 /// package's `MAX_RECORD_PLAINTEXT`) and sealing adds a 24-byte nonce and a 16-byte tag.
@@ -207,35 +207,7 @@ async fn upload(
             ),
         );
     }
-    let created = (
-        StatusCode::CREATED,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "cid": cid }).to_string(),
-    );
-    let Ok(parsed) = cid.parse::<Cid>() else {
-        return plain(StatusCode::INTERNAL_SERVER_ERROR, "content id\n");
-    };
-    // Sent again (a retry after a lost answer): already there, nothing to write.
-    if matches!(s.store.has(&parsed).await, Ok(true)) {
-        return created.into_response();
-    }
-    match s.store.put(&body).await {
-        Ok(stored) if stored == parsed => created.into_response(),
-        Ok(stored) => {
-            tracing::error!(%stored, %cid, "the store named another content id");
-            plain(
-                StatusCode::BAD_GATEWAY,
-                "the store named another content id\n",
-            )
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "storing a record failed");
-            plain(
-                StatusCode::BAD_GATEWAY,
-                "the content store did not take the file\n",
-            )
-        }
-    }
+    store_checked(&s.store, &cid, &body).await
 }
 
 async fn download(State(s): State<RecordsState>, Path(token_id): Path<String>) -> Response {
