@@ -1,4 +1,7 @@
-// The chain over CometBFT RPC with CosmJS, and the wallet through Keplr's injected API.
+// The chain over CometBFT RPC with CosmJS, and the wallet through the API Keplr injects, which
+// Leap injects too (as `window.leap`). No wallet kit: cosmos-kit, interchain-kit and graz are
+// built for React or Vue, and this app has no UI framework; what they add for an injected wallet
+// is this choice of `window.keplr` or `window.leap`, its events and its signer.
 import { CosmWasmClient, SigningCosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import type { EncodeObject, OfflineSigner } from "@cosmjs/proto-signing";
 import { calculateFee, GasPrice } from "@cosmjs/stargate";
@@ -22,12 +25,31 @@ export interface KeplrLike {
 declare global {
   interface Window {
     keplr?: KeplrLike;
+    leap?: KeplrLike;
   }
+}
+
+/** A wallet injected into the page. */
+export interface Wallet {
+  id: "keplr" | "leap";
+  name: string;
+  api: KeplrLike;
+}
+
+/** The wallets this page can use: Keplr's API at `window.keplr`, Leap's at `window.leap` (one
+ * wallet when Leap also answers as Keplr). */
+export function installedWallets(): Wallet[] {
+  const out: Wallet[] = [];
+  if (window.keplr) out.push({ id: "keplr", name: "Keplr", api: window.keplr });
+  if (window.leap && window.leap !== window.keplr) out.push({ id: "leap", name: "Leap", api: window.leap });
+  return out;
 }
 
 export interface Session {
   address: string;
   name: string;
+  /** The wallet that holds the account (its API signs everything for this session). */
+  wallet: Wallet;
   /** The account's compressed secp256k1 public key (33 bytes), as the wallet's signer gives it. */
   pubkey: Uint8Array;
   client: SigningCosmWasmClient;
@@ -69,12 +91,15 @@ export class Chain {
     this.listeners.push(f);
   }
 
-  /** Suggests the chain, asks the wallet for access and builds a signing client. */
-  async connectWallet(): Promise<Session> {
-    const keplr = window.keplr;
-    if (!keplr) {
-      throw new UserError("No wallet found: install Keplr (or a wallet with Keplr's API) and reload.");
+  /** Suggests the chain, asks the wallet (`walletId`, or the only one installed) for access and
+   * builds a signing client. */
+  async connectWallet(walletId?: string): Promise<Session> {
+    const wallets = installedWallets();
+    if (wallets.length === 0) {
+      throw new UserError("No wallet found: install Keplr or Leap (or a wallet with Keplr's API) and reload.");
     }
+    const wallet = wallets.find((w) => w.id === walletId) ?? wallets[0];
+    const keplr = wallet.api;
     const id = this.d.chain_id;
     try {
       await keplr.experimentalSuggestChain(this.info);
@@ -91,7 +116,7 @@ export class Chain {
     const client = await SigningCosmWasmClient.connectWithSigner(this.rpc, signer, {
       gasPrice: GasPrice.fromString(gasPrice(this.info)),
     });
-    this.session = { address: account.address, name: key.name, pubkey: account.pubkey, client };
+    this.session = { address: account.address, name: key.name, wallet, pubkey: account.pubkey, client };
     this.sessionLost = null;
     this.watchAccount();
     this.listeners.forEach((f) => f());
@@ -110,7 +135,7 @@ export class Chain {
     const changed = async () => {
       if (!this.session) return;
       try {
-        await this.connectWallet();
+        await this.connectWallet(this.session.wallet.id);
       } catch (e) {
         this.session = null;
         this.sessionLost = `The wallet's account changed and could not be read (${plain(e)}): connect again.`;
@@ -123,6 +148,15 @@ export class Chain {
   requireSession(): Session {
     if (!this.session) throw new UserError("Connect your wallet first.");
     return this.session;
+  }
+
+  /** ADR-36: the session's wallet signs `data` (shown to the user) outside any transaction.
+   * Throws, in words, when the wallet cannot (`what` says what needs it). */
+  async signArbitrary(data: string, what: string): Promise<{ pub_key: { type: string; value: string }; signature: string }> {
+    const s = this.requireSession();
+    const sign = s.wallet.api.signArbitrary;
+    if (!sign) throw new UserError(`${s.wallet.name} cannot sign messages (signArbitrary), which ${what} needs`);
+    return sign.call(s.wallet.api, this.d.chain_id, s.address, data);
   }
 }
 

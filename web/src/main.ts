@@ -1,6 +1,6 @@
 // BitHive web app: one page, a screen per group of users, hash routing (#wallet, #network, …).
 import "./style.css";
-import { Chain, plain, UserError } from "./chain";
+import { Chain, installedWallets, plain, UserError } from "./chain";
 import { loadDeployment } from "./deployment";
 import { h, short } from "./ui";
 import type { Screen } from "./screen";
@@ -35,14 +35,19 @@ async function boot() {
 
   const connectBtn = h("button", { type: "button", "data-testid": "connect" }, "Connect wallet");
   const accountMsg = h("span", { role: "status", "aria-live": "polite", "data-testid": "account" });
-  account.replaceChildren(connectBtn, accountMsg);
+  // More than one wallet in the browser (Keplr and Leap): the user picks which one connects.
+  const wallets = installedWallets();
+  const choice = h("select", { id: "wallet-choice", "data-testid": "wallet-choice", "aria-label": "Wallet" }, ...wallets.map((w) => h("option", { value: w.id }, w.name)));
+  const chooser = wallets.length > 1 ? h("span", { class: "wallet-choice" }, choice) : null;
+  account.replaceChildren(...(chooser ? [chooser] : []), connectBtn, accountMsg);
   // The header follows the session: connected, switched to another account, or lost.
   const showAccount = () => {
     const s = chain.session;
     accountMsg.classList.toggle("error", !s && chain.sessionLost !== null);
-    accountMsg.textContent = s ? `${s.name}: ${short(s.address)}` : (chain.sessionLost ?? "");
+    accountMsg.textContent = s ? `${s.name}${wallets.length > 1 ? ` (${s.wallet.name})` : ""}: ${short(s.address)}` : (chain.sessionLost ?? "");
     accountMsg.title = s ? s.address : "";
     connectBtn.hidden = s !== null;
+    if (chooser) chooser.hidden = s !== null;
     connectBtn.disabled = false;
   };
   chain.onSession(showAccount);
@@ -51,7 +56,7 @@ async function boot() {
     accountMsg.classList.remove("error");
     accountMsg.textContent = "Connecting…";
     try {
-      await chain.connectWallet();
+      await chain.connectWallet(wallets.length > 1 ? choice.value : undefined);
     } catch (e) {
       accountMsg.textContent = e instanceof UserError ? e.message : `The wallet did not connect: ${plain(e)}`;
       accountMsg.classList.add("error");

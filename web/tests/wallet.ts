@@ -1,4 +1,5 @@
-// A test wallet injected into the page: window.keplr implements the Keplr API surface the app
+// A test wallet injected into the page: window.keplr (or window.leap, as Leap injects it)
+// implements the Keplr API surface the app
 // uses (experimentalSuggestChain, enable, getKey, getOfflineSigner, getOfflineSignerAuto,
 // signDirect, signAmino, signArbitrary) and forwards every call to a CosmJS DirectSecp256k1HdWallet in the test
 // process (page.exposeFunction). `mode` makes it approve or reject like a user would.
@@ -21,7 +22,9 @@ export interface TestWallet {
   switchTo(mnemonic: string): Promise<void>;
 }
 
-export async function injectWallet(page: Page, mnemonic: string): Promise<TestWallet> {
+/** Injects a test wallet answering Keplr's API, as Keplr does (`window.keplr`, the default) or
+ * as Leap does (`window.leap`); called twice, the page has both wallets, each its own account. */
+export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "leap" = "keplr"): Promise<TestWallet> {
   let direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   let amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   let [acc] = await direct.getAccounts();
@@ -32,12 +35,12 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
       amino = await Secp256k1HdWallet.fromMnemonic(other, { prefix: "bithive" });
       [acc] = await direct.getAccounts();
       w.address = acc.address;
-      await page.evaluate(() => window.dispatchEvent(new Event("keplr_keystorechange")));
+      await page.evaluate((ev) => window.dispatchEvent(new Event(ev)), `${as}_keystorechange`);
     },
   };
   const enabled = new Set<string>();
 
-  await page.exposeFunction("__bithiveTestWallet", async (method: string, arg: any) => {
+  await page.exposeFunction(`__bithiveTestWallet_${as}`, async (method: string, arg: any) => {
     w.calls.push(method);
     switch (method) {
       case "suggest":
@@ -89,8 +92,8 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
     }
   });
 
-  await page.addInitScript(() => {
-    const call = (m: string, a?: unknown) => (window as any).__bithiveTestWallet(m, a);
+  await page.addInitScript((as) => {
+    const call = (m: string, a?: unknown) => (window as any)[`__bithiveTestWallet_${as}`](m, a);
     const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
     const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
     const signDirect = async (_chainId: string, signer: string, doc: any) => {
@@ -114,7 +117,7 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
       },
       signDirect: (signerAddress: string, doc: unknown) => signDirect(chainId, signerAddress, doc),
     });
-    (window as any).keplr = {
+    (window as any)[as] = {
       version: "test",
       experimentalSuggestChain: (info: unknown) => call("suggest", info),
       enable: (chainId: string) => call("enable", chainId),
@@ -128,6 +131,6 @@ export async function injectWallet(page: Page, mnemonic: string): Promise<TestWa
       signAmino,
       signArbitrary: (_chainId: string, signer: string, data: string) => call("signArbitrary", { signer, data }),
     };
-  });
+  }, as);
   return w;
 }

@@ -119,12 +119,10 @@ export const recordsScreen = sessionScreen({
       const [st, report] = txStatus("records-unlock-status");
       const btn = h("button", { type: "button", "data-testid": "records-unlock" }, "Unlock my records");
       btn.addEventListener("click", async () => {
-        const keplr = window.keplr;
-        if (!keplr?.signArbitrary) return report("failed", "Your wallet cannot sign messages (signArbitrary), which unlocking needs. Use `bithive vault` instead.");
         btn.disabled = true;
         report("signing", "Waiting for your signature in the wallet (no transaction, no fee)…");
         try {
-          const r = await keplr.signArbitrary(chain.d.chain_id, s.address, keyText);
+          const r = await chain.signArbitrary(keyText, "unlocking (`bithive vault` works without it)");
           if (r.pub_key.value !== toBase64(s.pubkey)) throw new Error("the wallet signed with another account's key");
           const sig = fromBase64(r.signature);
           if (sig.length !== 64) throw new Error(`the signature is ${sig.length} bytes, not 64`);

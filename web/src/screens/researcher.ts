@@ -185,12 +185,10 @@ function requestForm(chain: Chain, service: ResearchService, followBox: HTMLElem
       const batch = await newResearchBatch(requestId, clauses);
       const points = JSON.parse(batch.request()) as string[];
       report("checking", `Blinding ${tokens} criterion values through the blinding service (it sees random points, never your criteria)…`);
-      const keplr = window.keplr;
-      if (!keplr?.signArbitrary) throw new Error("your wallet cannot sign messages (signArbitrary), which the blinding service asks for");
       const answers = await blindPoints(service.blinding_url, points, {
         chainId: service.chain_id,
         address: s.address,
-        sign: (data) => keplr.signArbitrary!(chain.d.chain_id, s.address, data),
+        sign: (data) => chain.signArbitrary(data, "the blinding service"),
       });
       sealed = batch.seal(JSON.stringify(answers), s.pubkey, node.noise_pubkey, chain.d.chain_id);
       batch.free?.();
