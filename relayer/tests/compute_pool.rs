@@ -876,9 +876,19 @@ async fn run(net: Net) {
                     "{}: fees of its jobs",
                     name(node)
                 );
-                let shares = tallies
-                    .get(epoch)
-                    .unwrap_or_else(|| panic!("a report of epoch {epoch}, outside E0..E4"));
+                // The relayers run on while the last jobs are paid and claimed (up to a minute
+                // past E5 on a loaded machine: CI's run of 80738da saw a report of E8). A report
+                // of an epoch after E4, whose tallies the test did not fetch, is checked above
+                // for its units, tasks and fee; its Enode and weight are not measured here, and
+                // no pool the claims are checked against (E1..E4) holds it.
+                let Some(shares) = tallies.get(epoch) else {
+                    assert!(
+                        *epoch > e4,
+                        "{}: a report of epoch {epoch}, whose tallies were not fetched",
+                        name(node)
+                    );
+                    continue;
+                };
                 let (avail, pcompute, pe) = measured(shares, node);
                 let pe = pe.max(tier_floor);
                 assert_eq!(*penergy, pe, "{} epoch {epoch}", name(node));
