@@ -343,6 +343,54 @@ fn refuse(status: StatusCode, why: String) -> Response {
         .into_response()
 }
 
+/// Uploads of one kind (images, records) read at once: each holds its file in memory.
+const CONCURRENT_UPLOADS: usize = 2;
+/// How long an upload waits for one of those slots.
+const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A slot of `uploads` (made with [`CONCURRENT_UPLOADS`]), taken before a body is read, so that
+/// no more bodies than that are ever in memory; a `503` when none frees up in [`UPLOAD_WAIT`].
+async fn upload_slot(
+    uploads: &Arc<tokio::sync::Semaphore>,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    match tokio::time::timeout(UPLOAD_WAIT, uploads.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy with other uploads: try again in a moment\n",
+        )),
+    }
+}
+
+/// Contract `contract`'s answer to smart query `msg`: a `404` with `not_found`'s words when the
+/// contract says "not found", a `502` when the answer does not parse (`unreadable`) or the
+/// chain's RPC did not answer.
+async fn query_contract<T: serde::de::DeserializeOwned>(
+    rpc: &bithive_chain_client::HttpEndpoint,
+    contract: &str,
+    msg: &impl serde::Serialize,
+    unreadable: &'static str,
+    not_found: impl FnOnce() -> String,
+) -> Result<T, Response> {
+    let msg =
+        serde_json::to_vec(msg).map_err(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "query\n"))?;
+    match bithive_chain_client::query::wasm_smart(rpc, contract, &msg).await {
+        Ok(raw) => {
+            serde_json::from_slice(&raw).map_err(|_| plain(StatusCode::BAD_GATEWAY, unreadable))
+        }
+        Err(bithive_chain_client::ChainError::Query { log, .. }) if log.contains("not found") => {
+            Err(refuse(StatusCode::NOT_FOUND, not_found()))
+        }
+        Err(e) => {
+            tracing::warn!(%contract, error = %e, "contract query failed");
+            Err(plain(
+                StatusCode::BAD_GATEWAY,
+                "the chain's RPC did not answer\n",
+            ))
+        }
+    }
+}
+
 /// Stores `body`, already checked to be the file content id `cid` names, in `store`: `201` with
 /// `{"cid": ..}`, also when it is there already (a retry after a lost answer writes nothing).
 async fn store_checked(

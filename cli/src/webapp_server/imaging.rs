@@ -32,12 +32,11 @@ use bithive_content_store::input::{
 use bithive_content_store::NodeStore;
 use bithive_interface::payfi_escrow::{Job, JobStatus, QueryMsg as EscrowQuery};
 
-use super::{plain, read_deployment, refuse, send, store_checked, Upstream, WebError};
+use super::{
+    plain, query_contract, read_deployment, refuse, send, store_checked, upload_slot, Upstream,
+    WebError, CONCURRENT_UPLOADS,
+};
 
-/// Uploads read at once (each holds up to the image limit in memory).
-const CONCURRENT_UPLOADS: usize = 2;
-/// How long an upload waits for one of those slots.
-const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 /// The whole exchange with the relayer for one explanation.
 const RELAYER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 /// Largest explanation answer passed back (a result with its map is a few kB).
@@ -162,39 +161,16 @@ struct UploadQuery {
 /// The escrow's job `job_id`, or the answer to give when it cannot be read.
 async fn escrow_job(s: &ImagingState, job_id: &str) -> Result<Job, Response> {
     let deployment = read_deployment(&s.deployment).await?;
-    let msg = serde_json::to_vec(&EscrowQuery::Job {
-        job_id: job_id.to_string(),
-    })
-    .map_err(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "query\n"))?;
-    match bithive_chain_client::query::wasm_smart(
-        s.rpc.as_ref(),
+    query_contract(
+        &s.rpc,
         &deployment.contracts.payfi_escrow,
-        &msg,
+        &EscrowQuery::Job {
+            job_id: job_id.to_string(),
+        },
+        "the escrow's answer is not a job\n",
+        || format!("no job {job_id} in the escrow: pay for the job first, then send its image"),
     )
     .await
-    {
-        Ok(raw) => serde_json::from_slice(&raw).map_err(|_| {
-            plain(
-                StatusCode::BAD_GATEWAY,
-                "the escrow's answer is not a job\n",
-            )
-        }),
-        Err(bithive_chain_client::ChainError::Query { log, .. }) if log.contains("not found") => {
-            Err(refuse(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "no job {job_id} in the escrow: pay for the job first, then send its image"
-                ),
-            ))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "escrow query failed");
-            Err(plain(
-                StatusCode::BAD_GATEWAY,
-                "the chain's RPC did not answer\n",
-            ))
-        }
-    }
 }
 
 async fn upload(
@@ -202,13 +178,9 @@ async fn upload(
     Query(q): Query<UploadQuery>,
     body: Body,
 ) -> Response {
-    // A slot first, then the body: no more than CONCURRENT_UPLOADS bodies are ever in memory.
-    let permit = tokio::time::timeout(UPLOAD_WAIT, s.uploads.clone().acquire_owned()).await;
-    let Ok(Ok(_permit)) = permit else {
-        return plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy with other uploads: try again in a moment\n",
-        );
+    let _permit = match upload_slot(&s.uploads).await {
+        Ok(p) => p,
+        Err(busy) => return busy,
     };
     let job_id = q.job.trim().to_string();
     if job_id.is_empty() || job_id.len() > MAX_JOB_ID || !job_id.contains('/') {

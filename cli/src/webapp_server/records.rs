@@ -28,16 +28,15 @@ use bithive_content_store::{Cid, ContentStore, NodeStore};
 use bithive_interface::data_vault::{QueryMsg as VaultQuery, Record};
 use sha2::{Digest, Sha256};
 
-use super::{plain, read_deployment, refuse, store_checked, WebError};
+use super::{
+    plain, query_contract, read_deployment, refuse, store_checked, upload_slot, WebError,
+    CONCURRENT_UPLOADS,
+};
 
 /// Largest sealed record file taken: the web app seals files of up to 16 MiB (the browser
 /// package's `MAX_RECORD_PLAINTEXT`) and sealing adds a 24-byte nonce and a 16-byte tag.
 /// Larger records go through `bithive vault put`.
 pub const MAX_RECORD_FILE: u64 = (16 << 20) + 40;
-/// Uploads read at once (each holds up to [`MAX_RECORD_FILE`] in memory).
-const CONCURRENT_UPLOADS: usize = 2;
-/// How long an upload waits for one of those slots.
-const UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Where the records routes keep sealed files.
 #[derive(Clone)]
@@ -92,39 +91,17 @@ fn token_id_ok(id: &str) -> bool {
 /// The vault's record `token_id`, or the answer to give when it cannot be read.
 async fn vault_record(s: &RecordsState, token_id: &str) -> Result<Record, Response> {
     let deployment = read_deployment(&s.deployment).await?;
-    let msg = serde_json::to_vec(&VaultQuery::NftInfo {
-        token_id: token_id.to_string(),
-    })
-    .map_err(|_| plain(StatusCode::INTERNAL_SERVER_ERROR, "query\n"))?;
-    match bithive_chain_client::query::wasm_smart(
-        s.rpc.as_ref(),
+    let r: cw721::msg::NftInfoResponse<Record> = query_contract(
+        &s.rpc,
         &deployment.contracts.data_vault,
-        &msg,
+        &VaultQuery::NftInfo {
+            token_id: token_id.to_string(),
+        },
+        "the vault's answer is not a record\n",
+        || format!("no record {token_id} in the vault: mint it first, then send its file"),
     )
-    .await
-    {
-        Ok(raw) => serde_json::from_slice::<cw721::msg::NftInfoResponse<Record>>(&raw)
-            .map(|r| r.extension)
-            .map_err(|_| {
-                plain(
-                    StatusCode::BAD_GATEWAY,
-                    "the vault's answer is not a record\n",
-                )
-            }),
-        Err(bithive_chain_client::ChainError::Query { log, .. }) if log.contains("not found") => {
-            Err(refuse(
-                StatusCode::NOT_FOUND,
-                format!("no record {token_id} in the vault: mint it first, then send its file"),
-            ))
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "vault query failed");
-            Err(plain(
-                StatusCode::BAD_GATEWAY,
-                "the chain's RPC did not answer\n",
-            ))
-        }
-    }
+    .await?;
+    Ok(r.extension)
 }
 
 async fn upload(
@@ -138,13 +115,9 @@ async fn upload(
             format!("{token_id:?} is not a record's token id"),
         );
     }
-    // A slot first, then the body: no more than CONCURRENT_UPLOADS bodies are ever in memory.
-    let permit = tokio::time::timeout(UPLOAD_WAIT, s.uploads.clone().acquire_owned()).await;
-    let Ok(Ok(_permit)) = permit else {
-        return plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "busy with other uploads: try again in a moment\n",
-        );
+    let _permit = match upload_slot(&s.uploads).await {
+        Ok(p) => p,
+        Err(busy) => return busy,
     };
     // The record before the body: a file for no record is never read.
     let record = match vault_record(&s, &token_id).await {
