@@ -1,23 +1,10 @@
-// BitHive web app: one page, a screen per group of users, hash routing (#wallet, #network, …).
+// BitHive web app: one page, a screen per group of users, hash routing (#wallet, #network, …),
+// each screen's code loaded when it is first opened (screens/index.ts).
 import "./style.css";
 import { Chain, installedWallets, plain, UserError } from "./chain";
 import { loadDeployment } from "./deployment";
 import { h, short } from "./ui";
-import type { Screen } from "./screen";
-import { walletScreen } from "./screens/wallet";
-import { networkScreen } from "./screens/network";
-import { patientScreen } from "./screens/patient";
-import { recordsScreen } from "./screens/records";
-import { researcherScreen } from "./screens/researcher";
-import { operatorScreen } from "./screens/operator";
-import { investorScreen } from "./screens/investor";
-import { governanceScreen } from "./screens/governance";
-import { modelsScreen } from "./screens/models";
-import { payfiScreen } from "./screens/payfi";
-import { researchDataScreen } from "./screens/research-data";
-import { explorerScreen } from "./screens/explorer";
-
-const screens: Screen[] = [walletScreen, networkScreen, modelsScreen, patientScreen, recordsScreen, payfiScreen, researcherScreen, researchDataScreen, operatorScreen, investorScreen, governanceScreen, explorerScreen];
+import { screens } from "./screens/index";
 
 async function boot() {
   const main = document.getElementById("main")!;
@@ -77,7 +64,7 @@ async function boot() {
     main.setAttribute("aria-busy", "true");
     let el: HTMLElement;
     try {
-      el = await screen.render(chain);
+      el = await (await screen.load()).render(chain);
     } catch (e) {
       el = h("p", { role: "alert", class: "error" }, `This screen could not load: ${plain(e)}`);
     }

@@ -3,7 +3,15 @@
 import type { Chain } from "./chain";
 
 export interface Screen {
+  render(chain: Chain): Promise<HTMLElement>;
+}
+
+/**
+ * A screen as the navigation knows it: its route (`#id`), its title, and its code, loaded on
+ * first use (each screen is a chunk of its own, so the first screen does not carry the others).
+ */
+export interface ScreenLink {
   id: string;
   title: string;
-  render(chain: Chain): Promise<HTMLElement>;
+  load(): Promise<Screen>;
 }

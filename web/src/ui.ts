@@ -98,15 +98,8 @@ export function short(addr: string): string {
 
 /** A screen for a connected wallet: without one it asks to connect, saying what the screen is
  * for (`needWallet`, the end of "Connect your wallet (top right) to ..."). */
-export function sessionScreen(screen: {
-  id: string;
-  title: string;
-  needWallet: string;
-  render(chain: Chain, session: Session): Promise<HTMLElement>;
-}): Screen {
+export function sessionScreen(screen: { needWallet: string; render(chain: Chain, session: Session): Promise<HTMLElement> }): Screen {
   return {
-    id: screen.id,
-    title: screen.title,
     async render(chain) {
       const s = chain.session;
       if (!s) return h("p", { "data-testid": "need-wallet" }, `Connect your wallet (top right) to ${screen.needWallet}.`);

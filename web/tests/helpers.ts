@@ -60,18 +60,21 @@ export interface Size {
 }
 
 /**
- * The built app's sizes: what the first screen loads (the entry script and stylesheet that
- * dist/index.html names), the chunks loaded later (dynamic imports: the researcher's browser
- * package glue) and the .wasm (fetched by the researcher screen only).
+ * The built app's sizes: what the first screen loaded (`firstLoaded`: the asset files the page
+ * fetched until its first screen showed chain data: the entry script, its stylesheet and the
+ * first screen's chunks), the chunks loaded later (the other screens, the browser package's glue)
+ * and the .wasm (fetched by the screens that use the browser package).
  */
-export function bundleSizes(): { first: Size; lazyJs: Size; wasm: Size } {
+export function bundleSizes(firstLoaded: string[]): { first: Size; lazyJs: Size; wasm: Size; lazyChunks: number } {
   const dist = path.join(HERE, "..", "dist");
   const html = readFileSync(path.join(dist, "index.html"), "utf8");
-  const entry = new Set([...html.matchAll(/(?:src|href)="\/?(assets\/[^"]+)"/g)].map((m) => path.basename(m[1])));
-  const sizes = { first: { bytes: 0, gzip: 0 }, lazyJs: { bytes: 0, gzip: 0 }, wasm: { bytes: 0, gzip: 0 } };
+  const first = new Set([...html.matchAll(/(?:src|href)="\/?(assets\/[^"]+)"/g)].map((m) => path.basename(m[1])));
+  for (const f of firstLoaded) first.add(path.basename(f));
+  const sizes = { first: { bytes: 0, gzip: 0 }, lazyJs: { bytes: 0, gzip: 0 }, wasm: { bytes: 0, gzip: 0 }, lazyChunks: 0 };
   for (const f of readdirSync(path.join(dist, "assets"))) {
     const b = readFileSync(path.join(dist, "assets", f));
-    const into = entry.has(f) ? sizes.first : f.endsWith(".wasm") ? sizes.wasm : sizes.lazyJs;
+    const into = first.has(f) ? sizes.first : f.endsWith(".wasm") ? sizes.wasm : sizes.lazyJs;
+    if (into === sizes.lazyJs) sizes.lazyChunks += 1;
     into.bytes += b.length;
     into.gzip += gzipSync(b, { level: 9 }).length;
   }

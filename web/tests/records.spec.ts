@@ -6,7 +6,8 @@
 // reads it with `bithive vault get --purpose research`, the page's access log shows that read,
 // and after the patient revokes the share the researcher's next read is refused. Refused with
 // nothing signed: a rejected unlock, a file over the page's limit, a share to a bad key or an
-// address of another chain. axe and no sideways scroll at 390 px.
+// address of another chain. axe and no sideways scroll at 390 px. When the server does not take
+// the file after the mint, the page keeps the exact file and sends it again on request.
 import { test, expect } from "@playwright/test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -140,4 +141,34 @@ test("my records: added encrypted in the page, read by the CLI with the same acc
   const after = vaultGet(keyring, "researcher", token, "research");
   expect(after.ok).toBe(false);
   expect(after.text).toContain("revoked");
+});
+
+test("my records: when the server does not take the file after the mint, the page keeps it and sends it again", async ({ page }) => {
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await open(page, "records");
+  await connect(page, w);
+  await page.getByTestId("records-unlock").click();
+  await expect(page.getByTestId("record-add")).toBeVisible();
+  // The server refuses the page's first three sends (its automatic tries), then takes them.
+  let refused = 0;
+  await page.route("**/v1/records/*", (route) => {
+    if (route.request().method() === "POST" && refused < 3) {
+      refused += 1;
+      return route.fulfill({ status: 503, body: "the content store is busy" });
+    }
+    return route.continue();
+  });
+  const note = '{"resourceType":"Observation","code":"2345-7","valueQuantity":{"value":5.4,"unit":"mmol/L"}}';
+  await page.getByTestId("record-file").setInputFiles({ name: "glucose.json", mimeType: "application/json", buffer: Buffer.from(note) });
+  await page.getByTestId("record-add").click();
+  const status = page.getByTestId("record-add-status");
+  await expect(status).toContainText("its encrypted file was not stored: the content store is busy", { timeout: 60_000 });
+  expect(refused).toBe(3);
+  const token = (await status.textContent())!.match(/Record (\d+) was added/)![1];
+  // Sent again from the page's copy: the exact file the record names, so the server takes it.
+  await page.getByTestId("record-resend").click();
+  await expect(status).toHaveAttribute("data-state", "included", { timeout: 30_000 });
+  await expect(status).toContainText(`Record ${token} added`);
+  await page.getByTestId(`record-open-${token}`).click();
+  await expect(page.getByTestId("record-text")).toHaveText(note);
 });

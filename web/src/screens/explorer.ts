@@ -190,8 +190,6 @@ async function accountPage(chain: Chain, addr: string): Promise<HTMLElement> {
 }
 
 export const explorerScreen: Screen = {
-  id: "explorer",
-  title: "Explorer",
   async render(chain) {
     const [, kind, id] = window.location.hash.slice(1).split("/");
     try {

@@ -110,8 +110,6 @@ async function explainAll(chain: Chain, proposals: ProposalResponse[]): Promise<
 }
 
 export const governanceScreen: Screen = {
-  id: "governance",
-  title: "Governance",
   async render(chain) {
     const dao = chain.d.contracts.dao;
     if (!dao) {

@@ -73,8 +73,6 @@ function vaultStatus(v: Vault): string {
 }
 
 export const investorScreen: Screen = {
-  id: "investor",
-  title: "Investor",
   async render(chain) {
     const c = chain.d.contracts;
     const nft = new AssetNftQueryClient(chain.query, c.asset_nft);

@@ -71,8 +71,6 @@ function card(r: ModelResponse, [unit, decimals]: [string, number]): HTMLElement
 }
 
 export const modelsScreen: Screen = {
-  id: "models",
-  title: "Models",
   async render(chain) {
     const models = await allModels(chain);
     const how = h(

@@ -61,8 +61,6 @@ async function recent(chain: Chain, contract: string, action: string): Promise<I
 }
 
 export const networkScreen: Screen = {
-  id: "network",
-  title: "Network",
   async render(chain) {
     const c = chain.d.contracts;
     const em = new EmissionQueryClient(chain.query, c.emission);

@@ -80,8 +80,6 @@ function pledgeFacts(n: NodeResponse | null, pledgeOk: boolean): HTMLElement {
 }
 
 export const operatorScreen: Screen = sessionScreen({
-  id: "operator",
-  title: "Node operator",
   needWallet: "register a node, pledge BTK and claim rewards",
   async render(chain, s) {
     const c = chain.d.contracts;

@@ -121,8 +121,6 @@ function paidAmount(events: readonly { type: string; attributes: readonly { key:
 }
 
 export const patientScreen: Screen = sessionScreen({
-  id: "patient",
-  title: "Patient",
   needWallet: "pay for inference jobs and claim rewards",
   async render(chain, s) {
     let left = false;

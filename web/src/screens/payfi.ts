@@ -13,6 +13,7 @@ import type { CreateEscrowMsg, Escrow, ExecuteMsg as EscrowMsg, PaymentType } fr
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, chainTime, executeMsg, expiryAfter, plain, runTx, type Session, type TxState } from "../chain";
 import { assetAmount, assetUnits, field, fmt, h, parseAmount, section, select, sessionScreen, short, txStatus } from "../ui";
+import type { Screen } from "../screen";
 import { checkAddress } from "./wallet";
 
 const TYPES: [PaymentType, string][] = [
@@ -129,9 +130,7 @@ function card(chain: Chain, s: Session, e: Escrow, now: number, report: (st: TxS
   );
 }
 
-export const payfiScreen = sessionScreen({
-  id: "payfi",
-  title: "PayFi",
+export const payfiScreen: Screen = sessionScreen({
   needWallet: "pay for care in milestones, or release, dispute and resolve the escrows you are part of",
   async render(chain, s) {
     const c = chain.d.contracts;

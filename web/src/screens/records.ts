@@ -9,9 +9,10 @@
 import { fromBase64, fromBech32, toBase64 } from "@cosmjs/encoding";
 import { DataVaultQueryClient } from "../contracts/DataVault.client";
 import type { ExecuteMsg as VaultMsg, GrantResponse, GrantsResponse, Purpose, QueryMsg as VaultQuery, Record as VaultRecord, RecordType } from "../contracts/DataVault.types";
-import { type Chain, type TxState, chainTime, executeMsg, plain, runTx } from "../chain";
+import { type Chain, type TxState, chainTime, executeMsg, plain, runTx, sleep } from "../chain";
 import { addressPrefix } from "../chaininfo";
 import { field, h, section, select, sessionScreen, short, table, txStatus } from "../ui";
+import type { Screen } from "../screen";
 
 /** The browser package, fetched only when a record is sealed or opened. */
 async function browserPackage() {
@@ -95,9 +96,7 @@ async function accessLog(chain: Chain, vault: string, id: string) {
   return out.sort((x, y) => x.seq - y.seq);
 }
 
-export const recordsScreen = sessionScreen({
-  id: "records",
-  title: "My records",
+export const recordsScreen: Screen = sessionScreen({
   needWallet: "keep your health records encrypted in the data vault and decide who reads them",
   async render(chain, s) {
     const vault = chain.d.contracts.data_vault;
@@ -208,18 +207,30 @@ export const recordsScreen = sessionScreen({
           const id = out.events.flatMap((e) => (e.type === "wasm" ? e.attributes : [])).find((a) => a.key === "token_id")?.value;
           if (!id) return report("failed", "The record was added but its id was not in the answer: reload the page.");
           report("broadcast", `Record ${id} added; sending its encrypted file…`);
-          // The file is kept for a retry: the record on chain already names it.
-          for (let attempt = 1; ; attempt++) {
-            try {
-              await sendSealed(id, bytes);
-              break;
-            } catch (e) {
-              if (attempt >= 3) return report("failed", `Record ${id} was added, but its encrypted file was not stored: ${plain(e)}. Add the file again later; the record names exactly this file.`);
-            }
+          // The record on chain names exactly this encrypted file (sealing again would give
+          // another), so the page keeps it and tries again: after 1 s, 3 s, then on request.
+          const done = () => {
+            added = ["included", `Record ${id} added (${bytes.length.toLocaleString("en")} encrypted bytes, tx ${out.hash.slice(0, 12)}…). Only you can read it until you share it.`];
+            return draw();
+          };
+          let last: unknown = null;
+          for (const pause of [0, 1000, 3000]) {
+            await sleep(pause);
+            last = await sendSealed(id, bytes).then(() => null, (e: unknown) => e ?? "failed");
+            if (last === null) break;
           }
-          added = ["included", `Record ${id} added (${bytes.length.toLocaleString("en")} encrypted bytes, tx ${out.hash.slice(0, 12)}…). Only you can read it until you share it.`];
-          report(...added);
-          await draw();
+          if (last === null) return await done();
+          report("failed", `Record ${id} was added, but its encrypted file was not stored: ${plain(last)}. This page holds the file the record names: keep it open and send it again (reloading loses it; you would then add the record again).`);
+          const resend = h("button", { type: "button", "data-testid": "record-resend" }, `Send record ${id}'s file again`);
+          resend.addEventListener("click", async () => {
+            resend.disabled = true;
+            report("broadcast", `Sending record ${id}'s encrypted file…`);
+            const e = await sendSealed(id, bytes).then(() => null, (e: unknown) => e ?? "failed");
+            if (e === null) return done();
+            report("failed", `Record ${id}'s encrypted file was not stored: ${plain(e)}. Keep this page open and try again.`);
+            resend.disabled = false;
+          });
+          form.append(resend);
         } catch (e) {
           report("failed", `Not added: ${plain(e)}. Nothing was sent.`);
         } finally {

@@ -62,8 +62,6 @@ function answerWords(q: DpQuery): string {
 }
 
 export const researchDataScreen: Screen = {
-  id: "research-data",
-  title: "Research data",
   async render(chain) {
     const vault = chain.d.contracts.data_vault;
     if (!vault) return h("p", {}, "This deployment has no data vault.");

@@ -222,8 +222,6 @@ function requestForm(chain: Chain, service: ResearchService, followBox: HTMLElem
 }
 
 export const researcherScreen: Screen = {
-  id: "researcher",
-  title: "Researcher",
   async render(chain) {
     const about = section(
       "How a research request works",

@@ -78,8 +78,6 @@ export async function history(chain: Chain, me: string): Promise<IndexedTx[]> {
 }
 
 export const walletScreen: Screen = sessionScreen({
-  id: "wallet",
-  title: "Wallet",
   needWallet: "see your balances, send tokens and see your history",
   async render(chain, s) {
     const box = h("div", {});
