@@ -1,7 +1,8 @@
 //! `bithive asset`: healthcare assets as their issuer, valuers and investors use them.
 //!
 //! The asset-nft admin mints an asset (a scanner, a compute node, a dataset's rights) with its
-//! document's sha256 computed here from the file, its jurisdictions and compliance markers;
+//! document's sha256 computed here from the file, its jurisdictions and compliance markers
+//! (where the admin is the deployment's DAO, a member's `mint` proposes the mint instead);
 //! valuers submit values and anyone reads the median and its history; the owner locks it in the
 //! fractional vault for shares; shares change hands as cw20 tokens; revenue paid to the asset is
 //! claimed pro rata; anyone may buy the asset at its reserve price, after which shares redeem
@@ -34,7 +35,8 @@ use crate::words::{missing, say, units_of, utc, Units};
 
 #[derive(Debug, Subcommand)]
 pub enum AssetCommand {
-    /// Mint an asset to its owner with its document and compliance markers (the asset admin)
+    /// Mint an asset to its owner with its document and compliance markers (the asset admin;
+    /// where that is the DAO, a member proposes the mint)
     Mint(MintArgs),
     /// One asset: owner, class, document, jurisdictions, certifications, valuation, vault
     Show(TokenArgs),
@@ -224,7 +226,7 @@ pub fn run(cmd: &AssetCommand) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         match cmd {
-            AssetCommand::Mint(m) => a.mint(m).await,
+            AssetCommand::Mint(m) => a.mint(&d, m).await,
             AssetCommand::Show(t) => a.show(&t.token_id).await,
             AssetCommand::Value(v) => a.value(v).await,
             AssetCommand::Fractionalize(f) => a.fractionalize(&d, f).await,
@@ -236,6 +238,26 @@ pub fn run(cmd: &AssetCommand) -> anyhow::Result<()> {
             AssetCommand::Redeem(v) => a.redeem(v.vault_id).await,
         }
     })
+}
+
+/// `member` proposes that the DAO of deployment `d` (the asset contract's admin) mint `msg` (a
+/// [`NftMsg::Mint`]); the proposal's id. The contract checks a mint only when the DAO executes
+/// it, after the vote: the checks that can be made now are made now (the id is free, the owner
+/// is approved where a jurisdiction admits approved holders only), so a mint that would fail is
+/// not put to a vote.
+pub async fn propose_mint(
+    member: &ChainClient,
+    d: &Deployment,
+    msg: &NftMsg,
+) -> anyhow::Result<u64> {
+    Assets {
+        client: member,
+        nft: &d.contracts.asset_nft,
+        vaults: &d.contracts.fractional,
+        json: false,
+    }
+    .propose_mint(d, msg)
+    .await
 }
 
 /// `EU:approved-holders-only,medical-device-regulated` as a jurisdiction.
@@ -270,24 +292,6 @@ pub fn jurisdiction(arg: &str) -> anyhow::Result<Jurisdiction> {
         code: code.to_string(),
         markers,
     })
-}
-
-fn marker_words(m: &ComplianceMarker) -> &'static str {
-    match m {
-        ComplianceMarker::ApprovedHoldersOnly => "approved holders only",
-        ComplianceMarker::MedicalDeviceRegulated => "medical device regulated",
-        ComplianceMarker::DataProtectionRegulated => "data protection regulated",
-        ComplianceMarker::ExportControlled => "export controlled",
-    }
-}
-
-fn class_words(c: &AssetClass) -> &'static str {
-    match c {
-        AssetClass::MedicalEquipment => "medical equipment",
-        AssetClass::ComputeResource => "compute resource",
-        AssetClass::DataAndIp => "data and IP",
-        AssetClass::ServiceDeliveryRights => "service delivery rights",
-    }
 }
 
 fn status_words(s: &VaultStatus) -> String {
@@ -437,17 +441,15 @@ impl Assets<'_> {
         Ok(out)
     }
 
-    async fn mint(&self, m: &MintArgs) -> anyhow::Result<()> {
+    async fn mint(&self, d: &Deployment, m: &MintArgs) -> anyhow::Result<()> {
         let config: ConfigResponse = self
             .client
             .query_typed(self.nft, &NftQuery::Config {})
             .await
             .context("the asset contract's config")?;
-        if config.admin != self.me() {
-            bail!(
-                "only the asset contract's admin ({}) mints; with a DAO, propose it with `bithive gov`",
-                config.admin
-            );
+        let by_dao = !d.contracts.dao.is_empty() && config.admin == d.contracts.dao;
+        if config.admin != self.me() && !by_dao {
+            bail!("only the asset contract's admin ({}) mints", config.admin);
         }
         let doc = std::fs::read(&m.document)
             .with_context(|| format!("reading {}", m.document.display()))?;
@@ -469,6 +471,20 @@ impl Assets<'_> {
                 device_pubkey: None,
             },
         };
+        if by_dao {
+            let id = self.propose_mint(d, &msg).await?;
+            say(
+                self.json,
+                json!({ "token_id": m.token_id, "owner": m.owner, "proposal_id": id }),
+                &format!(
+                    "the asset contract's admin is the DAO: the mint of {} is its proposal {id}; \
+                     the asset exists once the members pass it and one executes it \
+                     (`bithive gov vote {id} yes`, `bithive gov execute {id}`)",
+                    m.token_id
+                ),
+            );
+            return Ok(());
+        }
         let out = self
             .submit(self.client.execute_msg(self.nft, &msg)?, "the mint")
             .await?;
@@ -481,6 +497,71 @@ impl Assets<'_> {
             ),
         );
         Ok(())
+    }
+
+    /// [`propose_mint`].
+    async fn propose_mint(&self, d: &Deployment, msg: &NftMsg) -> anyhow::Result<u64> {
+        let NftMsg::Mint {
+            token_id,
+            owner,
+            extension,
+            ..
+        } = msg
+        else {
+            bail!("not a mint");
+        };
+        let taken = self
+            .client
+            .query_typed::<_, cw721::msg::OwnerOfResponse>(
+                self.nft,
+                &NftQuery::OwnerOf {
+                    token_id: token_id.clone(),
+                    include_expired: None,
+                },
+            )
+            .await
+            .is_ok();
+        if taken {
+            bail!("asset {token_id} exists already: an id is never minted twice");
+        }
+        for j in extension
+            .jurisdictions
+            .iter()
+            .filter(|j| j.markers.contains(&ComplianceMarker::ApprovedHoldersOnly))
+        {
+            let approved: bool = self
+                .client
+                .query_typed(
+                    self.nft,
+                    &NftQuery::HolderApproved {
+                        jurisdiction: j.code.clone(),
+                        holder: owner.clone(),
+                    },
+                )
+                .await
+                .context("the compliance officer's approvals")?;
+            if !approved {
+                bail!(
+                    "{owner} is not approved to hold assets of jurisdiction {} (approved holders \
+                     only): the compliance officer approves it first, or the DAO's mint would fail",
+                    j.code
+                );
+            }
+        }
+        let jurisdictions: Vec<_> = extension.jurisdictions.iter().map(|j| j.words()).collect();
+        let title = format!("Mint asset {token_id} to {owner}");
+        let description = format!(
+            "{}, document {} (sha256 {}); jurisdictions {}",
+            extension.class.words(),
+            extension.description_uri,
+            extension.content_hash,
+            jurisdictions.join(", ")
+        );
+        let call = crate::gov::wasm_execute(self.nft, &serde_json::to_value(msg)?);
+        Ok(crate::gov::Dao::of(self.client, d)
+            .await?
+            .propose(self.client, &title, &description, vec![call])
+            .await?)
     }
 
     async fn show(&self, token_id: &str) -> anyhow::Result<()> {
@@ -509,14 +590,14 @@ impl Assets<'_> {
             );
             return Ok(());
         }
-        let mut s = format!("asset {token_id}: {}\n", class_words(&m.class));
+        let mut s = format!("asset {token_id}: {}\n", m.class.words());
         s += &format!("  owner          {owner}\n");
         s += &format!(
             "  document       {} (sha256 {})\n",
             m.description_uri, m.content_hash
         );
         for j in &m.jurisdictions {
-            let markers: Vec<_> = j.markers.iter().map(marker_words).collect();
+            let markers: Vec<_> = j.markers.iter().map(ComplianceMarker::words).collect();
             s += &format!(
                 "  jurisdiction   {}{}\n",
                 j.code,

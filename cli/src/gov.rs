@@ -198,7 +198,8 @@ fn param_value(text: &str) -> Value {
     }
 }
 
-fn wasm_execute(contract: &str, msg: &Value) -> CosmosMsg {
+/// A call of `contract` with `msg` and no funds, as a proposal carries it.
+pub(crate) fn wasm_execute(contract: &str, msg: &Value) -> CosmosMsg {
     WasmMsg::Execute {
         contract_addr: contract.to_string(),
         msg: cosmwasm_std::to_json_binary(msg).expect("JSON value"),

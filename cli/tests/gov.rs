@@ -2,15 +2,20 @@
 //! the messages the contracts take, proposals are shown in plain words, the members' votes pass
 //! them and the DAO executes them; what a member's client refuses (issue #44's attacks): a
 //! parameter the contract does not have, a migration to a code the deployment never stored, a
-//! yes vote on a proposal that calls a contract outside the deployment.
+//! yes vote on a proposal that calls a contract outside the deployment. An asset mint, the DAO
+//! being the asset contract's admin, proposed by a member in words and checked before the vote.
 
 mod common;
 
+use bithive_cli::asset::propose_mint;
 use bithive_cli::gov::{check_yes, describe, Action, Asset, Dao, GovError, Target};
 use bithive_deploy_plan::gov::explain;
 use bithive_deploy_plan::Deployment;
+use bithive_interface::asset_nft::{
+    AssetClass, AssetMetadataMsg, ComplianceMarker, ExecuteMsg as NftMsg, Jurisdiction,
+};
 use bithive_interface::dao::proposal_single::{Status, Vote};
-use cosmwasm_std::{Decimal, Uint128};
+use cosmwasm_std::{Decimal, HexBinary, Uint128};
 use serde_json::{json, Value};
 
 use common::deployed_devnet_with_dao;
@@ -249,6 +254,66 @@ async fn members_govern_a_devnet_deployment_through_proposals() {
     let listed = dao.newest(&deployer, 10).await.unwrap();
     assert_eq!(listed[0].id, id);
     assert_eq!(listed[0].proposal.status, Status::Executed);
+
+    // An asset: the asset contract's admin is the DAO, so a member's mint is a proposal, which
+    // reads as the mint in words; passed and executed, the asset is its owner's. Refused before
+    // any vote: an owner the compliance officer never approved for an approved-holders-only
+    // jurisdiction, an id that exists.
+    let mint = |jurisdiction: &str, markers: Vec<ComplianceMarker>| NftMsg::Mint {
+        token_id: "mri-1".into(),
+        owner: m2.address().to_string(),
+        token_uri: None,
+        extension: AssetMetadataMsg {
+            class: AssetClass::MedicalEquipment,
+            description_uri: "ipfs://scanner-manual".into(),
+            content_hash: HexBinary::from(vec![7u8; 32]),
+            jurisdictions: vec![Jurisdiction {
+                code: jurisdiction.into(),
+                markers,
+            }],
+            certifications: vec![],
+            device_pubkey: None,
+        },
+    };
+    let proposals = dao.newest(&deployer, 50).await.unwrap().len();
+    let err = propose_mint(
+        m0,
+        &d,
+        &mint("EU", vec![ComplianceMarker::ApprovedHoldersOnly]),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("is not approved to hold assets of jurisdiction EU"),
+        "{err:#}"
+    );
+    assert_eq!(dao.newest(&deployer, 50).await.unwrap().len(), proposals);
+    let regulated = mint("US", vec![ComplianceMarker::MedicalDeviceRegulated]);
+    let minting = propose_mint(m0, &d, &regulated).await.unwrap();
+    let p = dao.proposal(&deployer, minting).await.unwrap();
+    let words = describe(&p, &d);
+    assert!(
+        words.contains(&format!(
+            "mint asset mri-1 (medical equipment) to {}: document ipfs://scanner-manual (sha256 {}); jurisdictions US (medical device regulated)",
+            m2.address(),
+            "07".repeat(32)
+        )) && !words.contains("WARNING"),
+        "{words}"
+    );
+    check_yes(&p, &d, false).unwrap();
+    dao.vote(m0, minting, Vote::Yes).await.unwrap();
+    dao.vote(m1, minting, Vote::Yes).await.unwrap();
+    dao.execute(m1, minting).await.unwrap();
+    let owner: Value = deployer
+        .query_typed(
+            &d.contracts.asset_nft,
+            &json!({ "owner_of": { "token_id": "mri-1" } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(owner["owner"], m2.address());
+    let err = propose_mint(m0, &d, &regulated).await.unwrap_err();
+    assert!(format!("{err:#}").contains("exists already"), "{err:#}");
 
     // A proposal a member crafted to call outside the deployment: the others' clients refuse a
     // yes; they vote no and it is rejected.

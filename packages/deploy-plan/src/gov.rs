@@ -126,7 +126,8 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
                     },
                 },
                 Some(role) => Explained {
-                    words: format!("{}: {call}", role.label()),
+                    words: plain_words(role, &body)
+                        .unwrap_or_else(|| format!("{}: {call}", role.label())),
                     objection: check_execute(role, &body)
                         .err()
                         .map(|e| format!("{} would refuse it: {e}", role.label())),
@@ -188,6 +189,35 @@ pub fn explain(msg: &CosmosMsg, d: &Deployment) -> Explained {
     }
 }
 
+/// The messages a member most needs to read exactly, in words instead of JSON: a mint of an
+/// asset (what, to whom, on which document and under which jurisdictions' markers).
+fn plain_words(role: Role, body: &Value) -> Option<String> {
+    match (
+        role,
+        serde_json::from_value::<asset_nft::ExecuteMsg>(body.clone()),
+    ) {
+        (
+            Role::AssetNft,
+            Ok(asset_nft::ExecuteMsg::Mint {
+                token_id,
+                owner,
+                extension,
+                ..
+            }),
+        ) => {
+            let jurisdictions: Vec<_> = extension.jurisdictions.iter().map(|j| j.words()).collect();
+            Some(format!(
+                "mint asset {token_id} ({}) to {owner}: document {} (sha256 {}); jurisdictions {}",
+                extension.class.words(),
+                extension.description_uri,
+                extension.content_hash,
+                jurisdictions.join(", ")
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// [`explain`] of one message of a proposal as the chain returns it (JSON). A message this
 /// client cannot read as a `CosmosMsg` (a kind its cosmwasm-std does not build, such as
 /// `staking` or `distribution`, or another version's form of `gov`) is shown as it is, with an
@@ -236,5 +266,38 @@ mod tests {
                 objection: None
             }
         );
+    }
+
+    #[test]
+    fn an_asset_mint_is_said_in_words_and_a_malformed_one_is_objected_to() {
+        let mut d = Deployment::default();
+        d.contracts.asset_nft = "bithive1assets".into();
+        let mint = |extension: Value| {
+            let body = json!({ "mint": { "token_id": "mri-1", "owner": "bithive1owner", "token_uri": null, "extension": extension } });
+            let msg = cosmwasm_std::to_json_binary(&body).unwrap();
+            json!({ "wasm": { "execute": { "contract_addr": "bithive1assets", "msg": msg, "funds": [] } } })
+        };
+        let e = explain_json(
+            &mint(json!({
+                "class": "medical_equipment", "description_uri": "ipfs://doc",
+                "content_hash": "ab".repeat(32), "certifications": [], "device_pubkey": null,
+                "jurisdictions": [{ "code": "EU", "markers": ["approved_holders_only", "medical_device_regulated"] }, { "code": "US", "markers": [] }],
+            })),
+            &d,
+        );
+        assert_eq!(
+            e,
+            Explained {
+                words: format!(
+                    "mint asset mri-1 (medical equipment) to bithive1owner: document ipfs://doc (sha256 {}); jurisdictions EU (approved holders only, medical device regulated), US",
+                    "ab".repeat(32)
+                ),
+                objection: None
+            }
+        );
+        // A mint the contract cannot parse keeps its JSON and the objection.
+        let e = explain_json(&mint(json!({ "class": "spaceship" })), &d);
+        assert!(e.words.starts_with("asset-nft: mint"), "{}", e.words);
+        assert!(e.objection.unwrap().contains("would refuse it"));
     }
 }

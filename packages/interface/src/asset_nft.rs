@@ -281,6 +281,41 @@ pub enum ComplianceMarker {
     ExportControlled,
 }
 
+impl AssetClass {
+    /// The class in plain words (`bithive asset`, governance proposals).
+    pub fn words(&self) -> &'static str {
+        match self {
+            AssetClass::MedicalEquipment => "medical equipment",
+            AssetClass::ComputeResource => "compute resource",
+            AssetClass::DataAndIp => "data and IP",
+            AssetClass::ServiceDeliveryRights => "service delivery rights",
+        }
+    }
+}
+
+impl ComplianceMarker {
+    /// The marker in plain words.
+    pub fn words(&self) -> &'static str {
+        match self {
+            ComplianceMarker::ApprovedHoldersOnly => "approved holders only",
+            ComplianceMarker::MedicalDeviceRegulated => "medical device regulated",
+            ComplianceMarker::DataProtectionRegulated => "data protection regulated",
+            ComplianceMarker::ExportControlled => "export controlled",
+        }
+    }
+}
+
+impl Jurisdiction {
+    /// `EU (approved holders only, medical device regulated)`, or the bare code.
+    pub fn words(&self) -> String {
+        if self.markers.is_empty() {
+            return self.code.clone();
+        }
+        let markers: Vec<_> = self.markers.iter().map(ComplianceMarker::words).collect();
+        format!("{} ({})", self.code, markers.join(", "))
+    }
+}
+
 #[cw_serde]
 pub struct Jurisdiction {
     /// Upper-case code, e.g. "US", "EU", "DE-BY" (2..=8 of A-Z, 0-9, '-').
