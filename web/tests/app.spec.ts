@@ -733,7 +733,7 @@ test("every screen fits a phone (390 px) with a wallet connected; the wallet's a
   await page.getByTestId("copy-address").click();
   await expect(page.getByTestId("copy-status")).toHaveText(" Copied.");
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(w.address);
-  for (const screen of ["wallet", "network", "models", "patient", "payfi", "researcher", "research-data", "operator", "investor"]) {
+  for (const screen of ["wallet", "network", "models", "patient", "payfi", "researcher", "research-data", "operator", "investor", "issuer"]) {
     // Same document, another hash: the wallet stays connected and the screen draws again.
     await page.goto(`${URL_()}/#${screen}`);
     await expect(page.getByTestId(`screen-${screen}`)).toBeVisible();

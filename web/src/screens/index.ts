@@ -14,6 +14,7 @@ export const screens: ScreenLink[] = [
   { id: "research-data", title: "Research data", load: () => import("./research-data").then((m) => m.researchDataScreen) },
   { id: "operator", title: "Node operator", load: () => import("./operator").then((m) => m.operatorScreen) },
   { id: "investor", title: "Investor", load: () => import("./investor").then((m) => m.investorScreen) },
+  { id: "issuer", title: "Asset issuer", load: () => import("./issuer").then((m) => m.issuerScreen) },
   { id: "governance", title: "Governance", load: () => import("./governance").then((m) => m.governanceScreen) },
   { id: "explorer", title: "Explorer", load: () => import("./explorer").then((m) => m.explorerScreen) },
 ];

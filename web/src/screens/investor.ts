@@ -1,7 +1,7 @@
 // Investor: browse asset NFTs by class with their valuation (the valuers' median) and its history
 // as a chart; see the fractional vaults, the shares held and the revenue to claim; buy an asset at
 // its reserve price; after a buyout, redeem shares for their part of the price. Cards, not
-// tables: they fit a phone. Issuers mint and lock assets with `bithive asset`.
+// tables: they fit a phone. Issuers mint, value and lock assets on the Asset issuer screen.
 import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { AssetNftQueryClient } from "../contracts/AssetNft.client";
 import type { AllNftInfoResponseForAssetMetadata, AssetClass, ValuationEntry, ValuationResponse } from "../contracts/AssetNft.types";
