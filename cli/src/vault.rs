@@ -4,7 +4,10 @@
 //! stores it by content id and mints the record; `grant` seals the record's key to the
 //! grantee's BitChat key for one purpose until a date; `get` reads a record as its owner or as a
 //! grantee (a grantee's read is logged on chain first, the owner's audit trail); `revoke`,
-//! `list`, `log`; `identity` prints the key a grantee hands to the owner.
+//! `list`, `log`; `identity` prints the key a grantee hands to the owner (its BitChat key), and
+//! `reading-key` the key of a grantee who reads in the web app (derived, like the record keys,
+//! from the account's signature of the vault's key text, so a browser wallet derives it too);
+//! `get` opens a grant sealed to either.
 //!
 //! What revocation can and cannot undo: after `revoke`, the vault refuses the grantee's next
 //! access and no longer serves it the wrapped key; a copy of the record or of its key the
@@ -17,7 +20,7 @@ use anyhow::{bail, Context};
 use bithive_chain_client::ChainClient;
 use bithive_content_store::record::{
     key_header, open_record, owner_key_text, owner_master_key, owner_record_key_of,
-    seal_owner_record,
+    reader_private_key, seal_owner_record,
 };
 use bithive_content_store::{Cid, ContentStore};
 use bithive_deploy_plan::Deployment;
@@ -51,6 +54,9 @@ pub enum VaultCommand {
     Log(TokenArgs),
     /// The BitChat key others seal record keys to: give it to whoever grants you access
     Identity(IdentityArgs),
+    /// Your reading key in this vault: what your web app's My records screen shows, for shares
+    /// you read in the page (`get` opens them too)
+    ReadingKey(ChainArgs),
 }
 
 /// A record's kind, as the vault names it.
@@ -141,7 +147,8 @@ pub struct GrantArgs {
     /// The grantee's account
     #[arg(long, value_name = "ADDRESS")]
     pub to: String,
-    /// The grantee's BitChat key (hex), from `bithive vault identity` on its side
+    /// The grantee's key (hex): its reading key (`bithive vault reading-key`, or its My records
+    /// screen) to read in the web app, or its BitChat key (`bithive vault identity`)
     #[arg(long, value_name = "HEX")]
     pub to_key: String,
     #[arg(long, value_enum)]
@@ -190,11 +197,22 @@ fn identity(client: &ChainClient) -> anyhow::Result<bithive_bitchat::NodeIdentit
 /// The owner's master record key: the hash of its ADR-36 signature of `owner_key_text`, as a
 /// browser wallet's `signArbitrary` makes it.
 fn master_key(client: &ChainClient, d: &Deployment) -> Zeroizing<[u8; 32]> {
+    owner_master_key(key_text_signature(client, d).as_slice())
+}
+
+/// The account's signature of the vault's key text, as a browser wallet's `signArbitrary` makes
+/// it (ADR-36, deterministic): the record keys and the reading key both come from it.
+fn key_text_signature(client: &ChainClient, d: &Deployment) -> Zeroizing<Vec<u8>> {
     use k256::ecdsa::signature::Signer;
     let text = owner_key_text(&d.chain_id, &d.contracts.data_vault);
     let bytes = bithive_matching::admission::adr36_sign_bytes(client.address(), text.as_bytes());
     let sig: k256::ecdsa::Signature = client.key().k256().sign(&bytes);
-    owner_master_key(&sig.to_bytes())
+    Zeroizing::new(sig.to_bytes().to_vec())
+}
+
+/// The account's reading key (private): grants sealed to its public half open in the web app.
+fn reading_key(client: &ChainClient, d: &Deployment) -> Zeroizing<[u8; 32]> {
+    reader_private_key(key_text_signature(client, d).as_slice())
 }
 
 async fn record(client: &ChainClient, d: &Deployment, token_id: &str) -> anyhow::Result<Record> {
@@ -297,6 +315,7 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
         VaultCommand::Revoke(a) => &a.chain,
         VaultCommand::Log(a) => &a.chain,
         VaultCommand::Identity(_) => unreachable!("handled above"),
+        VaultCommand::ReadingKey(c) => c,
     };
     let d = chain.deployment()?;
     let read_only = matches!(cmd, VaultCommand::Log(_))
@@ -310,6 +329,14 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         match cmd {
+            VaultCommand::ReadingKey(_) => {
+                let public = bithive_bitchat::e2e::public_key(reading_key(&client, &d).as_ref())?;
+                say(
+                    chain.json,
+                    json!({ "reading_key": hex::encode(public), "account": client.address() }),
+                    &hex::encode(public),
+                );
+            }
             VaultCommand::Put(a) => {
                 let size = std::fs::metadata(&a.file)
                     .with_context(|| format!("reading {}", a.file.display()))?
@@ -437,9 +464,12 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                         .await
                         .context("logging your access")?;
                     let header = key_header(&vault, &a.token_id, client.address());
-                    let (_, k) = identity(&client)?
-                        .open_sealed(&header, grant.wrapped_key.as_slice())
-                        .context("the record key was not sealed to your key for this record")?;
+                    // Sealed to the BitChat key or to the reading key (a share made for the web app).
+                    let (_, k) = match identity(&client)?.open_sealed(&header, grant.wrapped_key.as_slice()) {
+                        Ok(opened) => opened,
+                        Err(_) => bithive_bitchat::e2e::open(reading_key(&client, &d).as_ref(), &header, grant.wrapped_key.as_slice())
+                            .map_err(|_| anyhow::anyhow!("the record key was sealed neither to your BitChat key nor to your reading key for this record"))?,
+                    };
                     let k = Zeroizing::new(k);
                     let k = Zeroizing::new(
                         <[u8; 32]>::try_from(k.as_slice()).map_err(|_| anyhow::anyhow!("the record key is not 32 bytes"))?,

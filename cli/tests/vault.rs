@@ -3,7 +3,8 @@
 //! it back with no key kept anywhere, grants the researcher access for research; the researcher
 //! reads it (its access logged first, on chain) and sees the same bytes; after revocation its
 //! next read is refused. Refused with nothing read: a read without a grant, a grant by someone
-//! who does not own the record, a key sealed to another account's BitChat key.
+//! who does not own the record, a key sealed to another account's BitChat key. A share sealed
+//! to the researcher's reading key (the web app's) opens with `get` as well.
 
 mod common;
 
@@ -141,7 +142,10 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
 
     // A key sealed to another account's BitChat key: the researcher's read refuses it.
     ok(grant("patient", &stranger_key));
-    refused(get("researcher"), "not sealed to your key");
+    refused(
+        get("researcher"),
+        "sealed neither to your BitChat key nor to your reading key",
+    );
     assert!(!theirs.exists());
 
     // Granted properly: the researcher reads the same bytes, its access logged.
@@ -161,6 +165,23 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
     assert!(accesses
         .iter()
         .all(|a| a["grantee"] == addr["researcher"].as_str() && a["purpose"] == "research"));
+
+    // Shared to the researcher's reading key (what its web app's My records screen shows and
+    // reads with): `get` opens that too; the key is the account's own in this vault.
+    let reading_key = |key: &str| {
+        ok(vault(home, &rpc, key, &["reading-key"]))
+            .trim()
+            .to_string()
+    };
+    let researcher_reading = reading_key("researcher");
+    assert_eq!(researcher_reading.len(), 64);
+    assert_ne!(researcher_reading, reading_key("stranger"));
+    assert_ne!(researcher_reading, researcher_key);
+    assert_eq!(reading_key("researcher"), researcher_reading);
+    ok(grant("patient", &researcher_reading));
+    std::fs::remove_file(&theirs).unwrap();
+    ok(get("researcher"));
+    assert_eq!(std::fs::read(&theirs).unwrap(), report);
 
     // Revoked: the next read is refused; what was read before stays with the researcher.
     ok(vault(

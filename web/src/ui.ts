@@ -50,6 +50,22 @@ export function txStatus(testid: string): [HTMLElement, TxReport] {
   ];
 }
 
+/** A button that copies `text` in one click, with its outcome announced beside it. */
+export function copyButton(text: string, label: string, testid: string, statusTestid = `${testid}-status`): HTMLElement {
+  const copied = h("span", { role: "status", "aria-live": "polite", "data-testid": statusTestid });
+  const copy = h("button", { type: "button", "data-testid": testid }, label);
+  copy.addEventListener("click", async () => {
+    copied.textContent = ""; // so a second copy is announced again
+    try {
+      await navigator.clipboard.writeText(text);
+      copied.textContent = " Copied.";
+    } catch {
+      copied.textContent = " Your browser did not allow the clipboard: select the text and copy it.";
+    }
+  });
+  return h("span", { class: "actions" }, copy, copied);
+}
+
 export function section(title: string, ...children: Child[]): HTMLElement {
   return h("section", {}, h("h3", {}, title), ...children);
 }

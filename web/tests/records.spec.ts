@@ -7,7 +7,9 @@
 // and after the patient revokes the share the researcher's next read is refused. Refused with
 // nothing signed: a rejected unlock, a file over the page's limit, a share to a bad key or an
 // address of another chain. axe and no sideways scroll at 390 px. When the server does not take
-// the file after the mint, the page keeps the exact file and sends it again on request.
+// the file after the mint, the page keeps the exact file and sends it again on request. A share
+// sealed to the reader's reading key is read in the reader's own page (logged first); one sealed
+// to its BitChat key is refused there and left to the CLI.
 import { test, expect } from "@playwright/test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -171,4 +173,77 @@ test("my records: when the server does not take the file after the mint, the pag
   await expect(status).toContainText(`Record ${token} added`);
   await page.getByTestId(`record-open-${token}`).click();
   await expect(page.getByTestId("record-text")).toHaveText(note);
+});
+
+test("my records: a share sealed to the reader's reading key is read in the reader's own page, and logged", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  // The reader: a funded account of its own, in a keyring for the CLI's side.
+  const dir = mkdtempSync(path.join(tmpdir(), "bithive-records-reader-"));
+  const keyring = path.join(dir, "keyring.json");
+  const reader = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+  const [r] = await reader.getAccounts();
+  writeFileSync(path.join(dir, "reader"), reader.mnemonic, { mode: 0o600 });
+  expect(bithive(["keys", "add", "reader", "--mnemonic-file", path.join(dir, "reader"), "--keyring", keyring]).status).toBe(0);
+  const deployer = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_DEPLOYER_MNEMONIC!, { prefix: "bithive" });
+  const [d] = await deployer.getAccounts();
+  const bank = await SigningStargateClient.connectWithSigner(process.env.BITHIVE_RPC!, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
+  await bank.sendTokens(d.address, r.address, [{ denom: "ubhive", amount: "10000000" }], "auto");
+  const cli = (args: string[]) => {
+    const res = bithive([...args, "--key", "reader", "--keyring", keyring]);
+    expect(res.status, res.out).toBe(0);
+    return res.out.trim();
+  };
+  const readingKey = cli(["vault", "reading-key", "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--rpc", process.env.BITHIVE_RPC!]);
+  const bitchatKey = cli(["vault", "identity"]);
+  expect(readingKey).toMatch(/^[0-9a-f]{64}$/);
+  expect(readingKey).not.toBe(bitchatKey);
+
+  // The patient adds a note and shares it: for treatment to the reading key, for research to
+  // the BitChat key (which only the CLI holds).
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await open(page, "records");
+  await connect(page, w);
+  await page.getByTestId("records-unlock").click();
+  const note = '{"resourceType":"DiagnosticReport","conclusion":"no acute findings"}';
+  await page.getByTestId("record-file").setInputFiles({ name: "mri-report.json", mimeType: "application/json", buffer: Buffer.from(note) });
+  await page.getByTestId("record-add").click();
+  const added = page.getByTestId("record-add-status");
+  await expect(added).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  const token = (await added.textContent())!.match(/Record (\d+) added/)![1];
+  for (const [purpose, key] of [["treatment", readingKey], ["research", bitchatKey]]) {
+    await page.getByTestId(`record-open-${token}`).click();
+    await expect(page.getByTestId("record-text")).toHaveText(note);
+    await page.getByTestId("share-to").fill(r.address);
+    await page.getByTestId("share-key").fill(key);
+    await page.getByTestId("share-purpose").selectOption(purpose);
+    await page.getByTestId("share").click();
+    await expect(page.getByTestId("record-notice")).toContainText("Shared with", { timeout: 60_000 });
+  }
+
+  // The reader, in its own browser: its reading key is the CLI's; both shares listed.
+  const ctx = await browser.newContext();
+  const p2 = await ctx.newPage();
+  const w2 = await injectWallet(p2, reader.mnemonic);
+  await open(p2, "records");
+  await connect(p2, w2);
+  await p2.getByTestId("records-unlock").click();
+  await expect(p2.getByTestId("reading-key")).toHaveText(readingKey);
+  await expect(p2.getByTestId("shared-list")).toContainText(token);
+  await p2.getByTestId(`shared-read-${token}-treatment`).click();
+  const status = p2.getByTestId("shared-read-status");
+  await expect(status).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  await expect(status).toContainText("your read is in the owner's access log");
+  await expect(p2.getByTestId("shared-text")).toHaveText(note);
+  // Sealed to the BitChat key: refused in the page (logged all the same), read by the CLI.
+  await p2.getByTestId(`shared-read-${token}-research`).click();
+  await expect(status).toContainText("bithive vault identity", { timeout: 60_000 });
+  await expect(p2.getByTestId("shared-text")).toHaveCount(0);
+  await axe(p2, "records (reader)");
+  await p2.setViewportSize({ width: 390, height: 844 });
+  expect(await overflowing(p2)).toEqual([]);
+  await ctx.close();
+
+  // The patient's log shows both reads.
+  await page.getByTestId(`record-open-${token}`).click();
+  await expect(page.getByTestId("record-log").locator(`span[title="${r.address}"]`)).toHaveCount(2);
 });

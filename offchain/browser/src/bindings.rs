@@ -321,8 +321,33 @@ pub fn open_record(signature: &[u8], sealed: &[u8], sha256_hex: &str) -> Result<
     js(crate::records::open(signature, sealed, sha256_hex))
 }
 
+/// The account's reading key (64 hex characters) from its signature of `recordKeyText`: what
+/// others seal a share to so that it opens in this account's page (`openSharedRecord`).
+#[wasm_bindgen(js_name = readerKey)]
+pub fn reader_key(signature: &[u8]) -> Result<String, JsError> {
+    js(crate::records::reader_key(signature))
+}
+
+/// A record shared with `grantee` (this account, whose wallet signed `recordKeyText`), opened:
+/// the grant's `wrapped` key opened with the reading key, then `sealed`, checked against the
+/// vault's `sha256Hex`. Throws on a share sealed to another key or record, or another file.
+#[wasm_bindgen(js_name = openSharedRecord)]
+pub fn open_shared_record(
+    signature: &[u8],
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    wrapped: &[u8],
+    sealed: &[u8],
+    sha256_hex: &str,
+) -> Result<Vec<u8>, JsError> {
+    js(crate::records::open_granted(
+        signature, vault, token_id, grantee, wrapped, sealed, sha256_hex,
+    ))
+}
+
 /// A grant's `wrapped_key`: the key of record `tokenId` sealed to `granteeKeyHex` (the grantee's
-/// `bithive vault identity`), bound to `vault`, the record and `grantee`. Throws on a bad key, a
+/// reading key, or its `bithive vault identity`), bound to `vault`, the record and `grantee`. Throws on a bad key, a
 /// file that is not the vault's, or a record this account did not put.
 #[wasm_bindgen(js_name = wrapRecordKey)]
 pub fn wrap_record_key(

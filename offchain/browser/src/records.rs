@@ -7,10 +7,13 @@
 //! deterministic for secp256k1: the CLI signs the same bytes and gets the same signature); each
 //! record's key is derived from that signature and the record's own nonce. A grant seals the
 //! record's key to the grantee's BitChat key, bound to the vault, the record and the grantee's
-//! account, as `bithive vault grant` does; the grantee opens it with `bithive vault get`.
+//! account, as `bithive vault grant` does; the grantee opens it with `bithive vault get`, or in
+//! its own page when the key was its reading key (derived from the same signature as its own
+//! record keys, so a reader whose key lives in a browser wallet can read what is shared with it).
 
 use bithive_content_store::record::{
-    key_header, open_record, owner_master_key, owner_record_key_of, seal_owner_record,
+    key_header, open_record, owner_master_key, owner_record_key_of, reader_private_key,
+    seal_owner_record,
 };
 use sha2::{Digest, Sha256};
 
@@ -107,6 +110,51 @@ pub fn wrap_key(
     .map_err(|e| format!("sealing the record key: {e}"))
 }
 
+/// The account's reading key (hex of its X25519 public half), from the same signature that
+/// unlocks its own records: what an owner seals a grant's key to (`wrap_key`'s
+/// `grantee_key_hex`) for the grantee to read it in the page; `bithive vault reading-key`
+/// prints the same.
+pub fn reader_key(owner_signature: &[u8]) -> Result<String, String> {
+    let private = reader_private_key(signature(owner_signature)?);
+    let public = bithive_bitchat_seal::public_key(private.as_ref()).map_err(|e| e.to_string())?;
+    Ok(hex::encode(public))
+}
+
+/// A record shared with this account, opened in the page: the grant's `wrapped` key opened with
+/// the reading key (bound to `vault`, record `token_id` and `grantee`, this account), then the
+/// file `sealed`, checked against the vault's `sha256_hex`. Refuses a grant sealed to another
+/// key (e.g. to the account's `bithive vault identity`, which only the CLI holds), made for
+/// another record or account, or a file that is not the record's.
+pub fn open_granted(
+    owner_signature: &[u8],
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    wrapped: &[u8],
+    sealed: &[u8],
+    sha256_hex: &str,
+) -> Result<Vec<u8>, String> {
+    check_file(sealed, sha256_hex)?;
+    let private = reader_private_key(signature(owner_signature)?);
+    let (_, key) = bithive_bitchat_seal::open(
+        private.as_ref(),
+        &key_header(vault, token_id, grantee),
+        wrapped,
+    )
+    .map_err(|_| {
+        "this share was not sealed to your reading key for this record: it may have been made for \
+         your `bithive vault identity` key (read it with `bithive vault get`)"
+            .to_string()
+    })?;
+    let key = bithive_bitchat_seal::Zeroizing::new(key);
+    let key: [u8; 32] = key
+        .as_slice()
+        .try_into()
+        .map_err(|_| "the shared record key is not 32 bytes".to_string())?;
+    let key = bithive_bitchat_seal::Zeroizing::new(key);
+    open_record(sealed, &key).map_err(|_| "the record does not open with the shared key".into())
+}
+
 fn check_file(sealed: &[u8], sha256_hex: &str) -> Result<(), String> {
     if !hex::encode(Sha256::digest(sealed)).eq_ignore_ascii_case(sha256_hex.trim()) {
         return Err("the stored file is not the one the vault records (sha256 differs)".into());
@@ -193,5 +241,69 @@ mod tests {
         assert!(bad(&sig, "zz").contains("64 hex"));
         let stranger = wallet_signature(&[9; 32], "bithive1x", &text);
         assert!(bad(&stranger, &grantee_pub).contains("only a record you put"));
+    }
+
+    #[test]
+    fn a_share_to_a_reading_key_opens_in_the_readers_page_only() {
+        let text = owner_key_text("c-1", "vault1");
+        let owner = wallet_signature(&[7; 32], "bithive1owner", &text);
+        let reader = wallet_signature(&[11; 32], "bithive1reader", &text);
+        let r = seal(&owner, b"MRI report").unwrap();
+        let key = reader_key(&reader).unwrap();
+        assert_eq!(key.len(), 64);
+        assert_ne!(key, reader_key(&owner).unwrap());
+        let wrapped = wrap_key(
+            &owner,
+            &r.sealed,
+            &r.sha256_hex,
+            "vault1",
+            "4",
+            "bithive1reader",
+            &key,
+        )
+        .unwrap();
+        let open = |sig: &[u8], token: &str, who: &str, sealed: &[u8]| {
+            open_granted(
+                sig,
+                "vault1",
+                token,
+                who,
+                &wrapped,
+                sealed,
+                &hex::encode(Sha256::digest(sealed)),
+            )
+        };
+        assert_eq!(
+            open(&reader, "4", "bithive1reader", &r.sealed).unwrap(),
+            b"MRI report"
+        );
+        // Another account's signature, another record or grantee: refused.
+        assert!(open(&owner, "4", "bithive1reader", &r.sealed)
+            .unwrap_err()
+            .contains("not sealed to your reading key"));
+        assert!(open(&reader, "5", "bithive1reader", &r.sealed).is_err());
+        assert!(open(&reader, "4", "bithive1owner", &r.sealed).is_err());
+        // The grant's key on another record's file: refused (sha256 checked, then the AEAD).
+        let other = seal(&owner, b"other").unwrap();
+        assert!(open(&reader, "4", "bithive1reader", &other.sealed)
+            .unwrap_err()
+            .contains("does not open"));
+        assert!(open_granted(
+            &reader,
+            "vault1",
+            "4",
+            "bithive1reader",
+            &wrapped,
+            &r.sealed,
+            &other.sha256_hex
+        )
+        .unwrap_err()
+        .contains("sha256 differs"));
+        // The key the CLI derives from the same signature (`bithive vault reading-key`).
+        let private = reader_private_key(&reader);
+        assert_eq!(
+            hex::encode(bithive_bitchat_seal::public_key(private.as_ref()).unwrap()),
+            key
+        );
     }
 }

@@ -79,6 +79,21 @@ pub fn owner_master_key(signature: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
     )
 }
 
+/// The account's reading key in this vault (an X25519 private key), from the same signature of
+/// [`owner_key_text`]: an owner seals a record's key to its public half (a grant), and a reader
+/// whose keys live in a browser wallet opens it with the one signature that also opens its own
+/// records. Domain-separated from the master key, so neither reveals the other.
+pub fn reader_private_key(signature: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    zeroize::Zeroizing::new(
+        Sha256::new()
+            .chain_update(b"bithive-record-reader-v1")
+            .chain_update(signature)
+            .finalize()
+            .into(),
+    )
+}
+
 /// The key of the owner's record sealed with `nonce` (HKDF-SHA256 from the master key).
 fn owner_record_key(master: &[u8; 32], nonce: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
     let mut key = zeroize::Zeroizing::new([0u8; 32]);

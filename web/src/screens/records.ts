@@ -8,10 +8,10 @@
 // a shared one with `bithive vault get --purpose`.
 import { fromBase64, fromBech32, toBase64 } from "@cosmjs/encoding";
 import { DataVaultQueryClient } from "../contracts/DataVault.client";
-import type { ExecuteMsg as VaultMsg, GrantResponse, GrantsResponse, Purpose, QueryMsg as VaultQuery, Record as VaultRecord, RecordType } from "../contracts/DataVault.types";
+import type { ExecuteMsg as VaultMsg, Grant, GrantResponse, GrantsResponse, Purpose, QueryMsg as VaultQuery, Record as VaultRecord, RecordType } from "../contracts/DataVault.types";
 import { type Chain, type TxState, chainTime, executeMsg, plain, runTx, sleep } from "../chain";
 import { addressPrefix } from "../chaininfo";
-import { field, h, section, select, sessionScreen, short, table, txStatus } from "../ui";
+import { copyButton, field, h, section, select, sessionScreen, short, table, txStatus } from "../ui";
 import type { Screen } from "../screen";
 
 /** The browser package, fetched only when a record is sealed or opened. */
@@ -69,6 +69,17 @@ async function sendSealed(id: string, sealed: Uint8Array): Promise<void> {
     throw new Error("this server keeps no records (it was started without a content store)");
   }
   if (!r.ok) throw new Error((await r.text()).trim() || `HTTP ${r.status}`);
+}
+
+/** A record opened in the page: its text when it is text, and a download; `testid` prefixes
+ * the elements' test ids (`record-text`, `record-download`). */
+function plaintextView(id: string, bytes: Uint8Array, testid: string): HTMLElement[] {
+  const text = asText(bytes);
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: "application/octet-stream" }));
+  return [
+    text !== null ? h("pre", { "data-testid": `${testid}-text`, tabindex: 0 }, text) : h("p", {}, "Not text: download it to open it with its program."),
+    h("p", {}, h("a", { href: url, download: `record-${id}`, "data-testid": `${testid}-download` }, `Download record ${id}`)),
+  ];
 }
 
 /** A plaintext shown in the page when it is short UTF-8 text (JSON, CSV, a report). */
@@ -170,6 +181,13 @@ export const recordsScreen: Screen = sessionScreen({
           detail,
           h("p", {}, lock, " Locking forgets the signature in this page."),
         ),
+        await sharedView(sig),
+        section(
+          "Your reading key",
+          h("p", {}, "Whoever shares a record with you seals its key to this, so that you read it on this screen. It comes from the same signature as your own records' keys; nothing is stored. `bithive vault reading-key` prints the same."),
+          h("p", {}, h("code", { "data-testid": "reading-key", class: "code" }, pkg.readerKey(sig))),
+          copyButton(pkg.readerKey(sig), "Copy reading key", "copy-reading-key"),
+        ),
         section(
           "What sharing can and cannot undo",
           h("p", {}, "A share gives one account the record's key for one purpose until a date, and each read it makes is logged on chain before it gets the key. Revoking stops the vault from giving the key out again and refuses that account's next access. It cannot take back a copy of the record, or of its key, that the account already read. To cut that off, add the record again (a new key) and stop using the old one."),
@@ -259,11 +277,8 @@ export const recordsScreen: Screen = sessionScreen({
         return report("failed", `Could not open record ${id}: ${plain(e)}.`);
       }
       report("included", `Opened: ${plainBytes.length.toLocaleString("en")} bytes.`);
-      const text = asText(plainBytes);
-      const url = URL.createObjectURL(new Blob([plainBytes as BlobPart], { type: "application/octet-stream" }));
       detail.append(
-        text !== null ? h("pre", { "data-testid": "record-text", tabindex: 0 }, text) : h("p", {}, "Not text: download it to open it with its program."),
-        h("p", {}, h("a", { href: url, download: `record-${id}`, "data-testid": "record-download" }, `Download record ${id}`)),
+        ...plaintextView(id, plainBytes, "record"),
         await sharesView(id, sealed, r, sig, detail),
         await logView(id),
       );
@@ -301,7 +316,7 @@ export const recordsScreen: Screen = sessionScreen({
       });
 
       const [toF, to] = field("Account", { required: true, autocomplete: "off", "data-testid": "share-to" }, `The reader's ${addressPrefix(chain.info)}1… address.`);
-      const [keyF, key] = field("Their BitChat key", { required: true, autocomplete: "off", "data-testid": "share-key" }, "64 hex characters: they get it with `bithive vault identity`.");
+      const [keyF, key] = field("Their reading key", { required: true, autocomplete: "off", "data-testid": "share-key" }, "64 hex characters: shown on their My records screen (they read it there), or from `bithive vault reading-key` or `bithive vault identity` (they read it with `bithive vault get`).");
       const [whyF, why] = select("Purpose", PURPOSES);
       why.dataset.testid = "share-purpose";
       const [daysF, days] = field("Days", { required: true, inputmode: "numeric", value: "30", "data-testid": "share-days" }, "1 to 3650.");
@@ -333,6 +348,51 @@ export const recordsScreen: Screen = sessionScreen({
         }
       });
       return h("div", {}, h("h4", {}, "Shared with"), table("Shares of this record", ["Account", "Purpose", "State", ""], rows, "record-shares"), rst, h("h4", {}, "Share it"), form);
+    };
+
+    /** The records others shared with this account: read here when a share was sealed to its
+     * reading key; each read is logged on chain first (the owner's audit trail), as
+     * `bithive vault get` does, and the vault refuses a share that is no longer live. */
+    const sharedView = async (sig: Uint8Array) => {
+      const grants: GrantResponse[] = [];
+      for (;;) {
+        const last = grants[grants.length - 1]?.grant;
+        const msg: VaultQuery = { grants_of: { grantee: s.address, start_after: last ? [last.token_id, last.purpose] : null, limit: 30 } };
+        const page: GrantsResponse = await chain.query.queryContractSmart(vault, msg);
+        grants.push(...page.grants);
+        if (page.grants.length < 30) break;
+      }
+      const detail = h("div", { "data-testid": "shared-detail" });
+      const rows = grants.flatMap((g) => {
+        const x = g.grant;
+        if (!x) return [];
+        const state = g.live ? `until ${when(x.expires_at)}` : x.revoked_at ? `revoked ${when(x.revoked_at)}` : "expired, or the record changed hands";
+        let action: Node | string = "";
+        if (g.live) {
+          const b = h("button", { type: "button", "data-testid": `shared-read-${x.token_id}-${x.purpose}` }, "Read");
+          b.addEventListener("click", () => void readShared(x, detail, sig));
+          action = b;
+        }
+        return [[x.token_id, purposeWords(x.purpose), state, action]];
+      });
+      return section("Shared with you", table("Records shared with you", ["Record", "Purpose", "State", ""], rows, "shared-list"), detail);
+    };
+
+    const readShared = async (x: Grant, detail: HTMLElement, sig: Uint8Array) => {
+      const [st, report] = txStatus("shared-read-status");
+      detail.replaceChildren(h("h4", {}, `Record ${x.token_id}, shared for ${purposeWords(x.purpose).toLowerCase()}`), st);
+      const msg: VaultMsg = { log_access: { token_id: x.token_id, purpose: x.purpose } };
+      const out = await runTx(chain, [executeMsg(s.address, vault, msg)], "", report);
+      if (!out) return;
+      let bytes: Uint8Array;
+      try {
+        const r = (await q.nftInfo({ tokenId: x.token_id })).extension as VaultRecord;
+        bytes = pkg.openSharedRecord(sig, vault, x.token_id, s.address, fromBase64(x.wrapped_key), await fetchSealed(x.token_id), r.ciphertext_sha256);
+      } catch (e) {
+        return report("failed", `Your read was logged (block ${out.height}), but record ${x.token_id} did not open: ${plain(e)}.`, out.hash);
+      }
+      report("included", `Opened: ${bytes.length.toLocaleString("en")} bytes; your read is in the owner's access log (block ${out.height}).`, out.hash);
+      detail.append(...plaintextView(x.token_id, bytes, "shared"));
     };
 
     const logView = async (id: string) => {

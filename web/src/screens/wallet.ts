@@ -7,7 +7,7 @@ import { TokenQueryClient } from "../contracts/Token.client";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { Chain, executeMsg, runTx, sendMsg } from "../chain";
 import { addressPrefix, type Currency, feeCurrency } from "../chaininfo";
-import { field, fmt, h, parseAmount, section, select, sessionScreen, short, table, txHref, txStatus } from "../ui";
+import { copyButton, field, fmt, h, parseAmount, section, select, sessionScreen, short, table, txHref, txStatus } from "../ui";
 import type { Screen } from "../screen";
 
 export interface Balances {
@@ -100,23 +100,12 @@ export const walletScreen: Screen = sessionScreen({
     };
 
     // Receive: the address to hand out, copied in one click; what a new account needs first.
-    const copied = h("span", { role: "status", "aria-live": "polite", "data-testid": "copy-status" });
-    const copy = h("button", { type: "button", "data-testid": "copy-address" }, "Copy address");
-    copy.addEventListener("click", async () => {
-      copied.textContent = ""; // so a second copy is announced again
-      try {
-        await navigator.clipboard.writeText(s.address);
-        copied.textContent = " Copied.";
-      } catch {
-        copied.textContent = " Your browser did not allow the clipboard: select the address and copy it.";
-      }
-    });
     const coin = feeCurrency(chain.info).coinDenom;
     const receive = section(
       "Receive",
       h("p", {}, "Others send BHIVE, BTT and BTK to this address:"),
       h("p", {}, h("code", {}, s.address)),
-      h("div", { class: "actions" }, copy, copied),
+      h("div", {}, copyButton(s.address, "Copy address", "copy-address", "copy-status")),
       h("p", { class: "empty" }, `A new account needs a little ${coin} for fees before it can send anything: ask whoever runs this network (on a devnet, the account that deployed it) to send some.`),
     );
 
