@@ -295,7 +295,11 @@ relayer_start() {
     rly)
       rly_home
       # One Go scheduler thread, as the test chains run (scripts/wasmd-net.sh: less idle CPU).
-      GOMAXPROCS=1 "$RELAYER_BIN" start "$(rly_path)" --home "$RH" >>"$RELAYER_LOG" 2>&1 &
+      # A flush (rly's rescan for packets and acks not yet relayed) every 15 s, not its default
+      # 5 min: when a send fails (CI met rly's own "TrustedHeight ... must be less than header
+      # height" on a client update under load), the packets it carried are relayed by the next
+      # flush instead of minutes later, past the test's two-minute waits.
+      GOMAXPROCS=1 "$RELAYER_BIN" start "$(rly_path)" --home "$RH" --flush-interval 15s >>"$RELAYER_LOG" 2>&1 &
       RELAYER_PID=$! ;;
   esac
 }
