@@ -426,6 +426,31 @@ pub struct WebArgs {
     pub max_image_bytes: u64,
     #[command(flatten)]
     pub store: crate::store_args::StoreArgs,
+    /// A funded key in the keyring that gives new accounts their first fees
+    /// (`POST /v1/faucet/<address>`, once per account): for a devnet or a testnet only
+    #[arg(long, value_name = "NAME")]
+    pub faucet_key: Option<String>,
+    /// What one faucet grant sends, in base units of the deployment's fee coin
+    #[arg(
+        long,
+        value_name = "BASE_UNITS",
+        default_value_t = 1_000_000,
+        requires = "faucet_key"
+    )]
+    pub faucet_amount: u128,
+    /// Faucet grants in any hour, at most: what an attacker with many new addresses can take
+    #[arg(long, value_name = "N", default_value_t = 60, requires = "faucet_key")]
+    pub faucet_per_hour: usize,
+    /// Where the faucet remembers the accounts it served (so a restart serves none twice)
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "faucet-served.txt",
+        requires = "faucet_key"
+    )]
+    pub faucet_served: PathBuf,
+    #[command(flatten)]
+    pub keys: bithive_relayer::cli::KeyringArgs,
 }
 
 impl WebArgs {
@@ -444,6 +469,33 @@ impl WebArgs {
             .then(|| self.store.open())
             .transpose()?
             .map(|store| crate::webapp_server::RecordsConfig { store });
+        let faucet = match &self.faucet_key {
+            None => None,
+            Some(name) => {
+                if self.rpc_ca.is_some() {
+                    anyhow::bail!(
+                        "--faucet-key with --rpc-ca: the faucet's chain client trusts the public roots \
+                         only; run the faucet against an RPC with a public certificate or plain http"
+                    );
+                }
+                let chain = crate::chain_args::ChainArgs {
+                    deployment: self.deployment.clone(),
+                    rpc: self.rpc.clone(),
+                    key: Some(name.clone()),
+                    keys: self.keys.clone(),
+                    json: false,
+                };
+                let d = chain.deployment()?;
+                let client = chain.client(&d, false, "the faucet's funded key")?;
+                Some(crate::webapp_server::FaucetConfig {
+                    denom: client.gas().fee_denom.clone(),
+                    client: std::sync::Arc::new(client),
+                    amount: self.faucet_amount,
+                    per_hour: self.faucet_per_hour,
+                    served_file: self.faucet_served.clone(),
+                })
+            }
+        };
         Ok(crate::webapp_server::WebConfig {
             listen: self.listen,
             dist: self.dist.clone(),
@@ -454,6 +506,7 @@ impl WebArgs {
             rpc_timeout: crate::webapp_server::UPSTREAM_TIMEOUT,
             imaging,
             records,
+            faucet,
         })
     }
 }

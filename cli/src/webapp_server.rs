@@ -29,8 +29,10 @@ use bithive_wallet_files::KEPLR_FILE;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
+pub mod faucet;
 pub mod imaging;
 pub mod records;
+pub use faucet::FaucetConfig;
 pub use imaging::ImagingConfig;
 pub use records::RecordsConfig;
 
@@ -72,6 +74,8 @@ pub struct WebConfig {
     pub imaging: Option<ImagingConfig>,
     /// Where a patient's records sealed in the page are kept ([`records`]), when configured.
     pub records: Option<RecordsConfig>,
+    /// A faucet for new accounts' first fees ([`faucet`]; a devnet or testnet), when configured.
+    pub faucet: Option<FaucetConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +92,8 @@ pub enum WebError {
     Imaging(String),
     #[error("records service: {0}")]
     Records(String),
+    #[error("faucet: {0}")]
+    Faucet(String),
     #[error("listening on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -248,6 +254,9 @@ pub fn router(config: &WebConfig) -> Result<Router, WebError> {
             &config.rpc,
             config.deployment.clone(),
         )?);
+    }
+    if let Some(faucet) = &config.faucet {
+        app = app.merge(faucet::routes(faucet)?);
     }
     Ok(app.layer(axum::middleware::map_response_with_state(csp, harden)))
 }

@@ -79,6 +79,7 @@ async fn serves_the_app_and_forwards_rpc_on_one_origin() {
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         imaging: None,
         records: None,
+        faucet: None,
     };
     let (addr, stop_tx, server) = start(config).await;
 
@@ -148,6 +149,7 @@ async fn refuses_to_start_without_a_built_app_or_with_another_scheme() {
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         imaging: None,
         records: None,
+        faucet: None,
     };
     let err = serve(&config, |_| {}, async {}).await.unwrap_err();
     assert!(err.to_string().contains("build-webapp.sh"), "{err}");
@@ -252,6 +254,7 @@ async fn forwards_rpc_to_an_https_node_whose_certificate_it_trusts_only() {
             rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
             imaging: None,
             records: None,
+            faucet: None,
         };
         let (addr, stop_tx, server) = start(config).await;
         let (status, _, body) = http(addr, "POST", "/rpc", rpc).await;
@@ -281,6 +284,7 @@ async fn a_research_service_is_served_and_its_blinding_origin_alone_is_allowed_t
         rpc_timeout: bithive_cli::webapp_server::UPSTREAM_TIMEOUT,
         imaging: None,
         records: None,
+        faucet: None,
     };
     let service = bithive_matching::service::ResearchService {
         chain_id: "bithive-1".into(),
@@ -364,6 +368,7 @@ async fn a_silent_node_gets_the_page_a_504_and_silent_clients_are_closed() {
         rpc_timeout: std::time::Duration::from_millis(500),
         imaging: None,
         records: None,
+        faucet: None,
     };
     let (addr, stop_tx, server) = start(config).await;
     let started = std::time::Instant::now();
@@ -446,6 +451,7 @@ async fn the_imaging_routes_serve_keys_refuse_what_no_paid_job_names_and_pass_ex
             max_input_bytes: 100_000,
         }),
         records: None,
+        faucet: None,
     };
     std::fs::write(&config.deployment, br#"{"chain_id":"web-test-1"}"#).unwrap();
     let (addr, stop, server) = start(config.clone()).await;
@@ -607,6 +613,7 @@ async fn the_records_routes_store_only_the_file_a_record_names() {
         records: Some(bithive_cli::webapp_server::RecordsConfig {
             store: NodeStore::Local(store.clone()),
         }),
+        faucet: None,
     };
     let (addr, stop, server) = start(config).await;
     let path = format!("/v1/records/{id}");
@@ -668,4 +675,153 @@ async fn the_records_routes_store_only_the_file_a_record_names() {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// One bodiless request with `content_type`; the status and the whole answer, head included,
+/// in lower case.
+async fn http_whole(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: 0\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    let text = String::from_utf8_lossy(&out).to_lowercase();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_faucet_serves_each_new_account_once_within_its_hourly_budget() {
+    use bithive_chain_client::{query::balance, OperatorKey};
+    use bithive_cli::demo::platform::{client, new_mnemonic, PREFIX};
+    use bithive_cli::webapp_server::FaucetConfig;
+
+    let (devnet, gov, d) = common::deployed_devnet("web-faucet-1").await;
+    let dir = common::home_with(&d);
+    let keyring = dir.path().join("keyring.json");
+    common::funded_keys(&keyring, &gov, &["faucet"]).await;
+    let key = bithive_relayer::keyring::Keyring::new(&keyring)
+        .get("faucet", PREFIX)
+        .unwrap();
+    let faucet = std::sync::Arc::new(client(&devnet.rpc_url(), &d.chain_id, key).unwrap());
+    let served = dir.path().join("faucet-served.txt");
+    let config = |per_hour: usize| WebConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        dist: minimal_app(dir.path()),
+        deployment: dir.path().join("deployment.json"),
+        rpc: devnet.rpc_url(),
+        rpc_ca: None,
+        research: None,
+        rpc_timeout: std::time::Duration::from_secs(10),
+        imaging: None,
+        records: None,
+        faucet: Some(FaucetConfig {
+            client: faucet.clone(),
+            denom: "ubhive".into(),
+            amount: 1_000_000,
+            per_hour,
+            served_file: served.clone(),
+        }),
+    };
+    let fresh = || {
+        OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX)
+            .unwrap()
+            .address()
+            .to_string()
+    };
+    let (a, b, c) = (fresh(), fresh(), fresh());
+    let held = |who: String| {
+        let rpc = gov.rpc().clone();
+        async move { balance(rpc.as_ref(), &who, "ubhive").await.unwrap() }
+    };
+    let post = |addr: SocketAddr, who: &str| {
+        let path = format!("/v1/faucet/{who}");
+        async move { http_whole(addr, "POST", &path, "application/json").await }
+    };
+
+    let (addr, stop, server) = start(config(2)).await;
+    let (status, body) = http_bytes(addr, "GET", "/v1/faucet", b"").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(r#""amount":"1000000""#) && body.contains(r#""denom":"ubhive""#),
+        "{body}"
+    );
+    // Not asked as JSON (what a form or a page of another site could send without a CORS
+    // preflight): refused.
+    let (status, body) = http_whole(
+        addr,
+        "POST",
+        &format!("/v1/faucet/{a}"),
+        "application/x-www-form-urlencoded",
+    )
+    .await;
+    assert_eq!(status, 415, "{body}");
+    // Not an account of this chain: refused before anything is read or sent.
+    for bad in [
+        "nonsense",
+        "cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu",
+        &a.to_uppercase(),
+    ] {
+        let (status, body) = post(addr, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains("is not an account of this chain"), "{body}");
+    }
+    // An account with enough for its fees gets nothing.
+    let (status, body) = post(addr, gov.address()).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("enough for its fees"), "{body}");
+
+    // A new account: served once, the coins on chain; never twice.
+    let (status, body) = post(addr, &a).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""tx":"#), "{body}");
+    assert_eq!(held(a.clone()).await, 1_000_000);
+    let (status, body) = post(addr, &a).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("served once already"), "{body}");
+    // The hour's budget: two grants, then 429 with Retry-After, nothing sent.
+    assert_eq!(post(addr, &b).await.0, 200);
+    let (status, whole) = post(addr, &c).await;
+    assert_eq!(status, 429, "{whole}");
+    assert!(whole.contains("retry-after: "), "{whole}");
+    assert!(whole.contains("gave its 2 grants of this hour"), "{whole}");
+    assert_eq!(held(c.clone()).await, 0);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+
+    // Restarted (a new hour's budget): whom it served is remembered, on disk, 0600.
+    let (addr, stop, server) = start(config(10)).await;
+    assert_eq!(post(addr, &a).await.0, 409);
+    assert_eq!(post(addr, &b).await.0, 409);
+    assert_eq!(post(addr, &c).await.0, 200);
+    assert_eq!(held(c.clone()).await, 1_000_000);
+    let text = std::fs::read_to_string(&served).unwrap();
+    let line = |who: &str| format!("{} {who}", d.chain_id);
+    assert_eq!(
+        text.lines().map(str::to_string).collect::<Vec<_>>(),
+        [line(&a), line(&b), line(&c)]
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&served).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+    devnet.shutdown().await;
 }

@@ -202,6 +202,43 @@ test("wallet: a wallet that refuses to connect and a wrong network are explained
   await expect(page.getByRole("alert")).toContainText('Wrong network: the RPC serves chain "bithive-web-1" but the deployment is for "some-other-chain-1"');
 });
 
+test("wallet: a new account gets its first fees from the server's faucet, once; then it sends", async ({ page }) => {
+  const newcomer = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+  const [a] = await newcomer.getAccounts();
+  const w = await injectWallet(page, newcomer.mnemonic);
+  await open(page, "wallet");
+  await connect(page, w);
+  await expect(page.getByTestId("balance-BHIVE")).toHaveText("0");
+  const faucet = page.getByTestId("faucet");
+  await expect(faucet).toHaveText("Get 1 BHIVE for fees");
+  await faucet.click();
+  const status = page.getByTestId("faucet-status");
+  await expect(status).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  await expect(status).toContainText("1 BHIVE received in block");
+  await expect(page.getByTestId("balance-BHIVE")).toHaveText("1");
+  expect(await bhive(a.address)).toBe("1000000");
+  // Once per account: the offer is gone; asked again anyway, the faucet refuses and sends nothing.
+  await expect(page.getByTestId("faucet")).toHaveCount(0);
+  const again = await page.evaluate(async (addr) => {
+    const r = await fetch(`/v1/faucet/${addr}`, { method: "POST", headers: { "content-type": "application/json" } });
+    return [r.status, await r.text()] as const;
+  }, a.address);
+  expect(again[0]).toBe(409);
+  expect(again[1]).toContain("was served once already");
+  expect(await bhive(a.address)).toBe("1000000");
+  // A form post (what another site's page could send without asking) is refused.
+  const form = await page.evaluate(async (addr) => (await fetch(`/v1/faucet/${addr}`, { method: "POST", body: "x=1", headers: { "content-type": "application/x-www-form-urlencoded" } })).status, await fresh());
+  expect(form).toBe(415);
+  // Enough for a first transaction of its own.
+  const to = await fresh();
+  await page.getByTestId("send-to").fill(to);
+  await page.getByTestId("send-amount").fill("0.1");
+  await page.getByTestId("send-submit").click();
+  await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  expect(await bhive(to)).toBe("100000");
+  await axe(page, "wallet (faucet)");
+});
+
 test("network: emission against the halving schedule, supply as on chain", async ({ page }) => {
   const d = dep();
   await open(page, "network");

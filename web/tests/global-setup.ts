@@ -70,7 +70,10 @@ export default async function globalSetup() {
   const deployer = await DirectSecp256k1HdWallet.fromMnemonic(DEPLOYER_MNEMONIC, { prefix: "bithive" });
   const user = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
   const node = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
+  // The faucet's own funded key (`bithive web --faucet-key`), apart from the accounts the tests sign with.
+  const faucet = await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" });
   const [d] = await deployer.getAccounts();
+  const [f] = await faucet.getAccounts();
   const [u] = await user.getAccounts();
   const [n] = await node.getAccounts();
 
@@ -79,7 +82,8 @@ export default async function globalSetup() {
     ["devnet", "start", "--rpc", "127.0.0.1:0", "--block-time-ms", "200", "--chain-id", CHAIN_ID, "--home", path.join(dir, "devnet"),
       "--genesis-account", `${d.address}=100000000000000ubhive`,
       "--genesis-account", `${u.address}=50000000ubhive`,
-      "--genesis-account", `${n.address}=50000000ubhive`],
+      "--genesis-account", `${n.address}=50000000ubhive`,
+      "--genesis-account", `${f.address}=10000000000ubhive`],
     [/^rpc: (http:\/\/\S+)/, /^rest: (http:\/\/\S+)/],
     "devnet",
   );
@@ -94,6 +98,8 @@ export default async function globalSetup() {
       return r.stdout;
     };
     run(["keys", "add", "deployer", "--mnemonic-file", path.join(dir, "mnemonic"), "--keyring", keyring]);
+    writeFileSync(path.join(dir, "faucet-mnemonic"), faucet.mnemonic, { mode: 0o600 });
+    run(["keys", "add", "faucet", "--mnemonic-file", path.join(dir, "faucet-mnemonic"), "--keyring", keyring]);
     const deployment = path.join(dir, "deployment.json");
     const t0 = Date.now();
     run(["deploy", "--rpc", rpc, "--chain-id", CHAIN_ID, "--key", "deployer", "--keyring", keyring, "--out", deployment,
@@ -153,7 +159,8 @@ export default async function globalSetup() {
     const [web, url] = await startAndRead(
       bithive,
       ["web", "--listen", "127.0.0.1:0", "--rpc", rpc, "--deployment", deployment, "--dist", path.join(ROOT, "web", "dist"),
-        "--store-dir", storeDir, "--store-key-file", storeKey],
+        "--store-dir", storeDir, "--store-key-file", storeKey,
+        "--faucet-key", "faucet", "--keyring", keyring, "--faucet-served", path.join(dir, "faucet-served.txt"), "--faucet-per-hour", "3"],
       /^web: (http:\/\/\S+)/,
       "bithive web",
     );

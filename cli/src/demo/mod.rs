@@ -253,6 +253,22 @@ async fn keep_running(
         records: Some(crate::webapp_server::RecordsConfig {
             store: bithive_content_store::NodeStore::Local(crate::demo::aim::content_store(p)?),
         }),
+        // On the devnet, a new wallet user's first fees come from the deployer's key (idle once
+        // the story is told); an external chain's funds are not the demo's to give away.
+        faucet: match &p.opts.external {
+            Some(_) => None,
+            None => Some(crate::webapp_server::FaucetConfig {
+                client: std::sync::Arc::new(crate::demo::platform::client(
+                    &p.url,
+                    &p.chain_id,
+                    p.gov.key().clone(),
+                )?),
+                denom: crate::demo::platform::DENOM.into(),
+                amount: 1_000_000,
+                per_hour: 60,
+                served_file: p.opts.home.join("faucet-served.txt"),
+            }),
+        },
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     let web = tokio::spawn({

@@ -34,6 +34,16 @@ export function balanceList(b: Balances): HTMLElement {
   );
 }
 
+/** What the server's faucet gives (`GET /v1/faucet`), or null when it runs none. */
+async function faucetOffer(): Promise<{ denom: string; amount: string } | null> {
+  try {
+    const r = await fetch("/v1/faucet", { cache: "no-store" });
+    return r.ok ? ((await r.json()) as { denom: string; amount: string }) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** `a` as an account address of this chain (its bech32 prefix from the chain info). */
 export function checkAddress(chain: Chain, a: string): string {
   const want = addressPrefix(chain.info);
@@ -99,15 +109,52 @@ export const walletScreen: Screen = sessionScreen({
       );
     };
 
-    // Receive: the address to hand out, copied in one click; what a new account needs first.
-    const coin = feeCurrency(chain.info).coinDenom;
+    // Receive: the address to hand out, copied in one click; what a new account needs first:
+    // the server's faucet where it runs one (a devnet or testnet), else whom to ask.
+    const fee = feeCurrency(chain.info);
+    const coin = fee.coinDenom;
+    const faucet = await faucetOffer();
+    // Offered only to an account short of one grant (the faucet refuses the others anyway).
+    const held = faucet ? BigInt((await chain.query.getBalance(s.address, fee.coinMinimalDenom)).amount) : 0n;
     const receive = section(
       "Receive",
       h("p", {}, "Others send BHIVE, BTT and BTK to this address:"),
       h("p", {}, h("code", {}, s.address)),
       h("div", {}, copyButton(s.address, "Copy address", "copy-address", "copy-status")),
-      h("p", { class: "empty" }, `A new account needs a little ${coin} for fees before it can send anything: ask whoever runs this network (on a devnet, the account that deployed it) to send some.`),
+      faucet && faucet.denom === fee.coinMinimalDenom && held < BigInt(faucet.amount)
+        ? faucetForm(faucet.amount)
+        : h("p", { class: "empty" }, `A new account needs a little ${coin} for fees before it can send anything: ask whoever runs this network (on a devnet, the account that deployed it) to send some.`),
     );
+
+    function faucetForm(amount: string): HTMLElement {
+      const words = `${fmt(amount, fee.coinDecimals)} ${coin}`;
+      const [st, report] = txStatus("faucet-status");
+      const btn = h("button", { type: "button", "data-testid": "faucet" }, `Get ${words} for fees`);
+      btn.addEventListener("click", async () => {
+        btn.disabled = true;
+        report("broadcast", `Asking this network's faucet for ${words}…`);
+        let out: { tx: string; height: number };
+        try {
+          // JSON, as the server asks: a page of another site cannot send that without asking.
+          const r = await fetch(`/v1/faucet/${encodeURIComponent(s.address)}`, { method: "POST", headers: { "content-type": "application/json" } });
+          const text = await r.text();
+          if (!r.ok) {
+            // Served already: nothing more to ask for.
+            if (r.status === 409) btn.remove();
+            else btn.disabled = false;
+            return report("failed", `The faucet did not send: ${text.trim() || `HTTP ${r.status}`}.`);
+          }
+          out = JSON.parse(text) as { tx: string; height: number };
+        } catch (e) {
+          btn.disabled = false;
+          return report("failed", `The faucet could not be reached: ${(e as Error).message}.`);
+        }
+        btn.remove();
+        report("included", `${words} received in block ${out.height}: enough for your first fees.`, out.tx);
+        await refresh().catch(() => undefined);
+      });
+      return h("div", {}, h("p", {}, `A new account needs a little ${coin} for fees before it can send anything. This network's faucet gives each account ${words}, once.`), btn, st);
+    }
 
     const [assetF, asset] = select("Asset", [["BHIVE", "BHIVE (native)"], ["BTT", "BTT (cw20)"], ["BTK", "BTK (cw20)"]]);
     const [toF, to] = field("Recipient", { required: true, autocomplete: "off", spellcheck: "false", "data-testid": "send-to" }, `A ${addressPrefix(chain.info)}1… address`);
