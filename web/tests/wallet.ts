@@ -18,18 +18,22 @@ export interface TestWallet {
   signed: Uint8Array[];
   /** The texts it signed with signArbitrary (ADR-36), in order. */
   arbitrary: string[];
+  /** The amino JSON sign docs of the transactions it signed (a Ledger signs only these). */
+  signedAmino: StdSignDoc[];
   /** The user switches to another account in the wallet (Keplr's `keplr_keystorechange`). */
   switchTo(mnemonic: string): Promise<void>;
 }
 
 /** Injects a test wallet answering Keplr's API, as Keplr does (`window.keplr`, the default) or
- * as Leap does (`window.leap`); called twice, the page has both wallets, each its own account. */
-export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "leap" = "keplr"): Promise<TestWallet> {
+ * as Leap does (`window.leap`); called twice, the page has both wallets, each its own account.
+ * `ledger`: the account is on a Ledger, as Keplr presents one: `isNanoLedger`, the signer
+ * `getOfflineSignerAuto` gives signs amino JSON only, and a direct signature is refused. */
+export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "leap" = "keplr", ledger = false): Promise<TestWallet> {
   let direct = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   let amino = await Secp256k1HdWallet.fromMnemonic(mnemonic, { prefix: "bithive" });
   let [acc] = await direct.getAccounts();
   const w: TestWallet = {
-    address: acc.address, mode: "approve", calls: [], suggested: [], signed: [], arbitrary: [],
+    address: acc.address, mode: "approve", calls: [], suggested: [], signed: [], arbitrary: [], signedAmino: [],
     async switchTo(other: string) {
       direct = await DirectSecp256k1HdWallet.fromMnemonic(other, { prefix: "bithive" });
       amino = await Secp256k1HdWallet.fromMnemonic(other, { prefix: "bithive" });
@@ -55,6 +59,7 @@ export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "
         return { name: "test wallet", bech32Address: acc.address, pubKey: toBase64(acc.pubkey), algo: "secp256k1" };
       case "signDirect": {
         if (w.mode === "reject") throw new Error("Request rejected");
+        if (ledger) throw new Error("Ledger: only amino JSON signing is supported");
         if (arg.signer !== acc.address) throw new Error("unknown signer");
         const r = await direct.signDirect(acc.address, {
           bodyBytes: fromBase64(arg.bodyBytes),
@@ -73,7 +78,9 @@ export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "
       }
       case "signAmino": {
         if (w.mode === "reject") throw new Error("Request rejected");
+        if (arg.signer !== acc.address) throw new Error("unknown signer");
         const r = await amino.signAmino(acc.address, arg.doc as StdSignDoc);
+        w.signedAmino.push(r.signed);
         return { signed: r.signed, signature: r.signature };
       }
       case "signArbitrary": {
@@ -92,7 +99,7 @@ export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "
     }
   });
 
-  await page.addInitScript((as) => {
+  await page.addInitScript(({ as, ledger }) => {
     const call = (m: string, a?: unknown) => (window as any)[`__bithiveTestWallet_${as}`](m, a);
     const b64 = (u: Uint8Array) => btoa(String.fromCharCode(...u));
     const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -109,7 +116,7 @@ export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "
         signature: r.signature,
       };
     };
-    const signAmino = (_chainId: string, _signer: string, doc: unknown) => call("signAmino", { doc });
+    const signAmino = (_chainId: string, signer: string, doc: unknown) => call("signAmino", { signer, doc });
     const signer = (chainId: string) => ({
       async getAccounts() {
         const k = await call("key", chainId);
@@ -117,20 +124,25 @@ export async function injectWallet(page: Page, mnemonic: string, as: "keplr" | "
       },
       signDirect: (signerAddress: string, doc: unknown) => signDirect(chainId, signerAddress, doc),
     });
+    // What Keplr's getOfflineSignerAuto gives for a Ledger account: an amino-only signer.
+    const aminoSigner = (chainId: string) => ({
+      getAccounts: signer(chainId).getAccounts,
+      signAmino: (signerAddress: string, doc: unknown) => signAmino(chainId, signerAddress, doc),
+    });
     (window as any)[as] = {
       version: "test",
       experimentalSuggestChain: (info: unknown) => call("suggest", info),
       enable: (chainId: string) => call("enable", chainId),
       async getKey(chainId: string) {
         const k = await call("key", chainId);
-        return { ...k, pubKey: unb64(k.pubKey), isNanoLedger: false };
+        return { ...k, pubKey: unb64(k.pubKey), isNanoLedger: ledger };
       },
       getOfflineSigner: signer,
-      getOfflineSignerAuto: async (chainId: string) => signer(chainId),
+      getOfflineSignerAuto: async (chainId: string) => (ledger ? aminoSigner(chainId) : signer(chainId)),
       signDirect,
       signAmino,
       signArbitrary: (_chainId: string, signer: string, data: string) => call("signArbitrary", { signer, data }),
     };
-  }, as);
+  }, { as, ledger });
   return w;
 }

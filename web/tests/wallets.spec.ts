@@ -2,9 +2,12 @@
 // at `window.leap`) connects, sends BTT and signs a message (the records unlock) through Leap. A
 // browser with both wallets, each holding another account, offers the choice: the account the
 // user picks is the one connected, and the other wallet is asked nothing. With no wallet, the app
-// says which to install. axe with the choice shown.
+// says which to install. axe with the choice shown. A Ledger account (Keplr's amino-only signer)
+// sends BHIVE and calls the BTT contract through the app, signed as amino JSON and taken by the chain.
 import { test, expect } from "@playwright/test";
+import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
+import { readFileSync } from "node:fs";
 import { injectWallet } from "./wallet";
 import { axe, open } from "./helpers";
 
@@ -52,4 +55,26 @@ test("wallets: Leap alone connects, sends and signs; with Keplr and Leap the use
   await none.getByTestId("connect").click();
   await expect(none.getByTestId("account")).toContainText("No wallet found: install Keplr or Leap");
   await noneContext.close();
+});
+
+test("wallets: a Ledger account (amino JSON only) sends BHIVE and BTT, a contract call, through the app", async ({ page }) => {
+  const d = JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
+  const chain = await CosmWasmClient.connect(process.env.BITHIVE_RPC!);
+  const to = (await (await DirectSecp256k1HdWallet.generate(12, { prefix: "bithive" })).getAccounts())[0].address;
+  const ledger = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!, "keplr", true);
+  await open(page, "wallet");
+  await page.getByTestId("connect").click();
+  await expect(page.getByTestId("account")).toContainText(ledger.address.slice(0, 12));
+  for (const [asset, amount] of [["BHIVE", "0.25"], ["BTT", "0.5"]]) {
+    await page.getByLabel("Asset").selectOption(asset);
+    await page.getByTestId("send-to").fill(to);
+    await page.getByTestId("send-amount").fill(amount);
+    await page.getByTestId("send-submit").click();
+    await expect(page.getByTestId("send-status")).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  }
+  // Signed as amino JSON (what the Ledger shows), never as protobuf; the chain took both.
+  expect(ledger.signed.length).toBe(0);
+  expect(ledger.signedAmino.map((doc) => doc.msgs.map((m) => m.type))).toEqual([["cosmos-sdk/MsgSend"], ["wasm/MsgExecuteContract"]]);
+  expect((await chain.getBalance(to, "ubhive")).amount).toBe("250000");
+  expect((await chain.queryContractSmart(d.contracts.btt, { balance: { address: to } })).balance).toBe("500000");
 });
