@@ -510,7 +510,8 @@ impl Assets<'_> {
         else {
             bail!("not a mint");
         };
-        let taken = self
+        // "not found" is a free id; a chain that cannot be read is an error, not a "yes".
+        let taken = match self
             .client
             .query_typed::<_, cw721::msg::OwnerOfResponse>(
                 self.nft,
@@ -520,7 +521,11 @@ impl Assets<'_> {
                 },
             )
             .await
-            .is_ok();
+        {
+            Ok(_) => true,
+            Err(e) if e.to_string().contains("not found") => false,
+            Err(e) => return Err(anyhow::Error::new(e).context("whether the asset id is free")),
+        };
         if taken {
             bail!("asset {token_id} exists already: an id is never minted twice");
         }

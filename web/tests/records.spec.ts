@@ -9,7 +9,7 @@
 // address of another chain. axe and no sideways scroll at 390 px. When the server does not take
 // the file after the mint, the page keeps the exact file and sends it again on request. A share
 // sealed to the reader's reading key is read in the reader's own page (logged first); one sealed
-// to its BitChat key is refused there and left to the CLI.
+// to its BitChat key is refused there before anything is signed, and left to the CLI.
 import { test, expect } from "@playwright/test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -234,16 +234,19 @@ test("my records: a share sealed to the reader's reading key is read in the read
   await expect(status).toHaveAttribute("data-state", "included", { timeout: 60_000 });
   await expect(status).toContainText("your read is in the owner's access log");
   await expect(p2.getByTestId("shared-text")).toHaveText(note);
-  // Sealed to the BitChat key: refused in the page (logged all the same), read by the CLI.
+  // Sealed to the BitChat key: refused in the page before anything is signed (the CLI reads it).
+  const signed = w2.signed.length;
   await p2.getByTestId(`shared-read-${token}-research`).click();
   await expect(status).toContainText("bithive vault identity", { timeout: 60_000 });
+  await expect(status).toContainText("Nothing was signed");
+  expect(w2.signed.length).toBe(signed);
   await expect(p2.getByTestId("shared-text")).toHaveCount(0);
   await axe(p2, "records (reader)");
   await p2.setViewportSize({ width: 390, height: 844 });
   expect(await overflowing(p2)).toEqual([]);
   await ctx.close();
 
-  // The patient's log shows both reads.
+  // The patient's log shows the one read.
   await page.getByTestId(`record-open-${token}`).click();
-  await expect(page.getByTestId("record-log").locator(`span[title="${r.address}"]`)).toHaveCount(2);
+  await expect(page.getByTestId("record-log").locator(`span[title="${r.address}"]`)).toHaveCount(1);
 });

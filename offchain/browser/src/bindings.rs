@@ -328,6 +328,21 @@ pub fn reader_key(signature: &[u8]) -> Result<String, JsError> {
     js(crate::records::reader_key(signature))
 }
 
+/// Throws unless a share's `wrapped` key opens with this account's reading key for record
+/// `tokenId` of `vault` and `grantee` (checked before the read is logged and paid for).
+#[wasm_bindgen(js_name = checkSharedRecord)]
+pub fn check_shared_record(
+    signature: &[u8],
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    wrapped: &[u8],
+) -> Result<(), JsError> {
+    js(crate::records::check_share(
+        signature, vault, token_id, grantee, wrapped,
+    ))
+}
+
 /// A record shared with `grantee` (this account, whose wallet signed `recordKeyText`), opened:
 /// the grant's `wrapped` key opened with the reading key, then `sealed`, checked against the
 /// vault's `sha256Hex`. Throws on a share sealed to another key or record, or another file.

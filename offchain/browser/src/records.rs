@@ -125,16 +125,26 @@ pub fn reader_key(owner_signature: &[u8]) -> Result<String, String> {
 /// file `sealed`, checked against the vault's `sha256_hex`. Refuses a grant sealed to another
 /// key (e.g. to the account's `bithive vault identity`, which only the CLI holds), made for
 /// another record or account, or a file that is not the record's.
-pub fn open_granted(
+/// Whether a share's `wrapped` key opens with this account's reading key (bound to `vault`,
+/// record `token_id` and `grantee`): checked before the read is logged and paid for, so a share
+/// the page cannot open costs nothing. The key itself is dropped.
+pub fn check_share(
     owner_signature: &[u8],
     vault: &str,
     token_id: &str,
     grantee: &str,
     wrapped: &[u8],
-    sealed: &[u8],
-    sha256_hex: &str,
-) -> Result<Vec<u8>, String> {
-    check_file(sealed, sha256_hex)?;
+) -> Result<(), String> {
+    unwrap_shared_key(owner_signature, vault, token_id, grantee, wrapped).map(drop)
+}
+
+fn unwrap_shared_key(
+    owner_signature: &[u8],
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    wrapped: &[u8],
+) -> Result<bithive_bitchat_seal::Zeroizing<[u8; 32]>, String> {
     let private = reader_private_key(signature(owner_signature)?);
     let (_, key) = bithive_bitchat_seal::open(
         private.as_ref(),
@@ -151,7 +161,20 @@ pub fn open_granted(
         .as_slice()
         .try_into()
         .map_err(|_| "the shared record key is not 32 bytes".to_string())?;
-    let key = bithive_bitchat_seal::Zeroizing::new(key);
+    Ok(bithive_bitchat_seal::Zeroizing::new(key))
+}
+
+pub fn open_granted(
+    owner_signature: &[u8],
+    vault: &str,
+    token_id: &str,
+    grantee: &str,
+    wrapped: &[u8],
+    sealed: &[u8],
+    sha256_hex: &str,
+) -> Result<Vec<u8>, String> {
+    check_file(sealed, sha256_hex)?;
+    let key = unwrap_shared_key(owner_signature, vault, token_id, grantee, wrapped)?;
     open_record(sealed, &key).map_err(|_| "the record does not open with the shared key".into())
 }
 
@@ -277,6 +300,9 @@ mod tests {
             open(&reader, "4", "bithive1reader", &r.sealed).unwrap(),
             b"MRI report"
         );
+        assert!(check_share(&reader, "vault1", "4", "bithive1reader", &wrapped).is_ok());
+        assert!(check_share(&owner, "vault1", "4", "bithive1reader", &wrapped).is_err());
+        assert!(check_share(&reader, "vault1", "5", "bithive1reader", &wrapped).is_err());
         // Another account's signature, another record or grantee: refused.
         assert!(open(&owner, "4", "bithive1reader", &r.sealed)
             .unwrap_err()

@@ -201,18 +201,36 @@ fn plain_words(role: Role, body: &Value) -> Option<String> {
             Ok(asset_nft::ExecuteMsg::Mint {
                 token_id,
                 owner,
+                token_uri,
                 extension,
-                ..
             }),
         ) => {
             let jurisdictions: Vec<_> = extension.jurisdictions.iter().map(|j| j.words()).collect();
-            Some(format!(
+            let mut words = format!(
                 "mint asset {token_id} ({}) to {owner}: document {} (sha256 {}); jurisdictions {}",
                 extension.class.words(),
                 extension.description_uri,
                 extension.content_hash,
                 jurisdictions.join(", ")
-            ))
+            );
+            // Every field that takes effect is said: a device key controls the asset's twin,
+            // certifications are what investors are shown, a token URI is another document.
+            for c in &extension.certifications {
+                words += &format!(
+                    "; certified {} by {} (certificate {}, until {})",
+                    c.standard, c.issuer, c.certificate_id, c.expires_at
+                );
+            }
+            if let Some(k) = &extension.device_pubkey {
+                words += &format!(
+                    "; device key {} (it alone updates the asset's digital twin)",
+                    cosmwasm_std::HexBinary::from(k.as_slice())
+                );
+            }
+            if let Some(uri) = token_uri {
+                words += &format!("; token URI {uri}");
+            }
+            Some(words)
         }
         _ => None,
     }
@@ -294,6 +312,23 @@ mod tests {
                 ),
                 objection: None
             }
+        );
+        // What else takes effect is said too.
+        let e = explain_json(
+            &mint(json!({
+                "class": "compute_resource", "description_uri": "ipfs://doc",
+                "content_hash": "ab".repeat(32), "device_pubkey": "AqM=",
+                "certifications": [{ "standard": "ISO13485", "issuer": "TUV", "certificate_id": "C-1", "expires_at": "1700000000000000000" }],
+                "jurisdictions": [{ "code": "US", "markers": [] }],
+            })),
+            &d,
+        );
+        assert!(
+            e.words.ends_with(
+                "jurisdictions US; certified ISO13485 by TUV (certificate C-1, until 1700000000.000000000); device key 02a3 (it alone updates the asset's digital twin)"
+            ),
+            "{}",
+            e.words
         );
         // A mint the contract cannot parse keeps its JSON and the objection.
         let e = explain_json(&mint(json!({ "class": "spaceship" })), &d);

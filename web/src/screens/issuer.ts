@@ -68,6 +68,16 @@ async function unapproved(nft: AssetNftQueryClient, jurisdictions: Jurisdiction[
   return out;
 }
 
+/** Every item of a listing that pages by the last item (30 a page). */
+async function allPages(page: (after?: string) => Promise<string[]>): Promise<string[]> {
+  const out: string[] = [];
+  for (;;) {
+    const items = await page(out[out.length - 1]);
+    out.push(...items);
+    if (items.length < 30) return out;
+  }
+}
+
 /** Whether asset `id` exists; a chain that cannot be read is an error, not a "no". */
 const exists = (nft: AssetNftQueryClient, id: string) =>
   nft.ownerOf({ tokenId: id }).then(
@@ -83,12 +93,7 @@ export const issuerScreen: Screen = sessionScreen({
   async render(chain, s) {
     const c = chain.d.contracts;
     const nft = new AssetNftQueryClient(chain.query, c.asset_nft);
-    const [config, valuers, mine, prePropose] = await Promise.all([
-      nft.config(),
-      nft.valuers({ limit: 30 }),
-      nft.tokens({ owner: s.address, limit: 30 }),
-      preProposeOf(chain),
-    ]);
+    const [config, valuers, mine, prePropose] = await Promise.all([nft.config(), allPages((after) => nft.valuers({ startAfter: after, limit: 30 }).then((r) => r.addresses)), allPages((after) => nft.tokens({ owner: s.address, startAfter: after, limit: 30 }).then((r) => r.tokens)), preProposeOf(chain)]);
     const byDao = !!c.dao && config.admin === c.dao;
     const isAdmin = config.admin === s.address;
     const who = isAdmin
@@ -101,7 +106,7 @@ export const issuerScreen: Screen = sessionScreen({
     parts.push(
       section(
         "Value an asset",
-        valuers.addresses.includes(s.address)
+        valuers.includes(s.address)
           ? valueForm(chain, s, config)
           : h("p", { class: "empty", "data-testid": "not-valuer" }, "Only registered valuers submit values; the asset contract's admin registers them."),
       ),
@@ -109,7 +114,7 @@ export const issuerScreen: Screen = sessionScreen({
     parts.push(
       section(
         "Lock your asset for shares",
-        mine.tokens.length ? lockForm(chain, s, nft, mine.tokens) : h("p", { class: "empty", "data-testid": "no-assets" }, "You own no asset: the ones you are issued appear here."),
+        mine.length ? lockForm(chain, s, nft, mine) : h("p", { class: "empty", "data-testid": "no-assets" }, "You own no asset: the ones you are issued appear here."),
       ),
     );
     return h("div", {}, ...parts);
@@ -143,18 +148,23 @@ function issueForm(chain: Chain, s: Session, nft: AssetNftQueryClient, config: C
   const form = h("form", {}, idF, ownerF, classF, docF, uriF, codeF, markers, btn, st);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
+    // Read once: what is checked is what is signed, whatever the form holds by then.
     const tokenId = id.value.trim();
     const to = owner.value.trim();
+    const docUri = uri.value.trim();
+    const assetClass = cls.value as AssetClass;
     const j: Jurisdiction = { code: code.value.trim(), markers: boxes.filter(([b]) => b.checked).map(([b]) => b.value as ComplianceMarker) };
     const refuse = (why: string) => report("failed", `${why} Nothing was signed.`);
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(tokenId)) return refuse("The asset id is 1 to 64 of a-z A-Z 0-9 - _ . (no spaces).");
     try {
       checkAddress(chain, to);
+      // The contract takes the lower-case form only (bech32 also allows all capitals).
+      if (to !== to.toLowerCase()) throw new Error(`write the address in lower case`);
     } catch (e) {
       return refuse(`The owner: ${plain(e)}.`);
     }
     if (!/^[A-Z0-9-]{2,8}$/.test(j.code)) return refuse("The jurisdiction is 2 to 8 of A-Z 0-9 - (US, EU, DE-BY).");
-    if (!/^(ipfs|https|ar):\/\/\S+$/.test(uri.value.trim())) return refuse("Where the document is published: an ipfs://, https:// or ar:// address.");
+    if (!/^(ipfs|https|ar):\/\/\S+$/.test(docUri)) return refuse("Where the document is published: an ipfs://, https:// or ar:// address.");
     const f = doc.files?.[0];
     if (!f || f.size === 0) return refuse("Choose the document describing the asset (it is hashed here, not sent).");
     btn.disabled = true;
@@ -168,7 +178,7 @@ function issueForm(chain: Chain, s: Session, nft: AssetNftQueryClient, config: C
           token_id: tokenId,
           owner: to,
           token_uri: null,
-          extension: { class: cls.value as AssetClass, description_uri: uri.value.trim(), content_hash: await sha256Hex(await f.arrayBuffer()), jurisdictions: [j], certifications: [], device_pubkey: null },
+          extension: { class: assetClass, description_uri: docUri, content_hash: await sha256Hex(await f.arrayBuffer()), jurisdictions: [j], certifications: [], device_pubkey: null },
         },
       };
       if (!prePropose) {
@@ -177,7 +187,7 @@ function issueForm(chain: Chain, s: Session, nft: AssetNftQueryClient, config: C
         return;
       }
       const call: CosmosMsgForEmpty = { wasm: { execute: { contract_addr: c.asset_nft, msg: toBase64(toUtf8(JSON.stringify(msg))), funds: [] } } };
-      const propose = { propose: { msg: { propose: { title: `Mint asset ${tokenId} to ${to}`, description: `${CLASSES.find(([k]) => k === cls.value)![1]}, document ${uri.value.trim()}`, msgs: [call], vote: null } } } };
+      const propose = { propose: { msg: { propose: { title: `Mint asset ${tokenId} to ${to}`, description: `${CLASSES.find(([k]) => k === assetClass)![1]}, document ${docUri}`, msgs: [call], vote: null } } } };
       const out = await runTx(chain, [executeMsg(s.address, prePropose, propose)], "", report);
       if (!out) return;
       const n = out.events.flatMap((e) => (e.type === "wasm" ? e.attributes : [])).find((a) => a.key === "proposal_id")?.value ?? "?";

@@ -190,7 +190,7 @@ export const recordsScreen: Screen = sessionScreen({
         ),
         section(
           "What sharing can and cannot undo",
-          h("p", {}, "A share gives one account the record's key for one purpose until a date, and each read it makes is logged on chain before it gets the key. Revoking stops the vault from giving the key out again and refuses that account's next access. It cannot take back a copy of the record, or of its key, that the account already read. To cut that off, add the record again (a new key) and stop using the old one."),
+          h("p", {}, "A share gives one account the record's key for one purpose until a date. BitHive's apps log each read on chain before they open the record, but the vault cannot force that: the sealed key is on chain, where that account can read it without logging. Revoking stops the vault from giving the key out again and refuses that account's next access; the key stays in the chain's history, and a copy of the record or of its key the account already took stays with it. To cut that off, add the record again (a new key) and stop using the old one."),
         ),
       );
     };
@@ -381,6 +381,12 @@ export const recordsScreen: Screen = sessionScreen({
     const readShared = async (x: Grant, detail: HTMLElement, sig: Uint8Array) => {
       const [st, report] = txStatus("shared-read-status");
       detail.replaceChildren(h("h4", {}, `Record ${x.token_id}, shared for ${purposeWords(x.purpose).toLowerCase()}`), st);
+      // A share this page cannot open is said before the read is logged and paid for.
+      try {
+        pkg.checkSharedRecord(sig, vault, x.token_id, s.address, fromBase64(x.wrapped_key));
+      } catch (e) {
+        return report("failed", `Record ${x.token_id} cannot be read here: ${plain(e)}. Nothing was signed.`);
+      }
       const msg: VaultMsg = { log_access: { token_id: x.token_id, purpose: x.purpose } };
       const out = await runTx(chain, [executeMsg(s.address, vault, msg)], "", report);
       if (!out) return;
