@@ -416,10 +416,19 @@ impl Assets<'_> {
     /// approved `holder` (the contract refuses such a transfer).
     async fn unapproved(&self, token_id: &str, holder: &str) -> anyhow::Result<Vec<String>> {
         let info = self.metadata(token_id).await?;
+        self.unapproved_in(&info.extension.jurisdictions, holder)
+            .await
+    }
+
+    /// Of `jurisdictions`, the codes of those that admit approved holders only and have not
+    /// approved `holder`.
+    async fn unapproved_in(
+        &self,
+        jurisdictions: &[Jurisdiction],
+        holder: &str,
+    ) -> anyhow::Result<Vec<String>> {
         let mut out = Vec::new();
-        for j in info
-            .extension
-            .jurisdictions
+        for j in jurisdictions
             .iter()
             .filter(|j| j.markers.contains(&ComplianceMarker::ApprovedHoldersOnly))
         {
@@ -529,29 +538,15 @@ impl Assets<'_> {
         if taken {
             bail!("asset {token_id} exists already: an id is never minted twice");
         }
-        for j in extension
-            .jurisdictions
-            .iter()
-            .filter(|j| j.markers.contains(&ComplianceMarker::ApprovedHoldersOnly))
+        if let Some(code) = self
+            .unapproved_in(&extension.jurisdictions, owner)
+            .await?
+            .first()
         {
-            let approved: bool = self
-                .client
-                .query_typed(
-                    self.nft,
-                    &NftQuery::HolderApproved {
-                        jurisdiction: j.code.clone(),
-                        holder: owner.clone(),
-                    },
-                )
-                .await
-                .context("the compliance officer's approvals")?;
-            if !approved {
-                bail!(
-                    "{owner} is not approved to hold assets of jurisdiction {} (approved holders \
-                     only): the compliance officer approves it first, or the DAO's mint would fail",
-                    j.code
-                );
-            }
+            bail!(
+                "{owner} is not approved to hold assets of jurisdiction {code} (approved holders \
+                 only): the compliance officer approves it first, or the DAO's mint would fail"
+            );
         }
         let jurisdictions: Vec<_> = extension.jurisdictions.iter().map(|j| j.words()).collect();
         let title = format!("Mint asset {token_id} to {owner}");
