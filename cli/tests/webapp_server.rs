@@ -36,6 +36,23 @@ async fn start(
     (rx.await.unwrap(), stop_tx, server)
 }
 
+/// `bithive web` on a free port for `rpc`, with [`minimal_app`] and `dir`'s deployment.json and
+/// no optional service: a test adds the one it checks.
+fn minimal_config(dir: &std::path::Path, rpc: String) -> WebConfig {
+    WebConfig {
+        listen: ([127, 0, 0, 1], 0).into(),
+        dist: minimal_app(dir),
+        deployment: dir.join("deployment.json"),
+        rpc,
+        rpc_ca: None,
+        research: None,
+        rpc_timeout: std::time::Duration::from_secs(10),
+        imaging: None,
+        records: None,
+        faucet: None,
+    }
+}
+
 /// `dir/dist` with a one-byte index.html: an app to serve where its content does not matter.
 fn minimal_app(dir: &std::path::Path) -> std::path::PathBuf {
     let dist = dir.join("dist");
@@ -602,18 +619,10 @@ async fn the_records_routes_store_only_the_file_a_record_names() {
     ))
     .unwrap();
     let config = WebConfig {
-        listen: ([127, 0, 0, 1], 0).into(),
-        dist: minimal_app(dir.path()),
-        deployment: dir.path().join("deployment.json"),
-        rpc: devnet.rpc_url(),
-        rpc_ca: None,
-        research: None,
-        rpc_timeout: std::time::Duration::from_secs(10),
-        imaging: None,
         records: Some(bithive_cli::webapp_server::RecordsConfig {
             store: NodeStore::Local(store.clone()),
         }),
-        faucet: None,
+        ..minimal_config(dir.path(), devnet.rpc_url())
     };
     let (addr, stop, server) = start(config).await;
     let path = format!("/v1/records/{id}");
@@ -721,15 +730,6 @@ async fn the_faucet_serves_each_new_account_once_within_its_hourly_budget() {
     let faucet = std::sync::Arc::new(client(&devnet.rpc_url(), &d.chain_id, key).unwrap());
     let served = dir.path().join("faucet-served.txt");
     let config = |per_hour: usize| WebConfig {
-        listen: ([127, 0, 0, 1], 0).into(),
-        dist: minimal_app(dir.path()),
-        deployment: dir.path().join("deployment.json"),
-        rpc: devnet.rpc_url(),
-        rpc_ca: None,
-        research: None,
-        rpc_timeout: std::time::Duration::from_secs(10),
-        imaging: None,
-        records: None,
         faucet: Some(FaucetConfig {
             client: faucet.clone(),
             denom: "ubhive".into(),
@@ -737,6 +737,7 @@ async fn the_faucet_serves_each_new_account_once_within_its_hourly_budget() {
             per_hour,
             served_file: served.clone(),
         }),
+        ..minimal_config(dir.path(), devnet.rpc_url())
     };
     let fresh = || {
         OperatorKey::from_mnemonic(&new_mnemonic().unwrap(), PREFIX)
