@@ -295,11 +295,15 @@ relayer_start() {
     rly)
       rly_home
       # One Go scheduler thread, as the test chains run (scripts/wasmd-net.sh: less idle CPU).
-      # A flush (rly's rescan for packets and acks not yet relayed) every 15 s, not its default
-      # 5 min: when a send fails (CI met rly's own "TrustedHeight ... must be less than header
-      # height" on a client update under load), the packets it carried are relayed by the next
-      # flush instead of minutes later, past the test's two-minute waits.
-      GOMAXPROCS=1 "$RELAYER_BIN" start "$(rly_path)" --home "$RH" --flush-interval 15s >>"$RELAYER_LOG" 2>&1 &
+      # Up to 100 messages a transaction (rly's default is 5): with 5, the batch's 50
+      # acknowledgements went out as ten transactions, each with its own client update to the
+      # same height; one was refused ("TrustedHeight {1 3065} must be less than header height
+      # {1 3065}", CI's runs of 61eeb66 and 8e383b2), and rly never sent its acknowledgements
+      # again ("flush was successful, but packets are still pending ... ack: 1"), so the test
+      # timed out. One transaction carries them with one update. A flush every 15 s (default
+      # 5 min) for what a failed send carried.
+      GOMAXPROCS=1 "$RELAYER_BIN" start "$(rly_path)" --home "$RH" --max-msgs 100 --flush-interval 15s \
+        >>"$RELAYER_LOG" 2>&1 &
       RELAYER_PID=$! ;;
   esac
 }
