@@ -488,7 +488,6 @@ impl WebArgs {
                 let d = chain.deployment()?;
                 let client = chain.client(&d, false, "the faucet's funded key")?;
                 Some(crate::webapp_server::FaucetConfig {
-                    denom: client.gas().fee_denom.clone(),
                     client: std::sync::Arc::new(client),
                     amount: self.faucet_amount,
                     per_hour: self.faucet_per_hour,

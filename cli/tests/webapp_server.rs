@@ -732,7 +732,6 @@ async fn the_faucet_serves_each_new_account_once_within_its_hourly_budget() {
     let config = |per_hour: usize| WebConfig {
         faucet: Some(FaucetConfig {
             client: faucet.clone(),
-            denom: "ubhive".into(),
             amount: 1_000_000,
             per_hour,
             served_file: served.clone(),

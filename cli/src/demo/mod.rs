@@ -263,7 +263,6 @@ async fn keep_running(
                     &p.chain_id,
                     p.gov.key().clone(),
                 )?),
-                denom: crate::demo::platform::DENOM.into(),
                 amount: 1_000_000,
                 per_hour: 60,
                 served_file: p.opts.home.join("faucet-served.txt"),

@@ -41,23 +41,29 @@ use super::{refuse, WebError};
 /// What the faucet sends and how often.
 #[derive(Clone)]
 pub struct FaucetConfig {
-    /// The funded key's client (fees as the deployment records them).
+    /// The funded key's client (fees as the deployment records them); a grant is in its fee
+    /// coin.
     pub client: Arc<ChainClient>,
-    /// The chain's fee coin: what is sent.
-    pub denom: String,
     /// Base units sent per grant.
     pub amount: u128,
     /// Grants in any hour, at most.
     pub per_hour: usize,
-    /// Where the accounts served are kept (one address a line).
+    /// Where the accounts served are kept (`<chain id> <address>` a line).
     pub served_file: PathBuf,
+}
+
+impl FaucetConfig {
+    /// What a grant is paid in: the faucet key's fee coin.
+    fn denom(&self) -> &str {
+        &self.client.gas().fee_denom
+    }
 }
 
 impl std::fmt::Debug for FaucetConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FaucetConfig")
             .field("from", &self.client.address())
-            .field("denom", &self.denom)
+            .field("denom", &self.denom())
             .field("amount", &self.amount)
             .field("per_hour", &self.per_hour)
             .finish_non_exhaustive()
@@ -116,12 +122,7 @@ async fn record(file: &Arc<std::sync::Mutex<std::fs::File>>, line: String) -> st
 /// The faucet routes for `config`, serving accounts of the faucet key's chain (its address
 /// prefix and chain id).
 pub(super) fn routes(config: &FaucetConfig) -> Result<Router, WebError> {
-    let prefix = config
-        .client
-        .address()
-        .split_once('1')
-        .map(|(p, _)| p.to_string())
-        .unwrap_or_default();
+    let prefix = config.client.key().prefix().to_string();
     let chain_id = config.client.chain_id().to_string();
     let bad =
         |e: std::io::Error| WebError::Faucet(format!("{}: {e}", config.served_file.display()));
@@ -161,7 +162,7 @@ pub(super) fn routes(config: &FaucetConfig) -> Result<Router, WebError> {
 }
 
 async fn describe(State(s): State<FaucetState>) -> Response {
-    Json(serde_json::json!({ "denom": s.config.denom, "amount": s.config.amount.to_string() }))
+    Json(serde_json::json!({ "denom": s.config.denom(), "amount": s.config.amount.to_string() }))
         .into_response()
 }
 
@@ -223,7 +224,7 @@ async fn grant(
         Err(_) => return busy(),
     }
     let client = s.config.client.clone();
-    match bithive_chain_client::query::balance(client.rpc().as_ref(), &address, &s.config.denom)
+    match bithive_chain_client::query::balance(client.rpc().as_ref(), &address, s.config.denom())
         .await
     {
         Ok(held) if held >= s.config.amount => {
@@ -231,7 +232,7 @@ async fn grant(
                 StatusCode::CONFLICT,
                 format!(
                     "{address} holds {held}{} already, enough for its fees",
-                    s.config.denom
+                    s.config.denom()
                 ),
             )
         }
@@ -293,7 +294,11 @@ async fn grant(
     drop(ledger);
 
     // The transfer, in a task of its own: a client that hangs up does not cancel it.
-    let (to, amount, denom) = (address.clone(), s.config.amount, s.config.denom.clone());
+    let (to, amount, denom) = (
+        address.clone(),
+        s.config.amount,
+        s.config.denom().to_string(),
+    );
     let sent = tokio::spawn(async move {
         let msg = client.send_msg(&to, &[(amount, &denom)])?;
         client.submit(vec![msg], "BitHive faucet").await
@@ -301,7 +306,7 @@ async fn grant(
     .await;
     match sent {
         Ok(Ok(out)) => {
-            tracing::info!(%address, tx = %out.hash, amount = s.config.amount, denom = %s.config.denom, "faucet grant");
+            tracing::info!(%address, tx = %out.hash, amount = s.config.amount, denom = %s.config.denom(), "faucet grant");
             Json(serde_json::json!({ "tx": out.hash, "height": out.height })).into_response()
         }
         Ok(Err(e)) if certainly_not_sent(&e) => {

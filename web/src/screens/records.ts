@@ -45,6 +45,19 @@ const unlocked = new Map<string, Uint8Array>();
 /** `ns` nanoseconds (a contract Timestamp) as a UTC date and time. */
 const when = (ns: string | number) => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString().replace("T", " ").slice(0, 16) + " UTC";
 
+/** Every grant a vault query lists (`grants` of a record, `grants_of` a grantee), 30 a page;
+ * `query` builds a page's query from the last grant read. The generated client types
+ * `start_after` as string[][] (ts-codegen reads the schema's tuple as an array of arrays), so
+ * the query is sent with the schema's own type instead. */
+async function allGrants(chain: Chain, vault: string, query: (last: Grant | undefined) => VaultQuery): Promise<GrantResponse[]> {
+  const grants: GrantResponse[] = [];
+  for (;;) {
+    const page: GrantsResponse = await chain.query.queryContractSmart(vault, query(grants[grants.length - 1]?.grant ?? undefined));
+    grants.push(...page.grants);
+    if (page.grants.length < 30) return grants;
+  }
+}
+
 /** The sealed file of record `id` from the server, or an error in plain words. */
 async function fetchSealed(id: string): Promise<Uint8Array> {
   let r: Response;
@@ -285,16 +298,7 @@ export const recordsScreen: Screen = sessionScreen({
     };
 
     const sharesView = async (id: string, sealed: Uint8Array, r: VaultRecord, sig: Uint8Array, detail: HTMLElement) => {
-      const grants: GrantResponse[] = [];
-      for (;;) {
-        const last = grants[grants.length - 1]?.grant;
-        // The generated client types `start_after` as string[][] (ts-codegen reads the schema's
-        // tuple as an array of arrays): the query is sent with the schema's own type instead.
-        const msg: VaultQuery = { grants: { token_id: id, start_after: last ? [last.grantee, last.purpose] : null, limit: 30 } };
-        const page: GrantsResponse = await chain.query.queryContractSmart(vault, msg);
-        grants.push(...page.grants);
-        if (page.grants.length < 30) break;
-      }
+      const grants = await allGrants(chain, vault, (last) => ({ grants: { token_id: id, start_after: last ? [last.grantee, last.purpose] : null, limit: 30 } }));
       const [rst, rreport] = txStatus("record-revoke-status");
       const rows = grants.flatMap((g) => {
         const x = g.grant;
@@ -354,14 +358,7 @@ export const recordsScreen: Screen = sessionScreen({
      * reading key; each read is logged on chain first (the owner's audit trail), as
      * `bithive vault get` does, and the vault refuses a share that is no longer live. */
     const sharedView = async (sig: Uint8Array) => {
-      const grants: GrantResponse[] = [];
-      for (;;) {
-        const last = grants[grants.length - 1]?.grant;
-        const msg: VaultQuery = { grants_of: { grantee: s.address, start_after: last ? [last.token_id, last.purpose] : null, limit: 30 } };
-        const page: GrantsResponse = await chain.query.queryContractSmart(vault, msg);
-        grants.push(...page.grants);
-        if (page.grants.length < 30) break;
-      }
+      const grants = await allGrants(chain, vault, (last) => ({ grants_of: { grantee: s.address, start_after: last ? [last.token_id, last.purpose] : null, limit: 30 } }));
       const detail = h("div", { "data-testid": "shared-detail" });
       const rows = grants.flatMap((g) => {
         const x = g.grant;
