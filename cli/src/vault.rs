@@ -6,8 +6,10 @@
 //! grantee (a grantee's read is logged on chain first, the owner's audit trail); `revoke`,
 //! `list`, `log`; `identity` prints the key a grantee hands to the owner (its BitChat key), and
 //! `reading-key` the key of a grantee who reads in the web app (derived, like the record keys,
-//! from the account's signature of the vault's key text, so a browser wallet derives it too);
-//! `get` opens a grant sealed to either.
+//! from the account's signature of the vault's key text, so a browser wallet derives it too), which
+//! `reading-key --publish` sets in the vault under the account (ADR 017), so that `grant` finds
+//! it by address instead of taking a key from whoever relays it; `get` opens a grant sealed to
+//! either key.
 //!
 //! What revocation can and cannot undo: after `revoke`, the vault refuses the grantee's next
 //! access and no longer serves it the wrapped key; a copy of the record or of its key the
@@ -25,8 +27,8 @@ use bithive_content_store::record::{
 use bithive_content_store::{Cid, ContentStore};
 use bithive_deploy_plan::Deployment;
 use bithive_interface::data_vault::{
-    ExecuteMsg as VaultMsg, GrantResponse, GrantsResponse, Purpose, QueryMsg as VaultQuery, Record,
-    RecordMsg, RecordType,
+    ExecuteMsg as VaultMsg, GrantResponse, GrantsResponse, Purpose, QueryMsg as VaultQuery,
+    ReadingKeyResponse, Record, RecordMsg, RecordType,
 };
 use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::{Binary, HexBinary, Timestamp};
@@ -55,8 +57,9 @@ pub enum VaultCommand {
     /// The BitChat key others seal record keys to: give it to whoever grants you access
     Identity(IdentityArgs),
     /// Your reading key in this vault: what your web app's My records screen shows, for shares
-    /// you read in the page (`get` opens them too)
-    ReadingKey(ChainArgs),
+    /// you read in the page (`get` opens them too); `--publish` sets it in the vault, where
+    /// whoever shares with you finds it by your address
+    ReadingKey(ReadingKeyArgs),
 }
 
 /// A record's kind, as the vault names it.
@@ -147,15 +150,34 @@ pub struct GrantArgs {
     /// The grantee's account
     #[arg(long, value_name = "ADDRESS")]
     pub to: String,
-    /// The grantee's key (hex): its reading key (`bithive vault reading-key`, or its My records
-    /// screen) to read in the web app, or its BitChat key (`bithive vault identity`)
+    /// The grantee's key (hex). Default: the reading key the account published in the vault
+    /// (`bithive vault reading-key --publish`, or Publish on its My records screen). A key given
+    /// here must be that one; if the account published none, add --unpublished-key (for instance
+    /// its BitChat key, `bithive vault identity`, which it reads with `bithive vault get`)
     #[arg(long, value_name = "HEX")]
-    pub to_key: String,
+    pub to_key: Option<String>,
+    /// Seal to --to-key although the account published no reading key. Nothing on chain binds
+    /// that key to the account: use it only for a key you had from the grantee in person
+    #[arg(long, requires = "to_key")]
+    pub unpublished_key: bool,
     #[arg(long, value_enum)]
     pub purpose: Why,
     /// Days until the grant expires
     #[arg(long, default_value_t = 30)]
     pub days: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ReadingKeyArgs {
+    #[command(flatten)]
+    pub chain: ChainArgs,
+    /// Set it in the vault under your account (a transaction), so that owners find it by your
+    /// address
+    #[arg(long, conflicts_with = "withdraw")]
+    pub publish: bool,
+    /// Remove your published key from the vault (shares already sealed to it stay readable)
+    #[arg(long)]
+    pub withdraw: bool,
 }
 
 #[derive(Debug, Args)]
@@ -271,6 +293,63 @@ pub(crate) async fn wrap_record_key(
     Ok(identity(client)?.seal_to(&key_to, &header, key.as_slice())?)
 }
 
+/// The reading key `account` published in the vault, if any.
+async fn published_key(
+    client: &ChainClient,
+    vault: &str,
+    account: &str,
+) -> anyhow::Result<Option<[u8; 32]>> {
+    let r: ReadingKeyResponse = client
+        .query_typed(
+            vault,
+            &VaultQuery::ReadingKey {
+                account: account.into(),
+            },
+        )
+        .await
+        .with_context(|| format!("{account}'s reading key in the vault"))?;
+    r.reading_key
+        .map(|k| {
+            <[u8; 32]>::try_from(k.public_key.as_slice()).map_err(|_| {
+                anyhow::anyhow!("the vault holds a reading key of {account} that is not 32 bytes")
+            })
+        })
+        .transpose()
+}
+
+/// The key a grant is sealed to (hex): the grantee's published reading key; a `--to-key` only
+/// if it is that key, or, with `--unpublished-key`, if the grantee published none (ADR 017).
+async fn grantee_key(client: &ChainClient, vault: &str, a: &GrantArgs) -> anyhow::Result<String> {
+    let published = published_key(client, vault, &a.to).await?;
+    let given = match &a.to_key {
+        None => None,
+        Some(k) => {
+            let mut key = [0u8; 32];
+            hex::decode_to_slice(k.trim(), &mut key)
+                .context("--to-key: 32 bytes of hex (64 characters)")?;
+            Some(key)
+        }
+    };
+    match (given, published) {
+        (None, Some(p)) => Ok(hex::encode(p)),
+        (None, None) => bail!(
+            "{} has published no reading key in this vault: ask them to press Publish on their My records screen or run `bithive vault reading-key --publish`. Nothing was signed.",
+            a.to
+        ),
+        (Some(g), Some(p)) if g == p => Ok(hex::encode(p)),
+        (Some(_), Some(p)) => bail!(
+            "--to-key is not the reading key {} published in the vault ({}): whoever gave it to you may have swapped it. Leave --to-key out to seal to the published one. Nothing was signed.",
+            a.to,
+            hex::encode(p)
+        ),
+        (Some(_), None) if !a.unpublished_key => bail!(
+            "{} has published no reading key, so nothing binds --to-key to that account: ask them to publish theirs (`bithive vault reading-key --publish`), or add --unpublished-key if you had this key from them in person. Nothing was signed.",
+            a.to
+        ),
+        (Some(g), None) => Ok(hex::encode(g)),
+    }
+}
+
 /// The sealed bytes of `r` from the store, checked against the sha256 the vault holds.
 async fn fetch(store: &impl ContentStore, r: &Record) -> anyhow::Result<Vec<u8>> {
     let cid: Cid = r
@@ -315,7 +394,7 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
         VaultCommand::Revoke(a) => &a.chain,
         VaultCommand::Log(a) => &a.chain,
         VaultCommand::Identity(_) => unreachable!("handled above"),
-        VaultCommand::ReadingKey(c) => c,
+        VaultCommand::ReadingKey(a) => &a.chain,
     };
     let d = chain.deployment()?;
     let read_only = matches!(cmd, VaultCommand::Log(_))
@@ -329,12 +408,43 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         match cmd {
-            VaultCommand::ReadingKey(_) => {
+            VaultCommand::ReadingKey(a) => {
                 let public = bithive_bitchat::e2e::public_key(reading_key(&client, &d).as_ref())?;
+                let mut published = published_key(&client, &vault, client.address()).await?;
+                let mut done = None;
+                if a.publish && published.as_ref() != Some(&public) {
+                    client
+                        .execute_batch(&[(
+                            vault.clone(),
+                            VaultMsg::SetReadingKey { public_key: HexBinary::from(public.as_slice()) },
+                        )])
+                        .await
+                        .context("publishing your reading key")?;
+                    published = Some(public);
+                    done = Some("published in the vault: whoever shares a record with you finds it by your address");
+                } else if a.withdraw && published.is_some() {
+                    client
+                        .execute_batch(&[(vault.clone(), VaultMsg::RemoveReadingKey {})])
+                        .await
+                        .context("withdrawing your reading key")?;
+                    published = None;
+                    done = Some("withdrawn from the vault: owners can no longer look it up (shares already sealed to it stay readable)");
+                }
+                let state = match (&published, done) {
+                    (_, Some(done)) => done,
+                    (Some(p), None) if *p == public => "published in the vault",
+                    (Some(_), None) => "not the key your account published in the vault (an older one): run with --publish to replace it",
+                    (None, None) => "not published: run with --publish so that whoever shares with you finds it by your address",
+                };
                 say(
                     chain.json,
-                    json!({ "reading_key": hex::encode(public), "account": client.address() }),
-                    &hex::encode(public),
+                    json!({
+                        "reading_key": hex::encode(public),
+                        "account": client.address(),
+                        "published": published.as_ref() == Some(&public),
+                        "published_key": published.map(hex::encode),
+                    }),
+                    &format!("{}\n{state}", hex::encode(public)),
                 );
             }
             VaultCommand::Put(a) => {
@@ -492,7 +602,8 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                 if a.days == 0 || a.days > 3_650 {
                     bail!("--days: 1 to 3650");
                 }
-                let wrapped = wrap_record_key(&client, &d, &a.store, &a.token_id, &a.to, &a.to_key, "--to-key").await?;
+                let to_key = grantee_key(&client, &vault, a).await?;
+                let wrapped = wrap_record_key(&client, &d, &a.store, &a.token_id, &a.to, &to_key, "--to-key").await?;
                 let now = client.rpc().latest_block_time().await?;
                 let expires = now + a.days * 86_400;
                 let purpose: Purpose = a.purpose.into();

@@ -116,32 +116,42 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
     let stranger_key = ok(vault(home, &rpc, "stranger", &["identity"]))
         .trim()
         .to_string();
-    let grant = |key: &str, sealed_to: &str| {
-        vault(
-            home,
-            &rpc,
-            key,
-            &[
-                "grant",
-                &token,
-                "--to",
-                &addr["researcher"],
-                "--to-key",
-                sealed_to,
-                "--purpose",
-                "research",
-                "--days",
-                "30",
-            ],
-        )
+    // `sealed_to`: the key given with --to-key and the flags after it, or none (the published
+    // reading key).
+    let grant = |key: &str, sealed_to: &[&str]| {
+        let mut args = vec![
+            "grant",
+            &token,
+            "--to",
+            &addr["researcher"],
+            "--purpose",
+            "research",
+            "--days",
+            "30",
+        ];
+        if let Some((k, flags)) = sealed_to.split_first() {
+            args.extend(["--to-key", k]);
+            args.extend(flags);
+        }
+        vault(home, &rpc, key, &args)
     };
     refused(
-        grant("stranger", &researcher_key),
+        grant("stranger", &[&researcher_key, "--unpublished-key"]),
         "only its owner shares it",
+    );
+    // The researcher published no reading key: a key relayed by anyone is bound to nothing, so
+    // the owner must say it had the key from them.
+    refused(
+        grant("patient", &[]),
+        "has published no reading key in this vault",
+    );
+    refused(
+        grant("patient", &[&researcher_key]),
+        "add --unpublished-key if you had this key from them in person",
     );
 
     // A key sealed to another account's BitChat key: the researcher's read refuses it.
-    ok(grant("patient", &stranger_key));
+    ok(grant("patient", &[&stranger_key, "--unpublished-key"]));
     refused(
         get("researcher"),
         "sealed neither to your BitChat key nor to your reading key",
@@ -149,7 +159,7 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
     assert!(!theirs.exists());
 
     // Granted properly: the researcher reads the same bytes, its access logged.
-    ok(grant("patient", &researcher_key));
+    ok(grant("patient", &[&researcher_key, "--unpublished-key"]));
     ok(get("researcher"));
     assert_eq!(std::fs::read(&theirs).unwrap(), report);
     let log: Value = serde_json::from_str(&ok(vault(
@@ -168,17 +178,39 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
 
     // Shared to the researcher's reading key (what its web app's My records screen shows and
     // reads with): `get` opens that too; the key is the account's own in this vault.
-    let reading_key = |key: &str| {
-        ok(vault(home, &rpc, key, &["reading-key"]))
-            .trim()
-            .to_string()
+    let reading_key = |key: &str, flags: &[&str]| -> Value {
+        let mut args = vec!["reading-key", "--json"];
+        args.extend(flags);
+        serde_json::from_str(&ok(vault(home, &rpc, key, &args))).unwrap()
     };
-    let researcher_reading = reading_key("researcher");
+    let mine = reading_key("researcher", &[]);
+    let researcher_reading = mine["reading_key"].as_str().unwrap().to_string();
     assert_eq!(researcher_reading.len(), 64);
-    assert_ne!(researcher_reading, reading_key("stranger"));
+    assert_eq!(mine["published"], false);
+    let strangers = reading_key("stranger", &[])["reading_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(researcher_reading, strangers);
     assert_ne!(researcher_reading, researcher_key);
-    assert_eq!(reading_key("researcher"), researcher_reading);
-    ok(grant("patient", &researcher_reading));
+    // Published by the researcher's own transaction: the vault now names it by address.
+    let published = reading_key("researcher", &["--publish"]);
+    assert_eq!(published["reading_key"], researcher_reading.as_str());
+    assert_eq!(published["published"], true);
+    assert_eq!(reading_key("researcher", &[])["published"], true);
+    // ADR 017's swap: a key handed over as the researcher's (the stranger's, or the researcher's
+    // BitChat key) is refused once the account published its own.
+    refused(
+        grant("patient", &[&strangers, "--unpublished-key"]),
+        "is not the reading key",
+    );
+    refused(
+        grant("patient", &[&researcher_key]),
+        "whoever gave it to you may have swapped it",
+    );
+    // Looked up by address (no --to-key), or given and equal to the published one.
+    ok(grant("patient", &[&researcher_reading]));
+    ok(grant("patient", &[]));
     std::fs::remove_file(&theirs).unwrap();
     ok(get("researcher"));
     assert_eq!(std::fs::read(&theirs).unwrap(), report);
@@ -200,6 +232,16 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
     std::fs::remove_file(&theirs).unwrap();
     refused(get("researcher"), "was revoked");
     assert!(!theirs.exists());
+
+    // Withdrawn: owners no longer find it, and the next share needs a key again.
+    assert_eq!(
+        reading_key("researcher", &["--withdraw"])["published"],
+        false
+    );
+    refused(
+        grant("patient", &[]),
+        "has published no reading key in this vault",
+    );
     devnet.shutdown().await;
 }
 

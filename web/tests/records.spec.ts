@@ -5,11 +5,13 @@
 // CLI derive the same keys). Shared with a researcher's account for research, the researcher
 // reads it with `bithive vault get --purpose research`, the page's access log shows that read,
 // and after the patient revokes the share the researcher's next read is refused. Refused with
-// nothing signed: a rejected unlock, a file over the page's limit, a share to a bad key or an
-// address of another chain. axe and no sideways scroll at 390 px. When the server does not take
-// the file after the mint, the page keeps the exact file and sends it again on request. A share
-// sealed to the reader's reading key is read in the reader's own page (logged first); one sealed
-// to its BitChat key is refused there before anything is signed, and left to the CLI.
+// nothing signed: a rejected unlock, a file over the page's limit, a share to an account that
+// published no reading key (ADR 017: the page seals only to the key the account set in the vault
+// itself) or an address of another chain. axe and no sideways scroll at 390 px. When the server
+// does not take the file after the mint, the page keeps the exact file and sends it again on
+// request. The reader publishes its reading key in its own page; a share sealed to it is read
+// there (logged first); one sealed to its BitChat key (by the CLI) is refused there before
+// anything is signed, and left to the CLI.
 import { test, expect } from "@playwright/test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -56,10 +58,6 @@ test("my records: added encrypted in the page, read by the CLI with the same acc
   const [d] = await deployer.getAccounts();
   const bank = await SigningStargateClient.connectWithSigner(process.env.BITHIVE_RPC!, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
   await bank.sendTokens(d.address, r.address, [{ denom: "ubhive", amount: "10000000" }], "auto");
-  const id = bithive(["vault", "identity", "--key", "researcher", "--keyring", keyring]);
-  expect(id.status, id.out).toBe(0);
-  const researcherKey = id.out.trim();
-  expect(researcherKey).toMatch(/^[0-9a-f]{64}$/);
 
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   await open(page, "records");
@@ -107,17 +105,21 @@ test("my records: added encrypted in the page, read by the CLI with the same acc
   expect(own.ok, own.text).toBe(true);
   expect(own.text).toBe(REPORT);
 
-  // Shares refused with nothing signed: a bad key, an address of another chain.
+  // Shares refused with nothing signed: an account that published no reading key, an address
+  // of another chain.
   const before = w.signed.length;
   await page.getByTestId("share-to").fill(r.address);
-  await page.getByTestId("share-key").fill("zz");
   await page.getByTestId("share").click();
-  await expect(page.getByTestId("record-share-status")).toContainText("64 hex characters");
+  await expect(page.getByTestId("record-share-status")).toContainText("has not published a reading key");
   await page.getByTestId("share-to").fill("cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu");
-  await page.getByTestId("share-key").fill(researcherKey);
   await page.getByTestId("share").click();
   await expect(page.getByTestId("record-share-status")).toContainText("is not a bithive1");
   expect(w.signed.length).toBe(before);
+  // The researcher publishes its reading key with the CLI (one transaction of its own).
+  const pub = bithive(["vault", "reading-key", "--publish", "--key", "researcher", "--keyring", keyring,
+    "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--rpc", process.env.BITHIVE_RPC!]);
+  expect(pub.status, pub.out).toBe(0);
+  expect(pub.out).toContain("published in the vault");
 
   // Shared for research: the researcher reads it with the CLI, and the page logs that read.
   await page.getByTestId("share-to").fill(r.address);
@@ -188,18 +190,24 @@ test("my records: a share sealed to the reader's reading key is read in the read
   const [d] = await deployer.getAccounts();
   const bank = await SigningStargateClient.connectWithSigner(process.env.BITHIVE_RPC!, deployer, { gasPrice: GasPrice.fromString("0.025ubhive") });
   await bank.sendTokens(d.address, r.address, [{ denom: "ubhive", amount: "10000000" }], "auto");
-  const cli = (args: string[]) => {
-    const res = bithive([...args, "--key", "reader", "--keyring", keyring]);
+  writeFileSync(path.join(dir, "patient"), process.env.BITHIVE_USER_MNEMONIC!, { mode: 0o600 });
+  expect(bithive(["keys", "add", "patient", "--mnemonic-file", path.join(dir, "patient"), "--keyring", keyring]).status).toBe(0);
+  const chainArgs = ["--deployment", process.env.BITHIVE_DEPLOYMENT!, "--rpc", process.env.BITHIVE_RPC!];
+  const cli = (key: string, args: string[]) => {
+    const res = bithive([...args, "--key", key, "--keyring", keyring]);
     expect(res.status, res.out).toBe(0);
     return res.out.trim();
   };
-  const readingKey = cli(["vault", "reading-key", "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--rpc", process.env.BITHIVE_RPC!]);
-  const bitchatKey = cli(["vault", "identity"]);
+  const mine = JSON.parse(cli("reader", ["vault", "reading-key", "--json", ...chainArgs]));
+  const readingKey: string = mine.reading_key;
+  const bitchatKey = cli("reader", ["vault", "identity"]);
   expect(readingKey).toMatch(/^[0-9a-f]{64}$/);
   expect(readingKey).not.toBe(bitchatKey);
+  expect(mine.published).toBe(false);
 
-  // The patient adds a note and shares it: for treatment to the reading key, for research to
-  // the BitChat key (which only the CLI holds).
+  // The patient adds a note. The reader published no reading key yet: the page refuses to share
+  // with nothing signed. The CLI shares it for research to the BitChat key the reader handed
+  // over (which only the CLI holds), saying it had that key from them in person.
   const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
   await open(page, "records");
   await connect(page, w);
@@ -210,17 +218,23 @@ test("my records: a share sealed to the reader's reading key is read in the read
   const added = page.getByTestId("record-add-status");
   await expect(added).toHaveAttribute("data-state", "included", { timeout: 60_000 });
   const token = (await added.textContent())!.match(/Record (\d+) added/)![1];
-  for (const [purpose, key] of [["treatment", readingKey], ["research", bitchatKey]]) {
+  const share = async (purpose: string) => {
     await page.getByTestId(`record-open-${token}`).click();
     await expect(page.getByTestId("record-text")).toHaveText(note);
     await page.getByTestId("share-to").fill(r.address);
-    await page.getByTestId("share-key").fill(key);
     await page.getByTestId("share-purpose").selectOption(purpose);
     await page.getByTestId("share").click();
-    await expect(page.getByTestId("record-notice")).toContainText("Shared with", { timeout: 60_000 });
-  }
+  };
+  const signedBefore = w.signed.length;
+  await share("treatment");
+  await expect(page.getByTestId("record-share-status")).toContainText("has not published a reading key", { timeout: 30_000 });
+  await expect(page.getByTestId("record-share-status")).toContainText("Nothing was signed");
+  expect(w.signed.length).toBe(signedBefore);
+  cli("patient", ["vault", "grant", token, "--to", r.address, "--to-key", bitchatKey, "--unpublished-key",
+    "--purpose", "research", "--days", "30", ...chainArgs,
+    "--store-dir", process.env.BITHIVE_STORE_DIR!, "--store-key-file", process.env.BITHIVE_STORE_KEY_FILE!]);
 
-  // The reader, in its own browser: its reading key is the CLI's; both shares listed.
+  // The reader, in its own browser: its reading key is the CLI's; it publishes it there.
   const ctx = await browser.newContext();
   const p2 = await ctx.newPage();
   const w2 = await injectWallet(p2, reader.mnemonic);
@@ -228,7 +242,21 @@ test("my records: a share sealed to the reader's reading key is read in the read
   await connect(p2, w2);
   await p2.getByTestId("records-unlock").click();
   await expect(p2.getByTestId("reading-key")).toHaveText(readingKey);
-  await expect(p2.getByTestId("shared-list")).toContainText(token);
+  await expect(p2.getByTestId("reading-key-state")).toContainText("Not published yet");
+  await p2.getByTestId("reading-key-publish").click();
+  await expect(p2.getByTestId("reading-key-state")).toContainText("Published in the vault", { timeout: 60_000 });
+  await expect(p2.getByTestId("reading-key-publish")).toHaveCount(0);
+  expect(JSON.parse(cli("reader", ["vault", "reading-key", "--json", ...chainArgs])).published).toBe(true);
+
+  // Now the patient's page finds it by address and shares for treatment.
+  await share("treatment");
+  await expect(page.getByTestId("record-notice")).toContainText("Shared with", { timeout: 60_000 });
+
+  // The reader sees both shares (the screen drawn again: locked and unlocked).
+  await p2.getByTestId("records-lock").click();
+  await p2.getByTestId("records-unlock").click();
+  await expect(p2.getByTestId(`shared-read-${token}-treatment`)).toBeVisible({ timeout: 30_000 });
+  await expect(p2.getByTestId(`shared-read-${token}-research`)).toBeVisible();
   await p2.getByTestId(`shared-read-${token}-treatment`).click();
   const status = p2.getByTestId("shared-read-status");
   await expect(status).toHaveAttribute("data-state", "included", { timeout: 60_000 });

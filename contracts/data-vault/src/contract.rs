@@ -8,7 +8,7 @@ use cosmwasm_std::{Binary, Deps, DepsMut, Empty, Env, MessageInfo, Response};
 use cw721::state::{CollectionInfo, Cw721Config};
 
 use crate::error::{ContractError, ContractResult};
-use crate::execute::{admin, consent, dataset, nft, provenance, receive_cw20};
+use crate::execute::{admin, consent, dataset, nft, provenance, reading_key, receive_cw20};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::state::{Config, ANSWERERS, CONFIG, CURATORS};
 
@@ -104,6 +104,8 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             grantee,
             purpose,
         } => consent::revoke(deps, env, info, token_id, grantee, purpose),
+        ExecuteMsg::SetReadingKey { public_key } => reading_key::set(deps, env, info, public_key),
+        ExecuteMsg::RemoveReadingKey {} => reading_key::remove(deps, info),
         ExecuteMsg::LogAccess { token_id, purpose } => {
             consent::log_access(deps, env, info, token_id, purpose)
         }

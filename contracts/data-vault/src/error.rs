@@ -23,6 +23,9 @@ bithive_cw_common::contract_error! {
         #[error("approvals and operators are disabled: only a record's owner can move it")]
         ApprovalsDisabled {},
 
+        #[error("{account} has published no reading key")]
+        NoReadingKey { account: String },
+
         #[error("record {token_id} not found")]
         RecordNotFound { token_id: String },
 

@@ -1,7 +1,8 @@
 use bithive_cw_common::{clamp_limit, PageAfter};
 use bithive_interface::data_vault::{
     AddressesResponse, DatasetsResponse, DpQueriesResponse, Endorsement, EndorsementsResponse,
-    GrantResponse, GrantsResponse, MemberResponse, MembersResponse, QuerierBudgetResponse, Record,
+    GrantResponse, GrantsResponse, MemberResponse, MembersResponse, QuerierBudgetResponse,
+    ReadingKeyResponse, Record,
 };
 use cosmwasm_std::{to_json_binary, Addr, Binary, Deps, Empty, Env, StdResult};
 use cw721::msg::{AllNftInfoResponse, CollectionInfoAndExtensionResponse, NftInfoResponse};
@@ -14,7 +15,7 @@ use crate::execute::dataset::membership_live;
 use crate::msg::QueryMsg;
 use crate::state::{
     Grant, ANSWERERS, CONFIG, CURATORS, DATASETS, DATASET_QUERIES, ENDORSEMENTS, GRANTS,
-    GRANTS_BY_GRANTEE, MEMBERS, QUERIER_SPENT, QUERIES, RECORDS,
+    GRANTS_BY_GRANTEE, MEMBERS, QUERIER_SPENT, QUERIES, READING_KEYS, RECORDS,
 };
 
 fn nft_info(deps: Deps, token_id: String) -> StdResult<NftInfoResponse<Record>> {
@@ -137,6 +138,14 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
                 })
                 .collect::<StdResult<Vec<_>>>()?;
             to_json_binary(&GrantsResponse { grants })
+        }
+        QueryMsg::ReadingKey { account } => {
+            let account = deps.api.addr_validate(&account)?;
+            let reading_key = READING_KEYS.may_load(deps.storage, &account)?;
+            to_json_binary(&ReadingKeyResponse {
+                account,
+                reading_key,
+            })
         }
         QueryMsg::Dataset { dataset_id } => {
             to_json_binary(&DATASETS.load(deps.storage, dataset_id)?)

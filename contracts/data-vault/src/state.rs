@@ -6,7 +6,8 @@ use cosmwasm_std::{Addr, Decimal, Empty, Timestamp};
 use cw_storage_plus::{Item, Map};
 
 pub use bithive_interface::data_vault::{
-    Config, Dataset, DpQuery, DpQueryStatus, Grant, Membership, Purpose, Record, RecordType,
+    Config, Dataset, DpQuery, DpQueryStatus, Grant, Membership, Purpose, ReadingKey, Record,
+    RecordType,
 };
 
 pub const CONFIG: Item<Config> = Item::new("vault_config");
@@ -22,6 +23,8 @@ pub const ACCESS_SEQ: Map<&str, u64> = Map::new("vault_access_seq");
 pub const GRANTS: Map<(&str, &Addr, &str), Grant> = Map::new("vault_grants");
 /// (grantee, token id, purpose): the reverse index a node pages through.
 pub const GRANTS_BY_GRANTEE: Map<(&Addr, &str, &str), Empty> = Map::new("vault_grants_rev");
+/// account -> the reading key it published itself (ADR 017).
+pub const READING_KEYS: Map<&Addr, ReadingKey> = Map::new("vault_reading_keys");
 pub const CURATORS: Map<&Addr, Empty> = Map::new("vault_curators");
 pub const ANSWERERS: Map<&Addr, Empty> = Map::new("vault_answerers");
 pub const DATASET_SEQ: Item<u64> = Item::new("vault_dataset_seq");

@@ -4,9 +4,9 @@
 use bithive_interface::data_vault::{
     Admission, CreateDatasetMsg, DpAnswer, QueryKind, RecordMsg, MAX_CONTENT_ID_LEN,
     MAX_DATASET_ISSUERS, MAX_DATASET_MEMBERS, MAX_GRANT_SECONDS_CAP, MAX_HISTOGRAM_BINS,
-    MAX_QUERY_TTL_SECONDS, MAX_WRAPPED_KEY_LEN, MIN_CONTENT_ID_LEN,
+    MAX_QUERY_TTL_SECONDS, MAX_WRAPPED_KEY_LEN, MIN_CONTENT_ID_LEN, READING_KEY_LEN,
 };
-use cosmwasm_std::{Binary, Decimal, Timestamp};
+use cosmwasm_std::{Binary, Decimal, HexBinary, Timestamp};
 
 use crate::error::ContractError;
 
@@ -52,6 +52,54 @@ pub fn record(r: &RecordMsg) -> Result<(), ContractError> {
 pub fn wrapped_key(k: &Binary) -> Result<(), ContractError> {
     if k.is_empty() || k.len() > MAX_WRAPPED_KEY_LEN {
         return Err(invalid("wrapped_key", "1 to 512 bytes"));
+    }
+    Ok(())
+}
+
+/// The X25519 points of small order (RFC 7748 u-coordinates, little-endian; libsodium's list):
+/// a share sealed to one of them has a shared secret anyone can compute.
+const SMALL_ORDER: [[u8; 32]; 7] = {
+    let mut p_minus_1 = [0xff; 32];
+    p_minus_1[0] = 0xec;
+    p_minus_1[31] = 0x7f;
+    let mut p = p_minus_1;
+    p[0] = 0xed;
+    let mut p_plus_1 = p_minus_1;
+    p_plus_1[0] = 0xee;
+    let mut one = [0; 32];
+    one[0] = 1;
+    [
+        [0; 32],
+        one,
+        [
+            0xe0, 0xeb, 0x7a, 0x7c, 0x3b, 0x41, 0xb8, 0xae, 0x16, 0x56, 0xe3, 0xfa, 0xf1, 0x9f,
+            0xc4, 0x6a, 0xda, 0x09, 0x8d, 0xeb, 0x9c, 0x32, 0xb1, 0xfd, 0x86, 0x62, 0x05, 0x16,
+            0x5f, 0x49, 0xb8, 0x00,
+        ],
+        [
+            0x5f, 0x9c, 0x95, 0xbc, 0xa3, 0x50, 0x8c, 0x24, 0xb1, 0xd0, 0xb1, 0x55, 0x9c, 0x83,
+            0xef, 0x5b, 0x04, 0x44, 0x5c, 0xc4, 0x58, 0x1c, 0x8e, 0x86, 0xd8, 0x22, 0x4e, 0xdd,
+            0xd0, 0x9f, 0x11, 0x57,
+        ],
+        p_minus_1,
+        p,
+        p_plus_1,
+    ]
+};
+
+/// A reading key: an X25519 public key, not of small order. X25519 ignores the top bit of the
+/// last byte (RFC 7748), so the comparison does too.
+pub fn reading_key(k: &HexBinary) -> Result<(), ContractError> {
+    let Ok(k) = <[u8; READING_KEY_LEN]>::try_from(k.as_slice()) else {
+        return Err(invalid("public_key", "an X25519 public key: 32 bytes"));
+    };
+    let mut masked = k;
+    masked[31] &= 0x7f;
+    if SMALL_ORDER.contains(&masked) {
+        return Err(invalid(
+            "public_key",
+            "a point of small order: anyone could open what is sealed to it",
+        ));
     }
     Ok(())
 }
@@ -198,4 +246,35 @@ pub fn max_grant_seconds(s: u64) -> Result<u64, ContractError> {
         return Err(invalid("max_grant_seconds", "1 s to 5 years"));
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list is what it claims: X25519 with any scalar maps each point to zero, and a key of
+    /// a real secret is accepted.
+    #[test]
+    fn the_refused_reading_keys_are_exactly_points_of_small_order() {
+        for (i, point) in SMALL_ORDER.iter().enumerate() {
+            for scalar in [[7u8; 32], [0x5a; 32]] {
+                assert_eq!(
+                    x25519_dalek::x25519(scalar, *point),
+                    [0; 32],
+                    "point {i} is not of small order"
+                );
+            }
+            assert!(reading_key(&HexBinary::from(point.as_slice())).is_err());
+            let mut high = *point;
+            high[31] |= 0x80;
+            assert!(
+                reading_key(&HexBinary::from(high.as_slice())).is_err(),
+                "point {i}, top bit set"
+            );
+        }
+        let public = x25519_dalek::x25519([9u8; 32], x25519_dalek::X25519_BASEPOINT_BYTES);
+        reading_key(&HexBinary::from(public.as_slice())).unwrap();
+        assert!(reading_key(&HexBinary::from(&public[..31])).is_err());
+        assert!(reading_key(&HexBinary::from([public.as_slice(), &[0]].concat())).is_err());
+    }
 }

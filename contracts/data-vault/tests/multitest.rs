@@ -571,6 +571,145 @@ fn grants_are_listed_both_ways() {
     assert_eq!(rest.grants[0].grant.as_ref().unwrap().token_id, b);
 }
 
+/// A reading key for tests: an X25519 public key of a made-up secret.
+fn reading_key_of(seed: u8) -> HexBinary {
+    let public = x25519_dalek::x25519([seed; 32], x25519_dalek::X25519_BASEPOINT_BYTES);
+    HexBinary::from(public.as_slice())
+}
+
+/// ADR 017's swap: Mallory, who relays Bob's key to Alice, cannot put hers in its place on
+/// chain, since a reading key is stored under the account that sent it. What Alice reads by
+/// Bob's address is what Bob's own transaction set.
+#[test]
+fn attack_publishing_a_reading_key_for_another_account() {
+    let mut t = setup();
+    let (bob, mallory) = (t.bob.clone(), t.mallory.clone());
+    let key_of = |t: &T, who: &Addr| -> ReadingKeyResponse {
+        t.q(&QueryMsg::ReadingKey {
+            account: who.to_string(),
+        })
+    };
+    assert_eq!(key_of(&t, &bob).reading_key, None);
+    let bobs = reading_key_of(1);
+    let r = t
+        .app
+        .execute_contract(
+            bob.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::SetReadingKey {
+                public_key: bobs.clone(),
+            },
+            &[],
+        )
+        .unwrap();
+    assert_eq!(attr(&r, "action").as_deref(), Some("set_reading_key"));
+    assert_eq!(attr(&r, "account").as_deref(), Some(bob.as_str()));
+    assert_eq!(attr(&r, "public_key"), Some(bobs.to_hex()));
+    let mallorys = reading_key_of(2);
+    t.app
+        .execute_contract(
+            mallory.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::SetReadingKey {
+                public_key: mallorys.clone(),
+            },
+            &[],
+        )
+        .unwrap();
+    let seen = key_of(&t, &bob);
+    assert_eq!(seen.account, bob);
+    assert_eq!(
+        seen.reading_key.unwrap().public_key,
+        bobs,
+        "Mallory's key is hers, not Bob's"
+    );
+    assert_eq!(
+        key_of(&t, &mallory).reading_key.unwrap().public_key,
+        mallorys
+    );
+    // No account can withdraw another's key: Mallory's withdrawal removes only her own.
+    t.app
+        .execute_contract(
+            mallory.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::RemoveReadingKey {},
+            &[],
+        )
+        .unwrap();
+    assert_eq!(key_of(&t, &mallory).reading_key, None);
+    assert_eq!(key_of(&t, &bob).reading_key.unwrap().public_key, bobs);
+    assert_eq!(
+        err(t.app.execute_contract(
+            mallory.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::RemoveReadingKey {},
+            &[]
+        )),
+        ContractError::NoReadingKey {
+            account: mallory.to_string()
+        }
+    );
+    // Bob replaces his key (a new time), then withdraws it.
+    t.app.update_block(|b| b.time = b.time.plus_seconds(60));
+    let newer = reading_key_of(3);
+    t.app
+        .execute_contract(
+            bob.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::SetReadingKey {
+                public_key: newer.clone(),
+            },
+            &[],
+        )
+        .unwrap();
+    let k = key_of(&t, &bob).reading_key.unwrap();
+    assert_eq!(k.public_key, newer);
+    assert_eq!(k.set_at, t.app.block_info().time);
+    let r = t
+        .app
+        .execute_contract(
+            bob.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::RemoveReadingKey {},
+            &[],
+        )
+        .unwrap();
+    assert_eq!(attr(&r, "action").as_deref(), Some("remove_reading_key"));
+    assert_eq!(key_of(&t, &bob).reading_key, None);
+}
+
+/// A key that is not one (wrong length) or that anyone could open (a point of small order) is
+/// refused, and an address that is not one is refused by the query.
+#[test]
+fn attack_a_reading_key_anyone_could_open() {
+    let mut t = setup();
+    let bob = t.bob.clone();
+    for (bad, why) in [
+        (HexBinary::from([0u8; 32]), "small order"),
+        (HexBinary::from(vec![1u8; 31]), "32 bytes"),
+        (HexBinary::from(vec![1u8; 33]), "32 bytes"),
+        (HexBinary::from(Vec::<u8>::new()), "32 bytes"),
+    ] {
+        let e = err(t.app.execute_contract(
+            bob.clone(),
+            t.vault.clone(),
+            &ExecuteMsg::SetReadingKey { public_key: bad },
+            &[],
+        ));
+        assert!(
+            matches!(&e, ContractError::InvalidField { field: "public_key", reason } if reason.contains(why)),
+            "{e}"
+        );
+    }
+    let r: Result<ReadingKeyResponse, _> = t.app.wrap().query_wasm_smart(
+        t.vault.clone(),
+        &QueryMsg::ReadingKey {
+            account: "not an address".into(),
+        },
+    );
+    assert!(r.is_err());
+}
+
 // ---------------------------------------------------------------- attacks: DP budget and payment
 
 #[test]

@@ -18,8 +18,8 @@ use bithive_data_vault::contract::{CONTRACT_NAME, CONTRACT_VERSION};
 use bithive_data_vault::ContractError;
 use bithive_interface::data_vault::{
     events as ev, AccessEvent, AssetInfo, Dataset, DpAnswer, DpQuery, DpQueryStatus, ExecuteMsg,
-    GrantResponse, MembersResponse, MigrateMsg, Purpose, QueryMsg, Record, RecordType,
-    SubmitQueryMsg,
+    GrantResponse, MembersResponse, MigrateMsg, Purpose, QueryMsg, ReadingKeyResponse, Record,
+    RecordType, SubmitQueryMsg,
 };
 use bithive_interface::WASM_EVENT;
 use bithive_vm_host::{coin, HostError, TxResponse};
@@ -329,6 +329,49 @@ fn mint_then_only_the_owner_transfers_and_burns() {
     );
     // Ids are never reused.
     assert_eq!(vm.mint(&alice, RecordType::Other), "2");
+}
+
+/// The committed artifact keeps each reading key under the account that sent it: Mallory's
+/// key is hers, Bob's query answer is Bob's own key, and a point of small order changes nothing.
+#[test]
+fn a_reading_key_is_set_only_by_its_own_account() {
+    let mut vm = setup();
+    let (bob, mallory) = (vm.bob.clone(), vm.mallory.clone());
+    let key = |b: u8| {
+        HexBinary::from(
+            x25519_dalek::x25519([b; 32], x25519_dalek::X25519_BASEPOINT_BYTES).as_slice(),
+        )
+    };
+    let tx = vm.ok(&bob, &ExecuteMsg::SetReadingKey { public_key: key(1) });
+    assert_eq!(tx.attr(WASM_EVENT, ev::ACTION), Some(ev::SET_READING_KEY));
+    assert_eq!(tx.attr(WASM_EVENT, ev::attr::ACCOUNT), Some(bob.as_str()));
+    vm.ok(&mallory, &ExecuteMsg::SetReadingKey { public_key: key(2) });
+    vm.refused(
+        &mallory,
+        &ExecuteMsg::SetReadingKey {
+            public_key: HexBinary::from([0u8; 32]),
+        },
+        ContractError::InvalidField {
+            field: "public_key",
+            reason: "a point of small order: anyone could open what is sealed to it",
+        },
+    );
+    let of = |vm: &Vm, who: &str| -> ReadingKeyResponse {
+        vm.q(&QueryMsg::ReadingKey {
+            account: who.into(),
+        })
+    };
+    assert_eq!(of(&vm, &bob).reading_key.unwrap().public_key, key(1));
+    assert_eq!(of(&vm, &mallory).reading_key.unwrap().public_key, key(2));
+    vm.ok(&bob, &ExecuteMsg::RemoveReadingKey {});
+    assert_eq!(of(&vm, &bob).reading_key, None);
+    vm.refused(
+        &bob,
+        &ExecuteMsg::RemoveReadingKey {},
+        ContractError::NoReadingKey {
+            account: bob.clone(),
+        },
+    );
 }
 
 #[test]

@@ -17,6 +17,8 @@ pub const MAX_CONTENT_ID_LEN: usize = 128;
 pub const MIN_CONTENT_ID_LEN: usize = 12;
 /// Longest wrapped record key a grant may carry (opaque to the contract).
 pub const MAX_WRAPPED_KEY_LEN: usize = 512;
+/// Length of a reading key: an X25519 public key.
+pub const READING_KEY_LEN: usize = 32;
 /// Hard ceiling of `Config::max_grant_seconds`: 5 years.
 pub const MAX_GRANT_SECONDS_CAP: u64 = 5 * 365 * 24 * 3600;
 /// Hard ceiling of a dataset's `query_ttl_seconds`: 30 days.
@@ -246,6 +248,16 @@ pub enum ExecuteMsg {
         grantee: String,
         purpose: Purpose,
     },
+    // ---- reading keys (any account, for itself; ADR 017) ----
+    /// The sender publishes its reading key: the X25519 public key (`READING_KEY_LEN` bytes, not
+    /// of small order) a record's owner seals a share to. An owner reads it by address
+    /// (`reading_key`), so no one who relays a key between them can swap it. Replaces the
+    /// sender's previous key; grants sealed to that one stay as they were.
+    SetReadingKey {
+        public_key: HexBinary,
+    },
+    /// The sender withdraws its reading key: owners can no longer look it up.
+    RemoveReadingKey {},
     // ---- access log (grantee) ----
     LogAccess {
         token_id: String,
@@ -370,6 +382,9 @@ pub enum QueryMsg {
         start_after: Option<(String, Purpose)>,
         limit: Option<u32>,
     },
+    /// The reading key an account published (`None` if it has not, or withdrew it).
+    #[returns(ReadingKeyResponse)]
+    ReadingKey { account: String },
     /// The grants naming a grantee, by (token id, purpose).
     #[returns(GrantsResponse)]
     GrantsOf {
@@ -460,6 +475,19 @@ pub struct GrantResponse {
     pub grant: Option<Grant>,
     /// Not revoked, not expired, and the record has not changed hands since.
     pub live: bool,
+}
+
+/// An account's published reading key.
+#[cw_serde]
+pub struct ReadingKey {
+    pub public_key: HexBinary,
+    pub set_at: Timestamp,
+}
+
+#[cw_serde]
+pub struct ReadingKeyResponse {
+    pub account: Addr,
+    pub reading_key: Option<ReadingKey>,
 }
 
 #[cw_serde]
@@ -623,6 +651,8 @@ crate::helpers::events! {
         GRANT_ACCESS,
         REVOKE_ACCESS,
         LOG_ACCESS,
+        SET_READING_KEY,
+        REMOVE_READING_KEY,
         CREATE_DATASET,
         CLOSE_DATASET,
         JOIN_DATASET,
@@ -640,6 +670,7 @@ crate::helpers::events! {
         UPDATE_CW20_ALLOWLIST,
     ],
     attributes: [
+        ACCOUNT,
         ADMIN,
         AMOUNT,
         ANSWER,
@@ -652,6 +683,7 @@ crate::helpers::events! {
         EXPIRES_AT,
         GRANTEE,
         OWNER,
+        PUBLIC_KEY,
         PURPOSE,
         QUERY_ID,
         RECIPIENT,

@@ -2,8 +2,9 @@
 // the browser package before it leaves (its key derived from one wallet signature, never stored
 // anywhere), minted as a record naming its content id, size and sha256, then sent to the server,
 // which keeps only the file a record names. The owner opens a record here, shares it with one
-// account for one purpose until a date (the record key sealed to that account's BitChat key),
-// revokes a share and reads who accessed the record. Keys and signature match `bithive vault`:
+// account for one purpose until a date (the record key sealed to the reading key that account
+// published in the vault itself, ADR 017: looked up by address, never pasted), revokes a share
+// and reads who accessed the record. Keys and signature match `bithive vault`:
 // a record put here is read with `bithive vault get` by the same account, and a grantee reads
 // a shared one with `bithive vault get --purpose`.
 import { fromBase64, fromBech32, toBase64 } from "@cosmjs/encoding";
@@ -195,17 +196,44 @@ export const recordsScreen: Screen = sessionScreen({
           h("p", {}, lock, " Locking forgets the signature in this page."),
         ),
         await sharedView(sig),
-        section(
-          "Your reading key",
-          h("p", {}, "Whoever shares a record with you seals its key to this, so that you read it on this screen. It comes from the same signature as your own records' keys; nothing is stored. `bithive vault reading-key` prints the same."),
-          h("p", {}, h("code", { "data-testid": "reading-key", class: "code" }, pkg.readerKey(sig))),
-          copyButton(pkg.readerKey(sig), "Copy reading key", "copy-reading-key"),
-        ),
+        await readingKeyView(sig),
         section(
           "What sharing can and cannot undo",
           h("p", {}, "A share gives one account the record's key for one purpose until a date. BitHive's apps log each read on chain before they open the record, but the vault cannot force that: the sealed key is on chain, where that account can read it without logging. Revoking stops the vault from giving the key out again and refuses that account's next access; the key stays in the chain's history, and a copy of the record or of its key the account already took stays with it. To cut that off, add the record again (a new key) and stop using the old one."),
         ),
       );
+    };
+
+    /** This account's reading key, and whether the vault holds it under the account: owners
+     * share only to a published key, so that no one who relays a key between them can swap it. */
+    const readingKeyView = async (sig: Uint8Array) => {
+      const mine = pkg.readerKey(sig);
+      const published = (await q.readingKey({ account: s.address })).reading_key;
+      const [st, report] = txStatus("reading-key-status");
+      const state = !published
+        ? "Not published yet: whoever shares a record with you looks your key up by your address, so publish it first (one transaction)."
+        : published.public_key === mine
+          ? `Published in the vault on ${when(published.set_at)}: whoever shares a record with you finds it by your address.`
+          : "The vault holds another key for your account (an older one): publish this one so that new shares open here.";
+      const body: (Node | string)[] = [
+        h("p", {}, "Whoever shares a record with you seals its key to this, so that you read it on this screen. It comes from the same signature as your own records' keys; nothing is stored. `bithive vault reading-key` prints the same."),
+        h("p", {}, h("code", { "data-testid": "reading-key", class: "code" }, mine)),
+        copyButton(mine, "Copy reading key", "copy-reading-key"),
+        h("p", { "data-testid": "reading-key-state" }, state),
+      ];
+      if (published?.public_key !== mine) {
+        const btn = h("button", { type: "button", "data-testid": "reading-key-publish" }, "Publish my reading key");
+        btn.addEventListener("click", async () => {
+          btn.disabled = true;
+          const msg: VaultMsg = { set_reading_key: { public_key: mine } };
+          const out = await runTx(chain, [executeMsg(s.address, vault, msg)], "", report);
+          if (out) await draw();
+          else btn.disabled = false;
+        });
+        body.push(btn);
+      }
+      body.push(st);
+      return section("Your reading key", ...body);
     };
 
     const addForm = (sig: Uint8Array) => {
@@ -319,14 +347,13 @@ export const recordsScreen: Screen = sessionScreen({
         return [[h("span", { title: x.grantee }, short(x.grantee)), purposeWords(x.purpose), state, action]];
       });
 
-      const [toF, to] = field("Account", { required: true, autocomplete: "off", "data-testid": "share-to" }, `The reader's ${addressPrefix(chain.info)}1… address.`);
-      const [keyF, key] = field("Their reading key", { required: true, autocomplete: "off", "data-testid": "share-key" }, "64 hex characters: shown on their My records screen (they read it there), or from `bithive vault reading-key` or `bithive vault identity` (they read it with `bithive vault get`).");
+      const [toF, to] = field("Account", { required: true, autocomplete: "off", "data-testid": "share-to" }, `The reader's ${addressPrefix(chain.info)}1… address. The record's key is sealed to the reading key that account published in the vault (on its My records screen, or \`bithive vault reading-key --publish\`).`);
       const [whyF, why] = select("Purpose", PURPOSES);
       why.dataset.testid = "share-purpose";
       const [daysF, days] = field("Days", { required: true, inputmode: "numeric", value: "30", "data-testid": "share-days" }, "1 to 3650.");
       const [st, report] = txStatus("record-share-status");
       const btn = h("button", { type: "submit", "data-testid": "share" }, "Share");
-      const form = h("form", {}, toF, keyF, whyF, daysF, btn, st);
+      const form = h("form", {}, toF, whyF, daysF, btn, st);
       form.addEventListener("submit", async (ev) => {
         ev.preventDefault();
         const grantee = to.value.trim();
@@ -340,7 +367,12 @@ export const recordsScreen: Screen = sessionScreen({
         if (!Number.isInteger(n) || n < 1 || n > 3650) return report("failed", "Days: a whole number from 1 to 3650. Nothing was signed.");
         btn.disabled = true;
         try {
-          const wrapped = pkg.wrapRecordKey(sig, sealed, r.ciphertext_sha256, vault, id, grantee, key.value);
+          report("checking", "Looking up their reading key in the vault…");
+          const theirs = (await q.readingKey({ account: grantee })).reading_key;
+          if (!theirs) {
+            return report("failed", `${short(grantee)} has not published a reading key: ask them to open My records and press "Publish my reading key" (or run \`bithive vault reading-key --publish\`). Nothing was signed.`);
+          }
+          const wrapped = pkg.wrapRecordKey(sig, sealed, r.ciphertext_sha256, vault, id, grantee, theirs.public_key);
           const expires = String(BigInt((await chainTime(chain)) + n * 86_400) * 1_000_000_000n);
           const msg: VaultMsg = { grant_access: { token_id: id, grantee, purpose: why.value as Purpose, expires_at: expires, wrapped_key: toBase64(wrapped) } };
           const out = await runTx(chain, [executeMsg(s.address, vault, msg)], "", report);

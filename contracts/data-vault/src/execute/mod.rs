@@ -1,11 +1,12 @@
-//! Execute handlers: records (cw721), consent and access log, provenance, datasets and queries,
-//! admin.
+//! Execute handlers: records (cw721), consent and access log, reading keys, provenance, datasets
+//! and queries, admin.
 
 pub mod admin;
 pub mod consent;
 pub mod dataset;
 pub mod nft;
 pub mod provenance;
+pub mod reading_key;
 
 use bithive_cw_common::funds::allowlisted_cw20;
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
