@@ -90,21 +90,40 @@ impl AtRestKey {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file created 0600, fsynced, then renamed: a
-/// crash leaves the old file or the new one.
+/// Writes `bytes` to `path` through a temporary file created 0600, fsynced, renamed, then the
+/// directory fsynced: a crash leaves the old file or the new one, and once this returns the new
+/// one survives a power loss (a relay answers `Stored` only after it, and the sender then drops
+/// its copy).
 pub(crate) fn write_atomic_0600(path: &Path, tmp_ext: &str, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(tmp_ext);
+    // A temporary file a crash left behind keeps its mode when opened again: it goes first, so
+    // the new one is created 0600.
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
     {
         let mut f = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
     }
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    sync_parent(path);
+    Ok(())
+}
+
+/// Fsyncs `path`'s directory, which makes a rename or a creation in it durable. Best effort:
+/// not every file system supports it.
+pub(crate) fn sync_parent(path: &Path) {
+    if let Some(dir) = path.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::at_rest::{write_atomic_0600, AtRestKey};
+use crate::at_rest::{sync_parent, write_atomic_0600, AtRestKey};
 
 use crate::error::BitChatError;
 
@@ -98,15 +98,6 @@ fn parse(buf: &[u8]) -> (Vec<Vec<u8>>, usize) {
     (records, pos)
 }
 
-fn sync_dir(path: &Path) {
-    if let Some(dir) = path.parent() {
-        // Directory fsync makes a rename/create durable; not supported everywhere, so best effort.
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-    }
-}
-
 impl Journal {
     fn aad(index: usize) -> [u8; 8] {
         (index as u64).to_be_bytes()
@@ -153,7 +144,7 @@ impl Journal {
         }
         file.seek(SeekFrom::End(0))?;
         if !existed {
-            sync_dir(path);
+            sync_parent(path);
         }
         let j = Self {
             path: path.to_path_buf(),
@@ -210,7 +201,6 @@ impl Journal {
             n += 1;
         }
         write_atomic_0600(&self.path, "compact", &out)?;
-        sync_dir(&self.path);
         let mut file = OpenOptions::new().read(true).write(true).open(&self.path)?;
         file.seek(SeekFrom::End(0))?;
         self.file = file;

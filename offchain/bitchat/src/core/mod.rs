@@ -39,6 +39,35 @@ const MAX_LIMITED_PEERS: usize = 10_000;
 /// Envelopes handed out per mailbox fetch.
 const MAILBOX_BATCH: usize = 256;
 
+/// Message ids remembered as receipted again after a duplicate (see [`ReceiptedAgain`]).
+const MAX_RECEIPTED_AGAIN: usize = 4096;
+
+/// The duplicates this process has receipted again. A message accepted before a crash may have
+/// lost its receipt (the inbox's accept and the outbox's receipt are two writes), and its
+/// sender, or the relay holding it, sends it again: the duplicate earns a new receipt. A replayed
+/// frame earns at most one per id for the life of the process, so replays cannot fill the outbox.
+#[derive(Default)]
+struct ReceiptedAgain {
+    ids: std::collections::HashSet<crate::frame::MessageId>,
+    order: std::collections::VecDeque<crate::frame::MessageId>,
+}
+
+impl ReceiptedAgain {
+    /// True the first time `id` is offered (within the last [`MAX_RECEIPTED_AGAIN`]).
+    fn first(&mut self, id: crate::frame::MessageId) -> bool {
+        if !self.ids.insert(id) {
+            return false;
+        }
+        self.order.push_back(id);
+        if self.order.len() > MAX_RECEIPTED_AGAIN {
+            if let Some(old) = self.order.pop_front() {
+                self.ids.remove(&old);
+            }
+        }
+        true
+    }
+}
+
 /// What the core decides with, beside its stores.
 #[derive(Debug, Clone)]
 pub struct CoreConfig {
@@ -68,6 +97,7 @@ pub struct NodeCore {
     inbox: Mutex<DurableInbox>,
     outbox: Mutex<Outbox>,
     limiter: Mutex<PeerLimiter>,
+    receipted_again: Mutex<ReceiptedAgain>,
     metrics: Metrics,
 }
 
@@ -91,6 +121,7 @@ impl NodeCore {
             chunks: stores.chunks,
             inbox: Mutex::new(stores.inbox),
             outbox: Mutex::new(stores.outbox),
+            receipted_again: Mutex::default(),
             metrics,
         }
     }

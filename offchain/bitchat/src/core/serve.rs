@@ -217,6 +217,13 @@ impl NodeCore {
                     Accept::Accepted => {}
                     Accept::Duplicate => {
                         self.metrics.drop_reason("replayed");
+                        let again = self
+                            .receipted_again
+                            .lock()
+                            .is_ok_and(|mut r| r.first(env.id));
+                        if again {
+                            self.queue_receipt(from, env.id, now);
+                        }
                         return (AckStatus::Duplicate, Vec::new());
                     }
                     Accept::Overflow => {

@@ -135,10 +135,53 @@ fn a_replayed_envelope_is_a_duplicate_and_not_handed_over_again() {
             .len(),
         1
     );
-    let again = bob.handle(alice.account_id(), frame, T0 + 1);
+    let again = bob.handle(alice.account_id(), frame.clone(), T0 + 1);
     assert_eq!(ack(&again), (id, AckStatus::Duplicate));
     assert!(again.deliver.is_empty());
     assert_eq!(bob.metrics().dropped_count("replayed"), 1);
+    // The first delivery's receipt, and one more for the duplicate (the first may have been lost
+    // to a crash between the inbox's accept and the outbox's write); a further replay earns none.
+    assert_eq!(bob.maintain(T0 + 1).retry.len(), 2);
+    for n in 2..10 {
+        bob.handle(alice.account_id(), frame.clone(), T0 + n);
+    }
+    assert_eq!(
+        bob.maintain(T0 + 10).retry.len(),
+        2,
+        "replays cannot fill the outbox"
+    );
+}
+
+/// The crash between the inbox's accept and the receipt's write: bob restarts with the message
+/// accepted and no receipt owed; the relay (or alice) hands the envelope over again, and the
+/// duplicate earns the receipt, so alice's message ends Delivered, not Failed at its expiry.
+#[test]
+fn a_receipt_lost_to_a_crash_is_sent_when_the_message_comes_again() {
+    let net = Net::new();
+    let (alice, bob) = (net.plain(1), net.plain(2));
+    let id = alice.submit(bob.account_id(), 1, b"once", T0 + 60).unwrap();
+    let frame = alice.transmit(id, T0).unwrap().frame();
+    assert_eq!(
+        bob.handle(alice.account_id(), frame.clone(), T0)
+            .deliver
+            .len(),
+        1
+    );
+    // The crash: the receipt never reached the outbox (here: settled there, so never sent).
+    let lost = bob.maintain(T0).retry;
+    assert_eq!(lost.len(), 1);
+    bob.outbox
+        .lock()
+        .unwrap()
+        .set_status(&lost[0], MessageStatus::Failed);
+    assert!(bob.maintain(T0).retry.is_empty());
+    let again = bob.handle(alice.account_id(), frame, T0 + 1);
+    assert_eq!(ack(&again), (id, AckStatus::Duplicate));
+    let receipts = bob.maintain(T0 + 1).retry;
+    assert_eq!(receipts.len(), 1);
+    alice.conclude(id, MessageStatus::Stored);
+    hand_over(&bob, &alice, receipts[0], T0 + 1);
+    assert_eq!(alice.status(&id, T0 + 1), Some(MessageStatus::Delivered));
 }
 
 #[test]
