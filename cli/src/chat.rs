@@ -1020,6 +1020,22 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
     println!("your card: {card}");
     println!("type /help for commands");
     let client = Arc::new(ChatClient::new(carrier, core));
+    // Answers and messages a crash or a failed send kept from the network last time.
+    let owed = client.resend_owed().await;
+    if owed.sent() > 0 || !owed.failed.is_empty() {
+        println!(
+            "sent what was owed since last time: {}{}",
+            owed.summary(),
+            if owed.failed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} not reachable yet (tried again next start)",
+                    owed.failed.len()
+                )
+            }
+        );
+    }
     let (tx, mut events) = mpsc::unbounded_channel();
     let pump = {
         let client = client.clone();

@@ -147,6 +147,38 @@ enum Rec {
     Unparked {
         id: String,
     },
+    /// Members the admin asked for a key package, per conversation (the whole set for
+    /// `member`; empty once none is wanted), so a key package that arrives after a restart
+    /// still adds them.
+    Wanted {
+        member: String,
+        conversations: Vec<String>,
+    },
+    /// A payload owed to accounts `to`, number `n`, made at `at`: written before it goes to the
+    /// carrier, so what a crash stops in between (a commit, a welcome, a message) is sent at the
+    /// next start instead of being lost after the MLS state moved on.
+    Owed {
+        n: u64,
+        to: Vec<String>,
+        payload: String,
+        at: u64,
+    },
+    /// Payload `n` reached the carrier for `to` (its node, a relay or its durable outbox).
+    Sent {
+        n: u64,
+        to: String,
+    },
+}
+
+/// How long an owed payload is tried again at start: the longest a relay keeps anything.
+pub const OWED_TTL_SECS: u64 = 7 * 24 * 3600;
+
+/// A payload owed to some accounts (see `Rec::Owed`).
+#[derive(Debug, Clone)]
+struct Owed {
+    payload: Vec<u8>,
+    to: BTreeSet<AccountId>,
+    at: u64,
 }
 
 /// What names a parked message in the journal.
@@ -173,6 +205,9 @@ pub struct ChatCore {
     /// Key packages handed to each contact and not used yet (in memory: a restart resets it).
     given: BTreeMap<AccountId, u8>,
     history: Vec<HistoryEntry>,
+    /// Payloads made and not yet taken by the carrier, by number.
+    owed: BTreeMap<u64, Owed>,
+    next_owed: u64,
 }
 
 impl std::fmt::Debug for ChatCore {
@@ -202,6 +237,8 @@ impl ChatCore {
             parked: VecDeque::new(),
             given: BTreeMap::new(),
             history: Vec::new(),
+            owed: BTreeMap::new(),
+            next_owed: 0,
         };
         if let Some(dir) = dir {
             let key = AtRestKey::derive(account_secret, "chat");
@@ -265,7 +302,124 @@ impl ChatCore {
                     self.parked.remove(i);
                 }
             }
+            Rec::Wanted {
+                member,
+                conversations,
+            } => {
+                if let Some(m) = acct(&member) {
+                    let set: BTreeSet<ConversationId> = conversations
+                        .iter()
+                        .filter_map(|c| hex::decode(c).ok().map(ConversationId))
+                        .collect();
+                    if set.is_empty() {
+                        self.wanted.remove(&m);
+                    } else {
+                        self.wanted.insert(m, set);
+                    }
+                }
+            }
+            Rec::Owed { n, to, payload, at } => {
+                if let Ok(payload) = hex::decode(payload) {
+                    let to: BTreeSet<AccountId> = to.iter().filter_map(|a| acct(a)).collect();
+                    if !to.is_empty() {
+                        self.owed.insert(n, Owed { payload, to, at });
+                    }
+                }
+                self.next_owed = self.next_owed.max(n.saturating_add(1));
+            }
+            Rec::Sent { n, to } => {
+                if let (Some(o), Some(to)) = (self.owed.get_mut(&n), acct(&to)) {
+                    o.to.remove(&to);
+                    if o.to.is_empty() {
+                        self.owed.remove(&n);
+                    }
+                }
+            }
         }
+    }
+
+    /// Writes the members wanted from `member` (after a change of `self.wanted`).
+    fn record_wanted(&mut self, member: AccountId) -> Result<(), BitChatError> {
+        let conversations = self
+            .wanted
+            .get(&member)
+            .map(|s| s.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        self.record(Rec::Wanted {
+            member: member.to_string(),
+            conversations,
+        })
+    }
+
+    /// Writes `out` as owed before it goes to the carrier; returns each payload with its
+    /// number, in the same order. Consecutive payloads with the same bytes (a fan-out) are one
+    /// record.
+    pub fn owe(
+        &mut self,
+        out: Vec<Outgoing>,
+        now: u64,
+    ) -> Result<Vec<(u64, Outgoing)>, BitChatError> {
+        let mut numbered = Vec::with_capacity(out.len());
+        let mut i = 0;
+        while i < out.len() {
+            let mut j = i + 1;
+            while j < out.len() && out[j].payload == out[i].payload {
+                j += 1;
+            }
+            let n = self.next_owed;
+            self.record(Rec::Owed {
+                n,
+                to: out[i..j].iter().map(|o| o.to.to_string()).collect(),
+                payload: hex::encode(&out[i].payload),
+                at: now,
+            })?;
+            numbered.extend(out[i..j].iter().map(|o| (n, o.clone())));
+            i = j;
+        }
+        Ok(numbered)
+    }
+
+    /// Payload `n` reached the carrier for `to`.
+    pub fn sent(&mut self, n: u64, to: AccountId) -> Result<(), BitChatError> {
+        if !self.owed.get(&n).is_some_and(|o| o.to.contains(&to)) {
+            return Ok(());
+        }
+        self.record(Rec::Sent {
+            n,
+            to: to.to_string(),
+        })
+    }
+
+    /// What is still owed, in the order it was made; payloads older than [`OWED_TTL_SECS`] are
+    /// given up (written as sent: no relay would keep them).
+    pub fn owed(&mut self, now: u64) -> Vec<(u64, Outgoing)> {
+        let stale: Vec<(u64, Vec<AccountId>)> = self
+            .owed
+            .iter()
+            .filter(|(_, o)| now.saturating_sub(o.at) > OWED_TTL_SECS)
+            .map(|(n, o)| (*n, o.to.iter().copied().collect()))
+            .collect();
+        for (n, to) in stale {
+            for a in to {
+                if let Err(e) = self.sent(n, a) {
+                    tracing::warn!("chat journal: {e}");
+                }
+            }
+        }
+        self.owed
+            .iter()
+            .flat_map(|(n, o)| {
+                o.to.iter().map(|to| {
+                    (
+                        *n,
+                        Outgoing {
+                            to: *to,
+                            payload: o.payload.clone(),
+                        },
+                    )
+                })
+            })
+            .collect()
     }
 
     fn record(&mut self, r: Rec) -> Result<(), BitChatError> {
@@ -397,6 +551,7 @@ impl ChatCore {
                 return Err(BitChatError::Chat(format!("{m} is not a contact")));
             }
             self.wanted.entry(*m).or_default().insert(c.clone());
+            self.record_wanted(*m)?;
             out.push(Outgoing {
                 to: *m,
                 payload: Payload::KeyPackageRequest.encode(),
@@ -616,13 +771,14 @@ impl ChatCore {
         if key_package.len() > MAX_KEY_PACKAGE {
             return Err(BitChatError::Chat("key package too large".into()));
         }
-        let Some(convs) = self.wanted.remove(&from) else {
+        let Some(convs) = self.wanted.get(&from).cloned() else {
             return Err(BitChatError::Chat("a key package nobody asked for".into()));
         };
         let (_, account) = self.mls.check_key_package(&key_package).map_err(mls_err)?;
         if account != from.0 {
             return Err(BitChatError::Chat("another account's key package".into()));
         }
+        self.wanted.remove(&from);
         // One key package joins one conversation; the others ask again.
         let mut convs = convs.into_iter();
         if let Some(c) = convs.next() {
@@ -639,8 +795,12 @@ impl ChatCore {
             });
         }
         let rest: BTreeSet<ConversationId> = convs.collect();
-        if !rest.is_empty() {
+        let more = !rest.is_empty();
+        if more {
             self.wanted.insert(from, rest);
+        }
+        self.record_wanted(from)?;
+        if more {
             out.push(Outgoing {
                 to: from,
                 payload: Payload::KeyPackageRequest.encode(),

@@ -282,6 +282,9 @@ impl Dispatched {
     }
 }
 
+/// A payload with its number among those owed (`ChatCore::owe`).
+type Numbered = (u64, Vec<u8>);
+
 /// A chat client: a carrier and the core it feeds.
 pub struct ChatClient<C: Carrier = Node> {
     carrier: C,
@@ -314,21 +317,50 @@ impl<C: Carrier> ChatClient<C> {
     /// away): the members side by side, each member's payloads in order. A member who cannot be
     /// reached does not keep the others from theirs, nor waits for them. Never an error: the
     /// core has already moved on (a conversation made, a member removed), and the caller is
-    /// told whom the batch did not reach.
+    /// told whom the batch did not reach. The batch is written as owed first and each payload
+    /// as sent once the carrier took it: what a crash or a failure stops is sent again by
+    /// [`Self::resend_owed`].
     pub async fn dispatch(&self, out: Vec<Outgoing>) -> Dispatched {
+        let numbered = {
+            let mut core = self.core.lock().await;
+            match core.owe(out.clone(), unix_now()) {
+                Ok(n) => n,
+                Err(e) => {
+                    // Sent all the same: only a crash before the carrier takes it loses it.
+                    tracing::warn!("chat journal: the payloads owed were not written: {e}");
+                    out.into_iter().map(|o| (u64::MAX, o)).collect()
+                }
+            }
+        };
+        self.send_numbered(numbered).await
+    }
+
+    /// Sends again what is owed since before a crash or a failed send (the oldest first, each
+    /// member's in order). Call it once the carrier is up.
+    pub async fn resend_owed(&self) -> Dispatched {
+        let owed = self.core.lock().await.owed(unix_now());
+        self.send_numbered(owed).await
+    }
+
+    async fn send_numbered(&self, out: Vec<(u64, Outgoing)>) -> Dispatched {
         // One lane per member, in the order the core made the payloads.
-        let mut lanes: Vec<(AccountId, Vec<Vec<u8>>)> = Vec::new();
-        for o in out {
+        let mut lanes: Vec<(AccountId, Vec<Numbered>)> = Vec::new();
+        for (n, o) in out {
             match lanes.iter_mut().find(|(to, _)| *to == o.to) {
-                Some((_, payloads)) => payloads.push(o.payload),
-                None => lanes.push((o.to, vec![o.payload])),
+                Some((_, payloads)) => payloads.push((n, o.payload)),
+                None => lanes.push((o.to, vec![(n, o.payload)])),
             }
         }
         let sent = futures::future::join_all(lanes.into_iter().map(|(to, payloads)| async move {
             let mut got = Vec::with_capacity(payloads.len());
-            for p in payloads {
+            for (n, p) in payloads {
                 let r = self.carrier.send(to, &p, self.ttl).await;
                 let failed = r.is_err();
+                if !failed {
+                    if let Err(e) = self.core.lock().await.sent(n, to) {
+                        tracing::warn!("chat journal: {e}");
+                    }
+                }
                 got.push(r);
                 if failed {
                     // Later payloads to a member depend on earlier ones (a welcome, then messages).
@@ -570,5 +602,86 @@ mod tests {
             log.iter().all(|(to, _)| *to != c),
             "nothing after a failed welcome"
         );
+        // What did not reach the carrier is still owed, in order; nothing else is.
+        let owed = client.core().await.owed(unix_now());
+        let owed: Vec<(AccountId, &[u8])> = owed
+            .iter()
+            .map(|(_, o)| (o.to, o.payload.as_slice()))
+            .collect();
+        assert_eq!(owed, vec![(c, &b"welcome c"[..]), (c, b"hello c")]);
+    }
+
+    fn fake(broken: AccountId) -> Fake {
+        Fake {
+            log: StdMutex::new(Vec::new()),
+            a: AccountId([0xaa; 20]),
+            b: AccountId([0xbb; 20]),
+            broken,
+            b_sent: Notify::new(),
+        }
+    }
+
+    /// A crash after the core moved on and before the carrier took its answers (here: the
+    /// carrier failing, then the process gone): the next start sends what was owed, in order,
+    /// once; a payload the carrier took is not sent again.
+    #[tokio::test]
+    async fn what_a_crash_kept_from_the_carrier_is_sent_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (c, d) = (AccountId([3; 20]), AccountId([4; 20]));
+        let out = |to, p: &[u8]| Outgoing {
+            to,
+            payload: p.to_vec(),
+        };
+        {
+            let client =
+                ChatClient::new(fake(c), ChatCore::open(Some(dir.path()), &[9; 32]).unwrap());
+            let sent = client
+                .dispatch(vec![
+                    out(c, b"commit"),
+                    out(d, b"commit"),
+                    out(c, b"welcome"),
+                ])
+                .await;
+            assert_eq!((sent.delivered, sent.failed.len()), (1, 1));
+        }
+        // Restarted, with `c` reachable now.
+        let client = ChatClient::new(
+            fake(AccountId([0xee; 20])),
+            ChatCore::open(Some(dir.path()), &[9; 32]).unwrap(),
+        );
+        let again = client.resend_owed().await;
+        assert_eq!((again.delivered, again.failed.len()), (2, 0));
+        let log = client.carrier().log.lock().unwrap().clone();
+        assert_eq!(
+            log,
+            vec![(c, b"commit".to_vec()), (c, b"welcome".to_vec())],
+            "only c's, in order: d's commit was taken before"
+        );
+        assert_eq!(client.resend_owed().await.sent(), 0);
+        drop(client);
+        let mut reopened = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
+        assert!(reopened.owed(unix_now()).is_empty(), "sent is written too");
+    }
+
+    /// An owed payload older than any relay would keep is given up, not sent for ever.
+    #[test]
+    fn an_owed_payload_is_given_up_after_a_week() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = AccountId([3; 20]);
+        let mut core = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
+        let t0 = 1_000_000;
+        core.owe(
+            vec![Outgoing {
+                to: c,
+                payload: b"old".to_vec(),
+            }],
+            t0,
+        )
+        .unwrap();
+        assert_eq!(core.owed(t0 + super::core::OWED_TTL_SECS).len(), 1);
+        assert!(core.owed(t0 + super::core::OWED_TTL_SECS + 1).is_empty());
+        drop(core);
+        let mut core = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
+        assert!(core.owed(t0).is_empty());
     }
 }
