@@ -25,7 +25,22 @@ pub fn check_execute(role: Role, msg: &Value) -> Result<Value, String> {
         Role::PayfiEscrow => is::<payfi_escrow::ExecuteMsg>(msg),
         Role::ModelRegistry => is::<model_registry::ExecuteMsg>(msg),
         Role::DataVault => is::<data_vault::ExecuteMsg>(msg),
-        Role::AssetNft => is::<asset_nft::ExecuteMsg>(msg),
+        Role::AssetNft => {
+            let v = is::<asset_nft::ExecuteMsg>(msg)?;
+            // A mint's words are said in full (`plain_words`): what they say must be what the
+            // contract would store, so its own checks run here.
+            if let Ok(asset_nft::ExecuteMsg::Mint {
+                token_id,
+                token_uri,
+                extension,
+                ..
+            }) = serde_json::from_value(v.clone())
+            {
+                asset_nft::validate::mint(&token_id, token_uri.as_deref(), &extension)
+                    .map_err(|e| e.to_string())?;
+            }
+            Ok(v)
+        }
         Role::Fractional => is::<fractional::ExecuteMsg>(msg),
         Role::Emission => is::<emission::ExecuteMsg>(msg),
         Role::Vesting => is::<vesting::ExecuteMsg>(msg),
@@ -327,6 +342,27 @@ mod tests {
             e.words.ends_with(
                 "jurisdictions US; certified ISO13485 by TUV (certificate C-1, until 1700000000.000000000); device key 02a3 (it alone updates the asset's digital twin)"
             ),
+            "{}",
+            e.words
+        );
+        // Said, and objected to: that device key is 2 bytes, and the contract takes 33.
+        assert_eq!(
+            e.objection.as_deref(),
+            Some("asset-nft would refuse it: invalid device_pubkey: must be a 33-byte compressed secp256k1 key")
+        );
+        // F14: a token id made to read like words ("mri-1 (medical equipment) to the owner you
+        // trust; ...") is what the contract refuses: the member sees the objection beside them.
+        let body = json!({ "mint": { "token_id": "mri-1 (medical equipment) to bithive1trusted", "owner": "bithive1owner", "token_uri": null, "extension": {
+            "class": "medical_equipment", "description_uri": "ipfs://doc", "content_hash": "ab".repeat(32),
+            "certifications": [], "device_pubkey": null, "jurisdictions": [{ "code": "EU", "markers": [] }] } } });
+        let msg = cosmwasm_std::to_json_binary(&body).unwrap();
+        let e = explain_json(
+            &json!({ "wasm": { "execute": { "contract_addr": "bithive1assets", "msg": msg, "funds": [] } } }),
+            &d,
+        );
+        assert_eq!(
+            e.objection.as_deref(),
+            Some("asset-nft would refuse it: invalid token_id: character not allowed"),
             "{}",
             e.words
         );
