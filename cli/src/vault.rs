@@ -622,9 +622,9 @@ pub fn run(cmd: &VaultCommand) -> anyhow::Result<()> {
                     .context("granting access")?;
                 say(
                     chain.json,
-                    json!({ "token_id": a.token_id, "grantee": a.to, "purpose": purpose.as_str(), "expires_at": expires }),
+                    json!({ "token_id": a.token_id, "grantee": a.to, "purpose": purpose.as_str(), "expires_at": expires, "sealed_to": to_key }),
                     &format!(
-                        "{} may read record {} for {} for {} days; revoking stops its next access, not a copy it already took",
+                        "{} may read record {} for {} for {} days (sealed to key {to_key}); revoking stops its next access, not a copy it already took",
                         a.to, a.token_id, purpose.as_str(), a.days
                     ),
                 );

@@ -210,7 +210,11 @@ async fn a_patient_keeps_grants_and_revokes_a_record_and_nobody_else_reads_it() 
     );
     // Looked up by address (no --to-key), or given and equal to the published one.
     ok(grant("patient", &[&researcher_reading]));
-    ok(grant("patient", &[]));
+    let said = ok(grant("patient", &[]));
+    assert!(
+        said.contains(&format!("sealed to key {researcher_reading}")),
+        "{said}"
+    );
     std::fs::remove_file(&theirs).unwrap();
     ok(get("researcher"));
     assert_eq!(std::fs::read(&theirs).unwrap(), report);

@@ -251,6 +251,7 @@ test("my records: a share sealed to the reader's reading key is read in the read
   // Now the patient's page finds it by address and shares for treatment.
   await share("treatment");
   await expect(page.getByTestId("record-notice")).toContainText("Shared with", { timeout: 60_000 });
+  await expect(page.getByTestId("record-notice")).toContainText(`sealed to the reading key ${readingKey.slice(0, 16)}`);
 
   // The reader sees both shares (the screen drawn again: locked and unlocked).
   await p2.getByTestId("records-lock").click();

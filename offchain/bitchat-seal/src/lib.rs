@@ -35,6 +35,9 @@ pub enum SealError {
     /// The operating system's random source failed (its message).
     #[error("no randomness: {0}")]
     Random(String),
+    /// The recipient's key is a point of small order: every shared secret with it is known.
+    #[error("the recipient's key is of small order: anyone could open what is sealed to it")]
+    WeakRecipientKey,
 }
 
 fn params() -> Result<snow::params::NoiseParams, SealError> {
@@ -69,6 +72,19 @@ pub fn seal(
 ) -> Result<Vec<u8>, SealError> {
     if plaintext.len() > MAX_PLAINTEXT {
         return Err(SealError::TooLarge);
+    }
+    let scalar: [u8; 32] = sender_private
+        .try_into()
+        .map_err(|_| SealError::KeyLength)?;
+    // A clamped scalar is a multiple of the cofactor 8, so it maps every point of small order
+    // (and only those) to zero: sealed to one, the static-static secret is zero, and the
+    // ephemeral's likewise, for anyone who reads the message.
+    if curve25519_dalek::MontgomeryPoint(*recipient_public)
+        .mul_clamped(scalar)
+        .to_bytes()
+        == [0u8; 32]
+    {
+        return Err(SealError::WeakRecipientKey);
     }
     let mut hs = Builder::new(params()?)
         .local_private_key(sender_private)
@@ -105,6 +121,33 @@ pub fn open(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sealing to a point of small order (the all-zero key, 1, p - 1 and their forms with the
+    /// top bit set) is refused; a real key is not.
+    #[test]
+    fn sealing_to_a_key_of_small_order_is_refused() {
+        let sender = [7u8; 32];
+        let mut p_minus_1 = [0xff; 32];
+        p_minus_1[0] = 0xec;
+        p_minus_1[31] = 0x7f;
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        for weak in [[0u8; 32], one, p_minus_1] {
+            for key in [weak, {
+                let mut k = weak;
+                k[31] |= 0x80;
+                k
+            }] {
+                assert_eq!(
+                    seal(&sender, &key, b"h", b"secret"),
+                    Err(SealError::WeakRecipientKey)
+                );
+            }
+        }
+        let real = public_key(&[9u8; 32]).unwrap();
+        let sealed = seal(&sender, &real, b"h", b"secret").unwrap();
+        assert_eq!(open(&[9u8; 32], b"h", &sealed).unwrap().1, b"secret");
+    }
 
     #[test]
     fn public_key_matches_snow_keypair() {

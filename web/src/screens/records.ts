@@ -376,7 +376,7 @@ export const recordsScreen: Screen = sessionScreen({
           const expires = String(BigInt((await chainTime(chain)) + n * 86_400) * 1_000_000_000n);
           const msg: VaultMsg = { grant_access: { token_id: id, grantee, purpose: why.value as Purpose, expires_at: expires, wrapped_key: toBase64(wrapped) } };
           const out = await runTx(chain, [executeMsg(s.address, vault, msg)], "", report);
-          if (out) await showRecord(id, r, detail, sig, `Shared with ${short(grantee)} for ${purposeWords(why.value).toLowerCase()} for ${n} days (block ${out.height}).`);
+          if (out) await showRecord(id, r, detail, sig, `Shared with ${short(grantee)} for ${purposeWords(why.value).toLowerCase()} for ${n} days (block ${out.height}), sealed to the reading key ${theirs.public_key.slice(0, 16)}… their account published.`);
         } catch (e) {
           report("failed", `Not shared: ${plain(e)}. Nothing was signed.`);
         } finally {
