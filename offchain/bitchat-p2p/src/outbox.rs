@@ -6,18 +6,25 @@
 //! every later one to the same account waits behind it; and when one expires, those behind it
 //! go with it.
 //!
-//! The file (`outbox.sealed`, 0600) is sealed with a key derived from the account's secret and
-//! rewritten on each change, so a payload the user was told is queued survives a crash. What it
-//! holds is already end-to-end encrypted (MLS); sealed at rest, it also hides who is written to.
+//! The file (`outbox.journal`, 0600) is an append-only journal (`bithive_bitchat::journal`:
+//! each record sealed with a key derived from the account's secret and fdatasynced before the
+//! call returns), so a payload the user was told is queued survives a crash, and queueing one
+//! writes that payload only (the whole outbox was rewritten on every change before: a backlog
+//! of n payloads cost n^2 to drain). A record queues a payload (at the end, or ahead of its
+//! recipient's after a failed first attempt) or drops payloads (delivered, expired); replaying
+//! them rebuilds the queue in the same order. The journal is compacted when it holds 4 times
+//! as many records as payloads waiting. What it holds is already end-to-end encrypted (MLS);
+//! sealed at rest, it also hides who is written to. An `outbox.sealed` of the earlier format is
+//! taken over once and removed.
 //! Each entry keeps the random id and the send time its seal carries on every attempt, so a
 //! recipient that gets it twice (an attempt that timed out after a relay took it, then a retry)
 //! takes it once: its replay filter keeps the id as long as it would take any copy (7 days after
 //! the send time).
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
 
 use bithive_bitchat::at_rest::AtRestKey;
+use bithive_bitchat::journal::Journal;
 use bithive_bitchat::{AccountId, BitChatError};
 use zeroize::Zeroizing;
 
@@ -31,10 +38,17 @@ pub const MAX_BYTES: usize = 16 << 20;
 /// The first retry after this many seconds, doubling up to [`MAX_BACKOFF_SECS`].
 const FIRST_BACKOFF_SECS: u64 = 2;
 const MAX_BACKOFF_SECS: u64 = 300;
-/// The file's format: version byte, then entries `to (20) || id (16) || queued at (8, BE) ||
-/// length (4, BE) || payload`.
+/// The earlier file's format (`outbox.sealed`, taken over at open): version byte, then entries
+/// `to (20) || id (16) || queued at (8, BE) || length (4, BE) || payload`.
 const VERSION: u8 = 1;
 const LABEL: &[u8] = b"p2p-outbox";
+/// Journal records: `QUEUED || ahead (1) || to (20) || id (16) || queued at (8, BE) ||
+/// payload` (`ahead`: before the recipient's first waiting payload, else at the end), and
+/// `GONE || (to (20) || id (16))*`.
+const QUEUED: u8 = 0;
+const GONE: u8 = 1;
+/// A journal with at least this many records, and 4 times the payloads waiting, is rewritten.
+const COMPACT_MIN_RECORDS: usize = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -55,35 +69,120 @@ pub struct Outbox {
     /// for them meanwhile waits behind it.
     in_flight: std::collections::HashSet<AccountId>,
     bytes: usize,
-    file: Option<(PathBuf, AtRestKey)>,
+    journal: Option<Journal>,
+}
+
+/// One journal record.
+enum Record {
+    Queued { ahead: bool, entry: Entry },
+    Gone(Vec<(AccountId, [u8; 16])>),
+}
+
+impl Record {
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Record::Queued { ahead, entry } => {
+                let mut v = Vec::with_capacity(46 + entry.payload.len());
+                v.push(QUEUED);
+                v.push(u8::from(*ahead));
+                v.extend_from_slice(&entry.to.0);
+                v.extend_from_slice(&entry.id);
+                v.extend_from_slice(&entry.queued_at.to_be_bytes());
+                v.extend_from_slice(&entry.payload);
+                v
+            }
+            Record::Gone(ids) => {
+                let mut v = Vec::with_capacity(1 + 36 * ids.len());
+                v.push(GONE);
+                for (to, id) in ids {
+                    v.extend_from_slice(&to.0);
+                    v.extend_from_slice(id);
+                }
+                v
+            }
+        }
+    }
+
+    fn decode(r: &[u8]) -> Option<Self> {
+        let (&tag, rest) = r.split_first()?;
+        match tag {
+            QUEUED if rest.len() >= 45 => Some(Record::Queued {
+                ahead: match rest[0] {
+                    0 => false,
+                    1 => true,
+                    _ => return None,
+                },
+                entry: Entry {
+                    to: AccountId(rest[1..21].try_into().ok()?),
+                    id: rest[21..37].try_into().ok()?,
+                    queued_at: u64::from_be_bytes(rest[37..45].try_into().ok()?),
+                    payload: rest[45..].to_vec(),
+                },
+            }),
+            GONE if rest.len() % 36 == 0 => Some(Record::Gone(
+                rest.chunks_exact(36)
+                    .map(|c| {
+                        Some((
+                            AccountId(c[..20].try_into().ok()?),
+                            c[20..].try_into().ok()?,
+                        ))
+                    })
+                    .collect::<Option<Vec<_>>>()?,
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Where a payload queued for `to` goes: ahead of `to`'s first waiting one, or at the end.
+fn position(entries: &VecDeque<Entry>, to: &AccountId, ahead: bool) -> usize {
+    if ahead {
+        if let Some(i) = entries.iter().position(|e| e.to == *to) {
+            return i;
+        }
+    }
+    entries.len()
 }
 
 impl Outbox {
     /// The outbox kept in `dir` (`None`: in memory only, lost on a restart).
+    /// A journal or an earlier file that does not open with this account's key is refused, never
+    /// cut.
     pub fn open(dir: Option<&std::path::Path>, secret: &[u8; 32]) -> Result<Self, BitChatError> {
-        let file = dir.map(|d| {
-            (
-                d.join("outbox.sealed"),
-                AtRestKey::derive(secret, "p2p-outbox"),
-            )
-        });
         let mut entries = VecDeque::new();
-        if let Some((path, key)) = &file {
-            match bithive_secret_file::read(path) {
+        let mut journal = None;
+        if let Some(dir) = dir {
+            let key = AtRestKey::derive(secret, "p2p-outbox-journal");
+            let (j, recovery) = Journal::open(&dir.join("outbox.journal"), key)?;
+            for r in recovery.records {
+                match Record::decode(&r) {
+                    Some(r) => apply(&mut entries, r),
+                    None => tracing::warn!("outbox journal: skipping an undecodable record"),
+                }
+            }
+            let mut j = j;
+            // The earlier format: taken over whole (a crash before its removal takes it over
+            // again, to the same result: nothing is appended before it is gone).
+            let old = dir.join("outbox.sealed");
+            match bithive_secret_file::read(&old) {
                 Ok(b) => {
+                    let key = AtRestKey::derive(secret, "p2p-outbox");
                     let plain = Zeroizing::new(key.open(LABEL, &b).ok_or_else(|| {
                         BitChatError::Config(format!(
                             "{} does not open with this key",
-                            path.display()
+                            old.display()
                         ))
                     })?);
                     entries = decode(&plain).ok_or_else(|| {
-                        BitChatError::Config(format!("{}: not an outbox", path.display()))
+                        BitChatError::Config(format!("{}: not an outbox", old.display()))
                     })?;
+                    compact(&mut j, &entries)?;
+                    std::fs::remove_file(&old)?;
                 }
                 Err(e) if e.is_not_found() => {}
                 Err(e) => return Err(BitChatError::Config(e.to_string())),
             }
+            journal = Some(j);
         }
         let bytes = entries.iter().map(|e| e.payload.len()).sum();
         Ok(Self {
@@ -91,7 +190,7 @@ impl Outbox {
             retry: HashMap::new(),
             in_flight: Default::default(),
             bytes,
-            file,
+            journal,
         })
     }
 
@@ -133,8 +232,7 @@ impl Outbox {
         payload: &[u8],
         now: u64,
     ) -> Result<(), BitChatError> {
-        let at = self.entries.len();
-        self.insert(at, to, id, payload, now)
+        self.insert(false, to, id, payload, now)
     }
 
     /// The attempt [`Outbox::begin`] allowed failed at `now`: the payload waits ahead of what
@@ -147,19 +245,15 @@ impl Outbox {
         now: u64,
     ) -> Result<(), BitChatError> {
         self.in_flight.remove(&to);
-        let at = self
-            .entries
-            .iter()
-            .position(|e| e.to == to)
-            .unwrap_or(self.entries.len());
-        self.insert(at, to, id, payload, now)?;
+        self.insert(true, to, id, payload, now)?;
         self.failed(&to, now);
         Ok(())
     }
 
+    /// Writes the payload to the journal, then queues it (`ahead`: before what waits for `to`).
     fn insert(
         &mut self,
-        at: usize,
+        ahead: bool,
         to: AccountId,
         id: [u8; 16],
         payload: &[u8],
@@ -172,23 +266,36 @@ impl Outbox {
                 self.bytes
             )));
         }
-        self.entries.insert(
-            at,
-            Entry {
-                to,
-                id,
-                queued_at: now,
-                payload: payload.to_vec(),
-            },
-        );
-        self.bytes += payload.len();
-        if let Err(e) = self.save() {
+        let entry = Entry {
+            to,
+            id,
+            queued_at: now,
+            payload: payload.to_vec(),
+        };
+        let record = Record::Queued { ahead, entry };
+        if let Some(j) = &mut self.journal {
             // Not kept: the caller says it was not sent rather than that it waits.
-            let e2 = self.entries.remove(at).expect("just inserted");
-            self.bytes -= e2.payload.len();
-            return Err(e);
+            j.append(&record.encode())?;
         }
+        self.bytes += payload.len();
+        apply(&mut self.entries, record);
         Ok(())
+    }
+
+    /// Writes that `gone` left the outbox (already removed in memory), then compacts the
+    /// journal when it is mostly dead. A failure is logged: a restart sends those payloads
+    /// again, and their recipients drop the repeats by id.
+    fn forget(&mut self, gone: Vec<(AccountId, [u8; 16])>) {
+        let Some(j) = &mut self.journal else { return };
+        if let Err(e) = j.append(&Record::Gone(gone).encode()) {
+            tracing::warn!("outbox journal: {e}");
+            return;
+        }
+        if j.records() >= COMPACT_MIN_RECORDS && j.records() > 4 * self.entries.len() {
+            if let Err(e) = compact(j, &self.entries) {
+                tracing::warn!("outbox journal: compaction: {e}");
+            }
+        }
     }
 
     /// Recipients whose turn it is at `now`, in the order their oldest payload was queued (not
@@ -216,10 +323,7 @@ impl Outbox {
             let e = self.entries.remove(i).expect("position");
             self.bytes -= e.payload.len();
             self.retry.remove(to);
-            if let Err(e) = self.save() {
-                // Kept in the file: a restart sends it again, and the recipient drops the repeat.
-                tracing::warn!("outbox: {e}");
-            }
+            self.forget(vec![(e.to, e.id)]);
         }
     }
 
@@ -251,12 +355,14 @@ impl Outbox {
         let mut gone: Vec<(AccountId, usize)> = Vec::new();
         let before = self.entries.len();
         let mut expired = std::collections::HashSet::new();
+        let mut ids = Vec::new();
         self.entries.retain(|e| {
             if e.queued_at.saturating_add(MAX_WAIT_SECS) < now {
                 expired.insert(e.to);
             }
             let keep = !expired.contains(&e.to);
             if !keep {
+                ids.push((e.to, e.id));
                 match gone.iter_mut().find(|(a, _)| *a == e.to) {
                     Some((_, n)) => *n += 1,
                     None => gone.push((e.to, 1)),
@@ -268,9 +374,7 @@ impl Outbox {
             self.bytes = self.entries.iter().map(|e| e.payload.len()).sum();
             self.retry
                 .retain(|a, _| self.entries.iter().any(|e| e.to == *a));
-            if let Err(e) = self.save() {
-                tracing::warn!("outbox: {e}");
-            }
+            self.forget(ids);
         }
         gone
     }
@@ -284,16 +388,47 @@ impl Outbox {
             .min()
     }
 
-    fn save(&self) -> Result<(), BitChatError> {
-        let Some((path, key)) = &self.file else {
-            return Ok(());
-        };
-        let plain = Zeroizing::new(encode(&self.entries));
-        bithive_secret_file::replace(path, Zeroizing::new(key.seal(LABEL, &plain)))
-            .map_err(|e| BitChatError::Config(format!("{}: {e}", path.display())))
+    #[cfg(test)]
+    fn journal_records(&self) -> Option<usize> {
+        self.journal.as_ref().map(|j| j.records())
     }
 }
 
+/// One record's effect on the queue, the same as written and as replayed at open: a gone
+/// (recipient, id) removes the first payload that matches, as `delivered` does.
+fn apply(entries: &mut VecDeque<Entry>, r: Record) {
+    match r {
+        Record::Queued { ahead, entry } => {
+            let at = position(entries, &entry.to, ahead);
+            entries.insert(at, entry);
+        }
+        Record::Gone(ids) => {
+            for (to, id) in ids {
+                if let Some(i) = entries.iter().position(|e| e.to == to && e.id == id) {
+                    entries.remove(i);
+                }
+            }
+        }
+    }
+}
+
+/// Rewrites the journal as the payloads waiting, in order.
+fn compact(j: &mut Journal, entries: &VecDeque<Entry>) -> Result<(), BitChatError> {
+    let live: Vec<Vec<u8>> = entries
+        .iter()
+        .map(|e| {
+            Record::Queued {
+                ahead: false,
+                entry: e.clone(),
+            }
+            .encode()
+        })
+        .collect();
+    j.compact(live.iter().map(|r| r.as_slice()))
+}
+
+/// The earlier file's encoding (tests write one to check the take-over).
+#[cfg(test)]
 fn encode(entries: &VecDeque<Entry>) -> Vec<u8> {
     let mut out = vec![VERSION];
     for e in entries {
@@ -385,7 +520,7 @@ mod tests {
 
         // The file is sealed, 0600, holds neither payload nor recipient, and opens with this
         // account's key only.
-        let path = dir.path().join("outbox.sealed");
+        let path = dir.path().join("outbox.journal");
         let raw = std::fs::read(&path).unwrap();
         for needle in [&b"first message"[..], &[1u8; 20][..], &[2u8; 20][..]] {
             assert!(!raw.windows(needle.len()).any(|w| w == needle));
@@ -460,7 +595,123 @@ mod tests {
         assert!(o.begin(&acct(2)));
     }
 
+    fn payloads(o: &Outbox) -> Vec<(u8, [u8; 16], Vec<u8>)> {
+        o.entries
+            .iter()
+            .map(|e| (e.to.0[0], e.id, e.payload.clone()))
+            .collect()
+    }
+
+    /// Queueing writes one record, not the outbox: the journal stays within 4 times what
+    /// waits (at least 256 records) however many payloads came and went, and a restart finds
+    /// exactly what waits, in order.
+    #[test]
+    fn the_journal_is_compacted_and_a_restart_finds_the_same_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = 1_800_000_000;
+        let mut o = Outbox::open(Some(dir.path()), &[7; 32]).unwrap();
+        o.push(acct(9), [0xff; 16], b"waits throughout", now)
+            .unwrap();
+        for i in 0..2_000u32 {
+            let id = [
+                (i % 251) as u8,
+                (i / 251) as u8,
+                1,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+                0,
+            ];
+            o.push(acct(1), id, &i.to_be_bytes(), now).unwrap();
+            o.delivered(&acct(1), &id);
+            let records = o.journal_records().unwrap();
+            assert!(
+                records <= COMPACT_MIN_RECORDS.max(4 * o.len()) + 1,
+                "{records} records for {} waiting",
+                o.len()
+            );
+        }
+        assert_eq!(o.len(), 1);
+        let before = payloads(&o);
+        drop(o);
+        let o = Outbox::open(Some(dir.path()), &[7; 32]).unwrap();
+        assert_eq!(payloads(&o), before);
+    }
+
+    /// The outbox file of the earlier format is taken over once, in order, and removed.
+    #[test]
+    fn an_outbox_of_the_earlier_format_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = [7u8; 32];
+        let old: VecDeque<Entry> = (1..=3)
+            .map(|i| Entry {
+                to: acct(i),
+                id: [i; 16],
+                queued_at: 1_800_000_000,
+                payload: vec![i; 3],
+            })
+            .collect();
+        let key = AtRestKey::derive(&secret, "p2p-outbox");
+        let sealed = key.seal(LABEL, &encode(&old));
+        bithive_secret_file::replace(&dir.path().join("outbox.sealed"), Zeroizing::new(sealed))
+            .unwrap();
+        let o = Outbox::open(Some(dir.path()), &secret).unwrap();
+        assert_eq!(o.entries, old);
+        assert!(!dir.path().join("outbox.sealed").exists());
+        drop(o);
+        let o = Outbox::open(Some(dir.path()), &secret).unwrap();
+        assert_eq!(o.entries, old);
+    }
+
     proptest::proptest! {
+        /// Whatever was queued, queued ahead after a failed attempt, delivered or expired, the
+        /// journal replays to the queue as it was in memory.
+        #[test]
+        fn a_restart_finds_the_queue_as_it_was(ops in proptest::collection::vec((0u8..4, 0u8..3, 0u8..6), 1..60)) {
+            let dir = tempfile::tempdir().unwrap();
+            let now = 1_800_000_000;
+            let mut o = Outbox::open(Some(dir.path()), &[7; 32]).unwrap();
+            for (i, (op, who, pick)) in ops.into_iter().enumerate() {
+                let to = acct(who);
+                let id = [i as u8; 16];
+                match op {
+                    0 => o.push(to, id, &[i as u8], now + i as u64).unwrap(),
+                    1 => o.push_failed(to, id, &[i as u8], now + i as u64).unwrap(),
+                    2 => {
+                        let ids: Vec<[u8; 16]> = o.entries.iter().filter(|e| e.to == to).map(|e| e.id).collect();
+                        if !ids.is_empty() {
+                            o.delivered(&to, &ids[pick as usize % ids.len()]);
+                        }
+                    }
+                    _ => {
+                        o.expire(now + MAX_WAIT_SECS + pick as u64 * 10);
+                    }
+                }
+            }
+            let before = payloads(&o);
+            let bytes = o.bytes;
+            drop(o);
+            let o = Outbox::open(Some(dir.path()), &[7; 32]).unwrap();
+            proptest::prop_assert_eq!(payloads(&o), before);
+            proptest::prop_assert_eq!(o.bytes, bytes);
+        }
+
+        #[test]
+        fn a_journal_record_decodes_or_is_refused(b in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..256)) {
+            if let Some(r) = Record::decode(&b) {
+                proptest::prop_assert_eq!(r.encode(), b);
+            }
+        }
+
         #[test]
         fn decoding_arbitrary_bytes_never_panics(b in proptest::collection::vec(proptest::arbitrary::any::<u8>(), 0..256)) {
             let _ = decode(&b);

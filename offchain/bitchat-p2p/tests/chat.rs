@@ -467,7 +467,7 @@ async fn payloads_to_someone_not_found_yet_wait_in_the_outbox_across_a_restart()
     // is dropped by Dave's replay filter without a word.
     assert!(dave.recv(Duration::from_secs(2)).await.is_none());
 
-    assert!(dir.path().join("p2/outbox.sealed").exists());
+    assert!(dir.path().join("p2/outbox.journal").exists());
     assert_sealed_at_rest(dir.path(), &[b"OUTBOX-"]);
     Box::new(alice).shutdown().await;
     Box::new(dave).shutdown().await;

@@ -95,14 +95,13 @@ impl AtRestKey {
 /// one survives a power loss (a relay answers `Stored` only after it, and the sender then drops
 /// its copy).
 pub(crate) fn write_atomic_0600(path: &Path, tmp_ext: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(tmp_ext);
-    // A temporary file a crash left behind keeps its mode when opened again: it goes first, so
-    // the new one is created 0600.
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    {
+    // A name of its own per call: two writers of one path (the same chunk stored twice at once)
+    // never write into or rename each other's file, and a file a crash left behind is never
+    // opened again (it would keep its mode), only removed (`remove_stale_temporaries`).
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("{tmp_ext}.{}.{n}", std::process::id()));
+    let written = (|| {
         let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -110,10 +109,37 @@ pub(crate) fn write_atomic_0600(path: &Path, tmp_ext: &str, bytes: &[u8]) -> std
             .open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
     }
-    std::fs::rename(&tmp, path)?;
     sync_parent(path);
     Ok(())
+}
+
+/// Removes what a crash left of [`write_atomic_0600`]'s temporary files for `path` (`tmp_ext`
+/// as given there). Call it only where no other writer of `path` can run (at open: one node per
+/// state directory).
+pub(crate) fn remove_stale_temporaries(path: &Path, tmp_ext: &str) {
+    let (Some(dir), Some(stem)) = (path.parent(), path.file_stem()) else {
+        return;
+    };
+    let prefix = format!("{}.{tmp_ext}.", stem.to_string_lossy());
+    remove_matching(dir, |name| name.starts_with(&prefix));
+}
+
+/// Removes the files of `dir` whose name `matches` (best effort).
+pub(crate) fn remove_matching(dir: &Path, matches: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_str().is_some_and(&matches) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Fsyncs `path`'s directory, which makes a rename or a creation in it durable. Best effort:
@@ -154,5 +180,43 @@ mod tests {
             AtRestKey::derive(&[2; 32], "journal").name(b"a")
         );
         assert!(!format!("{k:?}").contains(&hex::encode(*k.key)));
+    }
+
+    /// Writers of one path at once each write a whole file of their own (the last rename
+    /// wins, never a torn or mixed one); the result is 0600; a temporary file a crash left
+    /// (here with mode 0644) is removed at open and never reused.
+    #[test]
+    fn atomic_writes_race_safely_and_leave_no_stale_temporaries() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mailbox.sealed");
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        write_atomic_0600(path, "tmp", &[i; 4096]).unwrap();
+                    }
+                });
+            }
+        });
+        let got = std::fs::read(&path).unwrap();
+        assert_eq!(got.len(), 4096);
+        assert!(got.iter().all(|b| *b == got[0]), "one writer's whole file");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let stale = dir.path().join("mailbox.tmp.1.0");
+        std::fs::write(&stale, b"left by a crash").unwrap();
+        std::fs::set_permissions(&stale, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let other = dir.path().join("outbox.tmp.1.0");
+        std::fs::write(&other, b"another file's").unwrap();
+        remove_stale_temporaries(&path, "tmp");
+        assert!(!stale.exists());
+        assert!(other.exists(), "only this path's temporaries");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
     }
 }

@@ -48,6 +48,8 @@ pub struct ChunkStore {
 impl ChunkStore {
     pub fn open(dir: &Path, key: AtRestKey) -> Result<Self, BitChatError> {
         std::fs::create_dir_all(dir)?;
+        // Chunks a crash interrupted (see `write_atomic_0600`): never a whole chunk.
+        crate::at_rest::remove_matching(dir, |name| name.contains(".part."));
         Ok(Self {
             dir: dir.to_path_buf(),
             key,

@@ -109,6 +109,7 @@ impl Journal {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        crate::at_rest::remove_stale_temporaries(path, "compact");
         let existed = path.exists();
         let mut file = OpenOptions::new()
             .read(true)

@@ -97,6 +97,7 @@ impl Mailbox {
     /// Open (or create) the mailbox persisted at `path`, sealed under `key`.
     pub fn open(path: &Path, key: AtRestKey, limits: MailboxLimits) -> Result<Self, BitChatError> {
         let mut entries = BTreeMap::new();
+        crate::at_rest::remove_stale_temporaries(path, "tmp");
         if path.exists() {
             let raw = std::fs::read(path)?;
             let body = raw

@@ -170,6 +170,9 @@ enum Rec {
     },
 }
 
+/// Dead records a chat journal may hold beyond 3 times its live ones before it is compacted.
+pub(crate) const COMPACT_SLACK: usize = 1024;
+
 /// How long an owed payload is tried again at start: the longest a relay keeps anything.
 pub const OWED_TTL_SECS: u64 = 7 * 24 * 3600;
 
@@ -250,6 +253,7 @@ impl ChatCore {
                 }
             }
             core.journal = Some(journal);
+            core.maybe_compact();
         }
         Ok(core)
     }
@@ -338,6 +342,75 @@ impl ChatCore {
         }
     }
 
+    /// The records that rebuild this state: what a compaction keeps. History in order; the
+    /// rest are keyed maps, so their order does not matter.
+    fn live_records(&self) -> Vec<Rec> {
+        let mut out: Vec<Rec> = Vec::new();
+        out.extend(self.contacts.iter().map(|a| Rec::Contact {
+            account: a.to_string(),
+        }));
+        out.extend(self.requests.iter().map(|(a, kp)| Rec::Request {
+            from: a.to_string(),
+            key_package: hex::encode(kp),
+        }));
+        out.extend(self.history.iter().map(|h| Rec::Message {
+            conversation: h.conversation.to_string(),
+            from: h.from.to_string(),
+            body: hex::encode(&h.body),
+            at: h.at,
+        }));
+        out.extend(self.parked.iter().map(|(from, m, at)| Rec::Parked {
+            from: from.to_string(),
+            message: hex::encode(m),
+            at: *at,
+        }));
+        out.extend(self.wanted.iter().map(|(m, convs)| Rec::Wanted {
+            member: m.to_string(),
+            conversations: convs.iter().map(|c| c.to_string()).collect(),
+        }));
+        out.extend(self.owed.iter().map(|(n, o)| Rec::Owed {
+            n: *n,
+            to: o.to.iter().map(|a| a.to_string()).collect(),
+            payload: hex::encode(&o.payload),
+            at: o.at,
+        }));
+        out
+    }
+
+    /// Rewrites the journal as [`Self::live_records`] once it holds more than 3 times as many
+    /// records (plus [`COMPACT_SLACK`]): each payload sent leaves an owed record and one sent
+    /// record per member behind, which would otherwise grow the file, and every start's read of
+    /// it, without bound. A failure is logged; the journal stays as it was.
+    fn maybe_compact(&mut self) {
+        let live = self.contacts.len()
+            + self.requests.len()
+            + self.history.len()
+            + self.parked.len()
+            + self.wanted.len()
+            + self.owed.len();
+        let Some(j) = &self.journal else { return };
+        if j.records() <= 3 * live + COMPACT_SLACK {
+            return;
+        }
+        let recs: Result<Vec<Vec<u8>>, _> =
+            self.live_records().iter().map(serde_json::to_vec).collect();
+        let compacted = match recs {
+            Ok(recs) => self
+                .journal
+                .as_mut()
+                .map(|j| j.compact(recs.iter().map(|r| r.as_slice()))),
+            Err(e) => Some(Err(BitChatError::Journal(e.to_string()))),
+        };
+        if let Some(Err(e)) = compacted {
+            tracing::warn!("chat journal: compaction: {e}");
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn journal_records(&self) -> Option<usize> {
+        self.journal.as_ref().map(|j| j.records())
+    }
+
     /// Writes the members wanted from `member` (after a change of `self.wanted`).
     fn record_wanted(&mut self, member: AccountId) -> Result<(), BitChatError> {
         let conversations = self
@@ -351,15 +424,10 @@ impl ChatCore {
         })
     }
 
-    /// Writes `out` as owed before it goes to the carrier; returns each payload with its
-    /// number, in the same order. Consecutive payloads with the same bytes (a fan-out) are one
-    /// record.
-    pub fn owe(
-        &mut self,
-        out: Vec<Outgoing>,
-        now: u64,
-    ) -> Result<Vec<(u64, Outgoing)>, BitChatError> {
-        let mut numbered = Vec::with_capacity(out.len());
+    /// Writes `out` as owed before it goes to the carrier; consecutive payloads with the same
+    /// bytes (a fan-out) are one record. Returns what could not be written (the error logged):
+    /// the caller sends it all the same, and only a crash before the carrier takes it loses it.
+    pub fn owe(&mut self, out: Vec<Outgoing>, now: u64) -> Vec<Outgoing> {
         let mut i = 0;
         while i < out.len() {
             let mut j = i + 1;
@@ -367,16 +435,28 @@ impl ChatCore {
                 j += 1;
             }
             let n = self.next_owed;
-            self.record(Rec::Owed {
+            let written = self.record(Rec::Owed {
                 n,
                 to: out[i..j].iter().map(|o| o.to.to_string()).collect(),
                 payload: hex::encode(&out[i].payload),
                 at: now,
-            })?;
-            numbered.extend(out[i..j].iter().map(|o| (n, o.clone())));
+            });
+            if let Err(e) = written {
+                tracing::warn!("chat journal: the payloads owed were not written: {e}");
+                return out[i..].to_vec();
+            }
             i = j;
         }
-        Ok(numbered)
+        Vec::new()
+    }
+
+    /// What is owed to `to`, oldest first (after [`Self::owed`]'s expiry).
+    pub fn owed_to(&mut self, to: &AccountId, now: u64) -> Vec<(u64, Vec<u8>)> {
+        self.owed(now)
+            .into_iter()
+            .filter(|(_, o)| o.to == *to)
+            .map(|(n, o)| (n, o.payload))
+            .collect()
     }
 
     /// Payload `n` reached the carrier for `to`.
@@ -387,7 +467,9 @@ impl ChatCore {
         self.record(Rec::Sent {
             n,
             to: to.to_string(),
-        })
+        })?;
+        self.maybe_compact();
+        Ok(())
     }
 
     /// What is still owed, in the order it was made; payloads older than [`OWED_TTL_SECS`] are
@@ -778,10 +860,20 @@ impl ChatCore {
         if account != from.0 {
             return Err(BitChatError::Chat("another account's key package".into()));
         }
-        self.wanted.remove(&from);
-        // One key package joins one conversation; the others ask again.
+        // One key package joins one conversation; the others ask again. What is still wanted is
+        // written first, so the journal and memory agree whether the invitation below succeeds
+        // or not (if not, the admin adds the member again).
         let mut convs = convs.into_iter();
-        if let Some(c) = convs.next() {
+        let first = convs.next();
+        let rest: BTreeSet<ConversationId> = convs.collect();
+        let more = !rest.is_empty();
+        if more {
+            self.wanted.insert(from, rest);
+        } else {
+            self.wanted.remove(&from);
+        }
+        self.record_wanted(from)?;
+        let invite = |c: ConversationId| -> Result<(), BitChatError> {
             let before = self.members(&c)?;
             let inv = self.mls.invite(&c, &[key_package]).map_err(mls_err)?;
             if !inv.commit.is_empty() {
@@ -793,20 +885,16 @@ impl ChatCore {
                 added: vec![from],
                 removed: vec![],
             });
-        }
-        let rest: BTreeSet<ConversationId> = convs.collect();
-        let more = !rest.is_empty();
-        if more {
-            self.wanted.insert(from, rest);
-        }
-        self.record_wanted(from)?;
+            Ok(())
+        };
+        let invited = first.map_or(Ok(()), invite);
         if more {
             out.push(Outgoing {
                 to: from,
                 payload: Payload::KeyPackageRequest.encode(),
             });
         }
-        Ok(())
+        invited
     }
 
     fn on_mls(

@@ -6,6 +6,8 @@ pub mod core;
 pub mod file;
 pub mod payload;
 
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard};
@@ -282,13 +284,18 @@ impl Dispatched {
     }
 }
 
-/// A payload with its number among those owed (`ChatCore::owe`).
-type Numbered = (u64, Vec<u8>);
+/// Payloads written as owed: the members they go to, and those the journal did not take.
+struct Batch {
+    members: Vec<AccountId>,
+    unwritten: Vec<Outgoing>,
+}
 
 /// A chat client: a carrier and the core it feeds.
 pub struct ChatClient<C: Carrier = Node> {
     carrier: C,
     core: Mutex<ChatCore>,
+    /// One lock per member being sent to.
+    lanes: std::sync::Mutex<HashMap<AccountId, Arc<Mutex<()>>>>,
     /// How long a payload waits at relays for an offline member.
     pub ttl: Duration,
 }
@@ -298,6 +305,7 @@ impl<C: Carrier> ChatClient<C> {
         Self {
             carrier,
             core: Mutex::new(core),
+            lanes: Default::default(),
             // A day short of the longest a relay keeps anything (7 days), so a relay whose clock
             // runs behind still takes it.
             ttl: Duration::from_secs(6 * 24 * 3600),
@@ -306,6 +314,14 @@ impl<C: Carrier> ChatClient<C> {
 
     pub fn carrier(&self) -> &C {
         &self.carrier
+    }
+
+    /// The lock that orders sends to `to` (see [`Self::send_batch`]).
+    fn lane(&self, to: AccountId) -> Arc<Mutex<()>> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(|p| p.into_inner());
+        // Lanes nobody holds or waits for are dropped, so the map follows the members in use.
+        lanes.retain(|_, l| Arc::strong_count(l) > 1);
+        lanes.entry(to).or_default().clone()
     }
 
     /// The core, for queries (history, members, contacts).
@@ -318,56 +334,87 @@ impl<C: Carrier> ChatClient<C> {
     /// reached does not keep the others from theirs, nor waits for them. Never an error: the
     /// core has already moved on (a conversation made, a member removed), and the caller is
     /// told whom the batch did not reach. The batch is written as owed first and each payload
-    /// as sent once the carrier took it: what a crash or a failure stops is sent again by
-    /// [`Self::resend_owed`].
+    /// as sent once the carrier took it; a member's lane sends everything still owed to it,
+    /// oldest first, so what an earlier failure kept back goes before what follows it (a commit
+    /// before the next epoch's), and what a crash kept back goes at [`Self::resend_owed`].
     pub async fn dispatch(&self, out: Vec<Outgoing>) -> Dispatched {
-        let numbered = {
-            let mut core = self.core.lock().await;
-            match core.owe(out.clone(), unix_now()) {
-                Ok(n) => n,
-                Err(e) => {
-                    // Sent all the same: only a crash before the carrier takes it loses it.
-                    tracing::warn!("chat journal: the payloads owed were not written: {e}");
-                    out.into_iter().map(|o| (u64::MAX, o)).collect()
-                }
+        let batch = Self::owe(&mut *self.core.lock().await, out);
+        self.send_batch(batch).await
+    }
+
+    /// Writes `out` as owed (under the same lock as the change that made it, where the caller
+    /// holds it): the members to send to, and what could not be written (sent all the same).
+    fn owe(core: &mut ChatCore, out: Vec<Outgoing>) -> Batch {
+        let mut members: Vec<AccountId> = Vec::new();
+        for o in &out {
+            if !members.contains(&o.to) {
+                members.push(o.to);
             }
-        };
-        self.send_numbered(numbered).await
+        }
+        let unwritten = core.owe(out, unix_now());
+        Batch { members, unwritten }
     }
 
     /// Sends again what is owed since before a crash or a failed send (the oldest first, each
     /// member's in order). Call it once the carrier is up.
     pub async fn resend_owed(&self) -> Dispatched {
-        let owed = self.core.lock().await.owed(unix_now());
-        self.send_numbered(owed).await
-    }
-
-    async fn send_numbered(&self, out: Vec<(u64, Outgoing)>) -> Dispatched {
-        // One lane per member, in the order the core made the payloads.
-        let mut lanes: Vec<(AccountId, Vec<Numbered>)> = Vec::new();
-        for (n, o) in out {
-            match lanes.iter_mut().find(|(to, _)| *to == o.to) {
-                Some((_, payloads)) => payloads.push((n, o.payload)),
-                None => lanes.push((o.to, vec![(n, o.payload)])),
+        let mut core = self.core.lock().await;
+        let now = unix_now();
+        let mut members: Vec<AccountId> = Vec::new();
+        for (_, o) in core.owed(now) {
+            if !members.contains(&o.to) {
+                members.push(o.to);
             }
         }
-        let sent = futures::future::join_all(lanes.into_iter().map(|(to, payloads)| async move {
-            let mut got = Vec::with_capacity(payloads.len());
-            for (n, p) in payloads {
-                let r = self.carrier.send(to, &p, self.ttl).await;
-                let failed = r.is_err();
-                if !failed {
-                    if let Err(e) = self.core.lock().await.sent(n, to) {
-                        tracing::warn!("chat journal: {e}");
+        drop(core);
+        self.send_batch(Batch {
+            members,
+            unwritten: Vec::new(),
+        })
+        .await
+    }
+
+    /// One lane per member, side by side. A lane holds the member's lock (so two batches never
+    /// send the same owed payload, nor one member's payloads out of order), takes what is owed
+    /// to the member at that moment, sends it in order and stops at the first failure.
+    async fn send_batch(&self, batch: Batch) -> Dispatched {
+        let Batch { members, unwritten } = batch;
+        let sent = futures::future::join_all(members.into_iter().map(|to| {
+            let extra: Vec<Vec<u8>> = unwritten
+                .iter()
+                .filter(|o| o.to == to)
+                .map(|o| o.payload.clone())
+                .collect();
+            async move {
+                let lane = self.lane(to);
+                let _turn = lane.lock().await;
+                let owed: Vec<(Option<u64>, Vec<u8>)> = self
+                    .core
+                    .lock()
+                    .await
+                    .owed_to(&to, unix_now())
+                    .into_iter()
+                    .map(|(n, p)| (Some(n), p))
+                    .chain(extra.into_iter().map(|p| (None, p)))
+                    .collect();
+                let mut got = Vec::with_capacity(owed.len());
+                for (n, p) in owed {
+                    let r = self.carrier.send(to, &p, self.ttl).await;
+                    let failed = r.is_err();
+                    if let (false, Some(n)) = (failed, n) {
+                        if let Err(e) = self.core.lock().await.sent(n, to) {
+                            tracing::warn!("chat journal: {e}");
+                        }
+                    }
+                    got.push(r);
+                    if failed {
+                        // Later payloads to a member depend on earlier ones (a welcome, then
+                        // messages): they stay owed behind it.
+                        break;
                     }
                 }
-                got.push(r);
-                if failed {
-                    // Later payloads to a member depend on earlier ones (a welcome, then messages).
-                    break;
-                }
+                (to, got)
             }
-            (to, got)
         }))
         .await;
         let mut d = Dispatched::default();
@@ -385,8 +432,12 @@ impl<C: Carrier> ChatClient<C> {
     }
 
     pub async fn request_contact(&self, to: AccountId) -> Result<(), BitChatError> {
-        let o = self.core.lock().await.request_contact(to)?;
-        match self.dispatch(vec![o]).await.failed.pop() {
+        let batch = {
+            let mut core = self.core.lock().await;
+            let o = core.request_contact(to)?;
+            Self::owe(&mut core, vec![o])
+        };
+        match self.send_batch(batch).await.failed.pop() {
             Some((_, e)) => Err(e),
             None => Ok(()),
         }
@@ -396,16 +447,24 @@ impl<C: Carrier> ChatClient<C> {
         &self,
         from: AccountId,
     ) -> Result<(ConversationId, Dispatched), BitChatError> {
-        let (c, out) = self.core.lock().await.accept(from)?;
-        Ok((c, self.dispatch(out).await))
+        let (c, batch) = {
+            let mut core = self.core.lock().await;
+            let (c, out) = core.accept(from)?;
+            (c, Self::owe(&mut core, out))
+        };
+        Ok((c, self.send_batch(batch).await))
     }
 
     pub async fn create_group(
         &self,
         members: &[AccountId],
     ) -> Result<(ConversationId, Dispatched), BitChatError> {
-        let (c, out) = self.core.lock().await.create_group(members)?;
-        Ok((c, self.dispatch(out).await))
+        let (c, batch) = {
+            let mut core = self.core.lock().await;
+            let (c, out) = core.create_group(members)?;
+            (c, Self::owe(&mut core, out))
+        };
+        Ok((c, self.send_batch(batch).await))
     }
 
     pub async fn add(
@@ -413,8 +472,12 @@ impl<C: Carrier> ChatClient<C> {
         c: &ConversationId,
         members: &[AccountId],
     ) -> Result<Dispatched, BitChatError> {
-        let out = self.core.lock().await.add(c, members)?;
-        Ok(self.dispatch(out).await)
+        let batch = {
+            let mut core = self.core.lock().await;
+            let out = core.add(c, members)?;
+            Self::owe(&mut core, out)
+        };
+        Ok(self.send_batch(batch).await)
     }
 
     pub async fn remove(
@@ -422,14 +485,22 @@ impl<C: Carrier> ChatClient<C> {
         c: &ConversationId,
         members: &[AccountId],
     ) -> Result<Dispatched, BitChatError> {
-        let out = self.core.lock().await.remove(c, members)?;
-        Ok(self.dispatch(out).await)
+        let batch = {
+            let mut core = self.core.lock().await;
+            let out = core.remove(c, members)?;
+            Self::owe(&mut core, out)
+        };
+        Ok(self.send_batch(batch).await)
     }
 
     /// A message to every other member of `c` (kept in the history even if nobody is reached).
     pub async fn send(&self, c: &ConversationId, body: &[u8]) -> Result<Dispatched, BitChatError> {
-        let out = self.core.lock().await.send(c, body, unix_now())?;
-        Ok(self.dispatch(out).await)
+        let batch = {
+            let mut core = self.core.lock().await;
+            let out = core.send(c, body, unix_now())?;
+            Self::owe(&mut core, out)
+        };
+        Ok(self.send_batch(batch).await)
     }
 
     /// Offers a file in `c`: sealed under a fresh key, shared as chunks, the offer sent to every
@@ -465,8 +536,12 @@ impl<C: Carrier> ChatClient<C> {
         from: AccountId,
         body: &[u8],
     ) -> Result<Dispatched, BitChatError> {
-        let o = self.core.lock().await.read_receipt(c, from, body)?;
-        Ok(self.dispatch(vec![o]).await)
+        let batch = {
+            let mut core = self.core.lock().await;
+            let o = core.read_receipt(c, from, body)?;
+            Self::owe(&mut core, vec![o])
+        };
+        Ok(self.send_batch(batch).await)
     }
 
     /// Fetches the file `from` offered and opens it.
@@ -492,11 +567,15 @@ impl<C: Carrier> ChatClient<C> {
             }
             Some(Carried::Payload { from, body, taken }) => (from, body, taken),
         };
-        let (events, out) = self.core.lock().await.handle(from, &body, unix_now());
+        let (events, batch) = {
+            let mut core = self.core.lock().await;
+            let (events, out) = core.handle(from, &body, unix_now());
+            (events, Self::owe(&mut core, out))
+        };
         // Handled, and what it changed written: the carrier may let the payload go.
         taken.done();
         let mut events = events;
-        for (who, e) in self.dispatch(out).await.failed {
+        for (who, e) in self.send_batch(batch).await.failed {
             // Said to the user as an event: someone may be waiting for this answer.
             events.push(Event::Undelivered {
                 to: who,
@@ -524,7 +603,7 @@ mod tests {
         log: StdMutex<Vec<(AccountId, Vec<u8>)>>,
         a: AccountId,
         b: AccountId,
-        broken: AccountId,
+        broken: StdMutex<AccountId>,
         b_sent: Notify,
     }
 
@@ -539,7 +618,7 @@ mod tests {
             payload: &[u8],
             _ttl: Duration,
         ) -> Result<Delivery, BitChatError> {
-            if to == self.broken {
+            if to == *self.broken.lock().unwrap() {
                 return Err(BitChatError::Peer("unreachable".into()));
             }
             if to == self.a && payload.starts_with(b"welcome") {
@@ -564,7 +643,7 @@ mod tests {
             log: StdMutex::new(Vec::new()),
             a,
             b,
-            broken: c,
+            broken: StdMutex::new(c),
             b_sent: Notify::new(),
         };
         let client = ChatClient::new(fake, ChatCore::open(None, &[9; 32]).unwrap());
@@ -616,7 +695,7 @@ mod tests {
             log: StdMutex::new(Vec::new()),
             a: AccountId([0xaa; 20]),
             b: AccountId([0xbb; 20]),
-            broken,
+            broken: StdMutex::new(broken),
             b_sent: Notify::new(),
         }
     }
@@ -663,6 +742,90 @@ mod tests {
         assert!(reopened.owed(unix_now()).is_empty(), "sent is written too");
     }
 
+    /// A commit that did not reach a member goes before the next one to that member, in the same
+    /// session: each member's payloads stay in order across batches, not only within one.
+    #[tokio::test]
+    async fn what_failed_to_reach_a_member_goes_before_what_follows_it() {
+        let c = AccountId([3; 20]);
+        let out = |p: &[u8]| Outgoing {
+            to: c,
+            payload: p.to_vec(),
+        };
+        let client = ChatClient::new(fake(c), ChatCore::open(None, &[9; 32]).unwrap());
+        assert_eq!(
+            client.dispatch(vec![out(b"commit 1")]).await.failed.len(),
+            1
+        );
+        *client.carrier().broken.lock().unwrap() = AccountId([0xee; 20]);
+        let d = client.dispatch(vec![out(b"commit 2")]).await;
+        assert_eq!((d.delivered, d.failed.len()), (2, 0));
+        let log = client.carrier().log.lock().unwrap().clone();
+        assert_eq!(
+            log,
+            vec![(c, b"commit 1".to_vec()), (c, b"commit 2".to_vec())]
+        );
+        assert!(client.core().await.owed(unix_now()).is_empty());
+        // Two batches at once to one member: each payload sent once, in the order made.
+        let (x, y) = tokio::join!(
+            client.dispatch(vec![out(b"message 3")]),
+            client.dispatch(vec![out(b"message 4")])
+        );
+        assert_eq!(x.delivered + y.delivered, 2);
+        let log = client.carrier().log.lock().unwrap().clone();
+        assert_eq!(
+            log[2..],
+            [(c, b"message 3".to_vec()), (c, b"message 4".to_vec())]
+        );
+    }
+
+    /// The journal keeps what is live (history, contacts, what is owed) and not every payload
+    /// ever sent: it is compacted once it holds 3 times as many records (plus 1024), and a
+    /// restart after that finds the same state.
+    #[test]
+    fn the_chat_journal_is_compacted_and_keeps_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = AccountId([3; 20]);
+        let mut core = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
+        let (conv, _) = core.create_group(&[]).unwrap();
+        let now = unix_now();
+        for i in 0..10u32 {
+            core.send(&conv, &i.to_be_bytes(), now).unwrap();
+        }
+        let mut compacted = false;
+        for i in 0..600u32 {
+            let payload = i.to_be_bytes().to_vec();
+            assert!(core.owe(vec![Outgoing { to: c, payload }], now).is_empty());
+            // Every payload but the last five is sent.
+            if i < 595 {
+                let n = core.owed(now)[0].0;
+                core.sent(n, c).unwrap();
+            }
+            let records = core.journal_records().unwrap();
+            compacted |= records < 20;
+            assert!(
+                records <= 3 * (10 + 5) + super::core::COMPACT_SLACK + 2,
+                "{records} records after {i}"
+            );
+        }
+        assert!(compacted);
+        let history = core.history(&conv);
+        let owed = core.owed(now);
+        assert_eq!((history.len(), owed.len()), (10, 5));
+        drop(core);
+        let mut core = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
+        assert_eq!(core.history(&conv), history);
+        let again = core.owed(now);
+        assert_eq!(
+            again
+                .iter()
+                .map(|(_, o)| o.payload.clone())
+                .collect::<Vec<_>>(),
+            owed.iter()
+                .map(|(_, o)| o.payload.clone())
+                .collect::<Vec<_>>()
+        );
+    }
+
     /// An owed payload older than any relay would keep is given up, not sent for ever.
     #[test]
     fn an_owed_payload_is_given_up_after_a_week() {
@@ -670,14 +833,15 @@ mod tests {
         let c = AccountId([3; 20]);
         let mut core = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
         let t0 = 1_000_000;
-        core.owe(
-            vec![Outgoing {
-                to: c,
-                payload: b"old".to_vec(),
-            }],
-            t0,
-        )
-        .unwrap();
+        assert!(core
+            .owe(
+                vec![Outgoing {
+                    to: c,
+                    payload: b"old".to_vec(),
+                }],
+                t0,
+            )
+            .is_empty());
         assert_eq!(core.owed(t0 + super::core::OWED_TTL_SECS).len(), 1);
         assert!(core.owed(t0 + super::core::OWED_TTL_SECS + 1).is_empty());
         drop(core);

@@ -39,32 +39,24 @@ const MAX_LIMITED_PEERS: usize = 10_000;
 /// Envelopes handed out per mailbox fetch.
 const MAILBOX_BATCH: usize = 256;
 
-/// Message ids remembered as receipted again after a duplicate (see [`ReceiptedAgain`]).
+/// Duplicates receipted again in the life of a process, at most (see [`ReceiptedAgain`]).
 const MAX_RECEIPTED_AGAIN: usize = 4096;
 
 /// The duplicates this process has receipted again. A message accepted before a crash may have
 /// lost its receipt (the inbox's accept and the outbox's receipt are two writes), and its
 /// sender, or the relay holding it, sends it again: the duplicate earns a new receipt. A replayed
-/// frame earns at most one per id for the life of the process, so replays cannot fill the outbox.
+/// frame earns at most one per id, and all replays together at most [`MAX_RECEIPTED_AGAIN`]
+/// for the life of the process (no id is forgotten to make room, so no loop of replays earns
+/// more): the receipts lost to a crash are the ones that come right after the restart.
 #[derive(Default)]
 struct ReceiptedAgain {
     ids: std::collections::HashSet<crate::frame::MessageId>,
-    order: std::collections::VecDeque<crate::frame::MessageId>,
 }
 
 impl ReceiptedAgain {
-    /// True the first time `id` is offered (within the last [`MAX_RECEIPTED_AGAIN`]).
+    /// True the first time `id` is offered, while fewer than [`MAX_RECEIPTED_AGAIN`] were.
     fn first(&mut self, id: crate::frame::MessageId) -> bool {
-        if !self.ids.insert(id) {
-            return false;
-        }
-        self.order.push_back(id);
-        if self.order.len() > MAX_RECEIPTED_AGAIN {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
-        }
-        true
+        self.ids.len() < MAX_RECEIPTED_AGAIN && self.ids.insert(id)
     }
 }
 

@@ -245,7 +245,11 @@ impl Node {
         let expires_at = unix_now()
             .checked_add(ttl.as_secs().max(1))
             .ok_or(BitChatError::Overflow)?;
-        let id = self.inner.core.submit(to, conversation, body, expires_at)?;
+        let body = body.to_vec();
+        let id = self
+            .inner
+            .on_core(move |core| core.submit(to, conversation, &body, expires_at))
+            .await?;
         self.inner.transmit(id).await;
         Ok(id)
     }
@@ -259,7 +263,10 @@ impl Node {
     /// returned again (also not after a restart).
     pub async fn recv(&self, timeout: Duration) -> Option<Delivered> {
         let d = self.recv_held(timeout).await?;
-        self.inner.core.handed_over(&d);
+        let held = d.clone();
+        self.inner
+            .on_core(move |core| core.handed_over(&held))
+            .await;
         Some(d)
     }
 
@@ -306,7 +313,10 @@ impl Node {
         let (_, frames) = self.inner.request(relay, &Frame::MailboxFetch).await?;
         let ids = {
             let _order = self.inner.delivery.lock().await;
-            let (ids, ready) = self.inner.core.mailbox_items(frames, unix_now());
+            let (ids, ready) = self
+                .inner
+                .on_core(move |core| core.mailbox_items(frames, unix_now()))
+                .await;
             self.inner.deliver(ready).await;
             ids
         };

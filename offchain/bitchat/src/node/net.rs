@@ -46,6 +46,24 @@ pub(super) struct Shared {
     pub(super) redo: std::sync::Mutex<std::collections::VecDeque<Delivered>>,
 }
 
+impl Shared {
+    /// Runs `f` on the core on tokio's blocking pool: the core appends to its journals with an
+    /// fdatasync per record (and rewrites the relay's mailbox), which must not stall the
+    /// runtime's worker threads, and with them every other connection.
+    pub(super) async fn on_core<R: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&NodeCore) -> R + Send + 'static,
+    ) -> R {
+        let me = self.clone();
+        match tokio::task::spawn_blocking(move || f(&me.core)).await {
+            Ok(r) => r,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            // Only when the runtime shuts down, which drops this task as well.
+            Err(e) => panic!("the core's task did not run: {e}"),
+        }
+    }
+}
+
 /// The session's TLS exporter value both Auth frames are bound to.
 fn exporter(conn: &Connection) -> Result<[u8; 32], BitChatError> {
     let mut out = [0u8; 32];
@@ -144,7 +162,9 @@ impl Shared {
             };
         let reply = {
             let _order = self.delivery.lock().await;
-            let handled = self.core.handle(peer, frame, unix_now());
+            let handled = self
+                .on_core(move |core| core.handle(peer, frame, unix_now()))
+                .await;
             self.deliver(handled.deliver).await;
             handled.reply
         };
@@ -253,8 +273,11 @@ impl Shared {
     }
 
     /// Carry one outbox entry: to its recipient, else to the relays; the core reads the answers.
-    pub(super) async fn transmit(&self, id: MessageId) {
-        let Some(t) = self.core.transmit(id, unix_now()) else {
+    pub(super) async fn transmit(self: &Arc<Self>, id: MessageId) {
+        let Some(t) = self
+            .on_core(move |core| core.transmit(id, unix_now()))
+            .await
+        else {
             return;
         };
         let mut outcome = None;
@@ -274,15 +297,15 @@ impl Shared {
             }
         }
         if let Some(status) = outcome {
-            self.core.conclude(id, status);
+            self.on_core(move |core| core.conclude(id, status)).await;
         }
     }
 
     /// One maintenance pass of the core, then its retransmissions and deliveries.
-    pub(super) async fn maintain(&self) {
+    pub(super) async fn maintain(self: &Arc<Self>) {
         let retry = {
             let _order = self.delivery.lock().await;
-            let m = self.core.maintain(unix_now());
+            let m = self.on_core(|core| core.maintain(unix_now())).await;
             self.deliver(m.deliver).await;
             m.retry
         };
