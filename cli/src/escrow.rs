@@ -20,7 +20,7 @@ use bithive_deploy_plan::Deployment;
 use bithive_interface::payfi_escrow::{
     events, AssetInfo, Channel, CreateEscrowMsg, Escrow, EscrowStatus, EscrowsResponse,
     ExecuteMsg as EscrowMsg, OpenChannelMsg, PaymentCoding, PaymentType, QueryMsg as EscrowQuery,
-    ReceiveMsg,
+    ReceiveMsg, VoucherForm,
 };
 use clap::{Args, Subcommand, ValueEnum};
 use cosmwasm_std::{Addr, Binary, Timestamp, Uint128};
@@ -225,7 +225,8 @@ pub struct RedeemArgs {
     /// The voucher's total, in whole units
     #[arg(long, value_name = "AMOUNT")]
     pub total: String,
-    /// The voucher's signature (hex), as `channel voucher` printed it
+    /// The voucher's signature (hex), as `channel voucher` or the web app's PayFi screen printed
+    /// it (either form: signed with the channel's key, or by the payer's wallet, ADR-36)
     #[arg(long, value_name = "HEX")]
     pub signature: String,
     #[command(flatten)]
@@ -951,21 +952,36 @@ impl Payfi<'_> {
         let units = units_of(self.client, &c.asset).await?;
         let total = units.parse(&a.total).context("--total")?;
         let signature = hex::decode(a.signature.trim()).context("--signature: not hex")?;
-        bithive_payfi_voucher::verify_voucher(
+        // Either form (ADR 011): the raw digest signed with the channel's key, or the payer's
+        // wallet's ADR-36 signature of the voucher text. The contract checks the form it is told.
+        let raw = bithive_payfi_voucher::verify_voucher(
             c.pubkey.as_slice(),
             &signature,
             &d.chain_id,
             self.escrow,
             c.id,
             total.u128(),
-        )
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "this voucher is not the payer's for {} through channel {} ({e})",
-                units.show(total),
-                c.id
+        );
+        let form = match raw {
+            Ok(()) => VoucherForm::Raw,
+            Err(e) => bithive_payfi_voucher::verify_voucher_adr36(
+                c.pubkey.as_slice(),
+                &signature,
+                c.payer.as_str(),
+                &d.chain_id,
+                self.escrow,
+                c.id,
+                total.u128(),
             )
-        })?;
+            .map(|()| VoucherForm::Adr36)
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "this voucher is not the payer's for {} through channel {} ({e})",
+                    units.show(total),
+                    c.id
+                )
+            })?,
+        };
         if total <= c.redeemed {
             bail!(
                 "{} was redeemed already: this voucher adds nothing",
@@ -986,6 +1002,7 @@ impl Payfi<'_> {
                     channel_id: c.id,
                     cumulative: total,
                     signature: Binary::from(signature),
+                    form: (form == VoucherForm::Adr36).then_some(form),
                 },
                 "the redemption",
             )

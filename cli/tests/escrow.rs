@@ -296,6 +296,29 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
     ));
     let late = v["signature"].as_str().unwrap().to_string();
     ok(redeem("provider", "150000", &late, false));
+    // A voucher as the patient's browser wallet signs it (ADR-36 of the voucher text, ADR 011):
+    // the payee's CLI tells the form itself and the contract pays it.
+    let patient_key = bithive_relayer::keyring::Keyring::new(home.join("keyring.json"))
+        .get("patient", "bithive")
+        .unwrap();
+    let secret: [u8; 32] = patient_key.k256().to_bytes().into();
+    let wallet_signed = hex::encode(
+        bithive_payfi_voucher::VoucherSigner::from_secret(&secret)
+            .unwrap()
+            .sign_adr36(
+                &addr["patient"],
+                &d.chain_id,
+                &d.contracts.payfi_escrow,
+                ch.parse().unwrap(),
+                160_000,
+            )
+            .unwrap(),
+    );
+    refused(
+        redeem("provider", "170000", &wallet_signed, false),
+        "is not the payer's for 170000",
+    );
+    ok(redeem("provider", "160000", &wallet_signed, false));
     ok(run("provider", &["channel", "close", &ch]));
     let c: Channel = gov
         .query_typed(
@@ -307,10 +330,10 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         .await
         .unwrap();
     assert!(c.closed);
-    assert_eq!(c.refunded.u128(), 500_000 - 150_000);
+    assert_eq!(c.refunded.u128(), 500_000 - 160_000);
     let words = ok(run("stranger", &["channel", "show", &ch]));
     assert!(
-        words.contains("closed") && words.contains("150000"),
+        words.contains("closed") && words.contains("160000"),
         "{words}"
     );
 

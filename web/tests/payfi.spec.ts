@@ -7,7 +7,10 @@
 import { test, expect } from "@playwright/test";
 import { CosmWasmClient } from "@cosmjs/cosmwasm-stargate";
 import { DirectSecp256k1HdWallet } from "@cosmjs/proto-signing";
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { injectWallet } from "./wallet";
 import { axe, connect, open, overflowing, shot } from "./helpers";
 
@@ -83,4 +86,101 @@ test("payfi: a coded milestone escrow is created, released, disputed and resolve
   await open(page, "payfi");
   await expect.poll(() => overflowing(page), { message: "elements wider than the phone's screen" }).toEqual([]);
   await axe(page, "payfi-phone");
+});
+
+/** `bithive ARGS`; its status and output. */
+function bithive(args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(process.env.BITHIVE_BIN!, args, { encoding: "utf8" });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+// A payment channel in the page (ADR 011): the patient opens one to the provider with a BTT
+// deposit; what the page would refuse is refused unsigned (a channel to oneself, no deposit, a
+// voucher above the deposit); the patient's wallet signs vouchers (signArbitrary of the voucher
+// text, no transaction); the provider's page, in its own browser, refuses a forged signature
+// unsigned and redeems the first voucher; its CLI redeems the second (the same wallet form); the
+// chain pays what each adds. axe, phone width.
+test("payfi: a payment channel opened in the page, vouchers signed by the wallet, redeemed by the payee's page and CLI", async ({ page, browser }) => {
+  test.setTimeout(180_000);
+  const d = JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
+  const q = await CosmWasmClient.connect(process.env.BITHIVE_RPC!);
+  const [provider] = await (await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_NODE_MNEMONIC!, { prefix: "bithive" })).getAccounts();
+  const btt = async (a: string) => BigInt((await q.queryContractSmart(d.contracts.btt, { balance: { address: a } })).balance);
+  const channel = async (id: string) => q.queryContractSmart(d.contracts.payfi_escrow, { channel: { channel_id: Number(id) } });
+
+  const w = await injectWallet(page, process.env.BITHIVE_USER_MNEMONIC!);
+  await open(page, "payfi");
+  await connect(page, w);
+  const status = page.getByTestId("channel-open-status");
+  const signed = w.signed.length;
+  await page.getByTestId("channel-payee").fill(w.address);
+  await page.getByTestId("channel-deposit").fill("10");
+  await page.getByTestId("channel-open").click();
+  await expect(status).toContainText("a channel pays someone else");
+  await page.getByTestId("channel-payee").fill(provider.address);
+  await page.getByTestId("channel-deposit").fill("0");
+  await page.getByTestId("channel-open").click();
+  await expect(status).toContainText("the amount must be more than zero");
+  expect(w.signed.length).toBe(signed);
+  await page.getByTestId("channel-deposit").fill("10");
+  await page.getByTestId("channel-open").click();
+  await expect(status).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  const id = (await status.textContent())!.match(/Channel (\d+) is open/)![1];
+  await expect(page.getByTestId(`channel-state-${id}`)).toHaveText("open");
+  expect((await channel(id)).deposit).toBe("10000000");
+
+  // A voucher above the deposit: refused before the wallet is asked.
+  const asked = w.arbitrary.length;
+  await page.getByTestId("voucher-total").fill("11");
+  await page.getByTestId("voucher-sign").click();
+  await expect(page.getByTestId("channel-action-status")).toContainText("the channel holds 10 BTT");
+  expect(w.arbitrary.length).toBe(asked);
+  const sign = async (total: string) => {
+    await page.getByTestId("voucher-total").fill(total);
+    await page.getByTestId("voucher-sign").click();
+    await expect(page.getByTestId("voucher-total-out")).toHaveText(total);
+    return (await page.getByTestId("voucher-signature").textContent())!;
+  };
+  const first = await sign("2.5");
+  expect(w.arbitrary.at(-1)).toBe(`bithive.payfi.voucher.v1 chain=${d.chain_id} contract=${d.contracts.payfi_escrow} channel=${id} cumulative=2500000`);
+  expect(w.signed.length).toBe(signed + 1);
+  await axe(page, "payfi channel (payer)");
+
+  // The provider, in its own browser: a forged signature is refused unsigned; the voucher pays.
+  const ctx = await browser.newContext();
+  const p2 = await ctx.newPage();
+  const w2 = await injectWallet(p2, process.env.BITHIVE_NODE_MNEMONIC!);
+  await open(p2, "payfi");
+  await connect(p2, w2);
+  await p2.getByTestId("channel-lookup").fill(id);
+  await p2.getByTestId("channel-lookup").press("Enter");
+  await p2.getByTestId("redeem-total").fill("2.5");
+  await p2.getByTestId("redeem-signature").fill("11".repeat(64));
+  const s2 = w2.signed.length;
+  await p2.getByTestId("redeem").click();
+  await expect(p2.getByTestId("channel-action-status")).toContainText("not the payer's voucher for 2.5 BTT");
+  expect(w2.signed.length).toBe(s2);
+  const before = await btt(provider.address);
+  await p2.getByTestId("redeem-signature").fill(first);
+  await p2.getByTestId("redeem").click();
+  await expect(p2.getByTestId("channel-action-status")).toHaveAttribute("data-state", "included", { timeout: 60_000 });
+  const c1 = await channel(id);
+  expect(c1.redeemed).toBe("2500000");
+  expect(await btt(provider.address)).toBe(before + BigInt(c1.paid_to_payee));
+  await axe(p2, "payfi channel (payee)");
+  await p2.setViewportSize({ width: 390, height: 844 });
+  expect(await overflowing(p2)).toEqual([]);
+  await ctx.close();
+
+  // The second voucher, redeemed by the provider's CLI: it tells the wallet's form itself.
+  const second = await sign("4");
+  const dir = mkdtempSync(path.join(tmpdir(), "bithive-channel-"));
+  writeFileSync(path.join(dir, "provider"), process.env.BITHIVE_NODE_MNEMONIC!, { mode: 0o600 });
+  const keyring = path.join(dir, "keyring.json");
+  const add = bithive(["keys", "add", "provider", "--mnemonic-file", path.join(dir, "provider"), "--keyring", keyring]);
+  expect(add.status, add.out).toBe(0);
+  const r = bithive(["escrow", "channel", "redeem", id, "--total", "4", "--signature", second, "--key", "provider", "--keyring", keyring,
+    "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--rpc", process.env.BITHIVE_RPC!]);
+  expect(r.status, r.out).toBe(0);
+  expect((await channel(id)).redeemed).toBe("4000000");
 });

@@ -81,7 +81,15 @@ pub fn execute(deps: DepsMut, env: Env, info: MessageInfo, msg: ExecuteMsg) -> C
             channel_id,
             cumulative,
             signature,
-        } => channel::redeem(deps, env, info, channel_id, cumulative, signature),
+            form,
+        } => channel::redeem(
+            deps,
+            env,
+            info,
+            channel_id,
+            cumulative,
+            (signature, form.unwrap_or_default()),
+        ),
         ExecuteMsg::RequestClose { channel_id } => {
             channel::request_close(deps, env, info, channel_id)
         }

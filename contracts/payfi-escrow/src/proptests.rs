@@ -171,6 +171,7 @@ proptest! {
                     channel_id: 1,
                     cumulative: Uint128::new(cumulative),
                     signature: Binary::from(sig.to_vec()),
+                    form: None,
                 });
             match res {
                 Ok(r) => {

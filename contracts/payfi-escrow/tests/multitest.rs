@@ -469,6 +469,73 @@ fn open_channel(t: &mut T, signer: &VoucherSigner, deposit: u128) {
     t.exec(&payer, msg, &coins(deposit, IBC)).unwrap();
 }
 
+/// ADR 011: a voucher signed as a browser wallet signs (ADR-36, by the payer's address) redeems
+/// in its own form only; the forms share one running total, so neither pays what the other did;
+/// a message without `form` (an older client) is the raw form.
+#[test]
+fn a_wallet_signed_voucher_redeems_in_its_form_only() {
+    let mut t = setup();
+    let signer = VoucherSigner::from_secret(&[11u8; 32]).unwrap();
+    open_channel(&mut t, &signer, 1_000);
+    let chain = t.app.block_info().chain_id;
+    let contract = t.pay.to_string();
+    cloned!(t => payer, payee);
+    let redeem = |cum: u128, sig: [u8; 64], form: Option<VoucherForm>| ExecuteMsg::RedeemVoucher {
+        channel_id: 1,
+        cumulative: Uint128::new(cum),
+        signature: Binary::from(sig.to_vec()),
+        form,
+    };
+    let wallet = |signer_addr: &str, cum: u128| {
+        signer
+            .sign_adr36(signer_addr, &chain, &contract, 1, cum)
+            .unwrap()
+    };
+    // The wallet's signature is not a raw voucher, and a raw one is not a wallet's.
+    assert_eq!(
+        err(t.exec(&payee, redeem(100, wallet(payer.as_str(), 100), None), &[])),
+        ContractError::BadVoucherSignature {}
+    );
+    let raw = signer.sign(&chain, &contract, 1, 100).unwrap();
+    assert_eq!(
+        err(t.exec(&payee, redeem(100, raw, Some(VoucherForm::Adr36)), &[])),
+        ContractError::BadVoucherSignature {}
+    );
+    // Signed as another account's text (the payee's address as signer): refused.
+    assert_eq!(
+        err(t.exec(
+            &payee,
+            redeem(100, wallet(payee.as_str(), 100), Some(VoucherForm::Adr36)),
+            &[]
+        )),
+        ContractError::BadVoucherSignature {}
+    );
+    let r = t
+        .exec(
+            &payee,
+            redeem(100, wallet(payer.as_str(), 100), Some(VoucherForm::Adr36)),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(wasm_attr(&r, "form").as_deref(), Some("adr36"));
+    assert_eq!(t.bank(&payee, IBC), 99);
+    // One running total: the raw voucher for the same total pays nothing more.
+    assert!(matches!(
+        err(t.exec(&payee, redeem(100, raw, Some(VoucherForm::Raw)), &[])),
+        ContractError::VoucherAlreadyRedeemed { .. }
+    ));
+    // An older client's message (no `form`) is the raw form.
+    let raw300 = signer.sign(&chain, &contract, 1, 300).unwrap();
+    let old: ExecuteMsg = cosmwasm_std::from_json(format!(
+        r#"{{"redeem_voucher":{{"channel_id":1,"cumulative":"300","signature":"{}"}}}}"#,
+        Binary::from(raw300.to_vec()).to_base64()
+    ))
+    .unwrap();
+    let r = t.exec(&payee, old, &[]).unwrap();
+    assert_eq!(wasm_attr(&r, "form").as_deref(), Some("raw"));
+    assert_eq!(t.bank(&payee, IBC), 99 + 198);
+}
+
 #[test]
 fn channel_vouchers_redeem_once_and_close() {
     let mut t = setup();
@@ -481,6 +548,7 @@ fn channel_vouchers_redeem_once_and_close() {
         channel_id: 1,
         cumulative: Uint128::new(cum),
         signature: Binary::from(signer.sign(chain, contract, 1, cum).unwrap().to_vec()),
+        form: None,
     };
     assert_eq!(
         err(t.exec(&stranger, voucher(100, &chain, &contract), &[])),
@@ -515,6 +583,7 @@ fn channel_vouchers_redeem_once_and_close() {
         channel_id: 1,
         cumulative: Uint128::new(300),
         signature: Binary::from(mallory.sign(&chain, &contract, 1, 300).unwrap().to_vec()),
+        form: None,
     };
     assert_eq!(
         err(t.exec(&payee, forged, &[])),
@@ -615,6 +684,7 @@ fn voucher_is_bound_to_its_contract() {
             channel_id: 1,
             cumulative: Uint128::new(500),
             signature: Binary::from(sig.to_vec()),
+            form: None,
         },
         &[],
     );

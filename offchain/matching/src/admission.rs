@@ -66,16 +66,7 @@ pub fn sign_text(chain_id: &str, nonce: u64, points: &[String]) -> String {
 /// The ADR-36 amino sign doc of `data` signed by `signer`, as CosmJS serializes it (keys
 /// sorted, no spaces). Wallets sign sha256 of these bytes.
 pub fn adr36_sign_bytes(signer: &str, data: &[u8]) -> Vec<u8> {
-    // Keys in sorted order; bech32 and base64 need no JSON escaping.
-    format!(
-        concat!(
-            r#"{{"account_number":"0","chain_id":"","fee":{{"amount":[],"gas":"0"}},"memo":"","#,
-            r#""msgs":[{{"type":"sign/MsgSignData","value":{{"data":"{}","signer":"{}"}}}}],"sequence":"0"}}"#
-        ),
-        base64::engine::general_purpose::STANDARD.encode(data),
-        signer
-    )
-    .into_bytes()
+    bithive_payfi_voucher::adr36_sign_bytes(signer, data)
 }
 
 /// The bech32 account address of a compressed secp256k1 key (ripemd160 of sha256, as the

@@ -92,6 +92,28 @@ pub enum ReceiveMsg {
     CreateJob(CreateJobMsg),
 }
 
+/// What a channel voucher's signature is over (`bithive_payfi_voucher`, ADR 011).
+#[cw_serde]
+#[derive(Copy, Default)]
+pub enum VoucherForm {
+    /// The digest of the canonical voucher message, signed with the channel's key.
+    #[default]
+    Raw,
+    /// The ADR-36 sign doc of the voucher text, signed by the channel's payer (a browser
+    /// wallet's `signArbitrary`): the channel's key must be the payer's account key.
+    Adr36,
+}
+
+impl VoucherForm {
+    /// Event value.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VoucherForm::Raw => "raw",
+            VoucherForm::Adr36 => "adr36",
+        }
+    }
+}
+
 #[cw_ownable_execute]
 #[cw_serde]
 pub enum ExecuteMsg {
@@ -126,6 +148,10 @@ pub enum ExecuteMsg {
         channel_id: u64,
         cumulative: Uint128,
         signature: Binary,
+        /// What the signature is over (ADR 011): `raw` (the default) or `adr36`, a browser
+        /// wallet's `signArbitrary` of the voucher text by the channel's payer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        form: Option<VoucherForm>,
     },
     /// Payer starts the challenge period.
     RequestClose {
@@ -475,6 +501,7 @@ crate::helpers::events! {
         ESCROW_ID,
         FEE,
         FEE_BPS,
+        FORM,
         INPUT_HASH,
         INVOICE_REF,
         JOB_ID,

@@ -19,6 +19,14 @@
 //! The contract builds the digest with [`voucher_digest`] (no k256 needed) and checks it with
 //! `deps.api.secp256k1_verify`; payers and relayers sign with [`sign_voucher`] (feature
 //! `signing`, on by default).
+//!
+//! A browser wallet never signs a bare digest: outside a transaction it signs only ADR-36 (an
+//! amino sign doc with one `sign/MsgSignData` carrying the signer's address and base64 data). So
+//! a voucher has a second form (ADR 011), the ADR-36 sign bytes of the payer's address and the
+//! [`voucher_text`], whose sha256 ([`adr36_voucher_digest`]) the contract verifies the same way.
+//! The two forms cannot stand for each other: the text is hashed inside a JSON document whose
+//! chain id is empty (no chain takes it as a transaction), and both bind the same chain,
+//! contract, channel and running total, which one counter settles.
 #![warn(missing_docs)]
 
 use sha2::{Digest, Sha256};
@@ -54,9 +62,48 @@ pub fn voucher_digest(
     Sha256::digest(voucher_message(chain_id, contract, channel_id, cumulative)).into()
 }
 
+/// A voucher as text, what a browser wallet shows the payer before signing it (ADR-36 form):
+/// `bithive.payfi.voucher.v1 chain=<chain id> contract=<address> channel=<id> cumulative=<total>`.
+pub fn voucher_text(chain_id: &str, contract: &str, channel_id: u64, cumulative: u128) -> String {
+    format!(
+        "{} chain={chain_id} contract={contract} channel={channel_id} cumulative={cumulative}",
+        core::str::from_utf8(VOUCHER_DOMAIN).unwrap_or("bithive.payfi.voucher.v1")
+    )
+}
+
+/// The ADR-36 sign bytes of `data` signed by `signer` (a bech32 address), as Keplr's and Leap's
+/// `signArbitrary` and CosmJS's `makeADR36AminoSignDoc` make them: canonical amino JSON, keys
+/// sorted, no spaces.
+pub fn adr36_sign_bytes(signer: &str, data: &[u8]) -> Vec<u8> {
+    use base64::Engine;
+    // Keys in sorted order; bech32 and base64 need no JSON escaping.
+    format!(
+        concat!(
+            r#"{{"account_number":"0","chain_id":"","fee":{{"amount":[],"gas":"0"}},"memo":"","#,
+            r#""msgs":[{{"type":"sign/MsgSignData","value":{{"data":"{}","signer":"{}"}}}}],"sequence":"0"}}"#
+        ),
+        base64::engine::general_purpose::STANDARD.encode(data),
+        signer
+    )
+    .into_bytes()
+}
+
+/// sha256 of the ADR-36 sign bytes of the [`voucher_text`] signed by the channel's payer: the
+/// prehash a wallet's signature of the voucher verifies against.
+pub fn adr36_voucher_digest(
+    payer: &str,
+    chain_id: &str,
+    contract: &str,
+    channel_id: u64,
+    cumulative: u128,
+) -> [u8; 32] {
+    let text = voucher_text(chain_id, contract, channel_id, cumulative);
+    Sha256::digest(adr36_sign_bytes(payer, text.as_bytes())).into()
+}
+
 #[cfg(feature = "signing")]
 mod signing {
-    use super::voucher_digest;
+    use super::{adr36_voucher_digest, voucher_digest};
     use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
     use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
 
@@ -127,6 +174,44 @@ mod signing {
         }
     }
 
+    impl VoucherSigner {
+        /// 64-byte r||s signature (low-S) over the ADR-36 form of the voucher, as `payer`'s
+        /// wallet signs it.
+        pub fn sign_adr36(
+            &self,
+            payer: &str,
+            chain_id: &str,
+            contract: &str,
+            channel_id: u64,
+            cumulative: u128,
+        ) -> Result<[u8; 64], VoucherError> {
+            let digest = adr36_voucher_digest(payer, chain_id, contract, channel_id, cumulative);
+            let sig: Signature = self
+                .key
+                .sign_prehash(&digest)
+                .map_err(|_| VoucherError::Signing)?;
+            let sig = sig.normalize_s().unwrap_or(sig);
+            Ok(sig.to_bytes().into())
+        }
+    }
+
+    /// [`verify_voucher`] of the ADR-36 form signed by `payer`.
+    pub fn verify_voucher_adr36(
+        pubkey: &[u8],
+        signature: &[u8],
+        payer: &str,
+        chain_id: &str,
+        contract: &str,
+        channel_id: u64,
+        cumulative: u128,
+    ) -> Result<(), VoucherError> {
+        let key = VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| VoucherError::BadPublicKey)?;
+        let sig = Signature::from_slice(signature).map_err(|_| VoucherError::BadSignature)?;
+        let digest = adr36_voucher_digest(payer, chain_id, contract, channel_id, cumulative);
+        key.verify_prehash(&digest, &sig)
+            .map_err(|_| VoucherError::Mismatch)
+    }
+
     /// Signs a voucher with a 32-byte secret key.
     pub fn sign_voucher(
         secret: &[u8; 32],
@@ -156,7 +241,9 @@ mod signing {
 }
 
 #[cfg(feature = "signing")]
-pub use signing::{sign_voucher, verify_voucher, VoucherError, VoucherSigner};
+pub use signing::{
+    sign_voucher, verify_voucher, verify_voucher_adr36, VoucherError, VoucherSigner,
+};
 
 #[cfg(test)]
 mod tests {
@@ -173,6 +260,54 @@ mod tests {
         expected.extend_from_slice(&7u64.to_be_bytes());
         expected.extend_from_slice(&1_000u128.to_be_bytes());
         assert_eq!(m, expected);
+    }
+
+    /// The ADR-36 form: the text a wallet shows, and the sha256 of its sign doc, computed
+    /// independently (Python: hashlib, base64 and the JSON written out by hand).
+    #[test]
+    fn adr36_form_test_vector() {
+        assert_eq!(
+            voucher_text("bithive-1", "cosmos1xyz", 7, 1_000),
+            "bithive.payfi.voucher.v1 chain=bithive-1 contract=cosmos1xyz channel=7 cumulative=1000"
+        );
+        assert_eq!(
+            hex::encode(adr36_voucher_digest(
+                "bithive1payer",
+                "bithive-1",
+                "cosmos1xyz",
+                7,
+                1_000
+            )),
+            "6b12c721417f4dea5d382ec0ac61f6e2ae4d2c71b61c32246af8584dac6e03e6"
+        );
+        // Neither form stands for the other, and the signer is bound.
+        assert_ne!(
+            adr36_voucher_digest("bithive1payer", "bithive-1", "cosmos1xyz", 7, 1_000),
+            voucher_digest("bithive-1", "cosmos1xyz", 7, 1_000)
+        );
+        assert_ne!(
+            adr36_voucher_digest("bithive1payer", "bithive-1", "cosmos1xyz", 7, 1_000),
+            adr36_voucher_digest("bithive1other", "bithive-1", "cosmos1xyz", 7, 1_000)
+        );
+    }
+
+    #[cfg(feature = "signing")]
+    #[test]
+    fn an_adr36_voucher_verifies_in_its_form_only() {
+        let signer = VoucherSigner::from_secret(&[7u8; 32]).unwrap();
+        let pk = signer.public_key_compressed();
+        let sig = signer
+            .sign_adr36("bithive1payer", "bithive-1", "c", 3, 500)
+            .unwrap();
+        verify_voucher_adr36(&pk, &sig, "bithive1payer", "bithive-1", "c", 3, 500).unwrap();
+        assert_eq!(
+            verify_voucher(&pk, &sig, "bithive-1", "c", 3, 500),
+            Err(VoucherError::Mismatch)
+        );
+        assert_eq!(
+            verify_voucher_adr36(&pk, &sig, "bithive1payer", "bithive-1", "c", 3, 501),
+            Err(VoucherError::Mismatch)
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 // shows what its role may do now: the payer or the arbiter releases the next milestone, the payer
 // or the payee disputes (it freezes until the arbiter splits what is left), after expiry anyone
 // refunds the rest to the payer. An arbiter finds its escrows by number (the contract has no
-// index by arbiter). Payment channels are for programs (`bithive escrow channel`): their
-// vouchers are signed with the account key outside any transaction, which wallets do not offer.
+// index by arbiter). Payment channels are in `payfi-channels.ts`: their vouchers are signed by
+// the wallet's `signArbitrary` (the escrow's ADR-36 form, ADR 011).
 import { toBase64, toUtf8 } from "@cosmjs/encoding";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { CreateEscrowMsg, Escrow, ExecuteMsg as EscrowMsg, PaymentType } from "../contracts/PayfiEscrow.types";
@@ -15,6 +15,7 @@ import { Chain, chainTime, executeMsg, expiryAfter, plain, runTx, type Session, 
 import { assetAmount, assetUnits, field, fmt, h, parseAmount, section, select, sessionScreen, short, txStatus } from "../ui";
 import type { Screen } from "../screen";
 import { checkAddress } from "./wallet";
+import { channelsSection } from "./payfi-channels";
 
 const TYPES: [PaymentType, string][] = [
   ["consultation", "Consultation"],
@@ -249,6 +250,7 @@ export const payfiScreen: Screen = sessionScreen({
       section("Pay for care in milestones", h("p", {}, "The BTT is locked for the provider; you (or the arbiter) release each milestone when it is delivered. After the expiry, what was never released can come back to you."), form),
       section("Your escrows", listBox, listStatus),
       section("Arbiters: find an escrow", h("p", {}, "An insurer or arbiter opens an escrow by its number to release, or to resolve a dispute."), lookForm),
+      channelsSection(chain, s),
     );
   },
 });

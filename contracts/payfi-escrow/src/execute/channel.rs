@@ -7,7 +7,7 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, MessageInfo, Response, Uint128};
 use super::Res;
 use crate::error::ContractError;
 use crate::funds::{pay, pay_with_fee};
-use crate::msg::OpenChannelMsg;
+use crate::msg::{OpenChannelMsg, VoucherForm};
 use crate::state::{AssetInfo, Channel, CHANNELS, CHANNEL_SEQ, CONFIG};
 
 pub const MIN_CHALLENGE_SECS: u64 = 60;
@@ -115,7 +115,7 @@ pub fn redeem(
     info: MessageInfo,
     channel_id: u64,
     cumulative: Uint128,
-    signature: Binary,
+    (signature, form): (Binary, VoucherForm),
 ) -> Res {
     let mut c = load(&deps, channel_id)?;
     if info.sender != c.payee {
@@ -134,12 +134,21 @@ pub fn redeem(
             deposit: c.deposit.to_string(),
         });
     }
-    let digest = bithive_payfi_voucher::voucher_digest(
-        &env.block.chain_id,
-        env.contract.address.as_str(),
-        channel_id,
-        cumulative.u128(),
-    );
+    // Either form binds this chain, this contract, the channel and the running total; the
+    // ADR-36 one also names the payer as its signer (what a wallet signs, ADR 011).
+    let (chain, contract) = (&env.block.chain_id, env.contract.address.as_str());
+    let digest = match form {
+        VoucherForm::Raw => {
+            bithive_payfi_voucher::voucher_digest(chain, contract, channel_id, cumulative.u128())
+        }
+        VoucherForm::Adr36 => bithive_payfi_voucher::adr36_voucher_digest(
+            c.payer.as_str(),
+            chain,
+            contract,
+            channel_id,
+            cumulative.u128(),
+        ),
+    };
     let valid = deps
         .api
         .secp256k1_verify(&digest, &signature, &c.pubkey)
@@ -159,6 +168,7 @@ pub fn redeem(
         .add_attribute(ev::ACTION, ev::REDEEM_VOUCHER)
         .add_attribute(ev::attr::CHANNEL_ID, channel_id.to_string())
         .add_attribute(ev::attr::CUMULATIVE, cumulative)
+        .add_attribute(ev::attr::FORM, form.as_str())
         .add_attribute(ev::attr::PAID, net)
         .add_attribute(ev::attr::FEE, fee))
 }

@@ -183,6 +183,7 @@ impl World {
             channel_id,
             cumulative: Uint128::new(cumulative),
             signature: Binary::from(sig.to_vec()),
+            form: None,
         };
         let payee = self.payee.clone();
         self.exec(&payee, &msg, 0).map(|t| t.gas_used)
