@@ -174,6 +174,7 @@ test("payfi: a payment channel opened in the page, vouchers signed by the wallet
 
   // The second voucher, redeemed by the provider's CLI: it tells the wallet's form itself.
   const second = await sign("4");
+  await expect(page.getByTestId("voucher-out")).toContainText(`bithive escrow channel redeem ${id} --total 4 --signature ${second}`);
   const dir = mkdtempSync(path.join(tmpdir(), "bithive-channel-"));
   writeFileSync(path.join(dir, "provider"), process.env.BITHIVE_NODE_MNEMONIC!, { mode: 0o600 });
   const keyring = path.join(dir, "keyring.json");
@@ -183,4 +184,10 @@ test("payfi: a payment channel opened in the page, vouchers signed by the wallet
     "--deployment", process.env.BITHIVE_DEPLOYMENT!, "--rpc", process.env.BITHIVE_RPC!]);
   expect(r.status, r.out).toBe(0);
   expect((await channel(id)).redeemed).toBe("4000000");
+
+  // The payer asks to close: the payee may still redeem until the challenge period ends.
+  await page.getByTestId(`channel-request-close-${id}`).click();
+  await expect(page.getByTestId(`channel-state-${id}`)).toContainText("closing", { timeout: 60_000 });
+  await expect(page.getByTestId("channel-action-status")).toContainText(`Channel ${id} is closing`);
+  expect((await channel(id)).close_requested_at).not.toBeNull();
 });

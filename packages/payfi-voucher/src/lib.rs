@@ -164,17 +164,19 @@ mod signing {
             channel_id: u64,
             cumulative: u128,
         ) -> Result<[u8; 64], VoucherError> {
-            let digest = voucher_digest(chain_id, contract, channel_id, cumulative);
+            self.sign_digest(&voucher_digest(chain_id, contract, channel_id, cumulative))
+        }
+
+        /// 64-byte r||s signature (low-S) over the prehash `digest`.
+        fn sign_digest(&self, digest: &[u8; 32]) -> Result<[u8; 64], VoucherError> {
             let sig: Signature = self
                 .key
-                .sign_prehash(&digest)
+                .sign_prehash(digest)
                 .map_err(|_| VoucherError::Signing)?;
             let sig = sig.normalize_s().unwrap_or(sig);
             Ok(sig.to_bytes().into())
         }
-    }
 
-    impl VoucherSigner {
         /// 64-byte r||s signature (low-S) over the ADR-36 form of the voucher, as `payer`'s
         /// wallet signs it.
         pub fn sign_adr36(
@@ -185,13 +187,9 @@ mod signing {
             channel_id: u64,
             cumulative: u128,
         ) -> Result<[u8; 64], VoucherError> {
-            let digest = adr36_voucher_digest(payer, chain_id, contract, channel_id, cumulative);
-            let sig: Signature = self
-                .key
-                .sign_prehash(&digest)
-                .map_err(|_| VoucherError::Signing)?;
-            let sig = sig.normalize_s().unwrap_or(sig);
-            Ok(sig.to_bytes().into())
+            self.sign_digest(&adr36_voucher_digest(
+                payer, chain_id, contract, channel_id, cumulative,
+            ))
         }
     }
 
@@ -205,10 +203,19 @@ mod signing {
         channel_id: u64,
         cumulative: u128,
     ) -> Result<(), VoucherError> {
+        let digest = adr36_voucher_digest(payer, chain_id, contract, channel_id, cumulative);
+        verify_digest(pubkey, signature, &digest)
+    }
+
+    /// `signature` is `pubkey`'s over the prehash `digest`.
+    fn verify_digest(
+        pubkey: &[u8],
+        signature: &[u8],
+        digest: &[u8; 32],
+    ) -> Result<(), VoucherError> {
         let key = VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| VoucherError::BadPublicKey)?;
         let sig = Signature::from_slice(signature).map_err(|_| VoucherError::BadSignature)?;
-        let digest = adr36_voucher_digest(payer, chain_id, contract, channel_id, cumulative);
-        key.verify_prehash(&digest, &sig)
+        key.verify_prehash(digest, &sig)
             .map_err(|_| VoucherError::Mismatch)
     }
 
@@ -232,11 +239,8 @@ mod signing {
         channel_id: u64,
         cumulative: u128,
     ) -> Result<(), VoucherError> {
-        let key = VerifyingKey::from_sec1_bytes(pubkey).map_err(|_| VoucherError::BadPublicKey)?;
-        let sig = Signature::from_slice(signature).map_err(|_| VoucherError::BadSignature)?;
         let digest = voucher_digest(chain_id, contract, channel_id, cumulative);
-        key.verify_prehash(&digest, &sig)
-            .map_err(|_| VoucherError::Mismatch)
+        verify_digest(pubkey, signature, &digest)
     }
 }
 

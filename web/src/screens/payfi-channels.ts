@@ -12,7 +12,7 @@ import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { Channel, ExecuteMsg as EscrowMsg, VoucherForm } from "../contracts/PayfiEscrow.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
 import { type Chain, chainTime, executeMsg, plain, runTx, type Session } from "../chain";
-import { assetAmount, assetUnits, copyButton, field, fmt, h, parseAmount, section, short, txStatus } from "../ui";
+import { copyButton, cw20Units, field, fmt, h, parseAmount, section, short, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 
 const DOMAIN = "bithive.payfi.voucher.v1";
@@ -94,11 +94,10 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
     openBtn.disabled = false;
     if (!out) return;
     const id = out.events.flatMap((e) => (e.type === "wasm" ? e.attributes : [])).find((a) => a.key === "channel_id")?.value;
+    if (!id) return openReport("included", "The channel is open, but its number was not in the answer: find it in the explorer by this transaction.", out.hash);
     openReport("included", `Channel ${id} is open. Sign vouchers for it below (find it by its number).`, out.hash);
-    if (id) {
-      look.value = id;
-      lookForm.requestSubmit();
-    }
+    look.value = id;
+    lookForm.requestSubmit();
   });
 
   // What the last action on the channel shown did, said again once its card is drawn anew.
@@ -112,6 +111,7 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
     ev.preventDefault();
     const id = Number(look.value);
     if (!Number.isInteger(id) || id < 1) {
+      notice = null;
       lookOut.replaceChildren(h("p", { class: "error" }, "A channel number is a whole number from 1."));
       return;
     }
@@ -119,15 +119,25 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
     try {
       c = await q.channel({ channelId: id });
     } catch (e) {
+      notice = null;
       lookOut.replaceChildren(h("p", { class: "error" }, /not found/.test(plain(e)) ? `There is no channel ${id}.` : `Channel ${id} could not be read: ${plain(e)}`));
       return;
     }
-    lookOut.replaceChildren(await card(c, () => lookForm.requestSubmit()));
+    // Drawn again after an action: this channel, whatever the field says by then.
+    const again = () => {
+      look.value = String(c.id);
+      lookForm.requestSubmit();
+    };
+    lookOut.replaceChildren(await card(c, again));
   });
 
   const card = async (c: Channel, redraw: () => void): Promise<HTMLElement> => {
-    const [unit, decimals] = assetUnits(chain, c.asset);
+    // The CLI's units (`bithive escrow channel`): a cw20's own decimals, a native denom in base
+    // units, so a total typed here means what it means there.
+    const [unit, decimals] = "cw20" in c.asset ? await cw20Units(chain, c.asset.cw20) : [c.asset.native, 0];
     const money = (base: string | bigint) => `${fmt(base, decimals)} ${unit}`;
+    // A total as both redeem paths read it back (no thousands separators).
+    const plainTotal = (base: bigint) => fmt(base, decimals).replace(/,/g, "");
     const now = await chainTime(chain);
     const closesAt = c.close_requested_at ? Number(BigInt(c.close_requested_at) / 1_000_000_000n) + c.challenge_period_secs : null;
     const state = c.closed ? "closed" : closesAt ? `closing: the payee may redeem until ${new Date(closesAt * 1000).toISOString().replace("T", " ").slice(0, 16)} UTC` : "open";
@@ -136,7 +146,7 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
     notice = null;
     const body: (Node | string)[] = [
       h("h4", {}, `Channel ${c.id}`),
-      h("p", {}, `From ${short(c.payer)} to ${short(c.payee)}: deposit ${assetAmount(chain, c.asset, c.deposit)}, redeemed ${money(c.redeemed)} (${money(c.paid_to_payee)} paid, ${money(c.fees_paid)} fee). `, h("span", { "data-testid": `channel-state-${c.id}` }, state), "."),
+      h("p", {}, `From ${short(c.payer)} to ${short(c.payee)}: deposit ${money(c.deposit)}, redeemed ${money(c.redeemed)} (${money(c.paid_to_payee)} paid, ${money(c.fees_paid)} fee). `, h("span", { "data-testid": `channel-state-${c.id}` }, state), "."),
     ];
     const act = async (msg: EscrowMsg, done: string) => {
       const out = await runTx(chain, [executeMsg(s.address, contract, msg)], "", report);
@@ -148,7 +158,7 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
     const me = s.address;
     if (!c.closed && me === c.payer) {
       if (toHex(fromBase64(c.pubkey)) !== toHex(s.pubkey)) {
-        body.push(h("p", {}, "This channel's vouchers are signed by another key than your wallet's account: sign them with `bithive escrow channel voucher`."));
+        body.push(h("p", {}, `This channel's vouchers are signed by key ${toHex(fromBase64(c.pubkey))}, not your wallet's account key: sign them where that key is (\`bithive escrow channel voucher\` with it).`));
       } else {
         const [totalF, total] = field(`Total paid so far (${unit})`, { inputmode: "decimal", "data-testid": "voucher-total" }, "A voucher carries the running total, not this payment alone: the payee is paid what it adds to what was redeemed.");
         const out = h("div", { "data-testid": "voucher-out" });
@@ -173,23 +183,24 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
             return report("failed", `Not signed: ${/reject|denied|cancel/i.test(plain(e)) ? "you rejected the request in your wallet" : plain(e)}.`);
           }
           report("included", `Voucher for ${money(cumulative)} in total signed. Give it to the payee: it is the payment.`);
-          const command = `bithive escrow channel redeem ${c.id} --total ${fmt(cumulative, decimals)} --signature ${signature}`;
+          const command = `bithive escrow channel redeem ${c.id} --total ${plainTotal(cumulative)} --signature ${signature}`;
           out.replaceChildren(
-            h("p", {}, "Total ", h("code", { "data-testid": "voucher-total-out" }, fmt(cumulative, decimals)), ", signature ", h("code", { class: "code", "data-testid": "voucher-signature" }, signature)),
+            h("p", {}, "Total ", h("code", { "data-testid": "voucher-total-out" }, plainTotal(cumulative)), ", signature ", h("code", { class: "code", "data-testid": "voucher-signature" }, signature)),
             h("p", {}, "The payee redeems it here, or with ", h("code", { class: "code" }, command)),
             copyButton(command, "Copy the payee's command", "voucher-copy"),
           );
         });
         body.push(h("h4", {}, "Pay through it"), form);
-        if (!closesAt) {
-          const b = h("button", { type: "button", "data-testid": `channel-request-close-${c.id}` }, "Ask to close");
-          b.addEventListener("click", () => act({ request_close: { channel_id: c.id } }, `Channel ${c.id} is closing: the payee may redeem until the challenge period ends, then you finish closing and the rest comes back.`));
-          body.push(b);
-        } else if (now >= closesAt) {
-          const b = h("button", { type: "button", "data-testid": `channel-finalize-${c.id}` }, "Finish closing");
-          b.addEventListener("click", () => act({ finalize_close: { channel_id: c.id } }, `Channel ${c.id} is closed; what was not redeemed came back to you.`));
-          body.push(b);
-        }
+      }
+      // Closing needs no voucher key: the payer's account closes.
+      if (!closesAt) {
+        const b = h("button", { type: "button", "data-testid": `channel-request-close-${c.id}` }, "Ask to close");
+        b.addEventListener("click", () => act({ request_close: { channel_id: c.id } }, `Channel ${c.id} is closing: the payee may redeem until the challenge period ends, then you finish closing and the rest comes back.`));
+        body.push(b);
+      } else if (now >= closesAt) {
+        const b = h("button", { type: "button", "data-testid": `channel-finalize-${c.id}` }, "Finish closing");
+        b.addEventListener("click", () => act({ finalize_close: { channel_id: c.id } }, `Channel ${c.id} is closed; what was not redeemed came back to you.`));
+        body.push(b);
       }
     }
     if (!c.closed && me === c.payee) {
