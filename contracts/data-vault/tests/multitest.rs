@@ -592,30 +592,24 @@ fn attack_publishing_a_reading_key_for_another_account() {
     assert_eq!(key_of(&t, &bob).reading_key, None);
     let bobs = reading_key_of(1);
     let r = t
-        .app
-        .execute_contract(
-            bob.clone(),
-            t.vault.clone(),
+        .exec(
+            &bob,
             &ExecuteMsg::SetReadingKey {
                 public_key: bobs.clone(),
             },
-            &[],
         )
         .unwrap();
     assert_eq!(attr(&r, "action").as_deref(), Some("set_reading_key"));
     assert_eq!(attr(&r, "account").as_deref(), Some(bob.as_str()));
     assert_eq!(attr(&r, "public_key"), Some(bobs.to_hex()));
     let mallorys = reading_key_of(2);
-    t.app
-        .execute_contract(
-            mallory.clone(),
-            t.vault.clone(),
-            &ExecuteMsg::SetReadingKey {
-                public_key: mallorys.clone(),
-            },
-            &[],
-        )
-        .unwrap();
+    t.exec(
+        &mallory,
+        &ExecuteMsg::SetReadingKey {
+            public_key: mallorys.clone(),
+        },
+    )
+    .unwrap();
     let seen = key_of(&t, &bob);
     assert_eq!(seen.account, bob);
     assert_eq!(
@@ -628,23 +622,11 @@ fn attack_publishing_a_reading_key_for_another_account() {
         mallorys
     );
     // No account can withdraw another's key: Mallory's withdrawal removes only her own.
-    t.app
-        .execute_contract(
-            mallory.clone(),
-            t.vault.clone(),
-            &ExecuteMsg::RemoveReadingKey {},
-            &[],
-        )
-        .unwrap();
+    t.exec(&mallory, &ExecuteMsg::RemoveReadingKey {}).unwrap();
     assert_eq!(key_of(&t, &mallory).reading_key, None);
     assert_eq!(key_of(&t, &bob).reading_key.unwrap().public_key, bobs);
     assert_eq!(
-        err(t.app.execute_contract(
-            mallory.clone(),
-            t.vault.clone(),
-            &ExecuteMsg::RemoveReadingKey {},
-            &[]
-        )),
+        err(t.exec(&mallory, &ExecuteMsg::RemoveReadingKey {})),
         ContractError::NoReadingKey {
             account: mallory.to_string()
         }
@@ -652,28 +634,17 @@ fn attack_publishing_a_reading_key_for_another_account() {
     // Bob replaces his key (a new time), then withdraws it.
     t.app.update_block(|b| b.time = b.time.plus_seconds(60));
     let newer = reading_key_of(3);
-    t.app
-        .execute_contract(
-            bob.clone(),
-            t.vault.clone(),
-            &ExecuteMsg::SetReadingKey {
-                public_key: newer.clone(),
-            },
-            &[],
-        )
-        .unwrap();
+    t.exec(
+        &bob,
+        &ExecuteMsg::SetReadingKey {
+            public_key: newer.clone(),
+        },
+    )
+    .unwrap();
     let k = key_of(&t, &bob).reading_key.unwrap();
     assert_eq!(k.public_key, newer);
     assert_eq!(k.set_at, t.app.block_info().time);
-    let r = t
-        .app
-        .execute_contract(
-            bob.clone(),
-            t.vault.clone(),
-            &ExecuteMsg::RemoveReadingKey {},
-            &[],
-        )
-        .unwrap();
+    let r = t.exec(&bob, &ExecuteMsg::RemoveReadingKey {}).unwrap();
     assert_eq!(attr(&r, "action").as_deref(), Some("remove_reading_key"));
     assert_eq!(key_of(&t, &bob).reading_key, None);
 }
@@ -690,12 +661,7 @@ fn attack_a_reading_key_anyone_could_open() {
         (HexBinary::from(vec![1u8; 33]), "32 bytes"),
         (HexBinary::from(Vec::<u8>::new()), "32 bytes"),
     ] {
-        let e = err(t.app.execute_contract(
-            bob.clone(),
-            t.vault.clone(),
-            &ExecuteMsg::SetReadingKey { public_key: bad },
-            &[],
-        ));
+        let e = err(t.exec(&bob, &ExecuteMsg::SetReadingKey { public_key: bad }));
         assert!(
             matches!(&e, ContractError::InvalidField { field: "public_key", reason } if reason.contains(why)),
             "{e}"
