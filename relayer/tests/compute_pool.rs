@@ -53,7 +53,8 @@ use bithive_relayer::worker::{JobWorker, WorkError, WorkOutput};
 use bithive_relayer::{ChainRelayer, Store};
 use bithive_signed_attestation::{payload_hash, AttestationKind};
 use common::net::{
-    chain_config, chain_now, mnemonic, pay_row_job, seeded, start, wait_until, Net, Running,
+    chain_config, chain_now, mnemonic, pay_row_jobs, seeded, start, wait_until, Net, RowJob,
+    Running,
 };
 use common::{bond, get, serve, set_endpoint, PLEDGE_4T};
 use cosmwasm_std::{to_json_binary, Decimal, Decimal256, Uint128};
@@ -678,35 +679,44 @@ async fn run(net: Net) {
     let e1 = (chain_now(&gov).await + 5 - rewards.genesis) / EPOCH + 1;
     let (e2, e3, e4, e5) = (e1 + 1, e1 + 2, e1 + 3, e1 + 4);
 
-    // The load: every patient pays a job every 3 s (on a fixed cadence) from E1 to the end of E3, bound to the
-    // nodes in turn.
+    // The load: every patient pays a job every 3 s (on a fixed cadence) from E1 to the end of E3,
+    // bound to the nodes in turn. A patient whose last transaction took longer than the cadence
+    // (a validator down, a slow machine) pays every job due by then in one transaction, so the
+    // number of jobs is set by the cadence and the window, not by how fast blocks commit.
     let created = Arc::new(Mutex::new(BTreeMap::<String, String>::new()));
+    let load_txs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut load = Vec::new();
     for (pi, p) in patients.iter().enumerate() {
         let (pc, c, created) = (net.client(p), c.clone(), created.clone());
+        let load_txs = load_txs.clone();
         let targets: Vec<String> = nodes.iter().map(|k| k.address().to_string()).collect();
         let end = start_of(e4);
         let begin = start_of(e1);
         load.push(tokio::spawn(async move {
             wait_until(&pc, begin).await;
+            let cadence = Duration::from_secs(3);
             let first = tokio::time::Instant::now() + Duration::from_millis(250 * pi as u64);
             let mut j = 0usize;
-            tokio::time::sleep_until(first).await;
-            while chain_now(&pc).await < end {
-                let node = targets[(pi + j) % targets.len()].clone();
-                let id = pay_row_job(
-                    &pc,
-                    &c,
-                    &format!("load-{j}"),
-                    pi + j,
-                    &node,
-                    end + 86_400,
-                    DEPOSIT,
-                )
-                .await;
-                created.lock().unwrap().insert(id, node);
-                j += 1;
-                tokio::time::sleep_until(first + Duration::from_secs(3) * j as u32).await;
+            loop {
+                tokio::time::sleep_until(first + cadence * j as u32).await;
+                if chain_now(&pc).await >= end {
+                    break;
+                }
+                let due = (first.elapsed().as_millis() / cadence.as_millis()) as usize;
+                let jobs: Vec<RowJob> = (j..=due.max(j))
+                    .map(|k| RowJob {
+                        client_id: format!("load-{k}"),
+                        row: pi + k,
+                        node: targets[(pi + k) % targets.len()].clone(),
+                    })
+                    .collect();
+                let ids = pay_row_jobs(&pc, &c, &jobs, end + 86_400, DEPOSIT).await;
+                load_txs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut created = created.lock().unwrap();
+                for (id, job) in ids.into_iter().zip(&jobs) {
+                    created.insert(id, job.node.clone());
+                }
+                j += jobs.len();
             }
         }));
     }
@@ -823,7 +833,12 @@ async fn run(net: Net) {
     };
 
     // No job is paid twice or lost, and none was paid that nobody created.
-    eprintln!("{} jobs created, {} paid", created.len(), paid.len());
+    eprintln!(
+        "{} jobs created in {} transactions, {} paid",
+        created.len(),
+        load_txs.load(std::sync::atomic::Ordering::Relaxed),
+        paid.len()
+    );
     assert!(created.len() >= 200, "hundreds of jobs: {}", created.len());
     let mut times = BTreeMap::<&str, usize>::new();
     for (job, node) in &paid {

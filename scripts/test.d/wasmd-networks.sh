@@ -142,7 +142,7 @@ WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --lo
 say "ok: the relayer failed over from a killed validator; the job was attested and paid once"
 # The compute pool's test of record on the same network (#42, relayer/tests/compute_pool.rs): four
 # nodes (honest, offline half an epoch, slow, cheating) and three attestors, each its own relayer
-# with every validator's RPC, a load generator paying 240 jobs over three 20 s rewards epochs;
+# with every validator's RPC, a load generator paying 240 jobs (one per patient every 3 s, those due paid together when a transaction took longer) over three 20 s rewards epochs;
 # validator 0 is stopped from the middle of E2 to the middle of E3. Every reward is recomputed from
 # the chain's events and the attestors' signed tallies. About 3 minutes.
 WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked -p bithive-relayer \

@@ -243,26 +243,57 @@ pub async fn pay_row_job(
     expires: u64,
     deposit: u128,
 ) -> String {
-    use bithive_interface::payfi_escrow::{job_id, CreateJobMsg, ReceiveMsg};
-    let msg = ReceiveMsg::CreateJob(CreateJobMsg {
-        job_id: client_id.into(),
-        expires_at: cosmwasm_std::Timestamp::from_seconds(expires),
-        model: "bc_logreg".into(),
-        input: cosmwasm_std::Binary::from(
-            format!("{:?}", vec![0.1f32 * (row % 10) as f32; 30]).into_bytes(),
-        ),
-        node: Some(node.into()),
-    });
-    patient
-        .execute_batch(&[(
-            c.btt.clone(),
-            cw20::Cw20ExecuteMsg::Send {
-                contract: c.payfi_escrow.clone(),
-                amount: deposit.into(),
-                msg: cosmwasm_std::to_json_binary(&msg).unwrap(),
-            },
-        )])
+    let job = RowJob {
+        client_id: client_id.into(),
+        row,
+        node: node.into(),
+    };
+    pay_row_jobs(patient, c, &[job], expires, deposit)
         .await
-        .unwrap();
-    job_id(patient.address(), client_id)
+        .remove(0)
+}
+
+/// One job of [`pay_row_jobs`].
+pub struct RowJob {
+    pub client_id: String,
+    pub row: usize,
+    pub node: String,
+}
+
+/// [`pay_row_job`] for each of `jobs`, all in one transaction; committed. Their escrow job ids,
+/// in order.
+pub async fn pay_row_jobs(
+    patient: &ChainClient,
+    c: &bithive_deploy_plan::Contracts,
+    jobs: &[RowJob],
+    expires: u64,
+    deposit: u128,
+) -> Vec<String> {
+    use bithive_interface::payfi_escrow::{job_id, CreateJobMsg, ReceiveMsg};
+    let calls: Vec<(String, cw20::Cw20ExecuteMsg)> = jobs
+        .iter()
+        .map(|j| {
+            let msg = ReceiveMsg::CreateJob(CreateJobMsg {
+                job_id: j.client_id.clone(),
+                expires_at: cosmwasm_std::Timestamp::from_seconds(expires),
+                model: "bc_logreg".into(),
+                input: cosmwasm_std::Binary::from(
+                    format!("{:?}", vec![0.1f32 * (j.row % 10) as f32; 30]).into_bytes(),
+                ),
+                node: Some(j.node.clone()),
+            });
+            (
+                c.btt.clone(),
+                cw20::Cw20ExecuteMsg::Send {
+                    contract: c.payfi_escrow.clone(),
+                    amount: deposit.into(),
+                    msg: cosmwasm_std::to_json_binary(&msg).unwrap(),
+                },
+            )
+        })
+        .collect();
+    patient.execute_batch(&calls).await.unwrap();
+    jobs.iter()
+        .map(|j| job_id(patient.address(), &j.client_id))
+        .collect()
 }
