@@ -33,6 +33,9 @@ export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 source "$BITHIVE_ROOT/scripts/lib/disk-space.sh"
 # (`|| true`: a step of the clean-up that fails leaves the check below to decide.)
 free_disk_space "${BITHIVE_DISK_WANT_GB:-12}" || true
+# What this run's builds read is told apart at its end by access times (lib/disk-space.sh).
+units_marked="$(date +%s)"
+mark_target_units_unread || true
 free_gb="$(disk_free_gb)"
 if [ "$free_gb" -lt 4 ]; then
   echo "test.sh: only ${free_gb} GB free where the run writes (home, clone, temp) after freeing what it could rebuild; a run needs about 4 GB warm, 10 GB cold (largest folders above)" >&2
@@ -101,8 +104,8 @@ on_exit() {
     wait_background || true
   fi
   rm -rf "$bg_dir"
-  # A passing run keeps the caches bounded: build units no build used for a week go.
-  if [ "$rc" = 0 ]; then sweep_target_dirs 7 || true; fi
+  # A passing run keeps the caches bounded: the build units it did not use go (lib/disk-space.sh).
+  if [ "$rc" = 0 ]; then sweep_units_this_run_left_unread "$units_marked" || true; fi
   printf "\n\033[1;36m==> step timings (exit %s)\033[0m\n" "$rc"
   timing_table
   awk -v a="$run_started" -v b="$(date +%s.%3N)" 'BEGIN { d = b - a

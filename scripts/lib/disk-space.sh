@@ -7,8 +7,13 @@
 # a run that passed the stop before). So the test command keeps its caches bounded itself:
 # - at the start, when less than BITHIVE_DISK_WANT_GB (12) is free, it frees what it can rebuild,
 #   cheapest first, and says what it freed and what the big folders hold;
-# - at the end of a passing run it removes the build units no build looked at for 7 days.
-# Nothing here deletes what this run or a run of the last days used.
+# - at its start it marks every build unit of its target dirs unread (access time 0), and at the
+#   end of a passing run it removes, from each profile folder the run built in, every unit the run
+#   did not read: the units of earlier dependency versions, feature sets and lock files, which
+#   made the target dir 55 GB on a machine that had run it for four days (issue #49). A profile
+#   folder the run did not build in (the demo's, a release build) keeps the 7-day rule.
+# Nothing here deletes what this run used. Two test runs at once on one machine share the target
+# dirs: the sweep of one may remove a unit only the other used, which cargo then rebuilds.
 
 # The cargo target dirs the test command builds into (those that exist).
 bithive_target_dirs() {
@@ -53,22 +58,43 @@ atime_works() {
   [ "$a" -gt "$(($(date +%s) - 3600))" ]
 }
 
-# cargo_sweep DIR DAYS: removes from the cargo target dir DIR every build unit whose fingerprint
-# no build read or wrote in DAYS days (cargo reads a unit's fingerprint each time it decides
-# whether the unit is fresh), with the unit's outputs (deps/*-HASH*, build/*-HASH). Cargo rebuilds
-# a removed unit if it is ever needed again. Prints the MB freed.
+# fingerprint_dirs DIR: the `.fingerprint` folder of each profile folder of the target dir DIR
+# (debug, wasm, <triple>/release, ...).
+fingerprint_dirs() { find "$1" -maxdepth 4 -type d -name .fingerprint 2>/dev/null; }
+
+# mark_target_units_unread: sets the access time of every fingerprint file in the test command's
+# target dirs to 0, so that the first read of each by cargo in this run sets it to now (on a
+# relatime mount a read updates the access time only when it is older than the modification or
+# change time, or a day old: without the mark, a unit read the day before would look unread).
+mark_target_units_unread() {
+  local d fp
+  while IFS= read -r d; do
+    atime_works "$d" || continue
+    while IFS= read -r fp; do
+      find "$fp" -mindepth 2 -maxdepth 2 -type f -exec touch -a -d @0 {} +
+    done < <(fingerprint_dirs "$d")
+  done < <(bithive_target_dirs)
+}
+
+# cargo_sweep DIR SINCE [built-here]: removes from the cargo target dir DIR every build unit whose
+# fingerprint no build read or wrote since SINCE (seconds since the epoch; cargo reads a unit's
+# fingerprint each time it decides whether the unit is fresh), with the unit's outputs
+# (deps/*-HASH*, build/*-HASH). With `built-here`, only in the profile folders some build read or
+# wrote since SINCE. Cargo rebuilds a removed unit if it is ever needed again. Prints the MB freed.
 cargo_sweep() {
-  local dir="$1" days="$2" before after fp profile unit hash
+  local dir="$1" since="$2" mode="${3:-}" before after fp profile unit hash used
   [ -d "$dir" ] || { echo 0; return 0; }
   atime_works "$dir" || { echo 0; return 0; }
   before="$(du -sm "$dir" 2>/dev/null | cut -f1)"
   while IFS= read -r fp; do
     profile="${fp%/.fingerprint}"
-    # A unit is in use when any file of its fingerprint folder was read or written lately.
-    comm -23 \
-      <(find "$fp" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort) \
-      <(find "$fp" -mindepth 2 -maxdepth 2 -type f \( -atime "-$days" -o -mtime "-$days" \) \
-          -printf '%h\n' | sed 's|.*/||' | sort -u) \
+    # A unit is in use when any file of its fingerprint folder was read or written since SINCE.
+    used="$(find "$fp" -mindepth 2 -maxdepth 2 -type f \( -newerat "@$since" -o -newermt "@$since" \) \
+      -printf '%h\n' | sed 's|.*/||' | LC_ALL=C sort -u)"
+    if [ "$mode" = built-here ] && [ -z "$used" ]; then continue; fi
+    LC_ALL=C comm -23 \
+      <(find "$fp" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort) \
+      <(printf '%s\n' "$used" | sed '/^$/d') \
       | while IFS= read -r unit; do
           hash="${unit##*-}"
           # Cargo's unit hashes are 16 hex digits; anything else is not a unit folder.
@@ -76,7 +102,7 @@ cargo_sweep() {
           rm -rf "${fp:?}/$unit" "$profile"/build/*-"$hash" "$profile"/deps/*-"$hash" \
             "$profile"/deps/*-"$hash".* "$profile"/examples/*-"$hash" "$profile"/examples/*-"$hash".*
         done
-  done < <(find "$dir" -maxdepth 4 -type d -name .fingerprint)
+  done < <(fingerprint_dirs "$dir")
   after="$(du -sm "$dir" 2>/dev/null | cut -f1)"
   echo $((before - after))
 }
@@ -85,9 +111,21 @@ cargo_sweep() {
 sweep_target_dirs() {
   local days="$1" d mb
   while IFS= read -r d; do
-    mb="$(cargo_sweep "$d" "$days")"
+    mb="$(cargo_sweep "$d" "$(($(date +%s) - days * 86400))")"
     [ "${mb:-0}" -le 0 ] || disk_log "removed build units unused for $days days from $d: $mb MB"
   done < <(bithive_target_dirs)
+}
+
+# sweep_units_this_run_left_unread SINCE: after a passing run that began at SINCE (and marked the
+# units unread first), removes from each profile folder it built in the units it did not read,
+# with a line per target dir that freed any; then the 7-day rule for the other profile folders.
+sweep_units_this_run_left_unread() {
+  local since="$1" d mb
+  while IFS= read -r d; do
+    mb="$(cargo_sweep "$d" "$since" built-here)"
+    [ "${mb:-0}" -le 0 ] || disk_log "removed build units this run did not use from $d: $mb MB"
+  done < <(bithive_target_dirs)
+  sweep_target_dirs 7
 }
 
 # stale_run_dirs: temp folders of earlier runs (chains, browsers, test step logs) that a run
