@@ -189,7 +189,9 @@ pub fn fund(deps: DepsMut, env: Env, amount: Uint128) -> Result<Response, Contra
     COMPUTE.save(deps.storage, &pool)?;
     Ok(Response::new()
         .add_attribute(ev::ACTION, ev::FUND_COMPUTE_POOL)
-        .add_attribute(ev::attr::AMOUNT, amount))
+        .add_attribute(ev::attr::AMOUNT, amount)
+        // The epoch whose close allocates it: a funder (or an indexer) reads where it went.
+        .add_attribute(ev::attr::EPOCH, pool.epoch.to_string()))
 }
 
 /// What a report counts for a node: its served units and fees since its last report, the jobs
