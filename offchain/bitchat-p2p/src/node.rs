@@ -358,7 +358,7 @@ impl P2pNode {
                     ..MailboxLimits::default()
                 };
                 Some(
-                    Mailbox::open(&dir.join("mailbox.sealed"), key, limits)
+                    Mailbox::open(&dir.join("mailbox.journal"), key, limits)
                         .map_err(|e| P2pError::Config(format!("mailbox: {e}")))?,
                 )
             }

@@ -1,20 +1,24 @@
 //! Store-and-forward mailbox of a relay: envelopes for offline recipients, with TTL, per-sender
-//! quotas, size limits, and persistence (atomic rewrite) so a restart keeps every accepted
-//! envelope.
+//! quotas, size limits, and persistence so a restart keeps every accepted envelope.
 //!
-//! On disk: one file, mode 0600, `MAGIC || sealed(JSON of the envelopes)` under the relay's
-//! mailbox [`AtRestKey`]. What the relay holds in memory (sender, recipient, expiry, size of each
-//! envelope; the ciphertext it cannot open) is what it must know to route and enforce quotas;
-//! the disk shows only the file's size.
+//! On disk: an append-only [`Journal`] (mode 0600, each record sealed under the relay's mailbox
+//! [`AtRestKey`]): a record per envelope stored, one naming the envelopes gone (acknowledged or
+//! expired), compacted to the stored envelopes once dead records outnumber them 4 to 1. A
+//! deposit writes and syncs one record of its own size: rewriting the whole mailbox (up to its
+//! total limit) on every deposit, as the earlier single-file form did, let any sender make the
+//! relay write hundreds of MB per small envelope. What the relay holds in memory (sender,
+//! recipient, expiry, size of each envelope; the ciphertext it cannot open) is what it must know
+//! to route and enforce quotas; the disk shows only the records' sizes and count.
 
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::at_rest::{write_atomic_0600, AtRestKey};
+use crate::at_rest::{sync_parent, AtRestKey};
 use crate::error::BitChatError;
 use crate::frame::{Envelope, MessageId};
+use crate::journal::Journal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MailboxLimits {
@@ -83,48 +87,93 @@ impl Stored {
     }
 }
 
-const MAGIC: &[u8] = b"BCMBX\x01";
+/// One journal record.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Rec {
+    Put(Stored),
+    Gone { ids: Vec<String> },
+}
+
+/// The earlier single-file form (`MAGIC || sealed(JSON of the envelopes)`), taken over at open.
+const LEGACY_MAGIC: &[u8] = b"BCMBX\x01";
+
+/// Dead records the journal may hold beyond 4 times its live ones before it is compacted.
+const COMPACT_SLACK: usize = 256;
 
 #[derive(Debug)]
 pub struct Mailbox {
-    path: PathBuf,
-    key: AtRestKey,
+    journal: Journal,
     limits: MailboxLimits,
     entries: BTreeMap<MessageId, Envelope>,
+    /// Per sender: envelopes and bytes stored.
+    senders: HashMap<[u8; 20], (usize, usize)>,
+    /// Per recipient: the ids stored for it.
+    recipients: HashMap<[u8; 20], BTreeSet<MessageId>>,
+    /// Ids by expiry, soonest first.
+    expiry: BTreeSet<(u64, MessageId)>,
+    bytes: usize,
 }
 
 impl Mailbox {
-    /// Open (or create) the mailbox persisted at `path`, sealed under `key`.
+    /// Open (or create) the mailbox journal at `path`, sealed under `key`. A mailbox in the
+    /// earlier single-file form at `path` with the extension `sealed` is taken over (its
+    /// envelopes written to the journal, then the file removed).
     pub fn open(path: &Path, key: AtRestKey, limits: MailboxLimits) -> Result<Self, BitChatError> {
-        let mut entries = BTreeMap::new();
-        crate::at_rest::remove_stale_temporaries(path, "tmp");
-        if path.exists() {
-            let raw = std::fs::read(path)?;
-            let body = raw
-                .strip_prefix(MAGIC)
-                .and_then(|sealed| key.open(MAGIC, sealed))
-                .ok_or_else(|| {
-                    BitChatError::Mailbox(format!(
-                        "{} does not open with this relay's mailbox key (another identity's \
-                         mailbox, one from before encryption at rest, or tampering)",
-                        path.display()
-                    ))
-                })?;
-            let stored: Vec<Stored> =
-                serde_json::from_slice(&body).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
-            for s in stored {
-                let e = s
-                    .envelope()
-                    .ok_or_else(|| BitChatError::Mailbox("corrupt entry".into()))?;
-                entries.insert(e.id, e);
+        let legacy = path.with_extension("sealed");
+        let legacy = (legacy != path && legacy.exists()).then_some(legacy);
+        let taken_over = match &legacy {
+            Some(old) => read_legacy(old, &key)?,
+            None => Vec::new(),
+        };
+        let (journal, recovery) = Journal::open(path, key).map_err(|e| match e {
+            BitChatError::Journal(m) => BitChatError::Mailbox(m),
+            e => e,
+        })?;
+        let mut m = Self {
+            journal,
+            limits,
+            entries: BTreeMap::new(),
+            senders: HashMap::new(),
+            recipients: HashMap::new(),
+            expiry: BTreeSet::new(),
+            bytes: 0,
+        };
+        for (i, r) in recovery.records.iter().enumerate() {
+            match serde_json::from_slice::<Rec>(r) {
+                Ok(Rec::Put(s)) => {
+                    let e = s.envelope().ok_or_else(|| {
+                        BitChatError::Mailbox(format!("record {i}: a corrupt envelope"))
+                    })?;
+                    m.insert(e);
+                }
+                Ok(Rec::Gone { ids }) => {
+                    for id in ids
+                        .iter()
+                        .filter_map(|h| hex::decode(h).ok()?.try_into().ok())
+                    {
+                        m.remove(&id);
+                    }
+                }
+                Err(e) => return Err(BitChatError::Mailbox(format!("record {i}: {e}"))),
             }
         }
-        Ok(Self {
-            path: path.to_path_buf(),
-            key,
-            limits,
-            entries,
-        })
+        if let Some(old) = legacy {
+            for e in taken_over {
+                if !m.entries.contains_key(&e.id) {
+                    m.append(&Rec::Put(Stored::of(&e)))?;
+                    m.insert(e);
+                }
+            }
+            std::fs::remove_file(&old)?;
+            sync_parent(&old);
+            tracing::info!(
+                "mailbox: took over {} envelopes from {}",
+                m.entries.len(),
+                old.display()
+            );
+        }
+        Ok(m)
     }
 
     pub fn len(&self) -> usize {
@@ -136,32 +185,102 @@ impl Mailbox {
     }
 
     pub fn bytes(&self) -> usize {
-        self.entries.values().map(|e| e.ciphertext.len()).sum()
+        self.bytes
     }
 
-    fn persist(&self) -> Result<(), BitChatError> {
-        let stored: Vec<Stored> = self.entries.values().map(Stored::of).collect();
-        let raw = serde_json::to_vec(&stored).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
-        let mut file = MAGIC.to_vec();
-        file.extend_from_slice(&self.key.seal(MAGIC, &raw));
-        write_atomic_0600(&self.path, "tmp", &file)?;
-        Ok(())
+    /// Records in the journal (live and dead; for tests and metrics).
+    pub fn journal_records(&self) -> usize {
+        self.journal.records()
+    }
+
+    fn insert(&mut self, e: Envelope) {
+        if self.entries.contains_key(&e.id) {
+            return;
+        }
+        let s = self.senders.entry(e.from).or_default();
+        s.0 += 1;
+        s.1 += e.ciphertext.len();
+        self.recipients.entry(e.to).or_default().insert(e.id);
+        self.expiry.insert((e.expires_at, e.id));
+        self.bytes += e.ciphertext.len();
+        self.entries.insert(e.id, e);
+    }
+
+    fn remove(&mut self, id: &MessageId) -> Option<Envelope> {
+        let e = self.entries.remove(id)?;
+        if let Some(s) = self.senders.get_mut(&e.from) {
+            s.0 -= 1;
+            s.1 -= e.ciphertext.len();
+            if s.0 == 0 {
+                self.senders.remove(&e.from);
+            }
+        }
+        if let Some(r) = self.recipients.get_mut(&e.to) {
+            r.remove(id);
+            if r.is_empty() {
+                self.recipients.remove(&e.to);
+            }
+        }
+        self.expiry.remove(&(e.expires_at, e.id));
+        self.bytes -= e.ciphertext.len();
+        Some(e)
+    }
+
+    fn append(&mut self, r: &Rec) -> Result<(), BitChatError> {
+        let bytes = serde_json::to_vec(r).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
+        self.journal.append(&bytes)
+    }
+
+    /// Writes that `ids` are gone (written before they leave memory), then compacts if due.
+    fn gone(&mut self, ids: Vec<MessageId>) -> Result<usize, BitChatError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        self.append(&Rec::Gone {
+            ids: ids.iter().map(hex::encode).collect(),
+        })?;
+        for id in &ids {
+            self.remove(id);
+        }
+        self.maybe_compact();
+        Ok(ids.len())
+    }
+
+    /// Rewrites the journal as the stored envelopes once dead records outnumber them. A
+    /// failure is logged; the journal stays as it was (still correct, only longer).
+    fn maybe_compact(&mut self) {
+        if self.journal.records() <= 4 * self.entries.len() + COMPACT_SLACK {
+            return;
+        }
+        let live: Result<Vec<Vec<u8>>, _> = self
+            .entries
+            .values()
+            .map(|e| serde_json::to_vec(&Rec::Put(Stored::of(e))))
+            .collect();
+        let done = match live {
+            Ok(live) => self.journal.compact(live.iter().map(|r| r.as_slice())),
+            Err(e) => Err(BitChatError::Mailbox(e.to_string())),
+        };
+        if let Err(e) = done {
+            tracing::warn!("mailbox: compaction: {e}");
+        }
     }
 
     /// Drop expired envelopes; returns how many.
     pub fn purge(&mut self, now: u64) -> Result<usize, BitChatError> {
-        let before = self.entries.len();
-        self.entries.retain(|_, e| e.expires_at > now);
-        let n = before - self.entries.len();
-        if n > 0 {
-            self.persist()?;
-        }
-        Ok(n)
+        let expired: Vec<MessageId> = self
+            .expiry
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, id)| *id)
+            .collect();
+        self.gone(expired)
     }
 
     /// Store `e` (already checked to come from its authenticated sender). Persisted before Ok.
     pub fn deposit(&mut self, e: Envelope, now: u64) -> Result<Result<(), Refusal>, BitChatError> {
         self.purge(now)?;
+        let (count, bytes) = self.senders.get(&e.from).copied().unwrap_or_default();
         let refusal = if e.ciphertext.len() > self.limits.max_envelope_bytes {
             Some(Refusal::TooLarge)
         } else if e.expires_at <= now {
@@ -170,34 +289,31 @@ impl Mailbox {
             Some(Refusal::TtlTooLong)
         } else if self.entries.contains_key(&e.id) {
             Some(Refusal::Duplicate)
+        } else if count + 1 > self.limits.per_sender_count
+            || bytes + e.ciphertext.len() > self.limits.per_sender_bytes
+        {
+            Some(Refusal::SenderQuota)
+        } else if self.bytes + e.ciphertext.len() > self.limits.total_bytes {
+            Some(Refusal::Full)
         } else {
-            let mine = self.entries.values().filter(|x| x.from == e.from);
-            let (count, bytes) = mine.fold((0usize, 0usize), |(c, b), x| {
-                (c + 1, b + x.ciphertext.len())
-            });
-            if count + 1 > self.limits.per_sender_count
-                || bytes + e.ciphertext.len() > self.limits.per_sender_bytes
-            {
-                Some(Refusal::SenderQuota)
-            } else if self.bytes() + e.ciphertext.len() > self.limits.total_bytes {
-                Some(Refusal::Full)
-            } else {
-                None
-            }
+            None
         };
         if let Some(r) = refusal {
             return Ok(Err(r));
         }
-        self.entries.insert(e.id, e);
-        self.persist()?;
+        self.append(&Rec::Put(Stored::of(&e)))?;
+        self.insert(e);
         Ok(Ok(()))
     }
 
     /// Unexpired envelopes for `to`, oldest id order, at most `max`.
     pub fn pending_for(&self, to: &[u8; 20], now: u64, max: usize) -> Vec<Envelope> {
-        self.entries
-            .values()
-            .filter(|e| &e.to == to && e.expires_at > now)
+        let Some(ids) = self.recipients.get(to) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|id| self.entries.get(id))
+            .filter(|e| e.expires_at > now)
             .take(max)
             .cloned()
             .collect()
@@ -205,27 +321,42 @@ impl Mailbox {
 
     /// Remove envelopes the recipient confirmed; only its own.
     pub fn acknowledge(&mut self, to: &[u8; 20], ids: &[MessageId]) -> Result<usize, BitChatError> {
-        let mut n = 0;
-        for id in ids {
-            if self.entries.get(id).is_some_and(|e| &e.to == to) {
-                self.entries.remove(id);
-                n += 1;
-            }
-        }
-        if n > 0 {
-            self.persist()?;
-        }
-        Ok(n)
+        let mine: BTreeSet<MessageId> = ids
+            .iter()
+            .filter(|id| self.entries.get(*id).is_some_and(|e| &e.to == to))
+            .copied()
+            .collect();
+        self.gone(mine.into_iter().collect())
     }
 
     /// Stored envelope count per sender (for metrics and tests).
     pub fn per_sender(&self) -> HashMap<[u8; 20], usize> {
-        let mut m = HashMap::new();
-        for e in self.entries.values() {
-            *m.entry(e.from).or_insert(0) += 1;
-        }
-        m
+        self.senders.iter().map(|(s, (n, _))| (*s, *n)).collect()
     }
+}
+
+/// The envelopes of a mailbox file in the earlier single-file form.
+fn read_legacy(path: &Path, key: &AtRestKey) -> Result<Vec<Envelope>, BitChatError> {
+    let raw = std::fs::read(path)?;
+    let body = raw
+        .strip_prefix(LEGACY_MAGIC)
+        .and_then(|sealed| key.open(LEGACY_MAGIC, sealed))
+        .ok_or_else(|| {
+            BitChatError::Mailbox(format!(
+                "{} does not open with this relay's mailbox key (another identity's mailbox, one \
+                 from before encryption at rest, or tampering)",
+                path.display()
+            ))
+        })?;
+    let stored: Vec<Stored> =
+        serde_json::from_slice(&body).map_err(|e| BitChatError::Mailbox(e.to_string()))?;
+    stored
+        .iter()
+        .map(|s| {
+            s.envelope()
+                .ok_or_else(|| BitChatError::Mailbox("corrupt entry".into()))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -245,7 +376,7 @@ mod tests {
     #[test]
     fn limits_quota_ttl_and_persistence() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mailbox.sealed");
+        let path = dir.path().join("mailbox.journal");
         let key = || AtRestKey::derive(&[5; 32], "mailbox");
         let limits = MailboxLimits {
             max_envelope_bytes: 100,
@@ -289,7 +420,7 @@ mod tests {
     fn on_disk_the_relay_shows_no_routing_metadata() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("mailbox.sealed");
+        let path = dir.path().join("mailbox.journal");
         let key = AtRestKey::derive(&[5; 32], "mailbox");
         let mut m = Mailbox::open(&path, key.clone(), MailboxLimits::default()).unwrap();
         let mut e = env(1, 0xab, 10, 50);
@@ -320,5 +451,161 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    /// A deposit writes a record of its own size, however full the mailbox is (the single-file
+    /// form rewrote all of it: an attacker's 1-byte envelope cost the relay its whole mailbox
+    /// in writes).
+    #[test]
+    fn a_deposit_writes_its_own_envelope_not_the_whole_mailbox() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mailbox.journal");
+        let limits = MailboxLimits {
+            per_sender_count: 10_000,
+            ..MailboxLimits::default()
+        };
+        let mut m = Mailbox::open(&path, AtRestKey::derive(&[5; 32], "mailbox"), limits).unwrap();
+        for i in 0..200u32 {
+            let mut e = env(0, 1, 4096, 500);
+            e.id[..4].copy_from_slice(&i.to_be_bytes());
+            m.deposit(e, 10).unwrap().unwrap();
+        }
+        let size = |p: &Path| std::fs::metadata(p).unwrap().len();
+        let before = size(&path);
+        let mut e = env(0, 2, 1, 500);
+        e.id = [0xff; 16];
+        m.deposit(e, 10).unwrap().unwrap();
+        let grew = size(&path) - before;
+        assert!(
+            grew < 1024,
+            "one small record: {grew} bytes (the mailbox holds {before})"
+        );
+    }
+
+    /// Envelopes that come and go leave dead records, which compaction removes: the journal
+    /// stays near what is stored, and what is stored survives it and a restart.
+    #[test]
+    fn dead_records_are_compacted_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mailbox.journal");
+        let key = || AtRestKey::derive(&[5; 32], "mailbox");
+        let mut m = Mailbox::open(&path, key(), MailboxLimits::default()).unwrap();
+        let mut kept = env(0xee, 3, 100, 500);
+        kept.to = [7; 20];
+        m.deposit(kept.clone(), 10).unwrap().unwrap();
+        let mut most = 0;
+        for round in 0..200u32 {
+            let mut e = env(0, 1, 1000, 500);
+            e.id[..4].copy_from_slice(&round.to_be_bytes());
+            m.deposit(e.clone(), 10).unwrap().unwrap();
+            assert_eq!(m.acknowledge(&[9; 20], &[e.id]).unwrap(), 1);
+            most = most.max(m.journal_records());
+        }
+        assert!(most <= 4 + COMPACT_SLACK + 1, "at most {most} records");
+        assert!(std::fs::metadata(&path).unwrap().len() < 300 * 1024);
+        drop(m);
+        let m = Mailbox::open(&path, key(), MailboxLimits::default()).unwrap();
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            m.pending_for(&[7; 20], 10, 10)[0].ciphertext,
+            kept.ciphertext
+        );
+    }
+
+    /// A mailbox in the earlier single-file form is taken over at open, whole, and the old file
+    /// removed; a wrong key refuses it, keeping it.
+    #[test]
+    fn the_single_file_form_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("mailbox.sealed");
+        let key = || AtRestKey::derive(&[5; 32], "mailbox");
+        let stored: Vec<Stored> = [env(1, 1, 10, 500), env(2, 2, 20, 500)]
+            .iter()
+            .map(Stored::of)
+            .collect();
+        let mut file = LEGACY_MAGIC.to_vec();
+        file.extend(key().seal(LEGACY_MAGIC, &serde_json::to_vec(&stored).unwrap()));
+        std::fs::write(&old, &file).unwrap();
+        let path = dir.path().join("mailbox.journal");
+        let other = AtRestKey::derive(&[6; 32], "mailbox");
+        assert!(Mailbox::open(&path, other, MailboxLimits::default()).is_err());
+        assert!(old.exists(), "kept when it does not open");
+        let m = Mailbox::open(&path, key(), MailboxLimits::default()).unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(!old.exists());
+        drop(m);
+        let m = Mailbox::open(&path, key(), MailboxLimits::default()).unwrap();
+        assert_eq!(m.pending_for(&[9; 20], 10, 10).len(), 2);
+        assert_eq!(m.per_sender().len(), 2);
+    }
+
+    /// Random deposits, acknowledgements, purges and restarts agree with a plain list of what
+    /// was accepted and not yet gone, and the journal stays within its compaction bound.
+    #[test]
+    fn the_journal_agrees_with_a_model_across_restarts_and_compactions() {
+        use proptest::prelude::*;
+        let limits = MailboxLimits {
+            max_envelope_bytes: 64,
+            max_ttl_secs: 1000,
+            per_sender_count: 5,
+            per_sender_bytes: 200,
+            total_bytes: 600,
+        };
+        let op = (0u8..5, any::<u8>(), 0u8..4, 1usize..80, 1u64..60);
+        proptest!(ProptestConfig::with_cases(48), |(ops in prop::collection::vec(op, 1..120))| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("mailbox.journal");
+            let key = || AtRestKey::derive(&[5; 32], "mailbox");
+            let mut m = Mailbox::open(&path, key(), limits).unwrap();
+            let mut model: BTreeMap<MessageId, Envelope> = BTreeMap::new();
+            let mut now = 10u64;
+            for (kind, id, from, len, ttl) in ops {
+                match kind {
+                    0 | 1 => {
+                        let mut e = env(id, from, len, now + ttl);
+                        e.to = [from % 2; 20];
+                        model.retain(|_, x| x.expires_at > now);
+                        let count = model.values().filter(|x| x.from == e.from).count();
+                        let bytes: usize = model.values().filter(|x| x.from == e.from).map(|x| x.ciphertext.len()).sum();
+                        let total: usize = model.values().map(|x| x.ciphertext.len()).sum();
+                        let ok = len <= limits.max_envelope_bytes
+                            && !model.contains_key(&e.id)
+                            && count < limits.per_sender_count
+                            && bytes + len <= limits.per_sender_bytes
+                            && total + len <= limits.total_bytes;
+                        let got = m.deposit(e.clone(), now).unwrap();
+                        prop_assert_eq!(got.is_ok(), ok, "{:?}", got);
+                        if ok {
+                            model.insert(e.id, e);
+                        }
+                    }
+                    2 => {
+                        let to = [id % 2; 20];
+                        let ids: Vec<MessageId> = model.values().filter(|x| x.to == to).map(|x| x.id).take(3).collect();
+                        m.acknowledge(&to, &ids).unwrap();
+                        for id in ids {
+                            model.remove(&id);
+                        }
+                    }
+                    3 => {
+                        now += ttl;
+                        m.purge(now).unwrap();
+                        model.retain(|_, x| x.expires_at > now);
+                    }
+                    _ => {
+                        drop(m);
+                        m = Mailbox::open(&path, key(), limits).unwrap();
+                    }
+                }
+                prop_assert_eq!(m.len(), model.len());
+                prop_assert_eq!(m.bytes(), model.values().map(|x| x.ciphertext.len()).sum::<usize>());
+                for to in [[0u8; 20], [1u8; 20]] {
+                    let got: Vec<MessageId> = m.pending_for(&to, now, usize::MAX).iter().map(|e| e.id).collect();
+                    let want: Vec<MessageId> = model.values().filter(|x| x.to == to && x.expires_at > now).map(|x| x.id).collect();
+                    prop_assert_eq!(got, want);
+                }
+                prop_assert!(m.journal_records() <= 4 * m.len() + COMPACT_SLACK + 1);
+            }
+        });
     }
 }

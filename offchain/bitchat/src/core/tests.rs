@@ -41,7 +41,7 @@ impl Net {
         let stores = Stores {
             mailbox: relay.then(|| {
                 Mailbox::open(
-                    &home.join("mailbox.sealed"),
+                    &home.join("mailbox.journal"),
                     identity.at_rest_key("mailbox"),
                     MailboxLimits::default(),
                 )

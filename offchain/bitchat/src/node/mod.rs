@@ -117,7 +117,7 @@ fn open_stores(
 ) -> Result<(Stores, Vec<Delivered>), BitChatError> {
     let mailbox = if cfg.relay {
         Some(Mailbox::open(
-            &cfg.data_dir.join("mailbox.sealed"),
+            &cfg.data_dir.join("mailbox.journal"),
             identity.at_rest_key("mailbox"),
             cfg.mailbox,
         )?)
