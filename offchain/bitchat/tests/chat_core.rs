@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use bithive_bitchat::chat::{ChatCore, ConversationId, Event, Outgoing};
+use bithive_bitchat::chat::{ChatCore, ConversationId, Event, Outgoing, WANTED_TTL_SECS};
 use bithive_bitchat::AccountId;
 
 fn secret(i: u8) -> [u8; 32] {
@@ -58,7 +58,7 @@ impl World {
         for m in members {
             self.connect(*m, admin);
         }
-        let (g, out) = self.core(admin).create_group(members).unwrap();
+        let (g, out) = self.core(admin).create_group(members, 100).unwrap();
         self.post(admin, out);
         self.run(false);
         g
@@ -242,7 +242,7 @@ fn a_forwarded_copy_does_not_spoil_the_genuine_message() {
     let (admin, b, c) = (ids[0], ids[1], ids[2]);
     w.connect(b, admin);
     w.connect(c, admin);
-    let (g, out) = w.core(admin).create_group(&[b, c]).unwrap();
+    let (g, out) = w.core(admin).create_group(&[b, c], 100).unwrap();
     w.post(admin, out);
     w.run(false);
     let out = w.core(admin).send(&g, b"the real one", 101).unwrap();
@@ -345,4 +345,87 @@ fn a_message_waiting_for_its_commit_survives_a_restart() {
     w.cores
         .insert(b, ChatCore::open(Some(dir.path()), &secret(1)).unwrap());
     assert_eq!(w.core(b).waiting(), 0);
+}
+
+/// Carries every payload on the wire to its recipient at `now`, until none is left.
+fn run_at(w: &mut World, now: u64) {
+    while let Some((from, o)) = w.wire.pop_front() {
+        let (ev, out) = w.core(o.to).handle(from, &o.payload, now);
+        w.events.entry(o.to).or_default().extend(ev);
+        w.post(o.to, out);
+    }
+}
+
+#[test]
+fn a_key_package_after_the_invitation_expired_is_refused_until_the_admin_asks_again() {
+    let (mut w, ids) = World::new(2);
+    let (admin, b) = (ids[0], ids[1]);
+    w.connect(b, admin);
+    let asked = 1_000;
+    let (g, out) = w.core(admin).create_group(&[b], asked).unwrap();
+    w.post(admin, out);
+    // The request reaches b, whose key package is on its way back...
+    let (from, request) = w.wire.pop_front().unwrap();
+    let (_, answer) = w.core(b).handle(from, &request.payload, asked);
+    w.take(admin);
+    // ...and arrives one second after the invitation expired: refused, b not added.
+    w.post(b, answer.clone());
+    run_at(&mut w, asked + WANTED_TTL_SECS + 1);
+    assert!(
+        matches!(&w.take(admin)[..], [Event::Refused { from, reason }] if *from == b && reason.contains("days ago")),
+        "a late key package is refused with the reason"
+    );
+    assert_eq!(w.core(admin).members(&g).unwrap(), vec![admin]);
+    // The same answer again: nobody asked for it any more.
+    w.post(b, answer);
+    run_at(&mut w, asked + WANTED_TTL_SECS + 2);
+    assert!(
+        matches!(&w.take(admin)[..], [Event::Refused { reason, .. }] if reason.contains("nobody asked")),
+    );
+    // The admin asks again: b answers in time and joins.
+    let now = asked + WANTED_TTL_SECS + 10;
+    let out = w.core(admin).add(&g, &[b], now).unwrap();
+    w.post(admin, out);
+    run_at(&mut w, now + WANTED_TTL_SECS);
+    let mut members = w.core(admin).members(&g).unwrap();
+    members.sort();
+    let mut want = vec![admin, b];
+    want.sort();
+    assert_eq!(members, want);
+    assert!(w
+        .take(b)
+        .iter()
+        .any(|e| matches!(e, Event::Joined { conversation, .. } if *conversation == g)));
+}
+
+#[test]
+fn an_expired_invitation_is_forgotten_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut admin = ChatCore::open(Some(dir.path()), &secret(0)).unwrap();
+    let mut b = ChatCore::open(None, &secret(1)).unwrap();
+    let (a_id, b_id) = (admin.account(), b.account());
+    // b becomes a contact of the admin.
+    let req = b.request_contact(a_id).unwrap();
+    admin.handle(b_id, &req.payload, 10);
+    let (_, accepted) = admin.accept(b_id).unwrap();
+    for o in accepted {
+        b.handle(a_id, &o.payload, 10);
+    }
+    let (_, out) = admin.create_group(&[b_id], 100).unwrap();
+    let (_, answer) = b.handle(a_id, &out[0].payload, 100);
+    drop(admin);
+    let mut admin = ChatCore::open(Some(dir.path()), &secret(0)).unwrap();
+    // Within the time, after the restart, the answer would be taken; after it, it is refused.
+    let (ev, _) = admin.handle(b_id, &answer[0].payload, 100 + WANTED_TTL_SECS + 1);
+    assert!(
+        matches!(&ev[..], [Event::Refused { reason, .. }] if reason.contains("days ago")),
+        "{ev:?}"
+    );
+    drop(admin);
+    let mut admin = ChatCore::open(Some(dir.path()), &secret(0)).unwrap();
+    let (ev, _) = admin.handle(b_id, &answer[0].payload, 100 + WANTED_TTL_SECS + 2);
+    assert!(
+        matches!(&ev[..], [Event::Refused { reason, .. }] if reason.contains("nobody asked")),
+        "the expiry was written: {ev:?}"
+    );
 }

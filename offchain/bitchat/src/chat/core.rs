@@ -149,10 +149,13 @@ enum Rec {
     },
     /// Members the admin asked for a key package, per conversation (the whole set for
     /// `member`; empty once none is wanted), so a key package that arrives after a restart
-    /// still adds them.
+    /// still adds them. `asked_at[i]`: when `conversations[i]` asked (absent in journals from
+    /// before the asking time was kept: those wants count as expired).
     Wanted {
         member: String,
         conversations: Vec<String>,
+        #[serde(default)]
+        asked_at: Vec<u64>,
     },
     /// A payload owed to accounts `to`, number `n`, made at `at`: written before it goes to the
     /// carrier, so what a crash stops in between (a commit, a welcome, a message) is sent at the
@@ -176,12 +179,23 @@ pub(crate) const COMPACT_SLACK: usize = 1024;
 /// How long an owed payload is tried again at start: the longest a relay keeps anything.
 pub const OWED_TTL_SECS: u64 = 7 * 24 * 3600;
 
+/// How long a member asked for a key package may answer and still be added: the request may
+/// wait at a relay for [`OWED_TTL_SECS`], and the answer as long again. Later, the key package
+/// is refused (the admin may have forgotten the invitation, or the member's account may have
+/// changed hands) and the admin adds the member again.
+pub const WANTED_TTL_SECS: u64 = 2 * OWED_TTL_SECS;
+
 /// A payload owed to some accounts (see `Rec::Owed`).
 #[derive(Debug, Clone)]
 struct Owed {
     payload: Vec<u8>,
     to: BTreeSet<AccountId>,
     at: u64,
+}
+
+/// Whether a want asked at `at` may still be answered at `now`.
+fn wanted_fresh(at: u64, now: u64) -> bool {
+    now.saturating_sub(at) <= WANTED_TTL_SECS
 }
 
 /// What names a parked message in the journal.
@@ -202,8 +216,9 @@ pub struct ChatCore {
     journal: Option<Journal>,
     contacts: BTreeSet<AccountId>,
     requests: BTreeMap<AccountId, Vec<u8>>,
-    /// Members waiting for their key package before the admin adds them.
-    wanted: BTreeMap<AccountId, BTreeSet<ConversationId>>,
+    /// Members waiting for their key package before the admin adds them: per conversation,
+    /// when it asked.
+    wanted: BTreeMap<AccountId, BTreeMap<ConversationId, u64>>,
     parked: VecDeque<(AccountId, Vec<u8>, u64)>,
     /// Key packages handed to each contact and not used yet (in memory: a restart resets it).
     given: BTreeMap<AccountId, u8>,
@@ -309,11 +324,16 @@ impl ChatCore {
             Rec::Wanted {
                 member,
                 conversations,
+                asked_at,
             } => {
                 if let Some(m) = acct(&member) {
-                    let set: BTreeSet<ConversationId> = conversations
+                    let set: BTreeMap<ConversationId, u64> = conversations
                         .iter()
-                        .filter_map(|c| hex::decode(c).ok().map(ConversationId))
+                        .enumerate()
+                        .filter_map(|(i, c)| {
+                            let c = ConversationId(hex::decode(c).ok()?);
+                            Some((c, asked_at.get(i).copied().unwrap_or(0)))
+                        })
                         .collect();
                     if set.is_empty() {
                         self.wanted.remove(&m);
@@ -366,7 +386,8 @@ impl ChatCore {
         }));
         out.extend(self.wanted.iter().map(|(m, convs)| Rec::Wanted {
             member: m.to_string(),
-            conversations: convs.iter().map(|c| c.to_string()).collect(),
+            conversations: convs.keys().map(|c| c.to_string()).collect(),
+            asked_at: convs.values().copied().collect(),
         }));
         out.extend(self.owed.iter().map(|(n, o)| Rec::Owed {
             n: *n,
@@ -413,15 +434,42 @@ impl ChatCore {
 
     /// Writes the members wanted from `member` (after a change of `self.wanted`).
     fn record_wanted(&mut self, member: AccountId) -> Result<(), BitChatError> {
-        let conversations = self
+        let (conversations, asked_at) = self
             .wanted
             .get(&member)
-            .map(|s| s.iter().map(|c| c.to_string()).collect())
+            .map(|s| {
+                (
+                    s.keys().map(|c| c.to_string()).collect(),
+                    s.values().copied().collect(),
+                )
+            })
             .unwrap_or_default();
         self.record(Rec::Wanted {
             member: member.to_string(),
             conversations,
+            asked_at,
         })
+    }
+
+    /// Drops the wants older than [`WANTED_TTL_SECS`] (written), so members who never answer
+    /// do not stay wanted for ever.
+    fn expire_wanted(&mut self, now: u64) -> Result<(), BitChatError> {
+        let stale: Vec<AccountId> = self
+            .wanted
+            .iter()
+            .filter(|(_, convs)| convs.values().any(|at| !wanted_fresh(*at, now)))
+            .map(|(m, _)| *m)
+            .collect();
+        for m in stale {
+            if let Some(convs) = self.wanted.get_mut(&m) {
+                convs.retain(|_, at| wanted_fresh(*at, now));
+                if convs.is_empty() {
+                    self.wanted.remove(&m);
+                }
+            }
+            self.record_wanted(m)?;
+        }
+        Ok(())
     }
 
     /// Writes `out` as owed before it goes to the carrier; consecutive payloads with the same
@@ -450,12 +498,16 @@ impl ChatCore {
         Vec::new()
     }
 
-    /// What is owed to `to`, oldest first (after [`Self::owed`]'s expiry).
+    /// What is owed to `to`, oldest first (after [`Self::owed`]'s expiry). Each member's lane
+    /// asks this for every batch: only `to`'s payloads are copied, not every member's (a group
+    /// message to 100 members is one owed record; copying it to all 100 in each of the 100
+    /// lanes made a fan-out cost the square of the group's size).
     pub fn owed_to(&mut self, to: &AccountId, now: u64) -> Vec<(u64, Vec<u8>)> {
-        self.owed(now)
-            .into_iter()
-            .filter(|(_, o)| o.to == *to)
-            .map(|(n, o)| (n, o.payload))
+        self.expire_owed(now);
+        self.owed
+            .iter()
+            .filter(|(_, o)| o.to.contains(to))
+            .map(|(n, o)| (*n, o.payload.clone()))
             .collect()
     }
 
@@ -475,19 +527,7 @@ impl ChatCore {
     /// What is still owed, in the order it was made; payloads older than [`OWED_TTL_SECS`] are
     /// given up (written as sent: no relay would keep them).
     pub fn owed(&mut self, now: u64) -> Vec<(u64, Outgoing)> {
-        let stale: Vec<(u64, Vec<AccountId>)> = self
-            .owed
-            .iter()
-            .filter(|(_, o)| now.saturating_sub(o.at) > OWED_TTL_SECS)
-            .map(|(n, o)| (*n, o.to.iter().copied().collect()))
-            .collect();
-        for (n, to) in stale {
-            for a in to {
-                if let Err(e) = self.sent(n, a) {
-                    tracing::warn!("chat journal: {e}");
-                }
-            }
-        }
+        self.expire_owed(now);
         self.owed
             .iter()
             .flat_map(|(n, o)| {
@@ -502,6 +542,23 @@ impl ChatCore {
                 })
             })
             .collect()
+    }
+
+    /// Gives up the payloads older than [`OWED_TTL_SECS`] (written as sent).
+    fn expire_owed(&mut self, now: u64) {
+        let stale: Vec<(u64, Vec<AccountId>)> = self
+            .owed
+            .iter()
+            .filter(|(_, o)| now.saturating_sub(o.at) > OWED_TTL_SECS)
+            .map(|(n, o)| (*n, o.to.iter().copied().collect()))
+            .collect();
+        for (n, to) in stale {
+            for a in to {
+                if let Err(e) = self.sent(n, a) {
+                    tracing::warn!("chat journal: {e}");
+                }
+            }
+        }
     }
 
     fn record(&mut self, r: Rec) -> Result<(), BitChatError> {
@@ -605,34 +662,38 @@ impl ChatCore {
     }
 
     /// A new group conversation with `members` (contacts), this account as admin: asks each
-    /// for a key package; they are added as the answers arrive.
+    /// for a key package; they are added as the answers arrive (within [`WANTED_TTL_SECS`]).
     pub fn create_group(
         &mut self,
         members: &[AccountId],
+        now: u64,
     ) -> Result<(ConversationId, Vec<Outgoing>), BitChatError> {
         let c = self.mls.create().map_err(mls_err)?;
-        let out = self.add(&c, members)?;
+        let out = self.add(&c, members, now)?;
         Ok((c, out))
     }
 
     /// Adds contacts to a conversation this account administers (each is asked for a key
-    /// package; the commit and welcome follow its answer).
+    /// package; the commit and welcome follow its answer, if it comes within
+    /// [`WANTED_TTL_SECS`]; asking again restarts that time).
     pub fn add(
         &mut self,
         c: &ConversationId,
         members: &[AccountId],
+        now: u64,
     ) -> Result<Vec<Outgoing>, BitChatError> {
         if c.admin() != Some(self.account().0) {
             return Err(BitChatError::Chat(
                 "only the conversation's admin adds members".into(),
             ));
         }
+        self.expire_wanted(now)?;
         let mut out = Vec::new();
         for m in members {
             if !self.contacts.contains(m) {
                 return Err(BitChatError::Chat(format!("{m} is not a contact")));
             }
-            self.wanted.entry(*m).or_default().insert(c.clone());
+            self.wanted.entry(*m).or_default().insert(c.clone(), now);
             self.record_wanted(*m)?;
             out.push(Outgoing {
                 to: *m,
@@ -723,7 +784,7 @@ impl ChatCore {
             }
             Payload::KeyPackageRequest => self.on_key_package_request(from, &mut out),
             Payload::KeyPackage { key_package } => {
-                self.on_key_package(from, key_package, &mut events, &mut out)
+                self.on_key_package(from, key_package, now, &mut events, &mut out)
             }
             Payload::Mls { message } => self.on_mls(from, message, now, &mut events, &mut out),
             Payload::Read {
@@ -847,15 +908,24 @@ impl ChatCore {
         &mut self,
         from: AccountId,
         key_package: Vec<u8>,
+        now: u64,
         events: &mut Vec<Event>,
         out: &mut Vec<Outgoing>,
     ) -> Result<(), BitChatError> {
         if key_package.len() > MAX_KEY_PACKAGE {
             return Err(BitChatError::Chat("key package too large".into()));
         }
-        let Some(convs) = self.wanted.get(&from).cloned() else {
+        if !self.wanted.contains_key(&from) {
             return Err(BitChatError::Chat("a key package nobody asked for".into()));
+        }
+        self.expire_wanted(now)?;
+        let Some(convs) = self.wanted.get(&from).cloned() else {
+            return Err(BitChatError::Chat(format!(
+                "a key package asked for more than {} days ago: the admin adds the member again",
+                WANTED_TTL_SECS / 86_400
+            )));
         };
+        let convs = convs.into_keys();
         let (_, account) = self.mls.check_key_package(&key_package).map_err(mls_err)?;
         if account != from.0 {
             return Err(BitChatError::Chat("another account's key package".into()));
@@ -863,12 +933,13 @@ impl ChatCore {
         // One key package joins one conversation; the others ask again. What is still wanted is
         // written first, so the journal and memory agree whether the invitation below succeeds
         // or not (if not, the admin adds the member again).
-        let mut convs = convs.into_iter();
+        let mut convs = convs;
         let first = convs.next();
         let rest: BTreeSet<ConversationId> = convs.collect();
         let more = !rest.is_empty();
         if more {
-            self.wanted.insert(from, rest);
+            let asked = self.wanted.get_mut(&from).expect("checked above");
+            asked.retain(|c, _| rest.contains(c));
         } else {
             self.wanted.remove(&from);
         }

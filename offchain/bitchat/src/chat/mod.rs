@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard};
 
-pub use self::core::{message_digest, ChatCore, Event, HistoryEntry, Outgoing};
+pub use self::core::{
+    message_digest, ChatCore, Event, HistoryEntry, Outgoing, OWED_TTL_SECS, WANTED_TTL_SECS,
+};
 pub use bithive_bitchat_mls::ConversationId;
 use payload::CHAT_STREAM;
 
@@ -461,7 +463,7 @@ impl<C: Carrier> ChatClient<C> {
     ) -> Result<(ConversationId, Dispatched), BitChatError> {
         let (c, batch) = {
             let mut core = self.core.lock().await;
-            let (c, out) = core.create_group(members)?;
+            let (c, out) = core.create_group(members, unix_now())?;
             (c, Self::owe(&mut core, out))
         };
         Ok((c, self.send_batch(batch).await))
@@ -474,7 +476,7 @@ impl<C: Carrier> ChatClient<C> {
     ) -> Result<Dispatched, BitChatError> {
         let batch = {
             let mut core = self.core.lock().await;
-            let out = core.add(c, members)?;
+            let out = core.add(c, members, unix_now())?;
             Self::owe(&mut core, out)
         };
         Ok(self.send_batch(batch).await)
@@ -786,7 +788,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let c = AccountId([3; 20]);
         let mut core = ChatCore::open(Some(dir.path()), &[9; 32]).unwrap();
-        let (conv, _) = core.create_group(&[]).unwrap();
+        let (conv, _) = core.create_group(&[], unix_now()).unwrap();
         let now = unix_now();
         for i in 0..10u32 {
             core.send(&conv, &i.to_be_bytes(), now).unwrap();
