@@ -185,6 +185,17 @@ test("payfi: a payment channel opened in the page, vouchers signed by the wallet
   expect(r.status, r.out).toBe(0);
   expect((await channel(id)).redeemed).toBe("4000000");
 
+  // The payer adds to the deposit (the card drawn again with it); a voucher past the first
+  // deposit is signed then.
+  await page.getByTestId(`channel-top-up-amount-${id}`).fill("0");
+  await page.getByTestId(`channel-top-up-${id}`).click();
+  await expect(page.getByTestId("channel-action-status")).toContainText("more than zero");
+  await page.getByTestId(`channel-top-up-amount-${id}`).fill("5");
+  await page.getByTestId(`channel-top-up-${id}`).click();
+  await expect(page.getByTestId("channel-action-status")).toContainText(`Channel ${id} now holds 15 BTT`, { timeout: 60_000 });
+  expect((await channel(id)).deposit).toBe("15000000");
+  await sign("12");
+
   // The payer asks to close: the payee may still redeem until the challenge period ends.
   await page.getByTestId(`channel-request-close-${id}`).click();
   await expect(page.getByTestId(`channel-state-${id}`)).toContainText("closing", { timeout: 60_000 });

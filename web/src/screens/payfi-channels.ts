@@ -3,8 +3,8 @@
 // wallet's `signArbitrary`, outside any transaction and for no fee; the payee redeems the highest
 // one when it likes, in the page or with `bithive escrow channel redeem`. A voucher's signature is
 // checked here before anything is signed, in either form the escrow takes: the wallet's (ADR-36
-// of the voucher text) or the CLI's (the raw digest). The channel's number finds it; the payer or
-// the payee closes it.
+// of the voucher text) or the CLI's (the raw digest). The channel's number finds it; the payer
+// adds to its deposit; the payer or the payee closes it.
 import { serializeSignDoc, type StdSignDoc } from "@cosmjs/amino";
 import { Secp256k1, Secp256k1Signature, sha256 } from "@cosmjs/crypto";
 import { fromBase64, fromHex, toBase64, toHex, toUtf8 } from "@cosmjs/encoding";
@@ -170,7 +170,7 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
           try {
             cumulative = BigInt(parseAmount(total.value, decimals));
             if (cumulative <= BigInt(c.redeemed)) throw new Error(`${money(c.redeemed)} was redeemed already, so this voucher would pay nothing`);
-            if (cumulative > BigInt(c.deposit)) throw new Error(`the channel holds ${money(c.deposit)}: top it up with \`bithive escrow channel top-up\` first`);
+            if (cumulative > BigInt(c.deposit)) throw new Error(`the channel holds ${money(c.deposit)}: add to its deposit below first`);
           } catch (e) {
             return report("failed", `Not signed: ${plain(e)}.`);
           }
@@ -192,6 +192,33 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
         });
         body.push(h("h4", {}, "Pay through it"), form);
       }
+      // Adding to the deposit needs no voucher key either: in the channel's own asset, a cw20
+      // through its send hook, a native denom as the message's funds.
+      const [addF, add] = field(`Add to the deposit (${unit})`, { inputmode: "decimal", "data-testid": `channel-top-up-amount-${c.id}` }, "So vouchers can go on past what the channel holds; what they do not pay comes back when it closes.");
+      const addBtn = h("button", { type: "submit", "data-testid": `channel-top-up-${c.id}` }, "Add");
+      const addForm = h("form", { "aria-label": `Add to the deposit of channel ${c.id}` }, addF, addBtn);
+      addForm.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        let amount: string;
+        try {
+          amount = parseAmount(add.value, decimals);
+        } catch (e) {
+          return report("failed", `Not sent: ${plain(e)}.`);
+        }
+        const hook = { top_up_channel: { channel_id: c.id } };
+        const msg =
+          "cw20" in c.asset
+            ? executeMsg(me, c.asset.cw20, { send: { contract, amount, msg: toBase64(toUtf8(JSON.stringify(hook))) } } satisfies TokenExecuteMsg)
+            : executeMsg(me, contract, hook satisfies EscrowMsg, [{ denom: c.asset.native, amount }]);
+        addBtn.disabled = true;
+        const out = await runTx(chain, [msg], "", report);
+        addBtn.disabled = false;
+        if (out) {
+          notice = [`Channel ${c.id} now holds ${money(BigInt(c.deposit) + BigInt(amount))}.`, out.hash];
+          redraw();
+        }
+      });
+      body.push(h("h4", {}, "Add to it"), addForm);
       // Closing needs no voucher key: the payer's account closes.
       if (!closesAt) {
         const b = h("button", { type: "button", "data-testid": `channel-request-close-${c.id}` }, "Ask to close");
