@@ -7,9 +7,10 @@
 # a run that passed the stop before). So the test command keeps its caches bounded itself:
 # - at the start, when less than BITHIVE_DISK_WANT_GB (12) is free, it frees what it can rebuild,
 #   cheapest first, and says what it freed and what the big folders hold;
-# - at its start it marks every build unit of its target dirs unread (access time 0), and at the
-#   end of a passing run it removes, from each profile folder the run built in, every unit the run
-#   did not read: the units of earlier dependency versions, feature sets and lock files, which
+# - at its start it marks every build unit of its target dirs (a change of its fingerprint
+#   files' status time, which makes the next read set their access time), and at the end of a
+#   passing run it removes, from each profile folder the run built in, every unit the run did
+#   not read: the units of earlier dependency versions, feature sets and lock files, which
 #   made the target dir 55 GB on a machine that had run it for four days (issue #49). A profile
 #   folder the run did not build in (the demo's, a release build) keeps the 7-day rule.
 # Nothing here deletes what this run used. Two test runs at once on one machine share the target
@@ -62,16 +63,19 @@ atime_works() {
 # (debug, wasm, <triple>/release, ...).
 fingerprint_dirs() { find "$1" -maxdepth 4 -type d -name .fingerprint 2>/dev/null; }
 
-# mark_target_units_unread: sets the access time of every fingerprint file in the test command's
-# target dirs to 0, so that the first read of each by cargo in this run sets it to now (on a
-# relatime mount a read updates the access time only when it is older than the modification or
-# change time, or a day old: without the mark, a unit read the day before would look unread).
+# mark_target_units_unread: moves the status-change time of every fingerprint file in the test
+# command's target dirs to now (a chmod that changes nothing), so that the first read of each by
+# cargo in this run sets its access time to now: on a relatime mount a read updates the access
+# time only when it is older than the modification or status-change time, or a day old, so
+# without the mark a unit read the day before would look unread. The access times themselves are
+# kept: the 7-day rule still reads them in the profile folders this run does not build in (the
+# demo's, the fuzzers' when they are skipped).
 mark_target_units_unread() {
   local d fp
   while IFS= read -r d; do
     atime_works "$d" || continue
     while IFS= read -r fp; do
-      find "$fp" -mindepth 2 -maxdepth 2 -type f -exec touch -a -d @0 {} +
+      find "$fp" -mindepth 2 -maxdepth 2 -type f -exec chmod u+r {} +
     done < <(fingerprint_dirs "$d")
   done < <(bithive_target_dirs)
 }
