@@ -75,6 +75,9 @@ pub struct Journal {
     file: File,
     records: usize,
     bytes: u64,
+    /// Set when a compaction replaced the file but it could not be opened again: the handle
+    /// still points at the replaced file, so appends would be lost; they fail instead.
+    broken: Option<String>,
 }
 
 /// Parse `buf`; returns the intact records and the length of the intact prefix.
@@ -153,6 +156,7 @@ impl Journal {
             file,
             records: records.len(),
             bytes: good as u64,
+            broken: None,
         };
         Ok((
             j,
@@ -165,6 +169,9 @@ impl Journal {
 
     /// Append one record and fsync it.
     pub fn append(&mut self, payload: &[u8]) -> Result<(), BitChatError> {
+        if let Some(why) = &self.broken {
+            return Err(BitChatError::Journal(why.clone()));
+        }
         let rec = encode(&self.key.seal(&Self::aad(self.records), payload))?;
         if let Err(e) = self
             .file
@@ -202,8 +209,22 @@ impl Journal {
             n += 1;
         }
         write_atomic_0600(&self.path, "compact", &out)?;
-        let mut file = OpenOptions::new().read(true).write(true).open(&self.path)?;
-        file.seek(SeekFrom::End(0))?;
+        let reopened = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&self.path)
+            .and_then(|mut f| f.seek(SeekFrom::End(0)).map(|_| f));
+        let file = match reopened {
+            Ok(f) => f,
+            Err(e) => {
+                let why = format!(
+                    "{}: compacted, then not opened again ({e}); restart to use it",
+                    self.path.display()
+                );
+                self.broken = Some(why.clone());
+                return Err(BitChatError::Journal(why));
+            }
+        };
         self.file = file;
         self.records = n;
         self.bytes = out.len() as u64;

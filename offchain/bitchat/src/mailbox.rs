@@ -100,6 +100,13 @@ const LEGACY_MAGIC: &[u8] = b"BCMBX\x01";
 
 /// Dead records the journal may hold beyond 4 times its live ones before it is compacted.
 const COMPACT_SLACK: usize = 256;
+/// Bytes the journal may hold beyond 4 times what its live records take before it is compacted:
+/// a few large envelopes deposited and acknowledged over and over, beside many small ones kept,
+/// would otherwise stay under the record bound while the file grows by gigabytes.
+const COMPACT_SLACK_BYTES: u64 = 8 << 20;
+/// Ids in one record of envelopes gone (a purge of many is written in several records, each
+/// well under the journal's largest record).
+const GONE_PER_RECORD: usize = 4096;
 
 #[derive(Debug)]
 pub struct Mailbox {
@@ -121,6 +128,10 @@ impl Mailbox {
     /// envelopes written to the journal, then the file removed).
     pub fn open(path: &Path, key: AtRestKey, limits: MailboxLimits) -> Result<Self, BitChatError> {
         let legacy = path.with_extension("sealed");
+        // What a crash left of the single-file form's atomic rewrites (up to the whole mailbox).
+        if legacy != path {
+            crate::at_rest::remove_stale_temporaries(&legacy, "tmp");
+        }
         let legacy = (legacy != path && legacy.exists()).then_some(legacy);
         let taken_over = match &legacy {
             Some(old) => read_legacy(old, &key)?,
@@ -231,25 +242,35 @@ impl Mailbox {
         self.journal.append(&bytes)
     }
 
-    /// Writes that `ids` are gone (written before they leave memory), then compacts if due.
+    /// Writes that `ids` are gone (each record written before its ids leave memory), then
+    /// compacts if due.
     fn gone(&mut self, ids: Vec<MessageId>) -> Result<usize, BitChatError> {
-        if ids.is_empty() {
-            return Ok(0);
+        let mut n = 0;
+        for batch in ids.chunks(GONE_PER_RECORD) {
+            self.append(&Rec::Gone {
+                ids: batch.iter().map(hex::encode).collect(),
+            })?;
+            for id in batch {
+                self.remove(id);
+            }
+            n += batch.len();
         }
-        self.append(&Rec::Gone {
-            ids: ids.iter().map(hex::encode).collect(),
-        })?;
-        for id in &ids {
-            self.remove(id);
+        if n > 0 {
+            self.maybe_compact();
         }
-        self.maybe_compact();
-        Ok(ids.len())
+        Ok(n)
     }
 
-    /// Rewrites the journal as the stored envelopes once dead records outnumber them. A
-    /// failure is logged; the journal stays as it was (still correct, only longer).
+    /// Rewrites the journal as the stored envelopes once dead records outnumber them, or dead
+    /// bytes the live ones. A failure is logged: the journal stays as it was (still correct,
+    /// only longer), or, when the compacted file could not be opened again, later writes fail
+    /// (deposits are refused, not acknowledged and lost) until a restart.
     fn maybe_compact(&mut self) {
-        if self.journal.records() <= 4 * self.entries.len() + COMPACT_SLACK {
+        // A stored envelope's record: its ciphertext in hex, and about 200 bytes besides.
+        let live_bytes = 2 * self.bytes as u64 + 256 * self.entries.len() as u64;
+        if self.journal.records() <= 4 * self.entries.len() + COMPACT_SLACK
+            && self.journal.bytes() <= 4 * live_bytes + COMPACT_SLACK_BYTES
+        {
             return;
         }
         let live: Result<Vec<Vec<u8>>, _> = self
@@ -510,6 +531,64 @@ mod tests {
             m.pending_for(&[7; 20], 10, 10)[0].ciphertext,
             kept.ciphertext
         );
+    }
+
+    /// Large envelopes deposited and acknowledged over and over beside many small ones kept:
+    /// the record bound alone would let the file grow by gigabytes; the byte bound holds it.
+    #[test]
+    fn large_envelopes_coming_and_going_do_not_grow_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mailbox.journal");
+        let limits = MailboxLimits {
+            max_envelope_bytes: 256 << 10,
+            per_sender_count: 100_000,
+            ..MailboxLimits::default()
+        };
+        let mut m = Mailbox::open(&path, AtRestKey::derive(&[5; 32], "mailbox"), limits).unwrap();
+        for i in 0..2000u32 {
+            let mut e = env(0, 1, 1, 500);
+            e.id[..4].copy_from_slice(&i.to_be_bytes());
+            m.deposit(e, 10).unwrap().unwrap();
+        }
+        for round in 0..120u32 {
+            let mut e = env(0xbb, 2, 256 << 10, 500);
+            e.id[..4].copy_from_slice(&round.to_be_bytes());
+            m.deposit(e.clone(), 10).unwrap().unwrap();
+            assert_eq!(m.acknowledge(&[9; 20], &[e.id]).unwrap(), 1);
+        }
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            size < 24 << 20,
+            "{size} bytes for 2000 one-byte envelopes kept"
+        );
+    }
+
+    /// A purge of more ids than one record holds is written in several.
+    #[test]
+    fn a_large_purge_is_written_in_several_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mailbox.journal");
+        let limits = MailboxLimits {
+            per_sender_count: 100_000,
+            ..MailboxLimits::default()
+        };
+        let key = || AtRestKey::derive(&[5; 32], "mailbox");
+        let mut m = Mailbox::open(&path, key(), limits).unwrap();
+        let n = GONE_PER_RECORD as u32 * 2 + 10;
+        for i in 0..n {
+            let mut e = env(0, 1, 1, 50);
+            e.id[..4].copy_from_slice(&i.to_be_bytes());
+            m.deposit(e, 10).unwrap().unwrap();
+        }
+        let before = m.journal_records();
+        assert_eq!(m.purge(100).unwrap(), n as usize);
+        assert!(m.is_empty());
+        assert!(
+            m.journal_records() <= before + 3,
+            "compacted or three records"
+        );
+        drop(m);
+        assert!(Mailbox::open(&path, key(), limits).unwrap().is_empty());
     }
 
     /// A mailbox in the earlier single-file form is taken over at open, whole, and the old file

@@ -429,3 +429,45 @@ fn an_expired_invitation_is_forgotten_across_a_restart() {
         "the expiry was written: {ev:?}"
     );
 }
+
+/// A member wanted in two conversations answers the first late in the window: the admin asks
+/// again for the second, and the window for that starts anew (the member's second answer, 20
+/// days after the first request, is still taken).
+#[test]
+fn asking_again_for_the_next_conversation_restarts_its_window() {
+    let (mut w, ids) = World::new(2);
+    let (admin, b) = (ids[0], ids[1]);
+    w.connect(b, admin);
+    let t0 = 1_000;
+    let (x, out) = w.core(admin).create_group(&[b], t0).unwrap();
+    w.post(admin, out);
+    let (y, out) = w.core(admin).create_group(&[b], t0).unwrap();
+    w.post(admin, out);
+    // b answers both requests at once; the answers reach the admin ten days later, then
+    // another ten days later.
+    let mut answers = Vec::new();
+    while let Some((from, o)) = w.wire.pop_front() {
+        let (_, out) = w.core(o.to).handle(from, &o.payload, t0);
+        answers.extend(out);
+    }
+    assert_eq!(answers.len(), 2, "a key package per request");
+    let ten_days = 10 * 86_400;
+    let (ev, _) = w.core(admin).handle(b, &answers[0].payload, t0 + ten_days);
+    assert!(
+        ev.iter().all(|e| !matches!(e, Event::Refused { .. })),
+        "{ev:?}"
+    );
+    let (ev, _) = w
+        .core(admin)
+        .handle(b, &answers[1].payload, t0 + 2 * ten_days);
+    assert!(
+        ev.iter().all(|e| !matches!(e, Event::Refused { .. })),
+        "{ev:?}"
+    );
+    for g in [&x, &y] {
+        assert!(
+            w.core(admin).members(g).unwrap().contains(&b),
+            "b added to {g}"
+        );
+    }
+}

@@ -938,8 +938,10 @@ impl ChatCore {
         let rest: BTreeSet<ConversationId> = convs.collect();
         let more = !rest.is_empty();
         if more {
+            // Asked again below: the time starts anew for the rest.
             let asked = self.wanted.get_mut(&from).expect("checked above");
             asked.retain(|c, _| rest.contains(c));
+            asked.values_mut().for_each(|at| *at = now);
         } else {
             self.wanted.remove(&from);
         }
