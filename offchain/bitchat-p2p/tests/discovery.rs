@@ -4,7 +4,8 @@
 //! with another account's genuine record is refused for the key asked; floods of deposits and
 //! envelopes are held to the sender's quota while others are served, and nothing acknowledged
 //! is lost; a chunk holder serving other bytes is refused, and a flood of chunk requests is told
-//! to wait past its quota. The NAT traversal itself is tested across real NATs by
+//! to wait past its quota; a flood of relay reservations from one address is held to the
+//! relay's per-address limit while a person elsewhere still reserves. The NAT traversal itself is tested across real NATs by
 //! scripts/test.d/bitchat-nat.sh (network namespaces, root).
 
 mod common;
@@ -879,4 +880,105 @@ async fn a_holder_serving_other_bytes_and_a_flood_of_chunk_requests_are_refused(
     .expect("Bob answers");
     assert!(again.is_empty(), "over her quota Mallory got {again:?}");
     bob_events.abort();
+}
+
+/// A peer that only asks relays for reservations.
+#[derive(NetworkBehaviour)]
+struct Squatter {
+    relay_client: libp2p::relay::client::Behaviour,
+}
+
+/// Reservations granted per minute to one IP address (libp2p's relay default, which the
+/// BitChat relay keeps).
+const RESERVATIONS_PER_IP_MINUTE: usize = 60;
+
+/// Whether the relay grants the squatter `[secret; 32]` a reservation.
+async fn squat(secret: u8, relay: &Multiaddr) -> bool {
+    use libp2p::{noise, yamux};
+    let kp = keypair_from_secret(&[secret; 32]).unwrap();
+    let mut s = libp2p::SwarmBuilder::with_existing_identity(kp)
+        .with_tokio()
+        .with_quic()
+        .with_relay_client(noise::Config::new, yamux::Config::default)
+        .unwrap()
+        .with_behaviour(|_, relay_client| Squatter { relay_client })
+        .unwrap()
+        .build();
+    s.listen_on(relay.clone().with(libp2p::multiaddr::Protocol::P2pCircuit))
+        .unwrap();
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match s.select_next_some().await {
+                SwarmEvent::Behaviour(SquatterEvent::RelayClient(
+                    libp2p::relay::client::Event::ReservationReqAccepted { .. },
+                )) => return true,
+                SwarmEvent::ListenerClosed { .. } | SwarmEvent::ListenerError { .. } => {
+                    return false
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("an answer to the reservation")
+}
+
+/// Squatters on one address ask the relay for reservations past its per-address limit: the
+/// limit's worth is granted, the rest refused; the relay stays up, and a person on another
+/// address still reserves, publishes and is reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_reservations_is_held_to_the_per_address_limit() {
+    let w = relay().await;
+    let relay_addr = w.relay_addr.clone();
+    let World {
+        relay, _dir: dir, ..
+    } = w;
+    tokio::spawn(take_everything(relay));
+    let squatters = RESERVATIONS_PER_IP_MINUTE + 10;
+    let mut granted = 0;
+    for i in 0..squatters {
+        if squat(100 + i as u8, &relay_addr).await {
+            granted += 1;
+        }
+    }
+    assert_eq!(
+        granted, RESERVATIONS_PER_IP_MINUTE,
+        "{granted} of {squatters} reservations from one address granted"
+    );
+    // A person behind another address: reserved and published, and reached through the relay.
+    let on = |host: u8| {
+        let mut c = config(false, vec![relay_addr.clone()]);
+        c.listen = vec![format!("/ip4/127.0.0.{host}/udp/0/quic-v1")
+            .parse()
+            .unwrap()];
+        c
+    };
+    let mut carol = P2pNode::start(&[5; 32], on(2)).await.unwrap();
+    until(&mut carol, "carol's publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    let mut dave = P2pNode::start(&[6; 32], on(3)).await.unwrap();
+    until(&mut dave, "dave's publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    let body = b"still served".to_vec();
+    tokio::spawn({
+        let body = body.clone();
+        let to = carol.account();
+        async move { dave.send(to, body).await.unwrap() }
+    });
+    let got = until(&mut carol, "dave's envelope", |e| match e {
+        P2pEvent::Received {
+            envelope, receipt, ..
+        } => {
+            receipt.taken();
+            Some(envelope.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, body);
+    drop(dir);
 }
