@@ -925,23 +925,19 @@ impl ChatCore {
                 WANTED_TTL_SECS / 86_400
             )));
         };
-        let convs = convs.into_keys();
         let (_, account) = self.mls.check_key_package(&key_package).map_err(mls_err)?;
         if account != from.0 {
             return Err(BitChatError::Chat("another account's key package".into()));
         }
-        // One key package joins one conversation; the others ask again. What is still wanted is
-        // written first, so the journal and memory agree whether the invitation below succeeds
-        // or not (if not, the admin adds the member again).
-        let mut convs = convs;
+        // One key package joins one conversation; the others ask again, their time starting
+        // anew. What is still wanted is written first, so the journal and memory agree whether
+        // the invitation below succeeds or not (if not, the admin adds the member again).
+        let mut convs = convs.into_keys();
         let first = convs.next();
-        let rest: BTreeSet<ConversationId> = convs.collect();
+        let rest: BTreeMap<ConversationId, u64> = convs.map(|c| (c, now)).collect();
         let more = !rest.is_empty();
         if more {
-            // Asked again below: the time starts anew for the rest.
-            let asked = self.wanted.get_mut(&from).expect("checked above");
-            asked.retain(|c, _| rest.contains(c));
-            asked.values_mut().for_each(|at| *at = now);
+            self.wanted.insert(from, rest);
         } else {
             self.wanted.remove(&from);
         }
