@@ -394,11 +394,22 @@ mod tests {
         }
     }
 
+    /// [`env`] with id `n` (its first 4 bytes), for tests storing more than 256.
+    fn numbered(n: u32, from: u8, len: usize, expires_at: u64) -> Envelope {
+        let mut e = env(0, from, len, expires_at);
+        e.id[..4].copy_from_slice(&n.to_be_bytes());
+        e
+    }
+
+    /// The relay's mailbox key in these tests.
+    fn key() -> AtRestKey {
+        AtRestKey::derive(&[5; 32], "mailbox")
+    }
+
     #[test]
     fn limits_quota_ttl_and_persistence() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mailbox.journal");
-        let key = || AtRestKey::derive(&[5; 32], "mailbox");
         let limits = MailboxLimits {
             max_envelope_bytes: 100,
             max_ttl_secs: 1000,
@@ -442,7 +453,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mailbox.journal");
-        let key = AtRestKey::derive(&[5; 32], "mailbox");
+        let key = key();
         let mut m = Mailbox::open(&path, key.clone(), MailboxLimits::default()).unwrap();
         let mut e = env(1, 0xab, 10, 50);
         e.ciphertext = b"opaque-ciphertext".to_vec();
@@ -485,10 +496,9 @@ mod tests {
             per_sender_count: 10_000,
             ..MailboxLimits::default()
         };
-        let mut m = Mailbox::open(&path, AtRestKey::derive(&[5; 32], "mailbox"), limits).unwrap();
+        let mut m = Mailbox::open(&path, key(), limits).unwrap();
         for i in 0..200u32 {
-            let mut e = env(0, 1, 4096, 500);
-            e.id[..4].copy_from_slice(&i.to_be_bytes());
+            let e = numbered(i, 1, 4096, 500);
             m.deposit(e, 10).unwrap().unwrap();
         }
         let size = |p: &Path| std::fs::metadata(p).unwrap().len();
@@ -509,15 +519,13 @@ mod tests {
     fn dead_records_are_compacted_away() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mailbox.journal");
-        let key = || AtRestKey::derive(&[5; 32], "mailbox");
         let mut m = Mailbox::open(&path, key(), MailboxLimits::default()).unwrap();
         let mut kept = env(0xee, 3, 100, 500);
         kept.to = [7; 20];
         m.deposit(kept.clone(), 10).unwrap().unwrap();
         let mut most = 0;
         for round in 0..200u32 {
-            let mut e = env(0, 1, 1000, 500);
-            e.id[..4].copy_from_slice(&round.to_be_bytes());
+            let e = numbered(round, 1, 1000, 500);
             m.deposit(e.clone(), 10).unwrap().unwrap();
             assert_eq!(m.acknowledge(&[9; 20], &[e.id]).unwrap(), 1);
             most = most.max(m.journal_records());
@@ -544,15 +552,13 @@ mod tests {
             per_sender_count: 100_000,
             ..MailboxLimits::default()
         };
-        let mut m = Mailbox::open(&path, AtRestKey::derive(&[5; 32], "mailbox"), limits).unwrap();
+        let mut m = Mailbox::open(&path, key(), limits).unwrap();
         for i in 0..2000u32 {
-            let mut e = env(0, 1, 1, 500);
-            e.id[..4].copy_from_slice(&i.to_be_bytes());
+            let e = numbered(i, 1, 1, 500);
             m.deposit(e, 10).unwrap().unwrap();
         }
         for round in 0..120u32 {
-            let mut e = env(0xbb, 2, 256 << 10, 500);
-            e.id[..4].copy_from_slice(&round.to_be_bytes());
+            let e = numbered(0xbb00_0000 | round, 2, 256 << 10, 500);
             m.deposit(e.clone(), 10).unwrap().unwrap();
             assert_eq!(m.acknowledge(&[9; 20], &[e.id]).unwrap(), 1);
         }
@@ -572,12 +578,10 @@ mod tests {
             per_sender_count: 100_000,
             ..MailboxLimits::default()
         };
-        let key = || AtRestKey::derive(&[5; 32], "mailbox");
         let mut m = Mailbox::open(&path, key(), limits).unwrap();
         let n = GONE_PER_RECORD as u32 * 2 + 10;
         for i in 0..n {
-            let mut e = env(0, 1, 1, 50);
-            e.id[..4].copy_from_slice(&i.to_be_bytes());
+            let e = numbered(i, 1, 1, 50);
             m.deposit(e, 10).unwrap().unwrap();
         }
         let before = m.journal_records();
@@ -597,7 +601,6 @@ mod tests {
     fn the_single_file_form_is_taken_over() {
         let dir = tempfile::tempdir().unwrap();
         let old = dir.path().join("mailbox.sealed");
-        let key = || AtRestKey::derive(&[5; 32], "mailbox");
         let stored: Vec<Stored> = [env(1, 1, 10, 500), env(2, 2, 20, 500)]
             .iter()
             .map(Stored::of)
@@ -634,7 +637,6 @@ mod tests {
         proptest!(ProptestConfig::with_cases(48), |(ops in prop::collection::vec(op, 1..120))| {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("mailbox.journal");
-            let key = || AtRestKey::derive(&[5; 32], "mailbox");
             let mut m = Mailbox::open(&path, key(), limits).unwrap();
             let mut model: BTreeMap<MessageId, Envelope> = BTreeMap::new();
             let mut now = 10u64;
