@@ -8,6 +8,7 @@
 import { serializeSignDoc, type StdSignDoc } from "@cosmjs/amino";
 import { Secp256k1, Secp256k1Signature, sha256 } from "@cosmjs/crypto";
 import { fromBase64, fromHex, toBase64, toHex, toUtf8 } from "@cosmjs/encoding";
+import type { EncodeObject } from "@cosmjs/proto-signing";
 import { PayfiEscrowQueryClient } from "../contracts/PayfiEscrow.client";
 import type { Channel, ExecuteMsg as EscrowMsg, VoucherForm } from "../contracts/PayfiEscrow.types";
 import type { ExecuteMsg as TokenExecuteMsg } from "../contracts/Token.types";
@@ -148,13 +149,15 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
       h("h4", {}, `Channel ${c.id}`),
       h("p", {}, `From ${short(c.payer)} to ${short(c.payee)}: deposit ${money(c.deposit)}, redeemed ${money(c.redeemed)} (${money(c.paid_to_payee)} paid, ${money(c.fees_paid)} fee). `, h("span", { "data-testid": `channel-state-${c.id}` }, state), "."),
     ];
-    const act = async (msg: EscrowMsg, done: string) => {
-      const out = await runTx(chain, [executeMsg(s.address, contract, msg)], "", report);
+    // A transaction on this channel; once included, the card is drawn again saying `done`.
+    const submit = async (msg: EncodeObject, done: string) => {
+      const out = await runTx(chain, [msg], "", report);
       if (out) {
         notice = [done, out.hash];
         redraw();
       }
     };
+    const act = (msg: EscrowMsg, done: string) => submit(executeMsg(s.address, contract, msg), done);
     const me = s.address;
     if (!c.closed && me === c.payer) {
       if (toHex(fromBase64(c.pubkey)) !== toHex(s.pubkey)) {
@@ -211,12 +214,8 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
             ? executeMsg(me, c.asset.cw20, { send: { contract, amount, msg: toBase64(toUtf8(JSON.stringify(hook))) } } satisfies TokenExecuteMsg)
             : executeMsg(me, contract, hook satisfies EscrowMsg, [{ denom: c.asset.native, amount }]);
         addBtn.disabled = true;
-        const out = await runTx(chain, [msg], "", report);
+        await submit(msg, `Channel ${c.id} now holds ${money(BigInt(c.deposit) + BigInt(amount))}.`);
         addBtn.disabled = false;
-        if (out) {
-          notice = [`Channel ${c.id} now holds ${money(BigInt(c.deposit) + BigInt(amount))}.`, out.hash];
-          redraw();
-        }
       });
       body.push(h("h4", {}, "Add to it"), addForm);
       // Closing needs no voucher key: the payer's account closes.
