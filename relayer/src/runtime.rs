@@ -459,6 +459,13 @@ pub async fn run_until(
     };
     shutdown.await;
     tracing::info!("shutdown requested: finishing the round in progress");
+    // A stopping node takes no new work: its probe endpoint closes first, so attestors count
+    // it down from the moment it stops, not from whenever its last round ends (a round can
+    // wait seconds on a commit). Connections already accepted are still answered.
+    if let Some(p) = probe_server {
+        p.abort();
+        let _ = p.await;
+    }
     let _ = stop_tx.send(true);
     let mut result = Ok(());
     for t in tasks {
@@ -468,11 +475,7 @@ pub async fn run_until(
             Ok(Ok(())) => {}
         }
     }
-    for s in [server, probe_server]
-        .into_iter()
-        .flatten()
-        .chain(refreshers)
-    {
+    for s in server.into_iter().chain(refreshers) {
         s.abort();
     }
     workers.shutdown().await;

@@ -751,17 +751,36 @@ async fn run(net: Net) {
         })
     };
     let mut fetches = Vec::new();
+    let (mut down_at, mut up_at) = (0u64, 0u64);
     for e in e1..=e4 {
         wait_until(&gov, start_of(e)).await;
         // The epoch before E1 too: a report counts every job paid since the node's last, so
         // the first reports (of that epoch, early in E1) already hold some of E1's jobs.
         fetches.push((e - 1, fetch(e - 1)));
+        // The offline node's endpoint closes as soon as it is asked to stop (its round in
+        // progress goes on behind it) and answers again once it is back: both on the chain's
+        // clock, which the attestors probe by.
+        let offline_url = format!("http://{}/", addrs[offline.address()]);
         if e == e2 {
-            offline_relayer.take().unwrap().stop().await;
+            let stopping = tokio::spawn(offline_relayer.take().unwrap().stop());
+            while get(&offline_url).await.is_some() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            down_at = chain_now(&gov).await;
+            stopping.await.unwrap();
         }
         wait_until(&gov, start_of(e) + EPOCH / 2).await;
         if e == e2 {
             offline_relayer = Some(start(config("offline", offline, false)));
+            while get(&offline_url).await.is_none() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            up_at = chain_now(&gov).await;
+            eprintln!(
+                "the offline node was down from {} s to {} s of E2 (chain time)",
+                down_at as i64 - start_of(e2) as i64,
+                up_at as i64 - start_of(e2) as i64
+            );
         }
         // On wasmd, a validator is down from here to the middle of E3.
         // (The script waits up to 20 s for a node to stop: off the runtime's worker threads.)
@@ -984,12 +1003,31 @@ async fn run(net: Net) {
         }
     }
 
-    // The offline node: about half its epoch; the others answered (nearly) every probe.
+    // The offline node: down for about half its epoch, and measured so: its unanswered share
+    // of E2 is the share of E2 it was down, within two of the eight slots (a slot's probe goes
+    // out up to a tick and a block after its time). The others answered (nearly) every probe.
     let avail = |n: &str, e: u64| enodes[&(n.to_string(), e)].0;
-    let a = avail("offline", e2);
+    let down = Decimal::from_ratio(
+        up_at
+            .min(start_of(e3))
+            .saturating_sub(down_at.max(start_of(e2))),
+        EPOCH,
+    );
     assert!(
-        a >= Decimal::percent(25) && a <= Decimal::percent(75),
-        "offline in E2: {a}"
+        down >= Decimal::percent(25) && down <= Decimal::percent(75),
+        "the offline node was to be down for about half of E2: down {down} of it \
+         (from {down_at} to {up_at}, E2 from {})",
+        start_of(e2)
+    );
+    let a = avail("offline", e2);
+    let missed = Decimal::one() - a;
+    assert!(
+        missed.abs_diff(down) <= Decimal::percent(25),
+        "offline in E2: available {a}, down {down} of the epoch; its tallies: {:#?}",
+        tallies[&e2]
+            .iter()
+            .map(|s| s.tallies.iter().find(|t| t.node == offline.address()))
+            .collect::<Vec<_>>()
     );
     for e in [e1, e3] {
         assert!(
