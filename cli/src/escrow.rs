@@ -953,28 +953,48 @@ impl Payfi<'_> {
         let total = units.parse(&a.total).context("--total")?;
         let signature = hex::decode(a.signature.trim()).context("--signature: not hex")?;
         // Either form (ADR 011): the raw digest signed with the channel's key, or the payer's
-        // wallet's ADR-36 signature of the voucher text. The contract checks the form it is told.
+        // wallet's ADR-36 signature of the voucher text (v2, naming this channel's payee and
+        // asset; or v1, which an escrow migrated from it takes for its older channels). The
+        // contract checks the form it is told.
+        let (pubkey, payer, cumulative) = (c.pubkey.as_slice(), c.payer.as_str(), total.u128());
+        let text = bithive_payfi_voucher::TextVoucher {
+            chain_id: &d.chain_id,
+            contract: self.escrow,
+            channel_id: c.id,
+            payee: c.payee.as_str(),
+            asset: match &c.asset {
+                AssetInfo::Native(denom) => bithive_payfi_voucher::VoucherAsset::Native(denom),
+                AssetInfo::Cw20(token) => bithive_payfi_voucher::VoucherAsset::Cw20(token.as_str()),
+            },
+            cumulative,
+        };
         let raw = bithive_payfi_voucher::verify_voucher(
-            c.pubkey.as_slice(),
+            pubkey,
             &signature,
             &d.chain_id,
             self.escrow,
             c.id,
-            total.u128(),
+            cumulative,
         );
-        let form = match raw {
-            Ok(()) => VoucherForm::Raw,
-            Err(e) => bithive_payfi_voucher::verify_voucher_adr36(
-                c.pubkey.as_slice(),
+        // A wallet's voucher: whether it is of the v1 text.
+        let wallet = || match bithive_payfi_voucher::verify_voucher_adr36(
+            pubkey, &signature, payer, &text,
+        ) {
+            Ok(()) => Ok(false),
+            Err(_) => bithive_payfi_voucher::verify_voucher_adr36_v1(
+                pubkey,
                 &signature,
-                c.payer.as_str(),
+                payer,
                 &d.chain_id,
                 self.escrow,
                 c.id,
-                total.u128(),
+                cumulative,
             )
-            .map(|()| VoucherForm::Adr36)
-            .map_err(|_| {
+            .map(|()| true),
+        };
+        let (form, v1) = match raw {
+            Ok(()) => (VoucherForm::Raw, false),
+            Err(e) => wallet().map(|v1| (VoucherForm::Adr36, v1)).map_err(|_| {
                 anyhow::anyhow!(
                     "this voucher is not the payer's for {} through channel {} ({e})",
                     units.show(total),
@@ -1006,7 +1026,19 @@ impl Payfi<'_> {
                 },
                 "the redemption",
             )
-            .await?;
+            .await
+            .map_err(|e| {
+                if v1 {
+                    // Refused at simulation, before any fee.
+                    e.context(
+                        "this is a v1 wallet voucher (its text names neither the payee nor the \
+                         asset): the escrow takes those only for the channels it had before its \
+                         migration to v2; ask the payer to sign this total again",
+                    )
+                } else {
+                    e
+                }
+            })?;
         let paid = amount_attr(&out, events::attr::PAID);
         let fee = amount_attr(&out, events::attr::FEE);
         say(

@@ -11,7 +11,7 @@ mod common;
 
 use bithive_chain_client::ChainClient;
 use bithive_cli::demo::platform::DENOM;
-use bithive_interface::payfi_escrow::{Channel, Escrow, EscrowStatus, QueryMsg};
+use bithive_interface::payfi_escrow::{AssetInfo, Channel, Escrow, EscrowStatus, QueryMsg};
 
 use common::{
     bithive_as, cw20_balance, deployed_devnet, funded_keys, home_with, ok, ok_json, refused,
@@ -302,15 +302,31 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         .get("patient", "bithive")
         .unwrap();
     let secret: [u8; 32] = patient_key.k256().to_bytes().into();
+    let open: Channel = gov
+        .query_typed(
+            &d.contracts.payfi_escrow,
+            &QueryMsg::Channel {
+                channel_id: ch.parse().unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    let AssetInfo::Native(denom) = &open.asset else {
+        panic!("the channel pays in {DENOM}: {:?}", open.asset)
+    };
     let wallet_signed = hex::encode(
         bithive_payfi_voucher::VoucherSigner::from_secret(&secret)
             .unwrap()
             .sign_adr36(
                 &addr["patient"],
-                &d.chain_id,
-                &d.contracts.payfi_escrow,
-                ch.parse().unwrap(),
-                160_000,
+                &bithive_payfi_voucher::TextVoucher {
+                    chain_id: &d.chain_id,
+                    contract: &d.contracts.payfi_escrow,
+                    channel_id: open.id,
+                    payee: open.payee.as_str(),
+                    asset: bithive_payfi_voucher::VoucherAsset::Native(denom),
+                    cumulative: 160_000,
+                },
             )
             .unwrap(),
     );

@@ -142,7 +142,8 @@ test("payfi: a payment channel opened in the page, vouchers signed by the wallet
     return (await page.getByTestId("voucher-signature").textContent())!;
   };
   const first = await sign("2.5");
-  expect(w.arbitrary.at(-1)).toBe(`bithive.payfi.voucher.v1 chain=${d.chain_id} contract=${d.contracts.payfi_escrow} channel=${id} cumulative=2500000`);
+  // The text the wallet shows names who is paid and in what (v2).
+  expect(w.arbitrary.at(-1)).toBe(`bithive.payfi.voucher.v2 chain=${d.chain_id} contract=${d.contracts.payfi_escrow} channel=${id} payee=${provider.address} asset=cw20:${d.contracts.btt} cumulative=2500000`);
   expect(w.signed.length).toBe(signed + 1);
   await axe(page, "payfi channel (payer)");
 

@@ -9,7 +9,7 @@ use crate::error::{ContractError, ContractResult};
 use crate::execute::{admin, channel, escrow, job, receive_cw20};
 use crate::funds::native_payment;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
-use crate::state::{Config, CONFIG, REPORTERS};
+use crate::state::{Config, ADR36_V1_UNTIL, CHANNEL_SEQ, CONFIG, REPORTERS};
 use bithive_cw_common::funds::update_cw20_allowlist;
 
 bithive_cw_common::contract_version!();
@@ -41,6 +41,8 @@ pub fn instantiate(
         rewards: None,
     };
     CONFIG.save(deps.storage, &config)?;
+    // Every channel of this escrow is opened under the v2 voucher text.
+    ADR36_V1_UNTIL.save(deps.storage, &0)?;
     update_cw20_allowlist(deps.storage, deps.api, &msg.cw20_allowlist, &[])?;
     for a in msg.reporters {
         REPORTERS.save(deps.storage, &deps.api.addr_validate(&a)?, &Empty {})?;
@@ -178,6 +180,12 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> ContractResult {
     // existed loads with `None` (serde default) and is saved with it.
     if let Some(config) = CONFIG.may_load(deps.storage)? {
         CONFIG.save(deps.storage, &config)?;
+    }
+    // From an escrow before the v2 voucher text: its channels so far keep taking the v1 text
+    // their payers' wallets may have signed; every channel opened from now on takes v2 only.
+    if ADR36_V1_UNTIL.may_load(deps.storage)?.is_none() {
+        let last = CHANNEL_SEQ.may_load(deps.storage)?.unwrap_or(0);
+        ADR36_V1_UNTIL.save(deps.storage, &last)?;
     }
     Ok(response)
 }

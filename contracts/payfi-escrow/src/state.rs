@@ -29,6 +29,11 @@ pub const ESCROWS_BY_REF: Map<(&str, u64), Empty> = Map::new("escrows_ref");
 
 pub const CHANNEL_SEQ: Item<u64> = Item::new("channel_seq");
 pub const CHANNELS: Map<u64, Channel> = Map::new("channels");
+/// The last channel opened before the escrow took the v2 voucher text (which names the payee
+/// and the asset): channels up to it still redeem wallet vouchers of the v1 text, which their
+/// payers may have signed already. 0 in an escrow instantiated with v2; set once, by the
+/// migration from an escrow that had no v2.
+pub const ADR36_V1_UNTIL: Item<u64> = Item::new("adr36_v1_until");
 
 pub const JOBS: Map<&str, Job> = Map::new("jobs");
 /// job id -> its registered model snapshot (jobs created with a model registry configured).

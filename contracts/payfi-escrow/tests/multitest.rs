@@ -11,7 +11,7 @@ use bithive_payfi_escrow::coding::{PaymentCoding, PaymentType};
 use bithive_payfi_escrow::msg::*;
 use bithive_payfi_escrow::state::{Channel, Escrow, EscrowStatus, Job, JobStatus};
 use bithive_payfi_escrow::{ContractError, FundsError};
-use bithive_payfi_voucher::VoucherSigner;
+use bithive_payfi_voucher::{TextVoucher, VoucherAsset, VoucherSigner};
 use cosmwasm_std::{coin, coins, to_json_binary, Addr, Binary, Coin, Timestamp, Uint128};
 use cw20::Cw20ReceiveMsg;
 use cw_multi_test::{App, AppResponse, ContractWrapper, Executor};
@@ -486,11 +486,16 @@ fn a_wallet_signed_voucher_redeems_in_its_form_only() {
         signature: Binary::from(sig.to_vec()),
         form,
     };
-    let wallet = |signer_addr: &str, cum: u128| {
-        signer
-            .sign_adr36(signer_addr, &chain, &contract, 1, cum)
-            .unwrap()
+    let payee_str = payee.to_string();
+    let text = |cum: u128| TextVoucher {
+        chain_id: &chain,
+        contract: &contract,
+        channel_id: 1,
+        payee: &payee_str,
+        asset: VoucherAsset::Native(IBC),
+        cumulative: cum,
     };
+    let wallet = |signer_addr: &str, cum: u128| signer.sign_adr36(signer_addr, &text(cum)).unwrap();
     // The wallet's signature is not a raw voucher, and a raw one is not a wallet's.
     assert_eq!(
         err(t.exec(&payee, redeem(100, wallet(payer.as_str(), 100), None), &[])),
@@ -508,6 +513,38 @@ fn a_wallet_signed_voucher_redeems_in_its_form_only() {
             redeem(100, wallet(payee.as_str(), 100), Some(VoucherForm::Adr36)),
             &[]
         )),
+        ContractError::BadVoucherSignature {}
+    );
+    // A text naming another payee or another asset than the channel's: refused, so what the
+    // wallet showed the payer is what pays. So is the v1 text (no payee, no asset): this escrow
+    // was instantiated with v2, none of its channels takes it.
+    let stranger = t.stranger.to_string();
+    for shown in [
+        TextVoucher {
+            payee: &stranger,
+            ..text(100)
+        },
+        TextVoucher {
+            asset: VoucherAsset::Native("uusd"),
+            ..text(100)
+        },
+        TextVoucher {
+            asset: VoucherAsset::Cw20(IBC),
+            ..text(100)
+        },
+    ] {
+        let sig = signer.sign_adr36(payer.as_str(), &shown).unwrap();
+        assert_eq!(
+            err(t.exec(&payee, redeem(100, sig, Some(VoucherForm::Adr36)), &[])),
+            ContractError::BadVoucherSignature {},
+            "{shown:?}"
+        );
+    }
+    let v1 = signer
+        .sign_adr36_v1(payer.as_str(), &chain, &contract, 1, 100)
+        .unwrap();
+    assert_eq!(
+        err(t.exec(&payee, redeem(100, v1, Some(VoucherForm::Adr36)), &[])),
         ContractError::BadVoucherSignature {}
     );
     let r = t
@@ -534,6 +571,84 @@ fn a_wallet_signed_voucher_redeems_in_its_form_only() {
     let r = t.exec(&payee, old, &[]).unwrap();
     assert_eq!(wasm_attr(&r, "form").as_deref(), Some("raw"));
     assert_eq!(t.bank(&payee, IBC), 99 + 198);
+}
+
+/// An escrow migrated from before the v2 voucher text: the channels it had keep redeeming the
+/// v1 wallet vouchers their payers signed (nothing a payee was given is lost), and take v2 too;
+/// a channel opened after the migration takes v2 only. A second migration moves nothing.
+#[test]
+fn channels_opened_before_v2_keep_their_v1_wallet_vouchers() {
+    let mut t = setup();
+    let init = InstantiateMsg {
+        cw20_allowlist: vec![t.usdc.to_string()],
+        ..escrow_init(100, &t.collector, &t.reporter, 0)
+    };
+    let admin = t.admin.clone();
+    t.pay = t
+        .app
+        .instantiate_contract(
+            t.code,
+            admin.clone(),
+            &init,
+            &[],
+            "payfi",
+            Some(admin.to_string()),
+        )
+        .unwrap();
+    let signer = VoucherSigner::from_secret(&[11u8; 32]).unwrap();
+    open_channel(&mut t, &signer, 1_000);
+    open_channel(&mut t, &signer, 1_000);
+    // The escrow's state before v2: all of it but the v2 mark.
+    let pay = t.pay.clone();
+    t.app.contract_storage_mut(&pay).remove(b"adr36_v1_until");
+    let (code, migrate) = (t.code, MigrateMsg {});
+    t.app
+        .migrate_contract(admin.clone(), pay.clone(), &migrate, code)
+        .unwrap();
+    open_channel(&mut t, &signer, 1_000);
+    // Migrated again with channel 3 open: the mark stays at 2.
+    t.app
+        .migrate_contract(admin.clone(), pay.clone(), &migrate, code)
+        .unwrap();
+    let chain = t.app.block_info().chain_id;
+    let contract = t.pay.to_string();
+    cloned!(t => payer, payee);
+    let payee_str = payee.to_string();
+    let redeem = |channel_id: u64, cum: u128, sig: [u8; 64]| ExecuteMsg::RedeemVoucher {
+        channel_id,
+        cumulative: Uint128::new(cum),
+        signature: Binary::from(sig.to_vec()),
+        form: Some(VoucherForm::Adr36),
+    };
+    let v1 = |channel: u64, cum: u128| {
+        signer
+            .sign_adr36_v1(payer.as_str(), &chain, &contract, channel, cum)
+            .unwrap()
+    };
+    let v2 = |channel: u64, cum: u128| {
+        let text = TextVoucher {
+            chain_id: &chain,
+            contract: &contract,
+            channel_id: channel,
+            payee: &payee_str,
+            asset: VoucherAsset::Native(IBC),
+            cumulative: cum,
+        };
+        signer.sign_adr36(payer.as_str(), &text).unwrap()
+    };
+    for channel in [1, 2] {
+        t.exec(&payee, redeem(channel, 100, v1(channel, 100)), &[])
+            .unwrap();
+        t.exec(&payee, redeem(channel, 200, v2(channel, 200)), &[])
+            .unwrap();
+    }
+    assert_eq!(
+        err(t.exec(&payee, redeem(3, 100, v1(3, 100)), &[])),
+        ContractError::BadVoucherSignature {}
+    );
+    t.exec(&payee, redeem(3, 100, v2(3, 100)), &[]).unwrap();
+    let c: Channel = t.q(&QueryMsg::Channel { channel_id: 2 });
+    assert_eq!(c.redeemed, Uint128::new(200));
 }
 
 #[test]

@@ -23,10 +23,15 @@
 //! A browser wallet never signs a bare digest: outside a transaction it signs only ADR-36 (an
 //! amino sign doc with one `sign/MsgSignData` carrying the signer's address and base64 data). So
 //! a voucher has a second form (ADR 011), the ADR-36 sign bytes of the payer's address and the
-//! [`voucher_text`], whose sha256 ([`adr36_voucher_digest`]) the contract verifies the same way.
-//! The two forms cannot stand for each other: the text is hashed inside a JSON document whose
-//! chain id is empty (no chain takes it as a transaction), and both bind the same chain,
-//! contract, channel and running total, which one counter settles.
+//! voucher's text ([`TextVoucher::text`]), whose sha256 ([`TextVoucher::adr36_digest`]) the
+//! contract verifies the same way. The text is what the wallet shows the payer, so it names
+//! everything the payment is: besides the chain, contract, channel and running total, who is
+//! paid and in what asset. The two forms cannot stand for each other: the text is hashed inside
+//! a JSON document whose chain id is empty (no chain takes it as a transaction), and both bind
+//! the same chain, contract, channel and running total, which one counter settles.
+//!
+//! The first text ([`voucher_text_v1`]) named neither the payee nor the asset; an escrow
+//! migrated from it still takes it for the channels opened before the migration.
 #![warn(missing_docs)]
 
 use sha2::{Digest, Sha256};
@@ -62,9 +67,79 @@ pub fn voucher_digest(
     Sha256::digest(voucher_message(chain_id, contract, channel_id, cumulative)).into()
 }
 
-/// A voucher as text, what a browser wallet shows the payer before signing it (ADR-36 form):
+/// Domain tag of the text form: v2 names the payee and the asset.
+pub const VOUCHER_TEXT_DOMAIN: &str = "bithive.payfi.voucher.v2";
+
+/// What a channel pays in, as a voucher's text names it: `native:<denom>` or `cw20:<address>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoucherAsset<'a> {
+    /// A bank denom (`ubtt`, `ibc/<hash>`).
+    Native(&'a str),
+    /// A cw20 token's contract address.
+    Cw20(&'a str),
+}
+
+impl core::fmt::Display for VoucherAsset<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            VoucherAsset::Native(denom) => write!(f, "native:{denom}"),
+            VoucherAsset::Cw20(token) => write!(f, "cw20:{token}"),
+        }
+    }
+}
+
+/// A voucher in the form a browser wallet signs (ADR-36): what the payer is shown, and so
+/// everything the payment is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TextVoucher<'a> {
+    /// The chain the escrow runs on.
+    pub chain_id: &'a str,
+    /// The escrow contract's address.
+    pub contract: &'a str,
+    /// The channel's id in that escrow.
+    pub channel_id: u64,
+    /// Who the channel pays (the payer cannot change it; named so the payer sees it).
+    pub payee: &'a str,
+    /// What the channel pays in (likewise fixed at opening).
+    pub asset: VoucherAsset<'a>,
+    /// The running total, in the asset's base units.
+    pub cumulative: u128,
+}
+
+impl TextVoucher<'_> {
+    /// `bithive.payfi.voucher.v2 chain=<chain id> contract=<address> channel=<id>
+    /// payee=<address> asset=<native:denom | cw20:address> cumulative=<total>`, on one line.
+    pub fn text(&self) -> String {
+        let TextVoucher {
+            chain_id,
+            contract,
+            channel_id,
+            payee,
+            asset,
+            cumulative,
+        } = self;
+        format!(
+            "{VOUCHER_TEXT_DOMAIN} chain={chain_id} contract={contract} channel={channel_id} \
+             payee={payee} asset={asset} cumulative={cumulative}"
+        )
+    }
+
+    /// sha256 of the ADR-36 sign bytes of [`TextVoucher::text`] signed by the channel's payer:
+    /// the prehash a wallet's signature of the voucher verifies against.
+    pub fn adr36_digest(&self, payer: &str) -> [u8; 32] {
+        Sha256::digest(adr36_sign_bytes(payer, self.text().as_bytes())).into()
+    }
+}
+
+/// The first voucher text, without payee or asset:
 /// `bithive.payfi.voucher.v1 chain=<chain id> contract=<address> channel=<id> cumulative=<total>`.
-pub fn voucher_text(chain_id: &str, contract: &str, channel_id: u64, cumulative: u128) -> String {
+/// An escrow migrated from it takes it only for the channels opened before the migration.
+pub fn voucher_text_v1(
+    chain_id: &str,
+    contract: &str,
+    channel_id: u64,
+    cumulative: u128,
+) -> String {
     format!(
         "{} chain={chain_id} contract={contract} channel={channel_id} cumulative={cumulative}",
         core::str::from_utf8(VOUCHER_DOMAIN).unwrap_or("bithive.payfi.voucher.v1")
@@ -88,22 +163,21 @@ pub fn adr36_sign_bytes(signer: &str, data: &[u8]) -> Vec<u8> {
     .into_bytes()
 }
 
-/// sha256 of the ADR-36 sign bytes of the [`voucher_text`] signed by the channel's payer: the
-/// prehash a wallet's signature of the voucher verifies against.
-pub fn adr36_voucher_digest(
+/// sha256 of the ADR-36 sign bytes of the [`voucher_text_v1`] signed by the channel's payer.
+pub fn adr36_voucher_digest_v1(
     payer: &str,
     chain_id: &str,
     contract: &str,
     channel_id: u64,
     cumulative: u128,
 ) -> [u8; 32] {
-    let text = voucher_text(chain_id, contract, channel_id, cumulative);
+    let text = voucher_text_v1(chain_id, contract, channel_id, cumulative);
     Sha256::digest(adr36_sign_bytes(payer, text.as_bytes())).into()
 }
 
 #[cfg(feature = "signing")]
 mod signing {
-    use super::{adr36_voucher_digest, voucher_digest};
+    use super::{adr36_voucher_digest_v1, voucher_digest, TextVoucher};
     use k256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
     use k256::ecdsa::{Signature, SigningKey, VerifyingKey};
 
@@ -182,12 +256,22 @@ mod signing {
         pub fn sign_adr36(
             &self,
             payer: &str,
+            voucher: &TextVoucher<'_>,
+        ) -> Result<[u8; 64], VoucherError> {
+            self.sign_digest(&voucher.adr36_digest(payer))
+        }
+
+        /// [`VoucherSigner::sign_adr36`] of the first text (no payee, no asset), as wallets
+        /// signed it before v2: for tests of the channels an escrow still takes it for.
+        pub fn sign_adr36_v1(
+            &self,
+            payer: &str,
             chain_id: &str,
             contract: &str,
             channel_id: u64,
             cumulative: u128,
         ) -> Result<[u8; 64], VoucherError> {
-            self.sign_digest(&adr36_voucher_digest(
+            self.sign_digest(&adr36_voucher_digest_v1(
                 payer, chain_id, contract, channel_id, cumulative,
             ))
         }
@@ -198,12 +282,22 @@ mod signing {
         pubkey: &[u8],
         signature: &[u8],
         payer: &str,
+        voucher: &TextVoucher<'_>,
+    ) -> Result<(), VoucherError> {
+        verify_digest(pubkey, signature, &voucher.adr36_digest(payer))
+    }
+
+    /// [`verify_voucher_adr36`] of the first text (no payee, no asset).
+    pub fn verify_voucher_adr36_v1(
+        pubkey: &[u8],
+        signature: &[u8],
+        payer: &str,
         chain_id: &str,
         contract: &str,
         channel_id: u64,
         cumulative: u128,
     ) -> Result<(), VoucherError> {
-        let digest = adr36_voucher_digest(payer, chain_id, contract, channel_id, cumulative);
+        let digest = adr36_voucher_digest_v1(payer, chain_id, contract, channel_id, cumulative);
         verify_digest(pubkey, signature, &digest)
     }
 
@@ -246,7 +340,8 @@ mod signing {
 
 #[cfg(feature = "signing")]
 pub use signing::{
-    sign_voucher, verify_voucher, verify_voucher_adr36, VoucherError, VoucherSigner,
+    sign_voucher, verify_voucher, verify_voucher_adr36, verify_voucher_adr36_v1, VoucherError,
+    VoucherSigner,
 };
 
 #[cfg(test)]
@@ -266,16 +361,44 @@ mod tests {
         assert_eq!(m, expected);
     }
 
+    const V2: TextVoucher<'static> = TextVoucher {
+        chain_id: "bithive-1",
+        contract: "cosmos1xyz",
+        channel_id: 7,
+        payee: "bithive1payee",
+        asset: VoucherAsset::Cw20("cosmos1btt"),
+        cumulative: 1_000,
+    };
+
     /// The ADR-36 form: the text a wallet shows, and the sha256 of its sign doc, computed
     /// independently (Python: hashlib, base64 and the JSON written out by hand).
     #[test]
-    fn adr36_form_test_vector() {
+    fn adr36_form_test_vectors() {
         assert_eq!(
-            voucher_text("bithive-1", "cosmos1xyz", 7, 1_000),
+            V2.text(),
+            "bithive.payfi.voucher.v2 chain=bithive-1 contract=cosmos1xyz channel=7 \
+             payee=bithive1payee asset=cw20:cosmos1btt cumulative=1000"
+        );
+        assert_eq!(
+            hex::encode(V2.adr36_digest("bithive1payer")),
+            "830350cbe02391193a2b0cc9ed272a7c500bdaf8737ef31cdc4bb75785f19dcf"
+        );
+        let native = TextVoucher {
+            asset: VoucherAsset::Native("ubtt"),
+            ..V2
+        };
+        assert!(native.text().contains(" asset=native:ubtt "));
+        assert_eq!(
+            hex::encode(native.adr36_digest("bithive1payer")),
+            "e782db7fedab1e40bd5c1474eb908454572044347f19958da0a83ad077cf8adc"
+        );
+        // The first text, as wallets signed it before v2.
+        assert_eq!(
+            voucher_text_v1("bithive-1", "cosmos1xyz", 7, 1_000),
             "bithive.payfi.voucher.v1 chain=bithive-1 contract=cosmos1xyz channel=7 cumulative=1000"
         );
         assert_eq!(
-            hex::encode(adr36_voucher_digest(
+            hex::encode(adr36_voucher_digest_v1(
                 "bithive1payer",
                 "bithive-1",
                 "cosmos1xyz",
@@ -284,14 +407,49 @@ mod tests {
             )),
             "6b12c721417f4dea5d382ec0ac61f6e2ae4d2c71b61c32246af8584dac6e03e6"
         );
-        // Neither form stands for the other, and the signer is bound.
+    }
+
+    /// Every field of the text is bound, and so is its signer; no form stands for another.
+    #[test]
+    fn every_field_of_the_text_is_bound() {
+        let d = V2.adr36_digest("bithive1payer");
+        for other in [
+            TextVoucher {
+                chain_id: "bithive-2",
+                ..V2
+            },
+            TextVoucher {
+                contract: "cosmos1abc",
+                ..V2
+            },
+            TextVoucher {
+                channel_id: 8,
+                ..V2
+            },
+            TextVoucher {
+                payee: "bithive1other",
+                ..V2
+            },
+            TextVoucher {
+                asset: VoucherAsset::Cw20("cosmos1btk"),
+                ..V2
+            },
+            TextVoucher {
+                asset: VoucherAsset::Native("cosmos1btt"),
+                ..V2
+            },
+            TextVoucher {
+                cumulative: 1_001,
+                ..V2
+            },
+        ] {
+            assert_ne!(other.adr36_digest("bithive1payer"), d, "{other:?}");
+        }
+        assert_ne!(V2.adr36_digest("bithive1other"), d);
+        assert_ne!(d, voucher_digest("bithive-1", "cosmos1xyz", 7, 1_000));
         assert_ne!(
-            adr36_voucher_digest("bithive1payer", "bithive-1", "cosmos1xyz", 7, 1_000),
-            voucher_digest("bithive-1", "cosmos1xyz", 7, 1_000)
-        );
-        assert_ne!(
-            adr36_voucher_digest("bithive1payer", "bithive-1", "cosmos1xyz", 7, 1_000),
-            adr36_voucher_digest("bithive1other", "bithive-1", "cosmos1xyz", 7, 1_000)
+            d,
+            adr36_voucher_digest_v1("bithive1payer", "bithive-1", "cosmos1xyz", 7, 1_000)
         );
     }
 
@@ -300,16 +458,36 @@ mod tests {
     fn an_adr36_voucher_verifies_in_its_form_only() {
         let signer = VoucherSigner::from_secret(&[7u8; 32]).unwrap();
         let pk = signer.public_key_compressed();
-        let sig = signer
-            .sign_adr36("bithive1payer", "bithive-1", "c", 3, 500)
-            .unwrap();
-        verify_voucher_adr36(&pk, &sig, "bithive1payer", "bithive-1", "c", 3, 500).unwrap();
+        let v = TextVoucher {
+            contract: "c",
+            channel_id: 3,
+            cumulative: 500,
+            ..V2
+        };
+        let sig = signer.sign_adr36("bithive1payer", &v).unwrap();
+        verify_voucher_adr36(&pk, &sig, "bithive1payer", &v).unwrap();
         assert_eq!(
             verify_voucher(&pk, &sig, "bithive-1", "c", 3, 500),
             Err(VoucherError::Mismatch)
         );
         assert_eq!(
-            verify_voucher_adr36(&pk, &sig, "bithive1payer", "bithive-1", "c", 3, 501),
+            verify_voucher_adr36_v1(&pk, &sig, "bithive1payer", "bithive-1", "c", 3, 500),
+            Err(VoucherError::Mismatch)
+        );
+        let more = TextVoucher {
+            cumulative: 501,
+            ..v
+        };
+        assert_eq!(
+            verify_voucher_adr36(&pk, &sig, "bithive1payer", &more),
+            Err(VoucherError::Mismatch)
+        );
+        let old = signer
+            .sign_adr36_v1("bithive1payer", "bithive-1", "c", 3, 500)
+            .unwrap();
+        verify_voucher_adr36_v1(&pk, &old, "bithive1payer", "bithive-1", "c", 3, 500).unwrap();
+        assert_eq!(
+            verify_voucher_adr36(&pk, &old, "bithive1payer", &v),
             Err(VoucherError::Mismatch)
         );
     }

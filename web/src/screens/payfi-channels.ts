@@ -16,16 +16,25 @@ import { type Chain, chainTime, executeMsg, plain, runTx, type Session } from ".
 import { copyButton, cw20Units, field, fmt, h, parseAmount, section, short, txStatus } from "../ui";
 import { checkAddress } from "./wallet";
 
+/** Domain of the raw form's message (`payfi_voucher::VOUCHER_DOMAIN`). */
 const DOMAIN = "bithive.payfi.voucher.v1";
+/** Domain of the text a wallet signs (`payfi_voucher::VOUCHER_TEXT_DOMAIN`): v2 names the payee
+ * and the asset, so the wallet's prompt says on its own who is paid in what. */
+const TEXT_DOMAIN = "bithive.payfi.voucher.v2";
 
-/** The text a wallet signs for a voucher (`payfi_voucher::voucher_text`). */
-export function voucherText(chainId: string, contract: string, channel: number, cumulative: bigint): string {
-  return `${DOMAIN} chain=${chainId} contract=${contract} channel=${channel} cumulative=${cumulative}`;
+/** A channel's asset as the voucher text names it (`payfi_voucher::VoucherAsset`). */
+function assetLabel(asset: Channel["asset"]): string {
+  return "cw20" in asset ? `cw20:${asset.cw20}` : `native:${asset.native}`;
+}
+
+/** The text a wallet signs for a voucher of channel `c` (`payfi_voucher::TextVoucher::text`). */
+export function voucherText(chainId: string, contract: string, c: Channel, cumulative: bigint): string {
+  return `${TEXT_DOMAIN} chain=${chainId} contract=${contract} channel=${c.id} payee=${c.payee} asset=${assetLabel(c.asset)} cumulative=${cumulative}`;
 }
 
 /** The digest each form signs: the raw message's (`payfi_voucher::voucher_digest`) and the
- * ADR-36 sign doc's of the text, signed by the payer (`adr36_voucher_digest`). */
-function digests(chainId: string, contract: string, payer: string, channel: number, cumulative: bigint): [VoucherForm, Uint8Array][] {
+ * ADR-36 sign doc's of the text, signed by the payer (`TextVoucher::adr36_digest`). */
+function digests(chainId: string, contract: string, c: Channel, cumulative: bigint): [VoucherForm, Uint8Array][] {
   const be = (n: bigint, bytes: number) => {
     const out = new Uint8Array(bytes);
     for (let i = bytes - 1; i >= 0; i--) {
@@ -36,7 +45,7 @@ function digests(chainId: string, contract: string, payer: string, channel: numb
   };
   const parts = [toUtf8(DOMAIN)];
   for (const p of [chainId, contract].map(toUtf8)) parts.push(be(BigInt(p.length), 4), p);
-  parts.push(be(BigInt(channel), 8), be(cumulative, 16));
+  parts.push(be(BigInt(c.id), 8), be(cumulative, 16));
   const raw = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => (raw.set(p, at), at + p.length), 0);
   // ADR-36, as Keplr's makeADR36AminoSignDoc builds it: no chain, no fee, one MsgSignData.
@@ -46,7 +55,7 @@ function digests(chainId: string, contract: string, payer: string, channel: numb
     sequence: "0",
     fee: { gas: "0", amount: [] },
     memo: "",
-    msgs: [{ type: "sign/MsgSignData", value: { signer: payer, data: toBase64(toUtf8(voucherText(chainId, contract, channel, cumulative))) } }],
+    msgs: [{ type: "sign/MsgSignData", value: { signer: c.payer, data: toBase64(toUtf8(voucherText(chainId, contract, c, cumulative))) } }],
   };
   return [["raw", sha256(raw)], ["adr36", sha256(serializeSignDoc(adr36))]];
 }
@@ -57,7 +66,7 @@ async function voucherForm(chain: Chain, c: Channel, cumulative: bigint, signatu
   if (signature.length !== 64) return null;
   const sig = Secp256k1Signature.fromFixedLength(signature);
   const key = fromBase64(c.pubkey);
-  for (const [form, digest] of digests(chain.d.chain_id, chain.d.contracts.payfi_escrow, c.payer, c.id, cumulative)) {
+  for (const [form, digest] of digests(chain.d.chain_id, chain.d.contracts.payfi_escrow, c, cumulative)) {
     if (await Secp256k1.verifySignature(sig, digest, key)) return form;
   }
   return null;
@@ -177,10 +186,10 @@ export function channelsSection(chain: Chain, s: Session): HTMLElement {
           } catch (e) {
             return report("failed", `Not signed: ${plain(e)}.`);
           }
-          const text = voucherText(chain.d.chain_id, contract, c.id, cumulative);
+          const text = voucherText(chain.d.chain_id, contract, c, cumulative);
           let signature: string;
           try {
-            report("signing", "Waiting for your wallet (a signature, no transaction, no fee)…");
+            report("signing", `Waiting for your wallet (a signature, no transaction, no fee). Its text names channel ${c.id}, the payee ${c.payee}, the asset ${assetLabel(c.asset)} and the total ${cumulative} in base units (${money(cumulative)}): sign only if they are these.`);
             signature = toHex(fromBase64((await chain.signArbitrary(text, "a voucher")).signature));
           } catch (e) {
             return report("failed", `Not signed: ${/reject|denied|cancel/i.test(plain(e)) ? "you rejected the request in your wallet" : plain(e)}.`);

@@ -8,7 +8,8 @@ use super::Res;
 use crate::error::ContractError;
 use crate::funds::{pay, pay_with_fee};
 use crate::msg::{OpenChannelMsg, VoucherForm};
-use crate::state::{AssetInfo, Channel, CHANNELS, CHANNEL_SEQ, CONFIG};
+use crate::state::{AssetInfo, Channel, ADR36_V1_UNTIL, CHANNELS, CHANNEL_SEQ, CONFIG};
+use bithive_payfi_voucher::{TextVoucher, VoucherAsset};
 
 pub const MIN_CHALLENGE_SECS: u64 = 60;
 pub const MAX_CHALLENGE_SECS: u64 = 30 * 24 * 3600;
@@ -135,24 +136,52 @@ pub fn redeem(
         });
     }
     // Either form binds this chain, this contract, the channel and the running total; the
-    // ADR-36 one also names the payer as its signer (what a wallet signs, ADR 011).
+    // ADR-36 one also names the payer as its signer, and its text the payee and the asset
+    // (what a wallet shows and signs, ADR 011).
     let (chain, contract) = (&env.block.chain_id, env.contract.address.as_str());
-    let digest = match form {
-        VoucherForm::Raw => {
-            bithive_payfi_voucher::voucher_digest(chain, contract, channel_id, cumulative.u128())
-        }
-        VoucherForm::Adr36 => bithive_payfi_voucher::adr36_voucher_digest(
-            c.payer.as_str(),
+    let digests = match form {
+        VoucherForm::Raw => vec![bithive_payfi_voucher::voucher_digest(
             chain,
             contract,
             channel_id,
             cumulative.u128(),
-        ),
+        )],
+        VoucherForm::Adr36 => {
+            let text = TextVoucher {
+                chain_id: chain,
+                contract,
+                channel_id,
+                payee: c.payee.as_str(),
+                asset: match &c.asset {
+                    AssetInfo::Native(denom) => VoucherAsset::Native(denom),
+                    AssetInfo::Cw20(token) => VoucherAsset::Cw20(token.as_str()),
+                },
+                cumulative: cumulative.u128(),
+            };
+            let mut d = vec![text.adr36_digest(c.payer.as_str())];
+            // A channel opened before the migration to v2: its payer may have signed v1 texts.
+            if channel_id <= ADR36_V1_UNTIL.may_load(deps.storage)?.unwrap_or(0) {
+                d.push(bithive_payfi_voucher::adr36_voucher_digest_v1(
+                    c.payer.as_str(),
+                    chain,
+                    contract,
+                    channel_id,
+                    cumulative.u128(),
+                ));
+            }
+            d
+        }
     };
-    let valid = deps
-        .api
-        .secp256k1_verify(&digest, &signature, &c.pubkey)
-        .map_err(|_| ContractError::BadVoucherSignature {})?;
+    let mut valid = false;
+    for digest in &digests {
+        valid = deps
+            .api
+            .secp256k1_verify(digest, &signature, &c.pubkey)
+            .map_err(|_| ContractError::BadVoucherSignature {})?;
+        if valid {
+            break;
+        }
+    }
     if !valid {
         return Err(ContractError::BadVoucherSignature {});
     }

@@ -16,9 +16,9 @@ pub const PRICE: u128 = 250;
 /// Escrow fee: 1 %.
 pub const FEE_BPS: u16 = 100;
 
-/// payfi-escrow (with its reply entry point).
+/// payfi-escrow (with its reply and migrate entry points).
 pub fn escrow_contract() -> Box<dyn Contract<Empty>> {
-    contract!(bithive_payfi_escrow, reply)
+    contract!(bithive_payfi_escrow, reply, migrate)
 }
 
 /// The model registry.
