@@ -818,6 +818,10 @@ impl Session {
                 self.name(to),
                 waited_for(waited_secs)
             ),
+            P2pEvent::Reachability(bithive_bitchat_p2p::Reachability::Private) => println!(
+                "! this node is set to be public, but no bootstrap node could dial it back: \
+                 people cannot reach it unprompted (open its port, or run it as a private node)"
+            ),
             P2pEvent::OutboxExpired { to, payloads } => println!(
                 "! gave up on {payloads} message(s) to {} after six days in the outbox",
                 self.name(to)

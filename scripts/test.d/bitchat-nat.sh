@@ -13,6 +13,8 @@
 #   6. the same as people use it: `bithive chat` behind Alice's and Bob's NATs; Alice knows only
 #      Bob's BitChat id, asks to talk, Bob accepts, they talk (MLS) and the chat punches through;
 #      every file the two chat clients wrote is 0600 and holds no message in clear.
+#   7. AutoNAT: a public node is told whether its bootstrap node can dial it back: yes on the
+#      internet side, no behind a NAT (started as public by mistake, it warns).
 # Needs root (namespaces) and nft (scripts/setup.sh installs it in the test profile).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -36,7 +38,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$rc" != 0 ]; then
-    for n in relay alice bob carol alice-chat bob-chat; do
+    for n in relay alice bob carol alice-chat bob-chat dave erin; do
       echo "--- $n (stdout, then the last of stderr):" >&2
       cat "$H/$n.out" >&2 2>/dev/null || true
       tail -n 20 "$H/$n.err" >&2 2>/dev/null || true
@@ -271,6 +273,19 @@ while IFS= read -r -d '' f; do
 done < <(find "$H/alice-chat-home" "$H/bob-chat-home" -type f -print0)
 [ "$bad" = 0 ]
 echo "bitchat-nat: bithive chat behind two NATs: Alice found Bob by his BitChat id, they talked, the chat punched through; their files sealed, 0600 ($(elapsed) s)"
+
+# 7. AutoNAT: a public node checks it is reachable where it says, through its bootstrap node
+# (which dials it back from a fresh port). Dave, a second public node on the internet side, is
+# told `public`; Erin, started as public behind Alice's NAT by mistake, is told `private` (the
+# router drops the unsolicited dial-back), and says so.
+for n in dave erin; do "$B" new-key --key-file "$H/$n.key" > "$H/$n.id"; done
+start dave "$P-inet" --public --listen /ip4/10.77.0.1/udp/4003/quic-v1 --bootstrap "$BOOT"
+start erin "$P-a" --public --listen /ip4/0.0.0.0/udp/4003/quic-v1 --bootstrap "$BOOT"
+wait_for dave reachability status=public "addr=/ip4/10.77.0.1/udp/4003/quic-v1*" --within 60
+wait_for erin reachability status=private --within 90
+grep -q "not reachable" "$H/erin.err" || { echo "bitchat-nat: Erin did not warn that she is not reachable" >&2; exit 1; }
+if has erin reachability status=public; then echo "bitchat-nat: Erin behind a NAT was told she is public" >&2; exit 1; fi
+echo "bitchat-nat: AutoNAT: the public node is told it is reachable, the one behind a NAT that it is not ($(elapsed) s)"
 
 # Nothing an attacker could feed the DHT was refused here: this run had none.
 if grep -h '"event":"error"' "$H"/*.out >&2; then echo "bitchat-nat: a command failed" >&2; exit 1; fi

@@ -31,5 +31,6 @@ pub mod record;
 pub use error::P2pError;
 pub use libp2p::{multiaddr::Protocol, Multiaddr, PeerId};
 pub use node::{
-    NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, Receipt, CHUNK_PROTOCOL, KAD_PROTOCOL,
+    NodeInfo, P2pConfig, P2pEvent, P2pHandle, P2pNode, Path, Reachability, Receipt, CHUNK_PROTOCOL,
+    KAD_PROTOCOL,
 };

@@ -28,7 +28,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{behaviour::toggle::Toggle, ConnectionId, NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    dcutr, identify, noise, ping, relay, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+    autonat, dcutr, identify, noise, ping, relay, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -176,6 +176,10 @@ pub enum P2pEvent {
         account: AccountId,
         reason: String,
     },
+    /// A public node's check of its own reachability changed its answer: `Private` means its
+    /// bootstrap nodes could not dial it back (a NAT or a firewall in the way: open the port,
+    /// or run it as a private node, which reaches others through relays).
+    Reachability(Reachability),
     /// An envelope for us. `from` is the authenticated sender when it came over a connection
     /// (`Direct`, `Relayed`); for `Stored` it is what the relay vouches for (it checked the
     /// depositor), and a relay could also hand the same envelope over twice: the end-to-end
@@ -311,6 +315,12 @@ struct Behaviour {
     limits: libp2p::connection_limits::Behaviour,
     relay_client: relay::client::Behaviour,
     relay: Toggle<relay::Behaviour>,
+    /// A public node's check that it is reachable where it says it is: its bootstrap nodes
+    /// dial it back from a fresh port, so a NAT or firewall in the way shows (AutoNAT v1).
+    /// Public nodes also answer others' checks. A private node runs none: a confirmed address
+    /// would no longer be offered to DCUtR as a hole-punch candidate, and it is reached through
+    /// its relays either way.
+    autonat: Toggle<autonat::Behaviour>,
     identify: identify::Behaviour,
     ping: ping::Behaviour,
     kad: kad::Behaviour<MemoryStore>,
@@ -380,6 +390,9 @@ impl P2pNode {
         }
         for (p, a) in &bootstrap {
             swarm.behaviour_mut().kad.add_address(p, a.clone());
+            if let Some(autonat) = swarm.behaviour_mut().autonat.as_mut() {
+                autonat.add_server(*p, Some(a.clone()));
+            }
             if let Err(e) = swarm.dial(a.clone()) {
                 tracing::warn!(%a, "dial bootstrap: {e}");
             }
@@ -534,6 +547,34 @@ impl P2pHandle {
     }
 }
 
+/// How a public node checks its own reachability, and answers others' checks.
+fn autonat_config() -> autonat::Config {
+    autonat::Config {
+        // Only the bootstrap nodes it was given judge it ([`autonat::Behaviour::add_server`]):
+        // any connected stranger could answer either way.
+        use_connected: false,
+        // Bootstrap nodes on a private network (an institute's LAN, the NAT test's namespaces)
+        // judge as well as any: what they can dial back, that network's peers can.
+        only_global_ips: false,
+        boot_delay: Duration::from_secs(2),
+        retry_interval: Duration::from_secs(30),
+        // With one or two bootstrap nodes, each is asked again as soon as a check is due.
+        throttle_server_period: Duration::from_secs(30),
+        ..autonat::Config::default()
+    }
+}
+
+/// What a node knows of its own reachability (only public nodes check it, see [`P2pEvent`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reachability {
+    /// Not checked yet, or no bootstrap node to check with.
+    Unknown,
+    /// A bootstrap node dialled it back at this address.
+    Public(Multiaddr),
+    /// Its bootstrap nodes could not dial it back: peers cannot reach it unprompted.
+    Private,
+}
+
 fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pError> {
     let t = |e: &dyn std::fmt::Display| P2pError::Transport(e.to_string());
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
@@ -563,6 +604,7 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
             } else {
                 kad::Mode::Client
             }));
+            let autonat = public.then(|| autonat::Behaviour::new(peer, autonat_config()));
             let relay = public.then(|| {
                 relay::Behaviour::new(
                     peer,
@@ -589,6 +631,7 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
                 ),
                 relay_client,
                 relay: relay.into(),
+                autonat: autonat.into(),
                 // Only external addresses are told (a public node's announced ones; none for a
                 // node behind a NAT: its LAN and loopback addresses mean nothing to others),
                 // and addresses other peers tell are not kept for dialling: they are
@@ -1221,6 +1264,28 @@ impl Driver {
                 }
             }
             SwarmEvent::Behaviour(BehaviourEvent::Kad(ev)) => self.kad_event(ev),
+            SwarmEvent::Behaviour(BehaviourEvent::Autonat(autonat::Event::StatusChanged {
+                new,
+                ..
+            })) => {
+                let r = match new {
+                    autonat::NatStatus::Public(a) => {
+                        tracing::info!(addr = %a, "reachable: a bootstrap node dialled us back");
+                        Reachability::Public(a)
+                    }
+                    autonat::NatStatus::Private => {
+                        tracing::warn!(
+                            announced = ?self.announce,
+                            "not reachable: no bootstrap node could dial this public node back \
+                             (a NAT or a firewall in the way?); peers cannot reach it \
+                             unprompted: open the port, or run it as a private node"
+                        );
+                        Reachability::Private
+                    }
+                    autonat::NatStatus::Unknown => Reachability::Unknown,
+                };
+                self.emit(P2pEvent::Reachability(r));
+            }
             SwarmEvent::Behaviour(BehaviourEvent::Envelopes(ev)) => self.envelope_event(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Mailbox(ev)) => self.mailbox_event(ev),
             SwarmEvent::Behaviour(BehaviourEvent::Chunks(ev)) => self.chunk_event(ev),

@@ -22,7 +22,7 @@ use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
 use bithive_bitchat_p2p::record::{
     address_key, chain_address, record_key, sign_record, AccountRecord,
 };
-use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, CHUNK_PROTOCOL, KAD_PROTOCOL};
+use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, Reachability, CHUNK_PROTOCOL, KAD_PROTOCOL};
 use common::{config, until, WAIT};
 use futures::StreamExt;
 use libp2p::kad::{
@@ -981,4 +981,34 @@ async fn a_flood_of_reservations_is_held_to_the_per_address_limit() {
     .await;
     assert_eq!(got, body);
     drop(dir);
+}
+
+/// AutoNAT (issue #46): a public node learns from its bootstrap node that it is reachable at
+/// its own address (dialled back from a fresh port, not over the connection it already has).
+/// Behind a NAT the same check answers `Private` (`scripts/test.d/bitchat-nat.sh`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_node_is_told_its_bootstrap_node_can_dial_it_back() {
+    let w = relay().await;
+    let mut public = P2pNode::start(&[40; 32], config(true, vec![w.relay_addr.clone()]))
+        .await
+        .unwrap();
+    let listening = until(&mut public, "listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let reachable = until(&mut public, "reachability", |e| match e {
+        P2pEvent::Reachability(r) => Some(r.clone()),
+        _ => None,
+    })
+    .await;
+    let Reachability::Public(at) = reachable else {
+        panic!("a public node on loopback found {reachable:?}")
+    };
+    // The address it was dialled back at is the one it listens on (its peer id may follow).
+    assert!(
+        at.to_string().starts_with(&listening.to_string()),
+        "dialled back at {at}, listening at {listening}"
+    );
+    drop(w);
 }

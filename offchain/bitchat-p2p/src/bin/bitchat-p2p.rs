@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use bithive_bitchat::AccountId;
 use bithive_bitchat_p2p::record::AddrPolicy;
-use bithive_bitchat_p2p::{identity, P2pConfig, P2pEvent, P2pHandle, P2pNode};
+use bithive_bitchat_p2p::{identity, P2pConfig, P2pEvent, P2pHandle, P2pNode, Reachability};
 use clap::{Parser, Subcommand};
 use libp2p::Multiaddr;
 use serde_json::json;
@@ -234,6 +234,13 @@ fn print_event(ev: P2pEvent) {
         P2pEvent::PunchFailed { account, reason } => {
             out(json!({"event": "punch_failed", "account": account.to_string(), "reason": reason}))
         }
+        P2pEvent::Reachability(r) => out(match r {
+            Reachability::Public(a) => {
+                json!({"event": "reachability", "status": "public", "addr": a.to_string()})
+            }
+            Reachability::Private => json!({"event": "reachability", "status": "private"}),
+            Reachability::Unknown => json!({"event": "reachability", "status": "unknown"}),
+        }),
         P2pEvent::Received {
             from,
             envelope,
