@@ -1867,33 +1867,40 @@ impl Driver {
         match request {
             Frame::Deliver(e) => {
                 let id = e.id;
-                // Not in the sender's own name, empty, or the store at its entry cap (each
-                // change rewrites the file, so its size is kept down).
-                let status = if e.from != account.0
+                // Not in the sender's own name, empty, or the store at its entry cap.
+                let (status, why) = if e.from != account.0
                     || e.ciphertext.is_empty()
                     || store.len() >= MAILBOX_MAX_ENTRIES
                 {
-                    AckStatus::Rejected
+                    (
+                        AckStatus::Rejected,
+                        Some("not in the sender's own name, empty, or the mailbox full".into()),
+                    )
                 } else {
                     match store.deposit(e, now) {
-                        Ok(Ok(())) => AckStatus::Stored,
+                        Ok(Ok(())) => (AckStatus::Stored, None),
                         Ok(Err(bithive_bitchat::mailbox::Refusal::Duplicate)) => {
-                            AckStatus::Duplicate
+                            (AckStatus::Duplicate, None)
                         }
                         Ok(Err(r)) => {
                             tracing::info!(%peer, "mailbox refused a deposit: {r:?}");
-                            AckStatus::Rejected
+                            (AckStatus::Rejected, Some(format!("{r:?}")))
                         }
+                        // A full disk, say: nothing was stored, and the sender, told so, tries
+                        // its other relays and keeps the envelope in its outbox until one takes it.
                         Err(err) => {
                             tracing::error!("mailbox: {err}");
-                            AckStatus::Rejected
+                            (
+                                AckStatus::Rejected,
+                                Some(format!("this relay could not store it: {err}")),
+                            )
                         }
                     }
                 };
-                if status == AckStatus::Rejected {
+                if let Some(why) = why {
                     self.emit(P2pEvent::Refused {
                         from: peer,
-                        reason: "mailbox deposit refused (sender not the depositor, quota, size or expiry)".into(),
+                        reason: format!("mailbox deposit refused: {why}"),
                     });
                 }
                 vec![Frame::Ack { id, status }]

@@ -1,0 +1,114 @@
+//! A relay whose disk is full (issue #46): it refuses deposits and says why, stays up, loses
+//! nothing it had stored, and stores again once there is room; the sender is told the envelope
+//! did not go, and nothing of it reaches the recipient twice.
+//!
+//! The disk is "filled" by a file-size limit on this process (`RLIMIT_FSIZE`, `SIGXFSZ`
+//! ignored), as in `offchain/bitchat/tests/full_disk.rs`: only the relay writes files here. The
+//! limit holds for the whole process, so this binary has one test.
+
+mod common;
+
+use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path};
+use common::{config, until};
+
+fn disk_room(bytes: u64) {
+    let lim = libc::rlimit {
+        rlim_cur: bytes,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: plain libc calls on this process.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &lim) }, 0);
+}
+
+async fn person(secret: u8, relay: &libp2p::Multiaddr) -> P2pNode {
+    let mut n = P2pNode::start(&[secret; 32], config(false, vec![relay.clone()]))
+        .await
+        .unwrap();
+    until(&mut n, "publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_with_room() {
+    // SAFETY: as above; without this the first write past the limit kills the process.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(true, vec![]);
+    c.data_dir = Some(dir.path().join("relay"));
+    let mut relay = P2pNode::start(&[1; 32], c).await.unwrap();
+    let addr = until(&mut relay, "listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let relay_addr = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
+    let alice = person(2, &relay_addr).await;
+    let bob = person(3, &relay_addr).await;
+    let bob_account = bob.account();
+    bob.shutdown().await;
+    let stored_first = alice
+        .send(bob_account, b"before the disk filled".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(stored_first, Path::Stored);
+
+    // The disk is full: the deposit is refused, the sender told, the relay says why.
+    disk_room(0);
+    let err = alice
+        .send(bob_account, b"while the disk was full".to_vec())
+        .await
+        .expect_err("a relay with a full disk stored nothing");
+    eprintln!("alice was told: {err}");
+    let why = until(&mut relay, "the relay's refusal", |e| match e {
+        P2pEvent::Refused { reason, .. } => Some(reason.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(why.contains("could not store it"), "{why}");
+
+    // Room again: the same relay, still up, stores the next deposit.
+    disk_room(libc::RLIM_INFINITY);
+    let path = alice
+        .send(bob_account, b"after the disk was freed".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(path, Path::Stored);
+
+    // Bob returns and gets what was stored, once each, and nothing of the refused one.
+    let mut bob = P2pNode::start(&[3; 32], config(false, vec![relay_addr.clone()]))
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        let body = until(&mut bob, "a stored message", |e| match e {
+            P2pEvent::Received {
+                envelope, receipt, ..
+            } => {
+                receipt.taken();
+                Some(envelope.clone())
+            }
+            _ => None,
+        })
+        .await;
+        got.push(String::from_utf8(body).unwrap());
+    }
+    got.sort();
+    assert_eq!(got, ["after the disk was freed", "before the disk filled"]);
+    // Nothing more comes: the refused envelope was never stored.
+    let more = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        loop {
+            match bob.next_event().await {
+                Some(P2pEvent::Received { envelope, .. }) => return envelope,
+                Some(_) => {}
+                None => std::future::pending().await,
+            }
+        }
+    })
+    .await;
+    assert!(more.is_err(), "a third message arrived: {more:?}");
+}
