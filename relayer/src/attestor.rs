@@ -1172,6 +1172,10 @@ pub struct ProbeResponder {
     /// An attestor's tallies and statements for the other attestors ([`crate::reporter`]).
     published: Option<Arc<crate::reporter::Published>>,
     bench: Option<Arc<BenchService>>,
+    /// Set once the node is stopping: it takes no new work, so probes and benchmark requests
+    /// are answered 503 from then on (attestors count it down), while what an attestor
+    /// published for the others' close is still served until the process ends.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ProbeResponder {
@@ -1180,7 +1184,17 @@ impl ProbeResponder {
             chains,
             published: None,
             bench: None,
+            stopping: Arc::default(),
         }
+    }
+
+    /// The flag that, once set, makes this responder refuse probes and benchmark requests.
+    pub fn stopping(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.stopping.clone()
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Also serves what this attestor publishes for the others.
@@ -1204,6 +1218,9 @@ impl ProbeResponder {
         let Some(bench) = &self.bench else {
             return Reply::not_found();
         };
+        if self.is_stopping() {
+            return stopping_reply();
+        }
         let staking_of = |chain: &str| {
             self.chains
                 .iter()
@@ -1260,6 +1277,9 @@ impl ProbeResponder {
         let Some((_, staking, node, key)) = self.chains.iter().find(|c| c.0 == chain) else {
             return Reply::not_found();
         };
+        if self.is_stopping() {
+            return stopping_reply();
+        }
         match probe::answer(key, chain, staking, node, &challenge)
             .ok()
             .and_then(|a| serde_json::to_string(&a).ok())
@@ -1267,6 +1287,14 @@ impl ProbeResponder {
             Some(body) => Reply::ok("application/json", body),
             None => server_error("signing failed".into()),
         }
+    }
+}
+
+fn stopping_reply() -> Reply {
+    Reply {
+        status: "503 Service Unavailable",
+        content_type: "text/plain",
+        body: "stopping: this node takes no new work\n".into(),
     }
 }
 

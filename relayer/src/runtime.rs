@@ -385,6 +385,7 @@ pub async fn run_until(
         tasks.push(tokio::spawn(prober.run(client, tick, Some(publish), stop)));
     }
     let mut refreshers = Vec::new();
+    let mut stopping = None;
     let probe_server = match &cfg.probe_addr {
         Some(addr) => {
             let bench = workload_node
@@ -432,6 +433,7 @@ pub async fn run_until(
             if let Some(bench) = bench {
                 responder = responder.with_benchmarks(bench);
             }
+            stopping = Some(responder.stopping());
             let responder = Arc::new(responder);
             Some(tokio::spawn(bithive_bitchat::endpoint::serve_async(
                 listener,
@@ -459,12 +461,12 @@ pub async fn run_until(
     };
     shutdown.await;
     tracing::info!("shutdown requested: finishing the round in progress");
-    // A stopping node takes no new work: its probe endpoint closes first, so attestors count
-    // it down from the moment it stops, not from whenever its last round ends (a round can
-    // wait seconds on a commit). Connections already accepted are still answered.
-    if let Some(p) = probe_server {
-        p.abort();
-        let _ = p.await;
+    // A stopping node takes no new work: its probes and benchmark requests are refused from
+    // now on, so attestors count it down from the moment it stops, not from whenever its last
+    // round ends (a round can wait seconds on a commit). What an attestor published for the
+    // others' epoch close is still served while its tasks finish.
+    if let Some(flag) = &stopping {
+        flag.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     let _ = stop_tx.send(true);
     let mut result = Ok(());
@@ -475,7 +477,11 @@ pub async fn run_until(
             Ok(Ok(())) => {}
         }
     }
-    for s in server.into_iter().chain(refreshers) {
+    for s in [server, probe_server]
+        .into_iter()
+        .flatten()
+        .chain(refreshers)
+    {
         s.abort();
     }
     workers.shutdown().await;

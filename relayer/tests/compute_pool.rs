@@ -757,13 +757,23 @@ async fn run(net: Net) {
         // The epoch before E1 too: a report counts every job paid since the node's last, so
         // the first reports (of that epoch, early in E1) already hold some of E1's jobs.
         fetches.push((e - 1, fetch(e - 1)));
-        // The offline node's endpoint closes as soon as it is asked to stop (its round in
-        // progress goes on behind it) and answers again once it is back: both on the chain's
-        // clock, which the attestors probe by.
-        let offline_url = format!("http://{}/", addrs[offline.address()]);
+        // The offline node refuses probes as soon as it is asked to stop (its round in
+        // progress goes on behind it) and answers them again once it is back: both on the
+        // chain's clock, which the attestors probe by.
+        let probe_url = format!(
+            "http://{}{}",
+            addrs[offline.address()],
+            bithive_relayer::probe::probe_path(&net.chain_id, &[7; 32])
+        );
+        let answers = |url: String| async move { matches!(get(&url).await, Some((200, _))) };
         if e == e2 {
             let stopping = tokio::spawn(offline_relayer.take().unwrap().stop());
-            while get(&offline_url).await.is_some() {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while answers(probe_url.clone()).await {
+                assert!(
+                    Instant::now() < deadline,
+                    "the stopping node still answers probes"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             down_at = chain_now(&gov).await;
@@ -772,7 +782,12 @@ async fn run(net: Net) {
         wait_until(&gov, start_of(e) + EPOCH / 2).await;
         if e == e2 {
             offline_relayer = Some(start(config("offline", offline, false)));
-            while get(&offline_url).await.is_none() {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !answers(probe_url.clone()).await {
+                assert!(
+                    Instant::now() < deadline,
+                    "the restarted node answers no probe"
+                );
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             up_at = chain_now(&gov).await;
@@ -1003,27 +1018,53 @@ async fn run(net: Net) {
         }
     }
 
-    // The offline node: down for about half its epoch, and measured so: its unanswered share
-    // of E2 is the share of E2 it was down, within two of the eight slots (a slot's probe goes
-    // out up to a tick and a block after its time). The others answered (nearly) every probe.
-    let avail = |n: &str, e: u64| enodes[&(n.to_string(), e)].0;
-    let down = Decimal::from_ratio(
-        up_at
-            .min(start_of(e3))
-            .saturating_sub(down_at.max(start_of(e2))),
-        EPOCH,
-    );
+    // The offline node: down for about half its epoch, and measured so. Each attestor probes
+    // once in each of E2's eight strata (seven of EPOCH / PROBES seconds, the last takes the
+    // rest) at a time of its own, and a probe goes out up to a tick and a block (LAG) after
+    // it: a stratum wholly inside the down window was missed by every attestor, one wholly
+    // outside it answered. The median attestor's unanswered share lies between, give or take
+    // one probe (a slot skipped as late is not counted as probed). The others answered
+    // (nearly) every probe.
+    const LAG: u64 = 2;
+    let stratum = EPOCH / u64::from(PROBES);
+    let strata: Vec<(u64, u64)> = (0..u64::from(PROBES))
+        .map(|i| {
+            let start = start_of(e2) + i * stratum;
+            let end = if i + 1 == u64::from(PROBES) {
+                start_of(e3)
+            } else {
+                start + stratum
+            };
+            (start, end)
+        })
+        .collect();
+    let surely = strata
+        .iter()
+        .filter(|(s, e)| *s >= down_at && *e + LAG <= up_at)
+        .count() as u64;
+    let maybe = strata
+        .iter()
+        .filter(|(s, e)| *e + LAG > down_at && *s < up_at)
+        .count() as u64;
     assert!(
-        down >= Decimal::percent(25) && down <= Decimal::percent(75),
-        "the offline node was to be down for about half of E2: down {down} of it \
-         (from {down_at} to {up_at}, E2 from {})",
+        surely >= 2,
+        "the offline node was to be down for about half of E2: down from {down_at} to \
+         {up_at}, E2 from {}, so only {surely} whole strata",
         start_of(e2)
     );
+    let avail = |n: &str, e: u64| enodes[&(n.to_string(), e)].0;
     let a = avail("offline", e2);
     let missed = Decimal::one() - a;
+    let one = Decimal::from_ratio(1u64, u64::from(PROBES) - 1);
+    let (low, high) = (
+        Decimal::from_ratio(surely, PROBES).saturating_sub(one),
+        Decimal::from_ratio(maybe, PROBES) + one,
+    );
     assert!(
-        missed.abs_diff(down) <= Decimal::percent(25),
-        "offline in E2: available {a}, down {down} of the epoch; its tallies: {:#?}",
+        missed >= low && missed <= high,
+        "offline in E2: available {a}, so {missed} missed, not within {low}..{high} (down \
+         from {down_at} to {up_at}, E2 from {}); its tallies: {:#?}",
+        start_of(e2),
         tallies[&e2]
             .iter()
             .map(|s| s.tallies.iter().find(|t| t.node == offline.address()))
