@@ -270,6 +270,8 @@ pub struct NodeInfo {
     pub external: Vec<Multiaddr>,
     /// Connected accounts and whether every connection to them is relayed.
     pub connections: Vec<(PeerId, Path)>,
+    /// The DHT routing table: each peer and its addresses.
+    pub routing: Vec<(PeerId, Vec<Multiaddr>)>,
 }
 
 enum Command {
@@ -386,6 +388,11 @@ impl P2pNode {
         if config.public {
             for a in &announce {
                 swarm.add_external_address(a.clone());
+                // What it announces is what is checked (a port forwarded to it, say), beside
+                // the addresses it listens on.
+                if let Some(autonat) = swarm.behaviour_mut().autonat.as_mut() {
+                    autonat.probe_address(a.clone());
+                }
             }
         }
         for (p, a) in &bootstrap {
@@ -547,6 +554,19 @@ impl P2pHandle {
     }
 }
 
+/// DHT routing-table peers one subnet may hold (discv5 keeps 10 per /24 too).
+const ROUTING_PER_SUBNET: usize = 10;
+
+/// The subnet an address is in, for [`ROUTING_PER_SUBNET`]: an IPv4 /24 or an IPv6 /48 (what
+/// one operator is commonly given); `None` for an address without an IP.
+fn subnet(a: &Multiaddr) -> Option<(bool, u64)> {
+    a.iter().find_map(|p| match p {
+        Protocol::Ip4(ip) => Some((false, u64::from(u32::from(ip) >> 8))),
+        Protocol::Ip6(ip) => Some((true, (u128::from(ip) >> 80) as u64)),
+        _ => None,
+    })
+}
+
 /// How a public node checks its own reachability, and answers others' checks.
 fn autonat_config() -> autonat::Config {
     autonat::Config {
@@ -558,8 +578,13 @@ fn autonat_config() -> autonat::Config {
         only_global_ips: false,
         boot_delay: Duration::from_secs(2),
         retry_interval: Duration::from_secs(30),
-        // With one or two bootstrap nodes, each is asked again as soon as a check is due.
-        throttle_server_period: Duration::from_secs(30),
+        // With one or two bootstrap nodes, each may be asked again by the time a check is due.
+        throttle_server_period: Duration::from_secs(25),
+        // As a server: a dial-back takes a fresh socket and waits out a handshake per address,
+        // and ids cost nothing, so each asker gets two addresses tried and all askers together
+        // four checks a second (upstream: 16 and 30).
+        max_peer_addresses: 2,
+        throttle_clients_global_max: 4,
         ..autonat::Config::default()
     }
 }
@@ -587,6 +612,9 @@ fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pEr
             let mut kad_config = kad::Config::new(KAD_PROTOCOL);
             kad_config
                 .set_record_filtering(kad::StoreInserts::FilterBoth)
+                // Peers enter the routing table through `admit_to_routing` (one subnet's share
+                // bounded), not on every connection.
+                .set_kbucket_inserts(kad::BucketInserts::Manual)
                 .set_query_timeout(Duration::from_secs(30));
             let store = MemoryStore::with_config(
                 peer,
@@ -1027,7 +1055,24 @@ impl Driver {
                     let all_relayed = by_peer.entry(*p).or_insert(true);
                     *all_relayed &= *relayed;
                 }
+                let routing = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .kbuckets()
+                    .flat_map(|b| {
+                        b.iter()
+                            .map(|e| {
+                                (
+                                    *e.node.key.preimage(),
+                                    e.node.value.iter().cloned().collect(),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .collect();
                 let _ = reply.send(NodeInfo {
+                    routing,
                     peer: *self.swarm.local_peer_id(),
                     account: self.account,
                     listen: self.swarm.listeners().cloned().collect(),
@@ -1320,8 +1365,35 @@ impl Driver {
         }
     }
 
+    /// Puts `peer`, connected and routable at `address`, in the DHT routing table unless its
+    /// subnet (IPv4 /24, IPv6 /48) holds [`ROUTING_PER_SUBNET`] peers already: whoever controls
+    /// one address block then cannot fill the table with its own ids and surround (eclipse) this
+    /// node's lookups, however many keys it makes. Bootstrap nodes are always let in.
+    fn admit_to_routing(&mut self, peer: PeerId, address: Multiaddr) {
+        let kad = &mut self.swarm.behaviour_mut().kad;
+        if !self.bootstrap.contains_key(&peer) {
+            let Some(net) = subnet(&address) else {
+                return;
+            };
+            let same = kad
+                .kbuckets()
+                .map(|b| {
+                    b.iter()
+                        .filter(|e| e.node.value.iter().any(|a| subnet(a) == Some(net)))
+                        .count()
+                })
+                .sum::<usize>();
+            if same >= ROUTING_PER_SUBNET {
+                tracing::debug!(%peer, %address, "routing table: its subnet has its share");
+                return;
+            }
+        }
+        kad.add_address(&peer, address);
+    }
+
     fn kad_event(&mut self, ev: kad::Event) {
         match ev {
+            kad::Event::RoutablePeer { peer, address } => self.admit_to_routing(peer, address),
             kad::Event::InboundRequest {
                 request:
                     InboundRequest::PutRecord {
@@ -1886,8 +1958,9 @@ impl Driver {
                             tracing::info!(%peer, "mailbox refused a deposit: {r:?}");
                             (AckStatus::Rejected, Some(format!("{r:?}")))
                         }
-                        // A full disk, say: nothing was stored, and the sender, told so, tries
-                        // its other relays and keeps the envelope in its outbox until one takes it.
+                        // A full disk, say: nothing was stored. The sender, told `Rejected` (not
+                        // why), tries its other relays; the chat keeps what none took in its
+                        // outbox and tries again later.
                         Err(err) => {
                             tracing::error!("mailbox: {err}");
                             (

@@ -16,6 +16,8 @@ use std::time::Duration;
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::{AckStatus, Envelope, Frame};
+use std::collections::BTreeSet;
+
 use bithive_bitchat_p2p::codec::{Ack, EnvelopeCodec, PROTOCOL as ENVELOPE_PROTOCOL};
 use bithive_bitchat_p2p::identity::{account_of_peer, keypair_from_secret};
 use bithive_bitchat_p2p::mailbox::{MailboxCodec, PROTOCOL as MAILBOX_PROTOCOL};
@@ -1010,5 +1012,101 @@ async fn a_public_node_is_told_its_bootstrap_node_can_dial_it_back() {
         at.to_string().starts_with(&listening.to_string()),
         "dialled back at {at}, listening at {listening}"
     );
+    drop(w);
+}
+
+/// Eclipse (issue #46): Mallory makes 15 DHT servers in one /24 (keys cost nothing) and, as the
+/// bootstrap node a public node joins through, answers its lookups with them, hoping to fill
+/// its routing table and so surround its lookups. The node dials and talks to them all, but
+/// lets at most 10 of one subnet into its table; an honest server elsewhere still gets in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_subnets_many_dht_servers_take_at_most_their_share_of_the_routing_table() {
+    let w = relay().await;
+    // The honest server: the relay, on 127.0.0.1 (another /24 than Mallory's).
+    let mut sybils = Vec::new();
+    for i in 0..15u8 {
+        let mut s = raw_peer(100 + i, kad::Mode::Server);
+        s.listen_on("/ip4/127.0.9.1/udp/0/quic-v1".parse().unwrap())
+            .unwrap();
+        let addr = tokio::time::timeout(WAIT, async {
+            loop {
+                if let SwarmEvent::NewListenAddr { address, .. } = s.select_next_some().await {
+                    return address;
+                }
+            }
+        })
+        .await
+        .unwrap();
+        sybils.push((*s.local_peer_id(), addr));
+        tokio::spawn(async move {
+            loop {
+                s.select_next_some().await;
+            }
+        });
+    }
+    // Mallory's bootstrap server knows every Sybil, and the relay.
+    let mut m = mallory_in(kad::Mode::Server);
+    let m_addr = listening(&mut m).await;
+    let m_peer = *m.local_peer_id();
+    for (p, a) in &sybils {
+        m.behaviour_mut().kad.add_address(p, a.clone());
+    }
+    let relay_peer = w.relay.peer_id();
+    let relay_ip = w.relay_addr.clone();
+    m.behaviour_mut().kad.add_address(&relay_peer, relay_ip);
+    tokio::spawn(async move {
+        loop {
+            m.select_next_some().await;
+        }
+    });
+    let victim = P2pNode::start(
+        &[41; 32],
+        config(
+            true,
+            vec![m_addr.with(libp2p::multiaddr::Protocol::P2p(m_peer))],
+        ),
+    )
+    .await
+    .unwrap();
+    // Its bootstrap lookup reaches every Sybil (they answer it); wait for the table to settle.
+    let sybil_peers: BTreeSet<PeerId> = sybils.iter().map(|(p, _)| *p).collect();
+    let mut last = (0, 0);
+    let mut stable = 0;
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let info = victim.info().await.unwrap();
+        let in_table: BTreeSet<PeerId> = info.routing.iter().map(|(p, _)| *p).collect();
+        let talked = info
+            .connections
+            .iter()
+            .filter(|(p, _)| sybil_peers.contains(p))
+            .count();
+        let now = (in_table.intersection(&sybil_peers).count(), talked);
+        stable = if now == last { stable + 1 } else { 0 };
+        last = now;
+        if (stable >= 10 && in_table.contains(&relay_peer)) || std::time::Instant::now() > deadline
+        {
+            eprintln!(
+                "routing table: {} peers, {} of them Sybils; connected to {talked} Sybils",
+                in_table.len(),
+                now.0
+            );
+            assert!(
+                talked > 10,
+                "the lookup reached only {talked} Sybils: the attack was not made"
+            );
+            assert!(now.0 <= 10, "{} Sybils of one /24 in the table", now.0);
+            assert!(
+                in_table.contains(&relay_peer),
+                "the honest server is not in"
+            );
+            assert!(
+                in_table.contains(&m_peer),
+                "the bootstrap node is always in"
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
     drop(w);
 }

@@ -20,6 +20,15 @@ fn disk_room(bytes: u64) {
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &lim) }, 0);
 }
 
+/// Frees the disk when the test ends, failed or not, so its report can be written.
+struct FreedAtEnd;
+
+impl Drop for FreedAtEnd {
+    fn drop(&mut self) {
+        disk_room(libc::RLIM_INFINITY);
+    }
+}
+
 async fn person(secret: u8, relay: &libp2p::Multiaddr) -> P2pNode {
     let mut n = P2pNode::start(&[secret; 32], config(false, vec![relay.clone()]))
         .await
@@ -37,6 +46,7 @@ async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_wit
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    let _freed = FreedAtEnd;
     let dir = tempfile::tempdir().unwrap();
     let mut c = config(true, vec![]);
     c.data_dir = Some(dir.path().join("relay"));
@@ -63,7 +73,6 @@ async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_wit
         .send(bob_account, b"while the disk was full".to_vec())
         .await
         .expect_err("a relay with a full disk stored nothing");
-    eprintln!("alice was told: {err}");
     let why = until(&mut relay, "the relay's refusal", |e| match e {
         P2pEvent::Refused { reason, .. } => Some(reason.clone()),
         _ => None,
@@ -73,6 +82,7 @@ async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_wit
 
     // Room again: the same relay, still up, stores the next deposit.
     disk_room(libc::RLIM_INFINITY);
+    eprintln!("alice was told: {err}");
     let path = alice
         .send(bob_account, b"after the disk was freed".to_vec())
         .await

@@ -28,6 +28,15 @@ fn disk_freed() {
     disk_room(libc::RLIM_INFINITY);
 }
 
+/// Frees the disk when the test ends, failed or not, so its report can be written.
+struct FreedAtEnd;
+
+impl Drop for FreedAtEnd {
+    fn drop(&mut self) {
+        disk_freed();
+    }
+}
+
 fn payload(i: usize) -> Vec<u8> {
     format!("record {i} ").repeat(20).into_bytes()
 }
@@ -50,8 +59,11 @@ fn a_full_disk_refuses_writes_loses_nothing_and_recovers() {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    let _freed = FreedAtEnd;
     let dir = tempfile::tempdir().unwrap();
     let key = || AtRestKey::derive(&[3; 32], "full disk");
+    // Said once there is room again: stderr may be a file, which a full disk refuses too.
+    let mut said = Vec::new();
 
     // 1. A journal (the chat core's, the inbox's, the outbox's and the mailbox's kind): appends
     //    fail once the disk is full, and the file holds exactly the records confirmed before.
@@ -71,7 +83,7 @@ fn a_full_disk_refuses_writes_loses_nothing_and_recovers() {
         assert!(confirmed < 100, "the disk never filled");
     };
     assert!(confirmed > 10, "some records fitted before the disk filled");
-    eprintln!("journal: {confirmed} records, then: {err}");
+    said.push(format!("journal: {confirmed} records, then: {err}"));
     // The record that did not fit left nothing behind that a later append would follow.
     assert_eq!(std::fs::metadata(&path).unwrap().len(), j.bytes());
     // Compaction needs room for a new file: it fails, and the journal is as it was.
@@ -111,7 +123,7 @@ fn a_full_disk_refuses_writes_loses_nothing_and_recovers() {
             Ok(Ok(())) => stored += 1,
             Ok(Err(refusal)) => panic!("refused by the mailbox's own limits: {refusal:?}"),
             Err(e) => {
-                eprintln!("mailbox: {stored} envelopes, then: {e}");
+                said.push(format!("mailbox: {stored} envelopes, then: {e}"));
                 break;
             }
         }
@@ -157,4 +169,5 @@ fn a_full_disk_refuses_writes_loses_nothing_and_recovers() {
     assert_eq!(chunks.get(&small).unwrap().as_deref(), Some(&b"fits"[..]));
     let h = chunks.put(&big).unwrap();
     assert_eq!(chunks.get(&h).unwrap(), Some(big));
+    eprintln!("{}", said.join("\n"));
 }
