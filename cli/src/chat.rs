@@ -23,7 +23,7 @@ use bithive_bitchat::{
 };
 use bithive_bitchat_p2p::chat::P2pCarrier;
 use bithive_bitchat_p2p::record::AddrPolicy;
-use bithive_bitchat_p2p::{Multiaddr, P2pConfig, P2pEvent, P2pNode, Protocol};
+use bithive_bitchat_p2p::{Multiaddr, P2pConfig, P2pEvent, P2pNode, Protocol, Reachability};
 use clap::{Args, Subcommand};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
@@ -116,6 +116,16 @@ pub struct RelayArgs {
     /// and a mailbox for people who are away
     #[arg(long)]
     pub p2p: bool,
+    /// With --p2p: public nodes to join the DHT through, each ending in /p2p/<peer id>
+    /// (comma-separated or repeated); they also check that this node is reachable where it
+    /// announces (AutoNAT), and it says what they found
+    #[arg(
+        long,
+        value_name = "MULTIADDR",
+        value_delimiter = ',',
+        requires = "p2p"
+    )]
+    pub bootstrap: Vec<Multiaddr>,
     /// Accept loopback addresses in records (tests on one machine only)
     #[arg(long, hide = true)]
     pub allow_loopback: bool,
@@ -206,6 +216,7 @@ async fn relay_p2p(a: &RelayArgs) -> anyhow::Result<()> {
         allow_loopback: a.allow_loopback,
     };
     cfg.data_dir = Some(a.who.home.join("relay-p2p"));
+    cfg.bootstrap = a.bootstrap.clone();
     let mut node = P2pNode::start(&secret, cfg)
         .await
         .context("starting the public node")?;
@@ -219,10 +230,25 @@ async fn relay_p2p(a: &RelayArgs) -> anyhow::Result<()> {
         "bootstrap: {}",
         quic_multiaddr(announce).with(Protocol::P2p(peer))
     );
+    if a.bootstrap.is_empty() {
+        println!(
+            "no --bootstrap: nobody checks that others can reach this node (give it another \
+             public node to check with)"
+        );
+    }
     loop {
         tokio::select! {
             ev = node.next_event() => match ev {
                 Some(P2pEvent::Refused { from, reason }) => tracing::info!(%from, "refused: {reason}"),
+                Some(P2pEvent::Reachability(Reachability::Public(at))) => {
+                    println!("reachable: a bootstrap node dialled this node back at {at}")
+                }
+                Some(P2pEvent::Reachability(Reachability::Private)) => println!(
+                    "! not reachable: no bootstrap node could dial this node back at {}; people \
+                     cannot reach it unprompted (open UDP port {} to it, or check --advertise)",
+                    quic_multiaddr(announce),
+                    announce.port()
+                ),
                 Some(ev) => tracing::debug!("{ev:?}"),
                 None => break,
             },
@@ -817,10 +843,6 @@ impl Session {
                 "sent to {} what waited {} in the outbox",
                 self.name(to),
                 waited_for(waited_secs)
-            ),
-            P2pEvent::Reachability(bithive_bitchat_p2p::Reachability::Private) => println!(
-                "! this node is set to be public, but no bootstrap node could dial it back: \
-                 people cannot reach it unprompted (open its port, or run it as a private node)"
             ),
             P2pEvent::OutboxExpired { to, payloads } => println!(
                 "! gave up on {payloads} message(s) to {} after six days in the outbox",

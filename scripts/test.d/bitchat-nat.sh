@@ -14,7 +14,8 @@
 #      Bob's BitChat id, asks to talk, Bob accepts, they talk (MLS) and the chat punches through;
 #      every file the two chat clients wrote is 0600 and holds no message in clear.
 #   7. AutoNAT: a public node is told whether its bootstrap node can dial it back: yes on the
-#      internet side, no behind a NAT (started as public by mistake, it warns).
+#      internet side, no behind a NAT (started as public by mistake, it warns); the same with
+#      `bithive chat relay --p2p --bootstrap`, as an operator runs it.
 # Needs root (namespaces) and nft (scripts/setup.sh installs it in the test profile).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -38,7 +39,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ "$rc" != 0 ]; then
-    for n in relay alice bob carol alice-chat bob-chat dave erin; do
+    for n in relay alice bob carol alice-chat bob-chat dave erin grace frank; do
       echo "--- $n (stdout, then the last of stderr):" >&2
       cat "$H/$n.out" >&2 2>/dev/null || true
       tail -n 20 "$H/$n.err" >&2 2>/dev/null || true
@@ -286,6 +287,29 @@ wait_for erin reachability status=private --within 90
 grep -q "not reachable" "$H/erin.err" || { echo "bitchat-nat: Erin did not warn that she is not reachable" >&2; exit 1; }
 if has erin reachability status=public; then echo "bitchat-nat: Erin behind a NAT was told she is public" >&2; exit 1; fi
 echo "bitchat-nat: AutoNAT: the public node is told it is reachable, the one behind a NAT that it is not ($(elapsed) s)"
+# The same as an operator sees it: `bithive chat relay --p2p --bootstrap` says what was found.
+# relay_p2p NAME NAMESPACE KEY LISTEN ADVERTISE
+relay_p2p() {
+  RUST_LOG="${BITCHAT_NAT_LOG:-warn}" ip netns exec "$2" "$H/bithive" chat relay --p2p \
+    --keyring "$H/$3-keys.json" --key "$3" --home "$H/$1-home" --listen "$4" --advertise "$5" \
+    --bootstrap "$BOOT" > "$H/$1.out" 2> "$H/$1.err" &
+  PIDS+=($!)
+}
+# says NAME TEXT: until NAME printed a line containing TEXT (60 s).
+says() {
+  local i
+  for ((i = 0; i < 300; i++)); do
+    if grep -qF -- "$2" "$H/$1.out" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "bitchat-nat: '$2' did not appear in $1's output within 60 s" >&2
+  return 1
+}
+relay_p2p grace "$P-inet" alice 10.77.0.1:4005 10.77.0.1:4005
+relay_p2p frank "$P-b" bob 0.0.0.0:4005 192.168.2.2:4005
+says grace "reachable: a bootstrap node dialled this node back at /ip4/10.77.0.1/udp/4005/quic-v1"
+says frank "! not reachable: no bootstrap node could dial this node back"
+echo "bitchat-nat: bithive chat relay --p2p: the operator is told the node is reachable, or that it is not and what to open ($(elapsed) s)"
 
 # Nothing an attacker could feed the DHT was refused here: this run had none.
 if grep -h '"event":"error"' "$H"/*.out >&2; then echo "bitchat-nat: a command failed" >&2; exit 1; fi
