@@ -20,6 +20,7 @@
 
 pub mod chat;
 pub mod codec;
+mod dial;
 pub mod error;
 pub mod identity;
 mod inbox;

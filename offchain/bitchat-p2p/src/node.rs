@@ -376,7 +376,7 @@ impl P2pNode {
             }
             _ => None,
         };
-        let mut swarm = build_swarm(keypair.clone(), config.public)?;
+        let mut swarm = build_swarm(keypair.clone(), config.public, config.addr_policy)?;
         for l in &config.listen {
             swarm
                 .listen_on(l.clone())
@@ -600,11 +600,20 @@ pub enum Reachability {
     Private,
 }
 
-fn build_swarm(keypair: Keypair, public: bool) -> Result<Swarm<Behaviour>, P2pError> {
+fn build_swarm(
+    keypair: Keypair,
+    public: bool,
+    policy: AddrPolicy,
+) -> Result<Swarm<Behaviour>, P2pError> {
     let t = |e: &dyn std::fmt::Display| P2pError::Transport(e.to_string());
     let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
-        .with_quic()
+        // QUIC, each dial checked first (`crate::dial`).
+        .with_other_transport(|key| crate::dial::CheckedDials {
+            inner: libp2p::quic::tokio::Transport::new(libp2p::quic::Config::new(key)),
+            policy,
+        })
+        .map_err(|e| t(&e))?
         .with_relay_client(noise::Config::new, yamux::Config::default)
         .map_err(|e| t(&e))?
         .with_behaviour(|key, relay_client| {

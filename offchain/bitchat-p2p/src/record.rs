@@ -229,6 +229,28 @@ pub fn check_addr(addr: &Multiaddr, peer: &PeerId, policy: AddrPolicy) -> Result
     if addr.len() > MAX_ADDR_BYTES {
         return Err(format!("{} bytes, at most {MAX_ADDR_BYTES}", addr.len()));
     }
+    check_quic_target(addr, policy)?;
+    // The rest: nothing, /p2p/<peer>, or /p2p/<relay>/p2p-circuit[/p2p/<peer>].
+    let rest: Vec<Protocol> = addr.iter().skip(3).collect();
+    let ok = match rest.as_slice() {
+        [] => true,
+        [Protocol::P2p(p)] => p == peer,
+        [Protocol::P2p(relay), Protocol::P2pCircuit] => relay != peer,
+        [Protocol::P2p(relay), Protocol::P2pCircuit, Protocol::P2p(p)] => {
+            relay != peer && p == peer
+        }
+        _ => false,
+    };
+    if !ok {
+        return Err("must be direct or one relay circuit, ending in the record's own peer".into());
+    }
+    Ok(())
+}
+
+/// Whether `addr` starts with QUIC over an IP a packet may be sent to (its first three
+/// protocols): the rules of [`check_addr`] for where packets go, which the node also applies to
+/// every address it dials, whoever named it (`crate::dial`).
+pub fn check_quic_target(addr: &Multiaddr, policy: AddrPolicy) -> Result<(), String> {
     let mut it = addr.iter();
     let ip: IpAddr = match it.next() {
         Some(Protocol::Ip4(ip)) => ip.into(),
@@ -253,20 +275,6 @@ pub fn check_addr(addr: &Multiaddr, peer: &PeerId, policy: AddrPolicy) -> Result
     }
     if it.next() != Some(Protocol::QuicV1) {
         return Err("only QUIC over UDP".into());
-    }
-    // The rest: nothing, /p2p/<peer>, or /p2p/<relay>/p2p-circuit[/p2p/<peer>].
-    let rest: Vec<Protocol> = it.collect();
-    let ok = match rest.as_slice() {
-        [] => true,
-        [Protocol::P2p(p)] => p == peer,
-        [Protocol::P2p(relay), Protocol::P2pCircuit] => relay != peer,
-        [Protocol::P2p(relay), Protocol::P2pCircuit, Protocol::P2p(p)] => {
-            relay != peer && p == peer
-        }
-        _ => false,
-    };
-    if !ok {
-        return Err("must be direct or one relay circuit, ending in the record's own peer".into());
     }
     Ok(())
 }
