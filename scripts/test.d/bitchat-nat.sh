@@ -309,6 +309,9 @@ relay_p2p grace "$P-inet" alice 10.77.0.1:4005 10.77.0.1:4005
 relay_p2p frank "$P-b" bob 0.0.0.0:4005 192.168.2.2:4005
 says grace "reachable: a bootstrap node dialled this node back at /ip4/10.77.0.1/udp/4005/quic-v1"
 says frank "! not reachable: no bootstrap node could dial this node back"
+if grep -qF "reachable: a bootstrap" "$H/frank.out" || grep -qF "! not reachable" "$H/grace.out"; then
+  echo "bitchat-nat: a relay was told the other's answer" >&2; exit 1
+fi
 echo "bitchat-nat: bithive chat relay --p2p: the operator is told the node is reachable, or that it is not and what to open ($(elapsed) s)"
 
 # Nothing an attacker could feed the DHT was refused here: this run had none.

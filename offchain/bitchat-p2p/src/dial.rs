@@ -92,6 +92,8 @@ mod tests {
             "/ip4/255.255.255.255/udp/4001/quic-v1",
             "/ip4/224.0.0.1/udp/4001/quic-v1",
             "/ip6/::ffff:127.0.0.1/udp/4001/quic-v1",
+            "/ip6/::127.0.0.1/udp/4001/quic-v1",
+            "/ip4/0.1.2.3/udp/4001/quic-v1",
             "/ip4/10.0.0.7/udp/0/quic-v1",
         ] {
             let addr: Multiaddr = bad.parse().unwrap();

@@ -1379,30 +1379,50 @@ impl Driver {
     /// one address block then cannot fill the table with its own ids and surround (eclipse) this
     /// node's lookups, however many keys it makes. Bootstrap nodes are always let in.
     fn admit_to_routing(&mut self, peer: PeerId, address: Multiaddr) {
-        let kad = &mut self.swarm.behaviour_mut().kad;
         if !self.bootstrap.contains_key(&peer) {
             let Some(net) = subnet(&address) else {
                 return;
             };
-            let same = kad
-                .kbuckets()
-                .map(|b| {
-                    b.iter()
-                        .filter(|e| e.node.value.iter().any(|a| subnet(a) == Some(net)))
-                        .count()
-                })
-                .sum::<usize>();
-            if same >= ROUTING_PER_SUBNET {
+            if self.routing_peers_in(net) >= ROUTING_PER_SUBNET {
                 tracing::debug!(%peer, %address, "routing table: its subnet has its share");
                 return;
             }
         }
-        kad.add_address(&peer, address);
+        self.swarm.behaviour_mut().kad.add_address(&peer, address);
+    }
+
+    /// Routing-table peers with an address in subnet `net`.
+    fn routing_peers_in(&mut self, net: (bool, u64)) -> usize {
+        self.swarm
+            .behaviour_mut()
+            .kad
+            .kbuckets()
+            .map(|b| {
+                b.iter()
+                    .filter(|e| e.node.value.iter().any(|a| subnet(a) == Some(net)))
+                    .count()
+            })
+            .sum()
     }
 
     fn kad_event(&mut self, ev: kad::Event) {
         match ev {
             kad::Event::RoutablePeer { peer, address } => self.admit_to_routing(peer, address),
+            // A peer admitted while its bucket was full waited as pending and is applied now,
+            // uncounted since: over its subnet's share, it leaves again.
+            kad::Event::RoutingUpdated {
+                peer,
+                is_new_peer: true,
+                addresses,
+                ..
+            } if !self.bootstrap.contains_key(&peer) => {
+                let Some(net) = subnet(addresses.first()) else {
+                    return;
+                };
+                if self.routing_peers_in(net) > ROUTING_PER_SUBNET {
+                    self.swarm.behaviour_mut().kad.remove_peer(&peer);
+                }
+            }
             kad::Event::InboundRequest {
                 request:
                     InboundRequest::PutRecord {

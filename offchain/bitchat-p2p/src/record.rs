@@ -258,12 +258,18 @@ pub fn check_quic_target(addr: &Multiaddr, policy: AddrPolicy) -> Result<(), Str
         _ => return Err("must start with an IP address".into()),
     };
     let bad_ip = match ip {
-        IpAddr::V4(v4) => v4.is_unspecified() || v4.is_multicast() || v4.is_broadcast(),
-        // A v4-mapped address would dodge the IPv4 checks.
-        IpAddr::V6(v6) => v6.is_unspecified() || v6.is_multicast() || v6.to_ipv4_mapped().is_some(),
+        // 0.0.0.0/8 is "this network": no host a packet should go to.
+        IpAddr::V4(v4) => v4.octets()[0] == 0 || v4.is_multicast() || v4.is_broadcast(),
+        // A v4-mapped or (deprecated) v4-compatible address would dodge the IPv4 checks.
+        IpAddr::V6(v6) => {
+            v6.is_unspecified()
+                || v6.is_multicast()
+                || v6.to_ipv4_mapped().is_some()
+                || (v6.segments()[..6] == [0; 6] && !v6.is_loopback())
+        }
     };
     if bad_ip {
-        return Err("unspecified, multicast, broadcast or v4-mapped IP".into());
+        return Err("unspecified, this-network, multicast, broadcast or v4-in-v6 IP".into());
     }
     if ip.is_loopback() && !policy.allow_loopback {
         return Err("loopback IP".into());
