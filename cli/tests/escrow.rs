@@ -302,15 +302,17 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
         .get("patient", "bithive")
         .unwrap();
     let secret: [u8; 32] = patient_key.k256().to_bytes().into();
-    let open: Channel = gov
-        .query_typed(
+    let channel = || async {
+        gov.query_typed::<_, Channel>(
             &d.contracts.payfi_escrow,
             &QueryMsg::Channel {
                 channel_id: ch.parse().unwrap(),
             },
         )
         .await
-        .unwrap();
+        .unwrap()
+    };
+    let open = channel().await;
     let AssetInfo::Native(denom) = &open.asset else {
         panic!("the channel pays in {DENOM}: {:?}", open.asset)
     };
@@ -336,15 +338,7 @@ async fn milestones_disputes_and_channels_pay_only_whom_they_should() {
     );
     ok(redeem("provider", "160000", &wallet_signed, false));
     ok(run("provider", &["channel", "close", &ch]));
-    let c: Channel = gov
-        .query_typed(
-            &d.contracts.payfi_escrow,
-            &QueryMsg::Channel {
-                channel_id: ch.parse().unwrap(),
-            },
-        )
-        .await
-        .unwrap();
+    let c = channel().await;
     assert!(c.closed);
     assert_eq!(c.refunded.u128(), 500_000 - 160_000);
     let words = ok(run("stranger", &["channel", "show", &ch]));

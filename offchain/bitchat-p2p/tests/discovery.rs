@@ -48,15 +48,7 @@ async fn relay() -> World {
         .with_test_writer()
         .try_init();
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(true, vec![]);
-    c.data_dir = Some(dir.path().join("relay"));
-    let mut relay = P2pNode::start(&[1; 32], c).await.unwrap();
-    let addr = until(&mut relay, "listen address", |e| match e {
-        P2pEvent::Listening(a) => Some(a.clone()),
-        _ => None,
-    })
-    .await;
-    let relay_addr = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
+    let (relay, relay_addr) = common::public_node(1, &dir.path().join("relay")).await;
     World {
         relay,
         relay_addr,
@@ -80,14 +72,7 @@ fn address_of(n: u8) -> [u8; 20] {
 }
 
 async fn person(w: &World, secret: u8) -> P2pNode {
-    let mut n = P2pNode::start(&[secret; 32], config(false, vec![w.relay_addr.clone()]))
-        .await
-        .unwrap();
-    until(&mut n, "publication", |e| {
-        matches!(e, P2pEvent::Published { .. }).then_some(())
-    })
-    .await;
-    n
+    common::person(secret, &w.relay_addr).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

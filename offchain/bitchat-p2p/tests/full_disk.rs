@@ -9,7 +9,7 @@
 mod common;
 
 use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path};
-use common::{config, until};
+use common::{config, person, public_node, until};
 
 fn disk_room(bytes: u64) {
     let lim = libc::rlimit {
@@ -29,17 +29,6 @@ impl Drop for FreedAtEnd {
     }
 }
 
-async fn person(secret: u8, relay: &libp2p::Multiaddr) -> P2pNode {
-    let mut n = P2pNode::start(&[secret; 32], config(false, vec![relay.clone()]))
-        .await
-        .unwrap();
-    until(&mut n, "publication", |e| {
-        matches!(e, P2pEvent::Published { .. }).then_some(())
-    })
-    .await;
-    n
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_with_room() {
     // SAFETY: as above; without this the first write past the limit kills the process.
@@ -48,15 +37,7 @@ async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_wit
     }
     let _freed = FreedAtEnd;
     let dir = tempfile::tempdir().unwrap();
-    let mut c = config(true, vec![]);
-    c.data_dir = Some(dir.path().join("relay"));
-    let mut relay = P2pNode::start(&[1; 32], c).await.unwrap();
-    let addr = until(&mut relay, "listen address", |e| match e {
-        P2pEvent::Listening(a) => Some(a.clone()),
-        _ => None,
-    })
-    .await;
-    let relay_addr = addr.with(libp2p::multiaddr::Protocol::P2p(relay.peer_id()));
+    let (mut relay, relay_addr) = public_node(1, &dir.path().join("relay")).await;
     let alice = person(2, &relay_addr).await;
     let bob = person(3, &relay_addr).await;
     let bob_account = bob.account();

@@ -23,6 +23,37 @@ pub fn config(public: bool, bootstrap: Vec<Multiaddr>) -> P2pConfig {
     c
 }
 
+/// A public node (DHT server, relay, and a mailbox kept in `dir`) for the account
+/// `[secret; 32]` on loopback, and its address ending in its peer id (what others bootstrap
+/// with).
+#[allow(dead_code)] // not every test file has one
+pub async fn public_node(secret: u8, dir: &Path) -> (P2pNode, Multiaddr) {
+    let mut c = config(true, vec![]);
+    c.data_dir = Some(dir.to_path_buf());
+    let mut node = P2pNode::start(&[secret; 32], c).await.unwrap();
+    let addr = until(&mut node, "listen address", |e| match e {
+        P2pEvent::Listening(a) => Some(a.clone()),
+        _ => None,
+    })
+    .await;
+    let addr = addr.with(libp2p::multiaddr::Protocol::P2p(node.peer_id()));
+    (node, addr)
+}
+
+/// A person (a private node) for the account `[secret; 32]` behind `relay`, once its record
+/// is published.
+#[allow(dead_code)] // not every test file has one
+pub async fn person(secret: u8, relay: &Multiaddr) -> P2pNode {
+    let mut n = P2pNode::start(&[secret; 32], config(false, vec![relay.clone()]))
+        .await
+        .unwrap();
+    until(&mut n, "publication", |e| {
+        matches!(e, P2pEvent::Published { .. }).then_some(())
+    })
+    .await;
+    n
+}
+
 /// Waits for the first event `pick` maps to `Some`, failing after [`WAIT`].
 pub async fn until<T>(
     node: &mut P2pNode,
