@@ -25,7 +25,7 @@ use bithive_bitchat_p2p::record::{
     address_key, chain_address, record_key, sign_record, AccountRecord,
 };
 use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path, Reachability, CHUNK_PROTOCOL, KAD_PROTOCOL};
-use common::{config, until, WAIT};
+use common::{config, taken, until, WAIT};
 use futures::StreamExt;
 use libp2p::kad::{
     self,
@@ -109,19 +109,7 @@ async fn strangers_find_each_other_by_account_and_talk() {
         let to = bob.account();
         tokio::spawn(async move { h.send(to, b"hello bob".to_vec()).await })
     };
-    let (from, body) = until(&mut bob, "message", |e| match e {
-        P2pEvent::Received {
-            from,
-            envelope,
-            receipt,
-            ..
-        } => {
-            receipt.taken();
-            Some((*from, envelope.clone()))
-        }
-        _ => None,
-    })
-    .await;
+    let (from, body, _) = taken(&mut bob, "message").await;
     assert_eq!(
         (from, body.as_slice()),
         (alice.account(), &b"hello bob"[..])
@@ -200,19 +188,7 @@ async fn a_message_for_someone_away_waits_at_their_relay() {
     let mut bob = P2pNode::start(&[3; 32], config(false, vec![w.relay_addr.clone()]))
         .await
         .unwrap();
-    let (from, body, path) = until(&mut bob, "stored message", |e| match e {
-        P2pEvent::Received {
-            from,
-            envelope,
-            path,
-            receipt,
-        } => {
-            receipt.taken();
-            Some((*from, envelope.clone(), *path))
-        }
-        _ => None,
-    })
-    .await;
+    let (from, body, path) = taken(&mut bob, "stored message").await;
     assert_eq!(
         (from, body.as_slice(), path),
         (alice.account(), &b"while you were away"[..], Path::Stored)
@@ -956,16 +932,7 @@ async fn a_flood_of_reservations_is_held_to_the_per_address_limit() {
         let to = carol.account();
         async move { dave.send(to, body).await.unwrap() }
     });
-    let got = until(&mut carol, "dave's envelope", |e| match e {
-        P2pEvent::Received {
-            envelope, receipt, ..
-        } => {
-            receipt.taken();
-            Some(envelope.clone())
-        }
-        _ => None,
-    })
-    .await;
+    let (_, got, _) = taken(&mut carol, "dave's envelope").await;
     assert_eq!(got, body);
     drop(dir);
 }

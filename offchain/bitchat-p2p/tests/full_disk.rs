@@ -9,7 +9,7 @@
 mod common;
 
 use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path};
-use common::{config, person, public_node, until};
+use common::{config, person, public_node, taken, until};
 
 fn disk_room(bytes: u64) {
     let lim = libc::rlimit {
@@ -76,16 +76,7 @@ async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_wit
         .unwrap();
     let mut got = Vec::new();
     while got.len() < 2 {
-        let body = until(&mut bob, "a stored message", |e| match e {
-            P2pEvent::Received {
-                envelope, receipt, ..
-            } => {
-                receipt.taken();
-                Some(envelope.clone())
-            }
-            _ => None,
-        })
-        .await;
+        let (_, body, _) = taken(&mut bob, "a stored message").await;
         got.push(String::from_utf8(body).unwrap());
     }
     got.sort();

@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
+use bithive_bitchat::AccountId;
 use bithive_bitchat_p2p::record::AddrPolicy;
 use bithive_bitchat_p2p::{P2pConfig, P2pEvent, P2pNode};
 use libp2p::Multiaddr;
@@ -52,6 +53,28 @@ pub async fn person(secret: u8, relay: &Multiaddr) -> P2pNode {
     })
     .await;
     n
+}
+
+/// The next envelope `node` receives, taken (so its sender or relay lets it go): who sent it,
+/// its bytes and how it came, failing after [`WAIT`].
+#[allow(dead_code)] // not every test file receives
+pub async fn taken(
+    node: &mut P2pNode,
+    what: &str,
+) -> (AccountId, Vec<u8>, bithive_bitchat_p2p::Path) {
+    until(node, what, |e| match e {
+        P2pEvent::Received {
+            from,
+            envelope,
+            path,
+            receipt,
+        } => {
+            receipt.taken();
+            Some((*from, envelope.clone(), *path))
+        }
+        _ => None,
+    })
+    .await
 }
 
 /// Waits for the first event `pick` maps to `Some`, failing after [`WAIT`].
