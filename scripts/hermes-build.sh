@@ -11,19 +11,24 @@ HERMES_VERSION=1.10.5
 CACHE="${BITHIVE_CACHE:-$HOME/.cache/bithive}"
 ROOT_DIR="$CACHE/hermes/$HERMES_VERSION"
 BIN="$ROOT_DIR/bin/hermes"
+# At opt-level 0 like the other test tools (scripts/setup.sh): a relayer waits on blocks, not the
+# CPU. Recorded beside the binary; one built at another level (1 before 2026-12-01) is rebuilt.
+OPT_LEVEL="${BITHIVE_TOOL_OPT_LEVEL:-0}"
+built_at() { cat "$ROOT_DIR/opt-level" 2>/dev/null || echo 1; }
 log() { printf '\033[1;35m[hermes-build]\033[0m %s\n' "$*" >&2; }
 
-if [ "${1:-}" != --force ] && [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep -q "hermes $HERMES_VERSION"; then
+if [ "${1:-}" != --force ] && [ -x "$BIN" ] && "$BIN" version 2>/dev/null | grep -q "hermes $HERMES_VERSION" \
+  && [ "$(built_at)" = "$OPT_LEVEL" ]; then
   log "reusing $BIN (hermes $HERMES_VERSION)"
   echo "$BIN"
   exit 0
 fi
-log "building hermes $HERMES_VERSION (cargo install --locked ibc-relayer-cli, opt-level 1): about 4.5 min on 2 cores"
+log "building hermes $HERMES_VERSION (cargo install --locked ibc-relayer-cli, opt-level $OPT_LEVEL): about 3 min on 2 cores"
 started=$(date +%s)
-# Its own target directory: the workspace's lock and features never mix with Hermes's. At
-# opt-level 1 like the other test tools (scripts/setup.sh): a relayer waits on blocks, not the CPU.
-CARGO_TARGET_DIR="$CACHE/cargo-install" CARGO_PROFILE_RELEASE_OPT_LEVEL="${BITHIVE_TOOL_OPT_LEVEL:-1}" cargo install --locked --quiet ibc-relayer-cli \
+# Its own target directory: the workspace's lock and features never mix with Hermes's.
+CARGO_TARGET_DIR="$CACHE/cargo-install" CARGO_PROFILE_RELEASE_OPT_LEVEL="$OPT_LEVEL" cargo install --locked --quiet ibc-relayer-cli \
   --version "=$HERMES_VERSION" --bin hermes --root "$ROOT_DIR" --force >&2
 "$BIN" version 2>/dev/null | grep -q "hermes $HERMES_VERSION" || { log "built $BIN does not report $HERMES_VERSION"; exit 1; }
+echo "$OPT_LEVEL" >"$ROOT_DIR/opt-level"
 log "built $BIN in $(( $(date +%s) - started )) s"
 echo "$BIN"

@@ -8,11 +8,17 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 mode="${1:-write}"
 drift=0
+# The schema tools come from the workspace's one build (lib/workspace-build.sh): a `cargo run -p`
+# per contract resolved features per contract and compiled shared dependencies again (issue #49).
+# shellcheck source=lib/workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
+workspace_build
+bins="$(workspace_target)"
 for d in "$ROOT"/contracts/*/; do
   [ -f "$d/src/bin/schema.rs" ] || continue
   pkg="$(sed -n 's/^name *= *"\(.*\)"/\1/p' "$d/Cargo.toml" | head -n1)"
   tmp="$(mktemp -d)"
-  (cd "$tmp" && cargo run --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p "$pkg" --bin "$pkg-schema" >/dev/null)
+  (cd "$tmp" && "$bins/$pkg-schema" >/dev/null)
   dest="$ROOT/schema/$pkg"
   if [ "$mode" = "--check" ]; then
     if ! diff -r "$tmp/schema" "$dest" >/dev/null 2>&1; then
@@ -29,8 +35,7 @@ done
 # The deployment's own format (packages/deploy-plan: `Deployment`, deployment.json), from which
 # the web app's `Deployment` type is generated (web/codegen.mjs).
 tmp="$(mktemp -d)"
-(cd "$tmp" && cargo run --quiet --locked --manifest-path "$ROOT/Cargo.toml" -p bithive-deploy-plan \
-  --bin bithive-deploy-plan-schema >/dev/null)
+(cd "$tmp" && "$bins/bithive-deploy-plan-schema" >/dev/null)
 if [ "$mode" = "--check" ]; then
   if ! diff "$tmp/schema/deployment.json" "$ROOT/schema/deployment.json" >/dev/null 2>&1; then
     echo "schema/deployment.json drifted from bithive-deploy-plan's Deployment:" >&2

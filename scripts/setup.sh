@@ -60,15 +60,32 @@ apt_install() {
   fi
 }
 
-# Test tools compiled from source (nextest, cosmwasm-check, wasm-bindgen-cli, cargo-fuzz, Hermes)
-# are built at opt-level 1 instead of release's 3: what they do is the same, and a cold build is
-# about a fifth shorter (cargo-nextest 0.9.143 on the 2-core machine: 213 s against 270 s, issue
-# #49). BITHIVE_TOOL_OPT_LEVEL=3 builds them as their authors release them.
-export BITHIVE_TOOL_OPT_LEVEL="${BITHIVE_TOOL_OPT_LEVEL:-1}"
-# tool_cargo_install ARGS...: `cargo install` for a test tool, in the tools' shared target dir.
+# Test tools compiled from source are built for what they do in a test run, not for speed: a cold
+# build is most of their cost (issue #49). nextest, wasm-bindgen-cli, cargo-fuzz and Hermes at
+# opt-level 0; cosmwasm-check at opt-level 1, since its wasm compiler compiles every contract in
+# each artifact check. Measured cold on the 2-core machine, 2026-12-01 (CPU time, opt-level 0
+# against 1): cargo-nextest 265 s against 649 s, wasm-bindgen-cli 116 against 286, cargo-fuzz 36
+# against 72 (BENCHMARKS.md, "Test tools at opt-level 0"). BITHIVE_TOOL_OPT_LEVEL=N builds them
+# all at N (3: as their authors release them). A tool built at another level is built again.
+tool_opt_level() { # tool_opt_level BIN
+  case "$1" in
+    cosmwasm-check) echo "${BITHIVE_TOOL_OPT_LEVEL:-1}" ;;
+    *) echo "${BITHIVE_TOOL_OPT_LEVEL:-0}" ;;
+  esac
+}
+# tool_built_at BIN: the opt-level BIN was built at here (tools built before this was recorded
+# were built at 1).
+tool_built_at() { cat "$BITHIVE_CACHE/tool-opt-level/$1" 2>/dev/null || echo 1; }
+# tool_cargo_install BIN ARGS...: `cargo install` for the test tool BIN, in the tools' shared
+# target dir, at its opt-level (recorded).
 tool_cargo_install() {
-  CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" CARGO_PROFILE_RELEASE_OPT_LEVEL="$BITHIVE_TOOL_OPT_LEVEL" \
-    cargo install "$@"
+  local bin="$1" opt
+  shift
+  opt="$(tool_opt_level "$bin")"
+  CARGO_TARGET_DIR="$BITHIVE_CACHE/cargo-install" CARGO_PROFILE_RELEASE_OPT_LEVEL="$opt" \
+    cargo install --force "$@"
+  mkdir -p "$BITHIVE_CACHE/tool-opt-level"
+  echo "$opt" >"$BITHIVE_CACHE/tool-opt-level/$bin"
 }
 
 # cargo_install_pinned BIN CRATE VERSION [extra cargo install args]
@@ -76,8 +93,11 @@ cargo_install_pinned() {
   local bin="$1" crate="$2" version="$3"
   shift 3
   if ! command -v "$bin" >/dev/null 2>&1 || ! "$bin" --version 2>/dev/null | grep -q "$version"; then
-    log "cargo install $crate@$version (one-off, several minutes; cargo's progress follows)"
-    tool_cargo_install --locked "$crate" --version "=$version" "$@"
+    log "cargo install $crate@$version at opt-level $(tool_opt_level "$bin") (one-off, a few minutes; cargo's progress follows)"
+    tool_cargo_install "$bin" --locked "$crate" --version "=$version" "$@"
+  elif [ "$(tool_built_at "$bin")" != "$(tool_opt_level "$bin")" ]; then
+    log "cargo install $crate@$version again: built at opt-level $(tool_built_at "$bin"), wanted $(tool_opt_level "$bin")"
+    tool_cargo_install "$bin" --locked "$crate" --version "=$version" "$@"
   else
     log "$crate $version already installed"
   fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the project on a fresh Debian machine (installs what it needs first):
-# fmt, clippy -D warnings, schema drift, artifact freshness, component test steps, then the
-# whole workspace test suite (which also drives the committed artifacts in cosmwasm-vm).
+# fmt, clippy -D warnings, the workspace's build, component test steps beside schema drift and
+# artifact freshness, then the whole workspace test suite (which also drives the committed
+# artifacts in cosmwasm-vm).
 #
 # Two things make a second run on the same machine short (issue #49):
 # - It runs from a copy of the checkout at a fixed path ($BITHIVE_CACHE/test-src, or
@@ -45,11 +46,15 @@ elif [ "$free_gb" -lt 10 ]; then
 fi
 step() { printf '\n\033[1;36m==> %s\033[0m\n' "$*"; }
 # timed NAME CMD...: runs one test step, timed into the table printed at the end (setup.sh).
+# A step that fails ends the run (after the background steps end, whose output then follows):
+# its name is kept to be said again at the very end.
+fg_failed=""
 timed() {
-  local name="$1"; shift
+  local name="$1" rc=0; shift
   step "$name"
   timing_begin
-  "$@"
+  "$@" || rc=$?
+  if [ "$rc" != 0 ]; then fg_failed="$name"; return "$rc"; fi
   timing_end "$name"
 }
 
@@ -115,6 +120,10 @@ on_exit() {
   awk -v b0="$1" -v i0="$2" -v b1="$3" -v i1="$4" -v n="$(nproc)" -v hz="$(getconf CLK_TCK)" \
     'BEGIN { b = b1 - b0; t = b + i1 - i0; if (t <= 0) exit
       printf "%-44s %10s\n", "CPU busy (all " n " cores, whole machine)", sprintf("%.0f %%, %d CPU-min", 100 * b / t, b / hz / 60) }'
+  if [ -n "$fg_failed" ]; then
+    printf '\n\033[1;31m==> %s failed (exit %s); its output is above, before the background steps'"'"' output\033[0m\n' \
+      "$fg_failed" "$rc"
+  fi
   local i
   for i in "${bg_failed[@]}"; do
     printf '\n\033[1;31m==> the end of %s, which failed (whole in %s)\033[0m\n' \
@@ -141,9 +150,12 @@ timed "cargo fmt --check" cargo fmt --all --check
 timed "cargo clippy --all-targets -D warnings" \
   cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 
-timed "schema drift" scripts/schema.sh --check
-
-timed "wasm artifacts: rebuild and compare" scripts/build-wasm.sh --check
+# Every binary, test and example of the workspace, once, with nextest's feature set; the steps
+# below take theirs from it (lib/workspace-build.sh), so on a new machine they start from built
+# binaries instead of each compiling its own under the target dir's lock.
+# shellcheck source=lib/workspace-build.sh
+source "$BITHIVE_ROOT/scripts/lib/workspace-build.sh"
+timed "workspace build (binaries, tests, examples)" workspace_build
 
 # Component steps (e.g. browser tests) that are not plain cargo tests. A script may name
 # variants, each a run of its own with one more variable set (`# variants: IBC_RELAYER=hermes
@@ -171,6 +183,11 @@ background() { [ "${BITHIVE_TEST_SERIAL:-0}" != 1 ] && [[ "$waiting_steps" == *"
 while IFS=$'\t' read -r -u 3 name f v; do
   if background "$name"; then in_background "test.d $name${v:+ ($v)}" run_component "$f" "$v"; fi
 done 3< <(component_steps)
+# The artifact check waits on the contracts' source copy while the browser package builds from it
+# (5.7 min of wall for 77 CPU-s in the foreground of a warm run, holding back nextest): it runs
+# beside the others too. Schema drift, in the foreground, takes seconds.
+in_background "wasm artifacts: rebuild and compare" scripts/build-wasm.sh --check
+timed "schema drift" scripts/schema.sh --check
 while IFS=$'\t' read -r -u 3 name f v; do
   if ! background "$name"; then timed "test.d $name${v:+ ($v)}" run_component "$f" "$v"; fi
 done 3< <(component_steps)

@@ -9,8 +9,10 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 W="${1:-$(mktemp -d "${TMPDIR:-/tmp}/bithive-compare.XXXXXX")}"
 mkdir -p "$W"
-cargo build --quiet --locked -p bithive-cli --bin bithive
-B="${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive"
+# shellcheck source=lib/workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
+B="$W/bithive"
+workspace_binary bithive "$B"
 MNEMONIC="abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about"
 printf '%s\n' "$MNEMONIC" >"$W/mnemonic"
 rm -f "$W/keyring.json"

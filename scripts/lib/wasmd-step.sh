@@ -9,12 +9,11 @@ export WASMD_BIN
 say "wasmd version --long:"
 "$WASMD_BIN" version --long 2>&1 | grep -vE '^- |^build_deps:' | sed 's/^/    /' >&2
 
-cargo build --quiet --locked -p bithive-cli --bin bithive
+# shellcheck source=workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
 H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-wasmd.XXXXXX")"
-# A private copy of the binary, for the step and the demo's roles (BITHIVE_EXE): the test command
-# builds the workspace beside this step, and cargo replaces target/debug/bithive when it relinks
-# it, so a process looking for it there can find nothing for a moment.
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$H/bithive"
+# A private copy of the binary, for the step and the demo's roles (BITHIVE_EXE).
+workspace_binary bithive "$H/bithive"
 BITHIVE="$H/bithive"
 export BITHIVE_EXE="$BITHIVE"
 wasmd_step_cleanup() {

@@ -5,6 +5,18 @@ WASMD_STEP_TAG="$1"
 say() { printf '\033[1;35m[%s]\033[0m %s\n' "$WASMD_STEP_TAG" "$*" >&2; }
 fail() { say "FAIL: $*"; exit 1; }
 
+# test_failed LOG: a failed test's own words from LOG, then its last lines. The tail alone can be
+# all backtrace (stop 77: the panic message of compute_pool was 60 lines above the tail shown).
+test_failed() {
+  local log="$1"
+  if grep -q 'panicked at' "$log"; then
+    say "the test's panic (from $log):"
+    grep -A 2 'panicked at' "$log" | grep -v '^--$' | cut -c1-800 | sed 's/^/    /' >&2
+  fi
+  say "last lines of $log:"
+  grep -vE '^ +[0-9]+: |^ +at ' "$log" | tail -n 30 | cut -c1-800 | sed 's/^/    /' >&2
+}
+
 # tx_committed BIN RPC HASH: prints the committed TxResponse (JSON) of HASH.
 # `query wait-tx` alone is not enough: it subscribes over the websocket and then asks the tx index
 # once, so a tx committed while it subscribes, but not yet indexed, is never seen (CI, stop 38: the

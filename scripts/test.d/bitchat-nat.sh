@@ -24,11 +24,11 @@ need() { command -v "$1" >/dev/null || { echo "bitchat-nat: $1 is missing ($2)" 
 need ip "Debian iproute2"
 need nft "scripts/setup.sh installs nftables"
 [ "$(id -u)" = 0 ] || { echo "bitchat-nat: network namespaces need root" >&2; exit 1; }
-cargo build --quiet --locked -p bithive-bitchat-p2p --bin bitchat-p2p
-cargo build --quiet --locked -p bithive-cli --bin bithive
+# shellcheck source=../lib/workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
 H="$(mktemp -d "${TMPDIR:-/tmp}/bitchat-nat.XXXXXX")"
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bitchat-p2p" "$H/bitchat-p2p"
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$H/bithive"
+workspace_binary bitchat-p2p "$H/bitchat-p2p"
+workspace_binary bithive "$H/bithive"
 B="$H/bitchat-p2p"
 # Namespaces are named per run, so two runs on one machine do not collide.
 P="bcn$$"

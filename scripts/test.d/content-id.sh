@@ -18,7 +18,10 @@ fi
 # ESM resolves imports next to the script: run it from the cache.
 cp "$ROOT/testing/helia/cids.mjs" "$CACHE/cids.mjs"
 helia="$(node "$CACHE/cids.mjs")"
-rust="$(cargo run --quiet --locked -p bithive-content-id --example cid_vectors)"
+# shellcheck source=../lib/workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
+workspace_build
+rust="$("$(workspace_target)/examples/cid_vectors")"
 if [ "$helia" != "$rust" ]; then
   echo "content ids differ from Helia's (< Helia, > bithive-content-id):" >&2
   diff <(echo "$helia") <(echo "$rust") >&2 || true

@@ -56,11 +56,10 @@ case "$IBC_RELAYER" in
   rly) RELAYER_NAME=rly RELAYER_BIN="$(scripts/rly-build.sh)" ;;
   *) echo "IBC_RELAYER=$IBC_RELAYER: expected hermes or rly" >&2; exit 2 ;;
 esac
-cargo build --quiet --locked -p bithive-cli --bin bithive
+# shellcheck source=../lib/workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
 H="$(mktemp -d "${TMPDIR:-/tmp}/bithive-ibc-$IBC_RELAYER.XXXXXX")"
-# A private copy of the binary (the test command builds the workspace beside this step, and cargo
-# replaces target/debug/bithive when it relinks it).
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$H/bithive"
+workspace_binary bithive "$H/bithive"
 BITHIVE="$H/bithive"
 export BITHIVE_EXE="$BITHIVE"
 RELAYER_PID=
@@ -254,7 +253,7 @@ jq -e --arg c "$CONN_A" '[.chain_1.connection_id, .chain_2.connection_id] | inde
 # The test's own output is shown on failure: it names the rule the file breaks (or why the test
 # itself could not run).
 IBC_DATA_FILE="$IBCF" quietly "$IBCF: the chain-registry schema check" cargo test --quiet --locked \
-  -p bithive-ibc-files --test ecosystem -- --ignored the_written_file_passes_the_schema
+  --workspace --test ecosystem -- --ignored the_written_file_passes_the_schema
 say "$RELAYER_NAME's filter: exactly $T_A,$C_A on $A_ID (and $T_B,$C_B on $B_ID); $(basename "$IBCF") passes ibc_data.schema.json"
 
 # rly's files (#48), written without any gRPC URL: a chain file per chain whose poll is below the
@@ -356,7 +355,7 @@ wait_for "the BTT voucher on B" eq "$SENT" bal_b "$BOB" "$CW_VOUCHER"
   || fail "cw20-ics20 channel balance"
 say "cw20: $SENT BTT A->B as $CW_VOUCHER, escrowed in cw20-ics20"
 WASMD_NET_ENV="$H/b/wasmd-net.env" JOB_DENOM="$CW_VOUCHER" JOB_FUNDER_MNEMONIC_FILE="$H/bob.mnemonic" \
-  cargo test --quiet --locked -p bithive-cli --test wasmd_relayer -- --ignored --nocapture >&2 \
+  cargo test --quiet --locked --workspace --test wasmd_relayer -- --ignored --nocapture >&2 \
   || fail "an inference job on B paid in the BTT voucher (cli/tests/wasmd_relayer.rs)"
 say "cw20: the voucher paid an inference job in B's escrow; B's relayer attested it and the node was paid"
 REST=$((SENT - JOB_PRICE))
@@ -492,7 +491,7 @@ relayer_start
 ATT_CH_B="$(qa wasm contract-state smart "$ATT_A" '{"channels":{}}' | jq -r '.data.channels[0].counterparty_channel')"
 IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
   IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
-  cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- --ignored --exact \
+  cargo test --quiet --locked --workspace --test wasmd_ibc_attest -- --ignored --exact \
   a_job_paid_on_b_is_attested_on_a_and_reported_on_b_over_a_relayed_channel --nocapture >&2 \
   || fail "the attestation's cross-chain path over $RELAYER_NAME (cli/tests/wasmd_ibc_attest.rs)"
 say "attestation: a job paid on B, attested on A, forwarded over $ATT_CH_A and reported on B for B's node; acknowledged on A"
@@ -503,7 +502,7 @@ relayer_stop KILL
 MARKER="$H/attestation-in-flight"; rm -f "$MARKER"
 IBC_A_ENV="$H/a/wasmd-net.env" IBC_B_ENV="$H/b/wasmd-net.env" IBC_A_DEPLOYMENT="$H/a/deployment.json" \
   IBC_B_DEPLOYMENT="$H/b/deployment.json" ATT_CHANNEL_A="$ATT_CH_A" ATT_CHANNEL_B="$ATT_CH_B" \
-  RELAYER_DOWN_MARKER="$MARKER" cargo test --quiet --locked -p bithive-cli --test wasmd_ibc_attest -- \
+  RELAYER_DOWN_MARKER="$MARKER" cargo test --quiet --locked --workspace --test wasmd_ibc_attest -- \
   --ignored --exact an_attestation_sent_while_the_relayer_is_down_is_delivered_once_after_the_restart \
   --nocapture >&2 &
 DOWN_TEST=$!

@@ -64,19 +64,33 @@ EOF
         [[ "$voted" == *" $id "* ]] || new+=("$id")
       done
       if ((${#new[@]})); then
-        gas=$((150000 + 50000 * ${#new[@]}))
-        for id in "${new[@]}"; do
+        gas=$((200000 + 100000 * ${#new[@]}))
+        # A vote the CLI could not write is tried again next round (under set -e a failed
+        # pipeline here would end the voter, and every open proposal after it would be lost).
+        if ! for id in "${new[@]}"; do
           w5 tx gov vote "$id" yes --from validator --keyring-backend test --chain-id "$WASMD_CHAIN_ID" \
             --node "$WASMD_RPC" --generate-only -o json 2>/dev/null
         done | jq -s --arg gas "$gas" --arg fee "$((gas / 40 + 1))" --arg d "$WASMD_DENOM" \
           '.[0] * {body: {messages: [.[].body.messages[]]}}
            | .auth_info.fee = {amount: [{denom: $d, amount: $fee}], gas_limit: $gas, payer: "", granter: ""}' \
-          >"$H5/votes.json"
+          >"$H5/votes.json"; then
+          say "could not write the validator's votes on ${new[*]}: trying again"
+          sleep 1
+          continue
+        fi
+        # Counted as voted only once the votes are in a block with code 0: a batch accepted
+        # into the mempool can still fail in the block (out of gas, say), and then its
+        # proposals would close rejected with nobody saying why (CI of e025f4d: proposals 9-19).
         if w5 tx sign "$H5/votes.json" --from validator --keyring-backend test --chain-id "$WASMD_CHAIN_ID" \
              --node "$WASMD_RPC" -o json >"$H5/votes.signed.json" 2>/dev/null \
-           && [ "$(w5 tx broadcast "$H5/votes.signed.json" --node "$WASMD_RPC" -o json 2>/dev/null | jq -r .code)" = 0 ]; then
-          voted="$voted${new[*]} "
-          sleep 2
+           && sent="$(w5 tx broadcast "$H5/votes.signed.json" --node "$WASMD_RPC" -o json 2>/dev/null)" \
+           && [ "$(jq -r .code <<<"$sent")" = 0 ]; then
+          res="$(tx_committed "$WASMD_BIN" "$WASMD_RPC" "$(jq -r .txhash <<<"$sent")")"
+          if [ "$(jq -r .code <<<"$res")" = 0 ]; then
+            voted="$voted${new[*]} "
+          else
+            say "the validator's votes on ${new[*]} failed in the block, voting again: $(jq -r .raw_log <<<"$res" | cut -c1-300)"
+          fi
         fi
       fi
       sleep 1
@@ -84,7 +98,9 @@ EOF
   ) &
   voter=$!
   started=$(date +%s.%N)
-  deploy5 --via-gov --gov-timeout 300 | sed 's/^/    /' >&2 || { touch "$H5/stop-voting"; wait "$voter"; fail "bithive deploy --via-gov"; }
+  # 2>&1 and sed -u: the deploy's error comes after its progress lines, not above them (CI of
+  # e025f4d showed the progress and FAIL, and the reason was lost above the tail).
+  deploy5 --via-gov --gov-timeout 300 2>&1 | sed -u 's/^/    /' >&2 || { touch "$H5/stop-voting"; wait "$voter"; fail "bithive deploy --via-gov"; }
   touch "$H5/stop-voting"; wait "$voter" || true
   say "bithive deploy --via-gov: $(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f s", b - a }')"
   D5="$H5/deployment.json"
@@ -118,7 +134,7 @@ scripts/wasmd-net.sh stop "$H5"
 # failures) on a fresh wasmd chain and an in-process devnet, compared step by step; fails on any
 # difference outside the test's named, bounded allow-list. Prints the comparison and gas tables.
 scripts/wasmd-net.sh start "$H3" --chain-id bithive-diff-1
-WASMD_NET_ENV="$H3/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_diff \
+WASMD_NET_ENV="$H3/wasmd-net.env" cargo test --quiet --locked --workspace --test wasmd_diff \
   -- --ignored --nocapture 2>&1 | grep -v '^| .* | same |$' >&2 \
   || fail "the devnet differs from wasmd beyond the allow-list (cli/tests/wasmd_diff.rs)"
 say "ok: the devnet matches wasmd on the differential scenario (cli/tests/wasmd_diff.rs)"
@@ -128,15 +144,15 @@ scripts/wasmd-net.sh stop "$H3"
 # RPC endpoints; the validator it uses is killed and restarted while transfers go on: the chain
 # goes on with three, the client fails over, every transfer lands once (cli/tests/wasmd_validators.rs).
 scripts/wasmd-net.sh start "$H4" --chain-id bithive-validators-1 --validators 4
-WASMD_NET_ENV="$H4/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_validators \
+WASMD_NET_ENV="$H4/wasmd-net.env" cargo test --quiet --locked --workspace --test wasmd_validators \
   -- --ignored --nocapture >"$H4/validators-test.log" 2>&1 \
-  || { tail -n 40 "$H4/validators-test.log" >&2; fail "transfers across a validator killed and restarted (cli/tests/wasmd_validators.rs)"; }
+  || { test_failed "$H4/validators-test.log"; fail "transfers across a validator killed and restarted (cli/tests/wasmd_validators.rs)"; }
 grep -E '^4 validators' "$H4/validators-test.log" | sed 's/^/    /' >&2
 say "ok: 4 validators, one killed and restarted; the client failed over and every transfer landed once"
 # The relayer on that network with every validator's RPC, validator 0's first; validator 0 is
 # killed under it before the patient pays and restarted after the payout: the relayer fails over
 # and the job is attested and paid once (cli/tests/wasmd_relayer.rs, WASMD_KILL_VALIDATOR).
-WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked -p bithive-cli \
+WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked --workspace \
   --test wasmd_relayer -- --ignored --nocapture >&2 \
   || fail "the relayer across a validator killed and restarted (cli/tests/wasmd_relayer.rs)"
 say "ok: the relayer failed over from a killed validator; the job was attested and paid once"
@@ -145,8 +161,8 @@ say "ok: the relayer failed over from a killed validator; the job was attested a
 # with every validator's RPC, a load generator paying 240 jobs (one per patient every 3 s, those due paid together when a transaction took longer) over three 20 s rewards epochs;
 # validator 0 is stopped from the middle of E2 to the middle of E3. Every reward is recomputed from
 # the chain's events and the attestors' signed tallies. About 3 minutes.
-WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked -p bithive-relayer \
+WASMD_NET_ENV="$H4/wasmd-net.env" WASMD_KILL_VALIDATOR=0 cargo test --quiet --locked --workspace \
   --test compute_pool -- --ignored --nocapture >"$H4/compute-pool.log" 2>&1 \
-  || { tail -n 60 "$H4/compute-pool.log" >&2; fail "the compute pool on four validators (relayer/tests/compute_pool.rs)"; }
+  || { test_failed "$H4/compute-pool.log"; fail "the compute pool on four validators (relayer/tests/compute_pool.rs)"; }
 grep -E '^[0-9]+ jobs created|^claimed' "$H4/compute-pool.log" | cut -c1-400 | sed 's/^/    /' >&2
 say "ok: the compute pool paid measured, verified work on 4 validators, one stopped for an epoch"

@@ -172,16 +172,16 @@ say "ok: the devnet's CosmJS checks pass on wasmd ($WASMD_CHAIN_ID)"
 # The relayer on wasmd (#26 item 3): a platform deployed with jobs paid at the report, a node
 # registered, `bithive relayer start` following wasmd's blocks with the real inference engine; a
 # patient's job is attested and the node paid once (cli/tests/wasmd_relayer.rs).
-WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_relayer \
+WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked --workspace --test wasmd_relayer \
   -- --ignored --nocapture >&2 || fail "the relayer on wasmd (cli/tests/wasmd_relayer.rs)"
 say "ok: the relayer attested an inference job on wasmd and the escrow paid the node once"
 
 # The demo story on wasmd (#26 item 3): `bithive demo --rpc` runs the whole story on the chain
 # (fresh keys paid by the deployer, seconds-long windows waited out in real time), then the devnet
 # demo in the same run for the wall-time comparison (cli/tests/wasmd_demo.rs).
-WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked -p bithive-cli --test wasmd_demo \
+WASMD_NET_ENV="$H/wasmd-net.env" cargo test --quiet --locked --workspace --test wasmd_demo \
   -- --ignored --nocapture >"$H/wasmd-demo.log" 2>&1 \
-  || { tail -n 80 "$H/wasmd-demo.log" >&2; fail "the demo story on wasmd (cli/tests/wasmd_demo.rs)"; }
+  || { test_failed "$H/wasmd-demo.log"; fail "the demo story on wasmd (cli/tests/wasmd_demo.rs)"; }
 # The story's progress and table on wasmd, and the two wall times.
 sed -n '/^\[ 1\] chain /,/demo wall time/p; /^demo story wall time/p' "$H/wasmd-demo.log" | sed 's/^/    /' >&2
 say "ok: the demo story ran on wasmd"

@@ -6,13 +6,13 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 "$ROOT/scripts/build-webapp.sh"
-cargo build --quiet --locked -p bithive-cli --bin bithive
-# A private copy of the binary: the test command builds the workspace beside this step, and cargo
-# replaces target/debug/bithive when it relinks it (a running demo then saw its own program
-# "(deleted)" and found no binary for its roles).
+# shellcheck source=../lib/workspace-build.sh
+source "$ROOT/scripts/lib/workspace-build.sh"
+# A private copy of the binary (a running demo once saw its own program "(deleted)" when a build
+# beside it relinked target/debug/bithive, and found no binary for its roles).
 BIN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/bithive-web-bin.XXXXXX")"
 trap 'rm -rf "$BIN_DIR"' EXIT
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/bithive" "$BIN_DIR/bithive"
+workspace_binary bithive "$BIN_DIR/bithive"
 export BITHIVE_BIN="$BIN_DIR/bithive" BITHIVE_EXE="$BIN_DIR/bithive"
 chrome="$(command -v chromium || true)"
 [ -n "$chrome" ] || { echo "chromium not found: run scripts/setup.sh (setup.d/35-chromium.sh)" >&2; exit 1; }

@@ -33,7 +33,7 @@ const VERIFIER_KEY = "verifier";
 
 function bin(): string {
   const b = process.env.BITHIVE_BIN ?? path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target"), "debug", "bithive");
-  if (!existsSync(b)) throw new Error(`${b} not found: cargo build -p bithive-cli (or set BITHIVE_BIN)`);
+  if (!existsSync(b)) throw new Error(`${b} not found: scripts/lib/workspace-build.sh builds it (cargo build --workspace --bins --tests --examples), or set BITHIVE_BIN`);
   return b;
 }
 

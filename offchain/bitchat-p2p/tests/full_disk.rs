@@ -2,40 +2,20 @@
 //! nothing it had stored, and stores again once there is room; the sender is told the envelope
 //! did not go, and nothing of it reaches the recipient twice.
 //!
-//! The disk is "filled" by a file-size limit on this process (`RLIMIT_FSIZE`, `SIGXFSZ`
-//! ignored), as in `offchain/bitchat/tests/full_disk.rs`: only the relay writes files here. The
-//! limit holds for the whole process, so this binary has one test.
+//! The disk is filled by a file-size limit on this process (offchain/bitchat/tests/disk_limit,
+//! shared with the engine's full-disk test): only the relay writes files here.
 
 mod common;
+#[path = "../../bitchat/tests/disk_limit/mod.rs"]
+mod disk_limit;
 
 use bithive_bitchat_p2p::{P2pEvent, P2pNode, Path};
 use common::{config, person, public_node, taken, until};
-
-fn disk_room(bytes: u64) {
-    let lim = libc::rlimit {
-        rlim_cur: bytes,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: plain libc calls on this process.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &lim) }, 0);
-}
-
-/// Frees the disk when the test ends, failed or not, so its report can be written.
-struct FreedAtEnd;
-
-impl Drop for FreedAtEnd {
-    fn drop(&mut self) {
-        disk_room(libc::RLIM_INFINITY);
-    }
-}
+use disk_limit::{disk_freed, disk_room, fillable_disk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_with_room() {
-    // SAFETY: as above; without this the first write past the limit kills the process.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
-    let _freed = FreedAtEnd;
+    let _freed = fillable_disk();
     let dir = tempfile::tempdir().unwrap();
     let (mut relay, relay_addr) = public_node(1, &dir.path().join("relay")).await;
     let alice = person(2, &relay_addr).await;
@@ -62,7 +42,7 @@ async fn a_relay_with_a_full_disk_refuses_deposits_says_why_and_stores_again_wit
     assert!(why.contains("could not store it"), "{why}");
 
     // Room again: the same relay, still up, stores the next deposit.
-    disk_room(libc::RLIM_INFINITY);
+    disk_freed();
     eprintln!("alice was told: {err}");
     let path = alice
         .send(bob_account, b"after the disk was freed".to_vec())

@@ -2,40 +2,16 @@
 //! fails cleanly when the disk takes no more, loses nothing it had confirmed, and works again
 //! once there is room.
 //!
-//! The disk is "filled" by a file-size limit on this process (`RLIMIT_FSIZE`, with `SIGXFSZ`
-//! ignored): a write past it fails with `EFBIG` where one on a full disk fails with `ENOSPC`,
-//! after writing what fits, as a full disk does. Both reach the code as the same I/O error, and
-//! no root or mount is needed. The limit holds for the whole process, so this binary has one
-//! test and nothing else runs beside it.
+//! The disk is filled by a file-size limit on this process (tests/disk_limit).
+
+mod disk_limit;
 
 use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::frame::Envelope;
 use bithive_bitchat::journal::Journal;
 use bithive_bitchat::mailbox::{Mailbox, MailboxLimits};
-
-/// Files this process writes may grow to `bytes` (the soft limit: raised again below).
-fn disk_room(bytes: u64) {
-    let lim = libc::rlimit {
-        rlim_cur: bytes,
-        rlim_max: libc::RLIM_INFINITY,
-    };
-    // SAFETY: plain libc calls on this process.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_FSIZE, &lim) }, 0);
-}
-
-fn disk_freed() {
-    disk_room(libc::RLIM_INFINITY);
-}
-
-/// Frees the disk when the test ends, failed or not, so its report can be written.
-struct FreedAtEnd;
-
-impl Drop for FreedAtEnd {
-    fn drop(&mut self) {
-        disk_freed();
-    }
-}
+use disk_limit::{disk_freed, disk_room, fillable_disk};
 
 fn payload(i: usize) -> Vec<u8> {
     format!("record {i} ").repeat(20).into_bytes()
@@ -55,11 +31,7 @@ fn envelope(n: u32, len: usize) -> Envelope {
 
 #[test]
 fn a_full_disk_refuses_writes_loses_nothing_and_recovers() {
-    // SAFETY: as above; without this the first write past the limit kills the process.
-    unsafe {
-        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-    }
-    let _freed = FreedAtEnd;
+    let _freed = fillable_disk();
     let dir = tempfile::tempdir().unwrap();
     let key = || AtRestKey::derive(&[3; 32], "full disk");
     // Said once there is room again: stderr may be a file, which a full disk refuses too.

@@ -142,6 +142,27 @@ pub fn field_value(plaintext: &[u8], field: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
+    /// The key text Keplr signed in testing/wallet-vectors (its own signing code; the signature
+    /// is checked equal to ours in packages/payfi-voucher/tests/keplr_vectors.rs): the text is
+    /// ours, so a Keplr user's records open with the keys `bithive vault` derives.
+    #[test]
+    fn the_owner_key_text_is_the_one_keplr_signed() {
+        let v: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../testing/wallet-vectors/keplr-adr36.json"
+        ))
+        .unwrap();
+        let case = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "vault_owner_key")
+            .unwrap();
+        assert_eq!(
+            owner_key_text("bithive-devnet-1", v["vault"].as_str().unwrap()),
+            case["text"].as_str().unwrap()
+        );
+    }
+
     #[test]
     fn a_record_opens_with_its_key_only() {
         let (sealed, key) = seal_record(br#"{"hba1c_mmol_mol":54}"#).unwrap();

@@ -272,11 +272,22 @@ async fn store_via_gov(
     while !waiting.is_empty() {
         let mut still = Vec::new();
         for (a, id) in waiting {
-            match client
-                .proposal_status(id)
-                .await
-                .map_err(step_failed("gov proposal status"))?
-            {
+            let status = match client.proposal_status(id).await {
+                Ok(status) => status,
+                // A node too busy to answer (a timeout, a dropped connection) is asked again
+                // on the next round, until the timeout below: minutes of voting are not
+                // thrown away for one lost answer.
+                Err(e) if e.is_transport() && started.elapsed() <= g.timeout => {
+                    progress(&format!(
+                        "{}: proposal {id}'s status did not come ({e}); asking again",
+                        a.kind()
+                    ));
+                    still.push((a, id));
+                    continue;
+                }
+                Err(e) => return Err(step_failed("gov proposal status")(e)),
+            };
+            match status {
                 ProposalStatus::Passed => progress(&format!("{}: proposal {id} passed", a.kind())),
                 // A proposal this run paid the deposit of is in its voting period at once,
                 // unless the deposit was below min_deposit.

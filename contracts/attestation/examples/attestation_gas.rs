@@ -3,7 +3,7 @@
 //! `ReportJob` sent directly by a plain reporter account (the path the attestation contract
 //! replaces). Gas is deterministic, so one run per figure suffices.
 //!
-//!     cargo run -p bithive-attestation --example gas
+//!     cargo run -p bithive-attestation --example attestation_gas
 
 #[path = "../tests/vm_common/mod.rs"]
 mod vm_common;
