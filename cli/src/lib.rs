@@ -14,6 +14,7 @@ pub mod escrow;
 pub mod gov;
 pub mod ibc;
 pub mod key_authority;
+pub mod log_sink;
 pub mod model;
 pub mod model_keys;
 pub mod rewards;

@@ -103,7 +103,7 @@ fn init_logs() {
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(bithive_cli::log_sink::Writer)
         .init();
 }
 

@@ -15,7 +15,7 @@ use bithive_bitchat::at_rest::AtRestKey;
 use bithive_bitchat::card::{make_card, read_card};
 use bithive_bitchat::chat::file::{safe_name, FileOffer, MAX_FILE};
 use bithive_bitchat::chat::{
-    message_digest, Carrier, ChatClient, ChatCore, ConversationId, Dispatched, Event,
+    message_digest, Carrier, ChatClient, ChatCore, ConversationId, Dispatched, Event, HistoryEntry,
 };
 use bithive_bitchat::chunks::ChunkStore;
 use bithive_bitchat::{
@@ -25,9 +25,15 @@ use bithive_bitchat_p2p::chat::P2pCarrier;
 use bithive_bitchat_p2p::record::AddrPolicy;
 use bithive_bitchat_p2p::{Multiaddr, P2pConfig, P2pEvent, P2pNode, Protocol, Reachability};
 use clap::{Args, Subcommand};
+use crossterm::event::Event as CtEvent;
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::mpsc;
 use zeroize::Zeroizing;
+
+use screen::{Action, Kind, Screen};
+
+mod screen;
+mod terminal;
 
 #[derive(Debug, Subcommand)]
 pub enum ChatCommand {
@@ -99,6 +105,14 @@ pub struct RunArgs {
     /// you by BitChat id or card only)
     #[arg(long, requires = "bootstrap")]
     pub not_findable_by_address: bool,
+    /// Lines instead of the screen: what you type is read line by line and everything is
+    /// printed as lines (so too when stdin or stdout is not a terminal, as in scripts)
+    #[arg(long)]
+    pub plain: bool,
+    /// Leave the mouse to the terminal (select text without holding Shift); otherwise the
+    /// wheel scrolls the conversation and a click on the window list picks a window
+    #[arg(long, conflicts_with = "plain")]
+    pub no_mouse: bool,
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +288,9 @@ struct CardsFile {
     cards: Vec<String>,
     /// `account key hex, noise key hex, address`
     peers: Vec<(String, String, Option<SocketAddr>)>,
+    /// `BitChat id, name`: the names you gave people (`/name`), which only you see.
+    #[serde(default)]
+    names: Vec<(String, String)>,
 }
 
 impl Cards {
@@ -317,6 +334,28 @@ impl Cards {
         }
         Ok(())
     }
+    /// Gives `id` a name, or takes it away (`None`).
+    fn set_name(&mut self, id: AccountId, name: Option<&str>) -> anyhow::Result<()> {
+        let key = id.to_string();
+        self.file.names.retain(|(i, _)| *i != key);
+        if let Some(n) = name {
+            self.file.names.push((key, n.to_string()));
+        }
+        self.save()
+    }
+    /// The names you gave people.
+    fn names(&self) -> anyhow::Result<BTreeMap<AccountId, String>> {
+        self.file
+            .names
+            .iter()
+            .map(|(i, n)| {
+                let id = i
+                    .parse::<AccountId>()
+                    .map_err(|e| anyhow!("cards file: the id named {n}: {e}"))?;
+                Ok((id, n.clone()))
+            })
+            .collect()
+    }
     fn records(&self) -> anyhow::Result<Vec<PeerRecord>> {
         let mut out = Vec::new();
         for c in &self.file.cards {
@@ -337,15 +376,67 @@ impl Cards {
     }
 }
 
-/// Names people see: chain addresses.
+/// Names people see: the name you gave someone (`/name`: a petname, only you see it, kept sealed
+/// with your cards), else their chain address, else their BitChat id. A name is never taken from
+/// what others say of themselves: nobody can make their messages show as someone you know.
 struct Names {
     prefix: String,
+    /// Chain addresses of the ids whose keys are known.
     known: BTreeMap<AccountId, String>,
+    /// The names you gave.
+    pet: BTreeMap<AccountId, String>,
 }
 
+/// The longest name you may give someone, in characters.
+const NAME_CHARS: usize = 24;
+
 impl Names {
-    /// `id`'s chain address when its key is known (`rec`), else its BitChat id.
+    /// What `id` is shown as: your name for them, else [`Names::address`].
     fn of(&mut self, id: AccountId, rec: Option<PeerRecord>) -> String {
+        if let Some(n) = self.pet.get(&id) {
+            return n.clone();
+        }
+        self.address(id, rec)
+    }
+
+    /// Who you call `name` (case does not matter).
+    fn named(&self, name: &str) -> Option<AccountId> {
+        self.pet
+            .iter()
+            .find(|(_, n)| n.to_lowercase() == name.to_lowercase())
+            .map(|(id, _)| *id)
+    }
+
+    /// Whether `name` may be given to someone: one word (so it stays one WHO in a command) of at
+    /// most [`NAME_CHARS`] letters, digits, '-', '_' and '.'; not a number (a number is a place
+    /// in /contacts) and nothing that reads as an address, a card or "you".
+    fn check(&self, name: &str) -> anyhow::Result<()> {
+        let n = name.chars().count();
+        if n == 0 || n > NAME_CHARS {
+            bail!("a name is 1 to {NAME_CHARS} characters; {name:?} has {n}");
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            bail!("a name is one word of letters, digits, '-', '_' and '.': {name:?} is not");
+        }
+        if name.chars().all(|c| c.is_ascii_digit()) {
+            bail!("a name may not be a number: numbers are places in /contacts");
+        }
+        let lower = name.to_lowercase();
+        if lower.starts_with(&format!("{}1", self.prefix))
+            || lower.starts_with("bitchat1")
+            || lower == "you"
+            || lower == "id"
+        {
+            bail!("{name:?} could be taken for an address, a card or you: pick another name");
+        }
+        Ok(())
+    }
+
+    /// `id`'s chain address when its key is known (`rec`), else its BitChat id.
+    fn address(&mut self, id: AccountId, rec: Option<PeerRecord>) -> String {
         if let Some(n) = self.known.get(&id) {
             return n.clone();
         }
@@ -429,6 +520,9 @@ fn shown(body: &[u8]) -> String {
     }
 }
 
+/// The most lines `/find` shows (the newest).
+const FOUND_SHOWN: usize = 50;
+
 fn short(c: &ConversationId) -> String {
     format!("#{}", hex::encode(c.0.get(20..23).unwrap_or(&[])))
 }
@@ -436,21 +530,64 @@ fn short(c: &ConversationId) -> String {
 const HELP: &str = "\
 commands:
   /card, /id             your contact card and BitChat id (give one to people who should reach you)
-  /contact CARD|ID|ADDR  ask someone to talk: by their card, or (over libp2p) their BitChat id
-                         or chain address (bithive1...)
+  /contact CARD|ID|ADDR [NAME]  ask someone to talk: by their card, or (over libp2p) their
+                         BitChat id or chain address (bithive1...); NAME as with /name
+  /name WHO NAME         call someone NAME (one word; only you see it); /name WHO: no name
   /requests              who asks to talk to you
   /accept WHO, /decline WHO
-  /contacts              your contacts (WHO is a number from this list or an address)
+  /contacts              your contacts (WHO is a number from this list, a name or an address)
   /group WHO...          a new group with these contacts (you are its admin)
   /add WHO..., /remove WHO...   in the open conversation (admin only)
   /list                  your conversations
   /open #ID              open a conversation; then type to send
   /history [N]           the last N lines of the open conversation (20)
+  /find TEXT             the lines of all your conversations that hold TEXT (case ignored)
   /file PATH             send a file to the open conversation (encrypted, at most 16 MiB)
   /files, /save N [DIR]  files offered to you; fetch one and save it (0600, never over a file)
   /quit
 what you send says whether it was delivered or waits at a relay; 'NAME read: ...' when someone
 has read it (they see the same of you unless you started with --no-read-receipts)";
+
+/// The screen's keys, after `HELP` there.
+const KEYS: &str = "\
+keys: Enter sends what you typed; Tab and Shift-Tab (or Ctrl-N, Ctrl-P) the next and previous
+  window; Alt-0..9 a window by number; PgUp/PgDn scroll; Up/Down what you typed before;
+  Ctrl-U, Ctrl-W clear the line, a word; Ctrl-C quits
+mouse: the wheel scrolls, a click on the window list picks a window; hold Shift to select text
+  (or start with --no-mouse to leave the mouse to the terminal)";
+
+/// Where a line of the session goes.
+#[derive(Clone, Debug)]
+enum To {
+    /// An answer to what was typed: where it was typed (the window in front).
+    Reply,
+    /// Something that happened in no conversation: the status window.
+    Notice,
+    /// A line of a conversation (in plain mode printed with its `[#id]` tag).
+    In(ConversationId),
+    /// News of a conversation (who joined or left): its window; in plain mode printed as is.
+    About(ConversationId),
+}
+
+/// A line as plain mode prints it: a conversation's lines tagged with its id.
+fn print_line(to: &To, text: &str) {
+    match to {
+        To::In(c) => println!("  [{}] {text}", short(c)),
+        _ => println!("{text}"),
+    }
+}
+
+/// How the session shows itself: lines on stdout (scripts, pipes, `--plain`), or the screen.
+enum Out {
+    Plain,
+    Screen(Box<Screen>),
+}
+
+/// A line for the session from a task of its own (a file being fetched).
+type Said = (To, Kind, String);
+
+/// Messages shown in a window behind, remembered to say "read" when it comes to the front.
+const UNREAD_KEPT: usize = 64;
 
 struct Session {
     client: Arc<ChatClient<Box<dyn Carrier>>>,
@@ -459,6 +596,9 @@ struct Session {
     names: Names,
     card: String,
     open: Option<ConversationId>,
+    out: Out,
+    /// Lines from the session's own tasks.
+    said: mpsc::UnboundedSender<Said>,
     /// Files offered to us in this session, numbered for `/save`.
     files: Vec<(AccountId, FileOffer)>,
     /// Over libp2p (`--bootstrap`): people are found by id (and chain address).
@@ -469,9 +609,156 @@ struct Session {
     receipts: bool,
     /// Our recent messages, by [`message_digest`], to say who read which.
     sent: std::collections::VecDeque<([u8; 32], String)>,
+    /// Messages that came while their conversation was not open: read when it is opened.
+    unread: BTreeMap<ConversationId, Vec<(AccountId, Vec<u8>)>>,
+    /// The session's own tasks (read receipts, files being fetched): given time to end at /quit.
+    tasks: tokio::task::JoinSet<()>,
 }
 
 impl Session {
+    /// Shows a line where it belongs.
+    async fn say(&mut self, to: To, kind: Kind, text: impl AsRef<str>) {
+        let text = text.as_ref();
+        if matches!(self.out, Out::Plain) {
+            return print_line(&to, text);
+        }
+        let c = match &to {
+            To::In(c) | To::About(c) => Some(c.clone()),
+            _ => None,
+        };
+        if let Some(c) = &c {
+            self.window(c).await;
+        }
+        let Out::Screen(screen) = &mut self.out else {
+            return;
+        };
+        match to {
+            To::Reply => screen.reply(kind, text),
+            To::Notice => {
+                screen.push(None, kind, text);
+            }
+            To::In(_) | To::About(_) => {
+                let c = c.as_ref();
+                let in_front = screen.push(c, kind, text);
+                // The first message into a window behind is said in the status window too.
+                if let (false, Kind::Theirs, Some(c)) = (in_front, kind, c) {
+                    if screen.unread(c) == 1 && screen.current().is_none() {
+                        let note = format!("new in {}: Tab, or /open {}", short(c), short(c));
+                        screen.push(None, Kind::Info, &note);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shows several lines (a command's answer).
+    async fn say_lines(&mut self, to: To, kind: Kind, text: &str) {
+        for line in text.lines() {
+            self.say(to.clone(), kind, line).await;
+        }
+    }
+
+    /// `c`'s window on the screen (made, or its title brought up to date).
+    async fn window(&mut self, c: &ConversationId) {
+        if !matches!(self.out, Out::Screen(_)) {
+            return;
+        }
+        let title = self.title(c).await;
+        if let Out::Screen(screen) = &mut self.out {
+            screen.window(c, title);
+        }
+    }
+
+    /// The others in a conversation, by name.
+    async fn others(&mut self, c: &ConversationId) -> Vec<String> {
+        let members = self.client.core().await.members(c).unwrap_or_default();
+        let me = self.client.carrier().account_id();
+        members
+            .into_iter()
+            .filter(|a| *a != me)
+            .map(|a| self.name(a))
+            .collect()
+    }
+
+    /// A conversation's name: its id and the others in it.
+    async fn title(&mut self, c: &ConversationId) -> String {
+        let others = self.others(c).await;
+        if others.is_empty() {
+            format!("{} (only you)", short(c))
+        } else {
+            format!("{} {}", short(c), others.join(", "))
+        }
+    }
+
+    /// Opens `c` (or no conversation): what comes in there is read, its window in front.
+    async fn set_open(&mut self, c: Option<ConversationId>) {
+        if let Some(c) = &c {
+            self.window(c).await;
+        }
+        if let Out::Screen(screen) = &mut self.out {
+            screen.show(c.as_ref());
+        }
+        self.open = c;
+        self.seen();
+    }
+
+    /// Whether what comes into the open conversation is seen: always in lines; on the screen
+    /// unless its window is scrolled back.
+    fn at_newest(&self) -> bool {
+        match &self.out {
+            Out::Plain => true,
+            Out::Screen(screen) => screen.at_newest(),
+        }
+    }
+
+    /// Receipts for what came into the open conversation while it was scrolled back, once its
+    /// newest line is in view again.
+    fn seen(&mut self) {
+        let Some(c) = self.open.clone() else { return };
+        if self.at_newest() {
+            for (from, body) in self.unread.remove(&c).unwrap_or_default() {
+                self.receipt(&c, from, body);
+            }
+        }
+    }
+
+    /// Tells `from` that their message was read (on its own task: a slow sender must not hold
+    /// the screen).
+    fn receipt(&mut self, c: &ConversationId, from: AccountId, body: Vec<u8>) {
+        if !self.receipts {
+            return;
+        }
+        let (client, c) = (self.client.clone(), c.clone());
+        self.tasks.spawn(async move {
+            if let Err(e) = client.mark_read(&c, from, &body).await {
+                tracing::debug!("read receipt: {e}");
+            }
+        });
+    }
+
+    /// The windows of the conversations kept from before, with their last lines.
+    async fn load_windows(&mut self) {
+        if !matches!(self.out, Out::Screen(_)) {
+            return;
+        }
+        let me = self.client.carrier().account_id();
+        let all = self.client.core().await.conversations();
+        for c in all {
+            self.window(&c).await;
+            let h = self.client.core().await.history(&c);
+            for e in h.iter().skip(h.len().saturating_sub(200)) {
+                let (kind, who) = if e.from == me {
+                    (Kind::Mine, "you".to_string())
+                } else {
+                    (Kind::Theirs, self.name(e.from))
+                };
+                if let Out::Screen(screen) = &mut self.out {
+                    screen.push_old(&c, kind, &format!("{who}: {}", shown(&e.body)));
+                }
+            }
+        }
+    }
+
     /// Contacts and pending requesters, in the order `/contacts` numbers them (and `who` reads
     /// those numbers back).
     async fn people(&self) -> Vec<AccountId> {
@@ -495,10 +782,39 @@ impl Session {
         self.names.of(id, rec)
     }
 
+    /// `id`'s chain address (or BitChat id), whatever you call them.
+    fn address(&mut self, id: AccountId) -> String {
+        let rec = self.record(&id);
+        self.names.address(id, rec)
+    }
+
+    /// Gives `id` the name `name` (checked, and not yours for someone else already), or takes
+    /// their name away; the windows' titles follow.
+    async fn give_name(&mut self, id: AccountId, name: Option<&str>) -> anyhow::Result<()> {
+        if let Some(name) = name {
+            self.names.check(name)?;
+            if let Some(other) = self.names.named(name).filter(|o| *o != id) {
+                let a = self.address(other);
+                bail!("you call {a} {name} already: /name {name} frees the name");
+            }
+        }
+        self.cards.set_name(id, name)?;
+        match name {
+            Some(n) => self.names.pet.insert(id, n.to_string()),
+            None => self.names.pet.remove(&id),
+        };
+        let all = self.client.core().await.conversations();
+        for c in all {
+            self.window(&c).await;
+        }
+        Ok(())
+    }
+
     /// Says who a batch of payloads did not reach.
-    fn report(&mut self, d: &Dispatched) {
+    async fn report(&mut self, d: &Dispatched) {
         for (who, e) in &d.failed {
-            println!("! not reached: {}: {e}", self.name(*who));
+            let line = format!("! not reached: {}: {e}", self.name(*who));
+            self.say(To::Reply, Kind::Error, line).await;
         }
     }
 
@@ -510,14 +826,22 @@ impl Session {
                 .copied()
                 .ok_or_else(|| anyhow!("no contact number {n}: see /contacts"));
         }
+        if let Some(id) = self.names.named(token) {
+            return Ok(id);
+        }
+        let lower = token.to_lowercase();
         let matching: Vec<AccountId> = people
             .into_iter()
-            .filter(|p| self.name(*p).starts_with(token) || p.to_string().starts_with(token))
+            .filter(|p| {
+                self.name(*p).to_lowercase().starts_with(&lower)
+                    || self.address(*p).starts_with(token)
+                    || p.to_string().starts_with(token)
+            })
             .collect();
         match matching[..] {
             [one] => Ok(one),
             [] => bail!("nobody named {token:?} among your contacts and requests"),
-            _ => bail!("{token:?} names several people: type more of the address"),
+            _ => bail!("{token:?} names several people: type more of the name or address"),
         }
     }
 
@@ -547,15 +871,37 @@ impl Session {
             return Ok(true);
         };
         let args: Vec<&str> = words.collect();
+        let info = Kind::Info;
         match cmd {
-            "/help" => println!("{HELP}"),
+            "/help" => {
+                let help = if matches!(self.out, Out::Screen(_)) {
+                    format!("{HELP}\n{KEYS}")
+                } else {
+                    HELP.to_string()
+                };
+                self.say_lines(To::Reply, info, &help).await
+            }
             "/quit" | "/exit" => return Ok(false),
-            "/card" => println!("{}", self.card),
-            "/id" => println!("{}", self.client.carrier().account_id()),
+            "/card" => {
+                let card = self.card.clone();
+                self.say(To::Reply, info, card).await
+            }
+            "/id" => {
+                let id = self.client.carrier().account_id().to_string();
+                self.say(To::Reply, info, id).await
+            }
             "/contact" => {
-                let token = args.first().ok_or_else(|| {
-                    anyhow!("usage: /contact CARD, /contact ID or /contact ADDRESS")
-                })?;
+                let token = args
+                    .first()
+                    .ok_or_else(|| anyhow!("usage: /contact CARD|ID|ADDRESS [NAME]"))?;
+                let name = match &args[1..] {
+                    [] => None,
+                    [n] => {
+                        self.names.check(n)?;
+                        Some(*n)
+                    }
+                    _ => bail!("a name is one word: /contact CARD|ID|ADDRESS [NAME]"),
+                };
                 let id = if token.starts_with("bitchat1") {
                     let rec = read_card(token)?;
                     self.registry.insert(rec.clone());
@@ -572,7 +918,8 @@ impl Session {
                         .to_bytes()
                         .try_into()
                         .map_err(|_| anyhow!("{token} is not an account address (20 bytes)"))?;
-                    println!("looking {token} up...");
+                    self.say(To::Reply, info, format!("looking {token} up..."))
+                        .await;
                     self.client
                         .carrier()
                         .find_by_address(bytes)
@@ -587,19 +934,24 @@ impl Session {
                     }
                     id
                 };
+                if let Some(n) = name {
+                    self.give_name(id, Some(n)).await?;
+                }
                 self.client.request_contact(id).await?;
-                println!("asked {} to talk", self.name(id));
+                let line = format!("asked {} to talk", self.name(id));
+                self.say(To::Reply, info, line).await;
             }
             "/requests" => {
                 let r = self.client.core().await.pending_requests();
                 if r.is_empty() {
-                    println!("no one is waiting");
+                    self.say(To::Reply, info, "no one is waiting").await;
                 }
                 for p in r {
-                    println!(
+                    let line = format!(
                         "  {} asks to talk: /accept {0} or /decline {0}",
                         self.name(p)
                     );
+                    self.say(To::Reply, info, line).await;
                 }
             }
             "/accept" => {
@@ -607,26 +959,49 @@ impl Session {
                     .who(args.first().ok_or_else(|| anyhow!("usage: /accept WHO"))?)
                     .await?;
                 let (c, d) = self.client.accept(p).await?;
-                self.report(&d);
-                self.pin(p);
-                println!("you and {} now talk in {}", self.name(p), short(&c));
-                self.open = Some(c);
+                self.report(&d).await;
+                self.pin(p).await;
+                let line = format!("you and {} now talk in {}", self.name(p), short(&c));
+                self.say(To::About(c.clone()), info, line).await;
+                self.set_open(Some(c)).await;
             }
             "/decline" => {
                 let p = self
                     .who(args.first().ok_or_else(|| anyhow!("usage: /decline WHO"))?)
                     .await?;
                 self.client.core().await.decline(p)?;
-                println!("declined");
+                self.say(To::Reply, info, "declined").await;
             }
             "/contacts" => {
                 let people = self.people().await;
                 if people.is_empty() {
-                    println!("no contacts yet: /contact CARD");
+                    self.say(To::Reply, info, "no contacts yet: /contact CARD")
+                        .await;
                 }
                 for (i, p) in people.into_iter().enumerate() {
-                    println!("  {}. {}", i + 1, self.name(p));
+                    let (name, address) = (self.name(p), self.address(p));
+                    let line = if name == address {
+                        format!("  {}. {address}", i + 1)
+                    } else {
+                        format!("  {}. {name} ({address})", i + 1)
+                    };
+                    self.say(To::Reply, info, line).await;
                 }
+            }
+            "/name" => {
+                let (who, name) = match &args[..] {
+                    [who] => (*who, None),
+                    [who, name] => (*who, Some(*name)),
+                    _ => bail!("usage: /name WHO NAME (a name only you see), /name WHO (none)"),
+                };
+                let id = self.who(who).await?;
+                let address = self.address(id);
+                self.give_name(id, name).await?;
+                let line = match name {
+                    Some(n) => format!("you call {address} {n} now (a name only you see)"),
+                    None => format!("{address} has no name now"),
+                };
+                self.say(To::Reply, info, line).await;
             }
             "/group" | "/add" => {
                 let mut who = Vec::new();
@@ -638,20 +1013,22 @@ impl Session {
                 }
                 let c = if cmd == "/group" {
                     let (c, d) = self.client.create_group(&who).await?;
-                    self.report(&d);
-                    println!("group {} created; members join as they answer", short(&c));
+                    self.report(&d).await;
+                    let line = format!("group {} created; members join as they answer", short(&c));
+                    self.say(To::About(c.clone()), info, line).await;
                     c
                 } else {
                     let c = self.open_one()?;
                     let d = self.client.add(&c, &who).await?;
-                    self.report(&d);
-                    println!(
+                    self.report(&d).await;
+                    let line = format!(
                         "asked them for their keys; they join {} as they answer",
                         short(&c)
                     );
+                    self.say(To::About(c.clone()), info, line).await;
                     c
                 };
-                self.open = Some(c);
+                self.set_open(Some(c)).await;
             }
             "/remove" => {
                 let c = self.open_one()?;
@@ -660,39 +1037,28 @@ impl Session {
                     who.push(self.who(a).await?);
                 }
                 let d = self.client.remove(&c, &who).await?;
-                self.report(&d);
-                println!("removed; they cannot read what follows");
+                self.report(&d).await;
+                self.say(To::About(c), info, "removed; they cannot read what follows")
+                    .await;
             }
             "/list" => {
-                let core = self.client.core().await;
-                let all = core.conversations();
+                let all = self.client.core().await.conversations();
                 if all.is_empty() {
-                    println!("no conversations yet");
+                    self.say(To::Reply, info, "no conversations yet").await;
                 }
-                let rows: Vec<(ConversationId, Vec<AccountId>)> = all
-                    .into_iter()
-                    .map(|c| {
-                        let m = core.members(&c).unwrap_or_default();
-                        (c, m)
-                    })
-                    .collect();
-                drop(core);
-                let me = self.client.carrier().account_id();
-                for (c, m) in rows {
-                    let others: Vec<String> = m
-                        .iter()
-                        .filter(|a| **a != me)
-                        .map(|a| self.name(*a))
-                        .collect();
-                    println!("  {} with {}", short(&c), others.join(", "));
+                for c in all {
+                    let others = self.others(&c).await;
+                    let line = format!("  {} with {}", short(&c), others.join(", "));
+                    self.say(To::Reply, info, line).await;
                 }
             }
             "/open" => {
                 let c = self
                     .conversation(args.first().ok_or_else(|| anyhow!("usage: /open #ID"))?)
                     .await?;
-                println!("{} is open: type to send", short(&c));
-                self.open = Some(c);
+                self.set_open(Some(c.clone())).await;
+                let line = format!("{} is open: type to send", short(&c));
+                self.say(To::Reply, info, line).await;
             }
             "/history" => {
                 let c = self.open_one()?;
@@ -704,12 +1070,48 @@ impl Session {
                     .unwrap_or(20);
                 let h = self.client.core().await.history(&c);
                 for e in h.iter().skip(h.len().saturating_sub(n)) {
-                    println!(
-                        "  [{}] {}: {}",
-                        short(&c),
-                        self.name(e.from),
+                    let line = format!("{}: {}", self.name(e.from), shown(&e.body));
+                    self.say(To::In(c.clone()), info, line).await;
+                }
+            }
+            "/find" => {
+                let text = line
+                    .strip_prefix("/find")
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| anyhow!("usage: /find TEXT"))?;
+                let needle = text.to_lowercase();
+                let me = self.client.carrier().account_id();
+                let mut hits: Vec<HistoryEntry> = {
+                    let core = self.client.core().await;
+                    core.conversations()
+                        .iter()
+                        .flat_map(|c| core.history(c))
+                        .filter(|e| shown(&e.body).to_lowercase().contains(&needle))
+                        .collect()
+                };
+                hits.sort_by_key(|e| e.at);
+                let total = hits.len();
+                if total == 0 {
+                    let line = format!("no line of your conversations holds {text:?}");
+                    self.say(To::Reply, info, line).await;
+                } else if total > FOUND_SHOWN {
+                    let line = format!("{total} lines hold {text:?}; the newest {FOUND_SHOWN}:");
+                    self.say(To::Reply, info, line).await;
+                }
+                for e in hits.iter().skip(total.saturating_sub(FOUND_SHOWN)) {
+                    let who = if e.from == me {
+                        "you".to_string()
+                    } else {
+                        self.name(e.from)
+                    };
+                    let line = format!(
+                        "{} {} {who}: {}",
+                        crate::words::utc(cosmwasm_std::Timestamp::from_seconds(e.at)),
+                        short(&e.conversation),
                         shown(&e.body)
                     );
+                    self.say(To::Reply, info, line).await;
                 }
             }
             "/file" => {
@@ -725,17 +1127,14 @@ impl Session {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let (offer, d) = self.client.send_file(&c, &name, &data).await?;
-                self.report(&d);
-                println!(
-                    "  [{}] you: {} ({})",
-                    short(&c),
-                    describe(&offer),
-                    d.summary()
-                );
+                self.report(&d).await;
+                let line = format!("you: {} ({})", describe(&offer), d.summary());
+                self.say(To::In(c), Kind::Mine, line).await;
             }
             "/files" => {
                 if self.files.is_empty() {
-                    println!("no files offered to you in this session");
+                    self.say(To::Reply, info, "no files offered to you in this session")
+                        .await;
                 }
                 let rows: Vec<(AccountId, String)> = self
                     .files
@@ -743,7 +1142,8 @@ impl Session {
                     .map(|(from, o)| (*from, describe(o)))
                     .collect();
                 for (i, (from, d)) in rows.into_iter().enumerate() {
-                    println!("  {}. {d} from {}", i + 1, self.name(from));
+                    let line = format!("  {}. {d} from {}", i + 1, self.name(from));
+                    self.say(To::Reply, info, line).await;
                 }
             }
             "/save" => {
@@ -760,30 +1160,35 @@ impl Session {
                     .ok_or_else(|| anyhow!("no file number {n}: see /files"))?;
                 let dir = PathBuf::from(args.get(1).copied().unwrap_or("."));
                 let path = dir.join(safe_name(&offer.name));
-                println!(
+                let line = format!(
                     "fetching {} ... (the session goes on meanwhile)",
                     describe(&offer)
                 );
+                self.say(To::Reply, info, line).await;
                 // On its own task: a slow or absent holder must not hold the session.
-                let client = self.client.clone();
-                tokio::spawn(async move {
+                let (client, said) = (self.client.clone(), self.said.clone());
+                self.tasks.spawn(async move {
                     let saved = async {
                         let data = Zeroizing::new(client.fetch_file(&offer, from).await?);
                         // Never over an existing file; readable by its owner only.
                         bithive_secret_file::create_new(&path, data)
                             .with_context(|| format!("saving to {}", path.display()))
                     };
-                    match saved.await {
-                        Ok(()) => println!("saved {} to {}", describe(&offer), path.display()),
-                        Err(e) => println!("! {}: {e:#}", describe(&offer)),
-                    }
+                    let line = match saved.await {
+                        Ok(()) => (
+                            Kind::Info,
+                            format!("saved {} to {}", describe(&offer), path.display()),
+                        ),
+                        Err(e) => (Kind::Error, format!("! {}: {e:#}", describe(&offer))),
+                    };
+                    let _ = said.send((To::Reply, line.0, line.1));
                 });
             }
             other if other.starts_with('/') => bail!("unknown command {other}: /help"),
             _ => {
                 let c = self.open_one()?;
                 let d = self.client.send(&c, line.as_bytes()).await?;
-                self.report(&d);
+                self.report(&d).await;
                 let me = self.client.carrier().account_id();
                 self.sent.push_back((
                     message_digest(&c, &me, line.as_bytes()),
@@ -792,12 +1197,8 @@ impl Session {
                 if self.sent.len() > SENT_KEPT {
                     self.sent.pop_front();
                 }
-                println!(
-                    "  [{}] you: {} ({})",
-                    short(&c),
-                    printable(line.as_bytes()),
-                    d.summary()
-                );
+                let line = format!("you: {} ({})", printable(line.as_bytes()), d.summary());
+                self.say(To::In(c), Kind::Mine, line).await;
             }
         }
         Ok(true)
@@ -805,74 +1206,89 @@ impl Session {
 
     /// Someone we talk with (accepted, or a member of a conversation we are in): keep their
     /// keys beyond the learned-peer cache and across restarts.
-    fn pin(&mut self, id: AccountId) {
+    async fn pin(&mut self, id: AccountId) {
         if let Some(rec) = self.record(&id) {
             if let Err(e) = self.cards.add_peer(&rec) {
-                println!("! keeping {}'s keys: {e:#}", self.name(id));
+                let line = format!("! keeping {}'s keys: {e:#}", self.name(id));
+                self.say(To::Notice, Kind::Error, line).await;
             }
             self.registry.insert(rec);
         }
     }
 
     /// What the libp2p node did that a person wants to know.
-    fn notice(&mut self, n: P2pEvent, published: &mut bool) {
-        match n {
-            P2pEvent::Reserved { relay } => println!("reachable through relay {relay}"),
+    async fn notice(&mut self, n: P2pEvent, published: &mut bool) {
+        let line = match n {
+            P2pEvent::Reserved { relay } => {
+                self.reach(format!("reachable through relay {relay}"));
+                format!("reachable through relay {relay}")
+            }
             P2pEvent::Published { .. } if !*published => {
                 *published = true;
                 if self.by_address {
-                    println!("people can now find you by your BitChat id or your chain address");
+                    "people can now find you by your BitChat id or your chain address".into()
                 } else {
-                    println!("people can now find you by your BitChat id");
+                    "people can now find you by your BitChat id".into()
                 }
             }
-            P2pEvent::Direct { account } => {
-                println!(
-                    "direct path to {} (no relay in between)",
-                    self.name(account)
-                )
-            }
-            P2pEvent::PunchFailed { account, reason } => println!(
+            P2pEvent::Direct { account } => format!(
+                "direct path to {} (no relay in between)",
+                self.name(account)
+            ),
+            P2pEvent::PunchFailed { account, reason } => format!(
                 "no direct path to {} ({}): messages go through the relay",
                 self.name(account),
                 printable(reason.as_bytes())
             ),
             P2pEvent::OutboxSent {
                 to, waited_secs, ..
-            } => println!(
+            } => format!(
                 "sent to {} what waited {} in the outbox",
                 self.name(to),
                 waited_for(waited_secs)
             ),
-            P2pEvent::OutboxExpired { to, payloads } => println!(
-                "! gave up on {payloads} message(s) to {} after six days in the outbox",
-                self.name(to)
-            ),
-            other => tracing::debug!("{other:?}"),
+            P2pEvent::OutboxExpired { to, payloads } => {
+                let line = format!(
+                    "! gave up on {payloads} message(s) to {} after six days in the outbox",
+                    self.name(to)
+                );
+                return self.say(To::Notice, Kind::Error, line).await;
+            }
+            other => return tracing::debug!("{other:?}"),
+        };
+        self.say(To::Notice, Kind::Info, line).await;
+    }
+
+    /// How we are reachable, on the screen's top line.
+    fn reach(&mut self, text: String) {
+        if let Out::Screen(screen) = &mut self.out {
+            screen.set_reach(text);
         }
     }
 
-    fn event(&mut self, e: Event) {
+    async fn event(&mut self, e: Event) {
         match &e {
             Event::Joined { members, .. } => {
                 for m in members.clone() {
                     if m != self.client.carrier().account_id() {
-                        self.pin(m);
+                        self.pin(m).await;
                     }
                 }
             }
-            Event::Message { from, .. } | Event::File { from, .. } => self.pin(*from),
+            Event::Message { from, .. } | Event::File { from, .. } => self.pin(*from).await,
             Event::Changed { added, .. } => {
                 for a in added.clone() {
-                    self.pin(a);
+                    self.pin(a).await;
                 }
             }
             _ => {}
         }
+        let info = Kind::Info;
         match e {
             Event::ContactRequest { from } => {
                 let n = self.name(from);
-                println!("{n} asks to talk: /accept {n} or /decline {n}");
+                let line = format!("{n} asks to talk: /accept {n} or /decline {n}");
+                self.say(To::Notice, info, line).await;
             }
             Event::Joined {
                 conversation,
@@ -884,13 +1300,22 @@ impl Session {
                     .filter(|a| **a != me)
                     .map(|a| self.name(*a))
                     .collect();
-                println!(
+                let line = format!(
                     "you joined {} with {}",
                     short(&conversation),
                     others.join(", ")
                 );
-                if self.open.is_none() {
-                    self.open = Some(conversation);
+                self.say(To::About(conversation.clone()), info, line.clone())
+                    .await;
+                if matches!(self.out, Out::Plain) {
+                    if self.open.is_none() {
+                        self.set_open(Some(conversation)).await;
+                    }
+                } else {
+                    // The screen does not change windows under what you are typing.
+                    let c = short(&conversation);
+                    let note = format!("{line}: Tab, or /open {c}");
+                    self.say(To::Notice, info, note).await;
                 }
             }
             Event::Message {
@@ -898,21 +1323,18 @@ impl Session {
                 from,
                 body,
             } => {
-                println!(
-                    "  [{}] {}: {}",
-                    short(&conversation),
-                    self.name(from),
-                    printable(&body)
-                );
-                // Shown in the open conversation: read. The receipt goes on its own, so a slow
-                // sender does not hold the screen.
-                if self.receipts && self.open.as_ref() == Some(&conversation) {
-                    let client = self.client.clone();
-                    tokio::spawn(async move {
-                        if let Err(e) = client.mark_read(&conversation, from, &body).await {
-                            tracing::debug!("read receipt: {e}");
-                        }
-                    });
+                let line = format!("{}: {}", self.name(from), printable(&body));
+                self.say(To::In(conversation.clone()), Kind::Theirs, line)
+                    .await;
+                // Shown in the open conversation (not scrolled back): read. Else when it is.
+                if self.open.as_ref() == Some(&conversation) && self.at_newest() {
+                    self.receipt(&conversation, from, body);
+                } else {
+                    let unread = self.unread.entry(conversation).or_default();
+                    unread.push((from, body));
+                    if unread.len() > UNREAD_KEPT {
+                        unread.remove(0);
+                    }
                 }
             }
             Event::Read {
@@ -920,13 +1342,10 @@ impl Session {
                 by,
                 message,
             } => {
-                if let Some((_, text)) = self.sent.iter().find(|(d, _)| *d == message) {
-                    let text = text.clone();
-                    println!(
-                        "  [{}] {} read: {text}",
-                        short(&conversation),
-                        self.name(by)
-                    );
+                let text = self.sent.iter().find(|(d, _)| *d == message);
+                if let Some(text) = text.map(|(_, t)| t.clone()) {
+                    let line = format!("{} read: {text}", self.name(by));
+                    self.say(To::In(conversation), info, line).await;
                 }
             }
             Event::File {
@@ -935,13 +1354,13 @@ impl Session {
                 offer,
             } => {
                 self.files.push((from, offer.clone()));
-                println!(
-                    "  [{}] {}: {}: /save {}",
-                    short(&conversation),
+                let line = format!(
+                    "{}: {}: /save {}",
                     self.name(from),
                     describe(&offer),
                     self.files.len()
                 );
+                self.say(To::In(conversation), Kind::Theirs, line).await;
             }
             Event::Changed {
                 conversation,
@@ -949,29 +1368,89 @@ impl Session {
                 removed,
             } => {
                 for a in added {
-                    println!("{} joined {}", self.name(a), short(&conversation));
+                    let line = format!("{} joined {}", self.name(a), short(&conversation));
+                    self.say(To::About(conversation.clone()), info, line).await;
                 }
                 for r in removed {
-                    println!("{} left {}", self.name(r), short(&conversation));
+                    let line = format!("{} left {}", self.name(r), short(&conversation));
+                    self.say(To::About(conversation.clone()), info, line).await;
                 }
             }
             Event::RemovedFrom { conversation } => {
-                println!("you were removed from {}", short(&conversation));
+                let line = format!("you were removed from {}", short(&conversation));
+                self.say(To::About(conversation.clone()), Kind::Error, line)
+                    .await;
                 if self.open.as_ref() == Some(&conversation) {
-                    self.open = None;
+                    self.set_open(None).await;
                 }
             }
             Event::Refused { from, reason } => {
                 tracing::info!("refused from {from}: {reason}");
             }
             Event::Undelivered { to, reason } => {
-                println!("! not reached: {}: {reason}", self.name(to));
+                let line = format!("! not reached: {}: {reason}", self.name(to));
+                self.say(To::Notice, Kind::Error, line).await;
             }
         }
     }
 }
 
+/// What the session waits on from the person: typed lines (plain) or keys (the screen).
+enum Input {
+    Lines(tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>),
+    Keys(Box<terminal::Terminal>),
+}
+
+/// One thing the person did.
+enum Typed {
+    Line(String),
+    Action(Action),
+    /// Nothing to act on (a key that only edits, a resize): draw again.
+    Nothing,
+    Closed,
+}
+
+impl Input {
+    async fn next(&mut self, out: &mut Out) -> anyhow::Result<Typed> {
+        match self {
+            Input::Lines(lines) => Ok(match lines.next_line().await? {
+                Some(l) => Typed::Line(l.trim().to_string()),
+                None => Typed::Closed,
+            }),
+            Input::Keys(t) => match t.next().await {
+                Some(Ok(CtEvent::Key(k))) => match out {
+                    Out::Screen(screen) => Ok(screen.key(k).map_or(Typed::Nothing, Typed::Action)),
+                    Out::Plain => Ok(Typed::Nothing),
+                },
+                Some(Ok(CtEvent::Mouse(m))) => match out {
+                    Out::Screen(screen) => {
+                        Ok(screen.mouse(m).map_or(Typed::Nothing, Typed::Action))
+                    }
+                    Out::Plain => Ok(Typed::Nothing),
+                },
+                Some(Ok(CtEvent::Paste(text))) => {
+                    if let Out::Screen(screen) = out {
+                        screen.paste(&text);
+                    }
+                    Ok(Typed::Nothing)
+                }
+                Some(Ok(_)) => Ok(Typed::Nothing),
+                Some(Err(e)) => Err(e).context("reading the keyboard"),
+                None => Ok(Typed::Closed),
+            },
+        }
+    }
+
+    fn draw(&mut self, out: &mut Out) -> anyhow::Result<()> {
+        if let (Input::Keys(t), Out::Screen(screen)) = (self, out) {
+            t.draw(screen)?;
+        }
+        Ok(())
+    }
+}
+
 async fn session(a: &RunArgs) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
     let secret = secret_of(&a.who)?;
     std::fs::create_dir_all(&a.who.home)
         .with_context(|| format!("creating {}", a.who.home.display()))?;
@@ -983,11 +1462,12 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         (!p2p).then(|| advertised(a.listen, a.advertise)).flatten(),
     );
     let registry = Arc::new(OpenRegistry::new(LEARNED_PEERS));
+    let cards = Cards::open(&a.who.home, &secret)?;
     let mut names = Names {
         prefix: a.who.keys.prefix.clone(),
         known: BTreeMap::new(),
+        pet: cards.names()?,
     };
-    let cards = Cards::open(&a.who.home, &secret)?;
     let known = cards.records()?;
     for rec in &known {
         names.learn(rec);
@@ -1003,6 +1483,8 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
     let id = identity.account_id();
     names.known.insert(id, me.clone());
     let mut notices = None;
+    let intro;
+    let reach;
     let carrier: Box<dyn Carrier> = if p2p {
         let mut cfg = P2pConfig::new(quic_multiaddr(a.listen));
         cfg.bootstrap = a.bootstrap.clone();
@@ -1022,10 +1504,11 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
             carrier.learn(rec);
         }
         notices = carrier.take_notices();
-        println!(
+        intro = format!(
             "BitChat: you are {me}, BitChat id {id}; joining through {} public node(s)",
             a.bootstrap.len()
         );
+        reach = format!("joining through {} public node(s)", a.bootstrap.len());
         Box::new(carrier)
     } else {
         let mut cfg = NodeConfig::new(a.listen, a.who.home.join("node"));
@@ -1040,16 +1523,58 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
         let node = Node::start(cfg, identity, registry.clone() as Arc<dyn PeerRegistry>)
             .await
             .context("starting your BitChat node")?;
-        println!("BitChat: you are {me}, listening on {}", node.local_addr()?);
+        let at = node.local_addr()?;
+        intro = format!("BitChat: you are {me}, listening on {at}");
+        reach = format!("listening on {at}, {} relay(s)", a.relays.len());
         Box::new(node)
     };
-    println!("your card: {card}");
-    println!("type /help for commands");
+    // The screen unless asked for lines, or when either end is not a terminal (a script).
+    let screen = !a.plain && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let client = Arc::new(ChatClient::new(carrier, core));
+    let (said, mut said_rx) = mpsc::unbounded_channel::<Said>();
+    let mut s = Session {
+        client: client.clone(),
+        registry,
+        cards,
+        names,
+        card: card.clone(),
+        open: None,
+        out: if screen {
+            let mut sc = Screen::new(format!("you are {me}"));
+            sc.set_reach(reach);
+            Out::Screen(Box::new(sc))
+        } else {
+            Out::Plain
+        },
+        said,
+        files: Vec::new(),
+        p2p,
+        by_address: p2p && !a.not_findable_by_address,
+        receipts: !a.no_read_receipts,
+        sent: Default::default(),
+        unread: BTreeMap::new(),
+        tasks: tokio::task::JoinSet::new(),
+    };
+    // Log records go to the screen while it is up (stderr would draw over it).
+    let (logs, mut log_rx) = mpsc::unbounded_channel::<String>();
+    let _diverted = screen.then(|| crate::log_sink::divert(logs));
+    let mut input = if screen {
+        Input::Keys(Box::new(
+            terminal::Terminal::start(!a.no_mouse).context("starting the terminal screen")?,
+        ))
+    } else {
+        Input::Lines(tokio::io::BufReader::new(tokio::io::stdin()).lines())
+    };
+    s.say(To::Notice, Kind::Info, intro).await;
+    s.say(To::Notice, Kind::Info, format!("your card: {card}"))
+        .await;
+    s.say(To::Notice, Kind::Info, "type /help for commands")
+        .await;
+    s.load_windows().await;
     // Answers and messages a crash or a failed send kept from the network last time.
     let owed = client.resend_owed().await;
     if owed.sent() > 0 || !owed.failed.is_empty() {
-        println!(
+        let line = format!(
             "sent what was owed since last time: {}{}",
             owed.summary(),
             if owed.failed.is_empty() {
@@ -1061,6 +1586,7 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
                 )
             }
         );
+        s.say(To::Notice, Kind::Info, line).await;
     }
     let (tx, mut events) = mpsc::unbounded_channel();
     let pump = {
@@ -1087,26 +1613,16 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
             }
         })
     };
-    let mut s = Session {
-        client: client.clone(),
-        registry,
-        cards,
-        names,
-        card,
-        open: None,
-        files: Vec::new(),
-        p2p,
-        by_address: p2p && !a.not_findable_by_address,
-        receipts: !a.no_read_receipts,
-        sent: Default::default(),
-    };
     let mut published = false;
-    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
-    loop {
+    let ended = loop {
+        while s.tasks.try_join_next().is_some() {}
+        if let Err(e) = input.draw(&mut s.out) {
+            break Err(e);
+        }
         tokio::select! {
             e = events.recv() => match e {
-                Some(e) => s.event(e),
-                None => break,
+                Some(e) => s.event(e).await,
+                None => break Ok(()),
             },
             n = async {
                 match notices.as_mut() {
@@ -1114,29 +1630,68 @@ async fn session(a: &RunArgs) -> anyhow::Result<()> {
                     None => std::future::pending().await,
                 }
             } => match n {
-                Some(n) => s.notice(n, &mut published),
+                Some(n) => s.notice(n, &mut published).await,
                 None => notices = None,
             },
-            line = lines.next_line() => match line? {
-                Some(l) => match s.command(l.trim()).await {
+            Some((to, kind, text)) = said_rx.recv() => s.say(to, kind, text).await,
+            Some(log) = log_rx.recv() => s.say(To::Notice, Kind::Log, log).await,
+            typed = input.next(&mut s.out) => {
+                s.seen();
+                let line = match typed {
+                    Ok(Typed::Line(l)) | Ok(Typed::Action(Action::Submit(l))) => l,
+                    Ok(Typed::Action(Action::Switched(c))) => {
+                        s.set_open(c).await;
+                        continue;
+                    }
+                    Ok(Typed::Nothing) => continue,
+                    Ok(Typed::Closed) | Ok(Typed::Action(Action::Quit)) => break Ok(()),
+                    Err(e) => break Err(e),
+                };
+                // Drawn before the command runs: a lookup over the DHT takes seconds.
+                if let Err(e) = input.draw(&mut s.out) {
+                    break Err(e);
+                }
+                match s.command(&line).await {
                     Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => println!("! {e:#}"),
-                },
-                None => break,
+                    Ok(false) => break Ok(()),
+                    Err(e) => s.say(To::Reply, Kind::Error, format!("! {e:#}")).await,
+                }
             },
-            _ = tokio::signal::ctrl_c() => break,
+            _ = tokio::signal::ctrl_c() => break Ok(()),
+            // A part of the program failed: the screen is already given back (ratatui's hook).
+            _ = terminal::panicked() => break Err(anyhow!(
+                "a part of bithive chat failed (its message is above); what you had is kept on disk"
+            )),
         }
+    };
+    // The terminal back as it was before anything more is printed.
+    drop(input);
+    drop(_diverted);
+    // Log records that came too late to be shown.
+    while let Ok(log) = log_rx.try_recv() {
+        eprintln!("{}", screen::clean(&log));
     }
     println!("bye");
     pump.abort();
     fetch.abort();
     let _ = pump.await;
     let _ = fetch.await;
+    // Receipts on their way and files being saved: a few seconds to end, then stopped (a file
+    // is written whole or not at all).
+    let mut tasks = std::mem::take(&mut s.tasks);
+    let _ = tokio::time::timeout(Duration::from_secs(5), async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    tasks.shutdown().await;
+    // What those tasks said on their way out (a file saved).
+    while let Ok((to, _, text)) = said_rx.try_recv() {
+        print_line(&to, &text);
+    }
     drop(s);
     let client = Arc::try_unwrap(client).map_err(|_| anyhow!("chat client still in use"))?;
     client.shutdown().await;
-    Ok(())
+    ended
 }
 
 /// A wait in words: "40 s", "3 min", "2 h", "3 days".
@@ -1151,6 +1706,63 @@ fn waited_for(secs: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{AccountId, Names};
+    use std::collections::BTreeMap;
+
+    fn names() -> Names {
+        Names {
+            prefix: "bithive".into(),
+            known: BTreeMap::new(),
+            pet: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_name_is_one_word_that_cannot_pose_as_an_address_a_number_or_you() {
+        let n = names();
+        for ok in [
+            "alice",
+            "Dr.Alice",
+            "bob_2",
+            "zo\u{eb}",
+            "\u{674e}\u{96f7}",
+            "a-b",
+        ] {
+            n.check(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        let long = "a".repeat(25);
+        for (bad, why) in [
+            ("", "1 to 24"),
+            (long.as_str(), "1 to 24"),
+            ("dr alice", "one word"),
+            ("alice\u{1b}[2J", "one word"),
+            ("bob:", "one word"),
+            ("12", "number"),
+            ("bithive1qqqq", "address"),
+            ("BITHIVE1abc", "address"),
+            ("bitchat1xyz", "address"),
+            ("You", "you"),
+        ] {
+            let e = n.check(bad).expect_err(bad).to_string();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_name_you_gave_is_shown_and_found_whatever_its_case() {
+        let mut n = names();
+        let id = AccountId([7; 20]);
+        let other = AccountId([8; 20]);
+        assert_eq!(n.of(id, None), format!("id {id}"));
+        n.pet.insert(id, "Alice".into());
+        assert_eq!(n.of(id, None), "Alice");
+        assert_eq!(n.address(id, None), format!("id {id}"));
+        assert_eq!(n.named("alice"), Some(id));
+        assert_eq!(n.named("ALICE"), Some(id));
+        assert_eq!(n.named("bob"), None);
+        assert_eq!(n.of(other, None), format!("id {other}"));
+    }
+
     #[test]
     fn bodies_print_as_one_line_without_escapes() {
         assert_eq!(
