@@ -522,8 +522,8 @@ impl Prober {
 
     /// Probes until `stop` turns true: the node list is read again every minute, and a round
     /// runs every `tick` (a probe is sent at most `tick` after its time); with `publish` (where
-    /// and the operator key to sign with), each round also publishes the tallies of the last
-    /// ended epoch once they are final, for the reporter's close ([`crate::reporter`]), which
+    /// and the operator key to sign with), each round also publishes the tallies of the recently
+    /// ended epochs once they are final, for the reporter's close ([`crate::reporter`]), which
     /// runs in a task of its own ([`crate::reporter::Reporter::run`]).
     pub async fn run(
         mut self,

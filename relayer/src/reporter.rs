@@ -22,6 +22,12 @@
 //! (seen on four validators, one restarting) lets every attestor reach a step at once. Without the
 //! wait each signed from a different subset of tallies, no statement had a quorum, and a node that
 //! had worked lost the epoch's pay.
+//!
+//! Every ended epoch of the last [`KEEP_EPOCHS`] is closed, oldest first, not only the last one:
+//! the close of one epoch (its submissions wait for blocks, one report each) can run past the
+//! end of the next, above all on a stalled chain. Closing only the last ended epoch then skipped
+//! one (seen on four validators with one restarting: epoch 9's reports were never made while
+//! epoch 8's were still being submitted, and the nodes lost epoch 9's pay).
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,7 +49,7 @@ pub const MAX_EXCHANGE_BYTES: usize = 1 << 20;
 /// The answer for tallies or statements an attestor has not published yet but will: the others
 /// ask again for a while instead of going on without them.
 const NOT_YET: &str = "503 Service Unavailable";
-/// Closed epochs whose tallies and statements an attestor keeps serving.
+/// Ended epochs, per chain, whose tallies and statements an attestor keeps serving and closes.
 const KEEP_EPOCHS: usize = 4;
 
 /// By (chain, epoch): this attestor's signed tallies and its work statements (`None` until
@@ -80,9 +86,16 @@ impl Published {
     fn with<R>(&self, f: impl FnOnce(&mut ByEpoch) -> R) -> R {
         let mut m = self.by_epoch.lock().unwrap_or_else(|p| p.into_inner());
         let r = f(&mut m);
-        while m.len() > KEEP_EPOCHS {
-            let first = m.keys().next().cloned().expect("not empty");
-            m.remove(&first);
+        // Per chain: one chain's epochs never push another's out.
+        let chains: BTreeSet<String> = m.keys().map(|(c, _)| c.clone()).collect();
+        for chain in chains {
+            let of_chain: Vec<(String, u64)> = m
+                .range((chain.clone(), 0)..=(chain, u64::MAX))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for old in of_chain.iter().rev().skip(KEEP_EPOCHS) {
+                m.remove(old);
+            }
         }
         r
     }
@@ -209,20 +222,29 @@ pub struct Submitted {
     pub result: Result<(), RelayerError>,
 }
 
-/// Publishes `prober`'s signed tallies of the last ended epoch at `now` (chain time), if not
-/// yet: the caller calls it once nothing sent in that epoch is in flight.
+/// The ended epochs an attestor still publishes and closes at chain time `now`, oldest first:
+/// the last [`KEEP_EPOCHS`] before the current one.
+pub fn recent_ended_epochs(clock: EpochClock, now: u64) -> std::ops::Range<u64> {
+    let current = clock.epoch_of(now).unwrap_or(0);
+    current.saturating_sub(KEEP_EPOCHS as u64)..current
+}
+
+/// Publishes `prober`'s signed tallies of each recently ended epoch at `now` (chain time) not
+/// published yet: the caller calls it once nothing sent before the current epoch is in flight.
+/// Not only the last one: a challenge still in flight when the next epoch ended would
+/// otherwise have kept an epoch's tallies from ever being published. (Tallies come from the
+/// store, so an attestor restarted after a crash serves those of the epochs before it too.)
 pub fn publish_tallies(
     prober: &Prober,
     published: &Published,
     key: &SigningKey,
     now: u64,
 ) -> Result<(), RelayerError> {
-    let Some(epoch) = prober.clock().epoch_of(now).and_then(|e| e.checked_sub(1)) else {
-        return Ok(());
-    };
-    if published.tallies(prober.chain_id(), epoch).is_none() {
-        let share = attestor::tally_share(prober, epoch, key)?;
-        published.set_tallies(prober.chain_id(), epoch, share);
+    for epoch in recent_ended_epochs(prober.clock(), now) {
+        if published.tallies(prober.chain_id(), epoch).is_none() {
+            let share = attestor::tally_share(prober, epoch, key)?;
+            published.set_tallies(prober.chain_id(), epoch, share);
+        }
     }
     Ok(())
 }
@@ -302,31 +324,65 @@ impl Reporter {
         }
     }
 
-    /// Moves the close of the last ended epoch on, as far as `now` (chain time) allows, once
-    /// this attestor's tallies of it are published (final). Returns the reports submitted in
-    /// this step: job id, signers, outcome.
+    /// The recently ended epochs of `chain` whose close is not done, oldest first.
+    fn open_closes(
+        &mut self,
+        chain: &str,
+        clock: EpochClock,
+        now: u64,
+    ) -> Result<Vec<u64>, RelayerError> {
+        let mut open = Vec::new();
+        for epoch in recent_ended_epochs(clock, now) {
+            if self.store().work_round_done(chain, epoch)? {
+                self.gathered.retain(|(c, e), _| c != chain || *e > epoch);
+            } else {
+                open.push(epoch);
+            }
+        }
+        Ok(open)
+    }
+
+    /// Moves the close of every recently ended epoch not closed yet on, oldest first, as far as
+    /// `now` (chain time) allows, once this attestor's tallies of it are published (final).
+    /// Returns the reports submitted in this step: job id, signers, outcome.
     pub async fn close(
         &mut self,
         client: &ChainClient,
         clock: EpochClock,
         now: u64,
     ) -> Result<Vec<Submitted>, RelayerError> {
-        let chain = client.chain_id().to_string();
-        let Some(current) = clock.epoch_of(now) else {
-            return Ok(vec![]);
-        };
-        let Some(epoch) = current.checked_sub(1) else {
-            return Ok(vec![]);
-        };
-        if self.store().work_round_done(&chain, epoch)? {
-            self.gathered.retain(|(c, e), _| *c != chain || *e > epoch);
-            return Ok(vec![]);
+        let mut submitted = Vec::new();
+        let mut first_error = None;
+        for epoch in self.open_closes(client.chain_id(), clock, now)? {
+            // One epoch failing (a node down, a report refused) must not hold up the others.
+            match self.close_epoch(client, clock, epoch, now).await {
+                Ok(s) => submitted.extend(s),
+                Err(e) => {
+                    tracing::warn!(chain = %client.chain_id(), epoch, error = %e, "close step failed");
+                    first_error.get_or_insert(e);
+                }
+            }
         }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(submitted),
+        }
+    }
+
+    /// One step of the close of ended epoch `epoch`.
+    async fn close_epoch(
+        &mut self,
+        client: &ChainClient,
+        clock: EpochClock,
+        epoch: u64,
+        now: u64,
+    ) -> Result<Vec<Submitted>, RelayerError> {
+        let chain = client.chain_id().to_string();
         if self.published.tallies(&chain, epoch).is_none() {
             // A challenge sent in it is still in flight.
             return Ok(vec![]);
         }
-        let end = clock.epoch_start(current);
+        let end = clock.epoch_start(epoch + 1);
         let (sign_at, submit_at) = (end + self.cfg.settle, end + 2 * self.cfg.settle);
         if now < sign_at {
             return Ok(vec![]);
@@ -372,8 +428,10 @@ impl Reporter {
                 &self.key,
             )
             .await?;
+            // Late: its close began after the next epoch had ended too.
+            let late = clock.epoch_of(now).is_some_and(|c| c > epoch + 1);
             tracing::info!(%chain, epoch, tallies = tallies.len(), statements = shares.len(),
-                "work statements signed");
+                late, "work statements signed");
             // Published even when empty (nothing measured): the others need not wait for it.
             let none = shares.is_empty();
             self.published.set_work(&chain, epoch, shares);
@@ -674,6 +732,77 @@ mod tests {
         ] {
             assert_eq!(parse_path(bad), None, "{bad}");
         }
+    }
+
+    /// The incident: epoch 8's close ran past the end of epoch 10 (a stalled chain), and only
+    /// the last ended epoch was ever closed, so epoch 9 never was and its work went unpaid.
+    /// Every recently ended epoch not done is open, oldest first, however far `now` has moved.
+    #[test]
+    fn every_recent_epoch_not_closed_is_closed_oldest_first() {
+        let clock = EpochClock {
+            genesis: 1000,
+            epoch_seconds: 60,
+        };
+        let in_epoch = |e: u64| clock.epoch_start(e) + 30;
+        assert_eq!(recent_ended_epochs(clock, 999), 0..0, "before genesis");
+        assert_eq!(recent_ended_epochs(clock, in_epoch(0)), 0..0);
+        assert_eq!(recent_ended_epochs(clock, in_epoch(2)), 0..2);
+        assert_eq!(recent_ended_epochs(clock, in_epoch(11)), 7..11);
+
+        let key = SigningKey::from_bytes(&[7u8; 32].into()).unwrap();
+        let store = Store::open_in_memory().unwrap();
+        for done in [7, 8] {
+            store.mark_work_round_done("c", done).unwrap();
+        }
+        store.mark_work_round_done("d", 9).unwrap();
+        let mut r = Reporter::new(
+            ReporterConfig {
+                staking: "s".into(),
+                rewards: "r".into(),
+                attestation: "a".into(),
+                settle: 1,
+                timeout: Duration::from_secs(5),
+            },
+            key,
+            Published::new(),
+            store,
+        );
+        // Epoch 11 running: 9 and 10 are still to close on c; 7 and 8 were done; 6 and before
+        // are out of the window (their tallies are no longer served).
+        assert_eq!(
+            r.open_closes("c", clock, in_epoch(11)).unwrap(),
+            vec![9, 10]
+        );
+        // Per chain: d's done epoch 9 closes nothing of c's, and c's nothing of d's.
+        assert_eq!(
+            r.open_closes("d", clock, in_epoch(11)).unwrap(),
+            vec![7, 8, 10]
+        );
+        // Once 9 is done, 10 is the one left, and what was gathered for 9 is dropped.
+        r.gathered.insert(("c".into(), 9), Default::default());
+        r.gathered.insert(("c".into(), 10), Default::default());
+        r.store().mark_work_round_done("c", 9).unwrap();
+        assert_eq!(r.open_closes("c", clock, in_epoch(11)).unwrap(), vec![10]);
+        assert_eq!(
+            r.gathered.keys().cloned().collect::<Vec<_>>(),
+            vec![("c".to_string(), 10)]
+        );
+    }
+
+    /// One chain's epochs never push another's out of what is served.
+    #[test]
+    fn each_chain_keeps_its_own_last_epochs() {
+        let p = Published::default();
+        for e in 0..10 {
+            p.set_work("c", e, vec![]);
+            p.set_work("d", 100 + e, vec![]);
+        }
+        let kept: Vec<(String, u64)> = p.with(|m| m.keys().cloned().collect());
+        let want: Vec<(String, u64)> = (6..10)
+            .map(|e| ("c".to_string(), e))
+            .chain((106..110).map(|e| ("d".to_string(), e)))
+            .collect();
+        assert_eq!(kept, want);
     }
 
     #[test]

@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use bithive_chain_client::{ChainClient, Event, OperatorKey};
+use bithive_chain_client::{BlockEvents, ChainClient, Event, OperatorKey};
 use bithive_deploy_plan::{DeployConfig, Deployment};
 use bithive_interface::attestation::{InferencePayload, QueryMsg as AttestationQuery};
 use bithive_interface::model_registry::{
@@ -253,12 +253,27 @@ enum Record {
     },
 }
 
+/// Height `h`'s results. CometBFT's status names a block as soon as it is stored, before it
+/// is executed and its results are: the newest height may not have them for a moment.
+async fn block_results(c: &ChainClient, h: u64) -> BlockEvents {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match c.rpc().block_results(h).await {
+            Ok(b) => return b,
+            Err(e) if e.is_height_not_there_yet() && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("block {h}'s results: {e}"),
+        }
+    }
+}
+
 /// Every escrow payout and rewards report/forfeit from `from` to the latest block, in order.
 async fn records(c: &ChainClient, d: &Deployment, from: u64) -> Vec<Record> {
     let to = c.rpc().latest_height().await.unwrap();
     let mut out = Vec::new();
     for h in from..=to {
-        let b = c.rpc().block_results(h).await.unwrap();
+        let b = block_results(c, h).await;
         for tx in b.txs.iter().filter(|t| t.code == 0) {
             let wasm: Vec<&Event> = tx.events.iter().filter(|e| e.kind == "wasm").collect();
             let of = |e: &&Event, contract: &str| e.attr("_contract_address") == Some(contract);

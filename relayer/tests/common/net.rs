@@ -21,7 +21,7 @@ pub struct Net {
     pub gas_price: f64,
     /// Every validator's RPC, validator 0 first: what the relayers are given.
     pub rpcs: Vec<String>,
-    /// The test's own clients: the last validator's, never the one killed.
+    /// The test's own clients ask it first: the last validator's, never the one killed.
     pub rpc: String,
     /// The network's home and the validator a test stops and starts again ([`Net::validator`]).
     pub kill: Option<(String, usize)>,
@@ -50,10 +50,27 @@ impl Net {
         ChainClient::new(rpc, &self.chain_id, key.clone(), self.gas(), confirm).unwrap()
     }
 
-    /// A client of the test's own RPC.
+    /// The test's own client: its RPC first, then every other validator but the one the test
+    /// stops, failing over on a transport error as a relayer's client does. On a loaded 2-core
+    /// machine one node may not answer a call within the timeout (CI of `b1fe4b7`: the compute
+    /// pool's fund timed out on one node while three others were up); the test must not fail
+    /// for what the product rides out. Re-sending a tx to another node is safe (same bytes).
     pub fn client(&self, key: &OperatorKey) -> ChainClient {
-        let rpc = HttpEndpoint::new(&self.rpc, CompatVersion::V038, Duration::from_secs(10));
-        self.client_on(Arc::new(rpc.unwrap()), key)
+        let stopped = self.kill.as_ref().map(|(_, i)| *i);
+        let others = self
+            .rpcs
+            .iter()
+            .enumerate()
+            .filter(|(i, u)| Some(*i) != stopped && **u != self.rpc)
+            .map(|(_, u)| u);
+        let eps = std::iter::once(&self.rpc)
+            .chain(others)
+            .map(|u| {
+                let e = HttpEndpoint::new(u, CompatVersion::V038, Duration::from_secs(20));
+                Arc::new(e.unwrap()) as Arc<dyn RpcEndpoint>
+            })
+            .collect();
+        self.client_on(Arc::new(FailoverRpc::new(eps).unwrap()), key)
     }
 
     /// A client over every validator's RPC, failing over as a relayer's does.
