@@ -65,7 +65,6 @@ function serve(deployment: string): Promise<[ChildProcess, string]> {
 test.describe.configure({ mode: "serial" });
 
 test.beforeAll(async () => {
-  test.setTimeout(240_000);
   const rpc = process.env.BITHIVE_RPC!, keyring = process.env.BITHIVE_KEYRING!;
   const dir = mkdtempSync(path.join(tmpdir(), "bithive-web-gov-"));
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_USER_MNEMONIC!, { prefix: "bithive" });

@@ -101,7 +101,6 @@ function bithive(args: string[]): { status: number | null; out: string } {
 // unsigned and redeems the first voucher; its CLI redeems the second (the same wallet form); the
 // chain pays what each adds. axe, phone width.
 test("payfi: a payment channel opened in the page, vouchers signed by the wallet, redeemed by the payee's page and CLI", async ({ page, browser }) => {
-  test.setTimeout(180_000);
   const d = JSON.parse(readFileSync(process.env.BITHIVE_DEPLOYMENT!, "utf8"));
   const q = await CosmWasmClient.connect(process.env.BITHIVE_RPC!);
   const [provider] = await (await DirectSecp256k1HdWallet.fromMnemonic(process.env.BITHIVE_NODE_MNEMONIC!, { prefix: "bithive" })).getAccounts();

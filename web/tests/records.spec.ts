@@ -41,7 +41,6 @@ function vaultGet(keyring: string, key: string, id: string, purpose?: string): {
 }
 
 test("my records: added encrypted in the page, read by the CLI with the same account, shared, logged and revoked", async ({ page }) => {
-  test.setTimeout(180_000);
   // The researcher: a funded account in a keyring of its own, with its BitChat key.
   const dir = mkdtempSync(path.join(tmpdir(), "bithive-records-"));
   const keyring = path.join(dir, "keyring.json");
@@ -178,7 +177,6 @@ test("my records: when the server does not take the file after the mint, the pag
 });
 
 test("my records: a share sealed to the reader's reading key is read in the reader's own page, and logged", async ({ page, browser }) => {
-  test.setTimeout(180_000);
   // The reader: a funded account of its own, in a keyring for the CLI's side.
   const dir = mkdtempSync(path.join(tmpdir(), "bithive-records-reader-"));
   const keyring = path.join(dir, "keyring.json");
