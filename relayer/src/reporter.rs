@@ -49,8 +49,10 @@ pub const MAX_EXCHANGE_BYTES: usize = 1 << 20;
 /// The answer for tallies or statements an attestor has not published yet but will: the others
 /// ask again for a while instead of going on without them.
 const NOT_YET: &str = "503 Service Unavailable";
-/// Ended epochs, per chain, whose tallies and statements an attestor keeps serving and closes.
-const KEEP_EPOCHS: usize = 4;
+/// Ended epochs, per chain, whose tallies and statements an attestor keeps serving and closes:
+/// as many as rewards bounds one late report over (a node's report after the oldest of them
+/// covers its jobs since).
+const KEEP_EPOCHS: usize = bithive_formulas::capacity::MAX_REPORT_SPAN as usize;
 
 /// By (chain, epoch): this attestor's signed tallies and its work statements (`None` until
 /// signed; empty when it measured nobody, so the others need not wait for it).

@@ -5,7 +5,7 @@
 //! holds only its latest epoch, which is settled into `pending` the next time the node is
 //! touched, so every message costs O(1) whatever the number of nodes.
 
-use bithive_formulas::capacity::{epoch_unit_limit, measured_unit_limit};
+use bithive_formulas::capacity::{report_unit_limit, MAX_REPORT_SPAN};
 use bithive_formulas::enode::{enode, weighted_work, EnodeInputs};
 use bithive_interface::rewards::{events as ev, MeasuredWork, ServedWork};
 use bithive_interface::staking::{
@@ -175,6 +175,7 @@ pub fn settled_account(
     if acc.epoch != pool.epoch {
         acc.epoch_units = Uint128::zero();
         acc.epoch_fees = Uint128::zero();
+        acc.epoch_span = 0;
     }
     Ok(acc)
 }
@@ -283,24 +284,35 @@ pub fn report_work(
         dfactor: measured.dfactor,
     };
     let e = enode(&inputs)?;
-    // A node is paid for at most its registered capacity's units in an epoch (the bound its
-    // pledge is sized for), and at most twice what the throughput its attestors measured could
-    // compute over the epochs since its last report (the benchmark's figure includes the
-    // exchange's transit and runs one challenge at a time, so it is a low estimate); what it
-    // served beyond that is taken by the report and not paid.
-    let epochs = if acc.reported == ServedWork::default() {
+    // A node is paid for at most its registered capacity's units per epoch of work (the bound
+    // its pledge is sized for), and at most twice what the throughput its attestors measured
+    // could compute in that time (the benchmark's figure includes the exchange's transit and
+    // runs one challenge at a time, so it is a low estimate); what it served beyond that is
+    // taken by the report and not paid. The epochs of work are those since its last report (a
+    // late close brings two epochs' jobs in one report: CI of df0de73 cut a node's real work),
+    // at most MAX_REPORT_SPAN, and reports counted in the same epoch share one bound.
+    let span = if acc.reported == ServedWork::default() {
         1
+    } else if acc.epoch == pool.epoch {
+        acc.epoch_span.max(1)
     } else {
-        pool.epoch.saturating_sub(acc.epoch).max(1)
+        pool.epoch
+            .saturating_sub(acc.epoch)
+            .clamp(1, MAX_REPORT_SPAN)
     };
-    let seconds = config.epoch_seconds.saturating_mul(epochs);
-    let limit = epoch_unit_limit(status.capacity_t, config.max_units_per_t)
-        .min(measured_unit_limit(measured.pcompute, seconds).saturating_mul(2u128.into()));
+    let limit = report_unit_limit(
+        status.capacity_t,
+        config.max_units_per_t,
+        measured.pcompute,
+        config.epoch_seconds,
+        span,
+    );
     let room = limit.saturating_sub(acc.epoch_units);
     let units = work.units.min(room);
     let weight = Decimal256::from(weighted_work(units, e)?);
     acc.reported = work.now;
     acc.epoch_units = acc.epoch_units.checked_add(units)?;
+    acc.epoch_span = span;
     acc.epoch = pool.epoch;
     let mut res = Response::new()
         .add_attribute(ev::ACTION, ev::REPORT_WORK)

@@ -29,6 +29,12 @@ pub struct NodeAcc {
     /// `max_btk_per_fee` times this (ADR 007).
     #[serde(default)]
     pub epoch_fees: Uint128,
+    /// Epochs of work the unit bound of `epoch` covers: set by the node's first report counted
+    /// in `epoch` to the epochs since its previous report (a late close brings two epochs' jobs
+    /// at once), at most `MAX_REPORT_SPAN`; later reports in `epoch` share that bound (0, in
+    /// records stored before it, reads as 1).
+    #[serde(default)]
+    pub epoch_span: u64,
     /// The node's [`ServedWork`] as of its last report: the next report counts only what was
     /// served since.
     #[serde(default)]

@@ -159,6 +159,50 @@ fn work_above_capacity_is_not_paid() {
     assert_eq!(node_rewards(&s, 0).open_weight, capped);
 }
 
+/// A late close (CI of df0de73): the relayer's close of an epoch landed after the next one ended,
+/// so one report brought two epochs' jobs, and a one-epoch bound cut the node's real work. A
+/// report counts up to capacity for each epoch since the node's last report, and a second report
+/// counted in the same epoch shares that bound.
+#[test]
+fn a_late_report_of_two_epochs_counts_two_epochs_of_capacity() {
+    let mut s = suite(1);
+    s.join(0, 400 * BTK); // 4 T: 4 x 10^6 units per epoch
+    s.report(0, 1).unwrap();
+    s.advance(2 * DAY);
+    s.report(0, 7_000_000).unwrap();
+    let enode = Decimal256::from_ratio(5u8, 2u8);
+    let weight = |units: u128| Decimal256::from_ratio(units, 1u8) * enode;
+    assert_eq!(node_rewards(&s, 0).open_weight, weight(7_000_000));
+    s.report(0, 2_000_000).unwrap();
+    assert_eq!(
+        node_rewards(&s, 0).open_weight,
+        weight(8_000_000),
+        "the second report in the epoch shares the two epochs' bound"
+    );
+    // The next epoch's report spans one epoch again.
+    s.advance(DAY);
+    s.report(0, 9_000_000).unwrap();
+    assert_eq!(node_rewards(&s, 0).open_weight, weight(4_000_000));
+}
+
+/// Attack: a node (or a self-dealer paying its own jobs) stays silent for many epochs, then
+/// brings many epochs' worth of jobs at once to take one epoch's pool. Its report counts at
+/// most MAX_REPORT_SPAN epochs of capacity; the rest is taken and not paid.
+#[test]
+fn a_silent_node_counts_at_most_max_report_span_epochs() {
+    use bithive_formulas::capacity::MAX_REPORT_SPAN;
+    let mut s = suite(1);
+    s.join(0, 400 * BTK);
+    s.report(0, 1).unwrap();
+    s.advance(20 * DAY);
+    s.report(0, 100_000_000).unwrap();
+    let counted = 4_000_000 * u128::from(MAX_REPORT_SPAN);
+    assert_eq!(
+        node_rewards(&s, 0).open_weight,
+        Decimal256::from_ratio(counted * 5, 2u8)
+    );
+}
+
 /// Inflated work (#42): a node measured at a low throughput serves far more units than that
 /// throughput could compute in an epoch (it pays jobs to itself, or forwards them to machines
 /// it was not measured on, to take the pool). Its report counts the units up to twice the

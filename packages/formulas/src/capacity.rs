@@ -25,6 +25,33 @@ pub fn epoch_unit_limit(capacity_t: u32, max_units_per_t: Uint128) -> Uint128 {
     Uint128::from(capacity_t).saturating_mul(max_units_per_t)
 }
 
+/// Most epochs of work one report is bounded over. A report counts the jobs paid since the node's
+/// previous report; when a close comes late (a stalled chain, a relayer restarted) that is two or
+/// more epochs of jobs, and a bound of one epoch would leave the node's real work unpaid. A node
+/// silent for longer is bounded as if for this many (the relayer closes this many recent ended
+/// epochs, `relayer/src/reporter.rs`).
+pub const MAX_REPORT_SPAN: u64 = 4;
+
+/// Most work units counted in one epoch of the pool for a node whose reported work spans `span`
+/// epochs (taken as 1..=[`MAX_REPORT_SPAN`]): the lower of `span` epochs of its capacity and
+/// twice what its measured `pcompute` computes in `span` epochs (the benchmark's figure
+/// includes its transit and is a low estimate). Saturating; never panics.
+pub fn report_unit_limit(
+    capacity_t: u32,
+    max_units_per_t: Uint128,
+    pcompute: Decimal,
+    epoch_seconds: u64,
+    span: u64,
+) -> Uint128 {
+    let span = span.clamp(1, MAX_REPORT_SPAN);
+    epoch_unit_limit(capacity_t, max_units_per_t)
+        .saturating_mul(Uint128::from(span))
+        .min(
+            measured_unit_limit(pcompute, epoch_seconds.saturating_mul(span))
+                .saturating_mul(Uint128::new(2)),
+        )
+}
+
 /// True when `units` are more than `capacity_t` T can do in one epoch.
 pub fn above_capacity(units: Uint128, capacity_t: u32, max_units_per_t: Uint128) -> bool {
     units > epoch_unit_limit(capacity_t, max_units_per_t)
@@ -63,6 +90,50 @@ mod tests {
             measured_unit_limit(Decimal::raw(1_000_000_000), 1),
             Uint128::zero()
         );
+    }
+
+    #[test]
+    fn a_report_spans_at_most_max_report_span_epochs() {
+        let (c, m, p) = (4, Uint128::new(1_000_000), Decimal::MAX);
+        assert_eq!(report_unit_limit(c, m, p, 60, 0), Uint128::new(4_000_000));
+        assert_eq!(report_unit_limit(c, m, p, 60, 1), Uint128::new(4_000_000));
+        assert_eq!(report_unit_limit(c, m, p, 60, 2), Uint128::new(8_000_000));
+        assert_eq!(
+            report_unit_limit(c, m, p, 60, 1_000),
+            Uint128::new(4_000_000 * u128::from(MAX_REPORT_SPAN))
+        );
+        // The measured bound, twice over the span: 1,000 units a day measured.
+        let slow = Decimal::from_ratio(1_000u128, 500_000_000u128 * 86_400);
+        assert_eq!(
+            report_unit_limit(c, m, slow, 86_400, 1),
+            Uint128::new(1_998)
+        );
+        assert_eq!(
+            report_unit_limit(c, m, slow, 86_400, 2),
+            Uint128::new(3_998)
+        );
+    }
+
+    proptest! {
+        /// A longer span never lowers the bound, and no span counts more than
+        /// MAX_REPORT_SPAN epochs of capacity.
+        #[test]
+        fn report_limit_grows_with_the_span_up_to_its_cap(
+            c in 0u32..2048,
+            m in 0u128..u64::MAX as u128,
+            p in 0u64..u64::MAX,
+            secs in 0u64..1_000_000,
+            a in 0u64..100,
+            b in 0u64..100,
+        ) {
+            let (m, p) = (Uint128::new(m), Decimal::raw(u128::from(p)));
+            let (lo, hi) = (a.min(b), a.max(b));
+            prop_assert!(report_unit_limit(c, m, p, secs, lo) <= report_unit_limit(c, m, p, secs, hi));
+            prop_assert!(
+                report_unit_limit(c, m, p, secs, hi)
+                    <= epoch_unit_limit(c, m).saturating_mul(Uint128::from(MAX_REPORT_SPAN))
+            );
+        }
     }
 
     proptest! {
