@@ -101,6 +101,9 @@ pub struct ChainRelayer {
     /// Broadcast txs not found on chain, since when (re-posted after the confirm timeout).
     missing_since: HashMap<String, Instant>,
     steps: u64,
+    /// The step of the last wallet balance read that succeeded: a failed read is tried again on
+    /// the next step rather than 20 later, so the gauge is never missing for long.
+    balance_read_at: Option<u64>,
     /// A block whose results failed to decode, and how many polls in a row it did.
     undecodable: Option<(u64, u32)>,
 }
@@ -134,6 +137,7 @@ impl ChainRelayer {
             failpoint: None,
             missing_since: HashMap::new(),
             steps: 0,
+            balance_read_at: None,
             undecodable: None,
         }
     }
@@ -620,7 +624,8 @@ impl ChainRelayer {
         Ok(None)
     }
 
-    /// Refreshes the gauges (queue by state, failovers, and every 20 steps, from the first, the wallet balance).
+    /// Refreshes the gauges (queue by state, failovers, and the wallet balance: on the first step,
+    /// then every 20 steps after a read that succeeded, every step after one that failed).
     pub async fn refresh_gauges(&mut self) {
         if let Ok(counts) = self.store().count_by_state() {
             for (s, n) in counts {
@@ -636,12 +641,21 @@ impl ChainRelayer {
                 .with_label_values(&[self.chain()])
                 .set(f.failovers() as i64);
         }
-        if self.steps % 20 == 1 {
-            if let Ok(b) = self.submitter().fee_balance().await {
-                self.metrics
-                    .wallet_balance
-                    .with_label_values(&[self.chain(), &self.cfg.fee_denom])
-                    .set(b as f64);
+        let due = self
+            .balance_read_at
+            .is_none_or(|at| self.steps.saturating_sub(at) >= 20);
+        if due {
+            match self.submitter().fee_balance().await {
+                Ok(b) => {
+                    self.metrics
+                        .wallet_balance
+                        .with_label_values(&[self.chain(), &self.cfg.fee_denom])
+                        .set(b as f64);
+                    self.balance_read_at = Some(self.steps);
+                }
+                Err(e) => {
+                    tracing::debug!(chain = %self.chain(), error = %e, "wallet balance not read; asked again next step")
+                }
             }
         }
     }

@@ -277,19 +277,25 @@ async fn graceful_shutdown_and_operator_endpoints() {
     };
     let health = get("/health").await;
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    let metrics = get("/metrics").await;
-    assert!(
-        metrics.contains("bithive_relayer_jobs{state=\"committed\"} 2"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("bithive_relayer_tx_confirm_seconds_count"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("bithive_relayer_wallet_balance"),
-        "{metrics}"
-    );
+    // The gauges are refreshed at the end of each round, after the commit the loop above saw:
+    // read until they show it (a wallet balance read that fails is tried again next round).
+    let expected = [
+        "bithive_relayer_jobs{state=\"committed\"} 2",
+        "bithive_relayer_tx_confirm_seconds_count",
+        "bithive_relayer_wallet_balance",
+    ];
+    let start = std::time::Instant::now();
+    let metrics = loop {
+        let metrics = get("/metrics").await;
+        if expected.iter().all(|e| metrics.contains(e)) || start.elapsed() > Duration::from_secs(30)
+        {
+            break metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    for e in expected {
+        assert!(metrics.contains(e), "{e} not in {metrics}");
+    }
     tx.send(true).unwrap();
     tokio::time::timeout(Duration::from_secs(5), task)
         .await
